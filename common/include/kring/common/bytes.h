@@ -1,0 +1,52 @@
+// Byte strings, hex, and a vector that wipes itself when freed (for secrets).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kring {
+
+using Bytes = std::vector<uint8_t>;
+using ByteView = std::span<const uint8_t>;
+
+// Wipes memory on deallocation so secrets do not linger in freed heap blocks.
+template <typename T>
+struct WipingAllocator {
+  using value_type = T;
+  WipingAllocator() = default;
+  template <typename U>
+  WipingAllocator(const WipingAllocator<U>&) {}  // NOLINT(google-explicit-constructor)
+  T* allocate(std::size_t n) { return std::allocator<T>{}.allocate(n); }
+  void deallocate(T* p, std::size_t n);
+  template <typename U>
+  bool operator==(const WipingAllocator<U>&) const { return true; }
+};
+void WipeMemory(void* p, std::size_t n);
+template <typename T>
+void WipingAllocator<T>::deallocate(T* p, std::size_t n) {
+  WipeMemory(p, n * sizeof(T));
+  std::allocator<T>{}.deallocate(p, n);
+}
+
+using SecretBytes = std::vector<uint8_t, WipingAllocator<uint8_t>>;
+
+inline ByteView View(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+inline ByteView View(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+inline Bytes ToBytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
+inline std::string ToString(ByteView b) { return std::string(b.begin(), b.end()); }
+
+std::string Hex(ByteView bytes);
+std::optional<Bytes> FromHex(std::string_view hex);
+// Constant-time equality for secrets and authenticators (sizes are public).
+bool ConstantTimeEqual(ByteView a, ByteView b);
+
+}  // namespace kring

@@ -1,0 +1,73 @@
+// Thin, typed wrappers over the libsodium 1.0.18 calls listed in DESIGN section 10.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "kring/common/bytes.h"
+#include "kring/common/status.h"
+
+namespace kring::crypto {
+
+inline constexpr size_t kIdBytes = 16;
+inline constexpr size_t kHashBytes = 32;
+inline constexpr size_t kKeyBytes = 32;
+inline constexpr size_t kNonceBytes = 24;
+inline constexpr size_t kSignatureBytes = 64;
+inline constexpr size_t kPublicKeyBytes = 32;
+inline constexpr size_t kSealOverhead = 48;
+inline constexpr size_t kAeadOverhead = 16;
+
+// Calls sodium_init() once per process; safe from any thread. Aborts if libsodium cannot start.
+void EnsureInitialized();
+
+Bytes RandomBytes(size_t n);
+SecretBytes RandomSecret(size_t n);
+
+// Domain-separated BLAKE2b. The label is absorbed first; every variable-length part is framed
+// as u64 little-endian length followed by the bytes; integers are 8 bytes little-endian.
+class Hasher {
+ public:
+  Hasher(std::string_view label, size_t out_len = kHashBytes, ByteView key = {});
+  Hasher& Add(ByteView part);
+  Hasher& Add(std::string_view part) { return Add(View(part)); }
+  Hasher& AddU64(uint64_t v);
+  Bytes Finish();
+
+ private:
+  void AbsorbRaw(const uint8_t* data, size_t len);
+  alignas(64) unsigned char state_[384];
+  size_t out_len_;
+};
+
+struct SigningKeyPair {
+  Bytes public_key;       // 32
+  SecretBytes secret_key;  // 64 (seed || public key)
+};
+struct BoxKeyPair {
+  Bytes public_key;        // 32
+  SecretBytes secret_key;  // 32
+};
+
+SigningKeyPair SigningKeyPairFromSeed(ByteView seed32);
+SigningKeyPair NewSigningKeyPair();
+BoxKeyPair BoxKeyPairFromSeed(ByteView seed32);
+BoxKeyPair NewBoxKeyPair();
+
+Bytes Sign(ByteView secret_key, ByteView message);
+bool Verify(ByteView public_key, ByteView message, ByteView signature);
+
+Bytes Seal(ByteView recipient_public_key, ByteView plaintext);
+Result<SecretBytes> SealOpen(const BoxKeyPair& keys, ByteView sealed);
+
+// 32-byte subkey via crypto_kdf_derive_from_key; context is exactly 8 characters.
+SecretBytes DeriveKey(ByteView master32, uint64_t id, std::string_view context8);
+
+Bytes AeadEncrypt(ByteView key, ByteView nonce, ByteView plaintext, ByteView ad);
+Result<SecretBytes> AeadDecrypt(ByteView key, ByteView nonce, ByteView ciphertext, ByteView ad);
+
+// ISO/IEC 7816-4 padding to a multiple of block_size (sodium_pad).
+Bytes Pad(ByteView data, size_t block_size);
+Result<Bytes> Unpad(ByteView data, size_t block_size);
+
+}  // namespace kring::crypto

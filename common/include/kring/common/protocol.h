@@ -1,0 +1,73 @@
+// The protocol's hash, signature and key-derivation inputs and the structural checks of an
+// envelope, shared by kringd and libkring so both compute exactly the same bytes.
+// docs/protocol.md describes every function here.
+#pragma once
+
+#include <cstdint>
+
+#include "kring/common/bytes.h"
+#include "kring/common/status.h"
+#include "kring/v1/case.pb.h"
+#include "kring/v1/sync.pb.h"
+
+namespace kring::protocol {
+
+inline constexpr uint32_t kVersion = 1;
+
+// Limits. The server enforces them on input; clients enforce them on what they pull.
+inline constexpr size_t kMaxEnvelopeBytes = 256 * 1024;
+inline constexpr size_t kMaxHeaderBytes = 1024;
+inline constexpr size_t kMaxControlBodyBytes = 128 * 1024;
+inline constexpr size_t kMaxPushEnvelopes = 64;
+inline constexpr size_t kMaxPushBytes = 4 * 1024 * 1024;
+inline constexpr uint32_t kDefaultPullLimit = 256;
+inline constexpr uint32_t kMaxPullLimit = 1000;
+inline constexpr size_t kMaxChainLinkBytes = 16 * 1024;
+inline constexpr size_t kMaxChainLinks = 1000;
+inline constexpr size_t kMaxCaseMembers = 200;
+inline constexpr size_t kPaddingBlock = 256;
+
+// Ids.
+Bytes DeviceId(ByteView signing_public_key);       // H16("kring-device-id-v1", pk)
+Bytes AccountId(ByteView root_link_hash);          // H16("kring-account-id-v1", root hash)
+Bytes ServerId(ByteView server_signing_public_key);  // H16("kring-server-id-v1", pk)
+
+// User chain links.
+Bytes LinkHash(ByteView link_body);       // H("kring-chain-link-v1", body)
+Bytes LinkSignInput(ByteView link_body);  // H("kring-chain-link-sig-v1", body)
+
+// Device sign-in.
+Bytes AuthSignInput(ByteView server_id, ByteView challenge, ByteView device_id);
+
+// Ops.
+Bytes OpDigest(const v1::Envelope& env);    // what the author signs
+Bytes EnvelopeHash(const v1::Envelope& env);  // H("kring-envelope-v1", digest, signature)
+Bytes ChainHash(ByteView prev_chain_hash, uint64_t seq, ByteView envelope_hash);
+Bytes AssociatedData(ByteView header, ByteView control_body);
+
+// Receipts (also used for signed heads).
+Bytes ReceiptSignInput(ByteView case_id, uint64_t seq, ByteView chain_hash, int64_t time_ms);
+bool VerifyReceipt(const v1::Receipt& receipt, ByteView server_public_key);
+v1::Receipt MakeReceipt(ByteView case_id, uint64_t seq, ByteView chain_hash, int64_t time_ms,
+                        ByteView server_secret_key);
+
+// Epoch keys: subkeys and commitments.
+enum class EpochSubkey : uint64_t { kContent = 1, kCommitment = 2, kBackLink = 3, kFingerprint = 4 };
+SecretBytes DeriveEpochSubkey(ByteView epoch_key, EpochSubkey which);
+Bytes EpochKeyCommitment(ByteView epoch_key, ByteView case_id, uint32_t scope_id, uint64_t epoch);
+Bytes OpKeyCommitment(ByteView epoch_key, ByteView nonce);
+
+// A structurally valid envelope, parsed once. Hashes are over the received bytes.
+struct ParsedOp {
+  v1::Envelope envelope;
+  v1::OpHeader header;
+  v1::ControlBody control;  // empty for content ops
+  Bytes digest;
+  Bytes envelope_hash;
+};
+
+// Size limits, version, id lengths, kind/body agreement. Does not check the signature.
+Result<ParsedOp> ParseEnvelope(const v1::Envelope& env);
+bool IsControl(v1::OpKind kind);
+
+}  // namespace kring::protocol

@@ -1,0 +1,110 @@
+// Three small RAII types over sqlite3 (after SQLiteCpp): Database, Statement, Transaction.
+// Errors come back as Status; messages carry SQLite's text, never bound values.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kring/common/bytes.h"
+#include "kring/common/status.h"
+
+namespace kring::sql {
+
+class Database {
+ public:
+  Database() = default;
+  ~Database();
+  Database(Database&& other) noexcept;
+  Database& operator=(Database&& other) noexcept;
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // Opens (creating if asked) with WAL, synchronous=FULL, foreign keys and a busy timeout.
+  static Result<Database> Open(const std::string& path, bool read_only = false);
+
+  Status Exec(std::string_view sql);
+  sqlite3* handle() const { return db_; }
+  int64_t LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+  int Changes() const { return sqlite3_changes(db_); }
+
+  // Applies migrations[i] for every i >= user_version, each in its own transaction.
+  Status Migrate(const std::vector<std::string_view>& migrations);
+
+ private:
+  explicit Database(sqlite3* db) : db_(db) {}
+  sqlite3* db_ = nullptr;
+};
+
+class Statement {
+ public:
+  Statement(const Database& db, std::string_view sql);
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  const Status& status() const { return status_; }
+
+  Statement& Bind(int index, int64_t value);
+  Statement& Bind(int index, ByteView blob);
+  Statement& BindText(int index, std::string_view text);
+  Statement& BindNull(int index);
+  Statement& Bind(int index, const Bytes& blob) { return Bind(index, ByteView(blob)); }
+  Statement& Bind(int index, const std::string& blob) { return Bind(index, View(blob)); }
+
+  // Returns true while a row is available; errors end the iteration and set status().
+  bool Step();
+  // Steps to completion; returns the error, if any.
+  Status Run();
+  void Reset();
+
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  Bytes Blob(int col) const;
+  std::string BlobString(int col) const;
+  std::string Text(int col) const;
+  bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+  Status status_;
+};
+
+// BEGIN IMMEDIATE; rolls back unless Commit() succeeded.
+class Transaction {
+ public:
+  explicit Transaction(Database& db);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  const Status& status() const { return status_; }
+  Status Commit();
+
+ private:
+  Database& db_;
+  Status status_;
+  bool done_ = false;
+};
+
+// A nested unit inside a transaction: released on Release(), rolled back otherwise.
+class Savepoint {
+ public:
+  Savepoint(Database& db, std::string name);
+  ~Savepoint();
+  Savepoint(const Savepoint&) = delete;
+  Savepoint& operator=(const Savepoint&) = delete;
+  const Status& status() const { return status_; }
+  Status Release();
+
+ private:
+  Database& db_;
+  std::string name_;
+  Status status_;
+  bool done_ = false;
+};
+
+}  // namespace kring::sql

@@ -1,0 +1,150 @@
+#include "kring/common/protocol.h"
+
+#include "kring/common/crypto.h"
+
+namespace kring::protocol {
+
+using crypto::Hasher;
+
+Bytes DeviceId(ByteView pk) { return Hasher("kring-device-id-v1", 16).Add(pk).Finish(); }
+Bytes AccountId(ByteView root) { return Hasher("kring-account-id-v1", 16).Add(root).Finish(); }
+Bytes ServerId(ByteView pk) { return Hasher("kring-server-id-v1", 16).Add(pk).Finish(); }
+
+Bytes LinkHash(ByteView body) { return Hasher("kring-chain-link-v1").Add(body).Finish(); }
+Bytes LinkSignInput(ByteView body) { return Hasher("kring-chain-link-sig-v1").Add(body).Finish(); }
+
+Bytes AuthSignInput(ByteView server_id, ByteView challenge, ByteView device_id) {
+  return Hasher("kring-auth-v1").Add(server_id).Add(challenge).Add(device_id).Add("sign-in")
+      .Finish();
+}
+
+Bytes OpDigest(const v1::Envelope& env) {
+  return Hasher("kring-op-v1")
+      .Add(env.header())
+      .Add(env.nonce())
+      .Add(env.key_commitment())
+      .Add(env.ciphertext())
+      .Add(env.control_body())
+      .Finish();
+}
+
+Bytes EnvelopeHash(const v1::Envelope& env) {
+  return Hasher("kring-envelope-v1").Add(OpDigest(env)).Add(env.signature()).Finish();
+}
+
+Bytes ChainHash(ByteView prev, uint64_t seq, ByteView envelope_hash) {
+  return Hasher("kring-chain-v1").Add(prev).AddU64(seq).Add(envelope_hash).Finish();
+}
+
+Bytes AssociatedData(ByteView header, ByteView control_body) {
+  return Hasher("kring-op-ad-v1").Add(header).Add(control_body).Finish();
+}
+
+Bytes ReceiptSignInput(ByteView case_id, uint64_t seq, ByteView chain_hash, int64_t time_ms) {
+  return Hasher("kring-receipt-v1")
+      .Add(case_id)
+      .AddU64(seq)
+      .Add(chain_hash)
+      .AddU64(static_cast<uint64_t>(time_ms))
+      .Finish();
+}
+
+bool VerifyReceipt(const v1::Receipt& r, ByteView server_public_key) {
+  Bytes input = ReceiptSignInput(View(r.case_id()), r.seq(), View(r.chain_hash()), r.time_ms());
+  return crypto::Verify(server_public_key, input, View(r.signature()));
+}
+
+v1::Receipt MakeReceipt(ByteView case_id, uint64_t seq, ByteView chain_hash, int64_t time_ms,
+                        ByteView server_secret_key) {
+  v1::Receipt r;
+  r.set_case_id(ToString(case_id));
+  r.set_seq(seq);
+  r.set_chain_hash(ToString(chain_hash));
+  r.set_time_ms(time_ms);
+  r.set_signature(
+      ToString(crypto::Sign(server_secret_key, ReceiptSignInput(case_id, seq, chain_hash, time_ms))));
+  return r;
+}
+
+SecretBytes DeriveEpochSubkey(ByteView epoch_key, EpochSubkey which) {
+  return crypto::DeriveKey(epoch_key, static_cast<uint64_t>(which), "kringepk");
+}
+
+Bytes EpochKeyCommitment(ByteView epoch_key, ByteView case_id, uint32_t scope_id, uint64_t epoch) {
+  SecretBytes k = DeriveEpochSubkey(epoch_key, EpochSubkey::kCommitment);
+  return Hasher("kring-epoch-commit-v1", 32, k).Add(case_id).AddU64(scope_id).AddU64(epoch).Finish();
+}
+
+Bytes OpKeyCommitment(ByteView epoch_key, ByteView nonce) {
+  SecretBytes k = DeriveEpochSubkey(epoch_key, EpochSubkey::kCommitment);
+  return Hasher("kring-op-key-commit-v1", 32, k).Add(nonce).Finish();
+}
+
+bool IsControl(v1::OpKind kind) {
+  return kind == v1::OP_KIND_CREATE_CASE || kind == v1::OP_KIND_REKEY;
+}
+
+Result<ParsedOp> ParseEnvelope(const v1::Envelope& env) {
+  if (env.ByteSizeLong() > kMaxEnvelopeBytes) return InvalidArgument("envelope too large");
+  if (env.header().empty() || env.header().size() > kMaxHeaderBytes) {
+    return InvalidArgument("envelope header missing or too large");
+  }
+  if (env.control_body().size() > kMaxControlBodyBytes) {
+    return InvalidArgument("control body too large");
+  }
+  if (env.signature().size() != crypto::kSignatureBytes) {
+    return InvalidArgument("signature must be 64 bytes");
+  }
+  ParsedOp op;
+  op.envelope = env;
+  if (!op.header.ParseFromString(env.header())) return InvalidArgument("malformed header");
+  const v1::OpHeader& h = op.header;
+  if (h.version() != kVersion) return InvalidArgument("unknown header version");
+  if (h.case_id().size() != crypto::kIdBytes) return InvalidArgument("case_id must be 16 bytes");
+  if (h.author_account_id().size() != crypto::kIdBytes ||
+      h.author_device_id().size() != crypto::kIdBytes) {
+    return InvalidArgument("author ids must be 16 bytes");
+  }
+  if (h.client_op_id().size() != crypto::kIdBytes) {
+    return InvalidArgument("client_op_id must be 16 bytes");
+  }
+  if (h.device_counter() == 0) return InvalidArgument("device_counter starts at 1");
+  if (h.device_counter() == 1 ? !h.prev_device_op_hash().empty()
+                              : h.prev_device_op_hash().size() != crypto::kHashBytes) {
+    return InvalidArgument("prev_device_op_hash does not fit device_counter");
+  }
+  if (h.seen_seq() == 0 ? !h.seen_hash().empty() : h.seen_hash().size() != crypto::kHashBytes) {
+    return InvalidArgument("seen_hash does not fit seen_seq");
+  }
+  if (h.epoch() == 0) return InvalidArgument("epoch starts at 1");
+  if (h.kind() == v1::OP_KIND_CONTENT) {
+    if (env.nonce().size() != crypto::kNonceBytes ||
+        env.key_commitment().size() != crypto::kHashBytes ||
+        env.ciphertext().size() < crypto::kAeadOverhead || !env.control_body().empty()) {
+      return InvalidArgument("malformed content op");
+    }
+  } else if (IsControl(h.kind())) {
+    if (!env.nonce().empty() || !env.key_commitment().empty() || !env.ciphertext().empty()) {
+      return InvalidArgument("control ops carry no ciphertext");
+    }
+    if (!op.control.ParseFromString(env.control_body())) {
+      return InvalidArgument("malformed control body");
+    }
+    bool fits = (h.kind() == v1::OP_KIND_CREATE_CASE && op.control.has_create_case()) ||
+                (h.kind() == v1::OP_KIND_REKEY && op.control.has_rekey());
+    if (!fits) return InvalidArgument("control body does not match op kind");
+    if (h.kind() == v1::OP_KIND_REKEY &&
+        (op.control.rekey().scope_id() != h.scope_id() ||
+         op.control.rekey().new_epoch() != h.epoch() ||
+         op.control.rekey().key_commitment().size() != crypto::kHashBytes)) {
+      return InvalidArgument("rekey body does not match its header");
+    }
+  } else {
+    return InvalidArgument("unknown op kind");
+  }
+  op.digest = OpDigest(env);
+  op.envelope_hash = Hasher("kring-envelope-v1").Add(op.digest).Add(env.signature()).Finish();
+  return op;
+}
+
+}  // namespace kring::protocol

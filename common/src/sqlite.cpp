@@ -1,0 +1,183 @@
+#include "kring/common/sqlite.h"
+
+#include <utility>
+
+namespace kring::sql {
+namespace {
+
+Status SqlError(sqlite3* db, std::string_view what) {
+  int code = db ? sqlite3_extended_errcode(db) : SQLITE_ERROR;
+  StatusCode sc = StatusCode::kInternal;
+  if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED) sc = StatusCode::kUnavailable;
+  if ((code & 0xff) == SQLITE_CONSTRAINT) sc = StatusCode::kAlreadyExists;
+  if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB) sc = StatusCode::kDataLoss;
+  if ((code & 0xff) == SQLITE_FULL || (code & 0xff) == SQLITE_IOERR) sc = StatusCode::kUnavailable;
+  return {sc, std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory")};
+}
+
+}  // namespace
+
+Database::~Database() {
+  if (db_ != nullptr) sqlite3_close_v2(db_);
+}
+Database::Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+Database& Database::operator=(Database&& other) noexcept {
+  if (this != &other) {
+    if (db_ != nullptr) sqlite3_close_v2(db_);
+    db_ = std::exchange(other.db_, nullptr);
+  }
+  return *this;
+}
+
+Result<Database> Database::Open(const std::string& path, bool read_only) {
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_NOMUTEX |
+              (read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  Database db(raw);
+  if (rc != SQLITE_OK) return SqlError(raw, "cannot open database");
+  sqlite3_busy_timeout(raw, 5000);
+  sqlite3_extended_result_codes(raw, 1);
+  if (!read_only) KRING_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL"));
+  KRING_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous=FULL"));
+  KRING_RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys=ON"));
+  return db;
+}
+
+Status Database::Exec(std::string_view sql) {
+  std::string s(sql);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
+  sqlite3_free(err);
+  if (rc != SQLITE_OK) return SqlError(db_, "sql exec failed");
+  return {};
+}
+
+Status Database::Migrate(const std::vector<std::string_view>& migrations) {
+  int64_t version = 0;
+  {
+    Statement st(*this, "PRAGMA user_version");
+    if (st.Step()) version = st.Int(0);
+    KRING_RETURN_IF_ERROR(st.status());
+  }
+  if (version > static_cast<int64_t>(migrations.size())) {
+    return FailedPrecondition("database schema is newer than this program");
+  }
+  for (size_t i = static_cast<size_t>(version); i < migrations.size(); ++i) {
+    Transaction tx(*this);
+    KRING_RETURN_IF_ERROR(tx.status());
+    KRING_RETURN_IF_ERROR(Exec(migrations[i]));
+    KRING_RETURN_IF_ERROR(Exec("PRAGMA user_version=" + std::to_string(i + 1)));
+    KRING_RETURN_IF_ERROR(tx.Commit());
+  }
+  return {};
+}
+
+Statement::Statement(const Database& db, std::string_view sql) : db_(db.handle()) {
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) !=
+      SQLITE_OK) {
+    status_ = SqlError(db_, "sql prepare failed");
+  }
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement& Statement::Bind(int index, int64_t value) {
+  if (status_.ok() && sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK) {
+    status_ = SqlError(db_, "sql bind failed");
+  }
+  return *this;
+}
+
+Statement& Statement::Bind(int index, ByteView blob) {
+  // An empty blob is stored as a zero-length blob, not NULL.
+  static const uint8_t kEmpty = 0;
+  const void* data = blob.empty() ? &kEmpty : blob.data();
+  if (status_.ok() && sqlite3_bind_blob64(stmt_, index, data, blob.size(), SQLITE_TRANSIENT) !=
+                          SQLITE_OK) {
+    status_ = SqlError(db_, "sql bind failed");
+  }
+  return *this;
+}
+
+Statement& Statement::BindText(int index, std::string_view text) {
+  if (status_.ok() && sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT,
+                                          SQLITE_UTF8) != SQLITE_OK) {
+    status_ = SqlError(db_, "sql bind failed");
+  }
+  return *this;
+}
+
+Statement& Statement::BindNull(int index) {
+  if (status_.ok() && sqlite3_bind_null(stmt_, index) != SQLITE_OK) {
+    status_ = SqlError(db_, "sql bind failed");
+  }
+  return *this;
+}
+
+bool Statement::Step() {
+  if (!status_.ok()) return false;
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc != SQLITE_DONE) status_ = SqlError(db_, "sql step failed");
+  return false;
+}
+
+Status Statement::Run() {
+  while (Step()) {
+  }
+  return status_;
+}
+
+void Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+Bytes Statement::Blob(int col) const {
+  const auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(stmt_, col));
+  int n = sqlite3_column_bytes(stmt_, col);
+  if (p == nullptr || n <= 0) return {};
+  return Bytes(p, p + n);
+}
+
+std::string Statement::BlobString(int col) const {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
+  int n = sqlite3_column_bytes(stmt_, col);
+  if (p == nullptr || n <= 0) return {};
+  return std::string(p, static_cast<size_t>(n));
+}
+
+std::string Statement::Text(int col) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+  return p ? std::string(p) : std::string();
+}
+
+Transaction::Transaction(Database& db) : db_(db) { status_ = db_.Exec("BEGIN IMMEDIATE"); }
+Transaction::~Transaction() {
+  if (status_.ok() && !done_) (void)db_.Exec("ROLLBACK");
+}
+Status Transaction::Commit() {
+  KRING_RETURN_IF_ERROR(status_);
+  Status s = db_.Exec("COMMIT");
+  if (s.ok()) done_ = true;
+  return s;
+}
+
+Savepoint::Savepoint(Database& db, std::string name) : db_(db), name_(std::move(name)) {
+  status_ = db_.Exec("SAVEPOINT " + name_);
+}
+Savepoint::~Savepoint() {
+  if (status_.ok() && !done_) {
+    (void)db_.Exec("ROLLBACK TO " + name_);
+    (void)db_.Exec("RELEASE " + name_);
+  }
+}
+Status Savepoint::Release() {
+  KRING_RETURN_IF_ERROR(status_);
+  Status s = db_.Exec("RELEASE " + name_);
+  if (s.ok()) done_ = true;
+  return s;
+}
+
+}  // namespace kring::sql
