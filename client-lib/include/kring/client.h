@@ -1,0 +1,129 @@
+// libkring: the client library apps embed. One Client per local store (one device).
+//
+// Thread-safety: every public method is thread-safe. Edits return after their intent is durably
+// stored; the worker thread syncs in the background. Change listeners run on the worker thread,
+// never while the client holds its own lock.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kring/common/bytes.h"
+#include "kring/common/status.h"
+#include "kring/transport.h"
+#include "kring/v1/case.pb.h"
+#include "kring/v1/model.pb.h"
+
+namespace kring::client {
+
+struct ClientOptions {
+  std::string db_path;
+  // 32 bytes from the platform keystore; protects secrets and plaintext at rest. Wiped by Open.
+  SecretBytes storage_key;
+  std::shared_ptr<Transport> transport;  // required for anything that talks to kringd
+  bool background_sync = true;           // start the worker thread (subscribe-driven)
+};
+
+struct AccountInfo {
+  Bytes account_id;
+  Bytes device_id;
+  std::string safety_number;
+};
+
+struct NewAccount {
+  AccountInfo info;
+  // Shown once to the user (written down or printed as QR); never stored by the library.
+  std::string recovery_key;
+};
+
+struct MemberSpec {
+  Bytes account_id;
+  v1::Role role = v1::ROLE_MEMBER;
+};
+
+enum class AlarmKind { kTamper, kFork, kDrop, kRollback, kKeyMismatch };
+const char* AlarmKindName(AlarmKind kind);
+
+// A verification failure. Persistent: it survives restarts and stops syncing of that case.
+struct Alarm {
+  int64_t id = 0;
+  Bytes case_id;
+  AlarmKind kind = AlarmKind::kTamper;
+  uint64_t seq = 0;        // position in the log where it was detected
+  std::string detail;      // what failed; contains no content
+  Bytes evidence;          // serialized evidence (e.g. the offending entry or receipt)
+  int64_t created_at_ms = 0;
+};
+
+struct ChangeEvent {
+  enum class Kind { kCaseChanged, kAlarm, kIntentRejected };
+  Kind kind = Kind::kCaseChanged;
+  Bytes case_id;
+  std::string detail;
+};
+using ChangeListener = std::function<void(const ChangeEvent&)>;
+
+struct SyncStats {
+  uint64_t pulled = 0;
+  uint64_t pushed = 0;
+};
+
+class Client {
+ public:
+  static Result<std::unique_ptr<Client>> Open(ClientOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // ---- Account ----
+  // Creates device keys, the user chain Root, user key gen 1 and a recovery key, and publishes
+  // the chain. Fails with ALREADY_EXISTS when this store already has an account.
+  Result<NewAccount> CreateAccount();
+  Result<AccountInfo> Account() const;
+  // Safety number of another account, from its verified chain (fetched if needed).
+  Result<std::string> SafetyNumberOf(const Bytes& account_id);
+
+  // ---- Cases ----
+  // Online: fetches and verifies every member's chain, then queues CreateCase and the initial
+  // Rekey of scope 0. The caller is included as chair unless listed with another role.
+  Result<Bytes> CreateCase(const std::vector<MemberSpec>& members);
+  std::vector<Bytes> Cases() const;
+
+  // ---- Edits (offline-first; stored durably before returning) ----
+  Status Submit(const Bytes& case_id, const std::vector<v1::Mutation>& mutations);
+  Result<Bytes> CreateEntity(const Bytes& case_id, const std::string& type);
+  // Based on the revision currently visible, so a concurrent edit becomes a visible conflict.
+  Status SetField(const Bytes& case_id, const Bytes& entity_id, const std::string& field,
+                  const v1::Value& value);
+  Result<Bytes> AddToSet(const Bytes& case_id, const Bytes& entity_id, const std::string& set,
+                         const v1::Value& value);
+  Status RemoveFromSet(const Bytes& case_id, const Bytes& entity_id, const std::string& set,
+                       const Bytes& element_id);
+  Status DeleteEntity(const Bytes& case_id, const Bytes& entity_id);
+  Status RestoreEntity(const Bytes& case_id, const Bytes& entity_id);
+
+  // ---- Reading ----
+  // Optimistic view: confirmed state with pending intents replayed on top.
+  Result<v1::CaseState> View(const Bytes& case_id) const;
+  // Confirmed state only (what the server has ordered and this device has verified).
+  Result<v1::CaseState> ConfirmedView(const Bytes& case_id) const;
+  size_t PendingIntents(const Bytes& case_id) const;
+  std::vector<Alarm> Alarms() const;
+
+  // ---- Sync ----
+  // Runs one full sync on the worker (or inline without one) and waits for it.
+  Result<SyncStats> SyncNow();
+  int AddChangeListener(ChangeListener listener);
+  void RemoveChangeListener(int token);
+
+  class Impl;
+
+ private:
+  explicit Client(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kring::client

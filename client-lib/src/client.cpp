@@ -1,0 +1,385 @@
+#include "kring/client.h"
+
+#include <chrono>
+#include <mutex>
+#include <set>
+
+#include "crypto/identity.h"
+#include "kring/common/crypto.h"
+#include "kring/common/protocol.h"
+#include "model/reducer.h"
+#include "store/local_store.h"
+#include "sync/sync_engine.h"
+
+namespace kring::client {
+namespace {
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status CheckCaseId(const Bytes& case_id) {
+  if (case_id.size() != crypto::kIdBytes) return InvalidArgument("case id must be 16 bytes");
+  return {};
+}
+
+}  // namespace
+
+const char* AlarmKindName(AlarmKind kind) {
+  switch (kind) {
+    case AlarmKind::kTamper: return "TAMPER";
+    case AlarmKind::kFork: return "FORK";
+    case AlarmKind::kDrop: return "DROP";
+    case AlarmKind::kRollback: return "ROLLBACK";
+    case AlarmKind::kKeyMismatch: return "KEY_MISMATCH";
+  }
+  return "UNKNOWN";
+}
+
+class Client::Impl {
+ public:
+  Impl(std::unique_ptr<LocalStore> store, std::shared_ptr<Transport> transport)
+      : store_(std::move(store)),
+        engine_(store_.get(), std::move(transport),
+                [this](std::vector<ChangeEvent> events) { Notify(events); }) {}
+
+  ~Impl() { engine_.Stop(); }
+
+  std::unique_ptr<LocalStore> store_;
+  SyncEngine engine_;
+  bool has_transport_ = false;
+  bool background_ = false;
+
+  mutable std::mutex mu_;  // account_ and listeners_
+  std::optional<v1::LocalAccount> account_;
+  std::map<int, ChangeListener> listeners_;
+  int next_listener_ = 1;
+
+  void Notify(const std::vector<ChangeEvent>& events) {
+    std::vector<ChangeListener> copy;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& [token, l] : listeners_) copy.push_back(l);
+    }
+    for (const auto& e : events) {
+      for (const auto& l : copy) l(e);
+    }
+  }
+
+  Result<v1::LocalAccount> Me() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!account_) return FailedPrecondition("this device has no account yet");
+    return *account_;
+  }
+
+  Status CheckCaseKnown(const Bytes& case_id) {
+    KRING_RETURN_IF_ERROR(CheckCaseId(case_id));
+    KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
+    if (!rec) return NotFound("unknown case");
+    if (rec->halted) return FailedPrecondition("this case is stopped by a security alarm");
+    return {};
+  }
+
+  Result<v1::CaseState> BuildView(const Bytes& case_id, bool optimistic) {
+    KRING_RETURN_IF_ERROR(CheckCaseId(case_id));
+    KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
+    if (!rec) return NotFound("unknown case");
+    v1::CaseState state = rec->state;
+    if (state.case_id().empty()) state.set_case_id(ToString(case_id));
+    if (!optimistic) return state;
+    KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
+    KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, Me());
+    const uint64_t confirmed_seq = state.seq();
+    for (const Intent& in : intents) {
+      if (in.control && in.sealed) {
+        auto parsed = protocol::ParseEnvelope(*in.sealed);
+        if (parsed.ok()) model::ApplyControl(state, parsed->header, parsed->control, 0);
+      } else if (!in.control) {
+        model::ApplyContent(state, in.content,
+                            {0, ToBytes(me.account_id()), in.client_op_id});
+      }
+    }
+    state.set_seq(confirmed_seq);
+    state.set_pending_intents(static_cast<uint32_t>(intents.size()));
+    return state;
+  }
+
+  Status Queue(const Bytes& case_id, const std::vector<v1::Mutation>& mutations) {
+    KRING_RETURN_IF_ERROR(CheckCaseKnown(case_id));
+    if (mutations.empty()) return InvalidArgument("an edit needs at least one change");
+    if (mutations.size() > model::kMaxMutationsPerOp) return InvalidArgument("too many changes");
+    v1::ContentOp op;
+    op.set_version(1);
+    for (const auto& m : mutations) {
+      KRING_RETURN_IF_ERROR(model::ValidateMutation(m));
+      *op.add_mutations() = m;
+    }
+    if (op.ByteSizeLong() > protocol::kMaxEnvelopeBytes / 2) {
+      return InvalidArgument("edit is too large");
+    }
+    KRING_RETURN_IF_ERROR(
+        store_->AddContentIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), op));
+    engine_.Wake();
+    return {};
+  }
+};
+
+Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Client::~Client() = default;
+
+Result<std::unique_ptr<Client>> Client::Open(ClientOptions options) {
+  crypto::EnsureInitialized();
+  if (options.db_path.empty()) return InvalidArgument("db_path is required");
+  auto store = LocalStore::Open(options.db_path, options.storage_key);
+  WipeMemory(options.storage_key.data(), options.storage_key.size());
+  if (!store.ok()) return store.status();
+  bool has_transport = options.transport != nullptr;
+  auto impl = std::make_unique<Impl>(std::move(store).value(), std::move(options.transport));
+  impl->has_transport_ = has_transport;
+  impl->background_ = options.background_sync && has_transport;
+  KRING_ASSIGN_OR_RETURN(std::optional<v1::LocalAccount> account, impl->store_->LoadAccount());
+  if (account) {
+    impl->account_ = *account;
+    impl->engine_.SetAccount(*account);
+    if (impl->background_) impl->engine_.Start();
+  }
+  return std::unique_ptr<Client>(new Client(std::move(impl)));
+}
+
+Result<NewAccount> Client::CreateAccount() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu_);
+    if (impl_->account_) return Status(StatusCode::kAlreadyExists, "this device has an account");
+  }
+  Transport* transport = impl_->engine_.transport();
+  if (transport == nullptr) return FailedPrecondition("no server configured");
+  KRING_RETURN_IF_ERROR(impl_->engine_.EnsureServerPinned());
+  identity::CreatedAccount created = identity::CreateAccount(NowMs());
+  v1::PublishChainRequest req;
+  req.set_account_id(created.local.account_id());
+  *req.add_links() = created.root;
+  // Publishing first means a failure leaves nothing half-created on this device.
+  KRING_RETURN_IF_ERROR(transport->PublishChain(req).status());
+  KRING_RETURN_IF_ERROR(impl_->store_->SaveChain(kring::View(created.local.account_id()), {created.root}));
+  KRING_RETURN_IF_ERROR(impl_->store_->SaveAccount(created.local));
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu_);
+    impl_->account_ = created.local;
+  }
+  impl_->engine_.SetAccount(created.local);
+  if (impl_->background_) impl_->engine_.Start();
+  NewAccount out;
+  out.info.account_id = ToBytes(created.local.account_id());
+  out.info.device_id = ToBytes(created.local.device_id());
+  out.info.safety_number = SafetyNumber(protocol::LinkHash(kring::View(created.root.body())));
+  out.recovery_key = identity::FormatRecoveryKey(created.recovery_key);
+  return out;
+}
+
+Result<AccountInfo> Client::Account() const {
+  KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, impl_->Me());
+  KRING_ASSIGN_OR_RETURN(std::optional<UserChain> chain,
+                         impl_->store_->LoadChain(kring::View(me.account_id())));
+  if (!chain) return DataLoss("own account chain is missing");
+  return AccountInfo{ToBytes(me.account_id()), ToBytes(me.device_id()),
+                     SafetyNumber(chain->root_hash)};
+}
+
+Result<std::string> Client::SafetyNumberOf(const Bytes& account_id) {
+  if (account_id.size() != crypto::kIdBytes) return InvalidArgument("account id must be 16 bytes");
+  KRING_ASSIGN_OR_RETURN(UserChain chain, impl_->engine_.ChainOf(account_id));
+  return SafetyNumber(chain.root_hash);
+}
+
+Result<Bytes> Client::CreateCase(const std::vector<MemberSpec>& members) {
+  KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, impl_->Me());
+  if (members.size() + 1 > protocol::kMaxCaseMembers) return InvalidArgument("too many members");
+  std::vector<MemberSpec> all = members;
+  std::set<Bytes> seen;
+  bool includes_me = false;
+  for (const MemberSpec& m : all) {
+    if (m.account_id.size() != crypto::kIdBytes) {
+      return InvalidArgument("member account id must be 16 bytes");
+    }
+    if (m.role != v1::ROLE_CHAIR && m.role != v1::ROLE_COORDINATOR && m.role != v1::ROLE_MEMBER) {
+      return InvalidArgument("member role must be chair, coordinator or member");
+    }
+    if (!seen.insert(m.account_id).second) return InvalidArgument("member listed twice");
+    if (ConstantTimeEqual(m.account_id, kring::View(me.account_id()))) {
+      includes_me = true;
+      if (m.role == v1::ROLE_MEMBER) {
+        return PermissionDenied("the creator must be the chair or the coordinator");
+      }
+    }
+  }
+  if (!includes_me) all.push_back({ToBytes(me.account_id()), v1::ROLE_CHAIR});
+
+  // Every member's chain is fetched and verified before a key is boxed to it.
+  std::vector<UserChain> chains;
+  for (const MemberSpec& m : all) {
+    KRING_ASSIGN_OR_RETURN(UserChain chain, impl_->engine_.ChainOf(m.account_id));
+    chains.push_back(std::move(chain));
+  }
+
+  Bytes case_id = crypto::RandomBytes(crypto::kIdBytes);
+  SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
+  auto header = [&](uint64_t counter, ByteView prev, v1::OpKind kind) {
+    v1::OpHeader h;
+    h.set_version(protocol::kVersion);
+    h.set_case_id(ToString(case_id));
+    h.set_scope_id(0);
+    h.set_epoch(1);
+    h.set_author_account_id(me.account_id());
+    h.set_author_device_id(me.device_id());
+    h.set_device_counter(counter);
+    h.set_prev_device_op_hash(ToString(prev));
+    h.set_client_op_id(ToString(crypto::RandomBytes(crypto::kIdBytes)));
+    h.set_kind(kind);
+    h.set_created_at_ms(NowMs());
+    return h;
+  };
+
+  v1::ControlBody create;
+  for (const MemberSpec& m : all) {
+    v1::Member* member = create.mutable_create_case()->add_members();
+    member->set_account_id(ToString(m.account_id));
+    member->set_role(m.role);
+  }
+  v1::OpHeader h1 = header(1, {}, v1::OP_KIND_CREATE_CASE);
+  v1::Envelope e1 = SignEnvelope(me, h1, &create, nullptr, {});
+
+  v1::ControlBody rekey;
+  v1::Rekey* rk = rekey.mutable_rekey();
+  rk->set_scope_id(0);
+  rk->set_new_epoch(1);
+  rk->set_key_commitment(ToString(protocol::EpochKeyCommitment(epoch_key, case_id, 0, 1)));
+  for (size_t i = 0; i < all.size(); ++i) {
+    rk->add_recipients(ToString(all[i].account_id));
+    v1::KeyBox* box = rk->add_boxes();
+    box->set_account_id(ToString(all[i].account_id));
+    box->set_user_key_generation(chains[i].user_key.generation);
+    box->set_sealed_key(ToString(crypto::Seal(chains[i].user_key.box_public_key, epoch_key)));
+  }
+  v1::OpHeader h2 = header(2, protocol::EnvelopeHash(e1), v1::OP_KIND_REKEY);
+  v1::Envelope e2 = SignEnvelope(me, h2, &rekey, nullptr, {});
+
+  KRING_RETURN_IF_ERROR(impl_->store_->CreateCase(case_id));
+  KRING_RETURN_IF_ERROR(impl_->store_->SaveEpochKey(case_id, {0, 1, std::move(epoch_key)}));
+  KRING_RETURN_IF_ERROR(impl_->store_->AddSealedIntents(
+      case_id, {{ToBytes(h1.client_op_id()), e1}, {ToBytes(h2.client_op_id()), e2}}));
+  impl_->engine_.Wake();
+  return case_id;
+}
+
+std::vector<Bytes> Client::Cases() const {
+  auto ids = impl_->store_->CaseIds();
+  return ids.ok() ? ids.value() : std::vector<Bytes>();
+}
+
+Status Client::Submit(const Bytes& case_id, const std::vector<v1::Mutation>& mutations) {
+  return impl_->Queue(case_id, mutations);
+}
+
+Result<Bytes> Client::CreateEntity(const Bytes& case_id, const std::string& type) {
+  Bytes id = crypto::RandomBytes(crypto::kIdBytes);
+  v1::Mutation m;
+  m.mutable_create_entity()->set_entity_id(ToString(id));
+  m.mutable_create_entity()->set_type(type);
+  KRING_RETURN_IF_ERROR(impl_->Queue(case_id, {m}));
+  return id;
+}
+
+Status Client::SetField(const Bytes& case_id, const Bytes& entity_id, const std::string& field,
+                        const v1::Value& value) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
+  auto e = view.entities().find(Hex(entity_id));
+  if (e == view.entities().end()) return NotFound("unknown entity");
+  v1::Mutation m;
+  v1::SetField* sf = m.mutable_set_field();
+  sf->set_entity_id(ToString(entity_id));
+  sf->set_field(field);
+  *sf->mutable_value() = value;
+  auto f = e->second.fields().find(field);
+  if (f != e->second.fields().end()) sf->set_base_revision(f->second.revision());
+  return impl_->Queue(case_id, {m});
+}
+
+Result<Bytes> Client::AddToSet(const Bytes& case_id, const Bytes& entity_id,
+                               const std::string& set, const v1::Value& value) {
+  Bytes element = crypto::RandomBytes(crypto::kIdBytes);
+  v1::Mutation m;
+  v1::SetAdd* add = m.mutable_set_add();
+  add->set_entity_id(ToString(entity_id));
+  add->set_set(set);
+  add->set_element_id(ToString(element));
+  add->set_add_tag(ToString(crypto::RandomBytes(crypto::kIdBytes)));
+  *add->mutable_value() = value;
+  KRING_RETURN_IF_ERROR(impl_->Queue(case_id, {m}));
+  return element;
+}
+
+Status Client::RemoveFromSet(const Bytes& case_id, const Bytes& entity_id, const std::string& set,
+                             const Bytes& element_id) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
+  auto e = view.entities().find(Hex(entity_id));
+  if (e == view.entities().end()) return NotFound("unknown entity");
+  auto s = e->second.sets().find(set);
+  if (s == e->second.sets().end()) return NotFound("unknown set");
+  auto el = s->second.elements().find(Hex(element_id));
+  if (el == s->second.elements().end()) return NotFound("unknown element");
+  v1::Mutation m;
+  v1::SetRemove* rm = m.mutable_set_remove();
+  rm->set_entity_id(ToString(entity_id));
+  rm->set_set(set);
+  rm->set_element_id(ToString(element_id));
+  for (const auto& tag : el->second.live_tags()) rm->add_observed_tags(tag);
+  return impl_->Queue(case_id, {m});
+}
+
+Status Client::DeleteEntity(const Bytes& case_id, const Bytes& entity_id) {
+  v1::Mutation m;
+  m.mutable_delete_entity()->set_entity_id(ToString(entity_id));
+  return impl_->Queue(case_id, {m});
+}
+
+Status Client::RestoreEntity(const Bytes& case_id, const Bytes& entity_id) {
+  v1::Mutation m;
+  m.mutable_restore_entity()->set_entity_id(ToString(entity_id));
+  return impl_->Queue(case_id, {m});
+}
+
+Result<v1::CaseState> Client::View(const Bytes& case_id) const {
+  return impl_->BuildView(case_id, true);
+}
+
+Result<v1::CaseState> Client::ConfirmedView(const Bytes& case_id) const {
+  return impl_->BuildView(case_id, false);
+}
+
+size_t Client::PendingIntents(const Bytes& case_id) const {
+  auto n = impl_->store_->PendingIntentCount(case_id);
+  return n.ok() ? n.value() : 0;
+}
+
+std::vector<Alarm> Client::Alarms() const {
+  auto a = impl_->store_->Alarms();
+  return a.ok() ? a.value() : std::vector<Alarm>();
+}
+
+Result<SyncStats> Client::SyncNow() { return impl_->engine_.SyncNow(); }
+
+int Client::AddChangeListener(ChangeListener listener) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  int token = impl_->next_listener_++;
+  impl_->listeners_[token] = std::move(listener);
+  return token;
+}
+
+void Client::RemoveChangeListener(int token) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  impl_->listeners_.erase(token);
+}
+
+}  // namespace kring::client

@@ -1,0 +1,182 @@
+#include "model/reducer.h"
+
+#include <algorithm>
+
+#include "kring/common/crypto.h"
+
+namespace kring::client::model {
+namespace {
+
+bool ValidId(const std::string& id) { return id.size() == crypto::kIdBytes; }
+bool ValidName(const std::string& name) {
+  return !name.empty() && name.size() <= kMaxNameBytes;
+}
+bool ValidValue(const v1::Value& v) { return v.ByteSizeLong() <= kMaxValueBytes; }
+
+v1::Entity* FindEntity(v1::CaseState& state, const std::string& id) {
+  auto it = state.mutable_entities()->find(Hex(View(id)));
+  return it == state.mutable_entities()->end() ? nullptr : &it->second;
+}
+
+void ApplySetField(v1::CaseState& state, const v1::SetField& m, const OpContext& ctx) {
+  v1::Entity* e = FindEntity(state, m.entity_id());
+  if (e == nullptr) return;
+  auto& fields = *e->mutable_fields();
+  auto it = fields.find(m.field());
+  const std::string own_revision = ToString(ctx.client_op_id);
+  if (it != fields.end()) {
+    const v1::FieldState& current = it->second;
+    bool based_on_current = current.revision() == m.base_revision();
+    if (!based_on_current && current.revision() != own_revision) {
+      // Concurrent edit: the later seq wins the field, the other value is kept in the conflict.
+      v1::Conflict* c = state.add_conflicts();
+      c->set_entity_id(m.entity_id());
+      c->set_field(m.field());
+      *c->mutable_kept_value() = m.value();
+      *c->mutable_other_value() = current.value();
+      c->set_kept_seq(ctx.seq);
+      c->set_other_seq(current.seq());
+      c->set_kept_author_account_id(ToString(ctx.author_account_id));
+      c->set_other_author_account_id(current.author_account_id());
+    } else if (based_on_current) {
+      // An edit made with the current value in view settles earlier conflicts on this field.
+      for (auto& c : *state.mutable_conflicts()) {
+        if (c.entity_id() == m.entity_id() && c.field() == m.field()) c.set_resolved(true);
+      }
+    }
+  }
+  v1::FieldState& fs = fields[m.field()];
+  *fs.mutable_value() = m.value();
+  fs.set_revision(own_revision);
+  fs.set_seq(ctx.seq);
+  fs.set_author_account_id(ToString(ctx.author_account_id));
+}
+
+void ApplySetAdd(v1::CaseState& state, const v1::SetAdd& m) {
+  v1::Entity* e = FindEntity(state, m.entity_id());
+  if (e == nullptr) return;
+  v1::SetElement& el = (*(*e->mutable_sets())[m.set()].mutable_elements())[Hex(View(m.element_id()))];
+  el.set_element_id(m.element_id());
+  *el.mutable_value() = m.value();
+  const auto& removed = el.removed_tags();
+  const auto& live = el.live_tags();
+  if (std::find(removed.begin(), removed.end(), m.add_tag()) == removed.end() &&
+      std::find(live.begin(), live.end(), m.add_tag()) == live.end()) {
+    el.add_live_tags(m.add_tag());
+  }
+}
+
+void ApplySetRemove(v1::CaseState& state, const v1::SetRemove& m) {
+  v1::Entity* e = FindEntity(state, m.entity_id());
+  if (e == nullptr) return;
+  auto sets = e->mutable_sets();
+  auto set_it = sets->find(m.set());
+  if (set_it == sets->end()) return;
+  auto el_it = set_it->second.mutable_elements()->find(Hex(View(m.element_id())));
+  if (el_it == set_it->second.mutable_elements()->end()) return;
+  v1::SetElement& el = el_it->second;
+  // Only the observed tags are removed: a concurrent add (a tag not observed) wins.
+  for (const std::string& tag : m.observed_tags()) {
+    auto* live = el.mutable_live_tags();
+    auto pos = std::find(live->begin(), live->end(), tag);
+    if (pos != live->end()) live->erase(pos);
+    const auto& removed = el.removed_tags();
+    if (std::find(removed.begin(), removed.end(), tag) == removed.end()) el.add_removed_tags(tag);
+  }
+}
+
+}  // namespace
+
+const v1::Member* FindMember(const v1::CaseState& state, ByteView account_id) {
+  for (const auto& m : state.members()) {
+    if (ConstantTimeEqual(View(m.account_id()), account_id)) return &m;
+  }
+  return nullptr;
+}
+
+Status ValidateMutation(const v1::Mutation& m) {
+  switch (m.kind_case()) {
+    case v1::Mutation::kCreateEntity:
+      if (!ValidId(m.create_entity().entity_id())) return InvalidArgument("entity id must be 16 bytes");
+      if (m.create_entity().type().empty() || m.create_entity().type().size() > kMaxTypeBytes) {
+        return InvalidArgument("entity type must be 1..64 bytes");
+      }
+      return {};
+    case v1::Mutation::kSetField:
+      if (!ValidId(m.set_field().entity_id())) return InvalidArgument("entity id must be 16 bytes");
+      if (!ValidName(m.set_field().field())) return InvalidArgument("field name must be 1..64 bytes");
+      if (!ValidValue(m.set_field().value())) return InvalidArgument("value larger than 64 KiB");
+      return {};
+    case v1::Mutation::kSetAdd:
+      if (!ValidId(m.set_add().entity_id()) || !ValidId(m.set_add().element_id()) ||
+          !ValidId(m.set_add().add_tag())) {
+        return InvalidArgument("entity, element and tag ids must be 16 bytes");
+      }
+      if (!ValidName(m.set_add().set())) return InvalidArgument("set name must be 1..64 bytes");
+      if (!ValidValue(m.set_add().value())) return InvalidArgument("value larger than 64 KiB");
+      return {};
+    case v1::Mutation::kSetRemove:
+      if (!ValidId(m.set_remove().entity_id()) || !ValidId(m.set_remove().element_id())) {
+        return InvalidArgument("entity and element ids must be 16 bytes");
+      }
+      if (!ValidName(m.set_remove().set())) return InvalidArgument("set name must be 1..64 bytes");
+      return {};
+    case v1::Mutation::kDeleteEntity:
+      return ValidId(m.delete_entity().entity_id()) ? Status()
+                                                    : InvalidArgument("entity id must be 16 bytes");
+    case v1::Mutation::kRestoreEntity:
+      return ValidId(m.restore_entity().entity_id())
+                 ? Status()
+                 : InvalidArgument("entity id must be 16 bytes");
+    case v1::Mutation::KIND_NOT_SET:
+      break;
+  }
+  return InvalidArgument("unknown mutation");
+}
+
+void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::ControlBody& body,
+                  uint64_t seq) {
+  if (body.has_create_case()) {
+    state.set_case_id(header.case_id());
+    state.clear_members();
+    for (const auto& m : body.create_case().members()) *state.add_members() = m;
+  } else if (body.has_rekey()) {
+    (*state.mutable_scope_epochs())[body.rekey().scope_id()] = body.rekey().new_epoch();
+  }
+  state.set_seq(seq);
+}
+
+void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext& ctx) {
+  if (op.version() != 1 || op.mutations_size() > static_cast<int>(kMaxMutationsPerOp)) {
+    if (ctx.seq != 0) state.set_seq(ctx.seq);
+    return;
+  }
+  for (const v1::Mutation& m : op.mutations()) {
+    if (!ValidateMutation(m).ok()) continue;
+    switch (m.kind_case()) {
+      case v1::Mutation::kCreateEntity: {
+        const std::string key = Hex(View(m.create_entity().entity_id()));
+        if (state.entities().count(key) != 0) break;
+        v1::Entity& e = (*state.mutable_entities())[key];
+        e.set_entity_id(m.create_entity().entity_id());
+        e.set_type(m.create_entity().type());
+        e.set_created_seq(ctx.seq);
+        e.set_created_by_account_id(ToString(ctx.author_account_id));
+        break;
+      }
+      case v1::Mutation::kSetField: ApplySetField(state, m.set_field(), ctx); break;
+      case v1::Mutation::kSetAdd: ApplySetAdd(state, m.set_add()); break;
+      case v1::Mutation::kSetRemove: ApplySetRemove(state, m.set_remove()); break;
+      case v1::Mutation::kDeleteEntity:
+        if (v1::Entity* e = FindEntity(state, m.delete_entity().entity_id())) e->set_deleted(true);
+        break;
+      case v1::Mutation::kRestoreEntity:
+        if (v1::Entity* e = FindEntity(state, m.restore_entity().entity_id())) e->set_deleted(false);
+        break;
+      case v1::Mutation::KIND_NOT_SET: break;
+    }
+  }
+  if (ctx.seq != 0) state.set_seq(ctx.seq);
+}
+
+}  // namespace kring::client::model

@@ -1,0 +1,35 @@
+// The deterministic reducer: folds verified ops, in server order, into a CaseState. The same log
+// gives the same state on every device. Invalid mutations have no effect (they are skipped, never
+// partially applied), so an op the server wrongly accepted changes nothing.
+#pragma once
+
+#include <cstdint>
+
+#include "kring/common/bytes.h"
+#include "kring/common/status.h"
+#include "kring/v1/case.pb.h"
+#include "kring/v1/model.pb.h"
+
+namespace kring::client::model {
+
+inline constexpr size_t kMaxTypeBytes = 64;
+inline constexpr size_t kMaxNameBytes = 64;
+inline constexpr size_t kMaxValueBytes = 64 * 1024;
+inline constexpr size_t kMaxMutationsPerOp = 256;
+
+struct OpContext {
+  uint64_t seq = 0;  // 0 for a pending intent in the optimistic view
+  Bytes author_account_id;
+  Bytes client_op_id;
+};
+
+void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::ControlBody& body,
+                  uint64_t seq);
+void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext& ctx);
+
+// Shape checks for one mutation (ids, sizes). Used to reject bad input before it is queued.
+Status ValidateMutation(const v1::Mutation& m);
+
+const v1::Member* FindMember(const v1::CaseState& state, ByteView account_id);
+
+}  // namespace kring::client::model

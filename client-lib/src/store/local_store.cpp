@@ -1,0 +1,431 @@
+#include "store/local_store.h"
+
+#include <chrono>
+
+#include "kring/common/crypto.h"
+
+namespace kring::client {
+namespace {
+
+constexpr std::string_view kSchemaV1 = R"sql(
+CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE chains (account_id BLOB PRIMARY KEY, links BLOB NOT NULL);
+CREATE TABLE cases (
+  case_id BLOB PRIMARY KEY,
+  head_seq INTEGER NOT NULL DEFAULT 0,
+  head_hash BLOB NOT NULL DEFAULT x'',
+  halted INTEGER NOT NULL DEFAULT 0,
+  state BLOB);
+CREATE TABLE log (
+  case_id BLOB NOT NULL, seq INTEGER NOT NULL, chain_hash BLOB NOT NULL, envelope BLOB NOT NULL,
+  PRIMARY KEY (case_id, seq));
+CREATE TABLE device_heads (
+  case_id BLOB NOT NULL, device_id BLOB NOT NULL, counter INTEGER NOT NULL,
+  last_hash BLOB NOT NULL, PRIMARY KEY (case_id, device_id));
+CREATE TABLE epoch_keys (
+  case_id BLOB NOT NULL, scope_id INTEGER NOT NULL, epoch INTEGER NOT NULL, key BLOB NOT NULL,
+  PRIMARY KEY (case_id, scope_id, epoch));
+CREATE TABLE intents (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  case_id BLOB NOT NULL, client_op_id BLOB NOT NULL UNIQUE, control INTEGER NOT NULL,
+  content BLOB, sealed BLOB, rejected INTEGER NOT NULL DEFAULT 0, error TEXT);
+CREATE INDEX intents_by_case ON intents (case_id, rejected, id);
+CREATE TABLE receipts (
+  case_id BLOB NOT NULL, seq INTEGER NOT NULL, receipt BLOB NOT NULL, PRIMARY KEY (case_id, seq));
+CREATE TABLE alarms (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, case_id BLOB NOT NULL, kind INTEGER NOT NULL,
+  seq INTEGER NOT NULL, detail TEXT NOT NULL, evidence BLOB NOT NULL, created_at_ms INTEGER NOT NULL);
+)sql";
+
+constexpr std::string_view kKeyCheckLabel = "key-check";
+constexpr std::string_view kKeyCheckValue = "kring-storage-key-check";
+
+std::string CaseLabel(std::string_view what, ByteView case_id) {
+  return std::string(what) + ":" + Hex(case_id);
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path,
+                                                     ByteView storage_key) {
+  KRING_ASSIGN_OR_RETURN(AtRest at_rest, AtRest::FromStorageKey(storage_key));
+  KRING_ASSIGN_OR_RETURN(sql::Database db, sql::Database::Open(path));
+  KRING_RETURN_IF_ERROR(db.Migrate({kSchemaV1}));
+  // A wrong storage key must fail here, not later with undecryptable records.
+  sql::Statement get(db, "SELECT value FROM meta WHERE key = 'key_check'");
+  if (get.Step()) {
+    if (!at_rest.Open(kKeyCheckLabel, get.Blob(0)).ok()) {
+      return Status(StatusCode::kPermissionDenied, "storage key does not open this local store");
+    }
+  } else {
+    KRING_RETURN_IF_ERROR(get.status());
+    sql::Statement put(db, "INSERT INTO meta (key, value) VALUES ('key_check', ?)");
+    KRING_RETURN_IF_ERROR(put.Bind(1, at_rest.Seal(kKeyCheckLabel, View(kKeyCheckValue))).Run());
+  }
+  return std::unique_ptr<LocalStore>(new LocalStore(std::move(db), std::move(at_rest)));
+}
+
+Result<std::optional<v1::LocalAccount>> LocalStore::LoadAccount() {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_, "SELECT value FROM meta WHERE key = 'account'");
+  if (!st.Step()) {
+    KRING_RETURN_IF_ERROR(st.status());
+    return std::optional<v1::LocalAccount>();
+  }
+  KRING_ASSIGN_OR_RETURN(SecretBytes plain, at_rest_.Open("account", st.Blob(0)));
+  v1::LocalAccount account;
+  if (!account.ParseFromArray(plain.data(), static_cast<int>(plain.size()))) {
+    return DataLoss("local account record is malformed");
+  }
+  return std::optional<v1::LocalAccount>(std::move(account));
+}
+
+Status LocalStore::SaveAccount(const v1::LocalAccount& account) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SecretBytes plain(account.ByteSizeLong());
+  account.SerializeToArray(plain.data(), static_cast<int>(plain.size()));
+  sql::Statement st(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES ('account', ?)");
+  return st.Bind(1, at_rest_.Seal("account", plain)).Run();
+}
+
+Result<std::optional<Bytes>> LocalStore::PinnedServerKey() {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_, "SELECT value FROM meta WHERE key = 'server_key'");
+  if (st.Step()) return std::optional<Bytes>(st.Blob(0));
+  KRING_RETURN_IF_ERROR(st.status());
+  return std::optional<Bytes>();
+}
+
+Status LocalStore::PinServerKey(ByteView key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES ('server_key', ?)");
+  return st.Bind(1, key).Run();
+}
+
+Status LocalStore::SaveChain(ByteView account_id, const std::vector<v1::ChainLink>& links) {
+  std::lock_guard<std::mutex> lock(mu_);
+  v1::GetChainResponse all;
+  for (const auto& l : links) *all.add_links() = l;
+  sql::Statement st(db_, "INSERT OR REPLACE INTO chains (account_id, links) VALUES (?, ?)");
+  return st.Bind(1, account_id).Bind(2, all.SerializeAsString()).Run();
+}
+
+Result<std::optional<UserChain>> LocalStore::LoadChain(ByteView account_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_, "SELECT links FROM chains WHERE account_id = ?");
+  st.Bind(1, account_id);
+  if (!st.Step()) {
+    KRING_RETURN_IF_ERROR(st.status());
+    return std::optional<UserChain>();
+  }
+  v1::GetChainResponse all;
+  if (!all.ParseFromString(st.BlobString(0))) return DataLoss("stored chain is malformed");
+  KRING_ASSIGN_OR_RETURN(UserChain chain,
+                         VerifyChain(account_id, {all.links().begin(), all.links().end()}));
+  return std::optional<UserChain>(std::move(chain));
+}
+
+Status LocalStore::CreateCase(ByteView case_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_, "INSERT OR IGNORE INTO cases (case_id) VALUES (?)");
+  return st.Bind(1, case_id).Run();
+}
+
+Result<std::optional<CaseRecord>> LocalStore::LoadCase(ByteView case_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return LoadCaseLocked(case_id);
+}
+
+Result<std::optional<CaseRecord>> LocalStore::LoadCaseLocked(ByteView case_id) {
+  sql::Statement st(db_, "SELECT head_seq, head_hash, halted, state FROM cases WHERE case_id = ?");
+  st.Bind(1, case_id);
+  if (!st.Step()) {
+    KRING_RETURN_IF_ERROR(st.status());
+    return std::optional<CaseRecord>();
+  }
+  CaseRecord rec;
+  rec.case_id = Bytes(case_id.begin(), case_id.end());
+  rec.head_seq = static_cast<uint64_t>(st.Int(0));
+  rec.head_hash = st.Blob(1);
+  rec.halted = st.Int(2) != 0;
+  if (!st.IsNull(3)) {
+    KRING_ASSIGN_OR_RETURN(SecretBytes plain, at_rest_.Open(CaseLabel("state", case_id), st.Blob(3)));
+    if (!rec.state.ParseFromArray(plain.data(), static_cast<int>(plain.size()))) {
+      return DataLoss("stored case state is malformed");
+    }
+  }
+  return std::optional<CaseRecord>(std::move(rec));
+}
+
+Result<std::vector<Bytes>> LocalStore::CaseIds() {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_, "SELECT case_id FROM cases ORDER BY rowid");
+  std::vector<Bytes> out;
+  while (st.Step()) out.push_back(st.Blob(0));
+  KRING_RETURN_IF_ERROR(st.status());
+  return out;
+}
+
+Result<std::optional<Bytes>> LocalStore::ChainHashAt(ByteView case_id, uint64_t seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_, "SELECT chain_hash FROM log WHERE case_id = ? AND seq = ?");
+  st.Bind(1, case_id).Bind(2, static_cast<int64_t>(seq));
+  if (st.Step()) return std::optional<Bytes>(st.Blob(0));
+  KRING_RETURN_IF_ERROR(st.status());
+  return std::optional<Bytes>();
+}
+
+Result<std::map<Bytes, DeviceHead>> LocalStore::DeviceHeads(ByteView case_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_, "SELECT device_id, counter, last_hash FROM device_heads WHERE case_id = ?");
+  st.Bind(1, case_id);
+  std::map<Bytes, DeviceHead> out;
+  while (st.Step()) out[st.Blob(0)] = DeviceHead{static_cast<uint64_t>(st.Int(1)), st.Blob(2)};
+  KRING_RETURN_IF_ERROR(st.status());
+  return out;
+}
+
+Status LocalStore::SaveEpochKeyLocked(ByteView case_id, const EpochKey& key) {
+  std::string label = CaseLabel("epoch", case_id) + ":" + std::to_string(key.scope_id) + ":" +
+                      std::to_string(key.epoch);
+  sql::Statement st(db_,
+                    "INSERT OR REPLACE INTO epoch_keys (case_id, scope_id, epoch, key) "
+                    "VALUES (?, ?, ?, ?)");
+  return st.Bind(1, case_id)
+      .Bind(2, static_cast<int64_t>(key.scope_id))
+      .Bind(3, static_cast<int64_t>(key.epoch))
+      .Bind(4, at_rest_.Seal(label, key.key))
+      .Run();
+}
+
+Status LocalStore::SaveEpochKey(ByteView case_id, const EpochKey& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return SaveEpochKeyLocked(case_id, key);
+}
+
+Result<std::optional<EpochKey>> LocalStore::FindEpochKey(ByteView case_id, uint32_t scope_id,
+                                                         uint64_t epoch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_,
+                    "SELECT key FROM epoch_keys WHERE case_id = ? AND scope_id = ? AND epoch = ?");
+  st.Bind(1, case_id).Bind(2, static_cast<int64_t>(scope_id)).Bind(3, static_cast<int64_t>(epoch));
+  if (!st.Step()) {
+    KRING_RETURN_IF_ERROR(st.status());
+    return std::optional<EpochKey>();
+  }
+  std::string label = CaseLabel("epoch", case_id) + ":" + std::to_string(scope_id) + ":" +
+                      std::to_string(epoch);
+  KRING_ASSIGN_OR_RETURN(SecretBytes key, at_rest_.Open(label, st.Blob(0)));
+  return std::optional<EpochKey>(EpochKey{scope_id, epoch, std::move(key)});
+}
+
+Result<std::optional<EpochKey>> LocalStore::LatestEpochKey(ByteView case_id, uint32_t scope_id) {
+  uint64_t epoch = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sql::Statement st(db_, "SELECT MAX(epoch) FROM epoch_keys WHERE case_id = ? AND scope_id = ?");
+    st.Bind(1, case_id).Bind(2, static_cast<int64_t>(scope_id));
+    if (st.Step() && !st.IsNull(0)) epoch = static_cast<uint64_t>(st.Int(0));
+    KRING_RETURN_IF_ERROR(st.status());
+  }
+  if (epoch == 0) return std::optional<EpochKey>();
+  return FindEpochKey(case_id, scope_id, epoch);
+}
+
+Status LocalStore::AddContentIntent(ByteView case_id, ByteView client_op_id,
+                                    const v1::ContentOp& op) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SecretBytes plain(op.ByteSizeLong());
+  op.SerializeToArray(plain.data(), static_cast<int>(plain.size()));
+  sql::Statement st(db_,
+                    "INSERT INTO intents (case_id, client_op_id, control, content) "
+                    "VALUES (?, ?, 0, ?)");
+  return st.Bind(1, case_id)
+      .Bind(2, client_op_id)
+      .Bind(3, at_rest_.Seal("intent:" + Hex(client_op_id), plain))
+      .Run();
+}
+
+Status LocalStore::AddSealedIntents(ByteView case_id,
+                                    const std::vector<std::pair<Bytes, v1::Envelope>>& ops) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Transaction tx(db_);
+  KRING_RETURN_IF_ERROR(tx.status());
+  for (const auto& [client_op_id, env] : ops) {
+    sql::Statement st(db_,
+                      "INSERT INTO intents (case_id, client_op_id, control, sealed) "
+                      "VALUES (?, ?, 1, ?)");
+    KRING_RETURN_IF_ERROR(
+        st.Bind(1, case_id).Bind(2, client_op_id).Bind(3, env.SerializeAsString()).Run());
+  }
+  return tx.Commit();
+}
+
+Result<std::vector<Intent>> LocalStore::PendingIntents(ByteView case_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_,
+                    "SELECT id, client_op_id, control, content, sealed FROM intents "
+                    "WHERE case_id = ? AND rejected = 0 ORDER BY id");
+  st.Bind(1, case_id);
+  std::vector<Intent> out;
+  while (st.Step()) {
+    Intent in;
+    in.id = st.Int(0);
+    in.case_id = Bytes(case_id.begin(), case_id.end());
+    in.client_op_id = st.Blob(1);
+    in.control = st.Int(2) != 0;
+    if (!st.IsNull(3)) {
+      KRING_ASSIGN_OR_RETURN(SecretBytes plain,
+                             at_rest_.Open("intent:" + Hex(in.client_op_id), st.Blob(3)));
+      if (!in.content.ParseFromArray(plain.data(), static_cast<int>(plain.size()))) {
+        return DataLoss("stored intent is malformed");
+      }
+    }
+    if (!st.IsNull(4)) {
+      v1::Envelope env;
+      if (!env.ParseFromString(st.BlobString(4))) return DataLoss("stored envelope is malformed");
+      in.sealed = std::move(env);
+    }
+    out.push_back(std::move(in));
+  }
+  KRING_RETURN_IF_ERROR(st.status());
+  return out;
+}
+
+Result<size_t> LocalStore::PendingIntentCount(ByteView case_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_, "SELECT COUNT(*) FROM intents WHERE case_id = ? AND rejected = 0");
+  st.Bind(1, case_id);
+  size_t n = 0;
+  if (st.Step()) n = static_cast<size_t>(st.Int(0));
+  KRING_RETURN_IF_ERROR(st.status());
+  return n;
+}
+
+Status LocalStore::SetSealed(int64_t intent_id, const v1::Envelope& env) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_, "UPDATE intents SET sealed = ? WHERE id = ?");
+  return st.Bind(1, env.SerializeAsString()).Bind(2, intent_id).Run();
+}
+
+Status LocalStore::ClearSealedContent(ByteView case_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_, "UPDATE intents SET sealed = NULL WHERE case_id = ? AND control = 0");
+  return st.Bind(1, case_id).Run();
+}
+
+Status LocalStore::RejectIntent(int64_t intent_id, const std::string& error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_, "UPDATE intents SET rejected = 1, error = ? WHERE id = ?");
+  return st.BindText(1, error).Bind(2, intent_id).Run();
+}
+
+Status LocalStore::SaveReceipt(const v1::Receipt& receipt) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_, "INSERT OR IGNORE INTO receipts (case_id, seq, receipt) VALUES (?, ?, ?)");
+  return st.Bind(1, receipt.case_id())
+      .Bind(2, static_cast<int64_t>(receipt.seq()))
+      .Bind(3, receipt.SerializeAsString())
+      .Run();
+}
+
+Result<std::map<uint64_t, v1::Receipt>> LocalStore::Receipts(ByteView case_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_, "SELECT seq, receipt FROM receipts WHERE case_id = ?");
+  st.Bind(1, case_id);
+  std::map<uint64_t, v1::Receipt> out;
+  while (st.Step()) {
+    v1::Receipt r;
+    if (!r.ParseFromString(st.BlobString(1))) return DataLoss("stored receipt is malformed");
+    out[static_cast<uint64_t>(st.Int(0))] = std::move(r);
+  }
+  KRING_RETURN_IF_ERROR(st.status());
+  return out;
+}
+
+Status LocalStore::RaiseAlarm(const Alarm& alarm) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Transaction tx(db_);
+  KRING_RETURN_IF_ERROR(tx.status());
+  sql::Statement ins(db_,
+                     "INSERT INTO alarms (case_id, kind, seq, detail, evidence, created_at_ms) "
+                     "VALUES (?, ?, ?, ?, ?, ?)");
+  KRING_RETURN_IF_ERROR(ins.Bind(1, alarm.case_id)
+                            .Bind(2, static_cast<int64_t>(alarm.kind))
+                            .Bind(3, static_cast<int64_t>(alarm.seq))
+                            .BindText(4, alarm.detail)
+                            .Bind(5, alarm.evidence)
+                            .Bind(6, NowMs())
+                            .Run());
+  sql::Statement halt(db_, "UPDATE cases SET halted = 1 WHERE case_id = ?");
+  KRING_RETURN_IF_ERROR(halt.Bind(1, alarm.case_id).Run());
+  return tx.Commit();
+}
+
+Result<std::vector<Alarm>> LocalStore::Alarms() {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_,
+                    "SELECT id, case_id, kind, seq, detail, evidence, created_at_ms FROM alarms "
+                    "ORDER BY id");
+  std::vector<Alarm> out;
+  while (st.Step()) {
+    Alarm a;
+    a.id = st.Int(0);
+    a.case_id = st.Blob(1);
+    a.kind = static_cast<AlarmKind>(st.Int(2));
+    a.seq = static_cast<uint64_t>(st.Int(3));
+    a.detail = st.Text(4);
+    a.evidence = st.Blob(5);
+    a.created_at_ms = st.Int(6);
+    out.push_back(std::move(a));
+  }
+  KRING_RETURN_IF_ERROR(st.status());
+  return out;
+}
+
+Status LocalStore::ApplyBatch(const AppliedBatch& batch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Transaction tx(db_);
+  KRING_RETURN_IF_ERROR(tx.status());
+  for (const v1::LogEntry& e : batch.entries) {
+    sql::Statement st(db_,
+                      "INSERT INTO log (case_id, seq, chain_hash, envelope) VALUES (?, ?, ?, ?)");
+    KRING_RETURN_IF_ERROR(st.Bind(1, batch.case_id)
+                              .Bind(2, static_cast<int64_t>(e.seq()))
+                              .Bind(3, e.chain_hash())
+                              .Bind(4, e.envelope().SerializeAsString())
+                              .Run());
+  }
+  for (const auto& [device_id, head] : batch.device_heads) {
+    sql::Statement st(db_,
+                      "INSERT OR REPLACE INTO device_heads (case_id, device_id, counter, last_hash) "
+                      "VALUES (?, ?, ?, ?)");
+    KRING_RETURN_IF_ERROR(st.Bind(1, batch.case_id)
+                              .Bind(2, device_id)
+                              .Bind(3, static_cast<int64_t>(head.counter))
+                              .Bind(4, head.last_hash)
+                              .Run());
+  }
+  for (const EpochKey& k : batch.epoch_keys) KRING_RETURN_IF_ERROR(SaveEpochKeyLocked(batch.case_id, k));
+  SecretBytes plain(batch.state.ByteSizeLong());
+  batch.state.SerializeToArray(plain.data(), static_cast<int>(plain.size()));
+  sql::Statement upd(db_, "UPDATE cases SET head_seq = ?, head_hash = ?, state = ? WHERE case_id = ?");
+  KRING_RETURN_IF_ERROR(upd.Bind(1, static_cast<int64_t>(batch.head_seq))
+                            .Bind(2, batch.head_hash)
+                            .Bind(3, at_rest_.Seal(CaseLabel("state", batch.case_id), plain))
+                            .Bind(4, batch.case_id)
+                            .Run());
+  for (const Bytes& id : batch.confirmed_client_op_ids) {
+    sql::Statement del(db_, "DELETE FROM intents WHERE case_id = ? AND client_op_id = ?");
+    KRING_RETURN_IF_ERROR(del.Bind(1, batch.case_id).Bind(2, id).Run());
+  }
+  return tx.Commit();
+}
+
+}  // namespace kring::client

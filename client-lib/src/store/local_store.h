@@ -1,0 +1,116 @@
+// The device's local SQLite store: the verified log, heads, alarms, keys, pending intents and the
+// materialized state. Secrets and plaintext are sealed with the storage key (AtRest); the
+// envelopes of the log are stored as received (they are ciphertext or public control bodies).
+// Every method is atomic and thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/at_rest.h"
+#include "kring/client.h"
+#include "kring/common/sqlite.h"
+#include "kring/common/user_chain.h"
+#include "kring/v1/local.pb.h"
+#include "kring/v1/model.pb.h"
+#include "kring/v1/sync.pb.h"
+
+namespace kring::client {
+
+struct DeviceHead {
+  uint64_t counter = 0;
+  Bytes last_hash;  // envelope hash of the device's last op in the case
+};
+
+struct CaseRecord {
+  Bytes case_id;
+  uint64_t head_seq = 0;
+  Bytes head_hash;
+  bool halted = false;
+  v1::CaseState state;  // confirmed state
+};
+
+struct Intent {
+  int64_t id = 0;
+  Bytes case_id;
+  Bytes client_op_id;
+  bool control = false;            // pre-sealed control op (never resealed)
+  v1::ContentOp content;           // content intents
+  std::optional<v1::Envelope> sealed;
+};
+
+struct EpochKey {
+  uint32_t scope_id = 0;
+  uint64_t epoch = 0;
+  SecretBytes key;
+};
+
+// Everything one verified pull batch changes, written in one transaction.
+struct AppliedBatch {
+  Bytes case_id;
+  std::vector<v1::LogEntry> entries;
+  uint64_t head_seq = 0;
+  Bytes head_hash;
+  std::map<Bytes, DeviceHead> device_heads;  // changed heads only
+  std::vector<EpochKey> epoch_keys;
+  v1::CaseState state;
+  std::vector<Bytes> confirmed_client_op_ids;  // this device's intents now in the log
+};
+
+class LocalStore {
+ public:
+  static Result<std::unique_ptr<LocalStore>> Open(const std::string& path, ByteView storage_key);
+
+  Result<std::optional<v1::LocalAccount>> LoadAccount();
+  Status SaveAccount(const v1::LocalAccount& account);
+
+  Result<std::optional<Bytes>> PinnedServerKey();
+  Status PinServerKey(ByteView key);
+
+  Status SaveChain(ByteView account_id, const std::vector<v1::ChainLink>& links);
+  // Re-verifies the stored chain on load.
+  Result<std::optional<UserChain>> LoadChain(ByteView account_id);
+
+  Status CreateCase(ByteView case_id);
+  Result<std::optional<CaseRecord>> LoadCase(ByteView case_id);
+  Result<std::vector<Bytes>> CaseIds();
+  Result<std::optional<Bytes>> ChainHashAt(ByteView case_id, uint64_t seq);
+  Result<std::map<Bytes, DeviceHead>> DeviceHeads(ByteView case_id);
+
+  Status SaveEpochKey(ByteView case_id, const EpochKey& key);
+  Result<std::optional<EpochKey>> FindEpochKey(ByteView case_id, uint32_t scope_id,
+                                               uint64_t epoch);
+  Result<std::optional<EpochKey>> LatestEpochKey(ByteView case_id, uint32_t scope_id);
+
+  Status AddContentIntent(ByteView case_id, ByteView client_op_id, const v1::ContentOp& op);
+  Status AddSealedIntents(ByteView case_id, const std::vector<std::pair<Bytes, v1::Envelope>>& ops);
+  Result<std::vector<Intent>> PendingIntents(ByteView case_id);
+  Result<size_t> PendingIntentCount(ByteView case_id);
+  Status SetSealed(int64_t intent_id, const v1::Envelope& env);
+  Status ClearSealedContent(ByteView case_id);
+  Status RejectIntent(int64_t intent_id, const std::string& error);
+
+  Status SaveReceipt(const v1::Receipt& receipt);
+  Result<std::map<uint64_t, v1::Receipt>> Receipts(ByteView case_id);
+
+  // Records the alarm and halts the case in one transaction.
+  Status RaiseAlarm(const Alarm& alarm);
+  Result<std::vector<Alarm>> Alarms();
+
+  Status ApplyBatch(const AppliedBatch& batch);
+
+ private:
+  LocalStore(sql::Database db, AtRest at_rest) : db_(std::move(db)), at_rest_(std::move(at_rest)) {}
+  Result<std::optional<CaseRecord>> LoadCaseLocked(ByteView case_id);
+  Status SaveEpochKeyLocked(ByteView case_id, const EpochKey& key);
+
+  std::mutex mu_;
+  sql::Database db_;
+  AtRest at_rest_;
+};
+
+}  // namespace kring::client

@@ -1,0 +1,478 @@
+#include "sync/sync_engine.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "kring/common/crypto.h"
+#include "kring/common/log.h"
+#include "kring/common/protocol.h"
+#include "sync/verifier.h"
+
+namespace kring::client {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kMaxRoundsPerCase = 50;
+constexpr auto kMinBackoff = std::chrono::milliseconds(250);
+constexpr auto kMaxBackoff = std::chrono::seconds(30);
+constexpr auto kIdleResync = std::chrono::seconds(60);
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+v1::Envelope SignEnvelope(const v1::LocalAccount& me, const v1::OpHeader& header,
+                          const v1::ControlBody* control, const v1::ContentOp* content,
+                          ByteView epoch_key) {
+  v1::Envelope env;
+  env.set_header(header.SerializeAsString());
+  if (control != nullptr) env.set_control_body(control->SerializeAsString());
+  if (content != nullptr) {
+    SecretBytes plain(content->ByteSizeLong());
+    content->SerializeToArray(plain.data(), static_cast<int>(plain.size()));
+    Bytes padded = crypto::Pad(plain, protocol::kPaddingBlock);
+    Bytes nonce = crypto::RandomBytes(crypto::kNonceBytes);
+    SecretBytes key = protocol::DeriveEpochSubkey(epoch_key, protocol::EpochSubkey::kContent);
+    env.set_nonce(ToString(nonce));
+    env.set_key_commitment(ToString(protocol::OpKeyCommitment(epoch_key, nonce)));
+    env.set_ciphertext(ToString(crypto::AeadEncrypt(
+        key, nonce, padded, protocol::AssociatedData(View(env.header()), {}))));
+    WipeMemory(padded.data(), padded.size());
+  }
+  env.set_signature(
+      ToString(crypto::Sign(View(me.device_signing_secret_key()), protocol::OpDigest(env))));
+  return env;
+}
+
+SyncEngine::SyncEngine(LocalStore* store, std::shared_ptr<Transport> transport, EventSink sink)
+    : store_(store), transport_(std::move(transport)), sink_(std::move(sink)) {}
+
+SyncEngine::~SyncEngine() { Stop(); }
+
+void SyncEngine::SetAccount(const v1::LocalAccount& account) {
+  std::lock_guard<std::mutex> lock(account_mu_);
+  account_ = account;
+}
+
+void SyncEngine::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (running_ || !transport_) return;
+  running_ = true;
+  stop_ = false;
+  wake_ = true;
+  worker_ = std::thread([this] { Run(); });
+}
+
+void SyncEngine::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!running_) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  worker_.join();
+  std::unique_ptr<Subscription> sub;
+  std::vector<std::promise<Result<SyncStats>>> waiters;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    running_ = false;
+    sub = std::move(subscription_);
+    waiters.swap(waiters_);
+  }
+  sub.reset();  // cancels the stream and joins its thread, outside our lock
+  for (auto& w : waiters) w.set_value(Status(StatusCode::kCancelled, "client closed"));
+}
+
+void SyncEngine::Wake() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake_ = true;
+  }
+  cv_.notify_all();
+}
+
+Result<SyncStats> SyncEngine::SyncNow() {
+  std::future<Result<SyncStats>> done;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (running_) {
+      waiters_.emplace_back();
+      done = waiters_.back().get_future();
+      wake_ = true;
+    }
+  }
+  if (done.valid()) {
+    cv_.notify_all();
+    return done.get();
+  }
+  Outcome out = SyncAll();
+  if (sink_ && !out.events.empty()) sink_(std::move(out.events));
+  if (!out.status.ok()) return out.status;
+  return out.stats;
+}
+
+void SyncEngine::Run() {
+  auto backoff = kMinBackoff;
+  auto next_attempt = Clock::now();
+  for (;;) {
+    std::vector<std::promise<Result<SyncStats>>> waiters;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_until(lock, next_attempt, [&] { return stop_ || wake_ || !waiters_.empty(); });
+      if (stop_) return;
+      wake_ = false;
+      waiters.swap(waiters_);
+    }
+    Outcome out = SyncAll();
+    if (out.status.transient() || out.status.code() == StatusCode::kUnauthenticated) {
+      next_attempt = Clock::now() + backoff;
+      backoff = std::min<std::chrono::milliseconds>(backoff * 2, kMaxBackoff);
+    } else {
+      backoff = kMinBackoff;
+      next_attempt = Clock::now() + kIdleResync;
+    }
+    if (out.status.ok()) EnsureSubscribed();
+    for (auto& w : waiters) {
+      if (out.status.ok()) {
+        w.set_value(out.stats);
+      } else {
+        w.set_value(out.status);
+      }
+    }
+    if (sink_ && !out.events.empty()) sink_(std::move(out.events));
+  }
+}
+
+void SyncEngine::EnsureSubscribed() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (subscription_ && !subscription_dead_) return;
+  }
+  std::unique_ptr<Subscription> old;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    old = std::move(subscription_);
+  }
+  old.reset();
+  auto token = Token();
+  if (!token.ok()) return;
+  auto sub = transport_->Subscribe(
+      token.value(), [this](const v1::Poke&) { Wake(); },
+      [this](const Status&) {
+        std::lock_guard<std::mutex> lock(mu_);
+        subscription_dead_ = true;
+      });
+  std::lock_guard<std::mutex> lock(mu_);
+  subscription_dead_ = false;
+  subscription_ = std::move(sub);
+}
+
+Status SyncEngine::EnsureServerPinned() {
+  {
+    std::lock_guard<std::mutex> lock(account_mu_);
+    if (!server_key_.empty()) return {};
+  }
+  KRING_ASSIGN_OR_RETURN(std::optional<Bytes> pinned, store_->PinnedServerKey());
+  if (!pinned) {
+    if (!transport_) return FailedPrecondition("no server configured");
+    KRING_ASSIGN_OR_RETURN(v1::ServerInfo info, transport_->GetServerInfo());
+    if (info.protocol_version() != protocol::kVersion ||
+        info.signing_public_key().size() != crypto::kPublicKeyBytes) {
+      return FailedPrecondition("server speaks an unsupported protocol version");
+    }
+    // Trust on first use; the key is pinned from then on (docs/threat-model.md).
+    pinned = ToBytes(info.signing_public_key());
+    KRING_RETURN_IF_ERROR(store_->PinServerKey(*pinned));
+  }
+  std::lock_guard<std::mutex> lock(account_mu_);
+  server_key_ = *pinned;
+  return {};
+}
+
+Result<std::string> SyncEngine::Token() {
+  KRING_RETURN_IF_ERROR(EnsureServerPinned());
+  v1::LocalAccount me;
+  Bytes server_id;
+  {
+    std::lock_guard<std::mutex> lock(account_mu_);
+    if (!account_) return FailedPrecondition("this device has no account yet");
+    if (!token_.empty() && token_expires_ms_ - 30000 > NowMs()) return token_;
+    me = *account_;
+    server_id = protocol::ServerId(server_key_);
+  }
+  v1::ChallengeRequest creq;
+  creq.set_device_id(me.device_id());
+  KRING_ASSIGN_OR_RETURN(v1::ChallengeResponse challenge, transport_->GetChallenge(creq));
+  if (!ConstantTimeEqual(View(challenge.server_id()), server_id)) {
+    return PermissionDenied("server identity differs from the pinned server");
+  }
+  v1::SignInRequest sreq;
+  sreq.set_device_id(me.device_id());
+  sreq.set_challenge(challenge.challenge());
+  sreq.set_signature(ToString(crypto::Sign(
+      View(me.device_signing_secret_key()),
+      protocol::AuthSignInput(server_id, View(challenge.challenge()), View(me.device_id())))));
+  KRING_ASSIGN_OR_RETURN(v1::SignInResponse session, transport_->SignIn(sreq));
+  std::lock_guard<std::mutex> lock(account_mu_);
+  token_ = session.session_token();
+  token_expires_ms_ = session.expires_at_ms();
+  return token_;
+}
+
+template <typename Fn>
+auto SyncEngine::WithToken(Fn&& fn) -> decltype(fn(std::string())) {
+  for (int attempt = 0;; ++attempt) {
+    auto token = Token();
+    if (!token.ok()) return token.status();
+    auto r = fn(token.value());
+    if (r.ok() || r.status().code() != StatusCode::kUnauthenticated || attempt > 0) return r;
+    // Sessions end when kringd restarts: sign in again once.
+    std::lock_guard<std::mutex> lock(account_mu_);
+    token_.clear();
+  }
+}
+
+Result<UserChain> SyncEngine::ChainOf(const Bytes& account_id) {
+  KRING_ASSIGN_OR_RETURN(std::optional<UserChain> stored, store_->LoadChain(account_id));
+  if (stored) return std::move(*stored);
+  v1::GetChainRequest req;
+  req.set_account_id(ToString(account_id));
+  KRING_ASSIGN_OR_RETURN(v1::GetChainResponse resp,
+                         WithToken([&](const std::string& t) { return transport_->GetChain(req, t); }));
+  std::vector<v1::ChainLink> links(resp.links().begin(), resp.links().end());
+  KRING_ASSIGN_OR_RETURN(UserChain chain, VerifyChain(account_id, links));
+  KRING_RETURN_IF_ERROR(store_->SaveChain(account_id, links));
+  return chain;
+}
+
+Status SyncEngine::Alarm(const Bytes& case_id, AlarmKind kind, uint64_t seq,
+                         const std::string& detail, Bytes evidence, Outcome& out) {
+  kring::client::Alarm a;
+  a.case_id = case_id;
+  a.kind = kind;
+  a.seq = seq;
+  a.detail = detail;
+  a.evidence = std::move(evidence);
+  KRING_RETURN_IF_ERROR(store_->RaiseAlarm(a));
+  log::Warn("alarm", {{"case", Hex(case_id)}, {"kind", std::string(AlarmKindName(kind))},
+                      {"seq", seq}});
+  out.events.push_back({ChangeEvent::Kind::kAlarm, case_id, detail});
+  return {StatusCode::kSecurityAlarm, std::string(AlarmKindName(kind)) + ": " + detail};
+}
+
+SyncEngine::Outcome SyncEngine::SyncAll() {
+  std::lock_guard<std::mutex> sync_lock(sync_mu_);
+  Outcome out;
+  if (!transport_) {
+    out.status = FailedPrecondition("no server configured");
+    return out;
+  }
+  {
+    std::lock_guard<std::mutex> lock(account_mu_);
+    if (!account_) {
+      out.status = FailedPrecondition("this device has no account yet");
+      return out;
+    }
+  }
+  auto listed = WithToken([&](const std::string& t) { return transport_->ListCases(t); });
+  if (!listed.ok()) {
+    out.status = listed.status();
+    return out;
+  }
+  for (const auto& c : listed->cases()) {
+    if (c.case_id().size() != crypto::kIdBytes) continue;
+    if (Status s = store_->CreateCase(View(c.case_id())); !s.ok()) {
+      out.status = s;
+      return out;
+    }
+  }
+  auto ids = store_->CaseIds();
+  if (!ids.ok()) {
+    out.status = ids.status();
+    return out;
+  }
+  for (const Bytes& id : ids.value()) {
+    Status s = SyncCase(id, out);
+    // An alarm halts only that case; other cases keep syncing.
+    if (!s.ok() && s.code() != StatusCode::kSecurityAlarm && out.status.ok()) out.status = s;
+  }
+  return out;
+}
+
+Status SyncEngine::SyncCase(const Bytes& case_id, Outcome& out) {
+  for (int round = 0; round < kMaxRoundsPerCase; ++round) {
+    KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
+    if (!rec || rec->halted) return {};
+    KRING_ASSIGN_OR_RETURN(bool pulled, PullOnce(case_id, out));
+    if (pulled) continue;
+    KRING_ASSIGN_OR_RETURN(bool pushed, PushOnce(case_id, out));
+    if (!pushed) return {};
+  }
+  return {};
+}
+
+Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
+  KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
+  v1::PullRequest req;
+  req.set_case_id(ToString(case_id));
+  req.set_after_seq(rec->head_seq);
+  req.set_after_chain_hash(ToString(rec->head_hash));
+  auto resp = WithToken([&](const std::string& t) { return transport_->Pull(req, t); });
+  if (!resp.ok()) {
+    const Status& s = resp.status();
+    if (rec->head_seq > 0 && (s.code() == StatusCode::kFailedPrecondition ||
+                              s.code() == StatusCode::kInvalidArgument)) {
+      // The server no longer has the head this device verified.
+      return Alarm(case_id, AlarmKind::kRollback, rec->head_seq,
+                   "server does not have the verified head", {}, out);
+    }
+    return s;
+  }
+  VerifyContext ctx;
+  ctx.record = *rec;
+  KRING_ASSIGN_OR_RETURN(ctx.device_heads, store_->DeviceHeads(case_id));
+  KRING_ASSIGN_OR_RETURN(ctx.receipts, store_->Receipts(case_id));
+  v1::LocalAccount me;
+  {
+    std::lock_guard<std::mutex> lock(account_mu_);
+    ctx.server_public_key = server_key_;
+    me = *account_;
+  }
+  ctx.me = &me;
+  ctx.chain_hash_at = [&](uint64_t seq) { return store_->ChainHashAt(case_id, seq); };
+  ctx.chain_of = [&](const Bytes& account) { return ChainOf(account); };
+  ctx.epoch_key = [&](uint32_t scope, uint64_t epoch) {
+    return store_->FindEpochKey(case_id, scope, epoch);
+  };
+  VerifyResult v = VerifyPull(ctx, resp.value());
+  if (!v.error.ok()) return v.error;
+  if (v.failure) {
+    return Alarm(case_id, v.failure->kind, v.failure->seq, v.failure->detail,
+                 std::move(v.failure->evidence), out);
+  }
+  if (v.batch.entries.empty()) return false;
+  KRING_RETURN_IF_ERROR(store_->ApplyBatch(v.batch));
+  out.stats.pulled += v.batch.entries.size();
+  out.events.push_back({ChangeEvent::Kind::kCaseChanged, case_id, {}});
+  return true;
+}
+
+Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intents) {
+  KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
+  KRING_ASSIGN_OR_RETURN(auto heads, store_->DeviceHeads(case_id));
+  v1::LocalAccount me;
+  {
+    std::lock_guard<std::mutex> lock(account_mu_);
+    me = *account_;
+  }
+  DeviceHead mine = heads[ToBytes(me.device_id())];
+  // Sealed intents form a prefix; they must continue this device's confirmed chain.
+  bool stale = false;
+  for (const Intent& in : intents) {
+    if (!in.sealed) break;
+    v1::OpHeader h;
+    h.ParseFromString(in.sealed->header());
+    if (h.device_counter() != mine.counter + 1 ||
+        !ConstantTimeEqual(View(h.prev_device_op_hash()), mine.last_hash)) {
+      stale = true;
+      break;
+    }
+    mine.counter = h.device_counter();
+    mine.last_hash = protocol::EnvelopeHash(*in.sealed);
+  }
+  if (stale) {
+    if (std::any_of(intents.begin(), intents.end(), [](const Intent& i) { return i.control; })) {
+      return FailedPrecondition("a queued control op no longer fits the log");
+    }
+    KRING_RETURN_IF_ERROR(store_->ClearSealedContent(case_id));
+    for (Intent& in : intents) in.sealed.reset();
+    mine = heads[ToBytes(me.device_id())];
+  }
+  KRING_ASSIGN_OR_RETURN(std::optional<EpochKey> key, store_->LatestEpochKey(case_id, 0));
+  for (Intent& in : intents) {
+    if (in.sealed) continue;
+    if (!key) break;  // no key delivered yet: the intents wait
+    v1::OpHeader h;
+    h.set_version(protocol::kVersion);
+    h.set_case_id(ToString(case_id));
+    h.set_scope_id(0);
+    h.set_epoch(key->epoch);
+    h.set_author_account_id(me.account_id());
+    h.set_author_device_id(me.device_id());
+    h.set_device_counter(mine.counter + 1);
+    h.set_prev_device_op_hash(ToString(mine.last_hash));
+    h.set_client_op_id(ToString(in.client_op_id));
+    h.set_seen_seq(rec->head_seq);
+    h.set_seen_hash(ToString(rec->head_hash));
+    h.set_kind(v1::OP_KIND_CONTENT);
+    h.set_created_at_ms(NowMs());
+    v1::Envelope env = SignEnvelope(me, h, nullptr, &in.content, key->key);
+    KRING_RETURN_IF_ERROR(store_->SetSealed(in.id, env));
+    mine.counter = h.device_counter();
+    mine.last_hash = protocol::EnvelopeHash(env);
+    in.sealed = std::move(env);
+  }
+  return {};
+}
+
+Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
+  KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
+  if (intents.empty()) return false;
+  KRING_RETURN_IF_ERROR(SealPending(case_id, intents));
+  v1::PushRequest req;
+  req.set_case_id(ToString(case_id));
+  std::vector<const Intent*> batch;
+  size_t bytes = 0;
+  for (const Intent& in : intents) {
+    if (!in.sealed || batch.size() >= protocol::kMaxPushEnvelopes) break;
+    bytes += in.sealed->ByteSizeLong();
+    if (bytes > protocol::kMaxPushBytes / 2 && !batch.empty()) break;
+    *req.add_envelopes() = *in.sealed;
+    batch.push_back(&in);
+  }
+  if (batch.empty()) return false;
+  auto resp = WithToken([&](const std::string& t) { return transport_->Push(req, t); });
+  if (resp.ok()) {
+    Bytes server_key;
+    {
+      std::lock_guard<std::mutex> lock(account_mu_);
+      server_key = server_key_;
+    }
+    for (const v1::PushResult& r : resp->results()) {
+      if (!protocol::VerifyReceipt(r.receipt(), server_key) ||
+          !ConstantTimeEqual(View(r.receipt().case_id()), case_id)) {
+        return Alarm(case_id, AlarmKind::kTamper, r.seq(), "receipt is not signed by the server",
+                     ToBytes(r.SerializeAsString()), out);
+      }
+      KRING_RETURN_IF_ERROR(store_->SaveReceipt(r.receipt()));
+    }
+    out.stats.pushed += batch.size();
+    return true;  // pull next: our ops come back verified and confirm the intents
+  }
+  const Status& s = resp.status();
+  if (s.transient() || s.code() == StatusCode::kUnauthenticated) return s;
+  if (s.code() == StatusCode::kFailedPrecondition) {
+    // Stale epoch or chain position: pull again and reseal.
+    KRING_RETURN_IF_ERROR(store_->ClearSealedContent(case_id));
+    return true;
+  }
+  // A definitive rejection: isolate the op at fault so the others still go through.
+  if (batch.size() > 1) {
+    v1::PushRequest single;
+    single.set_case_id(ToString(case_id));
+    *single.add_envelopes() = *batch.front()->sealed;
+    auto one = WithToken([&](const std::string& t) { return transport_->Push(single, t); });
+    if (one.ok() || one.status().transient()) return one.ok() ? Result<bool>(true) : one.status();
+  }
+  KRING_RETURN_IF_ERROR(store_->RejectIntent(batch.front()->id, s.ToString()));
+  KRING_RETURN_IF_ERROR(store_->ClearSealedContent(case_id));
+  log::Warn("intent_rejected", {{"case", Hex(case_id)}, {"code", std::string(StatusCodeName(s.code()))}});
+  out.events.push_back({ChangeEvent::Kind::kIntentRejected, case_id, s.ToString()});
+  return true;
+}
+
+}  // namespace kring::client

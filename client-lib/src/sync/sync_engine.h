@@ -1,0 +1,90 @@
+// The sync engine: one worker thread per client that signs in, pulls and verifies every case to
+// its head, rebases and seals pending intents, pushes them, and sleeps until a poke, a local edit,
+// a backoff timer or SyncNow() wakes it. Network calls never run under the engine's lock.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kring/client.h"
+#include "kring/common/user_chain.h"
+#include "kring/transport.h"
+#include "store/local_store.h"
+
+namespace kring::client {
+
+class SyncEngine {
+ public:
+  using EventSink = std::function<void(std::vector<ChangeEvent>)>;
+
+  SyncEngine(LocalStore* store, std::shared_ptr<Transport> transport, EventSink sink);
+  ~SyncEngine();
+  SyncEngine(const SyncEngine&) = delete;
+  SyncEngine& operator=(const SyncEngine&) = delete;
+
+  void SetAccount(const v1::LocalAccount& account);
+  void Start();
+  void Stop();
+  void Wake();
+  Result<SyncStats> SyncNow();
+
+  // Shared with the Client for case creation.
+  Status EnsureServerPinned();
+  Result<std::string> Token();
+  Result<UserChain> ChainOf(const Bytes& account_id);
+  Transport* transport() const { return transport_.get(); }
+
+ private:
+  struct Outcome {
+    SyncStats stats;
+    Status status;
+    std::vector<ChangeEvent> events;
+  };
+  void Run();
+  Outcome SyncAll();
+  Status SyncCase(const Bytes& case_id, Outcome& out);
+  // Returns true when it applied anything.
+  Result<bool> PullOnce(const Bytes& case_id, Outcome& out);
+  Result<bool> PushOnce(const Bytes& case_id, Outcome& out);
+  Status SealPending(const Bytes& case_id, std::vector<Intent>& intents);
+  Status Alarm(const Bytes& case_id, AlarmKind kind, uint64_t seq, const std::string& detail,
+               Bytes evidence, Outcome& out);
+  template <typename Fn>
+  auto WithToken(Fn&& fn) -> decltype(fn(std::string()));
+  void EnsureSubscribed();
+
+  LocalStore* store_;
+  std::shared_ptr<Transport> transport_;
+  EventSink sink_;
+
+  std::mutex account_mu_;
+  std::optional<v1::LocalAccount> account_;
+  std::string token_;
+  int64_t token_expires_ms_ = 0;
+  Bytes server_key_;
+
+  std::mutex sync_mu_;  // one sync at a time
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool running_ = false;
+  bool stop_ = false;
+  bool wake_ = false;
+  bool subscription_dead_ = false;
+  std::vector<std::promise<Result<SyncStats>>> waiters_;
+  std::unique_ptr<Subscription> subscription_;
+  std::thread worker_;
+};
+
+v1::Envelope SignEnvelope(const v1::LocalAccount& me, const v1::OpHeader& header,
+                          const v1::ControlBody* control, const v1::ContentOp* content,
+                          ByteView epoch_key);
+
+}  // namespace kring::client

@@ -1,0 +1,307 @@
+#include "sync/verifier.h"
+
+#include <set>
+
+#include "crypto/identity.h"
+#include "kring/common/crypto.h"
+#include "kring/common/protocol.h"
+#include "model/reducer.h"
+
+namespace kring::client {
+namespace {
+
+Bytes Evidence(const v1::PullResponse& response, const v1::LogEntry* entry) {
+  v1::PullResponse ev;
+  *ev.mutable_head() = response.head();
+  if (entry != nullptr) *ev.add_entries() = *entry;
+  return ToBytes(ev.SerializeAsString());
+}
+
+struct Checked {
+  const v1::LogEntry* entry;
+  protocol::ParsedOp op;
+};
+
+class BatchVerifier {
+ public:
+  BatchVerifier(const VerifyContext& ctx, const v1::PullResponse& resp) : ctx_(ctx), resp_(resp) {}
+
+  VerifyResult Run() {
+    if (!CheckHead() || !CheckEntries() || !CheckSignatures() || !ApplyAll()) return Finish();
+    return Finish();
+  }
+
+ private:
+  bool Fail(AlarmKind kind, uint64_t seq, std::string detail, const v1::LogEntry* entry) {
+    result_.failure = VerifyFailure{kind, seq, std::move(detail), Evidence(resp_, entry)};
+    return false;
+  }
+  bool LocalError(Status s) {
+    result_.error = std::move(s);
+    return false;
+  }
+  VerifyResult Finish() { return std::move(result_); }
+
+  bool CheckHead() {
+    const v1::Receipt& head = resp_.head();
+    const CaseRecord& rec = ctx_.record;
+    if (!protocol::VerifyReceipt(head, ctx_.server_public_key) ||
+        !ConstantTimeEqual(View(head.case_id()), rec.case_id)) {
+      return Fail(AlarmKind::kTamper, head.seq(), "head is not signed by the pinned server key",
+                  nullptr);
+    }
+    if (head.seq() < rec.head_seq) {
+      return Fail(AlarmKind::kRollback, head.seq(), "server head is older than the verified head",
+                  nullptr);
+    }
+    if (!ctx_.receipts.empty() && ctx_.receipts.rbegin()->first > head.seq()) {
+      return Fail(AlarmKind::kRollback, head.seq(),
+                  "server head is older than an acknowledged op of this device", nullptr);
+    }
+    if (head.seq() == rec.head_seq && resp_.entries_size() == 0 &&
+        !ConstantTimeEqual(View(head.chain_hash()), rec.head_hash)) {
+      return Fail(AlarmKind::kFork, head.seq(), "server head differs from the verified head",
+                  nullptr);
+    }
+    return true;
+  }
+
+  Result<std::optional<Bytes>> HashAt(uint64_t seq) {
+    if (seq == ctx_.record.head_seq) return std::optional<Bytes>(ctx_.record.head_hash);
+    if (seq > ctx_.record.head_seq) {
+      size_t idx = static_cast<size_t>(seq - ctx_.record.head_seq - 1);
+      if (idx < checked_.size()) return std::optional<Bytes>(ToBytes(checked_[idx].entry->chain_hash()));
+      return std::optional<Bytes>();
+    }
+    return ctx_.chain_hash_at(seq);
+  }
+
+  bool CheckEntries() {
+    uint64_t expected = ctx_.record.head_seq + 1;
+    Bytes prev_chain = ctx_.record.head_hash;
+    heads_ = ctx_.device_heads;
+    state_ = ctx_.record.state;
+    for (const v1::LogEntry& entry : resp_.entries()) {
+      const uint64_t seq = entry.seq();
+      if (seq > expected) return Fail(AlarmKind::kDrop, expected, "log entries are missing", &entry);
+      if (seq < expected) return Fail(AlarmKind::kTamper, seq, "log position repeated", &entry);
+      if (seq > resp_.head().seq()) {
+        return Fail(AlarmKind::kTamper, seq, "entry beyond the signed head", &entry);
+      }
+      auto parsed = protocol::ParseEnvelope(entry.envelope());
+      if (!parsed.ok()) return Fail(AlarmKind::kTamper, seq, "malformed envelope", &entry);
+      protocol::ParsedOp& op = parsed.value();
+      const v1::OpHeader& h = op.header;
+      if (!ConstantTimeEqual(View(h.case_id()), ctx_.record.case_id)) {
+        return Fail(AlarmKind::kTamper, seq, "op belongs to another case", &entry);
+      }
+      Bytes chain = protocol::ChainHash(prev_chain, seq, op.envelope_hash);
+      if (!ConstantTimeEqual(chain, View(entry.chain_hash()))) {
+        return Fail(AlarmKind::kTamper, seq, "chain hash does not recompute", &entry);
+      }
+      auto receipt = ctx_.receipts.find(seq);
+      if (receipt != ctx_.receipts.end() &&
+          !ConstantTimeEqual(View(receipt->second.chain_hash()), chain)) {
+        v1::PullResponse ev;
+        *ev.mutable_head() = receipt->second;
+        *ev.add_entries() = entry;
+        result_.failure = VerifyFailure{AlarmKind::kFork, seq,
+                                        "log differs from a signed receipt for this position",
+                                        ToBytes(ev.SerializeAsString())};
+        return false;
+      }
+      // The author must be a member (the first op defines the members) with an active device.
+      if (seq == 1 && op.control.has_create_case()) {
+        model::ApplyControl(state_, h, op.control, 0);
+      }
+      if (model::FindMember(state_, View(h.author_account_id())) == nullptr) {
+        return Fail(AlarmKind::kTamper, seq, "author is not a member of the case", &entry);
+      }
+      auto chain_of = ctx_.chain_of(ToBytes(h.author_account_id()));
+      if (!chain_of.ok()) {
+        if (chain_of.status().transient()) return LocalError(chain_of.status());
+        return Fail(AlarmKind::kTamper, seq, "author account chain does not verify", &entry);
+      }
+      const ChainDevice* device = chain_of->ActiveDevice(View(h.author_device_id()));
+      if (device == nullptr || device->is_recovery) {
+        return Fail(AlarmKind::kTamper, seq, "author device is not active in its account", &entry);
+      }
+      DeviceHead& dh = heads_[ToBytes(h.author_device_id())];
+      if (h.device_counter() <= dh.counter) {
+        return Fail(AlarmKind::kTamper, seq, "op of this device replayed", &entry);
+      }
+      if (h.device_counter() > dh.counter + 1) {
+        return Fail(AlarmKind::kDrop, seq, "earlier ops of this device are missing", &entry);
+      }
+      if (!ConstantTimeEqual(View(h.prev_device_op_hash()), dh.last_hash)) {
+        return Fail(AlarmKind::kTamper, seq, "op does not link to its device's previous op", &entry);
+      }
+      if (h.seen_seq() >= seq) {
+        return Fail(AlarmKind::kFork, seq, "op was written after a later position", &entry);
+      }
+      if (h.seen_seq() > 0) {
+        auto seen = HashAt(h.seen_seq());
+        if (!seen.ok()) return LocalError(seen.status());
+        if (!seen.value() || !ConstantTimeEqual(**seen, View(h.seen_hash()))) {
+          return Fail(AlarmKind::kFork, seq, "author saw a different history", &entry);
+        }
+      }
+      dh.counter = h.device_counter();
+      dh.last_hash = op.envelope_hash;
+      changed_devices_.insert(ToBytes(h.author_device_id()));
+      signing_key_[ToBytes(h.author_device_id())] = device->signing_public_key;
+      last_of_device_[ToBytes(h.author_device_id())] = checked_.size();
+      checked_.push_back({&entry, std::move(op)});
+      prev_chain = std::move(chain);
+      ++expected;
+    }
+    if (!checked_.empty() && checked_.back().entry->seq() == resp_.head().seq() &&
+        !ConstantTimeEqual(prev_chain, View(resp_.head().chain_hash()))) {
+      return Fail(AlarmKind::kFork, resp_.head().seq(), "signed head does not match the log",
+                  checked_.back().entry);
+    }
+    return true;
+  }
+
+  bool CheckSignatures() {
+    for (const auto& [device_id, idx] : last_of_device_) {
+      const Checked& c = checked_[idx];
+      if (!crypto::Verify(signing_key_[device_id], c.op.digest, View(c.op.envelope.signature()))) {
+        return Fail(AlarmKind::kTamper, c.entry->seq(), "signature does not verify", c.entry);
+      }
+    }
+    return true;
+  }
+
+  Result<std::optional<SecretBytes>> KeyFor(uint32_t scope, uint64_t epoch) {
+    for (const EpochKey& k : result_.batch.epoch_keys) {
+      if (k.scope_id == scope && k.epoch == epoch) return std::optional<SecretBytes>(k.key);
+    }
+    KRING_ASSIGN_OR_RETURN(auto stored, ctx_.epoch_key(scope, epoch));
+    if (!stored) return std::optional<SecretBytes>();
+    return std::optional<SecretBytes>(stored->key);
+  }
+
+  bool ApplyRekey(const Checked& c) {
+    const v1::Rekey& rk = c.op.control.rekey();
+    const uint64_t seq = c.entry->seq();
+    const v1::Member* author = model::FindMember(state_, View(c.op.header.author_account_id()));
+    if (author->role() != v1::ROLE_CHAIR && author->role() != v1::ROLE_COORDINATOR) {
+      return Fail(AlarmKind::kTamper, seq, "rekey by a member without that permission", c.entry);
+    }
+    uint64_t current = 0;
+    auto it = state_.scope_epochs().find(rk.scope_id());
+    if (it != state_.scope_epochs().end()) current = it->second;
+    if (rk.scope_id() != 0 || rk.new_epoch() != current + 1) {
+      return Fail(AlarmKind::kTamper, seq, "rekey does not follow the current epoch", c.entry);
+    }
+    std::set<std::string> members, recipients, boxed;
+    for (const auto& m : state_.members()) members.insert(m.account_id());
+    for (const auto& r : rk.recipients()) recipients.insert(r);
+    for (const auto& b : rk.boxes()) boxed.insert(b.account_id());
+    if (recipients != members || boxed != members ||
+        static_cast<size_t>(rk.boxes_size()) != members.size()) {
+      return Fail(AlarmKind::kKeyMismatch, seq, "rekey recipients differ from the scope's members",
+                  c.entry);
+    }
+    for (const v1::KeyBox& box : rk.boxes()) {
+      if (box.account_id() != ctx_.me->account_id()) continue;
+      std::optional<SecretBytes> key;
+      for (const auto& uk : ctx_.me->user_keys()) {
+        if (uk.generation() != box.user_key_generation()) continue;
+        auto opened = crypto::SealOpen(identity::UserBoxKeyPair(View(uk.seed())),
+                                       View(box.sealed_key()));
+        if (opened.ok() && opened->size() == crypto::kKeyBytes) key = std::move(opened.value());
+      }
+      if (!key || !ConstantTimeEqual(protocol::EpochKeyCommitment(*key, ctx_.record.case_id,
+                                                                  rk.scope_id(), rk.new_epoch()),
+                                     View(rk.key_commitment()))) {
+        return Fail(AlarmKind::kKeyMismatch, seq, "epoch key box does not match its commitment",
+                    c.entry);
+      }
+      result_.batch.epoch_keys.push_back({rk.scope_id(), rk.new_epoch(), std::move(*key)});
+    }
+    model::ApplyControl(state_, c.op.header, c.op.control, seq);
+    return true;
+  }
+
+  bool ApplyContent(const Checked& c) {
+    const v1::OpHeader& h = c.op.header;
+    const uint64_t seq = c.entry->seq();
+    auto it = state_.scope_epochs().find(h.scope_id());
+    if (it == state_.scope_epochs().end() || it->second != h.epoch()) {
+      return Fail(AlarmKind::kTamper, seq, "content op sealed under a stale epoch", c.entry);
+    }
+    auto key = KeyFor(h.scope_id(), h.epoch());
+    if (!key.ok()) return LocalError(key.status());
+    if (!key.value()) {
+      return Fail(AlarmKind::kKeyMismatch, seq, "no key for this epoch was delivered", c.entry);
+    }
+    const SecretBytes& epoch_key = **key;
+    const v1::Envelope& env = c.op.envelope;
+    if (!ConstantTimeEqual(protocol::OpKeyCommitment(epoch_key, View(env.nonce())),
+                           View(env.key_commitment()))) {
+      return Fail(AlarmKind::kKeyMismatch, seq, "op key commitment does not match", c.entry);
+    }
+    SecretBytes content_key = protocol::DeriveEpochSubkey(epoch_key, protocol::EpochSubkey::kContent);
+    auto plain = crypto::AeadDecrypt(content_key, View(env.nonce()), View(env.ciphertext()),
+                                     protocol::AssociatedData(View(env.header()), {}));
+    if (!plain.ok()) return Fail(AlarmKind::kTamper, seq, "ciphertext does not decrypt", c.entry);
+    auto unpadded = crypto::Unpad(plain.value(), protocol::kPaddingBlock);
+    v1::ContentOp content;
+    if (!unpadded.ok() || !content.ParseFromArray(unpadded->data(), static_cast<int>(unpadded->size()))) {
+      return Fail(AlarmKind::kTamper, seq, "plaintext is malformed", c.entry);
+    }
+    model::ApplyContent(state_, content,
+                        {seq, ToBytes(h.author_account_id()), ToBytes(h.client_op_id())});
+    return true;
+  }
+
+  bool ApplyAll() {
+    for (const Checked& c : checked_) {
+      const uint64_t seq = c.entry->seq();
+      const v1::OpHeader& h = c.op.header;
+      bool is_create = h.kind() == v1::OP_KIND_CREATE_CASE;
+      if ((seq == 1) != is_create) {
+        return Fail(AlarmKind::kTamper, seq, "case must start with exactly one CreateCase", c.entry);
+      }
+      if (is_create) {
+        model::ApplyControl(state_, h, c.op.control, seq);
+      } else if (h.kind() == v1::OP_KIND_REKEY) {
+        if (!ApplyRekey(c)) return false;
+      } else if (!ApplyContent(c)) {
+        return false;
+      }
+      if (ConstantTimeEqual(View(h.author_device_id()), View(ctx_.me->device_id()))) {
+        result_.batch.confirmed_client_op_ids.push_back(ToBytes(h.client_op_id()));
+      }
+    }
+    AppliedBatch& b = result_.batch;
+    b.case_id = ctx_.record.case_id;
+    for (const Checked& c : checked_) b.entries.push_back(*c.entry);
+    b.head_seq = checked_.empty() ? ctx_.record.head_seq : checked_.back().entry->seq();
+    b.head_hash = checked_.empty() ? ctx_.record.head_hash
+                                   : ToBytes(checked_.back().entry->chain_hash());
+    for (const Bytes& d : changed_devices_) b.device_heads[d] = heads_[d];
+    b.state = std::move(state_);
+    return true;
+  }
+
+  const VerifyContext& ctx_;
+  const v1::PullResponse& resp_;
+  VerifyResult result_;
+  std::vector<Checked> checked_;
+  std::map<Bytes, DeviceHead> heads_;
+  std::set<Bytes> changed_devices_;
+  std::map<Bytes, Bytes> signing_key_;
+  std::map<Bytes, size_t> last_of_device_;
+  v1::CaseState state_;
+};
+
+}  // namespace
+
+VerifyResult VerifyPull(const VerifyContext& ctx, const v1::PullResponse& response) {
+  return BatchVerifier(ctx, response).Run();
+}
+
+}  // namespace kring::client

@@ -1,0 +1,50 @@
+// Verification of a pulled batch before anything of it is applied (DESIGN section 4):
+// signed head, seq continuity and chain hashes, receipts, author device, per-device counters and
+// previous-op hashes, seen heads, signatures, control-op rules, key commitments, decryption.
+// Any failure yields an alarm and nothing of the batch is applied.
+//
+// Signatures: per-device hash links mean a valid signature on a device's newest op in the batch
+// authenticates that device's earlier ops in it, so a cold sync checks one signature per device
+// per batch instead of one per op.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+
+#include "kring/client.h"
+#include "kring/common/user_chain.h"
+#include "kring/v1/local.pb.h"
+#include "store/local_store.h"
+
+namespace kring::client {
+
+struct VerifyFailure {
+  AlarmKind kind = AlarmKind::kTamper;
+  uint64_t seq = 0;
+  std::string detail;
+  Bytes evidence;
+};
+
+struct VerifyContext {
+  CaseRecord record;
+  std::map<Bytes, DeviceHead> device_heads;
+  std::map<uint64_t, v1::Receipt> receipts;
+  Bytes server_public_key;
+  const v1::LocalAccount* me = nullptr;
+  // Local log chain hash at a seq (nullopt when absent).
+  std::function<Result<std::optional<Bytes>>(uint64_t)> chain_hash_at;
+  // Verified chain of an account (loaded or fetched).
+  std::function<Result<UserChain>(const Bytes&)> chain_of;
+  std::function<Result<std::optional<EpochKey>>(uint32_t, uint64_t)> epoch_key;
+};
+
+struct VerifyResult {
+  std::optional<VerifyFailure> failure;
+  AppliedBatch batch;  // valid only without failure
+  Status error;        // a local problem (storage, network while fetching a chain): retry later
+};
+
+VerifyResult VerifyPull(const VerifyContext& ctx, const v1::PullResponse& response);
+
+}  // namespace kring::client
