@@ -1,0 +1,221 @@
+#include "case_log.h"
+
+#include <set>
+#include <string>
+
+#include "kring/common/crypto.h"
+
+namespace kring::server {
+namespace {
+
+Status At(size_t index, const Status& s) {
+  return {s.code(), "envelope " + std::to_string(index) + ": " + s.message()};
+}
+
+bool IsManager(int role) { return role == v1::ROLE_CHAIR || role == v1::ROLE_COORDINATOR; }
+
+Status CheckCreateCase(storage::StoreTxn& txn, const Author& author, const v1::OpHeader& h,
+                       const v1::CreateCase& create) {
+  if (h.scope_id() != 0 || h.epoch() != 1) {
+    return InvalidArgument("create case must use scope 0 and epoch 1");
+  }
+  if (create.members_size() < 1 ||
+      static_cast<size_t>(create.members_size()) > protocol::kMaxCaseMembers) {
+    return InvalidArgument("a case has 1.." + std::to_string(protocol::kMaxCaseMembers) +
+                           " members");
+  }
+  std::set<std::string> seen;
+  bool author_manages = false;
+  for (const v1::Member& m : create.members()) {
+    if (m.account_id().size() != crypto::kIdBytes) {
+      return InvalidArgument("member account_id must be 16 bytes");
+    }
+    if (m.role() != v1::ROLE_CHAIR && m.role() != v1::ROLE_COORDINATOR &&
+        m.role() != v1::ROLE_MEMBER) {
+      return InvalidArgument("unknown member role");
+    }
+    if (!seen.insert(m.account_id()).second) return InvalidArgument("duplicate member");
+    if (m.account_id() == ToString(author.account_id) && IsManager(m.role())) {
+      author_manages = true;
+    }
+  }
+  if (!author_manages) {
+    return PermissionDenied("the creator must be a chair or coordinator of the case");
+  }
+  for (const v1::Member& m : create.members()) {
+    KRING_ASSIGN_OR_RETURN(bool known, txn.AccountExists(View(m.account_id())));
+    if (!known) return FailedPrecondition("member account is not known to this server");
+  }
+  return {};
+}
+
+Status CheckRekey(storage::StoreTxn& txn, ByteView case_id, const v1::Rekey& rekey,
+                  uint64_t current_epoch) {
+  if (rekey.new_epoch() != current_epoch + 1) return FailedPrecondition("stale epoch");
+  KRING_ASSIGN_OR_RETURN(std::vector<Bytes> members, txn.ListMembers(case_id));
+  std::set<std::string> member_set;
+  for (const Bytes& m : members) member_set.insert(ToString(m));
+  std::set<std::string> recipients;
+  for (const std::string& r : rekey.recipients()) {
+    if (!recipients.insert(r).second) return InvalidArgument("duplicate rekey recipient");
+  }
+  if (recipients != member_set) {
+    return InvalidArgument("rekey recipients must equal the case members");
+  }
+  if (rekey.boxes_size() != rekey.recipients_size()) {
+    return InvalidArgument("rekey needs one key box per recipient");
+  }
+  std::set<std::string> boxed;
+  for (const v1::KeyBox& box : rekey.boxes()) {
+    if (box.sealed_key().size() != crypto::kKeyBytes + crypto::kSealOverhead) {
+      return InvalidArgument("malformed key box");
+    }
+    if (!boxed.insert(box.account_id()).second) return InvalidArgument("duplicate key box");
+  }
+  if (boxed != recipients) return InvalidArgument("key boxes do not match the recipients");
+  return {};
+}
+
+// All checks for one new (non-duplicate) op, then the append.
+Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, size_t index,
+                const protocol::ParsedOp& op, ByteView server_secret_key, int64_t now_ms,
+                PushOutcome& out) {
+  const v1::OpHeader& h = op.header;
+  std::optional<storage::CaseRecord> kase;
+  if (h.kind() == v1::OP_KIND_CREATE_CASE) {
+    KRING_ASSIGN_OR_RETURN(kase, txn.GetCase(case_id));
+    if (kase) return Status(StatusCode::kAlreadyExists, "case already exists");
+    if (index != 0) return InvalidArgument("create case must be the first op of its push");
+    KRING_RETURN_IF_ERROR(CheckCreateCase(txn, author, h, op.control.create_case()));
+    KRING_RETURN_IF_ERROR(txn.InsertCase(case_id, now_ms));
+    for (const v1::Member& m : op.control.create_case().members()) {
+      KRING_RETURN_IF_ERROR(txn.InsertMember(case_id, View(m.account_id()), m.role()));
+    }
+    KRING_RETURN_IF_ERROR(txn.SetScopeEpoch(case_id, 0, 0));
+    kase = storage::CaseRecord{};
+  } else {
+    KRING_ASSIGN_OR_RETURN(kase, txn.GetCase(case_id));
+    if (!kase) return NotFound("unknown case");
+  }
+  KRING_ASSIGN_OR_RETURN(std::optional<int> role, txn.GetMemberRole(case_id, author.account_id));
+  if (!role) return PermissionDenied("not a member of this case");
+
+  // Per-device continuity: this op must follow the device's previous op in this case.
+  KRING_ASSIGN_OR_RETURN(std::optional<storage::DeviceCursor> cursor,
+                         txn.GetDeviceCursor(case_id, author.device_id));
+  uint64_t last_counter = cursor ? cursor->last_counter : 0;
+  Bytes last_hash = cursor ? cursor->last_envelope_hash : Bytes{};
+  if (h.device_counter() != last_counter + 1 || ToBytes(h.prev_device_op_hash()) != last_hash) {
+    return FailedPrecondition("device counter or previous-op hash does not continue");
+  }
+
+  // What the author saw must be a prefix of this log.
+  if (h.seen_seq() > kase->head_seq) return FailedPrecondition("seen_seq is beyond the head");
+  if (h.seen_seq() > 0) {
+    KRING_ASSIGN_OR_RETURN(std::optional<Bytes> seen, txn.ChainHashAt(case_id, h.seen_seq()));
+    if (!seen || *seen != ToBytes(h.seen_hash())) {
+      return FailedPrecondition("seen_hash does not match the log");
+    }
+  }
+
+  // Epochs.
+  if (h.kind() == v1::OP_KIND_REKEY) {
+    if (!IsManager(*role)) return PermissionDenied("only a chair or coordinator may rekey");
+    const v1::Rekey& rekey = op.control.rekey();
+    if (rekey.scope_id() != 0) return FailedPrecondition("unknown scope");
+    KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch,
+                           txn.GetScopeEpoch(case_id, rekey.scope_id()));
+    if (!epoch) return FailedPrecondition("unknown scope");
+    KRING_RETURN_IF_ERROR(CheckRekey(txn, case_id, rekey, *epoch));
+    KRING_RETURN_IF_ERROR(txn.SetScopeEpoch(case_id, rekey.scope_id(), rekey.new_epoch()));
+  } else if (h.kind() == v1::OP_KIND_CONTENT) {
+    KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch, txn.GetScopeEpoch(case_id, h.scope_id()));
+    if (!epoch) return FailedPrecondition("unknown scope");
+    if (*epoch == 0 || h.epoch() != *epoch) return FailedPrecondition("stale epoch");
+  }
+
+  // Append.
+  uint64_t seq = kase->head_seq + 1;
+  Bytes chain_hash = protocol::ChainHash(kase->head_hash, seq, op.envelope_hash);
+  storage::NewOp row{Bytes(case_id.begin(), case_id.end()),
+                     seq,
+                     op.envelope.SerializeAsString(),
+                     chain_hash,
+                     author.device_id,
+                     ToBytes(h.client_op_id()),
+                     op.envelope_hash,
+                     now_ms};
+  KRING_RETURN_IF_ERROR(txn.InsertOp(row));
+  KRING_RETURN_IF_ERROR(
+      txn.SetDeviceCursor(case_id, author.device_id, {h.device_counter(), op.envelope_hash}));
+  KRING_RETURN_IF_ERROR(txn.SetCaseHead(case_id, seq, chain_hash));
+
+  v1::PushResult r;
+  r.set_seq(seq);
+  r.set_chain_hash(ToString(chain_hash));
+  *r.mutable_receipt() = protocol::MakeReceipt(case_id, seq, chain_hash, now_ms, server_secret_key);
+  out.results.push_back(std::move(r));
+  out.head_seq = seq;
+  out.appended = true;
+  return {};
+}
+
+}  // namespace
+
+std::vector<PreparedEnvelope> PrepareEnvelopes(const v1::PushRequest& request,
+                                               const Author& author) {
+  std::vector<PreparedEnvelope> out;
+  out.reserve(static_cast<size_t>(request.envelopes_size()));
+  for (const v1::Envelope& env : request.envelopes()) {
+    PreparedEnvelope p;
+    p.parsed = protocol::ParseEnvelope(env);
+    if (p.parsed.ok()) {
+      p.signature_ok =
+          crypto::Verify(author.signing_public_key, p.parsed->digest, View(env.signature()));
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Status ApplyPush(storage::StoreTxn& txn, const Author& author, ByteView case_id,
+                 const std::vector<PreparedEnvelope>& batch, ByteView server_secret_key,
+                 int64_t now_ms, PushOutcome& out) {
+  out = PushOutcome{};
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const PreparedEnvelope& p = batch[i];
+    if (!p.parsed.ok()) return At(i, p.parsed.status());
+    const protocol::ParsedOp& op = p.parsed.value();
+    const v1::OpHeader& h = op.header;
+    if (ToBytes(h.case_id()) != Bytes(case_id.begin(), case_id.end())) {
+      return At(i, PermissionDenied("envelope belongs to another case"));
+    }
+    if (ToBytes(h.author_device_id()) != author.device_id ||
+        ToBytes(h.author_account_id()) != author.account_id) {
+      return At(i, PermissionDenied("envelope author is not the signed-in device"));
+    }
+    // A retry of an op that is already stored gets the original result and nothing else.
+    auto dup = txn.FindOp(case_id, author.device_id, View(h.client_op_id()));
+    if (!dup.ok()) return dup.status();
+    if (*dup) {
+      const storage::StoredOpRef& ref = **dup;
+      v1::PushResult r;
+      r.set_seq(ref.seq);
+      r.set_chain_hash(ToString(ref.chain_hash));
+      *r.mutable_receipt() = protocol::MakeReceipt(case_id, ref.seq, ref.chain_hash,
+                                                   ref.received_at_ms, server_secret_key);
+      r.set_duplicate(true);
+      out.results.push_back(std::move(r));
+      continue;
+    }
+    if (!p.signature_ok) return At(i, InvalidArgument("bad signature"));
+    Status s = ApplyOne(txn, author, case_id, i, op, server_secret_key, now_ms, out);
+    if (!s.ok()) return s.code() == StatusCode::kInternal ? s : At(i, s);
+  }
+  if (out.appended) {
+    KRING_ASSIGN_OR_RETURN(out.members, txn.ListMembers(case_id));
+  }
+  return {};
+}
+
+}  // namespace kring::server

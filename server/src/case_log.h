@@ -1,0 +1,47 @@
+// The server's append rules for a case log (DESIGN section 4), written against StoreTxn so every
+// storage backend enforces exactly the same checks. No gRPC here.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "kring/common/bytes.h"
+#include "kring/common/protocol.h"
+#include "kring/common/status.h"
+#include "kring/v1/sync.pb.h"
+
+#include "storage/store.h"
+
+namespace kring::server {
+
+struct Author {
+  Bytes device_id;
+  Bytes account_id;
+  Bytes signing_public_key;
+};
+
+// Parsing and signature checks are done before the batch reaches the writer thread (they are the
+// expensive part); their outcomes are applied in order inside the transaction, so the first
+// failing envelope is the one reported.
+struct PreparedEnvelope {
+  Result<protocol::ParsedOp> parsed = Status(StatusCode::kInternal, "not prepared");
+  bool signature_ok = false;
+};
+
+std::vector<PreparedEnvelope> PrepareEnvelopes(const v1::PushRequest& request,
+                                               const Author& author);
+
+struct PushOutcome {
+  std::vector<v1::PushResult> results;
+  uint64_t head_seq = 0;
+  bool appended = false;       // at least one new op
+  std::vector<Bytes> members;  // accounts to poke after commit
+};
+
+// Checks and appends the whole batch inside the caller's savepoint. On error the caller must
+// roll back; the message names the failing envelope ("envelope 2: stale epoch").
+Status ApplyPush(storage::StoreTxn& txn, const Author& author, ByteView case_id,
+                 const std::vector<PreparedEnvelope>& batch, ByteView server_secret_key,
+                 int64_t now_ms, PushOutcome& out);
+
+}  // namespace kring::server

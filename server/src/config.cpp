@@ -1,0 +1,164 @@
+#include "config.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <string_view>
+
+namespace kring::server {
+namespace {
+
+std::string Trim(std::string_view s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  if (b == std::string_view::npos) return {};
+  size_t e = s.find_last_not_of(" \t\r");
+  return std::string(s.substr(b, e - b + 1));
+}
+
+Status ParseTtl(const std::string& v, Config& c) {
+  char* end = nullptr;
+  long long n = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || n < 1 || n > 30LL * 24 * 3600) {
+    return InvalidArgument("session ttl must be 1..2592000 seconds");
+  }
+  c.session_ttl_seconds = n;
+  return {};
+}
+
+Status CheckLogLevel(const std::string& v) {
+  if (v == "debug" || v == "info" || v == "warn" || v == "error") return {};
+  return InvalidArgument("log level must be debug, info, warn or error");
+}
+
+Status ApplyKey(const std::string& key, const std::string& value, Config& c) {
+  if (key == "listen") {
+    c.listen = value;
+  } else if (key == "data_dir") {
+    c.data_dir = value;
+  } else if (key == "db") {
+    c.db = value;
+  } else if (key == "session_ttl_seconds") {
+    return ParseTtl(value, c);
+  } else if (key == "log_level") {
+    KRING_RETURN_IF_ERROR(CheckLogLevel(value));
+    c.log_level = value;
+  } else if (key == "tls_cert") {
+    c.tls_cert = value;
+  } else if (key == "tls_key") {
+    c.tls_key = value;
+  } else {
+    return InvalidArgument("unknown config key: " + key);
+  }
+  return {};
+}
+
+Status LoadFile(const std::string& path, Config& c) {
+  std::ifstream in(path);
+  if (!in) return InvalidArgument("cannot read config file");
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    std::string t = Trim(line);
+    if (t.empty() || t[0] == '#') continue;
+    size_t eq = t.find('=');
+    if (eq == std::string::npos) {
+      return InvalidArgument("config line " + std::to_string(lineno) + ": expected key = value");
+    }
+    Status s = ApplyKey(Trim(t.substr(0, eq)), Trim(t.substr(eq + 1)), c);
+    if (!s.ok())
+      return InvalidArgument("config line " + std::to_string(lineno) + ": " + s.message());
+  }
+  return {};
+}
+
+}  // namespace
+
+const char* Usage() {
+  return "usage: kringd [options]\n"
+         "  --listen ADDR              listen address (default 127.0.0.1:7443; env KRINGD_LISTEN)\n"
+         "  --data-dir DIR             data directory (default ./var/kringd; env KRINGD_DATA_DIR)\n"
+         "  --db PATH                  SQLite database (default <data-dir>/kringd.sqlite3; env "
+         "KRINGD_DB)\n"
+         "  --port-file PATH           write the bound port here once serving\n"
+         "  --log-level LEVEL          debug, info, warn or error (default info)\n"
+         "  --session-ttl-seconds N    session lifetime (default 3600)\n"
+         "  --tls-cert PATH --tls-key PATH   serve TLS\n"
+         "  --config PATH              key = value file (listen, data_dir, db, "
+         "session_ttl_seconds, log_level, tls_cert, tls_key)\n"
+         "  --help, --version\n";
+}
+
+Result<Config> ParseConfig(int argc, char** argv) {
+  Config c;
+  // The config file is applied first so that environment and flags override it.
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--config" && i + 1 < argc) KRING_RETURN_IF_ERROR(LoadFile(argv[i + 1], c));
+    if (a.rfind("--config=", 0) == 0) KRING_RETURN_IF_ERROR(LoadFile(std::string(a.substr(9)), c));
+  }
+  if (const char* v = std::getenv("KRINGD_LISTEN")) c.listen = v;
+  if (const char* v = std::getenv("KRINGD_DATA_DIR")) c.data_dir = v;
+  if (const char* v = std::getenv("KRINGD_DB")) c.db = v;
+
+  for (int i = 1; i < argc; ++i) {
+    std::string_view flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      c.show_help = true;
+      continue;
+    }
+    if (flag == "--version") {
+      c.show_version = true;
+      continue;
+    }
+    std::string value;
+    size_t eq = flag.find('=');
+    std::string name(flag.substr(0, eq));
+    static constexpr std::string_view kKnown[] = {"--config",
+                                                  "--listen",
+                                                  "--data-dir",
+                                                  "--db",
+                                                  "--port-file",
+                                                  "--log-level",
+                                                  "--session-ttl-seconds",
+                                                  "--tls-cert",
+                                                  "--tls-key"};
+    bool known = false;
+    for (std::string_view k : kKnown) known = known || k == name;
+    if (!known) return InvalidArgument("unknown flag: " + name);
+    if (eq != std::string_view::npos) {
+      value = std::string(flag.substr(eq + 1));
+    } else if (name.rfind("--", 0) == 0 && i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return InvalidArgument("missing value for " + name);
+    }
+    if (name == "--config") continue;  // applied above
+    if (name == "--listen") {
+      c.listen = value;
+    } else if (name == "--data-dir") {
+      c.data_dir = value;
+    } else if (name == "--db") {
+      c.db = value;
+    } else if (name == "--port-file") {
+      c.port_file = value;
+    } else if (name == "--log-level") {
+      KRING_RETURN_IF_ERROR(CheckLogLevel(value));
+      c.log_level = value;
+    } else if (name == "--session-ttl-seconds") {
+      KRING_RETURN_IF_ERROR(ParseTtl(value, c));
+    } else if (name == "--tls-cert") {
+      c.tls_cert = value;
+    } else if (name == "--tls-key") {
+      c.tls_key = value;
+    } else {
+      return InvalidArgument("unknown flag: " + name);
+    }
+  }
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    return InvalidArgument("--tls-cert and --tls-key go together");
+  }
+  if (c.listen.empty() || c.data_dir.empty()) return InvalidArgument("empty listen or data dir");
+  return c;
+}
+
+}  // namespace kring::server

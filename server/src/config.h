@@ -1,0 +1,30 @@
+// kringd configuration: defaults, then the optional config file, then environment, then flags.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "kring/common/status.h"
+
+namespace kring::server {
+
+struct Config {
+  std::string listen = "127.0.0.1:7443";
+  std::string data_dir = "./var/kringd";
+  std::string db;         // empty: <data_dir>/kringd.sqlite3
+  std::string port_file;  // empty: none
+  std::string log_level = "info";
+  int64_t session_ttl_seconds = 3600;
+  std::string tls_cert;
+  std::string tls_key;
+  bool show_help = false;
+  bool show_version = false;
+
+  std::string DbPath() const { return db.empty() ? data_dir + "/kringd.sqlite3" : db; }
+};
+
+// Parses argv (and KRINGD_* environment). An error means usage + exit code 2.
+Result<Config> ParseConfig(int argc, char** argv);
+const char* Usage();
+
+}  // namespace kring::server

@@ -1,0 +1,66 @@
+#include "storage/migrations.h"
+
+namespace kring::server::storage {
+
+const std::vector<std::string_view>& Migrations() {
+  static const std::vector<std::string_view> kMigrations = {
+      // 1: accounts, devices, cases and the case logs.
+      R"sql(
+CREATE TABLE chain_links (
+  account_id BLOB NOT NULL,
+  idx INTEGER NOT NULL,
+  link BLOB NOT NULL,        -- serialized kring.v1.ChainLink
+  link_hash BLOB NOT NULL,
+  PRIMARY KEY (account_id, idx)
+);
+CREATE TABLE devices (
+  device_id BLOB PRIMARY KEY,
+  account_id BLOB NOT NULL,
+  signing_pk BLOB NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0,
+  is_recovery INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE cases (
+  case_id BLOB PRIMARY KEY,
+  head_seq INTEGER NOT NULL,
+  head_hash BLOB NOT NULL,
+  created_at_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE case_members (
+  case_id BLOB NOT NULL REFERENCES cases (case_id),
+  account_id BLOB NOT NULL,
+  role INTEGER NOT NULL,
+  PRIMARY KEY (case_id, account_id)
+) WITHOUT ROWID;
+CREATE INDEX case_members_by_account ON case_members (account_id, case_id);
+CREATE TABLE scopes (
+  case_id BLOB NOT NULL REFERENCES cases (case_id),
+  scope_id INTEGER NOT NULL,
+  epoch INTEGER NOT NULL,
+  PRIMARY KEY (case_id, scope_id)
+) WITHOUT ROWID;
+CREATE TABLE device_cursors (
+  case_id BLOB NOT NULL REFERENCES cases (case_id),
+  device_id BLOB NOT NULL,
+  last_counter INTEGER NOT NULL,
+  last_envelope_hash BLOB NOT NULL,
+  PRIMARY KEY (case_id, device_id)
+) WITHOUT ROWID;
+CREATE TABLE ops (
+  case_id BLOB NOT NULL REFERENCES cases (case_id),
+  seq INTEGER NOT NULL,
+  envelope BLOB NOT NULL,    -- serialized kring.v1.Envelope, exactly as received
+  chain_hash BLOB NOT NULL,
+  device_id BLOB NOT NULL,
+  client_op_id BLOB NOT NULL,
+  envelope_hash BLOB NOT NULL,
+  received_at_ms INTEGER NOT NULL,
+  UNIQUE (case_id, seq)
+);
+CREATE UNIQUE INDEX ops_idempotency ON ops (case_id, device_id, client_op_id);
+)sql",
+  };
+  return kMigrations;
+}
+
+}  // namespace kring::server::storage

@@ -1,0 +1,299 @@
+#include "storage/store.h"
+
+#include <utility>
+
+#include "kring/common/log.h"
+
+#include "storage/migrations.h"
+#include "storage/writer.h"
+
+namespace kring::server::storage {
+namespace {
+
+int64_t I64(uint64_t v) { return static_cast<int64_t>(v); }
+uint64_t U64(int64_t v) { return static_cast<uint64_t>(v); }
+
+class SqliteTxn final : public StoreTxn {
+ public:
+  SqliteTxn(sql::Database& db, bool writable) : db_(db), writable_(writable) {}
+
+  Result<std::vector<std::string>> LoadChainLinks(ByteView account_id,
+                                                  uint64_t from_index) override {
+    sql::Statement st(
+        db_, "SELECT link FROM chain_links WHERE account_id = ? AND idx >= ? ORDER BY idx");
+    st.Bind(1, account_id).Bind(2, I64(from_index));
+    std::vector<std::string> out;
+    while (st.Step()) out.push_back(st.BlobString(0));
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
+  Status AppendChainLink(ByteView account_id, uint64_t index, const std::string& link,
+                         ByteView link_hash) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Statement st(
+        db_, "INSERT INTO chain_links (account_id, idx, link, link_hash) VALUES (?,?,?,?)");
+    return st.Bind(1, account_id).Bind(2, I64(index)).Bind(3, link).Bind(4, link_hash).Run();
+  }
+
+  Result<std::optional<DeviceRecord>> GetDevice(ByteView device_id) override {
+    sql::Statement st(db_,
+                      "SELECT account_id, signing_pk, revoked, is_recovery FROM devices "
+                      "WHERE device_id = ?");
+    st.Bind(1, device_id);
+    std::optional<DeviceRecord> out;
+    if (st.Step()) {
+      out = DeviceRecord{Bytes(device_id.begin(), device_id.end()), st.Blob(0), st.Blob(1),
+                         st.Int(2) != 0, st.Int(3) != 0};
+    }
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
+  Status PutDevice(const DeviceRecord& d) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Statement st(
+        db_,
+        "INSERT INTO devices (device_id, account_id, signing_pk, revoked, is_recovery) "
+        "VALUES (?,?,?,?,?) ON CONFLICT (device_id) DO UPDATE SET "
+        "revoked = excluded.revoked");
+    return st.Bind(1, d.device_id)
+        .Bind(2, d.account_id)
+        .Bind(3, d.signing_public_key)
+        .Bind(4, int64_t{d.revoked ? 1 : 0})
+        .Bind(5, int64_t{d.is_recovery ? 1 : 0})
+        .Run();
+  }
+
+  Result<bool> AccountExists(ByteView account_id) override {
+    sql::Statement st(db_, "SELECT 1 FROM chain_links WHERE account_id = ? AND idx = 0");
+    st.Bind(1, account_id);
+    bool found = st.Step();
+    KRING_RETURN_IF_ERROR(st.status());
+    return found;
+  }
+
+  Result<std::optional<CaseRecord>> GetCase(ByteView case_id) override {
+    sql::Statement st(db_, "SELECT head_seq, head_hash FROM cases WHERE case_id = ?");
+    st.Bind(1, case_id);
+    std::optional<CaseRecord> out;
+    if (st.Step()) out = CaseRecord{U64(st.Int(0)), st.Blob(1)};
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
+  Status InsertCase(ByteView case_id, int64_t now_ms) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Statement st(db_,
+                      "INSERT INTO cases (case_id, head_seq, head_hash, created_at_ms) "
+                      "VALUES (?, 0, ?, ?)");
+    return st.Bind(1, case_id).Bind(2, ByteView{}).Bind(3, now_ms).Run();
+  }
+
+  Status SetCaseHead(ByteView case_id, uint64_t seq, ByteView chain_hash) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Statement st(db_, "UPDATE cases SET head_seq = ?, head_hash = ? WHERE case_id = ?");
+    return st.Bind(1, I64(seq)).Bind(2, chain_hash).Bind(3, case_id).Run();
+  }
+
+  Status InsertMember(ByteView case_id, ByteView account_id, int role) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Statement st(db_, "INSERT INTO case_members (case_id, account_id, role) VALUES (?,?,?)");
+    return st.Bind(1, case_id).Bind(2, account_id).Bind(3, int64_t{role}).Run();
+  }
+
+  Result<std::optional<int>> GetMemberRole(ByteView case_id, ByteView account_id) override {
+    sql::Statement st(db_, "SELECT role FROM case_members WHERE case_id = ? AND account_id = ?");
+    st.Bind(1, case_id).Bind(2, account_id);
+    std::optional<int> out;
+    if (st.Step()) out = static_cast<int>(st.Int(0));
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
+  Result<std::vector<Bytes>> ListMembers(ByteView case_id) override {
+    sql::Statement st(db_, "SELECT account_id FROM case_members WHERE case_id = ?");
+    st.Bind(1, case_id);
+    std::vector<Bytes> out;
+    while (st.Step()) out.push_back(st.Blob(0));
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
+  Result<std::vector<CaseHeadRecord>> ListCasesOf(ByteView account_id) override {
+    sql::Statement st(db_,
+                      "SELECT c.case_id, c.head_seq FROM case_members m JOIN cases c "
+                      "ON c.case_id = m.case_id WHERE m.account_id = ? ORDER BY c.case_id");
+    st.Bind(1, account_id);
+    std::vector<CaseHeadRecord> out;
+    while (st.Step()) out.push_back({st.Blob(0), U64(st.Int(1))});
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
+  Result<std::optional<uint64_t>> GetScopeEpoch(ByteView case_id, uint32_t scope_id) override {
+    sql::Statement st(db_, "SELECT epoch FROM scopes WHERE case_id = ? AND scope_id = ?");
+    st.Bind(1, case_id).Bind(2, int64_t{scope_id});
+    std::optional<uint64_t> out;
+    if (st.Step()) out = U64(st.Int(0));
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
+  Status SetScopeEpoch(ByteView case_id, uint32_t scope_id, uint64_t epoch) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Statement st(db_,
+                      "INSERT INTO scopes (case_id, scope_id, epoch) VALUES (?,?,?) "
+                      "ON CONFLICT (case_id, scope_id) DO UPDATE SET epoch = excluded.epoch");
+    return st.Bind(1, case_id).Bind(2, int64_t{scope_id}).Bind(3, I64(epoch)).Run();
+  }
+
+  Result<std::optional<DeviceCursor>> GetDeviceCursor(ByteView case_id,
+                                                      ByteView device_id) override {
+    sql::Statement st(db_,
+                      "SELECT last_counter, last_envelope_hash FROM device_cursors "
+                      "WHERE case_id = ? AND device_id = ?");
+    st.Bind(1, case_id).Bind(2, device_id);
+    std::optional<DeviceCursor> out;
+    if (st.Step()) out = DeviceCursor{U64(st.Int(0)), st.Blob(1)};
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
+  Status SetDeviceCursor(ByteView case_id, ByteView device_id, const DeviceCursor& c) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Statement st(db_,
+                      "INSERT INTO device_cursors (case_id, device_id, last_counter, "
+                      "last_envelope_hash) VALUES (?,?,?,?) ON CONFLICT (case_id, device_id) DO "
+                      "UPDATE SET last_counter = excluded.last_counter, "
+                      "last_envelope_hash = excluded.last_envelope_hash");
+    return st.Bind(1, case_id)
+        .Bind(2, device_id)
+        .Bind(3, I64(c.last_counter))
+        .Bind(4, c.last_envelope_hash)
+        .Run();
+  }
+
+  Result<std::optional<StoredOpRef>> FindOp(ByteView case_id, ByteView device_id,
+                                            ByteView client_op_id) override {
+    sql::Statement st(db_,
+                      "SELECT seq, chain_hash, received_at_ms FROM ops WHERE case_id = ? AND "
+                      "device_id = ? AND client_op_id = ?");
+    st.Bind(1, case_id).Bind(2, device_id).Bind(3, client_op_id);
+    std::optional<StoredOpRef> out;
+    if (st.Step()) out = StoredOpRef{U64(st.Int(0)), st.Blob(1), st.Int(2)};
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
+  Result<std::optional<Bytes>> ChainHashAt(ByteView case_id, uint64_t seq) override {
+    sql::Statement st(db_, "SELECT chain_hash FROM ops WHERE case_id = ? AND seq = ?");
+    st.Bind(1, case_id).Bind(2, I64(seq));
+    std::optional<Bytes> out;
+    if (st.Step()) out = st.Blob(0);
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
+  Status InsertOp(const NewOp& op) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Statement st(db_,
+                      "INSERT INTO ops (case_id, seq, envelope, chain_hash, device_id, "
+                      "client_op_id, envelope_hash, received_at_ms) VALUES (?,?,?,?,?,?,?,?)");
+    return st.Bind(1, op.case_id)
+        .Bind(2, I64(op.seq))
+        .Bind(3, op.envelope)
+        .Bind(4, op.chain_hash)
+        .Bind(5, op.device_id)
+        .Bind(6, op.client_op_id)
+        .Bind(7, op.envelope_hash)
+        .Bind(8, op.received_at_ms)
+        .Run();
+  }
+
+  Result<std::vector<StoredOp>> ReadOps(ByteView case_id, uint64_t after_seq, uint32_t limit,
+                                        size_t max_bytes) override {
+    sql::Statement st(db_,
+                      "SELECT seq, envelope, chain_hash FROM ops WHERE case_id = ? AND seq > ? "
+                      "ORDER BY seq LIMIT ?");
+    st.Bind(1, case_id).Bind(2, I64(after_seq)).Bind(3, int64_t{limit});
+    std::vector<StoredOp> out;
+    size_t bytes = 0;
+    while (st.Step()) {
+      StoredOp op{U64(st.Int(0)), st.BlobString(1), st.Blob(2)};
+      bytes += op.envelope.size() + 64;
+      if (!out.empty() && bytes > max_bytes) break;
+      out.push_back(std::move(op));
+    }
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
+ private:
+  Status CheckWritable() const {
+    if (!writable_) return Internal("write on a read transaction");
+    return {};
+  }
+
+  sql::Database& db_;
+  bool writable_;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(sql::Database writer_db, std::vector<sql::Database> readers)
+      : writer_(std::move(writer_db)), readers_(std::move(readers)) {}
+  ~SqliteStore() override { Shutdown(); }
+
+  void Submit(WriteJob job) override { writer_.Submit(std::move(job)); }
+
+  Status Read(const std::function<Status(StoreTxn&)>& fn) override {
+    sql::Database db;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return !readers_.empty(); });
+      db = std::move(readers_.back());
+      readers_.pop_back();
+    }
+    Status s = db.Exec("BEGIN");
+    if (s.ok()) {
+      std::unique_ptr<StoreTxn> txn = MakeSqliteTxn(db, /*writable=*/false);
+      s = fn(*txn);
+      (void)db.Exec("COMMIT");
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      readers_.push_back(std::move(db));
+      cv_.notify_one();
+    }
+    return s;
+  }
+
+  void Shutdown() override { writer_.Stop(); }
+
+ private:
+  Writer writer_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<sql::Database> readers_;
+};
+
+}  // namespace
+
+std::unique_ptr<StoreTxn> MakeSqliteTxn(sql::Database& db, bool writable) {
+  return std::make_unique<SqliteTxn>(db, writable);
+}
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, size_t read_connections) {
+  KRING_ASSIGN_OR_RETURN(sql::Database db, sql::Database::Open(path));
+  KRING_RETURN_IF_ERROR(db.Migrate(Migrations()));
+  std::vector<sql::Database> readers;
+  for (size_t i = 0; i < read_connections; ++i) {
+    KRING_ASSIGN_OR_RETURN(sql::Database r, sql::Database::Open(path, /*read_only=*/true));
+    readers.push_back(std::move(r));
+  }
+  log::Info("store_opened", {{"read_connections", static_cast<uint64_t>(read_connections)}});
+  return std::unique_ptr<Store>(std::make_unique<SqliteStore>(std::move(db), std::move(readers)));
+}
+
+}  // namespace kring::server::storage

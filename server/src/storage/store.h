@@ -1,0 +1,132 @@
+// Storage interface of kringd. The protocol rules (case_log.cpp, account_service.cpp) are written
+// against StoreTxn, so a PostgreSQL backend only has to implement these two classes.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kring/common/bytes.h"
+#include "kring/common/sqlite.h"
+#include "kring/common/status.h"
+
+namespace kring::server::storage {
+
+struct DeviceRecord {
+  Bytes device_id;
+  Bytes account_id;
+  Bytes signing_public_key;
+  bool revoked = false;
+  bool is_recovery = false;
+};
+
+struct CaseRecord {
+  uint64_t head_seq = 0;
+  Bytes head_hash;  // empty while head_seq is 0
+};
+
+struct DeviceCursor {
+  uint64_t last_counter = 0;
+  Bytes last_envelope_hash;
+};
+
+struct StoredOpRef {
+  uint64_t seq = 0;
+  Bytes chain_hash;
+  int64_t received_at_ms = 0;
+};
+
+struct StoredOp {
+  uint64_t seq = 0;
+  std::string envelope;  // serialized kring.v1.Envelope
+  Bytes chain_hash;
+};
+
+struct NewOp {
+  Bytes case_id;
+  uint64_t seq = 0;
+  std::string envelope;
+  Bytes chain_hash;
+  Bytes device_id;
+  Bytes client_op_id;
+  Bytes envelope_hash;
+  int64_t received_at_ms = 0;
+};
+
+struct CaseHeadRecord {
+  Bytes case_id;
+  uint64_t head_seq = 0;
+};
+
+// One transaction (or savepoint) on one connection. Not thread-safe; used by one thread at a
+// time. Write methods fail on a read transaction.
+class StoreTxn {
+ public:
+  virtual ~StoreTxn() = default;
+
+  // Accounts.
+  virtual Result<std::vector<std::string>> LoadChainLinks(ByteView account_id,
+                                                          uint64_t from_index) = 0;
+  virtual Status AppendChainLink(ByteView account_id, uint64_t index, const std::string& link,
+                                 ByteView link_hash) = 0;
+  virtual Result<std::optional<DeviceRecord>> GetDevice(ByteView device_id) = 0;
+  virtual Status PutDevice(const DeviceRecord& device) = 0;
+  virtual Result<bool> AccountExists(ByteView account_id) = 0;
+
+  // Cases.
+  virtual Result<std::optional<CaseRecord>> GetCase(ByteView case_id) = 0;
+  virtual Status InsertCase(ByteView case_id, int64_t now_ms) = 0;
+  virtual Status SetCaseHead(ByteView case_id, uint64_t seq, ByteView chain_hash) = 0;
+  virtual Status InsertMember(ByteView case_id, ByteView account_id, int role) = 0;
+  virtual Result<std::optional<int>> GetMemberRole(ByteView case_id, ByteView account_id) = 0;
+  virtual Result<std::vector<Bytes>> ListMembers(ByteView case_id) = 0;
+  virtual Result<std::vector<CaseHeadRecord>> ListCasesOf(ByteView account_id) = 0;
+  virtual Result<std::optional<uint64_t>> GetScopeEpoch(ByteView case_id, uint32_t scope_id) = 0;
+  virtual Status SetScopeEpoch(ByteView case_id, uint32_t scope_id, uint64_t epoch) = 0;
+  virtual Result<std::optional<DeviceCursor>> GetDeviceCursor(ByteView case_id,
+                                                              ByteView device_id) = 0;
+  virtual Status SetDeviceCursor(ByteView case_id, ByteView device_id,
+                                 const DeviceCursor& cursor) = 0;
+
+  // Ops.
+  virtual Result<std::optional<StoredOpRef>> FindOp(ByteView case_id, ByteView device_id,
+                                                    ByteView client_op_id) = 0;
+  virtual Result<std::optional<Bytes>> ChainHashAt(ByteView case_id, uint64_t seq) = 0;
+  virtual Status InsertOp(const NewOp& op) = 0;
+  // Ops with seq > after_seq in order, at most `limit` of them and about `max_bytes` (always at
+  // least one when there is one).
+  virtual Result<std::vector<StoredOp>> ReadOps(ByteView case_id, uint64_t after_seq,
+                                                uint32_t limit, size_t max_bytes) = 0;
+};
+
+// A unit of write work run by the writer thread inside its own savepoint. `done` runs on the
+// writer thread after the group's commit (or failure) with the final status.
+struct WriteJob {
+  std::function<Status(StoreTxn&)> run;
+  std::function<void(const Status&)> done;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Queues a write; acknowledged (done called with OK) only after the commit.
+  virtual void Submit(WriteJob job) = 0;
+  // Runs `fn` on a consistent read snapshot. Thread-safe.
+  virtual Status Read(const std::function<Status(StoreTxn&)>& fn) = 0;
+  // Completes queued writes and stops accepting new ones (they fail with UNAVAILABLE).
+  virtual void Shutdown() = 0;
+};
+
+// SQLite backend: one writer connection (owned by the writer thread) and a small pool of
+// read connections over WAL.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, size_t read_connections);
+
+// Used by the SQLite store and its writer.
+std::unique_ptr<StoreTxn> MakeSqliteTxn(sql::Database& db, bool writable);
+
+}  // namespace kring::server::storage

@@ -1,0 +1,89 @@
+#include "storage/writer.h"
+
+#include <exception>
+#include <vector>
+
+#include "kring/common/log.h"
+
+namespace kring::server::storage {
+
+Writer::Writer(sql::Database db) : db_(std::move(db)), thread_([this] { Loop(); }) {}
+
+Writer::~Writer() { Stop(); }
+
+void Writer::Submit(WriteJob job) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_) {
+      queue_.push_back(std::move(job));
+      cv_.notify_one();
+      return;
+    }
+  }
+  job.done(Status(StatusCode::kUnavailable, "server is shutting down"));
+}
+
+void Writer::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+    cv_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+  db_ = sql::Database();
+}
+
+void Writer::Loop() {
+  for (;;) {
+    std::deque<WriteJob> group;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      group.swap(queue_);
+    }
+    RunGroup(group);
+  }
+}
+
+void Writer::RunGroup(std::deque<WriteJob>& group) {
+  std::vector<Status> results(group.size());
+  Status commit;
+  {
+    sql::Transaction tx(db_);
+    commit = tx.status();
+    if (commit.ok()) {
+      std::unique_ptr<StoreTxn> txn = MakeSqliteTxn(db_, /*writable=*/true);
+      for (size_t i = 0; i < group.size(); ++i) {
+        sql::Savepoint sp(db_, "job");
+        if (!sp.status().ok()) {
+          results[i] = sp.status();
+          continue;
+        }
+        try {
+          results[i] = group[i].run(*txn);
+        } catch (const std::exception&) {
+          results[i] = Internal("write job failed");
+        }
+        if (results[i].ok()) results[i] = sp.Release();
+      }
+      commit = tx.Commit();
+    }
+  }
+  if (!commit.ok()) {
+    log::Error("commit_failed", {{"jobs", static_cast<uint64_t>(group.size())},
+                                 {"code", std::string(StatusCodeName(commit.code()))}});
+    for (Status& s : results) s = Status(StatusCode::kUnavailable, "storage commit failed");
+  }
+  for (size_t i = 0; i < group.size(); ++i) {
+    try {
+      group[i].done(results[i]);
+    } catch (const std::exception&) {
+      log::Error("write_completion_failed");
+    }
+  }
+  log::Write(log::Level::kDebug, "group_commit", {{"jobs", static_cast<uint64_t>(group.size())}});
+}
+
+}  // namespace kring::server::storage

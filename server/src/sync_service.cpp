@@ -1,0 +1,271 @@
+#include "sync_service.h"
+
+#include <exception>
+#include <map>
+#include <mutex>
+
+#include "kring/common/crypto.h"
+#include "kring/common/log.h"
+#include "kring/common/protocol.h"
+#include "kring/v1/sync.grpc.pb.h"
+
+#include "case_log.h"
+#include "server_state.h"
+#include "service_edge.h"
+
+namespace kring::server {
+namespace {
+
+constexpr size_t kMaxPullResponseBytes = 4 * 1024 * 1024;
+
+template <typename F>
+grpc::Status Guard(F&& f) {
+  try {
+    return f();
+  } catch (const std::exception&) {
+    return ToGrpc(Internal("exception at the service edge"));
+  }
+}
+
+// A poke stream: at most one write in flight; pokes for a case that arrive meanwhile are
+// coalesced into the newest head.
+class PokeStream final : public grpc::ServerWriteReactor<v1::Poke>, public PokeSink {
+ public:
+  PokeStream(PokeHub& hub, Bytes account_id) : hub_(hub), account_id_(std::move(account_id)) {
+    hub_.Add(account_id_, this);
+  }
+
+  void Poke(const Bytes& case_id, uint64_t head_seq) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finishing_) return;
+    uint64_t& pending = pending_[case_id];
+    if (head_seq > pending) pending = head_seq;
+    MaybeWriteLocked();
+  }
+
+  void Close() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    FinishLocked(grpc::Status::OK);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    in_flight_ = false;
+    if (!ok) {
+      FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "stream broken"));
+    } else if (finishing_) {
+      FinishLocked(final_status_);
+    } else {
+      MaybeWriteLocked();
+    }
+  }
+
+  void OnCancel() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    FinishLocked(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    hub_.Remove(account_id_, this);
+    delete this;
+  }
+
+ private:
+  void MaybeWriteLocked() {
+    if (in_flight_ || finishing_ || pending_.empty()) return;
+    auto it = pending_.begin();
+    current_.set_case_id(ToString(it->first));
+    current_.set_head_seq(it->second);
+    pending_.erase(it);
+    in_flight_ = true;
+    StartWrite(&current_);
+  }
+
+  // Finish waits for an in-flight write to complete.
+  void FinishLocked(grpc::Status status) {
+    if (finished_) return;
+    if (!finishing_) {
+      finishing_ = true;
+      final_status_ = std::move(status);
+    }
+    if (in_flight_) return;
+    finished_ = true;
+    Finish(final_status_);
+  }
+
+  PokeHub& hub_;
+  const Bytes account_id_;
+  std::mutex mu_;
+  std::map<Bytes, uint64_t> pending_;
+  v1::Poke current_;
+  bool in_flight_ = false;
+  bool finishing_ = false;
+  bool finished_ = false;
+  grpc::Status final_status_;
+};
+
+class RejectedStream final : public grpc::ServerWriteReactor<v1::Poke> {
+ public:
+  explicit RejectedStream(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+class SyncServiceImpl final : public v1::SyncService::CallbackService {
+ public:
+  explicit SyncServiceImpl(ServerState& state) : state_(state) {}
+
+  grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* ctx,
+                                          const v1::ServerInfoRequest*,
+                                          v1::ServerInfo* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    resp->set_server_id(ToString(state_.key.server_id));
+    resp->set_signing_public_key(ToString(state_.key.public_key));
+    resp->set_version(std::string("kringd ") + KRING_VERSION);
+    resp->set_protocol_version(protocol::kVersion);
+    resp->set_max_envelope_bytes(static_cast<uint32_t>(protocol::kMaxEnvelopeBytes));
+    resp->set_max_push_envelopes(static_cast<uint32_t>(protocol::kMaxPushEnvelopes));
+    resp->set_max_pull_limit(protocol::kMaxPullLimit);
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* Push(grpc::CallbackServerContext* ctx, const v1::PushRequest* req,
+                                 v1::PushResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    grpc::Status early = Guard([&]() -> grpc::Status {
+      auto session = Authenticate(ctx, state_.sessions);
+      if (!session.ok()) return ToGrpc(session.status());
+      if (req->case_id().size() != crypto::kIdBytes) {
+        return ToGrpc(InvalidArgument("case_id must be 16 bytes"));
+      }
+      if (req->envelopes_size() < 1 ||
+          static_cast<size_t>(req->envelopes_size()) > protocol::kMaxPushEnvelopes) {
+        return ToGrpc(InvalidArgument("push 1..64 envelopes at a time"));
+      }
+      if (req->ByteSizeLong() > protocol::kMaxPushBytes) {
+        return ToGrpc(Status(StatusCode::kResourceExhausted, "push too large"));
+      }
+      auto author = std::make_shared<Author>(
+          Author{session->device_id, session->account_id, session->signing_public_key});
+      auto batch = std::make_shared<std::vector<PreparedEnvelope>>(PrepareEnvelopes(*req, *author));
+      auto outcome = std::make_shared<PushOutcome>();
+      ServerState& state = state_;
+      int64_t now = auth::NowMs();
+      state_.store->Submit(
+          {[req, author, batch, outcome, &state, now](storage::StoreTxn& txn) {
+             return ApplyPush(txn, *author, View(req->case_id()), *batch, state.key.secret_key, now,
+                              *outcome);
+           },
+           [req, resp, reactor, outcome, &state](const Status& s) {
+             if (s.ok()) {
+               for (v1::PushResult& r : outcome->results) *resp->add_results() = std::move(r);
+             }
+             log::Info("push", {{"case_id", Hex(View(req->case_id()))},
+                                {"envelopes", static_cast<uint64_t>(req->envelopes_size())},
+                                {"head_seq", outcome->head_seq},
+                                {"code", std::string(StatusCodeName(s.code()))}});
+             reactor->Finish(ToGrpc(s));
+             if (s.ok() && outcome->appended) {
+               state.pokes.Notify(outcome->members, ToBytes(req->case_id()), outcome->head_seq);
+             }
+           }});
+      return grpc::Status::OK;
+    });
+    if (!early.ok()) reactor->Finish(early);
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* Pull(grpc::CallbackServerContext* ctx, const v1::PullRequest* req,
+                                 v1::PullResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(Guard([&]() -> grpc::Status {
+      auto session = Authenticate(ctx, state_.sessions);
+      if (!session.ok()) return ToGrpc(session.status());
+      if (req->case_id().size() != crypto::kIdBytes) {
+        return ToGrpc(InvalidArgument("case_id must be 16 bytes"));
+      }
+      uint32_t limit = req->limit() == 0 ? protocol::kDefaultPullLimit
+                                         : std::min(req->limit(), protocol::kMaxPullLimit);
+      ByteView case_id = View(req->case_id());
+      bool out_of_range = false;
+      storage::CaseRecord head;
+      Status s = state_.store->Read([&](storage::StoreTxn& txn) -> Status {
+        KRING_ASSIGN_OR_RETURN(std::optional<storage::CaseRecord> kase, txn.GetCase(case_id));
+        if (!kase) return NotFound("unknown case");
+        KRING_ASSIGN_OR_RETURN(std::optional<int> role,
+                               txn.GetMemberRole(case_id, session->account_id));
+        if (!role) return PermissionDenied("not a member of this case");
+        head = *kase;
+        if (req->after_seq() > kase->head_seq) {
+          out_of_range = true;
+          return {};
+        }
+        if (req->after_seq() > 0) {
+          KRING_ASSIGN_OR_RETURN(std::optional<Bytes> at,
+                                 txn.ChainHashAt(case_id, req->after_seq()));
+          if (!at || *at != ToBytes(req->after_chain_hash())) {
+            return FailedPrecondition("cursor hash does not match");
+          }
+        }
+        KRING_ASSIGN_OR_RETURN(
+            std::vector<storage::StoredOp> ops,
+            txn.ReadOps(case_id, req->after_seq(), limit, kMaxPullResponseBytes));
+        for (storage::StoredOp& op : ops) {
+          v1::LogEntry* e = resp->add_entries();
+          e->set_seq(op.seq);
+          if (!e->mutable_envelope()->ParseFromString(op.envelope)) {
+            return DataLoss("stored envelope unreadable");
+          }
+          e->set_chain_hash(ToString(op.chain_hash));
+        }
+        return {};
+      });
+      if (!s.ok()) return ToGrpc(s);
+      if (out_of_range) {
+        return grpc::Status(grpc::StatusCode::OUT_OF_RANGE, "cursor is beyond the head");
+      }
+      *resp->mutable_head() = protocol::MakeReceipt(case_id, head.head_seq, head.head_hash,
+                                                    auth::NowMs(), state_.key.secret_key);
+      return grpc::Status::OK;
+    }));
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* ListCases(grpc::CallbackServerContext* ctx, const v1::ListCasesRequest*,
+                                      v1::ListCasesResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(Guard([&]() -> grpc::Status {
+      auto session = Authenticate(ctx, state_.sessions);
+      if (!session.ok()) return ToGrpc(session.status());
+      return ToGrpc(state_.store->Read([&](storage::StoreTxn& txn) -> Status {
+        KRING_ASSIGN_OR_RETURN(std::vector<storage::CaseHeadRecord> cases,
+                               txn.ListCasesOf(session->account_id));
+        for (const auto& c : cases) {
+          v1::CaseHead* h = resp->add_cases();
+          h->set_case_id(ToString(c.case_id));
+          h->set_head_seq(c.head_seq);
+        }
+        return {};
+      }));
+    }));
+    return reactor;
+  }
+
+  grpc::ServerWriteReactor<v1::Poke>* Subscribe(grpc::CallbackServerContext* ctx,
+                                                const v1::SubscribeRequest*) override {
+    auto session = Authenticate(ctx, state_.sessions);
+    if (!session.ok()) return new RejectedStream(ToGrpc(session.status()));
+    return new PokeStream(state_.pokes, session->account_id);
+  }
+
+ private:
+  ServerState& state_;
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::Service> MakeSyncService(ServerState& state) {
+  return std::make_unique<SyncServiceImpl>(state);
+}
+
+}  // namespace kring::server
