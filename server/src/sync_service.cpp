@@ -164,9 +164,11 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
                                 {"envelopes", static_cast<uint64_t>(req->envelopes_size())},
                                 {"head_seq", outcome->head_seq},
                                 {"code", std::string(StatusCodeName(s.code()))}});
+             // req and resp belong to gRPC once Finish is called: copy what the pokes need.
+             Bytes case_id = ToBytes(req->case_id());
              reactor->Finish(ToGrpc(s));
              if (s.ok() && outcome->appended) {
-               state.pokes.Notify(outcome->members, ToBytes(req->case_id()), outcome->head_seq);
+               state.pokes.Notify(outcome->members, case_id, outcome->head_seq);
              }
            }});
       return grpc::Status::OK;

@@ -1,0 +1,299 @@
+// The case log: append rules, idempotency, receipts, pull cursors.
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "kring/common/protocol.h"
+
+#include "server/server_test_util.h"
+#include "support/test_server.h"
+
+namespace kring::test {
+namespace {
+
+Bytes B(const std::string& s) { return ToBytes(s); }
+
+}  // namespace
+
+TEST_CASE("push, pull, receipts and chain hashes", "[push]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  v1::ServerInfo info;
+  REQUIRE(c.sync->GetServerInfo(Ctx().get(), {}, &info).ok());
+  Bytes server_pk = B(info.signing_public_key());
+
+  OpBuilder b = CreateKeyedCase(c, chair, {&member});
+  std::vector<v1::Envelope> batch;
+  for (int i = 0; i < 3; ++i) {
+    batch.push_back(b.Content(1));
+    b.Accepted(batch.back());
+  }
+  v1::PushResponse pushed;
+  REQUIRE(Push(c, chair.token, b.case_id(), batch, &pushed).error_message() == "");
+  REQUIRE(pushed.results_size() == 3);
+  for (int i = 0; i < 3; ++i) {
+    const v1::PushResult& r = pushed.results(i);
+    CHECK(r.seq() == static_cast<uint64_t>(3 + i));
+    CHECK_FALSE(r.duplicate());
+    CHECK(protocol::VerifyReceipt(r.receipt(), server_pk));
+    CHECK(r.receipt().chain_hash() == r.chain_hash());
+  }
+
+  // The member pulls everything; chain hashes recompute from the envelopes.
+  v1::PullResponse pull;
+  REQUIRE(Pull(c, member.token, b.case_id(), 0, {}, &pull).ok());
+  REQUIRE(pull.entries_size() == 5);
+  Bytes prev;
+  for (int i = 0; i < pull.entries_size(); ++i) {
+    const v1::LogEntry& e = pull.entries(i);
+    CHECK(e.seq() == static_cast<uint64_t>(i + 1));
+    Bytes h = protocol::ChainHash(prev, e.seq(), protocol::EnvelopeHash(e.envelope()));
+    CHECK(h == B(e.chain_hash()));
+    prev = h;
+  }
+  CHECK(pull.head().seq() == 5);
+  CHECK(B(pull.head().chain_hash()) == prev);
+  CHECK(protocol::VerifyReceipt(pull.head(), server_pk));
+  CHECK(pushed.results(2).chain_hash() == pull.entries(4).chain_hash());
+
+  // Cursor paging, a wrong cursor hash, and a cursor beyond the head.
+  v1::PullResponse page;
+  REQUIRE(Pull(c, member.token, b.case_id(), 2, pull.entries(1).chain_hash(), &page, 2).ok());
+  REQUIRE(page.entries_size() == 2);
+  CHECK(page.entries(0).seq() == 3);
+  CHECK(Pull(c, member.token, b.case_id(), 2, pull.entries(2).chain_hash(), &page).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(Pull(c, member.token, b.case_id(), 6, prev.empty() ? "" : ToString(prev), &page)
+            .error_code() == grpc::StatusCode::OUT_OF_RANGE);
+
+  // ListCases shows the case to both members.
+  v1::ListCasesResponse list;
+  REQUIRE(c.sync->ListCases(Ctx(member.token).get(), {}, &list).ok());
+  REQUIRE(list.cases_size() == 1);
+  CHECK(list.cases(0).head_seq() == 5);
+}
+
+TEST_CASE("a retried op returns its original result", "[push]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  OpBuilder b = CreateKeyedCase(c, chair);
+  v1::Envelope op = b.Content(1);
+  b.Accepted(op);
+  v1::PushResponse first;
+  v1::PushResponse again;
+  REQUIRE(Push(c, chair.token, b.case_id(), {op}, &first).ok());
+  REQUIRE(Push(c, chair.token, b.case_id(), {op}, &again).ok());
+  REQUIRE(again.results_size() == 1);
+  CHECK(again.results(0).duplicate());
+  CHECK(again.results(0).seq() == first.results(0).seq());
+  CHECK(again.results(0).chain_hash() == first.results(0).chain_hash());
+  CHECK(again.results(0).receipt().SerializeAsString() ==
+        first.results(0).receipt().SerializeAsString());
+  CHECK(HeadSeq(c, chair.token, b.case_id()) == 3);
+  // A retried batch where the first op is stored and the second is new.
+  v1::Envelope next = b.Content(1);
+  b.Accepted(next);
+  v1::PushResponse mixed;
+  REQUIRE(Push(c, chair.token, b.case_id(), {op, next}, &mixed).ok());
+  CHECK(mixed.results(0).duplicate());
+  CHECK_FALSE(mixed.results(1).duplicate());
+  CHECK(mixed.results(1).seq() == 4);
+}
+
+TEST_CASE("non-members are refused", "[push]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount outsider = MakeAccount(c);
+  OpBuilder b = CreateKeyedCase(c, chair);
+  v1::PullResponse pull;
+  CHECK(Pull(c, outsider.token, b.case_id(), 0, {}, &pull).error_code() ==
+        grpc::StatusCode::PERMISSION_DENIED);
+  OpBuilder ob(outsider, b.case_id());
+  CHECK(Push(c, outsider.token, b.case_id(), {ob.Content(1)}).error_code() ==
+        grpc::StatusCode::PERMISSION_DENIED);
+  // Pushing as someone else (envelope author != session device).
+  CHECK(Push(c, outsider.token, b.case_id(), {b.Content(1)}).error_code() ==
+        grpc::StatusCode::PERMISSION_DENIED);
+  // Unknown case.
+  CHECK(Pull(c, chair.token, crypto::RandomBytes(16), 0, {}, &pull).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
+  v1::ListCasesResponse list;
+  REQUIRE(c.sync->ListCases(Ctx(outsider.token).get(), {}, &list).ok());
+  CHECK(list.cases_size() == 0);
+  CHECK(HeadSeq(c, chair.token, b.case_id()) == 2);
+}
+
+TEST_CASE("bad envelopes are rejected and nothing is stored", "[push]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  TestAccount outsider = MakeAccount(c);
+
+  SECTION("content before any rekey, and a rekey whose recipients are not the members") {
+    OpBuilder b(chair, crypto::RandomBytes(16));
+    v1::Envelope create =
+        b.CreateCase({{chair.account_id, v1::ROLE_CHAIR}, {member.account_id, v1::ROLE_MEMBER}});
+    REQUIRE(Push(c, chair.token, b.case_id(), {create}).ok());
+    b.Accepted(create);
+    grpc::Status s = Push(c, chair.token, b.case_id(), {b.Content(1)});
+    CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+    CHECK(s.error_message() == "envelope 0: stale epoch");
+    CHECK(Push(c, chair.token, b.case_id(), {b.Rekey(1, {chair.account_id})}).error_code() ==
+          grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(Push(c, chair.token, b.case_id(),
+               {b.Rekey(1, {chair.account_id, member.account_id, outsider.account_id})})
+              .error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(Push(c, chair.token, b.case_id(), {b.Rekey(2, {chair.account_id, member.account_id})})
+              .error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+    CHECK(HeadSeq(c, chair.token, b.case_id()) == 1);
+    // A plain member may not rekey.
+    OpBuilder mb(member, b.case_id());
+    CHECK(Push(c, member.token, b.case_id(), {mb.Rekey(1, {chair.account_id, member.account_id})})
+              .error_code() == grpc::StatusCode::PERMISSION_DENIED);
+    CHECK(HeadSeq(c, chair.token, b.case_id()) == 1);
+  }
+
+  SECTION("structural, signature, continuity and epoch failures") {
+    OpBuilder b = CreateKeyedCase(c, chair, {&member});
+    const Bytes& id = b.case_id();
+    struct Bad {
+      const char* what;
+      v1::Envelope env;
+      grpc::StatusCode code;
+    };
+    std::vector<Bad> bad;
+    {
+      v1::Envelope e = b.Content(1);
+      e.set_ciphertext(std::string(protocol::kMaxEnvelopeBytes + 1, 'x'));
+      Resign(e, chair);
+      bad.push_back({"oversized", e, grpc::StatusCode::INVALID_ARGUMENT});
+    }
+    {
+      v1::Envelope e = b.Content(1);
+      e.set_header("\xff\xff\xff garbage");
+      Resign(e, chair);
+      bad.push_back({"malformed header", e, grpc::StatusCode::INVALID_ARGUMENT});
+    }
+    bad.push_back({"unknown version", b.Content(1, [](v1::OpHeader& h) { h.set_version(2); }),
+                   grpc::StatusCode::INVALID_ARGUMENT});
+    {
+      v1::Envelope e = b.Content(1);
+      e.mutable_ciphertext()->at(0) ^= 1;
+      bad.push_back({"bad signature", e, grpc::StatusCode::INVALID_ARGUMENT});
+    }
+    bad.push_back(
+        {"wrong counter",
+         b.Content(1, [](v1::OpHeader& h) { h.set_device_counter(h.device_counter() + 1); }),
+         grpc::StatusCode::FAILED_PRECONDITION});
+    bad.push_back({"wrong prev hash",
+                   b.Content(1,
+                             [](v1::OpHeader& h) {
+                               h.set_prev_device_op_hash(ToString(crypto::RandomBytes(32)));
+                             }),
+                   grpc::StatusCode::FAILED_PRECONDITION});
+    bad.push_back({"stale epoch", b.Content(1, [](v1::OpHeader& h) { h.set_epoch(2); }),
+                   grpc::StatusCode::FAILED_PRECONDITION});
+    bad.push_back({"seen beyond head",
+                   b.Content(1,
+                             [](v1::OpHeader& h) {
+                               h.set_seen_seq(99);
+                               h.set_seen_hash(ToString(crypto::RandomBytes(32)));
+                             }),
+                   grpc::StatusCode::FAILED_PRECONDITION});
+    bad.push_back({"wrong seen hash",
+                   b.Content(1,
+                             [](v1::OpHeader& h) {
+                               h.set_seen_seq(1);
+                               h.set_seen_hash(ToString(crypto::RandomBytes(32)));
+                             }),
+                   grpc::StatusCode::FAILED_PRECONDITION});
+    bad.push_back({"second create", b.CreateCase({{chair.account_id, v1::ROLE_CHAIR}}),
+                   grpc::StatusCode::ALREADY_EXISTS});
+    bad.push_back(
+        {"other case id",
+         b.Content(1, [](v1::OpHeader& h) { h.set_case_id(ToString(crypto::RandomBytes(16))); }),
+         grpc::StatusCode::PERMISSION_DENIED});
+
+    for (const Bad& x : bad) {
+      INFO(x.what);
+      // Alone, and after a valid op in the same batch: the whole batch is refused.
+      CHECK(Push(c, chair.token, id, {x.env}).error_code() == x.code);
+      v1::Envelope good = b.Content(1);
+      v1::Envelope bad_after = x.env;
+      grpc::Status s = Push(c, chair.token, id, {good, bad_after});
+      CHECK(s.error_code() == x.code);
+      CHECK(s.error_message().rfind("envelope 1:", 0) == 0);
+      CHECK(HeadSeq(c, chair.token, id) == 2);
+    }
+    // Still usable afterwards.
+    v1::Envelope ok = b.Content(1);
+    REQUIRE(Push(c, chair.token, id, {ok}).ok());
+    CHECK(HeadSeq(c, chair.token, id) == 3);
+  }
+
+  SECTION("create case rules") {
+    OpBuilder b(chair, crypto::RandomBytes(16));
+    // Unknown member account.
+    CHECK(Push(c, chair.token, b.case_id(),
+               {b.CreateCase({{chair.account_id, v1::ROLE_CHAIR},
+                              {crypto::RandomBytes(16), v1::ROLE_MEMBER}})})
+              .error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+    // The creator must chair or coordinate.
+    CHECK(Push(c, chair.token, b.case_id(), {b.CreateCase({{chair.account_id, v1::ROLE_MEMBER}})})
+              .error_code() == grpc::StatusCode::PERMISSION_DENIED);
+    // Duplicate member.
+    CHECK(Push(c, chair.token, b.case_id(),
+               {b.CreateCase(
+                   {{chair.account_id, v1::ROLE_CHAIR}, {chair.account_id, v1::ROLE_MEMBER}})})
+              .error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    v1::PullResponse pull;
+    CHECK(Pull(c, chair.token, b.case_id(), 0, {}, &pull).error_code() ==
+          grpc::StatusCode::NOT_FOUND);
+  }
+
+  SECTION("too many envelopes") {
+    OpBuilder b = CreateKeyedCase(c, chair);
+    std::vector<v1::Envelope> many;
+    for (size_t i = 0; i <= protocol::kMaxPushEnvelopes; ++i) many.push_back(b.Content(1));
+    CHECK(Push(c, chair.token, b.case_id(), many).error_code() ==
+          grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(Push(c, chair.token, b.case_id(), {}).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  }
+}
+
+TEST_CASE("subscribers are poked after commits", "[push]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  OpBuilder b = CreateKeyedCase(c, chair, {&member});
+  auto ctx = Ctx(member.token);
+  auto reader = c.sync->Subscribe(ctx.get(), {});
+  // The subscription is registered before the first poke can be observed only once the server
+  // has processed the call; push until a poke arrives (bounded).
+  v1::Poke poke;
+  std::atomic<bool> got{false};
+  std::thread pusher([&] {
+    for (int i = 0; i < 50 && !got; ++i) {
+      v1::Envelope e = b.Content(1);
+      if (Push(c, chair.token, b.case_id(), {e}).ok()) b.Accepted(e);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  got = reader->Read(&poke);
+  pusher.join();
+  REQUIRE(got);
+  CHECK(poke.case_id() == ToString(b.case_id()));
+  CHECK(poke.head_seq() >= 3);
+  ctx->TryCancel();
+  (void)reader->Finish();
+}
+
+}  // namespace kring::test

@@ -1,0 +1,106 @@
+#include "support/test_server.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+#include <sys/wait.h>
+
+namespace kring::test {
+namespace {
+
+constexpr auto kStartTimeout = std::chrono::seconds(20);
+constexpr auto kPollInterval = std::chrono::milliseconds(10);
+
+}  // namespace
+
+TestServer::TestServer(std::vector<std::string> extra_args) : extra_args_(std::move(extra_args)) {
+  char tmpl[] = "/tmp/kringd-test-XXXXXX";
+  if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
+  data_dir_ = tmpl;
+  Launch();
+}
+
+TestServer::~TestServer() {
+  Kill();
+  std::error_code ec;
+  std::filesystem::remove_all(data_dir_, ec);
+}
+
+void TestServer::Launch() {
+  const std::string port_file = data_dir_ + "/port";
+  ::unlink(port_file.c_str());
+  std::vector<std::string> args = {KRINGD_PATH,  "--listen",          "127.0.0.1:0",
+                                   "--data-dir", data_dir_ + "/data", "--port-file",
+                                   port_file,    "--log-level",       "warn"};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  pid_ = pid;
+
+  // The port file is written (atomically) only once the server is listening.
+  auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::ifstream in(port_file);
+    int port = 0;
+    if (in >> port && port > 0) {
+      address_ = "127.0.0.1:" + std::to_string(port);
+      return;
+    }
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("kringd exited during start-up");
+    }
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  Kill();
+  throw std::runtime_error("kringd did not start in time");
+}
+
+int TestServer::Stop() {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void TestServer::Kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+void TestServer::Restart() {
+  Kill();
+  Launch();
+}
+
+SecretBytes TestServer::ServerSecretKey() const {
+  std::ifstream in(data_dir_ + "/data/server_key", std::ios::binary);
+  SecretBytes key(64);
+  in.read(reinterpret_cast<char*>(key.data()), 64);
+  if (in.gcount() != 64) throw std::runtime_error("cannot read server key");
+  return key;
+}
+
+}  // namespace kring::test
