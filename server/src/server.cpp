@@ -120,6 +120,9 @@ void Server::Shutdown() {
   if (!impl_ || impl_->shut_down) return;
   impl_->shut_down = true;
   impl_->state->pokes.CloseAll();
+  // Reports NOT_SERVING to health watchers and ends their streams, so Shutdown does not wait
+  // for its deadline on them.
+  if (auto* health = impl_->grpc_server->GetHealthCheckService()) health->Shutdown();
   impl_->grpc_server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
   impl_->state->store->Shutdown();  // runs what is queued, then closes the database
   impl_->grpc_server->Wait();
