@@ -324,8 +324,11 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   auto resp = WithToken([&](const std::string& t) { return transport_->Pull(req, t); });
   if (!resp.ok()) {
     const Status& s = resp.status();
+    // A case created on this device is unknown to the server until its first push.
+    if (rec->head_seq == 0 && s.code() == StatusCode::kNotFound) return false;
     if (rec->head_seq > 0 && (s.code() == StatusCode::kFailedPrecondition ||
-                              s.code() == StatusCode::kInvalidArgument)) {
+                              s.code() == StatusCode::kInvalidArgument ||
+                              s.code() == StatusCode::kNotFound)) {
       // The server no longer has the head this device verified.
       return Alarm(case_id, AlarmKind::kRollback, rec->head_seq,
                    "server does not have the verified head", {}, out);

@@ -76,6 +76,19 @@ class BatchVerifier {
     return ctx_.chain_hash_at(seq);
   }
 
+  // True when the op with this device counter appears after position `seq` in the response.
+  bool LaterInBatch(const std::string& device_id, uint64_t counter, uint64_t seq) const {
+    for (const v1::LogEntry& e : resp_.entries()) {
+      if (e.seq() <= seq) continue;
+      v1::OpHeader h;
+      if (h.ParseFromString(e.envelope().header()) && h.author_device_id() == device_id &&
+          h.device_counter() == counter) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   bool CheckEntries() {
     uint64_t expected = ctx_.record.head_seq + 1;
     Bytes prev_chain = ctx_.record.head_hash;
@@ -131,6 +144,9 @@ class BatchVerifier {
         return Fail(AlarmKind::kTamper, seq, "op of this device replayed", &entry);
       }
       if (h.device_counter() > dh.counter + 1) {
+        if (LaterInBatch(h.author_device_id(), dh.counter + 1, seq)) {
+          return Fail(AlarmKind::kTamper, seq, "ops of this device are out of order", &entry);
+        }
         return Fail(AlarmKind::kDrop, seq, "earlier ops of this device are missing", &entry);
       }
       if (!ConstantTimeEqual(View(h.prev_device_op_hash()), dh.last_hash)) {

@@ -1,0 +1,154 @@
+// Offline-first durability: an edit is stored before the call returns, survives closing the
+// client, and reaches the others exactly once; lost push responses and server crashes do not
+// duplicate or lose anything.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include "support/client_fixture.h"
+
+using namespace kring;
+using namespace kring::test;
+
+TEST_CASE("an offline edit survives closing the client and arrives exactly once", "[offline]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device a(net), b(net);
+  auto cid = a->CreateCase({{b.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto e = a->CreateEntity(*cid, "agreement");
+  REQUIRE(e.ok());
+  REQUIRE(a->SyncNow().ok());
+  REQUIRE(b->SyncNow().ok());
+  const uint64_t seq_before = b->ConfirmedView(*cid)->seq();
+
+  server.Stop();
+  REQUIRE(a->SetField(*cid, *e, "action", Text("Oma belt elke dinsdag")).ok());
+  CHECK(a->PendingIntents(*cid) == 1);
+  a.Reopen();  // closed without syncing: the edit must already be on disk
+  CHECK(a->PendingIntents(*cid) == 1);
+  CHECK(a->View(*cid)->entities().at(Hex(*e)).fields().at("action").value().text() ==
+        "Oma belt elke dinsdag");
+  CHECK(a->SyncNow().status().transient());
+
+  server.Restart();
+  REQUIRE(a->SyncNow().ok());
+  REQUIRE(a->SyncNow().ok());  // a second sync must not send it again
+  REQUIRE(b->SyncNow().ok());
+  CHECK(a->PendingIntents(*cid) == 0);
+  auto view = b->ConfirmedView(*cid);
+  REQUIRE(view.ok());
+  CHECK(view->seq() == seq_before + 1);
+  CHECK(view->entities().at(Hex(*e)).fields().at("action").value().text() ==
+        "Oma belt elke dinsdag");
+}
+
+TEST_CASE("a push whose response is lost is retried and not duplicated", "[offline]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto lossy = std::make_shared<TamperTransport>(net);
+  Device a(lossy), b(net);
+  auto cid = a->CreateCase({{b.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  REQUIRE(a->SyncNow().ok());
+  const uint64_t seq_before = a->ConfirmedView(*cid)->seq();
+
+  auto e = a->CreateEntity(*cid, "note");
+  REQUIRE(e.ok());
+  // The server commits, then dies before the response reaches the device.
+  std::atomic<int> pushes{0};
+  lossy->after_push = [&](const v1::PushRequest&, const v1::PushResponse&) {
+    if (pushes++ > 0) return Status();
+    server.Kill();
+    return Status(StatusCode::kUnavailable, "connection reset");
+  };
+  CHECK(a->SyncNow().status().transient());
+  CHECK(a->PendingIntents(*cid) == 1);
+  server.Restart();
+  REQUIRE(a->SyncNow().ok());
+  REQUIRE(b->SyncNow().ok());
+  CHECK(a->PendingIntents(*cid) == 0);
+  for (Device* d : {&a, &b}) {
+    auto view = (*d)->ConfirmedView(*cid);
+    REQUIRE(view.ok());
+    CHECK(view->seq() == seq_before + 1);
+    CHECK(view->entities().count(Hex(*e)) == 1);
+  }
+}
+
+TEST_CASE("kringd killed during a burst of pushes loses nothing acknowledged", "[offline][slow]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto killer = std::make_shared<TamperTransport>(net);
+  Device a(killer), b(net), c(net);
+  auto cid = a->CreateCase({{b.account_id(), v1::ROLE_MEMBER}, {c.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  for (Device* d : {&a, &b, &c}) REQUIRE((*d)->SyncNow().ok());
+
+  constexpr int kEditsPerDevice = 40;
+  std::vector<std::vector<Bytes>> created(3);
+  std::array<Device*, 3> devices = {&a, &b, &c};
+  std::atomic<int> acked{0};
+  killer->after_push = [&](const v1::PushRequest&, const v1::PushResponse&) {
+    if (++acked == 3) server.Kill();
+    return Status();
+  };
+  std::vector<std::thread> writers;
+  for (size_t i = 0; i < devices.size(); ++i) {
+    writers.emplace_back([&, i] {
+      for (int n = 0; n < kEditsPerDevice; ++n) {
+        auto id = (*devices[i])->CreateEntity(*cid, "note");
+        if (id.ok()) created[i].push_back(*id);
+        if (n % 5 == 4) (void)(*devices[i])->SyncNow();
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  server.Kill();
+  server.Restart();
+  for (int round = 0; round < 3; ++round) {
+    for (Device* d : devices) REQUIRE((*d)->SyncNow().ok());
+  }
+  v1::CaseState reference = *a->ConfirmedView(*cid);
+  CHECK(reference.entities_size() == 3 * kEditsPerDevice);
+  for (const auto& ids : created) {
+    REQUIRE(ids.size() == kEditsPerDevice);
+    for (const Bytes& id : ids) CHECK(reference.entities().count(Hex(id)) == 1);
+  }
+  for (Device* d : devices) {
+    CHECK((*d)->PendingIntents(*cid) == 0);
+    CHECK((*d)->ConfirmedView(*cid)->seq() == reference.seq());
+    CHECK((*d)->Alarms().empty());
+  }
+  // 2 control ops + one op per edit: nothing was stored twice.
+  CHECK(reference.seq() == 2 + 3 * kEditsPerDevice);
+}
+
+TEST_CASE("bad input to the library gets a clear error and changes nothing", "[offline]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device a(net), b(net);
+  auto cid = a->CreateCase({{b.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  CHECK(a->CreateCase({{Bytes(3, 1), v1::ROLE_MEMBER}}).status().code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(a->CreateCase({{b.account_id(), v1::ROLE_MEMBER}, {b.account_id(), v1::ROLE_MEMBER}})
+            .status()
+            .code() == StatusCode::kInvalidArgument);
+  CHECK(a->CreateCase({{Bytes(16, 9), v1::ROLE_MEMBER}}).status().code() ==
+        StatusCode::kNotFound);
+  CHECK(a->CreateEntity(Bytes(16, 1), "note").status().code() == StatusCode::kNotFound);
+  CHECK(a->CreateEntity(*cid, "").status().code() == StatusCode::kInvalidArgument);
+  CHECK(a->CreateEntity(*cid, std::string(65, 't')).status().code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(a->SetField(*cid, Bytes(16, 2), "f", Text("v")).code() == StatusCode::kNotFound);
+  auto e = a->CreateEntity(*cid, "note");
+  REQUIRE(e.ok());
+  CHECK(a->SetField(*cid, *e, "", Text("v")).code() == StatusCode::kInvalidArgument);
+  CHECK(a->SetField(*cid, *e, "f", Text(std::string(70 * 1024, 'x'))).code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(a->Submit(*cid, {}).code() == StatusCode::kInvalidArgument);
+  CHECK(a->PendingIntents(*cid) == 3);  // CreateCase, Rekey, CreateEntity only
+  CHECK(a->CreateAccount().status().code() == StatusCode::kAlreadyExists);
+}

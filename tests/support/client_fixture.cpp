@@ -1,0 +1,139 @@
+#include "support/client_fixture.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+#include "kring/common/crypto.h"
+#include "kring/common/protocol.h"
+
+namespace kring::test {
+namespace {
+
+class FollowingTransport : public client::Transport {
+ public:
+  explicit FollowingTransport(TestServer& server) : server_(server) {}
+
+  Result<v1::ServerInfo> GetServerInfo() override { return Cur()->GetServerInfo(); }
+  Result<v1::PublishChainResponse> PublishChain(const v1::PublishChainRequest& r) override {
+    return Cur()->PublishChain(r);
+  }
+  Result<v1::GetChainResponse> GetChain(const v1::GetChainRequest& r,
+                                        const std::string& t) override {
+    return Cur()->GetChain(r, t);
+  }
+  Result<v1::ChallengeResponse> GetChallenge(const v1::ChallengeRequest& r) override {
+    return Cur()->GetChallenge(r);
+  }
+  Result<v1::SignInResponse> SignIn(const v1::SignInRequest& r) override {
+    return Cur()->SignIn(r);
+  }
+  Result<v1::PushResponse> Push(const v1::PushRequest& r, const std::string& t) override {
+    return Cur()->Push(r, t);
+  }
+  Result<v1::PullResponse> Pull(const v1::PullRequest& r, const std::string& t) override {
+    return Cur()->Pull(r, t);
+  }
+  Result<v1::ListCasesResponse> ListCases(const std::string& t) override {
+    return Cur()->ListCases(t);
+  }
+  std::unique_ptr<client::Subscription> Subscribe(
+      const std::string& t, std::function<void(const v1::Poke&)> on_poke,
+      std::function<void(const Status&)> on_end) override {
+    return Cur()->Subscribe(t, std::move(on_poke), std::move(on_end));
+  }
+
+ private:
+  std::shared_ptr<client::Transport> Cur() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (server_.address() != address_ || !current_) {
+      address_ = server_.address();
+      current_ = client::MakeGrpcTransport(address_, {3000, {}});
+    }
+    return current_;
+  }
+  TestServer& server_;
+  std::mutex mu_;
+  std::string address_;
+  std::shared_ptr<client::Transport> current_;
+};
+
+}  // namespace
+
+std::shared_ptr<client::Transport> ServerTransport(TestServer& server) {
+  return std::make_shared<FollowingTransport>(server);
+}
+
+Result<v1::PushResponse> TamperTransport::Push(const v1::PushRequest& r, const std::string& t) {
+  auto resp = inner_->Push(r, t);
+  if (resp.ok() && after_push) {
+    Status s = after_push(r, resp.value());
+    if (!s.ok()) return s;
+  }
+  return resp;
+}
+
+Result<v1::PullResponse> TamperTransport::Pull(const v1::PullRequest& r, const std::string& t) {
+  auto resp = inner_->Pull(r, t);
+  if (resp.ok() && on_pull) on_pull(r, resp.value());
+  return resp;
+}
+
+void Rechain(const v1::PullRequest& req, v1::PullResponse& resp, ByteView server_secret_key) {
+  Bytes chain = ToBytes(req.after_chain_hash());
+  uint64_t seq = req.after_seq();
+  for (auto& e : *resp.mutable_entries()) {
+    e.set_seq(++seq);
+    chain = protocol::ChainHash(chain, seq, protocol::EnvelopeHash(e.envelope()));
+    e.set_chain_hash(ToString(chain));
+  }
+  *resp.mutable_head() = protocol::MakeReceipt(View(resp.head().case_id()), seq, chain,
+                                               resp.head().time_ms(), server_secret_key);
+}
+
+Device::Device(std::shared_ptr<client::Transport> transport, bool background_sync)
+    : db_path_(dir_.path() + "/kring.db"),
+      storage_key_(crypto::RandomSecret(32)),
+      transport_(std::move(transport)),
+      background_(background_sync) {
+  Open();
+  auto created = client_->CreateAccount();
+  if (!created.ok()) throw std::runtime_error("CreateAccount: " + created.status().ToString());
+  account_id_ = created->info.account_id;
+}
+
+void Device::Open() {
+  client::ClientOptions options;
+  options.db_path = db_path_;
+  options.storage_key = storage_key_;
+  options.transport = transport_;
+  options.background_sync = background_;
+  auto opened = client::Client::Open(std::move(options));
+  if (!opened.ok()) throw std::runtime_error("Open: " + opened.status().ToString());
+  client_ = std::move(opened).value();
+}
+
+void Device::Reopen() {
+  client_.reset();
+  Open();
+}
+
+v1::Value Text(const std::string& s) {
+  v1::Value v;
+  v.set_text(s);
+  return v;
+}
+
+std::vector<std::string> FilesContaining(const std::string& dir, const std::string& needle) {
+  std::vector<std::string> out;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (bytes.find(needle) != std::string::npos) out.push_back(entry.path().string());
+  }
+  return out;
+}
+
+}  // namespace kring::test

@@ -1,0 +1,91 @@
+// Devices for integration tests: a real libkring client with its own local store, talking to a
+// real kringd through the gRPC transport (optionally wrapped to play a lying server).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "kring/client.h"
+#include "kring/transport.h"
+#include "support/temp_dir.h"
+#include "support/test_server.h"
+
+namespace kring::test {
+
+// A transport to a TestServer that follows it across restarts (the port may change).
+std::shared_ptr<client::Transport> ServerTransport(TestServer& server);
+
+// Forwards to another transport and lets a test rewrite what the "server" returns.
+class TamperTransport : public client::Transport {
+ public:
+  explicit TamperTransport(std::shared_ptr<client::Transport> inner) : inner_(std::move(inner)) {}
+
+  // Called with the request and the real response; may rewrite the response.
+  std::function<void(const v1::PullRequest&, v1::PullResponse&)> on_pull;
+  // Called after the real push; return a non-OK status to lose the response.
+  std::function<Status(const v1::PushRequest&, const v1::PushResponse&)> after_push;
+
+  Result<v1::ServerInfo> GetServerInfo() override { return inner_->GetServerInfo(); }
+  Result<v1::PublishChainResponse> PublishChain(const v1::PublishChainRequest& r) override {
+    return inner_->PublishChain(r);
+  }
+  Result<v1::GetChainResponse> GetChain(const v1::GetChainRequest& r,
+                                        const std::string& t) override {
+    return inner_->GetChain(r, t);
+  }
+  Result<v1::ChallengeResponse> GetChallenge(const v1::ChallengeRequest& r) override {
+    return inner_->GetChallenge(r);
+  }
+  Result<v1::SignInResponse> SignIn(const v1::SignInRequest& r) override {
+    return inner_->SignIn(r);
+  }
+  Result<v1::PushResponse> Push(const v1::PushRequest& r, const std::string& t) override;
+  Result<v1::PullResponse> Pull(const v1::PullRequest& r, const std::string& t) override;
+  Result<v1::ListCasesResponse> ListCases(const std::string& t) override {
+    return inner_->ListCases(t);
+  }
+  std::unique_ptr<client::Subscription> Subscribe(
+      const std::string& t, std::function<void(const v1::Poke&)> on_poke,
+      std::function<void(const Status&)> on_end) override {
+    return inner_->Subscribe(t, std::move(on_poke), std::move(on_end));
+  }
+
+ private:
+  std::shared_ptr<client::Transport> inner_;
+  std::mutex mu_;
+};
+
+// What a malicious server does after rewriting entries: recompute the chain hashes from the
+// cursor and sign a matching head with the server's own key, so only end-to-end checks can tell.
+void Rechain(const v1::PullRequest& req, v1::PullResponse& resp, ByteView server_secret_key);
+
+// One device of one account.
+class Device {
+ public:
+  Device(std::shared_ptr<client::Transport> transport, bool background_sync = false);
+  // Closes the client (no sync) and opens the same local store again.
+  void Reopen();
+  void Close() { client_.reset(); }
+  client::Client& operator*() { return *client_; }
+  client::Client* operator->() { return client_.get(); }
+  const Bytes& account_id() const { return account_id_; }
+  const std::string& db_path() const { return db_path_; }
+
+ private:
+  void Open();
+  TempDir dir_;
+  std::string db_path_;
+  SecretBytes storage_key_;
+  std::shared_ptr<client::Transport> transport_;
+  bool background_;
+  std::unique_ptr<client::Client> client_;
+  Bytes account_id_;
+};
+
+v1::Value Text(const std::string& s);
+// Files under dir (recursively) whose bytes contain needle.
+std::vector<std::string> FilesContaining(const std::string& dir, const std::string& needle);
+
+}  // namespace kring::test

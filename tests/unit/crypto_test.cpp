@@ -1,0 +1,99 @@
+// Known-answer vectors (computed with an independent BLAKE2b implementation, Python's hashlib,
+// and RFC 8032) and tamper tests for the crypto wrappers.
+#include <catch2/catch.hpp>
+
+#include "kring/common/crypto.h"
+#include "kring/common/protocol.h"
+
+using namespace kring;
+
+namespace {
+Bytes H(const char* hex) { return *FromHex(hex); }
+}  // namespace
+
+TEST_CASE("labelled BLAKE2b framing matches the documented encoding", "[crypto]") {
+  // blake2b(frame("kring-test-v1") || frame("abc") || u64le(7)), frame = u64le(len) || bytes
+  CHECK(Hex(crypto::Hasher("kring-test-v1").Add("abc").AddU64(7).Finish()) ==
+        "8bc2c2239ee74f9ea0f128fb86cba0c7ee4de5a7c951f523bc528c43941de65d");
+  Bytes key(32, 7);
+  CHECK(Hex(crypto::Hasher("kring-test-v1", 32, key).Add("abc").Finish()) ==
+        "1dada8cf94f143124e39b2961e9b417b904ffecc729b1f9a83922689a987ea51");
+  Bytes pk(32);
+  for (size_t i = 0; i < pk.size(); ++i) pk[i] = static_cast<uint8_t>(i);
+  CHECK(Hex(protocol::DeviceId(pk)) == "70cc866b8d81ae49c0d8dc3c1e144619");
+  CHECK(Hex(protocol::ChainHash({}, 1, Bytes(32, 0))) ==
+        "dacf6b58011aca9acb49bb0ccc37d268572fd90a53aa62df892d0117a28870a4");
+}
+
+TEST_CASE("Ed25519 matches RFC 8032 test 1 and rejects tampering", "[crypto]") {
+  auto kp = crypto::SigningKeyPairFromSeed(
+      H("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"));
+  CHECK(Hex(kp.public_key) == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+  Bytes sig = crypto::Sign(kp.secret_key, {});
+  CHECK(Hex(sig) ==
+        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b"
+        "46bd25bf5f0595bbe24655141438e7a100b");
+  CHECK(crypto::Verify(kp.public_key, {}, sig));
+  Bytes msg = ToBytes("x");
+  CHECK_FALSE(crypto::Verify(kp.public_key, msg, sig));
+  sig[0] ^= 1;
+  CHECK_FALSE(crypto::Verify(kp.public_key, {}, sig));
+}
+
+TEST_CASE("AEAD fails on a flipped bit, other associated data or another key", "[crypto]") {
+  SecretBytes key = crypto::RandomSecret(32);
+  Bytes nonce = crypto::RandomBytes(24);
+  Bytes ad = ToBytes("header");
+  Bytes ct = crypto::AeadEncrypt(key, nonce, ToBytes("secret plan"), ad);
+  auto ok = crypto::AeadDecrypt(key, nonce, ct, ad);
+  REQUIRE(ok.ok());
+  CHECK(std::string(ok->begin(), ok->end()) == "secret plan");
+  Bytes flipped = ct;
+  flipped[3] ^= 0x40;
+  CHECK_FALSE(crypto::AeadDecrypt(key, nonce, flipped, ad).ok());
+  CHECK_FALSE(crypto::AeadDecrypt(key, nonce, ct, ToBytes("other")).ok());
+  CHECK_FALSE(crypto::AeadDecrypt(crypto::RandomSecret(32), nonce, ct, ad).ok());
+}
+
+TEST_CASE("sealed boxes open only with the recipient key", "[crypto]") {
+  auto alice = crypto::NewBoxKeyPair();
+  auto bob = crypto::NewBoxKeyPair();
+  Bytes sealed = crypto::Seal(alice.public_key, ToBytes("epoch key"));
+  CHECK(crypto::SealOpen(alice, sealed).ok());
+  CHECK_FALSE(crypto::SealOpen(bob, sealed).ok());
+  CHECK_FALSE(crypto::SealOpen(alice, Bytes(10)).ok());
+}
+
+TEST_CASE("padding hides lengths within a block and round-trips", "[crypto]") {
+  Bytes a = crypto::Pad(ToBytes("a"), 256);
+  Bytes b = crypto::Pad(Bytes(200, 1), 256);
+  CHECK(a.size() == 256);
+  CHECK(b.size() == 256);
+  auto un = crypto::Unpad(a, 256);
+  REQUIRE(un.ok());
+  CHECK(un.value() == ToBytes("a"));
+  CHECK_FALSE(crypto::Unpad(Bytes(256, 0), 256).ok());
+}
+
+TEST_CASE("key commitments bind the epoch key", "[crypto]") {
+  SecretBytes k1 = crypto::RandomSecret(32);
+  SecretBytes k2 = crypto::RandomSecret(32);
+  Bytes case_id(16, 1);
+  Bytes nonce(24, 2);
+  CHECK(protocol::EpochKeyCommitment(k1, case_id, 0, 1) ==
+        protocol::EpochKeyCommitment(k1, case_id, 0, 1));
+  CHECK(protocol::EpochKeyCommitment(k1, case_id, 0, 1) !=
+        protocol::EpochKeyCommitment(k2, case_id, 0, 1));
+  CHECK(protocol::EpochKeyCommitment(k1, case_id, 0, 1) !=
+        protocol::EpochKeyCommitment(k1, case_id, 0, 2));
+  CHECK(protocol::OpKeyCommitment(k1, nonce) != protocol::OpKeyCommitment(k2, nonce));
+}
+
+TEST_CASE("hex and constant-time comparison", "[crypto]") {
+  CHECK(Hex(ToBytes("\x01\xab")) == "01ab");
+  CHECK_FALSE(FromHex("0").has_value());
+  CHECK_FALSE(FromHex("zz").has_value());
+  CHECK(ConstantTimeEqual(ToBytes("abc"), ToBytes("abc")));
+  CHECK_FALSE(ConstantTimeEqual(ToBytes("abc"), ToBytes("abd")));
+  CHECK_FALSE(ConstantTimeEqual(ToBytes("abc"), ToBytes("ab")));
+}

@@ -1,0 +1,119 @@
+// Structural checks of envelopes: what the server and every client reject before anything else.
+#include <catch2/catch.hpp>
+
+#include "crypto/identity.h"
+#include "kring/common/crypto.h"
+#include "kring/common/protocol.h"
+#include "sync/sync_engine.h"
+
+using namespace kring;
+
+namespace {
+
+struct Fixture {
+  client::identity::CreatedAccount account = client::identity::CreateAccount(0);
+  SecretBytes epoch_key = crypto::RandomSecret(32);
+
+  v1::OpHeader Header() const {
+    v1::OpHeader h;
+    h.set_version(1);
+    h.set_case_id(std::string(16, 'c'));
+    h.set_epoch(1);
+    h.set_author_account_id(account.local.account_id());
+    h.set_author_device_id(account.local.device_id());
+    h.set_device_counter(1);
+    h.set_client_op_id(std::string(16, 'o'));
+    h.set_kind(v1::OP_KIND_CONTENT);
+    return h;
+  }
+  v1::Envelope Content(const v1::OpHeader& h) const {
+    v1::ContentOp op;
+    op.set_version(1);
+    return client::SignEnvelope(account.local, h, nullptr, &op, epoch_key);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a well-formed content envelope parses and its signature verifies", "[protocol]") {
+  Fixture f;
+  v1::Envelope env = f.Content(f.Header());
+  auto op = protocol::ParseEnvelope(env);
+  REQUIRE(op.ok());
+  CHECK(crypto::Verify(View(f.account.local.device_signing_public_key()), op->digest,
+                       View(env.signature())));
+  CHECK(op->envelope_hash == protocol::EnvelopeHash(env));
+  // The ciphertext is padded: a tiny op still fills a 256-byte block.
+  CHECK(env.ciphertext().size() == 256 + crypto::kAeadOverhead);
+}
+
+TEST_CASE("malformed envelopes are rejected with a reason", "[protocol]") {
+  Fixture f;
+  SECTION("unknown version") {
+    auto h = f.Header();
+    h.set_version(2);
+    auto r = protocol::ParseEnvelope(f.Content(h));
+    CHECK(r.status().message() == "unknown header version");
+  }
+  SECTION("short case id") {
+    auto h = f.Header();
+    h.set_case_id("x");
+    CHECK(protocol::ParseEnvelope(f.Content(h)).status().code() == StatusCode::kInvalidArgument);
+  }
+  SECTION("counter 2 without previous hash") {
+    auto h = f.Header();
+    h.set_device_counter(2);
+    CHECK_FALSE(protocol::ParseEnvelope(f.Content(h)).ok());
+  }
+  SECTION("header bytes that are not a header") {
+    v1::Envelope env = f.Content(f.Header());
+    env.set_header("\xff\xff\xff");
+    CHECK(protocol::ParseEnvelope(env).status().message() == "malformed header");
+  }
+  SECTION("oversized") {
+    v1::Envelope env = f.Content(f.Header());
+    env.set_ciphertext(std::string(protocol::kMaxEnvelopeBytes + 1, 'x'));
+    CHECK(protocol::ParseEnvelope(env).status().message() == "envelope too large");
+  }
+  SECTION("control kind without a body") {
+    auto h = f.Header();
+    h.set_kind(v1::OP_KIND_REKEY);
+    v1::ControlBody body;
+    body.mutable_create_case();
+    auto env = client::SignEnvelope(f.account.local, h, &body, nullptr, {});
+    CHECK(protocol::ParseEnvelope(env).status().message() ==
+          "control body does not match op kind");
+  }
+  SECTION("missing signature") {
+    v1::Envelope env = f.Content(f.Header());
+    env.clear_signature();
+    CHECK_FALSE(protocol::ParseEnvelope(env).ok());
+  }
+}
+
+TEST_CASE("every byte of an envelope is covered by its digest", "[protocol]") {
+  Fixture f;
+  v1::Envelope env = f.Content(f.Header());
+  Bytes digest = protocol::OpDigest(env);
+  for (int field = 0; field < 4; ++field) {
+    v1::Envelope t = env;
+    std::string* target = field == 0   ? t.mutable_header()
+                          : field == 1 ? t.mutable_nonce()
+                          : field == 2 ? t.mutable_key_commitment()
+                                       : t.mutable_ciphertext();
+    (*target)[target->size() - 1] = static_cast<char>((*target)[target->size() - 1] ^ 1);
+    CHECK(protocol::OpDigest(t) != digest);
+  }
+}
+
+TEST_CASE("receipts verify only with the server key and unchanged fields", "[protocol]") {
+  auto server = crypto::NewSigningKeyPair();
+  Bytes case_id(16, 9);
+  Bytes chain(32, 4);
+  v1::Receipt r = protocol::MakeReceipt(case_id, 5, chain, 1234, server.secret_key);
+  CHECK(protocol::VerifyReceipt(r, server.public_key));
+  v1::Receipt other = r;
+  other.set_seq(6);
+  CHECK_FALSE(protocol::VerifyReceipt(other, server.public_key));
+  CHECK_FALSE(protocol::VerifyReceipt(r, crypto::NewSigningKeyPair().public_key));
+}

@@ -1,0 +1,158 @@
+// The reducer's merge rules: last-writer-wins with visible conflicts, add-wins sets with
+// tombstones, delete with undo, and no effect from invalid mutations.
+#include <catch2/catch.hpp>
+
+#include "kring/common/crypto.h"
+#include "model/reducer.h"
+
+using namespace kring;
+using namespace kring::client;
+
+namespace {
+
+const Bytes kAlice(16, 'a');
+const Bytes kBob(16, 'b');
+
+Bytes Id(char c) { return Bytes(16, static_cast<uint8_t>(c)); }
+
+v1::Value Text(const std::string& s) {
+  v1::Value v;
+  v.set_text(s);
+  return v;
+}
+
+struct Log {
+  v1::CaseState state;
+  uint64_t seq = 0;
+  void Apply(const Bytes& author, const Bytes& op_id, std::vector<v1::Mutation> ms) {
+    v1::ContentOp op;
+    op.set_version(1);
+    for (auto& m : ms) *op.add_mutations() = m;
+    model::ApplyContent(state, op, {++seq, author, op_id});
+  }
+};
+
+v1::Mutation Create(const Bytes& id, const std::string& type) {
+  v1::Mutation m;
+  m.mutable_create_entity()->set_entity_id(ToString(id));
+  m.mutable_create_entity()->set_type(type);
+  return m;
+}
+
+v1::Mutation Set(const Bytes& id, const std::string& field, const std::string& value,
+                 const Bytes& base) {
+  v1::Mutation m;
+  m.mutable_set_field()->set_entity_id(ToString(id));
+  m.mutable_set_field()->set_field(field);
+  *m.mutable_set_field()->mutable_value() = Text(value);
+  m.mutable_set_field()->set_base_revision(ToString(base));
+  return m;
+}
+
+const v1::Entity& E(const Log& log, const Bytes& id) { return log.state.entities().at(Hex(id)); }
+
+}  // namespace
+
+TEST_CASE("sequential edits based on the current revision make no conflict", "[reducer]") {
+  Log log;
+  Bytes e = Id('e');
+  log.Apply(kAlice, Id(1), {Create(e, "agreement")});
+  log.Apply(kAlice, Id(2), {Set(e, "action", "boodschappen", {})});
+  log.Apply(kBob, Id(3), {Set(e, "action", "boodschappen doen", Id(2))});
+  CHECK(E(log, e).fields().at("action").value().text() == "boodschappen doen");
+  CHECK(log.state.conflicts_size() == 0);
+}
+
+TEST_CASE("a concurrent edit of one field is a visible conflict and keeps both values",
+          "[reducer]") {
+  Log log;
+  Bytes e = Id('e');
+  log.Apply(kAlice, Id(1), {Create(e, "agreement")});
+  log.Apply(kAlice, Id(2), {Set(e, "due", "maandag", {})});
+  // Both saw revision 2; the server ordered Alice first.
+  log.Apply(kAlice, Id(3), {Set(e, "due", "dinsdag", Id(2))});
+  log.Apply(kBob, Id(4), {Set(e, "due", "woensdag", Id(2))});
+  CHECK(E(log, e).fields().at("due").value().text() == "woensdag");
+  REQUIRE(log.state.conflicts_size() == 1);
+  const auto& c = log.state.conflicts(0);
+  CHECK(c.kept_value().text() == "woensdag");
+  CHECK(c.other_value().text() == "dinsdag");
+  CHECK(c.kept_seq() == 4);
+  CHECK(c.other_seq() == 3);
+  CHECK_FALSE(c.resolved());
+  // Resolving: an edit based on the kept revision settles the conflict.
+  log.Apply(kAlice, Id(5), {Set(e, "due", "dinsdag", Id(4))});
+  CHECK(log.state.conflicts(0).resolved());
+}
+
+TEST_CASE("two edits in one op do not conflict with themselves", "[reducer]") {
+  Log log;
+  Bytes e = Id('e');
+  log.Apply(kAlice, Id(1), {Create(e, "note"), Set(e, "t", "a", {}), Set(e, "t", "b", {})});
+  CHECK(E(log, e).fields().at("t").value().text() == "b");
+  CHECK(log.state.conflicts_size() == 0);
+}
+
+TEST_CASE("sets are add-wins with tombstones", "[reducer]") {
+  Log log;
+  Bytes e = Id('e');
+  log.Apply(kAlice, Id(1), {Create(e, "circle")});
+  v1::Mutation add;
+  add.mutable_set_add()->set_entity_id(ToString(e));
+  add.mutable_set_add()->set_set("people");
+  add.mutable_set_add()->set_element_id(ToString(Id('p')));
+  add.mutable_set_add()->set_add_tag(ToString(Id('t')));
+  *add.mutable_set_add()->mutable_value() = Text("buurvrouw");
+  log.Apply(kAlice, Id(2), {add});
+  // Bob removes what he saw (tag t) while Alice concurrently re-adds with tag u: the add wins.
+  v1::Mutation readd = add;
+  readd.mutable_set_add()->set_add_tag(ToString(Id('u')));
+  v1::Mutation remove;
+  remove.mutable_set_remove()->set_entity_id(ToString(e));
+  remove.mutable_set_remove()->set_set("people");
+  remove.mutable_set_remove()->set_element_id(ToString(Id('p')));
+  remove.mutable_set_remove()->add_observed_tags(ToString(Id('t')));
+  log.Apply(kAlice, Id(3), {readd});
+  log.Apply(kBob, Id(4), {remove});
+  const auto& el = E(log, e).sets().at("people").elements().at(Hex(Id('p')));
+  CHECK(el.live_tags_size() == 1);
+  CHECK(el.removed_tags_size() == 1);
+  // A remove of every observed tag leaves a tombstone; a replayed old add does not resurrect it.
+  v1::Mutation remove_all = remove;
+  remove_all.mutable_set_remove()->add_observed_tags(ToString(Id('u')));
+  log.Apply(kBob, Id(5), {remove_all});
+  log.Apply(kAlice, Id(6), {add});
+  const auto& gone = E(log, e).sets().at("people").elements().at(Hex(Id('p')));
+  CHECK(gone.live_tags_size() == 0);
+  CHECK(gone.removed_tags_size() == 2);
+}
+
+TEST_CASE("delete is a tombstone that can be undone", "[reducer]") {
+  Log log;
+  Bytes e = Id('e');
+  log.Apply(kAlice, Id(1), {Create(e, "agreement"), Set(e, "action", "bellen", {})});
+  v1::Mutation del;
+  del.mutable_delete_entity()->set_entity_id(ToString(e));
+  log.Apply(kBob, Id(2), {del});
+  CHECK(E(log, e).deleted());
+  CHECK(E(log, e).fields().at("action").value().text() == "bellen");
+  v1::Mutation restore;
+  restore.mutable_restore_entity()->set_entity_id(ToString(e));
+  log.Apply(kAlice, Id(3), {restore});
+  CHECK_FALSE(E(log, e).deleted());
+}
+
+TEST_CASE("invalid mutations have no effect", "[reducer]") {
+  Log log;
+  Bytes e = Id('e');
+  log.Apply(kAlice, Id(1), {Create(e, "agreement")});
+  v1::CaseState before = log.state;
+  log.Apply(kAlice, Id(2), {Create(e, "other-type")});              // id taken
+  log.Apply(kAlice, Id(3), {Set(Id('x'), "f", "v", {})});           // unknown entity
+  log.Apply(kAlice, Id(4), {Set(e, std::string(65, 'f'), "v", {})});  // name too long
+  v1::Mutation bad_id = Create(Bytes(3, 1), "t");
+  log.Apply(kAlice, Id(5), {bad_id});
+  before.set_seq(log.state.seq());
+  CHECK(log.state.SerializeAsString() == before.SerializeAsString());
+  CHECK(model::ValidateMutation(bad_id).code() == StatusCode::kInvalidArgument);
+}

@@ -1,0 +1,106 @@
+// User chain verification: what the server checks before storing and every client before trusting.
+#include <catch2/catch.hpp>
+
+#include "crypto/identity.h"
+#include "kring/common/crypto.h"
+#include "kring/common/protocol.h"
+#include "kring/common/user_chain.h"
+
+using namespace kring;
+
+TEST_CASE("a fresh account's root verifies and yields its account id", "[chain]") {
+  auto created = client::identity::CreateAccount(1000);
+  auto chain = VerifyChain(View(created.local.account_id()), {created.root});
+  REQUIRE(chain.ok());
+  CHECK(chain->length == 1);
+  CHECK(chain->ActiveDevice(View(created.local.device_id())) != nullptr);
+  CHECK(chain->user_key.generation == 1);
+  // The user key seed sealed to the device opens with the device key and matches the public key.
+  const auto& sealed = chain->user_key.sealed_seeds.front();
+  crypto::BoxKeyPair device{ToBytes(created.local.device_box_public_key()),
+                            SecretBytes(created.local.device_box_secret_key().begin(),
+                                        created.local.device_box_secret_key().end())};
+  auto seed = crypto::SealOpen(device, View(sealed.sealed()));
+  REQUIRE(seed.ok());
+  CHECK(client::identity::UserBoxKeyPair(seed.value()).public_key == chain->user_key.box_public_key);
+}
+
+TEST_CASE("the recovery key opens the user key seed", "[chain]") {
+  auto created = client::identity::CreateAccount(1000);
+  auto chain = VerifyChain({}, {created.root});
+  REQUIRE(chain.ok());
+  auto rec = client::identity::RecoveryBoxKeyPair(created.recovery_key);
+  bool opened = false;
+  for (const auto& s : chain->user_key.sealed_seeds) opened |= crypto::SealOpen(rec, View(s.sealed())).ok();
+  CHECK(opened);
+  CHECK(client::identity::FormatRecoveryKey(created.recovery_key).size() == 64 + 15);
+}
+
+TEST_CASE("tampered or misattributed chains are rejected", "[chain]") {
+  auto created = client::identity::CreateAccount(1000);
+  SECTION("flipped signature") {
+    v1::ChainLink link = created.root;
+    std::string sig = link.signature();
+    sig[0] = static_cast<char>(sig[0] ^ 1);
+    link.set_signature(sig);
+    CHECK(VerifyChain({}, {link}).status().message() == "bad root signature");
+  }
+  SECTION("another account's id") {
+    auto other = client::identity::CreateAccount(1000);
+    CHECK_FALSE(VerifyChain(View(other.local.account_id()), {created.root}).ok());
+  }
+  SECTION("a second root") {
+    CHECK(VerifyChain({}, {created.root, created.root}).status().code() ==
+          StatusCode::kInvalidArgument);
+  }
+  SECTION("an empty chain") { CHECK(VerifyChain({}, {}).status().code() == StatusCode::kNotFound); }
+}
+
+TEST_CASE("adding a device needs both signatures; revoking deactivates it", "[chain]") {
+  auto created = client::identity::CreateAccount(1000);
+  auto chain = VerifyChain({}, {created.root});
+  REQUIRE(chain.ok());
+  auto new_sign = crypto::NewSigningKeyPair();
+  auto new_box = crypto::NewBoxKeyPair();
+  v1::LinkBody body;
+  body.set_version(1);
+  body.set_index(1);
+  body.set_prev_link_hash(ToString(chain->head_hash));
+  body.set_signer_device_id(created.local.device_id());
+  body.mutable_add_device()->mutable_device()->set_signing_public_key(ToString(new_sign.public_key));
+  body.mutable_add_device()->mutable_device()->set_box_public_key(ToString(new_box.public_key));
+  v1::ChainLink link;
+  link.set_body(body.SerializeAsString());
+  Bytes input = protocol::LinkSignInput(View(link.body()));
+  link.set_signature(ToString(crypto::Sign(View(created.local.device_signing_secret_key()), input)));
+
+  UserChain copy = chain.value();
+  CHECK(ApplyLink(copy, link).message() == "bad new-device signature");
+  CHECK(copy.length == 1);  // unchanged on error
+
+  link.set_new_device_signature(ToString(crypto::Sign(new_sign.secret_key, input)));
+  REQUIRE(ApplyLink(copy, link).ok());
+  Bytes new_id = protocol::DeviceId(new_sign.public_key);
+  CHECK(copy.ActiveDevice(new_id) != nullptr);
+
+  v1::LinkBody revoke;
+  revoke.set_version(1);
+  revoke.set_index(2);
+  revoke.set_prev_link_hash(ToString(copy.head_hash));
+  revoke.set_signer_device_id(created.local.device_id());
+  revoke.mutable_revoke_device()->set_device_id(ToString(new_id));
+  v1::ChainLink rlink;
+  rlink.set_body(revoke.SerializeAsString());
+  rlink.set_signature(ToString(crypto::Sign(View(created.local.device_signing_secret_key()),
+                                            protocol::LinkSignInput(View(rlink.body())))));
+  REQUIRE(ApplyLink(copy, rlink).ok());
+  CHECK(copy.ActiveDevice(new_id) == nullptr);
+}
+
+TEST_CASE("safety numbers are 30 digits and stable", "[chain]") {
+  Bytes root(32, 5);
+  std::string n = SafetyNumber(root);
+  CHECK(n.size() == 35);
+  CHECK(n == SafetyNumber(root));
+  CHECK(n != SafetyNumber(Bytes(32, 6)));
+}
