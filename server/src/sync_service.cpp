@@ -257,7 +257,17 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
                                                 const v1::SubscribeRequest*) override {
     auto session = Authenticate(ctx, state_.sessions);
     if (!session.ok()) return new RejectedStream(ToGrpc(session.status()));
-    return new PokeStream(state_.pokes, session->account_id);
+    auto* stream = new PokeStream(state_.pokes, session->account_id);
+    // Current heads first: a client learns what it missed while disconnected, and a commit
+    // between its last pull and this registration cannot go unnoticed.
+    Status s = state_.store->Read([&](storage::StoreTxn& txn) -> Status {
+      KRING_ASSIGN_OR_RETURN(std::vector<storage::CaseHeadRecord> cases,
+                             txn.ListCasesOf(session->account_id));
+      for (const auto& c : cases) stream->Poke(c.case_id, c.head_seq);
+      return {};
+    });
+    if (!s.ok()) log::Warn("subscribe_initial_heads_failed", {{"code", std::string(StatusCodeName(s.code()))}});
+    return stream;
   }
 
  private:
