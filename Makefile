@@ -1,0 +1,100 @@
+# Kring. The two commands a newcomer needs:
+#   make run    install what is missing, build, run kringd in the foreground on 127.0.0.1:7443
+#   make test   install what is missing, build, run the whole test suite with ctest
+# Everything else here is a helper (see `make help`). Debian 12 only.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+# Prerequisites run in the order listed (deps before build before run/test).
+.NOTPARALLEL:
+
+DEB_PACKAGES := build-essential cmake ninja-build pkg-config libgrpc++-dev protobuf-compiler-grpc \
+	libprotobuf-dev protobuf-compiler libsqlite3-dev libsodium-dev catch2 clang-format python3
+
+# sudo only when not root (CI and containers run as root and may have no sudo).
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+
+# Parallel test processes; every test binds port 0 and uses its own temp dir.
+CTEST_JOBS ?= 2
+CTEST_FLAGS := -j $(CTEST_JOBS) --output-on-failure --no-tests=error
+
+# make run: where kringd keeps its key and database, and extra flags for it.
+KRINGD_DATA_DIR ?= var/kringd
+KRINGD_ARGS ?=
+
+# make health: the server to ask.
+KRING_SERVER ?= 127.0.0.1:7443
+
+# Sanitizer settings for make test-asan (override from the environment if needed).
+ASAN_OPTIONS ?= detect_leaks=1
+UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+
+FORMAT_DIRS := common server client-lib tools tests bindings bench
+FORMAT_FILES = $(shell find $(wildcard $(FORMAT_DIRS)) -type f \( -name '*.h' -o -name '*.cpp' \) | sort)
+
+.PHONY: help deps build run test test-asan format format-check health clean
+
+help:
+	@echo "make run          deps + build, then kringd in the foreground on 127.0.0.1:7443"
+	@echo "                  (data in $(KRINGD_DATA_DIR); extra flags: KRINGD_ARGS='--log-level debug')"
+	@echo "make test         deps + build, then ctest (default preset)"
+	@echo "make deps         install missing Debian 12 packages with apt-get"
+	@echo "make build        configure (once) and build the default preset into build/"
+	@echo "make test-asan    configure, build and test the asan preset (build-asan/)"
+	@echo "make format       clang-format -i on all C++ sources"
+	@echo "make format-check clang-format --dry-run --Werror on all C++ sources"
+	@echo "make health       ask a running kringd ($(KRING_SERVER)) for its gRPC health status"
+	@echo "make clean        remove build/, build-debug/, build-asan/ (never var/)"
+
+deps:
+	@command -v dpkg-query >/dev/null && command -v apt-get >/dev/null || \
+	  { echo "deps: needs Debian 12 (dpkg-query and apt-get not found)" >&2; exit 1; }
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+	  if ! dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q 'install ok installed'; then \
+	    missing="$$missing $$p"; \
+	  fi; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing </dev/null; \
+	fi
+
+build:
+	@if [ ! -f build/build.ninja ]; then cmake --preset default; fi
+	cmake --build --preset default
+
+# exec: kringd replaces the shell, so Ctrl-C / SIGTERM reach it directly (graceful shutdown).
+run: deps build
+	exec build/server/kringd --data-dir "$(KRINGD_DATA_DIR)" $(KRINGD_ARGS)
+
+test: deps build
+	ctest --preset default $(CTEST_FLAGS)
+
+test-asan: deps
+	@if [ ! -f build-asan/build.ninja ]; then cmake --preset asan; fi
+	cmake --build --preset asan
+	ASAN_OPTIONS='$(ASAN_OPTIONS)' UBSAN_OPTIONS='$(UBSAN_OPTIONS)' ctest --preset asan $(CTEST_FLAGS)
+
+format: deps
+	@files="$(FORMAT_FILES)"; [ -z "$$files" ] || clang-format -i $$files
+
+format-check: deps
+	@files="$(FORMAT_FILES)"; \
+	if [ -n "$$files" ]; then \
+	  echo "clang-format --dry-run --Werror on $$(wc -w <<<"$$files") files"; \
+	  clang-format --dry-run --Werror $$files; \
+	fi
+
+# The kring CLI (tools/kring) is planned; until it exists this target says so and fails.
+health:
+	@if [ ! -x build/tools/kring/kring ]; then \
+	  echo "health: build/tools/kring/kring does not exist yet (the kring CLI is planned)" >&2; \
+	  exit 1; \
+	fi
+	build/tools/kring/kring health --server "$(KRING_SERVER)"
+
+clean:
+	rm -rf build build-debug build-asan
