@@ -4,9 +4,10 @@
 #include <mutex>
 #include <set>
 
-#include "crypto/identity.h"
 #include "kring/common/crypto.h"
 #include "kring/common/protocol.h"
+
+#include "crypto/identity.h"
 #include "model/reducer.h"
 #include "store/local_store.h"
 #include "sync/sync_engine.h"
@@ -29,11 +30,16 @@ Status CheckCaseId(const Bytes& case_id) {
 
 const char* AlarmKindName(AlarmKind kind) {
   switch (kind) {
-    case AlarmKind::kTamper: return "TAMPER";
-    case AlarmKind::kFork: return "FORK";
-    case AlarmKind::kDrop: return "DROP";
-    case AlarmKind::kRollback: return "ROLLBACK";
-    case AlarmKind::kKeyMismatch: return "KEY_MISMATCH";
+    case AlarmKind::kTamper:
+      return "TAMPER";
+    case AlarmKind::kFork:
+      return "FORK";
+    case AlarmKind::kDrop:
+      return "DROP";
+    case AlarmKind::kRollback:
+      return "ROLLBACK";
+    case AlarmKind::kKeyMismatch:
+      return "KEY_MISMATCH";
   }
   return "UNKNOWN";
 }
@@ -97,8 +103,7 @@ class Client::Impl {
         auto parsed = protocol::ParseEnvelope(*in.sealed);
         if (parsed.ok()) model::ApplyControl(state, parsed->header, parsed->control, 0);
       } else if (!in.control) {
-        model::ApplyContent(state, in.content,
-                            {0, ToBytes(me.account_id()), in.client_op_id});
+        model::ApplyContent(state, in.content, {0, ToBytes(me.account_id()), in.client_op_id});
       }
     }
     state.set_seq(confirmed_seq);
@@ -162,7 +167,8 @@ Result<NewAccount> Client::CreateAccount() {
   *req.add_links() = created.root;
   // Publishing first means a failure leaves nothing half-created on this device.
   KRING_RETURN_IF_ERROR(transport->PublishChain(req).status());
-  KRING_RETURN_IF_ERROR(impl_->store_->SaveChain(kring::View(created.local.account_id()), {created.root}));
+  KRING_RETURN_IF_ERROR(
+      impl_->store_->SaveChain(kring::View(created.local.account_id()), {created.root}));
   KRING_RETURN_IF_ERROR(impl_->store_->SaveAccount(created.local));
   {
     std::lock_guard<std::mutex> lock(impl_->mu_);
@@ -195,7 +201,7 @@ Result<std::string> Client::SafetyNumberOf(const Bytes& account_id) {
 
 Result<Bytes> Client::CreateCase(const std::vector<MemberSpec>& members) {
   KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, impl_->Me());
-  if (members.size() + 1 > protocol::kMaxCaseMembers) return InvalidArgument("too many members");
+  if (members.size() > protocol::kMaxCaseMembers) return InvalidArgument("too many members");
   std::vector<MemberSpec> all = members;
   std::set<Bytes> seen;
   bool includes_me = false;
@@ -215,6 +221,7 @@ Result<Bytes> Client::CreateCase(const std::vector<MemberSpec>& members) {
     }
   }
   if (!includes_me) all.push_back({ToBytes(me.account_id()), v1::ROLE_CHAIR});
+  if (all.size() > protocol::kMaxCaseMembers) return InvalidArgument("too many members");
 
   // Every member's chain is fetched and verified before a key is boxed to it.
   std::vector<UserChain> chains;
@@ -306,8 +313,8 @@ Status Client::SetField(const Bytes& case_id, const Bytes& entity_id, const std:
   return impl_->Queue(case_id, {m});
 }
 
-Result<Bytes> Client::AddToSet(const Bytes& case_id, const Bytes& entity_id,
-                               const std::string& set, const v1::Value& value) {
+Result<Bytes> Client::AddToSet(const Bytes& case_id, const Bytes& entity_id, const std::string& set,
+                               const v1::Value& value) {
   Bytes element = crypto::RandomBytes(crypto::kIdBytes);
   v1::Mutation m;
   v1::SetAdd* add = m.mutable_set_add();

@@ -13,10 +13,14 @@ std::mutex g_mu;
 
 const char* LevelName(Level l) {
   switch (l) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
@@ -48,8 +52,8 @@ void Write(Level level, std::string_view event, std::initializer_list<Field> fie
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                  std::chrono::system_clock::now().time_since_epoch())
                  .count();
-  std::string line = "{\"ts_ms\":" + std::to_string(now) + ",\"level\":\"" + LevelName(level) +
-                     "\",\"event\":";
+  std::string line =
+      "{\"ts_ms\":" + std::to_string(now) + ",\"level\":\"" + LevelName(level) + "\",\"event\":";
   AppendJsonString(line, event);
   for (const Field& f : fields) {
     line += ',';

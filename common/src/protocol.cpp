@@ -14,7 +14,11 @@ Bytes LinkHash(ByteView body) { return Hasher("kring-chain-link-v1").Add(body).F
 Bytes LinkSignInput(ByteView body) { return Hasher("kring-chain-link-sig-v1").Add(body).Finish(); }
 
 Bytes AuthSignInput(ByteView server_id, ByteView challenge, ByteView device_id) {
-  return Hasher("kring-auth-v1").Add(server_id).Add(challenge).Add(device_id).Add("sign-in")
+  return Hasher("kring-auth-v1")
+      .Add(server_id)
+      .Add(challenge)
+      .Add(device_id)
+      .Add("sign-in")
       .Finish();
 }
 
@@ -61,8 +65,8 @@ v1::Receipt MakeReceipt(ByteView case_id, uint64_t seq, ByteView chain_hash, int
   r.set_seq(seq);
   r.set_chain_hash(ToString(chain_hash));
   r.set_time_ms(time_ms);
-  r.set_signature(
-      ToString(crypto::Sign(server_secret_key, ReceiptSignInput(case_id, seq, chain_hash, time_ms))));
+  r.set_signature(ToString(
+      crypto::Sign(server_secret_key, ReceiptSignInput(case_id, seq, chain_hash, time_ms))));
   return r;
 }
 
@@ -72,7 +76,11 @@ SecretBytes DeriveEpochSubkey(ByteView epoch_key, EpochSubkey which) {
 
 Bytes EpochKeyCommitment(ByteView epoch_key, ByteView case_id, uint32_t scope_id, uint64_t epoch) {
   SecretBytes k = DeriveEpochSubkey(epoch_key, EpochSubkey::kCommitment);
-  return Hasher("kring-epoch-commit-v1", 32, k).Add(case_id).AddU64(scope_id).AddU64(epoch).Finish();
+  return Hasher("kring-epoch-commit-v1", 32, k)
+      .Add(case_id)
+      .AddU64(scope_id)
+      .AddU64(epoch)
+      .Finish();
 }
 
 Bytes OpKeyCommitment(ByteView epoch_key, ByteView nonce) {

@@ -93,8 +93,8 @@ Statement& Statement::Bind(int index, ByteView blob) {
   // An empty blob is stored as a zero-length blob, not NULL.
   static const uint8_t kEmpty = 0;
   const void* data = blob.empty() ? &kEmpty : blob.data();
-  if (status_.ok() && sqlite3_bind_blob64(stmt_, index, data, blob.size(), SQLITE_TRANSIENT) !=
-                          SQLITE_OK) {
+  if (status_.ok() &&
+      sqlite3_bind_blob64(stmt_, index, data, blob.size(), SQLITE_TRANSIENT) != SQLITE_OK) {
     status_ = SqlError(db_, "sql bind failed");
   }
   return *this;

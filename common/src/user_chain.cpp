@@ -42,7 +42,9 @@ ChainDevice MakeDevice(const v1::DeviceKeys& keys, uint64_t index, bool recovery
 }
 
 UserKeyPublic MakeUserKey(const v1::UserKeyGeneration& uk) {
-  return {uk.generation(), ToBytes(uk.box_public_key()), ToBytes(uk.signing_public_key()),
+  return {uk.generation(),
+          ToBytes(uk.box_public_key()),
+          ToBytes(uk.signing_public_key()),
           {uk.sealed_seeds().begin(), uk.sealed_seeds().end()}};
 }
 

@@ -266,7 +266,9 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
       for (const auto& c : cases) stream->Poke(c.case_id, c.head_seq);
       return {};
     });
-    if (!s.ok()) log::Warn("subscribe_initial_heads_failed", {{"code", std::string(StatusCodeName(s.code()))}});
+    if (!s.ok())
+      log::Warn("subscribe_initial_heads_failed",
+                {{"code", std::string(StatusCodeName(s.code()))}});
     return stream;
   }
 

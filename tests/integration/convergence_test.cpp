@@ -1,13 +1,12 @@
 // Three devices of three accounts share one case and converge, online and offline, in several
 // interleavings; a concurrent edit of one field is a visible conflict on every device.
-#include <catch2/catch.hpp>
-
-#include <google/protobuf/util/message_differencer.h>
-
 #include <algorithm>
+#include <array>
 #include <future>
 #include <mutex>
-#include <array>
+
+#include <catch2/catch.hpp>
+#include <google/protobuf/util/message_differencer.h>
 
 #include "support/client_fixture.h"
 
@@ -27,9 +26,7 @@ v1::CaseState Confirmed(Device& d, const Bytes& case_id) {
   return v.value();
 }
 
-const v1::Entity& Find(const v1::CaseState& s, const Bytes& id) {
-  return s.entities().at(Hex(id));
-}
+const v1::Entity& Find(const v1::CaseState& s, const Bytes& id) { return s.entities().at(Hex(id)); }
 
 }  // namespace
 
@@ -38,8 +35,8 @@ TEST_CASE("three devices converge on concurrent online and offline edits", "[syn
   auto net = ServerTransport(server);
   Device chair(net), coordinator(net), cousin(net);
 
-  auto case_id = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
-                                    {cousin.account_id(), v1::ROLE_MEMBER}});
+  auto case_id = chair->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {cousin.account_id(), v1::ROLE_MEMBER}});
   REQUIRE(case_id.ok());
   const Bytes cid = case_id.value();
   // The creator sees the case and its members at once (optimistic), before any sync.
@@ -72,8 +69,7 @@ TEST_CASE("three devices converge on concurrent online and offline edits", "[syn
     REQUIRE(coordinator->SetField(cid, *plan, "due", Text(due_b)).ok());
     // The cousin edits other things: a field, a set and a new entity.
     REQUIRE(cousin->SetField(cid, *plan, "checker", Text("neef " + std::to_string(round))).ok());
-    REQUIRE(cousin->AddToSet(cid, *plan, "helpers", Text("buurman " + std::to_string(round)))
-                .ok());
+    REQUIRE(cousin->AddToSet(cid, *plan, "helpers", Text("buurman " + std::to_string(round))).ok());
     REQUIRE(cousin->CreateEntity(cid, "note").ok());
     // Each device sees its own edits at once.
     CHECK(Find(*chair->View(cid), *plan).fields().at("due").value().text() == due_a);

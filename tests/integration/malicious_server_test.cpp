@@ -2,11 +2,11 @@
 // returns, re-chains it and signs the head with the server's own key, as a malicious operator
 // could. Each lie must raise the right persistent alarm and apply nothing forged.
 #include <catch2/catch.hpp>
-
 #include <google/protobuf/util/message_differencer.h>
 
 #include "kring/common/crypto.h"
 #include "kring/common/protocol.h"
+
 #include "support/client_fixture.h"
 
 using namespace kring;
@@ -63,8 +63,7 @@ struct Scenario {
     lie->on_pull = nullptr;
     REQUIRE(victim->SyncNow().ok());
     CHECK(MessageDifferencer::Equals(before, *victim->ConfirmedView(case_id)));
-    CHECK(victim->CreateEntity(case_id, "note").status().code() ==
-          StatusCode::kFailedPrecondition);
+    CHECK(victim->CreateEntity(case_id, "note").status().code() == StatusCode::kFailedPrecondition);
   }
 
   SecretBytes ServerKey() { return server.ServerSecretKey(); }
@@ -158,9 +157,8 @@ TEST_CASE("an older head raises ROLLBACK", "[malicious]") {
   s.lie->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
     // Pretend the last op never happened: an older head, properly signed, and no entries.
     resp.clear_entries();
-    *resp.mutable_head() =
-        protocol::MakeReceipt(View(req.case_id()), req.after_seq() - 1,
-                              Bytes(32, 0), resp.head().time_ms(), key);
+    *resp.mutable_head() = protocol::MakeReceipt(View(req.case_id()), req.after_seq() - 1,
+                                                 Bytes(32, 0), resp.head().time_ms(), key);
   };
   s.ExpectAlarm(AlarmKind::kRollback);
 }

@@ -1,10 +1,10 @@
 // Offline-first durability: an edit is stored before the call returns, survives closing the
 // client, and reaches the others exactly once; lost push responses and server crashes do not
 // duplicate or lose anything.
-#include <catch2/catch.hpp>
-
 #include <atomic>
 #include <thread>
+
+#include <catch2/catch.hpp>
 
 #include "support/client_fixture.h"
 
@@ -136,8 +136,7 @@ TEST_CASE("bad input to the library gets a clear error and changes nothing", "[o
   CHECK(a->CreateCase({{b.account_id(), v1::ROLE_MEMBER}, {b.account_id(), v1::ROLE_MEMBER}})
             .status()
             .code() == StatusCode::kInvalidArgument);
-  CHECK(a->CreateCase({{Bytes(16, 9), v1::ROLE_MEMBER}}).status().code() ==
-        StatusCode::kNotFound);
+  CHECK(a->CreateCase({{Bytes(16, 9), v1::ROLE_MEMBER}}).status().code() == StatusCode::kNotFound);
   CHECK(a->CreateEntity(Bytes(16, 1), "note").status().code() == StatusCode::kNotFound);
   CHECK(a->CreateEntity(*cid, "").status().code() == StatusCode::kInvalidArgument);
   CHECK(a->CreateEntity(*cid, std::string(65, 't')).status().code() ==

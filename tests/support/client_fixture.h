@@ -9,6 +9,7 @@
 
 #include "kring/client.h"
 #include "kring/transport.h"
+
 #include "support/temp_dir.h"
 #include "support/test_server.h"
 

@@ -1,11 +1,13 @@
 // The local store keeps secrets and plaintext sealed with the host app's storage key.
-#include <catch2/catch.hpp>
+#include "store/local_store.h"
 
 #include <fstream>
 #include <iterator>
 
+#include <catch2/catch.hpp>
+
 #include "kring/common/crypto.h"
-#include "store/local_store.h"
+
 #include "support/temp_dir.h"
 
 using namespace kring;

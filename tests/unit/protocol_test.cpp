@@ -1,9 +1,11 @@
 // Structural checks of envelopes: what the server and every client reject before anything else.
+#include "kring/common/protocol.h"
+
 #include <catch2/catch.hpp>
 
-#include "crypto/identity.h"
 #include "kring/common/crypto.h"
-#include "kring/common/protocol.h"
+
+#include "crypto/identity.h"
 #include "sync/sync_engine.h"
 
 using namespace kring;
@@ -81,8 +83,7 @@ TEST_CASE("malformed envelopes are rejected with a reason", "[protocol]") {
     v1::ControlBody body;
     body.mutable_create_case();
     auto env = client::SignEnvelope(f.account.local, h, &body, nullptr, {});
-    CHECK(protocol::ParseEnvelope(env).status().message() ==
-          "control body does not match op kind");
+    CHECK(protocol::ParseEnvelope(env).status().message() == "control body does not match op kind");
   }
   SECTION("missing signature") {
     v1::Envelope env = f.Content(f.Header());

@@ -1,9 +1,10 @@
 // The reducer's merge rules: last-writer-wins with visible conflicts, add-wins sets with
 // tombstones, delete with undo, and no effect from invalid mutations.
+#include "model/reducer.h"
+
 #include <catch2/catch.hpp>
 
 #include "kring/common/crypto.h"
-#include "model/reducer.h"
 
 using namespace kring;
 using namespace kring::client;
@@ -147,8 +148,8 @@ TEST_CASE("invalid mutations have no effect", "[reducer]") {
   Bytes e = Id('e');
   log.Apply(kAlice, Id(1), {Create(e, "agreement")});
   v1::CaseState before = log.state;
-  log.Apply(kAlice, Id(2), {Create(e, "other-type")});              // id taken
-  log.Apply(kAlice, Id(3), {Set(Id('x'), "f", "v", {})});           // unknown entity
+  log.Apply(kAlice, Id(2), {Create(e, "other-type")});                // id taken
+  log.Apply(kAlice, Id(3), {Set(Id('x'), "f", "v", {})});             // unknown entity
   log.Apply(kAlice, Id(4), {Set(e, std::string(65, 'f'), "v", {})});  // name too long
   v1::Mutation bad_id = Create(Bytes(3, 1), "t");
   log.Apply(kAlice, Id(5), {bad_id});

@@ -1,10 +1,12 @@
 // User chain verification: what the server checks before storing and every client before trusting.
+#include "kring/common/user_chain.h"
+
 #include <catch2/catch.hpp>
 
-#include "crypto/identity.h"
 #include "kring/common/crypto.h"
 #include "kring/common/protocol.h"
-#include "kring/common/user_chain.h"
+
+#include "crypto/identity.h"
 
 using namespace kring;
 
@@ -22,7 +24,8 @@ TEST_CASE("a fresh account's root verifies and yields its account id", "[chain]"
                                         created.local.device_box_secret_key().end())};
   auto seed = crypto::SealOpen(device, View(sealed.sealed()));
   REQUIRE(seed.ok());
-  CHECK(client::identity::UserBoxKeyPair(seed.value()).public_key == chain->user_key.box_public_key);
+  CHECK(client::identity::UserBoxKeyPair(seed.value()).public_key ==
+        chain->user_key.box_public_key);
 }
 
 TEST_CASE("the recovery key opens the user key seed", "[chain]") {
@@ -31,7 +34,8 @@ TEST_CASE("the recovery key opens the user key seed", "[chain]") {
   REQUIRE(chain.ok());
   auto rec = client::identity::RecoveryBoxKeyPair(created.recovery_key);
   bool opened = false;
-  for (const auto& s : chain->user_key.sealed_seeds) opened |= crypto::SealOpen(rec, View(s.sealed())).ok();
+  for (const auto& s : chain->user_key.sealed_seeds)
+    opened |= crypto::SealOpen(rec, View(s.sealed())).ok();
   CHECK(opened);
   CHECK(client::identity::FormatRecoveryKey(created.recovery_key).size() == 64 + 15);
 }
@@ -67,12 +71,14 @@ TEST_CASE("adding a device needs both signatures; revoking deactivates it", "[ch
   body.set_index(1);
   body.set_prev_link_hash(ToString(chain->head_hash));
   body.set_signer_device_id(created.local.device_id());
-  body.mutable_add_device()->mutable_device()->set_signing_public_key(ToString(new_sign.public_key));
+  body.mutable_add_device()->mutable_device()->set_signing_public_key(
+      ToString(new_sign.public_key));
   body.mutable_add_device()->mutable_device()->set_box_public_key(ToString(new_box.public_key));
   v1::ChainLink link;
   link.set_body(body.SerializeAsString());
   Bytes input = protocol::LinkSignInput(View(link.body()));
-  link.set_signature(ToString(crypto::Sign(View(created.local.device_signing_secret_key()), input)));
+  link.set_signature(
+      ToString(crypto::Sign(View(created.local.device_signing_secret_key()), input)));
 
   UserChain copy = chain.value();
   CHECK(ApplyLink(copy, link).message() == "bad new-device signature");

@@ -52,9 +52,9 @@ struct Alarm {
   int64_t id = 0;
   Bytes case_id;
   AlarmKind kind = AlarmKind::kTamper;
-  uint64_t seq = 0;        // position in the log where it was detected
-  std::string detail;      // what failed; contains no content
-  Bytes evidence;          // serialized evidence (e.g. the offending entry or receipt)
+  uint64_t seq = 0;    // position in the log where it was detected
+  std::string detail;  // what failed; contains no content
+  Bytes evidence;      // serialized evidence (e.g. the offending entry or receipt)
   int64_t created_at_ms = 0;
 };
 

@@ -13,8 +13,8 @@
 namespace kring::client::identity {
 
 struct CreatedAccount {
-  v1::LocalAccount local;   // secrets; stored encrypted
-  v1::ChainLink root;       // published to kringd
+  v1::LocalAccount local;    // secrets; stored encrypted
+  v1::ChainLink root;        // published to kringd
   SecretBytes recovery_key;  // 32 bytes; shown once, never stored
 };
 

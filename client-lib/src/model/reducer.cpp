@@ -8,9 +8,7 @@ namespace kring::client::model {
 namespace {
 
 bool ValidId(const std::string& id) { return id.size() == crypto::kIdBytes; }
-bool ValidName(const std::string& name) {
-  return !name.empty() && name.size() <= kMaxNameBytes;
-}
+bool ValidName(const std::string& name) { return !name.empty() && name.size() <= kMaxNameBytes; }
 bool ValidValue(const v1::Value& v) { return v.ByteSizeLong() <= kMaxValueBytes; }
 
 v1::Entity* FindEntity(v1::CaseState& state, const std::string& id) {
@@ -55,7 +53,8 @@ void ApplySetField(v1::CaseState& state, const v1::SetField& m, const OpContext&
 void ApplySetAdd(v1::CaseState& state, const v1::SetAdd& m) {
   v1::Entity* e = FindEntity(state, m.entity_id());
   if (e == nullptr) return;
-  v1::SetElement& el = (*(*e->mutable_sets())[m.set()].mutable_elements())[Hex(View(m.element_id()))];
+  v1::SetElement& el =
+      (*(*e->mutable_sets())[m.set()].mutable_elements())[Hex(View(m.element_id()))];
   el.set_element_id(m.element_id());
   *el.mutable_value() = m.value();
   const auto& removed = el.removed_tags();
@@ -97,14 +96,16 @@ const v1::Member* FindMember(const v1::CaseState& state, ByteView account_id) {
 Status ValidateMutation(const v1::Mutation& m) {
   switch (m.kind_case()) {
     case v1::Mutation::kCreateEntity:
-      if (!ValidId(m.create_entity().entity_id())) return InvalidArgument("entity id must be 16 bytes");
+      if (!ValidId(m.create_entity().entity_id()))
+        return InvalidArgument("entity id must be 16 bytes");
       if (m.create_entity().type().empty() || m.create_entity().type().size() > kMaxTypeBytes) {
         return InvalidArgument("entity type must be 1..64 bytes");
       }
       return {};
     case v1::Mutation::kSetField:
       if (!ValidId(m.set_field().entity_id())) return InvalidArgument("entity id must be 16 bytes");
-      if (!ValidName(m.set_field().field())) return InvalidArgument("field name must be 1..64 bytes");
+      if (!ValidName(m.set_field().field()))
+        return InvalidArgument("field name must be 1..64 bytes");
       if (!ValidValue(m.set_field().value())) return InvalidArgument("value larger than 64 KiB");
       return {};
     case v1::Mutation::kSetAdd:
@@ -164,16 +165,24 @@ void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext
         e.set_created_by_account_id(ToString(ctx.author_account_id));
         break;
       }
-      case v1::Mutation::kSetField: ApplySetField(state, m.set_field(), ctx); break;
-      case v1::Mutation::kSetAdd: ApplySetAdd(state, m.set_add()); break;
-      case v1::Mutation::kSetRemove: ApplySetRemove(state, m.set_remove()); break;
+      case v1::Mutation::kSetField:
+        ApplySetField(state, m.set_field(), ctx);
+        break;
+      case v1::Mutation::kSetAdd:
+        ApplySetAdd(state, m.set_add());
+        break;
+      case v1::Mutation::kSetRemove:
+        ApplySetRemove(state, m.set_remove());
+        break;
       case v1::Mutation::kDeleteEntity:
         if (v1::Entity* e = FindEntity(state, m.delete_entity().entity_id())) e->set_deleted(true);
         break;
       case v1::Mutation::kRestoreEntity:
-        if (v1::Entity* e = FindEntity(state, m.restore_entity().entity_id())) e->set_deleted(false);
+        if (v1::Entity* e = FindEntity(state, m.restore_entity().entity_id()))
+          e->set_deleted(false);
         break;
-      case v1::Mutation::KIND_NOT_SET: break;
+      case v1::Mutation::KIND_NOT_SET:
+        break;
     }
   }
   if (ctx.seq != 0) state.set_seq(ctx.seq);

@@ -155,7 +155,8 @@ Result<std::optional<CaseRecord>> LocalStore::LoadCaseLocked(ByteView case_id) {
   rec.head_hash = st.Blob(1);
   rec.halted = st.Int(2) != 0;
   if (!st.IsNull(3)) {
-    KRING_ASSIGN_OR_RETURN(SecretBytes plain, at_rest_.Open(CaseLabel("state", case_id), st.Blob(3)));
+    KRING_ASSIGN_OR_RETURN(SecretBytes plain,
+                           at_rest_.Open(CaseLabel("state", case_id), st.Blob(3)));
     if (!rec.state.ParseFromArray(plain.data(), static_cast<int>(plain.size()))) {
       return DataLoss("stored case state is malformed");
     }
@@ -183,7 +184,8 @@ Result<std::optional<Bytes>> LocalStore::ChainHashAt(ByteView case_id, uint64_t 
 
 Result<std::map<Bytes, DeviceHead>> LocalStore::DeviceHeads(ByteView case_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  sql::Statement st(db_, "SELECT device_id, counter, last_hash FROM device_heads WHERE case_id = ?");
+  sql::Statement st(db_,
+                    "SELECT device_id, counter, last_hash FROM device_heads WHERE case_id = ?");
   st.Bind(1, case_id);
   std::map<Bytes, DeviceHead> out;
   while (st.Step()) out[st.Blob(0)] = DeviceHead{static_cast<uint64_t>(st.Int(1)), st.Blob(2)};
@@ -219,8 +221,8 @@ Result<std::optional<EpochKey>> LocalStore::FindEpochKey(ByteView case_id, uint3
     KRING_RETURN_IF_ERROR(st.status());
     return std::optional<EpochKey>();
   }
-  std::string label = CaseLabel("epoch", case_id) + ":" + std::to_string(scope_id) + ":" +
-                      std::to_string(epoch);
+  std::string label =
+      CaseLabel("epoch", case_id) + ":" + std::to_string(scope_id) + ":" + std::to_string(epoch);
   KRING_ASSIGN_OR_RETURN(SecretBytes key, at_rest_.Open(label, st.Blob(0)));
   return std::optional<EpochKey>(EpochKey{scope_id, epoch, std::move(key)});
 }
@@ -248,7 +250,7 @@ Status LocalStore::AddContentIntent(ByteView case_id, ByteView client_op_id,
                     "VALUES (?, ?, 0, ?)");
   return st.Bind(1, case_id)
       .Bind(2, client_op_id)
-      .Bind(3, at_rest_.Seal("intent:" + Hex(client_op_id), plain))
+      .Bind(3, at_rest_.Seal(CaseLabel("intent", case_id) + ":" + Hex(client_op_id), plain))
       .Run();
 }
 
@@ -281,8 +283,9 @@ Result<std::vector<Intent>> LocalStore::PendingIntents(ByteView case_id) {
     in.client_op_id = st.Blob(1);
     in.control = st.Int(2) != 0;
     if (!st.IsNull(3)) {
-      KRING_ASSIGN_OR_RETURN(SecretBytes plain,
-                             at_rest_.Open("intent:" + Hex(in.client_op_id), st.Blob(3)));
+      KRING_ASSIGN_OR_RETURN(
+          SecretBytes plain,
+          at_rest_.Open(CaseLabel("intent", case_id) + ":" + Hex(in.client_op_id), st.Blob(3)));
       if (!in.content.ParseFromArray(plain.data(), static_cast<int>(plain.size()))) {
         return DataLoss("stored intent is malformed");
       }
@@ -403,19 +406,22 @@ Status LocalStore::ApplyBatch(const AppliedBatch& batch) {
                               .Run());
   }
   for (const auto& [device_id, head] : batch.device_heads) {
-    sql::Statement st(db_,
-                      "INSERT OR REPLACE INTO device_heads (case_id, device_id, counter, last_hash) "
-                      "VALUES (?, ?, ?, ?)");
+    sql::Statement st(
+        db_,
+        "INSERT OR REPLACE INTO device_heads (case_id, device_id, counter, last_hash) "
+        "VALUES (?, ?, ?, ?)");
     KRING_RETURN_IF_ERROR(st.Bind(1, batch.case_id)
                               .Bind(2, device_id)
                               .Bind(3, static_cast<int64_t>(head.counter))
                               .Bind(4, head.last_hash)
                               .Run());
   }
-  for (const EpochKey& k : batch.epoch_keys) KRING_RETURN_IF_ERROR(SaveEpochKeyLocked(batch.case_id, k));
+  for (const EpochKey& k : batch.epoch_keys)
+    KRING_RETURN_IF_ERROR(SaveEpochKeyLocked(batch.case_id, k));
   SecretBytes plain(batch.state.ByteSizeLong());
   batch.state.SerializeToArray(plain.data(), static_cast<int>(plain.size()));
-  sql::Statement upd(db_, "UPDATE cases SET head_seq = ?, head_hash = ?, state = ? WHERE case_id = ?");
+  sql::Statement upd(db_,
+                     "UPDATE cases SET head_seq = ?, head_hash = ?, state = ? WHERE case_id = ?");
   KRING_RETURN_IF_ERROR(upd.Bind(1, static_cast<int64_t>(batch.head_seq))
                             .Bind(2, batch.head_hash)
                             .Bind(3, at_rest_.Seal(CaseLabel("state", batch.case_id), plain))

@@ -11,13 +11,14 @@
 #include <string>
 #include <vector>
 
-#include "crypto/at_rest.h"
 #include "kring/client.h"
 #include "kring/common/sqlite.h"
 #include "kring/common/user_chain.h"
 #include "kring/v1/local.pb.h"
 #include "kring/v1/model.pb.h"
 #include "kring/v1/sync.pb.h"
+
+#include "crypto/at_rest.h"
 
 namespace kring::client {
 
@@ -38,8 +39,8 @@ struct Intent {
   int64_t id = 0;
   Bytes case_id;
   Bytes client_op_id;
-  bool control = false;            // pre-sealed control op (never resealed)
-  v1::ContentOp content;           // content intents
+  bool control = false;   // pre-sealed control op (never resealed)
+  v1::ContentOp content;  // content intents
   std::optional<v1::Envelope> sealed;
 };
 
@@ -82,8 +83,7 @@ class LocalStore {
   Result<std::map<Bytes, DeviceHead>> DeviceHeads(ByteView case_id);
 
   Status SaveEpochKey(ByteView case_id, const EpochKey& key);
-  Result<std::optional<EpochKey>> FindEpochKey(ByteView case_id, uint32_t scope_id,
-                                               uint64_t epoch);
+  Result<std::optional<EpochKey>> FindEpochKey(ByteView case_id, uint32_t scope_id, uint64_t epoch);
   Result<std::optional<EpochKey>> LatestEpochKey(ByteView case_id, uint32_t scope_id);
 
   Status AddContentIntent(ByteView case_id, ByteView client_op_id, const v1::ContentOp& op);

@@ -6,6 +6,7 @@
 #include "kring/common/crypto.h"
 #include "kring/common/log.h"
 #include "kring/common/protocol.h"
+
 #include "sync/verifier.h"
 
 namespace kring::client {
@@ -39,8 +40,8 @@ v1::Envelope SignEnvelope(const v1::LocalAccount& me, const v1::OpHeader& header
     SecretBytes key = protocol::DeriveEpochSubkey(epoch_key, protocol::EpochSubkey::kContent);
     env.set_nonce(ToString(nonce));
     env.set_key_commitment(ToString(protocol::OpKeyCommitment(epoch_key, nonce)));
-    env.set_ciphertext(ToString(crypto::AeadEncrypt(
-        key, nonce, padded, protocol::AssociatedData(View(env.header()), {}))));
+    env.set_ciphertext(ToString(
+        crypto::AeadEncrypt(key, nonce, padded, protocol::AssociatedData(View(env.header()), {}))));
     WipeMemory(padded.data(), padded.size());
   }
   env.set_signature(
@@ -236,15 +237,25 @@ auto SyncEngine::WithToken(Fn&& fn) -> decltype(fn(std::string())) {
   }
 }
 
-Result<UserChain> SyncEngine::ChainOf(const Bytes& account_id) {
+Result<UserChain> SyncEngine::ChainOf(const Bytes& account_id, bool refresh) {
   KRING_ASSIGN_OR_RETURN(std::optional<UserChain> stored, store_->LoadChain(account_id));
-  if (stored) return std::move(*stored);
+  if (stored && !refresh) return std::move(*stored);
   v1::GetChainRequest req;
   req.set_account_id(ToString(account_id));
-  KRING_ASSIGN_OR_RETURN(v1::GetChainResponse resp,
-                         WithToken([&](const std::string& t) { return transport_->GetChain(req, t); }));
+  KRING_ASSIGN_OR_RETURN(v1::GetChainResponse resp, WithToken([&](const std::string& t) {
+                           return transport_->GetChain(req, t);
+                         }));
   std::vector<v1::ChainLink> links(resp.links().begin(), resp.links().end());
   KRING_ASSIGN_OR_RETURN(UserChain chain, VerifyChain(account_id, links));
+  if (stored) {
+    // A chain only grows: the server may not rewrite links this device already verified.
+    if (chain.length < stored->length) return InvalidArgument("account chain got shorter");
+    for (size_t i = 0; i < stored->links.size(); ++i) {
+      if (stored->links[i].SerializeAsString() != chain.links[i].SerializeAsString()) {
+        return InvalidArgument("account chain was rewritten");
+      }
+    }
+  }
   KRING_RETURN_IF_ERROR(store_->SaveChain(account_id, links));
   return chain;
 }
@@ -258,8 +269,8 @@ Status SyncEngine::Alarm(const Bytes& case_id, AlarmKind kind, uint64_t seq,
   a.detail = detail;
   a.evidence = std::move(evidence);
   KRING_RETURN_IF_ERROR(store_->RaiseAlarm(a));
-  log::Warn("alarm", {{"case", Hex(case_id)}, {"kind", std::string(AlarmKindName(kind))},
-                      {"seq", seq}});
+  log::Warn("alarm",
+            {{"case", Hex(case_id)}, {"kind", std::string(AlarmKindName(kind))}, {"seq", seq}});
   out.events.push_back({ChangeEvent::Kind::kAlarm, case_id, detail});
   return {StatusCode::kSecurityAlarm, std::string(AlarmKindName(kind)) + ": " + detail};
 }
@@ -326,9 +337,9 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     const Status& s = resp.status();
     // A case created on this device is unknown to the server until its first push.
     if (rec->head_seq == 0 && s.code() == StatusCode::kNotFound) return false;
-    if (rec->head_seq > 0 && (s.code() == StatusCode::kFailedPrecondition ||
-                              s.code() == StatusCode::kInvalidArgument ||
-                              s.code() == StatusCode::kNotFound)) {
+    if (rec->head_seq > 0 &&
+        (s.code() == StatusCode::kFailedPrecondition || s.code() == StatusCode::kInvalidArgument ||
+         s.code() == StatusCode::kNotFound)) {
       // The server no longer has the head this device verified.
       return Alarm(case_id, AlarmKind::kRollback, rec->head_seq,
                    "server does not have the verified head", {}, out);
@@ -347,7 +358,7 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   }
   ctx.me = &me;
   ctx.chain_hash_at = [&](uint64_t seq) { return store_->ChainHashAt(case_id, seq); };
-  ctx.chain_of = [&](const Bytes& account) { return ChainOf(account); };
+  ctx.chain_of = [&](const Bytes& account, bool refresh) { return ChainOf(account, refresh); };
   ctx.epoch_key = [&](uint32_t scope, uint64_t epoch) {
     return store_->FindEpochKey(case_id, scope, epoch);
   };
@@ -422,6 +433,26 @@ Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intent
   return {};
 }
 
+Status SyncEngine::AcceptReceipts(const Bytes& case_id, const v1::PushResponse& resp,
+                                  Outcome& out) {
+  Bytes server_key;
+  {
+    std::lock_guard<std::mutex> lock(account_mu_);
+    server_key = server_key_;
+  }
+  for (const v1::PushResult& r : resp.results()) {
+    const v1::Receipt& rc = r.receipt();
+    if (!protocol::VerifyReceipt(rc, server_key) ||
+        !ConstantTimeEqual(View(rc.case_id()), case_id) || rc.seq() != r.seq() ||
+        !ConstantTimeEqual(View(rc.chain_hash()), View(r.chain_hash()))) {
+      return Alarm(case_id, AlarmKind::kTamper, r.seq(), "push receipt does not verify",
+                   ToBytes(r.SerializeAsString()), out);
+    }
+    KRING_RETURN_IF_ERROR(store_->SaveReceipt(rc));
+  }
+  return {};
+}
+
 Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
   if (intents.empty()) return false;
@@ -440,19 +471,7 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   if (batch.empty()) return false;
   auto resp = WithToken([&](const std::string& t) { return transport_->Push(req, t); });
   if (resp.ok()) {
-    Bytes server_key;
-    {
-      std::lock_guard<std::mutex> lock(account_mu_);
-      server_key = server_key_;
-    }
-    for (const v1::PushResult& r : resp->results()) {
-      if (!protocol::VerifyReceipt(r.receipt(), server_key) ||
-          !ConstantTimeEqual(View(r.receipt().case_id()), case_id)) {
-        return Alarm(case_id, AlarmKind::kTamper, r.seq(), "receipt is not signed by the server",
-                     ToBytes(r.SerializeAsString()), out);
-      }
-      KRING_RETURN_IF_ERROR(store_->SaveReceipt(r.receipt()));
-    }
+    KRING_RETURN_IF_ERROR(AcceptReceipts(case_id, resp.value(), out));
     out.stats.pushed += batch.size();
     return true;  // pull next: our ops come back verified and confirm the intents
   }
@@ -469,11 +488,17 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
     single.set_case_id(ToString(case_id));
     *single.add_envelopes() = *batch.front()->sealed;
     auto one = WithToken([&](const std::string& t) { return transport_->Push(single, t); });
-    if (one.ok() || one.status().transient()) return one.ok() ? Result<bool>(true) : one.status();
+    if (one.ok()) {
+      KRING_RETURN_IF_ERROR(AcceptReceipts(case_id, one.value(), out));
+      out.stats.pushed += 1;
+      return true;
+    }
+    if (one.status().transient()) return one.status();
   }
   KRING_RETURN_IF_ERROR(store_->RejectIntent(batch.front()->id, s.ToString()));
   KRING_RETURN_IF_ERROR(store_->ClearSealedContent(case_id));
-  log::Warn("intent_rejected", {{"case", Hex(case_id)}, {"code", std::string(StatusCodeName(s.code()))}});
+  log::Warn("intent_rejected",
+            {{"case", Hex(case_id)}, {"code", std::string(StatusCodeName(s.code()))}});
   out.events.push_back({ChangeEvent::Kind::kIntentRejected, case_id, s.ToString()});
   return true;
 }

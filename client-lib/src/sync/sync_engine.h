@@ -16,6 +16,7 @@
 #include "kring/client.h"
 #include "kring/common/user_chain.h"
 #include "kring/transport.h"
+
 #include "store/local_store.h"
 
 namespace kring::client {
@@ -38,7 +39,9 @@ class SyncEngine {
   // Shared with the Client for case creation.
   Status EnsureServerPinned();
   Result<std::string> Token();
-  Result<UserChain> ChainOf(const Bytes& account_id);
+  // The verified chain of an account: the stored one, or fetched (and then stored) when absent
+  // or when `refresh` asks for links the device has not seen (a new device of that account).
+  Result<UserChain> ChainOf(const Bytes& account_id, bool refresh = false);
   Transport* transport() const { return transport_.get(); }
 
  private:
@@ -53,6 +56,8 @@ class SyncEngine {
   // Returns true when it applied anything.
   Result<bool> PullOnce(const Bytes& case_id, Outcome& out);
   Result<bool> PushOnce(const Bytes& case_id, Outcome& out);
+  // Verifies every receipt of a push (signature, case, seq, chain hash) and stores it.
+  Status AcceptReceipts(const Bytes& case_id, const v1::PushResponse& resp, Outcome& out);
   Status SealPending(const Bytes& case_id, std::vector<Intent>& intents);
   Status Alarm(const Bytes& case_id, AlarmKind kind, uint64_t seq, const std::string& detail,
                Bytes evidence, Outcome& out);

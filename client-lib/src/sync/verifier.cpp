@@ -2,9 +2,10 @@
 
 #include <set>
 
-#include "crypto/identity.h"
 #include "kring/common/crypto.h"
 #include "kring/common/protocol.h"
+
+#include "crypto/identity.h"
 #include "model/reducer.h"
 
 namespace kring::client {
@@ -58,6 +59,10 @@ class BatchVerifier {
       return Fail(AlarmKind::kRollback, head.seq(),
                   "server head is older than an acknowledged op of this device", nullptr);
     }
+    if (head.seq() > rec.head_seq && resp_.entries_size() == 0) {
+      return Fail(AlarmKind::kDrop, head.seq(), "signed head is ahead but no entries were served",
+                  nullptr);
+    }
     if (head.seq() == rec.head_seq && resp_.entries_size() == 0 &&
         !ConstantTimeEqual(View(head.chain_hash()), rec.head_hash)) {
       return Fail(AlarmKind::kFork, head.seq(), "server head differs from the verified head",
@@ -70,7 +75,8 @@ class BatchVerifier {
     if (seq == ctx_.record.head_seq) return std::optional<Bytes>(ctx_.record.head_hash);
     if (seq > ctx_.record.head_seq) {
       size_t idx = static_cast<size_t>(seq - ctx_.record.head_seq - 1);
-      if (idx < checked_.size()) return std::optional<Bytes>(ToBytes(checked_[idx].entry->chain_hash()));
+      if (idx < checked_.size())
+        return std::optional<Bytes>(ToBytes(checked_[idx].entry->chain_hash()));
       return std::optional<Bytes>();
     }
     return ctx_.chain_hash_at(seq);
@@ -96,7 +102,8 @@ class BatchVerifier {
     state_ = ctx_.record.state;
     for (const v1::LogEntry& entry : resp_.entries()) {
       const uint64_t seq = entry.seq();
-      if (seq > expected) return Fail(AlarmKind::kDrop, expected, "log entries are missing", &entry);
+      if (seq > expected)
+        return Fail(AlarmKind::kDrop, expected, "log entries are missing", &entry);
       if (seq < expected) return Fail(AlarmKind::kTamper, seq, "log position repeated", &entry);
       if (seq > resp_.head().seq()) {
         return Fail(AlarmKind::kTamper, seq, "entry beyond the signed head", &entry);
@@ -130,7 +137,11 @@ class BatchVerifier {
       if (model::FindMember(state_, View(h.author_account_id())) == nullptr) {
         return Fail(AlarmKind::kTamper, seq, "author is not a member of the case", &entry);
       }
-      auto chain_of = ctx_.chain_of(ToBytes(h.author_account_id()));
+      auto chain_of = ctx_.chain_of(ToBytes(h.author_account_id()), false);
+      if (chain_of.ok() && chain_of->devices.count(ToBytes(h.author_device_id())) == 0) {
+        // A device this client has not seen yet: fetch the account's newer links once.
+        chain_of = ctx_.chain_of(ToBytes(h.author_account_id()), true);
+      }
       if (!chain_of.ok()) {
         if (chain_of.status().transient()) return LocalError(chain_of.status());
         return Fail(AlarmKind::kTamper, seq, "author account chain does not verify", &entry);
@@ -150,7 +161,8 @@ class BatchVerifier {
         return Fail(AlarmKind::kDrop, seq, "earlier ops of this device are missing", &entry);
       }
       if (!ConstantTimeEqual(View(h.prev_device_op_hash()), dh.last_hash)) {
-        return Fail(AlarmKind::kTamper, seq, "op does not link to its device's previous op", &entry);
+        return Fail(AlarmKind::kTamper, seq, "op does not link to its device's previous op",
+                    &entry);
       }
       if (h.seen_seq() >= seq) {
         return Fail(AlarmKind::kFork, seq, "op was written after a later position", &entry);
@@ -216,6 +228,7 @@ class BatchVerifier {
     for (const auto& r : rk.recipients()) recipients.insert(r);
     for (const auto& b : rk.boxes()) boxed.insert(b.account_id());
     if (recipients != members || boxed != members ||
+        static_cast<size_t>(rk.recipients_size()) != members.size() ||
         static_cast<size_t>(rk.boxes_size()) != members.size()) {
       return Fail(AlarmKind::kKeyMismatch, seq, "rekey recipients differ from the scope's members",
                   c.entry);
@@ -225,8 +238,8 @@ class BatchVerifier {
       std::optional<SecretBytes> key;
       for (const auto& uk : ctx_.me->user_keys()) {
         if (uk.generation() != box.user_key_generation()) continue;
-        auto opened = crypto::SealOpen(identity::UserBoxKeyPair(View(uk.seed())),
-                                       View(box.sealed_key()));
+        auto opened =
+            crypto::SealOpen(identity::UserBoxKeyPair(View(uk.seed())), View(box.sealed_key()));
         if (opened.ok() && opened->size() == crypto::kKeyBytes) key = std::move(opened.value());
       }
       if (!key || !ConstantTimeEqual(protocol::EpochKeyCommitment(*key, ctx_.record.case_id,
@@ -259,13 +272,15 @@ class BatchVerifier {
                            View(env.key_commitment()))) {
       return Fail(AlarmKind::kKeyMismatch, seq, "op key commitment does not match", c.entry);
     }
-    SecretBytes content_key = protocol::DeriveEpochSubkey(epoch_key, protocol::EpochSubkey::kContent);
+    SecretBytes content_key =
+        protocol::DeriveEpochSubkey(epoch_key, protocol::EpochSubkey::kContent);
     auto plain = crypto::AeadDecrypt(content_key, View(env.nonce()), View(env.ciphertext()),
                                      protocol::AssociatedData(View(env.header()), {}));
     if (!plain.ok()) return Fail(AlarmKind::kTamper, seq, "ciphertext does not decrypt", c.entry);
     auto unpadded = crypto::Unpad(plain.value(), protocol::kPaddingBlock);
     v1::ContentOp content;
-    if (!unpadded.ok() || !content.ParseFromArray(unpadded->data(), static_cast<int>(unpadded->size()))) {
+    if (!unpadded.ok() ||
+        !content.ParseFromArray(unpadded->data(), static_cast<int>(unpadded->size()))) {
       return Fail(AlarmKind::kTamper, seq, "plaintext is malformed", c.entry);
     }
     model::ApplyContent(state_, content,
@@ -279,7 +294,8 @@ class BatchVerifier {
       const v1::OpHeader& h = c.op.header;
       bool is_create = h.kind() == v1::OP_KIND_CREATE_CASE;
       if ((seq == 1) != is_create) {
-        return Fail(AlarmKind::kTamper, seq, "case must start with exactly one CreateCase", c.entry);
+        return Fail(AlarmKind::kTamper, seq, "case must start with exactly one CreateCase",
+                    c.entry);
       }
       if (is_create) {
         model::ApplyControl(state_, h, c.op.control, seq);
@@ -296,8 +312,8 @@ class BatchVerifier {
     b.case_id = ctx_.record.case_id;
     for (const Checked& c : checked_) b.entries.push_back(*c.entry);
     b.head_seq = checked_.empty() ? ctx_.record.head_seq : checked_.back().entry->seq();
-    b.head_hash = checked_.empty() ? ctx_.record.head_hash
-                                   : ToBytes(checked_.back().entry->chain_hash());
+    b.head_hash =
+        checked_.empty() ? ctx_.record.head_hash : ToBytes(checked_.back().entry->chain_hash());
     for (const Bytes& d : changed_devices_) b.device_heads[d] = heads_[d];
     b.state = std::move(state_);
     return true;

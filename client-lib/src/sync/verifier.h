@@ -15,6 +15,7 @@
 #include "kring/client.h"
 #include "kring/common/user_chain.h"
 #include "kring/v1/local.pb.h"
+
 #include "store/local_store.h"
 
 namespace kring::client {
@@ -35,7 +36,7 @@ struct VerifyContext {
   // Local log chain hash at a seq (nullopt when absent).
   std::function<Result<std::optional<Bytes>>(uint64_t)> chain_hash_at;
   // Verified chain of an account (loaded or fetched).
-  std::function<Result<UserChain>(const Bytes&)> chain_of;
+  std::function<Result<UserChain>(const Bytes&, bool refresh)> chain_of;
   std::function<Result<std::optional<EpochKey>>(uint32_t, uint64_t)> epoch_key;
 };
 

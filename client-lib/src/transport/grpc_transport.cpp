@@ -1,9 +1,9 @@
 // The only file of libkring that includes grpcpp.
-#include <grpcpp/grpcpp.h>
-
 #include <chrono>
 #include <mutex>
 #include <thread>
+
+#include <grpcpp/grpcpp.h>
 
 #include "kring/transport.h"
 #include "kring/v1/account.grpc.pb.h"
@@ -19,19 +19,45 @@ Status FromGrpc(const grpc::Status& s) {
   StatusCode code = StatusCode::kInternal;
   switch (s.error_code()) {
     case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::OUT_OF_RANGE: code = StatusCode::kInvalidArgument; break;
-    case grpc::StatusCode::NOT_FOUND: code = StatusCode::kNotFound; break;
-    case grpc::StatusCode::ALREADY_EXISTS: code = StatusCode::kAlreadyExists; break;
-    case grpc::StatusCode::PERMISSION_DENIED: code = StatusCode::kPermissionDenied; break;
-    case grpc::StatusCode::UNAUTHENTICATED: code = StatusCode::kUnauthenticated; break;
-    case grpc::StatusCode::FAILED_PRECONDITION: code = StatusCode::kFailedPrecondition; break;
-    case grpc::StatusCode::UNAVAILABLE: code = StatusCode::kUnavailable; break;
-    case grpc::StatusCode::DEADLINE_EXCEEDED: code = StatusCode::kDeadlineExceeded; break;
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: code = StatusCode::kResourceExhausted; break;
-    case grpc::StatusCode::CANCELLED: code = StatusCode::kCancelled; break;
-    case grpc::StatusCode::ABORTED: code = StatusCode::kAborted; break;
-    case grpc::StatusCode::DATA_LOSS: code = StatusCode::kDataLoss; break;
-    default: code = StatusCode::kInternal; break;
+    case grpc::StatusCode::OUT_OF_RANGE:
+      code = StatusCode::kInvalidArgument;
+      break;
+    case grpc::StatusCode::NOT_FOUND:
+      code = StatusCode::kNotFound;
+      break;
+    case grpc::StatusCode::ALREADY_EXISTS:
+      code = StatusCode::kAlreadyExists;
+      break;
+    case grpc::StatusCode::PERMISSION_DENIED:
+      code = StatusCode::kPermissionDenied;
+      break;
+    case grpc::StatusCode::UNAUTHENTICATED:
+      code = StatusCode::kUnauthenticated;
+      break;
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      code = StatusCode::kFailedPrecondition;
+      break;
+    case grpc::StatusCode::UNAVAILABLE:
+      code = StatusCode::kUnavailable;
+      break;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      code = StatusCode::kDeadlineExceeded;
+      break;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      code = StatusCode::kResourceExhausted;
+      break;
+    case grpc::StatusCode::CANCELLED:
+      code = StatusCode::kCancelled;
+      break;
+    case grpc::StatusCode::ABORTED:
+      code = StatusCode::kAborted;
+      break;
+    case grpc::StatusCode::DATA_LOSS:
+      code = StatusCode::kDataLoss;
+      break;
+    default:
+      code = StatusCode::kInternal;
+      break;
   }
   return {code, "server: " + s.error_message()};
 }

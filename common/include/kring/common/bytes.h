@@ -24,7 +24,9 @@ struct WipingAllocator {
   T* allocate(std::size_t n) { return std::allocator<T>{}.allocate(n); }
   void deallocate(T* p, std::size_t n);
   template <typename U>
-  bool operator==(const WipingAllocator<U>&) const { return true; }
+  bool operator==(const WipingAllocator<U>&) const {
+    return true;
+  }
 };
 void WipeMemory(void* p, std::size_t n);
 template <typename T>

@@ -41,7 +41,7 @@ class Hasher {
 };
 
 struct SigningKeyPair {
-  Bytes public_key;       // 32
+  Bytes public_key;        // 32
   SecretBytes secret_key;  // 64 (seed || public key)
 };
 struct BoxKeyPair {

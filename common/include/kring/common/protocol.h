@@ -28,8 +28,8 @@ inline constexpr size_t kMaxCaseMembers = 200;
 inline constexpr size_t kPaddingBlock = 256;
 
 // Ids.
-Bytes DeviceId(ByteView signing_public_key);       // H16("kring-device-id-v1", pk)
-Bytes AccountId(ByteView root_link_hash);          // H16("kring-account-id-v1", root hash)
+Bytes DeviceId(ByteView signing_public_key);         // H16("kring-device-id-v1", pk)
+Bytes AccountId(ByteView root_link_hash);            // H16("kring-account-id-v1", root hash)
 Bytes ServerId(ByteView server_signing_public_key);  // H16("kring-server-id-v1", pk)
 
 // User chain links.
@@ -40,7 +40,7 @@ Bytes LinkSignInput(ByteView link_body);  // H("kring-chain-link-sig-v1", body)
 Bytes AuthSignInput(ByteView server_id, ByteView challenge, ByteView device_id);
 
 // Ops.
-Bytes OpDigest(const v1::Envelope& env);    // what the author signs
+Bytes OpDigest(const v1::Envelope& env);      // what the author signs
 Bytes EnvelopeHash(const v1::Envelope& env);  // H("kring-envelope-v1", digest, signature)
 Bytes ChainHash(ByteView prev_chain_hash, uint64_t seq, ByteView envelope_hash);
 Bytes AssociatedData(ByteView header, ByteView control_body);
@@ -52,7 +52,12 @@ v1::Receipt MakeReceipt(ByteView case_id, uint64_t seq, ByteView chain_hash, int
                         ByteView server_secret_key);
 
 // Epoch keys: subkeys and commitments.
-enum class EpochSubkey : uint64_t { kContent = 1, kCommitment = 2, kBackLink = 3, kFingerprint = 4 };
+enum class EpochSubkey : uint64_t {
+  kContent = 1,
+  kCommitment = 2,
+  kBackLink = 3,
+  kFingerprint = 4
+};
 SecretBytes DeriveEpochSubkey(ByteView epoch_key, EpochSubkey which);
 Bytes EpochKeyCommitment(ByteView epoch_key, ByteView case_id, uint32_t scope_id, uint64_t epoch);
 Bytes OpKeyCommitment(ByteView epoch_key, ByteView nonce);

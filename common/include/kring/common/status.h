@@ -50,7 +50,9 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status FailedPrecondition(std::string m) {
   return {StatusCode::kFailedPrecondition, std::move(m)};
@@ -64,7 +66,7 @@ inline Status DataLoss(std::string m) { return {StatusCode::kDataLoss, std::move
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}          // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return status_.ok(); }
@@ -83,9 +85,9 @@ class [[nodiscard]] Result {
 
 }  // namespace kring
 
-#define KRING_RETURN_IF_ERROR(expr)        \
-  do {                                     \
-    ::kring::Status kring_status_ = (expr); \
+#define KRING_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::kring::Status kring_status_ = (expr);        \
     if (!kring_status_.ok()) return kring_status_; \
   } while (false)
 
@@ -99,8 +101,8 @@ class [[nodiscard]] Result {
   lhs = std::move(tmp).value()
 
 // Broken invariants abort: they are bugs, not inputs.
-#define KRING_CHECK(cond)                                  \
-  do {                                                     \
+#define KRING_CHECK(cond)                                         \
+  do {                                                            \
     if (!(cond)) ::kring::CheckFailed(#cond, __FILE__, __LINE__); \
   } while (false)
 

@@ -16,8 +16,8 @@ struct ChainDevice {
   Bytes device_id;
   Bytes signing_public_key;
   Bytes box_public_key;
-  uint64_t added_at = 0;                  // link index
-  std::optional<uint64_t> revoked_at;     // link index
+  uint64_t added_at = 0;               // link index
+  std::optional<uint64_t> revoked_at;  // link index
   bool is_recovery = false;
 };
 
@@ -45,7 +45,8 @@ struct UserChain {
 Status ApplyLink(UserChain& chain, const v1::ChainLink& link);
 
 // Verifies a whole chain; when expected_account_id is non-empty the Root must produce it.
-Result<UserChain> VerifyChain(ByteView expected_account_id, const std::vector<v1::ChainLink>& links);
+Result<UserChain> VerifyChain(ByteView expected_account_id,
+                              const std::vector<v1::ChainLink>& links);
 
 // Safety number: 30 digits in 6 groups of 5, derived from the Root hash; stable across devices.
 std::string SafetyNumber(ByteView root_hash);

@@ -1,0 +1,115 @@
+// The `kring` CLI end to end: health check, accounts, a shared case, edits and sync, in Dutch by
+// default and English on request, with clear errors for bad input.
+#include <array>
+#include <cstdio>
+#include <regex>
+#include <string>
+
+#include <catch2/catch.hpp>
+#include <sys/wait.h>
+
+#include "support/temp_dir.h"
+#include "support/test_server.h"
+
+using kring::test::TempDir;
+using kring::test::TestServer;
+
+namespace {
+
+struct Run {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+Run Cli(const std::string& env, const std::string& args) {
+  std::string cmd = env + " " + KRING_CLI_PATH + " " + args + " 2>&1 </dev/null";
+  Run r;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::array<char, 4096> buf{};
+  size_t n = 0;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string Field(const std::string& out, const std::string& key) {
+  std::smatch m;
+  REQUIRE(std::regex_search(out, m, std::regex(key + " ([0-9a-f]{32})")));
+  return m[1];
+}
+
+}  // namespace
+
+TEST_CASE("kring health reports whether kringd serves", "[cli]") {
+  TestServer server;
+  Run ok = Cli("", "--server " + server.address() + " health");
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.out.find("De server werkt.") != std::string::npos);
+  CHECK(Cli("", "--lang en --server " + server.address() + " health").out.find("serving") !=
+        std::string::npos);
+  std::string address = server.address();
+  server.Stop();
+  Run down = Cli("", "--server " + address + " health");
+  CHECK(down.exit_code == 1);
+}
+
+TEST_CASE("two people share a case through the command line", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  const std::string srv = "--server " + server.address();
+  const std::string anna = "KRING_PASSPHRASE='anna wachtwoord' KRING_DB=" + dir.path() + "/anna.db";
+  const std::string bas = "KRING_PASSPHRASE='bas wachtwoord' KRING_DB=" + dir.path() + "/bas.db";
+
+  Run a = Cli(anna, srv + " account create");
+  REQUIRE(a.exit_code == 0);
+  CHECK(a.out.find("herstelsleutel") != std::string::npos);
+  Run b = Cli(bas, srv + " account create");
+  REQUIRE(b.exit_code == 0);
+  std::string bas_id = Field(b.out, "account");
+
+  Run created = Cli(anna, srv + " case create " + bas_id + ":member");
+  REQUIRE(created.exit_code == 0);
+  std::string case_id = Field(created.out, "Casus gemaakt:");
+  Run entity = Cli(anna, srv + " entity create " + case_id + " afspraak");
+  REQUIRE(entity.exit_code == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(entity.out, m, std::regex("([0-9a-f]{32})")));
+  std::string entity_id = m[1];
+  REQUIRE(Cli(anna, srv + " field set " + case_id + " " + entity_id +
+                        " actie 'Oom Jan brengt de kinderen naar school'")
+              .exit_code == 0);
+  REQUIRE(Cli(anna, srv + " sync").exit_code == 0);
+
+  REQUIRE(Cli(bas, srv + " sync").exit_code == 0);
+  Run list = Cli(bas, srv + " case list");
+  CHECK(list.out.find(case_id) != std::string::npos);
+  Run show = Cli(bas, srv + " case show " + case_id);
+  REQUIRE(show.exit_code == 0);
+  CHECK(show.out.find("Oom Jan brengt de kinderen naar school") != std::string::npos);
+  CHECK(Cli(bas, srv + " alarms").out.find("Geen beveiligingsmeldingen.") != std::string::npos);
+  Run who = Cli(bas, srv + " account show");
+  CHECK(who.out.find("safety_number") != std::string::npos);
+}
+
+TEST_CASE("the command line rejects bad input clearly", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  const std::string srv = "--server " + server.address();
+  const std::string env = "KRING_PASSPHRASE=geheim KRING_DB=" + dir.path() + "/c.db";
+  REQUIRE(Cli(env, srv + " account create").exit_code == 0);
+  Run wrong = Cli("KRING_PASSPHRASE=fout KRING_DB=" + dir.path() + "/c.db", srv + " account show");
+  CHECK(wrong.exit_code == 1);
+  CHECK(wrong.out.find("Deze wachtwoordzin past niet bij deze opslag.") != std::string::npos);
+  CHECK(wrong.out.find("geheim") == std::string::npos);
+  Run bad_id = Cli(env, srv + " case show 1234");
+  CHECK(bad_id.exit_code == 2);
+  CHECK(bad_id.out.find("geen geldige id") != std::string::npos);
+  Run unknown = Cli(env, srv + " vlieg");
+  CHECK(unknown.exit_code == 2);
+  CHECK(Cli(env, srv + " case create ffffffffffffffffffffffffffffffff:koning").exit_code == 2);
+  Run no_account = Cli("KRING_PASSPHRASE=x KRING_DB=" + dir.path() + "/d.db", srv + " sync");
+  CHECK(no_account.exit_code == 1);
+  CHECK(no_account.out.find("kring account create") != std::string::npos);
+}

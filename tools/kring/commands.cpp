@@ -1,0 +1,250 @@
+#include "commands.h"
+
+#include <sodium.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
+#include <google/protobuf/util/json_util.h>
+
+#include "kring/client.h"
+#include "kring/common/crypto.h"
+
+#include "health.h"
+#include "messages.h"
+
+namespace kring::cli {
+namespace {
+
+constexpr size_t kMaxPassphraseBytes = 1024;
+
+int Fail(const Status& s) {
+  if (s.transient()) {
+    std::cerr << Text(Msg::kOffline) << "\n";
+    return 1;
+  }
+  std::cerr << Text(Msg::kError) << ": " << s.ToString() << "\n";
+  return s.code() == StatusCode::kSecurityAlarm ? 3 : 1;
+}
+
+std::string ReadPassphrase() {
+  if (const char* env = std::getenv("KRING_PASSPHRASE")) return env;
+  std::cerr << Text(Msg::kPassphrasePrompt);
+  termios old{};
+  bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+  if (tty) {
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  std::string line;
+  std::getline(std::cin, line);
+  if (tty) {
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::cerr << "\n";
+  }
+  return line;
+}
+
+// The storage key is derived from the passphrase with Argon2id and a per-store random salt kept
+// next to the database; a wrong passphrase fails when the store is opened.
+Result<SecretBytes> StorageKey(const std::string& db) {
+  std::string passphrase = ReadPassphrase();
+  if (passphrase.empty() || passphrase.size() > kMaxPassphraseBytes) {
+    return InvalidArgument(Text(Msg::kPassphraseEmpty));
+  }
+  const std::string salt_path = db + ".salt";
+  Bytes salt(crypto_pwhash_SALTBYTES);
+  std::ifstream in(salt_path, std::ios::binary);
+  if (in) {
+    in.read(reinterpret_cast<char*>(salt.data()), static_cast<std::streamsize>(salt.size()));
+    if (in.gcount() != static_cast<std::streamsize>(salt.size())) {
+      return DataLoss("salt file is damaged: " + salt_path);
+    }
+  } else {
+    salt = crypto::RandomBytes(salt.size());
+    std::ofstream out(salt_path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(salt.data()),
+              static_cast<std::streamsize>(salt.size()));
+    if (!out) return Internal("cannot write salt file: " + salt_path);
+  }
+  SecretBytes key(crypto::kKeyBytes);
+  if (crypto_pwhash(key.data(), key.size(), passphrase.data(), passphrase.size(), salt.data(),
+                    crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                    crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return Status(StatusCode::kResourceExhausted, "not enough memory to derive the key");
+  }
+  sodium_memzero(passphrase.data(), passphrase.size());
+  return key;
+}
+
+Result<std::unique_ptr<client::Client>> OpenClient(const Options& o) {
+  KRING_ASSIGN_OR_RETURN(SecretBytes key, StorageKey(o.db));
+  client::ClientOptions options;
+  options.db_path = o.db;
+  options.storage_key = std::move(key);
+  options.transport = client::MakeGrpcTransport(o.server);
+  options.background_sync = false;
+  auto c = client::Client::Open(std::move(options));
+  if (!c.ok() && c.status().code() == StatusCode::kPermissionDenied) {
+    return Status(StatusCode::kPermissionDenied, Text(Msg::kWrongPassphrase));
+  }
+  return c;
+}
+
+std::optional<Bytes> ParseId(const std::string& hex) {
+  auto b = FromHex(hex);
+  if (!b || b->size() != crypto::kIdBytes) return std::nullopt;
+  return b;
+}
+
+int Usage() {
+  std::cerr << Text(Msg::kUsage);
+  return 2;
+}
+
+int BadId() {
+  std::cerr << Text(Msg::kBadId) << "\n";
+  return 2;
+}
+
+}  // namespace
+
+int RunCommand(const Options& o) {
+  const auto& a = o.args;
+  if (a.empty()) return Usage();
+  auto is = [&](std::initializer_list<const char*> words) {
+    if (a.size() < words.size()) return false;
+    size_t i = 0;
+    for (const char* w : words) {
+      if (a[i++] != w) return false;
+    }
+    return true;
+  };
+
+  if (is({"health"})) {
+    bool ok = IsServing(o.server, 5000);
+    std::cout << Text(ok ? Msg::kServing : Msg::kNotServing) << "\n";
+    return ok ? 0 : 1;
+  }
+  if (is({"server-info"})) {
+    auto info = client::MakeGrpcTransport(o.server)->GetServerInfo();
+    if (!info.ok()) return Fail(info.status());
+    std::cout << "server_id " << Hex(View(info->server_id())) << "\nversion " << info->version()
+              << "\nprotocol " << info->protocol_version() << "\n";
+    return 0;
+  }
+  if (!(is({"account", "create"}) || is({"account", "show"}) || is({"case"}) ||
+        is({"entity", "create"}) || is({"field", "set"}) || is({"sync"}) || is({"alarms"}))) {
+    std::cerr << Text(Msg::kUnknownCommand) << "\n";
+    return Usage();
+  }
+  auto opened = OpenClient(o);
+  if (!opened.ok()) return Fail(opened.status());
+  client::Client& c = *opened.value();
+
+  if (is({"account", "create"})) {
+    auto created = c.CreateAccount();
+    if (!created.ok()) return Fail(created.status());
+    std::cout << Text(Msg::kAccountCreated) << "\naccount " << Hex(created->info.account_id)
+              << "\nsafety_number " << created->info.safety_number << "\n";
+    std::cerr << Text(Msg::kRecoveryKeyNote) << "\n" << created->recovery_key << "\n";
+    return 0;
+  }
+  auto me = c.Account();
+  if (!me.ok()) {
+    std::cerr << Text(Msg::kNoAccount) << "\n";
+    return 1;
+  }
+  if (is({"account", "show"})) {
+    std::cout << "account " << Hex(me->account_id) << "\ndevice " << Hex(me->device_id)
+              << "\nsafety_number " << me->safety_number << "\n";
+    return 0;
+  }
+  if (is({"case", "create"})) {
+    std::vector<client::MemberSpec> members;
+    for (size_t i = 2; i < a.size(); ++i) {
+      std::string id = a[i], role = "member";
+      if (auto colon = id.find(':'); colon != std::string::npos) {
+        role = id.substr(colon + 1);
+        id = id.substr(0, colon);
+      }
+      auto parsed = ParseId(id);
+      if (!parsed) return BadId();
+      v1::Role r = role == "chair"         ? v1::ROLE_CHAIR
+                   : role == "coordinator" ? v1::ROLE_COORDINATOR
+                   : role == "member"      ? v1::ROLE_MEMBER
+                                           : v1::ROLE_UNSPECIFIED;
+      if (r == v1::ROLE_UNSPECIFIED) return Usage();
+      members.push_back({*parsed, r});
+    }
+    auto cid = c.CreateCase(members);
+    if (!cid.ok()) return Fail(cid.status());
+    std::cout << Text(Msg::kCaseCreated) << " " << Hex(*cid) << "\n";
+    auto synced = c.SyncNow();
+    if (!synced.ok()) return Fail(synced.status());
+    return 0;
+  }
+  if (is({"case", "list"})) {
+    for (const Bytes& id : c.Cases()) std::cout << Hex(id) << "\n";
+    return 0;
+  }
+  if (is({"case", "show"})) {
+    if (a.size() != 3) return Usage();
+    auto cid = ParseId(a[2]);
+    if (!cid) return BadId();
+    auto view = c.View(*cid);
+    if (!view.ok()) return Fail(view.status());
+    std::string json;
+    google::protobuf::util::JsonPrintOptions opts;
+    opts.add_whitespace = true;
+    (void)google::protobuf::util::MessageToJsonString(*view, &json, opts);
+    std::cout << json;
+    return 0;
+  }
+  if (is({"entity", "create"})) {
+    if (a.size() != 4) return Usage();
+    auto cid = ParseId(a[2]);
+    if (!cid) return BadId();
+    auto id = c.CreateEntity(*cid, a[3]);
+    if (!id.ok()) return Fail(id.status());
+    std::cout << Hex(*id) << "\n";
+    std::cerr << Text(Msg::kEditStored) << "\n";
+    return 0;
+  }
+  if (is({"field", "set"})) {
+    if (a.size() != 6) return Usage();
+    auto cid = ParseId(a[2]);
+    auto eid = ParseId(a[3]);
+    if (!cid || !eid) return BadId();
+    v1::Value v;
+    v.set_text(a[5]);
+    Status s = c.SetField(*cid, *eid, a[4], v);
+    if (!s.ok()) return Fail(s);
+    std::cerr << Text(Msg::kEditStored) << "\n";
+    return 0;
+  }
+  if (is({"sync"})) {
+    auto r = c.SyncNow();
+    if (!r.ok()) return Fail(r.status());
+    std::cout << Text(Msg::kSynced) << " pulled=" << r->pulled << " pushed=" << r->pushed << "\n";
+    return c.Alarms().empty() ? 0 : 3;
+  }
+  if (is({"alarms"})) {
+    auto alarms = c.Alarms();
+    if (alarms.empty()) std::cout << Text(Msg::kNoAlarms) << "\n";
+    for (const auto& al : alarms) {
+      std::cout << Text(Msg::kAlarmLine) << " " << client::AlarmKindName(al.kind) << " case "
+                << Hex(al.case_id) << " seq " << al.seq << ": " << al.detail << "\n";
+    }
+    return alarms.empty() ? 0 : 3;
+  }
+  std::cerr << Text(Msg::kUnknownCommand) << "\n";
+  return Usage();
+}
+
+}  // namespace kring::cli

@@ -1,0 +1,18 @@
+// The CLI's commands. Each returns the process exit code: 0 ok, 1 failure, 2 usage error,
+// 3 security alarm.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace kring::cli {
+
+struct Options {
+  std::string server = "127.0.0.1:7443";
+  std::string db = "kring.db";
+  std::vector<std::string> args;  // the command and its arguments
+};
+
+int RunCommand(const Options& options);
+
+}  // namespace kring::cli

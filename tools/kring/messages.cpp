@@ -1,0 +1,103 @@
+#include "messages.h"
+
+namespace kring::cli {
+namespace {
+
+bool g_english = false;
+
+struct Entry {
+  const char* nl;
+  const char* en;
+};
+
+Entry Lookup(Msg m) {
+  switch (m) {
+    case Msg::kUsage:
+      return {
+          "Gebruik: kring [--server ADRES] [--db BESTAND] [--lang nl|en] OPDRACHT\n"
+          "Opdrachten:\n"
+          "  health                      Werkt de server? (0 = ja)\n"
+          "  server-info                 Gegevens van de server\n"
+          "  account create              Maak een account op dit apparaat\n"
+          "  account show                Toon account-id en veiligheidsnummer\n"
+          "  case create [ID[:rol] ...]  Start een casus met deze leden (rol: chair,\n"
+          "                              coordinator, member)\n"
+          "  case list                   Toon je casussen\n"
+          "  case show CASUS             Toon de casus (JSON)\n"
+          "  entity create CASUS TYPE    Maak een onderdeel (bijvoorbeeld een afspraak)\n"
+          "  field set CASUS ID VELD TEKST  Zet een veld\n"
+          "  sync                        Stuur en haal wijzigingen op\n"
+          "  alarms                      Toon beveiligingsmeldingen\n"
+          "De sleutel van de lokale opslag komt uit je wachtwoordzin (KRING_PASSPHRASE of "
+          "vraag).\n",
+          "Usage: kring [--server ADDRESS] [--db FILE] [--lang nl|en] COMMAND\n"
+          "Commands:\n"
+          "  health                      Is the server up? (0 = yes)\n"
+          "  server-info                 Show the server's details\n"
+          "  account create              Create an account on this device\n"
+          "  account show                Show account id and safety number\n"
+          "  case create [ID[:role] ...] Start a case with these members (role: chair,\n"
+          "                              coordinator, member)\n"
+          "  case list                   List your cases\n"
+          "  case show CASE              Show the case (JSON)\n"
+          "  entity create CASE TYPE     Create an item (for example an agreement)\n"
+          "  field set CASE ID FIELD TEXT  Set a field\n"
+          "  sync                        Send and fetch changes\n"
+          "  alarms                      Show security alarms\n"
+          "The local store key comes from your passphrase (KRING_PASSPHRASE or a prompt).\n"};
+    case Msg::kServing:
+      return {"De server werkt.", "The server is serving."};
+    case Msg::kNotServing:
+      return {"De server werkt niet.", "The server is not serving."};
+    case Msg::kAccountCreated:
+      return {"Account gemaakt.", "Account created."};
+    case Msg::kRecoveryKeyNote:
+      return {"Schrijf deze herstelsleutel op en bewaar hem goed. Je ziet hem maar één keer:",
+              "Write down this recovery key and keep it safe. It is shown only once:"};
+    case Msg::kNoAccount:
+      return {"Dit apparaat heeft nog geen account. Gebruik eerst: kring account create",
+              "This device has no account yet. First run: kring account create"};
+    case Msg::kCaseCreated:
+      return {"Casus gemaakt:", "Case created:"};
+    case Msg::kSynced:
+      return {"Bijgewerkt.", "Up to date."};
+    case Msg::kNoAlarms:
+      return {"Geen beveiligingsmeldingen.", "No security alarms."};
+    case Msg::kAlarmLine:
+      return {"Melding", "Alarm"};
+    case Msg::kPassphrasePrompt:
+      return {"Wachtwoordzin: ", "Passphrase: "};
+    case Msg::kPassphraseEmpty:
+      return {"Een wachtwoordzin is nodig.", "A passphrase is needed."};
+    case Msg::kWrongPassphrase:
+      return {"Deze wachtwoordzin past niet bij deze opslag.",
+              "This passphrase does not open this store."};
+    case Msg::kUnknownCommand:
+      return {"Onbekende opdracht.", "Unknown command."};
+    case Msg::kMissingArgument:
+      return {"Er ontbreekt iets in de opdracht.", "Something is missing in the command."};
+    case Msg::kBadId:
+      return {"Dit is geen geldige id (32 hexadecimale tekens).",
+              "This is not a valid id (32 hexadecimal characters)."};
+    case Msg::kEditStored:
+      return {"Opgeslagen. Het wordt verstuurd zodra de server bereikbaar is.",
+              "Saved. It is sent as soon as the server can be reached."};
+    case Msg::kOffline:
+      return {"De server is nu niet bereikbaar. Je wijzigingen blijven bewaard.",
+              "The server cannot be reached now. Your changes are kept."};
+    case Msg::kError:
+      return {"Fout", "Error"};
+  }
+  return {"", ""};
+}
+
+}  // namespace
+
+void SetLanguage(const std::string& lang) { g_english = lang == "en"; }
+
+const char* Text(Msg msg) {
+  Entry e = Lookup(msg);
+  return g_english ? e.en : e.nl;
+}
+
+}  // namespace kring::cli
