@@ -14,6 +14,14 @@ Status CheckDeviceKeys(const v1::DeviceKeys& keys) {
   return {};
 }
 
+Status CheckSealedSeed(const v1::SealedSeed& s) {
+  if (s.recipient_id().size() != crypto::kIdBytes ||
+      s.sealed().size() != crypto::kKeyBytes + crypto::kSealOverhead) {
+    return InvalidArgument("malformed sealed user key seed");
+  }
+  return {};
+}
+
 Status CheckUserKey(const v1::UserKeyGeneration& uk) {
   if (uk.box_public_key().size() != crypto::kPublicKeyBytes ||
       uk.signing_public_key().size() != crypto::kPublicKeyBytes) {
@@ -22,12 +30,7 @@ Status CheckUserKey(const v1::UserKeyGeneration& uk) {
   if (uk.sealed_seeds_size() == 0 || uk.sealed_seeds_size() > 64) {
     return InvalidArgument("user key must be sealed to 1..64 recipients");
   }
-  for (const auto& s : uk.sealed_seeds()) {
-    if (s.recipient_id().size() != crypto::kIdBytes ||
-        s.sealed().size() != crypto::kKeyBytes + crypto::kSealOverhead) {
-      return InvalidArgument("malformed sealed user key seed");
-    }
-  }
+  for (const auto& s : uk.sealed_seeds()) KRING_RETURN_IF_ERROR(CheckSealedSeed(s));
   return {};
 }
 
@@ -103,7 +106,11 @@ Status ApplyLink(UserChain& chain, const v1::ChainLink& link) {
       if (!crypto::Verify(dev.signing_public_key, sign_input, View(link.new_device_signature()))) {
         return InvalidArgument("bad new-device signature");
       }
+      if (body.add_device().sealed_seeds_size() > 64) {
+        return InvalidArgument("too many sealed seeds");
+      }
       for (const auto& s : body.add_device().sealed_seeds()) {
+        KRING_RETURN_IF_ERROR(CheckSealedSeed(s));
         next.user_key.sealed_seeds.push_back(s);
       }
       next.devices[dev.device_id] = dev;

@@ -178,7 +178,9 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
         KRING_ASSIGN_OR_RETURN(device, txn.GetDevice(View(req->device_id())));
         return {};
       }));
-      if (!device || device->revoked) {
+      // The recovery key only signs chain links (restoring an account); it never holds a session,
+      // so it can never author case ops.
+      if (!device || device->revoked || device->is_recovery) {
         return Status(StatusCode::kUnauthenticated, "unknown or revoked device");
       }
       Bytes input = protocol::AuthSignInput(state_.key.server_id, View(req->challenge()),

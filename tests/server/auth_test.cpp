@@ -161,4 +161,16 @@ TEST_CASE("PublishChain validates links and is idempotent", "[auth]") {
         grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_CASE("the recovery key cannot hold a session", "[auth]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount a = MakeAccount(c);
+  TestAccount paper = a;
+  paper.signing = a.recovery;
+  paper.device_id = protocol::DeviceId(a.recovery.public_key);
+  paper.token.clear();
+  CHECK(SignIn(c, paper).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(paper.token.empty());
+}
+
 }  // namespace kring::test

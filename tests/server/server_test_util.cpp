@@ -25,7 +25,8 @@ TestAccount NewAccount() {
   a.signing = crypto::NewSigningKeyPair();
   a.box = crypto::NewBoxKeyPair();
   a.device_id = protocol::DeviceId(a.signing.public_key);
-  crypto::SigningKeyPair recovery_sign = crypto::NewSigningKeyPair();
+  a.recovery = crypto::NewSigningKeyPair();
+  const crypto::SigningKeyPair& recovery_sign = a.recovery;
   crypto::BoxKeyPair recovery_box = crypto::NewBoxKeyPair();
   SecretBytes seed = crypto::RandomSecret(32);
   crypto::BoxKeyPair uk_box = crypto::BoxKeyPairFromSeed(crypto::DeriveKey(seed, 1, "kringusk"));

@@ -29,6 +29,7 @@ std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token = {});
 struct TestAccount {
   crypto::SigningKeyPair signing;
   crypto::BoxKeyPair box;
+  crypto::SigningKeyPair recovery;  // the recovery "paper device"
   Bytes device_id;
   Bytes account_id;
   v1::ChainLink root;

@@ -400,7 +400,13 @@ Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intent
   }
   if (stale) {
     if (std::any_of(intents.begin(), intents.end(), [](const Intent& i) { return i.control; })) {
-      return FailedPrecondition("a queued control op no longer fits the log");
+      // Control ops are sealed once, when created; one that no longer continues this device's
+      // chain can never be accepted. Reject it visibly instead of retrying forever.
+      for (const Intent& in : intents) {
+        if (!in.control) continue;
+        KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "control op no longer fits the log"));
+      }
+      return Status(StatusCode::kAborted, "queued control op rejected");
     }
     KRING_RETURN_IF_ERROR(store_->ClearSealedContent(case_id));
     for (Intent& in : intents) in.sealed.reset();
@@ -456,7 +462,11 @@ Status SyncEngine::AcceptReceipts(const Bytes& case_id, const v1::PushResponse& 
 Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
   if (intents.empty()) return false;
-  KRING_RETURN_IF_ERROR(SealPending(case_id, intents));
+  if (Status sealed = SealPending(case_id, intents); !sealed.ok()) {
+    if (sealed.code() != StatusCode::kAborted) return sealed;
+    out.events.push_back({ChangeEvent::Kind::kIntentRejected, case_id, sealed.message()});
+    return true;
+  }
   v1::PushRequest req;
   req.set_case_id(ToString(case_id));
   std::vector<const Intent*> batch;

@@ -1,6 +1,8 @@
 #include "sync/verifier.h"
 
+#include <algorithm>
 #include <set>
+#include <thread>
 
 #include "kring/common/crypto.h"
 #include "kring/common/protocol.h"
@@ -191,10 +193,37 @@ class BatchVerifier {
     return true;
   }
 
+  // One signature per device in the batch; many devices (a cold sync of a large circle) are
+  // checked on several threads. The first failure in log order is reported.
   bool CheckSignatures() {
-    for (const auto& [device_id, idx] : last_of_device_) {
-      const Checked& c = checked_[idx];
-      if (!crypto::Verify(signing_key_[device_id], c.op.digest, View(c.op.envelope.signature()))) {
+    std::vector<size_t> todo;
+    for (const auto& [device_id, idx] : last_of_device_) todo.push_back(idx);
+    std::sort(todo.begin(), todo.end());
+    std::vector<char> valid(todo.size(), 0);
+    auto verify_range = [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) {
+        const Checked& c = checked_[todo[i]];
+        const Bytes& key = signing_key_.at(ToBytes(c.op.header.author_device_id()));
+        valid[i] = crypto::Verify(key, c.op.digest, View(c.op.envelope.signature())) ? 1 : 0;
+      }
+    };
+    constexpr size_t kPerThread = 32;
+    size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()),
+                                      (todo.size() + kPerThread - 1) / kPerThread);
+    if (threads <= 1) {
+      verify_range(0, todo.size());
+    } else {
+      std::vector<std::thread> pool;
+      size_t chunk = (todo.size() + threads - 1) / threads;
+      for (size_t t = 0; t < threads; ++t) {
+        size_t begin = t * chunk, end = std::min(todo.size(), begin + chunk);
+        if (begin < end) pool.emplace_back(verify_range, begin, end);
+      }
+      for (auto& th : pool) th.join();
+    }
+    for (size_t i = 0; i < todo.size(); ++i) {
+      if (valid[i] == 0) {
+        const Checked& c = checked_[todo[i]];
         return Fail(AlarmKind::kTamper, c.entry->seq(), "signature does not verify", c.entry);
       }
     }
