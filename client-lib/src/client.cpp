@@ -90,12 +90,12 @@ class Client::Impl {
 
   Result<v1::CaseState> BuildView(const Bytes& case_id, bool optimistic) {
     KRING_RETURN_IF_ERROR(CheckCaseId(case_id));
-    KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
-    if (!rec) return NotFound("unknown case");
-    v1::CaseState state = rec->state;
+    KRING_ASSIGN_OR_RETURN(auto snapshot, store_->CaseWithIntents(case_id));
+    if (!snapshot) return NotFound("unknown case");
+    v1::CaseState state = std::move(snapshot->first.state);
     if (state.case_id().empty()) state.set_case_id(ToString(case_id));
     if (!optimistic) return state;
-    KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
+    const std::vector<Intent>& intents = snapshot->second;
     KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, Me());
     const uint64_t confirmed_seq = state.seq();
     for (const Intent& in : intents) {

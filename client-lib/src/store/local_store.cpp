@@ -271,6 +271,20 @@ Status LocalStore::AddSealedIntents(ByteView case_id,
 
 Result<std::vector<Intent>> LocalStore::PendingIntents(ByteView case_id) {
   std::lock_guard<std::mutex> lock(mu_);
+  return PendingIntentsLocked(case_id);
+}
+
+Result<std::optional<std::pair<CaseRecord, std::vector<Intent>>>> LocalStore::CaseWithIntents(
+    ByteView case_id) {
+  using Out = std::optional<std::pair<CaseRecord, std::vector<Intent>>>;
+  std::lock_guard<std::mutex> lock(mu_);
+  KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, LoadCaseLocked(case_id));
+  if (!rec) return Out();
+  KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, PendingIntentsLocked(case_id));
+  return Out(std::make_pair(std::move(*rec), std::move(intents)));
+}
+
+Result<std::vector<Intent>> LocalStore::PendingIntentsLocked(ByteView case_id) {
   sql::Statement st(db_,
                     "SELECT id, client_op_id, control, content, sealed FROM intents "
                     "WHERE case_id = ? AND rejected = 0 ORDER BY id");

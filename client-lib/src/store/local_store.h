@@ -89,6 +89,10 @@ class LocalStore {
   Status AddContentIntent(ByteView case_id, ByteView client_op_id, const v1::ContentOp& op);
   Status AddSealedIntents(ByteView case_id, const std::vector<std::pair<Bytes, v1::Envelope>>& ops);
   Result<std::vector<Intent>> PendingIntents(ByteView case_id);
+  // The confirmed record and the pending intents read together, so a view never shows an edit
+  // twice or not at all while a sync confirms it.
+  Result<std::optional<std::pair<CaseRecord, std::vector<Intent>>>> CaseWithIntents(
+      ByteView case_id);
   Result<size_t> PendingIntentCount(ByteView case_id);
   Status SetSealed(int64_t intent_id, const v1::Envelope& env);
   Status ClearSealedContent(ByteView case_id);
@@ -106,6 +110,7 @@ class LocalStore {
  private:
   LocalStore(sql::Database db, AtRest at_rest) : db_(std::move(db)), at_rest_(std::move(at_rest)) {}
   Result<std::optional<CaseRecord>> LoadCaseLocked(ByteView case_id);
+  Result<std::vector<Intent>> PendingIntentsLocked(ByteView case_id);
   Status SaveEpochKeyLocked(ByteView case_id, const EpochKey& key);
 
   std::mutex mu_;

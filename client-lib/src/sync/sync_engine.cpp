@@ -314,14 +314,17 @@ SyncEngine::Outcome SyncEngine::SyncAll() {
   return out;
 }
 
+// Pulls until caught up (each pull makes progress or stops), then pushes and pulls again; the
+// number of push rounds is bounded so a server that keeps rejecting cannot spin the worker.
 Status SyncEngine::SyncCase(const Bytes& case_id, Outcome& out) {
-  for (int round = 0; round < kMaxRoundsPerCase; ++round) {
+  for (int push_round = 0; push_round < kMaxRoundsPerCase;) {
     KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
     if (!rec || rec->halted) return {};
     KRING_ASSIGN_OR_RETURN(bool pulled, PullOnce(case_id, out));
     if (pulled) continue;
     KRING_ASSIGN_OR_RETURN(bool pushed, PushOnce(case_id, out));
     if (!pushed) return {};
+    ++push_round;
   }
   return {};
 }
