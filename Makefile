@@ -98,3 +98,18 @@ health:
 
 clean:
 	rm -rf build build-debug build-asan
+
+# make bench: Release build into build-bench/ (tests off), then every benchmark of issue 7 in one
+# run; results in bench/results/latest.md and latest.json (docs/performance.md explains them).
+# GCC 12 reports false stringop-overread/maybe-uninitialized warnings at -O3 in project code, so
+# those two are silenced for this build dir only. BENCH_ARGS='--quick' or '--only cold,push'.
+BENCH_ARGS ?=
+.PHONY: bench
+bench: deps
+	@if [ ! -f build-bench/build.ninja ]; then \
+	  cmake -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DKRING_BUILD_TESTS=OFF \
+	    -DCMAKE_CXX_FLAGS='-Wno-stringop-overread -Wno-maybe-uninitialized'; \
+	fi
+	cmake --build build-bench --target kring_bench
+	mkdir -p bench/results
+	build-bench/bench/kring_bench --out bench/results $(BENCH_ARGS)

@@ -1,0 +1,187 @@
+// kring_bench: every benchmark of issue 7 in one run. Writes <out>/latest.md and latest.json.
+//
+//   kring_bench [--out DIR] [--rounds N] [--quick] [--only crypto,sqlite,seal,callgrind,cold,push]
+//
+// Every comparison alternates its contenders (A B A B ...) and reports the median ratio with
+// min-max. Only loopback addresses are used; every loop is bounded in count and time.
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include <sys/utsname.h>
+
+#include "kring/common/crypto.h"
+#include "kring/common/log.h"
+
+#include "floors.h"
+#include "process.h"
+#include "report.h"
+#include "workloads.h"
+
+namespace kring::bench {
+namespace {
+
+std::string Machine() {
+  std::string model = "unknown CPU";
+  std::ifstream cpu("/proc/cpuinfo");
+  for (std::string line; std::getline(cpu, line);) {
+    if (line.rfind("model name", 0) == 0) {
+      model = line.substr(line.find(':') + 2);
+      break;
+    }
+  }
+  long mem_kb = 0;
+  std::ifstream mem("/proc/meminfo");
+  for (std::string line; std::getline(mem, line);) {
+    if (line.rfind("MemTotal:", 0) == 0) mem_kb = std::stol(line.substr(9));
+  }
+  utsname u{};
+  uname(&u);
+  std::ostringstream o;
+  o << model << ", " << sysconf(_SC_NPROCESSORS_ONLN) << " cores, " << mem_kb / 1024
+    << " MiB RAM, Linux " << u.release << "; libsodium 1.0.18, SQLite 3.40, gRPC 1.51 "
+    << "(Debian 12 packages); Release build";
+  return o.str();
+}
+
+std::string Timestamp() {
+  std::time_t t = std::time(nullptr);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&t));
+  return buf;
+}
+
+// Instructions callgrind counts for `iterations` seal loops of one contender.
+double CallgrindInstructions(const std::string& which, size_t iterations) {
+  std::string cmd = "valgrind --tool=callgrind --callgrind-out-file=/dev/null /proc/" +
+                    std::to_string(getpid()) + "/exe --callgrind-loop " + which + " " +
+                    std::to_string(iterations) + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) throw std::runtime_error("popen valgrind");
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  int rc = pclose(p);
+  std::smatch m;
+  if (rc != 0 || !std::regex_search(out, m, std::regex("Collected : ([0-9]+)"))) {
+    throw std::runtime_error("callgrind run failed");
+  }
+  return std::stod(m[1]);
+}
+
+// Instruction counts repeat within 1%, so one run per contender is enough; the setup is removed
+// by taking the difference of a long and a short run.
+void RunCallgrind(Report& report) {
+  if (std::system("command -v valgrind >/dev/null 2>&1") != 0) {
+    report.notes.push_back("callgrind: valgrind not installed, instruction counts skipped");
+    return;
+  }
+  constexpr size_t kShort = 100;
+  constexpr size_t kLong = 1100;
+  Comparison c{"client seal + sign per 1 KiB op (callgrind instructions)",
+               "libkring SignEnvelope + header + envelope hash",
+               "raw libsodium calls of the same work",
+               "instr/op",
+               false,
+               {},
+               {},
+               1.2,
+               "<= 1.2x",
+               "valgrind --tool=callgrind; (count(1100) - count(100)) / 1000; one run each "
+               "(deterministic up to the random nonces and keys)"};
+  for (const char* which : {"kring", "raw"}) {
+    double per_op = (CallgrindInstructions(which, kLong) - CallgrindInstructions(which, kShort)) /
+                    static_cast<double>(kLong - kShort);
+    (std::string(which) == "kring" ? c.a : c.b).push_back(per_op);
+  }
+  report.comparisons.push_back(c);
+}
+
+int Main(int argc, char** argv) {
+  crypto::EnsureInitialized();
+  log::SetMinLevel(log::Level::kError);
+  std::string out_dir = "bench/results";
+  Options options;
+  std::set<std::string> only;
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--callgrind-loop") {
+      std::string which = next();
+      SealLoop(which, std::stoul(next()));
+      return 0;
+    } else if (a == "--out") {
+      out_dir = next();
+    } else if (a == "--rounds") {
+      options.rounds = std::max(1, std::min(50, std::stoi(next())));
+    } else if (a == "--quick") {
+      quick = true;
+    } else if (a == "--only") {
+      std::stringstream ss(next());
+      for (std::string s; std::getline(ss, s, ',');) only.insert(s);
+    } else {
+      std::fprintf(stderr,
+                   "usage: kring_bench [--out DIR] [--rounds N] [--quick] "
+                   "[--only crypto,sqlite,seal,callgrind,cold,push]\n");
+      return 2;
+    }
+  }
+  if (quick) {
+    options.cold_ops = 2000;
+    options.push_clients = {1, 8};
+    options.push_time_cap = 1.5;
+  }
+  auto want = [&](const std::string& s) { return only.empty() || only.count(s) > 0; };
+  ScratchDir scratch;
+  options.scratch = scratch.path();
+
+  Report report;
+  report.started_at = Timestamp();
+  report.machine = Machine();
+  report.rounds = options.rounds;
+  report.command = "make bench";
+  if (argc > 1) {
+    report.command = "kring_bench";
+    for (int i = 1; i < argc; ++i) report.command += std::string(" ") + argv[i];
+  }
+  auto step = [&](const std::string& name, const std::function<void()>& fn) {
+    if (!want(name)) return;
+    double start = Now();
+    std::fprintf(stderr, "bench: %s ...\n", name.c_str());
+    fn();
+    std::fprintf(stderr, "bench: %s done in %.1f s\n", name.c_str(), Now() - start);
+    report.WriteMarkdown(out_dir + "/latest.md");  // partial results survive a later failure
+    report.WriteJson(out_dir + "/latest.json");
+  };
+  step("crypto", [&] { RunCryptoFloors(report, options.rounds); });
+  step("sqlite", [&] { RunSqliteFloors(report, options.rounds, options.scratch); });
+  step("seal", [&] { RunSealCost(report, options); });
+  step("callgrind", [&] { RunCallgrind(report); });
+  step("cold", [&] { RunColdSync(report, options); });
+  step("push", [&] { RunPush(report, options); });
+  std::fprintf(stderr, "bench: wrote %s/latest.md and latest.json\n", out_dir.c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace kring::bench
+
+int main(int argc, char** argv) {
+  try {
+    return kring::bench::Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "kring_bench: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,222 @@
+// The floor relay: a bare gRPC server (callback API) that appends bytes to SQLite and serves them
+// back, at kringd's durability (WAL, synchronous=FULL, acknowledged after the commit) and with the
+// same group commit shape (one writer thread, one transaction per group of queued requests), but
+// with no application logic: no sessions, no parsing, no checks, no hashes, no signatures.
+// What kringd does on top of this is what the benchmarks charge it for.
+//
+// Usage: kring_floor_relay --db PATH --port-file PATH [--listen 127.0.0.1:0]
+#include <signal.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "kring/common/sqlite.h"
+
+#include "floorrelay/v1/relay.grpc.pb.h"
+
+namespace {
+
+constexpr uint32_t kMaxReadLimit = 1000;
+constexpr size_t kMaxReadBytes = 4 * 1024 * 1024;
+
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS items (
+  log_id BLOB NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, UNIQUE (log_id, seq));
+)sql";
+
+struct Job {
+  const floorrelay::v1::AppendRequest* req;
+  floorrelay::v1::AppendResponse* resp;
+  grpc::ServerUnaryReactor* reactor;
+};
+
+// One thread owns the only write connection; each wake-up commits everything queued so far.
+class Writer {
+ public:
+  explicit Writer(kring::sql::Database db) : db_(std::move(db)), thread_([this] { Loop(); }) {}
+  ~Writer() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+  void Submit(Job job) {
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(job);
+    cv_.notify_one();
+  }
+
+ private:
+  void Loop() {
+    kring::sql::Statement insert(db_, "INSERT INTO items (log_id, seq, data) VALUES (?, ?, ?)");
+    for (;;) {
+      std::deque<Job> group;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        group.swap(queue_);
+      }
+      grpc::Status status = grpc::Status::OK;
+      {
+        kring::sql::Transaction tx(db_);
+        bool ok = tx.status().ok();
+        for (Job& job : group) {
+          uint64_t& head = heads_[job.req->log_id()];
+          for (const std::string& item : job.req->items()) {
+            if (!ok) break;
+            insert.Reset();
+            ok = insert.Bind(1, job.req->log_id())
+                     .Bind(2, static_cast<int64_t>(head + 1))
+                     .Bind(3, item)
+                     .Run()
+                     .ok();
+            if (ok) ++head;
+          }
+          job.resp->set_last_seq(head);
+        }
+        if (ok) ok = tx.Commit().ok();
+        if (!ok) {
+          status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "commit failed");
+          heads_.clear();  // only a benchmark: a failed commit ends the run anyway
+        }
+      }
+      for (Job& job : group) job.reactor->Finish(status);
+    }
+  }
+
+  kring::sql::Database db_;
+  std::map<std::string, uint64_t> heads_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+class RelayImpl final : public floorrelay::v1::Relay::CallbackService {
+ public:
+  RelayImpl(std::string db_path, Writer& writer) : db_path_(std::move(db_path)), writer_(writer) {}
+
+  grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* ctx,
+                                   const floorrelay::v1::AppendRequest* req,
+                                   floorrelay::v1::AppendResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    writer_.Submit({req, resp, reactor});
+    return reactor;
+  }
+
+  grpc::ServerUnaryReactor* Read(grpc::CallbackServerContext* ctx,
+                                 const floorrelay::v1::ReadRequest* req,
+                                 floorrelay::v1::ReadResponse* resp) override {
+    auto* reactor = ctx->DefaultReactor();
+    // One read-only connection per gRPC thread, each read in its own snapshot (as kringd).
+    thread_local std::unique_ptr<kring::sql::Database> db;
+    if (!db) {
+      auto opened = kring::sql::Database::Open(db_path_, /*read_only=*/true);
+      if (!opened.ok()) {
+        reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "cannot open database"));
+        return reactor;
+      }
+      db = std::make_unique<kring::sql::Database>(std::move(opened).value());
+    }
+    uint32_t limit = req->limit() == 0 ? 256 : std::min(req->limit(), kMaxReadLimit);
+    bool ok = db->Exec("BEGIN").ok();
+    {
+      kring::sql::Statement st(*db,
+                               "SELECT seq, data FROM items WHERE log_id = ? AND seq > ? "
+                               "ORDER BY seq LIMIT ?");
+      st.Bind(1, req->log_id())
+          .Bind(2, static_cast<int64_t>(req->after_seq()))
+          .Bind(3, static_cast<int64_t>(limit));
+      size_t bytes = 0;
+      while (ok && st.Step()) {
+        floorrelay::v1::Item* item = resp->add_items();
+        item->set_seq(static_cast<uint64_t>(st.Int(0)));
+        item->set_data(st.BlobString(1));
+        bytes += item->data().size();
+        if (bytes >= kMaxReadBytes) break;
+      }
+      ok = ok && st.status().ok();
+    }
+    ok = db->Exec("COMMIT").ok() && ok;
+    reactor->Finish(ok ? grpc::Status::OK
+                       : grpc::Status(grpc::StatusCode::UNAVAILABLE, "read failed"));
+    return reactor;
+  }
+
+ private:
+  std::string db_path_;
+  Writer& writer_;
+};
+
+bool WritePortFile(const std::string& path, int port) {
+  std::string tmp = path + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "w");
+  if (f == nullptr) return false;
+  bool ok = std::fprintf(f, "%d\n", port) > 0;
+  ok = std::fclose(f) == 0 && ok;
+  return ok && std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string db_path;
+  std::string port_file;
+  std::string listen = "127.0.0.1:0";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--db") {
+      db_path = argv[i + 1];
+    } else if (flag == "--port-file") {
+      port_file = argv[i + 1];
+    } else if (flag == "--listen") {
+      listen = argv[i + 1];
+    }
+  }
+  if (db_path.empty() || port_file.empty()) {
+    std::fprintf(stderr, "usage: kring_floor_relay --db PATH --port-file PATH\n");
+    return 2;
+  }
+  auto db = kring::sql::Database::Open(db_path);
+  if (!db.ok() || !db->Exec(kSchema).ok()) {
+    std::fprintf(stderr, "floor relay: cannot open %s\n", db_path.c_str());
+    return 1;
+  }
+  // SIGTERM/SIGINT end the server through sigwait below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  Writer writer(std::move(db).value());
+  RelayImpl service(db_path, writer);
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  builder.SetMaxReceiveMessageSize(4 * 1024 * 1024 + 64 * 1024);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0 || !WritePortFile(port_file, port)) {
+    std::fprintf(stderr, "floor relay: cannot listen on %s\n", listen.c_str());
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  server->Shutdown();
+  return 0;
+}

@@ -1,0 +1,44 @@
+// A server process for the benchmarks: a fresh temp dir, 127.0.0.1 port 0, --port-file, and a
+// bounded wait until it listens (as tests/support/test_server.cpp does for kringd).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace kring::bench {
+
+class ServerProcess {
+ public:
+  // `args` may contain "{dir}", replaced by the process's temp dir. Throws if it does not start.
+  ServerProcess(std::string name, std::string binary, std::vector<std::string> args);
+  ~ServerProcess();  // SIGTERM, bounded wait, SIGKILL; removes the temp dir
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  const std::string& address() const { return address_; }
+  const std::string& dir() const { return dir_; }
+  pid_t pid() const { return pid_; }
+
+ private:
+  std::string name_;
+  std::string dir_;
+  std::string address_;
+  pid_t pid_ = -1;
+};
+
+// A temp dir removed on destruction.
+class ScratchDir {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace kring::bench

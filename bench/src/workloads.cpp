@@ -1,0 +1,739 @@
+#include "workloads.h"
+
+#include <sodium.h>
+
+#include <atomic>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <thread>
+
+#include "kring/client.h"
+#include "kring/common/protocol.h"
+#include "kring/common/sqlite.h"
+#include "kring/common/user_chain.h"
+
+#include "floors.h"
+#include "kring_ops.h"
+#include "process.h"
+#include "sync/sync_engine.h"
+#include "sync/verifier.h"
+
+namespace kring::bench {
+namespace {
+
+constexpr size_t kNoteBytes = 1000;  // ContentOp size: pads to 1 KiB, 1040-byte ciphertext
+constexpr size_t kFixtureBatch = 50;
+constexpr uint32_t kPage = 1000;
+
+std::unique_ptr<ServerProcess> StartKringd() {
+  return std::make_unique<ServerProcess>(
+      "kringd", KRINGD_PATH,
+      std::vector<std::string>{"--listen", "127.0.0.1:0", "--data-dir", "{dir}/data", "--log-level",
+                               "warn"});
+}
+
+std::unique_ptr<ServerProcess> StartFloor() {
+  return std::make_unique<ServerProcess>(
+      "floor relay", FLOOR_RELAY_PATH,
+      std::vector<std::string>{"--listen", "127.0.0.1:0", "--db", "{dir}/floor.sqlite3"});
+}
+
+void Check(const grpc::Status& s, const std::string& what) {
+  if (!s.ok()) throw std::runtime_error(what + ": " + s.error_message());
+}
+
+v1::PushResponse PushOrThrow(KringConn& conn, const std::string& token, const Bytes& case_id,
+                             const std::vector<v1::Envelope>& envs) {
+  v1::PushRequest req;
+  req.set_case_id(ToString(case_id));
+  for (const v1::Envelope& e : envs) *req.add_envelopes() = e;
+  v1::PushResponse resp;
+  Check(conn.sync->Push(Ctx(token).get(), req, &resp), "Push");
+  return resp;
+}
+
+void AppendOrThrow(FloorConn& conn, const Bytes& log_id, const std::vector<std::string>& items) {
+  floorrelay::v1::AppendRequest req;
+  req.set_log_id(ToString(log_id));
+  for (const std::string& i : items) req.add_items(i);
+  floorrelay::v1::AppendResponse resp;
+  Check(conn.relay->Append(Ctx().get(), req, &resp), "Append");
+}
+
+// ---- Raw libsodium equivalents of the protocol's per-op work (docs/protocol.md) ----
+
+// Hasher's framing (label, then u64 length + bytes per part) with the raw libsodium calls.
+class RawHash {
+ public:
+  RawHash(const char* label, const uint8_t* key = nullptr, size_t key_len = 0) {
+    crypto_generichash_init(&st_, key, key_len, 32);
+    Part(reinterpret_cast<const uint8_t*>(label), std::strlen(label));
+  }
+  RawHash& Part(const uint8_t* p, size_t n) {
+    U64(n);
+    if (n > 0) crypto_generichash_update(&st_, p, n);
+    return *this;
+  }
+  RawHash& Part(const std::string& s) {
+    return Part(reinterpret_cast<const uint8_t*>(s.data()), s.size());
+  }
+  RawHash& U64(uint64_t v) {
+    uint8_t le[8];
+    for (int i = 0; i < 8; ++i) le[i] = static_cast<uint8_t>(v >> (8 * i));
+    crypto_generichash_update(&st_, le, 8);
+    return *this;
+  }
+  void Final(uint8_t* out) { crypto_generichash_final(&st_, out, 32); }
+
+ private:
+  crypto_generichash_state st_;
+};
+
+struct RawSealState {
+  std::string header;  // serialized header of a representative op
+  Bytes plain;         // serialized ContentOp
+  SecretBytes content_key;
+  SecretBytes commit_key;
+  std::string secret_key;
+  Bytes pad_buf;
+  uint8_t nonce[24];
+  uint8_t kc[32];
+  uint8_t ad[32];
+  uint8_t digest[32];
+  uint8_t env_hash[32];
+  uint8_t sig[64];
+  Bytes ct;
+};
+
+// Pad, nonce, key commitment, associated data, AEAD, digest, Ed25519 signature, envelope hash.
+void RawSealOne(RawSealState& s) {
+  std::memcpy(s.pad_buf.data(), s.plain.data(), s.plain.size());
+  size_t padded = 0;
+  sodium_pad(&padded, s.pad_buf.data(), s.plain.size(), 256, s.pad_buf.size());
+  randombytes_buf(s.nonce, sizeof s.nonce);
+  RawHash("kring-op-key-commit-v1", s.commit_key.data(), s.commit_key.size())
+      .Part(s.nonce, 24)
+      .Final(s.kc);
+  RawHash("kring-op-ad-v1").Part(s.header).Part(nullptr, 0).Final(s.ad);
+  unsigned long long ct_len = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(s.ct.data(), &ct_len, s.pad_buf.data(), padded, s.ad,
+                                             32, nullptr, s.nonce, s.content_key.data());
+  RawHash("kring-op-v1")
+      .Part(s.header)
+      .Part(s.nonce, 24)
+      .Part(s.kc, 32)
+      .Part(s.ct.data(), static_cast<size_t>(ct_len))
+      .Part(nullptr, 0)
+      .Final(s.digest);
+  crypto_sign_detached(s.sig, nullptr, s.digest, 32,
+                       reinterpret_cast<const uint8_t*>(s.secret_key.data()));
+  RawHash("kring-envelope-v1").Part(s.digest, 32).Part(s.sig, 64).Final(s.env_hash);
+}
+
+struct SealFixture {
+  BenchAccount author = NewAccount();
+  SecretBytes epoch_key = crypto::RandomSecret(32);
+  v1::ContentOp content = NoteOp(kNoteBytes);
+  DeviceWriter writer{author, crypto::RandomBytes(16)};
+  RawSealState raw;
+
+  SealFixture() {
+    v1::Envelope sample = writer.Content(1, epoch_key, content, 7, std::string(32, 'h'));
+    raw.header = sample.header();
+    raw.plain = ToBytes(content.SerializeAsString());
+    raw.content_key = protocol::DeriveEpochSubkey(epoch_key, protocol::EpochSubkey::kContent);
+    raw.commit_key = protocol::DeriveEpochSubkey(epoch_key, protocol::EpochSubkey::kCommitment);
+    raw.secret_key = author.local.device_signing_secret_key();
+    raw.pad_buf.resize(raw.plain.size() + 256);
+    raw.ct.resize(raw.pad_buf.size() + 16);
+  }
+  // What SealPending does per intent: a header, SignEnvelope, the envelope hash for the next op.
+  void KringSealOne() {
+    v1::Envelope env = writer.Content(1, epoch_key, content, 7, std::string(32, 'h'));
+    if (env.ciphertext().size() != 1040) throw std::runtime_error("unexpected op size");
+  }
+};
+
+// ---- Cold sync fixture ----
+
+struct Reader {
+  std::unique_ptr<client::Client> client;
+  Bytes account_id;
+  Bytes user_box_public_key;
+};
+
+struct ColdFixture {
+  std::unique_ptr<ServerProcess> kringd;
+  std::unique_ptr<ServerProcess> floor;
+  std::unique_ptr<KringConn> conn;
+  std::vector<BenchAccount> authors;
+  std::vector<Reader> readers;
+  Bytes case_id;
+  SecretBytes epoch_key;
+  size_t total_ops = 0;
+};
+
+void BuildColdFixture(ColdFixture& f, const Options& o) {
+  f.kringd = StartKringd();
+  f.floor = StartFloor();
+  f.conn = std::make_unique<KringConn>(f.kringd->address());
+  FloorConn floor(f.floor->address());
+  f.authors.resize(o.authors);
+  for (BenchAccount& a : f.authors) {
+    a = NewAccount();
+    PublishAndSignIn(*f.conn, a);
+  }
+  // One fresh libkring device (its own account, a member of the case) per round.
+  for (int r = 0; r < o.rounds; ++r) {
+    client::ClientOptions co;
+    co.db_path = o.scratch + "/reader-" + std::to_string(r) + ".kring.sqlite3";
+    co.storage_key = crypto::RandomSecret(32);
+    co.transport = client::MakeGrpcTransport(f.kringd->address(), {30000, {}});
+    co.background_sync = false;
+    auto opened = client::Client::Open(std::move(co));
+    if (!opened.ok()) throw std::runtime_error("Client::Open: " + opened.status().ToString());
+    Reader rd;
+    rd.client = std::move(opened).value();
+    auto acct = rd.client->CreateAccount();
+    if (!acct.ok()) throw std::runtime_error("CreateAccount: " + acct.status().ToString());
+    rd.account_id = acct->info.account_id;
+    v1::GetChainRequest greq;
+    greq.set_account_id(ToString(rd.account_id));
+    v1::GetChainResponse chain;
+    Check(f.conn->account->GetChain(Ctx(f.authors[0].token).get(), greq, &chain), "GetChain");
+    auto verified = VerifyChain(rd.account_id, {chain.links().begin(), chain.links().end()});
+    if (!verified.ok()) throw std::runtime_error("reader chain does not verify");
+    rd.user_box_public_key = verified->user_key.box_public_key;
+    f.readers.push_back(std::move(rd));
+  }
+
+  f.case_id = crypto::RandomBytes(16);
+  f.epoch_key = crypto::RandomSecret(32);
+  std::vector<DeviceWriter> writers;
+  for (const BenchAccount& a : f.authors) writers.emplace_back(a, f.case_id);
+  std::vector<std::pair<Bytes, v1::Role>> members;
+  std::vector<Recipient> recipients;
+  for (size_t i = 0; i < f.authors.size(); ++i) {
+    members.emplace_back(f.authors[i].account_id, i == 0 ? v1::ROLE_CHAIR : v1::ROLE_MEMBER);
+    recipients.push_back({f.authors[i].account_id, f.authors[i].user_box_public_key});
+  }
+  for (const Reader& rd : f.readers) {
+    members.emplace_back(rd.account_id, v1::ROLE_MEMBER);
+    recipients.push_back({rd.account_id, rd.user_box_public_key});
+  }
+  std::vector<v1::Envelope> first = {writers[0].CreateCase(members),
+                                     writers[0].Rekey(1, recipients, f.epoch_key)};
+  v1::PushResponse resp = PushOrThrow(*f.conn, f.authors[0].token, f.case_id, first);
+  std::vector<std::string> bytes;
+  for (const v1::Envelope& e : first) bytes.push_back(e.SerializeAsString());
+  AppendOrThrow(floor, f.case_id, bytes);
+  uint64_t head_seq = resp.results(1).seq();
+  std::string head_hash = resp.results(1).chain_hash();
+  f.total_ops = 2;
+  // Authors take turns pushing batches of 50, each op having seen the head before its push.
+  for (size_t done = 0, b = 0; done < o.cold_ops; ++b) {
+    size_t who = b % f.authors.size();
+    std::vector<v1::Envelope> batch;
+    for (size_t i = 0; i < kFixtureBatch && done < o.cold_ops; ++i, ++done) {
+      batch.push_back(
+          writers[who].Content(1, f.epoch_key, NoteOp(kNoteBytes), head_seq, head_hash));
+    }
+    resp = PushOrThrow(*f.conn, f.authors[who].token, f.case_id, batch);
+    head_seq = resp.results(resp.results_size() - 1).seq();
+    head_hash = resp.results(resp.results_size() - 1).chain_hash();
+    bytes.clear();
+    for (const v1::Envelope& e : batch) bytes.push_back(e.SerializeAsString());
+    AppendOrThrow(floor, f.case_id, bytes);
+    f.total_ops += batch.size();
+  }
+  if (head_seq != f.total_ops) throw std::runtime_error("fixture head does not match");
+}
+
+// The floor's cold sync: read everything in pages and store each page in one local transaction
+// at the same durability as libkring's local store.
+double FloorColdSync(const std::string& address, const Bytes& log_id, const std::string& db_path,
+                     size_t expected) {
+  double start = Now();
+  FloorConn conn(address);
+  auto db = sql::Database::Open(db_path);
+  if (!db.ok()) throw std::runtime_error("floor reader db");
+  Status s = db->Exec("CREATE TABLE log (seq INTEGER PRIMARY KEY, data BLOB NOT NULL)");
+  if (!s.ok()) throw std::runtime_error("floor reader schema");
+  uint64_t after = 0;
+  for (int page = 0; page < 1000; ++page) {
+    floorrelay::v1::ReadRequest req;
+    req.set_log_id(ToString(log_id));
+    req.set_after_seq(after);
+    req.set_limit(kPage);
+    floorrelay::v1::ReadResponse resp;
+    Check(conn.relay->Read(Ctx().get(), req, &resp), "Read");
+    if (resp.items_size() == 0) break;
+    sql::Transaction tx(*db);
+    sql::Statement ins(*db, "INSERT INTO log (seq, data) VALUES (?, ?)");
+    for (const floorrelay::v1::Item& it : resp.items()) {
+      ins.Reset();
+      if (!ins.Bind(1, static_cast<int64_t>(it.seq())).Bind(2, it.data()).Run().ok()) {
+        throw std::runtime_error("floor reader insert");
+      }
+    }
+    if (!tx.Commit().ok()) throw std::runtime_error("floor reader commit");
+    after = static_cast<uint64_t>(resp.items(resp.items_size() - 1).seq());
+  }
+  double elapsed = Now() - start;
+  if (after != expected) throw std::runtime_error("floor cold sync incomplete");
+  return elapsed;
+}
+
+// ---- In-process verification: libkring's VerifyPull vs the raw calls on the same entries ----
+
+struct VerifyFixture {
+  std::vector<v1::PullResponse> pages;
+  Bytes server_key;
+  std::map<Bytes, UserChain> chains;
+  const BenchAccount* me = nullptr;
+  Bytes case_id;
+  SecretBytes epoch_key;
+};
+
+// Runs the client's verifier over all pages, carrying state between pages as SyncEngine does.
+double KringVerifyAll(const VerifyFixture& vf) {
+  double start = Now();
+  client::CaseRecord rec;
+  rec.case_id = vf.case_id;
+  std::map<Bytes, client::DeviceHead> heads;
+  std::map<uint64_t, Bytes> hashes;
+  std::vector<client::EpochKey> keys;
+  size_t applied = 0;
+  for (const v1::PullResponse& page : vf.pages) {
+    client::VerifyContext ctx;
+    ctx.record = rec;
+    ctx.device_heads = heads;
+    ctx.server_public_key = vf.server_key;
+    ctx.me = &vf.me->local;
+    ctx.chain_hash_at = [&](uint64_t seq) -> Result<std::optional<Bytes>> {
+      auto it = hashes.find(seq);
+      if (it == hashes.end()) return std::optional<Bytes>();
+      return std::optional<Bytes>(it->second);
+    };
+    ctx.chain_of = [&](const Bytes& account, bool) -> Result<UserChain> {
+      auto it = vf.chains.find(account);
+      if (it == vf.chains.end()) return NotFound("no chain");
+      return it->second;
+    };
+    ctx.epoch_key = [&](uint32_t scope, uint64_t epoch) -> Result<std::optional<client::EpochKey>> {
+      for (const client::EpochKey& k : keys) {
+        if (k.scope_id == scope && k.epoch == epoch) {
+          return std::optional<client::EpochKey>(client::EpochKey{scope, epoch, k.key});
+        }
+      }
+      return std::optional<client::EpochKey>();
+    };
+    client::VerifyResult v = client::VerifyPull(ctx, page);
+    if (!v.error.ok() || v.failure) {
+      throw std::runtime_error("verify failed: " + (v.failure ? v.failure->detail : ""));
+    }
+    for (const v1::LogEntry& e : v.batch.entries) hashes[e.seq()] = ToBytes(e.chain_hash());
+    for (auto& [d, h] : v.batch.device_heads) heads[d] = h;
+    for (client::EpochKey& k : v.batch.epoch_keys) keys.push_back(std::move(k));
+    applied += v.batch.entries.size();
+    rec.head_seq = v.batch.head_seq;
+    rec.head_hash = v.batch.head_hash;
+    rec.state = std::move(v.batch.state);
+  }
+  double elapsed = Now() - start;
+  if (applied != rec.head_seq || rec.state.entities_size() == 0) {
+    throw std::runtime_error("verify applied nothing");
+  }
+  return elapsed;
+}
+
+struct RawEntry {
+  uint64_t seq;
+  std::string header, nonce, kc, ct, body, sig, chain;
+  bool content;
+  bool verify_sig;  // the newest op of its device in its page
+  std::string signer;
+};
+
+struct RawVerifyFixture {
+  std::vector<RawEntry> entries;
+  SecretBytes content_key, commit_key;
+  std::map<std::string, std::string> signing_keys;  // device id -> public key
+};
+
+RawVerifyFixture MakeRawVerify(const VerifyFixture& vf) {
+  RawVerifyFixture r;
+  r.content_key = protocol::DeriveEpochSubkey(vf.epoch_key, protocol::EpochSubkey::kContent);
+  r.commit_key = protocol::DeriveEpochSubkey(vf.epoch_key, protocol::EpochSubkey::kCommitment);
+  for (const auto& [acct, chain] : vf.chains) {
+    for (const auto& [dev, d] : chain.devices)
+      r.signing_keys[ToString(dev)] = ToString(d.signing_public_key);
+  }
+  for (const v1::PullResponse& page : vf.pages) {
+    std::map<std::string, size_t> last;
+    for (const v1::LogEntry& e : page.entries()) {
+      v1::OpHeader h;
+      h.ParseFromString(e.envelope().header());
+      RawEntry re{e.seq(),
+                  e.envelope().header(),
+                  e.envelope().nonce(),
+                  e.envelope().key_commitment(),
+                  e.envelope().ciphertext(),
+                  e.envelope().control_body(),
+                  e.envelope().signature(),
+                  e.chain_hash(),
+                  h.kind() == v1::OP_KIND_CONTENT,
+                  false,
+                  h.author_device_id()};
+      last[h.author_device_id()] = r.entries.size();
+      r.entries.push_back(std::move(re));
+    }
+    for (const auto& [dev, idx] : last) r.entries[idx].verify_sig = true;
+  }
+  return r;
+}
+
+// Per op: digest, envelope hash, chain hash (compared), key commitment (compared), associated
+// data, AEAD open, unpad; one Ed25519 verification per device per page.
+double RawVerifyAll(const RawVerifyFixture& r) {
+  double start = Now();
+  uint8_t prev[32] = {0};
+  size_t prev_len = 0;
+  std::vector<uint8_t> plain(64 * 1024);
+  for (const RawEntry& e : r.entries) {
+    uint8_t digest[32], env_hash[32], chain[32], kc[32], ad[32];
+    RawHash("kring-op-v1")
+        .Part(e.header)
+        .Part(e.nonce)
+        .Part(e.kc)
+        .Part(e.ct)
+        .Part(e.body)
+        .Final(digest);
+    RawHash("kring-envelope-v1")
+        .Part(digest, 32)
+        .Part(reinterpret_cast<const uint8_t*>(e.sig.data()), e.sig.size())
+        .Final(env_hash);
+    RawHash("kring-chain-v1").Part(prev, prev_len).U64(e.seq).Part(env_hash, 32).Final(chain);
+    if (std::memcmp(chain, e.chain.data(), 32) != 0) throw std::runtime_error("raw chain");
+    std::memcpy(prev, chain, 32);
+    prev_len = 32;
+    if (e.verify_sig) {
+      const std::string& pk = r.signing_keys.at(e.signer);
+      if (crypto_sign_verify_detached(reinterpret_cast<const uint8_t*>(e.sig.data()), digest, 32,
+                                      reinterpret_cast<const uint8_t*>(pk.data())) != 0) {
+        throw std::runtime_error("raw signature");
+      }
+    }
+    if (!e.content) continue;
+    RawHash("kring-op-key-commit-v1", r.commit_key.data(), r.commit_key.size())
+        .Part(e.nonce)
+        .Final(kc);
+    if (std::memcmp(kc, e.kc.data(), 32) != 0) throw std::runtime_error("raw commitment");
+    RawHash("kring-op-ad-v1").Part(e.header).Part(nullptr, 0).Final(ad);
+    unsigned long long len = 0;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+            plain.data(), &len, nullptr, reinterpret_cast<const uint8_t*>(e.ct.data()), e.ct.size(),
+            ad, 32, reinterpret_cast<const uint8_t*>(e.nonce.data()), r.content_key.data()) != 0) {
+      throw std::runtime_error("raw decrypt");
+    }
+    size_t unpadded = 0;
+    if (sodium_unpad(&unpadded, plain.data(), static_cast<size_t>(len), 256) != 0) {
+      throw std::runtime_error("raw unpad");
+    }
+  }
+  return Now() - start;
+}
+
+}  // namespace
+
+void RunColdSync(Report& report, const Options& o) {
+  ColdFixture f;
+  double t0 = Now();
+  BuildColdFixture(f, o);
+  report.notes.push_back("cold sync fixture: " + std::to_string(f.total_ops) + " ops (" +
+                         std::to_string(o.cold_ops) + " content + CreateCase + Rekey) by " +
+                         std::to_string(o.authors) + " authors, built in " +
+                         std::to_string(static_cast<int>(Now() - t0)) + " s");
+
+  Comparison cold{
+      "cold sync of " + std::to_string(o.cold_ops) + " x 1 KiB ops, 5 authors, fresh device",
+      "libkring SyncNow (verify, decrypt, fold, store)",
+      "floor relay read + local SQLite store",
+      "s",
+      false,
+      {},
+      {},
+      1.3,
+      "<= 1.3x",
+      "A includes sign-in, ListCases, 5 chain fetches, pull pages of 256 (client "
+      "default) and local transactions at synchronous=FULL; B reads pages of 1000 and "
+      "stores each in one transaction at synchronous=FULL"};
+  for (int r = 0; r < o.rounds; ++r) {
+    double start = Now();
+    auto stats = f.readers[static_cast<size_t>(r)].client->SyncNow();
+    double a = Now() - start;
+    if (!stats.ok()) throw std::runtime_error("cold SyncNow: " + stats.status().ToString());
+    if (stats->pulled != f.total_ops ||
+        !f.readers[static_cast<size_t>(r)].client->Alarms().empty()) {
+      throw std::runtime_error("cold sync incomplete: pulled " + std::to_string(stats->pulled));
+    }
+    double b =
+        FloorColdSync(f.floor->address(), f.case_id,
+                      o.scratch + "/floor-reader-" + std::to_string(r) + ".sqlite3", f.total_ops);
+    cold.a.push_back(a);
+    cold.b.push_back(b);
+  }
+  auto view = f.readers[0].client->ConfirmedView(f.case_id);
+  if (!view.ok() || static_cast<size_t>(view->entities_size()) != o.cold_ops) {
+    throw std::runtime_error("cold sync state does not hold every note");
+  }
+  report.comparisons.push_back(cold);
+
+  // Verification cost in-process, on the exact entries kringd serves.
+  VerifyFixture vf;
+  vf.case_id = f.case_id;
+  vf.epoch_key = f.epoch_key;
+  vf.me = &f.authors[0];
+  v1::ServerInfo info;
+  Check(f.conn->sync->GetServerInfo(Ctx().get(), v1::ServerInfoRequest(), &info), "ServerInfo");
+  vf.server_key = ToBytes(info.signing_public_key());
+  for (const BenchAccount& a : f.authors) {
+    auto chain = VerifyChain(a.account_id, {a.root});
+    if (!chain.ok()) throw std::runtime_error("author chain");
+    vf.chains.emplace(a.account_id, std::move(chain).value());
+  }
+  uint64_t after = 0;
+  std::string after_hash;
+  while (after < f.total_ops) {
+    v1::PullRequest req;
+    req.set_case_id(ToString(f.case_id));
+    req.set_after_seq(after);
+    req.set_after_chain_hash(after_hash);
+    req.set_limit(kPage);
+    v1::PullResponse resp;
+    Check(f.conn->sync->Pull(Ctx(f.authors[0].token).get(), req, &resp), "Pull");
+    if (resp.entries_size() == 0) break;
+    after = resp.entries(resp.entries_size() - 1).seq();
+    after_hash = resp.entries(resp.entries_size() - 1).chain_hash();
+    vf.pages.push_back(std::move(resp));
+  }
+  RawVerifyFixture rv = MakeRawVerify(vf);
+  Comparison verify{"client verify + open + apply per op (pages of 1000, in-process)",
+                    "libkring VerifyPull",
+                    "raw libsodium calls of the same checks",
+                    "us/op",
+                    false,
+                    {},
+                    {},
+                    std::nullopt,
+                    "",
+                    "B: per op 5 BLAKE2b (digest, envelope, chain, commitment, AD), AEAD open, "
+                    "unpad; one Ed25519 verify per device per page; no parsing, no fold"};
+  double per_op = 1e6 / static_cast<double>(f.total_ops);
+  for (int r = 0; r < o.rounds; ++r) {
+    verify.a.push_back(KringVerifyAll(vf) * per_op);
+    verify.b.push_back(RawVerifyAll(rv) * per_op);
+  }
+  report.comparisons.push_back(verify);
+}
+
+// ---- Push ----
+
+namespace {
+
+struct Pusher {
+  BenchAccount account;
+  std::unique_ptr<KringConn> conn;
+  std::unique_ptr<FloorConn> floor;
+};
+
+struct Planned {
+  std::vector<std::vector<v1::Envelope>> chunks;
+  std::vector<std::vector<std::string>> bytes;
+  std::vector<DeviceWriter::Position> after_chunk;
+  DeviceWriter::Position before;
+  size_t acked_chunks = 0;
+};
+
+// Runs `clients` threads, each doing `fn(i)` and returning how many ops were acknowledged.
+double Parallel(size_t clients, const std::function<size_t(size_t)>& fn) {
+  std::atomic<size_t> total{0};
+  std::vector<std::thread> threads;
+  double start = Now();
+  for (size_t i = 0; i < clients; ++i) {
+    threads.emplace_back([&, i] { total += fn(i); });
+  }
+  for (std::thread& t : threads) t.join();
+  double elapsed = Now() - start;
+  return static_cast<double>(total.load()) / elapsed;
+}
+
+}  // namespace
+
+void RunPush(Report& report, const Options& o) {
+  auto kringd = StartKringd();
+  auto floor = StartFloor();
+  size_t max_clients = 0;
+  for (size_t n : o.push_clients) max_clients = std::max(max_clients, n);
+  std::vector<Pusher> pushers(max_clients);
+  for (Pusher& p : pushers) {
+    p.account = NewAccount();
+    p.conn = std::make_unique<KringConn>(kringd->address());
+    p.floor = std::make_unique<FloorConn>(floor->address());
+    PublishAndSignIn(*p.conn, p.account);
+  }
+  SecretBytes epoch_key = crypto::RandomSecret(32);
+  const v1::ContentOp note = NoteOp(kNoteBytes);
+  for (size_t n : o.push_clients) {
+    // One case per client count, shared by its n clients (n members).
+    Bytes case_id = crypto::RandomBytes(16);
+    std::vector<DeviceWriter> writers;
+    std::vector<std::pair<Bytes, v1::Role>> members;
+    std::vector<Recipient> recipients;
+    for (size_t i = 0; i < n; ++i) {
+      writers.emplace_back(pushers[i].account, case_id);
+      members.emplace_back(pushers[i].account.account_id,
+                           i == 0 ? v1::ROLE_CHAIR : v1::ROLE_MEMBER);
+      recipients.push_back({pushers[i].account.account_id, pushers[i].account.user_box_public_key});
+    }
+    PushOrThrow(*pushers[0].conn, pushers[0].account.token, case_id,
+                {writers[0].CreateCase(members), writers[0].Rekey(1, recipients, epoch_key)});
+
+    for (size_t batch : {size_t{1}, size_t{50}}) {
+      size_t per_client = batch == 1 ? std::max<size_t>(4, (1500 + n - 1) / n)
+                                     : 50 * std::max<size_t>(2, (200 + n - 1) / n);
+      std::string label = std::to_string(n) + (n == 1 ? " client, " : " clients, ") +
+                          (batch == 1 ? "single-op pushes" : "batches of 50");
+      Comparison vs_floor{
+          "push: " + label, "kringd", "floor relay", "ops/s", true, {}, {}, std::nullopt, "", ""};
+      Comparison vs_sqlite{"push: " + label,
+                           "kringd",
+                           batch == 1 ? "raw SQLite, one txn per row (1 thread)"
+                                      : "raw SQLite, txns of 50 rows (1 thread)",
+                           "ops/s",
+                           true,
+                           {},
+                           {},
+                           std::nullopt,
+                           "",
+                           ""};
+      if (n == 64 && batch == 1) {
+        vs_floor.target = 0.8;
+        vs_floor.target_text = ">= 0.80";
+      }
+      if (batch == 50) {
+        vs_sqlite.target = 0.7;
+        vs_sqlite.target_text = ">= 0.70";
+      }
+      for (int r = 0; r < o.rounds; ++r) {
+        // Sealed and signed before the clock starts: this measures the servers, not the clients.
+        std::vector<Planned> plans(n);
+        for (size_t i = 0; i < n; ++i) {
+          Planned& p = plans[i];
+          p.before = writers[i].position();
+          for (size_t done = 0; done < per_client; done += batch) {
+            std::vector<v1::Envelope> chunk;
+            std::vector<std::string> bytes;
+            for (size_t k = 0; k < batch; ++k) {
+              chunk.push_back(writers[i].Content(1, epoch_key, note, 0, {}));
+              bytes.push_back(chunk.back().SerializeAsString());
+            }
+            p.chunks.push_back(std::move(chunk));
+            p.bytes.push_back(std::move(bytes));
+            p.after_chunk.push_back(writers[i].position());
+          }
+        }
+        double deadline = Now() + o.push_time_cap;
+        double a = Parallel(n, [&](size_t i) -> size_t {
+          Planned& p = plans[i];
+          size_t acked = 0;
+          for (const auto& chunk : p.chunks) {
+            if (Now() > deadline) break;
+            v1::PushRequest req;
+            req.set_case_id(ToString(case_id));
+            for (const v1::Envelope& e : chunk) *req.add_envelopes() = e;
+            v1::PushResponse resp;
+            grpc::Status s =
+                pushers[i].conn->sync->Push(Ctx(pushers[i].account.token).get(), req, &resp);
+            if (!s.ok()) break;
+            acked += chunk.size();
+            ++p.acked_chunks;
+          }
+          return acked;
+        });
+        for (size_t i = 0; i < n; ++i) {
+          Planned& p = plans[i];
+          writers[i].Restore(p.acked_chunks == 0 ? p.before : p.after_chunk[p.acked_chunks - 1]);
+        }
+        deadline = Now() + o.push_time_cap;
+        double b = Parallel(n, [&](size_t i) -> size_t {
+          size_t acked = 0;
+          for (const auto& bytes : plans[i].bytes) {
+            if (Now() > deadline) break;
+            floorrelay::v1::AppendRequest req;
+            req.set_log_id(ToString(case_id));
+            for (const std::string& s : bytes) req.add_items(s);
+            floorrelay::v1::AppendResponse resp;
+            if (!pushers[i].floor->relay->Append(Ctx().get(), req, &resp).ok()) break;
+            acked += bytes.size();
+          }
+          return acked;
+        });
+        double c = SqliteInsertRate(o.scratch + "/push-sqlite.sqlite3", n * per_client, batch,
+                                    plans[0].bytes[0][0].size(), o.push_time_cap);
+        vs_floor.a.push_back(a);
+        vs_floor.b.push_back(b);
+        vs_sqlite.a.push_back(a);
+        vs_sqlite.b.push_back(c);
+      }
+      report.comparisons.push_back(vs_floor);
+      report.comparisons.push_back(vs_sqlite);
+    }
+  }
+  report.notes.push_back(
+      "push: every client is its own device, account and TCP connection; envelopes are sealed "
+      "and signed before the clock starts (seen_seq 0), so the figures measure the servers; "
+      "kringd and the floor relay run as separate processes on the same 2 cores as the clients");
+}
+
+// ---- Seal cost ----
+
+void SealLoop(const std::string& which, size_t iterations) {
+  SealFixture f;
+  if (which == "kring") {
+    for (size_t i = 0; i < iterations; ++i) f.KringSealOne();
+  } else {
+    for (size_t i = 0; i < iterations; ++i) RawSealOne(f.raw);
+  }
+}
+
+void RunSealCost(Report& report, const Options& o) {
+  SealFixture f;
+  Comparison c{"client seal + sign per 1 KiB op (in-process)",
+               "libkring SignEnvelope + header + envelope hash",
+               "raw libsodium calls of the same work",
+               "us/op",
+               false,
+               {},
+               {},
+               std::nullopt,
+               "",
+               "B: pad, nonce, keyed BLAKE2b commitment, BLAKE2b AD, XChaCha20-Poly1305, BLAKE2b "
+               "digest, Ed25519 sign, BLAKE2b envelope hash; subkeys derived once"};
+  constexpr size_t kIters = 3000;
+  for (int r = 0; r < o.rounds; ++r) {
+    double start = Now();
+    for (size_t i = 0; i < kIters; ++i) f.KringSealOne();
+    double a = (Now() - start) * 1e6 / kIters;
+    start = Now();
+    for (size_t i = 0; i < kIters; ++i) RawSealOne(f.raw);
+    double b = (Now() - start) * 1e6 / kIters;
+    c.a.push_back(a);
+    c.b.push_back(b);
+  }
+  report.comparisons.push_back(c);
+}
+
+}  // namespace kring::bench
