@@ -1,0 +1,421 @@
+/*
+ * kring.h: the C ABI of libkring (libkring.so). This header is the reference documentation.
+ *
+ * The C ABI is a thin wrapper around the C++ API (kring/client.h); Java (JNI) and Swift use it.
+ * Overview, ownership rules, threading and versioning in prose: docs/c-abi.md.
+ *
+ * Conventions that hold for every function unless its comment says otherwise:
+ *  - Return value: a kring_status; KRING_OK (0) on success.
+ *  - Outputs come last, before `out_err`. Every output is reset on entry (NULL / 0 / empty), so
+ *    after a failure it holds nothing that needs freeing. A required output that is NULL makes
+ *    the call fail with KRING_ERR_INVALID_ARGUMENT.
+ *  - `kring_error** out_err` is always the last parameter and may be NULL. On failure, when not
+ *    NULL, *out_err receives an error the caller frees with kring_error_free (it stays NULL if
+ *    even that allocation fails). On success *out_err is NULL.
+ *  - No C++ exception ever crosses this boundary.
+ *  - Buffers the library returns (kring_bytes, char*) are allocated by the library and must be
+ *    freed with kring_bytes_free / kring_string_free, which wipe them first.
+ *  - Inputs are borrowed for the duration of the call only; the library copies what it keeps.
+ *  - Identifiers (account, case, entity, element ids) are kring_id_size() (16) raw bytes.
+ *  - Strings are NUL-terminated UTF-8; invalid UTF-8 is rejected with KRING_ERR_INVALID_ARGUMENT.
+ *  - Model values cross as serialized Protobuf of proto/kring/v1/model.proto and case.proto
+ *    (package kring.v1); apps decode them with their platform's protobuf library.
+ *  - Every function is thread-safe on one kring_client, except kring_client_close, which must
+ *    not race with any other use of the same client.
+ *  - Error messages never contain plaintext, keys, names or contact details.
+ */
+#ifndef KRING_KRING_H_
+#define KRING_KRING_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(KRING_BUILDING_LIBRARY)
+#define KRING_API __attribute__((visibility("default")))
+#else
+#define KRING_API
+#endif
+
+#ifdef __cplusplus
+#define KRING_NOEXCEPT noexcept
+extern "C" {
+#else
+#define KRING_NOEXCEPT
+#endif
+
+/*
+ * The ABI version this header describes. Pass it to kring_client_open. It grows by one whenever a
+ * function or enumerator is appended; existing functions never change. A library accepts callers
+ * compiled against its own version or any earlier one.
+ */
+#define KRING_ABI_VERSION 1u
+
+/*
+ * Status codes. Numbering is append-only and mirrors kring::StatusCode
+ * (common/include/kring/common/status.h). bindings/check_status_codes.sh checks that Java and
+ * Swift map every code. Transient codes (UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED) may
+ * succeed when retried; the others will not without a change.
+ */
+typedef enum kring_status {
+  KRING_OK = 0,
+  KRING_ERR_INVALID_ARGUMENT = 1,    /* bad input: NULL, wrong size, unparsable protobuf */
+  KRING_ERR_NOT_FOUND = 2,           /* unknown case, entity, element, token or account */
+  KRING_ERR_ALREADY_EXISTS = 3,      /* e.g. this store already has an account */
+  KRING_ERR_PERMISSION_DENIED = 4,   /* the account may not do this */
+  KRING_ERR_UNAUTHENTICATED = 5,     /* the server rejected this device's sign-in */
+  KRING_ERR_FAILED_PRECONDITION = 6, /* wrong state: no account yet, no server, ABI mismatch */
+  KRING_ERR_UNAVAILABLE = 7,         /* server unreachable (transient) */
+  KRING_ERR_DEADLINE_EXCEEDED = 8,   /* a server call timed out (transient) */
+  KRING_ERR_RESOURCE_EXHAUSTED = 9,  /* out of memory, quota (transient) */
+  KRING_ERR_DATA_LOSS = 10,          /* the local store is damaged or the storage key is wrong */
+  KRING_ERR_INTERNAL = 11,           /* a bug in libkring */
+  KRING_ERR_CANCELLED = 12,          /* the client was closed before the operation finished */
+  KRING_ERR_ABORTED = 13,            /* a concurrent change; retry the operation */
+  KRING_ERR_SECURITY_ALARM = 14      /* verification failed and an alarm was raised */
+} kring_status;
+
+/* What a change listener is told about. Append-only, like kring_status. */
+typedef enum kring_change_kind {
+  KRING_CHANGE_CASE_CHANGED = 0,   /* new verified ops were applied to the case */
+  KRING_CHANGE_ALARM = 1,          /* a security alarm was raised (see kring_client_alarms) */
+  KRING_CHANGE_INTENT_REJECTED = 2 /* the server or the reducer rejected a local edit */
+} kring_change_kind;
+
+/* One open local store (one device). Opaque; created by kring_client_open, freed by
+ * kring_client_close. */
+typedef struct kring_client kring_client;
+
+/* An error: a code and a message. Opaque; freed by kring_error_free. */
+typedef struct kring_error kring_error;
+
+/* A library-owned byte buffer. `data` may be NULL when `len` is 0. Freed (and wiped) by
+ * kring_bytes_free; never free `data` yourself. */
+typedef struct kring_bytes {
+  uint8_t* data;
+  size_t len;
+} kring_bytes;
+
+/*
+ * Completion of an asynchronous operation. Called exactly once per successful scheduling call,
+ * on the client's callback thread (never on the caller's thread, never while the library holds
+ * one of its locks). `error` is NULL when status is KRING_OK; otherwise it is owned by the
+ * library and valid only during the call (copy what you need; do not free it). When the client
+ * is closed before the operation ran, status is KRING_ERR_CANCELLED.
+ */
+typedef void (*kring_completion_fn)(void* user_data, kring_status status, const kring_error* error);
+
+/*
+ * A change notification. `case_id` (case_id_len bytes, NULL when len is 0) and `detail` (a short
+ * ASCII description without content; never NULL) are owned by the library and valid only during
+ * the call. Runs on the thread that applied the change: the client's sync worker when opened
+ * with background sync, otherwise the thread running kring_client_sync_now or the callback
+ * thread of kring_client_sync_async. Never called while the library holds one of its locks.
+ * It may call any kring_client_* function except kring_client_sync_now (which fails with
+ * KRING_ERR_FAILED_PRECONDITION there).
+ */
+typedef void (*kring_change_fn)(void* user_data, kring_change_kind kind, const uint8_t* case_id,
+                                size_t case_id_len, const char* detail);
+
+/* Releases a callback's user_data. Called exactly once. */
+typedef void (*kring_free_fn)(void* user_data);
+
+/* ---------------------------------------------------------------------------------------------
+ * Library information. All thread-safe, no allocation, callable before any client is open.
+ * ------------------------------------------------------------------------------------------- */
+
+/* Returns the ABI version of the loaded library (compare with KRING_ABI_VERSION). */
+KRING_API uint32_t kring_abi_version(void) KRING_NOEXCEPT;
+
+/* Returns the size in bytes of every identifier (account, device, case, entity, element): 16. */
+KRING_API size_t kring_id_size(void) KRING_NOEXCEPT;
+
+/* Returns the size in bytes of the storage key kring_client_open expects: 32. */
+KRING_API size_t kring_storage_key_size(void) KRING_NOEXCEPT;
+
+/* Returns a static, never-freed name such as "INVALID_ARGUMENT" (or "UNKNOWN" for a code this
+ * library does not know). */
+KRING_API const char* kring_status_name(kring_status status) KRING_NOEXCEPT;
+
+/* ---------------------------------------------------------------------------------------------
+ * Errors and library-owned buffers. NULL-safe; thread-safe on distinct objects.
+ * ------------------------------------------------------------------------------------------- */
+
+/* Returns the error's code; KRING_ERR_INVALID_ARGUMENT when `error` is NULL. */
+KRING_API kring_status kring_error_code(const kring_error* error) KRING_NOEXCEPT;
+
+/* Returns the error's message (UTF-8, owned by `error`, valid until kring_error_free); "" when
+ * `error` is NULL. */
+KRING_API const char* kring_error_message(const kring_error* error) KRING_NOEXCEPT;
+
+/* Frees an error. NULL-safe. */
+KRING_API void kring_error_free(kring_error* error) KRING_NOEXCEPT;
+
+/* Wipes and frees bytes->data, then sets data to NULL and len to 0. NULL-safe (both `bytes` and
+ * bytes->data). Only for buffers this library filled. */
+KRING_API void kring_bytes_free(kring_bytes* bytes) KRING_NOEXCEPT;
+
+/* Wipes and frees a string this library returned. NULL-safe. */
+KRING_API void kring_string_free(char* str) KRING_NOEXCEPT;
+
+/* ---------------------------------------------------------------------------------------------
+ * Client lifetime.
+ * ------------------------------------------------------------------------------------------- */
+
+/*
+ * Opens (creating if needed) the local store at `db_path` and returns a client.
+ *
+ * abi_version     KRING_ABI_VERSION as compiled into the caller. A caller built against a newer
+ *                 ABI than this library fails with KRING_ERR_FAILED_PRECONDITION.
+ * db_path         path of the SQLite file; borrowed; required.
+ * storage_key     storage_key_len bytes from the platform keystore (kring_storage_key_size());
+ *                 borrowed and copied into wiped memory; the caller keeps and wipes its copy.
+ *                 A wrong key for an existing store fails with KRING_ERR_DATA_LOSS.
+ * server_address  "host:port" of kringd, or NULL for an offline-only client (edits and reads
+ *                 work; create_account, create_case and sync fail with FAILED_PRECONDITION or
+ *                 UNAVAILABLE). Borrowed.
+ * tls_root_certs  PEM roots for TLS, or NULL/"" for plaintext (loopback and tests only).
+ * background_sync nonzero: start a worker thread that syncs on local edits, server pokes and a
+ *                 timer (once the device has an account). Zero: sync only when asked.
+ * out_client      receives the client; the caller owns it and frees it with kring_client_close.
+ *
+ * Thread-safety: thread-safe. Allocation: the client and its threads.
+ */
+KRING_API kring_status kring_client_open(uint32_t abi_version, const char* db_path,
+                                         const uint8_t* storage_key, size_t storage_key_len,
+                                         const char* server_address, const char* tls_root_certs,
+                                         int background_sync, kring_client** out_client,
+                                         kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * Closes a client and frees it. NULL-safe. Waits for a sync in progress to finish (each server
+ * call has a deadline), completes every queued kring_client_sync_async with KRING_ERR_CANCELLED,
+ * stops and joins the client's threads, then calls free_user_data of every change listener still
+ * registered. No callback runs after it returns, except in one case: when called from inside a
+ * callback of this client, the close is finished on another thread after that callback returns.
+ *
+ * Thread-safety: must not race with any other call on the same client (including another close).
+ */
+KRING_API void kring_client_close(kring_client* client) KRING_NOEXCEPT;
+
+/* ---------------------------------------------------------------------------------------------
+ * Account. Thread-safe.
+ * ------------------------------------------------------------------------------------------- */
+
+/*
+ * Creates this device's account (device keys, user chain, recovery key) and publishes it to the
+ * server. Online. Fails with KRING_ERR_ALREADY_EXISTS when the store already has an account.
+ *
+ * out_account_id     receives the 16-byte account id (library-owned; kring_bytes_free).
+ * out_safety_number  receives the account's safety number, digits (kring_string_free).
+ * out_recovery_key   receives the recovery key as words: show it once, never store it
+ *                    (kring_string_free wipes it).
+ */
+KRING_API kring_status kring_client_create_account(kring_client* client,
+                                                   kring_bytes* out_account_id,
+                                                   char** out_safety_number,
+                                                   char** out_recovery_key,
+                                                   kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * This device's account. Fails with KRING_ERR_FAILED_PRECONDITION when there is none yet.
+ * out_account_id, out_device_id: 16 bytes each (kring_bytes_free). out_safety_number: digits
+ * (kring_string_free).
+ */
+KRING_API kring_status kring_client_account(kring_client* client, kring_bytes* out_account_id,
+                                            kring_bytes* out_device_id, char** out_safety_number,
+                                            kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * Safety number of another account, from its verified chain (fetched from the server if this
+ * device does not have it). account_id: 16 bytes, borrowed. out_safety_number:
+ * kring_string_free.
+ */
+KRING_API kring_status kring_client_safety_number_of(kring_client* client,
+                                                     const uint8_t* account_id,
+                                                     size_t account_id_len,
+                                                     char** out_safety_number,
+                                                     kring_error** out_err) KRING_NOEXCEPT;
+
+/* ---------------------------------------------------------------------------------------------
+ * Cases. Thread-safe.
+ * ------------------------------------------------------------------------------------------- */
+
+/*
+ * Creates a case. Online: fetches and verifies every member's chain, then queues the case's
+ * creation for the next sync.
+ *
+ * create_case  a serialized kring.v1.CreateCase (case.proto): the members with their roles
+ *              (chair, coordinator or member). The caller is added as chair unless listed.
+ *              Borrowed; at most 128 KiB.
+ * out_case_id  receives the new case's 16-byte id (kring_bytes_free).
+ */
+KRING_API kring_status kring_client_create_case(kring_client* client, const uint8_t* create_case,
+                                                size_t create_case_len, kring_bytes* out_case_id,
+                                                kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * The cases this device knows. out_case_ids receives the ids concatenated: len is a multiple of
+ * kring_id_size(), id i is at data + i * 16 (data is NULL when there are none).
+ * kring_bytes_free.
+ */
+KRING_API kring_status kring_client_cases(kring_client* client, kring_bytes* out_case_ids,
+                                          kring_error** out_err) KRING_NOEXCEPT;
+
+/* ---------------------------------------------------------------------------------------------
+ * Edits. Offline-first: each returns after the edit is durably stored as a pending intent; it is
+ * sent at the next sync. Thread-safe. case_id, entity_id, element_id: 16 bytes, borrowed.
+ * A case stopped by a security alarm fails with KRING_ERR_FAILED_PRECONDITION.
+ * ------------------------------------------------------------------------------------------- */
+
+/*
+ * Queues a batch of mutations as one op. content_op: a serialized kring.v1.ContentOp
+ * (model.proto) with version 1 and 1..256 mutations; borrowed; at most 128 KiB. Prefer the
+ * specific functions below: they fill in ids, tags and base revisions.
+ */
+KRING_API kring_status kring_client_submit(kring_client* client, const uint8_t* case_id,
+                                           size_t case_id_len, const uint8_t* content_op,
+                                           size_t content_op_len,
+                                           kring_error** out_err) KRING_NOEXCEPT;
+
+/* Creates an entity of `type` (e.g. "agreement"; UTF-8, at most 64 bytes). out_entity_id
+ * receives its new 16-byte id (kring_bytes_free). */
+KRING_API kring_status kring_client_create_entity(kring_client* client, const uint8_t* case_id,
+                                                  size_t case_id_len, const char* type,
+                                                  kring_bytes* out_entity_id,
+                                                  kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * Sets a field, based on the revision currently visible (a concurrent edit by someone else
+ * becomes a visible conflict in CaseState.conflicts, never a silent loss).
+ * field: UTF-8 name, at most 64 bytes. value: a serialized kring.v1.Value, borrowed (NULL when
+ * value_len is 0, which is the empty Value).
+ */
+KRING_API kring_status kring_client_set_field(kring_client* client, const uint8_t* case_id,
+                                              size_t case_id_len, const uint8_t* entity_id,
+                                              size_t entity_id_len, const char* field,
+                                              const uint8_t* value, size_t value_len,
+                                              kring_error** out_err) KRING_NOEXCEPT;
+
+/* Adds an element to the add-wins set `set` of an entity. value: serialized kring.v1.Value.
+ * out_element_id receives the new element's 16-byte id (kring_bytes_free). */
+KRING_API kring_status kring_client_add_to_set(kring_client* client, const uint8_t* case_id,
+                                               size_t case_id_len, const uint8_t* entity_id,
+                                               size_t entity_id_len, const char* set,
+                                               const uint8_t* value, size_t value_len,
+                                               kring_bytes* out_element_id,
+                                               kring_error** out_err) KRING_NOEXCEPT;
+
+/* Removes an element (the adds this device has seen; a concurrent add wins). */
+KRING_API kring_status kring_client_remove_from_set(kring_client* client, const uint8_t* case_id,
+                                                    size_t case_id_len, const uint8_t* entity_id,
+                                                    size_t entity_id_len, const char* set,
+                                                    const uint8_t* element_id,
+                                                    size_t element_id_len,
+                                                    kring_error** out_err) KRING_NOEXCEPT;
+
+/* Marks an entity deleted (a tombstone that kring_client_restore_entity undoes). */
+KRING_API kring_status kring_client_delete_entity(kring_client* client, const uint8_t* case_id,
+                                                  size_t case_id_len, const uint8_t* entity_id,
+                                                  size_t entity_id_len,
+                                                  kring_error** out_err) KRING_NOEXCEPT;
+
+/* Restores a deleted entity. */
+KRING_API kring_status kring_client_restore_entity(kring_client* client, const uint8_t* case_id,
+                                                   size_t case_id_len, const uint8_t* entity_id,
+                                                   size_t entity_id_len,
+                                                   kring_error** out_err) KRING_NOEXCEPT;
+
+/* ---------------------------------------------------------------------------------------------
+ * Reading. Thread-safe; local only (no network).
+ * ------------------------------------------------------------------------------------------- */
+
+/* Optimistic view: confirmed state with pending edits replayed on top. out_state receives a
+ * serialized kring.v1.CaseState (model.proto) (kring_bytes_free). */
+KRING_API kring_status kring_client_view(kring_client* client, const uint8_t* case_id,
+                                         size_t case_id_len, kring_bytes* out_state,
+                                         kring_error** out_err) KRING_NOEXCEPT;
+
+/* Confirmed state only (ordered by the server and verified by this device): a serialized
+ * kring.v1.CaseState (kring_bytes_free). */
+KRING_API kring_status kring_client_confirmed_view(kring_client* client, const uint8_t* case_id,
+                                                   size_t case_id_len, kring_bytes* out_state,
+                                                   kring_error** out_err) KRING_NOEXCEPT;
+
+/* Number of this device's edits to the case not yet confirmed by the server (0 for an unknown
+ * case). */
+KRING_API kring_status kring_client_pending_intents(kring_client* client, const uint8_t* case_id,
+                                                    size_t case_id_len, size_t* out_count,
+                                                    kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * Every security alarm this device has raised (persistent; an alarmed case stops syncing).
+ * out_alarms receives a serialized kring.abi.v1.AlarmList (bindings/proto/kring/abi/v1/
+ * alarms.proto), in protobuf wire format:
+ *   message AlarmList { repeated Alarm alarms = 1; }
+ *   message Alarm { int64 id = 1; bytes case_id = 2; AlarmKind kind = 3; uint64 seq = 4;
+ *                   string detail = 5; bytes evidence = 6; int64 created_at_ms = 7; }
+ *   enum AlarmKind { TAMPER = 0; FORK = 1; DROP = 2; ROLLBACK = 3; KEY_MISMATCH = 4; }
+ * Empty (len 0) when there are none. kring_bytes_free.
+ */
+KRING_API kring_status kring_client_alarms(kring_client* client, kring_bytes* out_alarms,
+                                           kring_error** out_err) KRING_NOEXCEPT;
+
+/* ---------------------------------------------------------------------------------------------
+ * Sync.
+ * ------------------------------------------------------------------------------------------- */
+
+/*
+ * Runs one full sync (pull and verify every case, push pending edits) and waits for it. Blocks
+ * for network round trips, each with a deadline. With background sync it runs on the worker;
+ * otherwise on the calling thread (change listeners then run on the calling thread).
+ * out_pulled, out_pushed: optional (may be NULL); receive the number of ops pulled and pushed.
+ * Fails with KRING_ERR_FAILED_PRECONDITION when called from inside a callback of this library
+ * (it would wait for itself), KRING_ERR_CANCELLED when the client is closed meanwhile.
+ * Thread-safety: thread-safe.
+ */
+KRING_API kring_status kring_client_sync_now(kring_client* client, uint64_t* out_pulled,
+                                             uint64_t* out_pushed,
+                                             kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * Schedules one full sync and returns at once. On KRING_OK, `completion` is called exactly once
+ * on the client's callback thread (a thread the library starts for this client) with the sync's
+ * outcome, or with KRING_ERR_CANCELLED when the client is closed before the sync ran. On any
+ * other return (e.g. NULL client or completion) it is never called.
+ * user_data is passed to `completion` untouched; the library does not free it.
+ * Thread-safety: thread-safe. Allocation: the callback thread on first use.
+ */
+KRING_API kring_status kring_client_sync_async(kring_client* client, kring_completion_fn completion,
+                                               void* user_data,
+                                               kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * Registers a change listener (see kring_change_fn for its thread and rules).
+ * Ownership of user_data passes to the library on every call, including a failing one:
+ * free_user_data (may be NULL) is called exactly once with it: before this function returns if
+ * it fails, otherwise after the listener's last call, when it is removed or the client closed.
+ * out_token receives a token (never 0) for kring_client_remove_change_listener.
+ * Thread-safety: thread-safe; may be called from inside a callback.
+ */
+KRING_API kring_status kring_client_add_change_listener(kring_client* client,
+                                                        kring_change_fn listener, void* user_data,
+                                                        kring_free_fn free_user_data,
+                                                        uint64_t* out_token,
+                                                        kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * Removes a change listener. When it returns, the listener will not be called again and, unless
+ * called from inside a callback, no call of it is still running and its free_user_data has been
+ * called on this thread. Called from inside a callback, free_user_data runs on the callback's
+ * thread once the running calls of that listener have returned.
+ * Fails with KRING_ERR_NOT_FOUND for an unknown or already removed token.
+ * Thread-safety: thread-safe.
+ */
+KRING_API kring_status kring_client_remove_change_listener(kring_client* client, uint64_t token,
+                                                           kring_error** out_err) KRING_NOEXCEPT;
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* KRING_KRING_H_ */

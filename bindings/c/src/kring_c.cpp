@@ -1,0 +1,923 @@
+// The C ABI over kring::client::Client. Every entry point runs its body through one noexcept
+// guard (Guard) that resets out_err, catches everything and maps Status -> kring_status in one
+// place (ToCStatus). Callbacks never run under a lock of this file.
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "kring/abi/v1/alarms.pb.h"
+#include "kring/client.h"
+#include "kring/common/bytes.h"
+#include "kring/common/status.h"
+#include "kring/kring.h"
+#include "kring/transport.h"
+#include "kring/v1/case.pb.h"
+#include "kring/v1/model.pb.h"
+
+namespace {
+
+using kring::Bytes;
+using kring::Status;
+using kring::StatusCode;
+
+constexpr size_t kIdSize = 16;
+constexpr size_t kStorageKeySize = 32;
+constexpr size_t kMaxMessageBytes = 128 * 1024;  // CreateCase, ContentOp (as the client checks)
+constexpr size_t kMaxValueBytes = 64 * 1024;     // a Value, as the reducer checks
+constexpr size_t kMaxStringBytes = 4096;         // names and paths; the client checks tighter
+
+// ---- Status mapping: the only place where kring::StatusCode meets kring_status ----
+
+#define KRING_MIRROR(c, k) \
+  static_assert(static_cast<int>(StatusCode::c) == static_cast<int>(k), "mirror " #k)
+KRING_MIRROR(kOk, KRING_OK);
+KRING_MIRROR(kInvalidArgument, KRING_ERR_INVALID_ARGUMENT);
+KRING_MIRROR(kNotFound, KRING_ERR_NOT_FOUND);
+KRING_MIRROR(kAlreadyExists, KRING_ERR_ALREADY_EXISTS);
+KRING_MIRROR(kPermissionDenied, KRING_ERR_PERMISSION_DENIED);
+KRING_MIRROR(kUnauthenticated, KRING_ERR_UNAUTHENTICATED);
+KRING_MIRROR(kFailedPrecondition, KRING_ERR_FAILED_PRECONDITION);
+KRING_MIRROR(kUnavailable, KRING_ERR_UNAVAILABLE);
+KRING_MIRROR(kDeadlineExceeded, KRING_ERR_DEADLINE_EXCEEDED);
+KRING_MIRROR(kResourceExhausted, KRING_ERR_RESOURCE_EXHAUSTED);
+KRING_MIRROR(kDataLoss, KRING_ERR_DATA_LOSS);
+KRING_MIRROR(kInternal, KRING_ERR_INTERNAL);
+KRING_MIRROR(kCancelled, KRING_ERR_CANCELLED);
+KRING_MIRROR(kAborted, KRING_ERR_ABORTED);
+KRING_MIRROR(kSecurityAlarm, KRING_ERR_SECURITY_ALARM);
+#undef KRING_MIRROR
+constexpr int kLastStatus = KRING_ERR_SECURITY_ALARM;
+
+kring_status ToCStatus(StatusCode code) {
+  const int c = static_cast<int>(code);
+  // A code appended to StatusCode before this file learns it must not leak as an unknown number.
+  if (c < 0 || c > kLastStatus) return KRING_ERR_INTERNAL;
+  return static_cast<kring_status>(c);
+}
+
+}  // namespace
+
+struct kring_error {
+  kring_status code;
+  std::string message;
+};
+
+namespace {
+
+// ---- Errors, outputs ----
+
+kring_error* NewError(kring_status code, const std::string& message) noexcept {
+  try {
+    return new kring_error{code, message};
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+kring_status Report(const Status& status, kring_error** out_err) noexcept {
+  const kring_status code = ToCStatus(status.code());
+  if (code != KRING_OK && out_err != nullptr) *out_err = NewError(code, status.message());
+  return code;
+}
+
+// The one guard around every entry point that can fail.
+template <typename F>
+kring_status Guard(kring_error** out_err, F&& body) noexcept {
+  if (out_err != nullptr) *out_err = nullptr;
+  try {
+    return Report(body(), out_err);
+  } catch (const std::bad_alloc&) {
+    return Report(Status(StatusCode::kResourceExhausted, "out of memory"), out_err);
+  } catch (...) {
+    return Report(Status(StatusCode::kInternal, "internal error in libkring"), out_err);
+  }
+}
+
+Status Invalid(const char* message) { return {StatusCode::kInvalidArgument, message}; }
+
+void Reset(kring_bytes* out) {
+  if (out != nullptr) *out = kring_bytes{nullptr, 0};
+}
+void Reset(char** out) {
+  if (out != nullptr) *out = nullptr;
+}
+
+// Library-owned copies; throw std::bad_alloc (caught by Guard) when memory runs out.
+void SetBytes(kring_bytes* out, const uint8_t* data, size_t len) {
+  if (len == 0) return;
+  auto* copy = static_cast<uint8_t*>(std::malloc(len));
+  if (copy == nullptr) throw std::bad_alloc();
+  std::memcpy(copy, data, len);
+  *out = kring_bytes{copy, len};
+}
+void SetBytes(kring_bytes* out, const Bytes& b) { SetBytes(out, b.data(), b.size()); }
+void SetBytes(kring_bytes* out, const std::string& s) {
+  SetBytes(out, reinterpret_cast<const uint8_t*>(s.data()), s.size());
+}
+char* CopyString(const std::string& s) {
+  auto* copy = static_cast<char*>(std::malloc(s.size() + 1));
+  if (copy == nullptr) throw std::bad_alloc();
+  std::memcpy(copy, s.c_str(), s.size() + 1);
+  return copy;
+}
+void WipeString(std::string& s) { kring::WipeMemory(s.data(), s.size()); }
+
+// ---- Input checks ----
+
+bool ValidUtf8(const unsigned char* s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    const unsigned char c = s[i];
+    size_t extra = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      extra = 1;
+      cp = c & 0x1Fu;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2;
+      cp = c & 0x0Fu;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3;
+      cp = c & 0x07u;
+    } else {
+      return false;
+    }
+    if (extra > n - i - 1) return false;  // truncated sequence
+    for (size_t k = 1; k <= extra; ++k) {
+      if ((s[i + k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (s[i + k] & 0x3Fu);
+    }
+    if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+Status ReadString(const char* s, const char* what, std::string* out) {
+  if (s == nullptr) return Invalid(what);
+  const size_t n = strnlen(s, kMaxStringBytes + 1);
+  if (n > kMaxStringBytes) return Invalid(what);
+  if (!ValidUtf8(reinterpret_cast<const unsigned char*>(s), n)) return Invalid(what);
+  out->assign(s, n);
+  return {};
+}
+
+Status ReadId(const uint8_t* p, size_t len, const char* what, Bytes* out) {
+  if (p == nullptr || len != kIdSize) return Invalid(what);
+  out->assign(p, p + len);
+  return {};
+}
+
+template <typename Message>
+Status ReadMessage(const uint8_t* p, size_t len, size_t max, const char* what, Message* out) {
+  if (p == nullptr && len != 0) return Invalid(what);
+  if (len > max) return Invalid(what);
+  if (len > 0 && !out->ParseFromArray(p, static_cast<int>(len))) return Invalid(what);
+  return {};
+}
+
+// ---- Callbacks ----
+
+// How deep the current thread is inside callbacks of this library (any client).
+thread_local int tls_callback_depth = 0;
+
+struct CallbackScope {
+  CallbackScope() { ++tls_callback_depth; }
+  ~CallbackScope() { --tls_callback_depth; }
+  CallbackScope(const CallbackScope&) = delete;
+  CallbackScope& operator=(const CallbackScope&) = delete;
+};
+
+// One registered change listener. Shared by the C++ listener (which may be copied by the
+// client while it notifies) and the client's token map; free_user_data runs exactly once, after
+// the last call of the listener has returned.
+struct Listener {
+  kring_change_fn fn = nullptr;
+  void* user_data = nullptr;
+  kring_free_fn free_fn = nullptr;
+  int cpp_token = 0;
+
+  std::mutex mu;
+  std::condition_variable idle;
+  int in_flight = 0;
+  bool removed = false;
+  bool free_when_idle = false;
+  std::atomic<bool> freed{false};
+
+  void Free() noexcept {
+    if (freed.exchange(true)) return;
+    if (free_fn != nullptr) free_fn(user_data);
+  }
+
+  void Call(const kring::client::ChangeEvent& event) noexcept {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (removed) return;
+      ++in_flight;
+    }
+    kring_change_kind kind = KRING_CHANGE_CASE_CHANGED;
+    switch (event.kind) {
+      case kring::client::ChangeEvent::Kind::kCaseChanged:
+        kind = KRING_CHANGE_CASE_CHANGED;
+        break;
+      case kring::client::ChangeEvent::Kind::kAlarm:
+        kind = KRING_CHANGE_ALARM;
+        break;
+      case kring::client::ChangeEvent::Kind::kIntentRejected:
+        kind = KRING_CHANGE_INTENT_REJECTED;
+        break;
+    }
+    {
+      CallbackScope scope;
+      fn(user_data, kind, event.case_id.empty() ? nullptr : event.case_id.data(),
+         event.case_id.size(), event.detail.c_str());
+    }
+    bool free_now = false;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (--in_flight == 0) {
+        free_now = free_when_idle;
+        free_when_idle = false;
+        idle.notify_all();
+      }
+    }
+    if (free_now) Free();
+  }
+
+  // Stops further calls; frees now, or when the running calls return if this thread is itself
+  // inside a callback (waiting there could deadlock).
+  void Release() noexcept {
+    std::unique_lock<std::mutex> lock(mu);
+    removed = true;
+    if (in_flight > 0 && tls_callback_depth > 0) {
+      free_when_idle = true;
+      return;
+    }
+    idle.wait(lock, [&] { return in_flight == 0; });
+    lock.unlock();
+    Free();
+  }
+};
+
+struct AsyncJob {
+  kring_completion_fn fn;
+  void* user_data;
+};
+
+void Complete(const AsyncJob& job, const Status& status) noexcept {
+  kring_error error{ToCStatus(status.code()), {}};
+  try {
+    error.message = status.message();
+  } catch (...) {
+  }
+  CallbackScope scope;
+  job.fn(job.user_data, error.code, error.code == KRING_OK ? nullptr : &error);
+}
+
+Status SyncStatus(kring::client::Client& client) {
+  if (tls_callback_depth > 0) {
+    return {StatusCode::kFailedPrecondition, "sync_now cannot be called from a callback"};
+  }
+  return client.SyncNow().status();
+}
+
+}  // namespace
+
+struct kring_client {
+  std::unique_ptr<kring::client::Client> client;
+
+  std::mutex mu;  // everything below
+  std::map<uint64_t, std::shared_ptr<Listener>> listeners;
+  uint64_t next_token = 1;
+  std::deque<AsyncJob> jobs;
+  std::condition_variable jobs_cv;
+  bool closing = false;
+  std::thread callback_thread;
+
+  void RunJobs() noexcept {
+    for (;;) {
+      AsyncJob job{};
+      bool cancelled = false;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        jobs_cv.wait(lock, [&] { return closing || !jobs.empty(); });
+        if (jobs.empty()) return;
+        job = jobs.front();
+        jobs.pop_front();
+        cancelled = closing;
+      }
+      if (cancelled) {
+        Complete(job, Status(StatusCode::kCancelled, "client closed"));
+        continue;
+      }
+      Status status;
+      try {
+        status = SyncStatus(*client);
+      } catch (const std::bad_alloc&) {
+        status = Status(StatusCode::kResourceExhausted, "out of memory");
+      } catch (...) {
+        status = Status(StatusCode::kInternal, "internal error in libkring");
+      }
+      Complete(job, status);
+    }
+  }
+
+  void CloseNow() noexcept {
+    std::thread worker;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      closing = true;
+      worker = std::move(callback_thread);
+    }
+    jobs_cv.notify_all();
+    if (worker.joinable()) worker.join();  // finishes the running job, cancels the queued ones
+    client.reset();                        // stops and joins the sync worker: no more callbacks
+    std::map<uint64_t, std::shared_ptr<Listener>> left;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      left.swap(listeners);
+    }
+    for (auto& [token, l] : left) l->Release();
+  }
+};
+
+// ---- Library information ----
+
+extern "C" {
+
+uint32_t kring_abi_version(void) noexcept { return KRING_ABI_VERSION; }
+
+size_t kring_id_size(void) noexcept { return kIdSize; }
+
+size_t kring_storage_key_size(void) noexcept { return kStorageKeySize; }
+
+const char* kring_status_name(kring_status status) noexcept {
+  switch (status) {
+    case KRING_OK:
+      return "OK";
+    case KRING_ERR_INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case KRING_ERR_NOT_FOUND:
+      return "NOT_FOUND";
+    case KRING_ERR_ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case KRING_ERR_PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case KRING_ERR_UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    case KRING_ERR_FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case KRING_ERR_UNAVAILABLE:
+      return "UNAVAILABLE";
+    case KRING_ERR_DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case KRING_ERR_RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case KRING_ERR_DATA_LOSS:
+      return "DATA_LOSS";
+    case KRING_ERR_INTERNAL:
+      return "INTERNAL";
+    case KRING_ERR_CANCELLED:
+      return "CANCELLED";
+    case KRING_ERR_ABORTED:
+      return "ABORTED";
+    case KRING_ERR_SECURITY_ALARM:
+      return "SECURITY_ALARM";
+  }
+  return "UNKNOWN";
+}
+
+// ---- Errors and buffers ----
+
+kring_status kring_error_code(const kring_error* error) noexcept {
+  return error == nullptr ? KRING_ERR_INVALID_ARGUMENT : error->code;
+}
+
+const char* kring_error_message(const kring_error* error) noexcept {
+  return error == nullptr ? "" : error->message.c_str();
+}
+
+void kring_error_free(kring_error* error) noexcept { delete error; }
+
+void kring_bytes_free(kring_bytes* bytes) noexcept {
+  if (bytes == nullptr) return;
+  if (bytes->data != nullptr) {
+    kring::WipeMemory(bytes->data, bytes->len);
+    std::free(bytes->data);
+  }
+  *bytes = kring_bytes{nullptr, 0};
+}
+
+void kring_string_free(char* str) noexcept {
+  if (str == nullptr) return;
+  kring::WipeMemory(str, std::strlen(str));
+  std::free(str);
+}
+
+// ---- Client lifetime ----
+
+kring_status kring_client_open(uint32_t abi_version, const char* db_path,
+                               const uint8_t* storage_key, size_t storage_key_len,
+                               const char* server_address, const char* tls_root_certs,
+                               int background_sync, kring_client** out_client,
+                               kring_error** out_err) noexcept {
+  if (out_client != nullptr) *out_client = nullptr;
+  return Guard(out_err, [&]() -> Status {
+    if (out_client == nullptr) return Invalid("out_client is required");
+    if (abi_version == 0 || abi_version > KRING_ABI_VERSION) {
+      return {StatusCode::kFailedPrecondition,
+              "caller was built for ABI version " + std::to_string(abi_version) +
+                  ", this libkring provides " + std::to_string(KRING_ABI_VERSION)};
+    }
+    kring::client::ClientOptions options;
+    KRING_RETURN_IF_ERROR(ReadString(db_path, "db_path must be a UTF-8 path", &options.db_path));
+    if (options.db_path.empty()) return Invalid("db_path must not be empty");
+    if (storage_key == nullptr || storage_key_len != kStorageKeySize) {
+      return Invalid("storage key must be 32 bytes");
+    }
+    options.storage_key.assign(storage_key, storage_key + storage_key_len);
+    if (server_address != nullptr) {
+      std::string address;
+      KRING_RETURN_IF_ERROR(ReadString(server_address, "server_address is not valid", &address));
+      if (address.empty()) return Invalid("server_address must not be empty");
+      kring::client::GrpcTransportOptions topts;
+      if (tls_root_certs != nullptr) topts.tls_root_certs = tls_root_certs;
+      options.transport = kring::client::MakeGrpcTransport(address, topts);
+    }
+    options.background_sync = background_sync != 0;
+    auto opened = kring::client::Client::Open(std::move(options));
+    if (!opened.ok()) return opened.status();
+    auto c = std::make_unique<kring_client>();
+    c->client = std::move(opened).value();
+    *out_client = c.release();
+    return {};
+  });
+}
+
+void kring_client_close(kring_client* client) noexcept {
+  if (client == nullptr) return;
+  if (tls_callback_depth > 0) {
+    // Inside one of this client's callbacks the threads to join include this one: finish the
+    // close elsewhere once the callback has returned.
+    try {
+      std::thread([client] {
+        client->CloseNow();
+        delete client;
+      }).detach();
+      return;
+    } catch (...) {
+      std::abort();  // cannot close safely and must not leak a running client
+    }
+  }
+  client->CloseNow();
+  delete client;
+}
+
+// ---- Account ----
+
+kring_status kring_client_create_account(kring_client* client, kring_bytes* out_account_id,
+                                         char** out_safety_number, char** out_recovery_key,
+                                         kring_error** out_err) noexcept {
+  Reset(out_account_id);
+  Reset(out_safety_number);
+  Reset(out_recovery_key);
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_account_id == nullptr || out_safety_number == nullptr || out_recovery_key == nullptr) {
+      return Invalid("outputs are required");
+    }
+    auto created = client->client->CreateAccount();
+    if (!created.ok()) return created.status();
+    kring::client::NewAccount& a = created.value();
+    struct Wipe {
+      std::string& s;
+      ~Wipe() { WipeString(s); }
+    } wipe{a.recovery_key};
+    char* safety = CopyString(a.info.safety_number);
+    char* recovery = nullptr;
+    try {
+      recovery = CopyString(a.recovery_key);
+      SetBytes(out_account_id, a.info.account_id);
+    } catch (...) {
+      kring_string_free(safety);
+      kring_string_free(recovery);
+      throw;
+    }
+    *out_safety_number = safety;
+    *out_recovery_key = recovery;
+    return {};
+  });
+}
+
+kring_status kring_client_account(kring_client* client, kring_bytes* out_account_id,
+                                  kring_bytes* out_device_id, char** out_safety_number,
+                                  kring_error** out_err) noexcept {
+  Reset(out_account_id);
+  Reset(out_device_id);
+  Reset(out_safety_number);
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_account_id == nullptr || out_device_id == nullptr || out_safety_number == nullptr) {
+      return Invalid("outputs are required");
+    }
+    auto info = client->client->Account();
+    if (!info.ok()) return info.status();
+    kring_bytes account{nullptr, 0};
+    kring_bytes device{nullptr, 0};
+    try {
+      SetBytes(&account, info->account_id);
+      SetBytes(&device, info->device_id);
+      *out_safety_number = CopyString(info->safety_number);
+    } catch (...) {
+      kring_bytes_free(&account);
+      kring_bytes_free(&device);
+      throw;
+    }
+    *out_account_id = account;
+    *out_device_id = device;
+    return {};
+  });
+}
+
+kring_status kring_client_safety_number_of(kring_client* client, const uint8_t* account_id,
+                                           size_t account_id_len, char** out_safety_number,
+                                           kring_error** out_err) noexcept {
+  Reset(out_safety_number);
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_safety_number == nullptr) return Invalid("out_safety_number is required");
+    Bytes id;
+    KRING_RETURN_IF_ERROR(ReadId(account_id, account_id_len, "account id must be 16 bytes", &id));
+    auto number = client->client->SafetyNumberOf(id);
+    if (!number.ok()) return number.status();
+    *out_safety_number = CopyString(number.value());
+    return {};
+  });
+}
+
+// ---- Cases ----
+
+kring_status kring_client_create_case(kring_client* client, const uint8_t* create_case,
+                                      size_t create_case_len, kring_bytes* out_case_id,
+                                      kring_error** out_err) noexcept {
+  Reset(out_case_id);
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_case_id == nullptr) return Invalid("out_case_id is required");
+    kring::v1::CreateCase request;
+    KRING_RETURN_IF_ERROR(ReadMessage(create_case, create_case_len, kMaxMessageBytes,
+                                      "create_case is not a kring.v1.CreateCase", &request));
+    std::vector<kring::client::MemberSpec> members;
+    members.reserve(static_cast<size_t>(request.members_size()));
+    for (const auto& m : request.members()) {
+      members.push_back({kring::ToBytes(m.account_id()), m.role()});
+    }
+    auto case_id = client->client->CreateCase(members);
+    if (!case_id.ok()) return case_id.status();
+    SetBytes(out_case_id, case_id.value());
+    return {};
+  });
+}
+
+kring_status kring_client_cases(kring_client* client, kring_bytes* out_case_ids,
+                                kring_error** out_err) noexcept {
+  Reset(out_case_ids);
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_case_ids == nullptr) return Invalid("out_case_ids is required");
+    Bytes all;
+    for (const Bytes& id : client->client->Cases()) all.insert(all.end(), id.begin(), id.end());
+    SetBytes(out_case_ids, all);
+    return {};
+  });
+}
+
+// ---- Edits ----
+
+kring_status kring_client_submit(kring_client* client, const uint8_t* case_id, size_t case_id_len,
+                                 const uint8_t* content_op, size_t content_op_len,
+                                 kring_error** out_err) noexcept {
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    Bytes id;
+    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &id));
+    kring::v1::ContentOp op;
+    KRING_RETURN_IF_ERROR(ReadMessage(content_op, content_op_len, kMaxMessageBytes,
+                                      "content_op is not a kring.v1.ContentOp", &op));
+    if (op.version() != 1) return Invalid("content_op version must be 1");
+    std::vector<kring::v1::Mutation> mutations(op.mutations().begin(), op.mutations().end());
+    return client->client->Submit(id, mutations);
+  });
+}
+
+kring_status kring_client_create_entity(kring_client* client, const uint8_t* case_id,
+                                        size_t case_id_len, const char* type,
+                                        kring_bytes* out_entity_id,
+                                        kring_error** out_err) noexcept {
+  Reset(out_entity_id);
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_entity_id == nullptr) return Invalid("out_entity_id is required");
+    Bytes id;
+    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &id));
+    std::string t;
+    KRING_RETURN_IF_ERROR(ReadString(type, "type must be UTF-8", &t));
+    auto entity = client->client->CreateEntity(id, t);
+    if (!entity.ok()) return entity.status();
+    SetBytes(out_entity_id, entity.value());
+    return {};
+  });
+}
+
+kring_status kring_client_set_field(kring_client* client, const uint8_t* case_id,
+                                    size_t case_id_len, const uint8_t* entity_id,
+                                    size_t entity_id_len, const char* field, const uint8_t* value,
+                                    size_t value_len, kring_error** out_err) noexcept {
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    Bytes cid;
+    Bytes eid;
+    std::string f;
+    kring::v1::Value v;
+    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
+    KRING_RETURN_IF_ERROR(ReadId(entity_id, entity_id_len, "entity id must be 16 bytes", &eid));
+    KRING_RETURN_IF_ERROR(ReadString(field, "field must be UTF-8", &f));
+    KRING_RETURN_IF_ERROR(
+        ReadMessage(value, value_len, kMaxValueBytes, "value is not a kring.v1.Value", &v));
+    return client->client->SetField(cid, eid, f, v);
+  });
+}
+
+kring_status kring_client_add_to_set(kring_client* client, const uint8_t* case_id,
+                                     size_t case_id_len, const uint8_t* entity_id,
+                                     size_t entity_id_len, const char* set, const uint8_t* value,
+                                     size_t value_len, kring_bytes* out_element_id,
+                                     kring_error** out_err) noexcept {
+  Reset(out_element_id);
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_element_id == nullptr) return Invalid("out_element_id is required");
+    Bytes cid;
+    Bytes eid;
+    std::string s;
+    kring::v1::Value v;
+    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
+    KRING_RETURN_IF_ERROR(ReadId(entity_id, entity_id_len, "entity id must be 16 bytes", &eid));
+    KRING_RETURN_IF_ERROR(ReadString(set, "set must be UTF-8", &s));
+    KRING_RETURN_IF_ERROR(
+        ReadMessage(value, value_len, kMaxValueBytes, "value is not a kring.v1.Value", &v));
+    auto element = client->client->AddToSet(cid, eid, s, v);
+    if (!element.ok()) return element.status();
+    SetBytes(out_element_id, element.value());
+    return {};
+  });
+}
+
+kring_status kring_client_remove_from_set(kring_client* client, const uint8_t* case_id,
+                                          size_t case_id_len, const uint8_t* entity_id,
+                                          size_t entity_id_len, const char* set,
+                                          const uint8_t* element_id, size_t element_id_len,
+                                          kring_error** out_err) noexcept {
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    Bytes cid;
+    Bytes eid;
+    Bytes elid;
+    std::string s;
+    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
+    KRING_RETURN_IF_ERROR(ReadId(entity_id, entity_id_len, "entity id must be 16 bytes", &eid));
+    KRING_RETURN_IF_ERROR(ReadString(set, "set must be UTF-8", &s));
+    KRING_RETURN_IF_ERROR(ReadId(element_id, element_id_len, "element id must be 16 bytes", &elid));
+    return client->client->RemoveFromSet(cid, eid, s, elid);
+  });
+}
+
+kring_status kring_client_delete_entity(kring_client* client, const uint8_t* case_id,
+                                        size_t case_id_len, const uint8_t* entity_id,
+                                        size_t entity_id_len, kring_error** out_err) noexcept {
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    Bytes cid;
+    Bytes eid;
+    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
+    KRING_RETURN_IF_ERROR(ReadId(entity_id, entity_id_len, "entity id must be 16 bytes", &eid));
+    return client->client->DeleteEntity(cid, eid);
+  });
+}
+
+kring_status kring_client_restore_entity(kring_client* client, const uint8_t* case_id,
+                                         size_t case_id_len, const uint8_t* entity_id,
+                                         size_t entity_id_len, kring_error** out_err) noexcept {
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    Bytes cid;
+    Bytes eid;
+    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
+    KRING_RETURN_IF_ERROR(ReadId(entity_id, entity_id_len, "entity id must be 16 bytes", &eid));
+    return client->client->RestoreEntity(cid, eid);
+  });
+}
+
+// ---- Reading ----
+
+namespace {
+
+kring_status ViewImpl(kring_client* client, const uint8_t* case_id, size_t case_id_len,
+                      bool optimistic, kring_bytes* out_state, kring_error** out_err) noexcept {
+  Reset(out_state);
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_state == nullptr) return Invalid("out_state is required");
+    Bytes id;
+    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &id));
+    auto state = optimistic ? client->client->View(id) : client->client->ConfirmedView(id);
+    if (!state.ok()) return state.status();
+    std::string serialized;
+    if (!state->SerializeToString(&serialized)) return kring::Internal("cannot serialize state");
+    struct Wipe {
+      std::string& s;
+      ~Wipe() { WipeString(s); }  // case content
+    } wipe{serialized};
+    SetBytes(out_state, serialized);
+    return {};
+  });
+}
+
+}  // namespace
+
+kring_status kring_client_view(kring_client* client, const uint8_t* case_id, size_t case_id_len,
+                               kring_bytes* out_state, kring_error** out_err) noexcept {
+  return ViewImpl(client, case_id, case_id_len, true, out_state, out_err);
+}
+
+kring_status kring_client_confirmed_view(kring_client* client, const uint8_t* case_id,
+                                         size_t case_id_len, kring_bytes* out_state,
+                                         kring_error** out_err) noexcept {
+  return ViewImpl(client, case_id, case_id_len, false, out_state, out_err);
+}
+
+kring_status kring_client_pending_intents(kring_client* client, const uint8_t* case_id,
+                                          size_t case_id_len, size_t* out_count,
+                                          kring_error** out_err) noexcept {
+  if (out_count != nullptr) *out_count = 0;
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_count == nullptr) return Invalid("out_count is required");
+    Bytes id;
+    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &id));
+    *out_count = client->client->PendingIntents(id);
+    return {};
+  });
+}
+
+kring_status kring_client_alarms(kring_client* client, kring_bytes* out_alarms,
+                                 kring_error** out_err) noexcept {
+  Reset(out_alarms);
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_alarms == nullptr) return Invalid("out_alarms is required");
+    kring::abi::v1::AlarmList list;
+    for (const kring::client::Alarm& a : client->client->Alarms()) {
+      kring::abi::v1::Alarm* out = list.add_alarms();
+      out->set_id(a.id);
+      out->set_case_id(kring::ToString(a.case_id));
+      switch (a.kind) {
+        case kring::client::AlarmKind::kTamper:
+          out->set_kind(kring::abi::v1::TAMPER);
+          break;
+        case kring::client::AlarmKind::kFork:
+          out->set_kind(kring::abi::v1::FORK);
+          break;
+        case kring::client::AlarmKind::kDrop:
+          out->set_kind(kring::abi::v1::DROP);
+          break;
+        case kring::client::AlarmKind::kRollback:
+          out->set_kind(kring::abi::v1::ROLLBACK);
+          break;
+        case kring::client::AlarmKind::kKeyMismatch:
+          out->set_kind(kring::abi::v1::KEY_MISMATCH);
+          break;
+      }
+      out->set_seq(a.seq);
+      out->set_detail(a.detail);
+      out->set_evidence(kring::ToString(a.evidence));
+      out->set_created_at_ms(a.created_at_ms);
+    }
+    std::string serialized;
+    if (!list.SerializeToString(&serialized)) return kring::Internal("cannot serialize alarms");
+    SetBytes(out_alarms, serialized);
+    return {};
+  });
+}
+
+// ---- Sync ----
+
+kring_status kring_client_sync_now(kring_client* client, uint64_t* out_pulled, uint64_t* out_pushed,
+                                   kring_error** out_err) noexcept {
+  if (out_pulled != nullptr) *out_pulled = 0;
+  if (out_pushed != nullptr) *out_pushed = 0;
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (tls_callback_depth > 0) {
+      return {StatusCode::kFailedPrecondition, "sync_now cannot be called from a callback"};
+    }
+    auto stats = client->client->SyncNow();
+    if (!stats.ok()) return stats.status();
+    if (out_pulled != nullptr) *out_pulled = stats->pulled;
+    if (out_pushed != nullptr) *out_pushed = stats->pushed;
+    return {};
+  });
+}
+
+kring_status kring_client_sync_async(kring_client* client, kring_completion_fn completion,
+                                     void* user_data, kring_error** out_err) noexcept {
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (completion == nullptr) return Invalid("completion is required");
+    {
+      std::lock_guard<std::mutex> lock(client->mu);
+      if (client->closing) return {StatusCode::kCancelled, "client closed"};
+      if (!client->callback_thread.joinable()) {
+        client->callback_thread = std::thread([client] { client->RunJobs(); });
+      }
+      client->jobs.push_back({completion, user_data});
+    }
+    client->jobs_cv.notify_all();
+    return {};
+  });
+}
+
+kring_status kring_client_add_change_listener(kring_client* client, kring_change_fn listener,
+                                              void* user_data, kring_free_fn free_user_data,
+                                              uint64_t* out_token, kring_error** out_err) noexcept {
+  if (out_token != nullptr) *out_token = 0;
+  std::shared_ptr<Listener> created;
+  bool registered = false;
+  kring_status status = Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (listener == nullptr) return Invalid("listener is required");
+    if (out_token == nullptr) return Invalid("out_token is required");
+    created = std::make_shared<Listener>();
+    created->fn = listener;
+    created->user_data = user_data;
+    created->free_fn = free_user_data;
+    std::lock_guard<std::mutex> lock(client->mu);
+    std::shared_ptr<Listener> l = created;
+    l->cpp_token = client->client->AddChangeListener(
+        [l](const kring::client::ChangeEvent& event) { l->Call(event); });
+    try {
+      const uint64_t token = client->next_token++;
+      client->listeners.emplace(token, l);
+      registered = true;
+      *out_token = token;
+    } catch (...) {
+      client->client->RemoveChangeListener(l->cpp_token);
+      throw;
+    }
+    return {};
+  });
+  if (!registered) {
+    // Ownership of user_data passed to us either way: release it exactly once.
+    if (created != nullptr) {
+      created->Release();
+    } else if (free_user_data != nullptr) {
+      free_user_data(user_data);
+    }
+  }
+  return status;
+}
+
+kring_status kring_client_remove_change_listener(kring_client* client, uint64_t token,
+                                                 kring_error** out_err) noexcept {
+  std::shared_ptr<Listener> l;
+  kring_status status = Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    std::lock_guard<std::mutex> lock(client->mu);
+    auto it = client->listeners.find(token);
+    if (it == client->listeners.end()) return kring::NotFound("no listener with this token");
+    l = std::move(it->second);
+    client->listeners.erase(it);
+    client->client->RemoveChangeListener(l->cpp_token);
+    return {};
+  });
+  if (l != nullptr) l->Release();  // outside client->mu: it may wait for a running call
+  return status;
+}
+
+}  // extern "C"

@@ -1,0 +1,60 @@
+package nl.kring;
+
+import java.util.Arrays;
+
+/** What changed: mirrors kring_change_kind and the listener's arguments in kring.h. */
+public final class ChangeEvent {
+  /** Mirrors kring_change_kind (append-only). */
+  public enum Kind {
+    CASE_CHANGED,
+    ALARM,
+    INTENT_REJECTED,
+    UNKNOWN;
+
+    static Kind fromCode(int code) {
+      switch (code) {
+        case 0:
+          return CASE_CHANGED;
+        case 1:
+          return ALARM;
+        case 2:
+          return INTENT_REJECTED;
+        default:
+          return UNKNOWN;
+      }
+    }
+  }
+
+  private final Kind kind;
+  private final byte[] caseId;
+  private final String detail;
+
+  ChangeEvent(Kind kind, byte[] caseId, String detail) {
+    this.kind = kind;
+    this.caseId = caseId;
+    this.detail = detail;
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  /** The 16-byte case id (empty when the event is not about one case). */
+  public byte[] caseId() {
+    return caseId.clone();
+  }
+
+  /** A short description without content. */
+  public String detail() {
+    return detail;
+  }
+
+  @Override
+  public String toString() {
+    return "ChangeEvent{" + kind + ", case=" + KringClient.hex(caseId) + ", " + detail + "}";
+  }
+
+  boolean isAbout(byte[] id) {
+    return Arrays.equals(caseId, id);
+  }
+}

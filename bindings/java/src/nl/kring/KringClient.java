@@ -1,0 +1,422 @@
+package nl.kring;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import kring.v1.Case;
+import kring.v1.Model;
+import nl.kring.abi.AlarmsProto;
+
+/**
+ * One device's libkring client: an open local store plus a connection to kringd. A thin layer
+ * over the C ABI (kring.h, the reference for every operation's semantics); model values are the
+ * protobuf messages of proto/kring/v1.
+ *
+ * <p>Thread-safe. Edits return once stored durably and are sent by the next sync (offline-first).
+ * Close it when done ({@link #close()}, or try-with-resources); calls after close throw
+ * {@link IllegalStateException}.
+ */
+public final class KringClient implements AutoCloseable {
+  static {
+    System.loadLibrary("kring_jni");
+  }
+
+  /** Identifiers (account, case, entity, element) are this many bytes. */
+  public static final int ID_SIZE = nativeIdSize();
+
+  /** The storage key {@link #open} expects is this many bytes. */
+  public static final int STORAGE_KEY_SIZE = nativeStorageKeySize();
+
+  // Calls hold the read lock, close() the write lock: the native handle is never freed while a
+  // call is using it.
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  private long handle;
+
+  private KringClient(long handle) {
+    this.handle = handle;
+  }
+
+  /**
+   * Opens (creating if needed) the local store.
+   *
+   * @param dbPath path of the store's SQLite file
+   * @param storageKey {@link #STORAGE_KEY_SIZE} bytes from the platform keystore; copied
+   * @param serverAddress "host:port" of kringd, or null for an offline-only client
+   * @param tlsRootCerts PEM roots for TLS, or null for plaintext (loopback and tests only)
+   * @param backgroundSync sync in the background (on edits, server pokes and a timer)
+   */
+  public static KringClient open(
+      String dbPath,
+      byte[] storageKey,
+      String serverAddress,
+      String tlsRootCerts,
+      boolean backgroundSync)
+      throws KringException {
+    Objects.requireNonNull(dbPath, "dbPath");
+    Objects.requireNonNull(storageKey, "storageKey");
+    long h =
+        nativeOpen(
+            utf8(dbPath), storageKey, utf8(serverAddress), utf8(tlsRootCerts), backgroundSync);
+    return new KringClient(h);
+  }
+
+  /**
+   * Closes the client: waits for a running sync, cancels queued async syncs, stops its threads
+   * and drops every change listener. Idempotent. Must not be called from a change listener that
+   * runs on a direct executor while another thread is in {@link #syncNow()}.
+   */
+  @Override
+  public void close() {
+    lock.writeLock().lock();
+    try {
+      if (handle != 0) {
+        nativeClose(handle);
+        handle = 0;
+      }
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  // ---- Account ----
+
+  /** Creates this device's account and publishes it. The recovery key is in the result only. */
+  public Account createAccount() throws KringException {
+    Object[] r = (Object[]) call(h -> nativeCreateAccount(h));
+    return new Account((byte[]) r[0], new byte[0], str(r[1]), str(r[2]));
+  }
+
+  /** This device's account (FAILED_PRECONDITION when there is none yet). */
+  public Account account() throws KringException {
+    Object[] r = (Object[]) call(h -> nativeAccount(h));
+    return new Account((byte[]) r[0], (byte[]) r[1], str(r[2]), null);
+  }
+
+  /** Safety number of another account, from its verified chain. */
+  public String safetyNumberOf(byte[] accountId) throws KringException {
+    return str(call(h -> nativeSafetyNumberOf(h, accountId)));
+  }
+
+  // ---- Cases ----
+
+  /** Creates a case with these members (the caller is chair unless listed); returns its id. */
+  public byte[] createCase(List<Case.Member> members) throws KringException {
+    byte[] request = Case.CreateCase.newBuilder().addAllMembers(members).build().toByteArray();
+    return (byte[]) call(h -> nativeCreateCase(h, request));
+  }
+
+  /** The ids of the cases this device knows. */
+  public List<byte[]> cases() throws KringException {
+    byte[] all = (byte[]) call(h -> nativeCases(h));
+    List<byte[]> out = new ArrayList<>();
+    for (int i = 0; i + ID_SIZE <= all.length; i += ID_SIZE) {
+      byte[] id = new byte[ID_SIZE];
+      System.arraycopy(all, i, id, 0, ID_SIZE);
+      out.add(id);
+    }
+    return Collections.unmodifiableList(out);
+  }
+
+  // ---- Edits (offline-first) ----
+
+  /** Queues a batch of mutations as one op (version is set to 1 when unset). */
+  public void submit(byte[] caseId, Model.ContentOp op) throws KringException {
+    Model.ContentOp versioned = op.getVersion() == 0 ? op.toBuilder().setVersion(1).build() : op;
+    byte[] bytes = versioned.toByteArray();
+    call(
+        h -> {
+          nativeSubmit(h, caseId, bytes);
+          return null;
+        });
+  }
+
+  /** Creates an entity of a type (e.g. "agreement"); returns its id. */
+  public byte[] createEntity(byte[] caseId, String type) throws KringException {
+    return (byte[]) call(h -> nativeCreateEntity(h, caseId, utf8(type)));
+  }
+
+  /** Sets a field, based on the revision this device sees (concurrent edits become conflicts). */
+  public void setField(byte[] caseId, byte[] entityId, String field, Model.Value value)
+      throws KringException {
+    byte[] v = value.toByteArray();
+    call(
+        h -> {
+          nativeSetField(h, caseId, entityId, utf8(field), v);
+          return null;
+        });
+  }
+
+  /** Adds an element to an add-wins set; returns the element id. */
+  public byte[] addToSet(byte[] caseId, byte[] entityId, String set, Model.Value value)
+      throws KringException {
+    byte[] v = value.toByteArray();
+    return (byte[]) call(h -> nativeAddToSet(h, caseId, entityId, utf8(set), v));
+  }
+
+  /** Removes an element (the adds this device has seen). */
+  public void removeFromSet(byte[] caseId, byte[] entityId, String set, byte[] elementId)
+      throws KringException {
+    call(
+        h -> {
+          nativeRemoveFromSet(h, caseId, entityId, utf8(set), elementId);
+          return null;
+        });
+  }
+
+  /** Marks an entity deleted (undone by {@link #restoreEntity}). */
+  public void deleteEntity(byte[] caseId, byte[] entityId) throws KringException {
+    call(
+        h -> {
+          nativeDeleteEntity(h, caseId, entityId, false);
+          return null;
+        });
+  }
+
+  public void restoreEntity(byte[] caseId, byte[] entityId) throws KringException {
+    call(
+        h -> {
+          nativeDeleteEntity(h, caseId, entityId, true);
+          return null;
+        });
+  }
+
+  // ---- Reading ----
+
+  /** Confirmed state with this device's pending edits on top. */
+  public Model.CaseState view(byte[] caseId) throws KringException {
+    return parseState((byte[]) call(h -> nativeView(h, caseId, false)));
+  }
+
+  /** Confirmed state only (ordered by the server, verified by this device). */
+  public Model.CaseState confirmedView(byte[] caseId) throws KringException {
+    return parseState((byte[]) call(h -> nativeView(h, caseId, true)));
+  }
+
+  /** This device's edits to the case not yet confirmed by the server. */
+  public long pendingIntents(byte[] caseId) throws KringException {
+    return (Long) call(h -> nativePendingIntents(h, caseId));
+  }
+
+  /** Every security alarm this device has raised. */
+  public List<AlarmsProto.Alarm> alarms() throws KringException {
+    byte[] bytes = (byte[]) call(h -> nativeAlarms(h));
+    try {
+      return AlarmsProto.AlarmList.parseFrom(bytes).getAlarmsList();
+    } catch (InvalidProtocolBufferException e) {
+      throw new KringException(KringException.Status.INTERNAL.code(), "unreadable alarm list");
+    }
+  }
+
+  // ---- Sync ----
+
+  /** Runs one full sync and waits for it (network; do not call on a UI thread). */
+  public SyncStats syncNow() throws KringException {
+    long[] r = (long[]) call(h -> nativeSyncNow(h));
+    return new SyncStats(r[0], r[1]);
+  }
+
+  /**
+   * Starts one full sync. The future completes exactly once, on libkring's callback thread:
+   * normally, or exceptionally with a {@link KringException} (CANCELLED when the client closes
+   * first). Chain with {@code thenRunAsync(..., executor)} to continue on your own thread.
+   */
+  public CompletableFuture<Void> syncAsync() throws KringException {
+    CompletableFuture<Void> future = new CompletableFuture<>();
+    call(
+        h -> {
+          nativeSyncAsync(h, future);
+          return null;
+        });
+    return future;
+  }
+
+  /** A registered listener; {@link #close()} removes it. */
+  public final class Registration implements AutoCloseable {
+    private long token;
+
+    private Registration(long token) {
+      this.token = token;
+    }
+
+    /** Removes the listener: no call starts after this returns. Idempotent. */
+    @Override
+    public void close() {
+      long t;
+      synchronized (this) {
+        t = token;
+        token = 0;
+      }
+      if (t == 0) {
+        return;
+      }
+      lock.readLock().lock();
+      try {
+        if (handle != 0) {
+          nativeRemoveChangeListener(handle, t);
+        }
+      } catch (KringException e) {
+        // NOT_FOUND: already gone with the client.
+      } finally {
+        lock.readLock().unlock();
+      }
+    }
+  }
+
+  /**
+   * Registers a listener. libkring calls back on its sync thread; each event is handed to
+   * {@code executor} (e.g. the main thread's executor on Android), so the listener runs there.
+   */
+  public Registration addChangeListener(Executor executor, ChangeListener listener)
+      throws KringException {
+    Objects.requireNonNull(executor, "executor");
+    Objects.requireNonNull(listener, "listener");
+    NativeListener bridge = new NativeListener(executor, listener);
+    long token = (Long) call(h -> nativeAddChangeListener(h, bridge));
+    return new Registration(token);
+  }
+
+  /** Called by JNI on libkring's thread; only hands the event to the app's executor. */
+  static final class NativeListener {
+    private final Executor executor;
+    private final ChangeListener listener;
+
+    NativeListener(Executor executor, ChangeListener listener) {
+      this.executor = executor;
+      this.listener = listener;
+    }
+
+    void onNative(int kind, byte[] caseId, byte[] detail) {
+      ChangeEvent event =
+          new ChangeEvent(
+              ChangeEvent.Kind.fromCode(kind),
+              caseId == null ? new byte[0] : caseId,
+              new String(detail, StandardCharsets.UTF_8));
+      try {
+        executor.execute(() -> listener.onChange(event));
+      } catch (RejectedExecutionException e) {
+        // The app's executor is shut down: the event has nowhere to go.
+      }
+    }
+  }
+
+  // ---- Helpers ----
+
+  @FunctionalInterface
+  private interface NativeCall {
+    Object apply(long handle) throws KringException;
+  }
+
+  private Object call(NativeCall c) throws KringException {
+    lock.readLock().lock();
+    try {
+      if (handle == 0) {
+        throw new IllegalStateException("KringClient is closed");
+      }
+      return c.apply(handle);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  private static Model.CaseState parseState(byte[] bytes) throws KringException {
+    try {
+      return Model.CaseState.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new KringException(KringException.Status.INTERNAL.code(), "unreadable case state");
+    }
+  }
+
+  /** NUL-terminated UTF-8 for the C ABI (null stays null). */
+  private static byte[] utf8(String s) {
+    if (s == null) {
+      return null;
+    }
+    byte[] b = s.getBytes(StandardCharsets.UTF_8);
+    byte[] z = new byte[b.length + 1];
+    System.arraycopy(b, 0, z, 0, b.length);
+    return z;
+  }
+
+  private static String str(Object utf8) {
+    return new String((byte[]) utf8, StandardCharsets.UTF_8);
+  }
+
+  static String hex(byte[] b) {
+    StringBuilder s = new StringBuilder();
+    for (byte x : b) {
+      s.append(String.format("%02x", x));
+    }
+    return s.toString();
+  }
+
+  // ---- JNI (bindings/java/jni/kring_jni.cpp); strings cross as NUL-terminated UTF-8 ----
+
+  private static native int nativeIdSize();
+
+  private static native int nativeStorageKeySize();
+
+  private static native long nativeOpen(
+      byte[] dbPath, byte[] storageKey, byte[] server, byte[] tlsRoots, boolean background)
+      throws KringException;
+
+  private static native void nativeClose(long handle);
+
+  private static native Object[] nativeCreateAccount(long handle) throws KringException;
+
+  private static native Object[] nativeAccount(long handle) throws KringException;
+
+  private static native byte[] nativeSafetyNumberOf(long handle, byte[] accountId)
+      throws KringException;
+
+  private static native byte[] nativeCreateCase(long handle, byte[] createCase)
+      throws KringException;
+
+  private static native byte[] nativeCases(long handle) throws KringException;
+
+  private static native void nativeSubmit(long handle, byte[] caseId, byte[] contentOp)
+      throws KringException;
+
+  private static native byte[] nativeCreateEntity(long handle, byte[] caseId, byte[] type)
+      throws KringException;
+
+  private static native void nativeSetField(
+      long handle, byte[] caseId, byte[] entityId, byte[] field, byte[] value)
+      throws KringException;
+
+  private static native byte[] nativeAddToSet(
+      long handle, byte[] caseId, byte[] entityId, byte[] set, byte[] value)
+      throws KringException;
+
+  private static native void nativeRemoveFromSet(
+      long handle, byte[] caseId, byte[] entityId, byte[] set, byte[] elementId)
+      throws KringException;
+
+  private static native void nativeDeleteEntity(
+      long handle, byte[] caseId, byte[] entityId, boolean restore) throws KringException;
+
+  private static native byte[] nativeView(long handle, byte[] caseId, boolean confirmed)
+      throws KringException;
+
+  private static native long nativePendingIntents(long handle, byte[] caseId)
+      throws KringException;
+
+  private static native byte[] nativeAlarms(long handle) throws KringException;
+
+  private static native long[] nativeSyncNow(long handle) throws KringException;
+
+  private static native void nativeSyncAsync(long handle, CompletableFuture<Void> future)
+      throws KringException;
+
+  private static native long nativeAddChangeListener(long handle, NativeListener listener)
+      throws KringException;
+
+  private static native void nativeRemoveChangeListener(long handle, long token)
+      throws KringException;
+}

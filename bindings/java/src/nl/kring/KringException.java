@@ -1,0 +1,69 @@
+package nl.kring;
+
+/**
+ * A failed libkring call. {@link #status()} says which kind of failure; the message never
+ * contains plaintext, keys, names or contact details.
+ */
+public final class KringException extends Exception {
+  private static final long serialVersionUID = 1L;
+
+  /**
+   * Mirrors {@code kring_status} in kring.h, number for number: the one place where C codes
+   * become Java values. Append-only; bindings/check_status_codes.sh fails on a missing code.
+   */
+  public enum Status {
+    OK(0),
+    INVALID_ARGUMENT(1),
+    NOT_FOUND(2),
+    ALREADY_EXISTS(3),
+    PERMISSION_DENIED(4),
+    UNAUTHENTICATED(5),
+    FAILED_PRECONDITION(6),
+    UNAVAILABLE(7),
+    DEADLINE_EXCEEDED(8),
+    RESOURCE_EXHAUSTED(9),
+    DATA_LOSS(10),
+    INTERNAL(11),
+    CANCELLED(12),
+    ABORTED(13),
+    SECURITY_ALARM(14);
+
+    private final int code;
+
+    Status(int code) {
+      this.code = code;
+    }
+
+    /** The kring_status number. */
+    public int code() {
+      return code;
+    }
+
+    /** Transient failures may succeed when retried with backoff; the others will not. */
+    public boolean isTransient() {
+      return this == UNAVAILABLE || this == DEADLINE_EXCEEDED || this == RESOURCE_EXHAUSTED;
+    }
+
+    /** The status for a kring_status number; a code newer than this binding maps to INTERNAL. */
+    public static Status fromCode(int code) {
+      for (Status s : values()) {
+        if (s.code == code) {
+          return s;
+        }
+      }
+      return INTERNAL;
+    }
+  }
+
+  private final Status status;
+
+  /** Called from JNI with the kring_status number and the library's message. */
+  KringException(int code, String message) {
+    super(Status.fromCode(code).name() + ": " + message);
+    this.status = Status.fromCode(code);
+  }
+
+  public Status status() {
+    return status;
+  }
+}

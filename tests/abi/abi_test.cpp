@@ -1,0 +1,701 @@
+// The C ABI as an app sees it: only kring/kring.h and libkring.so. Protobuf values are built and
+// read with a few lines of wire-format code here, so this test links no generated code and no
+// kring::common (libkring.so carries its own kring/v1 code; a second copy in the process aborts
+// at start-up with "File already exists in database").
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstring>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "kring/kring.h"
+
+#include "abi/abi_c99.h"
+#include "abi/kringd_process.h"
+#include "support/temp_dir.h"
+
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+constexpr auto kWait = std::chrono::seconds(30);
+
+// ---- Minimal protobuf wire format ----
+
+void PutVarint(Bytes& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<uint8_t>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<uint8_t>(v));
+}
+void PutLen(Bytes& out, uint32_t field, const Bytes& value) {
+  PutVarint(out, (field << 3) | 2u);
+  PutVarint(out, value.size());
+  out.insert(out.end(), value.begin(), value.end());
+}
+void PutLen(Bytes& out, uint32_t field, const std::string& value) {
+  PutLen(out, field, Bytes(value.begin(), value.end()));
+}
+void PutUint(Bytes& out, uint32_t field, uint64_t value) {
+  PutVarint(out, field << 3);
+  PutVarint(out, value);
+}
+
+bool GetVarint(const Bytes& in, size_t& pos, uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64 && pos < in.size(); shift += 7) {
+    const uint8_t b = in[pos++];
+    v |= static_cast<uint64_t>(b & 0x7F) << shift;
+    if ((b & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+// Fields of one message: number -> raw values (length-delimited payloads, or varints).
+struct Fields {
+  std::vector<std::pair<uint32_t, Bytes>> len;
+  std::vector<std::pair<uint32_t, uint64_t>> varint;
+
+  std::vector<Bytes> All(uint32_t field) const {
+    std::vector<Bytes> out;
+    for (const auto& [f, v] : len) {
+      if (f == field) out.push_back(v);
+    }
+    return out;
+  }
+  std::optional<Bytes> One(uint32_t field) const {
+    auto all = All(field);
+    if (all.empty()) return std::nullopt;
+    return all.back();
+  }
+  uint64_t Uint(uint32_t field) const {
+    uint64_t out = 0;
+    for (const auto& [f, v] : varint) {
+      if (f == field) out = v;
+    }
+    return out;
+  }
+};
+
+Fields Parse(const Bytes& in) {
+  Fields out;
+  size_t pos = 0;
+  while (pos < in.size()) {
+    uint64_t key = 0;
+    REQUIRE(GetVarint(in, pos, key));
+    const auto field = static_cast<uint32_t>(key >> 3);
+    switch (key & 7) {
+      case 0: {
+        uint64_t v = 0;
+        REQUIRE(GetVarint(in, pos, v));
+        out.varint.emplace_back(field, v);
+        break;
+      }
+      case 2: {
+        uint64_t n = 0;
+        REQUIRE(GetVarint(in, pos, n));
+        REQUIRE(n <= in.size() - pos);
+        out.len.emplace_back(field, Bytes(in.begin() + static_cast<long>(pos),
+                                          in.begin() + static_cast<long>(pos + n)));
+        pos += n;
+        break;
+      }
+      case 1:
+        pos += 8;
+        break;
+      case 5:
+        pos += 4;
+        break;
+      default:
+        FAIL("unexpected wire type");
+    }
+  }
+  return out;
+}
+
+std::string Str(const Bytes& b) { return std::string(b.begin(), b.end()); }
+
+std::string Hex(const Bytes& b) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  for (uint8_t c : b) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+// kring.v1.Value{text}
+Bytes TextValue(const std::string& text) {
+  Bytes v;
+  PutLen(v, 1, text);
+  return v;
+}
+
+// kring.v1.CreateCase{members: [{account_id, role}]}
+Bytes CreateCaseMessage(const std::vector<std::pair<Bytes, uint32_t>>& members) {
+  Bytes out;
+  for (const auto& [account, role] : members) {
+    Bytes m;
+    PutLen(m, 1, account);
+    PutUint(m, 2, role);
+    PutLen(out, 1, m);
+  }
+  return out;
+}
+
+// Looks up CaseState.entities[hex(entity)] (a map: repeated entry {1: key, 2: value}).
+std::optional<Fields> EntityOf(const Bytes& state, const Bytes& entity_id) {
+  for (const Bytes& entry : Parse(state).All(4)) {
+    Fields e = Parse(entry);
+    if (e.One(1) && Str(*e.One(1)) == Hex(entity_id)) return Parse(e.One(2).value_or(Bytes{}));
+  }
+  return std::nullopt;
+}
+
+// Entity.fields[name].value.text, if present.
+std::optional<std::string> FieldText(const Fields& entity, const std::string& name) {
+  for (const Bytes& entry : entity.All(6)) {
+    Fields e = Parse(entry);
+    if (e.One(1) && Str(*e.One(1)) == name) {
+      Fields field_state = Parse(e.One(2).value_or(Bytes{}));
+      Fields value = Parse(field_state.One(1).value_or(Bytes{}));
+      if (value.One(1)) return Str(*value.One(1));
+    }
+  }
+  return std::nullopt;
+}
+
+// Number of live elements in Entity.sets[name].
+size_t SetSize(const Fields& entity, const std::string& name) {
+  for (const Bytes& entry : entity.All(7)) {
+    Fields e = Parse(entry);
+    if (e.One(1) && Str(*e.One(1)) == name) {
+      size_t live = 0;
+      for (const Bytes& el_entry : Parse(e.One(2).value_or(Bytes{})).All(1)) {
+        Fields element = Parse(Parse(el_entry).One(2).value_or(Bytes{}));
+        if (!element.All(3).empty()) ++live;
+      }
+      return live;
+    }
+  }
+  return 0;
+}
+
+// ---- RAII over the C types, for the tests only ----
+
+struct Error {
+  kring_error* e = nullptr;
+  ~Error() { kring_error_free(e); }
+  kring_error** out() {
+    kring_error_free(e);
+    e = nullptr;
+    return &e;
+  }
+  kring_status code() const { return kring_error_code(e); }
+  std::string message() const { return kring_error_message(e); }
+};
+
+struct OwnedBytes {
+  kring_bytes b{nullptr, 0};
+  ~OwnedBytes() { kring_bytes_free(&b); }
+  Bytes get() const { return b.data == nullptr ? Bytes{} : Bytes(b.data, b.data + b.len); }
+};
+
+struct OwnedString {
+  char* s = nullptr;
+  ~OwnedString() { kring_string_free(s); }
+  std::string get() const { return s == nullptr ? std::string() : std::string(s); }
+};
+
+Bytes StorageKey(uint8_t seed) { return Bytes(kring_storage_key_size(), seed); }
+
+struct Device {
+  kring::test::TempDir dir;
+  kring_client* client = nullptr;
+  Bytes account_id;
+  std::string safety_number;
+
+  Device(const char* address, bool background) {
+    Error err;
+    const Bytes key = StorageKey(7);
+    const std::string db = dir.path() + "/kring.db";
+    REQUIRE(kring_client_open(KRING_ABI_VERSION, db.c_str(), key.data(), key.size(), address,
+                              nullptr, background ? 1 : 0, &client, err.out()) == KRING_OK);
+    REQUIRE(client != nullptr);
+  }
+  ~Device() { kring_client_close(client); }
+  Device(const Device&) = delete;
+  Device& operator=(const Device&) = delete;
+
+  void CreateAccount() {
+    OwnedBytes id;
+    OwnedString safety;
+    OwnedString recovery;
+    Error err;
+    REQUIRE(kring_client_create_account(client, &id.b, &safety.s, &recovery.s, err.out()) ==
+            KRING_OK);
+    account_id = id.get();
+    safety_number = safety.get();
+    REQUIRE(account_id.size() == kring_id_size());
+    REQUIRE_FALSE(safety_number.empty());
+    REQUIRE_FALSE(recovery.get().empty());
+  }
+
+  Bytes View(const Bytes& case_id, bool confirmed = false) {
+    OwnedBytes state;
+    Error err;
+    auto fn = confirmed ? kring_client_confirmed_view : kring_client_view;
+    REQUIRE(fn(client, case_id.data(), case_id.size(), &state.b, err.out()) == KRING_OK);
+    return state.get();
+  }
+
+  size_t Pending(const Bytes& case_id) {
+    size_t n = 99;
+    Error err;
+    REQUIRE(kring_client_pending_intents(client, case_id.data(), case_id.size(), &n, err.out()) ==
+            KRING_OK);
+    return n;
+  }
+
+  void Sync() {
+    Error err;
+    INFO(err.message());
+    REQUIRE(kring_client_sync_now(client, nullptr, nullptr, err.out()) == KRING_OK);
+  }
+};
+
+// Counts completions per job so a double call is seen.
+struct Completions {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<int> calls;
+  std::vector<kring_status> statuses;
+  bool consistent = true;  // error set exactly when status is not OK, with the same code
+
+  explicit Completions(size_t n) : calls(n, 0), statuses(n, KRING_OK) {}
+
+  struct Job {
+    Completions* owner;
+    size_t index;
+  };
+
+  static void OnDone(void* user_data, kring_status status, const kring_error* error) {
+    // Runs on the library's callback thread: record, and let the test thread assert.
+    auto* job = static_cast<Job*>(user_data);
+    const bool ok = ((status == KRING_OK) == (error == nullptr)) &&
+                    (error == nullptr || kring_error_code(error) == status);
+    std::lock_guard<std::mutex> lock(job->owner->mu);
+    if (!ok) job->owner->consistent = false;
+    ++job->owner->calls[job->index];
+    job->owner->statuses[job->index] = status;
+    job->owner->cv.notify_all();
+  }
+
+  bool WaitAll() {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, kWait, [&] {
+      for (int c : calls) {
+        if (c == 0) return false;
+      }
+      return true;
+    });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("abi: library information", "[abi]") {
+  CHECK(kring_abi_version() == KRING_ABI_VERSION);
+  CHECK(kring_id_size() == 16);
+  CHECK(kring_storage_key_size() == 32);
+  CHECK(std::string(kring_status_name(KRING_OK)) == "OK");
+  CHECK(std::string(kring_status_name(KRING_ERR_SECURITY_ALARM)) == "SECURITY_ALARM");
+  for (int s = KRING_OK; s <= KRING_ERR_SECURITY_ALARM; ++s) {
+    CHECK(std::string(kring_status_name(static_cast<kring_status>(s))) != "UNKNOWN");
+  }
+}
+
+TEST_CASE("abi: every function is NULL-safe and resets its outputs (checked from C99)", "[abi]") {
+  CHECK(abi_c99_null_safety() == 0);
+}
+
+TEST_CASE("abi: open checks the ABI version and the storage key", "[abi]") {
+  kring::test::TempDir dir;
+  const std::string db = dir.path() + "/kring.db";
+  const Bytes key = StorageKey(1);
+  kring_client* client = reinterpret_cast<kring_client*>(0x1);
+  Error err;
+
+  CHECK(kring_client_open(KRING_ABI_VERSION + 1, db.c_str(), key.data(), key.size(), nullptr,
+                          nullptr, 0, &client, err.out()) == KRING_ERR_FAILED_PRECONDITION);
+  CHECK(client == nullptr);
+  CHECK(err.code() == KRING_ERR_FAILED_PRECONDITION);
+
+  CHECK(kring_client_open(KRING_ABI_VERSION, db.c_str(), key.data(), key.size() - 1, nullptr,
+                          nullptr, 0, &client, err.out()) == KRING_ERR_INVALID_ARGUMENT);
+  CHECK(client == nullptr);
+
+  const char bad_utf8[] = {'a', static_cast<char>(0xC0), static_cast<char>(0x80), 0};
+  CHECK(kring_client_open(KRING_ABI_VERSION, bad_utf8, key.data(), key.size(), nullptr, nullptr, 0,
+                          &client, err.out()) == KRING_ERR_INVALID_ARGUMENT);
+
+  REQUIRE(kring_client_open(KRING_ABI_VERSION, db.c_str(), key.data(), key.size(), nullptr, nullptr,
+                            0, &client, err.out()) == KRING_OK);
+  CHECK(err.e == nullptr);
+  kring_client_close(client);
+
+  // The same store with another key: refused, and the message names no key material.
+  const Bytes wrong = StorageKey(2);
+  client = reinterpret_cast<kring_client*>(0x1);
+  CHECK(kring_client_open(KRING_ABI_VERSION, db.c_str(), wrong.data(), wrong.size(), nullptr,
+                          nullptr, 0, &client, err.out()) != KRING_OK);
+  CHECK(client == nullptr);
+  CHECK(err.e != nullptr);
+}
+
+TEST_CASE("abi: failures reset outputs and report the right code", "[abi]") {
+  kring::test::TempDir dir;
+  const std::string db = dir.path() + "/kring.db";
+  const Bytes key = StorageKey(1);
+  kring_client* client = nullptr;
+  Error err;
+  REQUIRE(kring_client_open(KRING_ABI_VERSION, db.c_str(), key.data(), key.size(), nullptr, nullptr,
+                            0, &client, err.out()) == KRING_OK);
+  const Bytes unknown(16, 0x42);
+  uint8_t junk = 0;
+
+  SECTION("no account yet") {
+    kring_bytes a{&junk, 3};
+    kring_bytes d{&junk, 3};
+    char* s = reinterpret_cast<char*>(&junk);
+    CHECK(kring_client_account(client, &a, &d, &s, err.out()) == KRING_ERR_FAILED_PRECONDITION);
+    CHECK((a.data == nullptr && a.len == 0 && d.data == nullptr && d.len == 0 && s == nullptr));
+    CHECK(err.code() == KRING_ERR_FAILED_PRECONDITION);
+  }
+  SECTION("no server for an account") {
+    kring_bytes a{&junk, 3};
+    char* s1 = reinterpret_cast<char*>(&junk);
+    char* s2 = reinterpret_cast<char*>(&junk);
+    CHECK(kring_client_create_account(client, &a, &s1, &s2, err.out()) != KRING_OK);
+    CHECK((a.data == nullptr && s1 == nullptr && s2 == nullptr));
+    CHECK(err.e != nullptr);
+  }
+  SECTION("unknown case") {
+    kring_bytes v{&junk, 3};
+    CHECK(kring_client_view(client, unknown.data(), unknown.size(), &v, err.out()) ==
+          KRING_ERR_NOT_FOUND);
+    CHECK((v.data == nullptr && v.len == 0));
+    CHECK(err.code() == KRING_ERR_NOT_FOUND);
+    kring_bytes e{&junk, 3};
+    CHECK(kring_client_create_entity(client, unknown.data(), unknown.size(), "plan", &e,
+                                     err.out()) == KRING_ERR_NOT_FOUND);
+    CHECK((e.data == nullptr && e.len == 0));
+    // out_err may be NULL.
+    CHECK(kring_client_delete_entity(client, unknown.data(), unknown.size(), unknown.data(),
+                                     unknown.size(), nullptr) == KRING_ERR_NOT_FOUND);
+  }
+  SECTION("bad ids, protobuf and strings") {
+    CHECK(kring_client_delete_entity(client, unknown.data(), 15, unknown.data(), 16, err.out()) ==
+          KRING_ERR_INVALID_ARGUMENT);
+    const Bytes garbage = {0xFF, 0xFF, 0xFF};
+    CHECK(kring_client_submit(client, unknown.data(), 16, garbage.data(), garbage.size(),
+                              err.out()) == KRING_ERR_INVALID_ARGUMENT);
+    Bytes no_version;  // a ContentOp without version 1 is refused explicitly
+    PutLen(no_version, 2, Bytes{});
+    CHECK(kring_client_submit(client, unknown.data(), 16, no_version.data(), no_version.size(),
+                              err.out()) == KRING_ERR_INVALID_ARGUMENT);
+    CHECK(kring_client_set_field(client, unknown.data(), 16, unknown.data(), 16, "f",
+                                 garbage.data(), garbage.size(),
+                                 err.out()) == KRING_ERR_INVALID_ARGUMENT);
+    const char bad[] = {static_cast<char>(0xFF), 0};
+    kring_bytes e{&junk, 3};
+    CHECK(kring_client_create_entity(client, unknown.data(), 16, bad, &e, err.out()) ==
+          KRING_ERR_INVALID_ARGUMENT);
+    CHECK(e.data == nullptr);
+    CHECK(kring_client_create_case(client, garbage.data(), garbage.size(), &e, err.out()) ==
+          KRING_ERR_INVALID_ARGUMENT);
+    CHECK(kring_client_remove_change_listener(client, 12345, err.out()) == KRING_ERR_NOT_FOUND);
+  }
+  SECTION("empty lists") {
+    kring_bytes ids{&junk, 3};
+    CHECK(kring_client_cases(client, &ids, err.out()) == KRING_OK);
+    CHECK((ids.data == nullptr && ids.len == 0));
+    kring_bytes alarms{&junk, 3};
+    CHECK(kring_client_alarms(client, &alarms, err.out()) == KRING_OK);
+    CHECK(alarms.len == 0);
+    CHECK(err.e == nullptr);
+  }
+  kring_client_close(client);
+}
+
+TEST_CASE("abi: sync_async completes exactly once, and close cancels what is queued", "[abi]") {
+  kring::test::TempDir dir;
+  const std::string db = dir.path() + "/kring.db";
+  const Bytes key = StorageKey(1);
+  kring_client* client = nullptr;
+  REQUIRE(kring_client_open(KRING_ABI_VERSION, db.c_str(), key.data(), key.size(), nullptr, nullptr,
+                            0, &client, nullptr) == KRING_OK);
+
+  SECTION("close from the caller's thread") {
+    constexpr size_t kJobs = 20;
+    Completions done(kJobs);
+    std::vector<Completions::Job> jobs;
+    for (size_t i = 0; i < kJobs; ++i) jobs.push_back({&done, i});
+    for (auto& job : jobs) {
+      REQUIRE(kring_client_sync_async(client, Completions::OnDone, &job, nullptr) == KRING_OK);
+    }
+    CHECK(kring_client_sync_async(client, nullptr, nullptr, nullptr) == KRING_ERR_INVALID_ARGUMENT);
+    kring_client_close(client);  // joins: every completion has run when it returns
+    std::lock_guard<std::mutex> lock(done.mu);
+    CHECK(done.consistent);
+    for (size_t i = 0; i < kJobs; ++i) {
+      CHECK(done.calls[i] == 1);
+      // Offline client: a sync that ran fails; one that did not run is cancelled.
+      CHECK(done.statuses[i] != KRING_OK);
+    }
+  }
+
+  SECTION("close from inside a completion") {
+    // The first completion closes the client, then schedules more work until scheduling is
+    // refused; everything it scheduled must still complete exactly once, as CANCELLED.
+    static constexpr size_t kMaxJobs = 100000;
+    struct State {
+      explicit State(kring_client* c) : client(c) {}
+      kring_client* client;
+      Completions done{kMaxJobs};
+      std::vector<Completions::Job> jobs;
+      std::atomic<size_t> scheduled{0};
+      std::promise<void> closed;
+    } st(client);
+    for (size_t i = 0; i < kMaxJobs; ++i) st.jobs.push_back({&st.done, i});
+    auto first = [](void* user_data, kring_status, const kring_error*) {
+      auto* s = static_cast<State*>(user_data);
+      kring_client_close(s->client);
+      size_t n = 1;
+      while (n < s->jobs.size() && kring_client_sync_async(s->client, Completions::OnDone,
+                                                           &s->jobs[n], nullptr) == KRING_OK) {
+        ++n;
+        std::this_thread::yield();  // let the closing thread run
+      }
+      s->scheduled = n;
+      s->closed.set_value();
+    };
+    REQUIRE(kring_client_sync_async(client, first, &st, nullptr) == KRING_OK);
+    REQUIRE(st.closed.get_future().wait_for(kWait) == std::future_status::ready);
+    const size_t n = st.scheduled;
+    REQUIRE(n < st.jobs.size());  // scheduling was refused once closing began
+    {
+      std::lock_guard<std::mutex> lock(st.done.mu);
+      st.done.calls[0] = 1;  // the first job is the closer itself
+      for (size_t i = n; i < st.jobs.size(); ++i) st.done.calls[i] = 1;  // never scheduled
+    }
+    REQUIRE(st.done.WaitAll());
+    std::lock_guard<std::mutex> lock(st.done.mu);
+    CHECK(st.done.consistent);
+    for (size_t i = 1; i < n; ++i) {
+      CHECK(st.done.calls[i] == 1);
+      CHECK(st.done.statuses[i] == KRING_ERR_CANCELLED);
+    }
+  }
+}
+
+TEST_CASE("abi: a change listener's user_data is freed exactly once", "[abi]") {
+  kring::test::TempDir dir;
+  const std::string db = dir.path() + "/kring.db";
+  const Bytes key = StorageKey(1);
+  kring_client* client = nullptr;
+  REQUIRE(kring_client_open(KRING_ABI_VERSION, db.c_str(), key.data(), key.size(), nullptr, nullptr,
+                            0, &client, nullptr) == KRING_OK);
+  static std::atomic<int> frees;
+  frees = 0;
+  auto on_change = [](void*, kring_change_kind, const uint8_t*, size_t, const char*) {};
+  auto on_free = [](void* user_data) {
+    CHECK(user_data == &frees);
+    ++frees;
+  };
+  Error err;
+  uint64_t t1 = 0;
+  uint64_t t2 = 0;
+  REQUIRE(kring_client_add_change_listener(client, on_change, &frees, on_free, &t1, err.out()) ==
+          KRING_OK);
+  REQUIRE(kring_client_add_change_listener(client, on_change, &frees, on_free, &t2, err.out()) ==
+          KRING_OK);
+  CHECK(t1 != 0);
+  CHECK(t2 != t1);
+
+  CHECK(kring_client_remove_change_listener(client, t1, err.out()) == KRING_OK);
+  CHECK(frees == 1);  // on this thread, before remove returns
+  CHECK(kring_client_remove_change_listener(client, t1, err.out()) == KRING_ERR_NOT_FOUND);
+  CHECK(frees == 1);
+
+  // A failing registration takes ownership too.
+  uint64_t t3 = 99;
+  CHECK(kring_client_add_change_listener(client, nullptr, &frees, on_free, &t3, err.out()) ==
+        KRING_ERR_INVALID_ARGUMENT);
+  CHECK(t3 == 0);
+  CHECK(frees == 2);
+
+  kring_client_close(client);  // frees the listener still registered
+  CHECK(frees == 3);
+}
+
+TEST_CASE("abi: two devices against a real kringd", "[abi]") {
+  kring::abi_test::KringdProcess server;
+  Device alice(server.address().c_str(), /*background=*/false);
+  Device bob(server.address().c_str(), /*background=*/true);
+  alice.CreateAccount();
+  bob.CreateAccount();
+  Error err;
+
+  {  // account() returns what create_account did; safety numbers agree across devices
+    OwnedBytes id;
+    OwnedBytes device;
+    OwnedString safety;
+    REQUIRE(kring_client_account(alice.client, &id.b, &device.b, &safety.s, err.out()) == KRING_OK);
+    CHECK(id.get() == alice.account_id);
+    CHECK(device.get().size() == 16);
+    CHECK(safety.get() == alice.safety_number);
+    OwnedString seen_by_bob;
+    REQUIRE(kring_client_safety_number_of(bob.client, alice.account_id.data(),
+                                          alice.account_id.size(), &seen_by_bob.s,
+                                          err.out()) == KRING_OK);
+    CHECK(seen_by_bob.get() == alice.safety_number);
+    OwnedBytes a2;
+    OwnedString s2;
+    OwnedString r2;
+    CHECK(kring_client_create_account(alice.client, &a2.b, &s2.s, &r2.s, err.out()) ==
+          KRING_ERR_ALREADY_EXISTS);
+  }
+
+  // Bob listens; his worker syncs on the server's pokes and calls back on its own thread.
+  struct Seen {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<Bytes> changed_cases;
+    kring_status sync_inside = KRING_OK;
+    bool detail_missing = false;
+    kring_client* client = nullptr;
+  } seen;
+  seen.client = bob.client;
+  auto on_change = [](void* user_data, kring_change_kind kind, const uint8_t* case_id, size_t len,
+                      const char* detail) {
+    // Runs on Bob's sync worker: record, and let the test thread assert.
+    auto* s = static_cast<Seen*>(user_data);
+    const kring_status inside = kring_client_sync_now(s->client, nullptr, nullptr, nullptr);
+    std::lock_guard<std::mutex> lock(s->mu);
+    if (detail == nullptr) s->detail_missing = true;
+    s->sync_inside = inside;
+    if (kind == KRING_CHANGE_CASE_CHANGED && case_id != nullptr) {
+      s->changed_cases.emplace_back(case_id, case_id + len);
+    }
+    s->cv.notify_all();
+  };
+  uint64_t token = 0;
+  REQUIRE(kring_client_add_change_listener(bob.client, on_change, &seen, nullptr, &token,
+                                           err.out()) == KRING_OK);
+
+  // Alice creates the case with Bob as a member, and writes the plan before syncing.
+  const Bytes create = CreateCaseMessage({{bob.account_id, 3 /* ROLE_MEMBER */}});
+  OwnedBytes case_id_b;
+  REQUIRE(kring_client_create_case(alice.client, create.data(), create.size(), &case_id_b.b,
+                                   err.out()) == KRING_OK);
+  const Bytes case_id = case_id_b.get();
+  REQUIRE(case_id.size() == 16);
+  OwnedBytes entity_b;
+  REQUIRE(kring_client_create_entity(alice.client, case_id.data(), case_id.size(), "plan",
+                                     &entity_b.b, err.out()) == KRING_OK);
+  const Bytes entity = entity_b.get();
+  const Bytes title = TextValue("Weekplan");
+  REQUIRE(kring_client_set_field(alice.client, case_id.data(), case_id.size(), entity.data(),
+                                 entity.size(), "title", title.data(), title.size(),
+                                 err.out()) == KRING_OK);
+  OwnedBytes element_b;
+  const Bytes item = TextValue("boodschappen");
+  REQUIRE(kring_client_add_to_set(alice.client, case_id.data(), case_id.size(), entity.data(),
+                                  entity.size(), "tasks", item.data(), item.size(), &element_b.b,
+                                  err.out()) == KRING_OK);
+  REQUIRE(element_b.get().size() == 16);
+
+  // A raw ContentOp: create a second entity.
+  Bytes op;
+  PutUint(op, 1, 1);
+  {
+    Bytes create_entity;
+    PutLen(create_entity, 1, Bytes(16, 0x5A));
+    PutLen(create_entity, 2, std::string("note"));
+    Bytes mutation;
+    PutLen(mutation, 1, create_entity);
+    PutLen(op, 2, mutation);
+  }
+  REQUIRE(kring_client_submit(alice.client, case_id.data(), case_id.size(), op.data(), op.size(),
+                              err.out()) == KRING_OK);
+
+  // Offline so far: the optimistic view has the edits, the confirmed one does not.
+  CHECK(alice.Pending(case_id) >= 4);
+  auto optimistic = EntityOf(alice.View(case_id), entity);
+  REQUIRE(optimistic);
+  CHECK(FieldText(*optimistic, "title") == "Weekplan");
+  CHECK(SetSize(*optimistic, "tasks") == 1);
+  CHECK_FALSE(EntityOf(alice.View(case_id, /*confirmed=*/true), entity));
+
+  alice.Sync();
+  CHECK(alice.Pending(case_id) == 0);
+  auto confirmed = EntityOf(alice.View(case_id, true), entity);
+  REQUIRE(confirmed);
+  CHECK(FieldText(*confirmed, "title") == "Weekplan");
+  CHECK(Parse(alice.View(case_id, true)).Uint(2) > 0);  // CaseState.seq
+
+  {  // Bob's worker picks it up and tells the listener (on the worker thread).
+    std::unique_lock<std::mutex> lock(seen.mu);
+    REQUIRE(seen.cv.wait_for(lock, kWait, [&] {
+      for (const Bytes& c : seen.changed_cases) {
+        if (c == case_id) return true;
+      }
+      return false;
+    }));
+    CHECK(seen.sync_inside == KRING_ERR_FAILED_PRECONDITION);
+    CHECK_FALSE(seen.detail_missing);
+  }
+  bob.Sync();
+  OwnedBytes cases;
+  REQUIRE(kring_client_cases(bob.client, &cases.b, err.out()) == KRING_OK);
+  REQUIRE(cases.get() == case_id);
+  auto at_bob = EntityOf(bob.View(case_id, true), entity);
+  REQUIRE(at_bob);
+  CHECK(FieldText(*at_bob, "title") == "Weekplan");
+  CHECK(SetSize(*at_bob, "tasks") == 1);
+  CHECK(EntityOf(bob.View(case_id, true), Bytes(16, 0x5A)));
+
+  // Bob edits back: remove the task, delete and restore the second entity; Alice sees it.
+  const Bytes element = element_b.get();
+  REQUIRE(kring_client_remove_from_set(bob.client, case_id.data(), case_id.size(), entity.data(),
+                                       entity.size(), "tasks", element.data(), element.size(),
+                                       err.out()) == KRING_OK);
+  const Bytes note(16, 0x5A);
+  REQUIRE(kring_client_delete_entity(bob.client, case_id.data(), case_id.size(), note.data(),
+                                     note.size(), err.out()) == KRING_OK);
+  REQUIRE(kring_client_restore_entity(bob.client, case_id.data(), case_id.size(), note.data(),
+                                      note.size(), err.out()) == KRING_OK);
+  bob.Sync();
+  alice.Sync();
+  auto back = EntityOf(alice.View(case_id, true), entity);
+  REQUIRE(back);
+  CHECK(SetSize(*back, "tasks") == 0);
+  auto restored = EntityOf(alice.View(case_id, true), note);
+  REQUIRE(restored);
+  CHECK(restored->Uint(3) == 0);  // Entity.deleted is false again
+
+  OwnedBytes alarms;
+  REQUIRE(kring_client_alarms(alice.client, &alarms.b, err.out()) == KRING_OK);
+  CHECK(alarms.get().empty());
+  REQUIRE(kring_client_remove_change_listener(bob.client, token, err.out()) == KRING_OK);
+}
