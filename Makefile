@@ -10,7 +10,8 @@ SHELL := /bin/bash
 .NOTPARALLEL:
 
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config libgrpc++-dev protobuf-compiler-grpc \
-	libprotobuf-dev protobuf-compiler libsqlite3-dev libsodium-dev catch2 clang-format python3
+	libprotobuf-dev protobuf-compiler libsqlite3-dev libsodium-dev catch2 clang-format python3 \
+	openjdk-17-jdk-headless libprotobuf-java
 
 # sudo only when not root (CI and containers run as root and may have no sudo).
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)

@@ -231,6 +231,8 @@ struct Listener {
       if (removed) return;
       ++in_flight;
     }
+    // kring_change_kind mirrors ChangeEvent::Kind number for number; kinds the C++ client appends
+    // pass through with their number (listeners ignore kinds they do not know, see kring.h).
     kring_change_kind kind = KRING_CHANGE_CASE_CHANGED;
     switch (event.kind) {
       case kring::client::ChangeEvent::Kind::kCaseChanged:
@@ -241,6 +243,9 @@ struct Listener {
         break;
       case kring::client::ChangeEvent::Kind::kIntentRejected:
         kind = KRING_CHANGE_INTENT_REJECTED;
+        break;
+      default:
+        kind = static_cast<kring_change_kind>(static_cast<int>(event.kind));
         break;
     }
     {

@@ -74,7 +74,8 @@ typedef enum kring_status {
   KRING_ERR_SECURITY_ALARM = 14      /* verification failed and an alarm was raised */
 } kring_status;
 
-/* What a change listener is told about. Append-only, like kring_status. */
+/* What a change listener is told about. Append-only, like kring_status: a listener must ignore
+ * values it does not know (a newer library may report more kinds). */
 typedef enum kring_change_kind {
   KRING_CHANGE_CASE_CHANGED = 0,   /* new verified ops were applied to the case */
   KRING_CHANGE_ALARM = 1,          /* a security alarm was raised (see kring_client_alarms) */

@@ -1,0 +1,453 @@
+// JNI for nl.kring.KringClient over the C ABI (kring.h); this file uses nothing else of libkring.
+// Errors become nl.kring.KringException(code, message); strings cross as NUL-terminated UTF-8
+// byte arrays (JNI's "modified UTF-8" differs from UTF-8). Callbacks arrive on libkring's threads,
+// which are attached to the JVM as daemons and detached when they end.
+#include <jni.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "kring/kring.h"
+
+namespace {
+
+JavaVM* g_vm = nullptr;
+jclass g_exception_class = nullptr;         // nl.kring.KringException
+jmethodID g_exception_ctor = nullptr;       // (int, String)
+jclass g_object_class = nullptr;            // java.lang.Object
+jmethodID g_listener_on_native = nullptr;   // NativeListener.onNative(int, byte[], byte[])
+jmethodID g_future_complete = nullptr;      // CompletableFuture.complete(Object)
+jmethodID g_future_complete_exc = nullptr;  // CompletableFuture.completeExceptionally(Throwable)
+
+// Detaches a libkring thread this file attached, when that thread ends.
+struct ThreadAttachment {
+  bool attached = false;
+  ~ThreadAttachment() {
+    if (attached && g_vm != nullptr) g_vm->DetachCurrentThread();
+  }
+};
+thread_local ThreadAttachment tls_attachment;
+
+JNIEnv* CallbackEnv() {
+  JNIEnv* env = nullptr;
+  if (g_vm->GetEnv(reinterpret_cast<void**>(&env), JNI_VERSION_1_8) == JNI_OK) return env;
+  if (g_vm->AttachCurrentThreadAsDaemon(reinterpret_cast<void**>(&env), nullptr) != JNI_OK) {
+    return nullptr;
+  }
+  tls_attachment.attached = true;
+  return env;
+}
+
+jthrowable NewKringException(JNIEnv* env, kring_status status, const char* message) {
+  jstring msg = env->NewStringUTF(message != nullptr ? message : "");
+  if (msg == nullptr) return nullptr;  // OutOfMemoryError pending
+  auto ex = static_cast<jthrowable>(
+      env->NewObject(g_exception_class, g_exception_ctor, static_cast<jint>(status), msg));
+  env->DeleteLocalRef(msg);
+  return ex;
+}
+
+// Throws the error as a KringException (and frees it). Returns true when something was thrown.
+bool Check(JNIEnv* env, kring_status status, kring_error* err) {
+  if (status == KRING_OK) {
+    kring_error_free(err);
+    return false;
+  }
+  jthrowable ex = NewKringException(env, status, kring_error_message(err));
+  kring_error_free(err);
+  if (ex != nullptr) env->Throw(ex);
+  return true;
+}
+
+void ThrowInvalid(JNIEnv* env, const char* message) {
+  jthrowable ex = NewKringException(env, KRING_ERR_INVALID_ARGUMENT, message);
+  if (ex != nullptr) env->Throw(ex);
+}
+
+// A Java byte[] copied for the duration of a call (NULL array -> null pointer, 0 length).
+class JBytes {
+ public:
+  JBytes(JNIEnv* env, jbyteArray array) {
+    if (array == nullptr) return;
+    present_ = true;
+    const jsize n = env->GetArrayLength(array);
+    data_.resize(static_cast<size_t>(n));
+    if (n > 0) env->GetByteArrayRegion(array, 0, n, reinterpret_cast<jbyte*>(data_.data()));
+  }
+  ~JBytes() { std::memset(data_.data(), 0, data_.size()); }  // may hold a key or content
+  JBytes(const JBytes&) = delete;
+  JBytes& operator=(const JBytes&) = delete;
+
+  const uint8_t* data() const { return present_ ? data_.data() : nullptr; }
+  size_t size() const { return data_.size(); }
+  // For NUL-terminated UTF-8 from Java; NULL for a null array.
+  const char* c_str() const {
+    if (!present_ || data_.empty() || data_.back() != 0) return nullptr;
+    return reinterpret_cast<const char*>(data_.data());
+  }
+
+ private:
+  bool present_ = false;
+  std::vector<uint8_t> data_;
+};
+
+jbyteArray NewBytes(JNIEnv* env, const uint8_t* data, size_t len) {
+  jbyteArray out = env->NewByteArray(static_cast<jsize>(len));
+  if (out != nullptr && len > 0) {
+    env->SetByteArrayRegion(out, 0, static_cast<jsize>(len), reinterpret_cast<const jbyte*>(data));
+  }
+  return out;
+}
+
+// Takes a library buffer: copies it into a Java array and frees (wipes) it.
+jbyteArray TakeBytes(JNIEnv* env, kring_bytes* b) {
+  jbyteArray out = NewBytes(env, b->data, b->len);
+  kring_bytes_free(b);
+  return out;
+}
+
+jbyteArray TakeString(JNIEnv* env, char* s) {
+  jbyteArray out =
+      NewBytes(env, reinterpret_cast<const uint8_t*>(s), s == nullptr ? 0 : std::strlen(s));
+  kring_string_free(s);
+  return out;
+}
+
+kring_client* Client(jlong handle) {
+  return reinterpret_cast<kring_client*>(static_cast<intptr_t>(handle));
+}
+
+// ---- Callbacks ----
+
+void OnChange(void* user_data, kring_change_kind kind, const uint8_t* case_id, size_t case_id_len,
+              const char* detail) {
+  JNIEnv* env = CallbackEnv();
+  if (env == nullptr) return;
+  env->PushLocalFrame(8);
+  jbyteArray id = NewBytes(env, case_id, case_id_len);
+  jbyteArray d =
+      NewBytes(env, reinterpret_cast<const uint8_t*>(detail), detail ? std::strlen(detail) : 0);
+  if (id != nullptr && d != nullptr) {
+    env->CallVoidMethod(static_cast<jobject>(user_data), g_listener_on_native,
+                        static_cast<jint>(kind), id, d);
+  }
+  if (env->ExceptionCheck()) env->ExceptionClear();  // nothing above us could handle it
+  env->PopLocalFrame(nullptr);
+}
+
+void FreeGlobalRef(void* user_data) {
+  JNIEnv* env = CallbackEnv();
+  if (env != nullptr) env->DeleteGlobalRef(static_cast<jobject>(user_data));
+}
+
+void OnSyncDone(void* user_data, kring_status status, const kring_error* error) {
+  JNIEnv* env = CallbackEnv();
+  if (env == nullptr) return;
+  auto future = static_cast<jobject>(user_data);
+  if (status == KRING_OK) {
+    env->CallBooleanMethod(future, g_future_complete, nullptr);
+  } else {
+    jthrowable ex = NewKringException(env, status, kring_error_message(error));
+    if (ex != nullptr) {
+      env->CallBooleanMethod(future, g_future_complete_exc, ex);
+      env->DeleteLocalRef(ex);
+    }
+  }
+  if (env->ExceptionCheck()) env->ExceptionClear();
+  env->DeleteGlobalRef(future);
+}
+
+jclass GlobalClass(JNIEnv* env, const char* name) {
+  jclass local = env->FindClass(name);
+  if (local == nullptr) return nullptr;
+  auto global = static_cast<jclass>(env->NewGlobalRef(local));
+  env->DeleteLocalRef(local);
+  return global;
+}
+
+}  // namespace
+
+extern "C" {
+
+JNIEXPORT jint JNI_OnLoad(JavaVM* vm, void*) {
+  g_vm = vm;
+  JNIEnv* env = nullptr;
+  if (vm->GetEnv(reinterpret_cast<void**>(&env), JNI_VERSION_1_8) != JNI_OK) return JNI_ERR;
+  // Built against this header; the loaded libkring must provide at least this ABI.
+  if (kring_abi_version() < KRING_ABI_VERSION) return JNI_ERR;
+  g_exception_class = GlobalClass(env, "nl/kring/KringException");
+  g_object_class = GlobalClass(env, "java/lang/Object");
+  jclass listener = env->FindClass("nl/kring/KringClient$NativeListener");
+  jclass future = env->FindClass("java/util/concurrent/CompletableFuture");
+  if (g_exception_class == nullptr || g_object_class == nullptr || listener == nullptr ||
+      future == nullptr) {
+    return JNI_ERR;
+  }
+  g_exception_ctor = env->GetMethodID(g_exception_class, "<init>", "(ILjava/lang/String;)V");
+  g_listener_on_native = env->GetMethodID(listener, "onNative", "(I[B[B)V");
+  g_future_complete = env->GetMethodID(future, "complete", "(Ljava/lang/Object;)Z");
+  g_future_complete_exc =
+      env->GetMethodID(future, "completeExceptionally", "(Ljava/lang/Throwable;)Z");
+  if (g_exception_ctor == nullptr || g_listener_on_native == nullptr ||
+      g_future_complete == nullptr || g_future_complete_exc == nullptr) {
+    return JNI_ERR;
+  }
+  return JNI_VERSION_1_8;
+}
+
+#define KRING_JNI(ret, name) JNIEXPORT ret JNICALL Java_nl_kring_KringClient_##name
+
+KRING_JNI(jint, nativeIdSize)(JNIEnv*, jclass) { return static_cast<jint>(kring_id_size()); }
+
+KRING_JNI(jint, nativeStorageKeySize)(JNIEnv*, jclass) {
+  return static_cast<jint>(kring_storage_key_size());
+}
+
+KRING_JNI(jlong, nativeOpen)
+(JNIEnv* env, jclass, jbyteArray db_path, jbyteArray storage_key, jbyteArray server,
+ jbyteArray tls_roots, jboolean background) {
+  JBytes db(env, db_path);
+  JBytes key(env, storage_key);
+  JBytes address(env, server);
+  JBytes tls(env, tls_roots);
+  kring_client* client = nullptr;
+  kring_error* err = nullptr;
+  kring_status s =
+      kring_client_open(KRING_ABI_VERSION, db.c_str(), key.data(), key.size(), address.c_str(),
+                        tls.c_str(), background ? 1 : 0, &client, &err);
+  if (Check(env, s, err)) return 0;
+  return static_cast<jlong>(reinterpret_cast<intptr_t>(client));
+}
+
+KRING_JNI(void, nativeClose)(JNIEnv*, jclass, jlong handle) { kring_client_close(Client(handle)); }
+
+KRING_JNI(jobjectArray, nativeCreateAccount)(JNIEnv* env, jclass, jlong handle) {
+  kring_bytes id{nullptr, 0};
+  char* safety = nullptr;
+  char* recovery = nullptr;
+  kring_error* err = nullptr;
+  if (Check(env, kring_client_create_account(Client(handle), &id, &safety, &recovery, &err), err)) {
+    return nullptr;
+  }
+  jobjectArray out = env->NewObjectArray(3, g_object_class, nullptr);
+  if (out != nullptr) {
+    env->SetObjectArrayElement(out, 0, TakeBytes(env, &id));
+    env->SetObjectArrayElement(out, 1, TakeString(env, safety));
+    env->SetObjectArrayElement(out, 2, TakeString(env, recovery));
+  } else {
+    kring_bytes_free(&id);
+    kring_string_free(safety);
+    kring_string_free(recovery);
+  }
+  return out;
+}
+
+KRING_JNI(jobjectArray, nativeAccount)(JNIEnv* env, jclass, jlong handle) {
+  kring_bytes id{nullptr, 0};
+  kring_bytes device{nullptr, 0};
+  char* safety = nullptr;
+  kring_error* err = nullptr;
+  if (Check(env, kring_client_account(Client(handle), &id, &device, &safety, &err), err)) {
+    return nullptr;
+  }
+  jobjectArray out = env->NewObjectArray(3, g_object_class, nullptr);
+  if (out != nullptr) {
+    env->SetObjectArrayElement(out, 0, TakeBytes(env, &id));
+    env->SetObjectArrayElement(out, 1, TakeBytes(env, &device));
+    env->SetObjectArrayElement(out, 2, TakeString(env, safety));
+  } else {
+    kring_bytes_free(&id);
+    kring_bytes_free(&device);
+    kring_string_free(safety);
+  }
+  return out;
+}
+
+KRING_JNI(jbyteArray, nativeSafetyNumberOf)(JNIEnv* env, jclass, jlong handle, jbyteArray account) {
+  JBytes id(env, account);
+  char* safety = nullptr;
+  kring_error* err = nullptr;
+  if (Check(env, kring_client_safety_number_of(Client(handle), id.data(), id.size(), &safety, &err),
+            err)) {
+    return nullptr;
+  }
+  return TakeString(env, safety);
+}
+
+KRING_JNI(jbyteArray, nativeCreateCase)(JNIEnv* env, jclass, jlong handle, jbyteArray request) {
+  JBytes req(env, request);
+  kring_bytes id{nullptr, 0};
+  kring_error* err = nullptr;
+  if (Check(env, kring_client_create_case(Client(handle), req.data(), req.size(), &id, &err),
+            err)) {
+    return nullptr;
+  }
+  return TakeBytes(env, &id);
+}
+
+KRING_JNI(jbyteArray, nativeCases)(JNIEnv* env, jclass, jlong handle) {
+  kring_bytes ids{nullptr, 0};
+  kring_error* err = nullptr;
+  if (Check(env, kring_client_cases(Client(handle), &ids, &err), err)) return nullptr;
+  return TakeBytes(env, &ids);
+}
+
+KRING_JNI(void, nativeSubmit)
+(JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jbyteArray content_op) {
+  JBytes c(env, case_id);
+  JBytes op(env, content_op);
+  kring_error* err = nullptr;
+  Check(env, kring_client_submit(Client(handle), c.data(), c.size(), op.data(), op.size(), &err),
+        err);
+}
+
+KRING_JNI(jbyteArray, nativeCreateEntity)
+(JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jbyteArray type) {
+  JBytes c(env, case_id);
+  JBytes t(env, type);
+  kring_bytes id{nullptr, 0};
+  kring_error* err = nullptr;
+  if (Check(env,
+            kring_client_create_entity(Client(handle), c.data(), c.size(), t.c_str(), &id, &err),
+            err)) {
+    return nullptr;
+  }
+  return TakeBytes(env, &id);
+}
+
+KRING_JNI(void, nativeSetField)
+(JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jbyteArray entity_id, jbyteArray field,
+ jbyteArray value) {
+  JBytes c(env, case_id);
+  JBytes e(env, entity_id);
+  JBytes f(env, field);
+  JBytes v(env, value);
+  kring_error* err = nullptr;
+  Check(env,
+        kring_client_set_field(Client(handle), c.data(), c.size(), e.data(), e.size(), f.c_str(),
+                               v.data(), v.size(), &err),
+        err);
+}
+
+KRING_JNI(jbyteArray, nativeAddToSet)
+(JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jbyteArray entity_id, jbyteArray set,
+ jbyteArray value) {
+  JBytes c(env, case_id);
+  JBytes e(env, entity_id);
+  JBytes s(env, set);
+  JBytes v(env, value);
+  kring_bytes id{nullptr, 0};
+  kring_error* err = nullptr;
+  if (Check(env,
+            kring_client_add_to_set(Client(handle), c.data(), c.size(), e.data(), e.size(),
+                                    s.c_str(), v.data(), v.size(), &id, &err),
+            err)) {
+    return nullptr;
+  }
+  return TakeBytes(env, &id);
+}
+
+KRING_JNI(void, nativeRemoveFromSet)
+(JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jbyteArray entity_id, jbyteArray set,
+ jbyteArray element_id) {
+  JBytes c(env, case_id);
+  JBytes e(env, entity_id);
+  JBytes s(env, set);
+  JBytes el(env, element_id);
+  kring_error* err = nullptr;
+  Check(env,
+        kring_client_remove_from_set(Client(handle), c.data(), c.size(), e.data(), e.size(),
+                                     s.c_str(), el.data(), el.size(), &err),
+        err);
+}
+
+KRING_JNI(void, nativeDeleteEntity)
+(JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jbyteArray entity_id, jboolean restore) {
+  JBytes c(env, case_id);
+  JBytes e(env, entity_id);
+  kring_error* err = nullptr;
+  auto fn = restore ? kring_client_restore_entity : kring_client_delete_entity;
+  Check(env, fn(Client(handle), c.data(), c.size(), e.data(), e.size(), &err), err);
+}
+
+KRING_JNI(jbyteArray, nativeView)
+(JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jboolean confirmed) {
+  JBytes c(env, case_id);
+  kring_bytes state{nullptr, 0};
+  kring_error* err = nullptr;
+  auto fn = confirmed ? kring_client_confirmed_view : kring_client_view;
+  if (Check(env, fn(Client(handle), c.data(), c.size(), &state, &err), err)) return nullptr;
+  return TakeBytes(env, &state);
+}
+
+KRING_JNI(jlong, nativePendingIntents)(JNIEnv* env, jclass, jlong handle, jbyteArray case_id) {
+  JBytes c(env, case_id);
+  size_t n = 0;
+  kring_error* err = nullptr;
+  if (Check(env, kring_client_pending_intents(Client(handle), c.data(), c.size(), &n, &err), err)) {
+    return 0;
+  }
+  return static_cast<jlong>(n);
+}
+
+KRING_JNI(jbyteArray, nativeAlarms)(JNIEnv* env, jclass, jlong handle) {
+  kring_bytes alarms{nullptr, 0};
+  kring_error* err = nullptr;
+  if (Check(env, kring_client_alarms(Client(handle), &alarms, &err), err)) return nullptr;
+  return TakeBytes(env, &alarms);
+}
+
+KRING_JNI(jlongArray, nativeSyncNow)(JNIEnv* env, jclass, jlong handle) {
+  uint64_t pulled = 0;
+  uint64_t pushed = 0;
+  kring_error* err = nullptr;
+  if (Check(env, kring_client_sync_now(Client(handle), &pulled, &pushed, &err), err)) {
+    return nullptr;
+  }
+  jlongArray out = env->NewLongArray(2);
+  if (out != nullptr) {
+    const jlong values[2] = {static_cast<jlong>(pulled), static_cast<jlong>(pushed)};
+    env->SetLongArrayRegion(out, 0, 2, values);
+  }
+  return out;
+}
+
+KRING_JNI(void, nativeSyncAsync)(JNIEnv* env, jclass, jlong handle, jobject future) {
+  if (future == nullptr) return ThrowInvalid(env, "future is required");
+  jobject ref = env->NewGlobalRef(future);
+  if (ref == nullptr) return;
+  kring_error* err = nullptr;
+  kring_status s = kring_client_sync_async(Client(handle), OnSyncDone, ref, &err);
+  if (s != KRING_OK) env->DeleteGlobalRef(ref);  // the completion will never run
+  Check(env, s, err);
+}
+
+KRING_JNI(jlong, nativeAddChangeListener)(JNIEnv* env, jclass, jlong handle, jobject listener) {
+  if (listener == nullptr) {
+    ThrowInvalid(env, "listener is required");
+    return 0;
+  }
+  jobject ref = env->NewGlobalRef(listener);
+  if (ref == nullptr) return 0;
+  uint64_t token = 0;
+  kring_error* err = nullptr;
+  // The library owns `ref` from here on and releases it through FreeGlobalRef exactly once.
+  if (Check(env,
+            kring_client_add_change_listener(Client(handle), OnChange, ref, FreeGlobalRef, &token,
+                                             &err),
+            err)) {
+    return 0;
+  }
+  return static_cast<jlong>(token);
+}
+
+KRING_JNI(void, nativeRemoveChangeListener)(JNIEnv* env, jclass, jlong handle, jlong token) {
+  kring_error* err = nullptr;
+  Check(env,
+        kring_client_remove_change_listener(Client(handle), static_cast<uint64_t>(token), &err),
+        err);
+}
+
+}  // extern "C"

@@ -1,0 +1,339 @@
+package nl.kring;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+import kring.v1.Case;
+import kring.v1.Model;
+
+/**
+ * The Java binding as an Android app would use it, against a real kringd started here: two
+ * devices, a case, an edit made while the server is down, sync, reading the plan, and a change
+ * callback delivered on the app's executor. A plain main-based runner (no JUnit dependency).
+ *
+ * <p>System property kring.kringd: path of the kringd binary.
+ */
+public final class KringClientTest {
+  private static final long WAIT_SECONDS = 30;
+  private static int failures = 0;
+  private static int checks = 0;
+
+  private static void check(boolean ok, String what) {
+    checks++;
+    if (!ok) {
+      failures++;
+      System.err.println("FAILED: " + what);
+    }
+  }
+
+  private interface Body {
+    void run() throws Exception;
+  }
+
+  private static void expectStatus(KringException.Status expected, Body body, String what) {
+    try {
+      body.run();
+      check(false, what + ": expected " + expected + ", nothing thrown");
+    } catch (KringException e) {
+      check(e.status() == expected, what + ": expected " + expected + ", got " + e.status());
+    } catch (Exception e) {
+      check(false, what + ": unexpected " + e);
+    }
+  }
+
+  /** kringd on 127.0.0.1:0 with a data dir that survives restarts (the port changes). */
+  private static final class Kringd implements AutoCloseable {
+    private final Path dir;
+    private Process process;
+    String address;
+
+    Kringd(Path dir) throws Exception {
+      this.dir = dir;
+      start();
+    }
+
+    void start() throws Exception {
+      Path portFile = dir.resolve("port");
+      Files.deleteIfExists(portFile);
+      process =
+          new ProcessBuilder(
+                  System.getProperty("kring.kringd"),
+                  "--listen", "127.0.0.1:0",
+                  "--data-dir", dir.resolve("data").toString(),
+                  "--port-file", portFile.toString(),
+                  "--log-level", "warn")
+              .inheritIO()
+              .start();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (System.nanoTime() < deadline) {
+        if (Files.exists(portFile)) {
+          String port = Files.readString(portFile, StandardCharsets.UTF_8).trim();
+          if (!port.isEmpty() && Integer.parseInt(port) > 0) {
+            address = "127.0.0.1:" + port;
+            return;
+          }
+        }
+        if (!process.isAlive()) {
+          throw new IllegalStateException("kringd exited during start-up");
+        }
+        Thread.sleep(10); // polling a file kringd writes atomically; bounded by the deadline
+      }
+      stop();
+      throw new IllegalStateException("kringd did not start in time");
+    }
+
+    void stop() {
+      if (process != null) {
+        process.destroyForcibly();
+        boolean interrupted = false;
+        while (process.isAlive()) {
+          try {
+            process.waitFor();
+          } catch (InterruptedException e) {
+            interrupted = true;
+          }
+        }
+        process = null;
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+
+    @Override
+    public void close() {
+      stop();
+    }
+  }
+
+  private static byte[] key(int seed) {
+    byte[] k = new byte[KringClient.STORAGE_KEY_SIZE];
+    Arrays.fill(k, (byte) seed);
+    return k;
+  }
+
+  private static Model.Value text(String s) {
+    return Model.Value.newBuilder().setText(s).build();
+  }
+
+  private static Model.Entity entity(Model.CaseState state, byte[] id) {
+    return state.getEntitiesMap().get(KringClient.hex(id));
+  }
+
+  public static void main(String[] args) throws Exception {
+    Path tmp = Files.createTempDirectory("kring-java-test");
+    ExecutorService appExecutor =
+        Executors.newSingleThreadExecutor(r -> new Thread(r, "app-executor"));
+    try (Kringd server = new Kringd(tmp.resolve("kringd"))) {
+      run(server, tmp, appExecutor);
+      statusMapping();
+    } finally {
+      appExecutor.shutdownNow();
+      try (Stream<Path> files = Files.walk(tmp)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException e) {
+        // best effort
+      }
+    }
+    System.out.println(checks + " checks, " + failures + " failed");
+    System.exit(failures == 0 ? 0 : 1);
+  }
+
+  private static void statusMapping() {
+    for (KringException.Status s : KringException.Status.values()) {
+      check(KringException.Status.fromCode(s.code()) == s, "fromCode(" + s.code() + ")");
+    }
+    check(
+        KringException.Status.fromCode(1000) == KringException.Status.INTERNAL,
+        "an unknown code maps to INTERNAL");
+    check(KringException.Status.UNAVAILABLE.isTransient(), "UNAVAILABLE is transient");
+    check(!KringException.Status.NOT_FOUND.isTransient(), "NOT_FOUND is not transient");
+  }
+
+  private static void run(Kringd server, Path tmp, ExecutorService appExecutor) throws Exception {
+    String aliceDb = tmp.resolve("alice.db").toString();
+    String bobDb = tmp.resolve("bob.db").toString();
+
+    KringClient alice = KringClient.open(aliceDb, key(1), server.address, null, false);
+    KringClient bob = KringClient.open(bobDb, key(2), server.address, null, true);
+    Account aliceAccount = alice.createAccount();
+    Account bobAccount = bob.createAccount();
+    check(aliceAccount.accountId().length == KringClient.ID_SIZE, "account id size");
+    check(!aliceAccount.recoveryKey().isEmpty(), "recovery key shown once");
+    check(
+        alice.account().safetyNumber().equals(aliceAccount.safetyNumber()),
+        "account() returns the safety number");
+    check(alice.account().recoveryKey() == null, "account() never returns the recovery key");
+    check(
+        bob.safetyNumberOf(aliceAccount.accountId()).equals(aliceAccount.safetyNumber()),
+        "Bob sees Alice's safety number");
+    expectStatus(KringException.Status.ALREADY_EXISTS, alice::createAccount, "second account");
+
+    // Alice creates the case with Bob in it and syncs it to the server.
+    byte[] caseId =
+        alice.createCase(
+            List.of(
+                Case.Member.newBuilder()
+                    .setAccountId(com.google.protobuf.ByteString.copyFrom(bobAccount.accountId()))
+                    .setRole(Case.Role.ROLE_MEMBER)
+                    .build()));
+    check(caseId.length == KringClient.ID_SIZE, "case id size");
+    alice.syncNow();
+
+    // The server goes away; Alice writes the plan offline.
+    server.stop();
+    byte[] plan = alice.createEntity(caseId, "plan");
+    alice.setField(caseId, plan, "title", text("Weekplan van Sanne"));
+    byte[] task = alice.addToSet(caseId, plan, "tasks", text("boodschappen op dinsdag"));
+    check(task.length == KringClient.ID_SIZE, "element id size");
+    check(alice.pendingIntents(caseId) >= 3, "offline edits are pending");
+    Model.Entity optimistic = entity(alice.view(caseId), plan);
+    check(
+        optimistic != null
+            && optimistic.getFieldsMap().get("title").getValue().getText().equals(
+                "Weekplan van Sanne"),
+        "the optimistic view shows the offline edit");
+    check(entity(alice.confirmedView(caseId), plan) == null, "the confirmed view does not");
+    try {
+      alice.syncNow();
+      check(false, "sync without a server fails");
+    } catch (KringException e) {
+      check(e.status().isTransient(), "sync without a server is transient: " + e.status());
+    }
+
+    // Restart: the edit survived in the store; kringd comes back on another port.
+    alice.close();
+    bob.close();
+    server.start();
+    alice = KringClient.open(aliceDb, key(1), server.address, null, false);
+    bob = KringClient.open(bobDb, key(2), server.address, null, true);
+    check(alice.pendingIntents(caseId) >= 3, "pending edits survive a restart");
+
+    BlockingQueue<ChangeEvent> events = new LinkedBlockingQueue<>();
+    List<String> threads = new ArrayList<>();
+    KringClient.Registration registration =
+        bob.addChangeListener(
+            appExecutor,
+            e -> {
+              synchronized (threads) {
+                threads.add(Thread.currentThread().getName());
+              }
+              events.add(e);
+            });
+
+    SyncStats stats = alice.syncNow();
+    check(stats.pushed() >= 3, "Alice pushed her offline edits: " + stats.pushed());
+    check(alice.pendingIntents(caseId) == 0, "nothing pending after sync");
+
+    // Bob's background sync picks it up (server poke) and tells the app on its executor.
+    boolean seen = false;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+    while (!seen && System.nanoTime() < deadline) {
+      ChangeEvent e = events.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+      if (e == null) {
+        break;
+      }
+      Model.CaseState s = bob.view(caseId);
+      seen = e.kind() == ChangeEvent.Kind.CASE_CHANGED && e.isAbout(caseId) && entity(s, plan) != null;
+    }
+    check(seen, "Bob's listener was told about the plan");
+    synchronized (threads) {
+      check(
+          !threads.isEmpty() && threads.stream().allMatch("app-executor"::equals),
+          "listener ran on the app's executor: " + threads);
+    }
+    Model.CaseState atBob = bob.confirmedView(caseId);
+    Model.Entity bobPlan = entity(atBob, plan);
+    check(
+        bobPlan != null
+            && bobPlan.getFieldsMap().get("title").getValue().getText().equals(
+                "Weekplan van Sanne"),
+        "Bob reads the plan's title");
+    check(
+        bobPlan != null && bobPlan.getSetsMap().get("tasks").getElementsCount() == 1,
+        "Bob reads the plan's task");
+    check(
+        bob.cases().size() == 1 && Arrays.equals(bob.cases().get(0), caseId),
+        "Bob knows the case");
+    check(atBob.getMembersCount() == 2, "two members");
+
+    // Bob edits back through a raw ContentOp and the async sync.
+    Model.ContentOp op =
+        Model.ContentOp.newBuilder()
+            .addMutations(
+                Model.Mutation.newBuilder()
+                    .setSetField(
+                        Model.SetField.newBuilder()
+                            .setEntityId(com.google.protobuf.ByteString.copyFrom(plan))
+                            .setField("done")
+                            .setValue(Model.Value.newBuilder().setFlag(true))))
+            .build();
+    bob.submit(caseId, op);
+    bob.removeFromSet(caseId, plan, "tasks", task);
+    CompletableFuture<Void> bobSync = bob.syncAsync();
+    bobSync.get(WAIT_SECONDS, TimeUnit.SECONDS);
+    alice.syncAsync().get(WAIT_SECONDS, TimeUnit.SECONDS);
+    Model.Entity back = entity(alice.confirmedView(caseId), plan);
+    check(
+        back != null && back.getFieldsMap().get("done").getValue().getFlag(),
+        "Alice sees Bob's edit");
+    check(
+        back != null
+            && back.getSetsMap().get("tasks").getElementsMap().values().stream()
+                .allMatch(el -> el.getLiveTagsCount() == 0),
+        "Alice sees the task removed");
+    alice.deleteEntity(caseId, plan);
+    alice.restoreEntity(caseId, plan);
+    check(!entity(alice.view(caseId), plan).getDeleted(), "delete then restore");
+    check(alice.alarms().isEmpty(), "no alarms");
+
+    // Errors arrive as KringException with the mapped status.
+    final KringClient a = alice;
+    expectStatus(KringException.Status.INVALID_ARGUMENT, () -> a.view(new byte[3]), "short id");
+    expectStatus(
+        KringException.Status.NOT_FOUND, () -> a.view(new byte[16]), "unknown case");
+    expectStatus(
+        KringException.Status.INVALID_ARGUMENT,
+        () -> a.submit(caseId, Model.ContentOp.newBuilder().setVersion(7).build()),
+        "unknown ContentOp version");
+
+    // Removing the listener, then closing: idempotent; calls after close are refused.
+    registration.close();
+    registration.close();
+    CompletableFuture<Void> pending = alice.syncAsync();
+    alice.close();
+    alice.close();
+    try {
+      pending.get(WAIT_SECONDS, TimeUnit.SECONDS);
+      check(true, "async sync finished before close");
+    } catch (ExecutionException e) {
+      check(
+          e.getCause() instanceof KringException
+              && ((KringException) e.getCause()).status() == KringException.Status.CANCELLED,
+          "async sync cancelled by close: " + e.getCause());
+    } catch (TimeoutException e) {
+      check(false, "async sync completed after close");
+    }
+    try {
+      alice.cases();
+      check(false, "use after close is refused");
+    } catch (IllegalStateException e) {
+      check(true, "use after close is refused");
+    }
+    bob.close();
+  }
+}
