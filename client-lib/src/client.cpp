@@ -99,10 +99,20 @@ class Client::Impl {
     KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, Me());
     const uint64_t confirmed_seq = state.seq();
     for (const Intent& in : intents) {
-      if (in.control && in.sealed) {
-        auto parsed = protocol::ParseEnvelope(*in.sealed);
-        if (parsed.ok()) model::ApplyControl(state, parsed->header, parsed->control, 0);
-      } else if (!in.control) {
+      if (in.control) {
+        // A queued change shows at once (members), before its ops are sealed and confirmed.
+        v1::ControlBody body;
+        if (in.control_op.has_create_case())
+          *body.mutable_create_case() = in.control_op.create_case();
+        if (in.control_op.has_add_member()) *body.mutable_add_member() = in.control_op.add_member();
+        if (in.control_op.has_remove_member()) {
+          *body.mutable_remove_member() = in.control_op.remove_member();
+        }
+        v1::OpHeader header;
+        header.set_case_id(ToString(case_id));
+        model::ApplyControl(state, header, body, 0);
+        state.set_rekey_pending(false);
+      } else {
         model::ApplyContent(state, in.content, {0, ToBytes(me.account_id()), in.client_op_id});
       }
     }
@@ -199,7 +209,8 @@ Result<std::string> Client::SafetyNumberOf(const Bytes& account_id) {
   return SafetyNumber(chain.root_hash);
 }
 
-Result<Bytes> Client::CreateCase(const std::vector<MemberSpec>& members) {
+Result<Bytes> Client::CreateCase(const std::vector<MemberSpec>& members,
+                                 bool newcomers_read_history) {
   KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, impl_->Me());
   if (members.size() > protocol::kMaxCaseMembers) return InvalidArgument("too many members");
   std::vector<MemberSpec> all = members;
@@ -222,62 +233,75 @@ Result<Bytes> Client::CreateCase(const std::vector<MemberSpec>& members) {
   }
   if (!includes_me) all.push_back({ToBytes(me.account_id()), v1::ROLE_CHAIR});
   if (all.size() > protocol::kMaxCaseMembers) return InvalidArgument("too many members");
+  size_t chairs = 0;
+  for (const MemberSpec& m : all) chairs += m.role == v1::ROLE_CHAIR ? 1 : 0;
+  if (chairs > 1) return InvalidArgument("a case has at most one chair");
 
-  // Every member's chain is fetched and verified before a key is boxed to it.
-  std::vector<UserChain> chains;
+  // Every member's chain is fetched and verified now, so a bad id fails here and not later.
   for (const MemberSpec& m : all) {
-    KRING_ASSIGN_OR_RETURN(UserChain chain, impl_->engine_.ChainOf(m.account_id));
-    chains.push_back(std::move(chain));
+    KRING_RETURN_IF_ERROR(impl_->engine_.ChainOf(m.account_id).status());
   }
-
-  Bytes case_id = crypto::RandomBytes(crypto::kIdBytes);
-  SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
-  auto header = [&](uint64_t counter, ByteView prev, v1::OpKind kind) {
-    v1::OpHeader h;
-    h.set_version(protocol::kVersion);
-    h.set_case_id(ToString(case_id));
-    h.set_scope_id(0);
-    h.set_epoch(1);
-    h.set_author_account_id(me.account_id());
-    h.set_author_device_id(me.device_id());
-    h.set_device_counter(counter);
-    h.set_prev_device_op_hash(ToString(prev));
-    h.set_client_op_id(ToString(crypto::RandomBytes(crypto::kIdBytes)));
-    h.set_kind(kind);
-    h.set_created_at_ms(NowMs());
-    return h;
-  };
-
-  v1::ControlBody create;
+  v1::ControlIntent intent;
+  v1::CreateCase* create = intent.mutable_create_case();
+  create->set_newcomers_read_history(newcomers_read_history);
   for (const MemberSpec& m : all) {
-    v1::Member* member = create.mutable_create_case()->add_members();
+    v1::Member* member = create->add_members();
     member->set_account_id(ToString(m.account_id));
     member->set_role(m.role);
   }
-  v1::OpHeader h1 = header(1, {}, v1::OP_KIND_CREATE_CASE);
-  v1::Envelope e1 = SignEnvelope(me, h1, &create, nullptr, {});
-
-  v1::ControlBody rekey;
-  v1::Rekey* rk = rekey.mutable_rekey();
-  rk->set_scope_id(0);
-  rk->set_new_epoch(1);
-  rk->set_key_commitment(ToString(protocol::EpochKeyCommitment(epoch_key, case_id, 0, 1)));
-  for (size_t i = 0; i < all.size(); ++i) {
-    rk->add_recipients(ToString(all[i].account_id));
-    v1::KeyBox* box = rk->add_boxes();
-    box->set_account_id(ToString(all[i].account_id));
-    box->set_user_key_generation(chains[i].user_key.generation);
-    box->set_sealed_key(ToString(crypto::Seal(chains[i].user_key.box_public_key, epoch_key)));
-  }
-  v1::OpHeader h2 = header(2, protocol::EnvelopeHash(e1), v1::OP_KIND_REKEY);
-  v1::Envelope e2 = SignEnvelope(me, h2, &rekey, nullptr, {});
-
+  Bytes case_id = crypto::RandomBytes(crypto::kIdBytes);
   KRING_RETURN_IF_ERROR(impl_->store_->CreateCase(case_id));
-  KRING_RETURN_IF_ERROR(impl_->store_->SaveEpochKey(case_id, {0, 1, std::move(epoch_key)}));
-  KRING_RETURN_IF_ERROR(impl_->store_->AddSealedIntents(
-      case_id, {{ToBytes(h1.client_op_id()), e1}, {ToBytes(h2.client_op_id()), e2}}));
+  KRING_RETURN_IF_ERROR(
+      impl_->store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
   impl_->engine_.Wake();
   return case_id;
+}
+
+Status Client::AddMember(const Bytes& case_id, const MemberSpec& member) {
+  KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, impl_->Me());
+  KRING_RETURN_IF_ERROR(impl_->CheckCaseKnown(case_id));
+  if (member.account_id.size() != crypto::kIdBytes) {
+    return InvalidArgument("member account id must be 16 bytes");
+  }
+  if (member.role != v1::ROLE_CHAIR && member.role != v1::ROLE_COORDINATOR &&
+      member.role != v1::ROLE_MEMBER) {
+    return InvalidArgument("member role must be chair, coordinator or member");
+  }
+  v1::ControlIntent intent;
+  v1::Member* m = intent.mutable_add_member()->mutable_member();
+  m->set_account_id(ToString(member.account_id));
+  m->set_role(member.role);
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
+  v1::ControlBody as_body;
+  *as_body.mutable_add_member() = intent.add_member();
+  std::string denied = model::CheckControlPermission(view, kring::View(me.account_id()), as_body);
+  if (!denied.empty()) return PermissionDenied(denied);
+  KRING_RETURN_IF_ERROR(impl_->engine_.ChainOf(member.account_id).status());
+  KRING_RETURN_IF_ERROR(
+      impl_->store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
+  impl_->engine_.Wake();
+  return {};
+}
+
+Result<RemovalNotice> Client::RemoveMember(const Bytes& case_id, const Bytes& account_id) {
+  KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, impl_->Me());
+  KRING_RETURN_IF_ERROR(impl_->CheckCaseKnown(case_id));
+  if (account_id.size() != crypto::kIdBytes) return InvalidArgument("account id must be 16 bytes");
+  v1::ControlIntent intent;
+  intent.mutable_remove_member()->set_account_id(ToString(account_id));
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
+  v1::ControlBody as_body;
+  *as_body.mutable_remove_member() = intent.remove_member();
+  std::string denied = model::CheckControlPermission(view, kring::View(me.account_id()), as_body);
+  if (!denied.empty()) return PermissionDenied(denied);
+  KRING_RETURN_IF_ERROR(
+      impl_->store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
+  impl_->engine_.Wake();
+  return RemovalNotice{
+      "Wat deze persoon al heeft gezien, kunnen we niet terughalen. Alles wat hierna komt, kan "
+      "deze persoon niet meer lezen.",
+      "What this person has already seen cannot be taken back. Nothing that comes after this "
+      "can be read by them."};
 }
 
 std::vector<Bytes> Client::Cases() const {

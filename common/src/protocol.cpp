@@ -88,8 +88,34 @@ Bytes OpKeyCommitment(ByteView epoch_key, ByteView nonce) {
   return Hasher("kring-op-key-commit-v1", 32, k).Add(nonce).Finish();
 }
 
+namespace {
+Bytes BackLinkAd(ByteView case_id, uint32_t scope_id, uint64_t new_epoch) {
+  return Hasher("kring-backlink-v1").Add(case_id).AddU64(scope_id).AddU64(new_epoch).Finish();
+}
+}  // namespace
+
+Bytes SealPreviousKey(ByteView new_epoch_key, ByteView previous_key, ByteView case_id,
+                      uint32_t scope_id, uint64_t new_epoch) {
+  SecretBytes k = DeriveEpochSubkey(new_epoch_key, EpochSubkey::kBackLink);
+  Bytes nonce = crypto::RandomBytes(crypto::kNonceBytes);
+  Bytes ct = crypto::AeadEncrypt(k, nonce, previous_key, BackLinkAd(case_id, scope_id, new_epoch));
+  nonce.insert(nonce.end(), ct.begin(), ct.end());
+  return nonce;
+}
+
+Result<SecretBytes> OpenPreviousKey(ByteView new_epoch_key, ByteView box, ByteView case_id,
+                                    uint32_t scope_id, uint64_t new_epoch) {
+  if (box.size() != crypto::kNonceBytes + crypto::kKeyBytes + crypto::kAeadOverhead) {
+    return InvalidArgument("malformed back-link");
+  }
+  SecretBytes k = DeriveEpochSubkey(new_epoch_key, EpochSubkey::kBackLink);
+  return crypto::AeadDecrypt(k, box.first(crypto::kNonceBytes), box.subspan(crypto::kNonceBytes),
+                             BackLinkAd(case_id, scope_id, new_epoch));
+}
+
 bool IsControl(v1::OpKind kind) {
-  return kind == v1::OP_KIND_CREATE_CASE || kind == v1::OP_KIND_REKEY;
+  return kind == v1::OP_KIND_CREATE_CASE || kind == v1::OP_KIND_REKEY ||
+         kind == v1::OP_KIND_ADD_MEMBER || kind == v1::OP_KIND_REMOVE_MEMBER;
 }
 
 Result<ParsedOp> ParseEnvelope(const v1::Envelope& env) {
@@ -139,13 +165,26 @@ Result<ParsedOp> ParseEnvelope(const v1::Envelope& env) {
       return InvalidArgument("malformed control body");
     }
     bool fits = (h.kind() == v1::OP_KIND_CREATE_CASE && op.control.has_create_case()) ||
-                (h.kind() == v1::OP_KIND_REKEY && op.control.has_rekey());
+                (h.kind() == v1::OP_KIND_REKEY && op.control.has_rekey()) ||
+                (h.kind() == v1::OP_KIND_ADD_MEMBER && op.control.has_add_member()) ||
+                (h.kind() == v1::OP_KIND_REMOVE_MEMBER && op.control.has_remove_member());
     if (!fits) return InvalidArgument("control body does not match op kind");
     if (h.kind() == v1::OP_KIND_REKEY &&
         (op.control.rekey().scope_id() != h.scope_id() ||
          op.control.rekey().new_epoch() != h.epoch() ||
-         op.control.rekey().key_commitment().size() != crypto::kHashBytes)) {
+         op.control.rekey().key_commitment().size() != crypto::kHashBytes ||
+         !(op.control.rekey().previous_key_box().empty() ||
+           op.control.rekey().previous_key_box().size() ==
+               crypto::kNonceBytes + crypto::kKeyBytes + crypto::kAeadOverhead))) {
       return InvalidArgument("rekey body does not match its header");
+    }
+    if (h.kind() == v1::OP_KIND_ADD_MEMBER &&
+        op.control.add_member().member().account_id().size() != crypto::kIdBytes) {
+      return InvalidArgument("added member account_id must be 16 bytes");
+    }
+    if (h.kind() == v1::OP_KIND_REMOVE_MEMBER &&
+        op.control.remove_member().account_id().size() != crypto::kIdBytes) {
+      return InvalidArgument("removed member account_id must be 16 bytes");
     }
   } else {
     return InvalidArgument("unknown op kind");

@@ -76,6 +76,51 @@ Status CheckRekey(storage::StoreTxn& txn, ByteView case_id, const v1::Rekey& rek
   return {};
 }
 
+// Who may change the circle: the chair removes anyone but themself; the coordinator anyone but
+// the chair. Both add members; a chair can be added only while the case has none (the
+// coordinator created it before the resident joined).
+Status CheckMembershipChange(storage::StoreTxn& txn, ByteView case_id, int author_role,
+                             const Author& author, const v1::OpHeader& h,
+                             const v1::ControlBody& body) {
+  if (!IsManager(author_role)) {
+    return PermissionDenied("only a chair or coordinator may change the members");
+  }
+  if (h.scope_id() != 0) return InvalidArgument("membership changes use scope 0");
+  KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch, txn.GetScopeEpoch(case_id, 0));
+  if (!epoch || h.epoch() != *epoch) return FailedPrecondition("stale epoch");
+  KRING_ASSIGN_OR_RETURN(std::vector<Bytes> members, txn.ListMembers(case_id));
+  if (body.has_add_member()) {
+    const v1::Member& m = body.add_member().member();
+    if (m.role() != v1::ROLE_CHAIR && m.role() != v1::ROLE_COORDINATOR &&
+        m.role() != v1::ROLE_MEMBER) {
+      return InvalidArgument("unknown member role");
+    }
+    if (members.size() >= protocol::kMaxCaseMembers) return InvalidArgument("case is full");
+    KRING_ASSIGN_OR_RETURN(std::optional<int> existing,
+                           txn.GetMemberRole(case_id, View(m.account_id())));
+    if (existing) return Status(StatusCode::kAlreadyExists, "already a member");
+    KRING_ASSIGN_OR_RETURN(bool known, txn.AccountExists(View(m.account_id())));
+    if (!known) return FailedPrecondition("member account is not known to this server");
+    if (m.role() == v1::ROLE_CHAIR) {
+      for (const Bytes& id : members) {
+        KRING_ASSIGN_OR_RETURN(std::optional<int> r, txn.GetMemberRole(case_id, id));
+        if (r && *r == v1::ROLE_CHAIR) return PermissionDenied("the case already has a chair");
+      }
+    }
+    return txn.InsertMember(case_id, View(m.account_id()), m.role());
+  }
+  const std::string& target = body.remove_member().account_id();
+  KRING_ASSIGN_OR_RETURN(std::optional<int> target_role, txn.GetMemberRole(case_id, View(target)));
+  if (!target_role) return NotFound("not a member of this case");
+  if (target == ToString(author.account_id)) {
+    return PermissionDenied("a chair or coordinator cannot remove themself");
+  }
+  if (author_role == v1::ROLE_COORDINATOR && *target_role == v1::ROLE_CHAIR) {
+    return PermissionDenied("only the chair can be removed by nobody but the chair");
+  }
+  return txn.DeleteMember(case_id, View(target));
+}
+
 // All checks for one new (non-duplicate) op, then the append.
 Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, size_t index,
                 const protocol::ParsedOp& op, ByteView server_secret_key, int64_t now_ms,
@@ -116,6 +161,11 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
     if (!seen || *seen != ToBytes(h.seen_hash())) {
       return FailedPrecondition("seen_hash does not match the log");
     }
+  }
+
+  // Membership changes (the following Rekey is required by ApplyPush).
+  if (h.kind() == v1::OP_KIND_ADD_MEMBER || h.kind() == v1::OP_KIND_REMOVE_MEMBER) {
+    KRING_RETURN_IF_ERROR(CheckMembershipChange(txn, case_id, *role, author, h, op.control));
   }
 
   // Epochs.
@@ -209,11 +259,26 @@ Status ApplyPush(storage::StoreTxn& txn, const Author& author, ByteView case_id,
       continue;
     }
     if (!p.signature_ok) return At(i, InvalidArgument("bad signature"));
+    // Removal and addition are atomic with their rekey: nothing may be sealed in between.
+    if (h.kind() == v1::OP_KIND_ADD_MEMBER || h.kind() == v1::OP_KIND_REMOVE_MEMBER) {
+      const bool rekey_follows = i + 1 < batch.size() && batch[i + 1].parsed.ok() &&
+                                 batch[i + 1].parsed->header.kind() == v1::OP_KIND_REKEY &&
+                                 batch[i + 1].parsed->control.rekey().scope_id() == 0;
+      if (!rekey_follows) {
+        return At(i, InvalidArgument("a membership change must be followed by its rekey"));
+      }
+    }
     Status s = ApplyOne(txn, author, case_id, i, op, server_secret_key, now_ms, out);
     if (!s.ok()) return s.code() == StatusCode::kInternal ? s : At(i, s);
   }
   if (out.appended) {
     KRING_ASSIGN_OR_RETURN(out.members, txn.ListMembers(case_id));
+    // A removed member is poked once more, so its device learns at once that it is out.
+    for (const PreparedEnvelope& p : batch) {
+      if (p.parsed.ok() && p.parsed->header.kind() == v1::OP_KIND_REMOVE_MEMBER) {
+        out.members.push_back(ToBytes(p.parsed->control.remove_member().account_id()));
+      }
+    }
   }
   return {};
 }

@@ -66,6 +66,8 @@ std::shared_ptr<client::Transport> ServerTransport(TestServer& server) {
 }
 
 Result<v1::PushResponse> TamperTransport::Push(const v1::PushRequest& r, const std::string& t) {
+  Remember(t);
+  if (fail_pushes) return Status(StatusCode::kUnavailable, "no network");
   auto resp = inner_->Push(r, t);
   if (resp.ok() && after_push) {
     Status s = after_push(r, resp.value());
@@ -75,6 +77,7 @@ Result<v1::PushResponse> TamperTransport::Push(const v1::PushRequest& r, const s
 }
 
 Result<v1::PullResponse> TamperTransport::Pull(const v1::PullRequest& r, const std::string& t) {
+  Remember(t);
   auto resp = inner_->Pull(r, t);
   if (resp.ok() && on_pull) on_pull(r, resp.value());
   return resp;

@@ -2,6 +2,7 @@
 // real kringd through the gRPC transport (optionally wrapped to play a lying server).
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,14 @@ class TamperTransport : public client::Transport {
   std::function<void(const v1::PullRequest&, v1::PullResponse&)> on_pull;
   // Called after the real push; return a non-OK status to lose the response.
   std::function<Status(const v1::PushRequest&, const v1::PushResponse&)> after_push;
+  // While set, pushes fail as UNAVAILABLE before reaching the server (the network drops out
+  // between sealing and sending).
+  std::atomic<bool> fail_pushes{false};
+  // The session token of the last call that carried one (tests that act as this device).
+  std::string last_token() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_token_;
+  }
 
   Result<v1::ServerInfo> GetServerInfo() override { return inner_->GetServerInfo(); }
   Result<v1::PublishChainResponse> PublishChain(const v1::PublishChainRequest& r) override {
@@ -54,8 +63,13 @@ class TamperTransport : public client::Transport {
   }
 
  private:
+  void Remember(const std::string& token) {
+    std::lock_guard<std::mutex> lock(mu_);
+    last_token_ = token;
+  }
   std::shared_ptr<client::Transport> inner_;
   std::mutex mu_;
+  std::string last_token_;
 };
 
 // What a malicious server does after rewriting entries: recompute the chain hashes from the
@@ -73,6 +87,7 @@ class Device {
   client::Client* operator->() { return client_.get(); }
   const Bytes& account_id() const { return account_id_; }
   const std::string& db_path() const { return db_path_; }
+  const SecretBytes& storage_key() const { return storage_key_; }
 
  private:
   void Open();

@@ -39,6 +39,12 @@ struct NewAccount {
   std::string recovery_key;
 };
 
+// What the app shows after a removal, in Dutch (B1) and English.
+struct RemovalNotice {
+  std::string nl;
+  std::string en;
+};
+
 struct MemberSpec {
   Bytes account_id;
   v1::Role role = v1::ROLE_MEMBER;
@@ -59,7 +65,7 @@ struct Alarm {
 };
 
 struct ChangeEvent {
-  enum class Kind { kCaseChanged, kAlarm, kIntentRejected };
+  enum class Kind { kCaseChanged, kAlarm, kIntentRejected, kRemovedFromCase };
   Kind kind = Kind::kCaseChanged;
   Bytes case_id;
   std::string detail;
@@ -89,7 +95,16 @@ class Client {
   // ---- Cases ----
   // Online: fetches and verifies every member's chain, then queues CreateCase and the initial
   // Rekey of scope 0. The caller is included as chair unless listed with another role.
-  Result<Bytes> CreateCase(const std::vector<MemberSpec>& members);
+  // newcomers_read_history is the chair's choice for people added later: true = they can read
+  // what was written before they joined; false = "from now on" only.
+  Result<Bytes> CreateCase(const std::vector<MemberSpec>& members,
+                           bool newcomers_read_history = false);
+  // Online (the new member's chain is fetched and verified): queues AddMember with a Rekey that
+  // gives the newcomer the new epoch key. Only the chair or coordinator.
+  Status AddMember(const Bytes& case_id, const MemberSpec& member);
+  // Queues RemoveMember with a Rekey for everyone else, pushed atomically. Returns the sentence
+  // the app shows: what was seen cannot be recalled, what comes after is protected.
+  Result<RemovalNotice> RemoveMember(const Bytes& case_id, const Bytes& account_id);
   std::vector<Bytes> Cases() const;
 
   // ---- Edits (offline-first; stored durably before returning) ----

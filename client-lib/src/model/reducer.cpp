@@ -135,14 +135,67 @@ Status ValidateMutation(const v1::Mutation& m) {
   return InvalidArgument("unknown mutation");
 }
 
+std::string CheckControlPermission(const v1::CaseState& state, ByteView author_account_id,
+                                   const v1::ControlBody& body) {
+  if (body.has_create_case()) return {};
+  const v1::Member* author = FindMember(state, author_account_id);
+  if (author == nullptr) return "author is not a member";
+  const bool manager = author->role() == v1::ROLE_CHAIR || author->role() == v1::ROLE_COORDINATOR;
+  if (!manager) return "only a chair or coordinator may do this";
+  if (body.has_add_member()) {
+    const v1::Member& m = body.add_member().member();
+    if (FindMember(state, View(m.account_id())) != nullptr) return "already a member";
+    if (m.role() == v1::ROLE_CHAIR) {
+      for (const auto& x : state.members()) {
+        if (x.role() == v1::ROLE_CHAIR) return "the case already has a chair";
+      }
+    }
+    if (m.role() != v1::ROLE_CHAIR && m.role() != v1::ROLE_COORDINATOR &&
+        m.role() != v1::ROLE_MEMBER) {
+      return "unknown role";
+    }
+  }
+  if (body.has_remove_member()) {
+    const v1::Member* target = FindMember(state, View(body.remove_member().account_id()));
+    if (target == nullptr) return "not a member";
+    if (ConstantTimeEqual(View(target->account_id()), author_account_id)) {
+      return "a chair or coordinator cannot remove themself";
+    }
+    if (author->role() == v1::ROLE_COORDINATOR && target->role() == v1::ROLE_CHAIR) {
+      return "a coordinator cannot remove the chair";
+    }
+  }
+  return {};
+}
+
 void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::ControlBody& body,
                   uint64_t seq) {
   if (body.has_create_case()) {
     state.set_case_id(header.case_id());
     state.clear_members();
     for (const auto& m : body.create_case().members()) *state.add_members() = m;
+    state.set_newcomers_read_history(body.create_case().newcomers_read_history());
   } else if (body.has_rekey()) {
     (*state.mutable_scope_epochs())[body.rekey().scope_id()] = body.rekey().new_epoch();
+    if (body.rekey().scope_id() == 0) {
+      (*state.mutable_epoch_commitments())[body.rekey().new_epoch()] =
+          body.rekey().key_commitment();
+    }
+    state.set_rekey_pending(false);
+  } else if (body.has_add_member()) {
+    if (FindMember(state, View(body.add_member().member().account_id())) == nullptr) {
+      *state.add_members() = body.add_member().member();
+    }
+    state.set_rekey_pending(true);
+  } else if (body.has_remove_member()) {
+    auto* members = state.mutable_members();
+    for (int i = 0; i < members->size(); ++i) {
+      if (members->Get(i).account_id() == body.remove_member().account_id()) {
+        members->DeleteSubrange(i, 1);
+        break;
+      }
+    }
+    state.set_rekey_pending(true);
   }
   state.set_seq(seq);
 }

@@ -23,8 +23,14 @@ struct OpContext {
   Bytes client_op_id;
 };
 
+// Control ops change members, epochs and commitments. Their permission rules are checked by the
+// verifier (CheckControlPermission) before they are applied.
 void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::ControlBody& body,
                   uint64_t seq);
+// The same rules kringd enforces, so an op the server wrongly accepted still has no effect:
+// an empty string when allowed, else the reason.
+std::string CheckControlPermission(const v1::CaseState& state, ByteView author_account_id,
+                                   const v1::ControlBody& body);
 void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext& ctx);
 
 // Shape checks for one mutation (ids, sizes). Used to reject bad input before it is queued.

@@ -254,19 +254,18 @@ Status LocalStore::AddContentIntent(ByteView case_id, ByteView client_op_id,
       .Run();
 }
 
-Status LocalStore::AddSealedIntents(ByteView case_id,
-                                    const std::vector<std::pair<Bytes, v1::Envelope>>& ops) {
+Status LocalStore::AddControlIntent(ByteView case_id, ByteView client_op_id,
+                                    const v1::ControlIntent& op) {
   std::lock_guard<std::mutex> lock(mu_);
-  sql::Transaction tx(db_);
-  KRING_RETURN_IF_ERROR(tx.status());
-  for (const auto& [client_op_id, env] : ops) {
-    sql::Statement st(db_,
-                      "INSERT INTO intents (case_id, client_op_id, control, sealed) "
-                      "VALUES (?, ?, 1, ?)");
-    KRING_RETURN_IF_ERROR(
-        st.Bind(1, case_id).Bind(2, client_op_id).Bind(3, env.SerializeAsString()).Run());
-  }
-  return tx.Commit();
+  SecretBytes plain(op.ByteSizeLong());
+  op.SerializeToArray(plain.data(), static_cast<int>(plain.size()));
+  sql::Statement st(db_,
+                    "INSERT INTO intents (case_id, client_op_id, control, content) "
+                    "VALUES (?, ?, 1, ?)");
+  return st.Bind(1, case_id)
+      .Bind(2, client_op_id)
+      .Bind(3, at_rest_.Seal(CaseLabel("intent", case_id) + ":" + Hex(client_op_id), plain))
+      .Run();
 }
 
 Result<std::vector<Intent>> LocalStore::PendingIntents(ByteView case_id) {
@@ -300,14 +299,16 @@ Result<std::vector<Intent>> LocalStore::PendingIntentsLocked(ByteView case_id) {
       KRING_ASSIGN_OR_RETURN(
           SecretBytes plain,
           at_rest_.Open(CaseLabel("intent", case_id) + ":" + Hex(in.client_op_id), st.Blob(3)));
-      if (!in.content.ParseFromArray(plain.data(), static_cast<int>(plain.size()))) {
-        return DataLoss("stored intent is malformed");
-      }
+      bool parsed = in.control
+                        ? in.control_op.ParseFromArray(plain.data(), static_cast<int>(plain.size()))
+                        : in.content.ParseFromArray(plain.data(), static_cast<int>(plain.size()));
+      if (!parsed) return DataLoss("stored intent is malformed");
     }
     if (!st.IsNull(4)) {
-      v1::Envelope env;
-      if (!env.ParseFromString(st.BlobString(4))) return DataLoss("stored envelope is malformed");
-      in.sealed = std::move(env);
+      v1::SealedIntent sealed;
+      if (!sealed.ParseFromString(st.BlobString(4)))
+        return DataLoss("stored envelope is malformed");
+      in.sealed.assign(sealed.envelopes().begin(), sealed.envelopes().end());
     }
     out.push_back(std::move(in));
   }
@@ -325,16 +326,45 @@ Result<size_t> LocalStore::PendingIntentCount(ByteView case_id) {
   return n;
 }
 
-Status LocalStore::SetSealed(int64_t intent_id, const v1::Envelope& env) {
+Status LocalStore::SetSealed(int64_t intent_id, const std::vector<v1::Envelope>& envelopes) {
   std::lock_guard<std::mutex> lock(mu_);
+  v1::SealedIntent sealed;
+  for (const auto& e : envelopes) *sealed.add_envelopes() = e;
   sql::Statement st(db_, "UPDATE intents SET sealed = ? WHERE id = ?");
-  return st.Bind(1, env.SerializeAsString()).Bind(2, intent_id).Run();
+  return st.Bind(1, sealed.SerializeAsString()).Bind(2, intent_id).Run();
 }
 
-Status LocalStore::ClearSealedContent(ByteView case_id) {
+Status LocalStore::ClearSealed(ByteView case_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  sql::Statement st(db_, "UPDATE intents SET sealed = NULL WHERE case_id = ? AND control = 0");
+  sql::Statement st(db_, "UPDATE intents SET sealed = NULL WHERE case_id = ?");
   return st.Bind(1, case_id).Run();
+}
+
+Result<std::vector<v1::LogEntry>> LocalStore::LogEntries(ByteView case_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_,
+                    "SELECT seq, chain_hash, envelope FROM log WHERE case_id = ? ORDER BY seq");
+  st.Bind(1, case_id);
+  std::vector<v1::LogEntry> out;
+  while (st.Step()) {
+    v1::LogEntry e;
+    e.set_seq(static_cast<uint64_t>(st.Int(0)));
+    e.set_chain_hash(st.BlobString(1));
+    if (!e.mutable_envelope()->ParseFromString(st.BlobString(2))) {
+      return DataLoss("stored log entry is malformed");
+    }
+    out.push_back(std::move(e));
+  }
+  KRING_RETURN_IF_ERROR(st.status());
+  return out;
+}
+
+Status LocalStore::ReplaceState(ByteView case_id, const v1::CaseState& state) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SecretBytes plain(state.ByteSizeLong());
+  state.SerializeToArray(plain.data(), static_cast<int>(plain.size()));
+  sql::Statement st(db_, "UPDATE cases SET state = ? WHERE case_id = ?");
+  return st.Bind(1, at_rest_.Seal(CaseLabel("state", case_id), plain)).Bind(2, case_id).Run();
 }
 
 Status LocalStore::RejectIntent(int64_t intent_id, const std::string& error) {

@@ -39,9 +39,12 @@ struct Intent {
   int64_t id = 0;
   Bytes case_id;
   Bytes client_op_id;
-  bool control = false;   // pre-sealed control op (never resealed)
-  v1::ContentOp content;  // content intents
-  std::optional<v1::Envelope> sealed;
+  bool control = false;
+  v1::ContentOp content;         // content intents
+  v1::ControlIntent control_op;  // control intents
+  // The signed envelopes once sealed (one for content; the op plus its Rekey for control),
+  // empty until then. Sealing happens at push time, against the verified state.
+  std::vector<v1::Envelope> sealed;
 };
 
 struct EpochKey {
@@ -87,15 +90,19 @@ class LocalStore {
   Result<std::optional<EpochKey>> LatestEpochKey(ByteView case_id, uint32_t scope_id);
 
   Status AddContentIntent(ByteView case_id, ByteView client_op_id, const v1::ContentOp& op);
-  Status AddSealedIntents(ByteView case_id, const std::vector<std::pair<Bytes, v1::Envelope>>& ops);
+  Status AddControlIntent(ByteView case_id, ByteView client_op_id, const v1::ControlIntent& op);
   Result<std::vector<Intent>> PendingIntents(ByteView case_id);
   // The confirmed record and the pending intents read together, so a view never shows an edit
   // twice or not at all while a sync confirms it.
   Result<std::optional<std::pair<CaseRecord, std::vector<Intent>>>> CaseWithIntents(
       ByteView case_id);
   Result<size_t> PendingIntentCount(ByteView case_id);
-  Status SetSealed(int64_t intent_id, const v1::Envelope& env);
-  Status ClearSealedContent(ByteView case_id);
+  Status SetSealed(int64_t intent_id, const std::vector<v1::Envelope>& envelopes);
+  Status ClearSealed(ByteView case_id);
+  // The verified log, in order (for replaying it after older epoch keys were learned).
+  Result<std::vector<v1::LogEntry>> LogEntries(ByteView case_id);
+  // Replaces the confirmed state (after a replay); heads and log stay as they are.
+  Status ReplaceState(ByteView case_id, const v1::CaseState& state);
   Status RejectIntent(int64_t intent_id, const std::string& error);
 
   Status SaveReceipt(const v1::Receipt& receipt);

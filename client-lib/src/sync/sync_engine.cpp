@@ -7,6 +7,7 @@
 #include "kring/common/log.h"
 #include "kring/common/protocol.h"
 
+#include "model/reducer.h"
 #include "sync/verifier.h"
 
 namespace kring::client {
@@ -319,7 +320,7 @@ SyncEngine::Outcome SyncEngine::SyncAll() {
 Status SyncEngine::SyncCase(const Bytes& case_id, Outcome& out) {
   for (int push_round = 0; push_round < kMaxRoundsPerCase;) {
     KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
-    if (!rec || rec->halted) return {};
+    if (!rec || rec->halted || rec->state.removed()) return {};
     KRING_ASSIGN_OR_RETURN(bool pulled, PullOnce(case_id, out));
     if (pulled) continue;
     KRING_ASSIGN_OR_RETURN(bool pushed, PushOnce(case_id, out));
@@ -335,11 +336,23 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   req.set_case_id(ToString(case_id));
   req.set_after_seq(rec->head_seq);
   req.set_after_chain_hash(ToString(rec->head_hash));
+  // Large pages: every page costs a round trip, a local transaction and a rewrite of the sealed
+  // materialized state, so a cold sync with the server's default of 256 did that 4x as often.
+  req.set_limit(protocol::kMaxPullLimit);
   auto resp = WithToken([&](const std::string& t) { return transport_->Pull(req, t); });
   if (!resp.ok()) {
     const Status& s = resp.status();
     // A case created on this device is unknown to the server until its first push.
     if (rec->head_seq == 0 && s.code() == StatusCode::kNotFound) return false;
+    if (s.code() == StatusCode::kPermissionDenied && rec->head_seq > 0) {
+      // Removed from the case: the server stops serving it at once. What this device saw stays;
+      // nothing after the removal reaches it.
+      v1::CaseState state = rec->state;
+      state.set_removed(true);
+      KRING_RETURN_IF_ERROR(store_->ReplaceState(case_id, state));
+      out.events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
+      return false;
+    }
     if (rec->head_seq > 0 &&
         (s.code() == StatusCode::kFailedPrecondition || s.code() == StatusCode::kInvalidArgument ||
          s.code() == StatusCode::kNotFound)) {
@@ -372,10 +385,145 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
                  std::move(v.failure->evidence), out);
   }
   if (v.batch.entries.empty()) return false;
+  const bool was_removed = rec->state.removed();
+  const bool now_removed = v.batch.state.removed();
   KRING_RETURN_IF_ERROR(store_->ApplyBatch(v.batch));
+  if (v.learned_older_keys) KRING_RETURN_IF_ERROR(Replay(case_id));
+  if (now_removed && !was_removed) {
+    out.events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
+  }
   out.stats.pulled += v.batch.entries.size();
   out.events.push_back({ChangeEvent::Kind::kCaseChanged, case_id, {}});
   return true;
+}
+
+namespace {
+
+v1::OpHeader NewHeader(const v1::LocalAccount& me, const Bytes& case_id, const CaseRecord& rec,
+                       const DeviceHead& mine, v1::OpKind kind, uint64_t epoch,
+                       const std::string& client_op_id) {
+  v1::OpHeader h;
+  h.set_version(protocol::kVersion);
+  h.set_case_id(ToString(case_id));
+  h.set_scope_id(0);
+  h.set_epoch(epoch);
+  h.set_author_account_id(me.account_id());
+  h.set_author_device_id(me.device_id());
+  h.set_device_counter(mine.counter + 1);
+  h.set_prev_device_op_hash(ToString(mine.last_hash));
+  h.set_client_op_id(client_op_id);
+  h.set_seen_seq(rec.head_seq);
+  h.set_seen_hash(ToString(rec.head_hash));
+  h.set_kind(kind);
+  h.set_created_at_ms(NowMs());
+  return h;
+}
+
+}  // namespace
+
+Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
+                                                          const CaseRecord& rec,
+                                                          const v1::CaseState& projected,
+                                                          const Intent& in, DeviceHead& mine) {
+  v1::LocalAccount me;
+  {
+    std::lock_guard<std::mutex> lock(account_mu_);
+    me = *account_;
+  }
+  const v1::ControlIntent& ci = in.control_op;
+  v1::ControlBody change;
+  v1::OpKind kind = v1::OP_KIND_UNSPECIFIED;
+  uint64_t current_epoch = 0;
+  auto cur = projected.scope_epochs().find(0);
+  if (cur != projected.scope_epochs().end()) current_epoch = cur->second;
+  if (ci.has_create_case()) {
+    if (projected.members_size() != 0) return Status(StatusCode::kAborted, "case exists already");
+    *change.mutable_create_case() = ci.create_case();
+    kind = v1::OP_KIND_CREATE_CASE;
+    current_epoch = 1;  // CreateCase is sealed under epoch 1, the epoch its Rekey starts
+  } else if (ci.has_add_member() || ci.has_remove_member()) {
+    if (ci.has_add_member()) *change.mutable_add_member() = ci.add_member();
+    if (ci.has_remove_member()) *change.mutable_remove_member() = ci.remove_member();
+    std::string denied = model::CheckControlPermission(projected, View(me.account_id()), change);
+    if (!denied.empty()) return Status(StatusCode::kAborted, denied);
+    kind = ci.has_add_member() ? v1::OP_KIND_ADD_MEMBER : v1::OP_KIND_REMOVE_MEMBER;
+  } else {
+    return Status(StatusCode::kAborted, "unknown control change");
+  }
+  std::vector<v1::Envelope> out;
+  v1::OpHeader h1 =
+      NewHeader(me, case_id, rec, mine, kind, current_epoch, ToString(in.client_op_id));
+  out.push_back(SignEnvelope(me, h1, &change, nullptr, {}));
+  mine.counter = h1.device_counter();
+  mine.last_hash = protocol::EnvelopeHash(out.back());
+
+  // The Rekey: a fresh epoch key boxed to every member after the change.
+  v1::CaseState after = projected;
+  model::ApplyControl(after, h1, change, 0);
+  const uint64_t new_epoch = ci.has_create_case() ? 1 : current_epoch + 1;
+  SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
+  v1::ControlBody rekey_body;
+  v1::Rekey* rk = rekey_body.mutable_rekey();
+  rk->set_scope_id(0);
+  rk->set_new_epoch(new_epoch);
+  rk->set_key_commitment(ToString(protocol::EpochKeyCommitment(epoch_key, case_id, 0, new_epoch)));
+  for (const v1::Member& m : after.members()) {
+    KRING_ASSIGN_OR_RETURN(UserChain chain, ChainOf(ToBytes(m.account_id())));
+    rk->add_recipients(m.account_id());
+    v1::KeyBox* box = rk->add_boxes();
+    box->set_account_id(m.account_id());
+    box->set_user_key_generation(chain.user_key.generation);
+    box->set_sealed_key(ToString(crypto::Seal(chain.user_key.box_public_key, epoch_key)));
+  }
+  if (after.newcomers_read_history() && new_epoch > 1) {
+    KRING_ASSIGN_OR_RETURN(std::optional<EpochKey> previous,
+                           store_->FindEpochKey(case_id, 0, new_epoch - 1));
+    if (previous) {
+      rk->set_previous_key_box(
+          ToString(protocol::SealPreviousKey(epoch_key, previous->key, case_id, 0, new_epoch)));
+    }
+  }
+  v1::OpHeader h2 = NewHeader(me, case_id, rec, mine, v1::OP_KIND_REKEY, new_epoch,
+                              ToString(crypto::RandomBytes(crypto::kIdBytes)));
+  out.push_back(SignEnvelope(me, h2, &rekey_body, nullptr, {}));
+  mine.counter = h2.device_counter();
+  mine.last_hash = protocol::EnvelopeHash(out.back());
+  // Kept before the push: if it is rejected, resealing writes a new key for the same epoch.
+  KRING_RETURN_IF_ERROR(store_->SaveEpochKey(case_id, {0, new_epoch, std::move(epoch_key)}));
+  return out;
+}
+
+// Seals pending intents in order, continuing this device's op chain. Intents sealed earlier (and
+// perhaps pushed with a lost response) keep their bytes; if they no longer continue the chain,
+// everything is resealed against the verified state.
+Status SyncEngine::Replay(const Bytes& case_id) {
+  v1::LocalAccount me;
+  {
+    std::lock_guard<std::mutex> lock(account_mu_);
+    me = *account_;
+  }
+  // Each pass can learn one more epoch back through the back-links; an epoch is at most once.
+  for (int pass = 0; pass < 1000; ++pass) {
+    KRING_ASSIGN_OR_RETURN(std::vector<v1::LogEntry> log, store_->LogEntries(case_id));
+    v1::PullResponse all;
+    for (auto& e : log) *all.add_entries() = std::move(e);
+    VerifyContext ctx;
+    ctx.replay = true;
+    ctx.record.case_id = case_id;
+    ctx.me = &me;
+    ctx.chain_hash_at = [&](uint64_t seq) { return store_->ChainHashAt(case_id, seq); };
+    ctx.chain_of = [&](const Bytes& account, bool refresh) { return ChainOf(account, refresh); };
+    ctx.epoch_key = [&](uint32_t scope, uint64_t epoch) {
+      return store_->FindEpochKey(case_id, scope, epoch);
+    };
+    VerifyResult v = VerifyPull(ctx, all);
+    if (!v.error.ok()) return v.error;
+    if (v.failure) return DataLoss("verified log no longer replays: " + v.failure->detail);
+    for (const EpochKey& k : v.batch.epoch_keys)
+      KRING_RETURN_IF_ERROR(store_->SaveEpochKey(case_id, k));
+    if (!v.learned_older_keys) return store_->ReplaceState(case_id, v.batch.state);
+  }
+  return Internal("history replay did not settle");
 }
 
 Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intents) {
@@ -386,58 +534,67 @@ Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intent
     std::lock_guard<std::mutex> lock(account_mu_);
     me = *account_;
   }
-  DeviceHead mine = heads[ToBytes(me.device_id())];
-  // Sealed intents form a prefix; they must continue this device's confirmed chain.
+  const DeviceHead confirmed = heads[ToBytes(me.device_id())];
+  DeviceHead mine = confirmed;
+  v1::CaseState projected = rec->state;
   bool stale = false;
   for (const Intent& in : intents) {
-    if (!in.sealed) break;
-    v1::OpHeader h;
-    h.ParseFromString(in.sealed->header());
-    if (h.device_counter() != mine.counter + 1 ||
-        !ConstantTimeEqual(View(h.prev_device_op_hash()), mine.last_hash)) {
-      stale = true;
-      break;
+    if (in.sealed.empty()) break;
+    for (const v1::Envelope& env : in.sealed) {
+      auto parsed = protocol::ParseEnvelope(env);
+      if (!parsed.ok() || parsed->header.device_counter() != mine.counter + 1 ||
+          !ConstantTimeEqual(View(parsed->header.prev_device_op_hash()), mine.last_hash)) {
+        stale = true;
+        break;
+      }
+      if (protocol::IsControl(parsed->header.kind())) {
+        model::ApplyControl(projected, parsed->header, parsed->control, 0);
+      }
+      mine.counter = parsed->header.device_counter();
+      mine.last_hash = parsed->envelope_hash;
     }
-    mine.counter = h.device_counter();
-    mine.last_hash = protocol::EnvelopeHash(*in.sealed);
+    if (stale) break;
   }
   if (stale) {
-    if (std::any_of(intents.begin(), intents.end(), [](const Intent& i) { return i.control; })) {
-      // Control ops are sealed once, when created; one that no longer continues this device's
-      // chain can never be accepted. Reject it visibly instead of retrying forever.
-      for (const Intent& in : intents) {
-        if (!in.control) continue;
-        KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "control op no longer fits the log"));
-      }
-      return Status(StatusCode::kAborted, "queued control op rejected");
-    }
-    KRING_RETURN_IF_ERROR(store_->ClearSealedContent(case_id));
-    for (Intent& in : intents) in.sealed.reset();
-    mine = heads[ToBytes(me.device_id())];
+    KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
+    for (Intent& in : intents) in.sealed.clear();
+    mine = confirmed;
+    projected = rec->state;
   }
-  KRING_ASSIGN_OR_RETURN(std::optional<EpochKey> key, store_->LatestEpochKey(case_id, 0));
   for (Intent& in : intents) {
-    if (in.sealed) continue;
-    if (!key) break;  // no key delivered yet: the intents wait
-    v1::OpHeader h;
-    h.set_version(protocol::kVersion);
-    h.set_case_id(ToString(case_id));
-    h.set_scope_id(0);
-    h.set_epoch(key->epoch);
-    h.set_author_account_id(me.account_id());
-    h.set_author_device_id(me.device_id());
-    h.set_device_counter(mine.counter + 1);
-    h.set_prev_device_op_hash(ToString(mine.last_hash));
-    h.set_client_op_id(ToString(in.client_op_id));
-    h.set_seen_seq(rec->head_seq);
-    h.set_seen_hash(ToString(rec->head_hash));
-    h.set_kind(v1::OP_KIND_CONTENT);
-    h.set_created_at_ms(NowMs());
-    v1::Envelope env = SignEnvelope(me, h, nullptr, &in.content, key->key);
-    KRING_RETURN_IF_ERROR(store_->SetSealed(in.id, env));
-    mine.counter = h.device_counter();
-    mine.last_hash = protocol::EnvelopeHash(env);
-    in.sealed = std::move(env);
+    if (!in.sealed.empty()) continue;
+    std::vector<v1::Envelope> envelopes;
+    if (in.control) {
+      DeviceHead before = mine;
+      auto sealed = SealControl(case_id, *rec, projected, in, mine);
+      if (!sealed.ok()) {
+        mine = before;
+        if (sealed.status().code() != StatusCode::kAborted) return sealed.status();
+        // This change can never be accepted any more (e.g. the person was removed already):
+        // reject it visibly and go on with the rest.
+        KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, sealed.status().message()));
+        return sealed.status();
+      }
+      envelopes = std::move(sealed).value();
+      for (const v1::Envelope& env : envelopes) {
+        auto parsed = protocol::ParseEnvelope(env);
+        if (parsed.ok()) model::ApplyControl(projected, parsed->header, parsed->control, 0);
+      }
+    } else {
+      if (projected.rekey_pending() || projected.members_size() == 0) break;
+      auto epoch_it = projected.scope_epochs().find(0);
+      if (epoch_it == projected.scope_epochs().end()) break;
+      KRING_ASSIGN_OR_RETURN(std::optional<EpochKey> key,
+                             store_->FindEpochKey(case_id, 0, epoch_it->second));
+      if (!key) break;  // no key delivered yet: the intents wait
+      v1::OpHeader h = NewHeader(me, case_id, *rec, mine, v1::OP_KIND_CONTENT, key->epoch,
+                                 ToString(in.client_op_id));
+      envelopes.push_back(SignEnvelope(me, h, nullptr, &in.content, key->key));
+      mine.counter = h.device_counter();
+      mine.last_hash = protocol::EnvelopeHash(envelopes.back());
+    }
+    KRING_RETURN_IF_ERROR(store_->SetSealed(in.id, envelopes));
+    in.sealed = std::move(envelopes);
   }
   return {};
 }
@@ -475,10 +632,16 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   std::vector<const Intent*> batch;
   size_t bytes = 0;
   for (const Intent& in : intents) {
-    if (!in.sealed || batch.size() >= protocol::kMaxPushEnvelopes) break;
-    bytes += in.sealed->ByteSizeLong();
-    if (bytes > protocol::kMaxPushBytes / 2 && !batch.empty()) break;
-    *req.add_envelopes() = *in.sealed;
+    // An intent's envelopes (a change and its Rekey) always travel in one push.
+    if (in.sealed.empty() || static_cast<size_t>(req.envelopes_size()) + in.sealed.size() >
+                                 protocol::kMaxPushEnvelopes) {
+      break;
+    }
+    size_t size = 0;
+    for (const auto& env : in.sealed) size += env.ByteSizeLong();
+    if (bytes + size > protocol::kMaxPushBytes / 2 && !batch.empty()) break;
+    bytes += size;
+    for (const auto& env : in.sealed) *req.add_envelopes() = env;
     batch.push_back(&in);
   }
   if (batch.empty()) return false;
@@ -492,14 +655,14 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   if (s.transient() || s.code() == StatusCode::kUnauthenticated) return s;
   if (s.code() == StatusCode::kFailedPrecondition) {
     // Stale epoch or chain position: pull again and reseal.
-    KRING_RETURN_IF_ERROR(store_->ClearSealedContent(case_id));
+    KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
     return true;
   }
   // A definitive rejection: isolate the op at fault so the others still go through.
   if (batch.size() > 1) {
     v1::PushRequest single;
     single.set_case_id(ToString(case_id));
-    *single.add_envelopes() = *batch.front()->sealed;
+    for (const auto& env : batch.front()->sealed) *single.add_envelopes() = env;
     auto one = WithToken([&](const std::string& t) { return transport_->Push(single, t); });
     if (one.ok()) {
       KRING_RETURN_IF_ERROR(AcceptReceipts(case_id, one.value(), out));
@@ -509,7 +672,7 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
     if (one.status().transient()) return one.status();
   }
   KRING_RETURN_IF_ERROR(store_->RejectIntent(batch.front()->id, s.ToString()));
-  KRING_RETURN_IF_ERROR(store_->ClearSealedContent(case_id));
+  KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
   log::Warn("intent_rejected",
             {{"case", Hex(case_id)}, {"code", std::string(StatusCodeName(s.code()))}});
   out.events.push_back({ChangeEvent::Kind::kIntentRejected, case_id, s.ToString()});

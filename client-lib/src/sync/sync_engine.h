@@ -59,6 +59,12 @@ class SyncEngine {
   // Verifies every receipt of a push (signature, case, seq, chain hash) and stores it.
   Status AcceptReceipts(const Bytes& case_id, const v1::PushResponse& resp, Outcome& out);
   Status SealPending(const Bytes& case_id, std::vector<Intent>& intents);
+  // A control intent becomes its op plus a Rekey of scope 0 for the members after the change.
+  Result<std::vector<v1::Envelope>> SealControl(const Bytes& case_id, const CaseRecord& rec,
+                                                const v1::CaseState& projected, const Intent& in,
+                                                DeviceHead& mine);
+  // Folds the verified log again from the start, with every epoch key known now.
+  Status Replay(const Bytes& case_id);
   Status Alarm(const Bytes& case_id, AlarmKind kind, uint64_t seq, const std::string& detail,
                Bytes evidence, Outcome& out);
   template <typename Fn>

@@ -46,6 +46,7 @@ class BatchVerifier {
   VerifyResult Finish() { return std::move(result_); }
 
   bool CheckHead() {
+    if (ctx_.replay) return true;  // entries come from this device's own verified log
     const v1::Receipt& head = resp_.head();
     const CaseRecord& rec = ctx_.record;
     if (!protocol::VerifyReceipt(head, ctx_.server_public_key) ||
@@ -101,13 +102,14 @@ class BatchVerifier {
     uint64_t expected = ctx_.record.head_seq + 1;
     Bytes prev_chain = ctx_.record.head_hash;
     heads_ = ctx_.device_heads;
-    state_ = ctx_.record.state;
+    // Membership at each position, for the author check; ApplyAll folds from the record again.
+    v1::CaseState membership = ctx_.record.state;
     for (const v1::LogEntry& entry : resp_.entries()) {
       const uint64_t seq = entry.seq();
       if (seq > expected)
         return Fail(AlarmKind::kDrop, expected, "log entries are missing", &entry);
       if (seq < expected) return Fail(AlarmKind::kTamper, seq, "log position repeated", &entry);
-      if (seq > resp_.head().seq()) {
+      if (!ctx_.replay && seq > resp_.head().seq()) {
         return Fail(AlarmKind::kTamper, seq, "entry beyond the signed head", &entry);
       }
       auto parsed = protocol::ParseEnvelope(entry.envelope());
@@ -132,11 +134,12 @@ class BatchVerifier {
                                         ToBytes(ev.SerializeAsString())};
         return false;
       }
-      // The author must be a member (the first op defines the members) with an active device.
+      // The author must be a member at this position (the first op defines the members) with
+      // an active device.
       if (seq == 1 && op.control.has_create_case()) {
-        model::ApplyControl(state_, h, op.control, 0);
+        model::ApplyControl(membership, h, op.control, 0);
       }
-      if (model::FindMember(state_, View(h.author_account_id())) == nullptr) {
+      if (model::FindMember(membership, View(h.author_account_id())) == nullptr) {
         return Fail(AlarmKind::kTamper, seq, "author is not a member of the case", &entry);
       }
       auto chain_of = ctx_.chain_of(ToBytes(h.author_account_id()), false);
@@ -176,6 +179,9 @@ class BatchVerifier {
           return Fail(AlarmKind::kFork, seq, "author saw a different history", &entry);
         }
       }
+      if (h.kind() == v1::OP_KIND_ADD_MEMBER || h.kind() == v1::OP_KIND_REMOVE_MEMBER) {
+        model::ApplyControl(membership, h, op.control, 0);
+      }
       dh.counter = h.device_counter();
       dh.last_hash = op.envelope_hash;
       changed_devices_.insert(ToBytes(h.author_device_id()));
@@ -185,7 +191,7 @@ class BatchVerifier {
       prev_chain = std::move(chain);
       ++expected;
     }
-    if (!checked_.empty() && checked_.back().entry->seq() == resp_.head().seq() &&
+    if (!ctx_.replay && !checked_.empty() && checked_.back().entry->seq() == resp_.head().seq() &&
         !ConstantTimeEqual(prev_chain, View(resp_.head().chain_hash()))) {
       return Fail(AlarmKind::kFork, resp_.head().seq(), "signed head does not match the log",
                   checked_.back().entry);
@@ -239,12 +245,20 @@ class BatchVerifier {
     return std::optional<SecretBytes>(stored->key);
   }
 
+  bool IsMe(ByteView account_id) const {
+    return ConstantTimeEqual(account_id, View(ctx_.me->account_id()));
+  }
+
   bool ApplyRekey(const Checked& c) {
     const v1::Rekey& rk = c.op.control.rekey();
     const uint64_t seq = c.entry->seq();
     const v1::Member* author = model::FindMember(state_, View(c.op.header.author_account_id()));
     if (author->role() != v1::ROLE_CHAIR && author->role() != v1::ROLE_COORDINATOR) {
       return Fail(AlarmKind::kTamper, seq, "rekey by a member without that permission", c.entry);
+    }
+    if (state_.rekey_pending() && c.op.header.author_device_id() != pending_change_device_) {
+      return Fail(AlarmKind::kTamper, seq, "membership change not followed by its own rekey",
+                  c.entry);
     }
     uint64_t current = 0;
     auto it = state_.scope_epochs().find(rk.scope_id());
@@ -262,24 +276,76 @@ class BatchVerifier {
       return Fail(AlarmKind::kKeyMismatch, seq, "rekey recipients differ from the scope's members",
                   c.entry);
     }
+    const Bytes& case_id = ctx_.record.case_id;
+    std::optional<SecretBytes> key;
     for (const v1::KeyBox& box : rk.boxes()) {
-      if (box.account_id() != ctx_.me->account_id()) continue;
-      std::optional<SecretBytes> key;
+      if (!IsMe(View(box.account_id()))) continue;
       for (const auto& uk : ctx_.me->user_keys()) {
         if (uk.generation() != box.user_key_generation()) continue;
         auto opened =
             crypto::SealOpen(identity::UserBoxKeyPair(View(uk.seed())), View(box.sealed_key()));
         if (opened.ok() && opened->size() == crypto::kKeyBytes) key = std::move(opened.value());
       }
-      if (!key || !ConstantTimeEqual(protocol::EpochKeyCommitment(*key, ctx_.record.case_id,
-                                                                  rk.scope_id(), rk.new_epoch()),
-                                     View(rk.key_commitment()))) {
+      if (!key || !ConstantTimeEqual(
+                      protocol::EpochKeyCommitment(*key, case_id, rk.scope_id(), rk.new_epoch()),
+                      View(rk.key_commitment()))) {
         return Fail(AlarmKind::kKeyMismatch, seq, "epoch key box does not match its commitment",
                     c.entry);
       }
-      result_.batch.epoch_keys.push_back({rk.scope_id(), rk.new_epoch(), std::move(*key)});
+      result_.batch.epoch_keys.push_back({rk.scope_id(), rk.new_epoch(), *key});
+    }
+    if (!key) {
+      // Not a recipient (not a member yet, or no longer): a key learned through a later epoch's
+      // history back-link still opens this epoch's back-link.
+      auto known = KeyFor(rk.scope_id(), rk.new_epoch());
+      if (!known.ok()) return LocalError(known.status());
+      if (known.value() && ConstantTimeEqual(protocol::EpochKeyCommitment(
+                                                 **known, case_id, rk.scope_id(), rk.new_epoch()),
+                                             View(rk.key_commitment()))) {
+        key = std::move(*known.value());
+      }
+    }
+    if (key && !rk.previous_key_box().empty() && rk.new_epoch() > 1) {
+      const uint64_t prev_epoch = rk.new_epoch() - 1;
+      auto prev = protocol::OpenPreviousKey(*key, View(rk.previous_key_box()), case_id,
+                                            rk.scope_id(), rk.new_epoch());
+      auto commitment = state_.epoch_commitments().find(prev_epoch);
+      if (!prev.ok() || prev->size() != crypto::kKeyBytes ||
+          commitment == state_.epoch_commitments().end() ||
+          !ConstantTimeEqual(
+              protocol::EpochKeyCommitment(*prev, case_id, rk.scope_id(), prev_epoch),
+              View(commitment->second))) {
+        return Fail(AlarmKind::kKeyMismatch, seq, "history back-link does not match its epoch",
+                    c.entry);
+      }
+      auto had = KeyFor(rk.scope_id(), prev_epoch);
+      if (!had.ok()) return LocalError(had.status());
+      if (!had.value()) {
+        result_.batch.epoch_keys.push_back({rk.scope_id(), prev_epoch, std::move(prev.value())});
+        result_.learned_older_keys = true;
+      }
     }
     model::ApplyControl(state_, c.op.header, c.op.control, seq);
+    return true;
+  }
+
+  bool ApplyMembershipChange(const Checked& c) {
+    const uint64_t seq = c.entry->seq();
+    if (state_.rekey_pending()) {
+      return Fail(AlarmKind::kTamper, seq, "membership change before the previous rekey", c.entry);
+    }
+    std::string denied =
+        model::CheckControlPermission(state_, View(c.op.header.author_account_id()), c.op.control);
+    if (!denied.empty()) return Fail(AlarmKind::kTamper, seq, denied, c.entry);
+    model::ApplyControl(state_, c.op.header, c.op.control, seq);
+    pending_change_device_ = c.op.header.author_device_id();
+    if (c.op.control.has_remove_member() && IsMe(View(c.op.control.remove_member().account_id()))) {
+      state_.set_removed(true);
+    }
+    if (c.op.control.has_add_member() &&
+        IsMe(View(c.op.control.add_member().member().account_id()))) {
+      state_.set_removed(false);
+    }
     return true;
   }
 
@@ -290,9 +356,19 @@ class BatchVerifier {
     if (it == state_.scope_epochs().end() || it->second != h.epoch()) {
       return Fail(AlarmKind::kTamper, seq, "content op sealed under a stale epoch", c.entry);
     }
+    if (state_.rekey_pending()) {
+      return Fail(AlarmKind::kTamper, seq, "content sealed before the membership change's rekey",
+                  c.entry);
+    }
     auto key = KeyFor(h.scope_id(), h.epoch());
     if (!key.ok()) return LocalError(key.status());
     if (!key.value()) {
+      // Written while this account was not a member (before joining "from now on", or after a
+      // removal): unreadable here by design, not an attack.
+      if (model::FindMember(state_, View(ctx_.me->account_id())) == nullptr) {
+        state_.set_seq(seq);
+        return true;
+      }
       return Fail(AlarmKind::kKeyMismatch, seq, "no key for this epoch was delivered", c.entry);
     }
     const SecretBytes& epoch_key = **key;
@@ -318,6 +394,7 @@ class BatchVerifier {
   }
 
   bool ApplyAll() {
+    state_ = ctx_.record.state;
     for (const Checked& c : checked_) {
       const uint64_t seq = c.entry->seq();
       const v1::OpHeader& h = c.op.header;
@@ -330,6 +407,8 @@ class BatchVerifier {
         model::ApplyControl(state_, h, c.op.control, seq);
       } else if (h.kind() == v1::OP_KIND_REKEY) {
         if (!ApplyRekey(c)) return false;
+      } else if (h.kind() == v1::OP_KIND_ADD_MEMBER || h.kind() == v1::OP_KIND_REMOVE_MEMBER) {
+        if (!ApplyMembershipChange(c)) return false;
       } else if (!ApplyContent(c)) {
         return false;
       }
@@ -357,6 +436,7 @@ class BatchVerifier {
   std::map<Bytes, Bytes> signing_key_;
   std::map<Bytes, size_t> last_of_device_;
   v1::CaseState state_;
+  std::string pending_change_device_;
 };
 
 }  // namespace

@@ -38,12 +38,18 @@ struct VerifyContext {
   // Verified chain of an account (loaded or fetched).
   std::function<Result<UserChain>(const Bytes&, bool refresh)> chain_of;
   std::function<Result<std::optional<EpochKey>>(uint32_t, uint64_t)> epoch_key;
+  // Re-folding this device's own verified log (after older epoch keys were learned through a
+  // history back-link): there is no signed head to check.
+  bool replay = false;
 };
 
 struct VerifyResult {
   std::optional<VerifyFailure> failure;
   AppliedBatch batch;  // valid only without failure
   Status error;        // a local problem (storage, network while fetching a chain): retry later
+  // A history back-link gave keys of earlier epochs: ops before them can now be read, so the
+  // log should be folded again (SyncEngine::Replay).
+  bool learned_older_keys = false;
 };
 
 VerifyResult VerifyPull(const VerifyContext& ctx, const v1::PullResponse& response);

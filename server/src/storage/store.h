@@ -83,6 +83,7 @@ class StoreTxn {
   virtual Status InsertCase(ByteView case_id, int64_t now_ms) = 0;
   virtual Status SetCaseHead(ByteView case_id, uint64_t seq, ByteView chain_hash) = 0;
   virtual Status InsertMember(ByteView case_id, ByteView account_id, int role) = 0;
+  virtual Status DeleteMember(ByteView case_id, ByteView account_id) = 0;
   virtual Result<std::optional<int>> GetMemberRole(ByteView case_id, ByteView account_id) = 0;
   virtual Result<std::vector<Bytes>> ListMembers(ByteView case_id) = 0;
   virtual Result<std::vector<CaseHeadRecord>> ListCasesOf(ByteView account_id) = 0;

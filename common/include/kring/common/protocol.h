@@ -61,6 +61,12 @@ enum class EpochSubkey : uint64_t {
 SecretBytes DeriveEpochSubkey(ByteView epoch_key, EpochSubkey which);
 Bytes EpochKeyCommitment(ByteView epoch_key, ByteView case_id, uint32_t scope_id, uint64_t epoch);
 Bytes OpKeyCommitment(ByteView epoch_key, ByteView nonce);
+// History back-link: the previous epoch key sealed under the new key's back-link subkey,
+// associated data H("kring-backlink-v1", case_id, u64 scope, u64 new_epoch).
+Bytes SealPreviousKey(ByteView new_epoch_key, ByteView previous_key, ByteView case_id,
+                      uint32_t scope_id, uint64_t new_epoch);
+Result<SecretBytes> OpenPreviousKey(ByteView new_epoch_key, ByteView box, ByteView case_id,
+                                    uint32_t scope_id, uint64_t new_epoch);
 
 // A structurally valid envelope, parsed once. Hashes are over the received bytes.
 struct ParsedOp {

@@ -1,0 +1,300 @@
+// Membership changes: removal with an atomic rekey, adding with the chair's history choice, and
+// role rules enforced by kringd and by every client's reducer.
+#include <catch2/catch.hpp>
+#include <google/protobuf/util/message_differencer.h>
+
+#include "kring/common/crypto.h"
+#include "kring/common/protocol.h"
+
+#include "store/local_store.h"
+#include "support/client_fixture.h"
+#include "sync/sync_engine.h"
+
+using namespace kring;
+using namespace kring::test;
+using google::protobuf::util::MessageDifferencer;
+
+namespace {
+
+// Everything the device's own store holds: its account secrets and the case's epoch keys.
+struct Loot {
+  v1::LocalAccount account;
+  std::vector<SecretBytes> epoch_keys;
+};
+
+Loot Steal(Device& d, const Bytes& case_id) {
+  d.Close();
+  auto store = client::LocalStore::Open(d.db_path(), d.storage_key());
+  REQUIRE(store.ok());
+  Loot loot;
+  auto account = (*store)->LoadAccount();
+  REQUIRE(account.ok());
+  loot.account = **account;
+  for (uint64_t epoch = 1; epoch <= 10; ++epoch) {
+    auto key = (*store)->FindEpochKey(case_id, 0, epoch);
+    REQUIRE(key.ok());
+    if (*key) loot.epoch_keys.push_back((*key)->key);
+  }
+  return loot;
+}
+
+bool Decrypts(const SecretBytes& epoch_key, const v1::Envelope& env) {
+  SecretBytes k = protocol::DeriveEpochSubkey(epoch_key, protocol::EpochSubkey::kContent);
+  return crypto::AeadDecrypt(k, View(env.nonce()), View(env.ciphertext()),
+                             protocol::AssociatedData(View(env.header()), {}))
+      .ok();
+}
+
+const v1::FieldState* Field(const v1::CaseState& s, const Bytes& entity, const std::string& f) {
+  auto e = s.entities().find(Hex(entity));
+  if (e == s.entities().end()) return nullptr;
+  auto it = e->second.fields().find(f);
+  return it == e->second.fields().end() ? nullptr : &it->second;
+}
+
+}  // namespace
+
+TEST_CASE("a removed member is cut off and cannot read what comes after", "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto recorder = std::make_shared<TamperTransport>(net);
+  auto flaky = std::make_shared<TamperTransport>(net);
+  Device chair(net), coordinator(recorder), ex(net), offline(flaky);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                {ex.account_id(), v1::ROLE_MEMBER},
+                                {offline.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto plan = chair->CreateEntity(*cid, "plan");
+  REQUIRE(plan.ok());
+  for (Device* d : {&chair, &coordinator, &ex, &offline}) REQUIRE((*d)->SyncNow().ok());
+  REQUIRE(ex->ConfirmedView(*cid)->entities().count(Hex(*plan)) == 1);
+
+  // A member edits while offline: the edit is sealed under epoch 1, the push never arrives.
+  flaky->fail_pushes = true;
+  REQUIRE(offline->SetField(*cid, *plan, "offline", Text("geschreven in de trein")).ok());
+  CHECK(offline->SyncNow().status().transient());
+
+  auto notice = chair->RemoveMember(*cid, ex.account_id());
+  REQUIRE(notice.ok());
+  CHECK(notice->nl.find("niet meer lezen") != std::string::npos);
+  REQUIRE(chair->SyncNow().ok());
+  const std::string marker = "NA-VERWIJDERING-nieuw-adres";
+  REQUIRE(chair->SetField(*cid, *plan, "address", Text(marker)).ok());
+  REQUIRE(chair->SyncNow().ok());
+
+  // The removed member's device is refused and learns it is out; its view stops there.
+  std::promise<void> removed;
+  ex->AddChangeListener([&](const client::ChangeEvent& e) {
+    if (e.kind == client::ChangeEvent::Kind::kRemovedFromCase) removed.set_value();
+  });
+  v1::CaseState before = *ex->ConfirmedView(*cid);
+  REQUIRE(ex->SyncNow().ok());
+  CHECK(removed.get_future().wait_for(std::chrono::seconds(0)) == std::future_status::ready);
+  CHECK(ex->ConfirmedView(*cid)->removed());
+  CHECK(Field(*ex->ConfirmedView(*cid), *plan, "address") == nullptr);
+  CHECK(ex->CreateEntity(*cid, "note").ok());  // queued locally, but never accepted
+  REQUIRE(ex->SyncNow().ok());
+  CHECK(ex->Alarms().empty());
+
+  // The others continue; the coordinator records every envelope it pulls.
+  std::vector<v1::LogEntry> seen;
+  recorder->on_pull = [&](const v1::PullRequest&, v1::PullResponse& resp) {
+    for (const auto& e : resp.entries()) seen.push_back(e);
+  };
+  REQUIRE(coordinator->SyncNow().ok());
+  v1::CaseState coordinator_view = *coordinator->ConfirmedView(*cid);
+  REQUIRE(Field(coordinator_view, *plan, "address") != nullptr);
+  CHECK(Field(coordinator_view, *plan, "address")->value().text() == marker);
+  CHECK(coordinator->ConfirmedView(*cid)->members_size() == 3);
+
+  // Handed the raw envelopes written after the removal, the removed member cannot open any.
+  Loot loot = Steal(ex, *cid);
+  REQUIRE(loot.epoch_keys.size() == 1);  // only epoch 1
+  int after_removal = 0;
+  for (const auto& e : seen) {
+    v1::OpHeader h;
+    REQUIRE(h.ParseFromString(e.envelope().header()));
+    if (h.kind() == v1::OP_KIND_REKEY && h.epoch() >= 2) {
+      v1::ControlBody body;
+      REQUIRE(body.ParseFromString(e.envelope().control_body()));
+      for (const auto& box : body.rekey().boxes()) {
+        CHECK(box.account_id() != loot.account.account_id());
+      }
+    }
+    if (h.kind() != v1::OP_KIND_CONTENT || h.epoch() < 2) continue;
+    ++after_removal;
+    for (const auto& key : loot.epoch_keys) CHECK_FALSE(Decrypts(key, e.envelope()));
+  }
+  CHECK(after_removal >= 1);
+
+  // The member who was offline comes back: the edit sealed under epoch 1 is refused as stale,
+  // sealed again under epoch 2, and arrives.
+  flaky->fail_pushes = false;
+  REQUIRE(offline->SyncNow().ok());
+  CHECK(offline->PendingIntents(*cid) == 0);
+  REQUIRE(chair->SyncNow().ok());
+  v1::CaseState chair_view = *chair->ConfirmedView(*cid);
+  const v1::FieldState* f = Field(chair_view, *plan, "offline");
+  REQUIRE(f != nullptr);
+  CHECK(f->value().text() == "geschreven in de trein");
+  for (Device* d : {&chair, &offline}) CHECK((*d)->Alarms().empty());
+}
+
+TEST_CASE("newcomers read history only when the chair chose so", "[membership]") {
+  const bool history = GENERATE(false, true);
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), member(net), newcomer(net);
+  auto cid = chair->CreateCase({{member.account_id(), v1::ROLE_MEMBER}}, history);
+  REQUIRE(cid.ok());
+  auto old_note = chair->CreateEntity(*cid, "note");
+  REQUIRE(old_note.ok());
+  REQUIRE(chair->SetField(*cid, *old_note, "text", Text("van voor de nieuwkomer")).ok());
+  REQUIRE(chair->SyncNow().ok());
+  // A second epoch before the newcomer, so history spans more than one back-link.
+  auto other = Device(net);
+  REQUIRE(chair->AddMember(*cid, {other.account_id(), v1::ROLE_MEMBER}).ok());
+  REQUIRE(chair->SyncNow().ok());
+  auto mid_note = chair->CreateEntity(*cid, "note");
+  REQUIRE(mid_note.ok());
+  REQUIRE(chair->SyncNow().ok());
+
+  CHECK(chair->AddMember(*cid, {chair.account_id(), v1::ROLE_MEMBER}).code() ==
+        StatusCode::kPermissionDenied);
+  REQUIRE(chair->AddMember(*cid, {newcomer.account_id(), v1::ROLE_MEMBER}).ok());
+  REQUIRE(chair->SyncNow().ok());
+  auto new_note = chair->CreateEntity(*cid, "note");
+  REQUIRE(new_note.ok());
+  REQUIRE(chair->SyncNow().ok());
+
+  REQUIRE(newcomer->SyncNow().ok());
+  v1::CaseState view = *newcomer->ConfirmedView(*cid);
+  CHECK(view.members_size() == 4);
+  CHECK(view.entities().count(Hex(*new_note)) == 1);
+  CHECK(view.entities().count(Hex(*old_note)) == (history ? 1u : 0u));
+  CHECK(view.entities().count(Hex(*mid_note)) == (history ? 1u : 0u));
+  CHECK(newcomer->Alarms().empty());
+  // The newcomer writes and everyone reads it.
+  auto hello = newcomer->CreateEntity(*cid, "note");
+  REQUIRE(hello.ok());
+  REQUIRE(newcomer->SyncNow().ok());
+  REQUIRE(member->SyncNow().ok());
+  CHECK(member->ConfirmedView(*cid)->entities().count(Hex(*hello)) == 1);
+  CHECK(member->Alarms().empty());
+}
+
+TEST_CASE("role rules hold in the client and on the server", "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto lie = std::make_shared<TamperTransport>(net);
+  auto member_net = std::make_shared<TamperTransport>(net);
+  Device chair(net), coordinator(lie), member(member_net), other(net);
+  auto cid = chair->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {member.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  for (Device* d : {&chair, &coordinator, &member}) REQUIRE((*d)->SyncNow().ok());
+
+  // The library refuses what the role does not allow.
+  CHECK(member->RemoveMember(*cid, chair.account_id()).status().code() ==
+        StatusCode::kPermissionDenied);
+  CHECK(member->AddMember(*cid, {other.account_id(), v1::ROLE_MEMBER}).code() ==
+        StatusCode::kPermissionDenied);
+  CHECK(coordinator->RemoveMember(*cid, chair.account_id()).status().code() ==
+        StatusCode::kPermissionDenied);
+  CHECK(chair->AddMember(*cid, {other.account_id(), v1::ROLE_CHAIR}).code() ==
+        StatusCode::kPermissionDenied);
+
+  // A member signs a removal (with a rekey, as the protocol asks) and sends it straight to
+  // kringd: refused for the role.
+  v1::CaseState before = *coordinator->ConfirmedView(*cid);
+  REQUIRE(member->SyncNow().ok());  // signs in, so the recorded token is valid
+  const std::string member_token = member_net->last_token();
+  Loot loot = Steal(member, *cid);
+  auto header = [&](uint64_t counter, const std::string& prev, v1::OpKind kind, uint64_t epoch,
+                    uint64_t seen_seq, const std::string& seen_hash) {
+    v1::OpHeader h;
+    h.set_version(1);
+    h.set_case_id(ToString(*cid));
+    h.set_epoch(epoch);
+    h.set_author_account_id(loot.account.account_id());
+    h.set_author_device_id(loot.account.device_id());
+    h.set_device_counter(counter);
+    h.set_prev_device_op_hash(prev);
+    h.set_client_op_id(ToString(crypto::RandomBytes(16)));
+    h.set_seen_seq(seen_seq);
+    h.set_seen_hash(seen_hash);
+    h.set_kind(kind);
+    return h;
+  };
+  v1::ControlBody removal;
+  removal.mutable_remove_member()->set_account_id(ToString(chair.account_id()));
+  v1::ControlBody rekey;
+  rekey.mutable_rekey()->set_new_epoch(2);
+  rekey.mutable_rekey()->set_key_commitment(std::string(32, 'k'));
+  v1::PushRequest push;
+  push.set_case_id(ToString(*cid));
+  *push.add_envelopes() = client::SignEnvelope(
+      loot.account, header(1, "", v1::OP_KIND_REMOVE_MEMBER, 1, 0, ""), &removal, nullptr, {});
+  *push.add_envelopes() = client::SignEnvelope(
+      loot.account,
+      header(2, ToString(protocol::EnvelopeHash(push.envelopes(0))), v1::OP_KIND_REKEY, 2, 0, ""),
+      &rekey, nullptr, {});
+  auto refused = net->Push(push, member_token);
+  CHECK(refused.status().code() == StatusCode::kPermissionDenied);
+
+  // As if a server had accepted it anyway: the coordinator's verifier refuses it (TAMPER) and
+  // nothing changes.
+  SecretBytes server_key = server.ServerSecretKey();
+  lie->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
+    v1::Envelope env = client::SignEnvelope(
+        loot.account,
+        header(1, "", v1::OP_KIND_REMOVE_MEMBER, 1, req.after_seq(), req.after_chain_hash()),
+        &removal, nullptr, {});
+    resp.clear_entries();
+    *resp.add_entries()->mutable_envelope() = env;
+    Rechain(req, resp, server_key);
+  };
+  REQUIRE(chair->AddMember(*cid, {other.account_id(), v1::ROLE_MEMBER}).ok());
+  REQUIRE(chair->SyncNow().ok());  // gives the coordinator something to pull
+  REQUIRE(coordinator->SyncNow().ok());
+  auto alarms = coordinator->Alarms();
+  REQUIRE(alarms.size() == 1);
+  CHECK(alarms[0].kind == client::AlarmKind::kTamper);
+  CHECK(alarms[0].detail == "only a chair or coordinator may do this");
+  CHECK(MessageDifferencer::Equals(before, *coordinator->ConfirmedView(*cid)));
+}
+
+TEST_CASE("kringd refuses a membership change without its rekey", "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto chair_net = std::make_shared<TamperTransport>(net);
+  Device chair(chair_net), member(net);
+  auto cid = chair->CreateCase({{member.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  REQUIRE(chair->SyncNow().ok());
+  const std::string token = chair_net->last_token();
+  const uint64_t head = chair->ConfirmedView(*cid)->seq();
+  Loot loot = Steal(chair, *cid);
+  v1::OpHeader h;
+  h.set_version(1);
+  h.set_case_id(ToString(*cid));
+  h.set_epoch(1);
+  h.set_author_account_id(loot.account.account_id());
+  h.set_author_device_id(loot.account.device_id());
+  h.set_device_counter(3);
+  h.set_prev_device_op_hash(std::string(32, 'p'));
+  h.set_client_op_id(ToString(crypto::RandomBytes(16)));
+  h.set_kind(v1::OP_KIND_REMOVE_MEMBER);
+  v1::ControlBody removal;
+  removal.mutable_remove_member()->set_account_id(ToString(member.account_id()));
+  v1::PushRequest push;
+  push.set_case_id(ToString(*cid));
+  *push.add_envelopes() = client::SignEnvelope(loot.account, h, &removal, nullptr, {});
+  auto refused = net->Push(push, token);
+  CHECK(refused.status().code() == StatusCode::kInvalidArgument);
+  CHECK(refused.status().message().find("followed by its rekey") != std::string::npos);
+  // Nothing was stored: the member still pulls the case at the same head.
+  REQUIRE(member->SyncNow().ok());
+  CHECK(member->ConfirmedView(*cid)->seq() == head);
+  CHECK_FALSE(member->ConfirmedView(*cid)->removed());
+}
