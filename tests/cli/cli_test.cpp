@@ -91,6 +91,36 @@ TEST_CASE("two people share a case through the command line", "[cli]") {
   CHECK(Cli(bas, srv + " alarms").out.find("Geen beveiligingsmeldingen.") != std::string::npos);
   Run who = Cli(bas, srv + " account show");
   CHECK(who.out.find("safety_number") != std::string::npos);
+
+  // Anna changes the circle: Cor joins, Bas leaves; Bas keeps what he saw and gets nothing new.
+  const std::string cor = "KRING_PASSPHRASE='cor wachtwoord' KRING_DB=" + dir.path() + "/cor.db";
+  Run c = Cli(cor, srv + " account create");
+  REQUIRE(c.exit_code == 0);
+  std::string cor_id = Field(c.out, "account");
+  Run added = Cli(anna, srv + " member add " + case_id + " " + cor_id + ":member");
+  CHECK(added.exit_code == 0);
+  CHECK(added.out.find("Toegevoegd") != std::string::npos);
+  Run removed = Cli(anna, srv + " member remove " + case_id + " " + bas_id);
+  CHECK(removed.exit_code == 0);
+  CHECK(removed.out.find("niet meer lezen") != std::string::npos);
+  // Cor joined "from now on" (the case was created without --history): a new item reaches him.
+  Run fresh = Cli(anna, srv + " entity create " + case_id + " afspraak");
+  REQUIRE(fresh.exit_code == 0);
+  REQUIRE(std::regex_search(fresh.out, m, std::regex("([0-9a-f]{32})")));
+  std::string fresh_id = m[1];
+  REQUIRE(
+      Cli(anna, srv + " field set " + case_id + " " + fresh_id + " actie 'Nieuw plan'").exit_code ==
+      0);
+  REQUIRE(Cli(anna, srv + " sync").exit_code == 0);
+  REQUIRE(Cli(cor, srv + " sync").exit_code == 0);
+  CHECK(Cli(cor, srv + " case show " + case_id).out.find("Nieuw plan") != std::string::npos);
+  REQUIRE(Cli(bas, srv + " sync").exit_code == 0);
+  Run bas_view = Cli(bas, srv + " case show " + case_id);
+  CHECK(bas_view.out.find("Oom Jan brengt de kinderen naar school") != std::string::npos);
+  CHECK(bas_view.out.find("Nieuw plan") == std::string::npos);
+  CHECK(bas_view.out.find("\"removed\": true") != std::string::npos);
+  Run denied = Cli(bas, srv + " member remove " + case_id + " " + cor_id);
+  CHECK(denied.exit_code == 1);
 }
 
 TEST_CASE("the command line rejects bad input clearly", "[cli]") {

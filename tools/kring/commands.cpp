@@ -139,7 +139,8 @@ int RunCommand(const Options& o) {
     return 0;
   }
   if (!(is({"account", "create"}) || is({"account", "show"}) || is({"case"}) ||
-        is({"entity", "create"}) || is({"field", "set"}) || is({"sync"}) || is({"alarms"}))) {
+        is({"member", "add"}) || is({"member", "remove"}) || is({"entity", "create"}) ||
+        is({"field", "set"}) || is({"sync"}) || is({"alarms"}))) {
     std::cerr << Text(Msg::kUnknownCommand) << "\n";
     return Usage();
   }
@@ -167,7 +168,12 @@ int RunCommand(const Options& o) {
   }
   if (is({"case", "create"})) {
     std::vector<client::MemberSpec> members;
+    bool history = false;
     for (size_t i = 2; i < a.size(); ++i) {
+      if (a[i] == "--history") {
+        history = true;
+        continue;
+      }
       std::string id = a[i], role = "member";
       if (auto colon = id.find(':'); colon != std::string::npos) {
         role = id.substr(colon + 1);
@@ -182,9 +188,38 @@ int RunCommand(const Options& o) {
       if (r == v1::ROLE_UNSPECIFIED) return Usage();
       members.push_back({*parsed, r});
     }
-    auto cid = c.CreateCase(members);
+    auto cid = c.CreateCase(members, history);
     if (!cid.ok()) return Fail(cid.status());
     std::cout << Text(Msg::kCaseCreated) << " " << Hex(*cid) << "\n";
+    auto synced = c.SyncNow();
+    if (!synced.ok()) return Fail(synced.status());
+    return 0;
+  }
+  if (is({"member", "add"}) || is({"member", "remove"})) {
+    if (a.size() != 4) return Usage();
+    auto cid = ParseId(a[2]);
+    std::string id = a[3], role = "member";
+    if (auto colon = id.find(':'); colon != std::string::npos) {
+      role = id.substr(colon + 1);
+      id = id.substr(0, colon);
+    }
+    auto account = ParseId(id);
+    if (!cid || !account) return BadId();
+    if (a[1] == "add") {
+      v1::Role r = role == "chair"         ? v1::ROLE_CHAIR
+                   : role == "coordinator" ? v1::ROLE_COORDINATOR
+                   : role == "member"      ? v1::ROLE_MEMBER
+                                           : v1::ROLE_UNSPECIFIED;
+      if (r == v1::ROLE_UNSPECIFIED) return Usage();
+      Status s = c.AddMember(*cid, {*account, r});
+      if (!s.ok()) return Fail(s);
+      std::cout << Text(Msg::kMemberAdded) << "\n";
+    } else {
+      auto notice = c.RemoveMember(*cid, *account);
+      if (!notice.ok()) return Fail(notice.status());
+      std::cout << Text(Msg::kMemberRemoved) << "\n"
+                << (Text(Msg::kLanguageTag) == std::string("en") ? notice->en : notice->nl) << "\n";
+    }
     auto synced = c.SyncNow();
     if (!synced.ok()) return Fail(synced.status());
     return 0;

@@ -20,8 +20,12 @@ Entry Lookup(Msg m) {
           "  server-info                 Gegevens van de server\n"
           "  account create              Maak een account op dit apparaat\n"
           "  account show                Toon account-id en veiligheidsnummer\n"
-          "  case create [ID[:rol] ...]  Start een casus met deze leden (rol: chair,\n"
-          "                              coordinator, member)\n"
+          "  case create [--history] [ID[:rol] ...]\n"
+          "                              Start een casus met deze leden (rol: chair,\n"
+          "                              coordinator, member); --history: nieuwe leden\n"
+          "                              mogen lezen wat eerder is geschreven\n"
+          "  member add CASUS ID[:rol]   Voeg iemand toe aan de kring\n"
+          "  member remove CASUS ID      Haal iemand uit de kring\n"
           "  case list                   Toon je casussen\n"
           "  case show CASUS             Toon de casus (JSON)\n"
           "  entity create CASUS TYPE    Maak een onderdeel (bijvoorbeeld een afspraak)\n"
@@ -36,8 +40,12 @@ Entry Lookup(Msg m) {
           "  server-info                 Show the server's details\n"
           "  account create              Create an account on this device\n"
           "  account show                Show account id and safety number\n"
-          "  case create [ID[:role] ...] Start a case with these members (role: chair,\n"
-          "                              coordinator, member)\n"
+          "  case create [--history] [ID[:role] ...]\n"
+          "                              Start a case with these members (role: chair,\n"
+          "                              coordinator, member); --history: new members\n"
+          "                              may read what was written before\n"
+          "  member add CASE ID[:role]   Add someone to the circle\n"
+          "  member remove CASE ID       Take someone out of the circle\n"
           "  case list                   List your cases\n"
           "  case show CASE              Show the case (JSON)\n"
           "  entity create CASE TYPE     Create an item (for example an agreement)\n"
@@ -87,6 +95,13 @@ Entry Lookup(Msg m) {
               "The server cannot be reached now. Your changes are kept."};
     case Msg::kError:
       return {"Fout", "Error"};
+    case Msg::kMemberAdded:
+      return {"Toegevoegd. Deze persoon krijgt een nieuwe sleutel voor de casus.",
+              "Added. This person gets a new key for the case."};
+    case Msg::kMemberRemoved:
+      return {"Verwijderd uit de casus.", "Removed from the case."};
+    case Msg::kLanguageTag:
+      return {"nl", "en"};
   }
   return {"", ""};
 }

@@ -25,6 +25,9 @@ enum class Msg {
   kEditStored,
   kOffline,
   kError,
+  kMemberAdded,
+  kMemberRemoved,
+  kLanguageTag,
 };
 
 void SetLanguage(const std::string& lang);
