@@ -1,6 +1,7 @@
 // kring_bench: every benchmark of issue 7 in one run. Writes <out>/latest.md and latest.json.
 //
-//   kring_bench [--out DIR] [--rounds N] [--quick] [--only crypto,sqlite,seal,callgrind,cold,push]
+//   kring_bench [--out DIR] [--rounds N] [--quick] [--clients 1,8,64] [--only
+//   crypto,sqlite,seal,callgrind,cold,push]
 //
 // Every comparison alternates its contenders (A B A B ...) and reports the median ratio with
 // min-max. Only loopback addresses are used; every loop is bounded in count and time.
@@ -125,6 +126,12 @@ int Main(int argc, char** argv) {
       out_dir = next();
     } else if (a == "--rounds") {
       options.rounds = std::max(1, std::min(50, std::stoi(next())));
+    } else if (a == "--clients") {
+      options.push_clients.clear();
+      std::stringstream ss(next());
+      for (std::string c; std::getline(ss, c, ',');) {
+        options.push_clients.push_back(std::max<size_t>(1, std::min<size_t>(512, std::stoul(c))));
+      }
     } else if (a == "--quick") {
       quick = true;
     } else if (a == "--only") {
@@ -132,14 +139,13 @@ int Main(int argc, char** argv) {
       for (std::string s; std::getline(ss, s, ',');) only.insert(s);
     } else {
       std::fprintf(stderr,
-                   "usage: kring_bench [--out DIR] [--rounds N] [--quick] "
+                   "usage: kring_bench [--out DIR] [--rounds N] [--quick] [--clients 1,8,64] "
                    "[--only crypto,sqlite,seal,callgrind,cold,push]\n");
       return 2;
     }
   }
   if (quick) {
     options.cold_ops = 2000;
-    options.push_clients = {1, 8};
     options.push_time_cap = 1.5;
   }
   auto want = [&](const std::string& s) { return only.empty() || only.count(s) > 0; };

@@ -5,6 +5,7 @@
 
 #include "kring/common/protocol.h"
 
+#include "crypto/identity.h"
 #include "sync/sync_engine.h"
 
 namespace kring::bench {
@@ -39,53 +40,15 @@ Status FromGrpc(const grpc::Status& s) {
 }
 
 BenchAccount NewAccount() {
+  // Exactly what libkring's Client::CreateAccount does, without a local store.
+  client::identity::CreatedAccount created = client::identity::CreateAccount(1700000000000);
   BenchAccount a;
-  crypto::SigningKeyPair signing = crypto::NewSigningKeyPair();
-  crypto::BoxKeyPair box = crypto::NewBoxKeyPair();
-  a.device_id = protocol::DeviceId(signing.public_key);
-  crypto::SigningKeyPair recovery_sign = crypto::NewSigningKeyPair();
-  crypto::BoxKeyPair recovery_box = crypto::NewBoxKeyPair();
-  SecretBytes seed = crypto::RandomSecret(32);
-  crypto::BoxKeyPair uk_box = crypto::BoxKeyPairFromSeed(crypto::DeriveKey(seed, 1, "kringusk"));
-  crypto::SigningKeyPair uk_sign =
-      crypto::SigningKeyPairFromSeed(crypto::DeriveKey(seed, 2, "kringusk"));
-  a.user_box_public_key = uk_box.public_key;
-
-  v1::LinkBody body;
-  body.set_version(1);
-  body.set_index(0);
-  body.set_signer_device_id(ToString(a.device_id));
-  body.set_created_at_ms(1);
-  v1::RootLink* root = body.mutable_root();
-  root->mutable_device()->set_signing_public_key(ToString(signing.public_key));
-  root->mutable_device()->set_box_public_key(ToString(box.public_key));
-  root->mutable_recovery()->set_signing_public_key(ToString(recovery_sign.public_key));
-  root->mutable_recovery()->set_box_public_key(ToString(recovery_box.public_key));
-  v1::UserKeyGeneration* uk = root->mutable_user_key();
-  uk->set_generation(1);
-  uk->set_box_public_key(ToString(uk_box.public_key));
-  uk->set_signing_public_key(ToString(uk_sign.public_key));
-  v1::SealedSeed* s1 = uk->add_sealed_seeds();
-  s1->set_recipient_id(ToString(a.device_id));
-  s1->set_sealed(ToString(crypto::Seal(box.public_key, seed)));
-  v1::SealedSeed* s2 = uk->add_sealed_seeds();
-  s2->set_recipient_id(ToString(protocol::DeviceId(recovery_sign.public_key)));
-  s2->set_sealed(ToString(crypto::Seal(recovery_box.public_key, seed)));
-  a.root.set_body(body.SerializeAsString());
-  a.root.set_signature(
-      ToString(crypto::Sign(signing.secret_key, protocol::LinkSignInput(View(a.root.body())))));
+  a.local = std::move(created.local);
+  a.root = std::move(created.root);
   a.account_id = protocol::AccountId(protocol::LinkHash(View(a.root.body())));
-
-  v1::LocalAccount& l = a.local;
-  l.set_account_id(ToString(a.account_id));
-  l.set_device_id(ToString(a.device_id));
-  l.set_device_signing_public_key(ToString(signing.public_key));
-  l.set_device_signing_secret_key(ToString(signing.secret_key));
-  l.set_device_box_public_key(ToString(box.public_key));
-  l.set_device_box_secret_key(ToString(box.secret_key));
-  v1::LocalUserKey* lk = l.add_user_keys();
-  lk->set_generation(1);
-  lk->set_seed(ToString(seed));
+  a.device_id = ToBytes(a.local.device_id());
+  a.user_box_public_key =
+      client::identity::UserBoxKeyPair(View(a.local.user_keys(0).seed())).public_key;
   return a;
 }
 

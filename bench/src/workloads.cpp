@@ -467,8 +467,9 @@ void RunColdSync(Report& report, const Options& o) {
       {},
       1.3,
       "<= 1.3x",
-      "A includes sign-in, ListCases, 5 chain fetches, pull pages of 256 (client "
-      "default) and local transactions at synchronous=FULL; B reads pages of 1000 and "
+      "A includes sign-in, ListCases, 5 chain fetches, pulls in the pages the client "
+      "asks for (1000 since 80f010b), local transactions at synchronous=FULL; B reads pages of "
+      "1000 and "
       "stores each in one transaction at synchronous=FULL"};
   for (int r = 0; r < o.rounds; ++r) {
     double start = Now();
