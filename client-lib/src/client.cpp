@@ -102,12 +102,14 @@ class Client::Impl {
       if (in.control) {
         // A queued change shows at once (members), before its ops are sealed and confirmed.
         v1::ControlBody body;
-        if (in.control_op.has_create_case())
-          *body.mutable_create_case() = in.control_op.create_case();
-        if (in.control_op.has_add_member()) *body.mutable_add_member() = in.control_op.add_member();
-        if (in.control_op.has_remove_member()) {
-          *body.mutable_remove_member() = in.control_op.remove_member();
-        }
+        const v1::ControlIntent& ci = in.control_op;
+        if (ci.has_accept_invite()) continue;  // the acceptor cannot see the case yet
+        if (ci.has_create_case()) *body.mutable_create_case() = ci.create_case();
+        if (ci.has_add_member()) *body.mutable_add_member() = ci.add_member();
+        if (ci.has_remove_member()) *body.mutable_remove_member() = ci.remove_member();
+        if (ci.has_invite()) *body.mutable_invite() = ci.invite();
+        if (ci.has_revoke_invite()) *body.mutable_revoke_invite() = ci.revoke_invite();
+        if (ci.has_decline_member()) *body.mutable_decline_member() = ci.decline_member();
         v1::OpHeader header;
         header.set_case_id(ToString(case_id));
         model::ApplyControl(state, header, body, 0);
@@ -118,6 +120,13 @@ class Client::Impl {
     }
     state.set_seq(confirmed_seq);
     state.set_pending_intents(static_cast<uint32_t>(intents.size()));
+    // Expiry is the server's call; the view shows an open invite past its time as expired.
+    const int64_t now = NowMs();
+    for (auto& inv : *state.mutable_invites()) {
+      if (inv.status() == v1::InviteState::PENDING && inv.expires_at_ms() <= now) {
+        inv.set_status(v1::InviteState::EXPIRED);
+      }
+    }
     return state;
   }
 
@@ -302,6 +311,124 @@ Result<RemovalNotice> Client::RemoveMember(const Bytes& case_id, const Bytes& ac
       "deze persoon niet meer lezen.",
       "What this person has already seen cannot be taken back. Nothing that comes after this "
       "can be read by them."};
+}
+
+namespace {
+
+constexpr std::string_view kInvitePrefix = "kring://invite/1/";
+constexpr int64_t kMaxInviteSeconds = int64_t{30} * 24 * 3600;
+
+crypto::SigningKeyPair InviteKeys(ByteView secret) {
+  return crypto::SigningKeyPairFromSeed(crypto::DeriveKey(secret, 1, "kringinv"));
+}
+
+}  // namespace
+
+Result<Invitation> Client::CreateInvite(const Bytes& case_id, v1::Role role,
+                                        int64_t valid_for_seconds) {
+  KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, impl_->Me());
+  KRING_RETURN_IF_ERROR(impl_->CheckCaseKnown(case_id));
+  if (valid_for_seconds < 1 || valid_for_seconds > kMaxInviteSeconds) {
+    return InvalidArgument("an invite is valid for 1 second to 30 days");
+  }
+  SecretBytes secret = crypto::RandomSecret(crypto::kKeyBytes);
+  crypto::SigningKeyPair keys = InviteKeys(secret);
+  v1::ControlIntent intent;
+  v1::Invite* inv = intent.mutable_invite();
+  inv->set_invite_id(ToString(protocol::InviteId(keys.public_key)));
+  inv->set_signing_public_key(ToString(keys.public_key));
+  inv->set_role(role);
+  inv->set_expires_at_ms(NowMs() + valid_for_seconds * 1000);
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
+  v1::ControlBody as_body;
+  *as_body.mutable_invite() = *inv;
+  std::string denied = model::CheckControlPermission(view, kring::View(me.account_id()), as_body);
+  if (!denied.empty()) return PermissionDenied(denied);
+  KRING_RETURN_IF_ERROR(
+      impl_->store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
+  impl_->engine_.Wake();
+  Invitation out;
+  out.invite_id = ToBytes(inv->invite_id());
+  out.link = std::string(kInvitePrefix) + Hex(case_id) + "/" + Hex(secret);
+  out.qr_text = out.link;
+  return out;
+}
+
+Status Client::RevokeInvite(const Bytes& case_id, const Bytes& invite_id) {
+  KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, impl_->Me());
+  KRING_RETURN_IF_ERROR(impl_->CheckCaseKnown(case_id));
+  v1::ControlIntent intent;
+  intent.mutable_revoke_invite()->set_invite_id(ToString(invite_id));
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
+  v1::ControlBody as_body;
+  *as_body.mutable_revoke_invite() = intent.revoke_invite();
+  std::string denied = model::CheckControlPermission(view, kring::View(me.account_id()), as_body);
+  if (!denied.empty()) return PermissionDenied(denied);
+  KRING_RETURN_IF_ERROR(
+      impl_->store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
+  impl_->engine_.Wake();
+  return {};
+}
+
+Result<Bytes> Client::AcceptInvite(const std::string& link) {
+  KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, impl_->Me());
+  // kring://invite/1/<case id: 32 hex>/<secret: 64 hex>
+  if (link.size() != kInvitePrefix.size() + 32 + 1 + 64 || link.rfind(kInvitePrefix, 0) != 0 ||
+      link[kInvitePrefix.size() + 32] != '/') {
+    return InvalidArgument("this is not a Kring invitation link");
+  }
+  auto case_id = FromHex(std::string_view(link).substr(kInvitePrefix.size(), 32));
+  auto secret_hex = FromHex(std::string_view(link).substr(kInvitePrefix.size() + 33));
+  if (!case_id || !secret_hex) return InvalidArgument("this is not a Kring invitation link");
+  SecretBytes secret(secret_hex->begin(), secret_hex->end());
+  WipeMemory(secret_hex->data(), secret_hex->size());
+  crypto::SigningKeyPair keys = InviteKeys(secret);
+  Bytes invite_id = protocol::InviteId(keys.public_key);
+  KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> existing, impl_->store_->LoadCase(*case_id));
+  if (existing && !existing->state.removed() && existing->head_seq > 0) {
+    return Status(StatusCode::kAlreadyExists, "already in this case");
+  }
+  v1::ControlIntent intent;
+  v1::AcceptInvite* accept = intent.mutable_accept_invite();
+  accept->set_invite_id(ToString(invite_id));
+  accept->set_proof(ToString(crypto::Sign(
+      keys.secret_key,
+      protocol::InviteAcceptInput(*case_id, invite_id, kring::View(me.account_id())))));
+  KRING_RETURN_IF_ERROR(impl_->store_->CreateCase(*case_id));
+  v1::CaseState waiting;
+  waiting.set_case_id(ToString(*case_id));
+  waiting.set_pending_approval(true);
+  KRING_RETURN_IF_ERROR(impl_->store_->ReplaceState(*case_id, waiting));
+  KRING_RETURN_IF_ERROR(
+      impl_->store_->AddControlIntent(*case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
+  impl_->engine_.Wake();
+  return *case_id;
+}
+
+Status Client::ApproveMember(const Bytes& case_id, const Bytes& account_id) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
+  for (const auto& p : view.pending_members()) {
+    if (ConstantTimeEqual(kring::View(p.account_id()), account_id)) {
+      return AddMember(case_id, {account_id, p.role()});
+    }
+  }
+  return NotFound("nobody with this account waits for approval");
+}
+
+Status Client::DeclineMember(const Bytes& case_id, const Bytes& account_id) {
+  KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, impl_->Me());
+  KRING_RETURN_IF_ERROR(impl_->CheckCaseKnown(case_id));
+  v1::ControlIntent intent;
+  intent.mutable_decline_member()->set_account_id(ToString(account_id));
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
+  v1::ControlBody as_body;
+  *as_body.mutable_decline_member() = intent.decline_member();
+  std::string denied = model::CheckControlPermission(view, kring::View(me.account_id()), as_body);
+  if (!denied.empty()) return PermissionDenied(denied);
+  KRING_RETURN_IF_ERROR(
+      impl_->store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
+  impl_->engine_.Wake();
+  return {};
 }
 
 std::vector<Bytes> Client::Cases() const {

@@ -6,6 +6,18 @@ namespace kring::protocol {
 
 using crypto::Hasher;
 
+Bytes InviteId(ByteView pk) { return Hasher("kring-invite-id-v1", 16).Add(pk).Finish(); }
+
+Bytes InviteAcceptInput(ByteView case_id, ByteView invite_id, ByteView account_id) {
+  return Hasher("kring-invite-accept-v1").Add(case_id).Add(invite_id).Add(account_id).Finish();
+}
+
+bool VerifyInviteProof(const v1::Invite& invite, ByteView case_id, ByteView account_id,
+                       ByteView proof) {
+  return crypto::Verify(View(invite.signing_public_key()),
+                        InviteAcceptInput(case_id, View(invite.invite_id()), account_id), proof);
+}
+
 Bytes DeviceId(ByteView pk) { return Hasher("kring-device-id-v1", 16).Add(pk).Finish(); }
 Bytes AccountId(ByteView root) { return Hasher("kring-account-id-v1", 16).Add(root).Finish(); }
 Bytes ServerId(ByteView pk) { return Hasher("kring-server-id-v1", 16).Add(pk).Finish(); }
@@ -115,7 +127,9 @@ Result<SecretBytes> OpenPreviousKey(ByteView new_epoch_key, ByteView box, ByteVi
 
 bool IsControl(v1::OpKind kind) {
   return kind == v1::OP_KIND_CREATE_CASE || kind == v1::OP_KIND_REKEY ||
-         kind == v1::OP_KIND_ADD_MEMBER || kind == v1::OP_KIND_REMOVE_MEMBER;
+         kind == v1::OP_KIND_ADD_MEMBER || kind == v1::OP_KIND_REMOVE_MEMBER ||
+         kind == v1::OP_KIND_INVITE || kind == v1::OP_KIND_REVOKE_INVITE ||
+         kind == v1::OP_KIND_ACCEPT_INVITE || kind == v1::OP_KIND_DECLINE_MEMBER;
 }
 
 Result<ParsedOp> ParseEnvelope(const v1::Envelope& env) {
@@ -167,7 +181,11 @@ Result<ParsedOp> ParseEnvelope(const v1::Envelope& env) {
     bool fits = (h.kind() == v1::OP_KIND_CREATE_CASE && op.control.has_create_case()) ||
                 (h.kind() == v1::OP_KIND_REKEY && op.control.has_rekey()) ||
                 (h.kind() == v1::OP_KIND_ADD_MEMBER && op.control.has_add_member()) ||
-                (h.kind() == v1::OP_KIND_REMOVE_MEMBER && op.control.has_remove_member());
+                (h.kind() == v1::OP_KIND_REMOVE_MEMBER && op.control.has_remove_member()) ||
+                (h.kind() == v1::OP_KIND_INVITE && op.control.has_invite()) ||
+                (h.kind() == v1::OP_KIND_REVOKE_INVITE && op.control.has_revoke_invite()) ||
+                (h.kind() == v1::OP_KIND_ACCEPT_INVITE && op.control.has_accept_invite()) ||
+                (h.kind() == v1::OP_KIND_DECLINE_MEMBER && op.control.has_decline_member());
     if (!fits) return InvalidArgument("control body does not match op kind");
     if (h.kind() == v1::OP_KIND_REKEY &&
         (op.control.rekey().scope_id() != h.scope_id() ||
@@ -185,6 +203,25 @@ Result<ParsedOp> ParseEnvelope(const v1::Envelope& env) {
     if (h.kind() == v1::OP_KIND_REMOVE_MEMBER &&
         op.control.remove_member().account_id().size() != crypto::kIdBytes) {
       return InvalidArgument("removed member account_id must be 16 bytes");
+    }
+    if (h.kind() == v1::OP_KIND_INVITE &&
+        (op.control.invite().signing_public_key().size() != crypto::kPublicKeyBytes ||
+         !ConstantTimeEqual(View(op.control.invite().invite_id()),
+                            InviteId(View(op.control.invite().signing_public_key()))))) {
+      return InvalidArgument("invite id does not match its key");
+    }
+    if (h.kind() == v1::OP_KIND_REVOKE_INVITE &&
+        op.control.revoke_invite().invite_id().size() != crypto::kIdBytes) {
+      return InvalidArgument("invite id must be 16 bytes");
+    }
+    if (h.kind() == v1::OP_KIND_ACCEPT_INVITE &&
+        (op.control.accept_invite().invite_id().size() != crypto::kIdBytes ||
+         op.control.accept_invite().proof().size() != crypto::kSignatureBytes)) {
+      return InvalidArgument("malformed invite acceptance");
+    }
+    if (h.kind() == v1::OP_KIND_DECLINE_MEMBER &&
+        op.control.decline_member().account_id().size() != crypto::kIdBytes) {
+      return InvalidArgument("declined account_id must be 16 bytes");
     }
   } else {
     return InvalidArgument("unknown op kind");

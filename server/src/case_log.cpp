@@ -14,6 +14,16 @@ Status At(size_t index, const Status& s) {
 
 bool IsManager(int role) { return role == v1::ROLE_CHAIR || role == v1::ROLE_COORDINATOR; }
 
+// Invite states as stored (the values of kring.v1.InviteState.Status).
+constexpr int64_t kMaxInviteLifetimeMs = int64_t{30} * 24 * 3600 * 1000;
+enum InviteStatus {
+  kInvitePending = 1,
+  kInviteAccepted = 2,
+  kInviteApproved = 3,
+  kInviteDeclined = 4,
+  kInviteRevoked = 5
+};
+
 Status CheckCreateCase(storage::StoreTxn& txn, const Author& author, const v1::OpHeader& h,
                        const v1::CreateCase& create) {
   if (h.scope_id() != 0 || h.epoch() != 1) {
@@ -101,6 +111,18 @@ Status CheckMembershipChange(storage::StoreTxn& txn, ByteView case_id, int autho
     if (existing) return Status(StatusCode::kAlreadyExists, "already a member");
     KRING_ASSIGN_OR_RETURN(bool known, txn.AccountExists(View(m.account_id())));
     if (!known) return FailedPrecondition("member account is not known to this server");
+    KRING_ASSIGN_OR_RETURN(std::optional<storage::PendingRecord> pending,
+                           txn.GetPending(case_id, View(m.account_id())));
+    if (pending) {
+      // Approval of someone who accepted an invite.
+      KRING_ASSIGN_OR_RETURN(std::optional<storage::InviteRecord> inv,
+                             txn.GetInvite(case_id, pending->invite_id));
+      if (inv) {
+        inv->state = kInviteApproved;
+        KRING_RETURN_IF_ERROR(txn.PutInvite(case_id, pending->invite_id, *inv));
+      }
+      KRING_RETURN_IF_ERROR(txn.DeletePending(case_id, View(m.account_id())));
+    }
     if (m.role() == v1::ROLE_CHAIR) {
       for (const Bytes& id : members) {
         KRING_ASSIGN_OR_RETURN(std::optional<int> r, txn.GetMemberRole(case_id, id));
@@ -119,6 +141,77 @@ Status CheckMembershipChange(storage::StoreTxn& txn, ByteView case_id, int autho
     return PermissionDenied("only the chair can be removed by nobody but the chair");
   }
   return txn.DeleteMember(case_id, View(target));
+}
+
+// A non-member proves it holds an unused, unexpired invite of this case; it becomes pending.
+Status AcceptInviteOp(storage::StoreTxn& txn, const Author& author, ByteView case_id,
+                      const v1::AcceptInvite& accept, int64_t now_ms) {
+  KRING_ASSIGN_OR_RETURN(std::optional<int> member, txn.GetMemberRole(case_id, author.account_id));
+  if (member) return Status(StatusCode::kAlreadyExists, "already a member");
+  KRING_ASSIGN_OR_RETURN(std::optional<storage::PendingRecord> pending,
+                         txn.GetPending(case_id, author.account_id));
+  if (pending) return Status(StatusCode::kAlreadyExists, "already waiting for approval");
+  KRING_ASSIGN_OR_RETURN(std::optional<storage::InviteRecord> invite,
+                         txn.GetInvite(case_id, View(accept.invite_id())));
+  if (!invite) return NotFound("unknown invite");
+  // Definitive answers (not FAILED_PRECONDITION, which clients retry after pulling).
+  if (invite->state == kInviteRevoked) return PermissionDenied("invite was revoked");
+  if (invite->state != kInvitePending) return PermissionDenied("invite was already used");
+  if (invite->expires_at_ms <= now_ms) return PermissionDenied("invite has expired");
+  v1::Invite public_invite;
+  public_invite.set_invite_id(accept.invite_id());
+  public_invite.set_signing_public_key(ToString(invite->signing_public_key));
+  if (!protocol::VerifyInviteProof(public_invite, case_id, author.account_id,
+                                   View(accept.proof()))) {
+    return PermissionDenied("invite proof does not verify");
+  }
+  invite->state = kInviteAccepted;
+  KRING_RETURN_IF_ERROR(txn.PutInvite(case_id, View(accept.invite_id()), *invite));
+  return txn.PutPending(case_id, author.account_id, {invite->role, ToBytes(accept.invite_id())});
+}
+
+// Invite, revoke and decline: the chair or a coordinator manages who may come in.
+Status InviteOps(storage::StoreTxn& txn, ByteView case_id, int author_role, const v1::OpHeader& h,
+                 const v1::ControlBody& body, int64_t now_ms) {
+  if (!IsManager(author_role)) {
+    return PermissionDenied("only a chair or coordinator may manage invitations");
+  }
+  if (h.scope_id() != 0) return InvalidArgument("invitations use scope 0");
+  if (body.has_invite()) {
+    const v1::Invite& inv = body.invite();
+    if (inv.role() != v1::ROLE_COORDINATOR && inv.role() != v1::ROLE_MEMBER &&
+        inv.role() != v1::ROLE_CHAIR) {
+      return InvalidArgument("unknown member role");
+    }
+    if (inv.expires_at_ms() <= now_ms || inv.expires_at_ms() > now_ms + kMaxInviteLifetimeMs) {
+      return InvalidArgument("invite expiry must be in the next 30 days");
+    }
+    KRING_ASSIGN_OR_RETURN(std::optional<storage::InviteRecord> existing,
+                           txn.GetInvite(case_id, View(inv.invite_id())));
+    if (existing) return Status(StatusCode::kAlreadyExists, "invite exists");
+    return txn.PutInvite(
+        case_id, View(inv.invite_id()),
+        {ToBytes(inv.signing_public_key()), inv.role(), inv.expires_at_ms(), kInvitePending});
+  }
+  if (body.has_revoke_invite()) {
+    KRING_ASSIGN_OR_RETURN(std::optional<storage::InviteRecord> inv,
+                           txn.GetInvite(case_id, View(body.revoke_invite().invite_id())));
+    if (!inv) return NotFound("unknown invite");
+    if (inv->state != kInvitePending) return FailedPrecondition("invite is no longer open");
+    inv->state = kInviteRevoked;
+    return txn.PutInvite(case_id, View(body.revoke_invite().invite_id()), *inv);
+  }
+  const ByteView account = View(body.decline_member().account_id());
+  KRING_ASSIGN_OR_RETURN(std::optional<storage::PendingRecord> pending,
+                         txn.GetPending(case_id, account));
+  if (!pending) return NotFound("not waiting for approval");
+  KRING_ASSIGN_OR_RETURN(std::optional<storage::InviteRecord> inv,
+                         txn.GetInvite(case_id, pending->invite_id));
+  if (inv) {
+    inv->state = kInviteDeclined;
+    KRING_RETURN_IF_ERROR(txn.PutInvite(case_id, pending->invite_id, *inv));
+  }
+  return txn.DeletePending(case_id, account);
 }
 
 // All checks for one new (non-duplicate) op, then the append.
@@ -142,8 +235,12 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
     KRING_ASSIGN_OR_RETURN(kase, txn.GetCase(case_id));
     if (!kase) return NotFound("unknown case");
   }
+  const bool accepting = h.kind() == v1::OP_KIND_ACCEPT_INVITE;
+  if (accepting) {
+    KRING_RETURN_IF_ERROR(AcceptInviteOp(txn, author, case_id, op.control.accept_invite(), now_ms));
+  }
   KRING_ASSIGN_OR_RETURN(std::optional<int> role, txn.GetMemberRole(case_id, author.account_id));
-  if (!role) return PermissionDenied("not a member of this case");
+  if (!role && !accepting) return PermissionDenied("not a member of this case");
 
   // Per-device continuity: this op must follow the device's previous op in this case.
   KRING_ASSIGN_OR_RETURN(std::optional<storage::DeviceCursor> cursor,
@@ -166,6 +263,10 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
   // Membership changes (the following Rekey is required by ApplyPush).
   if (h.kind() == v1::OP_KIND_ADD_MEMBER || h.kind() == v1::OP_KIND_REMOVE_MEMBER) {
     KRING_RETURN_IF_ERROR(CheckMembershipChange(txn, case_id, *role, author, h, op.control));
+  }
+  if (h.kind() == v1::OP_KIND_INVITE || h.kind() == v1::OP_KIND_REVOKE_INVITE ||
+      h.kind() == v1::OP_KIND_DECLINE_MEMBER) {
+    KRING_RETURN_IF_ERROR(InviteOps(txn, case_id, *role, h, op.control, now_ms));
   }
 
   // Epochs.

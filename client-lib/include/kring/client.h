@@ -45,6 +45,14 @@ struct RemovalNotice {
   std::string en;
 };
 
+// An invitation to share out of band: the link (for SMS or e-mail) and the same text for a QR
+// code at the kitchen table. It holds the invite secret: whoever has it can accept once.
+struct Invitation {
+  Bytes invite_id;
+  std::string link;
+  std::string qr_text;
+};
+
 struct MemberSpec {
   Bytes account_id;
   v1::Role role = v1::ROLE_MEMBER;
@@ -105,6 +113,18 @@ class Client {
   // Queues RemoveMember with a Rekey for everyone else, pushed atomically. Returns the sentence
   // the app shows: what was seen cannot be recalled, what comes after is protected.
   Result<RemovalNotice> RemoveMember(const Bytes& case_id, const Bytes& account_id);
+
+  // ---- Invitations (for people without an account yet) ----
+  // Chair or coordinator: a single-use invite for `role`, valid for `valid_for_seconds`
+  // (1 second .. 30 days). Its state is in View(case).invites().
+  Result<Invitation> CreateInvite(const Bytes& case_id, v1::Role role, int64_t valid_for_seconds);
+  Status RevokeInvite(const Bytes& case_id, const Bytes& invite_id);
+  // The invitee (with an account on this device): proves it holds the invite and waits, without
+  // keys or content, until approved. Returns the case id.
+  Result<Bytes> AcceptInvite(const std::string& link);
+  // Chair (or coordinator): let a pending member in (with a new key) or say no.
+  Status ApproveMember(const Bytes& case_id, const Bytes& account_id);
+  Status DeclineMember(const Bytes& case_id, const Bytes& account_id);
   std::vector<Bytes> Cases() const;
 
   // ---- Edits (offline-first; stored durably before returning) ----

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kring/common/crypto.h"
+#include "kring/common/protocol.h"
 
 namespace kring::client::model {
 namespace {
@@ -135,9 +136,70 @@ Status ValidateMutation(const v1::Mutation& m) {
   return InvalidArgument("unknown mutation");
 }
 
+namespace {
+
+v1::InviteState* FindInvite(v1::CaseState& state, const std::string& invite_id) {
+  for (auto& inv : *state.mutable_invites()) {
+    if (inv.invite_id() == invite_id) return &inv;
+  }
+  return nullptr;
+}
+
+const v1::InviteState* FindInvite(const v1::CaseState& state, const std::string& invite_id) {
+  for (const auto& inv : state.invites()) {
+    if (inv.invite_id() == invite_id) return &inv;
+  }
+  return nullptr;
+}
+
+const v1::Member* FindPending(const v1::CaseState& state, ByteView account_id) {
+  for (const auto& m : state.pending_members()) {
+    if (ConstantTimeEqual(View(m.account_id()), account_id)) return &m;
+  }
+  return nullptr;
+}
+
+void RemovePending(v1::CaseState& state, const std::string& account_id) {
+  auto* pending = state.mutable_pending_members();
+  for (int i = 0; i < pending->size(); ++i) {
+    if (pending->Get(i).account_id() == account_id) {
+      pending->DeleteSubrange(i, 1);
+      return;
+    }
+  }
+}
+
+void SetInviteOfAccount(v1::CaseState& state, const std::string& account_id,
+                        v1::InviteState::Status status) {
+  for (auto& inv : *state.mutable_invites()) {
+    if (inv.accepted_by_account_id() == account_id && inv.status() == v1::InviteState::ACCEPTED) {
+      inv.set_status(status);
+    }
+  }
+}
+
+}  // namespace
+
 std::string CheckControlPermission(const v1::CaseState& state, ByteView author_account_id,
                                    const v1::ControlBody& body) {
   if (body.has_create_case()) return {};
+  if (body.has_accept_invite()) {
+    // The author is not a member: it proves it holds the invite secret instead.
+    const v1::AcceptInvite& accept = body.accept_invite();
+    if (FindMember(state, author_account_id) != nullptr) return "already a member";
+    if (FindPending(state, author_account_id) != nullptr) return "already waiting for approval";
+    const v1::InviteState* inv = FindInvite(state, accept.invite_id());
+    if (inv == nullptr) return "unknown invite";
+    if (inv->status() != v1::InviteState::PENDING) return "invite is no longer open";
+    v1::Invite public_invite;
+    public_invite.set_invite_id(inv->invite_id());
+    public_invite.set_signing_public_key(inv->signing_public_key());
+    if (!protocol::VerifyInviteProof(public_invite, View(state.case_id()), author_account_id,
+                                     View(accept.proof()))) {
+      return "invite proof does not verify";
+    }
+    return {};
+  }
   const v1::Member* author = FindMember(state, author_account_id);
   if (author == nullptr) return "author is not a member";
   const bool manager = author->role() == v1::ROLE_CHAIR || author->role() == v1::ROLE_COORDINATOR;
@@ -154,6 +216,22 @@ std::string CheckControlPermission(const v1::CaseState& state, ByteView author_a
         m.role() != v1::ROLE_MEMBER) {
       return "unknown role";
     }
+  }
+  if (body.has_invite()) {
+    if (FindInvite(state, body.invite().invite_id()) != nullptr) return "invite exists";
+    const v1::Role r = body.invite().role();
+    if (r != v1::ROLE_CHAIR && r != v1::ROLE_COORDINATOR && r != v1::ROLE_MEMBER) {
+      return "unknown role";
+    }
+  }
+  if (body.has_revoke_invite()) {
+    const v1::InviteState* inv = FindInvite(state, body.revoke_invite().invite_id());
+    if (inv == nullptr) return "unknown invite";
+    if (inv->status() != v1::InviteState::PENDING) return "invite is no longer open";
+  }
+  if (body.has_decline_member() &&
+      FindPending(state, View(body.decline_member().account_id())) == nullptr) {
+    return "not waiting for approval";
   }
   if (body.has_remove_member()) {
     const v1::Member* target = FindMember(state, View(body.remove_member().account_id()));
@@ -183,10 +261,38 @@ void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::Co
     }
     state.set_rekey_pending(false);
   } else if (body.has_add_member()) {
-    if (FindMember(state, View(body.add_member().member().account_id())) == nullptr) {
+    const std::string& account = body.add_member().member().account_id();
+    if (FindMember(state, View(account)) == nullptr)
       *state.add_members() = body.add_member().member();
+    if (FindPending(state, View(account)) != nullptr) {
+      RemovePending(state, account);
+      SetInviteOfAccount(state, account, v1::InviteState::APPROVED);
     }
     state.set_rekey_pending(true);
+  } else if (body.has_invite()) {
+    v1::InviteState* inv = state.add_invites();
+    inv->set_invite_id(body.invite().invite_id());
+    inv->set_role(body.invite().role());
+    inv->set_expires_at_ms(body.invite().expires_at_ms());
+    inv->set_status(v1::InviteState::PENDING);
+    inv->set_created_seq(seq);
+    inv->set_created_by_account_id(header.author_account_id());
+    inv->set_signing_public_key(body.invite().signing_public_key());
+  } else if (body.has_revoke_invite()) {
+    if (v1::InviteState* inv = FindInvite(state, body.revoke_invite().invite_id())) {
+      inv->set_status(v1::InviteState::REVOKED);
+    }
+  } else if (body.has_accept_invite()) {
+    if (v1::InviteState* inv = FindInvite(state, body.accept_invite().invite_id())) {
+      inv->set_status(v1::InviteState::ACCEPTED);
+      inv->set_accepted_by_account_id(header.author_account_id());
+      v1::Member* pending = state.add_pending_members();
+      pending->set_account_id(header.author_account_id());
+      pending->set_role(inv->role());
+    }
+  } else if (body.has_decline_member()) {
+    SetInviteOfAccount(state, body.decline_member().account_id(), v1::InviteState::DECLINED);
+    RemovePending(state, body.decline_member().account_id());
   } else if (body.has_remove_member()) {
     auto* members = state.mutable_members();
     for (int i = 0; i < members->size(); ++i) {

@@ -325,6 +325,8 @@ Status SyncEngine::SyncCase(const Bytes& case_id, Outcome& out) {
     if (pulled) continue;
     KRING_ASSIGN_OR_RETURN(bool pushed, PushOnce(case_id, out));
     if (!pushed) return {};
+    // Waiting for approval: the acceptance is sent; nothing can be pulled to confirm it yet.
+    if (rec->state.pending_approval() && rec->head_seq == 0) return {};
     ++push_round;
   }
   return {};
@@ -344,6 +346,9 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     const Status& s = resp.status();
     // A case created on this device is unknown to the server until its first push.
     if (rec->head_seq == 0 && s.code() == StatusCode::kNotFound) return false;
+    if (s.code() == StatusCode::kPermissionDenied && rec->state.pending_approval()) {
+      return false;  // accepted an invite; the case opens once the chair approves
+    }
     if (s.code() == StatusCode::kPermissionDenied && rec->head_seq > 0) {
       // Removed from the case: the server stops serving it at once. What this device saw stays;
       // nothing after the removal reaches it.
@@ -447,6 +452,29 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
     std::string denied = model::CheckControlPermission(projected, View(me.account_id()), change);
     if (!denied.empty()) return Status(StatusCode::kAborted, denied);
     kind = ci.has_add_member() ? v1::OP_KIND_ADD_MEMBER : v1::OP_KIND_REMOVE_MEMBER;
+  } else if (ci.has_invite() || ci.has_revoke_invite() || ci.has_decline_member() ||
+             ci.has_accept_invite()) {
+    // One op, no new key: nobody gains or loses access by these alone.
+    if (ci.has_invite()) *change.mutable_invite() = ci.invite();
+    if (ci.has_revoke_invite()) *change.mutable_revoke_invite() = ci.revoke_invite();
+    if (ci.has_decline_member()) *change.mutable_decline_member() = ci.decline_member();
+    if (ci.has_accept_invite()) *change.mutable_accept_invite() = ci.accept_invite();
+    kind = ci.has_invite()           ? v1::OP_KIND_INVITE
+           : ci.has_revoke_invite()  ? v1::OP_KIND_REVOKE_INVITE
+           : ci.has_decline_member() ? v1::OP_KIND_DECLINE_MEMBER
+                                     : v1::OP_KIND_ACCEPT_INVITE;
+    if (!ci.has_accept_invite()) {  // the acceptor cannot see the case yet
+      std::string denied = model::CheckControlPermission(projected, View(me.account_id()), change);
+      if (!denied.empty()) return Status(StatusCode::kAborted, denied);
+      if (projected.rekey_pending()) return Status(StatusCode::kUnavailable, "rekey pending");
+    }
+    v1::OpHeader h = NewHeader(me, case_id, rec, mine, kind, std::max<uint64_t>(current_epoch, 1),
+                               ToString(in.client_op_id));
+    std::vector<v1::Envelope> single;
+    single.push_back(SignEnvelope(me, h, &change, nullptr, {}));
+    mine.counter = h.device_counter();
+    mine.last_hash = protocol::EnvelopeHash(single.back());
+    return single;
   } else {
     return Status(StatusCode::kAborted, "unknown control change");
   }

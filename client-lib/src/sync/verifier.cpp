@@ -139,7 +139,8 @@ class BatchVerifier {
       if (seq == 1 && op.control.has_create_case()) {
         model::ApplyControl(membership, h, op.control, 0);
       }
-      if (model::FindMember(membership, View(h.author_account_id())) == nullptr) {
+      if (model::FindMember(membership, View(h.author_account_id())) == nullptr &&
+          h.kind() != v1::OP_KIND_ACCEPT_INVITE) {
         return Fail(AlarmKind::kTamper, seq, "author is not a member of the case", &entry);
       }
       auto chain_of = ctx_.chain_of(ToBytes(h.author_account_id()), false);
@@ -345,6 +346,7 @@ class BatchVerifier {
     if (c.op.control.has_add_member() &&
         IsMe(View(c.op.control.add_member().member().account_id()))) {
       state_.set_removed(false);
+      state_.set_pending_approval(false);
     }
     return true;
   }
@@ -409,6 +411,17 @@ class BatchVerifier {
         if (!ApplyRekey(c)) return false;
       } else if (h.kind() == v1::OP_KIND_ADD_MEMBER || h.kind() == v1::OP_KIND_REMOVE_MEMBER) {
         if (!ApplyMembershipChange(c)) return false;
+      } else if (protocol::IsControl(h.kind())) {
+        // Invite, revoke, accept, decline: same rules as kringd (expiry excepted: only the
+        // server has a clock the log can trust).
+        if (state_.rekey_pending()) {
+          return Fail(AlarmKind::kTamper, seq, "op between a membership change and its rekey",
+                      c.entry);
+        }
+        std::string denied =
+            model::CheckControlPermission(state_, View(h.author_account_id()), c.op.control);
+        if (!denied.empty()) return Fail(AlarmKind::kTamper, seq, denied, c.entry);
+        model::ApplyControl(state_, h, c.op.control, seq);
       } else if (!ApplyContent(c)) {
         return false;
       }

@@ -59,6 +59,25 @@ CREATE TABLE ops (
 );
 CREATE UNIQUE INDEX ops_idempotency ON ops (case_id, device_id, client_op_id);
 )sql",
+      // 2: invitations and accounts waiting for approval.
+      R"sql(
+CREATE TABLE case_invites (
+  case_id BLOB NOT NULL REFERENCES cases (case_id),
+  invite_id BLOB NOT NULL,
+  signing_pk BLOB NOT NULL,
+  role INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL,
+  state INTEGER NOT NULL,     -- kring.v1.InviteState.Status
+  PRIMARY KEY (case_id, invite_id)
+) WITHOUT ROWID;
+CREATE TABLE case_pending (
+  case_id BLOB NOT NULL REFERENCES cases (case_id),
+  account_id BLOB NOT NULL,
+  role INTEGER NOT NULL,
+  invite_id BLOB NOT NULL,
+  PRIMARY KEY (case_id, account_id)
+) WITHOUT ROWID;
+)sql",
   };
   return kMigrations;
 }

@@ -102,6 +102,62 @@ class SqliteTxn final : public StoreTxn {
     return st.Bind(1, case_id).Bind(2, account_id).Bind(3, int64_t{role}).Run();
   }
 
+  Status PutInvite(ByteView case_id, ByteView invite_id, const InviteRecord& inv) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Statement st(db_,
+                      "INSERT OR REPLACE INTO case_invites (case_id, invite_id, signing_pk, role, "
+                      "expires_at_ms, state) VALUES (?,?,?,?,?,?)");
+    return st.Bind(1, case_id)
+        .Bind(2, invite_id)
+        .Bind(3, inv.signing_public_key)
+        .Bind(4, int64_t{inv.role})
+        .Bind(5, inv.expires_at_ms)
+        .Bind(6, int64_t{inv.state})
+        .Run();
+  }
+
+  Result<std::optional<InviteRecord>> GetInvite(ByteView case_id, ByteView invite_id) override {
+    sql::Statement st(db_,
+                      "SELECT signing_pk, role, expires_at_ms, state FROM case_invites "
+                      "WHERE case_id = ? AND invite_id = ?");
+    st.Bind(1, case_id).Bind(2, invite_id);
+    std::optional<InviteRecord> out;
+    if (st.Step()) {
+      out = InviteRecord{st.Blob(0), static_cast<int>(st.Int(1)), st.Int(2),
+                         static_cast<int>(st.Int(3))};
+    }
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
+  Status PutPending(ByteView case_id, ByteView account_id, const PendingRecord& p) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Statement st(db_,
+                      "INSERT OR REPLACE INTO case_pending (case_id, account_id, role, invite_id) "
+                      "VALUES (?,?,?,?)");
+    return st.Bind(1, case_id)
+        .Bind(2, account_id)
+        .Bind(3, int64_t{p.role})
+        .Bind(4, p.invite_id)
+        .Run();
+  }
+
+  Result<std::optional<PendingRecord>> GetPending(ByteView case_id, ByteView account_id) override {
+    sql::Statement st(
+        db_, "SELECT role, invite_id FROM case_pending WHERE case_id = ? AND account_id = ?");
+    st.Bind(1, case_id).Bind(2, account_id);
+    std::optional<PendingRecord> out;
+    if (st.Step()) out = PendingRecord{static_cast<int>(st.Int(0)), st.Blob(1)};
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
+  Status DeletePending(ByteView case_id, ByteView account_id) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Statement st(db_, "DELETE FROM case_pending WHERE case_id = ? AND account_id = ?");
+    return st.Bind(1, case_id).Bind(2, account_id).Run();
+  }
+
   Status DeleteMember(ByteView case_id, ByteView account_id) override {
     KRING_RETURN_IF_ERROR(CheckWritable());
     sql::Statement st(db_, "DELETE FROM case_members WHERE case_id = ? AND account_id = ?");

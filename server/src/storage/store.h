@@ -25,6 +25,18 @@ struct DeviceRecord {
   bool is_recovery = false;
 };
 
+struct InviteRecord {
+  Bytes signing_public_key;
+  int role = 0;
+  int64_t expires_at_ms = 0;
+  int state = 0;  // kring.v1.InviteState.Status
+};
+
+struct PendingRecord {
+  int role = 0;
+  Bytes invite_id;
+};
+
 struct CaseRecord {
   uint64_t head_seq = 0;
   Bytes head_hash;  // empty while head_seq is 0
@@ -84,6 +96,12 @@ class StoreTxn {
   virtual Status SetCaseHead(ByteView case_id, uint64_t seq, ByteView chain_hash) = 0;
   virtual Status InsertMember(ByteView case_id, ByteView account_id, int role) = 0;
   virtual Status DeleteMember(ByteView case_id, ByteView account_id) = 0;
+  virtual Status PutInvite(ByteView case_id, ByteView invite_id, const InviteRecord& invite) = 0;
+  virtual Result<std::optional<InviteRecord>> GetInvite(ByteView case_id, ByteView invite_id) = 0;
+  virtual Status PutPending(ByteView case_id, ByteView account_id, const PendingRecord& p) = 0;
+  virtual Result<std::optional<PendingRecord>> GetPending(ByteView case_id,
+                                                          ByteView account_id) = 0;
+  virtual Status DeletePending(ByteView case_id, ByteView account_id) = 0;
   virtual Result<std::optional<int>> GetMemberRole(ByteView case_id, ByteView account_id) = 0;
   virtual Result<std::vector<Bytes>> ListMembers(ByteView case_id) = 0;
   virtual Result<std::vector<CaseHeadRecord>> ListCasesOf(ByteView account_id) = 0;

@@ -32,6 +32,12 @@ Bytes DeviceId(ByteView signing_public_key);         // H16("kring-device-id-v1"
 Bytes AccountId(ByteView root_link_hash);            // H16("kring-account-id-v1", root hash)
 Bytes ServerId(ByteView server_signing_public_key);  // H16("kring-server-id-v1", pk)
 
+// Invitations: the id of an invite key, and what an accepting account signs with it.
+Bytes InviteId(ByteView invite_signing_public_key);  // H16("kring-invite-id-v1", pk)
+Bytes InviteAcceptInput(ByteView case_id, ByteView invite_id, ByteView account_id);
+bool VerifyInviteProof(const v1::Invite& invite, ByteView case_id, ByteView account_id,
+                       ByteView proof);
+
 // User chain links.
 Bytes LinkHash(ByteView link_body);       // H("kring-chain-link-v1", body)
 Bytes LinkSignInput(ByteView link_body);  // H("kring-chain-link-sig-v1", body)
