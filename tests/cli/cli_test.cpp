@@ -143,3 +143,54 @@ TEST_CASE("the command line rejects bad input clearly", "[cli]") {
   CHECK(no_account.exit_code == 1);
   CHECK(no_account.out.find("kring account create") != std::string::npos);
 }
+
+TEST_CASE("a coordinator invites the resident with a link on the command line", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  const std::string srv = "--server " + server.address();
+  const std::string coord = "KRING_PASSPHRASE=gl KRING_DB=" + dir.path() + "/gl.db";
+  const std::string resident = "KRING_PASSPHRASE=bewoner KRING_DB=" + dir.path() + "/b.db";
+  REQUIRE(Cli(coord, srv + " account create").exit_code == 0);
+  Run r = Cli(resident, srv + " account create");
+  REQUIRE(r.exit_code == 0);
+  std::string resident_id = Field(r.out, "account");
+  Run me = Cli(coord, srv + " account show");
+  std::string coord_id = Field(me.out, "account");
+  Run created = Cli(coord, srv + " case create " + coord_id + ":coordinator");
+  REQUIRE(created.exit_code == 0);
+  std::string case_id = Field(created.out, "Casus gemaakt:");
+
+  Run inv = Cli(coord, srv + " invite create " + case_id + " chair --hours 24");
+  REQUIRE(inv.exit_code == 0);
+  CHECK(inv.out.find("werkt één keer") != std::string::npos);
+  std::smatch m;
+  REQUIRE(std::regex_search(inv.out, m, std::regex("link (kring://invite/1/[0-9a-f/]+)")));
+  std::string link = m[1];
+  std::string invite_id = Field(inv.out, "invite");
+  CHECK(Cli(coord, srv + " invite list " + case_id).out.find(invite_id + " open") !=
+        std::string::npos);
+
+  Run accepted = Cli(resident, srv + " invite accept " + link);
+  REQUIRE(accepted.exit_code == 0);
+  CHECK(accepted.out.find(case_id) != std::string::npos);
+  REQUIRE(Cli(coord, srv + " sync").exit_code == 0);
+  CHECK(
+      Cli(coord, srv + " invite list " + case_id).out.find("wacht-op-goedkeuring " + resident_id) !=
+      std::string::npos);
+  Run approved = Cli(coord, srv + " member approve " + case_id + " " + resident_id);
+  REQUIRE(approved.exit_code == 0);
+  CHECK(approved.out.find("Goedgekeurd") != std::string::npos);
+  Run e = Cli(coord, srv + " entity create " + case_id + " afspraak");
+  REQUIRE(e.exit_code == 0);
+  REQUIRE(Cli(coord, srv + " sync").exit_code == 0);
+  REQUIRE(Cli(resident, srv + " sync").exit_code == 0);
+  Run show = Cli(resident, srv + " case show " + case_id);
+  CHECK(show.out.find("afspraak") != std::string::npos);
+  CHECK(show.out.find("ROLE_CHAIR") != std::string::npos);
+  CHECK(Cli(coord, "--lang en " + srv + " invite list " + case_id).out.find(" approved ") !=
+        std::string::npos);
+  // The link works once.
+  const std::string other = "KRING_PASSPHRASE=x KRING_DB=" + dir.path() + "/x.db";
+  REQUIRE(Cli(other, srv + " account create").exit_code == 0);
+  CHECK(Cli(other, srv + " invite accept kring://nonsense").exit_code == 1);
+}

@@ -102,6 +102,25 @@ std::optional<Bytes> ParseId(const std::string& hex) {
   return b;
 }
 
+const char* InviteStatusText(v1::InviteState::Status s) {
+  switch (s) {
+    case v1::InviteState::PENDING:
+      return Text(Msg::kInviteOpen);
+    case v1::InviteState::ACCEPTED:
+      return Text(Msg::kInviteWaiting);
+    case v1::InviteState::APPROVED:
+      return Text(Msg::kInviteApproved);
+    case v1::InviteState::DECLINED:
+      return Text(Msg::kInviteDeclined);
+    case v1::InviteState::REVOKED:
+      return Text(Msg::kInviteRevoked);
+    case v1::InviteState::EXPIRED:
+      return Text(Msg::kInviteExpired);
+    default:
+      return "?";
+  }
+}
+
 int Usage() {
   std::cerr << Text(Msg::kUsage);
   return 2;
@@ -139,7 +158,8 @@ int RunCommand(const Options& o) {
     return 0;
   }
   if (!(is({"account", "create"}) || is({"account", "show"}) || is({"case"}) ||
-        is({"member", "add"}) || is({"member", "remove"}) || is({"entity", "create"}) ||
+        is({"member", "add"}) || is({"member", "remove"}) || is({"member", "approve"}) ||
+        is({"member", "decline"}) || is({"invite"}) || is({"entity", "create"}) ||
         is({"field", "set"}) || is({"sync"}) || is({"alarms"}))) {
     std::cerr << Text(Msg::kUnknownCommand) << "\n";
     return Usage();
@@ -193,6 +213,80 @@ int RunCommand(const Options& o) {
     std::cout << Text(Msg::kCaseCreated) << " " << Hex(*cid) << "\n";
     auto synced = c.SyncNow();
     if (!synced.ok()) return Fail(synced.status());
+    return 0;
+  }
+  if (is({"member", "approve"}) || is({"member", "decline"})) {
+    if (a.size() != 4) return Usage();
+    auto cid = ParseId(a[2]);
+    auto account = ParseId(a[3]);
+    if (!cid || !account) return BadId();
+    Status s =
+        a[1] == "approve" ? c.ApproveMember(*cid, *account) : c.DeclineMember(*cid, *account);
+    if (!s.ok()) return Fail(s);
+    std::cout << Text(a[1] == "approve" ? Msg::kMemberApproved : Msg::kMemberDeclined) << "\n";
+    auto synced = c.SyncNow();
+    return synced.ok() ? 0 : Fail(synced.status());
+  }
+  if (is({"invite", "create"})) {
+    // invite create CASE [ROLE] [--hours N]
+    if (a.size() < 3) return Usage();
+    auto cid = ParseId(a[2]);
+    if (!cid) return BadId();
+    v1::Role role = v1::ROLE_MEMBER;
+    int64_t hours = 72;
+    for (size_t i = 3; i < a.size(); ++i) {
+      if (a[i] == "--hours" && i + 1 < a.size()) {
+        char* end = nullptr;
+        hours = std::strtoll(a[++i].c_str(), &end, 10);
+        if (end == nullptr || *end != '\0' || hours < 1 || hours > 720) return Usage();
+      } else if (a[i] == "chair" || a[i] == "coordinator" || a[i] == "member") {
+        role = a[i] == "chair"         ? v1::ROLE_CHAIR
+               : a[i] == "coordinator" ? v1::ROLE_COORDINATOR
+                                       : v1::ROLE_MEMBER;
+      } else {
+        return Usage();
+      }
+    }
+    auto inv = c.CreateInvite(*cid, role, hours * 3600);
+    if (!inv.ok()) return Fail(inv.status());
+    auto synced = c.SyncNow();
+    if (!synced.ok()) return Fail(synced.status());
+    std::cout << "invite " << Hex(inv->invite_id) << "\nlink " << inv->link << "\n";
+    std::cerr << Text(Msg::kInviteNote) << "\n";
+    return 0;
+  }
+  if (is({"invite", "accept"})) {
+    if (a.size() != 3) return Usage();
+    auto cid = c.AcceptInvite(a[2]);
+    if (!cid.ok()) return Fail(cid.status());
+    auto synced = c.SyncNow();
+    if (!synced.ok()) return Fail(synced.status());
+    std::cout << Text(Msg::kInviteAccepted) << " " << Hex(*cid) << "\n";
+    return 0;
+  }
+  if (is({"invite", "revoke"})) {
+    if (a.size() != 4) return Usage();
+    auto cid = ParseId(a[2]);
+    auto iid = ParseId(a[3]);
+    if (!cid || !iid) return BadId();
+    Status s = c.RevokeInvite(*cid, *iid);
+    if (!s.ok()) return Fail(s);
+    auto synced = c.SyncNow();
+    return synced.ok() ? 0 : Fail(synced.status());
+  }
+  if (is({"invite", "list"})) {
+    if (a.size() != 3) return Usage();
+    auto cid = ParseId(a[2]);
+    if (!cid) return BadId();
+    auto view = c.View(*cid);
+    if (!view.ok()) return Fail(view.status());
+    for (const auto& inv : view->invites()) {
+      std::cout << Hex(View(inv.invite_id())) << " " << InviteStatusText(inv.status());
+      if (!inv.accepted_by_account_id().empty()) {
+        std::cout << " " << Hex(View(inv.accepted_by_account_id()));
+      }
+      std::cout << "\n";
+    }
     return 0;
   }
   if (is({"member", "add"}) || is({"member", "remove"})) {

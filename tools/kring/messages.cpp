@@ -26,6 +26,12 @@ Entry Lookup(Msg m) {
           "                              mogen lezen wat eerder is geschreven\n"
           "  member add CASUS ID[:rol]   Voeg iemand toe aan de kring\n"
           "  member remove CASUS ID      Haal iemand uit de kring\n"
+          "  invite create CASUS [ROL] [--hours N]  Maak een uitnodigingslink (werkt één keer)\n"
+          "  invite accept LINK          Neem een uitnodiging aan\n"
+          "  invite list CASUS           Toon de uitnodigingen en hun stand\n"
+          "  invite revoke CASUS ID      Trek een uitnodiging in\n"
+          "  member approve CASUS ID     Laat iemand die een uitnodiging aannam toe\n"
+          "  member decline CASUS ID     Wijs die persoon af\n"
           "  case list                   Toon je casussen\n"
           "  case show CASUS             Toon de casus (JSON)\n"
           "  entity create CASUS TYPE    Maak een onderdeel (bijvoorbeeld een afspraak)\n"
@@ -46,6 +52,12 @@ Entry Lookup(Msg m) {
           "                              may read what was written before\n"
           "  member add CASE ID[:role]   Add someone to the circle\n"
           "  member remove CASE ID       Take someone out of the circle\n"
+          "  invite create CASE [ROLE] [--hours N]  Make an invitation link (works once)\n"
+          "  invite accept LINK          Accept an invitation\n"
+          "  invite list CASE            Show the invitations and their state\n"
+          "  invite revoke CASE ID       Withdraw an invitation\n"
+          "  member approve CASE ID      Let in someone who accepted an invitation\n"
+          "  member decline CASE ID      Turn that person down\n"
           "  case list                   List your cases\n"
           "  case show CASE              Show the case (JSON)\n"
           "  entity create CASE TYPE     Create an item (for example an agreement)\n"
@@ -102,6 +114,32 @@ Entry Lookup(Msg m) {
       return {"Verwijderd uit de casus.", "Removed from the case."};
     case Msg::kLanguageTag:
       return {"nl", "en"};
+    case Msg::kMemberApproved:
+      return {"Goedgekeurd. Deze persoon kan nu meelezen.",
+              "Approved. This person can now read along."};
+    case Msg::kMemberDeclined:
+      return {"Afgewezen.", "Declined."};
+    case Msg::kInviteNote:
+      return {
+          "Stuur deze link naar de persoon, of laat de tekst als QR-code scannen. De link werkt "
+          "één keer.",
+          "Send this link to the person, or let them scan the text as a QR code. The link "
+          "works once."};
+    case Msg::kInviteAccepted:
+      return {"Uitnodiging aangenomen. Je kunt meelezen zodra je bent goedgekeurd. Casus:",
+              "Invitation accepted. You can read along once you are approved. Case:"};
+    case Msg::kInviteOpen:
+      return {"open", "open"};
+    case Msg::kInviteWaiting:
+      return {"wacht-op-goedkeuring", "waiting-for-approval"};
+    case Msg::kInviteApproved:
+      return {"goedgekeurd", "approved"};
+    case Msg::kInviteDeclined:
+      return {"afgewezen", "declined"};
+    case Msg::kInviteRevoked:
+      return {"ingetrokken", "revoked"};
+    case Msg::kInviteExpired:
+      return {"verlopen", "expired"};
   }
   return {"", ""};
 }

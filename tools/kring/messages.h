@@ -28,6 +28,16 @@ enum class Msg {
   kMemberAdded,
   kMemberRemoved,
   kLanguageTag,
+  kMemberApproved,
+  kMemberDeclined,
+  kInviteNote,
+  kInviteAccepted,
+  kInviteOpen,
+  kInviteWaiting,
+  kInviteApproved,
+  kInviteDeclined,
+  kInviteRevoked,
+  kInviteExpired,
 };
 
 void SetLanguage(const std::string& lang);
