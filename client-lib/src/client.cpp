@@ -431,6 +431,17 @@ Status Client::DeclineMember(const Bytes& case_id, const Bytes& account_id) {
   return {};
 }
 
+Result<std::string> Client::EpochFingerprint(const Bytes& case_id) const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState state, impl_->BuildView(case_id, false));
+  auto epoch = state.scope_epochs().find(0);
+  if (epoch == state.scope_epochs().end()) return NotFound("no confirmed epoch yet");
+  KRING_ASSIGN_OR_RETURN(std::optional<EpochKey> key,
+                         impl_->store_->FindEpochKey(case_id, 0, epoch->second));
+  if (!key) return NotFound("this device holds no key for the current epoch");
+  return "epoch " + std::to_string(epoch->second) + ": " +
+         protocol::EpochFingerprint(key->key, case_id, 0, epoch->second);
+}
+
 std::vector<Bytes> Client::Cases() const {
   auto ids = impl_->store_->CaseIds();
   return ids.ok() ? ids.value() : std::vector<Bytes>();

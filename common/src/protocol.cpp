@@ -100,6 +100,25 @@ Bytes OpKeyCommitment(ByteView epoch_key, ByteView nonce) {
   return Hasher("kring-op-key-commit-v1", 32, k).Add(nonce).Finish();
 }
 
+std::string EpochFingerprint(ByteView epoch_key, ByteView case_id, uint32_t scope_id,
+                             uint64_t epoch) {
+  SecretBytes k = DeriveEpochSubkey(epoch_key, EpochSubkey::kFingerprint);
+  Bytes h = Hasher("kring-epoch-fingerprint-v1", 32, k)
+                .Add(case_id)
+                .AddU64(scope_id)
+                .AddU64(epoch)
+                .Finish();
+  std::string out;
+  for (size_t group = 0; group < 3; ++group) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < 8; ++i) v = (v << 8) | h[group * 8 + i];
+    std::string digits = std::to_string(v % 10000);
+    if (!out.empty()) out += ' ';
+    out += std::string(4 - digits.size(), '0') + digits;
+  }
+  return out;
+}
+
 namespace {
 Bytes BackLinkAd(ByteView case_id, uint32_t scope_id, uint64_t new_epoch) {
   return Hasher("kring-backlink-v1").Add(case_id).AddU64(scope_id).AddU64(new_epoch).Finish();

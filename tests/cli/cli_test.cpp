@@ -187,6 +187,11 @@ TEST_CASE("a coordinator invites the resident with a link on the command line", 
   Run show = Cli(resident, srv + " case show " + case_id);
   CHECK(show.out.find("afspraak") != std::string::npos);
   CHECK(show.out.find("ROLE_CHAIR") != std::string::npos);
+  Run code_a = Cli(coord, srv + " case fingerprint " + case_id);
+  Run code_b = Cli(resident, srv + " case fingerprint " + case_id);
+  REQUIRE(code_a.exit_code == 0);
+  CHECK(code_a.out == code_b.out);
+  CHECK(code_a.out.rfind("epoch 2: ", 0) == 0);
   CHECK(Cli(coord, "--lang en " + srv + " invite list " + case_id).out.find(" approved ") !=
         std::string::npos);
   // The link works once.

@@ -106,6 +106,13 @@ TEST_CASE("a removed member is cut off and cannot read what comes after", "[memb
   REQUIRE(Field(coordinator_view, *plan, "address") != nullptr);
   CHECK(Field(coordinator_view, *plan, "address")->value().text() == marker);
   CHECK(coordinator->ConfirmedView(*cid)->members_size() == 3);
+  // Compared at the meeting: the same code on both devices, a new one since the removal.
+  auto fingerprint = chair->EpochFingerprint(*cid);
+  REQUIRE(fingerprint.ok());
+  CHECK(fingerprint->rfind("epoch 2: ", 0) == 0);
+  CHECK(fingerprint->size() == std::string("epoch 2: 1234 5678 9012").size());
+  CHECK(*coordinator->EpochFingerprint(*cid) == *fingerprint);
+  CHECK(*ex->EpochFingerprint(*cid) != *fingerprint);
 
   // Handed the raw envelopes written after the removal, the removed member cannot open any.
   Loot loot = Steal(ex, *cid);

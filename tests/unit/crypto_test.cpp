@@ -99,3 +99,13 @@ TEST_CASE("hex and constant-time comparison", "[crypto]") {
   CHECK_FALSE(ConstantTimeEqual(ToBytes("abc"), ToBytes("abd")));
   CHECK_FALSE(ConstantTimeEqual(ToBytes("abc"), ToBytes("ab")));
 }
+
+TEST_CASE("epoch fingerprints are short, stable and bound to key and epoch", "[crypto]") {
+  SecretBytes k = crypto::RandomSecret(32);
+  Bytes case_id(16, 3);
+  std::string a = protocol::EpochFingerprint(k, case_id, 0, 2);
+  CHECK(a.size() == 14);  // "1234 5678 9012"
+  CHECK(a == protocol::EpochFingerprint(k, case_id, 0, 2));
+  CHECK(a != protocol::EpochFingerprint(k, case_id, 0, 3));
+  CHECK(a != protocol::EpochFingerprint(crypto::RandomSecret(32), case_id, 0, 2));
+}

@@ -318,6 +318,15 @@ int RunCommand(const Options& o) {
     if (!synced.ok()) return Fail(synced.status());
     return 0;
   }
+  if (is({"case", "fingerprint"})) {
+    if (a.size() != 3) return Usage();
+    auto cid = ParseId(a[2]);
+    if (!cid) return BadId();
+    auto code = c.EpochFingerprint(*cid);
+    if (!code.ok()) return Fail(code.status());
+    std::cout << *code << "\n";
+    return 0;
+  }
   if (is({"case", "list"})) {
     for (const Bytes& id : c.Cases()) std::cout << Hex(id) << "\n";
     return 0;

@@ -114,6 +114,10 @@ class Client {
   // the app shows: what was seen cannot be recalled, what comes after is protected.
   Result<RemovalNotice> RemoveMember(const Bytes& case_id, const Bytes& account_id);
 
+  // The current epoch's fingerprint of the whole-case scope ("epoch 3: 1234 5678 9012"), to
+  // compare at the meeting, especially after a removal. NOT_FOUND before this device has a key.
+  Result<std::string> EpochFingerprint(const Bytes& case_id) const;
+
   // ---- Invitations (for people without an account yet) ----
   // Chair or coordinator: a single-use invite for `role`, valid for `valid_for_seconds`
   // (1 second .. 30 days). Its state is in View(case).invites().

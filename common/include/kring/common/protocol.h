@@ -67,6 +67,11 @@ enum class EpochSubkey : uint64_t {
 SecretBytes DeriveEpochSubkey(ByteView epoch_key, EpochSubkey which);
 Bytes EpochKeyCommitment(ByteView epoch_key, ByteView case_id, uint32_t scope_id, uint64_t epoch);
 Bytes OpKeyCommitment(ByteView epoch_key, ByteView nonce);
+// Epoch fingerprint: 12 digits in groups of 4 from the fingerprint subkey, compared in person
+// at the meeting (equal codes = everyone holds the same key for this epoch).
+std::string EpochFingerprint(ByteView epoch_key, ByteView case_id, uint32_t scope_id,
+                             uint64_t epoch);
+
 // History back-link: the previous epoch key sealed under the new key's back-link subkey,
 // associated data H("kring-backlink-v1", case_id, u64 scope, u64 new_epoch).
 Bytes SealPreviousKey(ByteView new_epoch_key, ByteView previous_key, ByteView case_id,
