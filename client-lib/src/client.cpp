@@ -101,15 +101,8 @@ class Client::Impl {
     for (const Intent& in : intents) {
       if (in.control) {
         // A queued change shows at once (members), before its ops are sealed and confirmed.
-        v1::ControlBody body;
-        const v1::ControlIntent& ci = in.control_op;
-        if (ci.has_accept_invite()) continue;  // the acceptor cannot see the case yet
-        if (ci.has_create_case()) *body.mutable_create_case() = ci.create_case();
-        if (ci.has_add_member()) *body.mutable_add_member() = ci.add_member();
-        if (ci.has_remove_member()) *body.mutable_remove_member() = ci.remove_member();
-        if (ci.has_invite()) *body.mutable_invite() = ci.invite();
-        if (ci.has_revoke_invite()) *body.mutable_revoke_invite() = ci.revoke_invite();
-        if (ci.has_decline_member()) *body.mutable_decline_member() = ci.decline_member();
+        if (in.control_op.has_accept_invite()) continue;  // the acceptor cannot see the case yet
+        v1::ControlBody body = model::ControlBodyOf(in.control_op);
         v1::OpHeader header;
         header.set_case_id(ToString(case_id));
         model::ApplyControl(state, header, body, 0);
@@ -128,6 +121,21 @@ class Client::Impl {
       }
     }
     return state;
+  }
+
+  // Checks a control change against the rules every device applies, then queues it; it is sealed
+  // (with its Rekey where it changes who holds keys) at push time.
+  Status QueueControl(const Bytes& case_id, const v1::ControlIntent& intent) {
+    KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, Me());
+    KRING_RETURN_IF_ERROR(CheckCaseKnown(case_id));
+    KRING_ASSIGN_OR_RETURN(v1::CaseState view, BuildView(case_id, true));
+    std::string denied = model::CheckControlPermission(view, kring::View(me.account_id()),
+                                                       model::ControlBodyOf(intent));
+    if (!denied.empty()) return PermissionDenied(denied);
+    KRING_RETURN_IF_ERROR(
+        store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
+    engine_.Wake();
+    return {};
   }
 
   Status Queue(const Bytes& case_id, const std::vector<v1::Mutation>& mutations) {
@@ -267,8 +275,6 @@ Result<Bytes> Client::CreateCase(const std::vector<MemberSpec>& members,
 }
 
 Status Client::AddMember(const Bytes& case_id, const MemberSpec& member) {
-  KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, impl_->Me());
-  KRING_RETURN_IF_ERROR(impl_->CheckCaseKnown(case_id));
   if (member.account_id.size() != crypto::kIdBytes) {
     return InvalidArgument("member account id must be 16 bytes");
   }
@@ -280,32 +286,16 @@ Status Client::AddMember(const Bytes& case_id, const MemberSpec& member) {
   v1::Member* m = intent.mutable_add_member()->mutable_member();
   m->set_account_id(ToString(member.account_id));
   m->set_role(member.role);
-  KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
-  v1::ControlBody as_body;
-  *as_body.mutable_add_member() = intent.add_member();
-  std::string denied = model::CheckControlPermission(view, kring::View(me.account_id()), as_body);
-  if (!denied.empty()) return PermissionDenied(denied);
+  // The newcomer's chain is verified now: its key box is sealed to that user key at push time.
   KRING_RETURN_IF_ERROR(impl_->engine_.ChainOf(member.account_id).status());
-  KRING_RETURN_IF_ERROR(
-      impl_->store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
-  impl_->engine_.Wake();
-  return {};
+  return impl_->QueueControl(case_id, intent);
 }
 
 Result<RemovalNotice> Client::RemoveMember(const Bytes& case_id, const Bytes& account_id) {
-  KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, impl_->Me());
-  KRING_RETURN_IF_ERROR(impl_->CheckCaseKnown(case_id));
   if (account_id.size() != crypto::kIdBytes) return InvalidArgument("account id must be 16 bytes");
   v1::ControlIntent intent;
   intent.mutable_remove_member()->set_account_id(ToString(account_id));
-  KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
-  v1::ControlBody as_body;
-  *as_body.mutable_remove_member() = intent.remove_member();
-  std::string denied = model::CheckControlPermission(view, kring::View(me.account_id()), as_body);
-  if (!denied.empty()) return PermissionDenied(denied);
-  KRING_RETURN_IF_ERROR(
-      impl_->store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
-  impl_->engine_.Wake();
+  KRING_RETURN_IF_ERROR(impl_->QueueControl(case_id, intent));
   return RemovalNotice{
       "Wat deze persoon al heeft gezien, kunnen we niet terughalen. Alles wat hierna komt, kan "
       "deze persoon niet meer lezen.",
@@ -326,8 +316,6 @@ crypto::SigningKeyPair InviteKeys(ByteView secret) {
 
 Result<Invitation> Client::CreateInvite(const Bytes& case_id, v1::Role role,
                                         int64_t valid_for_seconds) {
-  KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, impl_->Me());
-  KRING_RETURN_IF_ERROR(impl_->CheckCaseKnown(case_id));
   if (valid_for_seconds < 1 || valid_for_seconds > kMaxInviteSeconds) {
     return InvalidArgument("an invite is valid for 1 second to 30 days");
   }
@@ -339,14 +327,7 @@ Result<Invitation> Client::CreateInvite(const Bytes& case_id, v1::Role role,
   inv->set_signing_public_key(ToString(keys.public_key));
   inv->set_role(role);
   inv->set_expires_at_ms(NowMs() + valid_for_seconds * 1000);
-  KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
-  v1::ControlBody as_body;
-  *as_body.mutable_invite() = *inv;
-  std::string denied = model::CheckControlPermission(view, kring::View(me.account_id()), as_body);
-  if (!denied.empty()) return PermissionDenied(denied);
-  KRING_RETURN_IF_ERROR(
-      impl_->store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
-  impl_->engine_.Wake();
+  KRING_RETURN_IF_ERROR(impl_->QueueControl(case_id, intent));
   Invitation out;
   out.invite_id = ToBytes(inv->invite_id());
   out.link = std::string(kInvitePrefix) + Hex(case_id) + "/" + Hex(secret);
@@ -355,19 +336,9 @@ Result<Invitation> Client::CreateInvite(const Bytes& case_id, v1::Role role,
 }
 
 Status Client::RevokeInvite(const Bytes& case_id, const Bytes& invite_id) {
-  KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, impl_->Me());
-  KRING_RETURN_IF_ERROR(impl_->CheckCaseKnown(case_id));
   v1::ControlIntent intent;
   intent.mutable_revoke_invite()->set_invite_id(ToString(invite_id));
-  KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
-  v1::ControlBody as_body;
-  *as_body.mutable_revoke_invite() = intent.revoke_invite();
-  std::string denied = model::CheckControlPermission(view, kring::View(me.account_id()), as_body);
-  if (!denied.empty()) return PermissionDenied(denied);
-  KRING_RETURN_IF_ERROR(
-      impl_->store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
-  impl_->engine_.Wake();
-  return {};
+  return impl_->QueueControl(case_id, intent);
 }
 
 Result<Bytes> Client::AcceptInvite(const std::string& link) {
@@ -416,19 +387,9 @@ Status Client::ApproveMember(const Bytes& case_id, const Bytes& account_id) {
 }
 
 Status Client::DeclineMember(const Bytes& case_id, const Bytes& account_id) {
-  KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, impl_->Me());
-  KRING_RETURN_IF_ERROR(impl_->CheckCaseKnown(case_id));
   v1::ControlIntent intent;
   intent.mutable_decline_member()->set_account_id(ToString(account_id));
-  KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
-  v1::ControlBody as_body;
-  *as_body.mutable_decline_member() = intent.decline_member();
-  std::string denied = model::CheckControlPermission(view, kring::View(me.account_id()), as_body);
-  if (!denied.empty()) return PermissionDenied(denied);
-  KRING_RETURN_IF_ERROR(
-      impl_->store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
-  impl_->engine_.Wake();
-  return {};
+  return impl_->QueueControl(case_id, intent);
 }
 
 Result<std::string> Client::EpochFingerprint(const Bytes& case_id) const {

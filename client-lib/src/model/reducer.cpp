@@ -180,6 +180,18 @@ void SetInviteOfAccount(v1::CaseState& state, const std::string& account_id,
 
 }  // namespace
 
+v1::ControlBody ControlBodyOf(const v1::ControlIntent& ci) {
+  v1::ControlBody body;
+  if (ci.has_create_case()) *body.mutable_create_case() = ci.create_case();
+  if (ci.has_add_member()) *body.mutable_add_member() = ci.add_member();
+  if (ci.has_remove_member()) *body.mutable_remove_member() = ci.remove_member();
+  if (ci.has_invite()) *body.mutable_invite() = ci.invite();
+  if (ci.has_revoke_invite()) *body.mutable_revoke_invite() = ci.revoke_invite();
+  if (ci.has_accept_invite()) *body.mutable_accept_invite() = ci.accept_invite();
+  if (ci.has_decline_member()) *body.mutable_decline_member() = ci.decline_member();
+  return body;
+}
+
 std::string CheckControlPermission(const v1::CaseState& state, ByteView author_account_id,
                                    const v1::ControlBody& body) {
   if (body.has_create_case()) return {};

@@ -8,6 +8,7 @@
 #include "kring/common/bytes.h"
 #include "kring/common/status.h"
 #include "kring/v1/case.pb.h"
+#include "kring/v1/local.pb.h"
 #include "kring/v1/model.pb.h"
 
 namespace kring::client::model {
@@ -37,5 +38,8 @@ void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext
 Status ValidateMutation(const v1::Mutation& m);
 
 const v1::Member* FindMember(const v1::CaseState& state, ByteView account_id);
+
+// The public body a queued control change becomes (the same oneof case).
+v1::ControlBody ControlBodyOf(const v1::ControlIntent& intent);
 
 }  // namespace kring::client::model

@@ -436,29 +436,22 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
     me = *account_;
   }
   const v1::ControlIntent& ci = in.control_op;
-  v1::ControlBody change;
-  v1::OpKind kind = v1::OP_KIND_UNSPECIFIED;
+  const v1::ControlBody change = model::ControlBodyOf(ci);
   uint64_t current_epoch = 0;
   auto cur = projected.scope_epochs().find(0);
   if (cur != projected.scope_epochs().end()) current_epoch = cur->second;
+  v1::OpKind kind = v1::OP_KIND_UNSPECIFIED;
   if (ci.has_create_case()) {
     if (projected.members_size() != 0) return Status(StatusCode::kAborted, "case exists already");
-    *change.mutable_create_case() = ci.create_case();
     kind = v1::OP_KIND_CREATE_CASE;
     current_epoch = 1;  // CreateCase is sealed under epoch 1, the epoch its Rekey starts
   } else if (ci.has_add_member() || ci.has_remove_member()) {
-    if (ci.has_add_member()) *change.mutable_add_member() = ci.add_member();
-    if (ci.has_remove_member()) *change.mutable_remove_member() = ci.remove_member();
     std::string denied = model::CheckControlPermission(projected, View(me.account_id()), change);
     if (!denied.empty()) return Status(StatusCode::kAborted, denied);
     kind = ci.has_add_member() ? v1::OP_KIND_ADD_MEMBER : v1::OP_KIND_REMOVE_MEMBER;
   } else if (ci.has_invite() || ci.has_revoke_invite() || ci.has_decline_member() ||
              ci.has_accept_invite()) {
     // One op, no new key: nobody gains or loses access by these alone.
-    if (ci.has_invite()) *change.mutable_invite() = ci.invite();
-    if (ci.has_revoke_invite()) *change.mutable_revoke_invite() = ci.revoke_invite();
-    if (ci.has_decline_member()) *change.mutable_decline_member() = ci.decline_member();
-    if (ci.has_accept_invite()) *change.mutable_accept_invite() = ci.accept_invite();
     kind = ci.has_invite()           ? v1::OP_KIND_INVITE
            : ci.has_revoke_invite()  ? v1::OP_KIND_REVOKE_INVITE
            : ci.has_decline_member() ? v1::OP_KIND_DECLINE_MEMBER
@@ -466,7 +459,6 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
     if (!ci.has_accept_invite()) {  // the acceptor cannot see the case yet
       std::string denied = model::CheckControlPermission(projected, View(me.account_id()), change);
       if (!denied.empty()) return Status(StatusCode::kAborted, denied);
-      if (projected.rekey_pending()) return Status(StatusCode::kUnavailable, "rekey pending");
     }
     v1::OpHeader h = NewHeader(me, case_id, rec, mine, kind, std::max<uint64_t>(current_epoch, 1),
                                ToString(in.client_op_id));
