@@ -699,3 +699,291 @@ TEST_CASE("abi: two devices against a real kringd", "[abi]") {
   CHECK(alarms.get().empty());
   REQUIRE(kring_client_remove_change_listener(bob.client, token, err.out()) == KRING_OK);
 }
+
+namespace {
+
+// CaseState field numbers (model.proto) the membership tests read.
+constexpr uint32_t kStateMembers = 3;
+constexpr uint32_t kStateHistory = 8;  // newcomers_read_history
+constexpr uint32_t kStateRemoved = 11;
+constexpr uint32_t kStateInvites = 12;
+constexpr uint32_t kStatePendingMembers = 13;
+constexpr uint32_t kStatePendingApproval = 14;
+constexpr uint64_t kInviteAccepted = 2;  // InviteState.Status
+constexpr uint64_t kInviteApproved = 3;
+constexpr uint64_t kInviteDeclined = 4;
+constexpr uint64_t kInviteRevoked = 5;
+
+// Account ids in a repeated Member field (members or pending_members).
+std::vector<Bytes> AccountsIn(const Bytes& state, uint32_t field) {
+  std::vector<Bytes> out;
+  for (const Bytes& m : Parse(state).All(field)) out.push_back(Parse(m).One(1).value_or(Bytes{}));
+  return out;
+}
+
+bool Has(const std::vector<Bytes>& ids, const Bytes& id) {
+  for (const Bytes& x : ids) {
+    if (x == id) return true;
+  }
+  return false;
+}
+
+// InviteState.status of one invite in CaseState.invites; 0 when absent.
+uint64_t InviteStatus(const Bytes& state, const Bytes& invite_id) {
+  for (const Bytes& inv : Parse(state).All(kStateInvites)) {
+    Fields f = Parse(inv);
+    if (f.One(1) == invite_id) return f.Uint(4);
+  }
+  return 0;
+}
+
+struct Invite {
+  Bytes id;
+  std::string link;
+  std::string qr_text;
+};
+
+Invite CreateInvite(Device& d, const Bytes& case_id, kring_role role) {
+  OwnedBytes id;
+  OwnedString link;
+  OwnedString qr;
+  Error err;
+  INFO(err.message());
+  REQUIRE(kring_client_create_invite(d.client, case_id.data(), case_id.size(), role, 3600, &id.b,
+                                     &link.s, &qr.s, err.out()) == KRING_OK);
+  return {id.get(), link.get(), qr.get()};
+}
+
+Bytes AcceptInvite(Device& d, const std::string& link) {
+  OwnedBytes case_id;
+  Error err;
+  INFO(err.message());
+  REQUIRE(kring_client_accept_invite(d.client, link.c_str(), &case_id.b, err.out()) == KRING_OK);
+  return case_id.get();
+}
+
+// Records the change events of one client (called on the thread that syncs).
+struct Events {
+  std::mutex mu;
+  std::vector<std::pair<kring_change_kind, Bytes>> seen;
+
+  static void On(void* user_data, kring_change_kind kind, const uint8_t* case_id, size_t len,
+                 const char*) {
+    auto* e = static_cast<Events*>(user_data);
+    std::lock_guard<std::mutex> lock(e->mu);
+    e->seen.emplace_back(kind, case_id == nullptr ? Bytes{} : Bytes(case_id, case_id + len));
+  }
+  bool Saw(kring_change_kind kind, const Bytes& case_id) {
+    std::lock_guard<std::mutex> lock(mu);
+    for (const auto& [k, c] : seen) {
+      if (k == kind && c == case_id) return true;
+    }
+    return false;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("abi: membership inputs are checked before anything is queued", "[abi]") {
+  kring::test::TempDir dir;
+  const std::string db = dir.path() + "/kring.db";
+  const Bytes key = StorageKey(1);
+  kring_client* client = nullptr;
+  Error err;
+  REQUIRE(kring_client_open(KRING_ABI_VERSION, db.c_str(), key.data(), key.size(), nullptr, nullptr,
+                            0, &client, err.out()) == KRING_OK);
+  const Bytes id(16, 0x42);
+  uint8_t junk = 0;
+
+  CHECK(kring_client_add_member(client, id.data(), 16, id.data(), 16, static_cast<kring_role>(0),
+                                err.out()) == KRING_ERR_INVALID_ARGUMENT);
+  CHECK(kring_client_add_member(client, id.data(), 16, id.data(), 15, KRING_ROLE_MEMBER,
+                                err.out()) == KRING_ERR_INVALID_ARGUMENT);
+  char* notice = reinterpret_cast<char*>(&junk);
+  CHECK(kring_client_remove_member(client, id.data(), 16, id.data(), 16, "de", &notice,
+                                   err.out()) == KRING_ERR_INVALID_ARGUMENT);
+  CHECK(notice == nullptr);
+  CHECK(err.message().find("lang") != std::string::npos);
+  kring_bytes invite_id{&junk, 3};
+  char* link = reinterpret_cast<char*>(&junk);
+  char* qr = reinterpret_cast<char*>(&junk);
+  CHECK(kring_client_create_invite(client, id.data(), 16, static_cast<kring_role>(0), 60,
+                                   &invite_id, &link, &qr,
+                                   err.out()) == KRING_ERR_INVALID_ARGUMENT);
+  CHECK((invite_id.data == nullptr && link == nullptr && qr == nullptr));
+  CHECK(kring_client_create_invite(client, id.data(), 16, KRING_ROLE_MEMBER, 60, &invite_id, &link,
+                                   nullptr, err.out()) == KRING_ERR_INVALID_ARGUMENT);
+  CHECK(kring_client_revoke_invite(client, id.data(), 16, id.data(), 3, err.out()) ==
+        KRING_ERR_INVALID_ARGUMENT);
+  const char bad[] = {'k', static_cast<char>(0xFF), 0};
+  kring_bytes case_id{&junk, 3};
+  CHECK(kring_client_accept_invite(client, bad, &case_id, err.out()) == KRING_ERR_INVALID_ARGUMENT);
+  CHECK((case_id.data == nullptr && case_id.len == 0));
+  // No account on this device yet.
+  CHECK(kring_client_accept_invite(client, "kring://invite/1/x", &case_id, err.out()) ==
+        KRING_ERR_FAILED_PRECONDITION);
+  CHECK(kring_client_approve_member(client, id.data(), 16, nullptr, 16, err.out()) ==
+        KRING_ERR_INVALID_ARGUMENT);
+  CHECK(kring_client_decline_member(client, id.data(), 16, id.data(), 17, nullptr) ==
+        KRING_ERR_INVALID_ARGUMENT);
+
+  // The flag argument and the message must agree.
+  Bytes with_history;
+  PutUint(with_history, 2, 1);  // CreateCase.newcomers_read_history = true
+  CHECK(kring_client_create_case_with_history(client, with_history.data(), with_history.size(), 0,
+                                              &case_id, err.out()) == KRING_ERR_INVALID_ARGUMENT);
+  CHECK(kring_client_cases(client, &case_id, err.out()) == KRING_OK);
+  CHECK(case_id.len == 0);
+  kring_client_close(client);
+}
+
+TEST_CASE("abi: invitation, approval, adding with history and removal against a real kringd",
+          "[abi]") {
+  kring::abi_test::KringdProcess server;
+  Device coordinator(server.address().c_str(), /*background=*/false);
+  Device invitee(server.address().c_str(), /*background=*/false);
+  Device neighbour(server.address().c_str(), /*background=*/false);
+  coordinator.CreateAccount();
+  invitee.CreateAccount();
+  neighbour.CreateAccount();
+  Error err;
+
+  // The coordinator starts a "from now on" case and writes a note before anyone joins.
+  const Bytes create = CreateCaseMessage({{coordinator.account_id, KRING_ROLE_COORDINATOR}});
+  OwnedBytes case_b;
+  REQUIRE(kring_client_create_case_with_history(coordinator.client, create.data(), create.size(), 0,
+                                                &case_b.b, err.out()) == KRING_OK);
+  const Bytes case_id = case_b.get();
+  OwnedBytes note_b;
+  REQUIRE(kring_client_create_entity(coordinator.client, case_id.data(), case_id.size(), "note",
+                                     &note_b.b, err.out()) == KRING_OK);
+  const Bytes note = note_b.get();
+  const Invite invite = CreateInvite(coordinator, case_id, KRING_ROLE_MEMBER);
+  CHECK(invite.id.size() == 16);
+  CHECK(invite.link.rfind("kring://invite/1/", 0) == 0);
+  CHECK(invite.qr_text == invite.link);
+  coordinator.Sync();
+  CHECK(Parse(coordinator.View(case_id, true)).Uint(kStateHistory) == 0);
+
+  // The invitee accepts the link: the case is there, waiting, without keys or content.
+  Events invitee_events;
+  uint64_t token = 0;
+  REQUIRE(kring_client_add_change_listener(invitee.client, Events::On, &invitee_events, nullptr,
+                                           &token, err.out()) == KRING_OK);
+  CHECK(AcceptInvite(invitee, invite.link) == case_id);
+  invitee.Sync();
+  CHECK(Parse(invitee.View(case_id)).Uint(kStatePendingApproval) == 1);
+  CHECK(Parse(invitee.View(case_id)).All(4).empty());
+
+  // The coordinator sees who waits, and approves.
+  coordinator.Sync();
+  Bytes state = coordinator.View(case_id, true);
+  CHECK(InviteStatus(state, invite.id) == kInviteAccepted);
+  CHECK(AccountsIn(state, kStatePendingMembers) == std::vector<Bytes>{invitee.account_id});
+  CHECK_FALSE(Has(AccountsIn(state, kStateMembers), invitee.account_id));
+  REQUIRE(kring_client_approve_member(coordinator.client, case_id.data(), case_id.size(),
+                                      invitee.account_id.data(), invitee.account_id.size(),
+                                      err.out()) == KRING_OK);
+  CHECK(kring_client_approve_member(coordinator.client, case_id.data(), case_id.size(),
+                                    neighbour.account_id.data(), neighbour.account_id.size(),
+                                    err.out()) == KRING_ERR_NOT_FOUND);
+  coordinator.Sync();
+  CHECK(InviteStatus(coordinator.View(case_id, true), invite.id) == kInviteApproved);
+
+  // Written after the approval: the invitee reads it; the older note stays closed.
+  OwnedBytes plan_b;
+  REQUIRE(kring_client_create_entity(coordinator.client, case_id.data(), case_id.size(), "plan",
+                                     &plan_b.b, err.out()) == KRING_OK);
+  const Bytes plan = plan_b.get();
+  const Bytes title = TextValue("Weekplan");
+  REQUIRE(kring_client_set_field(coordinator.client, case_id.data(), case_id.size(), plan.data(),
+                                 plan.size(), "title", title.data(), title.size(),
+                                 err.out()) == KRING_OK);
+  coordinator.Sync();
+  invitee.Sync();
+  state = invitee.View(case_id, true);
+  CHECK(Parse(state).Uint(kStatePendingApproval) == 0);
+  CHECK(Has(AccountsIn(state, kStateMembers), invitee.account_id));
+  auto at_invitee = EntityOf(state, plan);
+  REQUIRE(at_invitee);
+  CHECK(FieldText(*at_invitee, "title") == "Weekplan");
+  CHECK_FALSE(EntityOf(state, note));
+  CHECK(invitee.Pending(case_id) == 0);
+
+  // A second invite: revoked before use. A third: accepted by the neighbour and declined.
+  const Invite revoked = CreateInvite(coordinator, case_id, KRING_ROLE_MEMBER);
+  coordinator.Sync();
+  REQUIRE(kring_client_revoke_invite(coordinator.client, case_id.data(), case_id.size(),
+                                     revoked.id.data(), revoked.id.size(), err.out()) == KRING_OK);
+  const Invite declined = CreateInvite(coordinator, case_id, KRING_ROLE_MEMBER);
+  coordinator.Sync();
+  CHECK(InviteStatus(coordinator.View(case_id, true), revoked.id) == kInviteRevoked);
+  CHECK(AcceptInvite(neighbour, declined.qr_text) == case_id);
+  neighbour.Sync();
+  coordinator.Sync();
+  REQUIRE(kring_client_decline_member(coordinator.client, case_id.data(), case_id.size(),
+                                      neighbour.account_id.data(), neighbour.account_id.size(),
+                                      err.out()) == KRING_OK);
+  coordinator.Sync();
+  state = coordinator.View(case_id, true);
+  CHECK(InviteStatus(state, declined.id) == kInviteDeclined);
+  CHECK(AccountsIn(state, kStatePendingMembers).empty());
+  neighbour.Sync();
+  CHECK(Parse(neighbour.View(case_id, true)).All(4).empty());
+
+  // A second case lets newcomers read history: the neighbour, added directly, reads the past.
+  OwnedBytes open_b;
+  REQUIRE(kring_client_create_case_with_history(coordinator.client, create.data(), create.size(), 1,
+                                                &open_b.b, err.out()) == KRING_OK);
+  const Bytes open_case = open_b.get();
+  OwnedBytes minutes_b;
+  REQUIRE(kring_client_create_entity(coordinator.client, open_case.data(), open_case.size(),
+                                     "minutes", &minutes_b.b, err.out()) == KRING_OK);
+  coordinator.Sync();
+  CHECK(Parse(coordinator.View(open_case, true)).Uint(kStateHistory) == 1);
+  CHECK(kring_client_add_member(coordinator.client, open_case.data(), open_case.size(),
+                                coordinator.account_id.data(), coordinator.account_id.size(),
+                                KRING_ROLE_MEMBER, err.out()) == KRING_ERR_PERMISSION_DENIED);
+  REQUIRE(kring_client_add_member(coordinator.client, open_case.data(), open_case.size(),
+                                  neighbour.account_id.data(), neighbour.account_id.size(),
+                                  KRING_ROLE_MEMBER, err.out()) == KRING_OK);
+  coordinator.Sync();
+  neighbour.Sync();
+  CHECK(EntityOf(neighbour.View(open_case, true), minutes_b.get()));
+
+  // Removal: the notice in the caller's language; the removed device is told at its next sync.
+  OwnedString notice;
+  REQUIRE(kring_client_remove_member(coordinator.client, case_id.data(), case_id.size(),
+                                     invitee.account_id.data(), invitee.account_id.size(), "en",
+                                     &notice.s, err.out()) == KRING_OK);
+  CHECK(notice.get().find("cannot be taken back") != std::string::npos);
+  OwnedString notice_nl;
+  REQUIRE(kring_client_remove_member(coordinator.client, open_case.data(), open_case.size(),
+                                     neighbour.account_id.data(), neighbour.account_id.size(), "nl",
+                                     &notice_nl.s, err.out()) == KRING_OK);
+  CHECK(notice_nl.get().find("niet meer lezen") != std::string::npos);
+  coordinator.Sync();
+  const Bytes after = TextValue("na de verwijdering");
+  REQUIRE(kring_client_set_field(coordinator.client, case_id.data(), case_id.size(), plan.data(),
+                                 plan.size(), "after", after.data(), after.size(),
+                                 err.out()) == KRING_OK);
+  coordinator.Sync();
+  CHECK_FALSE(Has(AccountsIn(coordinator.View(case_id, true), kStateMembers), invitee.account_id));
+
+  CHECK_FALSE(invitee_events.Saw(KRING_CHANGE_REMOVED_FROM_CASE, case_id));
+  invitee.Sync();
+  CHECK(invitee_events.Saw(KRING_CHANGE_REMOVED_FROM_CASE, case_id));
+  state = invitee.View(case_id, true);
+  CHECK(Parse(state).Uint(kStateRemoved) == 1);
+  auto kept = EntityOf(state, plan);
+  REQUIRE(kept);
+  CHECK(FieldText(*kept, "title") == "Weekplan");  // what was seen stays
+  CHECK_FALSE(FieldText(*kept, "after"));          // what comes after is protected
+
+  for (Device* d : {&coordinator, &invitee, &neighbour}) {
+    OwnedBytes alarms;
+    REQUIRE(kring_client_alarms(d->client, &alarms.b, err.out()) == KRING_OK);
+    CHECK(alarms.get().empty());
+  }
+  REQUIRE(kring_client_remove_change_listener(invitee.client, token, err.out()) == KRING_OK);
+}

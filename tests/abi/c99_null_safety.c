@@ -123,6 +123,37 @@ int abi_c99_null_safety(void) {
   expect_invalid(kring_client_cases(NULL, &b1, &err), err);
   EXPECT(is_reset(&b1));
 
+  /* ABI 2: membership and invitations. */
+  junk_bytes(&b1);
+  expect_invalid(kring_client_create_case_with_history(NULL, id, 0, 1, &b1, &err), err);
+  EXPECT(is_reset(&b1));
+
+  expect_invalid(kring_client_add_member(NULL, id, 16, id, 16, KRING_ROLE_MEMBER, &err), err);
+
+  s1 = &junk_char;
+  expect_invalid(kring_client_remove_member(NULL, id, 16, id, 16, "nl", &s1, &err), err);
+  EXPECT(s1 == NULL);
+  EXPECT(kring_client_remove_member(NULL, NULL, 0, NULL, 0, NULL, NULL, NULL) ==
+         KRING_ERR_INVALID_ARGUMENT);
+
+  junk_bytes(&b1);
+  s1 = &junk_char;
+  s2 = &junk_char;
+  expect_invalid(
+      kring_client_create_invite(NULL, id, 16, KRING_ROLE_MEMBER, 3600, &b1, &s1, &s2, &err), err);
+  EXPECT(is_reset(&b1) && s1 == NULL && s2 == NULL);
+
+  expect_invalid(kring_client_revoke_invite(NULL, id, 16, id, 16, &err), err);
+
+  junk_bytes(&b1);
+  expect_invalid(kring_client_accept_invite(NULL, NULL, &b1, &err), err);
+  EXPECT(is_reset(&b1));
+  EXPECT(kring_client_accept_invite(NULL, NULL, NULL, NULL) == KRING_ERR_INVALID_ARGUMENT);
+
+  expect_invalid(kring_client_approve_member(NULL, id, 16, id, 16, &err), err);
+  expect_invalid(kring_client_decline_member(NULL, NULL, 0, NULL, 0, &err), err);
+  EXPECT(KRING_CHANGE_REMOVED_FROM_CASE == 3);
+
   expect_invalid(kring_client_submit(NULL, id, 16, id, 0, &err), err);
 
   junk_bytes(&b1);

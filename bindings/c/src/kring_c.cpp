@@ -58,6 +58,15 @@ KRING_MIRROR(kSecurityAlarm, KRING_ERR_SECURITY_ALARM);
 #undef KRING_MIRROR
 constexpr int kLastStatus = KRING_ERR_SECURITY_ALARM;
 
+// kring_role mirrors kring.v1.Role; kring_change_kind mirrors ChangeEvent::Kind.
+static_assert(static_cast<int>(kring::v1::ROLE_CHAIR) == KRING_ROLE_CHAIR, "mirror chair");
+static_assert(static_cast<int>(kring::v1::ROLE_COORDINATOR) == KRING_ROLE_COORDINATOR,
+              "mirror coordinator");
+static_assert(static_cast<int>(kring::v1::ROLE_MEMBER) == KRING_ROLE_MEMBER, "mirror member");
+static_assert(static_cast<int>(kring::client::ChangeEvent::Kind::kRemovedFromCase) ==
+                  KRING_CHANGE_REMOVED_FROM_CASE,
+              "mirror removed from case");
+
 kring_status ToCStatus(StatusCode code) {
   const int c = static_cast<int>(code);
   // A code appended to StatusCode before this file learns it must not leak as an unknown number.
@@ -184,6 +193,28 @@ Status ReadId(const uint8_t* p, size_t len, const char* what, Bytes* out) {
   return {};
 }
 
+Status ReadRole(kring_role role, kring::v1::Role* out) {
+  // C callers may pass any int: compare numbers, not enumerators.
+  const int r = static_cast<int>(role);
+  if (r == KRING_ROLE_CHAIR || r == KRING_ROLE_COORDINATOR || r == KRING_ROLE_MEMBER) {
+    *out = static_cast<kring::v1::Role>(r);
+    return {};
+  }
+  return Invalid("role must be KRING_ROLE_CHAIR, KRING_ROLE_COORDINATOR or KRING_ROLE_MEMBER");
+}
+
+// Wipes a string that held a secret (an invite link) when the scope ends.
+class WipeOnExit {
+ public:
+  explicit WipeOnExit(std::string& s) : s_(s) {}
+  ~WipeOnExit() { WipeString(s_); }
+  WipeOnExit(const WipeOnExit&) = delete;
+  WipeOnExit& operator=(const WipeOnExit&) = delete;
+
+ private:
+  std::string& s_;
+};
+
 template <typename Message>
 Status ReadMessage(const uint8_t* p, size_t len, size_t max, const char* what, Message* out) {
   if (p == nullptr && len != 0) return Invalid(what);
@@ -243,6 +274,9 @@ struct Listener {
         break;
       case kring::client::ChangeEvent::Kind::kIntentRejected:
         kind = KRING_CHANGE_INTENT_REJECTED;
+        break;
+      case kring::client::ChangeEvent::Kind::kRemovedFromCase:
+        kind = KRING_CHANGE_REMOVED_FROM_CASE;
         break;
       default:
         kind = static_cast<kring_change_kind>(static_cast<int>(event.kind));
@@ -578,9 +612,13 @@ kring_status kring_client_safety_number_of(kring_client* client, const uint8_t* 
 
 // ---- Cases ----
 
-kring_status kring_client_create_case(kring_client* client, const uint8_t* create_case,
-                                      size_t create_case_len, kring_bytes* out_case_id,
-                                      kring_error** out_err) noexcept {
+namespace {
+
+// history: -1 = take CreateCase.newcomers_read_history as it is; 0 / 1 = the caller's argument,
+// which the message must not contradict.
+kring_status CreateCaseImpl(kring_client* client, const uint8_t* create_case,
+                            size_t create_case_len, int history, kring_bytes* out_case_id,
+                            kring_error** out_err) noexcept {
   Reset(out_case_id);
   return Guard(out_err, [&]() -> Status {
     if (client == nullptr) return Invalid("client is required");
@@ -588,16 +626,28 @@ kring_status kring_client_create_case(kring_client* client, const uint8_t* creat
     kring::v1::CreateCase request;
     KRING_RETURN_IF_ERROR(ReadMessage(create_case, create_case_len, kMaxMessageBytes,
                                       "create_case is not a kring.v1.CreateCase", &request));
+    if (history == 0 && request.newcomers_read_history()) {
+      return Invalid("create_case.newcomers_read_history contradicts the argument");
+    }
+    const bool read_history = history == 1 || request.newcomers_read_history();
     std::vector<kring::client::MemberSpec> members;
     members.reserve(static_cast<size_t>(request.members_size()));
     for (const auto& m : request.members()) {
       members.push_back({kring::ToBytes(m.account_id()), m.role()});
     }
-    auto case_id = client->client->CreateCase(members);
+    auto case_id = client->client->CreateCase(members, read_history);
     if (!case_id.ok()) return case_id.status();
     SetBytes(out_case_id, case_id.value());
     return {};
   });
+}
+
+}  // namespace
+
+kring_status kring_client_create_case(kring_client* client, const uint8_t* create_case,
+                                      size_t create_case_len, kring_bytes* out_case_id,
+                                      kring_error** out_err) noexcept {
+  return CreateCaseImpl(client, create_case, create_case_len, -1, out_case_id, out_err);
 }
 
 kring_status kring_client_cases(kring_client* client, kring_bytes* out_case_ids,
@@ -611,6 +661,154 @@ kring_status kring_client_cases(kring_client* client, kring_bytes* out_case_ids,
     SetBytes(out_case_ids, all);
     return {};
   });
+}
+
+// ---- Membership and invitations ----
+
+kring_status kring_client_create_case_with_history(kring_client* client, const uint8_t* create_case,
+                                                   size_t create_case_len,
+                                                   int newcomers_read_history,
+                                                   kring_bytes* out_case_id,
+                                                   kring_error** out_err) noexcept {
+  return CreateCaseImpl(client, create_case, create_case_len, newcomers_read_history != 0 ? 1 : 0,
+                        out_case_id, out_err);
+}
+
+kring_status kring_client_add_member(kring_client* client, const uint8_t* case_id,
+                                     size_t case_id_len, const uint8_t* account_id,
+                                     size_t account_id_len, kring_role role,
+                                     kring_error** out_err) noexcept {
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    Bytes cid;
+    kring::client::MemberSpec member;
+    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
+    KRING_RETURN_IF_ERROR(
+        ReadId(account_id, account_id_len, "account id must be 16 bytes", &member.account_id));
+    KRING_RETURN_IF_ERROR(ReadRole(role, &member.role));
+    return client->client->AddMember(cid, member);
+  });
+}
+
+kring_status kring_client_remove_member(kring_client* client, const uint8_t* case_id,
+                                        size_t case_id_len, const uint8_t* account_id,
+                                        size_t account_id_len, const char* lang, char** out_notice,
+                                        kring_error** out_err) noexcept {
+  Reset(out_notice);
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_notice == nullptr) return Invalid("out_notice is required");
+    Bytes cid;
+    Bytes aid;
+    std::string language;
+    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
+    KRING_RETURN_IF_ERROR(ReadId(account_id, account_id_len, "account id must be 16 bytes", &aid));
+    KRING_RETURN_IF_ERROR(ReadString(lang, "lang must be \"nl\" or \"en\"", &language));
+    if (language != "nl" && language != "en") return Invalid("lang must be \"nl\" or \"en\"");
+    auto notice = client->client->RemoveMember(cid, aid);
+    if (!notice.ok()) return notice.status();
+    // The removal is queued: from here on only copying the sentence can fail (out of memory).
+    *out_notice = CopyString(language == "nl" ? notice->nl : notice->en);
+    return {};
+  });
+}
+
+kring_status kring_client_create_invite(kring_client* client, const uint8_t* case_id,
+                                        size_t case_id_len, kring_role role,
+                                        int64_t valid_for_seconds, kring_bytes* out_invite_id,
+                                        char** out_link, char** out_qr_text,
+                                        kring_error** out_err) noexcept {
+  Reset(out_invite_id);
+  Reset(out_link);
+  Reset(out_qr_text);
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_invite_id == nullptr || out_link == nullptr || out_qr_text == nullptr) {
+      return Invalid("outputs are required");
+    }
+    Bytes cid;
+    kring::v1::Role r = kring::v1::ROLE_UNSPECIFIED;
+    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
+    KRING_RETURN_IF_ERROR(ReadRole(role, &r));
+    auto created = client->client->CreateInvite(cid, r, valid_for_seconds);
+    if (!created.ok()) return created.status();
+    kring::client::Invitation& invitation = created.value();
+    WipeOnExit wipe_link{invitation.link};
+    WipeOnExit wipe_qr{invitation.qr_text};
+    kring_bytes id{nullptr, 0};
+    char* link = nullptr;
+    try {
+      SetBytes(&id, invitation.invite_id);
+      link = CopyString(invitation.link);
+      *out_qr_text = CopyString(invitation.qr_text);
+    } catch (...) {
+      kring_bytes_free(&id);
+      kring_string_free(link);
+      throw;
+    }
+    *out_invite_id = id;
+    *out_link = link;
+    return {};
+  });
+}
+
+kring_status kring_client_revoke_invite(kring_client* client, const uint8_t* case_id,
+                                        size_t case_id_len, const uint8_t* invite_id,
+                                        size_t invite_id_len, kring_error** out_err) noexcept {
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    Bytes cid;
+    Bytes iid;
+    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
+    KRING_RETURN_IF_ERROR(ReadId(invite_id, invite_id_len, "invite id must be 16 bytes", &iid));
+    return client->client->RevokeInvite(cid, iid);
+  });
+}
+
+kring_status kring_client_accept_invite(kring_client* client, const char* link,
+                                        kring_bytes* out_case_id, kring_error** out_err) noexcept {
+  Reset(out_case_id);
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_case_id == nullptr) return Invalid("out_case_id is required");
+    std::string text;
+    WipeOnExit wipe{text};  // holds the invite secret
+    KRING_RETURN_IF_ERROR(ReadString(link, "link must be UTF-8", &text));
+    auto case_id = client->client->AcceptInvite(text);
+    if (!case_id.ok()) return case_id.status();
+    SetBytes(out_case_id, case_id.value());
+    return {};
+  });
+}
+
+namespace {
+
+kring_status DecideImpl(kring_client* client, const uint8_t* case_id, size_t case_id_len,
+                        const uint8_t* account_id, size_t account_id_len, bool approve,
+                        kring_error** out_err) noexcept {
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    Bytes cid;
+    Bytes aid;
+    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
+    KRING_RETURN_IF_ERROR(ReadId(account_id, account_id_len, "account id must be 16 bytes", &aid));
+    return approve ? client->client->ApproveMember(cid, aid)
+                   : client->client->DeclineMember(cid, aid);
+  });
+}
+
+}  // namespace
+
+kring_status kring_client_approve_member(kring_client* client, const uint8_t* case_id,
+                                         size_t case_id_len, const uint8_t* account_id,
+                                         size_t account_id_len, kring_error** out_err) noexcept {
+  return DecideImpl(client, case_id, case_id_len, account_id, account_id_len, true, out_err);
+}
+
+kring_status kring_client_decline_member(kring_client* client, const uint8_t* case_id,
+                                         size_t case_id_len, const uint8_t* account_id,
+                                         size_t account_id_len, kring_error** out_err) noexcept {
+  return DecideImpl(client, case_id, case_id_len, account_id, account_id_len, false, out_err);
 }
 
 // ---- Edits ----

@@ -47,8 +47,12 @@ extern "C" {
  * The ABI version this header describes. Pass it to kring_client_open. It grows by one whenever a
  * function or enumerator is appended; existing functions never change. A library accepts callers
  * compiled against its own version or any earlier one.
+ *   1  the first ABI.
+ *   2  membership and invitations (kring_client_create_case_with_history, _add_member,
+ *      _remove_member, _create_invite, _revoke_invite, _accept_invite, _approve_member,
+ *      _decline_member), kring_role, KRING_CHANGE_REMOVED_FROM_CASE.
  */
-#define KRING_ABI_VERSION 1u
+#define KRING_ABI_VERSION 2u
 
 /*
  * Status codes. Numbering is append-only and mirrors kring::StatusCode
@@ -77,10 +81,20 @@ typedef enum kring_status {
 /* What a change listener is told about. Append-only, like kring_status: a listener must ignore
  * values it does not know (a newer library may report more kinds). */
 typedef enum kring_change_kind {
-  KRING_CHANGE_CASE_CHANGED = 0,   /* new verified ops were applied to the case */
-  KRING_CHANGE_ALARM = 1,          /* a security alarm was raised (see kring_client_alarms) */
-  KRING_CHANGE_INTENT_REJECTED = 2 /* the server or the reducer rejected a local edit */
+  KRING_CHANGE_CASE_CHANGED = 0,     /* new verified ops were applied to the case */
+  KRING_CHANGE_ALARM = 1,            /* a security alarm was raised (see kring_client_alarms) */
+  KRING_CHANGE_INTENT_REJECTED = 2,  /* the server or the reducer rejected a local edit */
+  KRING_CHANGE_REMOVED_FROM_CASE = 3 /* ABI 2: this account was removed from the case; the
+                                        case stops syncing and its view keeps what was seen
+                                        (CaseState.removed is set); detail is "" */
 } kring_change_kind;
+
+/* ABI 2. A member's role in a case; the numbers are those of kring.v1.Role (case.proto). */
+typedef enum kring_role {
+  KRING_ROLE_CHAIR = 1,       /* the resident; at most one per case */
+  KRING_ROLE_COORDINATOR = 2, /* the gespreksleider; may add, invite and approve like the chair */
+  KRING_ROLE_MEMBER = 3
+} kring_role;
 
 /* One open local store (one device). Opaque; created by kring_client_open, freed by
  * kring_client_close. */
@@ -247,7 +261,8 @@ KRING_API kring_status kring_client_safety_number_of(kring_client* client,
  *
  * create_case  a serialized kring.v1.CreateCase (case.proto): the members with their roles
  *              (chair, coordinator or member). The caller is added as chair unless listed.
- *              Borrowed; at most 128 KiB.
+ *              Its newcomers_read_history field is honoured (libkring with ABI 1 ignored it;
+ *              unset means "from now on"). Borrowed; at most 128 KiB.
  * out_case_id  receives the new case's 16-byte id (kring_bytes_free).
  */
 KRING_API kring_status kring_client_create_case(kring_client* client, const uint8_t* create_case,
@@ -261,6 +276,122 @@ KRING_API kring_status kring_client_create_case(kring_client* client, const uint
  */
 KRING_API kring_status kring_client_cases(kring_client* client, kring_bytes* out_case_ids,
                                           kring_error** out_err) KRING_NOEXCEPT;
+
+/* ---------------------------------------------------------------------------------------------
+ * Membership and invitations (ABI 2). Thread-safe. case_id and account_id: 16 bytes, borrowed.
+ * Each change is queued durably as a control intent and sent at the next sync, where kringd and
+ * every member's device check it again; a refusal there arrives as KRING_CHANGE_INTENT_REJECTED.
+ * The library refuses up front what the caller's role does not allow (KRING_ERR_PERMISSION_DENIED,
+ * judged on this device's optimistic view). A case stopped by a security alarm fails with
+ * KRING_ERR_FAILED_PRECONDITION. Members, pending members and invites are read from the view
+ * (kring.v1.CaseState members, pending_members, invites, pending_approval, removed).
+ * ------------------------------------------------------------------------------------------- */
+
+/*
+ * kring_client_create_case with the chair's choice for people added later as an argument.
+ * newcomers_read_history  nonzero: members added later can read what was written before they
+ *                         joined (each Rekey carries a back-link to the previous key); zero:
+ *                         "from now on" only. Fixed for the life of the case.
+ * create_case             as for kring_client_create_case; its newcomers_read_history field must
+ *                         be unset or agree with the argument (KRING_ERR_INVALID_ARGUMENT).
+ * out_case_id             receives the new case's 16-byte id (kring_bytes_free).
+ * Online (fetches and verifies every member's chain). Allocation: out_case_id.
+ */
+KRING_API kring_status kring_client_create_case_with_history(
+    kring_client* client, const uint8_t* create_case, size_t create_case_len,
+    int newcomers_read_history, kring_bytes* out_case_id, kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * Adds an existing account to the case with `role`. Only the chair or a coordinator; a case has
+ * at most one chair. Online: the newcomer's chain is fetched and verified (KRING_ERR_NOT_FOUND
+ * for an unknown account). The push carries a Rekey that gives the newcomer the new key.
+ * role: KRING_ROLE_*; another value is KRING_ERR_INVALID_ARGUMENT. No outputs, no allocation.
+ */
+KRING_API kring_status kring_client_add_member(kring_client* client, const uint8_t* case_id,
+                                               size_t case_id_len, const uint8_t* account_id,
+                                               size_t account_id_len, kring_role role,
+                                               kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * Removes a member (chair or coordinator; a coordinator cannot remove the chair, nobody removes
+ * themself: KRING_ERR_PERMISSION_DENIED). The push carries a Rekey for everyone else, so what is
+ * written afterwards is unreadable to the removed account; its device gets
+ * KRING_CHANGE_REMOVED_FROM_CASE at its next sync.
+ * lang        "nl" or "en" (borrowed): the language of the notice; anything else is
+ *             KRING_ERR_INVALID_ARGUMENT, checked before anything is queued.
+ * out_notice  receives the sentence the app must show to the person removing: what was seen
+ *             cannot be recalled, what comes after is protected. UTF-8; kring_string_free.
+ */
+KRING_API kring_status kring_client_remove_member(kring_client* client, const uint8_t* case_id,
+                                                  size_t case_id_len, const uint8_t* account_id,
+                                                  size_t account_id_len, const char* lang,
+                                                  char** out_notice,
+                                                  kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * Creates a single-use invitation for someone who may not have an account yet. Chair or
+ * coordinator. Its state (PENDING, ACCEPTED, APPROVED, DECLINED, REVOKED, EXPIRED) is in
+ * CaseState.invites once created.
+ * role               the role the accepted member gets on approval (KRING_ROLE_*).
+ * valid_for_seconds  1 .. 2592000 (30 days); expiry is enforced by kringd's clock.
+ * out_invite_id      receives the invite's 16-byte id, for kring_client_revoke_invite and to
+ *                    find it in CaseState.invites (kring_bytes_free).
+ * out_link           receives the link to send out of band (SMS, e-mail), e.g.
+ *                    "kring://invite/1/...". It holds the invite secret: whoever has it can
+ *                    accept once. Do not log or store it. kring_string_free (wipes it).
+ * out_qr_text        receives the text to show as a QR code (today the same as the link; apps
+ *                    must not rely on that). Secret like the link; kring_string_free.
+ */
+KRING_API kring_status kring_client_create_invite(kring_client* client, const uint8_t* case_id,
+                                                  size_t case_id_len, kring_role role,
+                                                  int64_t valid_for_seconds,
+                                                  kring_bytes* out_invite_id, char** out_link,
+                                                  char** out_qr_text,
+                                                  kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * Revokes an invitation that was not used yet (chair or coordinator). invite_id: the 16 bytes
+ * from kring_client_create_invite or CaseState.invites, borrowed. Revoking one that is not
+ * pending fails with KRING_ERR_PERMISSION_DENIED. No outputs, no allocation.
+ */
+KRING_API kring_status kring_client_revoke_invite(kring_client* client, const uint8_t* case_id,
+                                                  size_t case_id_len, const uint8_t* invite_id,
+                                                  size_t invite_id_len,
+                                                  kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * Accepts an invitation on this device (which needs an account: KRING_ERR_FAILED_PRECONDITION
+ * otherwise). Proves it holds the invite and binds this account; the case then appears in
+ * kring_client_cases with CaseState.pending_approval set and no keys or content until the chair
+ * or a coordinator approves. A used, revoked or expired invite is refused by kringd at the next
+ * sync (KRING_CHANGE_INTENT_REJECTED).
+ * link         the link or QR text (borrowed; the library wipes its copy). Not a Kring link:
+ *              KRING_ERR_INVALID_ARGUMENT. Already a member: KRING_ERR_ALREADY_EXISTS.
+ * out_case_id  receives the case's 16-byte id (kring_bytes_free).
+ */
+KRING_API kring_status kring_client_accept_invite(kring_client* client, const char* link,
+                                                  kring_bytes* out_case_id,
+                                                  kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * Lets in an account waiting in CaseState.pending_members, with the role its invite named: an
+ * AddMember with a new key (chair or coordinator). KRING_ERR_NOT_FOUND when nobody with this
+ * account waits. Online, like kring_client_add_member. No outputs, no allocation.
+ */
+KRING_API kring_status kring_client_approve_member(kring_client* client, const uint8_t* case_id,
+                                                   size_t case_id_len, const uint8_t* account_id,
+                                                   size_t account_id_len,
+                                                   kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * Says no to an account waiting in CaseState.pending_members (chair or coordinator); its invite
+ * becomes DECLINED and it never gets keys. KRING_ERR_PERMISSION_DENIED when the account is not
+ * waiting. No outputs, no allocation.
+ */
+KRING_API kring_status kring_client_decline_member(kring_client* client, const uint8_t* case_id,
+                                                   size_t case_id_len, const uint8_t* account_id,
+                                                   size_t account_id_len,
+                                                   kring_error** out_err) KRING_NOEXCEPT;
 
 /* ---------------------------------------------------------------------------------------------
  * Edits. Offline-first: each returns after the edit is durably stored as a pending intent; it is
