@@ -294,6 +294,103 @@ KRING_JNI(jbyteArray, nativeCases)(JNIEnv* env, jclass, jlong handle) {
   return TakeBytes(env, &ids);
 }
 
+KRING_JNI(jbyteArray, nativeCreateCaseWithHistory)
+(JNIEnv* env, jclass, jlong handle, jbyteArray request, jboolean newcomers_read_history) {
+  JBytes req(env, request);
+  kring_bytes id{nullptr, 0};
+  kring_error* err = nullptr;
+  if (Check(env,
+            kring_client_create_case_with_history(Client(handle), req.data(), req.size(),
+                                                  newcomers_read_history ? 1 : 0, &id, &err),
+            err)) {
+    return nullptr;
+  }
+  return TakeBytes(env, &id);
+}
+
+KRING_JNI(void, nativeAddMember)
+(JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jbyteArray account_id, jint role) {
+  JBytes c(env, case_id);
+  JBytes a(env, account_id);
+  kring_error* err = nullptr;
+  Check(env,
+        kring_client_add_member(Client(handle), c.data(), c.size(), a.data(), a.size(),
+                                static_cast<kring_role>(role), &err),
+        err);
+}
+
+KRING_JNI(jbyteArray, nativeRemoveMember)
+(JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jbyteArray account_id, jbyteArray lang) {
+  JBytes c(env, case_id);
+  JBytes a(env, account_id);
+  JBytes l(env, lang);
+  char* notice = nullptr;
+  kring_error* err = nullptr;
+  if (Check(env,
+            kring_client_remove_member(Client(handle), c.data(), c.size(), a.data(), a.size(),
+                                       l.c_str(), &notice, &err),
+            err)) {
+    return nullptr;
+  }
+  return TakeString(env, notice);
+}
+
+KRING_JNI(jobjectArray, nativeCreateInvite)
+(JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jint role, jlong valid_for_seconds) {
+  JBytes c(env, case_id);
+  kring_bytes id{nullptr, 0};
+  char* link = nullptr;
+  char* qr = nullptr;
+  kring_error* err = nullptr;
+  if (Check(env,
+            kring_client_create_invite(
+                Client(handle), c.data(), c.size(), static_cast<kring_role>(role),
+                static_cast<int64_t>(valid_for_seconds), &id, &link, &qr, &err),
+            err)) {
+    return nullptr;
+  }
+  jobjectArray out = env->NewObjectArray(3, g_object_class, nullptr);
+  if (out != nullptr) {
+    env->SetObjectArrayElement(out, 0, TakeBytes(env, &id));
+    env->SetObjectArrayElement(out, 1, TakeString(env, link));  // wiped here; Java zeroes its copy
+    env->SetObjectArrayElement(out, 2, TakeString(env, qr));
+  } else {
+    kring_bytes_free(&id);
+    kring_string_free(link);
+    kring_string_free(qr);
+  }
+  return out;
+}
+
+KRING_JNI(void, nativeRevokeInvite)
+(JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jbyteArray invite_id) {
+  JBytes c(env, case_id);
+  JBytes i(env, invite_id);
+  kring_error* err = nullptr;
+  Check(env,
+        kring_client_revoke_invite(Client(handle), c.data(), c.size(), i.data(), i.size(), &err),
+        err);
+}
+
+KRING_JNI(jbyteArray, nativeAcceptInvite)(JNIEnv* env, jclass, jlong handle, jbyteArray link) {
+  JBytes l(env, link);  // wiped when it goes out of scope
+  kring_bytes id{nullptr, 0};
+  kring_error* err = nullptr;
+  if (Check(env, kring_client_accept_invite(Client(handle), l.c_str(), &id, &err), err)) {
+    return nullptr;
+  }
+  return TakeBytes(env, &id);
+}
+
+KRING_JNI(void, nativeDecideMember)
+(JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jbyteArray account_id, jboolean approve) {
+  JBytes c(env, case_id);
+  JBytes a(env, account_id);
+  kring_error* err = nullptr;
+  auto fn = approve ? kring_client_approve_member : kring_client_decline_member;
+  Check(env, fn(Client(handle), c.data(), c.size(), a.data(), a.size(), &err), err);
+}
+
 KRING_JNI(void, nativeSubmit)
 (JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jbyteArray content_op) {
   JBytes c(env, case_id);

@@ -140,6 +140,7 @@ public final class KringClientTest {
         Executors.newSingleThreadExecutor(r -> new Thread(r, "app-executor"));
     try (Kringd server = new Kringd(tmp.resolve("kringd"))) {
       run(server, tmp, appExecutor);
+      membership(server, tmp, appExecutor);
       statusMapping();
     } finally {
       appExecutor.shutdownNow();
@@ -162,6 +163,146 @@ public final class KringClientTest {
         "an unknown code maps to INTERNAL");
     check(KringException.Status.UNAVAILABLE.isTransient(), "UNAVAILABLE is transient");
     check(!KringException.Status.NOT_FOUND.isTransient(), "NOT_FOUND is not transient");
+  }
+
+  private static Case.Member member(byte[] accountId, Case.Role role) {
+    return Case.Member.newBuilder()
+        .setAccountId(com.google.protobuf.ByteString.copyFrom(accountId))
+        .setRole(role)
+        .build();
+  }
+
+  private static boolean hasMember(List<Case.Member> members, byte[] accountId) {
+    return members.stream().anyMatch(m -> Arrays.equals(m.getAccountId().toByteArray(), accountId));
+  }
+
+  private static Model.InviteState.Status inviteStatus(Model.CaseState state, byte[] inviteId) {
+    for (Model.InviteState inv : state.getInvitesList()) {
+      if (Arrays.equals(inv.getInviteId().toByteArray(), inviteId)) {
+        return inv.getStatus();
+      }
+    }
+    return null;
+  }
+
+  /**
+   * A coordinator invites someone through a link; the invitee accepts, waits without content,
+   * is approved and reads what is written afterwards; then is removed and told so.
+   */
+  private static void membership(Kringd server, Path tmp, ExecutorService appExecutor)
+      throws Exception {
+    try (KringClient coordinator =
+            KringClient.open(tmp.resolve("coordinator.db").toString(), key(3), server.address,
+                null, false);
+        KringClient invitee =
+            KringClient.open(tmp.resolve("invitee.db").toString(), key(4), server.address, null,
+                false)) {
+      byte[] coordinatorId = coordinator.createAccount().accountId();
+      byte[] inviteeId = invitee.createAccount().accountId();
+
+      byte[] caseId =
+          coordinator.createCase(List.of(member(coordinatorId, Case.Role.ROLE_COORDINATOR)), false);
+      byte[] before = coordinator.createEntity(caseId, "note");
+      Invitation invitation = coordinator.createInvite(caseId, Case.Role.ROLE_MEMBER, 3600);
+      check(invitation.inviteId().length == KringClient.ID_SIZE, "invite id size");
+      check(invitation.link().startsWith("kring://invite/1/"), "invite link");
+      check(!invitation.toString().contains(invitation.link()), "toString hides the link");
+      coordinator.syncNow();
+      check(!coordinator.confirmedView(caseId).getNewcomersReadHistory(), "from now on");
+      expectStatus(
+          KringException.Status.INVALID_ARGUMENT,
+          () -> coordinator.createInvite(caseId, Case.Role.ROLE_MEMBER, 0),
+          "an invite valid for 0 seconds");
+
+      BlockingQueue<ChangeEvent> events = new LinkedBlockingQueue<>();
+      KringClient.Registration registration = invitee.addChangeListener(appExecutor, events::add);
+      check(Arrays.equals(invitee.acceptInvite(invitation.qrText()), caseId), "accept: case id");
+      invitee.syncNow();
+      check(invitee.view(caseId).getPendingApproval(), "the invitee waits for approval");
+      check(invitee.view(caseId).getEntitiesCount() == 0, "no content while waiting");
+
+      coordinator.syncNow();
+      Model.CaseState state = coordinator.confirmedView(caseId);
+      check(
+          inviteStatus(state, invitation.inviteId()) == Model.InviteState.Status.ACCEPTED,
+          "the invite is accepted");
+      check(hasMember(state.getPendingMembersList(), inviteeId), "the invitee is pending");
+      coordinator.approveMember(caseId, inviteeId);
+      coordinator.syncNow();
+      byte[] plan = coordinator.createEntity(caseId, "plan");
+      coordinator.setField(caseId, plan, "title", text("Weekplan"));
+      coordinator.syncNow();
+      check(
+          inviteStatus(coordinator.confirmedView(caseId), invitation.inviteId())
+              == Model.InviteState.Status.APPROVED,
+          "the invite is approved");
+
+      invitee.syncNow();
+      Model.CaseState mine = invitee.confirmedView(caseId);
+      check(!mine.getPendingApproval(), "no longer waiting");
+      check(hasMember(mine.getMembersList(), inviteeId), "the invitee is a member");
+      Model.Entity seen = entity(mine, plan);
+      check(
+          seen != null && seen.getFieldsMap().get("title").getValue().getText().equals("Weekplan"),
+          "the invitee reads what was written after approval");
+      check(entity(mine, before) == null, "but not what came before");
+
+      // Revoke and decline paths, and a refused language.
+      Invitation unused = coordinator.createInvite(caseId, Case.Role.ROLE_MEMBER, 60);
+      coordinator.syncNow();
+      coordinator.revokeInvite(caseId, unused.inviteId());
+      coordinator.syncNow();
+      check(
+          inviteStatus(coordinator.confirmedView(caseId), unused.inviteId())
+              == Model.InviteState.Status.REVOKED,
+          "revoked");
+      expectStatus(
+          KringException.Status.PERMISSION_DENIED,
+          () -> coordinator.declineMember(caseId, inviteeId),
+          "decline someone who is not waiting");
+      expectStatus(
+          KringException.Status.INVALID_ARGUMENT,
+          () -> coordinator.removeMember(caseId, inviteeId, "de"),
+          "an unknown language");
+      expectStatus(
+          KringException.Status.INVALID_ARGUMENT,
+          () -> invitee.acceptInvite("https://example.org"),
+          "not an invitation link");
+
+      // Removal: the notice, then the removed device is told at its next sync.
+      String notice = coordinator.removeMember(caseId, inviteeId, "nl");
+      check(notice.contains("niet meer lezen"), "Dutch removal notice: " + notice);
+      coordinator.syncNow();
+      coordinator.setField(caseId, plan, "after", text("na de verwijdering"));
+      coordinator.syncNow();
+      invitee.syncNow();
+      boolean removed = false;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+      while (!removed && System.nanoTime() < deadline) {
+        ChangeEvent e = events.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+        if (e == null) {
+          break;
+        }
+        removed = e.kind() == ChangeEvent.Kind.REMOVED_FROM_CASE && e.isAbout(caseId);
+      }
+      check(removed, "the invitee was told it was removed");
+      Model.CaseState after = invitee.confirmedView(caseId);
+      check(after.getRemoved(), "CaseState.removed");
+      Model.Entity kept = entity(after, plan);
+      check(kept != null && !kept.getFieldsMap().containsKey("after"), "nothing after removal");
+      registration.close();
+
+      // addMember into a case that lets newcomers read history.
+      byte[] open = coordinator.createCase(List.of(), true);
+      byte[] minutes = coordinator.createEntity(open, "minutes");
+      coordinator.syncNow();
+      check(coordinator.confirmedView(open).getNewcomersReadHistory(), "newcomers read history");
+      coordinator.addMember(open, inviteeId, Case.Role.ROLE_MEMBER);
+      coordinator.syncNow();
+      invitee.syncNow();
+      check(entity(invitee.confirmedView(open), minutes) != null, "a newcomer reads history");
+      check(coordinator.alarms().isEmpty() && invitee.alarms().isEmpty(), "no alarms");
+    }
   }
 
   private static void run(Kringd server, Path tmp, ExecutorService appExecutor) throws Exception {

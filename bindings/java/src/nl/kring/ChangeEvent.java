@@ -9,6 +9,9 @@ public final class ChangeEvent {
     CASE_CHANGED,
     ALARM,
     INTENT_REJECTED,
+    /** This account was removed from the case: it stops syncing; CaseState.removed is set. */
+    REMOVED_FROM_CASE,
+    /** A kind this binding does not know (a newer libkring); ignore it. */
     UNKNOWN;
 
     static Kind fromCode(int code) {
@@ -19,6 +22,8 @@ public final class ChangeEvent {
           return ALARM;
         case 2:
           return INTENT_REJECTED;
+        case 3:
+          return REMOVED_FROM_CASE;
         default:
           return UNKNOWN;
       }

@@ -3,6 +3,7 @@ package nl.kring;
 import com.google.protobuf.InvalidProtocolBufferException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
@@ -112,6 +113,16 @@ public final class KringClient implements AutoCloseable {
     return (byte[]) call(h -> nativeCreateCase(h, request));
   }
 
+  /**
+   * Creates a case with the chair's choice for people added later: {@code newcomersReadHistory}
+   * true lets them read what was written before they joined; false is "from now on" only.
+   */
+  public byte[] createCase(List<Case.Member> members, boolean newcomersReadHistory)
+      throws KringException {
+    byte[] request = Case.CreateCase.newBuilder().addAllMembers(members).build().toByteArray();
+    return (byte[]) call(h -> nativeCreateCaseWithHistory(h, request, newcomersReadHistory));
+  }
+
   /** The ids of the cases this device knows. */
   public List<byte[]> cases() throws KringException {
     byte[] all = (byte[]) call(h -> nativeCases(h));
@@ -122,6 +133,82 @@ public final class KringClient implements AutoCloseable {
       out.add(id);
     }
     return Collections.unmodifiableList(out);
+  }
+
+  // ---- Membership and invitations (queued like edits; kring.h has the rules) ----
+
+  /** Adds an existing account with a role (chair or coordinator only; online). */
+  public void addMember(byte[] caseId, byte[] accountId, Case.Role role) throws KringException {
+    int r = roleNumber(role);
+    call(
+        h -> {
+          nativeAddMember(h, caseId, accountId, r);
+          return null;
+        });
+  }
+
+  /**
+   * Removes a member (chair or coordinator only). Returns the sentence the app must show to the
+   * person removing, in {@code language} ("nl" or "en"): what was seen cannot be recalled, what
+   * comes after is protected. The removed device gets {@link ChangeEvent.Kind#REMOVED_FROM_CASE}.
+   */
+  public String removeMember(byte[] caseId, byte[] accountId, String language)
+      throws KringException {
+    Objects.requireNonNull(language, "language");
+    return str(call(h -> nativeRemoveMember(h, caseId, accountId, utf8(language))));
+  }
+
+  /**
+   * Creates a single-use invitation for {@code role}, valid for 1 second to 30 days. Its state is
+   * in {@code view(caseId).getInvitesList()}. The link and QR text are secret (see {@link
+   * Invitation}).
+   */
+  public Invitation createInvite(byte[] caseId, Case.Role role, long validForSeconds)
+      throws KringException {
+    int r = roleNumber(role);
+    Object[] out = (Object[]) call(h -> nativeCreateInvite(h, caseId, r, validForSeconds));
+    return new Invitation((byte[]) out[0], secretStr(out[1]), secretStr(out[2]));
+  }
+
+  /** Revokes an invitation that was not used yet. */
+  public void revokeInvite(byte[] caseId, byte[] inviteId) throws KringException {
+    call(
+        h -> {
+          nativeRevokeInvite(h, caseId, inviteId);
+          return null;
+        });
+  }
+
+  /**
+   * Accepts an invitation (link or QR text) with this device's account; returns the case id. The
+   * case then waits for approval ({@code getPendingApproval()}) without keys or content.
+   */
+  public byte[] acceptInvite(String link) throws KringException {
+    Objects.requireNonNull(link, "link");
+    byte[] text = utf8(link);
+    try {
+      return (byte[]) call(h -> nativeAcceptInvite(h, text));
+    } finally {
+      Arrays.fill(text, (byte) 0);
+    }
+  }
+
+  /** Lets in an account waiting for approval, with the role its invite named. */
+  public void approveMember(byte[] caseId, byte[] accountId) throws KringException {
+    call(
+        h -> {
+          nativeDecideMember(h, caseId, accountId, true);
+          return null;
+        });
+  }
+
+  /** Says no to an account waiting for approval. */
+  public void declineMember(byte[] caseId, byte[] accountId) throws KringException {
+    call(
+        h -> {
+          nativeDecideMember(h, caseId, accountId, false);
+          return null;
+        });
   }
 
   // ---- Edits (offline-first) ----
@@ -348,6 +435,22 @@ public final class KringClient implements AutoCloseable {
     return new String((byte[]) utf8, StandardCharsets.UTF_8);
   }
 
+  /** Like {@link #str}, then zeroes the array (a Java String itself cannot be wiped). */
+  private static String secretStr(Object utf8) {
+    byte[] b = (byte[]) utf8;
+    try {
+      return new String(b, StandardCharsets.UTF_8);
+    } finally {
+      Arrays.fill(b, (byte) 0);
+    }
+  }
+
+  /** kring_role numbers are kring.v1.Role's; an unrecognized role is refused by libkring. */
+  private static int roleNumber(Case.Role role) {
+    Objects.requireNonNull(role, "role");
+    return role == Case.Role.UNRECOGNIZED ? 0 : role.getNumber();
+  }
+
   static String hex(byte[] b) {
     StringBuilder s = new StringBuilder();
     for (byte x : b) {
@@ -379,6 +482,26 @@ public final class KringClient implements AutoCloseable {
       throws KringException;
 
   private static native byte[] nativeCases(long handle) throws KringException;
+
+  private static native byte[] nativeCreateCaseWithHistory(
+      long handle, byte[] createCase, boolean newcomersReadHistory) throws KringException;
+
+  private static native void nativeAddMember(long handle, byte[] caseId, byte[] accountId, int role)
+      throws KringException;
+
+  private static native byte[] nativeRemoveMember(
+      long handle, byte[] caseId, byte[] accountId, byte[] lang) throws KringException;
+
+  private static native Object[] nativeCreateInvite(
+      long handle, byte[] caseId, int role, long validForSeconds) throws KringException;
+
+  private static native void nativeRevokeInvite(long handle, byte[] caseId, byte[] inviteId)
+      throws KringException;
+
+  private static native byte[] nativeAcceptInvite(long handle, byte[] link) throws KringException;
+
+  private static native void nativeDecideMember(
+      long handle, byte[] caseId, byte[] accountId, boolean approve) throws KringException;
 
   private static native void nativeSubmit(long handle, byte[] caseId, byte[] contentOp)
       throws KringException;
