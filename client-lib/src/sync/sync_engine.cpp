@@ -15,6 +15,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int kMaxRoundsPerCase = 50;
+// Verified pages kept in memory before one local commit (bounds memory on a cold sync).
+constexpr size_t kMaxEntriesPerCommit = 10000;
 constexpr auto kMinBackoff = std::chrono::milliseconds(250);
 constexpr auto kMaxBackoff = std::chrono::seconds(30);
 constexpr auto kIdleResync = std::chrono::seconds(60);
@@ -332,74 +334,127 @@ Status SyncEngine::SyncCase(const Bytes& case_id, Outcome& out) {
   return {};
 }
 
+// Pulls and verifies pages until the signed head is reached (or kMaxEntriesPerCommit), keeping
+// the verified state in memory between pages, and commits them in one local transaction: the
+// sealed case state is written once per catch-up instead of once per page.
 Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
-  v1::PullRequest req;
-  req.set_case_id(ToString(case_id));
-  req.set_after_seq(rec->head_seq);
-  req.set_after_chain_hash(ToString(rec->head_hash));
-  // Large pages: every page costs a round trip, a local transaction and a rewrite of the sealed
-  // materialized state, so a cold sync with the server's default of 256 did that 4x as often.
-  req.set_limit(protocol::kMaxPullLimit);
-  auto resp = WithToken([&](const std::string& t) { return transport_->Pull(req, t); });
-  if (!resp.ok()) {
-    const Status& s = resp.status();
-    // A case created on this device is unknown to the server until its first push.
-    if (rec->head_seq == 0 && s.code() == StatusCode::kNotFound) return false;
-    if (s.code() == StatusCode::kPermissionDenied && rec->state.pending_approval()) {
-      return false;  // accepted an invite; the case opens once the chair approves
-    }
-    if (s.code() == StatusCode::kPermissionDenied && rec->head_seq > 0) {
-      // Removed from the case: the server stops serving it at once. What this device saw stays;
-      // nothing after the removal reaches it.
-      v1::CaseState state = rec->state;
-      state.set_removed(true);
-      KRING_RETURN_IF_ERROR(store_->ReplaceState(case_id, state));
-      out.events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
-      return false;
-    }
-    if (rec->head_seq > 0 &&
-        (s.code() == StatusCode::kFailedPrecondition || s.code() == StatusCode::kInvalidArgument ||
-         s.code() == StatusCode::kNotFound)) {
-      // The server no longer has the head this device verified.
-      return Alarm(case_id, AlarmKind::kRollback, rec->head_seq,
-                   "server does not have the verified head", {}, out);
-    }
-    return s;
-  }
-  VerifyContext ctx;
-  ctx.record = *rec;
-  KRING_ASSIGN_OR_RETURN(ctx.device_heads, store_->DeviceHeads(case_id));
-  KRING_ASSIGN_OR_RETURN(ctx.receipts, store_->Receipts(case_id));
+  KRING_ASSIGN_OR_RETURN(auto device_heads, store_->DeviceHeads(case_id));
+  KRING_ASSIGN_OR_RETURN(auto receipts, store_->Receipts(case_id));
   v1::LocalAccount me;
+  Bytes server_key;
   {
     std::lock_guard<std::mutex> lock(account_mu_);
-    ctx.server_public_key = server_key_;
+    server_key = server_key_;
     me = *account_;
   }
-  ctx.me = &me;
-  ctx.chain_hash_at = [&](uint64_t seq) { return store_->ChainHashAt(case_id, seq); };
-  ctx.chain_of = [&](const Bytes& account, bool refresh) { return ChainOf(account, refresh); };
-  ctx.epoch_key = [&](uint32_t scope, uint64_t epoch) {
-    return store_->FindEpochKey(case_id, scope, epoch);
+  CaseRecord current = *rec;
+  AppliedBatch verified;  // every page verified so far, not yet written
+  verified.case_id = case_id;
+  bool learned_older_keys = false;
+
+  auto commit = [&]() -> Status {
+    if (verified.entries.empty()) return {};
+    verified.head_seq = current.head_seq;
+    verified.head_hash = current.head_hash;
+    verified.state = current.state;
+    KRING_RETURN_IF_ERROR(store_->ApplyBatch(verified));
+    if (learned_older_keys) KRING_RETURN_IF_ERROR(Replay(case_id));
+    if (current.state.removed() && !rec->state.removed()) {
+      out.events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
+    }
+    out.stats.pulled += verified.entries.size();
+    out.events.push_back({ChangeEvent::Kind::kCaseChanged, case_id, {}});
+    return {};
   };
-  VerifyResult v = VerifyPull(ctx, resp.value());
-  if (!v.error.ok()) return v.error;
-  if (v.failure) {
-    return Alarm(case_id, v.failure->kind, v.failure->seq, v.failure->detail,
-                 std::move(v.failure->evidence), out);
+
+  for (;;) {
+    v1::PullRequest req;
+    req.set_case_id(ToString(case_id));
+    req.set_after_seq(current.head_seq);
+    req.set_after_chain_hash(ToString(current.head_hash));
+    req.set_limit(protocol::kMaxPullLimit);
+    auto resp = WithToken([&](const std::string& t) { return transport_->Pull(req, t); });
+    if (!resp.ok()) {
+      const Status& s = resp.status();
+      if (!verified.entries.empty()) {
+        KRING_RETURN_IF_ERROR(commit());  // keep what was verified before the failure
+        return s;
+      }
+      // A case created on this device is unknown to the server until its first push.
+      if (rec->head_seq == 0 && s.code() == StatusCode::kNotFound) return false;
+      if (s.code() == StatusCode::kPermissionDenied && rec->state.pending_approval()) {
+        return false;  // accepted an invite; the case opens once the chair approves
+      }
+      if (s.code() == StatusCode::kPermissionDenied && rec->head_seq > 0) {
+        // Removed from the case: the server stops serving it at once. What this device saw
+        // stays; nothing after the removal reaches it.
+        v1::CaseState state = rec->state;
+        state.set_removed(true);
+        KRING_RETURN_IF_ERROR(store_->ReplaceState(case_id, state));
+        out.events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
+        return false;
+      }
+      if (rec->head_seq > 0 &&
+          (s.code() == StatusCode::kFailedPrecondition ||
+           s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kNotFound)) {
+        // The server no longer has the head this device verified.
+        return Alarm(case_id, AlarmKind::kRollback, rec->head_seq,
+                     "server does not have the verified head", {}, out);
+      }
+      return s;
+    }
+    VerifyContext ctx;
+    ctx.record = current;
+    ctx.device_heads = device_heads;
+    ctx.receipts = receipts;
+    ctx.server_public_key = server_key;
+    ctx.me = &me;
+    const uint64_t stored_head = rec->head_seq;
+    ctx.chain_hash_at = [&](uint64_t seq) -> Result<std::optional<Bytes>> {
+      if (seq > stored_head && seq - stored_head <= verified.entries.size()) {
+        return std::optional<Bytes>(
+            ToBytes(verified.entries[static_cast<size_t>(seq - stored_head - 1)].chain_hash()));
+      }
+      return store_->ChainHashAt(case_id, seq);
+    };
+    ctx.chain_of = [&](const Bytes& account, bool refresh) { return ChainOf(account, refresh); };
+    ctx.epoch_key = [&](uint32_t scope, uint64_t epoch) -> Result<std::optional<EpochKey>> {
+      for (auto it = verified.epoch_keys.rbegin(); it != verified.epoch_keys.rend(); ++it) {
+        if (it->scope_id == scope && it->epoch == epoch) return std::optional<EpochKey>(*it);
+      }
+      return store_->FindEpochKey(case_id, scope, epoch);
+    };
+    VerifyResult v = VerifyPull(ctx, resp.value());
+    if (!v.error.ok()) {
+      KRING_RETURN_IF_ERROR(commit());
+      return v.error;
+    }
+    if (v.failure) {
+      KRING_RETURN_IF_ERROR(commit());  // the pages before this one verified
+      return Alarm(case_id, v.failure->kind, v.failure->seq, v.failure->detail,
+                   std::move(v.failure->evidence), out);
+    }
+    if (v.batch.entries.empty()) break;
+    for (auto& e : v.batch.entries) verified.entries.push_back(std::move(e));
+    for (auto& [device, head] : v.batch.device_heads) {
+      device_heads[device] = head;
+      verified.device_heads[device] = head;
+    }
+    for (auto& k : v.batch.epoch_keys) verified.epoch_keys.push_back(std::move(k));
+    for (auto& id : v.batch.confirmed_client_op_ids) {
+      verified.confirmed_client_op_ids.push_back(std::move(id));
+    }
+    learned_older_keys |= v.learned_older_keys;
+    current.head_seq = v.batch.head_seq;
+    current.head_hash = std::move(v.batch.head_hash);
+    current.state = std::move(v.batch.state);
+    if (current.head_seq >= resp->head().seq() || verified.entries.size() >= kMaxEntriesPerCommit) {
+      break;
+    }
   }
-  if (v.batch.entries.empty()) return false;
-  const bool was_removed = rec->state.removed();
-  const bool now_removed = v.batch.state.removed();
-  KRING_RETURN_IF_ERROR(store_->ApplyBatch(v.batch));
-  if (v.learned_older_keys) KRING_RETURN_IF_ERROR(Replay(case_id));
-  if (now_removed && !was_removed) {
-    out.events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
-  }
-  out.stats.pulled += v.batch.entries.size();
-  out.events.push_back({ChangeEvent::Kind::kCaseChanged, case_id, {}});
-  return true;
+  KRING_RETURN_IF_ERROR(commit());
+  return !verified.entries.empty();
 }
 
 namespace {
