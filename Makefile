@@ -46,6 +46,7 @@ help:
 	@echo "make format       clang-format -i on all C++ sources"
 	@echo "make format-check clang-format --dry-run --Werror on all C++ sources"
 	@echo "make health       ask a running kringd ($(KRING_SERVER)) for its gRPC health status"
+	@echo "make bench        Release build into build-bench/ and every benchmark (docs/performance.md)"
 	@echo "make clean        remove build/, build-debug/, build-asan/ (never var/)"
 
 deps:
@@ -89,10 +90,10 @@ format-check: deps
 	  clang-format --dry-run --Werror $$files; \
 	fi
 
-# The kring CLI (tools/kring) is planned; until it exists this target says so and fails.
+# Asks a running kringd through the kring CLI (built by make build / make run).
 health:
 	@if [ ! -x build/tools/kring/kring ]; then \
-	  echo "health: build/tools/kring/kring does not exist yet (the kring CLI is planned)" >&2; \
+	  echo "health: build/tools/kring/kring is not built yet: run make build first" >&2; \
 	  exit 1; \
 	fi
 	build/tools/kring/kring health --server "$(KRING_SERVER)"

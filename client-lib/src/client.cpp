@@ -365,9 +365,19 @@ Result<Bytes> Client::AcceptInvite(const std::string& link) {
   accept->set_proof(ToString(crypto::Sign(
       keys.secret_key,
       protocol::InviteAcceptInput(*case_id, invite_id, kring::View(me.account_id())))));
-  KRING_RETURN_IF_ERROR(impl_->store_->CreateCase(*case_id));
+  if (existing && existing->halted) {
+    return FailedPrecondition("this case is stopped by a security alarm on this device");
+  }
+  // Joining, or joining again after a removal: the verified log so far stays (it continues
+  // this device's op chain in the case); reading resumes once approved.
   v1::CaseState waiting;
+  if (existing) {
+    waiting = existing->state;
+  } else {
+    KRING_RETURN_IF_ERROR(impl_->store_->CreateCase(*case_id));
+  }
   waiting.set_case_id(ToString(*case_id));
+  waiting.set_removed(false);
   waiting.set_pending_approval(true);
   KRING_RETURN_IF_ERROR(impl_->store_->ReplaceState(*case_id, waiting));
   KRING_RETURN_IF_ERROR(

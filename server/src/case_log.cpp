@@ -114,7 +114,8 @@ Status CheckMembershipChange(storage::StoreTxn& txn, ByteView case_id, int autho
     KRING_ASSIGN_OR_RETURN(std::optional<storage::PendingRecord> pending,
                            txn.GetPending(case_id, View(m.account_id())));
     if (pending) {
-      // Approval of someone who accepted an invite.
+      // Approval of someone who accepted an invite: with the role the invite offered.
+      if (pending->role != m.role()) return InvalidArgument("approval must keep the invited role");
       KRING_ASSIGN_OR_RETURN(std::optional<storage::InviteRecord> inv,
                              txn.GetInvite(case_id, pending->invite_id));
       if (inv) {
@@ -189,6 +190,13 @@ Status InviteOps(storage::StoreTxn& txn, ByteView case_id, int author_role, cons
     KRING_ASSIGN_OR_RETURN(std::optional<storage::InviteRecord> existing,
                            txn.GetInvite(case_id, View(inv.invite_id())));
     if (existing) return Status(StatusCode::kAlreadyExists, "invite exists");
+    if (inv.role() == v1::ROLE_CHAIR) {
+      KRING_ASSIGN_OR_RETURN(std::vector<Bytes> members, txn.ListMembers(case_id));
+      for (const Bytes& id : members) {
+        KRING_ASSIGN_OR_RETURN(std::optional<int> r, txn.GetMemberRole(case_id, id));
+        if (r && *r == v1::ROLE_CHAIR) return PermissionDenied("the case already has a chair");
+      }
+    }
     return txn.PutInvite(
         case_id, View(inv.invite_id()),
         {ToBytes(inv.signing_public_key()), inv.role(), inv.expires_at_ms(), kInvitePending});

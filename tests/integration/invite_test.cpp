@@ -181,3 +181,47 @@ TEST_CASE("a malformed invitation link is refused clearly", "[invite]") {
             .code() == StatusCode::kInvalidArgument);
   CHECK(d->Cases().empty());
 }
+
+TEST_CASE("a removed member can be invited back and reads on from there", "[invite]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), cousin(net);
+  auto cid = chair->CreateCase({{cousin.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto before = chair->CreateEntity(*cid, "note");
+  REQUIRE(before.ok());
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(cousin->SyncNow().ok());
+  REQUIRE(chair->RemoveMember(*cid, cousin.account_id()).ok());
+  auto during = chair->CreateEntity(*cid, "note");
+  REQUIRE(during.ok());
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(cousin->SyncNow().ok());
+  REQUIRE(cousin->ConfirmedView(*cid)->removed());
+
+  // The chair cannot offer a second chair, nor approve with another role than invited.
+  CHECK(chair->CreateInvite(*cid, v1::ROLE_CHAIR, 600).status().code() ==
+        StatusCode::kPermissionDenied);
+  auto invite = chair->CreateInvite(*cid, v1::ROLE_MEMBER, 600);
+  REQUIRE(invite.ok());
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(cousin->AcceptInvite(invite->link).ok());
+  REQUIRE(cousin->SyncNow().ok());
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(chair->AddMember(*cid, {cousin.account_id(), v1::ROLE_COORDINATOR}).code() ==
+        StatusCode::kPermissionDenied);
+  REQUIRE(chair->ApproveMember(*cid, cousin.account_id()).ok());
+  auto after = chair->CreateEntity(*cid, "note");
+  REQUIRE(after.ok());
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(cousin->SyncNow().ok());
+  v1::CaseState view = *cousin->ConfirmedView(*cid);
+  CHECK_FALSE(view.removed());
+  CHECK_FALSE(view.pending_approval());
+  CHECK(view.entities().count(Hex(*before)) == 1);  // what was seen stays
+  CHECK(view.entities().count(Hex(*during)) == 0);  // written while out: never readable
+  CHECK(view.entities().count(Hex(*after)) == 1);
+  CHECK(cousin->PendingIntents(*cid) == 0);
+  CHECK(cousin->Alarms().empty());
+  CHECK(chair->Alarms().empty());
+}

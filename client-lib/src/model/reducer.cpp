@@ -219,6 +219,10 @@ std::string CheckControlPermission(const v1::CaseState& state, ByteView author_a
   if (body.has_add_member()) {
     const v1::Member& m = body.add_member().member();
     if (FindMember(state, View(m.account_id())) != nullptr) return "already a member";
+    const v1::Member* pending = FindPending(state, View(m.account_id()));
+    if (pending != nullptr && pending->role() != m.role()) {
+      return "approval must keep the invited role";
+    }
     if (m.role() == v1::ROLE_CHAIR) {
       for (const auto& x : state.members()) {
         if (x.role() == v1::ROLE_CHAIR) return "the case already has a chair";
@@ -234,6 +238,11 @@ std::string CheckControlPermission(const v1::CaseState& state, ByteView author_a
     const v1::Role r = body.invite().role();
     if (r != v1::ROLE_CHAIR && r != v1::ROLE_COORDINATOR && r != v1::ROLE_MEMBER) {
       return "unknown role";
+    }
+    if (r == v1::ROLE_CHAIR) {
+      for (const auto& x : state.members()) {
+        if (x.role() == v1::ROLE_CHAIR) return "the case already has a chair";
+      }
     }
   }
   if (body.has_revoke_invite()) {

@@ -328,7 +328,7 @@ Status SyncEngine::SyncCase(const Bytes& case_id, Outcome& out) {
     KRING_ASSIGN_OR_RETURN(bool pushed, PushOnce(case_id, out));
     if (!pushed) return {};
     // Waiting for approval: the acceptance is sent; nothing can be pulled to confirm it yet.
-    if (rec->state.pending_approval() && rec->head_seq == 0) return {};
+    if (rec->state.pending_approval()) return {};
     ++push_round;
   }
   return {};

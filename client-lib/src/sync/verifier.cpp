@@ -418,6 +418,9 @@ class BatchVerifier {
           return Fail(AlarmKind::kTamper, seq, "op between a membership change and its rekey",
                       c.entry);
         }
+        if (h.scope_id() != 0) {
+          return Fail(AlarmKind::kTamper, seq, "invitations use scope 0", c.entry);
+        }
         std::string denied =
             model::CheckControlPermission(state_, View(h.author_account_id()), c.op.control);
         if (!denied.empty()) return Fail(AlarmKind::kTamper, seq, denied, c.entry);
