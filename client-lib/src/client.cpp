@@ -267,9 +267,10 @@ Result<Bytes> Client::CreateCase(const std::vector<MemberSpec>& members,
     member->set_role(m.role);
   }
   Bytes case_id = crypto::RandomBytes(crypto::kIdBytes);
-  KRING_RETURN_IF_ERROR(impl_->store_->CreateCase(case_id));
+  v1::CaseState empty;
+  empty.set_case_id(ToString(case_id));
   KRING_RETURN_IF_ERROR(
-      impl_->store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
+      impl_->store_->StartCase(case_id, empty, crypto::RandomBytes(crypto::kIdBytes), intent));
   impl_->engine_.Wake();
   return case_id;
 }
@@ -371,17 +372,12 @@ Result<Bytes> Client::AcceptInvite(const std::string& link) {
   // Joining, or joining again after a removal: the verified log so far stays (it continues
   // this device's op chain in the case); reading resumes once approved.
   v1::CaseState waiting;
-  if (existing) {
-    waiting = existing->state;
-  } else {
-    KRING_RETURN_IF_ERROR(impl_->store_->CreateCase(*case_id));
-  }
+  if (existing) waiting = existing->state;
   waiting.set_case_id(ToString(*case_id));
   waiting.set_removed(false);
   waiting.set_pending_approval(true);
-  KRING_RETURN_IF_ERROR(impl_->store_->ReplaceState(*case_id, waiting));
   KRING_RETURN_IF_ERROR(
-      impl_->store_->AddControlIntent(*case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
+      impl_->store_->StartCase(*case_id, waiting, crypto::RandomBytes(crypto::kIdBytes), intent));
   impl_->engine_.Wake();
   return *case_id;
 }

@@ -36,6 +36,7 @@ Status CheckCreateCase(storage::StoreTxn& txn, const Author& author, const v1::O
   }
   std::set<std::string> seen;
   bool author_manages = false;
+  int chairs = 0;
   for (const v1::Member& m : create.members()) {
     if (m.account_id().size() != crypto::kIdBytes) {
       return InvalidArgument("member account_id must be 16 bytes");
@@ -45,6 +46,7 @@ Status CheckCreateCase(storage::StoreTxn& txn, const Author& author, const v1::O
       return InvalidArgument("unknown member role");
     }
     if (!seen.insert(m.account_id()).second) return InvalidArgument("duplicate member");
+    if (m.role() == v1::ROLE_CHAIR && ++chairs > 1) return InvalidArgument("more than one chair");
     if (m.account_id() == ToString(author.account_id) && IsManager(m.role())) {
       author_manages = true;
     }
@@ -99,6 +101,13 @@ Status CheckMembershipChange(storage::StoreTxn& txn, ByteView case_id, int autho
   KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch, txn.GetScopeEpoch(case_id, 0));
   if (!epoch || h.epoch() != *epoch) return FailedPrecondition("stale epoch");
   KRING_ASSIGN_OR_RETURN(std::vector<Bytes> members, txn.ListMembers(case_id));
+  if (body.has_add_member() && author_role == v1::ROLE_COORDINATOR) {
+    // The coordinator lets people in only until the resident (the chair) has joined.
+    for (const Bytes& id : members) {
+      KRING_ASSIGN_OR_RETURN(std::optional<int> r, txn.GetMemberRole(case_id, id));
+      if (r && *r == v1::ROLE_CHAIR) return PermissionDenied("the chair decides who comes in");
+    }
+  }
   if (body.has_add_member()) {
     const v1::Member& m = body.add_member().member();
     if (m.role() != v1::ROLE_CHAIR && m.role() != v1::ROLE_COORDINATOR &&
@@ -208,6 +217,13 @@ Status InviteOps(storage::StoreTxn& txn, ByteView case_id, int author_role, cons
     if (inv->state != kInvitePending) return FailedPrecondition("invite is no longer open");
     inv->state = kInviteRevoked;
     return txn.PutInvite(case_id, View(body.revoke_invite().invite_id()), *inv);
+  }
+  if (author_role == v1::ROLE_COORDINATOR) {
+    KRING_ASSIGN_OR_RETURN(std::vector<Bytes> members, txn.ListMembers(case_id));
+    for (const Bytes& id : members) {
+      KRING_ASSIGN_OR_RETURN(std::optional<int> r, txn.GetMemberRole(case_id, id));
+      if (r && *r == v1::ROLE_CHAIR) return PermissionDenied("the chair decides who comes in");
+    }
   }
   const ByteView account = View(body.decline_member().account_id());
   KRING_ASSIGN_OR_RETURN(std::optional<storage::PendingRecord> pending,
@@ -374,6 +390,13 @@ Status ApplyPush(storage::StoreTxn& txn, const Author& author, ByteView case_id,
                                  batch[i + 1].parsed->header.kind() == v1::OP_KIND_REKEY &&
                                  batch[i + 1].parsed->control.rekey().scope_id() == 0;
       if (!rekey_follows) {
+        return At(i, InvalidArgument("a membership change must be followed by its rekey"));
+      }
+      // The Rekey must be new too: a retried (duplicate) one would not change the epoch.
+      auto next_dup =
+          txn.FindOp(case_id, author.device_id, View(batch[i + 1].parsed->header.client_op_id()));
+      if (!next_dup.ok()) return next_dup.status();
+      if (*next_dup) {
         return At(i, InvalidArgument("a membership change must be followed by its rekey"));
       }
     }

@@ -110,13 +110,20 @@ TEST_CASE("an invited resident joins through a link after approval", "[invite]")
   CHECK(resident->PendingIntents(*cid) == 0);
   CHECK(resident->Alarms().empty());
 
-  // Now the chair decides: a neighbour's invite, accepted, then declined.
+  // Now the resident has joined: only the chair lets people in.
+  CHECK(coordinator->AddMember(*cid, {cousin.account_id(), v1::ROLE_MEMBER}).code() ==
+        StatusCode::kPermissionDenied);
+
+  // The chair decides: a neighbour's invite, accepted, then declined.
   auto second = resident->CreateInvite(*cid, v1::ROLE_MEMBER, 3600);
   REQUIRE(second.ok());
   REQUIRE(resident->SyncNow().ok());
   REQUIRE(neighbour->AcceptInvite(second->link).ok());
   REQUIRE(neighbour->SyncNow().ok());
   REQUIRE(resident->SyncNow().ok());
+  REQUIRE(coordinator->SyncNow().ok());
+  CHECK(coordinator->DeclineMember(*cid, neighbour.account_id()).code() ==
+        StatusCode::kPermissionDenied);
   REQUIRE(resident->DeclineMember(*cid, neighbour.account_id()).ok());
   REQUIRE(resident->SyncNow().ok());
   CHECK(StatusOf(resident, *cid, second->invite_id) == v1::InviteState::DECLINED);

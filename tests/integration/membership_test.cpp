@@ -151,7 +151,12 @@ TEST_CASE("newcomers read history only when the chair chose so", "[membership]")
   const bool history = GENERATE(false, true);
   TestServer server;
   auto net = ServerTransport(server);
-  Device chair(net), member(net), newcomer(net);
+  // The member reads one entry per page, so a change and its Rekey arrive on different pages.
+  auto paged = std::make_shared<TamperTransport>(net);
+  paged->on_pull = [](const v1::PullRequest&, v1::PullResponse& resp) {
+    if (resp.entries_size() > 1) resp.mutable_entries()->DeleteSubrange(1, resp.entries_size() - 1);
+  };
+  Device chair(net), member(paged), newcomer(net);
   auto cid = chair->CreateCase({{member.account_id(), v1::ROLE_MEMBER}}, history);
   REQUIRE(cid.ok());
   auto old_note = chair->CreateEntity(*cid, "note");
@@ -304,4 +309,53 @@ TEST_CASE("kringd refuses a membership change without its rekey", "[membership]"
   REQUIRE(member->SyncNow().ok());
   CHECK(member->ConfirmedView(*cid)->seq() == head);
   CHECK_FALSE(member->ConfirmedView(*cid)->removed());
+}
+
+TEST_CASE("a member's unreadable op is reported but does not stop the case", "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto member_net = std::make_shared<TamperTransport>(net);
+  Device chair(net), member(member_net);
+  auto cid = chair->CreateCase({{member.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(member->SyncNow().ok());
+  const std::string token = member_net->last_token();
+  const v1::CaseState seen = *member->ConfirmedView(*cid);
+  Loot loot = Steal(member, *cid);
+  REQUIRE(loot.epoch_keys.size() == 1);
+  // A validly signed, correctly placed op whose ciphertext is garbage under the right key.
+  v1::OpHeader h;
+  h.set_version(1);
+  h.set_case_id(ToString(*cid));
+  h.set_epoch(1);
+  h.set_author_account_id(loot.account.account_id());
+  h.set_author_device_id(loot.account.device_id());
+  h.set_device_counter(1);
+  h.set_client_op_id(ToString(crypto::RandomBytes(16)));
+  h.set_kind(v1::OP_KIND_CONTENT);
+  v1::Envelope env;
+  env.set_header(h.SerializeAsString());
+  Bytes nonce = crypto::RandomBytes(24);
+  env.set_nonce(ToString(nonce));
+  env.set_key_commitment(ToString(protocol::OpKeyCommitment(loot.epoch_keys[0], nonce)));
+  env.set_ciphertext(ToString(crypto::RandomBytes(272)));
+  env.set_signature(ToString(
+      crypto::Sign(View(loot.account.device_signing_secret_key()), protocol::OpDigest(env))));
+  v1::PushRequest push;
+  push.set_case_id(ToString(*cid));
+  *push.add_envelopes() = env;
+  REQUIRE(net->Push(push, token).ok());  // kringd cannot tell: it never sees plaintext
+
+  REQUIRE(chair->SyncNow().ok());
+  auto alarms = chair->Alarms();
+  REQUIRE(alarms.size() == 1);
+  CHECK(alarms[0].detail.find("unreadable op by a member") != std::string::npos);
+  // The case goes on: the chair's next edit is accepted and confirmed.
+  auto note = chair->CreateEntity(*cid, "note");
+  REQUIRE(note.ok());
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(chair->PendingIntents(*cid) == 0);
+  CHECK(chair->ConfirmedView(*cid)->entities().count(Hex(*note)) == 1);
+  CHECK(chair->ConfirmedView(*cid)->seq() == seen.seq() + 2);
 }

@@ -192,9 +192,20 @@ v1::ControlBody ControlBodyOf(const v1::ControlIntent& ci) {
   return body;
 }
 
+bool HasChair(const v1::CaseState& state) {
+  for (const auto& m : state.members()) {
+    if (m.role() == v1::ROLE_CHAIR) return true;
+  }
+  return false;
+}
+
 std::string CheckControlPermission(const v1::CaseState& state, ByteView author_account_id,
                                    const v1::ControlBody& body) {
-  if (body.has_create_case()) return {};
+  if (body.has_create_case()) {
+    int chairs = 0;
+    for (const auto& m : body.create_case().members()) chairs += m.role() == v1::ROLE_CHAIR ? 1 : 0;
+    return chairs > 1 ? "more than one chair" : "";
+  }
   if (body.has_accept_invite()) {
     // The author is not a member: it proves it holds the invite secret instead.
     const v1::AcceptInvite& accept = body.accept_invite();
@@ -216,6 +227,11 @@ std::string CheckControlPermission(const v1::CaseState& state, ByteView author_a
   if (author == nullptr) return "author is not a member";
   const bool manager = author->role() == v1::ROLE_CHAIR || author->role() == v1::ROLE_COORDINATOR;
   if (!manager) return "only a chair or coordinator may do this";
+  // Once the resident has joined, only the chair decides who comes in.
+  if ((body.has_add_member() || body.has_decline_member()) &&
+      author->role() == v1::ROLE_COORDINATOR && HasChair(state)) {
+    return "the chair decides who comes in";
+  }
   if (body.has_add_member()) {
     const v1::Member& m = body.add_member().member();
     if (FindMember(state, View(m.account_id())) != nullptr) return "already a member";
@@ -281,6 +297,7 @@ void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::Co
           body.rekey().key_commitment();
     }
     state.set_rekey_pending(false);
+    state.clear_rekey_pending_device();
   } else if (body.has_add_member()) {
     const std::string& account = body.add_member().member().account_id();
     if (FindMember(state, View(account)) == nullptr)

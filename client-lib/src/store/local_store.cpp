@@ -257,6 +257,27 @@ Status LocalStore::AddContentIntent(ByteView case_id, ByteView client_op_id,
 Status LocalStore::AddControlIntent(ByteView case_id, ByteView client_op_id,
                                     const v1::ControlIntent& op) {
   std::lock_guard<std::mutex> lock(mu_);
+  return AddControlIntentLocked(case_id, client_op_id, op);
+}
+
+Status LocalStore::StartCase(ByteView case_id, const v1::CaseState& state, ByteView client_op_id,
+                             const v1::ControlIntent& op) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Transaction tx(db_);
+  KRING_RETURN_IF_ERROR(tx.status());
+  sql::Statement ins(db_, "INSERT OR IGNORE INTO cases (case_id) VALUES (?)");
+  KRING_RETURN_IF_ERROR(ins.Bind(1, case_id).Run());
+  SecretBytes plain(state.ByteSizeLong());
+  state.SerializeToArray(plain.data(), static_cast<int>(plain.size()));
+  sql::Statement upd(db_, "UPDATE cases SET state = ? WHERE case_id = ?");
+  KRING_RETURN_IF_ERROR(
+      upd.Bind(1, at_rest_.Seal(CaseLabel("state", case_id), plain)).Bind(2, case_id).Run());
+  KRING_RETURN_IF_ERROR(AddControlIntentLocked(case_id, client_op_id, op));
+  return tx.Commit();
+}
+
+Status LocalStore::AddControlIntentLocked(ByteView case_id, ByteView client_op_id,
+                                          const v1::ControlIntent& op) {
   SecretBytes plain(op.ByteSizeLong());
   op.SerializeToArray(plain.data(), static_cast<int>(plain.size()));
   sql::Statement st(db_,
@@ -396,7 +417,7 @@ Result<std::map<uint64_t, v1::Receipt>> LocalStore::Receipts(ByteView case_id) {
   return out;
 }
 
-Status LocalStore::RaiseAlarm(const Alarm& alarm) {
+Status LocalStore::RaiseAlarm(const Alarm& alarm, bool halt) {
   std::lock_guard<std::mutex> lock(mu_);
   sql::Transaction tx(db_);
   KRING_RETURN_IF_ERROR(tx.status());
@@ -410,8 +431,10 @@ Status LocalStore::RaiseAlarm(const Alarm& alarm) {
                             .Bind(5, alarm.evidence)
                             .Bind(6, NowMs())
                             .Run());
-  sql::Statement halt(db_, "UPDATE cases SET halted = 1 WHERE case_id = ?");
-  KRING_RETURN_IF_ERROR(halt.Bind(1, alarm.case_id).Run());
+  if (halt) {
+    sql::Statement st(db_, "UPDATE cases SET halted = 1 WHERE case_id = ?");
+    KRING_RETURN_IF_ERROR(st.Bind(1, alarm.case_id).Run());
+  }
   return tx.Commit();
 }
 

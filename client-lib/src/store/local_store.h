@@ -91,6 +91,10 @@ class LocalStore {
 
   Status AddContentIntent(ByteView case_id, ByteView client_op_id, const v1::ContentOp& op);
   Status AddControlIntent(ByteView case_id, ByteView client_op_id, const v1::ControlIntent& op);
+  // Creates the case row if needed, sets its state and queues the first change, atomically (a
+  // new case, or an accepted invite): a crash never leaves a case with nothing queued.
+  Status StartCase(ByteView case_id, const v1::CaseState& state, ByteView client_op_id,
+                   const v1::ControlIntent& op);
   Result<std::vector<Intent>> PendingIntents(ByteView case_id);
   // The confirmed record and the pending intents read together, so a view never shows an edit
   // twice or not at all while a sync confirms it.
@@ -108,8 +112,8 @@ class LocalStore {
   Status SaveReceipt(const v1::Receipt& receipt);
   Result<std::map<uint64_t, v1::Receipt>> Receipts(ByteView case_id);
 
-  // Records the alarm and halts the case in one transaction.
-  Status RaiseAlarm(const Alarm& alarm);
+  // Records the alarm and (unless halt is false) halts the case, in one transaction.
+  Status RaiseAlarm(const Alarm& alarm, bool halt = true);
   Result<std::vector<Alarm>> Alarms();
 
   Status ApplyBatch(const AppliedBatch& batch);
@@ -118,6 +122,8 @@ class LocalStore {
   LocalStore(sql::Database db, AtRest at_rest) : db_(std::move(db)), at_rest_(std::move(at_rest)) {}
   Result<std::optional<CaseRecord>> LoadCaseLocked(ByteView case_id);
   Result<std::vector<Intent>> PendingIntentsLocked(ByteView case_id);
+  Status AddControlIntentLocked(ByteView case_id, ByteView client_op_id,
+                                const v1::ControlIntent& op);
   Status SaveEpochKeyLocked(ByteView case_id, const EpochKey& key);
 
   std::mutex mu_;

@@ -303,6 +303,16 @@ SyncEngine::Outcome SyncEngine::SyncAll() {
       out.status = s;
       return out;
     }
+    // Listed again after a removal: this account was added back; read on from the verified head.
+    auto rec = store_->LoadCase(View(c.case_id()));
+    if (rec.ok() && rec.value() && rec.value()->state.removed()) {
+      v1::CaseState state = rec.value()->state;
+      state.set_removed(false);
+      if (Status s = store_->ReplaceState(View(c.case_id()), state); !s.ok()) {
+        out.status = s;
+        return out;
+      }
+    }
   }
   auto ids = store_->CaseIds();
   if (!ids.ok()) {
@@ -339,6 +349,10 @@ Status SyncEngine::SyncCase(const Bytes& case_id, Outcome& out) {
 // sealed case state is written once per catch-up instead of once per page.
 Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
+  if (rec->state.history_replay_pending()) {
+    KRING_RETURN_IF_ERROR(Replay(case_id));
+    KRING_ASSIGN_OR_RETURN(rec, store_->LoadCase(case_id));
+  }
   KRING_ASSIGN_OR_RETURN(auto device_heads, store_->DeviceHeads(case_id));
   KRING_ASSIGN_OR_RETURN(auto receipts, store_->Receipts(case_id));
   v1::LocalAccount me;
@@ -352,15 +366,25 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   AppliedBatch verified;  // every page verified so far, not yet written
   verified.case_id = case_id;
   bool learned_older_keys = false;
+  std::vector<VerifyFailure> complaints;
 
   auto commit = [&]() -> Status {
     if (verified.entries.empty()) return {};
     verified.head_seq = current.head_seq;
     verified.head_hash = current.head_hash;
     verified.state = current.state;
+    // Written with the batch, so a crash before the replay below is finished resumes it.
+    verified.state.set_history_replay_pending(learned_older_keys);
     KRING_RETURN_IF_ERROR(store_->ApplyBatch(verified));
     if (learned_older_keys) KRING_RETURN_IF_ERROR(Replay(case_id));
+    for (VerifyFailure& f : complaints) {
+      kring::client::Alarm a{0, case_id, f.kind, f.seq, f.detail, std::move(f.evidence), 0};
+      KRING_RETURN_IF_ERROR(store_->RaiseAlarm(a, /*halt=*/false));
+      out.events.push_back({ChangeEvent::Kind::kAlarm, case_id, f.detail});
+    }
+    complaints.clear();
     if (current.state.removed() && !rec->state.removed()) {
+      KRING_RETURN_IF_ERROR(RejectAllPending(case_id, out));
       out.events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
     }
     out.stats.pulled += verified.entries.size();
@@ -392,6 +416,7 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
         v1::CaseState state = rec->state;
         state.set_removed(true);
         KRING_RETURN_IF_ERROR(store_->ReplaceState(case_id, state));
+        KRING_RETURN_IF_ERROR(RejectAllPending(case_id, out));
         out.events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
         return false;
       }
@@ -446,6 +471,7 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
       verified.confirmed_client_op_ids.push_back(std::move(id));
     }
     learned_older_keys |= v.learned_older_keys;
+    for (auto& f : v.complaints) complaints.push_back(std::move(f));
     current.head_seq = v.batch.head_seq;
     current.head_hash = std::move(v.batch.head_hash);
     current.state = std::move(v.batch.state);
@@ -543,7 +569,8 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
   rk->set_new_epoch(new_epoch);
   rk->set_key_commitment(ToString(protocol::EpochKeyCommitment(epoch_key, case_id, 0, new_epoch)));
   for (const v1::Member& m : after.members()) {
-    KRING_ASSIGN_OR_RETURN(UserChain chain, ChainOf(ToBytes(m.account_id())));
+    // Fresh chains: a box must go to each member's current user key, not a rotated-out one.
+    KRING_ASSIGN_OR_RETURN(UserChain chain, ChainOf(ToBytes(m.account_id()), true));
     rk->add_recipients(m.account_id());
     v1::KeyBox* box = rk->add_boxes();
     box->set_account_id(m.account_id());
@@ -571,6 +598,18 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
 // Seals pending intents in order, continuing this device's op chain. Intents sealed earlier (and
 // perhaps pushed with a lost response) keep their bytes; if they no longer continue the chain,
 // everything is resealed against the verified state.
+// After a removal nothing queued can ever be accepted: each edit is rejected visibly (kept on
+// the device with its reason) instead of waiting forever.
+Status SyncEngine::RejectAllPending(const Bytes& case_id, Outcome& out) {
+  KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
+  for (const Intent& in : intents) {
+    if (in.control && in.control_op.has_accept_invite()) continue;  // a way back in
+    KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "removed from the case"));
+    out.events.push_back({ChangeEvent::Kind::kIntentRejected, case_id, "removed from the case"});
+  }
+  return {};
+}
+
 Status SyncEngine::Replay(const Bytes& case_id) {
   v1::LocalAccount me;
   {
@@ -617,7 +656,12 @@ Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intent
     if (in.sealed.empty()) break;
     for (const v1::Envelope& env : in.sealed) {
       auto parsed = protocol::ParseEnvelope(env);
-      if (!parsed.ok() || parsed->header.device_counter() != mine.counter + 1 ||
+      auto epoch = projected.scope_epochs().find(0);
+      const bool old_epoch = parsed.ok() && parsed->header.kind() == v1::OP_KIND_CONTENT &&
+                             (epoch == projected.scope_epochs().end() ||
+                              parsed->header.epoch() != epoch->second || projected.rekey_pending());
+      // Never resend content sealed under an epoch a removed member may hold: reseal it.
+      if (!parsed.ok() || old_epoch || parsed->header.device_counter() != mine.counter + 1 ||
           !ConstantTimeEqual(View(parsed->header.prev_device_op_hash()), mine.last_hash)) {
         stale = true;
         break;
@@ -745,6 +789,10 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
       return true;
     }
     if (one.status().transient()) return one.status();
+    if (one.status().code() == StatusCode::kFailedPrecondition) {
+      KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));  // the log moved on: pull and reseal
+      return true;
+    }
   }
   KRING_RETURN_IF_ERROR(store_->RejectIntent(batch.front()->id, s.ToString()));
   KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));

@@ -63,6 +63,7 @@ class SyncEngine {
   Result<std::vector<v1::Envelope>> SealControl(const Bytes& case_id, const CaseRecord& rec,
                                                 const v1::CaseState& projected, const Intent& in,
                                                 DeviceHead& mine);
+  Status RejectAllPending(const Bytes& case_id, Outcome& out);
   // Folds the verified log again from the start, with every epoch key known now.
   Status Replay(const Bytes& case_id);
   Status Alarm(const Bytes& case_id, AlarmKind kind, uint64_t seq, const std::string& detail,

@@ -246,6 +246,17 @@ class BatchVerifier {
     return std::optional<SecretBytes>(stored->key);
   }
 
+  // A signed, correctly placed op whose content cannot be read: its author's doing (the server
+  // cannot change an authenticated op). It has no effect and is reported, but it does not stop
+  // the case: one member must not be able to halt everyone.
+  bool Unreadable(AlarmKind kind, const Checked& c, const char* detail) {
+    result_.complaints.push_back(VerifyFailure{kind, c.entry->seq(),
+                                               std::string("unreadable op by a member: ") + detail,
+                                               Evidence(resp_, c.entry)});
+    state_.set_seq(c.entry->seq());
+    return true;
+  }
+
   bool IsMe(ByteView account_id) const {
     return ConstantTimeEqual(account_id, View(ctx_.me->account_id()));
   }
@@ -257,7 +268,7 @@ class BatchVerifier {
     if (author->role() != v1::ROLE_CHAIR && author->role() != v1::ROLE_COORDINATOR) {
       return Fail(AlarmKind::kTamper, seq, "rekey by a member without that permission", c.entry);
     }
-    if (state_.rekey_pending() && c.op.header.author_device_id() != pending_change_device_) {
+    if (state_.rekey_pending() && c.op.header.author_device_id() != state_.rekey_pending_device()) {
       return Fail(AlarmKind::kTamper, seq, "membership change not followed by its own rekey",
                   c.entry);
     }
@@ -306,6 +317,10 @@ class BatchVerifier {
         key = std::move(*known.value());
       }
     }
+    if (!rk.previous_key_box().empty() && !state_.newcomers_read_history()) {
+      return Fail(AlarmKind::kTamper, seq, "history back-link in a case that keeps history closed",
+                  c.entry);
+    }
     if (key && !rk.previous_key_box().empty() && rk.new_epoch() > 1) {
       const uint64_t prev_epoch = rk.new_epoch() - 1;
       auto prev = protocol::OpenPreviousKey(*key, View(rk.previous_key_box()), case_id,
@@ -339,7 +354,8 @@ class BatchVerifier {
         model::CheckControlPermission(state_, View(c.op.header.author_account_id()), c.op.control);
     if (!denied.empty()) return Fail(AlarmKind::kTamper, seq, denied, c.entry);
     model::ApplyControl(state_, c.op.header, c.op.control, seq);
-    pending_change_device_ = c.op.header.author_device_id();
+    // Kept in the state: the change and its Rekey may arrive on different pull pages.
+    state_.set_rekey_pending_device(c.op.header.author_device_id());
     if (c.op.control.has_remove_member() && IsMe(View(c.op.control.remove_member().account_id()))) {
       state_.set_removed(true);
     }
@@ -377,18 +393,18 @@ class BatchVerifier {
     const v1::Envelope& env = c.op.envelope;
     if (!ConstantTimeEqual(protocol::OpKeyCommitment(epoch_key, View(env.nonce())),
                            View(env.key_commitment()))) {
-      return Fail(AlarmKind::kKeyMismatch, seq, "op key commitment does not match", c.entry);
+      return Unreadable(AlarmKind::kKeyMismatch, c, "op key commitment does not match");
     }
     SecretBytes content_key =
         protocol::DeriveEpochSubkey(epoch_key, protocol::EpochSubkey::kContent);
     auto plain = crypto::AeadDecrypt(content_key, View(env.nonce()), View(env.ciphertext()),
                                      protocol::AssociatedData(View(env.header()), {}));
-    if (!plain.ok()) return Fail(AlarmKind::kTamper, seq, "ciphertext does not decrypt", c.entry);
+    if (!plain.ok()) return Unreadable(AlarmKind::kTamper, c, "ciphertext does not decrypt");
     auto unpadded = crypto::Unpad(plain.value(), protocol::kPaddingBlock);
     v1::ContentOp content;
     if (!unpadded.ok() ||
         !content.ParseFromArray(unpadded->data(), static_cast<int>(unpadded->size()))) {
-      return Fail(AlarmKind::kTamper, seq, "plaintext is malformed", c.entry);
+      return Unreadable(AlarmKind::kTamper, c, "plaintext is malformed");
     }
     model::ApplyContent(state_, content,
                         {seq, ToBytes(h.author_account_id()), ToBytes(h.client_op_id())});
@@ -406,6 +422,9 @@ class BatchVerifier {
                     c.entry);
       }
       if (is_create) {
+        std::string denied =
+            model::CheckControlPermission(state_, View(h.author_account_id()), c.op.control);
+        if (!denied.empty()) return Fail(AlarmKind::kTamper, seq, denied, c.entry);
         model::ApplyControl(state_, h, c.op.control, seq);
       } else if (h.kind() == v1::OP_KIND_REKEY) {
         if (!ApplyRekey(c)) return false;
@@ -452,7 +471,6 @@ class BatchVerifier {
   std::map<Bytes, Bytes> signing_key_;
   std::map<Bytes, size_t> last_of_device_;
   v1::CaseState state_;
-  std::string pending_change_device_;
 };
 
 }  // namespace

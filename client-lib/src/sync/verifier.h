@@ -50,6 +50,8 @@ struct VerifyResult {
   // A history back-link gave keys of earlier epochs: ops before them can now be read, so the
   // log should be folded again (SyncEngine::Replay).
   bool learned_older_keys = false;
+  // Authenticated ops whose content could not be read: reported, skipped, not halting.
+  std::vector<VerifyFailure> complaints;
 };
 
 VerifyResult VerifyPull(const VerifyContext& ctx, const v1::PullResponse& response);
