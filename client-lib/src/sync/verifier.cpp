@@ -203,34 +203,34 @@ class BatchVerifier {
   // One signature per device in the batch; many devices (a cold sync of a large circle) are
   // checked on several threads. The first failure in log order is reported.
   bool CheckSignatures() {
-    std::vector<size_t> todo;
-    for (const auto& [device_id, idx] : last_of_device_) todo.push_back(idx);
-    std::sort(todo.begin(), todo.end());
-    std::vector<char> valid(todo.size(), 0);
+    std::vector<size_t> to_check;
+    for (const auto& [device_id, idx] : last_of_device_) to_check.push_back(idx);
+    std::sort(to_check.begin(), to_check.end());
+    std::vector<char> valid(to_check.size(), 0);
     auto verify_range = [&](size_t begin, size_t end) {
       for (size_t i = begin; i < end; ++i) {
-        const Checked& c = checked_[todo[i]];
+        const Checked& c = checked_[to_check[i]];
         const Bytes& key = signing_key_.at(ToBytes(c.op.header.author_device_id()));
         valid[i] = crypto::Verify(key, c.op.digest, View(c.op.envelope.signature())) ? 1 : 0;
       }
     };
     constexpr size_t kPerThread = 32;
     size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()),
-                                      (todo.size() + kPerThread - 1) / kPerThread);
+                                      (to_check.size() + kPerThread - 1) / kPerThread);
     if (threads <= 1) {
-      verify_range(0, todo.size());
+      verify_range(0, to_check.size());
     } else {
       std::vector<std::thread> pool;
-      size_t chunk = (todo.size() + threads - 1) / threads;
+      size_t chunk = (to_check.size() + threads - 1) / threads;
       for (size_t t = 0; t < threads; ++t) {
-        size_t begin = t * chunk, end = std::min(todo.size(), begin + chunk);
+        size_t begin = t * chunk, end = std::min(to_check.size(), begin + chunk);
         if (begin < end) pool.emplace_back(verify_range, begin, end);
       }
       for (auto& th : pool) th.join();
     }
-    for (size_t i = 0; i < todo.size(); ++i) {
+    for (size_t i = 0; i < to_check.size(); ++i) {
       if (valid[i] == 0) {
-        const Checked& c = checked_[todo[i]];
+        const Checked& c = checked_[to_check[i]];
         return Fail(AlarmKind::kTamper, c.entry->seq(), "signature does not verify", c.entry);
       }
     }
