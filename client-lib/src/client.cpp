@@ -101,7 +101,8 @@ class Client::Impl {
     for (const Intent& in : intents) {
       if (in.control) {
         // A queued change shows at once (members), before its ops are sealed and confirmed.
-        if (in.control_op.has_accept_invite()) continue;  // the acceptor cannot see the case yet
+        // The acceptor cannot see the case yet; a pending Rekey has no visible effect.
+        if (in.control_op.has_accept_invite() || in.control_op.has_rekey_after_leave()) continue;
         v1::ControlBody body = model::ControlBodyOf(in.control_op);
         v1::OpHeader header;
         header.set_case_id(ToString(case_id));
@@ -334,6 +335,18 @@ Result<Invitation> Client::CreateInvite(const Bytes& case_id, v1::Role role,
   out.link = std::string(kInvitePrefix) + Hex(case_id) + "/" + Hex(secret);
   out.qr_text = out.link;
   return out;
+}
+
+Result<RemovalNotice> Client::LeaveCase(const Bytes& case_id) {
+  KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, impl_->Me());
+  v1::ControlIntent intent;
+  intent.mutable_remove_member()->set_account_id(me.account_id());
+  KRING_RETURN_IF_ERROR(impl_->QueueControl(case_id, intent));
+  return RemovalNotice{
+      "Je bent uit de kring gestapt. Wat je al hebt gezien, blijft op dit apparaat. Wat hierna "
+      "komt, kun je niet meer lezen.",
+      "You have left the circle. What you have seen stays on this device. What comes after this "
+      "you can no longer read."};
 }
 
 Status Client::RevokeInvite(const Bytes& case_id, const Bytes& invite_id) {

@@ -94,7 +94,9 @@ Status CheckRekey(storage::StoreTxn& txn, ByteView case_id, const v1::Rekey& rek
 Status CheckMembershipChange(storage::StoreTxn& txn, ByteView case_id, int author_role,
                              const Author& author, const v1::OpHeader& h,
                              const v1::ControlBody& body) {
-  if (!IsManager(author_role)) {
+  const bool leaving =
+      body.has_remove_member() && body.remove_member().account_id() == ToString(author.account_id);
+  if (!IsManager(author_role) && !leaving) {
     return PermissionDenied("only a chair or coordinator may change the members");
   }
   if (h.scope_id() != 0) return InvalidArgument("membership changes use scope 0");
@@ -144,8 +146,20 @@ Status CheckMembershipChange(storage::StoreTxn& txn, ByteView case_id, int autho
   const std::string& target = body.remove_member().account_id();
   KRING_ASSIGN_OR_RETURN(std::optional<int> target_role, txn.GetMemberRole(case_id, View(target)));
   if (!target_role) return NotFound("not a member of this case");
-  if (target == ToString(author.account_id)) {
-    return PermissionDenied("a chair or coordinator cannot remove themself");
+  if (leaving) {
+    // Leaving: someone else must remain who can hand out the next key; until they do, nothing
+    // new may be sealed (the leaver holds the current key).
+    bool other_manager = false;
+    for (const Bytes& id : members) {
+      if (id == author.account_id) continue;
+      KRING_ASSIGN_OR_RETURN(std::optional<int> r, txn.GetMemberRole(case_id, id));
+      other_manager |= r && IsManager(*r);
+    }
+    if (!other_manager) {
+      return PermissionDenied("someone else must remain who can hand out new keys");
+    }
+    KRING_RETURN_IF_ERROR(txn.SetRekeyRequired(case_id, true));
+    return txn.DeleteMember(case_id, View(target));
   }
   if (author_role == v1::ROLE_COORDINATOR && *target_role == v1::ROLE_CHAIR) {
     return PermissionDenied("only the chair can be removed by nobody but the chair");
@@ -284,6 +298,12 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
     }
   }
 
+  // After someone left, only a Rekey (or an acceptance, which involves no key) may come next.
+  KRING_ASSIGN_OR_RETURN(bool rekey_required, txn.RekeyRequired(case_id));
+  if (rekey_required && h.kind() != v1::OP_KIND_REKEY && h.kind() != v1::OP_KIND_ACCEPT_INVITE) {
+    return FailedPrecondition("waiting for a new key after someone left");
+  }
+
   // Membership changes (the following Rekey is required by ApplyPush).
   if (h.kind() == v1::OP_KIND_ADD_MEMBER || h.kind() == v1::OP_KIND_REMOVE_MEMBER) {
     KRING_RETURN_IF_ERROR(CheckMembershipChange(txn, case_id, *role, author, h, op.control));
@@ -303,6 +323,7 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
     if (!epoch) return FailedPrecondition("unknown scope");
     KRING_RETURN_IF_ERROR(CheckRekey(txn, case_id, rekey, *epoch));
     KRING_RETURN_IF_ERROR(txn.SetScopeEpoch(case_id, rekey.scope_id(), rekey.new_epoch()));
+    KRING_RETURN_IF_ERROR(txn.SetRekeyRequired(case_id, false));
   } else if (h.kind() == v1::OP_KIND_CONTENT) {
     KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch, txn.GetScopeEpoch(case_id, h.scope_id()));
     if (!epoch) return FailedPrecondition("unknown scope");
@@ -385,7 +406,9 @@ Status ApplyPush(storage::StoreTxn& txn, const Author& author, ByteView case_id,
     }
     if (!p.signature_ok) return At(i, InvalidArgument("bad signature"));
     // Removal and addition are atomic with their rekey: nothing may be sealed in between.
-    if (h.kind() == v1::OP_KIND_ADD_MEMBER || h.kind() == v1::OP_KIND_REMOVE_MEMBER) {
+    const bool leaving = h.kind() == v1::OP_KIND_REMOVE_MEMBER &&
+                         ToBytes(op.control.remove_member().account_id()) == author.account_id;
+    if ((h.kind() == v1::OP_KIND_ADD_MEMBER || h.kind() == v1::OP_KIND_REMOVE_MEMBER) && !leaving) {
       const bool rekey_follows = i + 1 < batch.size() && batch[i + 1].parsed.ok() &&
                                  batch[i + 1].parsed->header.kind() == v1::OP_KIND_REKEY &&
                                  batch[i + 1].parsed->control.rekey().scope_id() == 0;

@@ -359,3 +359,64 @@ TEST_CASE("a member's unreadable op is reported but does not stop the case", "[m
   CHECK(chair->ConfirmedView(*cid)->entities().count(Hex(*note)) == 1);
   CHECK(chair->ConfirmedView(*cid)->seq() == seen.seq() + 2);
 }
+
+TEST_CASE("a member leaves; a chair's device hands out the next key", "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto recorder = std::make_shared<TamperTransport>(net);
+  Device chair(net), coordinator(recorder), cousin(net);
+  auto cid = chair->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {cousin.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto plan = chair->CreateEntity(*cid, "plan");
+  REQUIRE(plan.ok());
+  for (Device* d : {&chair, &coordinator, &cousin}) REQUIRE((*d)->SyncNow().ok());
+
+  auto notice = cousin->LeaveCase(*cid);
+  REQUIRE(notice.ok());
+  CHECK(notice->nl.find("uit de kring gestapt") != std::string::npos);
+  REQUIRE(cousin->SyncNow().ok());
+  CHECK(cousin->ConfirmedView(*cid)->removed());
+  CHECK(cousin->PendingIntents(*cid) == 0);
+
+  // Until a chair or coordinator device rekeys, kringd accepts no new content; the coordinator
+  // is the first to sync, so its device makes the new key; the chair's device then has nothing
+  // to do.
+  REQUIRE(coordinator->SyncNow().ok());
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(chair->ConfirmedView(*cid)->scope_epochs().at(0) == 2);
+  CHECK(chair->ConfirmedView(*cid)->members_size() == 2);
+  CHECK_FALSE(chair->ConfirmedView(*cid)->rekey_pending());
+  REQUIRE(chair->SetField(*cid, *plan, "after", Text("na het vertrek")).ok());
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(chair->PendingIntents(*cid) == 0);
+
+  std::vector<v1::LogEntry> seen;
+  recorder->on_pull = [&](const v1::PullRequest&, v1::PullResponse& resp) {
+    for (const auto& e : resp.entries()) seen.push_back(e);
+  };
+  REQUIRE(coordinator->SyncNow().ok());
+  v1::CaseState view = *coordinator->ConfirmedView(*cid);
+  REQUIRE(view.entities().at(Hex(*plan)).fields().count("after") == 1);
+  // The one who left cannot read it, even with everything it kept.
+  Loot loot = Steal(cousin, *cid);
+  REQUIRE(loot.epoch_keys.size() == 1);
+  int checked = 0;
+  for (const auto& e : seen) {
+    v1::OpHeader h;
+    REQUIRE(h.ParseFromString(e.envelope().header()));
+    if (h.kind() != v1::OP_KIND_CONTENT) continue;
+    CHECK(h.epoch() == 2);
+    CHECK_FALSE(Decrypts(loot.epoch_keys[0], e.envelope()));
+    ++checked;
+  }
+  CHECK(checked == 1);
+  for (Device* d : {&chair, &coordinator}) CHECK((*d)->Alarms().empty());
+
+  // The last one who can hand out keys cannot leave.
+  CHECK(coordinator->RemoveMember(*cid, chair.account_id()).status().code() ==
+        StatusCode::kPermissionDenied);
+  REQUIRE(chair->RemoveMember(*cid, coordinator.account_id()).ok());
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(chair->LeaveCase(*cid).status().code() == StatusCode::kPermissionDenied);
+}

@@ -118,6 +118,10 @@ class Client {
   // compare at the meeting, especially after a removal. NOT_FOUND before this device has a key.
   Result<std::string> EpochFingerprint(const Bytes& case_id) const;
 
+  // Leave the case (any member, while a chair or coordinator remains): the next key comes from
+  // them, so nothing written after this can be read here. Returns the sentence the app shows.
+  Result<RemovalNotice> LeaveCase(const Bytes& case_id);
+
   // ---- Invitations (for people without an account yet) ----
   // Chair or coordinator: a single-use invite for `role`, valid for `valid_for_seconds`
   // (1 second .. 30 days). Its state is in View(case).invites().

@@ -189,6 +189,7 @@ v1::ControlBody ControlBodyOf(const v1::ControlIntent& ci) {
   if (ci.has_revoke_invite()) *body.mutable_revoke_invite() = ci.revoke_invite();
   if (ci.has_accept_invite()) *body.mutable_accept_invite() = ci.accept_invite();
   if (ci.has_decline_member()) *body.mutable_decline_member() = ci.decline_member();
+  if (ci.has_rekey_after_leave()) *body.mutable_rekey() = ci.rekey_after_leave();
   return body;
 }
 
@@ -225,6 +226,17 @@ std::string CheckControlPermission(const v1::CaseState& state, ByteView author_a
   }
   const v1::Member* author = FindMember(state, author_account_id);
   if (author == nullptr) return "author is not a member";
+  if (body.has_remove_member() &&
+      ConstantTimeEqual(View(body.remove_member().account_id()), author_account_id)) {
+    // Leaving: anyone may, as long as someone remains who can hand out the next key.
+    for (const auto& m : state.members()) {
+      if (m.account_id() != body.remove_member().account_id() &&
+          (m.role() == v1::ROLE_CHAIR || m.role() == v1::ROLE_COORDINATOR)) {
+        return {};
+      }
+    }
+    return "someone else must remain who can hand out new keys";
+  }
   const bool manager = author->role() == v1::ROLE_CHAIR || author->role() == v1::ROLE_COORDINATOR;
   if (!manager) return "only a chair or coordinator may do this";
   // Once the resident has joined, only the chair decides who comes in.

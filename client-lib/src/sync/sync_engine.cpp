@@ -389,7 +389,7 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     }
     out.stats.pulled += verified.entries.size();
     out.events.push_back({ChangeEvent::Kind::kCaseChanged, case_id, {}});
-    return {};
+    return QueueRekeyAfterLeave(case_id, current.state, me);
   };
 
   for (;;) {
@@ -548,19 +548,33 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
     mine.counter = h.device_counter();
     mine.last_hash = protocol::EnvelopeHash(single.back());
     return single;
+  } else if (ci.has_rekey_after_leave()) {
+    if (!projected.rekey_pending()) return Status(StatusCode::kAborted, "rekey no longer needed");
+    const v1::Member* self = model::FindMember(projected, View(me.account_id()));
+    if (self == nullptr ||
+        (self->role() != v1::ROLE_CHAIR && self->role() != v1::ROLE_COORDINATOR)) {
+      return Status(StatusCode::kAborted, "only a chair or coordinator may rekey");
+    }
+    kind = v1::OP_KIND_REKEY;
   } else {
     return Status(StatusCode::kAborted, "unknown control change");
   }
   std::vector<v1::Envelope> out;
-  v1::OpHeader h1 =
-      NewHeader(me, case_id, rec, mine, kind, current_epoch, ToString(in.client_op_id));
-  out.push_back(SignEnvelope(me, h1, &change, nullptr, {}));
-  mine.counter = h1.device_counter();
-  mine.last_hash = protocol::EnvelopeHash(out.back());
+  v1::CaseState after = projected;
+  const bool rekey_only = kind == v1::OP_KIND_REKEY;
+  if (!rekey_only) {
+    v1::OpHeader h1 =
+        NewHeader(me, case_id, rec, mine, kind, current_epoch, ToString(in.client_op_id));
+    out.push_back(SignEnvelope(me, h1, &change, nullptr, {}));
+    mine.counter = h1.device_counter();
+    mine.last_hash = protocol::EnvelopeHash(out.back());
+    model::ApplyControl(after, h1, change, 0);
+    // Leaving: the leaver must not make the next key (it would know it); a chair or coordinator
+    // device does, and kringd accepts nothing else until then.
+    if (ci.has_remove_member() && ci.remove_member().account_id() == me.account_id()) return out;
+  }
 
   // The Rekey: a fresh epoch key boxed to every member after the change.
-  v1::CaseState after = projected;
-  model::ApplyControl(after, h1, change, 0);
   const uint64_t new_epoch = ci.has_create_case() ? 1 : current_epoch + 1;
   SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
   v1::ControlBody rekey_body;
@@ -585,8 +599,9 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
           ToString(protocol::SealPreviousKey(epoch_key, previous->key, case_id, 0, new_epoch)));
     }
   }
-  v1::OpHeader h2 = NewHeader(me, case_id, rec, mine, v1::OP_KIND_REKEY, new_epoch,
-                              ToString(crypto::RandomBytes(crypto::kIdBytes)));
+  v1::OpHeader h2 = NewHeader(
+      me, case_id, rec, mine, v1::OP_KIND_REKEY, new_epoch,
+      rekey_only ? ToString(in.client_op_id) : ToString(crypto::RandomBytes(crypto::kIdBytes)));
   out.push_back(SignEnvelope(me, h2, &rekey_body, nullptr, {}));
   mine.counter = h2.device_counter();
   mine.last_hash = protocol::EnvelopeHash(out.back());
@@ -598,12 +613,41 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
 // Seals pending intents in order, continuing this device's op chain. Intents sealed earlier (and
 // perhaps pushed with a lost response) keep their bytes; if they no longer continue the chain,
 // everything is resealed against the verified state.
+// Someone left: the next key must come from a chair or coordinator. Each such device queues a
+// Rekey; the first to land wins and the others drop theirs as no longer needed.
+Status SyncEngine::QueueRekeyAfterLeave(const Bytes& case_id, const v1::CaseState& state,
+                                        const v1::LocalAccount& me) {
+  if (!state.rekey_pending() || !state.rekey_pending_device().empty()) return {};
+  const v1::Member* self = model::FindMember(state, View(me.account_id()));
+  if (self == nullptr || (self->role() != v1::ROLE_CHAIR && self->role() != v1::ROLE_COORDINATOR)) {
+    return {};
+  }
+  KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
+  for (const Intent& in : intents) {
+    if (in.control && in.control_op.has_rekey_after_leave()) return {};
+  }
+  v1::ControlIntent intent;
+  intent.mutable_rekey_after_leave()->set_scope_id(0);
+  return store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent);
+}
+
 // After a removal nothing queued can ever be accepted: each edit is rejected visibly (kept on
 // the device with its reason) instead of waiting forever.
 Status SyncEngine::RejectAllPending(const Bytes& case_id, Outcome& out) {
   KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
+  std::string me_account;
+  {
+    std::lock_guard<std::mutex> lock(account_mu_);
+    me_account = account_->account_id();
+  }
   for (const Intent& in : intents) {
     if (in.control && in.control_op.has_accept_invite()) continue;  // a way back in
+    if (in.control && in.control_op.has_remove_member() &&
+        in.control_op.remove_member().account_id() == me_account) {
+      // This device's own leave: done, not refused.
+      KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "left the case"));
+      continue;
+    }
     KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "removed from the case"));
     out.events.push_back({ChangeEvent::Kind::kIntentRejected, case_id, "removed from the case"});
   }
@@ -689,6 +733,11 @@ Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intent
       if (!sealed.ok()) {
         mine = before;
         if (sealed.status().code() != StatusCode::kAborted) return sealed.status();
+        if (in.control_op.has_rekey_after_leave()) {
+          // Another chair or coordinator device handed out the key first: nothing to tell.
+          KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, sealed.status().message()));
+          continue;
+        }
         // This change can never be accepted any more (e.g. the person was removed already):
         // reject it visibly and go on with the rest.
         KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, sealed.status().message()));

@@ -64,6 +64,8 @@ class SyncEngine {
                                                 const v1::CaseState& projected, const Intent& in,
                                                 DeviceHead& mine);
   Status RejectAllPending(const Bytes& case_id, Outcome& out);
+  Status QueueRekeyAfterLeave(const Bytes& case_id, const v1::CaseState& state,
+                              const v1::LocalAccount& me);
   // Folds the verified log again from the start, with every epoch key known now.
   Status Replay(const Bytes& case_id);
   Status Alarm(const Bytes& case_id, AlarmKind kind, uint64_t seq, const std::string& detail,

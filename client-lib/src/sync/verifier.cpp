@@ -268,7 +268,8 @@ class BatchVerifier {
     if (author->role() != v1::ROLE_CHAIR && author->role() != v1::ROLE_COORDINATOR) {
       return Fail(AlarmKind::kTamper, seq, "rekey by a member without that permission", c.entry);
     }
-    if (state_.rekey_pending() && c.op.header.author_device_id() != state_.rekey_pending_device()) {
+    if (state_.rekey_pending() && !state_.rekey_pending_device().empty() &&
+        c.op.header.author_device_id() != state_.rekey_pending_device()) {
       return Fail(AlarmKind::kTamper, seq, "membership change not followed by its own rekey",
                   c.entry);
     }
@@ -354,8 +355,12 @@ class BatchVerifier {
         model::CheckControlPermission(state_, View(c.op.header.author_account_id()), c.op.control);
     if (!denied.empty()) return Fail(AlarmKind::kTamper, seq, denied, c.entry);
     model::ApplyControl(state_, c.op.header, c.op.control, seq);
-    // Kept in the state: the change and its Rekey may arrive on different pull pages.
-    state_.set_rekey_pending_device(c.op.header.author_device_id());
+    // Kept in the state: the change and its Rekey may arrive on different pull pages. After a
+    // leave the next Rekey comes from any chair or coordinator device (empty = any).
+    const bool leaving =
+        c.op.control.has_remove_member() &&
+        c.op.control.remove_member().account_id() == c.op.header.author_account_id();
+    state_.set_rekey_pending_device(leaving ? std::string() : c.op.header.author_device_id());
     if (c.op.control.has_remove_member() && IsMe(View(c.op.control.remove_member().account_id()))) {
       state_.set_removed(true);
     }
@@ -433,7 +438,10 @@ class BatchVerifier {
       } else if (protocol::IsControl(h.kind())) {
         // Invite, revoke, accept, decline: same rules as kringd (expiry excepted: only the
         // server has a clock the log can trust).
-        if (state_.rekey_pending()) {
+        // After a leave, kringd lets acceptances through while the new key is awaited.
+        const bool accept_after_leave =
+            h.kind() == v1::OP_KIND_ACCEPT_INVITE && state_.rekey_pending_device().empty();
+        if (state_.rekey_pending() && !accept_after_leave) {
           return Fail(AlarmKind::kTamper, seq, "op between a membership change and its rekey",
                       c.entry);
         }

@@ -78,6 +78,10 @@ CREATE TABLE case_pending (
   PRIMARY KEY (case_id, account_id)
 ) WITHOUT ROWID;
 )sql",
+      // 3: after someone leaves, scope 0 waits for a Rekey by a chair or coordinator.
+      R"sql(
+ALTER TABLE scopes ADD COLUMN rekey_required INTEGER NOT NULL DEFAULT 0;
+)sql",
   };
   return kMigrations;
 }

@@ -193,6 +193,21 @@ class SqliteTxn final : public StoreTxn {
     return out;
   }
 
+  Result<bool> RekeyRequired(ByteView case_id) override {
+    sql::Statement st(db_, "SELECT rekey_required FROM scopes WHERE case_id = ? AND scope_id = 0");
+    st.Bind(1, case_id);
+    bool required = st.Step() && st.Int(0) != 0;
+    KRING_RETURN_IF_ERROR(st.status());
+    return required;
+  }
+
+  Status SetRekeyRequired(ByteView case_id, bool required) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Statement st(db_,
+                      "UPDATE scopes SET rekey_required = ? WHERE case_id = ? AND scope_id = 0");
+    return st.Bind(1, int64_t{required ? 1 : 0}).Bind(2, case_id).Run();
+  }
+
   Result<std::optional<uint64_t>> GetScopeEpoch(ByteView case_id, uint32_t scope_id) override {
     sql::Statement st(db_, "SELECT epoch FROM scopes WHERE case_id = ? AND scope_id = ?");
     st.Bind(1, case_id).Bind(2, int64_t{scope_id});

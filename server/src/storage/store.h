@@ -107,6 +107,8 @@ class StoreTxn {
   virtual Result<std::vector<CaseHeadRecord>> ListCasesOf(ByteView account_id) = 0;
   virtual Result<std::optional<uint64_t>> GetScopeEpoch(ByteView case_id, uint32_t scope_id) = 0;
   virtual Status SetScopeEpoch(ByteView case_id, uint32_t scope_id, uint64_t epoch) = 0;
+  virtual Result<bool> RekeyRequired(ByteView case_id) = 0;
+  virtual Status SetRekeyRequired(ByteView case_id, bool required) = 0;
   virtual Result<std::optional<DeviceCursor>> GetDeviceCursor(ByteView case_id,
                                                               ByteView device_id) = 0;
   virtual Status SetDeviceCursor(ByteView case_id, ByteView device_id,
