@@ -121,6 +121,14 @@ TEST_CASE("two people share a case through the command line", "[cli]") {
   CHECK(bas_view.out.find("\"removed\": true") != std::string::npos);
   Run denied = Cli(bas, srv + " member remove " + case_id + " " + cor_id);
   CHECK(denied.exit_code == 1);
+  // Cor leaves by himself; Anna's device hands out the next key when she syncs.
+  Run left = Cli(cor, srv + " case leave " + case_id);
+  CHECK(left.exit_code == 0);
+  CHECK(left.out.find("uit de kring gestapt") != std::string::npos);
+  REQUIRE(Cli(anna, srv + " sync").exit_code == 0);
+  REQUIRE(Cli(anna, srv + " entity create " + case_id + " notitie").exit_code == 0);
+  REQUIRE(Cli(anna, srv + " sync").exit_code == 0);
+  CHECK(Cli(anna, srv + " case show " + case_id).out.find("notitie") != std::string::npos);
 }
 
 TEST_CASE("the command line rejects bad input clearly", "[cli]") {

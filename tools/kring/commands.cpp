@@ -318,6 +318,17 @@ int RunCommand(const Options& o) {
     if (!synced.ok()) return Fail(synced.status());
     return 0;
   }
+  if (is({"case", "leave"})) {
+    if (a.size() != 3) return Usage();
+    auto cid = ParseId(a[2]);
+    if (!cid) return BadId();
+    auto notice = c.LeaveCase(*cid);
+    if (!notice.ok()) return Fail(notice.status());
+    auto synced = c.SyncNow();
+    if (!synced.ok()) return Fail(synced.status());
+    std::cout << (Text(Msg::kLanguageTag) == std::string("en") ? notice->en : notice->nl) << "\n";
+    return 0;
+  }
   if (is({"case", "fingerprint"})) {
     if (a.size() != 3) return Usage();
     auto cid = ParseId(a[2]);
