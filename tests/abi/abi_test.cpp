@@ -762,6 +762,16 @@ Bytes AcceptInvite(Device& d, const std::string& link) {
   return case_id.get();
 }
 
+// kring_client_epoch_fingerprint, required to succeed.
+std::string Fingerprint(Device& d, const Bytes& case_id) {
+  OwnedString text;
+  Error err;
+  INFO(err.message());
+  REQUIRE(kring_client_epoch_fingerprint(d.client, case_id.data(), case_id.size(), &text.s,
+                                         err.out()) == KRING_OK);
+  return text.get();
+}
+
 // Records the change events of one client (called on the thread that syncs).
 struct Events {
   std::mutex mu;
@@ -826,6 +836,27 @@ TEST_CASE("abi: membership inputs are checked before anything is queued", "[abi]
         KRING_ERR_INVALID_ARGUMENT);
   CHECK(kring_client_decline_member(client, id.data(), 16, id.data(), 17, nullptr) ==
         KRING_ERR_INVALID_ARGUMENT);
+
+  // ABI 3: the language is checked first; a fingerprint needs a known case and a key.
+  notice = reinterpret_cast<char*>(&junk);
+  CHECK(kring_client_leave_case(client, id.data(), 16, "de", &notice, err.out()) ==
+        KRING_ERR_INVALID_ARGUMENT);
+  CHECK(notice == nullptr);
+  CHECK(err.message().find("lang") != std::string::npos);
+  CHECK(kring_client_leave_case(client, id.data(), 16, "nl", nullptr, err.out()) ==
+        KRING_ERR_INVALID_ARGUMENT);
+  // No account on this device yet.
+  CHECK(kring_client_leave_case(client, id.data(), 16, "nl", &notice, err.out()) ==
+        KRING_ERR_FAILED_PRECONDITION);
+  CHECK(notice == nullptr);
+  char* fingerprint = reinterpret_cast<char*>(&junk);
+  CHECK(kring_client_epoch_fingerprint(client, id.data(), 15, &fingerprint, err.out()) ==
+        KRING_ERR_INVALID_ARGUMENT);
+  CHECK(fingerprint == nullptr);
+  fingerprint = reinterpret_cast<char*>(&junk);
+  CHECK(kring_client_epoch_fingerprint(client, id.data(), 16, &fingerprint, err.out()) ==
+        KRING_ERR_NOT_FOUND);
+  CHECK(fingerprint == nullptr);
 
   // The flag argument and the message must agree.
   Bytes with_history;
@@ -979,6 +1010,73 @@ TEST_CASE("abi: invitation, approval, adding with history and removal against a 
   REQUIRE(kept);
   CHECK(FieldText(*kept, "title") == "Weekplan");  // what was seen stays
   CHECK_FALSE(FieldText(*kept, "after"));          // what comes after is protected
+
+  // Leaving (ABI 3): a third case with the coordinator's device as chair, the invitee as
+  // coordinator and the neighbour as member. The neighbour leaves; the chair's device makes the
+  // next key by itself, and the remaining devices show the same new epoch fingerprint.
+  const Bytes create_third = CreateCaseMessage(
+      {{invitee.account_id, KRING_ROLE_COORDINATOR}, {neighbour.account_id, KRING_ROLE_MEMBER}});
+  OwnedBytes third_b;
+  REQUIRE(kring_client_create_case(coordinator.client, create_third.data(), create_third.size(),
+                                   &third_b.b, err.out()) == KRING_OK);
+  const Bytes third = third_b.get();
+  OwnedBytes agenda_b;
+  REQUIRE(kring_client_create_entity(coordinator.client, third.data(), third.size(), "agenda",
+                                     &agenda_b.b, err.out()) == KRING_OK);
+  const Bytes agenda = agenda_b.get();
+  coordinator.Sync();
+  invitee.Sync();
+  neighbour.Sync();
+  const std::string before_leave = Fingerprint(coordinator, third);
+  CHECK(before_leave.rfind("epoch 1: ", 0) == 0);
+  CHECK(Fingerprint(invitee, third) == before_leave);
+  CHECK(Fingerprint(neighbour, third) == before_leave);
+
+  Events neighbour_events;
+  uint64_t neighbour_token = 0;
+  REQUIRE(kring_client_add_change_listener(neighbour.client, Events::On, &neighbour_events, nullptr,
+                                           &neighbour_token, err.out()) == KRING_OK);
+  OwnedString leave_notice;
+  REQUIRE(kring_client_leave_case(neighbour.client, third.data(), third.size(), "en",
+                                  &leave_notice.s, err.out()) == KRING_OK);
+  CHECK(leave_notice.get().find("You have left the circle") != std::string::npos);
+  neighbour.Sync();
+  CHECK(neighbour_events.Saw(KRING_CHANGE_REMOVED_FROM_CASE, third));
+  CHECK(Parse(neighbour.View(third, true)).Uint(kStateRemoved) == 1);
+  CHECK(neighbour.Pending(third) == 0);
+  REQUIRE(kring_client_remove_change_listener(neighbour.client, neighbour_token, err.out()) ==
+          KRING_OK);
+
+  // The chair's first sync sees the leave and pushes the next key; the second confirms it.
+  coordinator.Sync();
+  coordinator.Sync();
+  const std::string after_leave = Fingerprint(coordinator, third);
+  CHECK(after_leave.rfind("epoch 2: ", 0) == 0);
+  CHECK(after_leave != before_leave);
+  CHECK_FALSE(Has(AccountsIn(coordinator.View(third, true), kStateMembers), neighbour.account_id));
+  invitee.Sync();
+  CHECK(Fingerprint(invitee, third) == after_leave);
+  {  // What the leaver still holds is not the new key.
+    OwnedString left;
+    const kring_status s = kring_client_epoch_fingerprint(neighbour.client, third.data(),
+                                                          third.size(), &left.s, err.out());
+    CHECK((s == KRING_ERR_NOT_FOUND || (s == KRING_OK && left.get() != after_leave)));
+  }
+  // Content written after the leave is read by the remaining members, not by the leaver.
+  const Bytes later = TextValue("na het vertrek");
+  REQUIRE(kring_client_set_field(coordinator.client, third.data(), third.size(), agenda.data(),
+                                 agenda.size(), "later", later.data(), later.size(),
+                                 err.out()) == KRING_OK);
+  coordinator.Sync();
+  CHECK(coordinator.Pending(third) == 0);
+  invitee.Sync();
+  auto at_remaining = EntityOf(invitee.View(third, true), agenda);
+  REQUIRE(at_remaining);
+  CHECK(FieldText(*at_remaining, "later") == "na het vertrek");
+  neighbour.Sync();
+  auto at_leaver = EntityOf(neighbour.View(third, true), agenda);
+  REQUIRE(at_leaver);  // what was seen stays
+  CHECK_FALSE(FieldText(*at_leaver, "later"));
 
   for (Device* d : {&coordinator, &invitee, &neighbour}) {
     OwnedBytes alarms;

@@ -154,6 +154,17 @@ int abi_c99_null_safety(void) {
   expect_invalid(kring_client_decline_member(NULL, NULL, 0, NULL, 0, &err), err);
   EXPECT(KRING_CHANGE_REMOVED_FROM_CASE == 3);
 
+  /* ABI 3: leaving a case, epoch fingerprints. */
+  s1 = &junk_char;
+  expect_invalid(kring_client_leave_case(NULL, id, 16, "en", &s1, &err), err);
+  EXPECT(s1 == NULL);
+  EXPECT(kring_client_leave_case(NULL, NULL, 0, NULL, NULL, NULL) == KRING_ERR_INVALID_ARGUMENT);
+
+  s1 = &junk_char;
+  expect_invalid(kring_client_epoch_fingerprint(NULL, id, 16, &s1, &err), err);
+  EXPECT(s1 == NULL);
+  EXPECT(kring_client_epoch_fingerprint(NULL, NULL, 0, NULL, NULL) == KRING_ERR_INVALID_ARGUMENT);
+
   expect_invalid(kring_client_submit(NULL, id, 16, id, 0, &err), err);
 
   junk_bytes(&b1);

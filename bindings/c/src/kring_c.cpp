@@ -811,6 +811,42 @@ kring_status kring_client_decline_member(kring_client* client, const uint8_t* ca
   return DecideImpl(client, case_id, case_id_len, account_id, account_id_len, false, out_err);
 }
 
+kring_status kring_client_leave_case(kring_client* client, const uint8_t* case_id,
+                                     size_t case_id_len, const char* lang, char** out_notice,
+                                     kring_error** out_err) noexcept {
+  Reset(out_notice);
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_notice == nullptr) return Invalid("out_notice is required");
+    Bytes cid;
+    std::string language;
+    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
+    KRING_RETURN_IF_ERROR(ReadString(lang, "lang must be \"nl\" or \"en\"", &language));
+    if (language != "nl" && language != "en") return Invalid("lang must be \"nl\" or \"en\"");
+    auto notice = client->client->LeaveCase(cid);
+    if (!notice.ok()) return notice.status();
+    // The leave is queued: from here on only copying the sentence can fail (out of memory).
+    *out_notice = CopyString(language == "nl" ? notice->nl : notice->en);
+    return {};
+  });
+}
+
+kring_status kring_client_epoch_fingerprint(kring_client* client, const uint8_t* case_id,
+                                            size_t case_id_len, char** out_text,
+                                            kring_error** out_err) noexcept {
+  Reset(out_text);
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_text == nullptr) return Invalid("out_text is required");
+    Bytes cid;
+    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
+    auto text = client->client->EpochFingerprint(cid);
+    if (!text.ok()) return text.status();
+    *out_text = CopyString(text.value());
+    return {};
+  });
+}
+
 // ---- Edits ----
 
 kring_status kring_client_submit(kring_client* client, const uint8_t* case_id, size_t case_id_len,

@@ -335,6 +335,32 @@ KRING_JNI(jbyteArray, nativeRemoveMember)
   return TakeString(env, notice);
 }
 
+KRING_JNI(jbyteArray, nativeLeaveCase)
+(JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jbyteArray lang) {
+  JBytes c(env, case_id);
+  JBytes l(env, lang);
+  char* notice = nullptr;
+  kring_error* err = nullptr;
+  if (Check(env,
+            kring_client_leave_case(Client(handle), c.data(), c.size(), l.c_str(), &notice, &err),
+            err)) {
+    return nullptr;
+  }
+  return TakeString(env, notice);
+}
+
+KRING_JNI(jbyteArray, nativeEpochFingerprint)
+(JNIEnv* env, jclass, jlong handle, jbyteArray case_id) {
+  JBytes c(env, case_id);
+  char* text = nullptr;
+  kring_error* err = nullptr;
+  if (Check(env, kring_client_epoch_fingerprint(Client(handle), c.data(), c.size(), &text, &err),
+            err)) {
+    return nullptr;
+  }
+  return TakeString(env, text);
+}
+
 KRING_JNI(jobjectArray, nativeCreateInvite)
 (JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jint role, jlong valid_for_seconds) {
   JBytes c(env, case_id);

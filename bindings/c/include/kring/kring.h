@@ -51,8 +51,10 @@ extern "C" {
  *   2  membership and invitations (kring_client_create_case_with_history, _add_member,
  *      _remove_member, _create_invite, _revoke_invite, _accept_invite, _approve_member,
  *      _decline_member), kring_role, KRING_CHANGE_REMOVED_FROM_CASE.
+ *   3  leaving a case and comparing keys (kring_client_leave_case,
+ *      kring_client_epoch_fingerprint).
  */
-#define KRING_ABI_VERSION 2u
+#define KRING_ABI_VERSION 3u
 
 /*
  * Status codes. Numbering is append-only and mirrors kring::StatusCode
@@ -392,6 +394,41 @@ KRING_API kring_status kring_client_decline_member(kring_client* client, const u
                                                    size_t case_id_len, const uint8_t* account_id,
                                                    size_t account_id_len,
                                                    kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * ABI 3. This device's account leaves the case (any member, while a chair or coordinator
+ * remains: the last one who can hand out keys cannot leave, KRING_ERR_PERMISSION_DENIED). Queued
+ * like kring_client_remove_member of oneself and sent at the next sync; kringd then accepts no
+ * new content in the case until a chair's or coordinator's device has made the next key, which
+ * it does by itself at its next sync (never this device). Afterwards this device gets
+ * KRING_CHANGE_REMOVED_FROM_CASE like a removed member, and its view keeps what was seen.
+ * case_id     16 bytes, borrowed.
+ * lang        "nl" or "en" (borrowed): the language of the notice; anything else is
+ *             KRING_ERR_INVALID_ARGUMENT, checked before anything is queued.
+ * out_notice  receives the sentence the app must show to the person leaving: what was seen stays
+ *             on this device, what comes after cannot be read here. UTF-8; kring_string_free.
+ * No account on this device: KRING_ERR_FAILED_PRECONDITION. Thread-safety: thread-safe.
+ * Allocation: out_notice.
+ */
+KRING_API kring_status kring_client_leave_case(kring_client* client, const uint8_t* case_id,
+                                               size_t case_id_len, const char* lang,
+                                               char** out_notice,
+                                               kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * ABI 3. The fingerprint of the case's current key (the whole-case scope), to compare aloud at
+ * the meeting, especially after someone was removed or left: every remaining member's device
+ * shows the same text, e.g. "epoch 2: 1234 5678 9012" (ASCII; compare the whole text). Local
+ * only (no network): it reads the confirmed state, so it changes once this device has synced
+ * the new key.
+ * case_id   16 bytes, borrowed. An unknown case, a case without a confirmed key yet, or one whose
+ *           current key this device does not hold: KRING_ERR_NOT_FOUND.
+ * out_text  receives the fingerprint (kring_string_free).
+ * Thread-safety: thread-safe. Allocation: out_text.
+ */
+KRING_API kring_status kring_client_epoch_fingerprint(kring_client* client, const uint8_t* case_id,
+                                                      size_t case_id_len, char** out_text,
+                                                      kring_error** out_err) KRING_NOEXCEPT;
 
 /* ---------------------------------------------------------------------------------------------
  * Edits. Offline-first: each returns after the edit is durably stored as a pending intent; it is

@@ -301,6 +301,26 @@ public final class KringClientTest {
       coordinator.syncNow();
       invitee.syncNow();
       check(entity(invitee.confirmedView(open), minutes) != null, "a newcomer reads history");
+
+      // The invitee leaves the open case; the chair's device makes the next key by itself.
+      String keyBefore = coordinator.epochFingerprint(open);
+      check(keyBefore.startsWith("epoch "), "epoch fingerprint: " + keyBefore);
+      check(invitee.epochFingerprint(open).equals(keyBefore), "both devices show the same key");
+      expectStatus(
+          KringException.Status.INVALID_ARGUMENT,
+          () -> invitee.leaveCase(open, "de"),
+          "leave: an unknown language");
+      String left = invitee.leaveCase(open, "en");
+      check(left.contains("You have left the circle"), "English leave notice: " + left);
+      invitee.syncNow();
+      check(invitee.confirmedView(open).getRemoved(), "the leaver's view is marked removed");
+      coordinator.syncNow();
+      coordinator.syncNow();
+      String afterLeave = coordinator.epochFingerprint(open);
+      check(!afterLeave.equals(keyBefore), "a new key after the leave: " + afterLeave);
+      check(
+          !hasMember(coordinator.confirmedView(open).getMembersList(), inviteeId),
+          "the leaver is no longer a member");
       check(coordinator.alarms().isEmpty() && invitee.alarms().isEmpty(), "no alarms");
     }
   }

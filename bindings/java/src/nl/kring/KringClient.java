@@ -159,6 +159,28 @@ public final class KringClient implements AutoCloseable {
   }
 
   /**
+   * This device's account leaves the case (any member, while a chair or coordinator remains).
+   * Returns the sentence the app must show to the person leaving, in {@code language} ("nl" or
+   * "en"): what was seen stays on this device, what comes after cannot be read here. A chair's or
+   * coordinator's device makes the next key by itself at its next sync; this device gets {@link
+   * ChangeEvent.Kind#REMOVED_FROM_CASE} at its next sync.
+   */
+  public String leaveCase(byte[] caseId, String language) throws KringException {
+    Objects.requireNonNull(language, "language");
+    return str(call(h -> nativeLeaveCase(h, caseId, utf8(language))));
+  }
+
+  /**
+   * The fingerprint of the case's current key, e.g. "epoch 2: 1234 5678 9012", to compare at the
+   * meeting after a removal or a leave: every remaining member's device shows the same text once
+   * it has synced. Local only. {@link KringException.Status#NOT_FOUND} when this device holds no
+   * confirmed key for the case.
+   */
+  public String epochFingerprint(byte[] caseId) throws KringException {
+    return str(call(h -> nativeEpochFingerprint(h, caseId)));
+  }
+
+  /**
    * Creates a single-use invitation for {@code role}, valid for 1 second to 30 days. Its state is
    * in {@code view(caseId).getInvitesList()}. The link and QR text are secret (see {@link
    * Invitation}).
@@ -491,6 +513,12 @@ public final class KringClient implements AutoCloseable {
 
   private static native byte[] nativeRemoveMember(
       long handle, byte[] caseId, byte[] accountId, byte[] lang) throws KringException;
+
+  private static native byte[] nativeLeaveCase(long handle, byte[] caseId, byte[] lang)
+      throws KringException;
+
+  private static native byte[] nativeEpochFingerprint(long handle, byte[] caseId)
+      throws KringException;
 
   private static native Object[] nativeCreateInvite(
       long handle, byte[] caseId, int role, long validForSeconds) throws KringException;
