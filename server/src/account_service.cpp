@@ -153,6 +153,18 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
                                          v1::ChallengeResponse* resp) override {
     auto* reactor = ctx->DefaultReactor();
     reactor->Finish(ToGrpc(Guard([&]() -> Status {
+      if (req->device_id().size() != crypto::kIdBytes) {
+        return InvalidArgument("device_id must be 16 bytes");
+      }
+      // Only registered, active devices get a challenge (no table filling with made-up ids).
+      std::optional<storage::DeviceRecord> device;
+      KRING_RETURN_IF_ERROR(state_.store->Read([&](storage::StoreTxn& txn) -> Status {
+        KRING_ASSIGN_OR_RETURN(device, txn.GetDevice(View(req->device_id())));
+        return {};
+      }));
+      if (!device || device->revoked || device->is_recovery) {
+        return Status(StatusCode::kUnauthenticated, "unknown or revoked device");
+      }
       KRING_ASSIGN_OR_RETURN(auth::Challenge c,
                              state_.sessions.IssueChallenge(View(req->device_id())));
       resp->set_server_id(ToString(state_.key.server_id));

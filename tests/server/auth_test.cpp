@@ -104,11 +104,18 @@ TEST_CASE("a challenge is single use and bound to its device", "[auth]") {
   ch.set_challenge(ToString(crypto::RandomBytes(32)));
   CHECK(c.account->SignIn(Ctx().get(), SignedRequest(a, a.device_id, ch), &resp).error_code() ==
         grpc::StatusCode::UNAUTHENTICATED);
-  // A device whose chain was never published.
+  // A device whose chain was never published gets no challenge at all.
   TestAccount stranger = NewAccount();
-  ch = Challenge(c, stranger.device_id);
-  CHECK(c.account->SignIn(Ctx().get(), SignedRequest(stranger, stranger.device_id, ch), &resp)
-            .error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  v1::ChallengeRequest creq;
+  creq.set_device_id(ToString(stranger.device_id));
+  CHECK(c.account->GetChallenge(Ctx().get(), creq, &ch).error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+  // A new challenge replaces the device's previous one (one outstanding per device).
+  v1::ChallengeResponse first = Challenge(c, a.device_id);
+  v1::ChallengeResponse second = Challenge(c, a.device_id);
+  CHECK(c.account->SignIn(Ctx().get(), SignedRequest(a, a.device_id, first), &resp).error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(c.account->SignIn(Ctx().get(), SignedRequest(a, a.device_id, second), &resp).ok());
 }
 
 TEST_CASE("sessions expire", "[auth]") {

@@ -1,6 +1,7 @@
 // Crashes and restarts: acknowledged ops survive with the same seq and chain hash, nothing
 // unacknowledged half-exists, and the server key is kept.
 #include <atomic>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -8,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "kring/common/protocol.h"
+#include "kring/common/sqlite.h"
 
 #include "server/server_test_util.h"
 #include "support/test_server.h"
@@ -141,6 +143,24 @@ TEST_CASE("SIGKILL during a burst loses no acknowledged op", "[durability]") {
     REQUIRE(seq <= log.size());
     CHECK(log[seq - 1].chain_hash() == hash);
   }
+}
+
+TEST_CASE("a graceful stop leaves one self-contained database file", "[durability]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  OpBuilder b = CreateKeyedCase(c, chair, {});
+  REQUIRE(server.Stop() == 0);
+  const std::string db = server.data_dir() + "/data/kringd.sqlite3";
+  // The WAL was checkpointed into the file and removed: a copy of the file alone is a backup.
+  CHECK_FALSE(std::filesystem::exists(db + "-wal"));
+  const std::string copy = server.data_dir() + "/copy.sqlite3";
+  std::filesystem::copy_file(db, copy);
+  auto opened = sql::Database::Open(copy, /*read_only=*/true);
+  REQUIRE(opened.ok());
+  sql::Statement st(*opened, "SELECT COUNT(*) FROM ops");
+  REQUIRE(st.Step());
+  CHECK(st.Int(0) == 2);
 }
 
 }  // namespace kring::test

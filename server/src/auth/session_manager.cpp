@@ -25,7 +25,12 @@ int64_t NowMs() {
 
 void SessionManager::PurgeExpiredLocked(int64_t now) {
   for (auto it = challenges_.begin(); it != challenges_.end();) {
-    it = it->second.second <= now ? challenges_.erase(it) : std::next(it);
+    if (it->second.second <= now) {
+      challenge_of_device_.erase(it->second.first);
+      it = challenges_.erase(it);
+    } else {
+      ++it;
+    }
   }
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     it = it->second.expires_at_ms <= now ? sessions_.erase(it) : std::next(it);
@@ -36,12 +41,19 @@ Result<Challenge> SessionManager::IssueChallenge(ByteView device_id) {
   if (device_id.size() != crypto::kIdBytes) return InvalidArgument("device_id must be 16 bytes");
   int64_t now = NowMs();
   Challenge c{crypto::RandomBytes(32), now + kChallengeTtlMs};
+  Bytes device(device_id.begin(), device_id.end());
   std::lock_guard<std::mutex> lock(mu_);
+  // A new challenge replaces the device's previous one, so one device cannot fill the table.
+  if (auto prev = challenge_of_device_.find(device); prev != challenge_of_device_.end()) {
+    challenges_.erase(prev->second);
+    challenge_of_device_.erase(prev);
+  }
   if (challenges_.size() >= kMaxChallenges) PurgeExpiredLocked(now);
   if (challenges_.size() >= kMaxChallenges) {
     return Status(StatusCode::kResourceExhausted, "too many outstanding challenges");
   }
-  challenges_[c.challenge] = {Bytes(device_id.begin(), device_id.end()), c.expires_at_ms};
+  challenges_[c.challenge] = {device, c.expires_at_ms};
+  challenge_of_device_[device] = c.challenge;
   return c;
 }
 
@@ -51,6 +63,7 @@ Status SessionManager::ConsumeChallenge(ByteView device_id, ByteView challenge) 
   if (it == challenges_.end()) return Unauthenticated("unknown or used challenge");
   auto [owner, expiry] = std::move(it->second);
   challenges_.erase(it);
+  challenge_of_device_.erase(owner);
   if (expiry <= NowMs()) return Unauthenticated("challenge expired");
   if (owner != Bytes(device_id.begin(), device_id.end())) {
     return Unauthenticated("challenge was issued to another device");

@@ -58,7 +58,8 @@ class SessionManager {
   const int64_t ttl_ms_;
   std::mutex mu_;
   std::map<Bytes, std::pair<Bytes, int64_t>> challenges_;  // challenge -> (device_id, expiry)
-  std::map<Bytes, Session> sessions_;                      // H(token) -> session
+  std::map<Bytes, Bytes> challenge_of_device_;  // at most one outstanding challenge per device
+  std::map<Bytes, Session> sessions_;           // H(token) -> session
 };
 
 }  // namespace kring::server::auth

@@ -328,7 +328,8 @@ class SqliteStore final : public Store {
     sql::Database db;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return !readers_.empty(); });
+      cv_.wait(lock, [this] { return closed_ || !readers_.empty(); });
+      if (closed_) return Status(StatusCode::kUnavailable, "server is shutting down");
       db = std::move(readers_.back());
       readers_.pop_back();
     }
@@ -341,18 +342,34 @@ class SqliteStore final : public Store {
     {
       std::lock_guard<std::mutex> lock(mu_);
       readers_.push_back(std::move(db));
-      cv_.notify_one();
+      cv_.notify_all();
     }
     return s;
   }
 
-  void Shutdown() override { writer_.Stop(); }
+  // Read connections close first, so the writer's connection is the last one: closing it
+  // checkpoints the WAL into the database file and removes the WAL (a read-only connection
+  // closing last would leave the data only in the -wal file).
+  void Shutdown() override {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (!closed_) {
+        closed_ = true;
+        cv_.notify_all();
+        cv_.wait(lock, [this] { return readers_.size() == reader_count_; });
+        readers_.clear();
+      }
+    }
+    writer_.Stop();
+  }
 
  private:
   Writer writer_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<sql::Database> readers_;
+  size_t reader_count_ = readers_.size();
+  bool closed_ = false;
 };
 
 }  // namespace

@@ -31,6 +31,7 @@ void Writer::Stop() {
     cv_.notify_one();
   }
   if (thread_.joinable()) thread_.join();
+  if (db_.handle() != nullptr) (void)db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
   db_ = sql::Database();
 }
 
