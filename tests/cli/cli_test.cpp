@@ -2,6 +2,7 @@
 // default and English on request, with clear errors for bad input.
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <regex>
 #include <string>
 
@@ -202,8 +203,22 @@ TEST_CASE("a coordinator invites the resident with a link on the command line", 
   CHECK(code_a.out.rfind("epoch 2: ", 0) == 0);
   CHECK(Cli(coord, "--lang en " + srv + " invite list " + case_id).out.find(" approved ") !=
         std::string::npos);
-  // The link works once.
+  // The link works once: a second person is told so, clearly.
   const std::string other = "KRING_PASSPHRASE=x KRING_DB=" + dir.path() + "/x.db";
   REQUIRE(Cli(other, srv + " account create").exit_code == 0);
-  CHECK(Cli(other, srv + " invite accept kring://nonsense").exit_code == 1);
+  Run nonsense = Cli(other, srv + " invite accept kring://nonsense");
+  CHECK(nonsense.exit_code == 1);
+  CHECK(nonsense.out.find("Dit is geen geldige uitnodiging") != std::string::npos);
+  Run reused = Cli(other, srv + " invite accept " + link);
+  CHECK(reused.exit_code == 1);
+  CHECK(reused.out.find("Deze uitnodiging is al gebruikt.") != std::string::npos);
+  // Safety numbers: what the resident sees of herself is what the coordinator sees of her.
+  Run own = Cli(resident, srv + " account show");
+  std::smatch sn;
+  REQUIRE(std::regex_search(own.out, sn, std::regex("safety_number ([0-9 ]+)")));
+  CHECK(Cli(coord, srv + " account safety-number " + resident_id).out.find(sn[1].str()) !=
+        std::string::npos);
+  // The local store is readable by its user only.
+  CHECK((std::filesystem::status(dir.path() + "/b.db").permissions() &
+         std::filesystem::perms::others_read) == std::filesystem::perms::none);
 }

@@ -27,8 +27,40 @@ int Fail(const Status& s) {
     std::cerr << Text(Msg::kOffline) << "\n";
     return 1;
   }
-  std::cerr << Text(Msg::kError) << ": " << s.ToString() << "\n";
+  std::cerr << Text(Msg::kError) << ": " << Explain(s.message()) << "\n";
   return s.code() == StatusCode::kSecurityAlarm ? 3 : 1;
+}
+
+// What the library reported during a sync on this (the calling) thread.
+struct Reports {
+  std::vector<std::string> rejected;
+  bool removed = false;
+  bool alarm = false;
+};
+
+// Syncs and tells the user what became of their changes: 0 all went through (or waits for the
+// network when `edit`), 1 something was refused, 3 a security alarm.
+int Settle(client::Client& c, Reports& reports, bool edit) {
+  auto r = c.SyncNow();
+  int rc = 0;
+  for (const std::string& why : reports.rejected) {
+    std::cerr << Text(Msg::kNotAccepted) << ": " << Explain(why) << "\n";
+    rc = 1;
+  }
+  if (reports.removed) std::cerr << Text(Msg::kRemovedNote) << "\n";
+  if (reports.alarm) {
+    std::cerr << Text(Msg::kAlarmNote) << "\n";
+    rc = 3;
+  }
+  if (!r.ok()) {
+    if (r.status().transient() && edit) {
+      std::cerr << Text(Msg::kEditStoredOffline) << "\n";
+      return rc;
+    }
+    return rc != 0 ? rc : Fail(r.status());
+  }
+  if (edit && rc == 0) std::cerr << Text(Msg::kEditStored) << "\n";
+  return rc;
 }
 
 std::string ReadPassphrase() {
@@ -157,16 +189,23 @@ int RunCommand(const Options& o) {
               << "\nprotocol " << info->protocol_version() << "\n";
     return 0;
   }
-  if (!(is({"account", "create"}) || is({"account", "show"}) || is({"case"}) ||
-        is({"member", "add"}) || is({"member", "remove"}) || is({"member", "approve"}) ||
-        is({"member", "decline"}) || is({"invite"}) || is({"entity", "create"}) ||
-        is({"field", "set"}) || is({"sync"}) || is({"alarms"}))) {
-    std::cerr << Text(Msg::kUnknownCommand) << "\n";
+  if (!(is({"account", "create"}) || is({"account", "show"}) || is({"account", "safety-number"}) ||
+        is({"case"}) || is({"member", "add"}) || is({"member", "remove"}) ||
+        is({"member", "approve"}) || is({"member", "decline"}) || is({"invite"}) ||
+        is({"entity", "create"}) || is({"field", "set"}) || is({"sync"}) || is({"alarms"}))) {
+    std::cerr << Text(Msg::kUnknownCommand) << " " << a[0] << (a.size() > 1 ? " " + a[1] : "")
+              << "\n";
     return Usage();
   }
   auto opened = OpenClient(o);
   if (!opened.ok()) return Fail(opened.status());
   client::Client& c = *opened.value();
+  Reports reports;
+  c.AddChangeListener([&reports](const client::ChangeEvent& e) {
+    if (e.kind == client::ChangeEvent::Kind::kIntentRejected) reports.rejected.push_back(e.detail);
+    if (e.kind == client::ChangeEvent::Kind::kRemovedFromCase) reports.removed = true;
+    if (e.kind == client::ChangeEvent::Kind::kAlarm) reports.alarm = true;
+  });
 
   if (is({"account", "create"})) {
     auto created = c.CreateAccount();
@@ -180,6 +219,15 @@ int RunCommand(const Options& o) {
   if (!me.ok()) {
     std::cerr << Text(Msg::kNoAccount) << "\n";
     return 1;
+  }
+  if (is({"account", "safety-number"})) {
+    if (a.size() != 3) return Usage();
+    auto account = ParseId(a[2]);
+    if (!account) return BadId();
+    auto number = c.SafetyNumberOf(*account);
+    if (!number.ok()) return Fail(number.status());
+    std::cout << *number << "\n";
+    return 0;
   }
   if (is({"account", "show"})) {
     std::cout << "account " << Hex(me->account_id) << "\ndevice " << Hex(me->device_id)
@@ -211,9 +259,7 @@ int RunCommand(const Options& o) {
     auto cid = c.CreateCase(members, history);
     if (!cid.ok()) return Fail(cid.status());
     std::cout << Text(Msg::kCaseCreated) << " " << Hex(*cid) << "\n";
-    auto synced = c.SyncNow();
-    if (!synced.ok()) return Fail(synced.status());
-    return 0;
+    return Settle(c, reports, false);
   }
   if (is({"member", "approve"}) || is({"member", "decline"})) {
     if (a.size() != 4) return Usage();
@@ -224,8 +270,7 @@ int RunCommand(const Options& o) {
         a[1] == "approve" ? c.ApproveMember(*cid, *account) : c.DeclineMember(*cid, *account);
     if (!s.ok()) return Fail(s);
     std::cout << Text(a[1] == "approve" ? Msg::kMemberApproved : Msg::kMemberDeclined) << "\n";
-    auto synced = c.SyncNow();
-    return synced.ok() ? 0 : Fail(synced.status());
+    return Settle(c, reports, false);
   }
   if (is({"invite", "create"})) {
     // invite create CASE [ROLE] [--hours N]
@@ -249,8 +294,7 @@ int RunCommand(const Options& o) {
     }
     auto inv = c.CreateInvite(*cid, role, hours * 3600);
     if (!inv.ok()) return Fail(inv.status());
-    auto synced = c.SyncNow();
-    if (!synced.ok()) return Fail(synced.status());
+    if (int rc = Settle(c, reports, false); rc != 0) return rc;
     std::cout << "invite " << Hex(inv->invite_id) << "\nlink " << inv->link << "\n";
     std::cerr << Text(Msg::kInviteNote) << "\n";
     return 0;
@@ -259,8 +303,7 @@ int RunCommand(const Options& o) {
     if (a.size() != 3) return Usage();
     auto cid = c.AcceptInvite(a[2]);
     if (!cid.ok()) return Fail(cid.status());
-    auto synced = c.SyncNow();
-    if (!synced.ok()) return Fail(synced.status());
+    if (int rc = Settle(c, reports, false); rc != 0) return rc;
     std::cout << Text(Msg::kInviteAccepted) << " " << Hex(*cid) << "\n";
     return 0;
   }
@@ -271,8 +314,7 @@ int RunCommand(const Options& o) {
     if (!cid || !iid) return BadId();
     Status s = c.RevokeInvite(*cid, *iid);
     if (!s.ok()) return Fail(s);
-    auto synced = c.SyncNow();
-    return synced.ok() ? 0 : Fail(synced.status());
+    return Settle(c, reports, false);
   }
   if (is({"invite", "list"})) {
     if (a.size() != 3) return Usage();
@@ -314,9 +356,7 @@ int RunCommand(const Options& o) {
       std::cout << Text(Msg::kMemberRemoved) << "\n"
                 << (Text(Msg::kLanguageTag) == std::string("en") ? notice->en : notice->nl) << "\n";
     }
-    auto synced = c.SyncNow();
-    if (!synced.ok()) return Fail(synced.status());
-    return 0;
+    return Settle(c, reports, false);
   }
   if (is({"case", "leave"})) {
     if (a.size() != 3) return Usage();
@@ -362,8 +402,7 @@ int RunCommand(const Options& o) {
     auto id = c.CreateEntity(*cid, a[3]);
     if (!id.ok()) return Fail(id.status());
     std::cout << Hex(*id) << "\n";
-    std::cerr << Text(Msg::kEditStored) << "\n";
-    return 0;
+    return Settle(c, reports, true);
   }
   if (is({"field", "set"})) {
     if (a.size() != 6) return Usage();
@@ -374,14 +413,12 @@ int RunCommand(const Options& o) {
     v.set_text(a[5]);
     Status s = c.SetField(*cid, *eid, a[4], v);
     if (!s.ok()) return Fail(s);
-    std::cerr << Text(Msg::kEditStored) << "\n";
-    return 0;
+    return Settle(c, reports, true);
   }
   if (is({"sync"})) {
-    auto r = c.SyncNow();
-    if (!r.ok()) return Fail(r.status());
-    std::cout << Text(Msg::kSynced) << " pulled=" << r->pulled << " pushed=" << r->pushed << "\n";
-    return c.Alarms().empty() ? 0 : 3;
+    int rc = Settle(c, reports, false);
+    if (rc == 0) std::cout << Text(Msg::kSynced) << "\n";
+    return rc;
   }
   if (is({"alarms"})) {
     auto alarms = c.Alarms();

@@ -3,6 +3,8 @@
 #include <cstring>
 #include <iostream>
 
+#include <sys/stat.h>
+
 #include "kring/common/log.h"
 
 #include "commands.h"
@@ -15,6 +17,11 @@ int main(int argc, char** argv) {
   if (const char* env = std::getenv("KRING_DB")) o.db = env;
   if (const char* env = std::getenv("KRING_LANG")) SetLanguage(env);
   kring::log::SetMinLevel(kring::log::Level::kError);
+  umask(077);  // the local store and its salt are for this user only
+  // The language first, wherever it stands, so --help and errors already use it.
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--lang") == 0) SetLanguage(argv[i + 1]);
+  }
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](std::string& out) {

@@ -20,6 +20,7 @@ Entry Lookup(Msg m) {
           "  server-info                 Gegevens van de server\n"
           "  account create              Maak een account op dit apparaat\n"
           "  account show                Toon account-id en veiligheidsnummer\n"
+          "  account safety-number ID    Veiligheidsnummer van een ander (vergelijk het samen)\n"
           "  case create [--history] [ID[:rol] ...]\n"
           "                              Start een casus met deze leden (rol: chair,\n"
           "                              coordinator, member); --history: nieuwe leden\n"
@@ -48,6 +49,7 @@ Entry Lookup(Msg m) {
           "  server-info                 Show the server's details\n"
           "  account create              Create an account on this device\n"
           "  account show                Show account id and safety number\n"
+          "  account safety-number ID    Someone else's safety number (compare it together)\n"
           "  case create [--history] [ID[:role] ...]\n"
           "                              Start a case with these members (role: chair,\n"
           "                              coordinator, member); --history: new members\n"
@@ -104,8 +106,7 @@ Entry Lookup(Msg m) {
       return {"Dit is geen geldige id (32 hexadecimale tekens).",
               "This is not a valid id (32 hexadecimal characters)."};
     case Msg::kEditStored:
-      return {"Opgeslagen. Het wordt verstuurd zodra de server bereikbaar is.",
-              "Saved. It is sent as soon as the server can be reached."};
+      return {"Opgeslagen en verstuurd.", "Saved and sent."};
     case Msg::kOffline:
       return {"De server is nu niet bereikbaar. Je wijzigingen blijven bewaard.",
               "The server cannot be reached now. Your changes are kept."};
@@ -144,6 +145,18 @@ Entry Lookup(Msg m) {
       return {"ingetrokken", "revoked"};
     case Msg::kInviteExpired:
       return {"verlopen", "expired"};
+    case Msg::kNotAccepted:
+      return {"Niet gelukt", "Not accepted"};
+    case Msg::kRemovedNote:
+      return {"Je bent geen lid meer van deze casus. Wat je al zag, blijft op dit apparaat.",
+              "You are no longer a member of this case. What you saw stays on this device."};
+    case Msg::kAlarmNote:
+      return {"Beveiligingsmelding. Kijk met: kring alarms", "Security alarm. See: kring alarms"};
+    case Msg::kEditStoredOffline:
+      return {"Opgeslagen op dit apparaat. Het wordt verstuurd zodra de server bereikbaar is.",
+              "Saved on this device. It is sent as soon as the server can be reached."};
+    case Msg::kSyncedCounts:
+      return {"opgehaald, verstuurd:", "fetched, sent:"};
   }
   return {"", ""};
 }
@@ -151,6 +164,62 @@ Entry Lookup(Msg m) {
 }  // namespace
 
 void SetLanguage(const std::string& lang) { g_english = lang == "en"; }
+
+std::string Explain(const std::string& reason) {
+  struct Known {
+    const char* phrase;
+    const char* nl;
+    const char* en;
+  };
+  static const Known kKnown[] = {
+      {"invite was already used", "Deze uitnodiging is al gebruikt.",
+       "This invitation was already used."},
+      {"invite was revoked", "Deze uitnodiging is ingetrokken.", "This invitation was withdrawn."},
+      {"invite has expired", "Deze uitnodiging is verlopen.", "This invitation has expired."},
+      {"unknown invite", "Deze uitnodiging bestaat niet.", "This invitation does not exist."},
+      {"not a Kring invitation link",
+       "Dit is geen geldige uitnodiging. Kopieer de hele link (begint met kring://).",
+       "This is not a valid invitation. Copy the whole link (starts with kring://)."},
+      {"the case already has a chair",
+       "Deze casus heeft al een voorzitter. Er kan er maar één zijn.",
+       "This case already has a chair. There can be only one."},
+      {"the chair decides who comes in", "De voorzitter beslist wie erbij komt.",
+       "The chair decides who comes in."},
+      {"only a chair or coordinator may", "Dit mag alleen de voorzitter of de coördinator.",
+       "Only the chair or the coordinator may do this."},
+      {"waits for approval", "Deze persoon wacht niet op goedkeuring. Kijk met: kring invite list",
+       "This person is not waiting for approval. See: kring invite list"},
+      {"not waiting for approval",
+       "Deze persoon wacht niet op goedkeuring. Kijk met: kring invite list",
+       "This person is not waiting for approval. See: kring invite list"},
+      {"approval must keep the invited role", "Keur goed met de rol uit de uitnodiging.",
+       "Approve with the role of the invitation."},
+      {"someone else must remain who can hand out new keys",
+       "Dat kan niet: er moet een voorzitter of coördinator blijven die nieuwe sleutels geeft.",
+       "Not possible: a chair or coordinator must remain to hand out new keys."},
+      {"already a member", "Deze persoon is al lid.", "This person is already a member."},
+      {"unknown case", "Deze casus staat niet op dit apparaat. Kijk met: kring case list",
+       "This case is not on this device. See: kring case list"},
+      {"unknown entity", "Dit onderdeel bestaat niet.", "This item does not exist."},
+      {"this device has an account",
+       "Dit apparaat heeft al een account. Kijk met: kring account show",
+       "This device already has an account. See: kring account show"},
+      {"no confirmed epoch yet", "Er is nog geen code: je bent nog niet toegelaten of bijgewerkt.",
+       "There is no code yet: you are not approved or not up to date yet."},
+      {"holds no key for the current epoch",
+       "Er is nog geen code: je bent nog niet toegelaten of bijgewerkt.",
+       "There is no code yet: you are not approved or not up to date yet."},
+      {"removed from the case", "Je bent geen lid meer van deze casus.",
+       "You are no longer a member of this case."},
+      {"stopped by a security alarm",
+       "Deze casus is gestopt door een beveiligingsmelding. Kijk met: kring alarms",
+       "This case is stopped by a security alarm. See: kring alarms"},
+  };
+  for (const Known& k : kKnown) {
+    if (reason.find(k.phrase) != std::string::npos) return g_english ? k.en : k.nl;
+  }
+  return reason;
+}
 
 const char* Text(Msg msg) {
   Entry e = Lookup(msg);

@@ -38,9 +38,17 @@ enum class Msg {
   kInviteDeclined,
   kInviteRevoked,
   kInviteExpired,
+  kNotAccepted,
+  kRemovedNote,
+  kAlarmNote,
+  kEditStoredOffline,
+  kSyncedCounts,
 };
 
 void SetLanguage(const std::string& lang);
 const char* Text(Msg msg);
+// A library or server reason in the user's language (B1 Dutch or English) when it is a known
+// one; otherwise the reason as it is.
+std::string Explain(const std::string& reason);
 
 }  // namespace kring::cli
