@@ -241,8 +241,19 @@ auto SyncEngine::WithToken(Fn&& fn) -> decltype(fn(std::string())) {
 }
 
 Result<UserChain> SyncEngine::ChainOf(const Bytes& account_id, bool refresh) {
+  if (!refresh) {
+    // Verified once per process: the verifier asks for the author's chain for every op, and
+    // re-verifying its links each time would cost a signature check per op.
+    std::lock_guard<std::mutex> lock(chain_cache_mu_);
+    auto it = chain_cache_.find(account_id);
+    if (it != chain_cache_.end()) return it->second;
+  }
   KRING_ASSIGN_OR_RETURN(std::optional<UserChain> stored, store_->LoadChain(account_id));
-  if (stored && !refresh) return std::move(*stored);
+  if (stored && !refresh) {
+    std::lock_guard<std::mutex> lock(chain_cache_mu_);
+    chain_cache_[account_id] = *stored;
+    return std::move(*stored);
+  }
   v1::GetChainRequest req;
   req.set_account_id(ToString(account_id));
   KRING_ASSIGN_OR_RETURN(v1::GetChainResponse resp, WithToken([&](const std::string& t) {
@@ -260,6 +271,8 @@ Result<UserChain> SyncEngine::ChainOf(const Bytes& account_id, bool refresh) {
     }
   }
   KRING_RETURN_IF_ERROR(store_->SaveChain(account_id, links));
+  std::lock_guard<std::mutex> lock(chain_cache_mu_);
+  chain_cache_[account_id] = chain;
   return chain;
 }
 

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -85,6 +86,9 @@ class SyncEngine {
   Bytes server_key_;
 
   std::mutex sync_mu_;  // one sync at a time
+
+  std::mutex chain_cache_mu_;
+  std::map<Bytes, UserChain> chain_cache_;  // verified user chains, by account id
 
   std::mutex mu_;
   std::condition_variable cv_;
