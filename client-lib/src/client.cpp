@@ -382,6 +382,9 @@ Result<Bytes> Client::AcceptInvite(const std::string& link) {
   if (existing && existing->halted) {
     return FailedPrecondition("this case is stopped by a security alarm on this device");
   }
+  if (existing && existing->state.pending_approval()) {
+    return Status(StatusCode::kAlreadyExists, "already waiting for approval in this case");
+  }
   // Joining, or joining again after a removal: the verified log so far stays (it continues
   // this device's op chain in the case); reading resumes once approved.
   v1::CaseState waiting;

@@ -66,7 +66,10 @@ TEST_CASE("an invited resident joins through a link after approval", "[invite]")
   auto joined = resident->AcceptInvite(invite->qr_text);
   REQUIRE(joined.ok());
   CHECK(*joined == *cid);
+  // Scanning the same code twice changes nothing.
+  CHECK(resident->AcceptInvite(invite->qr_text).status().code() == StatusCode::kAlreadyExists);
   REQUIRE(resident->SyncNow().ok());
+  CHECK(resident->PendingIntents(*cid) == 1);
   CHECK(resident->View(*cid)->pending_approval());
   CHECK(resident->View(*cid)->entities_size() == 0);
 
