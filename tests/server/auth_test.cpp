@@ -110,12 +110,13 @@ TEST_CASE("a challenge is single use and bound to its device", "[auth]") {
   creq.set_device_id(ToString(stranger.device_id));
   CHECK(c.account->GetChallenge(Ctx().get(), creq, &ch).error_code() ==
         grpc::StatusCode::UNAUTHENTICATED);
-  // A new challenge replaces the device's previous one (one outstanding per device).
-  v1::ChallengeResponse first = Challenge(c, a.device_id);
-  v1::ChallengeResponse second = Challenge(c, a.device_id);
-  CHECK(c.account->SignIn(Ctx().get(), SignedRequest(a, a.device_id, first), &resp).error_code() ==
-        grpc::StatusCode::UNAUTHENTICATED);
-  CHECK(c.account->SignIn(Ctx().get(), SignedRequest(a, a.device_id, second), &resp).ok());
+  // A device holds at most four outstanding challenges: a fifth retires the oldest.
+  std::vector<v1::ChallengeResponse> issued;
+  for (int i = 0; i < 5; ++i) issued.push_back(Challenge(c, a.device_id));
+  CHECK(c.account->SignIn(Ctx().get(), SignedRequest(a, a.device_id, issued[0]), &resp)
+            .error_code() == grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(c.account->SignIn(Ctx().get(), SignedRequest(a, a.device_id, issued[1]), &resp).ok());
+  CHECK(c.account->SignIn(Ctx().get(), SignedRequest(a, a.device_id, issued[4]), &resp).ok());
 }
 
 TEST_CASE("sessions expire", "[auth]") {

@@ -199,6 +199,8 @@ Status SyncEngine::EnsureServerPinned() {
 
 Result<std::string> SyncEngine::Token() {
   KRING_RETURN_IF_ERROR(EnsureServerPinned());
+  // One sign-in at a time: a caller that waited here finds the fresh token below.
+  std::lock_guard<std::mutex> signing_in(signin_mu_);
   v1::LocalAccount me;
   Bytes server_id;
   {

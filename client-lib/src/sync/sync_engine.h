@@ -85,7 +85,8 @@ class SyncEngine {
   int64_t token_expires_ms_ = 0;
   Bytes server_key_;
 
-  std::mutex sync_mu_;  // one sync at a time
+  std::mutex sync_mu_;    // one sync at a time
+  std::mutex signin_mu_;  // one sign-in at a time (the worker and API calls share the session)
 
   std::mutex chain_cache_mu_;
   std::map<Bytes, UserChain> chain_cache_;  // verified user chains, by account id

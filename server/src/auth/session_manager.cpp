@@ -23,10 +23,23 @@ int64_t NowMs() {
       .count();
 }
 
+void SessionManager::ForgetChallengeLocked(const Bytes& device, const Bytes& challenge) {
+  auto it = challenges_of_device_.find(device);
+  if (it == challenges_of_device_.end()) return;
+  auto& list = it->second;
+  for (auto c = list.begin(); c != list.end(); ++c) {
+    if (*c == challenge) {
+      list.erase(c);
+      break;
+    }
+  }
+  if (list.empty()) challenges_of_device_.erase(it);
+}
+
 void SessionManager::PurgeExpiredLocked(int64_t now) {
   for (auto it = challenges_.begin(); it != challenges_.end();) {
     if (it->second.second <= now) {
-      challenge_of_device_.erase(it->second.first);
+      ForgetChallengeLocked(it->second.first, it->first);
       it = challenges_.erase(it);
     } else {
       ++it;
@@ -43,17 +56,19 @@ Result<Challenge> SessionManager::IssueChallenge(ByteView device_id) {
   Challenge c{crypto::RandomBytes(32), now + kChallengeTtlMs};
   Bytes device(device_id.begin(), device_id.end());
   std::lock_guard<std::mutex> lock(mu_);
-  // A new challenge replaces the device's previous one, so one device cannot fill the table.
-  if (auto prev = challenge_of_device_.find(device); prev != challenge_of_device_.end()) {
-    challenges_.erase(prev->second);
-    challenge_of_device_.erase(prev);
+  // A device holds at most a few outstanding challenges; a new one retires the oldest, so one
+  // device cannot fill the table.
+  std::deque<Bytes>& mine = challenges_of_device_[device];
+  if (mine.size() >= kChallengesPerDevice) {
+    challenges_.erase(mine.front());
+    mine.pop_front();
   }
   if (challenges_.size() >= kMaxChallenges) PurgeExpiredLocked(now);
   if (challenges_.size() >= kMaxChallenges) {
     return Status(StatusCode::kResourceExhausted, "too many outstanding challenges");
   }
   challenges_[c.challenge] = {device, c.expires_at_ms};
-  challenge_of_device_[device] = c.challenge;
+  mine.push_back(c.challenge);
   return c;
 }
 
@@ -62,8 +77,8 @@ Status SessionManager::ConsumeChallenge(ByteView device_id, ByteView challenge) 
   auto it = challenges_.find(Bytes(challenge.begin(), challenge.end()));
   if (it == challenges_.end()) return Unauthenticated("unknown or used challenge");
   auto [owner, expiry] = std::move(it->second);
+  ForgetChallengeLocked(owner, it->first);
   challenges_.erase(it);
-  challenge_of_device_.erase(owner);
   if (expiry <= NowMs()) return Unauthenticated("challenge expired");
   if (owner != Bytes(device_id.begin(), device_id.end())) {
     return Unauthenticated("challenge was issued to another device");

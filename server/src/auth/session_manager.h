@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <string>
@@ -57,9 +58,12 @@ class SessionManager {
 
   const int64_t ttl_ms_;
   std::mutex mu_;
+  void ForgetChallengeLocked(const Bytes& device, const Bytes& challenge);
+  static constexpr size_t kChallengesPerDevice = 4;
   std::map<Bytes, std::pair<Bytes, int64_t>> challenges_;  // challenge -> (device_id, expiry)
-  std::map<Bytes, Bytes> challenge_of_device_;  // at most one outstanding challenge per device
-  std::map<Bytes, Session> sessions_;           // H(token) -> session
+  // Outstanding challenges per device, oldest first (a few, for parallel sign-ins of one device).
+  std::map<Bytes, std::deque<Bytes>> challenges_of_device_;
+  std::map<Bytes, Session> sessions_;  // H(token) -> session
 };
 
 }  // namespace kring::server::auth
