@@ -38,6 +38,25 @@ Loot Steal(Device& d, const Bytes& case_id) {
   return loot;
 }
 
+// A header as the stolen account's device would write it (a member playing foul).
+v1::OpHeader ForgedHeader(const Loot& loot, const Bytes& case_id, v1::OpKind kind, uint64_t epoch,
+                          uint64_t counter, const std::string& prev, uint64_t seen_seq = 0,
+                          const std::string& seen_hash = {}) {
+  v1::OpHeader h;
+  h.set_version(1);
+  h.set_case_id(ToString(case_id));
+  h.set_epoch(epoch);
+  h.set_author_account_id(loot.account.account_id());
+  h.set_author_device_id(loot.account.device_id());
+  h.set_device_counter(counter);
+  h.set_prev_device_op_hash(prev);
+  h.set_client_op_id(ToString(crypto::RandomBytes(16)));
+  h.set_seen_seq(seen_seq);
+  h.set_seen_hash(seen_hash);
+  h.set_kind(kind);
+  return h;
+}
+
 bool Decrypts(const SecretBytes& epoch_key, const v1::Envelope& env) {
   SecretBytes k = protocol::DeriveEpochSubkey(epoch_key, protocol::EpochSubkey::kContent);
   return crypto::AeadDecrypt(k, View(env.nonce()), View(env.ciphertext()),
@@ -224,19 +243,7 @@ TEST_CASE("role rules hold in the client and on the server", "[membership]") {
   Loot loot = Steal(member, *cid);
   auto header = [&](uint64_t counter, const std::string& prev, v1::OpKind kind, uint64_t epoch,
                     uint64_t seen_seq, const std::string& seen_hash) {
-    v1::OpHeader h;
-    h.set_version(1);
-    h.set_case_id(ToString(*cid));
-    h.set_epoch(epoch);
-    h.set_author_account_id(loot.account.account_id());
-    h.set_author_device_id(loot.account.device_id());
-    h.set_device_counter(counter);
-    h.set_prev_device_op_hash(prev);
-    h.set_client_op_id(ToString(crypto::RandomBytes(16)));
-    h.set_seen_seq(seen_seq);
-    h.set_seen_hash(seen_hash);
-    h.set_kind(kind);
-    return h;
+    return ForgedHeader(loot, *cid, kind, epoch, counter, prev, seen_seq, seen_hash);
   };
   v1::ControlBody removal;
   removal.mutable_remove_member()->set_account_id(ToString(chair.account_id()));
@@ -287,16 +294,7 @@ TEST_CASE("kringd refuses a membership change without its rekey", "[membership]"
   const std::string token = chair_net->last_token();
   const uint64_t head = chair->ConfirmedView(*cid)->seq();
   Loot loot = Steal(chair, *cid);
-  v1::OpHeader h;
-  h.set_version(1);
-  h.set_case_id(ToString(*cid));
-  h.set_epoch(1);
-  h.set_author_account_id(loot.account.account_id());
-  h.set_author_device_id(loot.account.device_id());
-  h.set_device_counter(3);
-  h.set_prev_device_op_hash(std::string(32, 'p'));
-  h.set_client_op_id(ToString(crypto::RandomBytes(16)));
-  h.set_kind(v1::OP_KIND_REMOVE_MEMBER);
+  v1::OpHeader h = ForgedHeader(loot, *cid, v1::OP_KIND_REMOVE_MEMBER, 1, 3, std::string(32, 'p'));
   v1::ControlBody removal;
   removal.mutable_remove_member()->set_account_id(ToString(member.account_id()));
   v1::PushRequest push;
@@ -325,15 +323,7 @@ TEST_CASE("a member's unreadable op is reported but does not stop the case", "[m
   Loot loot = Steal(member, *cid);
   REQUIRE(loot.epoch_keys.size() == 1);
   // A validly signed, correctly placed op whose ciphertext is garbage under the right key.
-  v1::OpHeader h;
-  h.set_version(1);
-  h.set_case_id(ToString(*cid));
-  h.set_epoch(1);
-  h.set_author_account_id(loot.account.account_id());
-  h.set_author_device_id(loot.account.device_id());
-  h.set_device_counter(1);
-  h.set_client_op_id(ToString(crypto::RandomBytes(16)));
-  h.set_kind(v1::OP_KIND_CONTENT);
+  v1::OpHeader h = ForgedHeader(loot, *cid, v1::OP_KIND_CONTENT, 1, 1, "");
   v1::Envelope env;
   env.set_header(h.SerializeAsString());
   Bytes nonce = crypto::RandomBytes(24);
