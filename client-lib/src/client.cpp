@@ -109,7 +109,8 @@ class Client::Impl {
         model::ApplyControl(state, header, body, 0);
         state.set_rekey_pending(false);
       } else {
-        model::ApplyContent(state, in.content, {0, ToBytes(me.account_id()), in.client_op_id});
+        model::ApplyContent(state, in.content,
+                            {0, ToBytes(me.account_id()), in.client_op_id, in.content.scope_id()});
       }
     }
     state.set_seq(confirmed_seq);
@@ -139,12 +140,18 @@ class Client::Impl {
     return {};
   }
 
-  Status Queue(const Bytes& case_id, const std::vector<v1::Mutation>& mutations) {
+  Status Queue(const Bytes& case_id, const std::vector<v1::Mutation>& mutations,
+               uint32_t scope_id) {
     KRING_RETURN_IF_ERROR(CheckCaseKnown(case_id));
     if (mutations.empty()) return InvalidArgument("an edit needs at least one change");
     if (mutations.size() > model::kMaxMutationsPerOp) return InvalidArgument("too many changes");
+    if (scope_id != 0) {
+      KRING_ASSIGN_OR_RETURN(v1::CaseState view, BuildView(case_id, true));
+      if (view.scopes().count(scope_id) == 0) return NotFound("unknown scope");
+    }
     v1::ContentOp op;
     op.set_version(1);
+    op.set_scope_id(scope_id);
     for (const auto& m : mutations) {
       KRING_RETURN_IF_ERROR(model::ValidateMutation(m));
       *op.add_mutations() = m;
@@ -430,17 +437,26 @@ std::vector<Bytes> Client::Cases() const {
   return ids.ok() ? ids.value() : std::vector<Bytes>();
 }
 
-Status Client::Submit(const Bytes& case_id, const std::vector<v1::Mutation>& mutations) {
-  return impl_->Queue(case_id, mutations);
+Status Client::Submit(const Bytes& case_id, const std::vector<v1::Mutation>& mutations,
+                      uint32_t scope_id) {
+  return impl_->Queue(case_id, mutations, scope_id);
 }
 
-Result<Bytes> Client::CreateEntity(const Bytes& case_id, const std::string& type) {
+Result<Bytes> Client::CreateEntity(const Bytes& case_id, const std::string& type,
+                                   uint32_t scope_id) {
   Bytes id = crypto::RandomBytes(crypto::kIdBytes);
   v1::Mutation m;
   m.mutable_create_entity()->set_entity_id(ToString(id));
   m.mutable_create_entity()->set_type(type);
-  KRING_RETURN_IF_ERROR(impl_->Queue(case_id, {m}));
+  KRING_RETURN_IF_ERROR(impl_->Queue(case_id, {m}, scope_id));
   return id;
+}
+
+Result<uint32_t> Client::ScopeOf(const Bytes& case_id, const Bytes& entity_id) const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
+  auto e = view.entities().find(Hex(entity_id));
+  if (e == view.entities().end()) return NotFound("unknown entity");
+  return e->second.scope_id();
 }
 
 Status Client::SetField(const Bytes& case_id, const Bytes& entity_id, const std::string& field,
@@ -455,11 +471,12 @@ Status Client::SetField(const Bytes& case_id, const Bytes& entity_id, const std:
   *sf->mutable_value() = value;
   auto f = e->second.fields().find(field);
   if (f != e->second.fields().end()) sf->set_base_revision(f->second.revision());
-  return impl_->Queue(case_id, {m});
+  return impl_->Queue(case_id, {m}, e->second.scope_id());
 }
 
 Result<Bytes> Client::AddToSet(const Bytes& case_id, const Bytes& entity_id, const std::string& set,
                                const v1::Value& value) {
+  KRING_ASSIGN_OR_RETURN(uint32_t scope_id, ScopeOf(case_id, entity_id));
   Bytes element = crypto::RandomBytes(crypto::kIdBytes);
   v1::Mutation m;
   v1::SetAdd* add = m.mutable_set_add();
@@ -468,7 +485,7 @@ Result<Bytes> Client::AddToSet(const Bytes& case_id, const Bytes& entity_id, con
   add->set_element_id(ToString(element));
   add->set_add_tag(ToString(crypto::RandomBytes(crypto::kIdBytes)));
   *add->mutable_value() = value;
-  KRING_RETURN_IF_ERROR(impl_->Queue(case_id, {m}));
+  KRING_RETURN_IF_ERROR(impl_->Queue(case_id, {m}, scope_id));
   return element;
 }
 
@@ -487,19 +504,21 @@ Status Client::RemoveFromSet(const Bytes& case_id, const Bytes& entity_id, const
   rm->set_set(set);
   rm->set_element_id(ToString(element_id));
   for (const auto& tag : el->second.live_tags()) rm->add_observed_tags(tag);
-  return impl_->Queue(case_id, {m});
+  return impl_->Queue(case_id, {m}, e->second.scope_id());
 }
 
 Status Client::DeleteEntity(const Bytes& case_id, const Bytes& entity_id) {
+  KRING_ASSIGN_OR_RETURN(uint32_t scope_id, ScopeOf(case_id, entity_id));
   v1::Mutation m;
   m.mutable_delete_entity()->set_entity_id(ToString(entity_id));
-  return impl_->Queue(case_id, {m});
+  return impl_->Queue(case_id, {m}, scope_id);
 }
 
 Status Client::RestoreEntity(const Bytes& case_id, const Bytes& entity_id) {
+  KRING_ASSIGN_OR_RETURN(uint32_t scope_id, ScopeOf(case_id, entity_id));
   v1::Mutation m;
   m.mutable_restore_entity()->set_entity_id(ToString(entity_id));
-  return impl_->Queue(case_id, {m});
+  return impl_->Queue(case_id, {m}, scope_id);
 }
 
 Result<v1::CaseState> Client::View(const Bytes& case_id) const {

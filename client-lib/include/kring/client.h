@@ -136,8 +136,13 @@ class Client {
   std::vector<Bytes> Cases() const;
 
   // ---- Edits (offline-first; stored durably before returning) ----
-  Status Submit(const Bytes& case_id, const std::vector<v1::Mutation>& mutations);
-  Result<Bytes> CreateEntity(const Bytes& case_id, const std::string& type);
+  // `scope_id` 0 is the whole case; another scope hides the op from everyone outside it. Every
+  // mutation of an existing entity must be in the entity's scope (else it has no effect).
+  Status Submit(const Bytes& case_id, const std::vector<v1::Mutation>& mutations,
+                uint32_t scope_id = 0);
+  // The entity lives in `scope_id` for good; SetField and the others below use its scope.
+  Result<Bytes> CreateEntity(const Bytes& case_id, const std::string& type, uint32_t scope_id = 0);
+  Result<uint32_t> ScopeOf(const Bytes& case_id, const Bytes& entity_id) const;
   // Based on the revision currently visible, so a concurrent edit becomes a visible conflict.
   Status SetField(const Bytes& case_id, const Bytes& entity_id, const std::string& field,
                   const v1::Value& value);

@@ -5,6 +5,8 @@
 #include "kring/common/crypto.h"
 #include "kring/common/protocol.h"
 
+#include "model/content_rules.h"
+
 namespace kring::client::model {
 namespace {
 
@@ -51,6 +53,35 @@ void ApplySetField(v1::CaseState& state, const v1::SetField& m, const OpContext&
   fs.set_author_account_id(ToString(ctx.author_account_id));
 }
 
+// An entity lives in the scope it was created in: a mutation of it sealed to another scope could
+// be read by people the entity is hidden from, so it has no effect.
+bool InOpScope(v1::CaseState& state, const v1::Mutation& m, uint32_t op_scope) {
+  const std::string* id = nullptr;
+  switch (m.kind_case()) {
+    case v1::Mutation::kCreateEntity:
+      return true;
+    case v1::Mutation::kSetField:
+      id = &m.set_field().entity_id();
+      break;
+    case v1::Mutation::kSetAdd:
+      id = &m.set_add().entity_id();
+      break;
+    case v1::Mutation::kSetRemove:
+      id = &m.set_remove().entity_id();
+      break;
+    case v1::Mutation::kDeleteEntity:
+      id = &m.delete_entity().entity_id();
+      break;
+    case v1::Mutation::kRestoreEntity:
+      id = &m.restore_entity().entity_id();
+      break;
+    case v1::Mutation::KIND_NOT_SET:
+      return false;
+  }
+  const v1::Entity* e = FindEntity(state, *id);
+  return e == nullptr || e->scope_id() == op_scope;
+}
+
 void ApplySetAdd(v1::CaseState& state, const v1::SetAdd& m) {
   v1::Entity* e = FindEntity(state, m.entity_id());
   if (e == nullptr) return;
@@ -92,6 +123,17 @@ const v1::Member* FindMember(const v1::CaseState& state, ByteView account_id) {
     if (ConstantTimeEqual(View(m.account_id()), account_id)) return &m;
   }
   return nullptr;
+}
+
+bool InScope(const v1::CaseState& state, uint32_t scope_id, ByteView account_id) {
+  if (FindMember(state, account_id) == nullptr) return false;
+  if (scope_id == 0) return true;
+  auto it = state.scopes().find(scope_id);
+  if (it == state.scopes().end()) return false;
+  for (const auto& m : it->second.members()) {
+    if (ConstantTimeEqual(View(m), account_id)) return true;
+  }
+  return false;
 }
 
 Status ValidateMutation(const v1::Mutation& m) {
@@ -363,6 +405,8 @@ void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext
   }
   for (const v1::Mutation& m : op.mutations()) {
     if (!ValidateMutation(m).ok()) continue;
+    if (!InOpScope(state, m, ctx.scope_id)) continue;
+    if (!CheckContentRule(state, ctx, m).empty()) continue;
     switch (m.kind_case()) {
       case v1::Mutation::kCreateEntity: {
         const std::string key = Hex(View(m.create_entity().entity_id()));
@@ -370,6 +414,7 @@ void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext
         v1::Entity& e = (*state.mutable_entities())[key];
         e.set_entity_id(m.create_entity().entity_id());
         e.set_type(m.create_entity().type());
+        e.set_scope_id(ctx.scope_id);
         e.set_created_seq(ctx.seq);
         e.set_created_by_account_id(ToString(ctx.author_account_id));
         break;

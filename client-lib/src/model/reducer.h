@@ -22,6 +22,7 @@ struct OpContext {
   uint64_t seq = 0;  // 0 for a pending intent in the optimistic view
   Bytes author_account_id;
   Bytes client_op_id;
+  uint32_t scope_id = 0;  // the scope the op was sealed to
 };
 
 // Control ops change members, epochs and commitments. Their permission rules are checked by the
@@ -38,6 +39,8 @@ void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext
 Status ValidateMutation(const v1::Mutation& m);
 
 const v1::Member* FindMember(const v1::CaseState& state, ByteView account_id);
+// Whether the account may read scope `scope_id` (0: any member).
+bool InScope(const v1::CaseState& state, uint32_t scope_id, ByteView account_id);
 
 // The public body a queued control change becomes (the same oneof case).
 v1::ControlBody ControlBodyOf(const v1::ControlIntent& intent);

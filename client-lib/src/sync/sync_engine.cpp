@@ -502,11 +502,11 @@ namespace {
 
 v1::OpHeader NewHeader(const v1::LocalAccount& me, const Bytes& case_id, const CaseRecord& rec,
                        const DeviceHead& mine, v1::OpKind kind, uint64_t epoch,
-                       const std::string& client_op_id) {
+                       const std::string& client_op_id, uint32_t scope_id = 0) {
   v1::OpHeader h;
   h.set_version(protocol::kVersion);
   h.set_case_id(ToString(case_id));
-  h.set_scope_id(0);
+  h.set_scope_id(scope_id);
   h.set_epoch(epoch);
   h.set_author_account_id(me.account_id());
   h.set_author_device_id(me.device_id());
@@ -715,7 +715,8 @@ Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intent
     if (in.sealed.empty()) break;
     for (const v1::Envelope& env : in.sealed) {
       auto parsed = protocol::ParseEnvelope(env);
-      auto epoch = projected.scope_epochs().find(0);
+      auto epoch =
+          projected.scope_epochs().find(parsed.ok() ? parsed->header.scope_id() : uint32_t{0});
       const bool old_epoch = parsed.ok() && parsed->header.kind() == v1::OP_KIND_CONTENT &&
                              (epoch == projected.scope_epochs().end() ||
                               parsed->header.epoch() != epoch->second || projected.rekey_pending());
@@ -765,13 +766,19 @@ Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intent
       }
     } else {
       if (projected.rekey_pending() || projected.members_size() == 0) break;
-      auto epoch_it = projected.scope_epochs().find(0);
+      const uint32_t scope = in.content.scope_id();
+      if (scope != 0 && !model::InScope(projected, scope, View(me.account_id()))) {
+        // The scope was closed to this account meanwhile: the edit may not be sealed any more.
+        KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "not in this scope any more"));
+        continue;
+      }
+      auto epoch_it = projected.scope_epochs().find(scope);
       if (epoch_it == projected.scope_epochs().end()) break;
       KRING_ASSIGN_OR_RETURN(std::optional<EpochKey> key,
-                             store_->FindEpochKey(case_id, 0, epoch_it->second));
+                             store_->FindEpochKey(case_id, scope, epoch_it->second));
       if (!key) break;  // no key delivered yet: the intents wait
       v1::OpHeader h = NewHeader(me, case_id, *rec, mine, v1::OP_KIND_CONTENT, key->epoch,
-                                 ToString(in.client_op_id));
+                                 ToString(in.client_op_id), scope);
       envelopes.push_back(SignEnvelope(me, h, nullptr, &in.content, key->key));
       mine.counter = h.device_counter();
       mine.last_hash = protocol::EnvelopeHash(envelopes.back());

@@ -411,8 +411,12 @@ class BatchVerifier {
         !content.ParseFromArray(unpadded->data(), static_cast<int>(unpadded->size()))) {
       return Unreadable(AlarmKind::kTamper, c, "plaintext is malformed");
     }
-    model::ApplyContent(state_, content,
-                        {seq, ToBytes(h.author_account_id()), ToBytes(h.client_op_id())});
+    if (content.scope_id() != h.scope_id()) {
+      return Unreadable(AlarmKind::kTamper, c, "plaintext names another scope than its header");
+    }
+    model::ApplyContent(
+        state_, content,
+        {seq, ToBytes(h.author_account_id()), ToBytes(h.client_op_id()), h.scope_id()});
     return true;
   }
 

@@ -1,0 +1,21 @@
+// Who may write what in a case's content: the netwerkberaad's permission rules (only the chair
+// approves a person, a professional cannot edit a relative's entries, ...). The reducer asks
+// before it applies each mutation, on every device, so a violation has no effect anywhere, even
+// when a modified client sends it. Rules may only depend on state every reader of the mutation
+// has: scope 0 and the mutated entity's own scope.
+#pragma once
+
+#include <string>
+
+#include "kring/v1/model.pb.h"
+
+#include "model/reducer.h"
+
+namespace kring::client::model {
+
+// An empty string when `mutation` by ctx.author_account_id is allowed in `state`, else a short
+// reason code (no content) for logs and tests.
+std::string CheckContentRule(const v1::CaseState& state, const OpContext& ctx,
+                             const v1::Mutation& mutation);
+
+}  // namespace kring::client::model
