@@ -80,11 +80,12 @@ class Client::Impl {
     return *account_;
   }
 
-  Status CheckCaseKnown(const Bytes& case_id) {
+  Status CheckCaseKnown(const Bytes& case_id, bool for_edit = false) {
     KRING_RETURN_IF_ERROR(CheckCaseId(case_id));
     KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
     if (!rec) return NotFound("unknown case");
     if (rec->halted) return FailedPrecondition("this case is stopped by a security alarm");
+    if (for_edit && rec->state.closed()) return FailedPrecondition("the case is closed");
     return {};
   }
 
@@ -145,7 +146,7 @@ class Client::Impl {
 
   Status Queue(const Bytes& case_id, const std::vector<v1::Mutation>& mutations,
                uint32_t scope_id) {
-    KRING_RETURN_IF_ERROR(CheckCaseKnown(case_id));
+    KRING_RETURN_IF_ERROR(CheckCaseKnown(case_id, /*for_edit=*/true));
     if (mutations.empty()) return InvalidArgument("an edit needs at least one change");
     if (mutations.size() > model::kMaxMutationsPerOp) return InvalidArgument("too many changes");
     if (scope_id != 0) {
@@ -457,6 +458,22 @@ Result<Bytes> Client::CreateEntity(const Bytes& case_id, const std::string& type
   m.mutable_create_entity()->set_type(type);
   KRING_RETURN_IF_ERROR(impl_->Queue(case_id, {m}, scope_id));
   return id;
+}
+
+Status Client::CloseCase(const Bytes& case_id, uint32_t retention_days) {
+  if (retention_days > protocol::kMaxRetentionDays) {
+    return InvalidArgument("retention is at most " + std::to_string(protocol::kMaxRetentionDays) +
+                           " days");
+  }
+  v1::ControlIntent intent;
+  intent.mutable_close_case()->set_retention_days(retention_days);
+  return impl_->QueueControl(case_id, intent);
+}
+
+Status Client::EraseCase(const Bytes& case_id) {
+  v1::ControlIntent intent;
+  intent.mutable_erase_case();
+  return impl_->QueueControl(case_id, intent);
 }
 
 Result<uint32_t> Client::CreateScope(const Bytes& case_id, const std::vector<Bytes>& members) {

@@ -149,7 +149,8 @@ bool IsControl(v1::OpKind kind) {
          kind == v1::OP_KIND_ADD_MEMBER || kind == v1::OP_KIND_REMOVE_MEMBER ||
          kind == v1::OP_KIND_INVITE || kind == v1::OP_KIND_REVOKE_INVITE ||
          kind == v1::OP_KIND_ACCEPT_INVITE || kind == v1::OP_KIND_DECLINE_MEMBER ||
-         kind == v1::OP_KIND_SET_SCOPE;
+         kind == v1::OP_KIND_SET_SCOPE || kind == v1::OP_KIND_CLOSE_CASE ||
+         kind == v1::OP_KIND_ERASE_CASE;
 }
 
 Result<ParsedOp> ParseEnvelope(const v1::Envelope& env) {
@@ -206,7 +207,9 @@ Result<ParsedOp> ParseEnvelope(const v1::Envelope& env) {
                 (h.kind() == v1::OP_KIND_REVOKE_INVITE && op.control.has_revoke_invite()) ||
                 (h.kind() == v1::OP_KIND_ACCEPT_INVITE && op.control.has_accept_invite()) ||
                 (h.kind() == v1::OP_KIND_DECLINE_MEMBER && op.control.has_decline_member()) ||
-                (h.kind() == v1::OP_KIND_SET_SCOPE && op.control.has_set_scope());
+                (h.kind() == v1::OP_KIND_SET_SCOPE && op.control.has_set_scope()) ||
+                (h.kind() == v1::OP_KIND_CLOSE_CASE && op.control.has_close_case()) ||
+                (h.kind() == v1::OP_KIND_ERASE_CASE && op.control.has_erase_case());
     if (!fits) return InvalidArgument("control body does not match op kind");
     if (h.kind() == v1::OP_KIND_REKEY &&
         (op.control.rekey().scope_id() != h.scope_id() ||
@@ -255,6 +258,14 @@ Result<ParsedOp> ParseEnvelope(const v1::Envelope& env) {
       for (const std::string& m : ss.members()) {
         if (m.size() != crypto::kIdBytes) return InvalidArgument("scope member must be 16 bytes");
       }
+    }
+    if ((h.kind() == v1::OP_KIND_CLOSE_CASE || h.kind() == v1::OP_KIND_ERASE_CASE) &&
+        h.scope_id() != 0) {
+      return InvalidArgument("closing and erasing use scope 0");
+    }
+    if (h.kind() == v1::OP_KIND_CLOSE_CASE &&
+        op.control.close_case().retention_days() > kMaxRetentionDays) {
+      return InvalidArgument("retention is at most " + std::to_string(kMaxRetentionDays) + " days");
     }
     if (h.kind() == v1::OP_KIND_REKEY && h.scope_id() != 0 &&
         !op.control.rekey().previous_key_box().empty()) {

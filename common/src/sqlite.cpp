@@ -41,6 +41,8 @@ Result<Database> Database::Open(const std::string& path, bool read_only) {
   if (!read_only) KRING_RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode=WAL"));
   KRING_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous=FULL"));
   KRING_RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys=ON"));
+  // Deleted rows (an erased case, a removed key) are overwritten, not left in free pages.
+  KRING_RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete=ON"));
   return db;
 }
 

@@ -118,6 +118,28 @@ Result<bool> InScope(storage::StoreTxn& txn, ByteView case_id, uint32_t scope_id
   return false;
 }
 
+// Closing: the chair or a coordinator. Erasing: the chair, or a coordinator while the resident
+// has not joined (someone must be able to honour a request made before that).
+Status CheckCloseOrErase(storage::StoreTxn& txn, ByteView case_id, int author_role,
+                         const v1::OpHeader& h) {
+  KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch, txn.GetScopeEpoch(case_id, 0));
+  if (!epoch || h.epoch() != *epoch) return FailedPrecondition("stale epoch");
+  if (h.kind() == v1::OP_KIND_CLOSE_CASE) {
+    if (!IsManager(author_role)) return PermissionDenied("only a chair or coordinator may close");
+    return {};
+  }
+  if (author_role == v1::ROLE_CHAIR) return {};
+  if (author_role == v1::ROLE_COORDINATOR) {
+    KRING_ASSIGN_OR_RETURN(std::vector<Bytes> members, txn.ListMembers(case_id));
+    for (const Bytes& id : members) {
+      KRING_ASSIGN_OR_RETURN(std::optional<int> r, txn.GetMemberRole(case_id, id));
+      if (r && *r == v1::ROLE_CHAIR) return PermissionDenied("only the chair may erase the case");
+    }
+    return {};
+  }
+  return PermissionDenied("only the chair may erase the case");
+}
+
 Status CheckMembershipChange(storage::StoreTxn& txn, ByteView case_id, int author_role,
                              const Author& author, const v1::OpHeader& h,
                              const v1::ControlBody& body) {
@@ -336,7 +358,10 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
     kase = storage::CaseRecord{};
   } else {
     KRING_ASSIGN_OR_RETURN(kase, txn.GetCase(case_id));
-    if (!kase) return NotFound("unknown case");
+    if (!kase) {
+      KRING_ASSIGN_OR_RETURN(std::optional<storage::ErasedCase> erased, txn.GetErased(case_id));
+      return NotFound(erased ? "case was erased" : "unknown case");
+    }
   }
   const bool accepting = h.kind() == v1::OP_KIND_ACCEPT_INVITE;
   if (accepting) {
@@ -344,6 +369,9 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
   }
   KRING_ASSIGN_OR_RETURN(std::optional<int> role, txn.GetMemberRole(case_id, author.account_id));
   if (!role && !accepting) return PermissionDenied("not a member of this case");
+  if (kase->close_seq > 0 && h.kind() != v1::OP_KIND_ERASE_CASE) {
+    return FailedPrecondition("case is closed");
+  }
 
   // Per-device continuity: this op must follow the device's previous op in this case.
   KRING_ASSIGN_OR_RETURN(std::optional<storage::DeviceCursor> cursor,
@@ -365,7 +393,8 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
 
   // After someone left, only a Rekey (or an acceptance, which involves no key) may come next.
   KRING_ASSIGN_OR_RETURN(bool rekey_required, txn.RekeyRequired(case_id));
-  if (rekey_required && h.kind() != v1::OP_KIND_REKEY && h.kind() != v1::OP_KIND_ACCEPT_INVITE) {
+  if (rekey_required && h.kind() != v1::OP_KIND_REKEY && h.kind() != v1::OP_KIND_ACCEPT_INVITE &&
+      h.kind() != v1::OP_KIND_ERASE_CASE) {
     return FailedPrecondition("waiting for a new key after someone left");
   }
 
@@ -380,6 +409,9 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
 
   if (h.kind() == v1::OP_KIND_SET_SCOPE) {
     KRING_RETURN_IF_ERROR(CheckSetScope(txn, case_id, author, h, op.control.set_scope()));
+  }
+  if (h.kind() == v1::OP_KIND_CLOSE_CASE || h.kind() == v1::OP_KIND_ERASE_CASE) {
+    KRING_RETURN_IF_ERROR(CheckCloseOrErase(txn, case_id, *role, h));
   }
 
   // Epochs.
@@ -424,6 +456,18 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
   KRING_RETURN_IF_ERROR(
       txn.SetDeviceCursor(case_id, author.device_id, {h.device_counter(), op.envelope_hash}));
   KRING_RETURN_IF_ERROR(txn.SetCaseHead(case_id, seq, chain_hash));
+  if (h.kind() == v1::OP_KIND_CLOSE_CASE) {
+    const int64_t retention_ms =
+        int64_t{op.control.close_case().retention_days()} * 24 * 3600 * 1000;
+    KRING_RETURN_IF_ERROR(txn.SetCaseClosed(case_id, seq, now_ms + retention_ms));
+  }
+  if (h.kind() == v1::OP_KIND_ERASE_CASE) {
+    v1::LogEntry trigger;
+    trigger.set_seq(seq);
+    *trigger.mutable_envelope() = op.envelope;
+    trigger.set_chain_hash(ToString(chain_hash));
+    out.erase_trigger = trigger.SerializeAsString();
+  }
 
   v1::PushResult r;
   r.set_seq(seq);
@@ -436,6 +480,25 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
 }
 
 }  // namespace
+
+Result<size_t> SweepRetention(storage::StoreTxn& txn, int64_t now_ms, uint32_t limit) {
+  KRING_ASSIGN_OR_RETURN(std::vector<Bytes> due, txn.CasesDueForDeletion(now_ms, limit));
+  for (const Bytes& case_id : due) {
+    KRING_ASSIGN_OR_RETURN(std::optional<storage::CaseRecord> kase, txn.GetCase(case_id));
+    if (!kase || kase->close_seq == 0) continue;
+    KRING_ASSIGN_OR_RETURN(std::vector<storage::StoredOp> ops,
+                           txn.ReadOps(case_id, kase->close_seq - 1, 1, 1));
+    if (ops.empty() || ops[0].seq != kase->close_seq) return DataLoss("close op is missing");
+    v1::LogEntry trigger;
+    trigger.set_seq(ops[0].seq);
+    if (!trigger.mutable_envelope()->ParseFromString(ops[0].envelope)) {
+      return DataLoss("stored envelope unreadable");
+    }
+    trigger.set_chain_hash(ToString(ops[0].chain_hash));
+    KRING_RETURN_IF_ERROR(txn.EraseCase(case_id, now_ms, trigger.SerializeAsString()));
+  }
+  return due.size();
+}
 
 std::vector<PreparedEnvelope> PrepareEnvelopes(const v1::PushRequest& request,
                                                const Author& author) {
@@ -517,6 +580,10 @@ Status ApplyPush(storage::StoreTxn& txn, const Author& author, ByteView case_id,
         out.members.push_back(ToBytes(p.parsed->control.remove_member().account_id()));
       }
     }
+  }
+  if (!out.erase_trigger.empty()) {
+    // Erasure on request: nothing of the case stays but the tombstone with the signed request.
+    KRING_RETURN_IF_ERROR(txn.EraseCase(case_id, now_ms, out.erase_trigger));
   }
   return {};
 }

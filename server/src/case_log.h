@@ -36,7 +36,12 @@ struct PushOutcome {
   uint64_t head_seq = 0;
   bool appended = false;       // at least one new op
   std::vector<Bytes> members;  // accounts to poke after commit
+  std::string erase_trigger;   // serialized LogEntry of an EraseCase: the case is gone
 };
+
+// Deletes closed cases whose retention ended by now_ms (at most `limit` per call), keeping a
+// tombstone with the CloseCase op. Returns how many were deleted.
+Result<size_t> SweepRetention(storage::StoreTxn& txn, int64_t now_ms, uint32_t limit);
 
 // Checks and appends the whole batch inside the caller's savepoint. On error the caller must
 // roll back; the message names the failing envelope ("envelope 2: stale epoch").

@@ -24,6 +24,16 @@ Status ParseTtl(const std::string& v, Config& c) {
   return {};
 }
 
+Status ParseSweep(const std::string& v, Config& c) {
+  char* end = nullptr;
+  long long n = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || n < 1 || n > 24LL * 3600) {
+    return InvalidArgument("retention sweep interval must be 1..86400 seconds");
+  }
+  c.retention_sweep_seconds = n;
+  return {};
+}
+
 Status CheckLogLevel(const std::string& v) {
   if (v == "debug" || v == "info" || v == "warn" || v == "error") return {};
   return InvalidArgument("log level must be debug, info, warn or error");
@@ -38,6 +48,8 @@ Status ApplyKey(const std::string& key, const std::string& value, Config& c) {
     c.db = value;
   } else if (key == "session_ttl_seconds") {
     return ParseTtl(value, c);
+  } else if (key == "retention_sweep_seconds") {
+    return ParseSweep(value, c);
   } else if (key == "log_level") {
     KRING_RETURN_IF_ERROR(CheckLogLevel(value));
     c.log_level = value;
@@ -82,9 +94,11 @@ const char* Usage() {
          "  --port-file PATH           write the bound port here once serving\n"
          "  --log-level LEVEL          debug, info, warn or error (default info)\n"
          "  --session-ttl-seconds N    session lifetime (default 3600)\n"
+         "  --retention-sweep-seconds N  how often closed cases past retention are deleted "
+         "(default 3600)\n"
          "  --tls-cert PATH --tls-key PATH   serve TLS\n"
          "  --config PATH              key = value file (listen, data_dir, db, "
-         "session_ttl_seconds, log_level, tls_cert, tls_key)\n"
+         "session_ttl_seconds, retention_sweep_seconds, log_level, tls_cert, tls_key)\n"
          "  --help, --version\n";
 }
 
@@ -120,6 +134,7 @@ Result<Config> ParseConfig(int argc, char** argv) {
                                                   "--port-file",
                                                   "--log-level",
                                                   "--session-ttl-seconds",
+                                                  "--retention-sweep-seconds",
                                                   "--tls-cert",
                                                   "--tls-key"};
     bool known = false;
@@ -146,6 +161,8 @@ Result<Config> ParseConfig(int argc, char** argv) {
       c.log_level = value;
     } else if (name == "--session-ttl-seconds") {
       KRING_RETURN_IF_ERROR(ParseTtl(value, c));
+    } else if (name == "--retention-sweep-seconds") {
+      KRING_RETURN_IF_ERROR(ParseSweep(value, c));
     } else if (name == "--tls-cert") {
       c.tls_cert = value;
     } else if (name == "--tls-key") {

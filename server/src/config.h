@@ -15,6 +15,7 @@ struct Config {
   std::string port_file;  // empty: none
   std::string log_level = "info";
   int64_t session_ttl_seconds = 3600;
+  int64_t retention_sweep_seconds = 3600;
   std::string tls_cert;
   std::string tls_key;
   bool show_help = false;

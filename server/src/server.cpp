@@ -2,8 +2,12 @@
 
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
+#include <future>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
@@ -15,6 +19,8 @@
 #include "kring/common/protocol.h"
 
 #include "account_service.h"
+#include "auth/session_manager.h"
+#include "case_log.h"
 #include "server_state.h"
 #include "sync_service.h"
 
@@ -61,7 +67,38 @@ bool IsLoopback(const std::string& addr) {
 }  // namespace
 
 struct Server::Impl {
+  // Deletes closed cases whose retention ended: once at start, then every interval.
+  void SweepLoop(std::chrono::seconds interval) {
+    std::unique_lock<std::mutex> lock(sweep_mu);
+    while (!sweep_stop) {
+      lock.unlock();
+      Sweep();
+      lock.lock();
+      sweep_cv.wait_for(lock, interval, [&] { return sweep_stop; });
+    }
+  }
+  void Sweep() {
+    std::promise<void> finished;
+    state->store->Submit(
+        {[](storage::StoreTxn& txn) -> Status {
+           KRING_ASSIGN_OR_RETURN(size_t n, SweepRetention(txn, auth::NowMs(), 100));
+           if (n > 0) log::Info("retention_sweep", {{"deleted_cases", static_cast<int64_t>(n)}});
+           return {};
+         },
+         [&](const Status& s) {
+           if (!s.ok() && s.code() != StatusCode::kUnavailable) {
+             log::Error("retention_sweep_failed", {{"code", static_cast<int64_t>(s.code())}});
+           }
+           finished.set_value();
+         }});
+    finished.get_future().wait();
+  }
+
   std::unique_ptr<ServerState> state;
+  std::mutex sweep_mu;
+  std::condition_variable sweep_cv;
+  bool sweep_stop = false;
+  std::thread sweeper;
   std::unique_ptr<grpc::Service> account_service;
   std::unique_ptr<grpc::Service> sync_service;
   std::unique_ptr<grpc::Server> grpc_server;
@@ -110,6 +147,9 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config) {
     impl->state->store->Shutdown();
     return Status(StatusCode::kUnavailable, "cannot listen on " + config.listen);
   }
+  impl->sweeper = std::thread([raw = impl.get(), s = config.retention_sweep_seconds] {
+    raw->SweepLoop(std::chrono::seconds(s));
+  });
   log::Info("serving", {{"port", int64_t{impl->port}},
                         {"server_id", Hex(impl->state->key.server_id)},
                         {"tls", !config.tls_cert.empty()}});
@@ -119,6 +159,12 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config) {
 void Server::Shutdown() {
   if (!impl_ || impl_->shut_down) return;
   impl_->shut_down = true;
+  {
+    std::lock_guard<std::mutex> lock(impl_->sweep_mu);
+    impl_->sweep_stop = true;
+  }
+  impl_->sweep_cv.notify_all();
+  if (impl_->sweeper.joinable()) impl_->sweeper.join();
   impl_->state->pokes.CloseAll();
   // Reports NOT_SERVING to health watchers and ends their streams, so Shutdown does not wait
   // for its deadline on them.

@@ -190,10 +190,24 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
                                          : std::min(req->limit(), protocol::kMaxPullLimit);
       ByteView case_id = View(req->case_id());
       bool out_of_range = false;
+      bool erased = false;
       storage::CaseRecord head;
       Status s = state_.store->Read([&](storage::StoreTxn& txn) -> Status {
         KRING_ASSIGN_OR_RETURN(std::optional<storage::CaseRecord> kase, txn.GetCase(case_id));
-        if (!kase) return NotFound("unknown case");
+        if (!kase) {
+          // Deleted: only the tombstone is left, with the signed op that asked for it. It holds
+          // no content; the case id is random and known only to those who were in the case.
+          KRING_ASSIGN_OR_RETURN(std::optional<storage::ErasedCase> gone, txn.GetErased(case_id));
+          if (!gone) return NotFound("unknown case");
+          v1::CaseErased* e = resp->mutable_erased();
+          e->set_case_id(req->case_id());
+          e->set_erased_at_ms(gone->erased_at_ms);
+          if (!e->mutable_trigger()->ParseFromString(gone->trigger)) {
+            return DataLoss("stored tombstone unreadable");
+          }
+          erased = true;
+          return {};
+        }
         KRING_ASSIGN_OR_RETURN(std::optional<int> role,
                                txn.GetMemberRole(case_id, session->account_id));
         if (!role) return PermissionDenied("not a member of this case");
@@ -223,6 +237,7 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
         return {};
       });
       if (!s.ok()) return ToGrpc(s);
+      if (erased) return grpc::Status::OK;
       if (out_of_range) {
         return grpc::Status(grpc::StatusCode::OUT_OF_RANGE, "cursor is beyond the head");
       }

@@ -73,7 +73,8 @@ struct Alarm {
 };
 
 struct ChangeEvent {
-  enum class Kind { kCaseChanged, kAlarm, kIntentRejected, kRemovedFromCase };
+  // kCaseDeleted: erased on request, or its retention ended; the local copy is gone.
+  enum class Kind { kCaseChanged, kAlarm, kIntentRejected, kRemovedFromCase, kCaseDeleted };
   Kind kind = Kind::kCaseChanged;
   Bytes case_id;
   std::string detail;
@@ -121,6 +122,14 @@ class Client {
   // Leave the case (any member, while a chair or coordinator remains): the next key comes from
   // them, so nothing written after this can be read here. Returns the sentence the app shows.
   Result<RemovalNotice> LeaveCase(const Bytes& case_id);
+
+  // ---- Closing and erasure (DOMAIN step 9) ----
+  // Chair or coordinator: the case becomes read-only; `retention_days` (0..3650) after kringd
+  // receives this, it deletes the case, and every device deletes its copy when it learns so.
+  Status CloseCase(const Bytes& case_id, uint32_t retention_days);
+  // The chair (the resident asks for erasure): kringd deletes the case at once, keeping only the
+  // signed request, and every device deletes its copy. Cannot be undone.
+  Status EraseCase(const Bytes& case_id);
 
   // ---- Invitations (for people without an account yet) ----
   // Chair or coordinator: a single-use invite for `role`, valid for `valid_for_seconds`

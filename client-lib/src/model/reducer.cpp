@@ -236,6 +236,8 @@ v1::ControlBody ControlBodyOf(const v1::ControlIntent& ci) {
   if (ci.has_rekey_after_leave()) *body.mutable_rekey() = ci.rekey_after_leave();
   if (ci.has_set_scope()) *body.mutable_set_scope() = ci.set_scope();
   if (ci.has_rekey_scope()) *body.mutable_rekey() = ci.rekey_scope();
+  if (ci.has_close_case()) *body.mutable_close_case() = ci.close_case();
+  if (ci.has_erase_case()) *body.mutable_erase_case() = ci.erase_case();
   return body;
 }
 
@@ -313,6 +315,13 @@ std::string CheckControlPermission(const v1::CaseState& state, ByteView author_a
     }
     return "someone else must remain who can hand out new keys";
   }
+  if (body.has_erase_case()) {
+    // The chair; a coordinator only while the resident has not joined.
+    if (author->role() == v1::ROLE_CHAIR) return {};
+    if (author->role() == v1::ROLE_COORDINATOR && !HasChair(state)) return {};
+    return "only the chair may erase the case";
+  }
+  if (state.closed()) return "the case is closed";
   if (body.has_set_scope()) return CheckSetScope(state, author_account_id, body.set_scope());
   const bool manager = author->role() == v1::ROLE_CHAIR || author->role() == v1::ROLE_COORDINATOR;
   if (!manager) return "only a chair or coordinator may do this";
@@ -390,6 +399,11 @@ void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::Co
     } else if (auto it = state.mutable_scopes()->find(scope); it != state.mutable_scopes()->end()) {
       it->second.set_rekey_required(false);
     }
+  } else if (body.has_close_case()) {
+    state.set_closed(true);
+    state.set_retention_days(body.close_case().retention_days());
+    state.set_closed_at_ms(header.created_at_ms());
+    state.set_closed_by_account_id(header.author_account_id());
   } else if (body.has_set_scope()) {
     const v1::SetScope& set = body.set_scope();
     v1::ScopeState& scope = (*state.mutable_scopes())[set.scope_id()];

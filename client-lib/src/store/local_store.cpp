@@ -388,6 +388,18 @@ Status LocalStore::ReplaceState(ByteView case_id, const v1::CaseState& state) {
   return st.Bind(1, at_rest_.Seal(CaseLabel("state", case_id), plain)).Bind(2, case_id).Run();
 }
 
+Status LocalStore::DeleteCase(ByteView case_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Transaction txn(db_);
+  KRING_RETURN_IF_ERROR(txn.status());
+  for (const char* table :
+       {"log", "device_heads", "epoch_keys", "intents", "receipts", "alarms", "cases"}) {
+    sql::Statement del(db_, std::string("DELETE FROM ") + table + " WHERE case_id = ?");
+    KRING_RETURN_IF_ERROR(del.Bind(1, case_id).Run());
+  }
+  return txn.Commit();
+}
+
 Status LocalStore::RejectIntent(int64_t intent_id, const std::string& error) {
   std::lock_guard<std::mutex> lock(mu_);
   sql::Statement st(db_, "UPDATE intents SET rejected = 1, error = ? WHERE id = ?");

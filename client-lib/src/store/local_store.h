@@ -107,6 +107,9 @@ class LocalStore {
   Result<std::vector<v1::LogEntry>> LogEntries(ByteView case_id);
   // Replaces the confirmed state (after a replay); heads and log stay as they are.
   Status ReplaceState(ByteView case_id, const v1::CaseState& state);
+  // Erasure or the end of retention: every row of the case goes (log, keys, intents, receipts,
+  // alarms, state), in one transaction; secure_delete overwrites the freed pages.
+  Status DeleteCase(ByteView case_id);
   Status RejectIntent(int64_t intent_id, const std::string& error);
 
   Status SaveReceipt(const v1::Receipt& receipt);

@@ -414,6 +414,11 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     req.set_after_chain_hash(ToString(current.head_hash));
     req.set_limit(protocol::kMaxPullLimit);
     auto resp = WithToken([&](const std::string& t) { return transport_->Pull(req, t); });
+    if (resp.ok() && resp->has_erased()) {
+      KRING_RETURN_IF_ERROR(commit());
+      KRING_RETURN_IF_ERROR(AcceptErasure(case_id, resp->erased(), out));
+      return false;
+    }
     if (!resp.ok()) {
       const Status& s = resp.status();
       if (!verified.entries.empty()) {
@@ -546,11 +551,13 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
     if (!denied.empty()) return Status(StatusCode::kAborted, denied);
     kind = ci.has_add_member() ? v1::OP_KIND_ADD_MEMBER : v1::OP_KIND_REMOVE_MEMBER;
   } else if (ci.has_invite() || ci.has_revoke_invite() || ci.has_decline_member() ||
-             ci.has_accept_invite()) {
+             ci.has_accept_invite() || ci.has_close_case() || ci.has_erase_case()) {
     // One op, no new key: nobody gains or loses access by these alone.
     kind = ci.has_invite()           ? v1::OP_KIND_INVITE
            : ci.has_revoke_invite()  ? v1::OP_KIND_REVOKE_INVITE
            : ci.has_decline_member() ? v1::OP_KIND_DECLINE_MEMBER
+           : ci.has_close_case()     ? v1::OP_KIND_CLOSE_CASE
+           : ci.has_erase_case()     ? v1::OP_KIND_ERASE_CASE
                                      : v1::OP_KIND_ACCEPT_INVITE;
     if (!ci.has_accept_invite()) {  // the acceptor cannot see the case yet
       std::string denied = model::CheckControlPermission(projected, View(me.account_id()), change);
@@ -705,6 +712,60 @@ Status SyncEngine::QueueRekeyAfterLeave(const Bytes& case_id, const v1::CaseStat
   return store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent);
 }
 
+// kringd says the case is gone. Only a valid signed request makes this device delete its copy:
+// an EraseCase by the chair (or a coordinator before the resident joined), or a CloseCase by a
+// chair or coordinator whose retention has ended by this device's clock too (a day of slack).
+// Anything else is a server trying to make devices forget: an alarm, and nothing is deleted.
+Status SyncEngine::AcceptErasure(const Bytes& case_id, const v1::CaseErased& erased, Outcome& out) {
+  KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
+  if (!rec) return {};
+  const v1::LogEntry& trigger = erased.trigger();
+  auto reject = [&](const std::string& why) {
+    return Alarm(case_id, AlarmKind::kTamper, trigger.seq(), why,
+                 ToBytes(erased.SerializeAsString()), out);
+  };
+  auto op = protocol::ParseEnvelope(trigger.envelope());
+  if (!op.ok() || !ConstantTimeEqual(View(op->header.case_id()), case_id) ||
+      (op->header.kind() != v1::OP_KIND_ERASE_CASE &&
+       op->header.kind() != v1::OP_KIND_CLOSE_CASE)) {
+    return reject("tombstone without an erasure or close request");
+  }
+  if (trigger.seq() <= rec->head_seq) {
+    // A position this device verified: the request must be the op it has there.
+    KRING_ASSIGN_OR_RETURN(std::optional<Bytes> at, store_->ChainHashAt(case_id, trigger.seq()));
+    if (!at || !ConstantTimeEqual(*at, View(trigger.chain_hash()))) {
+      return reject("tombstone names an op this device does not have");
+    }
+  }
+  KRING_ASSIGN_OR_RETURN(UserChain chain, ChainOf(ToBytes(op->header.author_account_id()), true));
+  const ChainDevice* device = chain.ActiveDevice(View(op->header.author_device_id()));
+  if (device == nullptr || !crypto::Verify(device->signing_public_key, op->digest,
+                                           View(trigger.envelope().signature()))) {
+    return reject("erasure request is not signed by a device of its author");
+  }
+  const v1::CaseState& state = rec->state;
+  const v1::Member* author = model::FindMember(state, View(op->header.author_account_id()));
+  if (op->header.kind() == v1::OP_KIND_ERASE_CASE) {
+    v1::CaseState before_close = state;
+    before_close.set_closed(false);
+    std::string denied = model::CheckControlPermission(
+        before_close, View(op->header.author_account_id()), op->control);
+    if (!denied.empty()) return reject("erasure request by someone who may not erase");
+  } else {
+    const bool manager = author != nullptr && (author->role() == v1::ROLE_CHAIR ||
+                                               author->role() == v1::ROLE_COORDINATOR);
+    const int64_t ends = op->header.created_at_ms() +
+                         int64_t{op->control.close_case().retention_days()} * 24 * 3600 * 1000;
+    if (!manager) return reject("case closed by someone who may not close it");
+    if (ends > NowMs() + int64_t{24} * 3600 * 1000) {
+      return reject("case deleted before its retention ended");
+    }
+  }
+  KRING_RETURN_IF_ERROR(store_->DeleteCase(case_id));
+  out.events.push_back({ChangeEvent::Kind::kCaseDeleted, case_id, {}});
+  return {};
+}
+
 // Someone left a restricted scope and the remover was not in it: each device in the scope queues
 // its next key; the first to land wins and the others drop theirs as no longer needed.
 Status SyncEngine::QueueScopeRekeys(const Bytes& case_id, const v1::CaseState& state,
@@ -853,6 +914,11 @@ Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intent
       }
     } else {
       if (projected.rekey_pending() || projected.members_size() == 0) break;
+      if (projected.closed()) {
+        // Closed meanwhile (on another device): the edit can never be accepted.
+        KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "the case is closed"));
+        continue;
+      }
       const uint32_t scope = in.content.scope_id();
       if (scope != 0 && !model::InScope(projected, scope, View(me.account_id()))) {
         // The scope was closed to this account meanwhile: the edit may not be sealed any more.

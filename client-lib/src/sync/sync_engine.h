@@ -68,6 +68,7 @@ class SyncEngine {
                      v1::CaseState& state, uint32_t scope, const std::string& client_op_id,
                      std::vector<v1::Envelope>& out, DeviceHead& mine);
   Status RejectAllPending(const Bytes& case_id, Outcome& out);
+  Status AcceptErasure(const Bytes& case_id, const v1::CaseErased& erased, Outcome& out);
   Status QueueRekeyAfterLeave(const Bytes& case_id, const v1::CaseState& state,
                               const v1::LocalAccount& me);
   Status QueueScopeRekeys(const Bytes& case_id, const v1::CaseState& state,

@@ -397,6 +397,9 @@ class BatchVerifier {
       return Fail(AlarmKind::kTamper, seq, "content sealed before the membership change's rekey",
                   c.entry);
     }
+    if (state_.closed()) {
+      return Fail(AlarmKind::kTamper, seq, "content written after the case was closed", c.entry);
+    }
     if (h.scope_id() != 0) {
       auto scope = state_.scopes().find(h.scope_id());
       if (scope == state_.scopes().end() || scope->second.rekey_required()) {
@@ -473,12 +476,12 @@ class BatchVerifier {
         // After a leave, kringd lets acceptances through while the new key is awaited.
         const bool accept_after_leave =
             h.kind() == v1::OP_KIND_ACCEPT_INVITE && state_.rekey_pending_device().empty();
-        if (state_.rekey_pending() && !accept_after_leave) {
+        if (state_.rekey_pending() && !accept_after_leave && h.kind() != v1::OP_KIND_ERASE_CASE) {
           return Fail(AlarmKind::kTamper, seq, "op between a membership change and its rekey",
                       c.entry);
         }
         if (h.scope_id() != 0) {
-          return Fail(AlarmKind::kTamper, seq, "invitations use scope 0", c.entry);
+          return Fail(AlarmKind::kTamper, seq, "this op uses scope 0", c.entry);
         }
         std::string denied =
             model::CheckControlPermission(state_, View(h.author_account_id()), c.op.control);

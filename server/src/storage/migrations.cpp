@@ -92,6 +92,17 @@ CREATE TABLE scope_members (
 ) WITHOUT ROWID;
 CREATE INDEX scope_members_by_account ON scope_members (case_id, account_id);
 )sql",
+      // 5: closing, retention and erasure. A deleted case leaves only its tombstone.
+      R"sql(
+ALTER TABLE cases ADD COLUMN close_seq INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cases ADD COLUMN delete_after_ms INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX cases_by_deletion ON cases (delete_after_ms) WHERE close_seq > 0;
+CREATE TABLE erased_cases (
+  case_id BLOB PRIMARY KEY,
+  erased_at_ms INTEGER NOT NULL,
+  trigger BLOB NOT NULL       -- serialized kring.v1.LogEntry: the EraseCase or CloseCase op
+) WITHOUT ROWID;
+)sql",
   };
   return kMigrations;
 }

@@ -74,10 +74,12 @@ class SqliteTxn final : public StoreTxn {
   }
 
   Result<std::optional<CaseRecord>> GetCase(ByteView case_id) override {
-    sql::Statement st(db_, "SELECT head_seq, head_hash FROM cases WHERE case_id = ?");
+    sql::Statement st(db_,
+                      "SELECT head_seq, head_hash, close_seq, delete_after_ms FROM cases "
+                      "WHERE case_id = ?");
     st.Bind(1, case_id);
     std::optional<CaseRecord> out;
-    if (st.Step()) out = CaseRecord{U64(st.Int(0)), st.Blob(1)};
+    if (st.Step()) out = CaseRecord{U64(st.Int(0)), st.Blob(1), U64(st.Int(2)), st.Int(3)};
     KRING_RETURN_IF_ERROR(st.status());
     return out;
   }
@@ -206,6 +208,46 @@ class SqliteTxn final : public StoreTxn {
     sql::Statement st(db_,
                       "UPDATE scopes SET rekey_required = ? WHERE case_id = ? AND scope_id = ?");
     return st.Bind(1, int64_t{required ? 1 : 0}).Bind(2, case_id).Bind(3, int64_t{scope_id}).Run();
+  }
+
+  Status SetCaseClosed(ByteView case_id, uint64_t close_seq, int64_t delete_after_ms) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Statement st(db_, "UPDATE cases SET close_seq = ?, delete_after_ms = ? WHERE case_id = ?");
+    return st.Bind(1, I64(close_seq)).Bind(2, delete_after_ms).Bind(3, case_id).Run();
+  }
+
+  Status EraseCase(ByteView case_id, int64_t now_ms, const std::string& trigger) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    // Children first (they reference cases); secure_delete overwrites the freed pages.
+    for (const char* table : {"ops", "case_members", "scope_members", "scopes", "device_cursors",
+                              "case_invites", "case_pending", "cases"}) {
+      sql::Statement del(db_, std::string("DELETE FROM ") + table + " WHERE case_id = ?");
+      KRING_RETURN_IF_ERROR(del.Bind(1, case_id).Run());
+    }
+    sql::Statement ins(db_,
+                       "INSERT OR REPLACE INTO erased_cases (case_id, erased_at_ms, trigger) "
+                       "VALUES (?,?,?)");
+    return ins.Bind(1, case_id).Bind(2, now_ms).Bind(3, trigger).Run();
+  }
+
+  Result<std::optional<ErasedCase>> GetErased(ByteView case_id) override {
+    sql::Statement st(db_, "SELECT erased_at_ms, trigger FROM erased_cases WHERE case_id = ?");
+    st.Bind(1, case_id);
+    std::optional<ErasedCase> out;
+    if (st.Step()) out = ErasedCase{st.Int(0), st.BlobString(1)};
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
+  Result<std::vector<Bytes>> CasesDueForDeletion(int64_t now_ms, uint32_t limit) override {
+    sql::Statement st(db_,
+                      "SELECT case_id FROM cases WHERE close_seq > 0 AND delete_after_ms <= ? "
+                      "ORDER BY delete_after_ms LIMIT ?");
+    st.Bind(1, now_ms).Bind(2, int64_t{limit});
+    std::vector<Bytes> out;
+    while (st.Step()) out.push_back(st.Blob(0));
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
   }
 
   Result<size_t> CountScopes(ByteView case_id) override {

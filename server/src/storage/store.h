@@ -39,7 +39,14 @@ struct PendingRecord {
 
 struct CaseRecord {
   uint64_t head_seq = 0;
-  Bytes head_hash;  // empty while head_seq is 0
+  Bytes head_hash;         // empty while head_seq is 0
+  uint64_t close_seq = 0;  // seq of its CloseCase; 0 while open
+  int64_t delete_after_ms = 0;
+};
+
+struct ErasedCase {
+  int64_t erased_at_ms = 0;
+  std::string trigger;  // serialized kring.v1.LogEntry
 };
 
 struct DeviceCursor {
@@ -110,6 +117,13 @@ class StoreTxn {
   // Set when someone left a scope: nothing may be sealed to it until its next Rekey.
   virtual Result<bool> RekeyRequired(ByteView case_id, uint32_t scope_id = 0) = 0;
   virtual Status SetRekeyRequired(ByteView case_id, bool required, uint32_t scope_id = 0) = 0;
+  // Closing and deletion.
+  virtual Status SetCaseClosed(ByteView case_id, uint64_t close_seq, int64_t delete_after_ms) = 0;
+  // Deletes every row of the case and keeps only its tombstone.
+  virtual Status EraseCase(ByteView case_id, int64_t now_ms, const std::string& trigger) = 0;
+  virtual Result<std::optional<ErasedCase>> GetErased(ByteView case_id) = 0;
+  // Closed cases whose retention ended at now_ms, at most `limit`.
+  virtual Result<std::vector<Bytes>> CasesDueForDeletion(int64_t now_ms, uint32_t limit) = 0;
   // Restricted scopes (scope 0 is everyone in case_members).
   virtual Result<size_t> CountScopes(ByteView case_id) = 0;
   virtual Result<std::vector<Bytes>> ListScopeMembers(ByteView case_id, uint32_t scope_id) = 0;
