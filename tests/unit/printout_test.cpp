@@ -174,9 +174,9 @@ TEST_CASE("plain-text variant holds the same content, unescaped", "[printout]") 
   for (const char* text :
        {"Mijn vraag\n==========\n", "Ik wil:\n  - Weer naar school gaan.\n  - Rust in huis.\n",
         "Wonen:\n  Het huis is te klein.\n  We zoeken iets anders.\n",
-        "1. Wat: Brengt Zoë op maandag naar school.\n   Wie: Oma Ria\n   Wanneer klaar: elke "
+        "1. Wat: Brengt Zoë op maandag naar school.\n   Wie: Oma Ria\n   Wanneer: elke "
         "week\n   Wie kijkt of het gebeurt: Piet\n   Hoe staat het: Afgesproken\n",
-        "   Wanneer klaar: zaterdag 2 januari 2027\n",
+        "   Wanneer: zaterdag 2 januari 2027\n",
         "Als het misgaat\n===============\n  Bel oma Ria.\n  Lukt dat niet? Bel Piet.\n",
         "  Piet\n  Bel 's avonds.\n",
         "We kijken samen hoe het gaat op zaterdag 16 januari 2027.\n"}) {

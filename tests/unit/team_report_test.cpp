@@ -339,7 +339,7 @@ TEST_CASE("CSV export follows RFC 4180 with Dutch labels", "[team_report]") {
       "beraden_held,Aantal beraden,6,6,shown\r\n"
       "spoed_count,Aantal spoedberaden,,,suppressed\r\n"
       "median_lead_time_days,Dagen van aanmelding tot beraad (mediaan),17.0,6,shown\r\n"
-      "plan_accepted_percent,Procent met een aanvaard plan,83.3,6,shown\r\n"
+      "plan_accepted_percent,Procent met een goedgekeurd plan,83.3,6,shown\r\n"
       "agreements_done_percent,Procent afspraken klaar bij de zes-wekencheck,75.0,5,shown\r\n"
       "mean_wellbeing_delta,\"Verschil in welzijn (gemiddeld, 0-10)\",1.00,5,shown\r\n"
       "mean_cost_delta_cents,\"Verschil in kosten per maand (gemiddeld, in centen)\",,,"

@@ -112,7 +112,10 @@ std::string TextList(const std::vector<std::string>& items, Language language) {
 
 std::string TextHeading(std::string_view key, Language language) {
   const std::string label = Label(key, language);
-  return "\n" + label + "\n" + std::string(label.size(), '=') + "\n";
+  // One '=' per character, not per UTF-8 byte.
+  size_t chars = 0;
+  for (char c : label) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+  return "\n" + label + "\n" + std::string(chars, '=') + "\n";
 }
 
 }  // namespace
