@@ -11,7 +11,7 @@ SHELL := /bin/bash
 
 DEB_PACKAGES := build-essential cmake ninja-build pkg-config libgrpc++-dev protobuf-compiler-grpc \
 	libprotobuf-dev protobuf-compiler libsqlite3-dev libsodium-dev catch2 clang-format python3 \
-	openjdk-17-jdk-headless libprotobuf-java
+	openjdk-17-jdk-headless libprotobuf-java python3-icalendar
 
 # sudo only when not root (CI and containers run as root and may have no sudo).
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)

@@ -1,0 +1,78 @@
+// Printable plan (DOMAIN F7): one self-contained HTML page (inline CSS with an A4 @media print
+// block; no scripts, no external resources, so it prints the same offline and leaks nothing) and
+// a plain-text variant, in plain Dutch (B1) or English, for people without the app. Pure: the
+// caller fills PrintablePlan from case state for the person it prints for, leaving out every
+// item hidden from that person (P2). Every text is HTML-escaped. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kring/common/status.h"
+#include "kring/domain/messages.h"
+
+namespace kring::domain {
+
+// The agreement states of F3, shown in words ("Klaar", "Loopt nog", ...).
+enum class PrintAgreementStatus {
+  kProposed,
+  kAccepted,
+  kDone,
+  kPartly,
+  kNotDone,
+  kBlocked,
+  kDropped
+};
+
+struct PrintAgreement {
+  std::string who;                    // the owner's name as the circle knows them
+  std::string what;                   // the action; newlines allowed
+  std::optional<int64_t> due_utc_ms;  // a date, or
+  std::string recurrence;             // words like "elke week" when there is no date
+  std::string checker;                // who checks
+  PrintAgreementStatus status = PrintAgreementStatus::kProposed;
+};
+
+struct PrintLifeDomain {
+  std::string name;  // e.g. "Wonen", "Geld", "Contact met anderen", "Dagbesteding"
+  std::string text;  // newlines allowed
+};
+
+struct PrintablePlan {
+  std::string resident_first_name;
+  uint32_t plan_version = 1;
+  int64_t plan_date_utc_ms = 0;
+  std::vector<std::string> i_want;  // ik wil
+  std::vector<std::string> i_can;   // ik kan
+  std::vector<std::string> i_need;  // ik heb nodig
+  std::vector<PrintLifeDomain> life_domains;
+  std::vector<PrintAgreement> agreements;
+  std::string contingency;  // als het misgaat; newlines allowed
+  std::string contact_person_name;
+  std::string contact_person_reach;  // how to reach them, when they agreed to print it
+  std::optional<int64_t> review_date_utc_ms;
+};
+
+// Limits. Larger input fails with "print.too_long"; invalid UTF-8 or control characters (other
+// than newlines in multi-line texts) with "print.bad_text"; dates outside the supported range
+// with "print.bad_time".
+inline constexpr size_t kMaxPrintNameBytes = 200;
+inline constexpr size_t kMaxPrintTextBytes = 4000;
+inline constexpr size_t kMaxPrintItems = 100;  // per list
+
+Status ValidatePrintablePlan(const PrintablePlan& plan);
+
+// The whole HTML document (UTF-8). Empty sections print "Nog niet ingevuld." so a reader sees
+// the gap instead of a missing heading.
+Result<std::string> RenderPlanHtml(const PrintablePlan& plan, Language language = Language::kDutch);
+
+// The same content as plain text (UTF-8, "\n" line ends), for e-mail or a text message.
+Result<std::string> RenderPlanText(const PrintablePlan& plan, Language language = Language::kDutch);
+
+// & < > " ' escaped, so the result is safe in element content and in quoted attributes.
+std::string HtmlEscape(std::string_view text);
+
+}  // namespace kring::domain
