@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <map>
+#include <set>
 
 #include <catch2/catch.hpp>
 #include <google/protobuf/util/message_differencer.h>
@@ -631,4 +632,94 @@ TEST_CASE("a spoedberaad is fixed the same day without a poll", "[organising]") 
   REQUIRE(m.ok());
   CHECK(m->spoed);
   CHECK(m->location_kind == LocationKind::kVenue);
+}
+
+TEST_CASE("circle entries: who may edit them, and concurrent edits are kept as conflicts",
+          "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), teacher(net), mother(net);
+  auto cid = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                   {teacher.account_id(), v1::ROLE_MEMBER},
+                                   {mother.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator, &teacher, &mother});
+  Organising by_resident(*resident, *cid), by_coordinator(*coordinator, *cid),
+      by_teacher(*teacher, *cid), by_mother(*mother, *cid);
+
+  ReferralInput r = ValidReferral();
+  r.referrer_kind = "resident";
+  REQUIRE(by_resident.SubmitReferral(r).ok());
+  REQUIRE(by_resident
+              .SetResidentQuestion({"Ik wil dat Tim naar school gaat.", "Ik kan koken.",
+                                    "Ik heb iemand nodig voor de post."})
+              .ok());
+  auto mum = NewPerson("Ria de Vries", "family", "moeder", "0612345678");
+  mum.has_app = true;
+  mum.account_id = mother.account_id();
+  auto ria = by_coordinator.ProposePerson(mum);
+  REQUIRE(ria.ok());
+  REQUIRE(by_coordinator.ApprovePerson(*ria).ok());
+  auto els_input = NewPerson("Els", "family", "tante", "0612345679");
+  auto els = by_teacher.ProposePerson(els_input);
+  REQUIRE(els.ok());
+  SyncAll({&resident, &coordinator, &teacher, &mother});
+  CHECK(by_teacher.SetResidentQuestion({"", "", ""}).message() == "domain.not_allowed");
+  CHECK(by_coordinator.GetReferral()->question.ik_wil == "Ik wil dat Tim naar school gaat.");
+
+  // The proposer edits the entry while it is a proposal; once approved it is no longer hers.
+  els_input.relation = "tante van moederskant";
+  REQUIRE(by_teacher.UpdatePerson(*els, els_input).ok());
+  SyncAll({&teacher, &coordinator});
+  REQUIRE(by_coordinator.ApprovePerson(*els).ok());
+  SyncAll({&coordinator, &teacher});
+  els_input.relation = "zus van Ria";
+  CHECK(by_teacher.UpdatePerson(*els, els_input).message() == "domain.not_allowed");
+  // The mother edits her own entry, but not what kind of participant she is.
+  mum.language = "tr";
+  mum.interpreter = true;
+  REQUIRE(by_mother.UpdatePerson(*ria, mum).ok());
+  mum.kind = "professional";
+  mum.organisation = "Wijkteam";
+  mum.function = "hulpverlener";
+  CHECK(by_mother.UpdatePerson(*ria, mum).message() == "domain.not_allowed");
+  SyncAll({&mother, &coordinator});
+  CHECK(by_coordinator.GetPerson(*ria)->interpreter);
+  CHECK(by_coordinator.GetPerson(*ria)->kind == "family");
+
+  // The resident and the coordinator change Els's relation at the same time, offline: one value
+  // wins on every device, the other is kept in a visible conflict.
+  SyncAll({&resident});
+  auto a = els_input, b = els_input;
+  a.relation = "tante (zus van Ria)";
+  b.relation = "tante, woont in Zeist";
+  REQUIRE(by_resident.UpdatePerson(*els, a).ok());
+  REQUIRE(by_coordinator.UpdatePerson(*els, b).ok());
+  SyncAll({&resident, &coordinator, &teacher, &resident});
+  for (Organising* org : {&by_resident, &by_coordinator, &by_teacher}) {
+    auto conflicts = org->Conflicts();
+    REQUIRE(conflicts.ok());
+    REQUIRE(conflicts->size() == 1);
+    const v1::Conflict& c = conflicts->at(0);
+    CHECK(c.field() == "relation");
+    std::set<std::string> both{c.kept_value().text(), c.other_value().text()};
+    CHECK(both == std::set<std::string>{a.relation, b.relation});
+    CHECK(org->GetPerson(*els)->relation == c.kept_value().text());
+  }
+  // Editing with the conflict in view resolves it.
+  auto settled = els_input;
+  settled.relation = "tante (zus van Ria), woont in Zeist";
+  REQUIRE(by_coordinator.UpdatePerson(*els, settled).ok());
+  SyncAll({&coordinator, &resident});
+  CHECK(by_resident.Conflicts()->empty());
+
+  // An app invitation can be revoked by the organisers only.
+  auto invitation = by_coordinator.InviteWithApp(*els, v1::ROLE_MEMBER, 3600);
+  REQUIRE(invitation.ok());
+  SyncAll({&coordinator, &teacher});
+  CHECK(by_teacher.RevokeInvitation(*els).message() == "domain.not_allowed");
+  REQUIRE(by_coordinator.RevokeInvitation(*els).ok());
+  SyncAll({&coordinator, &resident});
+  CHECK(*by_resident.InvitationOf(*els) == InvitationState::kRevoked);
+  CHECK(by_coordinator.RevokeInvitation(*els).message() == "invite.not_open");
 }

@@ -35,6 +35,8 @@ constexpr Text kTexts[] = {
      "This person already uses the app in this circle."},
     {"invite.has_app_invite", "Deze persoon heeft al een uitnodiging via de app.",
      "This person already has an invitation through the app."},
+    {"invite.not_open", "Er is geen open uitnodiging voor deze persoon.",
+     "There is no open invitation for this person."},
     {"invite.not_approved", "Keur deze persoon eerst goed. Daarna kun je uitnodigen.",
      "Approve this person first. Then you can invite them."},
     {"invite.state_invalid", "Kies: uitgenodigd, komt, of komt niet.",

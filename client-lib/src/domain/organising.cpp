@@ -704,6 +704,24 @@ Status Organising::AssignCoordinator(const CoordinatorAssignment& a) {
                e->scope_id());
 }
 
+Status Organising::SetResidentQuestion(const ResidentQuestion& q) {
+  for (const std::string* s : {&q.ik_wil, &q.ik_kan, &q.ik_heb_nodig}) {
+    KRING_RETURN_IF_ERROR(ValidateText(*s, kMaxLongText, "referral.question_too_long"));
+  }
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  auto referrals = AllOf(view, kReferralType);
+  if (referrals.empty()) return NotFound("referral.none");
+  const v1::Entity* e = referrals.back();
+  const std::string& id = e->entity_id();
+  std::vector<v1::Mutation> m;
+  for (auto [field, value] : {std::pair{"ik_wil", &q.ik_wil}, std::pair{"ik_kan", &q.ik_kan},
+                              std::pair{"ik_heb_nodig", &q.ik_heb_nodig}}) {
+    if (TextField(*e, field) != *value) m.push_back(Set(id, field, TextV(*value), e));
+  }
+  if (m.empty()) return {};
+  return Write(m, e->scope_id());
+}
+
 Result<Referral> Organising::GetReferral() const {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   auto referrals = AllOf(view, kReferralType);
@@ -790,6 +808,26 @@ Status Organising::LinkAccount(const Bytes& person_id, const Bytes& account_id) 
   return Write({Set(e->entity_id(), "account_id", BlobV(S(account_id)), e),
                 Set(e->entity_id(), "has_app", FlagV(true), e)},
                0);
+}
+
+Status Organising::UpdatePerson(const Bytes& person_id, const PersonInput& p) {
+  KRING_RETURN_IF_ERROR(ValidatePerson(p));
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const v1::Entity* e = FindPersonEntity(view, S(person_id));
+  if (e == nullptr) return Unknown();
+  const std::string& id = e->entity_id();
+  std::vector<v1::Mutation> m;
+  for (auto [field, value] :
+       {std::pair{"name", &p.name}, std::pair{"relation", &p.relation}, std::pair{"kind", &p.kind},
+        std::pair{"organisation", &p.organisation}, std::pair{"function", &p.function},
+        std::pair{"language", &p.language}}) {
+    if (TextField(*e, field) != *value) m.push_back(Set(id, field, TextV(*value), e));
+  }
+  if (FlagField(*e, "interpreter") != p.interpreter) {
+    m.push_back(Set(id, "interpreter", FlagV(p.interpreter), e));
+  }
+  if (m.empty()) return {};
+  return Write(m, 0);
 }
 
 Status Organising::SetContact(const Bytes& person_id, const ContactDetails& details) {
@@ -898,6 +936,18 @@ Status Organising::RecordInvitation(const Bytes& person_id, InvitationState stat
   if (e == nullptr) return Unknown();
   if (!BlobField(*e, "invite_id").empty()) return FailedPrecondition("invite.has_app_invite");
   return Write({Set(e->entity_id(), "invite_state", TextV(InvitationStateName(state)), e)}, 0);
+}
+
+Status Organising::RevokeInvitation(const Bytes& person_id) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const v1::Entity* e = FindPersonEntity(view, S(person_id));
+  if (e == nullptr) return Unknown();
+  if (InvitationFrom(view, *e, NowMs()) != InvitationState::kPending) {
+    return FailedPrecondition("invite.not_open");
+  }
+  const Status revoked = client_.RevokeInvite(case_id_, B(BlobField(*e, "invite_id")));
+  if (revoked.code() == StatusCode::kPermissionDenied) return Denied();
+  return revoked;
 }
 
 Result<InvitationState> Organising::InvitationOf(const Bytes& person_id, int64_t now_ms) const {
@@ -1455,6 +1505,25 @@ Status Organising::ReleaseDraft(const Bytes& meeting_id) {
   const std::string& id = e->entity_id();
   return Write(
       {Set(id, "draft_released", FlagV(true), e), Set(id, "released_at_ms", TimeV(NowMs()), e)}, 0);
+}
+
+Result<std::vector<v1::Conflict>> Organising::Conflicts() const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  std::vector<v1::Conflict> out;
+  for (const v1::Conflict& c : view.conflicts()) {
+    if (c.resolved()) continue;
+    auto e = view.entities().find(Hex(View(c.entity_id())));
+    if (e == view.entities().end()) continue;
+    for (const char* type : {kPersonType, kContactType, kReferralType, kPreTalkType,
+                             kSafetyNoteType, kParticipationType, kAbsentViewType, kPollType,
+                             kPollAnswerType, kMeetingType, kMeetingAddressType}) {
+      if (e->second.type() == type) {
+        out.push_back(c);
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 // ---- Device-side helpers ----

@@ -277,6 +277,8 @@ class Organising {
   // invitees proposed) and their contact details. Keys: referral.* and person.*.
   Result<Bytes> SubmitReferral(const ReferralInput& referral);
   Status AssignCoordinator(const CoordinatorAssignment& assignment);
+  // The resident's question (ik wil / ik kan / ik heb nodig), written or changed later.
+  Status SetResidentQuestion(const ResidentQuestion& question);
   // The newest referral in the case; NOT_FOUND "referral.none" before one exists.
   Result<Referral> GetReferral() const;
 
@@ -287,6 +289,10 @@ class Organising {
   Status DeclinePerson(const Bytes& person_id);
   // Chair or coordinator: the account that belongs to a person (after they joined).
   Status LinkAccount(const Bytes& person_id, const Bytes& account_id);
+  // Changes name, relation, kind, organisation, function, language and interpreter (only the
+  // fields that differ; each edit based on the revision seen, so concurrent edits show as
+  // conflicts). Contact details and the account link have their own calls.
+  Status UpdatePerson(const Bytes& person_id, const PersonInput& person);
   // Replaces the person's contact details (coordinator(s) or the person).
   Status SetContact(const Bytes& person_id, const ContactDetails& details);
   Result<std::vector<Person>> Circle() const;
@@ -302,6 +308,8 @@ class Organising {
                                            int64_t valid_for_seconds);
   // For a person without the app, invited in person or by phone: the coordinator records it.
   Status RecordInvitation(const Bytes& person_id, InvitationState state);
+  // Revokes the person's open app invitation (the link stops working).
+  Status RevokeInvitation(const Bytes& person_id);
   Result<InvitationState> InvitationOf(const Bytes& person_id, int64_t now_ms = 0) const;
 
   // ---- Pre-talks, participation, views of those who cannot come ----
@@ -355,6 +363,10 @@ class Organising {
   // A network member (in the private scope) releases the draft; the plan is then copied to
   // scope 0 by the plan code.
   Status ReleaseDraft(const Bytes& meeting_id);
+
+  // Unresolved concurrent edits of organising entities this device can see (F8): both values
+  // are kept; editing the field again with the kept value in view resolves it.
+  Result<std::vector<v1::Conflict>> Conflicts() const;
 
   const Bytes& case_id() const { return case_id_; }
 
