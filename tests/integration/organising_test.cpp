@@ -263,9 +263,15 @@ TEST_CASE("organising from referral to private time converges on every device", 
   CHECK(by_teacher.StartPhase(*meeting_id, Phase::kInformation).message() == "domain.not_allowed");
   CHECK(by_resident.StartPrivateTime(*meeting_id).status().message() == "meeting.phase_order");
   REQUIRE(by_coordinator.StartPhase(*meeting_id, Phase::kInformation).ok());
-  auto private_scope = by_coordinator.StartPrivateTime(*meeting_id);
+  // The resident starts private time: the scope's key is made on a network member's device.
+  CHECK(by_coordinator.StartPrivateTime(*meeting_id).status().message() ==
+        "meeting.private_time_by_network");
+  SyncAll({&coordinator, &resident});
+  auto private_scope = by_resident.StartPrivateTime(*meeting_id);
   REQUIRE(private_scope.ok());
-  CHECK(*by_coordinator.PrivateTimeScope(*meeting_id) == *private_scope);
+  CHECK(*private_scope != 0);
+  CHECK(*by_resident.PrivateTimeScope(*meeting_id) == *private_scope);
+  SyncAll({&resident, &coordinator});
   CHECK(by_coordinator.StartPhase(*meeting_id, Phase::kPlanPresentation).message() ==
         "meeting.draft_not_released");
   SyncAll({&coordinator, &teacher, &mother});
@@ -473,7 +479,14 @@ TEST_CASE("forbidden edits sent through raw Submit have no effect on any device"
     if (a != entities.end()) CHECK(a->second.fields().empty());
     Organising org(**d, *cid);
     CHECK(org.CurrentMeeting().status().message() == "meeting.none");
-    CHECK(entities.at(Hex(ToBytes(answer_entity))).fields().at(slot_field).value().text() == "no");
+    // The answer lives in the scope of the mother and the organisers: the teacher never has it.
+    auto answer = entities.find(Hex(ToBytes(answer_entity)));
+    if (d == &teacher) {
+      CHECK(answer == entities.end());
+    } else {
+      REQUIRE(answer != entities.end());
+      CHECK(answer->second.fields().at(slot_field).value().text() == "no");
+    }
   }
   auto answers = by_coordinator.Answers(*poll_id);
   REQUIRE(answers.ok());
@@ -722,4 +735,129 @@ TEST_CASE("circle entries: who may edit them, and concurrent edits are kept as c
   SyncAll({&coordinator, &resident});
   CHECK(*by_resident.InvitationOf(*els) == InvitationState::kRevoked);
   CHECK(by_coordinator.RevokeInvitation(*els).message() == "invite.not_open");
+}
+
+TEST_CASE("restricted items never reach the devices they are hidden from", "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), mother(net), ex(net), teacher(net);
+  auto cid = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                   {mother.account_id(), v1::ROLE_MEMBER},
+                                   {ex.account_id(), v1::ROLE_MEMBER},
+                                   {teacher.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator, &mother, &ex, &teacher});
+  Organising by_resident(*resident, *cid), by_coordinator(*coordinator, *cid),
+      by_mother(*mother, *cid), by_ex(*ex, *cid), by_teacher(*teacher, *cid);
+
+  const std::string address = "Nieuwe Weg 7, Amersfoort";          // hidden from the ex-partner
+  const std::string phone = "0611223344";                          // the mother's number
+  const std::string safety = "Ex-partner dreigde bij de school.";  // coordinator only
+  auto add = [&](PersonInput p, const Bytes& account) {
+    p.has_app = true;
+    p.account_id = account;
+    auto id = by_coordinator.ProposePerson(p);
+    REQUIRE(id.ok());
+    REQUIRE(by_coordinator.ApprovePerson(*id).ok());
+    return *id;
+  };
+  const Bytes sanne = add(NewPerson("Sanne", "resident", "", "0600000001"), resident.account_id());
+  const Bytes ria = add(NewPerson("Ria", "family", "moeder", phone), mother.account_id());
+  const Bytes rob = add(NewPerson("Rob", "family", "ex-partner", "0600000003"), ex.account_id());
+  auto prof = NewPerson("Joke", "professional", "juf", "", "joke@school.nl");
+  prof.organisation = "De Linde";
+  prof.function = "leerkracht";
+  const Bytes joke = add(prof, teacher.account_id());
+  auto fatima = NewPerson("Fatima", "coordinator", "gespreksleider");
+  add(fatima, coordinator.account_id());
+  const int64_t now = Now();
+  for (const Bytes& p : {sanne, ria, rob, joke}) {
+    REQUIRE(by_coordinator
+                .LogPreTalk(
+                    {p, now - kDay, "home", "Uitleg", "Geen", p == sanne ? safety : std::string()})
+                .ok());
+  }
+  PollInput input;
+  input.slots = {{{}, now + 3 * kDay, now + 3 * kDay + 2 * kHour}};
+  input.deadline_ms = now + kDay;
+  auto poll_id = by_coordinator.CreatePoll(input);
+  REQUIRE(poll_id.ok());
+  SyncAll({&coordinator, &resident, &mother, &ex, &teacher});
+  const Bytes slot = by_mother.GetPoll(*poll_id)->slots.at(0).slot_id;
+  REQUIRE(by_mother.AnswerPoll(*poll_id, ria, slot, Answer::kYes).ok());
+  REQUIRE(by_ex.AnswerPoll(*poll_id, rob, slot, Answer::kIfNeedBe).ok());
+  SyncAll({&mother, &ex, &coordinator});
+  LocationInput home{LocationKind::kHome, "Bij Sanne thuis (nieuw adres)", address, {rob}};
+  auto meeting = by_coordinator.FixMeeting(*poll_id, slot, home);
+  REQUIRE(meeting.ok());
+  SyncAll({&coordinator, &resident, &mother, &ex, &teacher});
+  SyncAll({&coordinator, &resident, &mother, &ex, &teacher});
+
+  auto holds = [&](Device& d, const std::string& text) {
+    auto v = d->ConfirmedView(*cid);
+    REQUIRE(v.ok());
+    return v->SerializeAsString().find(text) != std::string::npos;
+  };
+  // The exact address: the confirmed people it is not hidden from; the coarse text: everyone.
+  for (Device* d : {&resident, &coordinator, &mother, &teacher}) CHECK(holds(*d, address));
+  CHECK_FALSE(holds(ex, address));
+  auto seen_by_ex = by_ex.CurrentMeeting();
+  REQUIRE(seen_by_ex.ok());
+  CHECK(seen_by_ex->coarse_location == "Bij Sanne thuis (nieuw adres)");
+  CHECK(seen_by_ex->exact_location.empty());
+  CHECK(by_mother.CurrentMeeting()->exact_location == address);
+  // The calendar and printout data follow the same rule, also on the coordinator's device.
+  CHECK(by_coordinator.CalendarFor(*meeting, rob)->location_text.find(address) ==
+        std::string::npos);
+  CHECK(by_coordinator.CalendarFor(*meeting, ria)->location_text.find(address) !=
+        std::string::npos);
+  CHECK(by_ex.CalendarFor(*meeting, rob)->location_text == "Bij Sanne thuis (nieuw adres)");
+
+  // Contact details: the coordinator and the person only.
+  CHECK(holds(coordinator, phone));
+  CHECK(holds(mother, phone));
+  for (Device* d : {&resident, &ex, &teacher}) CHECK_FALSE(holds(*d, phone));
+  CHECK(by_mother.ContactOf(ria)->has_value());
+  CHECK_FALSE(by_teacher.ContactOf(ria)->has_value());
+  // Safety concerns from a pre-talk: the coordinator only, not even the person talked to.
+  CHECK(holds(coordinator, safety));
+  for (Device* d : {&resident, &mother, &ex, &teacher}) CHECK_FALSE(holds(*d, safety));
+  CHECK(by_resident.PreTalks()->size() == 1);  // her own pre-talk, without the concern
+  CHECK(by_resident.PreTalks()->at(0).safety_concerns.empty());
+  // Poll answers: the person and the organisers; the ex sees only his own.
+  auto ex_answers = by_ex.Answers(*poll_id);
+  REQUIRE(ex_answers.ok());
+  REQUIRE(ex_answers->size() == 1);
+  CHECK(ex_answers->at(0).person_id == rob);
+  for (Device* d : {&ex, &teacher}) {
+    int answers = 0;
+    const v1::CaseState view = *(*d)->ConfirmedView(*cid);
+    for (const auto& [key, e] : view.entities()) {
+      answers += e.type() == kPollAnswerType ? 1 : 0;
+    }
+    CHECK(answers == (d == &ex ? 1 : 0));
+  }
+  CHECK(by_resident.Answers(*poll_id)->size() == 2);
+
+  // Private time: the network drafts in a scope without the professional and the coordinator.
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  SyncAll({&coordinator, &resident});
+  auto scope = by_resident.StartPrivateTime(*meeting);
+  REQUIRE(scope.ok());
+  SyncAll({&resident, &mother, &coordinator, &teacher});
+  auto draft = mother->CreateEntity(*cid, "plan_draft", *scope);
+  REQUIRE(draft.ok());
+  const std::string idea = "Oma haalt Tim op woensdag van school.";
+  REQUIRE(mother->SetField(*cid, *draft, "text", Text(idea)).ok());
+  SyncAll({&mother, &resident, &coordinator, &teacher, &ex});
+  CHECK(holds(resident, idea));
+  CHECK(holds(ex, idea));  // Rob is family and was not excluded from the meeting
+  CHECK_FALSE(holds(coordinator, idea));
+  CHECK_FALSE(holds(teacher, idea));
+  CHECK(by_coordinator.StartPhase(*meeting, Phase::kPlanPresentation).message() ==
+        "meeting.draft_not_released");
+  REQUIRE(by_mother.ReleaseDraft(*meeting).ok());
+  SyncAll({&mother, &coordinator});
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kPlanPresentation).ok());
+  for (Device* d : {&resident, &coordinator, &mother, &ex, &teacher}) CHECK((*d)->Alarms().empty());
 }

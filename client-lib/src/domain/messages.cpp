@@ -58,6 +58,8 @@ constexpr Text kTexts[] = {
     {"meeting.cancelled", "Dit beraad gaat niet door.", "This meeting has been cancelled."},
     {"meeting.draft_not_released", "Het netwerk heeft het plan nog niet vrijgegeven.",
      "The network has not released the plan yet."},
+    {"meeting.private_time_by_network", "De bewoner of iemand uit het netwerk start de eigen tijd.",
+     "The resident or someone from the network starts private time."},
     {"meeting.no_network", "Er is nog niemand uit het netwerk in de app.",
      "Nobody from the network uses the app yet."},
     {"meeting.no_private_time", "De eigen tijd is nog niet begonnen.",

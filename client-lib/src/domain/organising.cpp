@@ -578,10 +578,23 @@ Result<Bytes> Organising::MyAccount() const {
 }
 
 Result<uint32_t> Organising::ScopeFor(std::vector<Bytes> readers) {
-  // Restricted scopes are not on main yet: until they are, restricted items live in scope 0.
-  // Every restricted item is created through this function, so switching is one change here.
-  (void)readers;
-  return 0u;
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  // Only current members can hold a key; people without the app (or not yet joined) are
+  // covered by hidden_from and by who prints what. The writer is always in (it makes the key).
+  std::set<std::string> want;
+  for (const Bytes& r : readers) {
+    if (client::model::FindMember(view, r) != nullptr) want.insert(S(r));
+  }
+  want.insert(S(me));
+  // One scope per audience: reusing it keeps the number of keys (and rekeys) small.
+  for (const auto& [id, scope] : view.scopes()) {
+    std::set<std::string> members(scope.members().begin(), scope.members().end());
+    if (members == want) return id;
+  }
+  std::vector<Bytes> members;
+  for (const std::string& m : want) members.push_back(B(m));
+  return client_.CreateScope(case_id_, members);
 }
 
 Status Organising::Write(const std::vector<v1::Mutation>& mutations, uint32_t scope_id) {
@@ -1469,11 +1482,21 @@ Result<uint32_t> Organising::StartPrivateTime(const Bytes& meeting_id) {
   if (ParsePhase(TextField(*e, "phase")) != Phase::kInformation) {
     return FailedPrecondition("meeting.phase_order");
   }
+  // The scope's key is made by its author, who can always read it: so a network member (the
+  // resident, who chairs) starts private time, never the coordinator or a professional.
+  const v1::Member* self = client::model::FindMember(view, me);
+  if (self == nullptr || !IsNetworkMember(view, *self)) {
+    return FailedPrecondition("meeting.private_time_by_network");
+  }
   std::vector<Bytes> network;
   for (const auto& m : view.members()) {
-    if (IsNetworkMember(view, m)) network.push_back(B(m.account_id()));
+    if (!IsNetworkMember(view, m)) continue;
+    // Someone the organisers decided not to invite (an alleged perpetrator) is not in it either.
+    const v1::Entity* person = PersonOfAccount(view, View(m.account_id()));
+    const auto decisions = AboutPerson(view, kParticipationType, person->entity_id());
+    if (!decisions.empty() && TextField(*decisions.back(), "mode") == "not_invited") continue;
+    network.push_back(B(m.account_id()));
   }
-  if (network.empty()) return FailedPrecondition("meeting.no_network");
   KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(network));
   const std::string& id = e->entity_id();
   const std::string at = std::string("phase_") + PhaseName(Phase::kPrivateTime) + "_at_ms";

@@ -173,8 +173,20 @@ std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity
     const v1::Value* scope = FieldValue(*e, "private_scope");
     const uint32_t scope_id =
         scope != nullptr && scope->has_integer() ? static_cast<uint32_t>(scope->integer()) : 0;
-    if (scope_id != 0 && !InScope(who.state, scope_id, who.account)) return kDenied;
+    if (scope_id == 0 || !InScope(who.state, scope_id, who.account)) return kDenied;
     return TextField(*e, "phase") == "private_time" ? "" : kDenied;
+  }
+  if (m.has_set_field() && m.set_field().field() == "private_scope") {
+    // Private time is the network's alone: its scope may hold no professional or coordinator.
+    if (!who.manager() || !m.set_field().value().has_integer()) return kDenied;
+    const int64_t id = m.set_field().value().integer();
+    auto scope = who.state.scopes().find(static_cast<uint32_t>(id));
+    if (scope == who.state.scopes().end()) return kDenied;
+    for (const std::string& account : scope->second.members()) {
+      const v1::Member* member = FindMember(who.state, View(account));
+      if (member == nullptr || !IsNetworkMember(who.state, *member)) return kDenied;
+    }
+    return {};
   }
   return who.manager() ? "" : kDenied;
 }

@@ -356,8 +356,10 @@ class Organising {
   // ---- The meeting ----
   // Chair or coordinator; phases only move forward. Private time has its own call.
   Status StartPhase(const Bytes& meeting_id, Phase phase);
-  // Creates the network-only scope (members whose person is not a professional or coordinator)
-  // and moves to private time. Returns the scope to draft the plan in.
+  // Creates the network-only scope (members whose person is not a professional or coordinator,
+  // nor someone decided "not invited") and moves to private time. Returns the scope to draft the
+  // plan in. Called by a network member, usually the resident as chair: a scope's author always
+  // holds its key, so the coordinator cannot start it ("meeting.private_time_by_network").
   Result<uint32_t> StartPrivateTime(const Bytes& meeting_id);
   Result<uint32_t> PrivateTimeScope(const Bytes& meeting_id) const;
   // A network member (in the private scope) releases the draft; the plan is then copied to
@@ -372,7 +374,7 @@ class Organising {
 
  private:
   // The ONE place that chooses where a restricted item lives: a scope whose members are exactly
-  // `readers` (plus the writer), reused when it exists.
+  // the `readers` who are members (plus the writer, who makes its key), reused when it exists.
   Result<uint32_t> ScopeFor(std::vector<Bytes> readers);
   Result<v1::CaseState> Read() const;
   Result<Bytes> MyAccount() const;
