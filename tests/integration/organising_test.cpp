@@ -730,6 +730,8 @@ TEST_CASE("circle entries: who may edit them, and concurrent edits are kept as c
   auto invitation = by_coordinator.InviteWithApp(*els, v1::ROLE_MEMBER, 3600);
   REQUIRE(invitation.ok());
   SyncAll({&coordinator, &teacher});
+  CHECK(*by_coordinator.InvitationOf(*els) == InvitationState::kPending);
+  CHECK(*by_coordinator.InvitationOf(*els, Now() + 2 * kHour) == InvitationState::kExpired);
   CHECK(by_teacher.RevokeInvitation(*els).message() == "domain.not_allowed");
   REQUIRE(by_coordinator.RevokeInvitation(*els).ok());
   SyncAll({&coordinator, &resident});

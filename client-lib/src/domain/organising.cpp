@@ -284,11 +284,9 @@ Person PersonFrom(const v1::Entity& e) {
 
 std::string EncodeSlot(int64_t start, int64_t end) {
   std::string out(16, '\0');
-  for (int i = 0; i < 8; ++i) {
-    out[static_cast<size_t>(i)] =
-        static_cast<char>((static_cast<uint64_t>(start) >> (56 - 8 * i)) & 0xff);
-    out[static_cast<size_t>(8 + i)] =
-        static_cast<char>((static_cast<uint64_t>(end) >> (56 - 8 * i)) & 0xff);
+  for (size_t i = 0; i < 8; ++i) {
+    out[i] = static_cast<char>((static_cast<uint64_t>(start) >> (56 - 8 * i)) & 0xff);
+    out[8 + i] = static_cast<char>((static_cast<uint64_t>(end) >> (56 - 8 * i)) & 0xff);
   }
   return out;
 }
@@ -296,9 +294,9 @@ std::string EncodeSlot(int64_t start, int64_t end) {
 std::optional<std::pair<int64_t, int64_t>> DecodeSlot(const std::string& b) {
   if (b.size() != 16) return std::nullopt;
   uint64_t s = 0, e = 0;
-  for (int i = 0; i < 8; ++i) {
-    s = (s << 8) | static_cast<uint8_t>(b[static_cast<size_t>(i)]);
-    e = (e << 8) | static_cast<uint8_t>(b[static_cast<size_t>(8 + i)]);
+  for (size_t i = 0; i < 8; ++i) {
+    s = (s << 8) | static_cast<uint8_t>(b[i]);
+    e = (e << 8) | static_cast<uint8_t>(b[8 + i]);
   }
   return std::make_pair(static_cast<int64_t>(s), static_cast<int64_t>(e));
 }
@@ -577,7 +575,7 @@ Result<Bytes> Organising::MyAccount() const {
   return info.account_id;
 }
 
-Result<uint32_t> Organising::ScopeFor(std::vector<Bytes> readers) {
+Result<uint32_t> Organising::ScopeFor(const std::vector<Bytes>& readers) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
   // Only current members can hold a key; people without the app (or not yet joined) are
@@ -593,6 +591,7 @@ Result<uint32_t> Organising::ScopeFor(std::vector<Bytes> readers) {
     if (members == want) return id;
   }
   std::vector<Bytes> members;
+  members.reserve(want.size());
   for (const std::string& m : want) members.push_back(B(m));
   return client_.CreateScope(case_id_, members);
 }
@@ -958,7 +957,7 @@ Status Organising::RevokeInvitation(const Bytes& person_id) {
   if (InvitationFrom(view, *e, NowMs()) != InvitationState::kPending) {
     return FailedPrecondition("invite.not_open");
   }
-  const Status revoked = client_.RevokeInvite(case_id_, B(BlobField(*e, "invite_id")));
+  Status revoked = client_.RevokeInvite(case_id_, B(BlobField(*e, "invite_id")));
   if (revoked.code() == StatusCode::kPermissionDenied) return Denied();
   return revoked;
 }

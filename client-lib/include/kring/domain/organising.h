@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kring/client.h"
@@ -375,7 +376,7 @@ class Organising {
  private:
   // The ONE place that chooses where a restricted item lives: a scope whose members are exactly
   // the `readers` who are members (plus the writer, who makes its key), reused when it exists.
-  Result<uint32_t> ScopeFor(std::vector<Bytes> readers);
+  Result<uint32_t> ScopeFor(const std::vector<Bytes>& readers);
   Result<v1::CaseState> Read() const;
   Result<Bytes> MyAccount() const;
   // Checks the mutations against the reducer's rules on a copy of the view, then queues them.
