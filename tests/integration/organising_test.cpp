@@ -815,6 +815,21 @@ TEST_CASE("restricted items never reach the devices they are hidden from", "[org
         std::string::npos);
   CHECK(by_ex.CalendarFor(*meeting, rob)->location_text == "Bij Sanne thuis (nieuw adres)");
 
+  // Someone who confirms later (the uncle, after the meeting was fixed) gets the address once the
+  // coordinator shares it again; the ex-partner still does not.
+  Device uncle(net);
+  REQUIRE(resident->AddMember(*cid, {uncle.account_id(), v1::ROLE_MEMBER}).ok());
+  SyncAll({&resident, &coordinator});
+  const Bytes henk = add(NewPerson("Henk", "family", "oom", "0600000009"), uncle.account_id());
+  SyncAll({&coordinator, &uncle});
+  CHECK_FALSE(holds(uncle, address));
+  REQUIRE(by_coordinator.ShareLocationWithCurrentCircle(*meeting).ok());
+  SyncAll({&coordinator, &uncle, &ex, &mother});
+  CHECK(holds(uncle, address));
+  CHECK(holds(mother, address));
+  CHECK_FALSE(holds(ex, address));
+  CHECK(by_coordinator.CalendarFor(*meeting, henk)->sequence == 0);
+
   // Contact details: the coordinator and the person only.
   CHECK(holds(coordinator, phone));
   CHECK(holds(mother, phone));

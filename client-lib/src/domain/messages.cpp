@@ -49,6 +49,8 @@ constexpr Text kTexts[] = {
      "Enter the address or link for the meeting."},
     {"location.hidden_unknown", "Iemand in de lijst hoort niet bij de kring.",
      "Someone in the list is not in the circle."},
+    {"location.none", "Er is nog geen adres voor het beraad.",
+     "There is no address for the meeting yet."},
     {"location.too_long", "De plaats is te lang beschreven.",
      "The location description is too long."},
     {"meeting.already_fixed", "Er staat al een beraad vast. Verzet dat beraad.",

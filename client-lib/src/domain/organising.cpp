@@ -1391,6 +1391,32 @@ Status Organising::SetLocation(const Bytes& meeting_id, const LocationInput& loc
   return batch.Commit();
 }
 
+Status Organising::ShareLocationWithCurrentCircle(const Bytes& meeting_id) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  if (!IsManager(view, me)) return Denied();
+  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
+  if (e == nullptr) return Unknown();
+  if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  const v1::Entity* current = nullptr;
+  for (const v1::Entity* a : AllOf(view, kMeetingAddressType)) {
+    if (BlobField(*a, "meeting") == e->entity_id()) current = a;
+  }
+  if (current == nullptr) return NotFound("location.none");
+  const std::set<std::string> hidden = HiddenFrom(*current);
+  KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(AddressReaders(view, hidden, NowMs())));
+  if (scope == current->scope_id()) return {};  // the audience did not change
+  Batch batch(client_, case_id_, view, me);
+  KRING_RETURN_IF_ERROR(batch.Add({Delete(current->entity_id())}, current->scope_id()));
+  const std::string aid = NewId();
+  std::vector<v1::Mutation> a{Create(aid, kMeetingAddressType),
+                              Set(aid, "meeting", BlobV(e->entity_id())),
+                              Set(aid, "address", TextV(TextField(*current, "address")))};
+  for (const std::string& p : hidden) a.push_back(Add(aid, "hidden_from", p, BlobV(p)));
+  KRING_RETURN_IF_ERROR(batch.Add(std::move(a), scope));
+  return batch.Commit();
+}
+
 Status Organising::CancelMeeting(const Bytes& meeting_id) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);

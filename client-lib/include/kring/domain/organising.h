@@ -346,6 +346,10 @@ class Organising {
   Status Reschedule(const Bytes& meeting_id, int64_t start_ms, int64_t end_ms);
   // A new location replaces the old exact address (in a new scope for the current circle).
   Status SetLocation(const Bytes& meeting_id, const LocationInput& location);
+  // The exact location is sealed to the people confirmed when it was set. After someone else
+  // confirms (or joins the app), this shares it again with the current audience, keeping who it
+  // is hidden from. No calendar change, so the sequence stays.
+  Status ShareLocationWithCurrentCircle(const Bytes& meeting_id);
   Status CancelMeeting(const Bytes& meeting_id);
   // The newest meeting; NOT_FOUND "meeting.none".
   Result<Meeting> CurrentMeeting() const;
