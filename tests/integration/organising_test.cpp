@@ -878,3 +878,48 @@ TEST_CASE("restricted items never reach the devices they are hidden from", "[org
   REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kPlanPresentation).ok());
   for (Device* d : {&resident, &coordinator, &mother, &ex, &teacher}) CHECK((*d)->Alarms().empty());
 }
+
+TEST_CASE("two coordinators answering offline for the same person both count", "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), first(net), second(net);
+  auto cid = resident->CreateCase(
+      {{first.account_id(), v1::ROLE_COORDINATOR}, {second.account_id(), v1::ROLE_COORDINATOR}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &first, &second});
+  Organising by_first(*first, *cid), by_second(*second, *cid);
+  auto truus = by_first.ProposePerson(NewPerson("Oma Truus", "family", "oma", "0301234567"));
+  REQUIRE(truus.ok());
+  REQUIRE(by_first.ApprovePerson(*truus).ok());
+  const int64_t now = Now();
+  PollInput input;
+  input.slots = {{{}, now + 3 * kDay, now + 3 * kDay + kHour},
+                 {{}, now + 4 * kDay, now + 4 * kDay + kHour}};
+  input.required = {*truus};
+  input.deadline_ms = now + kDay;
+  auto poll_id = by_first.CreatePoll(input);
+  REQUIRE(poll_id.ok());
+  SyncAll({&first, &second});
+  auto poll = by_second.GetPoll(*poll_id);
+  REQUIRE(poll.ok());
+  // Oma phones each coordinator about a different day; neither has seen the other's entry, so
+  // each creates an answer entity for her. Both answers count.
+  REQUIRE(by_first.AnswerPoll(*poll_id, *truus, poll->slots[0].slot_id, Answer::kYes).ok());
+  REQUIRE(by_second.AnswerPoll(*poll_id, *truus, poll->slots[1].slot_id, Answer::kNo).ok());
+  SyncAll({&first, &second, &first, &resident});
+  for (Organising* org : {&by_first, &by_second}) {
+    auto tally = org->Tally(*poll_id);
+    REQUIRE(tally.ok());
+    CHECK(tally->at(0).yes == 1);
+    CHECK(tally->at(1).no == 1);
+    CHECK(tally->at(1).required_no == std::vector<Bytes>{*truus});
+  }
+  // Later answers go to the existing entity: a change of mind replaces the answer.
+  REQUIRE(by_second.AnswerPoll(*poll_id, *truus, poll->slots[1].slot_id, Answer::kIfNeedBe).ok());
+  SyncAll({&second, &first});
+  auto answers = by_first.Answers(*poll_id);
+  REQUIRE(answers.ok());
+  REQUIRE(answers->size() == 2);
+  CHECK(answers->at(0).answer != Answer::kNo);
+  CHECK(answers->at(1).answer != Answer::kNo);
+}

@@ -55,7 +55,7 @@ struct ContactDetails {
 };
 
 // A person to add to the circle. `kind` is one of: resident family friend neighbour child
-// advocate mentor professional coordinator; professionals need `organisation`'s `function`.
+// advocate mentor professional coordinator; professionals need an organisation and a function.
 struct PersonInput {
   std::string name;
   std::string relation;  // the relation to the resident, in the proposer's words
