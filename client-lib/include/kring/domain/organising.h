@@ -1,0 +1,408 @@
+// The organising half of a netwerkberaad (DOMAIN.md steps 0-3): referral, circle, invitations,
+// pre-talks, scheduling and the meeting's phases, as typed operations over a case's content log.
+//
+// Every operation validates its input first and queues nothing on error; it then fails with a
+// Status whose message is a stable key ("referral.no_consent") with a Dutch and English text in
+// messages.cpp. Permission rules (who may approve a person, fix the meeting, answer for whom) are
+// also enforced by every device's reducer (organising_rules.cpp), so a modified client gets
+// nowhere; these methods check them up front only to give a clear error.
+//
+// Restricted items (contact details, poll answers, safety concerns, the exact meeting address,
+// the network's private time) live in restricted scopes chosen by one function (ScopeFor).
+//
+// Thread-safety: an Organising is as thread-safe as its Client (each call reads a fresh View and
+// queues one or more edits); it holds no state of its own besides the case id.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "kring/client.h"
+#include "kring/common/bytes.h"
+#include "kring/common/status.h"
+#include "kring/domain/messages.h"
+
+namespace kring::domain {
+
+// ---- Entity types and limits (other engineers rely on these names) ----
+inline constexpr char kPersonType[] = "person";
+inline constexpr char kContactType[] = "contact";
+inline constexpr char kReferralType[] = "referral";
+inline constexpr char kPreTalkType[] = "pretalk";
+inline constexpr char kSafetyNoteType[] = "pretalk_safety";
+inline constexpr char kParticipationType[] = "participation";
+inline constexpr char kAbsentViewType[] = "absent_view";
+inline constexpr char kPollType[] = "poll";
+inline constexpr char kPollAnswerType[] = "poll_answer";
+inline constexpr char kMeetingType[] = "meeting";
+inline constexpr char kMeetingAddressType[] = "meeting_address";
+
+inline constexpr size_t kMaxShortText = 200;  // names, relations, functions, channels
+inline constexpr size_t kMaxLongText = 4000;  // reasons, questions, notes
+inline constexpr size_t kMaxListItems = 50;   // bottom lines, questions, invitees, slots
+
+// ---- Referral (step 0) and coordinator (step 1) ----
+
+struct ContactDetails {
+  std::string phone;
+  std::string email;
+  std::string address;
+  bool empty() const { return phone.empty() && email.empty() && address.empty(); }
+};
+
+// A person to add to the circle. `kind` is one of: resident family friend neighbour child
+// advocate mentor professional coordinator; professionals need an organisation and a function.
+struct PersonInput {
+  std::string name;
+  std::string relation;  // the relation to the resident, in the proposer's words
+  std::string kind;
+  std::string organisation;
+  std::string function;
+  std::string language = "nl";
+  bool interpreter = false;
+  bool has_app = false;
+  Bytes account_id;        // 16 bytes when the person already has an account in this case
+  ContactDetails contact;  // stored apart, visible to the coordinator(s) and the person only
+};
+
+// The resident's question in three parts.
+struct ResidentQuestion {
+  std::string ik_wil;
+  std::string ik_kan;
+  std::string ik_heb_nodig;
+};
+
+struct ReferralInput {
+  std::string referrer_kind;  // "professional" or "resident"
+  PersonInput resident;
+  std::string reason;                 // in the referrer's words
+  std::vector<PersonInput> invitees;  // each with at least one contact channel
+  bool resident_consent = false;
+  std::vector<std::string> bottom_lines;  // optional
+  std::vector<std::string> questions;     // optional: questions the plan must answer
+  bool spoed = false;
+  ResidentQuestion question;
+  int64_t referred_at_ms = 0;  // UTC; 0 = now
+};
+
+struct CoordinatorAssignment {
+  Bytes coordinator_account_id;  // a member of the case with the coordinator role
+  std::string language;          // preferences, free text (may be empty)
+  std::string gender;
+  std::string culture;
+};
+
+struct Referral {
+  Bytes referral_id;
+  std::string referrer_kind;
+  Bytes referrer_account_id;
+  Bytes resident_person_id;
+  std::vector<Bytes> invitee_person_ids;
+  std::string reason;
+  bool resident_consent = false;
+  bool spoed = false;
+  std::vector<std::string> bottom_lines;
+  std::vector<std::string> questions;
+  ResidentQuestion question;
+  int64_t referred_at_ms = 0;  // for referral-to-meeting lead time
+  CoordinatorAssignment coordinator;
+  int64_t coordinator_assigned_at_ms = 0;
+};
+
+// ---- Circle (step 2) ----
+
+struct Person {
+  Bytes person_id;
+  std::string name;
+  std::string relation;
+  std::string kind;
+  std::string organisation;
+  std::string function;
+  std::string language;
+  bool interpreter = false;
+  bool has_app = false;
+  Bytes account_id;
+  std::string status;  // proposed | approved | declined
+  Bytes invite_id;
+  Bytes proposed_by_account_id;
+};
+
+struct Contact {
+  Bytes contact_id;
+  Bytes person_id;
+  ContactDetails details;
+};
+
+// O3: pending / accepted / declined / expired, plus the states around them.
+enum class InvitationState {
+  kNotInvited,
+  kPending,
+  kAccepted,
+  kJoined,
+  kDeclined,
+  kExpired,
+  kRevoked
+};
+const char* InvitationStateName(InvitationState state);
+
+// ---- Pre-talks and participation ----
+
+struct PreTalkInput {
+  Bytes person_id;
+  int64_t held_at_ms = 0;       // UTC
+  std::string how;              // home | phone | video | office | other
+  std::string explained;        // what was explained
+  std::string questions;        // the person's questions
+  std::string safety_concerns;  // optional; visible to the coordinator(s) only
+};
+
+struct PreTalk {
+  Bytes pretalk_id;
+  Bytes person_id;
+  int64_t held_at_ms = 0;
+  std::string how;
+  std::string explained;
+  std::string questions;
+  std::string safety_concerns;  // empty unless this device may read it
+};
+
+// How an alleged perpetrator takes part.
+enum class Participation { kAttend, kPart, kWrittenContribution, kNotInvited };
+
+struct ParticipationDecision {
+  Bytes person_id;
+  Participation mode = Participation::kAttend;
+  std::string reason;  // required for kPart, kWrittenContribution and kNotInvited
+};
+
+struct AbsentView {
+  Bytes view_id;
+  Bytes person_id;
+  std::string text;
+};
+
+// ---- Scheduling ----
+
+enum class Answer { kYes, kIfNeedBe, kNo };
+
+struct Slot {
+  Bytes slot_id;
+  int64_t start_ms = 0;  // UTC
+  int64_t end_ms = 0;
+};
+
+struct PollInput {
+  std::vector<Slot> slots;      // slot_id is assigned
+  std::vector<Bytes> required;  // person ids
+  int64_t deadline_ms = 0;      // UTC
+};
+
+struct Poll {
+  Bytes poll_id;
+  std::vector<Slot> slots;  // sorted by start
+  std::vector<Bytes> required;
+  int64_t deadline_ms = 0;
+};
+
+struct PollAnswer {
+  Bytes person_id;
+  Bytes slot_id;
+  Answer answer = Answer::kYes;
+};
+
+struct SlotTally {
+  Bytes slot_id;
+  int yes = 0;
+  int if_need_be = 0;
+  int no = 0;
+  std::vector<Bytes> required_no;  // required participants who said no
+};
+
+enum class LocationKind { kHome, kVenue, kOnline };
+
+struct LocationInput {
+  LocationKind kind = LocationKind::kHome;
+  std::string coarse;  // what everyone sees ("bij Anna thuis, Utrecht-Noord")
+  std::string exact;   // street and number, or the video link: confirmed participants only
+  std::vector<Bytes> hidden_from;  // person ids who must not get the exact location
+};
+
+// Reasons for fixing the meeting despite a warning.
+struct FixOverrides {
+  std::string no_pretalk_reason;   // some invitees have had no pre-talk
+  std::string required_no_reason;  // a required participant said no to the slot
+};
+
+enum class Phase { kNotStarted, kInformation, kPrivateTime, kPlanPresentation, kAcceptance };
+const char* PhaseName(Phase phase);
+
+struct Meeting {
+  Bytes meeting_id;
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  bool spoed = false;
+  bool cancelled = false;
+  LocationKind location_kind = LocationKind::kHome;
+  std::string coarse_location;
+  std::string exact_location;  // empty unless this device may read it
+  std::string uid;             // stable, for calendar exports
+  int64_t sequence = 0;        // bumped on every change of time, location or cancellation
+  Phase phase = Phase::kNotStarted;
+  std::vector<std::pair<Phase, int64_t>> phase_started_at_ms;
+  uint32_t private_scope = 0;  // the network-only scope during and after private time
+  bool draft_released = false;
+  std::string no_pretalk_reason;
+  std::string required_no_reason;
+};
+
+// What a calendar export or printout for one person needs (O7): only what that person may see.
+struct CalendarData {
+  std::string uid;
+  int64_t sequence = 0;
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  std::string location_text;
+  bool cancelled = false;
+};
+
+class Organising {
+ public:
+  Organising(client::Client& client, Bytes case_id);
+
+  // ---- Referral and coordinator ----
+  // Writes the referral, the resident and each invitee as circle members (the resident approved,
+  // invitees proposed) and their contact details. Keys: referral.* and person.*.
+  Result<Bytes> SubmitReferral(const ReferralInput& referral);
+  Status AssignCoordinator(const CoordinatorAssignment& assignment);
+  // The resident's question (ik wil / ik kan / ik heb nodig), written or changed later.
+  Status SetResidentQuestion(const ResidentQuestion& question);
+  // The newest referral in the case; NOT_FOUND "referral.none" before one exists.
+  Result<Referral> GetReferral() const;
+
+  // ---- Circle ----
+  // Anyone may propose; the chair or coordinator approves or declines.
+  Result<Bytes> ProposePerson(const PersonInput& person);
+  Status ApprovePerson(const Bytes& person_id);
+  Status DeclinePerson(const Bytes& person_id);
+  // Chair or coordinator: the account that belongs to a person (after they joined).
+  Status LinkAccount(const Bytes& person_id, const Bytes& account_id);
+  // Changes name, relation, kind, organisation, function, language and interpreter (only the
+  // fields that differ; each edit based on the revision seen, so concurrent edits show as
+  // conflicts). Contact details and the account link have their own calls.
+  Status UpdatePerson(const Bytes& person_id, const PersonInput& person);
+  // Replaces the person's contact details (coordinator(s) or the person).
+  Status SetContact(const Bytes& person_id, const ContactDetails& details);
+  Result<std::vector<Person>> Circle() const;
+  Result<Person> GetPerson(const Bytes& person_id) const;
+  // The person entity of this device's account; NOT_FOUND "person.not_linked".
+  Result<Bytes> MyPersonId() const;
+  // Empty when none is set or this device may not read it.
+  Result<std::optional<Contact>> ContactOf(const Bytes& person_id) const;
+
+  // ---- Invitations ----
+  // For a person with the app: creates a membership invite and stores its id on the person.
+  Result<client::Invitation> InviteWithApp(const Bytes& person_id, v1::Role role,
+                                           int64_t valid_for_seconds);
+  // For a person without the app, invited in person or by phone: the coordinator records it.
+  Status RecordInvitation(const Bytes& person_id, InvitationState state);
+  // Revokes the person's open app invitation (the link stops working).
+  Status RevokeInvitation(const Bytes& person_id);
+  Result<InvitationState> InvitationOf(const Bytes& person_id, int64_t now_ms = 0) const;
+
+  // ---- Pre-talks, participation, views of those who cannot come ----
+  Result<Bytes> LogPreTalk(const PreTalkInput& pretalk);
+  Result<std::vector<PreTalk>> PreTalks() const;
+  // Approved invitees (everyone in the circle but coordinators, not "not invited") without a
+  // pre-talk this device can see.
+  Result<std::vector<Bytes>> InviteesWithoutPreTalk() const;
+  Status DecideParticipation(const ParticipationDecision& decision);
+  Result<std::optional<ParticipationDecision>> ParticipationOf(const Bytes& person_id) const;
+  Result<Bytes> AddAbsentView(const Bytes& person_id, const std::string& text);
+  Result<std::vector<AbsentView>> AbsentViews() const;
+
+  // ---- Scheduling ----
+  Result<Bytes> CreatePoll(const PollInput& poll);
+  Result<Poll> GetPoll(const Bytes& poll_id) const;
+  // By the person themself, or by the coordinator for someone without the app. Each (person,
+  // slot) is its own field, so answers written offline on different devices all count.
+  Status AnswerPoll(const Bytes& poll_id, const Bytes& person_id, const Bytes& slot_id,
+                    Answer answer);
+  // The answers this device may see: everyone's for the chair and coordinator, otherwise only
+  // the answers of this device's own person.
+  Result<std::vector<PollAnswer>> Answers(const Bytes& poll_id) const;
+  // Chair or coordinator only ("meeting.results_hidden" for others).
+  Result<std::vector<SlotTally>> Tally(const Bytes& poll_id) const;
+  // Chair or coordinator: fixes the meeting on a slot. Fails with meeting.pretalk_missing or
+  // meeting.required_said_no unless the matching override reason is given.
+  Result<Bytes> FixMeeting(const Bytes& poll_id, const Bytes& slot_id,
+                           const LocationInput& location, const FixOverrides& overrides = {});
+  // A spoedberaad: the referral is spoed, the meeting starts today (Europe/Amsterdam), no poll.
+  Result<Bytes> FixSpoedMeeting(int64_t start_ms, int64_t end_ms, const LocationInput& location,
+                                const FixOverrides& overrides = {}, int64_t now_ms = 0);
+  Status Reschedule(const Bytes& meeting_id, int64_t start_ms, int64_t end_ms);
+  // A new location replaces the old exact address (in a new scope for the current circle).
+  Status SetLocation(const Bytes& meeting_id, const LocationInput& location);
+  // The exact location is sealed to the people confirmed when it was set. After someone else
+  // confirms (or joins the app), this shares it again with the current audience, keeping who it
+  // is hidden from. No calendar change, so the sequence stays.
+  Status ShareLocationWithCurrentCircle(const Bytes& meeting_id);
+  Status CancelMeeting(const Bytes& meeting_id);
+  // The newest meeting; NOT_FOUND "meeting.none".
+  Result<Meeting> CurrentMeeting() const;
+  Result<Meeting> GetMeeting(const Bytes& meeting_id) const;
+  // For the iCalendar export and the printout of `person_id`: the location text that person may
+  // see (exact only for confirmed people it is not hidden from).
+  Result<CalendarData> CalendarFor(const Bytes& meeting_id, const Bytes& person_id) const;
+
+  // ---- The meeting ----
+  // Chair or coordinator; phases only move forward. Private time has its own call.
+  Status StartPhase(const Bytes& meeting_id, Phase phase);
+  // Creates the network-only scope (members whose person is not a professional or coordinator,
+  // nor someone decided "not invited") and moves to private time. Returns the scope to draft the
+  // plan in. Called by a network member, usually the resident as chair: a scope's author always
+  // holds its key, so the coordinator cannot start it ("meeting.private_time_by_network").
+  Result<uint32_t> StartPrivateTime(const Bytes& meeting_id);
+  Result<uint32_t> PrivateTimeScope(const Bytes& meeting_id) const;
+  // A network member (in the private scope) releases the draft; the plan is then copied to
+  // scope 0 by the plan code.
+  Status ReleaseDraft(const Bytes& meeting_id);
+
+  // Unresolved concurrent edits of organising entities this device can see (F8): both values
+  // are kept; editing the field again with the kept value in view resolves it.
+  Result<std::vector<v1::Conflict>> Conflicts() const;
+
+  const Bytes& case_id() const { return case_id_; }
+
+ private:
+  // The ONE place that chooses where a restricted item lives: a scope whose members are exactly
+  // the `readers` who are members (plus the writer, who makes its key), reused when it exists.
+  Result<uint32_t> ScopeFor(const std::vector<Bytes>& readers);
+  Result<v1::CaseState> Read() const;
+  Result<Bytes> MyAccount() const;
+  // Checks the mutations against the reducer's rules on a copy of the view, then queues them.
+  Status Write(const std::vector<v1::Mutation>& mutations, uint32_t scope_id);
+  // Fixes a meeting (from a poll slot, or a spoedberaad when poll_id is empty).
+  Result<Bytes> Fix(int64_t start_ms, int64_t end_ms, const LocationInput& location,
+                    const FixOverrides& overrides, const Bytes& poll_id, const Bytes& slot_id);
+
+  client::Client& client_;
+  Bytes case_id_;
+};
+
+// When the app should remind about a meeting starting at start_ms: a week, a day and two hours
+// before, those still after now_ms. Computed on the device; no server involved.
+std::vector<int64_t> ReminderTimes(int64_t start_ms, int64_t now_ms);
+
+// The only text a notification may carry: never case content (P5).
+std::string NotificationText(Language language = Language::kDutch);
+
+// Europe/Amsterdam's offset from UTC at utc_ms (CET +1h, CEST +2h; EU rules since 1996).
+int64_t AmsterdamOffsetMs(int64_t utc_ms);
+// The Europe/Amsterdam calendar day (days since 1970-01-01) of utc_ms.
+int64_t AmsterdamDay(int64_t utc_ms);
+
+}  // namespace kring::domain

@@ -1,0 +1,1639 @@
+#include "kring/domain/organising.h"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "kring/common/crypto.h"
+
+#include "domain/organising_rules.h"
+#include "model/content_rules.h"
+#include "model/reducer.h"
+
+namespace kring::domain {
+namespace {
+
+constexpr int64_t kHourMs = 3600LL * 1000;
+constexpr int64_t kDayMs = 24 * kHourMs;
+constexpr size_t kMaxLanguage = 16;
+constexpr size_t kMaxAddress = 400;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status Invalid(const char* key) { return InvalidArgument(key); }
+Status Denied() { return PermissionDenied("domain.not_allowed"); }
+Status Unknown() { return NotFound("domain.unknown_item"); }
+
+v1::Value TextV(const std::string& s) {
+  v1::Value v;
+  v.set_text(s);
+  return v;
+}
+v1::Value FlagV(bool b) {
+  v1::Value v;
+  v.set_flag(b);
+  return v;
+}
+v1::Value BlobV(const std::string& b) {
+  v1::Value v;
+  v.set_blob(b);
+  return v;
+}
+v1::Value TimeV(int64_t ms) {
+  v1::Value v;
+  v.set_time_ms(ms);
+  return v;
+}
+v1::Value IntV(int64_t i) {
+  v1::Value v;
+  v.set_integer(i);
+  return v;
+}
+
+std::string NewId() { return ToString(crypto::RandomBytes(crypto::kIdBytes)); }
+std::string S(const Bytes& b) { return ToString(b); }
+Bytes B(const std::string& s) { return ToBytes(s); }
+
+v1::Mutation Create(const std::string& id, const char* type) {
+  v1::Mutation m;
+  m.mutable_create_entity()->set_entity_id(id);
+  m.mutable_create_entity()->set_type(type);
+  return m;
+}
+
+// Based on the revision this device sees, so a concurrent edit becomes a visible conflict.
+v1::Mutation Set(const std::string& id, const std::string& field, const v1::Value& value,
+                 const v1::Entity* current = nullptr) {
+  v1::Mutation m;
+  v1::SetField* sf = m.mutable_set_field();
+  sf->set_entity_id(id);
+  sf->set_field(field);
+  *sf->mutable_value() = value;
+  if (current != nullptr) {
+    auto f = current->fields().find(field);
+    if (f != current->fields().end()) sf->set_base_revision(f->second.revision());
+  }
+  return m;
+}
+
+v1::Mutation Add(const std::string& id, const std::string& set, const std::string& element_id,
+                 const v1::Value& value) {
+  v1::Mutation m;
+  v1::SetAdd* a = m.mutable_set_add();
+  a->set_entity_id(id);
+  a->set_set(set);
+  a->set_element_id(element_id);
+  a->set_add_tag(NewId());
+  *a->mutable_value() = value;
+  return m;
+}
+
+v1::Mutation Delete(const std::string& id) {
+  v1::Mutation m;
+  m.mutable_delete_entity()->set_entity_id(id);
+  return m;
+}
+
+int64_t TimeField(const v1::Entity& e, const std::string& field) {
+  const v1::Value* v = FieldValue(e, field);
+  return v != nullptr && v->has_time_ms() ? v->time_ms() : 0;
+}
+int64_t IntField(const v1::Entity& e, const std::string& field) {
+  const v1::Value* v = FieldValue(e, field);
+  return v != nullptr && v->has_integer() ? v->integer() : 0;
+}
+bool FlagField(const v1::Entity& e, const std::string& field) {
+  const v1::Value* v = FieldValue(e, field);
+  return v != nullptr && v->has_flag() && v->flag();
+}
+
+// Live elements of a set, in element-id order (the same on every device).
+std::vector<const v1::SetElement*> Elements(const v1::Entity& e, const std::string& set) {
+  std::vector<const v1::SetElement*> out;
+  auto it = e.sets().find(set);
+  if (it == e.sets().end()) return out;
+  std::map<std::string, const v1::SetElement*> sorted;
+  for (const auto& [key, el] : it->second.elements()) {
+    if (el.live_tags_size() > 0) sorted[key] = &el;
+  }
+  for (const auto& [key, el] : sorted) out.push_back(el);
+  return out;
+}
+
+// Newest first by log position; pending (seq 0) edits are newer than anything confirmed.
+uint64_t Position(const v1::Entity& e) {
+  return e.created_seq() == 0 ? std::numeric_limits<uint64_t>::max() : e.created_seq();
+}
+bool NewerThan(const v1::Entity& a, const v1::Entity& b) {
+  if (Position(a) != Position(b)) return Position(a) > Position(b);
+  return a.entity_id() > b.entity_id();
+}
+
+const v1::Entity* FindTyped(const v1::CaseState& view, const std::string& id, const char* type) {
+  auto it = view.entities().find(Hex(View(id)));
+  if (it == view.entities().end()) return nullptr;
+  if (it->second.type() != type || it->second.deleted()) return nullptr;
+  return &it->second;
+}
+
+std::vector<const v1::Entity*> AllOf(const v1::CaseState& view, const char* type) {
+  std::vector<const v1::Entity*> out;
+  for (const auto& [key, e] : view.entities()) {
+    if (e.type() == type && !e.deleted()) out.push_back(&e);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const v1::Entity* a, const v1::Entity* b) { return NewerThan(*b, *a); });
+  return out;
+}
+
+// Entities of `type` whose `person` field names person_id, oldest first.
+std::vector<const v1::Entity*> AboutPerson(const v1::CaseState& view, const char* type,
+                                           const std::string& person_id) {
+  std::vector<const v1::Entity*> out;
+  for (const v1::Entity* e : AllOf(view, type)) {
+    if (BlobField(*e, "person") == person_id) out.push_back(e);
+  }
+  return out;
+}
+
+bool IsRole(const v1::CaseState& view, const Bytes& account, v1::Role role) {
+  const v1::Member* m = client::model::FindMember(view, account);
+  return m != nullptr && m->role() == role;
+}
+bool IsManager(const v1::CaseState& view, const Bytes& account) {
+  return IsRole(view, account, v1::ROLE_CHAIR) || IsRole(view, account, v1::ROLE_COORDINATOR);
+}
+std::vector<Bytes> WithRole(const v1::CaseState& view, v1::Role role) {
+  std::vector<Bytes> out;
+  for (const auto& m : view.members()) {
+    if (m.role() == role) out.push_back(B(m.account_id()));
+  }
+  return out;
+}
+std::vector<Bytes> Coordinators(const v1::CaseState& view) {
+  return WithRole(view, v1::ROLE_COORDINATOR);
+}
+// Coordinators plus the chair: the people who organise and may see all poll answers.
+std::vector<Bytes> Organisers(const v1::CaseState& view) {
+  std::vector<Bytes> out = Coordinators(view);
+  for (const Bytes& chair : WithRole(view, v1::ROLE_CHAIR)) out.push_back(chair);
+  return out;
+}
+
+bool ValidKind(const std::string& kind) {
+  for (const char* k : {"resident", "family", "friend", "neighbour", "child", "advocate", "mentor",
+                        "professional", "coordinator"}) {
+    if (kind == k) return true;
+  }
+  return false;
+}
+
+bool ValidPhone(const std::string& phone) {
+  int digits = 0;
+  for (char c : phone) {
+    if (c >= '0' && c <= '9') {
+      ++digits;
+    } else if (c != ' ' && c != '-' && c != '+' && c != '(' && c != ')') {
+      return false;
+    }
+  }
+  return digits >= 6 && digits <= 15;
+}
+
+Status ValidateContact(const ContactDetails& c) {
+  if (c.phone.size() > kMaxShortText || c.email.size() > kMaxShortText ||
+      c.address.size() > kMaxAddress) {
+    return Invalid("contact.too_long");
+  }
+  if (!c.phone.empty() && !ValidPhone(c.phone)) return Invalid("contact.phone_invalid");
+  if (!c.email.empty()) {
+    auto at = c.email.find('@');
+    if (at == std::string::npos || at == 0 || at + 1 >= c.email.size() ||
+        c.email.find(' ') != std::string::npos) {
+      return Invalid("contact.email_invalid");
+    }
+  }
+  return {};
+}
+
+Status ValidatePerson(const PersonInput& p) {
+  if (p.name.empty()) return Invalid("person.name_missing");
+  if (p.name.size() > kMaxShortText || p.relation.size() > kMaxShortText ||
+      p.organisation.size() > kMaxShortText || p.function.size() > kMaxShortText) {
+    return Invalid("person.text_too_long");
+  }
+  if (!ValidKind(p.kind)) return Invalid("person.kind_invalid");
+  if (p.kind != "resident" && p.relation.empty()) return Invalid("person.relation_missing");
+  if (p.kind == "professional" && p.organisation.empty()) {
+    return Invalid("person.organisation_missing");
+  }
+  if (p.kind == "professional" && p.function.empty()) return Invalid("person.function_missing");
+  if (p.language.size() < 2 || p.language.size() > kMaxLanguage) {
+    return Invalid("person.language_invalid");
+  }
+  if (!p.account_id.empty() && (p.account_id.size() != crypto::kIdBytes || !p.has_app)) {
+    return Invalid("person.account_invalid");
+  }
+  return ValidateContact(p.contact);
+}
+
+Status ValidateText(const std::string& s, size_t max, const char* too_long_key) {
+  return s.size() > max ? Invalid(too_long_key) : Status();
+}
+
+void PersonFields(const std::string& id, const PersonInput& p, const std::string& status,
+                  std::vector<v1::Mutation>& out) {
+  out.push_back(Create(id, kPersonType));
+  out.push_back(Set(id, "name", TextV(p.name)));
+  out.push_back(Set(id, "relation", TextV(p.relation)));
+  out.push_back(Set(id, "kind", TextV(p.kind)));
+  if (!p.organisation.empty()) out.push_back(Set(id, "organisation", TextV(p.organisation)));
+  if (!p.function.empty()) out.push_back(Set(id, "function", TextV(p.function)));
+  out.push_back(Set(id, "language", TextV(p.language)));
+  out.push_back(Set(id, "interpreter", FlagV(p.interpreter)));
+  out.push_back(Set(id, "has_app", FlagV(p.has_app)));
+  out.push_back(Set(id, "status", TextV(status)));
+  // Linking an account is the organisers' call (the rules refuse it from anyone else).
+  if (!p.account_id.empty()) out.push_back(Set(id, "account_id", BlobV(S(p.account_id))));
+}
+
+Person PersonFrom(const v1::Entity& e) {
+  Person p;
+  p.person_id = B(e.entity_id());
+  p.name = TextField(e, "name");
+  p.relation = TextField(e, "relation");
+  p.kind = TextField(e, "kind");
+  p.organisation = TextField(e, "organisation");
+  p.function = TextField(e, "function");
+  p.language = TextField(e, "language");
+  p.interpreter = FlagField(e, "interpreter");
+  p.has_app = FlagField(e, "has_app");
+  p.account_id = B(BlobField(e, "account_id"));
+  p.status = TextField(e, "status");
+  p.invite_id = B(BlobField(e, "invite_id"));
+  p.proposed_by_account_id = B(e.created_by_account_id());
+  return p;
+}
+
+std::string EncodeSlot(int64_t start, int64_t end) {
+  std::string out(16, '\0');
+  for (size_t i = 0; i < 8; ++i) {
+    out[i] = static_cast<char>((static_cast<uint64_t>(start) >> (56 - 8 * i)) & 0xff);
+    out[8 + i] = static_cast<char>((static_cast<uint64_t>(end) >> (56 - 8 * i)) & 0xff);
+  }
+  return out;
+}
+
+std::optional<std::pair<int64_t, int64_t>> DecodeSlot(const std::string& b) {
+  if (b.size() != 16) return std::nullopt;
+  uint64_t s = 0, e = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    s = (s << 8) | static_cast<uint8_t>(b[i]);
+    e = (e << 8) | static_cast<uint8_t>(b[8 + i]);
+  }
+  return std::make_pair(static_cast<int64_t>(s), static_cast<int64_t>(e));
+}
+
+std::string SlotField(const std::string& slot_id) { return "slot_" + Hex(View(slot_id)); }
+
+const char* AnswerName(Answer a) {
+  switch (a) {
+    case Answer::kYes:
+      return "yes";
+    case Answer::kIfNeedBe:
+      return "if_need_be";
+    case Answer::kNo:
+      return "no";
+  }
+  return "no";
+}
+std::optional<Answer> ParseAnswer(const std::string& s) {
+  if (s == "yes") return Answer::kYes;
+  if (s == "if_need_be") return Answer::kIfNeedBe;
+  if (s == "no") return Answer::kNo;
+  return std::nullopt;
+}
+
+const char* LocationName(LocationKind k) {
+  switch (k) {
+    case LocationKind::kHome:
+      return "home";
+    case LocationKind::kVenue:
+      return "venue";
+    case LocationKind::kOnline:
+      return "online";
+  }
+  return "home";
+}
+LocationKind ParseLocation(const std::string& s) {
+  if (s == "venue") return LocationKind::kVenue;
+  if (s == "online") return LocationKind::kOnline;
+  return LocationKind::kHome;
+}
+
+const char* ParticipationName(Participation p) {
+  switch (p) {
+    case Participation::kAttend:
+      return "attend";
+    case Participation::kPart:
+      return "part";
+    case Participation::kWrittenContribution:
+      return "written";
+    case Participation::kNotInvited:
+      return "not_invited";
+  }
+  return "attend";
+}
+std::optional<Participation> ParseParticipation(const std::string& s) {
+  if (s == "attend") return Participation::kAttend;
+  if (s == "part") return Participation::kPart;
+  if (s == "written") return Participation::kWrittenContribution;
+  if (s == "not_invited") return Participation::kNotInvited;
+  return std::nullopt;
+}
+
+constexpr Phase kPhases[] = {Phase::kNotStarted, Phase::kInformation, Phase::kPrivateTime,
+                             Phase::kPlanPresentation, Phase::kAcceptance};
+Phase ParsePhase(const std::string& s) {
+  for (Phase p : kPhases) {
+    if (s == PhaseName(p)) return p;
+  }
+  return Phase::kNotStarted;
+}
+
+// Edits checked against the reducer's rules on a working copy of the view, in order, before any
+// is queued: the API reports a clear error instead of queuing an edit every device would drop.
+class Batch {
+ public:
+  Batch(client::Client& client, Bytes case_id, v1::CaseState view, Bytes me)
+      : client_(client),
+        case_id_(std::move(case_id)),
+        state_(std::move(view)),
+        me_(std::move(me)) {}
+
+  Status Add(std::vector<v1::Mutation> mutations, uint32_t scope_id) {
+    if (mutations.empty()) return {};
+    if (mutations.size() > client::model::kMaxMutationsPerOp) return Invalid("domain.too_large");
+    client::model::OpContext ctx;
+    ctx.author_account_id = me_;
+    ctx.client_op_id = crypto::RandomBytes(crypto::kIdBytes);
+    ctx.scope_id = scope_id;
+    for (const v1::Mutation& m : mutations) {
+      if (!client::model::ValidateMutation(m).ok()) return Invalid("domain.too_large");
+      if (!client::model::CheckContentRule(state_, ctx, m).empty()) return Denied();
+      v1::ContentOp one;
+      one.set_version(1);
+      one.set_scope_id(scope_id);
+      *one.add_mutations() = m;
+      client::model::ApplyContent(state_, one, ctx);
+    }
+    ops_.emplace_back(std::move(mutations), scope_id);
+    return {};
+  }
+
+  Status Commit() {
+    for (const auto& [mutations, scope] : ops_) {
+      KRING_RETURN_IF_ERROR(client_.Submit(case_id_, mutations, scope));
+    }
+    ops_.clear();
+    return {};
+  }
+
+  const v1::CaseState& state() const { return state_; }
+
+ private:
+  client::Client& client_;
+  Bytes case_id_;
+  v1::CaseState state_;
+  Bytes me_;
+  std::vector<std::pair<std::vector<v1::Mutation>, uint32_t>> ops_;
+};
+
+// Invitees for the pre-talk check and "confirmed": everyone approved but coordinators.
+bool IsInvitee(const v1::CaseState& view, const v1::Entity& person) {
+  if (TextField(person, "status") != "approved") return false;
+  const std::string kind = TextField(person, "kind");
+  if (kind == "coordinator") return false;
+  const auto decisions = AboutPerson(view, kParticipationType, person.entity_id());
+  return decisions.empty() || TextField(*decisions.back(), "mode") != "not_invited";
+}
+
+InvitationState InvitationFrom(const v1::CaseState& view, const v1::Entity& person,
+                               int64_t now_ms) {
+  const std::string account = BlobField(person, "account_id");
+  if (!account.empty() && client::model::FindMember(view, View(account)) != nullptr) {
+    return InvitationState::kJoined;
+  }
+  const std::string invite_id = BlobField(person, "invite_id");
+  if (!invite_id.empty()) {
+    for (const auto& inv : view.invites()) {
+      if (inv.invite_id() != invite_id) continue;
+      switch (inv.status()) {
+        case v1::InviteState::PENDING:
+          return inv.expires_at_ms() <= now_ms ? InvitationState::kExpired
+                                               : InvitationState::kPending;
+        case v1::InviteState::ACCEPTED:
+          return InvitationState::kAccepted;
+        case v1::InviteState::APPROVED:
+          return InvitationState::kJoined;
+        case v1::InviteState::DECLINED:
+          return InvitationState::kDeclined;
+        case v1::InviteState::REVOKED:
+          return InvitationState::kRevoked;
+        case v1::InviteState::EXPIRED:
+          return InvitationState::kExpired;
+        default:
+          break;
+      }
+    }
+    return InvitationState::kPending;  // the invite op is still on its way
+  }
+  const std::string recorded = TextField(person, "invite_state");
+  for (InvitationState s :
+       {InvitationState::kPending, InvitationState::kAccepted, InvitationState::kDeclined}) {
+    if (recorded == InvitationStateName(s)) return s;
+  }
+  return InvitationState::kNotInvited;
+}
+
+// Confirmed: approved and said yes (through the app or to the coordinator), or an organiser.
+bool IsConfirmed(const v1::CaseState& view, const v1::Entity& person, int64_t now_ms) {
+  if (TextField(person, "status") != "approved") return false;
+  const std::string kind = TextField(person, "kind");
+  if (kind == "resident" || kind == "coordinator") return true;
+  if (!IsInvitee(view, person)) return false;
+  const InvitationState s = InvitationFrom(view, person, now_ms);
+  return s == InvitationState::kAccepted || s == InvitationState::kJoined;
+}
+
+std::set<std::string> HiddenFrom(const v1::Entity& e) {
+  std::set<std::string> out;
+  for (const v1::SetElement* el : Elements(e, "hidden_from")) out.insert(el->value().blob());
+  return out;
+}
+
+Meeting MeetingFrom(const v1::CaseState& view, const v1::Entity& e) {
+  Meeting m;
+  m.meeting_id = B(e.entity_id());
+  m.start_ms = TimeField(e, "start_ms");
+  m.end_ms = TimeField(e, "end_ms");
+  m.spoed = FlagField(e, "spoed");
+  m.cancelled = TextField(e, "status") == "cancelled";
+  m.location_kind = ParseLocation(TextField(e, "location_kind"));
+  m.coarse_location = TextField(e, "location_coarse");
+  m.uid = TextField(e, "uid");
+  m.sequence = IntField(e, "sequence");
+  m.phase = ParsePhase(TextField(e, "phase"));
+  for (Phase p : kPhases) {
+    if (p == Phase::kNotStarted) continue;
+    const int64_t at = TimeField(e, std::string("phase_") + PhaseName(p) + "_at_ms");
+    if (at != 0) m.phase_started_at_ms.emplace_back(p, at);
+  }
+  m.private_scope = static_cast<uint32_t>(IntField(e, "private_scope"));
+  m.draft_released = FlagField(e, "draft_released");
+  m.no_pretalk_reason = TextField(e, "no_pretalk_reason");
+  m.required_no_reason = TextField(e, "required_no_reason");
+  // The newest address this device can read (absent where the scope excludes it).
+  for (const v1::Entity* a : AllOf(view, kMeetingAddressType)) {
+    if (BlobField(*a, "meeting") == e.entity_id()) m.exact_location = TextField(*a, "address");
+  }
+  return m;
+}
+
+Status ValidateLocation(const v1::CaseState& view, const LocationInput& l) {
+  if (l.coarse.empty()) return Invalid("location.coarse_missing");
+  if (l.exact.empty()) return Invalid("location.exact_missing");
+  if (l.coarse.size() > kMaxShortText || l.exact.size() > kMaxAddress) {
+    return Invalid("location.too_long");
+  }
+  if (l.hidden_from.size() > kMaxListItems) return Invalid("location.too_long");
+  for (const Bytes& p : l.hidden_from) {
+    if (FindPersonEntity(view, S(p)) == nullptr) return Invalid("location.hidden_unknown");
+  }
+  return {};
+}
+
+Status ValidateTimes(int64_t start_ms, int64_t end_ms) {
+  if (start_ms <= 0 || end_ms <= start_ms || end_ms - start_ms > kDayMs) {
+    return Invalid("meeting.time_invalid");
+  }
+  return {};
+}
+
+}  // namespace
+
+const char* InvitationStateName(InvitationState state) {
+  switch (state) {
+    case InvitationState::kNotInvited:
+      return "not_invited";
+    case InvitationState::kPending:
+      return "pending";
+    case InvitationState::kAccepted:
+      return "accepted";
+    case InvitationState::kJoined:
+      return "joined";
+    case InvitationState::kDeclined:
+      return "declined";
+    case InvitationState::kExpired:
+      return "expired";
+    case InvitationState::kRevoked:
+      return "revoked";
+  }
+  return "not_invited";
+}
+
+const char* PhaseName(Phase phase) {
+  switch (phase) {
+    case Phase::kNotStarted:
+      return "not_started";
+    case Phase::kInformation:
+      return "information";
+    case Phase::kPrivateTime:
+      return "private_time";
+    case Phase::kPlanPresentation:
+      return "plan_presentation";
+    case Phase::kAcceptance:
+      return "acceptance";
+  }
+  return "not_started";
+}
+
+Organising::Organising(client::Client& client, Bytes case_id)
+    : client_(client), case_id_(std::move(case_id)) {}
+
+Result<v1::CaseState> Organising::Read() const { return client_.View(case_id_); }
+
+Result<Bytes> Organising::MyAccount() const {
+  KRING_ASSIGN_OR_RETURN(client::AccountInfo info, client_.Account());
+  return info.account_id;
+}
+
+Result<uint32_t> Organising::ScopeFor(const std::vector<Bytes>& readers) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  // Only current members can hold a key; people without the app (or not yet joined) are
+  // covered by hidden_from and by who prints what. The writer is always in (it makes the key).
+  std::set<std::string> want;
+  for (const Bytes& r : readers) {
+    if (client::model::FindMember(view, r) != nullptr) want.insert(S(r));
+  }
+  want.insert(S(me));
+  // One scope per audience: reusing it keeps the number of keys (and rekeys) small.
+  for (const auto& [id, scope] : view.scopes()) {
+    std::set<std::string> members(scope.members().begin(), scope.members().end());
+    if (members == want) return id;
+  }
+  std::vector<Bytes> members;
+  members.reserve(want.size());
+  for (const std::string& m : want) members.push_back(B(m));
+  return client_.CreateScope(case_id_, members);
+}
+
+Status Organising::Write(const std::vector<v1::Mutation>& mutations, uint32_t scope_id) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  Batch batch(client_, case_id_, std::move(view), me);
+  KRING_RETURN_IF_ERROR(batch.Add(mutations, scope_id));
+  return batch.Commit();
+}
+
+// ---- Referral ----
+
+Result<Bytes> Organising::SubmitReferral(const ReferralInput& r) {
+  if (r.referrer_kind != "professional" && r.referrer_kind != "resident") {
+    return Invalid("referral.referrer_invalid");
+  }
+  if (r.resident.kind != "resident") return Invalid("referral.resident_kind");
+  KRING_RETURN_IF_ERROR(ValidatePerson(r.resident));
+  if (r.reason.empty()) return Invalid("referral.reason_missing");
+  KRING_RETURN_IF_ERROR(ValidateText(r.reason, kMaxLongText, "referral.reason_too_long"));
+  if (r.invitees.empty()) return Invalid("referral.no_invitees");
+  if (r.invitees.size() > kMaxListItems) return Invalid("referral.too_many_invitees");
+  for (const PersonInput& p : r.invitees) {
+    if (p.kind == "resident") return Invalid("referral.second_resident");
+    KRING_RETURN_IF_ERROR(ValidatePerson(p));
+    if (p.contact.empty()) return Invalid("referral.invitee_no_contact");
+  }
+  if (!r.resident_consent) return Invalid("referral.no_consent");
+  for (const auto* list : {&r.bottom_lines, &r.questions}) {
+    if (list->size() > kMaxListItems) return Invalid("referral.too_many_items");
+    for (const std::string& s : *list) {
+      if (s.empty() || s.size() > kMaxLongText) return Invalid("referral.item_invalid");
+    }
+  }
+  for (const std::string* s : {&r.question.ik_wil, &r.question.ik_kan, &r.question.ik_heb_nodig}) {
+    KRING_RETURN_IF_ERROR(ValidateText(*s, kMaxLongText, "referral.question_too_long"));
+  }
+  if (r.referred_at_ms < 0) return Invalid("referral.time_invalid");
+
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  if (client::model::FindMember(view, me) == nullptr) return Denied();
+  const bool organiser = IsManager(view, me);
+  Batch batch(client_, case_id_, view, me);
+
+  // The resident is in the circle from the start when an organiser refers; otherwise the
+  // coordinator approves everyone, the resident included.
+  const std::string resident_id = NewId();
+  std::vector<v1::Mutation> resident;
+  PersonFields(resident_id, r.resident, organiser ? "approved" : "proposed", resident);
+  KRING_RETURN_IF_ERROR(batch.Add(std::move(resident), 0));
+  std::vector<std::string> invitee_ids;
+  for (const PersonInput& p : r.invitees) {
+    invitee_ids.push_back(NewId());
+    std::vector<v1::Mutation> person;
+    PersonFields(invitee_ids.back(), p, "proposed", person);
+    KRING_RETURN_IF_ERROR(batch.Add(std::move(person), 0));
+  }
+
+  const std::string id = NewId();
+  std::vector<v1::Mutation> ref;
+  ref.push_back(Create(id, kReferralType));
+  ref.push_back(Set(id, "referrer_kind", TextV(r.referrer_kind)));
+  ref.push_back(Set(id, "resident", BlobV(resident_id)));
+  ref.push_back(Set(id, "reason", TextV(r.reason)));
+  ref.push_back(Set(id, "resident_consent", FlagV(true)));
+  ref.push_back(Set(id, "spoed", FlagV(r.spoed)));
+  ref.push_back(
+      Set(id, "referred_at_ms", TimeV(r.referred_at_ms == 0 ? NowMs() : r.referred_at_ms)));
+  ref.push_back(Set(id, "ik_wil", TextV(r.question.ik_wil)));
+  ref.push_back(Set(id, "ik_kan", TextV(r.question.ik_kan)));
+  ref.push_back(Set(id, "ik_heb_nodig", TextV(r.question.ik_heb_nodig)));
+  for (const std::string& p : invitee_ids) ref.push_back(Add(id, "invitees", p, BlobV(p)));
+  for (const std::string& s : r.bottom_lines)
+    ref.push_back(Add(id, "bottom_lines", NewId(), TextV(s)));
+  for (const std::string& s : r.questions) ref.push_back(Add(id, "questions", NewId(), TextV(s)));
+  KRING_RETURN_IF_ERROR(batch.Add(std::move(ref), 0));
+
+  // Contact details apart, each for the coordinator(s) and that person only (P3).
+  std::vector<std::pair<const PersonInput*, const std::string*>> with_contact;
+  if (!r.resident.contact.empty()) with_contact.emplace_back(&r.resident, &resident_id);
+  for (size_t i = 0; i < r.invitees.size(); ++i) {
+    with_contact.emplace_back(&r.invitees[i], &invitee_ids[i]);
+  }
+  for (const auto& [p, pid] : with_contact) {
+    std::vector<Bytes> readers = Coordinators(view);
+    readers.push_back(me);
+    if (!p->account_id.empty()) readers.push_back(p->account_id);
+    KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(readers));
+    const std::string cid = NewId();
+    std::vector<v1::Mutation> c;
+    c.push_back(Create(cid, kContactType));
+    c.push_back(Set(cid, "person", BlobV(*pid)));
+    if (!p->contact.phone.empty()) c.push_back(Set(cid, "phone", TextV(p->contact.phone)));
+    if (!p->contact.email.empty()) c.push_back(Set(cid, "email", TextV(p->contact.email)));
+    if (!p->contact.address.empty()) c.push_back(Set(cid, "address", TextV(p->contact.address)));
+    KRING_RETURN_IF_ERROR(batch.Add(std::move(c), scope));
+  }
+  KRING_RETURN_IF_ERROR(batch.Commit());
+  return B(id);
+}
+
+Status Organising::AssignCoordinator(const CoordinatorAssignment& a) {
+  for (const std::string* s : {&a.language, &a.gender, &a.culture}) {
+    KRING_RETURN_IF_ERROR(ValidateText(*s, kMaxShortText, "referral.preference_too_long"));
+  }
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  if (!IsRole(view, a.coordinator_account_id, v1::ROLE_COORDINATOR)) {
+    return Invalid("referral.coordinator_not_member");
+  }
+  auto referrals = AllOf(view, kReferralType);
+  if (referrals.empty()) return NotFound("referral.none");
+  const v1::Entity* e = referrals.back();
+  const std::string& id = e->entity_id();
+  return Write({Set(id, "coordinator_account", BlobV(S(a.coordinator_account_id)), e),
+                Set(id, "coordinator_language", TextV(a.language), e),
+                Set(id, "coordinator_gender", TextV(a.gender), e),
+                Set(id, "coordinator_culture", TextV(a.culture), e),
+                Set(id, "coordinator_assigned_at_ms", TimeV(NowMs()), e)},
+               e->scope_id());
+}
+
+Status Organising::SetResidentQuestion(const ResidentQuestion& q) {
+  for (const std::string* s : {&q.ik_wil, &q.ik_kan, &q.ik_heb_nodig}) {
+    KRING_RETURN_IF_ERROR(ValidateText(*s, kMaxLongText, "referral.question_too_long"));
+  }
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  auto referrals = AllOf(view, kReferralType);
+  if (referrals.empty()) return NotFound("referral.none");
+  const v1::Entity* e = referrals.back();
+  const std::string& id = e->entity_id();
+  std::vector<v1::Mutation> m;
+  for (auto [field, value] : {std::pair{"ik_wil", &q.ik_wil}, std::pair{"ik_kan", &q.ik_kan},
+                              std::pair{"ik_heb_nodig", &q.ik_heb_nodig}}) {
+    if (TextField(*e, field) != *value) m.push_back(Set(id, field, TextV(*value), e));
+  }
+  if (m.empty()) return {};
+  return Write(m, e->scope_id());
+}
+
+Result<Referral> Organising::GetReferral() const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  auto referrals = AllOf(view, kReferralType);
+  if (referrals.empty()) return NotFound("referral.none");
+  const v1::Entity& e = *referrals.back();
+  Referral r;
+  r.referral_id = B(e.entity_id());
+  r.referrer_kind = TextField(e, "referrer_kind");
+  r.referrer_account_id = B(e.created_by_account_id());
+  r.resident_person_id = B(BlobField(e, "resident"));
+  for (const auto* el : Elements(e, "invitees"))
+    r.invitee_person_ids.push_back(B(el->value().blob()));
+  r.reason = TextField(e, "reason");
+  r.resident_consent = FlagField(e, "resident_consent");
+  r.spoed = FlagField(e, "spoed");
+  for (const auto* el : Elements(e, "bottom_lines")) r.bottom_lines.push_back(el->value().text());
+  for (const auto* el : Elements(e, "questions")) r.questions.push_back(el->value().text());
+  r.question = {TextField(e, "ik_wil"), TextField(e, "ik_kan"), TextField(e, "ik_heb_nodig")};
+  r.referred_at_ms = TimeField(e, "referred_at_ms");
+  r.coordinator.coordinator_account_id = B(BlobField(e, "coordinator_account"));
+  r.coordinator.language = TextField(e, "coordinator_language");
+  r.coordinator.gender = TextField(e, "coordinator_gender");
+  r.coordinator.culture = TextField(e, "coordinator_culture");
+  r.coordinator_assigned_at_ms = TimeField(e, "coordinator_assigned_at_ms");
+  return r;
+}
+
+// ---- Circle ----
+
+Result<Bytes> Organising::ProposePerson(const PersonInput& p) {
+  KRING_RETURN_IF_ERROR(ValidatePerson(p));
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  if (client::model::FindMember(view, me) == nullptr) return Denied();
+  Batch batch(client_, case_id_, view, me);
+  const std::string id = NewId();
+  std::vector<v1::Mutation> person;
+  PersonFields(id, p, "proposed", person);
+  KRING_RETURN_IF_ERROR(batch.Add(std::move(person), 0));
+  if (!p.contact.empty()) {
+    std::vector<Bytes> readers = Coordinators(view);
+    readers.push_back(me);
+    if (!p.account_id.empty()) readers.push_back(p.account_id);
+    KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(readers));
+    const std::string cid = NewId();
+    std::vector<v1::Mutation> c;
+    c.push_back(Create(cid, kContactType));
+    c.push_back(Set(cid, "person", BlobV(id)));
+    if (!p.contact.phone.empty()) c.push_back(Set(cid, "phone", TextV(p.contact.phone)));
+    if (!p.contact.email.empty()) c.push_back(Set(cid, "email", TextV(p.contact.email)));
+    if (!p.contact.address.empty()) c.push_back(Set(cid, "address", TextV(p.contact.address)));
+    KRING_RETURN_IF_ERROR(batch.Add(std::move(c), scope));
+  }
+  KRING_RETURN_IF_ERROR(batch.Commit());
+  return B(id);
+}
+
+Status Organising::ApprovePerson(const Bytes& person_id) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const v1::Entity* e = FindPersonEntity(view, S(person_id));
+  if (e == nullptr) return Unknown();
+  return Write({Set(e->entity_id(), "status", TextV("approved"), e)}, 0);
+}
+
+Status Organising::DeclinePerson(const Bytes& person_id) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const v1::Entity* e = FindPersonEntity(view, S(person_id));
+  if (e == nullptr) return Unknown();
+  return Write({Set(e->entity_id(), "status", TextV("declined"), e)}, 0);
+}
+
+Status Organising::LinkAccount(const Bytes& person_id, const Bytes& account_id) {
+  if (account_id.size() != crypto::kIdBytes) return Invalid("person.account_invalid");
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const v1::Entity* e = FindPersonEntity(view, S(person_id));
+  if (e == nullptr) return Unknown();
+  if (client::model::FindMember(view, account_id) == nullptr) {
+    return Invalid("person.account_not_member");
+  }
+  const v1::Entity* other = PersonOfAccount(view, account_id);
+  if (other != nullptr && other->entity_id() != e->entity_id()) {
+    return Invalid("person.account_in_use");
+  }
+  return Write({Set(e->entity_id(), "account_id", BlobV(S(account_id)), e),
+                Set(e->entity_id(), "has_app", FlagV(true), e)},
+               0);
+}
+
+Status Organising::UpdatePerson(const Bytes& person_id, const PersonInput& p) {
+  KRING_RETURN_IF_ERROR(ValidatePerson(p));
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const v1::Entity* e = FindPersonEntity(view, S(person_id));
+  if (e == nullptr) return Unknown();
+  const std::string& id = e->entity_id();
+  std::vector<v1::Mutation> m;
+  for (auto [field, value] :
+       {std::pair{"name", &p.name}, std::pair{"relation", &p.relation}, std::pair{"kind", &p.kind},
+        std::pair{"organisation", &p.organisation}, std::pair{"function", &p.function},
+        std::pair{"language", &p.language}}) {
+    if (TextField(*e, field) != *value) m.push_back(Set(id, field, TextV(*value), e));
+  }
+  if (FlagField(*e, "interpreter") != p.interpreter) {
+    m.push_back(Set(id, "interpreter", FlagV(p.interpreter), e));
+  }
+  if (m.empty()) return {};
+  return Write(m, 0);
+}
+
+Status Organising::SetContact(const Bytes& person_id, const ContactDetails& details) {
+  KRING_RETURN_IF_ERROR(ValidateContact(details));
+  if (details.empty()) return Invalid("contact.empty");
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  const v1::Entity* person = FindPersonEntity(view, S(person_id));
+  if (person == nullptr) return Unknown();
+  Batch batch(client_, case_id_, view, me);
+  // The old details go: one current set per person, in the scope of who may see it now.
+  for (const v1::Entity* old : AboutPerson(view, kContactType, S(person_id))) {
+    KRING_RETURN_IF_ERROR(batch.Add({Delete(old->entity_id())}, old->scope_id()));
+  }
+  std::vector<Bytes> readers = Coordinators(view);
+  readers.push_back(me);
+  const std::string account = BlobField(*person, "account_id");
+  if (!account.empty()) readers.push_back(B(account));
+  KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(readers));
+  const std::string cid = NewId();
+  std::vector<v1::Mutation> c;
+  c.push_back(Create(cid, kContactType));
+  c.push_back(Set(cid, "person", BlobV(S(person_id))));
+  if (!details.phone.empty()) c.push_back(Set(cid, "phone", TextV(details.phone)));
+  if (!details.email.empty()) c.push_back(Set(cid, "email", TextV(details.email)));
+  if (!details.address.empty()) c.push_back(Set(cid, "address", TextV(details.address)));
+  KRING_RETURN_IF_ERROR(batch.Add(std::move(c), scope));
+  return batch.Commit();
+}
+
+Result<std::vector<Person>> Organising::Circle() const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  std::vector<Person> out;
+  for (const v1::Entity* e : AllOf(view, kPersonType)) {
+    if (e->scope_id() == 0) out.push_back(PersonFrom(*e));
+  }
+  return out;
+}
+
+Result<Person> Organising::GetPerson(const Bytes& person_id) const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const v1::Entity* e = FindPersonEntity(view, S(person_id));
+  if (e == nullptr) return Unknown();
+  return PersonFrom(*e);
+}
+
+Result<Bytes> Organising::MyPersonId() const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  const v1::Entity* e = PersonOfAccount(view, me);
+  if (e == nullptr) return NotFound("person.not_linked");
+  return B(e->entity_id());
+}
+
+Result<std::optional<Contact>> Organising::ContactOf(const Bytes& person_id) const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  auto contacts = AboutPerson(view, kContactType, S(person_id));
+  if (contacts.empty()) return std::optional<Contact>();
+  const v1::Entity& e = *contacts.back();
+  Contact c;
+  c.contact_id = B(e.entity_id());
+  c.person_id = person_id;
+  c.details = {TextField(e, "phone"), TextField(e, "email"), TextField(e, "address")};
+  return std::optional<Contact>(std::move(c));
+}
+
+// ---- Invitations ----
+
+Result<client::Invitation> Organising::InviteWithApp(const Bytes& person_id, v1::Role role,
+                                                     int64_t valid_for_seconds) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  if (!IsManager(view, me)) return Denied();
+  const v1::Entity* e = FindPersonEntity(view, S(person_id));
+  if (e == nullptr) return Unknown();
+  if (TextField(*e, "status") != "approved") return FailedPrecondition("invite.not_approved");
+  if (!BlobField(*e, "account_id").empty()) return FailedPrecondition("invite.already_joined");
+  if (valid_for_seconds < 1 || valid_for_seconds > 30LL * 24 * 3600) {
+    return Invalid("invite.validity_invalid");
+  }
+  // Resending replaces the previous link: the old one stops working.
+  const std::string old = BlobField(*e, "invite_id");
+  if (!old.empty()) {
+    for (const auto& inv : view.invites()) {
+      if (inv.invite_id() == old && inv.status() == v1::InviteState::PENDING &&
+          inv.expires_at_ms() > NowMs()) {
+        KRING_RETURN_IF_ERROR(client_.RevokeInvite(case_id_, B(old)));
+      }
+    }
+  }
+  KRING_ASSIGN_OR_RETURN(client::Invitation invitation,
+                         client_.CreateInvite(case_id_, role, valid_for_seconds));
+  KRING_RETURN_IF_ERROR(Write({Set(e->entity_id(), "invite_id", BlobV(S(invitation.invite_id)), e),
+                               Set(e->entity_id(), "has_app", FlagV(true), e)},
+                              0));
+  return invitation;
+}
+
+Status Organising::RecordInvitation(const Bytes& person_id, InvitationState state) {
+  if (state != InvitationState::kPending && state != InvitationState::kAccepted &&
+      state != InvitationState::kDeclined) {
+    return Invalid("invite.state_invalid");
+  }
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const v1::Entity* e = FindPersonEntity(view, S(person_id));
+  if (e == nullptr) return Unknown();
+  if (!BlobField(*e, "invite_id").empty()) return FailedPrecondition("invite.has_app_invite");
+  return Write({Set(e->entity_id(), "invite_state", TextV(InvitationStateName(state)), e)}, 0);
+}
+
+Status Organising::RevokeInvitation(const Bytes& person_id) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const v1::Entity* e = FindPersonEntity(view, S(person_id));
+  if (e == nullptr) return Unknown();
+  if (InvitationFrom(view, *e, NowMs()) != InvitationState::kPending) {
+    return FailedPrecondition("invite.not_open");
+  }
+  Status revoked = client_.RevokeInvite(case_id_, B(BlobField(*e, "invite_id")));
+  if (revoked.code() == StatusCode::kPermissionDenied) return Denied();
+  return revoked;
+}
+
+Result<InvitationState> Organising::InvitationOf(const Bytes& person_id, int64_t now_ms) const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const v1::Entity* e = FindPersonEntity(view, S(person_id));
+  if (e == nullptr) return Unknown();
+  return InvitationFrom(view, *e, now_ms == 0 ? NowMs() : now_ms);
+}
+
+// ---- Pre-talks ----
+
+Result<Bytes> Organising::LogPreTalk(const PreTalkInput& t) {
+  if (t.held_at_ms <= 0) return Invalid("pretalk.time_missing");
+  bool known_how = false;
+  for (const char* h : {"home", "phone", "video", "office", "other"}) known_how |= t.how == h;
+  if (!known_how) return Invalid("pretalk.how_invalid");
+  for (const std::string* s : {&t.explained, &t.questions, &t.safety_concerns}) {
+    KRING_RETURN_IF_ERROR(ValidateText(*s, kMaxLongText, "pretalk.too_long"));
+  }
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  const v1::Entity* person = FindPersonEntity(view, S(t.person_id));
+  if (person == nullptr) return Unknown();
+  Batch batch(client_, case_id_, view, me);
+  std::vector<Bytes> readers = Coordinators(view);
+  const std::string account = BlobField(*person, "account_id");
+  if (!account.empty()) readers.push_back(B(account));
+  KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(readers));
+  const std::string id = NewId();
+  KRING_RETURN_IF_ERROR(batch.Add(
+      {Create(id, kPreTalkType), Set(id, "person", BlobV(S(t.person_id))),
+       Set(id, "held_at_ms", TimeV(t.held_at_ms)), Set(id, "how", TextV(t.how)),
+       Set(id, "explained", TextV(t.explained)), Set(id, "questions", TextV(t.questions))},
+      scope));
+  if (!t.safety_concerns.empty()) {
+    // Safety concerns are for the coordinator(s) only, never the person or the circle.
+    KRING_ASSIGN_OR_RETURN(uint32_t safety_scope, ScopeFor(Coordinators(view)));
+    const std::string sid = NewId();
+    KRING_RETURN_IF_ERROR(batch.Add(
+        {Create(sid, kSafetyNoteType), Set(sid, "pretalk", BlobV(id)),
+         Set(sid, "person", BlobV(S(t.person_id))), Set(sid, "concerns", TextV(t.safety_concerns))},
+        safety_scope));
+  }
+  KRING_RETURN_IF_ERROR(batch.Commit());
+  return B(id);
+}
+
+Result<std::vector<PreTalk>> Organising::PreTalks() const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  std::map<std::string, std::string> concerns;
+  for (const v1::Entity* s : AllOf(view, kSafetyNoteType)) {
+    concerns[BlobField(*s, "pretalk")] = TextField(*s, "concerns");
+  }
+  std::vector<PreTalk> out;
+  for (const v1::Entity* e : AllOf(view, kPreTalkType)) {
+    PreTalk t;
+    t.pretalk_id = B(e->entity_id());
+    t.person_id = B(BlobField(*e, "person"));
+    t.held_at_ms = TimeField(*e, "held_at_ms");
+    t.how = TextField(*e, "how");
+    t.explained = TextField(*e, "explained");
+    t.questions = TextField(*e, "questions");
+    auto c = concerns.find(e->entity_id());
+    if (c != concerns.end()) t.safety_concerns = c->second;
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Result<std::vector<Bytes>> Organising::InviteesWithoutPreTalk() const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  std::set<std::string> talked;
+  for (const v1::Entity* e : AllOf(view, kPreTalkType)) talked.insert(BlobField(*e, "person"));
+  std::vector<Bytes> out;
+  for (const v1::Entity* p : AllOf(view, kPersonType)) {
+    if (p->scope_id() != 0 || !IsInvitee(view, *p)) continue;
+    if (talked.count(p->entity_id()) == 0) out.push_back(B(p->entity_id()));
+  }
+  return out;
+}
+
+Status Organising::DecideParticipation(const ParticipationDecision& d) {
+  if (d.mode != Participation::kAttend && d.reason.empty()) {
+    return Invalid("participation.reason_missing");
+  }
+  KRING_RETURN_IF_ERROR(ValidateText(d.reason, kMaxLongText, "participation.too_long"));
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  if (FindPersonEntity(view, S(d.person_id)) == nullptr) return Unknown();
+  Batch batch(client_, case_id_, view, me);
+  // The decision and its reason stay with the organisers; the circle sees who comes.
+  KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(Organisers(view)));
+  const std::string id = NewId();
+  KRING_RETURN_IF_ERROR(batch.Add(
+      {Create(id, kParticipationType), Set(id, "person", BlobV(S(d.person_id))),
+       Set(id, "mode", TextV(ParticipationName(d.mode))), Set(id, "reason", TextV(d.reason))},
+      scope));
+  return batch.Commit();
+}
+
+Result<std::optional<ParticipationDecision>> Organising::ParticipationOf(
+    const Bytes& person_id) const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  auto decisions = AboutPerson(view, kParticipationType, S(person_id));
+  if (decisions.empty()) return std::optional<ParticipationDecision>();
+  const v1::Entity& e = *decisions.back();
+  ParticipationDecision d;
+  d.person_id = person_id;
+  d.mode = ParseParticipation(TextField(e, "mode")).value_or(Participation::kAttend);
+  d.reason = TextField(e, "reason");
+  return std::optional<ParticipationDecision>(std::move(d));
+}
+
+Result<Bytes> Organising::AddAbsentView(const Bytes& person_id, const std::string& text) {
+  if (text.empty()) return Invalid("absent_view.text_missing");
+  KRING_RETURN_IF_ERROR(ValidateText(text, kMaxLongText, "absent_view.too_long"));
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  if (FindPersonEntity(view, S(person_id)) == nullptr) return Unknown();
+  const std::string id = NewId();
+  KRING_RETURN_IF_ERROR(Write({Create(id, kAbsentViewType), Set(id, "person", BlobV(S(person_id))),
+                               Set(id, "text", TextV(text))},
+                              0));
+  return B(id);
+}
+
+Result<std::vector<AbsentView>> Organising::AbsentViews() const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  std::vector<AbsentView> out;
+  for (const v1::Entity* e : AllOf(view, kAbsentViewType)) {
+    out.push_back({B(e->entity_id()), B(BlobField(*e, "person")), TextField(*e, "text")});
+  }
+  return out;
+}
+
+// ---- Scheduling ----
+
+Result<Bytes> Organising::CreatePoll(const PollInput& poll) {
+  if (poll.slots.empty()) return Invalid("poll.no_slots");
+  if (poll.slots.size() > kMaxListItems || poll.required.size() > kMaxListItems) {
+    return Invalid("poll.too_many");
+  }
+  int64_t first = std::numeric_limits<int64_t>::max();
+  for (const Slot& s : poll.slots) {
+    if (s.start_ms <= 0 || s.end_ms <= s.start_ms || s.end_ms - s.start_ms > kDayMs) {
+      return Invalid("poll.slot_invalid");
+    }
+    first = std::min(first, s.start_ms);
+  }
+  if (poll.deadline_ms <= 0) return Invalid("poll.deadline_missing");
+  if (poll.deadline_ms > first) return Invalid("poll.deadline_after_slot");
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  for (const Bytes& p : poll.required) {
+    if (FindPersonEntity(view, S(p)) == nullptr) return Invalid("poll.required_unknown");
+  }
+  const std::string id = NewId();
+  std::vector<v1::Mutation> m{Create(id, kPollType),
+                              Set(id, "deadline_ms", TimeV(poll.deadline_ms))};
+  for (const Slot& s : poll.slots)
+    m.push_back(Add(id, "slots", NewId(), BlobV(EncodeSlot(s.start_ms, s.end_ms))));
+  for (const Bytes& p : poll.required) m.push_back(Add(id, "required", S(p), BlobV(S(p))));
+  KRING_RETURN_IF_ERROR(Write(m, 0));
+  return B(id);
+}
+
+Result<Poll> Organising::GetPoll(const Bytes& poll_id) const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const v1::Entity* e = FindTyped(view, S(poll_id), kPollType);
+  if (e == nullptr) return Unknown();
+  Poll p;
+  p.poll_id = poll_id;
+  p.deadline_ms = TimeField(*e, "deadline_ms");
+  for (const auto* el : Elements(*e, "slots")) {
+    auto times = DecodeSlot(el->value().blob());
+    if (times) p.slots.push_back({B(el->element_id()), times->first, times->second});
+  }
+  std::sort(p.slots.begin(), p.slots.end(), [](const Slot& a, const Slot& b) {
+    return a.start_ms != b.start_ms ? a.start_ms < b.start_ms : a.slot_id < b.slot_id;
+  });
+  for (const auto* el : Elements(*e, "required")) p.required.push_back(B(el->value().blob()));
+  return p;
+}
+
+Status Organising::AnswerPoll(const Bytes& poll_id, const Bytes& person_id, const Bytes& slot_id,
+                              Answer answer) {
+  KRING_ASSIGN_OR_RETURN(Poll poll, GetPoll(poll_id));
+  bool known_slot = false;
+  for (const Slot& s : poll.slots) known_slot |= s.slot_id == slot_id;
+  if (!known_slot) return Invalid("poll.unknown_slot");
+  if (NowMs() > poll.deadline_ms) return FailedPrecondition("poll.deadline_passed");
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  const v1::Entity* person = FindPersonEntity(view, S(person_id));
+  if (person == nullptr) return Unknown();
+  const std::string field = SlotField(S(slot_id));
+  // One answer entity per (poll, person), one field per slot: answers for different people or
+  // slots never touch the same field, so concurrent offline answers all count.
+  for (const v1::Entity* e : AboutPerson(view, kPollAnswerType, S(person_id))) {
+    if (BlobField(*e, "poll") != S(poll_id)) continue;
+    return Write({Set(e->entity_id(), field, TextV(AnswerName(answer)), e)}, e->scope_id());
+  }
+  std::vector<Bytes> readers = Organisers(view);
+  const std::string account = BlobField(*person, "account_id");
+  if (!account.empty()) readers.push_back(B(account));
+  readers.push_back(me);
+  Batch batch(client_, case_id_, view, me);
+  KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(readers));
+  const std::string id = NewId();
+  KRING_RETURN_IF_ERROR(
+      batch.Add({Create(id, kPollAnswerType), Set(id, "poll", BlobV(S(poll_id))),
+                 Set(id, "person", BlobV(S(person_id))), Set(id, field, TextV(AnswerName(answer)))},
+                scope));
+  return batch.Commit();
+}
+
+Result<std::vector<PollAnswer>> Organising::Answers(const Bytes& poll_id) const {
+  KRING_ASSIGN_OR_RETURN(Poll poll, GetPoll(poll_id));
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  std::string only;  // a participant sees their own answers only (O5)
+  if (!IsManager(view, me)) {
+    const v1::Entity* mine = PersonOfAccount(view, me);
+    if (mine == nullptr) return std::vector<PollAnswer>();
+    only = mine->entity_id();
+  }
+  // (person, slot) -> newest field; two answer entities for one person (made offline on two
+  // devices) merge here.
+  std::map<std::pair<std::string, std::string>, std::pair<uint64_t, std::string>> newest;
+  for (const v1::Entity* e : AllOf(view, kPollAnswerType)) {
+    if (BlobField(*e, "poll") != S(poll_id)) continue;
+    const std::string person = BlobField(*e, "person");
+    if (person.empty() || (!only.empty() && person != only)) continue;
+    for (const Slot& s : poll.slots) {
+      auto f = e->fields().find(SlotField(S(s.slot_id)));
+      if (f == e->fields().end()) continue;
+      const uint64_t pos =
+          f->second.seq() == 0 ? std::numeric_limits<uint64_t>::max() : f->second.seq();
+      auto& slot = newest[{person, S(s.slot_id)}];
+      if (slot.second.empty() || pos >= slot.first) slot = {pos, f->second.value().text()};
+    }
+  }
+  std::vector<PollAnswer> out;
+  for (const auto& [key, value] : newest) {
+    auto a = ParseAnswer(value.second);
+    if (a) out.push_back({B(key.first), B(key.second), *a});
+  }
+  return out;
+}
+
+Result<std::vector<SlotTally>> Organising::Tally(const Bytes& poll_id) const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  if (!IsManager(view, me)) return PermissionDenied("poll.results_hidden");
+  KRING_ASSIGN_OR_RETURN(Poll poll, GetPoll(poll_id));
+  KRING_ASSIGN_OR_RETURN(std::vector<PollAnswer> answers, Answers(poll_id));
+  std::vector<SlotTally> out;
+  for (const Slot& s : poll.slots) {
+    SlotTally t;
+    t.slot_id = s.slot_id;
+    for (const PollAnswer& a : answers) {
+      if (a.slot_id != s.slot_id) continue;
+      if (a.answer == Answer::kYes) ++t.yes;
+      if (a.answer == Answer::kIfNeedBe) ++t.if_need_be;
+      if (a.answer == Answer::kNo) {
+        ++t.no;
+        if (std::find(poll.required.begin(), poll.required.end(), a.person_id) !=
+            poll.required.end()) {
+          t.required_no.push_back(a.person_id);
+        }
+      }
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+namespace {
+
+// Who may read the exact location: the organisers and every confirmed person with an account
+// that it is not hidden from (O6, P2).
+std::vector<Bytes> AddressReaders(const v1::CaseState& view, const std::set<std::string>& hidden,
+                                  int64_t now_ms) {
+  std::set<Bytes> readers;
+  for (const Bytes& a : Organisers(view)) {
+    const v1::Entity* p = PersonOfAccount(view, a);
+    if (p == nullptr || hidden.count(p->entity_id()) == 0) readers.insert(a);
+  }
+  for (const auto& [key, e] : view.entities()) {
+    if (e.type() != kPersonType || e.scope_id() != 0 || e.deleted()) continue;
+    if (hidden.count(e.entity_id()) != 0 || !IsConfirmed(view, e, now_ms)) continue;
+    const std::string account = BlobField(e, "account_id");
+    if (!account.empty() && client::model::FindMember(view, View(account)) != nullptr) {
+      readers.insert(B(account));
+    }
+  }
+  return {readers.begin(), readers.end()};
+}
+
+}  // namespace
+
+Result<Bytes> Organising::FixMeeting(const Bytes& poll_id, const Bytes& slot_id,
+                                     const LocationInput& location, const FixOverrides& overrides) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  if (!IsManager(view, me)) return Denied();
+  KRING_ASSIGN_OR_RETURN(Poll poll, GetPoll(poll_id));
+  const Slot* slot = nullptr;
+  for (const Slot& s : poll.slots) {
+    if (s.slot_id == slot_id) slot = &s;
+  }
+  if (slot == nullptr) return Invalid("poll.unknown_slot");
+  KRING_ASSIGN_OR_RETURN(std::vector<SlotTally> tally, Tally(poll_id));
+  for (const SlotTally& t : tally) {
+    if (t.slot_id == slot_id && !t.required_no.empty() && overrides.required_no_reason.empty()) {
+      return FailedPrecondition("meeting.required_said_no");
+    }
+  }
+  return Fix(slot->start_ms, slot->end_ms, location, overrides, poll_id, slot_id);
+}
+
+Result<Bytes> Organising::FixSpoedMeeting(int64_t start_ms, int64_t end_ms,
+                                          const LocationInput& location,
+                                          const FixOverrides& overrides, int64_t now_ms) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  auto referrals = AllOf(view, kReferralType);
+  if (referrals.empty() || !FlagField(*referrals.back(), "spoed")) {
+    return FailedPrecondition("meeting.not_spoed");
+  }
+  if (AmsterdamDay(start_ms) != AmsterdamDay(now_ms == 0 ? NowMs() : now_ms)) {
+    return FailedPrecondition("meeting.spoed_not_today");
+  }
+  return Fix(start_ms, end_ms, location, overrides, {}, {});
+}
+
+Result<Bytes> Organising::Fix(int64_t start_ms, int64_t end_ms, const LocationInput& location,
+                              const FixOverrides& overrides, const Bytes& poll_id,
+                              const Bytes& slot_id) {
+  KRING_RETURN_IF_ERROR(ValidateTimes(start_ms, end_ms));
+  KRING_RETURN_IF_ERROR(
+      ValidateText(overrides.no_pretalk_reason, kMaxLongText, "meeting.reason_too_long"));
+  KRING_RETURN_IF_ERROR(
+      ValidateText(overrides.required_no_reason, kMaxLongText, "meeting.reason_too_long"));
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  if (!IsManager(view, me)) return Denied();
+  KRING_RETURN_IF_ERROR(ValidateLocation(view, location));
+  const bool spoed = poll_id.empty();
+  for (const v1::Entity* m : AllOf(view, kMeetingType)) {
+    if (TextField(*m, "status") == "fixed") return FailedPrecondition("meeting.already_fixed");
+  }
+  KRING_ASSIGN_OR_RETURN(std::vector<Bytes> without, InviteesWithoutPreTalk());
+  if (!without.empty() && overrides.no_pretalk_reason.empty()) {
+    return FailedPrecondition("meeting.pretalk_missing");
+  }
+
+  Batch batch(client_, case_id_, view, me);
+  const std::string id = NewId();
+  std::vector<v1::Mutation> m{Create(id, kMeetingType),
+                              Set(id, "start_ms", TimeV(start_ms)),
+                              Set(id, "end_ms", TimeV(end_ms)),
+                              Set(id, "status", TextV("fixed")),
+                              Set(id, "spoed", FlagV(spoed)),
+                              Set(id, "uid", TextV(Hex(View(id)) + "@kring")),
+                              Set(id, "sequence", IntV(0)),
+                              Set(id, "phase", TextV(PhaseName(Phase::kNotStarted))),
+                              Set(id, "location_kind", TextV(LocationName(location.kind))),
+                              Set(id, "location_coarse", TextV(location.coarse)),
+                              Set(id, "fixed_at_ms", TimeV(NowMs()))};
+  if (!spoed) {
+    m.push_back(Set(id, "poll", BlobV(S(poll_id))));
+    m.push_back(Set(id, "slot", BlobV(S(slot_id))));
+  }
+  if (!overrides.no_pretalk_reason.empty()) {
+    m.push_back(Set(id, "no_pretalk_reason", TextV(overrides.no_pretalk_reason)));
+  }
+  if (!overrides.required_no_reason.empty()) {
+    m.push_back(Set(id, "required_no_reason", TextV(overrides.required_no_reason)));
+  }
+  KRING_RETURN_IF_ERROR(batch.Add(std::move(m), 0));
+  std::set<std::string> hidden;
+  for (const Bytes& p : location.hidden_from) hidden.insert(S(p));
+  KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(AddressReaders(view, hidden, NowMs())));
+  const std::string aid = NewId();
+  std::vector<v1::Mutation> a{Create(aid, kMeetingAddressType), Set(aid, "meeting", BlobV(id)),
+                              Set(aid, "address", TextV(location.exact))};
+  for (const std::string& p : hidden) a.push_back(Add(aid, "hidden_from", p, BlobV(p)));
+  KRING_RETURN_IF_ERROR(batch.Add(std::move(a), scope));
+  KRING_RETURN_IF_ERROR(batch.Commit());
+  return B(id);
+}
+
+Status Organising::Reschedule(const Bytes& meeting_id, int64_t start_ms, int64_t end_ms) {
+  KRING_RETURN_IF_ERROR(ValidateTimes(start_ms, end_ms));
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
+  if (e == nullptr) return Unknown();
+  if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  const std::string& id = e->entity_id();
+  return Write({Set(id, "start_ms", TimeV(start_ms), e), Set(id, "end_ms", TimeV(end_ms), e),
+                Set(id, "sequence", IntV(IntField(*e, "sequence") + 1), e)},
+               0);
+}
+
+Status Organising::SetLocation(const Bytes& meeting_id, const LocationInput& location) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  KRING_RETURN_IF_ERROR(ValidateLocation(view, location));
+  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
+  if (e == nullptr) return Unknown();
+  if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  const std::string& id = e->entity_id();
+  Batch batch(client_, case_id_, view, me);
+  std::vector<v1::Mutation> m{Set(id, "location_kind", TextV(LocationName(location.kind)), e),
+                              Set(id, "location_coarse", TextV(location.coarse), e),
+                              Set(id, "sequence", IntV(IntField(*e, "sequence") + 1), e)};
+  KRING_RETURN_IF_ERROR(batch.Add(std::move(m), 0));
+  // The old exact address goes; the new one is sealed to who may read it now.
+  for (const v1::Entity* old : AllOf(view, kMeetingAddressType)) {
+    if (BlobField(*old, "meeting") != id) continue;
+    KRING_RETURN_IF_ERROR(batch.Add({Delete(old->entity_id())}, old->scope_id()));
+  }
+  std::set<std::string> hidden;
+  for (const Bytes& p : location.hidden_from) hidden.insert(S(p));
+  KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(AddressReaders(view, hidden, NowMs())));
+  const std::string aid = NewId();
+  std::vector<v1::Mutation> a{Create(aid, kMeetingAddressType), Set(aid, "meeting", BlobV(id)),
+                              Set(aid, "address", TextV(location.exact))};
+  for (const std::string& p : hidden) a.push_back(Add(aid, "hidden_from", p, BlobV(p)));
+  KRING_RETURN_IF_ERROR(batch.Add(std::move(a), scope));
+  return batch.Commit();
+}
+
+Status Organising::ShareLocationWithCurrentCircle(const Bytes& meeting_id) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  if (!IsManager(view, me)) return Denied();
+  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
+  if (e == nullptr) return Unknown();
+  if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  const v1::Entity* current = nullptr;
+  for (const v1::Entity* a : AllOf(view, kMeetingAddressType)) {
+    if (BlobField(*a, "meeting") == e->entity_id()) current = a;
+  }
+  if (current == nullptr) return NotFound("location.none");
+  const std::set<std::string> hidden = HiddenFrom(*current);
+  KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(AddressReaders(view, hidden, NowMs())));
+  if (scope == current->scope_id()) return {};  // the audience did not change
+  Batch batch(client_, case_id_, view, me);
+  KRING_RETURN_IF_ERROR(batch.Add({Delete(current->entity_id())}, current->scope_id()));
+  const std::string aid = NewId();
+  std::vector<v1::Mutation> a{Create(aid, kMeetingAddressType),
+                              Set(aid, "meeting", BlobV(e->entity_id())),
+                              Set(aid, "address", TextV(TextField(*current, "address")))};
+  for (const std::string& p : hidden) a.push_back(Add(aid, "hidden_from", p, BlobV(p)));
+  KRING_RETURN_IF_ERROR(batch.Add(std::move(a), scope));
+  return batch.Commit();
+}
+
+Status Organising::CancelMeeting(const Bytes& meeting_id) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
+  if (e == nullptr) return Unknown();
+  if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  const std::string& id = e->entity_id();
+  return Write({Set(id, "status", TextV("cancelled"), e),
+                Set(id, "sequence", IntV(IntField(*e, "sequence") + 1), e)},
+               0);
+}
+
+Result<Meeting> Organising::CurrentMeeting() const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  auto meetings = AllOf(view, kMeetingType);
+  if (meetings.empty()) return NotFound("meeting.none");
+  return MeetingFrom(view, *meetings.back());
+}
+
+Result<Meeting> Organising::GetMeeting(const Bytes& meeting_id) const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
+  if (e == nullptr) return Unknown();
+  return MeetingFrom(view, *e);
+}
+
+Result<CalendarData> Organising::CalendarFor(const Bytes& meeting_id,
+                                             const Bytes& person_id) const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
+  const v1::Entity* person = FindPersonEntity(view, S(person_id));
+  if (e == nullptr || person == nullptr) return Unknown();
+  Meeting m = MeetingFrom(view, *e);
+  CalendarData c;
+  c.uid = m.uid;
+  c.sequence = m.sequence;
+  c.start_ms = m.start_ms;
+  c.end_ms = m.end_ms;
+  c.cancelled = m.cancelled;
+  c.location_text = m.coarse_location;
+  // The exact location only for a confirmed person it is not hidden from; a person without the
+  // app gets it on paper from the coordinator's device, so the same rule applies.
+  const v1::Entity* address = nullptr;
+  for (const v1::Entity* a : AllOf(view, kMeetingAddressType)) {
+    if (BlobField(*a, "meeting") == e->entity_id()) address = a;
+  }
+  if (address != nullptr && HiddenFrom(*address).count(person->entity_id()) == 0 &&
+      IsConfirmed(view, *person, NowMs())) {
+    c.location_text = m.coarse_location + "\n" + TextField(*address, "address");
+  }
+  return c;
+}
+
+// ---- The meeting ----
+
+Status Organising::StartPhase(const Bytes& meeting_id, Phase phase) {
+  if (phase == Phase::kPrivateTime) return StartPrivateTime(meeting_id).status();
+  if (phase == Phase::kNotStarted) return Invalid("meeting.phase_order");
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
+  if (e == nullptr) return Unknown();
+  if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  const Phase current = ParsePhase(TextField(*e, "phase"));
+  if (static_cast<int>(phase) <= static_cast<int>(current)) {
+    return FailedPrecondition("meeting.phase_order");
+  }
+  // Private time cannot be skipped, and ends only when the network has released its draft.
+  if (static_cast<int>(phase) > static_cast<int>(Phase::kPrivateTime) &&
+      (static_cast<int>(current) < static_cast<int>(Phase::kPrivateTime) ||
+       !FlagField(*e, "draft_released"))) {
+    return FailedPrecondition("meeting.draft_not_released");
+  }
+  if (phase == Phase::kInformation && current != Phase::kNotStarted) {
+    return FailedPrecondition("meeting.phase_order");
+  }
+  const std::string& id = e->entity_id();
+  return Write({Set(id, "phase", TextV(PhaseName(phase)), e),
+                Set(id, std::string("phase_") + PhaseName(phase) + "_at_ms", TimeV(NowMs()), e)},
+               0);
+}
+
+Result<uint32_t> Organising::StartPrivateTime(const Bytes& meeting_id) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  if (!IsManager(view, me)) return Denied();
+  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
+  if (e == nullptr) return Unknown();
+  if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  if (ParsePhase(TextField(*e, "phase")) != Phase::kInformation) {
+    return FailedPrecondition("meeting.phase_order");
+  }
+  // The scope's key is made by its author, who can always read it: so a network member (the
+  // resident, who chairs) starts private time, never the coordinator or a professional.
+  const v1::Member* self = client::model::FindMember(view, me);
+  if (self == nullptr || !IsNetworkMember(view, *self)) {
+    return FailedPrecondition("meeting.private_time_by_network");
+  }
+  std::vector<Bytes> network;
+  for (const auto& m : view.members()) {
+    if (!IsNetworkMember(view, m)) continue;
+    // Someone the organisers decided not to invite (an alleged perpetrator) is not in it either.
+    const v1::Entity* person = PersonOfAccount(view, View(m.account_id()));
+    const auto decisions = AboutPerson(view, kParticipationType, person->entity_id());
+    if (!decisions.empty() && TextField(*decisions.back(), "mode") == "not_invited") continue;
+    network.push_back(B(m.account_id()));
+  }
+  KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(network));
+  const std::string& id = e->entity_id();
+  const std::string at = std::string("phase_") + PhaseName(Phase::kPrivateTime) + "_at_ms";
+  KRING_RETURN_IF_ERROR(Write(
+      {Set(id, "private_scope", IntV(scope), e),
+       Set(id, "phase", TextV(PhaseName(Phase::kPrivateTime)), e), Set(id, at, TimeV(NowMs()), e)},
+      0));
+  return scope;
+}
+
+Result<uint32_t> Organising::PrivateTimeScope(const Bytes& meeting_id) const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
+  if (e == nullptr) return Unknown();
+  if (FieldValue(*e, "private_scope") == nullptr) {
+    return FailedPrecondition("meeting.no_private_time");
+  }
+  return static_cast<uint32_t>(IntField(*e, "private_scope"));
+}
+
+Status Organising::ReleaseDraft(const Bytes& meeting_id) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
+  if (e == nullptr) return Unknown();
+  if (ParsePhase(TextField(*e, "phase")) != Phase::kPrivateTime) {
+    return FailedPrecondition("meeting.not_private_time");
+  }
+  if (FlagField(*e, "draft_released")) return FailedPrecondition("meeting.already_released");
+  const std::string& id = e->entity_id();
+  return Write(
+      {Set(id, "draft_released", FlagV(true), e), Set(id, "released_at_ms", TimeV(NowMs()), e)}, 0);
+}
+
+Result<std::vector<v1::Conflict>> Organising::Conflicts() const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  std::vector<v1::Conflict> out;
+  for (const v1::Conflict& c : view.conflicts()) {
+    if (c.resolved()) continue;
+    auto e = view.entities().find(Hex(View(c.entity_id())));
+    if (e == view.entities().end()) continue;
+    for (const char* type : {kPersonType, kContactType, kReferralType, kPreTalkType,
+                             kSafetyNoteType, kParticipationType, kAbsentViewType, kPollType,
+                             kPollAnswerType, kMeetingType, kMeetingAddressType}) {
+      if (e->second.type() == type) {
+        out.push_back(c);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+// ---- Device-side helpers ----
+
+std::vector<int64_t> ReminderTimes(int64_t start_ms, int64_t now_ms) {
+  std::vector<int64_t> out;
+  for (int64_t before : {7 * kDayMs, kDayMs, 2 * kHourMs}) {
+    if (start_ms - before > now_ms) out.push_back(start_ms - before);
+  }
+  return out;
+}
+
+std::string NotificationText(Language language) {
+  return UserText("notify.something_new", language);
+}
+
+namespace {
+
+// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2 ? 1 : 0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+int64_t YearOf(int64_t days) {
+  days += 719468;
+  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const int64_t doe = days - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  return yoe + era * 400 + (m <= 2 ? 1 : 0);
+}
+
+// The last Sunday of a month, 01:00 UTC: when EU summer time starts (March) or ends (October).
+int64_t LastSundayOneUtc(int64_t year, int64_t month) {
+  const int64_t next_first =
+      month == 12 ? DaysFromCivil(year + 1, 1, 1) : DaysFromCivil(year, month + 1, 1);
+  int64_t last = next_first - 1;
+  // 1970-01-01 was a Thursday: weekday 0 = Sunday is (days + 4) mod 7.
+  const int64_t weekday = ((last + 4) % 7 + 7) % 7;
+  last -= weekday;
+  return last * kDayMs + kHourMs;
+}
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+}  // namespace
+
+int64_t AmsterdamOffsetMs(int64_t utc_ms) {
+  const int64_t year = YearOf(FloorDiv(utc_ms, kDayMs));
+  const bool summer = utc_ms >= LastSundayOneUtc(year, 3) && utc_ms < LastSundayOneUtc(year, 10);
+  return summer ? 2 * kHourMs : kHourMs;
+}
+
+int64_t AmsterdamDay(int64_t utc_ms) {
+  return FloorDiv(utc_ms + AmsterdamOffsetMs(utc_ms), kDayMs);
+}
+
+}  // namespace kring::domain

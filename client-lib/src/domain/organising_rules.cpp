@@ -1,0 +1,240 @@
+#include "domain/organising_rules.h"
+
+#include <string_view>
+
+#include "kring/domain/organising.h"
+
+namespace kring::domain {
+
+using client::model::FindMember;
+using client::model::InScope;
+using client::model::OpContext;
+
+const v1::Value* FieldValue(const v1::Entity& e, const std::string& field) {
+  auto it = e.fields().find(field);
+  return it == e.fields().end() ? nullptr : &it->second.value();
+}
+
+std::string TextField(const v1::Entity& e, const std::string& field) {
+  const v1::Value* v = FieldValue(e, field);
+  return v != nullptr && v->has_text() ? v->text() : std::string();
+}
+
+std::string BlobField(const v1::Entity& e, const std::string& field) {
+  const v1::Value* v = FieldValue(e, field);
+  return v != nullptr && v->has_blob() ? v->blob() : std::string();
+}
+
+const v1::Entity* FindPersonEntity(const v1::CaseState& state, const std::string& person_id) {
+  if (person_id.size() != 16) return nullptr;
+  auto it = state.entities().find(Hex(View(person_id)));
+  if (it == state.entities().end()) return nullptr;
+  const v1::Entity& e = it->second;
+  // Only scope 0: every reader of any op has it, so the rule's answer is the same everywhere.
+  if (e.type() != kPersonType || e.scope_id() != 0 || e.deleted()) return nullptr;
+  return &e;
+}
+
+const v1::Entity* PersonOfAccount(const v1::CaseState& state, ByteView account_id) {
+  if (account_id.empty()) return nullptr;
+  const v1::Entity* found = nullptr;
+  for (const auto& [key, e] : state.entities()) {
+    if (e.type() != kPersonType || e.scope_id() != 0 || e.deleted()) continue;
+    const std::string account = BlobField(e, "account_id");
+    if (account.empty() || !ConstantTimeEqual(View(account), account_id)) continue;
+    // Deterministic when two persons name the same account: the first by id.
+    if (found == nullptr || e.entity_id() < found->entity_id()) found = &e;
+  }
+  return found;
+}
+
+bool IsNetworkMember(const v1::CaseState& state, const v1::Member& member) {
+  if (member.role() == v1::ROLE_COORDINATOR) return false;
+  const v1::Entity* person = PersonOfAccount(state, View(member.account_id()));
+  if (person == nullptr) return false;
+  const std::string kind = TextField(*person, "kind");
+  return kind != "professional" && kind != "coordinator";
+}
+
+namespace {
+
+const std::string* TargetId(const v1::Mutation& m) {
+  switch (m.kind_case()) {
+    case v1::Mutation::kSetField:
+      return &m.set_field().entity_id();
+    case v1::Mutation::kSetAdd:
+      return &m.set_add().entity_id();
+    case v1::Mutation::kSetRemove:
+      return &m.set_remove().entity_id();
+    case v1::Mutation::kDeleteEntity:
+      return &m.delete_entity().entity_id();
+    case v1::Mutation::kRestoreEntity:
+      return &m.restore_entity().entity_id();
+    default:
+      return nullptr;
+  }
+}
+
+bool IsOrganisingType(std::string_view type) {
+  for (std::string_view t :
+       {kPersonType, kContactType, kReferralType, kPreTalkType, kSafetyNoteType, kParticipationType,
+        kAbsentViewType, kPollType, kPollAnswerType, kMeetingType, kMeetingAddressType}) {
+    if (type == t) return true;
+  }
+  return false;
+}
+
+struct Who {
+  const v1::CaseState& state;
+  ByteView account;
+  const v1::Member* member;
+  bool manager() const {
+    return member->role() == v1::ROLE_CHAIR || member->role() == v1::ROLE_COORDINATOR;
+  }
+  bool coordinator() const { return member->role() == v1::ROLE_COORDINATOR; }
+  bool Created(const v1::Entity& e) const {
+    return ConstantTimeEqual(View(e.created_by_account_id()), account);
+  }
+  bool Is(const v1::Entity& person) const {
+    const std::string a = BlobField(person, "account_id");
+    return !a.empty() && ConstantTimeEqual(View(a), account);
+  }
+};
+
+const char kDenied[] = "organising: not allowed";
+
+// Contact details of a person: the coordinator(s) and chair, the person, and whoever proposed
+// the person (who supplies the first channel).
+bool MayWriteContactOf(const Who& who, const std::string& person_id) {
+  const v1::Entity* person = FindPersonEntity(who.state, person_id);
+  if (person == nullptr) return false;
+  return who.manager() || who.Is(*person) || who.Created(*person);
+}
+
+// A person's poll answers: the person, or the coordinator for someone without the app.
+bool MayAnswerFor(const Who& who, const std::string& person_id) {
+  const v1::Entity* person = FindPersonEntity(who.state, person_id);
+  if (person == nullptr) return false;
+  if (who.Is(*person)) return true;
+  return who.coordinator() && BlobField(*person, "account_id").empty();
+}
+
+std::string CheckPerson(const Who& who, const v1::Mutation& m, const v1::Entity* e) {
+  if (m.has_create_entity()) return {};
+  if (m.has_delete_entity() || m.has_restore_entity()) return who.manager() ? "" : kDenied;
+  if (who.manager()) return {};
+  if (m.has_set_field()) {
+    const std::string& field = m.set_field().field();
+    if (field == "status") {
+      // A proposer marks a new person as proposed; approving and declining is for the chair
+      // or coordinator.
+      const bool first = e->fields().count("status") == 0;
+      return first && m.set_field().value().text() == "proposed" ? "" : kDenied;
+    }
+    if (field == "account_id" || field == "invite_id" || field == "invite_state") return kDenied;
+  }
+  if (TextField(*e, "status") == "approved") {
+    // Once in the circle an entry is the person's own: the proposer no longer edits it, and only
+    // the organisers change what kind of participant someone is (it decides private time).
+    if (m.has_set_field() && m.set_field().field() == "kind") return kDenied;
+    return who.Is(*e) ? "" : kDenied;
+  }
+  // A professional (or anyone) cannot edit someone else's entry: only its proposer or the
+  // person themself.
+  return who.Created(*e) || who.Is(*e) ? "" : kDenied;
+}
+
+std::string CheckForPerson(const Who& who, const v1::Mutation& m, const v1::Entity* e,
+                           bool (*may)(const Who&, const std::string&)) {
+  if (m.has_create_entity()) return {};
+  if (m.has_set_field() && m.set_field().field() == "person") {
+    // The person an entry is about is fixed once: it decides who may write the rest.
+    if (e->fields().count("person") != 0) return kDenied;
+    return may(who, m.set_field().value().blob()) ? "" : kDenied;
+  }
+  const std::string person = BlobField(*e, "person");
+  if (person.empty()) {
+    // Nothing but the person may be written first; an entry about no one can only be removed.
+    return who.Created(*e) && (m.has_delete_entity() || m.has_restore_entity()) ? "" : kDenied;
+  }
+  return may(who, person) ? "" : kDenied;
+}
+
+bool MayWriteAbsentView(const Who& who, const std::string& person_id) {
+  const v1::Entity* person = FindPersonEntity(who.state, person_id);
+  return person != nullptr && (who.manager() || who.Is(*person));
+}
+
+std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity* e) {
+  if (m.has_set_field() &&
+      (m.set_field().field() == "draft_released" || m.set_field().field() == "released_at_ms")) {
+    // The network releases its own draft; professionals and the coordinator cannot.
+    if (!IsNetworkMember(who.state, *who.member)) return kDenied;
+    const v1::Value* scope = FieldValue(*e, "private_scope");
+    const uint32_t scope_id =
+        scope != nullptr && scope->has_integer() ? static_cast<uint32_t>(scope->integer()) : 0;
+    if (scope_id == 0 || !InScope(who.state, scope_id, who.account)) return kDenied;
+    return TextField(*e, "phase") == "private_time" ? "" : kDenied;
+  }
+  if (m.has_set_field() && m.set_field().field() == "private_scope") {
+    // Private time is the network's alone: its scope may hold no professional or coordinator.
+    if (!who.manager() || !m.set_field().value().has_integer()) return kDenied;
+    const int64_t id = m.set_field().value().integer();
+    auto scope = who.state.scopes().find(static_cast<uint32_t>(id));
+    if (scope == who.state.scopes().end()) return kDenied;
+    for (const std::string& account : scope->second.members()) {
+      const v1::Member* member = FindMember(who.state, View(account));
+      if (member == nullptr || !IsNetworkMember(who.state, *member)) return kDenied;
+    }
+    return {};
+  }
+  return who.manager() ? "" : kDenied;
+}
+
+}  // namespace
+
+std::string CheckOrganisingRule(const v1::CaseState& state, const OpContext& ctx,
+                                const v1::Mutation& m) {
+  const v1::Entity* e = nullptr;
+  std::string type;
+  if (m.has_create_entity()) {
+    type = m.create_entity().type();
+  } else {
+    const std::string* id = TargetId(m);
+    if (id == nullptr) return {};
+    auto it = state.entities().find(Hex(View(*id)));
+    if (it == state.entities().end()) return {};
+    e = &it->second;
+    type = e->type();
+  }
+  if (!IsOrganisingType(type)) return {};
+  const v1::Member* member = FindMember(state, ctx.author_account_id);
+  if (member == nullptr) return "organising: author is not a member";
+  const Who who{state, ctx.author_account_id, member};
+
+  if (type == kPersonType) return CheckPerson(who, m, e);
+  if (type == kContactType) return CheckForPerson(who, m, e, &MayWriteContactOf);
+  if (type == kPollAnswerType) {
+    if (m.has_set_field() && m.set_field().field() == "poll") {
+      return e->fields().count("poll") == 0 && who.Created(*e) ? "" : kDenied;
+    }
+    return CheckForPerson(who, m, e, &MayAnswerFor);
+  }
+  if (type == kAbsentViewType) return CheckForPerson(who, m, e, &MayWriteAbsentView);
+  if (type == kReferralType) {
+    if (m.has_create_entity()) return {};
+    if (m.has_set_field() && m.set_field().field().rfind("coordinator_", 0) == 0) {
+      return who.manager() ? "" : kDenied;
+    }
+    return who.manager() || who.Created(*e) ? "" : kDenied;
+  }
+  if (type == kPreTalkType || type == kSafetyNoteType) return who.coordinator() ? "" : kDenied;
+  if (type == kMeetingType) {
+    if (m.has_create_entity()) return who.manager() ? "" : kDenied;
+    return CheckMeeting(who, m, e);
+  }
+  // poll, participation, meeting_address: the chair and coordinator organise.
+  return who.manager() ? "" : kDenied;
+}
+
+}  // namespace kring::domain

@@ -1,0 +1,30 @@
+// Who may write what in the organising entities (person, contact, referral, pre-talks, poll,
+// answers, meeting). Called by model::CheckContentRule on every device, so a forbidden edit has no
+// effect anywhere. Depends only on scope-0 entities, the case's members and scopes, and the
+// mutated entity itself; no clocks.
+#pragma once
+
+#include <string>
+
+#include "kring/common/bytes.h"
+#include "kring/v1/model.pb.h"
+
+#include "model/reducer.h"
+
+namespace kring::domain {
+
+// Empty when allowed or when the mutation is not about an organising entity; else a reason code.
+std::string CheckOrganisingRule(const v1::CaseState& state, const client::model::OpContext& ctx,
+                                const v1::Mutation& mutation);
+
+// Helpers shared with the API (organising.cpp), so it asks the same questions as the rules.
+const v1::Entity* FindPersonEntity(const v1::CaseState& state, const std::string& person_id);
+const v1::Entity* PersonOfAccount(const v1::CaseState& state, ByteView account_id);
+// A member of the network: not a coordinator, and not linked to a professional/coordinator
+// person. Members without a person entity are left out (the draft stays private by default).
+bool IsNetworkMember(const v1::CaseState& state, const v1::Member& member);
+const v1::Value* FieldValue(const v1::Entity& e, const std::string& field);
+std::string TextField(const v1::Entity& e, const std::string& field);
+std::string BlobField(const v1::Entity& e, const std::string& field);
+
+}  // namespace kring::domain

@@ -1,0 +1,925 @@
+// Organising a netwerkberaad (referral, circle, invitations, pre-talks, poll, meeting phases)
+// across several devices on a real kringd: every device converges, invalid input is refused with
+// its own key and changes nothing, and forbidden edits have no effect anywhere.
+#include "kring/domain/organising.h"
+
+#include <chrono>
+#include <map>
+#include <set>
+
+#include <catch2/catch.hpp>
+#include <google/protobuf/util/message_differencer.h>
+
+#include "kring/common/crypto.h"
+#include "kring/domain/messages.h"
+
+#include "support/client_fixture.h"
+
+using namespace kring;
+using namespace kring::test;
+using namespace kring::domain;
+using google::protobuf::util::MessageDifferencer;
+
+namespace {
+
+constexpr int64_t kHour = 3600LL * 1000;
+constexpr int64_t kDay = 24 * kHour;
+
+int64_t Now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void SyncAll(std::initializer_list<Device*> devices) {
+  for (Device* d : devices) REQUIRE((*d)->SyncNow().ok());
+}
+
+PersonInput NewPerson(const std::string& name, const std::string& kind, const std::string& relation,
+                      const std::string& phone = "", const std::string& email = "") {
+  PersonInput p;
+  p.name = name;
+  p.kind = kind;
+  p.relation = relation;
+  p.contact.phone = phone;
+  p.contact.email = email;
+  return p;
+}
+
+ReferralInput ValidReferral() {
+  ReferralInput r;
+  r.referrer_kind = "professional";
+  r.resident = NewPerson("Sanne de Vries", "resident", "");
+  r.resident.has_app = true;
+  r.reason = "Sanne wil weer grip op haar geld en de zorg voor de kinderen.";
+  auto mother = NewPerson("Ria de Vries", "family", "moeder", "06-12345678");
+  mother.has_app = true;
+  auto neighbour = NewPerson("Karim Amrani", "neighbour", "buurman", "", "karim@example.nl");
+  neighbour.has_app = true;
+  auto teacher = NewPerson("Joke Bakker", "professional", "juf van Tim", "", "j.bakker@school.nl");
+  teacher.organisation = "Basisschool De Linde";
+  teacher.function = "leerkracht";
+  teacher.has_app = true;
+  auto grandma = NewPerson("Oma Truus", "family", "oma", "030-1234567");
+  grandma.language = "nl";
+  grandma.interpreter = false;
+  auto friend_ = NewPerson("Lotte Jansen", "friend", "vriendin", "06-87654321");
+  friend_.has_app = true;
+  auto child = NewPerson("Tim de Vries", "child", "zoon", "06-11112222");
+  r.invitees = {mother, neighbour, teacher, grandma, friend_, child};
+  r.resident_consent = true;
+  r.bottom_lines = {"Tim en Eva gaan elke dag naar school."};
+  r.questions = {"Wie helpt Sanne met de post?"};
+  r.question = {"Ik wil rust in huis.", "Ik kan goed koken.", "Ik heb hulp nodig met geld."};
+  return r;
+}
+
+const domain::Person* ByName(const std::vector<domain::Person>& circle, const std::string& name) {
+  for (const auto& p : circle) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+Bytes IdOf(Organising& org, const std::string& name) {
+  auto circle = org.Circle();
+  REQUIRE(circle.ok());
+  const domain::Person* p = ByName(*circle, name);
+  REQUIRE(p != nullptr);
+  return p->person_id;
+}
+
+// The state every device must agree on: the scope-0 entities (no pending edits).
+void RequireSameContent(std::initializer_list<Device*> devices, const Bytes& cid) {
+  std::optional<v1::CaseState> first;
+  for (Device* d : devices) {
+    auto v = (*d)->ConfirmedView(cid);
+    REQUIRE(v.ok());
+    v1::CaseState s;
+    for (const auto& [key, e] : v->entities()) {
+      if (e.scope_id() == 0) (*s.mutable_entities())[key] = e;
+    }
+    if (!first) {
+      first = s;
+    } else {
+      CHECK(MessageDifferencer::Equals(*first, s));
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("organising from referral to private time converges on every device", "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), mother(net), neighbour(net), teacher(net), lotte(net);
+  // Newcomers read history: Lotte, who joins later, sees the circle and the poll.
+  auto created = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                       {mother.account_id(), v1::ROLE_MEMBER},
+                                       {neighbour.account_id(), v1::ROLE_MEMBER},
+                                       {teacher.account_id(), v1::ROLE_MEMBER}},
+                                      true);
+  REQUIRE(created.ok());
+  const Bytes cid = *created;
+  SyncAll({&resident, &coordinator, &mother, &neighbour, &teacher});
+  Organising by_resident(*resident, cid), by_coordinator(*coordinator, cid),
+      by_mother(*mother, cid), by_neighbour(*neighbour, cid), by_teacher(*teacher, cid);
+
+  // Step 0: the teacher refers. Everyone she names is proposed, not yet in the circle.
+  const int64_t before = Now();
+  auto referral_id = by_teacher.SubmitReferral(ValidReferral());
+  REQUIRE(referral_id.ok());
+  SyncAll({&teacher, &coordinator});
+  auto circle = by_coordinator.Circle();
+  REQUIRE(circle.ok());
+  REQUIRE(circle->size() == 7);
+  for (const auto& p : *circle) CHECK(p.status == "proposed");
+  auto referral = by_coordinator.GetReferral();
+  REQUIRE(referral.ok());
+  CHECK(referral->referrer_account_id == teacher.account_id());
+  CHECK(referral->resident_consent);
+  CHECK_FALSE(referral->spoed);
+  CHECK(referral->referred_at_ms >= before);
+  CHECK(referral->invitee_person_ids.size() == 6);
+  CHECK(referral->bottom_lines ==
+        std::vector<std::string>{"Tim en Eva gaan elke dag naar school."});
+  CHECK(referral->question.ik_heb_nodig == "Ik heb hulp nodig met geld.");
+
+  // Step 1: the coordinator is assigned; preferences recorded. Only organisers may.
+  CoordinatorAssignment assignment{coordinator.account_id(), "nl", "vrouw", ""};
+  CHECK(by_teacher.AssignCoordinator(assignment).message() == "domain.not_allowed");
+  REQUIRE(by_coordinator.AssignCoordinator(assignment).ok());
+
+  // Step 2: the coordinator approves the circle and links the accounts of those in the app.
+  const Bytes sanne = IdOf(by_coordinator, "Sanne de Vries");
+  const Bytes ria = IdOf(by_coordinator, "Ria de Vries");
+  const Bytes karim = IdOf(by_coordinator, "Karim Amrani");
+  const Bytes joke = IdOf(by_coordinator, "Joke Bakker");
+  const Bytes truus = IdOf(by_coordinator, "Oma Truus");
+  const Bytes lotte_id = IdOf(by_coordinator, "Lotte Jansen");
+  const Bytes tim = IdOf(by_coordinator, "Tim de Vries");
+  CHECK(by_teacher.ApprovePerson(ria).message() == "domain.not_allowed");
+  for (const Bytes& p : {sanne, ria, karim, joke, truus, lotte_id, tim}) {
+    REQUIRE(by_coordinator.ApprovePerson(p).ok());
+  }
+  REQUIRE(by_coordinator.LinkAccount(sanne, resident.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(ria, mother.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(karim, neighbour.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(joke, teacher.account_id()).ok());
+  CHECK(by_coordinator.LinkAccount(tim, mother.account_id()).message() == "person.account_in_use");
+  auto me = NewPerson("Fatima El Idrissi", "coordinator", "gespreksleider");
+  me.has_app = true;
+  me.account_id = coordinator.account_id();
+  auto fatima = by_coordinator.ProposePerson(me);
+  REQUIRE(fatima.ok());
+  REQUIRE(by_coordinator.ApprovePerson(*fatima).ok());
+  // Anyone may propose someone else ("who else cares?"); the resident decides.
+  auto uncle =
+      by_neighbour.ProposePerson(NewPerson("Henk de Vries", "family", "oom", "0612121212"));
+  REQUIRE(uncle.ok());
+  SyncAll({&neighbour, &resident});
+  REQUIRE(by_resident.DeclinePerson(*uncle).ok());
+
+  // Lotte joins through an app invitation; the coordinator sees its state move on.
+  auto invitation = by_coordinator.InviteWithApp(lotte_id, v1::ROLE_MEMBER, 3600);
+  REQUIRE(invitation.ok());
+  CHECK(*by_coordinator.InvitationOf(lotte_id) == InvitationState::kPending);
+  SyncAll({&coordinator});
+  REQUIRE(lotte->AcceptInvite(invitation->link).ok());
+  SyncAll({&lotte, &coordinator, &resident});
+  CHECK(*by_coordinator.InvitationOf(lotte_id) == InvitationState::kAccepted);
+  REQUIRE(resident->ApproveMember(cid, lotte.account_id()).ok());
+  SyncAll({&resident, &coordinator});
+  REQUIRE(by_coordinator.LinkAccount(lotte_id, lotte.account_id()).ok());
+  CHECK(*by_coordinator.InvitationOf(lotte_id) == InvitationState::kJoined);
+  // Oma Truus has no app: the coordinator called her and records it.
+  CHECK(*by_coordinator.InvitationOf(truus) == InvitationState::kNotInvited);
+  REQUIRE(by_coordinator.RecordInvitation(truus, InvitationState::kAccepted).ok());
+  CHECK(*by_coordinator.InvitationOf(truus) == InvitationState::kAccepted);
+  REQUIRE(by_coordinator.RecordInvitation(tim, InvitationState::kAccepted).ok());
+
+  // Pre-talks, with a safety concern only the coordinator may read; Karim cannot come.
+  const int64_t now = Now();
+  for (const Bytes& p : {sanne, ria, karim, joke, lotte_id, tim}) {
+    PreTalkInput talk{p, now - kDay, "home", "Wat een netwerkberaad is.", "Wie komen er?", ""};
+    if (p == ria) talk.safety_concerns = "Spanning met de ex-partner.";
+    REQUIRE(by_coordinator.LogPreTalk(talk).ok());
+  }
+  CHECK(by_teacher.LogPreTalk({truus, now, "phone", "", "", ""}).status().message() ==
+        "domain.not_allowed");
+  REQUIRE(by_coordinator
+              .DecideParticipation({karim, Participation::kWrittenContribution,
+                                    "Karim werkt die dag; hij schrijft zijn idee op."})
+              .ok());
+  SyncAll({&coordinator, &neighbour, &mother});
+  REQUIRE(by_neighbour.AddAbsentView(karim, "Ik kan op zaterdag boodschappen doen.").ok());
+  CHECK(by_mother.AddAbsentView(karim, "Namens Karim").status().message() == "domain.not_allowed");
+
+  // The poll: the resident and the teacher must be there.
+  SyncAll({&neighbour, &coordinator});
+  PollInput poll_input;
+  poll_input.slots = {{{}, now + 3 * kDay, now + 3 * kDay + 2 * kHour},
+                      {{}, now + 4 * kDay, now + 4 * kDay + 2 * kHour}};
+  poll_input.required = {sanne, joke};
+  poll_input.deadline_ms = now + 2 * kDay;
+  CHECK(by_mother.CreatePoll(poll_input).status().message() == "domain.not_allowed");
+  auto poll_id = by_coordinator.CreatePoll(poll_input);
+  REQUIRE(poll_id.ok());
+  SyncAll({&coordinator, &resident, &mother, &teacher, &lotte});
+  auto poll = by_resident.GetPoll(*poll_id);
+  REQUIRE(poll.ok());
+  REQUIRE(poll->slots.size() == 2);
+  const Bytes first = poll->slots[0].slot_id, second = poll->slots[1].slot_id;
+  REQUIRE(by_resident.AnswerPoll(*poll_id, sanne, first, Answer::kYes).ok());
+  REQUIRE(by_resident.AnswerPoll(*poll_id, sanne, second, Answer::kNo).ok());
+  REQUIRE(by_teacher.AnswerPoll(*poll_id, joke, first, Answer::kIfNeedBe).ok());
+  REQUIRE(by_mother.AnswerPoll(*poll_id, ria, first, Answer::kYes).ok());
+  Organising by_lotte(*lotte, cid);
+  REQUIRE(by_lotte.AnswerPoll(*poll_id, lotte_id, first, Answer::kYes).ok());
+  REQUIRE(by_coordinator.AnswerPoll(*poll_id, truus, first, Answer::kYes).ok());
+  CHECK(by_mother.AnswerPoll(*poll_id, truus, first, Answer::kNo).message() ==
+        "domain.not_allowed");
+  SyncAll({&resident, &teacher, &mother, &lotte, &coordinator});
+  auto tally = by_coordinator.Tally(*poll_id);
+  REQUIRE(tally.ok());
+  CHECK(tally->at(0).yes == 4);
+  CHECK(tally->at(0).if_need_be == 1);
+  CHECK(tally->at(1).required_no == std::vector<Bytes>{sanne});
+
+  // Fixing warns for invitees without a pre-talk (only Oma Truus) and needs a reason.
+  CHECK(*by_coordinator.InviteesWithoutPreTalk() == std::vector<Bytes>{truus});
+  LocationInput home{
+      LocationKind::kHome, "Bij Sanne thuis, Utrecht-Noord", "Kerkstraat 12, Utrecht", {}};
+  CHECK(by_coordinator.FixMeeting(*poll_id, first, home).status().message() ==
+        "meeting.pretalk_missing");
+  CHECK(by_teacher.FixMeeting(*poll_id, first, home, {"Oma belt zelf", ""}).status().message() ==
+        "domain.not_allowed");
+  auto meeting_id = by_coordinator.FixMeeting(*poll_id, first, home,
+                                              {"Oma Truus had geen tijd; ze komt wel.", ""});
+  REQUIRE(meeting_id.ok());
+  SyncAll({&coordinator, &resident, &mother, &neighbour, &teacher, &lotte});
+
+  // The meeting, step by step: only organisers move phases; the network releases its draft.
+  CHECK(by_teacher.StartPhase(*meeting_id, Phase::kInformation).message() == "domain.not_allowed");
+  CHECK(by_resident.StartPrivateTime(*meeting_id).status().message() == "meeting.phase_order");
+  REQUIRE(by_coordinator.StartPhase(*meeting_id, Phase::kInformation).ok());
+  // The resident starts private time: the scope's key is made on a network member's device.
+  CHECK(by_coordinator.StartPrivateTime(*meeting_id).status().message() ==
+        "meeting.private_time_by_network");
+  SyncAll({&coordinator, &resident});
+  auto private_scope = by_resident.StartPrivateTime(*meeting_id);
+  REQUIRE(private_scope.ok());
+  CHECK(*private_scope != 0);
+  CHECK(*by_resident.PrivateTimeScope(*meeting_id) == *private_scope);
+  SyncAll({&resident, &coordinator});
+  CHECK(by_coordinator.StartPhase(*meeting_id, Phase::kPlanPresentation).message() ==
+        "meeting.draft_not_released");
+  SyncAll({&coordinator, &teacher, &mother});
+  CHECK(by_teacher.ReleaseDraft(*meeting_id).message() == "domain.not_allowed");
+  REQUIRE(by_mother.ReleaseDraft(*meeting_id).ok());
+  SyncAll({&mother, &coordinator});
+  REQUIRE(by_coordinator.StartPhase(*meeting_id, Phase::kPlanPresentation).ok());
+  REQUIRE(by_coordinator.StartPhase(*meeting_id, Phase::kAcceptance).ok());
+  SyncAll({&coordinator, &resident, &mother, &neighbour, &teacher, &lotte});
+
+  // Every device agrees on all of it.
+  RequireSameContent({&resident, &coordinator, &mother, &neighbour, &teacher, &lotte}, cid);
+  for (Device* d : {&resident, &coordinator, &mother, &neighbour, &teacher, &lotte}) {
+    CHECK((*d)->PendingIntents(cid) == 0);
+    CHECK((*d)->Alarms().empty());
+    Organising org(**d, cid);
+    auto m = org.CurrentMeeting();
+    REQUIRE(m.ok());
+    CHECK(m->meeting_id == *meeting_id);
+    CHECK(m->start_ms == now + 3 * kDay);
+    CHECK(m->phase == Phase::kAcceptance);
+    CHECK(m->phase_started_at_ms.size() == 4);
+    CHECK(m->draft_released);
+    CHECK(m->coarse_location == "Bij Sanne thuis, Utrecht-Noord");
+    CHECK(m->no_pretalk_reason == "Oma Truus had geen tijd; ze komt wel.");
+    auto people = org.Circle();
+    REQUIRE(people.ok());
+    CHECK(people->size() == 9);
+    CHECK(ByName(*people, "Henk de Vries")->status == "declined");
+    CHECK(ByName(*people, "Lotte Jansen")->account_id == lotte.account_id());
+  }
+  // The calendar data for Oma Truus (printed by the coordinator): confirmed, so the address.
+  auto cal = by_coordinator.CalendarFor(*meeting_id, truus);
+  REQUIRE(cal.ok());
+  CHECK(cal->location_text.find("Kerkstraat 12") != std::string::npos);
+  CHECK(cal->sequence == 0);
+  CHECK_FALSE(cal->uid.empty());
+  auto pretalks = by_coordinator.PreTalks();
+  REQUIRE(pretalks.ok());
+  CHECK(pretalks->size() == 6);
+  auto absent = by_resident.AbsentViews();
+  REQUIRE(absent.ok());
+  REQUIRE(absent->size() == 1);
+  CHECK(absent->at(0).person_id == karim);
+}
+
+TEST_CASE("every invalid referral is refused with its own key and queues nothing", "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), teacher(net);
+  auto cid = resident->CreateCase({{teacher.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &teacher});
+  Organising org(*teacher, *cid);
+  const size_t pending = teacher->PendingIntents(*cid);
+  const int entities = teacher->View(*cid)->entities_size();
+
+  using Edit = std::function<void(ReferralInput&)>;
+  const std::vector<std::pair<std::string, Edit>> cases = {
+      {"referral.referrer_invalid", [](ReferralInput& r) { r.referrer_kind = "buurman"; }},
+      {"referral.resident_kind", [](ReferralInput& r) { r.resident.kind = "family"; }},
+      {"person.name_missing", [](ReferralInput& r) { r.resident.name.clear(); }},
+      {"referral.reason_missing", [](ReferralInput& r) { r.reason.clear(); }},
+      {"referral.reason_too_long", [](ReferralInput& r) { r.reason.assign(5000, 'x'); }},
+      {"referral.no_invitees", [](ReferralInput& r) { r.invitees.clear(); }},
+      {"referral.too_many_invitees",
+       [](ReferralInput& r) {
+         const PersonInput copy = r.invitees[0];
+         r.invitees.resize(51, copy);
+       }},
+      {"referral.second_resident", [](ReferralInput& r) { r.invitees[1].kind = "resident"; }},
+      {"referral.invitee_no_contact", [](ReferralInput& r) { r.invitees[2].contact = {}; }},
+      {"person.kind_invalid", [](ReferralInput& r) { r.invitees[0].kind = "oom"; }},
+      {"person.relation_missing", [](ReferralInput& r) { r.invitees[0].relation.clear(); }},
+      {"person.organisation_missing", [](ReferralInput& r) { r.invitees[2].organisation.clear(); }},
+      {"person.function_missing", [](ReferralInput& r) { r.invitees[2].function.clear(); }},
+      {"person.language_invalid", [](ReferralInput& r) { r.invitees[0].language.clear(); }},
+      {"person.text_too_long", [](ReferralInput& r) { r.invitees[0].name.assign(300, 'a'); }},
+      {"person.account_invalid", [](ReferralInput& r) { r.invitees[3].account_id = Bytes(16, 1); }},
+      {"contact.phone_invalid", [](ReferralInput& r) { r.invitees[0].contact.phone = "bel me"; }},
+      {"contact.email_invalid",
+       [](ReferralInput& r) { r.invitees[1].contact.email = "karim.example.nl"; }},
+      {"contact.too_long",
+       [](ReferralInput& r) { r.invitees[1].contact.address.assign(500, 'a'); }},
+      {"referral.no_consent", [](ReferralInput& r) { r.resident_consent = false; }},
+      {"referral.too_many_items", [](ReferralInput& r) { r.questions.resize(51, "Vraag?"); }},
+      {"referral.item_invalid", [](ReferralInput& r) { r.bottom_lines.push_back(""); }},
+      {"referral.question_too_long", [](ReferralInput& r) { r.question.ik_wil.assign(5000, 'w'); }},
+      {"referral.time_invalid", [](ReferralInput& r) { r.referred_at_ms = -5; }},
+  };
+  for (const auto& [key, edit] : cases) {
+    INFO(key);
+    ReferralInput r = ValidReferral();
+    edit(r);
+    auto result = org.SubmitReferral(r);
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.status().code() == StatusCode::kInvalidArgument);
+    CHECK(result.status().message() == key);
+    CHECK(HasUserText(key));
+    CHECK(UserText(result.status()) != key);  // a Dutch sentence, not the key
+    CHECK(teacher->PendingIntents(*cid) == pending);
+    CHECK(teacher->View(*cid)->entities_size() == entities);
+  }
+  // A member who only proposes cannot link accounts: refused before anything is queued.
+  ReferralInput linked = ValidReferral();
+  linked.invitees[0].account_id = resident.account_id();
+  CHECK(org.SubmitReferral(linked).status().message() == "domain.not_allowed");
+  CHECK(teacher->PendingIntents(*cid) == pending);
+  CHECK(teacher->View(*cid)->entities_size() == entities);
+  REQUIRE(org.SubmitReferral(ValidReferral()).ok());
+}
+
+TEST_CASE("forbidden edits sent through raw Submit have no effect on any device", "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), teacher(net), mother(net);
+  auto cid = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                   {teacher.account_id(), v1::ROLE_MEMBER},
+                                   {mother.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator, &teacher, &mother});
+  Organising by_coordinator(*coordinator, *cid);
+  auto mum = NewPerson("Ria de Vries", "family", "moeder", "0612345678");
+  mum.has_app = true;
+  mum.account_id = mother.account_id();
+  auto ria = by_coordinator.ProposePerson(mum);
+  REQUIRE(ria.ok());
+  auto grandma =
+      by_coordinator.ProposePerson(NewPerson("Oma Truus", "family", "oma", "0301234567"));
+  REQUIRE(grandma.ok());
+  auto prof = NewPerson("Joke Bakker", "professional", "juf", "", "joke@school.nl");
+  prof.organisation = "De Linde";
+  prof.function = "leerkracht";
+  prof.has_app = true;
+  prof.account_id = teacher.account_id();
+  auto joke = by_coordinator.ProposePerson(prof);
+  REQUIRE(joke.ok());
+  const int64_t now = Now();
+  PollInput input;
+  input.slots = {{{}, now + 3 * kDay, now + 3 * kDay + kHour}};
+  input.required = {*ria};
+  input.deadline_ms = now + kDay;
+  auto poll_id = by_coordinator.CreatePoll(input);
+  REQUIRE(poll_id.ok());
+  SyncAll({&coordinator, &resident, &teacher, &mother});
+  Organising by_mother(*mother, *cid);
+  const Bytes slot = by_mother.GetPoll(*poll_id)->slots.at(0).slot_id;
+  REQUIRE(by_mother.AnswerPoll(*poll_id, *ria, slot, Answer::kNo).ok());
+  SyncAll({&mother, &coordinator, &resident, &teacher});
+  const v1::CaseState before = *resident->ConfirmedView(*cid);
+
+  auto set = [](const Bytes& id, const std::string& field, const v1::Value& v) {
+    v1::Mutation m;
+    m.mutable_set_field()->set_entity_id(ToString(id));
+    m.mutable_set_field()->set_field(field);
+    *m.mutable_set_field()->mutable_value() = v;
+    return m;
+  };
+  v1::Value approved = Text("approved");
+  v1::Value blob;
+  blob.set_blob(ToString(teacher.account_id()));
+  // The professional approves a person, edits the mother's entry, takes over grandma's account
+  // link, fixes a meeting, and answers the poll for the mother and for grandma.
+  REQUIRE(teacher->Submit(*cid, {set(*grandma, "status", approved)}).ok());
+  REQUIRE(teacher->Submit(*cid, {set(*ria, "relation", Text("ex-schoonmoeder"))}).ok());
+  REQUIRE(teacher->Submit(*cid, {set(*grandma, "account_id", blob)}).ok());
+  const Bytes fake_meeting = crypto::RandomBytes(16);
+  v1::Mutation create;
+  create.mutable_create_entity()->set_entity_id(ToString(fake_meeting));
+  create.mutable_create_entity()->set_type(kMeetingType);
+  REQUIRE(teacher->Submit(*cid, {create, set(fake_meeting, "status", Text("fixed"))}).ok());
+  std::string answer_entity;
+  for (const auto& [key, e] : before.entities()) {
+    if (e.type() == kPollAnswerType) answer_entity = e.entity_id();
+  }
+  REQUIRE(answer_entity.size() == 16);
+  const std::string slot_field = "slot_" + Hex(slot);
+  REQUIRE(teacher->Submit(*cid, {set(ToBytes(answer_entity), slot_field, Text("yes"))}).ok());
+  const Bytes fake_answer = crypto::RandomBytes(16);
+  v1::Mutation create_answer;
+  create_answer.mutable_create_entity()->set_entity_id(ToString(fake_answer));
+  create_answer.mutable_create_entity()->set_type(kPollAnswerType);
+  v1::Value grandma_blob;
+  grandma_blob.set_blob(ToString(*grandma));
+  REQUIRE(teacher
+              ->Submit(*cid, {create_answer, set(fake_answer, "person", grandma_blob),
+                              set(fake_answer, slot_field, Text("no"))})
+              .ok());
+  // The mother (not a coordinator) answers for grandma, who has no app.
+  REQUIRE(mother->Submit(*cid, {create_answer, set(fake_answer, "person", grandma_blob)}).ok());
+  SyncAll({&teacher, &mother, &coordinator, &resident});
+
+  for (Device* d : {&resident, &coordinator, &teacher, &mother}) {
+    CHECK((*d)->PendingIntents(*cid) == 0);
+    auto v = (*d)->ConfirmedView(*cid);
+    REQUIRE(v.ok());
+    const auto& entities = v->entities();
+    CHECK(entities.at(Hex(*grandma)).fields().at("status").value().text() == "proposed");
+    CHECK(entities.at(Hex(*grandma)).fields().count("account_id") == 0);
+    CHECK(entities.at(Hex(*ria)).fields().at("relation").value().text() == "moeder");
+    // The forbidden creations left empty shells at most; no field was written.
+    auto m = entities.find(Hex(fake_meeting));
+    CHECK(m == entities.end());
+    auto a = entities.find(Hex(fake_answer));
+    if (a != entities.end()) CHECK(a->second.fields().empty());
+    Organising org(**d, *cid);
+    CHECK(org.CurrentMeeting().status().message() == "meeting.none");
+    // The answer lives in the scope of the mother and the organisers: the teacher never has it.
+    auto answer = entities.find(Hex(ToBytes(answer_entity)));
+    if (d == &teacher) {
+      CHECK(answer == entities.end());
+    } else {
+      REQUIRE(answer != entities.end());
+      CHECK(answer->second.fields().at(slot_field).value().text() == "no");
+    }
+  }
+  auto answers = by_coordinator.Answers(*poll_id);
+  REQUIRE(answers.ok());
+  REQUIRE(answers->size() == 1);
+  CHECK(answers->at(0).person_id == *ria);
+  CHECK(answers->at(0).answer == Answer::kNo);
+}
+
+TEST_CASE("poll answers: hidden from participants, offline answers all count, required no",
+          "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), mother(net), neighbour(net);
+  auto cid = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                   {mother.account_id(), v1::ROLE_MEMBER},
+                                   {neighbour.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator, &mother, &neighbour});
+  Organising by_coordinator(*coordinator, *cid);
+  std::map<std::string, Bytes> people;
+  for (auto [name, kind, account] : {std::tuple{"Sanne", "resident", resident.account_id()},
+                                     std::tuple{"Ria", "family", mother.account_id()},
+                                     std::tuple{"Karim", "neighbour", neighbour.account_id()}}) {
+    auto p = NewPerson(name, kind, kind == std::string("resident") ? "" : "kring", "0612345678");
+    p.has_app = true;
+    p.account_id = account;
+    auto id = by_coordinator.ProposePerson(p);
+    REQUIRE(id.ok());
+    REQUIRE(by_coordinator.ApprovePerson(*id).ok());
+    people[name] = *id;
+  }
+  auto truus = by_coordinator.ProposePerson(NewPerson("Truus", "family", "oma", "0301234567"));
+  REQUIRE(truus.ok());
+  REQUIRE(by_coordinator.ApprovePerson(*truus).ok());
+  const int64_t now = Now();
+  PollInput input;
+  input.slots = {{{}, now + 5 * kDay, now + 5 * kDay + kHour},
+                 {{}, now + 6 * kDay, now + 6 * kDay + kHour}};
+  input.required = {people["Sanne"], people["Karim"]};
+  input.deadline_ms = now + 2 * kDay;
+
+  SECTION("invalid polls are refused with their key") {
+    for (auto [key, edit] : std::vector<std::pair<std::string, std::function<void(PollInput&)>>>{
+             {"poll.no_slots", [](PollInput& p) { p.slots.clear(); }},
+             {"poll.slot_invalid", [](PollInput& p) { p.slots[0].end_ms = p.slots[0].start_ms; }},
+             {"poll.deadline_missing", [](PollInput& p) { p.deadline_ms = 0; }},
+             {"poll.deadline_after_slot", [](PollInput& p) { p.deadline_ms += 10 * kDay; }},
+             {"poll.required_unknown", [](PollInput& p) { p.required.push_back(Bytes(16, 7)); }},
+         }) {
+      PollInput p = input;
+      edit(p);
+      CHECK(by_coordinator.CreatePoll(p).status().message() == key);
+      CHECK(HasUserText(key));
+    }
+  }
+
+  auto poll_id = by_coordinator.CreatePoll(input);
+  REQUIRE(poll_id.ok());
+  SyncAll({&coordinator, &resident, &mother, &neighbour});
+  Organising by_mother(*mother, *cid), by_neighbour(*neighbour, *cid), by_resident(*resident, *cid);
+  auto poll = by_mother.GetPoll(*poll_id);
+  REQUIRE(poll.ok());
+  const Bytes a = poll->slots.at(0).slot_id, b = poll->slots.at(1).slot_id;
+
+  // Four devices answer while offline from each other (no sync in between): nothing is lost.
+  REQUIRE(by_mother.AnswerPoll(*poll_id, people["Ria"], a, Answer::kYes).ok());
+  REQUIRE(by_neighbour.AnswerPoll(*poll_id, people["Karim"], a, Answer::kNo).ok());
+  REQUIRE(by_neighbour.AnswerPoll(*poll_id, people["Karim"], b, Answer::kYes).ok());
+  REQUIRE(by_mother.AnswerPoll(*poll_id, people["Ria"], b, Answer::kIfNeedBe).ok());
+  REQUIRE(by_resident.AnswerPoll(*poll_id, people["Sanne"], a, Answer::kYes).ok());
+  REQUIRE(by_coordinator.AnswerPoll(*poll_id, *truus, b, Answer::kYes).ok());
+  CHECK(by_neighbour.AnswerPoll(*poll_id, *truus, a, Answer::kYes).message() ==
+        "domain.not_allowed");
+  SyncAll({&mother, &neighbour, &resident, &coordinator});
+  SyncAll({&mother, &neighbour, &resident, &coordinator});
+
+  auto tally = by_coordinator.Tally(*poll_id);
+  REQUIRE(tally.ok());
+  CHECK(tally->at(0).yes == 2);
+  CHECK(tally->at(0).no == 1);
+  CHECK(tally->at(0).required_no == std::vector<Bytes>{people["Karim"]});
+  CHECK(tally->at(1).yes == 2);
+  CHECK(tally->at(1).if_need_be == 1);
+  // The resident chairs, so sees the results too; the others see only their own answers.
+  CHECK(by_resident.Tally(*poll_id).ok());
+  CHECK(by_mother.Tally(*poll_id).status().message() == "poll.results_hidden");
+  auto mine = by_mother.Answers(*poll_id);
+  REQUIRE(mine.ok());
+  REQUIRE(mine->size() == 2);
+  for (const auto& ans : *mine) CHECK(ans.person_id == people["Ria"]);
+  CHECK(by_resident.Answers(*poll_id)->size() == 6);
+
+  // A required participant's no blocks the slot unless the reason is given.
+  LocationInput online{
+      LocationKind::kOnline, "Online (link volgt)", "https://meet.example/abc", {}};
+  FixOverrides overrides{"Niet nodig: spoed in de familie.", ""};
+  auto blocked = by_coordinator.FixMeeting(*poll_id, a, online, overrides);
+  CHECK(blocked.status().message() == "meeting.required_said_no");
+  CHECK(by_coordinator.CurrentMeeting().status().message() == "meeting.none");
+  overrides.required_no_reason = "Karim schrijft zijn bijdrage op.";
+  auto fixed = by_coordinator.FixMeeting(*poll_id, a, online, overrides);
+  REQUIRE(fixed.ok());
+  auto meeting = by_coordinator.CurrentMeeting();
+  REQUIRE(meeting.ok());
+  CHECK(meeting->required_no_reason == overrides.required_no_reason);
+  CHECK(by_coordinator.FixMeeting(*poll_id, b, online, overrides).status().message() ==
+        "meeting.already_fixed");
+
+  // Time or place changes bump the calendar sequence; cancelling too.
+  REQUIRE(by_coordinator.Reschedule(*fixed, now + 7 * kDay, now + 7 * kDay + kHour).ok());
+  REQUIRE(by_coordinator.SetLocation(*fixed, online).ok());
+  REQUIRE(by_coordinator.CancelMeeting(*fixed).ok());
+  SyncAll({&coordinator, &mother});
+  auto seen = by_mother.CalendarFor(*fixed, people["Ria"]);
+  REQUIRE(seen.ok());
+  CHECK(seen->sequence == 3);
+  CHECK(seen->cancelled);
+  CHECK(seen->start_ms == now + 7 * kDay);
+}
+
+TEST_CASE("a spoedberaad is fixed the same day without a poll", "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net);
+  auto cid = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator});
+  Organising org(*coordinator, *cid);
+  ReferralInput r = ValidReferral();
+  const int64_t now = Now();
+  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
+  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
+  REQUIRE(org.SubmitReferral(r).ok());
+  CHECK(org.FixSpoedMeeting(now + kHour, now + 2 * kHour, venue, why, now).status().message() ==
+        "meeting.not_spoed");
+
+  // Another case, referred as spoed.
+  auto cid2 = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}});
+  REQUIRE(cid2.ok());
+  SyncAll({&resident, &coordinator});
+  Organising spoed(*coordinator, *cid2);
+  r.spoed = true;
+  REQUIRE(spoed.SubmitReferral(r).ok());
+  // "Now" is noon in Amsterdam on a summer day, so the tests do not depend on the clock.
+  const int64_t noon = 1751364000000;  // 2025-07-01 10:00 UTC = 12:00 CEST
+  CHECK(spoed.FixSpoedMeeting(noon + kDay, noon + kDay + kHour, venue, why, noon)
+            .status()
+            .message() == "meeting.spoed_not_today");
+  CHECK(spoed.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, {}, noon)
+            .status()
+            .message() == "meeting.pretalk_missing");
+  auto fixed = spoed.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
+  REQUIRE(fixed.ok());
+  SyncAll({&coordinator, &resident});
+  auto m = Organising(*resident, *cid2).CurrentMeeting();
+  REQUIRE(m.ok());
+  CHECK(m->spoed);
+  CHECK(m->location_kind == LocationKind::kVenue);
+}
+
+TEST_CASE("circle entries: who may edit them, and concurrent edits are kept as conflicts",
+          "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), teacher(net), mother(net);
+  auto cid = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                   {teacher.account_id(), v1::ROLE_MEMBER},
+                                   {mother.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator, &teacher, &mother});
+  Organising by_resident(*resident, *cid), by_coordinator(*coordinator, *cid),
+      by_teacher(*teacher, *cid), by_mother(*mother, *cid);
+
+  ReferralInput r = ValidReferral();
+  r.referrer_kind = "resident";
+  REQUIRE(by_resident.SubmitReferral(r).ok());
+  REQUIRE(by_resident
+              .SetResidentQuestion({"Ik wil dat Tim naar school gaat.", "Ik kan koken.",
+                                    "Ik heb iemand nodig voor de post."})
+              .ok());
+  auto mum = NewPerson("Ria de Vries", "family", "moeder", "0612345678");
+  mum.has_app = true;
+  mum.account_id = mother.account_id();
+  auto ria = by_coordinator.ProposePerson(mum);
+  REQUIRE(ria.ok());
+  REQUIRE(by_coordinator.ApprovePerson(*ria).ok());
+  auto els_input = NewPerson("Els", "family", "tante", "0612345679");
+  auto els = by_teacher.ProposePerson(els_input);
+  REQUIRE(els.ok());
+  SyncAll({&resident, &coordinator, &teacher, &mother});
+  CHECK(by_teacher.SetResidentQuestion({"", "", ""}).message() == "domain.not_allowed");
+  CHECK(by_coordinator.GetReferral()->question.ik_wil == "Ik wil dat Tim naar school gaat.");
+
+  // The proposer edits the entry while it is a proposal; once approved it is no longer hers.
+  els_input.relation = "tante van moederskant";
+  REQUIRE(by_teacher.UpdatePerson(*els, els_input).ok());
+  SyncAll({&teacher, &coordinator});
+  REQUIRE(by_coordinator.ApprovePerson(*els).ok());
+  SyncAll({&coordinator, &teacher});
+  els_input.relation = "zus van Ria";
+  CHECK(by_teacher.UpdatePerson(*els, els_input).message() == "domain.not_allowed");
+  // The mother edits her own entry, but not what kind of participant she is.
+  mum.language = "tr";
+  mum.interpreter = true;
+  REQUIRE(by_mother.UpdatePerson(*ria, mum).ok());
+  mum.kind = "professional";
+  mum.organisation = "Wijkteam";
+  mum.function = "hulpverlener";
+  CHECK(by_mother.UpdatePerson(*ria, mum).message() == "domain.not_allowed");
+  SyncAll({&mother, &coordinator});
+  CHECK(by_coordinator.GetPerson(*ria)->interpreter);
+  CHECK(by_coordinator.GetPerson(*ria)->kind == "family");
+
+  // The resident and the coordinator change Els's relation at the same time, offline: one value
+  // wins on every device, the other is kept in a visible conflict.
+  SyncAll({&resident});
+  auto a = els_input, b = els_input;
+  a.relation = "tante (zus van Ria)";
+  b.relation = "tante, woont in Zeist";
+  REQUIRE(by_resident.UpdatePerson(*els, a).ok());
+  REQUIRE(by_coordinator.UpdatePerson(*els, b).ok());
+  SyncAll({&resident, &coordinator, &teacher, &resident});
+  for (Organising* org : {&by_resident, &by_coordinator, &by_teacher}) {
+    auto conflicts = org->Conflicts();
+    REQUIRE(conflicts.ok());
+    REQUIRE(conflicts->size() == 1);
+    const v1::Conflict& c = conflicts->at(0);
+    CHECK(c.field() == "relation");
+    std::set<std::string> both{c.kept_value().text(), c.other_value().text()};
+    CHECK(both == std::set<std::string>{a.relation, b.relation});
+    CHECK(org->GetPerson(*els)->relation == c.kept_value().text());
+  }
+  // Editing with the conflict in view resolves it.
+  auto settled = els_input;
+  settled.relation = "tante (zus van Ria), woont in Zeist";
+  REQUIRE(by_coordinator.UpdatePerson(*els, settled).ok());
+  SyncAll({&coordinator, &resident});
+  CHECK(by_resident.Conflicts()->empty());
+
+  // An app invitation can be revoked by the organisers only.
+  auto invitation = by_coordinator.InviteWithApp(*els, v1::ROLE_MEMBER, 3600);
+  REQUIRE(invitation.ok());
+  SyncAll({&coordinator, &teacher});
+  CHECK(*by_coordinator.InvitationOf(*els) == InvitationState::kPending);
+  CHECK(*by_coordinator.InvitationOf(*els, Now() + 2 * kHour) == InvitationState::kExpired);
+  CHECK(by_teacher.RevokeInvitation(*els).message() == "domain.not_allowed");
+  REQUIRE(by_coordinator.RevokeInvitation(*els).ok());
+  SyncAll({&coordinator, &resident});
+  CHECK(*by_resident.InvitationOf(*els) == InvitationState::kRevoked);
+  CHECK(by_coordinator.RevokeInvitation(*els).message() == "invite.not_open");
+}
+
+TEST_CASE("restricted items never reach the devices they are hidden from", "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), mother(net), ex(net), teacher(net);
+  auto cid = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                   {mother.account_id(), v1::ROLE_MEMBER},
+                                   {ex.account_id(), v1::ROLE_MEMBER},
+                                   {teacher.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator, &mother, &ex, &teacher});
+  Organising by_resident(*resident, *cid), by_coordinator(*coordinator, *cid),
+      by_mother(*mother, *cid), by_ex(*ex, *cid), by_teacher(*teacher, *cid);
+
+  const std::string address = "Nieuwe Weg 7, Amersfoort";          // hidden from the ex-partner
+  const std::string phone = "0611223344";                          // the mother's number
+  const std::string safety = "Ex-partner dreigde bij de school.";  // coordinator only
+  auto add = [&](PersonInput p, const Bytes& account) {
+    p.has_app = true;
+    p.account_id = account;
+    auto id = by_coordinator.ProposePerson(p);
+    REQUIRE(id.ok());
+    REQUIRE(by_coordinator.ApprovePerson(*id).ok());
+    return *id;
+  };
+  const Bytes sanne = add(NewPerson("Sanne", "resident", "", "0600000001"), resident.account_id());
+  const Bytes ria = add(NewPerson("Ria", "family", "moeder", phone), mother.account_id());
+  const Bytes rob = add(NewPerson("Rob", "family", "ex-partner", "0600000003"), ex.account_id());
+  auto prof = NewPerson("Joke", "professional", "juf", "", "joke@school.nl");
+  prof.organisation = "De Linde";
+  prof.function = "leerkracht";
+  const Bytes joke = add(prof, teacher.account_id());
+  auto fatima = NewPerson("Fatima", "coordinator", "gespreksleider");
+  add(fatima, coordinator.account_id());
+  const int64_t now = Now();
+  for (const Bytes& p : {sanne, ria, rob, joke}) {
+    REQUIRE(by_coordinator
+                .LogPreTalk(
+                    {p, now - kDay, "home", "Uitleg", "Geen", p == sanne ? safety : std::string()})
+                .ok());
+  }
+  PollInput input;
+  input.slots = {{{}, now + 3 * kDay, now + 3 * kDay + 2 * kHour}};
+  input.deadline_ms = now + kDay;
+  auto poll_id = by_coordinator.CreatePoll(input);
+  REQUIRE(poll_id.ok());
+  SyncAll({&coordinator, &resident, &mother, &ex, &teacher});
+  const Bytes slot = by_mother.GetPoll(*poll_id)->slots.at(0).slot_id;
+  REQUIRE(by_mother.AnswerPoll(*poll_id, ria, slot, Answer::kYes).ok());
+  REQUIRE(by_ex.AnswerPoll(*poll_id, rob, slot, Answer::kIfNeedBe).ok());
+  SyncAll({&mother, &ex, &coordinator});
+  LocationInput home{LocationKind::kHome, "Bij Sanne thuis (nieuw adres)", address, {rob}};
+  auto meeting = by_coordinator.FixMeeting(*poll_id, slot, home);
+  REQUIRE(meeting.ok());
+  SyncAll({&coordinator, &resident, &mother, &ex, &teacher});
+  SyncAll({&coordinator, &resident, &mother, &ex, &teacher});
+
+  auto holds = [&](Device& d, const std::string& text) {
+    auto v = d->ConfirmedView(*cid);
+    REQUIRE(v.ok());
+    return v->SerializeAsString().find(text) != std::string::npos;
+  };
+  // The exact address: the confirmed people it is not hidden from; the coarse text: everyone.
+  for (Device* d : {&resident, &coordinator, &mother, &teacher}) CHECK(holds(*d, address));
+  CHECK_FALSE(holds(ex, address));
+  auto seen_by_ex = by_ex.CurrentMeeting();
+  REQUIRE(seen_by_ex.ok());
+  CHECK(seen_by_ex->coarse_location == "Bij Sanne thuis (nieuw adres)");
+  CHECK(seen_by_ex->exact_location.empty());
+  CHECK(by_mother.CurrentMeeting()->exact_location == address);
+  // The calendar and printout data follow the same rule, also on the coordinator's device.
+  CHECK(by_coordinator.CalendarFor(*meeting, rob)->location_text.find(address) ==
+        std::string::npos);
+  CHECK(by_coordinator.CalendarFor(*meeting, ria)->location_text.find(address) !=
+        std::string::npos);
+  CHECK(by_ex.CalendarFor(*meeting, rob)->location_text == "Bij Sanne thuis (nieuw adres)");
+
+  // Someone who confirms later (the uncle, after the meeting was fixed) gets the address once the
+  // coordinator shares it again; the ex-partner still does not.
+  Device uncle(net);
+  REQUIRE(resident->AddMember(*cid, {uncle.account_id(), v1::ROLE_MEMBER}).ok());
+  SyncAll({&resident, &coordinator});
+  const Bytes henk = add(NewPerson("Henk", "family", "oom", "0600000009"), uncle.account_id());
+  SyncAll({&coordinator, &uncle});
+  CHECK_FALSE(holds(uncle, address));
+  REQUIRE(by_coordinator.ShareLocationWithCurrentCircle(*meeting).ok());
+  SyncAll({&coordinator, &uncle, &ex, &mother});
+  CHECK(holds(uncle, address));
+  CHECK(holds(mother, address));
+  CHECK_FALSE(holds(ex, address));
+  CHECK(by_coordinator.CalendarFor(*meeting, henk)->sequence == 0);
+
+  // Contact details: the coordinator and the person only.
+  CHECK(holds(coordinator, phone));
+  CHECK(holds(mother, phone));
+  for (Device* d : {&resident, &ex, &teacher}) CHECK_FALSE(holds(*d, phone));
+  CHECK(by_mother.ContactOf(ria)->has_value());
+  CHECK_FALSE(by_teacher.ContactOf(ria)->has_value());
+  // Safety concerns from a pre-talk: the coordinator only, not even the person talked to.
+  CHECK(holds(coordinator, safety));
+  for (Device* d : {&resident, &mother, &ex, &teacher}) CHECK_FALSE(holds(*d, safety));
+  CHECK(by_resident.PreTalks()->size() == 1);  // her own pre-talk, without the concern
+  CHECK(by_resident.PreTalks()->at(0).safety_concerns.empty());
+  // Poll answers: the person and the organisers; the ex sees only his own.
+  auto ex_answers = by_ex.Answers(*poll_id);
+  REQUIRE(ex_answers.ok());
+  REQUIRE(ex_answers->size() == 1);
+  CHECK(ex_answers->at(0).person_id == rob);
+  for (Device* d : {&ex, &teacher}) {
+    int answers = 0;
+    const v1::CaseState view = *(*d)->ConfirmedView(*cid);
+    for (const auto& [key, e] : view.entities()) {
+      answers += e.type() == kPollAnswerType ? 1 : 0;
+    }
+    CHECK(answers == (d == &ex ? 1 : 0));
+  }
+  CHECK(by_resident.Answers(*poll_id)->size() == 2);
+
+  // Private time: the network drafts in a scope without the professional and the coordinator.
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  SyncAll({&coordinator, &resident});
+  auto scope = by_resident.StartPrivateTime(*meeting);
+  REQUIRE(scope.ok());
+  SyncAll({&resident, &mother, &coordinator, &teacher});
+  auto draft = mother->CreateEntity(*cid, "plan_draft", *scope);
+  REQUIRE(draft.ok());
+  const std::string idea = "Oma haalt Tim op woensdag van school.";
+  REQUIRE(mother->SetField(*cid, *draft, "text", Text(idea)).ok());
+  SyncAll({&mother, &resident, &coordinator, &teacher, &ex});
+  CHECK(holds(resident, idea));
+  CHECK(holds(ex, idea));  // Rob is family and was not excluded from the meeting
+  CHECK_FALSE(holds(coordinator, idea));
+  CHECK_FALSE(holds(teacher, idea));
+  CHECK(by_coordinator.StartPhase(*meeting, Phase::kPlanPresentation).message() ==
+        "meeting.draft_not_released");
+  REQUIRE(by_mother.ReleaseDraft(*meeting).ok());
+  SyncAll({&mother, &coordinator});
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kPlanPresentation).ok());
+  for (Device* d : {&resident, &coordinator, &mother, &ex, &teacher}) CHECK((*d)->Alarms().empty());
+}
+
+TEST_CASE("two coordinators answering offline for the same person both count", "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), first(net), second(net);
+  auto cid = resident->CreateCase(
+      {{first.account_id(), v1::ROLE_COORDINATOR}, {second.account_id(), v1::ROLE_COORDINATOR}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &first, &second});
+  Organising by_first(*first, *cid), by_second(*second, *cid);
+  auto truus = by_first.ProposePerson(NewPerson("Oma Truus", "family", "oma", "0301234567"));
+  REQUIRE(truus.ok());
+  REQUIRE(by_first.ApprovePerson(*truus).ok());
+  const int64_t now = Now();
+  PollInput input;
+  input.slots = {{{}, now + 3 * kDay, now + 3 * kDay + kHour},
+                 {{}, now + 4 * kDay, now + 4 * kDay + kHour}};
+  input.required = {*truus};
+  input.deadline_ms = now + kDay;
+  auto poll_id = by_first.CreatePoll(input);
+  REQUIRE(poll_id.ok());
+  SyncAll({&first, &second});
+  auto poll = by_second.GetPoll(*poll_id);
+  REQUIRE(poll.ok());
+  // Oma phones each coordinator about a different day; neither has seen the other's entry, so
+  // each creates an answer entity for her. Both answers count.
+  REQUIRE(by_first.AnswerPoll(*poll_id, *truus, poll->slots[0].slot_id, Answer::kYes).ok());
+  REQUIRE(by_second.AnswerPoll(*poll_id, *truus, poll->slots[1].slot_id, Answer::kNo).ok());
+  SyncAll({&first, &second, &first, &resident});
+  for (Organising* org : {&by_first, &by_second}) {
+    auto tally = org->Tally(*poll_id);
+    REQUIRE(tally.ok());
+    CHECK(tally->at(0).yes == 1);
+    CHECK(tally->at(1).no == 1);
+    CHECK(tally->at(1).required_no == std::vector<Bytes>{*truus});
+  }
+  // Later answers go to the existing entity: a change of mind replaces the answer.
+  REQUIRE(by_second.AnswerPoll(*poll_id, *truus, poll->slots[1].slot_id, Answer::kIfNeedBe).ok());
+  SyncAll({&second, &first});
+  auto answers = by_first.Answers(*poll_id);
+  REQUIRE(answers.ok());
+  REQUIRE(answers->size() == 2);
+  CHECK(answers->at(0).answer != Answer::kNo);
+  CHECK(answers->at(1).answer != Answer::kNo);
+}
