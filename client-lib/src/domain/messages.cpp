@@ -60,6 +60,8 @@ constexpr Text kTexts[] = {
     {"plan.domain.daytime", "Dagbesteding", "Daytime activity"},
     {"plan.domain.health", "Gezondheid", "Health"},
     {"plan.domain.safety", "Veiligheid", "Safety"},
+    {"agreement.too_many", "Er zijn te veel afspraken. Rond eerst oude afspraken af.",
+     "There are too many agreements. Close old agreements first."},
     {"agreement.owner_missing", "Kies wie deze afspraak uitvoert.",
      "Choose who carries out this agreement."},
     {"agreement.owner_unknown", "Wie de afspraak uitvoert, staat niet in de kring.",

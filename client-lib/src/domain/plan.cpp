@@ -40,6 +40,11 @@ Status ValidateDraft(const PlanContent& c) {
     if (!IsLifeDomain(domain)) return InvalidArgument("plan.unknown_life_domain");
     KRING_RETURN_IF_ERROR(CheckSize(text, kMaxPlanTextBytes, "plan.text_too_long"));
   }
+  // One version is one op, and an op must stay well under the envelope limit.
+  size_t total = c.ik_wil.size() + c.ik_kan.size() + c.ik_heb_nodig.size() + c.contingency.size() +
+                 c.bottom_lines.size() + c.answers.size();
+  for (const auto& [domain, text] : c.life_domains) total += text.size();
+  if (total > kMaxPlanTotalBytes) return InvalidArgument("plan.text_too_long");
   if (c.review_days < 1 || c.review_days > kMaxReviewDays) {
     return InvalidArgument("plan.review_days_invalid");
   }
@@ -183,6 +188,14 @@ bool ProfessionalsGranted(const v1::CaseState& state) {
 PlanVersion SummaryForProfessional(PlanVersion v) {
   v.content.life_domains.clear();
   return v;
+}
+
+size_t CountAgreements(const v1::CaseState& view) {
+  size_t n = 0;
+  for (const auto& [key, e] : view.entities()) {
+    if (e.type() == kAgreement && !e.deleted()) ++n;
+  }
+  return n;
 }
 
 Status ValidateAgreement(const v1::CaseState& view, const AgreementInput& in) {
@@ -466,6 +479,7 @@ Status Plan::GrantProfessionalsFullView(bool granted) {
 Result<Bytes> Plan::AddAgreement(const AgreementInput& in) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
   KRING_RETURN_IF_ERROR(ValidateAgreement(view, in));
+  if (CountAgreements(view) >= kMaxAgreements) return FailedPrecondition("agreement.too_many");
   Audience audience;
   audience.hidden_from = in.hidden_from;
   KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeForItem(client_, case_id_, audience));
@@ -662,8 +676,11 @@ CaseFigures ComputeCaseFigures(const v1::CaseState& state) {
       ++f.agreements_total;
     }
   }
-  if (const v1::Entity* v = CurrentVersion(state)) {
-    f.plan_accepted = ReadAcceptance(state, B(v->entity_id())).accepted;
+  // A case "has a plan" once any version was accepted; a later, not yet accepted adjustment
+  // does not take that away.
+  for (const auto& [key, e] : state.entities()) {
+    if (f.plan_accepted || e.type() != kPlanVersion || e.deleted() || e.scope_id() != 0) continue;
+    f.plan_accepted = ReadAcceptance(state, B(e.entity_id())).accepted;
   }
   if (std::optional<SixWeekCheck> check = ReadLatestCheck(state)) {
     f.agreements_assessed = static_cast<int32_t>(check->assessments.size());

@@ -31,6 +31,8 @@ inline constexpr int32_t kCheckInDays = 28;        // the coordinator's 4-week c
 inline constexpr size_t kMaxPlanTextBytes = 8 * 1024;
 inline constexpr size_t kMaxShortTextBytes = 1024;
 inline constexpr size_t kMaxHiddenFrom = 64;
+inline constexpr size_t kMaxPlanTotalBytes = 64 * 1024;  // all texts of one version
+inline constexpr size_t kMaxAgreements = 200;            // per case: a version carries them all
 
 // Life domains: housing, finances, relationships, daytime, health, safety.
 const std::vector<std::string>& LifeDomains();
@@ -148,7 +150,7 @@ struct CaseFigures {
   bool spoed = false;
   std::optional<int64_t> referral_received_at_ms;
   std::optional<int64_t> meeting_held_at_ms;
-  bool plan_accepted = false;
+  bool plan_accepted = false;  // some version of the plan was accepted
   int32_t agreements_total = 0;
   int32_t agreements_assessed = 0;  // at the latest six-week check
   int32_t agreements_done = 0;      // of those, done
