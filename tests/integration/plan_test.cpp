@@ -593,11 +593,11 @@ TEST_CASE("forbidden plan edits sent raw have no effect on any device", "[plan]"
   const Bytes bad_score = crypto::RandomBytes(16);
   v1::Value eleven;
   eleven.set_integer(11);
-  REQUIRE(
-      k.coordinator
-          ->Submit(cid, {CreateM(bad_score, "wellbeing"), SetM(bad_score, "moment", Text("intake")),
-                         SetM(bad_score, "score", eleven)})
-          .ok());
+  REQUIRE(k.coordinator
+              ->Submit(cid, {CreateM(bad_score, "micro_wellbeing"),
+                             SetM(bad_score, "moment", Text("intake")),
+                             SetM(bad_score, "score", eleven)})
+              .ok());
   k.SyncAll();
   k.RequireConverged();
 
@@ -737,4 +737,69 @@ TEST_CASE("the young person's mentor: consent, warnings, log and two-monthly eva
   REQUIRE(upcoming.ok());
   REQUIRE(upcoming->size() == 1);
   CHECK(upcoming->front().kind == UpcomingCheck::Kind::kMentorEvaluation);
+}
+
+TEST_CASE("offline edits of a draft and an accepted agreement stay visible, never lost", "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  Plan aunt_plan(*k.aunt, cid);
+  Plan uncle_plan(*k.uncle, cid);
+  Plan coordinator_plan(*k.coordinator, cid);
+  auto draft = aunt_plan.CreateDraft(0, k.Content());
+  auto a_uncle = coordinator_plan.AddAgreement(MakeAgreement(k.p_uncle, "Post openen", kJan31));
+  REQUIRE(draft.ok());
+  REQUIRE(a_uncle.ok());
+  k.SyncAll();
+
+  k.server.Stop();
+  // Aunt and uncle change the same part of the draft, and different parts.
+  PlanContent by_aunt = k.Content();
+  by_aunt.ik_kan = "Ik kan zelf koken en wassen.";
+  by_aunt.answers = "Tante Ria is elke dag bereikbaar.";
+  REQUIRE(aunt_plan.UpdateDraft(*draft, by_aunt).ok());
+  PlanContent by_uncle = k.Content();
+  by_uncle.ik_kan = "Ik kan zelf koken en fietsen.";
+  by_uncle.life_domains["health"] = "Elke maand naar de huisarts.";
+  REQUIRE(uncle_plan.UpdateDraft(*draft, by_uncle).ok());
+  // The owner accepts while the coordinator changes the agreement.
+  REQUIRE(uncle_plan.AcceptAgreement(*a_uncle).ok());
+  domain::Agreement seen = Get(k.coordinator, cid, *a_uncle);
+  seen.input.action = "Post openen met Sam, elke maandag";
+  REQUIRE(coordinator_plan.EditAgreement(*a_uncle, seen.input).ok());
+  k.server.Restart();
+  k.SyncAll();
+  k.RequireConverged();
+
+  for (Device* d : k.all()) {
+    Plan p(**d, cid);
+    const PlanContent merged = *p.Draft(*draft);
+    // Different parts both arrive; the same part keeps one value in the field, one in a conflict.
+    CHECK(merged.answers == by_aunt.answers);
+    CHECK(merged.life_domains.at("health") == by_uncle.life_domains.at("health"));
+    auto conflicts = p.ConflictsOf(*draft);
+    REQUIRE(conflicts.ok());
+    REQUIRE(conflicts->size() == 1);
+    std::vector<std::string> values = {conflicts->at(0).kept_value().text(),
+                                       conflicts->at(0).other_value().text()};
+    std::sort(values.begin(), values.end());
+    CHECK(values == std::vector<std::string>{by_uncle.ik_kan, by_aunt.ik_kan});
+    CHECK(merged.ik_kan == conflicts->at(0).kept_value().text());
+    // Whatever order the server chose, the acceptance no longer covers the content: visibly so.
+    const domain::Agreement a = Get(*d, cid, *a_uncle);
+    CHECK(a.input.action == seen.input.action);
+    CHECK_FALSE(a.accepted);
+    CHECK(a.acceptance_stale);
+    CHECK(a.status == AgreementStatus::kProposed);
+  }
+  // The aunt settles the draft with both values in view; the uncle accepts the new wording.
+  PlanContent settled = *aunt_plan.Draft(*draft);
+  settled.ik_kan = "Ik kan zelf koken, wassen en fietsen.";
+  REQUIRE(aunt_plan.UpdateDraft(*draft, settled).ok());
+  REQUIRE(uncle_plan.AcceptAgreement(*a_uncle).ok());
+  k.SyncAll();
+  for (Device* d : k.all()) {
+    CHECK(Plan(**d, cid).ConflictsOf(*draft)->empty());
+    CHECK(Get(*d, cid, *a_uncle).accepted);
+  }
+  k.RequireConverged();
 }

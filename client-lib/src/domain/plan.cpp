@@ -72,25 +72,32 @@ Status ValidateVersion(const v1::CaseState& view, const PlanContent& c) {
   return {};
 }
 
-// Every content field is written, also when empty, so the hash of a version is well defined.
+// Every content field of a new entity is written, also when empty, so the hash of a version is
+// well defined. On an existing draft only what changed is written, based on the revision in view,
+// so two people editing different parts offline do not collide and the same part collides
+// visibly.
 void AppendContent(std::vector<v1::Mutation>& out, const std::string& id, const PlanContent& c,
                    const v1::Entity* existing) {
-  out.push_back(Set(id, "wil", TextValue(c.ik_wil), existing));
-  out.push_back(Set(id, "kan", TextValue(c.ik_kan), existing));
-  out.push_back(Set(id, "nodig", TextValue(c.ik_heb_nodig), existing));
+  auto put = [&](std::string_view field, const v1::Value& v) {
+    if (existing != nullptr) {
+      const v1::Value* old = Field(*existing, field);
+      if (old != nullptr && old->SerializeAsString() == v.SerializeAsString()) return;
+    }
+    out.push_back(Set(id, field, v, existing));
+  };
+  put("wil", TextValue(c.ik_wil));
+  put("kan", TextValue(c.ik_kan));
+  put("nodig", TextValue(c.ik_heb_nodig));
   for (std::string_view d : kLifeDomains) {
     auto it = c.life_domains.find(std::string(d));
-    out.push_back(Set(id, LifeDomainField(d),
-                      TextValue(it == c.life_domains.end() ? std::string() : it->second),
-                      existing));
+    put(LifeDomainField(d), TextValue(it == c.life_domains.end() ? std::string() : it->second));
   }
-  out.push_back(Set(id, "contingency", TextValue(c.contingency), existing));
-  out.push_back(Set(id, "contact_person", BlobValue(c.contact_person), existing));
-  out.push_back(Set(id, "bottom_lines", TextValue(c.bottom_lines), existing));
-  out.push_back(Set(id, "answers", TextValue(c.answers), existing));
-  out.push_back(
-      Set(id, "responsible_professional", BlobValue(c.responsible_professional), existing));
-  out.push_back(Set(id, "review_days", IntValue(c.review_days), existing));
+  put("contingency", TextValue(c.contingency));
+  put("contact_person", BlobValue(c.contact_person));
+  put("bottom_lines", TextValue(c.bottom_lines));
+  put("answers", TextValue(c.answers));
+  put("responsible_professional", BlobValue(c.responsible_professional));
+  put("review_days", IntValue(c.review_days));
 }
 
 PlanContent ContentOf(const v1::Entity& e) {
@@ -347,6 +354,7 @@ Status Plan::UpdateDraft(const Bytes& draft_id, const PlanContent& content) {
   if (draft == nullptr) return NotFound("domain.unknown_item");
   std::vector<v1::Mutation> ms;
   AppendContent(ms, S(draft_id), content, draft);
+  if (ms.empty()) return {};
   return SubmitChecked(client_, case_id_, view, ms, draft->scope_id());
 }
 
@@ -355,6 +363,15 @@ Result<PlanContent> Plan::Draft(const Bytes& draft_id) const {
   const v1::Entity* draft = FindOfType(view, draft_id, kPlanDraft);
   if (draft == nullptr) return NotFound("domain.unknown_item");
   return ContentOf(*draft);
+}
+
+Result<std::vector<v1::Conflict>> Plan::ConflictsOf(const Bytes& entity_id) const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  std::vector<v1::Conflict> out;
+  for (const v1::Conflict& c : view.conflicts()) {
+    if (!c.resolved() && c.entity_id() == S(entity_id)) out.push_back(c);
+  }
+  return out;
 }
 
 Result<Bytes> Plan::Release(const Bytes& draft_id) {

@@ -15,20 +15,22 @@
 namespace kring::domain::plan_model {
 
 // ---- Entity types ----
+// Prefixed so they never collide with generic entities ("agreement", "note") that apps and the
+// foundation's tests create without rules.
 inline constexpr std::string_view kPlanDraft = "plan_draft";      // lives in a network-only scope
 inline constexpr std::string_view kPlanVersion = "plan_version";  // immutable, scope 0
 inline constexpr std::string_view kPlanAcceptance = "plan_acceptance";  // chair, immutable
 inline constexpr std::string_view kProfessionalDecision = "plan_professional_decision";
 inline constexpr std::string_view kPlanSettings = "plan_settings";  // chair's grants
-inline constexpr std::string_view kAgreement = "agreement";
+inline constexpr std::string_view kAgreement = "plan_agreement";
 inline constexpr std::string_view kCheckIn = "followup_checkin";  // coordinator, 4 weeks
 inline constexpr std::string_view kSixWeekCheck = "six_week_check";
 inline constexpr std::string_view kAssessment = "agreement_assessment";
-inline constexpr std::string_view kMentor = "mentor";
+inline constexpr std::string_view kMentor = "mentor_designation";
 inline constexpr std::string_view kMentorCheckIn = "mentor_checkin";
 inline constexpr std::string_view kMentorEvaluation = "mentor_evaluation";
-inline constexpr std::string_view kWellBeing = "wellbeing";
-inline constexpr std::string_view kCostItem = "cost_item";
+inline constexpr std::string_view kWellBeing = "micro_wellbeing";
+inline constexpr std::string_view kCostItem = "micro_cost_item";
 // Written by part 1; read only.
 inline constexpr std::string_view kPerson = "person";
 inline constexpr std::string_view kReferral = "referral";

@@ -181,6 +181,9 @@ class Plan {
   Result<Bytes> CreateDraft(uint32_t scope_id, const PlanContent& content);
   Status UpdateDraft(const Bytes& draft_id, const PlanContent& content);
   Result<PlanContent> Draft(const Bytes& draft_id) const;
+  // Unresolved concurrent edits of a draft (or any plan entity): both values, never lost. An
+  // UpdateDraft made with the kept value in view resolves them.
+  Result<std::vector<v1::Conflict>> ConflictsOf(const Bytes& entity_id) const;
   // Copies the draft into scope 0 as a new version with the agreements as they are now.
   Result<Bytes> Release(const Bytes& draft_id);
   // A new version straight away (no private draft), e.g. an adjusted plan after the check.
