@@ -102,7 +102,10 @@ class Client::Impl {
       if (in.control) {
         // A queued change shows at once (members), before its ops are sealed and confirmed.
         // The acceptor cannot see the case yet; a pending Rekey has no visible effect.
-        if (in.control_op.has_accept_invite() || in.control_op.has_rekey_after_leave()) continue;
+        if (in.control_op.has_accept_invite() || in.control_op.has_rekey_after_leave() ||
+            in.control_op.has_rekey_scope()) {
+          continue;
+        }
         v1::ControlBody body = model::ControlBodyOf(in.control_op);
         v1::OpHeader header;
         header.set_case_id(ToString(case_id));
@@ -146,8 +149,12 @@ class Client::Impl {
     if (mutations.empty()) return InvalidArgument("an edit needs at least one change");
     if (mutations.size() > model::kMaxMutationsPerOp) return InvalidArgument("too many changes");
     if (scope_id != 0) {
+      KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, Me());
       KRING_ASSIGN_OR_RETURN(v1::CaseState view, BuildView(case_id, true));
       if (view.scopes().count(scope_id) == 0) return NotFound("unknown scope");
+      if (!model::InScope(view, scope_id, kring::View(me.account_id()))) {
+        return PermissionDenied("not a member of this scope");
+      }
     }
     v1::ContentOp op;
     op.set_version(1);
@@ -450,6 +457,37 @@ Result<Bytes> Client::CreateEntity(const Bytes& case_id, const std::string& type
   m.mutable_create_entity()->set_type(type);
   KRING_RETURN_IF_ERROR(impl_->Queue(case_id, {m}, scope_id));
   return id;
+}
+
+Result<uint32_t> Client::CreateScope(const Bytes& case_id, const std::vector<Bytes>& members) {
+  KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, impl_->Me());
+  v1::ControlIntent intent;
+  v1::SetScope* set = intent.mutable_set_scope();
+  uint32_t id = 0;
+  while (id == 0) {
+    Bytes r = crypto::RandomBytes(4);
+    id = (uint32_t{r[0]} << 24 | uint32_t{r[1]} << 16 | uint32_t{r[2]} << 8 | r[3]) & 0x7fffffff;
+  }
+  set->set_scope_id(id);
+  set->set_create(true);
+  bool has_me = false;
+  for (const Bytes& m : members) {
+    has_me |= ToString(m) == me.account_id();
+    set->add_members(ToString(m));
+  }
+  // Whoever makes the key can read the scope: the author is always in it.
+  if (!has_me) set->add_members(me.account_id());
+  KRING_RETURN_IF_ERROR(impl_->QueueControl(case_id, intent));
+  return id;
+}
+
+Status Client::SetScopeMembers(const Bytes& case_id, uint32_t scope_id,
+                               const std::vector<Bytes>& members) {
+  v1::ControlIntent intent;
+  v1::SetScope* set = intent.mutable_set_scope();
+  set->set_scope_id(scope_id);
+  for (const Bytes& m : members) set->add_members(ToString(m));
+  return impl_->QueueControl(case_id, intent);
 }
 
 Result<uint32_t> Client::ScopeOf(const Bytes& case_id, const Bytes& entity_id) const {

@@ -148,7 +148,8 @@ bool IsControl(v1::OpKind kind) {
   return kind == v1::OP_KIND_CREATE_CASE || kind == v1::OP_KIND_REKEY ||
          kind == v1::OP_KIND_ADD_MEMBER || kind == v1::OP_KIND_REMOVE_MEMBER ||
          kind == v1::OP_KIND_INVITE || kind == v1::OP_KIND_REVOKE_INVITE ||
-         kind == v1::OP_KIND_ACCEPT_INVITE || kind == v1::OP_KIND_DECLINE_MEMBER;
+         kind == v1::OP_KIND_ACCEPT_INVITE || kind == v1::OP_KIND_DECLINE_MEMBER ||
+         kind == v1::OP_KIND_SET_SCOPE;
 }
 
 Result<ParsedOp> ParseEnvelope(const v1::Envelope& env) {
@@ -204,7 +205,8 @@ Result<ParsedOp> ParseEnvelope(const v1::Envelope& env) {
                 (h.kind() == v1::OP_KIND_INVITE && op.control.has_invite()) ||
                 (h.kind() == v1::OP_KIND_REVOKE_INVITE && op.control.has_revoke_invite()) ||
                 (h.kind() == v1::OP_KIND_ACCEPT_INVITE && op.control.has_accept_invite()) ||
-                (h.kind() == v1::OP_KIND_DECLINE_MEMBER && op.control.has_decline_member());
+                (h.kind() == v1::OP_KIND_DECLINE_MEMBER && op.control.has_decline_member()) ||
+                (h.kind() == v1::OP_KIND_SET_SCOPE && op.control.has_set_scope());
     if (!fits) return InvalidArgument("control body does not match op kind");
     if (h.kind() == v1::OP_KIND_REKEY &&
         (op.control.rekey().scope_id() != h.scope_id() ||
@@ -241,6 +243,22 @@ Result<ParsedOp> ParseEnvelope(const v1::Envelope& env) {
     if (h.kind() == v1::OP_KIND_DECLINE_MEMBER &&
         op.control.decline_member().account_id().size() != crypto::kIdBytes) {
       return InvalidArgument("declined account_id must be 16 bytes");
+    }
+    if (h.kind() == v1::OP_KIND_SET_SCOPE) {
+      const v1::SetScope& ss = op.control.set_scope();
+      if (ss.scope_id() == 0 || h.scope_id() != 0) {
+        return InvalidArgument("a scope change names a restricted scope and is sent in scope 0");
+      }
+      if (ss.members_size() < 1 || static_cast<size_t>(ss.members_size()) > kMaxCaseMembers) {
+        return InvalidArgument("a scope has 1.." + std::to_string(kMaxCaseMembers) + " members");
+      }
+      for (const std::string& m : ss.members()) {
+        if (m.size() != crypto::kIdBytes) return InvalidArgument("scope member must be 16 bytes");
+      }
+    }
+    if (h.kind() == v1::OP_KIND_REKEY && h.scope_id() != 0 &&
+        !op.control.rekey().previous_key_box().empty()) {
+      return InvalidArgument("restricted scopes carry no history back-link");
     }
   } else {
     return InvalidArgument("unknown op kind");

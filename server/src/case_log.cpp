@@ -64,7 +64,9 @@ Status CheckCreateCase(storage::StoreTxn& txn, const Author& author, const v1::O
 Status CheckRekey(storage::StoreTxn& txn, ByteView case_id, const v1::Rekey& rekey,
                   uint64_t current_epoch) {
   if (rekey.new_epoch() != current_epoch + 1) return FailedPrecondition("stale epoch");
-  KRING_ASSIGN_OR_RETURN(std::vector<Bytes> members, txn.ListMembers(case_id));
+  KRING_ASSIGN_OR_RETURN(std::vector<Bytes> members,
+                         rekey.scope_id() == 0 ? txn.ListMembers(case_id)
+                                               : txn.ListScopeMembers(case_id, rekey.scope_id()));
   std::set<std::string> member_set;
   for (const Bytes& m : members) member_set.insert(ToString(m));
   std::set<std::string> recipients;
@@ -72,7 +74,7 @@ Status CheckRekey(storage::StoreTxn& txn, ByteView case_id, const v1::Rekey& rek
     if (!recipients.insert(r).second) return InvalidArgument("duplicate rekey recipient");
   }
   if (recipients != member_set) {
-    return InvalidArgument("rekey recipients must equal the case members");
+    return InvalidArgument("rekey recipients must equal the scope's members");
   }
   if (rekey.boxes_size() != rekey.recipients_size()) {
     return InvalidArgument("rekey needs one key box per recipient");
@@ -91,6 +93,31 @@ Status CheckRekey(storage::StoreTxn& txn, ByteView case_id, const v1::Rekey& rek
 // Who may change the circle: the chair removes anyone but themself; the coordinator anyone but
 // the chair. Both add members; a chair can be added only while the case has none (the
 // coordinator created it before the resident joined).
+// Someone leaves the case: out of every restricted scope, each of which needs a new key from one
+// of its remaining members before anything is sealed to it again.
+Status LeaveScopes(storage::StoreTxn& txn, ByteView case_id, ByteView account_id) {
+  KRING_ASSIGN_OR_RETURN(std::vector<uint32_t> scopes, txn.ScopesOf(case_id, account_id));
+  for (uint32_t scope : scopes) {
+    KRING_ASSIGN_OR_RETURN(std::vector<Bytes> members, txn.ListScopeMembers(case_id, scope));
+    std::vector<Bytes> rest;
+    for (Bytes& m : members) {
+      if (!ConstantTimeEqual(m, account_id)) rest.push_back(std::move(m));
+    }
+    KRING_RETURN_IF_ERROR(txn.SetScopeMembers(case_id, scope, rest));
+    KRING_RETURN_IF_ERROR(txn.SetRekeyRequired(case_id, true, scope));
+  }
+  return {};
+}
+
+Result<bool> InScope(storage::StoreTxn& txn, ByteView case_id, uint32_t scope_id,
+                     const Author& author) {
+  KRING_ASSIGN_OR_RETURN(std::vector<Bytes> members, txn.ListScopeMembers(case_id, scope_id));
+  for (const Bytes& m : members) {
+    if (m == author.account_id) return true;
+  }
+  return false;
+}
+
 Status CheckMembershipChange(storage::StoreTxn& txn, ByteView case_id, int author_role,
                              const Author& author, const v1::OpHeader& h,
                              const v1::ControlBody& body) {
@@ -159,12 +186,50 @@ Status CheckMembershipChange(storage::StoreTxn& txn, ByteView case_id, int autho
       return PermissionDenied("someone else must remain who can hand out new keys");
     }
     KRING_RETURN_IF_ERROR(txn.SetRekeyRequired(case_id, true));
+    KRING_RETURN_IF_ERROR(LeaveScopes(txn, case_id, View(target)));
     return txn.DeleteMember(case_id, View(target));
   }
   if (author_role == v1::ROLE_COORDINATOR && *target_role == v1::ROLE_CHAIR) {
     return PermissionDenied("only the chair can be removed by nobody but the chair");
   }
+  KRING_RETURN_IF_ERROR(LeaveScopes(txn, case_id, View(target)));
   return txn.DeleteMember(case_id, View(target));
+}
+
+// Creates a restricted scope or replaces its members. Whoever makes the key can read the scope,
+// so the author must be in it; and the author must be in the scope it changes.
+Status CheckSetScope(storage::StoreTxn& txn, ByteView case_id, const Author& author,
+                     const v1::OpHeader& h, const v1::SetScope& set) {
+  KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch0, txn.GetScopeEpoch(case_id, 0));
+  if (!epoch0 || h.epoch() != *epoch0) return FailedPrecondition("stale epoch");
+  std::set<std::string> seen;
+  bool author_in = false;
+  for (const std::string& m : set.members()) {
+    if (!seen.insert(m).second) return InvalidArgument("duplicate scope member");
+    KRING_ASSIGN_OR_RETURN(std::optional<int> role, txn.GetMemberRole(case_id, View(m)));
+    if (!role) return FailedPrecondition("scope member is not a member of the case");
+    author_in |= ToBytes(m) == author.account_id;
+  }
+  if (!author_in) return PermissionDenied("the author must be a member of the scope");
+  KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch, txn.GetScopeEpoch(case_id, set.scope_id()));
+  if (set.create()) {
+    if (epoch) return Status(StatusCode::kAlreadyExists, "scope exists already");
+    KRING_ASSIGN_OR_RETURN(size_t scopes, txn.CountScopes(case_id));
+    if (scopes >= protocol::kMaxScopesPerCase) return InvalidArgument("too many scopes");
+    KRING_RETURN_IF_ERROR(txn.SetScopeEpoch(case_id, set.scope_id(), 0));
+  } else {
+    if (!epoch) return NotFound("unknown scope");
+    KRING_ASSIGN_OR_RETURN(std::vector<Bytes> current,
+                           txn.ListScopeMembers(case_id, set.scope_id()));
+    bool was_in = false;
+    for (const Bytes& m : current) was_in |= m == author.account_id;
+    if (!was_in) return PermissionDenied("only a member of the scope may change it");
+  }
+  std::vector<Bytes> members;
+  for (const std::string& m : set.members()) members.push_back(ToBytes(m));
+  KRING_RETURN_IF_ERROR(txn.SetScopeMembers(case_id, set.scope_id(), members));
+  // Its Rekey follows in the same push (checked by ApplyPush) and clears this.
+  return txn.SetRekeyRequired(case_id, true, set.scope_id());
 }
 
 // A non-member proves it holds an unused, unexpired invite of this case; it becomes pending.
@@ -313,21 +378,35 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
     KRING_RETURN_IF_ERROR(InviteOps(txn, case_id, *role, h, op.control, now_ms));
   }
 
+  if (h.kind() == v1::OP_KIND_SET_SCOPE) {
+    KRING_RETURN_IF_ERROR(CheckSetScope(txn, case_id, author, h, op.control.set_scope()));
+  }
+
   // Epochs.
   if (h.kind() == v1::OP_KIND_REKEY) {
-    if (!IsManager(*role)) return PermissionDenied("only a chair or coordinator may rekey");
     const v1::Rekey& rekey = op.control.rekey();
-    if (rekey.scope_id() != 0) return FailedPrecondition("unknown scope");
     KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch,
                            txn.GetScopeEpoch(case_id, rekey.scope_id()));
     if (!epoch) return FailedPrecondition("unknown scope");
+    if (rekey.scope_id() == 0) {
+      if (!IsManager(*role)) return PermissionDenied("only a chair or coordinator may rekey");
+    } else {
+      KRING_ASSIGN_OR_RETURN(bool in_scope, InScope(txn, case_id, rekey.scope_id(), author));
+      if (!in_scope) return PermissionDenied("only a member of the scope may rekey it");
+    }
     KRING_RETURN_IF_ERROR(CheckRekey(txn, case_id, rekey, *epoch));
     KRING_RETURN_IF_ERROR(txn.SetScopeEpoch(case_id, rekey.scope_id(), rekey.new_epoch()));
-    KRING_RETURN_IF_ERROR(txn.SetRekeyRequired(case_id, false));
+    KRING_RETURN_IF_ERROR(txn.SetRekeyRequired(case_id, false, rekey.scope_id()));
   } else if (h.kind() == v1::OP_KIND_CONTENT) {
     KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch, txn.GetScopeEpoch(case_id, h.scope_id()));
     if (!epoch) return FailedPrecondition("unknown scope");
     if (*epoch == 0 || h.epoch() != *epoch) return FailedPrecondition("stale epoch");
+    if (h.scope_id() != 0) {
+      KRING_ASSIGN_OR_RETURN(bool in_scope, InScope(txn, case_id, h.scope_id(), author));
+      if (!in_scope) return PermissionDenied("not a member of this scope");
+      KRING_ASSIGN_OR_RETURN(bool waiting, txn.RekeyRequired(case_id, h.scope_id()));
+      if (waiting) return FailedPrecondition("waiting for a new key of this scope");
+    }
   }
 
   // Append.
@@ -408,10 +487,14 @@ Status ApplyPush(storage::StoreTxn& txn, const Author& author, ByteView case_id,
     // Removal and addition are atomic with their rekey: nothing may be sealed in between.
     const bool leaving = h.kind() == v1::OP_KIND_REMOVE_MEMBER &&
                          ToBytes(op.control.remove_member().account_id()) == author.account_id;
-    if ((h.kind() == v1::OP_KIND_ADD_MEMBER || h.kind() == v1::OP_KIND_REMOVE_MEMBER) && !leaving) {
+    if ((h.kind() == v1::OP_KIND_ADD_MEMBER || h.kind() == v1::OP_KIND_REMOVE_MEMBER ||
+         h.kind() == v1::OP_KIND_SET_SCOPE) &&
+        !leaving) {
+      const uint32_t scope =
+          h.kind() == v1::OP_KIND_SET_SCOPE ? op.control.set_scope().scope_id() : 0;
       const bool rekey_follows = i + 1 < batch.size() && batch[i + 1].parsed.ok() &&
                                  batch[i + 1].parsed->header.kind() == v1::OP_KIND_REKEY &&
-                                 batch[i + 1].parsed->control.rekey().scope_id() == 0;
+                                 batch[i + 1].parsed->control.rekey().scope_id() == scope;
       if (!rekey_follows) {
         return At(i, InvalidArgument("a membership change must be followed by its rekey"));
       }

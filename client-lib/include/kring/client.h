@@ -135,6 +135,17 @@ class Client {
   Status DeclineMember(const Bytes& case_id, const Bytes& account_id);
   std::vector<Bytes> Cases() const;
 
+  // ---- Restricted scopes (DESIGN section 5) ----
+  // A subset of the members with its own key, for content hidden from everyone else (a new
+  // address hidden from one person, the network's private time, contact details for the
+  // coordinator only). Any member may create one; the caller is always included. Returns the
+  // scope id for CreateEntity/Submit. Offline-first like edits; the key is made at push time.
+  Result<uint32_t> CreateScope(const Bytes& case_id, const std::vector<Bytes>& members);
+  // Replaces a scope's members (a member of the scope only, who stays in it). A new key goes to
+  // the new members; someone taken out cannot read what is written after.
+  Status SetScopeMembers(const Bytes& case_id, uint32_t scope_id,
+                         const std::vector<Bytes>& members);
+
   // ---- Edits (offline-first; stored durably before returning) ----
   // `scope_id` 0 is the whole case; another scope hides the op from everyone outside it. Every
   // mutation of an existing entity must be in the entity's scope (else it has no effect).

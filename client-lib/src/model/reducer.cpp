@@ -1,6 +1,8 @@
 #include "model/reducer.h"
 
 #include <algorithm>
+#include <set>
+#include <string>
 
 #include "kring/common/crypto.h"
 #include "kring/common/protocol.h"
@@ -232,7 +234,39 @@ v1::ControlBody ControlBodyOf(const v1::ControlIntent& ci) {
   if (ci.has_accept_invite()) *body.mutable_accept_invite() = ci.accept_invite();
   if (ci.has_decline_member()) *body.mutable_decline_member() = ci.decline_member();
   if (ci.has_rekey_after_leave()) *body.mutable_rekey() = ci.rekey_after_leave();
+  if (ci.has_set_scope()) *body.mutable_set_scope() = ci.set_scope();
+  if (ci.has_rekey_scope()) *body.mutable_rekey() = ci.rekey_scope();
   return body;
+}
+
+// The same rules as kringd's CheckSetScope: members of the case, no duplicates, the author in
+// the new scope, and in the old one when changing it.
+std::string CheckSetScope(const v1::CaseState& state, ByteView author_account_id,
+                          const v1::SetScope& set) {
+  if (set.scope_id() == 0) return "scope 0 is the whole case";
+  if (set.members_size() < 1 ||
+      static_cast<size_t>(set.members_size()) > protocol::kMaxCaseMembers) {
+    return "a scope needs members";
+  }
+  std::set<std::string> seen;
+  bool author_in = false;
+  for (const std::string& m : set.members()) {
+    if (!seen.insert(m).second) return "duplicate scope member";
+    if (FindMember(state, View(m)) == nullptr) return "scope member is not a member of the case";
+    author_in |= ConstantTimeEqual(View(m), author_account_id);
+  }
+  if (!author_in) return "the author must be a member of the scope";
+  const bool exists = state.scopes().count(set.scope_id()) != 0;
+  if (set.create()) {
+    if (exists) return "scope exists already";
+    if (state.scopes().size() >= protocol::kMaxScopesPerCase) return "too many scopes";
+    return {};
+  }
+  if (!exists) return "unknown scope";
+  if (!InScope(state, set.scope_id(), author_account_id)) {
+    return "only a member of the scope may change it";
+  }
+  return {};
 }
 
 bool HasChair(const v1::CaseState& state) {
@@ -279,6 +313,7 @@ std::string CheckControlPermission(const v1::CaseState& state, ByteView author_a
     }
     return "someone else must remain who can hand out new keys";
   }
+  if (body.has_set_scope()) return CheckSetScope(state, author_account_id, body.set_scope());
   const bool manager = author->role() == v1::ROLE_CHAIR || author->role() == v1::ROLE_COORDINATOR;
   if (!manager) return "only a chair or coordinator may do this";
   // Once the resident has joined, only the chair decides who comes in.
@@ -345,13 +380,25 @@ void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::Co
     for (const auto& m : body.create_case().members()) *state.add_members() = m;
     state.set_newcomers_read_history(body.create_case().newcomers_read_history());
   } else if (body.has_rekey()) {
-    (*state.mutable_scope_epochs())[body.rekey().scope_id()] = body.rekey().new_epoch();
-    if (body.rekey().scope_id() == 0) {
+    const uint32_t scope = body.rekey().scope_id();
+    (*state.mutable_scope_epochs())[scope] = body.rekey().new_epoch();
+    if (scope == 0) {
       (*state.mutable_epoch_commitments())[body.rekey().new_epoch()] =
           body.rekey().key_commitment();
+      state.set_rekey_pending(false);
+      state.clear_rekey_pending_device();
+    } else if (auto it = state.mutable_scopes()->find(scope); it != state.mutable_scopes()->end()) {
+      it->second.set_rekey_required(false);
     }
-    state.set_rekey_pending(false);
-    state.clear_rekey_pending_device();
+  } else if (body.has_set_scope()) {
+    const v1::SetScope& set = body.set_scope();
+    v1::ScopeState& scope = (*state.mutable_scopes())[set.scope_id()];
+    if (set.create()) {
+      scope.set_scope_id(set.scope_id());
+      scope.set_created_by_account_id(header.author_account_id());
+      scope.set_created_seq(seq);
+    }
+    *scope.mutable_members() = set.members();  // its Rekey follows in the same push
   } else if (body.has_add_member()) {
     const std::string& account = body.add_member().member().account_id();
     if (FindMember(state, View(account)) == nullptr)
@@ -394,6 +441,17 @@ void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::Co
       }
     }
     state.set_rekey_pending(true);
+    // Out of every restricted scope too; each needs a new key from one of its members.
+    for (auto& [id, scope] : *state.mutable_scopes()) {
+      auto* sm = scope.mutable_members();
+      for (int i = 0; i < sm->size(); ++i) {
+        if (sm->Get(i) == body.remove_member().account_id()) {
+          sm->DeleteSubrange(i, 1);
+          scope.set_rekey_required(true);
+          break;
+        }
+      }
+    }
   }
   state.set_seq(seq);
 }

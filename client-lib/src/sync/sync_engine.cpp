@@ -563,6 +563,24 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
     mine.counter = h.device_counter();
     mine.last_hash = protocol::EnvelopeHash(single.back());
     return single;
+  } else if (ci.has_set_scope()) {
+    std::string denied = model::CheckControlPermission(projected, View(me.account_id()), change);
+    if (!denied.empty()) return Status(StatusCode::kAborted, denied);
+    kind = v1::OP_KIND_SET_SCOPE;
+  } else if (ci.has_rekey_scope()) {
+    auto scope = projected.scopes().find(ci.rekey_scope().scope_id());
+    if (scope == projected.scopes().end() || !scope->second.rekey_required() ||
+        projected.rekey_pending()) {
+      return Status(StatusCode::kAborted, "rekey no longer needed");
+    }
+    if (!model::InScope(projected, scope->first, View(me.account_id()))) {
+      return Status(StatusCode::kAborted, "not in this scope any more");
+    }
+    std::vector<v1::Envelope> out;
+    v1::CaseState after = projected;
+    KRING_RETURN_IF_ERROR(
+        AppendRekey(me, case_id, rec, after, scope->first, ToString(in.client_op_id), out, mine));
+    return out;
   } else if (ci.has_rekey_after_leave()) {
     if (!projected.rekey_pending()) return Status(StatusCode::kAborted, "rekey no longer needed");
     const v1::Member* self = model::FindMember(projected, View(me.account_id()));
@@ -590,23 +608,65 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
   }
 
   // The Rekey: a fresh epoch key boxed to every member after the change.
-  const uint64_t new_epoch = ci.has_create_case() ? 1 : current_epoch + 1;
+  const uint32_t rekeyed_scope = ci.has_set_scope() ? ci.set_scope().scope_id() : 0;
+  KRING_RETURN_IF_ERROR(AppendRekey(
+      me, case_id, rec, after, rekeyed_scope,
+      rekey_only ? ToString(in.client_op_id) : ToString(crypto::RandomBytes(crypto::kIdBytes)), out,
+      mine));
+  if (ci.has_remove_member()) {
+    // Every restricted scope the removed person was in and this device is in gets its new key
+    // in the same push; the others wait for one of their own members (QueueScopeRekeys).
+    for (const auto& [id, scope] : after.scopes()) {
+      if (!scope.rekey_required() || scope.members_size() == 0 ||
+          !model::InScope(after, id, View(me.account_id()))) {
+        continue;
+      }
+      if (out.size() >= protocol::kMaxPushEnvelopes) break;
+      KRING_RETURN_IF_ERROR(AppendRekey(
+          me, case_id, rec, after, id, ToString(crypto::RandomBytes(crypto::kIdBytes)), out, mine));
+    }
+  }
+  return out;
+}
+
+// A fresh key for `scope` boxed to its members in `state` (which the Rekey is applied to), signed
+// as the next op of this device. The key is stored before the push: if the push is rejected,
+// resealing writes a new key for the same epoch.
+Status SyncEngine::AppendRekey(const v1::LocalAccount& me, const Bytes& case_id,
+                               const CaseRecord& rec, v1::CaseState& state, uint32_t scope,
+                               const std::string& client_op_id, std::vector<v1::Envelope>& out,
+                               DeviceHead& mine) {
+  uint64_t current_epoch = 0;
+  if (auto cur = state.scope_epochs().find(scope); cur != state.scope_epochs().end()) {
+    current_epoch = cur->second;
+  }
+  const uint64_t new_epoch = current_epoch + 1;  // 1 for a new case or scope
+  std::vector<std::string> recipients;
+  if (scope == 0) {
+    for (const v1::Member& m : state.members()) recipients.push_back(m.account_id());
+  } else {
+    auto it = state.scopes().find(scope);
+    if (it == state.scopes().end()) return Status(StatusCode::kAborted, "unknown scope");
+    recipients.assign(it->second.members().begin(), it->second.members().end());
+  }
   SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
   v1::ControlBody rekey_body;
   v1::Rekey* rk = rekey_body.mutable_rekey();
-  rk->set_scope_id(0);
+  rk->set_scope_id(scope);
   rk->set_new_epoch(new_epoch);
-  rk->set_key_commitment(ToString(protocol::EpochKeyCommitment(epoch_key, case_id, 0, new_epoch)));
-  for (const v1::Member& m : after.members()) {
+  rk->set_key_commitment(
+      ToString(protocol::EpochKeyCommitment(epoch_key, case_id, scope, new_epoch)));
+  for (const std::string& account : recipients) {
     // Fresh chains: a box must go to each member's current user key, not a rotated-out one.
-    KRING_ASSIGN_OR_RETURN(UserChain chain, ChainOf(ToBytes(m.account_id()), true));
-    rk->add_recipients(m.account_id());
+    KRING_ASSIGN_OR_RETURN(UserChain chain, ChainOf(ToBytes(account), true));
+    rk->add_recipients(account);
     v1::KeyBox* box = rk->add_boxes();
-    box->set_account_id(m.account_id());
+    box->set_account_id(account);
     box->set_user_key_generation(chain.user_key.generation);
     box->set_sealed_key(ToString(crypto::Seal(chain.user_key.box_public_key, epoch_key)));
   }
-  if (after.newcomers_read_history() && new_epoch > 1) {
+  // History back-links only for the whole case (restricted scopes open "from now on").
+  if (scope == 0 && state.newcomers_read_history() && new_epoch > 1) {
     KRING_ASSIGN_OR_RETURN(std::optional<EpochKey> previous,
                            store_->FindEpochKey(case_id, 0, new_epoch - 1));
     if (previous) {
@@ -614,15 +674,13 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
           ToString(protocol::SealPreviousKey(epoch_key, previous->key, case_id, 0, new_epoch)));
     }
   }
-  v1::OpHeader h2 = NewHeader(
-      me, case_id, rec, mine, v1::OP_KIND_REKEY, new_epoch,
-      rekey_only ? ToString(in.client_op_id) : ToString(crypto::RandomBytes(crypto::kIdBytes)));
-  out.push_back(SignEnvelope(me, h2, &rekey_body, nullptr, {}));
-  mine.counter = h2.device_counter();
+  v1::OpHeader h =
+      NewHeader(me, case_id, rec, mine, v1::OP_KIND_REKEY, new_epoch, client_op_id, scope);
+  out.push_back(SignEnvelope(me, h, &rekey_body, nullptr, {}));
+  mine.counter = h.device_counter();
   mine.last_hash = protocol::EnvelopeHash(out.back());
-  // Kept before the push: if it is rejected, resealing writes a new key for the same epoch.
-  KRING_RETURN_IF_ERROR(store_->SaveEpochKey(case_id, {0, new_epoch, std::move(epoch_key)}));
-  return out;
+  model::ApplyControl(state, h, rekey_body, 0);
+  return store_->SaveEpochKey(case_id, {scope, new_epoch, std::move(epoch_key)});
 }
 
 // Seals pending intents in order, continuing this device's op chain. Intents sealed earlier (and
@@ -632,6 +690,7 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
 // Rekey; the first to land wins and the others drop theirs as no longer needed.
 Status SyncEngine::QueueRekeyAfterLeave(const Bytes& case_id, const v1::CaseState& state,
                                         const v1::LocalAccount& me) {
+  KRING_RETURN_IF_ERROR(QueueScopeRekeys(case_id, state, me));
   if (!state.rekey_pending() || !state.rekey_pending_device().empty()) return {};
   const v1::Member* self = model::FindMember(state, View(me.account_id()));
   if (self == nullptr || (self->role() != v1::ROLE_CHAIR && self->role() != v1::ROLE_COORDINATOR)) {
@@ -644,6 +703,34 @@ Status SyncEngine::QueueRekeyAfterLeave(const Bytes& case_id, const v1::CaseStat
   v1::ControlIntent intent;
   intent.mutable_rekey_after_leave()->set_scope_id(0);
   return store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent);
+}
+
+// Someone left a restricted scope and the remover was not in it: each device in the scope queues
+// its next key; the first to land wins and the others drop theirs as no longer needed.
+Status SyncEngine::QueueScopeRekeys(const Bytes& case_id, const v1::CaseState& state,
+                                    const v1::LocalAccount& me) {
+  if (state.removed()) return {};
+  std::vector<uint32_t> needed;
+  for (const auto& [id, scope] : state.scopes()) {
+    if (scope.rekey_required() && model::InScope(state, id, View(me.account_id()))) {
+      needed.push_back(id);
+    }
+  }
+  if (needed.empty()) return {};
+  KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
+  for (uint32_t id : needed) {
+    bool queued = false;
+    for (const Intent& in : intents) {
+      queued |= in.control && in.control_op.has_rekey_scope() &&
+                in.control_op.rekey_scope().scope_id() == id;
+    }
+    if (queued) continue;
+    v1::ControlIntent intent;
+    intent.mutable_rekey_scope()->set_scope_id(id);
+    KRING_RETURN_IF_ERROR(
+        store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
+  }
+  return {};
 }
 
 // After a removal nothing queued can ever be accepted: each edit is rejected visibly (kept on
@@ -749,7 +836,7 @@ Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intent
       if (!sealed.ok()) {
         mine = before;
         if (sealed.status().code() != StatusCode::kAborted) return sealed.status();
-        if (in.control_op.has_rekey_after_leave()) {
+        if (in.control_op.has_rekey_after_leave() || in.control_op.has_rekey_scope()) {
           // Another chair or coordinator device handed out the key first: nothing to tell.
           KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, sealed.status().message()));
           continue;

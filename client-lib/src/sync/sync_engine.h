@@ -64,9 +64,14 @@ class SyncEngine {
   Result<std::vector<v1::Envelope>> SealControl(const Bytes& case_id, const CaseRecord& rec,
                                                 const v1::CaseState& projected, const Intent& in,
                                                 DeviceHead& mine);
+  Status AppendRekey(const v1::LocalAccount& me, const Bytes& case_id, const CaseRecord& rec,
+                     v1::CaseState& state, uint32_t scope, const std::string& client_op_id,
+                     std::vector<v1::Envelope>& out, DeviceHead& mine);
   Status RejectAllPending(const Bytes& case_id, Outcome& out);
   Status QueueRekeyAfterLeave(const Bytes& case_id, const v1::CaseState& state,
                               const v1::LocalAccount& me);
+  Status QueueScopeRekeys(const Bytes& case_id, const v1::CaseState& state,
+                          const v1::LocalAccount& me);
   // Folds the verified log again from the start, with every epoch key known now.
   Status Replay(const Bytes& case_id);
   Status Alarm(const Bytes& case_id, AlarmKind kind, uint64_t seq, const std::string& detail,

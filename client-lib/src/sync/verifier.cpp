@@ -265,22 +265,36 @@ class BatchVerifier {
     const v1::Rekey& rk = c.op.control.rekey();
     const uint64_t seq = c.entry->seq();
     const v1::Member* author = model::FindMember(state_, View(c.op.header.author_account_id()));
-    if (author->role() != v1::ROLE_CHAIR && author->role() != v1::ROLE_COORDINATOR) {
-      return Fail(AlarmKind::kTamper, seq, "rekey by a member without that permission", c.entry);
-    }
-    if (state_.rekey_pending() && !state_.rekey_pending_device().empty() &&
-        c.op.header.author_device_id() != state_.rekey_pending_device()) {
-      return Fail(AlarmKind::kTamper, seq, "membership change not followed by its own rekey",
-                  c.entry);
+    const uint32_t scope = rk.scope_id();
+    auto restricted = state_.scopes().find(scope);
+    if (scope == 0) {
+      if (author->role() != v1::ROLE_CHAIR && author->role() != v1::ROLE_COORDINATOR) {
+        return Fail(AlarmKind::kTamper, seq, "rekey by a member without that permission", c.entry);
+      }
+      if (state_.rekey_pending() && !state_.rekey_pending_device().empty() &&
+          c.op.header.author_device_id() != state_.rekey_pending_device()) {
+        return Fail(AlarmKind::kTamper, seq, "membership change not followed by its own rekey",
+                    c.entry);
+      }
+    } else if (restricted == state_.scopes().end()) {
+      return Fail(AlarmKind::kTamper, seq, "rekey of an unknown scope", c.entry);
+    } else if (!model::InScope(state_, scope, View(c.op.header.author_account_id()))) {
+      return Fail(AlarmKind::kTamper, seq, "rekey of a scope by someone outside it", c.entry);
+    } else if (state_.rekey_pending()) {
+      return Fail(AlarmKind::kTamper, seq, "scope rekey before the case's own rekey", c.entry);
     }
     uint64_t current = 0;
-    auto it = state_.scope_epochs().find(rk.scope_id());
+    auto it = state_.scope_epochs().find(scope);
     if (it != state_.scope_epochs().end()) current = it->second;
-    if (rk.scope_id() != 0 || rk.new_epoch() != current + 1) {
+    if (rk.new_epoch() != current + 1) {
       return Fail(AlarmKind::kTamper, seq, "rekey does not follow the current epoch", c.entry);
     }
     std::set<std::string> members, recipients, boxed;
-    for (const auto& m : state_.members()) members.insert(m.account_id());
+    if (scope == 0) {
+      for (const auto& m : state_.members()) members.insert(m.account_id());
+    } else {
+      for (const auto& m : restricted->second.members()) members.insert(m);
+    }
     for (const auto& r : rk.recipients()) recipients.insert(r);
     for (const auto& b : rk.boxes()) boxed.insert(b.account_id());
     if (recipients != members || boxed != members ||
@@ -382,6 +396,20 @@ class BatchVerifier {
     if (state_.rekey_pending()) {
       return Fail(AlarmKind::kTamper, seq, "content sealed before the membership change's rekey",
                   c.entry);
+    }
+    if (h.scope_id() != 0) {
+      auto scope = state_.scopes().find(h.scope_id());
+      if (scope == state_.scopes().end() || scope->second.rekey_required()) {
+        return Fail(AlarmKind::kTamper, seq, "content sealed to a scope without a current key",
+                    c.entry);
+      }
+      if (!model::InScope(state_, h.scope_id(), View(ctx_.me->account_id())) ||
+          !model::InScope(state_, h.scope_id(), View(h.author_account_id()))) {
+        // Restricted to others: this device never gets the key, by design. (kringd refuses
+        // authors outside the scope; such an op would have no effect here either.)
+        state_.set_seq(seq);
+        return true;
+      }
     }
     auto key = KeyFor(h.scope_id(), h.epoch());
     if (!key.ok()) return LocalError(key.status());

@@ -82,6 +82,16 @@ CREATE TABLE case_pending (
       R"sql(
 ALTER TABLE scopes ADD COLUMN rekey_required INTEGER NOT NULL DEFAULT 0;
 )sql",
+      // 4: restricted scopes: which members hold each scope's key.
+      R"sql(
+CREATE TABLE scope_members (
+  case_id BLOB NOT NULL,
+  scope_id INTEGER NOT NULL,
+  account_id BLOB NOT NULL,
+  PRIMARY KEY (case_id, scope_id, account_id)
+) WITHOUT ROWID;
+CREATE INDEX scope_members_by_account ON scope_members (case_id, account_id);
+)sql",
   };
   return kMigrations;
 }

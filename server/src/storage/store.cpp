@@ -193,19 +193,61 @@ class SqliteTxn final : public StoreTxn {
     return out;
   }
 
-  Result<bool> RekeyRequired(ByteView case_id) override {
-    sql::Statement st(db_, "SELECT rekey_required FROM scopes WHERE case_id = ? AND scope_id = 0");
-    st.Bind(1, case_id);
+  Result<bool> RekeyRequired(ByteView case_id, uint32_t scope_id) override {
+    sql::Statement st(db_, "SELECT rekey_required FROM scopes WHERE case_id = ? AND scope_id = ?");
+    st.Bind(1, case_id).Bind(2, int64_t{scope_id});
     bool required = st.Step() && st.Int(0) != 0;
     KRING_RETURN_IF_ERROR(st.status());
     return required;
   }
 
-  Status SetRekeyRequired(ByteView case_id, bool required) override {
+  Status SetRekeyRequired(ByteView case_id, bool required, uint32_t scope_id) override {
     KRING_RETURN_IF_ERROR(CheckWritable());
     sql::Statement st(db_,
-                      "UPDATE scopes SET rekey_required = ? WHERE case_id = ? AND scope_id = 0");
-    return st.Bind(1, int64_t{required ? 1 : 0}).Bind(2, case_id).Run();
+                      "UPDATE scopes SET rekey_required = ? WHERE case_id = ? AND scope_id = ?");
+    return st.Bind(1, int64_t{required ? 1 : 0}).Bind(2, case_id).Bind(3, int64_t{scope_id}).Run();
+  }
+
+  Result<size_t> CountScopes(ByteView case_id) override {
+    sql::Statement st(db_, "SELECT COUNT(*) FROM scopes WHERE case_id = ? AND scope_id != 0");
+    st.Bind(1, case_id);
+    size_t n = st.Step() ? static_cast<size_t>(st.Int(0)) : 0;
+    KRING_RETURN_IF_ERROR(st.status());
+    return n;
+  }
+
+  Result<std::vector<Bytes>> ListScopeMembers(ByteView case_id, uint32_t scope_id) override {
+    sql::Statement st(db_,
+                      "SELECT account_id FROM scope_members WHERE case_id = ? AND scope_id = ?");
+    st.Bind(1, case_id).Bind(2, int64_t{scope_id});
+    std::vector<Bytes> out;
+    while (st.Step()) out.push_back(st.Blob(0));
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
+  Status SetScopeMembers(ByteView case_id, uint32_t scope_id,
+                         const std::vector<Bytes>& members) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Statement del(db_, "DELETE FROM scope_members WHERE case_id = ? AND scope_id = ?");
+    KRING_RETURN_IF_ERROR(del.Bind(1, case_id).Bind(2, int64_t{scope_id}).Run());
+    for (const Bytes& m : members) {
+      sql::Statement ins(
+          db_, "INSERT INTO scope_members (case_id, scope_id, account_id) VALUES (?,?,?)");
+      KRING_RETURN_IF_ERROR(ins.Bind(1, case_id).Bind(2, int64_t{scope_id}).Bind(3, m).Run());
+    }
+    return {};
+  }
+
+  Result<std::vector<uint32_t>> ScopesOf(ByteView case_id, ByteView account_id) override {
+    sql::Statement st(db_,
+                      "SELECT scope_id FROM scope_members WHERE case_id = ? AND account_id = ? "
+                      "ORDER BY scope_id");
+    st.Bind(1, case_id).Bind(2, account_id);
+    std::vector<uint32_t> out;
+    while (st.Step()) out.push_back(static_cast<uint32_t>(st.Int(0)));
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
   }
 
   Result<std::optional<uint64_t>> GetScopeEpoch(ByteView case_id, uint32_t scope_id) override {

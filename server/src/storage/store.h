@@ -107,8 +107,16 @@ class StoreTxn {
   virtual Result<std::vector<CaseHeadRecord>> ListCasesOf(ByteView account_id) = 0;
   virtual Result<std::optional<uint64_t>> GetScopeEpoch(ByteView case_id, uint32_t scope_id) = 0;
   virtual Status SetScopeEpoch(ByteView case_id, uint32_t scope_id, uint64_t epoch) = 0;
-  virtual Result<bool> RekeyRequired(ByteView case_id) = 0;
-  virtual Status SetRekeyRequired(ByteView case_id, bool required) = 0;
+  // Set when someone left a scope: nothing may be sealed to it until its next Rekey.
+  virtual Result<bool> RekeyRequired(ByteView case_id, uint32_t scope_id = 0) = 0;
+  virtual Status SetRekeyRequired(ByteView case_id, bool required, uint32_t scope_id = 0) = 0;
+  // Restricted scopes (scope 0 is everyone in case_members).
+  virtual Result<size_t> CountScopes(ByteView case_id) = 0;
+  virtual Result<std::vector<Bytes>> ListScopeMembers(ByteView case_id, uint32_t scope_id) = 0;
+  virtual Status SetScopeMembers(ByteView case_id, uint32_t scope_id,
+                                 const std::vector<Bytes>& members) = 0;
+  // The restricted scopes `account_id` is in.
+  virtual Result<std::vector<uint32_t>> ScopesOf(ByteView case_id, ByteView account_id) = 0;
   virtual Result<std::optional<DeviceCursor>> GetDeviceCursor(ByteView case_id,
                                                               ByteView device_id) = 0;
   virtual Status SetDeviceCursor(ByteView case_id, ByteView device_id,

@@ -25,6 +25,7 @@ inline constexpr uint32_t kMaxPullLimit = 1000;
 inline constexpr size_t kMaxChainLinkBytes = 16 * 1024;
 inline constexpr size_t kMaxChainLinks = 1000;
 inline constexpr size_t kMaxCaseMembers = 200;
+inline constexpr size_t kMaxScopesPerCase = 1000;  // restricted scopes, besides scope 0
 inline constexpr size_t kPaddingBlock = 256;
 
 // Ids.

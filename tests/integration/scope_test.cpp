@@ -1,0 +1,198 @@
+// Restricted scopes: content hidden from some members never reaches their devices in a form they
+// can open, survives removals with new keys, and cannot be moved out of its scope.
+#include <catch2/catch.hpp>
+
+#include "kring/common/protocol.h"
+
+#include "store/local_store.h"
+#include "support/client_fixture.h"
+
+using namespace kring;
+using namespace kring::test;
+
+namespace {
+
+const v1::Entity* Find(const v1::CaseState& s, const Bytes& entity) {
+  auto e = s.entities().find(Hex(entity));
+  return e == s.entities().end() ? nullptr : &e->second;
+}
+
+std::string TextOf(const v1::CaseState& s, const Bytes& entity, const std::string& field) {
+  const v1::Entity* e = Find(s, entity);
+  if (e == nullptr) return {};
+  auto f = e->fields().find(field);
+  return f == e->fields().end() ? std::string() : f->second.value().text();
+}
+
+// Every epoch key of `scope` the device's store holds (closes the device).
+size_t ScopeKeys(Device& d, const Bytes& case_id, uint32_t scope) {
+  d.Close();
+  auto store = client::LocalStore::Open(d.db_path(), d.storage_key());
+  REQUIRE(store.ok());
+  size_t n = 0;
+  for (uint64_t epoch = 1; epoch <= 10; ++epoch) {
+    auto key = (*store)->FindEpochKey(case_id, scope, epoch);
+    REQUIRE(key.ok());
+    if (key->has_value()) ++n;
+  }
+  return n;
+}
+
+void SyncAll(std::initializer_list<Device*> devices) {
+  for (int round = 0; round < 2; ++round) {
+    for (Device* d : devices) REQUIRE((*d)->SyncNow().ok());
+  }
+}
+
+}  // namespace
+
+TEST_CASE("an item in a restricted scope never reaches the people outside it", "[scope]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), sister(net), ex(net);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                {sister.account_id(), v1::ROLE_MEMBER},
+                                {ex.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  // "Everyone except the ex-partner": made offline, the key is made at push time.
+  auto scope = chair->CreateScope(*cid, {coordinator.account_id(), sister.account_id()});
+  REQUIRE(scope.ok());
+  CHECK(*scope != 0);
+  auto address = chair->CreateEntity(*cid, "location", *scope);
+  REQUIRE(address.ok());
+  const std::string marker = "Nieuwe-Straat-12-geheim";
+  REQUIRE(chair->SetField(*cid, *address, "exact", Text(marker)).ok());
+  auto coarse = chair->CreateEntity(*cid, "location");
+  REQUIRE(coarse.ok());
+  REQUIRE(chair->SetField(*cid, *coarse, "coarse", Text("bij Marieke thuis, Oss")).ok());
+  CHECK(TextOf(*chair->View(*cid), *address, "exact") == marker);  // optimistic, offline
+  SyncAll({&chair, &coordinator, &sister, &ex});
+
+  for (Device* d : {&chair, &coordinator, &sister}) {
+    v1::CaseState s = *(*d)->ConfirmedView(*cid);
+    CHECK(TextOf(s, *address, "exact") == marker);
+    CHECK(Find(s, *address)->scope_id() == *scope);
+    REQUIRE(s.scopes().count(*scope) == 1);
+    CHECK(s.scopes().at(*scope).members_size() == 3);
+  }
+  v1::CaseState ex_view = *ex->ConfirmedView(*cid);
+  CHECK(Find(ex_view, *address) == nullptr);
+  CHECK(TextOf(ex_view, *coarse, "coarse") == "bij Marieke thuis, Oss");
+  CHECK(ex_view.seq() == chair->ConfirmedView(*cid)->seq());  // it verified the whole log
+  CHECK(ex->Alarms().empty());
+  // The ex-partner cannot write into the scope either.
+  CHECK(ex->CreateEntity(*cid, "note", *scope).status().code() == StatusCode::kPermissionDenied);
+  // Nor move the item out of it: a scope-0 edit of a restricted entity has no effect anywhere.
+  v1::Mutation m;
+  m.mutable_set_field()->set_entity_id(ToString(*address));
+  m.mutable_set_field()->set_field("exact");
+  *m.mutable_set_field()->mutable_value() = Text("overschreven");
+  REQUIRE(sister->Submit(*cid, {m}, 0).ok());
+  SyncAll({&sister, &chair, &coordinator, &ex});
+  CHECK(TextOf(*chair->ConfirmedView(*cid), *address, "exact") == marker);
+  CHECK(TextOf(*sister->ConfirmedView(*cid), *address, "exact") == marker);
+  CHECK(Find(*ex->ConfirmedView(*cid), *address) == nullptr);
+
+  // Its store never held a key of the scope; the server's data never held the plaintext.
+  CHECK(ScopeKeys(ex, *cid, *scope) == 0);
+  CHECK(ScopeKeys(sister, *cid, *scope) == 1);
+  CHECK(FilesContaining(server.data_dir(), marker).empty());
+}
+
+TEST_CASE("removing someone rekeys their scopes; a scope the remover is not in rekeys itself",
+          "[scope]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), friend_(net), teacher(net);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                {friend_.account_id(), v1::ROLE_MEMBER},
+                                {teacher.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  // The network's own scope (the chair in it) and the professionals' (the chair not in it).
+  auto network = chair->CreateScope(*cid, {friend_.account_id(), teacher.account_id()});
+  REQUIRE(network.ok());
+  SyncAll({&chair, &coordinator, &friend_, &teacher});
+  auto pros = coordinator->CreateScope(*cid, {teacher.account_id()});
+  REQUIRE(pros.ok());
+  SyncAll({&coordinator, &chair, &friend_, &teacher});
+
+  auto notice = chair->RemoveMember(*cid, teacher.account_id());
+  REQUIRE(notice.ok());
+  REQUIRE(chair->SyncNow().ok());
+  v1::CaseState after = *chair->ConfirmedView(*cid);
+  CHECK(after.scopes().at(*network).members_size() == 2);
+  CHECK_FALSE(after.scopes().at(*network).rekey_required());  // rekeyed in the removal's push
+  CHECK(after.scope_epochs().at(*network) == 2);
+  CHECK(after.scopes().at(*pros).rekey_required());  // only the coordinator can rekey it
+
+  // The coordinator's device hands out the professionals' next key on its own.
+  SyncAll({&coordinator});
+  v1::CaseState coord = *coordinator->ConfirmedView(*cid);
+  CHECK_FALSE(coord.scopes().at(*pros).rekey_required());
+  CHECK(coord.scope_epochs().at(*pros) == 2);
+  const std::string marker = "Meldcode-stap-2-notitie";
+  auto note = coordinator->CreateEntity(*cid, "note", *pros);
+  REQUIRE(note.ok());
+  REQUIRE(coordinator->SetField(*cid, *note, "text", Text(marker)).ok());
+  auto draft = friend_->CreateEntity(*cid, "draft", *network);
+  REQUIRE(draft.ok());
+  REQUIRE(friend_->SetField(*cid, *draft, "text", Text("alleen het netwerk")).ok());
+  SyncAll({&coordinator, &friend_, &chair, &teacher});
+
+  CHECK(TextOf(*coordinator->ConfirmedView(*cid), *note, "text") == marker);
+  CHECK(Find(*chair->ConfirmedView(*cid), *note) == nullptr);
+  CHECK(TextOf(*chair->ConfirmedView(*cid), *draft, "text") == "alleen het netwerk");
+  CHECK(Find(*coordinator->ConfirmedView(*cid), *draft) == nullptr);
+  // The removed teacher holds only the keys from before the removal.
+  CHECK(teacher->ConfirmedView(*cid)->removed());
+  CHECK(Find(*teacher->ConfirmedView(*cid), *note) == nullptr);
+  CHECK(Find(*teacher->ConfirmedView(*cid), *draft) == nullptr);
+  CHECK(ScopeKeys(teacher, *cid, *network) == 1);
+  CHECK(ScopeKeys(teacher, *cid, *pros) == 1);
+  for (Device* d : {&chair, &coordinator, &friend_}) CHECK((*d)->Alarms().empty());
+}
+
+TEST_CASE("changing a scope's members: newcomers read from now on, the one taken out not at all",
+          "[scope]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), aunt(net), neighbour(net);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                {aunt.account_id(), v1::ROLE_MEMBER},
+                                {neighbour.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto scope = chair->CreateScope(*cid, {aunt.account_id()});
+  REQUIRE(scope.ok());
+  auto before = chair->CreateEntity(*cid, "note", *scope);
+  REQUIRE(before.ok());
+  REQUIRE(chair->SetField(*cid, *before, "text", Text("voor de wissel")).ok());
+  SyncAll({&chair, &aunt, &neighbour, &coordinator});
+
+  // Bad changes are refused before anything is queued.
+  CHECK(neighbour->SetScopeMembers(*cid, *scope, {neighbour.account_id()}).code() ==
+        StatusCode::kPermissionDenied);
+  CHECK(chair->SetScopeMembers(*cid, *scope, {aunt.account_id()}).code() ==
+        StatusCode::kPermissionDenied);  // the author must stay in
+  CHECK(chair->SetScopeMembers(*cid, *scope, {chair.account_id(), ToBytes(std::string(16, 'x'))})
+            .code() == StatusCode::kPermissionDenied);
+  CHECK(chair->SetScopeMembers(*cid, 424242, {chair.account_id()}).code() ==
+        StatusCode::kPermissionDenied);
+
+  REQUIRE(chair->SetScopeMembers(*cid, *scope, {chair.account_id(), neighbour.account_id()}).ok());
+  auto later = chair->CreateEntity(*cid, "note", *scope);
+  REQUIRE(later.ok());
+  REQUIRE(chair->SetField(*cid, *later, "text", Text("na de wissel")).ok());
+  SyncAll({&chair, &aunt, &neighbour, &coordinator});
+
+  v1::CaseState n = *neighbour->ConfirmedView(*cid);
+  CHECK(Find(n, *before) == nullptr);  // from now on
+  CHECK(TextOf(n, *later, "text") == "na de wissel");
+  v1::CaseState a = *aunt->ConfirmedView(*cid);
+  CHECK(TextOf(a, *before, "text") == "voor de wissel");  // what was seen stays seen
+  CHECK(Find(a, *later) == nullptr);
+  CHECK(Find(*coordinator->ConfirmedView(*cid), *later) == nullptr);
+  for (Device* d : {&chair, &coordinator, &aunt, &neighbour}) {
+    CHECK((*d)->ConfirmedView(*cid)->scopes().at(*scope).members_size() == 2);
+    CHECK((*d)->Alarms().empty());
+  }
+}
