@@ -66,6 +66,10 @@ struct Circle {
   std::vector<Device*> all() {
     return {&resident, &coordinator, &aunt, &uncle, &neighbour, &professional, &mentor};
   }
+  // Everyone but the professional, who holds only the agreements they own or check.
+  std::vector<Device*> readers() {
+    return {&resident, &coordinator, &aunt, &uncle, &neighbour, &mentor};
+  }
 
   Circle() {
     auto c = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
@@ -119,12 +123,37 @@ struct Circle {
     return v.value();
   }
 
-  // Every device holds the same confirmed state, with nothing left pending.
+  // What `account` may read of `state`: scope 0 and the scopes it is in.
+  static v1::CaseState ReadableBy(v1::CaseState state, const Bytes& account) {
+    auto in_scope = [&](uint32_t scope) {
+      if (scope == 0) return true;
+      auto it = state.scopes().find(scope);
+      if (it == state.scopes().end()) return false;
+      const auto& m = it->second.members();
+      return std::find(m.begin(), m.end(), ToString(account)) != m.end();
+    };
+    std::vector<std::string> drop;
+    for (const auto& [key, e] : state.entities()) {
+      if (!in_scope(e.scope_id())) drop.push_back(key);
+    }
+    for (const std::string& key : drop) state.mutable_entities()->erase(key);
+    auto* conflicts = state.mutable_conflicts();
+    for (int i = conflicts->size() - 1; i >= 0; --i) {
+      if (state.entities().count(Hex(View(conflicts->Get(i).entity_id()))) == 0) {
+        conflicts->DeleteSubrange(i, 1);
+      }
+    }
+    return state;
+  }
+
+  // Every device holds the same confirmed state as far as it may read it (restricted scopes
+  // stay on their members' devices), with nothing left pending.
   void RequireConverged() {
     const v1::CaseState reference = Confirmed(resident);
     for (Device* d : all()) {
       CHECK((*d)->PendingIntents(cid) == 0);
-      CHECK(MessageDifferencer::Equals(reference, Confirmed(*d)));
+      CHECK(MessageDifferencer::Equals(ReadableBy(reference, d->account_id()),
+                                       ReadableBy(Confirmed(*d), resident.account_id())));
       CHECK((*d)->Alarms().empty());
     }
   }
@@ -204,11 +233,24 @@ TEST_CASE("a plan is drafted, accepted, followed up offline and checked at six w
   REQUIRE(a_prof.ok());
   REQUIRE(a_neighbour.ok());
 
+  // Private time: the draft lives in the network's own scope, without professionals and the
+  // coordinator.
+  auto network = aunt_plan.NetworkScope();
+  REQUIRE(network.ok());
+  CHECK(*network != 0);
   PlanContent draft_content = k.Content();
   draft_content.contingency.clear();  // a draft may still be incomplete
-  auto draft = aunt_plan.CreateDraft(0, draft_content);
+  auto draft = aunt_plan.CreateDraft(*network, draft_content);
   REQUIRE(draft.ok());
   k.SyncAll();
+  CHECK(*Plan(*k.uncle, cid).NetworkScope() == *network);  // reused, not made again
+  for (Device* d : {&k.coordinator, &k.professional}) {
+    CHECK(k.Confirmed(*d).entities().count(Hex(*draft)) == 0);
+    CHECK(Plan(**d, cid).Draft(*draft).status().code() == StatusCode::kNotFound);
+  }
+  for (Device* d : {&k.resident, &k.aunt, &k.uncle, &k.neighbour, &k.mentor}) {
+    CHECK(k.Confirmed(*d).entities().count(Hex(*draft)) == 1);
+  }
   Plan uncle_plan(*k.uncle, cid);
   REQUIRE(uncle_plan.UpdateDraft(*draft, k.Content()).ok());
   k.SyncAll();
@@ -255,22 +297,33 @@ TEST_CASE("a plan is drafted, accepted, followed up offline and checked at six w
   REQUIRE(uncle_plan.AcceptAgreement(*a_uncle).ok());
   REQUIRE(prof_plan.AcceptAgreement(*a_prof).ok());
   k.SyncAll();
-  for (Device* d : k.all()) {
+  for (Device* d : k.readers()) {
     CHECK(Get(*d, cid, *a_aunt).status == AgreementStatus::kAccepted);
     CHECK(Get(*d, cid, *a_prof).accepted);
     CHECK(Get(*d, cid, *a_neighbour).status == AgreementStatus::kProposed);
   }
+  CHECK(Get(k.professional, cid, *a_prof).accepted);
 
   // Professionals see their own agreements and the summary, unless the chair grants more.
+  // The others are sealed to a scope without them: their device never has them.
   auto prof_list = prof_plan.Agreements();
   REQUIRE(prof_list.ok());
   CHECK(prof_list->size() == 1);
+  CHECK(k.Confirmed(k.professional).entities().count(Hex(*a_aunt)) == 0);
   CHECK((*prof_plan.CurrentForMe())->content.life_domains.empty());
   CHECK(aunt_plan.Agreements()->size() == 4);
   REQUIRE(resident_plan.GrantProfessionalsFullView(true).ok());
   k.SyncAll();
-  CHECK(prof_plan.Agreements()->size() == 4);
   CHECK((*prof_plan.CurrentForMe())->content.life_domains.size() == 2);
+  auto after_grant =
+      Plan(*k.coordinator, cid)
+          .AddAgreement(MakeAgreement(k.p_neighbour, "Gras maaien", kJan31 + 5 * kDayMs));
+  REQUIRE(after_grant.ok());
+  k.SyncAll();
+  CHECK(prof_plan.Agreements()->size() == 2);
+  REQUIRE(k.coordinator->DeleteEntity(cid, *after_grant).ok());
+  k.SyncAll();
+  CHECK(prof_plan.Agreements()->size() == 1);
 
   // Offline, on different devices: statuses change, two of them concurrently on one agreement.
   const uint64_t before_offline = k.Confirmed(k.resident).seq();
@@ -287,7 +340,7 @@ TEST_CASE("a plan is drafted, accepted, followed up offline and checked at six w
   k.server.Restart();
   k.SyncAll();
   k.RequireConverged();
-  for (Device* d : k.all()) {
+  for (Device* d : k.readers()) {
     const domain::Agreement aunt_a = Get(*d, cid, *a_aunt);
     // Both offline values survive: one in the field, the other in a visible conflict.
     REQUIRE(aunt_a.conflicts.size() == 1);
@@ -319,7 +372,7 @@ TEST_CASE("a plan is drafted, accepted, followed up offline and checked at six w
   changed.due_ms += 7 * kDayMs;
   REQUIRE(coordinator_plan.EditAgreement(*a_prof, changed).ok());
   k.SyncAll();
-  for (Device* d : k.all()) {
+  for (Device* d : k.readers()) {
     const domain::Agreement a = Get(*d, cid, *a_prof);
     CHECK_FALSE(a.accepted);
     CHECK(a.acceptance_stale);
@@ -366,7 +419,7 @@ TEST_CASE("a plan is drafted, accepted, followed up offline and checked at six w
   REQUIRE(coordinator_follow.AddCostItem(Moment::kReview, "Schuldhulp", 20000).ok());
   k.SyncAll();
   k.RequireConverged();
-  for (Device* d : k.all()) {
+  for (Device* d : k.readers()) {
     FollowUp f(**d, cid);
     auto latest = f.LatestCheck();
     REQUIRE(latest.ok());
@@ -601,7 +654,7 @@ TEST_CASE("forbidden plan edits sent raw have no effect on any device", "[plan]"
   k.SyncAll();
   k.RequireConverged();
 
-  for (Device* d : k.all()) {
+  for (Device* d : k.readers()) {
     const v1::CaseState s = k.Confirmed(*d);
     const domain::Agreement a = Get(*d, cid, *a_aunt);
     CHECK(a.accepted_hash.empty());
@@ -620,7 +673,7 @@ TEST_CASE("forbidden plan edits sent raw have no effect on any device", "[plan]"
   REQUIRE(Plan(*k.aunt, cid).AcceptAgreement(*a_aunt).ok());
   REQUIRE(Plan(*k.resident, cid).Accept(*version, kJan31).ok());
   k.SyncAll();
-  for (Device* d : k.all()) {
+  for (Device* d : k.readers()) {
     CHECK(Get(*d, cid, *a_aunt).accepted);
     CHECK(Plan(**d, cid).AcceptanceOf(*version)->chair_accepted);
   }
@@ -636,30 +689,68 @@ TEST_CASE("a printout leaves out what is hidden from its reader", "[plan]") {
   REQUIRE(Plan(*k.resident, cid).Accept(*version, kJan31).ok());
   auto open_a =
       coordinator_plan.AddAgreement(MakeAgreement(k.p_grandma, "Soep koken", kJan31, k.p_aunt));
+  // Hidden from the ex-partner (no app) and the uncle (with the app); grandma may see it on
+  // paper.
   AgreementInput secret =
       MakeAgreement(k.p_aunt, "Sam helpen verhuizen naar het nieuwe adres", kJan31);
   secret.hidden_from = {k.p_ex, k.p_uncle};
+  secret.visible_to = {k.p_grandma};
   auto hidden_a = coordinator_plan.AddAgreement(secret);
+  // Hidden from the uncle only: restricted, so left off every paper of someone without the app.
+  AgreementInput key = MakeAgreement(k.p_neighbour, "Reservesleutel bewaren", kJan31);
+  key.hidden_from = {k.p_uncle};
+  auto key_a = coordinator_plan.AddAgreement(key);
   REQUIRE(open_a.ok());
   REQUIRE(hidden_a.ok());
+  REQUIRE(key_a.ok());
+  k.SyncAll();
+  k.RequireConverged();
+
+  // The uncle's device never gets the restricted agreements: one scope serves both.
+  const uint32_t scope = *k.coordinator->ScopeOf(cid, *hidden_a);
+  CHECK(scope != 0);
+  CHECK(*k.coordinator->ScopeOf(cid, *key_a) == scope);
+  const v1::CaseState uncle_state = k.Confirmed(k.uncle);
+  CHECK(uncle_state.entities().count(Hex(*hidden_a)) == 0);
+  CHECK(uncle_state.entities().count(Hex(*key_a)) == 0);
+  CHECK(Plan(*k.uncle, cid).Agreements()->size() == 1);
+
+  // An item sealed to a restricted scope by other code, without `visible_to`: never on the
+  // paper of someone without the app.
+  const Bytes raw = crypto::RandomBytes(16);
+  REQUIRE(k.coordinator
+              ->Submit(cid,
+                       {CreateM(raw, "plan_agreement"), SetM(raw, "owner", Blob(k.p_aunt)),
+                        SetM(raw, "action", Text("Kluis openen"))},
+                       scope)
+              .ok());
   k.SyncAll();
 
   auto has_action = [](const Printout& p, const std::string& action) {
     return std::any_of(p.agreements.begin(), p.agreements.end(),
                        [&](const PrintoutAgreement& a) { return a.action == action; });
   };
-  for (Device* d : k.all()) {
+  // The uncle's and the professional's devices hold only what they may read; paper from there
+  // has no more.
+  const Printout from_uncle = PrintablePlan(k.Confirmed(k.uncle), k.p_grandma);
+  CHECK(from_uncle.agreements.size() == 1);
+  CHECK(PrintablePlan(k.Confirmed(k.professional), k.p_grandma).agreements.empty());
+  for (Device* d : {&k.resident, &k.coordinator, &k.aunt, &k.neighbour, &k.mentor}) {
     const v1::CaseState s = k.Confirmed(*d);
     const Printout ex = PrintablePlan(s, k.p_ex);
     CHECK(ex.has_plan);
-    CHECK(ex.agreements.size() == 1);
+    CHECK(ex.agreements.size() == 2);
     CHECK(has_action(ex, "Soep koken"));
+    CHECK(has_action(ex, key.action));
     CHECK_FALSE(has_action(ex, secret.action));
     const Printout uncle = PrintablePlan(s, k.p_uncle);
+    CHECK(uncle.agreements.size() == 1);
     CHECK_FALSE(has_action(uncle, secret.action));
+    CHECK_FALSE(has_action(uncle, key.action));
     const Printout grandma = PrintablePlan(s, k.p_grandma);
-    CHECK(grandma.agreements.size() == 2);
+    CHECK(grandma.agreements.size() == 3);
     CHECK(has_action(grandma, secret.action));
+    CHECK_FALSE(has_action(grandma, "Kluis openen"));
     CHECK(grandma.contingency == k.Content().contingency);
     CHECK(grandma.contact_person_name == "Tante Ria");
     CHECK(grandma.sections.size() == 7);  // wil, kan, nodig, 2 domains, bottom lines, answers
@@ -670,12 +761,22 @@ TEST_CASE("a printout leaves out what is hidden from its reader", "[plan]") {
     CHECK(soep->owner_name == "Oma Jo");
     CHECK(soep->checker_name == "Tante Ria");
     CHECK(soep->status == std::string("proposed"));
+    // People with the app get on paper what their device may read.
+    CHECK(PrintablePlan(s, k.p_aunt).agreements.size() == 4);
   }
-  // The coordinator accepts for grandma, who has no app.
+  // Someone with the app who could read an agreement cannot be shut out of it afterwards.
+  AgreementInput more = Get(k.coordinator, cid, *open_a).input;
+  more.hidden_from = {k.p_uncle};
+  RequireRejected(k.coordinator, cid, "agreement.restrict_needs_new",
+                  [&] { return coordinator_plan.EditAgreement(*open_a, more); });
+  // The coordinator accepts for grandma, who has no app; the owner of a restricted agreement
+  // accepts it in its scope.
   REQUIRE(coordinator_plan.AcceptAgreement(*open_a).ok());
+  REQUIRE(Plan(*k.aunt, cid).AcceptAgreement(*hidden_a).ok());
   k.SyncAll();
-  CHECK(PrintablePlan(k.Confirmed(k.aunt), k.p_grandma).agreements.size() == 2);
-  CHECK(Get(k.aunt, cid, *open_a).status == AgreementStatus::kAccepted);
+  CHECK(Get(k.resident, cid, *open_a).status == AgreementStatus::kAccepted);
+  CHECK(Get(k.resident, cid, *hidden_a).status == AgreementStatus::kAccepted);
+  k.RequireConverged();
 }
 
 TEST_CASE("the young person's mentor: consent, warnings, log and two-monthly evaluations",
@@ -770,7 +871,7 @@ TEST_CASE("offline edits of a draft and an accepted agreement stay visible, neve
   k.SyncAll();
   k.RequireConverged();
 
-  for (Device* d : k.all()) {
+  for (Device* d : k.readers()) {
     Plan p(**d, cid);
     const PlanContent merged = *p.Draft(*draft);
     // Different parts both arrive; the same part keeps one value in the field, one in a conflict.
@@ -797,7 +898,7 @@ TEST_CASE("offline edits of a draft and an accepted agreement stay visible, neve
   REQUIRE(aunt_plan.UpdateDraft(*draft, settled).ok());
   REQUIRE(uncle_plan.AcceptAgreement(*a_uncle).ok());
   k.SyncAll();
-  for (Device* d : k.all()) {
+  for (Device* d : k.readers()) {
     CHECK(Plan(**d, cid).ConflictsOf(*draft)->empty());
     CHECK(Get(*d, cid, *a_uncle).accepted);
   }

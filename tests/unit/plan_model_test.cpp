@@ -207,6 +207,8 @@ TEST_CASE("every key the plan uses has Dutch and English text", "[plan]") {
                           "agreement.obstacle_missing",
                           "agreement.obstacle_owner_unknown",
                           "agreement.too_many",
+                          "plan.hidden_from_self",
+                          "agreement.restrict_needs_new",
                           "followup.note_too_long",
                           "followup.no_assessments",
                           "followup.too_many_assessments",

@@ -1,6 +1,7 @@
 #include "kring/domain/plan.h"
 
 #include <algorithm>
+#include <set>
 #include <tuple>
 #include <utility>
 
@@ -155,6 +156,9 @@ Agreement AgreementOf(const v1::CaseState& state, const v1::Entity& e) {
   a.input.checker = B(BlobField(e, "checker"));
   a.input.life_domain = TextField(e, "life_domain");
   for (const std::string& h : HiddenFrom(e)) a.input.hidden_from.push_back(B(h));
+  for (const v1::Value& v : SetValues(e, "visible_to")) {
+    if (v.has_blob()) a.input.visible_to.push_back(B(v.blob()));
+  }
   a.content_hash = AgreementHash(e);
   a.accepted_hash = B(BlobField(e, "accepted_hash"));
   a.accepted = !a.accepted_hash.empty() && a.accepted_hash == a.content_hash;
@@ -222,6 +226,10 @@ Status ValidateAgreement(const v1::CaseState& view, const AgreementInput& in) {
   for (const Bytes& p : in.hidden_from) {
     if (FindPerson(view, S(p)) == nullptr) return InvalidArgument("agreement.hidden_unknown");
   }
+  if (in.visible_to.size() > kMaxHiddenFrom) return InvalidArgument("agreement.too_many_hidden");
+  for (const Bytes& p : in.visible_to) {
+    if (FindPerson(view, S(p)) == nullptr) return InvalidArgument("agreement.hidden_unknown");
+  }
   return {};
 }
 
@@ -258,14 +266,57 @@ const char* AgreementStatusName(AgreementStatus status) {
   return "proposed";
 }
 
-Result<uint32_t> ScopeForItem(client::Client& /*client*/, const Bytes& /*case_id*/,
+Result<uint32_t> ScopeForItem(client::Client& client, const Bytes& case_id,
                               const Audience& audience) {
   if (audience.hidden_from.size() > kMaxHiddenFrom) {
     return InvalidArgument("agreement.too_many_hidden");
   }
-  // Restricted scopes are not on main yet: the restriction travels in the item's `hidden_from`
-  // set (printouts honour it); the scope is the one the caller asked for.
-  return audience.requested_scope;
+  if (audience.requested_scope != 0) return audience.requested_scope;
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, client.View(case_id));
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client));
+  // Accounts that must never get the key. People without the app have no device to keep it
+  // from: for them the item's `hidden_from` set is what printouts and exports honour.
+  std::set<std::string> excluded;
+  for (const Bytes& p : audience.hidden_from) {
+    const v1::Entity* person = FindPerson(view, S(p));
+    if (person == nullptr) return InvalidArgument("agreement.hidden_unknown");
+    const std::string account = BlobField(*person, "account_id");
+    if (!account.empty()) excluded.insert(account);
+  }
+  // Left out by category, except the author (who must read what they write) and those kept.
+  std::set<std::string> kept = {S(me)};
+  for (const Bytes& p : audience.keep) {
+    if (const v1::Entity* person = FindPerson(view, S(p))) {
+      const std::string account = BlobField(*person, "account_id");
+      if (!account.empty()) kept.insert(account);
+    }
+  }
+  for (const v1::Member& m : view.members()) {
+    if (kept.count(m.account_id()) != 0) continue;
+    if ((audience.exclude_professionals && IsProfessionalAccount(view, View(m.account_id()))) ||
+        (audience.exclude_coordinators && m.role() == v1::ROLE_COORDINATOR)) {
+      excluded.insert(m.account_id());
+    }
+  }
+  std::vector<std::string> members;
+  for (const v1::Member& m : view.members()) {
+    if (excluded.count(m.account_id()) == 0) members.push_back(m.account_id());
+  }
+  if (members.size() == static_cast<size_t>(view.members_size())) return 0u;
+  if (excluded.count(S(me)) != 0) return InvalidArgument("plan.hidden_from_self");
+  std::sort(members.begin(), members.end());
+  // Reuse a scope with exactly these members (the lowest id, so devices pick alike), else make
+  // one: scopes are few and each costs a key per member.
+  std::optional<uint32_t> found;
+  for (const auto& [id, scope] : view.scopes()) {
+    std::vector<std::string> have(scope.members().begin(), scope.members().end());
+    std::sort(have.begin(), have.end());
+    if (have == members && (!found || id < *found)) found = id;
+  }
+  if (found) return *found;
+  std::vector<Bytes> accounts;
+  for (const std::string& m : members) accounts.push_back(B(m));
+  return client.CreateScope(case_id, accounts);
 }
 
 std::vector<Agreement> ReadAgreements(const v1::CaseState& state) {
@@ -333,6 +384,14 @@ Acceptance ReadAcceptance(const v1::CaseState& state, const Bytes& version_id) {
 }
 
 Plan::Plan(client::Client& client, Bytes case_id) : client_(client), case_id_(std::move(case_id)) {}
+
+Result<uint32_t> Plan::NetworkScope() {
+  Audience audience;
+  audience.exclude_professionals = true;
+  audience.exclude_coordinators = true;
+  KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeForItem(client_, case_id_, audience));
+  return scope;
+}
 
 Result<Bytes> Plan::CreateDraft(uint32_t scope_id, const PlanContent& content) {
   KRING_RETURN_IF_ERROR(ValidateDraft(content));
@@ -497,12 +556,39 @@ Result<Bytes> Plan::AddAgreement(const AgreementInput& in) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
   KRING_RETURN_IF_ERROR(ValidateAgreement(view, in));
   if (CountAgreements(view) >= kMaxAgreements) return FailedPrecondition("agreement.too_many");
+  // Professionals get only the agreements they own or check, unless the chair granted more: the
+  // rest is sealed to a scope without them, so the key never reaches their devices.
+  const bool granted = ProfessionalsGranted(view);
   Audience audience;
   audience.hidden_from = in.hidden_from;
+  audience.exclude_professionals = !granted;
+  audience.keep = {in.owner};
+  if (!in.checker.empty()) audience.keep.push_back(in.checker);
   KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeForItem(client_, case_id_, audience));
+  // A restricted agreement goes on the paper of people without the app only when listed: list
+  // everyone without the app it is not hidden from (professionals only when involved).
+  std::vector<Bytes> visible = in.visible_to;
+  if (scope != 0) {
+    auto listed = [](const std::vector<Bytes>& list, const std::string& id) {
+      return std::find(list.begin(), list.end(), B(id)) != list.end();
+    };
+    for (const auto& [key, p] : view.entities()) {
+      if (p.type() != kPerson || p.deleted() || p.scope_id() != 0 ||
+          !BlobField(p, "account_id").empty() || TextField(p, "status") == "declined") {
+        continue;
+      }
+      const bool involved = p.entity_id() == S(in.owner) || p.entity_id() == S(in.checker);
+      if (TextField(p, "kind") == "professional" && !granted && !involved) continue;
+      if (listed(in.hidden_from, p.entity_id()) || listed(visible, p.entity_id())) continue;
+      visible.push_back(B(p.entity_id()));
+    }
+    if (visible.size() > 2 * kMaxHiddenFrom) return InvalidArgument("agreement.too_many_hidden");
+  }
   const std::string id = NewId();
-  // Every agreement starts proposed: it counts as accepted only once its owner accepts it.
+  // Every agreement starts proposed: it counts as accepted only once its owner accepts it. The
+  // salt keeps its content hash (listed in scope-0 plan versions) from being guessed.
   std::vector<v1::Mutation> ms{Create(id, kAgreement),
+                               Set(id, "salt", BlobValue(NewId())),
                                Set(id, "owner", BlobValue(in.owner)),
                                Set(id, "action", TextValue(in.action)),
                                Set(id, "due_ms", TimeValue(in.due_ms)),
@@ -510,6 +596,7 @@ Result<Bytes> Plan::AddAgreement(const AgreementInput& in) {
                                Set(id, "checker", BlobValue(in.checker)),
                                Set(id, "life_domain", TextValue(in.life_domain))};
   for (const Bytes& p : in.hidden_from) ms.push_back(Add(id, "hidden_from", BlobValue(p)));
+  for (const Bytes& p : visible) ms.push_back(Add(id, "visible_to", BlobValue(p)));
   KRING_RETURN_IF_ERROR(SubmitChecked(client_, case_id_, view, ms, scope));
   return B(id);
 }
@@ -536,8 +623,20 @@ Status Plan::EditAgreement(const Bytes& agreement_id, const AgreementInput& in) 
   set_if("life_domain", TextValue(in.life_domain));
   const std::vector<std::string> hidden = HiddenFrom(*e);
   for (const Bytes& p : in.hidden_from) {
-    if (std::find(hidden.begin(), hidden.end(), S(p)) == hidden.end()) {
-      ms.push_back(Add(id, "hidden_from", BlobValue(p)));
+    if (std::find(hidden.begin(), hidden.end(), S(p)) != hidden.end()) continue;
+    // An entity stays in the scope it was made in: someone with the app who can read it now
+    // cannot be shut out afterwards; that takes a new agreement.
+    const std::string account = BlobField(*FindPerson(view, S(p)), "account_id");
+    if (!account.empty() && client::model::InScope(view, e->scope_id(), View(account))) {
+      return FailedPrecondition("agreement.restrict_needs_new");
+    }
+    ms.push_back(Add(id, "hidden_from", BlobValue(p)));
+  }
+  std::vector<std::string> visible;
+  for (const v1::Value& v : SetValues(*e, "visible_to")) visible.push_back(v.blob());
+  for (const Bytes& p : in.visible_to) {
+    if (std::find(visible.begin(), visible.end(), S(p)) == visible.end()) {
+      ms.push_back(Add(id, "visible_to", BlobValue(p)));
     }
   }
   if (ms.empty()) return {};

@@ -175,6 +175,7 @@ bool IsProfessionalAccount(const v1::CaseState& state, ByteView account_id) {
 Bytes AgreementHash(const v1::Entity& agreement) {
   crypto::Hasher h("kring.agreement.v1");
   h.Add(agreement.entity_id());
+  AddField(h, agreement, "salt");
   for (std::string_view f : kAgreementContentFields) AddField(h, agreement, f);
   return h.Finish();
 }

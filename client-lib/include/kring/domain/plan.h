@@ -90,6 +90,9 @@ struct AgreementInput {
   Bytes checker;                   // person id: who checks
   std::string life_domain;         // one of LifeDomains(), or empty
   std::vector<Bytes> hidden_from;  // person ids this agreement is hidden from
+  // People without the app who may still see a restricted agreement on paper (person ids). A
+  // restricted agreement is left off every other printout of someone without the app.
+  std::vector<Bytes> visible_to;
 };
 
 struct Obstacle {
@@ -161,13 +164,18 @@ struct CaseFigures {
 };
 CaseFigures ComputeCaseFigures(const v1::CaseState& state);
 
-// Where a restricted item lives: the ONE place that turns "hidden from these people" (and
-// "not for professionals") into a scope. Until restricted scopes land on main it returns the
-// requested scope (0 by default), and the restriction is kept in the item's `hidden_from` set.
+// Where a restricted item lives: the ONE place that turns "hidden from these people" (and "not
+// for professionals / coordinators") into a scope. Returns 0 when nobody with the app is left
+// out; else an existing scope with exactly the remaining members, or a new one. The caller is
+// never left out by a category, and naming them in hidden_from fails ("plan.hidden_from_self").
+// People without the app are kept out through the item's `hidden_from` set, which printouts and
+// exports honour.
 struct Audience {
   std::vector<Bytes> hidden_from;  // person ids
   bool exclude_professionals = false;
-  uint32_t requested_scope = 0;  // e.g. the network-only scope of private time
+  bool exclude_coordinators = false;
+  std::vector<Bytes> keep;       // person ids kept in despite the categories (owner, checker)
+  uint32_t requested_scope = 0;  // when set, used as is (e.g. a scope the app already made)
 };
 Result<uint32_t> ScopeForItem(client::Client& client, const Bytes& case_id,
                               const Audience& audience);
@@ -177,7 +185,10 @@ class Plan {
   Plan(client::Client& client, Bytes case_id);
 
   // ---- Drafting (private time) ----
-  // A draft in `scope_id` (the network-only scope of private time; 0 until scopes land).
+  // The network-only scope of private time: every member except professionals and coordinators
+  // (made on first use, reused after).
+  Result<uint32_t> NetworkScope();
+  // A draft in `scope_id` (usually NetworkScope(); 0 drafts in the open).
   Result<Bytes> CreateDraft(uint32_t scope_id, const PlanContent& content);
   Status UpdateDraft(const Bytes& draft_id, const PlanContent& content);
   Result<PlanContent> Draft(const Bytes& draft_id) const;
@@ -204,10 +215,12 @@ class Plan {
                                     int64_t now_ms);
   Result<Acceptance> AcceptanceOf(const Bytes& version_id) const;
   // The chair lets professionals see everything of the plan, not just the summary and their
-  // own agreements.
+  // own agreements. Agreements made before stay sealed to the scope they were made in.
   Status GrantProfessionalsFullView(bool granted);
 
   // ---- Agreements ----
+  // Sealed to ScopeForItem: without the people it is hidden from, and (unless granted) without
+  // professionals who neither own nor check it.
   Result<Bytes> AddAgreement(const AgreementInput& input);
   // Changes content; an accepted agreement visibly loses its acceptance.
   Status EditAgreement(const Bytes& agreement_id, const AgreementInput& input);
