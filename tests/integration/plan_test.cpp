@@ -314,7 +314,14 @@ TEST_CASE("a plan is drafted, accepted, followed up offline and checked at six w
   CHECK(aunt_plan.Agreements()->size() == 4);
   REQUIRE(resident_plan.GrantProfessionalsFullView(true).ok());
   k.SyncAll();
-  CHECK((*prof_plan.CurrentForMe())->content.life_domains.size() == 2);
+  // The details of the version they accepted stay sealed to the network: the grant opens what
+  // comes after it.
+  const PlanVersion prof_v1 = **prof_plan.Current();
+  CHECK_FALSE(prof_v1.details_readable);
+  CHECK(prof_v1.content.life_domains.empty());
+  CHECK(prof_v1.hash == v1.hash);
+  CHECK(v1.details_readable);
+  CHECK(v1.content.life_domains.size() == 2);
   auto after_grant =
       Plan(*k.coordinator, cid)
           .AddAgreement(MakeAgreement(k.p_neighbour, "Gras maaien", kJan31 + 5 * kDayMs));
@@ -454,6 +461,7 @@ TEST_CASE("a plan is drafted, accepted, followed up offline and checked at six w
   k.SyncAll();
   const PlanVersion v2 = **Plan(*k.mentor, cid).Current();
   CHECK(v2.number == 2);
+  CHECK((*prof_plan.CurrentForMe())->content.life_domains.size() == 2);
   CHECK(v2.hash != v1.hash);
   CHECK_FALSE(Plan(*k.mentor, cid).AcceptanceOf(*version2)->accepted);
   CHECK(ComputeCaseFigures(k.Confirmed(k.mentor)).plan_accepted);

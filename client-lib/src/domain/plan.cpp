@@ -121,11 +121,27 @@ PlanContent ContentOf(const v1::Entity& e) {
   return c;
 }
 
-PlanVersion VersionOf(const v1::Entity& e) {
+// The details entity of a version, when this state holds it and it matches the version.
+const v1::Entity* DetailsOf(const v1::CaseState& state, const v1::Entity& version) {
+  const v1::Entity* d = FindEntity(state, BlobField(version, "details_id"));
+  if (d == nullptr || d->deleted() || d->type() != kPlanDetails) return nullptr;
+  if (!ConstantTimeEqual(View(ToString(DetailsHash(*d))),
+                         View(BlobField(version, "details_hash")))) {
+    return nullptr;
+  }
+  return d;
+}
+
+PlanVersion VersionOf(const v1::CaseState& state, const v1::Entity& e) {
   PlanVersion v;
   v.version_id = B(e.entity_id());
   v.number = IntField(e, "number");
   v.content = ContentOf(e);
+  if (!BlobField(e, "details_id").empty()) {
+    const v1::Entity* details = DetailsOf(state, e);
+    v.details_readable = details != nullptr;
+    if (details != nullptr) v.content.life_domains = ContentOf(*details).life_domains;
+  }
   const std::string refs = BlobField(e, "agreement_refs");
   constexpr size_t kRef = crypto::kIdBytes + crypto::kHashBytes;
   for (size_t i = 0; i + kRef <= refs.size(); i += kRef) {
@@ -233,6 +249,28 @@ Status ValidateAgreement(const v1::CaseState& view, const AgreementInput& in) {
   return {};
 }
 
+// People without the app who may read a restricted item on paper: everyone not hidden from it
+// and not declined; professionals only when involved or granted.
+std::vector<Bytes> AppLessReaders(const v1::CaseState& view, const std::vector<Bytes>& hidden,
+                                  const std::vector<Bytes>& involved, bool granted) {
+  std::vector<Bytes> out;
+  auto listed = [](const std::vector<Bytes>& list, const std::string& id) {
+    return std::find(list.begin(), list.end(), B(id)) != list.end();
+  };
+  for (const auto& [key, p] : view.entities()) {
+    if (p.type() != kPerson || p.deleted() || p.scope_id() != 0 ||
+        !BlobField(p, "account_id").empty() || TextField(p, "status") == "declined") {
+      continue;
+    }
+    if (TextField(p, "kind") == "professional" && !granted && !listed(involved, p.entity_id())) {
+      continue;
+    }
+    if (!listed(hidden, p.entity_id())) out.push_back(B(p.entity_id()));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 const v1::Entity* FindOfType(const v1::CaseState& view, const Bytes& id, std::string_view type) {
   const v1::Entity* e = FindEntity(view, S(id));
   if (e == nullptr || e->deleted() || e->type() != type) return nullptr;
@@ -334,7 +372,7 @@ std::vector<Agreement> ReadAgreements(const v1::CaseState& state) {
 std::optional<PlanVersion> ReadCurrentVersion(const v1::CaseState& state) {
   const v1::Entity* e = CurrentVersion(state);
   if (e == nullptr) return std::nullopt;
-  return VersionOf(*e);
+  return VersionOf(state, *e);
 }
 
 Acceptance ReadAcceptance(const v1::CaseState& state, const Bytes& version_id) {
@@ -443,13 +481,50 @@ Result<Bytes> Plan::Publish(const PlanContent& content) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
   KRING_RETURN_IF_ERROR(ValidateVersion(view, content));
   const v1::Entity* current = CurrentVersion(view);
+  // The life-domain details first, in their own op: professionals see the summary only, unless
+  // the chair granted more, so without the grant the details never reach their devices.
+  const bool granted = ProfessionalsGranted(view);
+  Audience audience;
+  audience.exclude_professionals = !granted;
+  KRING_ASSIGN_OR_RETURN(uint32_t details_scope, ScopeForItem(client_, case_id_, audience));
+  const std::string details_id = NewId();
+  std::vector<v1::Mutation> details{Create(details_id, kPlanDetails),
+                                    Set(details_id, "salt", BlobValue(NewId()))};
+  for (std::string_view d : kLifeDomains) {
+    auto it = content.life_domains.find(std::string(d));
+    details.push_back(
+        Set(details_id, LifeDomainField(d),
+            TextValue(it == content.life_domains.end() ? std::string() : it->second)));
+  }
+  if (details_scope != 0) {
+    for (const Bytes& p : AppLessReaders(view, {}, {}, granted)) {
+      details.push_back(Add(details_id, "visible_to", BlobValue(p)));
+    }
+  }
+  v1::CaseState with_details = view;
+  {
+    v1::ContentOp op;
+    op.set_version(1);
+    op.set_scope_id(details_scope);
+    for (const auto& m : details) *op.add_mutations() = m;
+    KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
+    client::model::ApplyContent(with_details, op, {0, me, crypto::RandomBytes(16), details_scope});
+  }
+  const v1::Entity* details_entity = FindEntity(with_details, details_id);
+  if (details_entity == nullptr) return PermissionDenied("domain.not_allowed");
+
+  PlanContent summary = content;
+  summary.life_domains.clear();
   const std::string id = NewId();
   std::vector<v1::Mutation> ms{Create(id, kPlanVersion)};
   ms.push_back(
       Set(id, "number", IntValue(current == nullptr ? 1 : IntField(*current, "number") + 1)));
-  AppendContent(ms, id, content, nullptr);
+  AppendContent(ms, id, summary, nullptr);
   ms.push_back(Set(id, "agreement_refs", BlobValue(AgreementRefs(view))));
-  KRING_RETURN_IF_ERROR(SubmitChecked(client_, case_id_, view, ms, 0));
+  ms.push_back(Set(id, "details_id", BlobValue(details_id)));
+  ms.push_back(Set(id, "details_hash", BlobValue(DetailsHash(*details_entity))));
+  KRING_RETURN_IF_ERROR(SubmitChecked(client_, case_id_, view, details, details_scope));
+  KRING_RETURN_IF_ERROR(SubmitChecked(client_, case_id_, with_details, ms, 0));
   return B(id);
 }
 
@@ -463,7 +538,7 @@ Result<std::vector<PlanVersion>> Plan::Versions() const {
   std::vector<PlanVersion> out;
   for (const auto& [key, e] : view.entities()) {
     if (e.type() == kPlanVersion && !e.deleted() && e.scope_id() == 0) {
-      out.push_back(VersionOf(e));
+      out.push_back(VersionOf(view, e));
     }
   }
   std::sort(out.begin(), out.end(), [](const PlanVersion& a, const PlanVersion& b) {
@@ -569,18 +644,10 @@ Result<Bytes> Plan::AddAgreement(const AgreementInput& in) {
   // everyone without the app it is not hidden from (professionals only when involved).
   std::vector<Bytes> visible = in.visible_to;
   if (scope != 0) {
-    auto listed = [](const std::vector<Bytes>& list, const std::string& id) {
-      return std::find(list.begin(), list.end(), B(id)) != list.end();
-    };
-    for (const auto& [key, p] : view.entities()) {
-      if (p.type() != kPerson || p.deleted() || p.scope_id() != 0 ||
-          !BlobField(p, "account_id").empty() || TextField(p, "status") == "declined") {
-        continue;
+    for (Bytes& p : AppLessReaders(view, in.hidden_from, audience.keep, granted)) {
+      if (std::find(visible.begin(), visible.end(), p) == visible.end()) {
+        visible.push_back(std::move(p));
       }
-      const bool involved = p.entity_id() == S(in.owner) || p.entity_id() == S(in.checker);
-      if (TextField(p, "kind") == "professional" && !granted && !involved) continue;
-      if (listed(in.hidden_from, p.entity_id()) || listed(visible, p.entity_id())) continue;
-      visible.push_back(B(p.entity_id()));
     }
     if (visible.size() > 2 * kMaxHiddenFrom) return InvalidArgument("agreement.too_many_hidden");
   }
@@ -734,7 +801,9 @@ Printout PrintablePlan(const v1::CaseState& state, const Bytes& reader_person_id
   const v1::Entity* version = CurrentVersion(state);
   if (version != nullptr && visible(*version)) {
     out.has_plan = true;
-    const PlanVersion v = VersionOf(*version);
+    PlanVersion v = VersionOf(state, *version);
+    const v1::Entity* details = DetailsOf(state, *version);
+    if (details != nullptr && !visible(*details)) v.content.life_domains.clear();
     out.version_number = v.number;
     const Acceptance acc = ReadAcceptance(state, v.version_id);
     out.accepted = acc.accepted;

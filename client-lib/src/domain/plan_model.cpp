@@ -48,10 +48,9 @@ void AddField(crypto::Hasher& h, const v1::Entity& e, std::string_view name) {
 
 bool IsPlanType(std::string_view type) {
   static constexpr std::string_view kTypes[] = {
-      kPlanDraft,    kPlanVersion, kPlanAcceptance, kProfessionalDecision,
-      kPlanSettings, kAgreement,   kCheckIn,        kSixWeekCheck,
-      kAssessment,   kMentor,      kMentorCheckIn,  kMentorEvaluation,
-      kWellBeing,    kCostItem};
+      kPlanDraft,    kPlanVersion,   kPlanDetails,      kPlanAcceptance, kProfessionalDecision,
+      kPlanSettings, kAgreement,     kCheckIn,          kSixWeekCheck,   kAssessment,
+      kMentor,       kMentorCheckIn, kMentorEvaluation, kWellBeing,      kCostItem};
   return OneOf(kTypes, type);
 }
 
@@ -184,10 +183,19 @@ Bytes PlanHash(const v1::Entity& plan) {
   crypto::Hasher h("kring.plan.v1");
   for (std::string_view f : {"wil", "kan", "nodig"}) AddField(h, plan, f);
   for (std::string_view d : kLifeDomains) AddField(h, plan, LifeDomainField(d));
-  for (std::string_view f : {"contingency", "contact_person", "bottom_lines", "answers",
-                             "responsible_professional", "review_days", "agreement_refs"}) {
+  for (std::string_view f :
+       {"contingency", "contact_person", "bottom_lines", "answers", "responsible_professional",
+        "review_days", "agreement_refs", "details_id", "details_hash"}) {
     AddField(h, plan, f);
   }
+  return h.Finish();
+}
+
+Bytes DetailsHash(const v1::Entity& details) {
+  crypto::Hasher h("kring.plan.details.v1");
+  h.Add(details.entity_id());
+  AddField(h, details, "salt");
+  for (std::string_view d : kLifeDomains) AddField(h, details, LifeDomainField(d));
   return h.Finish();
 }
 

@@ -19,6 +19,8 @@ namespace kring::domain::plan_model {
 // foundation's tests create without rules.
 inline constexpr std::string_view kPlanDraft = "plan_draft";      // lives in a network-only scope
 inline constexpr std::string_view kPlanVersion = "plan_version";  // immutable, scope 0
+// A version's life-domain details, sealed (unless granted) to a scope without professionals.
+inline constexpr std::string_view kPlanDetails = "plan_details";
 inline constexpr std::string_view kPlanAcceptance = "plan_acceptance";  // chair, immutable
 inline constexpr std::string_view kProfessionalDecision = "plan_professional_decision";
 inline constexpr std::string_view kPlanSettings = "plan_settings";  // chair's grants
@@ -83,8 +85,11 @@ bool IsProfessionalAccount(const v1::CaseState& state, ByteView account_id);
 // An agreement's content version: what its owner accepts.
 Bytes AgreementHash(const v1::Entity& agreement);
 // A plan version (draft or released): its content fields and the agreements it carries
-// (`agreement_refs`: sorted id || content hash pairs).
+// (`agreement_refs`: sorted id || content hash pairs), and its details by `details_hash`, so
+// readers without the details can still check what was accepted.
 Bytes PlanHash(const v1::Entity& plan);
+// The life-domain details of a version (salted: the hash lies in scope 0).
+Bytes DetailsHash(const v1::Entity& details);
 // The agreement refs blob for the agreements currently in `state` (not deleted, in `scope`).
 std::string AgreementRefs(const v1::CaseState& state);
 

@@ -72,7 +72,7 @@ std::string CheckCreate(const Rule& r, std::string_view type) {
   if (type == kProfessionalDecision) {
     return IsProfessionalAccount(r.state, r.author()) ? "" : "plan: only a professional";
   }
-  if (type == kPlanVersion) {
+  if (type == kPlanVersion || type == kPlanDetails) {
     // The network releases its plan; professionals do not write it for them.
     return IsProfessionalAccount(r.state, r.author()) ? "plan: not by a professional" : "";
   }

@@ -61,7 +61,10 @@ struct PlanVersion {
   PlanContent content;
   std::vector<AgreementRef> agreements;  // the agreements as they were at this version
   Bytes hash;                            // BLAKE2b of the canonical content: what is accepted
-  uint64_t created_seq = 0;              // 0 while pending on this device
+  // False when this device cannot read the life-domain details (a professional without the
+  // chair's grant) or they do not match the version: content.life_domains is then empty.
+  bool details_readable = true;
+  uint64_t created_seq = 0;  // 0 while pending on this device
 };
 
 enum class Decision { kNone, kAccept, kAcceptWithConditions, kReject };
