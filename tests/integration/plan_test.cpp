@@ -441,6 +441,12 @@ TEST_CASE("a plan is drafted, accepted, followed up offline and checked at six w
     CHECK(micro.cost_delta_cents == -55000);
     CHECK(f.UpcomingChecks(check.at_ms)->empty());
   }
+  // The professional's device holds the assessment of their own agreement only.
+  auto prof_check = FollowUp(*k.professional, cid).LatestCheck();
+  REQUIRE(prof_check.ok());
+  REQUIRE(prof_check->has_value());
+  REQUIRE((*prof_check)->assessments.size() == 1);
+  CHECK((*prof_check)->assessments[0].agreement_id == *a_prof);
   const CaseFigures figures = ComputeCaseFigures(k.Confirmed(k.neighbour));
   CHECK(figures.plan_accepted);
   CHECK(figures.agreements_total == 4);

@@ -15,7 +15,7 @@ namespace {
 using namespace plan_model;  // NOLINT(google-build-using-namespace): one module's vocabulary
 using namespace plan_ops;    // NOLINT(google-build-using-namespace)
 
-constexpr size_t kMaxAssessments = 30;  // one op holds at most 256 mutations
+constexpr size_t kMutationsPerOp = 200;  // below the reducer's 256 per op
 constexpr int64_t kMaxMonthlyCents = 100'000'000;
 
 Bytes B(const std::string& s) { return ToBytes(s); }
@@ -267,7 +267,7 @@ Status FollowUp::RecordCheckIn(int64_t at_ms, const std::string& note) {
 Result<Bytes> FollowUp::RecordSixWeekCheck(const SixWeekCheckInput& in) {
   KRING_RETURN_IF_ERROR(CheckNote(in.note));
   if (in.assessments.empty()) return InvalidArgument("followup.no_assessments");
-  if (in.assessments.size() > kMaxAssessments) {
+  if (in.assessments.size() > kMaxAgreements) {
     return InvalidArgument("followup.too_many_assessments");
   }
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, client_.View(case_id_));
@@ -303,32 +303,41 @@ Result<Bytes> FollowUp::RecordSixWeekCheck(const SixWeekCheckInput& in) {
                                   Set(id, "outcome", TextValue(CheckOutcomeName(in.outcome))),
                                   Set(id, "note", TextValue(in.note))};
   // The agreements' own status follows the check; grouped per scope (an op has one scope).
-  std::map<uint32_t, std::vector<v1::Mutation>> updates;
+  // Each assessment and its agreement's new status go in the agreement's own scope, so a
+  // restricted agreement's result and obstacle stay with the people who may read it. Ops are cut
+  // per scope and kept under the mutation limit, one agreement never split over two ops.
+  std::map<uint32_t, std::vector<std::vector<v1::Mutation>>> per_scope;
   for (const AssessmentInput& a : in.assessments) {
     const std::string aid = NewId();
     const std::string result = AgreementStatusName(a.result);
-    check.push_back(Create(aid, kAssessment));
-    check.push_back(Set(aid, "check_id", BlobValue(id)));
-    check.push_back(Set(aid, "agreement_id", BlobValue(a.agreement_id)));
-    check.push_back(Set(aid, "result", TextValue(result)));
     const v1::Entity* e = FindEntity(view, S(a.agreement_id));
-    std::vector<v1::Mutation>& up = updates[e->scope_id()];
+    std::vector<v1::Mutation> ms{Create(aid, kAssessment), Set(aid, "check_id", BlobValue(id)),
+                                 Set(aid, "agreement_id", BlobValue(a.agreement_id)),
+                                 Set(aid, "result", TextValue(result))};
     if (a.result == AgreementStatus::kBlocked) {
-      check.push_back(Set(aid, "obstacle", TextValue(a.obstacle->description)));
-      check.push_back(Set(aid, "obstacle_owner", BlobValue(a.obstacle->owner)));
-      check.push_back(Set(aid, "new_due_ms", TimeValue(a.obstacle->new_due_ms)));
-      up.push_back(Set(e->entity_id(), "obstacle", TextValue(a.obstacle->description), e));
-      up.push_back(Set(e->entity_id(), "obstacle_owner", BlobValue(a.obstacle->owner), e));
-      up.push_back(Set(e->entity_id(), "new_due_ms", TimeValue(a.obstacle->new_due_ms), e));
+      ms.push_back(Set(aid, "obstacle", TextValue(a.obstacle->description)));
+      ms.push_back(Set(aid, "obstacle_owner", BlobValue(a.obstacle->owner)));
+      ms.push_back(Set(aid, "new_due_ms", TimeValue(a.obstacle->new_due_ms)));
+      ms.push_back(Set(e->entity_id(), "obstacle", TextValue(a.obstacle->description), e));
+      ms.push_back(Set(e->entity_id(), "obstacle_owner", BlobValue(a.obstacle->owner), e));
+      ms.push_back(Set(e->entity_id(), "new_due_ms", TimeValue(a.obstacle->new_due_ms), e));
     }
     if (TextField(*e, "outcome") != result) {
-      up.push_back(Set(e->entity_id(), "outcome", TextValue(result), e));
+      ms.push_back(Set(e->entity_id(), "outcome", TextValue(result), e));
     }
+    per_scope[e->scope_id()].push_back(std::move(ms));
   }
   KRING_RETURN_IF_ERROR(SubmitChecked(client_, case_id_, view, check, 0));
-  for (const auto& [scope, ms] : updates) {
-    if (ms.empty()) continue;
-    KRING_RETURN_IF_ERROR(SubmitChecked(client_, case_id_, view, ms, scope));
+  for (const auto& [scope, groups] : per_scope) {
+    std::vector<v1::Mutation> op;
+    for (const auto& group : groups) {
+      if (op.size() + group.size() > kMutationsPerOp) {
+        KRING_RETURN_IF_ERROR(SubmitChecked(client_, case_id_, view, op, scope));
+        op.clear();
+      }
+      op.insert(op.end(), group.begin(), group.end());
+    }
+    if (!op.empty()) KRING_RETURN_IF_ERROR(SubmitChecked(client_, case_id_, view, op, scope));
   }
   return B(id);
 }
