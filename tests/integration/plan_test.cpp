@@ -244,6 +244,10 @@ TEST_CASE("a plan is drafted, accepted, followed up offline and checked at six w
   REQUIRE(draft.ok());
   k.SyncAll();
   CHECK(*Plan(*k.uncle, cid).NetworkScope() == *network);  // reused, not made again
+  CHECK(Plan(*k.coordinator, cid).NetworkScope().status().message() == "plan.network_only");
+  CHECK(Plan(*k.professional, cid).NetworkScope().status().message() == "plan.network_only");
+  CHECK(k.uncle->View(cid)->entities().count(Hex(*draft)) == 1);
+  CHECK(k.coordinator->View(cid)->entities().count(Hex(*draft)) == 0);
   for (Device* d : {&k.coordinator, &k.professional}) {
     CHECK(k.Confirmed(*d).entities().count(Hex(*draft)) == 0);
     CHECK(Plan(**d, cid).Draft(*draft).status().code() == StatusCode::kNotFound);

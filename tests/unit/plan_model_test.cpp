@@ -208,6 +208,7 @@ TEST_CASE("every key the plan uses has Dutch and English text", "[plan]") {
                           "agreement.obstacle_owner_unknown",
                           "agreement.too_many",
                           "plan.hidden_from_self",
+                          "plan.network_only",
                           "agreement.restrict_needs_new",
                           "followup.note_too_long",
                           "followup.no_assessments",

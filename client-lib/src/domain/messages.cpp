@@ -67,6 +67,8 @@ constexpr Text kTexts[] = {
     {"agreement.restrict_needs_new",
      "Deze persoon heeft de afspraak al kunnen zien. Maak een nieuwe afspraak zonder hem of haar.",
      "This person could already see the agreement. Make a new agreement without them."},
+    {"plan.network_only", "Alleen het netwerk maakt het plan in de eigen tijd.",
+     "Only the network drafts the plan in private time."},
     {"agreement.owner_missing", "Kies wie deze afspraak uitvoert.",
      "Choose who carries out this agreement."},
     {"agreement.owner_unknown", "Wie de afspraak uitvoert, staat niet in de kring.",

@@ -424,6 +424,12 @@ Acceptance ReadAcceptance(const v1::CaseState& state, const Bytes& version_id) {
 Plan::Plan(client::Client& client, Bytes case_id) : client_(client), case_id_(std::move(case_id)) {}
 
 Result<uint32_t> Plan::NetworkScope() {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
+  // Private time belongs to the network: whoever is left out of it cannot open it.
+  if (IsCoordinator(view, me) || IsProfessionalAccount(view, me)) {
+    return PermissionDenied("plan.network_only");
+  }
   Audience audience;
   audience.exclude_professionals = true;
   audience.exclude_coordinators = true;
