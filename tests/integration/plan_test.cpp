@@ -461,6 +461,24 @@ TEST_CASE("a plan is drafted, accepted, followed up offline and checked at six w
   CHECK(figures.monthly_cost_after_cents == 20000);
   CHECK_FALSE(figures.meeting_held);
   CHECK_FALSE(figures.referral_received_at_ms.has_value());
+  // Part 1 writes the referral and the meeting; the figures pick up their flag and times.
+  const Bytes referral = crypto::RandomBytes(16), meeting = crypto::RandomBytes(16);
+  v1::Value received, held;
+  received.set_time_ms(kJan31 - 10 * kDayMs);
+  held.set_time_ms(kJan31);
+  REQUIRE(k.coordinator
+              ->Submit(cid, {CreateM(referral, "referral"), SetM(referral, "spoed", Flag(true)),
+                             SetM(referral, "received_at_ms", received),
+                             SetM(referral, "reason", Text("Zorgen om de kinderen")),
+                             CreateM(meeting, "meeting"), SetM(meeting, "held_at_ms", held)})
+              .ok());
+  k.SyncAll();
+  const CaseFigures with_meeting = ComputeCaseFigures(k.Confirmed(k.professional));
+  CHECK(with_meeting.meeting_held);
+  CHECK(with_meeting.spoed);
+  CHECK(with_meeting.referral_received_at_ms == kJan31 - 10 * kDayMs);
+  CHECK(with_meeting.meeting_held_at_ms == kJan31);
+  CHECK(with_meeting.plan_accepted);
 
   // A new version after the check: the version number goes up and the old acceptance does not
   // carry over.
