@@ -1,0 +1,250 @@
+// The netwerkberaad's plan (DOMAIN steps 4 and F1-F3, F7, F8): a versioned plan with a version
+// hash, its acceptance by the chair (and the responsible professional where bottom lines exist),
+// and agreements that their owners accept and whose status is followed up.
+//
+// Everything is stored as entities in the case log (see client-lib/src/domain/plan_model.h for
+// the types and fields); the reducer enforces who may write what on every device
+// (client-lib/src/domain/plan_rules.cpp). Calls fail with a Status whose message is a key for
+// UserText ("plan.contingency_missing"); nothing is written then.
+//
+// Thread-safety: a Plan is a thin handle; its methods are as thread-safe as the Client.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kring/client.h"
+#include "kring/common/bytes.h"
+#include "kring/common/status.h"
+#include "kring/v1/model.pb.h"
+
+namespace kring::domain {
+
+inline constexpr int64_t kDayMs = 86'400'000;
+inline constexpr int32_t kDefaultReviewDays = 42;  // the six-week check
+inline constexpr int32_t kCheckInDays = 28;        // the coordinator's 4-week check-in
+
+// Size limits for what people type (UTF-8 bytes).
+inline constexpr size_t kMaxPlanTextBytes = 8 * 1024;
+inline constexpr size_t kMaxShortTextBytes = 1024;
+inline constexpr size_t kMaxHiddenFrom = 64;
+inline constexpr size_t kMaxPlanTotalBytes = 64 * 1024;  // all texts of one version
+inline constexpr size_t kMaxAgreements = 200;            // per case: a version carries them all
+
+// Life domains: housing, finances, relationships, daytime, health, safety.
+const std::vector<std::string>& LifeDomains();
+
+struct PlanContent {
+  std::string ik_wil;
+  std::string ik_kan;
+  std::string ik_heb_nodig;
+  std::map<std::string, std::string> life_domains;  // key: one of LifeDomains()
+  std::string contingency;                          // "what if it goes wrong"; mandatory
+  Bytes contact_person;                             // network contact person; mandatory
+  std::string bottom_lines;                         // from the referral; may be empty
+  std::string answers;                              // answers to the referral's questions
+  Bytes responsible_professional;            // person id; mandatory when bottom_lines is not empty
+  int32_t review_days = kDefaultReviewDays;  // six-week check = acceptance + review_days
+};
+
+struct AgreementRef {
+  Bytes agreement_id;
+  Bytes content_hash;
+};
+
+struct PlanVersion {
+  Bytes version_id;
+  int64_t number = 0;
+  PlanContent content;
+  std::vector<AgreementRef> agreements;  // the agreements as they were at this version
+  Bytes hash;                            // BLAKE2b of the canonical content: what is accepted
+  // False when this device cannot read the life-domain details (a professional without the
+  // chair's grant) or they do not match the version: content.life_domains is then empty.
+  bool details_readable = true;
+  uint64_t created_seq = 0;  // 0 while pending on this device
+};
+
+enum class Decision { kNone, kAccept, kAcceptWithConditions, kReject };
+
+struct Acceptance {
+  Bytes version_id;
+  bool chair_accepted = false;
+  int64_t accepted_at_ms = 0;       // the chair's acceptance
+  bool needs_professional = false;  // the version has bottom lines
+  Decision professional = Decision::kNone;
+  std::string conditions;     // with kAcceptWithConditions
+  std::string reason;         // with kReject
+  bool accepted = false;      // counts as accepted: chair, and professional where needed
+  int64_t review_at_ms = 0;   // six-week check date (0 until accepted)
+  int64_t checkin_at_ms = 0;  // 4-week check-in date (0 until accepted)
+};
+
+enum class AgreementStatus { kProposed, kAccepted, kDone, kPartly, kNotDone, kBlocked, kDropped };
+const char* AgreementStatusName(AgreementStatus status);  // "proposed", ..., "not_done"
+
+struct AgreementInput {
+  Bytes owner;  // person id (a circle member)
+  std::string action;
+  int64_t due_ms = 0;              // a due date, or
+  std::string recurrence;          // a recurrence in words ("elke zaterdag")
+  Bytes checker;                   // person id: who checks
+  std::string life_domain;         // one of LifeDomains(), or empty
+  std::vector<Bytes> hidden_from;  // person ids this agreement is hidden from
+  // People without the app who may still see a restricted agreement on paper (person ids). A
+  // restricted agreement is left off every other printout of someone without the app.
+  std::vector<Bytes> visible_to;
+};
+
+struct Obstacle {
+  std::string description;
+  Bytes owner;  // person id: who removes the obstacle
+  int64_t new_due_ms = 0;
+};
+
+struct Agreement {
+  Bytes agreement_id;
+  AgreementInput input;
+  Bytes content_hash;             // the current version of its content
+  Bytes accepted_hash;            // what the owner accepted (empty: never)
+  bool accepted = false;          // accepted_hash == content_hash
+  bool acceptance_stale = false;  // accepted once, but edited afterwards: visibly not accepted
+  AgreementStatus status = AgreementStatus::kProposed;
+  std::optional<Obstacle> obstacle;  // when blocked
+  uint32_t scope_id = 0;
+  // Unresolved concurrent edits (e.g. two devices set the status offline): both values kept.
+  std::vector<v1::Conflict> conflicts;
+};
+
+// What goes on one person's printout (F7). Plain data; a renderer turns it into Dutch B1 HTML.
+struct PrintoutAgreement {
+  std::string owner_name;
+  std::string action;
+  int64_t due_ms = 0;
+  std::string recurrence;
+  std::string checker_name;
+  std::string life_domain;
+  std::string status;  // AgreementStatusName
+};
+struct PrintoutSection {
+  std::string heading;  // a key for UserText ("plan.heading.ik_wil", "plan.domain.housing")
+  std::string text;
+};
+struct Printout {
+  bool has_plan = false;
+  int64_t version_number = 0;
+  bool accepted = false;
+  int64_t accepted_at_ms = 0;
+  int64_t review_at_ms = 0;
+  std::vector<PrintoutSection> sections;  // wil/kan/nodig, life domains, bottom lines, answers
+  std::string contingency;
+  std::string contact_person_name;
+  std::vector<PrintoutAgreement> agreements;
+};
+
+// From the reader's case state: what goes on `reader_person_id`'s printout. Leaves out every
+// entity hidden from that person and every entity in a scope the person's account is not in
+// (for people without the app: any scope other than 0 unless the entity's `visible_to` set
+// lists them).
+Printout PrintablePlan(const v1::CaseState& state, const Bytes& reader_person_id);
+
+// Anonymous per-case figures for team reports (F6): no names, ids or free text.
+struct CaseFigures {
+  bool meeting_held = false;
+  bool spoed = false;
+  std::optional<int64_t> referral_received_at_ms;
+  std::optional<int64_t> meeting_held_at_ms;
+  bool plan_accepted = false;  // some version of the plan was accepted
+  int32_t agreements_total = 0;
+  int32_t agreements_assessed = 0;  // at the latest six-week check
+  int32_t agreements_done = 0;      // of those, done
+  std::optional<int32_t> wellbeing_before;
+  std::optional<int32_t> wellbeing_after;
+  std::optional<int64_t> monthly_cost_before_cents;
+  std::optional<int64_t> monthly_cost_after_cents;
+};
+CaseFigures ComputeCaseFigures(const v1::CaseState& state);
+
+// Where a restricted item lives: the ONE place that turns "hidden from these people" (and "not
+// for professionals / coordinators") into a scope. Returns 0 when nobody with the app is left
+// out; else an existing scope with exactly the remaining members, or a new one. The caller is
+// never left out by a category, and naming them in hidden_from fails ("plan.hidden_from_self").
+// People without the app are kept out through the item's `hidden_from` set, which printouts and
+// exports honour.
+struct Audience {
+  std::vector<Bytes> hidden_from;  // person ids
+  bool exclude_professionals = false;
+  bool exclude_coordinators = false;
+  std::vector<Bytes> keep;       // person ids kept in despite the categories (owner, checker)
+  uint32_t requested_scope = 0;  // when set, used as is (e.g. a scope the app already made)
+};
+Result<uint32_t> ScopeForItem(client::Client& client, const Bytes& case_id,
+                              const Audience& audience);
+
+class Plan {
+ public:
+  Plan(client::Client& client, Bytes case_id);
+
+  // ---- Drafting (private time) ----
+  // The network-only scope of private time: every member except professionals and coordinators
+  // (made on first use, reused after).
+  Result<uint32_t> NetworkScope();
+  // A draft in `scope_id` (usually NetworkScope(); 0 drafts in the open).
+  Result<Bytes> CreateDraft(uint32_t scope_id, const PlanContent& content);
+  Status UpdateDraft(const Bytes& draft_id, const PlanContent& content);
+  Result<PlanContent> Draft(const Bytes& draft_id) const;
+  // Unresolved concurrent edits of a draft (or any plan entity): both values, never lost. An
+  // UpdateDraft made with the kept value in view resolves them.
+  Result<std::vector<v1::Conflict>> ConflictsOf(const Bytes& entity_id) const;
+  // Copies the draft into scope 0 as a new version with the agreements as they are now.
+  Result<Bytes> Release(const Bytes& draft_id);
+  // A new version straight away (no private draft), e.g. an adjusted plan after the check.
+  Result<Bytes> Publish(const PlanContent& content);
+
+  // ---- Reading ----
+  Result<std::optional<PlanVersion>> Current() const;
+  Result<std::vector<PlanVersion>> Versions() const;
+  // For a professional without the chair's grant: the summary only (no life-domain details).
+  Result<std::optional<PlanVersion>> CurrentForMe() const;
+
+  // ---- Acceptance ----
+  // The chair accepts this exact version (its hash is recorded and checked by every device).
+  Status Accept(const Bytes& version_id, int64_t now_ms);
+  // The responsible professional (my_person_id must be my professional person) decides.
+  Status RecordProfessionalDecision(const Bytes& version_id, const Bytes& my_person_id,
+                                    Decision decision, const std::string& conditions_or_reason,
+                                    int64_t now_ms);
+  Result<Acceptance> AcceptanceOf(const Bytes& version_id) const;
+  // The chair lets professionals see everything of the plan, not just the summary and their
+  // own agreements. Agreements made before stay sealed to the scope they were made in.
+  Status GrantProfessionalsFullView(bool granted);
+
+  // ---- Agreements ----
+  // Sealed to ScopeForItem: without the people it is hidden from, and (unless granted) without
+  // professionals who neither own nor check it.
+  Result<Bytes> AddAgreement(const AgreementInput& input);
+  // Changes content; an accepted agreement visibly loses its acceptance.
+  Status EditAgreement(const Bytes& agreement_id, const AgreementInput& input);
+  // As the owner (or the coordinator for an owner without the app): accept the current version.
+  Status AcceptAgreement(const Bytes& agreement_id);
+  // done / partly / not done / dropped; blocked needs an obstacle.
+  Status UpdateStatus(const Bytes& agreement_id, AgreementStatus status,
+                      const std::optional<Obstacle>& obstacle = std::nullopt);
+  Result<Agreement> GetAgreement(const Bytes& agreement_id) const;
+  // What this account may see: everything, or for a professional without the grant only the
+  // agreements they own or check.
+  Result<std::vector<Agreement>> Agreements() const;
+
+ private:
+  client::Client& client_;
+  Bytes case_id_;
+};
+
+// Pure readers over a state (used by Plan, FollowUp and the renderers).
+std::vector<Agreement> ReadAgreements(const v1::CaseState& state);
+std::optional<PlanVersion> ReadCurrentVersion(const v1::CaseState& state);
+Acceptance ReadAcceptance(const v1::CaseState& state, const Bytes& version_id);
+
+}  // namespace kring::domain

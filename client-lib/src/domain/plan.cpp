@@ -1,0 +1,890 @@
+#include "kring/domain/plan.h"
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "kring/common/crypto.h"
+#include "kring/domain/follow_up.h"
+
+#include "domain/plan_model.h"
+#include "domain/plan_ops.h"
+#include "model/reducer.h"
+
+namespace kring::domain {
+namespace {
+
+using namespace plan_model;  // NOLINT(google-build-using-namespace): one module's vocabulary
+using namespace plan_ops;    // NOLINT(google-build-using-namespace)
+
+constexpr int32_t kMaxReviewDays = 365;
+
+Bytes B(const std::string& s) { return ToBytes(s); }
+std::string S(const Bytes& b) { return ToString(b); }
+
+Result<v1::CaseState> ViewOf(const client::Client& c, const Bytes& case_id) {
+  return c.View(case_id);
+}
+
+Status CheckSize(const std::string& s, size_t max, const char* key) {
+  return s.size() <= max ? Status() : InvalidArgument(key);
+}
+
+// Sizes only: a draft may still be incomplete.
+Status ValidateDraft(const PlanContent& c) {
+  for (const std::string* s :
+       {&c.ik_wil, &c.ik_kan, &c.ik_heb_nodig, &c.contingency, &c.bottom_lines, &c.answers}) {
+    KRING_RETURN_IF_ERROR(CheckSize(*s, kMaxPlanTextBytes, "plan.text_too_long"));
+  }
+  for (const auto& [domain, text] : c.life_domains) {
+    if (!IsLifeDomain(domain)) return InvalidArgument("plan.unknown_life_domain");
+    KRING_RETURN_IF_ERROR(CheckSize(text, kMaxPlanTextBytes, "plan.text_too_long"));
+  }
+  // One version is one op, and an op must stay well under the envelope limit.
+  size_t total = c.ik_wil.size() + c.ik_kan.size() + c.ik_heb_nodig.size() + c.contingency.size() +
+                 c.bottom_lines.size() + c.answers.size();
+  for (const auto& [domain, text] : c.life_domains) total += text.size();
+  if (total > kMaxPlanTotalBytes) return InvalidArgument("plan.text_too_long");
+  if (c.review_days < 1 || c.review_days > kMaxReviewDays) {
+    return InvalidArgument("plan.review_days_invalid");
+  }
+  for (const Bytes* id : {&c.contact_person, &c.responsible_professional}) {
+    if (!id->empty() && id->size() != crypto::kIdBytes)
+      return InvalidArgument("plan.unknown_person");
+  }
+  return {};
+}
+
+Status ValidateVersion(const v1::CaseState& view, const PlanContent& c) {
+  KRING_RETURN_IF_ERROR(ValidateDraft(c));
+  if (c.contingency.empty()) return InvalidArgument("plan.contingency_missing");
+  if (c.contact_person.empty()) return InvalidArgument("plan.contact_missing");
+  if (FindPerson(view, S(c.contact_person)) == nullptr) {
+    return InvalidArgument("plan.contact_unknown");
+  }
+  if (!c.bottom_lines.empty() || !c.responsible_professional.empty()) {
+    if (c.responsible_professional.empty()) return InvalidArgument("plan.professional_missing");
+    const v1::Entity* p = FindPerson(view, S(c.responsible_professional));
+    if (p == nullptr || TextField(*p, "kind") != "professional") {
+      return InvalidArgument("plan.professional_unknown");
+    }
+  }
+  return {};
+}
+
+// Every content field of a new entity is written, also when empty, so the hash of a version is
+// well defined. On an existing draft only what changed is written, based on the revision in view,
+// so two people editing different parts offline do not collide and the same part collides
+// visibly.
+void AppendContent(std::vector<v1::Mutation>& out, const std::string& id, const PlanContent& c,
+                   const v1::Entity* existing) {
+  auto put = [&](std::string_view field, const v1::Value& v) {
+    if (existing != nullptr) {
+      const v1::Value* old = Field(*existing, field);
+      if (old != nullptr && old->SerializeAsString() == v.SerializeAsString()) return;
+    }
+    out.push_back(Set(id, field, v, existing));
+  };
+  put("wil", TextValue(c.ik_wil));
+  put("kan", TextValue(c.ik_kan));
+  put("nodig", TextValue(c.ik_heb_nodig));
+  for (std::string_view d : kLifeDomains) {
+    auto it = c.life_domains.find(std::string(d));
+    put(LifeDomainField(d), TextValue(it == c.life_domains.end() ? std::string() : it->second));
+  }
+  put("contingency", TextValue(c.contingency));
+  put("contact_person", BlobValue(c.contact_person));
+  put("bottom_lines", TextValue(c.bottom_lines));
+  put("answers", TextValue(c.answers));
+  put("responsible_professional", BlobValue(c.responsible_professional));
+  put("review_days", IntValue(c.review_days));
+}
+
+PlanContent ContentOf(const v1::Entity& e) {
+  PlanContent c;
+  c.ik_wil = TextField(e, "wil");
+  c.ik_kan = TextField(e, "kan");
+  c.ik_heb_nodig = TextField(e, "nodig");
+  for (std::string_view d : kLifeDomains) {
+    std::string text = TextField(e, LifeDomainField(d));
+    if (!text.empty()) c.life_domains[std::string(d)] = std::move(text);
+  }
+  c.contingency = TextField(e, "contingency");
+  c.contact_person = B(BlobField(e, "contact_person"));
+  c.bottom_lines = TextField(e, "bottom_lines");
+  c.answers = TextField(e, "answers");
+  c.responsible_professional = B(BlobField(e, "responsible_professional"));
+  const int64_t days = IntField(e, "review_days");
+  c.review_days =
+      days > 0 && days <= kMaxReviewDays ? static_cast<int32_t>(days) : kDefaultReviewDays;
+  return c;
+}
+
+// The details entity of a version, when this state holds it and it matches the version.
+const v1::Entity* DetailsOf(const v1::CaseState& state, const v1::Entity& version) {
+  const v1::Entity* d = FindEntity(state, BlobField(version, "details_id"));
+  if (d == nullptr || d->deleted() || d->type() != kPlanDetails) return nullptr;
+  if (!ConstantTimeEqual(View(ToString(DetailsHash(*d))),
+                         View(BlobField(version, "details_hash")))) {
+    return nullptr;
+  }
+  return d;
+}
+
+PlanVersion VersionOf(const v1::CaseState& state, const v1::Entity& e) {
+  PlanVersion v;
+  v.version_id = B(e.entity_id());
+  v.number = IntField(e, "number");
+  v.content = ContentOf(e);
+  if (!BlobField(e, "details_id").empty()) {
+    const v1::Entity* details = DetailsOf(state, e);
+    v.details_readable = details != nullptr;
+    if (details != nullptr) v.content.life_domains = ContentOf(*details).life_domains;
+  }
+  const std::string refs = BlobField(e, "agreement_refs");
+  constexpr size_t kRef = crypto::kIdBytes + crypto::kHashBytes;
+  for (size_t i = 0; i + kRef <= refs.size(); i += kRef) {
+    v.agreements.push_back({B(refs.substr(i, crypto::kIdBytes)),
+                            B(refs.substr(i + crypto::kIdBytes, crypto::kHashBytes))});
+  }
+  v.hash = PlanHash(e);
+  v.created_seq = e.created_seq();
+  return v;
+}
+
+AgreementStatus StatusFromName(std::string_view s, bool accepted) {
+  if (s == "done") return AgreementStatus::kDone;
+  if (s == "partly") return AgreementStatus::kPartly;
+  if (s == "not_done") return AgreementStatus::kNotDone;
+  if (s == "blocked") return AgreementStatus::kBlocked;
+  if (s == "dropped") return AgreementStatus::kDropped;
+  return accepted ? AgreementStatus::kAccepted : AgreementStatus::kProposed;
+}
+
+Agreement AgreementOf(const v1::CaseState& state, const v1::Entity& e) {
+  Agreement a;
+  a.agreement_id = B(e.entity_id());
+  a.input.owner = B(BlobField(e, "owner"));
+  a.input.action = TextField(e, "action");
+  a.input.due_ms = IntField(e, "due_ms");
+  a.input.recurrence = TextField(e, "recurrence");
+  a.input.checker = B(BlobField(e, "checker"));
+  a.input.life_domain = TextField(e, "life_domain");
+  for (const std::string& h : HiddenFrom(e)) a.input.hidden_from.push_back(B(h));
+  for (const v1::Value& v : SetValues(e, "visible_to")) {
+    if (v.has_blob()) a.input.visible_to.push_back(B(v.blob()));
+  }
+  a.content_hash = AgreementHash(e);
+  a.accepted_hash = B(BlobField(e, "accepted_hash"));
+  a.accepted = !a.accepted_hash.empty() && a.accepted_hash == a.content_hash;
+  a.acceptance_stale = !a.accepted_hash.empty() && !a.accepted;
+  a.status = StatusFromName(TextField(e, "outcome"), a.accepted);
+  if (a.status == AgreementStatus::kBlocked) {
+    a.obstacle = Obstacle{TextField(e, "obstacle"), B(BlobField(e, "obstacle_owner")),
+                          IntField(e, "new_due_ms")};
+  }
+  a.scope_id = e.scope_id();
+  for (const v1::Conflict& c : state.conflicts()) {
+    if (!c.resolved() && c.entity_id() == e.entity_id()) a.conflicts.push_back(c);
+  }
+  return a;
+}
+
+// The chair's grant, last writer wins (a pending edit on this device counts as newest).
+bool ProfessionalsGranted(const v1::CaseState& state) {
+  bool granted = false;
+  uint64_t best = 0;
+  bool any = false;
+  for (const auto& [key, e] : state.entities()) {
+    if (e.type() != kPlanSettings || e.deleted()) continue;
+    auto it = e.fields().find("professionals_see_all");
+    if (it == e.fields().end()) continue;
+    const uint64_t seq = it->second.seq() == 0 ? UINT64_MAX : it->second.seq();
+    if (!any || seq >= best) {
+      best = seq;
+      any = true;
+      granted = it->second.value().flag();
+    }
+  }
+  return granted;
+}
+
+// What a professional sees without the chair's grant: the summary, not the life-domain details.
+// The one place that decides it, so moving the details into a scope later changes only this.
+PlanVersion SummaryForProfessional(PlanVersion v) {
+  v.content.life_domains.clear();
+  return v;
+}
+
+size_t CountAgreements(const v1::CaseState& view) {
+  size_t n = 0;
+  for (const auto& [key, e] : view.entities()) {
+    if (e.type() == kAgreement && !e.deleted()) ++n;
+  }
+  return n;
+}
+
+Status ValidateAgreement(const v1::CaseState& view, const AgreementInput& in) {
+  if (in.owner.empty()) return InvalidArgument("agreement.owner_missing");
+  if (FindPerson(view, S(in.owner)) == nullptr) return InvalidArgument("agreement.owner_unknown");
+  if (in.action.empty()) return InvalidArgument("agreement.action_missing");
+  KRING_RETURN_IF_ERROR(CheckSize(in.action, kMaxShortTextBytes, "agreement.text_too_long"));
+  KRING_RETURN_IF_ERROR(CheckSize(in.recurrence, kMaxShortTextBytes, "agreement.text_too_long"));
+  if (in.due_ms <= 0 && in.recurrence.empty()) return InvalidArgument("agreement.when_missing");
+  if (!in.checker.empty() && FindPerson(view, S(in.checker)) == nullptr) {
+    return InvalidArgument("agreement.checker_unknown");
+  }
+  if (!in.life_domain.empty() && !IsLifeDomain(in.life_domain)) {
+    return InvalidArgument("plan.unknown_life_domain");
+  }
+  if (in.hidden_from.size() > kMaxHiddenFrom) return InvalidArgument("agreement.too_many_hidden");
+  for (const Bytes& p : in.hidden_from) {
+    if (FindPerson(view, S(p)) == nullptr) return InvalidArgument("agreement.hidden_unknown");
+  }
+  if (in.visible_to.size() > kMaxHiddenFrom) return InvalidArgument("agreement.too_many_hidden");
+  for (const Bytes& p : in.visible_to) {
+    if (FindPerson(view, S(p)) == nullptr) return InvalidArgument("agreement.hidden_unknown");
+  }
+  return {};
+}
+
+// People without the app who may read a restricted item on paper: everyone not hidden from it
+// and not declined; professionals only when involved or granted.
+std::vector<Bytes> AppLessReaders(const v1::CaseState& view, const std::vector<Bytes>& hidden,
+                                  const std::vector<Bytes>& involved, bool granted) {
+  std::vector<Bytes> out;
+  auto listed = [](const std::vector<Bytes>& list, const std::string& id) {
+    return std::find(list.begin(), list.end(), B(id)) != list.end();
+  };
+  for (const auto& [key, p] : view.entities()) {
+    if (p.type() != kPerson || p.deleted() || p.scope_id() != 0 ||
+        !BlobField(p, "account_id").empty() || TextField(p, "status") == "declined") {
+      continue;
+    }
+    if (TextField(p, "kind") == "professional" && !granted && !listed(involved, p.entity_id())) {
+      continue;
+    }
+    if (!listed(hidden, p.entity_id())) out.push_back(B(p.entity_id()));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+const v1::Entity* FindOfType(const v1::CaseState& view, const Bytes& id, std::string_view type) {
+  const v1::Entity* e = FindEntity(view, S(id));
+  if (e == nullptr || e->deleted() || e->type() != type) return nullptr;
+  return e;
+}
+
+}  // namespace
+
+const std::vector<std::string>& LifeDomains() {
+  static const std::vector<std::string> kAll(std::begin(kLifeDomains), std::end(kLifeDomains));
+  return kAll;
+}
+
+const char* AgreementStatusName(AgreementStatus status) {
+  switch (status) {
+    case AgreementStatus::kProposed:
+      return "proposed";
+    case AgreementStatus::kAccepted:
+      return "accepted";
+    case AgreementStatus::kDone:
+      return "done";
+    case AgreementStatus::kPartly:
+      return "partly";
+    case AgreementStatus::kNotDone:
+      return "not_done";
+    case AgreementStatus::kBlocked:
+      return "blocked";
+    case AgreementStatus::kDropped:
+      return "dropped";
+  }
+  return "proposed";
+}
+
+Result<uint32_t> ScopeForItem(client::Client& client, const Bytes& case_id,
+                              const Audience& audience) {
+  if (audience.hidden_from.size() > kMaxHiddenFrom) {
+    return InvalidArgument("agreement.too_many_hidden");
+  }
+  if (audience.requested_scope != 0) return audience.requested_scope;
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, client.View(case_id));
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client));
+  // Accounts that must never get the key. People without the app have no device to keep it
+  // from: for them the item's `hidden_from` set is what printouts and exports honour.
+  std::set<std::string> excluded;
+  for (const Bytes& p : audience.hidden_from) {
+    const v1::Entity* person = FindPerson(view, S(p));
+    if (person == nullptr) return InvalidArgument("agreement.hidden_unknown");
+    const std::string account = BlobField(*person, "account_id");
+    if (!account.empty()) excluded.insert(account);
+  }
+  // Left out by category, except the author (who must read what they write) and those kept.
+  std::set<std::string> kept = {S(me)};
+  for (const Bytes& p : audience.keep) {
+    if (const v1::Entity* person = FindPerson(view, S(p))) {
+      const std::string account = BlobField(*person, "account_id");
+      if (!account.empty()) kept.insert(account);
+    }
+  }
+  for (const v1::Member& m : view.members()) {
+    if (kept.count(m.account_id()) != 0) continue;
+    if ((audience.exclude_professionals && IsProfessionalAccount(view, View(m.account_id()))) ||
+        (audience.exclude_coordinators && m.role() == v1::ROLE_COORDINATOR)) {
+      excluded.insert(m.account_id());
+    }
+  }
+  std::vector<std::string> members;
+  for (const v1::Member& m : view.members()) {
+    if (excluded.count(m.account_id()) == 0) members.push_back(m.account_id());
+  }
+  if (members.size() == static_cast<size_t>(view.members_size())) return 0u;
+  if (excluded.count(S(me)) != 0) return InvalidArgument("plan.hidden_from_self");
+  std::sort(members.begin(), members.end());
+  // Reuse a scope with exactly these members (the lowest id, so devices pick alike), else make
+  // one: scopes are few and each costs a key per member.
+  std::optional<uint32_t> found;
+  for (const auto& [id, scope] : view.scopes()) {
+    std::vector<std::string> have(scope.members().begin(), scope.members().end());
+    std::sort(have.begin(), have.end());
+    if (have == members && (!found || id < *found)) found = id;
+  }
+  if (found) return *found;
+  std::vector<Bytes> accounts;
+  for (const std::string& m : members) accounts.push_back(B(m));
+  return client.CreateScope(case_id, accounts);
+}
+
+std::vector<Agreement> ReadAgreements(const v1::CaseState& state) {
+  std::vector<Agreement> out;
+  for (const auto& [key, e] : state.entities()) {
+    if (e.type() == kAgreement && !e.deleted()) out.push_back(AgreementOf(state, e));
+  }
+  std::sort(out.begin(), out.end(), [](const Agreement& a, const Agreement& b) {
+    if (a.input.due_ms != b.input.due_ms) return a.input.due_ms < b.input.due_ms;
+    return a.agreement_id < b.agreement_id;
+  });
+  return out;
+}
+
+std::optional<PlanVersion> ReadCurrentVersion(const v1::CaseState& state) {
+  const v1::Entity* e = CurrentVersion(state);
+  if (e == nullptr) return std::nullopt;
+  return VersionOf(state, *e);
+}
+
+Acceptance ReadAcceptance(const v1::CaseState& state, const Bytes& version_id) {
+  Acceptance a;
+  a.version_id = version_id;
+  const v1::Entity* version = FindOfType(state, version_id, kPlanVersion);
+  if (version == nullptr) return a;
+  const Bytes hash = PlanHash(*version);
+  const PlanContent content = ContentOf(*version);
+  a.needs_professional = !content.bottom_lines.empty();
+  int64_t professional_at = 0;
+  uint64_t professional_seq = 0;
+  for (const auto& [key, e] : state.entities()) {
+    if (e.deleted() || BlobField(e, "version_id") != S(version_id) ||
+        BlobField(e, "hash") != S(hash)) {
+      continue;
+    }
+    if (e.type() == kPlanAcceptance) {
+      const int64_t at = IntField(e, "accepted_at_ms");
+      if (!a.chair_accepted || at < a.accepted_at_ms) a.accepted_at_ms = at;
+      a.chair_accepted = true;
+    } else if (e.type() == kProfessionalDecision &&
+               BlobField(e, "person") == S(content.responsible_professional)) {
+      // The latest decision counts (a pending one on this device is the newest).
+      const uint64_t seq = e.created_seq() == 0 ? UINT64_MAX : e.created_seq();
+      if (a.professional != Decision::kNone && seq < professional_seq) continue;
+      professional_seq = seq;
+      const std::string d = TextField(e, "decision");
+      a.professional = d == "accept"                   ? Decision::kAccept
+                       : d == "accept_with_conditions" ? Decision::kAcceptWithConditions
+                                                       : Decision::kReject;
+      a.conditions = d == "accept_with_conditions" ? TextField(e, "text") : std::string();
+      a.reason = d == "reject" ? TextField(e, "text") : std::string();
+      professional_at = IntField(e, "decided_at_ms");
+    }
+  }
+  const bool professional_ok =
+      a.professional == Decision::kAccept || a.professional == Decision::kAcceptWithConditions;
+  a.accepted = a.chair_accepted && (!a.needs_professional || professional_ok);
+  if (a.accepted) {
+    const int64_t at =
+        a.needs_professional ? std::max(a.accepted_at_ms, professional_at) : a.accepted_at_ms;
+    a.review_at_ms = at + int64_t{content.review_days} * kDayMs;
+    a.checkin_at_ms = at + int64_t{kCheckInDays} * kDayMs;
+  }
+  return a;
+}
+
+Plan::Plan(client::Client& client, Bytes case_id) : client_(client), case_id_(std::move(case_id)) {}
+
+Result<uint32_t> Plan::NetworkScope() {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
+  // Private time belongs to the network: whoever is left out of it cannot open it.
+  if (IsCoordinator(view, me) || IsProfessionalAccount(view, me)) {
+    return PermissionDenied("plan.network_only");
+  }
+  Audience audience;
+  audience.exclude_professionals = true;
+  audience.exclude_coordinators = true;
+  KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeForItem(client_, case_id_, audience));
+  return scope;
+}
+
+Result<Bytes> Plan::CreateDraft(uint32_t scope_id, const PlanContent& content) {
+  KRING_RETURN_IF_ERROR(ValidateDraft(content));
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  Audience audience;
+  audience.requested_scope = scope_id;
+  KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeForItem(client_, case_id_, audience));
+  const std::string id = NewId();
+  std::vector<v1::Mutation> ms{Create(id, kPlanDraft)};
+  AppendContent(ms, id, content, nullptr);
+  KRING_RETURN_IF_ERROR(SubmitChecked(client_, case_id_, view, ms, scope));
+  return B(id);
+}
+
+Status Plan::UpdateDraft(const Bytes& draft_id, const PlanContent& content) {
+  KRING_RETURN_IF_ERROR(ValidateDraft(content));
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  const v1::Entity* draft = FindOfType(view, draft_id, kPlanDraft);
+  if (draft == nullptr) return NotFound("domain.unknown_item");
+  std::vector<v1::Mutation> ms;
+  AppendContent(ms, S(draft_id), content, draft);
+  if (ms.empty()) return {};
+  return SubmitChecked(client_, case_id_, view, ms, draft->scope_id());
+}
+
+Result<PlanContent> Plan::Draft(const Bytes& draft_id) const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  const v1::Entity* draft = FindOfType(view, draft_id, kPlanDraft);
+  if (draft == nullptr) return NotFound("domain.unknown_item");
+  return ContentOf(*draft);
+}
+
+Result<std::vector<v1::Conflict>> Plan::ConflictsOf(const Bytes& entity_id) const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  std::vector<v1::Conflict> out;
+  for (const v1::Conflict& c : view.conflicts()) {
+    if (!c.resolved() && c.entity_id() == S(entity_id)) out.push_back(c);
+  }
+  return out;
+}
+
+Result<Bytes> Plan::Release(const Bytes& draft_id) {
+  KRING_ASSIGN_OR_RETURN(PlanContent content, Draft(draft_id));
+  KRING_ASSIGN_OR_RETURN(Bytes id, Publish(content));
+  return id;
+}
+
+Result<Bytes> Plan::Publish(const PlanContent& content) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  KRING_RETURN_IF_ERROR(ValidateVersion(view, content));
+  const v1::Entity* current = CurrentVersion(view);
+  // The life-domain details first, in their own op: professionals see the summary only, unless
+  // the chair granted more, so without the grant the details never reach their devices.
+  const bool granted = ProfessionalsGranted(view);
+  Audience audience;
+  audience.exclude_professionals = !granted;
+  KRING_ASSIGN_OR_RETURN(uint32_t details_scope, ScopeForItem(client_, case_id_, audience));
+  const std::string details_id = NewId();
+  std::vector<v1::Mutation> details{Create(details_id, kPlanDetails),
+                                    Set(details_id, "salt", BlobValue(NewId()))};
+  for (std::string_view d : kLifeDomains) {
+    auto it = content.life_domains.find(std::string(d));
+    details.push_back(
+        Set(details_id, LifeDomainField(d),
+            TextValue(it == content.life_domains.end() ? std::string() : it->second)));
+  }
+  if (details_scope != 0) {
+    for (const Bytes& p : AppLessReaders(view, {}, {}, granted)) {
+      details.push_back(Add(details_id, "visible_to", BlobValue(p)));
+    }
+  }
+  v1::CaseState with_details = view;
+  {
+    v1::ContentOp op;
+    op.set_version(1);
+    op.set_scope_id(details_scope);
+    for (const auto& m : details) *op.add_mutations() = m;
+    KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
+    client::model::ApplyContent(with_details, op, {0, me, crypto::RandomBytes(16), details_scope});
+  }
+  const v1::Entity* details_entity = FindEntity(with_details, details_id);
+  if (details_entity == nullptr) return PermissionDenied("domain.not_allowed");
+
+  PlanContent summary = content;
+  summary.life_domains.clear();
+  const std::string id = NewId();
+  std::vector<v1::Mutation> ms{Create(id, kPlanVersion)};
+  ms.push_back(
+      Set(id, "number", IntValue(current == nullptr ? 1 : IntField(*current, "number") + 1)));
+  AppendContent(ms, id, summary, nullptr);
+  ms.push_back(Set(id, "agreement_refs", BlobValue(AgreementRefs(view))));
+  ms.push_back(Set(id, "details_id", BlobValue(details_id)));
+  ms.push_back(Set(id, "details_hash", BlobValue(DetailsHash(*details_entity))));
+  KRING_RETURN_IF_ERROR(SubmitChecked(client_, case_id_, view, details, details_scope));
+  KRING_RETURN_IF_ERROR(SubmitChecked(client_, case_id_, with_details, ms, 0));
+  return B(id);
+}
+
+Result<std::optional<PlanVersion>> Plan::Current() const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  return ReadCurrentVersion(view);
+}
+
+Result<std::vector<PlanVersion>> Plan::Versions() const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  std::vector<PlanVersion> out;
+  for (const auto& [key, e] : view.entities()) {
+    if (e.type() == kPlanVersion && !e.deleted() && e.scope_id() == 0) {
+      out.push_back(VersionOf(view, e));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const PlanVersion& a, const PlanVersion& b) {
+    if (a.number != b.number) return a.number < b.number;
+    return a.version_id < b.version_id;
+  });
+  return out;
+}
+
+Result<std::optional<PlanVersion>> Plan::CurrentForMe() const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
+  std::optional<PlanVersion> v = ReadCurrentVersion(view);
+  if (v && IsProfessionalAccount(view, me) && !ProfessionalsGranted(view)) {
+    return std::optional<PlanVersion>(SummaryForProfessional(std::move(*v)));
+  }
+  return v;
+}
+
+Status Plan::Accept(const Bytes& version_id, int64_t now_ms) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  const v1::Entity* version = FindOfType(view, version_id, kPlanVersion);
+  if (version == nullptr) return NotFound("plan.unknown_version");
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
+  if (!IsChair(view, me)) return PermissionDenied("plan.only_chair_accepts");
+  const std::string id = NewId();
+  std::vector<v1::Mutation> ms{
+      Create(id, kPlanAcceptance), Set(id, "version_id", BlobValue(version_id)),
+      Set(id, "hash", BlobValue(PlanHash(*version))), Set(id, "accepted_at_ms", TimeValue(now_ms))};
+  return SubmitChecked(client_, case_id_, view, ms, 0);
+}
+
+Status Plan::RecordProfessionalDecision(const Bytes& version_id, const Bytes& my_person_id,
+                                        Decision decision, const std::string& text,
+                                        int64_t now_ms) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  const v1::Entity* version = FindOfType(view, version_id, kPlanVersion);
+  if (version == nullptr) return NotFound("plan.unknown_version");
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
+  const v1::Entity* person = FindPerson(view, S(my_person_id));
+  if (person == nullptr || TextField(*person, "kind") != "professional" ||
+      !AccountIsPerson(view, me, S(my_person_id))) {
+    return PermissionDenied("plan.not_professional");
+  }
+  const char* name = nullptr;
+  switch (decision) {
+    case Decision::kAccept:
+      name = "accept";
+      break;
+    case Decision::kAcceptWithConditions:
+      if (text.empty()) return InvalidArgument("plan.conditions_missing");
+      name = "accept_with_conditions";
+      break;
+    case Decision::kReject:
+      if (text.empty()) return InvalidArgument("plan.reason_missing");
+      name = "reject";
+      break;
+    case Decision::kNone:
+      return InvalidArgument("plan.decision_invalid");
+  }
+  KRING_RETURN_IF_ERROR(CheckSize(text, kMaxPlanTextBytes, "plan.text_too_long"));
+  const std::string id = NewId();
+  std::vector<v1::Mutation> ms{Create(id, kProfessionalDecision),
+                               Set(id, "version_id", BlobValue(version_id)),
+                               Set(id, "hash", BlobValue(PlanHash(*version))),
+                               Set(id, "person", BlobValue(my_person_id)),
+                               Set(id, "decision", TextValue(name)),
+                               Set(id, "text", TextValue(text)),
+                               Set(id, "decided_at_ms", TimeValue(now_ms))};
+  return SubmitChecked(client_, case_id_, view, ms, 0);
+}
+
+Result<Acceptance> Plan::AcceptanceOf(const Bytes& version_id) const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  if (FindOfType(view, version_id, kPlanVersion) == nullptr) {
+    return NotFound("plan.unknown_version");
+  }
+  return ReadAcceptance(view, version_id);
+}
+
+Status Plan::GrantProfessionalsFullView(bool granted) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  const std::string id = NewId();
+  std::vector<v1::Mutation> ms{Create(id, kPlanSettings),
+                               Set(id, "professionals_see_all", FlagValue(granted))};
+  return SubmitChecked(client_, case_id_, view, ms, 0);
+}
+
+Result<Bytes> Plan::AddAgreement(const AgreementInput& in) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  KRING_RETURN_IF_ERROR(ValidateAgreement(view, in));
+  if (CountAgreements(view) >= kMaxAgreements) return FailedPrecondition("agreement.too_many");
+  // Professionals get only the agreements they own or check, unless the chair granted more: the
+  // rest is sealed to a scope without them, so the key never reaches their devices.
+  const bool granted = ProfessionalsGranted(view);
+  Audience audience;
+  audience.hidden_from = in.hidden_from;
+  audience.exclude_professionals = !granted;
+  audience.keep = {in.owner};
+  if (!in.checker.empty()) audience.keep.push_back(in.checker);
+  KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeForItem(client_, case_id_, audience));
+  // A restricted agreement goes on the paper of people without the app only when listed: list
+  // everyone without the app it is not hidden from (professionals only when involved).
+  std::vector<Bytes> visible = in.visible_to;
+  if (scope != 0) {
+    for (Bytes& p : AppLessReaders(view, in.hidden_from, audience.keep, granted)) {
+      if (std::find(visible.begin(), visible.end(), p) == visible.end()) {
+        visible.push_back(std::move(p));
+      }
+    }
+    if (visible.size() > 2 * kMaxHiddenFrom) return InvalidArgument("agreement.too_many_hidden");
+  }
+  const std::string id = NewId();
+  // Every agreement starts proposed: it counts as accepted only once its owner accepts it. The
+  // salt keeps its content hash (listed in scope-0 plan versions) from being guessed.
+  std::vector<v1::Mutation> ms{Create(id, kAgreement),
+                               Set(id, "salt", BlobValue(NewId())),
+                               Set(id, "owner", BlobValue(in.owner)),
+                               Set(id, "action", TextValue(in.action)),
+                               Set(id, "due_ms", TimeValue(in.due_ms)),
+                               Set(id, "recurrence", TextValue(in.recurrence)),
+                               Set(id, "checker", BlobValue(in.checker)),
+                               Set(id, "life_domain", TextValue(in.life_domain))};
+  for (const Bytes& p : in.hidden_from) ms.push_back(Add(id, "hidden_from", BlobValue(p)));
+  for (const Bytes& p : visible) ms.push_back(Add(id, "visible_to", BlobValue(p)));
+  KRING_RETURN_IF_ERROR(SubmitChecked(client_, case_id_, view, ms, scope));
+  return B(id);
+}
+
+Status Plan::EditAgreement(const Bytes& agreement_id, const AgreementInput& in) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  const v1::Entity* e = FindOfType(view, agreement_id, kAgreement);
+  if (e == nullptr) return NotFound("domain.unknown_item");
+  KRING_RETURN_IF_ERROR(ValidateAgreement(view, in));
+  const std::string id = S(agreement_id);
+  std::vector<v1::Mutation> ms;
+  // Only what changed, so an unrelated concurrent edit does not become a conflict.
+  auto set_if = [&](std::string_view f, const v1::Value& v) {
+    const v1::Value* old = Field(*e, f);
+    if (old == nullptr || old->SerializeAsString() != v.SerializeAsString()) {
+      ms.push_back(Set(id, f, v, e));
+    }
+  };
+  set_if("owner", BlobValue(in.owner));
+  set_if("action", TextValue(in.action));
+  set_if("due_ms", TimeValue(in.due_ms));
+  set_if("recurrence", TextValue(in.recurrence));
+  set_if("checker", BlobValue(in.checker));
+  set_if("life_domain", TextValue(in.life_domain));
+  const std::vector<std::string> hidden = HiddenFrom(*e);
+  for (const Bytes& p : in.hidden_from) {
+    if (std::find(hidden.begin(), hidden.end(), S(p)) != hidden.end()) continue;
+    // An entity stays in the scope it was made in: someone with the app who can read it now
+    // cannot be shut out afterwards; that takes a new agreement.
+    const std::string account = BlobField(*FindPerson(view, S(p)), "account_id");
+    if (!account.empty() && client::model::InScope(view, e->scope_id(), View(account))) {
+      return FailedPrecondition("agreement.restrict_needs_new");
+    }
+    ms.push_back(Add(id, "hidden_from", BlobValue(p)));
+  }
+  std::vector<std::string> visible;
+  for (const v1::Value& v : SetValues(*e, "visible_to")) visible.push_back(v.blob());
+  for (const Bytes& p : in.visible_to) {
+    if (std::find(visible.begin(), visible.end(), S(p)) == visible.end()) {
+      ms.push_back(Add(id, "visible_to", BlobValue(p)));
+    }
+  }
+  if (ms.empty()) return {};
+  return SubmitChecked(client_, case_id_, view, ms, e->scope_id());
+}
+
+Status Plan::AcceptAgreement(const Bytes& agreement_id) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  const v1::Entity* e = FindOfType(view, agreement_id, kAgreement);
+  if (e == nullptr) return NotFound("domain.unknown_item");
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
+  const std::string owner = BlobField(*e, "owner");
+  const v1::Entity* person = FindPerson(view, owner);
+  const bool speaks_for =
+      AccountIsPerson(view, me, owner) ||
+      (person != nullptr && BlobField(*person, "account_id").empty() && IsCoordinator(view, me));
+  if (!speaks_for) return PermissionDenied("agreement.not_owner");
+  return SubmitChecked(client_, case_id_, view,
+                       {Set(S(agreement_id), "accepted_hash", BlobValue(AgreementHash(*e)), e)},
+                       e->scope_id());
+}
+
+Status Plan::UpdateStatus(const Bytes& agreement_id, AgreementStatus status,
+                          const std::optional<Obstacle>& obstacle) {
+  if (status == AgreementStatus::kProposed || status == AgreementStatus::kAccepted) {
+    return InvalidArgument("agreement.status_invalid");
+  }
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  const v1::Entity* e = FindOfType(view, agreement_id, kAgreement);
+  if (e == nullptr) return NotFound("domain.unknown_item");
+  const std::string id = S(agreement_id);
+  std::vector<v1::Mutation> ms;
+  if (status == AgreementStatus::kBlocked) {
+    if (!obstacle || obstacle->description.empty() || obstacle->owner.empty() ||
+        obstacle->new_due_ms <= 0) {
+      return InvalidArgument("agreement.obstacle_missing");
+    }
+    KRING_RETURN_IF_ERROR(
+        CheckSize(obstacle->description, kMaxShortTextBytes, "agreement.text_too_long"));
+    if (FindPerson(view, S(obstacle->owner)) == nullptr) {
+      return InvalidArgument("agreement.obstacle_owner_unknown");
+    }
+    ms.push_back(Set(id, "obstacle", TextValue(obstacle->description), e));
+    ms.push_back(Set(id, "obstacle_owner", BlobValue(obstacle->owner), e));
+    ms.push_back(Set(id, "new_due_ms", TimeValue(obstacle->new_due_ms), e));
+  }
+  ms.push_back(Set(id, "outcome", TextValue(AgreementStatusName(status)), e));
+  return SubmitChecked(client_, case_id_, view, ms, e->scope_id());
+}
+
+Result<Agreement> Plan::GetAgreement(const Bytes& agreement_id) const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  const v1::Entity* e = FindOfType(view, agreement_id, kAgreement);
+  if (e == nullptr) return NotFound("domain.unknown_item");
+  return AgreementOf(view, *e);
+}
+
+Result<std::vector<Agreement>> Plan::Agreements() const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
+  std::vector<Agreement> all = ReadAgreements(view);
+  if (!IsProfessionalAccount(view, me) || ProfessionalsGranted(view)) return all;
+  std::vector<Agreement> mine;
+  for (Agreement& a : all) {
+    if (AccountIsPerson(view, me, S(a.input.owner)) ||
+        AccountIsPerson(view, me, S(a.input.checker))) {
+      mine.push_back(std::move(a));
+    }
+  }
+  return mine;
+}
+
+// ---- Printout ----
+
+Printout PrintablePlan(const v1::CaseState& state, const Bytes& reader_person_id) {
+  Printout out;
+  const std::string reader = S(reader_person_id);
+  const v1::Entity* person = FindPerson(state, reader);
+  const std::string account = person == nullptr ? std::string() : BlobField(*person, "account_id");
+  auto visible = [&](const v1::Entity& e) {
+    if (e.deleted()) return false;
+    const std::vector<std::string> hidden = HiddenFrom(e);
+    if (std::find(hidden.begin(), hidden.end(), reader) != hidden.end()) return false;
+    if (e.scope_id() == 0) return true;
+    if (!account.empty()) return client::model::InScope(state, e.scope_id(), View(account));
+    for (const v1::Value& v : SetValues(e, "visible_to")) {
+      if (v.has_blob() && v.blob() == reader) return true;
+    }
+    return false;
+  };
+  auto name_of = [&](const std::string& id) {
+    const v1::Entity* p = FindPerson(state, id);
+    return p == nullptr ? std::string() : TextField(*p, "name");
+  };
+  const v1::Entity* version = CurrentVersion(state);
+  if (version != nullptr && visible(*version)) {
+    out.has_plan = true;
+    PlanVersion v = VersionOf(state, *version);
+    const v1::Entity* details = DetailsOf(state, *version);
+    if (details != nullptr && !visible(*details)) v.content.life_domains.clear();
+    out.version_number = v.number;
+    const Acceptance acc = ReadAcceptance(state, v.version_id);
+    out.accepted = acc.accepted;
+    out.accepted_at_ms = acc.accepted_at_ms;
+    out.review_at_ms = acc.review_at_ms;
+    auto section = [&](std::string heading, const std::string& text) {
+      if (!text.empty()) out.sections.push_back({std::move(heading), text});
+    };
+    section("plan.heading.ik_wil", v.content.ik_wil);
+    section("plan.heading.ik_kan", v.content.ik_kan);
+    section("plan.heading.ik_heb_nodig", v.content.ik_heb_nodig);
+    for (std::string_view d : kLifeDomains) {
+      auto it = v.content.life_domains.find(std::string(d));
+      if (it != v.content.life_domains.end()) section("plan.domain." + std::string(d), it->second);
+    }
+    section("plan.heading.bottom_lines", v.content.bottom_lines);
+    section("plan.heading.answers", v.content.answers);
+    out.contingency = v.content.contingency;
+    out.contact_person_name = name_of(S(v.content.contact_person));
+  }
+  for (const auto& [key, e] : state.entities()) {
+    if (e.type() != kAgreement || !visible(e)) continue;
+    const Agreement a = AgreementOf(state, e);
+    out.agreements.push_back({name_of(S(a.input.owner)), a.input.action, a.input.due_ms,
+                              a.input.recurrence, name_of(S(a.input.checker)), a.input.life_domain,
+                              AgreementStatusName(a.status)});
+  }
+  std::sort(out.agreements.begin(), out.agreements.end(),
+            [](const PrintoutAgreement& a, const PrintoutAgreement& b) {
+              return std::tie(a.due_ms, a.owner_name, a.action) <
+                     std::tie(b.due_ms, b.owner_name, b.action);
+            });
+  return out;
+}
+
+// ---- Team report figures ----
+
+CaseFigures ComputeCaseFigures(const v1::CaseState& state) {
+  CaseFigures f;
+  for (const auto& [key, e] : state.entities()) {
+    if (e.deleted()) continue;
+    if (e.type() == kReferral) {
+      f.spoed = f.spoed || FlagField(e, "spoed");
+      if (Field(e, "received_at_ms") != nullptr) {
+        const int64_t at = IntField(e, "received_at_ms");
+        if (!f.referral_received_at_ms || at < *f.referral_received_at_ms) {
+          f.referral_received_at_ms = at;
+        }
+      }
+    } else if (e.type() == kMeeting && Field(e, "held_at_ms") != nullptr) {
+      const int64_t at = IntField(e, "held_at_ms");
+      f.meeting_held = true;
+      if (!f.meeting_held_at_ms || at < *f.meeting_held_at_ms) f.meeting_held_at_ms = at;
+    } else if (e.type() == kAgreement) {
+      ++f.agreements_total;
+    }
+  }
+  // A case "has a plan" once any version was accepted; a later, not yet accepted adjustment
+  // does not take that away.
+  for (const auto& [key, e] : state.entities()) {
+    if (f.plan_accepted || e.type() != kPlanVersion || e.deleted() || e.scope_id() != 0) continue;
+    f.plan_accepted = ReadAcceptance(state, B(e.entity_id())).accepted;
+  }
+  if (std::optional<SixWeekCheck> check = ReadLatestCheck(state)) {
+    f.agreements_assessed = static_cast<int32_t>(check->assessments.size());
+    for (const AssessmentInput& a : check->assessments) {
+      if (a.result == AgreementStatus::kDone) ++f.agreements_done;
+    }
+  }
+  const MicroAnalysis micro = ReadMicroAnalysis(state);
+  f.wellbeing_before = micro.wellbeing_before;
+  f.wellbeing_after = micro.wellbeing_after;
+  f.monthly_cost_before_cents = micro.cost_before_cents;
+  f.monthly_cost_after_cents = micro.cost_after_cents;
+  return f;
+}
+
+}  // namespace kring::domain

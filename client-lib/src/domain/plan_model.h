@@ -1,0 +1,100 @@
+// The plan's entities as stored in the case log: type and field names, canonical hashes, and
+// small pure lookups over a CaseState. Shared by the reducer's permission rules (which must be
+// deterministic and read only scope 0 and the mutated entity) and by the typed API and queries.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kring/common/bytes.h"
+#include "kring/v1/model.pb.h"
+
+namespace kring::domain::plan_model {
+
+// ---- Entity types ----
+// Prefixed so they never collide with generic entities ("agreement", "note") that apps and the
+// foundation's tests create without rules.
+inline constexpr std::string_view kPlanDraft = "plan_draft";      // lives in a network-only scope
+inline constexpr std::string_view kPlanVersion = "plan_version";  // immutable, scope 0
+// A version's life-domain details, sealed (unless granted) to a scope without professionals.
+inline constexpr std::string_view kPlanDetails = "plan_details";
+inline constexpr std::string_view kPlanAcceptance = "plan_acceptance";  // chair, immutable
+inline constexpr std::string_view kProfessionalDecision = "plan_professional_decision";
+inline constexpr std::string_view kPlanSettings = "plan_settings";  // chair's grants
+inline constexpr std::string_view kAgreement = "plan_agreement";
+inline constexpr std::string_view kCheckIn = "followup_checkin";  // coordinator, 4 weeks
+inline constexpr std::string_view kSixWeekCheck = "six_week_check";
+inline constexpr std::string_view kAssessment = "agreement_assessment";
+inline constexpr std::string_view kMentor = "mentor_designation";
+inline constexpr std::string_view kMentorCheckIn = "mentor_checkin";
+inline constexpr std::string_view kMentorEvaluation = "mentor_evaluation";
+inline constexpr std::string_view kWellBeing = "micro_wellbeing";
+inline constexpr std::string_view kCostItem = "micro_cost_item";
+// Written by part 1; read only.
+inline constexpr std::string_view kPerson = "person";
+inline constexpr std::string_view kReferral = "referral";
+inline constexpr std::string_view kMeeting = "meeting";
+
+bool IsPlanType(std::string_view type);
+
+// ---- Plan content fields (drafts and versions share them) ----
+inline constexpr std::string_view kLifeDomains[] = {"housing", "finances", "relationships",
+                                                    "daytime", "health",   "safety"};
+bool IsLifeDomain(std::string_view name);
+// "domain_housing" etc.
+std::string LifeDomainField(std::string_view domain);
+
+// ---- Agreement fields that make up its content (and its version hash) ----
+inline constexpr std::string_view kAgreementContentFields[] = {
+    "owner", "action", "due_ms", "recurrence", "checker", "life_domain"};
+bool IsAgreementContentField(std::string_view field);
+
+inline constexpr std::string_view kOutcomes[] = {"done", "partly", "not_done", "blocked",
+                                                 "dropped"};
+bool IsOutcome(std::string_view s);
+inline constexpr std::string_view kCheckOutcomes[] = {"continue", "adjust", "vervolgberaad"};
+bool IsCheckOutcome(std::string_view s);
+inline constexpr std::string_view kDecisions[] = {"accept", "accept_with_conditions", "reject"};
+bool IsDecision(std::string_view s);
+
+// ---- Reading entities ----
+const v1::Entity* FindEntity(const v1::CaseState& state, const std::string& id);
+const v1::Value* Field(const v1::Entity& e, std::string_view name);
+std::string TextField(const v1::Entity& e, std::string_view name);
+std::string BlobField(const v1::Entity& e, std::string_view name);
+int64_t IntField(const v1::Entity& e, std::string_view name);  // integer or time_ms
+bool FlagField(const v1::Entity& e, std::string_view name);
+// Live element values of a set (add-wins: an element with a live tag).
+std::vector<v1::Value> SetValues(const v1::Entity& e, std::string_view set);
+// Blob values of `hidden_from`: person ids this entity is hidden from.
+std::vector<std::string> HiddenFrom(const v1::Entity& e);
+
+// ---- People and roles (scope 0 only, so every reader decides alike) ----
+const v1::Entity* FindPerson(const v1::CaseState& state, const std::string& person_id);
+// Person ids (scope 0, not deleted) linked to this account.
+std::vector<std::string> PersonsOfAccount(const v1::CaseState& state, ByteView account_id);
+bool AccountIsPerson(const v1::CaseState& state, ByteView account_id, const std::string& person_id);
+bool IsChair(const v1::CaseState& state, ByteView account_id);
+bool IsCoordinator(const v1::CaseState& state, ByteView account_id);
+bool IsProfessionalAccount(const v1::CaseState& state, ByteView account_id);
+
+// ---- Hashes (BLAKE2b over a framed, canonical encoding) ----
+// An agreement's content version: what its owner accepts.
+Bytes AgreementHash(const v1::Entity& agreement);
+// A plan version (draft or released): its content fields and the agreements it carries
+// (`agreement_refs`: sorted id || content hash pairs), and its details by `details_hash`, so
+// readers without the details can still check what was accepted.
+Bytes PlanHash(const v1::Entity& plan);
+// The life-domain details of a version (salted: the hash lies in scope 0).
+Bytes DetailsHash(const v1::Entity& details);
+// The agreement refs blob for the agreements currently in `state` (not deleted, in `scope`).
+std::string AgreementRefs(const v1::CaseState& state);
+
+// The newest released version: highest `number`, then latest created_seq (0 = pending, newest),
+// then id. Null when there is none.
+const v1::Entity* CurrentVersion(const v1::CaseState& state);
+
+}  // namespace kring::domain::plan_model

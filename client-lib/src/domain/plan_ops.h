@@ -1,0 +1,38 @@
+// Building and submitting the plan's mutations: one op per user action, checked against the same
+// rules the reducer applies before it is queued, so a forbidden call fails at once.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kring/client.h"
+#include "kring/common/bytes.h"
+#include "kring/common/status.h"
+#include "kring/v1/model.pb.h"
+
+namespace kring::domain::plan_ops {
+
+v1::Value TextValue(const std::string& s);
+v1::Value BlobValue(const Bytes& b);
+v1::Value BlobValue(const std::string& b);
+v1::Value IntValue(int64_t i);
+v1::Value TimeValue(int64_t ms);
+v1::Value FlagValue(bool f);
+
+std::string NewId();
+v1::Mutation Create(const std::string& id, std::string_view type);
+// Based on the revision in `entity` (if any), so a concurrent edit becomes a visible conflict.
+v1::Mutation Set(const std::string& id, std::string_view field, const v1::Value& value,
+                 const v1::Entity* entity = nullptr);
+v1::Mutation Add(const std::string& id, std::string_view set, const v1::Value& value);
+
+// Runs the content rules over `mutations` on a copy of `view` as this account would; fails with
+// PermissionDenied("domain.not_allowed") when any would have no effect, else queues them as one
+// op in `scope_id`.
+Status SubmitChecked(client::Client& client, const Bytes& case_id, const v1::CaseState& view,
+                     const std::vector<v1::Mutation>& mutations, uint32_t scope_id);
+
+Result<Bytes> MyAccount(const client::Client& client);
+
+}  // namespace kring::domain::plan_ops

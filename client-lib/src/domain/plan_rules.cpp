@@ -1,0 +1,199 @@
+#include "domain/plan_rules.h"
+
+#include <algorithm>
+#include <string_view>
+
+#include "kring/common/crypto.h"
+
+#include "domain/plan_model.h"
+
+namespace kring::domain {
+namespace {
+
+using namespace plan_model;  // NOLINT(google-build-using-namespace): one module's vocabulary
+
+constexpr int64_t kMaxMonthlyCents = 100'000'000;  // 1 million euro a month: surely a typo
+
+struct Rule {
+  const v1::CaseState& state;
+  const client::model::OpContext& ctx;
+  ByteView author() const { return ctx.author_account_id; }
+  bool chair() const { return IsChair(state, author()); }
+  bool coordinator() const { return IsCoordinator(state, author()); }
+  bool manager() const { return chair() || coordinator(); }
+  bool creator(const v1::Entity& e) const {
+    return ConstantTimeEqual(View(e.created_by_account_id()), author());
+  }
+  // Log entries are written once: only in the op that created them, by their creator.
+  bool creating_op(const v1::Entity& e) const { return creator(e) && e.created_seq() == ctx.seq; }
+  // A field written earlier in this same op (e.g. the obstacle before `blocked`).
+  bool written_in_this_op(const v1::Entity& e, std::string_view field) const {
+    auto it = e.fields().find(std::string(field));
+    return it != e.fields().end() && it->second.revision() == ToString(ctx.client_op_id);
+  }
+  // The account speaks for this person: linked to it, or the coordinator acting for someone
+  // without the app.
+  bool speaks_for(const std::string& person_id) const {
+    if (AccountIsPerson(state, author(), person_id)) return true;
+    const v1::Entity* p = FindPerson(state, person_id);
+    return p != nullptr && BlobField(*p, "account_id").empty() && coordinator();
+  }
+  bool matches_version(const v1::Entity& e, const v1::Value& hash) const {
+    const v1::Entity* version = FindEntity(state, BlobField(e, "version_id"));
+    if (version == nullptr || version->deleted() || version->type() != kPlanVersion ||
+        version->scope_id() != 0 || !hash.has_blob()) {
+      return false;
+    }
+    return ConstantTimeEqual(View(hash.blob()), PlanHash(*version));
+  }
+};
+
+const std::string* TargetId(const v1::Mutation& m) {
+  switch (m.kind_case()) {
+    case v1::Mutation::kSetField:
+      return &m.set_field().entity_id();
+    case v1::Mutation::kSetAdd:
+      return &m.set_add().entity_id();
+    case v1::Mutation::kSetRemove:
+      return &m.set_remove().entity_id();
+    case v1::Mutation::kDeleteEntity:
+      return &m.delete_entity().entity_id();
+    case v1::Mutation::kRestoreEntity:
+      return &m.restore_entity().entity_id();
+    default:
+      return nullptr;
+  }
+}
+
+std::string CheckCreate(const Rule& r, std::string_view type) {
+  if (type == kPlanAcceptance || type == kPlanSettings) {
+    return r.chair() ? "" : "plan: only the chair";
+  }
+  if (type == kProfessionalDecision) {
+    return IsProfessionalAccount(r.state, r.author()) ? "" : "plan: only a professional";
+  }
+  if (type == kPlanVersion || type == kPlanDetails) {
+    // The network releases its plan; professionals do not write it for them.
+    return IsProfessionalAccount(r.state, r.author()) ? "plan: not by a professional" : "";
+  }
+  if (type == kCheckIn || type == kSixWeekCheck || type == kAssessment || type == kWellBeing ||
+      type == kCostItem) {
+    return r.manager() ? "" : "plan: only the chair or coordinator";
+  }
+  return {};  // drafts, agreements, mentor entries: checked on their fields
+}
+
+// Field checks for entries written once (their creating op).
+std::string CheckLogField(const Rule& r, const v1::Entity& e, const v1::SetField& f) {
+  const std::string_view type = e.type();
+  const v1::Value& v = f.value();
+  if ((type == kPlanAcceptance || type == kProfessionalDecision) && f.field() == "hash") {
+    return r.matches_version(e, v) ? "" : "plan: hash does not match the version";
+  }
+  if (type == kProfessionalDecision && f.field() == "person") {
+    const v1::Entity* p = v.has_blob() ? FindPerson(r.state, v.blob()) : nullptr;
+    if (p == nullptr || TextField(*p, "kind") != "professional" ||
+        !AccountIsPerson(r.state, r.author(), v.blob())) {
+      return "plan: decision not by that professional";
+    }
+  }
+  if (type == kProfessionalDecision && f.field() == "decision" && !IsDecision(v.text())) {
+    return "plan: unknown decision";
+  }
+  if (type == kAssessment && f.field() == "result" && !IsOutcome(v.text())) {
+    return "plan: unknown assessment";
+  }
+  if (type == kSixWeekCheck && f.field() == "outcome" && !IsCheckOutcome(v.text())) {
+    return "plan: unknown check outcome";
+  }
+  if (type == kWellBeing && f.field() == "score" &&
+      (!v.has_integer() || v.integer() < 0 || v.integer() > 10)) {
+    return "plan: score out of range";
+  }
+  if (type == kCostItem && f.field() == "monthly_cents" &&
+      (!v.has_integer() || v.integer() < 0 || v.integer() > kMaxMonthlyCents)) {
+    return "plan: cost out of range";
+  }
+  if (type == kMentor && f.field() == "young_person") {
+    return v.has_blob() && r.speaks_for(v.blob()) ? "" : "plan: only the young person";
+  }
+  if ((type == kMentorCheckIn || type == kMentorEvaluation) && f.field() == "mentor_link") {
+    const v1::Entity* link = v.has_blob() ? FindEntity(r.state, v.blob()) : nullptr;
+    if (link == nullptr || link->type() != kMentor || link->scope_id() != 0) {
+      return "plan: unknown mentor";
+    }
+    if (r.coordinator()) return {};
+    if (AccountIsPerson(r.state, r.author(), BlobField(*link, "mentor"))) return {};
+    if (type == kMentorEvaluation &&
+        AccountIsPerson(r.state, r.author(), BlobField(*link, "young_person"))) {
+      return {};
+    }
+    return "plan: not the mentor";
+  }
+  return {};
+}
+
+std::string CheckAgreement(const Rule& r, const v1::Entity& e, const v1::Mutation& m) {
+  const bool editor = r.creator(e) || r.manager();
+  if (!m.has_set_field()) {
+    // Sets (hidden_from), delete and restore belong to whoever may edit the agreement.
+    return editor ? "" : "agreement: not an editor";
+  }
+  const v1::SetField& f = m.set_field();
+  const v1::Value& v = f.value();
+  const std::string owner = BlobField(e, "owner");
+  if (f.field() == "accepted_hash") {
+    if (!v.has_blob() || v.blob().size() != crypto::kHashBytes) return "agreement: bad hash";
+    return !owner.empty() && r.speaks_for(owner) ? "" : "agreement: only the owner accepts";
+  }
+  if (f.field() == "outcome" || f.field() == "obstacle" || f.field() == "obstacle_owner" ||
+      f.field() == "new_due_ms" || f.field() == "outcome_note") {
+    const std::string checker = BlobField(e, "checker");
+    const bool allowed = r.manager() || (!owner.empty() && r.speaks_for(owner)) ||
+                         (!checker.empty() && AccountIsPerson(r.state, r.author(), checker));
+    if (!allowed) return "agreement: not owner, checker or manager";
+    if (f.field() == "outcome") {
+      if (!v.has_text() || (!v.text().empty() && !IsOutcome(v.text()))) {
+        return "agreement: unknown outcome";
+      }
+      // A blocked agreement carries, from the same edit, what blocks it, who removes the
+      // obstacle and the new date.
+      if (v.text() == "blocked" &&
+          (!r.written_in_this_op(e, "obstacle") || TextField(e, "obstacle").empty() ||
+           !r.written_in_this_op(e, "obstacle_owner") || BlobField(e, "obstacle_owner").empty() ||
+           !r.written_in_this_op(e, "new_due_ms") || IntField(e, "new_due_ms") == 0)) {
+        return "agreement: blocked without obstacle";
+      }
+    }
+    return {};
+  }
+  return editor ? "" : "agreement: not an editor";
+}
+
+}  // namespace
+
+std::string CheckPlanRule(const v1::CaseState& state, const client::model::OpContext& ctx,
+                          const v1::Mutation& mutation) {
+  Rule r{state, ctx};
+  if (mutation.has_create_entity()) {
+    if (!IsPlanType(mutation.create_entity().type())) return {};
+    return CheckCreate(r, mutation.create_entity().type());
+  }
+  const std::string* id = TargetId(mutation);
+  if (id == nullptr) return {};
+  const v1::Entity* e = FindEntity(state, *id);
+  if (e == nullptr || !IsPlanType(e->type())) return {};
+  const std::string_view type = e->type();
+  if (type == kPlanDraft) return {};  // its scope decides who may read and write it
+  if (type == kPlanSettings) return r.chair() ? "" : "plan: only the chair";
+  if (type == kAgreement) return CheckAgreement(r, *e, mutation);
+  // Everything else is a log entry: written once, in its creating op.
+  if (!r.creating_op(*e)) return "plan: entry is written once";
+  if (mutation.has_delete_entity() || mutation.has_restore_entity()) {
+    return "plan: entry cannot be deleted";
+  }
+  if (mutation.has_set_field()) return CheckLogField(r, *e, mutation.set_field());
+  return {};
+}
+
+}  // namespace kring::domain

@@ -1,0 +1,19 @@
+// Permission rules for the plan's entities (plan, agreements, follow-up, mentor, micro-analysis).
+// Called by the reducer through model::CheckContentRule on every device, so a forbidden edit has
+// no effect anywhere. Deterministic: reads only scope-0 state and the mutated entity, no clocks.
+#pragma once
+
+#include <string>
+
+#include "kring/v1/model.pb.h"
+
+#include "model/reducer.h"
+
+namespace kring::domain {
+
+// Empty when the mutation is allowed or does not touch a plan entity; else a short reason code
+// (no content).
+std::string CheckPlanRule(const v1::CaseState& state, const client::model::OpContext& ctx,
+                          const v1::Mutation& mutation);
+
+}  // namespace kring::domain

@@ -1,0 +1,942 @@
+// The netwerkberaad's plan and follow-up over a real kringd: seven people on their own devices
+// draft, release and accept a plan, accept and update agreements offline, and record the six-week
+// check; every device ends with the same plan. Invalid input fails with its key and changes
+// nothing; forbidden edits sent raw have no effect on any device; printouts leave out what is
+// hidden from their reader.
+#include "kring/domain/plan.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <google/protobuf/util/message_differencer.h>
+
+#include "kring/common/crypto.h"
+#include "kring/domain/follow_up.h"
+#include "kring/domain/messages.h"
+
+#include "support/client_fixture.h"
+
+using namespace kring;
+using namespace kring::test;
+using namespace kring::domain;
+using google::protobuf::util::MessageDifferencer;
+
+namespace {
+
+constexpr int64_t kJan31 = 1769817600000;  // 2026-01-31T00:00Z
+constexpr int64_t kHour = 3'600'000;
+
+v1::Value Blob(const Bytes& b) {
+  v1::Value v;
+  v.set_blob(ToString(b));
+  return v;
+}
+v1::Value Flag(bool f) {
+  v1::Value v;
+  v.set_flag(f);
+  return v;
+}
+v1::Mutation CreateM(const Bytes& id, const std::string& type) {
+  v1::Mutation m;
+  m.mutable_create_entity()->set_entity_id(ToString(id));
+  m.mutable_create_entity()->set_type(type);
+  return m;
+}
+v1::Mutation SetM(const Bytes& id, const std::string& field, const v1::Value& v) {
+  v1::Mutation m;
+  m.mutable_set_field()->set_entity_id(ToString(id));
+  m.mutable_set_field()->set_field(field);
+  *m.mutable_set_field()->mutable_value() = v;
+  return m;
+}
+
+// Seven people: the resident chairs; a coordinator; aunt, uncle and neighbour; a professional
+// (district team); a mentor. Two more people without the app: grandma and an ex-partner.
+struct Circle {
+  TestServer server;
+  std::shared_ptr<client::Transport> net = ServerTransport(server);
+  Device resident{net}, coordinator{net}, aunt{net}, uncle{net}, neighbour{net}, professional{net},
+      mentor{net};
+  Bytes cid;
+  Bytes p_resident, p_coordinator, p_aunt, p_uncle, p_neighbour, p_professional, p_mentor,
+      p_grandma, p_ex;
+
+  std::vector<Device*> all() {
+    return {&resident, &coordinator, &aunt, &uncle, &neighbour, &professional, &mentor};
+  }
+  // Everyone but the professional, who holds only the agreements they own or check.
+  std::vector<Device*> readers() {
+    return {&resident, &coordinator, &aunt, &uncle, &neighbour, &mentor};
+  }
+
+  Circle() {
+    auto c = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                   {aunt.account_id(), v1::ROLE_MEMBER},
+                                   {uncle.account_id(), v1::ROLE_MEMBER},
+                                   {neighbour.account_id(), v1::ROLE_MEMBER},
+                                   {professional.account_id(), v1::ROLE_MEMBER},
+                                   {mentor.account_id(), v1::ROLE_MEMBER}});
+    REQUIRE(c.ok());
+    cid = *c;
+    SyncAll();
+    p_resident = AddPerson("Sam", "resident", "zelf", &resident);
+    p_coordinator = AddPerson("Gespreksleider", "coordinator", "gespreksleider", &coordinator);
+    p_aunt = AddPerson("Tante Ria", "family", "tante", &aunt);
+    p_uncle = AddPerson("Oom Kees", "family", "vader", &uncle);
+    p_neighbour = AddPerson("Buurman Piet", "neighbour", "buurman", &neighbour);
+    p_professional = AddPerson("Wijkteam Anna", "professional", "wijkteam", &professional);
+    p_mentor = AddPerson("Coach Mo", "mentor", "trainer van de voetbal", &mentor);
+    p_grandma = AddPerson("Oma Jo", "family", "oma", nullptr);
+    p_ex = AddPerson("Ex-partner", "family", "ex", nullptr);
+    SyncAll();
+  }
+
+  Bytes AddPerson(const std::string& name, const std::string& kind, const std::string& relation,
+                  Device* device) {
+    Bytes id = crypto::RandomBytes(crypto::kIdBytes);
+    std::vector<v1::Mutation> ms{CreateM(id, "person"),
+                                 SetM(id, "name", Text(name)),
+                                 SetM(id, "kind", Text(kind)),
+                                 SetM(id, "relation", Text(relation)),
+                                 SetM(id, "status", Text("approved")),
+                                 SetM(id, "has_app", Flag(device != nullptr))};
+    if (kind == "professional") {
+      ms.push_back(SetM(id, "function", Text("ambulant hulpverlener")));
+      ms.push_back(SetM(id, "organisation", Text("Wijkteam Noord")));
+    }
+    if (device != nullptr) ms.push_back(SetM(id, "account_id", Blob(device->account_id())));
+    REQUIRE(coordinator->Submit(cid, ms).ok());
+    return id;
+  }
+
+  void SyncAll() {
+    for (int round = 0; round < 2; ++round) {
+      for (Device* d : all()) REQUIRE((*d)->SyncNow().ok());
+    }
+  }
+
+  v1::CaseState Confirmed(Device& d) {
+    auto v = d->ConfirmedView(cid);
+    REQUIRE(v.ok());
+    return v.value();
+  }
+
+  // What `account` may read of `state`: scope 0 and the scopes it is in.
+  static v1::CaseState ReadableBy(v1::CaseState state, const Bytes& account) {
+    auto in_scope = [&](uint32_t scope) {
+      if (scope == 0) return true;
+      auto it = state.scopes().find(scope);
+      if (it == state.scopes().end()) return false;
+      const auto& m = it->second.members();
+      return std::find(m.begin(), m.end(), ToString(account)) != m.end();
+    };
+    std::vector<std::string> drop;
+    for (const auto& [key, e] : state.entities()) {
+      if (!in_scope(e.scope_id())) drop.push_back(key);
+    }
+    for (const std::string& key : drop) state.mutable_entities()->erase(key);
+    auto* conflicts = state.mutable_conflicts();
+    for (int i = conflicts->size() - 1; i >= 0; --i) {
+      if (state.entities().count(Hex(View(conflicts->Get(i).entity_id()))) == 0) {
+        conflicts->DeleteSubrange(i, 1);
+      }
+    }
+    return state;
+  }
+
+  // Every device holds the same confirmed state as far as it may read it (restricted scopes
+  // stay on their members' devices), with nothing left pending.
+  void RequireConverged() {
+    const v1::CaseState reference = Confirmed(resident);
+    for (Device* d : all()) {
+      CHECK((*d)->PendingIntents(cid) == 0);
+      CHECK(MessageDifferencer::Equals(ReadableBy(reference, d->account_id()),
+                                       ReadableBy(Confirmed(*d), resident.account_id())));
+      CHECK((*d)->Alarms().empty());
+    }
+  }
+
+  PlanContent Content() const {
+    PlanContent c;
+    c.ik_wil = "Ik wil in mijn huis blijven wonen.";
+    c.ik_kan = "Ik kan zelf koken.";
+    c.ik_heb_nodig = "Ik heb hulp nodig met post en geld.";
+    c.life_domains["housing"] = "Huur op tijd betalen.";
+    c.life_domains["finances"] = "Schulden in kaart brengen.";
+    c.contingency = "Als het misgaat, bellen we tante Ria.";
+    c.contact_person = p_aunt;
+    c.bottom_lines = "De kinderen zijn veilig thuis.";
+    c.answers = "Ja, er is elke dag iemand bereikbaar.";
+    c.responsible_professional = p_professional;
+    return c;
+  }
+};
+
+AgreementInput MakeAgreement(const Bytes& owner, const std::string& action, int64_t due,
+                             const Bytes& checker = {}) {
+  AgreementInput in;
+  in.owner = owner;
+  in.action = action;
+  in.due_ms = due;
+  in.checker = checker;
+  in.life_domain = "finances";
+  return in;
+}
+
+domain::Agreement Get(Device& d, const Bytes& cid, const Bytes& id) {
+  auto a = Plan(*d, cid).GetAgreement(id);
+  REQUIRE(a.ok());
+  return a.value();
+}
+
+// A call that must fail with `key`, have a Dutch text, and change nothing on this device.
+template <typename Fn>
+void RequireRejected(Device& d, const Bytes& cid, const std::string& key, Fn fn) {
+  auto before = d->View(cid);
+  REQUIRE(before.ok());
+  Status s = fn();
+  CHECK(s.message() == key);
+  CHECK_FALSE(s.ok());
+  CHECK(HasUserText(key));
+  CHECK(UserText(s) != key);
+  auto after = d->View(cid);
+  REQUIRE(after.ok());
+  CHECK(MessageDifferencer::Equals(before.value(), after.value()));
+}
+
+template <typename T>
+Status StatusOf(const Result<T>& r) {
+  return r.status();
+}
+
+}  // namespace
+
+TEST_CASE("a plan is drafted, accepted, followed up offline and checked at six weeks", "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  Plan aunt_plan(*k.aunt, cid);
+
+  // Agreements first (anyone may propose), then the network drafts and releases the plan.
+  auto a_aunt = aunt_plan.AddAgreement(
+      MakeAgreement(k.p_aunt, "Boodschappen doen", kJan31 + 7 * kDayMs, k.p_coordinator));
+  auto a_uncle =
+      aunt_plan.AddAgreement(MakeAgreement(k.p_uncle, "Post openen met Sam", kJan31 + 14 * kDayMs));
+  auto a_prof = aunt_plan.AddAgreement(
+      MakeAgreement(k.p_professional, "Aanmelden bij schuldhulp", kJan31 + 10 * kDayMs));
+  AgreementInput weekly = MakeAgreement(k.p_neighbour, "Samen wandelen", 0);
+  weekly.recurrence = "elke zaterdag";
+  auto a_neighbour = aunt_plan.AddAgreement(weekly);
+  REQUIRE(a_aunt.ok());
+  REQUIRE(a_uncle.ok());
+  REQUIRE(a_prof.ok());
+  REQUIRE(a_neighbour.ok());
+
+  // Private time: the draft lives in the network's own scope, without professionals and the
+  // coordinator.
+  auto network = aunt_plan.NetworkScope();
+  REQUIRE(network.ok());
+  CHECK(*network != 0);
+  PlanContent draft_content = k.Content();
+  draft_content.contingency.clear();  // a draft may still be incomplete
+  auto draft = aunt_plan.CreateDraft(*network, draft_content);
+  REQUIRE(draft.ok());
+  k.SyncAll();
+  CHECK(*Plan(*k.uncle, cid).NetworkScope() == *network);  // reused, not made again
+  CHECK(Plan(*k.coordinator, cid).NetworkScope().status().message() == "plan.network_only");
+  CHECK(Plan(*k.professional, cid).NetworkScope().status().message() == "plan.network_only");
+  CHECK(k.uncle->View(cid)->entities().count(Hex(*draft)) == 1);
+  CHECK(k.coordinator->View(cid)->entities().count(Hex(*draft)) == 0);
+  for (Device* d : {&k.coordinator, &k.professional}) {
+    CHECK(k.Confirmed(*d).entities().count(Hex(*draft)) == 0);
+    CHECK(Plan(**d, cid).Draft(*draft).status().code() == StatusCode::kNotFound);
+  }
+  for (Device* d : {&k.resident, &k.aunt, &k.uncle, &k.neighbour, &k.mentor}) {
+    CHECK(k.Confirmed(*d).entities().count(Hex(*draft)) == 1);
+  }
+  Plan uncle_plan(*k.uncle, cid);
+  REQUIRE(uncle_plan.UpdateDraft(*draft, k.Content()).ok());
+  k.SyncAll();
+  REQUIRE(aunt_plan.Draft(*draft)->contingency == k.Content().contingency);
+  auto version = aunt_plan.Release(*draft);
+  REQUIRE(version.ok());
+  k.SyncAll();
+
+  // Every device reads the same version with the same hash, carrying the four agreements.
+  auto v1_res = Plan(*k.coordinator, cid).Current();
+  REQUIRE(v1_res.ok());
+  REQUIRE(v1_res->has_value());
+  const PlanVersion v1 = **v1_res;
+  CHECK(v1.number == 1);
+  CHECK(v1.agreements.size() == 4);
+  CHECK(v1.hash.size() == crypto::kHashBytes);
+  for (Device* d : k.all()) CHECK((*Plan(**d, cid).Current())->hash == v1.hash);
+
+  // The chair accepts; with bottom lines the plan counts only after the professional decides.
+  Plan resident_plan(*k.resident, cid);
+  REQUIRE(resident_plan.Accept(*version, kJan31).ok());
+  k.SyncAll();
+  Acceptance acc = *Plan(*k.coordinator, cid).AcceptanceOf(*version);
+  CHECK(acc.chair_accepted);
+  CHECK(acc.needs_professional);
+  CHECK_FALSE(acc.accepted);
+  Plan prof_plan(*k.professional, cid);
+  REQUIRE(prof_plan
+              .RecordProfessionalDecision(*version, k.p_professional,
+                                          Decision::kAcceptWithConditions,
+                                          "Elke week contact met het wijkteam.", kJan31 + kHour)
+              .ok());
+  k.SyncAll();
+  for (Device* d : k.all()) {
+    acc = *Plan(**d, cid).AcceptanceOf(*version);
+    CHECK(acc.accepted);
+    CHECK(acc.professional == Decision::kAcceptWithConditions);
+    CHECK(acc.review_at_ms == kJan31 + kHour + 42 * kDayMs);
+    CHECK(acc.checkin_at_ms == kJan31 + kHour + 28 * kDayMs);
+  }
+
+  // Owners accept their agreements; the neighbour was absent, so theirs stays proposed.
+  REQUIRE(aunt_plan.AcceptAgreement(*a_aunt).ok());
+  REQUIRE(uncle_plan.AcceptAgreement(*a_uncle).ok());
+  REQUIRE(prof_plan.AcceptAgreement(*a_prof).ok());
+  k.SyncAll();
+  for (Device* d : k.readers()) {
+    CHECK(Get(*d, cid, *a_aunt).status == AgreementStatus::kAccepted);
+    CHECK(Get(*d, cid, *a_prof).accepted);
+    CHECK(Get(*d, cid, *a_neighbour).status == AgreementStatus::kProposed);
+  }
+  CHECK(Get(k.professional, cid, *a_prof).accepted);
+
+  // Professionals see their own agreements and the summary, unless the chair grants more.
+  // The others are sealed to a scope without them: their device never has them.
+  auto prof_list = prof_plan.Agreements();
+  REQUIRE(prof_list.ok());
+  CHECK(prof_list->size() == 1);
+  CHECK(k.Confirmed(k.professional).entities().count(Hex(*a_aunt)) == 0);
+  CHECK((*prof_plan.CurrentForMe())->content.life_domains.empty());
+  CHECK(aunt_plan.Agreements()->size() == 4);
+  REQUIRE(resident_plan.GrantProfessionalsFullView(true).ok());
+  k.SyncAll();
+  // The details of the version they accepted stay sealed to the network: the grant opens what
+  // comes after it.
+  const PlanVersion prof_v1 = **prof_plan.Current();
+  CHECK_FALSE(prof_v1.details_readable);
+  CHECK(prof_v1.content.life_domains.empty());
+  CHECK(prof_v1.hash == v1.hash);
+  CHECK(v1.details_readable);
+  CHECK(v1.content.life_domains.size() == 2);
+  auto after_grant =
+      Plan(*k.coordinator, cid)
+          .AddAgreement(MakeAgreement(k.p_neighbour, "Gras maaien", kJan31 + 5 * kDayMs));
+  REQUIRE(after_grant.ok());
+  k.SyncAll();
+  CHECK(prof_plan.Agreements()->size() == 2);
+  REQUIRE(k.coordinator->DeleteEntity(cid, *after_grant).ok());
+  k.SyncAll();
+  CHECK(prof_plan.Agreements()->size() == 1);
+
+  // Offline, on different devices: statuses change, two of them concurrently on one agreement.
+  const uint64_t before_offline = k.Confirmed(k.resident).seq();
+  k.server.Stop();
+  REQUIRE(aunt_plan.UpdateStatus(*a_aunt, AgreementStatus::kDone).ok());
+  Plan coordinator_plan(*k.coordinator, cid);
+  REQUIRE(coordinator_plan.UpdateStatus(*a_aunt, AgreementStatus::kPartly).ok());
+  REQUIRE(uncle_plan
+              .UpdateStatus(*a_uncle, AgreementStatus::kBlocked,
+                            Obstacle{"De brieven liggen bij de bewindvoerder.", k.p_coordinator,
+                                     kJan31 + 30 * kDayMs})
+              .ok());
+  REQUIRE(Plan(*k.neighbour, cid).AcceptAgreement(*a_neighbour).ok());
+  k.server.Restart();
+  k.SyncAll();
+  k.RequireConverged();
+  for (Device* d : k.readers()) {
+    const domain::Agreement aunt_a = Get(*d, cid, *a_aunt);
+    // Both offline values survive: one in the field, the other in a visible conflict.
+    REQUIRE(aunt_a.conflicts.size() == 1);
+    std::vector<std::string> values = {aunt_a.conflicts[0].kept_value().text(),
+                                       aunt_a.conflicts[0].other_value().text()};
+    std::sort(values.begin(), values.end());
+    CHECK(values == std::vector<std::string>{"done", "partly"});
+    const domain::Agreement uncle_a = Get(*d, cid, *a_uncle);
+    CHECK(uncle_a.status == AgreementStatus::kBlocked);
+    REQUIRE(uncle_a.obstacle.has_value());
+    CHECK(uncle_a.obstacle->owner == k.p_coordinator);
+    CHECK(Get(*d, cid, *a_neighbour).status == AgreementStatus::kAccepted);
+  }
+  // "Since I last looked": the offline edits, and nothing older.
+  auto changes = FollowUp(*k.resident, cid).ChangedSince(before_offline);
+  REQUIRE(changes.ok());
+  std::vector<Bytes> changed_ids;
+  for (const Change& c : *changes) changed_ids.push_back(c.entity_id);
+  std::sort(changed_ids.begin(), changed_ids.end());
+  std::vector<Bytes> expected = {*a_aunt, *a_uncle, *a_neighbour};
+  std::sort(expected.begin(), expected.end());
+  CHECK(changed_ids == expected);
+
+  // The coordinator settles the conflict with both values in view.
+  REQUIRE(coordinator_plan.UpdateStatus(*a_aunt, AgreementStatus::kDone).ok());
+  // An edit to an accepted agreement visibly invalidates its acceptance on every device.
+  domain::Agreement prof_a = Get(k.coordinator, cid, *a_prof);
+  AgreementInput changed = prof_a.input;
+  changed.due_ms += 7 * kDayMs;
+  REQUIRE(coordinator_plan.EditAgreement(*a_prof, changed).ok());
+  k.SyncAll();
+  for (Device* d : k.readers()) {
+    const domain::Agreement a = Get(*d, cid, *a_prof);
+    CHECK_FALSE(a.accepted);
+    CHECK(a.acceptance_stale);
+    CHECK(a.status == AgreementStatus::kProposed);
+    CHECK(Get(*d, cid, *a_aunt).conflicts.empty());
+    CHECK(Get(*d, cid, *a_aunt).status == AgreementStatus::kDone);
+  }
+
+  // Follow-up lists.
+  FollowUp coordinator_follow(*k.coordinator, cid);
+  auto overdue = coordinator_follow.Overdue(kJan31 + 20 * kDayMs);
+  REQUIRE(overdue.ok());
+  REQUIRE(overdue->size() == 1);  // the professional's intake (moved to day 17); not done yet
+  CHECK(overdue->front().agreement_id == *a_prof);
+  auto mine = FollowUp(*k.uncle, cid).MyAgreements();
+  REQUIRE(mine.ok());
+  REQUIRE(mine->size() == 1);
+  CHECK(mine->front().agreement_id == *a_uncle);
+  auto upcoming = coordinator_follow.UpcomingChecks(kJan31 + 30 * kDayMs);
+  REQUIRE(upcoming.ok());
+  REQUIRE(upcoming->size() == 2);
+  CHECK(upcoming->at(0).kind == UpcomingCheck::Kind::kCheckIn);
+  CHECK(upcoming->at(0).overdue);
+  CHECK(upcoming->at(1).kind == UpcomingCheck::Kind::kSixWeekCheck);
+  CHECK_FALSE(upcoming->at(1).overdue);
+  REQUIRE(coordinator_follow.RecordCheckIn(kJan31 + 29 * kDayMs, "Gaat goed.").ok());
+  CHECK(coordinator_follow.UpcomingChecks(kJan31 + 30 * kDayMs)->size() == 1);
+
+  // The six-week check: every agreement assessed; the outcome is to continue.
+  SixWeekCheckInput check;
+  check.at_ms = kJan31 + 43 * kDayMs;
+  check.outcome = CheckOutcome::kContinue;
+  check.assessments = {{*a_aunt, AgreementStatus::kDone, std::nullopt},
+                       {*a_uncle, AgreementStatus::kBlocked,
+                        Obstacle{"Nog geen afspraak met de bewindvoerder.", k.p_coordinator,
+                                 check.at_ms + 14 * kDayMs}},
+                       {*a_prof, AgreementStatus::kPartly, std::nullopt},
+                       {*a_neighbour, AgreementStatus::kDone, std::nullopt}};
+  REQUIRE(coordinator_follow.RecordSixWeekCheck(check).ok());
+  REQUIRE(coordinator_follow.RecordWellBeing(Moment::kIntake, 4, kJan31).ok());
+  REQUIRE(coordinator_follow.RecordWellBeing(Moment::kReview, 7, check.at_ms).ok());
+  REQUIRE(coordinator_follow.AddCostItem(Moment::kIntake, "Schuldhulp", 45000).ok());
+  REQUIRE(coordinator_follow.AddCostItem(Moment::kIntake, "Thuiszorg", 30000).ok());
+  REQUIRE(coordinator_follow.AddCostItem(Moment::kReview, "Schuldhulp", 20000).ok());
+  k.SyncAll();
+  k.RequireConverged();
+  for (Device* d : k.readers()) {
+    FollowUp f(**d, cid);
+    auto latest = f.LatestCheck();
+    REQUIRE(latest.ok());
+    REQUIRE(latest->has_value());
+    CHECK((*latest)->assessments.size() == 4);
+    CHECK((*latest)->version_id == *version);
+    CHECK(Get(*d, cid, *a_prof).status == AgreementStatus::kPartly);
+    CHECK(Get(*d, cid, *a_neighbour).status == AgreementStatus::kDone);
+    const MicroAnalysis micro = *f.Micro();
+    CHECK(micro.wellbeing_delta == 3);
+    CHECK(micro.cost_before_cents == 75000);
+    CHECK(micro.cost_delta_cents == -55000);
+    CHECK(f.UpcomingChecks(check.at_ms)->empty());
+  }
+  // The professional's device holds the assessment of their own agreement only.
+  auto prof_check = FollowUp(*k.professional, cid).LatestCheck();
+  REQUIRE(prof_check.ok());
+  REQUIRE(prof_check->has_value());
+  REQUIRE((*prof_check)->assessments.size() == 1);
+  CHECK((*prof_check)->assessments[0].agreement_id == *a_prof);
+  const CaseFigures figures = ComputeCaseFigures(k.Confirmed(k.neighbour));
+  CHECK(figures.plan_accepted);
+  CHECK(figures.agreements_total == 4);
+  CHECK(figures.agreements_assessed == 4);
+  CHECK(figures.agreements_done == 2);
+  CHECK(figures.wellbeing_before == 4);
+  CHECK(figures.wellbeing_after == 7);
+  CHECK(figures.monthly_cost_after_cents == 20000);
+  CHECK_FALSE(figures.meeting_held);
+  CHECK_FALSE(figures.referral_received_at_ms.has_value());
+  // Part 1 writes the referral and the meeting; the figures pick up their flag and times.
+  const Bytes referral = crypto::RandomBytes(16), meeting = crypto::RandomBytes(16);
+  v1::Value received, held;
+  received.set_time_ms(kJan31 - 10 * kDayMs);
+  held.set_time_ms(kJan31);
+  REQUIRE(k.coordinator
+              ->Submit(cid, {CreateM(referral, "referral"), SetM(referral, "spoed", Flag(true)),
+                             SetM(referral, "received_at_ms", received),
+                             SetM(referral, "reason", Text("Zorgen om de kinderen")),
+                             CreateM(meeting, "meeting"), SetM(meeting, "held_at_ms", held)})
+              .ok());
+  k.SyncAll();
+  const CaseFigures with_meeting = ComputeCaseFigures(k.Confirmed(k.professional));
+  CHECK(with_meeting.meeting_held);
+  CHECK(with_meeting.spoed);
+  CHECK(with_meeting.referral_received_at_ms == kJan31 - 10 * kDayMs);
+  CHECK(with_meeting.meeting_held_at_ms == kJan31);
+  CHECK(with_meeting.plan_accepted);
+
+  // A new version after the check: the version number goes up and the old acceptance does not
+  // carry over.
+  PlanContent adjusted = k.Content();
+  adjusted.ik_heb_nodig += " En een bewindvoerder.";
+  auto version2 = coordinator_plan.Publish(adjusted);
+  REQUIRE(version2.ok());
+  k.SyncAll();
+  const PlanVersion v2 = **Plan(*k.mentor, cid).Current();
+  CHECK(v2.number == 2);
+  CHECK((*prof_plan.CurrentForMe())->content.life_domains.size() == 2);
+  CHECK(v2.hash != v1.hash);
+  CHECK_FALSE(Plan(*k.mentor, cid).AcceptanceOf(*version2)->accepted);
+  CHECK(ComputeCaseFigures(k.Confirmed(k.mentor)).plan_accepted);
+  k.RequireConverged();
+}
+
+TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  Plan coordinator_plan(*k.coordinator, cid);
+  Plan aunt_plan(*k.aunt, cid);
+
+  PlanContent c = k.Content();
+  c.contingency.clear();
+  RequireRejected(k.aunt, cid, "plan.contingency_missing",
+                  [&] { return StatusOf(aunt_plan.Publish(c)); });
+  c = k.Content();
+  c.contact_person.clear();
+  RequireRejected(k.aunt, cid, "plan.contact_missing",
+                  [&] { return StatusOf(aunt_plan.Publish(c)); });
+  c = k.Content();
+  c.contact_person = crypto::RandomBytes(16);
+  RequireRejected(k.aunt, cid, "plan.contact_unknown",
+                  [&] { return StatusOf(aunt_plan.Publish(c)); });
+  c = k.Content();
+  c.responsible_professional.clear();
+  RequireRejected(k.aunt, cid, "plan.professional_missing",
+                  [&] { return StatusOf(aunt_plan.Publish(c)); });
+  c = k.Content();
+  c.responsible_professional = k.p_uncle;
+  RequireRejected(k.aunt, cid, "plan.professional_unknown",
+                  [&] { return StatusOf(aunt_plan.Publish(c)); });
+  c = k.Content();
+  c.life_domains["tuin"] = "Gras maaien";
+  RequireRejected(k.aunt, cid, "plan.unknown_life_domain",
+                  [&] { return StatusOf(aunt_plan.CreateDraft(0, c)); });
+  c = k.Content();
+  c.ik_wil = std::string(kMaxPlanTextBytes + 1, 'x');
+  RequireRejected(k.aunt, cid, "plan.text_too_long",
+                  [&] { return StatusOf(aunt_plan.CreateDraft(0, c)); });
+  c = k.Content();
+  c.review_days = 0;
+  RequireRejected(k.aunt, cid, "plan.review_days_invalid",
+                  [&] { return StatusOf(aunt_plan.Publish(c)); });
+
+  RequireRejected(k.aunt, cid, "agreement.owner_missing", [&] {
+    return StatusOf(aunt_plan.AddAgreement(MakeAgreement({}, "Iets", kJan31)));
+  });
+  RequireRejected(k.aunt, cid, "agreement.action_missing", [&] {
+    return StatusOf(aunt_plan.AddAgreement(MakeAgreement(k.p_aunt, "", kJan31)));
+  });
+  RequireRejected(k.aunt, cid, "agreement.when_missing", [&] {
+    return StatusOf(aunt_plan.AddAgreement(MakeAgreement(k.p_aunt, "Iets", 0)));
+  });
+  RequireRejected(k.aunt, cid, "agreement.checker_unknown", [&] {
+    return StatusOf(
+        aunt_plan.AddAgreement(MakeAgreement(k.p_aunt, "Iets", kJan31, crypto::RandomBytes(16))));
+  });
+
+  // Set up a released, accepted plan and agreements for the rest.
+  auto version = coordinator_plan.Publish(k.Content());
+  REQUIRE(version.ok());
+  auto a_aunt = aunt_plan.AddAgreement(MakeAgreement(k.p_aunt, "Boodschappen doen", kJan31));
+  auto a_grandma = aunt_plan.AddAgreement(MakeAgreement(k.p_grandma, "Soep koken", kJan31));
+  REQUIRE(a_aunt.ok());
+  REQUIRE(a_grandma.ok());
+  k.SyncAll();
+
+  Plan uncle_plan(*k.uncle, cid);
+  RequireRejected(k.uncle, cid, "plan.only_chair_accepts",
+                  [&] { return uncle_plan.Accept(*version, kJan31); });
+  RequireRejected(k.uncle, cid, "plan.not_professional", [&] {
+    return uncle_plan.RecordProfessionalDecision(*version, k.p_professional, Decision::kAccept, "",
+                                                 kJan31);
+  });
+  Plan prof_plan(*k.professional, cid);
+  RequireRejected(k.professional, cid, "plan.reason_missing", [&] {
+    return prof_plan.RecordProfessionalDecision(*version, k.p_professional, Decision::kReject, "",
+                                                kJan31);
+  });
+  RequireRejected(k.uncle, cid, "agreement.not_owner",
+                  [&] { return uncle_plan.AcceptAgreement(*a_aunt); });
+  // Only the coordinator speaks for someone without the app.
+  RequireRejected(k.uncle, cid, "agreement.not_owner",
+                  [&] { return uncle_plan.AcceptAgreement(*a_grandma); });
+  RequireRejected(k.aunt, cid, "agreement.obstacle_missing",
+                  [&] { return aunt_plan.UpdateStatus(*a_aunt, AgreementStatus::kBlocked); });
+  RequireRejected(k.aunt, cid, "agreement.status_invalid",
+                  [&] { return aunt_plan.UpdateStatus(*a_aunt, AgreementStatus::kAccepted); });
+  // The neighbour neither owns nor checks the aunt's agreement.
+  RequireRejected(k.neighbour, cid, "domain.not_allowed", [&] {
+    return Plan(*k.neighbour, cid).UpdateStatus(*a_aunt, AgreementStatus::kDone);
+  });
+  FollowUp aunt_follow(*k.aunt, cid);
+  FollowUp coordinator_follow(*k.coordinator, cid);
+  RequireRejected(k.coordinator, cid, "micro.score_out_of_range",
+                  [&] { return coordinator_follow.RecordWellBeing(Moment::kIntake, 11, kJan31); });
+  RequireRejected(k.coordinator, cid, "micro.cost_invalid",
+                  [&] { return coordinator_follow.AddCostItem(Moment::kIntake, "Thuiszorg", -5); });
+  RequireRejected(k.coordinator, cid, "micro.service_missing",
+                  [&] { return coordinator_follow.AddCostItem(Moment::kIntake, "", 100); });
+  RequireRejected(k.aunt, cid, "domain.not_allowed",
+                  [&] { return aunt_follow.RecordWellBeing(Moment::kIntake, 5, kJan31); });
+  RequireRejected(k.coordinator, cid, "followup.unknown_agreement", [&] {
+    SixWeekCheckInput in;
+    in.assessments = {{crypto::RandomBytes(16), AgreementStatus::kDone, std::nullopt}};
+    return StatusOf(coordinator_follow.RecordSixWeekCheck(in));
+  });
+  RequireRejected(k.coordinator, cid, "followup.duplicate_assessment", [&] {
+    SixWeekCheckInput in;
+    in.assessments = {{*a_aunt, AgreementStatus::kDone, std::nullopt},
+                      {*a_aunt, AgreementStatus::kPartly, std::nullopt}};
+    return StatusOf(coordinator_follow.RecordSixWeekCheck(in));
+  });
+  FollowUp resident_follow(*k.resident, cid);
+  RequireRejected(k.resident, cid, "mentor.consent_missing", [&] {
+    MentorInput in{k.p_resident, k.p_mentor, false, {}, 0, kJan31};
+    return StatusOf(resident_follow.DesignateMentor(in));
+  });
+  RequireRejected(k.resident, cid, "mentor.same_person", [&] {
+    MentorInput in{k.p_resident, k.p_resident, true, k.p_uncle, 0, kJan31};
+    return StatusOf(resident_follow.DesignateMentor(in));
+  });
+  // Someone else cannot designate the young person's mentor.
+  RequireRejected(k.aunt, cid, "domain.not_allowed", [&] {
+    MentorInput in{k.p_resident, k.p_mentor, true, k.p_uncle, 0, kJan31};
+    return StatusOf(aunt_follow.DesignateMentor(in));
+  });
+  k.SyncAll();
+  k.RequireConverged();
+}
+
+TEST_CASE("forbidden plan edits sent raw have no effect on any device", "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  Plan coordinator_plan(*k.coordinator, cid);
+  auto version = coordinator_plan.Publish(k.Content());
+  REQUIRE(version.ok());
+  auto a_aunt = coordinator_plan.AddAgreement(MakeAgreement(k.p_aunt, "Boodschappen doen", kJan31));
+  REQUIRE(a_aunt.ok());
+  k.SyncAll();
+  const Bytes hash = (*Plan(*k.uncle, cid).Current())->hash;
+  const domain::Agreement before = Get(k.uncle, cid, *a_aunt);
+
+  // A member accepts someone else's agreement.
+  REQUIRE(k.uncle->Submit(cid, {SetM(*a_aunt, "accepted_hash", Blob(before.content_hash))}).ok());
+  // A member (not the chair) accepts the plan with the right hash.
+  const Bytes fake_acceptance = crypto::RandomBytes(16);
+  REQUIRE(k.aunt
+              ->Submit(cid, {CreateM(fake_acceptance, "plan_acceptance"),
+                             SetM(fake_acceptance, "version_id", Blob(*version)),
+                             SetM(fake_acceptance, "hash", Blob(hash)),
+                             SetM(fake_acceptance, "accepted_at_ms", Text("x"))})
+              .ok());
+  // The coordinator records a "professional" decision.
+  const Bytes fake_decision = crypto::RandomBytes(16);
+  REQUIRE(k.coordinator
+              ->Submit(cid, {CreateM(fake_decision, "plan_professional_decision"),
+                             SetM(fake_decision, "version_id", Blob(*version)),
+                             SetM(fake_decision, "hash", Blob(hash)),
+                             SetM(fake_decision, "person", Blob(k.p_professional)),
+                             SetM(fake_decision, "decision", Text("accept"))})
+              .ok());
+  // The professional decides for another professional's person record... or rather for a
+  // person that is not theirs.
+  const Bytes wrong_person = crypto::RandomBytes(16);
+  REQUIRE(k.professional
+              ->Submit(cid, {CreateM(wrong_person, "plan_professional_decision"),
+                             SetM(wrong_person, "version_id", Blob(*version)),
+                             SetM(wrong_person, "hash", Blob(hash)),
+                             SetM(wrong_person, "person", Blob(k.p_uncle))})
+              .ok());
+  // A released version is rewritten afterwards.
+  REQUIRE(k.aunt->Submit(cid, {SetM(*version, "contingency", Text("Niets."))}).ok());
+  // The owner blocks without an obstacle.
+  REQUIRE(k.aunt->Submit(cid, {SetM(*a_aunt, "outcome", Text("blocked"))}).ok());
+  // A member who is neither owner nor checker marks it done; another deletes it.
+  REQUIRE(k.neighbour->Submit(cid, {SetM(*a_aunt, "outcome", Text("done"))}).ok());
+  v1::Mutation del;
+  del.mutable_delete_entity()->set_entity_id(ToString(*a_aunt));
+  REQUIRE(k.neighbour->Submit(cid, {del}).ok());
+  // The chair accepts with a hash that is not the version's.
+  const Bytes wrong_hash = crypto::RandomBytes(16);
+  REQUIRE(k.resident
+              ->Submit(cid, {CreateM(wrong_hash, "plan_acceptance"),
+                             SetM(wrong_hash, "version_id", Blob(*version)),
+                             SetM(wrong_hash, "hash", Blob(crypto::RandomBytes(32)))})
+              .ok());
+  // A well-being score out of range, written by the coordinator raw.
+  const Bytes bad_score = crypto::RandomBytes(16);
+  v1::Value eleven;
+  eleven.set_integer(11);
+  REQUIRE(k.coordinator
+              ->Submit(cid, {CreateM(bad_score, "micro_wellbeing"),
+                             SetM(bad_score, "moment", Text("intake")),
+                             SetM(bad_score, "score", eleven)})
+              .ok());
+  k.SyncAll();
+  k.RequireConverged();
+
+  for (Device* d : k.readers()) {
+    const v1::CaseState s = k.Confirmed(*d);
+    const domain::Agreement a = Get(*d, cid, *a_aunt);
+    CHECK(a.accepted_hash.empty());
+    CHECK(a.status == AgreementStatus::kProposed);
+    CHECK(s.entities().count(Hex(fake_acceptance)) == 0);
+    CHECK(s.entities().count(Hex(fake_decision)) == 0);
+    CHECK(s.entities().at(Hex(wrong_person)).fields().count("person") == 0);
+    CHECK(s.entities().at(Hex(wrong_hash)).fields().count("hash") == 0);
+    CHECK(s.entities().at(Hex(bad_score)).fields().count("score") == 0);
+    CHECK((*Plan(**d, cid).Current())->content.contingency == k.Content().contingency);
+    CHECK((*Plan(**d, cid).Current())->hash == hash);
+    CHECK_FALSE(Plan(**d, cid).AcceptanceOf(*version)->chair_accepted);
+    CHECK(Plan(**d, cid).AcceptanceOf(*version)->professional == Decision::kNone);
+  }
+  // The rightful edits still work afterwards.
+  REQUIRE(Plan(*k.aunt, cid).AcceptAgreement(*a_aunt).ok());
+  REQUIRE(Plan(*k.resident, cid).Accept(*version, kJan31).ok());
+  k.SyncAll();
+  for (Device* d : k.readers()) {
+    CHECK(Get(*d, cid, *a_aunt).accepted);
+    CHECK(Plan(**d, cid).AcceptanceOf(*version)->chair_accepted);
+  }
+}
+
+TEST_CASE("a printout leaves out what is hidden from its reader", "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  Plan coordinator_plan(*k.coordinator, cid);
+  auto version = coordinator_plan.Publish(k.Content());
+  REQUIRE(version.ok());
+  k.SyncAll();
+  REQUIRE(Plan(*k.resident, cid).Accept(*version, kJan31).ok());
+  auto open_a =
+      coordinator_plan.AddAgreement(MakeAgreement(k.p_grandma, "Soep koken", kJan31, k.p_aunt));
+  // Hidden from the ex-partner (no app) and the uncle (with the app); grandma may see it on
+  // paper.
+  AgreementInput secret =
+      MakeAgreement(k.p_aunt, "Sam helpen verhuizen naar het nieuwe adres", kJan31);
+  secret.hidden_from = {k.p_ex, k.p_uncle};
+  secret.visible_to = {k.p_grandma};
+  auto hidden_a = coordinator_plan.AddAgreement(secret);
+  // Hidden from the uncle only: restricted, so left off every paper of someone without the app.
+  AgreementInput key = MakeAgreement(k.p_neighbour, "Reservesleutel bewaren", kJan31);
+  key.hidden_from = {k.p_uncle};
+  auto key_a = coordinator_plan.AddAgreement(key);
+  REQUIRE(open_a.ok());
+  REQUIRE(hidden_a.ok());
+  REQUIRE(key_a.ok());
+  k.SyncAll();
+  k.RequireConverged();
+
+  // The uncle's device never gets the restricted agreements: one scope serves both.
+  const uint32_t scope = *k.coordinator->ScopeOf(cid, *hidden_a);
+  CHECK(scope != 0);
+  CHECK(*k.coordinator->ScopeOf(cid, *key_a) == scope);
+  const v1::CaseState uncle_state = k.Confirmed(k.uncle);
+  CHECK(uncle_state.entities().count(Hex(*hidden_a)) == 0);
+  CHECK(uncle_state.entities().count(Hex(*key_a)) == 0);
+  CHECK(Plan(*k.uncle, cid).Agreements()->size() == 1);
+
+  // An item sealed to a restricted scope by other code, without `visible_to`: never on the
+  // paper of someone without the app.
+  const Bytes raw = crypto::RandomBytes(16);
+  REQUIRE(k.coordinator
+              ->Submit(cid,
+                       {CreateM(raw, "plan_agreement"), SetM(raw, "owner", Blob(k.p_aunt)),
+                        SetM(raw, "action", Text("Kluis openen"))},
+                       scope)
+              .ok());
+  k.SyncAll();
+
+  auto has_action = [](const Printout& p, const std::string& action) {
+    return std::any_of(p.agreements.begin(), p.agreements.end(),
+                       [&](const PrintoutAgreement& a) { return a.action == action; });
+  };
+  // The uncle's and the professional's devices hold only what they may read; paper from there
+  // has no more.
+  const Printout from_uncle = PrintablePlan(k.Confirmed(k.uncle), k.p_grandma);
+  CHECK(from_uncle.agreements.size() == 1);
+  CHECK(PrintablePlan(k.Confirmed(k.professional), k.p_grandma).agreements.empty());
+  for (Device* d : {&k.resident, &k.coordinator, &k.aunt, &k.neighbour, &k.mentor}) {
+    const v1::CaseState s = k.Confirmed(*d);
+    const Printout ex = PrintablePlan(s, k.p_ex);
+    CHECK(ex.has_plan);
+    CHECK(ex.agreements.size() == 2);
+    CHECK(has_action(ex, "Soep koken"));
+    CHECK(has_action(ex, key.action));
+    CHECK_FALSE(has_action(ex, secret.action));
+    const Printout uncle = PrintablePlan(s, k.p_uncle);
+    CHECK(uncle.agreements.size() == 1);
+    CHECK_FALSE(has_action(uncle, secret.action));
+    CHECK_FALSE(has_action(uncle, key.action));
+    const Printout grandma = PrintablePlan(s, k.p_grandma);
+    CHECK(grandma.agreements.size() == 3);
+    CHECK(has_action(grandma, secret.action));
+    CHECK_FALSE(has_action(grandma, "Kluis openen"));
+    CHECK(grandma.contingency == k.Content().contingency);
+    CHECK(grandma.contact_person_name == "Tante Ria");
+    CHECK(grandma.sections.size() == 7);  // wil, kan, nodig, 2 domains, bottom lines, answers
+    const auto soep =
+        std::find_if(grandma.agreements.begin(), grandma.agreements.end(),
+                     [](const PrintoutAgreement& a) { return a.action == "Soep koken"; });
+    REQUIRE(soep != grandma.agreements.end());
+    CHECK(soep->owner_name == "Oma Jo");
+    CHECK(soep->checker_name == "Tante Ria");
+    CHECK(soep->status == std::string("proposed"));
+    // People with the app get on paper what their device may read.
+    CHECK(PrintablePlan(s, k.p_aunt).agreements.size() == 4);
+  }
+  // Someone with the app who could read an agreement cannot be shut out of it afterwards.
+  AgreementInput more = Get(k.coordinator, cid, *open_a).input;
+  more.hidden_from = {k.p_uncle};
+  RequireRejected(k.coordinator, cid, "agreement.restrict_needs_new",
+                  [&] { return coordinator_plan.EditAgreement(*open_a, more); });
+  // The coordinator accepts for grandma, who has no app; the owner of a restricted agreement
+  // accepts it in its scope.
+  REQUIRE(coordinator_plan.AcceptAgreement(*open_a).ok());
+  REQUIRE(Plan(*k.aunt, cid).AcceptAgreement(*hidden_a).ok());
+  k.SyncAll();
+  CHECK(Get(k.resident, cid, *open_a).status == AgreementStatus::kAccepted);
+  CHECK(Get(k.resident, cid, *hidden_a).status == AgreementStatus::kAccepted);
+  k.RequireConverged();
+}
+
+TEST_CASE("the young person's mentor: consent, warnings, log and two-monthly evaluations",
+          "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  FollowUp resident_follow(*k.resident, cid);
+  // A parent as mentor, under 18 (born 2010-06-15): warnings, not errors.
+  MentorInput parent{k.p_resident, k.p_uncle, true, k.p_aunt, 1276560000000, kJan31};
+  auto warned = resident_follow.DesignateMentor(parent);
+  REQUIRE(warned.ok());
+  CHECK(warned->warnings == std::vector<std::string>{"mentor.warn_parent", "mentor.warn_under_18"});
+  for (const std::string& w : warned->warnings) CHECK(HasUserText(w));
+  // The young person chooses again: the football coach, an adult.
+  MentorInput coach{k.p_resident, k.p_mentor, true, k.p_aunt, 946684800000, kJan31};
+  auto designation = resident_follow.DesignateMentor(coach);
+  REQUIRE(designation.ok());
+  CHECK(designation->warnings.empty());
+  k.SyncAll();
+
+  FollowUp mentor_follow(*k.mentor, cid);
+  REQUIRE(mentor_follow
+              .LogMentorCheckIn(designation->mentor_id, kJan31 + 7 * kDayMs, "Samen gevoetbald.")
+              .ok());
+  // Only the mentor (or the coordinator) writes the mentor log.
+  RequireRejected(k.aunt, cid, "domain.not_allowed", [&] {
+    return FollowUp(*k.aunt, cid).LogMentorCheckIn(designation->mentor_id, kJan31, "x");
+  });
+  const Bytes raw = crypto::RandomBytes(16);
+  REQUIRE(k.aunt
+              ->Submit(cid, {CreateM(raw, "mentor_checkin"),
+                             SetM(raw, "mentor_link", Blob(designation->mentor_id))})
+              .ok());
+  k.SyncAll();
+  k.RequireConverged();
+
+  // Evaluations every two calendar months: Jan 31 -> Mar 31 -> May 31.
+  CHECK(EvaluationSchedule(kJan31, 2) == std::vector<int64_t>{1774915200000, 1780185600000});
+  CHECK(EvaluationSchedule(1767139200000, 1) == std::vector<int64_t>{1772236800000});  // Feb 28
+  for (Device* d : k.all()) {
+    auto m = FollowUp(**d, cid).Mentor();
+    REQUIRE(m.ok());
+    REQUIRE(m->has_value());
+    CHECK((*m)->mentor == k.p_mentor);
+    CHECK((*m)->parental_consent);
+    CHECK((*m)->checkins.size() == 1);
+    CHECK((*m)->next_evaluation_ms == 1774915200000);
+  }
+  REQUIRE(FollowUp(*k.coordinator, cid)
+              .LogEvaluation(designation->mentor_id, 1774915200000 + kHour, "Goed gesprek.")
+              .ok());
+  k.SyncAll();
+  for (Device* d : k.all()) {
+    auto m = *FollowUp(**d, cid).Mentor();
+    CHECK(m->evaluations.size() == 1);
+    CHECK(m->next_evaluation_ms == 1780185600000);
+  }
+  auto upcoming = resident_follow.UpcomingChecks(kJan31);
+  REQUIRE(upcoming.ok());
+  REQUIRE(upcoming->size() == 1);
+  CHECK(upcoming->front().kind == UpcomingCheck::Kind::kMentorEvaluation);
+}
+
+TEST_CASE("offline edits of a draft and an accepted agreement stay visible, never lost", "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  Plan aunt_plan(*k.aunt, cid);
+  Plan uncle_plan(*k.uncle, cid);
+  Plan coordinator_plan(*k.coordinator, cid);
+  auto draft = aunt_plan.CreateDraft(0, k.Content());
+  auto a_uncle = coordinator_plan.AddAgreement(MakeAgreement(k.p_uncle, "Post openen", kJan31));
+  REQUIRE(draft.ok());
+  REQUIRE(a_uncle.ok());
+  k.SyncAll();
+
+  k.server.Stop();
+  // Aunt and uncle change the same part of the draft, and different parts.
+  PlanContent by_aunt = k.Content();
+  by_aunt.ik_kan = "Ik kan zelf koken en wassen.";
+  by_aunt.answers = "Tante Ria is elke dag bereikbaar.";
+  REQUIRE(aunt_plan.UpdateDraft(*draft, by_aunt).ok());
+  PlanContent by_uncle = k.Content();
+  by_uncle.ik_kan = "Ik kan zelf koken en fietsen.";
+  by_uncle.life_domains["health"] = "Elke maand naar de huisarts.";
+  REQUIRE(uncle_plan.UpdateDraft(*draft, by_uncle).ok());
+  // The owner accepts while the coordinator changes the agreement.
+  REQUIRE(uncle_plan.AcceptAgreement(*a_uncle).ok());
+  domain::Agreement seen = Get(k.coordinator, cid, *a_uncle);
+  seen.input.action = "Post openen met Sam, elke maandag";
+  REQUIRE(coordinator_plan.EditAgreement(*a_uncle, seen.input).ok());
+  k.server.Restart();
+  k.SyncAll();
+  k.RequireConverged();
+
+  for (Device* d : k.readers()) {
+    Plan p(**d, cid);
+    const PlanContent merged = *p.Draft(*draft);
+    // Different parts both arrive; the same part keeps one value in the field, one in a conflict.
+    CHECK(merged.answers == by_aunt.answers);
+    CHECK(merged.life_domains.at("health") == by_uncle.life_domains.at("health"));
+    auto conflicts = p.ConflictsOf(*draft);
+    REQUIRE(conflicts.ok());
+    REQUIRE(conflicts->size() == 1);
+    std::vector<std::string> values = {conflicts->at(0).kept_value().text(),
+                                       conflicts->at(0).other_value().text()};
+    std::sort(values.begin(), values.end());
+    CHECK(values == std::vector<std::string>{by_uncle.ik_kan, by_aunt.ik_kan});
+    CHECK(merged.ik_kan == conflicts->at(0).kept_value().text());
+    // Whatever order the server chose, the acceptance no longer covers the content: visibly so.
+    const domain::Agreement a = Get(*d, cid, *a_uncle);
+    CHECK(a.input.action == seen.input.action);
+    CHECK_FALSE(a.accepted);
+    CHECK(a.acceptance_stale);
+    CHECK(a.status == AgreementStatus::kProposed);
+  }
+  // The aunt settles the draft with both values in view; the uncle accepts the new wording.
+  PlanContent settled = *aunt_plan.Draft(*draft);
+  settled.ik_kan = "Ik kan zelf koken, wassen en fietsen.";
+  REQUIRE(aunt_plan.UpdateDraft(*draft, settled).ok());
+  REQUIRE(uncle_plan.AcceptAgreement(*a_uncle).ok());
+  k.SyncAll();
+  for (Device* d : k.readers()) {
+    CHECK(Plan(**d, cid).ConflictsOf(*draft)->empty());
+    CHECK(Get(*d, cid, *a_uncle).accepted);
+  }
+  k.RequireConverged();
+}

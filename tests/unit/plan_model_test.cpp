@@ -1,0 +1,234 @@
+// The plan's pure parts: canonical hashes, the reducer's plan rules on a hand-made log, the
+// two-monthly schedule and the user texts of every key the plan uses.
+#include "domain/plan_model.h"
+
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "kring/common/crypto.h"
+#include "kring/domain/follow_up.h"
+#include "kring/domain/messages.h"
+#include "kring/domain/plan.h"
+
+#include "model/reducer.h"
+
+using namespace kring;
+namespace pm = kring::domain::plan_model;
+
+namespace {
+
+v1::Value TextV(const std::string& s) {
+  v1::Value v;
+  v.set_text(s);
+  return v;
+}
+v1::Value BlobV(const std::string& s) {
+  v1::Value v;
+  v.set_blob(s);
+  return v;
+}
+
+std::string Id() { return ToString(crypto::RandomBytes(crypto::kIdBytes)); }
+
+v1::Mutation CreateM(const std::string& id, std::string_view type) {
+  v1::Mutation m;
+  m.mutable_create_entity()->set_entity_id(id);
+  m.mutable_create_entity()->set_type(std::string(type));
+  return m;
+}
+v1::Mutation SetM(const std::string& id, const std::string& field, const v1::Value& v) {
+  v1::Mutation m;
+  m.mutable_set_field()->set_entity_id(id);
+  m.mutable_set_field()->set_field(field);
+  *m.mutable_set_field()->mutable_value() = v;
+  return m;
+}
+
+// A case log folded by the real reducer, one op per Apply.
+struct Log {
+  v1::CaseState state;
+  uint64_t seq = 0;
+  std::string chair = Id(), coordinator = Id(), member = Id();
+
+  Log() {
+    for (auto [account, role] :
+         {std::pair{chair, v1::ROLE_CHAIR}, std::pair{coordinator, v1::ROLE_COORDINATOR},
+          std::pair{member, v1::ROLE_MEMBER}}) {
+      v1::Member* m = state.add_members();
+      m->set_account_id(account);
+      m->set_role(role);
+    }
+  }
+  void Apply(const std::string& author, const std::vector<v1::Mutation>& ms) {
+    v1::ContentOp op;
+    op.set_version(1);
+    for (const auto& m : ms) *op.add_mutations() = m;
+    client::model::ApplyContent(state, op, {++seq, ToBytes(author), crypto::RandomBytes(16), 0});
+  }
+  const v1::Entity* Get(const std::string& id) { return pm::FindEntity(state, id); }
+};
+
+v1::Entity PlanEntity(const std::vector<std::pair<std::string, std::string>>& fields) {
+  v1::Entity e;
+  e.set_entity_id(std::string(16, 'p'));
+  e.set_type(std::string(pm::kPlanVersion));
+  for (const auto& [k, v] : fields) *(*e.mutable_fields())[k].mutable_value() = TextV(v);
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("plan hashes are canonical and framed", "[plan]") {
+  const Bytes a = pm::PlanHash(PlanEntity({{"wil", "ab"}, {"kan", ""}}));
+  CHECK(a == pm::PlanHash(PlanEntity({{"kan", ""}, {"wil", "ab"}})));
+  CHECK(a.size() == crypto::kHashBytes);
+  // Moving text across a field boundary, or an empty field versus an absent one, differ.
+  CHECK(a != pm::PlanHash(PlanEntity({{"wil", "a"}, {"kan", "b"}})));
+  CHECK(a != pm::PlanHash(PlanEntity({{"wil", "ab"}})));
+  v1::Entity with_refs = PlanEntity({{"wil", "ab"}, {"kan", ""}});
+  *(*with_refs.mutable_fields())["agreement_refs"].mutable_value() = BlobV(std::string(48, 'x'));
+  CHECK(a != pm::PlanHash(with_refs));
+  // Fields outside the content (bookkeeping) do not change what was accepted.
+  v1::Entity numbered = PlanEntity({{"wil", "ab"}, {"kan", ""}});
+  *(*numbered.mutable_fields())["number"].mutable_value() = TextV("7");
+  CHECK(a == pm::PlanHash(numbered));
+}
+
+TEST_CASE("an agreement's hash covers its content, not its status", "[plan]") {
+  v1::Entity e;
+  e.set_entity_id(std::string(16, 'a'));
+  e.set_type(std::string(pm::kAgreement));
+  *(*e.mutable_fields())["action"].mutable_value() = TextV("Boodschappen");
+  const Bytes h = pm::AgreementHash(e);
+  *(*e.mutable_fields())["outcome"].mutable_value() = TextV("done");
+  CHECK(pm::AgreementHash(e) == h);
+  *(*e.mutable_fields())["action"].mutable_value() = TextV("Boodschappen doen");
+  CHECK(pm::AgreementHash(e) != h);
+}
+
+TEST_CASE("the reducer applies the plan's rules", "[plan]") {
+  Log log;
+  const std::string version = Id();
+  log.Apply(log.member, {CreateM(version, pm::kPlanVersion), SetM(version, "wil", TextV("x")),
+                         SetM(version, "contingency", TextV("bellen"))});
+  REQUIRE(log.Get(version) != nullptr);
+  const std::string hash = ToString(pm::PlanHash(*log.Get(version)));
+
+  SECTION("a version is written once") {
+    log.Apply(log.member, {SetM(version, "contingency", TextV("niets"))});
+    CHECK(pm::TextField(*log.Get(version), "contingency") == "bellen");
+    log.Apply(log.chair, {SetM(version, "contingency", TextV("niets"))});
+    CHECK(pm::TextField(*log.Get(version), "contingency") == "bellen");
+  }
+  SECTION("only the chair accepts, and only the version's own hash") {
+    const std::string by_member = Id(), wrong = Id(), right = Id();
+    log.Apply(log.member, {CreateM(by_member, pm::kPlanAcceptance)});
+    CHECK(log.Get(by_member) == nullptr);
+    log.Apply(log.chair,
+              {CreateM(wrong, pm::kPlanAcceptance), SetM(wrong, "version_id", BlobV(version)),
+               SetM(wrong, "hash", BlobV(std::string(32, 'z')))});
+    CHECK(pm::BlobField(*log.Get(wrong), "hash").empty());
+    log.Apply(log.chair,
+              {CreateM(right, pm::kPlanAcceptance), SetM(right, "version_id", BlobV(version)),
+               SetM(right, "hash", BlobV(hash))});
+    CHECK(pm::BlobField(*log.Get(right), "hash") == hash);
+    CHECK(domain::ReadAcceptance(log.state, ToBytes(version)).accepted);
+  }
+  SECTION("blocked needs its obstacle from the same edit") {
+    const std::string a = Id();
+    log.Apply(log.coordinator, {CreateM(a, pm::kAgreement), SetM(a, "action", TextV("x"))});
+    log.Apply(log.coordinator,
+              {SetM(a, "obstacle", TextV("geen tijd")), SetM(a, "obstacle_owner", BlobV(Id()))});
+    v1::Value due;
+    due.set_time_ms(5);
+    log.Apply(log.coordinator, {SetM(a, "new_due_ms", due), SetM(a, "outcome", TextV("blocked"))});
+    CHECK(pm::TextField(*log.Get(a), "outcome").empty());
+    log.Apply(log.coordinator,
+              {SetM(a, "obstacle", TextV("geen tijd")), SetM(a, "obstacle_owner", BlobV(Id())),
+               SetM(a, "new_due_ms", due), SetM(a, "outcome", TextV("blocked"))});
+    CHECK(pm::TextField(*log.Get(a), "outcome") == "blocked");
+    log.Apply(log.coordinator, {SetM(a, "outcome", TextV("half"))});
+    CHECK(pm::TextField(*log.Get(a), "outcome") == "blocked");
+  }
+  SECTION("micro-analysis entries only by the chair or coordinator, scores 0-10") {
+    const std::string by_member = Id(), w = Id();
+    log.Apply(log.member, {CreateM(by_member, pm::kWellBeing)});
+    CHECK(log.Get(by_member) == nullptr);
+    v1::Value eleven;
+    eleven.set_integer(11);
+    log.Apply(log.coordinator, {CreateM(w, pm::kWellBeing), SetM(w, "score", eleven)});
+    CHECK(log.Get(w)->fields().count("score") == 0);
+  }
+}
+
+TEST_CASE("two-monthly evaluations follow the calendar", "[plan]") {
+  constexpr int64_t kJan31_2026 = 1769817600000;
+  CHECK(domain::EvaluationSchedule(kJan31_2026, 3) ==
+        std::vector<int64_t>{1774915200000, 1780185600000, 1785456000000});  // Mar, May, Jul 31
+  constexpr int64_t kDec31_2027 = 1830211200000;
+  CHECK(domain::EvaluationSchedule(kDec31_2027, 1) ==
+        std::vector<int64_t>{1835395200000});  // 2028-02-29: a leap year
+}
+
+TEST_CASE("every key the plan uses has Dutch and English text", "[plan]") {
+  for (const char* key : {"plan.text_too_long",
+                          "plan.unknown_life_domain",
+                          "plan.review_days_invalid",
+                          "plan.unknown_person",
+                          "plan.contingency_missing",
+                          "plan.contact_missing",
+                          "plan.contact_unknown",
+                          "plan.professional_missing",
+                          "plan.professional_unknown",
+                          "plan.unknown_version",
+                          "plan.only_chair_accepts",
+                          "plan.not_professional",
+                          "plan.conditions_missing",
+                          "plan.reason_missing",
+                          "plan.decision_invalid",
+                          "plan.no_plan",
+                          "plan.heading.ik_wil",
+                          "plan.heading.ik_kan",
+                          "plan.heading.ik_heb_nodig",
+                          "plan.heading.bottom_lines",
+                          "plan.heading.answers",
+                          "agreement.owner_missing",
+                          "agreement.owner_unknown",
+                          "agreement.action_missing",
+                          "agreement.text_too_long",
+                          "agreement.when_missing",
+                          "agreement.checker_unknown",
+                          "agreement.too_many_hidden",
+                          "agreement.hidden_unknown",
+                          "agreement.not_owner",
+                          "agreement.status_invalid",
+                          "agreement.obstacle_missing",
+                          "agreement.obstacle_owner_unknown",
+                          "agreement.too_many",
+                          "plan.hidden_from_self",
+                          "plan.network_only",
+                          "agreement.restrict_needs_new",
+                          "followup.note_too_long",
+                          "followup.no_assessments",
+                          "followup.too_many_assessments",
+                          "followup.unknown_agreement",
+                          "followup.duplicate_assessment",
+                          "followup.assessment_invalid",
+                          "mentor.young_person_unknown",
+                          "mentor.mentor_unknown",
+                          "mentor.same_person",
+                          "mentor.consent_missing",
+                          "mentor.consent_by_unknown",
+                          "mentor.warn_parent",
+                          "mentor.warn_under_18",
+                          "micro.score_out_of_range",
+                          "micro.service_missing",
+                          "micro.service_too_long",
+                          "micro.cost_invalid"}) {
+    INFO(key);
+    CHECK(domain::HasUserText(key));
+  }
+  for (const std::string& d : domain::LifeDomains()) CHECK(domain::HasUserText("plan.domain." + d));
+}
