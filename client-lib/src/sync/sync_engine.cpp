@@ -274,7 +274,10 @@ Result<UserChain> SyncEngine::ChainOf(const Bytes& account_id, bool refresh) {
       }
     }
   }
-  KRING_RETURN_IF_ERROR(store_->SaveChain(account_id, links));
+  // Unchanged (the usual case when a sync looks for new user key generations): no write.
+  if (!stored || stored->length != chain.length) {
+    KRING_RETURN_IF_ERROR(store_->SaveChain(account_id, links));
+  }
   std::lock_guard<std::mutex> lock(chain_cache_mu_);
   chain_cache_[account_id] = chain;
   return chain;
