@@ -888,7 +888,11 @@ Status Client::RevokeDevice(const Bytes& device_id) {
   return {};
 }
 
-Result<AccountInfo> Client::RestoreAccount(const std::string& recovery_key) {
+Result<AccountInfo> Client::RestoreAccount(const std::string& recovery_key,
+                                           const Bytes& expected_account_id) {
+  if (!expected_account_id.empty() && expected_account_id.size() != crypto::kIdBytes) {
+    return InvalidArgument("account id must be 16 bytes");
+  }
   {
     std::lock_guard<std::mutex> lock(impl_->mu_);
     if (impl_->account_) return Status(StatusCode::kAlreadyExists, "this device has an account");
@@ -918,6 +922,7 @@ Result<AccountInfo> Client::RestoreAccount(const std::string& recovery_key) {
   }
   v1::GetChainRequest greq;
   greq.set_recovery_device_id(ToString(rec_id));
+  greq.set_account_id(ToString(expected_account_id));
   greq.set_challenge(challenge->challenge());
   greq.set_signature(ToString(crypto::Sign(
       rec_sign.secret_key,
@@ -930,7 +935,7 @@ Result<AccountInfo> Client::RestoreAccount(const std::string& recovery_key) {
     return fetched.status();
   }
   std::vector<v1::ChainLink> links(fetched->links().begin(), fetched->links().end());
-  KRING_ASSIGN_OR_RETURN(UserChain chain, VerifyChain({}, links));
+  KRING_ASSIGN_OR_RETURN(UserChain chain, VerifyChain(expected_account_id, links));
   // The chain must name exactly this recovery key (both halves), or it is someone else's.
   const ChainDevice* recovery = chain.ActiveDevice(rec_id);
   if (recovery == nullptr || !recovery->is_recovery ||

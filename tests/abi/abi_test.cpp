@@ -1171,14 +1171,22 @@ TEST_CASE(
   // A fresh device with the recovery key: a wrong one changes nothing, the right one restores.
   OwnedBytes restored_b;
   OwnedString restored_number;
-  CHECK(kring_client_restore_account(fresh.client, "geen sleutel", &restored_b.b,
+  CHECK(kring_client_restore_account(fresh.client, "geen sleutel", nullptr, 0, &restored_b.b,
                                      &restored_number.s, err.out()) == KRING_ERR_INVALID_ARGUMENT);
   CHECK(restored_b.b.data == nullptr);
   const std::string wrong(64, 'a');
-  CHECK(kring_client_restore_account(fresh.client, wrong.c_str(), &restored_b.b, &restored_number.s,
+  CHECK(kring_client_restore_account(fresh.client, wrong.c_str(), nullptr, 0, &restored_b.b,
+                                     &restored_number.s, err.out()) == KRING_ERR_NOT_FOUND);
+  CHECK(kring_client_restore_account(fresh.client, phone.recovery_key.c_str(),
+                                     phone.account_id.data(), 5, &restored_b.b, &restored_number.s,
+                                     err.out()) == KRING_ERR_INVALID_ARGUMENT);
+  CHECK(kring_client_restore_account(fresh.client, phone.recovery_key.c_str(),
+                                     chair.account_id.data(), chair.account_id.size(),
+                                     &restored_b.b, &restored_number.s,
                                      err.out()) == KRING_ERR_NOT_FOUND);
-  REQUIRE(kring_client_restore_account(fresh.client, phone.recovery_key.c_str(), &restored_b.b,
-                                       &restored_number.s, err.out()) == KRING_OK);
+  REQUIRE(kring_client_restore_account(fresh.client, phone.recovery_key.c_str(),
+                                       phone.account_id.data(), phone.account_id.size(),
+                                       &restored_b.b, &restored_number.s, err.out()) == KRING_OK);
   CHECK(restored_b.get() == phone.account_id);
   CHECK(restored_number.get() == phone.safety_number);
   fresh.Sync();

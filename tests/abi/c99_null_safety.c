@@ -195,9 +195,10 @@ int abi_c99_null_safety(void) {
 
   junk_bytes(&b1);
   s1 = &junk_char;
-  expect_invalid(kring_client_restore_account(NULL, "k", &b1, &s1, &err), err);
+  expect_invalid(kring_client_restore_account(NULL, "k", NULL, 0, &b1, &s1, &err), err);
   EXPECT(is_reset(&b1) && s1 == NULL);
-  EXPECT(kring_client_restore_account(NULL, NULL, NULL, NULL, NULL) == KRING_ERR_INVALID_ARGUMENT);
+  EXPECT(kring_client_restore_account(NULL, NULL, NULL, 0, NULL, NULL, NULL) ==
+         KRING_ERR_INVALID_ARGUMENT);
 
   expect_invalid(kring_client_submit(NULL, id, 16, id, 0, &err), err);
 

@@ -289,7 +289,8 @@ TEST_CASE("a second device, a lost phone and the recovery key on the command lin
   CHECK(bad.exit_code == 1);
   CHECK(bad.out.find("hoort bij geen account") != std::string::npos);
   CHECK(Cli(fresh, srv + " account show").exit_code == 1);
-  Run restored = Cli(fresh + " KRING_RECOVERY_KEY=" + recovery_key, srv + " account restore");
+  Run restored =
+      Cli(fresh + " KRING_RECOVERY_KEY=" + recovery_key, srv + " account restore " + account);
   REQUIRE(restored.exit_code == 0);
   CHECK(restored.out.find("weer op dit apparaat") != std::string::npos);
   CHECK(Field(restored.out, "account") == account);

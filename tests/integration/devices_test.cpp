@@ -221,8 +221,9 @@ TEST_CASE("a revoked device is cut off and cannot read what comes after", "[devi
   auto scope = chair->CreateScope(*cid, {phone.account_id()});
   REQUIRE(scope.ok());
   SyncAll({&chair, &phone, &other});
-  Device laptop(net, Device::Fresh{});
+  Device laptop(net, Device::Fresh{}), desk(net, Device::Fresh{});
   Link(phone, laptop);
+  Link(phone, desk);  // a third device, which learns the new user key at its next sync
   // The phone writes before it is lost: that stays valid for everyone, also for devices that
   // read the log only later.
   auto plan = phone->CreateEntity(*cid, "plan");
@@ -239,8 +240,9 @@ TEST_CASE("a revoked device is cut off and cannot read what comes after", "[devi
   REQUIRE(laptop->RevokeDevice(lost).ok());
   auto devices = laptop->Devices();
   REQUIRE(devices.ok());
-  REQUIRE(devices->size() == 2);
+  REQUIRE(devices->size() == 3);
   CHECK((*devices)[0].revoked);
+  CHECK_FALSE((*devices)[2].revoked);
   REQUIRE(laptop->SyncNow().ok());
   CHECK(laptop->PendingIntents(*cid) == 0);
   auto after_scope0 = laptop->ConfirmedView(*cid);
@@ -269,6 +271,9 @@ TEST_CASE("a revoked device is cut off and cannot read what comes after", "[devi
   CHECK(TextOf(*laptop->ConfirmedView(*cid), *secret, "street") == "NA-INTREKKEN-geheim");
   REQUIRE(other->SyncNow().ok());
   CHECK(TextOf(*other->ConfirmedView(*cid), *plan, "laptop") == "NA-INTREKKEN-laptop");
+  REQUIRE(desk->SyncNow().ok());
+  CHECK(TextOf(*desk->ConfirmedView(*cid), *secret, "street") == "NA-INTREKKEN-geheim");
+  CHECK(desk->Alarms().empty());
 
   // Handed those raw envelopes, the lost phone's stored keys open none of them.
   Loot loot = Steal(phone, *cid, {0, *scope});
@@ -348,7 +353,10 @@ TEST_CASE("the recovery key restores every case on a fresh device", "[devices]")
     CHECK(fresh->Cases().empty());
     CHECK(laptop->Devices()->size() == 2);  // nothing was added to the account
   }
-  auto restored = fresh->RestoreAccount(recovery_key);
+  // Naming the account it must be: another account's id is refused.
+  CHECK(fresh->RestoreAccount(recovery_key, chair.account_id()).status().code() ==
+        StatusCode::kNotFound);
+  auto restored = fresh->RestoreAccount(recovery_key, phone.account_id());
   REQUIRE(restored.ok());
   CHECK(restored->account_id == phone.account_id());
   CHECK(restored->safety_number == laptop->Account()->safety_number);

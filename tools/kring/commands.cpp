@@ -258,9 +258,16 @@ int RunCommand(const Options& o) {
     return Settle(c, reports, false);
   }
   if (is({"account", "restore"})) {
-    if (a.size() != 2) return Usage();
+    // account restore [ACCOUNT-ID]: with the id, only that account is accepted from the server.
+    if (a.size() != 2 && a.size() != 3) return Usage();
+    Bytes expected;
+    if (a.size() == 3) {
+      auto id = ParseId(a[2]);
+      if (!id) return BadId();
+      expected = *id;
+    }
     std::string key = ReadLine(Msg::kRecoveryPrompt, "KRING_RECOVERY_KEY", /*hide=*/true);
-    auto info = c.RestoreAccount(key);
+    auto info = c.RestoreAccount(key, expected);
     sodium_memzero(key.data(), key.size());
     if (!info.ok()) return Fail(info.status());
     std::cout << Text(Msg::kAccountRestored) << "\naccount " << Hex(info->account_id)

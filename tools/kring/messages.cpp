@@ -46,8 +46,9 @@ Entry Lookup(Msg m) {
           "  device link-finish TEKST    Nieuw apparaat: maak de koppeling af\n"
           "  device list                 Toon de apparaten van je account\n"
           "  device revoke ID            Trek een kwijtgeraakt apparaat in\n"
-          "  account restore             Zet je account terug met je herstelsleutel\n"
-          "                              (KRING_RECOVERY_KEY of vraag)\n"
+          "  account restore [ID]        Zet je account terug met je herstelsleutel\n"
+          "                              (KRING_RECOVERY_KEY of vraag); met je account-id\n"
+          "                              wordt alleen dat account geaccepteerd\n"
           "De sleutel van de lokale opslag komt uit je wachtwoordzin (KRING_PASSPHRASE of "
           "vraag).\n",
           "Usage: kring [--server ADDRESS] [--db FILE] [--lang nl|en] COMMAND\n"
@@ -82,8 +83,9 @@ Entry Lookup(Msg m) {
           "  device link-finish TEXT     New device: finish the link\n"
           "  device list                 Show your account's devices\n"
           "  device revoke ID            Revoke a lost device\n"
-          "  account restore             Restore your account with your recovery key\n"
-          "                              (KRING_RECOVERY_KEY or a prompt)\n"
+          "  account restore [ID]        Restore your account with your recovery key\n"
+          "                              (KRING_RECOVERY_KEY or a prompt); with your account\n"
+          "                              id only that account is accepted\n"
           "The local store key comes from your passphrase (KRING_PASSPHRASE or a prompt).\n"};
     case Msg::kServing:
       return {"De server werkt.", "The server is serving."};

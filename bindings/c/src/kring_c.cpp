@@ -956,6 +956,7 @@ kring_status kring_client_revoke_device(kring_client* client, const uint8_t* dev
 }
 
 kring_status kring_client_restore_account(kring_client* client, const char* recovery_key,
+                                          const uint8_t* account_id, size_t account_id_len,
                                           kring_bytes* out_account_id, char** out_safety_number,
                                           kring_error** out_err) noexcept {
   Reset(out_account_id);
@@ -968,7 +969,12 @@ kring_status kring_client_restore_account(kring_client* client, const char* reco
     std::string text;
     WipeOnExit wipe{text};  // the recovery key
     KRING_RETURN_IF_ERROR(ReadString(recovery_key, "recovery_key must be UTF-8", &text));
-    auto info = client->client->RestoreAccount(text);
+    Bytes expected;
+    if (account_id != nullptr || account_id_len != 0) {
+      KRING_RETURN_IF_ERROR(
+          ReadId(account_id, account_id_len, "account id must be 16 bytes or NULL", &expected));
+    }
+    auto info = client->client->RestoreAccount(text, expected);
     if (!info.ok()) return info.status();
     return AccountOutputs(info.value(), out_account_id, out_safety_number);
   });

@@ -138,8 +138,11 @@ class Client {
   Status RevokeDevice(const Bytes& device_id);
   // A fresh device (a store without an account) takes over an account with its recovery key:
   // it adds itself to the chain, signed by the recovery key, and reads every case again. A key
-  // that belongs to no account gives NOT_FOUND and changes nothing.
-  Result<AccountInfo> RestoreAccount(const std::string& recovery_key);
+  // that belongs to no account gives NOT_FOUND and changes nothing. With `expected_account_id`
+  // (16 bytes, e.g. from a contact's device) the chain must be that account's, so a server cannot
+  // hand over a chain it built around the recovery key's public keys.
+  Result<AccountInfo> RestoreAccount(const std::string& recovery_key,
+                                     const Bytes& expected_account_id = {});
 
   // ---- Cases ----
   // Online: fetches and verifies every member's chain, then queues CreateCase and the initial

@@ -512,10 +512,16 @@ KRING_API kring_status kring_client_revoke_device(kring_client* client, const ui
  * recovery_key       as written down (groups, spaces and dashes ignored; borrowed, the library
  *                    wipes its copy). Not a recovery key: KRING_ERR_INVALID_ARGUMENT. No account
  *                    on this server has it: KRING_ERR_NOT_FOUND. Either way nothing changes.
+ * account_id         NULL (with account_id_len 0) to take the account the server names for this
+ *                    key, or its 16-byte id (borrowed) when known: then a server cannot hand
+ *                    over an account it built around the key (another account: NOT_FOUND).
  * out_account_id     the account's 16-byte id (kring_bytes_free).
- * out_safety_number  the account's safety number (kring_string_free).
+ * out_safety_number  the account's safety number (kring_string_free); show it, so the person
+ *                    can compare it with what the others know.
  */
 KRING_API kring_status kring_client_restore_account(kring_client* client, const char* recovery_key,
+                                                    const uint8_t* account_id,
+                                                    size_t account_id_len,
                                                     kring_bytes* out_account_id,
                                                     char** out_safety_number,
                                                     kring_error** out_err) KRING_NOEXCEPT;
