@@ -110,7 +110,10 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
            },
            [req, resp, reactor, outcome, &state](const Status& s) {
              if (s.ok()) {
-               for (const Bytes& d : outcome->revoked) state.sessions.RevokeDevice(d);
+               for (const Bytes& d : outcome->revoked) {
+                 state.sessions.RevokeDevice(d);
+                 state.pokes.CloseDevice(d);
+               }
                resp->set_length(outcome->length);
              }
              log::Info("publish_chain", {{"account_id", Hex(View(req->account_id()))},

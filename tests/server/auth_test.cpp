@@ -232,4 +232,40 @@ TEST_CASE("the recovery key reads its own account's chain with a signed challeng
         grpc::StatusCode::UNAUTHENTICATED);
 }
 
+TEST_CASE("revoking a device ends its sessions and its poke stream at once", "[auth]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount a = MakeAccount(c);
+  auto sub_ctx = Ctx(a.token);
+  auto reader = c.sync->Subscribe(sub_ctx.get(), {});
+  v1::GetChainRequest gc;
+  gc.set_account_id(ToString(a.account_id));
+  v1::GetChainResponse chain;
+  REQUIRE(c.account->GetChain(Ctx(a.token).get(), gc, &chain).ok());
+
+  // The device revokes itself (any active device may sign a RevokeDevice).
+  v1::LinkBody body;
+  body.set_version(1);
+  body.set_index(1);
+  body.set_prev_link_hash(ToString(protocol::LinkHash(View(a.root.body()))));
+  body.set_signer_device_id(ToString(a.device_id));
+  body.mutable_revoke_device()->set_device_id(ToString(a.device_id));
+  v1::PublishChainRequest pub;
+  pub.set_account_id(ToString(a.account_id));
+  v1::ChainLink* link = pub.add_links();
+  link->set_body(body.SerializeAsString());
+  link->set_signature(
+      ToString(crypto::Sign(a.signing.secret_key, protocol::LinkSignInput(View(link->body())))));
+  v1::PublishChainResponse published;
+  REQUIRE(c.account->PublishChain(Ctx().get(), pub, &published).ok());
+
+  v1::Poke poke;
+  while (reader->Read(&poke)) {
+  }
+  CHECK(reader->Finish().ok());  // ended by the server, not by this client
+  CHECK(c.account->GetChain(Ctx(a.token).get(), gc, &chain).error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(SignIn(c, a).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+}
+
 }  // namespace kring::test
