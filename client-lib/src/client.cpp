@@ -1,6 +1,8 @@
 #include "kring/client.h"
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -104,7 +106,7 @@ class Client::Impl {
         // A queued change shows at once (members), before its ops are sealed and confirmed.
         // The acceptor cannot see the case yet; a pending Rekey has no visible effect.
         if (in.control_op.has_accept_invite() || in.control_op.has_rekey_after_leave() ||
-            in.control_op.has_rekey_scope()) {
+            in.control_op.has_rekey_scope() || in.control_op.has_rekey_after_revoke()) {
           continue;
         }
         v1::ControlBody body = model::ControlBodyOf(in.control_op);
@@ -606,6 +608,395 @@ int Client::AddChangeListener(ChangeListener listener) {
 void Client::RemoveChangeListener(int token) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
   impl_->listeners_.erase(token);
+}
+
+// ---- Devices ----
+
+namespace {
+
+constexpr std::string_view kLinkPrefix = "kring://device-link/1/";
+constexpr std::string_view kApprovalPrefix = "kring://device-approve/1/";
+
+// 8 digits from the new device's public keys: the person compares them on both screens, so a
+// payload changed on its way (other keys) is caught before anything is sealed to it.
+std::string LinkCode(ByteView signing_public_key, ByteView box_public_key) {
+  Bytes h = crypto::Hasher("kring-device-link-code-v1", 32)
+                .Add(signing_public_key)
+                .Add(box_public_key)
+                .Finish();
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v = (v << 8) | h[i];
+  std::string digits = std::to_string(v % 100000000);
+  digits = std::string(8 - digits.size(), '0') + digits;
+  return digits.substr(0, 4) + " " + digits.substr(4);
+}
+
+std::string DigitsOnly(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c >= '0' && c <= '9') out += c;
+  }
+  return out;
+}
+
+// Signs in as `me` with the raw transport (a device not yet adopted by the sync engine).
+Result<std::string> SignInAs(Transport* transport, ByteView server_key,
+                             const v1::LocalAccount& me) {
+  Bytes server_id = protocol::ServerId(server_key);
+  v1::ChallengeRequest creq;
+  creq.set_device_id(me.device_id());
+  KRING_ASSIGN_OR_RETURN(v1::ChallengeResponse challenge, transport->GetChallenge(creq));
+  if (!ConstantTimeEqual(View(challenge.server_id()), server_id)) {
+    return PermissionDenied("server identity differs from the pinned server");
+  }
+  v1::SignInRequest sreq;
+  sreq.set_device_id(me.device_id());
+  sreq.set_challenge(challenge.challenge());
+  sreq.set_signature(ToString(crypto::Sign(
+      View(me.device_signing_secret_key()),
+      protocol::AuthSignInput(server_id, View(challenge.challenge()), View(me.device_id())))));
+  KRING_ASSIGN_OR_RETURN(v1::SignInResponse session, transport->SignIn(sreq));
+  return session.session_token();
+}
+
+void AddUserKeys(v1::LocalAccount& local, const std::map<uint32_t, SecretBytes>& seeds) {
+  for (const auto& [generation, seed] : seeds) {
+    v1::LocalUserKey* uk = local.add_user_keys();
+    uk->set_generation(generation);
+    uk->set_seed(ToString(seed));
+  }
+}
+
+}  // namespace
+
+Result<DeviceLinkRequest> Client::RequestDeviceLink() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu_);
+    if (impl_->account_) return Status(StatusCode::kAlreadyExists, "this device has an account");
+  }
+  KRING_ASSIGN_OR_RETURN(std::optional<v1::LocalAccount> keys, impl_->store_->LoadPendingDevice());
+  if (!keys) {
+    keys = identity::NewDeviceKeys();
+    KRING_RETURN_IF_ERROR(impl_->store_->SavePendingDevice(*keys));
+  }
+  DeviceLinkRequest out;
+  out.payload = std::string(kLinkPrefix) + Hex(kring::View(keys->device_signing_public_key())) +
+                Hex(kring::View(keys->device_box_public_key()));
+  out.code = LinkCode(kring::View(keys->device_signing_public_key()),
+                      kring::View(keys->device_box_public_key()));
+  return out;
+}
+
+Result<std::string> Client::ApproveDeviceLink(const std::string& payload, const std::string& code) {
+  KRING_RETURN_IF_ERROR(impl_->Me().status());
+  // kring://device-link/1/<signing public key: 64 hex><box public key: 64 hex>
+  if (payload.size() != kLinkPrefix.size() + 128 || payload.rfind(kLinkPrefix, 0) != 0) {
+    return InvalidArgument("this is not a Kring device link code");
+  }
+  auto sign_pk = FromHex(std::string_view(payload).substr(kLinkPrefix.size(), 64));
+  auto box_pk = FromHex(std::string_view(payload).substr(kLinkPrefix.size() + 64, 64));
+  if (!sign_pk || !box_pk) return InvalidArgument("this is not a Kring device link code");
+  const std::string typed = DigitsOnly(code);
+  if (typed.size() != 8) return InvalidArgument("the confirmation code has 8 digits");
+  if (!ConstantTimeEqual(kring::View(DigitsOnly(LinkCode(*sign_pk, *box_pk))),
+                         kring::View(typed))) {
+    return PermissionDenied(
+        "the confirmation code does not match this link code: it was changed on the way or "
+        "belongs to another device");
+  }
+  // The newest user keys of this device, and the account's chain as kringd has it now.
+  KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, impl_->engine_.RefreshOwnUserKeys());
+  KRING_ASSIGN_OR_RETURN(UserChain chain,
+                         impl_->engine_.ChainOf(ToBytes(me.account_id()), /*refresh=*/true));
+  if (chain.devices.count(protocol::DeviceId(*sign_pk)) != 0) {
+    return Status(StatusCode::kAlreadyExists, "this device was already added to the account");
+  }
+  if (static_cast<size_t>(me.user_keys_size()) > 64) {
+    return FailedPrecondition("too many user key generations to hand over");
+  }
+  v1::LinkBody body;
+  body.set_created_at_ms(NowMs());
+  v1::AddDeviceLink* add = body.mutable_add_device();
+  add->mutable_device()->set_signing_public_key(ToString(*sign_pk));
+  add->mutable_device()->set_box_public_key(ToString(*box_pk));
+  // Every generation this device holds: the new device reads the whole history of every case
+  // (older key boxes are sealed to older generations).
+  const Bytes new_device_id = protocol::DeviceId(*sign_pk);
+  for (const auto& uk : me.user_keys()) {
+    v1::SealedSeed* sealed = add->add_sealed_seeds();
+    sealed->set_recipient_id(ToString(new_device_id));
+    sealed->set_sealed(ToString(crypto::Seal(*box_pk, kring::View(uk.seed()))));
+  }
+  v1::ChainLink link = identity::SignLink(chain, body, kring::View(me.device_id()),
+                                          kring::View(me.device_signing_secret_key()));
+  return std::string(kApprovalPrefix) + Hex(kring::View(me.account_id())) + "/" +
+         Hex(kring::View(link.SerializeAsString()));
+}
+
+Result<AccountInfo> Client::FinishDeviceLink(const std::string& approval) {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu_);
+    if (impl_->account_) return Status(StatusCode::kAlreadyExists, "this device has an account");
+  }
+  KRING_ASSIGN_OR_RETURN(std::optional<v1::LocalAccount> keys, impl_->store_->LoadPendingDevice());
+  if (!keys) return FailedPrecondition("ask for a device link first (RequestDeviceLink)");
+  // kring://device-approve/1/<account id: 32 hex>/<chain link: hex>
+  const size_t link_at = kApprovalPrefix.size() + 33;
+  if (approval.size() <= link_at || approval.size() > link_at + 2 * protocol::kMaxChainLinkBytes ||
+      approval.rfind(kApprovalPrefix, 0) != 0 || approval[link_at - 1] != '/') {
+    return InvalidArgument("this is not a Kring device approval");
+  }
+  auto account_id = FromHex(std::string_view(approval).substr(kApprovalPrefix.size(), 32));
+  auto link_bytes = FromHex(std::string_view(approval).substr(link_at));
+  v1::ChainLink link;
+  v1::LinkBody body;
+  if (!account_id || !link_bytes ||
+      !link.ParseFromArray(link_bytes->data(), static_cast<int>(link_bytes->size())) ||
+      !body.ParseFromString(link.body()) || !body.has_add_device()) {
+    return InvalidArgument("this is not a Kring device approval");
+  }
+  // The approval must add exactly this device; the seeds sealed to it must open.
+  if (!ConstantTimeEqual(kring::View(body.add_device().device().signing_public_key()),
+                         kring::View(keys->device_signing_public_key())) ||
+      !ConstantTimeEqual(kring::View(body.add_device().device().box_public_key()),
+                         kring::View(keys->device_box_public_key()))) {
+    return PermissionDenied("this approval is for another device");
+  }
+  link.set_new_device_signature(
+      ToString(crypto::Sign(kring::View(keys->device_signing_secret_key()),
+                            protocol::LinkSignInput(kring::View(link.body())))));
+  Transport* transport = impl_->engine_.transport();
+  if (transport == nullptr) return FailedPrecondition("no server configured");
+  KRING_RETURN_IF_ERROR(impl_->engine_.EnsureServerPinned());
+  v1::PublishChainRequest req;
+  req.set_account_id(ToString(*account_id));
+  *req.add_links() = link;
+  if (Status s = transport->PublishChain(req).status(); !s.ok()) {
+    if (s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kPermissionDenied) {
+      return InvalidArgument(
+          "the server refused this approval: it was changed on the way, or the account changed "
+          "since; approve the link again");
+    }
+    return s;
+  }
+  // Now a device of the account: sign in and check the link is in the account's chain.
+  KRING_ASSIGN_OR_RETURN(std::optional<Bytes> server_key, impl_->store_->PinnedServerKey());
+  v1::LocalAccount local = *keys;
+  local.set_account_id(ToString(*account_id));
+  KRING_ASSIGN_OR_RETURN(std::string token, SignInAs(transport, *server_key, local));
+  v1::GetChainRequest creq;
+  creq.set_account_id(ToString(*account_id));
+  KRING_ASSIGN_OR_RETURN(v1::GetChainResponse resp, transport->GetChain(creq, token));
+  std::vector<v1::ChainLink> links(resp.links().begin(), resp.links().end());
+  KRING_ASSIGN_OR_RETURN(UserChain chain, VerifyChain(*account_id, links));
+  if (body.index() >= chain.length ||
+      chain.links[body.index()].SerializeAsString() != link.SerializeAsString() ||
+      chain.ActiveDevice(kring::View(local.device_id())) == nullptr) {
+    return PermissionDenied("the account's chain does not hold this device's link");
+  }
+  std::map<uint32_t, SecretBytes> seeds = identity::OpenUserKeySeeds(
+      chain, kring::View(local.device_id()), identity::DeviceBoxKeyPair(local));
+  if (seeds.count(chain.user_key.generation) == 0) {
+    return PermissionDenied("the approval does not hand over the account's current user key");
+  }
+  AddUserKeys(local, seeds);
+  KRING_RETURN_IF_ERROR(impl_->store_->SaveChain(*account_id, links));
+  KRING_RETURN_IF_ERROR(impl_->store_->SaveAccount(local));
+  KRING_RETURN_IF_ERROR(impl_->store_->ClearPendingDevice());
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu_);
+    impl_->account_ = local;
+  }
+  impl_->engine_.SetAccount(local);
+  if (impl_->background_) impl_->engine_.Start();
+  return AccountInfo{*account_id, ToBytes(local.device_id()), SafetyNumber(chain.root_hash)};
+}
+
+Result<std::vector<DeviceInfo>> Client::Devices() {
+  KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, impl_->Me());
+  KRING_ASSIGN_OR_RETURN(UserChain chain,
+                         impl_->engine_.ChainOf(ToBytes(me.account_id()), /*refresh=*/true));
+  std::vector<DeviceInfo> out;
+  for (const auto& [id, dev] : chain.devices) {
+    if (dev.is_recovery) continue;
+    out.push_back({id, dev.added_at, dev.revoked_at.has_value(),
+                   ConstantTimeEqual(id, kring::View(me.device_id()))});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const DeviceInfo& a, const DeviceInfo& b) { return a.added_at < b.added_at; });
+  return out;
+}
+
+Status Client::RevokeDevice(const Bytes& device_id) {
+  KRING_RETURN_IF_ERROR(impl_->Me().status());
+  if (device_id.size() != crypto::kIdBytes) return InvalidArgument("device id must be 16 bytes");
+  KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, impl_->engine_.RefreshOwnUserKeys());
+  if (ConstantTimeEqual(device_id, kring::View(me.device_id()))) {
+    return InvalidArgument("revoke this device from another device of the account");
+  }
+  const Bytes account_id = ToBytes(me.account_id());
+  KRING_ASSIGN_OR_RETURN(UserChain chain, impl_->engine_.ChainOf(account_id, /*refresh=*/true));
+  const ChainDevice* target = chain.ActiveDevice(device_id);
+  if (target == nullptr || target->is_recovery) {
+    return NotFound("no active device with this id in this account");
+  }
+
+  // RevokeDevice, then a new user key generation sealed to every remaining device and to the
+  // recovery key (which must open every generation to restore the whole history).
+  v1::LinkBody revoke;
+  revoke.set_created_at_ms(NowMs());
+  revoke.mutable_revoke_device()->set_device_id(ToString(device_id));
+  v1::ChainLink revoke_link = identity::SignLink(chain, revoke, kring::View(me.device_id()),
+                                                 kring::View(me.device_signing_secret_key()));
+  UserChain after = chain;
+  KRING_RETURN_IF_ERROR(ApplyLink(after, revoke_link));
+  SecretBytes seed = crypto::RandomSecret(crypto::kKeyBytes);
+  const uint32_t generation = chain.user_key.generation + 1;
+  v1::LinkBody rotate;
+  rotate.set_created_at_ms(NowMs());
+  v1::UserKeyGeneration* uk = rotate.mutable_rotate_user_key()->mutable_user_key();
+  uk->set_generation(generation);
+  uk->set_box_public_key(ToString(identity::UserBoxKeyPair(seed).public_key));
+  uk->set_signing_public_key(ToString(identity::UserSigningKeyPair(seed).public_key));
+  for (const auto& [id, dev] : after.devices) {
+    if (dev.revoked_at) continue;
+    v1::SealedSeed* sealed = uk->add_sealed_seeds();
+    sealed->set_recipient_id(ToString(id));
+    sealed->set_sealed(ToString(crypto::Seal(dev.box_public_key, seed)));
+  }
+  v1::ChainLink rotate_link = identity::SignLink(after, rotate, kring::View(me.device_id()),
+                                                 kring::View(me.device_signing_secret_key()));
+  KRING_RETURN_IF_ERROR(ApplyLink(after, rotate_link));
+  v1::PublishChainRequest req;
+  req.set_account_id(ToString(account_id));
+  *req.add_links() = revoke_link;
+  *req.add_links() = rotate_link;
+  Transport* transport = impl_->engine_.transport();
+  if (transport == nullptr) return FailedPrecondition("no server configured");
+  // Both links in one publish: kringd stores them together and ends the device's sessions.
+  KRING_RETURN_IF_ERROR(transport->PublishChain(req).status());
+
+  v1::LocalUserKey* local_uk = me.add_user_keys();
+  local_uk->set_generation(generation);
+  local_uk->set_seed(ToString(seed));
+  KRING_RETURN_IF_ERROR(impl_->store_->SaveAccount(me));
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu_);
+    impl_->account_ = me;
+  }
+  impl_->engine_.SetAccount(me);
+  KRING_RETURN_IF_ERROR(impl_->engine_.ChainOf(account_id, /*refresh=*/true).status());
+
+  // Every case this account is in: new keys, naming the revoked device (pushed by sync).
+  KRING_ASSIGN_OR_RETURN(std::vector<Bytes> cases, impl_->store_->CaseIds());
+  for (const Bytes& case_id : cases) {
+    KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, impl_->store_->LoadCase(case_id));
+    if (!rec || rec->halted || rec->state.removed() || rec->state.pending_approval() ||
+        model::FindMember(rec->state, account_id) == nullptr) {
+      continue;
+    }
+    v1::ControlIntent intent;
+    intent.mutable_rekey_after_revoke()->set_scope_id(0);
+    intent.mutable_rekey_after_revoke()->add_revoked_devices(ToString(device_id));
+    KRING_RETURN_IF_ERROR(
+        impl_->store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
+  }
+  impl_->engine_.Wake();
+  return {};
+}
+
+Result<AccountInfo> Client::RestoreAccount(const std::string& recovery_key,
+                                           const Bytes& expected_account_id) {
+  if (!expected_account_id.empty() && expected_account_id.size() != crypto::kIdBytes) {
+    return InvalidArgument("account id must be 16 bytes");
+  }
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu_);
+    if (impl_->account_) return Status(StatusCode::kAlreadyExists, "this device has an account");
+  }
+  KRING_ASSIGN_OR_RETURN(SecretBytes key, identity::ParseRecoveryKey(recovery_key));
+  Transport* transport = impl_->engine_.transport();
+  if (transport == nullptr) return FailedPrecondition("no server configured");
+  KRING_RETURN_IF_ERROR(impl_->engine_.EnsureServerPinned());
+  KRING_ASSIGN_OR_RETURN(std::optional<Bytes> server_key, impl_->store_->PinnedServerKey());
+  const Bytes server_id = protocol::ServerId(*server_key);
+  crypto::SigningKeyPair rec_sign = identity::RecoverySigningKeyPair(key);
+  crypto::BoxKeyPair rec_box = identity::RecoveryBoxKeyPair(key);
+  const Bytes rec_id = protocol::DeviceId(rec_sign.public_key);
+
+  // The chain of the account this recovery key belongs to, proven with a signed challenge.
+  v1::ChallengeRequest creq;
+  creq.set_device_id(ToString(rec_id));
+  auto challenge = transport->GetChallenge(creq);
+  if (!challenge.ok()) {
+    if (challenge.status().code() == StatusCode::kUnauthenticated) {
+      return NotFound("no account on this server has this recovery key");
+    }
+    return challenge.status();
+  }
+  if (!ConstantTimeEqual(kring::View(challenge->server_id()), server_id)) {
+    return PermissionDenied("server identity differs from the pinned server");
+  }
+  v1::GetChainRequest greq;
+  greq.set_recovery_device_id(ToString(rec_id));
+  greq.set_account_id(ToString(expected_account_id));
+  greq.set_challenge(challenge->challenge());
+  greq.set_signature(ToString(crypto::Sign(
+      rec_sign.secret_key,
+      protocol::RecoveryChainSignInput(server_id, kring::View(challenge->challenge()), rec_id))));
+  auto fetched = transport->GetChain(greq, {});
+  if (!fetched.ok()) {
+    if (fetched.status().code() == StatusCode::kUnauthenticated) {
+      return NotFound("no account on this server has this recovery key");
+    }
+    return fetched.status();
+  }
+  std::vector<v1::ChainLink> links(fetched->links().begin(), fetched->links().end());
+  KRING_ASSIGN_OR_RETURN(UserChain chain, VerifyChain(expected_account_id, links));
+  // The chain must name exactly this recovery key (both halves), or it is someone else's.
+  const ChainDevice* recovery = chain.ActiveDevice(rec_id);
+  if (recovery == nullptr || !recovery->is_recovery ||
+      !ConstantTimeEqual(recovery->signing_public_key, rec_sign.public_key) ||
+      !ConstantTimeEqual(recovery->box_public_key, rec_box.public_key)) {
+    return PermissionDenied("the server sent a chain that does not hold this recovery key");
+  }
+  std::map<uint32_t, SecretBytes> seeds = identity::OpenUserKeySeeds(chain, rec_id, rec_box);
+  if (seeds.count(chain.user_key.generation) == 0) {
+    return FailedPrecondition("the recovery key cannot open this account's current user key");
+  }
+
+  // This device joins the account, signed by the recovery key, with every generation sealed to
+  // it (the recovery key stays valid; it is not used up).
+  v1::LocalAccount local = identity::NewDeviceKeys();
+  local.set_account_id(ToString(chain.account_id));
+  v1::LinkBody body;
+  body.set_created_at_ms(NowMs());
+  v1::AddDeviceLink* add = body.mutable_add_device();
+  add->mutable_device()->set_signing_public_key(local.device_signing_public_key());
+  add->mutable_device()->set_box_public_key(local.device_box_public_key());
+  for (const auto& [generation, seed] : seeds) {
+    v1::SealedSeed* sealed = add->add_sealed_seeds();
+    sealed->set_recipient_id(local.device_id());
+    sealed->set_sealed(ToString(crypto::Seal(kring::View(local.device_box_public_key()), seed)));
+  }
+  v1::ChainLink link = identity::SignLink(chain, body, rec_id, rec_sign.secret_key,
+                                          kring::View(local.device_signing_secret_key()));
+  KRING_RETURN_IF_ERROR(ApplyLink(chain, link));
+  v1::PublishChainRequest preq;
+  preq.set_account_id(ToString(chain.account_id));
+  *preq.add_links() = link;
+  KRING_RETURN_IF_ERROR(transport->PublishChain(preq).status());
+  AddUserKeys(local, seeds);
+  KRING_RETURN_IF_ERROR(impl_->store_->SaveChain(chain.account_id, chain.links));
+  KRING_RETURN_IF_ERROR(impl_->store_->SaveAccount(local));
+  KRING_RETURN_IF_ERROR(impl_->store_->ClearPendingDevice());
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu_);
+    impl_->account_ = local;
+  }
+  impl_->engine_.SetAccount(local);
+  if (impl_->background_) impl_->engine_.Start();
+  return AccountInfo{chain.account_id, ToBytes(local.device_id()), SafetyNumber(chain.root_hash)};
 }
 
 }  // namespace kring::client

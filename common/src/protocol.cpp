@@ -34,6 +34,15 @@ Bytes AuthSignInput(ByteView server_id, ByteView challenge, ByteView device_id) 
       .Finish();
 }
 
+Bytes RecoveryChainSignInput(ByteView server_id, ByteView challenge, ByteView recovery_device_id) {
+  return Hasher("kring-auth-v1")
+      .Add(server_id)
+      .Add(challenge)
+      .Add(recovery_device_id)
+      .Add("recovery-chain")
+      .Finish();
+}
+
 Bytes OpDigest(const v1::Envelope& env) {
   return Hasher("kring-op-v1")
       .Add(env.header())

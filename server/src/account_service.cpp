@@ -110,7 +110,10 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
            },
            [req, resp, reactor, outcome, &state](const Status& s) {
              if (s.ok()) {
-               for (const Bytes& d : outcome->revoked) state.sessions.RevokeDevice(d);
+               for (const Bytes& d : outcome->revoked) {
+                 state.sessions.RevokeDevice(d);
+                 state.pokes.CloseDevice(d);
+               }
                resp->set_length(outcome->length);
              }
              log::Info("publish_chain", {{"account_id", Hex(View(req->account_id()))},
@@ -129,16 +132,21 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
                                      v1::GetChainResponse* resp) override {
     auto* reactor = ctx->DefaultReactor();
     reactor->Finish(ToGrpc(Guard([&]() -> Status {
-      KRING_ASSIGN_OR_RETURN(auth::Session session, Authenticate(ctx, state_.sessions));
-      (void)session;
-      if (req->account_id().size() != crypto::kIdBytes) {
+      Bytes account_id = ToBytes(req->account_id());
+      if (!req->recovery_device_id().empty()) {
+        KRING_ASSIGN_OR_RETURN(account_id, RecoveryAccount(*req));
+      } else {
+        KRING_ASSIGN_OR_RETURN(auth::Session session, Authenticate(ctx, state_.sessions));
+        (void)session;
+      }
+      if (account_id.size() != crypto::kIdBytes) {
         return InvalidArgument("account_id must be 16 bytes");
       }
       return state_.store->Read([&](storage::StoreTxn& txn) -> Status {
-        KRING_ASSIGN_OR_RETURN(bool exists, txn.AccountExists(View(req->account_id())));
+        KRING_ASSIGN_OR_RETURN(bool exists, txn.AccountExists(account_id));
         if (!exists) return NotFound("unknown account");
         KRING_ASSIGN_OR_RETURN(std::vector<std::string> links,
-                               txn.LoadChainLinks(View(req->account_id()), req->from_index()));
+                               txn.LoadChainLinks(account_id, req->from_index()));
         for (const std::string& bytes : links) {
           if (!resp->add_links()->ParseFromString(bytes)) return DataLoss("stored link unreadable");
         }
@@ -162,7 +170,9 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
         KRING_ASSIGN_OR_RETURN(device, txn.GetDevice(View(req->device_id())));
         return {};
       }));
-      if (!device || device->revoked || device->is_recovery) {
+      // The recovery id gets a challenge too, but only to read its chain (GetChain); SignIn
+      // still refuses it.
+      if (!device || device->revoked) {
         return Status(StatusCode::kUnauthenticated, "unknown or revoked device");
       }
       KRING_ASSIGN_OR_RETURN(auth::Challenge c,
@@ -215,6 +225,35 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
   }
 
  private:
+  // Restore on a fresh device: the recovery key proves itself with a signed challenge, and the
+  // chain served is the one of the account that recovery id belongs to.
+  Result<Bytes> RecoveryAccount(const v1::GetChainRequest& req) {
+    if (req.recovery_device_id().size() != crypto::kIdBytes || req.challenge().size() != 32 ||
+        req.signature().size() != crypto::kSignatureBytes) {
+      return InvalidArgument("malformed recovery proof");
+    }
+    KRING_RETURN_IF_ERROR(
+        state_.sessions.ConsumeChallenge(View(req.recovery_device_id()), View(req.challenge())));
+    std::optional<storage::DeviceRecord> device;
+    KRING_RETURN_IF_ERROR(state_.store->Read([&](storage::StoreTxn& txn) -> Status {
+      KRING_ASSIGN_OR_RETURN(device, txn.GetDevice(View(req.recovery_device_id())));
+      return {};
+    }));
+    if (!device || !device->is_recovery || device->revoked) {
+      return Status(StatusCode::kUnauthenticated, "unknown recovery key");
+    }
+    Bytes input = protocol::RecoveryChainSignInput(state_.key.server_id, View(req.challenge()),
+                                                   View(req.recovery_device_id()));
+    if (!crypto::Verify(device->signing_public_key, input, View(req.signature()))) {
+      return Status(StatusCode::kUnauthenticated, "bad recovery signature");
+    }
+    if (!req.account_id().empty() &&
+        !ConstantTimeEqual(View(req.account_id()), device->account_id)) {
+      return Status(StatusCode::kUnauthenticated, "recovery key of another account");
+    }
+    return device->account_id;
+  }
+
   template <typename F>
   static Status Guard(F&& f) {
     try {

@@ -24,6 +24,26 @@ enum InviteStatus {
   kInviteRevoked = 5
 };
 
+// A Rekey naming revoked devices (after a device of the author's account was revoked): each must
+// be a device of the author's account that its user chain has revoked. True when it names any.
+Result<bool> CheckRevokedDevices(storage::StoreTxn& txn, const Author& author,
+                                 const v1::Rekey& rekey) {
+  if (rekey.revoked_devices_size() == 0) return false;
+  if (rekey.revoked_devices_size() > 64) return InvalidArgument("too many revoked devices");
+  std::set<std::string> seen;
+  for (const std::string& id : rekey.revoked_devices()) {
+    if (id.size() != crypto::kIdBytes || !seen.insert(id).second) {
+      return InvalidArgument("malformed revoked device id");
+    }
+    KRING_ASSIGN_OR_RETURN(std::optional<storage::DeviceRecord> device, txn.GetDevice(View(id)));
+    if (!device || device->is_recovery || !device->revoked ||
+        device->account_id != author.account_id) {
+      return PermissionDenied("rekey names a device its author's account has not revoked");
+    }
+  }
+  return true;
+}
+
 Status CheckCreateCase(storage::StoreTxn& txn, const Author& author, const v1::OpHeader& h,
                        const v1::CreateCase& create) {
   if (h.scope_id() != 0 || h.epoch() != 1) {
@@ -420,8 +440,13 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
     KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch,
                            txn.GetScopeEpoch(case_id, rekey.scope_id()));
     if (!epoch) return FailedPrecondition("unknown scope");
+    KRING_ASSIGN_OR_RETURN(bool revocation, CheckRevokedDevices(txn, author, rekey));
     if (rekey.scope_id() == 0) {
-      if (!IsManager(*role)) return PermissionDenied("only a chair or coordinator may rekey");
+      // A member who lost a device makes the new key themself (DESIGN section 3; the chair
+      // need not be online to cut a stolen phone off).
+      if (!IsManager(*role) && !revocation) {
+        return PermissionDenied("only a chair or coordinator may rekey");
+      }
     } else {
       KRING_ASSIGN_OR_RETURN(bool in_scope, InScope(txn, case_id, rekey.scope_id(), author));
       if (!in_scope) return PermissionDenied("only a member of the scope may rekey it");

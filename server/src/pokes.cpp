@@ -2,14 +2,16 @@
 
 namespace kring::server {
 
-void PokeHub::Add(const Bytes& account_id, PokeSink* sink) {
+void PokeHub::Add(const Bytes& account_id, PokeSink* sink, const Bytes& device_id) {
   std::lock_guard<std::mutex> lock(mu_);
   sinks_[account_id].insert(sink);
+  if (!device_id.empty()) device_of_[sink] = device_id;
   if (closed_) sink->Close();
 }
 
 void PokeHub::Remove(const Bytes& account_id, PokeSink* sink) {
   std::lock_guard<std::mutex> lock(mu_);
+  device_of_.erase(sink);
   auto it = sinks_.find(account_id);
   if (it == sinks_.end()) return;
   it->second.erase(sink);
@@ -23,6 +25,13 @@ void PokeHub::Notify(const std::vector<Bytes>& account_ids, const Bytes& case_id
     auto it = sinks_.find(account);
     if (it == sinks_.end()) continue;
     for (PokeSink* sink : it->second) sink->Poke(case_id, head_seq);
+  }
+}
+
+void PokeHub::CloseDevice(const Bytes& device_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [sink, device] : device_of_) {
+    if (device == device_id) sink->Close();
   }
 }
 

@@ -23,8 +23,11 @@ class PokeSink {
 class PokeHub {
  public:
   // All thread-safe.
-  void Add(const Bytes& account_id, PokeSink* sink);
+  // `device_id`: the signed-in device of the stream, so revoking it closes its streams.
+  void Add(const Bytes& account_id, PokeSink* sink, const Bytes& device_id = {});
   void Remove(const Bytes& account_id, PokeSink* sink);
+  // A device was revoked: its streams end at once (no more "case X changed" hints for it).
+  void CloseDevice(const Bytes& device_id);
   void Notify(const std::vector<Bytes>& account_ids, const Bytes& case_id, uint64_t head_seq);
   // Server shutdown: closes every stream; later Adds are closed at once.
   void CloseAll();
@@ -34,6 +37,7 @@ class PokeHub {
   std::mutex mu_;
   bool closed_ = false;
   std::map<Bytes, std::set<PokeSink*>> sinks_;
+  std::map<PokeSink*, Bytes> device_of_;
 };
 
 }  // namespace kring::server

@@ -31,8 +31,9 @@ grpc::Status Guard(F&& f) {
 // coalesced into the newest head.
 class PokeStream final : public grpc::ServerWriteReactor<v1::Poke>, public PokeSink {
  public:
-  PokeStream(PokeHub& hub, Bytes account_id) : hub_(hub), account_id_(std::move(account_id)) {
-    hub_.Add(account_id_, this);
+  PokeStream(PokeHub& hub, Bytes account_id, const Bytes& device_id)
+      : hub_(hub), account_id_(std::move(account_id)) {
+    hub_.Add(account_id_, this, device_id);
   }
 
   void Poke(const Bytes& case_id, uint64_t head_seq) override {
@@ -272,7 +273,7 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
                                                 const v1::SubscribeRequest*) override {
     auto session = Authenticate(ctx, state_.sessions);
     if (!session.ok()) return new RejectedStream(ToGrpc(session.status()));
-    auto* stream = new PokeStream(state_.pokes, session->account_id);
+    auto* stream = new PokeStream(state_.pokes, session->account_id, session->device_id);
     // Current heads first: a client learns what it missed while disconnected, and a commit
     // between its last pull and this registration cannot go unnoticed.
     Status s = state_.store->Read([&](storage::StoreTxn& txn) -> Status {

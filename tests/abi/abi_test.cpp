@@ -223,6 +223,7 @@ struct Device {
   kring_client* client = nullptr;
   Bytes account_id;
   std::string safety_number;
+  std::string recovery_key;  // as CreateAccount showed it (tests restore with it)
 
   Device(const char* address, bool background) {
     Error err;
@@ -248,6 +249,7 @@ struct Device {
     REQUIRE(account_id.size() == kring_id_size());
     REQUIRE_FALSE(safety_number.empty());
     REQUIRE_FALSE(recovery.get().empty());
+    recovery_key = recovery.get();
   }
 
   Bytes View(const Bytes& case_id, bool confirmed = false) {
@@ -1084,4 +1086,111 @@ TEST_CASE("abi: invitation, approval, adding with history and removal against a 
     CHECK(alarms.get().empty());
   }
   REQUIRE(kring_client_remove_change_listener(invitee.client, token, err.out()) == KRING_OK);
+}
+
+TEST_CASE(
+    "abi: linking, listing and revoking devices, and restoring an account against a real "
+    "kringd",
+    "[abi]") {
+  kring::abi_test::KringdProcess server;
+  Device chair(server.address().c_str(), /*background=*/false);
+  Device phone(server.address().c_str(), /*background=*/false);
+  Device laptop(server.address().c_str(), /*background=*/false);
+  Device fresh(server.address().c_str(), /*background=*/false);
+  chair.CreateAccount();
+  phone.CreateAccount();
+  Error err;
+  const Bytes create = CreateCaseMessage({{phone.account_id, KRING_ROLE_MEMBER}});
+  OwnedBytes case_b;
+  REQUIRE(kring_client_create_case(chair.client, create.data(), create.size(), &case_b.b,
+                                   err.out()) == KRING_OK);
+  const Bytes case_id = case_b.get();
+  OwnedBytes plan_b;
+  REQUIRE(kring_client_create_entity(chair.client, case_id.data(), case_id.size(), "plan",
+                                     &plan_b.b, err.out()) == KRING_OK);
+  const Bytes plan = plan_b.get();
+  const Bytes title = TextValue("Weekplan");
+  REQUIRE(kring_client_set_field(chair.client, case_id.data(), case_id.size(), plan.data(),
+                                 plan.size(), "title", title.data(), title.size(),
+                                 err.out()) == KRING_OK);
+  chair.Sync();
+  phone.Sync();
+
+  // The laptop asks; the phone approves with the code the laptop shows; the laptop finishes.
+  OwnedString payload, code;
+  REQUIRE(kring_client_request_device_link(laptop.client, &payload.s, &code.s, err.out()) ==
+          KRING_OK);
+  CHECK(payload.get().rfind("kring://device-link/1/", 0) == 0);
+  CHECK(code.get().size() == 9);
+  OwnedString approval;
+  approval.s = reinterpret_cast<char*>(&err);  // junk: reset on entry
+  CHECK(kring_client_approve_device_link(phone.client, payload.s, "0000 0000", &approval.s,
+                                         err.out()) == KRING_ERR_PERMISSION_DENIED);
+  CHECK(err.code() == KRING_ERR_PERMISSION_DENIED);
+  CHECK(approval.s == nullptr);
+  REQUIRE(kring_client_approve_device_link(phone.client, payload.s, code.s, &approval.s,
+                                           err.out()) == KRING_OK);
+  OwnedBytes account_b;
+  OwnedString number;
+  REQUIRE(kring_client_finish_device_link(laptop.client, approval.s, &account_b.b, &number.s,
+                                          err.out()) == KRING_OK);
+  CHECK(account_b.get() == phone.account_id);
+  CHECK(number.get() == phone.safety_number);
+  laptop.Sync();
+  auto at_laptop = EntityOf(laptop.View(case_id, true), plan);
+  REQUIRE(at_laptop);
+  CHECK(FieldText(*at_laptop, "title") == "Weekplan");
+
+  // Both devices are listed; the phone's is the first.
+  OwnedBytes list;
+  REQUIRE(kring_client_devices(laptop.client, &list.b, err.out()) == KRING_OK);
+  std::vector<Bytes> devices = Parse(list.get()).All(1);
+  REQUIRE(devices.size() == 2);
+  OwnedBytes phone_account, phone_device;
+  OwnedString phone_number;
+  REQUIRE(kring_client_account(phone.client, &phone_account.b, &phone_device.b, &phone_number.s,
+                               err.out()) == KRING_OK);
+  const Bytes phone_id = phone_device.get();
+  CHECK(Parse(devices[0]).One(1) == phone_id);
+  CHECK(Parse(devices[0]).Uint(4) == 0);  // not this device
+  CHECK(Parse(devices[1]).Uint(4) == 1);
+
+  // The phone is lost: the laptop revokes it; the phone's sign-in is refused from then on.
+  CHECK(kring_client_revoke_device(laptop.client, phone_id.data(), 3, err.out()) ==
+        KRING_ERR_INVALID_ARGUMENT);
+  REQUIRE(kring_client_revoke_device(laptop.client, phone_id.data(), phone_id.size(), err.out()) ==
+          KRING_OK);
+  laptop.Sync();
+  CHECK(laptop.Pending(case_id) == 0);
+  CHECK(kring_client_sync_now(phone.client, nullptr, nullptr, err.out()) ==
+        KRING_ERR_UNAUTHENTICATED);
+  OwnedBytes after;
+  REQUIRE(kring_client_devices(laptop.client, &after.b, err.out()) == KRING_OK);
+  CHECK(Parse(Parse(after.get()).All(1)[0]).Uint(3) == 1);  // revoked
+
+  // A fresh device with the recovery key: a wrong one changes nothing, the right one restores.
+  OwnedBytes restored_b;
+  OwnedString restored_number;
+  CHECK(kring_client_restore_account(fresh.client, "geen sleutel", nullptr, 0, &restored_b.b,
+                                     &restored_number.s, err.out()) == KRING_ERR_INVALID_ARGUMENT);
+  CHECK(restored_b.b.data == nullptr);
+  const std::string wrong(64, 'a');
+  CHECK(kring_client_restore_account(fresh.client, wrong.c_str(), nullptr, 0, &restored_b.b,
+                                     &restored_number.s, err.out()) == KRING_ERR_NOT_FOUND);
+  CHECK(kring_client_restore_account(fresh.client, phone.recovery_key.c_str(),
+                                     phone.account_id.data(), 5, &restored_b.b, &restored_number.s,
+                                     err.out()) == KRING_ERR_INVALID_ARGUMENT);
+  CHECK(kring_client_restore_account(fresh.client, phone.recovery_key.c_str(),
+                                     chair.account_id.data(), chair.account_id.size(),
+                                     &restored_b.b, &restored_number.s,
+                                     err.out()) == KRING_ERR_NOT_FOUND);
+  REQUIRE(kring_client_restore_account(fresh.client, phone.recovery_key.c_str(),
+                                       phone.account_id.data(), phone.account_id.size(),
+                                       &restored_b.b, &restored_number.s, err.out()) == KRING_OK);
+  CHECK(restored_b.get() == phone.account_id);
+  CHECK(restored_number.get() == phone.safety_number);
+  fresh.Sync();
+  auto at_fresh = EntityOf(fresh.View(case_id, true), plan);
+  REQUIRE(at_fresh);
+  CHECK(FieldText(*at_fresh, "title") == "Weekplan");
 }

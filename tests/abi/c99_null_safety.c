@@ -165,6 +165,41 @@ int abi_c99_null_safety(void) {
   EXPECT(s1 == NULL);
   EXPECT(kring_client_epoch_fingerprint(NULL, NULL, 0, NULL, NULL) == KRING_ERR_INVALID_ARGUMENT);
 
+  /* ABI 4: devices of an account. */
+  s1 = &junk_char;
+  s2 = &junk_char;
+  expect_invalid(kring_client_request_device_link(NULL, &s1, &s2, &err), err);
+  EXPECT(s1 == NULL && s2 == NULL);
+  EXPECT(kring_client_request_device_link(NULL, NULL, NULL, NULL) == KRING_ERR_INVALID_ARGUMENT);
+
+  s1 = &junk_char;
+  expect_invalid(kring_client_approve_device_link(NULL, "p", "1234 5678", &s1, &err), err);
+  EXPECT(s1 == NULL);
+  EXPECT(kring_client_approve_device_link(NULL, NULL, NULL, NULL, NULL) ==
+         KRING_ERR_INVALID_ARGUMENT);
+
+  junk_bytes(&b1);
+  s1 = &junk_char;
+  expect_invalid(kring_client_finish_device_link(NULL, "a", &b1, &s1, &err), err);
+  EXPECT(is_reset(&b1) && s1 == NULL);
+  EXPECT(kring_client_finish_device_link(NULL, NULL, NULL, NULL, NULL) ==
+         KRING_ERR_INVALID_ARGUMENT);
+
+  junk_bytes(&b1);
+  expect_invalid(kring_client_devices(NULL, &b1, &err), err);
+  EXPECT(is_reset(&b1));
+  EXPECT(kring_client_devices(NULL, NULL, NULL) == KRING_ERR_INVALID_ARGUMENT);
+
+  expect_invalid(kring_client_revoke_device(NULL, id, 16, &err), err);
+  EXPECT(kring_client_revoke_device(NULL, NULL, 0, NULL) == KRING_ERR_INVALID_ARGUMENT);
+
+  junk_bytes(&b1);
+  s1 = &junk_char;
+  expect_invalid(kring_client_restore_account(NULL, "k", NULL, 0, &b1, &s1, &err), err);
+  EXPECT(is_reset(&b1) && s1 == NULL);
+  EXPECT(kring_client_restore_account(NULL, NULL, NULL, 0, NULL, NULL, NULL) ==
+         KRING_ERR_INVALID_ARGUMENT);
+
   expect_invalid(kring_client_submit(NULL, id, 16, id, 0, &err), err);
 
   junk_bytes(&b1);

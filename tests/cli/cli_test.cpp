@@ -222,3 +222,78 @@ TEST_CASE("a coordinator invites the resident with a link on the command line", 
   CHECK((std::filesystem::status(dir.path() + "/b.db").permissions() &
          std::filesystem::perms::others_read) == std::filesystem::perms::none);
 }
+
+TEST_CASE("a second device, a lost phone and the recovery key on the command line", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  const std::string srv = "--server " + server.address();
+  const std::string phone = "KRING_PASSPHRASE=telefoon KRING_DB=" + dir.path() + "/phone.db";
+  const std::string laptop = "KRING_PASSPHRASE=laptop KRING_DB=" + dir.path() + "/laptop.db";
+  const std::string fresh = "KRING_PASSPHRASE=nieuw KRING_DB=" + dir.path() + "/fresh.db";
+  Run a = Cli(phone, srv + " account create");
+  REQUIRE(a.exit_code == 0);
+  const std::string account = Field(a.out, "account");
+  std::smatch m;
+  REQUIRE(std::regex_search(a.out, m, std::regex("((?:[0-9a-f]{4}-){15}[0-9a-f]{4})")));
+  const std::string recovery_key = m[1];
+  const std::string phone_device = Field(Cli(phone, srv + " account show").out, "device");
+  Run created = Cli(phone, srv + " case create");
+  REQUIRE(created.exit_code == 0);
+  const std::string case_id = Field(created.out, "Casus gemaakt:");
+  Run e = Cli(phone, srv + " entity create " + case_id + " afspraak");
+  REQUIRE(e.exit_code == 0);
+
+  // The laptop asks; the phone approves with the laptop's code; the laptop finishes.
+  Run request = Cli(laptop, srv + " device link-request");
+  REQUIRE(request.exit_code == 0);
+  CHECK(request.out.find("kring device approve") != std::string::npos);
+  REQUIRE(
+      std::regex_search(request.out, m, std::regex("payload (kring://device-link/1/[0-9a-f]+)")));
+  const std::string payload = m[1];
+  REQUIRE(std::regex_search(request.out, m, std::regex("code ([0-9]{4} [0-9]{4})")));
+  const std::string code = m[1];
+  Run wrong = Cli(phone, srv + " device approve " + payload + " '0000 0000'");
+  CHECK(wrong.exit_code == 1);
+  CHECK(wrong.out.find("De code klopt niet") != std::string::npos);
+  Run approve = Cli(phone, srv + " device approve " + payload + " '" + code + "'");
+  REQUIRE(approve.exit_code == 0);
+  REQUIRE(std::regex_search(approve.out, m,
+                            std::regex("approval (kring://device-approve/1/[0-9a-f/]+)")));
+  const std::string approval = m[1];
+  Run finish = Cli(laptop, srv + " device link-finish " + approval);
+  REQUIRE(finish.exit_code == 0);
+  CHECK(finish.out.find("hoort nu bij je account") != std::string::npos);
+  CHECK(Field(finish.out, "account") == account);
+  CHECK(Cli(laptop, srv + " case show " + case_id).out.find("afspraak") != std::string::npos);
+  Run list = Cli(laptop, srv + " device list");
+  REQUIRE(list.exit_code == 0);
+  CHECK(list.out.find(phone_device) != std::string::npos);
+  CHECK(list.out.find("(dit apparaat)") != std::string::npos);
+
+  // The phone is lost: the laptop revokes it; the phone is refused from then on.
+  Run self = Cli(laptop,
+                 srv + " device revoke " + Field(Cli(laptop, srv + " account show").out, "device"));
+  CHECK(self.exit_code == 1);
+  CHECK(self.out.find("ander apparaat") != std::string::npos);
+  Run revoke = Cli(laptop, srv + " device revoke " + phone_device);
+  REQUIRE(revoke.exit_code == 0);
+  CHECK(revoke.out.find("Apparaat ingetrokken") != std::string::npos);
+  CHECK(Cli(laptop, srv + " device list").out.find(phone_device + " (ingetrokken)") !=
+        std::string::npos);
+  Run refused = Cli(phone, srv + " sync");
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.out.find("ingetrokken of onbekend") != std::string::npos);
+
+  // A new phone with the recovery key: a wrong key changes nothing; the right one restores.
+  Run bad = Cli(fresh + " KRING_RECOVERY_KEY=" + std::string(64, 'a'), srv + " account restore");
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.out.find("hoort bij geen account") != std::string::npos);
+  CHECK(Cli(fresh, srv + " account show").exit_code == 1);
+  Run restored =
+      Cli(fresh + " KRING_RECOVERY_KEY=" + recovery_key, srv + " account restore " + account);
+  REQUIRE(restored.exit_code == 0);
+  CHECK(restored.out.find("weer op dit apparaat") != std::string::npos);
+  CHECK(Field(restored.out, "account") == account);
+  CHECK(Cli(fresh, srv + " case show " + case_id).out.find("afspraak") != std::string::npos);
+  CHECK(Cli(fresh, srv + " --lang en device list").out.find("(revoked)") != std::string::npos);
+}

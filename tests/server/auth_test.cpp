@@ -181,4 +181,91 @@ TEST_CASE("the recovery key cannot hold a session", "[auth]") {
   CHECK(paper.token.empty());
 }
 
+TEST_CASE("the recovery key reads its own account's chain with a signed challenge, nothing else",
+          "[auth]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount a = MakeAccount(c);
+  TestAccount other = MakeAccount(c);
+  const Bytes recovery_id = protocol::DeviceId(a.recovery.public_key);
+  auto request = [&](const crypto::SigningKeyPair& key, const v1::ChallengeResponse& ch) {
+    v1::GetChainRequest req;
+    req.set_recovery_device_id(ToString(recovery_id));
+    req.set_challenge(ch.challenge());
+    req.set_signature(ToString(crypto::Sign(
+        key.secret_key, protocol::RecoveryChainSignInput(View(ch.server_id()), View(ch.challenge()),
+                                                         recovery_id))));
+    return req;
+  };
+  v1::GetChainResponse chain;
+  // Signed by someone else's key, or a sign-in signature: refused, and the challenge is used up.
+  v1::ChallengeResponse ch = Challenge(c, recovery_id);
+  CHECK(c.account->GetChain(Ctx().get(), request(a.signing, ch), &chain).error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(c.account->GetChain(Ctx().get(), request(a.recovery, ch), &chain).error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+  // For another account id: refused.
+  ch = Challenge(c, recovery_id);
+  v1::GetChainRequest wrong = request(a.recovery, ch);
+  wrong.set_account_id(ToString(other.account_id));
+  CHECK(c.account->GetChain(Ctx().get(), wrong, &chain).error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+  // Malformed.
+  v1::GetChainRequest short_sig = request(a.recovery, Challenge(c, recovery_id));
+  short_sig.set_signature("x");
+  CHECK(c.account->GetChain(Ctx().get(), short_sig, &chain).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+  // Right: the chain of the account the recovery key belongs to, without a session.
+  REQUIRE(c.account->GetChain(Ctx().get(), request(a.recovery, Challenge(c, recovery_id)), &chain)
+              .ok());
+  REQUIRE(chain.links_size() == 1);
+  CHECK(chain.links(0).SerializeAsString() == a.root.SerializeAsString());
+  // A device's own key cannot read chains this way (it is not a recovery id).
+  v1::GetChainRequest as_device;
+  v1::ChallengeResponse dch = Challenge(c, a.device_id);
+  as_device.set_recovery_device_id(ToString(a.device_id));
+  as_device.set_challenge(dch.challenge());
+  as_device.set_signature(ToString(crypto::Sign(
+      a.signing.secret_key, protocol::RecoveryChainSignInput(View(dch.server_id()),
+                                                             View(dch.challenge()), a.device_id))));
+  CHECK(c.account->GetChain(Ctx().get(), as_device, &chain).error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_CASE("revoking a device ends its sessions and its poke stream at once", "[auth]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount a = MakeAccount(c);
+  auto sub_ctx = Ctx(a.token);
+  auto reader = c.sync->Subscribe(sub_ctx.get(), {});
+  v1::GetChainRequest gc;
+  gc.set_account_id(ToString(a.account_id));
+  v1::GetChainResponse chain;
+  REQUIRE(c.account->GetChain(Ctx(a.token).get(), gc, &chain).ok());
+
+  // The device revokes itself (any active device may sign a RevokeDevice).
+  v1::LinkBody body;
+  body.set_version(1);
+  body.set_index(1);
+  body.set_prev_link_hash(ToString(protocol::LinkHash(View(a.root.body()))));
+  body.set_signer_device_id(ToString(a.device_id));
+  body.mutable_revoke_device()->set_device_id(ToString(a.device_id));
+  v1::PublishChainRequest pub;
+  pub.set_account_id(ToString(a.account_id));
+  v1::ChainLink* link = pub.add_links();
+  link->set_body(body.SerializeAsString());
+  link->set_signature(
+      ToString(crypto::Sign(a.signing.secret_key, protocol::LinkSignInput(View(link->body())))));
+  v1::PublishChainResponse published;
+  REQUIRE(c.account->PublishChain(Ctx().get(), pub, &published).ok());
+
+  v1::Poke poke;
+  while (reader->Read(&poke)) {
+  }
+  CHECK(reader->Finish().ok());  // ended by the server, not by this client
+  CHECK(c.account->GetChain(Ctx(a.token).get(), gc, &chain).error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+  CHECK(SignIn(c, a).error_code() == grpc::StatusCode::UNAUTHENTICATED);
+}
+
 }  // namespace kring::test

@@ -104,6 +104,15 @@ Device::Device(std::shared_ptr<client::Transport> transport, bool background_syn
   auto created = client_->CreateAccount();
   if (!created.ok()) throw std::runtime_error("CreateAccount: " + created.status().ToString());
   account_id_ = created->info.account_id;
+  recovery_key_ = created->recovery_key;
+}
+
+Device::Device(std::shared_ptr<client::Transport> transport, Fresh, bool background_sync)
+    : db_path_(dir_.path() + "/kring.db"),
+      storage_key_(crypto::RandomSecret(32)),
+      transport_(std::move(transport)),
+      background_(background_sync) {
+  Open();
 }
 
 void Device::Open() {

@@ -80,12 +80,19 @@ void Rechain(const v1::PullRequest& req, v1::PullResponse& resp, ByteView server
 class Device {
  public:
   Device(std::shared_ptr<client::Transport> transport, bool background_sync = false);
+  // A fresh device without an account yet (to be linked to one, or restored).
+  struct Fresh {};
+  Device(std::shared_ptr<client::Transport> transport, Fresh, bool background_sync = false);
+  // After linking or restoring: the account this device now belongs to.
+  void set_account_id(Bytes id) { account_id_ = std::move(id); }
   // Closes the client (no sync) and opens the same local store again.
   void Reopen();
   void Close() { client_.reset(); }
   client::Client& operator*() { return *client_; }
   client::Client* operator->() { return client_.get(); }
   const Bytes& account_id() const { return account_id_; }
+  // The recovery key CreateAccount showed (empty for a Fresh device).
+  const std::string& recovery_key() const { return recovery_key_; }
   const std::string& db_path() const { return db_path_; }
   const SecretBytes& storage_key() const { return storage_key_; }
 
@@ -98,6 +105,7 @@ class Device {
   bool background_;
   std::unique_ptr<client::Client> client_;
   Bytes account_id_;
+  std::string recovery_key_;
 };
 
 v1::Value Text(const std::string& s);

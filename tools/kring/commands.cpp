@@ -82,6 +82,28 @@ std::string ReadPassphrase() {
   return line;
 }
 
+// A line typed by the user (the recovery key hidden like the passphrase), or from `env` when set.
+std::string ReadLine(Msg prompt, const char* env, bool hide) {
+  if (env != nullptr) {
+    if (const char* value = std::getenv(env)) return value;
+  }
+  std::cerr << Text(prompt);
+  termios old{};
+  bool tty = hide && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+  if (tty) {
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  std::string line;
+  std::getline(std::cin, line);
+  if (tty) {
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::cerr << "\n";
+  }
+  return line;
+}
+
 // The storage key is derived from the passphrase with Argon2id and a per-store random salt kept
 // next to the database; a wrong passphrase fails when the store is opened.
 Result<SecretBytes> StorageKey(const std::string& db) {
@@ -192,7 +214,10 @@ int RunCommand(const Options& o) {
   if (!(is({"account", "create"}) || is({"account", "show"}) || is({"account", "safety-number"}) ||
         is({"case"}) || is({"member", "add"}) || is({"member", "remove"}) ||
         is({"member", "approve"}) || is({"member", "decline"}) || is({"invite"}) ||
-        is({"entity", "create"}) || is({"field", "set"}) || is({"sync"}) || is({"alarms"}))) {
+        is({"entity", "create"}) || is({"field", "set"}) || is({"sync"}) || is({"alarms"}) ||
+        is({"device", "link-request"}) || is({"device", "approve"}) ||
+        is({"device", "link-finish"}) || is({"device", "list"}) || is({"device", "revoke"}) ||
+        is({"account", "restore"}))) {
     std::cerr << Text(Msg::kUnknownCommand) << " " << a[0] << (a.size() > 1 ? " " + a[1] : "")
               << "\n";
     return Usage();
@@ -214,6 +239,40 @@ int RunCommand(const Options& o) {
               << "\nsafety_number " << created->info.safety_number << "\n";
     std::cerr << Text(Msg::kRecoveryKeyNote) << "\n" << created->recovery_key << "\n";
     return 0;
+  }
+  // ---- A device without an account: linking it, or restoring with the recovery key ----
+  if (is({"device", "link-request"})) {
+    if (a.size() != 2) return Usage();
+    auto request = c.RequestDeviceLink();
+    if (!request.ok()) return Fail(request.status());
+    std::cout << "payload " << request->payload << "\ncode " << request->code << "\n";
+    std::cerr << Text(Msg::kLinkRequestNote) << "\n";
+    return 0;
+  }
+  if (is({"device", "link-finish"})) {
+    if (a.size() != 3) return Usage();
+    auto info = c.FinishDeviceLink(a[2]);
+    if (!info.ok()) return Fail(info.status());
+    std::cout << Text(Msg::kDeviceLinked) << "\naccount " << Hex(info->account_id)
+              << "\nsafety_number " << info->safety_number << "\n";
+    return Settle(c, reports, false);
+  }
+  if (is({"account", "restore"})) {
+    // account restore [ACCOUNT-ID]: with the id, only that account is accepted from the server.
+    if (a.size() != 2 && a.size() != 3) return Usage();
+    Bytes expected;
+    if (a.size() == 3) {
+      auto id = ParseId(a[2]);
+      if (!id) return BadId();
+      expected = *id;
+    }
+    std::string key = ReadLine(Msg::kRecoveryPrompt, "KRING_RECOVERY_KEY", /*hide=*/true);
+    auto info = c.RestoreAccount(key, expected);
+    sodium_memzero(key.data(), key.size());
+    if (!info.ok()) return Fail(info.status());
+    std::cout << Text(Msg::kAccountRestored) << "\naccount " << Hex(info->account_id)
+              << "\nsafety_number " << info->safety_number << "\n";
+    return Settle(c, reports, false);
   }
   auto me = c.Account();
   if (!me.ok()) {
@@ -414,6 +473,36 @@ int RunCommand(const Options& o) {
     Status s = c.SetField(*cid, *eid, a[4], v);
     if (!s.ok()) return Fail(s);
     return Settle(c, reports, true);
+  }
+  if (is({"device", "approve"})) {
+    if (a.size() != 3 && a.size() != 4) return Usage();
+    std::string code = a.size() == 4 ? a[3] : ReadLine(Msg::kCodePrompt, nullptr, false);
+    auto approval = c.ApproveDeviceLink(a[2], code);
+    if (!approval.ok()) return Fail(approval.status());
+    std::cout << "approval " << *approval << "\n";
+    std::cerr << Text(Msg::kApproveNote) << "\n";
+    return 0;
+  }
+  if (is({"device", "list"})) {
+    if (a.size() != 2) return Usage();
+    auto devices = c.Devices();
+    if (!devices.ok()) return Fail(devices.status());
+    for (const client::DeviceInfo& d : *devices) {
+      std::cout << Hex(d.device_id);
+      if (d.this_device) std::cout << " " << Text(Msg::kThisDevice);
+      if (d.revoked) std::cout << " " << Text(Msg::kRevokedDevice);
+      std::cout << "\n";
+    }
+    return 0;
+  }
+  if (is({"device", "revoke"})) {
+    if (a.size() != 3) return Usage();
+    auto device = ParseId(a[2]);
+    if (!device) return BadId();
+    Status s = c.RevokeDevice(*device);
+    if (!s.ok()) return Fail(s);
+    std::cout << Text(Msg::kDeviceRevoked) << "\n";
+    return Settle(c, reports, false);
   }
   if (is({"sync"})) {
     int rc = Settle(c, reports, false);

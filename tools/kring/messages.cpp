@@ -41,6 +41,14 @@ Entry Lookup(Msg m) {
           "  field set CASUS ID VELD TEKST  Zet een veld\n"
           "  sync                        Stuur en haal wijzigingen op\n"
           "  alarms                      Toon beveiligingsmeldingen\n"
+          "  device link-request         Nieuw apparaat: vraag een koppeling aan (tekst en code)\n"
+          "  device approve TEKST [CODE] Bestaand apparaat: keur het nieuwe apparaat goed\n"
+          "  device link-finish TEKST    Nieuw apparaat: maak de koppeling af\n"
+          "  device list                 Toon de apparaten van je account\n"
+          "  device revoke ID            Trek een kwijtgeraakt apparaat in\n"
+          "  account restore [ID]        Zet je account terug met je herstelsleutel\n"
+          "                              (KRING_RECOVERY_KEY of vraag); met je account-id\n"
+          "                              wordt alleen dat account geaccepteerd\n"
           "De sleutel van de lokale opslag komt uit je wachtwoordzin (KRING_PASSPHRASE of "
           "vraag).\n",
           "Usage: kring [--server ADDRESS] [--db FILE] [--lang nl|en] COMMAND\n"
@@ -70,6 +78,14 @@ Entry Lookup(Msg m) {
           "  field set CASE ID FIELD TEXT  Set a field\n"
           "  sync                        Send and fetch changes\n"
           "  alarms                      Show security alarms\n"
+          "  device link-request         New device: ask to be linked (text and code)\n"
+          "  device approve TEXT [CODE]  Existing device: approve the new device\n"
+          "  device link-finish TEXT     New device: finish the link\n"
+          "  device list                 Show your account's devices\n"
+          "  device revoke ID            Revoke a lost device\n"
+          "  account restore [ID]        Restore your account with your recovery key\n"
+          "                              (KRING_RECOVERY_KEY or a prompt); with your account\n"
+          "                              id only that account is accepted\n"
           "The local store key comes from your passphrase (KRING_PASSPHRASE or a prompt).\n"};
     case Msg::kServing:
       return {"De server werkt.", "The server is serving."};
@@ -157,6 +173,39 @@ Entry Lookup(Msg m) {
               "Saved on this device. It is sent as soon as the server can be reached."};
     case Msg::kSyncedCounts:
       return {"opgehaald, verstuurd:", "fetched, sent:"};
+    case Msg::kLinkRequestNote:
+      return {
+          "Laat de tekst (als QR-code) en de code zien op een apparaat dat al bij je account "
+          "hoort. Typ daar: kring device approve TEKST CODE",
+          "Show the text (as a QR code) and the code to a device that already belongs to your "
+          "account. There, run: kring device approve TEXT CODE"};
+    case Msg::kApproveNote:
+      return {
+          "Goedgekeurd. Geef deze tekst aan het nieuwe apparaat. Typ daar: "
+          "kring device link-finish TEKST",
+          "Approved. Give this text to the new device. There, run: "
+          "kring device link-finish TEXT"};
+    case Msg::kCodePrompt:
+      return {"Typ de code die het nieuwe apparaat laat zien: ",
+              "Type the code the new device shows: "};
+    case Msg::kDeviceLinked:
+      return {"Dit apparaat hoort nu bij je account. Je casussen worden opgehaald.",
+              "This device now belongs to your account. Your cases are being fetched."};
+    case Msg::kDeviceRevoked:
+      return {
+          "Apparaat ingetrokken. Het kan niet meer inloggen. Je kringen krijgen een nieuwe "
+          "sleutel: wat hierna komt, kan dat apparaat niet lezen.",
+          "Device revoked. It can no longer sign in. Your circles get a new key: what comes "
+          "after this cannot be read on that device."};
+    case Msg::kRecoveryPrompt:
+      return {"Typ je herstelsleutel: ", "Type your recovery key: "};
+    case Msg::kAccountRestored:
+      return {"Je account staat weer op dit apparaat. Je casussen worden opgehaald.",
+              "Your account is back on this device. Your cases are being fetched."};
+    case Msg::kThisDevice:
+      return {"(dit apparaat)", "(this device)"};
+    case Msg::kRevokedDevice:
+      return {"(ingetrokken)", "(revoked)"};
   }
   return {"", ""};
 }
@@ -214,6 +263,44 @@ std::string Explain(const std::string& reason) {
        "There is no code yet: you are not approved or not up to date yet."},
       {"removed from the case", "Je bent geen lid meer van deze casus.",
        "You are no longer a member of this case."},
+      {"confirmation code does not match",
+       "De code klopt niet. Kijk nog eens op het nieuwe apparaat en neem de tekst opnieuw over.",
+       "The code does not match. Look again at the new device and copy the text again."},
+      {"confirmation code has 8 digits", "De code heeft 8 cijfers.", "The code has 8 digits."},
+      {"not a Kring device link code",
+       "Dit is geen koppeltekst. Kopieer de hele tekst (begint met kring://device-link/).",
+       "This is not a link text. Copy the whole text (starts with kring://device-link/)."},
+      {"not a Kring device approval",
+       "Dit is geen goedkeuring. Kopieer de hele tekst (begint met kring://device-approve/).",
+       "This is not an approval. Copy the whole text (starts with kring://device-approve/)."},
+      {"the server refused this approval",
+       "De server weigert deze goedkeuring. Keur het apparaat opnieuw goed op je andere apparaat.",
+       "The server refuses this approval. Approve the device again on your other device."},
+      {"this approval is for another device",
+       "Deze goedkeuring is voor een ander apparaat. Vraag de koppeling opnieuw aan.",
+       "This approval is for another device. Ask for the link again."},
+      {"ask for a device link first",
+       "Vraag eerst een koppeling aan met: kring device link-request",
+       "First ask for a link with: kring device link-request"},
+      {"this device was already added", "Dit apparaat hoort al bij je account.",
+       "This device already belongs to your account."},
+      {"revoke this device from another device",
+       "Dit apparaat kun je niet hier intrekken. Doe het vanaf een ander apparaat van je account.",
+       "You cannot revoke this device here. Do it from another device of your account."},
+      {"no active device with this id",
+       "Dit apparaat hoort niet (meer) bij je account. Kijk met: kring device list",
+       "This device does not (or no longer) belong to your account. See: kring device list"},
+      {"unknown or revoked device",
+       "Dit apparaat is ingetrokken of onbekend. Het kan niet meer inloggen.",
+       "This device is revoked or unknown. It can no longer sign in."},
+      {"not a recovery key",
+       "Dit is geen herstelsleutel. Een herstelsleutel heeft 64 tekens (0-9 en a-f).",
+       "This is not a recovery key. A recovery key has 64 characters (0-9 and a-f)."},
+      {"no account on this server has this recovery key",
+       "Deze herstelsleutel hoort bij geen account op deze server. Kijk of je hem goed hebt "
+       "overgetypt. Er is niets veranderd.",
+       "This recovery key belongs to no account on this server. Check that you typed it "
+       "correctly. Nothing has changed."},
       {"stopped by a security alarm",
        "Deze casus is gestopt door een beveiligingsmelding. Kijk met: kring alarms",
        "This case is stopped by a security alarm. See: kring alarms"},

@@ -43,6 +43,15 @@ enum class Msg {
   kAlarmNote,
   kEditStoredOffline,
   kSyncedCounts,
+  kLinkRequestNote,
+  kApproveNote,
+  kCodePrompt,
+  kDeviceLinked,
+  kDeviceRevoked,
+  kRecoveryPrompt,
+  kAccountRestored,
+  kThisDevice,
+  kRevokedDevice,
 };
 
 void SetLanguage(const std::string& lang);

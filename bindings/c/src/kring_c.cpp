@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kring/abi/v1/alarms.pb.h"
+#include "kring/abi/v1/devices.pb.h"
 #include "kring/client.h"
 #include "kring/common/bytes.h"
 #include "kring/common/status.h"
@@ -844,6 +845,138 @@ kring_status kring_client_epoch_fingerprint(kring_client* client, const uint8_t*
     if (!text.ok()) return text.status();
     *out_text = CopyString(text.value());
     return {};
+  });
+}
+
+// ---- Devices ----
+
+kring_status kring_client_request_device_link(kring_client* client, char** out_payload,
+                                              char** out_code, kring_error** out_err) noexcept {
+  Reset(out_payload);
+  Reset(out_code);
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_payload == nullptr || out_code == nullptr) return Invalid("outputs are required");
+    auto request = client->client->RequestDeviceLink();
+    if (!request.ok()) return request.status();
+    char* payload = CopyString(request->payload);
+    try {
+      *out_code = CopyString(request->code);
+    } catch (...) {
+      kring_string_free(payload);
+      throw;
+    }
+    *out_payload = payload;
+    return {};
+  });
+}
+
+kring_status kring_client_approve_device_link(kring_client* client, const char* payload,
+                                              const char* code, char** out_approval,
+                                              kring_error** out_err) noexcept {
+  Reset(out_approval);
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_approval == nullptr) return Invalid("out_approval is required");
+    std::string payload_text, code_text;
+    KRING_RETURN_IF_ERROR(ReadString(payload, "payload must be UTF-8", &payload_text));
+    KRING_RETURN_IF_ERROR(ReadString(code, "code must be UTF-8", &code_text));
+    auto approval = client->client->ApproveDeviceLink(payload_text, code_text);
+    if (!approval.ok()) return approval.status();
+    *out_approval = CopyString(approval.value());
+    return {};
+  });
+}
+
+namespace {
+
+// The account a device now belongs to (finishing a link, restoring), as the two outputs.
+Status AccountOutputs(const kring::client::AccountInfo& info, kring_bytes* out_account_id,
+                      char** out_safety_number) {
+  char* safety = CopyString(info.safety_number);
+  try {
+    SetBytes(out_account_id, info.account_id);
+  } catch (...) {
+    kring_string_free(safety);
+    throw;
+  }
+  *out_safety_number = safety;
+  return {};
+}
+
+}  // namespace
+
+kring_status kring_client_finish_device_link(kring_client* client, const char* approval,
+                                             kring_bytes* out_account_id, char** out_safety_number,
+                                             kring_error** out_err) noexcept {
+  Reset(out_account_id);
+  Reset(out_safety_number);
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_account_id == nullptr || out_safety_number == nullptr) {
+      return Invalid("outputs are required");
+    }
+    std::string text;
+    KRING_RETURN_IF_ERROR(ReadString(approval, "approval must be UTF-8", &text));
+    auto info = client->client->FinishDeviceLink(text);
+    if (!info.ok()) return info.status();
+    return AccountOutputs(info.value(), out_account_id, out_safety_number);
+  });
+}
+
+kring_status kring_client_devices(kring_client* client, kring_bytes* out_devices,
+                                  kring_error** out_err) noexcept {
+  Reset(out_devices);
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_devices == nullptr) return Invalid("out_devices is required");
+    auto devices = client->client->Devices();
+    if (!devices.ok()) return devices.status();
+    kring::abi::v1::DeviceList list;
+    for (const kring::client::DeviceInfo& d : devices.value()) {
+      kring::abi::v1::Device* out = list.add_devices();
+      out->set_device_id(kring::ToString(d.device_id));
+      out->set_added_at(d.added_at);
+      out->set_revoked(d.revoked);
+      out->set_this_device(d.this_device);
+    }
+    SetBytes(out_devices, list.SerializeAsString());
+    return {};
+  });
+}
+
+kring_status kring_client_revoke_device(kring_client* client, const uint8_t* device_id,
+                                        size_t device_id_len, kring_error** out_err) noexcept {
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    Bytes id;
+    KRING_RETURN_IF_ERROR(ReadId(device_id, device_id_len, "device id must be 16 bytes", &id));
+    return client->client->RevokeDevice(id);
+  });
+}
+
+kring_status kring_client_restore_account(kring_client* client, const char* recovery_key,
+                                          const uint8_t* account_id, size_t account_id_len,
+                                          kring_bytes* out_account_id, char** out_safety_number,
+                                          kring_error** out_err) noexcept {
+  Reset(out_account_id);
+  Reset(out_safety_number);
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_account_id == nullptr || out_safety_number == nullptr) {
+      return Invalid("outputs are required");
+    }
+    std::string text;
+    WipeOnExit wipe{text};  // the recovery key
+    KRING_RETURN_IF_ERROR(ReadString(recovery_key, "recovery_key must be UTF-8", &text));
+    Bytes expected;
+    if (account_id != nullptr || account_id_len != 0) {
+      KRING_RETURN_IF_ERROR(
+          ReadId(account_id, account_id_len, "account id must be 16 bytes or NULL", &expected));
+    }
+    auto info = client->client->RestoreAccount(text, expected);
+    if (!info.ok()) return info.status();
+    return AccountOutputs(info.value(), out_account_id, out_safety_number);
   });
 }
 

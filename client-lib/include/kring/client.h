@@ -39,6 +39,21 @@ struct NewAccount {
   std::string recovery_key;
 };
 
+// A device of this account, from its verified user chain (the recovery key is not listed).
+struct DeviceInfo {
+  Bytes device_id;
+  uint64_t added_at = 0;  // index of the chain link that added it
+  bool revoked = false;
+  bool this_device = false;
+};
+
+// The new device's side of linking: the text for a QR code (its public keys, no secret) and the
+// code to compare with what the existing device computes from that text.
+struct DeviceLinkRequest {
+  std::string payload;
+  std::string code;  // 8 digits, "1234 5678"
+};
+
 // What the app shows after a removal, in Dutch (B1) and English.
 struct RemovalNotice {
   std::string nl;
@@ -100,6 +115,35 @@ class Client {
   Result<AccountInfo> Account() const;
   // Safety number of another account, from its verified chain (fetched if needed).
   Result<std::string> SafetyNumberOf(const Bytes& account_id);
+
+  // ---- Devices (DESIGN section 3) ----
+  // Linking a second device, in two steps with text or QR codes between the two devices:
+  //  1. the new device (a store without an account) calls RequestDeviceLink and shows the
+  //     payload as a QR code and the code as digits; calling it again shows the same;
+  //  2. an existing device of the account scans the payload, the person types or compares the
+  //     code shown on the new device, and ApproveDeviceLink returns the approval (a QR code for
+  //     the new device); a payload changed on the way gives another code and is refused;
+  //  3. the new device scans the approval; FinishDeviceLink publishes the AddDevice link (signed
+  //     by both devices), checks it in the account's chain, takes the user keys (sealed to it
+  //     in the link) and syncs every case of the account.
+  // Nothing secret travels in the clear; the server can neither read the seeds nor swap keys.
+  Result<DeviceLinkRequest> RequestDeviceLink();
+  Result<std::string> ApproveDeviceLink(const std::string& payload, const std::string& code);
+  Result<AccountInfo> FinishDeviceLink(const std::string& approval);
+  // This account's devices, from its chain as kringd has it now (online).
+  Result<std::vector<DeviceInfo>> Devices();
+  // A lost or stolen device, from another device of the account: revokes it and rotates the
+  // user key to the remaining devices (and the recovery key) in the chain; kringd ends its
+  // sessions at once and refuses it from then on. Every case this account is in gets a new key
+  // for scope 0 and for each restricted scope the account is in, queued and pushed by sync.
+  Status RevokeDevice(const Bytes& device_id);
+  // A fresh device (a store without an account) takes over an account with its recovery key:
+  // it adds itself to the chain, signed by the recovery key, and reads every case again. A key
+  // that belongs to no account gives NOT_FOUND and changes nothing. With `expected_account_id`
+  // (16 bytes, e.g. from a contact's device) the chain must be that account's, so a server cannot
+  // hand over a chain it built around the recovery key's public keys.
+  Result<AccountInfo> RestoreAccount(const std::string& recovery_key,
+                                     const Bytes& expected_account_id = {});
 
   // ---- Cases ----
   // Online: fetches and verifies every member's chain, then queues CreateCase and the initial

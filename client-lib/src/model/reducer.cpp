@@ -238,6 +238,7 @@ v1::ControlBody ControlBodyOf(const v1::ControlIntent& ci) {
   if (ci.has_rekey_scope()) *body.mutable_rekey() = ci.rekey_scope();
   if (ci.has_close_case()) *body.mutable_close_case() = ci.close_case();
   if (ci.has_erase_case()) *body.mutable_erase_case() = ci.erase_case();
+  if (ci.has_rekey_after_revoke()) *body.mutable_rekey() = ci.rekey_after_revoke();
   return body;
 }
 
@@ -391,6 +392,11 @@ void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::Co
   } else if (body.has_rekey()) {
     const uint32_t scope = body.rekey().scope_id();
     (*state.mutable_scope_epochs())[scope] = body.rekey().new_epoch();
+    // The first Rekey naming a revoked device cuts it off in this case (the verifier checked
+    // that the author's chain revoked it). Pending intents (seq 0) cut nothing off.
+    for (const std::string& device : body.rekey().revoked_devices()) {
+      if (seq != 0) state.mutable_device_cutoffs()->insert({Hex(View(device)), seq});
+    }
     if (scope == 0) {
       (*state.mutable_epoch_commitments())[body.rekey().new_epoch()] =
           body.rekey().key_commitment();

@@ -94,6 +94,35 @@ Status LocalStore::SaveAccount(const v1::LocalAccount& account) {
   return st.Bind(1, at_rest_.Seal("account", plain)).Run();
 }
 
+Result<std::optional<v1::LocalAccount>> LocalStore::LoadPendingDevice() {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_, "SELECT value FROM meta WHERE key = 'pending_device'");
+  if (!st.Step()) {
+    KRING_RETURN_IF_ERROR(st.status());
+    return std::optional<v1::LocalAccount>();
+  }
+  KRING_ASSIGN_OR_RETURN(SecretBytes plain, at_rest_.Open("pending_device", st.Blob(0)));
+  v1::LocalAccount keys;
+  if (!keys.ParseFromArray(plain.data(), static_cast<int>(plain.size()))) {
+    return DataLoss("pending device record is malformed");
+  }
+  return std::optional<v1::LocalAccount>(std::move(keys));
+}
+
+Status LocalStore::SavePendingDevice(const v1::LocalAccount& keys) {
+  std::lock_guard<std::mutex> lock(mu_);
+  SecretBytes plain(keys.ByteSizeLong());
+  keys.SerializeToArray(plain.data(), static_cast<int>(plain.size()));
+  sql::Statement st(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES ('pending_device', ?)");
+  return st.Bind(1, at_rest_.Seal("pending_device", plain)).Run();
+}
+
+Status LocalStore::ClearPendingDevice() {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_, "DELETE FROM meta WHERE key = 'pending_device'");
+  return st.Run();
+}
+
 Result<std::optional<Bytes>> LocalStore::PinnedServerKey() {
   std::lock_guard<std::mutex> lock(mu_);
   sql::Statement st(db_, "SELECT value FROM meta WHERE key = 'server_key'");

@@ -71,6 +71,11 @@ class LocalStore {
 
   Result<std::optional<v1::LocalAccount>> LoadAccount();
   Status SaveAccount(const v1::LocalAccount& account);
+  // Device keys of a device waiting to be linked to an account (no account id, no user key
+  // yet): kept between the link request and its approval, sealed like the account.
+  Result<std::optional<v1::LocalAccount>> LoadPendingDevice();
+  Status SavePendingDevice(const v1::LocalAccount& keys);
+  Status ClearPendingDevice();
 
   Result<std::optional<Bytes>> PinnedServerKey();
   Status PinServerKey(ByteView key);

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "kring/common/crypto.h"
 #include "kring/common/log.h"
 #include "kring/common/protocol.h"
 
+#include "crypto/identity.h"
 #include "model/reducer.h"
 #include "sync/verifier.h"
 
@@ -272,10 +274,47 @@ Result<UserChain> SyncEngine::ChainOf(const Bytes& account_id, bool refresh) {
       }
     }
   }
-  KRING_RETURN_IF_ERROR(store_->SaveChain(account_id, links));
+  // Unchanged (the usual case when a sync looks for new user key generations): no write.
+  if (!stored || stored->length != chain.length) {
+    KRING_RETURN_IF_ERROR(store_->SaveChain(account_id, links));
+  }
   std::lock_guard<std::mutex> lock(chain_cache_mu_);
   chain_cache_[account_id] = chain;
   return chain;
+}
+
+Result<v1::LocalAccount> SyncEngine::RefreshOwnUserKeys() {
+  v1::LocalAccount me;
+  {
+    std::lock_guard<std::mutex> lock(account_mu_);
+    if (!account_) return FailedPrecondition("this device has no account yet");
+    me = *account_;
+  }
+  KRING_ASSIGN_OR_RETURN(UserChain chain, ChainOf(ToBytes(me.account_id()), true));
+  std::set<uint32_t> held;
+  for (const auto& uk : me.user_keys()) held.insert(uk.generation());
+  if (held.count(chain.user_key.generation) != 0) return me;
+  std::map<uint32_t, SecretBytes> seeds =
+      identity::OpenUserKeySeeds(chain, View(me.device_id()), identity::DeviceBoxKeyPair(me));
+  bool added = false;
+  for (const auto& [generation, seed] : seeds) {
+    if (held.count(generation) != 0) continue;
+    v1::LocalUserKey* uk = me.add_user_keys();
+    uk->set_generation(generation);
+    uk->set_seed(ToString(seed));
+    added = true;
+  }
+  if (!added) return me;
+  KRING_RETURN_IF_ERROR(store_->SaveAccount(me));
+  std::lock_guard<std::mutex> lock(account_mu_);
+  account_ = me;
+  return me;
+}
+
+void SyncEngine::ForgetSession() {
+  std::lock_guard<std::mutex> lock(account_mu_);
+  token_.clear();
+  token_expires_ms_ = 0;
 }
 
 Status SyncEngine::Alarm(const Bytes& case_id, AlarmKind kind, uint64_t seq,
@@ -306,6 +345,12 @@ SyncEngine::Outcome SyncEngine::SyncAll() {
       out.status = FailedPrecondition("this device has no account yet");
       return out;
     }
+  }
+  // Keys boxed to a user key generation made on another device of this account open only once
+  // this device holds that generation.
+  if (auto refreshed = RefreshOwnUserKeys(); !refreshed.ok()) {
+    out.status = refreshed.status();
+    return out;
   }
   auto listed = WithToken([&](const std::string& t) { return transport_->ListCases(t); });
   if (!listed.ok()) {
@@ -588,6 +633,32 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
     KRING_RETURN_IF_ERROR(
         AppendRekey(me, case_id, rec, after, scope->first, ToString(in.client_op_id), out, mine));
     return out;
+  } else if (ci.has_rekey_after_revoke()) {
+    // A device of this account was revoked: new keys for scope 0 and every restricted scope
+    // this account is in, in one push, so nothing after this opens with the revoked device's
+    // keys.
+    if (projected.removed() || model::FindMember(projected, View(me.account_id())) == nullptr) {
+      return Status(StatusCode::kAborted, "not a member of this case any more");
+    }
+    const std::vector<std::string> revoked(ci.rekey_after_revoke().revoked_devices().begin(),
+                                           ci.rekey_after_revoke().revoked_devices().end());
+    std::vector<v1::Envelope> out;
+    v1::CaseState after = projected;
+    KRING_RETURN_IF_ERROR(
+        AppendRekey(me, case_id, rec, after, 0, ToString(in.client_op_id), out, mine, revoked));
+    std::vector<uint32_t> mine_scopes;
+    for (const auto& [id, scope] : after.scopes()) {
+      if (scope.members_size() > 0 && model::InScope(after, id, View(me.account_id()))) {
+        mine_scopes.push_back(id);
+      }
+    }
+    for (uint32_t id : mine_scopes) {
+      if (out.size() >= protocol::kMaxPushEnvelopes) break;
+      KRING_RETURN_IF_ERROR(AppendRekey(me, case_id, rec, after, id,
+                                        ToString(crypto::RandomBytes(crypto::kIdBytes)), out, mine,
+                                        revoked));
+    }
+    return out;
   } else if (ci.has_rekey_after_leave()) {
     if (!projected.rekey_pending()) return Status(StatusCode::kAborted, "rekey no longer needed");
     const v1::Member* self = model::FindMember(projected, View(me.account_id()));
@@ -642,7 +713,7 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
 Status SyncEngine::AppendRekey(const v1::LocalAccount& me, const Bytes& case_id,
                                const CaseRecord& rec, v1::CaseState& state, uint32_t scope,
                                const std::string& client_op_id, std::vector<v1::Envelope>& out,
-                               DeviceHead& mine) {
+                               DeviceHead& mine, const std::vector<std::string>& revoked_devices) {
   uint64_t current_epoch = 0;
   if (auto cur = state.scope_epochs().find(scope); cur != state.scope_epochs().end()) {
     current_epoch = cur->second;
@@ -663,6 +734,7 @@ Status SyncEngine::AppendRekey(const v1::LocalAccount& me, const Bytes& case_id,
   rk->set_new_epoch(new_epoch);
   rk->set_key_commitment(
       ToString(protocol::EpochKeyCommitment(epoch_key, case_id, scope, new_epoch)));
+  for (const std::string& device : revoked_devices) rk->add_revoked_devices(device);
   for (const std::string& account : recipients) {
     // Fresh chains: a box must go to each member's current user key, not a rotated-out one.
     KRING_ASSIGN_OR_RETURN(UserChain chain, ChainOf(ToBytes(account), true));
@@ -897,7 +969,8 @@ Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intent
       if (!sealed.ok()) {
         mine = before;
         if (sealed.status().code() != StatusCode::kAborted) return sealed.status();
-        if (in.control_op.has_rekey_after_leave() || in.control_op.has_rekey_scope()) {
+        if (in.control_op.has_rekey_after_leave() || in.control_op.has_rekey_scope() ||
+            in.control_op.has_rekey_after_revoke()) {
           // Another chair or coordinator device handed out the key first: nothing to tell.
           KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, sealed.status().message()));
           continue;

@@ -44,6 +44,12 @@ class SyncEngine {
   // or when `refresh` asks for links the device has not seen (a new device of that account).
   Result<UserChain> ChainOf(const Bytes& account_id, bool refresh = false);
   Transport* transport() const { return transport_.get(); }
+  // User key generations sealed to this device in its own chain that it does not hold yet
+  // (another device of the account rotated the user key after revoking a device): opened and
+  // stored. Returns the account as stored afterwards.
+  Result<v1::LocalAccount> RefreshOwnUserKeys();
+  // Drops the session (after this device's account changed, e.g. a device was revoked).
+  void ForgetSession();
 
  private:
   struct Outcome {
@@ -66,7 +72,8 @@ class SyncEngine {
                                                 DeviceHead& mine);
   Status AppendRekey(const v1::LocalAccount& me, const Bytes& case_id, const CaseRecord& rec,
                      v1::CaseState& state, uint32_t scope, const std::string& client_op_id,
-                     std::vector<v1::Envelope>& out, DeviceHead& mine);
+                     std::vector<v1::Envelope>& out, DeviceHead& mine,
+                     const std::vector<std::string>& revoked_devices = {});
   Status RejectAllPending(const Bytes& case_id, Outcome& out);
   Status AcceptErasure(const Bytes& case_id, const v1::CaseErased& erased, Outcome& out);
   Status QueueRekeyAfterLeave(const Bytes& case_id, const v1::CaseState& state,

@@ -152,9 +152,15 @@ class BatchVerifier {
         if (chain_of.status().transient()) return LocalError(chain_of.status());
         return Fail(AlarmKind::kTamper, seq, "author account chain does not verify", &entry);
       }
-      const ChainDevice* device = chain_of->ActiveDevice(View(h.author_device_id()));
+      // A device revoked since stays valid for what it wrote before its account's Rekey cut it
+      // off in this case (kringd refused it from the revocation on); nothing after that counts.
+      auto known = chain_of->devices.find(ToBytes(h.author_device_id()));
+      const ChainDevice* device = known == chain_of->devices.end() ? nullptr : &known->second;
       if (device == nullptr || device->is_recovery) {
         return Fail(AlarmKind::kTamper, seq, "author device is not active in its account", &entry);
+      }
+      if (membership.device_cutoffs().count(Hex(View(h.author_device_id()))) != 0) {
+        return Fail(AlarmKind::kTamper, seq, "op by a device revoked before this position", &entry);
       }
       DeviceHead& dh = heads_[ToBytes(h.author_device_id())];
       if (h.device_counter() <= dh.counter) {
@@ -182,6 +188,12 @@ class BatchVerifier {
       }
       if (h.kind() == v1::OP_KIND_ADD_MEMBER || h.kind() == v1::OP_KIND_REMOVE_MEMBER) {
         model::ApplyControl(membership, h, op.control, 0);
+      }
+      // Cut-offs take effect for the entries after this one (ApplyRekey checks the claim).
+      if (h.kind() == v1::OP_KIND_REKEY) {
+        for (const std::string& d : op.control.rekey().revoked_devices()) {
+          membership.mutable_device_cutoffs()->insert({Hex(View(d)), seq});
+        }
       }
       dh.counter = h.device_counter();
       dh.last_hash = op.envelope_hash;
@@ -261,14 +273,54 @@ class BatchVerifier {
     return ConstantTimeEqual(account_id, View(ctx_.me->account_id()));
   }
 
+  // Every device a Rekey names as revoked must be a device of the author's account that its
+  // (freshly fetched if needed) user chain has revoked; else the claim is forged.
+  bool CheckRevokedDevices(const Checked& c) {
+    const v1::Rekey& rk = c.op.control.rekey();
+    const uint64_t seq = c.entry->seq();
+    const Bytes author = ToBytes(c.op.header.author_account_id());
+    if (rk.revoked_devices_size() > 64) {
+      return Fail(AlarmKind::kTamper, seq, "rekey names too many revoked devices", c.entry);
+    }
+    std::set<std::string> seen;
+    for (const std::string& id : rk.revoked_devices()) {
+      if (id.size() != crypto::kIdBytes || !seen.insert(id).second) {
+        return Fail(AlarmKind::kTamper, seq, "malformed revoked device id", c.entry);
+      }
+      auto revoked = [&](const UserChain& chain) {
+        auto it = chain.devices.find(ToBytes(id));
+        return it != chain.devices.end() && !it->second.is_recovery &&
+               it->second.revoked_at.has_value();
+      };
+      auto chain = ctx_.chain_of(author, false);
+      if (chain.ok() && !revoked(*chain)) chain = ctx_.chain_of(author, true);
+      if (!chain.ok()) {
+        if (chain.status().transient()) return LocalError(chain.status());
+        return Fail(AlarmKind::kTamper, seq, "author account chain does not verify", c.entry);
+      }
+      if (!revoked(*chain)) {
+        return Fail(AlarmKind::kTamper, seq,
+                    "rekey names a device its author's account has not revoked", c.entry);
+      }
+    }
+    return true;
+  }
+
   bool ApplyRekey(const Checked& c) {
     const v1::Rekey& rk = c.op.control.rekey();
     const uint64_t seq = c.entry->seq();
     const v1::Member* author = model::FindMember(state_, View(c.op.header.author_account_id()));
     const uint32_t scope = rk.scope_id();
     auto restricted = state_.scopes().find(scope);
+    bool revocation = false;
+    if (rk.revoked_devices_size() > 0) {
+      if (!CheckRevokedDevices(c)) return false;
+      revocation = true;
+    }
     if (scope == 0) {
-      if (author->role() != v1::ROLE_CHAIR && author->role() != v1::ROLE_COORDINATOR) {
+      // Same rule as kringd: a member whose device was revoked makes the new key themself.
+      if (author->role() != v1::ROLE_CHAIR && author->role() != v1::ROLE_COORDINATOR &&
+          !revocation) {
         return Fail(AlarmKind::kTamper, seq, "rekey by a member without that permission", c.entry);
       }
       if (state_.rekey_pending() && !state_.rekey_pending_device().empty() &&

@@ -53,8 +53,10 @@ extern "C" {
  *      _decline_member), kring_role, KRING_CHANGE_REMOVED_FROM_CASE.
  *   3  leaving a case and comparing keys (kring_client_leave_case,
  *      kring_client_epoch_fingerprint).
+ *   4  devices of an account (kring_client_request_device_link, _approve_device_link,
+ *      _finish_device_link, _devices, _revoke_device, _restore_account).
  */
-#define KRING_ABI_VERSION 3u
+#define KRING_ABI_VERSION 4u
 
 /*
  * Status codes. Numbering is append-only and mirrors kring::StatusCode
@@ -429,6 +431,100 @@ KRING_API kring_status kring_client_leave_case(kring_client* client, const uint8
 KRING_API kring_status kring_client_epoch_fingerprint(kring_client* client, const uint8_t* case_id,
                                                       size_t case_id_len, char** out_text,
                                                       kring_error** out_err) KRING_NOEXCEPT;
+
+/* ---------------------------------------------------------------------------------------------
+ * ABI 4. Devices of an account. Online; thread-safe. Linking a second device takes two codes
+ * between the devices (QR codes, or text):
+ *   1. the new device (a store without an account): kring_client_request_device_link, shows the
+ *      payload as a QR code and the code as digits;
+ *   2. an existing device of the account scans the payload; the person types the code the new
+ *      device shows: kring_client_approve_device_link returns the approval, shown as a QR code;
+ *   3. the new device scans it: kring_client_finish_device_link; it then syncs every case.
+ * No secret travels in the clear: the payload holds public keys, the approval holds the user
+ * keys sealed to the new device. A payload changed on the way gives another code and is refused.
+ * ------------------------------------------------------------------------------------------- */
+
+/*
+ * On a new device (no account: else KRING_ERR_ALREADY_EXISTS): makes its device keys (kept in
+ * the store until linked; calling again returns the same) and returns
+ * out_payload  the text for a QR code, "kring://device-link/1/..." (public keys only).
+ * out_code     the code to show next to it, "1234 5678" (8 digits).
+ * Both kring_string_free. Local only (no network).
+ */
+KRING_API kring_status kring_client_request_device_link(kring_client* client, char** out_payload,
+                                                        char** out_code,
+                                                        kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * On an existing device of the account: approves the new device.
+ * payload       the new device's payload (borrowed). Not a link payload:
+ *               KRING_ERR_INVALID_ARGUMENT.
+ * code          the 8 digits the new device shows, as the person typed them (spaces ignored).
+ *               Not matching the payload (changed on the way, or another device):
+ *               KRING_ERR_PERMISSION_DENIED; nothing is sealed.
+ * out_approval  the text for the new device, "kring://device-approve/1/..." (kring_string_free).
+ *               It holds the user keys sealed to the new device only.
+ * The device already belongs to the account: KRING_ERR_ALREADY_EXISTS.
+ */
+KRING_API kring_status kring_client_approve_device_link(kring_client* client, const char* payload,
+                                                        const char* code, char** out_approval,
+                                                        kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * On the new device: publishes the approved link (signed by both devices), checks it in the
+ * account's chain and takes over the account; then sync brings every case.
+ * approval           the existing device's approval (borrowed). Not one, or refused by the
+ *                    server (changed on the way, or the account changed since: approve again):
+ *                    KRING_ERR_INVALID_ARGUMENT; the device stays without an account.
+ * out_account_id     the account's 16-byte id (kring_bytes_free).
+ * out_safety_number  the account's safety number, unchanged by the new device
+ *                    (kring_string_free).
+ */
+KRING_API kring_status kring_client_finish_device_link(kring_client* client, const char* approval,
+                                                       kring_bytes* out_account_id,
+                                                       char** out_safety_number,
+                                                       kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * This account's devices from its chain as kringd has it now.
+ * out_devices  a serialized kring.abi.v1.DeviceList (bindings/proto/kring/abi/v1/devices.proto):
+ *              device id, when added, revoked, whether it is this device (kring_bytes_free).
+ */
+KRING_API kring_status kring_client_devices(kring_client* client, kring_bytes* out_devices,
+                                            kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * A lost or stolen device, from another device of the account: revokes it and gives the account a
+ * new user key for the remaining devices; kringd ends the device's sessions at once and refuses it
+ * afterwards. Every case the account is in gets new keys (the whole case and each restricted
+ * scope the account is in), sent at the next sync, so nothing written after that can be read
+ * with what the lost device holds.
+ * device_id  16 bytes, borrowed. This device: KRING_ERR_INVALID_ARGUMENT (use another one). Not
+ *            an active device of the account: KRING_ERR_NOT_FOUND. No outputs, no allocation.
+ */
+KRING_API kring_status kring_client_revoke_device(kring_client* client, const uint8_t* device_id,
+                                                  size_t device_id_len,
+                                                  kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * On a fresh device (no account: else KRING_ERR_ALREADY_EXISTS): takes over the account of this
+ * recovery key; then sync brings every case. The recovery key stays valid.
+ * recovery_key       as written down (groups, spaces and dashes ignored; borrowed, the library
+ *                    wipes its copy). Not a recovery key: KRING_ERR_INVALID_ARGUMENT. No account
+ *                    on this server has it: KRING_ERR_NOT_FOUND. Either way nothing changes.
+ * account_id         NULL (with account_id_len 0) to take the account the server names for this
+ *                    key, or its 16-byte id (borrowed) when known: then a server cannot hand
+ *                    over an account it built around the key (another account: NOT_FOUND).
+ * out_account_id     the account's 16-byte id (kring_bytes_free).
+ * out_safety_number  the account's safety number (kring_string_free); show it, so the person
+ *                    can compare it with what the others know.
+ */
+KRING_API kring_status kring_client_restore_account(kring_client* client, const char* recovery_key,
+                                                    const uint8_t* account_id,
+                                                    size_t account_id_len,
+                                                    kring_bytes* out_account_id,
+                                                    char** out_safety_number,
+                                                    kring_error** out_err) KRING_NOEXCEPT;
 
 /* ---------------------------------------------------------------------------------------------
  * Edits. Offline-first: each returns after the edit is durably stored as a pending intent; it is

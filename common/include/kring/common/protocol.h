@@ -46,6 +46,9 @@ Bytes LinkSignInput(ByteView link_body);  // H("kring-chain-link-sig-v1", body)
 
 // Device sign-in.
 Bytes AuthSignInput(ByteView server_id, ByteView challenge, ByteView device_id);
+// Reading an account's chain with the recovery key (restore on a fresh device): same hash with
+// purpose "recovery-chain", so neither signature can stand in for the other.
+Bytes RecoveryChainSignInput(ByteView server_id, ByteView challenge, ByteView recovery_device_id);
 
 // Ops.
 Bytes OpDigest(const v1::Envelope& env);      // what the author signs
