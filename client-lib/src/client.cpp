@@ -781,6 +781,7 @@ Result<AccountInfo> Client::FinishDeviceLink(const std::string& approval) {
   }
   // Now a device of the account: sign in and check the link is in the account's chain.
   KRING_ASSIGN_OR_RETURN(std::optional<Bytes> server_key, impl_->store_->PinnedServerKey());
+  if (!server_key) return FailedPrecondition("the server's key is not pinned yet");
   v1::LocalAccount local = *keys;
   local.set_account_id(ToString(*account_id));
   KRING_ASSIGN_OR_RETURN(std::string token, SignInAs(transport, *server_key, local));
@@ -919,6 +920,7 @@ Result<AccountInfo> Client::RestoreAccount(const std::string& recovery_key,
   if (transport == nullptr) return FailedPrecondition("no server configured");
   KRING_RETURN_IF_ERROR(impl_->engine_.EnsureServerPinned());
   KRING_ASSIGN_OR_RETURN(std::optional<Bytes> server_key, impl_->store_->PinnedServerKey());
+  if (!server_key) return FailedPrecondition("the server's key is not pinned yet");
   const Bytes server_id = protocol::ServerId(*server_key);
   crypto::SigningKeyPair rec_sign = identity::RecoverySigningKeyPair(key);
   crypto::BoxKeyPair rec_box = identity::RecoveryBoxKeyPair(key);
