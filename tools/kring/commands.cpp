@@ -1,12 +1,8 @@
 #include "commands.h"
 
 #include <sodium.h>
-#include <termios.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 
 #include <google/protobuf/util/json_util.h>
@@ -14,147 +10,13 @@
 #include "kring/client.h"
 #include "kring/common/crypto.h"
 
+#include "domain_commands.h"
 #include "health.h"
 #include "messages.h"
+#include "session.h"
 
 namespace kring::cli {
 namespace {
-
-constexpr size_t kMaxPassphraseBytes = 1024;
-
-int Fail(const Status& s) {
-  if (s.transient()) {
-    std::cerr << Text(Msg::kOffline) << "\n";
-    return 1;
-  }
-  std::cerr << Text(Msg::kError) << ": " << Explain(s.message()) << "\n";
-  return s.code() == StatusCode::kSecurityAlarm ? 3 : 1;
-}
-
-// What the library reported during a sync on this (the calling) thread.
-struct Reports {
-  std::vector<std::string> rejected;
-  bool removed = false;
-  bool alarm = false;
-};
-
-// Syncs and tells the user what became of their changes: 0 all went through (or waits for the
-// network when `edit`), 1 something was refused, 3 a security alarm.
-int Settle(client::Client& c, Reports& reports, bool edit) {
-  auto r = c.SyncNow();
-  int rc = 0;
-  for (const std::string& why : reports.rejected) {
-    std::cerr << Text(Msg::kNotAccepted) << ": " << Explain(why) << "\n";
-    rc = 1;
-  }
-  if (reports.removed) std::cerr << Text(Msg::kRemovedNote) << "\n";
-  if (reports.alarm) {
-    std::cerr << Text(Msg::kAlarmNote) << "\n";
-    rc = 3;
-  }
-  if (!r.ok()) {
-    if (r.status().transient() && edit) {
-      std::cerr << Text(Msg::kEditStoredOffline) << "\n";
-      return rc;
-    }
-    return rc != 0 ? rc : Fail(r.status());
-  }
-  if (edit && rc == 0) std::cerr << Text(Msg::kEditStored) << "\n";
-  return rc;
-}
-
-std::string ReadPassphrase() {
-  if (const char* env = std::getenv("KRING_PASSPHRASE")) return env;
-  std::cerr << Text(Msg::kPassphrasePrompt);
-  termios old{};
-  bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
-  if (tty) {
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  }
-  std::string line;
-  std::getline(std::cin, line);
-  if (tty) {
-    tcsetattr(STDIN_FILENO, TCSANOW, &old);
-    std::cerr << "\n";
-  }
-  return line;
-}
-
-// A line typed by the user (the recovery key hidden like the passphrase), or from `env` when set.
-std::string ReadLine(Msg prompt, const char* env, bool hide) {
-  if (env != nullptr) {
-    if (const char* value = std::getenv(env)) return value;
-  }
-  std::cerr << Text(prompt);
-  termios old{};
-  bool tty = hide && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
-  if (tty) {
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  }
-  std::string line;
-  std::getline(std::cin, line);
-  if (tty) {
-    tcsetattr(STDIN_FILENO, TCSANOW, &old);
-    std::cerr << "\n";
-  }
-  return line;
-}
-
-// The storage key is derived from the passphrase with Argon2id and a per-store random salt kept
-// next to the database; a wrong passphrase fails when the store is opened.
-Result<SecretBytes> StorageKey(const std::string& db) {
-  std::string passphrase = ReadPassphrase();
-  if (passphrase.empty() || passphrase.size() > kMaxPassphraseBytes) {
-    return InvalidArgument(Text(Msg::kPassphraseEmpty));
-  }
-  const std::string salt_path = db + ".salt";
-  Bytes salt(crypto_pwhash_SALTBYTES);
-  std::ifstream in(salt_path, std::ios::binary);
-  if (in) {
-    in.read(reinterpret_cast<char*>(salt.data()), static_cast<std::streamsize>(salt.size()));
-    if (in.gcount() != static_cast<std::streamsize>(salt.size())) {
-      return DataLoss("salt file is damaged: " + salt_path);
-    }
-  } else {
-    salt = crypto::RandomBytes(salt.size());
-    std::ofstream out(salt_path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(salt.data()),
-              static_cast<std::streamsize>(salt.size()));
-    if (!out) return Internal("cannot write salt file: " + salt_path);
-  }
-  SecretBytes key(crypto::kKeyBytes);
-  if (crypto_pwhash(key.data(), key.size(), passphrase.data(), passphrase.size(), salt.data(),
-                    crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
-                    crypto_pwhash_ALG_ARGON2ID13) != 0) {
-    return Status(StatusCode::kResourceExhausted, "not enough memory to derive the key");
-  }
-  sodium_memzero(passphrase.data(), passphrase.size());
-  return key;
-}
-
-Result<std::unique_ptr<client::Client>> OpenClient(const Options& o) {
-  KRING_ASSIGN_OR_RETURN(SecretBytes key, StorageKey(o.db));
-  client::ClientOptions options;
-  options.db_path = o.db;
-  options.storage_key = std::move(key);
-  options.transport = client::MakeGrpcTransport(o.server);
-  options.background_sync = false;
-  auto c = client::Client::Open(std::move(options));
-  if (!c.ok() && c.status().code() == StatusCode::kPermissionDenied) {
-    return Status(StatusCode::kPermissionDenied, Text(Msg::kWrongPassphrase));
-  }
-  return c;
-}
-
-std::optional<Bytes> ParseId(const std::string& hex) {
-  auto b = FromHex(hex);
-  if (!b || b->size() != crypto::kIdBytes) return std::nullopt;
-  return b;
-}
 
 const char* InviteStatusText(v1::InviteState::Status s) {
   switch (s) {
@@ -175,16 +37,6 @@ const char* InviteStatusText(v1::InviteState::Status s) {
   }
 }
 
-int Usage() {
-  std::cerr << Text(Msg::kUsage);
-  return 2;
-}
-
-int BadId() {
-  std::cerr << Text(Msg::kBadId) << "\n";
-  return 2;
-}
-
 }  // namespace
 
 int RunCommand(const Options& o) {
@@ -199,6 +51,13 @@ int RunCommand(const Options& o) {
     return true;
   };
 
+  if (IsDomainCommand(a)) return RunDomainCommand(o);
+  for (const std::string& w : a) {
+    if (w == "--help" || w == "-h") {
+      std::cout << Text(Msg::kUsage) << DomainOverview();
+      return 0;
+    }
+  }
   if (is({"health"})) {
     bool ok = IsServing(o.server, 5000);
     std::cout << Text(ok ? Msg::kServing : Msg::kNotServing) << "\n";
@@ -226,11 +85,7 @@ int RunCommand(const Options& o) {
   if (!opened.ok()) return Fail(opened.status());
   client::Client& c = *opened.value();
   Reports reports;
-  c.AddChangeListener([&reports](const client::ChangeEvent& e) {
-    if (e.kind == client::ChangeEvent::Kind::kIntentRejected) reports.rejected.push_back(e.detail);
-    if (e.kind == client::ChangeEvent::Kind::kRemovedFromCase) reports.removed = true;
-    if (e.kind == client::ChangeEvent::Kind::kAlarm) reports.alarm = true;
-  });
+  Listen(c, reports);
 
   if (is({"account", "create"})) {
     auto created = c.CreateAccount();

@@ -10,6 +10,8 @@ namespace kring::cli {
 struct Options {
   std::string server = "127.0.0.1:7443";
   std::string db = "kring.db";
+  std::string passphrase_file;    // --passphrase-file: the passphrase is its first line
+  bool json = false;              // --json: read commands print JSON for scripts
   std::vector<std::string> args;  // the command and its arguments
 };
 

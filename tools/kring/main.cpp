@@ -1,6 +1,7 @@
 // kring: command-line client on libkring. Flags first, then the command; see `kring --help`.
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 
 #include <sys/stat.h>
@@ -8,7 +9,36 @@
 #include "kring/common/log.h"
 
 #include "commands.h"
+#include "domain_commands.h"
 #include "messages.h"
+
+namespace {
+
+// A profile is one person's store in its own directory under $KRING_HOME (default ~/.kring), so
+// one script can act as several people. The name becomes a directory: letters, digits, - and _.
+bool ProfileDb(const std::string& name, std::string& db) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char ch : name) {
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_';
+    if (!ok) return false;
+  }
+  std::string home;
+  if (const char* env = std::getenv("KRING_HOME")) {
+    home = env;
+  } else if (const char* user = std::getenv("HOME")) {
+    home = std::string(user) + "/.kring";
+  } else {
+    return false;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(home + "/" + name, ec);
+  if (ec) return false;
+  db = home + "/" + name + "/kring.db";
+  return true;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace kring::cli;
@@ -16,6 +46,8 @@ int main(int argc, char** argv) {
   if (const char* env = std::getenv("KRING_SERVER")) o.server = env;
   if (const char* env = std::getenv("KRING_DB")) o.db = env;
   if (const char* env = std::getenv("KRING_LANG")) SetLanguage(env);
+  std::string profile;
+  if (const char* env = std::getenv("KRING_PROFILE")) profile = env;
   kring::log::SetMinLevel(kring::log::Level::kError);
   umask(077);  // the local store and its salt are for this user only
   // The language first, wherever it stands, so --help and errors already use it.
@@ -35,12 +67,19 @@ int main(int argc, char** argv) {
       if (!value(o.server)) return 2;
     } else if (arg == "--db") {
       if (!value(o.db)) return 2;
+      profile.clear();  // an explicit file wins over KRING_PROFILE
+    } else if (arg == "--profile") {
+      if (!value(profile)) return 2;
+    } else if (arg == "--passphrase-file") {
+      if (!value(o.passphrase_file)) return 2;
+    } else if (arg == "--json") {
+      o.json = true;
     } else if (arg == "--lang") {
       std::string lang;
       if (!value(lang)) return 2;
       SetLanguage(lang);
     } else if (arg == "--help" || arg == "-h") {
-      std::cout << Text(Msg::kUsage);
+      std::cout << Text(Msg::kUsage) << DomainOverview();
       return 0;
     } else if (arg.rfind("--", 0) == 0) {
       std::cerr << Text(Msg::kUnknownCommand) << " " << arg << "\n" << Text(Msg::kUsage);
@@ -48,6 +87,10 @@ int main(int argc, char** argv) {
     } else {
       o.args.push_back(arg);
     }
+  }
+  if (!profile.empty() && !ProfileDb(profile, o.db)) {
+    std::cerr << Text(Msg::kBadProfile) << "\n";
+    return 2;
   }
   return RunCommand(o);
 }

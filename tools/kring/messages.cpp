@@ -1,5 +1,7 @@
 #include "messages.h"
 
+#include "kring/domain/messages.h"
+
 namespace kring::cli {
 namespace {
 
@@ -14,7 +16,10 @@ Entry Lookup(Msg m) {
   switch (m) {
     case Msg::kUsage:
       return {
-          "Gebruik: kring [--server ADRES] [--db BESTAND] [--lang nl|en] OPDRACHT\n"
+          "Gebruik: kring [--server ADRES] [--profile NAAM | --db BESTAND] [--passphrase-file "
+          "BESTAND]\n"
+          "             [--lang nl|en] [--json] OPDRACHT\n"
+          "  --profile NAAM: de opslag van één persoon in $KRING_HOME/NAAM (standaard ~/.kring)\n"
           "Opdrachten:\n"
           "  health                      Werkt de server? (0 = ja)\n"
           "  server-info                 Gegevens van de server\n"
@@ -51,7 +56,9 @@ Entry Lookup(Msg m) {
           "                              wordt alleen dat account geaccepteerd\n"
           "De sleutel van de lokale opslag komt uit je wachtwoordzin (KRING_PASSPHRASE of "
           "vraag).\n",
-          "Usage: kring [--server ADDRESS] [--db FILE] [--lang nl|en] COMMAND\n"
+          "Usage: kring [--server ADDRESS] [--profile NAME | --db FILE] [--passphrase-file FILE]\n"
+          "             [--lang nl|en] [--json] COMMAND\n"
+          "  --profile NAME: one person's store in $KRING_HOME/NAME (default ~/.kring)\n"
           "Commands:\n"
           "  health                      Is the server up? (0 = yes)\n"
           "  server-info                 Show the server's details\n"
@@ -206,6 +213,9 @@ Entry Lookup(Msg m) {
       return {"(dit apparaat)", "(this device)"};
     case Msg::kRevokedDevice:
       return {"(ingetrokken)", "(revoked)"};
+    case Msg::kBadProfile:
+      return {"Deze profielnaam kan niet. Gebruik letters, cijfers, - of _ (hoogstens 64).",
+              "This profile name cannot be used. Use letters, digits, - or _ (at most 64)."};
   }
   return {"", ""};
 }
@@ -215,6 +225,11 @@ Entry Lookup(Msg m) {
 void SetLanguage(const std::string& lang) { g_english = lang == "en"; }
 
 std::string Explain(const std::string& reason) {
+  // The netwerkberaad's own reasons are stable keys with a text in both languages.
+  if (domain::HasUserText(reason)) {
+    return domain::UserText(reason,
+                            g_english ? domain::Language::kEnglish : domain::Language::kDutch);
+  }
   struct Known {
     const char* phrase;
     const char* nl;

@@ -52,6 +52,7 @@ enum class Msg {
   kAccountRestored,
   kThisDevice,
   kRevokedDevice,
+  kBadProfile,
 };
 
 void SetLanguage(const std::string& lang);

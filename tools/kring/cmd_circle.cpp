@@ -1,0 +1,392 @@
+// kring circle / invitation / pretalk / participation: who is in the netwerkberaad, how they
+// were invited and the coordinator's pre-talks (DOMAIN step 2).
+#include <iostream>
+
+#include "kring/domain/organising.h"
+
+#include "domain_commands.h"
+#include "domain_ctx.h"
+
+namespace kring::cli {
+namespace {
+
+using domain::Organising;
+
+std::string PersonJson(const domain::Person& p, const std::string& invitation) {
+  return JObj({{"id", JId(p.person_id)},
+               {"name", JStr(p.name)},
+               {"relation", JStr(p.relation)},
+               {"kind", JStr(p.kind)},
+               {"organisation", JStr(p.organisation)},
+               {"function", JStr(p.function)},
+               {"status", JStr(p.status)},
+               {"has_app", JBool(p.has_app)},
+               {"account", JId(p.account_id)},
+               {"invitation", JStr(invitation)}});
+}
+
+const char* StatusText(const Ctx& ctx, const std::string& status) {
+  if (status == "approved") return ctx.T("in de kring", "in the circle");
+  if (status == "declined") return ctx.T("afgewezen", "declined");
+  return ctx.T("voorgesteld", "proposed");
+}
+
+int List(Ctx& ctx) {
+  Organising org(ctx.client, ctx.case_id);
+  auto circle = org.Circle();
+  if (!circle.ok()) return Fail(circle.status());
+  std::vector<std::string> rows;
+  for (const domain::Person& p : *circle) {
+    auto inv = org.InvitationOf(p.person_id);
+    std::string invitation = inv.ok() ? domain::InvitationStateName(*inv) : "";
+    if (ctx.json) {
+      rows.push_back(PersonJson(p, invitation));
+      continue;
+    }
+    std::cout << Hex(p.person_id) << "  " << p.name;
+    if (!p.relation.empty()) std::cout << " (" << p.relation << ")";
+    std::cout << "  " << p.kind << ", " << StatusText(ctx, p.status);
+    if (p.has_app) std::cout << ctx.T(", met app", ", with the app");
+    std::cout << "\n";
+  }
+  if (ctx.json) PrintJson(JArr(rows));
+  if (!ctx.json && circle->empty())
+    std::cout << ctx.T("De kring is nog leeg.", "The circle is empty.") << "\n";
+  return 0;
+}
+
+int Propose(Ctx& ctx) {
+  domain::PersonInput p;
+  p.name = ctx.Get("name");
+  p.kind = ctx.Get("kind", "family");
+  p.relation = ctx.Get("relation");
+  p.organisation = ctx.Get("organisation");
+  p.function = ctx.Get("function");
+  p.language = ctx.Get("language", "nl");
+  p.interpreter = ctx.On("interpreter");
+  p.has_app = ctx.On("has-app") || ctx.Has("account");
+  p.contact = {ctx.Get("phone"), ctx.Get("email"), ctx.Get("address")};
+  if (ctx.Has("account")) {
+    auto account = ParseId(ctx.Get("account"));
+    if (!account) return BadId();
+    p.account_id = *account;
+  }
+  auto id = Organising(ctx.client, ctx.case_id).ProposePerson(p);
+  if (!id.ok()) return Fail(id.status());
+  std::cout << "person " << Hex(*id) << "\n";
+  return ctx.Done("Voorgesteld. De voorzitter of gespreksleider beslist.",
+                  "Proposed. The chair or coordinator decides.");
+}
+
+int Decide(Ctx& ctx, bool approve) {
+  if (ctx.positional.size() != 1) return Usage();
+  auto person = ctx.Person(ctx.Pos(0));
+  if (!person.ok()) return Fail(person.status());
+  Organising org(ctx.client, ctx.case_id);
+  Status s = approve ? org.ApprovePerson(*person) : org.DeclinePerson(*person);
+  if (!s.ok()) return Fail(s);
+  return approve
+             ? ctx.Done("Deze persoon hoort nu bij de kring.", "This person is now in the circle.")
+             : ctx.Done("Afgewezen.", "Declined.");
+}
+
+int Approve(Ctx& ctx) { return Decide(ctx, true); }
+int Decline(Ctx& ctx) { return Decide(ctx, false); }
+
+int Link(Ctx& ctx) {
+  if (ctx.positional.size() != 2) return Usage();
+  auto person = ctx.Person(ctx.Pos(0));
+  if (!person.ok()) return Fail(person.status());
+  auto account = ParseId(ctx.Pos(1));
+  if (!account) return BadId();
+  Status s = Organising(ctx.client, ctx.case_id).LinkAccount(*person, *account);
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Account gekoppeld.", "Account linked.");
+}
+
+int ContactCmd(Ctx& ctx) {
+  if (ctx.positional.size() != 1) return Usage();
+  auto person = ctx.Person(ctx.Pos(0));
+  if (!person.ok()) return Fail(person.status());
+  Organising org(ctx.client, ctx.case_id);
+  if (ctx.Has("phone") || ctx.Has("email") || ctx.Has("address")) {
+    Status s = org.SetContact(*person, {ctx.Get("phone"), ctx.Get("email"), ctx.Get("address")});
+    if (!s.ok()) return Fail(s);
+    return ctx.Done("Contactgegevens opgeslagen. Alleen de gespreksleider en deze persoon zien ze.",
+                    "Contact details saved. Only the coordinator and this person see them.");
+  }
+  auto contact = org.ContactOf(*person);
+  if (!contact.ok()) return Fail(contact.status());
+  domain::ContactDetails d = contact->has_value() ? (*contact)->details : domain::ContactDetails{};
+  if (ctx.json) {
+    PrintJson(JObj({{"visible", JBool(contact->has_value())},
+                    {"phone", JStr(d.phone)},
+                    {"email", JStr(d.email)},
+                    {"address", JStr(d.address)}}));
+    return 0;
+  }
+  if (!contact->has_value()) {
+    std::cout << ctx.T("Geen contactgegevens die jij mag zien.", "No contact details you may see.")
+              << "\n";
+    return 0;
+  }
+  std::cout << ctx.T("telefoon: ", "phone: ") << d.phone << "\ne-mail: " << d.email
+            << ctx.T("\nadres: ", "\naddress: ") << d.address << "\n";
+  return 0;
+}
+
+// ---- invitation ----
+
+int InviteApp(Ctx& ctx) {
+  if (ctx.positional.size() != 1) return Usage();
+  auto person = ctx.Person(ctx.Pos(0));
+  if (!person.ok()) return Fail(person.status());
+  std::string role = ctx.Get("role", "member");
+  v1::Role r = role == "chair"         ? v1::ROLE_CHAIR
+               : role == "coordinator" ? v1::ROLE_COORDINATOR
+                                       : v1::ROLE_MEMBER;
+  int64_t hours = std::atoll(ctx.Get("hours", "72").c_str());
+  if (hours < 1 || hours > 720) return BadInput(ctx, "--hours: 1 tot 720", "--hours: 1 to 720");
+  auto inv = Organising(ctx.client, ctx.case_id).InviteWithApp(*person, r, hours * 3600);
+  if (!inv.ok()) return Fail(inv.status());
+  if (int rc = Settle(ctx.client, ctx.reports, false); rc != 0) return rc;
+  if (ctx.json) {
+    PrintJson(JObj({{"invite", JId(inv->invite_id)}, {"link", JStr(inv->link)}}));
+  } else {
+    std::cout << "invite " << Hex(inv->invite_id) << "\nlink " << inv->link << "\n";
+    std::cerr << Text(Msg::kInviteNote) << "\n";
+  }
+  return 0;
+}
+
+int InviteRecord(Ctx& ctx) {
+  if (ctx.positional.size() != 2) return Usage();
+  auto person = ctx.Person(ctx.Pos(0));
+  if (!person.ok()) return Fail(person.status());
+  const std::string& st = ctx.positional[1];
+  domain::InvitationState state;
+  if (st == "pending") {
+    state = domain::InvitationState::kPending;
+  } else if (st == "accepted") {
+    state = domain::InvitationState::kAccepted;
+  } else if (st == "declined") {
+    state = domain::InvitationState::kDeclined;
+  } else {
+    return BadInput(ctx, "Kies: pending, accepted of declined.",
+                    "Choose: pending, accepted or declined.");
+  }
+  Status s = Organising(ctx.client, ctx.case_id).RecordInvitation(*person, state);
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Uitnodiging vastgelegd.", "Invitation recorded.");
+}
+
+int InviteStatus(Ctx& ctx) {
+  if (ctx.positional.size() != 1) return Usage();
+  auto person = ctx.Person(ctx.Pos(0));
+  if (!person.ok()) return Fail(person.status());
+  auto state = Organising(ctx.client, ctx.case_id).InvitationOf(*person);
+  if (!state.ok()) return Fail(state.status());
+  if (ctx.json) {
+    PrintJson(JObj({{"state", JStr(domain::InvitationStateName(*state))}}));
+  } else {
+    std::cout << domain::InvitationStateName(*state) << "\n";
+  }
+  return 0;
+}
+
+int InviteRevoke(Ctx& ctx) {
+  if (ctx.positional.size() != 1) return Usage();
+  auto person = ctx.Person(ctx.Pos(0));
+  if (!person.ok()) return Fail(person.status());
+  Status s = Organising(ctx.client, ctx.case_id).RevokeInvitation(*person);
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("De uitnodiging is ingetrokken.", "The invitation is withdrawn.");
+}
+
+// ---- pre-talks ----
+
+int PreTalkLog(Ctx& ctx) {
+  if (ctx.positional.size() != 1) return Usage();
+  auto person = ctx.Person(ctx.Pos(0));
+  if (!person.ok()) return Fail(person.status());
+  auto at = ParseTime(ctx.Get("at", "now"));
+  if (!at.ok()) return Fail(at.status());
+  domain::PreTalkInput in{
+      *person,          *at, ctx.Get("how", "home"), ctx.Get("explained"), ctx.Get("questions"),
+      ctx.Get("safety")};
+  auto id = Organising(ctx.client, ctx.case_id).LogPreTalk(in);
+  if (!id.ok()) return Fail(id.status());
+  std::cout << "pretalk " << Hex(*id) << "\n";
+  return ctx.Done("Voorgesprek vastgelegd.", "Pre-talk recorded.");
+}
+
+int PreTalkList(Ctx& ctx) {
+  Organising org(ctx.client, ctx.case_id);
+  auto talks = org.PreTalks();
+  if (!talks.ok()) return Fail(talks.status());
+  auto missing = org.InviteesWithoutPreTalk();
+  if (!missing.ok()) return Fail(missing.status());
+  if (ctx.json) {
+    std::vector<std::string> rows, without;
+    for (const auto& t : *talks) {
+      rows.push_back(JObj({{"id", JId(t.pretalk_id)},
+                           {"person", JId(t.person_id)},
+                           {"held_at_ms", JNum(t.held_at_ms)},
+                           {"how", JStr(t.how)},
+                           {"safety_concerns", JStr(t.safety_concerns)}}));
+    }
+    for (const Bytes& p : *missing) without.push_back(JId(p));
+    PrintJson(JObj({{"pretalks", JArr(rows)}, {"without_pretalk", JArr(without)}}));
+    return 0;
+  }
+  for (const auto& t : *talks) {
+    std::cout << ShowTime(ctx, t.held_at_ms) << "  " << ctx.NameOf(t.person_id) << " (" << t.how
+              << ")"
+              << (t.safety_concerns.empty()
+                      ? ""
+                      : ctx.T("  [zorg over veiligheid]", "  [safety concern]"))
+              << "\n";
+  }
+  for (const Bytes& p : *missing) {
+    std::cout << ctx.T("Nog geen voorgesprek: ", "No pre-talk yet: ") << ctx.NameOf(p) << "\n";
+  }
+  return 0;
+}
+
+int Participation(Ctx& ctx) {
+  if (ctx.positional.size() != 2) return Usage();
+  auto person = ctx.Person(ctx.Pos(0));
+  if (!person.ok()) return Fail(person.status());
+  const std::string& m = ctx.positional[1];
+  domain::Participation mode = m == "attend"        ? domain::Participation::kAttend
+                               : m == "part"        ? domain::Participation::kPart
+                               : m == "written"     ? domain::Participation::kWrittenContribution
+                               : m == "not-invited" ? domain::Participation::kNotInvited
+                                                    : static_cast<domain::Participation>(-1);
+  if (static_cast<int>(mode) < 0) {
+    return BadInput(ctx, "Kies: attend, part, written of not-invited.",
+                    "Choose: attend, part, written or not-invited.");
+  }
+  Status s =
+      Organising(ctx.client, ctx.case_id).DecideParticipation({*person, mode, ctx.Get("reason")});
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Vastgelegd hoe deze persoon meedoet.", "Recorded how this person takes part.");
+}
+
+}  // namespace
+
+const std::vector<Verb>& CircleVerbs() {
+  static const std::vector<Verb> verbs = {
+      {"circle",
+       "list",
+       "",
+       "Toon wie in de kring zit (--json voor scripts)",
+       "Show who is in the circle (--json for scripts)",
+       {},
+       {},
+       List},
+      {"circle",
+       "propose",
+       "--name NAAM [--kind family|friend|neighbour|professional|mentor|...] [--relation R]\n"
+       "      [--organisation O --function F] [--phone T] [--email E] [--address A]\n"
+       "      [--account ID] [--has-app] [--interpreter] [--language nl]",
+       "Stel iemand voor voor de kring",
+       "Propose someone for the circle",
+       {"name", "kind", "relation", "organisation", "function", "language", "phone", "email",
+        "address", "account"},
+       {"has-app", "interpreter"},
+       Propose},
+      {"circle",
+       "approve",
+       "PERSOON",
+       "Laat iemand toe in de kring (voorzitter, gespreksleider)",
+       "Let someone into the circle (chair, coordinator)",
+       {},
+       {},
+       Approve},
+      {"circle",
+       "decline",
+       "PERSOON",
+       "Wijs een voorstel af",
+       "Decline a proposal",
+       {},
+       {},
+       Decline},
+      {"circle",
+       "link",
+       "PERSOON ACCOUNT",
+       "Koppel het account van iemand die meedoet",
+       "Link the account of someone taking part",
+       {},
+       {},
+       Link},
+      {"circle",
+       "contact",
+       "PERSOON [--phone T] [--email E] [--address A]",
+       "Zet of toon contactgegevens (alleen voor gespreksleider en de persoon zelf)",
+       "Set or show contact details (coordinator and the person only)",
+       {"phone", "email", "address"},
+       {},
+       ContactCmd},
+      {"invitation",
+       "app",
+       "PERSOON [--role member|chair|coordinator] [--hours N]",
+       "Nodig iemand met de app uit (een link die één keer werkt)",
+       "Invite someone with the app (a link that works once)",
+       {"role", "hours"},
+       {},
+       InviteApp},
+      {"invitation",
+       "record",
+       "PERSOON pending|accepted|declined",
+       "Leg vast hoe iemand zonder app reageerde",
+       "Record the answer of someone without the app",
+       {},
+       {},
+       InviteRecord},
+      {"invitation",
+       "status",
+       "PERSOON",
+       "Stand van de uitnodiging",
+       "State of the invitation",
+       {},
+       {},
+       InviteStatus},
+      {"invitation",
+       "revoke",
+       "PERSOON",
+       "Trek de app-uitnodiging in",
+       "Withdraw the app invitation",
+       {},
+       {},
+       InviteRevoke},
+      {"pretalk",
+       "log",
+       "PERSOON [--at TIJD] [--how home|phone|video|office|other] [--explained T]\n"
+       "      [--questions T] [--safety T]",
+       "Leg een voorgesprek vast (--safety: alleen de gespreksleider ziet dit)",
+       "Record a pre-talk (--safety: only the coordinator sees it)",
+       {"at", "how", "explained", "questions", "safety"},
+       {},
+       PreTalkLog},
+      {"pretalk",
+       "list",
+       "",
+       "Toon voorgesprekken en wie er nog geen had",
+       "Show pre-talks and who has had none",
+       {},
+       {},
+       PreTalkList},
+      {"participation",
+       "set",
+       "PERSOON attend|part|written|not-invited [--reason T]",
+       "Leg vast hoe iemand meedoet (reden nodig behalve bij attend)",
+       "Record how someone takes part (a reason unless attend)",
+       {"reason"},
+       {},
+       Participation},
+  };
+  return verbs;
+}
+
+}  // namespace kring::cli

@@ -1,0 +1,393 @@
+// kring check / mentor / micro: the follow-up after the plan is accepted: the 4-week check-in,
+// the six-week check, the young person's JIM mentor and the micro-analysis (DOMAIN 5-7, F4-F6).
+#include <cmath>
+#include <cstdlib>
+#include <iostream>
+
+#include "kring/domain/follow_up.h"
+#include "kring/domain/plan.h"
+
+#include "domain_commands.h"
+#include "domain_ctx.h"
+
+namespace kring::cli {
+namespace {
+
+using domain::FollowUp;
+
+std::optional<domain::AgreementStatus> Assessable(const std::string& w) {
+  if (w == "done") return domain::AgreementStatus::kDone;
+  if (w == "partly") return domain::AgreementStatus::kPartly;
+  if (w == "not-done" || w == "not_done") return domain::AgreementStatus::kNotDone;
+  if (w == "blocked") return domain::AgreementStatus::kBlocked;
+  return std::nullopt;
+}
+
+int CheckIn(Ctx& ctx) {
+  auto at = ParseTime(ctx.Get("at", "now"));
+  if (!at.ok()) return Fail(at.status());
+  Status s = FollowUp(ctx.client, ctx.case_id).RecordCheckIn(*at, ctx.Get("note"));
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Check na 4 weken vastgelegd.", "4-week check-in recorded.");
+}
+
+const char* OutcomeName(domain::CheckOutcome o) {
+  switch (o) {
+    case domain::CheckOutcome::kAdjust:
+      return "adjust";
+    case domain::CheckOutcome::kVervolgberaad:
+      return "vervolgberaad";
+    default:
+      return "continue";
+  }
+}
+
+int SixWeek(Ctx& ctx) {
+  domain::SixWeekCheckInput in;
+  auto at = ParseTime(ctx.Get("at", "now"));
+  if (!at.ok()) return Fail(at.status());
+  in.at_ms = *at;
+  const std::string outcome = ctx.Get("outcome", "continue");
+  in.outcome = outcome == "adjust"          ? domain::CheckOutcome::kAdjust
+               : outcome == "vervolgberaad" ? domain::CheckOutcome::kVervolgberaad
+                                            : domain::CheckOutcome::kContinue;
+  if (outcome != "continue" && outcome != "adjust" && outcome != "vervolgberaad") {
+    return BadInput(ctx, "--outcome: continue, adjust of vervolgberaad",
+                    "--outcome: continue, adjust or vervolgberaad");
+  }
+  in.note = ctx.Get("note");
+  // Each agreement of the plan once: as given with --assess ID=done, else as it stands now.
+  std::map<Bytes, domain::AgreementStatus> given;
+  for (const std::string& a : ctx.All("assess")) {
+    auto eq = a.find('=');
+    auto id = ParseId(a.substr(0, eq == std::string::npos ? a.size() : eq));
+    if (!id || eq == std::string::npos) return BadId();
+    auto st = Assessable(a.substr(eq + 1));
+    if (!st)
+      return BadInput(ctx, "Kies: done, partly, not-done of blocked.",
+                      "Choose: done, partly, not-done or blocked.");
+    given[*id] = *st;
+  }
+  auto current = domain::Plan(ctx.client, ctx.case_id).Current();
+  if (!current.ok()) return Fail(current.status());
+  if (!current->has_value()) return Fail(FailedPrecondition("plan.no_plan"));
+  for (const domain::AgreementRef& ref : (*current)->agreements) {
+    auto a = domain::Plan(ctx.client, ctx.case_id).GetAgreement(ref.agreement_id);
+    if (!a.ok()) continue;  // sealed to a scope this device is not in
+    domain::AssessmentInput as{ref.agreement_id, domain::AgreementStatus::kNotDone, std::nullopt};
+    if (auto it = given.find(ref.agreement_id); it != given.end()) {
+      as.result = it->second;
+    } else if (Assessable(domain::AgreementStatusName(a->status))) {
+      as.result = a->status;
+    }
+    if (as.result == domain::AgreementStatus::kBlocked) as.obstacle = a->obstacle;
+    in.assessments.push_back(as);
+  }
+  auto id = FollowUp(ctx.client, ctx.case_id).RecordSixWeekCheck(in);
+  if (!id.ok()) return Fail(id.status());
+  std::cout << "check " << Hex(*id) << "\n";
+  return ctx.Done("Zeswekencheck vastgelegd.", "Six-week check recorded.");
+}
+
+const char* StatusWord(const Ctx& ctx, domain::AgreementStatus s) {
+  switch (s) {
+    case domain::AgreementStatus::kDone:
+      return ctx.T("klaar", "done");
+    case domain::AgreementStatus::kPartly:
+      return ctx.T("deels", "partly");
+    case domain::AgreementStatus::kBlocked:
+      return ctx.T("loopt vast", "blocked");
+    default:
+      return ctx.T("niet gedaan", "not done");
+  }
+}
+
+int CheckShow(Ctx& ctx) {
+  FollowUp f(ctx.client, ctx.case_id);
+  auto latest = f.LatestCheck();
+  if (!latest.ok()) return Fail(latest.status());
+  auto upcoming = f.UpcomingChecks(NowMs());
+  if (!upcoming.ok()) return Fail(upcoming.status());
+  std::vector<std::string> next;
+  for (const auto& u : *upcoming) {
+    const char* kind = u.kind == domain::UpcomingCheck::Kind::kCheckIn        ? "check_in"
+                       : u.kind == domain::UpcomingCheck::Kind::kSixWeekCheck ? "six_week_check"
+                                                                              : "mentor_evaluation";
+    next.push_back(
+        JObj({{"kind", JStr(kind)}, {"due_ms", JNum(u.due_ms)}, {"overdue", JBool(u.overdue)}}));
+  }
+  if (ctx.json) {
+    std::string check = "null";
+    if (latest->has_value()) {
+      std::vector<std::string> rows;
+      for (const auto& a : (*latest)->assessments) {
+        rows.push_back(JObj({{"agreement", JId(a.agreement_id)},
+                             {"result", JStr(domain::AgreementStatusName(a.result))}}));
+      }
+      check = JObj({{"id", JId((*latest)->check_id)},
+                    {"version", JId((*latest)->version_id)},
+                    {"at_ms", JNum((*latest)->at_ms)},
+                    {"outcome", JStr(OutcomeName((*latest)->outcome))},
+                    {"assessments", JArr(rows)}});
+    }
+    PrintJson(JObj({{"latest", check}, {"upcoming", JArr(next)}}));
+    return 0;
+  }
+  if (!latest->has_value()) {
+    std::cout << ctx.T("Nog geen zeswekencheck.", "No six-week check yet.") << "\n";
+  } else {
+    const auto& c = **latest;
+    std::cout << ctx.T("Zeswekencheck op ", "Six-week check on ") << ShowTime(ctx, c.at_ms) << "\n";
+    auto agreements = domain::Plan(ctx.client, ctx.case_id).Agreements();
+    for (const auto& a : c.assessments) {
+      std::string action = "?";
+      if (agreements.ok()) {
+        for (const auto& ag : *agreements) {
+          if (ag.agreement_id == a.agreement_id)
+            action = ctx.NameOf(ag.input.owner) + ": " + ag.input.action;
+        }
+      }
+      std::cout << "  " << action << "  [" << StatusWord(ctx, a.result) << "]\n";
+    }
+    std::cout << ctx.T("  Uitkomst: ", "  Outcome: ")
+              << (c.outcome == domain::CheckOutcome::kContinue ? ctx.T("zo doorgaan", "continue")
+                  : c.outcome == domain::CheckOutcome::kAdjust
+                      ? ctx.T("plan aanpassen", "adjust the plan")
+                      : ctx.T("nieuw netwerkberaad", "a follow-up meeting"))
+              << "\n";
+  }
+  for (const auto& u : *upcoming) {
+    std::cout << (u.kind == domain::UpcomingCheck::Kind::kCheckIn
+                      ? ctx.T("Check na 4 weken: ", "4-week check-in: ")
+                  : u.kind == domain::UpcomingCheck::Kind::kSixWeekCheck
+                      ? ctx.T("Zeswekencheck: ", "Six-week check: ")
+                      : ctx.T("Evaluatie mentor: ", "Mentor evaluation: "))
+              << ShowTime(ctx, u.due_ms) << (u.overdue ? ctx.T(" (te laat)", " (overdue)") : "")
+              << "\n";
+  }
+  return 0;
+}
+
+// ---- mentor ----
+
+int Designate(Ctx& ctx) {
+  domain::MentorInput in;
+  auto young = ctx.Person(ctx.Get("young"));
+  if (!young.ok()) return Fail(young.status());
+  auto mentor = ctx.Person(ctx.Get("mentor"));
+  if (!mentor.ok()) return Fail(mentor.status());
+  in.young_person = *young;
+  in.mentor = *mentor;
+  in.parental_consent = ctx.On("consent");
+  if (ctx.Has("consent-by")) {
+    auto by = ctx.Person(ctx.Get("consent-by"));
+    if (!by.ok()) return Fail(by.status());
+    in.consent_by = *by;
+  }
+  if (ctx.Has("mentor-birth")) {
+    auto birth = ParseTime(ctx.Get("mentor-birth"));
+    if (!birth.ok()) return Fail(birth.status());
+    in.mentor_birth_ms = *birth;
+  }
+  in.now_ms = NowMs();
+  auto d = FollowUp(ctx.client, ctx.case_id).DesignateMentor(in);
+  if (!d.ok()) return Fail(d.status());
+  std::cout << "mentor " << Hex(d->mentor_id) << "\n";
+  for (const std::string& w : d->warnings) std::cerr << domain::UserText(w, ctx.lang) << "\n";
+  return ctx.Done("Mentor vastgelegd.", "Mentor recorded.");
+}
+
+int MentorLog(Ctx& ctx, bool evaluation) {
+  auto m = FollowUp(ctx.client, ctx.case_id).Mentor();
+  if (!m.ok()) return Fail(m.status());
+  if (!m->has_value()) return Fail(NotFound("mentor.none"));
+  auto at = ParseTime(ctx.Get("at", "now"));
+  if (!at.ok()) return Fail(at.status());
+  FollowUp f(ctx.client, ctx.case_id);
+  Status s = evaluation ? f.LogEvaluation((*m)->mentor_id, *at, ctx.Get("note"))
+                        : f.LogMentorCheckIn((*m)->mentor_id, *at, ctx.Get("note"));
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Opgeslagen.", "Saved.");
+}
+int MentorCheckIn(Ctx& ctx) { return MentorLog(ctx, false); }
+int MentorEvaluate(Ctx& ctx) { return MentorLog(ctx, true); }
+
+int MentorShow(Ctx& ctx) {
+  auto m = FollowUp(ctx.client, ctx.case_id).Mentor();
+  if (!m.ok()) return Fail(m.status());
+  if (!m->has_value()) {
+    if (ctx.json)
+      PrintJson("null");
+    else
+      std::cout << ctx.T("Geen mentor.", "No mentor.") << "\n";
+    return 0;
+  }
+  const domain::MentorState& s = **m;
+  if (ctx.json) {
+    std::vector<std::string> warnings;
+    for (const auto& w : s.warnings) warnings.push_back(JStr(w));
+    PrintJson(JObj({{"id", JId(s.mentor_id)},
+                    {"young_person", JId(s.young_person)},
+                    {"mentor", JId(s.mentor)},
+                    {"parental_consent", JBool(s.parental_consent)},
+                    {"warnings", JArr(warnings)},
+                    {"checkins", JNum(static_cast<int64_t>(s.checkins.size()))},
+                    {"evaluations", JNum(static_cast<int64_t>(s.evaluations.size()))},
+                    {"next_evaluation_ms", JNum(s.next_evaluation_ms)}}));
+    return 0;
+  }
+  std::cout << ctx.T("Mentor van ", "Mentor of ") << ctx.NameOf(s.young_person) << ": "
+            << ctx.NameOf(s.mentor) << "\n"
+            << ctx.T("Volgende evaluatie: ", "Next evaluation: ")
+            << ShowTime(ctx, s.next_evaluation_ms) << "\n";
+  for (const auto& w : s.warnings) std::cout << "  " << domain::UserText(w, ctx.lang) << "\n";
+  return 0;
+}
+
+// ---- micro-analysis ----
+
+std::optional<domain::Moment> MomentOf(const std::string& w) {
+  if (w == "intake") return domain::Moment::kIntake;
+  if (w == "review") return domain::Moment::kReview;
+  return std::nullopt;
+}
+
+int WellBeing(Ctx& ctx) {
+  if (ctx.positional.size() != 2) return Usage();
+  auto moment = MomentOf(ctx.Pos(0));
+  if (!moment) return BadInput(ctx, "Kies: intake of review.", "Choose: intake or review.");
+  int score = std::atoi(ctx.positional[1].c_str());
+  auto at = ParseTime(ctx.Get("at", "now"));
+  if (!at.ok()) return Fail(at.status());
+  Status s = FollowUp(ctx.client, ctx.case_id).RecordWellBeing(*moment, score, *at);
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Opgeslagen.", "Saved.");
+}
+
+int Cost(Ctx& ctx) {
+  if (ctx.positional.size() != 1) return Usage();
+  auto moment = MomentOf(ctx.Pos(0));
+  if (!moment) return BadInput(ctx, "Kies: intake of review.", "Choose: intake or review.");
+  double euros = std::atof(ctx.Get("euros", "-1").c_str());
+  if (euros < 0 || euros > 1e9)
+    return BadInput(ctx, "--euros: een bedrag per maand", "--euros: an amount per month");
+  Status s = FollowUp(ctx.client, ctx.case_id)
+                 .AddCostItem(*moment, ctx.Get("service"), std::llround(euros * 100));
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Opgeslagen.", "Saved.");
+}
+
+std::string Opt(const std::optional<int64_t>& v) { return v ? JNum(*v) : "null"; }
+std::string Opt(const std::optional<int32_t>& v) { return v ? JNum(*v) : "null"; }
+
+int MicroShow(Ctx& ctx) {
+  auto m = FollowUp(ctx.client, ctx.case_id).Micro();
+  if (!m.ok()) return Fail(m.status());
+  if (ctx.json) {
+    PrintJson(JObj({{"wellbeing_before", Opt(m->wellbeing_before)},
+                    {"wellbeing_after", Opt(m->wellbeing_after)},
+                    {"wellbeing_delta", Opt(m->wellbeing_delta)},
+                    {"cost_before_cents", Opt(m->cost_before_cents)},
+                    {"cost_after_cents", Opt(m->cost_after_cents)},
+                    {"cost_delta_cents", Opt(m->cost_delta_cents)}}));
+    return 0;
+  }
+  auto num = [](const auto& v) { return v ? std::to_string(*v) : std::string("-"); };
+  auto eur = [](const std::optional<int64_t>& v) {
+    if (!v) return std::string("-");
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f", static_cast<double>(*v) / 100.0);
+    return std::string("EUR ") + buf;
+  };
+  std::cout << ctx.T("Welzijn (0-10): voor ", "Well-being (0-10): before ")
+            << num(m->wellbeing_before) << ctx.T(", na ", ", after ") << num(m->wellbeing_after)
+            << "\n"
+            << ctx.T("Kosten per maand: voor ", "Cost per month: before ")
+            << eur(m->cost_before_cents) << ctx.T(", na ", ", after ") << eur(m->cost_after_cents)
+            << "\n";
+  return 0;
+}
+
+}  // namespace
+
+const std::vector<Verb>& FollowUpVerbs() {
+  static const std::vector<Verb> verbs = {
+      {"check",
+       "in",
+       "[--at TIJD] [--note T]",
+       "Leg de check na 4 weken vast (gespreksleider)",
+       "Record the 4-week check-in (coordinator)",
+       {"at", "note"},
+       {},
+       CheckIn},
+      {"check",
+       "six-week",
+       "[--at TIJD] [--assess AFSPRAAK=done|partly|not-done|blocked ...]\n"
+       "      [--outcome continue|adjust|vervolgberaad] [--note T]",
+       "Leg de zeswekencheck vast (elke afspraak; zonder --assess: zoals hij nu staat)",
+       "Record the six-week check (every agreement; without --assess: as it stands)",
+       {"at", "assess", "outcome", "note"},
+       {},
+       SixWeek},
+      {"check",
+       "show",
+       "",
+       "Toon de laatste check en wat er nog komt",
+       "Show the latest check and what is coming",
+       {},
+       {},
+       CheckShow},
+      {"mentor",
+       "designate",
+       "--young PERSOON --mentor PERSOON --consent [--consent-by PERSOON] [--mentor-birth DATUM]",
+       "Leg de mentor (JIM) van de jongere vast, met toestemming van een ouder",
+       "Record the young person's mentor (JIM), with a parent's consent",
+       {"young", "mentor", "consent-by", "mentor-birth"},
+       {"consent"},
+       Designate},
+      {"mentor",
+       "checkin",
+       "[--at TIJD] [--note T]",
+       "Leg een contactmoment met de mentor vast",
+       "Record a check-in with the mentor",
+       {"at", "note"},
+       {},
+       MentorCheckIn},
+      {"mentor",
+       "evaluate",
+       "[--at TIJD] [--note T]",
+       "Leg de evaluatie (elke 2 maanden) vast",
+       "Record the (two-monthly) evaluation",
+       {"at", "note"},
+       {},
+       MentorEvaluate},
+      {"mentor",
+       "show",
+       "",
+       "Toon de mentor en de volgende evaluatie",
+       "Show the mentor and the next evaluation",
+       {},
+       {},
+       MentorShow},
+      {"micro",
+       "wellbeing",
+       "intake|review CIJFER(0-10) [--at TIJD]",
+       "Welzijn van de bewoner bij de start of bij de check",
+       "Resident's well-being at start or check",
+       {"at"},
+       {},
+       WellBeing},
+      {"micro",
+       "cost",
+       "intake|review --service T --euros BEDRAG",
+       "Kosten van hulp per maand",
+       "Monthly cost of a service",
+       {"service", "euros"},
+       {},
+       Cost},
+      {"micro", "show", "", "Toon de micro-analyse", "Show the micro-analysis", {}, {}, MicroShow},
+  };
+  return verbs;
+}
+
+}  // namespace kring::cli

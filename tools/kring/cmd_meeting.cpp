@@ -1,0 +1,400 @@
+// kring poll / meeting: choosing the date, fixing the meeting with its (restricted) location, and
+// the meeting's phases with the network's private time (DOMAIN step 3 and the meeting itself).
+#include <cstdlib>
+#include <iostream>
+
+#include "kring/domain/organising.h"
+
+#include "domain_commands.h"
+#include "domain_ctx.h"
+
+namespace kring::cli {
+namespace {
+
+using domain::Organising;
+
+constexpr int64_t kMinuteMs = 60'000;
+
+// --poll ID, or the newest poll of the case (a pending one counts as newest).
+Result<Bytes> PollId(Ctx& ctx) {
+  if (ctx.Has("poll")) {
+    auto id = ParseId(ctx.Get("poll"));
+    if (!id) return InvalidArgument(Text(Msg::kBadId));
+    return *id;
+  }
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ctx.client.View(ctx.case_id));
+  const v1::Entity* best = nullptr;
+  for (const auto& [key, e] : view.entities()) {
+    if (e.type() != domain::kPollType || e.deleted()) continue;
+    auto seq = [](const v1::Entity& x) {
+      return x.created_seq() == 0 ? UINT64_MAX : x.created_seq();
+    };
+    if (best == nullptr || seq(e) > seq(*best)) best = &e;
+  }
+  if (best == nullptr) return NotFound("meeting.none");
+  return Bytes(best->entity_id().begin(), best->entity_id().end());
+}
+
+// --meeting ID, or the current meeting.
+Result<Bytes> MeetingId(Ctx& ctx) {
+  if (ctx.Has("meeting")) {
+    auto id = ParseId(ctx.Get("meeting"));
+    if (!id) return InvalidArgument(Text(Msg::kBadId));
+    return *id;
+  }
+  KRING_ASSIGN_OR_RETURN(domain::Meeting m, Organising(ctx.client, ctx.case_id).CurrentMeeting());
+  return m.meeting_id;
+}
+
+// A slot by its number in the poll (1, 2 ...) or its id.
+Result<Bytes> SlotId(Ctx& ctx, const Bytes& poll_id, const std::string& ref) {
+  KRING_ASSIGN_OR_RETURN(domain::Poll poll, Organising(ctx.client, ctx.case_id).GetPoll(poll_id));
+  if (auto id = ParseId(ref)) return *id;
+  int n = std::atoi(ref.c_str());
+  if (n < 1 || static_cast<size_t>(n) > poll.slots.size()) {
+    return InvalidArgument(
+        ctx.T("Dit moment staat niet in de peiling.", "This slot is not in the poll."));
+  }
+  return poll.slots[static_cast<size_t>(n - 1)].slot_id;
+}
+
+Result<domain::LocationInput> Location(Ctx& ctx) {
+  domain::LocationInput l;
+  const std::string kind = ctx.Get("kind", "home");
+  l.kind = kind == "venue"    ? domain::LocationKind::kVenue
+           : kind == "online" ? domain::LocationKind::kOnline
+                              : domain::LocationKind::kHome;
+  l.coarse = ctx.Get("coarse");
+  l.exact = ctx.Get("exact");
+  KRING_ASSIGN_OR_RETURN(l.hidden_from, ctx.People(ctx.All("hidden-from")));
+  return l;
+}
+
+int PollCreate(Ctx& ctx) {
+  domain::PollInput in;
+  int64_t minutes = std::atoll(ctx.Get("minutes", "120").c_str());
+  if (minutes < 15 || minutes > 24 * 60)
+    return BadInput(ctx, "--minutes: 15 tot 1440", "--minutes: 15 to 1440");
+  for (const std::string& s : ctx.All("slot")) {
+    auto start = ParseTime(s);
+    if (!start.ok()) return Fail(start.status());
+    in.slots.push_back({{}, *start, *start + minutes * kMinuteMs});
+  }
+  auto required = ctx.People(ctx.All("required"));
+  if (!required.ok()) return Fail(required.status());
+  in.required = *required;
+  auto deadline = ParseTime(ctx.Get("deadline", "now+2d"));
+  if (!deadline.ok()) return Fail(deadline.status());
+  in.deadline_ms = *deadline;
+  auto id = Organising(ctx.client, ctx.case_id).CreatePoll(in);
+  if (!id.ok()) return Fail(id.status());
+  std::cout << "poll " << Hex(*id) << "\n";
+  return ctx.Done("Peiling gemaakt. Iedereen kan nu zeggen wanneer hij kan.",
+                  "Poll created. Everyone can now say when they can come.");
+}
+
+int PollShow(Ctx& ctx) {
+  auto id = PollId(ctx);
+  if (!id.ok()) return Fail(id.status());
+  auto poll = Organising(ctx.client, ctx.case_id).GetPoll(*id);
+  if (!poll.ok()) return Fail(poll.status());
+  if (ctx.json) {
+    std::vector<std::string> slots;
+    for (const auto& s : poll->slots) {
+      slots.push_back(JObj(
+          {{"id", JId(s.slot_id)}, {"start_ms", JNum(s.start_ms)}, {"end_ms", JNum(s.end_ms)}}));
+    }
+    PrintJson(JObj({{"id", JId(poll->poll_id)},
+                    {"slots", JArr(slots)},
+                    {"deadline_ms", JNum(poll->deadline_ms)}}));
+    return 0;
+  }
+  int n = 1;
+  for (const auto& s : poll->slots) std::cout << n++ << ". " << ShowTime(ctx, s.start_ms) << "\n";
+  std::cout << ctx.T("Antwoord graag voor ", "Please answer before ")
+            << ShowTime(ctx, poll->deadline_ms) << "\n";
+  return 0;
+}
+
+int PollAnswer(Ctx& ctx) {
+  auto id = PollId(ctx);
+  if (!id.ok()) return Fail(id.status());
+  auto person = ctx.Person(ctx.Get("person", "me"));
+  if (!person.ok()) return Fail(person.status());
+  if (ctx.positional.size() != 2) return Usage();
+  auto slot = SlotId(ctx, *id, ctx.Pos(0));
+  if (!slot.ok()) return Fail(slot.status());
+  const std::string& a = ctx.positional[1];
+  domain::Answer answer = a == "yes" || a == "ja"            ? domain::Answer::kYes
+                          : a == "maybe" || a == "misschien" ? domain::Answer::kIfNeedBe
+                          : a == "no" || a == "nee"          ? domain::Answer::kNo
+                                                             : static_cast<domain::Answer>(-1);
+  if (static_cast<int>(answer) < 0)
+    return BadInput(ctx, "Kies: ja, misschien of nee.", "Choose: yes, maybe or no.");
+  Status s = Organising(ctx.client, ctx.case_id).AnswerPoll(*id, *person, *slot, answer);
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Antwoord opgeslagen.", "Answer saved.");
+}
+
+int PollTally(Ctx& ctx) {
+  auto id = PollId(ctx);
+  if (!id.ok()) return Fail(id.status());
+  Organising org(ctx.client, ctx.case_id);
+  auto tally = org.Tally(*id);
+  if (!tally.ok()) return Fail(tally.status());
+  auto poll = org.GetPoll(*id);
+  if (!poll.ok()) return Fail(poll.status());
+  std::vector<std::string> rows;
+  int n = 1;
+  for (const auto& t : *tally) {
+    int64_t start = 0;
+    for (const auto& s : poll->slots) {
+      if (s.slot_id == t.slot_id) start = s.start_ms;
+    }
+    std::vector<std::string> req_no;
+    for (const Bytes& p : t.required_no) req_no.push_back(JId(p));
+    if (ctx.json) {
+      rows.push_back(JObj({{"slot", JId(t.slot_id)},
+                           {"start_ms", JNum(start)},
+                           {"yes", JNum(t.yes)},
+                           {"if_need_be", JNum(t.if_need_be)},
+                           {"no", JNum(t.no)},
+                           {"required_no", JArr(req_no)}}));
+      continue;
+    }
+    std::cout << n++ << ". " << ShowTime(ctx, start) << ": " << t.yes << ctx.T(" ja, ", " yes, ")
+              << t.if_need_be << ctx.T(" misschien, ", " maybe, ") << t.no << ctx.T(" nee", " no");
+    for (const Bytes& p : t.required_no)
+      std::cout << ctx.T("  (kan niet: ", "  (cannot: ") << ctx.NameOf(p) << ")";
+    std::cout << "\n";
+  }
+  if (ctx.json) PrintJson(JArr(rows));
+  return 0;
+}
+
+int PollFix(Ctx& ctx) {
+  auto id = PollId(ctx);
+  if (!id.ok()) return Fail(id.status());
+  if (ctx.positional.size() != 1) return Usage();
+  auto slot = SlotId(ctx, *id, ctx.Pos(0));
+  if (!slot.ok()) return Fail(slot.status());
+  auto location = Location(ctx);
+  if (!location.ok()) return Fail(location.status());
+  domain::FixOverrides overrides{ctx.Get("no-pretalk-reason"), ctx.Get("required-no-reason")};
+  auto meeting = Organising(ctx.client, ctx.case_id).FixMeeting(*id, *slot, *location, overrides);
+  if (!meeting.ok()) return Fail(meeting.status());
+  std::cout << "meeting " << Hex(*meeting) << "\n";
+  return ctx.Done("Het netwerkberaad staat vast.", "The meeting is fixed.");
+}
+
+std::string PhaseText(const Ctx& ctx, domain::Phase p) {
+  switch (p) {
+    case domain::Phase::kInformation:
+      return ctx.T("informatie", "information");
+    case domain::Phase::kPrivateTime:
+      return ctx.T("eigen tijd van het netwerk", "the network's private time");
+    case domain::Phase::kPlanPresentation:
+      return ctx.T("plan voorstellen", "plan presentation");
+    case domain::Phase::kAcceptance:
+      return ctx.T("plan aannemen", "acceptance");
+    default:
+      return ctx.T("nog niet begonnen", "not started");
+  }
+}
+
+int MeetingShow(Ctx& ctx) {
+  auto m = Organising(ctx.client, ctx.case_id).CurrentMeeting();
+  if (!m.ok()) return Fail(m.status());
+  if (ctx.json) {
+    PrintJson(JObj({{"id", JId(m->meeting_id)},
+                    {"start_ms", JNum(m->start_ms)},
+                    {"end_ms", JNum(m->end_ms)},
+                    {"spoed", JBool(m->spoed)},
+                    {"cancelled", JBool(m->cancelled)},
+                    {"coarse_location", JStr(m->coarse_location)},
+                    {"exact_location", JStr(m->exact_location)},
+                    {"phase", JStr(domain::PhaseName(m->phase))},
+                    {"sequence", JNum(m->sequence)},
+                    {"draft_released", JBool(m->draft_released)}}));
+    return 0;
+  }
+  std::cout << ctx.T("Netwerkberaad: ", "Meeting: ") << ShowTime(ctx, m->start_ms)
+            << (m->cancelled ? ctx.T(" (afgezegd)", " (cancelled)") : "") << "\n"
+            << ctx.T("Waar: ", "Where: ") << m->coarse_location << "\n";
+  if (!m->exact_location.empty())
+    std::cout << ctx.T("Adres: ", "Address: ") << m->exact_location << "\n";
+  std::cout << ctx.T("Fase: ", "Phase: ") << PhaseText(ctx, m->phase) << "\n";
+  return 0;
+}
+
+int MeetingPhase(Ctx& ctx) {
+  if (ctx.positional.size() != 1) return Usage();
+  const std::string& p = ctx.positional[0];
+  domain::Phase phase = p == "information"         ? domain::Phase::kInformation
+                        : p == "plan-presentation" ? domain::Phase::kPlanPresentation
+                        : p == "acceptance"        ? domain::Phase::kAcceptance
+                                                   : domain::Phase::kNotStarted;
+  if (phase == domain::Phase::kNotStarted) {
+    return BadInput(
+        ctx,
+        "Kies: information, plan-presentation of acceptance (eigen tijd: meeting private-time).",
+        "Choose: information, plan-presentation or acceptance (private time: meeting "
+        "private-time).");
+  }
+  auto id = MeetingId(ctx);
+  if (!id.ok()) return Fail(id.status());
+  Status s = Organising(ctx.client, ctx.case_id).StartPhase(*id, phase);
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("De volgende fase is begonnen.", "The next phase has started.");
+}
+
+int PrivateTime(Ctx& ctx) {
+  auto id = MeetingId(ctx);
+  if (!id.ok()) return Fail(id.status());
+  auto scope = Organising(ctx.client, ctx.case_id).StartPrivateTime(*id);
+  if (!scope.ok()) return Fail(scope.status());
+  std::cout << "scope " << *scope << "\n";
+  return ctx.Done("Eigen tijd: alleen het netwerk ziet nu wat het schrijft.",
+                  "Private time: only the network sees what it writes now.");
+}
+
+int Release(Ctx& ctx) {
+  auto id = MeetingId(ctx);
+  if (!id.ok()) return Fail(id.status());
+  Status s = Organising(ctx.client, ctx.case_id).ReleaseDraft(*id);
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Het netwerk geeft het plan vrij.", "The network releases the plan.");
+}
+
+int SetLocationCmd(Ctx& ctx) {
+  auto id = MeetingId(ctx);
+  if (!id.ok()) return Fail(id.status());
+  auto location = Location(ctx);
+  if (!location.ok()) return Fail(location.status());
+  Status s = Organising(ctx.client, ctx.case_id).SetLocation(*id, *location);
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Nieuwe plek opgeslagen.", "New location saved.");
+}
+
+int Cancel(Ctx& ctx) {
+  auto id = MeetingId(ctx);
+  if (!id.ok()) return Fail(id.status());
+  Status s = Organising(ctx.client, ctx.case_id).CancelMeeting(*id);
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Het netwerkberaad is afgezegd.", "The meeting is cancelled.");
+}
+
+int Reschedule(Ctx& ctx) {
+  auto id = MeetingId(ctx);
+  if (!id.ok()) return Fail(id.status());
+  auto start = ParseTime(ctx.Get("start"));
+  if (!start.ok()) return Fail(start.status());
+  int64_t minutes = std::atoll(ctx.Get("minutes", "120").c_str());
+  if (minutes < 15 || minutes > 24 * 60)
+    return BadInput(ctx, "--minutes: 15 tot 1440", "--minutes: 15 to 1440");
+  Status s =
+      Organising(ctx.client, ctx.case_id).Reschedule(*id, *start, *start + minutes * kMinuteMs);
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Nieuwe tijd opgeslagen.", "New time saved.");
+}
+
+}  // namespace
+
+const std::vector<Verb>& MeetingVerbs() {
+  static const std::vector<Verb> verbs = {
+      {"poll",
+       "create",
+       "--slot TIJD ... [--minutes 120] [--required PERSOON ...] [--deadline TIJD]",
+       "Maak een peiling voor de datum (TIJD: 2026-12-05T19:30, now+3d)",
+       "Create a date poll (TIME: 2026-12-05T19:30, now+3d)",
+       {"slot", "minutes", "required", "deadline"},
+       {},
+       PollCreate},
+      {"poll",
+       "show",
+       "[--poll ID]",
+       "Toon de momenten van de peiling",
+       "Show the poll's slots",
+       {"poll"},
+       {},
+       PollShow},
+      {"poll",
+       "answer",
+       "MOMENT ja|misschien|nee [--person PERSOON] [--poll ID]",
+       "Geef je antwoord (of voor iemand zonder app)",
+       "Answer (or for someone without the app)",
+       {"person", "poll"},
+       {},
+       PollAnswer},
+      {"poll",
+       "tally",
+       "[--poll ID]",
+       "Telling per moment (voorzitter, gespreksleider)",
+       "Count per slot (chair, coordinator)",
+       {"poll"},
+       {},
+       PollTally},
+      {"poll",
+       "fix",
+       "MOMENT --coarse T [--exact T] [--kind home|venue|online] [--hidden-from PERSOON ...]\n"
+       "      [--no-pretalk-reason T] [--required-no-reason T] [--poll ID]",
+       "Zet het netwerkberaad vast; het precieze adres alleen voor wie bevestigde",
+       "Fix the meeting; the exact address only for those who confirmed",
+       {"poll", "coarse", "exact", "kind", "hidden-from", "no-pretalk-reason",
+        "required-no-reason"},
+       {},
+       PollFix},
+      {"meeting", "show", "", "Toon het netwerkberaad", "Show the meeting", {}, {}, MeetingShow},
+      {"meeting",
+       "phase",
+       "information|plan-presentation|acceptance [--meeting ID]",
+       "Begin de volgende fase",
+       "Start the next phase",
+       {"meeting"},
+       {},
+       MeetingPhase},
+      {"meeting",
+       "private-time",
+       "[--meeting ID]",
+       "Begin de eigen tijd van het netwerk (door iemand uit het netwerk)",
+       "Start the network's private time (by a network member)",
+       {"meeting"},
+       {},
+       PrivateTime},
+      {"meeting",
+       "release",
+       "[--meeting ID]",
+       "Het netwerk geeft het concept vrij",
+       "The network releases its draft",
+       {"meeting"},
+       {},
+       Release},
+      {"meeting",
+       "location",
+       "--coarse T [--exact T] [--kind K] [--hidden-from PERSOON ...]",
+       "Zet een nieuwe plek",
+       "Set a new location",
+       {"meeting", "coarse", "exact", "kind", "hidden-from"},
+       {},
+       SetLocationCmd},
+      {"meeting",
+       "reschedule",
+       "--start TIJD [--minutes 120]",
+       "Verzet het netwerkberaad",
+       "Reschedule the meeting",
+       {"meeting", "start", "minutes"},
+       {},
+       Reschedule},
+      {"meeting",
+       "cancel",
+       "[--meeting ID]",
+       "Zeg het netwerkberaad af",
+       "Cancel the meeting",
+       {"meeting"},
+       {},
+       Cancel},
+  };
+  return verbs;
+}
+
+}  // namespace kring::cli

@@ -1,0 +1,486 @@
+// kring plan / agreement: the plan drafted in private time, released, accepted by the chair (and
+// the responsible professional where bottom lines exist), and the agreements in it (DOMAIN step
+// 4, F1-F3).
+#include <cstdlib>
+#include <iostream>
+
+#include "kring/domain/follow_up.h"
+#include "kring/domain/plan.h"
+
+#include "domain_commands.h"
+#include "domain_ctx.h"
+
+namespace kring::cli {
+namespace {
+
+using domain::Plan;
+
+// Fills `c` from the flags given (others stay as they are, so `plan update` changes only those).
+Status ContentFromFlags(Ctx& ctx, domain::PlanContent& c) {
+  if (ctx.Has("ik-wil")) c.ik_wil = ctx.Get("ik-wil");
+  if (ctx.Has("ik-kan")) c.ik_kan = ctx.Get("ik-kan");
+  if (ctx.Has("ik-heb-nodig")) c.ik_heb_nodig = ctx.Get("ik-heb-nodig");
+  if (ctx.Has("contingency")) c.contingency = ctx.Get("contingency");
+  if (ctx.Has("bottom-lines")) c.bottom_lines = ctx.Get("bottom-lines");
+  if (ctx.Has("answers")) c.answers = ctx.Get("answers");
+  for (const std::string& d : ctx.All("domain")) {
+    auto eq = d.find('=');
+    if (eq == std::string::npos) return InvalidArgument("plan.unknown_life_domain");
+    c.life_domains[d.substr(0, eq)] = d.substr(eq + 1);
+  }
+  if (ctx.Has("contact-person")) {
+    KRING_ASSIGN_OR_RETURN(c.contact_person, ctx.Person(ctx.Get("contact-person")));
+  }
+  if (ctx.Has("responsible")) {
+    KRING_ASSIGN_OR_RETURN(c.responsible_professional, ctx.Person(ctx.Get("responsible")));
+  }
+  if (ctx.Has("review-days")) c.review_days = std::atoi(ctx.Get("review-days").c_str());
+  return Status();
+}
+
+int Draft(Ctx& ctx) {
+  Plan plan(ctx.client, ctx.case_id);
+  uint32_t scope = 0;
+  if (!ctx.On("open")) {
+    auto network = plan.NetworkScope();
+    if (!network.ok()) return Fail(network.status());
+    scope = *network;
+  }
+  domain::PlanContent c;
+  if (Status s = ContentFromFlags(ctx, c); !s.ok()) return Fail(s);
+  auto id = plan.CreateDraft(scope, c);
+  if (!id.ok()) return Fail(id.status());
+  std::cout << "draft " << Hex(*id) << "\n";
+  return ctx.Done("Concept gemaakt. Alleen het netwerk ziet het.",
+                  "Draft created. Only the network sees it.");
+}
+
+int Update(Ctx& ctx) {
+  if (ctx.positional.size() != 1) return Usage();
+  auto id = ParseId(ctx.Pos(0));
+  if (!id) return BadId();
+  Plan plan(ctx.client, ctx.case_id);
+  auto c = plan.Draft(*id);
+  if (!c.ok()) return Fail(c.status());
+  if (Status s = ContentFromFlags(ctx, *c); !s.ok()) return Fail(s);
+  Status s = plan.UpdateDraft(*id, *c);
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Concept bijgewerkt.", "Draft updated.");
+}
+
+int ReleasePlan(Ctx& ctx) {
+  if (ctx.positional.size() != 1) return Usage();
+  auto id = ParseId(ctx.Pos(0));
+  if (!id) return BadId();
+  auto version = Plan(ctx.client, ctx.case_id).Release(*id);
+  if (!version.ok()) return Fail(version.status());
+  std::cout << "version " << Hex(*version) << "\n";
+  return ctx.Done("Het plan is vrijgegeven. Iedereen in de kring ziet het nu.",
+                  "The plan is released. Everyone in the circle sees it now.");
+}
+
+int Publish(Ctx& ctx) {
+  Plan plan(ctx.client, ctx.case_id);
+  auto current = plan.Current();
+  if (!current.ok()) return Fail(current.status());
+  domain::PlanContent c = current->has_value() ? (*current)->content : domain::PlanContent{};
+  if (Status s = ContentFromFlags(ctx, c); !s.ok()) return Fail(s);
+  auto version = plan.Publish(c);
+  if (!version.ok()) return Fail(version.status());
+  std::cout << "version " << Hex(*version) << "\n";
+  return ctx.Done("Nieuwe versie van het plan gemaakt.", "New plan version created.");
+}
+
+Result<Bytes> VersionId(Ctx& ctx) {
+  if (ctx.positional.size() == 1) {
+    auto id = ParseId(ctx.Pos(0));
+    if (!id) return InvalidArgument(Text(Msg::kBadId));
+    return *id;
+  }
+  KRING_ASSIGN_OR_RETURN(auto current, Plan(ctx.client, ctx.case_id).Current());
+  if (!current) return FailedPrecondition("plan.no_plan");
+  return current->version_id;
+}
+
+int Accept(Ctx& ctx) {
+  auto version = VersionId(ctx);
+  if (!version.ok()) return Fail(version.status());
+  Status s = Plan(ctx.client, ctx.case_id).Accept(*version, NowMs());
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Je hebt het plan aangenomen.", "You accepted the plan.");
+}
+
+int Decide(Ctx& ctx) {
+  auto version = VersionId(ctx);
+  if (!version.ok()) return Fail(version.status());
+  auto me = ctx.Person("me");
+  if (!me.ok()) return Fail(me.status());
+  const std::string d = ctx.Get("decision");
+  domain::Decision decision = d == "accept"       ? domain::Decision::kAccept
+                              : d == "conditions" ? domain::Decision::kAcceptWithConditions
+                              : d == "reject"     ? domain::Decision::kReject
+                                                  : domain::Decision::kNone;
+  if (decision == domain::Decision::kNone) {
+    return BadInput(ctx, "--decision: accept, conditions of reject",
+                    "--decision: accept, conditions or reject");
+  }
+  Status s = Plan(ctx.client, ctx.case_id)
+                 .RecordProfessionalDecision(*version, *me, decision, ctx.Get("text"), NowMs());
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Je besluit is vastgelegd.", "Your decision is recorded.");
+}
+
+const char* DecisionName(domain::Decision d) {
+  switch (d) {
+    case domain::Decision::kAccept:
+      return "accept";
+    case domain::Decision::kAcceptWithConditions:
+      return "conditions";
+    case domain::Decision::kReject:
+      return "reject";
+    default:
+      return "none";
+  }
+}
+
+int Show(Ctx& ctx) {
+  Plan plan(ctx.client, ctx.case_id);
+  auto current = plan.CurrentForMe();
+  if (!current.ok()) return Fail(current.status());
+  if (!current->has_value()) return Fail(FailedPrecondition("plan.no_plan"));
+  const domain::PlanVersion& v = **current;
+  auto acc = plan.AcceptanceOf(v.version_id);
+  if (!acc.ok()) return Fail(acc.status());
+  const domain::PlanContent& c = v.content;
+  if (ctx.json) {
+    std::vector<std::pair<std::string, std::string>> domains;
+    for (const auto& [k, t] : c.life_domains) domains.push_back({k, JStr(t)});
+    PrintJson(JObj({{"version", JId(v.version_id)},
+                    {"number", JNum(v.number)},
+                    {"hash", JStr(Hex(v.hash))},
+                    {"ik_wil", JStr(c.ik_wil)},
+                    {"ik_kan", JStr(c.ik_kan)},
+                    {"ik_heb_nodig", JStr(c.ik_heb_nodig)},
+                    {"life_domains", JObj(domains)},
+                    {"contingency", JStr(c.contingency)},
+                    {"contact_person", JId(c.contact_person)},
+                    {"bottom_lines", JStr(c.bottom_lines)},
+                    {"responsible_professional", JId(c.responsible_professional)},
+                    {"details_readable", JBool(v.details_readable)},
+                    {"agreements", JNum(static_cast<int64_t>(v.agreements.size()))},
+                    {"chair_accepted", JBool(acc->chair_accepted)},
+                    {"professional", JStr(DecisionName(acc->professional))},
+                    {"accepted", JBool(acc->accepted)},
+                    {"accepted_at_ms", JNum(acc->accepted_at_ms)},
+                    {"checkin_at_ms", JNum(acc->checkin_at_ms)},
+                    {"review_at_ms", JNum(acc->review_at_ms)}}));
+    return 0;
+  }
+  std::cout << ctx.T("Plan, versie ", "Plan, version ") << v.number << "\n"
+            << ctx.T("  Ik wil: ", "  I want: ") << c.ik_wil << "\n"
+            << ctx.T("  Ik kan: ", "  I can: ") << c.ik_kan << "\n"
+            << ctx.T("  Ik heb nodig: ", "  I need: ") << c.ik_heb_nodig << "\n";
+  for (const auto& [k, t] : c.life_domains) {
+    std::cout << "  " << domain::UserText("plan.domain." + k, ctx.lang) << ": " << t << "\n";
+  }
+  if (!v.details_readable) {
+    std::cout << ctx.T("  (De uitwerking per leefgebied is alleen voor het netwerk.)",
+                       "  (The details per life domain are for the network only.)")
+              << "\n";
+  }
+  std::cout << ctx.T("  Als het misgaat: ", "  If it goes wrong: ") << c.contingency << "\n"
+            << ctx.T("  Contactpersoon: ", "  Contact person: ") << ctx.NameOf(c.contact_person)
+            << "\n";
+  if (!c.bottom_lines.empty())
+    std::cout << ctx.T("  Ondergrens: ", "  Bottom line: ") << c.bottom_lines << "\n";
+  std::cout << "  "
+            << (acc->accepted ? ctx.T("Aangenomen op ", "Accepted on ")
+                              : ctx.T("Nog niet aangenomen", "Not yet accepted"))
+            << (acc->accepted ? ShowTime(ctx, acc->accepted_at_ms) : "") << "\n";
+  if (acc->accepted) {
+    std::cout << ctx.T("  Check na 4 weken: ", "  4-week check-in: ")
+              << ShowTime(ctx, acc->checkin_at_ms) << "\n"
+              << ctx.T("  Zeswekencheck: ", "  Six-week check: ")
+              << ShowTime(ctx, acc->review_at_ms) << "\n";
+  }
+  return 0;
+}
+
+int Grant(Ctx& ctx) {
+  if (ctx.positional.size() != 1 || (ctx.Pos(0) != "on" && ctx.Pos(0) != "off")) return Usage();
+  Status s = Plan(ctx.client, ctx.case_id).GrantProfessionalsFullView(ctx.Pos(0) == "on");
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Opgeslagen.", "Saved.");
+}
+
+// ---- agreements ----
+
+const char* StatusWord(const Ctx& ctx, domain::AgreementStatus s) {
+  switch (s) {
+    case domain::AgreementStatus::kAccepted:
+      return ctx.T("afgesproken", "accepted");
+    case domain::AgreementStatus::kDone:
+      return ctx.T("klaar", "done");
+    case domain::AgreementStatus::kPartly:
+      return ctx.T("deels", "partly");
+    case domain::AgreementStatus::kNotDone:
+      return ctx.T("niet gedaan", "not done");
+    case domain::AgreementStatus::kBlocked:
+      return ctx.T("loopt vast", "blocked");
+    case domain::AgreementStatus::kDropped:
+      return ctx.T("vervallen", "dropped");
+    default:
+      return ctx.T("voorgesteld", "proposed");
+  }
+}
+
+int PrintAgreements(Ctx& ctx, const std::vector<domain::Agreement>& list) {
+  if (ctx.json) {
+    std::vector<std::string> rows;
+    for (const auto& a : list) {
+      rows.push_back(JObj({{"id", JId(a.agreement_id)},
+                           {"owner", JId(a.input.owner)},
+                           {"action", JStr(a.input.action)},
+                           {"due_ms", JNum(a.input.due_ms)},
+                           {"recurrence", JStr(a.input.recurrence)},
+                           {"checker", JId(a.input.checker)},
+                           {"life_domain", JStr(a.input.life_domain)},
+                           {"status", JStr(domain::AgreementStatusName(a.status))},
+                           {"accepted", JBool(a.accepted)},
+                           {"acceptance_stale", JBool(a.acceptance_stale)},
+                           {"restricted", JBool(a.scope_id != 0 || !a.input.hidden_from.empty())},
+                           {"conflicts", JNum(static_cast<int64_t>(a.conflicts.size()))}}));
+    }
+    PrintJson(JArr(rows));
+    return 0;
+  }
+  if (list.empty()) std::cout << ctx.T("Geen afspraken.", "No agreements.") << "\n";
+  for (const auto& a : list) {
+    std::cout << Hex(a.agreement_id) << "  " << ctx.NameOf(a.input.owner) << ": " << a.input.action
+              << "  [" << StatusWord(ctx, a.status) << "]";
+    if (a.input.due_ms != 0) std::cout << ctx.T(" voor ", " by ") << ShowTime(ctx, a.input.due_ms);
+    if (!a.input.recurrence.empty()) std::cout << " (" << a.input.recurrence << ")";
+    if (!a.conflicts.empty())
+      std::cout << ctx.T("  (twee wijzigingen tegelijk: kijk samen)",
+                         "  (two changes at once: look together)");
+    std::cout << "\n";
+  }
+  return 0;
+}
+
+int Add(Ctx& ctx) {
+  domain::AgreementInput in;
+  auto owner = ctx.Person(ctx.Get("owner", "me"));
+  if (!owner.ok()) return Fail(owner.status());
+  in.owner = *owner;
+  in.action = ctx.Get("action");
+  if (ctx.Has("due")) {
+    auto due = ParseTime(ctx.Get("due"));
+    if (!due.ok()) return Fail(due.status());
+    in.due_ms = *due;
+  }
+  in.recurrence = ctx.Get("recurrence");
+  if (ctx.Has("checker")) {
+    auto checker = ctx.Person(ctx.Get("checker"));
+    if (!checker.ok()) return Fail(checker.status());
+    in.checker = *checker;
+  }
+  in.life_domain = ctx.Get("domain");
+  auto hidden = ctx.People(ctx.All("hidden-from"));
+  if (!hidden.ok()) return Fail(hidden.status());
+  in.hidden_from = *hidden;
+  auto visible = ctx.People(ctx.All("visible-to"));
+  if (!visible.ok()) return Fail(visible.status());
+  in.visible_to = *visible;
+  auto id = Plan(ctx.client, ctx.case_id).AddAgreement(in);
+  if (!id.ok()) return Fail(id.status());
+  std::cout << "agreement " << Hex(*id) << "\n";
+  return ctx.Done("Afspraak voorgesteld.", "Agreement proposed.");
+}
+
+int AcceptAgreement(Ctx& ctx) {
+  if (ctx.positional.size() != 1) return Usage();
+  auto id = ParseId(ctx.Pos(0));
+  if (!id) return BadId();
+  Status s = Plan(ctx.client, ctx.case_id).AcceptAgreement(*id);
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Afspraak aangenomen.", "Agreement accepted.");
+}
+
+int SetStatus(Ctx& ctx) {
+  if (ctx.positional.size() != 2) return Usage();
+  auto id = ParseId(ctx.Pos(0));
+  if (!id) return BadId();
+  const std::string& w = ctx.positional[1];
+  domain::AgreementStatus st = w == "done"       ? domain::AgreementStatus::kDone
+                               : w == "partly"   ? domain::AgreementStatus::kPartly
+                               : w == "not-done" ? domain::AgreementStatus::kNotDone
+                               : w == "blocked"  ? domain::AgreementStatus::kBlocked
+                               : w == "dropped"  ? domain::AgreementStatus::kDropped
+                                                 : domain::AgreementStatus::kProposed;
+  if (st == domain::AgreementStatus::kProposed) {
+    return BadInput(ctx, "Kies: done, partly, not-done, blocked of dropped.",
+                    "Choose: done, partly, not-done, blocked or dropped.");
+  }
+  std::optional<domain::Obstacle> obstacle;
+  if (ctx.Has("obstacle")) {
+    domain::Obstacle o;
+    o.description = ctx.Get("obstacle");
+    auto owner = ctx.Person(ctx.Get("obstacle-owner", "me"));
+    if (!owner.ok()) return Fail(owner.status());
+    o.owner = *owner;
+    auto due = ParseTime(ctx.Get("new-due", "now+14d"));
+    if (!due.ok()) return Fail(due.status());
+    o.new_due_ms = *due;
+    obstacle = o;
+  }
+  Status s = Plan(ctx.client, ctx.case_id).UpdateStatus(*id, st, obstacle);
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Stand van de afspraak opgeslagen.", "Agreement status saved.");
+}
+
+int List(Ctx& ctx) {
+  auto list = Plan(ctx.client, ctx.case_id).Agreements();
+  if (!list.ok()) return Fail(list.status());
+  return PrintAgreements(ctx, *list);
+}
+
+int Mine(Ctx& ctx) {
+  auto list = domain::FollowUp(ctx.client, ctx.case_id).MyAgreements();
+  if (!list.ok()) return Fail(list.status());
+  return PrintAgreements(ctx, *list);
+}
+
+int Overdue(Ctx& ctx) {
+  auto at = ParseTime(ctx.Get("at", "now"));
+  if (!at.ok()) return Fail(at.status());
+  auto list = domain::FollowUp(ctx.client, ctx.case_id).Overdue(*at);
+  if (!list.ok()) return Fail(list.status());
+  return PrintAgreements(ctx, *list);
+}
+
+const std::vector<const char*> kContentFlags = {
+    "ik-wil",  "ik-kan", "ik-heb-nodig",   "contingency", "bottom-lines",
+    "answers", "domain", "contact-person", "responsible", "review-days"};
+constexpr const char* kContentSyntax =
+    "[--ik-wil T] [--ik-kan T] [--ik-heb-nodig T] [--domain housing=T ...]\n"
+    "      [--contingency T] [--contact-person PERSOON] [--bottom-lines T]\n"
+    "      [--responsible PERSOON] [--answers T] [--review-days 42]";
+
+}  // namespace
+
+const std::vector<Verb>& PlanVerbs() {
+  static const std::vector<Verb> verbs = {
+      {"plan",
+       "draft",
+       kContentSyntax,
+       "Schrijf een concept in de eigen tijd (alleen het netwerk ziet het; --open: iedereen)",
+       "Write a draft in private time (network only; --open: everyone)",
+       kContentFlags,
+       {"open"},
+       Draft},
+      {"plan",
+       "update",
+       "CONCEPT (zelfde opties als draft)",
+       "Werk het concept bij",
+       "Update the draft",
+       kContentFlags,
+       {},
+       Update},
+      {"plan",
+       "release",
+       "CONCEPT",
+       "Geef het concept vrij als versie van het plan",
+       "Release the draft as a plan version",
+       {},
+       {},
+       ReleasePlan},
+      {"plan",
+       "publish",
+       "(zelfde opties als draft)",
+       "Maak direct een nieuwe versie (bijvoorbeeld na de check)",
+       "Publish a new version directly (e.g. after the check)",
+       kContentFlags,
+       {},
+       Publish},
+      {"plan",
+       "accept",
+       "[VERSIE]",
+       "Voorzitter: neem deze versie van het plan aan",
+       "Chair: accept this version of the plan",
+       {},
+       {},
+       Accept},
+      {"plan",
+       "decide",
+       "--decision accept|conditions|reject [--text T] [VERSIE]",
+       "Verantwoordelijke professional: je besluit over het plan",
+       "Responsible professional: your decision on the plan",
+       {"decision", "text"},
+       {},
+       Decide},
+      {"plan",
+       "show",
+       "",
+       "Toon het plan (--json voor scripts)",
+       "Show the plan (--json for scripts)",
+       {},
+       {},
+       Show},
+      {"plan",
+       "grant",
+       "on|off",
+       "Voorzitter: professionals zien het hele plan (of niet)",
+       "Chair: professionals see the whole plan (or not)",
+       {},
+       {},
+       Grant},
+      {"agreement",
+       "add",
+       "--action T [--owner PERSOON] [--due TIJD | --recurrence T] [--checker PERSOON]\n"
+       "      [--domain housing|finances|...] [--hidden-from PERSOON ...] [--visible-to PERSOON "
+       "...]",
+       "Stel een afspraak voor",
+       "Propose an agreement",
+       {"owner", "action", "due", "recurrence", "checker", "domain", "hidden-from", "visible-to"},
+       {},
+       Add},
+      {"agreement",
+       "accept",
+       "AFSPRAAK",
+       "Neem je afspraak aan",
+       "Accept your agreement",
+       {},
+       {},
+       AcceptAgreement},
+      {"agreement",
+       "status",
+       "AFSPRAAK done|partly|not-done|blocked|dropped [--obstacle T --obstacle-owner PERSOON\n"
+       "      --new-due TIJD]",
+       "Hoe staat de afspraak ervoor?",
+       "How is the agreement going?",
+       {"obstacle", "obstacle-owner", "new-due"},
+       {},
+       SetStatus},
+      {"agreement",
+       "list",
+       "",
+       "Alle afspraken die jij mag zien",
+       "Every agreement you may see",
+       {},
+       {},
+       List},
+      {"agreement", "mine", "", "Jouw afspraken", "Your agreements", {}, {}, Mine},
+      {"agreement",
+       "overdue",
+       "[--at TIJD]",
+       "Afspraken over hun datum",
+       "Agreements past their date",
+       {"at"},
+       {},
+       Overdue},
+  };
+  return verbs;
+}
+
+}  // namespace kring::cli

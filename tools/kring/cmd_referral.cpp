@@ -1,0 +1,205 @@
+// kring referral: the referral that starts a netwerkberaad (DOMAIN steps 0-1), from flags or a
+// JSON file, and the coordinator's assignment.
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
+#include "kring/domain/organising.h"
+
+#include "domain_commands.h"
+#include "domain_ctx.h"
+
+namespace kring::cli {
+namespace {
+
+using google::protobuf::Struct;
+using google::protobuf::Value;
+
+constexpr size_t kMaxReferralFileBytes = 256 * 1024;
+
+std::string Str(const Struct& s, const std::string& key) {
+  auto it = s.fields().find(key);
+  return it != s.fields().end() && it->second.has_string_value() ? it->second.string_value() : "";
+}
+bool Flag(const Struct& s, const std::string& key) {
+  auto it = s.fields().find(key);
+  return it != s.fields().end() && it->second.bool_value();
+}
+std::vector<std::string> Strings(const Struct& s, const std::string& key) {
+  std::vector<std::string> out;
+  auto it = s.fields().find(key);
+  if (it == s.fields().end()) return out;
+  for (const Value& v : it->second.list_value().values()) out.push_back(v.string_value());
+  return out;
+}
+
+domain::PersonInput PersonFrom(const Struct& s) {
+  domain::PersonInput p;
+  p.name = Str(s, "name");
+  p.kind = Str(s, "kind");
+  p.relation = Str(s, "relation");
+  p.organisation = Str(s, "organisation");
+  p.function = Str(s, "function");
+  if (!Str(s, "language").empty()) p.language = Str(s, "language");
+  p.interpreter = Flag(s, "interpreter");
+  p.has_app = Flag(s, "has_app");
+  p.contact = {Str(s, "phone"), Str(s, "email"), Str(s, "address")};
+  return p;
+}
+
+// "Naam|soort|relatie|telefoon|e-mail|app": the last four may be left out.
+domain::PersonInput PersonFromFlag(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream in(text);
+  std::string part;
+  while (std::getline(in, part, '|')) parts.push_back(part);
+  parts.resize(6);
+  domain::PersonInput p;
+  p.name = parts[0];
+  p.kind = parts[1].empty() ? "family" : parts[1];
+  p.relation = parts[2];
+  p.contact.phone = parts[3];
+  p.contact.email = parts[4];
+  p.has_app = parts[5] == "app";
+  return p;
+}
+
+Result<domain::ReferralInput> FromFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("file");
+  std::string text(kMaxReferralFileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (static_cast<size_t>(in.gcount()) > kMaxReferralFileBytes) return InvalidArgument("too big");
+  text.resize(static_cast<size_t>(in.gcount()));
+  Struct s;
+  if (!google::protobuf::util::JsonStringToMessage(text, &s).ok()) return InvalidArgument("json");
+  domain::ReferralInput r;
+  r.referrer_kind = Str(s, "referrer_kind");
+  if (auto it = s.fields().find("resident"); it != s.fields().end()) {
+    r.resident = PersonFrom(it->second.struct_value());
+  }
+  r.resident.kind = "resident";
+  r.reason = Str(s, "reason");
+  r.resident_consent = Flag(s, "resident_consent");
+  r.spoed = Flag(s, "spoed");
+  r.bottom_lines = Strings(s, "bottom_lines");
+  r.questions = Strings(s, "questions");
+  r.question = {Str(s, "ik_wil"), Str(s, "ik_kan"), Str(s, "ik_heb_nodig")};
+  if (auto it = s.fields().find("invitees"); it != s.fields().end()) {
+    for (const Value& v : it->second.list_value().values()) {
+      r.invitees.push_back(PersonFrom(v.struct_value()));
+    }
+  }
+  return r;
+}
+
+int Submit(Ctx& ctx) {
+  domain::ReferralInput r;
+  if (ctx.Has("file")) {
+    auto parsed = FromFile(ctx.Get("file"));
+    if (!parsed.ok()) {
+      return BadInput(ctx, "Dit bestand kan ik niet lezen als verwijzing (JSON, hoogstens 256 kB).",
+                      "Cannot read this file as a referral (JSON, at most 256 kB).");
+    }
+    r = std::move(*parsed);
+  } else {
+    r.referrer_kind = ctx.Get("referrer", "professional");
+    r.resident.name = ctx.Get("resident");
+    r.resident.kind = "resident";
+    r.resident.has_app = ctx.On("resident-has-app");
+    r.reason = ctx.Get("reason");
+    r.resident_consent = ctx.On("consent");
+    r.spoed = ctx.On("spoed");
+    r.bottom_lines = ctx.All("bottom-line");
+    r.questions = ctx.All("question");
+    r.question = {ctx.Get("ik-wil"), ctx.Get("ik-kan"), ctx.Get("ik-heb-nodig")};
+    for (const std::string& inv : ctx.All("invitee")) r.invitees.push_back(PersonFromFlag(inv));
+  }
+  auto id = domain::Organising(ctx.client, ctx.case_id).SubmitReferral(r);
+  if (!id.ok()) return Fail(id.status());
+  std::cout << "referral " << Hex(*id) << "\n";
+  return ctx.Done("Verwijzing opgeslagen. De genoemde mensen zijn voorgesteld voor de kring.",
+                  "Referral saved. The people named are proposed for the circle.");
+}
+
+int Show(Ctx& ctx) {
+  auto r = domain::Organising(ctx.client, ctx.case_id).GetReferral();
+  if (!r.ok()) return Fail(r.status());
+  if (ctx.json) {
+    std::vector<std::string> lines, questions, invitees;
+    for (const auto& l : r->bottom_lines) lines.push_back(JStr(l));
+    for (const auto& q : r->questions) questions.push_back(JStr(q));
+    for (const auto& p : r->invitee_person_ids) invitees.push_back(JId(p));
+    PrintJson(JObj({{"id", JId(r->referral_id)},
+                    {"referrer_kind", JStr(r->referrer_kind)},
+                    {"resident", JId(r->resident_person_id)},
+                    {"invitees", JArr(invitees)},
+                    {"reason", JStr(r->reason)},
+                    {"resident_consent", JBool(r->resident_consent)},
+                    {"spoed", JBool(r->spoed)},
+                    {"bottom_lines", JArr(lines)},
+                    {"questions", JArr(questions)},
+                    {"ik_wil", JStr(r->question.ik_wil)},
+                    {"ik_kan", JStr(r->question.ik_kan)},
+                    {"ik_heb_nodig", JStr(r->question.ik_heb_nodig)},
+                    {"referred_at_ms", JNum(r->referred_at_ms)},
+                    {"coordinator", JId(r->coordinator.coordinator_account_id)}}));
+    return 0;
+  }
+  std::cout << ctx.T("Verwezen op: ", "Referred on: ") << ShowTime(ctx, r->referred_at_ms) << "\n"
+            << ctx.T("Bewoner: ", "Resident: ") << ctx.NameOf(r->resident_person_id) << "\n"
+            << ctx.T("Reden: ", "Reason: ") << r->reason << "\n"
+            << ctx.T("Ik wil: ", "I want: ") << r->question.ik_wil << "\n"
+            << ctx.T("Ik kan: ", "I can: ") << r->question.ik_kan << "\n"
+            << ctx.T("Ik heb nodig: ", "I need: ") << r->question.ik_heb_nodig << "\n";
+  for (const auto& l : r->bottom_lines)
+    std::cout << ctx.T("Ondergrens: ", "Bottom line: ") << l << "\n";
+  if (r->spoed) std::cout << ctx.T("Spoed\n", "Urgent\n");
+  return 0;
+}
+
+int Coordinator(Ctx& ctx) {
+  if (ctx.positional.size() != 1) return Usage();
+  auto account = ctx.Pos(0) == "me" ? std::optional<Bytes>(ctx.client.Account()->account_id)
+                                    : ParseId(ctx.Pos(0));
+  if (!account) return BadId();
+  domain::CoordinatorAssignment a{*account, ctx.Get("language"), ctx.Get("gender"),
+                                  ctx.Get("culture")};
+  Status s = domain::Organising(ctx.client, ctx.case_id).AssignCoordinator(a);
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Gespreksleider vastgelegd.", "Coordinator recorded.");
+}
+
+}  // namespace
+
+const std::vector<Verb>& ReferralVerbs() {
+  static const std::vector<Verb> verbs = {
+      {"referral",
+       "submit",
+       "--file VERWIJZING.json | --resident NAAM --reason T --consent\n"
+       "      [--invitee 'Naam|soort|relatie|telefoon|e-mail|app' ...] [--bottom-line T ...]\n"
+       "      [--question T ...] [--ik-wil T --ik-kan T --ik-heb-nodig T] [--spoed]\n"
+       "      [--referrer professional|resident] [--resident-has-app]",
+       "Meld een netwerkberaad aan (alleen met toestemming van de bewoner)",
+       "Refer a case for a netwerkberaad (only with the resident's consent)",
+       {"file", "resident", "reason", "invitee", "bottom-line", "question", "ik-wil", "ik-kan",
+        "ik-heb-nodig", "referrer"},
+       {"consent", "spoed", "resident-has-app"},
+       Submit},
+      {"referral", "show", "", "Toon de verwijzing", "Show the referral", {}, {}, Show},
+      {"referral",
+       "coordinator",
+       "ACCOUNT|me [--language T] [--gender T] [--culture T]",
+       "Wijs de gespreksleider toe (met wensen van de bewoner)",
+       "Assign the coordinator (with the resident's preferences)",
+       {"language", "gender", "culture"},
+       {},
+       Coordinator},
+  };
+  return verbs;
+}
+
+}  // namespace kring::cli

@@ -1,0 +1,177 @@
+#include "domain_commands.h"
+
+#include <algorithm>
+#include <cstring>
+#include <iostream>
+
+#include "domain_ctx.h"
+#include "messages.h"
+#include "session.h"
+
+namespace kring::cli {
+namespace {
+
+const std::vector<const Verb*>& AllVerbs() {
+  static const std::vector<const Verb*> all = [] {
+    std::vector<const Verb*> v;
+    for (const auto* list : {&ReferralVerbs(), &CircleVerbs(), &MeetingVerbs(), &PlanVerbs(),
+                             &FollowUpVerbs(), &CaseVerbs(), &ExportVerbs()}) {
+      for (const Verb& verb : *list) v.push_back(&verb);
+    }
+    return v;
+  }();
+  return all;
+}
+
+const Verb* Find(const std::string& area, const std::string& verb) {
+  for (const Verb* v : AllVerbs()) {
+    if (area == v->area && verb == v->verb) return v;
+  }
+  return nullptr;
+}
+
+bool IsArea(const std::string& area) {
+  // "case" is shared with the older commands (case list, show ...): only its verbs here count.
+  if (area == "case") return false;
+  for (const Verb* v : AllVerbs()) {
+    if (area == v->area) return true;
+  }
+  return false;
+}
+
+bool WantsHelp(const std::vector<std::string>& a) {
+  return std::any_of(a.begin(), a.end(),
+                     [](const std::string& s) { return s == "--help" || s == "-h"; });
+}
+
+void PrintVerbHelp(const Verb& v) {
+  const bool en = Text(Msg::kLanguageTag) == std::string("en");
+  std::cout << (en ? "Usage" : "Gebruik") << ": kring [--profile NAAM] [--json] " << v.area << " "
+            << v.verb << " " << v.syntax << "\n  " << (en ? v.en : v.nl) << "\n";
+  {
+    std::cout << (en ? "  --case ID: the case (not needed when this device has one case)\n"
+                     : "  --case ID: de casus (niet nodig als dit apparaat één casus heeft)\n");
+  }
+}
+
+void PrintAreaHelp(const std::string& area) {
+  const bool en = Text(Msg::kLanguageTag) == std::string("en");
+  for (const Verb* v : AllVerbs()) {
+    if (area != v->area) continue;
+    std::cout << "  kring " << v->area << " " << v->verb << " " << v->syntax << "\n      "
+              << (en ? v->en : v->nl) << "\n";
+  }
+  std::cout << (en ? "More about one command: kring AREA VERB --help\n"
+                   : "Meer over één opdracht: kring GEBIED OPDRACHT --help\n");
+}
+
+bool Listed(const std::vector<const char*>& names, const std::string& name) {
+  return std::any_of(names.begin(), names.end(), [&](const char* n) { return name == n; });
+}
+
+}  // namespace
+
+bool IsDomainCommand(const std::vector<std::string>& a) {
+  if (a.empty()) return false;
+  if (a.size() >= 2 && Find(a[0], a[1]) != nullptr) return true;
+  return IsArea(a[0]);
+}
+
+std::string DomainOverview() {
+  std::vector<std::string> areas;
+  for (const Verb* v : AllVerbs()) {
+    if (std::find(areas.begin(), areas.end(), v->area) == areas.end()) areas.push_back(v->area);
+  }
+  std::string out = Text(Msg::kLanguageTag) == std::string("en")
+                        ? "Netwerkberaad (kring AREA --help for its commands):\n "
+                        : "Netwerkberaad (kring GEBIED --help voor de opdrachten):\n ";
+  for (const std::string& a : areas) out += " " + a;
+  return out + "\n";
+}
+
+int RunDomainCommand(const Options& o) {
+  const auto& a = o.args;
+  const Verb* verb = a.size() >= 2 ? Find(a[0], a[1]) : nullptr;
+  if (verb == nullptr) {
+    if (a.size() >= 2 && !WantsHelp(a)) {
+      std::cerr << Text(Msg::kUnknownCommand) << " " << a[0] << " " << a[1] << "\n";
+    }
+    PrintAreaHelp(a[0]);
+    return WantsHelp(a) ? 0 : 2;
+  }
+  if (WantsHelp(a)) {
+    PrintVerbHelp(*verb);
+    return 0;
+  }
+  // Parse flags before opening the store, so a typing error costs no passphrase.
+  std::vector<std::string> positional;
+  std::map<std::string, std::vector<std::string>> flags;
+  std::map<std::string, bool> switches;
+  bool json = o.json;
+  std::string case_ref;
+  for (size_t i = 2; i < a.size(); ++i) {
+    const std::string& w = a[i];
+    if (w.size() > kMaxFlagBytes) {
+      std::cerr << Text(Msg::kError) << ": " << Text(Msg::kMissingArgument) << "\n";
+      return 2;
+    }
+    if (w.rfind("--", 0) != 0) {
+      positional.push_back(w);
+      continue;
+    }
+    std::string name = w.substr(2);
+    if (name == "json") {
+      json = true;
+    } else if (name == "case" && i + 1 < a.size()) {
+      case_ref = a[++i];
+    } else if (Listed(verb->switches, name)) {
+      switches[name] = true;
+    } else if (Listed(verb->value_flags, name) && i + 1 < a.size() &&
+               a[i + 1].size() <= kMaxFlagBytes) {
+      flags[name].push_back(a[++i]);
+    } else {
+      std::cerr << Text(Msg::kUnknownCommand) << " " << w << "\n";
+      PrintVerbHelp(*verb);
+      return 2;
+    }
+  }
+
+  auto opened = OpenClient(o);
+  if (!opened.ok()) return Fail(opened.status());
+  client::Client& c = *opened.value();
+  Reports reports;
+  Listen(c, reports);
+  if (!c.Account().ok()) {
+    std::cerr << Text(Msg::kNoAccount) << "\n";
+    return 1;
+  }
+  Ctx ctx(c, reports, o);
+  ctx.lang = CurrentLanguage();
+  ctx.json = json;
+  ctx.positional = std::move(positional);
+  ctx.flags = std::move(flags);
+  ctx.switches = std::move(switches);
+  {
+    if (case_ref.empty()) {
+      if (const char* env = std::getenv("KRING_CASE")) case_ref = env;
+    }
+    if (!case_ref.empty()) {
+      auto id = ParseId(case_ref);
+      if (!id) return BadId();
+      ctx.case_id = *id;
+    } else {
+      std::vector<Bytes> cases = c.Cases();
+      if (cases.size() != 1) {
+        std::cerr << Text(Msg::kError) << ": "
+                  << ctx.T("Kies de casus met --case ID (kring case list).",
+                           "Choose the case with --case ID (kring case list).")
+                  << "\n";
+        return 2;
+      }
+      ctx.case_id = cases.front();
+    }
+  }
+  return verb->run(ctx);
+}
+
+}  // namespace kring::cli

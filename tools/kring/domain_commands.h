@@ -1,0 +1,39 @@
+// The netwerkberaad commands (kring AREA VERB ...): one table of verbs, each with its flags and
+// help, gathered from the cmd_*.cpp files; one function runs a command line against it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "commands.h"
+
+namespace kring::cli {
+
+struct Ctx;
+
+struct Verb {
+  const char* area;
+  const char* verb;
+  const char* syntax;  // the arguments after AREA VERB
+  const char* nl;      // what it does, Dutch (B1)
+  const char* en;
+  std::vector<const char*> value_flags;  // --name VALUE (may repeat)
+  std::vector<const char*> switches;     // --name
+  int (*run)(Ctx&);  // with ctx.case_id from --case, KRING_CASE or the device's only case
+};
+
+const std::vector<Verb>& ReferralVerbs();  // cmd_referral.cpp
+const std::vector<Verb>& CircleVerbs();    // cmd_circle.cpp
+const std::vector<Verb>& MeetingVerbs();   // cmd_meeting.cpp
+const std::vector<Verb>& PlanVerbs();      // cmd_plan.cpp
+const std::vector<Verb>& FollowUpVerbs();  // cmd_follow_up.cpp
+const std::vector<Verb>& CaseVerbs();      // cmd_case.cpp
+const std::vector<Verb>& ExportVerbs();    // cmd_export.cpp
+
+// Whether args[0] is a netwerkberaad area (with args[1] one of its verbs, or --help).
+bool IsDomainCommand(const std::vector<std::string>& args);
+int RunDomainCommand(const Options& options);
+// The list of areas for `kring --help`.
+std::string DomainOverview();
+
+}  // namespace kring::cli

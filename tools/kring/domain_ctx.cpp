@@ -1,0 +1,201 @@
+#include "domain_ctx.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "kring/domain/amsterdam_time.h"
+#include "kring/domain/organising.h"
+
+namespace kring::cli {
+
+std::string Ctx::Get(const std::string& name, const std::string& fallback) const {
+  auto it = flags.find(name);
+  return it == flags.end() || it->second.empty() ? fallback : it->second.back();
+}
+
+bool Ctx::Has(const std::string& name) const { return flags.count(name) != 0; }
+
+const std::vector<std::string>& Ctx::All(const std::string& name) const {
+  static const std::vector<std::string> kNone;
+  auto it = flags.find(name);
+  return it == flags.end() ? kNone : it->second;
+}
+
+bool Ctx::On(const std::string& name) const { return switches.count(name) != 0; }
+
+std::string Ctx::Pos(size_t i) const { return i < positional.size() ? positional[i] : ""; }
+
+Result<Bytes> Ctx::Person(const std::string& ref) const {
+  domain::Organising org(client, case_id);
+  if (ref == "me") return org.MyPersonId();
+  if (auto id = ParseId(ref)) return *id;
+  KRING_ASSIGN_OR_RETURN(auto circle, org.Circle());
+  std::optional<Bytes> found;
+  for (const domain::Person& p : circle) {
+    if (p.name != ref || p.status == "declined") continue;
+    // Two people with the same name: the user has to pick by id.
+    if (found)
+      return InvalidArgument(T("Meer mensen hebben deze naam; gebruik de id.",
+                               "More people have this name; use the id."));
+    found = p.person_id;
+  }
+  if (!found) {
+    return NotFound(T("Niemand in de kring heeft deze naam of id. Kijk met: kring circle list",
+                      "Nobody in the circle has this name or id. See: kring circle list"));
+  }
+  return *found;
+}
+
+Result<std::vector<Bytes>> Ctx::People(const std::vector<std::string>& refs) const {
+  std::vector<Bytes> out;
+  for (const std::string& r : refs) {
+    KRING_ASSIGN_OR_RETURN(Bytes id, Person(r));
+    out.push_back(std::move(id));
+  }
+  return out;
+}
+
+std::string Ctx::NameOf(const Bytes& person_id) const {
+  if (person_id.empty()) return "-";
+  auto p = domain::Organising(client, case_id).GetPerson(person_id);
+  return p.ok() ? p->name : "?";
+}
+
+int Ctx::Done(const char* nl, const char* en, bool edit) {
+  int rc = Settle(client, reports, edit, /*quiet=*/true);
+  if (rc == 0 && !json) std::cout << T(nl, en) << "\n";
+  return rc;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Result<int64_t> ParseTime(const std::string& text) {
+  const Status bad = InvalidArgument("time.invalid_local");
+  if (text.empty() || text.size() > 40) return bad;
+  // "now+7d@19:30": that day in Amsterdam, at that wall-clock time.
+  if (auto at = text.find('@'); at != std::string::npos && text.rfind("now", 0) == 0) {
+    KRING_ASSIGN_OR_RETURN(int64_t day, ParseTime(text.substr(0, at)));
+    domain::AmsterdamTime t = domain::ToAmsterdam(day);
+    int n = 0;
+    const std::string clock = text.substr(at + 1);
+    if (clock.size() != 5 || std::sscanf(clock.c_str(), "%2d:%2d%n", &t.hour, &t.minute, &n) != 2 ||
+        n != 5) {
+      return bad;
+    }
+    t.second = 0;
+    t.millisecond = 0;
+    return domain::FromAmsterdam(t);
+  }
+  if (text.rfind("now", 0) == 0) {
+    if (text.size() == 3) return NowMs();
+    char sign = text[3];
+    char unit = text.back();
+    if ((sign != '+' && sign != '-') || text.size() < 6) return bad;
+    std::string digits = text.substr(4, text.size() - 5);
+    for (char ch : digits) {
+      if (ch < '0' || ch > '9') return bad;
+    }
+    if (digits.size() > 6) return bad;
+    int64_t n = std::atoll(digits.c_str());
+    int64_t unit_ms = unit == 'd' ? 86'400'000 : unit == 'h' ? 3'600'000 : unit == 'm' ? 60'000 : 0;
+    if (unit_ms == 0) return bad;
+    return NowMs() + (sign == '+' ? 1 : -1) * n * unit_ms;
+  }
+  bool all_digits = true;
+  for (char ch : text) all_digits = all_digits && ch >= '0' && ch <= '9';
+  if (all_digits) {
+    if (text.size() > 15) return bad;
+    return std::atoll(text.c_str());
+  }
+  domain::AmsterdamTime t;
+  int n = 0;
+  if (text.size() == 10) {
+    if (std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &t.year, &t.month, &t.day, &n) != 3 || n != 10) {
+      return bad;
+    }
+  } else if (text.size() == 16) {
+    if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d%n", &t.year, &t.month, &t.day, &t.hour,
+                    &t.minute, &n) != 5 ||
+        n != 16) {
+      return bad;
+    }
+  } else {
+    return bad;
+  }
+  return domain::FromAmsterdam(t);
+}
+
+std::string ShowTime(const Ctx& ctx, int64_t utc_ms) {
+  if (utc_ms == 0) return "-";
+  return domain::FormatAmsterdamDateTime(utc_ms, ctx.lang);
+}
+
+int BadInput(const Ctx& ctx, const std::string& why_nl, const std::string& why_en) {
+  std::cerr << Text(Msg::kError) << ": " << (ctx.english() ? why_en : why_nl) << "\n";
+  return 2;
+}
+
+std::string JStr(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    const auto ch = static_cast<unsigned char>(c);
+    switch (ch) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (ch < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", ch);
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string JNum(int64_t n) { return std::to_string(n); }
+std::string JBool(bool b) { return b ? "true" : "false"; }
+std::string JId(const Bytes& id) { return id.empty() ? "null" : JStr(Hex(id)); }
+
+std::string JObj(const std::vector<std::pair<std::string, std::string>>& members) {
+  std::string out = "{";
+  for (size_t i = 0; i < members.size(); ++i) {
+    if (i != 0) out += ",";
+    out += JStr(members[i].first) + ":" + members[i].second;
+  }
+  return out + "}";
+}
+
+std::string JArr(const std::vector<std::string>& values) {
+  std::string out = "[";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i != 0) out += ",";
+    out += values[i];
+  }
+  return out + "]";
+}
+
+void PrintJson(const std::string& json) { std::cout << json << "\n"; }
+
+}  // namespace kring::cli

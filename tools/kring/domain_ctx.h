@@ -1,0 +1,79 @@
+// What a netwerkberaad command works with: its parsed flags, the open client, the case, and the
+// helpers that turn what a user types (a person's name or id, "now+3d") into domain values and
+// domain values into Dutch/English text or JSON.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kring/client.h"
+#include "kring/common/bytes.h"
+#include "kring/common/status.h"
+#include "kring/domain/messages.h"
+
+#include "commands.h"
+#include "session.h"
+
+namespace kring::cli {
+
+// Upper bound for any one flag value typed on the command line (the domain checks its own,
+// tighter limits per field).
+inline constexpr size_t kMaxFlagBytes = 16 * 1024;
+
+struct Ctx {
+  Ctx(client::Client& c, Reports& r, const Options& o) : client(c), reports(r), options(o) {}
+
+  client::Client& client;
+  Reports& reports;
+  const Options& options;
+  domain::Language lang = domain::Language::kDutch;
+  bool json = false;
+  Bytes case_id;
+  std::vector<std::string> positional;                    // after AREA VERB
+  std::map<std::string, std::vector<std::string>> flags;  // --name value (repeatable)
+  std::map<std::string, bool> switches;                   // --name
+
+  bool english() const { return lang == domain::Language::kEnglish; }
+  const char* T(const char* nl, const char* en) const { return english() ? en : nl; }
+  // The last value of --name, or `fallback`.
+  std::string Get(const std::string& name, const std::string& fallback = "") const;
+  bool Has(const std::string& name) const;
+  const std::vector<std::string>& All(const std::string& name) const;
+  bool On(const std::string& name) const;
+  // Positional argument i, or empty.
+  std::string Pos(size_t i) const;
+
+  // A person of the circle: 32 hex digits, "me" (this account's person), or the exact name.
+  Result<Bytes> Person(const std::string& ref) const;
+  Result<std::vector<Bytes>> People(const std::vector<std::string>& refs) const;
+  // The name of a person id as this device knows it ("?" when unknown).
+  std::string NameOf(const Bytes& person_id) const;
+  // The sync after an edit: 0, or the exit code of what was refused.
+  int Done(const char* nl, const char* en, bool edit = true);
+};
+
+// A time typed by the user: "now", "now+3d" / "now-2h" / "now+30m", "now+7d@19:30" (that day
+// at 19:30 in Amsterdam), a date "2026-12-05"
+// (00:00 in Amsterdam), "2026-12-05T19:30" (Amsterdam wall clock), or UTC milliseconds.
+Result<int64_t> ParseTime(const std::string& text);
+int64_t NowMs();
+// Amsterdam time in the user's language ("zaterdag 5 december 2026, 19:30").
+std::string ShowTime(const Ctx& ctx, int64_t utc_ms);
+
+// A usage error for this command: prints `why` and returns 2.
+int BadInput(const Ctx& ctx, const std::string& why_nl, const std::string& why_en);
+
+// Minimal JSON building: values are already-encoded JSON text.
+std::string JStr(const std::string& s);
+std::string JNum(int64_t n);
+std::string JBool(bool b);
+std::string JId(const Bytes& id);  // hex string, or null when empty
+std::string JObj(const std::vector<std::pair<std::string, std::string>>& members);
+std::string JArr(const std::vector<std::string>& values);
+// Prints a JSON document (one line) on stdout.
+void PrintJson(const std::string& json);
+
+}  // namespace kring::cli

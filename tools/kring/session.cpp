@@ -1,0 +1,175 @@
+#include "session.h"
+
+#include <sodium.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
+#include "kring/common/crypto.h"
+
+namespace kring::cli {
+namespace {
+
+constexpr size_t kMaxPassphraseBytes = 1024;
+
+// From --passphrase-file (its first line), KRING_PASSPHRASE, or typed without echo.
+std::string ReadPassphrase(const Options& o) {
+  if (!o.passphrase_file.empty()) {
+    std::ifstream in(o.passphrase_file);
+    std::string line;
+    std::getline(in, line);
+    return line;
+  }
+  if (const char* env = std::getenv("KRING_PASSPHRASE")) return env;
+  std::cerr << Text(Msg::kPassphrasePrompt);
+  termios old{};
+  bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+  if (tty) {
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  std::string line;
+  std::getline(std::cin, line);
+  if (tty) {
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::cerr << "\n";
+  }
+  return line;
+}
+
+// The storage key is derived from the passphrase with Argon2id and a per-store random salt kept
+// next to the database; a wrong passphrase fails when the store is opened.
+Result<SecretBytes> StorageKey(const Options& o) {
+  const std::string& db = o.db;
+  std::string passphrase = ReadPassphrase(o);
+  if (passphrase.empty() || passphrase.size() > kMaxPassphraseBytes) {
+    return InvalidArgument(Text(Msg::kPassphraseEmpty));
+  }
+  const std::string salt_path = db + ".salt";
+  Bytes salt(crypto_pwhash_SALTBYTES);
+  std::ifstream in(salt_path, std::ios::binary);
+  if (in) {
+    in.read(reinterpret_cast<char*>(salt.data()), static_cast<std::streamsize>(salt.size()));
+    if (in.gcount() != static_cast<std::streamsize>(salt.size())) {
+      return DataLoss("salt file is damaged: " + salt_path);
+    }
+  } else {
+    salt = crypto::RandomBytes(salt.size());
+    std::ofstream out(salt_path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(salt.data()),
+              static_cast<std::streamsize>(salt.size()));
+    if (!out) return Internal("cannot write salt file: " + salt_path);
+  }
+  SecretBytes key(crypto::kKeyBytes);
+  if (crypto_pwhash(key.data(), key.size(), passphrase.data(), passphrase.size(), salt.data(),
+                    crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE,
+                    crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return Status(StatusCode::kResourceExhausted, "not enough memory to derive the key");
+  }
+  sodium_memzero(passphrase.data(), passphrase.size());
+  return key;
+}
+
+}  // namespace
+
+int Fail(const Status& s) {
+  if (s.transient()) {
+    std::cerr << Text(Msg::kOffline) << "\n";
+    return 1;
+  }
+  std::cerr << Text(Msg::kError) << ": " << Explain(s.message()) << "\n";
+  return s.code() == StatusCode::kSecurityAlarm ? 3 : 1;
+}
+
+int Settle(client::Client& c, Reports& reports, bool edit, bool quiet) {
+  auto r = c.SyncNow();
+  int rc = 0;
+  for (const std::string& why : reports.rejected) {
+    std::cerr << Text(Msg::kNotAccepted) << ": " << Explain(why) << "\n";
+    rc = 1;
+  }
+  if (reports.removed) std::cerr << Text(Msg::kRemovedNote) << "\n";
+  if (reports.alarm) {
+    std::cerr << Text(Msg::kAlarmNote) << "\n";
+    rc = 3;
+  }
+  if (!r.ok()) {
+    if (r.status().transient() && edit) {
+      std::cerr << Text(Msg::kEditStoredOffline) << "\n";
+      return rc;
+    }
+    return rc != 0 ? rc : Fail(r.status());
+  }
+  if (edit && rc == 0 && !quiet) std::cerr << Text(Msg::kEditStored) << "\n";
+  return rc;
+}
+
+std::string ReadLine(Msg prompt, const char* env, bool hide) {
+  if (env != nullptr) {
+    if (const char* value = std::getenv(env)) return value;
+  }
+  std::cerr << Text(prompt);
+  termios old{};
+  bool tty = hide && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+  if (tty) {
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  std::string line;
+  std::getline(std::cin, line);
+  if (tty) {
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    std::cerr << "\n";
+  }
+  return line;
+}
+
+Result<std::unique_ptr<client::Client>> OpenClient(const Options& o) {
+  KRING_ASSIGN_OR_RETURN(SecretBytes key, StorageKey(o));
+  client::ClientOptions options;
+  options.db_path = o.db;
+  options.storage_key = std::move(key);
+  options.transport = client::MakeGrpcTransport(o.server);
+  options.background_sync = false;
+  auto c = client::Client::Open(std::move(options));
+  if (!c.ok() && c.status().code() == StatusCode::kPermissionDenied) {
+    return Status(StatusCode::kPermissionDenied, Text(Msg::kWrongPassphrase));
+  }
+  return c;
+}
+
+std::optional<Bytes> ParseId(const std::string& hex) {
+  auto b = FromHex(hex);
+  if (!b || b->size() != crypto::kIdBytes) return std::nullopt;
+  return b;
+}
+
+int Usage() {
+  std::cerr << Text(Msg::kUsage);
+  return 2;
+}
+
+int BadId() {
+  std::cerr << Text(Msg::kBadId) << "\n";
+  return 2;
+}
+
+void Listen(client::Client& c, Reports& reports) {
+  c.AddChangeListener([&reports](const client::ChangeEvent& e) {
+    if (e.kind == client::ChangeEvent::Kind::kIntentRejected) reports.rejected.push_back(e.detail);
+    if (e.kind == client::ChangeEvent::Kind::kRemovedFromCase) reports.removed = true;
+    if (e.kind == client::ChangeEvent::Kind::kAlarm) reports.alarm = true;
+  });
+}
+
+domain::Language CurrentLanguage() {
+  return Text(Msg::kLanguageTag) == std::string("en") ? domain::Language::kEnglish
+                                                      : domain::Language::kDutch;
+}
+
+}  // namespace kring::cli

@@ -1,0 +1,44 @@
+// What every command shares: opening this person's store (passphrase -> Argon2id storage key),
+// syncing and reporting what became of the edits, and turning a Status into an exit code.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kring/client.h"
+#include "kring/common/bytes.h"
+#include "kring/common/status.h"
+#include "kring/domain/messages.h"
+
+#include "commands.h"
+#include "messages.h"
+
+namespace kring::cli {
+
+// What the library reported during a sync on this (the calling) thread.
+struct Reports {
+  std::vector<std::string> rejected;
+  bool removed = false;
+  bool alarm = false;
+};
+
+// Prints the error in the user's language (a domain key becomes its UserText) and returns the
+// exit code: 1, or 3 for a security alarm.
+int Fail(const Status& s);
+// Syncs and tells the user what became of their changes: 0 all went through (or waits for the
+// network when `edit`), 1 something was refused, 3 a security alarm. `quiet` leaves the "sent"
+// line to the caller, who prints what the edit means.
+int Settle(client::Client& c, Reports& reports, bool edit, bool quiet = false);
+// A line typed by the user (hidden like a passphrase when `hide`), or from `env` when set.
+std::string ReadLine(Msg prompt, const char* env, bool hide);
+Result<std::unique_ptr<client::Client>> OpenClient(const Options& o);
+// Listens for rejected edits, removals and alarms during this process.
+void Listen(client::Client& c, Reports& reports);
+std::optional<Bytes> ParseId(const std::string& hex);
+int Usage();
+int BadId();
+domain::Language CurrentLanguage();
+
+}  // namespace kring::cli
