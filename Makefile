@@ -34,12 +34,13 @@ UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 FORMAT_DIRS := common server client-lib tools tests bindings bench
 FORMAT_FILES = $(shell find $(wildcard $(FORMAT_DIRS)) -type f \( -name '*.h' -o -name '*.cpp' \) | sort)
 
-.PHONY: help deps build run test test-asan format format-check health clean
+.PHONY: help deps build run test demo test-asan format format-check health clean
 
 help:
 	@echo "make run          deps + build, then kringd in the foreground on 127.0.0.1:7443"
 	@echo "                  (data in $(KRINGD_DATA_DIR); extra flags: KRINGD_ARGS='--log-level debug')"
 	@echo "make test         deps + build, then ctest (default preset)"
+	@echo "make demo         deps + build, then a scripted netwerkberaad on a temporary kringd"
 	@echo "make deps         install missing Debian 12 packages with apt-get"
 	@echo "make build        configure (once) and build the default preset into build/"
 	@echo "make test-asan    configure, build and test the asan preset (build-asan/)"
@@ -74,6 +75,11 @@ run: deps build
 
 test: deps build
 	ctest --preset default $(CTEST_FLAGS)
+
+# A whole netwerkberaad with seven `kring` profiles on a temporary kringd (port 0, temp data dir),
+# narrated in Dutch; everything it made is removed at the end (tools/demo/demo.sh).
+demo: deps build
+	KRING=build/tools/kring/kring KRINGD=build/server/kringd tools/demo/demo.sh
 
 test-asan: deps
 	@if [ ! -f build-asan/build.ninja ]; then cmake --preset asan; fi

@@ -1,0 +1,262 @@
+// The netwerkberaad on the `kring` command line: three people, each with their own --profile,
+// organise a meeting and agree a plan against a real kringd; scripts read the results with
+// --json. Hidden items stay hidden, refusals are clear, and an edit made without a server
+// arrives after the next sync.
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <regex>
+#include <string>
+
+#include <catch2/catch.hpp>
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <sys/wait.h>
+
+#include "support/temp_dir.h"
+#include "support/test_server.h"
+
+using google::protobuf::Value;
+using kring::test::TempDir;
+using kring::test::TestServer;
+
+namespace {
+
+struct Run {
+  int exit_code = -1;
+  std::string out;  // stdout only
+  std::string all;  // stdout and stderr
+};
+
+class People {
+ public:
+  People(const TestServer& server, const TempDir& dir) : server_(server), dir_(dir) {}
+
+  // `kring` as `who`: their own profile and passphrase, against this server (or `server`).
+  Run As(const std::string& who, const std::string& args, const std::string& server = "") {
+    const std::string err = dir_.path() + "/stderr";
+    std::string cmd = "KRING_HOME=" + dir_.path() + "/home KRING_PASSPHRASE='geheim van " + who +
+                      "' " + KRING_CLI_PATH + " --server " +
+                      (server.empty() ? server_.address() : server) + " --profile " + who + " " +
+                      args + " 2>" + err + " </dev/null";
+    Run r;
+    FILE* p = popen(cmd.c_str(), "r");
+    REQUIRE(p != nullptr);
+    std::array<char, 4096> buf{};
+    size_t n = 0;
+    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+    int status = pclose(p);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    FILE* e = fopen(err.c_str(), "r");
+    REQUIRE(e != nullptr);
+    std::string errors;
+    while ((n = fread(buf.data(), 1, buf.size(), e)) > 0) errors.append(buf.data(), n);
+    fclose(e);
+    r.all = r.out + errors;
+    return r;
+  }
+
+  // Runs a command that must succeed and returns the 32-hex id after `label`.
+  std::string Id(const std::string& who, const std::string& args, const std::string& label) {
+    Run r = As(who, args);
+    INFO(r.all);
+    REQUIRE(r.exit_code == 0);
+    std::smatch m;
+    REQUIRE(std::regex_search(r.out, m, std::regex(label + " ([0-9a-f]{32})")));
+    return m[1];
+  }
+
+  void Ok(const std::string& who, const std::string& args) {
+    Run r = As(who, args);
+    INFO(who << ": " << args << "\n" << r.all);
+    REQUIRE(r.exit_code == 0);
+  }
+
+  Value Json(const std::string& who, const std::string& args) {
+    Run r = As(who, "--json " + args);
+    INFO(r.all);
+    REQUIRE(r.exit_code == 0);
+    Value v;
+    REQUIRE(google::protobuf::util::JsonStringToMessage(r.out, &v).ok());
+    return v;
+  }
+
+ private:
+  const TestServer& server_;
+  const TempDir& dir_;
+};
+
+const Value& At(const Value& v, const std::string& key) {
+  static const Value kNull;
+  auto it = v.struct_value().fields().find(key);
+  return it == v.struct_value().fields().end() ? kNull : it->second;
+}
+
+}  // namespace
+
+TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the command line", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const std::string sanne = k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string ria = k.Id("ria", "account create", "account");
+  // Each profile is its own store under $KRING_HOME.
+  CHECK(std::filesystem::exists(dir.path() + "/home/sanne/kring.db"));
+  CHECK(std::filesystem::exists(dir.path() + "/home/ria/kring.db.salt"));
+
+  const std::string cid =
+      k.Id("sanne", "case create --history " + fatima + ":coordinator " + ria, "Casus gemaakt:");
+  k.Ok("fatima", "sync");
+  k.Ok("ria", "sync");
+
+  // The coordinator enters the referral; the people named are proposed, then approved.
+  k.Ok("fatima",
+       "referral submit --resident 'Sanne de Vries' --resident-has-app --consent "
+       "--reason 'Sanne wil grip op haar geld.' --invitee 'Tante Ria|family|tante|06-1234||app'");
+  k.Ok("fatima",
+       "circle propose --name 'Fatima' --kind coordinator --relation gespreksleider --account " +
+           fatima);
+  for (const char* p : {"'Sanne de Vries'", "'Tante Ria'", "Fatima"}) {
+    k.Ok("fatima", std::string("circle approve ") + p);
+  }
+  k.Ok("fatima", "circle link 'Sanne de Vries' " + sanne);
+  k.Ok("fatima", "circle link 'Tante Ria' " + ria);
+  k.Ok("ria", "sync");
+  k.Ok("sanne", "sync");
+  Value circle = k.Json("ria", "circle list");
+  REQUIRE(circle.list_value().values_size() == 3);
+  for (const Value& p : circle.list_value().values()) {
+    CHECK(At(p, "status").string_value() == "approved");
+    if (At(p, "name").string_value() == "Tante Ria") CHECK(At(p, "account").string_value() == ria);
+  }
+  // Contact details are for the coordinator and the person only.
+  CHECK_FALSE(At(k.Json("sanne", "circle contact 'Tante Ria'"), "visible").bool_value());
+  CHECK(At(k.Json("fatima", "circle contact 'Tante Ria'"), "phone").string_value() == "06-1234");
+
+  // A poll: the answers are counted for the coordinator only.
+  k.Ok("fatima", "poll create --slot now+7d@19:30 --slot now+8d@19:30 --required 'Sanne de Vries'");
+  k.Ok("sanne", "sync");
+  k.Ok("ria", "sync");
+  k.Ok("sanne", "poll answer 1 ja");
+  k.Ok("ria", "poll answer 1 misschien");
+  k.Ok("ria", "poll answer 2 nee");
+  Run hidden = k.As("ria", "poll tally");
+  CHECK(hidden.exit_code == 1);
+  CHECK(hidden.all.find("Fout: ") != std::string::npos);
+  k.Ok("fatima", "sync");
+  Value tally = k.Json("fatima", "poll tally");
+  REQUIRE(tally.list_value().values_size() == 2);
+  CHECK(At(tally.list_value().values(0), "yes").number_value() == 1);
+  CHECK(At(tally.list_value().values(0), "if_need_be").number_value() == 1);
+
+  // The exact address is hidden from Ria: she gets the neighbourhood only, in the app and in
+  // her calendar file.
+  k.Ok("fatima", "pretalk log 'Tante Ria' --how phone");
+  k.Ok("fatima", "pretalk log 'Sanne de Vries' --how home");
+  k.Ok("fatima",
+       "poll fix 1 --coarse 'Bij Sanne thuis' --exact 'Kerkstraat 12' --hidden-from 'Tante Ria'");
+  k.Ok("sanne", "sync");
+  k.Ok("ria", "sync");
+  CHECK(At(k.Json("sanne", "meeting show"), "exact_location").string_value() == "Kerkstraat 12");
+  Value ria_meeting = k.Json("ria", "meeting show");
+  CHECK(At(ria_meeting, "coarse_location").string_value() == "Bij Sanne thuis");
+  CHECK(At(ria_meeting, "exact_location").string_value().empty());
+  Run ics = k.As("ria", "export ics");
+  REQUIRE(ics.exit_code == 0);
+  CHECK(ics.out.find("BEGIN:VCALENDAR") != std::string::npos);
+  CHECK(ics.out.find("Kerkstraat") == std::string::npos);
+  CHECK(k.As("sanne", "export ics").out.find("Kerkstraat 12") != std::string::npos);
+
+  // The meeting: private time, a draft only the network sees, an agreement, release, accept.
+  k.Ok("fatima", "meeting phase information");
+  k.Ok("sanne", "sync");
+  k.Ok("sanne", "meeting private-time");
+  k.Ok("ria", "sync");
+  const std::string agreement =
+      k.Id("ria", "agreement add --action 'Post openen met Sanne' --due now+14d", "agreement");
+  const std::string draft = k.Id("sanne",
+                                 "plan draft --ik-wil 'Rust in huis.' --contingency 'Bel Ria.' "
+                                 "--contact-person 'Tante Ria'",
+                                 "draft");
+  k.Ok("fatima", "sync");
+  CHECK(k.As("fatima", "plan update " + draft + " --ik-kan 'Koken.'").exit_code == 1);
+  k.Ok("ria", "sync");
+  k.Ok("ria", "plan update " + draft + " --ik-kan 'Ik kan goed koken.'");
+  k.Ok("ria", "meeting release");
+  k.Ok("sanne", "sync");
+  k.Ok("sanne", "plan release " + draft);
+  // Only the chair accepts the plan; the refusal is in plain Dutch, or English on request.
+  k.Ok("ria", "sync");
+  Run refused = k.As("ria", "plan accept");
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.all.find("Fout: ") != std::string::npos);
+  CHECK(refused.all.find("plan.") == std::string::npos);
+  CHECK(k.As("ria", "--lang en plan accept").all.find("Error: ") != std::string::npos);
+  k.Ok("sanne", "plan accept");
+  k.Ok("ria", "sync");
+  Value plan = k.Json("ria", "plan show");
+  CHECK(At(plan, "number").number_value() == 1);
+  CHECK(At(plan, "accepted").bool_value());
+  CHECK(At(plan, "ik_kan").string_value() == "Ik kan goed koken.");
+  CHECK(At(plan, "agreements").number_value() == 1);
+
+  // Ria accepts her agreement, then marks it done without a server; it arrives after a sync.
+  k.Ok("ria", "agreement accept " + agreement);
+  Run offline = k.As("ria", "agreement status " + agreement + " done", "127.0.0.1:1");
+  CHECK(offline.exit_code == 0);
+  CHECK(offline.all.find("zodra de server bereikbaar is") != std::string::npos);
+  k.Ok("fatima", "sync");
+  CHECK(At(k.Json("fatima", "agreement list").list_value().values(0), "status").string_value() ==
+        "accepted");
+  k.Ok("ria", "sync");
+  k.Ok("fatima", "sync");
+  Value mine = k.Json("ria", "agreement mine");
+  REQUIRE(mine.list_value().values_size() == 1);
+  CHECK(At(mine.list_value().values(0), "status").string_value() == "done");
+  Value seen = k.Json("fatima", "agreement list");
+  REQUIRE(seen.list_value().values_size() == 1);
+  CHECK(At(seen.list_value().values(0), "status").string_value() == "done");
+  CHECK(At(seen.list_value().values(0), "id").string_value() == agreement);
+
+  // The six-week check, as the coordinator records it; everyone reads the same result.
+  k.Ok("fatima", "check six-week --at now+43d --outcome continue");
+  k.Ok("sanne", "sync");
+  Value check = k.Json("sanne", "check show --case " + cid);
+  CHECK(At(At(check, "latest"), "outcome").string_value() == "continue");
+  REQUIRE(At(At(check, "latest"), "assessments").list_value().values_size() == 1);
+  CHECK(At(At(check, "latest"), "assessments")
+            .list_value()
+            .values(0)
+            .struct_value()
+            .fields()
+            .at("result")
+            .string_value() == "done");
+}
+
+TEST_CASE("every netwerkberaad command has help, and bad input is a usage error", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  Run area = k.As("x", "plan --help");
+  CHECK(area.exit_code == 0);
+  CHECK(area.out.find("kring plan accept") != std::string::npos);
+  Run verb = k.As("x", "--lang en agreement add --help");
+  CHECK(verb.exit_code == 0);
+  CHECK(verb.out.find("Propose an agreement") != std::string::npos);
+  // Flags are checked before the store is opened: no passphrase is needed to learn of a typo.
+  Run typo = k.As("x", "poll create --slto now+1d");
+  CHECK(typo.exit_code == 2);
+  CHECK(typo.all.find("--slto") != std::string::npos);
+  Run bad_profile = k.As("x", "--profile ../elders account show");
+  CHECK(bad_profile.exit_code == 2);
+  k.Ok("x", "account create");
+  Run no_case = k.As("x", "circle list");
+  CHECK(no_case.exit_code == 2);
+  CHECK(no_case.all.find("--case") != std::string::npos);
+  Run bad_time = k.As("x", "case create");
+  REQUIRE(bad_time.exit_code == 0);
+  Run when = k.As("x", "poll create --slot morgen");
+  CHECK(when.exit_code == 1);
+  CHECK(when.all.find("Fout: ") != std::string::npos);
+}
