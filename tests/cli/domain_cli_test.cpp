@@ -225,13 +225,19 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   Value check = k.Json("sanne", "check show --case " + cid);
   CHECK(At(At(check, "latest"), "outcome").string_value() == "continue");
   REQUIRE(At(At(check, "latest"), "assessments").list_value().values_size() == 1);
-  CHECK(At(At(check, "latest"), "assessments")
-            .list_value()
-            .values(0)
-            .struct_value()
-            .fields()
-            .at("result")
-            .string_value() == "done");
+  CHECK(
+      At(At(At(check, "latest"), "assessments").list_value().values(0), "result").string_value() ==
+      "done");
+
+  // The team report over the coordinator's cases: one case is too few to show any figure.
+  Value report = k.Json("fatima", "report team");
+  const Value& held = At(At(report, "figures"), "beraden_held");
+  CHECK(At(held, "status").string_value() == "suppressed");
+  CHECK(At(held, "value").has_null_value());
+  Run csv = k.As("fatima", "report team --format csv");
+  REQUIRE(csv.exit_code == 0);
+  CHECK(csv.out.rfind("figure,label,value,cases,status", 0) == 0);
+  CHECK(csv.out.find("Sanne") == std::string::npos);
 }
 
 TEST_CASE("every netwerkberaad command has help, and bad input is a usage error", "[cli]") {

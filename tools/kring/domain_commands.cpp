@@ -15,7 +15,7 @@ const std::vector<const Verb*>& AllVerbs() {
   static const std::vector<const Verb*> all = [] {
     std::vector<const Verb*> v;
     for (const auto* list : {&ReferralVerbs(), &CircleVerbs(), &MeetingVerbs(), &PlanVerbs(),
-                             &FollowUpVerbs(), &CaseVerbs(), &ExportVerbs()}) {
+                             &FollowUpVerbs(), &CaseVerbs(), &ExportVerbs(), &ReportVerbs()}) {
       for (const Verb& verb : *list) v.push_back(&verb);
     }
     return v;
@@ -151,7 +151,8 @@ int RunDomainCommand(const Options& o) {
   ctx.positional = std::move(positional);
   ctx.flags = std::move(flags);
   ctx.switches = std::move(switches);
-  {
+  // The team report reads every case the coordinator works on; every other command one case.
+  if (std::strcmp(verb->area, "report") != 0) {
     if (case_ref.empty()) {
       if (const char* env = std::getenv("KRING_CASE")) case_ref = env;
     }

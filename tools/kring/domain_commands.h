@@ -29,6 +29,7 @@ const std::vector<Verb>& PlanVerbs();      // cmd_plan.cpp
 const std::vector<Verb>& FollowUpVerbs();  // cmd_follow_up.cpp
 const std::vector<Verb>& CaseVerbs();      // cmd_case.cpp
 const std::vector<Verb>& ExportVerbs();    // cmd_export.cpp
+const std::vector<Verb>& ReportVerbs();    // cmd_report.cpp
 
 // Whether args[0] is a netwerkberaad area (with args[1] one of its verbs, or --help).
 bool IsDomainCommand(const std::vector<std::string>& args);
