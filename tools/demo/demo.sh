@@ -25,7 +25,9 @@ export KRING_HOME="$WORK/profiles"
 export KRING_LANG="${KRING_LANG:-nl}"
 unset KRING_DB KRING_PROFILE KRING_CASE KRING_SERVER
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Narration: bold on a terminal, plain in logs.
+if [ -t 1 ]; then BOLD=$'\033[1m' PLAIN=$'\033[0m'; else BOLD="" PLAIN=""; fi
+say() { printf '\n%s== %s%s\n' "$BOLD" "$*" "$PLAIN"; }
 
 start_server() {
   rm -f "$WORK/port"
@@ -69,17 +71,27 @@ for who in fatima ria kees karim joke mo; do k "$who" sync >/dev/null; done
 echo "  casus ${CASE:0:8}..."
 
 say "Stap 0: Joke van het wijkteam meldt het netwerkberaad aan, met toestemming van Sanne."
-k joke referral submit --resident "Sanne de Vries" --resident-has-app --consent \
-  --reason "Sanne wil weer grip op haar geld en de zorg voor Tim." \
-  --ik-wil "Ik wil rust in huis." --ik-kan "Ik kan goed koken." \
-  --ik-heb-nodig "Ik heb hulp nodig met de post en met geld." \
-  --bottom-line "Tim gaat elke dag naar school." \
-  --invitee "Tante Ria|family|tante|06-12345678||app" \
-  --invitee "Oom Kees|family|oom|06-23456789||app" \
-  --invitee "Buurman Karim|neighbour|buurman||karim@example.nl|app" \
-  --invitee "Coach Mo|mentor|trainer van Tim||mo@example.nl|app" \
-  --invitee "Oma Truus|family|oma|030-1234567" \
-  --invitee "Tim de Vries|child|zoon|06-11112222"
+cat >"$WORK/verwijzing.json" <<'JSON'
+{
+  "referrer_kind": "professional",
+  "resident": {"name": "Sanne de Vries", "has_app": true},
+  "reason": "Sanne wil weer grip op haar geld en de zorg voor Tim.",
+  "resident_consent": true,
+  "ik_wil": "Ik wil rust in huis.",
+  "ik_kan": "Ik kan goed koken.",
+  "ik_heb_nodig": "Ik heb hulp nodig met de post en met geld.",
+  "bottom_lines": ["Tim gaat elke dag naar school."],
+  "invitees": [
+    {"name": "Tante Ria", "kind": "family", "relation": "tante", "phone": "06-12345678", "has_app": true},
+    {"name": "Oom Kees", "kind": "family", "relation": "oom", "phone": "06-23456789", "has_app": true},
+    {"name": "Buurman Karim", "kind": "neighbour", "relation": "buurman", "email": "karim@example.nl", "has_app": true},
+    {"name": "Coach Mo", "kind": "mentor", "relation": "trainer van Tim", "email": "mo@example.nl", "has_app": true},
+    {"name": "Oma Truus", "kind": "family", "relation": "oma", "phone": "030-1234567"},
+    {"name": "Tim de Vries", "kind": "child", "relation": "zoon", "phone": "06-11112222"}
+  ]
+}
+JSON
+k joke referral submit --file "$WORK/verwijzing.json"
 
 say "Stap 1 en 2: Fatima wordt gespreksleider en laat iedereen toe in de kring."
 k fatima sync >/dev/null
@@ -224,5 +236,8 @@ fi
 echo "In de agenda van Oom Kees staat alleen: $(grep '^LOCATION' "$WORK/kees.ics" | tr -d '\r')"
 k fatima export printout --person "Oma Truus" --out "$WORK/oma.html"
 echo "($(wc -c <"$WORK/oma.html") bytes HTML, klaar om te printen)"
+
+say "Stap 9: het plan loopt. Fatima sluit de casus; na 30 dagen wist de server alles."
+k fatima case close --retention-days 30
 
 say "Klaar. De demo-server stopt en alle demo-gegevens worden gewist."

@@ -11,6 +11,7 @@
 #include "kring/common/crypto.h"
 
 #include "domain_commands.h"
+#include "domain_ctx.h"
 #include "health.h"
 #include "messages.h"
 #include "session.h"
@@ -39,7 +40,17 @@ const char* InviteStatusText(v1::InviteState::Status s) {
 
 }  // namespace
 
-int RunCommand(const Options& o) {
+int RunCommand(const Options& options) {
+  // --json may also follow the command (kring case list --json).
+  Options o = options;
+  o.args.clear();
+  for (const std::string& w : options.args) {
+    if (w == "--json") {
+      o.json = true;
+    } else {
+      o.args.push_back(w);
+    }
+  }
   const auto& a = o.args;
   if (a.empty()) return Usage();
   auto is = [&](std::initializer_list<const char*> words) {
@@ -143,6 +154,12 @@ int RunCommand(const Options& o) {
     std::cout << *number << "\n";
     return 0;
   }
+  if (is({"account", "show"}) && o.json) {
+    PrintJson(JObj({{"account", JId(me->account_id)},
+                    {"device", JId(me->device_id)},
+                    {"safety_number", JStr(me->safety_number)}}));
+    return 0;
+  }
   if (is({"account", "show"})) {
     std::cout << "account " << Hex(me->account_id) << "\ndevice " << Hex(me->device_id)
               << "\nsafety_number " << me->safety_number << "\n";
@@ -236,6 +253,19 @@ int RunCommand(const Options& o) {
     if (!cid) return BadId();
     auto view = c.View(*cid);
     if (!view.ok()) return Fail(view.status());
+    if (o.json) {
+      std::vector<std::string> rows;
+      for (const auto& inv : view->invites()) {
+        rows.push_back(
+            JObj({{"invite", JStr(Hex(View(inv.invite_id())))},
+                  {"status", JStr(v1::InviteState::Status_Name(inv.status()))},
+                  {"accepted_by", inv.accepted_by_account_id().empty()
+                                      ? "null"
+                                      : JStr(Hex(View(inv.accepted_by_account_id())))}}));
+      }
+      PrintJson(JArr(rows));
+      return 0;
+    }
     for (const auto& inv : view->invites()) {
       std::cout << Hex(View(inv.invite_id())) << " " << InviteStatusText(inv.status());
       if (!inv.accepted_by_account_id().empty()) {
@@ -292,6 +322,12 @@ int RunCommand(const Options& o) {
     std::cout << *code << "\n";
     return 0;
   }
+  if (is({"case", "list"}) && o.json) {
+    std::vector<std::string> ids;
+    for (const Bytes& id : c.Cases()) ids.push_back(JId(id));
+    PrintJson(JArr(ids));
+    return 0;
+  }
   if (is({"case", "list"})) {
     for (const Bytes& id : c.Cases()) std::cout << Hex(id) << "\n";
     return 0;
@@ -342,6 +378,16 @@ int RunCommand(const Options& o) {
     if (a.size() != 2) return Usage();
     auto devices = c.Devices();
     if (!devices.ok()) return Fail(devices.status());
+    if (o.json) {
+      std::vector<std::string> rows;
+      for (const client::DeviceInfo& d : *devices) {
+        rows.push_back(JObj({{"device", JId(d.device_id)},
+                             {"this_device", JBool(d.this_device)},
+                             {"revoked", JBool(d.revoked)}}));
+      }
+      PrintJson(JArr(rows));
+      return 0;
+    }
     for (const client::DeviceInfo& d : *devices) {
       std::cout << Hex(d.device_id);
       if (d.this_device) std::cout << " " << Text(Msg::kThisDevice);
@@ -366,6 +412,16 @@ int RunCommand(const Options& o) {
   }
   if (is({"alarms"})) {
     auto alarms = c.Alarms();
+    if (o.json) {
+      std::vector<std::string> rows;
+      for (const auto& al : alarms) {
+        rows.push_back(JObj({{"kind", JStr(client::AlarmKindName(al.kind))},
+                             {"case", JId(al.case_id)},
+                             {"seq", JNum(static_cast<int64_t>(al.seq))}}));
+      }
+      PrintJson(JArr(rows));
+      return alarms.empty() ? 0 : 3;
+    }
     if (alarms.empty()) std::cout << Text(Msg::kNoAlarms) << "\n";
     for (const auto& al : alarms) {
       std::cout << Text(Msg::kAlarmLine) << " " << client::AlarmKindName(al.kind) << " case "
