@@ -44,10 +44,41 @@ bool WantsHelp(const std::vector<std::string>& a) {
                      [](const std::string& s) { return s == "--help" || s == "-h"; });
 }
 
+// The syntax is written with Dutch placeholders; in English they read as English ones.
+std::string Syntax(const char* syntax) {
+  std::string out = syntax;
+  if (Text(Msg::kLanguageTag) != std::string("en")) return out;
+  static const std::pair<const char*, const char*> kWords[] = {
+      {"(zelfde opties als draft)", "(same options as draft)"},
+      {"PERSOON", "PERSON"},
+      {"TIJD", "TIME"},
+      {"DATUM", "DATE"},
+      {"BESTAND", "FILE"},
+      {"VERWIJZING", "REFERRAL"},
+      {"NAAM", "NAME"},
+      {"MOMENT", "SLOT"},
+      {"CONCEPT", "DRAFT"},
+      {"VERSIE", "VERSION"},
+      {"AFSPRAAK", "AGREEMENT"},
+      {"GROEP", "GROUP"},
+      {"CIJFER", "SCORE"},
+      {"BEDRAG", "AMOUNT"},
+      {"Naam|soort|relatie|telefoon|e-mail|app", "Name|kind|relation|phone|email|app"},
+  };
+  for (const auto& [nl, en] : kWords) {
+    for (size_t at = out.find(nl); at != std::string::npos; at = out.find(nl, at + 1)) {
+      out.replace(at, std::strlen(nl), en);
+    }
+  }
+  return out;
+}
+
 void PrintVerbHelp(const Verb& v) {
   const bool en = Text(Msg::kLanguageTag) == std::string("en");
-  std::cout << (en ? "Usage" : "Gebruik") << ": kring [--profile NAAM] [--json] " << v.area << " "
-            << v.verb << " " << v.syntax << "\n  " << (en ? v.en : v.nl) << "\n";
+  std::cout << (en ? "Usage: kring [--profile NAME] [--json] "
+                   : "Gebruik: kring [--profile NAAM] [--json] ")
+            << v.area << " " << v.verb << " " << Syntax(v.syntax) << "\n  " << (en ? v.en : v.nl)
+            << "\n";
   {
     std::cout << (en ? "  --case ID: the case (not needed when this device has one case)\n"
                      : "  --case ID: de casus (niet nodig als dit apparaat één casus heeft)\n");
@@ -58,7 +89,7 @@ void PrintAreaHelp(const std::string& area) {
   const bool en = Text(Msg::kLanguageTag) == std::string("en");
   for (const Verb* v : AllVerbs()) {
     if (area != v->area) continue;
-    std::cout << "  kring " << v->area << " " << v->verb << " " << v->syntax << "\n      "
+    std::cout << "  kring " << v->area << " " << v->verb << " " << Syntax(v->syntax) << "\n      "
               << (en ? v->en : v->nl) << "\n";
   }
   std::cout << (en ? "More about one command: kring AREA VERB --help\n"
