@@ -229,7 +229,7 @@ TEST_CASE("a figure from fewer than five cases is hidden, from five it is shown"
   CheckCell(r.agreements_done_percent, true, 100.0 * 12 / 20, 5, "agreements");
 }
 
-TEST_CASE("the period is [from, to) on the meeting time", "[team_report]") {
+TEST_CASE("the period includes its start and not its end, on the meeting time", "[team_report]") {
   auto cases = HeldCases(4);
   cases.push_back(Held(kFrom, 3));      // on the start: in
   cases.push_back(Held(kTo, 3));        // on the end: out
