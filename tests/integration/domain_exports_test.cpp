@@ -425,8 +425,11 @@ TEST_CASE("the team report over a coordinator's cases matches an independent cou
     r.spoed = spec.spoed;
     r.referred_at_ms = start - spec.lead_ms;
     REQUIRE(org.SubmitReferral(r).ok());
-    const Bytes resident_person = org.GetReferral()->resident_person_id;
+    const Referral referral = *org.GetReferral();
+    const Bytes resident_person = referral.resident_person_id;
     secrets.push_back(Hex(resident_person));
+    secrets.push_back(Hex(referral.referral_id));
+    for (const Bytes& p : referral.invitee_person_ids) secrets.push_back(Hex(p));
 
     const LocationInput place{LocationKind::kHome,
                               secret("Thuis bij kring " + std::to_string(i)),
@@ -460,6 +463,7 @@ TEST_CASE("the team report over a coordinator's cases matches an independent cou
       auto id = plan.AddAgreement(in);
       REQUIRE(id.ok());
       agreements.push_back(*id);
+      secrets.push_back(Hex(*id));
     }
     if (spec.held) {
       PlanContent content;
@@ -468,6 +472,7 @@ TEST_CASE("the team report over a coordinator's cases matches an independent cou
       content.contact_person = resident_person;
       auto version = plan.Publish(content);
       REQUIRE(version.ok());
+      secrets.push_back(Hex(*version));
       SyncAll({&coordinator, &resident});
       if (spec.accepted) {
         REQUIRE(Plan(*resident, *cid).Accept(*version, start + 3 * kHour).ok());
