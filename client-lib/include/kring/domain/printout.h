@@ -2,7 +2,8 @@
 // block; no scripts, no external resources, so it prints the same offline and leaks nothing) and
 // a plain-text variant, in plain Dutch (B1) or English, for people without the app. Pure: the
 // caller fills PrintablePlan from case state for the person it prints for, leaving out every
-// item hidden from that person (P2). Every text is HTML-escaped. Thread-safe.
+// item hidden from that person (P2): PrintoutFor (plan.h) does that, RenderPrintout (exports.h)
+// does both steps. Every text is HTML-escaped. Thread-safe.
 #pragma once
 
 #include <cstdint>
