@@ -83,13 +83,18 @@ jthrowable NewKringException(JNIEnv* env, kring_status status, const char* messa
 }
 
 // Throws the error as a KringException (and frees it). Returns true when something was thrown.
-bool Check(JNIEnv* env, kring_status status, kring_error* err) {
+// `err` is taken by reference: callers write Check(env, kring_x(..., &err), err), and the order
+// in which arguments are evaluated is unspecified, so a copy could be the NULL from before the
+// call (GCC reads it first, which lost every message and user text).
+bool Check(JNIEnv* env, kring_status status, kring_error*& err) {
   if (status == KRING_OK) {
     kring_error_free(err);
+    err = nullptr;
     return false;
   }
   jthrowable ex = NewKringException(env, status, kring_error_message(err), err);
   kring_error_free(err);
+  err = nullptr;
   if (ex != nullptr) env->Throw(ex);
   return true;
 }
