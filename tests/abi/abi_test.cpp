@@ -1297,6 +1297,14 @@ TEST_CASE("abi: restricted scopes against a real kringd", "[abi]") {
   REQUIRE(scope != 0);
   const Bytes secret = NoteInScope(alice, cid, scope, "Nieuw adres: Kerkstraat 1");
   CHECK(ScopeOf(alice, cid, secret, KRING_OK) == scope);
+  {  // a failing create_entity_in_scope resets its output
+    uint8_t junk = 0;
+    kring_bytes out{&junk, 3};
+    CHECK(kring_client_create_entity_in_scope(alice.client, cid.data(), cid.size(), nullptr, scope,
+                                              &out, err.out()) == KRING_ERR_INVALID_ARGUMENT);
+    CHECK((out.data == nullptr && out.len == 0));
+    CHECK(ScopeOf(alice, cid, Bytes(16, 0x01), KRING_ERR_NOT_FOUND) == 0);
+  }
   // A raw op in the scope as well.
   const Bytes raw_id(16, 0x3C);
   Bytes op;
@@ -1637,6 +1645,37 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
   DomainResult agreements = Domain(resident, cid, Call(43, {}));
   REQUIRE(agreements.status == KRING_OK);
   CHECK(agreements.response.All(10).size() == 1);
+  // Sanne's own agreements; none overdue once done.
+  CHECK(Domain(resident, cid, Call(63, {})).response.All(10).size() == 1);
+  CHECK(Domain(coordinator, cid,
+               Call(64, Msg({}, {{1, static_cast<uint64_t>(now + 100 * 86'400'000LL)}})))
+            .response.All(10)
+            .empty());
+
+  // The rest of the organising and follow-up calls, each once.
+  Ok(coordinator, cid,
+     Call(2, Msg({{1, coordinator.account_id}, {2, S("nl")}})));  // assign_coordinator
+  sync();
+  const Fields assigned = Query(resident, cid, 3, 3);
+  CHECK(Parse(assigned.One(13).value_or(Bytes{})).One(1) == coordinator.account_id);
+  const Bytes neighbour =
+      Ok(coordinator, cid, Call(4, Person("Buurman Piet", "neighbour", "buurman", "06-33445566")));
+  sync();
+  Ok(resident, cid, Call(6, Msg({{1, neighbour}})));  // decline_person
+  Ok(coordinator, cid,
+     Call(60, Msg({{2, S("Belronde gedaan.")}},
+                  {{1, static_cast<uint64_t>(now + 28 * 86'400'000LL)}})));  // record_check_in
+  // An unknown enum value is refused before anything is queued.
+  const size_t before_bad_enum = coordinator.Pending(cid);
+  CHECK(Domain(coordinator, cid, Call(41, Msg({{1, agreement}}, {{2, 99}}))).status ==
+        KRING_ERR_INVALID_ARGUMENT);
+  CHECK(coordinator.Pending(cid) == before_bad_enum);
+  sync();
+  bool declined = false;
+  for (const Fields& p : circle(coordinator)) {
+    if (p.One(1) == neighbour) declined = Str(p.One(11).value_or(Bytes{})) == "declined";
+  }
+  CHECK(declined);
   CHECK(resident.Pending(cid) == 0);
   CHECK(coordinator.Pending(cid) == 0);
 }
