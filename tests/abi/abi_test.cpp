@@ -1676,6 +1676,34 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
     if (p.One(1) == neighbour) declined = Str(p.One(11).value_or(Bytes{})) == "declined";
   }
   CHECK(declined);
+
+  // Private time and the draft's release on the meeting; a changed draft, a second version.
+  DomainResult private_time = Domain(resident, cid, Call(17, Msg({{1, meeting}})));
+  INFO(private_time.key);
+  REQUIRE(private_time.status == KRING_OK);
+  CHECK(private_time.response.Uint(2) != 0);
+  sync();
+  Ok(resident, cid, Call(18, Msg({{1, meeting}})));
+  Ok(resident, cid, Call(32, Msg({{1, draft}, {2, content}})));
+  const Bytes second = Ok(resident, cid, Call(34, content));
+  sync();
+  CHECK(Query(coordinator, cid, 35, 8).One(1) == second);
+  CHECK(Query(coordinator, cid, 35, 8).Uint(2) == 2);
+  CHECK(Query(coordinator, cid, 15, 7).Uint(14) == 1);  // draft_released
+  // Refusals with their key and text: nobody here is the responsible professional, and the
+  // referral was not spoed.
+  DomainResult not_professional =
+      Domain(resident, cid,
+             Call(37, Msg({{1, second}, {2, sanne}}, {{3, 1}, {5, static_cast<uint64_t>(now)}})));
+  CHECK(not_professional.status != KRING_OK);
+  CHECK_FALSE(not_professional.nl.empty());
+  DomainResult not_spoed =
+      Domain(coordinator, cid,
+             Call(14, Msg({{3, home}}, {{1, static_cast<uint64_t>(now)},
+                                        {2, static_cast<uint64_t>(now + 3'600'000)},
+                                        {5, static_cast<uint64_t>(now)}})));
+  CHECK(not_spoed.status != KRING_OK);
+  CHECK_FALSE(not_spoed.nl.empty());
   CHECK(resident.Pending(cid) == 0);
   CHECK(coordinator.Pending(cid) == 0);
 }
