@@ -1629,6 +1629,16 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
   CHECK(acceptance.Uint(8) == 1);  // accepted
   CHECK(acceptance.Uint(9) == static_cast<uint64_t>(now + 42 * 86'400'000LL));
 
+  // Upcoming checks for the coordinator, from the accepted plan's dates.
+  DomainResult upcoming =
+      Domain(coordinator, cid, Call(65, Msg({}, {{1, static_cast<uint64_t>(now)}})));
+  REQUIRE(upcoming.status == KRING_OK);
+  REQUIRE(upcoming.response.All(14).size() >= 2);
+  const Fields first_check = Parse(upcoming.response.All(14)[0]);
+  CHECK(first_check.Uint(1) == 0);  // UPCOMING_CHECK_IN, 28 days after acceptance
+  CHECK(first_check.Uint(2) == static_cast<uint64_t>(now + 28 * 86'400'000LL));
+  CHECK(first_check.Uint(3) == 0);  // not overdue yet
+
   // Follow-up: the owner marks it done; the six-week check records it.
   Ok(resident, cid, Call(41, Msg({{1, agreement}}, {{2, 2}})));  // AGREEMENT_DONE
   sync();
@@ -1704,6 +1714,53 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
                                         {5, static_cast<uint64_t>(now)}})));
   CHECK(not_spoed.status != KRING_OK);
   CHECK_FALSE(not_spoed.nl.empty());
+
+  // A pre-talk with Sanne: she reads it, but only the coordinator reads the safety concern (P3).
+  const Bytes talk = Ok(coordinator, cid,
+                        Call(19, Msg({{1, sanne},
+                                      {3, S("phone")},
+                                      {4, S("Wat een beraad is.")},
+                                      {6, S("Spanning met de ex-partner.")}},
+                                     {{2, static_cast<uint64_t>(now)}})));
+  sync();
+  auto pretalks = [&](Device& d) {
+    DomainResult r = Domain(d, cid, Call(20, {}));
+    REQUIRE(r.status == KRING_OK);
+    REQUIRE(r.response.All(12).size() == 1);
+    return Parse(r.response.All(12)[0]);
+  };
+  CHECK(pretalks(coordinator).One(1) == talk);
+  CHECK(Str(pretalks(coordinator).One(7).value_or(Bytes{})) == "Spanning met de ex-partner.");
+  CHECK_FALSE(pretalks(resident).One(7));
+  CHECK(Str(pretalks(resident).One(5).value_or(Bytes{})) == "Wat een beraad is.");
+
+  // Editing an accepted agreement visibly drops its acceptance.
+  Ok(coordinator, cid,
+     Call(44, Msg({{1, agreement},
+                   {2, Msg({{1, sanne}, {2, S("Post openen met Ria, elke week")}, {5, ria}},
+                           {{3, static_cast<uint64_t>(now + 14 * 86'400'000LL)}})}})));
+  sync();
+  const Fields edited = Query(resident, cid, 42, 10, Msg({{1, agreement}}));
+  CHECK(edited.Uint(5) == 0);  // accepted
+  CHECK(edited.Uint(6) == 1);  // acceptance_stale
+
+  // The calendar: a new time bumps the sequence; cancelling shows in every export.
+  auto calendar = [&] { return Query(coordinator, cid, 23, 13, Msg({{1, meeting}, {2, sanne}})); };
+  const Fields before_move = calendar();
+  CHECK_FALSE(before_move.One(1).value_or(Bytes{}).empty());  // uid
+  CHECK_FALSE(before_move.One(5).value_or(Bytes{}).empty());  // location text
+  Ok(coordinator, cid,
+     Call(21, Msg({{1, meeting}}, {{2, static_cast<uint64_t>(start + 86'400'000)},
+                                   {3, static_cast<uint64_t>(start + 93'600'000)}})));
+  const Fields moved = calendar();
+  CHECK(moved.One(1) == before_move.One(1));  // the same UID
+  CHECK(moved.Uint(2) == before_move.Uint(2) + 1);
+  CHECK(moved.Uint(3) == static_cast<uint64_t>(start + 86'400'000));
+  Ok(coordinator, cid, Call(22, Msg({{1, meeting}})));
+  sync();
+  CHECK(Query(resident, cid, 15, 7).Uint(5) == 1);  // cancelled
+  CHECK(calendar().Uint(6) == 1);
+
   CHECK(resident.Pending(cid) == 0);
   CHECK(coordinator.Pending(cid) == 0);
 }

@@ -28,6 +28,7 @@ KRING_SAME(d::Decision::kReject, pb::DECISION_REJECT);
 KRING_SAME(d::AgreementStatus::kDropped, pb::AGREEMENT_DROPPED);
 KRING_SAME(d::AgreementStatus::kBlocked, pb::AGREEMENT_BLOCKED);
 KRING_SAME(d::CheckOutcome::kVervolgberaad, pb::CHECK_VERVOLGBERAAD);
+KRING_SAME(d::UpcomingCheck::Kind::kMentorEvaluation, pb::UPCOMING_MENTOR_EVALUATION);
 #undef KRING_SAME
 
 constexpr size_t kIdBytes = 16;
@@ -212,6 +213,25 @@ void ToProto(const d::Meeting& m, pb::Meeting* out) {
   out->set_draft_released(m.draft_released);
   out->set_no_pretalk_reason(m.no_pretalk_reason);
   out->set_required_no_reason(m.required_no_reason);
+}
+
+void ToProto(const d::PreTalk& t, pb::PreTalk* out) {
+  out->set_pretalk_id(ToString(t.pretalk_id));
+  out->set_person_id(ToString(t.person_id));
+  out->set_held_at_ms(t.held_at_ms);
+  out->set_how(t.how);
+  out->set_explained(t.explained);
+  out->set_questions(t.questions);
+  out->set_safety_concerns(t.safety_concerns);
+}
+
+void ToProto(const d::CalendarData& c, pb::CalendarData* out) {
+  out->set_uid(c.uid);
+  out->set_sequence(c.sequence);
+  out->set_start_ms(c.start_ms);
+  out->set_end_ms(c.end_ms);
+  out->set_location_text(c.location_text);
+  out->set_cancelled(c.cancelled);
 }
 
 // ---- Plan and FollowUp: in ----
@@ -451,6 +471,34 @@ Status Organise(d::Organising& org, const pb::DomainRequest& req, pb::DomainResp
       KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.release_draft().id(), "meeting id"));
       return org.ReleaseDraft(id);
     }
+    case pb::DomainRequest::kLogPretalk: {
+      const pb::PreTalkInput& t = req.log_pretalk();
+      KRING_ASSIGN_OR_RETURN(Bytes person, Id(t.person_id(), "person id"));
+      return SetId(org.LogPreTalk({person, t.held_at_ms(), t.how(), t.explained(), t.questions(),
+                                   t.safety_concerns()}),
+                   out);
+    }
+    case pb::DomainRequest::kPretalks: {
+      KRING_ASSIGN_OR_RETURN(std::vector<d::PreTalk> talks, org.PreTalks());
+      for (const auto& t : talks) ToProto(t, out->add_pretalks());
+      return {};
+    }
+    case pb::DomainRequest::kReschedule: {
+      const pb::Reschedule& r = req.reschedule();
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(r.meeting_id(), "meeting id"));
+      return org.Reschedule(id, r.start_ms(), r.end_ms());
+    }
+    case pb::DomainRequest::kCancelMeeting: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.cancel_meeting().id(), "meeting id"));
+      return org.CancelMeeting(id);
+    }
+    case pb::DomainRequest::kCalendarFor: {
+      KRING_ASSIGN_OR_RETURN(Bytes meeting, Id(req.calendar_for().meeting_id(), "meeting id"));
+      KRING_ASSIGN_OR_RETURN(Bytes person, Id(req.calendar_for().person_id(), "person id"));
+      KRING_ASSIGN_OR_RETURN(d::CalendarData c, org.CalendarFor(meeting, person));
+      ToProto(c, out->mutable_calendar());
+      return {};
+    }
     default:
       return Invalid("request has no known call");
   }
@@ -520,6 +568,10 @@ Status PlanCall(d::Plan& plan, const pb::DomainRequest& req, pb::DomainResponse*
       ToProto(a, out->add_agreements());
       return {};
     }
+    case pb::DomainRequest::kEditAgreement: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.edit_agreement().agreement_id(), "agreement id"));
+      return plan.EditAgreement(id, FromProto(req.edit_agreement().input()));
+    }
     case pb::DomainRequest::kAgreements: {
       KRING_ASSIGN_OR_RETURN(std::vector<d::Agreement> list, plan.Agreements());
       AddAgreements(list, out);
@@ -552,6 +604,17 @@ Status FollowUpCall(d::FollowUp& follow, const pb::DomainRequest& req, pb::Domai
       KRING_ASSIGN_OR_RETURN(std::vector<d::Agreement> list,
                              follow.Overdue(req.overdue().now_ms()));
       AddAgreements(list, out);
+      return {};
+    }
+    case pb::DomainRequest::kUpcomingChecks: {
+      KRING_ASSIGN_OR_RETURN(std::vector<d::UpcomingCheck> list,
+                             follow.UpcomingChecks(req.upcoming_checks().now_ms()));
+      for (const auto& c : list) {
+        pb::UpcomingCheck* u = out->add_upcoming();
+        u->set_kind(static_cast<pb::UpcomingKind>(c.kind));
+        u->set_due_ms(c.due_ms);
+        u->set_overdue(c.overdue);
+      }
       return {};
     }
     default:
