@@ -22,7 +22,8 @@ import nl.kring.abi.DomainProto;
  * ABI 5 from Java against a real kringd: a restricted scope that one member never receives,
  * closing and erasing a case (the erased case disappears from another device, with a
  * CASE_DELETED event on the app's executor), a small netwerkberaad through {@link
- * KringClient#domain} with a refusal's key and Dutch text, and linking a second device.
+ * KringClient#domain} with a refusal's key and Dutch text, and the device functions (link, list,
+ * revoke, restore).
  *
  * <p>System property kring.kringd: path of the kringd binary.
  */
@@ -96,7 +97,8 @@ public final class ScopesDomainTest {
         KringClient resident = open(tmp, "resident", 1, server);
         KringClient coordinator = open(tmp, "coordinator", 2, server);
         KringClient aunt = open(tmp, "aunt", 3, server)) {
-      byte[] residentId = resident.createAccount().accountId();
+      Account created = resident.createAccount();
+      byte[] residentId = created.accountId();
       byte[] coordinatorId = coordinator.createAccount().accountId();
       byte[] auntId = aunt.createAccount().accountId();
       List<Case.Member> members =
@@ -106,7 +108,7 @@ public final class ScopesDomainTest {
       scopes(resident, coordinator, aunt, resident.createCase(members), auntId);
       closeAndErase(resident, aunt, members, appExecutor);
       domain(resident, coordinator, resident.createCase(members), residentId);
-      devices(resident, tmp, server);
+      devices(resident, tmp, server, created.recoveryKey());
     } finally {
       appExecutor.shutdownNow();
       try (Stream<Path> files = Files.walk(tmp)) {
@@ -247,7 +249,8 @@ public final class ScopesDomainTest {
         refused != null && refused.domainKey().equals("referral.no_consent"),
         "its key: " + (refused == null ? "" : refused.getMessage() + "/" + refused.domainKey()));
     check(
-        refused != null && refused.userText("nl").equals("De bewoner moet eerst toestemming geven."),
+        refused != null
+            && refused.userText("nl").equals("De bewoner moet eerst toestemming geven."),
         "its Dutch text");
     check(refused != null && !refused.userText("en").isEmpty(), "its English text");
     check(refused != null && refused.userText("de").isEmpty(), "no text in other languages");
@@ -353,8 +356,12 @@ public final class ScopesDomainTest {
     check(a.getStatus() == DomainProto.AgreementStatus.AGREEMENT_ACCEPTED, "accepted by Sanne");
   }
 
-  /** A second device of the resident's account, with a wrong code refused first. */
-  private static void devices(KringClient resident, Path tmp, KringClientTest.Kringd server)
+  /**
+   * A second device of the resident's account (a wrong code refused first), revoked again; then
+   * a fresh device restores the account with the recovery key.
+   */
+  private static void devices(
+      KringClient resident, Path tmp, KringClientTest.Kringd server, String recoveryKey)
       throws Exception {
     try (KringClient phone = open(tmp, "phone", 9, server)) {
       DeviceLinkRequest request = phone.requestDeviceLink();
@@ -379,6 +386,29 @@ public final class ScopesDomainTest {
       List<DevicesProto.Device> list = resident.devices();
       check(list.size() == 2, "two devices");
       check(list.stream().filter(DevicesProto.Device::getThisDevice).count() == 1, "this device");
+
+      // The phone is lost: revoked from the first device; its next sync is refused.
+      byte[] phoneDevice = phone.account().deviceId();
+      resident.revokeDevice(phoneDevice);
+      boolean listedRevoked = false;
+      for (DevicesProto.Device d : resident.devices()) {
+        if (Arrays.equals(d.getDeviceId().toByteArray(), phoneDevice)) {
+          listedRevoked = d.getRevoked();
+        }
+      }
+      check(listedRevoked, "the phone is listed as revoked");
+      expectStatus(KringException.Status.UNAUTHENTICATED, phone::syncNow, "a revoked device");
+    }
+    // A fresh device takes the account over with the recovery key.
+    try (KringClient fresh = open(tmp, "fresh", 10, server)) {
+      expectStatus(
+          KringException.Status.INVALID_ARGUMENT,
+          () -> fresh.restoreAccount("geen herstelsleutel", null),
+          "not a recovery key");
+      Account restored = fresh.restoreAccount(recoveryKey, resident.account().accountId());
+      check(
+          Arrays.equals(restored.accountId(), resident.account().accountId()),
+          "restored: the same account");
     }
   }
 }
