@@ -159,7 +159,7 @@ bool IsControl(v1::OpKind kind) {
          kind == v1::OP_KIND_INVITE || kind == v1::OP_KIND_REVOKE_INVITE ||
          kind == v1::OP_KIND_ACCEPT_INVITE || kind == v1::OP_KIND_DECLINE_MEMBER ||
          kind == v1::OP_KIND_SET_SCOPE || kind == v1::OP_KIND_CLOSE_CASE ||
-         kind == v1::OP_KIND_ERASE_CASE;
+         kind == v1::OP_KIND_ERASE_CASE || kind == v1::OP_KIND_COMPLAINT;
 }
 
 Result<ParsedOp> ParseEnvelope(const v1::Envelope& env) {
@@ -218,7 +218,8 @@ Result<ParsedOp> ParseEnvelope(const v1::Envelope& env) {
                 (h.kind() == v1::OP_KIND_DECLINE_MEMBER && op.control.has_decline_member()) ||
                 (h.kind() == v1::OP_KIND_SET_SCOPE && op.control.has_set_scope()) ||
                 (h.kind() == v1::OP_KIND_CLOSE_CASE && op.control.has_close_case()) ||
-                (h.kind() == v1::OP_KIND_ERASE_CASE && op.control.has_erase_case());
+                (h.kind() == v1::OP_KIND_ERASE_CASE && op.control.has_erase_case()) ||
+                (h.kind() == v1::OP_KIND_COMPLAINT && op.control.has_complaint());
     if (!fits) return InvalidArgument("control body does not match op kind");
     if (h.kind() == v1::OP_KIND_REKEY &&
         (op.control.rekey().scope_id() != h.scope_id() ||
@@ -268,9 +269,15 @@ Result<ParsedOp> ParseEnvelope(const v1::Envelope& env) {
         if (m.size() != crypto::kIdBytes) return InvalidArgument("scope member must be 16 bytes");
       }
     }
-    if ((h.kind() == v1::OP_KIND_CLOSE_CASE || h.kind() == v1::OP_KIND_ERASE_CASE) &&
+    if ((h.kind() == v1::OP_KIND_CLOSE_CASE || h.kind() == v1::OP_KIND_ERASE_CASE ||
+         h.kind() == v1::OP_KIND_COMPLAINT) &&
         h.scope_id() != 0) {
-      return InvalidArgument("closing and erasing use scope 0");
+      return InvalidArgument("closing, erasing and complaints use scope 0");
+    }
+    if (h.kind() == v1::OP_KIND_COMPLAINT &&
+        (op.control.complaint().rekey_seq() == 0 || op.control.complaint().epoch() == 0 ||
+         op.control.complaint().reason().size() > kMaxComplaintReasonBytes)) {
+      return InvalidArgument("malformed complaint");
     }
     if (h.kind() == v1::OP_KIND_CLOSE_CASE &&
         op.control.close_case().retention_days() > kMaxRetentionDays) {

@@ -414,7 +414,7 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
   // After someone left, only a Rekey (or an acceptance, which involves no key) may come next.
   KRING_ASSIGN_OR_RETURN(bool rekey_required, txn.RekeyRequired(case_id));
   if (rekey_required && h.kind() != v1::OP_KIND_REKEY && h.kind() != v1::OP_KIND_ACCEPT_INVITE &&
-      h.kind() != v1::OP_KIND_ERASE_CASE) {
+      h.kind() != v1::OP_KIND_ERASE_CASE && h.kind() != v1::OP_KIND_COMPLAINT) {
     return FailedPrecondition("waiting for a new key after someone left");
   }
 
@@ -432,6 +432,14 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
   }
   if (h.kind() == v1::OP_KIND_CLOSE_CASE || h.kind() == v1::OP_KIND_ERASE_CASE) {
     KRING_RETURN_IF_ERROR(CheckCloseOrErase(txn, case_id, *role, h));
+  }
+  if (h.kind() == v1::OP_KIND_COMPLAINT) {
+    // Any member may complain about a Rekey in this log; kringd cannot check the box itself.
+    KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch, txn.GetScopeEpoch(case_id, 0));
+    if (!epoch || h.epoch() != *epoch) return FailedPrecondition("stale epoch");
+    if (op.control.complaint().rekey_seq() > kase->head_seq) {
+      return InvalidArgument("complaint about an op that is not in the log");
+    }
   }
 
   // Epochs.

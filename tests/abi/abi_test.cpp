@@ -1194,3 +1194,573 @@ TEST_CASE(
   REQUIRE(at_fresh);
   CHECK(FieldText(*at_fresh, "title") == "Weekplan");
 }
+
+// ---- ABI 5: restricted scopes, closing and erasure, the netwerkberaad domain ----
+
+namespace {
+
+Bytes CaseFor(Device& chair, const std::vector<Device*>& members) {
+  std::vector<std::pair<Bytes, uint32_t>> list;
+  for (Device* d : members) list.emplace_back(d->account_id, KRING_ROLE_MEMBER);
+  const Bytes request = CreateCaseMessage(list);
+  OwnedBytes id;
+  Error err;
+  REQUIRE(kring_client_create_case(chair.client, request.data(), request.size(), &id.b,
+                                   err.out()) == KRING_OK);
+  return id.get();
+}
+
+uint32_t ScopeOf(Device& d, const Bytes& case_id, const Bytes& entity, kring_status expect) {
+  uint32_t scope = 77;
+  Error err;
+  CHECK(kring_client_scope_of(d.client, case_id.data(), case_id.size(), entity.data(),
+                              entity.size(), &scope, err.out()) == expect);
+  return scope;
+}
+
+Bytes NoteInScope(Device& d, const Bytes& case_id, uint32_t scope, const std::string& text) {
+  OwnedBytes id;
+  Error err;
+  REQUIRE(kring_client_create_entity_in_scope(d.client, case_id.data(), case_id.size(), "note",
+                                              scope, &id.b, err.out()) == KRING_OK);
+  const Bytes value = TextValue(text);
+  REQUIRE(kring_client_set_field(d.client, case_id.data(), case_id.size(), id.b.data, id.b.len,
+                                 "text", value.data(), value.size(), err.out()) == KRING_OK);
+  return id.get();
+}
+
+// Records change kinds per case, from the library's thread; the test thread waits on it.
+struct Kinds {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::pair<kring_change_kind, Bytes>> seen;
+
+  static void On(void* user_data, kring_change_kind kind, const uint8_t* case_id, size_t len,
+                 const char*) {
+    auto* k = static_cast<Kinds*>(user_data);
+    std::lock_guard<std::mutex> lock(k->mu);
+    k->seen.emplace_back(kind, case_id == nullptr ? Bytes{} : Bytes(case_id, case_id + len));
+    k->cv.notify_all();
+  }
+  bool Has(kring_change_kind kind, const Bytes& case_id) {
+    std::lock_guard<std::mutex> lock(mu);
+    for (const auto& [k, c] : seen) {
+      if (k == kind && c == case_id) return true;
+    }
+    return false;
+  }
+};
+
+bool HasCase(Device& d, const Bytes& case_id) {
+  OwnedBytes all;
+  Error err;
+  REQUIRE(kring_client_cases(d.client, &all.b, err.out()) == KRING_OK);
+  const Bytes ids = all.get();
+  for (size_t i = 0; i + 16 <= ids.size(); i += 16) {
+    if (Bytes(ids.begin() + static_cast<long>(i), ids.begin() + static_cast<long>(i + 16)) ==
+        case_id) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("abi: restricted scopes against a real kringd", "[abi]") {
+  kring::abi_test::KringdProcess server;
+  Device alice(server.address().c_str(), false);
+  Device bob(server.address().c_str(), false);
+  Device carol(server.address().c_str(), false);
+  for (Device* d : {&alice, &bob, &carol}) d->CreateAccount();
+  const Bytes cid = CaseFor(alice, {&bob, &carol});
+  for (Device* d : {&alice, &bob, &carol}) d->Sync();
+  Error err;
+
+  // Bad inputs fail before anything is queued, with the output reset.
+  const size_t pending = alice.Pending(cid);
+  uint32_t scope = 5;
+  CHECK(kring_client_create_scope(alice.client, cid.data(), cid.size(), bob.account_id.data(), 15,
+                                  &scope, err.out()) == KRING_ERR_INVALID_ARGUMENT);
+  CHECK(scope == 0);
+  CHECK(err.code() == KRING_ERR_INVALID_ARGUMENT);
+  CHECK(kring_client_create_scope(alice.client, cid.data(), 3, nullptr, 0, &scope, err.out()) ==
+        KRING_ERR_INVALID_ARGUMENT);
+  CHECK(kring_client_set_scope_members(alice.client, cid.data(), cid.size(), 0,
+                                       bob.account_id.data(), 16,
+                                       err.out()) == KRING_ERR_INVALID_ARGUMENT);
+  CHECK(alice.Pending(cid) == pending);
+
+  // A scope of Alice and Bob: a note in it reaches Bob, never Carol.
+  REQUIRE(kring_client_create_scope(alice.client, cid.data(), cid.size(), bob.account_id.data(),
+                                    bob.account_id.size(), &scope, err.out()) == KRING_OK);
+  REQUIRE(scope != 0);
+  const Bytes secret = NoteInScope(alice, cid, scope, "Nieuw adres: Kerkstraat 1");
+  CHECK(ScopeOf(alice, cid, secret, KRING_OK) == scope);
+  {  // a failing create_entity_in_scope resets its output
+    uint8_t junk = 0;
+    kring_bytes out{&junk, 3};
+    CHECK(kring_client_create_entity_in_scope(alice.client, cid.data(), cid.size(), nullptr, scope,
+                                              &out, err.out()) == KRING_ERR_INVALID_ARGUMENT);
+    CHECK((out.data == nullptr && out.len == 0));
+    CHECK(ScopeOf(alice, cid, Bytes(16, 0x01), KRING_ERR_NOT_FOUND) == 0);
+  }
+  // A raw op in the scope as well.
+  const Bytes raw_id(16, 0x3C);
+  Bytes op;
+  PutUint(op, 1, 1);
+  {
+    Bytes create_entity;
+    PutLen(create_entity, 1, raw_id);
+    PutLen(create_entity, 2, std::string("note"));
+    Bytes mutation;
+    PutLen(mutation, 1, create_entity);
+    PutLen(op, 2, mutation);
+  }
+  REQUIRE(kring_client_submit_in_scope(alice.client, cid.data(), cid.size(), op.data(), op.size(),
+                                       scope, err.out()) == KRING_OK);
+  CHECK(ScopeOf(alice, cid, raw_id, KRING_OK) == scope);
+  for (Device* d : {&alice, &bob, &carol}) d->Sync();
+  auto at_bob = EntityOf(bob.View(cid, true), secret);
+  REQUIRE(at_bob);
+  CHECK(FieldText(*at_bob, "text") == "Nieuw adres: Kerkstraat 1");
+  CHECK(ScopeOf(bob, cid, secret, KRING_OK) == scope);
+  CHECK(ScopeOf(bob, cid, raw_id, KRING_OK) == scope);
+  CHECK_FALSE(EntityOf(carol.View(cid, true), secret));
+  CHECK_FALSE(EntityOf(carol.View(cid, true), raw_id));
+  CHECK(ScopeOf(carol, cid, secret, KRING_ERR_NOT_FOUND) == 0);
+
+  // Carol in, Bob out: what is written afterwards reaches Carol, not Bob. Whoever changes the
+  // members stays in the scope.
+  CHECK(kring_client_set_scope_members(alice.client, cid.data(), cid.size(), scope,
+                                       carol.account_id.data(), carol.account_id.size(),
+                                       err.out()) == KRING_ERR_PERMISSION_DENIED);
+  Bytes alice_and_carol = alice.account_id;
+  alice_and_carol.insert(alice_and_carol.end(), carol.account_id.begin(), carol.account_id.end());
+  REQUIRE(kring_client_set_scope_members(alice.client, cid.data(), cid.size(), scope,
+                                         alice_and_carol.data(), alice_and_carol.size(),
+                                         err.out()) == KRING_OK);
+  alice.Sync();
+  const Bytes later = NoteInScope(alice, cid, scope, "Afspraak bij de huisarts");
+  for (Device* d : {&alice, &bob, &carol}) d->Sync();
+  auto at_carol = EntityOf(carol.View(cid, true), later);
+  REQUIRE(at_carol);
+  CHECK(FieldText(*at_carol, "text") == "Afspraak bij de huisarts");
+  CHECK_FALSE(EntityOf(bob.View(cid, true), later));
+  CHECK(ScopeOf(carol, cid, later, KRING_OK) == scope);
+}
+
+TEST_CASE("abi: closing and erasing a case against a real kringd", "[abi]") {
+  kring::abi_test::KringdProcess server;
+  Device alice(server.address().c_str(), false);
+  Device bob(server.address().c_str(), false);
+  alice.CreateAccount();
+  bob.CreateAccount();
+  const Bytes closed = CaseFor(alice, {&bob});
+  const Bytes erased = CaseFor(alice, {&bob});
+  alice.Sync();
+  bob.Sync();
+  Error err;
+
+  Kinds kinds;
+  uint64_t token = 0;
+  REQUIRE(kring_client_add_change_listener(bob.client, Kinds::On, &kinds, nullptr, &token,
+                                           err.out()) == KRING_OK);
+
+  // Closing: a retention beyond ten years is refused and queues nothing.
+  const size_t pending = alice.Pending(closed);
+  CHECK(kring_client_close_case(alice.client, closed.data(), closed.size(), 3651, err.out()) ==
+        KRING_ERR_INVALID_ARGUMENT);
+  CHECK(alice.Pending(closed) == pending);
+  CHECK(kring_client_close_case(alice.client, closed.data(), 15, 30, err.out()) ==
+        KRING_ERR_INVALID_ARGUMENT);
+  REQUIRE(kring_client_close_case(alice.client, closed.data(), closed.size(), 30, err.out()) ==
+          KRING_OK);
+  alice.Sync();
+  bob.Sync();
+  // CaseState.closed (19) and retention_days (20) on both devices; the case stays readable.
+  for (Device* d : {&alice, &bob}) {
+    const Fields state = Parse(d->View(closed, true));
+    CHECK(state.Uint(19) == 1);
+    CHECK(state.Uint(20) == 30);
+    CHECK(HasCase(*d, closed));
+  }
+
+  // Erasing: gone from Bob's device at his next sync, with KRING_CHANGE_CASE_DELETED.
+  CHECK(kring_client_erase_case(alice.client, erased.data(), 4, err.out()) ==
+        KRING_ERR_INVALID_ARGUMENT);
+  REQUIRE(kring_client_erase_case(alice.client, erased.data(), erased.size(), err.out()) ==
+          KRING_OK);
+  alice.Sync();
+  bob.Sync();
+  CHECK(kinds.Has(KRING_CHANGE_CASE_DELETED, erased));
+  CHECK_FALSE(kinds.Has(KRING_CHANGE_CASE_DELETED, closed));
+  CHECK_FALSE(HasCase(bob, erased));
+  OwnedBytes view;
+  CHECK(kring_client_view(bob.client, erased.data(), erased.size(), &view.b, err.out()) ==
+        KRING_ERR_NOT_FOUND);
+  CHECK(view.b.data == nullptr);
+  CHECK(HasCase(bob, closed));
+  REQUIRE(kring_client_remove_change_listener(bob.client, token, err.out()) == KRING_OK);
+}
+
+namespace {
+
+// kring.abi.v1.DomainRequest / DomainResponse, built and read with the wire helpers above.
+Bytes Msg(std::initializer_list<std::pair<uint32_t, Bytes>> len_fields,
+          std::initializer_list<std::pair<uint32_t, uint64_t>> int_fields = {}) {
+  Bytes out;
+  for (const auto& [f, v] : int_fields) PutUint(out, f, v);
+  for (const auto& [f, v] : len_fields) PutLen(out, f, v);
+  return out;
+}
+Bytes S(const std::string& s) { return Bytes(s.begin(), s.end()); }
+Bytes Call(uint32_t field, const Bytes& body) { return Msg({{field, body}}); }
+
+struct DomainResult {
+  kring_status status = KRING_OK;
+  Fields response;
+  std::string key;  // the error message (a domain key) on failure
+  std::string nl;
+  std::string en;
+};
+
+DomainResult Domain(Device& d, const Bytes& case_id, const Bytes& request) {
+  DomainResult r;
+  kring_bytes out{reinterpret_cast<uint8_t*>(&r), 3};  // junk: must come back reset on failure
+  Error err;
+  r.status = kring_client_domain_call(d.client, case_id.data(), case_id.size(), request.data(),
+                                      request.size(), &out, err.out());
+  if (r.status == KRING_OK) {
+    CHECK(err.e == nullptr);
+    r.response = Parse(out.data == nullptr ? Bytes{} : Bytes(out.data, out.data + out.len));
+    kring_bytes_free(&out);
+  } else {
+    CHECK((out.data == nullptr && out.len == 0));
+    CHECK(err.code() == r.status);
+    r.key = err.message();
+    r.nl = kring_error_user_text(err.e, "nl");
+    r.en = kring_error_user_text(err.e, "en");
+    CHECK(std::string(kring_error_user_text(err.e, "de")).empty());
+  }
+  return r;
+}
+
+Bytes Ok(Device& d, const Bytes& case_id, const Bytes& request) {
+  DomainResult r = Domain(d, case_id, request);
+  INFO(r.key);
+  REQUIRE(r.status == KRING_OK);
+  return r.response.One(1).value_or(Bytes{});  // DomainResponse.id, when the call makes one
+}
+
+Fields Query(Device& d, const Bytes& case_id, uint32_t call, uint32_t response_field,
+             const Bytes& body = {}) {
+  DomainResult r = Domain(d, case_id, Call(call, body));
+  INFO(r.key);
+  REQUIRE(r.status == KRING_OK);
+  return Parse(r.response.One(response_field).value_or(Bytes{}));
+}
+
+Bytes Person(const std::string& name, const std::string& kind, const std::string& relation,
+             const std::string& phone) {
+  return Msg({{1, S(name)}, {2, S(relation)}, {3, S(kind)}, {10, Msg({{1, S(phone)}})}}, {{8, 1}});
+}
+
+}  // namespace
+
+TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real kringd", "[abi]") {
+  kring::abi_test::KringdProcess server;
+  Device resident(server.address().c_str(), false);
+  Device coordinator(server.address().c_str(), false);
+  resident.CreateAccount();
+  coordinator.CreateAccount();
+  Bytes cid;
+  {
+    const Bytes request = CreateCaseMessage(
+        {{coordinator.account_id, static_cast<uint32_t>(KRING_ROLE_COORDINATOR)}});
+    OwnedBytes id;
+    Error err;
+    REQUIRE(kring_client_create_case(resident.client, request.data(), request.size(), &id.b,
+                                     err.out()) == KRING_OK);
+    cid = id.get();
+  }
+  auto sync = [&] {
+    for (int round = 0; round < 2; ++round) {
+      resident.Sync();
+      coordinator.Sync();
+    }
+  };
+  sync();
+
+  // Malformed requests: not a DomainRequest, no call, a bad id; nothing queued.
+  const size_t pending = coordinator.Pending(cid);
+  CHECK(Domain(coordinator, cid, Bytes{0xFF, 0xFF}).status == KRING_ERR_INVALID_ARGUMENT);
+  CHECK(Domain(coordinator, cid, Bytes{}).status == KRING_ERR_INVALID_ARGUMENT);
+  CHECK(Domain(coordinator, cid, Call(5, Msg({{1, Bytes(3, 1)}}))).status ==
+        KRING_ERR_INVALID_ARGUMENT);
+  CHECK(Domain(coordinator, Bytes(16, 9), Call(8, {})).status != KRING_OK);
+
+  // The referral: without consent it is refused with its key and its Dutch and English text.
+  const Bytes resident_person = Person("Sanne de Vries", "resident", "", "06-11223344");
+  const Bytes mother = Person("Ria de Vries", "family", "moeder", "06-12345678");
+  const Bytes question =
+      Msg({{1, S("Ik wil rust in huis.")}, {2, S("Ik kan koken.")}, {3, S("Hulp met geld.")}});
+  auto referral = [&](bool consent) {
+    return Msg({{1, S("professional")},
+                {2, resident_person},
+                {3, S("Sanne wil weer grip op haar geld.")},
+                {4, mother},
+                {9, question}},
+               {{5, consent ? 1u : 0u}});
+  };
+  DomainResult refused = Domain(coordinator, cid, Call(1, referral(false)));
+  CHECK(refused.status == KRING_ERR_INVALID_ARGUMENT);
+  CHECK(refused.key == "referral.no_consent");
+  CHECK(refused.nl == "De bewoner moet eerst toestemming geven.");
+  CHECK_FALSE(refused.en.empty());
+  CHECK(refused.en != refused.nl);
+  CHECK(coordinator.Pending(cid) == pending);
+  const Bytes referral_id = Ok(coordinator, cid, Call(1, referral(true)));
+  CHECK(referral_id.size() == 16);
+  sync();
+  const Fields got = Query(resident, cid, 3, 3);
+  CHECK(got.One(1) == referral_id);
+  CHECK(got.Uint(7) == 1);  // resident_consent
+
+  // The circle: the coordinator approves everyone and links Sanne to the resident's account.
+  auto circle = [&](Device& d) {
+    DomainResult r = Domain(d, cid, Call(8, {}));
+    REQUIRE(r.status == KRING_OK);
+    std::vector<Fields> people;
+    for (const Bytes& p : r.response.All(4)) people.push_back(Parse(p));
+    return people;
+  };
+  auto id_of = [&](const std::string& name) {
+    for (const Fields& p : circle(coordinator)) {
+      if (p.One(2) && Str(*p.One(2)) == name) return p.One(1).value();
+    }
+    FAIL("no such person");
+    return Bytes{};
+  };
+  const Bytes sanne = id_of("Sanne de Vries");
+  const Bytes ria = id_of("Ria de Vries");
+  for (const Bytes& p : {sanne, ria}) Ok(coordinator, cid, Call(5, Msg({{1, p}})));
+  Ok(coordinator, cid, Call(7, Msg({{1, sanne}, {2, resident.account_id}})));
+  // One account belongs to one person.
+  DomainResult in_use =
+      Domain(coordinator, cid, Call(7, Msg({{1, ria}, {2, resident.account_id}})));
+  CHECK(in_use.status != KRING_OK);
+  CHECK(in_use.key == "person.account_in_use");
+  CHECK_FALSE(in_use.nl.empty());
+  CHECK_FALSE(in_use.en.empty());
+  // Anyone may propose someone; the chair approves.
+  const Bytes uncle =
+      Ok(resident, cid, Call(4, Person("Henk de Vries", "family", "oom", "06-22334455")));
+  Ok(resident, cid, Call(5, Msg({{1, uncle}})));
+  sync();
+  for (Device* d : {&resident, &coordinator}) {
+    auto people = circle(*d);
+    CHECK(people.size() == 3);
+    for (const Fields& p : people) CHECK(Str(p.One(11).value_or(Bytes{})) == "approved");
+  }
+
+  // The poll: one slot, Sanne required; her answer counts in the coordinator's tally.
+  const int64_t start = 1893456000000;  // 2030-01-01T00:00Z
+  const Bytes slot =
+      Msg({}, {{2, static_cast<uint64_t>(start)}, {3, static_cast<uint64_t>(start + 7'200'000)}});
+  const Bytes poll =
+      Ok(coordinator, cid,
+         Call(9, Msg({{1, slot}, {2, sanne}}, {{3, static_cast<uint64_t>(start - 86'400'000)}})));
+  sync();
+  const Fields poll_state = Query(resident, cid, 10, 5, Msg({{1, poll}}));
+  const Bytes slot_id = Parse(poll_state.One(2).value()).One(1).value();
+  Ok(resident, cid, Call(11, Msg({{1, poll}, {2, sanne}, {3, slot_id}}, {{4, 0}})));
+  sync();
+  const Fields tally = Query(coordinator, cid, 12, 6, Msg({{1, poll}}));
+  CHECK(tally.Uint(2) == 1);  // yes
+  CHECK(Domain(resident, cid, Call(12, Msg({{1, Bytes(16, 0x11)}}))).status != KRING_OK);
+
+  // Fixing the meeting: nobody had a pre-talk, so it needs a reason.
+  const Bytes home = Msg({{2, S("Bij Sanne thuis")}, {3, S("Kerkstraat 12")}});
+  DomainResult no_reason =
+      Domain(coordinator, cid, Call(13, Msg({{1, poll}, {2, slot_id}, {3, home}})));
+  CHECK(no_reason.key == "meeting.pretalk_missing");
+  CHECK_FALSE(no_reason.nl.empty());
+  const Bytes meeting =
+      Ok(coordinator, cid,
+         Call(13,
+              Msg({{1, poll}, {2, slot_id}, {3, home}, {4, Msg({{1, S("Telefonisch gedaan")}})}})));
+  Ok(coordinator, cid, Call(16, Msg({{1, meeting}}, {{2, 1}})));  // PHASE_INFORMATION
+  sync();
+  const Fields current = Query(resident, cid, 15, 7);
+  CHECK(current.One(1) == meeting);
+  CHECK(current.Uint(11) == 1);
+
+  // The plan: an agreement, a draft in the network's own scope, released, accepted.
+  const int64_t now = start + 86'400'000;
+  const Bytes agreement = Ok(coordinator, cid,
+                             Call(39, Msg({{1, sanne}, {2, S("Post openen met Ria")}, {5, ria}},
+                                          {{3, static_cast<uint64_t>(now + 7 * 86'400'000LL)}})));
+  sync();
+  DomainResult network = Domain(resident, cid, Call(30, {}));
+  REQUIRE(network.status == KRING_OK);
+  const auto scope = static_cast<uint32_t>(network.response.Uint(2));
+  CHECK(scope != 0);
+  CHECK(Domain(coordinator, cid, Call(30, {})).key == "plan.network_only");
+  Bytes content = Msg({{1, S("Ik wil rust in huis.")},
+                       {2, S("Ik kan koken.")},
+                       {3, S("Hulp met geld.")},
+                       {4, Msg({{1, S("finances")}, {2, S("Schulden in kaart.")}})},
+                       {5, S("Als het misgaat, bellen we Ria.")},
+                       {6, ria}});
+  const Bytes draft = Ok(resident, cid, Call(31, Msg({{2, content}}, {{1, scope}})));
+  sync();
+  CHECK(Domain(coordinator, cid, Call(35, {})).response.One(8) == std::nullopt);
+  const Bytes version = Ok(resident, cid, Call(33, Msg({{1, draft}})));
+  Ok(resident, cid, Call(36, Msg({{1, version}}, {{2, static_cast<uint64_t>(now)}})));
+  Ok(resident, cid, Call(40, Msg({{1, agreement}})));
+  sync();
+  const Fields plan_at_coordinator = Query(coordinator, cid, 35, 8);
+  const Fields plan_at_resident = Query(resident, cid, 35, 8);
+  CHECK(plan_at_coordinator.One(1) == version);
+  CHECK(plan_at_coordinator.Uint(2) == 1);
+  CHECK(plan_at_coordinator.One(5) == plan_at_resident.One(5));  // the same hash
+  const Fields acceptance = Query(coordinator, cid, 38, 9, Msg({{1, version}}));
+  CHECK(acceptance.Uint(8) == 1);  // accepted
+  CHECK(acceptance.Uint(9) == static_cast<uint64_t>(now + 42 * 86'400'000LL));
+
+  // Upcoming checks for the coordinator, from the accepted plan's dates.
+  DomainResult upcoming =
+      Domain(coordinator, cid, Call(65, Msg({}, {{1, static_cast<uint64_t>(now)}})));
+  REQUIRE(upcoming.status == KRING_OK);
+  REQUIRE(upcoming.response.All(14).size() >= 2);
+  const Fields first_check = Parse(upcoming.response.All(14)[0]);
+  CHECK(first_check.Uint(1) == 0);  // UPCOMING_CHECK_IN, 28 days after acceptance
+  CHECK(first_check.Uint(2) == static_cast<uint64_t>(now + 28 * 86'400'000LL));
+  CHECK(first_check.Uint(3) == 0);  // not overdue yet
+
+  // Follow-up: the owner marks it done; the six-week check records it.
+  Ok(resident, cid, Call(41, Msg({{1, agreement}}, {{2, 2}})));  // AGREEMENT_DONE
+  sync();
+  const Fields a = Query(coordinator, cid, 42, 10, Msg({{1, agreement}}));
+  CHECK(a.Uint(7) == 2);
+  CHECK(a.Uint(5) == 1);  // accepted by the owner
+  const Bytes check = Ok(coordinator, cid,
+                         Call(61, Msg({{2, Msg({{1, agreement}}, {{2, 2}})}, {4, S("Gaat goed.")}},
+                                      {{1, static_cast<uint64_t>(now + 42 * 86'400'000LL)}})));
+  sync();
+  const Fields latest = Query(resident, cid, 62, 11);
+  CHECK(latest.One(1) == check);
+  CHECK(latest.All(5).size() == 1);
+  DomainResult agreements = Domain(resident, cid, Call(43, {}));
+  REQUIRE(agreements.status == KRING_OK);
+  CHECK(agreements.response.All(10).size() == 1);
+  // Sanne's own agreements; none overdue once done.
+  CHECK(Domain(resident, cid, Call(63, {})).response.All(10).size() == 1);
+  CHECK(Domain(coordinator, cid,
+               Call(64, Msg({}, {{1, static_cast<uint64_t>(now + 100 * 86'400'000LL)}})))
+            .response.All(10)
+            .empty());
+
+  // The rest of the organising and follow-up calls, each once.
+  Ok(coordinator, cid,
+     Call(2, Msg({{1, coordinator.account_id}, {2, S("nl")}})));  // assign_coordinator
+  sync();
+  const Fields assigned = Query(resident, cid, 3, 3);
+  CHECK(Parse(assigned.One(13).value_or(Bytes{})).One(1) == coordinator.account_id);
+  const Bytes neighbour =
+      Ok(coordinator, cid, Call(4, Person("Buurman Piet", "neighbour", "buurman", "06-33445566")));
+  sync();
+  Ok(resident, cid, Call(6, Msg({{1, neighbour}})));  // decline_person
+  Ok(coordinator, cid,
+     Call(60, Msg({{2, S("Belronde gedaan.")}},
+                  {{1, static_cast<uint64_t>(now + 28 * 86'400'000LL)}})));  // record_check_in
+  // An unknown enum value is refused before anything is queued.
+  const size_t before_bad_enum = coordinator.Pending(cid);
+  CHECK(Domain(coordinator, cid, Call(41, Msg({{1, agreement}}, {{2, 99}}))).status ==
+        KRING_ERR_INVALID_ARGUMENT);
+  CHECK(coordinator.Pending(cid) == before_bad_enum);
+  sync();
+  bool declined = false;
+  for (const Fields& p : circle(coordinator)) {
+    if (p.One(1) == neighbour) declined = Str(p.One(11).value_or(Bytes{})) == "declined";
+  }
+  CHECK(declined);
+
+  // Private time and the draft's release on the meeting; a changed draft, a second version.
+  DomainResult private_time = Domain(resident, cid, Call(17, Msg({{1, meeting}})));
+  INFO(private_time.key);
+  REQUIRE(private_time.status == KRING_OK);
+  CHECK(private_time.response.Uint(2) != 0);
+  sync();
+  Ok(resident, cid, Call(18, Msg({{1, meeting}})));
+  Ok(resident, cid, Call(32, Msg({{1, draft}, {2, content}})));
+  const Bytes second = Ok(resident, cid, Call(34, content));
+  sync();
+  CHECK(Query(coordinator, cid, 35, 8).One(1) == second);
+  CHECK(Query(coordinator, cid, 35, 8).Uint(2) == 2);
+  CHECK(Query(coordinator, cid, 15, 7).Uint(14) == 1);  // draft_released
+  // Refusals with their key and text: nobody here is the responsible professional, and the
+  // referral was not spoed.
+  DomainResult not_professional =
+      Domain(resident, cid,
+             Call(37, Msg({{1, second}, {2, sanne}}, {{3, 1}, {5, static_cast<uint64_t>(now)}})));
+  CHECK(not_professional.status != KRING_OK);
+  CHECK_FALSE(not_professional.nl.empty());
+  DomainResult not_spoed =
+      Domain(coordinator, cid,
+             Call(14, Msg({{3, home}}, {{1, static_cast<uint64_t>(now)},
+                                        {2, static_cast<uint64_t>(now + 3'600'000)},
+                                        {5, static_cast<uint64_t>(now)}})));
+  CHECK(not_spoed.status != KRING_OK);
+  CHECK_FALSE(not_spoed.nl.empty());
+
+  // A pre-talk with Sanne: she reads it, but only the coordinator reads the safety concern (P3).
+  const Bytes talk = Ok(coordinator, cid,
+                        Call(19, Msg({{1, sanne},
+                                      {3, S("phone")},
+                                      {4, S("Wat een beraad is.")},
+                                      {6, S("Spanning met de ex-partner.")}},
+                                     {{2, static_cast<uint64_t>(now)}})));
+  sync();
+  auto pretalks = [&](Device& d) {
+    DomainResult r = Domain(d, cid, Call(20, {}));
+    REQUIRE(r.status == KRING_OK);
+    REQUIRE(r.response.All(12).size() == 1);
+    return Parse(r.response.All(12)[0]);
+  };
+  CHECK(pretalks(coordinator).One(1) == talk);
+  CHECK(Str(pretalks(coordinator).One(7).value_or(Bytes{})) == "Spanning met de ex-partner.");
+  CHECK_FALSE(pretalks(resident).One(7));
+  CHECK(Str(pretalks(resident).One(5).value_or(Bytes{})) == "Wat een beraad is.");
+
+  // Editing an accepted agreement visibly drops its acceptance.
+  Ok(coordinator, cid,
+     Call(44, Msg({{1, agreement},
+                   {2, Msg({{1, sanne}, {2, S("Post openen met Ria, elke week")}, {5, ria}},
+                           {{3, static_cast<uint64_t>(now + 14 * 86'400'000LL)}})}})));
+  sync();
+  const Fields edited = Query(resident, cid, 42, 10, Msg({{1, agreement}}));
+  CHECK(edited.Uint(5) == 0);  // accepted
+  CHECK(edited.Uint(6) == 1);  // acceptance_stale
+
+  // The calendar: a new time bumps the sequence; cancelling shows in every export.
+  auto calendar = [&] { return Query(coordinator, cid, 23, 13, Msg({{1, meeting}, {2, sanne}})); };
+  const Fields before_move = calendar();
+  CHECK_FALSE(before_move.One(1).value_or(Bytes{}).empty());  // uid
+  CHECK_FALSE(before_move.One(5).value_or(Bytes{}).empty());  // location text
+  Ok(coordinator, cid,
+     Call(21, Msg({{1, meeting}}, {{2, static_cast<uint64_t>(start + 86'400'000)},
+                                   {3, static_cast<uint64_t>(start + 93'600'000)}})));
+  const Fields moved = calendar();
+  CHECK(moved.One(1) == before_move.One(1));  // the same UID
+  CHECK(moved.Uint(2) == before_move.Uint(2) + 1);
+  CHECK(moved.Uint(3) == static_cast<uint64_t>(start + 86'400'000));
+  Ok(coordinator, cid, Call(22, Msg({{1, meeting}})));
+  sync();
+  CHECK(Query(resident, cid, 15, 7).Uint(5) == 1);  // cancelled
+  CHECK(calendar().Uint(6) == 1);
+
+  CHECK(resident.Pending(cid) == 0);
+  CHECK(coordinator.Pending(cid) == 0);
+}

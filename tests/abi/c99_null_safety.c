@@ -88,6 +88,8 @@ int abi_c99_null_safety(void) {
   EXPECT(kring_error_code(NULL) == KRING_ERR_INVALID_ARGUMENT);
   EXPECT(strcmp(kring_error_message(NULL), "") == 0);
   EXPECT(strcmp(kring_status_name((kring_status)1000), "UNKNOWN") == 0);
+  EXPECT(strcmp(kring_error_user_text(NULL, "nl"), "") == 0);
+  EXPECT(strcmp(kring_error_user_text(NULL, NULL), "") == 0);
 
   /* open: NULL inputs and outputs. */
   expect_invalid(kring_client_open(KRING_ABI_VERSION, NULL, id, 16, NULL, NULL, 0, &client, &err),
@@ -250,6 +252,30 @@ int abi_c99_null_safety(void) {
          KRING_ERR_INVALID_ARGUMENT);
 
   expect_invalid(kring_client_remove_change_listener(NULL, 1, &err), err);
+
+  /* ABI 5: scopes, close and erase, domain calls. */
+  {
+    uint32_t scope = 7;
+    expect_invalid(kring_client_create_scope(NULL, id, 16, id, 16, &scope, &err), err);
+    EXPECT(scope == 0);
+    EXPECT(kring_client_create_scope(NULL, NULL, 0, NULL, 0, NULL, NULL) ==
+           KRING_ERR_INVALID_ARGUMENT);
+    expect_invalid(kring_client_set_scope_members(NULL, id, 16, 1, id, 16, &err), err);
+    junk_bytes(&b1);
+    expect_invalid(kring_client_create_entity_in_scope(NULL, id, 16, "t", 1, &b1, &err), err);
+    EXPECT(is_reset(&b1));
+    expect_invalid(kring_client_submit_in_scope(NULL, id, 16, id, 0, 1, &err), err);
+    scope = 7;
+    expect_invalid(kring_client_scope_of(NULL, id, 16, id, 16, &scope, &err), err);
+    EXPECT(scope == 0);
+    expect_invalid(kring_client_close_case(NULL, id, 16, 30, &err), err);
+    expect_invalid(kring_client_erase_case(NULL, id, 16, &err), err);
+    junk_bytes(&b1);
+    expect_invalid(kring_client_domain_call(NULL, id, 16, id, 0, &b1, &err), err);
+    EXPECT(is_reset(&b1));
+    EXPECT(kring_client_domain_call(NULL, NULL, 0, NULL, 0, NULL, NULL) ==
+           KRING_ERR_INVALID_ARGUMENT);
+  }
 
   return failures;
 }

@@ -5,6 +5,7 @@
 
 #include "kring/common/crypto.h"
 #include "kring/common/protocol.h"
+#include "kring/common/user_chain.h"
 
 #include "store/local_store.h"
 #include "support/client_fixture.h"
@@ -409,4 +410,85 @@ TEST_CASE("a member leaves; a chair's device hands out the next key", "[membersh
   REQUIRE(chair->RemoveMember(*cid, coordinator.account_id()).ok());
   REQUIRE(chair->SyncNow().ok());
   CHECK(chair->LeaveCase(*cid).status().code() == StatusCode::kPermissionDenied);
+}
+
+TEST_CASE("a bad key box for one recipient: an alarm and a signed complaint, then a new key",
+          "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto foul_net = std::make_shared<TamperTransport>(net);
+  Device chair(net), coordinator(foul_net), victim(net), sister(net);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                {victim.account_id(), v1::ROLE_MEMBER},
+                                {sister.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  for (Device* d : {&chair, &coordinator, &victim, &sister}) REQUIRE((*d)->SyncNow().ok());
+  const std::string token = foul_net->last_token();
+
+  // The coordinator turns foul: a Rekey whose commitment and boxes hold the real new key for
+  // everyone except the victim, whose box holds another key. Only the victim can tell.
+  Loot loot = Steal(coordinator, *cid);
+  SecretBytes key = crypto::RandomSecret(crypto::kKeyBytes);
+  SecretBytes other = crypto::RandomSecret(crypto::kKeyBytes);
+  v1::ControlBody body;
+  v1::Rekey* rk = body.mutable_rekey();
+  rk->set_new_epoch(2);
+  rk->set_key_commitment(ToString(protocol::EpochKeyCommitment(key, *cid, 0, 2)));
+  for (Device* d : {&chair, &coordinator, &victim, &sister}) {
+    v1::GetChainRequest req;
+    req.set_account_id(ToString(d->account_id()));
+    auto links = net->GetChain(req, token);
+    REQUIRE(links.ok());
+    auto chain = VerifyChain(d->account_id(), {links->links().begin(), links->links().end()});
+    REQUIRE(chain.ok());
+    rk->add_recipients(ToString(d->account_id()));
+    v1::KeyBox* box = rk->add_boxes();
+    box->set_account_id(ToString(d->account_id()));
+    box->set_user_key_generation(chain->user_key.generation);
+    box->set_sealed_key(
+        ToString(crypto::Seal(chain->user_key.box_public_key, d == &victim ? other : key)));
+  }
+  v1::PushRequest push;
+  push.set_case_id(ToString(*cid));
+  *push.add_envelopes() = client::SignEnvelope(
+      loot.account, ForgedHeader(loot, *cid, v1::OP_KIND_REKEY, 2, 1, ""), &body, nullptr, {});
+  REQUIRE(net->Push(push, token).ok());  // kringd cannot open boxes
+
+  // The others take the new key and write under it.
+  REQUIRE(sister->SyncNow().ok());
+  auto before = sister->CreateEntity(*cid, "note");
+  REQUIRE(before.ok());
+  REQUIRE(sister->SyncNow().ok());
+  CHECK(sister->Alarms().empty());
+
+  // The victim: one alarm, the case goes on, the unreadable epoch is skipped, a complaint is
+  // signed and sent.
+  REQUIRE(victim->SyncNow().ok());
+  auto alarms = victim->Alarms();
+  REQUIRE(alarms.size() == 1);
+  CHECK(alarms[0].kind == client::AlarmKind::kKeyMismatch);
+  v1::CaseState v = *victim->ConfirmedView(*cid);
+  CHECK(v.entities().count(Hex(*before)) == 0);
+  CHECK(v.unreadable_epochs().count("0:2") == 1);
+  CHECK(victim->PendingIntents(*cid) == 0);  // the complaint went out
+
+  // Everyone sees who complained; the chair's device hands out a new key at once.
+  REQUIRE(chair->SyncNow().ok());
+  v1::CaseState c = *chair->ConfirmedView(*cid);
+  REQUIRE(c.complaints_size() == 1);
+  CHECK(c.complaints(0).account_id() == ToString(victim.account_id()));
+  CHECK(c.complaints(0).epoch() == 2);
+  CHECK(c.scope_epochs().at(0) == 3);
+  CHECK(chair->Alarms().empty());
+
+  REQUIRE(sister->SyncNow().ok());
+  auto after = sister->CreateEntity(*cid, "note");
+  REQUIRE(after.ok());
+  REQUIRE(sister->SyncNow().ok());
+  REQUIRE(victim->SyncNow().ok());
+  v1::CaseState healed = *victim->ConfirmedView(*cid);
+  CHECK(healed.entities().count(Hex(*after)) == 1);
+  CHECK(healed.scope_epochs().at(0) == 3);
+  CHECK(victim->Alarms().size() == 1);  // nothing new
+  CHECK(*victim->EpochFingerprint(*cid) == *chair->EpochFingerprint(*cid));
 }

@@ -166,6 +166,28 @@ TEST_CASE("empty parts say so instead of disappearing", "[printout]") {
   CHECK(Count(t, "Nog niet ingevuld.") == 8);
 }
 
+TEST_CASE("bottom lines and answers print only when there are some", "[printout]") {
+  PrintablePlan p = Sample();
+  CHECK(Html(p).find("Voorwaarden") == std::string::npos);
+  CHECK(Html(p).find("Antwoorden op de vragen") == std::string::npos);
+  p.bottom_lines = "De kinderen zijn veilig <thuis>.";
+  p.answers = "Ja, er is\nelke dag iemand.";
+  const std::string h = Html(p);
+  CHECK(h.find("<h2>Voorwaarden</h2>\n<p>De kinderen zijn veilig &lt;thuis&gt;.</p>") !=
+        std::string::npos);
+  CHECK(h.find("<h2>Antwoorden op de vragen</h2>\n<p>Ja, er is<br>elke dag iemand.</p>") !=
+        std::string::npos);
+  CHECK(h.find("Voorwaarden") < h.find("Afspraken"));
+  const std::string t = RenderPlanText(p).value();
+  CHECK(t.find("Voorwaarden\n===========\n  De kinderen zijn veilig <thuis>.") !=
+        std::string::npos);
+  CHECK(Html(p, Language::kEnglish).find("<h2>Bottom lines</h2>") != std::string::npos);
+  p.answers = std::string(kMaxPrintTextBytes + 1, 'a');
+  CHECK(KeyOf(p) == "print.too_long");
+  p.answers = "bad \x1B";
+  CHECK(KeyOf(p) == "print.bad_text");
+}
+
 TEST_CASE("plain-text variant holds the same content, unescaped", "[printout]") {
   auto r = RenderPlanText(Sample());
   REQUIRE(r.ok());
@@ -231,7 +253,7 @@ TEST_CASE("every label and key the printout uses has Dutch and English text", "[
                           "print.status.not_done", "print.status.blocked", "print.status.dropped",
                           "print.contingency",     "print.contact_person", "print.contact_intro",
                           "print.review",          "print.review_intro",   "print.empty",
-                          "print.footer"}) {
+                          "print.footer",          "print.bottom_lines",   "print.answers"}) {
     INFO(key);
     CHECK(HasUserText(key));
   }

@@ -64,7 +64,7 @@ Expected Independent(const std::vector<CaseFigures>& cases, ReportPeriod p) {
     e.held++;
     e.spoed += c.spoed ? 1 : 0;
     e.accepted += c.plan_accepted ? 1 : 0;
-    e.leads.push_back(m - c.referral_utc_ms);
+    if (c.referral_utc_ms.has_value()) e.leads.push_back(m - c.referral_utc_ms.value());
     if (c.agreements_assessed != 0) {
       e.agreement_cases++;
       e.assessed += c.agreements_assessed;
@@ -110,8 +110,9 @@ void CheckAgainstIndependent(const std::vector<CaseFigures>& cases, ReportPeriod
   const Expected e = Independent(cases, p);
   CheckCell(r.beraden_held, e.held >= 5, e.held, e.held, "held");
   CheckCell(r.spoed_count, e.spoed >= 5, e.spoed, e.spoed, "spoed");
-  CheckCell(r.median_lead_time_days, e.held >= 5, e.held ? Median(e.leads) / kDay : 0, e.held,
-            "median");
+  const int lead_cases = static_cast<int>(e.leads.size());
+  CheckCell(r.median_lead_time_days, lead_cases >= 5, lead_cases ? Median(e.leads) / kDay : 0,
+            lead_cases, "median");
   CheckCell(r.plan_accepted_percent, e.held >= 5, e.held ? 100.0 * e.accepted / e.held : 0, e.held,
             "accepted");
   CheckCell(r.agreements_done_percent, e.agreement_cases >= 5,
@@ -139,10 +140,13 @@ std::vector<CaseFigures> Generate(uint32_t seed, int n) {
     CaseFigures c;
     c.spoed = g.Coin(30);
     // Meetings from mid-December to mid-February, so some fall outside January.
-    c.referral_utc_ms = kFrom - 60 * kDay + g.Below(80 * kDay);
+    const int64_t referral = kFrom - 60 * kDay + g.Below(80 * kDay);
+    // Every tenth case was opened without a referral: it counts everywhere but in the lead
+    // time. (Not drawn from the generator, so the other draws stay as they were.)
+    if (i % 10 != 9) c.referral_utc_ms = referral;
     c.meeting_held = g.Coin(85);
     if (c.meeting_held || g.Coin(20)) {  // a planned meeting not (yet) held has a time too
-      c.meeting_utc_ms = std::max(c.referral_utc_ms, kFrom - 15 * kDay) + g.Below(40 * kDay);
+      c.meeting_utc_ms = std::max(referral, kFrom - 15 * kDay) + g.Below(40 * kDay);
     }
     c.plan_accepted = c.meeting_held && g.Coin(70);
     if (g.Coin(75)) {
@@ -225,7 +229,7 @@ TEST_CASE("a figure from fewer than five cases is hidden, from five it is shown"
   CheckCell(r.agreements_done_percent, true, 100.0 * 12 / 20, 5, "agreements");
 }
 
-TEST_CASE("the period is [from, to) on the meeting time", "[team_report]") {
+TEST_CASE("the period includes its start and not its end, on the meeting time", "[team_report]") {
   auto cases = HeldCases(4);
   cases.push_back(Held(kFrom, 3));      // on the start: in
   cases.push_back(Held(kTo, 3));        // on the end: out
@@ -250,6 +254,22 @@ TEST_CASE("median lead time: odd and even counts", "[team_report]") {
   cases.push_back(Held(kFrom + kDay + kDay / 2, 0));
   cases.back().referral_utc_ms = kFrom + kDay;  // half a day
   CheckCell(Compute(cases).median_lead_time_days, true, 20, 7, "fraction");
+}
+
+TEST_CASE("a case without a referral time counts everywhere except in the lead time",
+          "[team_report]") {
+  std::vector<CaseFigures> cases;
+  for (int64_t days : {10, 20, 30, 40}) cases.push_back(Held(kFrom + kDay, days));
+  CaseFigures no_referral = Held(kFrom + kDay, 0);
+  no_referral.referral_utc_ms.reset();
+  no_referral.plan_accepted = true;
+  cases.push_back(no_referral);
+  const TeamReport r = Compute(cases);
+  CheckCell(r.beraden_held, true, 5, 5, "held");
+  CheckCell(r.plan_accepted_percent, true, 20, 5, "accepted");
+  CheckCell(r.median_lead_time_days, false, 0, 0, "median from 4 cases");
+  cases.push_back(Held(kFrom + kDay, 50));
+  CheckCell(Compute(cases).median_lead_time_days, true, 30, 5, "median from 5 of 6 cases");
 }
 
 TEST_CASE("invalid input is rejected with its key", "[team_report]") {

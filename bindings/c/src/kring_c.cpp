@@ -17,13 +17,17 @@
 
 #include "kring/abi/v1/alarms.pb.h"
 #include "kring/abi/v1/devices.pb.h"
+#include "kring/abi/v1/domain.pb.h"
 #include "kring/client.h"
 #include "kring/common/bytes.h"
 #include "kring/common/status.h"
+#include "kring/domain/messages.h"
 #include "kring/kring.h"
 #include "kring/transport.h"
 #include "kring/v1/case.pb.h"
 #include "kring/v1/model.pb.h"
+
+#include "domain_call.h"
 
 namespace {
 
@@ -36,6 +40,7 @@ constexpr size_t kStorageKeySize = 32;
 constexpr size_t kMaxMessageBytes = 128 * 1024;  // CreateCase, ContentOp (as the client checks)
 constexpr size_t kMaxValueBytes = 64 * 1024;     // a Value, as the reducer checks
 constexpr size_t kMaxStringBytes = 4096;         // names and paths; the client checks tighter
+constexpr size_t kMaxScopeMembers = 256;         // ids in one scope (a case is smaller)
 
 // ---- Status mapping: the only place where kring::StatusCode meets kring_status ----
 
@@ -67,6 +72,9 @@ static_assert(static_cast<int>(kring::v1::ROLE_MEMBER) == KRING_ROLE_MEMBER, "mi
 static_assert(static_cast<int>(kring::client::ChangeEvent::Kind::kRemovedFromCase) ==
                   KRING_CHANGE_REMOVED_FROM_CASE,
               "mirror removed from case");
+static_assert(static_cast<int>(kring::client::ChangeEvent::Kind::kCaseDeleted) ==
+                  KRING_CHANGE_CASE_DELETED,
+              "mirror case deleted");
 
 kring_status ToCStatus(StatusCode code) {
   const int c = static_cast<int>(code);
@@ -80,6 +88,9 @@ kring_status ToCStatus(StatusCode code) {
 struct kring_error {
   kring_status code;
   std::string message;
+  // When the message is a domain key: its user text (empty otherwise).
+  std::string text_nl;
+  std::string text_en;
 };
 
 namespace {
@@ -88,7 +99,18 @@ namespace {
 
 kring_error* NewError(kring_status code, const std::string& message) noexcept {
   try {
-    return new kring_error{code, message};
+    auto* error = new kring_error{code, message, {}, {}};
+    // Domain calls fail with a key ("referral.no_consent"): keep the text the app shows.
+    if (kring::domain::HasUserText(message)) {
+      try {
+        error->text_nl = kring::domain::UserText(message, kring::domain::Language::kDutch);
+        error->text_en = kring::domain::UserText(message, kring::domain::Language::kEnglish);
+      } catch (...) {
+        error->text_nl.clear();
+        error->text_en.clear();
+      }
+    }
+    return error;
   } catch (...) {
     return nullptr;
   }
@@ -279,6 +301,9 @@ struct Listener {
       case kring::client::ChangeEvent::Kind::kRemovedFromCase:
         kind = KRING_CHANGE_REMOVED_FROM_CASE;
         break;
+      case kring::client::ChangeEvent::Kind::kCaseDeleted:
+        kind = KRING_CHANGE_CASE_DELETED;
+        break;
       default:
         kind = static_cast<kring_change_kind>(static_cast<int>(event.kind));
         break;
@@ -321,7 +346,7 @@ struct AsyncJob {
 };
 
 void Complete(const AsyncJob& job, const Status& status) noexcept {
-  kring_error error{ToCStatus(status.code()), {}};
+  kring_error error{ToCStatus(status.code()), {}, {}, {}};
   try {
     error.message = status.message();
   } catch (...) {
@@ -451,6 +476,13 @@ kring_status kring_error_code(const kring_error* error) noexcept {
 
 const char* kring_error_message(const kring_error* error) noexcept {
   return error == nullptr ? "" : error->message.c_str();
+}
+
+const char* kring_error_user_text(const kring_error* error, const char* lang) noexcept {
+  if (error == nullptr || lang == nullptr) return "";
+  if (std::strcmp(lang, "nl") == 0) return error->text_nl.c_str();
+  if (std::strcmp(lang, "en") == 0) return error->text_en.c_str();
+  return "";
 }
 
 void kring_error_free(kring_error* error) noexcept { delete error; }
@@ -982,9 +1014,11 @@ kring_status kring_client_restore_account(kring_client* client, const char* reco
 
 // ---- Edits ----
 
-kring_status kring_client_submit(kring_client* client, const uint8_t* case_id, size_t case_id_len,
-                                 const uint8_t* content_op, size_t content_op_len,
-                                 kring_error** out_err) noexcept {
+namespace {
+
+kring_status SubmitImpl(kring_client* client, const uint8_t* case_id, size_t case_id_len,
+                        const uint8_t* content_op, size_t content_op_len, uint32_t scope_id,
+                        kring_error** out_err) noexcept {
   return Guard(out_err, [&]() -> Status {
     if (client == nullptr) return Invalid("client is required");
     Bytes id;
@@ -994,14 +1028,13 @@ kring_status kring_client_submit(kring_client* client, const uint8_t* case_id, s
                                       "content_op is not a kring.v1.ContentOp", &op));
     if (op.version() != 1) return Invalid("content_op version must be 1");
     std::vector<kring::v1::Mutation> mutations(op.mutations().begin(), op.mutations().end());
-    return client->client->Submit(id, mutations);
+    return client->client->Submit(id, mutations, scope_id);
   });
 }
 
-kring_status kring_client_create_entity(kring_client* client, const uint8_t* case_id,
-                                        size_t case_id_len, const char* type,
-                                        kring_bytes* out_entity_id,
-                                        kring_error** out_err) noexcept {
+kring_status CreateEntityImpl(kring_client* client, const uint8_t* case_id, size_t case_id_len,
+                              const char* type, uint32_t scope_id, kring_bytes* out_entity_id,
+                              kring_error** out_err) noexcept {
   Reset(out_entity_id);
   return Guard(out_err, [&]() -> Status {
     if (client == nullptr) return Invalid("client is required");
@@ -1010,11 +1043,26 @@ kring_status kring_client_create_entity(kring_client* client, const uint8_t* cas
     KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &id));
     std::string t;
     KRING_RETURN_IF_ERROR(ReadString(type, "type must be UTF-8", &t));
-    auto entity = client->client->CreateEntity(id, t);
+    auto entity = client->client->CreateEntity(id, t, scope_id);
     if (!entity.ok()) return entity.status();
     SetBytes(out_entity_id, entity.value());
     return {};
   });
+}
+
+}  // namespace
+
+kring_status kring_client_submit(kring_client* client, const uint8_t* case_id, size_t case_id_len,
+                                 const uint8_t* content_op, size_t content_op_len,
+                                 kring_error** out_err) noexcept {
+  return SubmitImpl(client, case_id, case_id_len, content_op, content_op_len, 0, out_err);
+}
+
+kring_status kring_client_create_entity(kring_client* client, const uint8_t* case_id,
+                                        size_t case_id_len, const char* type,
+                                        kring_bytes* out_entity_id,
+                                        kring_error** out_err) noexcept {
+  return CreateEntityImpl(client, case_id, case_id_len, type, 0, out_entity_id, out_err);
 }
 
 kring_status kring_client_set_field(kring_client* client, const uint8_t* case_id,
@@ -1103,6 +1151,136 @@ kring_status kring_client_restore_entity(kring_client* client, const uint8_t* ca
     KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
     KRING_RETURN_IF_ERROR(ReadId(entity_id, entity_id_len, "entity id must be 16 bytes", &eid));
     return client->client->RestoreEntity(cid, eid);
+  });
+}
+
+// ---- Restricted scopes ----
+
+namespace {
+
+Status ReadMembers(const uint8_t* ids, size_t len, std::vector<Bytes>* out) {
+  if (ids == nullptr && len != 0) return Invalid("member_ids is NULL");
+  if (len % kIdSize != 0) return Invalid("member_ids must be 16-byte ids concatenated");
+  if (len / kIdSize > kMaxScopeMembers) return Invalid("too many member ids");
+  for (size_t i = 0; i < len; i += kIdSize) out->emplace_back(ids + i, ids + i + kIdSize);
+  return {};
+}
+
+}  // namespace
+
+kring_status kring_client_create_scope(kring_client* client, const uint8_t* case_id,
+                                       size_t case_id_len, const uint8_t* member_ids,
+                                       size_t member_ids_len, uint32_t* out_scope_id,
+                                       kring_error** out_err) noexcept {
+  if (out_scope_id != nullptr) *out_scope_id = 0;
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_scope_id == nullptr) return Invalid("out_scope_id is required");
+    Bytes cid;
+    std::vector<Bytes> members;
+    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
+    KRING_RETURN_IF_ERROR(ReadMembers(member_ids, member_ids_len, &members));
+    auto scope = client->client->CreateScope(cid, members);
+    if (!scope.ok()) return scope.status();
+    *out_scope_id = scope.value();
+    return {};
+  });
+}
+
+kring_status kring_client_set_scope_members(kring_client* client, const uint8_t* case_id,
+                                            size_t case_id_len, uint32_t scope_id,
+                                            const uint8_t* member_ids, size_t member_ids_len,
+                                            kring_error** out_err) noexcept {
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (scope_id == 0) return Invalid("scope 0 is the whole case: change membership instead");
+    Bytes cid;
+    std::vector<Bytes> members;
+    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
+    KRING_RETURN_IF_ERROR(ReadMembers(member_ids, member_ids_len, &members));
+    return client->client->SetScopeMembers(cid, scope_id, members);
+  });
+}
+
+kring_status kring_client_create_entity_in_scope(kring_client* client, const uint8_t* case_id,
+                                                 size_t case_id_len, const char* type,
+                                                 uint32_t scope_id, kring_bytes* out_entity_id,
+                                                 kring_error** out_err) noexcept {
+  return CreateEntityImpl(client, case_id, case_id_len, type, scope_id, out_entity_id, out_err);
+}
+
+kring_status kring_client_submit_in_scope(kring_client* client, const uint8_t* case_id,
+                                          size_t case_id_len, const uint8_t* content_op,
+                                          size_t content_op_len, uint32_t scope_id,
+                                          kring_error** out_err) noexcept {
+  return SubmitImpl(client, case_id, case_id_len, content_op, content_op_len, scope_id, out_err);
+}
+
+kring_status kring_client_scope_of(kring_client* client, const uint8_t* case_id, size_t case_id_len,
+                                   const uint8_t* entity_id, size_t entity_id_len,
+                                   uint32_t* out_scope_id, kring_error** out_err) noexcept {
+  if (out_scope_id != nullptr) *out_scope_id = 0;
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_scope_id == nullptr) return Invalid("out_scope_id is required");
+    Bytes cid;
+    Bytes eid;
+    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
+    KRING_RETURN_IF_ERROR(ReadId(entity_id, entity_id_len, "entity id must be 16 bytes", &eid));
+    auto scope = client->client->ScopeOf(cid, eid);
+    if (!scope.ok()) return scope.status();
+    *out_scope_id = scope.value();
+    return {};
+  });
+}
+
+// ---- Closing and erasure ----
+
+kring_status kring_client_close_case(kring_client* client, const uint8_t* case_id,
+                                     size_t case_id_len, uint32_t retention_days,
+                                     kring_error** out_err) noexcept {
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    Bytes cid;
+    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
+    return client->client->CloseCase(cid, retention_days);
+  });
+}
+
+kring_status kring_client_erase_case(kring_client* client, const uint8_t* case_id,
+                                     size_t case_id_len, kring_error** out_err) noexcept {
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    Bytes cid;
+    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
+    return client->client->EraseCase(cid);
+  });
+}
+
+// ---- The netwerkberaad domain ----
+
+kring_status kring_client_domain_call(kring_client* client, const uint8_t* case_id,
+                                      size_t case_id_len, const uint8_t* request,
+                                      size_t request_len, kring_bytes* out_response,
+                                      kring_error** out_err) noexcept {
+  Reset(out_response);
+  return Guard(out_err, [&]() -> Status {
+    if (client == nullptr) return Invalid("client is required");
+    if (out_response == nullptr) return Invalid("out_response is required");
+    Bytes cid;
+    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
+    kring::abi::v1::DomainRequest call;
+    KRING_RETURN_IF_ERROR(ReadMessage(request, request_len, kMaxMessageBytes,
+                                      "request is not a kring.abi.v1.DomainRequest", &call));
+    auto response = kring::abi::DomainCall(*client->client, cid, call);
+    if (!response.ok()) return response.status();
+    std::string serialized;
+    if (!response->SerializeToString(&serialized)) {
+      return kring::Internal("cannot serialize the response");
+    }
+    WipeOnExit wipe{serialized};  // case content
+    SetBytes(out_response, serialized);
+    return {};
   });
 }
 

@@ -15,7 +15,7 @@ namespace {
 
 JavaVM* g_vm = nullptr;
 jclass g_exception_class = nullptr;         // nl.kring.KringException
-jmethodID g_exception_ctor = nullptr;       // (int, String)
+jmethodID g_exception_ctor = nullptr;       // (int, String, String, String)
 jclass g_object_class = nullptr;            // java.lang.Object
 jmethodID g_listener_on_native = nullptr;   // NativeListener.onNative(int, byte[], byte[])
 jmethodID g_future_complete = nullptr;      // CompletableFuture.complete(Object)
@@ -40,23 +40,61 @@ JNIEnv* CallbackEnv() {
   return env;
 }
 
-jthrowable NewKringException(JNIEnv* env, kring_status status, const char* message) {
+// Java String from UTF-8 (NewStringUTF takes modified UTF-8, which differs for non-BMP text).
+jstring Utf8String(JNIEnv* env, const char* s) {
+  const size_t n = s == nullptr ? 0 : std::strlen(s);
+  jbyteArray bytes = env->NewByteArray(static_cast<jsize>(n));
+  if (bytes == nullptr) return nullptr;
+  if (n > 0)
+    env->SetByteArrayRegion(bytes, 0, static_cast<jsize>(n), reinterpret_cast<const jbyte*>(s));
+  jclass string_class = env->FindClass("java/lang/String");
+  jmethodID ctor = string_class == nullptr
+                       ? nullptr
+                       : env->GetMethodID(string_class, "<init>", "([BLjava/lang/String;)V");
+  jstring charset = env->NewStringUTF("UTF-8");
+  jstring out = nullptr;
+  if (ctor != nullptr && charset != nullptr) {
+    out = static_cast<jstring>(env->NewObject(string_class, ctor, bytes, charset));
+  }
+  env->DeleteLocalRef(bytes);
+  if (charset != nullptr) env->DeleteLocalRef(charset);
+  if (string_class != nullptr) env->DeleteLocalRef(string_class);
+  return out;
+}
+
+// A KringException with the library's message and, for a domain error, its user texts.
+jthrowable NewKringException(JNIEnv* env, kring_status status, const char* message,
+                             const kring_error* err) {
   jstring msg = env->NewStringUTF(message != nullptr ? message : "");
-  if (msg == nullptr) return nullptr;  // OutOfMemoryError pending
-  auto ex = static_cast<jthrowable>(
-      env->NewObject(g_exception_class, g_exception_ctor, static_cast<jint>(status), msg));
-  env->DeleteLocalRef(msg);
+  jstring nl = Utf8String(env, kring_error_user_text(err, "nl"));
+  jstring en = Utf8String(env, kring_error_user_text(err, "en"));
+  jthrowable ex = nullptr;
+  if (msg != nullptr && nl != nullptr && en != nullptr) {  // else OutOfMemoryError pending
+    ex = static_cast<jthrowable>(env->NewObject(g_exception_class, g_exception_ctor,
+                                                static_cast<jint>(status), msg, nl, en));
+  }
+  if (msg != nullptr) env->DeleteLocalRef(msg);
+  if (nl != nullptr) env->DeleteLocalRef(nl);
+  if (en != nullptr) env->DeleteLocalRef(en);
   return ex;
+}
+jthrowable NewKringException(JNIEnv* env, kring_status status, const char* message) {
+  return NewKringException(env, status, message, nullptr);
 }
 
 // Throws the error as a KringException (and frees it). Returns true when something was thrown.
-bool Check(JNIEnv* env, kring_status status, kring_error* err) {
+// `err` is taken by reference: callers write Check(env, kring_x(..., &err), err), and the order
+// in which arguments are evaluated is unspecified, so a copy could be the NULL from before the
+// call (GCC reads it first, which lost every message and user text).
+bool Check(JNIEnv* env, kring_status status, kring_error*& err) {
   if (status == KRING_OK) {
     kring_error_free(err);
+    err = nullptr;
     return false;
   }
-  jthrowable ex = NewKringException(env, status, kring_error_message(err));
+  jthrowable ex = NewKringException(env, status, kring_error_message(err), err);
   kring_error_free(err);
+  err = nullptr;
   if (ex != nullptr) env->Throw(ex);
   return true;
 }
@@ -149,7 +187,7 @@ void OnSyncDone(void* user_data, kring_status status, const kring_error* error) 
   if (status == KRING_OK) {
     env->CallBooleanMethod(future, g_future_complete, nullptr);
   } else {
-    jthrowable ex = NewKringException(env, status, kring_error_message(error));
+    jthrowable ex = NewKringException(env, status, kring_error_message(error), error);
     if (ex != nullptr) {
       env->CallBooleanMethod(future, g_future_complete_exc, ex);
       env->DeleteLocalRef(ex);
@@ -185,7 +223,8 @@ JNIEXPORT jint JNI_OnLoad(JavaVM* vm, void*) {
       future == nullptr) {
     return JNI_ERR;
   }
-  g_exception_ctor = env->GetMethodID(g_exception_class, "<init>", "(ILjava/lang/String;)V");
+  g_exception_ctor = env->GetMethodID(g_exception_class, "<init>",
+                                      "(ILjava/lang/String;Ljava/lang/String;Ljava/lang/String;)V");
   g_listener_on_native = env->GetMethodID(listener, "onNative", "(I[B[B)V");
   g_future_complete = env->GetMethodID(future, "complete", "(Ljava/lang/Object;)Z");
   g_future_complete_exc =
@@ -571,6 +610,206 @@ KRING_JNI(void, nativeRemoveChangeListener)(JNIEnv* env, jclass, jlong handle, j
   Check(env,
         kring_client_remove_change_listener(Client(handle), static_cast<uint64_t>(token), &err),
         err);
+}
+
+// ---- ABI 5: restricted scopes, closing and erasure, the domain ----
+
+KRING_JNI(jlong, nativeCreateScope)
+(JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jbyteArray member_ids) {
+  JBytes c(env, case_id);
+  JBytes m(env, member_ids);
+  uint32_t scope = 0;
+  kring_error* err = nullptr;
+  if (Check(env,
+            kring_client_create_scope(Client(handle), c.data(), c.size(), m.data(), m.size(),
+                                      &scope, &err),
+            err)) {
+    return 0;
+  }
+  return static_cast<jlong>(scope);
+}
+
+KRING_JNI(void, nativeSetScopeMembers)
+(JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jlong scope_id, jbyteArray member_ids) {
+  JBytes c(env, case_id);
+  JBytes m(env, member_ids);
+  kring_error* err = nullptr;
+  if (scope_id < 0 || scope_id > UINT32_MAX) return ThrowInvalid(env, "scope id out of range");
+  Check(env,
+        kring_client_set_scope_members(Client(handle), c.data(), c.size(),
+                                       static_cast<uint32_t>(scope_id), m.data(), m.size(), &err),
+        err);
+}
+
+KRING_JNI(jbyteArray, nativeCreateEntityInScope)
+(JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jbyteArray type, jlong scope_id) {
+  JBytes c(env, case_id);
+  JBytes t(env, type);
+  kring_bytes id{nullptr, 0};
+  kring_error* err = nullptr;
+  if (scope_id < 0 || scope_id > UINT32_MAX) {
+    ThrowInvalid(env, "scope id out of range");
+    return nullptr;
+  }
+  if (Check(env,
+            kring_client_create_entity_in_scope(Client(handle), c.data(), c.size(), t.c_str(),
+                                                static_cast<uint32_t>(scope_id), &id, &err),
+            err)) {
+    return nullptr;
+  }
+  return TakeBytes(env, &id);
+}
+
+KRING_JNI(void, nativeSubmitInScope)
+(JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jbyteArray op, jlong scope_id) {
+  JBytes c(env, case_id);
+  JBytes o(env, op);
+  kring_error* err = nullptr;
+  if (scope_id < 0 || scope_id > UINT32_MAX) return ThrowInvalid(env, "scope id out of range");
+  Check(env,
+        kring_client_submit_in_scope(Client(handle), c.data(), c.size(), o.data(), o.size(),
+                                     static_cast<uint32_t>(scope_id), &err),
+        err);
+}
+
+KRING_JNI(jlong, nativeScopeOf)
+(JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jbyteArray entity_id) {
+  JBytes c(env, case_id);
+  JBytes e(env, entity_id);
+  uint32_t scope = 0;
+  kring_error* err = nullptr;
+  if (Check(env,
+            kring_client_scope_of(Client(handle), c.data(), c.size(), e.data(), e.size(), &scope,
+                                  &err),
+            err)) {
+    return 0;
+  }
+  return static_cast<jlong>(scope);
+}
+
+KRING_JNI(void, nativeCloseCase)
+(JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jint retention_days) {
+  JBytes c(env, case_id);
+  kring_error* err = nullptr;
+  if (retention_days < 0) return ThrowInvalid(env, "retention days must not be negative");
+  Check(env,
+        kring_client_close_case(Client(handle), c.data(), c.size(),
+                                static_cast<uint32_t>(retention_days), &err),
+        err);
+}
+
+KRING_JNI(void, nativeEraseCase)(JNIEnv* env, jclass, jlong handle, jbyteArray case_id) {
+  JBytes c(env, case_id);
+  kring_error* err = nullptr;
+  Check(env, kring_client_erase_case(Client(handle), c.data(), c.size(), &err), err);
+}
+
+KRING_JNI(jbyteArray, nativeDomainCall)
+(JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jbyteArray request) {
+  JBytes c(env, case_id);
+  JBytes r(env, request);
+  kring_bytes response{nullptr, 0};
+  kring_error* err = nullptr;
+  if (Check(env,
+            kring_client_domain_call(Client(handle), c.data(), c.size(), r.data(), r.size(),
+                                     &response, &err),
+            err)) {
+    return nullptr;
+  }
+  return TakeBytes(env, &response);
+}
+
+// ---- Devices (ABI 4) ----
+
+KRING_JNI(jobjectArray, nativeRequestDeviceLink)(JNIEnv* env, jclass, jlong handle) {
+  char* payload = nullptr;
+  char* code = nullptr;
+  kring_error* err = nullptr;
+  if (Check(env, kring_client_request_device_link(Client(handle), &payload, &code, &err), err)) {
+    return nullptr;
+  }
+  jobjectArray out = env->NewObjectArray(2, g_object_class, nullptr);
+  if (out != nullptr) {
+    env->SetObjectArrayElement(out, 0, TakeString(env, payload));
+    env->SetObjectArrayElement(out, 1, TakeString(env, code));
+  } else {
+    kring_string_free(payload);
+    kring_string_free(code);
+  }
+  return out;
+}
+
+KRING_JNI(jbyteArray, nativeApproveDeviceLink)
+(JNIEnv* env, jclass, jlong handle, jbyteArray payload, jbyteArray code) {
+  JBytes p(env, payload);
+  JBytes c(env, code);
+  char* approval = nullptr;
+  kring_error* err = nullptr;
+  if (Check(env,
+            kring_client_approve_device_link(Client(handle), p.c_str(), c.c_str(), &approval, &err),
+            err)) {
+    return nullptr;
+  }
+  return TakeString(env, approval);
+}
+
+namespace {
+
+// {account id, safety number} for a device that now belongs to an account.
+jobjectArray AccountPair(JNIEnv* env, kring_bytes* id, char* safety) {
+  jobjectArray out = env->NewObjectArray(2, g_object_class, nullptr);
+  if (out != nullptr) {
+    env->SetObjectArrayElement(out, 0, TakeBytes(env, id));
+    env->SetObjectArrayElement(out, 1, TakeString(env, safety));
+  } else {
+    kring_bytes_free(id);
+    kring_string_free(safety);
+  }
+  return out;
+}
+
+}  // namespace
+
+KRING_JNI(jobjectArray, nativeFinishDeviceLink)
+(JNIEnv* env, jclass, jlong handle, jbyteArray approval) {
+  JBytes a(env, approval);
+  kring_bytes id{nullptr, 0};
+  char* safety = nullptr;
+  kring_error* err = nullptr;
+  if (Check(env, kring_client_finish_device_link(Client(handle), a.c_str(), &id, &safety, &err),
+            err)) {
+    return nullptr;
+  }
+  return AccountPair(env, &id, safety);
+}
+
+KRING_JNI(jbyteArray, nativeDevices)(JNIEnv* env, jclass, jlong handle) {
+  kring_bytes list{nullptr, 0};
+  kring_error* err = nullptr;
+  if (Check(env, kring_client_devices(Client(handle), &list, &err), err)) return nullptr;
+  return TakeBytes(env, &list);
+}
+
+KRING_JNI(void, nativeRevokeDevice)(JNIEnv* env, jclass, jlong handle, jbyteArray device_id) {
+  JBytes d(env, device_id);
+  kring_error* err = nullptr;
+  Check(env, kring_client_revoke_device(Client(handle), d.data(), d.size(), &err), err);
+}
+
+KRING_JNI(jobjectArray, nativeRestoreAccount)
+(JNIEnv* env, jclass, jlong handle, jbyteArray recovery_key, jbyteArray account_id) {
+  JBytes key(env, recovery_key);  // wiped when it goes out of scope
+  JBytes expected(env, account_id);
+  kring_bytes id{nullptr, 0};
+  char* safety = nullptr;
+  kring_error* err = nullptr;
+  if (Check(env,
+            kring_client_restore_account(Client(handle), key.c_str(), expected.data(),
+                                         expected.size(), &id, &safety, &err),
+            err)) {
+    return nullptr;
+  }
+  return AccountPair(env, &id, safety);
 }
 
 }  // extern "C"

@@ -1,6 +1,8 @@
 #include "kring/domain/plan.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <set>
 #include <tuple>
 #include <utility>
@@ -784,8 +786,42 @@ Result<std::vector<Agreement>> Plan::Agreements() const {
 
 // ---- Printout ----
 
-Printout PrintablePlan(const v1::CaseState& state, const Bytes& reader_person_id) {
-  Printout out;
+namespace {
+
+PrintAgreementStatus PrintStatusOf(AgreementStatus status) {
+  switch (status) {
+    case AgreementStatus::kProposed:
+      return PrintAgreementStatus::kProposed;
+    case AgreementStatus::kAccepted:
+      return PrintAgreementStatus::kAccepted;
+    case AgreementStatus::kDone:
+      return PrintAgreementStatus::kDone;
+    case AgreementStatus::kPartly:
+      return PrintAgreementStatus::kPartly;
+    case AgreementStatus::kNotDone:
+      return PrintAgreementStatus::kNotDone;
+    case AgreementStatus::kBlocked:
+      return PrintAgreementStatus::kBlocked;
+    case AgreementStatus::kDropped:
+      return PrintAgreementStatus::kDropped;
+  }
+  return PrintAgreementStatus::kProposed;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Every plan the domain accepts must fit on paper (printout.h's limits).
+static_assert(kMaxPrintTextBytes >= kMaxPlanTextBytes && kMaxPrintTextBytes >= kMaxShortTextBytes);
+static_assert(kMaxPrintItems >= kMaxAgreements);
+
+}  // namespace
+
+Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reader_person_id,
+                                  Language language, int64_t now_ms) {
   const std::string reader = S(reader_person_id);
   const v1::Entity* person = FindPerson(state, reader);
   const std::string account = person == nullptr ? std::string() : BlobField(*person, "account_id");
@@ -802,89 +838,62 @@ Printout PrintablePlan(const v1::CaseState& state, const Bytes& reader_person_id
   };
   auto name_of = [&](const std::string& id) {
     const v1::Entity* p = FindPerson(state, id);
-    return p == nullptr ? std::string() : TextField(*p, "name");
+    return p == nullptr || !visible(*p) ? std::string() : TextField(*p, "name");
   };
   const v1::Entity* version = CurrentVersion(state);
-  if (version != nullptr && visible(*version)) {
-    out.has_plan = true;
-    PlanVersion v = VersionOf(state, *version);
-    const v1::Entity* details = DetailsOf(state, *version);
-    if (details != nullptr && !visible(*details)) v.content.life_domains.clear();
-    out.version_number = v.number;
-    const Acceptance acc = ReadAcceptance(state, v.version_id);
-    out.accepted = acc.accepted;
-    out.accepted_at_ms = acc.accepted_at_ms;
-    out.review_at_ms = acc.review_at_ms;
-    auto section = [&](std::string heading, const std::string& text) {
-      if (!text.empty()) out.sections.push_back({std::move(heading), text});
-    };
-    section("plan.heading.ik_wil", v.content.ik_wil);
-    section("plan.heading.ik_kan", v.content.ik_kan);
-    section("plan.heading.ik_heb_nodig", v.content.ik_heb_nodig);
-    for (std::string_view d : kLifeDomains) {
-      auto it = v.content.life_domains.find(std::string(d));
-      if (it != v.content.life_domains.end()) section("plan.domain." + std::string(d), it->second);
-    }
-    section("plan.heading.bottom_lines", v.content.bottom_lines);
-    section("plan.heading.answers", v.content.answers);
-    out.contingency = v.content.contingency;
-    out.contact_person_name = name_of(S(v.content.contact_person));
-  }
+  if (version == nullptr || !visible(*version)) return NotFound("plan.no_plan");
+
+  PrintablePlan out;
   for (const auto& [key, e] : state.entities()) {
-    if (e.type() != kAgreement || !visible(e)) continue;
-    const Agreement a = AgreementOf(state, e);
-    out.agreements.push_back({name_of(S(a.input.owner)), a.input.action, a.input.due_ms,
-                              a.input.recurrence, name_of(S(a.input.checker)), a.input.life_domain,
-                              AgreementStatusName(a.status)});
+    if (e.type() == "person" && TextField(e, "kind") == "resident" && visible(e)) {
+      out.resident_first_name = TextField(e, "name");
+    }
+  }
+  PlanVersion v = VersionOf(state, *version);
+  const v1::Entity* details = DetailsOf(state, *version);
+  if (details != nullptr && !visible(*details)) v.content.life_domains.clear();
+  out.plan_version = static_cast<uint32_t>(std::clamp<int64_t>(v.number, 1, UINT32_MAX));
+  const Acceptance acc = ReadAcceptance(state, v.version_id);
+  out.plan_date_utc_ms = acc.accepted ? acc.accepted_at_ms : (now_ms != 0 ? now_ms : NowMs());
+  if (acc.accepted && acc.review_at_ms > 0) out.review_date_utc_ms = acc.review_at_ms;
+  // Each part of the question as one item: the person's own line breaks are kept by the
+  // renderer, and no sentence gets split into bullets it was not written as.
+  auto item = [](std::vector<std::string>& list, const std::string& text) {
+    if (!text.empty()) list.push_back(text);
+  };
+  item(out.i_want, v.content.ik_wil);
+  item(out.i_can, v.content.ik_kan);
+  item(out.i_need, v.content.ik_heb_nodig);
+  for (std::string_view d : kLifeDomains) {
+    auto it = v.content.life_domains.find(std::string(d));
+    if (it != v.content.life_domains.end() && !it->second.empty()) {
+      out.life_domains.push_back({UserText("plan.domain." + std::string(d), language), it->second});
+    }
+  }
+  out.bottom_lines = v.content.bottom_lines;
+  out.answers = v.content.answers;
+  out.contingency = v.content.contingency;
+  out.contact_person_name = name_of(S(v.content.contact_person));
+
+  std::vector<Agreement> agreements;
+  for (const auto& [key, e] : state.entities()) {
+    if (e.type() == kAgreement && visible(e)) agreements.push_back(AgreementOf(state, e));
+  }
+  for (const Agreement& a : agreements) {
+    PrintAgreement p;
+    p.who = name_of(S(a.input.owner));
+    p.what = a.input.action;
+    if (a.input.due_ms > 0) p.due_utc_ms = a.input.due_ms;
+    p.recurrence = a.input.recurrence;
+    p.checker = name_of(S(a.input.checker));
+    p.status = PrintStatusOf(a.status);
+    out.agreements.push_back(std::move(p));
   }
   std::sort(out.agreements.begin(), out.agreements.end(),
-            [](const PrintoutAgreement& a, const PrintoutAgreement& b) {
-              return std::tie(a.due_ms, a.owner_name, a.action) <
-                     std::tie(b.due_ms, b.owner_name, b.action);
+            [](const PrintAgreement& a, const PrintAgreement& b) {
+              return std::tie(a.due_utc_ms, a.who, a.what) < std::tie(b.due_utc_ms, b.who, b.what);
             });
   return out;
-}
-
-// ---- Team report figures ----
-
-CaseFigures ComputeCaseFigures(const v1::CaseState& state) {
-  CaseFigures f;
-  for (const auto& [key, e] : state.entities()) {
-    if (e.deleted()) continue;
-    if (e.type() == kReferral) {
-      f.spoed = f.spoed || FlagField(e, "spoed");
-      if (Field(e, "received_at_ms") != nullptr) {
-        const int64_t at = IntField(e, "received_at_ms");
-        if (!f.referral_received_at_ms || at < *f.referral_received_at_ms) {
-          f.referral_received_at_ms = at;
-        }
-      }
-    } else if (e.type() == kMeeting && Field(e, "held_at_ms") != nullptr) {
-      const int64_t at = IntField(e, "held_at_ms");
-      f.meeting_held = true;
-      if (!f.meeting_held_at_ms || at < *f.meeting_held_at_ms) f.meeting_held_at_ms = at;
-    } else if (e.type() == kAgreement) {
-      ++f.agreements_total;
-    }
-  }
-  // A case "has a plan" once any version was accepted; a later, not yet accepted adjustment
-  // does not take that away.
-  for (const auto& [key, e] : state.entities()) {
-    if (f.plan_accepted || e.type() != kPlanVersion || e.deleted() || e.scope_id() != 0) continue;
-    f.plan_accepted = ReadAcceptance(state, B(e.entity_id())).accepted;
-  }
-  if (std::optional<SixWeekCheck> check = ReadLatestCheck(state)) {
-    f.agreements_assessed = static_cast<int32_t>(check->assessments.size());
-    for (const AssessmentInput& a : check->assessments) {
-      if (a.result == AgreementStatus::kDone) ++f.agreements_done;
-    }
-  }
-  const MicroAnalysis micro = ReadMicroAnalysis(state);
-  f.wellbeing_before = micro.wellbeing_before;
-  f.wellbeing_after = micro.wellbeing_after;
-  f.monthly_cost_before_cents = micro.cost_before_cents;
-  f.monthly_cost_after_cents = micro.cost_after_cents;
-  return f;
 }
 
 }  // namespace kring::domain

@@ -1,5 +1,8 @@
 #include "kring/domain/printout.h"
 
+#include <array>
+#include <utility>
+
 #include "kring/domain/amsterdam_time.h"
 
 #include "domain/render_text.h"
@@ -57,6 +60,12 @@ std::string_view StatusKey(PrintAgreementStatus s) {
       return "print.status.dropped";
   }
   return "print.status.proposed";
+}
+
+// Sections left out when empty, in print order.
+std::array<std::pair<std::string_view, const std::string*>, 2> OptionalSections(
+    const PrintablePlan& p) {
+  return {{{"print.bottom_lines", &p.bottom_lines}, {"print.answers", &p.answers}}};
 }
 
 std::string DueText(const PrintAgreement& a, Language language) {
@@ -155,6 +164,8 @@ Status ValidatePrintablePlan(const PrintablePlan& p) {
   if (key.empty()) key = check(p.contingency, kMaxPrintTextBytes, true);
   if (key.empty()) key = check(p.contact_person_name, kMaxPrintNameBytes, false);
   if (key.empty()) key = check(p.contact_person_reach, kMaxPrintTextBytes, true);
+  if (key.empty()) key = check(p.bottom_lines, kMaxPrintTextBytes, true);
+  if (key.empty()) key = check(p.answers, kMaxPrintTextBytes, true);
   for (const auto* list : {&p.i_want, &p.i_can, &p.i_need}) {
     if (!key.empty()) break;
     if (list->size() > kMaxPrintItems) key = "print.too_long";
@@ -172,7 +183,7 @@ Status ValidatePrintablePlan(const PrintablePlan& p) {
     const PrintAgreement& a = p.agreements[i];
     key = check(a.who, kMaxPrintNameBytes, false);
     if (key.empty()) key = check(a.what, kMaxPrintTextBytes, true);
-    if (key.empty()) key = check(a.recurrence, kMaxPrintNameBytes, false);
+    if (key.empty()) key = check(a.recurrence, kMaxPrintTextBytes, false);
     if (key.empty()) key = check(a.checker, kMaxPrintNameBytes, false);
     if (key.empty() && a.due_utc_ms && !IsSupportedUtcMs(*a.due_utc_ms)) key = "print.bad_time";
   }
@@ -217,6 +228,11 @@ Result<std::string> RenderPlanHtml(const PrintablePlan& p, Language lang) {
     h += d.text.empty() ? HtmlEmpty(lang) : "<p>" + HtmlText(d.text) + "</p>\n";
   }
   h += "</section>\n";
+
+  for (const auto& [key, text] : OptionalSections(p)) {
+    if (!text->empty())
+      h += "<section>\n" + H2(key, lang) + "<p>" + HtmlText(*text) + "</p>\n</section>\n";
+  }
 
   h += "<section>\n" + H2("print.agreements", lang);
   if (p.agreements.empty()) {
@@ -281,6 +297,10 @@ Result<std::string> RenderPlanText(const PrintablePlan& p, Language lang) {
   for (const PrintLifeDomain& d : p.life_domains) {
     t += d.name + ":\n";
     t += Indented(d.text.empty() ? Label("print.empty", lang) : d.text, "  ") + "\n";
+  }
+
+  for (const auto& [key, text] : OptionalSections(p)) {
+    if (!text->empty()) t += TextHeading(key, lang) + Indented(*text, "  ") + "\n";
   }
 
   t += TextHeading("print.agreements", lang);

@@ -27,9 +27,10 @@ ReportCell FigureCell(double value, uint32_t cases) {
 
 Status CheckCase(const CaseFigures& c) {
   const bool bad =
-      !IsSupportedUtcMs(c.referral_utc_ms) || (c.meeting_held && !c.meeting_utc_ms) ||
-      (c.meeting_utc_ms &&
-       (!IsSupportedUtcMs(*c.meeting_utc_ms) || *c.meeting_utc_ms < c.referral_utc_ms)) ||
+      (c.referral_utc_ms && !IsSupportedUtcMs(*c.referral_utc_ms)) ||
+      (c.meeting_held && !c.meeting_utc_ms) ||
+      (c.meeting_utc_ms && !IsSupportedUtcMs(*c.meeting_utc_ms)) ||
+      (c.meeting_utc_ms && c.referral_utc_ms && *c.meeting_utc_ms < *c.referral_utc_ms) ||
       c.agreements_assessed > kMaxReportAgreements || c.agreements_done > c.agreements_assessed ||
       (c.wellbeing_before && (*c.wellbeing_before < 0 || *c.wellbeing_before > 10)) ||
       (c.wellbeing_after && (*c.wellbeing_after < 0 || *c.wellbeing_after > 10)) ||
@@ -121,7 +122,7 @@ Result<TeamReport> ComputeTeamReport(const std::vector<CaseFigures>& cases,
     ++held;
     if (c.spoed) ++spoed;
     if (c.plan_accepted) ++accepted;
-    lead_ms.push_back(*c.meeting_utc_ms - c.referral_utc_ms);
+    if (c.referral_utc_ms) lead_ms.push_back(*c.meeting_utc_ms - *c.referral_utc_ms);
     if (c.agreements_assessed > 0) {
       ++agreement_cases;
       assessed += c.agreements_assessed;
@@ -148,7 +149,8 @@ Result<TeamReport> ComputeTeamReport(const std::vector<CaseFigures>& cases,
     const double median_ms = lead_ms.size() % 2 == 1 ? static_cast<double>(lead_ms[mid])
                                                      : static_cast<double>(lead_ms[mid - 1]) / 2 +
                                                            static_cast<double>(lead_ms[mid]) / 2;
-    r.median_lead_time_days = FigureCell(median_ms / kMsPerDay, held);
+    r.median_lead_time_days =
+        FigureCell(median_ms / kMsPerDay, static_cast<uint32_t>(lead_ms.size()));
   }
   if (held > 0) {
     r.plan_accepted_percent = FigureCell(100.0 * accepted / held, held);

@@ -127,6 +127,10 @@ const v1::Member* FindMember(const v1::CaseState& state, ByteView account_id) {
   return nullptr;
 }
 
+std::string EpochLabel(uint32_t scope_id, uint64_t epoch) {
+  return std::to_string(scope_id) + ":" + std::to_string(epoch);
+}
+
 bool InScope(const v1::CaseState& state, uint32_t scope_id, ByteView account_id) {
   if (FindMember(state, account_id) == nullptr) return false;
   if (scope_id == 0) return true;
@@ -238,6 +242,7 @@ v1::ControlBody ControlBodyOf(const v1::ControlIntent& ci) {
   if (ci.has_rekey_scope()) *body.mutable_rekey() = ci.rekey_scope();
   if (ci.has_close_case()) *body.mutable_close_case() = ci.close_case();
   if (ci.has_erase_case()) *body.mutable_erase_case() = ci.erase_case();
+  if (ci.has_complaint()) *body.mutable_complaint() = ci.complaint();
   if (ci.has_rekey_after_revoke()) *body.mutable_rekey() = ci.rekey_after_revoke();
   return body;
 }
@@ -323,6 +328,7 @@ std::string CheckControlPermission(const v1::CaseState& state, ByteView author_a
     return "only the chair may erase the case";
   }
   if (state.closed()) return "the case is closed";
+  if (body.has_complaint()) return {};  // any member; it changes no key by itself
   if (body.has_set_scope()) return CheckSetScope(state, author_account_id, body.set_scope());
   const bool manager = author->role() == v1::ROLE_CHAIR || author->role() == v1::ROLE_COORDINATOR;
   if (!manager) return "only a chair or coordinator may do this";
@@ -392,6 +398,7 @@ void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::Co
   } else if (body.has_rekey()) {
     const uint32_t scope = body.rekey().scope_id();
     (*state.mutable_scope_epochs())[scope] = body.rekey().new_epoch();
+    state.mutable_rekey_requests()->erase(scope);
     // The first Rekey naming a revoked device cuts it off in this case (the verifier checked
     // that the author's chain revoked it). Pending intents (seq 0) cut nothing off.
     for (const std::string& device : body.rekey().revoked_devices()) {
@@ -404,6 +411,19 @@ void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::Co
       state.clear_rekey_pending_device();
     } else if (auto it = state.mutable_scopes()->find(scope); it != state.mutable_scopes()->end()) {
       it->second.set_rekey_required(false);
+    }
+  } else if (body.has_complaint()) {
+    const v1::Complaint& c = body.complaint();
+    v1::ComplaintState* cs = state.add_complaints();
+    cs->set_account_id(header.author_account_id());
+    cs->set_rekey_seq(c.rekey_seq());
+    cs->set_scope_id(c.scope_id());
+    cs->set_epoch(c.epoch());
+    cs->set_reason(c.reason());
+    cs->set_seq(seq);
+    auto current = state.scope_epochs().find(c.scope_id());
+    if (current != state.scope_epochs().end() && current->second == c.epoch()) {
+      (*state.mutable_rekey_requests())[c.scope_id()] = c.epoch();
     }
   } else if (body.has_close_case()) {
     state.set_closed(true);

@@ -39,6 +39,8 @@ void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext
 Status ValidateMutation(const v1::Mutation& m);
 
 const v1::Member* FindMember(const v1::CaseState& state, ByteView account_id);
+// "scope:epoch", the key of CaseState.unreadable_epochs.
+std::string EpochLabel(uint32_t scope_id, uint64_t epoch);
 // Whether the account may read scope `scope_id` (0: any member).
 bool InScope(const v1::CaseState& state, uint32_t scope_id, ByteView account_id);
 

@@ -550,6 +550,26 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
 
 namespace {
 
+// A complaint asked for a new key of `scope` and its epoch is still the current one.
+bool RekeyRequested(const v1::CaseState& state, uint32_t scope) {
+  auto req = state.rekey_requests().find(scope);
+  auto cur = state.scope_epochs().find(scope);
+  return req != state.rekey_requests().end() && cur != state.scope_epochs().end() &&
+         req->second == cur->second;
+}
+
+bool ScopeNeedsRekey(const v1::CaseState& state, uint32_t scope) {
+  auto it = state.scopes().find(scope);
+  return it != state.scopes().end() && it->second.members_size() > 0 &&
+         (it->second.rekey_required() || RekeyRequested(state, scope));
+}
+
+bool IsManager(const v1::CaseState& state, const v1::LocalAccount& me) {
+  const v1::Member* self = model::FindMember(state, View(me.account_id()));
+  return self != nullptr &&
+         (self->role() == v1::ROLE_CHAIR || self->role() == v1::ROLE_COORDINATOR);
+}
+
 v1::OpHeader NewHeader(const v1::LocalAccount& me, const Bytes& case_id, const CaseRecord& rec,
                        const DeviceHead& mine, v1::OpKind kind, uint64_t epoch,
                        const std::string& client_op_id, uint32_t scope_id = 0) {
@@ -596,13 +616,15 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
     if (!denied.empty()) return Status(StatusCode::kAborted, denied);
     kind = ci.has_add_member() ? v1::OP_KIND_ADD_MEMBER : v1::OP_KIND_REMOVE_MEMBER;
   } else if (ci.has_invite() || ci.has_revoke_invite() || ci.has_decline_member() ||
-             ci.has_accept_invite() || ci.has_close_case() || ci.has_erase_case()) {
+             ci.has_accept_invite() || ci.has_close_case() || ci.has_erase_case() ||
+             ci.has_complaint()) {
     // One op, no new key: nobody gains or loses access by these alone.
     kind = ci.has_invite()           ? v1::OP_KIND_INVITE
            : ci.has_revoke_invite()  ? v1::OP_KIND_REVOKE_INVITE
            : ci.has_decline_member() ? v1::OP_KIND_DECLINE_MEMBER
            : ci.has_close_case()     ? v1::OP_KIND_CLOSE_CASE
            : ci.has_erase_case()     ? v1::OP_KIND_ERASE_CASE
+           : ci.has_complaint()      ? v1::OP_KIND_COMPLAINT
                                      : v1::OP_KIND_ACCEPT_INVITE;
     if (!ci.has_accept_invite()) {  // the acceptor cannot see the case yet
       std::string denied = model::CheckControlPermission(projected, View(me.account_id()), change);
@@ -620,18 +642,19 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
     if (!denied.empty()) return Status(StatusCode::kAborted, denied);
     kind = v1::OP_KIND_SET_SCOPE;
   } else if (ci.has_rekey_scope()) {
-    auto scope = projected.scopes().find(ci.rekey_scope().scope_id());
-    if (scope == projected.scopes().end() || !scope->second.rekey_required() ||
-        projected.rekey_pending()) {
+    const uint32_t id = ci.rekey_scope().scope_id();
+    if (projected.rekey_pending()) return Status(StatusCode::kAborted, "rekey no longer needed");
+    if (id == 0 ? !RekeyRequested(projected, 0) || !IsManager(projected, me)
+                : !ScopeNeedsRekey(projected, id)) {
       return Status(StatusCode::kAborted, "rekey no longer needed");
     }
-    if (!model::InScope(projected, scope->first, View(me.account_id()))) {
+    if (!model::InScope(projected, id, View(me.account_id()))) {
       return Status(StatusCode::kAborted, "not in this scope any more");
     }
     std::vector<v1::Envelope> out;
     v1::CaseState after = projected;
     KRING_RETURN_IF_ERROR(
-        AppendRekey(me, case_id, rec, after, scope->first, ToString(in.client_op_id), out, mine));
+        AppendRekey(me, case_id, rec, after, id, ToString(in.client_op_id), out, mine));
     return out;
   } else if (ci.has_rekey_after_revoke()) {
     // A device of this account was revoked: new keys for scope 0 and every restricted scope
@@ -842,15 +865,17 @@ Status SyncEngine::AcceptErasure(const Bytes& case_id, const v1::CaseErased& era
 // its next key; the first to land wins and the others drop theirs as no longer needed.
 Status SyncEngine::QueueScopeRekeys(const Bytes& case_id, const v1::CaseState& state,
                                     const v1::LocalAccount& me) {
-  if (state.removed()) return {};
+  if (state.removed() || state.closed()) return {};
   std::vector<uint32_t> needed;
   for (const auto& [id, scope] : state.scopes()) {
-    if (scope.rekey_required() && model::InScope(state, id, View(me.account_id()))) {
+    if (ScopeNeedsRekey(state, id) && model::InScope(state, id, View(me.account_id()))) {
       needed.push_back(id);
     }
   }
-  if (needed.empty()) return {};
+  if (RekeyRequested(state, 0) && IsManager(state, me)) needed.push_back(0);
   KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
+  KRING_RETURN_IF_ERROR(QueueComplaints(case_id, state, me, intents));
+  if (needed.empty()) return {};
   for (uint32_t id : needed) {
     bool queued = false;
     for (const Intent& in : intents) {
@@ -860,6 +885,33 @@ Status SyncEngine::QueueScopeRekeys(const Bytes& case_id, const v1::CaseState& s
     if (queued) continue;
     v1::ControlIntent intent;
     intent.mutable_rekey_scope()->set_scope_id(id);
+    KRING_RETURN_IF_ERROR(
+        store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
+  }
+  return {};
+}
+
+// Each epoch whose key box for this device did not open gets one signed complaint, so the others
+// see it and a chair or coordinator (a member, for a restricted scope) hands out a new key.
+Status SyncEngine::QueueComplaints(const Bytes& case_id, const v1::CaseState& state,
+                                   const v1::LocalAccount& me, const std::vector<Intent>& intents) {
+  for (const auto& [label, rekey_seq] : state.unreadable_epochs()) {
+    bool done = false;
+    for (const auto& c : state.complaints()) {
+      done |= c.rekey_seq() == rekey_seq && c.account_id() == me.account_id();
+    }
+    for (const Intent& in : intents) {
+      done |= in.control && in.control_op.has_complaint() &&
+              in.control_op.complaint().rekey_seq() == rekey_seq;
+    }
+    if (done) continue;
+    const size_t colon = label.find(':');
+    v1::ControlIntent intent;
+    v1::Complaint* c = intent.mutable_complaint();
+    c->set_rekey_seq(rekey_seq);
+    c->set_scope_id(static_cast<uint32_t>(std::stoul(label.substr(0, colon))));
+    c->set_epoch(std::stoull(label.substr(colon + 1)));
+    c->set_reason("key_box_mismatch");
     KRING_RETURN_IF_ERROR(
         store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
   }

@@ -80,6 +80,8 @@ class SyncEngine {
                               const v1::LocalAccount& me);
   Status QueueScopeRekeys(const Bytes& case_id, const v1::CaseState& state,
                           const v1::LocalAccount& me);
+  Status QueueComplaints(const Bytes& case_id, const v1::CaseState& state,
+                         const v1::LocalAccount& me, const std::vector<Intent>& intents);
   // Folds the verified log again from the start, with every epoch key known now.
   Status Replay(const Bytes& case_id);
   Status Alarm(const Bytes& case_id, AlarmKind kind, uint64_t seq, const std::string& detail,

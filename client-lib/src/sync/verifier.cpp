@@ -368,8 +368,17 @@ class BatchVerifier {
       if (!key || !ConstantTimeEqual(
                       protocol::EpochKeyCommitment(*key, case_id, rk.scope_id(), rk.new_epoch()),
                       View(rk.key_commitment()))) {
-        return Fail(AlarmKind::kKeyMismatch, seq, "epoch key box does not match its commitment",
-                    c.entry);
+        // A bad box for this device only (the others' may be fine, and nobody but this device
+        // can tell): report it, post a signed complaint (the sync engine queues it), and go on
+        // without the key. Content under this epoch is skipped here until a new key comes.
+        result_.complaints.push_back(
+            VerifyFailure{AlarmKind::kKeyMismatch, seq,
+                          "epoch key box for this device does not match its commitment",
+                          Evidence(resp_, c.entry)});
+        (*state_.mutable_unreadable_epochs())[model::EpochLabel(rk.scope_id(), rk.new_epoch())] =
+            seq;
+        key.reset();
+        continue;
       }
       result_.batch.epoch_keys.push_back({rk.scope_id(), rk.new_epoch(), *key});
     }
@@ -468,6 +477,11 @@ class BatchVerifier {
     }
     auto key = KeyFor(h.scope_id(), h.epoch());
     if (!key.ok()) return LocalError(key.status());
+    if (!key.value() &&
+        state_.unreadable_epochs().count(model::EpochLabel(h.scope_id(), h.epoch())) != 0) {
+      state_.set_seq(seq);  // complained about already: unreadable here, not a new failure
+      return true;
+    }
     if (!key.value()) {
       // Written while this account was not a member (before joining "from now on", or after a
       // removal): unreadable here by design, not an attack.

@@ -55,8 +55,12 @@ extern "C" {
  *      kring_client_epoch_fingerprint).
  *   4  devices of an account (kring_client_request_device_link, _approve_device_link,
  *      _finish_device_link, _devices, _revoke_device, _restore_account).
+ *   5  restricted scopes (kring_client_create_scope, _set_scope_members,
+ *      _create_entity_in_scope, _submit_in_scope, _scope_of), closing and erasure
+ *      (kring_client_close_case, _erase_case), KRING_CHANGE_CASE_DELETED, the netwerkberaad
+ *      domain (kring_client_domain_call) and kring_error_user_text.
  */
-#define KRING_ABI_VERSION 4u
+#define KRING_ABI_VERSION 5u
 
 /*
  * Status codes. Numbering is append-only and mirrors kring::StatusCode
@@ -85,12 +89,15 @@ typedef enum kring_status {
 /* What a change listener is told about. Append-only, like kring_status: a listener must ignore
  * values it does not know (a newer library may report more kinds). */
 typedef enum kring_change_kind {
-  KRING_CHANGE_CASE_CHANGED = 0,     /* new verified ops were applied to the case */
-  KRING_CHANGE_ALARM = 1,            /* a security alarm was raised (see kring_client_alarms) */
-  KRING_CHANGE_INTENT_REJECTED = 2,  /* the server or the reducer rejected a local edit */
-  KRING_CHANGE_REMOVED_FROM_CASE = 3 /* ABI 2: this account was removed from the case; the
-                                        case stops syncing and its view keeps what was seen
-                                        (CaseState.removed is set); detail is "" */
+  KRING_CHANGE_CASE_CHANGED = 0,      /* new verified ops were applied to the case */
+  KRING_CHANGE_ALARM = 1,             /* a security alarm was raised (see kring_client_alarms) */
+  KRING_CHANGE_INTENT_REJECTED = 2,   /* the server or the reducer rejected a local edit */
+  KRING_CHANGE_REMOVED_FROM_CASE = 3, /* ABI 2: this account was removed from the case; the
+                                         case stops syncing and its view keeps what was seen
+                                         (CaseState.removed is set); detail is "" */
+  KRING_CHANGE_CASE_DELETED = 4       /* ABI 5: the case was erased on the chair's request or
+                                         its retention ended; this device's copy is gone (it
+                                         leaves kring_client_cases; views fail with NOT_FOUND) */
 } kring_change_kind;
 
 /* ABI 2. A member's role in a case; the numbers are those of kring.v1.Role (case.proto). */
@@ -165,6 +172,15 @@ KRING_API kring_status kring_error_code(const kring_error* error) KRING_NOEXCEPT
 /* Returns the error's message (UTF-8, owned by `error`, valid until kring_error_free); "" when
  * `error` is NULL. */
 KRING_API const char* kring_error_message(const kring_error* error) KRING_NOEXCEPT;
+
+/*
+ * ABI 5. The text an app shows for a domain error (kring_client_domain_call and any error whose
+ * message is a domain key such as "referral.no_consent"): lang "nl" for Dutch (B1) or "en" for
+ * English. Owned by `error`, valid until kring_error_free. "" when `error` is NULL, lang is
+ * neither, or the message is not a domain key (then show a generic text and log the message).
+ */
+KRING_API const char* kring_error_user_text(const kring_error* error,
+                                            const char* lang) KRING_NOEXCEPT;
 
 /* Frees an error. NULL-safe. */
 KRING_API void kring_error_free(kring_error* error) KRING_NOEXCEPT;
@@ -525,6 +541,112 @@ KRING_API kring_status kring_client_restore_account(kring_client* client, const 
                                                     kring_bytes* out_account_id,
                                                     char** out_safety_number,
                                                     kring_error** out_err) KRING_NOEXCEPT;
+
+/* ---------------------------------------------------------------------------------------------
+ * ABI 5. Restricted scopes: a subset of the members with its own key, for content hidden from
+ * everyone else (a new address hidden from one person, the network's private time). Scope 0 is
+ * the whole case. Offline-first like edits: queued durably, the key is made at push time.
+ * Thread-safe. case_id, entity_id: 16 bytes, borrowed. member_ids: account ids concatenated
+ * (member_ids_len a multiple of 16, at most 256 ids; NULL when the length is 0), borrowed.
+ * Scopes and their members are in CaseState.scopes.
+ * ------------------------------------------------------------------------------------------- */
+
+/*
+ * Creates a scope (any member); the caller is always included. Like membership changes, what
+ * this device's view already forbids is refused up front; kringd and every device check again
+ * at the next sync, where a refusal arrives as KRING_CHANGE_INTENT_REJECTED.
+ * out_scope_id  receives the new scope's id (never 0), for the *_in_scope functions.
+ * No allocation.
+ */
+KRING_API kring_status kring_client_create_scope(kring_client* client, const uint8_t* case_id,
+                                                 size_t case_id_len, const uint8_t* member_ids,
+                                                 size_t member_ids_len, uint32_t* out_scope_id,
+                                                 kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * Replaces a scope's members (a member of the scope only, who stays in it). The new members get
+ * a new key; someone taken out cannot read what is written afterwards. scope_id 0 is
+ * KRING_ERR_INVALID_ARGUMENT (the whole case changes through membership). No outputs.
+ */
+KRING_API kring_status kring_client_set_scope_members(kring_client* client, const uint8_t* case_id,
+                                                      size_t case_id_len, uint32_t scope_id,
+                                                      const uint8_t* member_ids,
+                                                      size_t member_ids_len,
+                                                      kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * kring_client_create_entity in a scope: the entity lives there for good, and the edit functions
+ * use its scope. scope_id 0 is the whole case. out_entity_id: 16 bytes (kring_bytes_free).
+ */
+KRING_API kring_status kring_client_create_entity_in_scope(
+    kring_client* client, const uint8_t* case_id, size_t case_id_len, const char* type,
+    uint32_t scope_id, kring_bytes* out_entity_id, kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * kring_client_submit in a scope: the op is readable only by the scope's members. Every mutation
+ * of an existing entity must be in that entity's scope (otherwise it has no effect).
+ */
+KRING_API kring_status kring_client_submit_in_scope(kring_client* client, const uint8_t* case_id,
+                                                    size_t case_id_len, const uint8_t* content_op,
+                                                    size_t content_op_len, uint32_t scope_id,
+                                                    kring_error** out_err) KRING_NOEXCEPT;
+
+/* The scope an entity lives in (0: the whole case). Local only. Unknown entity:
+ * KRING_ERR_NOT_FOUND. out_scope_id is reset to 0 on entry. No allocation. */
+KRING_API kring_status kring_client_scope_of(kring_client* client, const uint8_t* case_id,
+                                             size_t case_id_len, const uint8_t* entity_id,
+                                             size_t entity_id_len, uint32_t* out_scope_id,
+                                             kring_error** out_err) KRING_NOEXCEPT;
+
+/* ---------------------------------------------------------------------------------------------
+ * ABI 5. Closing and erasure (DOMAIN step 9). Queued like membership changes and sent at the next
+ * sync. Thread-safe. case_id: 16 bytes, borrowed. No outputs, no allocation.
+ * ------------------------------------------------------------------------------------------- */
+
+/*
+ * Closes the case (chair or coordinator; checked again by kringd and every device): it becomes
+ * read-only; retention_days (0 .. 3650, else KRING_ERR_INVALID_ARGUMENT) after kringd receives
+ * this it deletes the case, and every device deletes its copy when it learns so
+ * (KRING_CHANGE_CASE_DELETED).
+ */
+KRING_API kring_status kring_client_close_case(kring_client* client, const uint8_t* case_id,
+                                               size_t case_id_len, uint32_t retention_days,
+                                               kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * Erases the case on the resident's request (the chair only; checked again by kringd and every
+ * device):
+ * kringd deletes it at once, keeping only the signed request, and every device deletes its copy
+ * at its next sync (KRING_CHANGE_CASE_DELETED). Cannot be undone.
+ */
+KRING_API kring_status kring_client_erase_case(kring_client* client, const uint8_t* case_id,
+                                               size_t case_id_len,
+                                               kring_error** out_err) KRING_NOEXCEPT;
+
+/* ---------------------------------------------------------------------------------------------
+ * ABI 5. The netwerkberaad domain: referral, circle, poll, meeting, plan, agreements and
+ * follow-up (kring::domain::Organising, Plan, FollowUp) through one function. Thread-safe.
+ * ------------------------------------------------------------------------------------------- */
+
+/*
+ * Runs one domain call on a case.
+ * case_id       16 bytes, borrowed.
+ * request       a serialized kring.abi.v1.DomainRequest (bindings/proto/kring/abi/v1/
+ *               domain.proto) with exactly one call set; borrowed; at most 128 KiB. Unparsable,
+ *               no call, an id that is not 16 bytes or an unknown enum value:
+ *               KRING_ERR_INVALID_ARGUMENT before anything is read or queued.
+ * out_response  receives a serialized kring.abi.v1.DomainResponse with the fields the request
+ *               names (kring_bytes_free; may be empty, len 0, for calls that return nothing).
+ * Edits are offline-first (queued durably, sent at the next sync); reads are local. A domain
+ * refusal queues nothing and fails with the matching code (usually INVALID_ARGUMENT,
+ * PERMISSION_DENIED, NOT_FOUND or FAILED_PRECONDITION); the error's message is the domain key
+ * (e.g. "referral.no_consent", "domain.not_allowed") and kring_error_user_text gives its text.
+ * Allocation: out_response.
+ */
+KRING_API kring_status kring_client_domain_call(kring_client* client, const uint8_t* case_id,
+                                                size_t case_id_len, const uint8_t* request,
+                                                size_t request_len, kring_bytes* out_response,
+                                                kring_error** out_err) KRING_NOEXCEPT;
 
 /* ---------------------------------------------------------------------------------------------
  * Edits. Offline-first: each returns after the edit is durably stored as a pending intent; it is

@@ -1,6 +1,7 @@
 // iCalendar (RFC 5545) export of one meeting for one person (DOMAIN O7). Pure: the caller fills
 // CalendarEvent from case state for that person, leaving out what is hidden from them (P2):
-// e.g. the coarse location text instead of the address when they may not see it. The output is
+// e.g. the coarse location text instead of the address when they may not see it (ExportCalendar
+// in exports.h does this from Organising::CalendarFor). The output is
 // one VCALENDAR with METHOD REQUEST or CANCEL, a VTIMEZONE for Europe/Amsterdam and one VEVENT
 // whose DTSTART/DTEND are Amsterdam wall-clock times; CRLF line endings, TEXT escaping and
 // folding at 75 octets (never inside a UTF-8 sequence). Thread-safe.

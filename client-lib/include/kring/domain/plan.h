@@ -19,6 +19,8 @@
 #include "kring/client.h"
 #include "kring/common/bytes.h"
 #include "kring/common/status.h"
+#include "kring/domain/messages.h"
+#include "kring/domain/printout.h"
 #include "kring/v1/model.pb.h"
 
 namespace kring::domain {
@@ -118,54 +120,15 @@ struct Agreement {
   std::vector<v1::Conflict> conflicts;
 };
 
-// What goes on one person's printout (F7). Plain data; a renderer turns it into Dutch B1 HTML.
-struct PrintoutAgreement {
-  std::string owner_name;
-  std::string action;
-  int64_t due_ms = 0;
-  std::string recurrence;
-  std::string checker_name;
-  std::string life_domain;
-  std::string status;  // AgreementStatusName
-};
-struct PrintoutSection {
-  std::string heading;  // a key for UserText ("plan.heading.ik_wil", "plan.domain.housing")
-  std::string text;
-};
-struct Printout {
-  bool has_plan = false;
-  int64_t version_number = 0;
-  bool accepted = false;
-  int64_t accepted_at_ms = 0;
-  int64_t review_at_ms = 0;
-  std::vector<PrintoutSection> sections;  // wil/kan/nodig, life domains, bottom lines, answers
-  std::string contingency;
-  std::string contact_person_name;
-  std::vector<PrintoutAgreement> agreements;
-};
-
-// From the reader's case state: what goes on `reader_person_id`'s printout. Leaves out every
-// entity hidden from that person and every entity in a scope the person's account is not in
-// (for people without the app: any scope other than 0 unless the entity's `visible_to` set
-// lists them).
-Printout PrintablePlan(const v1::CaseState& state, const Bytes& reader_person_id);
-
-// Anonymous per-case figures for team reports (F6): no names, ids or free text.
-struct CaseFigures {
-  bool meeting_held = false;
-  bool spoed = false;
-  std::optional<int64_t> referral_received_at_ms;
-  std::optional<int64_t> meeting_held_at_ms;
-  bool plan_accepted = false;  // some version of the plan was accepted
-  int32_t agreements_total = 0;
-  int32_t agreements_assessed = 0;  // at the latest six-week check
-  int32_t agreements_done = 0;      // of those, done
-  std::optional<int32_t> wellbeing_before;
-  std::optional<int32_t> wellbeing_after;
-  std::optional<int64_t> monthly_cost_before_cents;
-  std::optional<int64_t> monthly_cost_after_cents;
-};
-CaseFigures ComputeCaseFigures(const v1::CaseState& state);
+// What goes on `reader_person_id`'s printout (F7), as the data the HTML/text renderer takes
+// (printout.h; RenderPrintout in exports.h does both steps). Leaves out every entity hidden from
+// that person and every entity in a scope the person's account is not in (for people without the
+// app: any scope other than 0 unless the entity's `visible_to` set lists them). Headings and
+// life-domain names are in `language`. The plan date is the chair's acceptance, or `now_ms`
+// (0 = the clock) for a plan not accepted yet. NOT_FOUND "plan.no_plan" when the reader may see
+// no plan version.
+Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reader_person_id,
+                                  Language language = Language::kDutch, int64_t now_ms = 0);
 
 // Where a restricted item lives: the ONE place that turns "hidden from these people" (and "not
 // for professionals / coordinators") into a scope. Returns 0 when nobody with the app is left

@@ -2,7 +2,8 @@
 // block; no scripts, no external resources, so it prints the same offline and leaks nothing) and
 // a plain-text variant, in plain Dutch (B1) or English, for people without the app. Pure: the
 // caller fills PrintablePlan from case state for the person it prints for, leaving out every
-// item hidden from that person (P2). Every text is HTML-escaped. Thread-safe.
+// item hidden from that person (P2): PrintoutFor (plan.h) does that, RenderPrintout (exports.h)
+// does both steps. Every text is HTML-escaped. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -49,6 +50,9 @@ struct PrintablePlan {
   std::vector<std::string> i_can;   // ik kan
   std::vector<std::string> i_need;  // ik heb nodig
   std::vector<PrintLifeDomain> life_domains;
+  // From the referral and the plan; printed only when not empty (many plans have neither).
+  std::string bottom_lines;  // voorwaarden; newlines allowed
+  std::string answers;       // answers to the referral's questions; newlines allowed
   std::vector<PrintAgreement> agreements;
   std::string contingency;  // als het misgaat; newlines allowed
   std::string contact_person_name;
@@ -59,9 +63,10 @@ struct PrintablePlan {
 // Limits. Larger input fails with "print.too_long"; invalid UTF-8 or control characters (other
 // than newlines in multi-line texts) with "print.bad_text"; dates outside the supported range
 // with "print.bad_time".
+// At least the plan's own limits (plan.h), so every plan the domain accepts can be printed.
 inline constexpr size_t kMaxPrintNameBytes = 200;
-inline constexpr size_t kMaxPrintTextBytes = 4000;
-inline constexpr size_t kMaxPrintItems = 100;  // per list
+inline constexpr size_t kMaxPrintTextBytes = 8 * 1024;
+inline constexpr size_t kMaxPrintItems = 200;  // per list
 
 Status ValidatePrintablePlan(const PrintablePlan& plan);
 

@@ -8,7 +8,8 @@
 // figure is computed over those cases:
 //   beraden_held              number of such cases
 //   spoed_count               how many of them were spoed
-//   median_lead_time_days     median of (meeting - referral) in days
+//   median_lead_time_days     median of (meeting - referral) in days, over the cases whose
+//                             referral time is known
 //   plan_accepted_percent     share with an accepted plan, in percent
 //   agreements_done_percent   agreements done / agreements assessed at the six-week check, over
 //                             the cases with at least one agreement assessed, in percent
@@ -38,10 +39,13 @@ inline constexpr size_t kMaxReportCases = 100'000;
 inline constexpr uint32_t kMaxReportAgreements = 1000;          // per case
 inline constexpr int64_t kMaxReportCostCents = 100'000'000'00;  // 100 million euro a month
 
+// One case's figures: ComputeCaseFigures (case_figures.h) fills them from a case's state.
 struct CaseFigures {
   bool meeting_held = false;
   bool spoed = false;
-  int64_t referral_utc_ms = 0;
+  // Absent when the case has no referral (a case opened without one) or its time is unknown;
+  // such a case counts everywhere except in the lead time.
+  std::optional<int64_t> referral_utc_ms;
   std::optional<int64_t> meeting_utc_ms;  // required when meeting_held; not before the referral
   bool plan_accepted = false;
   uint32_t agreements_assessed = 0;     // at the six-week check

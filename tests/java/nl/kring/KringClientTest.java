@@ -56,7 +56,7 @@ public final class KringClientTest {
   }
 
   /** kringd on 127.0.0.1:0 with a data dir that survives restarts (the port changes). */
-  private static final class Kringd implements AutoCloseable {
+  static final class Kringd implements AutoCloseable {
     private final Path dir;
     private Process process;
     String address;

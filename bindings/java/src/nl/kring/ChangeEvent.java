@@ -11,6 +11,8 @@ public final class ChangeEvent {
     INTENT_REJECTED,
     /** This account was removed from the case: it stops syncing; CaseState.removed is set. */
     REMOVED_FROM_CASE,
+    /** The case was erased or its retention ended: this device's copy is gone. */
+    CASE_DELETED,
     /** A kind this binding does not know (a newer libkring); ignore it. */
     UNKNOWN;
 
@@ -24,6 +26,8 @@ public final class ChangeEvent {
           return INTENT_REJECTED;
         case 3:
           return REMOVED_FROM_CASE;
+        case 4:
+          return CASE_DELETED;
         default:
           return UNKNOWN;
       }

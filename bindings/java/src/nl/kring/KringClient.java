@@ -14,6 +14,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import kring.v1.Case;
 import kring.v1.Model;
 import nl.kring.abi.AlarmsProto;
+import nl.kring.abi.DevicesProto;
+import nl.kring.abi.DomainProto;
 
 /**
  * One device's libkring client: an open local store plus a connection to kringd. A thin layer
@@ -231,6 +233,170 @@ public final class KringClient implements AutoCloseable {
           nativeDecideMember(h, caseId, accountId, false);
           return null;
         });
+  }
+
+  // ---- Devices of this account (kring.h ABI 4 has the steps and rules) ----
+
+  /**
+   * On a new device without an account: the payload to show as a QR code and the code to show
+   * next to it. Calling it again returns the same. Local only.
+   */
+  public DeviceLinkRequest requestDeviceLink() throws KringException {
+    Object[] r = (Object[]) call(h -> nativeRequestDeviceLink(h));
+    return new DeviceLinkRequest(str(r[0]), str(r[1]));
+  }
+
+  /**
+   * On an existing device: approves the new device's payload with the code the person typed
+   * (PERMISSION_DENIED when they do not match). Returns the approval for the new device; it holds
+   * the user keys sealed to that device only.
+   */
+  public String approveDeviceLink(String payload, String code) throws KringException {
+    Objects.requireNonNull(payload, "payload");
+    Objects.requireNonNull(code, "code");
+    return secretStr(call(h -> nativeApproveDeviceLink(h, utf8(payload), utf8(code))));
+  }
+
+  /** On the new device: takes over the account with the approval; sync then brings every case. */
+  public Account finishDeviceLink(String approval) throws KringException {
+    Objects.requireNonNull(approval, "approval");
+    byte[] text = utf8(approval);
+    try {
+      Object[] r = (Object[]) call(h -> nativeFinishDeviceLink(h, text));
+      return new Account((byte[]) r[0], new byte[0], str(r[1]), null);
+    } finally {
+      Arrays.fill(text, (byte) 0);
+    }
+  }
+
+  /** This account's devices, from its chain as kringd has it now (online). */
+  public List<DevicesProto.Device> devices() throws KringException {
+    byte[] bytes = (byte[]) call(h -> nativeDevices(h));
+    try {
+      return DevicesProto.DeviceList.parseFrom(bytes).getDevicesList();
+    } catch (InvalidProtocolBufferException e) {
+      throw new KringException(KringException.Status.INTERNAL.code(), "unreadable device list");
+    }
+  }
+
+  /** Revokes a lost or stolen device of this account, from another of its devices. */
+  public void revokeDevice(byte[] deviceId) throws KringException {
+    call(
+        h -> {
+          nativeRevokeDevice(h, deviceId);
+          return null;
+        });
+  }
+
+  /**
+   * On a fresh device: takes over the account of this recovery key (NOT_FOUND when no account has
+   * it). {@code expectedAccountId} (16 bytes) or null: when known, a server cannot hand over
+   * another account built around the key.
+   */
+  public Account restoreAccount(String recoveryKey, byte[] expectedAccountId)
+      throws KringException {
+    Objects.requireNonNull(recoveryKey, "recoveryKey");
+    byte[] key = utf8(recoveryKey);
+    try {
+      Object[] r = (Object[]) call(h -> nativeRestoreAccount(h, key, expectedAccountId));
+      return new Account((byte[]) r[0], new byte[0], str(r[1]), null);
+    } finally {
+      Arrays.fill(key, (byte) 0);
+    }
+  }
+
+  // ---- Restricted scopes (kring.h ABI 5) ----
+
+  /**
+   * Creates a restricted scope of these members (account ids; the caller is always in it) and
+   * returns its id, for {@link #createEntity(byte[], String, long)} and {@link #submit(byte[],
+   * Model.ContentOp, long)}. Queued like an edit; the key is made at push time.
+   */
+  public long createScope(byte[] caseId, List<byte[]> members) throws KringException {
+    byte[] ids = concat(members);
+    return (Long) call(h -> nativeCreateScope(h, caseId, ids));
+  }
+
+  /** Replaces a scope's members; someone taken out cannot read what is written afterwards. */
+  public void setScopeMembers(byte[] caseId, long scopeId, List<byte[]> members)
+      throws KringException {
+    byte[] ids = concat(members);
+    call(
+        h -> {
+          nativeSetScopeMembers(h, caseId, scopeId, ids);
+          return null;
+        });
+  }
+
+  /** Creates an entity that lives in {@code scopeId} for good (0: the whole case). */
+  public byte[] createEntity(byte[] caseId, String type, long scopeId) throws KringException {
+    return (byte[]) call(h -> nativeCreateEntityInScope(h, caseId, utf8(type), scopeId));
+  }
+
+  /** Queues a batch of mutations in a scope (version is set to 1 when unset). */
+  public void submit(byte[] caseId, Model.ContentOp op, long scopeId) throws KringException {
+    Model.ContentOp versioned = op.getVersion() == 0 ? op.toBuilder().setVersion(1).build() : op;
+    byte[] bytes = versioned.toByteArray();
+    call(
+        h -> {
+          nativeSubmitInScope(h, caseId, bytes, scopeId);
+          return null;
+        });
+  }
+
+  /** The scope an entity lives in (0: the whole case); NOT_FOUND for an unknown entity. */
+  public long scopeOf(byte[] caseId, byte[] entityId) throws KringException {
+    return (Long) call(h -> nativeScopeOf(h, caseId, entityId));
+  }
+
+  // ---- Closing and erasure ----
+
+  /**
+   * Closes the case (chair or coordinator): read-only from then on; {@code retentionDays} (0 to
+   * 3650) after kringd receives it, the case is deleted everywhere ({@link
+   * ChangeEvent.Kind#CASE_DELETED}).
+   */
+  public void closeCase(byte[] caseId, int retentionDays) throws KringException {
+    call(
+        h -> {
+          nativeCloseCase(h, caseId, retentionDays);
+          return null;
+        });
+  }
+
+  /**
+   * Erases the case on the resident's request (the chair): kringd deletes it at once and every
+   * device deletes its copy at its next sync ({@link ChangeEvent.Kind#CASE_DELETED}). Cannot be
+   * undone.
+   */
+  public void eraseCase(byte[] caseId) throws KringException {
+    call(
+        h -> {
+          nativeEraseCase(h, caseId);
+          return null;
+        });
+  }
+
+  // ---- The netwerkberaad domain ----
+
+  /**
+   * One domain call (referral, circle, poll, meeting, plan, agreements, follow-up): see
+   * bindings/proto/kring/abi/v1/domain.proto for the calls and which response fields each fills.
+   * A refusal throws a {@link KringException} whose {@link KringException#domainKey()} names it
+   * and whose {@link KringException#userText(String)} is the text to show.
+   */
+  public DomainProto.DomainResponse domain(byte[] caseId, DomainProto.DomainRequest request)
+      throws KringException {
+    Objects.requireNonNull(request, "request");
+    byte[] bytes = request.toByteArray();
+    byte[] response = (byte[]) call(h -> nativeDomainCall(h, caseId, bytes));
+    try {
+      return DomainProto.DomainResponse.parseFrom(response);
+    } catch (InvalidProtocolBufferException e) {
+      throw new KringException(KringException.Status.INTERNAL.code(), "unreadable domain response");
+    } finally {
+      Arrays.fill(response, (byte) 0);
+    }
   }
 
   // ---- Edits (offline-first) ----
@@ -467,6 +633,21 @@ public final class KringClient implements AutoCloseable {
     }
   }
 
+  /** Ids concatenated, as the C ABI takes a list of ids. */
+  private static byte[] concat(List<byte[]> ids) {
+    Objects.requireNonNull(ids, "ids");
+    byte[] out = new byte[ids.size() * ID_SIZE];
+    int i = 0;
+    for (byte[] id : ids) {
+      if (id == null || id.length != ID_SIZE) {
+        throw new IllegalArgumentException("an id is " + ID_SIZE + " bytes");
+      }
+      System.arraycopy(id, 0, out, i, ID_SIZE);
+      i += ID_SIZE;
+    }
+    return out;
+  }
+
   /** kring_role numbers are kring.v1.Role's; an unrecognized role is refused by libkring. */
   private static int roleNumber(Case.Role role) {
     Objects.requireNonNull(role, "role");
@@ -569,5 +750,44 @@ public final class KringClient implements AutoCloseable {
       throws KringException;
 
   private static native void nativeRemoveChangeListener(long handle, long token)
+      throws KringException;
+
+  private static native Object[] nativeRequestDeviceLink(long handle) throws KringException;
+
+  private static native byte[] nativeApproveDeviceLink(long handle, byte[] payload, byte[] code)
+      throws KringException;
+
+  private static native Object[] nativeFinishDeviceLink(long handle, byte[] approval)
+      throws KringException;
+
+  private static native byte[] nativeDevices(long handle) throws KringException;
+
+  private static native void nativeRevokeDevice(long handle, byte[] deviceId)
+      throws KringException;
+
+  private static native Object[] nativeRestoreAccount(
+      long handle, byte[] recoveryKey, byte[] accountId) throws KringException;
+
+  private static native long nativeCreateScope(long handle, byte[] caseId, byte[] memberIds)
+      throws KringException;
+
+  private static native void nativeSetScopeMembers(
+      long handle, byte[] caseId, long scopeId, byte[] memberIds) throws KringException;
+
+  private static native byte[] nativeCreateEntityInScope(
+      long handle, byte[] caseId, byte[] type, long scopeId) throws KringException;
+
+  private static native void nativeSubmitInScope(
+      long handle, byte[] caseId, byte[] contentOp, long scopeId) throws KringException;
+
+  private static native long nativeScopeOf(long handle, byte[] caseId, byte[] entityId)
+      throws KringException;
+
+  private static native void nativeCloseCase(long handle, byte[] caseId, int retentionDays)
+      throws KringException;
+
+  private static native void nativeEraseCase(long handle, byte[] caseId) throws KringException;
+
+  private static native byte[] nativeDomainCall(long handle, byte[] caseId, byte[] request)
       throws KringException;
 }

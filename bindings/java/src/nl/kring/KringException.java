@@ -56,14 +56,49 @@ public final class KringException extends Exception {
   }
 
   private final Status status;
+  private final String libraryMessage;
+  private final String textNl;
+  private final String textEn;
 
-  /** Called from JNI with the kring_status number and the library's message. */
   KringException(int code, String message) {
+    this(code, message, "", "");
+  }
+
+  /**
+   * Called from JNI with the kring_status number, the library's message and, for a domain error
+   * (kring_error_user_text), its Dutch and English text ("" otherwise).
+   */
+  KringException(int code, String message, String textNl, String textEn) {
     super(Status.fromCode(code).name() + ": " + message);
     this.status = Status.fromCode(code);
+    this.libraryMessage = message;
+    this.textNl = textNl;
+    this.textEn = textEn;
   }
 
   public Status status() {
     return status;
+  }
+
+  /**
+   * The domain key of a refused domain call (e.g. "referral.no_consent"), for the app's logic;
+   * "" when this is not a domain error.
+   */
+  public String domainKey() {
+    return textNl.isEmpty() ? "" : libraryMessage;
+  }
+
+  /**
+   * The text to show the person for a domain error: Dutch (B1) for "nl", English for "en"; ""
+   * when this is not a domain error (show a generic text then).
+   */
+  public String userText(String language) {
+    if ("nl".equals(language)) {
+      return textNl;
+    }
+    if ("en".equals(language)) {
+      return textEn;
+    }
+    return "";
   }
 }

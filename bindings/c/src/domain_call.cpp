@@ -1,0 +1,648 @@
+// kring_client_domain_call's dispatcher: converts the kring.abi.v1 domain messages to the C++
+// domain structs and back. The enums of domain.proto number their values as the C++ enums do
+// (checked below), so they convert by number after a range check.
+#include "domain_call.h"
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kring/domain/follow_up.h"
+#include "kring/domain/organising.h"
+#include "kring/domain/plan.h"
+
+namespace kring::abi {
+namespace {
+
+namespace pb = kring::abi::v1;
+namespace d = kring::domain;
+
+#define KRING_SAME(cpp, proto) \
+  static_assert(static_cast<int>(cpp) == static_cast<int>(proto), "mirror " #proto)
+KRING_SAME(d::Answer::kNo, pb::POLL_ANSWER_NO);
+KRING_SAME(d::LocationKind::kOnline, pb::LOCATION_ONLINE);
+KRING_SAME(d::Phase::kAcceptance, pb::PHASE_ACCEPTANCE);
+KRING_SAME(d::Phase::kPrivateTime, pb::PHASE_PRIVATE_TIME);
+KRING_SAME(d::Decision::kReject, pb::DECISION_REJECT);
+KRING_SAME(d::AgreementStatus::kDropped, pb::AGREEMENT_DROPPED);
+KRING_SAME(d::AgreementStatus::kBlocked, pb::AGREEMENT_BLOCKED);
+KRING_SAME(d::CheckOutcome::kVervolgberaad, pb::CHECK_VERVOLGBERAAD);
+KRING_SAME(d::UpcomingCheck::Kind::kMentorEvaluation, pb::UPCOMING_MENTOR_EVALUATION);
+#undef KRING_SAME
+
+constexpr size_t kIdBytes = 16;
+
+Status Invalid(const std::string& what) { return InvalidArgument(what); }
+
+// An id the domain code looks up: exactly 16 bytes (what names the field, never its value).
+Result<Bytes> Id(const std::string& b, const char* what) {
+  if (b.size() != kIdBytes) return Invalid(std::string(what) + " must be 16 bytes");
+  return ToBytes(b);
+}
+
+std::vector<Bytes> Ids(const google::protobuf::RepeatedPtrField<std::string>& in) {
+  std::vector<Bytes> out;
+  out.reserve(static_cast<size_t>(in.size()));
+  for (const std::string& b : in) out.push_back(ToBytes(b));
+  return out;
+}
+
+template <typename Out>
+void AddIds(const std::vector<Bytes>& in, Out* out) {
+  for (const Bytes& b : in) out->Add(ToString(b));
+}
+
+// A proto enum value as the C++ enum with the same numbering; unknown values are refused.
+template <typename E>
+Result<E> Enum(int value, bool (*valid)(int), const char* what) {
+  if (!valid(value)) return Invalid(std::string(what) + " is not a known value");
+  return static_cast<E>(value);
+}
+
+// ---- Organising: in ----
+
+d::ContactDetails FromProto(const pb::ContactDetails& c) {
+  return {c.phone(), c.email(), c.address()};
+}
+
+d::PersonInput FromProto(const pb::PersonInput& p) {
+  d::PersonInput out;
+  out.name = p.name();
+  out.relation = p.relation();
+  out.kind = p.kind();
+  out.organisation = p.organisation();
+  out.function = p.function();
+  if (!p.language().empty()) out.language = p.language();
+  out.interpreter = p.interpreter();
+  out.has_app = p.has_app();
+  out.account_id = ToBytes(p.account_id());
+  out.contact = FromProto(p.contact());
+  return out;
+}
+
+d::ResidentQuestion FromProto(const pb::ResidentQuestion& q) {
+  return {q.ik_wil(), q.ik_kan(), q.ik_heb_nodig()};
+}
+
+d::ReferralInput FromProto(const pb::ReferralInput& r) {
+  d::ReferralInput out;
+  out.referrer_kind = r.referrer_kind();
+  out.resident = FromProto(r.resident());
+  out.reason = r.reason();
+  for (const auto& p : r.invitees()) out.invitees.push_back(FromProto(p));
+  out.resident_consent = r.resident_consent();
+  out.bottom_lines.assign(r.bottom_lines().begin(), r.bottom_lines().end());
+  out.questions.assign(r.questions().begin(), r.questions().end());
+  out.spoed = r.spoed();
+  out.question = FromProto(r.question());
+  out.referred_at_ms = r.referred_at_ms();
+  return out;
+}
+
+d::CoordinatorAssignment FromProto(const pb::CoordinatorAssignment& a) {
+  return {ToBytes(a.coordinator_account_id()), a.language(), a.gender(), a.culture()};
+}
+
+d::PollInput FromProto(const pb::PollInput& p) {
+  d::PollInput out;
+  for (const auto& s : p.slots()) out.slots.push_back({{}, s.start_ms(), s.end_ms()});
+  out.required = Ids(p.required());
+  out.deadline_ms = p.deadline_ms();
+  return out;
+}
+
+Result<d::LocationInput> FromProto(const pb::LocationInput& l) {
+  d::LocationInput out;
+  KRING_ASSIGN_OR_RETURN(
+      out.kind, Enum<d::LocationKind>(l.kind(), pb::LocationKind_IsValid, "location kind"));
+  out.coarse = l.coarse();
+  out.exact = l.exact();
+  out.hidden_from = Ids(l.hidden_from());
+  return out;
+}
+
+d::FixOverrides FromProto(const pb::FixOverrides& o) {
+  return {o.no_pretalk_reason(), o.required_no_reason()};
+}
+
+// ---- Organising: out ----
+
+void ToProto(const d::ResidentQuestion& q, pb::ResidentQuestion* out) {
+  out->set_ik_wil(q.ik_wil);
+  out->set_ik_kan(q.ik_kan);
+  out->set_ik_heb_nodig(q.ik_heb_nodig);
+}
+
+void ToProto(const d::Referral& r, pb::Referral* out) {
+  out->set_referral_id(ToString(r.referral_id));
+  out->set_referrer_kind(r.referrer_kind);
+  out->set_referrer_account_id(ToString(r.referrer_account_id));
+  out->set_resident_person_id(ToString(r.resident_person_id));
+  AddIds(r.invitee_person_ids, out->mutable_invitee_person_ids());
+  out->set_reason(r.reason);
+  out->set_resident_consent(r.resident_consent);
+  out->set_spoed(r.spoed);
+  for (const auto& s : r.bottom_lines) out->add_bottom_lines(s);
+  for (const auto& s : r.questions) out->add_questions(s);
+  ToProto(r.question, out->mutable_question());
+  out->set_referred_at_ms(r.referred_at_ms);
+  pb::CoordinatorAssignment* c = out->mutable_coordinator();
+  c->set_coordinator_account_id(ToString(r.coordinator.coordinator_account_id));
+  c->set_language(r.coordinator.language);
+  c->set_gender(r.coordinator.gender);
+  c->set_culture(r.coordinator.culture);
+  out->set_coordinator_assigned_at_ms(r.coordinator_assigned_at_ms);
+}
+
+void ToProto(const d::Person& p, pb::Person* out) {
+  out->set_person_id(ToString(p.person_id));
+  out->set_name(p.name);
+  out->set_relation(p.relation);
+  out->set_kind(p.kind);
+  out->set_organisation(p.organisation);
+  out->set_function(p.function);
+  out->set_language(p.language);
+  out->set_interpreter(p.interpreter);
+  out->set_has_app(p.has_app);
+  out->set_account_id(ToString(p.account_id));
+  out->set_status(p.status);
+  out->set_invite_id(ToString(p.invite_id));
+  out->set_proposed_by_account_id(ToString(p.proposed_by_account_id));
+}
+
+void ToProto(const d::Slot& s, pb::Slot* out) {
+  out->set_slot_id(ToString(s.slot_id));
+  out->set_start_ms(s.start_ms);
+  out->set_end_ms(s.end_ms);
+}
+
+void ToProto(const d::Poll& p, pb::Poll* out) {
+  out->set_poll_id(ToString(p.poll_id));
+  for (const auto& s : p.slots) ToProto(s, out->add_slots());
+  AddIds(p.required, out->mutable_required());
+  out->set_deadline_ms(p.deadline_ms);
+}
+
+void ToProto(const d::SlotTally& t, pb::SlotTally* out) {
+  out->set_slot_id(ToString(t.slot_id));
+  out->set_yes(t.yes);
+  out->set_if_need_be(t.if_need_be);
+  out->set_no(t.no);
+  AddIds(t.required_no, out->mutable_required_no());
+}
+
+void ToProto(const d::Meeting& m, pb::Meeting* out) {
+  out->set_meeting_id(ToString(m.meeting_id));
+  out->set_start_ms(m.start_ms);
+  out->set_end_ms(m.end_ms);
+  out->set_spoed(m.spoed);
+  out->set_cancelled(m.cancelled);
+  out->set_location_kind(static_cast<pb::LocationKind>(m.location_kind));
+  out->set_coarse_location(m.coarse_location);
+  out->set_exact_location(m.exact_location);
+  out->set_uid(m.uid);
+  out->set_sequence(m.sequence);
+  out->set_phase(static_cast<pb::Phase>(m.phase));
+  for (const auto& [phase, at] : m.phase_started_at_ms) {
+    pb::PhaseStart* s = out->add_phase_started();
+    s->set_phase(static_cast<pb::Phase>(phase));
+    s->set_at_ms(at);
+  }
+  out->set_private_scope(m.private_scope);
+  out->set_draft_released(m.draft_released);
+  out->set_no_pretalk_reason(m.no_pretalk_reason);
+  out->set_required_no_reason(m.required_no_reason);
+}
+
+void ToProto(const d::PreTalk& t, pb::PreTalk* out) {
+  out->set_pretalk_id(ToString(t.pretalk_id));
+  out->set_person_id(ToString(t.person_id));
+  out->set_held_at_ms(t.held_at_ms);
+  out->set_how(t.how);
+  out->set_explained(t.explained);
+  out->set_questions(t.questions);
+  out->set_safety_concerns(t.safety_concerns);
+}
+
+void ToProto(const d::CalendarData& c, pb::CalendarData* out) {
+  out->set_uid(c.uid);
+  out->set_sequence(c.sequence);
+  out->set_start_ms(c.start_ms);
+  out->set_end_ms(c.end_ms);
+  out->set_location_text(c.location_text);
+  out->set_cancelled(c.cancelled);
+}
+
+// ---- Plan and FollowUp: in ----
+
+d::PlanContent FromProto(const pb::PlanContent& c) {
+  d::PlanContent out;
+  out.ik_wil = c.ik_wil();
+  out.ik_kan = c.ik_kan();
+  out.ik_heb_nodig = c.ik_heb_nodig();
+  out.life_domains.insert(c.life_domains().begin(), c.life_domains().end());
+  out.contingency = c.contingency();
+  out.contact_person = ToBytes(c.contact_person());
+  out.bottom_lines = c.bottom_lines();
+  out.answers = c.answers();
+  out.responsible_professional = ToBytes(c.responsible_professional());
+  if (c.review_days() != 0) out.review_days = c.review_days();
+  return out;
+}
+
+d::AgreementInput FromProto(const pb::AgreementInput& a) {
+  d::AgreementInput out;
+  out.owner = ToBytes(a.owner());
+  out.action = a.action();
+  out.due_ms = a.due_ms();
+  out.recurrence = a.recurrence();
+  out.checker = ToBytes(a.checker());
+  out.life_domain = a.life_domain();
+  out.hidden_from = Ids(a.hidden_from());
+  out.visible_to = Ids(a.visible_to());
+  return out;
+}
+
+d::Obstacle FromProto(const pb::Obstacle& o) {
+  return {o.description(), ToBytes(o.owner()), o.new_due_ms()};
+}
+
+Result<d::SixWeekCheckInput> FromProto(const pb::SixWeekCheckInput& c) {
+  d::SixWeekCheckInput out;
+  out.at_ms = c.at_ms();
+  for (const auto& a : c.assessments()) {
+    d::AssessmentInput in;
+    in.agreement_id = ToBytes(a.agreement_id());
+    KRING_ASSIGN_OR_RETURN(
+        in.result, Enum<d::AgreementStatus>(a.result(), pb::AgreementStatus_IsValid, "result"));
+    if (a.has_obstacle()) in.obstacle = FromProto(a.obstacle());
+    out.assessments.push_back(std::move(in));
+  }
+  KRING_ASSIGN_OR_RETURN(out.outcome,
+                         Enum<d::CheckOutcome>(c.outcome(), pb::CheckOutcome_IsValid, "outcome"));
+  out.note = c.note();
+  return out;
+}
+
+// ---- Plan and FollowUp: out ----
+
+void ToProto(const d::PlanContent& c, pb::PlanContent* out) {
+  out->set_ik_wil(c.ik_wil);
+  out->set_ik_kan(c.ik_kan);
+  out->set_ik_heb_nodig(c.ik_heb_nodig);
+  out->mutable_life_domains()->insert(c.life_domains.begin(), c.life_domains.end());
+  out->set_contingency(c.contingency);
+  out->set_contact_person(ToString(c.contact_person));
+  out->set_bottom_lines(c.bottom_lines);
+  out->set_answers(c.answers);
+  out->set_responsible_professional(ToString(c.responsible_professional));
+  out->set_review_days(c.review_days);
+}
+
+void ToProto(const d::PlanVersion& v, pb::PlanVersion* out) {
+  out->set_version_id(ToString(v.version_id));
+  out->set_number(v.number);
+  ToProto(v.content, out->mutable_content());
+  for (const auto& a : v.agreements) {
+    pb::AgreementRef* r = out->add_agreements();
+    r->set_agreement_id(ToString(a.agreement_id));
+    r->set_content_hash(ToString(a.content_hash));
+  }
+  out->set_hash(ToString(v.hash));
+  out->set_details_readable(v.details_readable);
+  out->set_created_seq(v.created_seq);
+}
+
+void ToProto(const d::Acceptance& a, pb::Acceptance* out) {
+  out->set_version_id(ToString(a.version_id));
+  out->set_chair_accepted(a.chair_accepted);
+  out->set_accepted_at_ms(a.accepted_at_ms);
+  out->set_needs_professional(a.needs_professional);
+  out->set_professional(static_cast<pb::Decision>(a.professional));
+  out->set_conditions(a.conditions);
+  out->set_reason(a.reason);
+  out->set_accepted(a.accepted);
+  out->set_review_at_ms(a.review_at_ms);
+  out->set_checkin_at_ms(a.checkin_at_ms);
+}
+
+void ToProto(const d::Obstacle& o, pb::Obstacle* out) {
+  out->set_description(o.description);
+  out->set_owner(ToString(o.owner));
+  out->set_new_due_ms(o.new_due_ms);
+}
+
+void ToProto(const d::Agreement& a, pb::Agreement* out) {
+  out->set_agreement_id(ToString(a.agreement_id));
+  pb::AgreementInput* in = out->mutable_input();
+  in->set_owner(ToString(a.input.owner));
+  in->set_action(a.input.action);
+  in->set_due_ms(a.input.due_ms);
+  in->set_recurrence(a.input.recurrence);
+  in->set_checker(ToString(a.input.checker));
+  in->set_life_domain(a.input.life_domain);
+  AddIds(a.input.hidden_from, in->mutable_hidden_from());
+  AddIds(a.input.visible_to, in->mutable_visible_to());
+  out->set_content_hash(ToString(a.content_hash));
+  out->set_accepted_hash(ToString(a.accepted_hash));
+  out->set_accepted(a.accepted);
+  out->set_acceptance_stale(a.acceptance_stale);
+  out->set_status(static_cast<pb::AgreementStatus>(a.status));
+  if (a.obstacle) ToProto(*a.obstacle, out->mutable_obstacle());
+  out->set_scope_id(a.scope_id);
+  out->set_conflicts(static_cast<int32_t>(a.conflicts.size()));
+}
+
+void ToProto(const d::SixWeekCheck& c, pb::SixWeekCheck* out) {
+  out->set_check_id(ToString(c.check_id));
+  out->set_version_id(ToString(c.version_id));
+  out->set_at_ms(c.at_ms);
+  out->set_outcome(static_cast<pb::CheckOutcome>(c.outcome));
+  for (const auto& a : c.assessments) {
+    pb::Assessment* p = out->add_assessments();
+    p->set_agreement_id(ToString(a.agreement_id));
+    p->set_result(static_cast<pb::AgreementStatus>(a.result));
+    if (a.obstacle) ToProto(*a.obstacle, p->mutable_obstacle());
+  }
+}
+
+void AddAgreements(const std::vector<d::Agreement>& in, pb::DomainResponse* out) {
+  for (const auto& a : in) ToProto(a, out->add_agreements());
+}
+
+// A created entity's id into response.id.
+Status SetId(const Result<Bytes>& r, pb::DomainResponse* out) {
+  if (!r.ok()) return r.status();
+  out->set_id(ToString(r.value()));
+  return {};
+}
+
+Status SetScope(const Result<uint32_t>& r, pb::DomainResponse* out) {
+  if (!r.ok()) return r.status();
+  out->set_scope_id(r.value());
+  return {};
+}
+
+Status Organise(d::Organising& org, const pb::DomainRequest& req, pb::DomainResponse* out) {
+  switch (req.call_case()) {
+    case pb::DomainRequest::kSubmitReferral:
+      return SetId(org.SubmitReferral(FromProto(req.submit_referral())), out);
+    case pb::DomainRequest::kAssignCoordinator:
+      return org.AssignCoordinator(FromProto(req.assign_coordinator()));
+    case pb::DomainRequest::kGetReferral: {
+      KRING_ASSIGN_OR_RETURN(d::Referral r, org.GetReferral());
+      ToProto(r, out->mutable_referral());
+      return {};
+    }
+    case pb::DomainRequest::kProposePerson:
+      return SetId(org.ProposePerson(FromProto(req.propose_person())), out);
+    case pb::DomainRequest::kApprovePerson: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.approve_person().id(), "person id"));
+      return org.ApprovePerson(id);
+    }
+    case pb::DomainRequest::kDeclinePerson: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.decline_person().id(), "person id"));
+      return org.DeclinePerson(id);
+    }
+    case pb::DomainRequest::kLinkAccount: {
+      KRING_ASSIGN_OR_RETURN(Bytes person, Id(req.link_account().person_id(), "person id"));
+      KRING_ASSIGN_OR_RETURN(Bytes account, Id(req.link_account().account_id(), "account id"));
+      return org.LinkAccount(person, account);
+    }
+    case pb::DomainRequest::kCircle: {
+      KRING_ASSIGN_OR_RETURN(std::vector<d::Person> people, org.Circle());
+      for (const auto& p : people) ToProto(p, out->add_people());
+      return {};
+    }
+    case pb::DomainRequest::kCreatePoll:
+      return SetId(org.CreatePoll(FromProto(req.create_poll())), out);
+    case pb::DomainRequest::kGetPoll: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.get_poll().id(), "poll id"));
+      KRING_ASSIGN_OR_RETURN(d::Poll poll, org.GetPoll(id));
+      ToProto(poll, out->mutable_poll());
+      return {};
+    }
+    case pb::DomainRequest::kAnswerPoll: {
+      const pb::AnswerPoll& a = req.answer_poll();
+      KRING_ASSIGN_OR_RETURN(Bytes poll, Id(a.poll_id(), "poll id"));
+      KRING_ASSIGN_OR_RETURN(Bytes person, Id(a.person_id(), "person id"));
+      KRING_ASSIGN_OR_RETURN(Bytes slot, Id(a.slot_id(), "slot id"));
+      KRING_ASSIGN_OR_RETURN(d::Answer answer,
+                             Enum<d::Answer>(a.answer(), pb::PollAnswer_IsValid, "answer"));
+      return org.AnswerPoll(poll, person, slot, answer);
+    }
+    case pb::DomainRequest::kTally: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.tally().id(), "poll id"));
+      KRING_ASSIGN_OR_RETURN(std::vector<d::SlotTally> tally, org.Tally(id));
+      for (const auto& t : tally) ToProto(t, out->add_tally());
+      return {};
+    }
+    case pb::DomainRequest::kFixMeeting: {
+      const pb::FixMeeting& f = req.fix_meeting();
+      KRING_ASSIGN_OR_RETURN(Bytes poll, Id(f.poll_id(), "poll id"));
+      KRING_ASSIGN_OR_RETURN(Bytes slot, Id(f.slot_id(), "slot id"));
+      KRING_ASSIGN_OR_RETURN(d::LocationInput location, FromProto(f.location()));
+      return SetId(org.FixMeeting(poll, slot, location, FromProto(f.overrides())), out);
+    }
+    case pb::DomainRequest::kFixSpoedMeeting: {
+      const pb::FixSpoedMeeting& f = req.fix_spoed_meeting();
+      KRING_ASSIGN_OR_RETURN(d::LocationInput location, FromProto(f.location()));
+      return SetId(org.FixSpoedMeeting(f.start_ms(), f.end_ms(), location, FromProto(f.overrides()),
+                                       f.now_ms()),
+                   out);
+    }
+    case pb::DomainRequest::kCurrentMeeting: {
+      KRING_ASSIGN_OR_RETURN(d::Meeting m, org.CurrentMeeting());
+      ToProto(m, out->mutable_meeting());
+      return {};
+    }
+    case pb::DomainRequest::kStartPhase: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.start_phase().meeting_id(), "meeting id"));
+      KRING_ASSIGN_OR_RETURN(d::Phase phase,
+                             Enum<d::Phase>(req.start_phase().phase(), pb::Phase_IsValid, "phase"));
+      return org.StartPhase(id, phase);
+    }
+    case pb::DomainRequest::kStartPrivateTime: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.start_private_time().id(), "meeting id"));
+      return SetScope(org.StartPrivateTime(id), out);
+    }
+    case pb::DomainRequest::kReleaseDraft: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.release_draft().id(), "meeting id"));
+      return org.ReleaseDraft(id);
+    }
+    case pb::DomainRequest::kLogPretalk: {
+      const pb::PreTalkInput& t = req.log_pretalk();
+      KRING_ASSIGN_OR_RETURN(Bytes person, Id(t.person_id(), "person id"));
+      return SetId(org.LogPreTalk({person, t.held_at_ms(), t.how(), t.explained(), t.questions(),
+                                   t.safety_concerns()}),
+                   out);
+    }
+    case pb::DomainRequest::kPretalks: {
+      KRING_ASSIGN_OR_RETURN(std::vector<d::PreTalk> talks, org.PreTalks());
+      for (const auto& t : talks) ToProto(t, out->add_pretalks());
+      return {};
+    }
+    case pb::DomainRequest::kReschedule: {
+      const pb::Reschedule& r = req.reschedule();
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(r.meeting_id(), "meeting id"));
+      return org.Reschedule(id, r.start_ms(), r.end_ms());
+    }
+    case pb::DomainRequest::kCancelMeeting: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.cancel_meeting().id(), "meeting id"));
+      return org.CancelMeeting(id);
+    }
+    case pb::DomainRequest::kCalendarFor: {
+      KRING_ASSIGN_OR_RETURN(Bytes meeting, Id(req.calendar_for().meeting_id(), "meeting id"));
+      KRING_ASSIGN_OR_RETURN(Bytes person, Id(req.calendar_for().person_id(), "person id"));
+      KRING_ASSIGN_OR_RETURN(d::CalendarData c, org.CalendarFor(meeting, person));
+      ToProto(c, out->mutable_calendar());
+      return {};
+    }
+    default:
+      return Invalid("request has no known call");
+  }
+}
+
+Status PlanCall(d::Plan& plan, const pb::DomainRequest& req, pb::DomainResponse* out) {
+  switch (req.call_case()) {
+    case pb::DomainRequest::kNetworkScope:
+      return SetScope(plan.NetworkScope(), out);
+    case pb::DomainRequest::kCreateDraft:
+      return SetId(
+          plan.CreateDraft(req.create_draft().scope_id(), FromProto(req.create_draft().content())),
+          out);
+    case pb::DomainRequest::kUpdateDraft: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.update_draft().draft_id(), "draft id"));
+      return plan.UpdateDraft(id, FromProto(req.update_draft().content()));
+    }
+    case pb::DomainRequest::kReleasePlan: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.release_plan().id(), "draft id"));
+      return SetId(plan.Release(id), out);
+    }
+    case pb::DomainRequest::kPublishPlan:
+      return SetId(plan.Publish(FromProto(req.publish_plan())), out);
+    case pb::DomainRequest::kCurrentPlan: {
+      KRING_ASSIGN_OR_RETURN(std::optional<d::PlanVersion> v, plan.Current());
+      if (v) ToProto(*v, out->mutable_plan());
+      return {};
+    }
+    case pb::DomainRequest::kAcceptPlan: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.accept_plan().version_id(), "version id"));
+      return plan.Accept(id, req.accept_plan().now_ms());
+    }
+    case pb::DomainRequest::kProfessionalDecision: {
+      const pb::ProfessionalDecision& p = req.professional_decision();
+      KRING_ASSIGN_OR_RETURN(Bytes version, Id(p.version_id(), "version id"));
+      KRING_ASSIGN_OR_RETURN(Bytes me, Id(p.my_person_id(), "person id"));
+      KRING_ASSIGN_OR_RETURN(d::Decision decision,
+                             Enum<d::Decision>(p.decision(), pb::Decision_IsValid, "decision"));
+      return plan.RecordProfessionalDecision(version, me, decision, p.conditions_or_reason(),
+                                             p.now_ms());
+    }
+    case pb::DomainRequest::kAcceptanceOf: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.acceptance_of().id(), "version id"));
+      KRING_ASSIGN_OR_RETURN(d::Acceptance a, plan.AcceptanceOf(id));
+      ToProto(a, out->mutable_acceptance());
+      return {};
+    }
+    case pb::DomainRequest::kAddAgreement:
+      return SetId(plan.AddAgreement(FromProto(req.add_agreement())), out);
+    case pb::DomainRequest::kAcceptAgreement: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.accept_agreement().id(), "agreement id"));
+      return plan.AcceptAgreement(id);
+    }
+    case pb::DomainRequest::kUpdateStatus: {
+      const pb::UpdateStatus& u = req.update_status();
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(u.agreement_id(), "agreement id"));
+      KRING_ASSIGN_OR_RETURN(
+          d::AgreementStatus status,
+          Enum<d::AgreementStatus>(u.status(), pb::AgreementStatus_IsValid, "status"));
+      std::optional<d::Obstacle> obstacle;
+      if (u.has_obstacle()) obstacle = FromProto(u.obstacle());
+      return plan.UpdateStatus(id, status, obstacle);
+    }
+    case pb::DomainRequest::kGetAgreement: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.get_agreement().id(), "agreement id"));
+      KRING_ASSIGN_OR_RETURN(d::Agreement a, plan.GetAgreement(id));
+      ToProto(a, out->add_agreements());
+      return {};
+    }
+    case pb::DomainRequest::kEditAgreement: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.edit_agreement().agreement_id(), "agreement id"));
+      return plan.EditAgreement(id, FromProto(req.edit_agreement().input()));
+    }
+    case pb::DomainRequest::kAgreements: {
+      KRING_ASSIGN_OR_RETURN(std::vector<d::Agreement> list, plan.Agreements());
+      AddAgreements(list, out);
+      return {};
+    }
+    default:
+      return Invalid("request has no known call");
+  }
+}
+
+Status FollowUpCall(d::FollowUp& follow, const pb::DomainRequest& req, pb::DomainResponse* out) {
+  switch (req.call_case()) {
+    case pb::DomainRequest::kRecordCheckIn:
+      return follow.RecordCheckIn(req.record_check_in().at_ms(), req.record_check_in().note());
+    case pb::DomainRequest::kRecordSixWeekCheck: {
+      KRING_ASSIGN_OR_RETURN(d::SixWeekCheckInput in, FromProto(req.record_six_week_check()));
+      return SetId(follow.RecordSixWeekCheck(in), out);
+    }
+    case pb::DomainRequest::kLatestCheck: {
+      KRING_ASSIGN_OR_RETURN(std::optional<d::SixWeekCheck> c, follow.LatestCheck());
+      if (c) ToProto(*c, out->mutable_check());
+      return {};
+    }
+    case pb::DomainRequest::kMyAgreements: {
+      KRING_ASSIGN_OR_RETURN(std::vector<d::Agreement> list, follow.MyAgreements());
+      AddAgreements(list, out);
+      return {};
+    }
+    case pb::DomainRequest::kOverdue: {
+      KRING_ASSIGN_OR_RETURN(std::vector<d::Agreement> list,
+                             follow.Overdue(req.overdue().now_ms()));
+      AddAgreements(list, out);
+      return {};
+    }
+    case pb::DomainRequest::kUpcomingChecks: {
+      KRING_ASSIGN_OR_RETURN(std::vector<d::UpcomingCheck> list,
+                             follow.UpcomingChecks(req.upcoming_checks().now_ms()));
+      for (const auto& c : list) {
+        pb::UpcomingCheck* u = out->add_upcoming();
+        u->set_kind(static_cast<pb::UpcomingKind>(c.kind));
+        u->set_due_ms(c.due_ms);
+        u->set_overdue(c.overdue);
+      }
+      return {};
+    }
+    default:
+      return Invalid("request has no known call");
+  }
+}
+
+}  // namespace
+
+Result<v1::DomainResponse> DomainCall(client::Client& client, const Bytes& case_id,
+                                      const v1::DomainRequest& request) {
+  // The oneof's field numbers group the calls: 1..29 Organising, 30..59 Plan, 60.. FollowUp.
+  const int call = static_cast<int>(request.call_case());
+  if (call == 0) return Invalid("request has no call");
+  v1::DomainResponse response;
+  Status status;
+  if (call < 30) {
+    d::Organising org(client, case_id);
+    status = Organise(org, request, &response);
+  } else if (call < 60) {
+    d::Plan plan(client, case_id);
+    status = PlanCall(plan, request, &response);
+  } else {
+    d::FollowUp follow(client, case_id);
+    status = FollowUpCall(follow, request, &response);
+  }
+  if (!status.ok()) return status;
+  return response;
+}
+
+}  // namespace kring::abi

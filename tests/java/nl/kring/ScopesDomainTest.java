@@ -1,0 +1,414 @@
+package nl.kring;
+
+import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import kring.v1.Case;
+import kring.v1.Model;
+import nl.kring.abi.DevicesProto;
+import nl.kring.abi.DomainProto;
+
+/**
+ * ABI 5 from Java against a real kringd: a restricted scope that one member never receives,
+ * closing and erasing a case (the erased case disappears from another device, with a
+ * CASE_DELETED event on the app's executor), a small netwerkberaad through {@link
+ * KringClient#domain} with a refusal's key and Dutch text, and the device functions (link, list,
+ * revoke, restore).
+ *
+ * <p>System property kring.kringd: path of the kringd binary.
+ */
+public final class ScopesDomainTest {
+  private static final long WAIT_SECONDS = 30;
+  private static int failures = 0;
+  private static int checks = 0;
+
+  private static void check(boolean ok, String what) {
+    checks++;
+    if (!ok) {
+      failures++;
+      System.err.println("FAILED: " + what);
+    }
+  }
+
+  private interface Body {
+    void run() throws Exception;
+  }
+
+  /** Runs body, which must throw a KringException with this status; returns it. */
+  private static KringException expectStatus(
+      KringException.Status expected, Body body, String what) {
+    try {
+      body.run();
+      check(false, what + ": expected " + expected + ", nothing thrown");
+    } catch (KringException e) {
+      check(e.status() == expected, what + ": expected " + expected + ", got " + e.status());
+      return e;
+    } catch (Exception e) {
+      check(false, what + ": unexpected " + e);
+    }
+    return null;
+  }
+
+  private static byte[] key(int seed) {
+    byte[] k = new byte[KringClient.STORAGE_KEY_SIZE];
+    Arrays.fill(k, (byte) seed);
+    return k;
+  }
+
+  private static ByteString bs(byte[] b) {
+    return ByteString.copyFrom(b);
+  }
+
+  private static Case.Member member(byte[] accountId, Case.Role role) {
+    return Case.Member.newBuilder().setAccountId(bs(accountId)).setRole(role).build();
+  }
+
+  private static boolean has(Model.CaseState state, byte[] entityId) {
+    return state.getEntitiesMap().containsKey(KringClient.hex(entityId));
+  }
+
+  private static boolean contains(List<byte[]> ids, byte[] id) {
+    return ids.stream().anyMatch(x -> Arrays.equals(x, id));
+  }
+
+  private static void syncAll(KringClient... clients) throws KringException {
+    for (int round = 0; round < 2; round++) {
+      for (KringClient c : clients) {
+        c.syncNow();
+      }
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    Path tmp = Files.createTempDirectory("kring-java-abi5");
+    ExecutorService appExecutor =
+        Executors.newSingleThreadExecutor(r -> new Thread(r, "app-executor"));
+    try (KringClientTest.Kringd server = new KringClientTest.Kringd(tmp.resolve("kringd"));
+        KringClient resident = open(tmp, "resident", 1, server);
+        KringClient coordinator = open(tmp, "coordinator", 2, server);
+        KringClient aunt = open(tmp, "aunt", 3, server)) {
+      Account created = resident.createAccount();
+      byte[] residentId = created.accountId();
+      byte[] coordinatorId = coordinator.createAccount().accountId();
+      byte[] auntId = aunt.createAccount().accountId();
+      List<Case.Member> members =
+          List.of(
+              member(coordinatorId, Case.Role.ROLE_COORDINATOR),
+              member(auntId, Case.Role.ROLE_MEMBER));
+      scopes(resident, coordinator, aunt, resident.createCase(members), auntId);
+      closeAndErase(resident, aunt, members, appExecutor);
+      domain(resident, coordinator, resident.createCase(members), residentId);
+      devices(resident, tmp, server, created.recoveryKey());
+    } finally {
+      appExecutor.shutdownNow();
+      try (Stream<Path> files = Files.walk(tmp)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException e) {
+        // best effort
+      }
+    }
+    System.out.println(checks + " checks, " + failures + " failed");
+    System.exit(failures == 0 ? 0 : 1);
+  }
+
+  private static KringClient open(Path tmp, String name, int seed, KringClientTest.Kringd server)
+      throws KringException {
+    return KringClient.open(
+        tmp.resolve(name + ".db").toString(), key(seed), server.address, null, false);
+  }
+
+  /** A note in a scope of the resident and the aunt never reaches the coordinator's device. */
+  private static void scopes(
+      KringClient resident, KringClient coordinator, KringClient aunt, byte[] caseId, byte[] auntId)
+      throws Exception {
+    syncAll(resident, coordinator, aunt);
+    long scope = resident.createScope(caseId, List.of(auntId));
+    check(scope != 0, "a scope id");
+    byte[] note = resident.createEntity(caseId, "note", scope);
+    resident.setField(
+        caseId, note, "text", Model.Value.newBuilder().setText("Nieuw adres").build());
+    byte[] raw = new byte[KringClient.ID_SIZE];
+    Arrays.fill(raw, (byte) 0x4B);
+    resident.submit(
+        caseId,
+        Model.ContentOp.newBuilder()
+            .addMutations(
+                Model.Mutation.newBuilder()
+                    .setCreateEntity(
+                        Model.CreateEntity.newBuilder().setEntityId(bs(raw)).setType("note")))
+            .build(),
+        scope);
+    check(resident.scopeOf(caseId, note) == scope, "scopeOf on the author's device");
+    syncAll(resident, coordinator, aunt);
+    check(has(aunt.confirmedView(caseId), note), "the aunt reads the note");
+    check(aunt.scopeOf(caseId, raw) == scope, "the raw op is in the scope too");
+    check(
+        aunt.confirmedView(caseId)
+            .getEntitiesMap()
+            .get(KringClient.hex(note))
+            .getFieldsMap()
+            .get("text")
+            .getValue()
+            .getText()
+            .equals("Nieuw adres"),
+        "the note's text");
+    check(!has(coordinator.confirmedView(caseId), note), "the coordinator never gets it");
+    expectStatus(
+        KringException.Status.NOT_FOUND,
+        () -> coordinator.scopeOf(caseId, note),
+        "scopeOf where the entity is hidden");
+    expectStatus(
+        KringException.Status.INVALID_ARGUMENT,
+        () -> resident.setScopeMembers(caseId, 0, List.of(auntId)),
+        "scope 0 is the whole case");
+  }
+
+  /** Closing keeps the case read-only; erasing removes it from the aunt's device. */
+  private static void closeAndErase(
+      KringClient resident, KringClient aunt, List<Case.Member> members, ExecutorService executor)
+      throws Exception {
+    byte[] closed = resident.createCase(members);
+    byte[] erased = resident.createCase(members);
+    syncAll(resident, aunt);
+    check(contains(aunt.cases(), erased), "the aunt has the case before erasure");
+    BlockingQueue<ChangeEvent> events = new LinkedBlockingQueue<>();
+    KringClient.Registration registration = aunt.addChangeListener(executor, events::add);
+    try {
+      expectStatus(
+          KringException.Status.INVALID_ARGUMENT,
+          () -> resident.closeCase(closed, 3651),
+          "retention beyond ten years");
+      resident.closeCase(closed, 30);
+      resident.eraseCase(erased);
+      syncAll(resident, aunt);
+      Model.CaseState state = aunt.confirmedView(closed);
+      check(state.getClosed(), "the closed case is closed on the aunt's device");
+      check(state.getRetentionDays() == 30, "with its retention");
+      check(!contains(aunt.cases(), erased), "the erased case is gone from the aunt's device");
+      expectStatus(
+          KringException.Status.NOT_FOUND, () -> aunt.view(erased), "no view of an erased case");
+      boolean deleted = false;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+      while (!deleted && System.nanoTime() < deadline) {
+        ChangeEvent e = events.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+        if (e != null && e.kind() == ChangeEvent.Kind.CASE_DELETED && e.isAbout(erased)) {
+          deleted = true;
+        }
+      }
+      check(deleted, "CASE_DELETED on the app's executor");
+    } finally {
+      registration.close();
+    }
+  }
+
+  private static DomainProto.DomainRequest.Builder req() {
+    return DomainProto.DomainRequest.newBuilder();
+  }
+
+  private static DomainProto.Id id(byte[] b) {
+    return DomainProto.Id.newBuilder().setId(bs(b)).build();
+  }
+
+  private static DomainProto.PersonInput person(String name, String kind, String phone) {
+    return DomainProto.PersonInput.newBuilder()
+        .setName(name)
+        .setKind(kind)
+        .setRelation(kind.equals("resident") ? "" : "tante")
+        .setHasApp(true)
+        .setContact(DomainProto.ContactDetails.newBuilder().setPhone(phone))
+        .build();
+  }
+
+  /** Referral, circle, an agreement, a draft in private time, released and accepted. */
+  private static void domain(
+      KringClient resident, KringClient coordinator, byte[] caseId, byte[] residentId)
+      throws Exception {
+    syncAll(resident, coordinator);
+    DomainProto.ReferralInput.Builder referral =
+        DomainProto.ReferralInput.newBuilder()
+            .setReferrerKind("professional")
+            .setResident(person("Sanne de Vries", "resident", "06-11223344"))
+            .setReason("Sanne wil weer grip op haar geld.")
+            .addInvitees(person("Ria de Vries", "family", "06-12345678"));
+    KringException refused =
+        expectStatus(
+            KringException.Status.INVALID_ARGUMENT,
+            () -> coordinator.domain(caseId, req().setSubmitReferral(referral).build()),
+            "a referral without consent");
+    check(
+        refused != null && refused.domainKey().equals("referral.no_consent"),
+        "its key: " + (refused == null ? "" : refused.getMessage() + "/" + refused.domainKey()));
+    check(
+        refused != null
+            && refused.userText("nl").equals("De bewoner moet eerst toestemming geven."),
+        "its Dutch text");
+    check(refused != null && !refused.userText("en").isEmpty(), "its English text");
+    check(refused != null && refused.userText("de").isEmpty(), "no text in other languages");
+
+    byte[] referralId =
+        coordinator
+            .domain(caseId, req().setSubmitReferral(referral.setResidentConsent(true)).build())
+            .getId()
+            .toByteArray();
+    check(referralId.length == KringClient.ID_SIZE, "the referral's id");
+    syncAll(coordinator, resident);
+    DomainProto.DomainResponse circle =
+        resident.domain(caseId, req().setCircle(DomainProto.Empty.getDefaultInstance()).build());
+    check(circle.getPeopleCount() == 2, "the resident sees two people");
+    byte[] sanne = null;
+    byte[] ria = null;
+    for (DomainProto.Person p : circle.getPeopleList()) {
+      if (p.getName().equals("Sanne de Vries")) {
+        sanne = p.getPersonId().toByteArray();
+        check(p.getStatus().equals("approved"), "the resident is in the circle at once");
+      } else {
+        ria = p.getPersonId().toByteArray();
+        check(p.getStatus().equals("proposed"), "an invitee is proposed until approved");
+      }
+    }
+    for (byte[] p : List.of(sanne, ria)) {
+      coordinator.domain(caseId, req().setApprovePerson(id(p)).build());
+    }
+    coordinator.domain(
+        caseId,
+        req()
+            .setLinkAccount(
+                DomainProto.LinkAccount.newBuilder()
+                    .setPersonId(bs(sanne))
+                    .setAccountId(bs(residentId)))
+            .build());
+    byte[] agreement =
+        coordinator
+            .domain(
+                caseId,
+                req()
+                    .setAddAgreement(
+                        DomainProto.AgreementInput.newBuilder()
+                            .setOwner(bs(sanne))
+                            .setAction("Post openen met Ria")
+                            .setDueMs(1893456000000L)
+                            .setChecker(bs(ria)))
+                    .build())
+            .getId()
+            .toByteArray();
+    syncAll(coordinator, resident);
+
+    long network =
+        resident
+            .domain(caseId, req().setNetworkScope(DomainProto.Empty.getDefaultInstance()).build())
+            .getScopeId();
+    check(network != 0, "the network's own scope");
+    DomainProto.PlanContent content =
+        DomainProto.PlanContent.newBuilder()
+            .setIkWil("Ik wil rust in huis.")
+            .setIkKan("Ik kan koken.")
+            .setIkHebNodig("Hulp met geld.")
+            .putLifeDomains("finances", "Schulden in kaart.")
+            .setContingency("Als het misgaat, bellen we Ria.")
+            .setContactPerson(bs(ria))
+            .build();
+    byte[] draft =
+        resident
+            .domain(
+                caseId,
+                req()
+                    .setCreateDraft(
+                        DomainProto.CreateDraft.newBuilder()
+                            .setScopeId((int) network)
+                            .setContent(content))
+                    .build())
+            .getId()
+            .toByteArray();
+    byte[] version =
+        resident.domain(caseId, req().setReleasePlan(id(draft)).build()).getId().toByteArray();
+    resident.domain(
+        caseId,
+        req()
+            .setAcceptPlan(
+                DomainProto.AcceptPlan.newBuilder().setVersionId(bs(version)).setNowMs(1L << 40))
+            .build());
+    resident.domain(caseId, req().setAcceptAgreement(id(agreement)).build());
+    syncAll(resident, coordinator);
+
+    DomainProto.DomainResponse plan =
+        coordinator.domain(
+            caseId, req().setCurrentPlan(DomainProto.Empty.getDefaultInstance()).build());
+    check(plan.hasPlan(), "the coordinator reads the plan");
+    check(Arrays.equals(plan.getPlan().getVersionId().toByteArray(), version), "version 1");
+    check(plan.getPlan().getContent().getIkWil().equals("Ik wil rust in huis."), "ik wil");
+    DomainProto.Acceptance acceptance =
+        coordinator
+            .domain(caseId, req().setAcceptanceOf(id(version)).build())
+            .getAcceptance();
+    check(acceptance.getAccepted(), "the plan counts as accepted");
+    DomainProto.Agreement a =
+        coordinator.domain(caseId, req().setGetAgreement(id(agreement)).build()).getAgreements(0);
+    check(a.getStatus() == DomainProto.AgreementStatus.AGREEMENT_ACCEPTED, "accepted by Sanne");
+  }
+
+  /**
+   * A second device of the resident's account (a wrong code refused first), revoked again; then
+   * a fresh device restores the account with the recovery key.
+   */
+  private static void devices(
+      KringClient resident, Path tmp, KringClientTest.Kringd server, String recoveryKey)
+      throws Exception {
+    try (KringClient phone = open(tmp, "phone", 9, server)) {
+      DeviceLinkRequest request = phone.requestDeviceLink();
+      check(request.payload().startsWith("kring://device-link/1/"), "the link payload");
+      String first = request.code().startsWith("0") ? "1" : "0";
+      String wrong = first + request.code().substring(1);
+      KringException refused =
+          expectStatus(
+              KringException.Status.PERMISSION_DENIED,
+              () -> resident.approveDeviceLink(request.payload(), wrong),
+              "a wrong code");
+      // Not a domain error: the library's message is there, without a user text.
+      check(
+          refused != null && refused.getMessage().length() > "PERMISSION_DENIED: ".length(),
+          "the library's message reaches Java");
+      check(refused != null && refused.domainKey().isEmpty(), "no domain key");
+      String approval = resident.approveDeviceLink(request.payload(), request.code());
+      Account linked = phone.finishDeviceLink(approval);
+      check(
+          Arrays.equals(linked.accountId(), resident.account().accountId()), "the same account");
+      check(linked.safetyNumber().equals(resident.account().safetyNumber()), "same safety number");
+      List<DevicesProto.Device> list = resident.devices();
+      check(list.size() == 2, "two devices");
+      check(list.stream().filter(DevicesProto.Device::getThisDevice).count() == 1, "this device");
+
+      // The phone is lost: revoked from the first device; its next sync is refused.
+      byte[] phoneDevice = phone.account().deviceId();
+      resident.revokeDevice(phoneDevice);
+      boolean listedRevoked = false;
+      for (DevicesProto.Device d : resident.devices()) {
+        if (Arrays.equals(d.getDeviceId().toByteArray(), phoneDevice)) {
+          listedRevoked = d.getRevoked();
+        }
+      }
+      check(listedRevoked, "the phone is listed as revoked");
+      expectStatus(KringException.Status.UNAUTHENTICATED, phone::syncNow, "a revoked device");
+    }
+    // A fresh device takes the account over with the recovery key.
+    try (KringClient fresh = open(tmp, "fresh", 10, server)) {
+      expectStatus(
+          KringException.Status.INVALID_ARGUMENT,
+          () -> fresh.restoreAccount("geen herstelsleutel", null),
+          "not a recovery key");
+      Account restored = fresh.restoreAccount(recoveryKey, resident.account().accountId());
+      check(
+          Arrays.equals(restored.accountId(), resident.account().accountId()),
+          "restored: the same account");
+    }
+  }
+}
