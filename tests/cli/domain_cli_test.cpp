@@ -154,6 +154,14 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   // her calendar file.
   k.Ok("fatima", "pretalk log 'Tante Ria' --how phone");
   k.Ok("fatima", "pretalk log 'Sanne de Vries' --how home");
+  // Ria will write her part instead of coming to all of it; her view is read out.
+  k.Ok("fatima", "participation set 'Tante Ria' written --reason 'Ze werkt die avond.'");
+  k.Ok("ria", "sync");
+  k.Ok("ria", "participation view 'Tante Ria' --text 'Ik kan op zaterdag koken.'");
+  k.Ok("sanne", "sync");
+  Value views = k.Json("sanne", "participation views");
+  REQUIRE(views.list_value().values_size() == 1);
+  CHECK(At(views.list_value().values(0), "text").string_value() == "Ik kan op zaterdag koken.");
   k.Ok("fatima",
        "poll fix 1 --coarse 'Bij Sanne thuis' --exact 'Kerkstraat 12' --hidden-from 'Tante Ria'");
   k.Ok("sanne", "sync");

@@ -273,6 +273,33 @@ int Participation(Ctx& ctx) {
   return ctx.Done("Vastgelegd hoe deze persoon meedoet.", "Recorded how this person takes part.");
 }
 
+// What someone who cannot come wants the meeting to know.
+int AbsentView(Ctx& ctx) {
+  if (ctx.positional.size() != 1) return Usage();
+  auto person = ctx.Person(ctx.Pos(0));
+  if (!person.ok()) return Fail(person.status());
+  auto id = Organising(ctx.client, ctx.case_id).AddAbsentView(*person, ctx.Get("text"));
+  if (!id.ok()) return Fail(id.status());
+  return ctx.Done("Opgeslagen. Het wordt voorgelezen op het netwerkberaad.",
+                  "Saved. It will be read out at the meeting.");
+}
+
+int AbsentViews(Ctx& ctx) {
+  auto views = Organising(ctx.client, ctx.case_id).AbsentViews();
+  if (!views.ok()) return Fail(views.status());
+  std::vector<std::string> rows;
+  for (const auto& v : *views) {
+    if (ctx.json) {
+      rows.push_back(
+          JObj({{"id", JId(v.view_id)}, {"person", JId(v.person_id)}, {"text", JStr(v.text)}}));
+    } else {
+      std::cout << ctx.NameOf(v.person_id) << ": " << v.text << "\n";
+    }
+  }
+  if (ctx.json) PrintJson(JArr(rows));
+  return 0;
+}
+
 }  // namespace
 
 const std::vector<Verb>& CircleVerbs() {
@@ -385,6 +412,22 @@ const std::vector<Verb>& CircleVerbs() {
        {"reason"},
        {},
        Participation},
+      {"participation",
+       "view",
+       "PERSOON --text T",
+       "Schrijf op wat iemand die niet kan komen wil zeggen",
+       "Write down what someone who cannot come wants to say",
+       {"text"},
+       {},
+       AbsentView},
+      {"participation",
+       "views",
+       "",
+       "Toon wat mensen die niet komen, willen zeggen",
+       "Show what people who do not come want to say",
+       {},
+       {},
+       AbsentViews},
   };
   return verbs;
 }

@@ -276,6 +276,24 @@ int SetLocationCmd(Ctx& ctx) {
   return ctx.Done("Nieuwe plek opgeslagen.", "New location saved.");
 }
 
+// A spoedberaad: the same day, without a poll (the referral must be spoed).
+int Spoed(Ctx& ctx) {
+  auto start = ParseTime(ctx.Get("start"));
+  if (!start.ok()) return Fail(start.status());
+  int64_t minutes = std::atoll(ctx.Get("minutes", "120").c_str());
+  if (minutes < 15 || minutes > 24 * 60) {
+    return BadInput(ctx, "--minutes: 15 tot 1440", "--minutes: 15 to 1440");
+  }
+  auto location = Location(ctx);
+  if (!location.ok()) return Fail(location.status());
+  domain::FixOverrides overrides{ctx.Get("no-pretalk-reason"), ""};
+  auto meeting = Organising(ctx.client, ctx.case_id)
+                     .FixSpoedMeeting(*start, *start + minutes * kMinuteMs, *location, overrides);
+  if (!meeting.ok()) return Fail(meeting.status());
+  std::cout << "meeting " << Hex(*meeting) << "\n";
+  return ctx.Done("Het spoedberaad staat vast.", "The urgent meeting is fixed.");
+}
+
 int Cancel(Ctx& ctx) {
   auto id = MeetingId(ctx);
   if (!id.ok()) return Fail(id.status());
@@ -385,6 +403,16 @@ const std::vector<Verb>& MeetingVerbs() {
        {"meeting", "start", "minutes"},
        {},
        Reschedule},
+      {"meeting",
+       "spoed",
+       "--start TIJD [--minutes 120] --coarse T [--exact T] [--kind K] [--hidden-from PERSOON "
+       "...]\n"
+       "      [--no-pretalk-reason T]",
+       "Zet een spoedberaad vast, vandaag nog, zonder peiling",
+       "Fix an urgent meeting, today, without a poll",
+       {"start", "minutes", "coarse", "exact", "kind", "hidden-from", "no-pretalk-reason"},
+       {},
+       Spoed},
       {"meeting",
        "cancel",
        "[--meeting ID]",
