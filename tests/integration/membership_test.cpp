@@ -1,5 +1,8 @@
 // Membership changes: removal with an atomic rekey, adding with the chair's history choice, and
 // role rules enforced by kringd and by every client's reducer.
+#include <tuple>
+#include <vector>
+
 #include <catch2/catch.hpp>
 #include <google/protobuf/util/message_differencer.h>
 
@@ -491,4 +494,88 @@ TEST_CASE("a bad key box for one recipient: an alarm and a signed complaint, the
   CHECK(healed.scope_epochs().at(0) == 3);
   CHECK(victim->Alarms().size() == 1);  // nothing new
   CHECK(*victim->EpochFingerprint(*cid) == *chair->EpochFingerprint(*cid));
+}
+
+TEST_CASE("scope rules hold on the server and in every client", "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto lie = std::make_shared<TamperTransport>(net);
+  auto outsider_net = std::make_shared<TamperTransport>(net);
+  Device chair(net), sister(lie), outsider(outsider_net);
+  auto cid = chair->CreateCase(
+      {{sister.account_id(), v1::ROLE_MEMBER}, {outsider.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto scope = chair->CreateScope(*cid, {sister.account_id()});
+  REQUIRE(scope.ok());
+  for (Device* d : {&chair, &sister, &outsider}) REQUIRE((*d)->SyncNow().ok());
+  const std::string token = outsider_net->last_token();
+  const v1::CaseState before = *sister->ConfirmedView(*cid);
+  Loot loot = Steal(outsider, *cid);
+
+  // Straight to kringd: a SetScope that leaves its author out, and a change of a scope the
+  // author is not in (each with the Rekey the protocol asks for): refused.
+  auto set_scope = [&](bool create, uint32_t id, const std::vector<Bytes>& members) {
+    v1::ControlBody set;
+    set.mutable_set_scope()->set_scope_id(id);
+    set.mutable_set_scope()->set_create(create);
+    for (const Bytes& m : members) set.mutable_set_scope()->add_members(ToString(m));
+    return set;
+  };
+  v1::ControlBody rekey;
+  rekey.mutable_rekey()->set_new_epoch(1);
+  rekey.mutable_rekey()->set_key_commitment(std::string(32, 'k'));
+  for (const auto& [create, id, members] :
+       std::vector<std::tuple<bool, uint32_t, std::vector<Bytes>>>{
+           {true, 77, {chair.account_id()}},
+           {false, *scope, {outsider.account_id(), sister.account_id()}}}) {
+    v1::ControlBody set = set_scope(create, id, members);
+    rekey.mutable_rekey()->set_scope_id(id);
+    v1::PushRequest push;
+    push.set_case_id(ToString(*cid));
+    *push.add_envelopes() = client::SignEnvelope(
+        loot.account, ForgedHeader(loot, *cid, v1::OP_KIND_SET_SCOPE, 1, 1, ""), &set, nullptr, {});
+    v1::OpHeader h2 = ForgedHeader(loot, *cid, v1::OP_KIND_REKEY, 1, 2,
+                                   ToString(protocol::EnvelopeHash(push.envelopes(0))));
+    h2.set_scope_id(id);
+    *push.add_envelopes() = client::SignEnvelope(loot.account, h2, &rekey, nullptr, {});
+    CHECK(net->Push(push, token).status().code() == StatusCode::kPermissionDenied);
+  }
+  // Content sealed to a scope by someone outside it (with a key it should not have): refused.
+  v1::OpHeader h = ForgedHeader(loot, *cid, v1::OP_KIND_CONTENT, 1, 1, "");
+  h.set_scope_id(*scope);
+  v1::Envelope content;
+  content.set_header(h.SerializeAsString());
+  content.set_nonce(std::string(24, 'n'));
+  content.set_key_commitment(std::string(32, 'c'));
+  content.set_ciphertext(std::string(272, 'x'));
+  content.set_signature(ToString(
+      crypto::Sign(View(loot.account.device_signing_secret_key()), protocol::OpDigest(content))));
+  v1::PushRequest push;
+  push.set_case_id(ToString(*cid));
+  *push.add_envelopes() = content;
+  CHECK(net->Push(push, token).status().code() == StatusCode::kPermissionDenied);
+
+  // As if a server had accepted the change of a scope its author is not in: the sister's
+  // verifier refuses it (TAMPER) and nothing changes.
+  SecretBytes server_key = server.ServerSecretKey();
+  lie->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
+    v1::ControlBody set = set_scope(false, *scope, {outsider.account_id(), sister.account_id()});
+    v1::Envelope env =
+        client::SignEnvelope(loot.account,
+                             ForgedHeader(loot, *cid, v1::OP_KIND_SET_SCOPE, 1, 1, "",
+                                          req.after_seq(), req.after_chain_hash()),
+                             &set, nullptr, {});
+    resp.clear_entries();
+    *resp.add_entries()->mutable_envelope() = env;
+    Rechain(req, resp, server_key);
+  };
+  auto note = chair->CreateEntity(*cid, "note");
+  REQUIRE(note.ok());
+  REQUIRE(chair->SyncNow().ok());  // gives the sister something to pull
+  REQUIRE(sister->SyncNow().ok());
+  auto alarms = sister->Alarms();
+  REQUIRE(alarms.size() == 1);
+  CHECK(alarms[0].kind == client::AlarmKind::kTamper);
+  CHECK(alarms[0].detail == "only a member of the scope may change it");
+  CHECK(MessageDifferencer::Equals(before, *sister->ConfirmedView(*cid)));
 }
