@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <string>
 
@@ -269,6 +270,15 @@ TEST_CASE("every netwerkberaad command has help, and bad input is a usage error"
   CHECK(no_case.exit_code == 2);
   CHECK(no_case.all.find("--case") != std::string::npos);
   CHECK(At(k.Json("x", "account show"), "account").string_value().size() == 32);
+  // --passphrase-file wins over KRING_PASSPHRASE: a wrong one in the file is refused.
+  {
+    std::ofstream(dir.path() + "/wrong") << "fout\n";
+    std::ofstream(dir.path() + "/right") << "geheim van x\n";
+  }
+  Run wrong = k.As("x", "--passphrase-file " + dir.path() + "/wrong account show");
+  CHECK(wrong.exit_code == 1);
+  CHECK(wrong.all.find("wachtwoordzin past niet") != std::string::npos);
+  k.Ok("x", "--passphrase-file " + dir.path() + "/right account show");
   k.Ok("x", "case create");
   CHECK(k.Json("x", "case list").list_value().values_size() == 1);
   CHECK(k.Json("x", "device list").list_value().values_size() == 1);
