@@ -247,6 +247,21 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   REQUIRE(csv.exit_code == 0);
   CHECK(csv.out.rfind("figure,label,value,cases,status", 0) == 0);
   CHECK(csv.out.find("Sanne") == std::string::npos);
+
+  // A restricted group of two, then the resident asks for erasure: gone from every device.
+  k.Ok("sanne", "scope create 'Tante Ria'");
+  k.Ok("ria", "sync");
+  bool found = false;
+  const Value scopes = k.Json("ria", "scope list");
+  for (const Value& scope : scopes.list_value().values()) {
+    const auto& members = At(scope, "members").list_value().values();
+    if (members.size() == 2) found = true;
+  }
+  CHECK(found);
+  CHECK(k.As("sanne", "case erase").exit_code == 2);  // needs --yes
+  k.Ok("sanne", "case erase --yes");
+  k.Ok("ria", "sync");
+  CHECK(k.Json("ria", "case list").list_value().values_size() == 0);
 }
 
 TEST_CASE("every netwerkberaad command has help, and bad input is a usage error", "[cli]") {
