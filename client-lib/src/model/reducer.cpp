@@ -58,28 +58,9 @@ void ApplySetField(v1::CaseState& state, const v1::SetField& m, const OpContext&
 // An entity lives in the scope it was created in: a mutation of it sealed to another scope could
 // be read by people the entity is hidden from, so it has no effect.
 bool InOpScope(v1::CaseState& state, const v1::Mutation& m, uint32_t op_scope) {
-  const std::string* id = nullptr;
-  switch (m.kind_case()) {
-    case v1::Mutation::kCreateEntity:
-      return true;
-    case v1::Mutation::kSetField:
-      id = &m.set_field().entity_id();
-      break;
-    case v1::Mutation::kSetAdd:
-      id = &m.set_add().entity_id();
-      break;
-    case v1::Mutation::kSetRemove:
-      id = &m.set_remove().entity_id();
-      break;
-    case v1::Mutation::kDeleteEntity:
-      id = &m.delete_entity().entity_id();
-      break;
-    case v1::Mutation::kRestoreEntity:
-      id = &m.restore_entity().entity_id();
-      break;
-    case v1::Mutation::KIND_NOT_SET:
-      return false;
-  }
+  if (m.kind_case() == v1::Mutation::kCreateEntity) return true;
+  const std::string* id = MutatedEntityId(m);
+  if (id == nullptr) return false;
   const v1::Entity* e = FindEntity(state, *id);
   return e == nullptr || e->scope_id() == op_scope;
 }
@@ -123,6 +104,25 @@ void ApplySetRemove(v1::CaseState& state, const v1::SetRemove& m) {
 const v1::Member* FindMember(const v1::CaseState& state, ByteView account_id) {
   for (const auto& m : state.members()) {
     if (ConstantTimeEqual(View(m.account_id()), account_id)) return &m;
+  }
+  return nullptr;
+}
+
+const std::string* MutatedEntityId(const v1::Mutation& m) {
+  switch (m.kind_case()) {
+    case v1::Mutation::kSetField:
+      return &m.set_field().entity_id();
+    case v1::Mutation::kSetAdd:
+      return &m.set_add().entity_id();
+    case v1::Mutation::kSetRemove:
+      return &m.set_remove().entity_id();
+    case v1::Mutation::kDeleteEntity:
+      return &m.delete_entity().entity_id();
+    case v1::Mutation::kRestoreEntity:
+      return &m.restore_entity().entity_id();
+    case v1::Mutation::kCreateEntity:
+    case v1::Mutation::KIND_NOT_SET:
+      break;
   }
   return nullptr;
 }
