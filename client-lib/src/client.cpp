@@ -431,15 +431,15 @@ Status Client::DeclineMember(const Bytes& case_id, const Bytes& account_id) {
   return impl_->QueueControl(case_id, intent);
 }
 
-Result<std::string> Client::EpochFingerprint(const Bytes& case_id) const {
+Result<std::string> Client::EpochFingerprint(const Bytes& case_id, uint32_t scope_id) const {
   KRING_ASSIGN_OR_RETURN(v1::CaseState state, impl_->BuildView(case_id, false));
-  auto epoch = state.scope_epochs().find(0);
+  auto epoch = state.scope_epochs().find(scope_id);
   if (epoch == state.scope_epochs().end()) return NotFound("no confirmed epoch yet");
   KRING_ASSIGN_OR_RETURN(std::optional<EpochKey> key,
-                         impl_->store_->FindEpochKey(case_id, 0, epoch->second));
+                         impl_->store_->FindEpochKey(case_id, scope_id, epoch->second));
   if (!key) return NotFound("this device holds no key for the current epoch");
   return "epoch " + std::to_string(epoch->second) + ": " +
-         protocol::EpochFingerprint(key->key, case_id, 0, epoch->second);
+         protocol::EpochFingerprint(key->key, case_id, scope_id, epoch->second);
 }
 
 std::vector<Bytes> Client::Cases() const {

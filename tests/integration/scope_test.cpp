@@ -195,4 +195,12 @@ TEST_CASE("changing a scope's members: newcomers read from now on, the one taken
     CHECK((*d)->ConfirmedView(*cid)->scopes().at(*scope).members_size() == 2);
     CHECK((*d)->Alarms().empty());
   }
+  // Compared at the meeting: the scope's members hold the same key; the others hold none.
+  auto code = chair->EpochFingerprint(*cid, *scope);
+  REQUIRE(code.ok());
+  CHECK(code->rfind("epoch 2: ", 0) == 0);
+  CHECK(*neighbour->EpochFingerprint(*cid, *scope) == *code);
+  CHECK(*chair->EpochFingerprint(*cid) != *code);
+  CHECK(aunt->EpochFingerprint(*cid, *scope).status().code() == StatusCode::kNotFound);
+  CHECK(coordinator->EpochFingerprint(*cid, *scope).status().code() == StatusCode::kNotFound);
 }
