@@ -449,6 +449,17 @@ std::vector<Bytes> Client::Cases() const {
 
 Status Client::Submit(const Bytes& case_id, const std::vector<v1::Mutation>& mutations,
                       uint32_t scope_id) {
+  // An edit of an entity sealed to another scope than the entity's would show it to people the
+  // entity is hidden from (the reducer ignores it, but the plaintext would be out): refused.
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
+  for (const v1::Mutation& m : mutations) {
+    const std::string* id = model::MutatedEntityId(m);
+    if (id == nullptr) continue;
+    auto e = view.entities().find(Hex(kring::View(*id)));
+    if (e != view.entities().end() && e->second.scope_id() != scope_id) {
+      return InvalidArgument("an edit must be in the scope of the item it changes");
+    }
+  }
   return impl_->Queue(case_id, mutations, scope_id);
 }
 

@@ -17,6 +17,7 @@ inline constexpr size_t kMaxTypeBytes = 64;
 inline constexpr size_t kMaxNameBytes = 64;
 inline constexpr size_t kMaxValueBytes = 64 * 1024;
 inline constexpr size_t kMaxMutationsPerOp = 256;
+inline constexpr size_t kMaxComplaintsKept = 100;
 
 struct OpContext {
   uint64_t seq = 0;  // 0 for a pending intent in the optimistic view
