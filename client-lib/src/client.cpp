@@ -431,15 +431,15 @@ Status Client::DeclineMember(const Bytes& case_id, const Bytes& account_id) {
   return impl_->QueueControl(case_id, intent);
 }
 
-Result<std::string> Client::EpochFingerprint(const Bytes& case_id) const {
+Result<std::string> Client::EpochFingerprint(const Bytes& case_id, uint32_t scope_id) const {
   KRING_ASSIGN_OR_RETURN(v1::CaseState state, impl_->BuildView(case_id, false));
-  auto epoch = state.scope_epochs().find(0);
+  auto epoch = state.scope_epochs().find(scope_id);
   if (epoch == state.scope_epochs().end()) return NotFound("no confirmed epoch yet");
   KRING_ASSIGN_OR_RETURN(std::optional<EpochKey> key,
-                         impl_->store_->FindEpochKey(case_id, 0, epoch->second));
+                         impl_->store_->FindEpochKey(case_id, scope_id, epoch->second));
   if (!key) return NotFound("this device holds no key for the current epoch");
   return "epoch " + std::to_string(epoch->second) + ": " +
-         protocol::EpochFingerprint(key->key, case_id, 0, epoch->second);
+         protocol::EpochFingerprint(key->key, case_id, scope_id, epoch->second);
 }
 
 std::vector<Bytes> Client::Cases() const {
@@ -449,6 +449,17 @@ std::vector<Bytes> Client::Cases() const {
 
 Status Client::Submit(const Bytes& case_id, const std::vector<v1::Mutation>& mutations,
                       uint32_t scope_id) {
+  // An edit of an entity sealed to another scope than the entity's would show it to people the
+  // entity is hidden from (the reducer ignores it, but the plaintext would be out): refused.
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
+  for (const v1::Mutation& m : mutations) {
+    const std::string* id = model::MutatedEntityId(m);
+    if (id == nullptr) continue;
+    auto e = view.entities().find(Hex(kring::View(*id)));
+    if (e != view.entities().end() && e->second.scope_id() != scope_id) {
+      return InvalidArgument("an edit must be in the scope of the item it changes");
+    }
+  }
   return impl_->Queue(case_id, mutations, scope_id);
 }
 

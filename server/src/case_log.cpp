@@ -1,5 +1,6 @@
 #include "case_log.h"
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -141,23 +142,27 @@ Result<bool> InScope(storage::StoreTxn& txn, ByteView case_id, uint32_t scope_id
 // Closing: the chair or a coordinator. Erasing: the chair, or a coordinator while the resident
 // has not joined (someone must be able to honour a request made before that).
 Status CheckCloseOrErase(storage::StoreTxn& txn, ByteView case_id, int author_role,
-                         const v1::OpHeader& h) {
+                         const v1::OpHeader& h, const v1::ControlBody& body) {
   KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch, txn.GetScopeEpoch(case_id, 0));
   if (!epoch || h.epoch() != *epoch) return FailedPrecondition("stale epoch");
-  if (h.kind() == v1::OP_KIND_CLOSE_CASE) {
-    if (!IsManager(author_role)) return PermissionDenied("only a chair or coordinator may close");
-    return {};
-  }
   if (author_role == v1::ROLE_CHAIR) return {};
-  if (author_role == v1::ROLE_COORDINATOR) {
-    KRING_ASSIGN_OR_RETURN(std::vector<Bytes> members, txn.ListMembers(case_id));
-    for (const Bytes& id : members) {
-      KRING_ASSIGN_OR_RETURN(std::optional<int> r, txn.GetMemberRole(case_id, id));
-      if (r && *r == v1::ROLE_CHAIR) return PermissionDenied("only the chair may erase the case");
-    }
-    return {};
+  if (author_role != v1::ROLE_COORDINATOR) {
+    return PermissionDenied(h.kind() == v1::OP_KIND_CLOSE_CASE
+                                ? "only a chair or coordinator may close"
+                                : "only the chair may erase the case");
   }
-  return PermissionDenied("only the chair may erase the case");
+  bool has_chair = false;
+  KRING_ASSIGN_OR_RETURN(std::vector<Bytes> members, txn.ListMembers(case_id));
+  for (const Bytes& id : members) {
+    KRING_ASSIGN_OR_RETURN(std::optional<int> r, txn.GetMemberRole(case_id, id));
+    has_chair = has_chair || (r && *r == v1::ROLE_CHAIR);
+  }
+  if (!has_chair) return {};
+  if (h.kind() == v1::OP_KIND_ERASE_CASE) return PermissionDenied("only the chair may erase");
+  if (body.close_case().retention_days() < protocol::kMinRetentionDaysWithoutChair) {
+    return PermissionDenied("only the chair may close with so short a retention");
+  }
+  return {};
 }
 
 Status CheckMembershipChange(storage::StoreTxn& txn, ByteView case_id, int author_role,
@@ -266,6 +271,15 @@ Status CheckSetScope(storage::StoreTxn& txn, ByteView case_id, const Author& aut
     bool was_in = false;
     for (const Bytes& m : current) was_in |= m == author.account_id;
     if (!was_in) return PermissionDenied("only a member of the scope may change it");
+    // Widening shows what is written from then on to the newcomers: chair or coordinator only.
+    KRING_ASSIGN_OR_RETURN(std::optional<int> role, txn.GetMemberRole(case_id, author.account_id));
+    if (!role || !IsManager(*role)) {
+      for (const std::string& m : set.members()) {
+        if (std::find(current.begin(), current.end(), ToBytes(m)) == current.end()) {
+          return PermissionDenied("only the chair or a coordinator may let someone into a scope");
+        }
+      }
+    }
   }
   std::vector<Bytes> members;
   for (const std::string& m : set.members()) members.push_back(ToBytes(m));
@@ -368,6 +382,9 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
   if (h.kind() == v1::OP_KIND_CREATE_CASE) {
     KRING_ASSIGN_OR_RETURN(kase, txn.GetCase(case_id));
     if (kase) return Status(StatusCode::kAlreadyExists, "case already exists");
+    // An erased case's id stays taken: its tombstone must keep answering devices that were away.
+    KRING_ASSIGN_OR_RETURN(std::optional<storage::ErasedCase> erased, txn.GetErased(case_id));
+    if (erased) return Status(StatusCode::kAlreadyExists, "case already exists");
     if (index != 0) return InvalidArgument("create case must be the first op of its push");
     KRING_RETURN_IF_ERROR(CheckCreateCase(txn, author, h, op.control.create_case()));
     KRING_RETURN_IF_ERROR(txn.InsertCase(case_id, now_ms));
@@ -431,7 +448,7 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
     KRING_RETURN_IF_ERROR(CheckSetScope(txn, case_id, author, h, op.control.set_scope()));
   }
   if (h.kind() == v1::OP_KIND_CLOSE_CASE || h.kind() == v1::OP_KIND_ERASE_CASE) {
-    KRING_RETURN_IF_ERROR(CheckCloseOrErase(txn, case_id, *role, h));
+    KRING_RETURN_IF_ERROR(CheckCloseOrErase(txn, case_id, *role, h, op.control));
   }
   if (h.kind() == v1::OP_KIND_COMPLAINT) {
     // Any member may complain about a Rekey in this log; kringd cannot check the box itself.
@@ -439,6 +456,11 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
     if (!epoch || h.epoch() != *epoch) return FailedPrecondition("stale epoch");
     if (op.control.complaint().rekey_seq() > kase->head_seq) {
       return InvalidArgument("complaint about an op that is not in the log");
+    }
+    if (op.control.complaint().scope_id() != 0) {
+      KRING_ASSIGN_OR_RETURN(bool in_scope,
+                             InScope(txn, case_id, op.control.complaint().scope_id(), author));
+      if (!in_scope) return PermissionDenied("a complaint about a scope the author is not in");
     }
   }
 

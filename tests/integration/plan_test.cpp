@@ -620,7 +620,10 @@ TEST_CASE("forbidden plan edits sent raw have no effect on any device", "[plan]"
   const domain::Agreement before = Get(k.uncle, cid, *a_aunt);
 
   // A member accepts someone else's agreement.
-  REQUIRE(k.uncle->Submit(cid, {SetM(*a_aunt, "accepted_hash", Blob(before.content_hash))}).ok());
+  REQUIRE(k.uncle
+              ->Submit(cid, {SetM(*a_aunt, "accepted_hash", Blob(before.content_hash))},
+                       *k.uncle->ScopeOf(cid, *a_aunt))
+              .ok());
   // A member (not the chair) accepts the plan with the right hash.
   const Bytes fake_acceptance = crypto::RandomBytes(16);
   REQUIRE(k.aunt
@@ -648,14 +651,23 @@ TEST_CASE("forbidden plan edits sent raw have no effect on any device", "[plan]"
                              SetM(wrong_person, "person", Blob(k.p_uncle))})
               .ok());
   // A released version is rewritten afterwards.
-  REQUIRE(k.aunt->Submit(cid, {SetM(*version, "contingency", Text("Niets."))}).ok());
+  REQUIRE(k.aunt
+              ->Submit(cid, {SetM(*version, "contingency", Text("Niets."))},
+                       *k.aunt->ScopeOf(cid, *version))
+              .ok());
   // The owner blocks without an obstacle.
-  REQUIRE(k.aunt->Submit(cid, {SetM(*a_aunt, "outcome", Text("blocked"))}).ok());
+  REQUIRE(
+      k.aunt
+          ->Submit(cid, {SetM(*a_aunt, "outcome", Text("blocked"))}, *k.aunt->ScopeOf(cid, *a_aunt))
+          .ok());
   // A member who is neither owner nor checker marks it done; another deletes it.
-  REQUIRE(k.neighbour->Submit(cid, {SetM(*a_aunt, "outcome", Text("done"))}).ok());
+  REQUIRE(k.neighbour
+              ->Submit(cid, {SetM(*a_aunt, "outcome", Text("done"))},
+                       *k.neighbour->ScopeOf(cid, *a_aunt))
+              .ok());
   v1::Mutation del;
   del.mutable_delete_entity()->set_entity_id(ToString(*a_aunt));
-  REQUIRE(k.neighbour->Submit(cid, {del}).ok());
+  REQUIRE(k.neighbour->Submit(cid, {del}, *k.neighbour->ScopeOf(cid, *a_aunt)).ok());
   // The chair accepts with a hash that is not the version's.
   const Bytes wrong_hash = crypto::RandomBytes(16);
   REQUIRE(k.resident

@@ -128,10 +128,14 @@ TEST_CASE("a closed case is read-only and is deleted everywhere when its retenti
   REQUIRE(coordinator->SyncNow().ok());
 
   CHECK(coordinator->CloseCase(*cid, 3651).code() == StatusCode::kInvalidArgument);
+  // Once the resident is in, only they can make the case go soon: a coordinator's close keeps
+  // at least 30 days.
+  CHECK(coordinator->CloseCase(*cid, 0).code() == StatusCode::kPermissionDenied);
+  CHECK(coordinator->CloseCase(*cid, 29).code() == StatusCode::kPermissionDenied);
   // An edit made offline before the close can no longer be accepted: it is refused visibly.
-  REQUIRE(chair->SetField(*cid, *plan, "late", Text("te laat")).ok());
-  REQUIRE(coordinator->CloseCase(*cid, 0).ok());
-  REQUIRE(coordinator->SyncNow().ok());
+  REQUIRE(coordinator->SetField(*cid, *plan, "late", Text("te laat")).ok());
+  REQUIRE(chair->CloseCase(*cid, 0).ok());
+  REQUIRE(chair->SyncNow().ok());
   // The sweep runs every second: wait for the server to delete the case.
   for (int i = 0; i < 100 && ServerRowsOf(server, *cid) > 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

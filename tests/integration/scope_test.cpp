@@ -87,7 +87,7 @@ TEST_CASE("an item in a restricted scope never reaches the people outside it", "
   m.mutable_set_field()->set_entity_id(ToString(*address));
   m.mutable_set_field()->set_field("exact");
   *m.mutable_set_field()->mutable_value() = Text("overschreven");
-  REQUIRE(sister->Submit(*cid, {m}, 0).ok());
+  CHECK(sister->Submit(*cid, {m}, 0).code() == StatusCode::kInvalidArgument);
   SyncAll({&sister, &chair, &coordinator, &ex});
   CHECK(TextOf(*chair->ConfirmedView(*cid), *address, "exact") == marker);
   CHECK(TextOf(*sister->ConfirmedView(*cid), *address, "exact") == marker);
@@ -177,6 +177,10 @@ TEST_CASE("changing a scope's members: newcomers read from now on, the one taken
             .code() == StatusCode::kPermissionDenied);
   CHECK(chair->SetScopeMembers(*cid, 424242, {chair.account_id()}).code() ==
         StatusCode::kPermissionDenied);
+  // A member of the scope may not widen it (the chair or a coordinator decides who reads it).
+  CHECK(aunt->SetScopeMembers(*cid, *scope,
+                              {chair.account_id(), aunt.account_id(), neighbour.account_id()})
+            .code() == StatusCode::kPermissionDenied);
 
   REQUIRE(chair->SetScopeMembers(*cid, *scope, {chair.account_id(), neighbour.account_id()}).ok());
   auto later = chair->CreateEntity(*cid, "note", *scope);
@@ -195,4 +199,12 @@ TEST_CASE("changing a scope's members: newcomers read from now on, the one taken
     CHECK((*d)->ConfirmedView(*cid)->scopes().at(*scope).members_size() == 2);
     CHECK((*d)->Alarms().empty());
   }
+  // Compared at the meeting: the scope's members hold the same key; the others hold none.
+  auto code = chair->EpochFingerprint(*cid, *scope);
+  REQUIRE(code.ok());
+  CHECK(code->rfind("epoch 2: ", 0) == 0);
+  CHECK(*neighbour->EpochFingerprint(*cid, *scope) == *code);
+  CHECK(*chair->EpochFingerprint(*cid) != *code);
+  CHECK(aunt->EpochFingerprint(*cid, *scope).status().code() == StatusCode::kNotFound);
+  CHECK(coordinator->EpochFingerprint(*cid, *scope).status().code() == StatusCode::kNotFound);
 }

@@ -25,11 +25,13 @@ v1::Value Text(const std::string& s) {
 struct Log {
   v1::CaseState state;
   uint64_t seq = 0;
-  void Apply(const Bytes& author, const Bytes& op_id, std::vector<v1::Mutation> ms) {
+  void Apply(const Bytes& author, const Bytes& op_id, std::vector<v1::Mutation> ms,
+             uint32_t scope = 0) {
     v1::ContentOp op;
     op.set_version(1);
+    op.set_scope_id(scope);
     for (auto& m : ms) *op.add_mutations() = m;
-    model::ApplyContent(state, op, {++seq, author, op_id});
+    model::ApplyContent(state, op, {++seq, author, op_id, scope});
   }
 };
 
@@ -156,4 +158,19 @@ TEST_CASE("invalid mutations have no effect", "[reducer]") {
   before.set_seq(log.state.seq());
   CHECK(log.state.SerializeAsString() == before.SerializeAsString());
   CHECK(model::ValidateMutation(bad_id).code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("an entity stays in its scope: edits sealed to another scope have no effect",
+          "[reducer]") {
+  Log log;
+  log.Apply(kAlice, Id('1'), {Create(Id('e'), "location")}, 7);
+  log.Apply(kAlice, Id('2'), {Set(Id('e'), "exact", "geheim", {})}, 7);
+  REQUIRE(log.state.entities().at(Hex(Id('e'))).scope_id() == 7);
+  log.Apply(kBob, Id('3'), {Set(Id('e'), "exact", "overal", Id('2'))}, 0);
+  v1::Mutation del;
+  del.mutable_delete_entity()->set_entity_id(ToString(Id('e')));
+  log.Apply(kBob, Id('4'), {del}, 0);
+  const v1::Entity& e = E(log, Id('e'));
+  CHECK(e.fields().at("exact").value().text() == "geheim");
+  CHECK_FALSE(e.deleted());
 }

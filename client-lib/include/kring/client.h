@@ -159,9 +159,10 @@ class Client {
   // the app shows: what was seen cannot be recalled, what comes after is protected.
   Result<RemovalNotice> RemoveMember(const Bytes& case_id, const Bytes& account_id);
 
-  // The current epoch's fingerprint of the whole-case scope ("epoch 3: 1234 5678 9012"), to
-  // compare at the meeting, especially after a removal. NOT_FOUND before this device has a key.
-  Result<std::string> EpochFingerprint(const Bytes& case_id) const;
+  // The current epoch's fingerprint of a scope (0: the whole case) ("epoch 3: 1234 5678 9012"),
+  // to compare at the meeting, especially after a removal. NOT_FOUND before this device has a
+  // key (or when it is not in the scope).
+  Result<std::string> EpochFingerprint(const Bytes& case_id, uint32_t scope_id = 0) const;
 
   // Leave the case (any member, while a chair or coordinator remains): the next key comes from
   // them, so nothing written after this can be read here. Returns the sentence the app shows.

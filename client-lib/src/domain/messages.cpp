@@ -322,6 +322,8 @@ constexpr Text kTexts[] = {
      "You are hiding this from too many people. Choose fewer."},
     {"agreement.hidden_unknown", "Iemand voor wie je dit verbergt, staat niet in de kring.",
      "Someone you hide this from is not in the circle."},
+    {"agreement.bad_scope", "Deze groep kan meelezen met iemand voor wie je dit verbergt.",
+     "Someone you hide this from can read this group."},
     {"agreement.not_owner", "Alleen wie de afspraak uitvoert, kan hem goedkeuren.",
      "Only the person who carries out the agreement can accept it."},
     {"agreement.status_invalid", "Kies: gedaan, deels, niet gedaan, vastgelopen of vervallen.",

@@ -12,9 +12,17 @@
 #include "domain/organising_rules.h"
 #include "model/content_rules.h"
 #include "model/reducer.h"
+#include "model/values.h"
 
 namespace kring::domain {
 namespace {
+
+using client::model::BlobValue;
+using client::model::FlagValue;
+using client::model::IntValue;
+using client::model::NewId;
+using client::model::TextValue;
+using client::model::TimeValue;
 
 constexpr int64_t kHourMs = 3600LL * 1000;
 constexpr int64_t kDayMs = 24 * kHourMs;
@@ -31,33 +39,6 @@ Status Invalid(const char* key) { return InvalidArgument(key); }
 Status Denied() { return PermissionDenied("domain.not_allowed"); }
 Status Unknown() { return NotFound("domain.unknown_item"); }
 
-v1::Value TextV(const std::string& s) {
-  v1::Value v;
-  v.set_text(s);
-  return v;
-}
-v1::Value FlagV(bool b) {
-  v1::Value v;
-  v.set_flag(b);
-  return v;
-}
-v1::Value BlobV(const std::string& b) {
-  v1::Value v;
-  v.set_blob(b);
-  return v;
-}
-v1::Value TimeV(int64_t ms) {
-  v1::Value v;
-  v.set_time_ms(ms);
-  return v;
-}
-v1::Value IntV(int64_t i) {
-  v1::Value v;
-  v.set_integer(i);
-  return v;
-}
-
-std::string NewId() { return ToString(crypto::RandomBytes(crypto::kIdBytes)); }
 std::string S(const Bytes& b) { return ToString(b); }
 Bytes B(const std::string& s) { return ToBytes(s); }
 
@@ -251,17 +232,17 @@ Status ValidateText(const std::string& s, size_t max, const char* too_long_key) 
 void PersonFields(const std::string& id, const PersonInput& p, const std::string& status,
                   std::vector<v1::Mutation>& out) {
   out.push_back(Create(id, kPersonType));
-  out.push_back(Set(id, "name", TextV(p.name)));
-  out.push_back(Set(id, "relation", TextV(p.relation)));
-  out.push_back(Set(id, "kind", TextV(p.kind)));
-  if (!p.organisation.empty()) out.push_back(Set(id, "organisation", TextV(p.organisation)));
-  if (!p.function.empty()) out.push_back(Set(id, "function", TextV(p.function)));
-  out.push_back(Set(id, "language", TextV(p.language)));
-  out.push_back(Set(id, "interpreter", FlagV(p.interpreter)));
-  out.push_back(Set(id, "has_app", FlagV(p.has_app)));
-  out.push_back(Set(id, "status", TextV(status)));
+  out.push_back(Set(id, "name", TextValue(p.name)));
+  out.push_back(Set(id, "relation", TextValue(p.relation)));
+  out.push_back(Set(id, "kind", TextValue(p.kind)));
+  if (!p.organisation.empty()) out.push_back(Set(id, "organisation", TextValue(p.organisation)));
+  if (!p.function.empty()) out.push_back(Set(id, "function", TextValue(p.function)));
+  out.push_back(Set(id, "language", TextValue(p.language)));
+  out.push_back(Set(id, "interpreter", FlagValue(p.interpreter)));
+  out.push_back(Set(id, "has_app", FlagValue(p.has_app)));
+  out.push_back(Set(id, "status", TextValue(status)));
   // Linking an account is the organisers' call (the rules refuse it from anyone else).
-  if (!p.account_id.empty()) out.push_back(Set(id, "account_id", BlobV(S(p.account_id))));
+  if (!p.account_id.empty()) out.push_back(Set(id, "account_id", BlobValue(S(p.account_id))));
 }
 
 Person PersonFrom(const v1::Entity& e) {
@@ -656,20 +637,21 @@ Result<Bytes> Organising::SubmitReferral(const ReferralInput& r) {
   const std::string id = NewId();
   std::vector<v1::Mutation> ref;
   ref.push_back(Create(id, kReferralType));
-  ref.push_back(Set(id, "referrer_kind", TextV(r.referrer_kind)));
-  ref.push_back(Set(id, "resident", BlobV(resident_id)));
-  ref.push_back(Set(id, "reason", TextV(r.reason)));
-  ref.push_back(Set(id, "resident_consent", FlagV(true)));
-  ref.push_back(Set(id, "spoed", FlagV(r.spoed)));
+  ref.push_back(Set(id, "referrer_kind", TextValue(r.referrer_kind)));
+  ref.push_back(Set(id, "resident", BlobValue(resident_id)));
+  ref.push_back(Set(id, "reason", TextValue(r.reason)));
+  ref.push_back(Set(id, "resident_consent", FlagValue(true)));
+  ref.push_back(Set(id, "spoed", FlagValue(r.spoed)));
   ref.push_back(
-      Set(id, "referred_at_ms", TimeV(r.referred_at_ms == 0 ? NowMs() : r.referred_at_ms)));
-  ref.push_back(Set(id, "ik_wil", TextV(r.question.ik_wil)));
-  ref.push_back(Set(id, "ik_kan", TextV(r.question.ik_kan)));
-  ref.push_back(Set(id, "ik_heb_nodig", TextV(r.question.ik_heb_nodig)));
-  for (const std::string& p : invitee_ids) ref.push_back(Add(id, "invitees", p, BlobV(p)));
+      Set(id, "referred_at_ms", TimeValue(r.referred_at_ms == 0 ? NowMs() : r.referred_at_ms)));
+  ref.push_back(Set(id, "ik_wil", TextValue(r.question.ik_wil)));
+  ref.push_back(Set(id, "ik_kan", TextValue(r.question.ik_kan)));
+  ref.push_back(Set(id, "ik_heb_nodig", TextValue(r.question.ik_heb_nodig)));
+  for (const std::string& p : invitee_ids) ref.push_back(Add(id, "invitees", p, BlobValue(p)));
   for (const std::string& s : r.bottom_lines)
-    ref.push_back(Add(id, "bottom_lines", NewId(), TextV(s)));
-  for (const std::string& s : r.questions) ref.push_back(Add(id, "questions", NewId(), TextV(s)));
+    ref.push_back(Add(id, "bottom_lines", NewId(), TextValue(s)));
+  for (const std::string& s : r.questions)
+    ref.push_back(Add(id, "questions", NewId(), TextValue(s)));
   KRING_RETURN_IF_ERROR(batch.Add(std::move(ref), 0));
 
   // Contact details apart, each for the coordinator(s) and that person only (P3).
@@ -686,10 +668,11 @@ Result<Bytes> Organising::SubmitReferral(const ReferralInput& r) {
     const std::string cid = NewId();
     std::vector<v1::Mutation> c;
     c.push_back(Create(cid, kContactType));
-    c.push_back(Set(cid, "person", BlobV(*pid)));
-    if (!p->contact.phone.empty()) c.push_back(Set(cid, "phone", TextV(p->contact.phone)));
-    if (!p->contact.email.empty()) c.push_back(Set(cid, "email", TextV(p->contact.email)));
-    if (!p->contact.address.empty()) c.push_back(Set(cid, "address", TextV(p->contact.address)));
+    c.push_back(Set(cid, "person", BlobValue(*pid)));
+    if (!p->contact.phone.empty()) c.push_back(Set(cid, "phone", TextValue(p->contact.phone)));
+    if (!p->contact.email.empty()) c.push_back(Set(cid, "email", TextValue(p->contact.email)));
+    if (!p->contact.address.empty())
+      c.push_back(Set(cid, "address", TextValue(p->contact.address)));
     KRING_RETURN_IF_ERROR(batch.Add(std::move(c), scope));
   }
   KRING_RETURN_IF_ERROR(batch.Commit());
@@ -708,11 +691,11 @@ Status Organising::AssignCoordinator(const CoordinatorAssignment& a) {
   if (referrals.empty()) return NotFound("referral.none");
   const v1::Entity* e = referrals.back();
   const std::string& id = e->entity_id();
-  return Write({Set(id, "coordinator_account", BlobV(S(a.coordinator_account_id)), e),
-                Set(id, "coordinator_language", TextV(a.language), e),
-                Set(id, "coordinator_gender", TextV(a.gender), e),
-                Set(id, "coordinator_culture", TextV(a.culture), e),
-                Set(id, "coordinator_assigned_at_ms", TimeV(NowMs()), e)},
+  return Write({Set(id, "coordinator_account", BlobValue(S(a.coordinator_account_id)), e),
+                Set(id, "coordinator_language", TextValue(a.language), e),
+                Set(id, "coordinator_gender", TextValue(a.gender), e),
+                Set(id, "coordinator_culture", TextValue(a.culture), e),
+                Set(id, "coordinator_assigned_at_ms", TimeValue(NowMs()), e)},
                e->scope_id());
 }
 
@@ -728,7 +711,7 @@ Status Organising::SetResidentQuestion(const ResidentQuestion& q) {
   std::vector<v1::Mutation> m;
   for (auto [field, value] : {std::pair{"ik_wil", &q.ik_wil}, std::pair{"ik_kan", &q.ik_kan},
                               std::pair{"ik_heb_nodig", &q.ik_heb_nodig}}) {
-    if (TextField(*e, field) != *value) m.push_back(Set(id, field, TextV(*value), e));
+    if (TextField(*e, field) != *value) m.push_back(Set(id, field, TextValue(*value), e));
   }
   if (m.empty()) return {};
   return Write(m, e->scope_id());
@@ -781,10 +764,10 @@ Result<Bytes> Organising::ProposePerson(const PersonInput& p) {
     const std::string cid = NewId();
     std::vector<v1::Mutation> c;
     c.push_back(Create(cid, kContactType));
-    c.push_back(Set(cid, "person", BlobV(id)));
-    if (!p.contact.phone.empty()) c.push_back(Set(cid, "phone", TextV(p.contact.phone)));
-    if (!p.contact.email.empty()) c.push_back(Set(cid, "email", TextV(p.contact.email)));
-    if (!p.contact.address.empty()) c.push_back(Set(cid, "address", TextV(p.contact.address)));
+    c.push_back(Set(cid, "person", BlobValue(id)));
+    if (!p.contact.phone.empty()) c.push_back(Set(cid, "phone", TextValue(p.contact.phone)));
+    if (!p.contact.email.empty()) c.push_back(Set(cid, "email", TextValue(p.contact.email)));
+    if (!p.contact.address.empty()) c.push_back(Set(cid, "address", TextValue(p.contact.address)));
     KRING_RETURN_IF_ERROR(batch.Add(std::move(c), scope));
   }
   KRING_RETURN_IF_ERROR(batch.Commit());
@@ -795,14 +778,14 @@ Status Organising::ApprovePerson(const Bytes& person_id) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindPersonEntity(view, S(person_id));
   if (e == nullptr) return Unknown();
-  return Write({Set(e->entity_id(), "status", TextV("approved"), e)}, 0);
+  return Write({Set(e->entity_id(), "status", TextValue("approved"), e)}, 0);
 }
 
 Status Organising::DeclinePerson(const Bytes& person_id) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindPersonEntity(view, S(person_id));
   if (e == nullptr) return Unknown();
-  return Write({Set(e->entity_id(), "status", TextV("declined"), e)}, 0);
+  return Write({Set(e->entity_id(), "status", TextValue("declined"), e)}, 0);
 }
 
 Status Organising::LinkAccount(const Bytes& person_id, const Bytes& account_id) {
@@ -817,8 +800,8 @@ Status Organising::LinkAccount(const Bytes& person_id, const Bytes& account_id) 
   if (other != nullptr && other->entity_id() != e->entity_id()) {
     return Invalid("person.account_in_use");
   }
-  return Write({Set(e->entity_id(), "account_id", BlobV(S(account_id)), e),
-                Set(e->entity_id(), "has_app", FlagV(true), e)},
+  return Write({Set(e->entity_id(), "account_id", BlobValue(S(account_id)), e),
+                Set(e->entity_id(), "has_app", FlagValue(true), e)},
                0);
 }
 
@@ -833,10 +816,10 @@ Status Organising::UpdatePerson(const Bytes& person_id, const PersonInput& p) {
        {std::pair{"name", &p.name}, std::pair{"relation", &p.relation}, std::pair{"kind", &p.kind},
         std::pair{"organisation", &p.organisation}, std::pair{"function", &p.function},
         std::pair{"language", &p.language}}) {
-    if (TextField(*e, field) != *value) m.push_back(Set(id, field, TextV(*value), e));
+    if (TextField(*e, field) != *value) m.push_back(Set(id, field, TextValue(*value), e));
   }
   if (FlagField(*e, "interpreter") != p.interpreter) {
-    m.push_back(Set(id, "interpreter", FlagV(p.interpreter), e));
+    m.push_back(Set(id, "interpreter", FlagValue(p.interpreter), e));
   }
   if (m.empty()) return {};
   return Write(m, 0);
@@ -862,10 +845,10 @@ Status Organising::SetContact(const Bytes& person_id, const ContactDetails& deta
   const std::string cid = NewId();
   std::vector<v1::Mutation> c;
   c.push_back(Create(cid, kContactType));
-  c.push_back(Set(cid, "person", BlobV(S(person_id))));
-  if (!details.phone.empty()) c.push_back(Set(cid, "phone", TextV(details.phone)));
-  if (!details.email.empty()) c.push_back(Set(cid, "email", TextV(details.email)));
-  if (!details.address.empty()) c.push_back(Set(cid, "address", TextV(details.address)));
+  c.push_back(Set(cid, "person", BlobValue(S(person_id))));
+  if (!details.phone.empty()) c.push_back(Set(cid, "phone", TextValue(details.phone)));
+  if (!details.email.empty()) c.push_back(Set(cid, "email", TextValue(details.email)));
+  if (!details.address.empty()) c.push_back(Set(cid, "address", TextValue(details.address)));
   KRING_RETURN_IF_ERROR(batch.Add(std::move(c), scope));
   return batch.Commit();
 }
@@ -932,9 +915,10 @@ Result<client::Invitation> Organising::InviteWithApp(const Bytes& person_id, v1:
   }
   KRING_ASSIGN_OR_RETURN(client::Invitation invitation,
                          client_.CreateInvite(case_id_, role, valid_for_seconds));
-  KRING_RETURN_IF_ERROR(Write({Set(e->entity_id(), "invite_id", BlobV(S(invitation.invite_id)), e),
-                               Set(e->entity_id(), "has_app", FlagV(true), e)},
-                              0));
+  KRING_RETURN_IF_ERROR(
+      Write({Set(e->entity_id(), "invite_id", BlobValue(S(invitation.invite_id)), e),
+             Set(e->entity_id(), "has_app", FlagValue(true), e)},
+            0));
   return invitation;
 }
 
@@ -947,7 +931,7 @@ Status Organising::RecordInvitation(const Bytes& person_id, InvitationState stat
   const v1::Entity* e = FindPersonEntity(view, S(person_id));
   if (e == nullptr) return Unknown();
   if (!BlobField(*e, "invite_id").empty()) return FailedPrecondition("invite.has_app_invite");
-  return Write({Set(e->entity_id(), "invite_state", TextV(InvitationStateName(state)), e)}, 0);
+  return Write({Set(e->entity_id(), "invite_state", TextValue(InvitationStateName(state)), e)}, 0);
 }
 
 Status Organising::RevokeInvitation(const Bytes& person_id) {
@@ -990,18 +974,19 @@ Result<Bytes> Organising::LogPreTalk(const PreTalkInput& t) {
   KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(readers));
   const std::string id = NewId();
   KRING_RETURN_IF_ERROR(batch.Add(
-      {Create(id, kPreTalkType), Set(id, "person", BlobV(S(t.person_id))),
-       Set(id, "held_at_ms", TimeV(t.held_at_ms)), Set(id, "how", TextV(t.how)),
-       Set(id, "explained", TextV(t.explained)), Set(id, "questions", TextV(t.questions))},
+      {Create(id, kPreTalkType), Set(id, "person", BlobValue(S(t.person_id))),
+       Set(id, "held_at_ms", TimeValue(t.held_at_ms)), Set(id, "how", TextValue(t.how)),
+       Set(id, "explained", TextValue(t.explained)), Set(id, "questions", TextValue(t.questions))},
       scope));
   if (!t.safety_concerns.empty()) {
     // Safety concerns are for the coordinator(s) only, never the person or the circle.
     KRING_ASSIGN_OR_RETURN(uint32_t safety_scope, ScopeFor(Coordinators(view)));
     const std::string sid = NewId();
-    KRING_RETURN_IF_ERROR(batch.Add(
-        {Create(sid, kSafetyNoteType), Set(sid, "pretalk", BlobV(id)),
-         Set(sid, "person", BlobV(S(t.person_id))), Set(sid, "concerns", TextV(t.safety_concerns))},
-        safety_scope));
+    KRING_RETURN_IF_ERROR(
+        batch.Add({Create(sid, kSafetyNoteType), Set(sid, "pretalk", BlobValue(id)),
+                   Set(sid, "person", BlobValue(S(t.person_id))),
+                   Set(sid, "concerns", TextValue(t.safety_concerns))},
+                  safety_scope));
   }
   KRING_RETURN_IF_ERROR(batch.Commit());
   return B(id);
@@ -1053,10 +1038,11 @@ Status Organising::DecideParticipation(const ParticipationDecision& d) {
   // The decision and its reason stay with the organisers; the circle sees who comes.
   KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(Organisers(view)));
   const std::string id = NewId();
-  KRING_RETURN_IF_ERROR(batch.Add(
-      {Create(id, kParticipationType), Set(id, "person", BlobV(S(d.person_id))),
-       Set(id, "mode", TextV(ParticipationName(d.mode))), Set(id, "reason", TextV(d.reason))},
-      scope));
+  KRING_RETURN_IF_ERROR(
+      batch.Add({Create(id, kParticipationType), Set(id, "person", BlobValue(S(d.person_id))),
+                 Set(id, "mode", TextValue(ParticipationName(d.mode))),
+                 Set(id, "reason", TextValue(d.reason))},
+                scope));
   return batch.Commit();
 }
 
@@ -1079,9 +1065,10 @@ Result<Bytes> Organising::AddAbsentView(const Bytes& person_id, const std::strin
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   if (FindPersonEntity(view, S(person_id)) == nullptr) return Unknown();
   const std::string id = NewId();
-  KRING_RETURN_IF_ERROR(Write({Create(id, kAbsentViewType), Set(id, "person", BlobV(S(person_id))),
-                               Set(id, "text", TextV(text))},
-                              0));
+  KRING_RETURN_IF_ERROR(
+      Write({Create(id, kAbsentViewType), Set(id, "person", BlobValue(S(person_id))),
+             Set(id, "text", TextValue(text))},
+            0));
   return B(id);
 }
 
@@ -1116,10 +1103,10 @@ Result<Bytes> Organising::CreatePoll(const PollInput& poll) {
   }
   const std::string id = NewId();
   std::vector<v1::Mutation> m{Create(id, kPollType),
-                              Set(id, "deadline_ms", TimeV(poll.deadline_ms))};
+                              Set(id, "deadline_ms", TimeValue(poll.deadline_ms))};
   for (const Slot& s : poll.slots)
-    m.push_back(Add(id, "slots", NewId(), BlobV(EncodeSlot(s.start_ms, s.end_ms))));
-  for (const Bytes& p : poll.required) m.push_back(Add(id, "required", S(p), BlobV(S(p))));
+    m.push_back(Add(id, "slots", NewId(), BlobValue(EncodeSlot(s.start_ms, s.end_ms))));
+  for (const Bytes& p : poll.required) m.push_back(Add(id, "required", S(p), BlobValue(S(p))));
   KRING_RETURN_IF_ERROR(Write(m, 0));
   return B(id);
 }
@@ -1158,7 +1145,7 @@ Status Organising::AnswerPoll(const Bytes& poll_id, const Bytes& person_id, cons
   // slots never touch the same field, so concurrent offline answers all count.
   for (const v1::Entity* e : AboutPerson(view, kPollAnswerType, S(person_id))) {
     if (BlobField(*e, "poll") != S(poll_id)) continue;
-    return Write({Set(e->entity_id(), field, TextV(AnswerName(answer)), e)}, e->scope_id());
+    return Write({Set(e->entity_id(), field, TextValue(AnswerName(answer)), e)}, e->scope_id());
   }
   std::vector<Bytes> readers = Organisers(view);
   const std::string account = BlobField(*person, "account_id");
@@ -1167,10 +1154,10 @@ Status Organising::AnswerPoll(const Bytes& poll_id, const Bytes& person_id, cons
   Batch batch(client_, case_id_, view, me);
   KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(readers));
   const std::string id = NewId();
-  KRING_RETURN_IF_ERROR(
-      batch.Add({Create(id, kPollAnswerType), Set(id, "poll", BlobV(S(poll_id))),
-                 Set(id, "person", BlobV(S(person_id))), Set(id, field, TextV(AnswerName(answer)))},
-                scope));
+  KRING_RETURN_IF_ERROR(batch.Add(
+      {Create(id, kPollAnswerType), Set(id, "poll", BlobValue(S(poll_id))),
+       Set(id, "person", BlobValue(S(person_id))), Set(id, field, TextValue(AnswerName(answer)))},
+      scope));
   return batch.Commit();
 }
 
@@ -1317,34 +1304,34 @@ Result<Bytes> Organising::Fix(int64_t start_ms, int64_t end_ms, const LocationIn
   Batch batch(client_, case_id_, view, me);
   const std::string id = NewId();
   std::vector<v1::Mutation> m{Create(id, kMeetingType),
-                              Set(id, "start_ms", TimeV(start_ms)),
-                              Set(id, "end_ms", TimeV(end_ms)),
-                              Set(id, "status", TextV("fixed")),
-                              Set(id, "spoed", FlagV(spoed)),
-                              Set(id, "uid", TextV(Hex(View(id)) + "@kring")),
-                              Set(id, "sequence", IntV(0)),
-                              Set(id, "phase", TextV(PhaseName(Phase::kNotStarted))),
-                              Set(id, "location_kind", TextV(LocationName(location.kind))),
-                              Set(id, "location_coarse", TextV(location.coarse)),
-                              Set(id, "fixed_at_ms", TimeV(NowMs()))};
+                              Set(id, "start_ms", TimeValue(start_ms)),
+                              Set(id, "end_ms", TimeValue(end_ms)),
+                              Set(id, "status", TextValue("fixed")),
+                              Set(id, "spoed", FlagValue(spoed)),
+                              Set(id, "uid", TextValue(Hex(View(id)) + "@kring")),
+                              Set(id, "sequence", IntValue(0)),
+                              Set(id, "phase", TextValue(PhaseName(Phase::kNotStarted))),
+                              Set(id, "location_kind", TextValue(LocationName(location.kind))),
+                              Set(id, "location_coarse", TextValue(location.coarse)),
+                              Set(id, "fixed_at_ms", TimeValue(NowMs()))};
   if (!spoed) {
-    m.push_back(Set(id, "poll", BlobV(S(poll_id))));
-    m.push_back(Set(id, "slot", BlobV(S(slot_id))));
+    m.push_back(Set(id, "poll", BlobValue(S(poll_id))));
+    m.push_back(Set(id, "slot", BlobValue(S(slot_id))));
   }
   if (!overrides.no_pretalk_reason.empty()) {
-    m.push_back(Set(id, "no_pretalk_reason", TextV(overrides.no_pretalk_reason)));
+    m.push_back(Set(id, "no_pretalk_reason", TextValue(overrides.no_pretalk_reason)));
   }
   if (!overrides.required_no_reason.empty()) {
-    m.push_back(Set(id, "required_no_reason", TextV(overrides.required_no_reason)));
+    m.push_back(Set(id, "required_no_reason", TextValue(overrides.required_no_reason)));
   }
   KRING_RETURN_IF_ERROR(batch.Add(std::move(m), 0));
   std::set<std::string> hidden;
   for (const Bytes& p : location.hidden_from) hidden.insert(S(p));
   KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(AddressReaders(view, hidden, NowMs())));
   const std::string aid = NewId();
-  std::vector<v1::Mutation> a{Create(aid, kMeetingAddressType), Set(aid, "meeting", BlobV(id)),
-                              Set(aid, "address", TextV(location.exact))};
-  for (const std::string& p : hidden) a.push_back(Add(aid, "hidden_from", p, BlobV(p)));
+  std::vector<v1::Mutation> a{Create(aid, kMeetingAddressType), Set(aid, "meeting", BlobValue(id)),
+                              Set(aid, "address", TextValue(location.exact))};
+  for (const std::string& p : hidden) a.push_back(Add(aid, "hidden_from", p, BlobValue(p)));
   KRING_RETURN_IF_ERROR(batch.Add(std::move(a), scope));
   KRING_RETURN_IF_ERROR(batch.Commit());
   return B(id);
@@ -1357,9 +1344,10 @@ Status Organising::Reschedule(const Bytes& meeting_id, int64_t start_ms, int64_t
   if (e == nullptr) return Unknown();
   if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
   const std::string& id = e->entity_id();
-  return Write({Set(id, "start_ms", TimeV(start_ms), e), Set(id, "end_ms", TimeV(end_ms), e),
-                Set(id, "sequence", IntV(IntField(*e, "sequence") + 1), e)},
-               0);
+  return Write(
+      {Set(id, "start_ms", TimeValue(start_ms), e), Set(id, "end_ms", TimeValue(end_ms), e),
+       Set(id, "sequence", IntValue(IntField(*e, "sequence") + 1), e)},
+      0);
 }
 
 Status Organising::SetLocation(const Bytes& meeting_id, const LocationInput& location) {
@@ -1371,9 +1359,9 @@ Status Organising::SetLocation(const Bytes& meeting_id, const LocationInput& loc
   if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
   const std::string& id = e->entity_id();
   Batch batch(client_, case_id_, view, me);
-  std::vector<v1::Mutation> m{Set(id, "location_kind", TextV(LocationName(location.kind)), e),
-                              Set(id, "location_coarse", TextV(location.coarse), e),
-                              Set(id, "sequence", IntV(IntField(*e, "sequence") + 1), e)};
+  std::vector<v1::Mutation> m{Set(id, "location_kind", TextValue(LocationName(location.kind)), e),
+                              Set(id, "location_coarse", TextValue(location.coarse), e),
+                              Set(id, "sequence", IntValue(IntField(*e, "sequence") + 1), e)};
   KRING_RETURN_IF_ERROR(batch.Add(std::move(m), 0));
   // The old exact address goes; the new one is sealed to who may read it now.
   for (const v1::Entity* old : AllOf(view, kMeetingAddressType)) {
@@ -1384,9 +1372,9 @@ Status Organising::SetLocation(const Bytes& meeting_id, const LocationInput& loc
   for (const Bytes& p : location.hidden_from) hidden.insert(S(p));
   KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(AddressReaders(view, hidden, NowMs())));
   const std::string aid = NewId();
-  std::vector<v1::Mutation> a{Create(aid, kMeetingAddressType), Set(aid, "meeting", BlobV(id)),
-                              Set(aid, "address", TextV(location.exact))};
-  for (const std::string& p : hidden) a.push_back(Add(aid, "hidden_from", p, BlobV(p)));
+  std::vector<v1::Mutation> a{Create(aid, kMeetingAddressType), Set(aid, "meeting", BlobValue(id)),
+                              Set(aid, "address", TextValue(location.exact))};
+  for (const std::string& p : hidden) a.push_back(Add(aid, "hidden_from", p, BlobValue(p)));
   KRING_RETURN_IF_ERROR(batch.Add(std::move(a), scope));
   return batch.Commit();
 }
@@ -1410,9 +1398,9 @@ Status Organising::ShareLocationWithCurrentCircle(const Bytes& meeting_id) {
   KRING_RETURN_IF_ERROR(batch.Add({Delete(current->entity_id())}, current->scope_id()));
   const std::string aid = NewId();
   std::vector<v1::Mutation> a{Create(aid, kMeetingAddressType),
-                              Set(aid, "meeting", BlobV(e->entity_id())),
-                              Set(aid, "address", TextV(TextField(*current, "address")))};
-  for (const std::string& p : hidden) a.push_back(Add(aid, "hidden_from", p, BlobV(p)));
+                              Set(aid, "meeting", BlobValue(e->entity_id())),
+                              Set(aid, "address", TextValue(TextField(*current, "address")))};
+  for (const std::string& p : hidden) a.push_back(Add(aid, "hidden_from", p, BlobValue(p)));
   KRING_RETURN_IF_ERROR(batch.Add(std::move(a), scope));
   return batch.Commit();
 }
@@ -1423,8 +1411,8 @@ Status Organising::CancelMeeting(const Bytes& meeting_id) {
   if (e == nullptr) return Unknown();
   if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
   const std::string& id = e->entity_id();
-  return Write({Set(id, "status", TextV("cancelled"), e),
-                Set(id, "sequence", IntV(IntField(*e, "sequence") + 1), e)},
+  return Write({Set(id, "status", TextValue("cancelled"), e),
+                Set(id, "sequence", IntValue(IntField(*e, "sequence") + 1), e)},
                0);
 }
 
@@ -1492,9 +1480,10 @@ Status Organising::StartPhase(const Bytes& meeting_id, Phase phase) {
     return FailedPrecondition("meeting.phase_order");
   }
   const std::string& id = e->entity_id();
-  return Write({Set(id, "phase", TextV(PhaseName(phase)), e),
-                Set(id, std::string("phase_") + PhaseName(phase) + "_at_ms", TimeV(NowMs()), e)},
-               0);
+  return Write(
+      {Set(id, "phase", TextValue(PhaseName(phase)), e),
+       Set(id, std::string("phase_") + PhaseName(phase) + "_at_ms", TimeValue(NowMs()), e)},
+      0);
 }
 
 Result<uint32_t> Organising::StartPrivateTime(const Bytes& meeting_id) {
@@ -1525,10 +1514,10 @@ Result<uint32_t> Organising::StartPrivateTime(const Bytes& meeting_id) {
   KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(network));
   const std::string& id = e->entity_id();
   const std::string at = std::string("phase_") + PhaseName(Phase::kPrivateTime) + "_at_ms";
-  KRING_RETURN_IF_ERROR(Write(
-      {Set(id, "private_scope", IntV(scope), e),
-       Set(id, "phase", TextV(PhaseName(Phase::kPrivateTime)), e), Set(id, at, TimeV(NowMs()), e)},
-      0));
+  KRING_RETURN_IF_ERROR(Write({Set(id, "private_scope", IntValue(scope), e),
+                               Set(id, "phase", TextValue(PhaseName(Phase::kPrivateTime)), e),
+                               Set(id, at, TimeValue(NowMs()), e)},
+                              0));
   return scope;
 }
 
@@ -1551,8 +1540,9 @@ Status Organising::ReleaseDraft(const Bytes& meeting_id) {
   }
   if (FlagField(*e, "draft_released")) return FailedPrecondition("meeting.already_released");
   const std::string& id = e->entity_id();
-  return Write(
-      {Set(id, "draft_released", FlagV(true), e), Set(id, "released_at_ms", TimeV(NowMs()), e)}, 0);
+  return Write({Set(id, "draft_released", FlagValue(true), e),
+                Set(id, "released_at_ms", TimeValue(NowMs()), e)},
+               0);
 }
 
 Result<std::vector<v1::Conflict>> Organising::Conflicts() const {

@@ -58,23 +58,6 @@ bool IsNetworkMember(const v1::CaseState& state, const v1::Member& member) {
 
 namespace {
 
-const std::string* TargetId(const v1::Mutation& m) {
-  switch (m.kind_case()) {
-    case v1::Mutation::kSetField:
-      return &m.set_field().entity_id();
-    case v1::Mutation::kSetAdd:
-      return &m.set_add().entity_id();
-    case v1::Mutation::kSetRemove:
-      return &m.set_remove().entity_id();
-    case v1::Mutation::kDeleteEntity:
-      return &m.delete_entity().entity_id();
-    case v1::Mutation::kRestoreEntity:
-      return &m.restore_entity().entity_id();
-    default:
-      return nullptr;
-  }
-}
-
 bool IsOrganisingType(std::string_view type) {
   for (std::string_view t :
        {kPersonType, kContactType, kReferralType, kPreTalkType, kSafetyNoteType, kParticipationType,
@@ -200,7 +183,7 @@ std::string CheckOrganisingRule(const v1::CaseState& state, const OpContext& ctx
   if (m.has_create_entity()) {
     type = m.create_entity().type();
   } else {
-    const std::string* id = TargetId(m);
+    const std::string* id = client::model::MutatedEntityId(m);
     if (id == nullptr) return {};
     auto it = state.entities().find(Hex(View(*id)));
     if (it == state.entities().end()) return {};

@@ -311,7 +311,6 @@ Result<uint32_t> ScopeForItem(client::Client& client, const Bytes& case_id,
   if (audience.hidden_from.size() > kMaxHiddenFrom) {
     return InvalidArgument("agreement.too_many_hidden");
   }
-  if (audience.requested_scope != 0) return audience.requested_scope;
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, client.View(case_id));
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client));
   // Accounts that must never get the key. People without the app have no device to keep it
@@ -342,8 +341,21 @@ Result<uint32_t> ScopeForItem(client::Client& client, const Bytes& case_id,
   for (const v1::Member& m : view.members()) {
     if (excluded.count(m.account_id()) == 0) members.push_back(m.account_id());
   }
-  if (members.size() == static_cast<size_t>(view.members_size())) return 0u;
   if (excluded.count(S(me)) != 0) return InvalidArgument("plan.hidden_from_self");
+  if (audience.requested_scope != 0) {
+    // The caller's scope must keep out everyone this item is hidden from.
+    auto scope = view.scopes().find(audience.requested_scope);
+    if (scope == view.scopes().end()) return InvalidArgument("agreement.bad_scope");
+    for (const std::string& m : scope->second.members()) {
+      if (excluded.count(m) != 0) return InvalidArgument("agreement.bad_scope");
+    }
+    return audience.requested_scope;
+  }
+  // Hidden from someone without the app yet: still a restricted scope of today's members, so
+  // that person, once they join, gets no key for it.
+  if (members.size() == static_cast<size_t>(view.members_size()) && audience.hidden_from.empty()) {
+    return 0u;
+  }
   std::sort(members.begin(), members.end());
   // Reuse a scope with exactly these members (the lowest id, so devices pick alike), else make
   // one: scopes are few and each costs a key per member.

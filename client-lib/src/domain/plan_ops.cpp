@@ -7,39 +7,6 @@
 
 namespace kring::domain::plan_ops {
 
-v1::Value TextValue(const std::string& s) {
-  v1::Value v;
-  v.set_text(s);
-  return v;
-}
-v1::Value BlobValue(const Bytes& b) {
-  v1::Value v;
-  v.set_blob(ToString(b));
-  return v;
-}
-v1::Value BlobValue(const std::string& b) {
-  v1::Value v;
-  v.set_blob(b);
-  return v;
-}
-v1::Value IntValue(int64_t i) {
-  v1::Value v;
-  v.set_integer(i);
-  return v;
-}
-v1::Value TimeValue(int64_t ms) {
-  v1::Value v;
-  v.set_time_ms(ms);
-  return v;
-}
-v1::Value FlagValue(bool f) {
-  v1::Value v;
-  v.set_flag(f);
-  return v;
-}
-
-std::string NewId() { return ToString(crypto::RandomBytes(crypto::kIdBytes)); }
-
 v1::Mutation Create(const std::string& id, std::string_view type) {
   v1::Mutation m;
   m.mutable_create_entity()->set_entity_id(id);

@@ -11,16 +11,17 @@
 #include "kring/common/status.h"
 #include "kring/v1/model.pb.h"
 
+#include "model/values.h"
+
 namespace kring::domain::plan_ops {
 
-v1::Value TextValue(const std::string& s);
-v1::Value BlobValue(const Bytes& b);
-v1::Value BlobValue(const std::string& b);
-v1::Value IntValue(int64_t i);
-v1::Value TimeValue(int64_t ms);
-v1::Value FlagValue(bool f);
+using client::model::BlobValue;
+using client::model::FlagValue;
+using client::model::IntValue;
+using client::model::NewId;
+using client::model::TextValue;
+using client::model::TimeValue;
 
-std::string NewId();
 v1::Mutation Create(const std::string& id, std::string_view type);
 // Based on the revision in `entity` (if any), so a concurrent edit becomes a visible conflict.
 v1::Mutation Set(const std::string& id, std::string_view field, const v1::Value& value,

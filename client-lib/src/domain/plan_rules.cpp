@@ -48,23 +48,6 @@ struct Rule {
   }
 };
 
-const std::string* TargetId(const v1::Mutation& m) {
-  switch (m.kind_case()) {
-    case v1::Mutation::kSetField:
-      return &m.set_field().entity_id();
-    case v1::Mutation::kSetAdd:
-      return &m.set_add().entity_id();
-    case v1::Mutation::kSetRemove:
-      return &m.set_remove().entity_id();
-    case v1::Mutation::kDeleteEntity:
-      return &m.delete_entity().entity_id();
-    case v1::Mutation::kRestoreEntity:
-      return &m.restore_entity().entity_id();
-    default:
-      return nullptr;
-  }
-}
-
 std::string CheckCreate(const Rule& r, std::string_view type) {
   if (type == kPlanAcceptance || type == kPlanSettings) {
     return r.chair() ? "" : "plan: only the chair";
@@ -179,7 +162,7 @@ std::string CheckPlanRule(const v1::CaseState& state, const client::model::OpCon
     if (!IsPlanType(mutation.create_entity().type())) return {};
     return CheckCreate(r, mutation.create_entity().type());
   }
-  const std::string* id = TargetId(mutation);
+  const std::string* id = client::model::MutatedEntityId(mutation);
   if (id == nullptr) return {};
   const v1::Entity* e = FindEntity(state, *id);
   if (e == nullptr || !IsPlanType(e->type())) return {};

@@ -58,28 +58,9 @@ void ApplySetField(v1::CaseState& state, const v1::SetField& m, const OpContext&
 // An entity lives in the scope it was created in: a mutation of it sealed to another scope could
 // be read by people the entity is hidden from, so it has no effect.
 bool InOpScope(v1::CaseState& state, const v1::Mutation& m, uint32_t op_scope) {
-  const std::string* id = nullptr;
-  switch (m.kind_case()) {
-    case v1::Mutation::kCreateEntity:
-      return true;
-    case v1::Mutation::kSetField:
-      id = &m.set_field().entity_id();
-      break;
-    case v1::Mutation::kSetAdd:
-      id = &m.set_add().entity_id();
-      break;
-    case v1::Mutation::kSetRemove:
-      id = &m.set_remove().entity_id();
-      break;
-    case v1::Mutation::kDeleteEntity:
-      id = &m.delete_entity().entity_id();
-      break;
-    case v1::Mutation::kRestoreEntity:
-      id = &m.restore_entity().entity_id();
-      break;
-    case v1::Mutation::KIND_NOT_SET:
-      return false;
-  }
+  if (m.kind_case() == v1::Mutation::kCreateEntity) return true;
+  const std::string* id = MutatedEntityId(m);
+  if (id == nullptr) return false;
   const v1::Entity* e = FindEntity(state, *id);
   return e == nullptr || e->scope_id() == op_scope;
 }
@@ -123,6 +104,25 @@ void ApplySetRemove(v1::CaseState& state, const v1::SetRemove& m) {
 const v1::Member* FindMember(const v1::CaseState& state, ByteView account_id) {
   for (const auto& m : state.members()) {
     if (ConstantTimeEqual(View(m.account_id()), account_id)) return &m;
+  }
+  return nullptr;
+}
+
+const std::string* MutatedEntityId(const v1::Mutation& m) {
+  switch (m.kind_case()) {
+    case v1::Mutation::kSetField:
+      return &m.set_field().entity_id();
+    case v1::Mutation::kSetAdd:
+      return &m.set_add().entity_id();
+    case v1::Mutation::kSetRemove:
+      return &m.set_remove().entity_id();
+    case v1::Mutation::kDeleteEntity:
+      return &m.delete_entity().entity_id();
+    case v1::Mutation::kRestoreEntity:
+      return &m.restore_entity().entity_id();
+    case v1::Mutation::kCreateEntity:
+    case v1::Mutation::KIND_NOT_SET:
+      break;
   }
   return nullptr;
 }
@@ -274,6 +274,16 @@ std::string CheckSetScope(const v1::CaseState& state, ByteView author_account_id
   if (!InScope(state, set.scope_id(), author_account_id)) {
     return "only a member of the scope may change it";
   }
+  // Widening a scope shows everything written in it from then on to the newcomers: the chair or
+  // a coordinator decides that; any member may narrow it.
+  const v1::Member* author = FindMember(state, author_account_id);
+  if (author->role() != v1::ROLE_CHAIR && author->role() != v1::ROLE_COORDINATOR) {
+    for (const std::string& m : set.members()) {
+      if (!InScope(state, set.scope_id(), View(m))) {
+        return "only the chair or a coordinator may let someone into a scope";
+      }
+    }
+  }
   return {};
 }
 
@@ -328,10 +338,19 @@ std::string CheckControlPermission(const v1::CaseState& state, ByteView author_a
     return "only the chair may erase the case";
   }
   if (state.closed()) return "the case is closed";
-  if (body.has_complaint()) return {};  // any member; it changes no key by itself
+  if (body.has_complaint()) {
+    // A member of the scope (only they get key boxes for it); it changes no key by itself.
+    return InScope(state, body.complaint().scope_id(), author_account_id)
+               ? ""
+               : "a complaint about a scope the author is not in";
+  }
   if (body.has_set_scope()) return CheckSetScope(state, author_account_id, body.set_scope());
   const bool manager = author->role() == v1::ROLE_CHAIR || author->role() == v1::ROLE_COORDINATOR;
   if (!manager) return "only a chair or coordinator may do this";
+  if (body.has_close_case() && author->role() == v1::ROLE_COORDINATOR && HasChair(state) &&
+      body.close_case().retention_days() < protocol::kMinRetentionDaysWithoutChair) {
+    return "only the chair may close with so short a retention";
+  }
   // Once the resident has joined, only the chair decides who comes in.
   if ((body.has_add_member() || body.has_decline_member()) &&
       author->role() == v1::ROLE_COORDINATOR && HasChair(state)) {
@@ -414,6 +433,17 @@ void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::Co
     }
   } else if (body.has_complaint()) {
     const v1::Complaint& c = body.complaint();
+    // Once per account per scope epoch (more have no effect), and only the newest are kept.
+    for (const auto& known : state.complaints()) {
+      if (known.account_id() == header.author_account_id() && known.scope_id() == c.scope_id() &&
+          known.epoch() == c.epoch()) {
+        state.set_seq(seq);
+        return;
+      }
+    }
+    if (state.complaints_size() >= static_cast<int>(kMaxComplaintsKept)) {
+      state.mutable_complaints()->DeleteSubrange(0, 1);
+    }
     v1::ComplaintState* cs = state.add_complaints();
     cs->set_account_id(header.author_account_id());
     cs->set_rekey_seq(c.rekey_seq());
@@ -438,7 +468,10 @@ void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::Co
       scope.set_created_by_account_id(header.author_account_id());
       scope.set_created_seq(seq);
     }
-    *scope.mutable_members() = set.members();  // its Rekey follows in the same push
+    *scope.mutable_members() = set.members();
+    // Nothing may be sealed to it until its Rekey (which follows in the same push) arrives: a
+    // server that holds that Rekey back gets no content under the old key.
+    scope.set_rekey_required(true);
   } else if (body.has_add_member()) {
     const std::string& account = body.add_member().member().account_id();
     if (FindMember(state, View(account)) == nullptr)

@@ -17,6 +17,7 @@ inline constexpr size_t kMaxTypeBytes = 64;
 inline constexpr size_t kMaxNameBytes = 64;
 inline constexpr size_t kMaxValueBytes = 64 * 1024;
 inline constexpr size_t kMaxMutationsPerOp = 256;
+inline constexpr size_t kMaxComplaintsKept = 100;
 
 struct OpContext {
   uint64_t seq = 0;  // 0 for a pending intent in the optimistic view
@@ -39,6 +40,8 @@ void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext
 Status ValidateMutation(const v1::Mutation& m);
 
 const v1::Member* FindMember(const v1::CaseState& state, ByteView account_id);
+// The entity a mutation changes; nullptr for CreateEntity (a new one) and an empty mutation.
+const std::string* MutatedEntityId(const v1::Mutation& m);
 // "scope:epoch", the key of CaseState.unreadable_epochs.
 std::string EpochLabel(uint32_t scope_id, uint64_t epoch);
 // Whether the account may read scope `scope_id` (0: any member).

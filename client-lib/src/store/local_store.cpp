@@ -426,7 +426,9 @@ Status LocalStore::DeleteCase(ByteView case_id) {
     sql::Statement del(db_, std::string("DELETE FROM ") + table + " WHERE case_id = ?");
     KRING_RETURN_IF_ERROR(del.Bind(1, case_id).Run());
   }
-  return txn.Commit();
+  KRING_RETURN_IF_ERROR(txn.Commit());
+  // The write-ahead log still holds copies of the deleted pages until it is checkpointed.
+  return db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
 Status LocalStore::RejectIntent(int64_t intent_id, const std::string& error) {

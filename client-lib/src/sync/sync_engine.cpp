@@ -827,8 +827,16 @@ Status SyncEngine::AcceptErasure(const Bytes& case_id, const v1::CaseErased& era
   }
   if (trigger.seq() <= rec->head_seq) {
     // A position this device verified: the request must be the op it has there.
+    // A position this device verified: the request must be the very op it has there.
     KRING_ASSIGN_OR_RETURN(std::optional<Bytes> at, store_->ChainHashAt(case_id, trigger.seq()));
-    if (!at || !ConstantTimeEqual(*at, View(trigger.chain_hash()))) {
+    Bytes prev;
+    if (trigger.seq() > 1) {
+      KRING_ASSIGN_OR_RETURN(std::optional<Bytes> before,
+                             store_->ChainHashAt(case_id, trigger.seq() - 1));
+      if (before) prev = *before;
+    }
+    if (!at || !ConstantTimeEqual(*at, View(trigger.chain_hash())) ||
+        !ConstantTimeEqual(*at, protocol::ChainHash(prev, trigger.seq(), op->envelope_hash))) {
       return reject("tombstone names an op this device does not have");
     }
   }
@@ -989,9 +997,10 @@ Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intent
       auto parsed = protocol::ParseEnvelope(env);
       auto epoch =
           projected.scope_epochs().find(parsed.ok() ? parsed->header.scope_id() : uint32_t{0});
-      const bool old_epoch = parsed.ok() && parsed->header.kind() == v1::OP_KIND_CONTENT &&
-                             (epoch == projected.scope_epochs().end() ||
-                              parsed->header.epoch() != epoch->second || projected.rekey_pending());
+      const bool old_epoch =
+          parsed.ok() && parsed->header.kind() == v1::OP_KIND_CONTENT &&
+          (epoch == projected.scope_epochs().end() || parsed->header.epoch() != epoch->second ||
+           projected.rekey_pending() || ScopeNeedsRekey(projected, parsed->header.scope_id()));
       // Never resend content sealed under an epoch a removed member may hold: reseal it.
       if (!parsed.ok() || old_epoch || parsed->header.device_counter() != mine.counter + 1 ||
           !ConstantTimeEqual(View(parsed->header.prev_device_op_hash()), mine.last_hash)) {
@@ -1049,6 +1058,22 @@ Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intent
         // The scope was closed to this account meanwhile: the edit may not be sealed any more.
         KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "not in this scope any more"));
         continue;
+      }
+      if (scope != 0 && ScopeNeedsRekey(projected, scope)) {
+        // Someone left the scope (or a server holds back its new key): this device is in it, so
+        // it makes the next key now rather than seal to one a removed member holds, or wait on
+        // its own queued rekey behind this edit.
+        DeviceHead before = mine;
+        v1::CaseState after = projected;
+        std::vector<v1::Envelope> rekey;
+        Status made = AppendRekey(me, case_id, *rec, after, scope,
+                                  ToString(crypto::RandomBytes(crypto::kIdBytes)), rekey, mine);
+        if (!made.ok()) {
+          mine = before;
+          return made;
+        }
+        projected = std::move(after);
+        for (v1::Envelope& env : rekey) envelopes.push_back(std::move(env));
       }
       auto epoch_it = projected.scope_epochs().find(scope);
       if (epoch_it == projected.scope_epochs().end()) break;

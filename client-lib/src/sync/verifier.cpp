@@ -542,7 +542,8 @@ class BatchVerifier {
         // After a leave, kringd lets acceptances through while the new key is awaited.
         const bool accept_after_leave =
             h.kind() == v1::OP_KIND_ACCEPT_INVITE && state_.rekey_pending_device().empty();
-        if (state_.rekey_pending() && !accept_after_leave && h.kind() != v1::OP_KIND_ERASE_CASE) {
+        if (state_.rekey_pending() && !accept_after_leave && h.kind() != v1::OP_KIND_ERASE_CASE &&
+            h.kind() != v1::OP_KIND_COMPLAINT) {
           return Fail(AlarmKind::kTamper, seq, "op between a membership change and its rekey",
                       c.entry);
         }

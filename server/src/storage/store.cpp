@@ -216,8 +216,11 @@ class SqliteTxn final : public StoreTxn {
     return st.Bind(1, I64(close_seq)).Bind(2, delete_after_ms).Bind(3, case_id).Run();
   }
 
+  bool ErasedACase() const override { return erased_; }
+
   Status EraseCase(ByteView case_id, int64_t now_ms, const std::string& trigger) override {
     KRING_RETURN_IF_ERROR(CheckWritable());
+    erased_ = true;
     // Children first (they reference cases); secure_delete overwrites the freed pages.
     for (const char* table : {"ops", "case_members", "scope_members", "scopes", "device_cursors",
                               "case_invites", "case_pending", "cases"}) {
@@ -398,6 +401,7 @@ class SqliteTxn final : public StoreTxn {
 
   sql::Database& db_;
   bool writable_;
+  bool erased_ = false;
 };
 
 class SqliteStore final : public Store {

@@ -121,6 +121,9 @@ class StoreTxn {
   virtual Status SetCaseClosed(ByteView case_id, uint64_t close_seq, int64_t delete_after_ms) = 0;
   // Deletes every row of the case and keeps only its tombstone.
   virtual Status EraseCase(ByteView case_id, int64_t now_ms, const std::string& trigger) = 0;
+  // Whether this transaction erased a case (the writer then truncates the write-ahead log,
+  // which still holds copies of the deleted pages).
+  virtual bool ErasedACase() const = 0;
   virtual Result<std::optional<ErasedCase>> GetErased(ByteView case_id) = 0;
   // Closed cases whose retention ended at now_ms, at most `limit`.
   virtual Result<std::vector<Bytes>> CasesDueForDeletion(int64_t now_ms, uint32_t limit) = 0;

@@ -51,6 +51,7 @@ void Writer::Loop() {
 void Writer::RunGroup(std::deque<WriteJob>& group) {
   std::vector<Status> results(group.size());
   Status commit;
+  bool erased = false;
   {
     sql::Transaction tx(db_);
     commit = tx.status();
@@ -69,8 +70,14 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
         }
         if (results[i].ok()) results[i] = sp.Release();
       }
+      erased = txn->ErasedACase();
       commit = tx.Commit();
     }
+  }
+  if (commit.ok() && erased) {
+    // secure_delete overwrote the database pages; the log still has their old copies. Readers
+    // holding an older snapshot can keep part of it until the next checkpoint.
+    (void)db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
   if (!commit.ok()) {
     log::Error("commit_failed", {{"jobs", static_cast<uint64_t>(group.size())},

@@ -27,6 +27,9 @@ inline constexpr size_t kMaxChainLinks = 1000;
 inline constexpr size_t kMaxCaseMembers = 200;
 inline constexpr size_t kMaxScopesPerCase = 1000;  // restricted scopes, besides scope 0
 inline constexpr uint32_t kMaxRetentionDays = 3650;
+// Once the resident (chair) has joined, only they can make a case go at once (EraseCase or a
+// close with less retention than this).
+inline constexpr uint32_t kMinRetentionDaysWithoutChair = 30;
 inline constexpr size_t kMaxComplaintReasonBytes = 64;
 inline constexpr size_t kPaddingBlock = 256;
 
