@@ -102,7 +102,7 @@ health:
 	  echo "health: build/tools/kring/kring is not built yet: run make build first" >&2; \
 	  exit 1; \
 	fi
-	build/tools/kring/kring health --server "$(KRING_SERVER)"
+	build/tools/kring/kring --server "$(KRING_SERVER)" health
 
 clean:
 	rm -rf build build-debug build-asan

@@ -70,6 +70,10 @@ int RunCommand(const Options& options) {
     }
   }
   if (is({"health"})) {
+    if (a.size() != 1) {  // e.g. "health --server X": options go before the command
+      std::cerr << Text(Msg::kUsage);
+      return 2;
+    }
     bool ok = IsServing(o.server, 5000);
     std::cout << Text(ok ? Msg::kServing : Msg::kNotServing) << "\n";
     return ok ? 0 : 1;
