@@ -1875,6 +1875,24 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
   REQUIRE(changed.status == KRING_OK);
   CHECK_FALSE(changed.response.All(26).empty());
 
+  // The anonymous team report over the coordinator's cases (one case: every figure suppressed).
+  const auto from = static_cast<uint64_t>(start - 30 * 86'400'000LL);
+  const auto to = static_cast<uint64_t>(start + 365 * 86'400'000LL);
+  DomainResult json = Domain(coordinator, cid, Call(74, Msg({}, {{1, from}, {2, to}, {3, 1}})));
+  INFO(json.key);
+  REQUIRE(json.status == KRING_OK);
+  CHECK(text_of(json).find("\"min_cell\":5") != std::string::npos);
+  CHECK(text_of(json).find("suppressed") != std::string::npos);
+  DomainResult csv =
+      Domain(coordinator, cid, Call(74, Msg({{4, S("en")}}, {{1, from}, {2, to}, {3, 0}})));
+  REQUIRE(csv.status == KRING_OK);
+  CHECK(text_of(csv).rfind("figure,label,value,cases,status", 0) == 0);
+  DomainResult bad_period = Domain(coordinator, cid, Call(74, Msg({}, {{1, to}, {2, from}})));
+  CHECK(bad_period.key == "report.bad_period");
+  CHECK_FALSE(bad_period.nl.empty());
+  CHECK(Domain(coordinator, cid, Call(74, Msg({}, {{1, from}, {2, to}, {3, 9}}))).status ==
+        KRING_ERR_INVALID_ARGUMENT);
+
   // Editing an accepted agreement visibly drops its acceptance.
   Ok(coordinator, cid,
      Call(44, Msg({{1, agreement},

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "kring/domain/case_figures.h"
 #include "kring/domain/exports.h"
 #include "kring/domain/follow_up.h"
 #include "kring/domain/organising.h"
@@ -35,6 +36,7 @@ KRING_SAME(d::InvitationState::kJoined, pb::INVITATION_JOINED);
 KRING_SAME(d::Participation::kNotInvited, pb::PARTICIPATION_NOT_INVITED);
 KRING_SAME(d::Participation::kWrittenContribution, pb::PARTICIPATION_WRITTEN_CONTRIBUTION);
 KRING_SAME(d::Moment::kReview, pb::MOMENT_REVIEW);
+KRING_SAME(d::ReportFormat::kJson, pb::REPORT_FORMAT_JSON);
 #undef KRING_SAME
 
 constexpr size_t kIdBytes = 16;
@@ -870,6 +872,19 @@ Result<v1::DomainResponse> DomainCall(client::Client& client, const Bytes& case_
                            d::RenderPrintout(state, reader, language, r.now_ms()));
     v1::DomainResponse response;
     response.set_text(std::move(html));
+    return response;
+  }
+  // So does the team report, over every case this account coordinates (case_id is not read).
+  if (request.call_case() == v1::DomainRequest::kExportTeamReport) {
+    const v1::ExportTeamReport& r = request.export_team_report();
+    KRING_ASSIGN_OR_RETURN(
+        d::ReportFormat format,
+        Enum<d::ReportFormat>(r.format(), v1::ReportFormat_IsValid, "report format"));
+    KRING_ASSIGN_OR_RETURN(d::Language language, LanguageOf(r.language()));
+    KRING_ASSIGN_OR_RETURN(std::string file,
+                           d::ExportTeamReport(client, {r.from_ms(), r.to_ms()}, format, language));
+    v1::DomainResponse response;
+    response.set_text(std::move(file));
     return response;
   }
   const int group = call >= 100 ? call - 100 : call;
