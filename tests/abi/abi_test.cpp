@@ -1734,6 +1734,165 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
   CHECK_FALSE(pretalks(resident).One(7));
   CHECK(Str(pretalks(resident).One(5).value_or(Bytes{})) == "Wat een beraad is.");
 
+  // ---- The rest of the flows (issue 6), each call once with its result checked ----
+  const auto now_u = static_cast<uint64_t>(now);
+  auto text_of = [](const DomainResult& r) { return Str(r.response.One(20).value_or(Bytes{})); };
+
+  // Invitations: Henk gets an app invitation, then it is revoked; Ria was invited in person.
+  CHECK(Domain(coordinator, cid, Call(105, Msg({{1, uncle}}, {{2, 9}, {3, 3600}}))).status ==
+        KRING_ERR_INVALID_ARGUMENT);  // not a role
+  const Fields invitation =
+      Query(coordinator, cid, 105, 16, Msg({{1, uncle}}, {{2, 3}, {3, 3600}}));
+  CHECK_FALSE(invitation.One(1).value_or(Bytes{}).empty());
+  CHECK_FALSE(invitation.One(2).value_or(Bytes{}).empty());
+  sync();
+  auto invitation_of = [&](const Bytes& person) {
+    DomainResult r = Domain(coordinator, cid, Call(26, Msg({{1, person}})));
+    INFO(r.key);
+    REQUIRE(r.status == KRING_OK);
+    return r.response.Uint(15);
+  };
+  CHECK(invitation_of(uncle) == 1);  // INVITATION_PENDING
+  DomainResult has_app_invite = Domain(coordinator, cid, Call(24, Msg({{1, uncle}}, {{2, 2}})));
+  CHECK(has_app_invite.status != KRING_OK);
+  CHECK(has_app_invite.key == "invite.has_app_invite");
+  CHECK_FALSE(has_app_invite.nl.empty());
+  CHECK(Domain(coordinator, cid, Call(24, Msg({{1, ria}}, {{2, 99}}))).status ==
+        KRING_ERR_INVALID_ARGUMENT);
+  Ok(coordinator, cid, Call(25, Msg({{1, uncle}})));          // revoke_invitation
+  Ok(coordinator, cid, Call(24, Msg({{1, ria}}, {{2, 2}})));  // record_invitation: accepted
+  sync();
+  CHECK(invitation_of(uncle) == 6);  // INVITATION_REVOKED
+  CHECK(invitation_of(ria) == 2);    // INVITATION_ACCEPTED
+
+  // Participation: a part needs a reason.
+  DomainResult no_participation_reason =
+      Domain(coordinator, cid, Call(27, Msg({{1, uncle}}, {{2, 1}})));
+  CHECK(no_participation_reason.status == KRING_ERR_INVALID_ARGUMENT);
+  CHECK(no_participation_reason.key == "participation.reason_missing");
+  CHECK_FALSE(no_participation_reason.nl.empty());
+  Ok(coordinator, cid, Call(27, Msg({{1, uncle}, {3, S("Alleen het eerste deel.")}}, {{2, 1}})));
+  sync();
+  const Fields participation = Query(coordinator, cid, 28, 17, Msg({{1, uncle}}));
+  CHECK(participation.One(1) == uncle);
+  CHECK(participation.Uint(2) == 1);  // PARTICIPATION_PART
+  CHECK(Str(participation.One(3).value_or(Bytes{})) == "Alleen het eerste deel.");
+
+  // The view of someone who cannot come.
+  const Bytes view =
+      Ok(coordinator, cid, Call(29, Msg({{1, uncle}, {2, S("Ik denk aan jullie.")}})));
+  CHECK(view.size() == 16);
+  sync();
+  DomainResult views = Domain(coordinator, cid, Call(100, {}));
+  REQUIRE(views.status == KRING_OK);
+  REQUIRE(views.response.All(18).size() == 1);
+  CHECK(Parse(views.response.All(18)[0]).One(1) == view);
+  CHECK(Str(Parse(views.response.All(18)[0]).One(3).value_or(Bytes{})) == "Ik denk aan jullie.");
+
+  // A new location (online), shared again with the current circle; no conflicts.
+  const Bytes online = Msg({{2, S("Online")}, {3, S("https://meet.example/beraad")}}, {{1, 2}});
+  CHECK(Domain(coordinator, cid, Call(101, Msg({{1, meeting}, {2, Msg({}, {{1, 7}})}}))).status ==
+        KRING_ERR_INVALID_ARGUMENT);  // not a location kind
+  Ok(coordinator, cid, Call(101, Msg({{1, meeting}, {2, online}})));
+  Ok(coordinator, cid, Call(102, Msg({{1, meeting}})));
+  sync();
+  CHECK(Query(resident, cid, 15, 7).Uint(6) == 2);  // LOCATION_ONLINE
+  DomainResult conflicts = Domain(coordinator, cid, Call(103, {}));
+  REQUIRE(conflicts.status == KRING_OK);
+  CHECK(conflicts.response.All(19).empty());
+
+  // The calendar file.
+  DomainResult ics = Domain(coordinator, cid, Call(104, Msg({{1, meeting}, {2, sanne}})));
+  INFO(ics.key);
+  REQUIRE(ics.status == KRING_OK);
+  CHECK(text_of(ics).find("BEGIN:VCALENDAR") != std::string::npos);
+  CHECK(text_of(ics).find("Online") != std::string::npos);
+  CHECK(Domain(coordinator, cid, Call(104, Msg({{1, meeting}, {2, sanne}, {3, S("de")}}))).status ==
+        KRING_ERR_INVALID_ARGUMENT);
+
+  // Plan reading: the versions, the draft, the plan for me, the printout; the chair's grant.
+  DomainResult versions = Domain(coordinator, cid, Call(45, {}));
+  REQUIRE(versions.status == KRING_OK);
+  CHECK(versions.response.All(21).size() == 2);
+  const Fields draft_content = Query(resident, cid, 46, 22, Msg({{1, draft}}));
+  CHECK(Str(draft_content.One(1).value_or(Bytes{})) == "Ik wil rust in huis.");
+  CHECK(Query(resident, cid, 50, 8).One(1) == second);
+  DomainResult grant_by_coordinator = Domain(coordinator, cid, Call(47, Msg({}, {{1, 1}})));
+  CHECK(grant_by_coordinator.status != KRING_OK);
+  CHECK_FALSE(grant_by_coordinator.key.empty());
+  Ok(resident, cid, Call(47, Msg({}, {{1, 1}})));
+  DomainResult draft_conflicts = Domain(resident, cid, Call(48, Msg({{1, draft}})));
+  REQUIRE(draft_conflicts.status == KRING_OK);
+  CHECK(draft_conflicts.response.All(19).empty());
+  DomainResult printout = Domain(resident, cid, Call(49, Msg({{1, sanne}})));
+  INFO(printout.key);
+  REQUIRE(printout.status == KRING_OK);
+  CHECK(text_of(printout).find("Ik wil rust in huis.") != std::string::npos);
+  CHECK(Domain(resident, cid, Call(49, Msg({{1, Bytes(5, 1)}}))).status ==
+        KRING_ERR_INVALID_ARGUMENT);
+
+  // The mentor, designated by the young person: Ria is Sanne's mother, so a warning (not an
+  // error); consent is required.
+  DomainResult no_consent =
+      Domain(resident, cid, Call(66, Msg({{1, sanne}, {2, ria}}, {{6, now_u}})));
+  CHECK(no_consent.key == "mentor.consent_missing");
+  DomainResult designated =
+      Domain(resident, cid, Call(66, Msg({{1, sanne}, {2, ria}}, {{3, 1}, {6, now_u}})));
+  INFO(designated.key);
+  REQUIRE(designated.status == KRING_OK);
+  const Bytes mentor_id = designated.response.One(1).value_or(Bytes{});
+  CHECK(mentor_id.size() == 16);
+  REQUIRE(designated.response.All(23).size() == 1);
+  CHECK(Str(designated.response.All(23)[0]) == "mentor.warn_parent");
+  sync();
+  Ok(coordinator, cid, Call(67, Msg({{1, mentor_id}, {3, S("Eerste gesprek.")}}, {{2, now_u}})));
+  Ok(coordinator, cid, Call(68, Msg({{1, mentor_id}, {3, S("Loopt goed.")}}, {{2, now_u + 1}})));
+  sync();
+  const Fields mentor_state = Query(resident, cid, 69, 24);
+  CHECK(mentor_state.One(1) == mentor_id);
+  CHECK(mentor_state.One(3) == ria);
+  CHECK(mentor_state.All(7).size() == 1);
+  CHECK(mentor_state.All(8).size() == 1);
+
+  // The micro-analysis.
+  DomainResult bad_score =
+      Domain(coordinator, cid, Call(70, Msg({}, {{1, 0}, {2, 11}, {3, now_u}})));
+  CHECK(bad_score.key == "micro.score_out_of_range");
+  Ok(coordinator, cid, Call(70, Msg({}, {{1, 0}, {2, 4}, {3, now_u}})));
+  Ok(coordinator, cid, Call(70, Msg({}, {{1, 1}, {2, 7}, {3, now_u + 1}})));
+  Ok(coordinator, cid, Call(71, Msg({{2, S("Schuldhulp")}}, {{1, 0}, {3, 25000}})));
+  Ok(coordinator, cid, Call(71, Msg({{2, S("Schuldhulp")}}, {{1, 1}, {3, 10000}})));
+  sync();
+  const Fields micro = Query(coordinator, cid, 72, 25);
+  CHECK(micro.Uint(1) == 4);
+  CHECK(micro.Uint(2) == 7);
+  CHECK(micro.Uint(3) == 3);
+  CHECK(micro.Uint(4) == 25000);
+  CHECK(micro.Uint(5) == 10000);
+
+  // Changed since the start: the plan's entities.
+  DomainResult changed = Domain(coordinator, cid, Call(73, Msg({}, {{1, 0}})));
+  REQUIRE(changed.status == KRING_OK);
+  CHECK_FALSE(changed.response.All(26).empty());
+
+  // The anonymous team report over the coordinator's cases (one case: every figure suppressed).
+  const auto from = static_cast<uint64_t>(start - 30 * 86'400'000LL);
+  const auto to = static_cast<uint64_t>(start + 365 * 86'400'000LL);
+  DomainResult json = Domain(coordinator, cid, Call(74, Msg({}, {{1, from}, {2, to}, {3, 1}})));
+  INFO(json.key);
+  REQUIRE(json.status == KRING_OK);
+  CHECK(text_of(json).find("\"min_cell\":5") != std::string::npos);
+  CHECK(text_of(json).find("suppressed") != std::string::npos);
+  DomainResult csv =
+      Domain(coordinator, cid, Call(74, Msg({{4, S("en")}}, {{1, from}, {2, to}, {3, 0}})));
+  REQUIRE(csv.status == KRING_OK);
+  CHECK(text_of(csv).rfind("figure,label,value,cases,status", 0) == 0);
+  DomainResult bad_period = Domain(coordinator, cid, Call(74, Msg({}, {{1, to}, {2, from}})));
+  CHECK(bad_period.key == "report.bad_period");
+  CHECK_FALSE(bad_period.nl.empty());
+  CHECK(Domain(coordinator, cid, Call(74, Msg({}, {{1, from}, {2, to}, {3, 9}}))).status ==
+        KRING_ERR_INVALID_ARGUMENT);
+
   // Editing an accepted agreement visibly drops its acceptance.
   Ok(coordinator, cid,
      Call(44, Msg({{1, agreement},

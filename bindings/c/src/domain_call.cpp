@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "kring/domain/case_figures.h"
+#include "kring/domain/exports.h"
 #include "kring/domain/follow_up.h"
 #include "kring/domain/organising.h"
 #include "kring/domain/plan.h"
@@ -29,11 +31,30 @@ KRING_SAME(d::AgreementStatus::kDropped, pb::AGREEMENT_DROPPED);
 KRING_SAME(d::AgreementStatus::kBlocked, pb::AGREEMENT_BLOCKED);
 KRING_SAME(d::CheckOutcome::kVervolgberaad, pb::CHECK_VERVOLGBERAAD);
 KRING_SAME(d::UpcomingCheck::Kind::kMentorEvaluation, pb::UPCOMING_MENTOR_EVALUATION);
+KRING_SAME(d::InvitationState::kRevoked, pb::INVITATION_REVOKED);
+KRING_SAME(d::InvitationState::kJoined, pb::INVITATION_JOINED);
+KRING_SAME(d::Participation::kNotInvited, pb::PARTICIPATION_NOT_INVITED);
+KRING_SAME(d::Participation::kWrittenContribution, pb::PARTICIPATION_WRITTEN_CONTRIBUTION);
+KRING_SAME(d::Moment::kReview, pb::MOMENT_REVIEW);
+KRING_SAME(d::ReportFormat::kJson, pb::REPORT_FORMAT_JSON);
 #undef KRING_SAME
 
 constexpr size_t kIdBytes = 16;
 
 Status Invalid(const std::string& what) { return InvalidArgument(what); }
+
+// "nl" or "" is Dutch, "en" English; anything else is refused.
+Result<d::Language> LanguageOf(const std::string& code) {
+  if (code.empty() || code == "nl") return d::Language::kDutch;
+  if (code == "en") return d::Language::kEnglish;
+  return Invalid("language must be \"nl\" or \"en\"");
+}
+
+// An optional id: empty, or exactly 16 bytes.
+Result<Bytes> OptionalId(const std::string& b, const char* what) {
+  if (!b.empty() && b.size() != 16) return Invalid(std::string(what) + " must be 16 bytes");
+  return ToBytes(b);
+}
 
 // An id the domain code looks up: exactly 16 bytes (what names the field, never its value).
 Result<Bytes> Id(const std::string& b, const char* what) {
@@ -367,6 +388,39 @@ void ToProto(const d::SixWeekCheck& c, pb::SixWeekCheck* out) {
   }
 }
 
+void AddConflicts(const std::vector<kring::v1::Conflict>& in, pb::DomainResponse* out) {
+  for (const auto& c : in) out->add_conflicts(c.SerializeAsString());
+}
+
+void ToProto(const d::MentorState& m, pb::MentorState* out) {
+  out->set_mentor_id(ToString(m.mentor_id));
+  out->set_young_person(ToString(m.young_person));
+  out->set_mentor(ToString(m.mentor));
+  out->set_parental_consent(m.parental_consent);
+  out->set_designated_at_ms(m.designated_at_ms);
+  for (const auto& w : m.warnings) out->add_warnings(w);
+  for (const auto& e : m.checkins) {
+    pb::MentorLogEntry* p = out->add_checkins();
+    p->set_at_ms(e.at_ms);
+    p->set_note(e.note);
+  }
+  for (const auto& e : m.evaluations) {
+    pb::MentorLogEntry* p = out->add_evaluations();
+    p->set_at_ms(e.at_ms);
+    p->set_note(e.note);
+  }
+  out->set_next_evaluation_ms(m.next_evaluation_ms);
+}
+
+void ToProto(const d::MicroAnalysis& m, pb::MicroAnalysis* out) {
+  if (m.wellbeing_before) out->set_wellbeing_before(*m.wellbeing_before);
+  if (m.wellbeing_after) out->set_wellbeing_after(*m.wellbeing_after);
+  if (m.wellbeing_delta) out->set_wellbeing_delta(*m.wellbeing_delta);
+  if (m.cost_before_cents) out->set_cost_before_cents(*m.cost_before_cents);
+  if (m.cost_after_cents) out->set_cost_after_cents(*m.cost_after_cents);
+  if (m.cost_delta_cents) out->set_cost_delta_cents(*m.cost_delta_cents);
+}
+
 void AddAgreements(const std::vector<d::Agreement>& in, pb::DomainResponse* out) {
   for (const auto& a : in) ToProto(a, out->add_agreements());
 }
@@ -499,6 +553,101 @@ Status Organise(d::Organising& org, const pb::DomainRequest& req, pb::DomainResp
       ToProto(c, out->mutable_calendar());
       return {};
     }
+    case pb::DomainRequest::kRecordInvitation: {
+      const pb::RecordInvitation& r = req.record_invitation();
+      KRING_ASSIGN_OR_RETURN(Bytes person, Id(r.person_id(), "person id"));
+      KRING_ASSIGN_OR_RETURN(
+          d::InvitationState state,
+          Enum<d::InvitationState>(r.state(), pb::InvitationState_IsValid, "invitation state"));
+      return org.RecordInvitation(person, state);
+    }
+    case pb::DomainRequest::kRevokeInvitation: {
+      KRING_ASSIGN_OR_RETURN(Bytes person, Id(req.revoke_invitation().id(), "person id"));
+      return org.RevokeInvitation(person);
+    }
+    case pb::DomainRequest::kInvitationOf: {
+      KRING_ASSIGN_OR_RETURN(Bytes person, Id(req.invitation_of().person_id(), "person id"));
+      KRING_ASSIGN_OR_RETURN(d::InvitationState state,
+                             org.InvitationOf(person, req.invitation_of().now_ms()));
+      out->set_invitation_state(static_cast<pb::InvitationState>(state));
+      return {};
+    }
+    case pb::DomainRequest::kDecideParticipation: {
+      const pb::ParticipationDecision& p = req.decide_participation();
+      d::ParticipationDecision decision;
+      KRING_ASSIGN_OR_RETURN(decision.person_id, Id(p.person_id(), "person id"));
+      KRING_ASSIGN_OR_RETURN(
+          decision.mode,
+          Enum<d::Participation>(p.mode(), pb::Participation_IsValid, "participation"));
+      decision.reason = p.reason();
+      return org.DecideParticipation(decision);
+    }
+    case pb::DomainRequest::kParticipationOf: {
+      KRING_ASSIGN_OR_RETURN(Bytes person, Id(req.participation_of().id(), "person id"));
+      KRING_ASSIGN_OR_RETURN(std::optional<d::ParticipationDecision> p,
+                             org.ParticipationOf(person));
+      if (p) {
+        pb::ParticipationDecision* o = out->mutable_participation();
+        o->set_person_id(ToString(p->person_id));
+        o->set_mode(static_cast<pb::Participation>(p->mode));
+        o->set_reason(p->reason);
+      }
+      return {};
+    }
+    case pb::DomainRequest::kAddAbsentView: {
+      KRING_ASSIGN_OR_RETURN(Bytes person, Id(req.add_absent_view().person_id(), "person id"));
+      return SetId(org.AddAbsentView(person, req.add_absent_view().text()), out);
+    }
+    case pb::DomainRequest::kAbsentViews: {
+      KRING_ASSIGN_OR_RETURN(std::vector<d::AbsentView> views, org.AbsentViews());
+      for (const auto& v : views) {
+        pb::AbsentView* o = out->add_absent_views();
+        o->set_view_id(ToString(v.view_id));
+        o->set_person_id(ToString(v.person_id));
+        o->set_text(v.text);
+      }
+      return {};
+    }
+    case pb::DomainRequest::kSetLocation: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.set_location().meeting_id(), "meeting id"));
+      KRING_ASSIGN_OR_RETURN(d::LocationInput location, FromProto(req.set_location().location()));
+      return org.SetLocation(id, location);
+    }
+    case pb::DomainRequest::kShareLocationWithCurrentCircle: {
+      KRING_ASSIGN_OR_RETURN(Bytes id,
+                             Id(req.share_location_with_current_circle().id(), "meeting id"));
+      return org.ShareLocationWithCurrentCircle(id);
+    }
+    case pb::DomainRequest::kConflicts: {
+      KRING_ASSIGN_OR_RETURN(std::vector<kring::v1::Conflict> list, org.Conflicts());
+      AddConflicts(list, out);
+      return {};
+    }
+    case pb::DomainRequest::kExportCalendar: {
+      const pb::ExportCalendar& e = req.export_calendar();
+      KRING_ASSIGN_OR_RETURN(Bytes meeting, Id(e.meeting_id(), "meeting id"));
+      KRING_ASSIGN_OR_RETURN(Bytes person, Id(e.person_id(), "person id"));
+      KRING_ASSIGN_OR_RETURN(d::Language language, LanguageOf(e.language()));
+      KRING_ASSIGN_OR_RETURN(std::string ics,
+                             d::ExportCalendar(org, meeting, person, language, e.now_ms()));
+      out->set_text(std::move(ics));
+      return {};
+    }
+    case pb::DomainRequest::kInviteWithApp: {
+      const pb::InviteWithApp& i = req.invite_with_app();
+      KRING_ASSIGN_OR_RETURN(Bytes person, Id(i.person_id(), "person id"));
+      if (i.role() == 0 || !kring::v1::Role_IsValid(static_cast<int>(i.role()))) {
+        return Invalid("role is not a known value");
+      }
+      KRING_ASSIGN_OR_RETURN(
+          client::Invitation inv,
+          org.InviteWithApp(person, static_cast<kring::v1::Role>(i.role()), i.valid_for_seconds()));
+      pb::Invitation* o = out->mutable_invitation();
+      o->set_invite_id(ToString(inv.invite_id));
+      o->set_link(inv.link);
+      o->set_qr_text(inv.qr_text);
+      return {};
+    }
     default:
       return Invalid("request has no known call");
   }
@@ -577,6 +726,30 @@ Status PlanCall(d::Plan& plan, const pb::DomainRequest& req, pb::DomainResponse*
       AddAgreements(list, out);
       return {};
     }
+    case pb::DomainRequest::kVersions: {
+      KRING_ASSIGN_OR_RETURN(std::vector<d::PlanVersion> list, plan.Versions());
+      for (const auto& v : list) ToProto(v, out->add_versions());
+      return {};
+    }
+    case pb::DomainRequest::kDraft: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.draft().id(), "draft id"));
+      KRING_ASSIGN_OR_RETURN(d::PlanContent c, plan.Draft(id));
+      ToProto(c, out->mutable_content());
+      return {};
+    }
+    case pb::DomainRequest::kGrantProfessionalsFullView:
+      return plan.GrantProfessionalsFullView(req.grant_professionals_full_view().granted());
+    case pb::DomainRequest::kConflictsOf: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.conflicts_of().id(), "entity id"));
+      KRING_ASSIGN_OR_RETURN(std::vector<kring::v1::Conflict> list, plan.ConflictsOf(id));
+      AddConflicts(list, out);
+      return {};
+    }
+    case pb::DomainRequest::kCurrentPlanForMe: {
+      KRING_ASSIGN_OR_RETURN(std::optional<d::PlanVersion> v, plan.CurrentForMe());
+      if (v) ToProto(*v, out->mutable_plan());
+      return {};
+    }
     default:
       return Invalid("request has no known call");
   }
@@ -617,6 +790,65 @@ Status FollowUpCall(d::FollowUp& follow, const pb::DomainRequest& req, pb::Domai
       }
       return {};
     }
+    case pb::DomainRequest::kDesignateMentor: {
+      const pb::MentorInput& m = req.designate_mentor();
+      d::MentorInput in;
+      KRING_ASSIGN_OR_RETURN(in.young_person, Id(m.young_person(), "young person id"));
+      KRING_ASSIGN_OR_RETURN(in.mentor, Id(m.mentor(), "mentor id"));
+      in.parental_consent = m.parental_consent();
+      KRING_ASSIGN_OR_RETURN(in.consent_by, OptionalId(m.consent_by(), "consent_by"));
+      in.mentor_birth_ms = m.mentor_birth_ms();
+      in.now_ms = m.now_ms();
+      KRING_ASSIGN_OR_RETURN(d::MentorDesignation designation, follow.DesignateMentor(in));
+      out->set_id(ToString(designation.mentor_id));
+      for (const auto& w : designation.warnings) out->add_warnings(w);
+      return {};
+    }
+    case pb::DomainRequest::kLogMentorCheckIn: {
+      const pb::MentorLog& l = req.log_mentor_check_in();
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(l.mentor_id(), "mentor id"));
+      return follow.LogMentorCheckIn(id, l.at_ms(), l.note());
+    }
+    case pb::DomainRequest::kLogEvaluation: {
+      const pb::MentorLog& l = req.log_evaluation();
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(l.mentor_id(), "mentor id"));
+      return follow.LogEvaluation(id, l.at_ms(), l.note());
+    }
+    case pb::DomainRequest::kMentor: {
+      KRING_ASSIGN_OR_RETURN(std::optional<d::MentorState> m, follow.Mentor());
+      if (m) ToProto(*m, out->mutable_mentor());
+      return {};
+    }
+    case pb::DomainRequest::kRecordWellBeing: {
+      const pb::WellBeing& w = req.record_well_being();
+      KRING_ASSIGN_OR_RETURN(d::Moment moment,
+                             Enum<d::Moment>(w.moment(), pb::Moment_IsValid, "moment"));
+      return follow.RecordWellBeing(moment, w.score(), w.at_ms());
+    }
+    case pb::DomainRequest::kAddCostItem: {
+      const pb::CostItem& c = req.add_cost_item();
+      KRING_ASSIGN_OR_RETURN(d::Moment moment,
+                             Enum<d::Moment>(c.moment(), pb::Moment_IsValid, "moment"));
+      return follow.AddCostItem(moment, c.service(), c.monthly_cents());
+    }
+    case pb::DomainRequest::kMicro: {
+      KRING_ASSIGN_OR_RETURN(d::MicroAnalysis m, follow.Micro());
+      ToProto(m, out->mutable_micro());
+      return {};
+    }
+    case pb::DomainRequest::kChangedSince: {
+      KRING_ASSIGN_OR_RETURN(std::vector<d::Change> list,
+                             follow.ChangedSince(req.changed_since().seq()));
+      for (const auto& c : list) {
+        pb::Change* o = out->add_changes();
+        o->set_entity_id(ToString(c.entity_id));
+        o->set_type(c.type);
+        o->set_created(c.created);
+        for (const auto& f : c.fields) o->add_fields(f);
+        o->set_seq(c.seq);
+      }
+      return {};
+    }
     default:
       return Invalid("request has no known call");
   }
@@ -626,15 +858,42 @@ Status FollowUpCall(d::FollowUp& follow, const pb::DomainRequest& req, pb::Domai
 
 Result<v1::DomainResponse> DomainCall(client::Client& client, const Bytes& case_id,
                                       const v1::DomainRequest& request) {
-  // The oneof's field numbers group the calls: 1..29 Organising, 30..59 Plan, 60.. FollowUp.
+  // The oneof's field numbers group the calls: 1..29 and 100..129 Organising, 30..59 and
+  // 130..159 Plan, 60..99 and 160.. FollowUp.
   const int call = static_cast<int>(request.call_case());
   if (call == 0) return Invalid("request has no call");
+  // RenderPrintout reads the whole case state (exports.h), not one of the three handles.
+  if (request.call_case() == v1::DomainRequest::kRenderPrintout) {
+    const v1::RenderPrintout& r = request.render_printout();
+    KRING_ASSIGN_OR_RETURN(Bytes reader, Id(r.reader_person_id(), "person id"));
+    KRING_ASSIGN_OR_RETURN(d::Language language, LanguageOf(r.language()));
+    KRING_ASSIGN_OR_RETURN(kring::v1::CaseState state, client.View(case_id));
+    KRING_ASSIGN_OR_RETURN(std::string html,
+                           d::RenderPrintout(state, reader, language, r.now_ms()));
+    v1::DomainResponse response;
+    response.set_text(std::move(html));
+    return response;
+  }
+  // So does the team report, over every case this account coordinates (case_id is not read).
+  if (request.call_case() == v1::DomainRequest::kExportTeamReport) {
+    const v1::ExportTeamReport& r = request.export_team_report();
+    KRING_ASSIGN_OR_RETURN(
+        d::ReportFormat format,
+        Enum<d::ReportFormat>(r.format(), v1::ReportFormat_IsValid, "report format"));
+    KRING_ASSIGN_OR_RETURN(d::Language language, LanguageOf(r.language()));
+    KRING_ASSIGN_OR_RETURN(std::string file,
+                           d::ExportTeamReport(client, {r.from_ms(), r.to_ms()}, format, language));
+    v1::DomainResponse response;
+    response.set_text(std::move(file));
+    return response;
+  }
+  const int group = call >= 100 ? call - 100 : call;
   v1::DomainResponse response;
   Status status;
-  if (call < 30) {
+  if (group < 30) {
     d::Organising org(client, case_id);
     status = Organise(org, request, &response);
-  } else if (call < 60) {
+  } else if (group < 60) {
     d::Plan plan(client, case_id);
     status = PlanCall(plan, request, &response);
   } else {
