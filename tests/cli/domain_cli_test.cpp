@@ -138,6 +138,18 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   // Contact details are for the coordinator and the person only.
   CHECK_FALSE(At(k.Json("sanne", "circle contact 'Tante Ria'"), "visible").bool_value());
   CHECK(At(k.Json("fatima", "circle contact 'Tante Ria'"), "phone").string_value() == "06-1234");
+  // Details change later: a person's relation, the resident's question.
+  k.Ok("fatima", "circle edit 'Tante Ria' --relation 'tante van moederskant'");
+  k.Ok("fatima", "referral question --ik-kan 'Ik kan goed koken.'");
+  k.Ok("sanne", "sync");
+  const Value edited = k.Json("sanne", "circle list");
+  for (const Value& p : edited.list_value().values()) {
+    if (At(p, "name").string_value() == "Tante Ria") {
+      CHECK(At(p, "relation").string_value() == "tante van moederskant");
+    }
+  }
+  CHECK(At(k.Json("sanne", "referral show"), "ik_kan").string_value() == "Ik kan goed koken.");
+  CHECK(k.As("fatima", "circle edit 'Tante Ria' --kind alien").exit_code == 1);
 
   // A poll: the answers are counted for the coordinator only.
   k.Ok("fatima", "poll create --slot now+7d@19:30 --slot now+8d@19:30 --required 'Sanne de Vries'");
@@ -154,6 +166,14 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   REQUIRE(tally.list_value().values_size() == 2);
   CHECK(At(tally.list_value().values(0), "yes").number_value() == 1);
   CHECK(At(tally.list_value().values(0), "if_need_be").number_value() == 1);
+  // The answers themselves: everyone's for the coordinator, only her own for Ria.
+  CHECK(k.Json("fatima", "poll answers").list_value().values_size() == 3);
+  Value own = k.Json("ria", "poll answers");
+  REQUIRE(own.list_value().values_size() == 2);
+  for (const Value& a : own.list_value().values()) {
+    CHECK((At(a, "number").number_value() == 1 ? At(a, "answer").string_value() == "maybe"
+                                               : At(a, "answer").string_value() == "no"));
+  }
 
   // The exact address is hidden from Ria: she gets the neighbourhood only, in the app and in
   // her calendar file.
