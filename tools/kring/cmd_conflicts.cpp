@@ -27,11 +27,11 @@ std::vector<v1::Conflict> Open(const v1::CaseState& view) {
   return out;
 }
 
-// Who wrote a value: "jij"/"you", the name of the account's person in the circle, or the
+// Who wrote a value: "jou"/"you", the name of the account's person in the circle, or the
 // account id.
 std::string Author(const Ctx& ctx, const std::map<std::string, std::string>& names, const Bytes& me,
                    const std::string& account) {
-  if (ToBytes(account) == me) return ctx.T("jij", "you");
+  if (ToBytes(account) == me) return ctx.T("jou", "you");
   auto it = names.find(account);
   return it != names.end() ? it->second : Hex(View(account));
 }
@@ -117,12 +117,14 @@ int List(Ctx& ctx) {
     const std::string id = Hex(View(c.entity_id()));
     std::cout << "  " << view->entities().at(id).type() << " " << id << ctx.T(", veld ", ", field ")
               << c.field() << "\n"
-              << ctx.T("    nu (current): ", "    now (current): ")
-              << (values ? ShowValue(ctx, c.kept_value()) + " " : "") << ctx.T("van ", "by ")
+              << ctx.T("    huidige waarde (current): ", "    current value: ")
+              << (values ? ShowValue(ctx, c.kept_value()) + ", " : "")
+              << ctx.T("geschreven door ", "written by ")
               << Author(ctx, names, me->account_id, c.kept_author_account_id())
               << ctx.T(", volgnummer ", ", sequence number ") << c.kept_seq() << "\n"
-              << ctx.T("    ander (other): ", "    other: ")
-              << (values ? ShowValue(ctx, c.other_value()) + " " : "") << ctx.T("van ", "by ")
+              << ctx.T("    andere waarde (other): ", "    other value: ")
+              << (values ? ShowValue(ctx, c.other_value()) + ", " : "")
+              << ctx.T("geschreven door ", "written by ")
               << Author(ctx, names, me->account_id, c.other_author_account_id())
               << ctx.T(", volgnummer ", ", sequence number ") << c.other_seq() << "\n";
   }
