@@ -469,6 +469,109 @@ public final class ScopesDomainTest {
     DomainProto.DomainResponse without =
         coordinator.domain(caseId, req().setInviteesWithoutPretalk(none).build());
     check(without.getIdsCount() == 2, "two people without a pre-talk: " + without.getIdsCount());
+    meeting(resident, coordinator, caseId, sanne);
+  }
+
+  /** A poll and its answers, the meeting fixed on it and read by id, its reminders. */
+  private static void meeting(
+      KringClient resident, KringClient coordinator, byte[] caseId, byte[] sanne)
+      throws Exception {
+    long start = 1893456000000L; // 2030-01-01T00:00Z
+    byte[] poll =
+        coordinator
+            .domain(
+                caseId,
+                req()
+                    .setCreatePoll(
+                        DomainProto.PollInput.newBuilder()
+                            .addSlots(
+                                DomainProto.Slot.newBuilder()
+                                    .setStartMs(start)
+                                    .setEndMs(start + 7_200_000L))
+                            .setDeadlineMs(start - 86_400_000L))
+                    .build())
+            .getId()
+            .toByteArray();
+    syncAll(coordinator, resident);
+    ByteString slot =
+        resident
+            .domain(caseId, req().setGetPoll(id(poll)).build())
+            .getPoll()
+            .getSlots(0)
+            .getSlotId();
+    resident.domain(
+        caseId,
+        req()
+            .setAnswerPoll(
+                DomainProto.AnswerPoll.newBuilder()
+                    .setPollId(bs(poll))
+                    .setPersonId(bs(sanne))
+                    .setSlotId(slot)
+                    .setAnswer(DomainProto.PollAnswer.POLL_ANSWER_IF_NEED_BE))
+            .build());
+    syncAll(resident, coordinator);
+    DomainProto.DomainResponse answers =
+        coordinator.domain(caseId, req().setPollAnswers(id(poll)).build());
+    check(answers.getAnswersCount() == 1, "the coordinator sees Sanne's answer");
+    check(
+        answers.getAnswersCount() == 1
+            && answers.getAnswers(0).getAnswer() == DomainProto.PollAnswer.POLL_ANSWER_IF_NEED_BE
+            && Arrays.equals(answers.getAnswers(0).getPersonId().toByteArray(), sanne),
+        "her answer: if need be");
+
+    byte[] meeting =
+        coordinator
+            .domain(
+                caseId,
+                req()
+                    .setFixMeeting(
+                        DomainProto.FixMeeting.newBuilder()
+                            .setPollId(bs(poll))
+                            .setSlotId(slot)
+                            .setLocation(
+                                DomainProto.LocationInput.newBuilder()
+                                    .setCoarse("Bij Sanne thuis")
+                                    .setExact("Kerkstraat 12"))
+                            .setOverrides(
+                                DomainProto.FixOverrides.newBuilder()
+                                    .setNoPretalkReason("Telefonisch gedaan")))
+                    .build())
+            .getId()
+            .toByteArray();
+    syncAll(coordinator, resident);
+    DomainProto.Meeting byId =
+        resident.domain(caseId, req().setGetMeeting(id(meeting)).build()).getMeeting();
+    check(Arrays.equals(byId.getMeetingId().toByteArray(), meeting), "the meeting by its id");
+    check(byId.getStartMs() == start, "its start");
+    check(byId.getCoarseLocation().equals("Bij Sanne thuis"), "its coarse location");
+    expectStatus(
+        KringException.Status.INVALID_ARGUMENT,
+        () -> resident.domain(caseId, req().setGetMeeting(id(new byte[4])).build()),
+        "a meeting id of 4 bytes");
+
+    DomainProto.DomainResponse reminders =
+        resident.domain(
+            caseId,
+            req()
+                .setReminderTimes(
+                    DomainProto.ReminderTimes.newBuilder()
+                        .setStartMs(start)
+                        .setNowMs(start - 10 * 86_400_000L))
+                .build());
+    check(
+        reminders.getTimesList()
+            .equals(List.of(start - 7 * 86_400_000L, start - 86_400_000L, start - 7_200_000L)),
+        "reminders a week, a day and two hours before: " + reminders.getTimesList());
+    String note =
+        resident
+            .domain(
+                caseId,
+                req()
+                    .setNotificationText(
+                        DomainProto.NotificationText.newBuilder().setLanguage("nl"))
+                    .build())
+            .getText();
+    check(!note.isEmpty() && !note.contains("Sanne"), "a notification text without content");
   }
 
   /**
