@@ -318,6 +318,8 @@ TEST_CASE("every netwerkberaad command has help, and bad input is a usage error"
   CHECK(wrong.exit_code == 1);
   CHECK(wrong.all.find("wachtwoordzin past niet") != std::string::npos);
   k.Ok("x", "--passphrase-file " + dir.path() + "/right account show");
+  // Also after the command word: the wrong file is read there too.
+  CHECK(k.As("x", "account show --passphrase-file " + dir.path() + "/wrong").exit_code == 1);
   k.Ok("x", "case create");
   CHECK(k.Json("x", "case list").list_value().values_size() == 1);
   CHECK(k.Json("x", "device list").list_value().values_size() == 1);
@@ -443,6 +445,11 @@ TEST_CASE("what changed since a sequence number, and a conflict resolved on both
     REQUIRE(show.exit_code == 0);
     CHECK(FieldText(ParseJson(show.out), note, "tekst") == "Zaterdag koken");
   }
+  Run help = k.As("sanne", "conflicts --help");
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("kring conflicts resolve --entity ID") != std::string::npos);
+  CHECK(k.As("sanne", "--lang en conflicts resolve --help").out.find("Choose which value holds") !=
+        std::string::npos);
   Run again = k.As("sanne", "conflicts resolve --entity " + note + " --field tekst --keep other");
   CHECK(again.exit_code == 1);
   CHECK(again.all.find("geen open conflict") != std::string::npos);
