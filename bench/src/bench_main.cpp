@@ -143,8 +143,11 @@ int Main(int argc, char** argv) {
     } else if (a == "--only") {
       std::stringstream ss(next());
       for (std::string s; std::getline(ss, s, ',');) only.insert(s);
-      // The peers are measured in the cold and push rounds, so asking for them runs those.
-      if (only.count("peers") > 0) only.insert({"cold", "push"});
+      // The peers are measured in the cold and push rounds: `--only peers` alone runs both,
+      // `--only push,peers` just push.
+      if (only.count("peers") > 0 && only.count("cold") == 0 && only.count("push") == 0) {
+        only.insert({"cold", "push"});
+      }
     } else {
       std::fprintf(stderr,
                    "usage: kring_bench [--out DIR] [--rounds N] [--quick] [--clients 1,8,64] "
