@@ -133,8 +133,17 @@ std::string RunCapture(const std::vector<std::string>& argv_s, double timeout_se
     out.append(buf, static_cast<size_t>(n));
   }
   ::close(fds[0]);
+  // Output ended; the exit is waited for within the same deadline.
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  while (!killed && ::waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      killed = true;
+      break;
+    }
+    std::this_thread::sleep_for(kPoll);
+  }
+  if (killed) ::waitpid(pid, &status, 0);
   if (!killed && WIFEXITED(status)) *exit_code = WEXITSTATUS(status);
   return out;
 }
