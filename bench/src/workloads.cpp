@@ -621,6 +621,16 @@ void RunPush(Report& report, const Options& o) {
                            std::nullopt,
                            "",
                            ""};
+      Comparison vs_checked{"push: " + label,
+                            "kringd",
+                            "floor relay + Ed25519 check per op",
+                            "ops/s",
+                            true,
+                            {},
+                            {},
+                            std::nullopt,
+                            "",
+                            ""};
       if (n == 64 && batch == 1) {
         vs_floor.target = 0.8;
         vs_floor.target_text = ">= 0.80";
@@ -683,15 +693,33 @@ void RunPush(Report& report, const Options& o) {
           }
           return acked;
         });
+        deadline = Now() + o.push_time_cap;
+        double checked = Parallel(n, [&](size_t i) -> size_t {
+          size_t acked = 0;
+          for (const auto& bytes : plans[i].bytes) {
+            if (Now() > deadline) break;
+            floorrelay::v1::AppendRequest req;
+            req.set_log_id(ToString(case_id));
+            req.set_verify_key(pushers[i].account.local.device_signing_public_key());
+            for (const std::string& s : bytes) req.add_items(s);
+            floorrelay::v1::AppendResponse resp;
+            if (!pushers[i].floor->relay->Append(Ctx().get(), req, &resp).ok()) break;
+            acked += bytes.size();
+          }
+          return acked;
+        });
         double c = SqliteInsertRate(o.scratch + "/push-sqlite.sqlite3", n * per_client, batch,
                                     plans[0].bytes[0][0].size(), o.push_time_cap);
         vs_floor.a.push_back(a);
         vs_floor.b.push_back(b);
         vs_sqlite.a.push_back(a);
         vs_sqlite.b.push_back(c);
+        vs_checked.a.push_back(a);
+        vs_checked.b.push_back(checked);
         if (o.after_push_round) o.after_push_round(n, batch, per_client, r, a);
       }
       report.comparisons.push_back(vs_floor);
+      report.comparisons.push_back(vs_checked);
       report.comparisons.push_back(vs_sqlite);
     }
   }
