@@ -116,7 +116,7 @@ BENCH_ARGS ?=
 bench: deps
 	@if [ ! -f build-bench/build.ninja ]; then \
 	  cmake -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DKRING_BUILD_TESTS=OFF \
-	    -DCMAKE_CXX_FLAGS='-Wno-stringop-overread -Wno-maybe-uninitialized'; \
+	    -DCMAKE_CXX_FLAGS='-Wno-stringop-overread -Wno-maybe-uninitialized -Wno-restrict'; \
 	fi
 	cmake --build build-bench --target kring_bench
 	mkdir -p bench/results

@@ -14,7 +14,7 @@ struct Options {
   std::string scratch;  // temp dir for local stores and SQLite files
   size_t cold_ops = 10000;
   size_t authors = 5;
-  std::vector<size_t> push_clients = {1, 8, 64};
+  std::vector<size_t> push_clients = {1, 8, 64, 256};
   double push_time_cap = 4.0;  // seconds per contender per round
 };
 
