@@ -1,7 +1,8 @@
 // kring_bench: every benchmark of issue 7 in one run. Writes <out>/latest.md and latest.json.
 //
-//   kring_bench [--out DIR] [--rounds N] [--quick] [--clients 1,8,64] [--only
-//   crypto,sqlite,seal,callgrind,cold,push,peers]
+//   kring_bench [--out DIR] [--rounds N] [--quick] [--clients 1,8,64,256]
+//   [--mem-clients 100,1000,5000] [--edits 1000]
+//   [--only crypto,sqlite,seal,callgrind,cold,push,peers,catchup,memory]
 //
 // peers (Yjs + y-websocket, PouchDB + express-pouchdb; bench/peers/, installed with npm ci when
 // missing) run inside the cold and push rounds; without node they are skipped with a note.
@@ -26,7 +27,9 @@
 #include "kring/common/crypto.h"
 #include "kring/common/log.h"
 
+#include "catch_up.h"
 #include "floors.h"
+#include "memory.h"
 #include "peers.h"
 #include "process.h"
 #include "report.h"
@@ -118,6 +121,8 @@ int Main(int argc, char** argv) {
   Options options;
   std::set<std::string> only;
   bool quick = false;
+  std::vector<size_t> mem_clients = {100, 1000, 5000};
+  size_t edits = 1000;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -138,6 +143,14 @@ int Main(int argc, char** argv) {
       for (std::string c; std::getline(ss, c, ',');) {
         options.push_clients.push_back(std::max<size_t>(1, std::min<size_t>(512, std::stoul(c))));
       }
+    } else if (a == "--mem-clients") {
+      mem_clients.clear();
+      std::stringstream ss(next());
+      for (std::string c; std::getline(ss, c, ',');) {
+        mem_clients.push_back(std::max<size_t>(1, std::min<size_t>(100000, std::stoul(c))));
+      }
+    } else if (a == "--edits") {
+      edits = std::max<size_t>(1, std::min<size_t>(100000, std::stoul(next())));
     } else if (a == "--quick") {
       quick = true;
     } else if (a == "--only") {
@@ -150,14 +163,17 @@ int Main(int argc, char** argv) {
       }
     } else {
       std::fprintf(stderr,
-                   "usage: kring_bench [--out DIR] [--rounds N] [--quick] [--clients 1,8,64] "
-                   "[--only crypto,sqlite,seal,callgrind,cold,push,peers]\n");
+                   "usage: kring_bench [--out DIR] [--rounds N] [--quick] [--clients 1,8,64,256] "
+                   "[--mem-clients 100,1000,5000] [--edits 1000] "
+                   "[--only crypto,sqlite,seal,callgrind,cold,push,peers,catchup,memory]\n");
       return 2;
     }
   }
   if (quick) {
     options.cold_ops = 2000;
     options.push_time_cap = 1.5;
+    mem_clients = {100, 500};
+    edits = 200;
   }
   auto want = [&](const std::string& s) { return only.empty() || only.count(s) > 0; };
   ScratchDir scratch;
@@ -221,6 +237,8 @@ int Main(int argc, char** argv) {
     options.after_push_round = nullptr;
     if (on) peers->FinishPush();
   });
+  step("catchup", [&] { RunCatchUp(report, options, edits); });
+  step("memory", [&] { RunMemory(report, options, mem_clients); });
   std::fprintf(stderr, "bench: wrote %s/latest.md and latest.json\n", out_dir.c_str());
   return 0;
 }

@@ -9,6 +9,7 @@
 // Usage: kring_floor_relay --db PATH --port-file PATH [--listen 127.0.0.1:0]
 #include <signal.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -110,6 +111,15 @@ class Writer {
   std::thread thread_;
 };
 
+// An open stream that never writes: initial metadata (so the client knows the call is up), then
+// nothing until the client cancels or the server shuts down.
+class IdleStream final : public grpc::ServerWriteReactor<floorrelay::v1::WatchEvent> {
+ public:
+  IdleStream() { StartSendInitialMetadata(); }
+  void OnCancel() override { Finish(grpc::Status::CANCELLED); }
+  void OnDone() override { delete this; }
+};
+
 class RelayImpl final : public floorrelay::v1::Relay::CallbackService {
  public:
   RelayImpl(std::string db_path, Writer& writer) : db_path_(std::move(db_path)), writer_(writer) {}
@@ -172,6 +182,11 @@ class RelayImpl final : public floorrelay::v1::Relay::CallbackService {
     return reactor;
   }
 
+  grpc::ServerWriteReactor<floorrelay::v1::WatchEvent>* Watch(
+      grpc::CallbackServerContext*, const floorrelay::v1::WatchRequest*) override {
+    return new IdleStream();
+  }
+
  private:
   std::string db_path_;
   Writer& writer_;
@@ -232,6 +247,7 @@ int main(int argc, char** argv) {
   }
   int sig = 0;
   sigwait(&signals, &sig);
-  server->Shutdown();
+  // Open Watch streams never end by themselves: cancel whatever is left after a short grace.
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   return 0;
 }

@@ -589,19 +589,25 @@ void RunPush(Report& report, const Options& o) {
   SecretBytes epoch_key = crypto::RandomSecret(32);
   const v1::ContentOp note = NoteOp(kNoteBytes);
   for (size_t n : o.push_clients) {
-    // One case per client count, shared by its n clients (n members).
-    Bytes case_id = crypto::RandomBytes(16);
+    // One case per client count, shared by its n clients (n members); above kringd's member
+    // limit the clients are dealt round-robin over as few cases as fit (256: two of 128).
+    size_t cases = (n + protocol::kMaxCaseMembers - 1) / protocol::kMaxCaseMembers;
+    std::vector<Bytes> case_ids;
+    for (size_t k = 0; k < cases; ++k) case_ids.push_back(crypto::RandomBytes(16));
     std::vector<DeviceWriter> writers;
-    std::vector<std::pair<Bytes, v1::Role>> members;
-    std::vector<Recipient> recipients;
-    for (size_t i = 0; i < n; ++i) {
-      writers.emplace_back(pushers[i].account, case_id);
-      members.emplace_back(pushers[i].account.account_id,
-                           i == 0 ? v1::ROLE_CHAIR : v1::ROLE_MEMBER);
-      recipients.push_back({pushers[i].account.account_id, pushers[i].account.user_box_public_key});
+    for (size_t i = 0; i < n; ++i) writers.emplace_back(pushers[i].account, case_ids[i % cases]);
+    for (size_t k = 0; k < cases; ++k) {
+      std::vector<std::pair<Bytes, v1::Role>> members;
+      std::vector<Recipient> recipients;
+      for (size_t i = k; i < n; i += cases) {
+        members.emplace_back(pushers[i].account.account_id,
+                             i == k ? v1::ROLE_CHAIR : v1::ROLE_MEMBER);
+        recipients.push_back(
+            {pushers[i].account.account_id, pushers[i].account.user_box_public_key});
+      }
+      PushOrThrow(*pushers[k].conn, pushers[k].account.token, case_ids[k],
+                  {writers[k].CreateCase(members), writers[k].Rekey(1, recipients, epoch_key)});
     }
-    PushOrThrow(*pushers[0].conn, pushers[0].account.token, case_id,
-                {writers[0].CreateCase(members), writers[0].Rekey(1, recipients, epoch_key)});
 
     for (size_t batch : {size_t{1}, size_t{50}}) {
       size_t per_client = batch == 1 ? std::max<size_t>(4, (1500 + n - 1) / n)
@@ -664,7 +670,7 @@ void RunPush(Report& report, const Options& o) {
           for (const auto& chunk : p.chunks) {
             if (Now() > deadline) break;
             v1::PushRequest req;
-            req.set_case_id(ToString(case_id));
+            req.set_case_id(ToString(writers[i].case_id()));
             for (const v1::Envelope& e : chunk) *req.add_envelopes() = e;
             v1::PushResponse resp;
             grpc::Status s =
@@ -685,7 +691,7 @@ void RunPush(Report& report, const Options& o) {
           for (const auto& bytes : plans[i].bytes) {
             if (Now() > deadline) break;
             floorrelay::v1::AppendRequest req;
-            req.set_log_id(ToString(case_id));
+            req.set_log_id(ToString(writers[i].case_id()));
             for (const std::string& s : bytes) req.add_items(s);
             floorrelay::v1::AppendResponse resp;
             if (!pushers[i].floor->relay->Append(Ctx().get(), req, &resp).ok()) break;

@@ -15,7 +15,7 @@ struct Options {
   std::string scratch;  // temp dir for local stores and SQLite files
   size_t cold_ops = 10000;
   size_t authors = 5;
-  std::vector<size_t> push_clients = {1, 8, 64};
+  std::vector<size_t> push_clients = {1, 8, 64, 256};
   double push_time_cap = 4.0;  // seconds per contender per round
   // Called after each round's own contenders with kring's figure of that round, so that other
   // contenders (the peers, bench/src/peers.h) run in the same alternation.
