@@ -705,7 +705,7 @@ void RunPush(Report& report, const Options& o) {
           for (const auto& bytes : plans[i].bytes) {
             if (Now() > deadline) break;
             floorrelay::v1::AppendRequest req;
-            req.set_log_id(ToString(case_id));
+            req.set_log_id(ToString(writers[i].case_id()));
             req.set_verify_key(pushers[i].account.local.device_signing_public_key());
             for (const std::string& s : bytes) req.add_items(s);
             floorrelay::v1::AppendResponse resp;
