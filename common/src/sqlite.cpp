@@ -22,15 +22,17 @@ Status SqlError(sqlite3* db, std::string_view what) {
 constexpr size_t kMaxCachedSqlTexts = 256;
 constexpr size_t kMaxIdlePerSql = 4;
 
-Database::Database(sqlite3* db) : db_(db), cache_(std::make_unique<StatementCache>()) {}
+Database::Database(sqlite3* db) : db_(db), cache_(std::make_shared<StatementCache>()) {}
 
 // Compiled statements go first: a connection with live statements would stay open (close_v2
 // defers) and the writer's connection must really close to checkpoint the WAL.
 void Database::Close() {
   if (cache_) {
-    for (auto& [sql, idle] : *cache_) {
+    for (auto& [sql, idle] : cache_->idle) {
       for (sqlite3_stmt* stmt : idle) sqlite3_finalize(stmt);
+      idle.clear();
     }
+    cache_->closed = true;
     cache_.reset();
   }
   if (db_ != nullptr) sqlite3_close_v2(db_);
@@ -97,11 +99,13 @@ Status Database::Migrate(const std::vector<std::string_view>& migrations) {
 
 Statement::Statement(const Database& db, std::string_view sql) : db_(db.handle()) {
   if (db.cache_) {
-    auto it = db.cache_->find(sql);
-    if (it == db.cache_->end() && db.cache_->size() < kMaxCachedSqlTexts) {
-      it = db.cache_->emplace(std::string(sql), std::vector<sqlite3_stmt*>{}).first;
+    auto& idle = db.cache_->idle;
+    auto it = idle.find(sql);
+    if (it == idle.end() && idle.size() < kMaxCachedSqlTexts) {
+      it = idle.emplace(std::string(sql), std::vector<sqlite3_stmt*>{}).first;
     }
-    if (it != db.cache_->end()) {
+    if (it != idle.end()) {
+      cache_ = db.cache_;
       idle_ = &it->second;  // map nodes do not move, so the pointer stays valid
       if (!idle_->empty()) {
         stmt_ = idle_->back();
@@ -123,7 +127,7 @@ Statement::~Statement() {
   // Reset ends the statement's read transaction; clearing the bindings frees their copies.
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
-  if (idle_ != nullptr && idle_->size() < kMaxIdlePerSql) {
+  if (idle_ != nullptr && !cache_->closed && idle_->size() < kMaxIdlePerSql) {
     idle_->push_back(stmt_);
   } else {
     sqlite3_finalize(stmt_);

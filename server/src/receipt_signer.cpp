@@ -50,20 +50,26 @@ void ReceiptSigner::Loop() {
 }
 
 void ReceiptSigner::SignRound(std::vector<Request>& round) const {
-  // Every request here has committed, so the highest seq per case is in the log.
-  std::map<Bytes, const Request*> highest;
-  for (const Request& r : round) {
-    const Request*& h = highest[r.case_id];
-    if (h == nullptr || r.seq > h->seq) h = &r;
-  }
   std::map<Bytes, v1::Receipt> receipts;
-  for (const auto& [case_id, r] : highest) {
-    receipts[case_id] =
-        protocol::MakeReceipt(case_id, r->seq, r->chain_hash, r->time_ms, secret_key_);
+  try {
+    // Every request here has committed, so the highest seq per case is in the log.
+    std::map<Bytes, const Request*> highest;
+    for (const Request& r : round) {
+      const Request*& h = highest[r.case_id];
+      if (h == nullptr || r.seq > h->seq) h = &r;
+    }
+    for (const auto& [case_id, r] : highest) {
+      receipts[case_id] =
+          protocol::MakeReceipt(case_id, r->seq, r->chain_hash, r->time_ms, secret_key_);
+    }
+  } catch (const std::exception&) {
+    log::Error("receipt_signing_failed");
+    receipts.clear();
   }
   for (Request& r : round) {
+    auto it = receipts.find(r.case_id);
     try {
-      r.done(receipts.at(r.case_id));
+      r.done(it == receipts.end() ? nullptr : &it->second);
     } catch (const std::exception&) {
       log::Error("receipt_completion_failed");
     }

@@ -25,8 +25,9 @@ class ReceiptSigner {
     uint64_t seq = 0;  // the push's highest seq
     Bytes chain_hash;  // chain hash at `seq`
     int64_t time_ms = 0;
-    // Called once, on the signer thread, with a receipt for a seq >= `seq` of the case.
-    std::function<void(const v1::Receipt&)> done;
+    // Called once, on the signer thread, with a receipt for a seq >= `seq` of the case, or
+    // with nullptr if signing failed (the caller answers INTERNAL; nothing is left unanswered).
+    std::function<void(const v1::Receipt*)> done;
   };
 
   explicit ReceiptSigner(const SecretBytes& secret_key);

@@ -14,14 +14,16 @@ namespace kring::server {
 struct ServerState {
   ServerState(ServerKey k, std::unique_ptr<storage::Store> s, int64_t session_ttl_seconds)
       : key(std::move(k)),
+        receipts(key.secret_key),
         store(std::move(s)),
-        sessions(session_ttl_seconds),
-        receipts(key.secret_key) {}
+        sessions(session_ttl_seconds) {}
+  // Declared in dependency order: the store goes first when destroyed, and draining its queued
+  // writes completes pushes through `receipts` and `pokes`, which must still exist then.
   ServerKey key;
+  PokeHub pokes;
+  ReceiptSigner receipts;  // signs with key.secret_key
   std::unique_ptr<storage::Store> store;
   auth::SessionManager sessions;
-  PokeHub pokes;
-  ReceiptSigner receipts;  // signs with key.secret_key, declared above
 };
 
 }  // namespace kring::server

@@ -170,9 +170,14 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
              state.receipts.Submit(
                  {case_id, outcome->receipt.seq, outcome->receipt.chain_hash,
                   outcome->receipt.time_ms,
-                  [resp, reactor, outcome, &state, case_id](const v1::Receipt& receipt) {
+                  [resp, reactor, outcome, &state, case_id](const v1::Receipt* receipt) {
+                    if (receipt == nullptr) {
+                      // Stored, but unanswered: the client's retry gets its receipt then.
+                      reactor->Finish(ToGrpc(Internal("receipt signing failed")));
+                      return;
+                    }
                     for (v1::PushResult& r : outcome->results) {
-                      *r.mutable_receipt() = receipt;
+                      *r.mutable_receipt() = *receipt;
                       *resp->add_results() = std::move(r);
                     }
                     reactor->Finish(grpc::Status::OK);

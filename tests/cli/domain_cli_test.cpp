@@ -187,6 +187,18 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   Value views = k.Json("sanne", "participation views");
   REQUIRE(views.list_value().values_size() == 1);
   CHECK(At(views.list_value().values(0), "text").string_value() == "Ik kan op zaterdag koken.");
+  // A flag's value that looks like a global option is the flag's value (not --json output).
+  Run odd = k.As("ria", "participation view 'Tante Ria' --text --json");
+  INFO(odd.all);
+  REQUIRE(odd.exit_code == 0);
+  CHECK(odd.out.find('{') == std::string::npos);
+  k.Ok("sanne", "sync");
+  bool literal = false;
+  for (const Value& v : k.Json("sanne", "participation views").list_value().values()) {
+    literal |= At(v, "text").string_value() == "--json";
+  }
+  CHECK(literal);
+  k.Ok("ria", "participation view 'Tante Ria' --text 'Ik kan op zaterdag koken.'");
   k.Ok("fatima",
        "poll fix 1 --coarse 'Bij Sanne thuis' --exact 'Kerkstraat 12' --hidden-from 'Tante Ria'");
   k.Ok("sanne", "sync");

@@ -2,8 +2,9 @@
 // keeps both values: the later one in the field, the other in a visible conflict. Resolving
 // writes the chosen value based on the revision now visible; every device's reducer then marks
 // the conflicts on that field resolved (model/reducer.cpp), so all devices converge on it.
-// The list names entity, field, authors and sequence numbers; the values themselves (case
-// content) only with --values, so the plain list can go into a script's log.
+// The list names entity, field, authors (their names in the circle) and sequence numbers; the
+// values themselves only with --values. Names are case content too: neither list belongs in a
+// shared log.
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>

@@ -41,16 +41,9 @@ const char* InviteStatusText(v1::InviteState::Status s) {
 }  // namespace
 
 int RunCommand(const Options& options) {
-  // --json may also follow the command (kring case list --json).
-  Options o = options;
-  o.args.clear();
-  for (const std::string& w : options.args) {
-    if (w == "--json") {
-      o.json = true;
-    } else {
-      o.args.push_back(w);
-    }
-  }
+  // main() has taken the global options (--json too) wherever they stood, except as a flag's
+  // value: what is left here is the command's own.
+  const Options& o = options;
   const auto& a = o.args;
   if (a.empty()) return Usage();
   auto is = [&](std::initializer_list<const char*> words) {

@@ -64,7 +64,13 @@ int main(int argc, char** argv) {
     };
     // The global options are read wherever they stand, also after the command word
     // (`kring case list --profile anna --json`); no command uses these names for its own flags.
-    if (arg == "--server") {
+    // Right after a command's own flag the word is that flag's value, even when it looks like a
+    // global option (`--note "--json"`), so it is passed on untouched.
+    const bool value_position = !o.args.empty() && o.args.back().rfind("--", 0) == 0 &&
+                                o.args.back() != "--help" && o.args.back() != "-h";
+    if (value_position) {
+      o.args.push_back(arg);
+    } else if (arg == "--server") {
       if (!value(o.server)) return 2;
     } else if (arg == "--db") {
       if (!value(o.db)) return 2;

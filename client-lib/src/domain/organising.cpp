@@ -1568,6 +1568,8 @@ Result<std::vector<v1::Conflict>> Organising::Conflicts() const {
 
 std::vector<int64_t> ReminderTimes(int64_t start_ms, int64_t now_ms) {
   std::vector<int64_t> out;
+  // A start before 1970 has no reminders (and start_ms - before cannot overflow below).
+  if (start_ms < 0) return out;
   for (int64_t before : {7 * kDayMs, kDayMs, 2 * kHourMs}) {
     if (start_ms - before > now_ms) out.push_back(start_ms - before);
   }

@@ -60,7 +60,7 @@ class BatchVerifier {
     }
     if (!ctx_.receipts.empty() && ctx_.receipts.rbegin()->first > head.seq()) {
       return Fail(AlarmKind::kRollback, head.seq(),
-                  "server head is older than an acknowledged op of this device", nullptr);
+                  "server head is older than a receipt this device holds", nullptr);
     }
     if (head.seq() > rec.head_seq && resp_.entries_size() == 0) {
       return Fail(AlarmKind::kDrop, head.seq(), "signed head is ahead but no entries were served",

@@ -44,14 +44,19 @@ class Database {
 
  private:
   friend class Statement;
-  // Idle compiled statements by SQL text. Held by pointer so a moved Database keeps it.
-  using StatementCache = std::map<std::string, std::vector<sqlite3_stmt*>, std::less<>>;
+  // Idle compiled statements by SQL text. Shared with the Statements checked out of it, so one
+  // that outlives its Database (a bug, but harmless before the cache) finds it closed and
+  // finalizes itself instead of writing into freed memory.
+  struct StatementCache {
+    std::map<std::string, std::vector<sqlite3_stmt*>, std::less<>> idle;
+    bool closed = false;
+  };
 
   explicit Database(sqlite3* db);
   void Close();
 
   sqlite3* db_ = nullptr;
-  std::unique_ptr<StatementCache> cache_;
+  std::shared_ptr<StatementCache> cache_;
 };
 
 class Statement {
@@ -87,7 +92,8 @@ class Statement {
  private:
   sqlite3* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
-  std::vector<sqlite3_stmt*>* idle_ = nullptr;  // where ~Statement returns stmt_; may be null
+  std::shared_ptr<Database::StatementCache> cache_;  // where ~Statement returns stmt_; may be null
+  std::vector<sqlite3_stmt*>* idle_ = nullptr;       // cache_'s list for this SQL text
   Status status_;
 };
 
