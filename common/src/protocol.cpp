@@ -105,8 +105,11 @@ Bytes EpochKeyCommitment(ByteView epoch_key, ByteView case_id, uint32_t scope_id
 }
 
 Bytes OpKeyCommitment(ByteView epoch_key, ByteView nonce) {
-  SecretBytes k = DeriveEpochSubkey(epoch_key, EpochSubkey::kCommitment);
-  return Hasher("kring-op-key-commit-v1", 32, k).Add(nonce).Finish();
+  return OpKeyCommitmentWithSubkey(DeriveEpochSubkey(epoch_key, EpochSubkey::kCommitment), nonce);
+}
+
+Bytes OpKeyCommitmentWithSubkey(ByteView commitment_subkey, ByteView nonce) {
+  return Hasher("kring-op-key-commit-v1", 32, commitment_subkey).Add(nonce).Finish();
 }
 
 std::string EpochFingerprint(ByteView epoch_key, ByteView case_id, uint32_t scope_id,

@@ -25,12 +25,28 @@ struct Checked {
   protocol::ParsedOp op;
 };
 
+// A copy of everything but the entities, the part of a state that grows with the case: the
+// entities are swapped out for the copy and back (O(1) each), so `state` ends unchanged.
+v1::CaseState CopyWithoutEntities(v1::CaseState& state) {
+  v1::CaseState rest;
+  state.mutable_entities()->swap(*rest.mutable_entities());
+  v1::CaseState copy = state;
+  state.mutable_entities()->swap(*rest.mutable_entities());
+  return copy;
+}
+
+// The two subkeys of an epoch key that every content op needs, derived once per batch.
+struct EpochSubkeys {
+  SecretBytes content;
+  SecretBytes commitment;
+};
+
 class BatchVerifier {
  public:
-  BatchVerifier(const VerifyContext& ctx, const v1::PullResponse& resp) : ctx_(ctx), resp_(resp) {}
+  BatchVerifier(VerifyContext& ctx, const v1::PullResponse& resp) : ctx_(ctx), resp_(resp) {}
 
   VerifyResult Run() {
-    if (!CheckHead() || !CheckEntries() || !CheckSignatures() || !ApplyAll()) return Finish();
+    if (CheckHead() && CheckEntries() && CheckSignatures() && !ApplyAll()) RestoreState();
     return Finish();
   }
 
@@ -58,7 +74,8 @@ class BatchVerifier {
       return Fail(AlarmKind::kRollback, head.seq(), "server head is older than the verified head",
                   nullptr);
     }
-    if (!ctx_.receipts.empty() && ctx_.receipts.rbegin()->first > head.seq()) {
+    if (ctx_.receipts != nullptr && !ctx_.receipts->empty() &&
+        ctx_.receipts->rbegin()->first > head.seq()) {
       return Fail(AlarmKind::kRollback, head.seq(),
                   "server head is older than an acknowledged op of this device", nullptr);
     }
@@ -72,6 +89,12 @@ class BatchVerifier {
                   nullptr);
     }
     return true;
+  }
+
+  const v1::Receipt* ReceiptAt(uint64_t seq) const {
+    if (ctx_.receipts == nullptr) return nullptr;
+    auto it = ctx_.receipts->find(seq);
+    return it == ctx_.receipts->end() ? nullptr : &it->second;
   }
 
   Result<std::optional<Bytes>> HashAt(uint64_t seq) {
@@ -103,7 +126,8 @@ class BatchVerifier {
     Bytes prev_chain = ctx_.record.head_hash;
     heads_ = ctx_.device_heads;
     // Membership at each position, for the author check; ApplyAll folds from the record again.
-    v1::CaseState membership = ctx_.record.state;
+    // Entities play no part in it.
+    v1::CaseState membership = CopyWithoutEntities(ctx_.record.state);
     for (const v1::LogEntry& entry : resp_.entries()) {
       const uint64_t seq = entry.seq();
       if (seq > expected)
@@ -123,11 +147,10 @@ class BatchVerifier {
       if (!ConstantTimeEqual(chain, View(entry.chain_hash()))) {
         return Fail(AlarmKind::kTamper, seq, "chain hash does not recompute", &entry);
       }
-      auto receipt = ctx_.receipts.find(seq);
-      if (receipt != ctx_.receipts.end() &&
-          !ConstantTimeEqual(View(receipt->second.chain_hash()), chain)) {
+      const v1::Receipt* receipt = ReceiptAt(seq);
+      if (receipt != nullptr && !ConstantTimeEqual(View(receipt->chain_hash()), chain)) {
         v1::PullResponse ev;
-        *ev.mutable_head() = receipt->second;
+        *ev.mutable_head() = *receipt;
         *ev.add_entries() = entry;
         result_.failure = VerifyFailure{AlarmKind::kFork, seq,
                                         "log differs from a signed receipt for this position",
@@ -247,6 +270,50 @@ class BatchVerifier {
       }
     }
     return true;
+  }
+
+  // The content and commitment subkeys of an epoch, derived once per batch (nullptr: no key).
+  // Only keys found are remembered: a key unknown now may still arrive later in the batch.
+  Result<const EpochSubkeys*> SubkeysFor(uint32_t scope, uint64_t epoch) {
+    auto cached = subkeys_.find({scope, epoch});
+    if (cached != subkeys_.end()) return &cached->second;
+    KRING_ASSIGN_OR_RETURN(std::optional<SecretBytes> key, KeyFor(scope, epoch));
+    if (!key) return static_cast<const EpochSubkeys*>(nullptr);
+    EpochSubkeys keys{protocol::DeriveEpochSubkey(*key, protocol::EpochSubkey::kContent),
+                      protocol::DeriveEpochSubkey(*key, protocol::EpochSubkey::kCommitment)};
+    return &subkeys_.emplace(std::make_pair(scope, epoch), std::move(keys)).first->second;
+  }
+
+  // Remembers, once per batch, each entity a content op is about to change (or create), so a
+  // failure later in the batch can put the state back without a copy of the whole state.
+  void JournalEntities(const v1::ContentOp& content) {
+    for (const v1::Mutation& m : content.mutations()) {
+      const std::string* id = m.kind_case() == v1::Mutation::kCreateEntity
+                                  ? &m.create_entity().entity_id()
+                                  : model::MutatedEntityId(m);
+      if (id == nullptr) continue;
+      std::string key = Hex(View(*id));
+      if (entity_journal_.count(key) != 0) continue;
+      auto it = state_.entities().find(key);
+      entity_journal_.emplace(std::move(key), it == state_.entities().end()
+                                                  ? std::optional<v1::Entity>()
+                                                  : std::optional<v1::Entity>(it->second));
+    }
+  }
+
+  // Undoes a partly applied batch: the journaled entities get their earlier values back and
+  // everything else comes from the copy taken before the fold.
+  void RestoreState() {
+    auto& entities = *state_.mutable_entities();
+    for (auto& [key, before] : entity_journal_) {
+      if (before) {
+        entities[key] = std::move(*before);
+      } else {
+        entities.erase(key);
+      }
+    }
+    entities.swap(*rest_before_.mutable_entities());
+    ctx_.record.state = std::move(rest_before_);
   }
 
   Result<std::optional<SecretBytes>> KeyFor(uint32_t scope, uint64_t epoch) {
@@ -475,7 +542,7 @@ class BatchVerifier {
         return true;
       }
     }
-    auto key = KeyFor(h.scope_id(), h.epoch());
+    auto key = SubkeysFor(h.scope_id(), h.epoch());
     if (!key.ok()) return LocalError(key.status());
     if (!key.value() &&
         state_.unreadable_epochs().count(model::EpochLabel(h.scope_id(), h.epoch())) != 0) {
@@ -491,15 +558,13 @@ class BatchVerifier {
       }
       return Fail(AlarmKind::kKeyMismatch, seq, "no key for this epoch was delivered", c.entry);
     }
-    const SecretBytes& epoch_key = **key;
+    const EpochSubkeys& keys = **key;
     const v1::Envelope& env = c.op.envelope;
-    if (!ConstantTimeEqual(protocol::OpKeyCommitment(epoch_key, View(env.nonce())),
+    if (!ConstantTimeEqual(protocol::OpKeyCommitmentWithSubkey(keys.commitment, View(env.nonce())),
                            View(env.key_commitment()))) {
       return Unreadable(AlarmKind::kKeyMismatch, c, "op key commitment does not match");
     }
-    SecretBytes content_key =
-        protocol::DeriveEpochSubkey(epoch_key, protocol::EpochSubkey::kContent);
-    auto plain = crypto::AeadDecrypt(content_key, View(env.nonce()), View(env.ciphertext()),
+    auto plain = crypto::AeadDecrypt(keys.content, View(env.nonce()), View(env.ciphertext()),
                                      protocol::AssociatedData(View(env.header()), {}));
     if (!plain.ok()) return Unreadable(AlarmKind::kTamper, c, "ciphertext does not decrypt");
     auto unpadded = crypto::Unpad(plain.value(), protocol::kPaddingBlock);
@@ -511,6 +576,7 @@ class BatchVerifier {
     if (content.scope_id() != h.scope_id()) {
       return Unreadable(AlarmKind::kTamper, c, "plaintext names another scope than its header");
     }
+    JournalEntities(content);
     model::ApplyContent(
         state_, content,
         {seq, ToBytes(h.author_account_id()), ToBytes(h.client_op_id()), h.scope_id()});
@@ -518,7 +584,10 @@ class BatchVerifier {
   }
 
   bool ApplyAll() {
-    state_ = ctx_.record.state;
+    // Folded in place; RestoreState undoes it on failure.
+    state_ = std::move(ctx_.record.state);
+    ctx_.record.state.Clear();
+    rest_before_ = CopyWithoutEntities(state_);
     for (const Checked& c : checked_) {
       const uint64_t seq = c.entry->seq();
       const v1::OpHeader& h = c.op.header;
@@ -572,7 +641,7 @@ class BatchVerifier {
     return true;
   }
 
-  const VerifyContext& ctx_;
+  VerifyContext& ctx_;
   const v1::PullResponse& resp_;
   VerifyResult result_;
   std::vector<Checked> checked_;
@@ -581,11 +650,14 @@ class BatchVerifier {
   std::map<Bytes, Bytes> signing_key_;
   std::map<Bytes, size_t> last_of_device_;
   v1::CaseState state_;
+  v1::CaseState rest_before_;  // the state without its entities, before ApplyAll
+  std::map<std::string, std::optional<v1::Entity>> entity_journal_;  // by entity key
+  std::map<std::pair<uint32_t, uint64_t>, EpochSubkeys> subkeys_;
 };
 
 }  // namespace
 
-VerifyResult VerifyPull(const VerifyContext& ctx, const v1::PullResponse& response) {
+VerifyResult VerifyPull(VerifyContext& ctx, const v1::PullResponse& response) {
   return BatchVerifier(ctx, response).Run();
 }
 

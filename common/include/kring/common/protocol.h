@@ -76,6 +76,8 @@ enum class EpochSubkey : uint64_t {
 SecretBytes DeriveEpochSubkey(ByteView epoch_key, EpochSubkey which);
 Bytes EpochKeyCommitment(ByteView epoch_key, ByteView case_id, uint32_t scope_id, uint64_t epoch);
 Bytes OpKeyCommitment(ByteView epoch_key, ByteView nonce);
+// The same from the already derived commitment subkey (verifiers derive it once per epoch).
+Bytes OpKeyCommitmentWithSubkey(ByteView commitment_subkey, ByteView nonce);
 // Epoch fingerprint: 12 digits in groups of 4 from the fingerprint subkey, compared in person
 // at the meeting (equal codes = everyone holds the same key for this epoch).
 std::string EpochFingerprint(ByteView epoch_key, ByteView case_id, uint32_t scope_id,
