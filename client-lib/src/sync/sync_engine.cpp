@@ -533,7 +533,8 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
       }
       return store_->FindEpochKey(case_id, scope, epoch);
     };
-    VerifyResult v = VerifyPull(ctx, resp.value());
+    const uint64_t signed_head = resp->head().seq();
+    VerifyResult v = VerifyPull(ctx, std::move(resp).value());
     if (!v.error.ok() || v.failure) {
       current.state = std::move(ctx.record.state);  // the state after the pages before this one
     } else {
@@ -562,7 +563,7 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     for (auto& f : v.complaints) complaints.push_back(std::move(f));
     current.head_seq = v.batch.head_seq;
     current.head_hash = std::move(v.batch.head_hash);
-    if (current.head_seq >= resp->head().seq() || verified.entries.size() >= kMaxEntriesPerCommit) {
+    if (current.head_seq >= signed_head || verified.entries.size() >= kMaxEntriesPerCommit) {
       break;
     }
   }
@@ -995,7 +996,7 @@ Status SyncEngine::Replay(const Bytes& case_id) {
     ctx.epoch_key = [&](uint32_t scope, uint64_t epoch) {
       return store_->FindEpochKey(case_id, scope, epoch);
     };
-    VerifyResult v = VerifyPull(ctx, all);
+    VerifyResult v = VerifyPull(ctx, std::move(all));
     if (!v.error.ok()) return v.error;
     if (v.failure) return DataLoss("verified log no longer replays: " + v.failure->detail);
     for (const EpochKey& k : v.batch.epoch_keys)

@@ -43,7 +43,9 @@ struct EpochSubkeys {
 
 class BatchVerifier {
  public:
-  BatchVerifier(VerifyContext& ctx, const v1::PullResponse& resp) : ctx_(ctx), resp_(resp) {}
+  // `owned`: the same response, when its entries may be moved into the result.
+  BatchVerifier(VerifyContext& ctx, const v1::PullResponse& resp, v1::PullResponse* owned)
+      : ctx_(ctx), resp_(resp), owned_(owned) {}
 
   VerifyResult Run() {
     if (CheckHead() && CheckEntries() && CheckSignatures() && !ApplyAll()) RestoreState();
@@ -91,6 +93,15 @@ class BatchVerifier {
     return true;
   }
 
+  // An author's verified chain, asked of ctx_ once per account per batch (it is copied out);
+  // a refresh asks again and replaces it.
+  Result<const UserChain*> ChainOf(const Bytes& account_id, bool refresh) {
+    auto it = chains_.find(account_id);
+    if (it != chains_.end() && !refresh) return &it->second;
+    KRING_ASSIGN_OR_RETURN(UserChain chain, ctx_.chain_of(account_id, refresh));
+    return &(chains_[account_id] = std::move(chain));
+  }
+
   const v1::Receipt* ReceiptAt(uint64_t seq) const {
     if (ctx_.receipts == nullptr) return nullptr;
     auto it = ctx_.receipts->find(seq);
@@ -136,7 +147,7 @@ class BatchVerifier {
       if (!ctx_.replay && seq > resp_.head().seq()) {
         return Fail(AlarmKind::kTamper, seq, "entry beyond the signed head", &entry);
       }
-      auto parsed = protocol::ParseEnvelope(entry.envelope());
+      auto parsed = protocol::ParseEnvelopeFields(entry.envelope());
       if (!parsed.ok()) return Fail(AlarmKind::kTamper, seq, "malformed envelope", &entry);
       protocol::ParsedOp& op = parsed.value();
       const v1::OpHeader& h = op.header;
@@ -166,10 +177,10 @@ class BatchVerifier {
           h.kind() != v1::OP_KIND_ACCEPT_INVITE) {
         return Fail(AlarmKind::kTamper, seq, "author is not a member of the case", &entry);
       }
-      auto chain_of = ctx_.chain_of(ToBytes(h.author_account_id()), false);
-      if (chain_of.ok() && chain_of->devices.count(ToBytes(h.author_device_id())) == 0) {
+      auto chain_of = ChainOf(ToBytes(h.author_account_id()), false);
+      if (chain_of.ok() && (*chain_of)->devices.count(ToBytes(h.author_device_id())) == 0) {
         // A device this client has not seen yet: fetch the account's newer links once.
-        chain_of = ctx_.chain_of(ToBytes(h.author_account_id()), true);
+        chain_of = ChainOf(ToBytes(h.author_account_id()), true);
       }
       if (!chain_of.ok()) {
         if (chain_of.status().transient()) return LocalError(chain_of.status());
@@ -177,8 +188,9 @@ class BatchVerifier {
       }
       // A device revoked since stays valid for what it wrote before its account's Rekey cut it
       // off in this case (kringd refused it from the revocation on); nothing after that counts.
-      auto known = chain_of->devices.find(ToBytes(h.author_device_id()));
-      const ChainDevice* device = known == chain_of->devices.end() ? nullptr : &known->second;
+      const UserChain& author_chain = **chain_of;
+      auto known = author_chain.devices.find(ToBytes(h.author_device_id()));
+      const ChainDevice* device = known == author_chain.devices.end() ? nullptr : &known->second;
       if (device == nullptr || device->is_recovery) {
         return Fail(AlarmKind::kTamper, seq, "author device is not active in its account", &entry);
       }
@@ -246,7 +258,7 @@ class BatchVerifier {
       for (size_t i = begin; i < end; ++i) {
         const Checked& c = checked_[to_check[i]];
         const Bytes& key = signing_key_.at(ToBytes(c.op.header.author_device_id()));
-        valid[i] = crypto::Verify(key, c.op.digest, View(c.op.envelope.signature())) ? 1 : 0;
+        valid[i] = crypto::Verify(key, c.op.digest, View(c.entry->envelope().signature())) ? 1 : 0;
       }
     };
     constexpr size_t kPerThread = 32;
@@ -559,7 +571,7 @@ class BatchVerifier {
       return Fail(AlarmKind::kKeyMismatch, seq, "no key for this epoch was delivered", c.entry);
     }
     const EpochSubkeys& keys = **key;
-    const v1::Envelope& env = c.op.envelope;
+    const v1::Envelope& env = c.entry->envelope();
     if (!ConstantTimeEqual(protocol::OpKeyCommitmentWithSubkey(keys.commitment, View(env.nonce())),
                            View(env.key_commitment()))) {
       return Unreadable(AlarmKind::kKeyMismatch, c, "op key commitment does not match");
@@ -632,17 +644,27 @@ class BatchVerifier {
     }
     AppliedBatch& b = result_.batch;
     b.case_id = ctx_.record.case_id;
-    for (const Checked& c : checked_) b.entries.push_back(*c.entry);
     b.head_seq = checked_.empty() ? ctx_.record.head_seq : checked_.back().entry->seq();
     b.head_hash =
         checked_.empty() ? ctx_.record.head_hash : ToBytes(checked_.back().entry->chain_hash());
     for (const Bytes& d : changed_devices_) b.device_heads[d] = heads_[d];
     b.state = std::move(state_);
+    // Last: every entry of the response was checked, in order, and none is read after this.
+    b.entries.reserve(checked_.size());
+    for (size_t i = 0; i < checked_.size(); ++i) {
+      if (owned_ != nullptr) {
+        b.entries.push_back(std::move(*owned_->mutable_entries(static_cast<int>(i))));
+      } else {
+        b.entries.push_back(*checked_[i].entry);
+      }
+    }
+    checked_.clear();
     return true;
   }
 
   VerifyContext& ctx_;
   const v1::PullResponse& resp_;
+  v1::PullResponse* owned_;
   VerifyResult result_;
   std::vector<Checked> checked_;
   std::map<Bytes, DeviceHead> heads_;
@@ -653,12 +675,17 @@ class BatchVerifier {
   v1::CaseState rest_before_;  // the state without its entities, before ApplyAll
   std::map<std::string, std::optional<v1::Entity>> entity_journal_;  // by entity key
   std::map<std::pair<uint32_t, uint64_t>, EpochSubkeys> subkeys_;
+  std::map<Bytes, UserChain> chains_;  // by account id, for this batch
 };
 
 }  // namespace
 
 VerifyResult VerifyPull(VerifyContext& ctx, const v1::PullResponse& response) {
-  return BatchVerifier(ctx, response).Run();
+  return BatchVerifier(ctx, response, nullptr).Run();
+}
+
+VerifyResult VerifyPull(VerifyContext& ctx, v1::PullResponse&& response) {
+  return BatchVerifier(ctx, response, &response).Run();
 }
 
 }  // namespace kring::client

@@ -61,5 +61,7 @@ struct VerifyResult {
 // in the result's batch.state and ctx.record.state is left empty; otherwise ctx.record.state is
 // handed back exactly as it was (a journal undoes a partly applied batch).
 VerifyResult VerifyPull(VerifyContext& ctx, const v1::PullResponse& response);
+// The same, moving the verified entries out of `response` instead of copying them.
+VerifyResult VerifyPull(VerifyContext& ctx, v1::PullResponse&& response);
 
 }  // namespace kring::client

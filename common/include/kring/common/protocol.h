@@ -101,6 +101,9 @@ struct ParsedOp {
 
 // Size limits, version, id lengths, kind/body agreement. Does not check the signature.
 Result<ParsedOp> ParseEnvelope(const v1::Envelope& env);
+// The same checks, without copying the envelope into the result (its `envelope` stays empty):
+// for a verifier that keeps `env` alive and reads it there.
+Result<ParsedOp> ParseEnvelopeFields(const v1::Envelope& env);
 bool IsControl(v1::OpKind kind);
 
 }  // namespace kring::protocol
