@@ -17,7 +17,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int kMaxRoundsPerCase = 50;
-// Verified pages kept in memory before one local commit (bounds memory on a cold sync).
+// Verified pages kept in memory before one local commit (bounds memory on a cold sync). A
+// catch-up whose rest fits in one more page finishes in the same commit (see PullOnce), so at
+// most kMaxEntriesPerCommit + 2 pages are held.
 constexpr size_t kMaxEntriesPerCommit = 10000;
 constexpr auto kMinBackoff = std::chrono::milliseconds(250);
 constexpr auto kMaxBackoff = std::chrono::seconds(30);
@@ -563,7 +565,14 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     for (auto& f : v.complaints) complaints.push_back(std::move(f));
     current.head_seq = v.batch.head_seq;
     current.head_hash = std::move(v.batch.head_hash);
-    if (current.head_seq >= signed_head || verified.entries.size() >= kMaxEntriesPerCommit) {
+    if (current.head_seq >= signed_head) break;
+    // Every commit rewrites the whole sealed state (about the size of the case's content), so a
+    // last commit of a few entries would cost as much as the big one before it: when the rest
+    // fits in one page, it comes into this commit.
+    const size_t held = verified.entries.size();
+    if (held >= kMaxEntriesPerCommit + protocol::kMaxPullLimit ||
+        (held >= kMaxEntriesPerCommit &&
+         signed_head - current.head_seq > protocol::kMaxPullLimit)) {
       break;
     }
   }
