@@ -1,6 +1,7 @@
 #include "store/local_store.h"
 
 #include <chrono>
+#include <future>
 
 #include "kring/common/crypto.h"
 
@@ -38,6 +39,8 @@ CREATE TABLE alarms (
 )sql";
 
 constexpr std::string_view kKeyCheckLabel = "key-check";
+// From this many log rows on, ApplyBatch seals the state on a second thread.
+constexpr size_t kParallelSealEntries = 256;
 constexpr std::string_view kKeyCheckValue = "kring-storage-key-check";
 
 std::string CaseLabel(std::string_view what, ByteView case_id) {
@@ -545,6 +548,17 @@ Status LocalStore::ApplyBatch(const AppliedBatch& batch, uint64_t* version) {
   const bool in_step = version != nullptr && *version == case_writes_;
   CaseWrittenLocked();
   if (version != nullptr) *version = 0;  // set once the write is committed
+  // The sealed state (about as large as the case's content) is serialized and encrypted on a
+  // second core while this one writes the log rows of a large batch.
+  auto seal_state = [&] {
+    SecretBytes plain(batch.state.ByteSizeLong());
+    batch.state.SerializeToArray(plain.data(), static_cast<int>(plain.size()));
+    return at_rest_.Seal(CaseLabel("state", batch.case_id), plain);
+  };
+  std::future<Bytes> sealed_state;
+  if (batch.entries.size() >= kParallelSealEntries) {
+    sealed_state = std::async(std::launch::async, seal_state);
+  }
   sql::Transaction tx(db_);
   KRING_RETURN_IF_ERROR(tx.status());
   // One statement for every row: a catch-up stores up to thousands of entries.
@@ -571,13 +585,11 @@ Status LocalStore::ApplyBatch(const AppliedBatch& batch, uint64_t* version) {
   }
   for (const EpochKey& k : batch.epoch_keys)
     KRING_RETURN_IF_ERROR(SaveEpochKeyLocked(batch.case_id, k));
-  SecretBytes plain(batch.state.ByteSizeLong());
-  batch.state.SerializeToArray(plain.data(), static_cast<int>(plain.size()));
   sql::Statement upd(db_,
                      "UPDATE cases SET head_seq = ?, head_hash = ?, state = ? WHERE case_id = ?");
   KRING_RETURN_IF_ERROR(upd.Bind(1, static_cast<int64_t>(batch.head_seq))
                             .Bind(2, batch.head_hash)
-                            .Bind(3, at_rest_.Seal(CaseLabel("state", batch.case_id), plain))
+                            .Bind(3, sealed_state.valid() ? sealed_state.get() : seal_state())
                             .Bind(4, batch.case_id)
                             .Run());
   for (const Bytes& id : batch.confirmed_client_op_ids) {
