@@ -469,13 +469,32 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     return Status();
   };
 
-  for (;;) {
+  // Whether the catch-up goes on after a page that brought `held` entries up to `head` of
+  // `signed_head`. Every commit rewrites the whole sealed state (about the size of the case's
+  // content), so a last commit of a few entries would cost as much as the big one before it:
+  // when the rest fits in one page it comes into this commit.
+  auto goes_on = [](size_t held, uint64_t head, uint64_t signed_head) {
+    if (head >= signed_head || held >= kMaxEntriesPerCommit + protocol::kMaxPullLimit) {
+      return false;
+    }
+    return held < kMaxEntriesPerCommit || signed_head - head <= protocol::kMaxPullLimit;
+  };
+  auto pull = [this, &case_id](uint64_t after_seq, const std::string& after_hash) {
     v1::PullRequest req;
     req.set_case_id(ToString(case_id));
-    req.set_after_seq(current.head_seq);
-    req.set_after_chain_hash(ToString(current.head_hash));
+    req.set_after_seq(after_seq);
+    req.set_after_chain_hash(after_hash);
     req.set_limit(protocol::kMaxPullLimit);
-    auto resp = WithToken([&](const std::string& t) { return transport_->Pull(req, t); });
+    return WithToken([&](const std::string& t) { return transport_->Pull(req, t); });
+  };
+  // The next page, asked for while this one is verified (kringd works on the other core). Its
+  // position comes from the unverified page; it is used only if that page verifies, and then the
+  // position is the verified head. Whatever it returns is verified like any other page.
+  std::future<Result<v1::PullResponse>> prefetched;
+
+  for (;;) {
+    Result<v1::PullResponse> resp =
+        prefetched.valid() ? prefetched.get() : pull(current.head_seq, ToString(current.head_hash));
     if (resp.ok() && resp->has_erased()) {
       KRING_RETURN_IF_ERROR(commit());
       KRING_RETURN_IF_ERROR(AcceptErasure(case_id, resp->erased(), out));
@@ -536,6 +555,13 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
       return store_->FindEpochKey(case_id, scope, epoch);
     };
     const uint64_t signed_head = resp->head().seq();
+    if (resp->entries_size() > 0) {
+      const v1::LogEntry& last = resp->entries(resp->entries_size() - 1);
+      if (goes_on(verified.entries.size() + static_cast<size_t>(resp->entries_size()), last.seq(),
+                  signed_head)) {
+        prefetched = std::async(std::launch::async, pull, last.seq(), last.chain_hash());
+      }
+    }
     VerifyResult v = VerifyPull(ctx, std::move(resp).value());
     if (!v.error.ok() || v.failure) {
       current.state = std::move(ctx.record.state);  // the state after the pages before this one
@@ -565,16 +591,7 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     for (auto& f : v.complaints) complaints.push_back(std::move(f));
     current.head_seq = v.batch.head_seq;
     current.head_hash = std::move(v.batch.head_hash);
-    if (current.head_seq >= signed_head) break;
-    // Every commit rewrites the whole sealed state (about the size of the case's content), so a
-    // last commit of a few entries would cost as much as the big one before it: when the rest
-    // fits in one page, it comes into this commit.
-    const size_t held = verified.entries.size();
-    if (held >= kMaxEntriesPerCommit + protocol::kMaxPullLimit ||
-        (held >= kMaxEntriesPerCommit &&
-         signed_head - current.head_seq > protocol::kMaxPullLimit)) {
-      break;
-    }
+    if (!goes_on(verified.entries.size(), current.head_seq, signed_head)) break;
   }
   if (verified.entries.empty()) {
     store_->KeepCase(std::move(current), version);  // nothing new: the state goes back as taken
