@@ -35,6 +35,30 @@ v1::CaseState CopyWithoutEntities(v1::CaseState& state) {
   return copy;
 }
 
+// Runs fn(i) for every i in [0, n), split over the cores when there is enough work for it (a
+// catch-up page); fn must only touch item i.
+template <typename Fn>
+void ForEachOnCores(size_t n, const Fn& fn) {
+  constexpr size_t kMinPerThread = 64;
+  const size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()),
+                                          std::max<size_t>(1, n / kMinPerThread));
+  const size_t chunk = (n + threads - 1) / std::max<size_t>(1, threads);
+  auto run = [&](size_t begin) {
+    for (size_t i = begin; i < std::min(n, begin + chunk); ++i) fn(i);
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(run, t * chunk);
+  run(0);
+  for (std::thread& th : pool) th.join();
+}
+
+// What opening a content op gave: its plaintext op, or why it is unreadable.
+struct Opened {
+  enum class Outcome { kOk, kCommitment, kDecrypt, kMalformed };
+  Outcome outcome = Outcome::kOk;
+  v1::ContentOp content;
+};
+
 // The two subkeys of an epoch key that every content op needs, derived once per batch.
 struct EpochSubkeys {
   SecretBytes content;
@@ -139,7 +163,16 @@ class BatchVerifier {
     // Membership at each position, for the author check; ApplyAll folds from the record again.
     // Entities play no part in it.
     v1::CaseState membership = CopyWithoutEntities(ctx_.record.state);
+    // Parsing and hashing each envelope needs nothing of the others: done on all cores first;
+    // the checks below still run in log order.
+    const size_t n = static_cast<size_t>(resp_.entries_size());
+    std::vector<Result<protocol::ParsedOp>> all_parsed(n, InvalidArgument("not parsed"));
+    ForEachOnCores(n, [&](size_t i) {
+      all_parsed[i] = protocol::ParseEnvelopeFields(resp_.entries(static_cast<int>(i)).envelope());
+    });
+    size_t index = 0;
     for (const v1::LogEntry& entry : resp_.entries()) {
+      Result<protocol::ParsedOp>& parsed = all_parsed[index++];
       const uint64_t seq = entry.seq();
       if (seq > expected)
         return Fail(AlarmKind::kDrop, expected, "log entries are missing", &entry);
@@ -147,7 +180,6 @@ class BatchVerifier {
       if (!ctx_.replay && seq > resp_.head().seq()) {
         return Fail(AlarmKind::kTamper, seq, "entry beyond the signed head", &entry);
       }
-      auto parsed = protocol::ParseEnvelopeFields(entry.envelope());
       if (!parsed.ok()) return Fail(AlarmKind::kTamper, seq, "malformed envelope", &entry);
       protocol::ParsedOp& op = parsed.value();
       const v1::OpHeader& h = op.header;
@@ -570,21 +602,24 @@ class BatchVerifier {
       }
       return Fail(AlarmKind::kKeyMismatch, seq, "no key for this epoch was delivered", c.entry);
     }
-    const EpochSubkeys& keys = **key;
-    const v1::Envelope& env = c.entry->envelope();
-    if (!ConstantTimeEqual(protocol::OpKeyCommitmentWithSubkey(keys.commitment, View(env.nonce())),
-                           View(env.key_commitment()))) {
-      return Unreadable(AlarmKind::kKeyMismatch, c, "op key commitment does not match");
+    Opened opened;
+    const size_t at = static_cast<size_t>(&c - checked_.data());
+    if (at < pre_opened_.size() && pre_opened_[at] && pre_opened_keys_[at] == *key) {
+      opened = std::move(*pre_opened_[at]);
+    } else {
+      opened = Open(c, **key);
     }
-    auto plain = crypto::AeadDecrypt(keys.content, View(env.nonce()), View(env.ciphertext()),
-                                     protocol::AssociatedData(View(env.header()), {}));
-    if (!plain.ok()) return Unreadable(AlarmKind::kTamper, c, "ciphertext does not decrypt");
-    auto unpadded = crypto::Unpad(plain.value(), protocol::kPaddingBlock);
-    v1::ContentOp content;
-    if (!unpadded.ok() ||
-        !content.ParseFromArray(unpadded->data(), static_cast<int>(unpadded->size()))) {
-      return Unreadable(AlarmKind::kTamper, c, "plaintext is malformed");
+    switch (opened.outcome) {
+      case Opened::Outcome::kOk:
+        break;
+      case Opened::Outcome::kCommitment:
+        return Unreadable(AlarmKind::kKeyMismatch, c, "op key commitment does not match");
+      case Opened::Outcome::kDecrypt:
+        return Unreadable(AlarmKind::kTamper, c, "ciphertext does not decrypt");
+      case Opened::Outcome::kMalformed:
+        return Unreadable(AlarmKind::kTamper, c, "plaintext is malformed");
     }
+    const v1::ContentOp& content = opened.content;
     if (content.scope_id() != h.scope_id()) {
       return Unreadable(AlarmKind::kTamper, c, "plaintext names another scope than its header");
     }
@@ -595,7 +630,56 @@ class BatchVerifier {
     return true;
   }
 
+  // Key commitment, decryption, unpadding and parsing of one content op: a function of the op
+  // and the epoch's keys only.
+  static Opened Open(const Checked& c, const EpochSubkeys& keys) {
+    Opened out;
+    const v1::Envelope& env = c.entry->envelope();
+    if (!ConstantTimeEqual(protocol::OpKeyCommitmentWithSubkey(keys.commitment, View(env.nonce())),
+                           View(env.key_commitment()))) {
+      out.outcome = Opened::Outcome::kCommitment;
+      return out;
+    }
+    auto plain = crypto::AeadDecrypt(keys.content, View(env.nonce()), View(env.ciphertext()),
+                                     protocol::AssociatedData(View(env.header()), {}));
+    if (!plain.ok()) {
+      out.outcome = Opened::Outcome::kDecrypt;
+      return out;
+    }
+    auto unpadded = crypto::Unpad(plain.value(), protocol::kPaddingBlock);
+    if (!unpadded.ok() ||
+        !out.content.ParseFromArray(unpadded->data(), static_cast<int>(unpadded->size()))) {
+      out.outcome = Opened::Outcome::kMalformed;
+    }
+    return out;
+  }
+
+  // Opens on all cores the content ops whose epoch key is known before the fold starts. The
+  // fold still decides, op by op and in log order, whether an op is opened at all; it uses the
+  // result here only when it would open the op with the very same keys.
+  void PreOpen() {
+    pre_opened_.assign(checked_.size(), std::nullopt);
+    pre_opened_keys_.assign(checked_.size(), nullptr);
+    std::set<std::pair<uint32_t, uint64_t>> unknown;  // asked once here (the fold asks again)
+    for (size_t i = 0; i < checked_.size(); ++i) {
+      const v1::OpHeader& h = checked_[i].op.header;
+      if (h.kind() != v1::OP_KIND_CONTENT || unknown.count({h.scope_id(), h.epoch()}) != 0) {
+        continue;
+      }
+      auto key = SubkeysFor(h.scope_id(), h.epoch());
+      if (key.ok() && key.value() != nullptr) {
+        pre_opened_keys_[i] = key.value();
+      } else {
+        unknown.insert({h.scope_id(), h.epoch()});  // a store error shows up in the fold
+      }
+    }
+    ForEachOnCores(checked_.size(), [&](size_t i) {
+      if (pre_opened_keys_[i] != nullptr) pre_opened_[i] = Open(checked_[i], *pre_opened_keys_[i]);
+    });
+  }
+
   bool ApplyAll() {
+    PreOpen();
     // Folded in place; RestoreState undoes it on failure.
     state_ = std::move(ctx_.record.state);
     ctx_.record.state.Clear();
@@ -675,7 +759,9 @@ class BatchVerifier {
   v1::CaseState rest_before_;  // the state without its entities, before ApplyAll
   std::map<std::string, std::optional<v1::Entity>> entity_journal_;  // by entity key
   std::map<std::pair<uint32_t, uint64_t>, EpochSubkeys> subkeys_;
-  std::map<Bytes, UserChain> chains_;  // by account id, for this batch
+  std::map<Bytes, UserChain> chains_;                 // by account id, for this batch
+  std::vector<std::optional<Opened>> pre_opened_;     // by index in checked_
+  std::vector<const EpochSubkeys*> pre_opened_keys_;  // the keys each was opened with
 };
 
 }  // namespace
