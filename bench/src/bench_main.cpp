@@ -1,7 +1,10 @@
 // kring_bench: every benchmark of issue 7 in one run. Writes <out>/latest.md and latest.json.
 //
 //   kring_bench [--out DIR] [--rounds N] [--quick] [--clients 1,8,64] [--only
-//   crypto,sqlite,seal,callgrind,cold,push]
+//   crypto,sqlite,seal,callgrind,cold,push,peers]
+//
+// peers (Yjs + y-websocket, PouchDB + express-pouchdb; bench/peers/, installed with npm ci when
+// missing) run inside the cold and push rounds; without node they are skipped with a note.
 //
 // Every comparison alternates its contenders (A B A B ...) and reports the median ratio with
 // min-max. Only loopback addresses are used; every loop is bounded in count and time.
@@ -10,6 +13,8 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <functional>
+#include <memory>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -22,6 +27,7 @@
 #include "kring/common/log.h"
 
 #include "floors.h"
+#include "peers.h"
 #include "process.h"
 #include "report.h"
 #include "workloads.h"
@@ -137,10 +143,15 @@ int Main(int argc, char** argv) {
     } else if (a == "--only") {
       std::stringstream ss(next());
       for (std::string s; std::getline(ss, s, ',');) only.insert(s);
+      // The peers are measured in the cold and push rounds: `--only peers` alone runs both,
+      // `--only push,peers` just push.
+      if (only.count("peers") > 0 && only.count("cold") == 0 && only.count("push") == 0) {
+        only.insert({"cold", "push"});
+      }
     } else {
       std::fprintf(stderr,
                    "usage: kring_bench [--out DIR] [--rounds N] [--quick] [--clients 1,8,64] "
-                   "[--only crypto,sqlite,seal,callgrind,cold,push]\n");
+                   "[--only crypto,sqlite,seal,callgrind,cold,push,peers]\n");
       return 2;
     }
   }
@@ -174,8 +185,42 @@ int Main(int argc, char** argv) {
   step("sqlite", [&] { RunSqliteFloors(report, options.rounds, options.scratch); });
   step("seal", [&] { RunSealCost(report, options); });
   step("callgrind", [&] { RunCallgrind(report); });
-  step("cold", [&] { RunColdSync(report, options); });
-  step("push", [&] { RunPush(report, options); });
+  // The peers run inside the cold and push rounds (A B C ...); without node they are skipped.
+  std::unique_ptr<Peers> peers;
+  if (want("peers") && (want("cold") || want("push"))) {
+    peers = std::make_unique<Peers>(report, options);
+    if (!peers->available()) peers.reset();
+  }
+  // A peer server that does not start costs its rows, never the run.
+  auto with_peers = [&](const char* what, const std::function<void()>& prepare) {
+    if (!peers) return false;
+    try {
+      prepare();
+      return true;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "bench: peers skipped for %s: %s\n", what, e.what());
+      report.notes.push_back(std::string("peers skipped for ") + what + ": " + e.what());
+      return false;
+    }
+  };
+  step("cold", [&] {
+    bool on = with_peers("cold sync", [&] { peers->PrepareCold(); });
+    if (on) options.after_cold_round = [&](int r, double a) { peers->ColdRound(r, a); };
+    RunColdSync(report, options);
+    options.after_cold_round = nullptr;
+    if (on) peers->FinishCold();
+  });
+  step("push", [&] {
+    bool on = with_peers("push", [&] { peers->PreparePush(); });
+    if (on) {
+      options.after_push_round = [&](size_t n, size_t batch, size_t per_client, int r, double a) {
+        peers->PushRound(n, batch, per_client, r, a);
+      };
+    }
+    RunPush(report, options);
+    options.after_push_round = nullptr;
+    if (on) peers->FinishPush();
+  });
   std::fprintf(stderr, "bench: wrote %s/latest.md and latest.json\n", out_dir.c_str());
   return 0;
 }

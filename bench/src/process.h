@@ -28,6 +28,15 @@ class ServerProcess {
   pid_t pid_ = -1;
 };
 
+// Runs `argv` (argv[0] an absolute path) to completion and returns what it wrote to stdout;
+// stderr passes through. Killed after `timeout_seconds`. `exit_code` gets the exit status, or
+// -1 when it was killed or did not exit normally.
+std::string RunCapture(const std::vector<std::string>& argv, double timeout_seconds,
+                       int* exit_code);
+
+// The absolute path of `name` found in $PATH, or "" when there is none.
+std::string FindInPath(const std::string& name);
+
 // A temp dir removed on destruction.
 class ScratchDir {
  public:

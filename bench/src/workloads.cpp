@@ -486,6 +486,7 @@ void RunColdSync(Report& report, const Options& o) {
                       o.scratch + "/floor-reader-" + std::to_string(r) + ".sqlite3", f.total_ops);
     cold.a.push_back(a);
     cold.b.push_back(b);
+    if (o.after_cold_round) o.after_cold_round(r, a);
   }
   auto view = f.readers[0].client->ConfirmedView(f.case_id);
   if (!view.ok() || static_cast<size_t>(view->entities_size()) != o.cold_ops) {
@@ -689,6 +690,7 @@ void RunPush(Report& report, const Options& o) {
         vs_floor.b.push_back(b);
         vs_sqlite.a.push_back(a);
         vs_sqlite.b.push_back(c);
+        if (o.after_push_round) o.after_push_round(n, batch, per_client, r, a);
       }
       report.comparisons.push_back(vs_floor);
       report.comparisons.push_back(vs_sqlite);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,12 @@ struct Options {
   size_t authors = 5;
   std::vector<size_t> push_clients = {1, 8, 64};
   double push_time_cap = 4.0;  // seconds per contender per round
+  // Called after each round's own contenders with kring's figure of that round, so that other
+  // contenders (the peers, bench/src/peers.h) run in the same alternation.
+  std::function<void(int round, double kring_seconds)> after_cold_round;
+  std::function<void(size_t clients, size_t batch, size_t per_client, int round,
+                     double kring_ops_per_s)>
+      after_push_round;
 };
 
 // Cold sync of a case of `cold_ops` 1 KiB content ops by `authors` devices on a fresh libkring

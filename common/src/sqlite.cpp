@@ -17,14 +17,34 @@ Status SqlError(sqlite3* db, std::string_view what) {
 
 }  // namespace
 
-Database::~Database() {
+// Bounds for the statement cache: our SQL texts are fixed strings, so these are never reached
+// in practice; they only stop a caller that builds SQL text dynamically from growing it forever.
+constexpr size_t kMaxCachedSqlTexts = 256;
+constexpr size_t kMaxIdlePerSql = 4;
+
+Database::Database(sqlite3* db) : db_(db), cache_(std::make_unique<StatementCache>()) {}
+
+// Compiled statements go first: a connection with live statements would stay open (close_v2
+// defers) and the writer's connection must really close to checkpoint the WAL.
+void Database::Close() {
+  if (cache_) {
+    for (auto& [sql, idle] : *cache_) {
+      for (sqlite3_stmt* stmt : idle) sqlite3_finalize(stmt);
+    }
+    cache_.reset();
+  }
   if (db_ != nullptr) sqlite3_close_v2(db_);
+  db_ = nullptr;
 }
-Database::Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+
+Database::~Database() { Close(); }
+Database::Database(Database&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), cache_(std::move(other.cache_)) {}
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
-    if (db_ != nullptr) sqlite3_close_v2(db_);
+    Close();
     db_ = std::exchange(other.db_, nullptr);
+    cache_ = std::move(other.cache_);
   }
   return *this;
 }
@@ -76,13 +96,39 @@ Status Database::Migrate(const std::vector<std::string_view>& migrations) {
 }
 
 Statement::Statement(const Database& db, std::string_view sql) : db_(db.handle()) {
-  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) !=
+  if (db.cache_) {
+    auto it = db.cache_->find(sql);
+    if (it == db.cache_->end() && db.cache_->size() < kMaxCachedSqlTexts) {
+      it = db.cache_->emplace(std::string(sql), std::vector<sqlite3_stmt*>{}).first;
+    }
+    if (it != db.cache_->end()) {
+      idle_ = &it->second;  // map nodes do not move, so the pointer stays valid
+      if (!idle_->empty()) {
+        stmt_ = idle_->back();
+        idle_->pop_back();
+        return;
+      }
+    }
+  }
+  // PERSISTENT: the statement is kept and reused, so SQLite allocates it for the long term.
+  const unsigned flags = idle_ != nullptr ? SQLITE_PREPARE_PERSISTENT : 0;
+  if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), flags, &stmt_, nullptr) !=
       SQLITE_OK) {
     status_ = SqlError(db_, "sql prepare failed");
   }
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+  if (stmt_ == nullptr) return;
+  // Reset ends the statement's read transaction; clearing the bindings frees their copies.
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  if (idle_ != nullptr && idle_->size() < kMaxIdlePerSql) {
+    idle_->push_back(stmt_);
+  } else {
+    sqlite3_finalize(stmt_);
+  }
+}
 
 Statement& Statement::Bind(int index, int64_t value) {
   if (status_.ok() && sqlite3_bind_int64(stmt_, index, value) != SQLITE_OK) {

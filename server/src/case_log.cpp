@@ -375,8 +375,7 @@ Status InviteOps(storage::StoreTxn& txn, ByteView case_id, int author_role, cons
 
 // All checks for one new (non-duplicate) op, then the append.
 Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, size_t index,
-                const protocol::ParsedOp& op, ByteView server_secret_key, int64_t now_ms,
-                PushOutcome& out) {
+                const protocol::ParsedOp& op, int64_t now_ms, PushOutcome& out) {
   const v1::OpHeader& h = op.header;
   std::optional<storage::CaseRecord> kase;
   if (h.kind() == v1::OP_KIND_CREATE_CASE) {
@@ -527,8 +526,8 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
   v1::PushResult r;
   r.set_seq(seq);
   r.set_chain_hash(ToString(chain_hash));
-  *r.mutable_receipt() = protocol::MakeReceipt(case_id, seq, chain_hash, now_ms, server_secret_key);
   out.results.push_back(std::move(r));
+  out.receipt = {seq, std::move(chain_hash), now_ms};
   out.head_seq = seq;
   out.appended = true;
   return {};
@@ -572,8 +571,7 @@ std::vector<PreparedEnvelope> PrepareEnvelopes(const v1::PushRequest& request,
 }
 
 Status ApplyPush(storage::StoreTxn& txn, const Author& author, ByteView case_id,
-                 const std::vector<PreparedEnvelope>& batch, ByteView server_secret_key,
-                 int64_t now_ms, PushOutcome& out) {
+                 const std::vector<PreparedEnvelope>& batch, int64_t now_ms, PushOutcome& out) {
   out = PushOutcome{};
   for (size_t i = 0; i < batch.size(); ++i) {
     const PreparedEnvelope& p = batch[i];
@@ -595,10 +593,9 @@ Status ApplyPush(storage::StoreTxn& txn, const Author& author, ByteView case_id,
       v1::PushResult r;
       r.set_seq(ref.seq);
       r.set_chain_hash(ToString(ref.chain_hash));
-      *r.mutable_receipt() = protocol::MakeReceipt(case_id, ref.seq, ref.chain_hash,
-                                                   ref.received_at_ms, server_secret_key);
       r.set_duplicate(true);
       out.results.push_back(std::move(r));
+      if (ref.seq > out.receipt.seq) out.receipt = {ref.seq, ref.chain_hash, ref.received_at_ms};
       continue;
     }
     if (!p.signature_ok) return At(i, InvalidArgument("bad signature"));
@@ -624,7 +621,7 @@ Status ApplyPush(storage::StoreTxn& txn, const Author& author, ByteView case_id,
         return At(i, InvalidArgument("a membership change must be followed by its rekey"));
       }
     }
-    Status s = ApplyOne(txn, author, case_id, i, op, server_secret_key, now_ms, out);
+    Status s = ApplyOne(txn, author, case_id, i, op, now_ms, out);
     if (!s.ok()) return s.code() == StatusCode::kInternal ? s : At(i, s);
   }
   if (out.appended) {

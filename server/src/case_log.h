@@ -31,8 +31,17 @@ struct PreparedEnvelope {
 std::vector<PreparedEnvelope> PrepareEnvelopes(const v1::PushRequest& request,
                                                const Author& author);
 
+// What the receipt of a push covers: its highest seq (results come in seq order). Signed after
+// the commit, off the writer thread (receipt_signer.h).
+struct ReceiptInput {
+  uint64_t seq = 0;
+  Bytes chain_hash;
+  int64_t time_ms = 0;  // when the op at `seq` was received
+};
+
 struct PushOutcome {
-  std::vector<v1::PushResult> results;
+  std::vector<v1::PushResult> results;  // receipts not yet set
+  ReceiptInput receipt;
   uint64_t head_seq = 0;
   bool appended = false;       // at least one new op
   std::vector<Bytes> members;  // accounts to poke after commit
@@ -46,7 +55,6 @@ Result<size_t> SweepRetention(storage::StoreTxn& txn, int64_t now_ms, uint32_t l
 // Checks and appends the whole batch inside the caller's savepoint. On error the caller must
 // roll back; the message names the failing envelope ("envelope 2: stale epoch").
 Status ApplyPush(storage::StoreTxn& txn, const Author& author, ByteView case_id,
-                 const std::vector<PreparedEnvelope>& batch, ByteView server_secret_key,
-                 int64_t now_ms, PushOutcome& out);
+                 const std::vector<PreparedEnvelope>& batch, int64_t now_ms, PushOutcome& out);
 
 }  // namespace kring::server

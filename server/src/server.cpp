@@ -171,6 +171,7 @@ void Server::Shutdown() {
   if (auto* health = impl_->grpc_server->GetHealthCheckService()) health->Shutdown();
   impl_->grpc_server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
   impl_->state->store->Shutdown();  // runs what is queued, then closes the database
+  impl_->state->receipts.Stop();    // signs the receipts of what was queued
   impl_->grpc_server->Wait();
   log::Info("shutdown");
 }

@@ -153,24 +153,33 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
       ServerState& state = state_;
       int64_t now = auth::NowMs();
       state_.store->Submit(
-          {[req, author, batch, outcome, &state, now](storage::StoreTxn& txn) {
-             return ApplyPush(txn, *author, View(req->case_id()), *batch, state.key.secret_key, now,
-                              *outcome);
+          {[req, author, batch, outcome, now](storage::StoreTxn& txn) {
+             return ApplyPush(txn, *author, View(req->case_id()), *batch, now, *outcome);
            },
            [req, resp, reactor, outcome, &state](const Status& s) {
-             if (s.ok()) {
-               for (v1::PushResult& r : outcome->results) *resp->add_results() = std::move(r);
-             }
              log::Info("push", {{"case_id", Hex(View(req->case_id()))},
                                 {"envelopes", static_cast<uint64_t>(req->envelopes_size())},
                                 {"head_seq", outcome->head_seq},
                                 {"code", std::string(StatusCodeName(s.code()))}});
-             // req and resp belong to gRPC once Finish is called: copy what the pokes need.
-             Bytes case_id = ToBytes(req->case_id());
-             reactor->Finish(ToGrpc(s));
-             if (s.ok() && outcome->appended) {
-               state.pokes.Notify(outcome->members, case_id, outcome->head_seq);
+             if (!s.ok() || outcome->results.empty()) {
+               reactor->Finish(ToGrpc(s));
+               return;
              }
+             // Committed: the receipt is signed on the signer thread, which then answers.
+             Bytes case_id = ToBytes(req->case_id());
+             state.receipts.Submit(
+                 {case_id, outcome->receipt.seq, outcome->receipt.chain_hash,
+                  outcome->receipt.time_ms,
+                  [resp, reactor, outcome, &state, case_id](const v1::Receipt& receipt) {
+                    for (v1::PushResult& r : outcome->results) {
+                      *r.mutable_receipt() = receipt;
+                      *resp->add_results() = std::move(r);
+                    }
+                    reactor->Finish(grpc::Status::OK);
+                    if (outcome->appended) {
+                      state.pokes.Notify(outcome->members, case_id, outcome->head_seq);
+                    }
+                  }});
            }});
       return grpc::Status::OK;
     });

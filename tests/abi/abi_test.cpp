@@ -1564,6 +1564,77 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
     for (const Fields& p : people) CHECK(Str(p.One(11).value_or(Bytes{})) == "approved");
   }
 
+  // ABI 5, the rest of Organising: who am I, one person, editing a person and their contact.
+  CHECK(Ok(resident, cid, Call(110, {})) == sanne);  // my_person_id
+  DomainResult not_linked = Domain(coordinator, cid, Call(110, {}));
+  CHECK(not_linked.status == KRING_ERR_NOT_FOUND);
+  CHECK(not_linked.key == "person.not_linked");
+  CHECK_FALSE(not_linked.nl.empty());
+  auto person_of = [&](Device& d, const Bytes& id) {
+    DomainResult r = Domain(d, cid, Call(109, Msg({{1, id}})));
+    INFO(r.key);
+    REQUIRE(r.status == KRING_OK);
+    REQUIRE(r.response.All(4).size() == 1);
+    return Parse(r.response.All(4)[0]);
+  };
+  CHECK(Str(person_of(resident, ria).One(2).value_or(Bytes{})) == "Ria de Vries");
+  CHECK(Str(person_of(resident, ria).One(4).value_or(Bytes{})) == "family");
+  {
+    // Bad input is refused before anything is read or queued.
+    const size_t before = coordinator.Pending(cid);
+    CHECK(Domain(coordinator, cid, Call(109, Msg({{1, Bytes(5, 1)}}))).status ==
+          KRING_ERR_INVALID_ARGUMENT);
+    CHECK(Domain(coordinator, cid,
+                 Call(107, Msg({{1, Bytes(15, 1)}, {2, Person("Ria", "family", "moeder", "")}})))
+              .status == KRING_ERR_INVALID_ARGUMENT);
+    DomainResult too_long = Domain(
+        coordinator, cid,
+        Call(107, Msg({{1, ria}, {2, Person(std::string(300, 'x'), "family", "moeder", "")}})));
+    CHECK(too_long.status == KRING_ERR_INVALID_ARGUMENT);
+    CHECK(too_long.key == "person.text_too_long");
+    CHECK(Domain(coordinator, cid, Call(108, Msg({{1, Bytes(3, 1)}, {2, Msg({{1, S("06")}})}})))
+              .status == KRING_ERR_INVALID_ARGUMENT);
+    DomainResult empty_contact = Domain(coordinator, cid, Call(108, Msg({{1, ria}})));
+    CHECK(empty_contact.status == KRING_ERR_INVALID_ARGUMENT);
+    CHECK(empty_contact.key == "contact.empty");
+    CHECK(Domain(coordinator, cid, Call(111, Msg({{1, Bytes(17, 1)}}))).status ==
+          KRING_ERR_INVALID_ARGUMENT);
+    CHECK(coordinator.Pending(cid) == before);
+  }
+  Ok(coordinator, cid,
+     Call(107, Msg({{1, ria}, {2, Person("Ria de Vries-Bakker", "family", "moeder", "")}})));
+  // The contact lives in a scope of the coordinator(s) and the writer: Ria has no account, so
+  // the resident's device is left out.
+  Ok(coordinator, cid,
+     Call(108, Msg({{1, ria}, {2, Msg({{1, S("06-99887766")}, {3, S("Dorpsweg 3")}})}})));
+  sync();
+  CHECK(Str(person_of(resident, ria).One(2).value_or(Bytes{})) == "Ria de Vries-Bakker");
+  CHECK(Str(person_of(resident, ria).One(3).value_or(Bytes{})) == "moeder");
+  const Fields contact = Query(coordinator, cid, 111, 27, Msg({{1, ria}}));
+  CHECK(contact.One(2) == ria);
+  CHECK(Parse(contact.One(3).value_or(Bytes{})).One(1) == S("06-99887766"));
+  CHECK(Parse(contact.One(3).value_or(Bytes{})).One(3) == S("Dorpsweg 3"));
+  DomainResult hidden_contact = Domain(resident, cid, Call(111, Msg({{1, ria}})));
+  REQUIRE(hidden_contact.status == KRING_OK);
+  CHECK_FALSE(hidden_contact.response.One(27));
+  // The resident's question, changed after the referral.
+  CHECK(Domain(coordinator, cid, Call(106, Msg({{1, S(std::string(5000, 'x'))}}))).status ==
+        KRING_ERR_INVALID_ARGUMENT);
+  Ok(coordinator, cid,
+     Call(106, Msg({{1, S("Ik wil rust in huis.")},
+                    {2, S("Ik kan koken en fietsen.")},
+                    {3, S("Hulp met geld.")}})));
+  sync();
+  CHECK(Parse(Query(resident, cid, 3, 3).One(11).value_or(Bytes{})).One(2) ==
+        S("Ik kan koken en fietsen."));
+  // Nobody has had a pre-talk yet: every approved invitee is listed.
+  auto without_pretalk = [&] {
+    DomainResult r = Domain(coordinator, cid, Call(112, {}));
+    REQUIRE(r.status == KRING_OK);
+    return r.response.All(28);
+  };
+  CHECK(without_pretalk().size() == 3);
+
   // The poll: one slot, Sanne required; her answer counts in the coordinator's tally.
   const int64_t start = 1893456000000;  // 2030-01-01T00:00Z
   const Bytes slot =
@@ -1578,6 +1649,18 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
   sync();
   const Fields tally = Query(coordinator, cid, 12, 6, Msg({{1, poll}}));
   CHECK(tally.Uint(2) == 1);  // yes
+  // The answers: the coordinator sees Sanne's; so does Sanne (her own).
+  for (Device* d : {&coordinator, &resident}) {
+    DomainResult answers = Domain(*d, cid, Call(113, Msg({{1, poll}})));
+    REQUIRE(answers.status == KRING_OK);
+    REQUIRE(answers.response.All(29).size() == 1);
+    const Fields answer = Parse(answers.response.All(29)[0]);
+    CHECK(answer.One(1) == sanne);
+    CHECK(answer.One(2) == slot_id);
+    CHECK(answer.Uint(3) == 0);  // POLL_ANSWER_YES
+  }
+  CHECK(Domain(coordinator, cid, Call(113, Msg({{1, Bytes(1, 1)}}))).status ==
+        KRING_ERR_INVALID_ARGUMENT);
   CHECK(Domain(resident, cid, Call(12, Msg({{1, Bytes(16, 0x11)}}))).status != KRING_OK);
 
   // Fixing the meeting: nobody had a pre-talk, so it needs a reason.
@@ -1595,6 +1678,38 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
   const Fields current = Query(resident, cid, 15, 7);
   CHECK(current.One(1) == meeting);
   CHECK(current.Uint(11) == 1);
+  const Fields by_id = Query(resident, cid, 114, 7, Msg({{1, meeting}}));  // get_meeting
+  CHECK(by_id.One(1) == meeting);
+  CHECK(Str(by_id.One(7).value_or(Bytes{})) == "Bij Sanne thuis");
+  CHECK(by_id.Uint(2) == static_cast<uint64_t>(start));
+  CHECK(Domain(resident, cid, Call(114, Msg({{1, Bytes(16, 0x42)}}))).status != KRING_OK);
+  CHECK(Domain(resident, cid, Call(114, Msg({{1, Bytes(2, 0x42)}}))).status ==
+        KRING_ERR_INVALID_ARGUMENT);
+  // Reminders a week, a day and two hours before; the notification text carries no content.
+  {
+    const auto at = static_cast<uint64_t>(start - 10 * 86'400'000LL);
+    DomainResult reminders =
+        Domain(resident, cid, Call(116, Msg({}, {{1, static_cast<uint64_t>(start)}, {2, at}})));
+    REQUIRE(reminders.status == KRING_OK);
+    // Packed repeated int64: one length-delimited field of varints.
+    const Bytes packed = reminders.response.One(30).value_or(Bytes{});
+    std::vector<uint64_t> times;
+    for (size_t pos = 0; pos < packed.size();) {
+      uint64_t v = 0;
+      REQUIRE(GetVarint(packed, pos, v));
+      times.push_back(v);
+    }
+    CHECK(times == std::vector<uint64_t>{static_cast<uint64_t>(start - 7 * 86'400'000LL),
+                                         static_cast<uint64_t>(start - 86'400'000LL),
+                                         static_cast<uint64_t>(start - 7'200'000LL)});
+    DomainResult note = Domain(resident, cid, Call(117, Msg({{1, S("en")}})));
+    REQUIRE(note.status == KRING_OK);
+    const std::string text = Str(note.response.One(20).value_or(Bytes{}));
+    CHECK_FALSE(text.empty());
+    CHECK(text.find("Sanne") == std::string::npos);
+    CHECK(Domain(resident, cid, Call(117, Msg({{1, S("fr")}}))).status ==
+          KRING_ERR_INVALID_ARGUMENT);
+  }
 
   // The plan: an agreement, a draft in the network's own scope, released, accepted.
   const int64_t now = start + 86'400'000;
@@ -1693,6 +1808,11 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
   REQUIRE(private_time.status == KRING_OK);
   CHECK(private_time.response.Uint(2) != 0);
   sync();
+  // private_time_scope: the same scope on both devices.
+  CHECK(Domain(coordinator, cid, Call(115, Msg({{1, meeting}}))).response.Uint(2) ==
+        private_time.response.Uint(2));
+  CHECK(Domain(resident, cid, Call(115, Msg({{1, meeting}}))).response.Uint(2) ==
+        private_time.response.Uint(2));
   Ok(resident, cid, Call(18, Msg({{1, meeting}})));
   Ok(resident, cid, Call(32, Msg({{1, draft}, {2, content}})));
   const Bytes second = Ok(resident, cid, Call(34, content));
@@ -1733,6 +1853,9 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
   CHECK(Str(pretalks(coordinator).One(7).value_or(Bytes{})) == "Spanning met de ex-partner.");
   CHECK_FALSE(pretalks(resident).One(7));
   CHECK(Str(pretalks(resident).One(5).value_or(Bytes{})) == "Wat een beraad is.");
+  // Sanne had her pre-talk: she is no longer listed.
+  CHECK(without_pretalk().size() == 2);
+  for (const Bytes& p : without_pretalk()) CHECK(p != sanne);
 
   // ---- The rest of the flows (issue 6), each call once with its result checked ----
   const auto now_u = static_cast<uint64_t>(now);

@@ -50,6 +50,10 @@ TEST_CASE("kring health reports whether kringd serves", "[cli]") {
   CHECK(ok.out.find("De server werkt.") != std::string::npos);
   CHECK(Cli("", "--lang en --server " + server.address() + " health").out.find("serving") !=
         std::string::npos);
+  // The global options may also follow the command.
+  Run after = Cli("", "health --server " + server.address() + " --lang en");
+  CHECK(after.exit_code == 0);
+  CHECK(after.out.find("serving") != std::string::npos);
   std::string address = server.address();
   server.Stop();
   Run down = Cli("", "--server " + address + " health");

@@ -34,12 +34,16 @@ class People {
   People(const TestServer& server, const TempDir& dir) : server_(server), dir_(dir) {}
 
   // `kring` as `who`: their own profile and passphrase, against this server (or `server`).
-  Run As(const std::string& who, const std::string& args, const std::string& server = "") {
+  // With `options_last` the global options follow the command's words.
+  Run As(const std::string& who, const std::string& args, const std::string& server = "",
+         bool options_last = false) {
     const std::string err = dir_.path() + "/stderr";
+    const std::string options =
+        " --server " + (server.empty() ? server_.address() : server) + " --profile " + who + " ";
     std::string cmd = "KRING_HOME=" + dir_.path() + "/home KRING_PASSPHRASE='geheim van " + who +
-                      "' " + KRING_CLI_PATH + " --server " +
-                      (server.empty() ? server_.address() : server) + " --profile " + who + " " +
-                      args + " 2>" + err + " </dev/null";
+                      "' " + KRING_CLI_PATH +
+                      (options_last ? " " + args + options : options + args) + " 2>" + err +
+                      " </dev/null";
     Run r;
     FILE* p = popen(cmd.c_str(), "r");
     REQUIRE(p != nullptr);
@@ -134,6 +138,18 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   // Contact details are for the coordinator and the person only.
   CHECK_FALSE(At(k.Json("sanne", "circle contact 'Tante Ria'"), "visible").bool_value());
   CHECK(At(k.Json("fatima", "circle contact 'Tante Ria'"), "phone").string_value() == "06-1234");
+  // Details change later: a person's relation, the resident's question.
+  k.Ok("fatima", "circle edit 'Tante Ria' --relation 'tante van moederskant'");
+  k.Ok("fatima", "referral question --ik-kan 'Ik kan goed koken.'");
+  k.Ok("sanne", "sync");
+  const Value edited = k.Json("sanne", "circle list");
+  for (const Value& p : edited.list_value().values()) {
+    if (At(p, "name").string_value() == "Tante Ria") {
+      CHECK(At(p, "relation").string_value() == "tante van moederskant");
+    }
+  }
+  CHECK(At(k.Json("sanne", "referral show"), "ik_kan").string_value() == "Ik kan goed koken.");
+  CHECK(k.As("fatima", "circle edit 'Tante Ria' --kind alien").exit_code == 1);
 
   // A poll: the answers are counted for the coordinator only.
   k.Ok("fatima", "poll create --slot now+7d@19:30 --slot now+8d@19:30 --required 'Sanne de Vries'");
@@ -150,6 +166,14 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   REQUIRE(tally.list_value().values_size() == 2);
   CHECK(At(tally.list_value().values(0), "yes").number_value() == 1);
   CHECK(At(tally.list_value().values(0), "if_need_be").number_value() == 1);
+  // The answers themselves: everyone's for the coordinator, only her own for Ria.
+  CHECK(k.Json("fatima", "poll answers").list_value().values_size() == 3);
+  Value own = k.Json("ria", "poll answers");
+  REQUIRE(own.list_value().values_size() == 2);
+  for (const Value& a : own.list_value().values()) {
+    CHECK((At(a, "number").number_value() == 1 ? At(a, "answer").string_value() == "maybe"
+                                               : At(a, "answer").string_value() == "no"));
+  }
 
   // The exact address is hidden from Ria: she gets the neighbourhood only, in the app and in
   // her calendar file.
@@ -294,10 +318,139 @@ TEST_CASE("every netwerkberaad command has help, and bad input is a usage error"
   CHECK(wrong.exit_code == 1);
   CHECK(wrong.all.find("wachtwoordzin past niet") != std::string::npos);
   k.Ok("x", "--passphrase-file " + dir.path() + "/right account show");
+  // Also after the command word: the wrong file is read there too.
+  CHECK(k.As("x", "account show --passphrase-file " + dir.path() + "/wrong").exit_code == 1);
   k.Ok("x", "case create");
   CHECK(k.Json("x", "case list").list_value().values_size() == 1);
   CHECK(k.Json("x", "device list").list_value().values_size() == 1);
   Run when = k.As("x", "poll create --slot morgen");
   CHECK(when.exit_code == 1);
   CHECK(when.all.find("Fout: ") != std::string::npos);
+}
+
+namespace {
+
+Value ParseJson(const std::string& text) {
+  Value v;
+  INFO(text);
+  REQUIRE(google::protobuf::util::JsonStringToMessage(text, &v).ok());
+  return v;
+}
+
+// The text of field `name` of entity `id` in `kring case show` (the CaseState as JSON).
+std::string FieldText(const Value& state, const std::string& id, const std::string& name) {
+  return At(At(At(At(At(state, "entities"), id), "fields"), name), "value")
+      .struct_value()
+      .fields()
+      .at("text")
+      .string_value();
+}
+
+}  // namespace
+
+TEST_CASE("what changed since a sequence number, and a conflict resolved on both devices",
+          "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+
+  // `case create --json`, with the global options after the command's words.
+  Run created = k.As("sanne", "case create --json " + fatima + ":coordinator", "", true);
+  INFO(created.all);
+  REQUIRE(created.exit_code == 0);
+  const Value made = ParseJson(created.out);
+  const std::string cid = At(made, "case").string_value();
+  REQUIRE(cid.size() == 32);
+  CHECK(At(made, "synced").bool_value());
+  Run listed = k.As("sanne", "case list --json", "", true);
+  REQUIRE(listed.exit_code == 0);
+  REQUIRE(ParseJson(listed.out).list_value().values_size() == 1);
+  CHECK(ParseJson(listed.out).list_value().values(0).string_value() == cid);
+  k.Ok("fatima", "sync");
+
+  // Changes: everything at first, then only what came after the sequence number printed.
+  k.Ok("fatima", "micro wellbeing intake 4");
+  Value first = k.Json("fatima", "changes");
+  REQUIRE(At(first, "changes").list_value().values_size() == 1);
+  const Value& intake = At(first, "changes").list_value().values(0);
+  CHECK(At(intake, "type").string_value() == "micro_wellbeing");
+  CHECK(At(intake, "created").bool_value());
+  const auto seq = static_cast<int64_t>(At(first, "seq").number_value());
+  CHECK(seq >= static_cast<int64_t>(At(intake, "seq").number_value()));
+  k.Ok("fatima", "micro wellbeing review 7");
+  k.Ok("sanne", "sync");
+  Value later = k.Json("sanne", "changes --since " + std::to_string(seq));
+  REQUIRE(At(later, "changes").list_value().values_size() == 1);
+  const Value& review = At(later, "changes").list_value().values(0);
+  CHECK(At(review, "entity").string_value() != At(intake, "entity").string_value());
+  CHECK(static_cast<int64_t>(At(review, "seq").number_value()) > seq);
+  Run dutch = k.As("sanne", "changes --since " + std::to_string(seq));
+  REQUIRE(dutch.exit_code == 0);
+  CHECK(dutch.out.find("Veranderd in het plan sinds volgnummer") != std::string::npos);
+  CHECK(dutch.out.find("welzijnscijfer") != std::string::npos);
+  CHECK(dutch.out.find("kring changes --since") != std::string::npos);
+  CHECK(k.As("sanne", "changes --since gisteren").exit_code == 2);
+  CHECK(k.As("sanne", "changes --bogus").exit_code == 2);
+  CHECK(k.As("sanne", "changes --help").exit_code == 0);
+
+  // Two people change the same field before seeing each other's edit: a conflict on both
+  // devices, with authors and sequence numbers; the values only on request.
+  Run entity = k.As("sanne", "entity create " + cid + " notitie");
+  REQUIRE(entity.exit_code == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(entity.out, m, std::regex("([0-9a-f]{32})")));
+  const std::string note = m[1];
+  k.Ok("fatima", "sync");
+  k.Ok("sanne", "field set " + cid + " " + note + " tekst 'Zaterdag koken'");
+  k.Ok("fatima", "field set " + cid + " " + note + " tekst 'Zondag koken'");
+  k.Ok("sanne", "sync");
+  for (const char* who : {"sanne", "fatima"}) {
+    Value open = k.Json(who, "conflicts");
+    REQUIRE(open.list_value().values_size() == 1);
+    const Value& c = open.list_value().values(0);
+    CHECK(At(c, "entity").string_value() == note);
+    CHECK(At(c, "field").string_value() == "tekst");
+    CHECK(At(At(c, "current"), "author").string_value() == fatima);
+    CHECK(At(At(c, "other"), "author").string_value().size() == 32);
+    CHECK(At(At(c, "current"), "value").kind_case() == Value::KIND_NOT_SET);
+    Value with_values = k.Json(who, "conflicts --values");
+    const Value& v = with_values.list_value().values(0);
+    CHECK(At(At(v, "current"), "value").string_value() == "Zondag koken");
+    CHECK(At(At(v, "other"), "value").string_value() == "Zaterdag koken");
+  }
+  // A netwerkberaad command with the global options after it, English on request.
+  Run after = k.As("fatima", "conflicts --lang en --json", "", true);
+  INFO(after.all);
+  REQUIRE(after.exit_code == 0);
+  CHECK(ParseJson(after.out).list_value().values_size() == 1);
+  CHECK(k.As("fatima", "conflicts --lang en", "", true).out.find("Two people changed") !=
+        std::string::npos);
+  Run plain = k.As("sanne", "conflicts");
+  REQUIRE(plain.exit_code == 0);
+  CHECK(plain.out.find("Twee mensen veranderden tegelijk hetzelfde") != std::string::npos);
+  CHECK(plain.out.find("koken") == std::string::npos);  // no content without --values
+  CHECK(k.As("sanne", "conflicts resolve --entity " + note + " --field tekst --keep 12345")
+            .exit_code == 2);
+  CHECK(k.As("sanne", "conflicts resolve --entity nee --field tekst --keep other").exit_code == 2);
+
+  // Sanne keeps her own (the other) value: both devices converge on it, the conflict is gone.
+  k.Ok("sanne", "conflicts resolve --entity " + note + " --field tekst --keep other");
+  k.Ok("fatima", "sync");
+  k.Ok("sanne", "sync");
+  for (const char* who : {"sanne", "fatima"}) {
+    CHECK(k.Json(who, "conflicts").list_value().values_size() == 0);
+    Run show = k.As(who, "case show " + cid);
+    REQUIRE(show.exit_code == 0);
+    CHECK(FieldText(ParseJson(show.out), note, "tekst") == "Zaterdag koken");
+  }
+  Run help = k.As("sanne", "conflicts --help");
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("kring conflicts resolve --entity ID") != std::string::npos);
+  CHECK(k.As("sanne", "--lang en conflicts resolve --help").out.find("Choose which value holds") !=
+        std::string::npos);
+  Run again = k.As("sanne", "conflicts resolve --entity " + note + " --field tekst --keep other");
+  CHECK(again.exit_code == 1);
+  CHECK(again.all.find("geen open conflict") != std::string::npos);
 }

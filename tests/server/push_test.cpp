@@ -35,12 +35,15 @@ TEST_CASE("push, pull, receipts and chain hashes", "[push]") {
   v1::PushResponse pushed;
   REQUIRE(Push(c, chair.token, b.case_id(), batch, &pushed).error_message() == "");
   REQUIRE(pushed.results_size() == 3);
+  // One receipt covers the whole push: the chain hash at its last seq commits to the others.
   for (int i = 0; i < 3; ++i) {
     const v1::PushResult& r = pushed.results(i);
     CHECK(r.seq() == static_cast<uint64_t>(3 + i));
     CHECK_FALSE(r.duplicate());
     CHECK(protocol::VerifyReceipt(r.receipt(), server_pk));
-    CHECK(r.receipt().chain_hash() == r.chain_hash());
+    CHECK(r.receipt().seq() == 5);
+    CHECK(r.receipt().chain_hash() == pushed.results(2).chain_hash());
+    CHECK(B(r.receipt().case_id()) == b.case_id());
   }
 
   // The member pulls everything; chain hashes recompute from the envelopes.
@@ -92,8 +95,10 @@ TEST_CASE("a retried op returns its original result", "[push]") {
   CHECK(again.results(0).duplicate());
   CHECK(again.results(0).seq() == first.results(0).seq());
   CHECK(again.results(0).chain_hash() == first.results(0).chain_hash());
-  CHECK(again.results(0).receipt().SerializeAsString() ==
-        first.results(0).receipt().SerializeAsString());
+  // The retry's receipt covers the original seq again (the same statement, signed anew).
+  CHECK(again.results(0).receipt().seq() == first.results(0).seq());
+  CHECK(again.results(0).receipt().chain_hash() == first.results(0).chain_hash());
+  CHECK(again.results(0).receipt().time_ms() == first.results(0).receipt().time_ms());
   CHECK(HeadSeq(c, chair.token, b.case_id()) == 3);
   // A retried batch where the first op is stored and the second is new.
   v1::Envelope next = b.Content(1);
@@ -103,6 +108,9 @@ TEST_CASE("a retried op returns its original result", "[push]") {
   CHECK(mixed.results(0).duplicate());
   CHECK_FALSE(mixed.results(1).duplicate());
   CHECK(mixed.results(1).seq() == 4);
+  CHECK(mixed.results(0).receipt().seq() == 4);
+  CHECK(mixed.results(1).receipt().seq() == 4);
+  CHECK(mixed.results(1).receipt().chain_hash() == mixed.results(1).chain_hash());
 }
 
 TEST_CASE("non-members are refused", "[push]") {
@@ -297,4 +305,73 @@ TEST_CASE("subscribers are poked after commits", "[push]") {
   (void)reader->Finish();
 }
 
+}  // namespace kring::test
+
+namespace kring::test {
+namespace {
+
+// Pushes that commit close together may share one receipt signature: each answer still carries
+// a valid receipt for its own seq or a later one of the same case, and receipts at the same seq
+// agree with the log.
+TEST_CASE("concurrent pushes get receipts that cover their ops", "[push]") {
+  TestServer server;
+  Client setup(server.address());
+  TestAccount chair = MakeAccount(setup);
+  constexpr int kMembers = 6;
+  constexpr int kOpsEach = 8;
+  std::vector<TestAccount> members;
+  members.reserve(kMembers);
+  for (int i = 0; i < kMembers; ++i) members.push_back(MakeAccount(setup));
+  std::vector<const TestAccount*> others;
+  for (const TestAccount& m : members) others.push_back(&m);
+  OpBuilder chair_ops = CreateKeyedCase(setup, chair, others);
+  const Bytes case_id = chair_ops.case_id();
+  v1::ServerInfo info;
+  REQUIRE(setup.sync->GetServerInfo(Ctx().get(), {}, &info).ok());
+  const Bytes server_pk = B(info.signing_public_key());
+
+  std::vector<std::vector<v1::PushResult>> results(kMembers);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int m = 0; m < kMembers; ++m) {
+    threads.emplace_back([&, m] {
+      Client c(server.address());
+      OpBuilder ops(members[static_cast<size_t>(m)], case_id);
+      for (int i = 0; i < kOpsEach; ++i) {
+        v1::Envelope env = ops.Content(1);
+        v1::PushResponse resp;
+        if (!Push(c, members[static_cast<size_t>(m)].token, case_id, {env}, &resp).ok() ||
+            resp.results_size() != 1) {
+          ++failures;
+          return;
+        }
+        ops.Accepted(env);
+        results[static_cast<size_t>(m)].push_back(resp.results(0));
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  REQUIRE(failures.load() == 0);
+
+  v1::PullResponse pull;
+  REQUIRE(Pull(setup, chair.token, case_id, 0, {}, &pull).ok());
+  REQUIRE(pull.entries_size() == 2 + kMembers * kOpsEach);
+  size_t checked = 0;
+  for (const auto& mine : results) {
+    for (const v1::PushResult& r : mine) {
+      const v1::Receipt& rc = r.receipt();
+      CHECK(protocol::VerifyReceipt(rc, server_pk));
+      CHECK(B(rc.case_id()) == case_id);
+      CHECK(rc.seq() >= r.seq());
+      REQUIRE(rc.seq() >= 1);
+      REQUIRE(rc.seq() <= static_cast<uint64_t>(pull.entries_size()));
+      CHECK(rc.chain_hash() == pull.entries(static_cast<int>(rc.seq() - 1)).chain_hash());
+      CHECK(r.chain_hash() == pull.entries(static_cast<int>(r.seq() - 1)).chain_hash());
+      ++checked;
+    }
+  }
+  CHECK(checked == static_cast<size_t>(kMembers * kOpsEach));
+}
+
+}  // namespace
 }  // namespace kring::test

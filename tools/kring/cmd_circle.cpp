@@ -78,6 +78,27 @@ int Propose(Ctx& ctx) {
                   "Proposed. The chair or coordinator decides.");
 }
 
+// Changes what is known of a person; what is not given stays as it is.
+int Edit(Ctx& ctx) {
+  if (ctx.positional.size() != 1) return Usage();
+  auto person = ctx.Person(ctx.Pos(0));
+  if (!person.ok()) return Fail(person.status());
+  Organising org(ctx.client, ctx.case_id);
+  auto now = org.GetPerson(*person);
+  if (!now.ok()) return Fail(now.status());
+  domain::PersonInput p;
+  p.name = ctx.Get("name", now->name);
+  p.relation = ctx.Get("relation", now->relation);
+  p.kind = ctx.Get("kind", now->kind);
+  p.organisation = ctx.Get("organisation", now->organisation);
+  p.function = ctx.Get("function", now->function);
+  p.language = ctx.Get("language", now->language);
+  p.interpreter = ctx.On("interpreter") || (now->interpreter && !ctx.On("no-interpreter"));
+  Status s = org.UpdatePerson(*person, p);
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Gegevens van deze persoon aangepast.", "This person's details changed.");
+}
+
 int Decide(Ctx& ctx, bool approve) {
   if (ctx.positional.size() != 1) return Usage();
   auto person = ctx.Person(ctx.Pos(0));
@@ -323,6 +344,15 @@ const std::vector<Verb>& CircleVerbs() {
         "address", "account"},
        {"has-app", "interpreter"},
        Propose},
+      {"circle",
+       "edit",
+       "PERSOON [--name NAAM] [--relation R] [--kind K] [--organisation O] [--function F]\n"
+       "      [--language nl] [--interpreter | --no-interpreter]",
+       "Pas de gegevens van iemand in de kring aan (wat je niet noemt, blijft)",
+       "Change someone's details in the circle (what you leave out stays)",
+       {"name", "relation", "kind", "organisation", "function", "language"},
+       {"interpreter", "no-interpreter"},
+       Edit},
       {"circle",
        "approve",
        "PERSOON",

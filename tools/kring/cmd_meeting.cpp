@@ -136,6 +136,47 @@ int PollAnswer(Ctx& ctx) {
   return ctx.Done("Antwoord opgeslagen.", "Answer saved.");
 }
 
+// The answers this device may see: everyone's for the chair and coordinator, else one's own.
+int PollAnswers(Ctx& ctx) {
+  auto id = PollId(ctx);
+  if (!id.ok()) return Fail(id.status());
+  Organising org(ctx.client, ctx.case_id);
+  auto answers = org.Answers(*id);
+  if (!answers.ok()) return Fail(answers.status());
+  auto poll = org.GetPoll(*id);
+  if (!poll.ok()) return Fail(poll.status());
+  auto slot_number = [&](const Bytes& slot) {
+    for (size_t i = 0; i < poll->slots.size(); ++i) {
+      if (poll->slots[i].slot_id == slot) return static_cast<int64_t>(i + 1);
+    }
+    return int64_t{0};
+  };
+  auto word = [&](domain::Answer a) {
+    return a == domain::Answer::kYes        ? ctx.T("ja", "yes")
+           : a == domain::Answer::kIfNeedBe ? ctx.T("misschien", "maybe")
+                                            : ctx.T("nee", "no");
+  };
+  std::vector<std::string> rows;
+  for (const domain::PollAnswer& a : *answers) {
+    if (ctx.json) {
+      rows.push_back(JObj({{"person", JId(a.person_id)},
+                           {"slot", JId(a.slot_id)},
+                           {"number", JNum(slot_number(a.slot_id))},
+                           {"answer", JStr(a.answer == domain::Answer::kYes        ? "yes"
+                                           : a.answer == domain::Answer::kIfNeedBe ? "maybe"
+                                                                                   : "no")}}));
+      continue;
+    }
+    std::cout << ctx.NameOf(a.person_id) << ": " << slot_number(a.slot_id) << ". " << word(a.answer)
+              << "\n";
+  }
+  if (ctx.json) PrintJson(JArr(rows));
+  if (!ctx.json && answers->empty())
+    std::cout << ctx.T("Nog geen antwoorden die jij mag zien.", "No answers you may see yet.")
+              << "\n";
+  return 0;
+}
+
 int PollTally(Ctx& ctx) {
   auto id = PollId(ctx);
   if (!id.ok()) return Fail(id.status());
@@ -344,6 +385,14 @@ const std::vector<Verb>& MeetingVerbs() {
        {"person", "poll"},
        {},
        PollAnswer},
+      {"poll",
+       "answers",
+       "[--poll ID]",
+       "Toon de antwoorden (gespreksleider: iedereen; anderen: hun eigen)",
+       "Show the answers (coordinator: everyone's; others: their own)",
+       {"poll"},
+       {},
+       PollAnswers},
       {"poll",
        "tally",
        "[--poll ID]",

@@ -161,6 +161,20 @@ int Show(Ctx& ctx) {
   return 0;
 }
 
+// Changes the resident's question later; parts not given stay as they are.
+int Question(Ctx& ctx) {
+  domain::Organising org(ctx.client, ctx.case_id);
+  auto r = org.GetReferral();
+  if (!r.ok()) return Fail(r.status());
+  domain::ResidentQuestion q = r->question;
+  q.ik_wil = ctx.Get("ik-wil", q.ik_wil);
+  q.ik_kan = ctx.Get("ik-kan", q.ik_kan);
+  q.ik_heb_nodig = ctx.Get("ik-heb-nodig", q.ik_heb_nodig);
+  Status s = org.SetResidentQuestion(q);
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("De vraag van de bewoner is aangepast.", "The resident's question is changed.");
+}
+
 int Coordinator(Ctx& ctx) {
   if (ctx.positional.size() != 1) return Usage();
   auto account = ctx.Pos(0) == "me" ? std::optional<Bytes>(ctx.client.Account()->account_id)
@@ -190,6 +204,14 @@ const std::vector<Verb>& ReferralVerbs() {
        {"consent", "spoed", "resident-has-app"},
        Submit},
       {"referral", "show", "", "Toon de verwijzing", "Show the referral", {}, {}, Show},
+      {"referral",
+       "question",
+       "[--ik-wil T] [--ik-kan T] [--ik-heb-nodig T]",
+       "Pas de vraag van de bewoner aan (wat je niet noemt, blijft)",
+       "Change the resident's question (what you leave out stays)",
+       {"ik-wil", "ik-kan", "ik-heb-nodig"},
+       {},
+       Question},
       {"referral",
        "coordinator",
        "ACCOUNT|me [--language T] [--gender T] [--culture T]",

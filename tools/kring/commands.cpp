@@ -193,8 +193,14 @@ int RunCommand(const Options& options) {
     }
     auto cid = c.CreateCase(members, history);
     if (!cid.ok()) return Fail(cid.status());
-    std::cout << Text(Msg::kCaseCreated) << " " << Hex(*cid) << "\n";
-    return Settle(c, reports, false);
+    const int rc = Settle(c, reports, false);
+    if (o.json) {
+      // The case exists (queued durably) even when the sync failed: scripts get its id.
+      PrintJson(JObj({{"case", JId(*cid)}, {"synced", JBool(rc == 0)}}));
+    } else {
+      std::cout << Text(Msg::kCaseCreated) << " " << Hex(*cid) << "\n";
+    }
+    return rc;
   }
   if (is({"member", "approve"}) || is({"member", "decline"})) {
     if (a.size() != 4) return Usage();

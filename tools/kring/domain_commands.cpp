@@ -14,8 +14,9 @@ namespace {
 const std::vector<const Verb*>& AllVerbs() {
   static const std::vector<const Verb*> all = [] {
     std::vector<const Verb*> v;
-    for (const auto* list : {&ReferralVerbs(), &CircleVerbs(), &MeetingVerbs(), &PlanVerbs(),
-                             &FollowUpVerbs(), &CaseVerbs(), &ExportVerbs(), &ReportVerbs()}) {
+    for (const auto* list :
+         {&ReferralVerbs(), &CircleVerbs(), &MeetingVerbs(), &PlanVerbs(), &FollowUpVerbs(),
+          &CaseVerbs(), &ExportVerbs(), &ReportVerbs(), &ChangesVerbs(), &ConflictVerbs()}) {
       for (const Verb& verb : *list) v.push_back(&verb);
     }
     return v;
@@ -63,6 +64,8 @@ std::string Syntax(const char* syntax) {
       {"GROEP", "GROUP"},
       {"CIJFER", "SCORE"},
       {"BEDRAG", "AMOUNT"},
+      {"VOLGNUMMER", "SEQ"},
+      {"VELD", "FIELD"},
       {"Naam|soort|relatie|telefoon|e-mail|app", "Name|kind|relation|phone|email|app"},
   };
   for (const auto& [nl, en] : kWords) {
@@ -73,12 +76,16 @@ std::string Syntax(const char* syntax) {
   return out;
 }
 
+// "AREA VERB", or just "AREA" for an area's own command (kring changes).
+std::string Words(const Verb& v) {
+  return *v.verb == '\0' ? std::string(v.area) : std::string(v.area) + " " + v.verb;
+}
+
 void PrintVerbHelp(const Verb& v) {
   const bool en = Text(Msg::kLanguageTag) == std::string("en");
   std::cout << (en ? "Usage: kring [--profile NAME] [--json] "
                    : "Gebruik: kring [--profile NAAM] [--json] ")
-            << v.area << " " << v.verb << " " << Syntax(v.syntax) << "\n  " << (en ? v.en : v.nl)
-            << "\n";
+            << Words(v) << " " << Syntax(v.syntax) << "\n  " << (en ? v.en : v.nl) << "\n";
   {
     std::cout << (en ? "  --case ID: the case (not needed when this device has one case)\n"
                      : "  --case ID: de casus (niet nodig als dit apparaat één casus heeft)\n");
@@ -89,7 +96,7 @@ void PrintAreaHelp(const std::string& area) {
   const bool en = Text(Msg::kLanguageTag) == std::string("en");
   for (const Verb* v : AllVerbs()) {
     if (area != v->area) continue;
-    std::cout << "  kring " << v->area << " " << v->verb << " " << Syntax(v->syntax) << "\n      "
+    std::cout << "  kring " << Words(*v) << " " << Syntax(v->syntax) << "\n      "
               << (en ? v->en : v->nl) << "\n";
   }
   std::cout << (en ? "More about one command: kring AREA VERB --help\n"
@@ -123,6 +130,12 @@ std::string DomainOverview() {
 int RunDomainCommand(const Options& o) {
   const auto& a = o.args;
   const Verb* verb = a.size() >= 2 ? Find(a[0], a[1]) : nullptr;
+  size_t first_flag = 2;
+  // An area with a command of its own (kring changes --since 12): no verb, flags follow.
+  if (verb == nullptr && (a.size() == 1 || a[1].rfind("--", 0) == 0) && !WantsHelp(a)) {
+    verb = Find(a[0], "");
+    first_flag = 1;
+  }
   if (verb == nullptr) {
     if (a.size() >= 2 && !WantsHelp(a)) {
       std::cerr << Text(Msg::kUnknownCommand) << " " << a[0] << " " << a[1] << "\n";
@@ -140,7 +153,7 @@ int RunDomainCommand(const Options& o) {
   std::map<std::string, bool> switches;
   bool json = o.json;
   std::string case_ref;
-  for (size_t i = 2; i < a.size(); ++i) {
+  for (size_t i = first_flag; i < a.size(); ++i) {
     const std::string& w = a[i];
     if (w.size() > kMaxFlagBytes) {
       std::cerr << Text(Msg::kError) << ": " << Text(Msg::kMissingArgument) << "\n";

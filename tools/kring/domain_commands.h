@@ -13,7 +13,7 @@ struct Ctx;
 
 struct Verb {
   const char* area;
-  const char* verb;
+  const char* verb;    // "" for the area's own command (kring changes)
   const char* syntax;  // the arguments after AREA VERB
   const char* nl;      // what it does, Dutch (B1)
   const char* en;
@@ -30,6 +30,8 @@ const std::vector<Verb>& FollowUpVerbs();  // cmd_follow_up.cpp
 const std::vector<Verb>& CaseVerbs();      // cmd_case.cpp
 const std::vector<Verb>& ExportVerbs();    // cmd_export.cpp
 const std::vector<Verb>& ReportVerbs();    // cmd_report.cpp
+const std::vector<Verb>& ChangesVerbs();   // cmd_changes.cpp
+const std::vector<Verb>& ConflictVerbs();  // cmd_conflicts.cpp
 
 // Whether args[0] is a netwerkberaad area (with args[1] one of its verbs, or --help).
 bool IsDomainCommand(const std::vector<std::string>& args);

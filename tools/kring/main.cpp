@@ -1,4 +1,5 @@
-// kring: command-line client on libkring. Flags first, then the command; see `kring --help`.
+// kring: command-line client on libkring. Global options may stand before or after the command;
+// see `kring --help`.
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -61,9 +62,9 @@ int main(int argc, char** argv) {
       out = argv[++i];
       return true;
     };
-    if (!o.args.empty()) {
-      o.args.push_back(arg);
-    } else if (arg == "--server") {
+    // The global options are read wherever they stand, also after the command word
+    // (`kring case list --profile anna --json`); no command uses these names for its own flags.
+    if (arg == "--server") {
       if (!value(o.server)) return 2;
     } else if (arg == "--db") {
       if (!value(o.db)) return 2;
@@ -78,6 +79,8 @@ int main(int argc, char** argv) {
       std::string lang;
       if (!value(lang)) return 2;
       SetLanguage(lang);
+    } else if (!o.args.empty()) {
+      o.args.push_back(arg);  // the command's own words and flags (--help included)
     } else if (arg == "--help" || arg == "-h") {
       std::cout << Text(Msg::kUsage) << DomainOverview();
       return 0;

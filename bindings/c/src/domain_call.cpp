@@ -3,6 +3,7 @@
 // (checked below), so they convert by number after a range check.
 #include "domain_call.h"
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <utility>
@@ -42,6 +43,12 @@ KRING_SAME(d::ReportFormat::kJson, pb::REPORT_FORMAT_JSON);
 constexpr size_t kIdBytes = 16;
 
 Status Invalid(const std::string& what) { return InvalidArgument(what); }
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // "nl" or "" is Dutch, "en" English; anything else is refused.
 Result<d::Language> LanguageOf(const std::string& code) {
@@ -646,6 +653,79 @@ Status Organise(d::Organising& org, const pb::DomainRequest& req, pb::DomainResp
       o->set_invite_id(ToString(inv.invite_id));
       o->set_link(inv.link);
       o->set_qr_text(inv.qr_text);
+      return {};
+    }
+    case pb::DomainRequest::kSetResidentQuestion:
+      return org.SetResidentQuestion(FromProto(req.set_resident_question()));
+    case pb::DomainRequest::kUpdatePerson: {
+      KRING_ASSIGN_OR_RETURN(Bytes person, Id(req.update_person().person_id(), "person id"));
+      d::PersonInput in = FromProto(req.update_person().person());
+      // UpdatePerson changes neither: the account link and the contact have their own calls.
+      in.account_id.clear();
+      in.contact = {};
+      return org.UpdatePerson(person, in);
+    }
+    case pb::DomainRequest::kSetContact: {
+      KRING_ASSIGN_OR_RETURN(Bytes person, Id(req.set_contact().person_id(), "person id"));
+      return org.SetContact(person, FromProto(req.set_contact().details()));
+    }
+    case pb::DomainRequest::kGetPerson: {
+      KRING_ASSIGN_OR_RETURN(Bytes person, Id(req.get_person().id(), "person id"));
+      KRING_ASSIGN_OR_RETURN(d::Person p, org.GetPerson(person));
+      ToProto(p, out->add_people());
+      return {};
+    }
+    case pb::DomainRequest::kMyPersonId:
+      return SetId(org.MyPersonId(), out);
+    case pb::DomainRequest::kContactOf: {
+      KRING_ASSIGN_OR_RETURN(Bytes person, Id(req.contact_of().id(), "person id"));
+      KRING_ASSIGN_OR_RETURN(std::optional<d::Contact> c, org.ContactOf(person));
+      if (c) {
+        pb::Contact* o = out->mutable_contact();
+        o->set_contact_id(ToString(c->contact_id));
+        o->set_person_id(ToString(c->person_id));
+        pb::ContactDetails* details = o->mutable_details();
+        details->set_phone(c->details.phone);
+        details->set_email(c->details.email);
+        details->set_address(c->details.address);
+      }
+      return {};
+    }
+    case pb::DomainRequest::kInviteesWithoutPretalk: {
+      KRING_ASSIGN_OR_RETURN(std::vector<Bytes> people, org.InviteesWithoutPreTalk());
+      AddIds(people, out->mutable_ids());
+      return {};
+    }
+    case pb::DomainRequest::kPollAnswers: {
+      KRING_ASSIGN_OR_RETURN(Bytes poll, Id(req.poll_answers().id(), "poll id"));
+      KRING_ASSIGN_OR_RETURN(std::vector<d::PollAnswer> answers, org.Answers(poll));
+      for (const auto& a : answers) {
+        pb::SlotAnswer* o = out->add_answers();
+        o->set_person_id(ToString(a.person_id));
+        o->set_slot_id(ToString(a.slot_id));
+        o->set_answer(static_cast<pb::PollAnswer>(a.answer));
+      }
+      return {};
+    }
+    case pb::DomainRequest::kGetMeeting: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.get_meeting().id(), "meeting id"));
+      KRING_ASSIGN_OR_RETURN(d::Meeting m, org.GetMeeting(id));
+      ToProto(m, out->mutable_meeting());
+      return {};
+    }
+    case pb::DomainRequest::kPrivateTimeScope: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.private_time_scope().id(), "meeting id"));
+      return SetScope(org.PrivateTimeScope(id), out);
+    }
+    case pb::DomainRequest::kReminderTimes: {
+      const pb::ReminderTimes& r = req.reminder_times();
+      const int64_t now = r.now_ms() != 0 ? r.now_ms() : NowMs();
+      for (int64_t t : d::ReminderTimes(r.start_ms(), now)) out->add_times(t);
+      return {};
+    }
+    case pb::DomainRequest::kNotificationText: {
+      KRING_ASSIGN_OR_RETURN(d::Language language, LanguageOf(req.notification_text().language()));
+      out->set_text(d::NotificationText(language));
       return {};
     }
     default:

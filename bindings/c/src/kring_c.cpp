@@ -246,6 +246,72 @@ Status ReadMessage(const uint8_t* p, size_t len, size_t max, const char* what, M
   return {};
 }
 
+Status ReadMembers(const uint8_t* ids, size_t len, std::vector<Bytes>* out) {
+  if (ids == nullptr && len != 0) return Invalid("member_ids is NULL");
+  if (len % kIdSize != 0) return Invalid("member_ids must be 16-byte ids concatenated");
+  if (len / kIdSize > kMaxScopeMembers) return Invalid("too many member ids");
+  for (size_t i = 0; i < len; i += kIdSize) out->emplace_back(ids + i, ids + i + kIdSize);
+  return {};
+}
+
+// Reads an entry point's C parameters in the order they are listed, the client first. The first
+// one that is missing or malformed becomes the call's error (KRING_ERR_INVALID_ARGUMENT with that
+// parameter's message) and nothing after it is read, so each entry point lists what it takes in
+// one statement and then reads as its own logic:
+//   KRING_RETURN_IF_ERROR(Params(client).Out(out_x, "out_x is required").Case(id, len, &cid)
+//                             .status());
+class Params {
+ public:
+  explicit Params(const kring_client* client)
+      : status_(client == nullptr ? Invalid("client is required") : Status()) {}
+
+  // Any other condition on the parameters, e.g. several outputs that are all required.
+  Params& Require(bool ok, const char* what) {
+    if (status_.ok() && !ok) status_ = Invalid(what);
+    return *this;
+  }
+  // A required output (already reset by the entry point).
+  Params& Out(const void* out, const char* what) { return Require(out != nullptr, what); }
+  Params& Id(const uint8_t* p, size_t len, const char* what, Bytes* out) {
+    if (status_.ok()) status_ = ReadId(p, len, what, out);
+    return *this;
+  }
+  Params& Case(const uint8_t* p, size_t len, Bytes* out) {
+    return Id(p, len, "case id must be 16 bytes", out);
+  }
+  Params& Entity(const uint8_t* p, size_t len, Bytes* out) {
+    return Id(p, len, "entity id must be 16 bytes", out);
+  }
+  Params& Text(const char* s, const char* what, std::string* out) {
+    if (status_.ok()) status_ = ReadString(s, what, out);
+    return *this;
+  }
+  // "nl" or "en": the language of a sentence the library returns.
+  Params& Language(const char* lang, std::string* out) {
+    static constexpr char kWhat[] = "lang must be \"nl\" or \"en\"";
+    Text(lang, kWhat, out);
+    return Require(*out == "nl" || *out == "en", kWhat);
+  }
+  Params& Role(kring_role role, kring::v1::Role* out) {
+    if (status_.ok()) status_ = ReadRole(role, out);
+    return *this;
+  }
+  template <typename Message>
+  Params& Proto(const uint8_t* p, size_t len, size_t max, const char* what, Message* out) {
+    if (status_.ok()) status_ = ReadMessage(p, len, max, what, out);
+    return *this;
+  }
+  Params& Members(const uint8_t* ids, size_t len, std::vector<Bytes>* out) {
+    if (status_.ok()) status_ = ReadMembers(ids, len, out);
+    return *this;
+  }
+
+  const Status& status() const { return status_; }
+
+ private:
+  Status status_;
+};
+
 // ---- Callbacks ----
 
 // How deep the current thread is inside callbacks of this library (any client).
@@ -570,10 +636,11 @@ kring_status kring_client_create_account(kring_client* client, kring_bytes* out_
   Reset(out_safety_number);
   Reset(out_recovery_key);
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_account_id == nullptr || out_safety_number == nullptr || out_recovery_key == nullptr) {
-      return Invalid("outputs are required");
-    }
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Require(out_account_id != nullptr && out_safety_number != nullptr &&
+                                           out_recovery_key != nullptr,
+                                       "outputs are required")
+                              .status());
     auto created = client->client->CreateAccount();
     if (!created.ok()) return created.status();
     kring::client::NewAccount& a = created.value();
@@ -604,10 +671,11 @@ kring_status kring_client_account(kring_client* client, kring_bytes* out_account
   Reset(out_device_id);
   Reset(out_safety_number);
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_account_id == nullptr || out_device_id == nullptr || out_safety_number == nullptr) {
-      return Invalid("outputs are required");
-    }
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Require(out_account_id != nullptr && out_device_id != nullptr &&
+                                           out_safety_number != nullptr,
+                                       "outputs are required")
+                              .status());
     auto info = client->client->Account();
     if (!info.ok()) return info.status();
     kring_bytes account{nullptr, 0};
@@ -632,10 +700,11 @@ kring_status kring_client_safety_number_of(kring_client* client, const uint8_t* 
                                            kring_error** out_err) noexcept {
   Reset(out_safety_number);
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_safety_number == nullptr) return Invalid("out_safety_number is required");
     Bytes id;
-    KRING_RETURN_IF_ERROR(ReadId(account_id, account_id_len, "account id must be 16 bytes", &id));
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Out(out_safety_number, "out_safety_number is required")
+                              .Id(account_id, account_id_len, "account id must be 16 bytes", &id)
+                              .status());
     auto number = client->client->SafetyNumberOf(id);
     if (!number.ok()) return number.status();
     *out_safety_number = CopyString(number.value());
@@ -654,11 +723,12 @@ kring_status CreateCaseImpl(kring_client* client, const uint8_t* create_case,
                             kring_error** out_err) noexcept {
   Reset(out_case_id);
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_case_id == nullptr) return Invalid("out_case_id is required");
     kring::v1::CreateCase request;
-    KRING_RETURN_IF_ERROR(ReadMessage(create_case, create_case_len, kMaxMessageBytes,
-                                      "create_case is not a kring.v1.CreateCase", &request));
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Out(out_case_id, "out_case_id is required")
+                              .Proto(create_case, create_case_len, kMaxMessageBytes,
+                                     "create_case is not a kring.v1.CreateCase", &request)
+                              .status());
     if (history == 0 && request.newcomers_read_history()) {
       return Invalid("create_case.newcomers_read_history contradicts the argument");
     }
@@ -687,8 +757,7 @@ kring_status kring_client_cases(kring_client* client, kring_bytes* out_case_ids,
                                 kring_error** out_err) noexcept {
   Reset(out_case_ids);
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_case_ids == nullptr) return Invalid("out_case_ids is required");
+    KRING_RETURN_IF_ERROR(Params(client).Out(out_case_ids, "out_case_ids is required").status());
     Bytes all;
     for (const Bytes& id : client->client->Cases()) all.insert(all.end(), id.begin(), id.end());
     SetBytes(out_case_ids, all);
@@ -712,13 +781,14 @@ kring_status kring_client_add_member(kring_client* client, const uint8_t* case_i
                                      size_t account_id_len, kring_role role,
                                      kring_error** out_err) noexcept {
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
     Bytes cid;
     kring::client::MemberSpec member;
-    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
     KRING_RETURN_IF_ERROR(
-        ReadId(account_id, account_id_len, "account id must be 16 bytes", &member.account_id));
-    KRING_RETURN_IF_ERROR(ReadRole(role, &member.role));
+        Params(client)
+            .Case(case_id, case_id_len, &cid)
+            .Id(account_id, account_id_len, "account id must be 16 bytes", &member.account_id)
+            .Role(role, &member.role)
+            .status());
     return client->client->AddMember(cid, member);
   });
 }
@@ -729,15 +799,15 @@ kring_status kring_client_remove_member(kring_client* client, const uint8_t* cas
                                         kring_error** out_err) noexcept {
   Reset(out_notice);
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_notice == nullptr) return Invalid("out_notice is required");
     Bytes cid;
     Bytes aid;
     std::string language;
-    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
-    KRING_RETURN_IF_ERROR(ReadId(account_id, account_id_len, "account id must be 16 bytes", &aid));
-    KRING_RETURN_IF_ERROR(ReadString(lang, "lang must be \"nl\" or \"en\"", &language));
-    if (language != "nl" && language != "en") return Invalid("lang must be \"nl\" or \"en\"");
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Out(out_notice, "out_notice is required")
+                              .Case(case_id, case_id_len, &cid)
+                              .Id(account_id, account_id_len, "account id must be 16 bytes", &aid)
+                              .Language(lang, &language)
+                              .status());
     auto notice = client->client->RemoveMember(cid, aid);
     if (!notice.ok()) return notice.status();
     // The removal is queued: from here on only copying the sentence can fail (out of memory).
@@ -755,14 +825,15 @@ kring_status kring_client_create_invite(kring_client* client, const uint8_t* cas
   Reset(out_link);
   Reset(out_qr_text);
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_invite_id == nullptr || out_link == nullptr || out_qr_text == nullptr) {
-      return Invalid("outputs are required");
-    }
     Bytes cid;
     kring::v1::Role r = kring::v1::ROLE_UNSPECIFIED;
-    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
-    KRING_RETURN_IF_ERROR(ReadRole(role, &r));
+    KRING_RETURN_IF_ERROR(
+        Params(client)
+            .Require(out_invite_id != nullptr && out_link != nullptr && out_qr_text != nullptr,
+                     "outputs are required")
+            .Case(case_id, case_id_len, &cid)
+            .Role(role, &r)
+            .status());
     auto created = client->client->CreateInvite(cid, r, valid_for_seconds);
     if (!created.ok()) return created.status();
     kring::client::Invitation& invitation = created.value();
@@ -789,11 +860,12 @@ kring_status kring_client_revoke_invite(kring_client* client, const uint8_t* cas
                                         size_t case_id_len, const uint8_t* invite_id,
                                         size_t invite_id_len, kring_error** out_err) noexcept {
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
     Bytes cid;
     Bytes iid;
-    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
-    KRING_RETURN_IF_ERROR(ReadId(invite_id, invite_id_len, "invite id must be 16 bytes", &iid));
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Case(case_id, case_id_len, &cid)
+                              .Id(invite_id, invite_id_len, "invite id must be 16 bytes", &iid)
+                              .status());
     return client->client->RevokeInvite(cid, iid);
   });
 }
@@ -802,11 +874,12 @@ kring_status kring_client_accept_invite(kring_client* client, const char* link,
                                         kring_bytes* out_case_id, kring_error** out_err) noexcept {
   Reset(out_case_id);
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_case_id == nullptr) return Invalid("out_case_id is required");
     std::string text;
     WipeOnExit wipe{text};  // holds the invite secret
-    KRING_RETURN_IF_ERROR(ReadString(link, "link must be UTF-8", &text));
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Out(out_case_id, "out_case_id is required")
+                              .Text(link, "link must be UTF-8", &text)
+                              .status());
     auto case_id = client->client->AcceptInvite(text);
     if (!case_id.ok()) return case_id.status();
     SetBytes(out_case_id, case_id.value());
@@ -820,11 +893,12 @@ kring_status DecideImpl(kring_client* client, const uint8_t* case_id, size_t cas
                         const uint8_t* account_id, size_t account_id_len, bool approve,
                         kring_error** out_err) noexcept {
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
     Bytes cid;
     Bytes aid;
-    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
-    KRING_RETURN_IF_ERROR(ReadId(account_id, account_id_len, "account id must be 16 bytes", &aid));
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Case(case_id, case_id_len, &cid)
+                              .Id(account_id, account_id_len, "account id must be 16 bytes", &aid)
+                              .status());
     return approve ? client->client->ApproveMember(cid, aid)
                    : client->client->DeclineMember(cid, aid);
   });
@@ -849,13 +923,13 @@ kring_status kring_client_leave_case(kring_client* client, const uint8_t* case_i
                                      kring_error** out_err) noexcept {
   Reset(out_notice);
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_notice == nullptr) return Invalid("out_notice is required");
     Bytes cid;
     std::string language;
-    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
-    KRING_RETURN_IF_ERROR(ReadString(lang, "lang must be \"nl\" or \"en\"", &language));
-    if (language != "nl" && language != "en") return Invalid("lang must be \"nl\" or \"en\"");
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Out(out_notice, "out_notice is required")
+                              .Case(case_id, case_id_len, &cid)
+                              .Language(lang, &language)
+                              .status());
     auto notice = client->client->LeaveCase(cid);
     if (!notice.ok()) return notice.status();
     // The leave is queued: from here on only copying the sentence can fail (out of memory).
@@ -869,10 +943,11 @@ kring_status kring_client_epoch_fingerprint(kring_client* client, const uint8_t*
                                             kring_error** out_err) noexcept {
   Reset(out_text);
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_text == nullptr) return Invalid("out_text is required");
     Bytes cid;
-    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Out(out_text, "out_text is required")
+                              .Case(case_id, case_id_len, &cid)
+                              .status());
     auto text = client->client->EpochFingerprint(cid);
     if (!text.ok()) return text.status();
     *out_text = CopyString(text.value());
@@ -887,8 +962,10 @@ kring_status kring_client_request_device_link(kring_client* client, char** out_p
   Reset(out_payload);
   Reset(out_code);
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_payload == nullptr || out_code == nullptr) return Invalid("outputs are required");
+    KRING_RETURN_IF_ERROR(
+        Params(client)
+            .Require(out_payload != nullptr && out_code != nullptr, "outputs are required")
+            .status());
     auto request = client->client->RequestDeviceLink();
     if (!request.ok()) return request.status();
     char* payload = CopyString(request->payload);
@@ -908,11 +985,12 @@ kring_status kring_client_approve_device_link(kring_client* client, const char* 
                                               kring_error** out_err) noexcept {
   Reset(out_approval);
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_approval == nullptr) return Invalid("out_approval is required");
     std::string payload_text, code_text;
-    KRING_RETURN_IF_ERROR(ReadString(payload, "payload must be UTF-8", &payload_text));
-    KRING_RETURN_IF_ERROR(ReadString(code, "code must be UTF-8", &code_text));
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Out(out_approval, "out_approval is required")
+                              .Text(payload, "payload must be UTF-8", &payload_text)
+                              .Text(code, "code must be UTF-8", &code_text)
+                              .status());
     auto approval = client->client->ApproveDeviceLink(payload_text, code_text);
     if (!approval.ok()) return approval.status();
     *out_approval = CopyString(approval.value());
@@ -944,12 +1022,12 @@ kring_status kring_client_finish_device_link(kring_client* client, const char* a
   Reset(out_account_id);
   Reset(out_safety_number);
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_account_id == nullptr || out_safety_number == nullptr) {
-      return Invalid("outputs are required");
-    }
     std::string text;
-    KRING_RETURN_IF_ERROR(ReadString(approval, "approval must be UTF-8", &text));
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Require(out_account_id != nullptr && out_safety_number != nullptr,
+                                       "outputs are required")
+                              .Text(approval, "approval must be UTF-8", &text)
+                              .status());
     auto info = client->client->FinishDeviceLink(text);
     if (!info.ok()) return info.status();
     return AccountOutputs(info.value(), out_account_id, out_safety_number);
@@ -960,8 +1038,7 @@ kring_status kring_client_devices(kring_client* client, kring_bytes* out_devices
                                   kring_error** out_err) noexcept {
   Reset(out_devices);
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_devices == nullptr) return Invalid("out_devices is required");
+    KRING_RETURN_IF_ERROR(Params(client).Out(out_devices, "out_devices is required").status());
     auto devices = client->client->Devices();
     if (!devices.ok()) return devices.status();
     kring::abi::v1::DeviceList list;
@@ -980,9 +1057,9 @@ kring_status kring_client_devices(kring_client* client, kring_bytes* out_devices
 kring_status kring_client_revoke_device(kring_client* client, const uint8_t* device_id,
                                         size_t device_id_len, kring_error** out_err) noexcept {
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
     Bytes id;
-    KRING_RETURN_IF_ERROR(ReadId(device_id, device_id_len, "device id must be 16 bytes", &id));
+    KRING_RETURN_IF_ERROR(
+        Params(client).Id(device_id, device_id_len, "device id must be 16 bytes", &id).status());
     return client->client->RevokeDevice(id);
   });
 }
@@ -994,18 +1071,18 @@ kring_status kring_client_restore_account(kring_client* client, const char* reco
   Reset(out_account_id);
   Reset(out_safety_number);
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_account_id == nullptr || out_safety_number == nullptr) {
-      return Invalid("outputs are required");
-    }
     std::string text;
     WipeOnExit wipe{text};  // the recovery key
-    KRING_RETURN_IF_ERROR(ReadString(recovery_key, "recovery_key must be UTF-8", &text));
     Bytes expected;
+    Params params(client);
+    params
+        .Require(out_account_id != nullptr && out_safety_number != nullptr, "outputs are required")
+        .Text(recovery_key, "recovery_key must be UTF-8", &text);
+    // The expected account is optional: NULL with length 0.
     if (account_id != nullptr || account_id_len != 0) {
-      KRING_RETURN_IF_ERROR(
-          ReadId(account_id, account_id_len, "account id must be 16 bytes or NULL", &expected));
+      params.Id(account_id, account_id_len, "account id must be 16 bytes or NULL", &expected);
     }
+    KRING_RETURN_IF_ERROR(params.status());
     auto info = client->client->RestoreAccount(text, expected);
     if (!info.ok()) return info.status();
     return AccountOutputs(info.value(), out_account_id, out_safety_number);
@@ -1020,12 +1097,13 @@ kring_status SubmitImpl(kring_client* client, const uint8_t* case_id, size_t cas
                         const uint8_t* content_op, size_t content_op_len, uint32_t scope_id,
                         kring_error** out_err) noexcept {
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
     Bytes id;
-    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &id));
     kring::v1::ContentOp op;
-    KRING_RETURN_IF_ERROR(ReadMessage(content_op, content_op_len, kMaxMessageBytes,
-                                      "content_op is not a kring.v1.ContentOp", &op));
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Case(case_id, case_id_len, &id)
+                              .Proto(content_op, content_op_len, kMaxMessageBytes,
+                                     "content_op is not a kring.v1.ContentOp", &op)
+                              .status());
     if (op.version() != 1) return Invalid("content_op version must be 1");
     std::vector<kring::v1::Mutation> mutations(op.mutations().begin(), op.mutations().end());
     return client->client->Submit(id, mutations, scope_id);
@@ -1037,12 +1115,13 @@ kring_status CreateEntityImpl(kring_client* client, const uint8_t* case_id, size
                               kring_error** out_err) noexcept {
   Reset(out_entity_id);
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_entity_id == nullptr) return Invalid("out_entity_id is required");
     Bytes id;
-    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &id));
     std::string t;
-    KRING_RETURN_IF_ERROR(ReadString(type, "type must be UTF-8", &t));
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Out(out_entity_id, "out_entity_id is required")
+                              .Case(case_id, case_id_len, &id)
+                              .Text(type, "type must be UTF-8", &t)
+                              .status());
     auto entity = client->client->CreateEntity(id, t, scope_id);
     if (!entity.ok()) return entity.status();
     SetBytes(out_entity_id, entity.value());
@@ -1070,16 +1149,17 @@ kring_status kring_client_set_field(kring_client* client, const uint8_t* case_id
                                     size_t entity_id_len, const char* field, const uint8_t* value,
                                     size_t value_len, kring_error** out_err) noexcept {
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
     Bytes cid;
     Bytes eid;
     std::string f;
     kring::v1::Value v;
-    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
-    KRING_RETURN_IF_ERROR(ReadId(entity_id, entity_id_len, "entity id must be 16 bytes", &eid));
-    KRING_RETURN_IF_ERROR(ReadString(field, "field must be UTF-8", &f));
     KRING_RETURN_IF_ERROR(
-        ReadMessage(value, value_len, kMaxValueBytes, "value is not a kring.v1.Value", &v));
+        Params(client)
+            .Case(case_id, case_id_len, &cid)
+            .Entity(entity_id, entity_id_len, &eid)
+            .Text(field, "field must be UTF-8", &f)
+            .Proto(value, value_len, kMaxValueBytes, "value is not a kring.v1.Value", &v)
+            .status());
     return client->client->SetField(cid, eid, f, v);
   });
 }
@@ -1091,17 +1171,18 @@ kring_status kring_client_add_to_set(kring_client* client, const uint8_t* case_i
                                      kring_error** out_err) noexcept {
   Reset(out_element_id);
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_element_id == nullptr) return Invalid("out_element_id is required");
     Bytes cid;
     Bytes eid;
     std::string s;
     kring::v1::Value v;
-    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
-    KRING_RETURN_IF_ERROR(ReadId(entity_id, entity_id_len, "entity id must be 16 bytes", &eid));
-    KRING_RETURN_IF_ERROR(ReadString(set, "set must be UTF-8", &s));
     KRING_RETURN_IF_ERROR(
-        ReadMessage(value, value_len, kMaxValueBytes, "value is not a kring.v1.Value", &v));
+        Params(client)
+            .Out(out_element_id, "out_element_id is required")
+            .Case(case_id, case_id_len, &cid)
+            .Entity(entity_id, entity_id_len, &eid)
+            .Text(set, "set must be UTF-8", &s)
+            .Proto(value, value_len, kMaxValueBytes, "value is not a kring.v1.Value", &v)
+            .status());
     auto element = client->client->AddToSet(cid, eid, s, v);
     if (!element.ok()) return element.status();
     SetBytes(out_element_id, element.value());
@@ -1115,15 +1196,16 @@ kring_status kring_client_remove_from_set(kring_client* client, const uint8_t* c
                                           const uint8_t* element_id, size_t element_id_len,
                                           kring_error** out_err) noexcept {
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
     Bytes cid;
     Bytes eid;
     Bytes elid;
     std::string s;
-    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
-    KRING_RETURN_IF_ERROR(ReadId(entity_id, entity_id_len, "entity id must be 16 bytes", &eid));
-    KRING_RETURN_IF_ERROR(ReadString(set, "set must be UTF-8", &s));
-    KRING_RETURN_IF_ERROR(ReadId(element_id, element_id_len, "element id must be 16 bytes", &elid));
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Case(case_id, case_id_len, &cid)
+                              .Entity(entity_id, entity_id_len, &eid)
+                              .Text(set, "set must be UTF-8", &s)
+                              .Id(element_id, element_id_len, "element id must be 16 bytes", &elid)
+                              .status());
     return client->client->RemoveFromSet(cid, eid, s, elid);
   });
 }
@@ -1132,11 +1214,12 @@ kring_status kring_client_delete_entity(kring_client* client, const uint8_t* cas
                                         size_t case_id_len, const uint8_t* entity_id,
                                         size_t entity_id_len, kring_error** out_err) noexcept {
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
     Bytes cid;
     Bytes eid;
-    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
-    KRING_RETURN_IF_ERROR(ReadId(entity_id, entity_id_len, "entity id must be 16 bytes", &eid));
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Case(case_id, case_id_len, &cid)
+                              .Entity(entity_id, entity_id_len, &eid)
+                              .status());
     return client->client->DeleteEntity(cid, eid);
   });
 }
@@ -1145,28 +1228,17 @@ kring_status kring_client_restore_entity(kring_client* client, const uint8_t* ca
                                          size_t case_id_len, const uint8_t* entity_id,
                                          size_t entity_id_len, kring_error** out_err) noexcept {
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
     Bytes cid;
     Bytes eid;
-    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
-    KRING_RETURN_IF_ERROR(ReadId(entity_id, entity_id_len, "entity id must be 16 bytes", &eid));
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Case(case_id, case_id_len, &cid)
+                              .Entity(entity_id, entity_id_len, &eid)
+                              .status());
     return client->client->RestoreEntity(cid, eid);
   });
 }
 
 // ---- Restricted scopes ----
-
-namespace {
-
-Status ReadMembers(const uint8_t* ids, size_t len, std::vector<Bytes>* out) {
-  if (ids == nullptr && len != 0) return Invalid("member_ids is NULL");
-  if (len % kIdSize != 0) return Invalid("member_ids must be 16-byte ids concatenated");
-  if (len / kIdSize > kMaxScopeMembers) return Invalid("too many member ids");
-  for (size_t i = 0; i < len; i += kIdSize) out->emplace_back(ids + i, ids + i + kIdSize);
-  return {};
-}
-
-}  // namespace
 
 kring_status kring_client_create_scope(kring_client* client, const uint8_t* case_id,
                                        size_t case_id_len, const uint8_t* member_ids,
@@ -1174,12 +1246,13 @@ kring_status kring_client_create_scope(kring_client* client, const uint8_t* case
                                        kring_error** out_err) noexcept {
   if (out_scope_id != nullptr) *out_scope_id = 0;
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_scope_id == nullptr) return Invalid("out_scope_id is required");
     Bytes cid;
     std::vector<Bytes> members;
-    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
-    KRING_RETURN_IF_ERROR(ReadMembers(member_ids, member_ids_len, &members));
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Out(out_scope_id, "out_scope_id is required")
+                              .Case(case_id, case_id_len, &cid)
+                              .Members(member_ids, member_ids_len, &members)
+                              .status());
     auto scope = client->client->CreateScope(cid, members);
     if (!scope.ok()) return scope.status();
     *out_scope_id = scope.value();
@@ -1192,12 +1265,14 @@ kring_status kring_client_set_scope_members(kring_client* client, const uint8_t*
                                             const uint8_t* member_ids, size_t member_ids_len,
                                             kring_error** out_err) noexcept {
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (scope_id == 0) return Invalid("scope 0 is the whole case: change membership instead");
     Bytes cid;
     std::vector<Bytes> members;
-    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
-    KRING_RETURN_IF_ERROR(ReadMembers(member_ids, member_ids_len, &members));
+    KRING_RETURN_IF_ERROR(
+        Params(client)
+            .Require(scope_id != 0, "scope 0 is the whole case: change membership instead")
+            .Case(case_id, case_id_len, &cid)
+            .Members(member_ids, member_ids_len, &members)
+            .status());
     return client->client->SetScopeMembers(cid, scope_id, members);
   });
 }
@@ -1221,12 +1296,13 @@ kring_status kring_client_scope_of(kring_client* client, const uint8_t* case_id,
                                    uint32_t* out_scope_id, kring_error** out_err) noexcept {
   if (out_scope_id != nullptr) *out_scope_id = 0;
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_scope_id == nullptr) return Invalid("out_scope_id is required");
     Bytes cid;
     Bytes eid;
-    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
-    KRING_RETURN_IF_ERROR(ReadId(entity_id, entity_id_len, "entity id must be 16 bytes", &eid));
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Out(out_scope_id, "out_scope_id is required")
+                              .Case(case_id, case_id_len, &cid)
+                              .Entity(entity_id, entity_id_len, &eid)
+                              .status());
     auto scope = client->client->ScopeOf(cid, eid);
     if (!scope.ok()) return scope.status();
     *out_scope_id = scope.value();
@@ -1240,9 +1316,8 @@ kring_status kring_client_close_case(kring_client* client, const uint8_t* case_i
                                      size_t case_id_len, uint32_t retention_days,
                                      kring_error** out_err) noexcept {
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
     Bytes cid;
-    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
+    KRING_RETURN_IF_ERROR(Params(client).Case(case_id, case_id_len, &cid).status());
     return client->client->CloseCase(cid, retention_days);
   });
 }
@@ -1250,9 +1325,8 @@ kring_status kring_client_close_case(kring_client* client, const uint8_t* case_i
 kring_status kring_client_erase_case(kring_client* client, const uint8_t* case_id,
                                      size_t case_id_len, kring_error** out_err) noexcept {
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
     Bytes cid;
-    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
+    KRING_RETURN_IF_ERROR(Params(client).Case(case_id, case_id_len, &cid).status());
     return client->client->EraseCase(cid);
   });
 }
@@ -1265,13 +1339,14 @@ kring_status kring_client_domain_call(kring_client* client, const uint8_t* case_
                                       kring_error** out_err) noexcept {
   Reset(out_response);
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_response == nullptr) return Invalid("out_response is required");
     Bytes cid;
-    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &cid));
     kring::abi::v1::DomainRequest call;
-    KRING_RETURN_IF_ERROR(ReadMessage(request, request_len, kMaxMessageBytes,
-                                      "request is not a kring.abi.v1.DomainRequest", &call));
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Out(out_response, "out_response is required")
+                              .Case(case_id, case_id_len, &cid)
+                              .Proto(request, request_len, kMaxMessageBytes,
+                                     "request is not a kring.abi.v1.DomainRequest", &call)
+                              .status());
     auto response = kring::abi::DomainCall(*client->client, cid, call);
     if (!response.ok()) return response.status();
     std::string serialized;
@@ -1292,10 +1367,11 @@ kring_status ViewImpl(kring_client* client, const uint8_t* case_id, size_t case_
                       bool optimistic, kring_bytes* out_state, kring_error** out_err) noexcept {
   Reset(out_state);
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_state == nullptr) return Invalid("out_state is required");
     Bytes id;
-    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &id));
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Out(out_state, "out_state is required")
+                              .Case(case_id, case_id_len, &id)
+                              .status());
     auto state = optimistic ? client->client->View(id) : client->client->ConfirmedView(id);
     if (!state.ok()) return state.status();
     std::string serialized;
@@ -1327,10 +1403,11 @@ kring_status kring_client_pending_intents(kring_client* client, const uint8_t* c
                                           kring_error** out_err) noexcept {
   if (out_count != nullptr) *out_count = 0;
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_count == nullptr) return Invalid("out_count is required");
     Bytes id;
-    KRING_RETURN_IF_ERROR(ReadId(case_id, case_id_len, "case id must be 16 bytes", &id));
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Out(out_count, "out_count is required")
+                              .Case(case_id, case_id_len, &id)
+                              .status());
     *out_count = client->client->PendingIntents(id);
     return {};
   });
@@ -1340,8 +1417,7 @@ kring_status kring_client_alarms(kring_client* client, kring_bytes* out_alarms,
                                  kring_error** out_err) noexcept {
   Reset(out_alarms);
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (out_alarms == nullptr) return Invalid("out_alarms is required");
+    KRING_RETURN_IF_ERROR(Params(client).Out(out_alarms, "out_alarms is required").status());
     kring::abi::v1::AlarmList list;
     for (const kring::client::Alarm& a : client->client->Alarms()) {
       kring::abi::v1::Alarm* out = list.add_alarms();
@@ -1383,7 +1459,7 @@ kring_status kring_client_sync_now(kring_client* client, uint64_t* out_pulled, u
   if (out_pulled != nullptr) *out_pulled = 0;
   if (out_pushed != nullptr) *out_pushed = 0;
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
+    KRING_RETURN_IF_ERROR(Params(client).status());
     if (tls_callback_depth > 0) {
       return {StatusCode::kFailedPrecondition, "sync_now cannot be called from a callback"};
     }
@@ -1398,8 +1474,8 @@ kring_status kring_client_sync_now(kring_client* client, uint64_t* out_pulled, u
 kring_status kring_client_sync_async(kring_client* client, kring_completion_fn completion,
                                      void* user_data, kring_error** out_err) noexcept {
   return Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (completion == nullptr) return Invalid("completion is required");
+    KRING_RETURN_IF_ERROR(
+        Params(client).Require(completion != nullptr, "completion is required").status());
     {
       std::lock_guard<std::mutex> lock(client->mu);
       if (client->closing) return {StatusCode::kCancelled, "client closed"};
@@ -1420,9 +1496,10 @@ kring_status kring_client_add_change_listener(kring_client* client, kring_change
   std::shared_ptr<Listener> created;
   bool registered = false;
   kring_status status = Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
-    if (listener == nullptr) return Invalid("listener is required");
-    if (out_token == nullptr) return Invalid("out_token is required");
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Require(listener != nullptr, "listener is required")
+                              .Out(out_token, "out_token is required")
+                              .status());
     created = std::make_shared<Listener>();
     created->fn = listener;
     created->user_data = user_data;
@@ -1457,7 +1534,7 @@ kring_status kring_client_remove_change_listener(kring_client* client, uint64_t 
                                                  kring_error** out_err) noexcept {
   std::shared_ptr<Listener> l;
   kring_status status = Guard(out_err, [&]() -> Status {
-    if (client == nullptr) return Invalid("client is required");
+    KRING_RETURN_IF_ERROR(Params(client).status());
     std::lock_guard<std::mutex> lock(client->mu);
     auto it = client->listeners.find(token);
     if (it == client->listeners.end()) return kring::NotFound("no listener with this token");

@@ -1,11 +1,18 @@
 // Three small RAII types over sqlite3 (after SQLiteCpp): Database, Statement, Transaction.
 // Errors come back as Status; messages carry SQLite's text, never bound values.
+//
+// A Database keeps the statements it has compiled: a Statement with the same SQL text takes
+// a compiled one back instead of preparing it again (preparing costs more than running most of
+// our one-row statements). A Database, like a sqlite3 handle opened NOMUTEX, is used by one
+// thread at a time; its cache needs no lock for the same reason.
 #pragma once
 
 #include <sqlite3.h>
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,13 +43,22 @@ class Database {
   Status Migrate(const std::vector<std::string_view>& migrations);
 
  private:
-  explicit Database(sqlite3* db) : db_(db) {}
+  friend class Statement;
+  // Idle compiled statements by SQL text. Held by pointer so a moved Database keeps it.
+  using StatementCache = std::map<std::string, std::vector<sqlite3_stmt*>, std::less<>>;
+
+  explicit Database(sqlite3* db);
+  void Close();
+
   sqlite3* db_ = nullptr;
+  std::unique_ptr<StatementCache> cache_;
 };
 
 class Statement {
  public:
+  // Takes an idle compiled statement of the same SQL from `db`'s cache, or compiles one.
   Statement(const Database& db, std::string_view sql);
+  // Resets the statement and hands it back to the cache.
   ~Statement();
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
@@ -71,6 +87,7 @@ class Statement {
  private:
   sqlite3* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
+  std::vector<sqlite3_stmt*>* idle_ = nullptr;  // where ~Statement returns stmt_; may be null
   Status status_;
 };
 

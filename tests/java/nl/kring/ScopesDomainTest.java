@@ -107,7 +107,7 @@ public final class ScopesDomainTest {
               member(auntId, Case.Role.ROLE_MEMBER));
       scopes(resident, coordinator, aunt, resident.createCase(members), auntId);
       closeAndErase(resident, aunt, members, appExecutor);
-      domain(resident, coordinator, resident.createCase(members), residentId);
+      domain(resident, coordinator, aunt, resident.createCase(members), residentId);
       devices(resident, tmp, server, created.recoveryKey());
     } finally {
       appExecutor.shutdownNow();
@@ -231,7 +231,11 @@ public final class ScopesDomainTest {
 
   /** Referral, circle, an agreement, a draft in private time, released and accepted. */
   private static void domain(
-      KringClient resident, KringClient coordinator, byte[] caseId, byte[] residentId)
+      KringClient resident,
+      KringClient coordinator,
+      KringClient aunt,
+      byte[] caseId,
+      byte[] residentId)
       throws Exception {
     syncAll(resident, coordinator);
     DomainProto.ReferralInput.Builder referral =
@@ -354,6 +358,220 @@ public final class ScopesDomainTest {
     DomainProto.Agreement a =
         coordinator.domain(caseId, req().setGetAgreement(id(agreement)).build()).getAgreements(0);
     check(a.getStatus() == DomainProto.AgreementStatus.AGREEMENT_ACCEPTED, "accepted by Sanne");
+    people(resident, coordinator, aunt, caseId, sanne, ria);
+  }
+
+  /**
+   * The person calls of ABI 5's second round: who am I, one person, editing a person, a contact
+   * only the coordinator reads (the aunt's device, a member, never sees it), the resident's
+   * question, who still needs a pre-talk, and bad input refused with nothing queued.
+   */
+  private static void people(
+      KringClient resident,
+      KringClient coordinator,
+      KringClient aunt,
+      byte[] caseId,
+      byte[] sanne,
+      byte[] ria)
+      throws Exception {
+    DomainProto.Empty none = DomainProto.Empty.getDefaultInstance();
+    check(
+        Arrays.equals(
+            resident.domain(caseId, req().setMyPersonId(none).build()).getId().toByteArray(),
+            sanne),
+        "my person id");
+    KringException notLinked =
+        expectStatus(
+            KringException.Status.NOT_FOUND,
+            () -> coordinator.domain(caseId, req().setMyPersonId(none).build()),
+            "the coordinator is no person of the circle");
+    check(notLinked != null && notLinked.domainKey().equals("person.not_linked"), "its key");
+
+    long pending = coordinator.pendingIntents(caseId);
+    expectStatus(
+        KringException.Status.INVALID_ARGUMENT,
+        () ->
+            coordinator.domain(
+                caseId,
+                req()
+                    .setSetContact(
+                        DomainProto.SetContact.newBuilder()
+                            .setPersonId(ByteString.copyFrom(new byte[3]))
+                            .setDetails(DomainProto.ContactDetails.newBuilder().setPhone("06")))
+                    .build()),
+        "a contact for a 3-byte id");
+    KringException empty =
+        expectStatus(
+            KringException.Status.INVALID_ARGUMENT,
+            () ->
+                coordinator.domain(
+                    caseId,
+                    req()
+                        .setSetContact(DomainProto.SetContact.newBuilder().setPersonId(bs(ria)))
+                        .build()),
+            "an empty contact");
+    check(empty != null && empty.domainKey().equals("contact.empty"), "contact.empty");
+    check(coordinator.pendingIntents(caseId) == pending, "nothing queued for bad input");
+
+    coordinator.domain(
+        caseId,
+        req()
+            .setUpdatePerson(
+                DomainProto.UpdatePerson.newBuilder()
+                    .setPersonId(bs(ria))
+                    .setPerson(
+                        DomainProto.PersonInput.newBuilder()
+                            .setName("Ria de Vries-Bakker")
+                            .setKind("family")
+                            .setRelation("moeder")))
+            .build());
+    coordinator.domain(
+        caseId,
+        req()
+            .setSetContact(
+                DomainProto.SetContact.newBuilder()
+                    .setPersonId(bs(ria))
+                    .setDetails(
+                        DomainProto.ContactDetails.newBuilder()
+                            .setPhone("06-99887766")
+                            .setAddress("Dorpsweg 3")))
+            .build());
+    coordinator.domain(
+        caseId,
+        req()
+            .setSetResidentQuestion(
+                DomainProto.ResidentQuestion.newBuilder()
+                    .setIkWil("Ik wil rust in huis.")
+                    .setIkKan("Ik kan koken en fietsen.")
+                    .setIkHebNodig("Hulp met geld."))
+            .build());
+    syncAll(coordinator, resident, aunt);
+
+    DomainProto.Person readBack =
+        resident.domain(caseId, req().setGetPerson(id(ria)).build()).getPeople(0);
+    check(readBack.getName().equals("Ria de Vries-Bakker"), "the new name on the other device");
+    check(readBack.getRelation().equals("moeder"), "the new relation");
+    DomainProto.DomainResponse contact =
+        coordinator.domain(caseId, req().setContactOf(id(ria)).build());
+    check(contact.hasContact(), "the coordinator reads the contact");
+    check(contact.getContact().getDetails().getPhone().equals("06-99887766"), "the new phone");
+    check(
+        !aunt.domain(caseId, req().setContactOf(id(ria)).build()).hasContact(),
+        "the aunt's device does not get the contact");
+    check(
+        resident
+            .domain(caseId, req().setGetReferral(none).build())
+            .getReferral()
+            .getQuestion()
+            .getIkKan()
+            .equals("Ik kan koken en fietsen."),
+        "the changed question");
+    DomainProto.DomainResponse without =
+        coordinator.domain(caseId, req().setInviteesWithoutPretalk(none).build());
+    check(without.getIdsCount() == 2, "two people without a pre-talk: " + without.getIdsCount());
+    meeting(resident, coordinator, caseId, sanne);
+  }
+
+  /** A poll and its answers, the meeting fixed on it and read by id, its reminders. */
+  private static void meeting(
+      KringClient resident, KringClient coordinator, byte[] caseId, byte[] sanne)
+      throws Exception {
+    long start = 1893456000000L; // 2030-01-01T00:00Z
+    byte[] poll =
+        coordinator
+            .domain(
+                caseId,
+                req()
+                    .setCreatePoll(
+                        DomainProto.PollInput.newBuilder()
+                            .addSlots(
+                                DomainProto.Slot.newBuilder()
+                                    .setStartMs(start)
+                                    .setEndMs(start + 7_200_000L))
+                            .setDeadlineMs(start - 86_400_000L))
+                    .build())
+            .getId()
+            .toByteArray();
+    syncAll(coordinator, resident);
+    ByteString slot =
+        resident
+            .domain(caseId, req().setGetPoll(id(poll)).build())
+            .getPoll()
+            .getSlots(0)
+            .getSlotId();
+    resident.domain(
+        caseId,
+        req()
+            .setAnswerPoll(
+                DomainProto.AnswerPoll.newBuilder()
+                    .setPollId(bs(poll))
+                    .setPersonId(bs(sanne))
+                    .setSlotId(slot)
+                    .setAnswer(DomainProto.PollAnswer.POLL_ANSWER_IF_NEED_BE))
+            .build());
+    syncAll(resident, coordinator);
+    DomainProto.DomainResponse answers =
+        coordinator.domain(caseId, req().setPollAnswers(id(poll)).build());
+    check(answers.getAnswersCount() == 1, "the coordinator sees Sanne's answer");
+    check(
+        answers.getAnswersCount() == 1
+            && answers.getAnswers(0).getAnswer() == DomainProto.PollAnswer.POLL_ANSWER_IF_NEED_BE
+            && Arrays.equals(answers.getAnswers(0).getPersonId().toByteArray(), sanne),
+        "her answer: if need be");
+
+    byte[] meeting =
+        coordinator
+            .domain(
+                caseId,
+                req()
+                    .setFixMeeting(
+                        DomainProto.FixMeeting.newBuilder()
+                            .setPollId(bs(poll))
+                            .setSlotId(slot)
+                            .setLocation(
+                                DomainProto.LocationInput.newBuilder()
+                                    .setCoarse("Bij Sanne thuis")
+                                    .setExact("Kerkstraat 12"))
+                            .setOverrides(
+                                DomainProto.FixOverrides.newBuilder()
+                                    .setNoPretalkReason("Telefonisch gedaan")))
+                    .build())
+            .getId()
+            .toByteArray();
+    syncAll(coordinator, resident);
+    DomainProto.Meeting byId =
+        resident.domain(caseId, req().setGetMeeting(id(meeting)).build()).getMeeting();
+    check(Arrays.equals(byId.getMeetingId().toByteArray(), meeting), "the meeting by its id");
+    check(byId.getStartMs() == start, "its start");
+    check(byId.getCoarseLocation().equals("Bij Sanne thuis"), "its coarse location");
+    expectStatus(
+        KringException.Status.INVALID_ARGUMENT,
+        () -> resident.domain(caseId, req().setGetMeeting(id(new byte[4])).build()),
+        "a meeting id of 4 bytes");
+
+    DomainProto.DomainResponse reminders =
+        resident.domain(
+            caseId,
+            req()
+                .setReminderTimes(
+                    DomainProto.ReminderTimes.newBuilder()
+                        .setStartMs(start)
+                        .setNowMs(start - 10 * 86_400_000L))
+                .build());
+    check(
+        reminders.getTimesList()
+            .equals(List.of(start - 7 * 86_400_000L, start - 86_400_000L, start - 7_200_000L)),
+        "reminders a week, a day and two hours before: " + reminders.getTimesList());
+    String note =
+        resident
+            .domain(
+                caseId,
+                req()
+                    .setNotificationText(
+                        DomainProto.NotificationText.newBuilder().setLanguage("nl"))
+                    .build())
+            .getText();
+    check(!note.isEmpty() && !note.contains("Sanne"), "a notification text without content");
   }
 
   /**

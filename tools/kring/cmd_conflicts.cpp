@@ -1,0 +1,231 @@
+// kring conflicts: edits two people made at the same time on the same field (F8). The reducer
+// keeps both values: the later one in the field, the other in a visible conflict. Resolving
+// writes the chosen value based on the revision now visible; every device's reducer then marks
+// the conflicts on that field resolved (model/reducer.cpp), so all devices converge on it.
+// The list names entity, field, authors and sequence numbers; the values themselves (case
+// content) only with --values, so the plain list can go into a script's log.
+#include <algorithm>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+
+#include "kring/domain/organising.h"
+
+#include "domain_commands.h"
+#include "domain_ctx.h"
+
+namespace kring::cli {
+namespace {
+
+// The unresolved conflicts this device can see: on entities in its view.
+std::vector<v1::Conflict> Open(const v1::CaseState& view) {
+  std::vector<v1::Conflict> out;
+  for (const v1::Conflict& c : view.conflicts()) {
+    if (c.resolved() || view.entities().count(Hex(View(c.entity_id()))) == 0) continue;
+    out.push_back(c);
+  }
+  return out;
+}
+
+// Who wrote a value: "jou"/"you", the name of the account's person in the circle, or the
+// account id.
+std::string Author(const Ctx& ctx, const std::map<std::string, std::string>& names, const Bytes& me,
+                   const std::string& account) {
+  if (ToBytes(account) == me) return ctx.T("jou", "you");
+  auto it = names.find(account);
+  return it != names.end() ? it->second : Hex(View(account));
+}
+
+std::string ShowValue(const Ctx& ctx, const v1::Value& v) {
+  switch (v.kind_case()) {
+    case v1::Value::kText:
+      return "\"" + v.text() + "\"";
+    case v1::Value::kInteger:
+      return std::to_string(v.integer());
+    case v1::Value::kFlag:
+      return v.flag() ? ctx.T("ja", "yes") : ctx.T("nee", "no");
+    case v1::Value::kBlob:
+      return Hex(View(v.blob()));
+    case v1::Value::kTimeMs:
+      return ShowTime(ctx, v.time_ms());
+    default:
+      return ctx.T("(leeg)", "(empty)");
+  }
+}
+
+std::string JValue(const v1::Value& v) {
+  switch (v.kind_case()) {
+    case v1::Value::kText:
+      return JStr(v.text());
+    case v1::Value::kInteger:
+      return JNum(v.integer());
+    case v1::Value::kFlag:
+      return JBool(v.flag());
+    case v1::Value::kBlob:
+      return JStr(Hex(View(v.blob())));
+    case v1::Value::kTimeMs:
+      return JNum(v.time_ms());
+    default:
+      return "null";
+  }
+}
+
+int List(Ctx& ctx) {
+  auto view = ctx.client.View(ctx.case_id);
+  if (!view.ok()) return Fail(view.status());
+  auto me = ctx.client.Account();
+  if (!me.ok()) return Fail(me.status());
+  // Account -> the name of its person in the circle (empty when the case has no circle).
+  std::map<std::string, std::string> names;
+  if (auto circle = domain::Organising(ctx.client, ctx.case_id).Circle(); circle.ok()) {
+    for (const domain::Person& p : *circle) {
+      if (!p.account_id.empty()) names[ToString(p.account_id)] = p.name;
+    }
+  }
+  const std::vector<v1::Conflict> open = Open(*view);
+  const bool values = ctx.On("values");
+  if (ctx.json) {
+    std::vector<std::string> rows;
+    for (const v1::Conflict& c : open) {
+      const std::string type = view->entities().at(Hex(View(c.entity_id()))).type();
+      auto side = [&](const std::string& author, uint64_t seq, const v1::Value& v) {
+        std::vector<std::pair<std::string, std::string>> members = {
+            {"author", JStr(Hex(View(author)))}, {"seq", JNum(static_cast<int64_t>(seq))}};
+        if (values) members.push_back({"value", JValue(v)});
+        return JObj(members);
+      };
+      rows.push_back(
+          JObj({{"entity", JStr(Hex(View(c.entity_id())))},
+                {"type", JStr(type)},
+                {"field", JStr(c.field())},
+                {"current", side(c.kept_author_account_id(), c.kept_seq(), c.kept_value())},
+                {"other", side(c.other_author_account_id(), c.other_seq(), c.other_value())}}));
+    }
+    PrintJson(JArr(rows));
+    return 0;
+  }
+  if (open.empty()) {
+    std::cout << ctx.T("Geen conflicten: niemand heeft tegelijk hetzelfde veranderd.",
+                       "No conflicts: nobody changed the same thing at the same time.")
+              << "\n";
+    return 0;
+  }
+  std::cout << ctx.T("Twee mensen veranderden tegelijk hetzelfde. Beide waarden zijn bewaard:",
+                     "Two people changed the same thing at the same time. Both values are kept:")
+            << "\n";
+  for (const v1::Conflict& c : open) {
+    const std::string id = Hex(View(c.entity_id()));
+    std::cout << "  " << view->entities().at(id).type() << " " << id << ctx.T(", veld ", ", field ")
+              << c.field() << "\n"
+              << ctx.T("    huidige waarde (current): ", "    current value: ")
+              << (values ? ShowValue(ctx, c.kept_value()) + ", " : "")
+              << ctx.T("geschreven door ", "written by ")
+              << Author(ctx, names, me->account_id, c.kept_author_account_id())
+              << ctx.T(", volgnummer ", ", sequence number ") << c.kept_seq() << "\n"
+              << ctx.T("    andere waarde (other): ", "    other value: ")
+              << (values ? ShowValue(ctx, c.other_value()) + ", " : "")
+              << ctx.T("geschreven door ", "written by ")
+              << Author(ctx, names, me->account_id, c.other_author_account_id())
+              << ctx.T(", volgnummer ", ", sequence number ") << c.other_seq() << "\n";
+  }
+  if (!values) {
+    std::cout << ctx.T("De waarden zelf: kring conflicts --values",
+                       "The values themselves: kring conflicts --values")
+              << "\n";
+  }
+  std::cout << ctx.T(
+                   "Kies een waarde: kring conflicts resolve --entity ID --field VELD --keep "
+                   "current|other|VOLGNUMMER",
+                   "Choose a value: kring conflicts resolve --entity ID --field FIELD --keep "
+                   "current|other|SEQ")
+            << "\n";
+  return 0;
+}
+
+int Resolve(Ctx& ctx) {
+  auto entity = ParseId(ctx.Get("entity"));
+  if (!entity) return BadId();
+  const std::string field = ctx.Get("field");
+  const std::string keep = ctx.Get("keep");
+  if (field.empty() || keep.empty()) {
+    return BadInput(ctx, "Geef --entity, --field en --keep current|other|VOLGNUMMER.",
+                    "Give --entity, --field and --keep current|other|SEQ.");
+  }
+  auto view = ctx.client.View(ctx.case_id);
+  if (!view.ok()) return Fail(view.status());
+  std::vector<v1::Conflict> open;
+  for (const v1::Conflict& c : Open(*view)) {
+    if (ToBytes(c.entity_id()) == *entity && c.field() == field) open.push_back(c);
+  }
+  if (open.empty()) {
+    return Fail(FailedPrecondition(ctx.T("Er is geen open conflict op dit veld.",
+                                         "There is no open conflict on this field.")));
+  }
+  // The conflicts on one field, oldest first: the last one's kept value is in the field now.
+  std::sort(open.begin(), open.end(), [](const v1::Conflict& a, const v1::Conflict& b) {
+    return a.kept_seq() < b.kept_seq();
+  });
+  std::optional<v1::Value> chosen;
+  if (keep == "current") {
+    chosen = open.back().kept_value();
+  } else if (keep == "other") {
+    // With several concurrent values "other" is ambiguous: then the user names a revision.
+    for (const v1::Conflict& c : open) {
+      if (c.other_seq() != open.front().other_seq()) {
+        return BadInput(ctx,
+                        "Er zijn meer andere waarden; kies er één met --keep VOLGNUMMER "
+                        "(kring conflicts).",
+                        "There are several other values; choose one with --keep SEQ "
+                        "(kring conflicts).");
+      }
+    }
+    chosen = open.front().other_value();
+  } else {
+    char* end = nullptr;
+    const uint64_t seq = std::strtoull(keep.c_str(), &end, 10);
+    if (end == keep.c_str() || *end != '\0') {
+      return BadInput(ctx, "--keep: current, other of een volgnummer uit kring conflicts.",
+                      "--keep: current, other or a sequence number from kring conflicts.");
+    }
+    for (const v1::Conflict& c : open) {
+      if (c.kept_seq() == seq) chosen = c.kept_value();
+      if (c.other_seq() == seq) chosen = c.other_value();
+    }
+    if (!chosen) {
+      return BadInput(ctx, "Geen waarde met dit volgnummer in dit conflict (kring conflicts).",
+                      "No value with this sequence number in this conflict (kring conflicts).");
+    }
+  }
+  // SetField bases the edit on the revision now visible, which settles every conflict on it.
+  Status s = ctx.client.SetField(ctx.case_id, *entity, field, *chosen);
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Conflict opgelost: deze waarde geldt nu, op elk apparaat na de sync.",
+                  "Conflict resolved: this value now holds, on every device after the sync.");
+}
+
+}  // namespace
+
+const std::vector<Verb>& ConflictVerbs() {
+  static const std::vector<Verb> verbs = {
+      {"conflicts",
+       "",
+       "[--values]",
+       "Toon wat twee mensen tegelijk veranderden (wie, volgnummer; --values: de waarden)",
+       "Show what two people changed at the same time (who, sequence number; --values: the "
+       "values)",
+       {},
+       {"values"},
+       List},
+      {"conflicts",
+       "resolve",
+       "--entity ID --field VELD --keep current|other|VOLGNUMMER",
+       "Kies welke waarde geldt; het conflict verdwijnt op elk apparaat",
+       "Choose which value holds; the conflict goes away on every device",
+       {"entity", "field", "keep"},
+       {},
+       Resolve},
+  };
+  return verbs;
+}
+
+}  // namespace kring::cli
