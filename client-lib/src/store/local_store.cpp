@@ -168,6 +168,16 @@ void LocalStore::CaseWrittenLocked() {
   kept_.reset();
 }
 
+void LocalStore::NoteOtherWritersLocked() {
+  // Changes when another connection (another process on the same file) committed anything.
+  sql::Statement st(db_, "PRAGMA data_version");
+  const int64_t now = st.Step() ? st.Int(0) : -1;
+  if (now == -1 || now != data_version_) {
+    data_version_ = now;
+    CaseWrittenLocked();
+  }
+}
+
 Status LocalStore::CreateCase(ByteView case_id) {
   std::lock_guard<std::mutex> lock(mu_);
   CaseWrittenLocked();
@@ -182,6 +192,7 @@ Result<std::optional<CaseRecord>> LocalStore::LoadCase(ByteView case_id) {
 
 Result<std::optional<CaseFlags>> LocalStore::LoadCaseFlags(ByteView case_id) {
   std::lock_guard<std::mutex> lock(mu_);
+  NoteOtherWritersLocked();
   if (!kept_ || kept_->case_id != Bytes(case_id.begin(), case_id.end())) {
     // Parsed anyway: kept, so the sync that usually follows takes it without parsing again.
     KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> loaded, LoadCaseLocked(case_id));
@@ -194,6 +205,7 @@ Result<std::optional<CaseFlags>> LocalStore::LoadCaseFlags(ByteView case_id) {
 
 Result<std::optional<CaseRecord>> LocalStore::TakeCase(ByteView case_id, uint64_t* version) {
   std::lock_guard<std::mutex> lock(mu_);
+  NoteOtherWritersLocked();
   *version = case_writes_;
   if (kept_ && kept_->case_id == Bytes(case_id.begin(), case_id.end())) {
     std::optional<CaseRecord> out = std::move(kept_);
@@ -205,6 +217,7 @@ Result<std::optional<CaseRecord>> LocalStore::TakeCase(ByteView case_id, uint64_
 
 void LocalStore::KeepCase(CaseRecord rec, uint64_t version) {
   std::lock_guard<std::mutex> lock(mu_);
+  NoteOtherWritersLocked();
   if (version != 0 && version == case_writes_) kept_ = std::move(rec);
 }
 
@@ -545,6 +558,7 @@ Result<std::vector<Alarm>> LocalStore::Alarms() {
 
 Status LocalStore::ApplyBatch(const AppliedBatch& batch, uint64_t* version) {
   std::lock_guard<std::mutex> lock(mu_);
+  NoteOtherWritersLocked();
   const bool in_step = version != nullptr && *version == case_writes_;
   CaseWrittenLocked();
   if (version != nullptr) *version = 0;  // set once the write is committed

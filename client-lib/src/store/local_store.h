@@ -154,12 +154,16 @@ class LocalStore {
   Status SaveEpochKeyLocked(ByteView case_id, const EpochKey& key);
   // Every write to a case row goes through here: the kept record is no longer the stored one.
   void CaseWrittenLocked();
+  // A commit by another connection to the same file counts as a case write (the kept record
+  // may no longer be the stored one).
+  void NoteOtherWritersLocked();
 
   std::mutex mu_;
   sql::Database db_;
   AtRest at_rest_;
   uint64_t case_writes_ = 1;        // 0 means "unknown" to KeepCase
   std::optional<CaseRecord> kept_;  // equals its stored row while set
+  int64_t data_version_ = -1;       // PRAGMA data_version when last looked at
 };
 
 }  // namespace kring::client
