@@ -308,7 +308,7 @@ double KringVerifyAll(const VerifyFixture& vf) {
   size_t applied = 0;
   for (const v1::PullResponse& page : vf.pages) {
     client::VerifyContext ctx;
-    ctx.record = rec;
+    ctx.record = std::move(rec);  // as SyncEngine does: the state is handed over, not copied
     ctx.device_heads = heads;
     ctx.server_public_key = vf.server_key;
     ctx.me = &vf.me->local;
@@ -331,6 +331,7 @@ double KringVerifyAll(const VerifyFixture& vf) {
       return std::optional<client::EpochKey>();
     };
     client::VerifyResult v = client::VerifyPull(ctx, page);
+    rec = std::move(ctx.record);
     if (!v.error.ok() || v.failure) {
       throw std::runtime_error("verify failed: " + (v.failure ? v.failure->detail : ""));
     }

@@ -105,8 +105,11 @@ Bytes EpochKeyCommitment(ByteView epoch_key, ByteView case_id, uint32_t scope_id
 }
 
 Bytes OpKeyCommitment(ByteView epoch_key, ByteView nonce) {
-  SecretBytes k = DeriveEpochSubkey(epoch_key, EpochSubkey::kCommitment);
-  return Hasher("kring-op-key-commit-v1", 32, k).Add(nonce).Finish();
+  return OpKeyCommitmentWithSubkey(DeriveEpochSubkey(epoch_key, EpochSubkey::kCommitment), nonce);
+}
+
+Bytes OpKeyCommitmentWithSubkey(ByteView commitment_subkey, ByteView nonce) {
+  return Hasher("kring-op-key-commit-v1", 32, commitment_subkey).Add(nonce).Finish();
 }
 
 std::string EpochFingerprint(ByteView epoch_key, ByteView case_id, uint32_t scope_id,
@@ -163,6 +166,12 @@ bool IsControl(v1::OpKind kind) {
 }
 
 Result<ParsedOp> ParseEnvelope(const v1::Envelope& env) {
+  KRING_ASSIGN_OR_RETURN(ParsedOp op, ParseEnvelopeFields(env));
+  op.envelope = env;
+  return op;
+}
+
+Result<ParsedOp> ParseEnvelopeFields(const v1::Envelope& env) {
   if (env.ByteSizeLong() > kMaxEnvelopeBytes) return InvalidArgument("envelope too large");
   if (env.header().empty() || env.header().size() > kMaxHeaderBytes) {
     return InvalidArgument("envelope header missing or too large");
@@ -174,7 +183,6 @@ Result<ParsedOp> ParseEnvelope(const v1::Envelope& env) {
     return InvalidArgument("signature must be 64 bytes");
   }
   ParsedOp op;
-  op.envelope = env;
   if (!op.header.ParseFromString(env.header())) return InvalidArgument("malformed header");
   const v1::OpHeader& h = op.header;
   if (h.version() != kVersion) return InvalidArgument("unknown header version");

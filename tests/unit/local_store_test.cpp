@@ -67,3 +67,71 @@ TEST_CASE("intents, keys and state are not stored in plaintext", "[store]") {
   CHECK(bytes.find(marker) == std::string::npos);
   CHECK(bytes.find(ToString(epoch_key)) == std::string::npos);
 }
+
+// The store keeps the last synced case decrypted in memory; whatever writes the case after
+// that (this store, or another connection to the same file) must be seen by the next sync.
+TEST_CASE("the case kept in memory never hides a newer stored state", "[store]") {
+  test::TempDir dir;
+  std::string path = dir.path() + "/local.db";
+  SecretBytes key = crypto::RandomSecret(32);
+  auto opened = LocalStore::Open(path, key);
+  REQUIRE(opened.ok());
+  std::unique_ptr<LocalStore> store = std::move(opened).value();
+  Bytes case_id(16, 9);
+  REQUIRE(store->CreateCase(case_id).ok());
+
+  // A sync: take, commit a batch, keep.
+  uint64_t version = 0;
+  auto taken = store->TakeCase(case_id, &version);
+  REQUIRE(taken.ok());
+  REQUIRE(taken.value());
+  AppliedBatch batch;
+  batch.case_id = case_id;
+  batch.head_seq = 1;
+  batch.head_hash = Bytes(32, 1);
+  batch.state.set_seq(1);
+  v1::LogEntry entry;
+  entry.set_seq(1);
+  entry.set_chain_hash(std::string(32, '\1'));
+  batch.entries.push_back(entry);
+  REQUIRE(store->ApplyBatch(batch, &version).ok());
+  REQUIRE(version != 0);
+  store->KeepCase(CaseRecord{case_id, 1, batch.head_hash, false, batch.state}, version);
+
+  SECTION("kept and taken without reading the file again") {
+    auto again = store->TakeCase(case_id, &version);
+    REQUIRE(again.ok());
+    CHECK(again.value()->head_seq == 1);
+    CHECK(again.value()->state.seq() == 1);
+  }
+  SECTION("a write through this store drops it") {
+    v1::CaseState removed = batch.state;
+    removed.set_removed(true);
+    REQUIRE(store->ReplaceState(case_id, removed).ok());
+    auto flags = store->LoadCaseFlags(case_id);
+    REQUIRE(flags.ok());
+    CHECK(flags.value()->removed);
+  }
+  SECTION("a write by another connection to the same file drops it") {
+    auto other = LocalStore::Open(path, key);
+    REQUIRE(other.ok());
+    v1::CaseState removed = batch.state;
+    removed.set_removed(true);
+    REQUIRE(other.value()->ReplaceState(case_id, removed).ok());
+    auto flags = store->LoadCaseFlags(case_id);
+    REQUIRE(flags.ok());
+    CHECK(flags.value()->removed);
+    auto again = store->TakeCase(case_id, &version);
+    REQUIRE(again.ok());
+    CHECK(again.value()->state.removed());
+  }
+  SECTION("a record taken before another write is not kept") {
+    auto again = store->TakeCase(case_id, &version);
+    REQUIRE(again.ok());
+    REQUIRE(store->RaiseAlarm(Alarm{0, case_id, AlarmKind::kTamper, 1, "test", {}, 0}).ok());
+    store->KeepCase(std::move(*again.value()), version);
+    auto flags = store->LoadCaseFlags(case_id);
+    REQUIRE(flags.ok());
+    CHECK(flags.value()->halted);
+  }
+}

@@ -1,6 +1,7 @@
 #include "store/local_store.h"
 
 #include <chrono>
+#include <future>
 
 #include "kring/common/crypto.h"
 
@@ -38,6 +39,8 @@ CREATE TABLE alarms (
 )sql";
 
 constexpr std::string_view kKeyCheckLabel = "key-check";
+// From this many log rows on, ApplyBatch seals the state on a second thread.
+constexpr size_t kParallelSealEntries = 256;
 constexpr std::string_view kKeyCheckValue = "kring-storage-key-check";
 
 std::string CaseLabel(std::string_view what, ByteView case_id) {
@@ -160,8 +163,24 @@ Result<std::optional<UserChain>> LocalStore::LoadChain(ByteView account_id) {
   return std::optional<UserChain>(std::move(chain));
 }
 
+void LocalStore::CaseWrittenLocked() {
+  ++case_writes_;
+  kept_.reset();
+}
+
+void LocalStore::NoteOtherWritersLocked() {
+  // Changes when another connection (another process on the same file) committed anything.
+  sql::Statement st(db_, "PRAGMA data_version");
+  const int64_t now = st.Step() ? st.Int(0) : -1;
+  if (now == -1 || now != data_version_) {
+    data_version_ = now;
+    CaseWrittenLocked();
+  }
+}
+
 Status LocalStore::CreateCase(ByteView case_id) {
   std::lock_guard<std::mutex> lock(mu_);
+  CaseWrittenLocked();
   sql::Statement st(db_, "INSERT OR IGNORE INTO cases (case_id) VALUES (?)");
   return st.Bind(1, case_id).Run();
 }
@@ -169,6 +188,37 @@ Status LocalStore::CreateCase(ByteView case_id) {
 Result<std::optional<CaseRecord>> LocalStore::LoadCase(ByteView case_id) {
   std::lock_guard<std::mutex> lock(mu_);
   return LoadCaseLocked(case_id);
+}
+
+Result<std::optional<CaseFlags>> LocalStore::LoadCaseFlags(ByteView case_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  NoteOtherWritersLocked();
+  if (!kept_ || kept_->case_id != Bytes(case_id.begin(), case_id.end())) {
+    // Parsed anyway: kept, so the sync that usually follows takes it without parsing again.
+    KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> loaded, LoadCaseLocked(case_id));
+    if (!loaded) return std::optional<CaseFlags>();
+    kept_ = std::move(loaded);
+  }
+  return std::optional<CaseFlags>(CaseFlags{kept_->head_seq, kept_->halted, kept_->state.removed(),
+                                            kept_->state.pending_approval()});
+}
+
+Result<std::optional<CaseRecord>> LocalStore::TakeCase(ByteView case_id, uint64_t* version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  NoteOtherWritersLocked();
+  *version = case_writes_;
+  if (kept_ && kept_->case_id == Bytes(case_id.begin(), case_id.end())) {
+    std::optional<CaseRecord> out = std::move(kept_);
+    kept_.reset();
+    return out;
+  }
+  return LoadCaseLocked(case_id);
+}
+
+void LocalStore::KeepCase(CaseRecord rec, uint64_t version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  NoteOtherWritersLocked();
+  if (version != 0 && version == case_writes_) kept_ = std::move(rec);
 }
 
 Result<std::optional<CaseRecord>> LocalStore::LoadCaseLocked(ByteView case_id) {
@@ -292,6 +342,7 @@ Status LocalStore::AddControlIntent(ByteView case_id, ByteView client_op_id,
 Status LocalStore::StartCase(ByteView case_id, const v1::CaseState& state, ByteView client_op_id,
                              const v1::ControlIntent& op) {
   std::lock_guard<std::mutex> lock(mu_);
+  CaseWrittenLocked();
   sql::Transaction tx(db_);
   KRING_RETURN_IF_ERROR(tx.status());
   sql::Statement ins(db_, "INSERT OR IGNORE INTO cases (case_id) VALUES (?)");
@@ -411,6 +462,7 @@ Result<std::vector<v1::LogEntry>> LocalStore::LogEntries(ByteView case_id) {
 
 Status LocalStore::ReplaceState(ByteView case_id, const v1::CaseState& state) {
   std::lock_guard<std::mutex> lock(mu_);
+  CaseWrittenLocked();
   SecretBytes plain(state.ByteSizeLong());
   state.SerializeToArray(plain.data(), static_cast<int>(plain.size()));
   sql::Statement st(db_, "UPDATE cases SET state = ? WHERE case_id = ?");
@@ -419,6 +471,7 @@ Status LocalStore::ReplaceState(ByteView case_id, const v1::CaseState& state) {
 
 Status LocalStore::DeleteCase(ByteView case_id) {
   std::lock_guard<std::mutex> lock(mu_);
+  CaseWrittenLocked();
   sql::Transaction txn(db_);
   KRING_RETURN_IF_ERROR(txn.status());
   for (const char* table :
@@ -475,6 +528,7 @@ Status LocalStore::RaiseAlarm(const Alarm& alarm, bool halt) {
                             .Bind(6, NowMs())
                             .Run());
   if (halt) {
+    CaseWrittenLocked();
     sql::Statement st(db_, "UPDATE cases SET halted = 1 WHERE case_id = ?");
     KRING_RETURN_IF_ERROR(st.Bind(1, alarm.case_id).Run());
   }
@@ -502,14 +556,31 @@ Result<std::vector<Alarm>> LocalStore::Alarms() {
   return out;
 }
 
-Status LocalStore::ApplyBatch(const AppliedBatch& batch) {
+Status LocalStore::ApplyBatch(const AppliedBatch& batch, uint64_t* version) {
   std::lock_guard<std::mutex> lock(mu_);
+  NoteOtherWritersLocked();
+  const bool in_step = version != nullptr && *version == case_writes_;
+  CaseWrittenLocked();
+  if (version != nullptr) *version = 0;  // set once the write is committed
+  // The sealed state (about as large as the case's content) is serialized and encrypted on a
+  // second core while this one writes the log rows of a large batch.
+  auto seal_state = [&] {
+    SecretBytes plain(batch.state.ByteSizeLong());
+    batch.state.SerializeToArray(plain.data(), static_cast<int>(plain.size()));
+    return at_rest_.Seal(CaseLabel("state", batch.case_id), plain);
+  };
+  std::future<Bytes> sealed_state;
+  if (batch.entries.size() >= kParallelSealEntries) {
+    sealed_state = std::async(std::launch::async, seal_state);
+  }
   sql::Transaction tx(db_);
   KRING_RETURN_IF_ERROR(tx.status());
+  // One statement for every row: a catch-up stores up to thousands of entries.
+  sql::Statement ins(db_,
+                     "INSERT INTO log (case_id, seq, chain_hash, envelope) VALUES (?, ?, ?, ?)");
   for (const v1::LogEntry& e : batch.entries) {
-    sql::Statement st(db_,
-                      "INSERT INTO log (case_id, seq, chain_hash, envelope) VALUES (?, ?, ?, ?)");
-    KRING_RETURN_IF_ERROR(st.Bind(1, batch.case_id)
+    ins.Reset();
+    KRING_RETURN_IF_ERROR(ins.Bind(1, batch.case_id)
                               .Bind(2, static_cast<int64_t>(e.seq()))
                               .Bind(3, e.chain_hash())
                               .Bind(4, e.envelope().SerializeAsString())
@@ -528,20 +599,20 @@ Status LocalStore::ApplyBatch(const AppliedBatch& batch) {
   }
   for (const EpochKey& k : batch.epoch_keys)
     KRING_RETURN_IF_ERROR(SaveEpochKeyLocked(batch.case_id, k));
-  SecretBytes plain(batch.state.ByteSizeLong());
-  batch.state.SerializeToArray(plain.data(), static_cast<int>(plain.size()));
   sql::Statement upd(db_,
                      "UPDATE cases SET head_seq = ?, head_hash = ?, state = ? WHERE case_id = ?");
   KRING_RETURN_IF_ERROR(upd.Bind(1, static_cast<int64_t>(batch.head_seq))
                             .Bind(2, batch.head_hash)
-                            .Bind(3, at_rest_.Seal(CaseLabel("state", batch.case_id), plain))
+                            .Bind(3, sealed_state.valid() ? sealed_state.get() : seal_state())
                             .Bind(4, batch.case_id)
                             .Run());
   for (const Bytes& id : batch.confirmed_client_op_ids) {
     sql::Statement del(db_, "DELETE FROM intents WHERE case_id = ? AND client_op_id = ?");
     KRING_RETURN_IF_ERROR(del.Bind(1, batch.case_id).Bind(2, id).Run());
   }
-  return tx.Commit();
+  KRING_RETURN_IF_ERROR(tx.Commit());
+  if (in_step) *version = case_writes_;
+  return {};
 }
 
 }  // namespace kring::client

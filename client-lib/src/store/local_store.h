@@ -35,6 +35,14 @@ struct CaseRecord {
   v1::CaseState state;  // confirmed state
 };
 
+// What a sync asks of a case before it pulls: small, so it needs no copy of the state.
+struct CaseFlags {
+  uint64_t head_seq = 0;
+  bool halted = false;
+  bool removed = false;
+  bool pending_approval = false;
+};
+
 struct Intent {
   int64_t id = 0;
   Bytes case_id;
@@ -86,6 +94,15 @@ class LocalStore {
 
   Status CreateCase(ByteView case_id);
   Result<std::optional<CaseRecord>> LoadCase(ByteView case_id);
+  Result<std::optional<CaseFlags>> LoadCaseFlags(ByteView case_id);
+  // A sync's working copy of a case: the kept record (moved out, not copied) when there is one,
+  // else decrypted and parsed. `version` receives the store's case write count at that moment;
+  // KeepCase and ApplyBatch use it to tell whether anything else wrote a case since.
+  Result<std::optional<CaseRecord>> TakeCase(ByteView case_id, uint64_t* version);
+  // Keeps `rec` decrypted in memory for the next TakeCase/LoadCaseFlags, unless a case row was
+  // written after `version` (then it may differ from the stored one and is dropped). One case
+  // is kept: a catch-up of a large case then neither parses nor copies its state again.
+  void KeepCase(CaseRecord rec, uint64_t version);
   Result<std::vector<Bytes>> CaseIds();
   Result<std::optional<Bytes>> ChainHashAt(ByteView case_id, uint64_t seq);
   Result<std::map<Bytes, DeviceHead>> DeviceHeads(ByteView case_id);
@@ -124,7 +141,9 @@ class LocalStore {
   Status RaiseAlarm(const Alarm& alarm, bool halt = true);
   Result<std::vector<Alarm>> Alarms();
 
-  Status ApplyBatch(const AppliedBatch& batch);
+  // `version` (optional), from TakeCase: on return the write count after this write when no
+  // other case write came in between (so the caller's record equals the stored one), else 0.
+  Status ApplyBatch(const AppliedBatch& batch, uint64_t* version = nullptr);
 
  private:
   LocalStore(sql::Database db, AtRest at_rest) : db_(std::move(db)), at_rest_(std::move(at_rest)) {}
@@ -133,10 +152,18 @@ class LocalStore {
   Status AddControlIntentLocked(ByteView case_id, ByteView client_op_id,
                                 const v1::ControlIntent& op);
   Status SaveEpochKeyLocked(ByteView case_id, const EpochKey& key);
+  // Every write to a case row goes through here: the kept record is no longer the stored one.
+  void CaseWrittenLocked();
+  // A commit by another connection to the same file counts as a case write (the kept record
+  // may no longer be the stored one).
+  void NoteOtherWritersLocked();
 
   std::mutex mu_;
   sql::Database db_;
   AtRest at_rest_;
+  uint64_t case_writes_ = 1;        // 0 means "unknown" to KeepCase
+  std::optional<CaseRecord> kept_;  // equals its stored row while set
+  int64_t data_version_ = -1;       // PRAGMA data_version when last looked at
 };
 
 }  // namespace kring::client

@@ -17,7 +17,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int kMaxRoundsPerCase = 50;
-// Verified pages kept in memory before one local commit (bounds memory on a cold sync).
+// Verified pages kept in memory before one local commit (bounds memory on a cold sync). A
+// catch-up whose rest fits in one more page finishes in the same commit (see PullOnce), so at
+// most kMaxEntriesPerCommit + 2 pages are held.
 constexpr size_t kMaxEntriesPerCommit = 10000;
 constexpr auto kMinBackoff = std::chrono::milliseconds(250);
 constexpr auto kMaxBackoff = std::chrono::seconds(30);
@@ -364,7 +366,10 @@ SyncEngine::Outcome SyncEngine::SyncAll() {
       return out;
     }
     // Listed again after a removal: this account was added back; read on from the verified head.
-    auto rec = store_->LoadCase(View(c.case_id()));
+    auto flags = store_->LoadCaseFlags(View(c.case_id()));
+    auto rec = flags.ok() && flags.value() && flags.value()->removed
+                   ? store_->LoadCase(View(c.case_id()))
+                   : Result<std::optional<CaseRecord>>(std::optional<CaseRecord>());
     if (rec.ok() && rec.value() && rec.value()->state.removed()) {
       v1::CaseState state = rec.value()->state;
       state.set_removed(false);
@@ -391,14 +396,14 @@ SyncEngine::Outcome SyncEngine::SyncAll() {
 // number of push rounds is bounded so a server that keeps rejecting cannot spin the worker.
 Status SyncEngine::SyncCase(const Bytes& case_id, Outcome& out) {
   for (int push_round = 0; push_round < kMaxRoundsPerCase;) {
-    KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
-    if (!rec || rec->halted || rec->state.removed()) return {};
+    KRING_ASSIGN_OR_RETURN(std::optional<CaseFlags> rec, store_->LoadCaseFlags(case_id));
+    if (!rec || rec->halted || rec->removed) return {};
     KRING_ASSIGN_OR_RETURN(bool pulled, PullOnce(case_id, out));
     if (pulled) continue;
     KRING_ASSIGN_OR_RETURN(bool pushed, PushOnce(case_id, out));
     if (!pushed) return {};
     // Waiting for approval: the acceptance is sent; nothing can be pulled to confirm it yet.
-    if (rec->state.pending_approval()) return {};
+    if (rec->pending_approval) return {};
     ++push_round;
   }
   return {};
@@ -406,12 +411,14 @@ Status SyncEngine::SyncCase(const Bytes& case_id, Outcome& out) {
 
 // Pulls and verifies pages until the signed head is reached (or kMaxEntriesPerCommit), keeping
 // the verified state in memory between pages, and commits them in one local transaction: the
-// sealed case state is written once per catch-up instead of once per page.
+// sealed case state is written once per catch-up instead of once per page. The state moves
+// from the store's kept copy through the pages and back without being copied or parsed again.
 Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
-  KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
+  uint64_t version = 0;
+  KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->TakeCase(case_id, &version));
   if (rec->state.history_replay_pending()) {
     KRING_RETURN_IF_ERROR(Replay(case_id));
-    KRING_ASSIGN_OR_RETURN(rec, store_->LoadCase(case_id));
+    KRING_ASSIGN_OR_RETURN(rec, store_->TakeCase(case_id, &version));
   }
   KRING_ASSIGN_OR_RETURN(auto device_heads, store_->DeviceHeads(case_id));
   KRING_ASSIGN_OR_RETURN(auto receipts, store_->Receipts(case_id));
@@ -422,20 +429,26 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     server_key = server_key_;
     me = *account_;
   }
-  CaseRecord current = *rec;
+  // The record is not needed after this: its state moves from page to page without copies.
+  const uint64_t stored_head = rec->head_seq;
+  const bool was_removed = rec->state.removed();
+  const bool pending_approval = rec->state.pending_approval();
+  CaseRecord current = std::move(*rec);
+  rec.reset();
   AppliedBatch verified;  // every page verified so far, not yet written
   verified.case_id = case_id;
   bool learned_older_keys = false;
   std::vector<VerifyFailure> complaints;
 
+  // Called once before PullOnce returns; takes the verified state out of `current`.
   auto commit = [&]() -> Status {
     if (verified.entries.empty()) return {};
     verified.head_seq = current.head_seq;
     verified.head_hash = current.head_hash;
-    verified.state = current.state;
+    verified.state = std::move(current.state);
     // Written with the batch, so a crash before the replay below is finished resumes it.
     verified.state.set_history_replay_pending(learned_older_keys);
-    KRING_RETURN_IF_ERROR(store_->ApplyBatch(verified));
+    KRING_RETURN_IF_ERROR(store_->ApplyBatch(verified, &version));
     if (learned_older_keys) KRING_RETURN_IF_ERROR(Replay(case_id));
     for (VerifyFailure& f : complaints) {
       kring::client::Alarm a{0, case_id, f.kind, f.seq, f.detail, std::move(f.evidence), 0};
@@ -443,22 +456,45 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
       out.events.push_back({ChangeEvent::Kind::kAlarm, case_id, f.detail});
     }
     complaints.clear();
-    if (current.state.removed() && !rec->state.removed()) {
+    if (verified.state.removed() && !was_removed) {
       KRING_RETURN_IF_ERROR(RejectAllPending(case_id, out));
       out.events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
     }
     out.stats.pulled += verified.entries.size();
     out.events.push_back({ChangeEvent::Kind::kCaseChanged, case_id, {}});
-    return QueueRekeyAfterLeave(case_id, current.state, me);
+    KRING_RETURN_IF_ERROR(QueueRekeyAfterLeave(case_id, verified.state, me));
+    store_->KeepCase(CaseRecord{case_id, verified.head_seq, std::move(verified.head_hash),
+                                current.halted, std::move(verified.state)},
+                     version);
+    return Status();
   };
 
-  for (;;) {
+  // Whether the catch-up goes on after a page that brought `held` entries up to `head` of
+  // `signed_head`. Every commit rewrites the whole sealed state (about the size of the case's
+  // content), so a last commit of a few entries would cost as much as the big one before it:
+  // when the rest fits in one page it comes into this commit.
+  auto goes_on = [](size_t held, uint64_t head, uint64_t signed_head) {
+    if (head >= signed_head || held >= kMaxEntriesPerCommit + protocol::kMaxPullLimit) {
+      return false;
+    }
+    return held < kMaxEntriesPerCommit || signed_head - head <= protocol::kMaxPullLimit;
+  };
+  auto pull = [this, &case_id](uint64_t after_seq, const std::string& after_hash) {
     v1::PullRequest req;
     req.set_case_id(ToString(case_id));
-    req.set_after_seq(current.head_seq);
-    req.set_after_chain_hash(ToString(current.head_hash));
+    req.set_after_seq(after_seq);
+    req.set_after_chain_hash(after_hash);
     req.set_limit(protocol::kMaxPullLimit);
-    auto resp = WithToken([&](const std::string& t) { return transport_->Pull(req, t); });
+    return WithToken([&](const std::string& t) { return transport_->Pull(req, t); });
+  };
+  // The next page, asked for while this one is verified (kringd works on the other core). Its
+  // position comes from the unverified page; it is used only if that page verifies, and then the
+  // position is the verified head. Whatever it returns is verified like any other page.
+  std::future<Result<v1::PullResponse>> prefetched;
+
+  for (;;) {
+    Result<v1::PullResponse> resp =
+        prefetched.valid() ? prefetched.get() : pull(current.head_seq, ToString(current.head_hash));
     if (resp.ok() && resp->has_erased()) {
       KRING_RETURN_IF_ERROR(commit());
       KRING_RETURN_IF_ERROR(AcceptErasure(case_id, resp->erased(), out));
@@ -471,36 +507,39 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
         return s;
       }
       // A case created on this device is unknown to the server until its first push.
-      if (rec->head_seq == 0 && s.code() == StatusCode::kNotFound) return false;
-      if (s.code() == StatusCode::kPermissionDenied && rec->state.pending_approval()) {
+      if (stored_head == 0 && s.code() == StatusCode::kNotFound) return false;
+      if (s.code() == StatusCode::kPermissionDenied && pending_approval) {
         return false;  // accepted an invite; the case opens once the chair approves
       }
-      if (s.code() == StatusCode::kPermissionDenied && rec->head_seq > 0) {
+      if (s.code() == StatusCode::kPermissionDenied && stored_head > 0) {
         // Removed from the case: the server stops serving it at once. What this device saw
         // stays; nothing after the removal reaches it.
-        v1::CaseState state = rec->state;
+        v1::CaseState state = std::move(current.state);
         state.set_removed(true);
         KRING_RETURN_IF_ERROR(store_->ReplaceState(case_id, state));
         KRING_RETURN_IF_ERROR(RejectAllPending(case_id, out));
         out.events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
         return false;
       }
-      if (rec->head_seq > 0 &&
+      if (stored_head > 0 &&
           (s.code() == StatusCode::kFailedPrecondition ||
            s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kNotFound)) {
         // The server no longer has the head this device verified.
-        return Alarm(case_id, AlarmKind::kRollback, rec->head_seq,
+        return Alarm(case_id, AlarmKind::kRollback, stored_head,
                      "server does not have the verified head", {}, out);
       }
       return s;
     }
     VerifyContext ctx;
-    ctx.record = current;
+    ctx.record.case_id = current.case_id;
+    ctx.record.head_seq = current.head_seq;
+    ctx.record.head_hash = current.head_hash;
+    ctx.record.halted = current.halted;
+    ctx.record.state = std::move(current.state);  // handed back below, folded or as it was
     ctx.device_heads = device_heads;
-    ctx.receipts = receipts;
+    ctx.receipts = &receipts;
     ctx.server_public_key = server_key;
     ctx.me = &me;
-    const uint64_t stored_head = rec->head_seq;
     ctx.chain_hash_at = [&](uint64_t seq) -> Result<std::optional<Bytes>> {
       if (seq > stored_head && seq - stored_head <= verified.entries.size()) {
         return std::optional<Bytes>(
@@ -515,7 +554,20 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
       }
       return store_->FindEpochKey(case_id, scope, epoch);
     };
-    VerifyResult v = VerifyPull(ctx, resp.value());
+    const uint64_t signed_head = resp->head().seq();
+    if (resp->entries_size() > 0) {
+      const v1::LogEntry& last = resp->entries(resp->entries_size() - 1);
+      if (goes_on(verified.entries.size() + static_cast<size_t>(resp->entries_size()), last.seq(),
+                  signed_head)) {
+        prefetched = std::async(std::launch::async, pull, last.seq(), last.chain_hash());
+      }
+    }
+    VerifyResult v = VerifyPull(ctx, std::move(resp).value());
+    if (!v.error.ok() || v.failure) {
+      current.state = std::move(ctx.record.state);  // the state after the pages before this one
+    } else {
+      current.state = std::move(v.batch.state);
+    }
     if (!v.error.ok()) {
       KRING_RETURN_IF_ERROR(commit());
       return v.error;
@@ -539,13 +591,14 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     for (auto& f : v.complaints) complaints.push_back(std::move(f));
     current.head_seq = v.batch.head_seq;
     current.head_hash = std::move(v.batch.head_hash);
-    current.state = std::move(v.batch.state);
-    if (current.head_seq >= resp->head().seq() || verified.entries.size() >= kMaxEntriesPerCommit) {
-      break;
-    }
+    if (!goes_on(verified.entries.size(), current.head_seq, signed_head)) break;
+  }
+  if (verified.entries.empty()) {
+    store_->KeepCase(std::move(current), version);  // nothing new: the state goes back as taken
+    return false;
   }
   KRING_RETURN_IF_ERROR(commit());
-  return !verified.entries.empty();
+  return true;
 }
 
 namespace {
@@ -969,7 +1022,7 @@ Status SyncEngine::Replay(const Bytes& case_id) {
     ctx.epoch_key = [&](uint32_t scope, uint64_t epoch) {
       return store_->FindEpochKey(case_id, scope, epoch);
     };
-    VerifyResult v = VerifyPull(ctx, all);
+    VerifyResult v = VerifyPull(ctx, std::move(all));
     if (!v.error.ok()) return v.error;
     if (v.failure) return DataLoss("verified log no longer replays: " + v.failure->detail);
     for (const EpochKey& k : v.batch.epoch_keys)

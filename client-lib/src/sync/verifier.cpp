@@ -25,12 +25,54 @@ struct Checked {
   protocol::ParsedOp op;
 };
 
+// A copy of everything but the entities, the part of a state that grows with the case: the
+// entities are swapped out for the copy and back (O(1) each), so `state` ends unchanged.
+v1::CaseState CopyWithoutEntities(v1::CaseState& state) {
+  v1::CaseState rest;
+  state.mutable_entities()->swap(*rest.mutable_entities());
+  v1::CaseState copy = state;
+  state.mutable_entities()->swap(*rest.mutable_entities());
+  return copy;
+}
+
+// Runs fn(i) for every i in [0, n), split over the cores when there is enough work for it (a
+// catch-up page); fn must only touch item i.
+template <typename Fn>
+void ForEachOnCores(size_t n, const Fn& fn) {
+  constexpr size_t kMinPerThread = 64;
+  const size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()),
+                                          std::max<size_t>(1, n / kMinPerThread));
+  const size_t chunk = (n + threads - 1) / std::max<size_t>(1, threads);
+  auto run = [&](size_t begin) {
+    for (size_t i = begin; i < std::min(n, begin + chunk); ++i) fn(i);
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(run, t * chunk);
+  run(0);
+  for (std::thread& th : pool) th.join();
+}
+
+// What opening a content op gave: its plaintext op, or why it is unreadable.
+struct Opened {
+  enum class Outcome { kOk, kCommitment, kDecrypt, kMalformed };
+  Outcome outcome = Outcome::kOk;
+  v1::ContentOp content;
+};
+
+// The two subkeys of an epoch key that every content op needs, derived once per batch.
+struct EpochSubkeys {
+  SecretBytes content;
+  SecretBytes commitment;
+};
+
 class BatchVerifier {
  public:
-  BatchVerifier(const VerifyContext& ctx, const v1::PullResponse& resp) : ctx_(ctx), resp_(resp) {}
+  // `owned`: the same response, when its entries may be moved into the result.
+  BatchVerifier(VerifyContext& ctx, const v1::PullResponse& resp, v1::PullResponse* owned)
+      : ctx_(ctx), resp_(resp), owned_(owned) {}
 
   VerifyResult Run() {
-    if (!CheckHead() || !CheckEntries() || !CheckSignatures() || !ApplyAll()) return Finish();
+    if (CheckHead() && CheckEntries() && CheckSignatures() && !ApplyAll()) RestoreState();
     return Finish();
   }
 
@@ -58,7 +100,8 @@ class BatchVerifier {
       return Fail(AlarmKind::kRollback, head.seq(), "server head is older than the verified head",
                   nullptr);
     }
-    if (!ctx_.receipts.empty() && ctx_.receipts.rbegin()->first > head.seq()) {
+    if (ctx_.receipts != nullptr && !ctx_.receipts->empty() &&
+        ctx_.receipts->rbegin()->first > head.seq()) {
       return Fail(AlarmKind::kRollback, head.seq(),
                   "server head is older than a receipt this device holds", nullptr);
     }
@@ -72,6 +115,21 @@ class BatchVerifier {
                   nullptr);
     }
     return true;
+  }
+
+  // An author's verified chain, asked of ctx_ once per account per batch (it is copied out);
+  // a refresh asks again and replaces it.
+  Result<const UserChain*> ChainOf(const Bytes& account_id, bool refresh) {
+    auto it = chains_.find(account_id);
+    if (it != chains_.end() && !refresh) return &it->second;
+    KRING_ASSIGN_OR_RETURN(UserChain chain, ctx_.chain_of(account_id, refresh));
+    return &(chains_[account_id] = std::move(chain));
+  }
+
+  const v1::Receipt* ReceiptAt(uint64_t seq) const {
+    if (ctx_.receipts == nullptr) return nullptr;
+    auto it = ctx_.receipts->find(seq);
+    return it == ctx_.receipts->end() ? nullptr : &it->second;
   }
 
   Result<std::optional<Bytes>> HashAt(uint64_t seq) {
@@ -103,8 +161,18 @@ class BatchVerifier {
     Bytes prev_chain = ctx_.record.head_hash;
     heads_ = ctx_.device_heads;
     // Membership at each position, for the author check; ApplyAll folds from the record again.
-    v1::CaseState membership = ctx_.record.state;
+    // Entities play no part in it.
+    v1::CaseState membership = CopyWithoutEntities(ctx_.record.state);
+    // Parsing and hashing each envelope needs nothing of the others: done on all cores first;
+    // the checks below still run in log order.
+    const size_t n = static_cast<size_t>(resp_.entries_size());
+    std::vector<Result<protocol::ParsedOp>> all_parsed(n, InvalidArgument("not parsed"));
+    ForEachOnCores(n, [&](size_t i) {
+      all_parsed[i] = protocol::ParseEnvelopeFields(resp_.entries(static_cast<int>(i)).envelope());
+    });
+    size_t index = 0;
     for (const v1::LogEntry& entry : resp_.entries()) {
+      Result<protocol::ParsedOp>& parsed = all_parsed[index++];
       const uint64_t seq = entry.seq();
       if (seq > expected)
         return Fail(AlarmKind::kDrop, expected, "log entries are missing", &entry);
@@ -112,7 +180,6 @@ class BatchVerifier {
       if (!ctx_.replay && seq > resp_.head().seq()) {
         return Fail(AlarmKind::kTamper, seq, "entry beyond the signed head", &entry);
       }
-      auto parsed = protocol::ParseEnvelope(entry.envelope());
       if (!parsed.ok()) return Fail(AlarmKind::kTamper, seq, "malformed envelope", &entry);
       protocol::ParsedOp& op = parsed.value();
       const v1::OpHeader& h = op.header;
@@ -123,11 +190,10 @@ class BatchVerifier {
       if (!ConstantTimeEqual(chain, View(entry.chain_hash()))) {
         return Fail(AlarmKind::kTamper, seq, "chain hash does not recompute", &entry);
       }
-      auto receipt = ctx_.receipts.find(seq);
-      if (receipt != ctx_.receipts.end() &&
-          !ConstantTimeEqual(View(receipt->second.chain_hash()), chain)) {
+      const v1::Receipt* receipt = ReceiptAt(seq);
+      if (receipt != nullptr && !ConstantTimeEqual(View(receipt->chain_hash()), chain)) {
         v1::PullResponse ev;
-        *ev.mutable_head() = receipt->second;
+        *ev.mutable_head() = *receipt;
         *ev.add_entries() = entry;
         result_.failure = VerifyFailure{AlarmKind::kFork, seq,
                                         "log differs from a signed receipt for this position",
@@ -143,10 +209,10 @@ class BatchVerifier {
           h.kind() != v1::OP_KIND_ACCEPT_INVITE) {
         return Fail(AlarmKind::kTamper, seq, "author is not a member of the case", &entry);
       }
-      auto chain_of = ctx_.chain_of(ToBytes(h.author_account_id()), false);
-      if (chain_of.ok() && chain_of->devices.count(ToBytes(h.author_device_id())) == 0) {
+      auto chain_of = ChainOf(ToBytes(h.author_account_id()), false);
+      if (chain_of.ok() && (*chain_of)->devices.count(ToBytes(h.author_device_id())) == 0) {
         // A device this client has not seen yet: fetch the account's newer links once.
-        chain_of = ctx_.chain_of(ToBytes(h.author_account_id()), true);
+        chain_of = ChainOf(ToBytes(h.author_account_id()), true);
       }
       if (!chain_of.ok()) {
         if (chain_of.status().transient()) return LocalError(chain_of.status());
@@ -154,8 +220,9 @@ class BatchVerifier {
       }
       // A device revoked since stays valid for what it wrote before its account's Rekey cut it
       // off in this case (kringd refused it from the revocation on); nothing after that counts.
-      auto known = chain_of->devices.find(ToBytes(h.author_device_id()));
-      const ChainDevice* device = known == chain_of->devices.end() ? nullptr : &known->second;
+      const UserChain& author_chain = **chain_of;
+      auto known = author_chain.devices.find(ToBytes(h.author_device_id()));
+      const ChainDevice* device = known == author_chain.devices.end() ? nullptr : &known->second;
       if (device == nullptr || device->is_recovery) {
         return Fail(AlarmKind::kTamper, seq, "author device is not active in its account", &entry);
       }
@@ -223,7 +290,7 @@ class BatchVerifier {
       for (size_t i = begin; i < end; ++i) {
         const Checked& c = checked_[to_check[i]];
         const Bytes& key = signing_key_.at(ToBytes(c.op.header.author_device_id()));
-        valid[i] = crypto::Verify(key, c.op.digest, View(c.op.envelope.signature())) ? 1 : 0;
+        valid[i] = crypto::Verify(key, c.op.digest, View(c.entry->envelope().signature())) ? 1 : 0;
       }
     };
     constexpr size_t kPerThread = 32;
@@ -247,6 +314,50 @@ class BatchVerifier {
       }
     }
     return true;
+  }
+
+  // The content and commitment subkeys of an epoch, derived once per batch (nullptr: no key).
+  // Only keys found are remembered: a key unknown now may still arrive later in the batch.
+  Result<const EpochSubkeys*> SubkeysFor(uint32_t scope, uint64_t epoch) {
+    auto cached = subkeys_.find({scope, epoch});
+    if (cached != subkeys_.end()) return &cached->second;
+    KRING_ASSIGN_OR_RETURN(std::optional<SecretBytes> key, KeyFor(scope, epoch));
+    if (!key) return static_cast<const EpochSubkeys*>(nullptr);
+    EpochSubkeys keys{protocol::DeriveEpochSubkey(*key, protocol::EpochSubkey::kContent),
+                      protocol::DeriveEpochSubkey(*key, protocol::EpochSubkey::kCommitment)};
+    return &subkeys_.emplace(std::make_pair(scope, epoch), std::move(keys)).first->second;
+  }
+
+  // Remembers, once per batch, each entity a content op is about to change (or create), so a
+  // failure later in the batch can put the state back without a copy of the whole state.
+  void JournalEntities(const v1::ContentOp& content) {
+    for (const v1::Mutation& m : content.mutations()) {
+      const std::string* id = m.kind_case() == v1::Mutation::kCreateEntity
+                                  ? &m.create_entity().entity_id()
+                                  : model::MutatedEntityId(m);
+      if (id == nullptr) continue;
+      std::string key = Hex(View(*id));
+      if (entity_journal_.count(key) != 0) continue;
+      auto it = state_.entities().find(key);
+      entity_journal_.emplace(std::move(key), it == state_.entities().end()
+                                                  ? std::optional<v1::Entity>()
+                                                  : std::optional<v1::Entity>(it->second));
+    }
+  }
+
+  // Undoes a partly applied batch: the journaled entities get their earlier values back and
+  // everything else comes from the copy taken before the fold.
+  void RestoreState() {
+    auto& entities = *state_.mutable_entities();
+    for (auto& [key, before] : entity_journal_) {
+      if (before) {
+        entities[key] = std::move(*before);
+      } else {
+        entities.erase(key);
+      }
+    }
+    entities.swap(*rest_before_.mutable_entities());
+    ctx_.record.state = std::move(rest_before_);
   }
 
   Result<std::optional<SecretBytes>> KeyFor(uint32_t scope, uint64_t epoch) {
@@ -475,7 +586,7 @@ class BatchVerifier {
         return true;
       }
     }
-    auto key = KeyFor(h.scope_id(), h.epoch());
+    auto key = SubkeysFor(h.scope_id(), h.epoch());
     if (!key.ok()) return LocalError(key.status());
     if (!key.value() &&
         state_.unreadable_epochs().count(model::EpochLabel(h.scope_id(), h.epoch())) != 0) {
@@ -491,34 +602,88 @@ class BatchVerifier {
       }
       return Fail(AlarmKind::kKeyMismatch, seq, "no key for this epoch was delivered", c.entry);
     }
-    const SecretBytes& epoch_key = **key;
-    const v1::Envelope& env = c.op.envelope;
-    if (!ConstantTimeEqual(protocol::OpKeyCommitment(epoch_key, View(env.nonce())),
-                           View(env.key_commitment()))) {
-      return Unreadable(AlarmKind::kKeyMismatch, c, "op key commitment does not match");
+    Opened opened;
+    const size_t at = static_cast<size_t>(&c - checked_.data());
+    if (at < pre_opened_.size() && pre_opened_[at] && pre_opened_keys_[at] == *key) {
+      opened = std::move(*pre_opened_[at]);
+    } else {
+      opened = Open(c, **key);
     }
-    SecretBytes content_key =
-        protocol::DeriveEpochSubkey(epoch_key, protocol::EpochSubkey::kContent);
-    auto plain = crypto::AeadDecrypt(content_key, View(env.nonce()), View(env.ciphertext()),
-                                     protocol::AssociatedData(View(env.header()), {}));
-    if (!plain.ok()) return Unreadable(AlarmKind::kTamper, c, "ciphertext does not decrypt");
-    auto unpadded = crypto::Unpad(plain.value(), protocol::kPaddingBlock);
-    v1::ContentOp content;
-    if (!unpadded.ok() ||
-        !content.ParseFromArray(unpadded->data(), static_cast<int>(unpadded->size()))) {
-      return Unreadable(AlarmKind::kTamper, c, "plaintext is malformed");
+    switch (opened.outcome) {
+      case Opened::Outcome::kOk:
+        break;
+      case Opened::Outcome::kCommitment:
+        return Unreadable(AlarmKind::kKeyMismatch, c, "op key commitment does not match");
+      case Opened::Outcome::kDecrypt:
+        return Unreadable(AlarmKind::kTamper, c, "ciphertext does not decrypt");
+      case Opened::Outcome::kMalformed:
+        return Unreadable(AlarmKind::kTamper, c, "plaintext is malformed");
     }
+    const v1::ContentOp& content = opened.content;
     if (content.scope_id() != h.scope_id()) {
       return Unreadable(AlarmKind::kTamper, c, "plaintext names another scope than its header");
     }
+    JournalEntities(content);
     model::ApplyContent(
         state_, content,
         {seq, ToBytes(h.author_account_id()), ToBytes(h.client_op_id()), h.scope_id()});
     return true;
   }
 
+  // Key commitment, decryption, unpadding and parsing of one content op: a function of the op
+  // and the epoch's keys only.
+  static Opened Open(const Checked& c, const EpochSubkeys& keys) {
+    Opened out;
+    const v1::Envelope& env = c.entry->envelope();
+    if (!ConstantTimeEqual(protocol::OpKeyCommitmentWithSubkey(keys.commitment, View(env.nonce())),
+                           View(env.key_commitment()))) {
+      out.outcome = Opened::Outcome::kCommitment;
+      return out;
+    }
+    auto plain = crypto::AeadDecrypt(keys.content, View(env.nonce()), View(env.ciphertext()),
+                                     protocol::AssociatedData(View(env.header()), {}));
+    if (!plain.ok()) {
+      out.outcome = Opened::Outcome::kDecrypt;
+      return out;
+    }
+    auto unpadded = crypto::Unpad(plain.value(), protocol::kPaddingBlock);
+    if (!unpadded.ok() ||
+        !out.content.ParseFromArray(unpadded->data(), static_cast<int>(unpadded->size()))) {
+      out.outcome = Opened::Outcome::kMalformed;
+    }
+    return out;
+  }
+
+  // Opens on all cores the content ops whose epoch key is known before the fold starts. The
+  // fold still decides, op by op and in log order, whether an op is opened at all; it uses the
+  // result here only when it would open the op with the very same keys.
+  void PreOpen() {
+    pre_opened_.assign(checked_.size(), std::nullopt);
+    pre_opened_keys_.assign(checked_.size(), nullptr);
+    std::set<std::pair<uint32_t, uint64_t>> unknown;  // asked once here (the fold asks again)
+    for (size_t i = 0; i < checked_.size(); ++i) {
+      const v1::OpHeader& h = checked_[i].op.header;
+      if (h.kind() != v1::OP_KIND_CONTENT || unknown.count({h.scope_id(), h.epoch()}) != 0) {
+        continue;
+      }
+      auto key = SubkeysFor(h.scope_id(), h.epoch());
+      if (key.ok() && key.value() != nullptr) {
+        pre_opened_keys_[i] = key.value();
+      } else {
+        unknown.insert({h.scope_id(), h.epoch()});  // a store error shows up in the fold
+      }
+    }
+    ForEachOnCores(checked_.size(), [&](size_t i) {
+      if (pre_opened_keys_[i] != nullptr) pre_opened_[i] = Open(checked_[i], *pre_opened_keys_[i]);
+    });
+  }
+
   bool ApplyAll() {
-    state_ = ctx_.record.state;
+    PreOpen();
+    // Folded in place; RestoreState undoes it on failure.
+    state_ = std::move(ctx_.record.state);
+    ctx_.record.state.Clear();
+    rest_before_ = CopyWithoutEntities(state_);
     for (const Checked& c : checked_) {
       const uint64_t seq = c.entry->seq();
       const v1::OpHeader& h = c.op.header;
@@ -563,17 +728,27 @@ class BatchVerifier {
     }
     AppliedBatch& b = result_.batch;
     b.case_id = ctx_.record.case_id;
-    for (const Checked& c : checked_) b.entries.push_back(*c.entry);
     b.head_seq = checked_.empty() ? ctx_.record.head_seq : checked_.back().entry->seq();
     b.head_hash =
         checked_.empty() ? ctx_.record.head_hash : ToBytes(checked_.back().entry->chain_hash());
     for (const Bytes& d : changed_devices_) b.device_heads[d] = heads_[d];
     b.state = std::move(state_);
+    // Last: every entry of the response was checked, in order, and none is read after this.
+    b.entries.reserve(checked_.size());
+    for (size_t i = 0; i < checked_.size(); ++i) {
+      if (owned_ != nullptr) {
+        b.entries.push_back(std::move(*owned_->mutable_entries(static_cast<int>(i))));
+      } else {
+        b.entries.push_back(*checked_[i].entry);
+      }
+    }
+    checked_.clear();
     return true;
   }
 
-  const VerifyContext& ctx_;
+  VerifyContext& ctx_;
   const v1::PullResponse& resp_;
+  v1::PullResponse* owned_;
   VerifyResult result_;
   std::vector<Checked> checked_;
   std::map<Bytes, DeviceHead> heads_;
@@ -581,12 +756,22 @@ class BatchVerifier {
   std::map<Bytes, Bytes> signing_key_;
   std::map<Bytes, size_t> last_of_device_;
   v1::CaseState state_;
+  v1::CaseState rest_before_;  // the state without its entities, before ApplyAll
+  std::map<std::string, std::optional<v1::Entity>> entity_journal_;  // by entity key
+  std::map<std::pair<uint32_t, uint64_t>, EpochSubkeys> subkeys_;
+  std::map<Bytes, UserChain> chains_;                 // by account id, for this batch
+  std::vector<std::optional<Opened>> pre_opened_;     // by index in checked_
+  std::vector<const EpochSubkeys*> pre_opened_keys_;  // the keys each was opened with
 };
 
 }  // namespace
 
-VerifyResult VerifyPull(const VerifyContext& ctx, const v1::PullResponse& response) {
-  return BatchVerifier(ctx, response).Run();
+VerifyResult VerifyPull(VerifyContext& ctx, const v1::PullResponse& response) {
+  return BatchVerifier(ctx, response, nullptr).Run();
+}
+
+VerifyResult VerifyPull(VerifyContext& ctx, v1::PullResponse&& response) {
+  return BatchVerifier(ctx, response, &response).Run();
 }
 
 }  // namespace kring::client

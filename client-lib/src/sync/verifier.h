@@ -28,9 +28,12 @@ struct VerifyFailure {
 };
 
 struct VerifyContext {
+  // record.state is taken by VerifyPull (see there): a catch-up carries a large state from page
+  // to page, and copying it per page made a cold sync quadratic in the case size.
   CaseRecord record;
   std::map<Bytes, DeviceHead> device_heads;
-  std::map<uint64_t, v1::Receipt> receipts;
+  // This device's signed receipts by seq (may be null: none); not copied per page.
+  const std::map<uint64_t, v1::Receipt>* receipts = nullptr;
   Bytes server_public_key;
   const v1::LocalAccount* me = nullptr;
   // Local log chain hash at a seq (nullopt when absent).
@@ -54,6 +57,11 @@ struct VerifyResult {
   std::vector<VerifyFailure> complaints;
 };
 
-VerifyResult VerifyPull(const VerifyContext& ctx, const v1::PullResponse& response);
+// Folds the batch into ctx.record.state in place. Without failure or error the folded state is
+// in the result's batch.state and ctx.record.state is left empty; otherwise ctx.record.state is
+// handed back exactly as it was (a journal undoes a partly applied batch).
+VerifyResult VerifyPull(VerifyContext& ctx, const v1::PullResponse& response);
+// The same, moving the verified entries out of `response` instead of copying them.
+VerifyResult VerifyPull(VerifyContext& ctx, v1::PullResponse&& response);
 
 }  // namespace kring::client

@@ -76,6 +76,8 @@ enum class EpochSubkey : uint64_t {
 SecretBytes DeriveEpochSubkey(ByteView epoch_key, EpochSubkey which);
 Bytes EpochKeyCommitment(ByteView epoch_key, ByteView case_id, uint32_t scope_id, uint64_t epoch);
 Bytes OpKeyCommitment(ByteView epoch_key, ByteView nonce);
+// The same from the already derived commitment subkey (verifiers derive it once per epoch).
+Bytes OpKeyCommitmentWithSubkey(ByteView commitment_subkey, ByteView nonce);
 // Epoch fingerprint: 12 digits in groups of 4 from the fingerprint subkey, compared in person
 // at the meeting (equal codes = everyone holds the same key for this epoch).
 std::string EpochFingerprint(ByteView epoch_key, ByteView case_id, uint32_t scope_id,
@@ -99,6 +101,9 @@ struct ParsedOp {
 
 // Size limits, version, id lengths, kind/body agreement. Does not check the signature.
 Result<ParsedOp> ParseEnvelope(const v1::Envelope& env);
+// The same checks, without copying the envelope into the result (its `envelope` stays empty):
+// for a verifier that keeps `env` alive and reads it there.
+Result<ParsedOp> ParseEnvelopeFields(const v1::Envelope& env);
 bool IsControl(v1::OpKind kind);
 
 }  // namespace kring::protocol

@@ -1,0 +1,198 @@
+// The verifier folds a page into the case state in place. When a page fails after some of its
+// ops were applied, the state must come back exactly as it was before the page: the pages
+// before it are still committed, and nothing of the failed page may reach them.
+#include "sync/verifier.h"
+
+#include <catch2/catch.hpp>
+#include <google/protobuf/util/message_differencer.h>
+
+#include "kring/common/crypto.h"
+#include "kring/common/protocol.h"
+#include "kring/common/user_chain.h"
+
+#include "crypto/identity.h"
+#include "sync/sync_engine.h"
+
+using namespace kring;
+using google::protobuf::util::MessageDifferencer;
+
+namespace {
+
+struct Author {
+  v1::LocalAccount local;
+  Bytes account_id;
+  UserChain chain;
+  uint64_t counter = 0;
+  Bytes last_hash;
+};
+
+Author NewAuthor() {
+  client::identity::CreatedAccount created = client::identity::CreateAccount(1700000000000);
+  Author a;
+  a.local = std::move(created.local);
+  a.account_id = protocol::AccountId(protocol::LinkHash(View(created.root.body())));
+  auto chain = VerifyChain(a.account_id, {created.root});
+  REQUIRE(chain.ok());
+  a.chain = std::move(chain).value();
+  return a;
+}
+
+// Writes signed ops of a case and serves them as pull pages with a signed head.
+class Log {
+ public:
+  Log() : case_id_(crypto::RandomBytes(crypto::kIdBytes)) {}
+
+  const Bytes& case_id() const { return case_id_; }
+  const crypto::SigningKeyPair& server() const { return server_; }
+
+  void Append(Author& a, v1::OpKind kind, const v1::ControlBody* control,
+              const v1::ContentOp* content, ByteView epoch_key) {
+    v1::OpHeader h;
+    h.set_version(protocol::kVersion);
+    h.set_case_id(ToString(case_id_));
+    h.set_epoch(1);
+    h.set_author_account_id(ToString(a.account_id));
+    h.set_author_device_id(a.local.device_id());
+    h.set_device_counter(a.counter + 1);
+    h.set_prev_device_op_hash(ToString(a.last_hash));
+    h.set_client_op_id(ToString(crypto::RandomBytes(crypto::kIdBytes)));
+    h.set_kind(kind);
+    v1::Envelope env = client::SignEnvelope(a.local, h, control, content, epoch_key);
+    ++a.counter;
+    a.last_hash = protocol::EnvelopeHash(env);
+    v1::LogEntry e;
+    e.set_seq(entries_.size() + 1);
+    prev_ = protocol::ChainHash(prev_, e.seq(), a.last_hash);
+    e.set_chain_hash(ToString(prev_));
+    *e.mutable_envelope() = std::move(env);
+    entries_.push_back(std::move(e));
+  }
+
+  // Entries after `after` up to the newest, under a head signed for the newest.
+  v1::PullResponse Page(size_t after) const {
+    v1::PullResponse r;
+    for (size_t i = after; i < entries_.size(); ++i) *r.add_entries() = entries_[i];
+    *r.mutable_head() =
+        protocol::MakeReceipt(case_id_, entries_.size(), prev_, 1700000000000, server_.secret_key);
+    return r;
+  }
+
+ private:
+  Bytes case_id_;
+  crypto::SigningKeyPair server_ = crypto::NewSigningKeyPair();
+  std::vector<v1::LogEntry> entries_;
+  Bytes prev_;
+};
+
+v1::ContentOp Note(const std::string& id, const std::string& text, bool create) {
+  v1::ContentOp op;
+  op.set_version(1);
+  if (create) {
+    v1::CreateEntity* ce = op.add_mutations()->mutable_create_entity();
+    ce->set_entity_id(id);
+    ce->set_type("note");
+  }
+  v1::SetField* sf = op.add_mutations()->mutable_set_field();
+  sf->set_entity_id(id);
+  sf->set_field("text");
+  sf->mutable_value()->set_text(text);
+  return op;
+}
+
+}  // namespace
+
+TEST_CASE("a page that fails halfway hands the state back exactly as before it", "[verifier]") {
+  Author chair = NewAuthor();
+  Author member = NewAuthor();
+  Log log;
+  const SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
+
+  v1::ControlBody create;
+  for (const Author* a : {&chair, &member}) {
+    v1::Member* m = create.mutable_create_case()->add_members();
+    m->set_account_id(ToString(a->account_id));
+    m->set_role(a == &chair ? v1::ROLE_CHAIR : v1::ROLE_MEMBER);
+  }
+  log.Append(chair, v1::OP_KIND_CREATE_CASE, &create, nullptr, {});
+  v1::ControlBody rekey;
+  v1::Rekey* rk = rekey.mutable_rekey();
+  rk->set_new_epoch(1);
+  rk->set_key_commitment(ToString(protocol::EpochKeyCommitment(epoch_key, log.case_id(), 0, 1)));
+  for (const Author* a : {&chair, &member}) {
+    rk->add_recipients(ToString(a->account_id));
+    v1::KeyBox* box = rk->add_boxes();
+    box->set_account_id(ToString(a->account_id));
+    box->set_user_key_generation(a->local.user_keys(0).generation());
+    box->set_sealed_key(ToString(crypto::Seal(
+        client::identity::UserBoxKeyPair(View(a->local.user_keys(0).seed())).public_key,
+        epoch_key)));
+  }
+  log.Append(chair, v1::OP_KIND_REKEY, &rekey, nullptr, {});
+  const std::string first = ToString(crypto::RandomBytes(crypto::kIdBytes));
+  v1::ContentOp note = Note(first, "eerste", true);
+  log.Append(member, v1::OP_KIND_CONTENT, nullptr, &note, epoch_key);
+  const size_t first_page = 3;
+
+  // The second page changes the first note, adds a second one, then breaks a rule: a plain
+  // member may not make a new key for the case.
+  note = Note(first, "veranderd", false);
+  log.Append(member, v1::OP_KIND_CONTENT, nullptr, &note, epoch_key);
+  note = Note(ToString(crypto::RandomBytes(crypto::kIdBytes)), "tweede", true);
+  log.Append(chair, v1::OP_KIND_CONTENT, nullptr, &note, epoch_key);
+  log.Append(member, v1::OP_KIND_REKEY, &rekey, nullptr, {});
+
+  client::CaseRecord rec;
+  rec.case_id = log.case_id();
+  std::map<Bytes, client::DeviceHead> heads;
+  std::vector<client::EpochKey> keys;
+  auto context = [&](client::VerifyContext& ctx) {
+    ctx.device_heads = heads;
+    ctx.server_public_key = log.server().public_key;
+    ctx.me = &chair.local;
+    ctx.chain_hash_at = [](uint64_t) -> Result<std::optional<Bytes>> {
+      return std::optional<Bytes>();
+    };
+    ctx.chain_of = [&](const Bytes& account, bool) -> Result<UserChain> {
+      return account == chair.account_id ? chair.chain : member.chain;
+    };
+    ctx.epoch_key = [&](uint32_t, uint64_t) -> Result<std::optional<client::EpochKey>> {
+      if (keys.empty()) return std::optional<client::EpochKey>();
+      return std::optional<client::EpochKey>(keys[0]);
+    };
+  };
+
+  // A page that serves only the first three entries, under a head signed for them.
+  v1::PullResponse page1 = log.Page(0);
+  while (static_cast<size_t>(page1.entries_size()) > first_page)
+    page1.mutable_entries()->RemoveLast();
+  *page1.mutable_head() = protocol::MakeReceipt(log.case_id(), first_page,
+                                                View(page1.entries(first_page - 1).chain_hash()),
+                                                1700000000000, log.server().secret_key);
+  client::VerifyContext ctx1;
+  ctx1.record = std::move(rec);
+  context(ctx1);
+  client::VerifyResult v1r = client::VerifyPull(ctx1, std::move(page1));
+  REQUIRE(v1r.error.ok());
+  REQUIRE_FALSE(v1r.failure);
+  REQUIRE(v1r.batch.entries.size() == first_page);
+  REQUIRE(v1r.batch.state.entities_size() == 1);
+  for (auto& [d, h] : v1r.batch.device_heads) heads[d] = h;
+  keys = v1r.batch.epoch_keys;
+  REQUIRE(keys.size() == 1);
+
+  rec = std::move(ctx1.record);
+  rec.head_seq = v1r.batch.head_seq;
+  rec.head_hash = v1r.batch.head_hash;
+  rec.state = std::move(v1r.batch.state);
+  const v1::CaseState before = rec.state;
+
+  client::VerifyContext ctx2;
+  ctx2.record = std::move(rec);
+  context(ctx2);
+  client::VerifyResult v2r = client::VerifyPull(ctx2, log.Page(first_page));
+  REQUIRE(v2r.error.ok());
+  REQUIRE(v2r.failure);
+  CHECK(v2r.failure->kind == client::AlarmKind::kTamper);
+  CHECK(v2r.failure->seq == 6);
+  CHECK(MessageDifferencer::Equals(before, ctx2.record.state));
+}
