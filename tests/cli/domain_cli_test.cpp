@@ -194,7 +194,8 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   CHECK(odd.out.find('{') == std::string::npos);
   k.Ok("sanne", "sync");
   bool literal = false;
-  for (const Value& v : k.Json("sanne", "participation views").list_value().values()) {
+  const Value all_views = k.Json("sanne", "participation views");
+  for (const Value& v : all_views.list_value().values()) {
     literal |= At(v, "text").string_value() == "--json";
   }
   CHECK(literal);
