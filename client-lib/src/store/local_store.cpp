@@ -165,6 +165,7 @@ Result<std::optional<UserChain>> LocalStore::LoadChain(ByteView account_id) {
 
 void LocalStore::CaseWrittenLocked() {
   ++case_writes_;
+  ++view_writes_;
   kept_.reset();
 }
 
@@ -187,6 +188,11 @@ Status LocalStore::CreateCase(ByteView case_id) {
 
 Result<std::optional<CaseRecord>> LocalStore::LoadCase(ByteView case_id) {
   std::lock_guard<std::mutex> lock(mu_);
+  NoteOtherWritersLocked();
+  // A copy of the kept record is cheaper than decrypting and parsing the stored state.
+  if (kept_ && kept_->case_id == Bytes(case_id.begin(), case_id.end())) {
+    return std::optional<CaseRecord>(*kept_);
+  }
   return LoadCaseLocked(case_id);
 }
 
@@ -200,7 +206,8 @@ Result<std::optional<CaseFlags>> LocalStore::LoadCaseFlags(ByteView case_id) {
     kept_ = std::move(loaded);
   }
   return std::optional<CaseFlags>(CaseFlags{kept_->head_seq, kept_->halted, kept_->state.removed(),
-                                            kept_->state.pending_approval()});
+                                            kept_->state.pending_approval(),
+                                            kept_->state.closed()});
 }
 
 Result<std::optional<CaseRecord>> LocalStore::TakeCase(ByteView case_id, uint64_t* version) {
@@ -319,24 +326,46 @@ Result<std::optional<EpochKey>> LocalStore::LatestEpochKey(ByteView case_id, uin
   return FindEpochKey(case_id, scope_id, epoch);
 }
 
-Status LocalStore::AddContentIntent(ByteView case_id, ByteView client_op_id,
-                                    const v1::ContentOp& op) {
+uint64_t LocalStore::ViewVersion() {
   std::lock_guard<std::mutex> lock(mu_);
+  NoteOtherWritersLocked();
+  return view_writes_;
+}
+
+bool LocalStore::IntentWrittenLocked(uint64_t* view_version) {
+  NoteOtherWritersLocked();
+  const bool in_step =
+      view_version != nullptr && *view_version != 0 && *view_version == view_writes_;
+  ++view_writes_;
+  if (view_version != nullptr) *view_version = 0;  // set once the write is done
+  return in_step;
+}
+
+Status LocalStore::AddContentIntent(ByteView case_id, ByteView client_op_id,
+                                    const v1::ContentOp& op, uint64_t* view_version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const bool in_step = IntentWrittenLocked(view_version);
   SecretBytes plain(op.ByteSizeLong());
   op.SerializeToArray(plain.data(), static_cast<int>(plain.size()));
   sql::Statement st(db_,
                     "INSERT INTO intents (case_id, client_op_id, control, content) "
                     "VALUES (?, ?, 0, ?)");
-  return st.Bind(1, case_id)
-      .Bind(2, client_op_id)
-      .Bind(3, at_rest_.Seal(CaseLabel("intent", case_id) + ":" + Hex(client_op_id), plain))
-      .Run();
+  KRING_RETURN_IF_ERROR(
+      st.Bind(1, case_id)
+          .Bind(2, client_op_id)
+          .Bind(3, at_rest_.Seal(CaseLabel("intent", case_id) + ":" + Hex(client_op_id), plain))
+          .Run());
+  if (in_step) *view_version = view_writes_;
+  return {};
 }
 
 Status LocalStore::AddControlIntent(ByteView case_id, ByteView client_op_id,
-                                    const v1::ControlIntent& op) {
+                                    const v1::ControlIntent& op, uint64_t* view_version) {
   std::lock_guard<std::mutex> lock(mu_);
-  return AddControlIntentLocked(case_id, client_op_id, op);
+  const bool in_step = IntentWrittenLocked(view_version);
+  KRING_RETURN_IF_ERROR(AddControlIntentLocked(case_id, client_op_id, op));
+  if (in_step) *view_version = view_writes_;
+  return {};
 }
 
 Status LocalStore::StartCase(ByteView case_id, const v1::CaseState& state, ByteView client_op_id,
@@ -375,10 +404,17 @@ Result<std::vector<Intent>> LocalStore::PendingIntents(ByteView case_id) {
 }
 
 Result<std::optional<std::pair<CaseRecord, std::vector<Intent>>>> LocalStore::CaseWithIntents(
-    ByteView case_id) {
+    ByteView case_id, uint64_t* view_version) {
   using Out = std::optional<std::pair<CaseRecord, std::vector<Intent>>>;
   std::lock_guard<std::mutex> lock(mu_);
-  KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, LoadCaseLocked(case_id));
+  NoteOtherWritersLocked();
+  if (view_version != nullptr) *view_version = view_writes_;
+  std::optional<CaseRecord> rec;
+  if (kept_ && kept_->case_id == Bytes(case_id.begin(), case_id.end())) {
+    rec = *kept_;  // a copy is cheaper than decrypting and parsing the stored state
+  } else {
+    KRING_ASSIGN_OR_RETURN(rec, LoadCaseLocked(case_id));
+  }
   if (!rec) return Out();
   KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, PendingIntentsLocked(case_id));
   return Out(std::make_pair(std::move(*rec), std::move(intents)));
@@ -486,6 +522,7 @@ Status LocalStore::DeleteCase(ByteView case_id) {
 
 Status LocalStore::RejectIntent(int64_t intent_id, const std::string& error) {
   std::lock_guard<std::mutex> lock(mu_);
+  IntentWrittenLocked(nullptr);
   sql::Statement st(db_, "UPDATE intents SET rejected = 1, error = ? WHERE id = ?");
   return st.BindText(1, error).Bind(2, intent_id).Run();
 }
