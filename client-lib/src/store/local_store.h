@@ -178,7 +178,13 @@ class LocalStore {
   uint64_t case_writes_ = 1;        // 0 means "unknown" to KeepCase
   uint64_t view_writes_ = 1;        // case writes plus intent writes; 0 means "unknown"
   std::optional<CaseRecord> kept_;  // equals its stored row while set
-  int64_t data_version_ = -1;       // PRAGMA data_version when last looked at
+  // The pending intents of one case, decrypted and parsed, in id order; equal to the stored rows
+  // while set (every intent write below updates it), so a push round does not decrypt and parse
+  // the whole queue again.
+  std::optional<std::pair<Bytes, std::vector<Intent>>> kept_intents_;
+  std::vector<Intent>* KeptIntentsLocked(ByteView case_id);
+  Result<std::vector<Intent>> LoadIntentsLocked(ByteView case_id);
+  int64_t data_version_ = -1;  // PRAGMA data_version when last looked at
 };
 
 }  // namespace kring::client
