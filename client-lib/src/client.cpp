@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -84,43 +85,110 @@ class Client::Impl {
 
   Status CheckCaseKnown(const Bytes& case_id, bool for_edit = false) {
     KRING_RETURN_IF_ERROR(CheckCaseId(case_id));
-    KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
-    if (!rec) return NotFound("unknown case");
-    if (rec->halted) return FailedPrecondition("this case is stopped by a security alarm");
-    if (for_edit && rec->state.closed()) return FailedPrecondition("the case is closed");
+    // The flags come from the store's kept record: no decrypting of the state per edit.
+    KRING_ASSIGN_OR_RETURN(std::optional<CaseFlags> flags, store_->LoadCaseFlags(case_id));
+    if (!flags) return NotFound("unknown case");
+    if (flags->halted) return FailedPrecondition("this case is stopped by a security alarm");
+    if (for_edit && flags->closed) return FailedPrecondition("the case is closed");
+    return {};
+  }
+
+  // The optimistic view of one case (the last one asked for) as of a store view version: while
+  // the store is still at that version, or only this client queued intents since, it is
+  // current. Queueing an offline edit then costs one reducer step instead of a replay of every
+  // pending intent. Invite expiry is not applied here (it depends on the clock, see BuildView).
+  struct KeptView {
+    Bytes case_id;
+    uint64_t version = 0;
+    v1::CaseState state;
+  };
+  std::mutex view_mu_;  // view_
+  std::optional<KeptView> view_;
+
+  // Applies one pending intent to an optimistic view, as a replay of the queue does.
+  static void ApplyPending(v1::CaseState& state, const Bytes& case_id, const v1::LocalAccount& me,
+                           bool control, const v1::ControlIntent& control_op,
+                           const v1::ContentOp& content, const Bytes& client_op_id) {
+    const uint64_t confirmed_seq = state.seq();
+    if (control) {
+      // A queued change shows at once (members), before its ops are sealed and confirmed.
+      // The acceptor cannot see the case yet; a pending Rekey has no visible effect.
+      if (!control_op.has_accept_invite() && !control_op.has_rekey_after_leave() &&
+          !control_op.has_rekey_scope() && !control_op.has_rekey_after_revoke()) {
+        v1::ControlBody body = model::ControlBodyOf(control_op);
+        v1::OpHeader header;
+        header.set_case_id(ToString(case_id));
+        model::ApplyControl(state, header, body, 0);
+        state.set_rekey_pending(false);
+      }
+    } else {
+      model::ApplyContent(state, content,
+                          {0, ToBytes(me.account_id()), client_op_id, content.scope_id()});
+    }
+    state.set_seq(confirmed_seq);
+    state.set_pending_intents(state.pending_intents() + 1);
+  }
+
+  // Makes view_ the current optimistic view of the case, rebuilding it only when the store
+  // changed in a way this client did not follow.
+  Status FreshViewLocked(const Bytes& case_id) {
+    KRING_RETURN_IF_ERROR(CheckCaseId(case_id));
+    if (view_ && view_->case_id == case_id && view_->version == store_->ViewVersion()) return {};
+    view_.reset();
+    uint64_t version = 0;
+    KRING_ASSIGN_OR_RETURN(auto snapshot, store_->CaseWithIntents(case_id, &version));
+    if (!snapshot) return NotFound("unknown case");
+    KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, Me());
+    v1::CaseState state = std::move(snapshot->first.state);
+    if (state.case_id().empty()) state.set_case_id(ToString(case_id));
+    state.set_pending_intents(0);
+    for (const Intent& in : snapshot->second) {
+      ApplyPending(state, case_id, me, in.control, in.control_op, in.content, in.client_op_id);
+    }
+    view_ = KeptView{case_id, version, std::move(state)};
+    return {};
+  }
+
+  // Runs `fn` on the current optimistic view without copying it (invite expiry not applied).
+  Status WithView(const Bytes& case_id, const std::function<Status(const v1::CaseState&)>& fn) {
+    std::lock_guard<std::mutex> lock(view_mu_);
+    KRING_RETURN_IF_ERROR(FreshViewLocked(case_id));
+    return fn(view_->state);
+  }
+
+  // Stores an intent of this client and, when the kept view was current just before, applies
+  // it to that view too; otherwise the next view is rebuilt.
+  Status AddIntent(const Bytes& case_id, bool control, const v1::ControlIntent& control_op,
+                   const v1::ContentOp& content) {
+    const Bytes client_op_id = crypto::RandomBytes(crypto::kIdBytes);
+    std::lock_guard<std::mutex> lock(view_mu_);
+    const bool kept = view_ && view_->case_id == case_id;
+    uint64_t version = kept ? view_->version : 0;
+    Status added = control ? store_->AddControlIntent(case_id, client_op_id, control_op, &version)
+                           : store_->AddContentIntent(case_id, client_op_id, content, &version);
+    if (!added.ok() || !kept || version == 0) {
+      view_.reset();
+      return added;
+    }
+    KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, Me());
+    ApplyPending(view_->state, case_id, me, control, control_op, content, client_op_id);
+    view_->version = version;
     return {};
   }
 
   Result<v1::CaseState> BuildView(const Bytes& case_id, bool optimistic) {
     KRING_RETURN_IF_ERROR(CheckCaseId(case_id));
-    KRING_ASSIGN_OR_RETURN(auto snapshot, store_->CaseWithIntents(case_id));
-    if (!snapshot) return NotFound("unknown case");
-    v1::CaseState state = std::move(snapshot->first.state);
-    if (state.case_id().empty()) state.set_case_id(ToString(case_id));
-    if (!optimistic) return state;
-    const std::vector<Intent>& intents = snapshot->second;
-    KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, Me());
-    const uint64_t confirmed_seq = state.seq();
-    for (const Intent& in : intents) {
-      if (in.control) {
-        // A queued change shows at once (members), before its ops are sealed and confirmed.
-        // The acceptor cannot see the case yet; a pending Rekey has no visible effect.
-        if (in.control_op.has_accept_invite() || in.control_op.has_rekey_after_leave() ||
-            in.control_op.has_rekey_scope() || in.control_op.has_rekey_after_revoke()) {
-          continue;
-        }
-        v1::ControlBody body = model::ControlBodyOf(in.control_op);
-        v1::OpHeader header;
-        header.set_case_id(ToString(case_id));
-        model::ApplyControl(state, header, body, 0);
-        state.set_rekey_pending(false);
-      } else {
-        model::ApplyContent(state, in.content,
-                            {0, ToBytes(me.account_id()), in.client_op_id, in.content.scope_id()});
-      }
+    if (!optimistic) {
+      KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
+      if (!rec) return NotFound("unknown case");
+      if (rec->state.case_id().empty()) rec->state.set_case_id(ToString(case_id));
+      return std::move(rec->state);
     }
-    state.set_seq(confirmed_seq);
-    state.set_pending_intents(static_cast<uint32_t>(intents.size()));
+    v1::CaseState state;
+    KRING_RETURN_IF_ERROR(WithView(case_id, [&](const v1::CaseState& view) {
+      state = view;
+      return Status();
+    }));
     // Expiry is the server's call; the view shows an open invite past its time as expired.
     const int64_t now = NowMs();
     for (auto& inv : *state.mutable_invites()) {
@@ -140,8 +208,7 @@ class Client::Impl {
     std::string denied = model::CheckControlPermission(view, kring::View(me.account_id()),
                                                        model::ControlBodyOf(intent));
     if (!denied.empty()) return PermissionDenied(denied);
-    KRING_RETURN_IF_ERROR(
-        store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
+    KRING_RETURN_IF_ERROR(AddIntent(case_id, /*control=*/true, intent, {}));
     engine_.Wake();
     return {};
   }
@@ -153,11 +220,13 @@ class Client::Impl {
     if (mutations.size() > model::kMaxMutationsPerOp) return InvalidArgument("too many changes");
     if (scope_id != 0) {
       KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, Me());
-      KRING_ASSIGN_OR_RETURN(v1::CaseState view, BuildView(case_id, true));
-      if (view.scopes().count(scope_id) == 0) return NotFound("unknown scope");
-      if (!model::InScope(view, scope_id, kring::View(me.account_id()))) {
-        return PermissionDenied("not a member of this scope");
-      }
+      KRING_RETURN_IF_ERROR(WithView(case_id, [&](const v1::CaseState& view) {
+        if (view.scopes().count(scope_id) == 0) return NotFound("unknown scope");
+        if (!model::InScope(view, scope_id, kring::View(me.account_id()))) {
+          return PermissionDenied("not a member of this scope");
+        }
+        return Status();
+      }));
     }
     v1::ContentOp op;
     op.set_version(1);
@@ -169,8 +238,7 @@ class Client::Impl {
     if (op.ByteSizeLong() > protocol::kMaxEnvelopeBytes / 2) {
       return InvalidArgument("edit is too large");
     }
-    KRING_RETURN_IF_ERROR(
-        store_->AddContentIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), op));
+    KRING_RETURN_IF_ERROR(AddIntent(case_id, /*control=*/false, {}, op));
     engine_.Wake();
     return {};
   }
@@ -451,15 +519,17 @@ Status Client::Submit(const Bytes& case_id, const std::vector<v1::Mutation>& mut
                       uint32_t scope_id) {
   // An edit of an entity sealed to another scope than the entity's would show it to people the
   // entity is hidden from (the reducer ignores it, but the plaintext would be out): refused.
-  KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
-  for (const v1::Mutation& m : mutations) {
-    const std::string* id = model::MutatedEntityId(m);
-    if (id == nullptr) continue;
-    auto e = view.entities().find(Hex(kring::View(*id)));
-    if (e != view.entities().end() && e->second.scope_id() != scope_id) {
-      return InvalidArgument("an edit must be in the scope of the item it changes");
+  KRING_RETURN_IF_ERROR(impl_->WithView(case_id, [&](const v1::CaseState& view) {
+    for (const v1::Mutation& m : mutations) {
+      const std::string* id = model::MutatedEntityId(m);
+      if (id == nullptr) continue;
+      auto e = view.entities().find(Hex(kring::View(*id)));
+      if (e != view.entities().end() && e->second.scope_id() != scope_id) {
+        return InvalidArgument("an edit must be in the scope of the item it changes");
+      }
     }
-  }
+    return Status();
+  }));
   return impl_->Queue(case_id, mutations, scope_id);
 }
 
@@ -521,25 +591,33 @@ Status Client::SetScopeMembers(const Bytes& case_id, uint32_t scope_id,
 }
 
 Result<uint32_t> Client::ScopeOf(const Bytes& case_id, const Bytes& entity_id) const {
-  KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
-  auto e = view.entities().find(Hex(entity_id));
-  if (e == view.entities().end()) return NotFound("unknown entity");
-  return e->second.scope_id();
+  uint32_t scope_id = 0;
+  KRING_RETURN_IF_ERROR(impl_->WithView(case_id, [&](const v1::CaseState& view) {
+    auto e = view.entities().find(Hex(entity_id));
+    if (e == view.entities().end()) return NotFound("unknown entity");
+    scope_id = e->second.scope_id();
+    return Status();
+  }));
+  return scope_id;
 }
 
 Status Client::SetField(const Bytes& case_id, const Bytes& entity_id, const std::string& field,
                         const v1::Value& value) {
-  KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
-  auto e = view.entities().find(Hex(entity_id));
-  if (e == view.entities().end()) return NotFound("unknown entity");
   v1::Mutation m;
-  v1::SetField* sf = m.mutable_set_field();
-  sf->set_entity_id(ToString(entity_id));
-  sf->set_field(field);
-  *sf->mutable_value() = value;
-  auto f = e->second.fields().find(field);
-  if (f != e->second.fields().end()) sf->set_base_revision(f->second.revision());
-  return impl_->Queue(case_id, {m}, e->second.scope_id());
+  uint32_t scope_id = 0;
+  KRING_RETURN_IF_ERROR(impl_->WithView(case_id, [&](const v1::CaseState& view) {
+    auto e = view.entities().find(Hex(entity_id));
+    if (e == view.entities().end()) return NotFound("unknown entity");
+    v1::SetField* sf = m.mutable_set_field();
+    sf->set_entity_id(ToString(entity_id));
+    sf->set_field(field);
+    *sf->mutable_value() = value;
+    auto f = e->second.fields().find(field);
+    if (f != e->second.fields().end()) sf->set_base_revision(f->second.revision());
+    scope_id = e->second.scope_id();
+    return Status();
+  }));
+  return impl_->Queue(case_id, {m}, scope_id);
 }
 
 Result<Bytes> Client::AddToSet(const Bytes& case_id, const Bytes& entity_id, const std::string& set,
@@ -559,20 +637,24 @@ Result<Bytes> Client::AddToSet(const Bytes& case_id, const Bytes& entity_id, con
 
 Status Client::RemoveFromSet(const Bytes& case_id, const Bytes& entity_id, const std::string& set,
                              const Bytes& element_id) {
-  KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
-  auto e = view.entities().find(Hex(entity_id));
-  if (e == view.entities().end()) return NotFound("unknown entity");
-  auto s = e->second.sets().find(set);
-  if (s == e->second.sets().end()) return NotFound("unknown set");
-  auto el = s->second.elements().find(Hex(element_id));
-  if (el == s->second.elements().end()) return NotFound("unknown element");
   v1::Mutation m;
-  v1::SetRemove* rm = m.mutable_set_remove();
-  rm->set_entity_id(ToString(entity_id));
-  rm->set_set(set);
-  rm->set_element_id(ToString(element_id));
-  for (const auto& tag : el->second.live_tags()) rm->add_observed_tags(tag);
-  return impl_->Queue(case_id, {m}, e->second.scope_id());
+  uint32_t scope_id = 0;
+  KRING_RETURN_IF_ERROR(impl_->WithView(case_id, [&](const v1::CaseState& view) {
+    auto e = view.entities().find(Hex(entity_id));
+    if (e == view.entities().end()) return NotFound("unknown entity");
+    auto s = e->second.sets().find(set);
+    if (s == e->second.sets().end()) return NotFound("unknown set");
+    auto el = s->second.elements().find(Hex(element_id));
+    if (el == s->second.elements().end()) return NotFound("unknown element");
+    v1::SetRemove* rm = m.mutable_set_remove();
+    rm->set_entity_id(ToString(entity_id));
+    rm->set_set(set);
+    rm->set_element_id(ToString(element_id));
+    for (const auto& tag : el->second.live_tags()) rm->add_observed_tags(tag);
+    scope_id = e->second.scope_id();
+    return Status();
+  }));
+  return impl_->Queue(case_id, {m}, scope_id);
 }
 
 Status Client::DeleteEntity(const Bytes& case_id, const Bytes& entity_id) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <future>
+#include <set>
 
 #include "kring/common/crypto.h"
 
@@ -165,6 +166,7 @@ Result<std::optional<UserChain>> LocalStore::LoadChain(ByteView account_id) {
 
 void LocalStore::CaseWrittenLocked() {
   ++case_writes_;
+  ++view_writes_;
   kept_.reset();
 }
 
@@ -175,6 +177,7 @@ void LocalStore::NoteOtherWritersLocked() {
   if (now == -1 || now != data_version_) {
     data_version_ = now;
     CaseWrittenLocked();
+    kept_intents_.reset();
   }
 }
 
@@ -187,6 +190,11 @@ Status LocalStore::CreateCase(ByteView case_id) {
 
 Result<std::optional<CaseRecord>> LocalStore::LoadCase(ByteView case_id) {
   std::lock_guard<std::mutex> lock(mu_);
+  NoteOtherWritersLocked();
+  // A copy of the kept record is cheaper than decrypting and parsing the stored state.
+  if (kept_ && kept_->case_id == Bytes(case_id.begin(), case_id.end())) {
+    return std::optional<CaseRecord>(*kept_);
+  }
   return LoadCaseLocked(case_id);
 }
 
@@ -200,7 +208,8 @@ Result<std::optional<CaseFlags>> LocalStore::LoadCaseFlags(ByteView case_id) {
     kept_ = std::move(loaded);
   }
   return std::optional<CaseFlags>(CaseFlags{kept_->head_seq, kept_->halted, kept_->state.removed(),
-                                            kept_->state.pending_approval()});
+                                            kept_->state.pending_approval(),
+                                            kept_->state.closed()});
 }
 
 Result<std::optional<CaseRecord>> LocalStore::TakeCase(ByteView case_id, uint64_t* version) {
@@ -319,30 +328,70 @@ Result<std::optional<EpochKey>> LocalStore::LatestEpochKey(ByteView case_id, uin
   return FindEpochKey(case_id, scope_id, epoch);
 }
 
-Status LocalStore::AddContentIntent(ByteView case_id, ByteView client_op_id,
-                                    const v1::ContentOp& op) {
+uint64_t LocalStore::ViewVersion() {
   std::lock_guard<std::mutex> lock(mu_);
+  NoteOtherWritersLocked();
+  return view_writes_;
+}
+
+bool LocalStore::IntentWrittenLocked(uint64_t* view_version) {
+  NoteOtherWritersLocked();
+  const bool in_step =
+      view_version != nullptr && *view_version != 0 && *view_version == view_writes_;
+  ++view_writes_;
+  if (view_version != nullptr) *view_version = 0;  // set once the write is done
+  return in_step;
+}
+
+Status LocalStore::AddContentIntent(ByteView case_id, ByteView client_op_id,
+                                    const v1::ContentOp& op, uint64_t* view_version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const bool in_step = IntentWrittenLocked(view_version);
   SecretBytes plain(op.ByteSizeLong());
   op.SerializeToArray(plain.data(), static_cast<int>(plain.size()));
   sql::Statement st(db_,
                     "INSERT INTO intents (case_id, client_op_id, control, content) "
                     "VALUES (?, ?, 0, ?)");
-  return st.Bind(1, case_id)
-      .Bind(2, client_op_id)
-      .Bind(3, at_rest_.Seal(CaseLabel("intent", case_id) + ":" + Hex(client_op_id), plain))
-      .Run();
+  KRING_RETURN_IF_ERROR(
+      st.Bind(1, case_id)
+          .Bind(2, client_op_id)
+          .Bind(3, at_rest_.Seal(CaseLabel("intent", case_id) + ":" + Hex(client_op_id), plain))
+          .Run());
+  if (std::vector<Intent>* kept = KeptIntentsLocked(case_id)) {
+    Intent in;
+    in.id = db_.LastInsertRowId();
+    in.case_id = Bytes(case_id.begin(), case_id.end());
+    in.client_op_id = Bytes(client_op_id.begin(), client_op_id.end());
+    in.content = op;
+    kept->push_back(std::move(in));
+  }
+  if (in_step) *view_version = view_writes_;
+  return {};
 }
 
 Status LocalStore::AddControlIntent(ByteView case_id, ByteView client_op_id,
-                                    const v1::ControlIntent& op) {
+                                    const v1::ControlIntent& op, uint64_t* view_version) {
   std::lock_guard<std::mutex> lock(mu_);
-  return AddControlIntentLocked(case_id, client_op_id, op);
+  const bool in_step = IntentWrittenLocked(view_version);
+  KRING_RETURN_IF_ERROR(AddControlIntentLocked(case_id, client_op_id, op));
+  if (std::vector<Intent>* kept = KeptIntentsLocked(case_id)) {
+    Intent in;
+    in.id = db_.LastInsertRowId();
+    in.case_id = Bytes(case_id.begin(), case_id.end());
+    in.client_op_id = Bytes(client_op_id.begin(), client_op_id.end());
+    in.control = true;
+    in.control_op = op;
+    kept->push_back(std::move(in));
+  }
+  if (in_step) *view_version = view_writes_;
+  return {};
 }
 
 Status LocalStore::StartCase(ByteView case_id, const v1::CaseState& state, ByteView client_op_id,
                              const v1::ControlIntent& op) {
   std::lock_guard<std::mutex> lock(mu_);
   CaseWrittenLocked();
+  kept_intents_.reset();  // the transaction may still fail after the intent is added
   sql::Transaction tx(db_);
   KRING_RETURN_IF_ERROR(tx.status());
   sql::Statement ins(db_, "INSERT OR IGNORE INTO cases (case_id) VALUES (?)");
@@ -371,20 +420,42 @@ Status LocalStore::AddControlIntentLocked(ByteView case_id, ByteView client_op_i
 
 Result<std::vector<Intent>> LocalStore::PendingIntents(ByteView case_id) {
   std::lock_guard<std::mutex> lock(mu_);
+  NoteOtherWritersLocked();
   return PendingIntentsLocked(case_id);
 }
 
 Result<std::optional<std::pair<CaseRecord, std::vector<Intent>>>> LocalStore::CaseWithIntents(
-    ByteView case_id) {
+    ByteView case_id, uint64_t* view_version) {
   using Out = std::optional<std::pair<CaseRecord, std::vector<Intent>>>;
   std::lock_guard<std::mutex> lock(mu_);
-  KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, LoadCaseLocked(case_id));
+  NoteOtherWritersLocked();
+  if (view_version != nullptr) *view_version = view_writes_;
+  std::optional<CaseRecord> rec;
+  if (kept_ && kept_->case_id == Bytes(case_id.begin(), case_id.end())) {
+    rec = *kept_;  // a copy is cheaper than decrypting and parsing the stored state
+  } else {
+    KRING_ASSIGN_OR_RETURN(rec, LoadCaseLocked(case_id));
+  }
   if (!rec) return Out();
   KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, PendingIntentsLocked(case_id));
   return Out(std::make_pair(std::move(*rec), std::move(intents)));
 }
 
+std::vector<Intent>* LocalStore::KeptIntentsLocked(ByteView case_id) {
+  if (!kept_intents_ || kept_intents_->first != Bytes(case_id.begin(), case_id.end())) {
+    return nullptr;
+  }
+  return &kept_intents_->second;
+}
+
 Result<std::vector<Intent>> LocalStore::PendingIntentsLocked(ByteView case_id) {
+  if (const std::vector<Intent>* kept = KeptIntentsLocked(case_id)) return *kept;
+  KRING_ASSIGN_OR_RETURN(std::vector<Intent> loaded, LoadIntentsLocked(case_id));
+  kept_intents_.emplace(Bytes(case_id.begin(), case_id.end()), loaded);
+  return loaded;
+}
+
+Result<std::vector<Intent>> LocalStore::LoadIntentsLocked(ByteView case_id) {
   sql::Statement st(db_,
                     "SELECT id, client_op_id, control, content, sealed FROM intents "
                     "WHERE case_id = ? AND rejected = 0 ORDER BY id");
@@ -419,6 +490,8 @@ Result<std::vector<Intent>> LocalStore::PendingIntentsLocked(ByteView case_id) {
 
 Result<size_t> LocalStore::PendingIntentCount(ByteView case_id) {
   std::lock_guard<std::mutex> lock(mu_);
+  NoteOtherWritersLocked();
+  if (const std::vector<Intent>* kept = KeptIntentsLocked(case_id)) return kept->size();
   sql::Statement st(db_, "SELECT COUNT(*) FROM intents WHERE case_id = ? AND rejected = 0");
   st.Bind(1, case_id);
   size_t n = 0;
@@ -432,13 +505,23 @@ Status LocalStore::SetSealed(int64_t intent_id, const std::vector<v1::Envelope>&
   v1::SealedIntent sealed;
   for (const auto& e : envelopes) *sealed.add_envelopes() = e;
   sql::Statement st(db_, "UPDATE intents SET sealed = ? WHERE id = ?");
-  return st.Bind(1, sealed.SerializeAsString()).Bind(2, intent_id).Run();
+  KRING_RETURN_IF_ERROR(st.Bind(1, sealed.SerializeAsString()).Bind(2, intent_id).Run());
+  if (kept_intents_) {
+    for (Intent& in : kept_intents_->second) {
+      if (in.id == intent_id) in.sealed = envelopes;
+    }
+  }
+  return {};
 }
 
 Status LocalStore::ClearSealed(ByteView case_id) {
   std::lock_guard<std::mutex> lock(mu_);
   sql::Statement st(db_, "UPDATE intents SET sealed = NULL WHERE case_id = ?");
-  return st.Bind(1, case_id).Run();
+  KRING_RETURN_IF_ERROR(st.Bind(1, case_id).Run());
+  if (std::vector<Intent>* kept = KeptIntentsLocked(case_id)) {
+    for (Intent& in : *kept) in.sealed.clear();
+  }
+  return {};
 }
 
 Result<std::vector<v1::LogEntry>> LocalStore::LogEntries(ByteView case_id) {
@@ -472,6 +555,7 @@ Status LocalStore::ReplaceState(ByteView case_id, const v1::CaseState& state) {
 Status LocalStore::DeleteCase(ByteView case_id) {
   std::lock_guard<std::mutex> lock(mu_);
   CaseWrittenLocked();
+  kept_intents_.reset();
   sql::Transaction txn(db_);
   KRING_RETURN_IF_ERROR(txn.status());
   for (const char* table :
@@ -486,8 +570,13 @@ Status LocalStore::DeleteCase(ByteView case_id) {
 
 Status LocalStore::RejectIntent(int64_t intent_id, const std::string& error) {
   std::lock_guard<std::mutex> lock(mu_);
+  IntentWrittenLocked(nullptr);
   sql::Statement st(db_, "UPDATE intents SET rejected = 1, error = ? WHERE id = ?");
-  return st.BindText(1, error).Bind(2, intent_id).Run();
+  KRING_RETURN_IF_ERROR(st.BindText(1, error).Bind(2, intent_id).Run());
+  if (kept_intents_) {
+    std::erase_if(kept_intents_->second, [&](const Intent& in) { return in.id == intent_id; });
+  }
+  return {};
 }
 
 Status LocalStore::SaveReceipt(const v1::Receipt& receipt) {
@@ -611,6 +700,11 @@ Status LocalStore::ApplyBatch(const AppliedBatch& batch, uint64_t* version) {
     KRING_RETURN_IF_ERROR(del.Bind(1, batch.case_id).Bind(2, id).Run());
   }
   KRING_RETURN_IF_ERROR(tx.Commit());
+  if (std::vector<Intent>* kept = KeptIntentsLocked(batch.case_id)) {
+    const std::set<Bytes> confirmed(batch.confirmed_client_op_ids.begin(),
+                                    batch.confirmed_client_op_ids.end());
+    std::erase_if(*kept, [&](const Intent& in) { return confirmed.count(in.client_op_id) != 0; });
+  }
   if (in_step) *version = case_writes_;
   return {};
 }

@@ -41,6 +41,7 @@ struct CaseFlags {
   bool halted = false;
   bool removed = false;
   bool pending_approval = false;
+  bool closed = false;
 };
 
 struct Intent {
@@ -111,17 +112,27 @@ class LocalStore {
   Result<std::optional<EpochKey>> FindEpochKey(ByteView case_id, uint32_t scope_id, uint64_t epoch);
   Result<std::optional<EpochKey>> LatestEpochKey(ByteView case_id, uint32_t scope_id);
 
-  Status AddContentIntent(ByteView case_id, ByteView client_op_id, const v1::ContentOp& op);
-  Status AddControlIntent(ByteView case_id, ByteView client_op_id, const v1::ControlIntent& op);
+  // `view_version` (optional), from CaseWithIntents or a previous add: on return the view
+  // version after this write when no other write to a case or its intents came in between (so
+  // a view kept at the given version plus this intent equals a fresh one), else 0.
+  Status AddContentIntent(ByteView case_id, ByteView client_op_id, const v1::ContentOp& op,
+                          uint64_t* view_version = nullptr);
+  Status AddControlIntent(ByteView case_id, ByteView client_op_id, const v1::ControlIntent& op,
+                          uint64_t* view_version = nullptr);
   // Creates the case row if needed, sets its state and queues the first change, atomically (a
   // new case, or an accepted invite): a crash never leaves a case with nothing queued.
   Status StartCase(ByteView case_id, const v1::CaseState& state, ByteView client_op_id,
                    const v1::ControlIntent& op);
   Result<std::vector<Intent>> PendingIntents(ByteView case_id);
   // The confirmed record and the pending intents read together, so a view never shows an edit
-  // twice or not at all while a sync confirms it.
+  // twice or not at all while a sync confirms it. `view_version` (optional) receives the view
+  // version they were read at.
   Result<std::optional<std::pair<CaseRecord, std::vector<Intent>>>> CaseWithIntents(
-      ByteView case_id);
+      ByteView case_id, uint64_t* view_version = nullptr);
+  // Changes on every write that can change an optimistic view: a case row, a pending intent
+  // added or rejected, or a commit by another connection. A view built at this version is
+  // still current while it is unchanged.
+  uint64_t ViewVersion();
   Result<size_t> PendingIntentCount(ByteView case_id);
   Status SetSealed(int64_t intent_id, const std::vector<v1::Envelope>& envelopes);
   Status ClearSealed(ByteView case_id);
@@ -157,13 +168,23 @@ class LocalStore {
   // A commit by another connection to the same file counts as a case write (the kept record
   // may no longer be the stored one).
   void NoteOtherWritersLocked();
+  // Every write to the pending intents goes through here (views change, the case row does not).
+  // Returns whether `view_version` was the current view version before this write.
+  bool IntentWrittenLocked(uint64_t* view_version);
 
   std::mutex mu_;
   sql::Database db_;
   AtRest at_rest_;
   uint64_t case_writes_ = 1;        // 0 means "unknown" to KeepCase
+  uint64_t view_writes_ = 1;        // case writes plus intent writes; 0 means "unknown"
   std::optional<CaseRecord> kept_;  // equals its stored row while set
-  int64_t data_version_ = -1;       // PRAGMA data_version when last looked at
+  // The pending intents of one case, decrypted and parsed, in id order; equal to the stored rows
+  // while set (every intent write below updates it), so a push round does not decrypt and parse
+  // the whole queue again.
+  std::optional<std::pair<Bytes, std::vector<Intent>>> kept_intents_;
+  std::vector<Intent>* KeptIntentsLocked(ByteView case_id);
+  Result<std::vector<Intent>> LoadIntentsLocked(ByteView case_id);
+  int64_t data_version_ = -1;  // PRAGMA data_version when last looked at
 };
 
 }  // namespace kring::client

@@ -1033,7 +1033,18 @@ Status SyncEngine::Replay(const Bytes& case_id) {
 }
 
 Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intents) {
-  KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
+  uint64_t version = 0;
+  KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->TakeCase(case_id, &version));
+  if (!rec) return NotFound("unknown case");
+  // Sealing writes intents and keys only, never the case row: the record stays the stored one
+  // (KeepCase drops it if anything else wrote a case meanwhile).
+  Status sealed = SealPendingWith(case_id, *rec, intents);
+  store_->KeepCase(std::move(*rec), version);
+  return sealed;
+}
+
+Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
+                                   std::vector<Intent>& intents) {
   KRING_ASSIGN_OR_RETURN(auto heads, store_->DeviceHeads(case_id));
   v1::LocalAccount me;
   {
@@ -1042,18 +1053,25 @@ Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intent
   }
   const DeviceHead confirmed = heads[ToBytes(me.device_id())];
   DeviceHead mine = confirmed;
-  v1::CaseState projected = rec->state;
+  // The state with this device's sealed control ops applied; a copy is made only once one
+  // changes it (content ops do not), so a push round of edits does not copy the case state.
+  std::optional<v1::CaseState> changed;
+  auto projected = [&]() -> const v1::CaseState& { return changed ? *changed : rec.state; };
+  auto change = [&]() -> v1::CaseState& {
+    if (!changed) changed = rec.state;
+    return *changed;
+  };
   bool stale = false;
   for (const Intent& in : intents) {
     if (in.sealed.empty()) break;
     for (const v1::Envelope& env : in.sealed) {
       auto parsed = protocol::ParseEnvelope(env);
-      auto epoch =
-          projected.scope_epochs().find(parsed.ok() ? parsed->header.scope_id() : uint32_t{0});
+      const v1::CaseState& now = projected();
+      auto epoch = now.scope_epochs().find(parsed.ok() ? parsed->header.scope_id() : uint32_t{0});
       const bool old_epoch =
           parsed.ok() && parsed->header.kind() == v1::OP_KIND_CONTENT &&
-          (epoch == projected.scope_epochs().end() || parsed->header.epoch() != epoch->second ||
-           projected.rekey_pending() || ScopeNeedsRekey(projected, parsed->header.scope_id()));
+          (epoch == now.scope_epochs().end() || parsed->header.epoch() != epoch->second ||
+           now.rekey_pending() || ScopeNeedsRekey(now, parsed->header.scope_id()));
       // Never resend content sealed under an epoch a removed member may hold: reseal it.
       if (!parsed.ok() || old_epoch || parsed->header.device_counter() != mine.counter + 1 ||
           !ConstantTimeEqual(View(parsed->header.prev_device_op_hash()), mine.last_hash)) {
@@ -1061,7 +1079,7 @@ Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intent
         break;
       }
       if (protocol::IsControl(parsed->header.kind())) {
-        model::ApplyControl(projected, parsed->header, parsed->control, 0);
+        model::ApplyControl(change(), parsed->header, parsed->control, 0);
       }
       mine.counter = parsed->header.device_counter();
       mine.last_hash = parsed->envelope_hash;
@@ -1072,14 +1090,14 @@ Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intent
     KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
     for (Intent& in : intents) in.sealed.clear();
     mine = confirmed;
-    projected = rec->state;
+    changed.reset();
   }
   for (Intent& in : intents) {
     if (!in.sealed.empty()) continue;
     std::vector<v1::Envelope> envelopes;
     if (in.control) {
       DeviceHead before = mine;
-      auto sealed = SealControl(case_id, *rec, projected, in, mine);
+      auto sealed = SealControl(case_id, rec, projected(), in, mine);
       if (!sealed.ok()) {
         mine = before;
         if (sealed.status().code() != StatusCode::kAborted) return sealed.status();
@@ -1097,43 +1115,43 @@ Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intent
       envelopes = std::move(sealed).value();
       for (const v1::Envelope& env : envelopes) {
         auto parsed = protocol::ParseEnvelope(env);
-        if (parsed.ok()) model::ApplyControl(projected, parsed->header, parsed->control, 0);
+        if (parsed.ok()) model::ApplyControl(change(), parsed->header, parsed->control, 0);
       }
     } else {
-      if (projected.rekey_pending() || projected.members_size() == 0) break;
-      if (projected.closed()) {
+      if (projected().rekey_pending() || projected().members_size() == 0) break;
+      if (projected().closed()) {
         // Closed meanwhile (on another device): the edit can never be accepted.
         KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "the case is closed"));
         continue;
       }
       const uint32_t scope = in.content.scope_id();
-      if (scope != 0 && !model::InScope(projected, scope, View(me.account_id()))) {
+      if (scope != 0 && !model::InScope(projected(), scope, View(me.account_id()))) {
         // The scope was closed to this account meanwhile: the edit may not be sealed any more.
         KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "not in this scope any more"));
         continue;
       }
-      if (scope != 0 && ScopeNeedsRekey(projected, scope)) {
+      if (scope != 0 && ScopeNeedsRekey(projected(), scope)) {
         // Someone left the scope (or a server holds back its new key): this device is in it, so
         // it makes the next key now rather than seal to one a removed member holds, or wait on
         // its own queued rekey behind this edit.
         DeviceHead before = mine;
-        v1::CaseState after = projected;
+        v1::CaseState after = projected();
         std::vector<v1::Envelope> rekey;
-        Status made = AppendRekey(me, case_id, *rec, after, scope,
+        Status made = AppendRekey(me, case_id, rec, after, scope,
                                   ToString(crypto::RandomBytes(crypto::kIdBytes)), rekey, mine);
         if (!made.ok()) {
           mine = before;
           return made;
         }
-        projected = std::move(after);
+        changed = std::move(after);
         for (v1::Envelope& env : rekey) envelopes.push_back(std::move(env));
       }
-      auto epoch_it = projected.scope_epochs().find(scope);
-      if (epoch_it == projected.scope_epochs().end()) break;
+      auto epoch_it = projected().scope_epochs().find(scope);
+      if (epoch_it == projected().scope_epochs().end()) break;
       KRING_ASSIGN_OR_RETURN(std::optional<EpochKey> key,
                              store_->FindEpochKey(case_id, scope, epoch_it->second));
       if (!key) break;  // no key delivered yet: the intents wait
-      v1::OpHeader h = NewHeader(me, case_id, *rec, mine, v1::OP_KIND_CONTENT, key->epoch,
+      v1::OpHeader h = NewHeader(me, case_id, rec, mine, v1::OP_KIND_CONTENT, key->epoch,
                                  ToString(in.client_op_id), scope);
       envelopes.push_back(SignEnvelope(me, h, nullptr, &in.content, key->key));
       mine.counter = h.device_counter();

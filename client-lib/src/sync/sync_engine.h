@@ -65,7 +65,10 @@ class SyncEngine {
   Result<bool> PushOnce(const Bytes& case_id, Outcome& out);
   // Verifies every receipt of a push (signature, case, seq, chain hash) and stores it.
   Status AcceptReceipts(const Bytes& case_id, const v1::PushResponse& resp, Outcome& out);
+  // Takes the store's kept record for SealPendingWith and gives it back: a push round neither
+  // decrypts nor copies the case state.
   Status SealPending(const Bytes& case_id, std::vector<Intent>& intents);
+  Status SealPendingWith(const Bytes& case_id, const CaseRecord& rec, std::vector<Intent>& intents);
   // A control intent becomes its op plus a Rekey of scope 0 for the members after the change.
   Result<std::vector<v1::Envelope>> SealControl(const Bytes& case_id, const CaseRecord& rec,
                                                 const v1::CaseState& projected, const Intent& in,
