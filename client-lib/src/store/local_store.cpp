@@ -6,6 +6,9 @@
 
 #include "kring/common/crypto.h"
 
+#include "crypto/open_content.h"
+#include "store/stored_state.h"
+
 namespace kring::client {
 namespace {
 
@@ -39,6 +42,13 @@ CREATE TABLE alarms (
   seq INTEGER NOT NULL, detail TEXT NOT NULL, evidence BLOB NOT NULL, created_at_ms INTEGER NOT NULL);
 )sql";
 
+// state_form 2: cases.state is a sealed v1::StoredCaseState (large values stay in the log only);
+// 1: a sealed v1::CaseState, as written before.
+constexpr std::string_view kSchemaV2 = R"sql(
+ALTER TABLE cases ADD COLUMN state_form INTEGER NOT NULL DEFAULT 1;
+)sql";
+constexpr int64_t kStateFormWithRefs = 2;
+
 constexpr std::string_view kKeyCheckLabel = "key-check";
 // From this many log rows on, ApplyBatch seals the state on a second thread.
 constexpr size_t kParallelSealEntries = 256;
@@ -60,7 +70,7 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path,
                                                      ByteView storage_key) {
   KRING_ASSIGN_OR_RETURN(AtRest at_rest, AtRest::FromStorageKey(storage_key));
   KRING_ASSIGN_OR_RETURN(sql::Database db, sql::Database::Open(path));
-  KRING_RETURN_IF_ERROR(db.Migrate({kSchemaV1}));
+  KRING_RETURN_IF_ERROR(db.Migrate({kSchemaV1, kSchemaV2}));
   // A wrong storage key must fail here, not later with undecryptable records.
   sql::Statement get(db, "SELECT value FROM meta WHERE key = 'key_check'");
   if (get.Step()) {
@@ -231,7 +241,9 @@ void LocalStore::KeepCase(CaseRecord rec, uint64_t version) {
 }
 
 Result<std::optional<CaseRecord>> LocalStore::LoadCaseLocked(ByteView case_id) {
-  sql::Statement st(db_, "SELECT head_seq, head_hash, halted, state FROM cases WHERE case_id = ?");
+  sql::Statement st(db_,
+                    "SELECT head_seq, head_hash, halted, state, state_form FROM cases "
+                    "WHERE case_id = ?");
   st.Bind(1, case_id);
   if (!st.Step()) {
     KRING_RETURN_IF_ERROR(st.status());
@@ -245,11 +257,53 @@ Result<std::optional<CaseRecord>> LocalStore::LoadCaseLocked(ByteView case_id) {
   if (!st.IsNull(3)) {
     KRING_ASSIGN_OR_RETURN(SecretBytes plain,
                            at_rest_.Open(CaseLabel("state", case_id), st.Blob(3)));
-    if (!rec.state.ParseFromArray(plain.data(), static_cast<int>(plain.size()))) {
+    if (st.Int(4) == kStateFormWithRefs) {
+      KRING_ASSIGN_OR_RETURN(rec.state, ParseStateLocked(case_id, plain));
+    } else if (!rec.state.ParseFromArray(plain.data(), static_cast<int>(plain.size()))) {
       return DataLoss("stored case state is malformed");
     }
   }
   return std::optional<CaseRecord>(std::move(rec));
+}
+
+Bytes LocalStore::SealState(ByteView case_id, v1::CaseState& state) const {
+  return at_rest_.Seal(CaseLabel("state", case_id), SerializeStoredState(state));
+}
+
+Result<v1::CaseState> LocalStore::ParseStateLocked(ByteView case_id, ByteView plain) {
+  // One statement for every entry a left-out value is in, and each epoch's subkeys derived once.
+  sql::Statement st(db_, "SELECT envelope FROM log WHERE case_id = ? AND seq = ?");
+  std::map<std::pair<uint32_t, uint64_t>, EpochSubkeys> subkeys;
+  auto open = [&](uint64_t seq) -> Result<v1::ContentOp> {
+    st.Reset();
+    st.Bind(1, case_id).Bind(2, static_cast<int64_t>(seq));
+    if (!st.Step()) {
+      KRING_RETURN_IF_ERROR(st.status());
+      return DataLoss("a log entry the stored case state refers to is missing");
+    }
+    v1::Envelope env;
+    v1::OpHeader header;
+    if (!env.ParseFromString(st.BlobString(0)) || !header.ParseFromString(env.header()) ||
+        header.kind() != v1::OP_KIND_CONTENT) {
+      return DataLoss("a log entry the stored case state refers to is not a content op");
+    }
+    auto keys = subkeys.find({header.scope_id(), header.epoch()});
+    if (keys == subkeys.end()) {
+      KRING_ASSIGN_OR_RETURN(std::optional<EpochKey> key,
+                             FindEpochKeyLocked(case_id, header.scope_id(), header.epoch()));
+      if (!key) return DataLoss("the key of a log entry the stored case state refers to is gone");
+      keys = subkeys
+                 .emplace(std::make_pair(header.scope_id(), header.epoch()),
+                          DeriveEpochSubkeys(key->key))
+                 .first;
+    }
+    OpenedContent opened = OpenContent(env, keys->second);
+    if (opened.outcome != OpenedContent::Outcome::kOk) {
+      return DataLoss("a log entry the stored case state refers to does not open");
+    }
+    return std::move(opened.content);
+  };
+  return ParseStoredState(plain, open);
 }
 
 Result<std::vector<Bytes>> LocalStore::CaseIds() {
@@ -302,6 +356,11 @@ Status LocalStore::SaveEpochKey(ByteView case_id, const EpochKey& key) {
 Result<std::optional<EpochKey>> LocalStore::FindEpochKey(ByteView case_id, uint32_t scope_id,
                                                          uint64_t epoch) {
   std::lock_guard<std::mutex> lock(mu_);
+  return FindEpochKeyLocked(case_id, scope_id, epoch);
+}
+
+Result<std::optional<EpochKey>> LocalStore::FindEpochKeyLocked(ByteView case_id, uint32_t scope_id,
+                                                               uint64_t epoch) {
   sql::Statement st(db_,
                     "SELECT key FROM epoch_keys WHERE case_id = ? AND scope_id = ? AND epoch = ?");
   st.Bind(1, case_id).Bind(2, static_cast<int64_t>(scope_id)).Bind(3, static_cast<int64_t>(epoch));
@@ -387,7 +446,7 @@ Status LocalStore::AddControlIntent(ByteView case_id, ByteView client_op_id,
   return {};
 }
 
-Status LocalStore::StartCase(ByteView case_id, const v1::CaseState& state, ByteView client_op_id,
+Status LocalStore::StartCase(ByteView case_id, v1::CaseState state, ByteView client_op_id,
                              const v1::ControlIntent& op) {
   std::lock_guard<std::mutex> lock(mu_);
   CaseWrittenLocked();
@@ -396,11 +455,9 @@ Status LocalStore::StartCase(ByteView case_id, const v1::CaseState& state, ByteV
   KRING_RETURN_IF_ERROR(tx.status());
   sql::Statement ins(db_, "INSERT OR IGNORE INTO cases (case_id) VALUES (?)");
   KRING_RETURN_IF_ERROR(ins.Bind(1, case_id).Run());
-  SecretBytes plain(state.ByteSizeLong());
-  state.SerializeToArray(plain.data(), static_cast<int>(plain.size()));
-  sql::Statement upd(db_, "UPDATE cases SET state = ? WHERE case_id = ?");
+  sql::Statement upd(db_, "UPDATE cases SET state = ?, state_form = ? WHERE case_id = ?");
   KRING_RETURN_IF_ERROR(
-      upd.Bind(1, at_rest_.Seal(CaseLabel("state", case_id), plain)).Bind(2, case_id).Run());
+      upd.Bind(1, SealState(case_id, state)).Bind(2, kStateFormWithRefs).Bind(3, case_id).Run());
   KRING_RETURN_IF_ERROR(AddControlIntentLocked(case_id, client_op_id, op));
   return tx.Commit();
 }
@@ -543,13 +600,11 @@ Result<std::vector<v1::LogEntry>> LocalStore::LogEntries(ByteView case_id) {
   return out;
 }
 
-Status LocalStore::ReplaceState(ByteView case_id, const v1::CaseState& state) {
+Status LocalStore::ReplaceState(ByteView case_id, v1::CaseState state) {
   std::lock_guard<std::mutex> lock(mu_);
   CaseWrittenLocked();
-  SecretBytes plain(state.ByteSizeLong());
-  state.SerializeToArray(plain.data(), static_cast<int>(plain.size()));
-  sql::Statement st(db_, "UPDATE cases SET state = ? WHERE case_id = ?");
-  return st.Bind(1, at_rest_.Seal(CaseLabel("state", case_id), plain)).Bind(2, case_id).Run();
+  sql::Statement st(db_, "UPDATE cases SET state = ?, state_form = ? WHERE case_id = ?");
+  return st.Bind(1, SealState(case_id, state)).Bind(2, kStateFormWithRefs).Bind(3, case_id).Run();
 }
 
 Status LocalStore::DeleteCase(ByteView case_id) {
@@ -645,19 +700,15 @@ Result<std::vector<Alarm>> LocalStore::Alarms() {
   return out;
 }
 
-Status LocalStore::ApplyBatch(const AppliedBatch& batch, uint64_t* version) {
+Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
   std::lock_guard<std::mutex> lock(mu_);
   NoteOtherWritersLocked();
   const bool in_step = version != nullptr && *version == case_writes_;
   CaseWrittenLocked();
   if (version != nullptr) *version = 0;  // set once the write is committed
-  // The sealed state (about as large as the case's content) is serialized and encrypted on a
-  // second core while this one writes the log rows of a large batch.
-  auto seal_state = [&] {
-    SecretBytes plain(batch.state.ByteSizeLong());
-    batch.state.SerializeToArray(plain.data(), static_cast<int>(plain.size()));
-    return at_rest_.Seal(CaseLabel("state", batch.case_id), plain);
-  };
+  // The sealed state is serialized and encrypted on a second core while this one writes the
+  // log rows of a large batch (they touch different members of the batch).
+  auto seal_state = [&] { return SealState(batch.case_id, batch.state); };
   std::future<Bytes> sealed_state;
   if (batch.entries.size() >= kParallelSealEntries) {
     sealed_state = std::async(std::launch::async, seal_state);
@@ -689,11 +740,13 @@ Status LocalStore::ApplyBatch(const AppliedBatch& batch, uint64_t* version) {
   for (const EpochKey& k : batch.epoch_keys)
     KRING_RETURN_IF_ERROR(SaveEpochKeyLocked(batch.case_id, k));
   sql::Statement upd(db_,
-                     "UPDATE cases SET head_seq = ?, head_hash = ?, state = ? WHERE case_id = ?");
+                     "UPDATE cases SET head_seq = ?, head_hash = ?, state = ?, state_form = ? "
+                     "WHERE case_id = ?");
   KRING_RETURN_IF_ERROR(upd.Bind(1, static_cast<int64_t>(batch.head_seq))
                             .Bind(2, batch.head_hash)
                             .Bind(3, sealed_state.valid() ? sealed_state.get() : seal_state())
-                            .Bind(4, batch.case_id)
+                            .Bind(4, kStateFormWithRefs)
+                            .Bind(5, batch.case_id)
                             .Run());
   for (const Bytes& id : batch.confirmed_client_op_ids) {
     sql::Statement del(db_, "DELETE FROM intents WHERE case_id = ? AND client_op_id = ?");

@@ -1,6 +1,8 @@
 // The device's local SQLite store: the verified log, heads, alarms, keys, pending intents and the
 // materialized state. Secrets and plaintext are sealed with the storage key (AtRest); the
 // envelopes of the log are stored as received (they are ciphertext or public control bodies).
+// Large values of the materialized state are not stored twice: the sealed state refers to the
+// log entries that hold them (store/stored_state.h) and they are opened again when it is read.
 // Every method is atomic and thread-safe.
 #pragma once
 
@@ -121,7 +123,7 @@ class LocalStore {
                           uint64_t* view_version = nullptr);
   // Creates the case row if needed, sets its state and queues the first change, atomically (a
   // new case, or an accepted invite): a crash never leaves a case with nothing queued.
-  Status StartCase(ByteView case_id, const v1::CaseState& state, ByteView client_op_id,
+  Status StartCase(ByteView case_id, v1::CaseState state, ByteView client_op_id,
                    const v1::ControlIntent& op);
   Result<std::vector<Intent>> PendingIntents(ByteView case_id);
   // The confirmed record and the pending intents read together, so a view never shows an edit
@@ -139,7 +141,8 @@ class LocalStore {
   // The verified log, in order (for replaying it after older epoch keys were learned).
   Result<std::vector<v1::LogEntry>> LogEntries(ByteView case_id);
   // Replaces the confirmed state (after a replay); heads and log stay as they are.
-  Status ReplaceState(ByteView case_id, const v1::CaseState& state);
+  // By value: the stored form is made by swapping large values out of it and back.
+  Status ReplaceState(ByteView case_id, v1::CaseState state);
   // Erasure or the end of retention: every row of the case goes (log, keys, intents, receipts,
   // alarms, state), in one transaction; secure_delete overwrites the freed pages.
   Status DeleteCase(ByteView case_id);
@@ -154,11 +157,19 @@ class LocalStore {
 
   // `version` (optional), from TakeCase: on return the write count after this write when no
   // other case write came in between (so the caller's record equals the stored one), else 0.
-  Status ApplyBatch(const AppliedBatch& batch, uint64_t* version = nullptr);
+  // batch.state is lent, not copied: its large values are swapped out while the stored form is
+  // made and back before this returns (nothing may read it meanwhile); the rest is only read.
+  Status ApplyBatch(AppliedBatch& batch, uint64_t* version = nullptr);
 
  private:
   LocalStore(sql::Database db, AtRest at_rest) : db_(std::move(db)), at_rest_(std::move(at_rest)) {}
   Result<std::optional<CaseRecord>> LoadCaseLocked(ByteView case_id);
+  // The sealed stored form of `state` (lent as in ApplyBatch).
+  Bytes SealState(ByteView case_id, v1::CaseState& state) const;
+  // A stored form (state_form 2) read back, its left-out values opened from the log.
+  Result<v1::CaseState> ParseStateLocked(ByteView case_id, ByteView plain);
+  Result<std::optional<EpochKey>> FindEpochKeyLocked(ByteView case_id, uint32_t scope_id,
+                                                     uint64_t epoch);
   Result<std::vector<Intent>> PendingIntentsLocked(ByteView case_id);
   Status AddControlIntentLocked(ByteView case_id, ByteView client_op_id,
                                 const v1::ControlIntent& op);

@@ -373,7 +373,7 @@ SyncEngine::Outcome SyncEngine::SyncAll() {
     if (rec.ok() && rec.value() && rec.value()->state.removed()) {
       v1::CaseState state = rec.value()->state;
       state.set_removed(false);
-      if (Status s = store_->ReplaceState(View(c.case_id()), state); !s.ok()) {
+      if (Status s = store_->ReplaceState(View(c.case_id()), std::move(state)); !s.ok()) {
         out.status = s;
         return out;
       }
@@ -516,7 +516,7 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
         // stays; nothing after the removal reaches it.
         v1::CaseState state = std::move(current.state);
         state.set_removed(true);
-        KRING_RETURN_IF_ERROR(store_->ReplaceState(case_id, state));
+        KRING_RETURN_IF_ERROR(store_->ReplaceState(case_id, std::move(state)));
         KRING_RETURN_IF_ERROR(RejectAllPending(case_id, out));
         out.events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
         return false;
@@ -1027,7 +1027,7 @@ Status SyncEngine::Replay(const Bytes& case_id) {
     if (v.failure) return DataLoss("verified log no longer replays: " + v.failure->detail);
     for (const EpochKey& k : v.batch.epoch_keys)
       KRING_RETURN_IF_ERROR(store_->SaveEpochKey(case_id, k));
-    if (!v.learned_older_keys) return store_->ReplaceState(case_id, v.batch.state);
+    if (!v.learned_older_keys) return store_->ReplaceState(case_id, std::move(v.batch.state));
   }
   return Internal("history replay did not settle");
 }

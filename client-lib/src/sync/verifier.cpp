@@ -8,6 +8,7 @@
 #include "kring/common/protocol.h"
 
 #include "crypto/identity.h"
+#include "crypto/open_content.h"
 #include "model/reducer.h"
 
 namespace kring::client {
@@ -51,19 +52,6 @@ void ForEachOnCores(size_t n, const Fn& fn) {
   run(0);
   for (std::thread& th : pool) th.join();
 }
-
-// What opening a content op gave: its plaintext op, or why it is unreadable.
-struct Opened {
-  enum class Outcome { kOk, kCommitment, kDecrypt, kMalformed };
-  Outcome outcome = Outcome::kOk;
-  v1::ContentOp content;
-};
-
-// The two subkeys of an epoch key that every content op needs, derived once per batch.
-struct EpochSubkeys {
-  SecretBytes content;
-  SecretBytes commitment;
-};
 
 class BatchVerifier {
  public:
@@ -323,9 +311,7 @@ class BatchVerifier {
     if (cached != subkeys_.end()) return &cached->second;
     KRING_ASSIGN_OR_RETURN(std::optional<SecretBytes> key, KeyFor(scope, epoch));
     if (!key) return static_cast<const EpochSubkeys*>(nullptr);
-    EpochSubkeys keys{protocol::DeriveEpochSubkey(*key, protocol::EpochSubkey::kContent),
-                      protocol::DeriveEpochSubkey(*key, protocol::EpochSubkey::kCommitment)};
-    return &subkeys_.emplace(std::make_pair(scope, epoch), std::move(keys)).first->second;
+    return &subkeys_.emplace(std::make_pair(scope, epoch), DeriveEpochSubkeys(*key)).first->second;
   }
 
   // Remembers, once per batch, each entity a content op is about to change (or create), so a
@@ -602,7 +588,7 @@ class BatchVerifier {
       }
       return Fail(AlarmKind::kKeyMismatch, seq, "no key for this epoch was delivered", c.entry);
     }
-    Opened opened;
+    OpenedContent opened;
     const size_t at = static_cast<size_t>(&c - checked_.data());
     if (at < pre_opened_.size() && pre_opened_[at] && pre_opened_keys_[at] == *key) {
       opened = std::move(*pre_opened_[at]);
@@ -610,13 +596,13 @@ class BatchVerifier {
       opened = Open(c, **key);
     }
     switch (opened.outcome) {
-      case Opened::Outcome::kOk:
+      case OpenedContent::Outcome::kOk:
         break;
-      case Opened::Outcome::kCommitment:
+      case OpenedContent::Outcome::kCommitment:
         return Unreadable(AlarmKind::kKeyMismatch, c, "op key commitment does not match");
-      case Opened::Outcome::kDecrypt:
+      case OpenedContent::Outcome::kDecrypt:
         return Unreadable(AlarmKind::kTamper, c, "ciphertext does not decrypt");
-      case Opened::Outcome::kMalformed:
+      case OpenedContent::Outcome::kMalformed:
         return Unreadable(AlarmKind::kTamper, c, "plaintext is malformed");
     }
     const v1::ContentOp& content = opened.content;
@@ -630,28 +616,8 @@ class BatchVerifier {
     return true;
   }
 
-  // Key commitment, decryption, unpadding and parsing of one content op: a function of the op
-  // and the epoch's keys only.
-  static Opened Open(const Checked& c, const EpochSubkeys& keys) {
-    Opened out;
-    const v1::Envelope& env = c.entry->envelope();
-    if (!ConstantTimeEqual(protocol::OpKeyCommitmentWithSubkey(keys.commitment, View(env.nonce())),
-                           View(env.key_commitment()))) {
-      out.outcome = Opened::Outcome::kCommitment;
-      return out;
-    }
-    auto plain = crypto::AeadDecrypt(keys.content, View(env.nonce()), View(env.ciphertext()),
-                                     protocol::AssociatedData(View(env.header()), {}));
-    if (!plain.ok()) {
-      out.outcome = Opened::Outcome::kDecrypt;
-      return out;
-    }
-    auto unpadded = crypto::Unpad(plain.value(), protocol::kPaddingBlock);
-    if (!unpadded.ok() ||
-        !out.content.ParseFromArray(unpadded->data(), static_cast<int>(unpadded->size()))) {
-      out.outcome = Opened::Outcome::kMalformed;
-    }
-    return out;
+  static OpenedContent Open(const Checked& c, const EpochSubkeys& keys) {
+    return OpenContent(c.entry->envelope(), keys);
   }
 
   // Opens on all cores the content ops whose epoch key is known before the fold starts. The
@@ -759,9 +725,9 @@ class BatchVerifier {
   v1::CaseState rest_before_;  // the state without its entities, before ApplyAll
   std::map<std::string, std::optional<v1::Entity>> entity_journal_;  // by entity key
   std::map<std::pair<uint32_t, uint64_t>, EpochSubkeys> subkeys_;
-  std::map<Bytes, UserChain> chains_;                 // by account id, for this batch
-  std::vector<std::optional<Opened>> pre_opened_;     // by index in checked_
-  std::vector<const EpochSubkeys*> pre_opened_keys_;  // the keys each was opened with
+  std::map<Bytes, UserChain> chains_;                     // by account id, for this batch
+  std::vector<std::optional<OpenedContent>> pre_opened_;  // by index in checked_
+  std::vector<const EpochSubkeys*> pre_opened_keys_;      // the keys each was opened with
 };
 
 }  // namespace

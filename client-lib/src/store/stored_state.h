@@ -1,0 +1,36 @@
+// The stored form of a case's confirmed state (v1::StoredCaseState). A note's text is already in
+// the verified local log, in the ciphertext of the op that wrote it; keeping it a second time in
+// the sealed state made a cold sync write the case's content twice. So a large text or blob
+// value that a log op wrote is left out of the stored state, and a reference says which op and
+// which of its SetFields gave it. What libkring holds in memory is the full state, unchanged.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+
+#include "kring/common/bytes.h"
+#include "kring/common/status.h"
+#include "kring/v1/local.pb.h"
+#include "kring/v1/model.pb.h"
+
+namespace kring::client {
+
+// From this size on a value is left out: a reference costs about 70 bytes of the stored state
+// and one log entry to open when the state is read.
+inline constexpr size_t kMinLeftOutValueBytes = 128;
+
+// The plaintext of the stored form of `state`. Values written by a log op (seq > 0) in fields
+// and conflicts are left out; pending values (seq 0) and everything else stay in. The left-out
+// values are swapped out of `state` and back (O(1) each): `state` is as it was when this
+// returns, but nothing else may read it while this runs.
+SecretBytes SerializeStoredState(v1::CaseState& state);
+
+// The content op at `seq` of the case's verified local log, opened; DataLoss when it is missing
+// or does not open.
+using OpenLogContent = std::function<Result<v1::ContentOp>(uint64_t seq)>;
+
+// Parses a stored form and puts every left-out value back, opening each log op it names once,
+// in seq order. A reference that does not give back its value is DataLoss, never an empty value.
+Result<v1::CaseState> ParseStoredState(ByteView plain, const OpenLogContent& open);
+
+}  // namespace kring::client
