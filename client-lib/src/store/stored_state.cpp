@@ -1,8 +1,10 @@
 #include "store/stored_state.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -28,12 +30,24 @@ bool LeavesOut(const v1::Value& v) {
 
 // Binds a reference to the exact value (kind and bytes), so a log row that gives back anything
 // else is caught.
-std::string ValueDigest(const v1::Value& v) {
+Bytes ValueDigest(const v1::Value& v) {
   const std::string& payload = v.kind_case() == v1::Value::kText ? v.text() : v.blob();
-  return ToString(crypto::Hasher("kring-stored-value-v1", kDigestBytes)
-                      .AddU64(static_cast<uint64_t>(v.kind_case()))
-                      .Add(View(payload))
-                      .Finish());
+  return crypto::Hasher("kring-stored-value-v1", kDigestBytes)
+      .AddU64(static_cast<uint64_t>(v.kind_case()))
+      .Add(View(payload))
+      .Finish();
+}
+
+// Whether `key` is the lowercase hex of `id` (how the reducer keys entities): the reference
+// names the entity by its id, so only entities found again that way are left out.
+bool IsHexOf(std::string_view key, std::string_view id) {
+  constexpr char kDigits[] = "0123456789abcdef";
+  if (key.size() != 2 * id.size()) return false;
+  for (size_t i = 0; i < id.size(); ++i) {
+    const auto b = static_cast<unsigned char>(id[i]);
+    if (key[2 * i] != kDigits[b >> 4] || key[2 * i + 1] != kDigits[b & 15]) return false;
+  }
+  return true;
 }
 
 // Holds the left-out values while the state is serialized and puts them back when it goes, also
@@ -56,56 +70,96 @@ class LeftOut {
   std::vector<std::pair<std::string*, std::string>> taken_;
 };
 
-void AddRef(v1::StoredCaseState& refs, v1::StoredValueRef::Slot slot, uint64_t seq,
-            const v1::Value& v) {
-  v1::StoredValueRef* r = refs.add_refs();
-  r->set_slot(slot);
-  r->set_seq(seq);
-  r->set_digest(ValueDigest(v));
-}
+// Adds references column by column.
+class RefsWriter {
+ public:
+  explicit RefsWriter(v1::StoredValueRefs& refs) : refs_(refs) {}
+  void Field(const std::string& entity_id, const std::string& name, const v1::FieldState& f) {
+    Add(v1::StoredValueRefs::SLOT_FIELD, f.seq(), f.value());
+    refs_.mutable_entity_ids()->append(entity_id);
+    auto [it, added] = names_.try_emplace(name, static_cast<uint32_t>(refs_.field_names_size()));
+    if (added) refs_.add_field_names(name);
+    refs_.add_field_name_indexes(it->second);
+  }
+  void Conflict(v1::StoredValueRefs::Slot slot, int index, uint64_t seq, const v1::Value& v) {
+    Add(slot, seq, v);
+    refs_.add_conflicts(static_cast<uint32_t>(index));
+  }
+
+ private:
+  void Add(v1::StoredValueRefs::Slot slot, uint64_t seq, const v1::Value& v) {
+    refs_.add_slots(slot);
+    refs_.add_seqs(seq);
+    const Bytes digest = ValueDigest(v);
+    refs_.mutable_digests()->append(digest.begin(), digest.end());
+  }
+  v1::StoredValueRefs& refs_;
+  std::map<std::string_view, uint32_t> names_;  // views of the state's field keys
+};
 
 // A left-out value to put back: where it goes and what the op that wrote it must say.
 struct Target {
-  const v1::StoredValueRef* ref;
+  uint64_t seq;
+  std::string_view digest;
   v1::Value* value;
   const std::string* entity_id;
   const std::string* field;
 };
 
-Status NamesNothing() { return DataLoss("stored case state refers to a value it does not have"); }
+Status Malformed() { return DataLoss("stored case state refers to a value it does not have"); }
 
-Result<std::vector<Target>> Targets(const v1::StoredCaseState& stored, v1::CaseState& state) {
+Result<std::vector<Target>> Targets(const v1::StoredValueRefs& refs, v1::CaseState& state) {
+  const size_t n = static_cast<size_t>(refs.slots_size());
+  const auto fields = static_cast<size_t>(
+      std::count(refs.slots().begin(), refs.slots().end(), v1::StoredValueRefs::SLOT_FIELD));
+  if (static_cast<size_t>(refs.seqs_size()) != n || refs.digests().size() != n * kDigestBytes ||
+      refs.entity_ids().size() != fields * crypto::kIdBytes ||
+      static_cast<size_t>(refs.field_name_indexes_size()) != fields ||
+      static_cast<size_t>(refs.conflicts_size()) != n - fields) {
+    return Malformed();
+  }
   std::vector<Target> out;
-  out.reserve(static_cast<size_t>(stored.refs_size()));
-  for (const v1::StoredValueRef& r : stored.refs()) {
-    if (r.seq() == 0) return NamesNothing();
-    if (r.slot() == v1::StoredValueRef::SLOT_FIELD) {
-      auto e = state.mutable_entities()->find(r.entity_key());
-      if (e == state.mutable_entities()->end()) return NamesNothing();
-      auto f = e->second.mutable_fields()->find(r.field());
-      if (f == e->second.mutable_fields()->end() || f->second.seq() != r.seq()) {
-        return NamesNothing();
-      }
-      out.push_back({&r, f->second.mutable_value(), &e->second.entity_id(), &f->first});
-      continue;
+  out.reserve(n);
+  size_t field = 0, conflict = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const int at = static_cast<int>(i);
+    Target t{refs.seqs(at), std::string_view(refs.digests()).substr(i * kDigestBytes, kDigestBytes),
+             nullptr, nullptr, nullptr};
+    if (t.seq == 0) return Malformed();
+    const v1::StoredValueRefs::Slot slot = refs.slots(at);
+    if (slot == v1::StoredValueRefs::SLOT_FIELD) {
+      const std::string id = refs.entity_ids().substr(field * crypto::kIdBytes, crypto::kIdBytes);
+      const uint32_t name = refs.field_name_indexes(static_cast<int>(field++));
+      if (name >= static_cast<uint32_t>(refs.field_names_size())) return Malformed();
+      auto e = state.mutable_entities()->find(Hex(View(id)));
+      if (e == state.mutable_entities()->end() || e->second.entity_id() != id) return Malformed();
+      auto f = e->second.mutable_fields()->find(refs.field_names(static_cast<int>(name)));
+      if (f == e->second.mutable_fields()->end() || f->second.seq() != t.seq) return Malformed();
+      t.value = f->second.mutable_value();
+      t.entity_id = &e->second.entity_id();
+      t.field = &f->first;
+    } else {
+      const uint32_t index = refs.conflicts(static_cast<int>(conflict++));
+      if (index >= static_cast<uint32_t>(state.conflicts_size())) return Malformed();
+      v1::Conflict& c = *state.mutable_conflicts(static_cast<int>(index));
+      const bool kept = slot == v1::StoredValueRefs::SLOT_CONFLICT_KEPT;
+      if (!kept && slot != v1::StoredValueRefs::SLOT_CONFLICT_OTHER) return Malformed();
+      if ((kept ? c.kept_seq() : c.other_seq()) != t.seq) return Malformed();
+      t.value = kept ? c.mutable_kept_value() : c.mutable_other_value();
+      t.entity_id = &c.entity_id();
+      t.field = &c.field();
     }
-    if (r.conflict() >= static_cast<uint32_t>(state.conflicts_size())) return NamesNothing();
-    v1::Conflict& c = *state.mutable_conflicts(static_cast<int>(r.conflict()));
-    const bool kept = r.slot() == v1::StoredValueRef::SLOT_CONFLICT_KEPT;
-    if (!kept && r.slot() != v1::StoredValueRef::SLOT_CONFLICT_OTHER) return NamesNothing();
-    if ((kept ? c.kept_seq() : c.other_seq()) != r.seq()) return NamesNothing();
-    out.push_back(
-        {&r, kept ? c.mutable_kept_value() : c.mutable_other_value(), &c.entity_id(), &c.field()});
+    out.push_back(t);
   }
   // Each log entry is read and opened once, in log order.
   std::stable_sort(out.begin(), out.end(),
-                   [](const Target& a, const Target& b) { return a.ref->seq() < b.ref->seq(); });
+                   [](const Target& a, const Target& b) { return a.seq < b.seq; });
   return out;
 }
 
 // Puts back the values of `targets` (all naming the op at one seq) from the opened op.
 Status PutBack(v1::ContentOp& op, const Target* begin, const Target* end) {
-  std::vector<std::optional<std::string>> digests(static_cast<size_t>(op.mutations_size()));
+  std::vector<std::optional<Bytes>> digests(static_cast<size_t>(op.mutations_size()));
   std::vector<int> found;
   found.reserve(static_cast<size_t>(end - begin));
   for (const Target* t = begin; t != end; ++t) {
@@ -116,9 +170,9 @@ Status PutBack(v1::ContentOp& op, const Target* begin, const Target* end) {
           m.set_field().field() != *t->field) {
         continue;
       }
-      std::optional<std::string>& d = digests[static_cast<size_t>(i)];
+      std::optional<Bytes>& d = digests[static_cast<size_t>(i)];
       if (!d) d = ValueDigest(m.set_field().value());
-      if (*d == t->ref->digest()) at = i;
+      if (ToString(*d) == t->digest) at = i;
     }
     if (at < 0) return DataLoss("a value of the stored case state is not in its log entry");
     found.push_back(at);
@@ -140,43 +194,42 @@ Status PutBack(v1::ContentOp& op, const Target* begin, const Target* end) {
 }  // namespace
 
 SecretBytes SerializeStoredState(v1::CaseState& state) {
-  v1::StoredCaseState refs;  // only its refs are set: the state is written in place below
+  v1::StoredCaseState outer;  // only its refs are set: the state is written in place below
+  RefsWriter refs(*outer.mutable_refs());
   LeftOut left_out;
   for (auto& [key, entity] : *state.mutable_entities()) {
+    if (entity.entity_id().size() != crypto::kIdBytes || !IsHexOf(key, entity.entity_id()))
+      continue;
     for (auto& [name, field] : *entity.mutable_fields()) {
       if (field.seq() == 0 || !LeavesOut(field.value())) continue;
-      AddRef(refs, v1::StoredValueRef::SLOT_FIELD, field.seq(), field.value());
-      refs.mutable_refs(refs.refs_size() - 1)->set_entity_key(key);
-      refs.mutable_refs(refs.refs_size() - 1)->set_field(name);
+      refs.Field(entity.entity_id(), name, field);
       left_out.Take(*field.mutable_value());
     }
   }
   for (int i = 0; i < state.conflicts_size(); ++i) {
     v1::Conflict& c = *state.mutable_conflicts(i);
     if (c.kept_seq() != 0 && LeavesOut(c.kept_value())) {
-      AddRef(refs, v1::StoredValueRef::SLOT_CONFLICT_KEPT, c.kept_seq(), c.kept_value());
-      refs.mutable_refs(refs.refs_size() - 1)->set_conflict(static_cast<uint32_t>(i));
+      refs.Conflict(v1::StoredValueRefs::SLOT_CONFLICT_KEPT, i, c.kept_seq(), c.kept_value());
       left_out.Take(*c.mutable_kept_value());
     }
     if (c.other_seq() != 0 && LeavesOut(c.other_value())) {
-      AddRef(refs, v1::StoredValueRef::SLOT_CONFLICT_OTHER, c.other_seq(), c.other_value());
-      refs.mutable_refs(refs.refs_size() - 1)->set_conflict(static_cast<uint32_t>(i));
+      refs.Conflict(v1::StoredValueRefs::SLOT_CONFLICT_OTHER, i, c.other_seq(), c.other_value());
       left_out.Take(*c.mutable_other_value());
     }
   }
   // StoredCaseState written by hand: field 1 (the state, serialized straight into the buffer
-  // instead of being copied into a StoredCaseState first), then the refs' own serialization
-  // (field 2); protobuf reads the concatenation as one message.
+  // instead of being copied into a StoredCaseState first), then `outer`, which holds only field
+  // 2; protobuf reads the concatenation as one message.
   using google::protobuf::io::CodedOutputStream;
   const size_t state_size = state.ByteSizeLong();
-  const size_t refs_size = refs.ByteSizeLong();
+  const size_t outer_size = outer.ByteSizeLong();
   const size_t head = 1 + CodedOutputStream::VarintSize64(state_size);
-  SecretBytes plain(head + state_size + refs_size);
+  SecretBytes plain(head + state_size + outer_size);
   uint8_t* p = plain.data();
   *p++ = (1 << 3) | 2;  // field 1, length-delimited
   p = CodedOutputStream::WriteVarint64ToArray(state_size, p);
   p = state.SerializeWithCachedSizesToArray(p);
-  refs.SerializeWithCachedSizesToArray(p);
+  outer.SerializeWithCachedSizesToArray(p);
   return plain;
 }
 
@@ -187,11 +240,11 @@ Result<v1::CaseState> ParseStoredState(ByteView plain, const OpenLogContent& ope
   }
   v1::CaseState state;
   state.Swap(stored.mutable_state());
-  KRING_ASSIGN_OR_RETURN(std::vector<Target> targets, Targets(stored, state));
+  KRING_ASSIGN_OR_RETURN(std::vector<Target> targets, Targets(stored.refs(), state));
   for (size_t i = 0; i < targets.size();) {
     size_t j = i;
-    while (j < targets.size() && targets[j].ref->seq() == targets[i].ref->seq()) ++j;
-    KRING_ASSIGN_OR_RETURN(v1::ContentOp op, open(targets[i].ref->seq()));
+    while (j < targets.size() && targets[j].seq == targets[i].seq) ++j;
+    KRING_ASSIGN_OR_RETURN(v1::ContentOp op, open(targets[i].seq));
     KRING_RETURN_IF_ERROR(PutBack(op, targets.data() + i, targets.data() + j));
     i = j;
   }
