@@ -135,3 +135,43 @@ TEST_CASE("the case kept in memory never hides a newer stored state", "[store]")
     CHECK(flags.value()->halted);
   }
 }
+
+// A catch-up writes pages of log rows before the commit that moves the head over them; until
+// then they are not part of the verified log, and a catch-up that never committed them leaves
+// them to be written again.
+TEST_CASE("staged log rows count only once the head moves over them", "[store]") {
+  test::TempDir dir;
+  auto opened = LocalStore::Open(dir.path() + "/local.db", crypto::RandomSecret(32));
+  REQUIRE(opened.ok());
+  LocalStore& store = *opened.value();
+  Bytes case_id(16, 5);
+  REQUIRE(store.CreateCase(case_id).ok());
+  std::vector<v1::LogEntry> entries;
+  for (uint64_t seq = 1; seq <= 4; ++seq) {
+    v1::LogEntry e;
+    e.set_seq(seq);
+    e.set_chain_hash(std::string(32, static_cast<char>(seq)));
+    entries.push_back(e);
+  }
+  REQUIRE(store.StageEntries(case_id, std::span(entries).first(2)).ok());
+  CHECK(store.LogEntries(case_id)->empty());
+  CHECK_FALSE(store.ChainHashAt(case_id, 1)->has_value());
+
+  AppliedBatch batch;
+  batch.case_id = case_id;
+  batch.head_seq = 4;
+  batch.head_hash = Bytes(32, 4);
+  batch.entries = entries;
+  SECTION("the commit writes the rest and the staged rows become the log") {
+    batch.staged_through_seq = 2;
+    REQUIRE(store.ApplyBatch(batch).ok());
+  }
+  SECTION("a catch-up that did not commit them writes them again") {
+    REQUIRE(store.ApplyBatch(batch).ok());
+  }
+  auto log = store.LogEntries(case_id);
+  REQUIRE(log.ok());
+  REQUIRE(log->size() == 4);
+  CHECK(log->back().seq() == 4);
+  CHECK(store.ChainHashAt(case_id, 1)->value() == Bytes(32, 1));
+}
