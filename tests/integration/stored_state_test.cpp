@@ -144,33 +144,3 @@ TEST_CASE("a log entry the stored state needs that is gone or changed is data lo
   auto reread = c.fresh->ConfirmedView(c.case_id);
   CHECK(reread.status().code() == StatusCode::kDataLoss);
 }
-
-// More than two pages: the first pages' rows are written while the next page is verified, the
-// last with the commit that moves the head over all of them.
-TEST_CASE("a catch-up of several pages stores every entry once and reads back the same",
-          "[stored-state]") {
-  TestServer server;
-  auto net = ServerTransport(server);
-  Device a(net), fresh(net);
-  auto cid = a->CreateCase({{fresh.account_id(), v1::ROLE_MEMBER}});
-  REQUIRE(cid.ok());
-  auto e = a->CreateEntity(*cid, "agreement");
-  REQUIRE(e.ok());
-  for (int i = 0; i < 2100; ++i) {
-    REQUIRE(a->SetField(*cid, *e, "text", Text(LongNote(i))).ok());
-  }
-  REQUIRE(a->SyncNow().ok());
-  REQUIRE(fresh->SyncNow().ok());
-  const v1::CaseState synced = Confirmed(fresh, *cid);
-  REQUIRE(synced.seq() > 2100);
-  CHECK(synced.entities().at(Hex(*e)).fields().at("text").value().text() == LongNote(2099));
-  fresh.Reopen();
-  CHECK(Canonical(Confirmed(fresh, *cid)) == Canonical(synced));
-  auto db = sql::Database::Open(fresh.db_path(), /*read_only=*/true);
-  REQUIRE(db.ok());
-  sql::Statement rows(*db, "SELECT COUNT(*), MAX(seq) FROM log");
-  REQUIRE(rows.Step());
-  CHECK(rows.Int(0) == static_cast<int64_t>(synced.seq()));
-  CHECK(rows.Int(1) == static_cast<int64_t>(synced.seq()));
-  CHECK(fresh->Alarms().empty());
-}

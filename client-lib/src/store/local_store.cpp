@@ -1,6 +1,5 @@
 #include "store/local_store.h"
 
-#include <algorithm>
 #include <chrono>
 #include <future>
 #include <set>
@@ -318,9 +317,7 @@ Result<std::vector<Bytes>> LocalStore::CaseIds() {
 
 Result<std::optional<Bytes>> LocalStore::ChainHashAt(ByteView case_id, uint64_t seq) {
   std::lock_guard<std::mutex> lock(mu_);
-  sql::Statement st(db_,
-                    "SELECT chain_hash FROM log WHERE case_id = ?1 AND seq = ?2 AND seq <= "
-                    "(SELECT head_seq FROM cases WHERE case_id = ?1)");
+  sql::Statement st(db_, "SELECT chain_hash FROM log WHERE case_id = ? AND seq = ?");
   st.Bind(1, case_id).Bind(2, static_cast<int64_t>(seq));
   if (st.Step()) return std::optional<Bytes>(st.Blob(0));
   KRING_RETURN_IF_ERROR(st.status());
@@ -587,8 +584,7 @@ Status LocalStore::ClearSealed(ByteView case_id) {
 Result<std::vector<v1::LogEntry>> LocalStore::LogEntries(ByteView case_id) {
   std::lock_guard<std::mutex> lock(mu_);
   sql::Statement st(db_,
-                    "SELECT seq, chain_hash, envelope FROM log WHERE case_id = ?1 AND seq <= "
-                    "(SELECT head_seq FROM cases WHERE case_id = ?1) ORDER BY seq");
+                    "SELECT seq, chain_hash, envelope FROM log WHERE case_id = ? ORDER BY seq");
   st.Bind(1, case_id);
   std::vector<v1::LogEntry> out;
   while (st.Step()) {
@@ -704,59 +700,32 @@ Result<std::vector<Alarm>> LocalStore::Alarms() {
   return out;
 }
 
-Status LocalStore::InsertLogRowsLocked(ByteView case_id, std::span<const v1::LogEntry> entries) {
-  // OR REPLACE: rows staged by a catch-up that never committed may be there (above the head).
-  sql::Statement ins(
-      db_, "INSERT OR REPLACE INTO log (case_id, seq, chain_hash, envelope) VALUES (?, ?, ?, ?)");
-  std::string envelope;  // one buffer for every row: a catch-up stores thousands
-  for (const v1::LogEntry& e : entries) {
-    ins.Reset();
-    envelope.clear();
-    e.envelope().SerializeToString(&envelope);
-    KRING_RETURN_IF_ERROR(ins.Bind(1, case_id)
-                              .Bind(2, static_cast<int64_t>(e.seq()))
-                              .Bind(3, e.chain_hash())
-                              .Bind(4, envelope)
-                              .Run());
-  }
-  return {};
-}
-
-Status LocalStore::StageEntries(ByteView case_id, std::span<const v1::LogEntry> entries) {
-  std::lock_guard<std::mutex> lock(mu_);
-  // Without a sync of its own: these rows count only once the head is moved over them, and the
-  // commit that does so (synchronous=FULL) syncs the write-ahead log with them in it.
-  KRING_RETURN_IF_ERROR(db_.Exec("PRAGMA synchronous=NORMAL"));
-  Status written = [&]() -> Status {
-    sql::Transaction tx(db_);
-    KRING_RETURN_IF_ERROR(tx.status());
-    KRING_RETURN_IF_ERROR(InsertLogRowsLocked(case_id, entries));
-    return tx.Commit();
-  }();
-  KRING_RETURN_IF_ERROR(db_.Exec("PRAGMA synchronous=FULL"));
-  return written;
-}
-
 Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
   std::lock_guard<std::mutex> lock(mu_);
   NoteOtherWritersLocked();
   const bool in_step = version != nullptr && *version == case_writes_;
   CaseWrittenLocked();
   if (version != nullptr) *version = 0;  // set once the write is committed
-  // Rows StageEntries wrote already are not written again.
-  auto unstaged = std::find_if(batch.entries.begin(), batch.entries.end(),
-                               [&](const auto& e) { return e.seq() > batch.staged_through_seq; });
   // The sealed state is serialized and encrypted on a second core while this one writes the
   // log rows of a large batch (they touch different members of the batch).
   auto seal_state = [&] { return SealState(batch.case_id, batch.state); };
   std::future<Bytes> sealed_state;
-  if (static_cast<size_t>(batch.entries.end() - unstaged) >= kParallelSealEntries) {
+  if (batch.entries.size() >= kParallelSealEntries) {
     sealed_state = std::async(std::launch::async, seal_state);
   }
   sql::Transaction tx(db_);
   KRING_RETURN_IF_ERROR(tx.status());
-  KRING_RETURN_IF_ERROR(
-      InsertLogRowsLocked(batch.case_id, std::span(unstaged, batch.entries.end())));
+  // One statement for every row: a catch-up stores up to thousands of entries.
+  sql::Statement ins(db_,
+                     "INSERT INTO log (case_id, seq, chain_hash, envelope) VALUES (?, ?, ?, ?)");
+  for (const v1::LogEntry& e : batch.entries) {
+    ins.Reset();
+    KRING_RETURN_IF_ERROR(ins.Bind(1, batch.case_id)
+                              .Bind(2, static_cast<int64_t>(e.seq()))
+                              .Bind(3, e.chain_hash())
+                              .Bind(4, e.envelope().SerializeAsString())
+                              .Run());
+  }
   for (const auto& [device_id, head] : batch.device_heads) {
     sql::Statement st(
         db_,

@@ -10,7 +10,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -75,8 +74,6 @@ struct AppliedBatch {
   std::vector<EpochKey> epoch_keys;
   v1::CaseState state;
   std::vector<Bytes> confirmed_client_op_ids;  // this device's intents now in the log
-  // Entries up to this seq were written by StageEntries already (0: none).
-  uint64_t staged_through_seq = 0;
 };
 
 class LocalStore {
@@ -143,11 +140,6 @@ class LocalStore {
   Status ClearSealed(ByteView case_id);
   // The verified log, in order (for replaying it after older epoch keys were learned).
   Result<std::vector<v1::LogEntry>> LogEntries(ByteView case_id);
-  // Writes verified log rows ahead of the ApplyBatch that moves the case's head over them, so a
-  // catch-up stores one page while it verifies the next. Until that commit they are not part of
-  // the verified log: LogEntries and ChainHashAt stop at the head, a state never refers to them,
-  // and a catch-up that does not commit leaves them to be written again (they are replaced).
-  Status StageEntries(ByteView case_id, std::span<const v1::LogEntry> entries);
   // Replaces the confirmed state (after a replay); heads and log stay as they are.
   // By value: the stored form is made by swapping large values out of it and back.
   Status ReplaceState(ByteView case_id, v1::CaseState state);
@@ -172,7 +164,6 @@ class LocalStore {
  private:
   LocalStore(sql::Database db, AtRest at_rest) : db_(std::move(db)), at_rest_(std::move(at_rest)) {}
   Result<std::optional<CaseRecord>> LoadCaseLocked(ByteView case_id);
-  Status InsertLogRowsLocked(ByteView case_id, std::span<const v1::LogEntry> entries);
   // The sealed stored form of `state` (lent as in ApplyBatch).
   Bytes SealState(ByteView case_id, v1::CaseState& state) const;
   // A stored form (state_form 2) read back, its left-out values opened from the log.

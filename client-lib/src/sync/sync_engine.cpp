@@ -439,24 +439,9 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   verified.case_id = case_id;
   bool learned_older_keys = false;
   std::vector<VerifyFailure> complaints;
-  // While a page is verified, the rows of the page before it are written on a second thread
-  // (StageEntries); the commit writes the rest and moves the head over all of them. One page is
-  // written at a time and staging stops at the first failure, so the staged rows stay a prefix.
-  std::future<Status> staging;
-  uint64_t staging_through = 0;
-  bool staging_failed = false;
-  auto wait_staged = [&] {
-    if (!staging.valid()) return;
-    if (staging.get().ok()) {
-      verified.staged_through_seq = staging_through;
-    } else {
-      staging_failed = true;  // the commit writes those rows itself
-    }
-  };
 
   // Called once before PullOnce returns; takes the verified state out of `current`.
   auto commit = [&]() -> Status {
-    wait_staged();
     if (verified.entries.empty()) return {};
     verified.head_seq = current.head_seq;
     verified.head_hash = current.head_hash;
@@ -593,7 +578,6 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
                    std::move(v.failure->evidence), out);
     }
     if (v.batch.entries.empty()) break;
-    const size_t page_size = v.batch.entries.size();
     for (auto& e : v.batch.entries) verified.entries.push_back(std::move(e));
     for (auto& [device, head] : v.batch.device_heads) {
       device_heads[device] = head;
@@ -608,17 +592,6 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     current.head_seq = v.batch.head_seq;
     current.head_hash = std::move(v.batch.head_hash);
     if (!goes_on(verified.entries.size(), current.head_seq, signed_head)) break;
-    // Another page follows: this one is written while that one is verified. (A last page is
-    // written by the commit: a sync that pulls one page costs one transaction, as before.)
-    wait_staged();
-    if (!staging_failed) {
-      std::vector<v1::LogEntry> page(
-          verified.entries.end() - static_cast<std::ptrdiff_t>(page_size), verified.entries.end());
-      staging_through = page.back().seq();
-      staging = std::async(std::launch::async, [this, &case_id, page = std::move(page)] {
-        return store_->StageEntries(case_id, page);
-      });
-    }
   }
   if (verified.entries.empty()) {
     store_->KeepCase(std::move(current), version);  // nothing new: the state goes back as taken
