@@ -144,3 +144,29 @@ TEST_CASE("a log entry the stored state needs that is gone or changed is data lo
   auto reread = c.fresh->ConfirmedView(c.case_id);
   CHECK(reread.status().code() == StatusCode::kDataLoss);
 }
+
+// Several pages of log and more left-out values than the store opens at once.
+TEST_CASE("a case of more than a thousand long notes reads back the same", "[stored-state]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device a(net), fresh(net);
+  auto cid = a->CreateCase({{fresh.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  std::vector<Bytes> notes;
+  for (int i = 0; i < 1100; ++i) {
+    auto e = a->CreateEntity(*cid, "agreement");
+    REQUIRE(e.ok());
+    REQUIRE(a->SetField(*cid, *e, "text", Text(LongNote(i))).ok());
+    notes.push_back(*e);
+  }
+  REQUIRE(a->SyncNow().ok());
+  REQUIRE(fresh->SyncNow().ok());
+  const v1::CaseState synced = Confirmed(fresh, *cid);
+  REQUIRE(synced.entities_size() == 1100);
+  fresh.Reopen();
+  const v1::CaseState reread = Confirmed(fresh, *cid);
+  CHECK(Canonical(reread) == Canonical(synced));
+  CHECK(reread.entities().at(Hex(notes.back())).fields().at("text").value().text() ==
+        LongNote(1099));
+  CHECK(fresh->Alarms().empty());
+}
