@@ -82,4 +82,16 @@ TEST_CASE("the stored form keeps large logged values out and gives them back", "
     log[5] = WriteOp("note", Text(std::string(4000, 'x')));
     CHECK(ParseStoredState(plain, open).status().code() == StatusCode::kDataLoss);
   }
+  SECTION("an entity not keyed by its id keeps its values in the stored form") {
+    v1::CaseState odd = original;
+    odd.clear_conflicts();
+    (*odd.mutable_entities())["not-hex"] = odd.entities().at(Hex(View(kEntityId)));
+    odd.mutable_entities()->erase(Hex(View(kEntityId)));
+    SecretBytes kept = SerializeStoredState(odd);
+    CHECK(kept.size() > 4000 + 4000);  // the note and the draft
+    auto read = ParseStoredState(kept, open);
+    REQUIRE(read.ok());
+    CHECK(MessageDifferencer::Equals(*read, odd));
+    CHECK(opened.empty());
+  }
 }
