@@ -555,13 +555,38 @@ TEST_CASE("case content with terminal control characters is shown, not executed"
   CHECK_FALSE(HasRawControl(show.out));
   CHECK(FieldText(ParseJson(show.out), note, "tekst") == name);
 
+  // The calendar file keeps RFC 5545: a newline in the location becomes "\n", a control
+  // character U+FFFD (TEXT has no escape for it), and the export still works for everyone.
+  const std::string me = At(k.Json("x", "account show"), "account").string_value();
+  k.Ok("x", "circle propose --name Xandra --kind coordinator --relation r --account " + me);
+  k.Ok("x", "circle approve Xandra");
+  k.Ok("x", "poll create --slot now+2d --slot now+3d");
+  k.Ok("x", "poll fix 1 --kind venue --coarse " + ShellBytes("Buurthuis\x1b[2J\r\nzaal 2") +
+                " --exact " + ShellBytes("Straat 1\x07\nachterom"));
+  Run ics = k.As("x", "export ics");
+  INFO(ics.all);
+  REQUIRE(ics.exit_code == 0);
+  // Control bytes: only CR LF as the line end.
+  size_t stray = 0;
+  for (size_t i = 0; i < ics.out.size(); ++i) {
+    const auto c = static_cast<unsigned char>(ics.out[i]);
+    if (c == '\r' && ics.out.compare(i, 2, "\r\n") == 0) {
+      ++i;
+    } else if (c < 0x20 || c == 0x7f) {
+      ++stray;
+    }
+  }
+  CHECK(stray == 0);
+  CHECK(ics.out.find("\\n") != std::string::npos);
+  CHECK(ics.out.find("\xef\xbf\xbd") != std::string::npos);
+
   // Text that is not UTF-8 cannot be stored (the case could not be read back): refused, and
   // nothing changed.
   Run broken = k.As("x", "circle propose --kind family --name " + ShellBytes("Bas\xff"));
   CHECK(broken.exit_code == 2);
   CHECK(broken.all.find("geen geldige tekst (UTF-8)") != std::string::npos);
   CHECK_FALSE(HasRawControl(broken.all));
-  CHECK(k.Json("x", "circle list").list_value().values_size() == 1);
+  CHECK(k.Json("x", "circle list").list_value().values_size() == 2);
 }
 
 TEST_CASE("a word a command does not expect is refused and changes nothing", "[cli]") {
