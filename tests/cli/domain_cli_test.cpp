@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <regex>
 #include <string>
 
@@ -579,6 +580,21 @@ TEST_CASE("case content with terminal control characters is shown, not executed"
   CHECK(stray == 0);
   CHECK(ics.out.find("\\n") != std::string::npos);
   CHECK(ics.out.find("\xef\xbf\xbd") != std::string::npos);
+
+  // The printout: control characters in the plan become U+FFFD, on stdout and in the file.
+  k.Ok("x", "plan publish --contact-person Xandra --ik-wil " +
+                ShellBytes("Wonen\x1b[2J\tzelf\r\nverder") + " --contingency " +
+                ShellBytes("Bel\x07 oom"));
+  Run text = k.As("x", "export printout --text");
+  INFO(text.all);
+  REQUIRE(text.exit_code == 0);
+  CHECK_FALSE(HasRawControl(text.out));
+  CHECK(text.out.find("Wonen\xef\xbf\xbd[2J zelf") != std::string::npos);
+  k.Ok("x", "export printout --out " + dir.path() + "/plan.html");
+  std::ifstream in(dir.path() + "/plan.html", std::ios::binary);
+  const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(html.find("Bel\xef\xbf\xbd oom") != std::string::npos);
+  CHECK_FALSE(HasRawControl(html));
 
   // Text that is not UTF-8 cannot be stored (the case could not be read back): refused, and
   // nothing changed.
