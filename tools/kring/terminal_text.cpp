@@ -62,12 +62,9 @@ void AppendEscape(uint32_t cp, std::string& out) {
   out += buf;
 }
 
-std::streambuf* g_stdout_raw = nullptr;  // stdout's own buffer while TerminalSafeOutput lives
-
 }  // namespace
 
 // A stream buffer that passes what is written through TerminalSafe to `next`.
-
 class TerminalSafeOutput::Filter : public std::streambuf {
  public:
   explicit Filter(std::streambuf* next) : next_(next) {}
@@ -103,6 +100,10 @@ class TerminalSafeOutput::Filter : public std::streambuf {
   std::streambuf* next_;
   std::string pending_;  // at most an unfinished UTF-8 sequence between writes
 };
+
+namespace {
+TerminalSafeOutput::Filter* g_stdout_filter = nullptr;  // while TerminalSafeOutput lives
+}  // namespace
 
 TextChar ReadTextChar(std::string_view text, size_t i, bool final) {
   uint32_t cp = 0;
@@ -163,7 +164,7 @@ std::string TerminalSafe(std::string_view text) {
 TerminalSafeOutput::TerminalSafeOutput()
     : out_(std::make_unique<Filter>(std::cout.rdbuf())),
       err_(std::make_unique<Filter>(std::cerr.rdbuf())) {
-  g_stdout_raw = out_->next();
+  g_stdout_filter = out_.get();
   std::cout.rdbuf(out_.get());
   std::cerr.rdbuf(err_.get());
 }
@@ -175,13 +176,18 @@ TerminalSafeOutput::~TerminalSafeOutput() {
   err_->Finish();
   std::cout.rdbuf(out_->next());
   std::cerr.rdbuf(err_->next());
-  g_stdout_raw = nullptr;
+  g_stdout_filter = nullptr;
 }
 
 std::ostream& RawOut() {
   std::cout.flush();
   static std::ostream raw(nullptr);
-  raw.rdbuf(g_stdout_raw != nullptr ? g_stdout_raw : std::cout.rdbuf());
+  if (g_stdout_filter != nullptr) {
+    g_stdout_filter->Finish();  // what came before goes first, whole
+    raw.rdbuf(g_stdout_filter->next());
+  } else {
+    raw.rdbuf(std::cout.rdbuf());
+  }
   return raw;
 }
 

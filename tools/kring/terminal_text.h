@@ -39,13 +39,14 @@ TextChar ReadTextChar(std::string_view text, size_t i, bool final);
 // For as long as it lives, everything written to std::cout and std::cerr passes TerminalSafe.
 class TerminalSafeOutput {
  public:
+  class Filter;  // the stream buffer (terminal_text.cpp; RawOut reaches past it)
+
   TerminalSafeOutput();
   ~TerminalSafeOutput();
   TerminalSafeOutput(const TerminalSafeOutput&) = delete;
   TerminalSafeOutput& operator=(const TerminalSafeOutput&) = delete;
 
  private:
-  class Filter;
   std::unique_ptr<Filter> out_;
   std::unique_ptr<Filter> err_;
 };
