@@ -15,6 +15,8 @@
 #include <google/protobuf/util/json_util.h>
 #include <sys/wait.h>
 
+#include "kring/common/utf8.h"
+
 #include "support/temp_dir.h"
 #include "support/test_server.h"
 #include "terminal_text.h"
@@ -503,7 +505,7 @@ bool HasRawControl(const std::string& out) {
       }
     }
   }
-  return !kring::cli::IsValidUtf8(out);
+  return !kring::utf8::IsValid(out);
 }
 
 }  // namespace

@@ -6,9 +6,11 @@
 
 #include <catch2/catch.hpp>
 
+#include "kring/common/utf8.h"
+
 using kring::cli::AppendTerminalSafe;
-using kring::cli::IsValidUtf8;
 using kring::cli::TerminalSafe;
+using kring::utf8::IsValid;
 
 TEST_CASE("terminal text keeps ordinary text, newlines and tabs", "[cli]") {
   CHECK(TerminalSafe("Tante Ria\tzus\nCafé 's-Hertogenbosch \\ ok") ==
@@ -41,9 +43,9 @@ TEST_CASE("terminal text replaces invalid UTF-8 byte by byte", "[cli]") {
   CHECK(TerminalSafe("\xed\xa0\x80") == fffd + fffd + fffd);             // a surrogate
   CHECK(TerminalSafe("\xf4\x90\x80\x80") == fffd + fffd + fffd + fffd);  // above U+10FFFF
   CHECK(TerminalSafe("\xe2\x80") == fffd + fffd);                        // cut short at the end
-  CHECK(IsValidUtf8("Café \xe2\x80\xae"));
-  CHECK_FALSE(IsValidUtf8("a\xff"));
-  CHECK_FALSE(IsValidUtf8("\xe2\x80"));
+  CHECK(IsValid("Café \xe2\x80\xae"));
+  CHECK_FALSE(IsValid("a\xff"));
+  CHECK_FALSE(IsValid("\xe2\x80"));
 }
 
 TEST_CASE("terminal text waits for the rest of a character split over two writes", "[cli]") {

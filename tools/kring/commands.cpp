@@ -9,6 +9,7 @@
 
 #include "kring/client.h"
 #include "kring/common/crypto.h"
+#include "kring/common/utf8.h"
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
@@ -59,7 +60,7 @@ int RunCommand(const Options& options) {
   // Text that is not UTF-8 cannot be stored (protobuf refuses it when the case is read back):
   // refused here, before anything is written.
   for (const std::string& w : a) {
-    if (!IsValidUtf8(w)) {
+    if (!utf8::IsValid(w)) {
       std::cerr << Text(Msg::kError) << ": " << Text(Msg::kNotUtf8) << "\n";
       return 2;
     }

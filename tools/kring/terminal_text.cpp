@@ -4,48 +4,15 @@
 #include <cstdio>
 #include <iostream>
 
+#include "kring/common/utf8.h"
+
 namespace kring::cli {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
-enum class Seq { kOk, kBad, kShort };
-
-// The code point of the UTF-8 sequence at text[i] and its length. Strict: no overlong forms, no
-// surrogates, nothing above U+10FFFF (each such lead or second byte is kBad at once, so kShort
-// only means the sequence may still end well).
-Seq Decode(std::string_view text, size_t i, uint32_t& cp, size_t& len) {
-  const auto b0 = static_cast<unsigned char>(text[i]);
-  unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
-  if (b0 < 0x80) {
-    cp = b0;
-    len = 1;
-    return Seq::kOk;
-  }
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-    cp = b0 & 0x1Fu;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3;
-    cp = b0 & 0x0Fu;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4;
-    cp = b0 & 0x07u;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    return Seq::kBad;
-  }
-  for (size_t k = 1; k < len; ++k) {
-    if (i + k >= text.size()) return Seq::kShort;
-    const auto b = static_cast<unsigned char>(text[i + k]);
-    if (k == 1 ? (b < lo || b > hi) : (b & 0xC0u) != 0x80u) return Seq::kBad;
-    cp = (cp << 6) | (b & 0x3Fu);
-  }
-  return Seq::kOk;
-}
+using utf8::Decode;
+using utf8::Seq;
 
 bool IsBidiControl(uint32_t cp) {
   return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
@@ -120,16 +87,6 @@ TextChar ReadTextChar(std::string_view text, size_t i, bool final) {
   const bool control = (cp < 0x20 && cp != '\n' && cp != '\t') || cp == 0x7F ||
                        (cp >= 0x80 && cp <= 0x9F) || IsBidiControl(cp);
   return {control ? TextChar::kEscape : TextChar::kKeep, cp, len};
-}
-
-bool IsValidUtf8(std::string_view text) {
-  for (size_t i = 0; i < text.size();) {
-    uint32_t cp = 0;
-    size_t len = 1;
-    if (Decode(text, i, cp, len) != Seq::kOk) return false;
-    i += len;
-  }
-  return true;
 }
 
 size_t AppendTerminalSafe(std::string_view text, bool final, std::string& out) {

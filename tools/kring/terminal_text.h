@@ -24,9 +24,6 @@ std::string TerminalSafe(std::string_view text);
 // for the next call (it may continue in the next write).
 size_t AppendTerminalSafe(std::string_view text, bool final, std::string& out);
 
-// Whether `text` is well-formed UTF-8 (what protobuf's string fields demand).
-bool IsValidUtf8(std::string_view text);
-
 // One character of `text` at byte i as the rule above sees it, for writers with their own escape
 // syntax (JStr). `len` bytes are used; kShort only when not `final`.
 struct TextChar {

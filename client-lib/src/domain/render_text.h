@@ -8,9 +8,6 @@
 
 namespace kring::domain::render {
 
-// Whether `s` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
-bool IsValidUtf8(std::string_view s);
-
 // Whether `s` holds a C0 control character or DEL; a newline ("\n", "\r\n" or "\r") is allowed
 // when `allow_newlines`.
 bool HasControlChars(std::string_view s, bool allow_newlines);
