@@ -1217,8 +1217,6 @@ Status SyncEngine::KeepReceipt(const Bytes& case_id, const v1::Receipt& receipt,
 
 Status SyncEngine::KeepPushResults(const Bytes& case_id, const v1::PushRequest& req,
                                    const v1::PushResponse& resp, Outcome& out) {
-  KRING_ASSIGN_OR_RETURN(std::optional<CaseFlags> flags, store_->LoadCaseFlags(case_id));
-  const uint64_t verified_head = flags ? flags->head_seq : 0;
   Bytes my_device;
   {
     std::lock_guard<std::mutex> lock(account_mu_);
@@ -1230,21 +1228,19 @@ Status SyncEngine::KeepPushResults(const Bytes& case_id, const v1::PushRequest& 
     v1::OpHeader header;
     header.ParseFromString(env.header());  // this device's own envelope: sealed well-formed
     SentOp sent{protocol::EnvelopeHash(env), ToBytes(header.client_op_id()), resp.results(i)};
-    if (sent.result.seq() > verified_head) {
+    // The local log holds every seq up to the verified head and nothing after it.
+    KRING_ASSIGN_OR_RETURN(std::optional<v1::LogEntry> at,
+                           store_->LogEntryAt(case_id, sent.result.seq()));
+    if (!at) {
       kept.push_back(std::move(sent));
       continue;
     }
-    KRING_ASSIGN_OR_RETURN(std::optional<v1::LogEntry> at,
-                           store_->LogEntryAt(case_id, sent.result.seq()));
-    if (at) {
-      auto op = protocol::ParseEnvelopeFields(at->envelope());
-      if (op.ok() &&
-          MatchesSentOp(sent, View(at->chain_hash()), op->envelope_hash, op->header, my_device)) {
-        continue;
-      }
+    auto op = protocol::ParseEnvelopeFields(at->envelope());
+    if (!op.ok() ||
+        !MatchesSentOp(sent, View(at->chain_hash()), op->envelope_hash, op->header, my_device)) {
+      return Alarm(case_id, AlarmKind::kFork, sent.result.seq(), kPushResultDiffers,
+                   SentOpEvidence(sent, *at, nullptr), out);
     }
-    return Alarm(case_id, AlarmKind::kFork, sent.result.seq(), kPushResultDiffers,
-                 SentOpEvidence(sent, at ? *at : v1::LogEntry(), nullptr), out);
   }
   if (kept.empty()) return {};
   return store_->KeepPushResults(case_id, kept);
