@@ -215,6 +215,12 @@ Entry Lookup(Msg m) {
       return {"(dit apparaat)", "(this device)"};
     case Msg::kRevokedDevice:
       return {"(ingetrokken)", "(revoked)"};
+    case Msg::kUnexpectedWords:
+      return {"In de opdracht staan woorden die ik niet verwacht. Er is niets veranderd.",
+              "The command has words it does not expect. Nothing has changed."};
+    case Msg::kNotUtf8:
+      return {"Een woord in de opdracht is geen geldige tekst (UTF-8). Er is niets veranderd.",
+              "A word in the command is not valid text (UTF-8). Nothing has changed."};
     case Msg::kBadProfile:
       return {"Deze profielnaam kan niet. Gebruik letters, cijfers, - of _ (hoogstens 64).",
               "This profile name cannot be used. Use letters, digits, - or _ (at most 64)."};

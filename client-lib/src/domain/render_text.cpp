@@ -47,6 +47,22 @@ bool HasControlChars(std::string_view s, bool allow_newlines) {
   return false;
 }
 
+std::string WithoutControlChars(std::string_view s, bool allow_newlines) {
+  std::string out;
+  out.reserve(s.size());
+  for (char ch : s) {
+    const auto c = static_cast<uint8_t>(ch);
+    if (c == '\t') {
+      out += ' ';
+    } else if ((c < 0x20 || c == 0x7F) && !(allow_newlines && (c == '\n' || c == '\r'))) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
 std::string NormalizeNewlines(std::string_view s) {
   std::string out;
   out.reserve(s.size());
