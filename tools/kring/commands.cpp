@@ -452,7 +452,7 @@ int RunCommand(const Options& options) {
     if (alarms.empty()) std::cout << Text(Msg::kNoAlarms) << "\n";
     for (const auto& al : alarms) {
       std::cout << Text(Msg::kAlarmLine) << " " << client::AlarmKindName(al.kind) << " case "
-                << Hex(al.case_id) << " seq " << al.seq << ": " << al.detail << "\n";
+                << Hex(al.case_id) << " seq " << al.seq << ": " << Explain(al.detail) << "\n";
     }
     return alarms.empty() ? 0 : 3;
   }
