@@ -69,6 +69,7 @@ Result<v1::PushResponse> TamperTransport::Push(const v1::PushRequest& r, const s
   Remember(t);
   if (fail_pushes) return Status(StatusCode::kUnavailable, "no network");
   auto resp = inner_->Push(r, t);
+  if (resp.ok() && on_push) on_push(r, resp.value());
   if (resp.ok() && after_push) {
     Status s = after_push(r, resp.value());
     if (!s.ok()) return s;
