@@ -78,8 +78,10 @@ Result<v1::PushResponse> TamperTransport::Push(const v1::PushRequest& r, const s
 
 Result<v1::PullResponse> TamperTransport::Pull(const v1::PullRequest& r, const std::string& t) {
   Remember(t);
-  auto resp = inner_->Pull(r, t);
-  if (resp.ok() && on_pull) on_pull(r, resp.value());
+  v1::PullRequest req = r;
+  if (pull_limit != 0) req.set_limit(pull_limit);
+  auto resp = inner_->Pull(req, t);
+  if (resp.ok() && on_pull) on_pull(req, resp.value());
   return resp;
 }
 

@@ -1265,16 +1265,15 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   req.set_case_id(ToString(case_id));
   std::vector<const Intent*> batch;
   size_t bytes = 0;
+  size_t count = 0;
   for (const Intent& in : intents) {
     // An intent's envelopes (a change and its Rekey) always travel in one push.
-    if (in.sealed.empty() || static_cast<size_t>(req.envelopes_size()) + in.sealed.size() >
-                                 protocol::kMaxPushEnvelopes) {
-      break;
-    }
+    if (in.sealed.empty() || count + in.sealed.size() > protocol::kMaxPushEnvelopes) break;
     size_t size = 0;
     for (const auto& env : in.sealed) size += env.ByteSizeLong();
     if (bytes + size > protocol::kMaxPushBytes / 2 && !batch.empty()) break;
     bytes += size;
+    count += in.sealed.size();
     batch.push_back(&in);
   }
   // A push ends on a signed op: kringd takes an unsigned op only with its signed end in the same
