@@ -156,3 +156,27 @@ TEST_CASE("a server that ends a page inside a run raises TAMPER", "[batchsig]") 
   CHECK(alarms[0].kind == AlarmKind::kTamper);
   CHECK(p.reader->ConfirmedView(p.case_id)->seq() == before.seq());
 }
+
+TEST_CASE("a refused batch is retried op by op, each op sent alone signed", "[batchsig]") {
+  Pair p;
+  std::vector<Bytes> ids = p.Edit(5);
+  // The first push arrives with its run's signature damaged: kringd refuses it as a whole, and
+  // libkring sends the first edit alone (signed now) before sealing the rest again.
+  std::vector<std::pair<int, int>> pushes;
+  p.wire->before_push = [&](v1::PushRequest& r) {
+    pushes.emplace_back(r.envelopes_size(), Signed(r));
+    if (pushes.size() > 1) return;
+    v1::Envelope* last = r.mutable_envelopes(r.envelopes_size() - 1);
+    std::string sig = last->signature();
+    sig[0] = static_cast<char>(sig[0] ^ 1);
+    last->set_signature(sig);
+  };
+  REQUIRE(p.writer->SyncNow().ok());
+  REQUIRE(p.reader->SyncNow().ok());
+  REQUIRE(pushes.size() == 3);
+  CHECK(pushes[0] == std::make_pair(5, 1));
+  CHECK(pushes[1] == std::make_pair(1, 1));
+  CHECK(pushes[2] == std::make_pair(4, 1));
+  p.ExpectConverged(ids);
+  CHECK(p.reader->ConfirmedView(p.case_id)->seq() == 2 + 5);
+}

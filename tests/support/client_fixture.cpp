@@ -68,9 +68,11 @@ std::shared_ptr<client::Transport> ServerTransport(TestServer& server) {
 Result<v1::PushResponse> TamperTransport::Push(const v1::PushRequest& r, const std::string& t) {
   Remember(t);
   if (fail_pushes) return Status(StatusCode::kUnavailable, "no network");
-  auto resp = inner_->Push(r, t);
+  v1::PushRequest req = r;
+  if (before_push) before_push(req);
+  auto resp = inner_->Push(req, t);
   if (resp.ok() && after_push) {
-    Status s = after_push(r, resp.value());
+    Status s = after_push(req, resp.value());
     if (!s.ok()) return s;
   }
   return resp;
