@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <regex>
 #include <string>
 
@@ -14,8 +15,11 @@
 #include <google/protobuf/util/json_util.h>
 #include <sys/wait.h>
 
+#include "kring/common/utf8.h"
+
 #include "support/temp_dir.h"
 #include "support/test_server.h"
+#include "terminal_text.h"
 
 using google::protobuf::Value;
 using kring::test::TempDir;
@@ -466,4 +470,194 @@ TEST_CASE("what changed since a sequence number, and a conflict resolved on both
   Run again = k.As("sanne", "conflicts resolve --entity " + note + " --field tekst --keep other");
   CHECK(again.exit_code == 1);
   CHECK(again.all.find("geen open conflict") != std::string::npos);
+}
+
+namespace {
+
+// `text` as a shell word that printf turns back into exactly these bytes (octal escapes), so
+// control characters reach kring as a member's device would send them.
+std::string ShellBytes(const std::string& text) {
+  std::string out = "\"$(printf '";
+  for (char c : text) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\%03o", static_cast<unsigned>(static_cast<unsigned char>(c)));
+    out += buf;
+  }
+  return out + "')\"";
+}
+
+// Whether `out` holds anything a terminal acts on: a C0 control other than newline and tab, DEL,
+// a C1 control, a bidi control (U+202A-U+202E, U+2066-U+2069) or invalid UTF-8.
+bool HasRawControl(const std::string& out) {
+  for (size_t i = 0; i < out.size(); ++i) {
+    const auto c = static_cast<unsigned char>(out[i]);
+    if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f || c == 0xc0 || c == 0xc1 || c > 0xf4) {
+      return true;
+    }
+    if (c == 0xc2 && i + 1 < out.size() && static_cast<unsigned char>(out[i + 1]) < 0xa0) {
+      return true;
+    }
+    if (c == 0xe2 && i + 2 < out.size()) {
+      const auto b1 = static_cast<unsigned char>(out[i + 1]);
+      const auto b2 = static_cast<unsigned char>(out[i + 2]);
+      if ((b1 == 0x80 && b2 >= 0xaa && b2 <= 0xae) || (b1 == 0x81 && b2 >= 0xa6 && b2 <= 0xa9)) {
+        return true;
+      }
+    }
+  }
+  return !kring::utf8::IsValid(out);
+}
+
+}  // namespace
+
+TEST_CASE("case content with terminal control characters is shown, not executed", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  k.Ok("x", "account create");
+  const std::string cid = k.Id("x", "case create", "Casus gemaakt:");
+  // Colours, an OSC 52 clipboard write ended by BEL, backspace, a carriage return that would
+  // overwrite the line, a bidi override and isolate, a C1 CSI and DEL.
+  const std::string name =
+      "Anna\x1b[31m rood\x1b]52;c;aGk=\x07\b\rZ\xe2\x80\xae"
+      "kcab\xe2\x81\xa6"
+      "x"
+      "\xc2\x9b"
+      "2J\x7f\teind";
+  const std::string relation = "oom\x1b]8;;https://x.invalid\x1b\\link";
+  k.Ok("x", "circle propose --kind family --name " + ShellBytes(name) + " --relation " +
+                ShellBytes(relation));
+
+  for (const char* lang : {"", "--lang en "}) {
+    Run list = k.As("x", std::string(lang) + "circle list");
+    INFO(list.all);
+    REQUIRE(list.exit_code == 0);
+    CHECK_FALSE(HasRawControl(list.out));
+    CHECK(list.out.find("Anna\\x1b[31m rood\\x1b]52;c;aGk=\\x07\\x08\\x0dZ\\u202ekcab\\u2066x"
+                        "\\u009b2J\\x7f\teind") != std::string::npos);
+    CHECK(list.out.find("(oom\\x1b]8;;https://x.invalid\\x1b\\link)") != std::string::npos);
+  }
+  // --json: valid JSON whose strings give back exactly what was written.
+  Run json = k.As("x", "--json circle list");
+  REQUIRE(json.exit_code == 0);
+  CHECK_FALSE(HasRawControl(json.out));
+  const Value people = ParseJson(json.out);
+  REQUIRE(people.list_value().values_size() == 1);
+  CHECK(At(people.list_value().values(0), "name").string_value() == name);
+  CHECK(At(people.list_value().values(0), "relation").string_value() == relation);
+
+  // A free-text field: case show (protobuf's JSON) and the conflict values both stay harmless.
+  Run entity = k.As("x", "entity create " + cid + " notitie");
+  REQUIRE(entity.exit_code == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(entity.out, m, std::regex("([0-9a-f]{32})")));
+  const std::string note = m[1];
+  k.Ok("x", "field set " + cid + " " + note + " tekst " + ShellBytes(name));
+  Run show = k.As("x", "case show " + cid);
+  REQUIRE(show.exit_code == 0);
+  CHECK_FALSE(HasRawControl(show.out));
+  CHECK(FieldText(ParseJson(show.out), note, "tekst") == name);
+
+  // The calendar file keeps RFC 5545: a newline in the location becomes "\n", a control
+  // character U+FFFD (TEXT has no escape for it), and the export still works for everyone.
+  const std::string me = At(k.Json("x", "account show"), "account").string_value();
+  k.Ok("x", "circle propose --name Xandra --kind coordinator --relation r --account " + me);
+  k.Ok("x", "circle approve Xandra");
+  k.Ok("x", "poll create --slot now+2d --slot now+3d");
+  k.Ok("x", "poll fix 1 --kind venue --coarse " + ShellBytes("Buurthuis\x1b[2J\r\nzaal 2") +
+                " --exact " + ShellBytes("Straat 1\x07\nachterom"));
+  Run ics = k.As("x", "export ics");
+  INFO(ics.all);
+  REQUIRE(ics.exit_code == 0);
+  // Control bytes: only CR LF as the line end.
+  size_t stray = 0;
+  for (size_t i = 0; i < ics.out.size(); ++i) {
+    const auto c = static_cast<unsigned char>(ics.out[i]);
+    if (c == '\r' && ics.out.compare(i, 2, "\r\n") == 0) {
+      ++i;
+    } else if (c < 0x20 || c == 0x7f) {
+      ++stray;
+    }
+  }
+  CHECK(stray == 0);
+  CHECK(ics.out.find("\\n") != std::string::npos);
+  CHECK(ics.out.find("\xef\xbf\xbd") != std::string::npos);
+
+  // The printout: control characters in the plan become U+FFFD, on stdout and in the file.
+  k.Ok("x", "plan publish --contact-person Xandra --ik-wil " +
+                ShellBytes("Wonen\x1b[2J\tzelf\r\nverder") + " --contingency " +
+                ShellBytes("Bel\x07 oom"));
+  Run text = k.As("x", "export printout --text");
+  INFO(text.all);
+  REQUIRE(text.exit_code == 0);
+  CHECK_FALSE(HasRawControl(text.out));
+  CHECK(text.out.find("Wonen\xef\xbf\xbd[2J zelf") != std::string::npos);
+  k.Ok("x", "export printout --out " + dir.path() + "/plan.html");
+  std::ifstream in(dir.path() + "/plan.html", std::ios::binary);
+  const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(html.find("Bel\xef\xbf\xbd oom") != std::string::npos);
+  CHECK_FALSE(HasRawControl(html));
+
+  // Text that is not UTF-8 cannot be stored (the case could not be read back): refused, and
+  // nothing changed.
+  Run broken = k.As("x", "circle propose --kind family --name " + ShellBytes("Bas\xff"));
+  CHECK(broken.exit_code == 2);
+  CHECK(broken.all.find("geen geldige tekst (UTF-8)") != std::string::npos);
+  CHECK_FALSE(HasRawControl(broken.all));
+  CHECK(k.Json("x", "circle list").list_value().values_size() == 2);
+}
+
+TEST_CASE("a word a command does not expect is refused and changes nothing", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  Run created = k.As("sanne", "case create --json " + fatima + ":coordinator");
+  REQUIRE(created.exit_code == 0);
+  const std::string cid = At(ParseJson(created.out), "case").string_value();
+  k.Ok("fatima", "sync");
+  Run entity = k.As("sanne", "entity create " + cid + " notitie");
+  REQUIRE(entity.exit_code == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(entity.out, m, std::regex("([0-9a-f]{32})")));
+  const std::string note = m[1];
+  k.Ok("fatima", "sync");
+  k.Ok("sanne", "field set " + cid + " " + note + " tekst 'Zaterdag koken'");
+  k.Ok("fatima", "field set " + cid + " " + note + " tekst 'Zondag koken'");
+  k.Ok("sanne", "sync");
+  REQUIRE(k.Json("sanne", "conflicts").list_value().values_size() == 1);
+
+  // The verb after --case: before, this listed the conflicts and ignored "resolve".
+  Run late = k.As("sanne", "conflicts --case " + cid + " resolve");
+  CHECK(late.exit_code == 2);
+  CHECK(late.all.find("woorden die ik niet verwacht") != std::string::npos);
+  CHECK(late.all.find("Er is niets veranderd") != std::string::npos);
+  CHECK(late.all.find("kring conflicts resolve") != std::string::npos);
+  Run en = k.As("sanne", "--lang en circle list 'Tante Ria'");
+  CHECK(en.exit_code == 2);
+  CHECK(en.all.find("words it does not expect") != std::string::npos);
+  CHECK(en.all.find("Tante Ria") == std::string::npos);  // a stray word may be a name
+  Run extra =
+      k.As("sanne", "conflicts resolve --entity " + note + " --field tekst --keep other nu");
+  CHECK(extra.exit_code == 2);
+  CHECK(k.As("sanne", "plan accept " + note + " " + note).exit_code == 2);
+  CHECK(k.As("sanne", "sync nu").exit_code == 2);
+  CHECK(k.As("sanne", "case list alles").exit_code == 2);
+  // Nothing changed: the conflict is still open, on the value it had.
+  k.Ok("sanne", "sync");
+  REQUIRE(k.Json("sanne", "conflicts").list_value().values_size() == 1);
+  CHECK(FieldText(ParseJson(k.As("sanne", "case show " + cid).out), note, "tekst") ==
+        "Zondag koken");
+
+  // Keep the current value: both devices converge on it and the conflict is gone everywhere.
+  k.Ok("sanne", "conflicts resolve --entity " + note + " --field tekst --keep current");
+  k.Ok("fatima", "sync");
+  k.Ok("sanne", "sync");
+  for (const char* who : {"sanne", "fatima"}) {
+    CHECK(k.Json(who, "conflicts").list_value().values_size() == 0);
+    Run show = k.As(who, "case show " + cid);
+    REQUIRE(show.exit_code == 0);
+    CHECK(FieldText(ParseJson(show.out), note, "tekst") == "Zondag koken");
+  }
 }

@@ -6,7 +6,9 @@
 
 #include "kring/common/crypto.h"
 #include "kring/common/protocol.h"
+#include "kring/v1/local.pb.h"
 
+#include "store/local_store.h"
 #include "support/client_fixture.h"
 
 using namespace kring;
@@ -214,4 +216,184 @@ TEST_CASE("a log that contradicts the device's own receipt raises FORK", "[malic
     Rechain(req, resp, key);
   };
   s.ExpectAlarm(AlarmKind::kFork);
+}
+
+// A server that lies at push time (docs/protocol.md "Receipts"): what it answered to this
+// device's push, and every receipt it signed, must agree with the log it serves.
+namespace {
+
+// The victim's FORK evidence, parsed; the alarm and its evidence hold no content.
+v1::ForkEvidence ForkEvidenceOf(Device& victim, const std::string& content) {
+  auto alarms = victim->Alarms();
+  REQUIRE(alarms.size() == 1);
+  CHECK(alarms[0].detail.find(content) == std::string::npos);
+  CHECK(ToString(alarms[0].evidence).find(content) == std::string::npos);
+  v1::ForkEvidence ev;
+  REQUIRE(
+      ev.ParseFromArray(alarms[0].evidence.data(), static_cast<int>(alarms[0].evidence.size())));
+  return ev;
+}
+
+// The chain hash the real server holds at `seq` (read with the victim's own session).
+std::string RealChainHashAt(Scenario& s, uint64_t seq) {
+  v1::PullRequest all;
+  all.set_case_id(ToString(s.case_id));
+  auto log = s.net->Pull(all, s.lie->last_token());
+  if (!log.ok()) return {};
+  for (const v1::LogEntry& e : log->entries()) {
+    if (e.seq() == seq) return e.chain_hash();
+  }
+  return {};
+}
+
+Bytes PublicKeyOf(const SecretBytes& secret) { return Bytes(secret.end() - 32, secret.end()); }
+
+}  // namespace
+
+TEST_CASE("a push answered with a position that holds another op raises FORK", "[malicious]") {
+  Scenario s;
+  SecretBytes key = s.ServerKey();
+  const uint64_t n = s.victim->ConfirmedView(s.case_id)->seq();
+  // X by the writer is ordered at n+1; the server hides it from the victim for now.
+  REQUIRE(s.writer->SetField(s.case_id, s.entity, "theirs", Text("ik help")).ok());
+  REQUIRE(s.writer->SyncNow().ok());
+  REQUIRE(s.victim->SetField(s.case_id, s.entity, "mine", Text("ik kan koken")).ok());
+  int pulls = 0;
+  s.lie->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
+    if (++pulls > 1) return;  // after the push: the true log, X at n+1 and the victim's B at n+2
+    resp.clear_entries();
+    *resp.mutable_head() =
+        protocol::MakeReceipt(View(req.case_id()), req.after_seq(), View(req.after_chain_hash()),
+                              resp.head().time_ms(), key);
+  };
+  // B is stored at n+2, but the answer says n+1 (X's chain hash); its receipt, the real one at
+  // n+2, covers that seq and agrees with the log: only tying B to n+1 shows the lie.
+  s.lie->on_push = [&](const v1::PushRequest&, v1::PushResponse& resp) {
+    resp.mutable_results(0)->set_seq(n + 1);
+    resp.mutable_results(0)->set_chain_hash(RealChainHashAt(s, n + 1));
+  };
+  s.ExpectAlarm(AlarmKind::kFork);
+  auto alarms = s.victim->Alarms();
+  CHECK(alarms[0].seq == n + 1);
+  v1::ForkEvidence ev = ForkEvidenceOf(s.victim, "koken");
+  CHECK(ev.push_result().seq() == n + 1);
+  CHECK(ev.entry().seq() == n + 1);
+  CHECK(ev.sent_envelope_hash() != ToString(protocol::EnvelopeHash(ev.entry().envelope())));
+  REQUIRE(ev.receipts_size() == 1);
+  CHECK(protocol::VerifyReceipt(ev.receipts(0), PublicKeyOf(key)));
+  CHECK(protocol::VerifyReceipt(ev.head(), PublicKeyOf(key)));
+  CHECK(s.victim->PendingIntents(s.case_id) == 1);  // B is kept, not confirmed by the lie
+}
+
+TEST_CASE("a push answered with a verified position of another op raises FORK", "[malicious]") {
+  Scenario s;
+  REQUIRE(s.writer->SetField(s.case_id, s.entity, "theirs", Text("ik help")).ok());
+  REQUIRE(s.writer->SyncNow().ok());
+  REQUIRE(s.victim->SyncNow().ok());  // the victim verified X at n
+  const uint64_t n = s.victim->ConfirmedView(s.case_id)->seq();
+  REQUIRE(s.victim->SetField(s.case_id, s.entity, "mine", Text("ik kan koken")).ok());
+  s.lie->on_push = [&](const v1::PushRequest&, v1::PushResponse& resp) {
+    resp.mutable_results(0)->set_seq(n);
+    resp.mutable_results(0)->set_chain_hash(RealChainHashAt(s, n));
+  };
+  s.ExpectAlarm(AlarmKind::kFork);
+  v1::ForkEvidence ev = ForkEvidenceOf(s.victim, "koken");
+  CHECK(ev.push_result().seq() == n);
+  CHECK(ev.entry().seq() == n);
+  CHECK(!ev.has_head());  // the entry comes from the victim's own verified log
+}
+
+TEST_CASE("a receipt for a verified position with another chain hash raises FORK", "[malicious]") {
+  Scenario s;
+  SecretBytes key = s.ServerKey();
+  const uint64_t n = s.victim->ConfirmedView(s.case_id)->seq();
+  REQUIRE(s.victim->SetField(s.case_id, s.entity, "mine", Text("ik kan koken")).ok());
+  const Bytes other(32, 7);
+  // A consistent answer (result and receipt agree) about a seq the victim verified long ago.
+  s.lie->on_push = [&](const v1::PushRequest&, v1::PushResponse& resp) {
+    v1::PushResult* r = resp.mutable_results(0);
+    r->set_seq(n);
+    r->set_chain_hash(ToString(other));
+    *r->mutable_receipt() = protocol::MakeReceipt(s.case_id, n, other, r->receipt().time_ms(), key);
+  };
+  s.ExpectAlarm(AlarmKind::kFork);
+  v1::ForkEvidence ev = ForkEvidenceOf(s.victim, "koken");
+  REQUIRE(ev.receipts_size() == 1);
+  CHECK(ev.receipts(0).seq() == n);
+  CHECK(ev.entry().seq() == n);
+  CHECK(ev.entry().chain_hash() != ev.receipts(0).chain_hash());
+}
+
+TEST_CASE("two receipts for one position are both kept and raise FORK", "[malicious]") {
+  Scenario s;
+  SecretBytes key = s.ServerKey();
+  const uint64_t n = s.victim->ConfirmedView(s.case_id)->seq();
+  // B is acknowledged honestly at n+1, with a receipt.
+  REQUIRE(s.victim->SetField(s.case_id, s.entity, "mine", Text("ik kan koken")).ok());
+  REQUIRE(s.victim->SyncNow().ok());
+  REQUIRE(s.victim->Alarms().empty());
+  // D's answer comes with a second receipt for n+1 that signs another chain hash.
+  REQUIRE(s.victim->SetField(s.case_id, s.entity, "mine", Text("ik kan fietsen")).ok());
+  const Bytes other(32, 9);
+  s.lie->on_push = [&](const v1::PushRequest&, v1::PushResponse& resp) {
+    v1::PushResult* r = resp.mutable_results(0);
+    r->set_seq(n + 1);
+    r->set_chain_hash(ToString(other));
+    *r->mutable_receipt() =
+        protocol::MakeReceipt(s.case_id, n + 1, other, r->receipt().time_ms(), key);
+  };
+  s.ExpectAlarm(AlarmKind::kFork);
+  // Portable proof: two receipts by the server key for one (case, seq), different chain hashes.
+  v1::ForkEvidence ev = ForkEvidenceOf(s.victim, "fietsen");
+  REQUIRE(ev.receipts_size() == 2);
+  for (const v1::Receipt& r : ev.receipts()) {
+    CHECK(protocol::VerifyReceipt(r, PublicKeyOf(key)));
+    CHECK(r.seq() == n + 1);
+    CHECK(r.case_id() == ToString(s.case_id));
+  }
+  CHECK(ev.receipts(0).chain_hash() != ev.receipts(1).chain_hash());
+  // Both are in the victim's store too.
+  s.victim.Close();
+  auto store = client::LocalStore::Open(s.victim.db_path(), s.victim.storage_key());
+  REQUIRE(store.ok());
+  auto first = (*store)->Receipts(s.case_id);
+  auto second = (*store)->ConflictingReceipts(s.case_id);
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  REQUIRE(first->count(n + 1) == 1);
+  REQUIRE(second->size() == 1);
+  CHECK(first->at(n + 1).chain_hash() == ev.receipts(0).chain_hash());
+  CHECK((*second)[0].chain_hash() == ToString(other));
+}
+
+TEST_CASE("a retried push answered as a duplicate raises nothing", "[malicious]") {
+  Scenario s;
+  SecretBytes key = s.ServerKey();
+  REQUIRE(s.victim->SetField(s.case_id, s.entity, "mine", Text("ik kan koken")).ok());
+  // The server commits B but the answer is lost, and the next pull does not show B yet (as if
+  // the commit were slow): the device pushes the same envelope again and gets the original
+  // result back as a duplicate, with a receipt re-signed over it.
+  int pushes = 0;
+  s.lie->after_push = [&](const v1::PushRequest&, const v1::PushResponse&) {
+    return pushes++ == 0 ? Status(StatusCode::kUnavailable, "connection reset") : Status();
+  };
+  bool duplicate = false;
+  s.lie->on_push = [&](const v1::PushRequest&, v1::PushResponse& resp) {
+    duplicate |= resp.results_size() == 1 && resp.results(0).duplicate();
+  };
+  CHECK(s.victim->SyncNow().status().transient());
+  int pulls = 0;
+  s.lie->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
+    if (++pulls > 1) return;
+    resp.clear_entries();
+    *resp.mutable_head() =
+        protocol::MakeReceipt(View(req.case_id()), req.after_seq(), View(req.after_chain_hash()),
+                              resp.head().time_ms(), key);
+  };
+  REQUIRE(s.victim->SyncNow().ok());
+  CHECK(duplicate);
+  CHECK(s.victim->Alarms().empty());
+  CHECK(s.victim->PendingIntents(s.case_id) == 0);
+  REQUIRE(s.writer->SyncNow().ok());
+  CHECK(s.victim->ConfirmedView(s.case_id)->seq() == s.writer->ConfirmedView(s.case_id)->seq());
 }

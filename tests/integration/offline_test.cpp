@@ -148,6 +148,12 @@ TEST_CASE("bad input to the library gets a clear error and changes nothing", "[o
   CHECK(a->SetField(*cid, *e, "f", Text(std::string(70 * 1024, 'x'))).code() ==
         StatusCode::kInvalidArgument);
   CHECK(a->Submit(*cid, {}).code() == StatusCode::kInvalidArgument);
+  // Text that is not UTF-8 (protobuf could not read it back from the queue or the state).
+  CHECK(a->SetField(*cid, *e, "f", Text("caf\xe9")).code() == StatusCode::kInvalidArgument);
+  CHECK(a->SetField(*cid, *e, "f\xff", Text("v")).code() == StatusCode::kInvalidArgument);
+  CHECK(a->CreateEntity(*cid, "n\xc0\xafte").status().code() == StatusCode::kInvalidArgument);
   CHECK(a->PendingIntents(*cid) == 2);  // the CreateCase change and CreateEntity only
+  REQUIRE(a->SyncNow().ok());
+  CHECK(a->Alarms().empty());
   CHECK(a->CreateAccount().status().code() == StatusCode::kAlreadyExists);
 }

@@ -71,6 +71,7 @@ Result<v1::PushResponse> TamperTransport::Push(const v1::PushRequest& r, const s
   v1::PushRequest req = r;
   if (before_push) before_push(req);
   auto resp = inner_->Push(req, t);
+  if (resp.ok() && on_push) on_push(req, resp.value());
   if (resp.ok() && after_push) {
     Status s = after_push(req, resp.value());
     if (!s.ok()) return s;

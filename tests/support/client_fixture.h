@@ -28,6 +28,9 @@ class TamperTransport : public client::Transport {
   std::function<void(const v1::PullRequest&, v1::PullResponse&)> on_pull;
   // Called before the push reaches the server; may rewrite the request (a corrupting network).
   std::function<void(v1::PushRequest&)> before_push;
+  // Called with the request and the real push response; may rewrite the response (a server
+  // that lies at push time).
+  std::function<void(const v1::PushRequest&, v1::PushResponse&)> on_push;
   // Called after the real push; return a non-OK status to lose the response.
   std::function<Status(const v1::PushRequest&, const v1::PushResponse&)> after_push;
   // While set, pushes fail as UNAVAILABLE before reaching the server (the network drops out

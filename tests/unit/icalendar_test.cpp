@@ -7,9 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "kring/common/utf8.h"
 #include "kring/domain/messages.h"
-
-#include "domain/render_text.h"
 
 using namespace kring;
 using namespace kring::domain;
@@ -177,7 +176,7 @@ TEST_CASE("folding at 75 octets never splits a UTF-8 sequence", "[icalendar]") {
       bool first = true;
       for (const std::string& l : PhysicalLines(folded)) {
         CHECK(l.size() <= 75);
-        CHECK(render::IsValidUtf8(l));
+        CHECK(kring::utf8::IsValid(l));
         if (!first) {
           REQUIRE_FALSE(l.empty());
           CHECK(l[0] == ' ');
@@ -203,7 +202,7 @@ TEST_CASE("long texts fold in the whole export and survive unfolding", "[icalend
   REQUIRE(r.ok());
   for (const std::string& l : PhysicalLines(r.value())) {
     CHECK(l.size() <= 75);
-    CHECK(render::IsValidUtf8(l));
+    CHECK(kring::utf8::IsValid(l));
   }
   CHECK(HasLine(LogicalLines(r.value()), "DESCRIPTION:" + EscapeICalText(description)));
 }

@@ -160,6 +160,33 @@ TEST_CASE("invalid mutations have no effect", "[reducer]") {
   CHECK(model::ValidateMutation(bad_id).code() == StatusCode::kInvalidArgument);
 }
 
+// Protobuf cannot read back a string field that is not UTF-8: one such text would make the
+// author's own queue and state unreadable (an alarm on their own device).
+TEST_CASE("texts and names that are not UTF-8 are refused and have no effect", "[reducer]") {
+  Log log;
+  Bytes e = Id('e');
+  log.Apply(kAlice, Id(1), {Create(e, "note")});
+  v1::CaseState before = log.state;
+  const std::string bad = "caf\xe9";  // Latin-1, not UTF-8
+  const std::vector<v1::Mutation> refused = {Set(e, "text", bad, {}), Set(e, bad, "v", {}),
+                                             Create(Id('f'), bad)};
+  for (size_t i = 0; i < refused.size(); ++i) {
+    CHECK(model::ValidateMutation(refused[i]).code() == StatusCode::kInvalidArgument);
+    log.Apply(kAlice, Id(static_cast<char>(2 + i)), {refused[i]});
+  }
+  v1::Mutation add;
+  add.mutable_set_add()->set_entity_id(ToString(e));
+  add.mutable_set_add()->set_set("tags");
+  add.mutable_set_add()->set_element_id(ToString(Id('g')));
+  add.mutable_set_add()->set_add_tag(ToString(Id('h')));
+  add.mutable_set_add()->mutable_value()->set_text("\xed\xa0\x80");  // a surrogate
+  CHECK(model::ValidateMutation(add).code() == StatusCode::kInvalidArgument);
+  log.Apply(kAlice, Id(9), {add});
+  before.set_seq(log.state.seq());
+  CHECK(log.state.SerializeAsString() == before.SerializeAsString());
+  CHECK(model::ValidateMutation(Set(e, "text", "caf\xc3\xa9 \xe2\x80\xae", {})).ok());
+}
+
 TEST_CASE("an entity stays in its scope: edits sealed to another scope have no effect",
           "[reducer]") {
   Log log;

@@ -11,14 +11,17 @@
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
+#include "terminal_text.h"
 
 namespace kring::cli {
 namespace {
 
-// Writes to --out FILE, or stdout.
-int Emit(Ctx& ctx, const std::string& text) {
+// Writes to --out FILE as it is, or to stdout. On stdout the printout passes the terminal filter
+// like all other text; the calendar needs its CRLF line ends and has no control characters
+// (RenderICalendar refuses them), so it goes as it is.
+int Emit(Ctx& ctx, const std::string& text, bool raw = false) {
   if (!ctx.Has("out")) {
-    std::cout << text;
+    (raw ? RawOut() : std::cout) << text;
     return 0;
   }
   std::ofstream out(ctx.Get("out"), std::ios::binary | std::ios::trunc);
@@ -38,7 +41,7 @@ int Ics(Ctx& ctx) {
   if (!meeting.ok()) return Fail(meeting.status());
   auto ics = domain::ExportCalendar(org, meeting->meeting_id, *person, ctx.lang);
   if (!ics.ok()) return Fail(ics.status());
-  return Emit(ctx, *ics);
+  return Emit(ctx, *ics, /*raw=*/true);
 }
 
 int Printout(Ctx& ctx) {

@@ -376,7 +376,8 @@ const std::vector<Verb>& FollowUpVerbs() {
        "Resident's well-being at start or check",
        {"at"},
        {},
-       WellBeing},
+       WellBeing,
+       2},
       {"micro",
        "cost",
        "intake|review --service T --euros BEDRAG",
@@ -384,7 +385,8 @@ const std::vector<Verb>& FollowUpVerbs() {
        "Monthly cost of a service",
        {"service", "euros"},
        {},
-       Cost},
+       Cost,
+       1},
       {"micro", "show", "", "Toon de micro-analyse", "Show the micro-analysis", {}, {}, MicroShow},
   };
   return verbs;

@@ -219,7 +219,8 @@ const std::vector<Verb>& ReferralVerbs() {
        "Assign the coordinator (with the resident's preferences)",
        {"language", "gender", "culture"},
        {},
-       Coordinator},
+       Coordinator,
+       1},
   };
   return verbs;
 }

@@ -6,6 +6,7 @@
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
+#include "terminal_text.h"
 
 namespace kring::cli {
 namespace {
@@ -23,7 +24,8 @@ int Team(Ctx& ctx) {
       ctx.client, {*from, *to},
       format == "json" ? domain::ReportFormat::kJson : domain::ReportFormat::kCsv, ctx.lang);
   if (!report.ok()) return Fail(report.status());
-  std::cout << *report << (format == "json" ? "\n" : "");
+  // CSV ends its rows in CRLF (RFC 4180) and holds no free text: the file as it is.
+  RawOut() << *report << (format == "json" ? "\n" : "");
   return 0;
 }
 

@@ -9,12 +9,14 @@
 
 #include "kring/client.h"
 #include "kring/common/crypto.h"
+#include "kring/common/utf8.h"
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
 #include "health.h"
 #include "messages.h"
 #include "session.h"
+#include "terminal_text.h"
 
 namespace kring::cli {
 namespace {
@@ -55,11 +57,33 @@ int RunCommand(const Options& options) {
     return true;
   };
 
+  // Text that is not UTF-8 cannot be stored (protobuf refuses it when the case is read back):
+  // refused here, before anything is written.
+  for (const std::string& w : a) {
+    if (!utf8::IsValid(w)) {
+      std::cerr << Text(Msg::kError) << ": " << Text(Msg::kNotUtf8) << "\n";
+      return 2;
+    }
+  }
   if (IsDomainCommand(a)) return RunDomainCommand(o);
   for (const std::string& w : a) {
     if (w == "--help" || w == "-h") {
       std::cout << Text(Msg::kUsage) << DomainOverview();
       return 0;
+    }
+  }
+  // The commands below that take no words after their name; the others check their own count. A
+  // stray word is refused before the store opens, so nothing happens.
+  for (const auto& words :
+       std::initializer_list<std::initializer_list<const char*>>{{"server-info"},
+                                                                 {"account", "create"},
+                                                                 {"account", "show"},
+                                                                 {"case", "list"},
+                                                                 {"sync"},
+                                                                 {"alarms"}}) {
+    if (is(words) && a.size() > words.size()) {
+      std::cerr << Text(Msg::kError) << ": " << Text(Msg::kUnexpectedWords) << "\n";
+      return Usage();
     }
   }
   if (is({"health"})) {
@@ -345,7 +369,7 @@ int RunCommand(const Options& options) {
     google::protobuf::util::JsonPrintOptions opts;
     opts.add_whitespace = true;
     (void)google::protobuf::util::MessageToJsonString(*view, &json, opts);
-    std::cout << json;
+    RawOut() << JsonTerminalSafe(json);
     return 0;
   }
   if (is({"entity", "create"})) {
@@ -428,7 +452,7 @@ int RunCommand(const Options& options) {
     if (alarms.empty()) std::cout << Text(Msg::kNoAlarms) << "\n";
     for (const auto& al : alarms) {
       std::cout << Text(Msg::kAlarmLine) << " " << client::AlarmKindName(al.kind) << " case "
-                << Hex(al.case_id) << " seq " << al.seq << ": " << al.detail << "\n";
+                << Hex(al.case_id) << " seq " << al.seq << ": " << Explain(al.detail) << "\n";
     }
     return alarms.empty() ? 0 : 3;
   }

@@ -103,6 +103,21 @@ void PrintAreaHelp(const std::string& area) {
                    : "Meer over één opdracht: kring GEBIED OPDRACHT --help\n");
 }
 
+// Refuses words after AREA VERB that the command does not take. The words themselves are not
+// repeated (they may be a name); only a verb of this area that stands too late is named, with
+// where it belongs.
+int UnexpectedWords(const Verb& v, const std::vector<std::string>& words, size_t first_flag) {
+  const bool en = Text(Msg::kLanguageTag) == std::string("en");
+  std::cerr << Text(Msg::kError) << ": " << Text(Msg::kUnexpectedWords) << "\n";
+  if (first_flag == 1 && Find(v.area, words.front()) != nullptr) {
+    std::cerr << (en ? "Put the command right after the area: kring "
+                     : "Zet de opdracht direct na het gebied: kring ")
+              << v.area << " " << words.front() << " ...\n";
+  }
+  PrintVerbHelp(v);
+  return 2;
+}
+
 bool Listed(const std::vector<const char*>& names, const std::string& name) {
   return std::any_of(names.begin(), names.end(), [&](const char* n) { return name == n; });
 }
@@ -179,6 +194,8 @@ int RunDomainCommand(const Options& o) {
       return 2;
     }
   }
+
+  if (positional.size() > verb->max_words) return UnexpectedWords(*verb, positional, first_flag);
 
   auto opened = OpenClient(o);
   if (!opened.ok()) return Fail(opened.status());

@@ -2,6 +2,8 @@
 // help, gathered from the cmd_*.cpp files; one function runs a command line against it.
 #pragma once
 
+#include <cstddef>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -10,6 +12,9 @@
 namespace kring::cli {
 
 struct Ctx;
+
+// Verb::max_words for a command that takes a list of words (scope create PERSOON ...).
+inline constexpr size_t kAnyNumber = std::numeric_limits<size_t>::max();
 
 struct Verb {
   const char* area;
@@ -20,6 +25,10 @@ struct Verb {
   std::vector<const char*> value_flags;  // --name VALUE (may repeat)
   std::vector<const char*> switches;     // --name
   int (*run)(Ctx&);  // with ctx.case_id from --case, KRING_CASE or the device's only case
+  // How many words (not flags) may follow AREA VERB, as in `syntax`. More is refused before
+  // anything happens: a misplaced word must not be silently ignored (conflicts --case X resolve
+  // would otherwise list instead of resolve). The command itself checks for too few.
+  size_t max_words = 0;
 };
 
 const std::vector<Verb>& ReferralVerbs();  // cmd_referral.cpp

@@ -8,6 +8,8 @@
 #include "kring/domain/amsterdam_time.h"
 #include "kring/domain/organising.h"
 
+#include "terminal_text.h"
+
 namespace kring::cli {
 
 std::string Ctx::Get(const std::string& name, const std::string& fallback) const {
@@ -143,33 +145,29 @@ int BadInput(const Ctx& ctx, const std::string& why_nl, const std::string& why_e
 
 std::string JStr(const std::string& s) {
   std::string out = "\"";
-  for (char c : s) {
-    const auto ch = static_cast<unsigned char>(c);
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (ch < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", ch);
-          out += buf;
-        } else {
-          out += c;
-        }
+  for (size_t i = 0; i < s.size();) {
+    const TextChar c = ReadTextChar(s, i, /*final=*/true);
+    const uint32_t cp = c.code_point;
+    if (c.kind == TextChar::kInvalid) {
+      out += "\\ufffd";  // JSON is UTF-8: a broken byte cannot pass
+    } else if (cp == '"' || cp == '\\') {
+      out += '\\';
+      out += static_cast<char>(cp);
+    } else if (cp == '\n') {
+      out += "\\n";
+    } else if (cp == '\t') {
+      out += "\\t";
+    } else if (cp == '\r') {
+      out += "\\r";
+    } else if (c.kind == TextChar::kEscape) {
+      // Valid JSON that still cannot drive a terminal; a parser gets the same character back.
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(cp));
+      out += buf;
+    } else {
+      out.append(s, i, c.len);
     }
+    i += c.len;
   }
   return out + "\"";
 }
@@ -196,6 +194,24 @@ std::string JArr(const std::vector<std::string>& values) {
   return out + "]";
 }
 
-void PrintJson(const std::string& json) { std::cout << json << "\n"; }
+std::string JsonTerminalSafe(std::string_view json) {
+  std::string out;
+  out.reserve(json.size());
+  for (size_t i = 0; i < json.size();) {
+    const TextChar c = ReadTextChar(json, i, /*final=*/true);
+    if (c.kind == TextChar::kKeep) {
+      out.append(json.substr(i, c.len));
+    } else {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "\\u%04x",
+                    static_cast<unsigned>(c.kind == TextChar::kInvalid ? 0xFFFD : c.code_point));
+      out += buf;
+    }
+    i += c.len;
+  }
+  return out;
+}
+
+void PrintJson(const std::string& json) { RawOut() << JsonTerminalSafe(json) << "\n"; }
 
 }  // namespace kring::cli

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kring/client.h"
@@ -67,13 +68,19 @@ std::string ShowTime(const Ctx& ctx, int64_t utc_ms);
 int BadInput(const Ctx& ctx, const std::string& why_nl, const std::string& why_en);
 
 // Minimal JSON building: values are already-encoded JSON text.
+// A JSON string: control, C1 and bidi characters as escapes, invalid UTF-8 as \ufffd.
 std::string JStr(const std::string& s);
 std::string JNum(int64_t n);
 std::string JBool(bool b);
 std::string JId(const Bytes& id);  // hex string, or null when empty
 std::string JObj(const std::vector<std::pair<std::string, std::string>>& members);
 std::string JArr(const std::vector<std::string>& values);
-// Prints a JSON document (one line) on stdout.
+// JSON text with every character TerminalSafe would change written as a \u escape (invalid UTF-8
+// as \ufffd): still the same JSON for a parser, harmless on a terminal. For JSON made elsewhere
+// (protobuf's); JStr's strings are already so.
+std::string JsonTerminalSafe(std::string_view json);
+// Prints a JSON document (one line) on stdout, as is: not through the terminal filter, whose
+// "\x1b" form is not JSON (main.cpp, terminal_text.h).
 void PrintJson(const std::string& json);
 
 }  // namespace kring::cli

@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "domain_commands.h"
 #include "messages.h"
+#include "terminal_text.h"
 
 namespace {
 
@@ -43,6 +44,8 @@ bool ProfileDb(const std::string& name, std::string& db) {
 
 int main(int argc, char** argv) {
   using namespace kring::cli;
+  // Before anything is printed: every byte for the terminal passes the one rule there.
+  TerminalSafeOutput terminal_safe;
   Options o;
   if (const char* env = std::getenv("KRING_SERVER")) o.server = env;
   if (const char* env = std::getenv("KRING_DB")) o.db = env;

@@ -215,6 +215,12 @@ Entry Lookup(Msg m) {
       return {"(dit apparaat)", "(this device)"};
     case Msg::kRevokedDevice:
       return {"(ingetrokken)", "(revoked)"};
+    case Msg::kUnexpectedWords:
+      return {"In de opdracht staan woorden die ik niet verwacht. Er is niets veranderd.",
+              "The command has words it does not expect. Nothing has changed."};
+    case Msg::kNotUtf8:
+      return {"Een woord in de opdracht is geen geldige tekst (UTF-8). Er is niets veranderd.",
+              "A word in the command is not valid text (UTF-8). Nothing has changed."};
     case Msg::kBadProfile:
       return {"Deze profielnaam kan niet. Gebruik letters, cijfers, - of _ (hoogstens 64).",
               "This profile name cannot be used. Use letters, digits, - or _ (at most 64)."};
@@ -318,6 +324,19 @@ std::string Explain(const std::string& reason) {
        "overgetypt. Er is niets veranderd.",
        "This recovery key belongs to no account on this server. Check that you typed it "
        "correctly. Nothing has changed."},
+      // Alarm details of the push-time checks (kring alarms); the others are shown as they are.
+      {"log differs from what the server answered to this device's push",
+       "De server zei dat jouw wijziging op een plek in het logboek stond. Daar staat iets anders. "
+       "De server liegt of is aangepast.",
+       "The server said your change was at a place in the log. Something else is there. The "
+       "server lies or was changed."},
+      {"signed receipt differs from the verified log",
+       "De server heeft een bewijs ondertekend dat niet past bij het logboek op dit apparaat.",
+       "The server signed a proof that does not fit the log on this device."},
+      {"server signed two different logs for one position",
+       "De server heeft voor dezelfde plek in het logboek twee verschillende bewijzen "
+       "ondertekend. Beide zijn bewaard.",
+       "The server signed two different proofs for the same place in the log. Both are kept."},
       {"stopped by a security alarm",
        "Deze casus is gestopt door een beveiligingsmelding. Kijk met: kring alarms",
        "This case is stopped by a security alarm. See: kring alarms"},

@@ -53,6 +53,8 @@ enum class Msg {
   kThisDevice,
   kRevokedDevice,
   kBadProfile,
+  kUnexpectedWords,
+  kNotUtf8,
 };
 
 void SetLanguage(const std::string& lang);

@@ -21,6 +21,7 @@
 #include "kring/client.h"
 #include "kring/common/bytes.h"
 #include "kring/common/status.h"
+#include "kring/common/utf8.h"
 #include "kring/domain/messages.h"
 #include "kring/kring.h"
 #include "kring/transport.h"
@@ -166,46 +167,11 @@ void WipeString(std::string& s) { kring::WipeMemory(s.data(), s.size()); }
 
 // ---- Input checks ----
 
-bool ValidUtf8(const unsigned char* s, size_t n) {
-  size_t i = 0;
-  while (i < n) {
-    const unsigned char c = s[i];
-    size_t extra = 0;
-    uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      extra = 1;
-      cp = c & 0x1Fu;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2;
-      cp = c & 0x0Fu;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3;
-      cp = c & 0x07u;
-    } else {
-      return false;
-    }
-    if (extra > n - i - 1) return false;  // truncated sequence
-    for (size_t k = 1; k <= extra; ++k) {
-      if ((s[i + k] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (s[i + k] & 0x3Fu);
-    }
-    if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += extra + 1;
-  }
-  return true;
-}
-
 Status ReadString(const char* s, const char* what, std::string* out) {
   if (s == nullptr) return Invalid(what);
   const size_t n = strnlen(s, kMaxStringBytes + 1);
   if (n > kMaxStringBytes) return Invalid(what);
-  if (!ValidUtf8(reinterpret_cast<const unsigned char*>(s), n)) return Invalid(what);
+  if (!kring::utf8::IsValid(std::string_view(s, n))) return Invalid(what);
   out->assign(s, n);
   return {};
 }

@@ -8,6 +8,8 @@
 #include "kring/domain/plan.h"
 #include "kring/domain/printout.h"
 
+#include "domain/render_text.h"
+
 namespace kring::domain {
 namespace {
 
@@ -36,7 +38,7 @@ Result<std::string> ExportCalendar(const Organising& organising, const Bytes& me
       UserText(data.cancelled ? "calendar.summary_cancelled" : "calendar.summary", language);
   event.description = UserText(
       data.cancelled ? "calendar.description_cancelled" : "calendar.description", language);
-  event.location = data.location_text;
+  event.location = render::WithoutControlChars(data.location_text, /*allow_newlines=*/true);
   event.organizer_name = UserText("calendar.organizer", language);
   event.dtstamp_utc_ms = now_ms != 0 ? now_ms : NowMs();
   return RenderICalendar(event);

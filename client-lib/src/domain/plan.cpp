@@ -12,6 +12,7 @@
 
 #include "domain/plan_model.h"
 #include "domain/plan_ops.h"
+#include "domain/render_text.h"
 #include "model/reducer.h"
 
 namespace kring::domain {
@@ -848,9 +849,12 @@ Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reade
     }
     return false;
   };
+  // Other members' text as a printout can carry it: no control characters (render_text.h).
+  auto one_line = [](const std::string& s) { return render::WithoutControlChars(s, false); };
+  auto multi_line = [](const std::string& s) { return render::WithoutControlChars(s, true); };
   auto name_of = [&](const std::string& id) {
     const v1::Entity* p = FindPerson(state, id);
-    return p == nullptr || !visible(*p) ? std::string() : TextField(*p, "name");
+    return p == nullptr || !visible(*p) ? std::string() : one_line(TextField(*p, "name"));
   };
   const v1::Entity* version = CurrentVersion(state);
   if (version == nullptr || !visible(*version)) return NotFound("plan.no_plan");
@@ -858,7 +862,7 @@ Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reade
   PrintablePlan out;
   for (const auto& [key, e] : state.entities()) {
     if (e.type() == "person" && TextField(e, "kind") == "resident" && visible(e)) {
-      out.resident_first_name = TextField(e, "name");
+      out.resident_first_name = one_line(TextField(e, "name"));
     }
   }
   PlanVersion v = VersionOf(state, *version);
@@ -870,8 +874,8 @@ Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reade
   if (acc.accepted && acc.review_at_ms > 0) out.review_date_utc_ms = acc.review_at_ms;
   // Each part of the question as one item: the person's own line breaks are kept by the
   // renderer, and no sentence gets split into bullets it was not written as.
-  auto item = [](std::vector<std::string>& list, const std::string& text) {
-    if (!text.empty()) list.push_back(text);
+  auto item = [&](std::vector<std::string>& list, const std::string& text) {
+    if (!text.empty()) list.push_back(multi_line(text));
   };
   item(out.i_want, v.content.ik_wil);
   item(out.i_can, v.content.ik_kan);
@@ -879,12 +883,13 @@ Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reade
   for (std::string_view d : kLifeDomains) {
     auto it = v.content.life_domains.find(std::string(d));
     if (it != v.content.life_domains.end() && !it->second.empty()) {
-      out.life_domains.push_back({UserText("plan.domain." + std::string(d), language), it->second});
+      out.life_domains.push_back(
+          {UserText("plan.domain." + std::string(d), language), multi_line(it->second)});
     }
   }
-  out.bottom_lines = v.content.bottom_lines;
-  out.answers = v.content.answers;
-  out.contingency = v.content.contingency;
+  out.bottom_lines = multi_line(v.content.bottom_lines);
+  out.answers = multi_line(v.content.answers);
+  out.contingency = multi_line(v.content.contingency);
   out.contact_person_name = name_of(S(v.content.contact_person));
 
   std::vector<Agreement> agreements;
@@ -894,9 +899,9 @@ Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reade
   for (const Agreement& a : agreements) {
     PrintAgreement p;
     p.who = name_of(S(a.input.owner));
-    p.what = a.input.action;
+    p.what = multi_line(a.input.action);
     if (a.input.due_ms > 0) p.due_utc_ms = a.input.due_ms;
-    p.recurrence = a.input.recurrence;
+    p.recurrence = one_line(a.input.recurrence);
     p.checker = name_of(S(a.input.checker));
     p.status = PrintStatusOf(a.status);
     out.agreements.push_back(std::move(p));

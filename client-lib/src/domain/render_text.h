@@ -8,12 +8,15 @@
 
 namespace kring::domain::render {
 
-// Whether `s` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
-bool IsValidUtf8(std::string_view s);
-
 // Whether `s` holds a C0 control character or DEL; a newline ("\n", "\r\n" or "\r") is allowed
 // when `allow_newlines`.
 bool HasControlChars(std::string_view s, bool allow_newlines);
+
+// Case content made fit for an export: each control character (HasControlChars, newlines kept
+// when `allow_newlines`) becomes U+FFFD, a tab a space. Another member's text must not stop
+// someone's calendar or printout (the checks below would refuse it), and a format without an
+// escape for control characters (RFC 5545 TEXT, HTML) cannot carry them.
+std::string WithoutControlChars(std::string_view s, bool allow_newlines);
 
 // "\r\n" and lone "\r" become "\n".
 std::string NormalizeNewlines(std::string_view s);

@@ -6,6 +6,7 @@
 
 #include "kring/common/crypto.h"
 #include "kring/common/protocol.h"
+#include "kring/common/utf8.h"
 
 #include "model/content_rules.h"
 
@@ -13,8 +14,14 @@ namespace kring::client::model {
 namespace {
 
 bool ValidId(const std::string& id) { return id.size() == crypto::kIdBytes; }
-bool ValidName(const std::string& name) { return !name.empty() && name.size() <= kMaxNameBytes; }
-bool ValidValue(const v1::Value& v) { return v.ByteSizeLong() <= kMaxValueBytes; }
+// Names and texts must be UTF-8: protobuf refuses to read a string field that is not, so one such
+// text would make the author's own pending edits and state unreadable on the next load.
+bool ValidName(const std::string& name) {
+  return !name.empty() && name.size() <= kMaxNameBytes && utf8::IsValid(name);
+}
+bool ValidValue(const v1::Value& v) {
+  return v.ByteSizeLong() <= kMaxValueBytes && (!v.has_text() || utf8::IsValid(v.text()));
+}
 
 v1::Entity* FindEntity(v1::CaseState& state, const std::string& id) {
   auto it = state.mutable_entities()->find(Hex(View(id)));
@@ -147,29 +154,36 @@ Status ValidateMutation(const v1::Mutation& m) {
     case v1::Mutation::kCreateEntity:
       if (!ValidId(m.create_entity().entity_id()))
         return InvalidArgument("entity id must be 16 bytes");
-      if (m.create_entity().type().empty() || m.create_entity().type().size() > kMaxTypeBytes) {
-        return InvalidArgument("entity type must be 1..64 bytes");
+      if (m.create_entity().type().empty() || m.create_entity().type().size() > kMaxTypeBytes ||
+          !utf8::IsValid(m.create_entity().type())) {
+        return InvalidArgument("entity type must be 1..64 bytes of UTF-8");
       }
       return {};
     case v1::Mutation::kSetField:
       if (!ValidId(m.set_field().entity_id())) return InvalidArgument("entity id must be 16 bytes");
       if (!ValidName(m.set_field().field()))
-        return InvalidArgument("field name must be 1..64 bytes");
-      if (!ValidValue(m.set_field().value())) return InvalidArgument("value larger than 64 KiB");
+        return InvalidArgument("field name must be 1..64 bytes of UTF-8");
+      if (!ValidValue(m.set_field().value())) {
+        return InvalidArgument("value larger than 64 KiB or text not UTF-8");
+      }
       return {};
     case v1::Mutation::kSetAdd:
       if (!ValidId(m.set_add().entity_id()) || !ValidId(m.set_add().element_id()) ||
           !ValidId(m.set_add().add_tag())) {
         return InvalidArgument("entity, element and tag ids must be 16 bytes");
       }
-      if (!ValidName(m.set_add().set())) return InvalidArgument("set name must be 1..64 bytes");
-      if (!ValidValue(m.set_add().value())) return InvalidArgument("value larger than 64 KiB");
+      if (!ValidName(m.set_add().set()))
+        return InvalidArgument("set name must be 1..64 bytes of UTF-8");
+      if (!ValidValue(m.set_add().value())) {
+        return InvalidArgument("value larger than 64 KiB or text not UTF-8");
+      }
       return {};
     case v1::Mutation::kSetRemove:
       if (!ValidId(m.set_remove().entity_id()) || !ValidId(m.set_remove().element_id())) {
         return InvalidArgument("entity and element ids must be 16 bytes");
       }
-      if (!ValidName(m.set_remove().set())) return InvalidArgument("set name must be 1..64 bytes");
+      if (!ValidName(m.set_remove().set()))
+        return InvalidArgument("set name must be 1..64 bytes of UTF-8");
       return {};
     case v1::Mutation::kDeleteEntity:
       return ValidId(m.delete_entity().entity_id()) ? Status()

@@ -39,6 +39,18 @@ CREATE TABLE alarms (
   seq INTEGER NOT NULL, detail TEXT NOT NULL, evidence BLOB NOT NULL, created_at_ms INTEGER NOT NULL);
 )sql";
 
+// Push-time proof (docs/protocol.md "Receipts"): the answers kringd gave to this device's pushes,
+// kept until the verified log reaches them, and receipts that contradict the first one stored for
+// their seq (kept, not dropped: two of them prove that the server equivocated).
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE push_results (
+  case_id BLOB NOT NULL, seq INTEGER NOT NULL, envelope_hash BLOB NOT NULL,
+  client_op_id BLOB NOT NULL, result BLOB NOT NULL, PRIMARY KEY (case_id, seq, envelope_hash));
+CREATE TABLE receipt_conflicts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, case_id BLOB NOT NULL, seq INTEGER NOT NULL,
+  receipt BLOB NOT NULL, UNIQUE (case_id, seq, receipt));
+)sql";
+
 constexpr std::string_view kKeyCheckLabel = "key-check";
 // From this many log rows on, ApplyBatch seals the state on a second thread.
 constexpr size_t kParallelSealEntries = 256;
@@ -60,7 +72,7 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path,
                                                      ByteView storage_key) {
   KRING_ASSIGN_OR_RETURN(AtRest at_rest, AtRest::FromStorageKey(storage_key));
   KRING_ASSIGN_OR_RETURN(sql::Database db, sql::Database::Open(path));
-  KRING_RETURN_IF_ERROR(db.Migrate({kSchemaV1}));
+  KRING_RETURN_IF_ERROR(db.Migrate({kSchemaV1, kSchemaV2}));
   // A wrong storage key must fail here, not later with undecryptable records.
   sql::Statement get(db, "SELECT value FROM meta WHERE key = 'key_check'");
   if (get.Step()) {
@@ -558,8 +570,8 @@ Status LocalStore::DeleteCase(ByteView case_id) {
   kept_intents_.reset();
   sql::Transaction txn(db_);
   KRING_RETURN_IF_ERROR(txn.status());
-  for (const char* table :
-       {"log", "device_heads", "epoch_keys", "intents", "receipts", "alarms", "cases"}) {
+  for (const char* table : {"log", "device_heads", "epoch_keys", "intents", "receipts",
+                            "receipt_conflicts", "push_results", "alarms", "cases"}) {
     sql::Statement del(db_, std::string("DELETE FROM ") + table + " WHERE case_id = ?");
     KRING_RETURN_IF_ERROR(del.Bind(1, case_id).Run());
   }
@@ -579,13 +591,109 @@ Status LocalStore::RejectIntent(int64_t intent_id, const std::string& error) {
   return {};
 }
 
-Status LocalStore::SaveReceipt(const v1::Receipt& receipt) {
+Result<std::optional<v1::Receipt>> LocalStore::SaveReceipt(const v1::Receipt& receipt) {
   std::lock_guard<std::mutex> lock(mu_);
-  sql::Statement st(db_, "INSERT OR IGNORE INTO receipts (case_id, seq, receipt) VALUES (?, ?, ?)");
-  return st.Bind(1, receipt.case_id())
-      .Bind(2, static_cast<int64_t>(receipt.seq()))
-      .Bind(3, receipt.SerializeAsString())
-      .Run();
+  sql::Transaction tx(db_);
+  KRING_RETURN_IF_ERROR(tx.status());
+  const std::string bytes = receipt.SerializeAsString();
+  sql::Statement get(db_, "SELECT receipt FROM receipts WHERE case_id = ? AND seq = ?");
+  get.Bind(1, receipt.case_id()).Bind(2, static_cast<int64_t>(receipt.seq()));
+  std::optional<v1::Receipt> first;
+  if (get.Step()) {
+    first.emplace();
+    if (!first->ParseFromString(get.BlobString(0))) return DataLoss("stored receipt is malformed");
+  }
+  KRING_RETURN_IF_ERROR(get.status());
+  if (!first) {
+    sql::Statement ins(db_, "INSERT INTO receipts (case_id, seq, receipt) VALUES (?, ?, ?)");
+    KRING_RETURN_IF_ERROR(ins.Bind(1, receipt.case_id())
+                              .Bind(2, static_cast<int64_t>(receipt.seq()))
+                              .Bind(3, bytes)
+                              .Run());
+    KRING_RETURN_IF_ERROR(tx.Commit());
+    return std::optional<v1::Receipt>();
+  }
+  // The same position re-signed later (a retried op) says nothing new.
+  if (first->chain_hash() == receipt.chain_hash()) return std::optional<v1::Receipt>();
+  sql::Statement ins(db_,
+                     "INSERT OR IGNORE INTO receipt_conflicts (case_id, seq, receipt) "
+                     "VALUES (?, ?, ?)");
+  KRING_RETURN_IF_ERROR(ins.Bind(1, receipt.case_id())
+                            .Bind(2, static_cast<int64_t>(receipt.seq()))
+                            .Bind(3, bytes)
+                            .Run());
+  KRING_RETURN_IF_ERROR(tx.Commit());
+  return first;
+}
+
+Result<std::vector<v1::Receipt>> LocalStore::ConflictingReceipts(ByteView case_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_, "SELECT receipt FROM receipt_conflicts WHERE case_id = ? ORDER BY id");
+  st.Bind(1, case_id);
+  std::vector<v1::Receipt> out;
+  while (st.Step()) {
+    v1::Receipt r;
+    if (!r.ParseFromString(st.BlobString(0))) return DataLoss("stored receipt is malformed");
+    out.push_back(std::move(r));
+  }
+  KRING_RETURN_IF_ERROR(st.status());
+  return out;
+}
+
+Status LocalStore::KeepPushResults(ByteView case_id, const std::vector<SentOp>& sent) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Transaction tx(db_);
+  KRING_RETURN_IF_ERROR(tx.status());
+  sql::Statement ins(db_,
+                     "INSERT OR REPLACE INTO push_results "
+                     "(case_id, seq, envelope_hash, client_op_id, result) VALUES (?, ?, ?, ?, ?)");
+  for (const SentOp& s : sent) {
+    ins.Reset();
+    KRING_RETURN_IF_ERROR(ins.Bind(1, case_id)
+                              .Bind(2, static_cast<int64_t>(s.result.seq()))
+                              .Bind(3, s.envelope_hash)
+                              .Bind(4, s.client_op_id)
+                              .Bind(5, s.result.SerializeAsString())
+                              .Run());
+  }
+  return tx.Commit();
+}
+
+Result<std::multimap<uint64_t, SentOp>> LocalStore::PushResults(ByteView case_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_,
+                    "SELECT seq, envelope_hash, client_op_id, result FROM push_results "
+                    "WHERE case_id = ? ORDER BY seq");
+  st.Bind(1, case_id);
+  std::multimap<uint64_t, SentOp> out;
+  while (st.Step()) {
+    SentOp s;
+    s.envelope_hash = st.Blob(1);
+    s.client_op_id = st.Blob(2);
+    if (!s.result.ParseFromString(st.BlobString(3))) {
+      return DataLoss("stored push result is malformed");
+    }
+    out.emplace(static_cast<uint64_t>(st.Int(0)), std::move(s));
+  }
+  KRING_RETURN_IF_ERROR(st.status());
+  return out;
+}
+
+Result<std::optional<v1::LogEntry>> LocalStore::LogEntryAt(ByteView case_id, uint64_t seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_, "SELECT chain_hash, envelope FROM log WHERE case_id = ? AND seq = ?");
+  st.Bind(1, case_id).Bind(2, static_cast<int64_t>(seq));
+  if (!st.Step()) {
+    KRING_RETURN_IF_ERROR(st.status());
+    return std::optional<v1::LogEntry>();
+  }
+  v1::LogEntry e;
+  e.set_seq(seq);
+  e.set_chain_hash(st.BlobString(0));
+  if (!e.mutable_envelope()->ParseFromString(st.BlobString(1))) {
+    return DataLoss("stored log entry is malformed");
+  }
+  return std::optional<v1::LogEntry>(std::move(e));
 }
 
 Result<std::map<uint64_t, v1::Receipt>> LocalStore::Receipts(ByteView case_id) {
@@ -699,6 +807,10 @@ Status LocalStore::ApplyBatch(const AppliedBatch& batch, uint64_t* version) {
     sql::Statement del(db_, "DELETE FROM intents WHERE case_id = ? AND client_op_id = ?");
     KRING_RETURN_IF_ERROR(del.Bind(1, batch.case_id).Bind(2, id).Run());
   }
+  // The verifier compared every kept push result up to the new head with the log: matched.
+  sql::Statement matched(db_, "DELETE FROM push_results WHERE case_id = ? AND seq <= ?");
+  KRING_RETURN_IF_ERROR(
+      matched.Bind(1, batch.case_id).Bind(2, static_cast<int64_t>(batch.head_seq)).Run());
   KRING_RETURN_IF_ERROR(tx.Commit());
   if (std::vector<Intent>* kept = KeptIntentsLocked(batch.case_id)) {
     const std::set<Bytes> confirmed(batch.confirmed_client_op_ids.begin(),

@@ -62,6 +62,15 @@ struct EpochKey {
   SecretBytes key;
 };
 
+// What kringd answered to one envelope this device pushed. Kept until the verified log reaches its
+// seq: the entry there must be that envelope with that chain hash, else the server lied at push
+// time (FORK). Holds hashes, a random id and a signed receipt, no content.
+struct SentOp {
+  Bytes envelope_hash;  // of the envelope this device sent
+  Bytes client_op_id;   // from its header: a retried op is answered with the stored original
+  v1::PushResult result;
+};
+
 // Everything one verified pull batch changes, written in one transaction.
 struct AppliedBatch {
   Bytes case_id;
@@ -145,8 +154,22 @@ class LocalStore {
   Status DeleteCase(ByteView case_id);
   Status RejectIntent(int64_t intent_id, const std::string& error);
 
-  Status SaveReceipt(const v1::Receipt& receipt);
+  // Stores a verified receipt. A second receipt for the same (case, seq) with the same chain
+  // hash (a re-signed retry) is dropped; one with a different chain hash is kept beside the first
+  // as proof that the server equivocated, and the first is returned so the caller can raise it.
+  Result<std::optional<v1::Receipt>> SaveReceipt(const v1::Receipt& receipt);
+  // The first receipt stored for each seq.
   Result<std::map<uint64_t, v1::Receipt>> Receipts(ByteView case_id);
+  // Receipts that contradict the first one stored for their seq, in the order they came.
+  Result<std::vector<v1::Receipt>> ConflictingReceipts(ByteView case_id);
+
+  // Keeps what kringd answered to this device's pushed envelopes, in one transaction. ApplyBatch
+  // drops those at or below the new head (the verifier has compared them with the log by then).
+  Status KeepPushResults(ByteView case_id, const std::vector<SentOp>& sent);
+  // The kept push results of a case by seq (several for one seq only if the server said so).
+  Result<std::multimap<uint64_t, SentOp>> PushResults(ByteView case_id);
+  // The verified log entry at `seq` (nullopt when this device has not verified that seq).
+  Result<std::optional<v1::LogEntry>> LogEntryAt(ByteView case_id, uint64_t seq);
 
   // Records the alarm and (unless halt is false) halts the case, in one transaction.
   Status RaiseAlarm(const Alarm& alarm, bool halt = true);

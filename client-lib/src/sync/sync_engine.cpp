@@ -10,6 +10,7 @@
 
 #include "crypto/identity.h"
 #include "model/reducer.h"
+#include "sync/push_proof.h"
 #include "sync/verifier.h"
 
 namespace kring::client {
@@ -435,6 +436,7 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   }
   KRING_ASSIGN_OR_RETURN(auto device_heads, store_->DeviceHeads(case_id));
   KRING_ASSIGN_OR_RETURN(auto receipts, store_->Receipts(case_id));
+  KRING_ASSIGN_OR_RETURN(auto push_results, store_->PushResults(case_id));
   v1::LocalAccount me;
   Bytes server_key;
   {
@@ -551,6 +553,7 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     ctx.record.state = std::move(current.state);  // handed back below, folded or as it was
     ctx.device_heads = device_heads;
     ctx.receipts = &receipts;
+    ctx.push_results = &push_results;
     ctx.server_public_key = server_key;
     ctx.me = &me;
     ctx.chain_hash_at = [&](uint64_t seq) -> Result<std::optional<Bytes>> {
@@ -1226,12 +1229,17 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
   return sealed_all;
 }
 
-Status SyncEngine::AcceptReceipts(const Bytes& case_id, const v1::PushResponse& resp,
-                                  Outcome& out) {
+Status SyncEngine::AcceptReceipts(const Bytes& case_id, const v1::PushRequest& req,
+                                  const v1::PushResponse& resp, Outcome& out) {
   Bytes server_key;
   {
     std::lock_guard<std::mutex> lock(account_mu_);
     server_key = server_key_;
+  }
+  // One result per envelope, in order: anything else cannot be tied to what was sent.
+  if (resp.results_size() != req.envelopes_size()) {
+    return Alarm(case_id, AlarmKind::kTamper, 0, "push answer does not match the push",
+                 ToBytes(resp.SerializeAsString()), out);
   }
   // A receipt may cover a later seq of the case than its result (one signature per push or per
   // signing round, docs/protocol.md "Receipts"): the chain hash it signs commits to every earlier
@@ -1242,15 +1250,63 @@ Status SyncEngine::AcceptReceipts(const Bytes& case_id, const v1::PushResponse& 
     std::string bytes = rc.SerializeAsString();
     const bool seen = !verified.empty() && bytes == verified;
     if ((!seen && !protocol::VerifyReceipt(rc, server_key)) ||
-        !ConstantTimeEqual(View(rc.case_id()), case_id) || rc.seq() < r.seq() ||
+        !ConstantTimeEqual(View(rc.case_id()), case_id) || r.seq() == 0 || rc.seq() < r.seq() ||
         (rc.seq() == r.seq() && !ConstantTimeEqual(View(rc.chain_hash()), View(r.chain_hash())))) {
       return Alarm(case_id, AlarmKind::kTamper, r.seq(), "push receipt does not verify",
                    ToBytes(r.SerializeAsString()), out);
     }
-    if (!seen) KRING_RETURN_IF_ERROR(store_->SaveReceipt(rc));
+    if (!seen) KRING_RETURN_IF_ERROR(KeepReceipt(case_id, rc, out));
     verified = std::move(bytes);
   }
+  return KeepPushResults(case_id, req, resp, out);
+}
+
+Status SyncEngine::KeepReceipt(const Bytes& case_id, const v1::Receipt& receipt, Outcome& out) {
+  // Stored first, so an equivocation keeps both signed receipts whatever else is found.
+  KRING_ASSIGN_OR_RETURN(std::optional<v1::Receipt> first, store_->SaveReceipt(receipt));
+  if (first) {
+    return Alarm(case_id, AlarmKind::kFork, receipt.seq(), kTwoReceipts,
+                 EquivocationEvidence(*first, receipt), out);
+  }
+  // A seq this device verified already is not pulled again: compare it with the log now.
+  KRING_ASSIGN_OR_RETURN(std::optional<v1::LogEntry> at,
+                         store_->LogEntryAt(case_id, receipt.seq()));
+  if (at && !ConstantTimeEqual(View(at->chain_hash()), View(receipt.chain_hash()))) {
+    return Alarm(case_id, AlarmKind::kFork, receipt.seq(), kReceiptDiffersFromLog,
+                 ReceiptEvidence(receipt, *at), out);
+  }
   return {};
+}
+
+Status SyncEngine::KeepPushResults(const Bytes& case_id, const v1::PushRequest& req,
+                                   const v1::PushResponse& resp, Outcome& out) {
+  Bytes my_device;
+  {
+    std::lock_guard<std::mutex> lock(account_mu_);
+    my_device = ToBytes(account_->device_id());
+  }
+  std::vector<SentOp> kept;
+  for (int i = 0; i < resp.results_size(); ++i) {
+    const v1::Envelope& env = req.envelopes(i);
+    v1::OpHeader header;
+    header.ParseFromString(env.header());  // this device's own envelope: sealed well-formed
+    SentOp sent{protocol::EnvelopeHash(env), ToBytes(header.client_op_id()), resp.results(i)};
+    // The local log holds every seq up to the verified head and nothing after it.
+    KRING_ASSIGN_OR_RETURN(std::optional<v1::LogEntry> at,
+                           store_->LogEntryAt(case_id, sent.result.seq()));
+    if (!at) {
+      kept.push_back(std::move(sent));
+      continue;
+    }
+    auto op = protocol::ParseEnvelopeFields(at->envelope());
+    if (!op.ok() ||
+        !MatchesSentOp(sent, View(at->chain_hash()), op->envelope_hash, op->header, my_device)) {
+      return Alarm(case_id, AlarmKind::kFork, sent.result.seq(), kPushResultDiffers,
+                   SentOpEvidence(sent, *at, nullptr), out);
+    }
+  }
+  if (kept.empty()) return {};
+  return store_->KeepPushResults(case_id, kept);
 }
 
 Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
@@ -1290,7 +1346,7 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   }
   auto resp = WithToken([&](const std::string& t) { return transport_->Push(req, t); });
   if (resp.ok()) {
-    KRING_RETURN_IF_ERROR(AcceptReceipts(case_id, resp.value(), out));
+    KRING_RETURN_IF_ERROR(AcceptReceipts(case_id, req, resp.value(), out));
     out.stats.pushed += batch.size();
     return true;  // pull next: our ops come back verified and confirm the intents
   }
@@ -1317,7 +1373,7 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
     if (one.ok()) {
       KRING_RETURN_IF_ERROR(store_->SetSealed(
           batch.front()->id, {single.envelopes().begin(), single.envelopes().end()}));
-      KRING_RETURN_IF_ERROR(AcceptReceipts(case_id, one.value(), out));
+      KRING_RETURN_IF_ERROR(AcceptReceipts(case_id, single, one.value(), out));
       out.stats.pushed += 1;
       return true;
     }

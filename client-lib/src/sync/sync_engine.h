@@ -63,8 +63,17 @@ class SyncEngine {
   // Returns true when it applied anything.
   Result<bool> PullOnce(const Bytes& case_id, Outcome& out);
   Result<bool> PushOnce(const Bytes& case_id, Outcome& out);
-  // Verifies every receipt of a push (signature, case, seq, chain hash) and stores it.
-  Status AcceptReceipts(const Bytes& case_id, const v1::PushResponse& resp, Outcome& out);
+  // Verifies every receipt of a push (signature, case, seq, chain hash), stores it and keeps
+  // each result of `req`'s envelopes to hold kringd to it (KeepReceipt, KeepPushResults).
+  Status AcceptReceipts(const Bytes& case_id, const v1::PushRequest& req,
+                        const v1::PushResponse& resp, Outcome& out);
+  // Stores a verified receipt; FORK when another receipt for its seq signs a different chain
+  // hash (both are kept) or when it contradicts the log this device verified.
+  Status KeepReceipt(const Bytes& case_id, const v1::Receipt& receipt, Outcome& out);
+  // Keeps (seq, chain hash, envelope hash) of each envelope this device sent for the verifier to
+  // compare when the log reaches that seq; a seq verified already is compared at once (FORK).
+  Status KeepPushResults(const Bytes& case_id, const v1::PushRequest& req,
+                         const v1::PushResponse& resp, Outcome& out);
   // Takes the store's kept record for SealPendingWith and gives it back: a push round neither
   // decrypts nor copies the case state.
   Status SealPending(const Bytes& case_id, std::vector<Intent>& intents);

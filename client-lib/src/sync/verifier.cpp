@@ -9,6 +9,7 @@
 
 #include "crypto/identity.h"
 #include "model/reducer.h"
+#include "sync/push_proof.h"
 
 namespace kring::client {
 namespace {
@@ -132,6 +133,23 @@ class BatchVerifier {
     return it == ctx_.receipts->end() ? nullptr : &it->second;
   }
 
+  // What kringd answered at push time for this seq must be what its log holds there: a server
+  // that acknowledged this device's op and then serves another branch is caught here.
+  bool CheckSentOps(const v1::LogEntry& entry, const protocol::ParsedOp& op, ByteView chain) {
+    if (ctx_.push_results == nullptr || ctx_.me == nullptr) return true;
+    auto [begin, end] = ctx_.push_results->equal_range(entry.seq());
+    for (auto it = begin; it != end; ++it) {
+      if (MatchesSentOp(it->second, chain, op.envelope_hash, op.header,
+                        View(ctx_.me->device_id()))) {
+        continue;
+      }
+      result_.failure = VerifyFailure{AlarmKind::kFork, entry.seq(), kPushResultDiffers,
+                                      SentOpEvidence(it->second, entry, &resp_.head())};
+      return false;
+    }
+    return true;
+  }
+
   Result<std::optional<Bytes>> HashAt(uint64_t seq) {
     if (seq == ctx_.record.head_seq) return std::optional<Bytes>(ctx_.record.head_hash);
     if (seq > ctx_.record.head_seq) {
@@ -200,6 +218,7 @@ class BatchVerifier {
                                         ToBytes(ev.SerializeAsString())};
         return false;
       }
+      if (!CheckSentOps(entry, op, chain)) return false;
       // The author must be a member at this position (the first op defines the members) with
       // an active device.
       if (seq == 1 && op.control.has_create_case()) {

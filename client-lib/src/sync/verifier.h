@@ -34,6 +34,9 @@ struct VerifyContext {
   std::map<Bytes, DeviceHead> device_heads;
   // This device's signed receipts by seq (may be null: none); not copied per page.
   const std::map<uint64_t, v1::Receipt>* receipts = nullptr;
+  // What kringd answered to this device's pushes, by seq (may be null: none): the entry at each
+  // such seq must be the op it named (sync/push_proof.h), else FORK.
+  const std::multimap<uint64_t, SentOp>* push_results = nullptr;
   Bytes server_public_key;
   const v1::LocalAccount* me = nullptr;
   // Local log chain hash at a seq (nullopt when absent).
