@@ -131,9 +131,11 @@ v1::Envelope DeviceWriter::Rekey(uint64_t new_epoch, const std::vector<Recipient
 }
 
 v1::Envelope DeviceWriter::Content(uint64_t epoch, ByteView epoch_key, const v1::ContentOp& content,
-                                   uint64_t seen_seq, const std::string& seen_hash) {
+                                   uint64_t seen_seq, const std::string& seen_hash, bool sign) {
   v1::OpHeader h = Header(v1::OP_KIND_CONTENT, epoch, seen_seq, seen_hash);
-  return Advance(client::SignEnvelope(author_->local, h, nullptr, &content, epoch_key));
+  v1::Envelope env = client::SealEnvelope(h, nullptr, &content, epoch_key);
+  if (sign) client::SignSealed(author_->local, env);
+  return Advance(std::move(env));
 }
 
 v1::ContentOp NoteOp(size_t bytes) {

@@ -65,9 +65,10 @@ class DeviceWriter {
   v1::Envelope CreateCase(const std::vector<std::pair<Bytes, v1::Role>>& members);
   v1::Envelope Rekey(uint64_t new_epoch, const std::vector<Recipient>& recipients,
                      ByteView epoch_key);
-  // A content op sealed under epoch_key by libkring's SignEnvelope; advances the chain.
+  // A content op sealed under epoch_key by libkring's SealEnvelope; advances the chain. Signed
+  // only when `sign`: libkring signs just the last op of each push's run (docs/protocol.md).
   v1::Envelope Content(uint64_t epoch, ByteView epoch_key, const v1::ContentOp& content,
-                       uint64_t seen_seq, const std::string& seen_hash);
+                       uint64_t seen_seq, const std::string& seen_hash, bool sign = true);
 
   struct Position {
     uint64_t counter = 0;

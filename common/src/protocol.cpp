@@ -179,7 +179,9 @@ Result<ParsedOp> ParseEnvelopeFields(const v1::Envelope& env) {
   if (env.control_body().size() > kMaxControlBodyBytes) {
     return InvalidArgument("control body too large");
   }
-  if (env.signature().size() != crypto::kSignatureBytes) {
+  // Empty: a content op inside a push's unsigned run, authenticated by the hash links to the
+  // run's signed last op (docs/protocol.md "Batch signatures"); only content ops may be so.
+  if (!env.signature().empty() && env.signature().size() != crypto::kSignatureBytes) {
     return InvalidArgument("signature must be 64 bytes");
   }
   ParsedOp op;
@@ -210,6 +212,8 @@ Result<ParsedOp> ParseEnvelopeFields(const v1::Envelope& env) {
       return InvalidArgument("malformed content op");
     }
   } else if (IsControl(h.kind())) {
+    // A control op stands alone or ends a run: it is always signed.
+    if (env.signature().empty()) return InvalidArgument("control ops must be signed");
     if (!env.nonce().empty() || !env.key_commitment().empty() || !env.ciphertext().empty()) {
       return InvalidArgument("control ops carry no ciphertext");
     }

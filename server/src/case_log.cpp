@@ -1,6 +1,7 @@
 #include "case_log.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -561,9 +562,12 @@ std::vector<PreparedEnvelope> PrepareEnvelopes(const v1::PushRequest& request,
   for (const v1::Envelope& env : request.envelopes()) {
     PreparedEnvelope p;
     p.parsed = protocol::ParseEnvelope(env);
+    // One Ed25519 check per signed envelope: a push's unsigned content ops cost none here, their
+    // signed successor in the same push covers them through the hash links (ApplyPush).
     if (p.parsed.ok()) {
-      p.signature_ok =
-          crypto::Verify(author.signing_public_key, p.parsed->digest, View(env.signature()));
+      p.is_signed = !env.signature().empty();
+      p.signature_ok = p.is_signed && crypto::Verify(author.signing_public_key, p.parsed->digest,
+                                                     View(env.signature()));
     }
     out.push_back(std::move(p));
   }
@@ -573,6 +577,9 @@ std::vector<PreparedEnvelope> PrepareEnvelopes(const v1::PushRequest& request,
 Status ApplyPush(storage::StoreTxn& txn, const Author& author, ByteView case_id,
                  const std::vector<PreparedEnvelope>& batch, int64_t now_ms, PushOutcome& out) {
   out = PushOutcome{};
+  // The first new unsigned op not yet followed by a new signed one: such an op is authenticated
+  // only by a later op of this push that continues its hash chain and carries a valid signature.
+  std::optional<size_t> unsigned_from;
   for (size_t i = 0; i < batch.size(); ++i) {
     const PreparedEnvelope& p = batch[i];
     if (!p.parsed.ok()) return At(i, p.parsed.status());
@@ -598,7 +605,10 @@ Status ApplyPush(storage::StoreTxn& txn, const Author& author, ByteView case_id,
       if (ref.seq > out.receipt.seq) out.receipt = {ref.seq, ref.chain_hash, ref.received_at_ms};
       continue;
     }
-    if (!p.signature_ok) return At(i, InvalidArgument("bad signature"));
+    if (p.is_signed && !p.signature_ok) return At(i, InvalidArgument("bad signature"));
+    if (!p.is_signed && h.kind() != v1::OP_KIND_CONTENT) {
+      return At(i, InvalidArgument("control ops must be signed"));  // ParseEnvelope has it too
+    }
     // Removal and addition are atomic with their rekey: nothing may be sealed in between.
     const bool leaving = h.kind() == v1::OP_KIND_REMOVE_MEMBER &&
                          ToBytes(op.control.remove_member().account_id()) == author.account_id;
@@ -623,6 +633,17 @@ Status ApplyPush(storage::StoreTxn& txn, const Author& author, ByteView case_id,
     }
     Status s = ApplyOne(txn, author, case_id, i, op, now_ms, out);
     if (!s.ok()) return s.code() == StatusCode::kInternal ? s : At(i, s);
+    // ApplyOne checked that this op continues the device's chain from the previous new op, so
+    // a signed op here covers every unsigned one since `unsigned_from`.
+    if (p.is_signed) {
+      unsigned_from.reset();
+    } else if (!unsigned_from) {
+      unsigned_from = i;
+    }
+  }
+  if (unsigned_from) {
+    // The caller rolls the whole push back: no unsigned op is stored without its signed end.
+    return At(*unsigned_from, InvalidArgument("unsigned op without a signed op after it"));
   }
   if (out.appended) {
     KRING_ASSIGN_OR_RETURN(out.members, txn.ListMembers(case_id));

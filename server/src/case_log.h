@@ -25,7 +25,8 @@ struct Author {
 // failing envelope is the one reported.
 struct PreparedEnvelope {
   Result<protocol::ParsedOp> parsed = Status(StatusCode::kInternal, "not prepared");
-  bool signature_ok = false;
+  bool is_signed = false;     // false: an op of an unsigned run (only content ops may be)
+  bool signature_ok = false;  // signed, and the signature verifies
 };
 
 std::vector<PreparedEnvelope> PrepareEnvelopes(const v1::PushRequest& request,

@@ -241,13 +241,28 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
         KRING_ASSIGN_OR_RETURN(
             std::vector<storage::StoredOp> ops,
             txn.ReadOps(case_id, req->after_seq(), limit, kMaxPullResponseBytes));
-        for (storage::StoredOp& op : ops) {
+        auto add = [&](storage::StoredOp& op) -> Status {
           v1::LogEntry* e = resp->add_entries();
           e->set_seq(op.seq);
           if (!e->mutable_envelope()->ParseFromString(op.envelope)) {
             return DataLoss("stored envelope unreadable");
           }
           e->set_chain_hash(ToString(op.chain_hash));
+          return {};
+        };
+        for (storage::StoredOp& op : ops) KRING_RETURN_IF_ERROR(add(op));
+        // A page never ends inside a push's unsigned run: readers check the newest op of each
+        // device only, so the run's signed end comes along. A run is one push (at most
+        // kMaxPushEnvelopes envelopes and kMaxPushBytes), so this adds at most that much.
+        if (!ops.empty() && resp->entries().rbegin()->envelope().signature().empty()) {
+          KRING_ASSIGN_OR_RETURN(
+              std::vector<storage::StoredOp> rest,
+              txn.ReadOps(case_id, ops.back().seq, protocol::kMaxPushEnvelopes,
+                          protocol::kMaxPushBytes + protocol::kMaxPushEnvelopes * 64));
+          for (storage::StoredOp& op : rest) {
+            KRING_RETURN_IF_ERROR(add(op));
+            if (!resp->entries().rbegin()->envelope().signature().empty()) break;
+          }
         }
         return {};
       });

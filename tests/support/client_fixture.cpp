@@ -68,10 +68,12 @@ std::shared_ptr<client::Transport> ServerTransport(TestServer& server) {
 Result<v1::PushResponse> TamperTransport::Push(const v1::PushRequest& r, const std::string& t) {
   Remember(t);
   if (fail_pushes) return Status(StatusCode::kUnavailable, "no network");
-  auto resp = inner_->Push(r, t);
-  if (resp.ok() && on_push) on_push(r, resp.value());
+  v1::PushRequest req = r;
+  if (before_push) before_push(req);
+  auto resp = inner_->Push(req, t);
+  if (resp.ok() && on_push) on_push(req, resp.value());
   if (resp.ok() && after_push) {
-    Status s = after_push(r, resp.value());
+    Status s = after_push(req, resp.value());
     if (!s.ok()) return s;
   }
   return resp;
@@ -79,8 +81,10 @@ Result<v1::PushResponse> TamperTransport::Push(const v1::PushRequest& r, const s
 
 Result<v1::PullResponse> TamperTransport::Pull(const v1::PullRequest& r, const std::string& t) {
   Remember(t);
-  auto resp = inner_->Pull(r, t);
-  if (resp.ok() && on_pull) on_pull(r, resp.value());
+  v1::PullRequest req = r;
+  if (pull_limit != 0) req.set_limit(pull_limit);
+  auto resp = inner_->Pull(req, t);
+  if (resp.ok() && on_pull) on_pull(req, resp.value());
   return resp;
 }
 

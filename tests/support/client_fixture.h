@@ -26,6 +26,8 @@ class TamperTransport : public client::Transport {
 
   // Called with the request and the real response; may rewrite the response.
   std::function<void(const v1::PullRequest&, v1::PullResponse&)> on_pull;
+  // Called before the push reaches the server; may rewrite the request (a corrupting network).
+  std::function<void(v1::PushRequest&)> before_push;
   // Called with the request and the real push response; may rewrite the response (a server
   // that lies at push time).
   std::function<void(const v1::PushRequest&, v1::PushResponse&)> on_push;
@@ -34,6 +36,8 @@ class TamperTransport : public client::Transport {
   // While set, pushes fail as UNAVAILABLE before reaching the server (the network drops out
   // between sealing and sending).
   std::atomic<bool> fail_pushes{false};
+  // While non-zero, pulls ask for at most this many entries (a reader with small pages).
+  std::atomic<uint32_t> pull_limit{0};
   // The session token of the last call that carried one (tests that act as this device).
   std::string last_token() {
     std::lock_guard<std::mutex> lock(mu_);

@@ -85,10 +85,23 @@ TEST_CASE("malformed envelopes are rejected with a reason", "[protocol]") {
     auto env = client::SignEnvelope(f.account.local, h, &body, nullptr, {});
     CHECK(protocol::ParseEnvelope(env).status().message() == "control body does not match op kind");
   }
-  SECTION("missing signature") {
+  SECTION("signature of the wrong length") {
+    v1::Envelope env = f.Content(f.Header());
+    env.set_signature(env.signature().substr(1));
+    CHECK(protocol::ParseEnvelope(env).status().message() == "signature must be 64 bytes");
+  }
+  SECTION("missing signature: allowed on a content op of a run, never on a control op") {
     v1::Envelope env = f.Content(f.Header());
     env.clear_signature();
-    CHECK_FALSE(protocol::ParseEnvelope(env).ok());
+    CHECK(protocol::ParseEnvelope(env).ok());
+    auto h = f.Header();
+    h.set_kind(v1::OP_KIND_CLOSE_CASE);
+    v1::ControlBody body;
+    body.mutable_close_case()->set_retention_days(30);
+    auto control = client::SignEnvelope(f.account.local, h, &body, nullptr, {});
+    REQUIRE(protocol::ParseEnvelope(control).ok());
+    control.clear_signature();
+    CHECK(protocol::ParseEnvelope(control).status().message() == "control ops must be signed");
   }
 }
 

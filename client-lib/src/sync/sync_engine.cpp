@@ -25,6 +25,9 @@ constexpr size_t kMaxEntriesPerCommit = 10000;
 constexpr auto kMinBackoff = std::chrono::milliseconds(250);
 constexpr auto kMaxBackoff = std::chrono::seconds(30);
 constexpr auto kIdleResync = std::chrono::seconds(60);
+// Above a content op's padded body in its envelope: header, nonce, commitment, AEAD tag,
+// signature and field tags.
+constexpr size_t kEnvelopeSlack = protocol::kMaxHeaderBytes + 512;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -37,6 +40,18 @@ int64_t NowMs() {
 v1::Envelope SignEnvelope(const v1::LocalAccount& me, const v1::OpHeader& header,
                           const v1::ControlBody* control, const v1::ContentOp* content,
                           ByteView epoch_key) {
+  v1::Envelope env = SealEnvelope(header, control, content, epoch_key);
+  SignSealed(me, env);
+  return env;
+}
+
+void SignSealed(const v1::LocalAccount& me, v1::Envelope& env) {
+  env.set_signature(
+      ToString(crypto::Sign(View(me.device_signing_secret_key()), protocol::OpDigest(env))));
+}
+
+v1::Envelope SealEnvelope(const v1::OpHeader& header, const v1::ControlBody* control,
+                          const v1::ContentOp* content, ByteView epoch_key) {
   v1::Envelope env;
   env.set_header(header.SerializeAsString());
   if (control != nullptr) env.set_control_body(control->SerializeAsString());
@@ -52,8 +67,6 @@ v1::Envelope SignEnvelope(const v1::LocalAccount& me, const v1::OpHeader& header
         crypto::AeadEncrypt(key, nonce, padded, protocol::AssociatedData(View(env.header()), {}))));
     WipeMemory(padded.data(), padded.size());
   }
-  env.set_signature(
-      ToString(crypto::Sign(View(me.device_signing_secret_key()), protocol::OpDigest(env))));
   return env;
 }
 
@@ -1064,8 +1077,34 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
     if (!changed) changed = rec.state;
     return *changed;
   };
+  // The unsigned run at the end of what is sealed: a push carries whole runs, so a run is kept
+  // within one push's limits, and its last op is signed once nothing more joins it.
+  Intent* last_sealed = nullptr;
+  size_t run_envelopes = 0;
+  size_t run_bytes = 0;
+  auto extend_run = [&](const std::vector<v1::Envelope>& envelopes) {
+    for (const v1::Envelope& env : envelopes) {
+      if (env.signature().empty()) {
+        ++run_envelopes;
+        run_bytes += env.ByteSizeLong();
+      } else {
+        run_envelopes = 0;
+        run_bytes = 0;
+      }
+    }
+  };
+  auto close_run = [&]() -> Status {
+    if (last_sealed == nullptr || !last_sealed->sealed.back().signature().empty()) return {};
+    // Nothing is sealed after this op yet, so signing it (which changes its hash) breaks no
+    // link; the intent is stored again with the signature.
+    SignSealed(me, last_sealed->sealed.back());
+    mine.last_hash = protocol::EnvelopeHash(last_sealed->sealed.back());
+    run_envelopes = 0;
+    run_bytes = 0;
+    return store_->SetSealed(last_sealed->id, last_sealed->sealed);
+  };
   bool stale = false;
-  for (const Intent& in : intents) {
+  for (Intent& in : intents) {
     if (in.sealed.empty()) break;
     for (const v1::Envelope& env : in.sealed) {
       auto parsed = protocol::ParseEnvelope(env);
@@ -1088,82 +1127,106 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
       mine.last_hash = parsed->envelope_hash;
     }
     if (stale) break;
+    last_sealed = &in;
+    extend_run(in.sealed);
   }
   if (stale) {
     KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
     for (Intent& in : intents) in.sealed.clear();
     mine = confirmed;
     changed.reset();
+    last_sealed = nullptr;
+    run_envelopes = 0;
+    run_bytes = 0;
   }
-  for (Intent& in : intents) {
-    if (!in.sealed.empty()) continue;
-    std::vector<v1::Envelope> envelopes;
-    if (in.control) {
-      DeviceHead before = mine;
-      auto sealed = SealControl(case_id, rec, projected(), in, mine);
-      if (!sealed.ok()) {
-        mine = before;
-        if (sealed.status().code() != StatusCode::kAborted) return sealed.status();
-        if (in.control_op.has_rekey_after_leave() || in.control_op.has_rekey_scope() ||
-            in.control_op.has_rekey_after_revoke()) {
-          // Another chair or coordinator device handed out the key first: nothing to tell.
+  // Sealed in a lambda so that every way out of it still closes the run (below).
+  auto seal_new = [&]() -> Status {
+    for (Intent& in : intents) {
+      if (!in.sealed.empty()) continue;
+      std::vector<v1::Envelope> envelopes;
+      if (in.control) {
+        // Control ops are signed and stand alone: the run before them ends here.
+        KRING_RETURN_IF_ERROR(close_run());
+        DeviceHead before = mine;
+        auto sealed = SealControl(case_id, rec, projected(), in, mine);
+        if (!sealed.ok()) {
+          mine = before;
+          if (sealed.status().code() != StatusCode::kAborted) return sealed.status();
+          if (in.control_op.has_rekey_after_leave() || in.control_op.has_rekey_scope() ||
+              in.control_op.has_rekey_after_revoke()) {
+            // Another chair or coordinator device handed out the key first: nothing to tell.
+            KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, sealed.status().message()));
+            continue;
+          }
+          // This change can never be accepted any more (e.g. the person was removed already):
+          // reject it visibly and go on with the rest.
           KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, sealed.status().message()));
+          return sealed.status();
+        }
+        envelopes = std::move(sealed).value();
+        for (const v1::Envelope& env : envelopes) {
+          auto parsed = protocol::ParseEnvelope(env);
+          if (parsed.ok()) model::ApplyControl(change(), parsed->header, parsed->control, 0);
+        }
+      } else {
+        if (projected().rekey_pending() || projected().members_size() == 0) break;
+        if (projected().closed()) {
+          // Closed meanwhile (on another device): the edit can never be accepted.
+          KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "the case is closed"));
           continue;
         }
-        // This change can never be accepted any more (e.g. the person was removed already):
-        // reject it visibly and go on with the rest.
-        KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, sealed.status().message()));
-        return sealed.status();
-      }
-      envelopes = std::move(sealed).value();
-      for (const v1::Envelope& env : envelopes) {
-        auto parsed = protocol::ParseEnvelope(env);
-        if (parsed.ok()) model::ApplyControl(change(), parsed->header, parsed->control, 0);
-      }
-    } else {
-      if (projected().rekey_pending() || projected().members_size() == 0) break;
-      if (projected().closed()) {
-        // Closed meanwhile (on another device): the edit can never be accepted.
-        KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "the case is closed"));
-        continue;
-      }
-      const uint32_t scope = in.content.scope_id();
-      if (scope != 0 && !model::InScope(projected(), scope, View(me.account_id()))) {
-        // The scope was closed to this account meanwhile: the edit may not be sealed any more.
-        KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "not in this scope any more"));
-        continue;
-      }
-      if (scope != 0 && ScopeNeedsRekey(projected(), scope)) {
-        // Someone left the scope (or a server holds back its new key): this device is in it, so
-        // it makes the next key now rather than seal to one a removed member holds, or wait on
-        // its own queued rekey behind this edit.
-        DeviceHead before = mine;
-        v1::CaseState after = projected();
-        std::vector<v1::Envelope> rekey;
-        Status made = AppendRekey(me, case_id, rec, after, scope,
-                                  ToString(crypto::RandomBytes(crypto::kIdBytes)), rekey, mine);
-        if (!made.ok()) {
-          mine = before;
-          return made;
+        const uint32_t scope = in.content.scope_id();
+        if (scope != 0 && !model::InScope(projected(), scope, View(me.account_id()))) {
+          // The scope was closed to this account meanwhile: the edit may not be sealed any more.
+          KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "not in this scope any more"));
+          continue;
         }
-        changed = std::move(after);
-        for (v1::Envelope& env : rekey) envelopes.push_back(std::move(env));
+        if (scope != 0 && ScopeNeedsRekey(projected(), scope)) {
+          // Someone left the scope (or a server holds back its new key): this device is in it, so
+          // it makes the next key now rather than seal to one a removed member holds, or wait on
+          // its own queued rekey behind this edit.
+          KRING_RETURN_IF_ERROR(close_run());  // the Rekey is signed and links to a final op
+          DeviceHead before = mine;
+          v1::CaseState after = projected();
+          std::vector<v1::Envelope> rekey;
+          Status made = AppendRekey(me, case_id, rec, after, scope,
+                                    ToString(crypto::RandomBytes(crypto::kIdBytes)), rekey, mine);
+          if (!made.ok()) {
+            mine = before;
+            return made;
+          }
+          changed = std::move(after);
+          for (v1::Envelope& env : rekey) envelopes.push_back(std::move(env));
+        }
+        auto epoch_it = projected().scope_epochs().find(scope);
+        if (epoch_it == projected().scope_epochs().end()) break;
+        KRING_ASSIGN_OR_RETURN(std::optional<EpochKey> key,
+                               store_->FindEpochKey(case_id, scope, epoch_it->second));
+        if (!key) break;  // no key delivered yet: the intents wait
+        // A run fits in one push (count and bytes as PushOnce takes them); the bound on the
+        // sealed size is known before sealing, since the header only links to a final op.
+        const size_t bound = in.content.ByteSizeLong() + protocol::kPaddingBlock + kEnvelopeSlack;
+        if (run_envelopes + envelopes.size() + 1 > protocol::kMaxPushEnvelopes ||
+            run_bytes + bound > protocol::kMaxPushBytes / 2) {
+          KRING_RETURN_IF_ERROR(close_run());
+        }
+        v1::OpHeader h = NewHeader(me, case_id, rec, mine, v1::OP_KIND_CONTENT, key->epoch,
+                                   ToString(in.client_op_id), scope);
+        envelopes.push_back(SealEnvelope(h, nullptr, &in.content, key->key));
+        mine.counter = h.device_counter();
+        mine.last_hash = protocol::EnvelopeHash(envelopes.back());
       }
-      auto epoch_it = projected().scope_epochs().find(scope);
-      if (epoch_it == projected().scope_epochs().end()) break;
-      KRING_ASSIGN_OR_RETURN(std::optional<EpochKey> key,
-                             store_->FindEpochKey(case_id, scope, epoch_it->second));
-      if (!key) break;  // no key delivered yet: the intents wait
-      v1::OpHeader h = NewHeader(me, case_id, rec, mine, v1::OP_KIND_CONTENT, key->epoch,
-                                 ToString(in.client_op_id), scope);
-      envelopes.push_back(SignEnvelope(me, h, nullptr, &in.content, key->key));
-      mine.counter = h.device_counter();
-      mine.last_hash = protocol::EnvelopeHash(envelopes.back());
+      KRING_RETURN_IF_ERROR(store_->SetSealed(in.id, envelopes));
+      in.sealed = std::move(envelopes);
+      last_sealed = &in;
+      extend_run(in.sealed);
     }
-    KRING_RETURN_IF_ERROR(store_->SetSealed(in.id, envelopes));
-    in.sealed = std::move(envelopes);
-  }
-  return {};
+    return {};
+  };
+  Status sealed_all = seal_new();
+  // Whatever stopped the sealing, the last sealed op ends its run signed.
+  KRING_RETURN_IF_ERROR(close_run());
+  return sealed_all;
 }
 
 Status SyncEngine::AcceptReceipts(const Bytes& case_id, const v1::PushRequest& req,
@@ -1258,20 +1321,29 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   req.set_case_id(ToString(case_id));
   std::vector<const Intent*> batch;
   size_t bytes = 0;
+  size_t count = 0;
   for (const Intent& in : intents) {
     // An intent's envelopes (a change and its Rekey) always travel in one push.
-    if (in.sealed.empty() || static_cast<size_t>(req.envelopes_size()) + in.sealed.size() >
-                                 protocol::kMaxPushEnvelopes) {
-      break;
-    }
+    if (in.sealed.empty() || count + in.sealed.size() > protocol::kMaxPushEnvelopes) break;
     size_t size = 0;
     for (const auto& env : in.sealed) size += env.ByteSizeLong();
     if (bytes + size > protocol::kMaxPushBytes / 2 && !batch.empty()) break;
     bytes += size;
-    for (const auto& env : in.sealed) *req.add_envelopes() = env;
+    count += in.sealed.size();
     batch.push_back(&in);
   }
-  if (batch.empty()) return false;
+  // A push ends on a signed op: kringd takes an unsigned op only with its signed end in the same
+  // push. Runs are sealed to fit one push, so this cuts only what the limits would split.
+  while (!batch.empty() && batch.back()->sealed.back().signature().empty()) batch.pop_back();
+  if (batch.empty()) {
+    if (intents.front().sealed.empty()) return false;
+    // A run longer than one push (sealed before a crash, then continued): seal it again.
+    KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
+    return true;
+  }
+  for (const Intent* in : batch) {
+    for (const auto& env : in->sealed) *req.add_envelopes() = env;
+  }
   auto resp = WithToken([&](const std::string& t) { return transport_->Push(req, t); });
   if (resp.ok()) {
     KRING_RETURN_IF_ERROR(AcceptReceipts(case_id, req, resp.value(), out));
@@ -1290,8 +1362,17 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
     v1::PushRequest single;
     single.set_case_id(ToString(case_id));
     for (const auto& env : batch.front()->sealed) *single.add_envelopes() = env;
+    // Alone, the op must carry its own signature; the ops sealed after it then no longer link
+    // to it and are sealed again once it comes back in a pull.
+    v1::Envelope& last = *single.mutable_envelopes()->rbegin();
+    if (last.signature().empty()) {
+      std::lock_guard<std::mutex> lock(account_mu_);
+      SignSealed(*account_, last);
+    }
     auto one = WithToken([&](const std::string& t) { return transport_->Push(single, t); });
     if (one.ok()) {
+      KRING_RETURN_IF_ERROR(store_->SetSealed(
+          batch.front()->id, {single.envelopes().begin(), single.envelopes().end()}));
       KRING_RETURN_IF_ERROR(AcceptReceipts(case_id, single, one.value(), out));
       out.stats.pushed += 1;
       return true;

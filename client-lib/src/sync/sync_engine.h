@@ -129,8 +129,14 @@ class SyncEngine {
   std::thread worker_;
 };
 
+// An envelope sealed (content under epoch_key) and signed by this device.
 v1::Envelope SignEnvelope(const v1::LocalAccount& me, const v1::OpHeader& header,
                           const v1::ControlBody* control, const v1::ContentOp* content,
                           ByteView epoch_key);
+// The same without the signature: a content op inside a push's unsigned run, which only the
+// run's last op signs (docs/protocol.md "Batch signatures"). SignSealed adds the signature.
+v1::Envelope SealEnvelope(const v1::OpHeader& header, const v1::ControlBody* control,
+                          const v1::ContentOp* content, ByteView epoch_key);
+void SignSealed(const v1::LocalAccount& me, v1::Envelope& env);
 
 }  // namespace kring::client

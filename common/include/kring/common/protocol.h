@@ -99,7 +99,8 @@ struct ParsedOp {
   Bytes envelope_hash;
 };
 
-// Size limits, version, id lengths, kind/body agreement. Does not check the signature.
+// Size limits, version, id lengths, kind/body agreement. Does not check the signature; an empty
+// one is allowed on content ops only (a push's unsigned run, docs/protocol.md).
 Result<ParsedOp> ParseEnvelope(const v1::Envelope& env);
 // The same checks, without copying the envelope into the result (its `envelope` stays empty):
 // for a verifier that keeps `env` alive and reads it there.
