@@ -180,3 +180,28 @@ TEST_CASE("a refused batch is retried op by op, each op sent alone signed", "[ba
   p.ExpectConverged(ids);
   CHECK(p.reader->ConfirmedView(p.case_id)->seq() == 2 + 5);
 }
+
+TEST_CASE("a scope edit that needs a rekey, followed by 63 or more edits, still goes out",
+          "[batchsig]") {
+  // The Rekey and the edit it keys travel in one push: the run must count both, or it outgrows
+  // a push and the device never sends it.
+  const int edits = GENERATE(63, 64, 70);
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), teacher(net);
+  auto cid = chair->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {teacher.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  for (Device* d : {&chair, &coordinator, &teacher}) REQUIRE((*d)->SyncNow().ok());
+  auto pros = coordinator->CreateScope(*cid, {teacher.account_id()});
+  REQUIRE(pros.ok());
+  for (Device* d : {&coordinator, &chair, &teacher}) REQUIRE((*d)->SyncNow().ok());
+  // The coordinator edits offline in its scope; meanwhile the chair removes the teacher.
+  for (int i = 0; i < edits; ++i) REQUIRE(coordinator->CreateEntity(*cid, "note", *pros).ok());
+  REQUIRE(chair->RemoveMember(*cid, teacher.account_id()).ok());
+  REQUIRE(chair->SyncNow().ok());
+  for (int round = 0; round < 3; ++round) (void)coordinator->SyncNow();
+  INFO("edits: " << edits << ", pending after 3 syncs: " << coordinator->PendingIntents(*cid));
+  CHECK(coordinator->PendingIntents(*cid) == 0);
+  CHECK(coordinator->Alarms().empty());
+}

@@ -278,7 +278,9 @@ TEST_CASE("a push answered with a position that holds another op raises FORK", "
   v1::ForkEvidence ev = ForkEvidenceOf(s.victim, "koken");
   CHECK(ev.push_result().seq() == n + 1);
   CHECK(ev.entry().seq() == n + 1);
-  CHECK(ev.sent_envelope_hash() != ToString(protocol::EnvelopeHash(ev.entry().envelope())));
+  CHECK(ev.sent_envelope_hash() != ev.entry().envelope_hash());
+  v1::OpHeader entry_header;  // the entry is named by its header and hashes, not its content
+  CHECK(entry_header.ParseFromString(ev.entry().header()));
   REQUIRE(ev.receipts_size() == 1);
   CHECK(protocol::VerifyReceipt(ev.receipts(0), PublicKeyOf(key)));
   CHECK(protocol::VerifyReceipt(ev.head(), PublicKeyOf(key)));
@@ -322,6 +324,21 @@ TEST_CASE("a receipt for a verified position with another chain hash raises FORK
   CHECK(ev.receipts(0).seq() == n);
   CHECK(ev.entry().seq() == n);
   CHECK(ev.entry().chain_hash() != ev.receipts(0).chain_hash());
+}
+
+TEST_CASE("a push answered with a seq beyond the stored range raises TAMPER", "[malicious]") {
+  Scenario s;
+  SecretBytes key = s.ServerKey();
+  REQUIRE(s.victim->SetField(s.case_id, s.entity, "mine", Text("ik kan koken")).ok());
+  // Result and signed receipt agree, but the seq cannot be kept as a local seq.
+  const uint64_t far = (uint64_t{1} << 63) + 1;
+  s.lie->on_push = [&](const v1::PushRequest&, v1::PushResponse& resp) {
+    v1::PushResult* r = resp.mutable_results(0);
+    r->set_seq(far);
+    *r->mutable_receipt() = protocol::MakeReceipt(s.case_id, far, ToBytes(r->chain_hash()),
+                                                  r->receipt().time_ms(), key);
+  };
+  s.ExpectAlarm(AlarmKind::kTamper);
 }
 
 TEST_CASE("two receipts for one position are both kept and raise FORK", "[malicious]") {

@@ -1,5 +1,6 @@
 // Membership changes: removal with an atomic rekey, adding with the chair's history choice, and
 // role rules enforced by kringd and by every client's reducer.
+#include <algorithm>
 #include <tuple>
 #include <vector>
 
@@ -351,6 +352,57 @@ TEST_CASE("a member's unreadable op is reported but does not stop the case", "[m
   CHECK(chair->PendingIntents(*cid) == 0);
   CHECK(chair->ConfirmedView(*cid)->entities().count(Hex(*note)) == 1);
   CHECK(chair->ConfirmedView(*cid)->seq() == seen.seq() + 2);
+}
+
+TEST_CASE("an unreadable op inside a run is reported with its run's signed end", "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto member_net = std::make_shared<TamperTransport>(net);
+  Device chair(net), member(member_net);
+  auto cid = chair->CreateCase({{member.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(member->SyncNow().ok());
+  const std::string token = member_net->last_token();
+  Loot loot = Steal(member, *cid);
+  REQUIRE(loot.epoch_keys.size() == 1);
+  // A run of two garbage ops: only the second carries the signature, for both.
+  auto garbage = [&](uint64_t counter, const std::string& prev) {
+    v1::Envelope env;
+    env.set_header(
+        ForgedHeader(loot, *cid, v1::OP_KIND_CONTENT, 1, counter, prev).SerializeAsString());
+    Bytes nonce = crypto::RandomBytes(24);
+    env.set_nonce(ToString(nonce));
+    env.set_key_commitment(ToString(protocol::OpKeyCommitment(loot.epoch_keys[0], nonce)));
+    env.set_ciphertext(ToString(crypto::RandomBytes(272)));
+    return env;
+  };
+  v1::Envelope first = garbage(1, "");
+  v1::Envelope last = garbage(2, ToString(protocol::EnvelopeHash(first)));
+  last.set_signature(ToString(
+      crypto::Sign(View(loot.account.device_signing_secret_key()), protocol::OpDigest(last))));
+  v1::PushRequest push;
+  push.set_case_id(ToString(*cid));
+  *push.add_envelopes() = first;
+  *push.add_envelopes() = last;
+  REQUIRE(net->Push(push, token).ok());
+
+  REQUIRE(chair->SyncNow().ok());
+  auto alarms = chair->Alarms();
+  REQUIRE(!alarms.empty());
+  const auto& about_first = *std::min_element(
+      alarms.begin(), alarms.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
+  CHECK(about_first.detail.find("unreadable op by a member") != std::string::npos);
+  v1::PullResponse ev;
+  REQUIRE(ev.ParseFromArray(about_first.evidence.data(),
+                            static_cast<int>(about_first.evidence.size())));
+  // The unsigned op and the signed end of its run: a third party can check who wrote it.
+  REQUIRE(ev.entries_size() == 2);
+  CHECK(ev.entries(0).envelope().signature().empty());
+  CHECK(ev.entries(1).envelope().header() == last.header());
+  CHECK(crypto::Verify(View(loot.account.device_signing_public_key()),
+                       protocol::OpDigest(ev.entries(1).envelope()),
+                       View(ev.entries(1).envelope().signature())));
 }
 
 TEST_CASE("a member leaves; a chair's device hands out the next key", "[membership]") {

@@ -1,8 +1,21 @@
 #include "sync/push_proof.h"
 
+#include "kring/common/protocol.h"
 #include "kring/v1/local.pb.h"
 
 namespace kring::client {
+namespace {
+
+// The entry as evidence: hashes, ids and the signature, never its ciphertext or control body.
+void SetEntry(const v1::LogEntry& entry, v1::ForkEntry& out) {
+  out.set_seq(entry.seq());
+  out.set_chain_hash(entry.chain_hash());
+  out.set_envelope_hash(ToString(protocol::EnvelopeHash(entry.envelope())));
+  out.set_header(entry.envelope().header());
+  out.set_signature(entry.envelope().signature());
+}
+
+}  // namespace
 
 bool MatchesSentOp(const SentOp& sent, ByteView chain_hash, ByteView envelope_hash,
                    const v1::OpHeader& header, ByteView my_device_id) {
@@ -18,7 +31,7 @@ Bytes SentOpEvidence(const SentOp& sent, const v1::LogEntry& entry, const v1::Re
   *ev.add_receipts() = sent.result.receipt();
   *ev.mutable_push_result() = sent.result;
   ev.set_sent_envelope_hash(ToString(sent.envelope_hash));
-  *ev.mutable_entry() = entry;
+  SetEntry(entry, *ev.mutable_entry());
   if (head != nullptr) *ev.mutable_head() = *head;
   return ToBytes(ev.SerializeAsString());
 }
@@ -26,7 +39,7 @@ Bytes SentOpEvidence(const SentOp& sent, const v1::LogEntry& entry, const v1::Re
 Bytes ReceiptEvidence(const v1::Receipt& receipt, const v1::LogEntry& entry) {
   v1::ForkEvidence ev;
   *ev.add_receipts() = receipt;
-  *ev.mutable_entry() = entry;
+  SetEntry(entry, *ev.mutable_entry());
   return ToBytes(ev.SerializeAsString());
 }
 

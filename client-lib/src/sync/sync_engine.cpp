@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <set>
 
 #include "kring/common/crypto.h"
@@ -33,6 +34,12 @@ int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// The local store keeps seqs as SQLite integers: a seq above INT64_MAX would be stored negative
+// and never match the log, so kringd can never have assigned it honestly.
+bool InStoredRange(uint64_t seq) {
+  return seq <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
 }
 
 }  // namespace
@@ -1082,15 +1089,19 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
   Intent* last_sealed = nullptr;
   size_t run_envelopes = 0;
   size_t run_bytes = 0;
+  // Counted by whole intents, as PushOnce takes them: an intent whose last op is signed ends the
+  // run; otherwise all its envelopes (a signed Rekey before an unsigned edit included) travel in
+  // the same push as the run's signed end, so they all count against that push's limits.
   auto extend_run = [&](const std::vector<v1::Envelope>& envelopes) {
+    if (envelopes.empty()) return;
+    if (!envelopes.back().signature().empty()) {
+      run_envelopes = 0;
+      run_bytes = 0;
+      return;
+    }
     for (const v1::Envelope& env : envelopes) {
-      if (env.signature().empty()) {
-        ++run_envelopes;
-        run_bytes += env.ByteSizeLong();
-      } else {
-        run_envelopes = 0;
-        run_bytes = 0;
-      }
+      ++run_envelopes;
+      run_bytes += env.ByteSizeLong();
     }
   };
   auto close_run = [&]() -> Status {
@@ -1205,7 +1216,8 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
         if (!key) break;  // no key delivered yet: the intents wait
         // A run fits in one push (count and bytes as PushOnce takes them); the bound on the
         // sealed size is known before sealing, since the header only links to a final op.
-        const size_t bound = in.content.ByteSizeLong() + protocol::kPaddingBlock + kEnvelopeSlack;
+        size_t bound = in.content.ByteSizeLong() + protocol::kPaddingBlock + kEnvelopeSlack;
+        for (const v1::Envelope& env : envelopes) bound += env.ByteSizeLong();  // its Rekey
         if (run_envelopes + envelopes.size() + 1 > protocol::kMaxPushEnvelopes ||
             run_bytes + bound > protocol::kMaxPushBytes / 2) {
           KRING_RETURN_IF_ERROR(close_run());
@@ -1251,6 +1263,7 @@ Status SyncEngine::AcceptReceipts(const Bytes& case_id, const v1::PushRequest& r
     const bool seen = !verified.empty() && bytes == verified;
     if ((!seen && !protocol::VerifyReceipt(rc, server_key)) ||
         !ConstantTimeEqual(View(rc.case_id()), case_id) || r.seq() == 0 || rc.seq() < r.seq() ||
+        !InStoredRange(r.seq()) || !InStoredRange(rc.seq()) ||
         (rc.seq() == r.seq() && !ConstantTimeEqual(View(rc.chain_hash()), View(r.chain_hash())))) {
       return Alarm(case_id, AlarmKind::kTamper, r.seq(), "push receipt does not verify",
                    ToBytes(r.SerializeAsString()), out);
@@ -1319,10 +1332,10 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   }
   v1::PushRequest req;
   req.set_case_id(ToString(case_id));
-  std::vector<const Intent*> batch;
+  std::vector<Intent*> batch;
   size_t bytes = 0;
   size_t count = 0;
-  for (const Intent& in : intents) {
+  for (Intent& in : intents) {
     // An intent's envelopes (a change and its Rekey) always travel in one push.
     if (in.sealed.empty() || count + in.sealed.size() > protocol::kMaxPushEnvelopes) break;
     size_t size = 0;
@@ -1334,12 +1347,23 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   }
   // A push ends on a signed op: kringd takes an unsigned op only with its signed end in the same
   // push. Runs are sealed to fit one push, so this cuts only what the limits would split.
+  if (batch.empty()) return false;  // nothing sealed: the intents wait (e.g. for a key)
+  Intent* fits = batch.back();
   while (!batch.empty() && batch.back()->sealed.back().signature().empty()) batch.pop_back();
   if (batch.empty()) {
-    if (intents.front().sealed.empty()) return false;
-    // A run longer than one push (sealed before a crash, then continued): seal it again.
-    KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
-    return true;
+    // A run longer than one push (sealed before a crash, then continued): sealing the same
+    // layout again would never go out. The last intent that fits ends the run signed instead;
+    // nothing sealed after it is sent first, and it no longer links to it, so it is sealed
+    // again once this push comes back in a pull.
+    {
+      std::lock_guard<std::mutex> lock(account_mu_);
+      SignSealed(*account_, fits->sealed.back());
+    }
+    KRING_RETURN_IF_ERROR(store_->SetSealed(fits->id, fits->sealed));
+    for (Intent& in : intents) {
+      batch.push_back(&in);
+      if (&in == fits) break;
+    }
   }
   for (const Intent* in : batch) {
     for (const auto& env : in->sealed) *req.add_envelopes() = env;

@@ -377,10 +377,25 @@ class BatchVerifier {
   // A signed, correctly placed op whose content cannot be read: its author's doing (the server
   // cannot change an authenticated op). It has no effect and is reported, but it does not stop
   // the case: one member must not be able to halt everyone.
+  // An unsigned op is signed only through the signed end of its run (each op links to the one
+  // before it), so the evidence also holds the author device's entries up to that end: a third
+  // party can then check who wrote the op. Pages never end inside a run, so the end is here.
   bool Unreadable(AlarmKind kind, const Checked& c, const char* detail) {
+    v1::PullResponse ev;
+    *ev.mutable_head() = resp_.head();
+    *ev.add_entries() = *c.entry;
+    if (c.entry->envelope().signature().empty()) {
+      const size_t at = static_cast<size_t>(&c - checked_.data());
+      for (size_t i = at + 1; i < checked_.size(); ++i) {
+        const Checked& next = checked_[i];
+        if (next.op.header.author_device_id() != c.op.header.author_device_id()) continue;
+        *ev.add_entries() = *next.entry;
+        if (!next.entry->envelope().signature().empty()) break;
+      }
+    }
     result_.complaints.push_back(VerifyFailure{kind, c.entry->seq(),
                                                std::string("unreadable op by a member: ") + detail,
-                                               Evidence(resp_, c.entry)});
+                                               ToBytes(ev.SerializeAsString())});
     state_.set_seq(c.entry->seq());
     return true;
   }
