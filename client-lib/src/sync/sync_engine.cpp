@@ -1352,9 +1352,9 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   while (!batch.empty() && batch.back()->sealed.back().signature().empty()) batch.pop_back();
   if (batch.empty()) {
     // A run longer than one push (sealed before a crash, then continued): sealing the same
-    // layout again would never go out. The last intent that fits ends the run signed instead;
-    // nothing sealed after it is sent first, and it no longer links to it, so it is sealed
-    // again once this push comes back in a pull.
+    // layout again would never go out. The last intent that fits ends the run signed instead.
+    // The intents sealed after it link to its unsigned form, so SealPending seals them again
+    // once this push comes back in a pull.
     {
       std::lock_guard<std::mutex> lock(account_mu_);
       SignSealed(*account_, fits->sealed.back());
