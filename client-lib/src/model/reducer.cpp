@@ -571,7 +571,7 @@ void ApplyContentOp(v1::CaseState& state, const v1::ContentOp& op, const OpConte
       target = FindEntity(state, *id);
     }
     if (!InOpScope(target, ctx.scope_id)) continue;
-    if (!CheckContentRule(state, ctx, m).empty()) continue;
+    if (!CheckContentRule(state, ctx, m, target).empty()) continue;
     switch (m.kind_case()) {
       case v1::Mutation::kCreateEntity: {
         const std::string key = Hex(View(m.create_entity().entity_id()));
