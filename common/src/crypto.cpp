@@ -171,11 +171,16 @@ Bytes Pad(ByteView data, size_t block_size) {
   return out;
 }
 
-Result<Bytes> Unpad(ByteView data, size_t block_size) {
+Result<size_t> UnpaddedSize(ByteView data, size_t block_size) {
   size_t len = 0;
   if (data.empty() || sodium_unpad(&len, data.data(), data.size(), block_size) != 0) {
     return InvalidArgument("bad padding");
   }
+  return len;
+}
+
+Result<Bytes> Unpad(ByteView data, size_t block_size) {
+  KRING_ASSIGN_OR_RETURN(size_t len, UnpaddedSize(data, block_size));
   return Bytes(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(len));
 }
 

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "kring/common/protocol.h"
+#include "kring/common/utf8.h"
 
 using namespace kring;
 
@@ -75,6 +76,29 @@ TEST_CASE("padding hides lengths within a block and round-trips", "[crypto]") {
   REQUIRE(un.ok());
   CHECK(un.value() == ToBytes("a"));
   CHECK_FALSE(crypto::Unpad(Bytes(256, 0), 256).ok());
+  auto size = crypto::UnpaddedSize(b, 256);
+  REQUIRE(size.ok());
+  CHECK(size.value() == 200);
+  CHECK_FALSE(crypto::UnpaddedSize(Bytes(256, 0), 256).ok());
+}
+
+// IsValid checks eight ASCII bytes at a time: a bad byte or a cut sequence must still be found
+// at every position of and after such a run.
+TEST_CASE("UTF-8 validation finds a bad byte anywhere in long ASCII text", "[crypto]") {
+  const std::string ascii(40, 'n');
+  CHECK(utf8::IsValid(ascii));
+  CHECK(utf8::IsValid(ascii + "\xC3\xA9" + ascii));          // é
+  CHECK(utf8::IsValid(ascii + "\xF0\x9F\x98\x80" + ascii));  // U+1F600
+  for (size_t at = 0; at <= ascii.size(); ++at) {
+    std::string bad = ascii;
+    bad.insert(at, "\xFF");
+    CHECK_FALSE(utf8::IsValid(bad));
+    std::string cut = ascii.substr(0, at) + "\xE2\x82";  // a three-byte sequence cut short
+    CHECK_FALSE(utf8::IsValid(cut));
+    std::string surrogate = ascii;
+    surrogate.insert(at, "\xED\xA0\x80");
+    CHECK_FALSE(utf8::IsValid(surrogate));
+  }
 }
 
 TEST_CASE("key commitments bind the epoch key", "[crypto]") {

@@ -96,6 +96,36 @@ TEST_CASE("two edits in one op do not conflict with themselves", "[reducer]") {
   CHECK(log.state.conflicts_size() == 0);
 }
 
+// The verifier gives up each opened op: its values move into the state instead of being copied,
+// and the result must be the same, conflicts included.
+TEST_CASE("applying an op given up moves its values and folds as a copy would", "[reducer]") {
+  Log copied;
+  Log moved;
+  Bytes e = Id('e');
+  auto ops = std::vector<std::vector<v1::Mutation>>{
+      {Create(e, "note"), Set(e, "t", std::string(300, 'a'), {})},
+      {Set(e, "t", std::string(300, 'b'), Id(1))},
+      {Set(e, "t", std::string(300, 'c'), Id(1))}};  // concurrent with the one before
+  uint64_t n = 0;
+  for (const auto& ms : ops) {
+    copied.Apply(kAlice, Id(static_cast<char>(++n)), ms);
+    v1::ContentOp op;
+    op.set_version(1);
+    for (const auto& m : ms) *op.add_mutations() = m;
+    model::ApplyContent(moved.state, std::move(op),
+                        {++moved.seq, kAlice, Id(static_cast<char>(n)), 0});
+  }
+  CHECK(E(moved, e).fields().at("t").value().text() == std::string(300, 'c'));
+  REQUIRE(moved.state.conflicts_size() == 1);
+  CHECK(moved.state.conflicts(0).kept_value().text() == std::string(300, 'c'));
+  CHECK(moved.state.conflicts(0).other_value().text() == std::string(300, 'b'));
+  const v1::FieldState& a = E(moved, e).fields().at("t");
+  const v1::FieldState& b = E(copied, e).fields().at("t");
+  CHECK(a.SerializeAsString() == b.SerializeAsString());
+  CHECK(moved.state.conflicts(0).SerializeAsString() ==
+        copied.state.conflicts(0).SerializeAsString());
+}
+
 TEST_CASE("sets are add-wins with tombstones", "[reducer]") {
   Log log;
   Bytes e = Id('e');

@@ -177,17 +177,14 @@ std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity
 }  // namespace
 
 std::string CheckOrganisingRule(const v1::CaseState& state, const OpContext& ctx,
-                                const v1::Mutation& m) {
+                                const v1::Mutation& m, const v1::Entity* target) {
   const v1::Entity* e = nullptr;
   std::string type;
   if (m.has_create_entity()) {
     type = m.create_entity().type();
   } else {
-    const std::string* id = client::model::MutatedEntityId(m);
-    if (id == nullptr) return {};
-    auto it = state.entities().find(Hex(View(*id)));
-    if (it == state.entities().end()) return {};
-    e = &it->second;
+    if (target == nullptr) return {};
+    e = target;
     type = e->type();
   }
   if (!IsOrganisingType(type)) return {};

@@ -14,8 +14,10 @@
 namespace kring::domain {
 
 // Empty when allowed or when the mutation is not about an organising entity; else a reason code.
+// `target`: the entity the mutation changes in `state`, null for a create or when it does not
+// exist.
 std::string CheckOrganisingRule(const v1::CaseState& state, const client::model::OpContext& ctx,
-                                const v1::Mutation& mutation);
+                                const v1::Mutation& mutation, const v1::Entity* target);
 
 // Helpers shared with the API (organising.cpp), so it asks the same questions as the rules.
 const v1::Entity* FindPersonEntity(const v1::CaseState& state, const std::string& person_id);

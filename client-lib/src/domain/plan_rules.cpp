@@ -156,15 +156,13 @@ std::string CheckAgreement(const Rule& r, const v1::Entity& e, const v1::Mutatio
 }  // namespace
 
 std::string CheckPlanRule(const v1::CaseState& state, const client::model::OpContext& ctx,
-                          const v1::Mutation& mutation) {
+                          const v1::Mutation& mutation, const v1::Entity* target) {
   Rule r{state, ctx};
   if (mutation.has_create_entity()) {
     if (!IsPlanType(mutation.create_entity().type())) return {};
     return CheckCreate(r, mutation.create_entity().type());
   }
-  const std::string* id = client::model::MutatedEntityId(mutation);
-  if (id == nullptr) return {};
-  const v1::Entity* e = FindEntity(state, *id);
+  const v1::Entity* e = target;
   if (e == nullptr || !IsPlanType(e->type())) return {};
   const std::string_view type = e->type();
   if (type == kPlanDraft) return {};  // its scope decides who may read and write it

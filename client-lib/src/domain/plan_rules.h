@@ -13,7 +13,9 @@ namespace kring::domain {
 
 // Empty when the mutation is allowed or does not touch a plan entity; else a short reason code
 // (no content).
+// `target`: the entity the mutation changes in `state`, null for a create or when it does not
+// exist.
 std::string CheckPlanRule(const v1::CaseState& state, const client::model::OpContext& ctx,
-                          const v1::Mutation& mutation);
+                          const v1::Mutation& mutation, const v1::Entity* target);
 
 }  // namespace kring::domain

@@ -17,5 +17,9 @@ namespace kring::client::model {
 // reason code (no content) for logs and tests.
 std::string CheckContentRule(const v1::CaseState& state, const OpContext& ctx,
                              const v1::Mutation& mutation);
+// The same, for a caller that has looked up the entity `mutation` changes already: `target` is
+// that entity in `state`, null for a create or an entity that does not exist.
+std::string CheckContentRule(const v1::CaseState& state, const OpContext& ctx,
+                             const v1::Mutation& mutation, const v1::Entity* target);
 
 }  // namespace kring::client::model

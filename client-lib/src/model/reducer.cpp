@@ -28,12 +28,22 @@ v1::Entity* FindEntity(v1::CaseState& state, const std::string& id) {
   return it == state.mutable_entities()->end() ? nullptr : &it->second;
 }
 
-void ApplySetField(v1::CaseState& state, const v1::SetField& m, const OpContext& ctx) {
-  v1::Entity* e = FindEntity(state, m.entity_id());
+// `value`: m's value when the caller gives the op up (it is moved into the state), else null (it
+// is copied).
+void TakeValue(const v1::Value& from, v1::Value* value, v1::Value* to) {
+  if (value != nullptr) {
+    to->Swap(value);
+  } else {
+    *to = from;
+  }
+}
+
+void ApplySetField(v1::CaseState& state, v1::Entity* e, const v1::SetField& m, const OpContext& ctx,
+                   v1::Value* value) {
   if (e == nullptr) return;
   auto& fields = *e->mutable_fields();
   auto it = fields.find(m.field());
-  const std::string own_revision = ToString(ctx.client_op_id);
+  std::string own_revision = ToString(ctx.client_op_id);
   if (it != fields.end()) {
     const v1::FieldState& current = it->second;
     bool based_on_current = current.revision() == m.base_revision();
@@ -56,29 +66,25 @@ void ApplySetField(v1::CaseState& state, const v1::SetField& m, const OpContext&
     }
   }
   v1::FieldState& fs = fields[m.field()];
-  *fs.mutable_value() = m.value();
-  fs.set_revision(own_revision);
+  TakeValue(m.value(), value, fs.mutable_value());
+  fs.set_revision(std::move(own_revision));
   fs.set_seq(ctx.seq);
   fs.set_author_account_id(ToString(ctx.author_account_id));
 }
 
 // An entity lives in the scope it was created in: a mutation of it sealed to another scope could
 // be read by people the entity is hidden from, so it has no effect.
-bool InOpScope(v1::CaseState& state, const v1::Mutation& m, uint32_t op_scope) {
-  if (m.kind_case() == v1::Mutation::kCreateEntity) return true;
-  const std::string* id = MutatedEntityId(m);
-  if (id == nullptr) return false;
-  const v1::Entity* e = FindEntity(state, *id);
+// `e`: the entity the mutation changes, null when it does not exist (yet).
+bool InOpScope(const v1::Entity* e, uint32_t op_scope) {
   return e == nullptr || e->scope_id() == op_scope;
 }
 
-void ApplySetAdd(v1::CaseState& state, const v1::SetAdd& m) {
-  v1::Entity* e = FindEntity(state, m.entity_id());
+void ApplySetAdd(v1::Entity* e, const v1::SetAdd& m, v1::Value* value) {
   if (e == nullptr) return;
   v1::SetElement& el =
       (*(*e->mutable_sets())[m.set()].mutable_elements())[Hex(View(m.element_id()))];
   el.set_element_id(m.element_id());
-  *el.mutable_value() = m.value();
+  TakeValue(m.value(), value, el.mutable_value());
   const auto& removed = el.removed_tags();
   const auto& live = el.live_tags();
   if (std::find(removed.begin(), removed.end(), m.add_tag()) == removed.end() &&
@@ -87,8 +93,7 @@ void ApplySetAdd(v1::CaseState& state, const v1::SetAdd& m) {
   }
 }
 
-void ApplySetRemove(v1::CaseState& state, const v1::SetRemove& m) {
-  v1::Entity* e = FindEntity(state, m.entity_id());
+void ApplySetRemove(v1::Entity* e, const v1::SetRemove& m) {
   if (e == nullptr) return;
   auto sets = e->mutable_sets();
   auto set_it = sets->find(m.set());
@@ -543,15 +548,30 @@ void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::Co
   state.set_seq(seq);
 }
 
-void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext& ctx) {
+namespace {
+
+// `owned`: the same op when the caller gives it up, so that values move into the state (a note's
+// text is otherwise copied once more per op of a catch-up). Every check reads `op` as before.
+void ApplyContentOp(v1::CaseState& state, const v1::ContentOp& op, const OpContext& ctx,
+                    v1::ContentOp* owned) {
   if (op.version() != 1 || op.mutations_size() > static_cast<int>(kMaxMutationsPerOp)) {
     if (ctx.seq != 0) state.set_seq(ctx.seq);
     return;
   }
-  for (const v1::Mutation& m : op.mutations()) {
+  for (int i = 0; i < op.mutations_size(); ++i) {
+    const v1::Mutation& m = op.mutations(i);
+    v1::Mutation* movable = owned == nullptr ? nullptr : owned->mutable_mutations(i);
     if (!ValidateMutation(m).ok()) continue;
-    if (!InOpScope(state, m, ctx.scope_id)) continue;
-    if (!CheckContentRule(state, ctx, m).empty()) continue;
+    // The entity a mutation changes is looked up once (its key is the id in hex); the rule check
+    // below only reads the state, so the pointer stays valid until the mutation is applied.
+    v1::Entity* target = nullptr;
+    if (m.kind_case() != v1::Mutation::kCreateEntity) {
+      const std::string* id = MutatedEntityId(m);
+      if (id == nullptr) continue;
+      target = FindEntity(state, *id);
+    }
+    if (!InOpScope(target, ctx.scope_id)) continue;
+    if (!CheckContentRule(state, ctx, m, target).empty()) continue;
     switch (m.kind_case()) {
       case v1::Mutation::kCreateEntity: {
         const std::string key = Hex(View(m.create_entity().entity_id()));
@@ -565,26 +585,37 @@ void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext
         break;
       }
       case v1::Mutation::kSetField:
-        ApplySetField(state, m.set_field(), ctx);
+        ApplySetField(state, target, m.set_field(), ctx,
+                      movable ? movable->mutable_set_field()->mutable_value() : nullptr);
         break;
       case v1::Mutation::kSetAdd:
-        ApplySetAdd(state, m.set_add());
+        ApplySetAdd(target, m.set_add(),
+                    movable ? movable->mutable_set_add()->mutable_value() : nullptr);
         break;
       case v1::Mutation::kSetRemove:
-        ApplySetRemove(state, m.set_remove());
+        ApplySetRemove(target, m.set_remove());
         break;
       case v1::Mutation::kDeleteEntity:
-        if (v1::Entity* e = FindEntity(state, m.delete_entity().entity_id())) e->set_deleted(true);
+        if (target != nullptr) target->set_deleted(true);
         break;
       case v1::Mutation::kRestoreEntity:
-        if (v1::Entity* e = FindEntity(state, m.restore_entity().entity_id()))
-          e->set_deleted(false);
+        if (target != nullptr) target->set_deleted(false);
         break;
       case v1::Mutation::KIND_NOT_SET:
         break;
     }
   }
   if (ctx.seq != 0) state.set_seq(ctx.seq);
+}
+
+}  // namespace
+
+void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext& ctx) {
+  ApplyContentOp(state, op, ctx, nullptr);
+}
+
+void ApplyContent(v1::CaseState& state, v1::ContentOp&& op, const OpContext& ctx) {
+  ApplyContentOp(state, op, ctx, &op);
 }
 
 }  // namespace kring::client::model

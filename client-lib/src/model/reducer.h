@@ -35,6 +35,9 @@ void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::Co
 std::string CheckControlPermission(const v1::CaseState& state, ByteView author_account_id,
                                    const v1::ControlBody& body);
 void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext& ctx);
+// The same, moving the op's values into the state instead of copying them (`op` is left with
+// empty values).
+void ApplyContent(v1::CaseState& state, v1::ContentOp&& op, const OpContext& ctx);
 
 // Shape checks for one mutation (ids, sizes). Used to reject bad input before it is queued.
 Status ValidateMutation(const v1::Mutation& m);

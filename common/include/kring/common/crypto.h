@@ -69,5 +69,7 @@ Result<SecretBytes> AeadDecrypt(ByteView key, ByteView nonce, ByteView ciphertex
 // ISO/IEC 7816-4 padding to a multiple of block_size (sodium_pad).
 Bytes Pad(ByteView data, size_t block_size);
 Result<Bytes> Unpad(ByteView data, size_t block_size);
+// The length of `data` without its padding, for a caller that reads the data in place.
+Result<size_t> UnpaddedSize(ByteView data, size_t block_size);
 
 }  // namespace kring::crypto
