@@ -7,6 +7,8 @@
 
 #include "kring/common/crypto.h"
 
+#include "push_state.h"
+
 namespace kring::server {
 namespace {
 
@@ -374,14 +376,16 @@ Status InviteOps(storage::StoreTxn& txn, ByteView case_id, int author_role, cons
   return txn.DeletePending(case_id, account);
 }
 
-// All checks for one new (non-duplicate) op, then the append.
-Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, size_t index,
+// All checks for one new (non-duplicate) op, then the append. Content ops read and update the
+// push's state in memory; a control op is checked against the tables, as they stand after the
+// push's previous ops (ApplyNew).
+Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t index,
                 const protocol::ParsedOp& op, int64_t now_ms, PushOutcome& out) {
+  storage::StoreTxn& txn = state.txn();
   const v1::OpHeader& h = op.header;
-  std::optional<storage::CaseRecord> kase;
+  KRING_ASSIGN_OR_RETURN(std::optional<storage::CaseRecord> * kase_slot, state.Case());
   if (h.kind() == v1::OP_KIND_CREATE_CASE) {
-    KRING_ASSIGN_OR_RETURN(kase, txn.GetCase(case_id));
-    if (kase) return Status(StatusCode::kAlreadyExists, "case already exists");
+    if (*kase_slot) return Status(StatusCode::kAlreadyExists, "case already exists");
     // An erased case's id stays taken: its tombstone must keep answering devices that were away.
     KRING_ASSIGN_OR_RETURN(std::optional<storage::ErasedCase> erased, txn.GetErased(case_id));
     if (erased) return Status(StatusCode::kAlreadyExists, "case already exists");
@@ -392,27 +396,24 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
       KRING_RETURN_IF_ERROR(txn.InsertMember(case_id, View(m.account_id()), m.role()));
     }
     KRING_RETURN_IF_ERROR(txn.SetScopeEpoch(case_id, 0, 0));
-    kase = storage::CaseRecord{};
-  } else {
-    KRING_ASSIGN_OR_RETURN(kase, txn.GetCase(case_id));
-    if (!kase) {
-      KRING_ASSIGN_OR_RETURN(std::optional<storage::ErasedCase> erased, txn.GetErased(case_id));
-      return NotFound(erased ? "case was erased" : "unknown case");
-    }
+    state.SetCreated();
+  } else if (!*kase_slot) {
+    KRING_ASSIGN_OR_RETURN(std::optional<storage::ErasedCase> erased, txn.GetErased(case_id));
+    return NotFound(erased ? "case was erased" : "unknown case");
   }
+  const storage::CaseRecord& kase = **kase_slot;
   const bool accepting = h.kind() == v1::OP_KIND_ACCEPT_INVITE;
   if (accepting) {
     KRING_RETURN_IF_ERROR(AcceptInviteOp(txn, author, case_id, op.control.accept_invite(), now_ms));
   }
-  KRING_ASSIGN_OR_RETURN(std::optional<int> role, txn.GetMemberRole(case_id, author.account_id));
+  KRING_ASSIGN_OR_RETURN(std::optional<int> role, state.AuthorRole());
   if (!role && !accepting) return PermissionDenied("not a member of this case");
-  if (kase->close_seq > 0 && h.kind() != v1::OP_KIND_ERASE_CASE) {
+  if (kase.close_seq > 0 && h.kind() != v1::OP_KIND_ERASE_CASE) {
     return FailedPrecondition("case is closed");
   }
 
   // Per-device continuity: this op must follow the device's previous op in this case.
-  KRING_ASSIGN_OR_RETURN(std::optional<storage::DeviceCursor> cursor,
-                         txn.GetDeviceCursor(case_id, author.device_id));
+  KRING_ASSIGN_OR_RETURN(std::optional<storage::DeviceCursor> cursor, state.Cursor());
   uint64_t last_counter = cursor ? cursor->last_counter : 0;
   Bytes last_hash = cursor ? cursor->last_envelope_hash : Bytes{};
   if (h.device_counter() != last_counter + 1 || ToBytes(h.prev_device_op_hash()) != last_hash) {
@@ -420,16 +421,16 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
   }
 
   // What the author saw must be a prefix of this log.
-  if (h.seen_seq() > kase->head_seq) return FailedPrecondition("seen_seq is beyond the head");
+  if (h.seen_seq() > kase.head_seq) return FailedPrecondition("seen_seq is beyond the head");
   if (h.seen_seq() > 0) {
-    KRING_ASSIGN_OR_RETURN(std::optional<Bytes> seen, txn.ChainHashAt(case_id, h.seen_seq()));
+    KRING_ASSIGN_OR_RETURN(std::optional<Bytes> seen, state.ChainHashAt(h.seen_seq()));
     if (!seen || *seen != ToBytes(h.seen_hash())) {
       return FailedPrecondition("seen_hash does not match the log");
     }
   }
 
   // After someone left, only a Rekey (or an acceptance, which involves no key) may come next.
-  KRING_ASSIGN_OR_RETURN(bool rekey_required, txn.RekeyRequired(case_id));
+  KRING_ASSIGN_OR_RETURN(bool rekey_required, state.RekeyRequired());
   if (rekey_required && h.kind() != v1::OP_KIND_REKEY && h.kind() != v1::OP_KIND_ACCEPT_INVITE &&
       h.kind() != v1::OP_KIND_ERASE_CASE && h.kind() != v1::OP_KIND_COMPLAINT) {
     return FailedPrecondition("waiting for a new key after someone left");
@@ -454,7 +455,7 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
     // Any member may complain about a Rekey in this log; kringd cannot check the box itself.
     KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch, txn.GetScopeEpoch(case_id, 0));
     if (!epoch || h.epoch() != *epoch) return FailedPrecondition("stale epoch");
-    if (op.control.complaint().rekey_seq() > kase->head_seq) {
+    if (op.control.complaint().rekey_seq() > kase.head_seq) {
       return InvalidArgument("complaint about an op that is not in the log");
     }
     if (op.control.complaint().scope_id() != 0) {
@@ -485,20 +486,20 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
     KRING_RETURN_IF_ERROR(txn.SetScopeEpoch(case_id, rekey.scope_id(), rekey.new_epoch()));
     KRING_RETURN_IF_ERROR(txn.SetRekeyRequired(case_id, false, rekey.scope_id()));
   } else if (h.kind() == v1::OP_KIND_CONTENT) {
-    KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch, txn.GetScopeEpoch(case_id, h.scope_id()));
-    if (!epoch) return FailedPrecondition("unknown scope");
-    if (*epoch == 0 || h.epoch() != *epoch) return FailedPrecondition("stale epoch");
+    KRING_ASSIGN_OR_RETURN(const PushState::Scope* scope, state.ContentScope(h.scope_id()));
+    if (!scope->epoch) return FailedPrecondition("unknown scope");
+    if (*scope->epoch == 0 || h.epoch() != *scope->epoch) {
+      return FailedPrecondition("stale epoch");
+    }
     if (h.scope_id() != 0) {
-      KRING_ASSIGN_OR_RETURN(bool in_scope, InScope(txn, case_id, h.scope_id(), author));
-      if (!in_scope) return PermissionDenied("not a member of this scope");
-      KRING_ASSIGN_OR_RETURN(bool waiting, txn.RekeyRequired(case_id, h.scope_id()));
-      if (waiting) return FailedPrecondition("waiting for a new key of this scope");
+      if (!scope->author_in) return PermissionDenied("not a member of this scope");
+      if (scope->rekey_required) return FailedPrecondition("waiting for a new key of this scope");
     }
   }
 
   // Append.
-  uint64_t seq = kase->head_seq + 1;
-  Bytes chain_hash = protocol::ChainHash(kase->head_hash, seq, op.envelope_hash);
+  uint64_t seq = kase.head_seq + 1;
+  Bytes chain_hash = protocol::ChainHash(kase.head_hash, seq, op.envelope_hash);
   storage::NewOp row{Bytes(case_id.begin(), case_id.end()),
                      seq,
                      op.envelope.SerializeAsString(),
@@ -508,9 +509,9 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
                      op.envelope_hash,
                      now_ms};
   KRING_RETURN_IF_ERROR(txn.InsertOp(row));
-  KRING_RETURN_IF_ERROR(
-      txn.SetDeviceCursor(case_id, author.device_id, {h.device_counter(), op.envelope_hash}));
-  KRING_RETURN_IF_ERROR(txn.SetCaseHead(case_id, seq, chain_hash));
+  // The device cursor and the case head are written once, when the push ends (or before a
+  // control op reads the tables).
+  state.Appended(row, h.device_counter());
   if (h.kind() == v1::OP_KIND_CLOSE_CASE) {
     const int64_t retention_ms =
         int64_t{op.control.close_case().retention_days()} * 24 * 3600 * 1000;
@@ -532,6 +533,19 @@ Status ApplyOne(storage::StoreTxn& txn, const Author& author, ByteView case_id, 
   out.head_seq = seq;
   out.appended = true;
   return {};
+}
+
+// A content op runs on what the push has read so far. A control op may change the case,
+// members, epochs and rekey flags, and its checks read the tables: it sees them with the push's
+// head and cursor written, and the ops after it read them again.
+Status ApplyNew(PushState& state, const Author& author, ByteView case_id, size_t index,
+                const protocol::ParsedOp& op, int64_t now_ms, PushOutcome& out) {
+  if (op.header.kind() == v1::OP_KIND_CONTENT) {
+    return ApplyOne(state, author, case_id, index, op, now_ms, out);
+  }
+  KRING_RETURN_IF_ERROR(state.FlushAndForget());
+  KRING_RETURN_IF_ERROR(ApplyOne(state, author, case_id, index, op, now_ms, out));
+  return state.FlushAndForget();
 }
 
 }  // namespace
@@ -577,6 +591,15 @@ std::vector<PreparedEnvelope> PrepareEnvelopes(const v1::PushRequest& request,
 Status ApplyPush(storage::StoreTxn& txn, const Author& author, ByteView case_id,
                  const std::vector<PreparedEnvelope>& batch, int64_t now_ms, PushOutcome& out) {
   out = PushOutcome{};
+  PushState state(txn, case_id, author.device_id, author.account_id);
+  // Retries: every op this device already stored under one of the push's client_op_ids, read in
+  // one statement (ops the push appends are added as it goes).
+  std::vector<Bytes> client_op_ids;
+  client_op_ids.reserve(batch.size());
+  for (const PreparedEnvelope& p : batch) {
+    if (p.parsed.ok()) client_op_ids.push_back(ToBytes(p.parsed->header.client_op_id()));
+  }
+  KRING_RETURN_IF_ERROR(state.LoadStored(client_op_ids));
   // The first new unsigned op not yet followed by a new signed one: such an op is authenticated
   // only by a later op of this push that continues its hash chain and carries a valid signature.
   std::optional<size_t> unsigned_from;
@@ -593,10 +616,8 @@ Status ApplyPush(storage::StoreTxn& txn, const Author& author, ByteView case_id,
       return At(i, PermissionDenied("envelope author is not the signed-in device"));
     }
     // A retry of an op that is already stored gets the original result and nothing else.
-    auto dup = txn.FindOp(case_id, author.device_id, View(h.client_op_id()));
-    if (!dup.ok()) return dup.status();
-    if (*dup) {
-      const storage::StoredOpRef& ref = **dup;
+    if (const storage::StoredOpRef* dup = state.Stored(View(h.client_op_id()))) {
+      const storage::StoredOpRef& ref = *dup;
       v1::PushResult r;
       r.set_seq(ref.seq);
       r.set_chain_hash(ToString(ref.chain_hash));
@@ -624,14 +645,11 @@ Status ApplyPush(storage::StoreTxn& txn, const Author& author, ByteView case_id,
         return At(i, InvalidArgument("a membership change must be followed by its rekey"));
       }
       // The Rekey must be new too: a retried (duplicate) one would not change the epoch.
-      auto next_dup =
-          txn.FindOp(case_id, author.device_id, View(batch[i + 1].parsed->header.client_op_id()));
-      if (!next_dup.ok()) return next_dup.status();
-      if (*next_dup) {
+      if (state.Stored(View(batch[i + 1].parsed->header.client_op_id())) != nullptr) {
         return At(i, InvalidArgument("a membership change must be followed by its rekey"));
       }
     }
-    Status s = ApplyOne(txn, author, case_id, i, op, now_ms, out);
+    Status s = ApplyNew(state, author, case_id, i, op, now_ms, out);
     if (!s.ok()) return s.code() == StatusCode::kInternal ? s : At(i, s);
     // ApplyOne checked that this op continues the device's chain from the previous new op, so
     // a signed op here covers every unsigned one since `unsigned_from`.
@@ -645,6 +663,7 @@ Status ApplyPush(storage::StoreTxn& txn, const Author& author, ByteView case_id,
     // The caller rolls the whole push back: no unsigned op is stored without its signed end.
     return At(*unsigned_from, InvalidArgument("unsigned op without a signed op after it"));
   }
+  KRING_RETURN_IF_ERROR(state.Flush());
   if (out.appended) {
     KRING_ASSIGN_OR_RETURN(out.members, txn.ListMembers(case_id));
     // A removed member is poked once more, so its device learns at once that it is out.

@@ -1,5 +1,6 @@
 #include "storage/store.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "kring/common/log.h"
@@ -12,6 +13,25 @@ namespace {
 
 int64_t I64(uint64_t v) { return static_cast<int64_t>(v); }
 uint64_t U64(int64_t v) { return static_cast<uint64_t>(v); }
+
+// FindOps looks up at most this many ids per statement (kringd's push limit).
+constexpr size_t kMaxFindOps = 64;
+
+// The FindOps statement with `width` id placeholders (a power of two up to kMaxFindOps).
+const std::string& FindOpsSql(size_t width) {
+  static const std::vector<std::string> texts = [] {
+    std::vector<std::string> out(kMaxFindOps + 1);
+    for (size_t w = 1; w <= kMaxFindOps; w *= 2) {
+      std::string sql =
+          "SELECT client_op_id, seq, chain_hash, received_at_ms FROM ops WHERE case_id = ? AND "
+          "device_id = ? AND client_op_id IN (?";
+      for (size_t i = 1; i < w; ++i) sql += ",?";
+      out[w] = sql + ")";
+    }
+    return out;
+  }();
+  return texts[width];
+}
 
 class SqliteTxn final : public StoreTxn {
  public:
@@ -347,6 +367,31 @@ class SqliteTxn final : public StoreTxn {
     std::optional<StoredOpRef> out;
     if (st.Step()) out = StoredOpRef{U64(st.Int(0)), st.Blob(1), st.Int(2)};
     KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
+  Result<std::map<Bytes, StoredOpRef>> FindOps(ByteView case_id, ByteView device_id,
+                                               const std::vector<Bytes>& client_op_ids) override {
+    std::map<Bytes, StoredOpRef> out;
+    for (size_t from = 0; from < client_op_ids.size(); from += kMaxFindOps) {
+      const size_t n = std::min(kMaxFindOps, client_op_ids.size() - from);
+      // Padded with NULLs (which match nothing) to a power of two: a few SQL texts, each
+      // compiled once, serve every push size.
+      size_t width = 1;
+      while (width < n) width *= 2;
+      sql::Statement st(db_, FindOpsSql(width));
+      st.Bind(1, case_id).Bind(2, device_id);
+      for (size_t i = 0; i < width; ++i) {
+        const int index = static_cast<int>(3 + i);
+        if (i < n) {
+          st.Bind(index, client_op_ids[from + i]);
+        } else {
+          st.BindNull(index);
+        }
+      }
+      while (st.Step()) out.emplace(st.Blob(0), StoredOpRef{U64(st.Int(1)), st.Blob(2), st.Int(3)});
+      KRING_RETURN_IF_ERROR(st.status());
+    }
     return out;
   }
 

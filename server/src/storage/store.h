@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -142,6 +143,10 @@ class StoreTxn {
   // Ops.
   virtual Result<std::optional<StoredOpRef>> FindOp(ByteView case_id, ByteView device_id,
                                                     ByteView client_op_id) = 0;
+  // Of `client_op_ids`, the ones this device already stored in this case, with their results:
+  // one statement for a whole push instead of one FindOp per op.
+  virtual Result<std::map<Bytes, StoredOpRef>> FindOps(ByteView case_id, ByteView device_id,
+                                                       const std::vector<Bytes>& client_op_ids) = 0;
   virtual Result<std::optional<Bytes>> ChainHashAt(ByteView case_id, uint64_t seq) = 0;
   virtual Status InsertOp(const NewOp& op) = 0;
   // Ops with seq > after_seq in order, at most `limit` of them and about `max_bytes` (always at

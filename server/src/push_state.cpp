@@ -1,0 +1,108 @@
+#include "push_state.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace kring::server {
+
+Result<std::optional<storage::CaseRecord>*> PushState::Case() {
+  if (!kase_) {
+    KRING_ASSIGN_OR_RETURN(std::optional<storage::CaseRecord> kase, txn_.GetCase(case_id_));
+    kase_ = std::move(kase);
+  }
+  return &*kase_;
+}
+
+Result<std::optional<int>> PushState::AuthorRole() {
+  if (!role_) {
+    KRING_ASSIGN_OR_RETURN(std::optional<int> role, txn_.GetMemberRole(case_id_, account_id_));
+    role_ = role;
+  }
+  return *role_;
+}
+
+Result<std::optional<storage::DeviceCursor>> PushState::Cursor() {
+  if (!cursor_) {
+    KRING_ASSIGN_OR_RETURN(std::optional<storage::DeviceCursor> cursor,
+                           txn_.GetDeviceCursor(case_id_, device_id_));
+    cursor_ = std::move(cursor);
+  }
+  return *cursor_;
+}
+
+Result<std::optional<Bytes>> PushState::ChainHashAt(uint64_t seq) {
+  auto it = chain_hashes_.find(seq);
+  if (it == chain_hashes_.end()) {
+    KRING_ASSIGN_OR_RETURN(std::optional<Bytes> hash, txn_.ChainHashAt(case_id_, seq));
+    it = chain_hashes_.emplace(seq, std::move(hash)).first;
+  }
+  return it->second;
+}
+
+Result<bool> PushState::RekeyRequired() {
+  if (!rekey_required_) {
+    KRING_ASSIGN_OR_RETURN(bool required, txn_.RekeyRequired(case_id_));
+    rekey_required_ = required;
+  }
+  return *rekey_required_;
+}
+
+Result<const PushState::Scope*> PushState::ContentScope(uint32_t scope_id) {
+  auto it = scopes_.find(scope_id);
+  if (it != scopes_.end()) return &it->second;
+  Scope scope;
+  KRING_ASSIGN_OR_RETURN(scope.epoch, txn_.GetScopeEpoch(case_id_, scope_id));
+  if (scope.epoch && scope_id != 0) {
+    KRING_ASSIGN_OR_RETURN(std::vector<Bytes> members, txn_.ListScopeMembers(case_id_, scope_id));
+    for (const Bytes& m : members) scope.author_in |= std::ranges::equal(m, account_id_);
+    KRING_ASSIGN_OR_RETURN(scope.rekey_required, txn_.RekeyRequired(case_id_, scope_id));
+  }
+  return &scopes_.emplace(scope_id, std::move(scope)).first->second;
+}
+
+Status PushState::LoadStored(const std::vector<Bytes>& client_op_ids) {
+  KRING_ASSIGN_OR_RETURN(stored_, txn_.FindOps(case_id_, device_id_, client_op_ids));
+  return {};
+}
+
+const storage::StoredOpRef* PushState::Stored(ByteView client_op_id) const {
+  auto it = stored_.find(Bytes(client_op_id.begin(), client_op_id.end()));
+  return it == stored_.end() ? nullptr : &it->second;
+}
+
+void PushState::Appended(const storage::NewOp& row, uint64_t device_counter) {
+  storage::CaseRecord& kase = **kase_;
+  kase.head_seq = row.seq;
+  kase.head_hash = row.chain_hash;
+  head_dirty_ = true;
+  cursor_ = std::optional<storage::DeviceCursor>(
+      storage::DeviceCursor{device_counter, row.envelope_hash});
+  cursor_dirty_ = true;
+  chain_hashes_[row.seq] = row.chain_hash;
+  stored_[row.client_op_id] = storage::StoredOpRef{row.seq, row.chain_hash, row.received_at_ms};
+}
+
+Status PushState::Flush() {
+  if (head_dirty_) {
+    const storage::CaseRecord& kase = **kase_;
+    KRING_RETURN_IF_ERROR(txn_.SetCaseHead(case_id_, kase.head_seq, kase.head_hash));
+    head_dirty_ = false;
+  }
+  if (cursor_dirty_) {
+    KRING_RETURN_IF_ERROR(txn_.SetDeviceCursor(case_id_, device_id_, **cursor_));
+    cursor_dirty_ = false;
+  }
+  return {};
+}
+
+Status PushState::FlushAndForget() {
+  KRING_RETURN_IF_ERROR(Flush());
+  kase_.reset();
+  role_.reset();
+  cursor_.reset();
+  rekey_required_.reset();
+  scopes_.clear();
+  return {};
+}
+
+}  // namespace kring::server

@@ -1,0 +1,77 @@
+// What ApplyPush reads the same way for every op of one push, read once and carried in memory
+// through it: the case record with its head, the author's role and device cursor, the scope-0
+// rekey flag, the epochs of the scopes written to, the chain hashes seen, and the author's stored
+// ops by client_op_id. The case head and the device cursor are kept here as the push appends and
+// written once (Flush). A control op may change any of this: ApplyOne flushes before and after
+// one and drops what was read (FlushAndForget), so control ops are checked against the tables as
+// before.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+
+#include "kring/common/bytes.h"
+#include "kring/common/status.h"
+
+#include "storage/store.h"
+
+namespace kring::server {
+
+class PushState {
+ public:
+  PushState(storage::StoreTxn& txn, ByteView case_id, ByteView device_id, ByteView account_id)
+      : txn_(txn), case_id_(case_id), device_id_(device_id), account_id_(account_id) {}
+
+  storage::StoreTxn& txn() { return txn_; }
+
+  // The case as read, with the head as appended so far; nullopt when there is no such case.
+  Result<std::optional<storage::CaseRecord>*> Case();
+  // A case this push has just created.
+  void SetCreated() { kase_ = std::optional<storage::CaseRecord>(storage::CaseRecord{}); }
+  Result<std::optional<int>> AuthorRole();
+  Result<std::optional<storage::DeviceCursor>> Cursor();
+  Result<std::optional<Bytes>> ChainHashAt(uint64_t seq);
+  Result<bool> RekeyRequired();  // scope 0
+
+  // A scope as content ops see it: its epoch, and for a restricted scope whether the author is
+  // in it and whether it waits for a new key (read only when it has an epoch).
+  struct Scope {
+    std::optional<uint64_t> epoch;
+    bool author_in = false;
+    bool rekey_required = false;
+  };
+  Result<const Scope*> ContentScope(uint32_t scope_id);
+
+  // Reads the author's stored ops among `client_op_ids` (one statement for the push).
+  Status LoadStored(const std::vector<Bytes>& client_op_ids);
+  // The stored op with this client_op_id, from before the push or appended by it.
+  const storage::StoredOpRef* Stored(ByteView client_op_id) const;
+
+  // Records an appended op: the new head and device cursor (written by Flush) and its result.
+  void Appended(const storage::NewOp& row, uint64_t device_counter);
+
+  // Writes the head and the device cursor if the push moved them.
+  Status Flush();
+  // Flush, then forget what was read from the tables, so the next op reads them again.
+  Status FlushAndForget();
+
+ private:
+  storage::StoreTxn& txn_;
+  ByteView case_id_;
+  ByteView device_id_;
+  ByteView account_id_;
+
+  std::optional<std::optional<storage::CaseRecord>> kase_;  // outer: read yet
+  bool head_dirty_ = false;
+  std::optional<std::optional<int>> role_;
+  std::optional<std::optional<storage::DeviceCursor>> cursor_;
+  bool cursor_dirty_ = false;
+  std::optional<bool> rekey_required_;
+  std::map<uint32_t, Scope> scopes_;
+  // Kept by FlushAndForget: ops rows do not change during a push (erasure comes after it).
+  std::map<uint64_t, std::optional<Bytes>> chain_hashes_;
+  std::map<Bytes, storage::StoredOpRef> stored_;
+};
+
+}  // namespace kring::server

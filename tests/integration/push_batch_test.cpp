@@ -1,0 +1,228 @@
+// kringd's push of a long batch as one unit: every op of it is checked as strictly as when it
+// came alone, a failing op stores nothing of the push, and a retry that carries stored ops along
+// with new ones gets the original results for the stored ones. kringd reads what all ops of a
+// push share once and writes the case head and device cursor at its end, so these tests pin the
+// behaviour that must not change with that.
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "support/client_fixture.h"
+
+using namespace kring;
+using namespace kring::test;
+
+namespace {
+
+// While `hold` is set, keeps the pushes libkring makes instead of sending them (the network
+// drops after sealing); the test then sends them itself, as that device.
+class HoldingTransport : public TamperTransport {
+ public:
+  using TamperTransport::TamperTransport;
+
+  Result<v1::PushResponse> Push(const v1::PushRequest& r, const std::string& t) override {
+    if (!hold) return TamperTransport::Push(r, t);
+    std::lock_guard<std::mutex> lock(mu_);
+    held_.emplace_back(r, t);
+    return Status(StatusCode::kUnavailable, "no network");
+  }
+
+  std::pair<v1::PushRequest, std::string> Last() {
+    std::lock_guard<std::mutex> lock(mu_);
+    REQUIRE_FALSE(held_.empty());
+    return held_.back();
+  }
+
+  std::atomic<bool> hold{false};
+
+ private:
+  std::mutex mu_;
+  std::vector<std::pair<v1::PushRequest, std::string>> held_;
+};
+
+struct Writer {
+  TestServer server;
+  std::shared_ptr<client::Transport> net = ServerTransport(server);
+  std::shared_ptr<HoldingTransport> wire = std::make_shared<HoldingTransport>(net);
+  Device writer{wire};
+  Device reader{net};
+  Bytes case_id;
+
+  Writer() {
+    auto cid = writer->CreateCase({{reader.account_id(), v1::ROLE_MEMBER}});
+    REQUIRE(cid.ok());
+    case_id = *cid;
+    REQUIRE(writer->SyncNow().ok());
+    REQUIRE(reader->SyncNow().ok());
+  }
+
+  std::vector<Bytes> Edit(int n) {
+    std::vector<Bytes> ids;
+    for (int i = 0; i < n; ++i) {
+      auto id = writer->CreateEntity(case_id, "note");
+      REQUIRE(id.ok());
+      ids.push_back(*id);
+    }
+    return ids;
+  }
+
+  // The push libkring makes now, held back.
+  std::pair<v1::PushRequest, std::string> Held() {
+    wire->hold = true;
+    CHECK(writer->SyncNow().status().transient());
+    return wire->Last();
+  }
+
+  uint64_t ReaderSeq() {
+    REQUIRE(reader->SyncNow().ok());
+    return reader->ConfirmedView(case_id)->seq();
+  }
+
+  void ExpectConverged(const std::vector<Bytes>& ids, uint64_t seq) {
+    wire->hold = false;
+    REQUIRE(writer->SyncNow().ok());
+    CHECK(ReaderSeq() == seq);
+    for (Device* d : {&writer, &reader}) {
+      auto view = (*d)->ConfirmedView(case_id);
+      REQUIRE(view.ok());
+      for (const Bytes& id : ids) CHECK(view->entities().count(Hex(id)) == 1);
+      CHECK((*d)->Alarms().empty());
+    }
+    CHECK(writer->PendingIntents(case_id) == 0);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a push of stored ops and new ones stores only the new ones", "[push]") {
+  Writer w;
+  std::vector<Bytes> ids = w.Edit(30);
+  auto [first, token] = w.Held();
+  REQUIRE(first.envelopes_size() == 30);
+  auto stored = w.net->Push(first, token);
+  REQUIRE(stored.ok());
+  REQUIRE(stored->results_size() == 30);
+  // The answer never reached the device: it sends the 30 again, with 20 new edits after them
+  // (libkring itself would pull first and find them; a device that cannot pull sends them all).
+  for (const Bytes& id : w.Edit(20)) ids.push_back(id);
+  auto [next, retry_token] = w.Held();
+  REQUIRE(next.envelopes_size() == 20);
+  v1::PushRequest retry = first;
+  for (const v1::Envelope& env : next.envelopes()) *retry.add_envelopes() = env;
+  auto resp = w.net->Push(retry, retry_token);
+  REQUIRE(resp.ok());
+  REQUIRE(resp->results_size() == 50);
+  for (int i = 0; i < 30; ++i) {
+    CHECK(resp->results(i).duplicate());
+    CHECK(resp->results(i).seq() == stored->results(i).seq());
+    CHECK(resp->results(i).chain_hash() == stored->results(i).chain_hash());
+  }
+  for (int i = 30; i < 50; ++i) {
+    CHECK_FALSE(resp->results(i).duplicate());
+    CHECK(resp->results(i).seq() == static_cast<uint64_t>(2 + 1 + i));
+  }
+  // Sent once more, all of it is a retry; the case head stayed where the first answer left it.
+  auto again = w.net->Push(retry, retry_token);
+  REQUIRE(again.ok());
+  for (int i = 0; i < 50; ++i) {
+    CHECK(again->results(i).duplicate());
+    CHECK(again->results(i).seq() == resp->results(i).seq());
+  }
+  CHECK(w.ReaderSeq() == 2 + 50);
+  w.ExpectConverged(ids, 2 + 50);
+}
+
+TEST_CASE("a failing op in the middle of a long push stores nothing of it", "[push]") {
+  Writer w;
+  std::vector<Bytes> ids = w.Edit(50);
+  auto [push, token] = w.Held();
+  REQUIRE(push.envelopes_size() == 50);
+  // Op 25 claims an epoch the case does not have. It is unsigned (only the run's last op is):
+  // kringd finds it by its own checks, after 25 ops of the push have passed theirs.
+  v1::PushRequest bad = push;
+  v1::OpHeader h;
+  REQUIRE(h.ParseFromString(bad.envelopes(25).header()));
+  h.set_epoch(h.epoch() + 1);
+  bad.mutable_envelopes(25)->set_header(h.SerializeAsString());
+  auto refused = w.net->Push(bad, token);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(refused.status().message().find("envelope 25:") != std::string::npos);
+  CHECK(w.ReaderSeq() == 2);
+  // Not even the first 25 ops, the case head or the device's cursor: the push as sealed is new.
+  auto resp = w.net->Push(push, token);
+  REQUIRE(resp.ok());
+  REQUIRE(resp->results_size() == 50);
+  for (int i = 0; i < 50; ++i) {
+    CHECK_FALSE(resp->results(i).duplicate());
+    CHECK(resp->results(i).seq() == static_cast<uint64_t>(3 + i));
+  }
+  w.ExpectConverged(ids, 2 + 50);
+}
+
+TEST_CASE("a push whose ops do not continue the device's chain halfway is refused whole",
+          "[push]") {
+  Writer w;
+  std::vector<Bytes> ids = w.Edit(40);
+  auto [push, token] = w.Held();
+  REQUIRE(push.envelopes_size() == 40);
+  // Without op 20, op 21 does not follow op 19: the device's chain breaks in the middle.
+  v1::PushRequest gap = push;
+  gap.mutable_envelopes()->DeleteSubrange(20, 1);
+  auto refused = w.net->Push(gap, token);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(refused.status().message().find("envelope 20:") != std::string::npos);
+  CHECK(w.ReaderSeq() == 2);
+  w.ExpectConverged(ids, 2 + 40);
+}
+
+TEST_CASE("a push with a new scope between content ops checks each op on what came before it",
+          "[push]") {
+  Writer w;
+  std::vector<Bytes> ids = w.Edit(5);
+  auto scope = w.writer->CreateScope(w.case_id, {w.reader.account_id()});
+  REQUIRE(scope.ok());
+  for (int i = 0; i < 5; ++i) {
+    auto id = w.writer->CreateEntity(w.case_id, "note", *scope);
+    REQUIRE(id.ok());
+    ids.push_back(*id);
+  }
+  for (const Bytes& id : w.Edit(5)) ids.push_back(id);
+  auto [push, token] = w.Held();
+  std::vector<int> kinds;
+  for (const v1::Envelope& env : push.envelopes()) {
+    v1::OpHeader h;
+    REQUIRE(h.ParseFromString(env.header()));
+    kinds.push_back(h.kind());
+  }
+  INFO("kinds of the held push");
+  CAPTURE(kinds);
+  // Content of scope 0, the scope with its key, content of the new scope, scope 0 again.
+  REQUIRE(kinds.size() == 17);
+  CHECK(kinds[5] == v1::OP_KIND_SET_SCOPE);
+  CHECK(kinds[6] == v1::OP_KIND_REKEY);
+
+  // A content op sealed to the new scope but claiming an older epoch is refused, after the
+  // SetScope and Rekey before it in the same push were applied.
+  v1::PushRequest bad = push;
+  v1::OpHeader h;
+  REQUIRE(h.ParseFromString(bad.envelopes(8).header()));
+  REQUIRE(h.scope_id() == *scope);
+  h.set_epoch(h.epoch() - 1);
+  bad.mutable_envelopes(8)->set_header(h.SerializeAsString());
+  auto refused = w.net->Push(bad, token);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().message().find("envelope 8:") != std::string::npos);
+  CHECK(w.ReaderSeq() == 2);
+
+  auto resp = w.net->Push(push, token);
+  REQUIRE(resp.ok());
+  REQUIRE(resp->results_size() == 17);
+  for (int i = 0; i < 17; ++i) CHECK(resp->results(i).seq() == static_cast<uint64_t>(3 + i));
+  w.ExpectConverged(ids, 2 + 17);
+}
