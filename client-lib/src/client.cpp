@@ -12,6 +12,7 @@
 
 #include "crypto/identity.h"
 #include "model/reducer.h"
+#include "model/values.h"
 #include "store/local_store.h"
 #include "sync/sync_engine.h"
 
@@ -231,9 +232,24 @@ class Client::Impl {
     v1::ContentOp op;
     op.set_version(1);
     op.set_scope_id(scope_id);
+    bool creates = false;
     for (const auto& m : mutations) {
       KRING_RETURN_IF_ERROR(model::ValidateMutation(m));
+      creates = creates || m.kind_case() == v1::Mutation::kCreateEntity;
       *op.add_mutations() = m;
+    }
+    // The reducer drops a create whose id does not fit its scope; refusing it here makes a
+    // writer's bug fail loudly instead of losing the entity on every device.
+    if (creates) {
+      KRING_RETURN_IF_ERROR(WithView(case_id, [&](const v1::CaseState& view) {
+        for (const auto& m : mutations) {
+          if (m.kind_case() == v1::Mutation::kCreateEntity &&
+              !model::EntityIdFitsScope(view, scope_id, m.create_entity().entity_id())) {
+            return InvalidArgument("entity id does not fit its scope");
+          }
+        }
+        return Status();
+      }));
     }
     if (op.ByteSizeLong() > protocol::kMaxEnvelopeBytes / 2) {
       return InvalidArgument("edit is too large");
@@ -535,12 +551,12 @@ Status Client::Submit(const Bytes& case_id, const std::vector<v1::Mutation>& mut
 
 Result<Bytes> Client::CreateEntity(const Bytes& case_id, const std::string& type,
                                    uint32_t scope_id) {
-  Bytes id = crypto::RandomBytes(crypto::kIdBytes);
+  const std::string id = model::NewEntityId(scope_id);
   v1::Mutation m;
-  m.mutable_create_entity()->set_entity_id(ToString(id));
+  m.mutable_create_entity()->set_entity_id(id);
   m.mutable_create_entity()->set_type(type);
   KRING_RETURN_IF_ERROR(impl_->Queue(case_id, {m}, scope_id));
-  return id;
+  return ToBytes(id);
 }
 
 Status Client::CloseCase(const Bytes& case_id, uint32_t retention_days) {

@@ -6,6 +6,8 @@
 
 #include "kring/common/crypto.h"
 
+#include "model/values.h"
+
 using namespace kring;
 using namespace kring::client;
 
@@ -15,6 +17,12 @@ const Bytes kAlice(16, 'a');
 const Bytes kBob(16, 'b');
 
 Bytes Id(char c) { return Bytes(16, static_cast<uint8_t>(c)); }
+// An entity id for scope `scope`: its first 4 bytes are the scope id, big-endian.
+Bytes ScopedId(uint32_t scope, char c) {
+  Bytes id = Id(c);
+  for (size_t i = 0; i < 4; ++i) id[i] = static_cast<uint8_t>(scope >> (24 - 8 * i));
+  return id;
+}
 
 v1::Value Text(const std::string& s) {
   v1::Value v;
@@ -220,14 +228,55 @@ TEST_CASE("texts and names that are not UTF-8 are refused and have no effect", "
 TEST_CASE("an entity stays in its scope: edits sealed to another scope have no effect",
           "[reducer]") {
   Log log;
-  log.Apply(kAlice, Id('1'), {Create(Id('e'), "location")}, 7);
-  log.Apply(kAlice, Id('2'), {Set(Id('e'), "exact", "geheim", {})}, 7);
-  REQUIRE(log.state.entities().at(Hex(Id('e'))).scope_id() == 7);
-  log.Apply(kBob, Id('3'), {Set(Id('e'), "exact", "overal", Id('2'))}, 0);
+  log.Apply(kAlice, Id('1'), {Create(ScopedId(7, 'e'), "location")}, 7);
+  log.Apply(kAlice, Id('2'), {Set(ScopedId(7, 'e'), "exact", "geheim", {})}, 7);
+  REQUIRE(log.state.entities().at(Hex(ScopedId(7, 'e'))).scope_id() == 7);
+  log.Apply(kBob, Id('3'), {Set(ScopedId(7, 'e'), "exact", "overal", Id('2'))}, 0);
   v1::Mutation del;
-  del.mutable_delete_entity()->set_entity_id(ToString(Id('e')));
+  del.mutable_delete_entity()->set_entity_id(ToString(ScopedId(7, 'e')));
   log.Apply(kBob, Id('4'), {del}, 0);
-  const v1::Entity& e = E(log, Id('e'));
+  const v1::Entity& e = E(log, ScopedId(7, 'e'));
   CHECK(e.fields().at("exact").value().text() == "geheim");
   CHECK_FALSE(e.deleted());
+}
+
+TEST_CASE("an entity id commits to its scope: a create that breaks the rule has no effect",
+          "[reducer]") {
+  Log log;
+  (*log.state.mutable_scopes())[7];  // scope ids are public state on every member's device
+  // A restricted create without its scope's prefix.
+  log.Apply(kAlice, Id('1'), {Create(ScopedId(8, 'e'), "note")}, 7);
+  log.Apply(kAlice, Id('2'), {Create(Id('f'), "note")}, 7);
+  CHECK(log.state.entities().empty());
+  // A scope-0 create with the prefix of an existing scope: the attack that would give the
+  // devices outside scope 7 another entity under the id of scope 7's one.
+  log.Apply(kBob, Id('3'), {Create(ScopedId(7, 'g'), "note")}, 0);
+  CHECK(log.state.entities().empty());
+  // Prefix 0 in scope 0, a prefix that is no scope, and a restricted create with its prefix.
+  log.Apply(kBob, Id('4'), {Create(ScopedId(0, 'h'), "note")}, 0);
+  log.Apply(kBob, Id('5'), {Create(ScopedId(9, 'i'), "note")}, 0);
+  log.Apply(kAlice, Id('6'), {Create(ScopedId(7, 'j'), "note")}, 7);
+  CHECK(log.state.entities().size() == 3);
+  CHECK(E(log, ScopedId(0, 'h')).scope_id() == 0);
+  CHECK(E(log, ScopedId(9, 'i')).scope_id() == 0);
+  CHECK(E(log, ScopedId(7, 'j')).scope_id() == 7);
+  // The rule reads the scopes at that point of the log: scope 9 made later does not undo the
+  // entity created before it.
+  (*log.state.mutable_scopes())[9];
+  log.Apply(kBob, Id('7'), {Create(ScopedId(9, 'k'), "note")}, 0);
+  CHECK(log.state.entities().size() == 3);
+  CHECK(log.state.entities().count(Hex(ScopedId(9, 'i'))) == 1);
+}
+
+TEST_CASE("NewEntityId puts the scope id in front", "[reducer]") {
+  const std::string id = model::NewEntityId(0x7A01B2C3);
+  REQUIRE(id.size() == 16);
+  CHECK(ToBytes(id.substr(0, 4)) == Bytes{0x7A, 0x01, 0xB2, 0xC3});
+  CHECK(ToBytes(model::NewEntityId(0).substr(0, 4)) == Bytes(4, 0));
+  v1::CaseState state;
+  (*state.mutable_scopes())[0x7A01B2C3];
+  CHECK(model::EntityIdFitsScope(state, 0x7A01B2C3, id));
+  CHECK_FALSE(model::EntityIdFitsScope(state, 0, id));
+  CHECK(model::EntityIdFitsScope(state, 0, model::NewEntityId(0)));
+  CHECK_FALSE(model::EntityIdFitsScope(state, 5, model::NewEntityId(0)));
 }

@@ -257,7 +257,7 @@ FollowUp::FollowUp(client::Client& client, Bytes case_id)
 Status FollowUp::RecordCheckIn(int64_t at_ms, const std::string& note) {
   KRING_RETURN_IF_ERROR(CheckNote(note));
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, client_.View(case_id_));
-  const std::string id = NewId();
+  const std::string id = NewEntityId(0);
   return SubmitChecked(
       client_, case_id_, view,
       {Create(id, kCheckIn), Set(id, "at_ms", TimeValue(at_ms)), Set(id, "note", TextValue(note))},
@@ -296,7 +296,7 @@ Result<Bytes> FollowUp::RecordSixWeekCheck(const SixWeekCheckInput& in) {
       return InvalidArgument("agreement.text_too_long");
     }
   }
-  const std::string id = NewId();
+  const std::string id = NewEntityId(0);
   std::vector<v1::Mutation> check{Create(id, kSixWeekCheck),
                                   Set(id, "version_id", BlobValue(version->entity_id())),
                                   Set(id, "at_ms", TimeValue(in.at_ms)),
@@ -308,9 +308,9 @@ Result<Bytes> FollowUp::RecordSixWeekCheck(const SixWeekCheckInput& in) {
   // per scope and kept under the mutation limit, one agreement never split over two ops.
   std::map<uint32_t, std::vector<std::vector<v1::Mutation>>> per_scope;
   for (const AssessmentInput& a : in.assessments) {
-    const std::string aid = NewId();
-    const std::string result = AgreementStatusName(a.result);
     const v1::Entity* e = FindEntity(view, S(a.agreement_id));
+    const std::string result = AgreementStatusName(a.result);
+    const std::string aid = NewEntityId(e->scope_id());
     std::vector<v1::Mutation> ms{Create(aid, kAssessment), Set(aid, "check_id", BlobValue(id)),
                                  Set(aid, "agreement_id", BlobValue(a.agreement_id)),
                                  Set(aid, "result", TextValue(result))};
@@ -440,7 +440,7 @@ Result<MentorDesignation> FollowUp::DesignateMentor(const MentorInput& in) {
   if (!in.consent_by.empty() && FindPerson(view, S(in.consent_by)) == nullptr) {
     return InvalidArgument("mentor.consent_by_unknown");
   }
-  const std::string id = NewId();
+  const std::string id = NewEntityId(0);
   std::vector<v1::Mutation> ms{Create(id, kMentor),
                                Set(id, "young_person", BlobValue(in.young_person)),
                                Set(id, "mentor", BlobValue(in.mentor)),
@@ -455,7 +455,7 @@ Result<MentorDesignation> FollowUp::DesignateMentor(const MentorInput& in) {
 Status FollowUp::LogMentorCheckIn(const Bytes& mentor_id, int64_t at_ms, const std::string& note) {
   KRING_RETURN_IF_ERROR(CheckNote(note));
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, client_.View(case_id_));
-  const std::string id = NewId();
+  const std::string id = NewEntityId(0);
   return SubmitChecked(client_, case_id_, view,
                        {Create(id, kMentorCheckIn), Set(id, "mentor_link", BlobValue(mentor_id)),
                         Set(id, "at_ms", TimeValue(at_ms)), Set(id, "note", TextValue(note))},
@@ -465,7 +465,7 @@ Status FollowUp::LogMentorCheckIn(const Bytes& mentor_id, int64_t at_ms, const s
 Status FollowUp::LogEvaluation(const Bytes& mentor_id, int64_t at_ms, const std::string& note) {
   KRING_RETURN_IF_ERROR(CheckNote(note));
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, client_.View(case_id_));
-  const std::string id = NewId();
+  const std::string id = NewEntityId(0);
   return SubmitChecked(client_, case_id_, view,
                        {Create(id, kMentorEvaluation), Set(id, "mentor_link", BlobValue(mentor_id)),
                         Set(id, "at_ms", TimeValue(at_ms)), Set(id, "note", TextValue(note))},
@@ -480,7 +480,7 @@ Result<std::optional<MentorState>> FollowUp::Mentor() const {
 Status FollowUp::RecordWellBeing(Moment moment, int32_t score, int64_t at_ms) {
   if (score < 0 || score > 10) return InvalidArgument("micro.score_out_of_range");
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, client_.View(case_id_));
-  const std::string id = NewId();
+  const std::string id = NewEntityId(0);
   return SubmitChecked(client_, case_id_, view,
                        {Create(id, kWellBeing), Set(id, "moment", TextValue(MomentName(moment))),
                         Set(id, "score", IntValue(score)), Set(id, "at_ms", TimeValue(at_ms))},
@@ -494,7 +494,7 @@ Status FollowUp::AddCostItem(Moment moment, const std::string& service, int64_t 
     return InvalidArgument("micro.cost_invalid");
   }
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, client_.View(case_id_));
-  const std::string id = NewId();
+  const std::string id = NewEntityId(0);
   return SubmitChecked(
       client_, case_id_, view,
       {Create(id, kCostItem), Set(id, "moment", TextValue(MomentName(moment))),

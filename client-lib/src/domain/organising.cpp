@@ -20,6 +20,7 @@ namespace {
 using client::model::BlobValue;
 using client::model::FlagValue;
 using client::model::IntValue;
+using client::model::NewEntityId;
 using client::model::NewId;
 using client::model::TextValue;
 using client::model::TimeValue;
@@ -622,19 +623,19 @@ Result<Bytes> Organising::SubmitReferral(const ReferralInput& r) {
 
   // The resident is in the circle from the start when an organiser refers; otherwise the
   // coordinator approves everyone, the resident included.
-  const std::string resident_id = NewId();
+  const std::string resident_id = NewEntityId(0);
   std::vector<v1::Mutation> resident;
   PersonFields(resident_id, r.resident, organiser ? "approved" : "proposed", resident);
   KRING_RETURN_IF_ERROR(batch.Add(std::move(resident), 0));
   std::vector<std::string> invitee_ids;
   for (const PersonInput& p : r.invitees) {
-    invitee_ids.push_back(NewId());
+    invitee_ids.push_back(NewEntityId(0));
     std::vector<v1::Mutation> person;
     PersonFields(invitee_ids.back(), p, "proposed", person);
     KRING_RETURN_IF_ERROR(batch.Add(std::move(person), 0));
   }
 
-  const std::string id = NewId();
+  const std::string id = NewEntityId(0);
   std::vector<v1::Mutation> ref;
   ref.push_back(Create(id, kReferralType));
   ref.push_back(Set(id, "referrer_kind", TextValue(r.referrer_kind)));
@@ -665,7 +666,7 @@ Result<Bytes> Organising::SubmitReferral(const ReferralInput& r) {
     readers.push_back(me);
     if (!p->account_id.empty()) readers.push_back(p->account_id);
     KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(readers));
-    const std::string cid = NewId();
+    const std::string cid = NewEntityId(scope);
     std::vector<v1::Mutation> c;
     c.push_back(Create(cid, kContactType));
     c.push_back(Set(cid, "person", BlobValue(*pid)));
@@ -752,7 +753,7 @@ Result<Bytes> Organising::ProposePerson(const PersonInput& p) {
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
   if (client::model::FindMember(view, me) == nullptr) return Denied();
   Batch batch(client_, case_id_, view, me);
-  const std::string id = NewId();
+  const std::string id = NewEntityId(0);
   std::vector<v1::Mutation> person;
   PersonFields(id, p, "proposed", person);
   KRING_RETURN_IF_ERROR(batch.Add(std::move(person), 0));
@@ -761,7 +762,7 @@ Result<Bytes> Organising::ProposePerson(const PersonInput& p) {
     readers.push_back(me);
     if (!p.account_id.empty()) readers.push_back(p.account_id);
     KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(readers));
-    const std::string cid = NewId();
+    const std::string cid = NewEntityId(scope);
     std::vector<v1::Mutation> c;
     c.push_back(Create(cid, kContactType));
     c.push_back(Set(cid, "person", BlobValue(id)));
@@ -842,7 +843,7 @@ Status Organising::SetContact(const Bytes& person_id, const ContactDetails& deta
   const std::string account = BlobField(*person, "account_id");
   if (!account.empty()) readers.push_back(B(account));
   KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(readers));
-  const std::string cid = NewId();
+  const std::string cid = NewEntityId(scope);
   std::vector<v1::Mutation> c;
   c.push_back(Create(cid, kContactType));
   c.push_back(Set(cid, "person", BlobValue(S(person_id))));
@@ -972,7 +973,7 @@ Result<Bytes> Organising::LogPreTalk(const PreTalkInput& t) {
   const std::string account = BlobField(*person, "account_id");
   if (!account.empty()) readers.push_back(B(account));
   KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(readers));
-  const std::string id = NewId();
+  const std::string id = NewEntityId(scope);
   KRING_RETURN_IF_ERROR(batch.Add(
       {Create(id, kPreTalkType), Set(id, "person", BlobValue(S(t.person_id))),
        Set(id, "held_at_ms", TimeValue(t.held_at_ms)), Set(id, "how", TextValue(t.how)),
@@ -981,7 +982,7 @@ Result<Bytes> Organising::LogPreTalk(const PreTalkInput& t) {
   if (!t.safety_concerns.empty()) {
     // Safety concerns are for the coordinator(s) only, never the person or the circle.
     KRING_ASSIGN_OR_RETURN(uint32_t safety_scope, ScopeFor(Coordinators(view)));
-    const std::string sid = NewId();
+    const std::string sid = NewEntityId(safety_scope);
     KRING_RETURN_IF_ERROR(
         batch.Add({Create(sid, kSafetyNoteType), Set(sid, "pretalk", BlobValue(id)),
                    Set(sid, "person", BlobValue(S(t.person_id))),
@@ -1037,7 +1038,7 @@ Status Organising::DecideParticipation(const ParticipationDecision& d) {
   Batch batch(client_, case_id_, view, me);
   // The decision and its reason stay with the organisers; the circle sees who comes.
   KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(Organisers(view)));
-  const std::string id = NewId();
+  const std::string id = NewEntityId(scope);
   KRING_RETURN_IF_ERROR(
       batch.Add({Create(id, kParticipationType), Set(id, "person", BlobValue(S(d.person_id))),
                  Set(id, "mode", TextValue(ParticipationName(d.mode))),
@@ -1064,7 +1065,7 @@ Result<Bytes> Organising::AddAbsentView(const Bytes& person_id, const std::strin
   KRING_RETURN_IF_ERROR(ValidateText(text, kMaxLongText, "absent_view.too_long"));
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   if (FindPersonEntity(view, S(person_id)) == nullptr) return Unknown();
-  const std::string id = NewId();
+  const std::string id = NewEntityId(0);
   KRING_RETURN_IF_ERROR(
       Write({Create(id, kAbsentViewType), Set(id, "person", BlobValue(S(person_id))),
              Set(id, "text", TextValue(text))},
@@ -1101,7 +1102,7 @@ Result<Bytes> Organising::CreatePoll(const PollInput& poll) {
   for (const Bytes& p : poll.required) {
     if (FindPersonEntity(view, S(p)) == nullptr) return Invalid("poll.required_unknown");
   }
-  const std::string id = NewId();
+  const std::string id = NewEntityId(0);
   std::vector<v1::Mutation> m{Create(id, kPollType),
                               Set(id, "deadline_ms", TimeValue(poll.deadline_ms))};
   for (const Slot& s : poll.slots)
@@ -1153,7 +1154,7 @@ Status Organising::AnswerPoll(const Bytes& poll_id, const Bytes& person_id, cons
   readers.push_back(me);
   Batch batch(client_, case_id_, view, me);
   KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(readers));
-  const std::string id = NewId();
+  const std::string id = NewEntityId(scope);
   KRING_RETURN_IF_ERROR(batch.Add(
       {Create(id, kPollAnswerType), Set(id, "poll", BlobValue(S(poll_id))),
        Set(id, "person", BlobValue(S(person_id))), Set(id, field, TextValue(AnswerName(answer)))},
@@ -1302,7 +1303,7 @@ Result<Bytes> Organising::Fix(int64_t start_ms, int64_t end_ms, const LocationIn
   }
 
   Batch batch(client_, case_id_, view, me);
-  const std::string id = NewId();
+  const std::string id = NewEntityId(0);
   std::vector<v1::Mutation> m{Create(id, kMeetingType),
                               Set(id, "start_ms", TimeValue(start_ms)),
                               Set(id, "end_ms", TimeValue(end_ms)),
@@ -1328,7 +1329,7 @@ Result<Bytes> Organising::Fix(int64_t start_ms, int64_t end_ms, const LocationIn
   std::set<std::string> hidden;
   for (const Bytes& p : location.hidden_from) hidden.insert(S(p));
   KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(AddressReaders(view, hidden, NowMs())));
-  const std::string aid = NewId();
+  const std::string aid = NewEntityId(scope);
   std::vector<v1::Mutation> a{Create(aid, kMeetingAddressType), Set(aid, "meeting", BlobValue(id)),
                               Set(aid, "address", TextValue(location.exact))};
   for (const std::string& p : hidden) a.push_back(Add(aid, "hidden_from", p, BlobValue(p)));
@@ -1371,7 +1372,7 @@ Status Organising::SetLocation(const Bytes& meeting_id, const LocationInput& loc
   std::set<std::string> hidden;
   for (const Bytes& p : location.hidden_from) hidden.insert(S(p));
   KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeFor(AddressReaders(view, hidden, NowMs())));
-  const std::string aid = NewId();
+  const std::string aid = NewEntityId(scope);
   std::vector<v1::Mutation> a{Create(aid, kMeetingAddressType), Set(aid, "meeting", BlobValue(id)),
                               Set(aid, "address", TextValue(location.exact))};
   for (const std::string& p : hidden) a.push_back(Add(aid, "hidden_from", p, BlobValue(p)));
@@ -1396,7 +1397,7 @@ Status Organising::ShareLocationWithCurrentCircle(const Bytes& meeting_id) {
   if (scope == current->scope_id()) return {};  // the audience did not change
   Batch batch(client_, case_id_, view, me);
   KRING_RETURN_IF_ERROR(batch.Add({Delete(current->entity_id())}, current->scope_id()));
-  const std::string aid = NewId();
+  const std::string aid = NewEntityId(scope);
   std::vector<v1::Mutation> a{Create(aid, kMeetingAddressType),
                               Set(aid, "meeting", BlobValue(e->entity_id())),
                               Set(aid, "address", TextValue(TextField(*current, "address")))};

@@ -458,7 +458,7 @@ Result<Bytes> Plan::CreateDraft(uint32_t scope_id, const PlanContent& content) {
   Audience audience;
   audience.requested_scope = scope_id;
   KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeForItem(client_, case_id_, audience));
-  const std::string id = NewId();
+  const std::string id = NewEntityId(scope);
   std::vector<v1::Mutation> ms{Create(id, kPlanDraft)};
   AppendContent(ms, id, content, nullptr);
   KRING_RETURN_IF_ERROR(SubmitChecked(client_, case_id_, view, ms, scope));
@@ -508,7 +508,7 @@ Result<Bytes> Plan::Publish(const PlanContent& content) {
   Audience audience;
   audience.exclude_professionals = !granted;
   KRING_ASSIGN_OR_RETURN(uint32_t details_scope, ScopeForItem(client_, case_id_, audience));
-  const std::string details_id = NewId();
+  const std::string details_id = NewEntityId(details_scope);
   std::vector<v1::Mutation> details{Create(details_id, kPlanDetails),
                                     Set(details_id, "salt", BlobValue(NewId()))};
   for (std::string_view d : kLifeDomains) {
@@ -536,7 +536,7 @@ Result<Bytes> Plan::Publish(const PlanContent& content) {
 
   PlanContent summary = content;
   summary.life_domains.clear();
-  const std::string id = NewId();
+  const std::string id = NewEntityId(0);
   std::vector<v1::Mutation> ms{Create(id, kPlanVersion)};
   ms.push_back(
       Set(id, "number", IntValue(current == nullptr ? 1 : IntField(*current, "number") + 1)));
@@ -585,7 +585,7 @@ Status Plan::Accept(const Bytes& version_id, int64_t now_ms) {
   if (version == nullptr) return NotFound("plan.unknown_version");
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
   if (!IsChair(view, me)) return PermissionDenied("plan.only_chair_accepts");
-  const std::string id = NewId();
+  const std::string id = NewEntityId(0);
   std::vector<v1::Mutation> ms{
       Create(id, kPlanAcceptance), Set(id, "version_id", BlobValue(version_id)),
       Set(id, "hash", BlobValue(PlanHash(*version))), Set(id, "accepted_at_ms", TimeValue(now_ms))};
@@ -621,7 +621,7 @@ Status Plan::RecordProfessionalDecision(const Bytes& version_id, const Bytes& my
       return InvalidArgument("plan.decision_invalid");
   }
   KRING_RETURN_IF_ERROR(CheckSize(text, kMaxPlanTextBytes, "plan.text_too_long"));
-  const std::string id = NewId();
+  const std::string id = NewEntityId(0);
   std::vector<v1::Mutation> ms{Create(id, kProfessionalDecision),
                                Set(id, "version_id", BlobValue(version_id)),
                                Set(id, "hash", BlobValue(PlanHash(*version))),
@@ -642,7 +642,7 @@ Result<Acceptance> Plan::AcceptanceOf(const Bytes& version_id) const {
 
 Status Plan::GrantProfessionalsFullView(bool granted) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
-  const std::string id = NewId();
+  const std::string id = NewEntityId(0);
   std::vector<v1::Mutation> ms{Create(id, kPlanSettings),
                                Set(id, "professionals_see_all", FlagValue(granted))};
   return SubmitChecked(client_, case_id_, view, ms, 0);
@@ -672,7 +672,7 @@ Result<Bytes> Plan::AddAgreement(const AgreementInput& in) {
     }
     if (visible.size() > 2 * kMaxHiddenFrom) return InvalidArgument("agreement.too_many_hidden");
   }
-  const std::string id = NewId();
+  const std::string id = NewEntityId(scope);
   // Every agreement starts proposed: it counts as accepted only once its owner accepts it. The
   // salt keeps its content hash (listed in scope-0 plan versions) from being guessed.
   std::vector<v1::Mutation> ms{Create(id, kAgreement),

@@ -18,6 +18,7 @@ namespace kring::domain::plan_ops {
 using client::model::BlobValue;
 using client::model::FlagValue;
 using client::model::IntValue;
+using client::model::NewEntityId;
 using client::model::NewId;
 using client::model::TextValue;
 using client::model::TimeValue;

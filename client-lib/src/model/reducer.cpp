@@ -154,6 +154,16 @@ bool InScope(const v1::CaseState& state, uint32_t scope_id, ByteView account_id)
   return false;
 }
 
+bool EntityIdFitsScope(const v1::CaseState& state, uint32_t scope_id, std::string_view entity_id) {
+  if (entity_id.size() < 4) return false;
+  uint32_t prefix = 0;
+  for (size_t i = 0; i < 4; ++i) {
+    prefix = (prefix << 8) | static_cast<uint8_t>(entity_id[i]);
+  }
+  if (scope_id != 0) return prefix == scope_id;
+  return prefix == 0 || state.scopes().count(prefix) == 0;
+}
+
 Status ValidateMutation(const v1::Mutation& m) {
   switch (m.kind_case()) {
     case v1::Mutation::kCreateEntity:
@@ -574,6 +584,7 @@ void ApplyContentOp(v1::CaseState& state, const v1::ContentOp& op, const OpConte
     if (!CheckContentRule(state, ctx, m, target).empty()) continue;
     switch (m.kind_case()) {
       case v1::Mutation::kCreateEntity: {
+        if (!EntityIdFitsScope(state, ctx.scope_id, m.create_entity().entity_id())) break;
         const std::string key = Hex(View(m.create_entity().entity_id()));
         if (state.entities().count(key) != 0) break;
         v1::Entity& e = (*state.mutable_entities())[key];

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "kring/common/bytes.h"
 #include "kring/common/status.h"
@@ -49,6 +50,11 @@ const std::string* MutatedEntityId(const v1::Mutation& m);
 std::string EpochLabel(uint32_t scope_id, uint64_t epoch);
 // Whether the account may read scope `scope_id` (0: any member).
 bool InScope(const v1::CaseState& state, uint32_t scope_id, ByteView account_id);
+// Whether a new entity with this (16-byte) id may be created in scope `scope_id` given the scopes
+// in `state`: the id's first 4 bytes (big-endian) are the scope id for a restricted scope, and
+// for scope 0 are no id of a scope in the state. Without this rule a member of a scope could
+// create that scope's entity again in scope 0 and the two groups' views would diverge.
+bool EntityIdFitsScope(const v1::CaseState& state, uint32_t scope_id, std::string_view entity_id);
 
 // The public body a queued control change becomes (the same oneof case).
 v1::ControlBody ControlBodyOf(const v1::ControlIntent& intent);

@@ -37,7 +37,18 @@ inline v1::Value FlagValue(bool f) {
   v.set_flag(f);
   return v;
 }
-// A fresh 16-byte entity, element or op id.
+// A fresh 16-byte element, add-tag or op id.
 inline std::string NewId() { return ToString(crypto::RandomBytes(crypto::kIdBytes)); }
+// A fresh 16-byte entity id for an entity created in `scope_id`: the id commits to its scope by
+// its first 4 bytes (big-endian scope id, 0 for scope 0), so that nobody can create an entity of
+// a restricted scope again in another scope (model::EntityIdFitsScope, the reducer's rule).
+inline std::string NewEntityId(uint32_t scope_id) {
+  std::string id = ToString(crypto::RandomBytes(crypto::kIdBytes));
+  id[0] = static_cast<char>((scope_id >> 24) & 0xff);
+  id[1] = static_cast<char>((scope_id >> 16) & 0xff);
+  id[2] = static_cast<char>((scope_id >> 8) & 0xff);
+  id[3] = static_cast<char>(scope_id & 0xff);
+  return id;
+}
 
 }  // namespace kring::client::model
