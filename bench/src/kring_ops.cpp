@@ -141,7 +141,9 @@ v1::Envelope DeviceWriter::Content(uint64_t epoch, ByteView epoch_key, const v1:
 v1::ContentOp NoteOp(size_t bytes) {
   v1::ContentOp op;
   op.set_version(1);
+  // A scope-0 entity id starts with 4 zero bytes (the reducer's scope prefix rule).
   std::string id = ToString(crypto::RandomBytes(16));
+  id.replace(0, 4, 4, '\0');
   v1::CreateEntity* ce = op.add_mutations()->mutable_create_entity();
   ce->set_entity_id(id);
   ce->set_type("note");

@@ -1306,7 +1306,9 @@ TEST_CASE("abi: restricted scopes against a real kringd", "[abi]") {
     CHECK(ScopeOf(alice, cid, Bytes(16, 0x01), KRING_ERR_NOT_FOUND) == 0);
   }
   // A raw op in the scope as well.
-  const Bytes raw_id(16, 0x3C);
+  // An entity id created in a scope starts with that scope's id (big-endian).
+  Bytes raw_id(16, 0x3C);
+  for (size_t i = 0; i < 4; ++i) raw_id[i] = static_cast<uint8_t>(scope >> (24 - 8 * i));
   Bytes op;
   PutUint(op, 1, 1);
   {

@@ -2,6 +2,7 @@
 // can open, survives removals with new keys, and cannot be moved out of its scope.
 #include <catch2/catch.hpp>
 
+#include "kring/common/crypto.h"
 #include "kring/common/protocol.h"
 
 #include "store/local_store.h"
@@ -97,6 +98,70 @@ TEST_CASE("an item in a restricted scope never reaches the people outside it", "
   CHECK(ScopeKeys(ex, *cid, *scope) == 0);
   CHECK(ScopeKeys(sister, *cid, *scope) == 1);
   CHECK(FilesContaining(server.data_dir(), marker).empty());
+}
+
+TEST_CASE("an entity id of a restricted scope cannot be created again in scope 0", "[scope]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), sister(net), ex(net);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                {sister.account_id(), v1::ROLE_MEMBER},
+                                {ex.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto scope = chair->CreateScope(*cid, {coordinator.account_id(), sister.account_id()});
+  REQUIRE(scope.ok());
+  auto address = chair->CreateEntity(*cid, "location", *scope);
+  REQUIRE(address.ok());
+  REQUIRE(chair->SetField(*cid, *address, "exact", Text("Kerkstraat 1")).ok());
+  SyncAll({&chair, &coordinator, &sister, &ex});
+
+  // The sister (in the scope) creates the scope's entity again in scope 0, so that the ex-partner
+  // would see an entity of hers under that id. Her own client refuses it before queueing.
+  v1::Mutation create;
+  create.mutable_create_entity()->set_entity_id(ToString(*address));
+  create.mutable_create_entity()->set_type("location");
+  v1::Mutation set;
+  set.mutable_set_field()->set_entity_id(ToString(*address));
+  set.mutable_set_field()->set_field("exact");
+  *set.mutable_set_field()->mutable_value() = Text("Dorpsweg 9");
+  CHECK(sister->Submit(*cid, {create, set}, 0).code() == StatusCode::kInvalidArgument);
+  // Nor may an entity of the scope be created without the scope's prefix.
+  Bytes unprefixed(16, 0x4B);
+  v1::Mutation in_scope = create;
+  in_scope.mutable_create_entity()->set_entity_id(ToString(unprefixed));
+  CHECK(sister->Submit(*cid, {in_scope}, *scope).code() == StatusCode::kInvalidArgument);
+  CHECK(sister->PendingIntents(*cid) == 0);
+
+  // A client without that check: the op goes straight into her device's queue and is pushed.
+  sister.Close();
+  {
+    auto store = client::LocalStore::Open(sister.db_path(), sister.storage_key());
+    REQUIRE(store.ok());
+    v1::ContentOp op;
+    op.set_version(1);
+    op.set_scope_id(0);
+    *op.add_mutations() = create;
+    *op.add_mutations() = set;
+    REQUIRE((*store)->AddContentIntent(*cid, crypto::RandomBytes(crypto::kIdBytes), op).ok());
+  }
+  sister.Reopen();
+  SyncAll({&sister, &chair, &coordinator, &ex});
+
+  // The create has no effect on any device: no device outside the scope sees a new entity, the
+  // devices in it keep the scope's one, and all reach the same point of the log.
+  const uint64_t seq = chair->ConfirmedView(*cid)->seq();
+  for (Device* d : {&chair, &coordinator, &sister}) {
+    v1::CaseState s = *(*d)->ConfirmedView(*cid);
+    CHECK(s.seq() == seq);
+    REQUIRE(Find(s, *address) != nullptr);
+    CHECK(Find(s, *address)->scope_id() == *scope);
+    CHECK(TextOf(s, *address, "exact") == "Kerkstraat 1");
+  }
+  v1::CaseState ex_view = *ex->ConfirmedView(*cid);
+  CHECK(ex_view.seq() == seq);
+  CHECK(Find(ex_view, *address) == nullptr);
+  CHECK(ex_view.entities().size() + 1 == chair->ConfirmedView(*cid)->entities().size());
+  CHECK(ex->Alarms().empty());
 }
 
 TEST_CASE("removing someone rekeys their scopes; a scope the remover is not in rekeys itself",

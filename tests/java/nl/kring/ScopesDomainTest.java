@@ -139,6 +139,8 @@ public final class ScopesDomainTest {
         caseId, note, "text", Model.Value.newBuilder().setText("Nieuw adres").build());
     byte[] raw = new byte[KringClient.ID_SIZE];
     Arrays.fill(raw, (byte) 0x4B);
+    // An entity id created in a scope starts with that scope's id (big-endian).
+    for (int i = 0; i < 4; i++) raw[i] = (byte) (scope >>> (24 - 8 * i));
     resident.submit(
         caseId,
         Model.ContentOp.newBuilder()
