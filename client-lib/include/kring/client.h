@@ -203,6 +203,8 @@ class Client {
   // ---- Edits (offline-first; stored durably before returning) ----
   // `scope_id` 0 is the whole case; another scope hides the op from everyone outside it. Every
   // mutation of an existing entity must be in the entity's scope (else it has no effect).
+  // A CreateEntity's id commits to the scope by its first 4 bytes (big-endian): the scope id in
+  // a restricted scope; in scope 0 no id of a scope of the case (use 0). Else INVALID_ARGUMENT.
   Status Submit(const Bytes& case_id, const std::vector<v1::Mutation>& mutations,
                 uint32_t scope_id = 0);
   // The entity lives in `scope_id` for good; SetField and the others below use its scope.

@@ -584,7 +584,9 @@ KRING_API kring_status kring_client_create_entity_in_scope(
 
 /*
  * kring_client_submit in a scope: the op is readable only by the scope's members. Every mutation
- * of an existing entity must be in that entity's scope (otherwise it has no effect).
+ * of an existing entity must be in that entity's scope (otherwise it has no effect). A new
+ * entity's id starts with the scope id (4 bytes, big-endian); in scope 0 it must not start with
+ * the id of a scope of the case (use 4 zero bytes). Else KRING_ERR_INVALID_ARGUMENT.
  */
 KRING_API kring_status kring_client_submit_in_scope(kring_client* client, const uint8_t* case_id,
                                                     size_t case_id_len, const uint8_t* content_op,
