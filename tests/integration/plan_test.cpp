@@ -750,7 +750,9 @@ TEST_CASE("a printout leaves out what is hidden from its reader", "[plan]") {
 
   // An item sealed to a restricted scope by other code, without `visible_to`: never on the
   // paper of someone without the app.
-  const Bytes raw = crypto::RandomBytes(16);
+  // Its id starts with the scope id (big-endian), as every entity created in a scope.
+  Bytes raw = crypto::RandomBytes(16);
+  for (size_t i = 0; i < 4; ++i) raw[i] = static_cast<uint8_t>(scope >> (24 - 8 * i));
   REQUIRE(k.coordinator
               ->Submit(cid,
                        {CreateM(raw, "plan_agreement"), SetM(raw, "owner", Blob(k.p_aunt)),
