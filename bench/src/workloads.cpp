@@ -683,6 +683,7 @@ void RunPush(Report& report, const Options& o) {
             if (Now() > deadline) break;
             v1::PushRequest req;
             req.set_case_id(ToString(writers[i].case_id()));
+            req.set_shared_receipt(true);  // as libkring asks
             for (const v1::Envelope& e : chunk) *req.add_envelopes() = e;
             v1::PushResponse resp;
             grpc::Status s =
