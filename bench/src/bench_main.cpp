@@ -151,6 +151,12 @@ int Main(int argc, char** argv) {
       }
     } else if (a == "--edits") {
       edits = std::max<size_t>(1, std::min<size_t>(100000, std::stoul(next())));
+    } else if (a == "--push-batch") {
+      options.push_batch = std::stoul(next());
+    } else if (a == "--push-scale") {
+      options.push_scale = std::max<size_t>(1, std::min<size_t>(100, std::stoul(next())));
+    } else if (a == "--push-time-cap") {
+      options.push_time_cap = std::max(0.1, std::stod(next()));
     } else if (a == "--quick") {
       quick = true;
     } else if (a == "--only") {
@@ -165,6 +171,7 @@ int Main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: kring_bench [--out DIR] [--rounds N] [--quick] [--clients 1,8,64,256] "
                    "[--mem-clients 100,1000,5000] [--edits 1000] "
+                   "[--push-batch 1|50] [--push-scale K] [--push-time-cap S] "
                    "[--only crypto,sqlite,seal,callgrind,cold,push,peers,catchup,memory]\n");
       return 2;
     }

@@ -17,6 +17,10 @@ struct Options {
   size_t authors = 5;
   std::vector<size_t> push_clients = {1, 8, 64, 256};
   double push_time_cap = 4.0;  // seconds per contender per round
+  // Instruction counts (docs/performance.md, push bullets): one batch size only (0 = 1 and 50),
+  // and the per-client op count times `push_scale`, so two runs differ only in the pushes.
+  size_t push_batch = 0;
+  size_t push_scale = 1;
   // Called after each round's own contenders with kring's figure of that round, so that other
   // contenders (the peers, bench/src/peers.h) run in the same alternation.
   std::function<void(int round, double kring_seconds)> after_cold_round;

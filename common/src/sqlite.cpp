@@ -152,6 +152,16 @@ Statement& Statement::Bind(int index, ByteView blob) {
   return *this;
 }
 
+Statement& Statement::BindBorrowed(int index, ByteView blob) {
+  static const uint8_t kEmpty = 0;
+  const void* data = blob.empty() ? &kEmpty : blob.data();
+  if (status_.ok() &&
+      sqlite3_bind_blob64(stmt_, index, data, blob.size(), SQLITE_STATIC) != SQLITE_OK) {
+    status_ = SqlError(db_, "sql bind failed");
+  }
+  return *this;
+}
+
 Statement& Statement::BindText(int index, std::string_view text) {
   if (status_.ok() && sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT,
                                           SQLITE_UTF8) != SQLITE_OK) {

@@ -380,7 +380,8 @@ Status InviteOps(storage::StoreTxn& txn, ByteView case_id, int author_role, cons
 // push's state in memory; a control op is checked against the tables, as they stand after the
 // push's previous ops (ApplyNew).
 Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t index,
-                const protocol::ParsedOp& op, int64_t now_ms, PushOutcome& out) {
+                const PreparedEnvelope& p, int64_t now_ms, PushOutcome& out) {
+  const protocol::ParsedOp& op = p.parsed.value();
   storage::StoreTxn& txn = state.txn();
   const v1::OpHeader& h = op.header;
   KRING_ASSIGN_OR_RETURN(std::optional<storage::CaseRecord> * kase_slot, state.Case());
@@ -502,7 +503,7 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
   Bytes chain_hash = protocol::ChainHash(kase.head_hash, seq, op.envelope_hash);
   storage::NewOp row{Bytes(case_id.begin(), case_id.end()),
                      seq,
-                     op.envelope.SerializeAsString(),
+                     p.serialized,
                      chain_hash,
                      author.device_id,
                      ToBytes(h.client_op_id()),
@@ -520,7 +521,7 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
   if (h.kind() == v1::OP_KIND_ERASE_CASE) {
     v1::LogEntry trigger;
     trigger.set_seq(seq);
-    *trigger.mutable_envelope() = op.envelope;
+    *trigger.mutable_envelope() = *p.envelope;
     trigger.set_chain_hash(ToString(chain_hash));
     out.erase_trigger = trigger.SerializeAsString();
   }
@@ -539,12 +540,12 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
 // members, epochs and rekey flags, and its checks read the tables: it sees them with the push's
 // head and cursor written, and the ops after it read them again.
 Status ApplyNew(PushState& state, const Author& author, ByteView case_id, size_t index,
-                const protocol::ParsedOp& op, int64_t now_ms, PushOutcome& out) {
-  if (op.header.kind() == v1::OP_KIND_CONTENT) {
-    return ApplyOne(state, author, case_id, index, op, now_ms, out);
+                const PreparedEnvelope& p, int64_t now_ms, PushOutcome& out) {
+  if (p.parsed->header.kind() == v1::OP_KIND_CONTENT) {
+    return ApplyOne(state, author, case_id, index, p, now_ms, out);
   }
   KRING_RETURN_IF_ERROR(state.FlushAndForget());
-  KRING_RETURN_IF_ERROR(ApplyOne(state, author, case_id, index, op, now_ms, out));
+  KRING_RETURN_IF_ERROR(ApplyOne(state, author, case_id, index, p, now_ms, out));
   return state.FlushAndForget();
 }
 
@@ -575,10 +576,12 @@ std::vector<PreparedEnvelope> PrepareEnvelopes(const v1::PushRequest& request,
   out.reserve(static_cast<size_t>(request.envelopes_size()));
   for (const v1::Envelope& env : request.envelopes()) {
     PreparedEnvelope p;
-    p.parsed = protocol::ParseEnvelope(env);
+    p.parsed = protocol::ParseEnvelopeFields(env);
     // One Ed25519 check per signed envelope: a push's unsigned content ops cost none here, their
     // signed successor in the same push covers them through the hash links (ApplyPush).
     if (p.parsed.ok()) {
+      p.envelope = &env;
+      p.serialized = env.SerializeAsString();
       p.is_signed = !env.signature().empty();
       p.signature_ok = p.is_signed && crypto::Verify(author.signing_public_key, p.parsed->digest,
                                                      View(env.signature()));
@@ -649,7 +652,7 @@ Status ApplyPush(storage::StoreTxn& txn, const Author& author, ByteView case_id,
         return At(i, InvalidArgument("a membership change must be followed by its rekey"));
       }
     }
-    Status s = ApplyNew(state, author, case_id, i, op, now_ms, out);
+    Status s = ApplyNew(state, author, case_id, i, p, now_ms, out);
     if (!s.ok()) return s.code() == StatusCode::kInternal ? s : At(i, s);
     // ApplyOne checked that this op continues the device's chain from the previous new op, so
     // a signed op here covers every unsigned one since `unsigned_from`.

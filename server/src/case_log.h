@@ -24,7 +24,13 @@ struct Author {
 // expensive part); their outcomes are applied in order inside the transaction, so the first
 // failing envelope is the one reported.
 struct PreparedEnvelope {
+  // Without its own copy of the envelope (ParseEnvelopeFields): `envelope` points into the
+  // request, which the caller keeps alive until the push is answered.
   Result<protocol::ParsedOp> parsed = Status(StatusCode::kInternal, "not prepared");
+  const v1::Envelope* envelope = nullptr;
+  // The envelope as stored, serialized here on the gRPC thread so the single writer thread only
+  // inserts it. The hashes cover the envelope's fields, not this encoding.
+  std::string serialized;
   bool is_signed = false;     // false: an op of an unsigned run (only content ops may be)
   bool signature_ok = false;  // signed, and the signature verifies
 };

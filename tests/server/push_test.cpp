@@ -80,6 +80,37 @@ TEST_CASE("push, pull, receipts and chain hashes", "[push]") {
   CHECK(list.cases(0).head_seq() == 5);
 }
 
+TEST_CASE("a push that asks for a shared receipt gets it once", "[push]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  v1::ServerInfo info;
+  REQUIRE(c.sync->GetServerInfo(Ctx().get(), {}, &info).ok());
+  OpBuilder b = CreateKeyedCase(c, chair);
+  v1::PushRequest req;
+  req.set_case_id(ToString(b.case_id()));
+  req.set_shared_receipt(true);
+  for (int i = 0; i < 3; ++i) {
+    *req.add_envelopes() = b.Content(1);
+    b.Accepted(*req.envelopes().rbegin());
+  }
+  v1::PushResponse pushed;
+  REQUIRE(c.sync->Push(Ctx(chair.token).get(), req, &pushed).error_message() == "");
+  REQUIRE(pushed.results_size() == 3);
+  // The one receipt of the push, beside the results instead of in each of them.
+  CHECK(protocol::VerifyReceipt(pushed.receipt(), B(info.signing_public_key())));
+  CHECK(pushed.receipt().seq() == 5);
+  CHECK(pushed.receipt().chain_hash() == pushed.results(2).chain_hash());
+  for (const v1::PushResult& r : pushed.results()) CHECK_FALSE(r.has_receipt());
+  // A retry asking the same gets the original results, again under one receipt.
+  v1::PushResponse again;
+  REQUIRE(c.sync->Push(Ctx(chair.token).get(), req, &again).ok());
+  REQUIRE(again.results_size() == 3);
+  CHECK(again.results(0).duplicate());
+  CHECK(again.receipt().seq() == 5);
+  CHECK_FALSE(again.results(0).has_receipt());
+}
+
 TEST_CASE("a retried op returns its original result", "[push]") {
   TestServer server;
   Client c(server.address());

@@ -1242,7 +1242,17 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
 }
 
 Status SyncEngine::AcceptReceipts(const Bytes& case_id, const v1::PushRequest& req,
-                                  const v1::PushResponse& resp, Outcome& out) {
+                                  const v1::PushResponse& answer, Outcome& out) {
+  // A push that asked for one shared receipt gets it once, beside the results: each result is
+  // checked and kept with it below, exactly as if kringd had copied it into every result.
+  v1::PushResponse filled;
+  if (answer.has_receipt()) {
+    filled = answer;
+    for (v1::PushResult& r : *filled.mutable_results()) {
+      if (!r.has_receipt()) *r.mutable_receipt() = answer.receipt();
+    }
+  }
+  const v1::PushResponse& resp = answer.has_receipt() ? filled : answer;
   Bytes server_key;
   {
     std::lock_guard<std::mutex> lock(account_mu_);
@@ -1332,6 +1342,7 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   }
   v1::PushRequest req;
   req.set_case_id(ToString(case_id));
+  req.set_shared_receipt(true);
   std::vector<Intent*> batch;
   size_t bytes = 0;
   size_t count = 0;
@@ -1385,6 +1396,7 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   if (batch.size() > 1) {
     v1::PushRequest single;
     single.set_case_id(ToString(case_id));
+    single.set_shared_receipt(true);
     for (const auto& env : batch.front()->sealed) *single.add_envelopes() = env;
     // Alone, the op must carry its own signature; the ops sealed after it then no longer link
     // to it and are sealed again once it comes back in a pull.

@@ -411,7 +411,7 @@ class SqliteTxn final : public StoreTxn {
                       "client_op_id, envelope_hash, received_at_ms) VALUES (?,?,?,?,?,?,?,?)");
     return st.Bind(1, op.case_id)
         .Bind(2, I64(op.seq))
-        .Bind(3, op.envelope)
+        .BindBorrowed(3, View(op.envelope))
         .Bind(4, op.chain_hash)
         .Bind(5, op.device_id)
         .Bind(6, op.client_op_id)

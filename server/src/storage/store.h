@@ -70,7 +70,7 @@ struct StoredOp {
 struct NewOp {
   Bytes case_id;
   uint64_t seq = 0;
-  std::string envelope;
+  std::string_view envelope;  // borrowed: outlives the InsertOp call (no copy per op)
   Bytes chain_hash;
   Bytes device_id;
   Bytes client_op_id;

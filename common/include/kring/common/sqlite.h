@@ -72,6 +72,8 @@ class Statement {
 
   Statement& Bind(int index, int64_t value);
   Statement& Bind(int index, ByteView blob);
+  // Without SQLite's copy: `blob` must outlive this Statement (~Statement clears the bindings).
+  Statement& BindBorrowed(int index, ByteView blob);
   Statement& BindText(int index, std::string_view text);
   Statement& BindNull(int index);
   Statement& Bind(int index, const Bytes& blob) { return Bind(index, ByteView(blob)); }
