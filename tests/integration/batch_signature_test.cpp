@@ -21,33 +21,7 @@ int Signed(const v1::PushRequest& r) {
   return n;
 }
 
-struct Pair {
-  TestServer server;
-  std::shared_ptr<client::Transport> net = ServerTransport(server);
-  std::shared_ptr<TamperTransport> wire = std::make_shared<TamperTransport>(net);
-  std::shared_ptr<TamperTransport> reader_wire = std::make_shared<TamperTransport>(net);
-  Device writer{wire};
-  Device reader{reader_wire};
-  Bytes case_id;
-
-  Pair() {
-    auto cid = writer->CreateCase({{reader.account_id(), v1::ROLE_MEMBER}});
-    REQUIRE(cid.ok());
-    case_id = *cid;
-    REQUIRE(writer->SyncNow().ok());
-    REQUIRE(reader->SyncNow().ok());
-  }
-
-  std::vector<Bytes> Edit(int n) {
-    std::vector<Bytes> ids;
-    for (int i = 0; i < n; ++i) {
-      auto id = writer->CreateEntity(case_id, "note");
-      REQUIRE(id.ok());
-      ids.push_back(*id);
-    }
-    return ids;
-  }
-
+struct Pair : WriterReaderCase<> {
   void ExpectConverged(const std::vector<Bytes>& ids) {
     for (Device* d : {&writer, &reader}) {
       auto view = (*d)->ConfirmedView(case_id);

@@ -44,32 +44,7 @@ class HoldingTransport : public TamperTransport {
   std::vector<std::pair<v1::PushRequest, std::string>> held_;
 };
 
-struct Writer {
-  TestServer server;
-  std::shared_ptr<client::Transport> net = ServerTransport(server);
-  std::shared_ptr<HoldingTransport> wire = std::make_shared<HoldingTransport>(net);
-  Device writer{wire};
-  Device reader{net};
-  Bytes case_id;
-
-  Writer() {
-    auto cid = writer->CreateCase({{reader.account_id(), v1::ROLE_MEMBER}});
-    REQUIRE(cid.ok());
-    case_id = *cid;
-    REQUIRE(writer->SyncNow().ok());
-    REQUIRE(reader->SyncNow().ok());
-  }
-
-  std::vector<Bytes> Edit(int n) {
-    std::vector<Bytes> ids;
-    for (int i = 0; i < n; ++i) {
-      auto id = writer->CreateEntity(case_id, "note");
-      REQUIRE(id.ok());
-      ids.push_back(*id);
-    }
-    return ids;
-  }
-
+struct Writer : WriterReaderCase<HoldingTransport> {
   // The push libkring makes now, held back.
   std::pair<v1::PushRequest, std::string> Held() {
     wire->hold = true;

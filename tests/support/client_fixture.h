@@ -6,7 +6,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "kring/client.h"
 #include "kring/transport.h"
@@ -113,6 +115,39 @@ class Device {
   std::unique_ptr<client::Client> client_;
   Bytes account_id_;
   std::string recovery_key_;
+};
+
+// A case of two members on one kringd: `writer` edits through `wire` (a TamperTransport, or a
+// subclass of it that a test needs), `reader` reads through `reader_wire`; both are synced once.
+template <class Wire = TamperTransport>
+struct WriterReaderCase {
+  TestServer server;
+  std::shared_ptr<client::Transport> net = ServerTransport(server);
+  std::shared_ptr<Wire> wire = std::make_shared<Wire>(net);
+  std::shared_ptr<TamperTransport> reader_wire = std::make_shared<TamperTransport>(net);
+  Device writer{wire};
+  Device reader{reader_wire};
+  Bytes case_id;
+
+  WriterReaderCase() {
+    auto cid = writer->CreateCase({{reader.account_id(), v1::ROLE_MEMBER}});
+    if (!cid.ok()) throw std::runtime_error("test case could not be created");
+    case_id = *cid;
+    if (!writer->SyncNow().ok() || !reader->SyncNow().ok()) {
+      throw std::runtime_error("test case could not be synced");
+    }
+  }
+
+  // n notes created by the writer (queued, not synced); their entity ids.
+  std::vector<Bytes> Edit(int n) {
+    std::vector<Bytes> ids;
+    for (int i = 0; i < n; ++i) {
+      auto id = writer->CreateEntity(case_id, "note");
+      if (!id.ok()) throw std::runtime_error("note could not be queued");
+      ids.push_back(*id);
+    }
+    return ids;
+  }
 };
 
 v1::Value Text(const std::string& s);
