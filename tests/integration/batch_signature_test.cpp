@@ -2,6 +2,7 @@
 // content op of each push's run, readers accept the run through its hash links, and a server that
 // strips that signature or cuts a page inside a run raises TAMPER.
 #include <atomic>
+#include <functional>
 
 #include <catch2/catch.hpp>
 
@@ -31,6 +32,23 @@ struct Pair : WriterReaderCase<> {
       CHECK((*d)->PendingIntents(case_id) == 0);
     }
     CHECK(writer->ConfirmedView(case_id)->seq() == reader->ConfirmedView(case_id)->seq());
+  }
+
+  // The reader's server rewrites each full page with `lie` and re-signs it as a malicious server
+  // would: the reader raises one TAMPER alarm and applies nothing of it.
+  void ExpectTamperWhenPagesAre(const std::function<void(v1::PullResponse&)>& lie) {
+    SecretBytes key = server.ServerSecretKey();
+    reader_wire->on_pull = [lie, key](const v1::PullRequest& req, v1::PullResponse& resp) {
+      if (resp.entries_size() < 10) return;
+      lie(resp);
+      Rechain(req, resp, key);
+    };
+    v1::CaseState before = *reader->ConfirmedView(case_id);
+    REQUIRE(reader->SyncNow().ok());
+    auto alarms = reader->Alarms();
+    REQUIRE(alarms.size() == 1);
+    CHECK(alarms[0].kind == AlarmKind::kTamper);
+    CHECK(reader->ConfirmedView(case_id)->seq() == before.seq());
   }
 };
 
@@ -98,37 +116,19 @@ TEST_CASE("a server that strips the signature ending a run raises TAMPER", "[bat
   Pair p;
   p.Edit(10);
   REQUIRE(p.writer->SyncNow().ok());
-  SecretBytes key = p.server.ServerSecretKey();
-  p.reader_wire->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
-    if (resp.entries_size() < 10) return;
+  p.ExpectTamperWhenPagesAre([](v1::PullResponse& resp) {
     resp.mutable_entries(resp.entries_size() - 1)->mutable_envelope()->clear_signature();
-    Rechain(req, resp, key);
-  };
-  v1::CaseState before = *p.reader->ConfirmedView(p.case_id);
-  REQUIRE(p.reader->SyncNow().ok());
-  auto alarms = p.reader->Alarms();
-  REQUIRE(alarms.size() == 1);
-  CHECK(alarms[0].kind == AlarmKind::kTamper);
-  CHECK(p.reader->ConfirmedView(p.case_id)->seq() == before.seq());
+  });
 }
 
 TEST_CASE("a server that ends a page inside a run raises TAMPER", "[batchsig]") {
   Pair p;
   p.Edit(10);
   REQUIRE(p.writer->SyncNow().ok());
-  SecretBytes key = p.server.ServerSecretKey();
   // The page stops at the run's fifth op and the head is signed there, as if nothing followed.
-  p.reader_wire->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
-    if (resp.entries_size() < 10) return;
+  p.ExpectTamperWhenPagesAre([](v1::PullResponse& resp) {
     while (resp.entries_size() > 5) resp.mutable_entries()->RemoveLast();
-    Rechain(req, resp, key);
-  };
-  v1::CaseState before = *p.reader->ConfirmedView(p.case_id);
-  REQUIRE(p.reader->SyncNow().ok());
-  auto alarms = p.reader->Alarms();
-  REQUIRE(alarms.size() == 1);
-  CHECK(alarms[0].kind == AlarmKind::kTamper);
-  CHECK(p.reader->ConfirmedView(p.case_id)->seq() == before.seq());
+  });
 }
 
 TEST_CASE("a refused batch is retried op by op, each op sent alone signed", "[batchsig]") {
