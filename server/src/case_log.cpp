@@ -28,24 +28,49 @@ enum InviteStatus {
   kInviteRevoked = 5
 };
 
-// A Rekey naming revoked devices (after a device of the author's account was revoked): each must
-// be a device of the author's account that its user chain has revoked. True when it names any.
-Result<bool> CheckRevokedDevices(storage::StoreTxn& txn, const Author& author,
-                                 const v1::Rekey& rekey) {
-  if (rekey.revoked_devices_size() == 0) return false;
+// Who a Rekey's `revoked_devices` belong to: none named, only the author's account, or (also) a
+// device of another member's account.
+enum class Revocation { kNone, kOwn, kOtherMember };
+
+// A Rekey naming revoked devices: each must be a registered device, not the recovery device,
+// revoked by its account's chain, of the author's account or of a member of the case (any member
+// may cut off a device revoked since, so nothing waits for that device's owner).
+Result<Revocation> CheckRevokedDevices(storage::StoreTxn& txn, ByteView case_id,
+                                       const Author& author, const v1::Rekey& rekey) {
+  if (rekey.revoked_devices_size() == 0) return Revocation::kNone;
   if (rekey.revoked_devices_size() > 64) return InvalidArgument("too many revoked devices");
   std::set<std::string> seen;
+  Revocation out = Revocation::kOwn;
   for (const std::string& id : rekey.revoked_devices()) {
     if (id.size() != crypto::kIdBytes || !seen.insert(id).second) {
       return InvalidArgument("malformed revoked device id");
     }
     KRING_ASSIGN_OR_RETURN(std::optional<storage::DeviceRecord> device, txn.GetDevice(View(id)));
-    if (!device || device->is_recovery || !device->revoked ||
-        device->account_id != author.account_id) {
-      return PermissionDenied("rekey names a device its author's account has not revoked");
+    if (!device || device->is_recovery || !device->revoked) {
+      return PermissionDenied("rekey names a device its account has not revoked");
+    }
+    if (device->account_id == author.account_id) continue;
+    KRING_ASSIGN_OR_RETURN(std::optional<int> role, txn.GetMemberRole(case_id, device->account_id));
+    if (!role) return PermissionDenied("rekey names a device of someone outside the case");
+    out = Revocation::kOtherMember;
+  }
+  return out;
+}
+
+// A Rekey of a scope lets go of the scope's revocation holds it settles: the devices it names,
+// and those whose account it gives no key to (removed from the case or the scope).
+Status ReleaseRevocationHolds(storage::StoreTxn& txn, ByteView case_id, const v1::Rekey& rekey) {
+  KRING_ASSIGN_OR_RETURN(auto holds, txn.RevocationHolds(case_id, rekey.scope_id()));
+  for (const auto& [device, account] : holds) {
+    const bool named = std::find(rekey.revoked_devices().begin(), rekey.revoked_devices().end(),
+                                 ToString(device)) != rekey.revoked_devices().end();
+    const bool keyed = std::find(rekey.recipients().begin(), rekey.recipients().end(),
+                                 ToString(account)) != rekey.recipients().end();
+    if (named || !keyed) {
+      KRING_RETURN_IF_ERROR(txn.ReleaseRevocationHold(case_id, rekey.scope_id(), device));
     }
   }
-  return true;
+  return {};
 }
 
 Status CheckCreateCase(storage::StoreTxn& txn, const Author& author, const v1::OpHeader& h,
@@ -472,11 +497,15 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
     KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch,
                            txn.GetScopeEpoch(case_id, rekey.scope_id()));
     if (!epoch) return FailedPrecondition("unknown scope");
-    KRING_ASSIGN_OR_RETURN(bool revocation, CheckRevokedDevices(txn, author, rekey));
+    KRING_ASSIGN_OR_RETURN(Revocation revocation, CheckRevokedDevices(txn, case_id, author, rekey));
     if (rekey.scope_id() == 0) {
       // A member who lost a device makes the new key themself (DESIGN section 3; the chair
-      // need not be online to cut a stolen phone off).
-      if (!IsManager(*role) && !revocation) {
+      // need not be online to cut a stolen phone off), and so may any member for a device of
+      // another member, except while a leave waits for its Rekey: that one stays with the chair
+      // or a coordinator.
+      const bool cuts_off = revocation == Revocation::kOwn ||
+                            (revocation == Revocation::kOtherMember && !rekey_required);
+      if (!IsManager(*role) && !cuts_off) {
         return PermissionDenied("only a chair or coordinator may rekey");
       }
     } else {
@@ -486,6 +515,7 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
     KRING_RETURN_IF_ERROR(CheckRekey(txn, case_id, rekey, *epoch));
     KRING_RETURN_IF_ERROR(txn.SetScopeEpoch(case_id, rekey.scope_id(), rekey.new_epoch()));
     KRING_RETURN_IF_ERROR(txn.SetRekeyRequired(case_id, false, rekey.scope_id()));
+    KRING_RETURN_IF_ERROR(ReleaseRevocationHolds(txn, case_id, rekey));
   } else if (h.kind() == v1::OP_KIND_CONTENT) {
     KRING_ASSIGN_OR_RETURN(const PushState::Scope* scope, state.ContentScope(h.scope_id()));
     if (!scope->epoch) return FailedPrecondition("unknown scope");
@@ -495,6 +525,11 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
     if (h.scope_id() != 0) {
       if (!scope->author_in) return PermissionDenied("not a member of this scope");
       if (scope->rekey_required) return FailedPrecondition("waiting for a new key of this scope");
+    }
+    // A device of someone holding this scope's key was revoked: nothing new is sealed to that
+    // key until a Rekey names the device (clients make it when they see this answer).
+    if (scope->revocation_hold) {
+      return FailedPrecondition(std::string(protocol::kHeldForRevokedDevice));
     }
   }
 

@@ -733,30 +733,57 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
         AppendRekey(me, case_id, rec, after, id, ToString(in.client_op_id), out, mine));
     return out;
   } else if (ci.has_rekey_after_revoke()) {
-    // A device of this account was revoked: new keys for scope 0 and every restricted scope
-    // this account is in, in one push, so nothing after this opens with the revoked device's
-    // keys.
+    // Devices revoked by their accounts' chains (this account's, or another member's after
+    // kringd held this device's content): new keys for scope 0 and for every restricted scope
+    // this device is in that holds a revoked device's account, each naming the devices, in one
+    // push, so nothing after this opens with their keys. A scope already rekeyed naming a
+    // device (by another member's device first) is not rekeyed again for it.
     if (projected.removed() || model::FindMember(projected, View(me.account_id())) == nullptr) {
       return Status(StatusCode::kAborted, "not a member of this case any more");
     }
-    const std::vector<std::string> revoked(ci.rekey_after_revoke().revoked_devices().begin(),
-                                           ci.rekey_after_revoke().revoked_devices().end());
-    std::vector<v1::Envelope> out;
-    v1::CaseState after = projected;
-    KRING_RETURN_IF_ERROR(
-        AppendRekey(me, case_id, rec, after, 0, ToString(in.client_op_id), out, mine, revoked));
-    std::vector<uint32_t> mine_scopes;
-    for (const auto& [id, scope] : after.scopes()) {
-      if (scope.members_size() > 0 && model::InScope(after, id, View(me.account_id()))) {
-        mine_scopes.push_back(id);
+    // Whose device each one is, by the members' verified chains; a device of someone no longer
+    // in the case needs no naming (the Rekey that removed them gave them no key).
+    std::map<std::string, std::string> owner;
+    for (const std::string& device : ci.rekey_after_revoke().revoked_devices()) {
+      for (const v1::Member& m : projected.members()) {
+        KRING_ASSIGN_OR_RETURN(UserChain chain, ChainOf(ToBytes(m.account_id())));
+        if (chain.devices.count(ToBytes(device)) != 0) {
+          owner[device] = m.account_id();
+          break;
+        }
       }
     }
-    for (uint32_t id : mine_scopes) {
-      if (out.size() >= protocol::kMaxPushEnvelopes) break;
-      KRING_RETURN_IF_ERROR(AppendRekey(me, case_id, rec, after, id,
-                                        ToString(crypto::RandomBytes(crypto::kIdBytes)), out, mine,
-                                        revoked));
+    const bool others = std::ranges::any_of(
+        owner, [&](const auto& entry) { return entry.second != me.account_id(); });
+    if (others && projected.rekey_pending() && !IsManager(projected, me)) {
+      // After someone left, the chair's or a coordinator's Rekey comes first; kringd holds the
+      // content again after it and this device queues the Rekey anew then.
+      return Status(StatusCode::kAborted, "waiting for the chair's or a coordinator's new key");
     }
+    std::vector<uint32_t> scopes = {0};
+    for (const auto& [id, scope] : projected.scopes()) {
+      if (scope.members_size() > 0 && model::InScope(projected, id, View(me.account_id()))) {
+        scopes.push_back(id);
+      }
+    }
+    std::sort(scopes.begin() + 1, scopes.end());
+    std::vector<v1::Envelope> out;
+    v1::CaseState after = projected;
+    for (uint32_t id : scopes) {
+      std::vector<std::string> named;
+      for (const auto& [device, account] : owner) {
+        if (model::InScope(after, id, View(account)) &&
+            after.revocation_rekeys().count(model::RevocationLabel(id, View(device))) == 0) {
+          named.push_back(device);
+        }
+      }
+      if (named.empty()) continue;
+      if (out.size() >= protocol::kMaxPushEnvelopes) break;
+      const std::string op_id =
+          out.empty() ? ToString(in.client_op_id) : ToString(crypto::RandomBytes(crypto::kIdBytes));
+      KRING_RETURN_IF_ERROR(AppendRekey(me, case_id, rec, after, id, op_id, out, mine, named));
+    }
+    if (out.empty()) return Status(StatusCode::kAborted, "rekey no longer needed");
     return out;
   } else if (ci.has_rekey_after_leave()) {
     if (!projected.rekey_pending()) return Status(StatusCode::kAborted, "rekey no longer needed");
@@ -881,6 +908,57 @@ Status SyncEngine::QueueRekeyAfterLeave(const Bytes& case_id, const v1::CaseStat
   v1::ControlIntent intent;
   intent.mutable_rekey_after_leave()->set_scope_id(0);
   return store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent);
+}
+
+// kringd holds content of this case until a Rekey names a device revoked since. Which device is
+// not taken from kringd: every member's chain is fetched afresh, and each revoked device of a
+// member that some scope this device is in still waits for (no Rekey of that scope named it) is
+// queued for one Rekey, which PushOnce sends ahead of the held edits. False when there is none
+// (the edits wait for another member's device, or the next sync).
+Result<bool> SyncEngine::QueueRekeyForRevoked(const Bytes& case_id) {
+  v1::LocalAccount me;
+  {
+    std::lock_guard<std::mutex> lock(account_mu_);
+    me = *account_;
+  }
+  KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
+  if (!rec || rec->state.removed()) return false;
+  const v1::CaseState& state = rec->state;
+  std::vector<uint32_t> mine_scopes = {0};
+  for (const auto& [id, scope] : state.scopes()) {
+    if (scope.members_size() > 0 && model::InScope(state, id, View(me.account_id()))) {
+      mine_scopes.push_back(id);
+    }
+  }
+  std::vector<std::string> devices;
+  for (const v1::Member& m : state.members()) {
+    KRING_ASSIGN_OR_RETURN(UserChain chain, ChainOf(ToBytes(m.account_id()), true));
+    for (const auto& [id, device] : chain.devices) {
+      if (device.is_recovery || !device.revoked_at) continue;
+      const bool waits = std::ranges::any_of(mine_scopes, [&](uint32_t scope) {
+        return model::InScope(state, scope, View(m.account_id())) &&
+               state.revocation_rekeys().count(model::RevocationLabel(scope, id)) == 0;
+      });
+      if (waits && devices.size() < 64) devices.push_back(ToString(id));
+    }
+  }
+  if (devices.empty()) return false;
+  KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
+  for (const Intent& in : intents) {
+    if (!in.control || !in.control_op.has_rekey_after_revoke()) continue;
+    const auto& queued = in.control_op.rekey_after_revoke().revoked_devices();
+    if (std::ranges::all_of(devices, [&](const std::string& d) {
+          return std::find(queued.begin(), queued.end(), d) != queued.end();
+        })) {
+      return true;
+    }
+  }
+  v1::ControlIntent intent;
+  intent.mutable_rekey_after_revoke()->set_scope_id(0);
+  for (const std::string& d : devices) intent.mutable_rekey_after_revoke()->add_revoked_devices(d);
+  KRING_RETURN_IF_ERROR(
+      store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
+  return true;
 }
 
 // kringd says the case is gone. Only a valid signed request makes this device delete its copy:
@@ -1335,6 +1413,12 @@ Status SyncEngine::KeepPushResults(const Bytes& case_id, const v1::PushRequest& 
 Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
   if (intents.empty()) return false;
+  // New keys after a revocation go before everything else queued: kringd holds content until
+  // they land, and nothing more should be sealed to a key a revoked device holds. Always the
+  // same order, so intents sealed in an earlier round still continue the chain.
+  std::stable_partition(intents.begin(), intents.end(), [](const Intent& in) {
+    return in.control && in.control_op.has_rekey_after_revoke();
+  });
   if (Status sealed = SealPending(case_id, intents); !sealed.ok()) {
     if (sealed.code() != StatusCode::kAborted) return sealed;
     out.events.push_back({ChangeEvent::Kind::kIntentRejected, case_id, sealed.message()});
@@ -1347,6 +1431,8 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   size_t bytes = 0;
   size_t count = 0;
   for (Intent& in : intents) {
+    // A Rekey after a revocation left unsealed at the front was dropped as no longer needed.
+    if (in.sealed.empty() && in.control && in.control_op.has_rekey_after_revoke()) continue;
     // An intent's envelopes (a change and its Rekey) always travel in one push.
     if (in.sealed.empty() || count + in.sealed.size() > protocol::kMaxPushEnvelopes) break;
     size_t size = 0;
@@ -1390,6 +1476,13 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   if (s.code() == StatusCode::kFailedPrecondition) {
     // Stale epoch or chain position: pull again and reseal.
     KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
+    if (s.message().find(protocol::kHeldForRevokedDevice) != std::string::npos) {
+      // A member's device was revoked and no Rekey has named it yet: make it, then the edits
+      // go out under the new key. Without one to make here, they wait (no retry loop).
+      KRING_ASSIGN_OR_RETURN(bool queued, QueueRekeyForRevoked(case_id));
+      if (!queued) log::Warn("push_held_for_revocation", {{"case", Hex(case_id)}});
+      return queued;
+    }
     return true;
   }
   // A definitive rejection: isolate the op at fault so the others still go through.

@@ -1,0 +1,288 @@
+// After a device is revoked, kringd holds content in every case its account is in until a Rekey
+// names the device, and any member's device makes that Rekey on its own: nothing written after
+// the revocation opens with the revoked device's keys, even while the revoking device stays
+// offline. Against a real kringd.
+#include <catch2/catch.hpp>
+
+#include "kring/common/crypto.h"
+#include "kring/common/protocol.h"
+
+#include "crypto/identity.h"
+#include "store/local_store.h"
+#include "support/client_fixture.h"
+
+using namespace kring;
+using namespace kring::test;
+
+namespace {
+
+std::string TextOf(const v1::CaseState& s, const Bytes& entity, const std::string& field) {
+  auto e = s.entities().find(Hex(entity));
+  if (e == s.entities().end()) return {};
+  auto f = e->second.fields().find(field);
+  return f == e->second.fields().end() ? std::string() : f->second.value().text();
+}
+
+void Link(Device& existing, Device& fresh) {
+  auto request = fresh->RequestDeviceLink();
+  REQUIRE(request.ok());
+  auto approval = existing->ApproveDeviceLink(request->payload, request->code);
+  REQUIRE(approval.ok());
+  auto info = fresh->FinishDeviceLink(*approval);
+  REQUIRE(info.ok());
+  fresh.set_account_id(info->account_id);
+}
+
+Bytes DeviceIdOf(Device& d) {
+  auto info = d->Account();
+  REQUIRE(info.ok());
+  return info->device_id;
+}
+
+// What a thief finds on the device: its account secrets and every epoch key it stored.
+struct Loot {
+  v1::LocalAccount account;
+  std::vector<SecretBytes> epoch_keys;
+};
+
+Loot Steal(Device& d, const Bytes& case_id, const std::vector<uint32_t>& scopes) {
+  d.Close();
+  auto store = client::LocalStore::Open(d.db_path(), d.storage_key());
+  REQUIRE(store.ok());
+  Loot loot;
+  auto account = (*store)->LoadAccount();
+  REQUIRE(account.ok());
+  REQUIRE(account->has_value());
+  loot.account = **account;
+  for (uint32_t scope : scopes) {
+    for (uint64_t epoch = 1; epoch <= 10; ++epoch) {
+      auto key = (*store)->FindEpochKey(case_id, scope, epoch);
+      REQUIRE(key.ok());
+      if (*key) loot.epoch_keys.push_back((*key)->key);
+    }
+  }
+  return loot;
+}
+
+bool Decrypts(const SecretBytes& epoch_key, const v1::Envelope& env) {
+  SecretBytes k = protocol::DeriveEpochSubkey(epoch_key, protocol::EpochSubkey::kContent);
+  return crypto::AeadDecrypt(k, View(env.nonce()), View(env.ciphertext()),
+                             protocol::AssociatedData(View(env.header()), {}))
+      .ok();
+}
+
+v1::OpHeader HeaderOf(const v1::Envelope& env) {
+  v1::OpHeader h;
+  REQUIRE(h.ParseFromString(env.header()));
+  return h;
+}
+
+// How many Rekeys in `entries` name `device`, per scope.
+std::map<uint32_t, int> RekeysNaming(const std::vector<v1::LogEntry>& entries,
+                                     const Bytes& device) {
+  std::map<uint32_t, int> out;
+  for (const auto& e : entries) {
+    if (HeaderOf(e.envelope()).kind() != v1::OP_KIND_REKEY) continue;
+    v1::ControlBody body;
+    REQUIRE(body.ParseFromString(e.envelope().control_body()));
+    for (const auto& d : body.rekey().revoked_devices()) {
+      if (d == ToString(device)) ++out[body.rekey().scope_id()];
+    }
+  }
+  return out;
+}
+
+void SyncAll(std::initializer_list<Device*> devices) {
+  for (int round = 0; round < 2; ++round) {
+    for (Device* d : devices) REQUIRE((*d)->SyncNow().ok());
+  }
+}
+
+uint64_t EpochOf(Device& d, const Bytes& case_id, uint32_t scope) {
+  auto view = d->ConfirmedView(case_id);
+  REQUIRE(view.ok());
+  auto it = view->scope_epochs().find(scope);
+  return it == view->scope_epochs().end() ? 0 : it->second;
+}
+
+}  // namespace
+
+TEST_CASE("after a revocation other members rekey on their own while the revoker is offline",
+          "[devices]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto recorder = std::make_shared<TamperTransport>(net);
+  auto phone_net = std::make_shared<TamperTransport>(net);
+  Device chair(recorder), phone(phone_net), other(net);
+  auto cid = chair->CreateCase(
+      {{phone.account_id(), v1::ROLE_MEMBER}, {other.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  // A restricted scope of the phone's account, which the other member is not in.
+  auto scope = chair->CreateScope(*cid, {phone.account_id()});
+  REQUIRE(scope.ok());
+  // A case the phone's account is not in.
+  auto elsewhere = chair->CreateCase({{other.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(elsewhere.ok());
+  auto plan = chair->CreateEntity(*cid, "plan");
+  REQUIRE(plan.ok());
+  auto secret = chair->CreateEntity(*cid, "address", *scope);
+  REQUIRE(secret.ok());
+  auto note = chair->CreateEntity(*elsewhere, "note");
+  REQUIRE(note.ok());
+  SyncAll({&chair, &phone, &other});
+  Device laptop(net, Device::Fresh{});
+  Link(phone, laptop);
+  SyncAll({&chair, &phone, &laptop, &other});
+  const Bytes phone_id = DeviceIdOf(phone);
+  const std::string phone_token = phone_net->last_token();
+  Loot loot = Steal(phone, *cid, {0, *scope});
+  REQUIRE(loot.epoch_keys.size() == 2);
+
+  // The phone is revoked from the laptop, which is then closed before it syncs.
+  REQUIRE(laptop->RevokeDevice(phone_id).ok());
+  laptop.Close();
+
+  // Everything written from now on, as the chair pulls it.
+  std::vector<v1::LogEntry> seen;
+  recorder->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
+    if (req.case_id() != ToString(*cid)) return;
+    for (const auto& e : resp.entries()) seen.push_back(e);
+  };
+  REQUIRE(chair->SyncNow().ok());
+
+  // kringd takes no content sealed to the old keys, from anyone: the other member's edit is
+  // held, its device names the revoked phone in a new key of scope 0 and sends the edit under it.
+  REQUIRE(other->SetField(*cid, *plan, "text", Text("NA-INTREKKEN-lid")).ok());
+  REQUIRE(other->SyncNow().ok());
+  CHECK(other->PendingIntents(*cid) == 0);
+  CHECK(EpochOf(other, *cid, 0) == 2);
+  // The chair writes in the phone's restricted scope: its device rekeys that scope itself.
+  REQUIRE(chair->SetField(*cid, *secret, "street", Text("NA-INTREKKEN-geheim")).ok());
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(chair->PendingIntents(*cid) == 0);
+  CHECK(EpochOf(chair, *cid, 0) == 2);
+  CHECK(EpochOf(chair, *cid, *scope) == 2);
+  REQUIRE(chair->SetField(*cid, *plan, "chair", Text("NA-INTREKKEN-voorzitter")).ok());
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(other->SyncNow().ok());
+  CHECK(TextOf(*chair->ConfirmedView(*cid), *plan, "text") == "NA-INTREKKEN-lid");
+  CHECK(TextOf(*other->ConfirmedView(*cid), *plan, "chair") == "NA-INTREKKEN-voorzitter");
+
+  // The phone cannot make a Rekey itself: it has no session any more.
+  v1::PushRequest push;
+  push.set_case_id(ToString(*cid));
+  CHECK(net->Push(push, phone_token).status().code() == StatusCode::kUnauthenticated);
+
+  // The laptop comes back: its queued Rekey is no longer needed (both scopes were rekeyed naming
+  // the phone), so no second Rekey is made; it reads what was written meanwhile.
+  laptop.Reopen();
+  REQUIRE(laptop->SyncNow().ok());
+  CHECK(laptop->PendingIntents(*cid) == 0);
+  CHECK(EpochOf(laptop, *cid, 0) == 2);
+  CHECK(EpochOf(laptop, *cid, *scope) == 2);
+  CHECK(TextOf(*laptop->ConfirmedView(*cid), *plan, "text") == "NA-INTREKKEN-lid");
+  CHECK(TextOf(*laptop->ConfirmedView(*cid), *secret, "street") == "NA-INTREKKEN-geheim");
+  auto cut = laptop->ConfirmedView(*cid);
+  REQUIRE(cut.ok());
+  CHECK(cut->device_cutoffs().count(Hex(phone_id)) == 1);
+  REQUIRE(chair->SyncNow().ok());
+  auto named = RekeysNaming(seen, phone_id);
+  CHECK(named[0] == 1);
+  CHECK(named[*scope] == 1);
+
+  // Handed the raw envelopes written after the revocation, the phone's keys open none of them.
+  int content_after = 0;
+  for (const auto& e : seen) {
+    const v1::OpHeader h = HeaderOf(e.envelope());
+    if (h.kind() == v1::OP_KIND_REKEY) {
+      v1::ControlBody body;
+      REQUIRE(body.ParseFromString(e.envelope().control_body()));
+      for (const auto& box : body.rekey().boxes()) {
+        for (const auto& uk : loot.account.user_keys()) {
+          CHECK_FALSE(crypto::SealOpen(client::identity::UserBoxKeyPair(View(uk.seed())),
+                                       View(box.sealed_key()))
+                          .ok());
+        }
+      }
+    }
+    if (h.kind() != v1::OP_KIND_CONTENT) continue;
+    ++content_after;
+    CHECK(h.epoch() >= 2);
+    for (const auto& key : loot.epoch_keys) CHECK_FALSE(Decrypts(key, e.envelope()));
+  }
+  CHECK(content_after >= 3);
+
+  // The case the phone's account is not in goes on under its first key.
+  REQUIRE(other->SetField(*elsewhere, *note, "text", Text("ongemoeid")).ok());
+  REQUIRE(other->SyncNow().ok());
+  CHECK(other->PendingIntents(*elsewhere) == 0);
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(TextOf(*chair->ConfirmedView(*elsewhere), *note, "text") == "ongemoeid");
+  CHECK(EpochOf(chair, *elsewhere, 0) == 1);
+  for (Device* d : {&chair, &other, &laptop}) CHECK((*d)->Alarms().empty());
+}
+
+TEST_CASE("two members rekeying after a revocation converge on one new key", "[devices]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto chair_net = std::make_shared<TamperTransport>(net);
+  Device chair(chair_net), phone(net), other(net);
+  auto cid = chair->CreateCase(
+      {{phone.account_id(), v1::ROLE_MEMBER}, {other.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto plan = chair->CreateEntity(*cid, "plan");
+  REQUIRE(plan.ok());
+  SyncAll({&chair, &phone, &other});
+  Device laptop(net, Device::Fresh{});
+  Link(phone, laptop);
+  SyncAll({&chair, &laptop, &other});
+  const Bytes phone_id = DeviceIdOf(phone);
+  phone.Close();
+  REQUIRE(laptop->RevokeDevice(phone_id).ok());
+  laptop.Close();
+
+  // Both edit; the chair's Rekey is about to go out when the other member's lands first.
+  REQUIRE(chair->SetField(*cid, *plan, "chair", Text("van de voorzitter")).ok());
+  REQUIRE(other->SetField(*cid, *plan, "other", Text("van het lid")).ok());
+  bool raced = false;
+  chair_net->before_push = [&](v1::PushRequest& req) {
+    if (raced) return;
+    for (const auto& env : req.envelopes()) {
+      if (HeaderOf(env).kind() != v1::OP_KIND_REKEY) continue;
+      raced = true;
+      REQUIRE(other->SyncNow().ok());
+      return;
+    }
+  };
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(raced);
+  CHECK(chair->PendingIntents(*cid) == 0);
+  REQUIRE(other->SyncNow().ok());
+  for (Device* d : {&chair, &other}) {
+    CHECK(EpochOf(*d, *cid, 0) == 2);
+    CHECK(TextOf(*(*d)->ConfirmedView(*cid), *plan, "chair") == "van de voorzitter");
+    CHECK(TextOf(*(*d)->ConfirmedView(*cid), *plan, "other") == "van het lid");
+    CHECK((*d)->Alarms().empty());
+  }
+}
+
+TEST_CASE("revoking a device of an account in no case changes nothing for others", "[devices]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), other(net), lone(net);
+  auto cid = chair->CreateCase({{other.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto plan = chair->CreateEntity(*cid, "plan");
+  REQUIRE(plan.ok());
+  SyncAll({&chair, &other});
+  Device second(net, Device::Fresh{});
+  Link(lone, second);
+  REQUIRE(second->RevokeDevice(DeviceIdOf(lone)).ok());
+  REQUIRE(second->SyncNow().ok());
+  REQUIRE(other->SetField(*cid, *plan, "text", Text("gewoon door")).ok());
+  REQUIRE(other->SyncNow().ok());
+  CHECK(other->PendingIntents(*cid) == 0);
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(TextOf(*chair->ConfirmedView(*cid), *plan, "text") == "gewoon door");
+  CHECK(EpochOf(chair, *cid, 0) == 1);
+}
