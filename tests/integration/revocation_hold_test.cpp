@@ -2,6 +2,9 @@
 // names the device, and any member's device makes that Rekey on its own: nothing written after
 // the revocation opens with the revoked device's keys, even while the revoking device stays
 // offline. Against a real kringd.
+#include <map>
+#include <mutex>
+
 #include <catch2/catch.hpp>
 
 #include "kring/common/crypto.h"
@@ -10,6 +13,7 @@
 #include "crypto/identity.h"
 #include "store/local_store.h"
 #include "support/client_fixture.h"
+#include "sync/sync_engine.h"
 
 using namespace kring;
 using namespace kring::test;
@@ -92,6 +96,59 @@ std::map<uint32_t, int> RekeysNaming(const std::vector<v1::LogEntry>& entries,
   return out;
 }
 
+// Remembers every refused push: what kringd told the device.
+class RefusalRecorder : public TamperTransport {
+ public:
+  using TamperTransport::TamperTransport;
+  Result<v1::PushResponse> Push(const v1::PushRequest& r, const std::string& t) override {
+    auto resp = TamperTransport::Push(r, t);
+    if (!resp.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      refusals_.push_back(resp.status());
+    }
+    return resp;
+  }
+  std::vector<Status> refusals() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return refusals_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<Status> refusals_;
+};
+
+// A header as a member's device would write it, continuing its own op chain.
+v1::OpHeader ForgedHeader(const v1::LocalAccount& account, const Bytes& case_id, v1::OpKind kind,
+                          uint64_t epoch, const client::DeviceHead& head) {
+  v1::OpHeader h;
+  h.set_version(1);
+  h.set_case_id(ToString(case_id));
+  h.set_epoch(epoch);
+  h.set_author_account_id(account.account_id());
+  h.set_author_device_id(account.device_id());
+  h.set_device_counter(head.counter + 1);
+  h.set_prev_device_op_hash(ToString(head.last_hash));
+  h.set_client_op_id(ToString(crypto::RandomBytes(16)));
+  h.set_kind(kind);
+  return h;
+}
+
+client::DeviceHead HeadOf(Device& d, const Bytes& case_id, const Bytes& device_id) {
+  d.Close();
+  std::map<Bytes, client::DeviceHead> heads;
+  {
+    auto store = client::LocalStore::Open(d.db_path(), d.storage_key());
+    REQUIRE(store.ok());
+    auto read = (*store)->DeviceHeads(case_id);
+    REQUIRE(read.ok());
+    heads = *read;
+  }
+  d.Reopen();
+  auto it = heads.find(device_id);
+  return it == heads.end() ? client::DeviceHead{} : it->second;
+}
+
 void SyncAll(std::initializer_list<Device*> devices) {
   for (int round = 0; round < 2; ++round) {
     for (Device* d : devices) REQUIRE((*d)->SyncNow().ok());
@@ -113,7 +170,8 @@ TEST_CASE("after a revocation other members rekey on their own while the revoker
   auto net = ServerTransport(server);
   auto recorder = std::make_shared<TamperTransport>(net);
   auto phone_net = std::make_shared<TamperTransport>(net);
-  Device chair(recorder), phone(phone_net), other(net);
+  auto other_net = std::make_shared<RefusalRecorder>(net);
+  Device chair(recorder), phone(phone_net), other(other_net);
   auto cid = chair->CreateCase(
       {{phone.account_id(), v1::ROLE_MEMBER}, {other.account_id(), v1::ROLE_MEMBER}});
   REQUIRE(cid.ok());
@@ -156,6 +214,10 @@ TEST_CASE("after a revocation other members rekey on their own while the revoker
   REQUIRE(other->SyncNow().ok());
   CHECK(other->PendingIntents(*cid) == 0);
   CHECK(EpochOf(other, *cid, 0) == 2);
+  auto refusals = other_net->refusals();
+  REQUIRE(refusals.size() == 1);
+  CHECK(refusals[0].code() == StatusCode::kFailedPrecondition);
+  CHECK(refusals[0].message().find(protocol::kHeldForRevokedDevice) != std::string::npos);
   // The chair writes in the phone's restricted scope: its device rekeys that scope itself.
   REQUIRE(chair->SetField(*cid, *secret, "street", Text("NA-INTREKKEN-geheim")).ok());
   REQUIRE(chair->SyncNow().ok());
@@ -285,4 +347,71 @@ TEST_CASE("revoking a device of an account in no case changes nothing for others
   REQUIRE(chair->SyncNow().ok());
   CHECK(TextOf(*chair->ConfirmedView(*cid), *plan, "text") == "gewoon door");
   CHECK(EpochOf(chair, *cid, 0) == 1);
+}
+
+TEST_CASE("after a leave the chair's rekey still comes first, then the revoked device is named",
+          "[devices]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto member_net = std::make_shared<TamperTransport>(net);
+  Device chair(net), phone(net), member(member_net), leaver(net);
+  auto cid = chair->CreateCase({{phone.account_id(), v1::ROLE_MEMBER},
+                                {member.account_id(), v1::ROLE_MEMBER},
+                                {leaver.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto plan = chair->CreateEntity(*cid, "plan");
+  REQUIRE(plan.ok());
+  SyncAll({&chair, &phone, &member, &leaver});
+  Device laptop(net, Device::Fresh{});
+  Link(phone, laptop);
+  SyncAll({&chair, &laptop, &member, &leaver});
+  const Bytes phone_id = DeviceIdOf(phone);
+  phone.Close();
+  REQUIRE(laptop->RevokeDevice(phone_id).ok());
+  laptop.Close();
+  REQUIRE(leaver->LeaveCase(*cid).ok());
+  REQUIRE(leaver->SyncNow().ok());
+  REQUIRE(member->SyncNow().ok());
+
+  // A plain member may not make the case's next key after a leave, also not by naming the
+  // revoked phone: that stays with the chair or a coordinator.
+  const std::string token = member_net->last_token();
+  const Bytes member_device = DeviceIdOf(member);
+  client::DeviceHead head = HeadOf(member, *cid, member_device);
+  Loot loot = Steal(member, *cid, {0});
+  member.Reopen();
+  v1::ControlBody body;
+  v1::Rekey* rk = body.mutable_rekey();
+  rk->set_new_epoch(2);
+  rk->set_key_commitment(std::string(32, 'k'));
+  for (const Bytes& account : {chair.account_id(), phone.account_id(), member.account_id()}) {
+    rk->add_recipients(ToString(account));
+    v1::KeyBox* box = rk->add_boxes();
+    box->set_account_id(ToString(account));
+    box->set_user_key_generation(1);
+    box->set_sealed_key(std::string(80, 'x'));
+  }
+  rk->add_revoked_devices(ToString(phone_id));
+  v1::PushRequest push;
+  push.set_case_id(ToString(*cid));
+  *push.add_envelopes() = client::SignEnvelope(
+      loot.account, ForgedHeader(loot.account, *cid, v1::OP_KIND_REKEY, 2, head), &body, nullptr,
+      {});
+  CHECK(net->Push(push, token).status().code() == StatusCode::kPermissionDenied);
+
+  // The member's edit waits for the chair's key; then the member's device names the phone.
+  REQUIRE(member->SetField(*cid, *plan, "lid", Text("na het vertrek")).ok());
+  REQUIRE(member->SyncNow().ok());
+  CHECK(member->PendingIntents(*cid) == 1);
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(EpochOf(chair, *cid, 0) == 2);
+  REQUIRE(member->SyncNow().ok());
+  CHECK(member->PendingIntents(*cid) == 0);
+  CHECK(EpochOf(member, *cid, 0) == 3);
+  auto state = member->ConfirmedView(*cid);
+  REQUIRE(state.ok());
+  CHECK(state->device_cutoffs().count(Hex(phone_id)) == 1);
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(TextOf(*chair->ConfirmedView(*cid), *plan, "lid") == "na het vertrek");
+  for (Device* d : {&chair, &member}) CHECK((*d)->Alarms().empty());
 }
