@@ -171,9 +171,10 @@ TEST_CASE("after a revocation other members rekey on their own while the revoker
   auto recorder = std::make_shared<TamperTransport>(net);
   auto phone_net = std::make_shared<TamperTransport>(net);
   auto other_net = std::make_shared<RefusalRecorder>(net);
-  Device chair(recorder), phone(phone_net), other(other_net);
-  auto cid = chair->CreateCase(
-      {{phone.account_id(), v1::ROLE_MEMBER}, {other.account_id(), v1::ROLE_MEMBER}});
+  Device chair(recorder), phone(phone_net), other(other_net), away(net);
+  auto cid = chair->CreateCase({{phone.account_id(), v1::ROLE_MEMBER},
+                                {other.account_id(), v1::ROLE_MEMBER},
+                                {away.account_id(), v1::ROLE_MEMBER}});
   REQUIRE(cid.ok());
   // A restricted scope of the phone's account, which the other member is not in.
   auto scope = chair->CreateScope(*cid, {phone.account_id()});
@@ -187,14 +188,17 @@ TEST_CASE("after a revocation other members rekey on their own while the revoker
   REQUIRE(secret.ok());
   auto note = chair->CreateEntity(*elsewhere, "note");
   REQUIRE(note.ok());
-  SyncAll({&chair, &phone, &other});
+  SyncAll({&chair, &phone, &other, &away});
+  // A scope of the phone's account with a member who stays away: only the laptop rekeys it.
+  auto quiet = phone->CreateScope(*cid, {away.account_id()});
+  REQUIRE(quiet.ok());
   Device laptop(net, Device::Fresh{});
   Link(phone, laptop);
   SyncAll({&chair, &phone, &laptop, &other});
   const Bytes phone_id = DeviceIdOf(phone);
   const std::string phone_token = phone_net->last_token();
-  Loot loot = Steal(phone, *cid, {0, *scope});
-  REQUIRE(loot.epoch_keys.size() == 2);
+  Loot loot = Steal(phone, *cid, {0, *scope, *quiet});
+  REQUIRE(loot.epoch_keys.size() == 3);
 
   // The phone is revoked from the laptop, which is then closed before it syncs.
   REQUIRE(laptop->RevokeDevice(phone_id).ok());
@@ -235,13 +239,17 @@ TEST_CASE("after a revocation other members rekey on their own while the revoker
   push.set_case_id(ToString(*cid));
   CHECK(net->Push(push, phone_token).status().code() == StatusCode::kUnauthenticated);
 
-  // The laptop comes back: its queued Rekey is no longer needed (both scopes were rekeyed naming
-  // the phone), so no second Rekey is made; it reads what was written meanwhile.
+  // The laptop comes back: of its queued Rekeys only the one of the quiet scope is still needed
+  // (scope 0 and the other scope were rekeyed naming the phone), so no second Rekey of a scope is
+  // made; it reads what was written meanwhile.
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(RekeysNaming(seen, phone_id).count(*quiet) == 0);
   laptop.Reopen();
   REQUIRE(laptop->SyncNow().ok());
   CHECK(laptop->PendingIntents(*cid) == 0);
   CHECK(EpochOf(laptop, *cid, 0) == 2);
   CHECK(EpochOf(laptop, *cid, *scope) == 2);
+  CHECK(EpochOf(laptop, *cid, *quiet) == 2);
   CHECK(TextOf(*laptop->ConfirmedView(*cid), *plan, "text") == "NA-INTREKKEN-lid");
   CHECK(TextOf(*laptop->ConfirmedView(*cid), *secret, "street") == "NA-INTREKKEN-geheim");
   auto cut = laptop->ConfirmedView(*cid);
@@ -251,6 +259,7 @@ TEST_CASE("after a revocation other members rekey on their own while the revoker
   auto named = RekeysNaming(seen, phone_id);
   CHECK(named[0] == 1);
   CHECK(named[*scope] == 1);
+  CHECK(named[*quiet] == 1);
 
   // Handed the raw envelopes written after the revocation, the phone's keys open none of them.
   int content_after = 0;
