@@ -73,6 +73,37 @@ Status ReleaseRevocationHolds(storage::StoreTxn& txn, ByteView case_id, const v1
   return {};
 }
 
+// A Rekey of scope 0 by a plain member names at least one device no Rekey of the scope named
+// before (the devices are checked by CheckRevokedDevices).
+Result<bool> NamesNewDevice(storage::StoreTxn& txn, ByteView case_id, const v1::Rekey& rekey) {
+  for (const std::string& device : rekey.revoked_devices()) {
+    KRING_ASSIGN_OR_RETURN(bool named,
+                           txn.RevocationNamed(case_id, rekey.scope_id(), View(device)));
+    if (!named) return true;
+  }
+  return false;
+}
+
+// In a case that lets newcomers read history, every later Rekey of scope 0 carries the back-link
+// to the previous key (kringd cannot open it, but can see it is there): no member's Rekey cuts
+// newcomers off from what came before.
+Status CheckHistoryBackLink(storage::StoreTxn& txn, ByteView case_id, const v1::Rekey& rekey) {
+  if (rekey.new_epoch() <= 1 || !rekey.previous_key_box().empty()) return {};
+  KRING_ASSIGN_OR_RETURN(std::vector<storage::StoredOp> first, txn.ReadOps(case_id, 0, 1, 0));
+  v1::Envelope env;
+  if (first.empty() || !env.ParseFromString(first[0].envelope)) {
+    return DataLoss("create op is missing");
+  }
+  v1::ControlBody body;
+  if (!body.ParseFromString(env.control_body()) || !body.has_create_case()) {
+    return DataLoss("create op unreadable");
+  }
+  if (body.create_case().newcomers_read_history()) {
+    return InvalidArgument("rekey needs the history back-link");
+  }
+  return {};
+}
+
 Status CheckCreateCase(storage::StoreTxn& txn, const Author& author, const v1::OpHeader& h,
                        const v1::CreateCase& create) {
   if (h.scope_id() != 0 || h.epoch() != 1) {
@@ -508,14 +539,25 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
       if (!IsManager(*role) && !cuts_off) {
         return PermissionDenied("only a chair or coordinator may rekey");
       }
+      if (!IsManager(*role)) {
+        // Naming a device cut off long ago again would let any member force new keys at will.
+        KRING_ASSIGN_OR_RETURN(bool names_new, NamesNewDevice(txn, case_id, rekey));
+        if (!names_new) return PermissionDenied("rekey names only devices named before");
+      }
+      KRING_RETURN_IF_ERROR(CheckHistoryBackLink(txn, case_id, rekey));
     } else {
       KRING_ASSIGN_OR_RETURN(bool in_scope, InScope(txn, case_id, rekey.scope_id(), author));
       if (!in_scope) return PermissionDenied("only a member of the scope may rekey it");
+      // After a leave the case's own Rekey comes first (clients check the same order).
+      if (rekey_required) return FailedPrecondition("waiting for a new key after someone left");
     }
     KRING_RETURN_IF_ERROR(CheckRekey(txn, case_id, rekey, *epoch));
     KRING_RETURN_IF_ERROR(txn.SetScopeEpoch(case_id, rekey.scope_id(), rekey.new_epoch()));
     KRING_RETURN_IF_ERROR(txn.SetRekeyRequired(case_id, false, rekey.scope_id()));
     KRING_RETURN_IF_ERROR(ReleaseRevocationHolds(txn, case_id, rekey));
+    for (const std::string& device : rekey.revoked_devices()) {
+      KRING_RETURN_IF_ERROR(txn.RecordRevocationNamed(case_id, rekey.scope_id(), View(device)));
+    }
   } else if (h.kind() == v1::OP_KIND_CONTENT) {
     KRING_ASSIGN_OR_RETURN(const PushState::Scope* scope, state.ContentScope(h.scope_id()));
     if (!scope->epoch) return FailedPrecondition("unknown scope");

@@ -424,3 +424,94 @@ TEST_CASE("after a leave the chair's rekey still comes first, then the revoked d
   CHECK(TextOf(*chair->ConfirmedView(*cid), *plan, "lid") == "na het vertrek");
   for (Device* d : {&chair, &member}) CHECK((*d)->Alarms().empty());
 }
+
+TEST_CASE(
+    "a restricted scope's rekey after a revocation waits for the case's new key after a leave",
+    "[devices]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), phone(net), other(net), leaver(net);
+  auto cid = chair->CreateCase({{phone.account_id(), v1::ROLE_MEMBER},
+                                {other.account_id(), v1::ROLE_MEMBER},
+                                {leaver.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  // A restricted scope of the phone's account, which the other member is not in.
+  auto scope = chair->CreateScope(*cid, {phone.account_id()});
+  REQUIRE(scope.ok());
+  auto plan = chair->CreateEntity(*cid, "plan");
+  REQUIRE(plan.ok());
+  SyncAll({&chair, &phone, &other, &leaver});
+  Device laptop(net, Device::Fresh{});
+  Link(phone, laptop);
+  SyncAll({&chair, &laptop, &other, &leaver});
+  const Bytes phone_id = DeviceIdOf(phone);
+  phone.Close();
+  REQUIRE(laptop->RevokeDevice(phone_id).ok());
+  laptop.Close();
+
+  // The other member names the phone in scope 0 (it is not in the restricted scope); then
+  // someone leaves, so the case waits for the chair's new key.
+  REQUIRE(other->SetField(*cid, *plan, "text", Text("na het intrekken")).ok());
+  REQUIRE(other->SyncNow().ok());
+  CHECK(other->PendingIntents(*cid) == 0);
+  CHECK(EpochOf(other, *cid, 0) == 2);
+  REQUIRE(leaver->LeaveCase(*cid).ok());
+  REQUIRE(leaver->SyncNow().ok());
+
+  // The laptop comes back: only the restricted scope still waits for its Rekey naming the phone,
+  // and that Rekey may not come before the case's own: it stays queued, nobody raises an alarm.
+  laptop.Reopen();
+  CHECK(laptop->SyncNow().ok());
+  CHECK(laptop->PendingIntents(*cid) == 1);
+  CHECK(EpochOf(laptop, *cid, *scope) == 1);
+  CHECK(laptop->Alarms().empty());
+
+  // The chair's key lands; then the laptop names the phone in the restricted scope.
+  CHECK(chair->SyncNow().ok());
+  CHECK(EpochOf(chair, *cid, 0) == 3);
+  CHECK(laptop->SyncNow().ok());
+  CHECK(laptop->PendingIntents(*cid) == 0);
+  CHECK(EpochOf(laptop, *cid, *scope) == 2);
+  CHECK(chair->SyncNow().ok());
+  CHECK(other->SyncNow().ok());
+  CHECK(EpochOf(chair, *cid, *scope) == 2);
+  auto state = chair->ConfirmedView(*cid);
+  REQUIRE(state.ok());
+  CHECK(state->revocation_rekeys().count(std::to_string(*scope) + ":" + Hex(phone_id)) == 1);
+  for (Device* d : {&chair, &other, &laptop}) CHECK((*d)->Alarms().empty());
+}
+
+TEST_CASE("edits sealed before a revocation keep their place ahead of its rekey", "[devices]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto laptop_net = std::make_shared<RefusalRecorder>(net);
+  Device chair(net), phone(net);
+  auto cid = chair->CreateCase({{phone.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto plan = chair->CreateEntity(*cid, "plan");
+  REQUIRE(plan.ok());
+  SyncAll({&chair, &phone});
+  Device laptop(laptop_net, Device::Fresh{});
+  Link(phone, laptop);
+  SyncAll({&chair, &laptop});
+  const Bytes phone_id = DeviceIdOf(phone);
+  phone.Close();
+
+  // The laptop's edit is sealed, but the network drops before it is sent; then the laptop
+  // revokes the phone, which queues its Rekey behind the sealed edit.
+  REQUIRE(laptop->SetField(*cid, *plan, "text", Text("voor het intrekken")).ok());
+  laptop_net->fail_pushes = true;
+  CHECK_FALSE(laptop->SyncNow().ok());
+  laptop_net->fail_pushes = false;
+  REQUIRE(laptop->RevokeDevice(phone_id).ok());
+  REQUIRE(laptop->SyncNow().ok());
+  CHECK(laptop->PendingIntents(*cid) == 0);
+  CHECK(EpochOf(laptop, *cid, 0) == 2);
+  // kringd never saw the Rekey take a device counter the sealed edit holds.
+  for (const Status& s : laptop_net->refusals()) {
+    CHECK(s.message().find("does not continue") == std::string::npos);
+  }
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(TextOf(*chair->ConfirmedView(*cid), *plan, "text") == "voor het intrekken");
+  for (Device* d : {&chair, &laptop}) CHECK((*d)->Alarms().empty());
+}

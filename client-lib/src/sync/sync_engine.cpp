@@ -742,23 +742,48 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
       return Status(StatusCode::kAborted, "not a member of this case any more");
     }
     // Whose device each one is, by the members' verified chains; a device of someone no longer
-    // in the case needs no naming (the Rekey that removed them gave them no key).
+    // in the case needs no naming (the Rekey that removed them gave them no key). A member whose
+    // chain does not load now gets no Rekey this round: kringd keeps holding the content and the
+    // next sync tries again (nothing is taken from the server's word meanwhile).
     std::map<std::string, std::string> owner;
     for (const std::string& device : ci.rekey_after_revoke().revoked_devices()) {
       for (const v1::Member& m : projected.members()) {
-        KRING_ASSIGN_OR_RETURN(UserChain chain, ChainOf(ToBytes(m.account_id())));
-        if (chain.devices.count(ToBytes(device)) != 0) {
+        auto chain = ChainOf(ToBytes(m.account_id()));
+        if (!chain.ok()) {
+          log::Warn("revocation_rekey_chain_unavailable", {{"case", Hex(case_id)}});
+          continue;
+        }
+        if (chain->devices.count(ToBytes(device)) != 0) {
           owner[device] = m.account_id();
           break;
         }
       }
     }
-    const bool others = std::ranges::any_of(
-        owner, [&](const auto& entry) { return entry.second != me.account_id(); });
-    if (others && projected.rekey_pending() && !IsManager(projected, me)) {
-      // After someone left, the chair's or a coordinator's Rekey comes first; kringd holds the
-      // content again after it and this device queues the Rekey anew then.
-      return Status(StatusCode::kAborted, "waiting for the chair's or a coordinator's new key");
+    // Devices still to be named in a scope: of an account in it, not named there before (by
+    // another member's device first, or a plain member would be refused).
+    auto to_name = [&](const v1::CaseState& state, uint32_t id) {
+      std::vector<std::string> named;
+      for (const auto& [device, account] : owner) {
+        if (model::InScope(state, id, View(account)) &&
+            state.revocation_rekeys().count(model::RevocationLabel(id, View(device))) == 0) {
+          named.push_back(device);
+        }
+      }
+      return named;
+    };
+    const std::vector<std::string> whole = to_name(projected, 0);
+    if (projected.rekey_pending()) {
+      // A membership change waits for the case's own Rekey, and every client refuses a Rekey of
+      // a restricted scope before it (so does kringd). This device makes that Rekey only when it
+      // names a device and may (a chair or coordinator after a leave, or a plain member for its
+      // own account's devices; after another change only its device); else the intent waits
+      // here, unsealed, until the case's Rekey lands.
+      const bool others = std::ranges::any_of(
+          whole, [&](const std::string& d) { return owner[d] != me.account_id(); });
+      const bool may = projected.rekey_pending_device().empty()
+                           ? IsManager(projected, me) || !others
+                           : projected.rekey_pending_device() == me.device_id();
+      if (whole.empty() || !may) return std::vector<v1::Envelope>{};
     }
     std::vector<uint32_t> scopes = {0};
     for (const auto& [id, scope] : projected.scopes()) {
@@ -770,18 +795,19 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
     std::vector<v1::Envelope> out;
     v1::CaseState after = projected;
     for (uint32_t id : scopes) {
-      std::vector<std::string> named;
-      for (const auto& [device, account] : owner) {
-        if (model::InScope(after, id, View(account)) &&
-            after.revocation_rekeys().count(model::RevocationLabel(id, View(device))) == 0) {
-          named.push_back(device);
-        }
-      }
+      const std::vector<std::string> named = id == 0 ? whole : to_name(after, id);
       if (named.empty()) continue;
       if (out.size() >= protocol::kMaxPushEnvelopes) break;
       const std::string op_id =
           out.empty() ? ToString(in.client_op_id) : ToString(crypto::RandomBytes(crypto::kIdBytes));
-      KRING_RETURN_IF_ERROR(AppendRekey(me, case_id, rec, after, id, op_id, out, mine, named));
+      if (Status made = AppendRekey(me, case_id, rec, after, id, op_id, out, mine, named);
+          !made.ok()) {
+        if (made.code() == StatusCode::kAborted) return made;
+        // A recipient's chain did not load: the Rekeys made so far go out, the rest (or all)
+        // wait for the next sync while kringd keeps holding the content.
+        log::Warn("revocation_rekey_deferred", {{"case", Hex(case_id)}});
+        return out;
+      }
     }
     if (out.empty()) return Status(StatusCode::kAborted, "rekey no longer needed");
     return out;
@@ -870,14 +896,17 @@ Status SyncEngine::AppendRekey(const v1::LocalAccount& me, const Bytes& case_id,
     box->set_user_key_generation(chain.user_key.generation);
     box->set_sealed_key(ToString(crypto::Seal(chain.user_key.box_public_key, epoch_key)));
   }
-  // History back-links only for the whole case (restricted scopes open "from now on").
+  // History back-links only for the whole case (restricted scopes open "from now on"). Every
+  // client and kringd refuse a later key of such a case without one, so a device that never got
+  // the previous key leaves the new one to another device.
   if (scope == 0 && state.newcomers_read_history() && new_epoch > 1) {
     KRING_ASSIGN_OR_RETURN(std::optional<EpochKey> previous,
                            store_->FindEpochKey(case_id, 0, new_epoch - 1));
-    if (previous) {
-      rk->set_previous_key_box(
-          ToString(protocol::SealPreviousKey(epoch_key, previous->key, case_id, 0, new_epoch)));
+    if (!previous || state.unreadable_epochs().count(model::EpochLabel(0, new_epoch - 1)) != 0) {
+      return Status(StatusCode::kAborted, "this device does not hold the case's current key");
     }
+    rk->set_previous_key_box(
+        ToString(protocol::SealPreviousKey(epoch_key, previous->key, case_id, 0, new_epoch)));
   }
   v1::OpHeader h =
       NewHeader(me, case_id, rec, mine, v1::OP_KIND_REKEY, new_epoch, client_op_id, scope);
@@ -932,8 +961,14 @@ Result<bool> SyncEngine::QueueRekeyForRevoked(const Bytes& case_id) {
   }
   std::vector<std::string> devices;
   for (const v1::Member& m : state.members()) {
-    KRING_ASSIGN_OR_RETURN(UserChain chain, ChainOf(ToBytes(m.account_id()), true));
-    for (const auto& [id, device] : chain.devices) {
+    // A chain that does not load now (offline, or it does not verify) names nothing this round:
+    // the content stays held and the next sync looks again. Another member's chain still counts.
+    auto chain = ChainOf(ToBytes(m.account_id()), true);
+    if (!chain.ok()) {
+      log::Warn("revocation_rekey_chain_unavailable", {{"case", Hex(case_id)}});
+      continue;
+    }
+    for (const auto& [id, device] : chain->devices) {
       if (device.is_recovery || !device.revoked_at) continue;
       const bool waits = std::ranges::any_of(mine_scopes, [&](uint32_t scope) {
         return model::InScope(state, scope, View(m.account_id())) &&
@@ -1253,6 +1288,9 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
           return sealed.status();
         }
         envelopes = std::move(sealed).value();
+        // A Rekey after a revocation that must wait for the case's own Rekey: it and everything
+        // after it stay unsealed (sealing past it would take device counters it needs).
+        if (envelopes.empty()) break;
         for (const v1::Envelope& env : envelopes) {
           auto parsed = protocol::ParseEnvelope(env);
           if (parsed.ok()) model::ApplyControl(change(), parsed->header, parsed->control, 0);
@@ -1410,15 +1448,42 @@ Status SyncEngine::KeepPushResults(const Bytes& case_id, const v1::PushRequest& 
   return store_->KeepPushResults(case_id, kept);
 }
 
+namespace {
+
+// The device counter an intent's sealed ops start at (0 when unsealed or unreadable).
+uint64_t FirstCounter(const Intent& in) {
+  if (in.sealed.empty()) return 0;
+  v1::OpHeader h;
+  return h.ParseFromString(in.sealed.front().header()) ? h.device_counter() : 0;
+}
+
+// The order intents are sealed and pushed in. Intents sealed in an earlier round come first, in
+// the order of their device counters, so they still continue this device's op chain (a new
+// intent moved ahead of them would take a counter they hold). Then, of the unsealed ones, the
+// case's own Rekey after a leave (every client takes no other Rekey before it), the new keys
+// after a revocation (kringd holds content until they land, and nothing more should be sealed
+// to a key a revoked device holds), and the rest in the order they were made.
+void OrderForSealing(std::vector<Intent>& intents) {
+  auto unsealed = std::stable_partition(intents.begin(), intents.end(),
+                                        [](const Intent& in) { return !in.sealed.empty(); });
+  std::stable_sort(intents.begin(), unsealed, [](const Intent& a, const Intent& b) {
+    return FirstCounter(a) < FirstCounter(b);
+  });
+  auto rank = [](const Intent& in) {
+    if (!in.control) return 2;
+    if (in.control_op.has_rekey_after_leave()) return 0;
+    return in.control_op.has_rekey_after_revoke() ? 1 : 2;
+  };
+  std::stable_sort(unsealed, intents.end(),
+                   [&](const Intent& a, const Intent& b) { return rank(a) < rank(b); });
+}
+
+}  // namespace
+
 Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
   if (intents.empty()) return false;
-  // New keys after a revocation go before everything else queued: kringd holds content until
-  // they land, and nothing more should be sealed to a key a revoked device holds. Always the
-  // same order, so intents sealed in an earlier round still continue the chain.
-  std::stable_partition(intents.begin(), intents.end(), [](const Intent& in) {
-    return in.control && in.control_op.has_rekey_after_revoke();
-  });
+  OrderForSealing(intents);
   if (Status sealed = SealPending(case_id, intents); !sealed.ok()) {
     if (sealed.code() != StatusCode::kAborted) return sealed;
     out.events.push_back({ChangeEvent::Kind::kIntentRejected, case_id, sealed.message()});

@@ -378,6 +378,18 @@ class BatchVerifier {
     }
     KRING_ASSIGN_OR_RETURN(auto stored, ctx_.epoch_key(scope, epoch));
     if (!stored) return std::optional<SecretBytes>();
+    if (state_.unreadable_epochs().count(model::EpochLabel(scope, epoch)) != 0) {
+      // This device's box in the epoch's Rekey did not open: a key stored for it is this
+      // device's own Rekey that lost the race for the epoch, not the epoch's key. Only a key a
+      // history back-link delivered (it matches the epoch's commitment) opens that epoch.
+      auto commitment = state_.epoch_commitments().find(epoch);
+      if (scope != 0 || commitment == state_.epoch_commitments().end() ||
+          !ConstantTimeEqual(
+              protocol::EpochKeyCommitment(stored->key, ctx_.record.case_id, scope, epoch),
+              View(commitment->second))) {
+        return std::optional<SecretBytes>();
+      }
+    }
     return std::optional<SecretBytes>(stored->key);
   }
 
@@ -496,9 +508,21 @@ class BatchVerifier {
       revocation = !others || !leave_waits;
     }
     if (scope == 0) {
-      if (author->role() != v1::ROLE_CHAIR && author->role() != v1::ROLE_COORDINATOR &&
-          !revocation) {
+      const bool manager =
+          author->role() == v1::ROLE_CHAIR || author->role() == v1::ROLE_COORDINATOR;
+      if (!manager && !revocation) {
         return Fail(AlarmKind::kTamper, seq, "rekey by a member without that permission", c.entry);
+      }
+      // Same rule as kringd: a plain member's Rekey names at least one device not named in the
+      // case before, so nobody forces new keys at will by naming an old revocation again.
+      if (!manager && std::ranges::none_of(rk.revoked_devices(), [&](const std::string& d) {
+            return state_.revocation_rekeys().count(model::RevocationLabel(0, View(d))) == 0;
+          })) {
+        return Fail(AlarmKind::kTamper, seq, "rekey names only devices named before", c.entry);
+      }
+      // Same rule as kringd: where newcomers read history, every later key links back.
+      if (state_.newcomers_read_history() && rk.new_epoch() > 1 && rk.previous_key_box().empty()) {
+        return Fail(AlarmKind::kTamper, seq, "rekey without the history back-link", c.entry);
       }
       if (state_.rekey_pending() && !state_.rekey_pending_device().empty() &&
           c.op.header.author_device_id() != state_.rekey_pending_device()) {

@@ -128,6 +128,9 @@ class StoreTxn {
   virtual Result<std::vector<std::pair<Bytes, Bytes>>> RevocationHolds(ByteView case_id,
                                                                        uint32_t scope_id) = 0;
   virtual Status ReleaseRevocationHold(ByteView case_id, uint32_t scope_id, ByteView device_id) = 0;
+  // Whether a Rekey of the scope named the device as revoked before (from migration 6 on).
+  virtual Result<bool> RevocationNamed(ByteView case_id, uint32_t scope_id, ByteView device_id) = 0;
+  virtual Status RecordRevocationNamed(ByteView case_id, uint32_t scope_id, ByteView device_id) = 0;
   // Closing and deletion.
   virtual Status SetCaseClosed(ByteView case_id, uint64_t close_seq, int64_t delete_after_ms) = 0;
   // Deletes every row of the case and keeps only its tombstone.
