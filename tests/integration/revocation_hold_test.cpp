@@ -120,7 +120,8 @@ class RefusalRecorder : public TamperTransport {
 
 // A header as a member's device would write it, continuing its own op chain.
 v1::OpHeader ForgedHeader(const v1::LocalAccount& account, const Bytes& case_id, v1::OpKind kind,
-                          uint64_t epoch, const client::DeviceHead& head) {
+                          uint64_t epoch, const client::DeviceHead& head, uint64_t seen_seq = 0,
+                          const std::string& seen_hash = {}) {
   v1::OpHeader h;
   h.set_version(1);
   h.set_case_id(ToString(case_id));
@@ -131,7 +132,27 @@ v1::OpHeader ForgedHeader(const v1::LocalAccount& account, const Bytes& case_id,
   h.set_prev_device_op_hash(ToString(head.last_hash));
   h.set_client_op_id(ToString(crypto::RandomBytes(16)));
   h.set_kind(kind);
+  h.set_seen_seq(seen_seq);
+  h.set_seen_hash(seen_hash);
   return h;
+}
+
+// A Rekey of scope 0 at `epoch` for `accounts` with boxes nobody opens, naming `revoked`.
+v1::ControlBody GarbageRekey(uint64_t epoch, const std::vector<Bytes>& accounts,
+                             const std::vector<Bytes>& revoked) {
+  v1::ControlBody body;
+  v1::Rekey* rk = body.mutable_rekey();
+  rk->set_new_epoch(epoch);
+  rk->set_key_commitment(std::string(32, 'k'));
+  for (const Bytes& account : accounts) {
+    rk->add_recipients(ToString(account));
+    v1::KeyBox* box = rk->add_boxes();
+    box->set_account_id(ToString(account));
+    box->set_user_key_generation(1);
+    box->set_sealed_key(std::string(80, 'x'));
+  }
+  for (const Bytes& d : revoked) rk->add_revoked_devices(ToString(d));
+  return body;
 }
 
 client::DeviceHead HeadOf(Device& d, const Bytes& case_id, const Bytes& device_id) {
@@ -514,4 +535,107 @@ TEST_CASE("edits sealed before a revocation keep their place ahead of its rekey"
   REQUIRE(chair->SyncNow().ok());
   CHECK(TextOf(*chair->ConfirmedView(*cid), *plan, "text") == "voor het intrekken");
   for (Device* d : {&chair, &laptop}) CHECK((*d)->Alarms().empty());
+}
+
+TEST_CASE("a plain member's rekey naming only a device named before is refused everywhere",
+          "[devices]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto lie = std::make_shared<TamperTransport>(net);
+  auto member_net = std::make_shared<TamperTransport>(net);
+  Device chair(lie), phone(net), member(member_net);
+  auto cid = chair->CreateCase(
+      {{phone.account_id(), v1::ROLE_MEMBER}, {member.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &phone, &member});
+  Device laptop(net, Device::Fresh{});
+  Link(phone, laptop);
+  SyncAll({&chair, &laptop, &member});
+  const Bytes phone_id = DeviceIdOf(phone);
+  phone.Close();
+  REQUIRE(laptop->RevokeDevice(phone_id).ok());
+  REQUIRE(laptop->SyncNow().ok());
+  SyncAll({&chair, &member});
+  REQUIRE(EpochOf(chair, *cid, 0) == 2);
+
+  // The plain member names the phone again, in a new key of the whole case: kringd refuses it.
+  const std::string token = member_net->last_token();
+  const Bytes member_device = DeviceIdOf(member);
+  client::DeviceHead head = HeadOf(member, *cid, member_device);
+  Loot loot = Steal(member, *cid, {0});
+  const std::vector<Bytes> accounts = {chair.account_id(), phone.account_id(), member.account_id()};
+  auto forged = [&](uint64_t seen_seq, const std::string& seen_hash) {
+    v1::ControlBody body = GarbageRekey(3, accounts, {phone_id});
+    return client::SignEnvelope(
+        loot.account,
+        ForgedHeader(loot.account, *cid, v1::OP_KIND_REKEY, 3, head, seen_seq, seen_hash), &body,
+        nullptr, {});
+  };
+  v1::PushRequest push;
+  push.set_case_id(ToString(*cid));
+  *push.add_envelopes() = forged(0, "");
+  auto refused = net->Push(push, token);
+  CHECK(refused.status().code() == StatusCode::kPermissionDenied);
+  CHECK(refused.status().message().find("named before") != std::string::npos);
+
+  // As if a server had taken it: the chair's device refuses it.
+  SecretBytes server_key = server.ServerSecretKey();
+  lie->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
+    resp.clear_entries();
+    *resp.add_entries()->mutable_envelope() = forged(req.after_seq(), req.after_chain_hash());
+    Rechain(req, resp, server_key);
+  };
+  REQUIRE(laptop->CreateEntity(*cid, "note").ok());
+  REQUIRE(laptop->SyncNow().ok());  // gives the chair something to pull
+  REQUIRE(chair->SyncNow().ok());
+  auto alarms = chair->Alarms();
+  REQUIRE(alarms.size() == 1);
+  CHECK(alarms[0].kind == client::AlarmKind::kTamper);
+  CHECK(alarms[0].detail == "rekey names only devices named before");
+}
+
+TEST_CASE("a rekey without the history back-link is refused where newcomers read history",
+          "[devices]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto lie = std::make_shared<TamperTransport>(net);
+  auto chair_net = std::make_shared<TamperTransport>(net);
+  Device chair(chair_net), member(lie);
+  auto cid = chair->CreateCase({{member.account_id(), v1::ROLE_MEMBER}}, true);
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &member});
+
+  // The chair's device makes the next key without linking back to the first.
+  const std::string token = chair_net->last_token();
+  const Bytes chair_device = DeviceIdOf(chair);
+  client::DeviceHead head = HeadOf(chair, *cid, chair_device);
+  Loot loot = Steal(chair, *cid, {0});
+  auto forged = [&](uint64_t seen_seq, const std::string& seen_hash) {
+    v1::ControlBody body = GarbageRekey(2, {chair.account_id(), member.account_id()}, {});
+    return client::SignEnvelope(
+        loot.account,
+        ForgedHeader(loot.account, *cid, v1::OP_KIND_REKEY, 2, head, seen_seq, seen_hash), &body,
+        nullptr, {});
+  };
+  v1::PushRequest push;
+  push.set_case_id(ToString(*cid));
+  *push.add_envelopes() = forged(0, "");
+  auto refused = net->Push(push, token);
+  CHECK(refused.status().code() == StatusCode::kInvalidArgument);
+  CHECK(refused.status().message().find("back-link") != std::string::npos);
+
+  SecretBytes server_key = server.ServerSecretKey();
+  lie->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
+    resp.clear_entries();
+    *resp.add_entries()->mutable_envelope() = forged(req.after_seq(), req.after_chain_hash());
+    Rechain(req, resp, server_key);
+  };
+  chair.Reopen();
+  REQUIRE(chair->CreateEntity(*cid, "note").ok());
+  REQUIRE(chair->SyncNow().ok());  // gives the member something to pull
+  REQUIRE(member->SyncNow().ok());
+  auto alarms = member->Alarms();
+  REQUIRE(alarms.size() == 1);
+  CHECK(alarms[0].kind == client::AlarmKind::kTamper);
+  CHECK(alarms[0].detail == "rekey without the history back-link");
 }
