@@ -639,3 +639,63 @@ TEST_CASE("a rekey without the history back-link is refused where newcomers read
   CHECK(alarms[0].kind == client::AlarmKind::kTamper);
   CHECK(alarms[0].detail == "rekey without the history back-link");
 }
+
+TEST_CASE("an epoch whose box did not open stays unreadable, not opened with a losing own key",
+          "[devices]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto chair_net = std::make_shared<TamperTransport>(net);
+  auto coordinator_net = std::make_shared<TamperTransport>(net);
+  Device chair(chair_net), coordinator(coordinator_net), newcomer(net);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}});
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &coordinator});
+
+  // The chair's device seals an AddMember with the key of epoch 2, but the network drops.
+  REQUIRE(chair->AddMember(*cid, {newcomer.account_id(), v1::ROLE_MEMBER}).ok());
+  chair_net->fail_pushes = true;
+  CHECK_FALSE(chair->SyncNow().ok());
+  chair_net->fail_pushes = false;
+
+  // Meanwhile the coordinator's device makes epoch 2 first, with a box for the chair that does
+  // not open (kringd cannot tell), and writes under it.
+  const std::string token = coordinator_net->last_token();
+  client::DeviceHead head = HeadOf(coordinator, *cid, DeviceIdOf(coordinator));
+  Loot loot = Steal(coordinator, *cid, {0});
+  const SecretBytes key = crypto::RandomSecret(crypto::kKeyBytes);
+  v1::ControlBody body = GarbageRekey(2, {chair.account_id(), coordinator.account_id()}, {});
+  body.mutable_rekey()->set_key_commitment(ToString(protocol::EpochKeyCommitment(key, *cid, 0, 2)));
+  for (v1::KeyBox& box : *body.mutable_rekey()->mutable_boxes()) {
+    if (box.account_id() != ToString(coordinator.account_id())) continue;
+    const auto& uk = loot.account.user_keys(loot.account.user_keys_size() - 1);
+    box.set_user_key_generation(uk.generation());
+    box.set_sealed_key(
+        ToString(crypto::Seal(client::identity::UserBoxKeyPair(View(uk.seed())).public_key, key)));
+  }
+  v1::PushRequest push;
+  push.set_case_id(ToString(*cid));
+  *push.add_envelopes() = client::SignEnvelope(
+      loot.account, ForgedHeader(loot.account, *cid, v1::OP_KIND_REKEY, 2, head), &body, nullptr,
+      {});
+  REQUIRE(net->Push(push, token).ok());
+  coordinator.Reopen();
+  auto plan = coordinator->CreateEntity(*cid, "plan");
+  REQUIRE(plan.ok());
+  REQUIRE(coordinator->SyncNow().ok());
+  REQUIRE(EpochOf(coordinator, *cid, 0) == 2);
+
+  // The chair's device complains about its box and skips what was written under epoch 2; it
+  // does not open it with the key its own losing Rekey stored for that epoch.
+  auto synced = chair->SyncNow();
+  INFO((synced.ok() ? std::string() : synced.status().message()));
+  auto view = chair->ConfirmedView(*cid);
+  REQUIRE(view.ok());
+  CHECK(view->unreadable_epochs().count("0:2") == 1);
+  bool box_complaint = false;
+  for (const auto& alarm : chair->Alarms()) {
+    INFO(alarm.detail);
+    CHECK(alarm.detail.find("unreadable op") == std::string::npos);
+    box_complaint |= alarm.detail.find("epoch key box") != std::string::npos;
+  }
+  CHECK(box_complaint);
+}

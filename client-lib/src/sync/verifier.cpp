@@ -378,12 +378,14 @@ class BatchVerifier {
     }
     KRING_ASSIGN_OR_RETURN(auto stored, ctx_.epoch_key(scope, epoch));
     if (!stored) return std::optional<SecretBytes>();
-    if (state_.unreadable_epochs().count(model::EpochLabel(scope, epoch)) != 0) {
+    // The state being folded, or before the fold (PreOpen) the one it starts from.
+    const v1::CaseState& now = state_.case_id().empty() ? ctx_.record.state : state_;
+    if (now.unreadable_epochs().count(model::EpochLabel(scope, epoch)) != 0) {
       // This device's box in the epoch's Rekey did not open: a key stored for it is this
       // device's own Rekey that lost the race for the epoch, not the epoch's key. Only a key a
       // history back-link delivered (it matches the epoch's commitment) opens that epoch.
-      auto commitment = state_.epoch_commitments().find(epoch);
-      if (scope != 0 || commitment == state_.epoch_commitments().end() ||
+      auto commitment = now.epoch_commitments().find(epoch);
+      if (scope != 0 || commitment == now.epoch_commitments().end() ||
           !ConstantTimeEqual(
               protocol::EpochKeyCommitment(stored->key, ctx_.record.case_id, scope, epoch),
               View(commitment->second))) {
