@@ -699,3 +699,70 @@ TEST_CASE("an epoch whose box did not open stays unreadable, not opened with a l
   }
   CHECK(box_complaint);
 }
+
+namespace {
+
+// A server that, while `account` is set, will not serve that account's chain.
+class ChainOutage : public TamperTransport {
+ public:
+  using TamperTransport::TamperTransport;
+  Result<v1::GetChainResponse> GetChain(const v1::GetChainRequest& r,
+                                        const std::string& t) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!account_.empty() && r.account_id() == ToString(account_)) {
+        return Status(StatusCode::kNotFound, "no such account");
+      }
+    }
+    return TamperTransport::GetChain(r, t);
+  }
+  void Withhold(const Bytes& account) {
+    std::lock_guard<std::mutex> lock(mu_);
+    account_ = account;
+  }
+
+ private:
+  std::mutex mu_;
+  Bytes account_;
+};
+
+}  // namespace
+
+TEST_CASE("a member's chain that does not load defers the rekey after a revocation, no more",
+          "[devices]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto other_net = std::make_shared<ChainOutage>(net);
+  Device chair(net), phone(net), other(other_net), quiet(net);
+  auto cid = chair->CreateCase({{phone.account_id(), v1::ROLE_MEMBER},
+                                {other.account_id(), v1::ROLE_MEMBER},
+                                {quiet.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto plan = chair->CreateEntity(*cid, "plan");
+  REQUIRE(plan.ok());
+  SyncAll({&chair, &phone, &other, &quiet});
+  Device laptop(net, Device::Fresh{});
+  Link(phone, laptop);
+  SyncAll({&chair, &laptop, &other, &quiet});
+  const Bytes phone_id = DeviceIdOf(phone);
+  phone.Close();
+  REQUIRE(laptop->RevokeDevice(phone_id).ok());
+  laptop.Close();
+
+  // The other member's edit is held; the quiet member's chain does not load, so no new key can
+  // be boxed to it this round: the sync still ends normally and the edit waits.
+  other_net->Withhold(quiet.account_id());
+  REQUIRE(other->SetField(*cid, *plan, "text", Text("wacht op een sleutel")).ok());
+  CHECK(other->SyncNow().ok());
+  CHECK(other->PendingIntents(*cid) >= 1);
+  CHECK(EpochOf(other, *cid, 0) == 1);
+
+  // The chain loads again: the next sync names the phone and sends the edit.
+  other_net->Withhold({});
+  REQUIRE(other->SyncNow().ok());
+  CHECK(other->PendingIntents(*cid) == 0);
+  CHECK(EpochOf(other, *cid, 0) == 2);
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(TextOf(*chair->ConfirmedView(*cid), *plan, "text") == "wacht op een sleutel");
+  for (Device* d : {&chair, &other}) CHECK((*d)->Alarms().empty());
+}
