@@ -766,3 +766,44 @@ TEST_CASE("a member's chain that does not load defers the rekey after a revocati
   CHECK(TextOf(*chair->ConfirmedView(*cid), *plan, "text") == "wacht op een sleutel");
   for (Device* d : {&chair, &other}) CHECK((*d)->Alarms().empty());
 }
+
+TEST_CASE("a chair device makes the case's key after a leave before its rekey after a revocation",
+          "[devices]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), other(net), leaver(net);
+  auto cid = chair->CreateCase(
+      {{other.account_id(), v1::ROLE_MEMBER}, {leaver.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  // A restricted scope of the chair's account alone with the leaver out of it.
+  auto scope = chair->CreateScope(*cid, {chair.account_id()});
+  REQUIRE(scope.ok());
+  auto plan = chair->CreateEntity(*cid, "plan");
+  REQUIRE(plan.ok());
+  SyncAll({&chair, &other, &leaver});
+  Device laptop(net, Device::Fresh{});
+  Link(chair, laptop);
+  SyncAll({&chair, &laptop, &other, &leaver});
+  const Bytes phone_id = DeviceIdOf(chair);
+  chair.Close();
+  // The chair's laptop revokes the chair's first device and goes offline; the other member
+  // names it in scope 0; someone leaves.
+  REQUIRE(laptop->RevokeDevice(phone_id).ok());
+  laptop.Close();
+  REQUIRE(other->SetField(*cid, *plan, "text", Text("na het intrekken")).ok());
+  REQUIRE(other->SyncNow().ok());
+  CHECK(EpochOf(other, *cid, 0) == 2);
+  REQUIRE(leaver->LeaveCase(*cid).ok());
+  REQUIRE(leaver->SyncNow().ok());
+
+  // Back online, the laptop makes the case's key after the leave first, then names the revoked
+  // device in the restricted scope.
+  laptop.Reopen();
+  CHECK(laptop->SyncNow().ok());
+  CHECK(laptop->PendingIntents(*cid) == 0);
+  CHECK(EpochOf(laptop, *cid, 0) == 3);
+  CHECK(EpochOf(laptop, *cid, *scope) == 2);
+  CHECK(other->SyncNow().ok());
+  CHECK(EpochOf(other, *cid, 0) == 3);
+  for (Device* d : {&laptop, &other}) CHECK((*d)->Alarms().empty());
+}
