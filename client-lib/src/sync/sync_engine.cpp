@@ -802,9 +802,10 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
           out.empty() ? ToString(in.client_op_id) : ToString(crypto::RandomBytes(crypto::kIdBytes));
       if (Status made = AppendRekey(me, case_id, rec, after, id, op_id, out, mine, named);
           !made.ok()) {
-        if (made.code() == StatusCode::kAborted) return made;
-        // A recipient's chain did not load: the Rekeys made so far go out, the rest (or all)
-        // wait for the next sync while kringd keeps holding the content.
+        // A recipient's chain did not load (or this device lacks the key a history back-link
+        // needs): the Rekeys made so far go out, the rest (or all) wait for the next sync while
+        // kringd keeps holding the content. Rejecting the intent instead would only queue it
+        // again at the next refusal.
         log::Warn("revocation_rekey_deferred", {{"case", Hex(case_id)}});
         return out;
       }
