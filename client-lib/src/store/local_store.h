@@ -101,9 +101,9 @@ class LocalStore {
   Status PinServerKey(ByteView key);
 
   // A new client_op_id for an op of this device: an 8-byte big-endian counter that rises with
-  // every id this store hands out, also across restarts (the docs/protocol.md "Idempotency"
-  // layout), then 8 random bytes. Rising ids make kringd's unique index on (case, device,
-  // client_op_id) append a push's ops on one or two pages instead of one page each.
+  // every id this store hands out, also across restarts, then 8 random bytes (docs/protocol.md
+  // section 11). Rising ids make kringd's unique index on (case, device, client_op_id) append
+  // a push's ops on one or two pages instead of one page each.
   Result<Bytes> NewClientOpId();
 
   Status SaveChain(ByteView account_id, const std::vector<v1::ChainLink>& links);
