@@ -256,6 +256,29 @@ TEST_CASE("a Rekey that gives the revoked device's account no key releases its h
   CHECK(Push(c, chair.token, case_id, {ScopeContent(ops, 8, 2)}).ok());
 }
 
+TEST_CASE("the case's Rekey after a revoked device's account left releases its hold", "[push]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount leaver = MakeAccount(c);
+  OpBuilder ops = CreateKeyedCase(c, chair, {&leaver});
+  const Bytes& case_id = ops.case_id();
+  OpBuilder leaver_ops(leaver, case_id);
+  // The leaver's second device is revoked (the first stays active) and the leaver leaves.
+  AddAndRevokeSecondDevice(c, leaver);
+  CHECK(Held(Push(c, chair.token, case_id, {ops.Content(1)})));
+  v1::ControlBody leave;
+  leave.mutable_remove_member()->set_account_id(ToString(leaver.account_id));
+  REQUIRE(
+      Push(c, leaver.token, case_id, {leaver_ops.Control(v1::OP_KIND_REMOVE_MEMBER, 0, 1, leave)})
+          .ok());
+  // The chair's new key goes to nobody who holds the revoked device's keys: the hold ends.
+  auto rekey = ops.Rekey(2, {chair.account_id});
+  REQUIRE(Push(c, chair.token, case_id, {rekey}).ok());
+  ops.Accepted(rekey);
+  CHECK(Push(c, chair.token, case_id, {ops.Content(2)}).ok());
+}
+
 TEST_CASE("a plain member names another member's revoked device once, and not before a leave's key",
           "[push]") {
   TestServer server;
