@@ -72,7 +72,12 @@ Status ApplyPublish(storage::StoreTxn& txn, ByteView account_id,
     if (existing && existing->revoked == revoked) continue;
     KRING_RETURN_IF_ERROR(
         txn.PutDevice({id, chain.account_id, dev.signing_public_key, revoked, dev.is_recovery}));
-    if (revoked) out.revoked.push_back(id);
+    if (revoked) {
+      // Until a Rekey names it, each case the account is in keeps content off the keys the
+      // device holds (kringd refuses content there; clients make that Rekey on their own).
+      KRING_RETURN_IF_ERROR(txn.HoldForRevokedDevice(chain.account_id, id));
+      out.revoked.push_back(id);
+    }
   }
   out.length = chain.length;
   out.appended = static_cast<size_t>(chain.length - stored_length);

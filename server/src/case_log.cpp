@@ -28,24 +28,80 @@ enum InviteStatus {
   kInviteRevoked = 5
 };
 
-// A Rekey naming revoked devices (after a device of the author's account was revoked): each must
-// be a device of the author's account that its user chain has revoked. True when it names any.
-Result<bool> CheckRevokedDevices(storage::StoreTxn& txn, const Author& author,
-                                 const v1::Rekey& rekey) {
-  if (rekey.revoked_devices_size() == 0) return false;
+// Who a Rekey's `revoked_devices` belong to: none named, only the author's account, or (also) a
+// device of another member's account.
+enum class Revocation { kNone, kOwn, kOtherMember };
+
+// A Rekey naming revoked devices: each must be a registered device, not the recovery device,
+// revoked by its account's chain, of the author's account or of a member of the case (any member
+// may cut off a device revoked since, so nothing waits for that device's owner).
+Result<Revocation> CheckRevokedDevices(storage::StoreTxn& txn, ByteView case_id,
+                                       const Author& author, const v1::Rekey& rekey) {
+  if (rekey.revoked_devices_size() == 0) return Revocation::kNone;
   if (rekey.revoked_devices_size() > 64) return InvalidArgument("too many revoked devices");
   std::set<std::string> seen;
+  Revocation out = Revocation::kOwn;
   for (const std::string& id : rekey.revoked_devices()) {
     if (id.size() != crypto::kIdBytes || !seen.insert(id).second) {
       return InvalidArgument("malformed revoked device id");
     }
     KRING_ASSIGN_OR_RETURN(std::optional<storage::DeviceRecord> device, txn.GetDevice(View(id)));
-    if (!device || device->is_recovery || !device->revoked ||
-        device->account_id != author.account_id) {
-      return PermissionDenied("rekey names a device its author's account has not revoked");
+    if (!device || device->is_recovery || !device->revoked) {
+      return PermissionDenied("rekey names a device its account has not revoked");
+    }
+    if (device->account_id == author.account_id) continue;
+    KRING_ASSIGN_OR_RETURN(std::optional<int> role, txn.GetMemberRole(case_id, device->account_id));
+    if (!role) return PermissionDenied("rekey names a device of someone outside the case");
+    out = Revocation::kOtherMember;
+  }
+  return out;
+}
+
+// A Rekey of a scope lets go of the scope's revocation holds it settles: the devices it names,
+// and those whose account it gives no key to (removed from the case or the scope).
+Status ReleaseRevocationHolds(storage::StoreTxn& txn, ByteView case_id, const v1::Rekey& rekey) {
+  KRING_ASSIGN_OR_RETURN(auto holds, txn.RevocationHolds(case_id, rekey.scope_id()));
+  for (const auto& [device, account] : holds) {
+    const bool named = std::find(rekey.revoked_devices().begin(), rekey.revoked_devices().end(),
+                                 ToString(device)) != rekey.revoked_devices().end();
+    const bool keyed = std::find(rekey.recipients().begin(), rekey.recipients().end(),
+                                 ToString(account)) != rekey.recipients().end();
+    if (named || !keyed) {
+      KRING_RETURN_IF_ERROR(txn.ReleaseRevocationHold(case_id, rekey.scope_id(), device));
     }
   }
-  return true;
+  return {};
+}
+
+// A Rekey of scope 0 by a plain member names at least one device no Rekey of the scope named
+// before (the devices are checked by CheckRevokedDevices).
+Result<bool> NamesNewDevice(storage::StoreTxn& txn, ByteView case_id, const v1::Rekey& rekey) {
+  for (const std::string& device : rekey.revoked_devices()) {
+    KRING_ASSIGN_OR_RETURN(bool named,
+                           txn.RevocationNamed(case_id, rekey.scope_id(), View(device)));
+    if (!named) return true;
+  }
+  return false;
+}
+
+// In a case that lets newcomers read history, every later Rekey of scope 0 carries the back-link
+// to the previous key (kringd cannot open it, but can see it is there): no member's Rekey cuts
+// newcomers off from what came before.
+Status CheckHistoryBackLink(storage::StoreTxn& txn, ByteView case_id, const v1::Rekey& rekey) {
+  if (rekey.new_epoch() <= 1 || !rekey.previous_key_box().empty()) return {};
+  KRING_ASSIGN_OR_RETURN(std::vector<storage::StoredOp> first, txn.ReadOps(case_id, 0, 1, 0));
+  v1::Envelope env;
+  if (first.empty() || !env.ParseFromString(first[0].envelope)) {
+    return DataLoss("create op is missing");
+  }
+  v1::ControlBody body;
+  if (!body.ParseFromString(env.control_body()) || !body.has_create_case()) {
+    return DataLoss("create op unreadable");
+  }
+  if (body.create_case().newcomers_read_history()) {
+    return InvalidArgument("rekey needs the history back-link");
+  }
+  return {};
 }
 
 Status CheckCreateCase(storage::StoreTxn& txn, const Author& author, const v1::OpHeader& h,
@@ -472,20 +528,36 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
     KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch,
                            txn.GetScopeEpoch(case_id, rekey.scope_id()));
     if (!epoch) return FailedPrecondition("unknown scope");
-    KRING_ASSIGN_OR_RETURN(bool revocation, CheckRevokedDevices(txn, author, rekey));
+    KRING_ASSIGN_OR_RETURN(Revocation revocation, CheckRevokedDevices(txn, case_id, author, rekey));
     if (rekey.scope_id() == 0) {
       // A member who lost a device makes the new key themself (DESIGN section 3; the chair
-      // need not be online to cut a stolen phone off).
-      if (!IsManager(*role) && !revocation) {
+      // need not be online to cut a stolen phone off), and so may any member for a device of
+      // another member, except while a leave waits for its Rekey: that one stays with the chair
+      // or a coordinator.
+      const bool cuts_off = revocation == Revocation::kOwn ||
+                            (revocation == Revocation::kOtherMember && !rekey_required);
+      if (!IsManager(*role) && !cuts_off) {
         return PermissionDenied("only a chair or coordinator may rekey");
       }
+      if (!IsManager(*role)) {
+        // Naming a device cut off long ago again would let any member force new keys at will.
+        KRING_ASSIGN_OR_RETURN(bool names_new, NamesNewDevice(txn, case_id, rekey));
+        if (!names_new) return PermissionDenied("rekey names only devices named before");
+      }
+      KRING_RETURN_IF_ERROR(CheckHistoryBackLink(txn, case_id, rekey));
     } else {
       KRING_ASSIGN_OR_RETURN(bool in_scope, InScope(txn, case_id, rekey.scope_id(), author));
       if (!in_scope) return PermissionDenied("only a member of the scope may rekey it");
+      // After a leave the case's own Rekey comes first (clients check the same order).
+      if (rekey_required) return FailedPrecondition("waiting for a new key after someone left");
     }
     KRING_RETURN_IF_ERROR(CheckRekey(txn, case_id, rekey, *epoch));
     KRING_RETURN_IF_ERROR(txn.SetScopeEpoch(case_id, rekey.scope_id(), rekey.new_epoch()));
     KRING_RETURN_IF_ERROR(txn.SetRekeyRequired(case_id, false, rekey.scope_id()));
+    KRING_RETURN_IF_ERROR(ReleaseRevocationHolds(txn, case_id, rekey));
+    for (const std::string& device : rekey.revoked_devices()) {
+      KRING_RETURN_IF_ERROR(txn.RecordRevocationNamed(case_id, rekey.scope_id(), View(device)));
+    }
   } else if (h.kind() == v1::OP_KIND_CONTENT) {
     KRING_ASSIGN_OR_RETURN(const PushState::Scope* scope, state.ContentScope(h.scope_id()));
     if (!scope->epoch) return FailedPrecondition("unknown scope");
@@ -495,6 +567,11 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
     if (h.scope_id() != 0) {
       if (!scope->author_in) return PermissionDenied("not a member of this scope");
       if (scope->rekey_required) return FailedPrecondition("waiting for a new key of this scope");
+    }
+    // A device of someone holding this scope's key was revoked: nothing new is sealed to that
+    // key until a Rekey names the device (clients make it when they see this answer).
+    if (scope->revocation_hold) {
+      return FailedPrecondition(std::string(protocol::kHeldForRevokedDevice));
     }
   }
 

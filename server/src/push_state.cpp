@@ -57,6 +57,9 @@ Result<const PushState::Scope*> PushState::ContentScope(uint32_t scope_id) {
     for (const Bytes& m : members) scope.author_in |= std::ranges::equal(m, account_id_);
     KRING_ASSIGN_OR_RETURN(scope.rekey_required, txn_.RekeyRequired(case_id_, scope_id));
   }
+  if (scope.epoch) {
+    KRING_ASSIGN_OR_RETURN(scope.revocation_hold, txn_.HeldForRevocation(case_id_, scope_id));
+  }
   return &scopes_.emplace(scope_id, std::move(scope)).first->second;
 }
 

@@ -34,12 +34,14 @@ class PushState {
   Result<std::optional<Bytes>> ChainHashAt(uint64_t seq);
   Result<bool> RekeyRequired();  // scope 0
 
-  // A scope as content ops see it: its epoch, and for a restricted scope whether the author is
-  // in it and whether it waits for a new key (read only when it has an epoch).
+  // A scope as content ops see it: its epoch, for a restricted scope whether the author is in it
+  // and whether it waits for a new key, and whether it waits for a Rekey naming a device revoked
+  // since (read only when it has an epoch).
   struct Scope {
     std::optional<uint64_t> epoch;
     bool author_in = false;
     bool rekey_required = false;
+    bool revocation_hold = false;
   };
   Result<const Scope*> ContentScope(uint32_t scope_id);
 

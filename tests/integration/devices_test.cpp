@@ -475,7 +475,7 @@ TEST_CASE("only a revocation lets a member rekey the whole case, on the server a
   auto alarms = chair->Alarms();
   REQUIRE(alarms.size() == 1);
   CHECK(alarms[0].kind == client::AlarmKind::kTamper);
-  CHECK(alarms[0].detail == "rekey names a device its author's account has not revoked");
+  CHECK(alarms[0].detail == "rekey names a device its account has not revoked");
   CHECK(MessageDifferencer::Equals(before, *chair->ConfirmedView(*cid)));
 }
 

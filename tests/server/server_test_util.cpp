@@ -141,9 +141,14 @@ v1::Envelope OpBuilder::CreateCase(const std::vector<std::pair<Bytes, v1::Role>>
 
 v1::Envelope OpBuilder::Rekey(uint64_t new_epoch, const std::vector<Bytes>& recipients,
                               const Tweak& tweak) {
+  return ScopeRekey(0, new_epoch, recipients, tweak);
+}
+
+v1::Envelope OpBuilder::ScopeRekey(uint32_t scope, uint64_t new_epoch,
+                                   const std::vector<Bytes>& recipients, const Tweak& tweak) {
   v1::ControlBody body;
   v1::Rekey* r = body.mutable_rekey();
-  r->set_scope_id(0);
+  r->set_scope_id(scope);
   r->set_new_epoch(new_epoch);
   r->set_key_commitment(ToString(crypto::RandomBytes(32)));
   for (const Bytes& id : recipients) {
@@ -153,7 +158,12 @@ v1::Envelope OpBuilder::Rekey(uint64_t new_epoch, const std::vector<Bytes>& reci
     box->set_user_key_generation(1);
     box->set_sealed_key(ToString(crypto::RandomBytes(80)));
   }
-  return Build(v1::OP_KIND_REKEY, 0, new_epoch, body.SerializeAsString(), tweak);
+  return Build(v1::OP_KIND_REKEY, scope, new_epoch, body.SerializeAsString(), tweak);
+}
+
+v1::Envelope OpBuilder::Control(v1::OpKind kind, uint32_t scope, uint64_t epoch,
+                                const v1::ControlBody& body, const Tweak& tweak) {
+  return Build(kind, scope, epoch, body.SerializeAsString(), tweak);
 }
 
 v1::Envelope OpBuilder::Content(uint64_t epoch, const Tweak& tweak) {

@@ -54,7 +54,13 @@ class OpBuilder {
                           const Tweak& tweak = {});
   v1::Envelope Rekey(uint64_t new_epoch, const std::vector<Bytes>& recipients,
                      const Tweak& tweak = {});
+  // A Rekey of a restricted scope (Rekey above: scope 0).
+  v1::Envelope ScopeRekey(uint32_t scope, uint64_t new_epoch, const std::vector<Bytes>& recipients,
+                          const Tweak& tweak = {});
   v1::Envelope Content(uint64_t epoch, const Tweak& tweak = {});
+  // Any control op with this body, in `scope` under `epoch`.
+  v1::Envelope Control(v1::OpKind kind, uint32_t scope, uint64_t epoch, const v1::ControlBody& body,
+                       const Tweak& tweak = {});
   // Call after the server accepted an envelope from this builder.
   void Accepted(const v1::Envelope& env);
 

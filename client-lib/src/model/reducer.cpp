@@ -143,6 +143,10 @@ std::string EpochLabel(uint32_t scope_id, uint64_t epoch) {
   return std::to_string(scope_id) + ":" + std::to_string(epoch);
 }
 
+std::string RevocationLabel(uint32_t scope_id, ByteView device_id) {
+  return std::to_string(scope_id) + ":" + Hex(device_id);
+}
+
 bool InScope(const v1::CaseState& state, uint32_t scope_id, ByteView account_id) {
   if (FindMember(state, account_id) == nullptr) return false;
   if (scope_id == 0) return true;
@@ -451,6 +455,7 @@ void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::Co
     // that the author's chain revoked it). Pending intents (seq 0) cut nothing off.
     for (const std::string& device : body.rekey().revoked_devices()) {
       if (seq != 0) state.mutable_device_cutoffs()->insert({Hex(View(device)), seq});
+      state.mutable_revocation_rekeys()->insert({RevocationLabel(scope, View(device)), seq});
     }
     if (scope == 0) {
       (*state.mutable_epoch_commitments())[body.rekey().new_epoch()] =

@@ -48,6 +48,8 @@ const v1::Member* FindMember(const v1::CaseState& state, ByteView account_id);
 const std::string* MutatedEntityId(const v1::Mutation& m);
 // "scope:epoch", the key of CaseState.unreadable_epochs.
 std::string EpochLabel(uint32_t scope_id, uint64_t epoch);
+// "scope:hex device id", the key of CaseState.revocation_rekeys.
+std::string RevocationLabel(uint32_t scope_id, ByteView device_id);
 // Whether the account may read scope `scope_id` (0: any member).
 bool InScope(const v1::CaseState& state, uint32_t scope_id, ByteView account_id);
 // Whether a new entity with this (16-byte) id may be created in scope `scope_id` given the scopes

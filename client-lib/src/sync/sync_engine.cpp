@@ -733,30 +733,87 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
         AppendRekey(me, case_id, rec, after, id, ToString(in.client_op_id), out, mine));
     return out;
   } else if (ci.has_rekey_after_revoke()) {
-    // A device of this account was revoked: new keys for scope 0 and every restricted scope
-    // this account is in, in one push, so nothing after this opens with the revoked device's
-    // keys.
+    // Devices revoked by their accounts' chains (this account's, or another member's after
+    // kringd held this device's content): new keys for scope 0 and for every restricted scope
+    // this device is in that holds a revoked device's account, each naming the devices, in one
+    // push, so nothing after this opens with their keys. A scope already rekeyed naming a
+    // device (by another member's device first) is not rekeyed again for it.
     if (projected.removed() || model::FindMember(projected, View(me.account_id())) == nullptr) {
       return Status(StatusCode::kAborted, "not a member of this case any more");
     }
-    const std::vector<std::string> revoked(ci.rekey_after_revoke().revoked_devices().begin(),
-                                           ci.rekey_after_revoke().revoked_devices().end());
-    std::vector<v1::Envelope> out;
-    v1::CaseState after = projected;
-    KRING_RETURN_IF_ERROR(
-        AppendRekey(me, case_id, rec, after, 0, ToString(in.client_op_id), out, mine, revoked));
-    std::vector<uint32_t> mine_scopes;
-    for (const auto& [id, scope] : after.scopes()) {
-      if (scope.members_size() > 0 && model::InScope(after, id, View(me.account_id()))) {
-        mine_scopes.push_back(id);
+    // Whose device each one is, by the members' verified chains; a device of someone no longer
+    // in the case needs no naming (the Rekey that removed them gave them no key). A member whose
+    // chain does not load now gets no Rekey this round: kringd keeps holding the content and the
+    // next sync tries again (nothing is taken from the server's word meanwhile).
+    std::map<std::string, std::string> owner;
+    for (const std::string& device : ci.rekey_after_revoke().revoked_devices()) {
+      for (const v1::Member& m : projected.members()) {
+        auto chain = ChainOf(ToBytes(m.account_id()));
+        if (!chain.ok()) {
+          log::Warn("revocation_rekey_chain_unavailable", {{"case", Hex(case_id)}});
+          continue;
+        }
+        if (chain->devices.count(ToBytes(device)) != 0) {
+          owner[device] = m.account_id();
+          break;
+        }
       }
     }
-    for (uint32_t id : mine_scopes) {
-      if (out.size() >= protocol::kMaxPushEnvelopes) break;
-      KRING_ASSIGN_OR_RETURN(Bytes rekey_op_id, store_->NewClientOpId());
-      KRING_RETURN_IF_ERROR(
-          AppendRekey(me, case_id, rec, after, id, ToString(rekey_op_id), out, mine, revoked));
+    // Devices still to be named in a scope: of an account in it, not named there before (by
+    // another member's device first, or a plain member would be refused).
+    auto to_name = [&](const v1::CaseState& state, uint32_t id) {
+      std::vector<std::string> named;
+      for (const auto& [device, account] : owner) {
+        if (model::InScope(state, id, View(account)) &&
+            state.revocation_rekeys().count(model::RevocationLabel(id, View(device))) == 0) {
+          named.push_back(device);
+        }
+      }
+      return named;
+    };
+    const std::vector<std::string> whole = to_name(projected, 0);
+    if (projected.rekey_pending()) {
+      // A membership change waits for the case's own Rekey, and every client refuses a Rekey of
+      // a restricted scope before it (so does kringd). This device makes that Rekey only when it
+      // names a device and may (a chair or coordinator after a leave, or a plain member for its
+      // own account's devices; after another change only its device); else the intent waits
+      // here, unsealed, until the case's Rekey lands.
+      const bool others = std::ranges::any_of(
+          whole, [&](const std::string& d) { return owner[d] != me.account_id(); });
+      const bool may = projected.rekey_pending_device().empty()
+                           ? IsManager(projected, me) || !others
+                           : projected.rekey_pending_device() == me.device_id();
+      if (whole.empty() || !may) return std::vector<v1::Envelope>{};
     }
+    std::vector<uint32_t> scopes = {0};
+    for (const auto& [id, scope] : projected.scopes()) {
+      if (scope.members_size() > 0 && model::InScope(projected, id, View(me.account_id()))) {
+        scopes.push_back(id);
+      }
+    }
+    std::sort(scopes.begin() + 1, scopes.end());
+    std::vector<v1::Envelope> out;
+    v1::CaseState after = projected;
+    for (uint32_t id : scopes) {
+      const std::vector<std::string> named = id == 0 ? whole : to_name(after, id);
+      if (named.empty()) continue;
+      if (out.size() >= protocol::kMaxPushEnvelopes) break;
+      std::string op_id = ToString(in.client_op_id);
+      if (!out.empty()) {
+        KRING_ASSIGN_OR_RETURN(Bytes rekey_op_id, store_->NewClientOpId());
+        op_id = ToString(rekey_op_id);
+      }
+      if (Status made = AppendRekey(me, case_id, rec, after, id, op_id, out, mine, named);
+          !made.ok()) {
+        // A recipient's chain did not load (or this device lacks the key a history back-link
+        // needs): the Rekeys made so far go out, the rest (or all) wait for the next sync while
+        // kringd keeps holding the content. Rejecting the intent instead would only queue it
+        // again at the next refusal.
+        log::Warn("revocation_rekey_deferred", {{"case", Hex(case_id)}});
+        return out;
+      }
+    }
+    if (out.empty()) return Status(StatusCode::kAborted, "rekey no longer needed");
     return out;
   } else if (ci.has_rekey_after_leave()) {
     if (!projected.rekey_pending()) return Status(StatusCode::kAborted, "rekey no longer needed");
@@ -847,14 +904,17 @@ Status SyncEngine::AppendRekey(const v1::LocalAccount& me, const Bytes& case_id,
     box->set_user_key_generation(chain.user_key.generation);
     box->set_sealed_key(ToString(crypto::Seal(chain.user_key.box_public_key, epoch_key)));
   }
-  // History back-links only for the whole case (restricted scopes open "from now on").
+  // History back-links only for the whole case (restricted scopes open "from now on"). Every
+  // client and kringd refuse a later key of such a case without one, so a device that never got
+  // the previous key leaves the new one to another device.
   if (scope == 0 && state.newcomers_read_history() && new_epoch > 1) {
     KRING_ASSIGN_OR_RETURN(std::optional<EpochKey> previous,
                            store_->FindEpochKey(case_id, 0, new_epoch - 1));
-    if (previous) {
-      rk->set_previous_key_box(
-          ToString(protocol::SealPreviousKey(epoch_key, previous->key, case_id, 0, new_epoch)));
+    if (!previous || state.unreadable_epochs().count(model::EpochLabel(0, new_epoch - 1)) != 0) {
+      return Status(StatusCode::kAborted, "this device does not hold the case's current key");
     }
+    rk->set_previous_key_box(
+        ToString(protocol::SealPreviousKey(epoch_key, previous->key, case_id, 0, new_epoch)));
   }
   v1::OpHeader h =
       NewHeader(me, case_id, rec, mine, v1::OP_KIND_REKEY, new_epoch, client_op_id, scope);
@@ -886,6 +946,63 @@ Status SyncEngine::QueueRekeyAfterLeave(const Bytes& case_id, const v1::CaseStat
   intent.mutable_rekey_after_leave()->set_scope_id(0);
   KRING_ASSIGN_OR_RETURN(Bytes client_op_id, store_->NewClientOpId());
   return store_->AddControlIntent(case_id, client_op_id, intent);
+}
+
+// kringd holds content of this case until a Rekey names a device revoked since. Which device is
+// not taken from kringd: every member's chain is fetched afresh, and each revoked device of a
+// member that some scope this device is in still waits for (no Rekey of that scope named it) is
+// queued for one Rekey, which PushOnce sends ahead of the held edits. False when there is none
+// (the edits wait for another member's device, or the next sync).
+Result<bool> SyncEngine::QueueRekeyForRevoked(const Bytes& case_id) {
+  v1::LocalAccount me;
+  {
+    std::lock_guard<std::mutex> lock(account_mu_);
+    me = *account_;
+  }
+  KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
+  if (!rec || rec->state.removed()) return false;
+  const v1::CaseState& state = rec->state;
+  std::vector<uint32_t> mine_scopes = {0};
+  for (const auto& [id, scope] : state.scopes()) {
+    if (scope.members_size() > 0 && model::InScope(state, id, View(me.account_id()))) {
+      mine_scopes.push_back(id);
+    }
+  }
+  std::vector<std::string> devices;
+  for (const v1::Member& m : state.members()) {
+    // A chain that does not load now (offline, or it does not verify) names nothing this round:
+    // the content stays held and the next sync looks again. Another member's chain still counts.
+    auto chain = ChainOf(ToBytes(m.account_id()), true);
+    if (!chain.ok()) {
+      log::Warn("revocation_rekey_chain_unavailable", {{"case", Hex(case_id)}});
+      continue;
+    }
+    for (const auto& [id, device] : chain->devices) {
+      if (device.is_recovery || !device.revoked_at) continue;
+      const bool waits = std::ranges::any_of(mine_scopes, [&](uint32_t scope) {
+        return model::InScope(state, scope, View(m.account_id())) &&
+               state.revocation_rekeys().count(model::RevocationLabel(scope, id)) == 0;
+      });
+      if (waits && devices.size() < 64) devices.push_back(ToString(id));
+    }
+  }
+  if (devices.empty()) return false;
+  KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
+  for (const Intent& in : intents) {
+    if (!in.control || !in.control_op.has_rekey_after_revoke()) continue;
+    const auto& queued = in.control_op.rekey_after_revoke().revoked_devices();
+    if (std::ranges::all_of(devices, [&](const std::string& d) {
+          return std::find(queued.begin(), queued.end(), d) != queued.end();
+        })) {
+      return true;
+    }
+  }
+  v1::ControlIntent intent;
+  intent.mutable_rekey_after_revoke()->set_scope_id(0);
+  for (const std::string& d : devices) intent.mutable_rekey_after_revoke()->add_revoked_devices(d);
+  KRING_ASSIGN_OR_RETURN(Bytes client_op_id, store_->NewClientOpId());
+  KRING_RETURN_IF_ERROR(store_->AddControlIntent(case_id, client_op_id, intent));
+  return true;
 }
 
 // kringd says the case is gone. Only a valid signed request makes this device delete its copy:
@@ -1180,6 +1297,9 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
           return sealed.status();
         }
         envelopes = std::move(sealed).value();
+        // A Rekey after a revocation that must wait for the case's own Rekey: it and everything
+        // after it stay unsealed (sealing past it would take device counters it needs).
+        if (envelopes.empty()) break;
         for (const v1::Envelope& env : envelopes) {
           auto parsed = protocol::ParseEnvelope(env);
           if (parsed.ok()) model::ApplyControl(change(), parsed->header, parsed->control, 0);
@@ -1338,9 +1458,42 @@ Status SyncEngine::KeepPushResults(const Bytes& case_id, const v1::PushRequest& 
   return store_->KeepPushResults(case_id, kept);
 }
 
+namespace {
+
+// The device counter an intent's sealed ops start at (0 when unsealed or unreadable).
+uint64_t FirstCounter(const Intent& in) {
+  if (in.sealed.empty()) return 0;
+  v1::OpHeader h;
+  return h.ParseFromString(in.sealed.front().header()) ? h.device_counter() : 0;
+}
+
+// The order intents are sealed and pushed in. Intents sealed in an earlier round come first, in
+// the order of their device counters, so they still continue this device's op chain (a new
+// intent moved ahead of them would take a counter they hold). Then, of the unsealed ones, the
+// case's own Rekey after a leave (every client takes no other Rekey before it), the new keys
+// after a revocation (kringd holds content until they land, and nothing more should be sealed
+// to a key a revoked device holds), and the rest in the order they were made.
+void OrderForSealing(std::vector<Intent>& intents) {
+  auto unsealed = std::stable_partition(intents.begin(), intents.end(),
+                                        [](const Intent& in) { return !in.sealed.empty(); });
+  std::stable_sort(intents.begin(), unsealed, [](const Intent& a, const Intent& b) {
+    return FirstCounter(a) < FirstCounter(b);
+  });
+  auto rank = [](const Intent& in) {
+    if (!in.control) return 2;
+    if (in.control_op.has_rekey_after_leave()) return 0;
+    return in.control_op.has_rekey_after_revoke() ? 1 : 2;
+  };
+  std::stable_sort(unsealed, intents.end(),
+                   [&](const Intent& a, const Intent& b) { return rank(a) < rank(b); });
+}
+
+}  // namespace
+
 Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
   if (intents.empty()) return false;
+  OrderForSealing(intents);
   if (Status sealed = SealPending(case_id, intents); !sealed.ok()) {
     if (sealed.code() != StatusCode::kAborted) return sealed;
     out.events.push_back({ChangeEvent::Kind::kIntentRejected, case_id, sealed.message()});
@@ -1353,6 +1506,8 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   size_t bytes = 0;
   size_t count = 0;
   for (Intent& in : intents) {
+    // A Rekey after a revocation left unsealed at the front was dropped as no longer needed.
+    if (in.sealed.empty() && in.control && in.control_op.has_rekey_after_revoke()) continue;
     // An intent's envelopes (a change and its Rekey) always travel in one push.
     if (in.sealed.empty() || count + in.sealed.size() > protocol::kMaxPushEnvelopes) break;
     size_t size = 0;
@@ -1396,6 +1551,13 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   if (s.code() == StatusCode::kFailedPrecondition) {
     // Stale epoch or chain position: pull again and reseal.
     KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
+    if (s.message().find(protocol::kHeldForRevokedDevice) != std::string::npos) {
+      // A member's device was revoked and no Rekey has named it yet: make it, then the edits
+      // go out under the new key. Without one to make here, they wait (no retry loop).
+      KRING_ASSIGN_OR_RETURN(bool queued, QueueRekeyForRevoked(case_id));
+      if (!queued) log::Warn("push_held_for_revocation", {{"case", Hex(case_id)}});
+      return queued;
+    }
     return true;
   }
   // A definitive rejection: isolate the op at fault so the others still go through.

@@ -378,6 +378,20 @@ class BatchVerifier {
     }
     KRING_ASSIGN_OR_RETURN(auto stored, ctx_.epoch_key(scope, epoch));
     if (!stored) return std::optional<SecretBytes>();
+    // The state being folded, or before the fold (PreOpen) the one it starts from.
+    const v1::CaseState& now = state_.case_id().empty() ? ctx_.record.state : state_;
+    if (now.unreadable_epochs().count(model::EpochLabel(scope, epoch)) != 0) {
+      // This device's box in the epoch's Rekey did not open: a key stored for it is this
+      // device's own Rekey that lost the race for the epoch, not the epoch's key. Only a key a
+      // history back-link delivered (it matches the epoch's commitment) opens that epoch.
+      auto commitment = now.epoch_commitments().find(epoch);
+      if (scope != 0 || commitment == now.epoch_commitments().end() ||
+          !ConstantTimeEqual(
+              protocol::EpochKeyCommitment(stored->key, ctx_.record.case_id, scope, epoch),
+              View(commitment->second))) {
+        return std::optional<SecretBytes>();
+      }
+    }
     return std::optional<SecretBytes>(stored->key);
   }
 
@@ -411,12 +425,15 @@ class BatchVerifier {
     return ConstantTimeEqual(account_id, View(ctx_.me->account_id()));
   }
 
-  // Every device a Rekey names as revoked must be a device of the author's account that its
-  // (freshly fetched if needed) user chain has revoked; else the claim is forged.
-  bool CheckRevokedDevices(const Checked& c) {
+  // Every device a Rekey names as revoked must be a device that its account's (freshly fetched
+  // if needed) user chain has revoked, of the author's account or of a member of the case (any
+  // member cuts off a device revoked since; kringd holds content until one does); else the claim
+  // is forged. Sets `others` when a device of another member is named.
+  bool CheckRevokedDevices(const Checked& c, bool& others) {
     const v1::Rekey& rk = c.op.control.rekey();
     const uint64_t seq = c.entry->seq();
     const Bytes author = ToBytes(c.op.header.author_account_id());
+    others = false;
     if (rk.revoked_devices_size() > 64) {
       return Fail(AlarmKind::kTamper, seq, "rekey names too many revoked devices", c.entry);
     }
@@ -430,16 +447,48 @@ class BatchVerifier {
         return it != chain.devices.end() && !it->second.is_recovery &&
                it->second.revoked_at.has_value();
       };
-      auto chain = ctx_.chain_of(author, false);
-      if (chain.ok() && !revoked(*chain)) chain = ctx_.chain_of(author, true);
-      if (!chain.ok()) {
-        if (chain.status().transient()) return LocalError(chain.status());
-        return Fail(AlarmKind::kTamper, seq, "author account chain does not verify", c.entry);
+      // Whether the account's chain, fetched afresh when the cached one does not show it
+      // revoked, revokes the device; false with a failure raised when a chain fails.
+      auto revoked_by = [&](const Bytes& account, bool& failed) {
+        auto chain = ctx_.chain_of(account, false);
+        if (chain.ok() && !revoked(*chain)) chain = ctx_.chain_of(account, true);
+        if (!chain.ok()) {
+          failed = true;
+          if (chain.status().transient()) return LocalError(chain.status());
+          return Fail(AlarmKind::kTamper, seq, "member account chain does not verify", c.entry);
+        }
+        return revoked(*chain);
+      };
+      bool failed = false;
+      if (revoked_by(author, failed)) continue;
+      if (failed) return false;
+      bool found = false;
+      for (const v1::Member& m : state_.members()) {
+        if (ConstantTimeEqual(View(m.account_id()), author)) continue;
+        // Only a chain that has the device can revoke it: cached chains first, so a genuine
+        // claim costs one fetch at most.
+        auto cached = ctx_.chain_of(ToBytes(m.account_id()), false);
+        if (!cached.ok() || (*cached).devices.count(ToBytes(id)) == 0) continue;
+        found = revoked_by(ToBytes(m.account_id()), failed);
+        if (failed) return false;
+        break;
       }
-      if (!revoked(*chain)) {
-        return Fail(AlarmKind::kTamper, seq,
-                    "rekey names a device its author's account has not revoked", c.entry);
+      if (!found) {
+        for (const v1::Member& m : state_.members()) {
+          if (ConstantTimeEqual(View(m.account_id()), author)) continue;
+          auto fresh = ctx_.chain_of(ToBytes(m.account_id()), true);
+          if (fresh.ok() && revoked(*fresh)) {
+            found = true;
+            break;
+          }
+          if (!fresh.ok() && fresh.status().transient()) return LocalError(fresh.status());
+        }
       }
+      if (!found) {
+        return Fail(AlarmKind::kTamper, seq, "rekey names a device its account has not revoked",
+                    c.entry);
+      }
+      others = true;
     }
     return true;
   }
@@ -452,14 +501,30 @@ class BatchVerifier {
     auto restricted = state_.scopes().find(scope);
     bool revocation = false;
     if (rk.revoked_devices_size() > 0) {
-      if (!CheckRevokedDevices(c)) return false;
-      revocation = true;
+      bool others = false;
+      if (!CheckRevokedDevices(c, others)) return false;
+      // Same rule as kringd: a member whose device was revoked makes the new key themself, and
+      // any member may for another member's device, but not in place of the chair's or a
+      // coordinator's Rekey after someone left.
+      const bool leave_waits = state_.rekey_pending() && state_.rekey_pending_device().empty();
+      revocation = !others || !leave_waits;
     }
     if (scope == 0) {
-      // Same rule as kringd: a member whose device was revoked makes the new key themself.
-      if (author->role() != v1::ROLE_CHAIR && author->role() != v1::ROLE_COORDINATOR &&
-          !revocation) {
+      const bool manager =
+          author->role() == v1::ROLE_CHAIR || author->role() == v1::ROLE_COORDINATOR;
+      if (!manager && !revocation) {
         return Fail(AlarmKind::kTamper, seq, "rekey by a member without that permission", c.entry);
+      }
+      // Same rule as kringd: a plain member's Rekey names at least one device not named in the
+      // case before, so nobody forces new keys at will by naming an old revocation again.
+      if (!manager && std::ranges::none_of(rk.revoked_devices(), [&](const std::string& d) {
+            return state_.revocation_rekeys().count(model::RevocationLabel(0, View(d))) == 0;
+          })) {
+        return Fail(AlarmKind::kTamper, seq, "rekey names only devices named before", c.entry);
+      }
+      // Same rule as kringd: where newcomers read history, every later key links back.
+      if (state_.newcomers_read_history() && rk.new_epoch() > 1 && rk.previous_key_box().empty()) {
+        return Fail(AlarmKind::kTamper, seq, "rekey without the history back-link", c.entry);
       }
       if (state_.rekey_pending() && !state_.rekey_pending_device().empty() &&
           c.op.header.author_device_id() != state_.rekey_pending_device()) {
@@ -669,6 +734,14 @@ class BatchVerifier {
     pre_opened_.assign(checked_.size(), std::nullopt);
     pre_opened_keys_.assign(checked_.size(), nullptr);
     std::set<std::pair<uint32_t, uint64_t>> unknown;  // asked once here (the fold asks again)
+    // An epoch a Rekey of this batch starts is opened with the key that Rekey delivers, in the
+    // fold: a key stored for it now may be this device's own from a Rekey that lost the race
+    // for that epoch (kringd refused it as stale).
+    for (const Checked& c : checked_) {
+      if (c.op.header.kind() == v1::OP_KIND_REKEY) {
+        unknown.insert({c.op.control.rekey().scope_id(), c.op.control.rekey().new_epoch()});
+      }
+    }
     for (size_t i = 0; i < checked_.size(); ++i) {
       const v1::OpHeader& h = checked_[i].op.header;
       if (h.kind() != v1::OP_KIND_CONTENT || unknown.count({h.scope_id(), h.epoch()}) != 0) {

@@ -103,6 +103,26 @@ CREATE TABLE erased_cases (
   trigger BLOB NOT NULL       -- serialized kring.v1.LogEntry: the EraseCase or CloseCase op
 ) WITHOUT ROWID;
 )sql",
+      // 6: a revoked device's cases wait for a Rekey naming it, in scope 0 and in every
+      // restricted scope its account holds (one row per case, scope and revoked device); and
+      // which devices each scope's Rekeys have named.
+      R"sql(
+CREATE TABLE revocation_holds (
+  case_id BLOB NOT NULL,
+  scope_id INTEGER NOT NULL,
+  device_id BLOB NOT NULL,
+  account_id BLOB NOT NULL,   -- the revoked device's account
+  PRIMARY KEY (case_id, scope_id, device_id)
+) WITHOUT ROWID;
+-- Every (case, scope, device) a Rekey named as revoked: a plain member may not force new keys
+-- by naming again a device named before.
+CREATE TABLE revocation_named (
+  case_id BLOB NOT NULL,
+  scope_id INTEGER NOT NULL,
+  device_id BLOB NOT NULL,
+  PRIMARY KEY (case_id, scope_id, device_id)
+) WITHOUT ROWID;
+)sql",
   };
   return kMigrations;
 }

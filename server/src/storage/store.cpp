@@ -230,6 +230,68 @@ class SqliteTxn final : public StoreTxn {
     return st.Bind(1, int64_t{required ? 1 : 0}).Bind(2, case_id).Bind(3, int64_t{scope_id}).Run();
   }
 
+  Status HoldForRevokedDevice(ByteView account_id, ByteView device_id) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Statement whole(db_,
+                         "INSERT OR IGNORE INTO revocation_holds "
+                         "(case_id, scope_id, device_id, account_id) "
+                         "SELECT case_id, 0, ?, account_id FROM case_members WHERE account_id = ?");
+    KRING_RETURN_IF_ERROR(whole.Bind(1, device_id).Bind(2, account_id).Run());
+    sql::Statement scoped(db_,
+                          "INSERT OR IGNORE INTO revocation_holds "
+                          "(case_id, scope_id, device_id, account_id) "
+                          "SELECT case_id, scope_id, ?, account_id FROM scope_members "
+                          "WHERE account_id = ?");
+    return scoped.Bind(1, device_id).Bind(2, account_id).Run();
+  }
+
+  Result<bool> HeldForRevocation(ByteView case_id, uint32_t scope_id) override {
+    sql::Statement st(db_,
+                      "SELECT 1 FROM revocation_holds WHERE case_id = ? AND scope_id = ? LIMIT 1");
+    st.Bind(1, case_id).Bind(2, int64_t{scope_id});
+    bool held = st.Step();
+    KRING_RETURN_IF_ERROR(st.status());
+    return held;
+  }
+
+  Result<std::vector<std::pair<Bytes, Bytes>>> RevocationHolds(ByteView case_id,
+                                                               uint32_t scope_id) override {
+    sql::Statement st(db_,
+                      "SELECT device_id, account_id FROM revocation_holds "
+                      "WHERE case_id = ? AND scope_id = ?");
+    st.Bind(1, case_id).Bind(2, int64_t{scope_id});
+    std::vector<std::pair<Bytes, Bytes>> out;
+    while (st.Step()) out.emplace_back(st.Blob(0), st.Blob(1));
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
+  Status ReleaseRevocationHold(ByteView case_id, uint32_t scope_id, ByteView device_id) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Statement st(db_,
+                      "DELETE FROM revocation_holds "
+                      "WHERE case_id = ? AND scope_id = ? AND device_id = ?");
+    return st.Bind(1, case_id).Bind(2, int64_t{scope_id}).Bind(3, device_id).Run();
+  }
+
+  Result<bool> RevocationNamed(ByteView case_id, uint32_t scope_id, ByteView device_id) override {
+    sql::Statement st(db_,
+                      "SELECT 1 FROM revocation_named "
+                      "WHERE case_id = ? AND scope_id = ? AND device_id = ?");
+    st.Bind(1, case_id).Bind(2, int64_t{scope_id}).Bind(3, device_id);
+    bool named = st.Step();
+    KRING_RETURN_IF_ERROR(st.status());
+    return named;
+  }
+
+  Status RecordRevocationNamed(ByteView case_id, uint32_t scope_id, ByteView device_id) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Statement st(db_,
+                      "INSERT OR IGNORE INTO revocation_named (case_id, scope_id, device_id) "
+                      "VALUES (?, ?, ?)");
+    return st.Bind(1, case_id).Bind(2, int64_t{scope_id}).Bind(3, device_id).Run();
+  }
+
   Status SetCaseClosed(ByteView case_id, uint64_t close_seq, int64_t delete_after_ms) override {
     KRING_RETURN_IF_ERROR(CheckWritable());
     sql::Statement st(db_, "UPDATE cases SET close_seq = ?, delete_after_ms = ? WHERE case_id = ?");
@@ -242,8 +304,9 @@ class SqliteTxn final : public StoreTxn {
     KRING_RETURN_IF_ERROR(CheckWritable());
     erased_ = true;
     // Children first (they reference cases); secure_delete overwrites the freed pages.
-    for (const char* table : {"ops", "case_members", "scope_members", "scopes", "device_cursors",
-                              "case_invites", "case_pending", "cases"}) {
+    for (const char* table :
+         {"ops", "case_members", "scope_members", "scopes", "device_cursors", "case_invites",
+          "case_pending", "revocation_holds", "revocation_named", "cases"}) {
       sql::Statement del(db_, std::string("DELETE FROM ") + table + " WHERE case_id = ?");
       KRING_RETURN_IF_ERROR(del.Bind(1, case_id).Run());
     }

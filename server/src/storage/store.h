@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kring/common/bytes.h"
@@ -118,6 +119,18 @@ class StoreTxn {
   // Set when someone left a scope: nothing may be sealed to it until its next Rekey.
   virtual Result<bool> RekeyRequired(ByteView case_id, uint32_t scope_id = 0) = 0;
   virtual Status SetRekeyRequired(ByteView case_id, bool required, uint32_t scope_id = 0) = 0;
+  // A device of `account_id` was revoked: scope 0 of every case the account is a member of,
+  // and every restricted scope it is in, waits for a Rekey naming `device_id`.
+  virtual Status HoldForRevokedDevice(ByteView account_id, ByteView device_id) = 0;
+  // Whether the scope waits for such a Rekey (content sealed to it is refused until then).
+  virtual Result<bool> HeldForRevocation(ByteView case_id, uint32_t scope_id) = 0;
+  // The scope's holds, as (revoked device, its account).
+  virtual Result<std::vector<std::pair<Bytes, Bytes>>> RevocationHolds(ByteView case_id,
+                                                                       uint32_t scope_id) = 0;
+  virtual Status ReleaseRevocationHold(ByteView case_id, uint32_t scope_id, ByteView device_id) = 0;
+  // Whether a Rekey of the scope named the device as revoked before (from migration 6 on).
+  virtual Result<bool> RevocationNamed(ByteView case_id, uint32_t scope_id, ByteView device_id) = 0;
+  virtual Status RecordRevocationNamed(ByteView case_id, uint32_t scope_id, ByteView device_id) = 0;
   // Closing and deletion.
   virtual Status SetCaseClosed(ByteView case_id, uint64_t close_seq, int64_t delete_after_ms) = 0;
   // Deletes every row of the case and keeps only its tombstone.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "kring/common/bytes.h"
 #include "kring/common/status.h"
@@ -32,6 +33,11 @@ inline constexpr uint32_t kMaxRetentionDays = 3650;
 inline constexpr uint32_t kMinRetentionDaysWithoutChair = 30;
 inline constexpr size_t kMaxComplaintReasonBytes = 64;
 inline constexpr size_t kPaddingBlock = 256;
+
+// kringd's FAILED_PRECONDITION message (after "envelope N: ") for content sealed to a scope that
+// waits for a Rekey naming a device revoked since: clients match it to make that Rekey.
+inline constexpr std::string_view kHeldForRevokedDevice =
+    "waiting for a new key after a device was revoked";
 
 // Ids.
 Bytes DeviceId(ByteView signing_public_key);         // H16("kring-device-id-v1", pk)
