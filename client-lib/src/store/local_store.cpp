@@ -822,16 +822,22 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
   }
   sql::Transaction tx(db_);
   KRING_RETURN_IF_ERROR(tx.status());
-  // One statement for every row: a catch-up stores up to thousands of entries.
+  // One statement for every row: a catch-up stores up to thousands of entries. The values are
+  // bound without SQLite's copy: the batch (and `serialized`) outlive the statement.
+  const bool has_bytes = batch.envelope_bytes.size() == batch.entries.size();
+  std::string serialized;
   sql::Statement ins(db_,
                      "INSERT INTO log (case_id, seq, chain_hash, envelope) VALUES (?, ?, ?, ?)");
-  for (const v1::LogEntry& e : batch.entries) {
+  for (size_t i = 0; i < batch.entries.size(); ++i) {
+    const v1::LogEntry& e = batch.entries[i];
+    if (!has_bytes) serialized = e.envelope().SerializeAsString();
     ins.Reset();
-    KRING_RETURN_IF_ERROR(ins.Bind(1, batch.case_id)
-                              .Bind(2, static_cast<int64_t>(e.seq()))
-                              .Bind(3, e.chain_hash())
-                              .Bind(4, e.envelope().SerializeAsString())
-                              .Run());
+    KRING_RETURN_IF_ERROR(
+        ins.BindBorrowed(1, batch.case_id)
+            .Bind(2, static_cast<int64_t>(e.seq()))
+            .BindBorrowed(3, View(e.chain_hash()))
+            .BindBorrowed(4, View(has_bytes ? batch.envelope_bytes[i] : serialized))
+            .Run());
   }
   for (const auto& [device_id, head] : batch.device_heads) {
     sql::Statement st(

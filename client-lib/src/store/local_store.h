@@ -77,6 +77,9 @@ struct SentOp {
 struct AppliedBatch {
   Bytes case_id;
   std::vector<v1::LogEntry> entries;
+  // entries[i].envelope() serialized, one per entry, when the verifier did it on all cores (its
+  // entries then carry no envelope any more); empty otherwise, and ApplyBatch serializes them.
+  std::vector<std::string> envelope_bytes;
   uint64_t head_seq = 0;
   Bytes head_hash;
   std::map<Bytes, DeviceHead> device_heads;  // changed heads only

@@ -174,8 +174,14 @@ class BatchVerifier {
     const size_t n = static_cast<size_t>(resp_.entries_size());
     std::vector<Result<protocol::ParsedOp>> all_parsed(n, InvalidArgument("not parsed"));
     checked_.reserve(n);
+    // A sync stores each envelope as its serialized bytes: serialized here too, on all cores,
+    // rather than one by one while the rows are written.
+    const bool serialize = owned_ != nullptr && !ctx_.replay;
+    if (serialize) envelope_bytes_.resize(n);
     ForEachOnCores(n, [&](size_t i) {
-      all_parsed[i] = protocol::ParseEnvelopeFields(resp_.entries(static_cast<int>(i)).envelope());
+      const v1::Envelope& env = resp_.entries(static_cast<int>(i)).envelope();
+      all_parsed[i] = protocol::ParseEnvelopeFields(env);
+      if (serialize) envelope_bytes_[i] = env.SerializeAsString();
     });
     size_t index = 0;
     for (const v1::LogEntry& entry : resp_.entries()) {
@@ -662,32 +668,38 @@ class BatchVerifier {
     return OpenContent(c.entry->envelope(), keys);
   }
 
-  // Opens on all cores the content ops whose epoch key is known before the fold starts. The
-  // fold still decides, op by op and in log order, whether an op is opened at all; it uses the
-  // result here only when it would open the op with the very same keys.
-  void PreOpen() {
-    pre_opened_.assign(checked_.size(), std::nullopt);
-    pre_opened_keys_.assign(checked_.size(), nullptr);
+  // Opens on all cores the content ops from `from` on whose epoch key is known by now: before
+  // the fold starts, and again after a Rekey of this batch delivered a key (a cold sync's first
+  // page brings its epoch key in its own Rekey, before the page's content ops). The fold still
+  // decides, op by op and in log order, whether an op is opened at all; it uses the result here
+  // only when it would open the op with the very same keys.
+  void PreOpen(size_t from) {
+    pre_opened_.resize(checked_.size());
+    pre_opened_keys_.resize(checked_.size(), nullptr);
     std::set<std::pair<uint32_t, uint64_t>> unknown;  // asked once here (the fold asks again)
-    for (size_t i = 0; i < checked_.size(); ++i) {
+    std::vector<size_t> to_open;
+    for (size_t i = from; i < checked_.size(); ++i) {
       const v1::OpHeader& h = checked_[i].op.header;
-      if (h.kind() != v1::OP_KIND_CONTENT || unknown.count({h.scope_id(), h.epoch()}) != 0) {
+      if (h.kind() != v1::OP_KIND_CONTENT || pre_opened_keys_[i] != nullptr ||
+          unknown.count({h.scope_id(), h.epoch()}) != 0) {
         continue;
       }
       auto key = SubkeysFor(h.scope_id(), h.epoch());
       if (key.ok() && key.value() != nullptr) {
         pre_opened_keys_[i] = key.value();
+        to_open.push_back(i);
       } else {
         unknown.insert({h.scope_id(), h.epoch()});  // a store error shows up in the fold
       }
     }
-    ForEachOnCores(checked_.size(), [&](size_t i) {
-      if (pre_opened_keys_[i] != nullptr) pre_opened_[i] = Open(checked_[i], *pre_opened_keys_[i]);
+    ForEachOnCores(to_open.size(), [&](size_t j) {
+      const size_t i = to_open[j];
+      pre_opened_[i] = Open(checked_[i], *pre_opened_keys_[i]);
     });
   }
 
   bool ApplyAll() {
-    PreOpen();
+    PreOpen(0);
     // Folded in place; RestoreState undoes it on failure.
     state_ = std::move(ctx_.record.state);
     ctx_.record.state.Clear();
@@ -706,7 +718,13 @@ class BatchVerifier {
         if (!denied.empty()) return Fail(AlarmKind::kTamper, seq, denied, c.entry);
         model::ApplyControl(state_, h, c.op.control, seq);
       } else if (h.kind() == v1::OP_KIND_REKEY) {
+        const size_t keys_before = result_.batch.epoch_keys.size();
         if (!ApplyRekey(c)) return false;
+        // The key arrived here: the ops after this Rekey are opened on all cores, not one by one
+        // in the fold.
+        if (result_.batch.epoch_keys.size() != keys_before) {
+          PreOpen(static_cast<size_t>(&c - checked_.data()) + 1);
+        }
       } else if (h.kind() == v1::OP_KIND_ADD_MEMBER || h.kind() == v1::OP_KIND_REMOVE_MEMBER) {
         if (!ApplyMembershipChange(c)) return false;
       } else if (protocol::IsControl(h.kind())) {
@@ -743,13 +761,17 @@ class BatchVerifier {
     b.state = std::move(state_);
     // Last: every entry of the response was checked, in order, and none is read after this.
     b.entries.reserve(checked_.size());
+    const bool serialized = envelope_bytes_.size() == checked_.size();
     for (size_t i = 0; i < checked_.size(); ++i) {
       if (owned_ != nullptr) {
         b.entries.push_back(std::move(*owned_->mutable_entries(static_cast<int>(i))));
+        // Its bytes go with it instead; nothing reads the parsed envelope after the fold.
+        if (serialized) b.entries.back().clear_envelope();
       } else {
         b.entries.push_back(*checked_[i].entry);
       }
     }
+    if (serialized) b.envelope_bytes = std::move(envelope_bytes_);
     checked_.clear();
     return true;
   }
@@ -770,6 +792,7 @@ class BatchVerifier {
   std::map<Bytes, UserChain> chains_;                     // by account id, for this batch
   std::vector<std::optional<OpenedContent>> pre_opened_;  // by index in checked_
   std::vector<const EpochSubkeys*> pre_opened_keys_;      // the keys each was opened with
+  std::vector<std::string> envelope_bytes_;               // by index in the response (a sync only)
 };
 
 }  // namespace
