@@ -820,24 +820,24 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
   if (batch.entries.size() >= kParallelSealEntries) {
     sealed_state = std::async(std::launch::async, seal_state);
   }
+  std::future<void> freed;  // the written entries, freed while the commit syncs
   sql::Transaction tx(db_);
   KRING_RETURN_IF_ERROR(tx.status());
   // One statement for every row: a catch-up stores up to thousands of entries. The values are
-  // bound without SQLite's copy: the batch (and `serialized`) outlive the statement.
-  const bool has_bytes = batch.envelope_bytes.size() == batch.entries.size();
-  std::string serialized;
+  // bound without SQLite's copy: the batch and `envelope` outlive the statement, and each row is
+  // bound anew after Reset.
+  std::string envelope;
   sql::Statement ins(db_,
                      "INSERT INTO log (case_id, seq, chain_hash, envelope) VALUES (?, ?, ?, ?)");
-  for (size_t i = 0; i < batch.entries.size(); ++i) {
-    const v1::LogEntry& e = batch.entries[i];
-    if (!has_bytes) serialized = e.envelope().SerializeAsString();
+  for (const v1::LogEntry& e : batch.entries) {
     ins.Reset();
-    KRING_RETURN_IF_ERROR(
-        ins.BindBorrowed(1, batch.case_id)
-            .Bind(2, static_cast<int64_t>(e.seq()))
-            .BindBorrowed(3, View(e.chain_hash()))
-            .BindBorrowed(4, View(has_bytes ? batch.envelope_bytes[i] : serialized))
-            .Run());
+    envelope.clear();
+    e.envelope().AppendToString(&envelope);  // reuses the buffer of the row before
+    KRING_RETURN_IF_ERROR(ins.BindBorrowed(1, batch.case_id)
+                              .Bind(2, static_cast<int64_t>(e.seq()))
+                              .BindBorrowed(3, View(e.chain_hash()))
+                              .BindBorrowed(4, View(envelope))
+                              .Run());
   }
   for (const auto& [device_id, head] : batch.device_heads) {
     sql::Statement st(
@@ -869,6 +869,12 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
   sql::Statement matched(db_, "DELETE FROM push_results WHERE case_id = ? AND seq <= ?");
   KRING_RETURN_IF_ERROR(
       matched.Bind(1, batch.case_id).Bind(2, static_cast<int64_t>(batch.head_seq)).Run());
+  if (batch.entries.size() >= kParallelSealEntries) {
+    // The rows are in SQLite's pages now. Freeing thousands of parsed envelopes takes a while:
+    // done on another core while this one waits for the commit's fsync.
+    freed = std::async(std::launch::async,
+                       [written = std::move(batch.entries)]() mutable { written.clear(); });
+  }
   KRING_RETURN_IF_ERROR(tx.Commit());
   if (std::vector<Intent>* kept = KeptIntentsLocked(batch.case_id)) {
     const std::set<Bytes> confirmed(batch.confirmed_client_op_ids.begin(),

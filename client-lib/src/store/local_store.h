@@ -77,9 +77,6 @@ struct SentOp {
 struct AppliedBatch {
   Bytes case_id;
   std::vector<v1::LogEntry> entries;
-  // entries[i].envelope() serialized, one per entry, when the verifier did it on all cores (its
-  // entries then carry no envelope any more); empty otherwise, and ApplyBatch serializes them.
-  std::vector<std::string> envelope_bytes;
   uint64_t head_seq = 0;
   Bytes head_hash;
   std::map<Bytes, DeviceHead> device_heads;  // changed heads only
@@ -184,7 +181,8 @@ class LocalStore {
   // `version` (optional), from TakeCase: on return the write count after this write when no
   // other case write came in between (so the caller's record equals the stored one), else 0.
   // batch.state is lent, not copied: its large values are swapped out while the stored form is
-  // made and back before this returns (nothing may read it meanwhile); the rest is only read.
+  // made and back before this returns (nothing may read it meanwhile). A large batch's entries
+  // are taken once written (batch.entries is then empty); the rest is only read.
   Status ApplyBatch(AppliedBatch& batch, uint64_t* version = nullptr);
 
  private:

@@ -470,6 +470,7 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     verified.state = std::move(current.state);
     // Written with the batch, so a crash before the replay below is finished resumes it.
     verified.state.set_history_replay_pending(learned_older_keys);
+    const size_t written = verified.entries.size();  // ApplyBatch takes a large batch's entries
     KRING_RETURN_IF_ERROR(store_->ApplyBatch(verified, &version));
     if (learned_older_keys) KRING_RETURN_IF_ERROR(Replay(case_id));
     for (VerifyFailure& f : complaints) {
@@ -482,7 +483,7 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
       KRING_RETURN_IF_ERROR(RejectAllPending(case_id, out));
       out.events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
     }
-    out.stats.pulled += verified.entries.size();
+    out.stats.pulled += written;
     out.events.push_back({ChangeEvent::Kind::kCaseChanged, case_id, {}});
     KRING_RETURN_IF_ERROR(QueueRekeyAfterLeave(case_id, verified.state, me));
     store_->KeepCase(CaseRecord{case_id, verified.head_seq, std::move(verified.head_hash),
@@ -602,7 +603,6 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     }
     if (v.batch.entries.empty()) break;
     for (auto& e : v.batch.entries) verified.entries.push_back(std::move(e));
-    for (auto& b : v.batch.envelope_bytes) verified.envelope_bytes.push_back(std::move(b));
     for (auto& [device, head] : v.batch.device_heads) {
       device_heads[device] = head;
       verified.device_heads[device] = head;

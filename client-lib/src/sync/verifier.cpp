@@ -174,14 +174,8 @@ class BatchVerifier {
     const size_t n = static_cast<size_t>(resp_.entries_size());
     std::vector<Result<protocol::ParsedOp>> all_parsed(n, InvalidArgument("not parsed"));
     checked_.reserve(n);
-    // A sync stores each envelope as its serialized bytes: serialized here too, on all cores,
-    // rather than one by one while the rows are written.
-    const bool serialize = owned_ != nullptr && !ctx_.replay;
-    if (serialize) envelope_bytes_.resize(n);
     ForEachOnCores(n, [&](size_t i) {
-      const v1::Envelope& env = resp_.entries(static_cast<int>(i)).envelope();
-      all_parsed[i] = protocol::ParseEnvelopeFields(env);
-      if (serialize) envelope_bytes_[i] = env.SerializeAsString();
+      all_parsed[i] = protocol::ParseEnvelopeFields(resp_.entries(static_cast<int>(i)).envelope());
     });
     size_t index = 0;
     for (const v1::LogEntry& entry : resp_.entries()) {
@@ -761,17 +755,13 @@ class BatchVerifier {
     b.state = std::move(state_);
     // Last: every entry of the response was checked, in order, and none is read after this.
     b.entries.reserve(checked_.size());
-    const bool serialized = envelope_bytes_.size() == checked_.size();
     for (size_t i = 0; i < checked_.size(); ++i) {
       if (owned_ != nullptr) {
         b.entries.push_back(std::move(*owned_->mutable_entries(static_cast<int>(i))));
-        // Its bytes go with it instead; nothing reads the parsed envelope after the fold.
-        if (serialized) b.entries.back().clear_envelope();
       } else {
         b.entries.push_back(*checked_[i].entry);
       }
     }
-    if (serialized) b.envelope_bytes = std::move(envelope_bytes_);
     checked_.clear();
     return true;
   }
@@ -792,7 +782,6 @@ class BatchVerifier {
   std::map<Bytes, UserChain> chains_;                     // by account id, for this batch
   std::vector<std::optional<OpenedContent>> pre_opened_;  // by index in checked_
   std::vector<const EpochSubkeys*> pre_opened_keys_;      // the keys each was opened with
-  std::vector<std::string> envelope_bytes_;               // by index in the response (a sync only)
 };
 
 }  // namespace
