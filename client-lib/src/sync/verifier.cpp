@@ -177,6 +177,13 @@ class BatchVerifier {
     ForEachOnCores(n, [&](size_t i) {
       all_parsed[i] = protocol::ParseEnvelopeFields(resp_.entries(static_cast<int>(i)).envelope());
     });
+    if (ctx_.prefetch_chains) {
+      std::set<Bytes> authors;
+      for (const auto& parsed : all_parsed) {
+        if (parsed.ok()) authors.insert(ToBytes(parsed->header.author_account_id()));
+      }
+      ctx_.prefetch_chains({authors.begin(), authors.end()});
+    }
     size_t index = 0;
     for (const v1::LogEntry& entry : resp_.entries()) {
       Result<protocol::ParsedOp>& parsed = all_parsed[index++];

@@ -43,6 +43,9 @@ struct VerifyContext {
   std::function<Result<std::optional<Bytes>>(uint64_t)> chain_hash_at;
   // Verified chain of an account (loaded or fetched).
   std::function<Result<UserChain>(const Bytes&, bool refresh)> chain_of;
+  // Optional: readies chain_of for these accounts at once (a cold sync meets every author in
+  // its first page). Only a warm-up: chain_of is still asked in log order and decides.
+  std::function<void(const std::vector<Bytes>&)> prefetch_chains;
   std::function<Result<std::optional<EpochKey>>(uint32_t, uint64_t)> epoch_key;
   // Re-folding this device's own verified log (after older epoch keys were learned through a
   // history back-link): there is no signed head to check.
