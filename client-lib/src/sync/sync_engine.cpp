@@ -530,14 +530,36 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     req.set_limit(protocol::kMaxPullLimit);
     return WithToken([&](const std::string& t) { return transport_->Pull(req, t); });
   };
-  // The next page, asked for while this one is verified (kringd works on the other core). Its
-  // position comes from the unverified page; it is used only if that page verifies, and then the
-  // position is the verified head. Whatever it returns is verified like any other page.
-  std::future<Result<v1::PullResponse>> prefetched;
+  // The next page, asked for while this one is verified (kringd works on the other core), and
+  // its envelopes parsed and hashed on that thread while this one checks and folds the page
+  // before. Its position comes from the unverified page; it is used only if that page verifies,
+  // and then the position is the verified head. Whatever it returns is verified like any other
+  // page.
+  struct Page {
+    v1::PullResponse response;
+    std::vector<Result<protocol::ParsedOp>> parsed;
+  };
+  auto pull_and_parse = [&pull](uint64_t after_seq, std::string after_hash) -> Result<Page> {
+    KRING_ASSIGN_OR_RETURN(v1::PullResponse response, pull(after_seq, after_hash));
+    std::vector<Result<protocol::ParsedOp>> parsed = ParseEntries(response);
+    return Page{std::move(response), std::move(parsed)};
+  };
+  std::future<Result<Page>> prefetched;
 
   for (;;) {
-    Result<v1::PullResponse> resp =
-        prefetched.valid() ? prefetched.get() : pull(current.head_seq, ToString(current.head_hash));
+    std::vector<Result<protocol::ParsedOp>> parsed;
+    Result<v1::PullResponse> resp = Status();
+    if (prefetched.valid()) {
+      Result<Page> page = prefetched.get();
+      if (page.ok()) {
+        parsed = std::move(page->parsed);
+        resp = std::move(page->response);
+      } else {
+        resp = page.status();
+      }
+    } else {
+      resp = pull(current.head_seq, ToString(current.head_hash));
+    }
     if (resp.ok() && resp->has_erased()) {
       KRING_RETURN_IF_ERROR(commit());
       KRING_RETURN_IF_ERROR(AcceptErasure(case_id, resp->erased(), out));
@@ -604,10 +626,10 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
       const v1::LogEntry& last = resp->entries(resp->entries_size() - 1);
       if (goes_on(verified.entries.size() + static_cast<size_t>(resp->entries_size()), last.seq(),
                   signed_head)) {
-        prefetched = std::async(std::launch::async, pull, last.seq(), last.chain_hash());
+        prefetched = std::async(std::launch::async, pull_and_parse, last.seq(), last.chain_hash());
       }
     }
-    VerifyResult v = VerifyPull(ctx, std::move(resp).value());
+    VerifyResult v = VerifyPull(ctx, std::move(resp).value(), std::move(parsed));
     if (!v.error.ok() || v.failure) {
       current.state = std::move(ctx.record.state);  // the state after the pages before this one
     } else {

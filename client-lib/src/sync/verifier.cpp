@@ -57,8 +57,9 @@ void ForEachOnCores(size_t n, const Fn& fn) {
 class BatchVerifier {
  public:
   // `owned`: the same response, when its entries may be moved into the result.
-  BatchVerifier(VerifyContext& ctx, const v1::PullResponse& resp, v1::PullResponse* owned)
-      : ctx_(ctx), resp_(resp), owned_(owned) {}
+  BatchVerifier(VerifyContext& ctx, const v1::PullResponse& resp, v1::PullResponse* owned,
+                std::vector<Result<protocol::ParsedOp>>* parsed = nullptr)
+      : ctx_(ctx), resp_(resp), owned_(owned), parsed_(parsed) {}
 
   VerifyResult Run() {
     if (CheckHead() && CheckEntries() && CheckSignatures() && !ApplyAll()) RestoreState();
@@ -172,11 +173,17 @@ class BatchVerifier {
     // Parsing and hashing each envelope needs nothing of the others: done on all cores first;
     // the checks below still run in log order.
     const size_t n = static_cast<size_t>(resp_.entries_size());
-    std::vector<Result<protocol::ParsedOp>> all_parsed(n, InvalidArgument("not parsed"));
+    std::vector<Result<protocol::ParsedOp>> all_parsed;
     checked_.reserve(n);
-    ForEachOnCores(n, [&](size_t i) {
-      all_parsed[i] = protocol::ParseEnvelopeFields(resp_.entries(static_cast<int>(i)).envelope());
-    });
+    if (parsed_ != nullptr && parsed_->size() == n) {
+      all_parsed = std::move(*parsed_);  // parsed by the thread that pulled the page
+    } else {
+      all_parsed.assign(n, InvalidArgument("not parsed"));
+      ForEachOnCores(n, [&](size_t i) {
+        all_parsed[i] =
+            protocol::ParseEnvelopeFields(resp_.entries(static_cast<int>(i)).envelope());
+      });
+    }
     if (ctx_.prefetch_chains) {
       std::set<Bytes> authors;
       for (const auto& parsed : all_parsed) {
@@ -776,6 +783,7 @@ class BatchVerifier {
   VerifyContext& ctx_;
   const v1::PullResponse& resp_;
   v1::PullResponse* owned_;
+  std::vector<Result<protocol::ParsedOp>>* parsed_;  // ParseEntries(resp_), or null
   VerifyResult result_;
   std::vector<Checked> checked_;
   std::map<Bytes, DeviceHead> heads_;
@@ -797,8 +805,18 @@ VerifyResult VerifyPull(VerifyContext& ctx, const v1::PullResponse& response) {
   return BatchVerifier(ctx, response, nullptr).Run();
 }
 
-VerifyResult VerifyPull(VerifyContext& ctx, v1::PullResponse&& response) {
-  return BatchVerifier(ctx, response, &response).Run();
+std::vector<Result<protocol::ParsedOp>> ParseEntries(const v1::PullResponse& response) {
+  std::vector<Result<protocol::ParsedOp>> parsed;
+  parsed.reserve(static_cast<size_t>(response.entries_size()));
+  for (const v1::LogEntry& e : response.entries()) {
+    parsed.push_back(protocol::ParseEnvelopeFields(e.envelope()));
+  }
+  return parsed;
+}
+
+VerifyResult VerifyPull(VerifyContext& ctx, v1::PullResponse&& response,
+                        std::vector<Result<protocol::ParsedOp>>&& parsed) {
+  return BatchVerifier(ctx, response, &response, &parsed).Run();
 }
 
 }  // namespace kring::client
