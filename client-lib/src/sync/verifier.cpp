@@ -163,6 +163,35 @@ class BatchVerifier {
     return false;
   }
 
+  // Asks ctx_ to ready the chains of the page's authors at once. Only of accounts the checks can
+  // accept as authors: members before the page, or made members by one of its ops (a server
+  // cannot make this device fetch the chains of strangers this way).
+  void PrefetchChains(const std::vector<Result<protocol::ParsedOp>>& all_parsed,
+                      const v1::CaseState& membership) {
+    if (!ctx_.prefetch_chains) return;
+    std::set<std::string> members;
+    for (const v1::Member& m : membership.members()) members.insert(m.account_id());
+    for (const auto& parsed : all_parsed) {
+      if (!parsed.ok()) continue;
+      for (const v1::Member& m : parsed->control.create_case().members()) {
+        members.insert(m.account_id());
+      }
+      if (parsed->control.has_add_member()) {
+        members.insert(parsed->control.add_member().member().account_id());
+      }
+    }
+    std::set<Bytes> authors;
+    const std::string* previous = nullptr;  // runs of one author are common
+    for (const auto& parsed : all_parsed) {
+      if (!parsed.ok()) continue;
+      const std::string& author = parsed->header.author_account_id();
+      if ((previous != nullptr && *previous == author) || members.count(author) == 0) continue;
+      previous = &author;
+      authors.insert(ToBytes(author));
+    }
+    ctx_.prefetch_chains({authors.begin(), authors.end()});
+  }
+
   bool CheckEntries() {
     uint64_t expected = ctx_.record.head_seq + 1;
     Bytes prev_chain = ctx_.record.head_hash;
@@ -184,13 +213,7 @@ class BatchVerifier {
             protocol::ParseEnvelopeFields(resp_.entries(static_cast<int>(i)).envelope());
       });
     }
-    if (ctx_.prefetch_chains) {
-      std::set<Bytes> authors;
-      for (const auto& parsed : all_parsed) {
-        if (parsed.ok()) authors.insert(ToBytes(parsed->header.author_account_id()));
-      }
-      ctx_.prefetch_chains({authors.begin(), authors.end()});
-    }
+    PrefetchChains(all_parsed, membership);
     size_t index = 0;
     for (const v1::LogEntry& entry : resp_.entries()) {
       Result<protocol::ParsedOp>& parsed = all_parsed[index++];
