@@ -87,7 +87,13 @@ v1::OpHeader DeviceWriter::Header(v1::OpKind kind, uint64_t epoch, uint64_t seen
   h.set_author_device_id(ToString(author_->device_id));
   h.set_device_counter(counter_ + 1);
   h.set_prev_device_op_hash(ToString(prev_hash_));
-  h.set_client_op_id(ToString(crypto::RandomBytes(16)));
+  // As libkring draws them (LocalStore::NewClientOpId): a rising big-endian counter, then
+  // random bytes.
+  std::string client_op_id = ToString(crypto::RandomBytes(16));
+  for (size_t i = 0; i < 8; ++i) {
+    client_op_id[i] = static_cast<char>(static_cast<uint8_t>((counter_ + 1) >> (56 - 8 * i)));
+  }
+  h.set_client_op_id(client_op_id);
   h.set_seen_seq(seen_seq);
   h.set_seen_hash(seen_hash);
   h.set_kind(kind);

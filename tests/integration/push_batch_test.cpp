@@ -3,6 +3,7 @@
 // with new ones gets the original results for the stored ones. kringd reads what all ops of a
 // push share once and writes the case head and device cursor at its end, so these tests pin the
 // behaviour that must not change with that.
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <string>
@@ -10,6 +11,8 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "kring/common/protocol.h"
 
 #include "support/client_fixture.h"
 
@@ -200,4 +203,38 @@ TEST_CASE("a push with a new scope between content ops checks each op on what ca
   REQUIRE(resp->results_size() == 17);
   for (int i = 0; i < 17; ++i) CHECK(resp->results(i).seq() == static_cast<uint64_t>(3 + i));
   w.ExpectConverged(ids, 2 + 17);
+}
+
+TEST_CASE("a device's client op ids rise across a restart, and a lost answer stores nothing twice",
+          "[push]") {
+  Writer w;
+  auto ClientOpIds = [](const v1::PushRequest& push) {
+    std::vector<Bytes> out;
+    for (const v1::Envelope& env : push.envelopes()) {
+      auto op = protocol::ParseEnvelopeFields(env);
+      REQUIRE(op.ok());
+      out.push_back(ToBytes(op->header.client_op_id()));
+    }
+    return out;
+  };
+  std::vector<Bytes> ids = w.Edit(30);
+  auto [first, token] = w.Held();
+  REQUIRE(first.envelopes_size() == 30);
+  // kringd stores the push, but its answer never reaches the device, which then restarts.
+  auto stored = w.net->Push(first, token);
+  REQUIRE(stored.ok());
+  w.writer.Reopen();
+  for (const Bytes& id : w.Edit(20)) ids.push_back(id);
+  auto [next, next_token] = w.Held();
+  REQUIRE(next.envelopes_size() >= 20);
+  // In queueing order, each id sorts after the one before it (kringd's idempotency index then
+  // appends), before and after the restart.
+  std::vector<Bytes> op_ids = ClientOpIds(first);
+  for (const Bytes& id : ClientOpIds(next)) {
+    if (std::find(op_ids.begin(), op_ids.end(), id) == op_ids.end()) op_ids.push_back(id);
+  }
+  REQUIRE(op_ids.size() == 50);
+  for (size_t i = 1; i < op_ids.size(); ++i) CHECK(op_ids[i - 1] < op_ids[i]);
+  // The 30 that kringd kept are stored once: 2 ops of the case set-up, then 50 notes.
+  w.ExpectConverged(ids, 2 + 50);
 }

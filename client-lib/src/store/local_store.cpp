@@ -59,6 +59,8 @@ constexpr std::string_view kSchemaV3 = R"sql(
 ALTER TABLE cases ADD COLUMN state_form INTEGER NOT NULL DEFAULT 1;
 )sql";
 constexpr int64_t kStateFormWithRefs = 2;
+// Client op id counters reserved per write of meta 'op_counter' (NewClientOpId).
+constexpr int64_t kOpCounterBlock = 1024;
 
 constexpr std::string_view kKeyCheckLabel = "key-check";
 // From this many log rows on, ApplyBatch seals the state on a second thread.
@@ -160,6 +162,27 @@ Status LocalStore::PinServerKey(ByteView key) {
   std::lock_guard<std::mutex> lock(mu_);
   sql::Statement st(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES ('server_key', ?)");
   return st.Bind(1, key).Run();
+}
+
+Result<Bytes> LocalStore::NewClientOpId() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (op_counter_next_ == op_counter_end_) {
+    // Reserves the next block in one statement, atomic against other connections to the file;
+    // one write per block instead of one per id.
+    sql::Statement st(db_,
+                      "INSERT INTO meta (key, value) VALUES ('op_counter', ?1) "
+                      "ON CONFLICT (key) DO UPDATE SET value = value + ?1 RETURNING value");
+    if (!st.Bind(1, kOpCounterBlock).Step()) {
+      KRING_RETURN_IF_ERROR(st.status());
+      return Internal("op counter not reserved");
+    }
+    op_counter_end_ = static_cast<uint64_t>(st.Int(0));
+    op_counter_next_ = op_counter_end_ - static_cast<uint64_t>(kOpCounterBlock);
+  }
+  const uint64_t counter = op_counter_next_++;
+  Bytes id = crypto::RandomBytes(crypto::kIdBytes);
+  for (size_t i = 0; i < 8; ++i) id[i] = static_cast<uint8_t>(counter >> (56 - 8 * i));
+  return id;
 }
 
 Status LocalStore::SaveChain(ByteView account_id, const std::vector<v1::ChainLink>& links) {

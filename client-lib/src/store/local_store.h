@@ -100,6 +100,12 @@ class LocalStore {
   Result<std::optional<Bytes>> PinnedServerKey();
   Status PinServerKey(ByteView key);
 
+  // A new client_op_id for an op of this device: an 8-byte big-endian counter that rises with
+  // every id this store hands out, also across restarts, then 8 random bytes (docs/protocol.md
+  // section 11). Rising ids make kringd's unique index on (case, device, client_op_id) append
+  // a push's ops on one or two pages instead of one page each.
+  Result<Bytes> NewClientOpId();
+
   Status SaveChain(ByteView account_id, const std::vector<v1::ChainLink>& links);
   // Re-verifies the stored chain on load.
   Result<std::optional<UserChain>> LoadChain(ByteView account_id);
@@ -220,6 +226,10 @@ class LocalStore {
   std::vector<Intent>* KeptIntentsLocked(ByteView case_id);
   Result<std::vector<Intent>> LoadIntentsLocked(ByteView case_id);
   int64_t data_version_ = -1;  // PRAGMA data_version when last looked at
+  // NewClientOpId hands out counters below op_counter_end_, which is already stored: a restart
+  // (or another connection) continues above it, so no counter is handed out twice.
+  uint64_t op_counter_next_ = 0;
+  uint64_t op_counter_end_ = 0;
 };
 
 }  // namespace kring::client

@@ -797,9 +797,9 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
     }
     for (uint32_t id : mine_scopes) {
       if (out.size() >= protocol::kMaxPushEnvelopes) break;
-      KRING_RETURN_IF_ERROR(AppendRekey(me, case_id, rec, after, id,
-                                        ToString(crypto::RandomBytes(crypto::kIdBytes)), out, mine,
-                                        revoked));
+      KRING_ASSIGN_OR_RETURN(Bytes rekey_op_id, store_->NewClientOpId());
+      KRING_RETURN_IF_ERROR(
+          AppendRekey(me, case_id, rec, after, id, ToString(rekey_op_id), out, mine, revoked));
     }
     return out;
   } else if (ci.has_rekey_after_leave()) {
@@ -830,10 +830,13 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
 
   // The Rekey: a fresh epoch key boxed to every member after the change.
   const uint32_t rekeyed_scope = ci.has_set_scope() ? ci.set_scope().scope_id() : 0;
-  KRING_RETURN_IF_ERROR(AppendRekey(
-      me, case_id, rec, after, rekeyed_scope,
-      rekey_only ? ToString(in.client_op_id) : ToString(crypto::RandomBytes(crypto::kIdBytes)), out,
-      mine));
+  std::string rekey_op_id = ToString(in.client_op_id);
+  if (!rekey_only) {
+    KRING_ASSIGN_OR_RETURN(Bytes fresh, store_->NewClientOpId());
+    rekey_op_id = ToString(fresh);
+  }
+  KRING_RETURN_IF_ERROR(
+      AppendRekey(me, case_id, rec, after, rekeyed_scope, rekey_op_id, out, mine));
   if (ci.has_remove_member()) {
     // Every restricted scope the removed person was in and this device is in gets its new key
     // in the same push; the others wait for one of their own members (QueueScopeRekeys).
@@ -843,8 +846,9 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
         continue;
       }
       if (out.size() >= protocol::kMaxPushEnvelopes) break;
-      KRING_RETURN_IF_ERROR(AppendRekey(
-          me, case_id, rec, after, id, ToString(crypto::RandomBytes(crypto::kIdBytes)), out, mine));
+      KRING_ASSIGN_OR_RETURN(Bytes scope_rekey_op_id, store_->NewClientOpId());
+      KRING_RETURN_IF_ERROR(
+          AppendRekey(me, case_id, rec, after, id, ToString(scope_rekey_op_id), out, mine));
     }
   }
   return out;
@@ -924,7 +928,8 @@ Status SyncEngine::QueueRekeyAfterLeave(const Bytes& case_id, const v1::CaseStat
   }
   v1::ControlIntent intent;
   intent.mutable_rekey_after_leave()->set_scope_id(0);
-  return store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent);
+  KRING_ASSIGN_OR_RETURN(Bytes client_op_id, store_->NewClientOpId());
+  return store_->AddControlIntent(case_id, client_op_id, intent);
 }
 
 // kringd says the case is gone. Only a valid signed request makes this device delete its copy:
@@ -1013,8 +1018,8 @@ Status SyncEngine::QueueScopeRekeys(const Bytes& case_id, const v1::CaseState& s
     if (queued) continue;
     v1::ControlIntent intent;
     intent.mutable_rekey_scope()->set_scope_id(id);
-    KRING_RETURN_IF_ERROR(
-        store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
+    KRING_ASSIGN_OR_RETURN(Bytes client_op_id, store_->NewClientOpId());
+    KRING_RETURN_IF_ERROR(store_->AddControlIntent(case_id, client_op_id, intent));
   }
   return {};
 }
@@ -1040,8 +1045,8 @@ Status SyncEngine::QueueComplaints(const Bytes& case_id, const v1::CaseState& st
     c->set_scope_id(static_cast<uint32_t>(std::stoul(label.substr(0, colon))));
     c->set_epoch(std::stoull(label.substr(colon + 1)));
     c->set_reason("key_box_mismatch");
-    KRING_RETURN_IF_ERROR(
-        store_->AddControlIntent(case_id, crypto::RandomBytes(crypto::kIdBytes), intent));
+    KRING_ASSIGN_OR_RETURN(Bytes client_op_id, store_->NewClientOpId());
+    KRING_RETURN_IF_ERROR(store_->AddControlIntent(case_id, client_op_id, intent));
   }
   return {};
 }
@@ -1244,8 +1249,9 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
           DeviceHead before = mine;
           v1::CaseState after = projected();
           std::vector<v1::Envelope> rekey;
-          Status made = AppendRekey(me, case_id, rec, after, scope,
-                                    ToString(crypto::RandomBytes(crypto::kIdBytes)), rekey, mine);
+          KRING_ASSIGN_OR_RETURN(Bytes rekey_op_id, store_->NewClientOpId());
+          Status made =
+              AppendRekey(me, case_id, rec, after, scope, ToString(rekey_op_id), rekey, mine);
           if (!made.ok()) {
             mine = before;
             return made;

@@ -406,17 +406,19 @@ class SqliteTxn final : public StoreTxn {
 
   Status InsertOp(const NewOp& op) override {
     KRING_RETURN_IF_ERROR(CheckWritable());
+    // envelope_hash stays empty (docs/operations.md): nothing reads it, it is EnvelopeHash of
+    // the stored envelope, and its 32 bytes made a 1 KiB note's row too long for three rows
+    // per page.
     sql::Statement st(db_,
                       "INSERT INTO ops (case_id, seq, envelope, chain_hash, device_id, "
-                      "client_op_id, envelope_hash, received_at_ms) VALUES (?,?,?,?,?,?,?,?)");
+                      "client_op_id, envelope_hash, received_at_ms) VALUES (?,?,?,?,?,?,x'',?)");
     return st.Bind(1, op.case_id)
         .Bind(2, I64(op.seq))
         .BindBorrowed(3, View(op.envelope))
         .Bind(4, op.chain_hash)
         .Bind(5, op.device_id)
         .Bind(6, op.client_op_id)
-        .Bind(7, op.envelope_hash)
-        .Bind(8, op.received_at_ms)
+        .Bind(7, op.received_at_ms)
         .Run();
   }
 

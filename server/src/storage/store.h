@@ -74,7 +74,7 @@ struct NewOp {
   Bytes chain_hash;
   Bytes device_id;
   Bytes client_op_id;
-  Bytes envelope_hash;
+  Bytes envelope_hash;  // for the device cursor; not stored in the row (InsertOp)
   int64_t received_at_ms = 0;
 };
 
