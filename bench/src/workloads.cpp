@@ -499,6 +499,12 @@ void RunColdSync(Report& report, const Options& o) {
     throw std::runtime_error("cold sync state does not hold every note");
   }
   report.comparisons.push_back(cold);
+  // KRING_BENCH_COLD_SYNC_ONLY: stop after the cold SyncNow rounds, so that a callgrind run of
+  // `--only cold` counts the sync alone (the in-process round below uses the same functions).
+  if (const char* only = std::getenv("KRING_BENCH_COLD_SYNC_ONLY");
+      only != nullptr && *only != '\0') {
+    return;
+  }
 
   // Verification cost in-process, on the exact entries kringd serves.
   VerifyFixture vf;

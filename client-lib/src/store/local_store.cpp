@@ -843,17 +843,23 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
   if (batch.entries.size() >= kParallelSealEntries) {
     sealed_state = std::async(std::launch::async, seal_state);
   }
+  std::future<void> freed;  // the written entries, freed while the commit syncs
   sql::Transaction tx(db_);
   KRING_RETURN_IF_ERROR(tx.status());
-  // One statement for every row: a catch-up stores up to thousands of entries.
+  // One statement for every row: a catch-up stores up to thousands of entries. The values are
+  // bound without SQLite's copy: the batch and `envelope` outlive the statement, and each row is
+  // bound anew after Reset.
+  std::string envelope;
   sql::Statement ins(db_,
                      "INSERT INTO log (case_id, seq, chain_hash, envelope) VALUES (?, ?, ?, ?)");
   for (const v1::LogEntry& e : batch.entries) {
     ins.Reset();
-    KRING_RETURN_IF_ERROR(ins.Bind(1, batch.case_id)
+    envelope.clear();
+    e.envelope().AppendToString(&envelope);  // reuses the buffer of the row before
+    KRING_RETURN_IF_ERROR(ins.BindBorrowed(1, batch.case_id)
                               .Bind(2, static_cast<int64_t>(e.seq()))
-                              .Bind(3, e.chain_hash())
-                              .Bind(4, e.envelope().SerializeAsString())
+                              .BindBorrowed(3, View(e.chain_hash()))
+                              .BindBorrowed(4, View(envelope))
                               .Run());
   }
   for (const auto& [device_id, head] : batch.device_heads) {
@@ -886,6 +892,12 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
   sql::Statement matched(db_, "DELETE FROM push_results WHERE case_id = ? AND seq <= ?");
   KRING_RETURN_IF_ERROR(
       matched.Bind(1, batch.case_id).Bind(2, static_cast<int64_t>(batch.head_seq)).Run());
+  if (batch.entries.size() >= kParallelSealEntries) {
+    // The rows are in SQLite's pages now. Freeing thousands of parsed envelopes takes a while:
+    // done on another core while this one waits for the commit's fsync.
+    freed = std::async(std::launch::async,
+                       [written = std::move(batch.entries)]() mutable { written.clear(); });
+  }
   KRING_RETURN_IF_ERROR(tx.Commit());
   if (std::vector<Intent>* kept = KeptIntentsLocked(batch.case_id)) {
     const std::set<Bytes> confirmed(batch.confirmed_client_op_ids.begin(),

@@ -187,7 +187,8 @@ class LocalStore {
   // `version` (optional), from TakeCase: on return the write count after this write when no
   // other case write came in between (so the caller's record equals the stored one), else 0.
   // batch.state is lent, not copied: its large values are swapped out while the stored form is
-  // made and back before this returns (nothing may read it meanwhile); the rest is only read.
+  // made and back before this returns (nothing may read it meanwhile). A large batch's entries
+  // are taken once written (batch.entries is then empty); the rest is only read.
   Status ApplyBatch(AppliedBatch& batch, uint64_t* version = nullptr);
 
  private:

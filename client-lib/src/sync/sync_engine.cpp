@@ -306,6 +306,26 @@ Result<UserChain> SyncEngine::ChainOf(const Bytes& account_id, bool refresh) {
   return chain;
 }
 
+void SyncEngine::PrefetchChains(const std::vector<Bytes>& account_ids) {
+  std::vector<const Bytes*> missing;
+  {
+    std::lock_guard<std::mutex> lock(chain_cache_mu_);
+    for (const Bytes& id : account_ids) {
+      if (chain_cache_.count(id) == 0) missing.push_back(&id);
+    }
+  }
+  if (missing.size() < 2) return;  // one is fetched in order anyway
+  constexpr size_t kAtOnce = 8;    // a large circle's cold sync: a few fetches in flight at a time
+  for (size_t begin = 0; begin < missing.size(); begin += kAtOnce) {
+    std::vector<std::future<void>> fetches;
+    for (size_t i = begin; i < std::min(missing.size(), begin + kAtOnce); ++i) {
+      fetches.push_back(
+          std::async(std::launch::async, [this, id = missing[i]] { (void)ChainOf(*id); }));
+    }
+    for (auto& f : fetches) f.get();
+  }
+}
+
 Result<v1::LocalAccount> SyncEngine::RefreshOwnUserKeys() {
   v1::LocalAccount me;
   {
@@ -470,6 +490,7 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     verified.state = std::move(current.state);
     // Written with the batch, so a crash before the replay below is finished resumes it.
     verified.state.set_history_replay_pending(learned_older_keys);
+    const size_t written = verified.entries.size();  // ApplyBatch takes a large batch's entries
     KRING_RETURN_IF_ERROR(store_->ApplyBatch(verified, &version));
     if (learned_older_keys) KRING_RETURN_IF_ERROR(Replay(case_id));
     for (VerifyFailure& f : complaints) {
@@ -482,7 +503,7 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
       KRING_RETURN_IF_ERROR(RejectAllPending(case_id, out));
       out.events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
     }
-    out.stats.pulled += verified.entries.size();
+    out.stats.pulled += written;
     out.events.push_back({ChangeEvent::Kind::kCaseChanged, case_id, {}});
     KRING_RETURN_IF_ERROR(QueueRekeyAfterLeave(case_id, verified.state, me));
     store_->KeepCase(CaseRecord{case_id, verified.head_seq, std::move(verified.head_hash),
@@ -509,14 +530,36 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     req.set_limit(protocol::kMaxPullLimit);
     return WithToken([&](const std::string& t) { return transport_->Pull(req, t); });
   };
-  // The next page, asked for while this one is verified (kringd works on the other core). Its
-  // position comes from the unverified page; it is used only if that page verifies, and then the
-  // position is the verified head. Whatever it returns is verified like any other page.
-  std::future<Result<v1::PullResponse>> prefetched;
+  // The next page, asked for while this one is verified (kringd works on the other core), and
+  // its envelopes parsed and hashed on that thread while this one checks and folds the page
+  // before. Its position comes from the unverified page; it is used only if that page verifies,
+  // and then the position is the verified head. Whatever it returns is verified like any other
+  // page.
+  struct Page {
+    v1::PullResponse response;
+    std::vector<Result<protocol::ParsedOp>> parsed;
+  };
+  auto pull_and_parse = [&pull](uint64_t after_seq, std::string after_hash) -> Result<Page> {
+    KRING_ASSIGN_OR_RETURN(v1::PullResponse response, pull(after_seq, after_hash));
+    std::vector<Result<protocol::ParsedOp>> parsed = ParseEntries(response);
+    return Page{std::move(response), std::move(parsed)};
+  };
+  std::future<Result<Page>> prefetched;
 
   for (;;) {
-    Result<v1::PullResponse> resp =
-        prefetched.valid() ? prefetched.get() : pull(current.head_seq, ToString(current.head_hash));
+    std::vector<Result<protocol::ParsedOp>> parsed;
+    Result<v1::PullResponse> resp = Status();
+    if (prefetched.valid()) {
+      Result<Page> page = prefetched.get();
+      if (page.ok()) {
+        parsed = std::move(page->parsed);
+        resp = std::move(page->response);
+      } else {
+        resp = page.status();
+      }
+    } else {
+      resp = pull(current.head_seq, ToString(current.head_hash));
+    }
     if (resp.ok() && resp->has_erased()) {
       KRING_RETURN_IF_ERROR(commit());
       KRING_RETURN_IF_ERROR(AcceptErasure(case_id, resp->erased(), out));
@@ -571,6 +614,7 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
       return store_->ChainHashAt(case_id, seq);
     };
     ctx.chain_of = [&](const Bytes& account, bool refresh) { return ChainOf(account, refresh); };
+    ctx.prefetch_chains = [this](const std::vector<Bytes>& ids) { PrefetchChains(ids); };
     ctx.epoch_key = [&](uint32_t scope, uint64_t epoch) -> Result<std::optional<EpochKey>> {
       for (auto it = verified.epoch_keys.rbegin(); it != verified.epoch_keys.rend(); ++it) {
         if (it->scope_id == scope && it->epoch == epoch) return std::optional<EpochKey>(*it);
@@ -582,10 +626,10 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
       const v1::LogEntry& last = resp->entries(resp->entries_size() - 1);
       if (goes_on(verified.entries.size() + static_cast<size_t>(resp->entries_size()), last.seq(),
                   signed_head)) {
-        prefetched = std::async(std::launch::async, pull, last.seq(), last.chain_hash());
+        prefetched = std::async(std::launch::async, pull_and_parse, last.seq(), last.chain_hash());
       }
     }
-    VerifyResult v = VerifyPull(ctx, std::move(resp).value());
+    VerifyResult v = VerifyPull(ctx, std::move(resp).value(), std::move(parsed));
     if (!v.error.ok() || v.failure) {
       current.state = std::move(ctx.record.state);  // the state after the pages before this one
     } else {

@@ -57,8 +57,9 @@ void ForEachOnCores(size_t n, const Fn& fn) {
 class BatchVerifier {
  public:
   // `owned`: the same response, when its entries may be moved into the result.
-  BatchVerifier(VerifyContext& ctx, const v1::PullResponse& resp, v1::PullResponse* owned)
-      : ctx_(ctx), resp_(resp), owned_(owned) {}
+  BatchVerifier(VerifyContext& ctx, const v1::PullResponse& resp, v1::PullResponse* owned,
+                std::vector<Result<protocol::ParsedOp>>* parsed = nullptr)
+      : ctx_(ctx), resp_(resp), owned_(owned), parsed_(parsed) {}
 
   VerifyResult Run() {
     if (CheckHead() && CheckEntries() && CheckSignatures() && !ApplyAll()) RestoreState();
@@ -162,6 +163,35 @@ class BatchVerifier {
     return false;
   }
 
+  // Asks ctx_ to ready the chains of the page's authors at once. Only of accounts the checks can
+  // accept as authors: members before the page, or made members by one of its ops (a server
+  // cannot make this device fetch the chains of strangers this way).
+  void PrefetchChains(const std::vector<Result<protocol::ParsedOp>>& all_parsed,
+                      const v1::CaseState& membership) {
+    if (!ctx_.prefetch_chains) return;
+    std::set<std::string> members;
+    for (const v1::Member& m : membership.members()) members.insert(m.account_id());
+    for (const auto& parsed : all_parsed) {
+      if (!parsed.ok()) continue;
+      for (const v1::Member& m : parsed->control.create_case().members()) {
+        members.insert(m.account_id());
+      }
+      if (parsed->control.has_add_member()) {
+        members.insert(parsed->control.add_member().member().account_id());
+      }
+    }
+    std::set<Bytes> authors;
+    const std::string* previous = nullptr;  // runs of one author are common
+    for (const auto& parsed : all_parsed) {
+      if (!parsed.ok()) continue;
+      const std::string& author = parsed->header.author_account_id();
+      if ((previous != nullptr && *previous == author) || members.count(author) == 0) continue;
+      previous = &author;
+      authors.insert(ToBytes(author));
+    }
+    ctx_.prefetch_chains({authors.begin(), authors.end()});
+  }
+
   bool CheckEntries() {
     uint64_t expected = ctx_.record.head_seq + 1;
     Bytes prev_chain = ctx_.record.head_hash;
@@ -172,11 +202,18 @@ class BatchVerifier {
     // Parsing and hashing each envelope needs nothing of the others: done on all cores first;
     // the checks below still run in log order.
     const size_t n = static_cast<size_t>(resp_.entries_size());
-    std::vector<Result<protocol::ParsedOp>> all_parsed(n, InvalidArgument("not parsed"));
+    std::vector<Result<protocol::ParsedOp>> all_parsed;
     checked_.reserve(n);
-    ForEachOnCores(n, [&](size_t i) {
-      all_parsed[i] = protocol::ParseEnvelopeFields(resp_.entries(static_cast<int>(i)).envelope());
-    });
+    if (parsed_ != nullptr && parsed_->size() == n) {
+      all_parsed = std::move(*parsed_);  // parsed by the thread that pulled the page
+    } else {
+      all_parsed.assign(n, InvalidArgument("not parsed"));
+      ForEachOnCores(n, [&](size_t i) {
+        all_parsed[i] =
+            protocol::ParseEnvelopeFields(resp_.entries(static_cast<int>(i)).envelope());
+      });
+    }
+    PrefetchChains(all_parsed, membership);
     size_t index = 0;
     for (const v1::LogEntry& entry : resp_.entries()) {
       Result<protocol::ParsedOp>& parsed = all_parsed[index++];
@@ -727,40 +764,47 @@ class BatchVerifier {
     return OpenContent(c.entry->envelope(), keys);
   }
 
-  // Opens on all cores the content ops whose epoch key is known before the fold starts. The
-  // fold still decides, op by op and in log order, whether an op is opened at all; it uses the
-  // result here only when it would open the op with the very same keys.
-  void PreOpen() {
-    pre_opened_.assign(checked_.size(), std::nullopt);
-    pre_opened_keys_.assign(checked_.size(), nullptr);
+  // Opens on all cores the content ops from `from` on whose epoch key is known by now: before
+  // the fold starts, and again after a Rekey of this batch delivered a key (a cold sync's first
+  // page brings its epoch key in its own Rekey, before the page's content ops). The fold still
+  // decides, op by op and in log order, whether an op is opened at all; it uses the result here
+  // only when it would open the op with the very same keys.
+  void PreOpen(size_t from) {
+    pre_opened_.resize(checked_.size());
+    pre_opened_keys_.resize(checked_.size(), nullptr);
     std::set<std::pair<uint32_t, uint64_t>> unknown;  // asked once here (the fold asks again)
-    // An epoch a Rekey of this batch starts is opened with the key that Rekey delivers, in the
-    // fold: a key stored for it now may be this device's own from a Rekey that lost the race
-    // for that epoch (kringd refused it as stale).
-    for (const Checked& c : checked_) {
+    // An epoch that a Rekey not folded yet starts is opened with the key that Rekey delivers
+    // (in the fold, or here again once it is folded): a key stored for it now may be this
+    // device's own from a Rekey that lost the race for that epoch (kringd refused it as stale).
+    for (size_t i = from; i < checked_.size(); ++i) {
+      const Checked& c = checked_[i];
       if (c.op.header.kind() == v1::OP_KIND_REKEY) {
         unknown.insert({c.op.control.rekey().scope_id(), c.op.control.rekey().new_epoch()});
       }
     }
-    for (size_t i = 0; i < checked_.size(); ++i) {
+    std::vector<size_t> to_open;
+    for (size_t i = from; i < checked_.size(); ++i) {
       const v1::OpHeader& h = checked_[i].op.header;
-      if (h.kind() != v1::OP_KIND_CONTENT || unknown.count({h.scope_id(), h.epoch()}) != 0) {
+      if (h.kind() != v1::OP_KIND_CONTENT || pre_opened_keys_[i] != nullptr ||
+          unknown.count({h.scope_id(), h.epoch()}) != 0) {
         continue;
       }
       auto key = SubkeysFor(h.scope_id(), h.epoch());
       if (key.ok() && key.value() != nullptr) {
         pre_opened_keys_[i] = key.value();
+        to_open.push_back(i);
       } else {
         unknown.insert({h.scope_id(), h.epoch()});  // a store error shows up in the fold
       }
     }
-    ForEachOnCores(checked_.size(), [&](size_t i) {
-      if (pre_opened_keys_[i] != nullptr) pre_opened_[i] = Open(checked_[i], *pre_opened_keys_[i]);
+    ForEachOnCores(to_open.size(), [&](size_t j) {
+      const size_t i = to_open[j];
+      pre_opened_[i] = Open(checked_[i], *pre_opened_keys_[i]);
     });
   }
 
   bool ApplyAll() {
-    PreOpen();
+    PreOpen(0);
     // Folded in place; RestoreState undoes it on failure.
     state_ = std::move(ctx_.record.state);
     ctx_.record.state.Clear();
@@ -779,7 +823,13 @@ class BatchVerifier {
         if (!denied.empty()) return Fail(AlarmKind::kTamper, seq, denied, c.entry);
         model::ApplyControl(state_, h, c.op.control, seq);
       } else if (h.kind() == v1::OP_KIND_REKEY) {
+        const size_t keys_before = result_.batch.epoch_keys.size();
         if (!ApplyRekey(c)) return false;
+        // The key arrived here: the ops after this Rekey are opened on all cores, not one by one
+        // in the fold.
+        if (result_.batch.epoch_keys.size() != keys_before) {
+          PreOpen(static_cast<size_t>(&c - checked_.data()) + 1);
+        }
       } else if (h.kind() == v1::OP_KIND_ADD_MEMBER || h.kind() == v1::OP_KIND_REMOVE_MEMBER) {
         if (!ApplyMembershipChange(c)) return false;
       } else if (protocol::IsControl(h.kind())) {
@@ -830,6 +880,7 @@ class BatchVerifier {
   VerifyContext& ctx_;
   const v1::PullResponse& resp_;
   v1::PullResponse* owned_;
+  std::vector<Result<protocol::ParsedOp>>* parsed_;  // ParseEntries(resp_), or null
   VerifyResult result_;
   std::vector<Checked> checked_;
   std::map<Bytes, DeviceHead> heads_;
@@ -851,8 +902,18 @@ VerifyResult VerifyPull(VerifyContext& ctx, const v1::PullResponse& response) {
   return BatchVerifier(ctx, response, nullptr).Run();
 }
 
-VerifyResult VerifyPull(VerifyContext& ctx, v1::PullResponse&& response) {
-  return BatchVerifier(ctx, response, &response).Run();
+std::vector<Result<protocol::ParsedOp>> ParseEntries(const v1::PullResponse& response) {
+  std::vector<Result<protocol::ParsedOp>> parsed;
+  parsed.reserve(static_cast<size_t>(response.entries_size()));
+  for (const v1::LogEntry& e : response.entries()) {
+    parsed.push_back(protocol::ParseEnvelopeFields(e.envelope()));
+  }
+  return parsed;
+}
+
+VerifyResult VerifyPull(VerifyContext& ctx, v1::PullResponse&& response,
+                        std::vector<Result<protocol::ParsedOp>>&& parsed) {
+  return BatchVerifier(ctx, response, &response, &parsed).Run();
 }
 
 }  // namespace kring::client

@@ -11,8 +11,10 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <vector>
 
 #include "kring/client.h"
+#include "kring/common/protocol.h"
 #include "kring/common/user_chain.h"
 #include "kring/v1/local.pb.h"
 
@@ -43,6 +45,9 @@ struct VerifyContext {
   std::function<Result<std::optional<Bytes>>(uint64_t)> chain_hash_at;
   // Verified chain of an account (loaded or fetched).
   std::function<Result<UserChain>(const Bytes&, bool refresh)> chain_of;
+  // Optional: readies chain_of for these accounts at once (a cold sync meets every author in
+  // its first page). Only a warm-up: chain_of is still asked in log order and decides.
+  std::function<void(const std::vector<Bytes>&)> prefetch_chains;
   std::function<Result<std::optional<EpochKey>>(uint32_t, uint64_t)> epoch_key;
   // Re-folding this device's own verified log (after older epoch keys were learned through a
   // history back-link): there is no signed head to check.
@@ -60,11 +65,18 @@ struct VerifyResult {
   std::vector<VerifyFailure> complaints;
 };
 
+// protocol::ParseEnvelopeFields of each entry of `response`, in order, on the calling thread: a
+// sync parses and hashes the next page on the thread that pulled it, while the page before is
+// checked and folded on this one (VerifyPull below takes the result).
+std::vector<Result<protocol::ParsedOp>> ParseEntries(const v1::PullResponse& response);
+
 // Folds the batch into ctx.record.state in place. Without failure or error the folded state is
 // in the result's batch.state and ctx.record.state is left empty; otherwise ctx.record.state is
 // handed back exactly as it was (a journal undoes a partly applied batch).
 VerifyResult VerifyPull(VerifyContext& ctx, const v1::PullResponse& response);
-// The same, moving the verified entries out of `response` instead of copying them.
-VerifyResult VerifyPull(VerifyContext& ctx, v1::PullResponse&& response);
+// The same, moving the verified entries out of `response` instead of copying them. `parsed`, when
+// not empty, is ParseEntries(response); every check on it runs as on a page parsed here.
+VerifyResult VerifyPull(VerifyContext& ctx, v1::PullResponse&& response,
+                        std::vector<Result<protocol::ParsedOp>>&& parsed = {});
 
 }  // namespace kring::client
