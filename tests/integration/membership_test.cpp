@@ -13,6 +13,7 @@
 
 #include "store/local_store.h"
 #include "support/client_fixture.h"
+#include "support/device_keys.h"
 #include "sync/sync_engine.h"
 
 using namespace kring;
@@ -20,28 +21,6 @@ using namespace kring::test;
 using google::protobuf::util::MessageDifferencer;
 
 namespace {
-
-// Everything the device's own store holds: its account secrets and the case's epoch keys.
-struct Loot {
-  v1::LocalAccount account;
-  std::vector<SecretBytes> epoch_keys;
-};
-
-Loot Steal(Device& d, const Bytes& case_id) {
-  d.Close();
-  auto store = client::LocalStore::Open(d.db_path(), d.storage_key());
-  REQUIRE(store.ok());
-  Loot loot;
-  auto account = (*store)->LoadAccount();
-  REQUIRE(account.ok());
-  loot.account = **account;
-  for (uint64_t epoch = 1; epoch <= 10; ++epoch) {
-    auto key = (*store)->FindEpochKey(case_id, 0, epoch);
-    REQUIRE(key.ok());
-    if (*key) loot.epoch_keys.push_back((*key)->key);
-  }
-  return loot;
-}
 
 // A header as the stolen account's device would write it (a member playing foul).
 v1::OpHeader ForgedHeader(const Loot& loot, const Bytes& case_id, v1::OpKind kind, uint64_t epoch,
@@ -60,13 +39,6 @@ v1::OpHeader ForgedHeader(const Loot& loot, const Bytes& case_id, v1::OpKind kin
   h.set_seen_hash(seen_hash);
   h.set_kind(kind);
   return h;
-}
-
-bool Decrypts(const SecretBytes& epoch_key, const v1::Envelope& env) {
-  SecretBytes k = protocol::DeriveEpochSubkey(epoch_key, protocol::EpochSubkey::kContent);
-  return crypto::AeadDecrypt(k, View(env.nonce()), View(env.ciphertext()),
-                             protocol::AssociatedData(View(env.header()), {}))
-      .ok();
 }
 
 const v1::FieldState* Field(const v1::CaseState& s, const Bytes& entity, const std::string& f) {

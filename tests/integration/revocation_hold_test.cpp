@@ -13,67 +13,13 @@
 #include "crypto/identity.h"
 #include "store/local_store.h"
 #include "support/client_fixture.h"
+#include "support/device_keys.h"
 #include "sync/sync_engine.h"
 
 using namespace kring;
 using namespace kring::test;
 
 namespace {
-
-std::string TextOf(const v1::CaseState& s, const Bytes& entity, const std::string& field) {
-  auto e = s.entities().find(Hex(entity));
-  if (e == s.entities().end()) return {};
-  auto f = e->second.fields().find(field);
-  return f == e->second.fields().end() ? std::string() : f->second.value().text();
-}
-
-void Link(Device& existing, Device& fresh) {
-  auto request = fresh->RequestDeviceLink();
-  REQUIRE(request.ok());
-  auto approval = existing->ApproveDeviceLink(request->payload, request->code);
-  REQUIRE(approval.ok());
-  auto info = fresh->FinishDeviceLink(*approval);
-  REQUIRE(info.ok());
-  fresh.set_account_id(info->account_id);
-}
-
-Bytes DeviceIdOf(Device& d) {
-  auto info = d->Account();
-  REQUIRE(info.ok());
-  return info->device_id;
-}
-
-// What a thief finds on the device: its account secrets and every epoch key it stored.
-struct Loot {
-  v1::LocalAccount account;
-  std::vector<SecretBytes> epoch_keys;
-};
-
-Loot Steal(Device& d, const Bytes& case_id, const std::vector<uint32_t>& scopes) {
-  d.Close();
-  auto store = client::LocalStore::Open(d.db_path(), d.storage_key());
-  REQUIRE(store.ok());
-  Loot loot;
-  auto account = (*store)->LoadAccount();
-  REQUIRE(account.ok());
-  REQUIRE(account->has_value());
-  loot.account = **account;
-  for (uint32_t scope : scopes) {
-    for (uint64_t epoch = 1; epoch <= 10; ++epoch) {
-      auto key = (*store)->FindEpochKey(case_id, scope, epoch);
-      REQUIRE(key.ok());
-      if (*key) loot.epoch_keys.push_back((*key)->key);
-    }
-  }
-  return loot;
-}
-
-bool Decrypts(const SecretBytes& epoch_key, const v1::Envelope& env) {
-  SecretBytes k = protocol::DeriveEpochSubkey(epoch_key, protocol::EpochSubkey::kContent);
-  return crypto::AeadDecrypt(k, View(env.nonce()), View(env.ciphertext()),
-                             protocol::AssociatedData(View(env.header()), {}))
-      .ok();
-}
 
 v1::OpHeader HeaderOf(const v1::Envelope& env) {
   v1::OpHeader h;

@@ -7,6 +7,7 @@
 
 #include "store/local_store.h"
 #include "support/client_fixture.h"
+#include "support/device_keys.h"
 
 using namespace kring;
 using namespace kring::test;
@@ -16,13 +17,6 @@ namespace {
 const v1::Entity* Find(const v1::CaseState& s, const Bytes& entity) {
   auto e = s.entities().find(Hex(entity));
   return e == s.entities().end() ? nullptr : &e->second;
-}
-
-std::string TextOf(const v1::CaseState& s, const Bytes& entity, const std::string& field) {
-  const v1::Entity* e = Find(s, entity);
-  if (e == nullptr) return {};
-  auto f = e->fields().find(field);
-  return f == e->fields().end() ? std::string() : f->second.value().text();
 }
 
 // Every epoch key of `scope` the device's store holds (closes the device).

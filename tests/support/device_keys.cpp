@@ -1,0 +1,62 @@
+#include "support/device_keys.h"
+
+#include <catch2/catch.hpp>
+
+#include "kring/common/crypto.h"
+#include "kring/common/protocol.h"
+
+#include "store/local_store.h"
+
+namespace kring::test {
+
+void Link(Device& existing, Device& fresh) {
+  auto request = fresh->RequestDeviceLink();
+  REQUIRE(request.ok());
+  auto approval = existing->ApproveDeviceLink(request->payload, request->code);
+  REQUIRE(approval.ok());
+  auto info = fresh->FinishDeviceLink(*approval);
+  REQUIRE(info.ok());
+  CHECK(info->account_id == existing.account_id());
+  fresh.set_account_id(info->account_id);
+}
+
+Bytes DeviceIdOf(Device& d) {
+  auto info = d->Account();
+  REQUIRE(info.ok());
+  return info->device_id;
+}
+
+std::string TextOf(const v1::CaseState& s, const Bytes& entity, const std::string& field) {
+  auto e = s.entities().find(Hex(entity));
+  if (e == s.entities().end()) return {};
+  auto f = e->second.fields().find(field);
+  return f == e->second.fields().end() ? std::string() : f->second.value().text();
+}
+
+Loot Steal(Device& d, const Bytes& case_id, const std::vector<uint32_t>& scopes) {
+  d.Close();
+  auto store = client::LocalStore::Open(d.db_path(), d.storage_key());
+  REQUIRE(store.ok());
+  Loot loot;
+  auto account = (*store)->LoadAccount();
+  REQUIRE(account.ok());
+  REQUIRE(account->has_value());
+  loot.account = **account;
+  for (uint32_t scope : scopes) {
+    for (uint64_t epoch = 1; epoch <= 10; ++epoch) {
+      auto key = (*store)->FindEpochKey(case_id, scope, epoch);
+      REQUIRE(key.ok());
+      if (*key) loot.epoch_keys.push_back((*key)->key);
+    }
+  }
+  return loot;
+}
+
+bool Decrypts(const SecretBytes& epoch_key, const v1::Envelope& env) {
+  SecretBytes k = protocol::DeriveEpochSubkey(epoch_key, protocol::EpochSubkey::kContent);
+  return crypto::AeadDecrypt(k, View(env.nonce()), View(env.ciphertext()),
+                             protocol::AssociatedData(View(env.header()), {}))
+      .ok();
+}
+
+}  // namespace kring::test

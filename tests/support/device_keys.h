@@ -1,0 +1,39 @@
+// Helpers for tests about devices and what they can read: linking a second device of an account,
+// a device's id, a note's text in a view, and the loot a thief (or a removed member) takes from a
+// device's own store, to hand the raw envelopes written afterwards to it and check that nothing
+// opens. Integration tests only (they use Catch2's REQUIRE and client-lib's store).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "kring/common/bytes.h"
+#include "kring/v1/case.pb.h"
+#include "kring/v1/local.pb.h"
+#include "kring/v1/model.pb.h"
+
+#include "support/client_fixture.h"
+
+namespace kring::test {
+
+// Links `fresh` to the account of `existing` through the two codes, as the app does.
+void Link(Device& existing, Device& fresh);
+
+Bytes DeviceIdOf(Device& d);
+
+// The text of an entity's field in a view ("" when the entity or field is missing).
+std::string TextOf(const v1::CaseState& s, const Bytes& entity, const std::string& field);
+
+// Everything a device's store holds: its account secrets and every epoch key of these scopes.
+struct Loot {
+  v1::LocalAccount account;
+  std::vector<SecretBytes> epoch_keys;
+};
+
+// Closes the device (Device::Reopen opens it again).
+Loot Steal(Device& d, const Bytes& case_id, const std::vector<uint32_t>& scopes = {0});
+
+// Whether the content of `env` opens with this epoch key.
+bool Decrypts(const SecretBytes& epoch_key, const v1::Envelope& env);
+
+}  // namespace kring::test
