@@ -16,10 +16,6 @@ using google::protobuf::util::MessageDifferencer;
 
 namespace {
 
-void SyncAll(std::vector<Device*> order) {
-  for (Device* d : order) REQUIRE((*d)->SyncNow().ok());
-}
-
 v1::CaseState Confirmed(Device& d, const Bytes& case_id) {
   auto v = d->ConfirmedView(case_id);
   REQUIRE(v.ok());
@@ -41,7 +37,7 @@ TEST_CASE("three devices converge on concurrent online and offline edits", "[syn
   const Bytes cid = case_id.value();
   // The creator sees the case and its members at once (optimistic), before any sync.
   REQUIRE(chair->View(cid)->members_size() == 3);
-  SyncAll({&chair, &coordinator, &cousin});
+  SyncAll({&chair, &coordinator, &cousin}, 1);
   for (Device* d : {&chair, &coordinator, &cousin}) {
     auto cases = (*d)->Cases();
     REQUIRE(std::find(cases.begin(), cases.end(), cid) != cases.end());
@@ -51,7 +47,7 @@ TEST_CASE("three devices converge on concurrent online and offline edits", "[syn
   auto plan = chair->CreateEntity(cid, "agreement");
   REQUIRE(plan.ok());
   REQUIRE(chair->SetField(cid, *plan, "action", Text("Boodschappen doen op zaterdag")).ok());
-  SyncAll({&chair, &coordinator, &cousin});
+  SyncAll({&chair, &coordinator, &cousin}, 1);
   REQUIRE(Find(Confirmed(cousin, cid), *plan).fields().at("action").value().text() ==
           "Boodschappen doen op zaterdag");
 
@@ -79,7 +75,7 @@ TEST_CASE("three devices converge on concurrent online and offline edits", "[syn
       server.Restart();
     }
     for (int i : order) REQUIRE((*devices[static_cast<size_t>(i)])->SyncNow().ok());
-    SyncAll({&chair, &coordinator, &cousin});
+    SyncAll({&chair, &coordinator, &cousin}, 1);
 
     v1::CaseState reference = Confirmed(chair, cid);
     for (Device* d : {&coordinator, &cousin}) {
@@ -113,13 +109,13 @@ TEST_CASE("a conflict is resolved by an edit made with the kept value in view", 
   REQUIRE(cid.ok());
   auto e = a->CreateEntity(*cid, "agreement");
   REQUIRE(e.ok());
-  SyncAll({&a, &b});
+  SyncAll({&a, &b}, 1);
   REQUIRE(a->SetField(*cid, *e, "owner", Text("tante")).ok());
   REQUIRE(b->SetField(*cid, *e, "owner", Text("oom")).ok());
-  SyncAll({&a, &b, &a});
+  SyncAll({&a, &b, &a}, 1);
   REQUIRE(Confirmed(a, *cid).conflicts_size() == 1);
   REQUIRE(a->SetField(*cid, *e, "owner", Text("tante en oom")).ok());
-  SyncAll({&a, &b});
+  SyncAll({&a, &b}, 1);
   for (Device* d : {&a, &b}) {
     v1::CaseState s = Confirmed(*d, *cid);
     CHECK(s.conflicts(0).resolved());

@@ -53,12 +53,6 @@ client::DeviceHead HeadOf(Device& d, const Bytes& case_id, const Bytes& device_i
   return it == heads.end() ? client::DeviceHead{} : it->second;
 }
 
-void SyncAll(std::initializer_list<Device*> devices) {
-  for (int round = 0; round < 2; ++round) {
-    for (Device* d : devices) REQUIRE((*d)->SyncNow().ok());
-  }
-}
-
 }  // namespace
 
 TEST_CASE("a second device sees every case, including its account's restricted scopes",

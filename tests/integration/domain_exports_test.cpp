@@ -41,12 +41,6 @@ int64_t Now() {
       .count();
 }
 
-void SyncAll(std::initializer_list<Device*> devices) {
-  for (int round = 0; round < 2; ++round) {
-    for (Device* d : devices) REQUIRE((*d)->SyncNow().ok());
-  }
-}
-
 PersonInput NewPerson(const std::string& name, const std::string& kind,
                       const std::string& relation) {
   PersonInput p;

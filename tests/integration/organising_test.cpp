@@ -31,10 +31,6 @@ int64_t Now() {
       .count();
 }
 
-void SyncAll(std::initializer_list<Device*> devices) {
-  for (Device* d : devices) REQUIRE((*d)->SyncNow().ok());
-}
-
 PersonInput NewPerson(const std::string& name, const std::string& kind, const std::string& relation,
                       const std::string& phone = "", const std::string& email = "") {
   PersonInput p;
@@ -121,7 +117,7 @@ TEST_CASE("organising from referral to private time converges on every device", 
                                       true);
   REQUIRE(created.ok());
   const Bytes cid = *created;
-  SyncAll({&resident, &coordinator, &mother, &neighbour, &teacher});
+  SyncAll({&resident, &coordinator, &mother, &neighbour, &teacher}, 1);
   Organising by_resident(*resident, cid), by_coordinator(*coordinator, cid),
       by_mother(*mother, cid), by_neighbour(*neighbour, cid), by_teacher(*teacher, cid);
 
@@ -129,7 +125,7 @@ TEST_CASE("organising from referral to private time converges on every device", 
   const int64_t before = Now();
   auto referral_id = by_teacher.SubmitReferral(ValidReferral());
   REQUIRE(referral_id.ok());
-  SyncAll({&teacher, &coordinator});
+  SyncAll({&teacher, &coordinator}, 1);
   auto circle = by_coordinator.Circle();
   REQUIRE(circle.ok());
   REQUIRE(circle->size() == 7);
@@ -177,19 +173,19 @@ TEST_CASE("organising from referral to private time converges on every device", 
   auto uncle =
       by_neighbour.ProposePerson(NewPerson("Henk de Vries", "family", "oom", "0612121212"));
   REQUIRE(uncle.ok());
-  SyncAll({&neighbour, &resident});
+  SyncAll({&neighbour, &resident}, 1);
   REQUIRE(by_resident.DeclinePerson(*uncle).ok());
 
   // Lotte joins through an app invitation; the coordinator sees its state move on.
   auto invitation = by_coordinator.InviteWithApp(lotte_id, v1::ROLE_MEMBER, 3600);
   REQUIRE(invitation.ok());
   CHECK(*by_coordinator.InvitationOf(lotte_id) == InvitationState::kPending);
-  SyncAll({&coordinator});
+  SyncAll({&coordinator}, 1);
   REQUIRE(lotte->AcceptInvite(invitation->link).ok());
-  SyncAll({&lotte, &coordinator, &resident});
+  SyncAll({&lotte, &coordinator, &resident}, 1);
   CHECK(*by_coordinator.InvitationOf(lotte_id) == InvitationState::kAccepted);
   REQUIRE(resident->ApproveMember(cid, lotte.account_id()).ok());
-  SyncAll({&resident, &coordinator});
+  SyncAll({&resident, &coordinator}, 1);
   REQUIRE(by_coordinator.LinkAccount(lotte_id, lotte.account_id()).ok());
   CHECK(*by_coordinator.InvitationOf(lotte_id) == InvitationState::kJoined);
   // Oma Truus has no app: the coordinator called her and records it.
@@ -211,12 +207,12 @@ TEST_CASE("organising from referral to private time converges on every device", 
               .DecideParticipation({karim, Participation::kWrittenContribution,
                                     "Karim werkt die dag; hij schrijft zijn idee op."})
               .ok());
-  SyncAll({&coordinator, &neighbour, &mother});
+  SyncAll({&coordinator, &neighbour, &mother}, 1);
   REQUIRE(by_neighbour.AddAbsentView(karim, "Ik kan op zaterdag boodschappen doen.").ok());
   CHECK(by_mother.AddAbsentView(karim, "Namens Karim").status().message() == "domain.not_allowed");
 
   // The poll: the resident and the teacher must be there.
-  SyncAll({&neighbour, &coordinator});
+  SyncAll({&neighbour, &coordinator}, 1);
   PollInput poll_input;
   poll_input.slots = {{{}, now + 3 * kDay, now + 3 * kDay + 2 * kHour},
                       {{}, now + 4 * kDay, now + 4 * kDay + 2 * kHour}};
@@ -225,7 +221,7 @@ TEST_CASE("organising from referral to private time converges on every device", 
   CHECK(by_mother.CreatePoll(poll_input).status().message() == "domain.not_allowed");
   auto poll_id = by_coordinator.CreatePoll(poll_input);
   REQUIRE(poll_id.ok());
-  SyncAll({&coordinator, &resident, &mother, &teacher, &lotte});
+  SyncAll({&coordinator, &resident, &mother, &teacher, &lotte}, 1);
   auto poll = by_resident.GetPoll(*poll_id);
   REQUIRE(poll.ok());
   REQUIRE(poll->slots.size() == 2);
@@ -239,7 +235,7 @@ TEST_CASE("organising from referral to private time converges on every device", 
   REQUIRE(by_coordinator.AnswerPoll(*poll_id, truus, first, Answer::kYes).ok());
   CHECK(by_mother.AnswerPoll(*poll_id, truus, first, Answer::kNo).message() ==
         "domain.not_allowed");
-  SyncAll({&resident, &teacher, &mother, &lotte, &coordinator});
+  SyncAll({&resident, &teacher, &mother, &lotte, &coordinator}, 1);
   auto tally = by_coordinator.Tally(*poll_id);
   REQUIRE(tally.ok());
   CHECK(tally->at(0).yes == 4);
@@ -257,7 +253,7 @@ TEST_CASE("organising from referral to private time converges on every device", 
   auto meeting_id = by_coordinator.FixMeeting(*poll_id, first, home,
                                               {"Oma Truus had geen tijd; ze komt wel.", ""});
   REQUIRE(meeting_id.ok());
-  SyncAll({&coordinator, &resident, &mother, &neighbour, &teacher, &lotte});
+  SyncAll({&coordinator, &resident, &mother, &neighbour, &teacher, &lotte}, 1);
 
   // The meeting, step by step: only organisers move phases; the network releases its draft.
   CHECK(by_teacher.StartPhase(*meeting_id, Phase::kInformation).message() == "domain.not_allowed");
@@ -266,21 +262,21 @@ TEST_CASE("organising from referral to private time converges on every device", 
   // The resident starts private time: the scope's key is made on a network member's device.
   CHECK(by_coordinator.StartPrivateTime(*meeting_id).status().message() ==
         "meeting.private_time_by_network");
-  SyncAll({&coordinator, &resident});
+  SyncAll({&coordinator, &resident}, 1);
   auto private_scope = by_resident.StartPrivateTime(*meeting_id);
   REQUIRE(private_scope.ok());
   CHECK(*private_scope != 0);
   CHECK(*by_resident.PrivateTimeScope(*meeting_id) == *private_scope);
-  SyncAll({&resident, &coordinator});
+  SyncAll({&resident, &coordinator}, 1);
   CHECK(by_coordinator.StartPhase(*meeting_id, Phase::kPlanPresentation).message() ==
         "meeting.draft_not_released");
-  SyncAll({&coordinator, &teacher, &mother});
+  SyncAll({&coordinator, &teacher, &mother}, 1);
   CHECK(by_teacher.ReleaseDraft(*meeting_id).message() == "domain.not_allowed");
   REQUIRE(by_mother.ReleaseDraft(*meeting_id).ok());
-  SyncAll({&mother, &coordinator});
+  SyncAll({&mother, &coordinator}, 1);
   REQUIRE(by_coordinator.StartPhase(*meeting_id, Phase::kPlanPresentation).ok());
   REQUIRE(by_coordinator.StartPhase(*meeting_id, Phase::kAcceptance).ok());
-  SyncAll({&coordinator, &resident, &mother, &neighbour, &teacher, &lotte});
+  SyncAll({&coordinator, &resident, &mother, &neighbour, &teacher, &lotte}, 1);
 
   // Every device agrees on all of it.
   RequireSameContent({&resident, &coordinator, &mother, &neighbour, &teacher, &lotte}, cid);
@@ -324,7 +320,7 @@ TEST_CASE("every invalid referral is refused with its own key and queues nothing
   Device resident(net), teacher(net);
   auto cid = resident->CreateCase({{teacher.account_id(), v1::ROLE_MEMBER}});
   REQUIRE(cid.ok());
-  SyncAll({&resident, &teacher});
+  SyncAll({&resident, &teacher}, 1);
   Organising org(*teacher, *cid);
   const size_t pending = teacher->PendingIntents(*cid);
   const int entities = teacher->View(*cid)->entities_size();
@@ -392,7 +388,7 @@ TEST_CASE("forbidden edits sent through raw Submit have no effect on any device"
                                    {teacher.account_id(), v1::ROLE_MEMBER},
                                    {mother.account_id(), v1::ROLE_MEMBER}});
   REQUIRE(cid.ok());
-  SyncAll({&resident, &coordinator, &teacher, &mother});
+  SyncAll({&resident, &coordinator, &teacher, &mother}, 1);
   Organising by_coordinator(*coordinator, *cid);
   auto mum = NewPerson("Ria de Vries", "family", "moeder", "0612345678");
   mum.has_app = true;
@@ -416,11 +412,11 @@ TEST_CASE("forbidden edits sent through raw Submit have no effect on any device"
   input.deadline_ms = now + kDay;
   auto poll_id = by_coordinator.CreatePoll(input);
   REQUIRE(poll_id.ok());
-  SyncAll({&coordinator, &resident, &teacher, &mother});
+  SyncAll({&coordinator, &resident, &teacher, &mother}, 1);
   Organising by_mother(*mother, *cid);
   const Bytes slot = by_mother.GetPoll(*poll_id)->slots.at(0).slot_id;
   REQUIRE(by_mother.AnswerPoll(*poll_id, *ria, slot, Answer::kNo).ok());
-  SyncAll({&mother, &coordinator, &resident, &teacher});
+  SyncAll({&mother, &coordinator, &resident, &teacher}, 1);
   const v1::CaseState before = *resident->ConfirmedView(*cid);
 
   auto set = [](const Bytes& id, const std::string& field, const v1::Value& v) {
@@ -462,7 +458,7 @@ TEST_CASE("forbidden edits sent through raw Submit have no effect on any device"
               .ok());
   // The mother (not a coordinator) answers for grandma, who has no app.
   REQUIRE(mother->Submit(*cid, {create_answer, set(fake_answer, "person", grandma_blob)}).ok());
-  SyncAll({&teacher, &mother, &coordinator, &resident});
+  SyncAll({&teacher, &mother, &coordinator, &resident}, 1);
 
   for (Device* d : {&resident, &coordinator, &teacher, &mother}) {
     CHECK((*d)->PendingIntents(*cid) == 0);
@@ -504,7 +500,7 @@ TEST_CASE("poll answers: hidden from participants, offline answers all count, re
                                    {mother.account_id(), v1::ROLE_MEMBER},
                                    {neighbour.account_id(), v1::ROLE_MEMBER}});
   REQUIRE(cid.ok());
-  SyncAll({&resident, &coordinator, &mother, &neighbour});
+  SyncAll({&resident, &coordinator, &mother, &neighbour}, 1);
   Organising by_coordinator(*coordinator, *cid);
   std::map<std::string, Bytes> people;
   for (auto [name, kind, account] : {std::tuple{"Sanne", "resident", resident.account_id()},
@@ -545,7 +541,7 @@ TEST_CASE("poll answers: hidden from participants, offline answers all count, re
 
   auto poll_id = by_coordinator.CreatePoll(input);
   REQUIRE(poll_id.ok());
-  SyncAll({&coordinator, &resident, &mother, &neighbour});
+  SyncAll({&coordinator, &resident, &mother, &neighbour}, 1);
   Organising by_mother(*mother, *cid), by_neighbour(*neighbour, *cid), by_resident(*resident, *cid);
   auto poll = by_mother.GetPoll(*poll_id);
   REQUIRE(poll.ok());
@@ -560,8 +556,8 @@ TEST_CASE("poll answers: hidden from participants, offline answers all count, re
   REQUIRE(by_coordinator.AnswerPoll(*poll_id, *truus, b, Answer::kYes).ok());
   CHECK(by_neighbour.AnswerPoll(*poll_id, *truus, a, Answer::kYes).message() ==
         "domain.not_allowed");
-  SyncAll({&mother, &neighbour, &resident, &coordinator});
-  SyncAll({&mother, &neighbour, &resident, &coordinator});
+  SyncAll({&mother, &neighbour, &resident, &coordinator}, 1);
+  SyncAll({&mother, &neighbour, &resident, &coordinator}, 1);
 
   auto tally = by_coordinator.Tally(*poll_id);
   REQUIRE(tally.ok());
@@ -599,7 +595,7 @@ TEST_CASE("poll answers: hidden from participants, offline answers all count, re
   REQUIRE(by_coordinator.Reschedule(*fixed, now + 7 * kDay, now + 7 * kDay + kHour).ok());
   REQUIRE(by_coordinator.SetLocation(*fixed, online).ok());
   REQUIRE(by_coordinator.CancelMeeting(*fixed).ok());
-  SyncAll({&coordinator, &mother});
+  SyncAll({&coordinator, &mother}, 1);
   auto seen = by_mother.CalendarFor(*fixed, people["Ria"]);
   REQUIRE(seen.ok());
   CHECK(seen->sequence == 3);
@@ -613,7 +609,7 @@ TEST_CASE("a spoedberaad is fixed the same day without a poll", "[organising]") 
   Device resident(net), coordinator(net);
   auto cid = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}});
   REQUIRE(cid.ok());
-  SyncAll({&resident, &coordinator});
+  SyncAll({&resident, &coordinator}, 1);
   Organising org(*coordinator, *cid);
   ReferralInput r = ValidReferral();
   const int64_t now = Now();
@@ -626,7 +622,7 @@ TEST_CASE("a spoedberaad is fixed the same day without a poll", "[organising]") 
   // Another case, referred as spoed.
   auto cid2 = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}});
   REQUIRE(cid2.ok());
-  SyncAll({&resident, &coordinator});
+  SyncAll({&resident, &coordinator}, 1);
   Organising spoed(*coordinator, *cid2);
   r.spoed = true;
   REQUIRE(spoed.SubmitReferral(r).ok());
@@ -640,7 +636,7 @@ TEST_CASE("a spoedberaad is fixed the same day without a poll", "[organising]") 
             .message() == "meeting.pretalk_missing");
   auto fixed = spoed.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
   REQUIRE(fixed.ok());
-  SyncAll({&coordinator, &resident});
+  SyncAll({&coordinator, &resident}, 1);
   auto m = Organising(*resident, *cid2).CurrentMeeting();
   REQUIRE(m.ok());
   CHECK(m->spoed);
@@ -656,7 +652,7 @@ TEST_CASE("circle entries: who may edit them, and concurrent edits are kept as c
                                    {teacher.account_id(), v1::ROLE_MEMBER},
                                    {mother.account_id(), v1::ROLE_MEMBER}});
   REQUIRE(cid.ok());
-  SyncAll({&resident, &coordinator, &teacher, &mother});
+  SyncAll({&resident, &coordinator, &teacher, &mother}, 1);
   Organising by_resident(*resident, *cid), by_coordinator(*coordinator, *cid),
       by_teacher(*teacher, *cid), by_mother(*mother, *cid);
 
@@ -676,16 +672,16 @@ TEST_CASE("circle entries: who may edit them, and concurrent edits are kept as c
   auto els_input = NewPerson("Els", "family", "tante", "0612345679");
   auto els = by_teacher.ProposePerson(els_input);
   REQUIRE(els.ok());
-  SyncAll({&resident, &coordinator, &teacher, &mother});
+  SyncAll({&resident, &coordinator, &teacher, &mother}, 1);
   CHECK(by_teacher.SetResidentQuestion({"", "", ""}).message() == "domain.not_allowed");
   CHECK(by_coordinator.GetReferral()->question.ik_wil == "Ik wil dat Tim naar school gaat.");
 
   // The proposer edits the entry while it is a proposal; once approved it is no longer hers.
   els_input.relation = "tante van moederskant";
   REQUIRE(by_teacher.UpdatePerson(*els, els_input).ok());
-  SyncAll({&teacher, &coordinator});
+  SyncAll({&teacher, &coordinator}, 1);
   REQUIRE(by_coordinator.ApprovePerson(*els).ok());
-  SyncAll({&coordinator, &teacher});
+  SyncAll({&coordinator, &teacher}, 1);
   els_input.relation = "zus van Ria";
   CHECK(by_teacher.UpdatePerson(*els, els_input).message() == "domain.not_allowed");
   // The mother edits her own entry, but not what kind of participant she is.
@@ -696,19 +692,19 @@ TEST_CASE("circle entries: who may edit them, and concurrent edits are kept as c
   mum.organisation = "Wijkteam";
   mum.function = "hulpverlener";
   CHECK(by_mother.UpdatePerson(*ria, mum).message() == "domain.not_allowed");
-  SyncAll({&mother, &coordinator});
+  SyncAll({&mother, &coordinator}, 1);
   CHECK(by_coordinator.GetPerson(*ria)->interpreter);
   CHECK(by_coordinator.GetPerson(*ria)->kind == "family");
 
   // The resident and the coordinator change Els's relation at the same time, offline: one value
   // wins on every device, the other is kept in a visible conflict.
-  SyncAll({&resident});
+  SyncAll({&resident}, 1);
   auto a = els_input, b = els_input;
   a.relation = "tante (zus van Ria)";
   b.relation = "tante, woont in Zeist";
   REQUIRE(by_resident.UpdatePerson(*els, a).ok());
   REQUIRE(by_coordinator.UpdatePerson(*els, b).ok());
-  SyncAll({&resident, &coordinator, &teacher, &resident});
+  SyncAll({&resident, &coordinator, &teacher, &resident}, 1);
   for (Organising* org : {&by_resident, &by_coordinator, &by_teacher}) {
     auto conflicts = org->Conflicts();
     REQUIRE(conflicts.ok());
@@ -723,18 +719,18 @@ TEST_CASE("circle entries: who may edit them, and concurrent edits are kept as c
   auto settled = els_input;
   settled.relation = "tante (zus van Ria), woont in Zeist";
   REQUIRE(by_coordinator.UpdatePerson(*els, settled).ok());
-  SyncAll({&coordinator, &resident});
+  SyncAll({&coordinator, &resident}, 1);
   CHECK(by_resident.Conflicts()->empty());
 
   // An app invitation can be revoked by the organisers only.
   auto invitation = by_coordinator.InviteWithApp(*els, v1::ROLE_MEMBER, 3600);
   REQUIRE(invitation.ok());
-  SyncAll({&coordinator, &teacher});
+  SyncAll({&coordinator, &teacher}, 1);
   CHECK(*by_coordinator.InvitationOf(*els) == InvitationState::kPending);
   CHECK(*by_coordinator.InvitationOf(*els, Now() + 2 * kHour) == InvitationState::kExpired);
   CHECK(by_teacher.RevokeInvitation(*els).message() == "domain.not_allowed");
   REQUIRE(by_coordinator.RevokeInvitation(*els).ok());
-  SyncAll({&coordinator, &resident});
+  SyncAll({&coordinator, &resident}, 1);
   CHECK(*by_resident.InvitationOf(*els) == InvitationState::kRevoked);
   CHECK(by_coordinator.RevokeInvitation(*els).message() == "invite.not_open");
 }
@@ -748,7 +744,7 @@ TEST_CASE("restricted items never reach the devices they are hidden from", "[org
                                    {ex.account_id(), v1::ROLE_MEMBER},
                                    {teacher.account_id(), v1::ROLE_MEMBER}});
   REQUIRE(cid.ok());
-  SyncAll({&resident, &coordinator, &mother, &ex, &teacher});
+  SyncAll({&resident, &coordinator, &mother, &ex, &teacher}, 1);
   Organising by_resident(*resident, *cid), by_coordinator(*coordinator, *cid),
       by_mother(*mother, *cid), by_ex(*ex, *cid), by_teacher(*teacher, *cid);
 
@@ -784,16 +780,16 @@ TEST_CASE("restricted items never reach the devices they are hidden from", "[org
   input.deadline_ms = now + kDay;
   auto poll_id = by_coordinator.CreatePoll(input);
   REQUIRE(poll_id.ok());
-  SyncAll({&coordinator, &resident, &mother, &ex, &teacher});
+  SyncAll({&coordinator, &resident, &mother, &ex, &teacher}, 1);
   const Bytes slot = by_mother.GetPoll(*poll_id)->slots.at(0).slot_id;
   REQUIRE(by_mother.AnswerPoll(*poll_id, ria, slot, Answer::kYes).ok());
   REQUIRE(by_ex.AnswerPoll(*poll_id, rob, slot, Answer::kIfNeedBe).ok());
-  SyncAll({&mother, &ex, &coordinator});
+  SyncAll({&mother, &ex, &coordinator}, 1);
   LocationInput home{LocationKind::kHome, "Bij Sanne thuis (nieuw adres)", address, {rob}};
   auto meeting = by_coordinator.FixMeeting(*poll_id, slot, home);
   REQUIRE(meeting.ok());
-  SyncAll({&coordinator, &resident, &mother, &ex, &teacher});
-  SyncAll({&coordinator, &resident, &mother, &ex, &teacher});
+  SyncAll({&coordinator, &resident, &mother, &ex, &teacher}, 1);
+  SyncAll({&coordinator, &resident, &mother, &ex, &teacher}, 1);
 
   auto holds = [&](Device& d, const std::string& text) {
     auto v = d->ConfirmedView(*cid);
@@ -819,12 +815,12 @@ TEST_CASE("restricted items never reach the devices they are hidden from", "[org
   // coordinator shares it again; the ex-partner still does not.
   Device uncle(net);
   REQUIRE(resident->AddMember(*cid, {uncle.account_id(), v1::ROLE_MEMBER}).ok());
-  SyncAll({&resident, &coordinator});
+  SyncAll({&resident, &coordinator}, 1);
   const Bytes henk = add(NewPerson("Henk", "family", "oom", "0600000009"), uncle.account_id());
-  SyncAll({&coordinator, &uncle});
+  SyncAll({&coordinator, &uncle}, 1);
   CHECK_FALSE(holds(uncle, address));
   REQUIRE(by_coordinator.ShareLocationWithCurrentCircle(*meeting).ok());
-  SyncAll({&coordinator, &uncle, &ex, &mother});
+  SyncAll({&coordinator, &uncle, &ex, &mother}, 1);
   CHECK(holds(uncle, address));
   CHECK(holds(mother, address));
   CHECK_FALSE(holds(ex, address));
@@ -858,15 +854,15 @@ TEST_CASE("restricted items never reach the devices they are hidden from", "[org
 
   // Private time: the network drafts in a scope without the professional and the coordinator.
   REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
-  SyncAll({&coordinator, &resident});
+  SyncAll({&coordinator, &resident}, 1);
   auto scope = by_resident.StartPrivateTime(*meeting);
   REQUIRE(scope.ok());
-  SyncAll({&resident, &mother, &coordinator, &teacher});
+  SyncAll({&resident, &mother, &coordinator, &teacher}, 1);
   auto draft = mother->CreateEntity(*cid, "plan_draft", *scope);
   REQUIRE(draft.ok());
   const std::string idea = "Oma haalt Tim op woensdag van school.";
   REQUIRE(mother->SetField(*cid, *draft, "text", Text(idea)).ok());
-  SyncAll({&mother, &resident, &coordinator, &teacher, &ex});
+  SyncAll({&mother, &resident, &coordinator, &teacher, &ex}, 1);
   CHECK(holds(resident, idea));
   CHECK(holds(ex, idea));  // Rob is family and was not excluded from the meeting
   CHECK_FALSE(holds(coordinator, idea));
@@ -874,7 +870,7 @@ TEST_CASE("restricted items never reach the devices they are hidden from", "[org
   CHECK(by_coordinator.StartPhase(*meeting, Phase::kPlanPresentation).message() ==
         "meeting.draft_not_released");
   REQUIRE(by_mother.ReleaseDraft(*meeting).ok());
-  SyncAll({&mother, &coordinator});
+  SyncAll({&mother, &coordinator}, 1);
   REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kPlanPresentation).ok());
   for (Device* d : {&resident, &coordinator, &mother, &ex, &teacher}) CHECK((*d)->Alarms().empty());
 }
@@ -886,7 +882,7 @@ TEST_CASE("two coordinators answering offline for the same person both count", "
   auto cid = resident->CreateCase(
       {{first.account_id(), v1::ROLE_COORDINATOR}, {second.account_id(), v1::ROLE_COORDINATOR}});
   REQUIRE(cid.ok());
-  SyncAll({&resident, &first, &second});
+  SyncAll({&resident, &first, &second}, 1);
   Organising by_first(*first, *cid), by_second(*second, *cid);
   auto truus = by_first.ProposePerson(NewPerson("Oma Truus", "family", "oma", "0301234567"));
   REQUIRE(truus.ok());
@@ -899,14 +895,14 @@ TEST_CASE("two coordinators answering offline for the same person both count", "
   input.deadline_ms = now + kDay;
   auto poll_id = by_first.CreatePoll(input);
   REQUIRE(poll_id.ok());
-  SyncAll({&first, &second});
+  SyncAll({&first, &second}, 1);
   auto poll = by_second.GetPoll(*poll_id);
   REQUIRE(poll.ok());
   // Oma phones each coordinator about a different day; neither has seen the other's entry, so
   // each creates an answer entity for her. Both answers count.
   REQUIRE(by_first.AnswerPoll(*poll_id, *truus, poll->slots[0].slot_id, Answer::kYes).ok());
   REQUIRE(by_second.AnswerPoll(*poll_id, *truus, poll->slots[1].slot_id, Answer::kNo).ok());
-  SyncAll({&first, &second, &first, &resident});
+  SyncAll({&first, &second, &first, &resident}, 1);
   for (Organising* org : {&by_first, &by_second}) {
     auto tally = org->Tally(*poll_id);
     REQUIRE(tally.ok());
@@ -916,7 +912,7 @@ TEST_CASE("two coordinators answering offline for the same person both count", "
   }
   // Later answers go to the existing entity: a change of mind replaces the answer.
   REQUIRE(by_second.AnswerPoll(*poll_id, *truus, poll->slots[1].slot_id, Answer::kIfNeedBe).ok());
-  SyncAll({&second, &first});
+  SyncAll({&second, &first}, 1);
   auto answers = by_first.Answers(*poll_id);
   REQUIRE(answers.ok());
   REQUIRE(answers->size() == 2);

@@ -116,12 +116,6 @@ client::DeviceHead HeadOf(Device& d, const Bytes& case_id, const Bytes& device_i
   return it == heads.end() ? client::DeviceHead{} : it->second;
 }
 
-void SyncAll(std::initializer_list<Device*> devices) {
-  for (int round = 0; round < 2; ++round) {
-    for (Device* d : devices) REQUIRE((*d)->SyncNow().ok());
-  }
-}
-
 uint64_t EpochOf(Device& d, const Bytes& case_id, uint32_t scope) {
   auto view = d->ConfirmedView(case_id);
   REQUIRE(view.ok());

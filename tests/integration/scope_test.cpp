@@ -33,12 +33,6 @@ size_t ScopeKeys(Device& d, const Bytes& case_id, uint32_t scope) {
   return n;
 }
 
-void SyncAll(std::initializer_list<Device*> devices) {
-  for (int round = 0; round < 2; ++round) {
-    for (Device* d : devices) REQUIRE((*d)->SyncNow().ok());
-  }
-}
-
 }  // namespace
 
 TEST_CASE("an item in a restricted scope never reaches the people outside it", "[scope]") {

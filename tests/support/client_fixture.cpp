@@ -136,6 +136,15 @@ void Device::Reopen() {
   Open();
 }
 
+void SyncAll(std::initializer_list<Device*> devices, int rounds) {
+  for (int round = 0; round < rounds; ++round) {
+    for (Device* d : devices) {
+      auto synced = (*d)->SyncNow();
+      if (!synced.ok()) throw std::runtime_error("sync failed: " + synced.status().message());
+    }
+  }
+}
+
 v1::Value Text(const std::string& s) {
   v1::Value v;
   v.set_text(s);

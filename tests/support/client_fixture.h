@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -149,6 +150,10 @@ struct WriterReaderCase {
     return ids;
   }
 };
+
+// Syncs the devices in this order, `rounds` times (in a second round the devices early in the
+// order receive what the later ones pushed). Throws when a sync fails.
+void SyncAll(std::initializer_list<Device*> devices, int rounds = 2);
 
 v1::Value Text(const std::string& s);
 // Files under dir (recursively) whose bytes contain needle.
