@@ -619,6 +619,18 @@ TEST_CASE("an epoch whose box did not open stays unreadable, not opened with a l
       {});
   REQUIRE(net->Push(push, token).ok());
   coordinator.Reopen();
+  uint32_t scope = 0;
+  SECTION("the content follows the Rekey") {}
+  SECTION("a Rekey of another scope that delivers a key comes in between") {
+    // The chair's page then holds: the Rekey of epoch 2 whose box does not open, a scope's
+    // Rekey whose box does (the ops after it are opened ahead once more, PreOpen), then the
+    // content under epoch 2.
+    REQUIRE(coordinator->SyncNow().ok());
+    REQUIRE(EpochOf(coordinator, *cid, 0) == 2);
+    auto created = coordinator->CreateScope(*cid, {chair.account_id()});
+    REQUIRE(created.ok());
+    scope = *created;
+  }
   auto plan = coordinator->CreateEntity(*cid, "plan");
   REQUIRE(plan.ok());
   REQUIRE(coordinator->SyncNow().ok());
@@ -626,11 +638,37 @@ TEST_CASE("an epoch whose box did not open stays unreadable, not opened with a l
 
   // The chair's device complains about its box and skips what was written under epoch 2; it
   // does not open it with the key its own losing Rekey stored for that epoch.
+  std::vector<std::string> page;  // the chair's first page: kind, scope and epoch of each op
+  chair_net->on_pull = [&](const v1::PullRequest&, v1::PullResponse& resp) {
+    if (!page.empty()) return;
+    for (const v1::LogEntry& e : resp.entries()) {
+      v1::OpHeader h;
+      REQUIRE(h.ParseFromString(e.envelope().header()));
+      page.push_back(std::to_string(h.kind()) + "/" + std::to_string(h.scope_id()) + ":" +
+                     std::to_string(h.epoch()));
+    }
+  };
   auto synced = chair->SyncNow();
   INFO((synced.ok() ? std::string() : synced.status().message()));
   auto view = chair->ConfirmedView(*cid);
   REQUIRE(view.ok());
   CHECK(view->unreadable_epochs().count("0:2") == 1);
+  CHECK(view->entities().count(Hex(*plan)) == 0);
+  const std::string rekey_e = std::to_string(v1::OP_KIND_REKEY) + "/0:2";
+  const std::string content_e = std::to_string(v1::OP_KIND_CONTENT) + "/0:2";
+  REQUIRE(std::find(page.begin(), page.end(), rekey_e) != page.end());
+  REQUIRE(std::find(page.begin(), page.end(), content_e) != page.end());
+  if (scope != 0) {
+    // In one page and in this order; the scope's key was delivered to the chair.
+    const std::string rekey_s = std::to_string(v1::OP_KIND_REKEY) + "/" + std::to_string(scope) +
+                                ":" + std::to_string(EpochOf(chair, *cid, scope));
+    auto at = [&](const std::string& op) { return std::find(page.begin(), page.end(), op); };
+    REQUIRE(at(rekey_s) != page.end());
+    CHECK(at(rekey_e) < at(rekey_s));
+    CHECK(at(rekey_s) < at(content_e));
+    CHECK(view->unreadable_epochs().count(std::to_string(scope) + ":" +
+                                          std::to_string(EpochOf(chair, *cid, scope))) == 0);
+  }
   bool box_complaint = false;
   for (const auto& alarm : chair->Alarms()) {
     INFO(alarm.detail);

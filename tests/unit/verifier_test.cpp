@@ -3,6 +3,9 @@
 // before it are still committed, and nothing of the failed page may reach them.
 #include "sync/verifier.h"
 
+#include <set>
+#include <vector>
+
 #include <catch2/catch.hpp>
 #include <google/protobuf/util/message_differencer.h>
 
@@ -99,14 +102,9 @@ v1::ContentOp Note(const std::string& id, const std::string& text, bool create) 
   return op;
 }
 
-}  // namespace
-
-TEST_CASE("a page that fails halfway hands the state back exactly as before it", "[verifier]") {
-  Author chair = NewAuthor();
-  Author member = NewAuthor();
-  Log log;
-  const SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
-
+// The case's first two ops: the chair's CreateCase (chair and member) and its Rekey to epoch 1.
+// Returns the Rekey's body.
+v1::ControlBody AppendStart(Log& log, Author& chair, Author& member, const SecretBytes& epoch_key) {
   v1::ControlBody create;
   for (const Author* a : {&chair, &member}) {
     v1::Member* m = create.mutable_create_case()->add_members();
@@ -128,6 +126,18 @@ TEST_CASE("a page that fails halfway hands the state back exactly as before it",
         epoch_key)));
   }
   log.Append(chair, v1::OP_KIND_REKEY, &rekey, nullptr, {});
+  return rekey;
+}
+
+}  // namespace
+
+TEST_CASE("a page that fails halfway hands the state back exactly as before it", "[verifier]") {
+  Author chair = NewAuthor();
+  Author member = NewAuthor();
+  Log log;
+  const SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
+
+  const v1::ControlBody rekey = AppendStart(log, chair, member, epoch_key);
   const std::string first = ToString(crypto::RandomBytes(crypto::kIdBytes));
   v1::ContentOp note = Note(first, "eerste", true);
   log.Append(member, v1::OP_KIND_CONTENT, nullptr, &note, epoch_key);
@@ -195,4 +205,87 @@ TEST_CASE("a page that fails halfway hands the state back exactly as before it",
   CHECK(v2r.failure->kind == client::AlarmKind::kTamper);
   CHECK(v2r.failure->seq == 6);
   CHECK(MessageDifferencer::Equals(before, ctx2.record.state));
+}
+
+TEST_CASE("chains are fetched ahead only for the accounts the checks can accept as authors",
+          "[verifier]") {
+  Author chair = NewAuthor();
+  Author member = NewAuthor();
+  std::vector<Author> strangers;
+  for (int i = 0; i < 3; ++i) strangers.push_back(NewAuthor());
+  Log log;
+  const SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
+  AppendStart(log, chair, member, epoch_key);
+  const size_t first_page = 2;
+  // A lying server's second page: a CreateCase after seq 1 naming strangers, then an op by
+  // each of them. Only a CreateCase at seq 1 makes members; these authors fail in order.
+  v1::ControlBody create;
+  for (const Author& a : strangers) {
+    v1::Member* m = create.mutable_create_case()->add_members();
+    m->set_account_id(ToString(a.account_id));
+    m->set_role(v1::ROLE_CHAIR);
+  }
+  log.Append(chair, v1::OP_KIND_CREATE_CASE, &create, nullptr, {});
+  for (Author& a : strangers) {
+    v1::ContentOp note = Note(ToString(crypto::RandomBytes(crypto::kIdBytes)), "x", true);
+    log.Append(a, v1::OP_KIND_CONTENT, nullptr, &note, epoch_key);
+  }
+
+  std::set<Bytes> prefetched;
+  std::vector<client::EpochKey> keys;
+  auto context = [&](client::VerifyContext& ctx) {
+    ctx.server_public_key = log.server().public_key;
+    ctx.me = &chair.local;
+    ctx.chain_hash_at = [](uint64_t) -> Result<std::optional<Bytes>> {
+      return std::optional<Bytes>();
+    };
+    ctx.chain_of = [&](const Bytes& account, bool) -> Result<UserChain> {
+      if (account == chair.account_id) return chair.chain;
+      if (account == member.account_id) return member.chain;
+      for (const Author& a : strangers) {
+        if (account == a.account_id) return a.chain;
+      }
+      return NotFound("no such account");
+    };
+    ctx.prefetch_chains = [&](const std::vector<Bytes>& ids) {
+      prefetched.insert(ids.begin(), ids.end());
+    };
+    ctx.epoch_key = [&](uint32_t, uint64_t) -> Result<std::optional<client::EpochKey>> {
+      if (keys.empty()) return std::optional<client::EpochKey>();
+      return std::optional<client::EpochKey>(keys[0]);
+    };
+  };
+
+  v1::PullResponse page1 = log.Page(0);
+  while (static_cast<size_t>(page1.entries_size()) > first_page)
+    page1.mutable_entries()->RemoveLast();
+  *page1.mutable_head() = protocol::MakeReceipt(log.case_id(), first_page,
+                                                View(page1.entries(first_page - 1).chain_hash()),
+                                                1700000000000, log.server().secret_key);
+  client::VerifyContext ctx1;
+  ctx1.record.case_id = log.case_id();
+  context(ctx1);
+  client::VerifyResult v1r = client::VerifyPull(ctx1, std::move(page1));
+  REQUIRE(v1r.error.ok());
+  REQUIRE_FALSE(v1r.failure);
+  // The CreateCase at seq 1 of a new record makes its members authors the checks accept.
+  CHECK(prefetched == std::set<Bytes>{chair.account_id});
+  keys = v1r.batch.epoch_keys;
+
+  client::CaseRecord rec = std::move(ctx1.record);
+  rec.head_seq = v1r.batch.head_seq;
+  rec.head_hash = v1r.batch.head_hash;
+  rec.state = std::move(v1r.batch.state);
+  prefetched.clear();
+  client::VerifyContext ctx2;
+  ctx2.record = std::move(rec);
+  context(ctx2);
+  for (auto& [d, h] : v1r.batch.device_heads) ctx2.device_heads[d] = h;
+  client::VerifyResult v2r = client::VerifyPull(ctx2, log.Page(first_page));
+  REQUIRE(v2r.error.ok());
+  REQUIRE(v2r.failure);
+  CHECK(v2r.failure->kind == client::AlarmKind::kTamper);
+  CHECK(v2r.failure->seq == first_page + 2);
+  CHECK(v2r.failure->detail == "author is not a member of the case");
+  for (const Author& a : strangers) CHECK(prefetched.count(a.account_id) == 0);
 }

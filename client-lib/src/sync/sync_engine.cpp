@@ -548,18 +548,14 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
 
   for (;;) {
     std::vector<Result<protocol::ParsedOp>> parsed;
-    Result<v1::PullResponse> resp = Status();
-    if (prefetched.valid()) {
+    // Built in one expression: every path yields a response or an error, never an empty result.
+    Result<v1::PullResponse> resp = [&]() -> Result<v1::PullResponse> {
+      if (!prefetched.valid()) return pull(current.head_seq, ToString(current.head_hash));
       Result<Page> page = prefetched.get();
-      if (page.ok()) {
-        parsed = std::move(page->parsed);
-        resp = std::move(page->response);
-      } else {
-        resp = page.status();
-      }
-    } else {
-      resp = pull(current.head_seq, ToString(current.head_hash));
-    }
+      if (!page.ok()) return page.status();
+      parsed = std::move(page->parsed);
+      return std::move(page->response);
+    }();
     if (resp.ok() && resp->has_erased()) {
       KRING_RETURN_IF_ERROR(commit());
       KRING_RETURN_IF_ERROR(AcceptErasure(case_id, resp->erased(), out));

@@ -163,20 +163,26 @@ class BatchVerifier {
     return false;
   }
 
-  // Asks ctx_ to ready the chains of the page's authors at once. Only of accounts the checks can
-  // accept as authors: members before the page, or made members by one of its ops (a server
-  // cannot make this device fetch the chains of strangers this way).
+  // Asks ctx_ to ready the chains of the page's authors at once. Only of accounts the checks in
+  // CheckEntries can accept as authors: members before the page, or made members by an op they
+  // apply (create_case at seq 1 of a new record, add_member ops). This runs before the hash-link
+  // and author checks, so a lying server can still name one stranger per entry of the page; the
+  // in-order checks would fetch no more than that either.
   void PrefetchChains(const std::vector<Result<protocol::ParsedOp>>& all_parsed,
                       const v1::CaseState& membership) {
     if (!ctx_.prefetch_chains) return;
     std::set<std::string> members;
     for (const v1::Member& m : membership.members()) members.insert(m.account_id());
-    for (const auto& parsed : all_parsed) {
+    for (size_t i = 0; i < all_parsed.size(); ++i) {
+      const auto& parsed = all_parsed[i];
       if (!parsed.ok()) continue;
-      for (const v1::Member& m : parsed->control.create_case().members()) {
-        members.insert(m.account_id());
+      if (i == 0 && ctx_.record.head_seq == 0 && resp_.entries(0).seq() == 1 &&
+          parsed->control.has_create_case()) {
+        for (const v1::Member& m : parsed->control.create_case().members()) {
+          members.insert(m.account_id());
+        }
       }
-      if (parsed->control.has_add_member()) {
+      if (parsed->header.kind() == v1::OP_KIND_ADD_MEMBER && parsed->control.has_add_member()) {
         members.insert(parsed->control.add_member().member().account_id());
       }
     }
