@@ -9,6 +9,7 @@
 #include "kring/common/protocol.h"
 #include "kring/v1/sync.grpc.pb.h"
 
+#include "arena_allocator.h"
 #include "case_log.h"
 #include "server_state.h"
 #include "service_edge.h"
@@ -113,7 +114,9 @@ class RejectedStream final : public grpc::ServerWriteReactor<v1::Poke> {
 
 class SyncServiceImpl final : public v1::SyncService::CallbackService {
  public:
-  explicit SyncServiceImpl(ServerState& state) : state_(state) {}
+  explicit SyncServiceImpl(ServerState& state) : state_(state) {
+    SetMessageAllocatorFor_Push(&push_allocator_);
+  }
 
   grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* ctx,
                                           const v1::ServerInfoRequest*,
@@ -325,6 +328,7 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
 
  private:
   ServerState& state_;
+  ArenaMessageAllocator<v1::PushRequest, v1::PushResponse> push_allocator_;
 };
 
 }  // namespace

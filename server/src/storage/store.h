@@ -153,6 +153,10 @@ class StoreTxn {
   // least one when there is one).
   virtual Result<std::vector<StoredOp>> ReadOps(ByteView case_id, uint64_t after_seq,
                                                 uint32_t limit, size_t max_bytes) = 0;
+
+  // Runs `body` in a nested savepoint: kept when it returns OK, rolled back whole otherwise (its
+  // status is returned either way), so the caller can try again another way.
+  virtual Status Attempt(const std::function<Status()>& body) = 0;
 };
 
 // A unit of write work run by the writer thread inside its own savepoint. `done` runs on the
