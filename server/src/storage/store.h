@@ -160,10 +160,12 @@ class StoreTxn {
 };
 
 // A unit of write work run by the writer thread inside its own savepoint. `done` runs on the
-// writer thread after the group's commit (or failure) with the final status.
+// writer thread after the group's commit (or failure) with the final status; `after_group`, if
+// set, once `done` has run for every job of the group (e.g. to wake the receipt signer once).
 struct WriteJob {
   std::function<Status(StoreTxn&)> run;
   std::function<void(const Status&)> done;
+  std::function<void()> after_group;
 };
 
 class Store {
