@@ -39,8 +39,10 @@ std::unique_ptr<ServerProcess> StartKringd() {
 }
 
 std::unique_ptr<ServerProcess> StartFloor() {
+  // KRING_BENCH_FLOOR_RELAY: as KRING_BENCH_KRINGD, e.g. a wrapper that runs it under callgrind.
+  const char* other = std::getenv("KRING_BENCH_FLOOR_RELAY");
   return std::make_unique<ServerProcess>(
-      "floor relay", FLOOR_RELAY_PATH,
+      "floor relay", other != nullptr && *other != '\0' ? other : FLOOR_RELAY_PATH,
       std::vector<std::string>{"--listen", "127.0.0.1:0", "--db", "{dir}/floor.sqlite3"});
 }
 

@@ -215,29 +215,37 @@ std::string Statement::Text(int col) const {
   return p ? std::string(p) : std::string();
 }
 
-Transaction::Transaction(Database& db) : db_(db) { status_ = db_.Exec("BEGIN IMMEDIATE"); }
+namespace {
+
+// Transaction control through the statement cache: sqlite3_exec compiles its text on every call,
+// which cost kringd's writer more than a one-op push's insert (docs/performance.md).
+Status RunCached(const Database& db, std::string_view sql) { return Statement(db, sql).Run(); }
+
+}  // namespace
+
+Transaction::Transaction(Database& db) : db_(db) { status_ = RunCached(db_, "BEGIN IMMEDIATE"); }
 Transaction::~Transaction() {
-  if (status_.ok() && !done_) (void)db_.Exec("ROLLBACK");
+  if (status_.ok() && !done_) (void)RunCached(db_, "ROLLBACK");
 }
 Status Transaction::Commit() {
   KRING_RETURN_IF_ERROR(status_);
-  Status s = db_.Exec("COMMIT");
+  Status s = RunCached(db_, "COMMIT");
   if (s.ok()) done_ = true;
   return s;
 }
 
 Savepoint::Savepoint(Database& db, std::string name) : db_(db), name_(std::move(name)) {
-  status_ = db_.Exec("SAVEPOINT " + name_);
+  status_ = RunCached(db_, "SAVEPOINT " + name_);
 }
 Savepoint::~Savepoint() {
   if (status_.ok() && !done_) {
-    (void)db_.Exec("ROLLBACK TO " + name_);
-    (void)db_.Exec("RELEASE " + name_);
+    (void)RunCached(db_, "ROLLBACK TO " + name_);
+    (void)RunCached(db_, "RELEASE " + name_);
   }
 }
 Status Savepoint::Release() {
   KRING_RETURN_IF_ERROR(status_);
-  Status s = db_.Exec("RELEASE " + name_);
+  Status s = RunCached(db_, "RELEASE " + name_);
   if (s.ok()) done_ = true;
   return s;
 }

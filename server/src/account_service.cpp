@@ -125,7 +125,8 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
                                          {"appended", static_cast<uint64_t>(outcome->appended)},
                                          {"code", std::string(StatusCodeName(s.code()))}});
              reactor->Finish(ToGrpc(s));
-           }});
+           },
+           {}});
     } catch (const std::exception&) {
       reactor->Finish(grpc::Status(grpc::StatusCode::INTERNAL, "internal error"));
     }

@@ -14,17 +14,26 @@ ReceiptSigner::ReceiptSigner(const SecretBytes& secret_key)
 ReceiptSigner::~ReceiptSigner() { Stop(); }
 
 void ReceiptSigner::Submit(Request request) {
+  Queue(std::move(request));
+  Flush();
+}
+
+void ReceiptSigner::Queue(Request request) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stopping_) {
       queue_.push_back(std::move(request));
-      cv_.notify_one();
       return;
     }
   }
   std::vector<Request> alone;
   alone.push_back(std::move(request));
   SignRound(alone);
+}
+
+void ReceiptSigner::Flush() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!queue_.empty()) cv_.notify_one();
 }
 
 void ReceiptSigner::Stop() {

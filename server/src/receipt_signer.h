@@ -37,6 +37,11 @@ class ReceiptSigner {
 
   // Thread-safe. After Stop() requests are signed on the caller's thread.
   void Submit(Request request);
+  // As Submit, but the signer thread is not woken until Flush(): the writer queues the receipts
+  // of a whole group commit, then flushes, so they cost one signature per case (Submit would
+  // wake the signer at the group's first push and sign that one alone).
+  void Queue(Request request);
+  void Flush();
   // Signs what is queued, then joins the thread.
   void Stop();
 

@@ -90,7 +90,8 @@ struct Server::Impl {
              log::Error("retention_sweep_failed", {{"code", static_cast<int64_t>(s.code())}});
            }
            finished.set_value();
-         }});
+         },
+         {}});
     finished.get_future().wait();
   }
 

@@ -9,6 +9,7 @@
 #include "kring/common/protocol.h"
 #include "kring/v1/sync.grpc.pb.h"
 
+#include "arena_allocator.h"
 #include "case_log.h"
 #include "server_state.h"
 #include "service_edge.h"
@@ -113,7 +114,9 @@ class RejectedStream final : public grpc::ServerWriteReactor<v1::Poke> {
 
 class SyncServiceImpl final : public v1::SyncService::CallbackService {
  public:
-  explicit SyncServiceImpl(ServerState& state) : state_(state) {}
+  explicit SyncServiceImpl(ServerState& state) : state_(state) {
+    SetMessageAllocatorFor_Push(&push_allocator_);
+  }
 
   grpc::ServerUnaryReactor* GetServerInfo(grpc::CallbackServerContext* ctx,
                                           const v1::ServerInfoRequest*,
@@ -165,33 +168,37 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
                reactor->Finish(ToGrpc(s));
                return;
              }
-             // Committed: the receipt is signed on the signer thread, which then answers.
+             // Committed: the receipt is signed on the signer thread, which then answers; it
+             // starts when the whole group is queued (after_group below).
              Bytes case_id = ToBytes(req->case_id());
-             state.receipts.Submit({case_id, outcome->receipt.seq, outcome->receipt.chain_hash,
-                                    outcome->receipt.time_ms,
-                                    [resp, reactor, outcome, &state, case_id,
-                                     shared = req->shared_receipt()](const v1::Receipt* receipt) {
-                                      if (receipt == nullptr) {
-                                        // Stored, but unanswered: the client's retry gets its
-                                        // receipt then.
-                                        reactor->Finish(ToGrpc(Internal("receipt signing failed")));
-                                        return;
-                                      }
-                                      // Every result of a push shares its one receipt: sent once
-                                      // when the client reads it there, else copied into each
-                                      // result as before.
-                                      if (shared) *resp->mutable_receipt() = *receipt;
-                                      for (v1::PushResult& r : outcome->results) {
-                                        if (!shared) *r.mutable_receipt() = *receipt;
-                                        *resp->add_results() = std::move(r);
-                                      }
-                                      reactor->Finish(grpc::Status::OK);
-                                      if (outcome->appended) {
-                                        state.pokes.Notify(outcome->members, case_id,
-                                                           outcome->head_seq);
-                                      }
-                                    }});
-           }});
+             state.receipts.Queue({case_id, outcome->receipt.seq, outcome->receipt.chain_hash,
+                                   outcome->receipt.time_ms,
+                                   [resp, reactor, outcome, &state, case_id,
+                                    shared = req->shared_receipt()](const v1::Receipt* receipt) {
+                                     if (receipt == nullptr) {
+                                       // Stored, but unanswered: the client's retry gets its
+                                       // receipt then.
+                                       reactor->Finish(ToGrpc(Internal("receipt signing failed")));
+                                       return;
+                                     }
+                                     // Every result of a push shares its one receipt: sent once
+                                     // when the client reads it there, else copied into each
+                                     // result as before.
+                                     if (shared) *resp->mutable_receipt() = *receipt;
+                                     for (v1::PushResult& r : outcome->results) {
+                                       if (!shared) *r.mutable_receipt() = *receipt;
+                                       *resp->add_results() = std::move(r);
+                                     }
+                                     reactor->Finish(grpc::Status::OK);
+                                     if (outcome->appended) {
+                                       state.pokes.Notify(outcome->members, case_id,
+                                                          outcome->head_seq);
+                                     }
+                                   }});
+           },
+           // Once the group's pushes have queued their receipts: one signature per case for
+           // them all (ReceiptSigner::Queue).
+           [&state] { state.receipts.Flush(); }});
       return grpc::Status::OK;
     });
     if (!early.ok()) reactor->Finish(early);
@@ -325,6 +332,7 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
 
  private:
   ServerState& state_;
+  ArenaMessageAllocator<v1::PushRequest, v1::PushResponse> push_allocator_;
 };
 
 }  // namespace

@@ -144,6 +144,43 @@ TEST_CASE("a retried op returns its original result", "[push]") {
   CHECK(mixed.results(1).receipt().chain_hash() == mixed.results(1).chain_hash());
 }
 
+TEST_CASE("an op sealed anew under a stored client_op_id gets the stored result", "[push]") {
+  // libkring may seal an intent again (docs/protocol.md section 11): the new sealing continues
+  // the device's chain, passes every check and only its client_op_id is known. kringd answers it
+  // from the stored op and stores nothing, also when a new op follows it in the same push.
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  OpBuilder b = CreateKeyedCase(c, chair);
+  v1::Envelope op = b.Content(1);
+  b.Accepted(op);
+  v1::OpHeader stored_header;
+  REQUIRE(stored_header.ParseFromString(op.header()));
+  v1::PushResponse first;
+  REQUIRE(Push(c, chair.token, b.case_id(), {op}, &first).ok());
+  const auto same_id = [&](v1::OpHeader& h) { h.set_client_op_id(stored_header.client_op_id()); };
+
+  v1::PushResponse alone;
+  REQUIRE(Push(c, chair.token, b.case_id(), {b.Content(1, same_id)}, &alone).ok());
+  REQUIRE(alone.results_size() == 1);
+  CHECK(alone.results(0).duplicate());
+  CHECK(alone.results(0).seq() == first.results(0).seq());
+  CHECK(alone.results(0).chain_hash() == first.results(0).chain_hash());
+  CHECK(HeadSeq(c, chair.token, b.case_id()) == 3);
+
+  // Nothing of the new sealing was stored: the next new op continues the chain from `op`.
+  v1::Envelope resealed = b.Content(1, same_id);
+  v1::Envelope fresh = b.Content(1);
+  v1::PushResponse mixed;
+  REQUIRE(Push(c, chair.token, b.case_id(), {resealed, fresh}, &mixed).ok());
+  REQUIRE(mixed.results_size() == 2);
+  CHECK(mixed.results(0).duplicate());
+  CHECK(mixed.results(0).seq() == first.results(0).seq());
+  CHECK_FALSE(mixed.results(1).duplicate());
+  CHECK(mixed.results(1).seq() == 4);
+  CHECK(HeadSeq(c, chair.token, b.case_id()) == 4);
+}
+
 TEST_CASE("non-members are refused", "[push]") {
   TestServer server;
   Client c(server.address());

@@ -300,6 +300,15 @@ class SqliteTxn final : public StoreTxn {
 
   bool ErasedACase() const override { return erased_; }
 
+  Status Attempt(const std::function<Status()>& body) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Savepoint sp(db_, "attempt");
+    KRING_RETURN_IF_ERROR(sp.status());
+    Status s = body();
+    if (!s.ok()) return s;  // ~Savepoint rolls it back
+    return sp.Release();
+  }
+
   Status EraseCase(ByteView case_id, int64_t now_ms, const std::string& trigger) override {
     KRING_RETURN_IF_ERROR(CheckWritable());
     erased_ = true;
@@ -475,12 +484,14 @@ class SqliteTxn final : public StoreTxn {
     sql::Statement st(db_,
                       "INSERT INTO ops (case_id, seq, envelope, chain_hash, device_id, "
                       "client_op_id, envelope_hash, received_at_ms) VALUES (?,?,?,?,?,?,x'',?)");
-    return st.Bind(1, op.case_id)
+    // Every blob borrowed: `op` outlives the statement, and SQLite's copies of them were a
+    // malloc and a free each per op.
+    return st.BindBorrowed(1, op.case_id)
         .Bind(2, I64(op.seq))
         .BindBorrowed(3, View(op.envelope))
-        .Bind(4, op.chain_hash)
-        .Bind(5, op.device_id)
-        .Bind(6, op.client_op_id)
+        .BindBorrowed(4, op.chain_hash)
+        .BindBorrowed(5, op.device_id)
+        .BindBorrowed(6, op.client_op_id)
         .Bind(7, op.received_at_ms)
         .Run();
   }

@@ -166,13 +166,19 @@ class StoreTxn {
   // least one when there is one).
   virtual Result<std::vector<StoredOp>> ReadOps(ByteView case_id, uint64_t after_seq,
                                                 uint32_t limit, size_t max_bytes) = 0;
+
+  // Runs `body` in a nested savepoint: kept when it returns OK, rolled back whole otherwise (its
+  // status is returned either way), so the caller can try again another way.
+  virtual Status Attempt(const std::function<Status()>& body) = 0;
 };
 
 // A unit of write work run by the writer thread inside its own savepoint. `done` runs on the
-// writer thread after the group's commit (or failure) with the final status.
+// writer thread after the group's commit (or failure) with the final status; `after_group`, if
+// set, once `done` has run for every job of the group (e.g. to wake the receipt signer once).
 struct WriteJob {
   std::function<Status(StoreTxn&)> run;
   std::function<void(const Status&)> done;
+  std::function<void()> after_group;
 };
 
 class Store {

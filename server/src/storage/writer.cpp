@@ -21,6 +21,7 @@ void Writer::Submit(WriteJob job) {
     }
   }
   job.done(Status(StatusCode::kUnavailable, "server is shutting down"));
+  if (job.after_group) job.after_group();
 }
 
 void Writer::Stop() {
@@ -87,6 +88,13 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
   for (size_t i = 0; i < group.size(); ++i) {
     try {
       group[i].done(results[i]);
+    } catch (const std::exception&) {
+      log::Error("write_completion_failed");
+    }
+  }
+  for (WriteJob& job : group) {
+    try {
+      if (job.after_group) job.after_group();
     } catch (const std::exception&) {
       log::Error("write_completion_failed");
     }
