@@ -38,21 +38,6 @@ v1::OpHeader ForgedHeader(const v1::LocalAccount& account, const Bytes& case_id,
   return h;
 }
 
-client::DeviceHead HeadOf(Device& d, const Bytes& case_id, const Bytes& device_id) {
-  d.Close();
-  std::map<Bytes, client::DeviceHead> heads;
-  {
-    auto store = client::LocalStore::Open(d.db_path(), d.storage_key());
-    REQUIRE(store.ok());
-    auto read = (*store)->DeviceHeads(case_id);
-    REQUIRE(read.ok());
-    heads = *read;
-  }
-  d.Reopen();
-  auto it = heads.find(device_id);
-  return it == heads.end() ? client::DeviceHead{} : it->second;
-}
-
 }  // namespace
 
 TEST_CASE("a second device sees every case, including its account's restricted scopes",

@@ -101,21 +101,6 @@ v1::ControlBody GarbageRekey(uint64_t epoch, const std::vector<Bytes>& accounts,
   return body;
 }
 
-client::DeviceHead HeadOf(Device& d, const Bytes& case_id, const Bytes& device_id) {
-  d.Close();
-  std::map<Bytes, client::DeviceHead> heads;
-  {
-    auto store = client::LocalStore::Open(d.db_path(), d.storage_key());
-    REQUIRE(store.ok());
-    auto read = (*store)->DeviceHeads(case_id);
-    REQUIRE(read.ok());
-    heads = *read;
-  }
-  d.Reopen();
-  auto it = heads.find(device_id);
-  return it == heads.end() ? client::DeviceHead{} : it->second;
-}
-
 uint64_t EpochOf(Device& d, const Bytes& case_id, uint32_t scope) {
   auto view = d->ConfirmedView(case_id);
   REQUIRE(view.ok());

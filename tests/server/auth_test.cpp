@@ -243,21 +243,7 @@ TEST_CASE("revoking a device ends its sessions and its poke stream at once", "[a
   v1::GetChainResponse chain;
   REQUIRE(c.account->GetChain(Ctx(a.token).get(), gc, &chain).ok());
 
-  // The device revokes itself (any active device may sign a RevokeDevice).
-  v1::LinkBody body;
-  body.set_version(1);
-  body.set_index(1);
-  body.set_prev_link_hash(ToString(protocol::LinkHash(View(a.root.body()))));
-  body.set_signer_device_id(ToString(a.device_id));
-  body.mutable_revoke_device()->set_device_id(ToString(a.device_id));
-  v1::PublishChainRequest pub;
-  pub.set_account_id(ToString(a.account_id));
-  v1::ChainLink* link = pub.add_links();
-  link->set_body(body.SerializeAsString());
-  link->set_signature(
-      ToString(crypto::Sign(a.signing.secret_key, protocol::LinkSignInput(View(link->body())))));
-  v1::PublishChainResponse published;
-  REQUIRE(c.account->PublishChain(Ctx().get(), pub, &published).ok());
+  RevokeSelf(c, a);  // any active device may sign a RevokeDevice
 
   v1::Poke poke;
   while (reader->Read(&poke)) {

@@ -11,24 +11,6 @@
 namespace kring::test {
 namespace {
 
-// The device revokes itself (any active device of the account may sign a RevokeDevice).
-void RevokeSelf(Client& c, const TestAccount& a) {
-  v1::LinkBody body;
-  body.set_version(1);
-  body.set_index(1);
-  body.set_prev_link_hash(ToString(protocol::LinkHash(View(a.root.body()))));
-  body.set_signer_device_id(ToString(a.device_id));
-  body.mutable_revoke_device()->set_device_id(ToString(a.device_id));
-  v1::PublishChainRequest pub;
-  pub.set_account_id(ToString(a.account_id));
-  v1::ChainLink* link = pub.add_links();
-  link->set_body(body.SerializeAsString());
-  link->set_signature(
-      ToString(crypto::Sign(a.signing.secret_key, protocol::LinkSignInput(View(link->body())))));
-  v1::PublishChainResponse published;
-  REQUIRE(c.account->PublishChain(Ctx().get(), pub, &published).ok());
-}
-
 // The Rekey `env`, naming `devices` as revoked, signed again by its author.
 v1::Envelope Naming(v1::Envelope env, const std::vector<Bytes>& devices,
                     const TestAccount& author) {

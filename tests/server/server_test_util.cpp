@@ -69,6 +69,23 @@ grpc::Status Publish(Client& c, const TestAccount& a) {
   return c.account->PublishChain(Ctx().get(), req, &resp);
 }
 
+void RevokeSelf(Client& c, const TestAccount& a) {
+  v1::LinkBody body;
+  body.set_version(1);
+  body.set_index(1);
+  body.set_prev_link_hash(ToString(protocol::LinkHash(View(a.root.body()))));
+  body.set_signer_device_id(ToString(a.device_id));
+  body.mutable_revoke_device()->set_device_id(ToString(a.device_id));
+  v1::PublishChainRequest pub;
+  pub.set_account_id(ToString(a.account_id));
+  v1::ChainLink* link = pub.add_links();
+  link->set_body(body.SerializeAsString());
+  link->set_signature(
+      ToString(crypto::Sign(a.signing.secret_key, protocol::LinkSignInput(View(link->body())))));
+  v1::PublishChainResponse published;
+  REQUIRE(c.account->PublishChain(Ctx().get(), pub, &published).ok());
+}
+
 grpc::Status SignIn(Client& c, TestAccount& a) {
   v1::ChallengeRequest creq;
   creq.set_device_id(ToString(a.device_id));

@@ -42,6 +42,9 @@ TestAccount NewAccount();
 TestAccount MakeAccount(Client& c);
 grpc::Status Publish(Client& c, const TestAccount& a);
 grpc::Status SignIn(Client& c, TestAccount& a);
+// The device revokes itself: a RevokeDevice link at index 1 (any active device of the account
+// may sign one). REQUIREs that kringd takes it.
+void RevokeSelf(Client& c, const TestAccount& a);
 
 // Builds this device's ops for one case, keeping the per-device counter and previous-op hash.
 class OpBuilder {

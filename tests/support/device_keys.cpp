@@ -1,5 +1,7 @@
 #include "support/device_keys.h"
 
+#include <map>
+
 #include <catch2/catch.hpp>
 
 #include "kring/common/crypto.h"
@@ -50,6 +52,21 @@ Loot Steal(Device& d, const Bytes& case_id, const std::vector<uint32_t>& scopes)
     }
   }
   return loot;
+}
+
+client::DeviceHead HeadOf(Device& d, const Bytes& case_id, const Bytes& device_id) {
+  d.Close();
+  std::map<Bytes, client::DeviceHead> heads;
+  {
+    auto store = client::LocalStore::Open(d.db_path(), d.storage_key());
+    REQUIRE(store.ok());
+    auto read = (*store)->DeviceHeads(case_id);
+    REQUIRE(read.ok());
+    heads = *read;
+  }
+  d.Reopen();
+  auto it = heads.find(device_id);
+  return it == heads.end() ? client::DeviceHead{} : it->second;
 }
 
 bool Decrypts(const SecretBytes& epoch_key, const v1::Envelope& env) {

@@ -12,6 +12,7 @@
 #include "kring/v1/local.pb.h"
 #include "kring/v1/model.pb.h"
 
+#include "store/local_store.h"
 #include "support/client_fixture.h"
 
 namespace kring::test {
@@ -32,6 +33,10 @@ struct Loot {
 
 // Closes the device (Device::Reopen opens it again).
 Loot Steal(Device& d, const Bytes& case_id, const std::vector<uint32_t>& scopes = {0});
+
+// The head of `device_id`'s op chain in this case as the device's store holds it (what a stolen
+// device continues from). Closes and reopens the device.
+client::DeviceHead HeadOf(Device& d, const Bytes& case_id, const Bytes& device_id);
 
 // Whether the content of `env` opens with this epoch key.
 bool Decrypts(const SecretBytes& epoch_key, const v1::Envelope& env);
