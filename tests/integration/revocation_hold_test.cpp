@@ -64,25 +64,6 @@ class RefusalRecorder : public TamperTransport {
   std::vector<Status> refusals_;
 };
 
-// A header as a member's device would write it, continuing its own op chain.
-v1::OpHeader ForgedHeader(const v1::LocalAccount& account, const Bytes& case_id, v1::OpKind kind,
-                          uint64_t epoch, const client::DeviceHead& head, uint64_t seen_seq = 0,
-                          const std::string& seen_hash = {}) {
-  v1::OpHeader h;
-  h.set_version(1);
-  h.set_case_id(ToString(case_id));
-  h.set_epoch(epoch);
-  h.set_author_account_id(account.account_id());
-  h.set_author_device_id(account.device_id());
-  h.set_device_counter(head.counter + 1);
-  h.set_prev_device_op_hash(ToString(head.last_hash));
-  h.set_client_op_id(ToString(crypto::RandomBytes(16)));
-  h.set_kind(kind);
-  h.set_seen_seq(seen_seq);
-  h.set_seen_hash(seen_hash);
-  return h;
-}
-
 // A Rekey of scope 0 at `epoch` for `accounts` with boxes nobody opens, naming `revoked`.
 v1::ControlBody GarbageRekey(uint64_t epoch, const std::vector<Bytes>& accounts,
                              const std::vector<Bytes>& revoked) {

@@ -38,6 +38,12 @@ Loot Steal(Device& d, const Bytes& case_id, const std::vector<uint32_t>& scopes 
 // device continues from). Closes and reopens the device.
 client::DeviceHead HeadOf(Device& d, const Bytes& case_id, const Bytes& device_id);
 
+// A header as a stolen (or a member's own) device would write it, continuing its op chain from
+// `head`.
+v1::OpHeader ForgedHeader(const v1::LocalAccount& account, const Bytes& case_id, v1::OpKind kind,
+                          uint64_t epoch, const client::DeviceHead& head, uint64_t seen_seq = 0,
+                          const std::string& seen_hash = {});
+
 // Whether the content of `env` opens with this epoch key.
 bool Decrypts(const SecretBytes& epoch_key, const v1::Envelope& env);
 
