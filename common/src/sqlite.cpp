@@ -238,10 +238,13 @@ Savepoint::Savepoint(Database& db, std::string name) : db_(db), name_(std::move(
   status_ = RunCached(db_, "SAVEPOINT " + name_);
 }
 Savepoint::~Savepoint() {
-  if (status_.ok() && !done_) {
-    (void)RunCached(db_, "ROLLBACK TO " + name_);
-    (void)RunCached(db_, "RELEASE " + name_);
-  }
+  if (status_.ok() && !done_) (void)Rollback();
+}
+Status Savepoint::Rollback() {
+  KRING_RETURN_IF_ERROR(status_);
+  done_ = true;
+  KRING_RETURN_IF_ERROR(RunCached(db_, "ROLLBACK TO " + name_));
+  return RunCached(db_, "RELEASE " + name_);
 }
 Status Savepoint::Release() {
   KRING_RETURN_IF_ERROR(status_);

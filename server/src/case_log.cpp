@@ -778,11 +778,13 @@ Status ApplyPush(storage::StoreTxn& txn, const Author& author, ByteView case_id,
   // device, client_op_id), which is the lookup's key, so an attempt that succeeds had no such
   // op and gives what the lookup would have. Anything else is rolled back and the push runs
   // again with the lookup, as before: a retry's duplicates and every error come from there.
-  Status fast = txn.Attempt([&] {
-    return ApplyBatch(txn, author, case_id, batch, now_ms, out, /*look_up_stored=*/false);
-  });
-  if (fast.ok()) return fast;
-  return ApplyBatch(txn, author, case_id, batch, now_ms, out, /*look_up_stored=*/true);
+  return txn.Attempt(
+      [&] {
+        return ApplyBatch(txn, author, case_id, batch, now_ms, out, /*look_up_stored=*/false);
+      },
+      [&] {
+        return ApplyBatch(txn, author, case_id, batch, now_ms, out, /*look_up_stored=*/true);
+      });
 }
 
 }  // namespace kring::server

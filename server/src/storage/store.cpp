@@ -300,13 +300,19 @@ class SqliteTxn final : public StoreTxn {
 
   bool ErasedACase() const override { return erased_; }
 
-  Status Attempt(const std::function<Status()>& body) override {
+  Status Attempt(const std::function<Status()>& body,
+                 const std::function<Status()>& fallback) override {
     KRING_RETURN_IF_ERROR(CheckWritable());
-    sql::Savepoint sp(db_, "attempt");
-    KRING_RETURN_IF_ERROR(sp.status());
-    Status s = body();
-    if (!s.ok()) return s;  // ~Savepoint rolls it back
-    return sp.Release();
+    {
+      sql::Savepoint sp(db_, "attempt");
+      KRING_RETURN_IF_ERROR(sp.status());
+      if (body().ok()) return sp.Release();
+      // Statements run after a lost transaction would each commit on their own.
+      if (!sp.Rollback().ok() || !db_.InTransaction()) {
+        return Status(StatusCode::kUnavailable, "storage transaction was lost");
+      }
+    }
+    return fallback();
   }
 
   Status EraseCase(ByteView case_id, int64_t now_ms, const std::string& trigger) override {

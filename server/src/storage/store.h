@@ -167,9 +167,12 @@ class StoreTxn {
   virtual Result<std::vector<StoredOp>> ReadOps(ByteView case_id, uint64_t after_seq,
                                                 uint32_t limit, size_t max_bytes) = 0;
 
-  // Runs `body` in a nested savepoint: kept when it returns OK, rolled back whole otherwise (its
-  // status is returned either way), so the caller can try again another way.
-  virtual Status Attempt(const std::function<Status()>& body) = 0;
+  // Runs `body` in a nested savepoint and keeps it when it returns OK. Otherwise rolls it back
+  // whole and runs `fallback` in its place, unless the error took the transaction with it (a
+  // full disk or an I/O error can make SQLite roll back everything): then nothing more may be
+  // written in it, and the answer is UNAVAILABLE.
+  virtual Status Attempt(const std::function<Status()>& body,
+                         const std::function<Status()>& fallback) = 0;
 };
 
 // A unit of write work run by the writer thread inside its own savepoint. `done` runs on the

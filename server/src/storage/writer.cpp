@@ -70,9 +70,15 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
           results[i] = Internal("write job failed");
         }
         if (results[i].ok()) results[i] = sp.Release();
+        if (!db_.InTransaction()) {
+          // SQLite rolled the whole group back (a full disk, an I/O error): the jobs before this
+          // one are undone too, and the jobs after it must not write outside a transaction.
+          commit = Status(StatusCode::kUnavailable, "storage transaction was lost");
+          break;
+        }
       }
       erased = txn->ErasedACase();
-      commit = tx.Commit();
+      if (commit.ok()) commit = tx.Commit();
     }
   }
   if (commit.ok() && erased) {

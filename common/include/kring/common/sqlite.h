@@ -38,6 +38,10 @@ class Database {
   sqlite3* handle() const { return db_; }
   int64_t LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
   int Changes() const { return sqlite3_changes(db_); }
+  // Whether a transaction is open. SQLite rolls the whole transaction back on some errors (a full
+  // disk, an I/O error, out of memory), not only the failing statement: then this turns false
+  // while a caller still holds its Transaction and Savepoints.
+  bool InTransaction() const { return db_ != nullptr && sqlite3_get_autocommit(db_) == 0; }
 
   // Applies migrations[i] for every i >= user_version, each in its own transaction.
   Status Migrate(const std::vector<std::string_view>& migrations);
@@ -124,6 +128,9 @@ class Savepoint {
   Savepoint& operator=(const Savepoint&) = delete;
   const Status& status() const { return status_; }
   Status Release();
+  // Undoes everything since the savepoint and ends it; an error when that is no longer possible
+  // (the transaction around it was lost).
+  Status Rollback();
 
  private:
   Database& db_;

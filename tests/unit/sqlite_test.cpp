@@ -1,0 +1,41 @@
+// The SQLite wrapper under a full disk: SQLite may roll the whole transaction back, not only the
+// failing statement, and kringd's writer and push attempt rely on seeing that (a statement run
+// after it would commit on its own, outside the group's transaction).
+#include "kring/common/sqlite.h"
+
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "support/temp_dir.h"
+
+using namespace kring;
+
+TEST_CASE("a full disk inside a savepoint ends the transaction, and the savepoint says so",
+          "[sqlite]") {
+  test::TempDir dir;
+  auto db = sql::Database::Open(dir.path() + "/full.db");
+  REQUIRE(db.ok());
+  REQUIRE(db->Exec("CREATE TABLE t (v BLOB NOT NULL)").ok());
+  sql::Statement pages(*db, "PRAGMA page_count");
+  REQUIRE(pages.Step());
+  // The file may grow by two pages: the next large insert fails with SQLITE_FULL.
+  REQUIRE(db->Exec("PRAGMA max_page_count = " + std::to_string(pages.Int(0) + 2)).ok());
+
+  sql::Transaction tx(*db);
+  REQUIRE(tx.status().ok());
+  REQUIRE(db->Exec("INSERT INTO t VALUES (x'01')").ok());
+  CHECK(db->InTransaction());
+  {
+    sql::Savepoint sp(*db, "attempt");
+    REQUIRE(sp.status().ok());
+    Status full = sql::Statement(*db, "INSERT INTO t VALUES (zeroblob(100000))").Run();
+    CHECK(full.code() == StatusCode::kUnavailable);
+    CHECK_FALSE(db->InTransaction());  // the first insert is gone too
+    CHECK_FALSE(sp.Rollback().ok());   // nothing left to roll back to
+  }
+  CHECK_FALSE(tx.Commit().ok());
+  sql::Statement rows(*db, "SELECT count(*) FROM t");
+  REQUIRE(rows.Step());
+  CHECK(rows.Int(0) == 0);
+}
