@@ -1530,6 +1530,19 @@ void OrderForSealing(std::vector<Intent>& intents) {
 
 }  // namespace
 
+// A refused acceptance (the invite was used, revoked or has expired) must not leave the device
+// waiting for an approval that cannot come: a case it never read is forgotten, and one it was
+// removed from goes back to that, so a fresh invite can be accepted.
+Status SyncEngine::UndoAcceptance(ByteView case_id) {
+  KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
+  if (!rec || !rec->state.pending_approval()) return {};
+  if (rec->head_seq == 0) return store_->DeleteCase(case_id);
+  v1::CaseState state = std::move(rec->state);
+  state.set_pending_approval(false);
+  state.set_removed(true);
+  return store_->ReplaceState(case_id, std::move(state));
+}
+
 Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
   if (intents.empty()) return false;
@@ -1629,6 +1642,9 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   }
   KRING_RETURN_IF_ERROR(store_->RejectIntent(batch.front()->id, s.ToString()));
   KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
+  if (batch.front()->control && batch.front()->control_op.has_accept_invite()) {
+    KRING_RETURN_IF_ERROR(UndoAcceptance(case_id));
+  }
   log::Warn("intent_rejected",
             {{"case", Hex(case_id)}, {"code", std::string(StatusCodeName(s.code()))}});
   out.events.push_back({ChangeEvent::Kind::kIntentRejected, case_id, s.ToString()});
