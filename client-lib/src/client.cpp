@@ -161,7 +161,7 @@ class Client::Impl {
   // it to that view too; otherwise the next view is rebuilt.
   Status AddIntent(const Bytes& case_id, bool control, const v1::ControlIntent& control_op,
                    const v1::ContentOp& content) {
-    KRING_ASSIGN_OR_RETURN(const Bytes client_op_id, store_->NewClientOpId());
+    KRING_ASSIGN_OR_RETURN(const Bytes client_op_id, store_->NewClientOpId(case_id));
     std::lock_guard<std::mutex> lock(view_mu_);
     const bool kept = view_ && view_->case_id == case_id;
     uint64_t version = kept ? view_->version : 0;
@@ -371,7 +371,7 @@ Result<Bytes> Client::CreateCase(const std::vector<MemberSpec>& members,
   Bytes case_id = crypto::RandomBytes(crypto::kIdBytes);
   v1::CaseState empty;
   empty.set_case_id(ToString(case_id));
-  KRING_ASSIGN_OR_RETURN(Bytes client_op_id, impl_->store_->NewClientOpId());
+  KRING_ASSIGN_OR_RETURN(Bytes client_op_id, impl_->store_->NewClientOpId(case_id));
   KRING_RETURN_IF_ERROR(impl_->store_->StartCase(case_id, empty, client_op_id, intent));
   impl_->engine_.Wake();
   return case_id;
@@ -493,7 +493,7 @@ Result<Bytes> Client::AcceptInvite(const std::string& link) {
   waiting.set_case_id(ToString(*case_id));
   waiting.set_removed(false);
   waiting.set_pending_approval(true);
-  KRING_ASSIGN_OR_RETURN(Bytes client_op_id, impl_->store_->NewClientOpId());
+  KRING_ASSIGN_OR_RETURN(Bytes client_op_id, impl_->store_->NewClientOpId(*case_id));
   KRING_RETURN_IF_ERROR(impl_->store_->StartCase(*case_id, waiting, client_op_id, intent));
   impl_->engine_.Wake();
   return *case_id;
@@ -1008,7 +1008,7 @@ Status Client::RevokeDevice(const Bytes& device_id) {
     v1::ControlIntent intent;
     intent.mutable_rekey_after_revoke()->set_scope_id(0);
     intent.mutable_rekey_after_revoke()->add_revoked_devices(ToString(device_id));
-    KRING_ASSIGN_OR_RETURN(Bytes client_op_id, impl_->store_->NewClientOpId());
+    KRING_ASSIGN_OR_RETURN(Bytes client_op_id, impl_->store_->NewClientOpId(case_id));
     KRING_RETURN_IF_ERROR(impl_->store_->AddControlIntent(case_id, client_op_id, intent));
   }
   impl_->engine_.Wake();

@@ -40,6 +40,11 @@ class HoldingTransport : public TamperTransport {
     return held_.back();
   }
 
+  std::vector<std::pair<v1::PushRequest, std::string>> All() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return held_;
+  }
+
   std::atomic<bool> hold{false};
 
  private:
@@ -237,4 +242,38 @@ TEST_CASE("a device's client op ids rise across a restart, and a lost answer sto
   for (size_t i = 1; i < op_ids.size(); ++i) CHECK(op_ids[i - 1] < op_ids[i]);
   // The 30 that kringd kept are stored once: 2 ops of the case set-up, then 50 notes.
   w.ExpectConverged(ids, 2 + 50);
+}
+
+TEST_CASE("client op ids in a case do not show how many ops the device queued in its other cases",
+          "[push]") {
+  Writer w;
+  auto other = w.writer->CreateCase({{w.reader.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(other.ok());
+  // One note in the case, then i + 1 in the other case, and so on.
+  for (int i = 0; i < 10; ++i) {
+    REQUIRE(w.writer->CreateEntity(w.case_id, "note").ok());
+    for (int j = 0; j <= i; ++j) REQUIRE(w.writer->CreateEntity(*other, "note").ok());
+  }
+  w.wire->hold = true;
+  CHECK(w.writer->SyncNow().status().transient());
+  // The counter half of each id the case's members read, in push order.
+  std::vector<uint64_t> counters;
+  for (const auto& [push, token] : w.wire->All()) {
+    if (push.case_id() != ToString(w.case_id)) continue;
+    for (const v1::Envelope& env : push.envelopes()) {
+      auto op = protocol::ParseEnvelopeFields(env);
+      REQUIRE(op.ok());
+      const std::string& id = op->header.client_op_id();
+      uint64_t counter = 0;
+      for (size_t i = 0; i < 8; ++i) counter = counter << 8 | static_cast<uint8_t>(id[i]);
+      counters.push_back(counter);
+    }
+  }
+  REQUIRE(counters.size() == 10);
+  // One apart each: the 55 notes of the other case between them leave no trace.
+  for (size_t i = 1; i < counters.size(); ++i) CHECK(counters[i] == counters[i - 1] + 1);
+  w.wire->hold = false;
+  REQUIRE(w.writer->SyncNow().ok());
+  CHECK(w.writer->PendingIntents(w.case_id) == 0);
+  CHECK(w.writer->PendingIntents(*other) == 0);
 }

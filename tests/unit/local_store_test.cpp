@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "kring/common/crypto.h"
+#include "kring/common/sqlite.h"
 
 #include "support/temp_dir.h"
 
@@ -139,17 +140,28 @@ TEST_CASE("the case kept in memory never hides a newer stored state", "[store]")
   }
 }
 
-TEST_CASE("client op ids of one device rise, also across a restart of the store", "[store]") {
+namespace {
+// The counter half of a client op id (its first 8 bytes, big-endian).
+uint64_t OpCounter(const Bytes& id) {
+  uint64_t counter = 0;
+  for (size_t i = 0; i < 8; ++i) counter = counter << 8 | id[i];
+  return counter;
+}
+}  // namespace
+
+TEST_CASE("client op ids of one device rise per case, also across a restart of the store",
+          "[store]") {
   test::TempDir dir;
   std::string path = dir.path() + "/local.db";
   SecretBytes key = crypto::RandomSecret(32);
+  const Bytes case_id = crypto::RandomBytes(crypto::kIdBytes);
   std::vector<Bytes> ids;
   // More than one reserved block of counters before the restart, and one more after it.
   for (int round = 0; round < 2; ++round) {
     auto store = LocalStore::Open(path, key);
     REQUIRE(store.ok());
     for (int i = 0; i < 1500; ++i) {
-      auto id = (*store)->NewClientOpId();
+      auto id = (*store)->NewClientOpId(case_id);
       REQUIRE(id.ok());
       REQUIRE(id->size() == crypto::kIdBytes);
       ids.push_back(*id);
@@ -160,4 +172,56 @@ TEST_CASE("client op ids of one device rise, also across a restart of the store"
   // The last 8 bytes stay random: two ids never share them by counting.
   CHECK(std::set<Bytes>(ids.begin(), ids.end()).size() == ids.size());
   CHECK(!std::equal(ids[0].begin() + 8, ids[0].end(), ids[1].begin() + 8));
+}
+
+TEST_CASE("client op ids in one case do not count the device's ops in its other cases", "[store]") {
+  test::TempDir dir;
+  SecretBytes key = crypto::RandomSecret(32);
+  auto store = LocalStore::Open(dir.path() + "/local.db", key);
+  REQUIRE(store.ok());
+  const Bytes a = crypto::RandomBytes(crypto::kIdBytes);
+  const Bytes b = crypto::RandomBytes(crypto::kIdBytes);
+  // Ops interleaved: one in A, then i+1 in B, and so on.
+  std::vector<uint64_t> in_a;
+  std::vector<uint64_t> in_b;
+  for (int i = 0; i < 20; ++i) {
+    auto id = (*store)->NewClientOpId(a);
+    REQUIRE(id.ok());
+    in_a.push_back(OpCounter(*id));
+    for (int j = 0; j <= i; ++j) {
+      auto other = (*store)->NewClientOpId(b);
+      REQUIRE(other.ok());
+      in_b.push_back(OpCounter(*other));
+    }
+  }
+  // Each case counts its own ids only, one by one from 0: A's members see no trace of B.
+  for (size_t i = 0; i < in_a.size(); ++i) CHECK(in_a[i] == i);
+  for (size_t i = 0; i < in_b.size(); ++i) CHECK(in_b[i] == i);
+}
+
+TEST_CASE("a store from before per-case op counters continues above every id it handed out",
+          "[store]") {
+  test::TempDir dir;
+  std::string path = dir.path() + "/local.db";
+  SecretBytes key = crypto::RandomSecret(32);
+  const Bytes known = crypto::RandomBytes(crypto::kIdBytes);
+  REQUIRE(LocalStore::Open(path, key).ok());
+  {
+    // Back to schema 3: one counter for all cases, 5,000 counters of it reserved.
+    auto db = sql::Database::Open(path);
+    REQUIRE(db.ok());
+    REQUIRE(db->Exec("DROP TABLE op_counters; PRAGMA user_version = 3;").ok());
+    REQUIRE(db->Exec("INSERT INTO meta (key, value) VALUES ('op_counter', 5000)").ok());
+    sql::Statement add(*db, "INSERT INTO cases (case_id) VALUES (?)");
+    REQUIRE(add.Bind(1, known).Run().ok());
+  }
+  auto store = LocalStore::Open(path, key);
+  REQUIRE(store.ok());
+  // The case known before goes on above the shared counter; a case added since starts at 0.
+  auto id = (*store)->NewClientOpId(known);
+  REQUIRE(id.ok());
+  CHECK(OpCounter(*id) == 5000);
+  auto fresh = (*store)->NewClientOpId(crypto::RandomBytes(crypto::kIdBytes));
+  REQUIRE(fresh.ok());
+  CHECK(OpCounter(*fresh) == 0);
 }

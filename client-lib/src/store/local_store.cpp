@@ -58,8 +58,18 @@ CREATE TABLE receipt_conflicts (
 constexpr std::string_view kSchemaV3 = R"sql(
 ALTER TABLE cases ADD COLUMN state_form INTEGER NOT NULL DEFAULT 1;
 )sql";
+// Client op id counters per case (NewClientOpId): `next` is the first counter not yet reserved.
+// Members of a case see its op headers, so a counter shared by all cases (meta 'op_counter'
+// before) showed them how many ops this device queued in its other cases. Cases known when this
+// runs continue above every id the shared counter gave out; cases added later start at 0.
+constexpr std::string_view kSchemaV4 = R"sql(
+CREATE TABLE op_counters (case_id BLOB PRIMARY KEY, next INTEGER NOT NULL);
+INSERT INTO op_counters (case_id, next)
+  SELECT cases.case_id, CAST(meta.value AS INTEGER) FROM cases, meta WHERE meta.key = 'op_counter';
+DELETE FROM meta WHERE key = 'op_counter';
+)sql";
 constexpr int64_t kStateFormWithRefs = 2;
-// Client op id counters reserved per write of meta 'op_counter' (NewClientOpId).
+// Client op id counters reserved per write of a case's op_counters row (NewClientOpId).
 constexpr int64_t kOpCounterBlock = 1024;
 
 constexpr std::string_view kKeyCheckLabel = "key-check";
@@ -83,7 +93,7 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path,
                                                      ByteView storage_key) {
   KRING_ASSIGN_OR_RETURN(AtRest at_rest, AtRest::FromStorageKey(storage_key));
   KRING_ASSIGN_OR_RETURN(sql::Database db, sql::Database::Open(path));
-  KRING_RETURN_IF_ERROR(db.Migrate({kSchemaV1, kSchemaV2, kSchemaV3}));
+  KRING_RETURN_IF_ERROR(db.Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4}));
   // A wrong storage key must fail here, not later with undecryptable records.
   sql::Statement get(db, "SELECT value FROM meta WHERE key = 'key_check'");
   if (get.Step()) {
@@ -164,22 +174,26 @@ Status LocalStore::PinServerKey(ByteView key) {
   return st.Bind(1, key).Run();
 }
 
-Result<Bytes> LocalStore::NewClientOpId() {
+Result<Bytes> LocalStore::NewClientOpId(ByteView case_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (op_counter_next_ == op_counter_end_) {
-    // Reserves the next block in one statement, atomic against other connections to the file;
-    // one write per block instead of one per id.
+  OpCounterBlock& block = op_counters_[Bytes(case_id.begin(), case_id.end())];
+  if (block.next == block.end) {
+    // Reserves the case's next block in one statement, atomic against other connections to the
+    // file; one write per block instead of one per id.
     sql::Statement st(db_,
-                      "INSERT INTO meta (key, value) VALUES ('op_counter', ?1) "
-                      "ON CONFLICT (key) DO UPDATE SET value = value + ?1 RETURNING value");
-    if (!st.Bind(1, kOpCounterBlock).Step()) {
-      KRING_RETURN_IF_ERROR(st.status());
-      return Internal("op counter not reserved");
-    }
-    op_counter_end_ = static_cast<uint64_t>(st.Int(0));
-    op_counter_next_ = op_counter_end_ - static_cast<uint64_t>(kOpCounterBlock);
+                      "INSERT INTO op_counters (case_id, next) VALUES (?1, ?2) "
+                      "ON CONFLICT (case_id) DO UPDATE SET next = next + ?2 RETURNING next");
+    st.Bind(1, case_id).Bind(2, kOpCounterBlock);
+    std::optional<uint64_t> end;
+    // Stepped to the end: the autocommit COMMIT runs there, and a block whose commit failed
+    // must not be handed out (a restart would hand out its counters again).
+    while (st.Step()) end = static_cast<uint64_t>(st.Int(0));
+    KRING_RETURN_IF_ERROR(st.status());
+    if (!end) return Internal("op counter not reserved");
+    block.end = *end;
+    block.next = block.end - static_cast<uint64_t>(kOpCounterBlock);
   }
-  const uint64_t counter = op_counter_next_++;
+  const uint64_t counter = block.next++;
   Bytes id = crypto::RandomBytes(crypto::kIdBytes);
   for (size_t i = 0; i < 8; ++i) id[i] = static_cast<uint8_t>(counter >> (56 - 8 * i));
   return id;
@@ -647,12 +661,14 @@ Status LocalStore::DeleteCase(ByteView case_id) {
   kept_intents_.reset();
   sql::Transaction txn(db_);
   KRING_RETURN_IF_ERROR(txn.status());
-  for (const char* table : {"log", "device_heads", "epoch_keys", "intents", "receipts",
-                            "receipt_conflicts", "push_results", "alarms", "cases"}) {
+  for (const char* table :
+       {"log", "device_heads", "epoch_keys", "intents", "receipts", "receipt_conflicts",
+        "push_results", "alarms", "op_counters", "cases"}) {
     sql::Statement del(db_, std::string("DELETE FROM ") + table + " WHERE case_id = ?");
     KRING_RETURN_IF_ERROR(del.Bind(1, case_id).Run());
   }
   KRING_RETURN_IF_ERROR(txn.Commit());
+  op_counters_.erase(Bytes(case_id.begin(), case_id.end()));
   // The write-ahead log still holds copies of the deleted pages until it is checkpointed.
   return db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }

@@ -100,11 +100,13 @@ class LocalStore {
   Result<std::optional<Bytes>> PinnedServerKey();
   Status PinServerKey(ByteView key);
 
-  // A new client_op_id for an op of this device: an 8-byte big-endian counter that rises with
-  // every id this store hands out, also across restarts, then 8 random bytes (docs/protocol.md
-  // section 11). Rising ids make kringd's unique index on (case, device, client_op_id) append
-  // a push's ops on one or two pages instead of one page each.
-  Result<Bytes> NewClientOpId();
+  // A new client_op_id for an op of this device in `case_id`: an 8-byte big-endian counter that
+  // rises with every id this store hands out for that case, also across restarts, then 8 random
+  // bytes (docs/protocol.md section 11). Rising ids make kringd's unique index on (case, device,
+  // client_op_id) append a push's ops on one or two pages instead of one page each. The counter
+  // is per case because every member of a case reads its op headers: they learn nothing about
+  // this device's other cases.
+  Result<Bytes> NewClientOpId(ByteView case_id);
 
   Status SaveChain(ByteView account_id, const std::vector<v1::ChainLink>& links);
   // Re-verifies the stored chain on load.
@@ -226,10 +228,13 @@ class LocalStore {
   std::vector<Intent>* KeptIntentsLocked(ByteView case_id);
   Result<std::vector<Intent>> LoadIntentsLocked(ByteView case_id);
   int64_t data_version_ = -1;  // PRAGMA data_version when last looked at
-  // NewClientOpId hands out counters below op_counter_end_, which is already stored: a restart
-  // (or another connection) continues above it, so no counter is handed out twice.
-  uint64_t op_counter_next_ = 0;
-  uint64_t op_counter_end_ = 0;
+  // Per case, NewClientOpId hands out counters from next below end, which is already stored: a
+  // restart (or another connection) continues above it, so no counter is handed out twice.
+  struct OpCounterBlock {
+    uint64_t next = 0;
+    uint64_t end = 0;
+  };
+  std::map<Bytes, OpCounterBlock> op_counters_;
 };
 
 }  // namespace kring::client

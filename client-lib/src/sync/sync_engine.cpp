@@ -840,7 +840,7 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
       if (out.size() >= protocol::kMaxPushEnvelopes) break;
       std::string op_id = ToString(in.client_op_id);
       if (!out.empty()) {
-        KRING_ASSIGN_OR_RETURN(Bytes rekey_op_id, store_->NewClientOpId());
+        KRING_ASSIGN_OR_RETURN(Bytes rekey_op_id, store_->NewClientOpId(case_id));
         op_id = ToString(rekey_op_id);
       }
       if (Status made = AppendRekey(me, case_id, rec, after, id, op_id, out, mine, named);
@@ -885,7 +885,7 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
   const uint32_t rekeyed_scope = ci.has_set_scope() ? ci.set_scope().scope_id() : 0;
   std::string rekey_op_id = ToString(in.client_op_id);
   if (!rekey_only) {
-    KRING_ASSIGN_OR_RETURN(Bytes fresh, store_->NewClientOpId());
+    KRING_ASSIGN_OR_RETURN(Bytes fresh, store_->NewClientOpId(case_id));
     rekey_op_id = ToString(fresh);
   }
   KRING_RETURN_IF_ERROR(
@@ -899,7 +899,7 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
         continue;
       }
       if (out.size() >= protocol::kMaxPushEnvelopes) break;
-      KRING_ASSIGN_OR_RETURN(Bytes scope_rekey_op_id, store_->NewClientOpId());
+      KRING_ASSIGN_OR_RETURN(Bytes scope_rekey_op_id, store_->NewClientOpId(case_id));
       KRING_RETURN_IF_ERROR(
           AppendRekey(me, case_id, rec, after, id, ToString(scope_rekey_op_id), out, mine));
     }
@@ -984,7 +984,7 @@ Status SyncEngine::QueueRekeyAfterLeave(const Bytes& case_id, const v1::CaseStat
   }
   v1::ControlIntent intent;
   intent.mutable_rekey_after_leave()->set_scope_id(0);
-  KRING_ASSIGN_OR_RETURN(Bytes client_op_id, store_->NewClientOpId());
+  KRING_ASSIGN_OR_RETURN(Bytes client_op_id, store_->NewClientOpId(case_id));
   return store_->AddControlIntent(case_id, client_op_id, intent);
 }
 
@@ -1040,7 +1040,7 @@ Result<bool> SyncEngine::QueueRekeyForRevoked(const Bytes& case_id) {
   v1::ControlIntent intent;
   intent.mutable_rekey_after_revoke()->set_scope_id(0);
   for (const std::string& d : devices) intent.mutable_rekey_after_revoke()->add_revoked_devices(d);
-  KRING_ASSIGN_OR_RETURN(Bytes client_op_id, store_->NewClientOpId());
+  KRING_ASSIGN_OR_RETURN(Bytes client_op_id, store_->NewClientOpId(case_id));
   KRING_RETURN_IF_ERROR(store_->AddControlIntent(case_id, client_op_id, intent));
   return true;
 }
@@ -1131,7 +1131,7 @@ Status SyncEngine::QueueScopeRekeys(const Bytes& case_id, const v1::CaseState& s
     if (queued) continue;
     v1::ControlIntent intent;
     intent.mutable_rekey_scope()->set_scope_id(id);
-    KRING_ASSIGN_OR_RETURN(Bytes client_op_id, store_->NewClientOpId());
+    KRING_ASSIGN_OR_RETURN(Bytes client_op_id, store_->NewClientOpId(case_id));
     KRING_RETURN_IF_ERROR(store_->AddControlIntent(case_id, client_op_id, intent));
   }
   return {};
@@ -1158,7 +1158,7 @@ Status SyncEngine::QueueComplaints(const Bytes& case_id, const v1::CaseState& st
     c->set_scope_id(static_cast<uint32_t>(std::stoul(label.substr(0, colon))));
     c->set_epoch(std::stoull(label.substr(colon + 1)));
     c->set_reason("key_box_mismatch");
-    KRING_ASSIGN_OR_RETURN(Bytes client_op_id, store_->NewClientOpId());
+    KRING_ASSIGN_OR_RETURN(Bytes client_op_id, store_->NewClientOpId(case_id));
     KRING_RETURN_IF_ERROR(store_->AddControlIntent(case_id, client_op_id, intent));
   }
   return {};
@@ -1365,7 +1365,7 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
           DeviceHead before = mine;
           v1::CaseState after = projected();
           std::vector<v1::Envelope> rekey;
-          KRING_ASSIGN_OR_RETURN(Bytes rekey_op_id, store_->NewClientOpId());
+          KRING_ASSIGN_OR_RETURN(Bytes rekey_op_id, store_->NewClientOpId(case_id));
           Status made =
               AppendRekey(me, case_id, rec, after, scope, ToString(rekey_op_id), rekey, mine);
           if (!made.ok()) {
