@@ -124,6 +124,10 @@ TEST_CASE("two people share a case through the command line", "[cli]") {
   CHECK(bas_view.out.find("Oom Jan brengt de kinderen naar school") != std::string::npos);
   CHECK(bas_view.out.find("Nieuw plan") == std::string::npos);
   CHECK(bas_view.out.find("\"removed\": true") != std::string::npos);
+  Run long_type = Cli(anna, srv + " entity create " + case_id + " " + std::string(65, 'x'));
+  CHECK(long_type.exit_code == 1);
+  CHECK(long_type.out.find("Het soort onderdeel moet 1 tot 64 tekens lang zijn") !=
+        std::string::npos);
   Run denied = Cli(bas, srv + " member remove " + case_id + " " + cor_id);
   CHECK(denied.exit_code == 1);
   Run again = Cli(anna, srv + " member remove " + case_id + " " + bas_id);
@@ -198,6 +202,10 @@ TEST_CASE("a coordinator invites the resident with a link on the command line", 
   Run accepted = Cli(resident, srv + " invite accept " + link);
   REQUIRE(accepted.exit_code == 0);
   CHECK(accepted.out.find(case_id) != std::string::npos);
+  // Waiting for approval is not being a member yet: leaving is refused, in Dutch.
+  Run early = Cli(resident, srv + " case leave " + case_id);
+  CHECK(early.exit_code == 1);
+  CHECK(early.out.find("Je bent (nog) geen lid van deze casus.") != std::string::npos);
   // Approving right after the acceptance: `member approve` fetches it first, no sync needed.
   Run approved = Cli(coord, srv + " member approve " + case_id + " " + resident_id);
   INFO(approved.out);
@@ -205,6 +213,10 @@ TEST_CASE("a coordinator invites the resident with a link on the command line", 
   CHECK(approved.out.find("Goedgekeurd") != std::string::npos);
   CHECK(Cli(coord, srv + " invite list " + case_id).out.find("goedgekeurd " + resident_id) !=
         std::string::npos);
+  // The rules' refusals are Dutch too: the coordinator cannot take the chair out.
+  Run chair_stays = Cli(coord, srv + " member remove " + case_id + " " + resident_id);
+  CHECK(chair_stays.exit_code == 1);
+  CHECK(chair_stays.out.find("kan de voorzitter niet uit de kring halen") != std::string::npos);
   Run e = Cli(coord, srv + " entity create " + case_id + " afspraak");
   REQUIRE(e.exit_code == 0);
   REQUIRE(Cli(coord, srv + " sync").exit_code == 0);
