@@ -124,8 +124,15 @@ TEST_CASE("two people share a case through the command line", "[cli]") {
   CHECK(bas_view.out.find("Oom Jan brengt de kinderen naar school") != std::string::npos);
   CHECK(bas_view.out.find("Nieuw plan") == std::string::npos);
   CHECK(bas_view.out.find("\"removed\": true") != std::string::npos);
+  Run long_type = Cli(anna, srv + " entity create " + case_id + " " + std::string(65, 'x'));
+  CHECK(long_type.exit_code == 1);
+  CHECK(long_type.out.find("Het soort onderdeel moet 1 tot 64 tekens lang zijn") !=
+        std::string::npos);
   Run denied = Cli(bas, srv + " member remove " + case_id + " " + cor_id);
   CHECK(denied.exit_code == 1);
+  Run again = Cli(anna, srv + " member remove " + case_id + " " + bas_id);
+  CHECK(again.exit_code == 1);
+  CHECK(again.out.find("geen lid van de casus") != std::string::npos);
   // Cor leaves by himself; Anna's device hands out the next key when she syncs.
   Run left = Cli(cor, srv + " case leave " + case_id);
   CHECK(left.exit_code == 0);
@@ -151,6 +158,15 @@ TEST_CASE("the command line rejects bad input clearly", "[cli]") {
   CHECK(bad_id.out.find("geen geldige id") != std::string::npos);
   Run unknown = Cli(env, srv + " vlieg");
   CHECK(unknown.exit_code == 2);
+  CHECK(unknown.out.find("Onbekende opdracht: vlieg") != std::string::npos);
+  // Only words that look like commands are echoed: never a name typed in the wrong place.
+  Run name = Cli(env, srv + " 'Tante Ria'");
+  CHECK(name.exit_code == 2);
+  CHECK(name.out.find("Tante Ria") == std::string::npos);
+  // An account id the server does not know: said in Dutch, not the server's English.
+  Run stranger = Cli(env, srv + " case create 0123456789abcdef0123456789abcdef");
+  CHECK(stranger.exit_code == 1);
+  CHECK(stranger.out.find("Dit account bestaat niet op de server.") != std::string::npos);
   CHECK(Cli(env, srv + " case create ffffffffffffffffffffffffffffffff:koning").exit_code == 2);
   Run no_account = Cli("KRING_PASSPHRASE=x KRING_DB=" + dir.path() + "/d.db", srv + " sync");
   CHECK(no_account.exit_code == 1);
@@ -186,13 +202,21 @@ TEST_CASE("a coordinator invites the resident with a link on the command line", 
   Run accepted = Cli(resident, srv + " invite accept " + link);
   REQUIRE(accepted.exit_code == 0);
   CHECK(accepted.out.find(case_id) != std::string::npos);
-  REQUIRE(Cli(coord, srv + " sync").exit_code == 0);
-  CHECK(
-      Cli(coord, srv + " invite list " + case_id).out.find("wacht-op-goedkeuring " + resident_id) !=
-      std::string::npos);
+  // Waiting for approval is not being a member yet: leaving is refused, in Dutch.
+  Run early = Cli(resident, srv + " case leave " + case_id);
+  CHECK(early.exit_code == 1);
+  CHECK(early.out.find("Je bent (nog) geen lid van deze casus.") != std::string::npos);
+  // Approving right after the acceptance: `member approve` fetches it first, no sync needed.
   Run approved = Cli(coord, srv + " member approve " + case_id + " " + resident_id);
+  INFO(approved.out);
   REQUIRE(approved.exit_code == 0);
   CHECK(approved.out.find("Goedgekeurd") != std::string::npos);
+  CHECK(Cli(coord, srv + " invite list " + case_id).out.find("goedgekeurd " + resident_id) !=
+        std::string::npos);
+  // The rules' refusals are Dutch too: the coordinator cannot take the chair out.
+  Run chair_stays = Cli(coord, srv + " member remove " + case_id + " " + resident_id);
+  CHECK(chair_stays.exit_code == 1);
+  CHECK(chair_stays.out.find("kan de voorzitter niet uit de kring halen") != std::string::npos);
   Run e = Cli(coord, srv + " entity create " + case_id + " afspraak");
   REQUIRE(e.exit_code == 0);
   REQUIRE(Cli(coord, srv + " sync").exit_code == 0);

@@ -142,6 +142,11 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   // Contact details are for the coordinator and the person only.
   CHECK_FALSE(At(k.Json("sanne", "circle contact 'Tante Ria'"), "visible").bool_value());
   CHECK(At(k.Json("fatima", "circle contact 'Tante Ria'"), "phone").string_value() == "06-1234");
+  // Setting one detail keeps the others, as `circle edit` does.
+  k.Ok("fatima", "circle contact 'Tante Ria' --email ria@example.org");
+  const Value contact = k.Json("fatima", "circle contact 'Tante Ria'");
+  CHECK(At(contact, "phone").string_value() == "06-1234");
+  CHECK(At(contact, "email").string_value() == "ria@example.org");
   // Details change later: a person's relation, the resident's question.
   k.Ok("fatima", "circle edit 'Tante Ria' --relation 'tante van moederskant'");
   k.Ok("fatima", "referral question --ik-kan 'Ik kan goed koken.'");
@@ -225,6 +230,15 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   k.Ok("ria", "sync");
   const std::string agreement =
       k.Id("ria", "agreement add --action 'Post openen met Sanne' --due now+14d", "agreement");
+  // Only spaces says nothing: refused like an empty action. Too long a word is called that.
+  Run blank = k.As("ria", "agreement add --action '   ' --due now+14d");
+  CHECK(blank.exit_code == 1);
+  CHECK(blank.all.find("Schrijf op wat er moet gebeuren.") != std::string::npos);
+  Run too_long =
+      k.As("ria", "agreement add --action " + std::string(17 * 1024, 'x') + " --due now+14d");
+  CHECK(too_long.exit_code == 2);
+  CHECK(too_long.all.find("te lang") != std::string::npos);
+  CHECK(too_long.all.find("Onbekende opdracht") == std::string::npos);
   const std::string draft = k.Id("sanne",
                                  "plan draft --ik-wil 'Rust in huis.' --contingency 'Bel Ria.' "
                                  "--contact-person 'Tante Ria'",

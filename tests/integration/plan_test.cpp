@@ -526,6 +526,10 @@ TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[p
   RequireRejected(k.aunt, cid, "agreement.action_missing", [&] {
     return StatusOf(aunt_plan.AddAgreement(MakeAgreement(k.p_aunt, "", kJan31)));
   });
+  // Only spaces and a newline say nothing either.
+  RequireRejected(k.aunt, cid, "agreement.action_missing", [&] {
+    return StatusOf(aunt_plan.AddAgreement(MakeAgreement(k.p_aunt, "  \n ", kJan31)));
+  });
   RequireRejected(k.aunt, cid, "agreement.when_missing", [&] {
     return StatusOf(aunt_plan.AddAgreement(MakeAgreement(k.p_aunt, "Iets", 0)));
   });

@@ -60,7 +60,10 @@ int ScopeList(Ctx& ctx) {
       rows.push_back(JObj({{"scope", JNum(id)}, {"members", JArr(members)}}));
       continue;
     }
-    std::cout << id << ": " << scope.members_size() << ctx.T(" leden", " members") << "\n";
+    std::cout << id << ": " << scope.members_size()
+              << (scope.members_size() == 1 ? ctx.T(" lid", " member")
+                                            : ctx.T(" leden", " members"))
+              << "\n";
   }
   if (ctx.json) PrintJson(JArr(rows));
   return 0;

@@ -131,7 +131,13 @@ int ContactCmd(Ctx& ctx) {
   if (!person.ok()) return Fail(person.status());
   Organising org(ctx.client, ctx.case_id);
   if (ctx.Has("phone") || ctx.Has("email") || ctx.Has("address")) {
-    Status s = org.SetContact(*person, {ctx.Get("phone"), ctx.Get("email"), ctx.Get("address")});
+    // Like `circle edit`: what is not named stays as it is (--phone '' clears the phone).
+    auto before = org.ContactOf(*person);
+    if (!before.ok()) return Fail(before.status());
+    domain::ContactDetails was =
+        before->has_value() ? (*before)->details : domain::ContactDetails{};
+    Status s = org.SetContact(*person, {ctx.Get("phone", was.phone), ctx.Get("email", was.email),
+                                        ctx.Get("address", was.address)});
     if (!s.ok()) return Fail(s);
     return ctx.Done("Contactgegevens opgeslagen. Alleen de gespreksleider en deze persoon zien ze.",
                     "Contact details saved. Only the coordinator and this person see them.");

@@ -51,8 +51,10 @@ int Draft(Ctx& ctx) {
   auto id = plan.CreateDraft(scope, c);
   if (!id.ok()) return Fail(id.status());
   std::cout << "draft " << Hex(*id) << "\n";
-  return ctx.Done("Concept gemaakt. Alleen het netwerk ziet het.",
-                  "Draft created. Only the network sees it.");
+  return ctx.On("open") ? ctx.Done("Concept gemaakt. Iedereen in de kring ziet het.",
+                                   "Draft created. Everyone in the circle sees it.")
+                        : ctx.Done("Concept gemaakt. Alleen het netwerk ziet het.",
+                                   "Draft created. Only the network sees it.");
 }
 
 int Update(Ctx& ctx) {
@@ -366,6 +368,11 @@ constexpr const char* kContentSyntax =
     "[--ik-wil T] [--ik-kan T] [--ik-heb-nodig T] [--domain housing=T ...]\n"
     "      [--contingency T] [--contact-person PERSOON] [--bottom-lines T]\n"
     "      [--responsible PERSOON] [--answers T] [--review-days 42]";
+// The draft's own switch after the content flags, so its usage line names it.
+constexpr const char* kDraftSyntax =
+    "[--ik-wil T] [--ik-kan T] [--ik-heb-nodig T] [--domain housing=T ...]\n"
+    "      [--contingency T] [--contact-person PERSOON] [--bottom-lines T]\n"
+    "      [--responsible PERSOON] [--answers T] [--review-days 42] [--open]";
 
 }  // namespace
 
@@ -373,7 +380,7 @@ const std::vector<Verb>& PlanVerbs() {
   static const std::vector<Verb> verbs = {
       {"plan",
        "draft",
-       kContentSyntax,
+       kDraftSyntax,
        "Schrijf een concept in de eigen tijd (alleen het netwerk ziet het; --open: iedereen)",
        "Write a draft in private time (network only; --open: everyone)",
        kContentFlags,

@@ -109,8 +109,8 @@ int RunCommand(const Options& options) {
         is({"device", "link-request"}) || is({"device", "approve"}) ||
         is({"device", "link-finish"}) || is({"device", "list"}) || is({"device", "revoke"}) ||
         is({"account", "restore"}))) {
-    std::cerr << Text(Msg::kUnknownCommand) << " " << a[0] << (a.size() > 1 ? " " + a[1] : "")
-              << "\n";
+    std::cerr << Text(Msg::kUnknownCommand) << ": " << CommandWord(a[0])
+              << (a.size() > 1 ? " " + CommandWord(a[1]) : "") << "\n";
     return Usage();
   }
   auto opened = OpenClient(o);
@@ -224,6 +224,12 @@ int RunCommand(const Options& options) {
     auto cid = ParseId(a[2]);
     auto account = ParseId(a[3]);
     if (!cid || !account) return BadId();
+    // The acceptance reaches this device only through a sync: fetch first, so approving right
+    // after `invite accept` works without a separate `kring sync`. Offline, the device's own
+    // view decides (and says what it knows).
+    if (auto pulled = c.SyncNow(); !pulled.ok() && !pulled.status().transient()) {
+      return Fail(pulled.status());
+    }
     Status s =
         a[1] == "approve" ? c.ApproveMember(*cid, *account) : c.DeclineMember(*cid, *account);
     if (!s.ok()) return Fail(s);
@@ -456,7 +462,7 @@ int RunCommand(const Options& options) {
     }
     return alarms.empty() ? 0 : 3;
   }
-  std::cerr << Text(Msg::kUnknownCommand) << "\n";
+  std::cerr << Text(Msg::kUnknownCommand) << ".\n";
   return Usage();
 }
 

@@ -153,7 +153,8 @@ int RunDomainCommand(const Options& o) {
   }
   if (verb == nullptr) {
     if (a.size() >= 2 && !WantsHelp(a)) {
-      std::cerr << Text(Msg::kUnknownCommand) << " " << a[0] << " " << a[1] << "\n";
+      std::cerr << Text(Msg::kUnknownCommand) << ": " << CommandWord(a[0]) << " "
+                << CommandWord(a[1]) << "\n";
     }
     PrintAreaHelp(a[0]);
     return WantsHelp(a) ? 0 : 2;
@@ -170,8 +171,10 @@ int RunDomainCommand(const Options& o) {
   std::string case_ref;
   for (size_t i = first_flag; i < a.size(); ++i) {
     const std::string& w = a[i];
-    if (w.size() > kMaxFlagBytes) {
-      std::cerr << Text(Msg::kError) << ": " << Text(Msg::kMissingArgument) << "\n";
+    // A flag's value too: refused as too long, not as an unknown flag.
+    if (w.size() > kMaxFlagBytes ||
+        (w.rfind("--", 0) == 0 && i + 1 < a.size() && a[i + 1].size() > kMaxFlagBytes)) {
+      std::cerr << Text(Msg::kError) << ": " << Text(Msg::kTooLong) << "\n";
       return 2;
     }
     if (w.rfind("--", 0) != 0) {
@@ -185,11 +188,10 @@ int RunDomainCommand(const Options& o) {
       case_ref = a[++i];
     } else if (Listed(verb->switches, name)) {
       switches[name] = true;
-    } else if (Listed(verb->value_flags, name) && i + 1 < a.size() &&
-               a[i + 1].size() <= kMaxFlagBytes) {
+    } else if (Listed(verb->value_flags, name) && i + 1 < a.size()) {
       flags[name].push_back(a[++i]);
     } else {
-      std::cerr << Text(Msg::kUnknownCommand) << " " << w << "\n";
+      std::cerr << Text(Msg::kUnknownCommand) << ": " << CommandWord(w) << "\n";
       PrintVerbHelp(*verb);
       return 2;
     }

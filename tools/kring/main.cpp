@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
       std::cout << Text(Msg::kUsage) << DomainOverview();
       return 0;
     } else if (arg.rfind("--", 0) == 0) {
-      std::cerr << Text(Msg::kUnknownCommand) << " " << arg << "\n" << Text(Msg::kUsage);
+      std::cerr << Text(Msg::kUnknownCommand) << ": " << CommandWord(arg) << "\n"
+                << Text(Msg::kUsage);
       return 2;
     } else {
       o.args.push_back(arg);

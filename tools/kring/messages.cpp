@@ -43,7 +43,8 @@ Entry Lookup(Msg m) {
           "  case show CASUS             Toon de casus (JSON)\n"
           "  case fingerprint CASUS      Code om samen te vergelijken (zelfde code = veilig)\n"
           "  case leave CASUS            Stap zelf uit de kring\n"
-          "  entity create CASUS TYPE    Maak een onderdeel (bijvoorbeeld een afspraak)\n"
+          "  entity create CASUS TYPE    Maak een los onderdeel (bijvoorbeeld een notitie;\n"
+          "                              afspraken: kring agreement add)\n"
           "  field set CASUS ID VELD TEKST  Zet een veld\n"
           "  sync                        Stuur en haal wijzigingen op\n"
           "  alarms                      Toon beveiligingsmeldingen\n"
@@ -83,7 +84,8 @@ Entry Lookup(Msg m) {
           "  case show CASE              Show the case (JSON)\n"
           "  case fingerprint CASE       Code to compare together (same code = safe)\n"
           "  case leave CASE             Leave the circle yourself\n"
-          "  entity create CASE TYPE     Create an item (for example an agreement)\n"
+          "  entity create CASE TYPE     Create a raw item (for example a note;\n"
+          "                              agreements: kring agreement add)\n"
           "  field set CASE ID FIELD TEXT  Set a field\n"
           "  sync                        Send and fetch changes\n"
           "  alarms                      Show security alarms\n"
@@ -124,7 +126,7 @@ Entry Lookup(Msg m) {
       return {"Deze wachtwoordzin past niet bij deze opslag.",
               "This passphrase does not open this store."};
     case Msg::kUnknownCommand:
-      return {"Onbekende opdracht.", "Unknown command."};
+      return {"Onbekende opdracht", "Unknown command"};
     case Msg::kMissingArgument:
       return {"Er ontbreekt iets in de opdracht.", "Something is missing in the command."};
     case Msg::kBadId:
@@ -221,6 +223,9 @@ Entry Lookup(Msg m) {
     case Msg::kNotUtf8:
       return {"Een woord in de opdracht is geen geldige tekst (UTF-8). Er is niets veranderd.",
               "A word in the command is not valid text (UTF-8). Nothing has changed."};
+    case Msg::kTooLong:
+      return {"Een woord in de opdracht is te lang (hoogstens 16 KiB). Er is niets veranderd.",
+              "A word in the command is too long (at most 16 KiB). Nothing has changed."};
     case Msg::kBadProfile:
       return {"Deze profielnaam kan niet. Gebruik letters, cijfers, - of _ (hoogstens 64).",
               "This profile name cannot be used. Use letters, digits, - or _ (at most 64)."};
@@ -270,6 +275,35 @@ std::string Explain(const std::string& reason) {
        "Dat kan niet: er moet een voorzitter of coördinator blijven die nieuwe sleutels geeft.",
        "Not possible: a chair or coordinator must remain to hand out new keys."},
       {"already a member", "Deze persoon is al lid.", "This person is already a member."},
+      {"a coordinator cannot remove the chair",
+       "Een coördinator kan de voorzitter niet uit de kring halen.",
+       "A coordinator cannot take the chair out of the circle."},
+      {"a chair or coordinator cannot remove themself",
+       "Jezelf uit de kring halen gaat met: kring case leave",
+       "To take yourself out of the circle, use: kring case leave"},
+      {"invite is no longer open",
+       "Deze uitnodiging is niet meer open. Kijk met: kring invite list",
+       "This invitation is no longer open. See: kring invite list"},
+      {"the case is closed", "Deze casus is gesloten. Je kunt hem alleen nog lezen.",
+       "This case is closed. You can only read it."},
+      {"only the chair may erase the case", "Alleen de voorzitter mag de casus wissen.",
+       "Only the chair may erase the case."},
+      // The server's reason for an account id it does not know (member add, case create).
+      {"unknown account",
+       "Dit account bestaat niet op de server. Kijk of je de account-id goed hebt overgenomen.",
+       "This account does not exist on the server. Check that you copied the account id "
+       "correctly."},
+      // Before "not a member": the longer reasons that contain it.
+      {"not a member of this case any more", "Je bent geen lid meer van deze casus.",
+       "You are no longer a member of this case."},
+      {"author is not a member",
+       "Je bent (nog) geen lid van deze casus. Wacht je op goedkeuring? Dan kan dit pas daarna.",
+       "You are not (yet) a member of this case. Waiting for approval? Then this can only be "
+       "done after that."},
+      {"not a member", "Deze persoon is geen lid van de casus. Kijk met: kring case show",
+       "This person is not a member of the case. See: kring case show"},
+      {"entity type must be", "Het soort onderdeel moet 1 tot 64 tekens lang zijn (geldige tekst).",
+       "The kind of item must be 1 to 64 characters long (valid text)."},
       {"already waiting for approval", "Je wacht al op goedkeuring voor deze casus.",
        "You are already waiting for approval in this case."},
       {"already in this case", "Je doet al mee in deze casus.", "You are already in this case."},
@@ -345,6 +379,14 @@ std::string Explain(const std::string& reason) {
     if (reason.find(k.phrase) != std::string::npos) return g_english ? k.en : k.nl;
   }
   return reason;
+}
+
+std::string CommandWord(const std::string& word) {
+  if (word.empty() || word.size() > 40) return "?";
+  for (char ch : word) {
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-')) return "?";
+  }
+  return word;
 }
 
 const char* Text(Msg msg) {

@@ -55,6 +55,7 @@ enum class Msg {
   kBadProfile,
   kUnexpectedWords,
   kNotUtf8,
+  kTooLong,
 };
 
 void SetLanguage(const std::string& lang);
@@ -62,5 +63,8 @@ const char* Text(Msg msg);
 // A library or server reason in the user's language (B1 Dutch or English) when it is a known
 // one; otherwise the reason as it is.
 std::string Explain(const std::string& reason);
+// A word of the command as it may be echoed in an error: only when it looks like a command word
+// or flag (a-z, 0-9, -; at most 40), otherwise "?" so a name typed by mistake is never shown.
+std::string CommandWord(const std::string& word);
 
 }  // namespace kring::cli

@@ -34,6 +34,9 @@ Status CheckSize(const std::string& s, size_t max, const char* key) {
   return s.size() <= max ? Status() : InvalidArgument(key);
 }
 
+// Only spaces, tabs or newlines: says nothing, so it counts as missing.
+bool Blank(const std::string& s) { return s.find_first_not_of(" \t\r\n") == std::string::npos; }
+
 // Sizes only: a draft may still be incomplete.
 Status ValidateDraft(const PlanContent& c) {
   for (const std::string* s :
@@ -231,7 +234,7 @@ size_t CountAgreements(const v1::CaseState& view) {
 Status ValidateAgreement(const v1::CaseState& view, const AgreementInput& in) {
   if (in.owner.empty()) return InvalidArgument("agreement.owner_missing");
   if (FindPerson(view, S(in.owner)) == nullptr) return InvalidArgument("agreement.owner_unknown");
-  if (in.action.empty()) return InvalidArgument("agreement.action_missing");
+  if (Blank(in.action)) return InvalidArgument("agreement.action_missing");
   KRING_RETURN_IF_ERROR(CheckSize(in.action, kMaxShortTextBytes, "agreement.text_too_long"));
   KRING_RETURN_IF_ERROR(CheckSize(in.recurrence, kMaxShortTextBytes, "agreement.text_too_long"));
   if (in.due_ms <= 0 && in.recurrence.empty()) return InvalidArgument("agreement.when_missing");
