@@ -349,6 +349,11 @@ TEST_CASE("every netwerkberaad command has help, and bad input is a usage error"
   CHECK(wrong.exit_code == 1);
   CHECK(wrong.all.find("wachtwoordzin past niet") != std::string::npos);
   k.Ok("x", "--passphrase-file " + dir.path() + "/right account show");
+  // A file that cannot be read says so (without its path), and nothing is opened.
+  Run missing = k.As("x", "--passphrase-file " + dir.path() + "/nergens account show");
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.all.find("kan niet worden gelezen") != std::string::npos);
+  CHECK(missing.all.find("nergens") == std::string::npos);
   // Also after the command word: the wrong file is read there too.
   CHECK(k.As("x", "account show --passphrase-file " + dir.path() + "/wrong").exit_code == 1);
   k.Ok("x", "case create");

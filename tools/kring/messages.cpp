@@ -122,6 +122,9 @@ Entry Lookup(Msg m) {
       return {"Wachtwoordzin: ", "Passphrase: "};
     case Msg::kPassphraseEmpty:
       return {"Een wachtwoordzin is nodig.", "A passphrase is needed."};
+    case Msg::kPassphraseFileUnreadable:
+      return {"Het bestand met de wachtwoordzin kan niet worden gelezen. Er is niets veranderd.",
+              "The passphrase file cannot be read. Nothing has changed."};
     case Msg::kWrongPassphrase:
       return {"Deze wachtwoordzin past niet bij deze opslag.",
               "This passphrase does not open this store."};

@@ -18,6 +18,7 @@ enum class Msg {
   kAlarmLine,
   kPassphrasePrompt,
   kPassphraseEmpty,
+  kPassphraseFileUnreadable,
   kWrongPassphrase,
   kUnknownCommand,
   kMissingArgument,

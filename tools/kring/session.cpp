@@ -16,14 +16,16 @@ namespace {
 constexpr size_t kMaxPassphraseBytes = 1024;
 
 // From --passphrase-file (its first line), KRING_PASSPHRASE, or typed without echo.
-std::string ReadPassphrase(const Options& o) {
+Result<std::string> ReadPassphrase(const Options& o) {
   if (!o.passphrase_file.empty()) {
+    // The path is not repeated in the message: it may hold a person's name.
     std::ifstream in(o.passphrase_file);
+    if (!in) return InvalidArgument(Text(Msg::kPassphraseFileUnreadable));
     std::string line;
     std::getline(in, line);
     return line;
   }
-  if (const char* env = std::getenv("KRING_PASSPHRASE")) return env;
+  if (const char* env = std::getenv("KRING_PASSPHRASE")) return std::string(env);
   std::cerr << Text(Msg::kPassphrasePrompt);
   termios old{};
   bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
@@ -45,7 +47,12 @@ std::string ReadPassphrase(const Options& o) {
 // next to the database; a wrong passphrase fails when the store is opened.
 Result<SecretBytes> StorageKey(const Options& o) {
   const std::string& db = o.db;
-  std::string passphrase = ReadPassphrase(o);
+  KRING_ASSIGN_OR_RETURN(std::string passphrase, ReadPassphrase(o));
+  // Wiped on every way out, errors included.
+  struct Wipe {
+    std::string& s;
+    ~Wipe() { sodium_memzero(s.data(), s.size()); }
+  } wipe{passphrase};
   if (passphrase.empty() || passphrase.size() > kMaxPassphraseBytes) {
     return InvalidArgument(Text(Msg::kPassphraseEmpty));
   }
@@ -70,7 +77,6 @@ Result<SecretBytes> StorageKey(const Options& o) {
                     crypto_pwhash_ALG_ARGON2ID13) != 0) {
     return Status(StatusCode::kResourceExhausted, "not enough memory to derive the key");
   }
-  sodium_memzero(passphrase.data(), passphrase.size());
   return key;
 }
 
