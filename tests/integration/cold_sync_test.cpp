@@ -136,51 +136,50 @@ TEST_CASE("a cold sync whose first page holds the Rekey and the notes converges"
                                    *c.writer->ConfirmedView(c.case_id)));
 }
 
+namespace {
+
+// A member's note spoiled by `spoil` among kNotes good ones: the cold device's first page holds
+// the Rekey and every note, the spoiled one raises one alarm of `kind` with `detail` at its seq,
+// and every other note is applied.
+void ExpectOneUnreadableNote(const std::function<void(v1::Envelope&, const SecretBytes&)>& spoil,
+                             AlarmKind kind, const std::string& detail) {
+  ColdCase c;
+  c.Write(kNotes / 2);
+  c.PushMemberNote(spoil);
+  c.Write(kNotes / 2);
+  v1::PullResponse first;
+  c.cold_wire->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
+    if (req.after_seq() == 0) first = resp;
+  };
+  REQUIRE(c.cold->SyncNow().ok());
+  c.ExpectFirstPageHoldsRekeyAndContent(first, kNotes + 3);
+  auto alarms = c.cold->Alarms();
+  REQUIRE(alarms.size() == 1);
+  CHECK(alarms[0].kind == kind);
+  CHECK(alarms[0].case_id == c.case_id);
+  CHECK(alarms[0].seq == static_cast<uint64_t>(kNotes / 2 + 3));
+  CHECK(alarms[0].detail == detail);
+  c.ExpectAllNotes();
+}
+
+}  // namespace
+
 TEST_CASE("a note under a wrong key commitment in a cold sync's first page is reported",
           "[coldsync]") {
   // Signed by a member and correctly placed: every check before the fold passes, the op is
   // opened ahead (after the page's Rekey delivered the key) and the opening fails.
-  ColdCase c;
-  c.Write(kNotes / 2);
-  c.PushMemberNote([](v1::Envelope& env, const SecretBytes&) {
-    env.set_key_commitment(ToString(crypto::RandomBytes(32)));
-  });
-  c.Write(kNotes / 2);
-  v1::PullResponse first;
-  c.cold_wire->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
-    if (req.after_seq() == 0) first = resp;
-  };
-  REQUIRE(c.cold->SyncNow().ok());
-  c.ExpectFirstPageHoldsRekeyAndContent(first, kNotes + 3);
-  auto alarms = c.cold->Alarms();
-  REQUIRE(alarms.size() == 1);
-  CHECK(alarms[0].kind == AlarmKind::kKeyMismatch);
-  CHECK(alarms[0].case_id == c.case_id);
-  CHECK(alarms[0].seq == static_cast<uint64_t>(kNotes / 2 + 3));
-  CHECK(alarms[0].detail == "unreadable op by a member: op key commitment does not match");
-  c.ExpectAllNotes();
+  ExpectOneUnreadableNote(
+      [](v1::Envelope& env, const SecretBytes&) {
+        env.set_key_commitment(ToString(crypto::RandomBytes(32)));
+      },
+      AlarmKind::kKeyMismatch, "unreadable op by a member: op key commitment does not match");
 }
 
 TEST_CASE("a member's unreadable note in a cold sync's first page is reported, the rest applied",
           "[coldsync]") {
-  ColdCase c;
-  c.Write(kNotes / 2);
   // Garbage ciphertext under the right key and commitment.
-  c.PushMemberNote([](v1::Envelope&, const SecretBytes&) {});
-  c.Write(kNotes / 2);
-
-  v1::PullResponse first;
-  c.cold_wire->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
-    if (req.after_seq() == 0) first = resp;
-  };
-  REQUIRE(c.cold->SyncNow().ok());
-  c.ExpectFirstPageHoldsRekeyAndContent(first, kNotes + 3);
-  auto alarms = c.cold->Alarms();
-  REQUIRE(alarms.size() == 1);
-  CHECK(alarms[0].kind == AlarmKind::kTamper);
-  CHECK(alarms[0].seq == static_cast<uint64_t>(kNotes / 2 + 3));
-  CHECK(alarms[0].detail == "unreadable op by a member: ciphertext does not decrypt");
-  c.ExpectAllNotes();
+  ExpectOneUnreadableNote([](v1::Envelope&, const SecretBytes&) {}, AlarmKind::kTamper,
+                          "unreadable op by a member: ciphertext does not decrypt");
 }
 
 TEST_CASE("a cold sync over several pages keeps the pages before a tampered one", "[coldsync]") {

@@ -80,6 +80,17 @@ class Log {
     return r;
   }
 
+  // The first `n` entries only, under a head signed for the n-th (a server that has not served
+  // the rest yet).
+  v1::PullResponse FirstPage(size_t n) const {
+    v1::PullResponse r;
+    for (size_t i = 0; i < n && i < entries_.size(); ++i) *r.add_entries() = entries_[i];
+    *r.mutable_head() =
+        protocol::MakeReceipt(case_id_, n, View(r.entries(static_cast<int>(n) - 1).chain_hash()),
+                              1700000000000, server_.secret_key);
+    return r;
+  }
+
  private:
   Bytes case_id_;
   crypto::SigningKeyPair server_ = crypto::NewSigningKeyPair();
@@ -172,12 +183,7 @@ TEST_CASE("a page that fails halfway hands the state back exactly as before it",
   };
 
   // A page that serves only the first three entries, under a head signed for them.
-  v1::PullResponse page1 = log.Page(0);
-  while (static_cast<size_t>(page1.entries_size()) > first_page)
-    page1.mutable_entries()->RemoveLast();
-  *page1.mutable_head() = protocol::MakeReceipt(log.case_id(), first_page,
-                                                View(page1.entries(first_page - 1).chain_hash()),
-                                                1700000000000, log.server().secret_key);
+  v1::PullResponse page1 = log.FirstPage(first_page);
   client::VerifyContext ctx1;
   ctx1.record = std::move(rec);
   context(ctx1);
@@ -256,12 +262,7 @@ TEST_CASE("chains are fetched ahead only for the accounts the checks can accept 
     };
   };
 
-  v1::PullResponse page1 = log.Page(0);
-  while (static_cast<size_t>(page1.entries_size()) > first_page)
-    page1.mutable_entries()->RemoveLast();
-  *page1.mutable_head() = protocol::MakeReceipt(log.case_id(), first_page,
-                                                View(page1.entries(first_page - 1).chain_hash()),
-                                                1700000000000, log.server().secret_key);
+  v1::PullResponse page1 = log.FirstPage(first_page);
   client::VerifyContext ctx1;
   ctx1.record.case_id = log.case_id();
   context(ctx1);
