@@ -190,15 +190,16 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
                                        *resp->add_results() = std::move(r);
                                      }
                                      reactor->Finish(grpc::Status::OK);
-                                     if (outcome->appended) {
-                                       state.pokes.Notify(outcome->members, case_id,
+                                     if (outcome->appended && outcome->members) {
+                                       state.pokes.Notify(*outcome->members, case_id,
                                                           outcome->head_seq);
                                      }
                                    }});
            },
            // Once the group's pushes have queued their receipts: one signature per case for
            // them all (ReceiptSigner::Queue).
-           [&state] { state.receipts.Flush(); }});
+           [&state] { state.receipts.Flush(); },
+           /*keeps_case_cache=*/true});
       return grpc::Status::OK;
     });
     if (!early.ok()) reactor->Finish(early);
