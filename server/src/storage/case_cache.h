@@ -58,7 +58,9 @@ class CaseCache {
 
  private:
   // Bounded: past this many cases the cache starts over (a re-read costs one push its reads).
-  static constexpr size_t kMaxCases = 4096;
+  // An entry holds the member list (at most 200) and the roles and cursors of those who pushed:
+  // a few tens of KiB at most.
+  static constexpr size_t kMaxCases = 1024;
   std::map<Bytes, CachedCase, BytesLess> cases_;
 };
 
