@@ -1,0 +1,21 @@
+#include "storage/case_cache.h"
+
+namespace kring::server::storage {
+
+CachedCase* CaseCache::Find(ByteView case_id) {
+  auto it = cases_.find(case_id);
+  return it == cases_.end() ? nullptr : &it->second;
+}
+
+CachedCase& CaseCache::Put(ByteView case_id) {
+  if (CachedCase* found = Find(case_id)) return *found;
+  if (cases_.size() >= kMaxCases) cases_.clear();
+  return cases_.emplace(Bytes(case_id.begin(), case_id.end()), CachedCase{}).first->second;
+}
+
+void CaseCache::Erase(ByteView case_id) {
+  auto it = cases_.find(case_id);
+  if (it != cases_.end()) cases_.erase(it);
+}
+
+}  // namespace kring::server::storage
