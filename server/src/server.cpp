@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <fstream>
 #include <future>
 #include <mutex>
@@ -74,11 +75,21 @@ class DatabaseLock {
   ~DatabaseLock() {
     if (fd_ >= 0) ::close(fd_);
   }
+  // The operator's own path is named in the errors (it is configuration, not case content).
   Status Acquire(const std::string& db_path) {
-    fd_ = ::open((db_path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) return Status(StatusCode::kUnavailable, "cannot open the database lock file");
+    const std::string path = db_path + ".lock";
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);  // flock needs no write
+    if (fd_ < 0) {
+      return Status(StatusCode::kUnavailable,
+                    "cannot open the database lock file " + path + ": " + std::strerror(errno));
+    }
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      return Status(StatusCode::kFailedPrecondition, "another kringd is using this database");
+      if (errno == EWOULDBLOCK) {
+        return Status(StatusCode::kFailedPrecondition,
+                      "another kringd is using this database (" + path + " is locked)");
+      }
+      // ENOLCK and the like: a file system without locks (keep the database on a local disk).
+      return Status(StatusCode::kUnavailable, "cannot lock " + path + ": " + std::strerror(errno));
     }
     return {};
   }

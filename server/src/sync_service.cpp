@@ -201,7 +201,7 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
            // Once the group's pushes have queued their receipts: one signature per case for
            // them all (ReceiptSigner::Queue).
            [&state] { state.receipts.Flush(); },
-           /*keeps_case_cache=*/true});
+           /*keeps_case_cache=*/true, ToBytes(req->case_id())});
       return grpc::Status::OK;
     });
     if (!early.ok()) reactor->Finish(early);

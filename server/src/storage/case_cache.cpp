@@ -9,7 +9,9 @@ CachedCase* CaseCache::Find(ByteView case_id) {
 
 CachedCase& CaseCache::Put(ByteView case_id) {
   if (CachedCase* found = Find(case_id)) return *found;
-  if (cases_.size() >= kMaxCases) cases_.clear();
+  // Full: one entry makes room. The keys are random case ids, so the first is as good as any;
+  // clearing all would free thousands of allocations inside one push and re-read every case.
+  if (cases_.size() >= kMaxCases) cases_.erase(cases_.begin());
   return cases_.emplace(Bytes(case_id.begin(), case_id.end()), CachedCase{}).first->second;
 }
 

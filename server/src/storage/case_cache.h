@@ -7,8 +7,8 @@
 // Valid because only the writer thread writes, and kept exact by its two users:
 // - the writer (writer.cpp) clears it before any job that does not declare
 //   `WriteJob::keeps_case_cache` (account changes such as a revoked device's holds, the retention
-//   sweep, anything added later), after a job that failed (its savepoint was rolled back), and
-//   after a group whose commit failed;
+//   sweep, anything added later), and after a group whose commit failed; after a push that
+//   failed (its savepoint was rolled back) it drops that push's case;
 // - a push (push_state.cpp) writes its case's entry back only when it went through with content
 //   ops only (which change the head and the author's cursor, and nothing else cached); a control op
 //   drops the entry before it runs, so the tables are read again from then on.
@@ -57,7 +57,8 @@ class CaseCache {
   size_t size() const { return cases_.size(); }
 
  private:
-  // Bounded: past this many cases the cache starts over (a re-read costs one push its reads).
+  // Bounded: past this many cases one entry leaves for each new one (a re-read costs one push
+  // its reads).
   // An entry holds the member list (at most 200) and the roles and cursors of those who pushed:
   // a few tens of KiB at most.
   static constexpr size_t kMaxCases = 1024;

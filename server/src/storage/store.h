@@ -195,6 +195,9 @@ struct WriteJob {
   // The job keeps the writer's case cache exact itself (a push: case_cache.h); for any other job
   // the writer clears the cache before it runs.
   bool keeps_case_cache = false;
+  // With keeps_case_cache: the one case whose entry the job may write back, dropped alone when the
+  // job fails (its savepoint is rolled back after the write-back). Empty: the whole cache.
+  Bytes cached_case_id = {};
 };
 
 class Store {

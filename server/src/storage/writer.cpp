@@ -74,8 +74,16 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
           results[i] = Internal("write job failed");
         }
         if (results[i].ok()) results[i] = sp.Release();
-        // Rolled back: what the job put into the cache may be undone in the tables.
-        if (!results[i].ok()) cache_.Clear();
+        // Rolled back: what the job put into the cache may be undone in the tables. A push can
+        // only have put its own case there; a client whose pushes keep failing (held, stale
+        // epoch) must not empty the cache for everyone else's cases.
+        if (!results[i].ok()) {
+          if (group[i].keeps_case_cache && !group[i].cached_case_id.empty()) {
+            cache_.Erase(group[i].cached_case_id);
+          } else {
+            cache_.Clear();
+          }
+        }
         if (!db_.InTransaction()) {
           // SQLite rolled the whole group back (a full disk, an I/O error): the jobs before this
           // one are undone too, and the jobs after it must not write outside a transaction.
