@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <string>
 
+#include <absl/synchronization/mutex.h>
 #include <sys/stat.h>
 
 #include "kring/common/crypto.h"
@@ -53,6 +54,11 @@ int main(int argc, char** argv) {
     return 0;
   }
   kring::log::SetMinLevel(ParseLevel(config->log_level));
+  // Debian builds absl without NDEBUG, which leaves absl::Mutex's deadlock detection on: every
+  // lock gRPC takes updates a process-wide lock graph under one global lock, several us of CPU
+  // per push (docs/performance.md). It is a debugging aid for absl's own users (kringd's locks
+  // are std::mutex), so kringd turns it off before any thread starts.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   kring::crypto::EnsureInitialized();
 
   // Block the shutdown signals before any thread starts, so only sigwait below receives them.

@@ -41,6 +41,39 @@ TEST_CASE("the server key and data survive a graceful restart", "[durability]") 
   CHECK(HeadSeq(c2, a.token, b.case_id()) == 2);
 }
 
+// The device cursor is inserted by a device's first op in a case and updated in place after
+// that; after a restart (an empty case cache) the next op is checked against the stored row.
+TEST_CASE("a device's cursor survives a restart", "[durability]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount a = MakeAccount(c);
+  OpBuilder b = CreateKeyedCase(c, a);  // the create inserts the cursor, the rekey updates it
+  for (int i = 0; i < 3; ++i) {
+    v1::Envelope e = b.Content(1);
+    REQUIRE(Push(c, a.token, b.case_id(), {e}).ok());
+    b.Accepted(e);
+  }
+  CHECK(server.Stop() == 0);
+
+  server.Restart();
+  Client c2(server.address());
+  REQUIRE(SignIn(c2, a).ok());
+  // A replay of an old counter and a skipped counter are both refused; the next one goes.
+  v1::Envelope old = b.Content(1, [](v1::OpHeader& h) { h.set_device_counter(2); });
+  CHECK(Push(c2, a.token, b.case_id(), {old}).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
+  v1::Envelope skip =
+      b.Content(1, [](v1::OpHeader& h) { h.set_device_counter(h.device_counter() + 1); });
+  CHECK(Push(c2, a.token, b.case_id(), {skip}).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
+  v1::PushResponse resp;
+  v1::Envelope next = b.Content(1);
+  REQUIRE(Push(c2, a.token, b.case_id(), {next}, &resp).ok());
+  REQUIRE(resp.results_size() == 1);
+  CHECK(resp.results(0).seq() == 6);
+  CHECK_FALSE(resp.results(0).duplicate());
+}
+
 TEST_CASE("SIGKILL during a burst loses no acknowledged op", "[durability]") {
   TestServer server;
   constexpr int kWriters = 4;

@@ -424,11 +424,22 @@ class SqliteTxn final : public StoreTxn {
 
   Status SetDeviceCursor(ByteView case_id, ByteView device_id, const DeviceCursor& c) override {
     KRING_RETURN_IF_ERROR(CheckWritable());
+    // Every push but a device's first in a case finds its row: an UPDATE of the two non-key
+    // columns skips the upsert's conflict handling and its foreign-key checks.
+    {
+      sql::Statement up(db_,
+                        "UPDATE device_cursors SET last_counter = ?, last_envelope_hash = ? "
+                        "WHERE case_id = ? AND device_id = ?");
+      KRING_RETURN_IF_ERROR(up.Bind(1, I64(c.last_counter))
+                                .Bind(2, c.last_envelope_hash)
+                                .Bind(3, case_id)
+                                .Bind(4, device_id)
+                                .Run());
+      if (db_.Changes() > 0) return {};
+    }
     sql::Statement st(db_,
                       "INSERT INTO device_cursors (case_id, device_id, last_counter, "
-                      "last_envelope_hash) VALUES (?,?,?,?) ON CONFLICT (case_id, device_id) DO "
-                      "UPDATE SET last_counter = excluded.last_counter, "
-                      "last_envelope_hash = excluded.last_envelope_hash");
+                      "last_envelope_hash) VALUES (?,?,?,?)");
     return st.Bind(1, case_id)
         .Bind(2, device_id)
         .Bind(3, I64(c.last_counter))
