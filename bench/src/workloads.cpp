@@ -455,6 +455,11 @@ void RunColdSync(Report& report, const Options& o) {
       "asks for (1000 since 80f010b), local transactions at synchronous=FULL; B reads pages of "
       "1000 and "
       "stores each in one transaction at synchronous=FULL"};
+  // KRING_BENCH_COLD_SYNC_ONLY: kring's SyncNow and the bare floor only, then stop, so that a
+  // callgrind run of `--only cold` counts the sync alone (the checked floor's threads and the
+  // in-process round below would be counted with it).
+  const char* only = std::getenv("KRING_BENCH_COLD_SYNC_ONLY");
+  const bool sync_only = only != nullptr && *only != '\0';
   // The checked floor: the floor relay's cold sync plus the checks' raw cryptography, against
   // kringd's signed head of the same log; author 0 is its reader.
   CheckedColdInput checked_in;
@@ -510,14 +515,16 @@ void RunColdSync(Report& report, const Options& o) {
     double b =
         FloorColdSync(f.floor->address(), f.case_id,
                       o.scratch + "/floor-reader-" + std::to_string(r) + ".sqlite3", f.total_ops);
-    checked_in.db_path = o.scratch + "/checked-reader-" + std::to_string(r) + ".sqlite3";
-    double c = CheckedFloorColdSync(checked_in);
     cold.a.push_back(a);
     cold.b.push_back(b);
-    checked_vs_floor.a.push_back(c);
-    checked_vs_floor.b.push_back(b);
-    kring_vs_checked.a.push_back(a);
-    kring_vs_checked.b.push_back(c);
+    if (!sync_only) {
+      checked_in.db_path = o.scratch + "/checked-reader-" + std::to_string(r) + ".sqlite3";
+      double c = CheckedFloorColdSync(checked_in);
+      checked_vs_floor.a.push_back(c);
+      checked_vs_floor.b.push_back(b);
+      kring_vs_checked.a.push_back(a);
+      kring_vs_checked.b.push_back(c);
+    }
     if (o.after_cold_round) o.after_cold_round(r, a);
   }
   auto view = f.readers[0].client->ConfirmedView(f.case_id);
@@ -525,14 +532,9 @@ void RunColdSync(Report& report, const Options& o) {
     throw std::runtime_error("cold sync state does not hold every note");
   }
   report.comparisons.push_back(cold);
+  if (sync_only) return;
   report.comparisons.push_back(checked_vs_floor);
   report.comparisons.push_back(kring_vs_checked);
-  // KRING_BENCH_COLD_SYNC_ONLY: stop after the cold SyncNow rounds, so that a callgrind run of
-  // `--only cold` counts the sync alone (the in-process round below uses the same functions).
-  if (const char* only = std::getenv("KRING_BENCH_COLD_SYNC_ONLY");
-      only != nullptr && *only != '\0') {
-    return;
-  }
 
   // Verification cost in-process, on the exact entries kringd serves.
   VerifyFixture vf;
