@@ -293,9 +293,10 @@ class Checker {
                                                    ad, 32, U8(nonce), content_key_.data()) != 0) {
       return false;
     }
-    size_t unpadded = 0;
-    return sodium_unpad(&unpadded, plain.data(), static_cast<size_t>(len),
-                        protocol::kPaddingBlock) == 0;
+    // libkring's rule (sodium_unpad's, scanned from the end: crypto::UnpaddedSize says why
+    // constant time buys nothing after the AEAD).
+    return crypto::UnpaddedSize({plain.data(), static_cast<size_t>(len)}, protocol::kPaddingBlock)
+        .ok();
   }
 
   // Once per sync: the reader's box in the Rekey, the epoch key's commitment, the two subkeys.
