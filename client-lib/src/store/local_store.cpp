@@ -911,11 +911,8 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
   if (batch.entries.size() >= kParallelSealEntries) {
     // The rows are in SQLite's pages now. Freeing thousands of parsed envelopes takes a while:
     // done on another core while this one waits for the commit's fsync.
-    freed = std::async(std::launch::async, [written = std::move(batch.entries),
-                                            spent = std::move(batch.spent)]() mutable {
-      written.clear();
-      spent.clear();
-    });
+    freed = std::async(std::launch::async,
+                       [written = std::move(batch.entries)]() mutable { written.clear(); });
   }
   KRING_RETURN_IF_ERROR(tx.Commit());
   if (std::vector<Intent>* kept = KeptIntentsLocked(batch.case_id)) {

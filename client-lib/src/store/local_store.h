@@ -83,9 +83,6 @@ struct AppliedBatch {
   std::vector<EpochKey> epoch_keys;
   v1::CaseState state;
   std::vector<Bytes> confirmed_client_op_ids;  // this device's intents now in the log
-  // What the verifier is done with (the parsed ops, the opened contents' shells): freed with a
-  // large batch's entries while its commit syncs, not on the sync's thread between pages.
-  std::vector<std::shared_ptr<void>> spent;
 };
 
 class LocalStore {

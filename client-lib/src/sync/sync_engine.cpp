@@ -642,7 +642,6 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     }
     if (v.batch.entries.empty()) break;
     for (auto& e : v.batch.entries) verified.entries.push_back(std::move(e));
-    for (auto& s : v.batch.spent) verified.spent.push_back(std::move(s));
     for (auto& [device, head] : v.batch.device_heads) {
       device_heads[device] = head;
       verified.device_heads[device] = head;

@@ -790,7 +790,6 @@ class BatchVerifier {
     model::ApplyContent(
         state_, std::move(content),
         {seq, ToBytes(h.author_account_id()), ToBytes(h.client_op_id()), h.scope_id()});
-    spent_contents_.push_back(std::move(content));  // its shell, freed later (AppliedBatch::spent)
     return true;
   }
 
@@ -843,7 +842,6 @@ class BatchVerifier {
     state_ = std::move(ctx_.record.state);
     ctx_.record.state.Clear();
     rest_before_ = CopyWithoutEntities(state_);
-    spent_contents_.reserve(checked_.size());
     for (const Checked& c : checked_) {
       const uint64_t seq = c.entry->seq();
       const v1::OpHeader& h = c.op.header;
@@ -908,11 +906,6 @@ class BatchVerifier {
         b.entries.push_back(*checked_[i].entry);
       }
     }
-    // Freeing thousands of parsed ops and opened ops took about 4,000 instructions per op on the
-    // sync's thread; the store frees them while the commit syncs. The entry pointers in them are
-    // not read again.
-    b.spent.push_back(std::make_shared<std::vector<Checked>>(std::move(checked_)));
-    b.spent.push_back(std::make_shared<std::vector<v1::ContentOp>>(std::move(spent_contents_)));
     checked_.clear();
     return true;
   }
@@ -934,7 +927,6 @@ class BatchVerifier {
   std::map<Bytes, UserChain> chains_;                     // by account id, for this batch
   std::vector<std::optional<OpenedContent>> pre_opened_;  // by index in checked_
   std::vector<const EpochSubkeys*> pre_opened_keys_;      // the keys each was opened with
-  std::vector<v1::ContentOp> spent_contents_;             // opened ops whose values moved out
   // CheckEntries: the op before's author, and what the checks found for it (null: none).
   struct AuthorMemo {
     std::string account, device;
