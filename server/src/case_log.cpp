@@ -448,12 +448,12 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
     if (erased) return Status(StatusCode::kAlreadyExists, "case already exists");
     if (index != 0) return InvalidArgument("create case must be the first op of its push");
     KRING_RETURN_IF_ERROR(CheckCreateCase(txn, author, h, op.control.create_case()));
-    KRING_RETURN_IF_ERROR(txn.InsertCase(case_id, now_ms));
+    KRING_ASSIGN_OR_RETURN(int64_t case_key, txn.InsertCase(case_id, now_ms));
     for (const v1::Member& m : op.control.create_case().members()) {
       KRING_RETURN_IF_ERROR(txn.InsertMember(case_id, View(m.account_id()), m.role()));
     }
     KRING_RETURN_IF_ERROR(txn.SetScopeEpoch(case_id, 0, 0));
-    state.SetCreated();
+    state.SetCreated(case_key);
   } else if (!*kase_slot) {
     KRING_ASSIGN_OR_RETURN(std::optional<storage::ErasedCase> erased, txn.GetErased(case_id));
     return NotFound(erased ? "case was erased" : "unknown case");
@@ -472,8 +472,9 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
   // Per-device continuity: this op must follow the device's previous op in this case.
   KRING_ASSIGN_OR_RETURN(std::optional<storage::DeviceCursor> cursor, state.Cursor());
   uint64_t last_counter = cursor ? cursor->last_counter : 0;
-  Bytes last_hash = cursor ? cursor->last_envelope_hash : Bytes{};
-  if (h.device_counter() != last_counter + 1 || ToBytes(h.prev_device_op_hash()) != last_hash) {
+  const ByteView last_hash = cursor ? ByteView(cursor->last_envelope_hash) : ByteView{};
+  if (h.device_counter() != last_counter + 1 ||
+      !std::ranges::equal(View(h.prev_device_op_hash()), last_hash)) {
     return FailedPrecondition("device counter or previous-op hash does not continue");
   }
 
@@ -578,14 +579,9 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
   // Append.
   uint64_t seq = kase.head_seq + 1;
   Bytes chain_hash = protocol::ChainHash(kase.head_hash, seq, op.envelope_hash);
-  storage::NewOp row{Bytes(case_id.begin(), case_id.end()),
-                     seq,
-                     p.serialized,
-                     chain_hash,
-                     author.device_id,
-                     ToBytes(h.client_op_id()),
-                     op.envelope_hash,
-                     now_ms};
+  const storage::NewOp row{
+      kase.case_key,    seq,   p.serialized, chain_hash, author.device_id, View(h.client_op_id()),
+      op.envelope_hash, now_ms};
   KRING_RETURN_IF_ERROR(txn.InsertOp(row));
   // The device cursor and the case head are written once, when the push ends (or before a
   // control op reads the tables).
