@@ -42,7 +42,7 @@ void RewriteAsSchema6(const std::string& path) {
     }
     REQUIRE(db->Exec("INSERT INTO main.ops (case_id, seq, envelope, chain_hash, device_id, "
                      "client_op_id, envelope_hash, received_at_ms) SELECT c.case_id, "
-                     "o.op_key - c.case_key * 1099511627776, o.envelope, o.chain_hash, "
+                     "o.seq, o.envelope, o.chain_hash, "
                      "o.device_id, o.client_op_id, x'', o.received_at_ms FROM newer.ops AS o "
                      "JOIN newer.cases AS c ON c.case_key = o.case_key")
                 .ok());
@@ -155,8 +155,10 @@ TEST_CASE("migration 7 upgrades a database of schema 6 with ops in it", "[migrat
   CHECK(Count(path, "PRAGMA user_version") == 7);
   CHECK(Count(path,
               "SELECT COUNT(*) FROM pragma_table_info('ops') WHERE name IN ('case_id', "
-              "'seq', 'envelope_hash')") == 0);
+              "'envelope_hash')") == 0);
   CHECK(Count(path, "SELECT COUNT(*) FROM ops") == 15);
+  // Both indexes of ops stay unique: (case_key, seq) and (case_key, device, client_op_id).
+  CHECK(Count(path, "SELECT COUNT(*) FROM pragma_index_list('ops') WHERE \"unique\" = 1") == 2);
   CHECK(Count(path, "SELECT COUNT(DISTINCT case_key) FROM cases") == 3);
 }
 

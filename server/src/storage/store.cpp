@@ -14,15 +14,6 @@ namespace {
 int64_t I64(uint64_t v) { return static_cast<int64_t>(v); }
 uint64_t U64(int64_t v) { return static_cast<uint64_t>(v); }
 
-// An op's row key (migration 7): the case's case_key in the high bits, its seq in the low ones,
-// so a case's log is one range of the table's own b-tree and needs no index of its own.
-constexpr int kSeqBits = 40;
-constexpr uint64_t kMaxSeq = (uint64_t{1} << kSeqBits) - 1;
-constexpr int64_t kMaxCaseKey = (int64_t{1} << (63 - kSeqBits)) - 1;
-
-int64_t OpKey(int64_t case_key, uint64_t seq) { return (case_key << kSeqBits) | I64(seq); }
-uint64_t SeqOf(int64_t op_key) { return U64(op_key) & kMaxSeq; }
-
 // FindOps looks up at most this many ids per statement (kringd's push limit).
 constexpr size_t kMaxFindOps = 64;
 
@@ -32,7 +23,7 @@ const std::string& FindOpsSql(size_t width) {
     std::vector<std::string> out(kMaxFindOps + 1);
     for (size_t w = 1; w <= kMaxFindOps; w *= 2) {
       std::string sql =
-          "SELECT client_op_id, op_key, chain_hash, received_at_ms FROM ops WHERE case_key = ? AND "
+          "SELECT client_op_id, seq, chain_hash, received_at_ms FROM ops WHERE case_key = ? AND "
           "device_id = ? AND client_op_id IN (?";
       for (size_t i = 1; i < w; ++i) sql += ",?";
       out[w] = sql + ")";
@@ -122,7 +113,7 @@ class SqliteTxn final : public StoreTxn {
     sql::Statement next(db_, "SELECT IFNULL(MAX(case_key), 0) + 1 FROM cases");
     const int64_t case_key = next.Step() ? next.Int(0) : 0;
     KRING_RETURN_IF_ERROR(next.status());
-    if (case_key < 1 || case_key > kMaxCaseKey) {
+    if (case_key < 1) {
       return Status(StatusCode::kResourceExhausted, "no more cases fit in this database");
     }
     sql::Statement st(db_,
@@ -342,9 +333,8 @@ class SqliteTxn final : public StoreTxn {
     // Children first (they reference cases); secure_delete overwrites the freed pages.
     KRING_ASSIGN_OR_RETURN(std::optional<int64_t> case_key, CaseKey(case_id));
     if (case_key) {
-      sql::Statement del(db_, "DELETE FROM ops WHERE op_key > ? AND op_key <= ?");
-      KRING_RETURN_IF_ERROR(
-          del.Bind(1, OpKey(*case_key, 0)).Bind(2, OpKey(*case_key, kMaxSeq)).Run());
+      sql::Statement del(db_, "DELETE FROM ops WHERE case_key = ?");
+      KRING_RETURN_IF_ERROR(del.Bind(1, *case_key).Run());
     }
     for (const char* table :
          {"case_members", "scope_members", "scopes", "device_cursors", "case_invites",
@@ -469,10 +459,10 @@ class SqliteTxn final : public StoreTxn {
     KRING_ASSIGN_OR_RETURN(std::optional<int64_t> case_key, CaseKey(case_id));
     if (!case_key) return out;
     sql::Statement st(db_,
-                      "SELECT op_key, chain_hash, received_at_ms FROM ops WHERE case_key = ? AND "
+                      "SELECT seq, chain_hash, received_at_ms FROM ops WHERE case_key = ? AND "
                       "device_id = ? AND client_op_id = ?");
     st.Bind(1, *case_key).Bind(2, device_id).Bind(3, client_op_id);
-    if (st.Step()) out = StoredOpRef{SeqOf(st.Int(0)), st.Blob(1), st.Int(2)};
+    if (st.Step()) out = StoredOpRef{U64(st.Int(0)), st.Blob(1), st.Int(2)};
     KRING_RETURN_IF_ERROR(st.status());
     return out;
   }
@@ -499,7 +489,7 @@ class SqliteTxn final : public StoreTxn {
         }
       }
       while (st.Step()) {
-        out.emplace(st.Blob(0), StoredOpRef{SeqOf(st.Int(1)), st.Blob(2), st.Int(3)});
+        out.emplace(st.Blob(0), StoredOpRef{U64(st.Int(1)), st.Blob(2), st.Int(3)});
       }
       KRING_RETURN_IF_ERROR(st.status());
     }
@@ -509,9 +499,9 @@ class SqliteTxn final : public StoreTxn {
   Result<std::optional<Bytes>> ChainHashAt(ByteView case_id, uint64_t seq) override {
     std::optional<Bytes> out;
     KRING_ASSIGN_OR_RETURN(std::optional<int64_t> case_key, CaseKey(case_id));
-    if (!case_key || seq == 0 || seq > kMaxSeq) return out;
-    sql::Statement st(db_, "SELECT chain_hash FROM ops WHERE op_key = ?");
-    st.Bind(1, OpKey(*case_key, seq));
+    if (!case_key) return out;
+    sql::Statement st(db_, "SELECT chain_hash FROM ops WHERE case_key = ? AND seq = ?");
+    st.Bind(1, *case_key).Bind(2, I64(seq));
     if (st.Step()) out = st.Blob(0);
     KRING_RETURN_IF_ERROR(st.status());
     return out;
@@ -519,17 +509,14 @@ class SqliteTxn final : public StoreTxn {
 
   Status InsertOp(const NewOp& op) override {
     KRING_RETURN_IF_ERROR(CheckWritable());
-    if (op.case_key < 1 || op.case_key > kMaxCaseKey) return Internal("op without its case's key");
-    if (op.seq == 0 || op.seq > kMaxSeq) {
-      return Status(StatusCode::kResourceExhausted, "the case's log is full");
-    }
+    if (op.case_key < 1) return Internal("op without its case's key");
     sql::Statement st(db_,
-                      "INSERT INTO ops (op_key, case_key, envelope, chain_hash, device_id, "
+                      "INSERT INTO ops (case_key, seq, envelope, chain_hash, device_id, "
                       "client_op_id, received_at_ms) VALUES (?,?,?,?,?,?,?)");
     // Every blob borrowed: `op` outlives the statement, and SQLite's copies of them were a
     // malloc and a free each per op.
-    return st.Bind(1, OpKey(op.case_key, op.seq))
-        .Bind(2, op.case_key)
+    return st.Bind(1, op.case_key)
+        .Bind(2, I64(op.seq))
         .BindBorrowed(3, View(op.envelope))
         .BindBorrowed(4, op.chain_hash)
         .BindBorrowed(5, op.device_id)
@@ -542,16 +529,14 @@ class SqliteTxn final : public StoreTxn {
                                         size_t max_bytes) override {
     std::vector<StoredOp> out;
     KRING_ASSIGN_OR_RETURN(std::optional<int64_t> case_key, CaseKey(case_id));
-    if (!case_key || after_seq >= kMaxSeq) return out;
+    if (!case_key) return out;
     sql::Statement st(db_,
-                      "SELECT op_key, envelope, chain_hash FROM ops WHERE op_key > ? AND "
-                      "op_key <= ? ORDER BY op_key LIMIT ?");
-    st.Bind(1, OpKey(*case_key, after_seq))
-        .Bind(2, OpKey(*case_key, kMaxSeq))
-        .Bind(3, int64_t{limit});
+                      "SELECT seq, envelope, chain_hash FROM ops WHERE case_key = ? AND seq > ? "
+                      "ORDER BY seq LIMIT ?");
+    st.Bind(1, *case_key).Bind(2, I64(after_seq)).Bind(3, int64_t{limit});
     size_t bytes = 0;
     while (st.Step()) {
-      StoredOp op{SeqOf(st.Int(0)), st.BlobString(1), st.Blob(2)};
+      StoredOp op{U64(st.Int(0)), st.BlobString(1), st.Blob(2)};
       bytes += op.envelope.size() + 64;
       if (!out.empty() && bytes > max_bytes) break;
       out.push_back(std::move(op));
