@@ -629,6 +629,11 @@ std::unique_ptr<StoreTxn> MakeSqliteTxn(sql::Database& db, bool writable) {
 }
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, size_t read_connections) {
+  // SQLite's memory statistics take a global mutex and update counters on every malloc and free
+  // (about ten per stored op); kringd reads none of them. Only possible before SQLite's first
+  // use in the process: later (a second store in one process, as in tests) it is refused and
+  // changes nothing.
+  (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   KRING_ASSIGN_OR_RETURN(sql::Database db, sql::Database::Open(path));
   KRING_RETURN_IF_ERROR(db.Migrate(Migrations()));
   std::vector<sql::Database> readers;
