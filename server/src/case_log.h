@@ -24,8 +24,8 @@ struct Author {
 };
 
 // A pushed envelope's fields as protocol::ParseEnvelopeInto parsed and checked them. The header
-// and control body are on the request's arena, like the envelope itself (a string object
-// allocated and freed per header field was two of a pushed op's allocations in ten).
+// and control body are on the request's arena, like the envelope itself: parsed on the heap,
+// each header field was a string object allocated and freed per op.
 class PushedOp {
  public:
   explicit PushedOp(google::protobuf::Arena* arena);

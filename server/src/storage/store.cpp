@@ -113,9 +113,7 @@ class SqliteTxn final : public StoreTxn {
     sql::Statement next(db_, "SELECT IFNULL(MAX(case_key), 0) + 1 FROM cases");
     const int64_t case_key = next.Step() ? next.Int(0) : 0;
     KRING_RETURN_IF_ERROR(next.status());
-    if (case_key < 1) {
-      return Status(StatusCode::kResourceExhausted, "no more cases fit in this database");
-    }
+    if (case_key < 1) return Internal("case key out of range");
     sql::Statement st(db_,
                       "INSERT INTO cases (case_id, head_seq, head_hash, created_at_ms, case_key) "
                       "VALUES (?, 0, ?, ?, ?)");
