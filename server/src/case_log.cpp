@@ -769,11 +769,13 @@ Status ApplyBatch(storage::StoreTxn& txn, const Author& author, ByteView case_id
   }
   KRING_RETURN_IF_ERROR(state.Flush());
   if (out.appended) {
-    KRING_ASSIGN_OR_RETURN(out.members, txn.ListMembers(case_id));
+    KRING_ASSIGN_OR_RETURN(out.members, state.Members());
     // A removed member is poked once more, so its device learns at once that it is out.
     for (const PreparedEnvelope& p : batch) {
       if (p.parsed.ok() && p.parsed->header().kind() == v1::OP_KIND_REMOVE_MEMBER) {
-        out.members.push_back(ToBytes(p.parsed->control().remove_member().account_id()));
+        auto with_removed = std::make_shared<std::vector<Bytes>>(*out.members);
+        with_removed->push_back(ToBytes(p.parsed->control().remove_member().account_id()));
+        out.members = std::move(with_removed);
       }
     }
   }
@@ -781,6 +783,7 @@ Status ApplyBatch(storage::StoreTxn& txn, const Author& author, ByteView case_id
     // Erasure on request: nothing of the case stays but the tombstone with the signed request.
     KRING_RETURN_IF_ERROR(txn.EraseCase(case_id, now_ms, out.erase_trigger));
   }
+  state.WriteBack();
   return {};
 }
 

@@ -74,9 +74,10 @@ struct PushOutcome {
   std::vector<v1::PushResult> results;  // receipts not yet set
   ReceiptInput receipt;
   uint64_t head_seq = 0;
-  bool appended = false;       // at least one new op
-  std::vector<Bytes> members;  // accounts to poke after commit
-  std::string erase_trigger;   // serialized LogEntry of an EraseCase: the case is gone
+  bool appended = false;  // at least one new op
+  // Accounts to poke after commit; shared with the writer's case cache (not copied per push).
+  std::shared_ptr<const std::vector<Bytes>> members;
+  std::string erase_trigger;  // serialized LogEntry of an EraseCase: the case is gone
 };
 
 // Deletes closed cases whose retention ended by now_ms (at most `limit` per call), keeping a

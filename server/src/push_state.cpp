@@ -5,15 +5,32 @@
 
 namespace kring::server {
 
+PushState::PushState(storage::StoreTxn& txn, ByteView case_id, ByteView device_id,
+                     ByteView account_id)
+    : txn_(txn),
+      case_id_(case_id),
+      device_id_(device_id),
+      account_id_(account_id),
+      cache_(txn.case_cache()),
+      cached_(cache_ != nullptr ? cache_->Find(case_id) : nullptr) {}
+
 Result<std::optional<storage::CaseRecord>*> PushState::Case() {
   if (!kase_) {
-    KRING_ASSIGN_OR_RETURN(std::optional<storage::CaseRecord> kase, txn_.GetCase(case_id_));
-    kase_ = std::move(kase);
+    if (cached_ != nullptr) {
+      kase_ = std::optional<storage::CaseRecord>(cached_->kase);
+    } else {
+      KRING_ASSIGN_OR_RETURN(std::optional<storage::CaseRecord> kase, txn_.GetCase(case_id_));
+      kase_ = std::move(kase);
+    }
   }
   return &*kase_;
 }
 
 Result<std::optional<int>> PushState::AuthorRole() {
+  if (!role_ && cached_ != nullptr) {
+    auto it = cached_->roles.find(account_id_);
+    if (it != cached_->roles.end()) role_ = it->second;
+  }
   if (!role_) {
     KRING_ASSIGN_OR_RETURN(std::optional<int> role, txn_.GetMemberRole(case_id_, account_id_));
     role_ = role;
@@ -22,6 +39,10 @@ Result<std::optional<int>> PushState::AuthorRole() {
 }
 
 Result<std::optional<storage::DeviceCursor>> PushState::Cursor() {
+  if (!cursor_ && cached_ != nullptr) {
+    auto it = cached_->cursors.find(device_id_);
+    if (it != cached_->cursors.end()) cursor_ = it->second;
+  }
   if (!cursor_) {
     KRING_ASSIGN_OR_RETURN(std::optional<storage::DeviceCursor> cursor,
                            txn_.GetDeviceCursor(case_id_, device_id_));
@@ -31,6 +52,10 @@ Result<std::optional<storage::DeviceCursor>> PushState::Cursor() {
 }
 
 Result<std::optional<Bytes>> PushState::ChainHashAt(uint64_t seq) {
+  // The head's chain hash is the case record's (an author who saw everything names it).
+  if (kase_ && *kase_ && seq > 0 && seq == (*kase_)->head_seq) {
+    return std::optional<Bytes>((*kase_)->head_hash);
+  }
   auto it = chain_hashes_.find(seq);
   if (it == chain_hashes_.end()) {
     KRING_ASSIGN_OR_RETURN(std::optional<Bytes> hash, txn_.ChainHashAt(case_id_, seq));
@@ -40,6 +65,7 @@ Result<std::optional<Bytes>> PushState::ChainHashAt(uint64_t seq) {
 }
 
 Result<bool> PushState::RekeyRequired() {
+  if (!rekey_required_ && cached_ != nullptr) rekey_required_ = cached_->rekey_required;
   if (!rekey_required_) {
     KRING_ASSIGN_OR_RETURN(bool required, txn_.RekeyRequired(case_id_));
     rekey_required_ = required;
@@ -47,10 +73,26 @@ Result<bool> PushState::RekeyRequired() {
   return *rekey_required_;
 }
 
+Result<std::shared_ptr<const std::vector<Bytes>>> PushState::Members() {
+  if (!members_ && cached_ != nullptr) members_ = cached_->members;
+  if (!members_) {
+    KRING_ASSIGN_OR_RETURN(std::vector<Bytes> members, txn_.ListMembers(case_id_));
+    members_ = std::make_shared<const std::vector<Bytes>>(std::move(members));
+  }
+  return members_;
+}
+
 Result<const PushState::Scope*> PushState::ContentScope(uint32_t scope_id) {
   auto it = scopes_.find(scope_id);
   if (it != scopes_.end()) return &it->second;
   Scope scope;
+  if (scope_id == 0 && cached_ != nullptr && cached_->epoch && cached_->revocation_hold) {
+    // Scope 0 is everyone's: only its epoch and hold matter (author_in and rekey_required are
+    // for restricted scopes; scope 0's flag is RekeyRequired()).
+    scope.epoch = *cached_->epoch;
+    scope.revocation_hold = *cached_->revocation_hold;
+    return &scopes_.emplace(scope_id, scope).first->second;
+  }
   KRING_ASSIGN_OR_RETURN(scope.epoch, txn_.GetScopeEpoch(case_id_, scope_id));
   if (scope.epoch && scope_id != 0) {
     KRING_ASSIGN_OR_RETURN(std::vector<Bytes> members, txn_.ListScopeMembers(case_id_, scope_id));
@@ -118,7 +160,30 @@ Status PushState::FlushAndForget() {
   cursor_.reset();
   rekey_required_.reset();
   scopes_.clear();
+  members_.reset();
+  // A control op may change anything cached: the tables are the truth until the next push of
+  // content ops only reads them again.
+  if (cache_ != nullptr) cache_->Erase(case_id_);
+  cached_ = nullptr;
+  write_back_ = false;
   return {};
+}
+
+void PushState::WriteBack() {
+  if (cache_ == nullptr || !write_back_ || !kase_ || !*kase_) return;
+  storage::CachedCase& entry = cache_->Put(case_id_);
+  cached_ = nullptr;  // Put may have started the cache over
+  entry.kase = **kase_;
+  if (role_) entry.roles[Bytes(account_id_.begin(), account_id_.end())] = *role_;
+  if (cursor_) entry.cursors[Bytes(device_id_.begin(), device_id_.end())] = *cursor_;
+  if (rekey_required_) entry.rekey_required = *rekey_required_;
+  if (members_) entry.members = members_;
+  auto scope0 = scopes_.find(0);
+  if (scope0 != scopes_.end()) {
+    entry.epoch = scope0->second.epoch;
+    // Read only when the scope has an epoch (ContentScope); false otherwise, as then.
+    entry.revocation_hold = scope0->second.revocation_hold;
+  }
 }
 
 }  // namespace kring::server

@@ -5,24 +5,29 @@
 // written once (Flush). A control op may change any of this: ApplyOne flushes before and after
 // one and drops what was read (FlushAndForget), so control ops are checked against the tables as
 // before.
+// Between pushes the writer thread keeps what a push read in its case cache
+// (storage/case_cache.h): a push starts from its case's entry when there is one, and writes the
+// entry back (WriteBack) only when it went through with content ops only; a control op drops the
+// entry before it runs.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <utility>
 
 #include "kring/common/bytes.h"
 #include "kring/common/status.h"
 
+#include "storage/case_cache.h"
 #include "storage/store.h"
 
 namespace kring::server {
 
 class PushState {
  public:
-  PushState(storage::StoreTxn& txn, ByteView case_id, ByteView device_id, ByteView account_id)
-      : txn_(txn), case_id_(case_id), device_id_(device_id), account_id_(account_id) {}
+  PushState(storage::StoreTxn& txn, ByteView case_id, ByteView device_id, ByteView account_id);
 
   storage::StoreTxn& txn() { return txn_; }
 
@@ -38,6 +43,8 @@ class PushState {
   Result<std::optional<storage::DeviceCursor>> Cursor();
   Result<std::optional<Bytes>> ChainHashAt(uint64_t seq);
   Result<bool> RekeyRequired();  // scope 0
+  // The case's members (the accounts to poke after the push).
+  Result<std::shared_ptr<const std::vector<Bytes>>> Members();
 
   // A scope as content ops see it: its epoch, for a restricted scope whether the author is in it
   // and whether it waits for a new key, and whether it waits for a Rekey naming a device revoked
@@ -61,14 +68,20 @@ class PushState {
 
   // Writes the head and the device cursor if the push moved them.
   Status Flush();
-  // Flush, then forget what was read from the tables, so the next op reads them again.
+  // Flush, then forget what was read from the tables, so the next op reads them again; the
+  // case's cache entry is dropped and this push writes none back.
   Status FlushAndForget();
+  // After the push went through: what it read and wrote becomes the case's cache entry.
+  void WriteBack();
 
  private:
   storage::StoreTxn& txn_;
   ByteView case_id_;
   ByteView device_id_;
   ByteView account_id_;
+  storage::CaseCache* cache_;    // nullptr: no cache in this transaction
+  storage::CachedCase* cached_;  // the case's entry when the push started, if any
+  bool write_back_ = true;       // no control op ran
 
   std::optional<std::optional<storage::CaseRecord>> kase_;  // outer: read yet
   bool head_dirty_ = false;
@@ -77,6 +90,7 @@ class PushState {
   bool cursor_dirty_ = false;
   std::optional<bool> rekey_required_;
   std::map<uint32_t, Scope> scopes_;
+  std::shared_ptr<const std::vector<Bytes>> members_;
   // Kept by FlushAndForget: ops rows do not change during a push (erasure comes after it).
   std::map<uint64_t, std::optional<Bytes>> chain_hashes_;
   std::map<Bytes, storage::StoredOpRef> stored_;

@@ -1,8 +1,12 @@
 #include "server.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <fstream>
 #include <future>
 #include <mutex>
@@ -13,6 +17,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/impl/service_type.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "kring/common/log.h"
@@ -59,6 +64,40 @@ Result<std::string> ReadFile(const std::string& path) {
   return ss.str();
 }
 
+// One kringd per database: the writer thread's case cache (storage/case_cache.h) is exact only
+// because no other process writes the tables. An advisory lock on "<db>.lock", which the kernel
+// lets go of when the process ends, however it ends.
+class DatabaseLock {
+ public:
+  DatabaseLock() = default;
+  DatabaseLock(const DatabaseLock&) = delete;
+  DatabaseLock& operator=(const DatabaseLock&) = delete;
+  ~DatabaseLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  // The operator's own path is named in the errors (it is configuration, not case content).
+  Status Acquire(const std::string& db_path) {
+    const std::string path = db_path + ".lock";
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);  // flock needs no write
+    if (fd_ < 0) {
+      return Status(StatusCode::kUnavailable,
+                    "cannot open the database lock file " + path + ": " + std::strerror(errno));
+    }
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK) {
+        return Status(StatusCode::kFailedPrecondition,
+                      "another kringd is using this database (" + path + " is locked)");
+      }
+      // ENOLCK and the like: a file system without locks (keep the database on a local disk).
+      return Status(StatusCode::kUnavailable, "cannot lock " + path + ": " + std::strerror(errno));
+    }
+    return {};
+  }
+
+ private:
+  int fd_ = -1;
+};
+
 bool IsLoopback(const std::string& addr) {
   return addr.rfind("127.", 0) == 0 || addr.rfind("localhost:", 0) == 0 ||
          addr.rfind("[::1]", 0) == 0 || addr.rfind("unix:", 0) == 0;
@@ -95,6 +134,7 @@ struct Server::Impl {
     finished.get_future().wait();
   }
 
+  DatabaseLock db_lock;  // first, so it is let go of after everything else
   std::unique_ptr<ServerState> state;
   std::mutex sweep_mu;
   std::condition_variable sweep_cv;
@@ -115,10 +155,11 @@ int Server::port() const { return impl_->port; }
 
 Result<std::unique_ptr<Server>> Server::Start(const Config& config) {
   KRING_RETURN_IF_ERROR(MakeDirs(config.data_dir));
+  auto impl = std::make_unique<Impl>();
+  KRING_RETURN_IF_ERROR(impl->db_lock.Acquire(config.DbPath()));
   KRING_ASSIGN_OR_RETURN(ServerKey key, LoadOrCreateServerKey(config.data_dir));
   KRING_ASSIGN_OR_RETURN(std::unique_ptr<storage::Store> store,
                          storage::OpenSqliteStore(config.DbPath(), kReadConnections));
-  auto impl = std::make_unique<Impl>();
   impl->state =
       std::make_unique<ServerState>(std::move(key), std::move(store), config.session_ttl_seconds);
   impl->account_service = MakeAccountService(*impl->state);

@@ -149,8 +149,10 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
       if (req->ByteSizeLong() > protocol::kMaxPushBytes) {
         return ToGrpc(Status(StatusCode::kResourceExhausted, "push too large"));
       }
-      auto author = std::make_shared<Author>(
-          Author{session->device_id, session->account_id, session->signing_public_key});
+      // The session is this call's own copy: its ids move into the author.
+      auto author = std::make_shared<Author>(Author{std::move(session->device_id),
+                                                    std::move(session->account_id),
+                                                    std::move(session->signing_public_key)});
       auto batch = std::make_shared<std::vector<PreparedEnvelope>>(PrepareEnvelopes(*req, *author));
       auto outcome = std::make_shared<PushOutcome>();
       ServerState& state = state_;
@@ -190,15 +192,16 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
                                        *resp->add_results() = std::move(r);
                                      }
                                      reactor->Finish(grpc::Status::OK);
-                                     if (outcome->appended) {
-                                       state.pokes.Notify(outcome->members, case_id,
+                                     if (outcome->appended && outcome->members) {
+                                       state.pokes.Notify(*outcome->members, case_id,
                                                           outcome->head_seq);
                                      }
                                    }});
            },
            // Once the group's pushes have queued their receipts: one signature per case for
            // them all (ReceiptSigner::Queue).
-           [&state] { state.receipts.Flush(); }});
+           [&state] { state.receipts.Flush(); },
+           /*keeps_case_cache=*/true, ToBytes(req->case_id())});
       return grpc::Status::OK;
     });
     if (!early.ok()) reactor->Finish(early);

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <string>
 
@@ -147,7 +148,7 @@ TEST_CASE("the command line rejects bad input clearly", "[cli]") {
   TestServer server;
   TempDir dir;
   const std::string srv = "--server " + server.address();
-  const std::string env = "KRING_PASSPHRASE=geheim KRING_DB=" + dir.path() + "/c.db";
+  const std::string env = "KRING_PASSPHRASE=geheim-wachtwoord KRING_DB=" + dir.path() + "/c.db";
   REQUIRE(Cli(env, srv + " account create").exit_code == 0);
   Run wrong = Cli("KRING_PASSPHRASE=fout KRING_DB=" + dir.path() + "/c.db", srv + " account show");
   CHECK(wrong.exit_code == 1);
@@ -168,17 +169,48 @@ TEST_CASE("the command line rejects bad input clearly", "[cli]") {
   CHECK(stranger.exit_code == 1);
   CHECK(stranger.out.find("Dit account bestaat niet op de server.") != std::string::npos);
   CHECK(Cli(env, srv + " case create ffffffffffffffffffffffffffffffff:koning").exit_code == 2);
-  Run no_account = Cli("KRING_PASSPHRASE=x KRING_DB=" + dir.path() + "/d.db", srv + " sync");
+  Run no_account = Cli("KRING_PASSPHRASE=xxxxxxxx KRING_DB=" + dir.path() + "/d.db", srv + " sync");
   CHECK(no_account.exit_code == 1);
   CHECK(no_account.out.find("kring account create") != std::string::npos);
+  // A new store needs a passphrase of at least 8 characters; refused, nothing is created. An
+  // existing store is opened with whatever passphrase is given ("fout" above was tried, not
+  // refused).
+  const std::string short_env = "KRING_DB=" + dir.path() + "/kort.db KRING_PASSPHRASE=";
+  Run short_one = Cli(short_env + "geheim1", srv + " account create");
+  CHECK(short_one.exit_code == 1);
+  CHECK(short_one.out.find("minstens 8 tekens") != std::string::npos);
+  CHECK(!std::filesystem::exists(dir.path() + "/kort.db"));
+  CHECK(!std::filesystem::exists(dir.path() + "/kort.db.salt"));
+  // 12 bytes, but 4 characters: too short.
+  CHECK(Cli(short_env + "'€€€€'", srv + " account create").out.find("minstens 8 tekens") !=
+        std::string::npos);
+  // A damaged salt file is named by what it is, never by its path (it holds the profile name).
+  { std::ofstream(dir.path() + "/c.db.salt", std::ios::trunc) << "kort"; }
+  Run damaged = Cli(env, srv + " account show");
+  CHECK(damaged.exit_code == 1);
+  CHECK(damaged.out.find("(.salt) is beschadigd") != std::string::npos);
+  CHECK(damaged.out.find(dir.path()) == std::string::npos);
+  // Only Dutch and English are offered; another language is refused instead of ignored.
+  Run german = Cli("", "--lang de --server " + server.address() + " health");
+  CHECK(german.exit_code == 2);
+  CHECK(german.out.find("Kies nl (Nederlands) of en (English)") != std::string::npos);
+  CHECK(Cli("KRING_LANG=de", "--server " + server.address() + " health").exit_code == 2);
+  CHECK(Cli("KRING_LANG=en_GB.UTF-8", "--server " + server.address() + " health")
+            .out.find("serving") != std::string::npos);
+  CHECK(Cli("KRING_LANG=de", "--lang EN --server " + server.address() + " health")
+            .out.find("serving") != std::string::npos);
+  // Every command refuses a word over 16 KiB, not only the netwerkberaad commands.
+  Run too_long = Cli(env, srv + " invite create " + std::string(17 * 1024, 'a'));
+  CHECK(too_long.exit_code == 2);
+  CHECK(too_long.out.find("te lang") != std::string::npos);
 }
 
 TEST_CASE("a coordinator invites the resident with a link on the command line", "[cli]") {
   TestServer server;
   TempDir dir;
   const std::string srv = "--server " + server.address();
-  const std::string coord = "KRING_PASSPHRASE=gl KRING_DB=" + dir.path() + "/gl.db";
-  const std::string resident = "KRING_PASSPHRASE=bewoner KRING_DB=" + dir.path() + "/b.db";
+  const std::string coord = "KRING_PASSPHRASE=gespreksleider KRING_DB=" + dir.path() + "/gl.db";
+  const std::string resident = "KRING_PASSPHRASE=bewoner-1 KRING_DB=" + dir.path() + "/b.db";
   REQUIRE(Cli(coord, srv + " account create").exit_code == 0);
   Run r = Cli(resident, srv + " account create");
   REQUIRE(r.exit_code == 0);
@@ -232,7 +264,7 @@ TEST_CASE("a coordinator invites the resident with a link on the command line", 
   CHECK(Cli(coord, "--lang en " + srv + " invite list " + case_id).out.find(" approved ") !=
         std::string::npos);
   // The link works once: a second person is told so, clearly.
-  const std::string other = "KRING_PASSPHRASE=x KRING_DB=" + dir.path() + "/x.db";
+  const std::string other = "KRING_PASSPHRASE=xxxxxxxx KRING_DB=" + dir.path() + "/x.db";
   REQUIRE(Cli(other, srv + " account create").exit_code == 0);
   Run nonsense = Cli(other, srv + " invite accept kring://nonsense");
   CHECK(nonsense.exit_code == 1);
@@ -256,8 +288,8 @@ TEST_CASE("a second device, a lost phone and the recovery key on the command lin
   TempDir dir;
   const std::string srv = "--server " + server.address();
   const std::string phone = "KRING_PASSPHRASE=telefoon KRING_DB=" + dir.path() + "/phone.db";
-  const std::string laptop = "KRING_PASSPHRASE=laptop KRING_DB=" + dir.path() + "/laptop.db";
-  const std::string fresh = "KRING_PASSPHRASE=nieuw KRING_DB=" + dir.path() + "/fresh.db";
+  const std::string laptop = "KRING_PASSPHRASE=laptop-1 KRING_DB=" + dir.path() + "/laptop.db";
+  const std::string fresh = "KRING_PASSPHRASE=nieuw-apparaat KRING_DB=" + dir.path() + "/fresh.db";
   Run a = Cli(phone, srv + " account create");
   REQUIRE(a.exit_code == 0);
   const std::string account = Field(a.out, "account");

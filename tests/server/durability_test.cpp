@@ -164,3 +164,17 @@ TEST_CASE("a graceful stop leaves one self-contained database file", "[durabilit
 }
 
 }  // namespace kring::test
+
+namespace kring::test {
+
+// The writer's case cache holds only while no other process writes the database.
+TEST_CASE("a second kringd does not open a database another one is using", "[durability]") {
+  TestServer first;
+  const std::vector<std::string> same_db = {"--db", first.data_dir() + "/data/kringd.sqlite3"};
+  CHECK_THROWS(TestServer{same_db});
+  REQUIRE(first.Stop() == 0);
+  TestServer second(same_db);
+  CHECK(second.running());
+}
+
+}  // namespace kring::test

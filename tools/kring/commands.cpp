@@ -57,9 +57,14 @@ int RunCommand(const Options& options) {
     return true;
   };
 
-  // Text that is not UTF-8 cannot be stored (protobuf refuses it when the case is read back):
-  // refused here, before anything is written.
+  // Text that is not UTF-8 cannot be stored (protobuf refuses it when the case is read back),
+  // and no word of any command needs more than 16 KiB: both refused here, for every command,
+  // before the store opens or anything is written.
   for (const std::string& w : a) {
+    if (w.size() > kMaxFlagBytes) {
+      std::cerr << Text(Msg::kError) << ": " << Text(Msg::kTooLong) << "\n";
+      return 2;
+    }
     if (!utf8::IsValid(w)) {
       std::cerr << Text(Msg::kError) << ": " << Text(Msg::kNotUtf8) << "\n";
       return 2;

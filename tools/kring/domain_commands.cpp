@@ -170,13 +170,7 @@ int RunDomainCommand(const Options& o) {
   bool json = o.json;
   std::string case_ref;
   for (size_t i = first_flag; i < a.size(); ++i) {
-    const std::string& w = a[i];
-    // A flag's value too: refused as too long, not as an unknown flag.
-    if (w.size() > kMaxFlagBytes ||
-        (w.rfind("--", 0) == 0 && i + 1 < a.size() && a[i + 1].size() > kMaxFlagBytes)) {
-      std::cerr << Text(Msg::kError) << ": " << Text(Msg::kTooLong) << "\n";
-      return 2;
-    }
+    const std::string& w = a[i];  // RunCommand has refused words over kMaxFlagBytes
     if (w.rfind("--", 0) != 0) {
       positional.push_back(w);
       continue;

@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
   Options o;
   if (const char* env = std::getenv("KRING_SERVER")) o.server = env;
   if (const char* env = std::getenv("KRING_DB")) o.db = env;
-  if (const char* env = std::getenv("KRING_LANG")) SetLanguage(env);
+  const char* env_lang = std::getenv("KRING_LANG");
+  const bool env_lang_known = env_lang == nullptr || SetLanguage(env_lang);
   std::string profile;
   if (const char* env = std::getenv("KRING_PROFILE")) profile = env;
   kring::log::SetMinLevel(kring::log::Level::kError);
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--lang") == 0) SetLanguage(argv[i + 1]);
   }
+  bool lang_given = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](std::string& out) {
@@ -87,7 +89,11 @@ int main(int argc, char** argv) {
     } else if (arg == "--lang") {
       std::string lang;
       if (!value(lang)) return 2;
-      SetLanguage(lang);
+      lang_given = true;
+      if (!SetLanguage(lang)) {
+        std::cerr << Text(Msg::kError) << ": " << Text(Msg::kUnknownLanguage) << "\n";
+        return 2;
+      }
     } else if (!o.args.empty()) {
       o.args.push_back(arg);  // the command's own words and flags (--help included)
     } else if (arg == "--help" || arg == "-h") {
@@ -100,6 +106,11 @@ int main(int argc, char** argv) {
     } else {
       o.args.push_back(arg);
     }
+  }
+  // An unknown KRING_LANG is refused only when no --lang overrides it.
+  if (!env_lang_known && !lang_given) {
+    std::cerr << Text(Msg::kError) << ": " << Text(Msg::kUnknownLanguage) << "\n";
+    return 2;
   }
   if (!profile.empty() && !ProfileDb(profile, o.db)) {
     std::cerr << Text(Msg::kBadProfile) << "\n";

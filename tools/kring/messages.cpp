@@ -1,5 +1,7 @@
 #include "messages.h"
 
+#include <cctype>
+
 #include "kring/domain/messages.h"
 
 namespace kring::cli {
@@ -229,6 +231,24 @@ Entry Lookup(Msg m) {
     case Msg::kTooLong:
       return {"Een woord in de opdracht is te lang (hoogstens 16 KiB). Er is niets veranderd.",
               "A word in the command is too long (at most 16 KiB). Nothing has changed."};
+    case Msg::kUnknownLanguage:
+      return {"Deze taal is er niet. Kies nl (Nederlands) of en (English).",
+              "This language is not available. Choose nl (Nederlands) or en (English)."};
+    case Msg::kPassphraseTooShort:
+      return {"Kies een wachtwoordzin van minstens 8 tekens. Er is niets gemaakt.",
+              "Choose a passphrase of at least 8 characters. Nothing was created."};
+    case Msg::kPassphraseRepeat:
+      return {"Typ de wachtwoordzin nog een keer: ", "Type the passphrase again: "};
+    case Msg::kPassphraseMismatch:
+      return {"De twee wachtwoordzinnen zijn niet gelijk. Er is niets gemaakt.",
+              "The two passphrases are not the same. Nothing was created."};
+    case Msg::kSaltDamaged:
+      return {"Het bestand naast de opslag dat bij de wachtwoordzin hoort (.salt) is beschadigd.",
+              "The file next to the store that belongs to the passphrase (.salt) is damaged."};
+    case Msg::kSaltUnwritable:
+      return {
+          "Het bestand naast de opslag (.salt) kan niet worden geschreven. Er is niets gemaakt.",
+          "The file next to the store (.salt) cannot be written. Nothing was created."};
     case Msg::kBadProfile:
       return {"Deze profielnaam kan niet. Gebruik letters, cijfers, - of _ (hoogstens 64).",
               "This profile name cannot be used. Use letters, digits, - or _ (at most 64)."};
@@ -238,7 +258,14 @@ Entry Lookup(Msg m) {
 
 }  // namespace
 
-void SetLanguage(const std::string& lang) { g_english = lang == "en"; }
+bool SetLanguage(const std::string& lang) {
+  // A locale-style value (en_GB.UTF-8, NL) names its language first.
+  std::string code = lang.substr(0, lang.find_first_of("_-.@"));
+  for (char& c : code) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (code != "nl" && code != "en") return false;
+  g_english = code == "en";
+  return true;
+}
 
 std::string Explain(const std::string& reason) {
   // The netwerkberaad's own reasons are stable keys with a text in both languages.

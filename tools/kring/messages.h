@@ -57,9 +57,16 @@ enum class Msg {
   kUnexpectedWords,
   kNotUtf8,
   kTooLong,
+  kUnknownLanguage,
+  kPassphraseTooShort,
+  kPassphraseRepeat,
+  kPassphraseMismatch,
+  kSaltDamaged,
+  kSaltUnwritable,
 };
 
-void SetLanguage(const std::string& lang);
+// "nl" or "en" (also as a locale: en_GB.UTF-8); false, and the language unchanged, for any other.
+bool SetLanguage(const std::string& lang);
 const char* Text(Msg msg);
 // A library or server reason in the user's language (B1 Dutch or English) when it is a known
 // one; otherwise the reason as it is.

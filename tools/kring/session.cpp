@@ -15,8 +15,19 @@ namespace {
 
 constexpr size_t kMaxPassphraseBytes = 1024;
 
-// From --passphrase-file (its first line), KRING_PASSPHRASE, or typed without echo.
-Result<std::string> ReadPassphrase(const Options& o) {
+constexpr size_t kMinNewPassphraseChars = 8;
+
+// Characters, not bytes: "geheim€€" is eight.
+size_t CharCount(const std::string& s) {
+  size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+
+// From --passphrase-file (its first line), KRING_PASSPHRASE, or typed without echo. A new
+// passphrase typed at a terminal is asked twice: a typing error there would lock the store for
+// good, as nothing can recover a forgotten passphrase.
+Result<std::string> ReadPassphrase(const Options& o, bool new_store) {
   if (!o.passphrase_file.empty()) {
     // The path is not repeated in the message: it may hold a person's name.
     std::ifstream in(o.passphrase_file);
@@ -26,28 +37,28 @@ Result<std::string> ReadPassphrase(const Options& o) {
     return line;
   }
   if (const char* env = std::getenv("KRING_PASSPHRASE")) return std::string(env);
-  std::cerr << Text(Msg::kPassphrasePrompt);
-  termios old{};
-  bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
-  if (tty) {
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  }
-  std::string line;
-  std::getline(std::cin, line);
-  if (tty) {
-    tcsetattr(STDIN_FILENO, TCSANOW, &old);
-    std::cerr << "\n";
+  std::string line = ReadLine(Msg::kPassphrasePrompt, nullptr, /*hide=*/true);
+  if (new_store && isatty(STDIN_FILENO) && !line.empty()) {
+    std::string again = ReadLine(Msg::kPassphraseRepeat, nullptr, /*hide=*/true);
+    const bool same =
+        again.size() == line.size() && sodium_memcmp(again.data(), line.data(), line.size()) == 0;
+    sodium_memzero(again.data(), again.size());
+    if (!same) {
+      sodium_memzero(line.data(), line.size());
+      return InvalidArgument(Text(Msg::kPassphraseMismatch));
+    }
   }
   return line;
 }
 
 // The storage key is derived from the passphrase with Argon2id and a per-store random salt kept
-// next to the database; a wrong passphrase fails when the store is opened.
+// next to the database; a wrong passphrase fails when the store is opened. No salt yet means a
+// new store, whose passphrase must be long enough; an existing store opens with the one it has.
 Result<SecretBytes> StorageKey(const Options& o) {
-  const std::string& db = o.db;
-  KRING_ASSIGN_OR_RETURN(std::string passphrase, ReadPassphrase(o));
+  const std::string salt_path = o.db + ".salt";
+  std::ifstream in(salt_path, std::ios::binary);
+  const bool new_store = !in;
+  KRING_ASSIGN_OR_RETURN(std::string passphrase, ReadPassphrase(o, new_store));
   // Wiped on every way out, errors included.
   struct Wipe {
     std::string& s;
@@ -56,20 +67,22 @@ Result<SecretBytes> StorageKey(const Options& o) {
   if (passphrase.empty() || passphrase.size() > kMaxPassphraseBytes) {
     return InvalidArgument(Text(Msg::kPassphraseEmpty));
   }
-  const std::string salt_path = db + ".salt";
+  if (new_store && CharCount(passphrase) < kMinNewPassphraseChars) {
+    return InvalidArgument(Text(Msg::kPassphraseTooShort));
+  }
+  // The salt file's path is not put into a message: it holds the store's (profile) name.
   Bytes salt(crypto_pwhash_SALTBYTES);
-  std::ifstream in(salt_path, std::ios::binary);
-  if (in) {
+  if (!new_store) {
     in.read(reinterpret_cast<char*>(salt.data()), static_cast<std::streamsize>(salt.size()));
     if (in.gcount() != static_cast<std::streamsize>(salt.size())) {
-      return DataLoss("salt file is damaged: " + salt_path);
+      return DataLoss(Text(Msg::kSaltDamaged));
     }
   } else {
     salt = crypto::RandomBytes(salt.size());
     std::ofstream out(salt_path, std::ios::binary | std::ios::trunc);
     out.write(reinterpret_cast<const char*>(salt.data()),
               static_cast<std::streamsize>(salt.size()));
-    if (!out) return Internal("cannot write salt file: " + salt_path);
+    if (!out) return Internal(Text(Msg::kSaltUnwritable));
   }
   SecretBytes key(crypto::kKeyBytes);
   if (crypto_pwhash(key.data(), key.size(), passphrase.data(), passphrase.size(), salt.data(),

@@ -19,6 +19,8 @@
 
 namespace kring::server::storage {
 
+class CaseCache;
+
 struct DeviceRecord {
   Bytes device_id;
   Bytes account_id;
@@ -94,6 +96,11 @@ struct CaseHeadRecord {
 class StoreTxn {
  public:
   virtual ~StoreTxn() = default;
+
+  // The writer thread's cache of cases (case_cache.h), set only while a job that keeps it runs
+  // (WriteJob::keeps_case_cache); nullptr otherwise and in read transactions.
+  CaseCache* case_cache() const { return case_cache_; }
+  void set_case_cache(CaseCache* cache) { case_cache_ = cache; }
 
   // Accounts.
   virtual Result<std::vector<std::string>> LoadChainLinks(ByteView account_id,
@@ -179,6 +186,9 @@ class StoreTxn {
   // written in it, and the answer is UNAVAILABLE.
   virtual Status Attempt(const std::function<Status()>& body,
                          const std::function<Status()>& fallback) = 0;
+
+ private:
+  CaseCache* case_cache_ = nullptr;
 };
 
 // A unit of write work run by the writer thread inside its own savepoint. `done` runs on the
@@ -188,6 +198,12 @@ struct WriteJob {
   std::function<Status(StoreTxn&)> run;
   std::function<void(const Status&)> done;
   std::function<void()> after_group;
+  // The job keeps the writer's case cache exact itself (a push: case_cache.h); for any other job
+  // the writer clears the cache before it runs.
+  bool keeps_case_cache = false;
+  // With keeps_case_cache: the one case whose entry the job may write back, dropped alone when the
+  // job fails (its savepoint is rolled back after the write-back). Empty: the whole cache.
+  Bytes cached_case_id = {};
 };
 
 class Store {

@@ -59,9 +59,13 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
     if (commit.ok()) {
       std::unique_ptr<StoreTxn> txn = MakeSqliteTxn(db_, /*writable=*/true);
       for (size_t i = 0; i < group.size(); ++i) {
+        // A job that does not keep the case cache exact itself may change what it holds.
+        if (!group[i].keeps_case_cache) cache_.Clear();
+        txn->set_case_cache(group[i].keeps_case_cache ? &cache_ : nullptr);
         sql::Savepoint sp(db_, "job");
         if (!sp.status().ok()) {
           results[i] = sp.status();
+          cache_.Clear();
           continue;
         }
         try {
@@ -70,6 +74,16 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
           results[i] = Internal("write job failed");
         }
         if (results[i].ok()) results[i] = sp.Release();
+        // Rolled back: what the job put into the cache may be undone in the tables. A push can
+        // only have put its own case there; a client whose pushes keep failing (held, stale
+        // epoch) must not empty the cache for everyone else's cases.
+        if (!results[i].ok()) {
+          if (group[i].keeps_case_cache && !group[i].cached_case_id.empty()) {
+            cache_.Erase(group[i].cached_case_id);
+          } else {
+            cache_.Clear();
+          }
+        }
         if (!db_.InTransaction()) {
           // SQLite rolled the whole group back (a full disk, an I/O error): the jobs before this
           // one are undone too, and the jobs after it must not write outside a transaction.
@@ -87,6 +101,7 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
     (void)db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
   if (!commit.ok()) {
+    cache_.Clear();  // the whole group is undone
     log::Error("commit_failed", {{"jobs", static_cast<uint64_t>(group.size())},
                                  {"code", std::string(StatusCodeName(commit.code()))}});
     for (Status& s : results) s = Status(StatusCode::kUnavailable, "storage commit failed");

@@ -1,6 +1,7 @@
 // The single writer thread: takes every queued job, runs them in one BEGIN IMMEDIATE transaction
 // (each in its own savepoint, so a failing job rolls back only itself), commits once, then
-// completes the jobs (group commit: one fsync for many pushes).
+// completes the jobs (group commit: one fsync for many pushes). It keeps a cache of cases for
+// pushes (case_cache.h) and clears it whenever a job may have changed the tables under it.
 #pragma once
 
 #include <condition_variable>
@@ -10,6 +11,7 @@
 
 #include "kring/common/sqlite.h"
 
+#include "storage/case_cache.h"
 #include "storage/store.h"
 
 namespace kring::server::storage {
@@ -35,6 +37,7 @@ class Writer {
   std::condition_variable cv_;
   std::deque<WriteJob> queue_;
   bool stopping_ = false;
+  CaseCache cache_;  // writer thread only
   std::thread thread_;
 };
 

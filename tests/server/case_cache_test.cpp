@@ -1,0 +1,192 @@
+// The writer's case cache (server/src/storage/case_cache.h) keeps what pushes of content ops read
+// between pushes. Each test fills it with content pushes, then changes what it holds (a rekey, a
+// removal, an addition, a revoked device, a push that is rolled back) and pushes again: the
+// answer must be the one the tables give, against a real kringd.
+#include <catch2/catch.hpp>
+
+#include "kring/common/protocol.h"
+
+#include "server/server_test_util.h"
+#include "support/test_server.h"
+
+namespace kring::test {
+namespace {
+
+// Pushes one content op (epoch `epoch`) and REQUIREs that it lands right after `head`; returns
+// its chain hash.
+std::string PushContent(Client& c, const TestAccount& who, OpBuilder& ops, uint64_t epoch,
+                        uint64_t& head, const OpBuilder::Tweak& tweak = {}) {
+  v1::Envelope e = ops.Content(epoch, tweak);
+  v1::PushResponse resp;
+  grpc::Status s = Push(c, who.token, ops.case_id(), {e}, &resp);
+  REQUIRE(s.error_message() == "");
+  REQUIRE(resp.results_size() == 1);
+  CHECK(resp.results(0).seq() == head + 1);
+  ops.Accepted(e);
+  ++head;
+  return resp.results(0).chain_hash();
+}
+
+}  // namespace
+
+TEST_CASE("content after a rekey is checked against the new epoch", "[push]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  OpBuilder ops = CreateKeyedCase(c, chair, {&member});
+  OpBuilder member_ops(member, ops.case_id());
+  uint64_t head = 2;
+  PushContent(c, chair, ops, 1, head);
+  PushContent(c, member, member_ops, 1, head);
+
+  auto rekey = ops.Rekey(2, {chair.account_id, member.account_id});
+  REQUIRE(Push(c, chair.token, ops.case_id(), {rekey}).ok());
+  ops.Accepted(rekey);
+  ++head;
+  grpc::Status stale = Push(c, member.token, ops.case_id(), {member_ops.Content(1)});
+  CHECK(stale.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(stale.error_message() == "envelope 0: stale epoch");
+  PushContent(c, member, member_ops, 2, head);
+  const std::string at_head = PushContent(c, chair, ops, 2, head);
+  CHECK(HeadSeq(c, chair.token, ops.case_id()) == head);
+
+  // What the author saw is checked against the head as cached, and against the log before it.
+  const uint64_t seen = head;
+  grpc::Status wrong =
+      Push(c, member.token, ops.case_id(), {member_ops.Content(2, [&](v1::OpHeader& h) {
+             h.set_seen_seq(seen);
+             h.set_seen_hash(std::string(at_head.size(), 'x'));
+           })});
+  CHECK(wrong.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(wrong.error_message() == "envelope 0: seen_hash does not match the log");
+  PushContent(c, member, member_ops, 2, head, [&](v1::OpHeader& h) {
+    h.set_seen_seq(seen);
+    h.set_seen_hash(at_head);
+  });
+  CHECK(Push(c, chair.token, ops.case_id(),
+             {ops.Content(2,
+                          [&](v1::OpHeader& h) {
+                            h.set_seen_seq(head);
+                            h.set_seen_hash(at_head);
+                          })})
+            .error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_CASE("a removed member's next push is refused and an added one is poked", "[push]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  TestAccount newcomer = MakeAccount(c);
+  OpBuilder ops = CreateKeyedCase(c, chair, {&member});
+  OpBuilder member_ops(member, ops.case_id());
+  uint64_t head = 2;
+  PushContent(c, member, member_ops, 1, head);
+  PushContent(c, chair, ops, 1, head);
+
+  v1::ControlBody remove;
+  remove.mutable_remove_member()->set_account_id(ToString(member.account_id));
+  auto removal = ops.Control(v1::OP_KIND_REMOVE_MEMBER, 0, 1, remove);
+  ops.Accepted(removal);
+  auto removal_rekey = ops.Rekey(2, {chair.account_id});
+  ops.Accepted(removal_rekey);
+  REQUIRE(Push(c, chair.token, ops.case_id(), {removal, removal_rekey}).ok());
+  head += 2;
+  grpc::Status refused = Push(c, member.token, ops.case_id(), {member_ops.Content(2)});
+  CHECK(refused.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  PushContent(c, chair, ops, 2, head);
+
+  v1::ControlBody add;
+  v1::Member* m = add.mutable_add_member()->mutable_member();
+  m->set_account_id(ToString(newcomer.account_id));
+  m->set_role(v1::ROLE_MEMBER);
+  auto addition = ops.Control(v1::OP_KIND_ADD_MEMBER, 0, 2, add);
+  ops.Accepted(addition);
+  auto addition_rekey = ops.Rekey(3, {chair.account_id, newcomer.account_id});
+  ops.Accepted(addition_rekey);
+  REQUIRE(Push(c, chair.token, ops.case_id(), {addition, addition_rekey}).ok());
+  head += 2;
+
+  // The newcomer subscribes; a content push after that must poke it (the member list a push
+  // pokes was cached before the addition).
+  auto ctx = Ctx(newcomer.token);
+  auto reader = c.sync->Subscribe(ctx.get(), {});
+  v1::Poke poke;
+  REQUIRE(reader->Read(&poke));
+  CHECK(poke.head_seq() == head);
+  PushContent(c, chair, ops, 3, head);
+  bool saw_new_head = false;
+  for (int i = 0; i < 4 && !saw_new_head && reader->Read(&poke); ++i) {
+    saw_new_head = poke.head_seq() == head;
+  }
+  CHECK(saw_new_head);
+  ctx->TryCancel();
+  (void)reader->Finish();
+  OpBuilder newcomer_ops(newcomer, ops.case_id());
+  PushContent(c, newcomer, newcomer_ops, 3, head);
+}
+
+TEST_CASE("a device revoked between two content pushes holds the next one", "[push]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  OpBuilder ops = CreateKeyedCase(c, chair, {&member});
+  uint64_t head = 2;
+  PushContent(c, chair, ops, 1, head);
+  PushContent(c, chair, ops, 1, head);
+
+  // The revocation is an account change, not a push: it runs as its own write job.
+  RevokeSelf(c, member);
+  grpc::Status held = Push(c, chair.token, ops.case_id(), {ops.Content(1)});
+  CHECK(held.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(held.error_message().find(protocol::kHeldForRevokedDevice) != std::string::npos);
+  CHECK(HeadSeq(c, chair.token, ops.case_id()) == head);
+}
+
+TEST_CASE("a push that is rolled back leaves nothing cached for the next", "[push]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  OpBuilder ops = CreateKeyedCase(c, chair);
+  uint64_t head = 2;
+  PushContent(c, chair, ops, 1, head);
+
+  // Two ops, the second with a broken signature: the first is appended, then the whole push is
+  // undone. The next push must continue from the head and device cursor before it.
+  v1::Envelope good = ops.Content(1);
+  ops.Accepted(good);
+  v1::Envelope bad = ops.Content(1);
+  bad.set_signature(std::string(bad.signature().size(), '\0'));
+  grpc::Status s = Push(c, chair.token, ops.case_id(), {good, bad});
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(HeadSeq(c, chair.token, ops.case_id()) == head);
+  v1::PushResponse resp;
+  REQUIRE(Push(c, chair.token, ops.case_id(), {good}, &resp).ok());
+  REQUIRE(resp.results_size() == 1);
+  CHECK(resp.results(0).seq() == head + 1);
+  CHECK_FALSE(resp.results(0).duplicate());
+  ++head;
+
+  // A retry of the stored op with a new one: the first attempt fails on the stored op and is
+  // rolled back, the second goes through with the lookup.
+  v1::Envelope next = ops.Content(1);
+  REQUIRE(Push(c, chair.token, ops.case_id(), {good, next}, &resp).ok());
+  REQUIRE(resp.results_size() == 2);
+  CHECK(resp.results(0).duplicate());
+  CHECK(resp.results(0).seq() == head);
+  CHECK(resp.results(1).seq() == head + 1);
+  ops.Accepted(next);
+  ++head;
+  PushContent(c, chair, ops, 1, head);
+
+  // An op that does not continue the device's chain is refused, and the one that does still goes.
+  v1::Envelope gap = ops.Content(1, [](v1::OpHeader& h) { h.set_device_counter(99); });
+  CHECK(Push(c, chair.token, ops.case_id(), {gap}).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
+  PushContent(c, chair, ops, 1, head);
+  CHECK(HeadSeq(c, chair.token, ops.case_id()) == head);
+}
+
+}  // namespace kring::test
