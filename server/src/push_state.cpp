@@ -19,8 +19,11 @@ Result<std::optional<storage::CaseRecord>*> PushState::Case() {
     if (cached_ != nullptr) {
       kase_ = std::optional<storage::CaseRecord>(cached_->kase);
     } else {
-      KRING_ASSIGN_OR_RETURN(std::optional<storage::CaseRecord> kase, txn_.GetCase(case_id_));
-      kase_ = std::move(kase);
+      // Emplaced from the result itself: GCC 12 at -O2 takes a moved-from local optional for
+      // uninitialized (a false -Wmaybe-uninitialized).
+      Result<std::optional<storage::CaseRecord>> kase = txn_.GetCase(case_id_);
+      if (!kase.ok()) return kase.status();
+      kase_.emplace(std::move(*kase));
     }
   }
   return &*kase_;
