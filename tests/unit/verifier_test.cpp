@@ -49,11 +49,11 @@ class Log {
   const crypto::SigningKeyPair& server() const { return server_; }
 
   void Append(Author& a, v1::OpKind kind, const v1::ControlBody* control,
-              const v1::ContentOp* content, ByteView epoch_key) {
+              const v1::ContentOp* content, ByteView epoch_key, uint64_t epoch = 1) {
     v1::OpHeader h;
     h.set_version(protocol::kVersion);
     h.set_case_id(ToString(case_id_));
-    h.set_epoch(1);
+    h.set_epoch(epoch);
     h.set_author_account_id(ToString(a.account_id));
     h.set_author_device_id(a.local.device_id());
     h.set_device_counter(a.counter + 1);
@@ -289,4 +289,125 @@ TEST_CASE("chains are fetched ahead only for the accounts the checks can accept 
   CHECK(v2r.failure->seq == first_page + 2);
   CHECK(v2r.failure->detail == "author is not a member of the case");
   for (const Author& a : strangers) CHECK(prefetched.count(a.account_id) == 0);
+}
+
+// A run of one device's ops in a page reuses the answers of the op before it (a member, an
+// active device of its account's chain). Each case below is one page from seq 1 in which that
+// reuse would be wrong: the op named must get the full check and be refused.
+namespace {
+
+// Verifies the whole log as the first page of a new record, as `me` reads it; `authors` are the
+// accounts whose chains the client can fetch.
+client::VerifyResult VerifyAsOnePage(const Log& log, const Author& me,
+                                     const std::vector<const Author*>& authors) {
+  client::VerifyContext ctx;
+  ctx.record.case_id = log.case_id();
+  ctx.server_public_key = log.server().public_key;
+  ctx.me = &me.local;
+  ctx.chain_hash_at = [](uint64_t) -> Result<std::optional<Bytes>> {
+    return std::optional<Bytes>();
+  };
+  ctx.chain_of = [authors](const Bytes& account, bool) -> Result<UserChain> {
+    for (const Author* a : authors) {
+      if (account == a->account_id) return a->chain;
+    }
+    return NotFound("no such account");
+  };
+  ctx.epoch_key = [](uint32_t, uint64_t) -> Result<std::optional<client::EpochKey>> {
+    return std::optional<client::EpochKey>();
+  };
+  return client::VerifyPull(ctx, log.Page(0));
+}
+
+void AppendNote(Log& log, Author& a, const SecretBytes& epoch_key, uint64_t epoch = 1) {
+  v1::ContentOp note = Note(ToString(crypto::RandomBytes(crypto::kIdBytes)), "x", true);
+  log.Append(a, v1::OP_KIND_CONTENT, nullptr, &note, epoch_key, epoch);
+}
+
+void RequireRefused(const client::VerifyResult& r, uint64_t seq, const std::string& detail) {
+  REQUIRE(r.error.ok());
+  REQUIRE(r.failure);
+  CHECK(r.failure->kind == client::AlarmKind::kTamper);
+  CHECK(r.failure->seq == seq);
+  CHECK(r.failure->detail == detail);
+}
+
+}  // namespace
+
+TEST_CASE("a device's op after its account left the case in the same page is refused",
+          "[verifier]") {
+  Author chair = NewAuthor();
+  Author member = NewAuthor();
+  Log log;
+  const SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
+  AppendStart(log, chair, member, epoch_key);
+  AppendNote(log, member, epoch_key);
+  // The member leaves, then its device writes on as if it had not: the RemoveMember ends the
+  // run, so the op after it is checked for membership again.
+  v1::ControlBody leave;
+  leave.mutable_remove_member()->set_account_id(ToString(member.account_id));
+  log.Append(member, v1::OP_KIND_REMOVE_MEMBER, &leave, nullptr, {});
+  AppendNote(log, member, epoch_key);
+
+  RequireRefused(VerifyAsOnePage(log, chair, {&chair, &member}), 5,
+                 "author is not a member of the case");
+}
+
+TEST_CASE("a non-member's op after its own AcceptInvite in the same page is refused",
+          "[verifier]") {
+  Author chair = NewAuthor();
+  Author member = NewAuthor();
+  Author stranger = NewAuthor();
+  Log log;
+  const SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
+  AppendStart(log, chair, member, epoch_key);
+  // An AcceptInvite is the one op a non-member may write; no chair approved it, so the same
+  // device's next op is by a non-member and must not ride on the AcceptInvite's check.
+  v1::ControlBody accept;
+  accept.mutable_accept_invite()->set_invite_id(ToString(crypto::RandomBytes(crypto::kIdBytes)));
+  accept.mutable_accept_invite()->set_proof(ToString(crypto::RandomBytes(64)));
+  log.Append(stranger, v1::OP_KIND_ACCEPT_INVITE, &accept, nullptr, {});
+  AppendNote(log, stranger, epoch_key);
+
+  RequireRefused(VerifyAsOnePage(log, chair, {&chair, &member, &stranger}), 4,
+                 "author is not a member of the case");
+}
+
+TEST_CASE("a device's op after a Rekey in its own run that cuts it off is refused", "[verifier]") {
+  Author chair = NewAuthor();
+  Author member = NewAuthor();
+  Log log;
+  const SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
+  // The chair's device writes seq 1 to 5 as one run; its Rekey at seq 4 names that device as
+  // revoked, so seq 5 comes after its cut-off.
+  v1::ControlBody rekey = AppendStart(log, chair, member, epoch_key);
+  AppendNote(log, chair, epoch_key);
+  const SecretBytes next_key = crypto::RandomSecret(crypto::kKeyBytes);
+  rekey.mutable_rekey()->set_new_epoch(2);
+  rekey.mutable_rekey()->set_key_commitment(
+      ToString(protocol::EpochKeyCommitment(next_key, log.case_id(), 0, 2)));
+  rekey.mutable_rekey()->add_revoked_devices(chair.local.device_id());
+  log.Append(chair, v1::OP_KIND_REKEY, &rekey, nullptr, {}, 2);
+  AppendNote(log, chair, next_key, 2);
+
+  RequireRefused(VerifyAsOnePage(log, member, {&chair, &member}), 5,
+                 "op by a device revoked before this position");
+}
+
+TEST_CASE("an op naming another account for the device of the op before it is refused",
+          "[verifier]") {
+  Author chair = NewAuthor();
+  Author member = NewAuthor();
+  Log log;
+  const SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
+  AppendStart(log, chair, member, epoch_key);
+  AppendNote(log, chair, epoch_key);
+  // The chair's device signs an op that claims the member's account, continuing its own
+  // counter and link: only the member's chain can say this device is not the member's.
+  Author posing = chair;
+  posing.account_id = member.account_id;
+  AppendNote(log, posing, epoch_key);
+
+  RequireRefused(VerifyAsOnePage(log, chair, {&chair, &member}), 4,
+                 "author device is not active in its account");
 }
