@@ -15,9 +15,11 @@
 #include "kring/common/sqlite.h"
 #include "kring/common/user_chain.h"
 
+#include "checked_cold.h"
 #include "floors.h"
 #include "kring_ops.h"
 #include "process.h"
+#include "raw_hash.h"
 #include "sync/sync_engine.h"
 #include "sync/verifier.h"
 
@@ -69,33 +71,6 @@ void AppendOrThrow(FloorConn& conn, const Bytes& log_id, const std::vector<std::
 }
 
 // ---- Raw libsodium equivalents of the protocol's per-op work (docs/protocol.md) ----
-
-// Hasher's framing (label, then u64 length + bytes per part) with the raw libsodium calls.
-class RawHash {
- public:
-  RawHash(const char* label, const uint8_t* key = nullptr, size_t key_len = 0) {
-    crypto_generichash_init(&st_, key, key_len, 32);
-    Part(reinterpret_cast<const uint8_t*>(label), std::strlen(label));
-  }
-  RawHash& Part(const uint8_t* p, size_t n) {
-    U64(n);
-    if (n > 0) crypto_generichash_update(&st_, p, n);
-    return *this;
-  }
-  RawHash& Part(const std::string& s) {
-    return Part(reinterpret_cast<const uint8_t*>(s.data()), s.size());
-  }
-  RawHash& U64(uint64_t v) {
-    uint8_t le[8];
-    for (int i = 0; i < 8; ++i) le[i] = static_cast<uint8_t>(v >> (8 * i));
-    crypto_generichash_update(&st_, le, 8);
-    return *this;
-  }
-  void Final(uint8_t* out) { crypto_generichash_final(&st_, out, 32); }
-
- private:
-  crypto_generichash_state st_;
-};
 
 struct RawSealState {
   std::string header;  // serialized header of a representative op
@@ -480,6 +455,54 @@ void RunColdSync(Report& report, const Options& o) {
       "asks for (1000 since 80f010b), local transactions at synchronous=FULL; B reads pages of "
       "1000 and "
       "stores each in one transaction at synchronous=FULL"};
+  // KRING_BENCH_COLD_SYNC_ONLY: kring's SyncNow and the bare floor only, then stop, so that a
+  // callgrind run of `--only cold` counts the sync alone (the checked floor's threads and the
+  // in-process round below would be counted with it).
+  const char* only = std::getenv("KRING_BENCH_COLD_SYNC_ONLY");
+  const bool sync_only = only != nullptr && *only != '\0';
+  // The checked floor: the floor relay's cold sync plus the checks' raw cryptography, against
+  // kringd's signed head of the same log; author 0 is its reader.
+  CheckedColdInput checked_in;
+  checked_in.address = f.floor->address();
+  checked_in.log_id = f.case_id;
+  checked_in.expected = f.total_ops;
+  checked_in.reader = &f.authors[0].local;
+  for (const BenchAccount& a : f.authors)
+    checked_in.author_chains.push_back({a.account_id, {a.root}});
+  {
+    v1::ServerInfo info;
+    Check(f.conn->sync->GetServerInfo(Ctx().get(), v1::ServerInfoRequest(), &info), "ServerInfo");
+    checked_in.server_public_key = ToBytes(info.signing_public_key());
+    v1::PullRequest req;
+    req.set_case_id(ToString(f.case_id));
+    req.set_limit(1);
+    v1::PullResponse resp;
+    Check(f.conn->sync->Pull(Ctx(f.authors[0].token).get(), req, &resp), "Pull");
+    checked_in.head = resp.head();
+  }
+  Comparison checked_vs_floor{cold.workload,
+                              "checked floor (floor relay + the checks' raw crypto, both cores)",
+                              "floor relay read + local SQLite store",
+                              "s",
+                              false,
+                              {},
+                              {},
+                              std::nullopt,
+                              "",
+                              "A: per envelope BLAKE2b digest + envelope hash + chain hash, device "
+                              "hash link; per content op key commitment, AD, XChaCha20-Poly1305 "
+                              "open, unpad; per page the signed head and one Ed25519 verify per "
+                              "author device; per sync 5 author chains and the epoch key box"};
+  Comparison kring_vs_checked{cold.workload,
+                              cold.a_name,
+                              checked_vs_floor.a_name,
+                              "s",
+                              false,
+                              {},
+                              {},
+                              std::nullopt,
+                              "",
+                              ""};
   for (int r = 0; r < o.rounds; ++r) {
     double start = Now();
     auto stats = f.readers[static_cast<size_t>(r)].client->SyncNow();
@@ -494,6 +517,14 @@ void RunColdSync(Report& report, const Options& o) {
                       o.scratch + "/floor-reader-" + std::to_string(r) + ".sqlite3", f.total_ops);
     cold.a.push_back(a);
     cold.b.push_back(b);
+    if (!sync_only) {
+      checked_in.db_path = o.scratch + "/checked-reader-" + std::to_string(r) + ".sqlite3";
+      double c = CheckedFloorColdSync(checked_in);
+      checked_vs_floor.a.push_back(c);
+      checked_vs_floor.b.push_back(b);
+      kring_vs_checked.a.push_back(a);
+      kring_vs_checked.b.push_back(c);
+    }
     if (o.after_cold_round) o.after_cold_round(r, a);
   }
   auto view = f.readers[0].client->ConfirmedView(f.case_id);
@@ -501,12 +532,9 @@ void RunColdSync(Report& report, const Options& o) {
     throw std::runtime_error("cold sync state does not hold every note");
   }
   report.comparisons.push_back(cold);
-  // KRING_BENCH_COLD_SYNC_ONLY: stop after the cold SyncNow rounds, so that a callgrind run of
-  // `--only cold` counts the sync alone (the in-process round below uses the same functions).
-  if (const char* only = std::getenv("KRING_BENCH_COLD_SYNC_ONLY");
-      only != nullptr && *only != '\0') {
-    return;
-  }
+  if (sync_only) return;
+  report.comparisons.push_back(checked_vs_floor);
+  report.comparisons.push_back(kring_vs_checked);
 
   // Verification cost in-process, on the exact entries kringd serves.
   VerifyFixture vf;

@@ -172,6 +172,13 @@ Result<ParsedOp> ParseEnvelope(const v1::Envelope& env) {
 }
 
 Result<ParsedOp> ParseEnvelopeFields(const v1::Envelope& env) {
+  ParsedOp op;
+  KRING_RETURN_IF_ERROR(
+      ParseEnvelopeInto(env, {op.header, op.control, op.digest, op.envelope_hash}));
+  return op;
+}
+
+Status ParseEnvelopeInto(const v1::Envelope& env, const ParsedOpFields& op) {
   if (env.ByteSizeLong() > kMaxEnvelopeBytes) return InvalidArgument("envelope too large");
   if (env.header().empty() || env.header().size() > kMaxHeaderBytes) {
     return InvalidArgument("envelope header missing or too large");
@@ -184,7 +191,6 @@ Result<ParsedOp> ParseEnvelopeFields(const v1::Envelope& env) {
   if (!env.signature().empty() && env.signature().size() != crypto::kSignatureBytes) {
     return InvalidArgument("signature must be 64 bytes");
   }
-  ParsedOp op;
   if (!op.header.ParseFromString(env.header())) return InvalidArgument("malformed header");
   const v1::OpHeader& h = op.header;
   if (h.version() != kVersion) return InvalidArgument("unknown header version");
@@ -304,7 +310,7 @@ Result<ParsedOp> ParseEnvelopeFields(const v1::Envelope& env) {
   }
   op.digest = OpDigest(env);
   op.envelope_hash = Hasher("kring-envelope-v1").Add(op.digest).Add(env.signature()).Finish();
-  return op;
+  return {};
 }
 
 }  // namespace kring::protocol

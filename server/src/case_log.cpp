@@ -437,9 +437,9 @@ Status InviteOps(storage::StoreTxn& txn, ByteView case_id, int author_role, cons
 // push's previous ops (ApplyNew).
 Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t index,
                 const PreparedEnvelope& p, int64_t now_ms, PushOutcome& out) {
-  const protocol::ParsedOp& op = p.parsed.value();
+  const PushedOp& op = p.parsed.value();
   storage::StoreTxn& txn = state.txn();
-  const v1::OpHeader& h = op.header;
+  const v1::OpHeader& h = op.header();
   KRING_ASSIGN_OR_RETURN(std::optional<storage::CaseRecord> * kase_slot, state.Case());
   if (h.kind() == v1::OP_KIND_CREATE_CASE) {
     if (*kase_slot) return Status(StatusCode::kAlreadyExists, "case already exists");
@@ -447,13 +447,13 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
     KRING_ASSIGN_OR_RETURN(std::optional<storage::ErasedCase> erased, txn.GetErased(case_id));
     if (erased) return Status(StatusCode::kAlreadyExists, "case already exists");
     if (index != 0) return InvalidArgument("create case must be the first op of its push");
-    KRING_RETURN_IF_ERROR(CheckCreateCase(txn, author, h, op.control.create_case()));
-    KRING_RETURN_IF_ERROR(txn.InsertCase(case_id, now_ms));
-    for (const v1::Member& m : op.control.create_case().members()) {
+    KRING_RETURN_IF_ERROR(CheckCreateCase(txn, author, h, op.control().create_case()));
+    KRING_ASSIGN_OR_RETURN(int64_t case_key, txn.InsertCase(case_id, now_ms));
+    for (const v1::Member& m : op.control().create_case().members()) {
       KRING_RETURN_IF_ERROR(txn.InsertMember(case_id, View(m.account_id()), m.role()));
     }
     KRING_RETURN_IF_ERROR(txn.SetScopeEpoch(case_id, 0, 0));
-    state.SetCreated();
+    state.SetCreated(case_key);
   } else if (!*kase_slot) {
     KRING_ASSIGN_OR_RETURN(std::optional<storage::ErasedCase> erased, txn.GetErased(case_id));
     return NotFound(erased ? "case was erased" : "unknown case");
@@ -461,7 +461,8 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
   const storage::CaseRecord& kase = **kase_slot;
   const bool accepting = h.kind() == v1::OP_KIND_ACCEPT_INVITE;
   if (accepting) {
-    KRING_RETURN_IF_ERROR(AcceptInviteOp(txn, author, case_id, op.control.accept_invite(), now_ms));
+    KRING_RETURN_IF_ERROR(
+        AcceptInviteOp(txn, author, case_id, op.control().accept_invite(), now_ms));
   }
   KRING_ASSIGN_OR_RETURN(std::optional<int> role, state.AuthorRole());
   if (!role && !accepting) return PermissionDenied("not a member of this case");
@@ -472,8 +473,9 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
   // Per-device continuity: this op must follow the device's previous op in this case.
   KRING_ASSIGN_OR_RETURN(std::optional<storage::DeviceCursor> cursor, state.Cursor());
   uint64_t last_counter = cursor ? cursor->last_counter : 0;
-  Bytes last_hash = cursor ? cursor->last_envelope_hash : Bytes{};
-  if (h.device_counter() != last_counter + 1 || ToBytes(h.prev_device_op_hash()) != last_hash) {
+  const ByteView last_hash = cursor ? ByteView(cursor->last_envelope_hash) : ByteView{};
+  if (h.device_counter() != last_counter + 1 ||
+      !std::ranges::equal(View(h.prev_device_op_hash()), last_hash)) {
     return FailedPrecondition("device counter or previous-op hash does not continue");
   }
 
@@ -495,36 +497,36 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
 
   // Membership changes (the following Rekey is required by ApplyPush).
   if (h.kind() == v1::OP_KIND_ADD_MEMBER || h.kind() == v1::OP_KIND_REMOVE_MEMBER) {
-    KRING_RETURN_IF_ERROR(CheckMembershipChange(txn, case_id, *role, author, h, op.control));
+    KRING_RETURN_IF_ERROR(CheckMembershipChange(txn, case_id, *role, author, h, op.control()));
   }
   if (h.kind() == v1::OP_KIND_INVITE || h.kind() == v1::OP_KIND_REVOKE_INVITE ||
       h.kind() == v1::OP_KIND_DECLINE_MEMBER) {
-    KRING_RETURN_IF_ERROR(InviteOps(txn, case_id, *role, h, op.control, now_ms));
+    KRING_RETURN_IF_ERROR(InviteOps(txn, case_id, *role, h, op.control(), now_ms));
   }
 
   if (h.kind() == v1::OP_KIND_SET_SCOPE) {
-    KRING_RETURN_IF_ERROR(CheckSetScope(txn, case_id, author, h, op.control.set_scope()));
+    KRING_RETURN_IF_ERROR(CheckSetScope(txn, case_id, author, h, op.control().set_scope()));
   }
   if (h.kind() == v1::OP_KIND_CLOSE_CASE || h.kind() == v1::OP_KIND_ERASE_CASE) {
-    KRING_RETURN_IF_ERROR(CheckCloseOrErase(txn, case_id, *role, h, op.control));
+    KRING_RETURN_IF_ERROR(CheckCloseOrErase(txn, case_id, *role, h, op.control()));
   }
   if (h.kind() == v1::OP_KIND_COMPLAINT) {
     // Any member may complain about a Rekey in this log; kringd cannot check the box itself.
     KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch, txn.GetScopeEpoch(case_id, 0));
     if (!epoch || h.epoch() != *epoch) return FailedPrecondition("stale epoch");
-    if (op.control.complaint().rekey_seq() > kase.head_seq) {
+    if (op.control().complaint().rekey_seq() > kase.head_seq) {
       return InvalidArgument("complaint about an op that is not in the log");
     }
-    if (op.control.complaint().scope_id() != 0) {
+    if (op.control().complaint().scope_id() != 0) {
       KRING_ASSIGN_OR_RETURN(bool in_scope,
-                             InScope(txn, case_id, op.control.complaint().scope_id(), author));
+                             InScope(txn, case_id, op.control().complaint().scope_id(), author));
       if (!in_scope) return PermissionDenied("a complaint about a scope the author is not in");
     }
   }
 
   // Epochs.
   if (h.kind() == v1::OP_KIND_REKEY) {
-    const v1::Rekey& rekey = op.control.rekey();
+    const v1::Rekey& rekey = op.control().rekey();
     KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch,
                            txn.GetScopeEpoch(case_id, rekey.scope_id()));
     if (!epoch) return FailedPrecondition("unknown scope");
@@ -578,21 +580,16 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
   // Append.
   uint64_t seq = kase.head_seq + 1;
   Bytes chain_hash = protocol::ChainHash(kase.head_hash, seq, op.envelope_hash);
-  storage::NewOp row{Bytes(case_id.begin(), case_id.end()),
-                     seq,
-                     p.serialized,
-                     chain_hash,
-                     author.device_id,
-                     ToBytes(h.client_op_id()),
-                     op.envelope_hash,
-                     now_ms};
+  const storage::NewOp row{
+      kase.case_key,    seq,   p.serialized, chain_hash, author.device_id, View(h.client_op_id()),
+      op.envelope_hash, now_ms};
   KRING_RETURN_IF_ERROR(txn.InsertOp(row));
   // The device cursor and the case head are written once, when the push ends (or before a
   // control op reads the tables).
   state.Appended(row, h.device_counter());
   if (h.kind() == v1::OP_KIND_CLOSE_CASE) {
     const int64_t retention_ms =
-        int64_t{op.control.close_case().retention_days()} * 24 * 3600 * 1000;
+        int64_t{op.control().close_case().retention_days()} * 24 * 3600 * 1000;
     KRING_RETURN_IF_ERROR(txn.SetCaseClosed(case_id, seq, now_ms + retention_ms));
   }
   if (h.kind() == v1::OP_KIND_ERASE_CASE) {
@@ -618,7 +615,7 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
 // head and cursor written, and the ops after it read them again.
 Status ApplyNew(PushState& state, const Author& author, ByteView case_id, size_t index,
                 const PreparedEnvelope& p, int64_t now_ms, PushOutcome& out) {
-  if (p.parsed->header.kind() == v1::OP_KIND_CONTENT) {
+  if (p.parsed->header().kind() == v1::OP_KIND_CONTENT) {
     return ApplyOne(state, author, case_id, index, p, now_ms, out);
   }
   KRING_RETURN_IF_ERROR(state.FlushAndForget());
@@ -647,13 +644,32 @@ Result<size_t> SweepRetention(storage::StoreTxn& txn, int64_t now_ms, uint32_t l
   return due.size();
 }
 
+PushedOp::PushedOp(google::protobuf::Arena* arena) {
+  if (arena != nullptr) {
+    header_ = google::protobuf::Arena::CreateMessage<v1::OpHeader>(arena);
+    control_ = google::protobuf::Arena::CreateMessage<v1::ControlBody>(arena);
+  } else {
+    owned_header_ = std::make_unique<v1::OpHeader>();
+    owned_control_ = std::make_unique<v1::ControlBody>();
+    header_ = owned_header_.get();
+    control_ = owned_control_.get();
+  }
+}
+
 std::vector<PreparedEnvelope> PrepareEnvelopes(const v1::PushRequest& request,
                                                const Author& author) {
   std::vector<PreparedEnvelope> out;
   out.reserve(static_cast<size_t>(request.envelopes_size()));
+  google::protobuf::Arena* arena = request.GetArena();
   for (const v1::Envelope& env : request.envelopes()) {
     PreparedEnvelope p;
-    p.parsed = protocol::ParseEnvelopeFields(env);
+    PushedOp op(arena);
+    const Status parsed = protocol::ParseEnvelopeInto(env, op.fields());
+    if (parsed.ok()) {
+      p.parsed = std::move(op);
+    } else {
+      p.parsed = parsed;
+    }
     // One Ed25519 check per signed envelope: a push's unsigned content ops cost none here, their
     // signed successor in the same push covers them through the hash links (ApplyPush).
     if (p.parsed.ok()) {
@@ -683,7 +699,7 @@ Status ApplyBatch(storage::StoreTxn& txn, const Author& author, ByteView case_id
     std::vector<Bytes> client_op_ids;
     client_op_ids.reserve(batch.size());
     for (const PreparedEnvelope& p : batch) {
-      if (p.parsed.ok()) client_op_ids.push_back(ToBytes(p.parsed->header.client_op_id()));
+      if (p.parsed.ok()) client_op_ids.push_back(ToBytes(p.parsed->header().client_op_id()));
     }
     KRING_RETURN_IF_ERROR(state.LoadStored(client_op_ids));
   }
@@ -693,8 +709,8 @@ Status ApplyBatch(storage::StoreTxn& txn, const Author& author, ByteView case_id
   for (size_t i = 0; i < batch.size(); ++i) {
     const PreparedEnvelope& p = batch[i];
     if (!p.parsed.ok()) return At(i, p.parsed.status());
-    const protocol::ParsedOp& op = p.parsed.value();
-    const v1::OpHeader& h = op.header;
+    const PushedOp& op = p.parsed.value();
+    const v1::OpHeader& h = op.header();
     // Compared in place: copying the ids to compare them was three allocations per op.
     if (!std::ranges::equal(View(h.case_id()), case_id)) {
       return At(i, PermissionDenied("envelope belongs to another case"));
@@ -720,20 +736,20 @@ Status ApplyBatch(storage::StoreTxn& txn, const Author& author, ByteView case_id
     }
     // Removal and addition are atomic with their rekey: nothing may be sealed in between.
     const bool leaving = h.kind() == v1::OP_KIND_REMOVE_MEMBER &&
-                         ToBytes(op.control.remove_member().account_id()) == author.account_id;
+                         ToBytes(op.control().remove_member().account_id()) == author.account_id;
     if ((h.kind() == v1::OP_KIND_ADD_MEMBER || h.kind() == v1::OP_KIND_REMOVE_MEMBER ||
          h.kind() == v1::OP_KIND_SET_SCOPE) &&
         !leaving) {
       const uint32_t scope =
-          h.kind() == v1::OP_KIND_SET_SCOPE ? op.control.set_scope().scope_id() : 0;
+          h.kind() == v1::OP_KIND_SET_SCOPE ? op.control().set_scope().scope_id() : 0;
       const bool rekey_follows = i + 1 < batch.size() && batch[i + 1].parsed.ok() &&
-                                 batch[i + 1].parsed->header.kind() == v1::OP_KIND_REKEY &&
-                                 batch[i + 1].parsed->control.rekey().scope_id() == scope;
+                                 batch[i + 1].parsed->header().kind() == v1::OP_KIND_REKEY &&
+                                 batch[i + 1].parsed->control().rekey().scope_id() == scope;
       if (!rekey_follows) {
         return At(i, InvalidArgument("a membership change must be followed by its rekey"));
       }
       // The Rekey must be new too: a retried (duplicate) one would not change the epoch.
-      if (state.Stored(View(batch[i + 1].parsed->header.client_op_id())) != nullptr) {
+      if (state.Stored(View(batch[i + 1].parsed->header().client_op_id())) != nullptr) {
         return At(i, InvalidArgument("a membership change must be followed by its rekey"));
       }
     }
@@ -756,9 +772,9 @@ Status ApplyBatch(storage::StoreTxn& txn, const Author& author, ByteView case_id
     KRING_ASSIGN_OR_RETURN(out.members, state.Members());
     // A removed member is poked once more, so its device learns at once that it is out.
     for (const PreparedEnvelope& p : batch) {
-      if (p.parsed.ok() && p.parsed->header.kind() == v1::OP_KIND_REMOVE_MEMBER) {
+      if (p.parsed.ok() && p.parsed->header().kind() == v1::OP_KIND_REMOVE_MEMBER) {
         auto with_removed = std::make_shared<std::vector<Bytes>>(*out.members);
-        with_removed->push_back(ToBytes(p.parsed->control.remove_member().account_id()));
+        with_removed->push_back(ToBytes(p.parsed->control().remove_member().account_id()));
         out.members = std::move(with_removed);
       }
     }

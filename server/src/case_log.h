@@ -6,6 +6,8 @@
 #include <memory>
 #include <vector>
 
+#include <google/protobuf/arena.h>
+
 #include "kring/common/bytes.h"
 #include "kring/common/protocol.h"
 #include "kring/common/status.h"
@@ -21,13 +23,34 @@ struct Author {
   Bytes signing_public_key;
 };
 
+// A pushed envelope's fields as protocol::ParseEnvelopeInto parsed and checked them. The header
+// and control body are on the request's arena, like the envelope itself: parsed on the heap,
+// each header field was a string object allocated and freed per op.
+class PushedOp {
+ public:
+  explicit PushedOp(google::protobuf::Arena* arena);
+  const v1::OpHeader& header() const { return *header_; }
+  const v1::ControlBody& control() const { return *control_; }
+  protocol::ParsedOpFields fields() { return {*header_, *control_, digest, envelope_hash}; }
+
+  Bytes digest;
+  Bytes envelope_hash;
+
+ private:
+  // Without an arena (not kringd's gRPC path) the messages are owned here.
+  std::unique_ptr<v1::OpHeader> owned_header_;
+  std::unique_ptr<v1::ControlBody> owned_control_;
+  v1::OpHeader* header_ = nullptr;
+  v1::ControlBody* control_ = nullptr;
+};
+
 // Parsing and signature checks are done before the batch reaches the writer thread (they are the
 // expensive part); their outcomes are applied in order inside the transaction, so the first
 // failing envelope is the one reported.
 struct PreparedEnvelope {
-  // Without its own copy of the envelope (ParseEnvelopeFields): `envelope` points into the
+  // Without its own copy of the envelope: `envelope` (and the parsed header) point into the
   // request, which the caller keeps alive until the push is answered.
-  Result<protocol::ParsedOp> parsed = Status(StatusCode::kInternal, "not prepared");
+  Result<PushedOp> parsed = Status(StatusCode::kInternal, "not prepared");
   const v1::Envelope* envelope = nullptr;
   // The envelope as stored, serialized here on the gRPC thread so the single writer thread only
   // inserts it. The hashes cover the envelope's fields, not this encoding.

@@ -19,8 +19,11 @@ Result<std::optional<storage::CaseRecord>*> PushState::Case() {
     if (cached_ != nullptr) {
       kase_ = std::optional<storage::CaseRecord>(cached_->kase);
     } else {
-      KRING_ASSIGN_OR_RETURN(std::optional<storage::CaseRecord> kase, txn_.GetCase(case_id_));
-      kase_ = std::move(kase);
+      // Emplaced from the result itself: GCC 12 at -O2 takes a moved-from local optional for
+      // uninitialized (a false -Wmaybe-uninitialized).
+      Result<std::optional<storage::CaseRecord>> kase = txn_.GetCase(case_id_);
+      if (!kase.ok()) return kase.status();
+      kase_.emplace(std::move(*kase));
     }
   }
   return &*kase_;
@@ -107,10 +110,12 @@ Result<const PushState::Scope*> PushState::ContentScope(uint32_t scope_id) {
 
 Status PushState::LoadStored(const std::vector<Bytes>& client_op_ids) {
   KRING_ASSIGN_OR_RETURN(stored_, txn_.FindOps(case_id_, device_id_, client_op_ids));
+  track_stored_ = true;
   return {};
 }
 
 const storage::StoredOpRef* PushState::Stored(ByteView client_op_id) const {
+  if (stored_.empty()) return nullptr;
   auto it = stored_.find(Bytes(client_op_id.begin(), client_op_id.end()));
   return it == stored_.end() ? nullptr : &it->second;
 }
@@ -118,13 +123,24 @@ const storage::StoredOpRef* PushState::Stored(ByteView client_op_id) const {
 void PushState::Appended(const storage::NewOp& row, uint64_t device_counter) {
   storage::CaseRecord& kase = **kase_;
   kase.head_seq = row.seq;
-  kase.head_hash = row.chain_hash;
+  // Assigned in place: the head's and the cursor's buffers serve op after op.
+  kase.head_hash.assign(row.chain_hash.begin(), row.chain_hash.end());
   head_dirty_ = true;
-  cursor_ = std::optional<storage::DeviceCursor>(
-      storage::DeviceCursor{device_counter, row.envelope_hash});
+  if (!cursor_ || !*cursor_)
+    cursor_ = std::optional<storage::DeviceCursor>(storage::DeviceCursor{});
+  storage::DeviceCursor& cursor = **cursor_;
+  cursor.last_counter = device_counter;
+  cursor.last_envelope_hash.assign(row.envelope_hash.begin(), row.envelope_hash.end());
   cursor_dirty_ = true;
-  chain_hashes_[row.seq] = row.chain_hash;
-  stored_[row.client_op_id] = storage::StoredOpRef{row.seq, row.chain_hash, row.received_at_ms};
+  // The op's chain hash is not kept in chain_hashes_: a later op of the push that names it as
+  // seen reads it from the transaction, which holds the row. Nor is the op kept in stored_ on
+  // ApplyPush's first pass, which has no stored ops to find: an op of the push repeating this
+  // one's client_op_id fails on the idempotency index there and the push takes the second pass,
+  // which keeps them and answers the repeat as a duplicate.
+  if (track_stored_) {
+    stored_[Bytes(row.client_op_id.begin(), row.client_op_id.end())] = storage::StoredOpRef{
+        row.seq, Bytes(row.chain_hash.begin(), row.chain_hash.end()), row.received_at_ms};
+  }
 }
 
 Status PushState::Flush() {

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include "kring/common/bytes.h"
 #include "kring/common/status.h"
@@ -32,8 +33,12 @@ class PushState {
 
   // The case as read, with the head as appended so far; nullopt when there is no such case.
   Result<std::optional<storage::CaseRecord>*> Case();
-  // A case this push has just created.
-  void SetCreated() { kase_ = std::optional<storage::CaseRecord>(storage::CaseRecord{}); }
+  // A case this push has just created, under the backend's `case_key`.
+  void SetCreated(int64_t case_key) {
+    storage::CaseRecord kase;
+    kase.case_key = case_key;
+    kase_ = std::optional<storage::CaseRecord>(std::move(kase));
+  }
   Result<std::optional<int>> AuthorRole();
   Result<std::optional<storage::DeviceCursor>> Cursor();
   Result<std::optional<Bytes>> ChainHashAt(uint64_t seq);
@@ -52,7 +57,8 @@ class PushState {
   };
   Result<const Scope*> ContentScope(uint32_t scope_id);
 
-  // Reads the author's stored ops among `client_op_ids` (one statement for the push).
+  // Reads the author's stored ops among `client_op_ids` (one statement for the push). Only then
+  // are the push's own appended ops kept for Stored too (Appended).
   Status LoadStored(const std::vector<Bytes>& client_op_ids);
   // The stored op with this client_op_id, from before the push or appended by it.
   const storage::StoredOpRef* Stored(ByteView client_op_id) const;
@@ -88,6 +94,7 @@ class PushState {
   // Kept by FlushAndForget: ops rows do not change during a push (erasure comes after it).
   std::map<uint64_t, std::optional<Bytes>> chain_hashes_;
   std::map<Bytes, storage::StoredOpRef> stored_;
+  bool track_stored_ = false;  // LoadStored ran
 };
 
 }  // namespace kring::server

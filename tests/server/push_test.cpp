@@ -181,6 +181,27 @@ TEST_CASE("an op sealed anew under a stored client_op_id gets the stored result"
   CHECK(HeadSeq(c, chair.token, b.case_id()) == 4);
 }
 
+TEST_CASE("a push that repeats one of its own ops answers the repeat as a duplicate", "[push]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  OpBuilder b = CreateKeyedCase(c, chair);
+  v1::Envelope op = b.Content(1);
+  b.Accepted(op);
+  v1::Envelope next = b.Content(1);
+  b.Accepted(next);
+  v1::PushResponse resp;
+  REQUIRE(Push(c, chair.token, b.case_id(), {op, op, next}, &resp).ok());
+  REQUIRE(resp.results_size() == 3);
+  CHECK_FALSE(resp.results(0).duplicate());
+  CHECK(resp.results(1).duplicate());
+  CHECK(resp.results(1).seq() == resp.results(0).seq());
+  CHECK(resp.results(1).chain_hash() == resp.results(0).chain_hash());
+  CHECK_FALSE(resp.results(2).duplicate());
+  CHECK(resp.results(2).seq() == resp.results(0).seq() + 1);
+  CHECK(HeadSeq(c, chair.token, b.case_id()) == 4);
+}
+
 TEST_CASE("non-members are refused", "[push]") {
   TestServer server;
   Client c(server.address());

@@ -2,6 +2,8 @@
 // and RFC 8032) and tamper tests for the crypto wrappers.
 #include "kring/common/crypto.h"
 
+#include <sodium.h>
+
 #include <catch2/catch.hpp>
 
 #include "kring/common/protocol.h"
@@ -80,6 +82,30 @@ TEST_CASE("padding hides lengths within a block and round-trips", "[crypto]") {
   REQUIRE(size.ok());
   CHECK(size.value() == 200);
   CHECK_FALSE(crypto::UnpaddedSize(Bytes(256, 0), 256).ok());
+}
+
+// UnpaddedSize scans from the end rather than in constant time: it must accept and reject exactly
+// what sodium_unpad does, which every buffer of up to 9 bytes over {0, 0x80, 1} shows here.
+TEST_CASE("unpadded size agrees with sodium_unpad on every small buffer", "[crypto]") {
+  const uint8_t kBytes[] = {0, 0x80, 1};
+  size_t compared = 0;
+  for (size_t block : {size_t{1}, size_t{3}, size_t{4}}) {
+    for (size_t n = 0; n <= 9; ++n) {
+      size_t count = 1;
+      for (size_t i = 0; i < n; ++i) count *= 3;
+      for (size_t code = 0; code < count; ++code) {
+        Bytes data(n);
+        for (size_t i = 0, c = code; i < n; ++i, c /= 3) data[i] = kBytes[c % 3];
+        size_t expected = 0;
+        const bool ok = n > 0 && sodium_unpad(&expected, data.data(), n, block) == 0;
+        auto got = crypto::UnpaddedSize(data, block);
+        REQUIRE(got.ok() == ok);
+        if (ok) REQUIRE(got.value() == expected);
+        ++compared;
+      }
+    }
+  }
+  CHECK(compared > 3 * 9000);
 }
 
 // IsValid checks eight ASCII bytes at a time: a bad byte or a cut sequence must still be found

@@ -49,11 +49,11 @@ class Log {
   const crypto::SigningKeyPair& server() const { return server_; }
 
   void Append(Author& a, v1::OpKind kind, const v1::ControlBody* control,
-              const v1::ContentOp* content, ByteView epoch_key) {
+              const v1::ContentOp* content, ByteView epoch_key, uint64_t epoch = 1) {
     v1::OpHeader h;
     h.set_version(protocol::kVersion);
     h.set_case_id(ToString(case_id_));
-    h.set_epoch(1);
+    h.set_epoch(epoch);
     h.set_author_account_id(ToString(a.account_id));
     h.set_author_device_id(a.local.device_id());
     h.set_device_counter(a.counter + 1);
@@ -113,6 +113,26 @@ v1::ContentOp Note(const std::string& id, const std::string& text, bool create) 
   return op;
 }
 
+// A Rekey of scope 0 to `epoch`, the key boxed for the chair and the member.
+v1::ControlBody RekeyBody(const Log& log, const Author& chair, const Author& member,
+                          const SecretBytes& epoch_key, uint64_t epoch) {
+  v1::ControlBody rekey;
+  v1::Rekey* rk = rekey.mutable_rekey();
+  rk->set_new_epoch(epoch);
+  rk->set_key_commitment(
+      ToString(protocol::EpochKeyCommitment(epoch_key, log.case_id(), 0, epoch)));
+  for (const Author* a : {&chair, &member}) {
+    rk->add_recipients(ToString(a->account_id));
+    v1::KeyBox* box = rk->add_boxes();
+    box->set_account_id(ToString(a->account_id));
+    box->set_user_key_generation(a->local.user_keys(0).generation());
+    box->set_sealed_key(ToString(crypto::Seal(
+        client::identity::UserBoxKeyPair(View(a->local.user_keys(0).seed())).public_key,
+        epoch_key)));
+  }
+  return rekey;
+}
+
 // The case's first two ops: the chair's CreateCase (chair and member) and its Rekey to epoch 1.
 // Returns the Rekey's body.
 v1::ControlBody AppendStart(Log& log, Author& chair, Author& member, const SecretBytes& epoch_key) {
@@ -123,19 +143,7 @@ v1::ControlBody AppendStart(Log& log, Author& chair, Author& member, const Secre
     m->set_role(a == &chair ? v1::ROLE_CHAIR : v1::ROLE_MEMBER);
   }
   log.Append(chair, v1::OP_KIND_CREATE_CASE, &create, nullptr, {});
-  v1::ControlBody rekey;
-  v1::Rekey* rk = rekey.mutable_rekey();
-  rk->set_new_epoch(1);
-  rk->set_key_commitment(ToString(protocol::EpochKeyCommitment(epoch_key, log.case_id(), 0, 1)));
-  for (const Author* a : {&chair, &member}) {
-    rk->add_recipients(ToString(a->account_id));
-    v1::KeyBox* box = rk->add_boxes();
-    box->set_account_id(ToString(a->account_id));
-    box->set_user_key_generation(a->local.user_keys(0).generation());
-    box->set_sealed_key(ToString(crypto::Seal(
-        client::identity::UserBoxKeyPair(View(a->local.user_keys(0).seed())).public_key,
-        epoch_key)));
-  }
+  v1::ControlBody rekey = RekeyBody(log, chair, member, epoch_key, 1);
   log.Append(chair, v1::OP_KIND_REKEY, &rekey, nullptr, {});
   return rekey;
 }
@@ -289,4 +297,148 @@ TEST_CASE("chains are fetched ahead only for the accounts the checks can accept 
   CHECK(v2r.failure->seq == first_page + 2);
   CHECK(v2r.failure->detail == "author is not a member of the case");
   for (const Author& a : strangers) CHECK(prefetched.count(a.account_id) == 0);
+}
+
+// A run of one device's ops in a page reuses the answers of the op before it (a member, an
+// active device of its account's chain). Each case below is one page from seq 1 in which that
+// reuse would be wrong: the op named must get the full check and be refused.
+namespace {
+
+// Verifies the log's first `n` entries (all when 0) as the first page of a new record, as `me`
+// reads it; `authors` are the accounts whose chains the client can fetch.
+client::VerifyResult VerifyAsOnePage(const Log& log, const Author& me,
+                                     const std::vector<const Author*>& authors, size_t n = 0) {
+  client::VerifyContext ctx;
+  ctx.record.case_id = log.case_id();
+  ctx.server_public_key = log.server().public_key;
+  ctx.me = &me.local;
+  ctx.chain_hash_at = [](uint64_t) -> Result<std::optional<Bytes>> {
+    return std::optional<Bytes>();
+  };
+  ctx.chain_of = [authors](const Bytes& account, bool) -> Result<UserChain> {
+    for (const Author* a : authors) {
+      if (account == a->account_id) return a->chain;
+    }
+    return NotFound("no such account");
+  };
+  ctx.epoch_key = [](uint32_t, uint64_t) -> Result<std::optional<client::EpochKey>> {
+    return std::optional<client::EpochKey>();
+  };
+  return client::VerifyPull(ctx, n == 0 ? log.Page(0) : log.FirstPage(n));
+}
+
+void AppendNote(Log& log, Author& a, const SecretBytes& epoch_key, uint64_t epoch = 1) {
+  v1::ContentOp note = Note(ToString(crypto::RandomBytes(crypto::kIdBytes)), "x", true);
+  log.Append(a, v1::OP_KIND_CONTENT, nullptr, &note, epoch_key, epoch);
+}
+
+void RequireVerified(const client::VerifyResult& r) {
+  REQUIRE(r.error.ok());
+  REQUIRE_FALSE(r.failure);
+}
+
+void RequireRefused(const client::VerifyResult& r, uint64_t seq, const std::string& detail) {
+  REQUIRE(r.error.ok());
+  REQUIRE(r.failure);
+  CHECK(r.failure->kind == client::AlarmKind::kTamper);
+  CHECK(r.failure->seq == seq);
+  CHECK(r.failure->detail == detail);
+}
+
+}  // namespace
+
+TEST_CASE("a device's op after its account left the case in the same page is refused",
+          "[verifier]") {
+  Author chair = NewAuthor();
+  Author member = NewAuthor();
+  Log log;
+  const SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
+  AppendStart(log, chair, member, epoch_key);
+  AppendNote(log, member, epoch_key);
+  // The member leaves, then its device writes on as if it had not: the RemoveMember ends the
+  // run, so the op after it is checked for membership again.
+  v1::ControlBody leave;
+  leave.mutable_remove_member()->set_account_id(ToString(member.account_id));
+  log.Append(member, v1::OP_KIND_REMOVE_MEMBER, &leave, nullptr, {});
+  AppendNote(log, member, epoch_key);
+
+  // The page up to the op before verifies: the refusal is that op's alone.
+  RequireVerified(VerifyAsOnePage(log, chair, {&chair, &member}, 4));
+  RequireRefused(VerifyAsOnePage(log, chair, {&chair, &member}), 5,
+                 "author is not a member of the case");
+}
+
+TEST_CASE("a non-member's op after its own AcceptInvite in the same page is refused",
+          "[verifier]") {
+  Author chair = NewAuthor();
+  Author member = NewAuthor();
+  Author stranger = NewAuthor();
+  Log log;
+  const SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
+  AppendStart(log, chair, member, epoch_key);
+  const crypto::SigningKeyPair invite_key = crypto::NewSigningKeyPair();
+  v1::ControlBody invite;
+  v1::Invite* inv = invite.mutable_invite();
+  inv->set_invite_id(ToString(protocol::InviteId(invite_key.public_key)));
+  inv->set_signing_public_key(ToString(invite_key.public_key));
+  inv->set_role(v1::ROLE_MEMBER);
+  inv->set_expires_at_ms(1800000000000);
+  log.Append(chair, v1::OP_KIND_INVITE, &invite, nullptr, {});
+  // An AcceptInvite is the one op a non-member may write; no chair approved it yet, so the same
+  // device's next op is by a non-member and must not ride on the AcceptInvite's check.
+  v1::ControlBody accept;
+  accept.mutable_accept_invite()->set_invite_id(inv->invite_id());
+  accept.mutable_accept_invite()->set_proof(ToString(crypto::Sign(
+      invite_key.secret_key,
+      protocol::InviteAcceptInput(log.case_id(), View(inv->invite_id()), stranger.account_id))));
+  log.Append(stranger, v1::OP_KIND_ACCEPT_INVITE, &accept, nullptr, {});
+  AppendNote(log, stranger, epoch_key);
+
+  // The page up to the op before verifies: the refusal is that op's alone.
+  RequireVerified(VerifyAsOnePage(log, chair, {&chair, &member, &stranger}, 4));
+  RequireRefused(VerifyAsOnePage(log, chair, {&chair, &member, &stranger}), 5,
+                 "author is not a member of the case");
+}
+
+TEST_CASE("a device's op after a Rekey in its own run that cuts it off is refused", "[verifier]") {
+  Author chair = NewAuthor();
+  Author member = NewAuthor();
+  Log log;
+  const SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
+  // The chair's device writes seq 1 to 5 as one run. Its account's chain has revoked it since,
+  // and its own Rekey at seq 4 says so (as a revoked device may, for what it wrote before): seq 5
+  // comes after its cut-off.
+  AppendStart(log, chair, member, epoch_key);
+  AppendNote(log, chair, epoch_key);
+  const SecretBytes next_key = crypto::RandomSecret(crypto::kKeyBytes);
+  v1::ControlBody rekey = RekeyBody(log, chair, member, next_key, 2);
+  rekey.mutable_rekey()->add_revoked_devices(chair.local.device_id());
+  log.Append(chair, v1::OP_KIND_REKEY, &rekey, nullptr, {}, 2);
+  AppendNote(log, chair, next_key, 2);
+  chair.chain.devices.at(ToBytes(chair.local.device_id())).revoked_at = 1;
+
+  // The page up to the op before verifies: the refusal is that op's alone.
+  RequireVerified(VerifyAsOnePage(log, member, {&chair, &member}, 4));
+  RequireRefused(VerifyAsOnePage(log, member, {&chair, &member}), 5,
+                 "op by a device revoked before this position");
+}
+
+TEST_CASE("an op naming another account for the device of the op before it is refused",
+          "[verifier]") {
+  Author chair = NewAuthor();
+  Author member = NewAuthor();
+  Log log;
+  const SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
+  AppendStart(log, chair, member, epoch_key);
+  AppendNote(log, chair, epoch_key);
+  // The chair's device signs an op that claims the member's account, continuing its own
+  // counter and link: only the member's chain can say this device is not the member's.
+  Author posing = chair;
+  posing.account_id = member.account_id;
+  AppendNote(log, posing, epoch_key);
+
+  // The page up to the op before verifies: the refusal is that op's alone.
+  RequireVerified(VerifyAsOnePage(log, chair, {&chair, &member}, 3));
+  RequireRefused(VerifyAsOnePage(log, chair, {&chair, &member}), 4,
+                 "author device is not active in its account");
 }

@@ -256,33 +256,52 @@ class BatchVerifier {
       if (seq == 1 && op.control.has_create_case()) {
         model::ApplyControl(membership, h, op.control, 0);
       }
-      if (model::FindMember(membership, View(h.author_account_id())) == nullptr &&
-          h.kind() != v1::OP_KIND_ACCEPT_INVITE) {
-        return Fail(AlarmKind::kTamper, seq, "author is not a member of the case", &entry);
-      }
-      Bytes author_device = ToBytes(h.author_device_id());
-      auto chain_of = ChainOf(ToBytes(h.author_account_id()), false);
-      if (chain_of.ok() && (*chain_of)->devices.count(author_device) == 0) {
-        // A device this client has not seen yet: fetch the account's newer links once.
-        chain_of = ChainOf(ToBytes(h.author_account_id()), true);
-      }
-      if (!chain_of.ok()) {
-        if (chain_of.status().transient()) return LocalError(chain_of.status());
-        return Fail(AlarmKind::kTamper, seq, "author account chain does not verify", &entry);
-      }
-      // A device revoked since stays valid for what it wrote before its account's Rekey cut it
-      // off in this case (kringd refused it from the revocation on); nothing after that counts.
-      const UserChain& author_chain = **chain_of;
-      auto known = author_chain.devices.find(author_device);
-      const ChainDevice* device = known == author_chain.devices.end() ? nullptr : &known->second;
-      if (device == nullptr || device->is_recovery) {
-        return Fail(AlarmKind::kTamper, seq, "author device is not active in its account", &entry);
+      // A run of one device's ops (a push's 50) asks the same questions about its author op
+      // after op: for the same account and device as the op before, and the membership as it was
+      // then, the answers found for that op are used again (a member, an active device of a
+      // verified chain; its head and its entries in the maps below). The cut-off, counter, link
+      // and seen-head checks still run for every op.
+      const bool same_author = author_memo_.head != nullptr &&
+                               h.author_account_id() == author_memo_.account &&
+                               h.author_device_id() == author_memo_.device;
+      bool member = same_author;
+      DeviceHead* head = author_memo_.head;
+      size_t* last_index = author_memo_.last_index;
+      if (!same_author) {
+        member = model::FindMember(membership, View(h.author_account_id())) != nullptr;
+        if (!member && h.kind() != v1::OP_KIND_ACCEPT_INVITE) {
+          return Fail(AlarmKind::kTamper, seq, "author is not a member of the case", &entry);
+        }
+        Bytes author_device = ToBytes(h.author_device_id());
+        auto chain_of = ChainOf(ToBytes(h.author_account_id()), false);
+        if (chain_of.ok() && (*chain_of)->devices.count(author_device) == 0) {
+          // A device this client has not seen yet: fetch the account's newer links once.
+          chain_of = ChainOf(ToBytes(h.author_account_id()), true);
+        }
+        if (!chain_of.ok()) {
+          if (chain_of.status().transient()) return LocalError(chain_of.status());
+          return Fail(AlarmKind::kTamper, seq, "author account chain does not verify", &entry);
+        }
+        // A device revoked since stays valid for what it wrote before its account's Rekey cut it
+        // off in this case (kringd refused it from the revocation on); nothing after that counts.
+        const UserChain& author_chain = **chain_of;
+        auto known = author_chain.devices.find(author_device);
+        const ChainDevice* device = known == author_chain.devices.end() ? nullptr : &known->second;
+        if (device == nullptr || device->is_recovery) {
+          return Fail(AlarmKind::kTamper, seq, "author device is not active in its account",
+                      &entry);
+        }
+        // Read only once every check of the batch has passed (CheckSignatures, ApplyAll).
+        head = &heads_[author_device];
+        changed_devices_.insert(author_device);
+        signing_key_[author_device] = device->signing_public_key;
+        last_index = &last_of_device_[std::move(author_device)];
       }
       if (!membership.device_cutoffs().empty() &&
-          membership.device_cutoffs().count(Hex(author_device)) != 0) {
+          membership.device_cutoffs().count(Hex(View(h.author_device_id()))) != 0) {
         return Fail(AlarmKind::kTamper, seq, "op by a device revoked before this position", &entry);
       }
-      DeviceHead& dh = heads_[author_device];
+      DeviceHead& dh = *head;
       if (h.device_counter() <= dh.counter) {
         return Fail(AlarmKind::kTamper, seq, "op of this device replayed", &entry);
       }
@@ -306,9 +325,9 @@ class BatchVerifier {
           return Fail(AlarmKind::kFork, seq, "author saw a different history", &entry);
         }
       }
-      if (h.kind() == v1::OP_KIND_ADD_MEMBER || h.kind() == v1::OP_KIND_REMOVE_MEMBER) {
-        model::ApplyControl(membership, h, op.control, 0);
-      }
+      const bool changes_members =
+          h.kind() == v1::OP_KIND_ADD_MEMBER || h.kind() == v1::OP_KIND_REMOVE_MEMBER;
+      if (changes_members) model::ApplyControl(membership, h, op.control, 0);
       // Cut-offs take effect for the entries after this one (ApplyRekey checks the claim).
       if (h.kind() == v1::OP_KIND_REKEY) {
         for (const std::string& d : op.control.rekey().revoked_devices()) {
@@ -317,10 +336,18 @@ class BatchVerifier {
       }
       dh.counter = h.device_counter();
       dh.last_hash = op.envelope_hash;
-      changed_devices_.insert(author_device);
-      signing_key_[author_device] = device->signing_public_key;
-      last_of_device_[std::move(author_device)] = checked_.size();
-      checked_.push_back({&entry, std::move(op)});
+      *last_index = checked_.size();
+      // Kept for the next op only while what it stands for holds: the author was found a member
+      // (an AcceptInvite is not checked for it) and the membership did not change.
+      if (member && !changes_members) {
+        author_memo_.account = h.author_account_id();
+        author_memo_.device = h.author_device_id();
+        author_memo_.head = head;
+        author_memo_.last_index = last_index;
+      } else {
+        author_memo_ = AuthorMemo();
+      }
+      checked_.emplace_back(&entry, std::move(op));
       prev_chain = std::move(chain);
       ++expected;
     }
@@ -900,6 +927,12 @@ class BatchVerifier {
   std::map<Bytes, UserChain> chains_;                     // by account id, for this batch
   std::vector<std::optional<OpenedContent>> pre_opened_;  // by index in checked_
   std::vector<const EpochSubkeys*> pre_opened_keys_;      // the keys each was opened with
+  // CheckEntries: the op before's author, and what the checks found for it (null: none).
+  struct AuthorMemo {
+    std::string account, device;
+    DeviceHead* head = nullptr;    // in heads_
+    size_t* last_index = nullptr;  // in last_of_device_
+  } author_memo_;
 };
 
 }  // namespace

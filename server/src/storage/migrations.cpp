@@ -123,6 +123,39 @@ CREATE TABLE revocation_named (
   PRIMARY KEY (case_id, scope_id, device_id)
 ) WITHOUT ROWID;
 )sql",
+      // 7: ops keyed by an integer per case instead of the 16-byte case id: each case gets a
+      // case_key, and both indexes of ops start with it. The rows stay in the order they were
+      // stored (rowid), so every append goes to the end of the table whichever case it is for.
+      // envelope_hash (written empty since 2026-11-29, recomputable) is dropped. No foreign key
+      // on ops: kringd appends only to a case it read in the same transaction and erasure
+      // deletes the ops first, and the check was a lookup in `cases` per op.
+      R"sql(
+ALTER TABLE cases ADD COLUMN case_key INTEGER;
+UPDATE cases SET case_key = numbered.k
+  FROM (SELECT case_id, row_number() OVER (ORDER BY created_at_ms, case_id) AS k FROM cases)
+    AS numbered
+  WHERE cases.case_id = numbered.case_id;
+CREATE UNIQUE INDEX cases_by_key ON cases (case_key);
+CREATE TABLE ops_v7 (
+  case_key INTEGER NOT NULL,  -- cases.case_key
+  seq INTEGER NOT NULL,
+  envelope BLOB NOT NULL,     -- serialized kring.v1.Envelope
+  chain_hash BLOB NOT NULL,
+  device_id BLOB NOT NULL,
+  client_op_id BLOB NOT NULL,
+  received_at_ms INTEGER NOT NULL,
+  UNIQUE (case_key, seq)
+);
+INSERT INTO ops_v7 (rowid, case_key, seq, envelope, chain_hash, device_id, client_op_id,
+                    received_at_ms)
+  SELECT o.rowid, c.case_key, o.seq, o.envelope, o.chain_hash, o.device_id, o.client_op_id,
+         o.received_at_ms
+  FROM ops AS o JOIN cases AS c ON c.case_id = o.case_id
+  ORDER BY o.rowid;
+DROP TABLE ops;
+ALTER TABLE ops_v7 RENAME TO ops;
+CREATE UNIQUE INDEX ops_idempotency ON ops (case_key, device_id, client_op_id);
+)sql",
   };
   return kMigrations;
 }

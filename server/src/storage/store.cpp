@@ -23,7 +23,7 @@ const std::string& FindOpsSql(size_t width) {
     std::vector<std::string> out(kMaxFindOps + 1);
     for (size_t w = 1; w <= kMaxFindOps; w *= 2) {
       std::string sql =
-          "SELECT client_op_id, seq, chain_hash, received_at_ms FROM ops WHERE case_id = ? AND "
+          "SELECT client_op_id, seq, chain_hash, received_at_ms FROM ops WHERE case_key = ? AND "
           "device_id = ? AND client_op_id IN (?";
       for (size_t i = 1; i < w; ++i) sql += ",?";
       out[w] = sql + ")";
@@ -95,21 +95,31 @@ class SqliteTxn final : public StoreTxn {
 
   Result<std::optional<CaseRecord>> GetCase(ByteView case_id) override {
     sql::Statement st(db_,
-                      "SELECT head_seq, head_hash, close_seq, delete_after_ms FROM cases "
+                      "SELECT case_key, head_seq, head_hash, close_seq, delete_after_ms FROM cases "
                       "WHERE case_id = ?");
     st.Bind(1, case_id);
     std::optional<CaseRecord> out;
-    if (st.Step()) out = CaseRecord{U64(st.Int(0)), st.Blob(1), U64(st.Int(2)), st.Int(3)};
+    if (st.Step()) {
+      out = CaseRecord{st.Int(0), U64(st.Int(1)), st.Blob(2), U64(st.Int(3)), st.Int(4)};
+    }
     KRING_RETURN_IF_ERROR(st.status());
     return out;
   }
 
-  Status InsertCase(ByteView case_id, int64_t now_ms) override {
+  Result<int64_t> InsertCase(ByteView case_id, int64_t now_ms) override {
     KRING_RETURN_IF_ERROR(CheckWritable());
+    // One above the highest key in use (one step in cases_by_key). An erased case's key can come
+    // back: its ops were deleted with it.
+    sql::Statement next(db_, "SELECT IFNULL(MAX(case_key), 0) + 1 FROM cases");
+    const int64_t case_key = next.Step() ? next.Int(0) : 0;
+    KRING_RETURN_IF_ERROR(next.status());
+    if (case_key < 1) return Internal("case key out of range");
     sql::Statement st(db_,
-                      "INSERT INTO cases (case_id, head_seq, head_hash, created_at_ms) "
-                      "VALUES (?, 0, ?, ?)");
-    return st.Bind(1, case_id).Bind(2, ByteView{}).Bind(3, now_ms).Run();
+                      "INSERT INTO cases (case_id, head_seq, head_hash, created_at_ms, case_key) "
+                      "VALUES (?, 0, ?, ?, ?)");
+    KRING_RETURN_IF_ERROR(
+        st.Bind(1, case_id).Bind(2, ByteView{}).Bind(3, now_ms).Bind(4, case_key).Run());
+    return case_key;
   }
 
   Status SetCaseHead(ByteView case_id, uint64_t seq, ByteView chain_hash) override {
@@ -319,8 +329,13 @@ class SqliteTxn final : public StoreTxn {
     KRING_RETURN_IF_ERROR(CheckWritable());
     erased_ = true;
     // Children first (they reference cases); secure_delete overwrites the freed pages.
+    KRING_ASSIGN_OR_RETURN(std::optional<int64_t> case_key, CaseKey(case_id));
+    if (case_key) {
+      sql::Statement del(db_, "DELETE FROM ops WHERE case_key = ?");
+      KRING_RETURN_IF_ERROR(del.Bind(1, *case_key).Run());
+    }
     for (const char* table :
-         {"ops", "case_members", "scope_members", "scopes", "device_cursors", "case_invites",
+         {"case_members", "scope_members", "scopes", "device_cursors", "case_invites",
           "case_pending", "revocation_holds", "revocation_named", "cases"}) {
       sql::Statement del(db_, std::string("DELETE FROM ") + table + " WHERE case_id = ?");
       KRING_RETURN_IF_ERROR(del.Bind(1, case_id).Run());
@@ -449,11 +464,13 @@ class SqliteTxn final : public StoreTxn {
 
   Result<std::optional<StoredOpRef>> FindOp(ByteView case_id, ByteView device_id,
                                             ByteView client_op_id) override {
-    sql::Statement st(db_,
-                      "SELECT seq, chain_hash, received_at_ms FROM ops WHERE case_id = ? AND "
-                      "device_id = ? AND client_op_id = ?");
-    st.Bind(1, case_id).Bind(2, device_id).Bind(3, client_op_id);
     std::optional<StoredOpRef> out;
+    KRING_ASSIGN_OR_RETURN(std::optional<int64_t> case_key, CaseKey(case_id));
+    if (!case_key) return out;
+    sql::Statement st(db_,
+                      "SELECT seq, chain_hash, received_at_ms FROM ops WHERE case_key = ? AND "
+                      "device_id = ? AND client_op_id = ?");
+    st.Bind(1, *case_key).Bind(2, device_id).Bind(3, client_op_id);
     if (st.Step()) out = StoredOpRef{U64(st.Int(0)), st.Blob(1), st.Int(2)};
     KRING_RETURN_IF_ERROR(st.status());
     return out;
@@ -462,6 +479,8 @@ class SqliteTxn final : public StoreTxn {
   Result<std::map<Bytes, StoredOpRef>> FindOps(ByteView case_id, ByteView device_id,
                                                const std::vector<Bytes>& client_op_ids) override {
     std::map<Bytes, StoredOpRef> out;
+    KRING_ASSIGN_OR_RETURN(std::optional<int64_t> case_key, CaseKey(case_id));
+    if (!case_key) return out;
     for (size_t from = 0; from < client_op_ids.size(); from += kMaxFindOps) {
       const size_t n = std::min(kMaxFindOps, client_op_ids.size() - from);
       // Padded with NULLs (which match nothing) to a power of two: a few SQL texts, each
@@ -469,7 +488,7 @@ class SqliteTxn final : public StoreTxn {
       size_t width = 1;
       while (width < n) width *= 2;
       sql::Statement st(db_, FindOpsSql(width));
-      st.Bind(1, case_id).Bind(2, device_id);
+      st.Bind(1, *case_key).Bind(2, device_id);
       for (size_t i = 0; i < width; ++i) {
         const int index = static_cast<int>(3 + i);
         if (i < n) {
@@ -478,16 +497,20 @@ class SqliteTxn final : public StoreTxn {
           st.BindNull(index);
         }
       }
-      while (st.Step()) out.emplace(st.Blob(0), StoredOpRef{U64(st.Int(1)), st.Blob(2), st.Int(3)});
+      while (st.Step()) {
+        out.emplace(st.Blob(0), StoredOpRef{U64(st.Int(1)), st.Blob(2), st.Int(3)});
+      }
       KRING_RETURN_IF_ERROR(st.status());
     }
     return out;
   }
 
   Result<std::optional<Bytes>> ChainHashAt(ByteView case_id, uint64_t seq) override {
-    sql::Statement st(db_, "SELECT chain_hash FROM ops WHERE case_id = ? AND seq = ?");
-    st.Bind(1, case_id).Bind(2, I64(seq));
     std::optional<Bytes> out;
+    KRING_ASSIGN_OR_RETURN(std::optional<int64_t> case_key, CaseKey(case_id));
+    if (!case_key) return out;
+    sql::Statement st(db_, "SELECT chain_hash FROM ops WHERE case_key = ? AND seq = ?");
+    st.Bind(1, *case_key).Bind(2, I64(seq));
     if (st.Step()) out = st.Blob(0);
     KRING_RETURN_IF_ERROR(st.status());
     return out;
@@ -495,15 +518,13 @@ class SqliteTxn final : public StoreTxn {
 
   Status InsertOp(const NewOp& op) override {
     KRING_RETURN_IF_ERROR(CheckWritable());
-    // envelope_hash stays empty (docs/operations.md): nothing reads it, it is EnvelopeHash of
-    // the stored envelope, and its 32 bytes made a 1 KiB note's row too long for three rows
-    // per page.
+    if (op.case_key < 1) return Internal("op without its case's key");
     sql::Statement st(db_,
-                      "INSERT INTO ops (case_id, seq, envelope, chain_hash, device_id, "
-                      "client_op_id, envelope_hash, received_at_ms) VALUES (?,?,?,?,?,?,x'',?)");
+                      "INSERT INTO ops (case_key, seq, envelope, chain_hash, device_id, "
+                      "client_op_id, received_at_ms) VALUES (?,?,?,?,?,?,?)");
     // Every blob borrowed: `op` outlives the statement, and SQLite's copies of them were a
     // malloc and a free each per op.
-    return st.BindBorrowed(1, op.case_id)
+    return st.Bind(1, op.case_key)
         .Bind(2, I64(op.seq))
         .BindBorrowed(3, View(op.envelope))
         .BindBorrowed(4, op.chain_hash)
@@ -515,11 +536,13 @@ class SqliteTxn final : public StoreTxn {
 
   Result<std::vector<StoredOp>> ReadOps(ByteView case_id, uint64_t after_seq, uint32_t limit,
                                         size_t max_bytes) override {
-    sql::Statement st(db_,
-                      "SELECT seq, envelope, chain_hash FROM ops WHERE case_id = ? AND seq > ? "
-                      "ORDER BY seq LIMIT ?");
-    st.Bind(1, case_id).Bind(2, I64(after_seq)).Bind(3, int64_t{limit});
     std::vector<StoredOp> out;
+    KRING_ASSIGN_OR_RETURN(std::optional<int64_t> case_key, CaseKey(case_id));
+    if (!case_key) return out;
+    sql::Statement st(db_,
+                      "SELECT seq, envelope, chain_hash FROM ops WHERE case_key = ? AND seq > ? "
+                      "ORDER BY seq LIMIT ?");
+    st.Bind(1, *case_key).Bind(2, I64(after_seq)).Bind(3, int64_t{limit});
     size_t bytes = 0;
     while (st.Step()) {
       StoredOp op{U64(st.Int(0)), st.BlobString(1), st.Blob(2)};
@@ -532,6 +555,16 @@ class SqliteTxn final : public StoreTxn {
   }
 
  private:
+  // The case's case_key, or nullopt when there is no such case.
+  Result<std::optional<int64_t>> CaseKey(ByteView case_id) {
+    sql::Statement st(db_, "SELECT case_key FROM cases WHERE case_id = ?");
+    st.Bind(1, case_id);
+    std::optional<int64_t> out;
+    if (st.Step()) out = st.Int(0);
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
   Status CheckWritable() const {
     if (!writable_) return Internal("write on a read transaction");
     return {};
@@ -605,6 +638,11 @@ std::unique_ptr<StoreTxn> MakeSqliteTxn(sql::Database& db, bool writable) {
 }
 
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, size_t read_connections) {
+  // SQLite's memory statistics take a global mutex and update counters on every malloc and free
+  // (about ten per stored op); kringd reads none of them. Only possible before SQLite's first
+  // use in the process: later (a second store in one process, as in tests) it is refused and
+  // changes nothing.
+  (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   KRING_ASSIGN_OR_RETURN(sql::Database db, sql::Database::Open(path));
   KRING_RETURN_IF_ERROR(db.Migrate(Migrations()));
   std::vector<sql::Database> readers;

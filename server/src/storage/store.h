@@ -42,6 +42,9 @@ struct PendingRecord {
 };
 
 struct CaseRecord {
+  // The backend's own key for the case, carried so that appending an op needs no lookup by
+  // case_id (SQLite: cases.case_key, the high bits of each op's row key; migration 7).
+  int64_t case_key = 0;
   uint64_t head_seq = 0;
   Bytes head_hash;         // empty while head_seq is 0
   uint64_t close_seq = 0;  // seq of its CloseCase; 0 while open
@@ -70,14 +73,16 @@ struct StoredOp {
   Bytes chain_hash;
 };
 
+// Every value borrowed: they outlive the InsertOp call, and copying them was four allocations
+// per op.
 struct NewOp {
-  Bytes case_id;
+  int64_t case_key = 0;  // CaseRecord::case_key of the case appended to
   uint64_t seq = 0;
-  std::string_view envelope;  // borrowed: outlives the InsertOp call (no copy per op)
-  Bytes chain_hash;
-  Bytes device_id;
-  Bytes client_op_id;
-  Bytes envelope_hash;  // for the device cursor; not stored in the row (InsertOp)
+  std::string_view envelope;
+  ByteView chain_hash;
+  ByteView device_id;
+  ByteView client_op_id;
+  ByteView envelope_hash;  // for the device cursor; not stored in the row (InsertOp)
   int64_t received_at_ms = 0;
 };
 
@@ -108,7 +113,8 @@ class StoreTxn {
 
   // Cases.
   virtual Result<std::optional<CaseRecord>> GetCase(ByteView case_id) = 0;
-  virtual Status InsertCase(ByteView case_id, int64_t now_ms) = 0;
+  // Returns the new case's case_key (CaseRecord).
+  virtual Result<int64_t> InsertCase(ByteView case_id, int64_t now_ms) = 0;
   virtual Status SetCaseHead(ByteView case_id, uint64_t seq, ByteView chain_hash) = 0;
   virtual Status InsertMember(ByteView case_id, ByteView account_id, int role) = 0;
   virtual Status DeleteMember(ByteView case_id, ByteView account_id) = 0;

@@ -68,8 +68,11 @@ Result<SecretBytes> AeadDecrypt(ByteView key, ByteView nonce, ByteView ciphertex
 
 // ISO/IEC 7816-4 padding to a multiple of block_size (sodium_pad).
 Bytes Pad(ByteView data, size_t block_size);
+// Built on UnpaddedSize, so the same holds: not in constant time, only for a plaintext the AEAD
+// has authenticated.
 Result<Bytes> Unpad(ByteView data, size_t block_size);
-// The length of `data` without its padding, for a caller that reads the data in place.
+// The length of `data` without its padding, for a caller that reads the data in place. Not in
+// constant time: only for a plaintext the AEAD has authenticated (crypto.cpp says why).
 Result<size_t> UnpaddedSize(ByteView data, size_t block_size);
 
 }  // namespace kring::crypto

@@ -111,6 +111,17 @@ Result<ParsedOp> ParseEnvelope(const v1::Envelope& env);
 // The same checks, without copying the envelope into the result (its `envelope` stays empty):
 // for a verifier that keeps `env` alive and reads it there.
 Result<ParsedOp> ParseEnvelopeFields(const v1::Envelope& env);
+// Where ParseEnvelopeInto puts what it parses: the caller's own messages, e.g. on a protobuf
+// arena (kringd parses a push's headers on its request's arena: no string object is allocated
+// and freed per header field).
+struct ParsedOpFields {
+  v1::OpHeader& header;
+  v1::ControlBody& control;
+  Bytes& digest;
+  Bytes& envelope_hash;
+};
+// ParseEnvelopeFields' checks and hashes, into `op`.
+Status ParseEnvelopeInto(const v1::Envelope& env, const ParsedOpFields& op);
 bool IsControl(v1::OpKind kind);
 
 }  // namespace kring::protocol

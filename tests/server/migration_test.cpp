@@ -1,0 +1,165 @@
+// Schema upgrades on a database with data in it: a kringd started on a database of the previous
+// schema migrates it and serves the same logs, answers retries with the original results and
+// appends after them.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "kring/common/protocol.h"
+#include "kring/common/sqlite.h"
+
+#include "server/server_test_util.h"
+#include "storage/migrations.h"
+#include "support/test_server.h"
+
+namespace kring::test {
+namespace {
+
+// Rewrites kringd's database (kringd stopped) as the same data in schema 6, the layout before
+// migration 7: ops keyed by the case's 16-byte id and its seq, with an envelope_hash column.
+void RewriteAsSchema6(const std::string& path) {
+  const std::string newer = path + ".v7";
+  std::filesystem::rename(path, newer);
+  {
+    auto db = sql::Database::Open(path);
+    REQUIRE(db.ok());
+    const auto& all = server::storage::Migrations();
+    REQUIRE(all.size() >= 7);
+    REQUIRE(db->Migrate(std::vector<std::string_view>(all.begin(), all.begin() + 6)).ok());
+    REQUIRE(db->Exec("ATTACH DATABASE '" + newer + "' AS newer").ok());
+    // cases first: the other tables' rows refer to them.
+    REQUIRE(db->Exec("INSERT INTO main.cases (case_id, head_seq, head_hash, created_at_ms, "
+                     "close_seq, delete_after_ms) SELECT case_id, head_seq, head_hash, "
+                     "created_at_ms, close_seq, delete_after_ms FROM newer.cases")
+                .ok());
+    for (const char* table : {"chain_links", "devices", "case_members", "scopes", "device_cursors",
+                              "case_invites", "case_pending", "scope_members", "erased_cases",
+                              "revocation_holds", "revocation_named"}) {
+      const std::string t = table;
+      REQUIRE(db->Exec("INSERT INTO main." + t + " SELECT * FROM newer." + t).ok());
+    }
+    REQUIRE(db->Exec("INSERT INTO main.ops (case_id, seq, envelope, chain_hash, device_id, "
+                     "client_op_id, envelope_hash, received_at_ms) SELECT c.case_id, "
+                     "o.seq, o.envelope, o.chain_hash, "
+                     "o.device_id, o.client_op_id, x'', o.received_at_ms FROM newer.ops AS o "
+                     "JOIN newer.cases AS c ON c.case_key = o.case_key")
+                .ok());
+    REQUIRE(db->Exec("DETACH DATABASE newer").ok());
+  }  // closed: the WAL goes into the file
+  std::filesystem::remove(newer);
+}
+
+int64_t Count(const std::string& path, const std::string& sql) {
+  auto db = sql::Database::Open(path, /*read_only=*/true);
+  REQUIRE(db.ok());
+  sql::Statement st(*db, sql);
+  REQUIRE(st.Step());
+  return st.Int(0);
+}
+
+// The whole log of the case, with every chain hash recomputed from the envelopes.
+std::vector<v1::LogEntry> PullChecked(Client& c, const std::string& token, const Bytes& case_id) {
+  std::vector<v1::LogEntry> log;
+  Bytes prev;
+  for (;;) {
+    v1::PullResponse pull;
+    REQUIRE(Pull(c, token, case_id, log.size(), ToString(prev), &pull).error_message() == "");
+    for (const auto& e : pull.entries()) {
+      REQUIRE(e.seq() == log.size() + 1);
+      auto parsed = protocol::ParseEnvelope(e.envelope());
+      REQUIRE(parsed.ok());
+      Bytes h = protocol::ChainHash(prev, e.seq(), parsed->envelope_hash);
+      REQUIRE(h == ToBytes(e.chain_hash()));
+      prev = h;
+      log.push_back(e);
+    }
+    if (pull.entries_size() == 0 || log.size() >= pull.head().seq()) break;
+  }
+  return log;
+}
+
+}  // namespace
+
+TEST_CASE("migration 7 upgrades a database of schema 6 with ops in it", "[migration]") {
+  TestServer server;
+  const std::string path = server.data_dir() + "/data/kringd.sqlite3";
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  OpBuilder first = CreateKeyedCase(c, chair, {&member});
+  OpBuilder second = CreateKeyedCase(c, member);
+  OpBuilder by_member(member, first.case_id());
+  std::vector<v1::Envelope> batch;
+  for (int i = 0; i < 5; ++i) {
+    batch.push_back(first.Content(1));
+    first.Accepted(batch.back());
+  }
+  v1::PushResponse pushed;
+  REQUIRE(Push(c, chair.token, first.case_id(), batch, &pushed).ok());
+  v1::Envelope from_member = by_member.Content(1);
+  by_member.Accepted(from_member);
+  REQUIRE(Push(c, member.token, first.case_id(), {from_member}).ok());
+  v1::Envelope in_second = second.Content(1);
+  second.Accepted(in_second);
+  REQUIRE(Push(c, member.token, second.case_id(), {in_second}).ok());
+  const std::vector<v1::LogEntry> before = PullChecked(c, chair.token, first.case_id());
+  REQUIRE(before.size() == 8);  // CreateCase, Rekey, 5 from the chair, 1 from the member
+  REQUIRE(server.Stop() == 0);
+
+  RewriteAsSchema6(path);
+  CHECK(Count(path, "PRAGMA user_version") == 6);
+  CHECK(Count(path, "SELECT COUNT(*) FROM pragma_table_info('ops') WHERE name = 'case_id'") == 1);
+  CHECK(Count(path, "SELECT COUNT(*) FROM ops") == 11);
+
+  server.Restart();
+  Client c2(server.address());
+  REQUIRE(SignIn(c2, chair).ok());
+  REQUIRE(SignIn(c2, member).ok());
+
+  // The same logs, seq for seq and hash for hash.
+  const std::vector<v1::LogEntry> after = PullChecked(c2, chair.token, first.case_id());
+  REQUIRE(after.size() == before.size());
+  for (size_t i = 0; i < before.size(); ++i) {
+    CHECK(after[i].SerializeAsString() == before[i].SerializeAsString());
+  }
+  CHECK(HeadSeq(c2, member.token, second.case_id()) == 3);
+
+  // A retry of a push from before the upgrade gets its original results.
+  v1::PushResponse retried;
+  REQUIRE(Push(c2, chair.token, first.case_id(), batch, &retried).ok());
+  REQUIRE(retried.results_size() == pushed.results_size());
+  for (int i = 0; i < pushed.results_size(); ++i) {
+    CHECK(retried.results(i).duplicate());
+    CHECK(retried.results(i).seq() == pushed.results(i).seq());
+    CHECK(retried.results(i).chain_hash() == pushed.results(i).chain_hash());
+  }
+
+  // New ops continue both devices' chains and the case's log; a new case starts its own.
+  v1::Envelope next = first.Content(1);
+  first.Accepted(next);
+  v1::PushResponse appended;
+  REQUIRE(Push(c2, chair.token, first.case_id(), {next}, &appended).ok());
+  CHECK_FALSE(appended.results(0).duplicate());
+  CHECK(appended.results(0).seq() == 9);
+  v1::Envelope next_by_member = by_member.Content(1);
+  by_member.Accepted(next_by_member);
+  REQUIRE(Push(c2, member.token, first.case_id(), {next_by_member}).ok());
+  CHECK(PullChecked(c2, member.token, first.case_id()).size() == 10);
+  OpBuilder third = CreateKeyedCase(c2, chair);
+  CHECK(HeadSeq(c2, chair.token, third.case_id()) == 2);
+  CHECK(HeadSeq(c2, member.token, second.case_id()) == 3);
+  REQUIRE(server.Stop() == 0);
+
+  CHECK(Count(path, "PRAGMA user_version") == 7);
+  CHECK(Count(path,
+              "SELECT COUNT(*) FROM pragma_table_info('ops') WHERE name IN ('case_id', "
+              "'envelope_hash')") == 0);
+  CHECK(Count(path, "SELECT COUNT(*) FROM ops") == 15);
+  // Both indexes of ops stay unique: (case_key, seq) and (case_key, device, client_op_id).
+  CHECK(Count(path, "SELECT COUNT(*) FROM pragma_index_list('ops') WHERE \"unique\" = 1") == 2);
+  CHECK(Count(path, "SELECT COUNT(DISTINCT case_key) FROM cases") == 3);
+}
+
+}  // namespace kring::test
