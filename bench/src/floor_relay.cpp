@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/grpcpp.h>
 
 #include "kring/common/crypto.h"
@@ -217,6 +218,9 @@ bool WritePortFile(const std::string& path, int port) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // As kringd does (server/src/main.cpp): gRPC's locks without absl's deadlock detection, so the
+  // floor is not slowed by a debugging aid kringd has turned off.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   std::string db_path;
   std::string port_file;
   std::string listen = "127.0.0.1:0";
