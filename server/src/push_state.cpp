@@ -12,7 +12,10 @@ PushState::PushState(storage::StoreTxn& txn, ByteView case_id, ByteView device_i
       device_id_(device_id),
       account_id_(account_id),
       cache_(txn.case_cache()),
-      cached_(cache_ != nullptr ? cache_->Find(case_id) : nullptr) {}
+      cached_(cache_ != nullptr ? cache_->Find(case_id) : nullptr) {
+  // ApplyPush's second pass: the first pass's head was rolled back with it.
+  if (cache_ != nullptr) cache_->DropJobHead();
+}
 
 Result<std::optional<storage::CaseRecord>*> PushState::Case() {
   if (!kase_) {
@@ -24,6 +27,13 @@ Result<std::optional<storage::CaseRecord>*> PushState::Case() {
       Result<std::optional<storage::CaseRecord>> kase = txn_.GetCase(case_id_);
       if (!kase.ok()) return kase.status();
       kase_.emplace(std::move(*kase));
+      // The tables' head is behind while the writer holds a newer one (case_cache.h).
+      const storage::CaseHead* head =
+          cache_ != nullptr && *kase_ ? cache_->UnwrittenHead(case_id_) : nullptr;
+      if (head != nullptr) {
+        (*kase_)->head_seq = head->seq;
+        (*kase_)->head_hash = head->hash;
+      }
     }
   }
   return &*kase_;
@@ -146,7 +156,12 @@ void PushState::Appended(const storage::NewOp& row, uint64_t device_counter) {
 Status PushState::Flush() {
   if (head_dirty_) {
     const storage::CaseRecord& kase = **kase_;
-    KRING_RETURN_IF_ERROR(txn_.SetCaseHead(case_id_, kase.head_seq, kase.head_hash));
+    if (cache_ != nullptr) {
+      // Written by the writer once per group (about 8,700 instructions a push saved).
+      cache_->SetJobHead(case_id_, kase.head_seq, kase.head_hash);
+    } else {
+      KRING_RETURN_IF_ERROR(txn_.SetCaseHead(case_id_, kase.head_seq, kase.head_hash));
+    }
     head_dirty_ = false;
   }
   if (cursor_dirty_) {

@@ -66,7 +66,8 @@ class PushState {
   // Records an appended op: the new head and device cursor (written by Flush) and its result.
   void Appended(const storage::NewOp& row, uint64_t device_counter);
 
-  // Writes the head and the device cursor if the push moved them.
+  // Writes the head and the device cursor if the push moved them; with the writer's case cache
+  // the head goes to the cache, which writes it once per group (case_cache.h).
   Status Flush();
   // Flush, then forget what was read from the tables, so the next op reads them again; the
   // case's cache entry is dropped and this push writes none back.

@@ -1,5 +1,7 @@
 #include "storage/case_cache.h"
 
+#include <algorithm>
+
 namespace kring::server::storage {
 
 CachedCase* CaseCache::Find(ByteView case_id) {
@@ -18,6 +20,32 @@ CachedCase& CaseCache::Put(ByteView case_id) {
 void CaseCache::Erase(ByteView case_id) {
   auto it = cases_.find(case_id);
   if (it != cases_.end()) cases_.erase(it);
+}
+
+void CaseCache::SetJobHead(ByteView case_id, uint64_t seq, ByteView hash) {
+  if (!job_head_) job_head_.emplace();
+  // Assigned in place: a single-op push sets it once, a push with control ops once per flush.
+  job_head_->first.assign(case_id.begin(), case_id.end());
+  job_head_->second.seq = seq;
+  job_head_->second.hash.assign(hash.begin(), hash.end());
+}
+
+void CaseCache::KeepJobHead() {
+  if (!job_head_) return;
+  auto it = heads_.find(job_head_->first);
+  if (it == heads_.end()) {
+    heads_.emplace(std::move(job_head_->first), std::move(job_head_->second));
+  } else {
+    it->second.seq = job_head_->second.seq;
+    it->second.hash.swap(job_head_->second.hash);
+  }
+  job_head_.reset();
+}
+
+const CaseHead* CaseCache::UnwrittenHead(ByteView case_id) const {
+  if (job_head_ && std::ranges::equal(job_head_->first, case_id)) return &job_head_->second;
+  auto it = heads_.find(case_id);
+  return it == heads_.end() ? nullptr : &it->second;
 }
 
 }  // namespace kring::server::storage

@@ -12,6 +12,11 @@
 // - a push (push_state.cpp) writes its case's entry back only when it went through with content
 //   ops only (which change the head and the author's cursor, and nothing else cached); a control op
 //   drops the entry before it runs, so the tables are read again from then on.
+// It also holds the case heads that pushes left and that are not in `cases` yet: a push of the
+// group that reads a case from the tables takes the head from here (UnwrittenHead), and the
+// writer writes them once per group (Writer::WriteHeads) before the commit and before any job
+// that does not keep the cache (such a job may read `cases`); a head left by a job that failed
+// is dropped with it, and all are dropped with a failed group.
 // Only the writer thread touches it; read transactions never see it.
 #pragma once
 
@@ -20,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "kring/common/bytes.h"
@@ -46,6 +52,13 @@ struct CachedCase {
   std::optional<bool> revocation_hold;                              // scope 0
 };
 
+struct CaseHead {
+  uint64_t seq = 0;
+  Bytes hash;
+};
+
+using CaseHeads = std::map<Bytes, CaseHead, BytesLess>;
+
 class CaseCache {
  public:
   // nullptr when the case is not cached.
@@ -56,6 +69,18 @@ class CaseCache {
   void Clear() { cases_.clear(); }
   size_t size() const { return cases_.size(); }
 
+  // The head the running job left for its case (a push's Flush), instead of an UPDATE of
+  // `cases` per push. It stays the job's own until the job ends: KeepJobHead when it went
+  // through, DropJobHead when it was rolled back (or a push starts over).
+  void SetJobHead(ByteView case_id, uint64_t seq, ByteView hash);
+  void KeepJobHead();
+  void DropJobHead() { job_head_.reset(); }
+  // The newest head of the case not written to `cases` yet (the running job's, else the
+  // group's), or nullptr: the tables' head is then the case's head.
+  const CaseHead* UnwrittenHead(ByteView case_id) const;
+  // The group's unwritten heads, handed over to be written (or dropped with a failed group).
+  CaseHeads TakeHeads() { return std::exchange(heads_, {}); }
+
  private:
   // Bounded: past this many cases one entry leaves for each new one (a re-read costs one push
   // its reads).
@@ -63,6 +88,9 @@ class CaseCache {
   // a few tens of KiB at most.
   static constexpr size_t kMaxCases = 1024;
   std::map<Bytes, CachedCase, BytesLess> cases_;
+  // Apart from the entries: an entry may be dropped or evicted while its head is not written.
+  CaseHeads heads_;
+  std::optional<std::pair<Bytes, CaseHead>> job_head_;
 };
 
 }  // namespace kring::server::storage

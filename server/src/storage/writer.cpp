@@ -59,8 +59,13 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
     if (commit.ok()) {
       std::unique_ptr<StoreTxn> txn = MakeSqliteTxn(db_, /*writable=*/true);
       for (size_t i = 0; i < group.size(); ++i) {
-        // A job that does not keep the case cache exact itself may change what it holds.
-        if (!group[i].keeps_case_cache) cache_.Clear();
+        // A job that does not keep the case cache exact itself may change what it holds, and
+        // may read `cases`: it sees the heads the pushes before it left.
+        if (!group[i].keeps_case_cache) {
+          commit = WriteHeads(*txn);
+          if (!commit.ok()) break;
+          cache_.Clear();
+        }
         txn->set_case_cache(group[i].keeps_case_cache ? &cache_ : nullptr);
         sql::Savepoint sp(db_, "job");
         if (!sp.status().ok()) {
@@ -74,6 +79,11 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
           results[i] = Internal("write job failed");
         }
         if (results[i].ok()) results[i] = sp.Release();
+        if (results[i].ok()) {
+          cache_.KeepJobHead();
+        } else {
+          cache_.DropJobHead();
+        }
         // Rolled back: what the job put into the cache may be undone in the tables. A push can
         // only have put its own case there; a client whose pushes keep failing (held, stale
         // epoch) must not empty the cache for everyone else's cases.
@@ -92,6 +102,7 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
         }
       }
       erased = txn->ErasedACase();
+      if (commit.ok()) commit = WriteHeads(*txn);
       if (commit.ok()) commit = tx.Commit();
     }
   }
@@ -102,6 +113,7 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
   }
   if (!commit.ok()) {
     cache_.Clear();  // the whole group is undone
+    (void)cache_.TakeHeads();
     log::Error("commit_failed", {{"jobs", static_cast<uint64_t>(group.size())},
                                  {"code", std::string(StatusCodeName(commit.code()))}});
     for (Status& s : results) s = Status(StatusCode::kUnavailable, "storage commit failed");
@@ -121,6 +133,14 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
     }
   }
   log::Write(log::Level::kDebug, "group_commit", {{"jobs", static_cast<uint64_t>(group.size())}});
+}
+
+Status Writer::WriteHeads(StoreTxn& txn) {
+  for (const auto& [case_id, head] : cache_.TakeHeads()) {
+    // A case erased in this group has no row left to update; that changes nothing.
+    KRING_RETURN_IF_ERROR(txn.SetCaseHead(case_id, head.seq, head.hash));
+  }
+  return {};
 }
 
 }  // namespace kring::server::storage

@@ -1,7 +1,8 @@
 // The single writer thread: takes every queued job, runs them in one BEGIN IMMEDIATE transaction
 // (each in its own savepoint, so a failing job rolls back only itself), commits once, then
 // completes the jobs (group commit: one fsync for many pushes). It keeps a cache of cases for
-// pushes (case_cache.h) and clears it whenever a job may have changed the tables under it.
+// pushes (case_cache.h) and clears it whenever a job may have changed the tables under it; the
+// case heads the pushes leave there are written once per group.
 #pragma once
 
 #include <condition_variable>
@@ -31,6 +32,8 @@ class Writer {
  private:
   void Loop();
   void RunGroup(std::deque<WriteJob>& group);
+  // Writes the case heads the group's pushes left in the cache (case_cache.h) to `cases`.
+  Status WriteHeads(StoreTxn& txn);
 
   sql::Database db_;
   std::mutex mu_;
