@@ -2,6 +2,13 @@
 // between pushes. Each test fills it with content pushes, then changes what it holds (a rekey, a
 // removal, an addition, a revoked device, a push that is rolled back) and pushes again: the
 // answer must be the one the tables give, against a real kringd.
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "kring/common/protocol.h"
@@ -187,6 +194,94 @@ TEST_CASE("a push that is rolled back leaves nothing cached for the next", "[pus
         grpc::StatusCode::FAILED_PRECONDITION);
   PushContent(c, chair, ops, 1, head);
   CHECK(HeadSeq(c, chair.token, ops.case_id()) == head);
+}
+
+// The writer keeps the case heads its pushes leave and writes them once per group commit. Pushes
+// from several members at once land in shared groups, with a push that is rolled back between
+// two that go through: each push must continue from the head before it, and the head a pull reads
+// (from `cases`) must be the last op's.
+TEST_CASE("concurrent pushes with rolled back ones between them keep the case head exact",
+          "[push]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  std::vector<TestAccount> others;
+  for (int i = 0; i < 3; ++i) others.push_back(MakeAccount(c));
+  OpBuilder chair_ops = CreateKeyedCase(c, chair, {&others[0], &others[1], &others[2]});
+  std::vector<const TestAccount*> who = {&chair, &others[0], &others[1], &others[2]};
+  std::vector<OpBuilder> builders;
+  builders.push_back(chair_ops);
+  for (int i = 0; i < 3; ++i)
+    builders.emplace_back(others[static_cast<size_t>(i)], chair_ops.case_id());
+
+  constexpr int kPushes = 25;
+  std::mutex mu;
+  std::map<uint64_t, std::string> acked;  // seq -> chain hash
+  std::vector<std::string> errors;
+  // Per member: the op of its last push that was rolled back, pushed again next.
+  std::vector<std::optional<v1::Envelope>> carry(who.size());
+  std::vector<std::thread> threads;
+  for (size_t w = 0; w < who.size(); ++w) {
+    threads.emplace_back([&, w] {
+      Client tc(server.address());
+      OpBuilder& b = builders[w];
+      std::optional<v1::Envelope>& carried = carry[w];
+      for (int i = 0; i < kPushes; ++i) {
+        v1::Envelope good = carried ? *carried : b.Content(1);
+        if (!carried) b.Accepted(good);
+        v1::PushResponse resp;
+        grpc::Status s = Push(tc, who[w]->token, b.case_id(), {good}, &resp);
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          if (!s.ok() || resp.results_size() != 1) {
+            errors.push_back("good push: " + s.error_message());
+            return;
+          }
+          if (!acked.emplace(resp.results(0).seq(), resp.results(0).chain_hash()).second) {
+            errors.push_back("seq given twice");
+          }
+        }
+        // A push the writer rolls back: its first op is appended, then the second's bad
+        // signature fails it. The first is pushed again next.
+        carried = b.Content(1);
+        b.Accepted(*carried);
+        v1::Envelope bad = b.Content(1);
+        bad.set_signature(std::string(bad.signature().size(), '\0'));
+        grpc::Status refused = Push(tc, who[w]->token, b.case_id(), {*carried, bad});
+        if (refused.error_code() != grpc::StatusCode::INVALID_ARGUMENT) {
+          std::lock_guard<std::mutex> lock(mu);
+          errors.push_back("bad push: " + refused.error_message());
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const std::string& e : errors) UNSCOPED_INFO(e);
+  REQUIRE(errors.empty());
+  const uint64_t last = 2 + who.size() * kPushes;
+  REQUIRE(acked.size() == who.size() * kPushes);
+  CHECK(acked.begin()->first == 3);
+  CHECK(acked.rbegin()->first == last);
+
+  v1::PullResponse pull;
+  REQUIRE(Pull(c, chair.token, chair_ops.case_id(), 0, {}, &pull).ok());
+  CHECK(pull.head().seq() == last);
+  CHECK(pull.head().chain_hash() == acked.rbegin()->second);
+  for (const v1::LogEntry& e : pull.entries()) {
+    auto it = acked.find(e.seq());
+    if (it != acked.end()) CHECK(e.chain_hash() == it->second);
+  }
+  // And the cached path continues from there.
+  uint64_t head = last;
+  for (size_t w = 0; w < who.size(); ++w) {
+    v1::PushResponse resp;
+    REQUIRE(Push(c, who[w]->token, chair_ops.case_id(), {*carry[w]}, &resp).ok());
+    REQUIRE(resp.results_size() == 1);
+    CHECK(resp.results(0).seq() == ++head);
+    CHECK_FALSE(resp.results(0).duplicate());
+    PushContent(c, *who[w], builders[w], 1, head);
+  }
+  CHECK(HeadSeq(c, chair.token, chair_ops.case_id()) == head);
 }
 
 }  // namespace kring::test
