@@ -157,7 +157,7 @@ Status PushState::Flush() {
   if (head_dirty_) {
     const storage::CaseRecord& kase = **kase_;
     if (cache_ != nullptr) {
-      // Written by the writer once per group (about 8,700 instructions a push saved).
+      // The writer writes it once per group: one UPDATE for all the group's pushes to a case.
       cache_->SetJobHead(case_id_, kase.head_seq, kase.head_hash);
     } else {
       KRING_RETURN_IF_ERROR(txn_.SetCaseHead(case_id_, kase.head_seq, kase.head_hash));
