@@ -169,7 +169,8 @@ TEST_CASE("the command line rejects bad input clearly", "[cli]") {
   CHECK(stranger.exit_code == 1);
   CHECK(stranger.out.find("Dit account bestaat niet op de server.") != std::string::npos);
   CHECK(Cli(env, srv + " case create ffffffffffffffffffffffffffffffff:koning").exit_code == 2);
-  Run no_account = Cli("KRING_PASSPHRASE=xxxxxxxx KRING_DB=" + dir.path() + "/d.db", srv + " sync");
+  Run no_account =
+      Cli("KRING_PASSPHRASE=zonder-account KRING_DB=" + dir.path() + "/d.db", srv + " sync");
   CHECK(no_account.exit_code == 1);
   CHECK(no_account.out.find("kring account create") != std::string::npos);
   // A new store needs a passphrase of at least 8 characters; refused, nothing is created. An
@@ -264,7 +265,7 @@ TEST_CASE("a coordinator invites the resident with a link on the command line", 
   CHECK(Cli(coord, "--lang en " + srv + " invite list " + case_id).out.find(" approved ") !=
         std::string::npos);
   // The link works once: a second person is told so, clearly.
-  const std::string other = "KRING_PASSPHRASE=xxxxxxxx KRING_DB=" + dir.path() + "/x.db";
+  const std::string other = "KRING_PASSPHRASE=iemand-anders KRING_DB=" + dir.path() + "/x.db";
   REQUIRE(Cli(other, srv + " account create").exit_code == 0);
   Run nonsense = Cli(other, srv + " invite accept kring://nonsense");
   CHECK(nonsense.exit_code == 1);

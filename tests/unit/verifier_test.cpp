@@ -332,16 +332,19 @@ void AppendNote(Log& log, Author& a, const SecretBytes& epoch_key, uint64_t epoc
   log.Append(a, v1::OP_KIND_CONTENT, nullptr, &note, epoch_key, epoch);
 }
 
-void RequireVerified(const client::VerifyResult& r) {
-  REQUIRE(r.error.ok());
-  REQUIRE_FALSE(r.failure);
-}
-
-void RequireRefused(const client::VerifyResult& r, uint64_t seq, const std::string& detail) {
+// The page up to the log's last op verifies, and the whole page is refused at that op with
+// `detail`: the refusal is that op's alone.
+void RequireOnlyLastRefused(const Log& log, const Author& me,
+                            const std::vector<const Author*>& authors, const std::string& detail) {
+  const auto last = static_cast<size_t>(log.Page(0).entries_size());
+  const client::VerifyResult before = VerifyAsOnePage(log, me, authors, last - 1);
+  REQUIRE(before.error.ok());
+  REQUIRE_FALSE(before.failure);
+  const client::VerifyResult r = VerifyAsOnePage(log, me, authors);
   REQUIRE(r.error.ok());
   REQUIRE(r.failure);
   CHECK(r.failure->kind == client::AlarmKind::kTamper);
-  CHECK(r.failure->seq == seq);
+  CHECK(r.failure->seq == last);
   CHECK(r.failure->detail == detail);
 }
 
@@ -362,10 +365,7 @@ TEST_CASE("a device's op after its account left the case in the same page is ref
   log.Append(member, v1::OP_KIND_REMOVE_MEMBER, &leave, nullptr, {});
   AppendNote(log, member, epoch_key);
 
-  // The page up to the op before verifies: the refusal is that op's alone.
-  RequireVerified(VerifyAsOnePage(log, chair, {&chair, &member}, 4));
-  RequireRefused(VerifyAsOnePage(log, chair, {&chair, &member}), 5,
-                 "author is not a member of the case");
+  RequireOnlyLastRefused(log, chair, {&chair, &member}, "author is not a member of the case");
 }
 
 TEST_CASE("a non-member's op after its own AcceptInvite in the same page is refused",
@@ -394,10 +394,8 @@ TEST_CASE("a non-member's op after its own AcceptInvite in the same page is refu
   log.Append(stranger, v1::OP_KIND_ACCEPT_INVITE, &accept, nullptr, {});
   AppendNote(log, stranger, epoch_key);
 
-  // The page up to the op before verifies: the refusal is that op's alone.
-  RequireVerified(VerifyAsOnePage(log, chair, {&chair, &member, &stranger}, 4));
-  RequireRefused(VerifyAsOnePage(log, chair, {&chair, &member, &stranger}), 5,
-                 "author is not a member of the case");
+  RequireOnlyLastRefused(log, chair, {&chair, &member, &stranger},
+                         "author is not a member of the case");
 }
 
 TEST_CASE("a device's op after a Rekey in its own run that cuts it off is refused", "[verifier]") {
@@ -417,10 +415,8 @@ TEST_CASE("a device's op after a Rekey in its own run that cuts it off is refuse
   AppendNote(log, chair, next_key, 2);
   chair.chain.devices.at(ToBytes(chair.local.device_id())).revoked_at = 1;
 
-  // The page up to the op before verifies: the refusal is that op's alone.
-  RequireVerified(VerifyAsOnePage(log, member, {&chair, &member}, 4));
-  RequireRefused(VerifyAsOnePage(log, member, {&chair, &member}), 5,
-                 "op by a device revoked before this position");
+  RequireOnlyLastRefused(log, member, {&chair, &member},
+                         "op by a device revoked before this position");
 }
 
 TEST_CASE("an op naming another account for the device of the op before it is refused",
@@ -437,8 +433,6 @@ TEST_CASE("an op naming another account for the device of the op before it is re
   posing.account_id = member.account_id;
   AppendNote(log, posing, epoch_key);
 
-  // The page up to the op before verifies: the refusal is that op's alone.
-  RequireVerified(VerifyAsOnePage(log, chair, {&chair, &member}, 3));
-  RequireRefused(VerifyAsOnePage(log, chair, {&chair, &member}), 4,
-                 "author device is not active in its account");
+  RequireOnlyLastRefused(log, chair, {&chair, &member},
+                         "author device is not active in its account");
 }

@@ -128,7 +128,10 @@ CREATE TABLE revocation_named (
       // stored (rowid), so every append goes to the end of the table whichever case it is for.
       // envelope_hash (written empty since 2026-11-29, recomputable) is dropped. No foreign key
       // on ops: kringd appends only to a case it read in the same transaction and erasure
-      // deletes the ops first, and the check was a lookup in `cases` per op.
+      // deletes the ops first, and the check was a lookup in `cases` per op. An op without its
+      // case (impossible under the old foreign key, possible after a hand edit) gets a NULL
+      // case_key from the LEFT JOIN and fails the NOT NULL: the upgrade stops and changes
+      // nothing rather than dropping the row.
       R"sql(
 ALTER TABLE cases ADD COLUMN case_key INTEGER;
 UPDATE cases SET case_key = numbered.k
@@ -150,7 +153,7 @@ INSERT INTO ops_v7 (rowid, case_key, seq, envelope, chain_hash, device_id, clien
                     received_at_ms)
   SELECT o.rowid, c.case_key, o.seq, o.envelope, o.chain_hash, o.device_id, o.client_op_id,
          o.received_at_ms
-  FROM ops AS o JOIN cases AS c ON c.case_id = o.case_id
+  FROM ops AS o LEFT JOIN cases AS c ON c.case_id = o.case_id
   ORDER BY o.rowid;
 DROP TABLE ops;
 ALTER TABLE ops_v7 RENAME TO ops;

@@ -108,9 +108,12 @@ class SqliteTxn final : public StoreTxn {
 
   Result<int64_t> InsertCase(ByteView case_id, int64_t now_ms) override {
     KRING_RETURN_IF_ERROR(CheckWritable());
-    // One above the highest key in use (one step in cases_by_key). An erased case's key can come
-    // back: its ops were deleted with it.
-    sql::Statement next(db_, "SELECT IFNULL(MAX(case_key), 0) + 1 FROM cases");
+    // One above the highest key in use by a case or an op (one step at the end of each index).
+    // An erased case's key can come back, as its ops were deleted with it; counting ops too means
+    // ops left without their case (a partial restore, a hand edit) are never given to a new case.
+    sql::Statement next(db_,
+                        "SELECT MAX(IFNULL((SELECT MAX(case_key) FROM cases), 0), "
+                        "IFNULL((SELECT MAX(case_key) FROM ops), 0)) + 1");
     const int64_t case_key = next.Step() ? next.Int(0) : 0;
     KRING_RETURN_IF_ERROR(next.status());
     if (case_key < 1) return Internal("case key out of range");
@@ -637,6 +640,15 @@ std::unique_ptr<StoreTxn> MakeSqliteTxn(sql::Database& db, bool writable) {
   return std::make_unique<SqliteTxn>(db, writable);
 }
 
+namespace {
+
+int64_t UserVersion(const sql::Database& db) {
+  sql::Statement st(db, "PRAGMA user_version");
+  return st.Step() ? st.Int(0) : -1;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, size_t read_connections) {
   // SQLite's memory statistics take a global mutex and update counters on every malloc and free
   // (about ten per stored op); kringd reads none of them. Only possible before SQLite's first
@@ -644,7 +656,13 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, size_t r
   // changes nothing.
   (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   KRING_ASSIGN_OR_RETURN(sql::Database db, sql::Database::Open(path));
+  const int64_t version_before = UserVersion(db);
   KRING_RETURN_IF_ERROR(db.Migrate(Migrations()));
+  if (UserVersion(db) != version_before) {
+    // A migration that rebuilt a table (7: `ops`) leaves its pages in a WAL as large as the
+    // copy; give that space back now instead of at the next erasure or shutdown.
+    (void)db.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
   std::vector<sql::Database> readers;
   for (size_t i = 0; i < read_connections; ++i) {
     KRING_ASSIGN_OR_RETURN(sql::Database r, sql::Database::Open(path, /*read_only=*/true));

@@ -43,7 +43,8 @@ struct PendingRecord {
 
 struct CaseRecord {
   // The backend's own key for the case, carried so that appending an op needs no lookup by
-  // case_id (SQLite: cases.case_key, the high bits of each op's row key; migration 7).
+  // case_id (SQLite: cases.case_key, the first column of the ops' (case_key, seq) index;
+  // migration 7).
   int64_t case_key = 0;
   uint64_t head_seq = 0;
   Bytes head_hash;         // empty while head_seq is 0
