@@ -1,0 +1,182 @@
+// The writer thread's handling of the case heads pushes leave in its case cache
+// (server/src/storage/case_cache.h), on a real SQLite store: a head a job left must reach `cases`
+// only when that job went through, whatever runs after it in the same group.
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "kring/common/bytes.h"
+
+#include "storage/case_cache.h"
+#include "storage/store.h"
+#include "support/temp_dir.h"
+
+namespace kring::test {
+namespace {
+
+namespace storage = server::storage;
+
+// Submits `job` and waits for its result (after its group's commit).
+Status RunJob(storage::Store& store, storage::WriteJob job) {
+  auto result = std::make_shared<std::promise<Status>>();
+  std::future<Status> done = result->get_future();
+  job.done = [result](const Status& s) { result->set_value(s); };
+  store.Submit(std::move(job));
+  return done.get();
+}
+
+std::optional<storage::CaseRecord> ReadCase(storage::Store& store, ByteView case_id) {
+  std::optional<storage::CaseRecord> kase;
+  REQUIRE(store
+              .Read([&](storage::StoreTxn& txn) -> Status {
+                KRING_ASSIGN_OR_RETURN(kase, txn.GetCase(case_id));
+                return {};
+              })
+              .ok());
+  return kase;
+}
+
+}  // namespace
+
+TEST_CASE("a head left by a failed push job stays out of cases when a plain job follows it",
+          "[writer]") {
+  TempDir dir;
+  auto opened = storage::OpenSqliteStore(dir.path() + "/kring.db", 1);
+  REQUIRE(opened.ok());
+  storage::Store& store = **opened;
+  const Bytes case_id(16, 0x11);
+  const Bytes old_hash(32, 0xaa);
+  const Bytes new_hash(32, 0xbb);
+
+  storage::WriteJob create;
+  create.run = [&](storage::StoreTxn& txn) -> Status {
+    KRING_RETURN_IF_ERROR(txn.InsertCase(case_id, 1).status());
+    return txn.SetCaseHead(case_id, 1, old_hash);
+  };
+  REQUIRE(RunJob(store, std::move(create)).ok());
+
+  // The writer is held in a first job while the other two are queued, so they run in one group.
+  std::promise<void> started;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<Status> blocker_done;
+  storage::WriteJob blocker;
+  blocker.run = [&started, released](storage::StoreTxn&) -> Status {
+    started.set_value();
+    released.wait();
+    return {};
+  };
+  blocker.done = [&blocker_done](const Status& s) { blocker_done.set_value(s); };
+  store.Submit(std::move(blocker));
+  started.get_future().wait();
+
+  // A push's Flush leaves its head in the cache, then the push fails after it.
+  std::promise<Status> failed_done;
+  storage::WriteJob failing;
+  failing.keeps_case_cache = true;
+  failing.cached_case_id = case_id;
+  failing.run = [&](storage::StoreTxn& txn) -> Status {
+    // No REQUIRE here: this runs on the writer thread.
+    if (txn.case_cache() == nullptr) return Internal("no case cache");
+    txn.case_cache()->SetJobHead(case_id, 2, new_hash);
+    return FailedPrecondition("refused after the head was set");
+  };
+  failing.done = [&failed_done](const Status& s) { failed_done.set_value(s); };
+  store.Submit(std::move(failing));
+
+  // A job that does not keep the cache: the writer writes the group's heads before it runs.
+  std::promise<Status> plain_done;
+  std::optional<uint64_t> seen_by_plain;
+  storage::WriteJob plain;
+  plain.run = [&](storage::StoreTxn& txn) -> Status {
+    KRING_ASSIGN_OR_RETURN(std::optional<storage::CaseRecord> kase, txn.GetCase(case_id));
+    if (kase) seen_by_plain = kase->head_seq;
+    return {};
+  };
+  plain.done = [&plain_done](const Status& s) { plain_done.set_value(s); };
+  store.Submit(std::move(plain));
+
+  release.set_value();
+  CHECK(blocker_done.get_future().get().ok());
+  CHECK(failed_done.get_future().get().code() == StatusCode::kFailedPrecondition);
+  CHECK(plain_done.get_future().get().ok());
+  CHECK(seen_by_plain == 1);
+
+  std::optional<storage::CaseRecord> kase = ReadCase(store, case_id);
+  REQUIRE(kase);
+  CHECK(kase->head_seq == 1);
+  CHECK(kase->head_hash == old_hash);
+  store.Shutdown();
+}
+
+TEST_CASE("a head left by a push job that went through is in cases for the plain job after it",
+          "[writer]") {
+  TempDir dir;
+  auto opened = storage::OpenSqliteStore(dir.path() + "/kring.db", 1);
+  REQUIRE(opened.ok());
+  storage::Store& store = **opened;
+  const Bytes case_id(16, 0x22);
+  const Bytes old_hash(32, 0xaa);
+  const Bytes new_hash(32, 0xbb);
+
+  storage::WriteJob create;
+  create.run = [&](storage::StoreTxn& txn) -> Status {
+    KRING_RETURN_IF_ERROR(txn.InsertCase(case_id, 1).status());
+    return txn.SetCaseHead(case_id, 1, old_hash);
+  };
+  REQUIRE(RunJob(store, std::move(create)).ok());
+
+  std::promise<void> started;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  storage::WriteJob blocker;
+  blocker.run = [&started, released](storage::StoreTxn&) -> Status {
+    started.set_value();
+    released.wait();
+    return {};
+  };
+  blocker.done = [](const Status&) {};
+  store.Submit(std::move(blocker));
+  started.get_future().wait();
+
+  std::promise<Status> push_done;
+  storage::WriteJob push;
+  push.keeps_case_cache = true;
+  push.cached_case_id = case_id;
+  push.run = [&](storage::StoreTxn& txn) -> Status {
+    // No REQUIRE here: this runs on the writer thread.
+    if (txn.case_cache() == nullptr) return Internal("no case cache");
+    txn.case_cache()->SetJobHead(case_id, 2, new_hash);
+    return {};
+  };
+  push.done = [&push_done](const Status& s) { push_done.set_value(s); };
+  store.Submit(std::move(push));
+
+  std::promise<Status> plain_done;
+  std::optional<storage::CaseRecord> seen_by_plain;
+  storage::WriteJob plain;
+  plain.run = [&](storage::StoreTxn& txn) -> Status {
+    KRING_ASSIGN_OR_RETURN(seen_by_plain, txn.GetCase(case_id));
+    return {};
+  };
+  plain.done = [&plain_done](const Status& s) { plain_done.set_value(s); };
+  store.Submit(std::move(plain));
+
+  release.set_value();
+  CHECK(push_done.get_future().get().ok());
+  CHECK(plain_done.get_future().get().ok());
+  REQUIRE(seen_by_plain);
+  CHECK(seen_by_plain->head_seq == 2);
+  CHECK(seen_by_plain->head_hash == new_hash);
+
+  std::optional<storage::CaseRecord> kase = ReadCase(store, case_id);
+  REQUIRE(kase);
+  CHECK(kase->head_seq == 2);
+  CHECK(kase->head_hash == new_hash);
+  store.Shutdown();
+}
+
+}  // namespace kring::test
