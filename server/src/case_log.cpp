@@ -584,8 +584,8 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
       kase.case_key,    seq,   p.serialized, chain_hash, author.device_id, View(h.client_op_id()),
       op.envelope_hash, now_ms};
   KRING_RETURN_IF_ERROR(txn.InsertOp(row));
-  // The device cursor and the case head are written once, when the push ends (or before a
-  // control op reads the tables).
+  // The device cursor is written once, when the push ends (or before a control op reads the
+  // tables); the case head goes to the writer's case cache, written once per group (case_cache.h).
   state.Appended(row, h.device_counter());
   if (h.kind() == v1::OP_KIND_CLOSE_CASE) {
     const int64_t retention_ms =
@@ -612,7 +612,8 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
 
 // A content op runs on what the push has read so far. A control op may change the case,
 // members, epochs and rekey flags, and its checks read the tables: it sees them with the push's
-// head and cursor written, and the ops after it read them again.
+// cursor written and its head as PushState::Case() gives it (the pending head in the writer's
+// case cache, not yet in `cases`), and the ops after it read them again.
 Status ApplyNew(PushState& state, const Author& author, ByteView case_id, size_t index,
                 const PreparedEnvelope& p, int64_t now_ms, PushOutcome& out) {
   if (p.parsed->header().kind() == v1::OP_KIND_CONTENT) {

@@ -2,9 +2,11 @@
 // through it: the case record with its head, the author's role and device cursor, the scope-0
 // rekey flag, the epochs of the scopes written to, the chain hashes seen, and the author's stored
 // ops by client_op_id. The case head and the device cursor are kept here as the push appends and
-// written once (Flush). A control op may change any of this: ApplyOne flushes before and after
-// one and drops what was read (FlushAndForget), so control ops are checked against the tables as
-// before.
+// written once (Flush): the cursor to its table, the head to the writer's case cache, which
+// writes it to `cases` once per group. A control op may change any of this: ApplyOne flushes
+// before and after one and drops what was read (FlushAndForget), so control ops are checked
+// against the tables as before, with the head read through Case() (the cache's pending head, as
+// `cases` is behind it).
 // Between pushes the writer thread keeps what a push read in its case cache
 // (storage/case_cache.h): a push starts from its case's entry when there is one, and writes the
 // entry back (WriteBack) only when it went through with content ops only; a control op drops the

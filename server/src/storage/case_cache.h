@@ -71,7 +71,8 @@ class CaseCache {
 
   // The head the running job left for its case (a push's Flush), instead of an UPDATE of
   // `cases` per push. It stays the job's own until the job ends: KeepJobHead when it went
-  // through, DropJobHead when it was rolled back (or a push starts over).
+  // through, DropJobHead when it was rolled back (or a push starts over); the writer also drops
+  // any before each job runs.
   void SetJobHead(ByteView case_id, uint64_t seq, ByteView hash);
   void KeepJobHead();
   void DropJobHead() { job_head_.reset(); }

@@ -113,6 +113,10 @@ class StoreTxn {
   virtual Result<bool> AccountExists(ByteView account_id) = 0;
 
   // Cases.
+  // Inside a job that keeps the case cache (WriteJob::keeps_case_cache) the head in `cases` may
+  // be behind: the newest head can be one the cache holds until the writer writes it
+  // (case_cache.h). There only PushState::Case() may read a case's head (it applies that pending
+  // head); GetCase and ListCasesOf give the tables' head.
   virtual Result<std::optional<CaseRecord>> GetCase(ByteView case_id) = 0;
   // Returns the new case's case_key (CaseRecord).
   virtual Result<int64_t> InsertCase(ByteView case_id, int64_t now_ms) = 0;
@@ -127,6 +131,7 @@ class StoreTxn {
   virtual Status DeletePending(ByteView case_id, ByteView account_id) = 0;
   virtual Result<std::optional<int>> GetMemberRole(ByteView case_id, ByteView account_id) = 0;
   virtual Result<std::vector<Bytes>> ListMembers(ByteView case_id) = 0;
+  // Its heads are the tables' heads: inside a keeping job see GetCase.
   virtual Result<std::vector<CaseHeadRecord>> ListCasesOf(ByteView account_id) = 0;
   virtual Result<std::optional<uint64_t>> GetScopeEpoch(ByteView case_id, uint32_t scope_id) = 0;
   virtual Status SetScopeEpoch(ByteView case_id, uint32_t scope_id, uint64_t epoch) = 0;

@@ -73,6 +73,8 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
           cache_.Clear();
           continue;
         }
+        // A head is only ever the running job's: none can pass from one job to the next.
+        cache_.DropJobHead();
         try {
           results[i] = group[i].run(*txn);
         } catch (const std::exception&) {
@@ -80,14 +82,19 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
         }
         if (results[i].ok()) results[i] = sp.Release();
         if (results[i].ok()) {
-          cache_.KeepJobHead();
+          // The job's rows are in the group now: without its head the group must not commit (a
+          // bad_alloc here fails the group instead of ending the writer thread).
+          try {
+            cache_.KeepJobHead();
+          } catch (const std::exception&) {
+            commit = Internal("case head not kept");
+            break;
+          }
         } else {
+          // Rolled back: what the job put into the cache may be undone in the tables. A push can
+          // only have put its own case there; a client whose pushes keep failing (held, stale
+          // epoch) must not empty the cache for everyone else's cases.
           cache_.DropJobHead();
-        }
-        // Rolled back: what the job put into the cache may be undone in the tables. A push can
-        // only have put its own case there; a client whose pushes keep failing (held, stale
-        // epoch) must not empty the cache for everyone else's cases.
-        if (!results[i].ok()) {
           if (group[i].keeps_case_cache && !group[i].cached_case_id.empty()) {
             cache_.Erase(group[i].cached_case_id);
           } else {
@@ -113,6 +120,7 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
   }
   if (!commit.ok()) {
     cache_.Clear();  // the whole group is undone
+    cache_.DropJobHead();
     (void)cache_.TakeHeads();
     log::Error("commit_failed", {{"jobs", static_cast<uint64_t>(group.size())},
                                  {"code", std::string(StatusCodeName(commit.code()))}});
@@ -136,9 +144,17 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
 }
 
 Status Writer::WriteHeads(StoreTxn& txn) {
-  for (const auto& [case_id, head] : cache_.TakeHeads()) {
-    // A case erased in this group has no row left to update; that changes nothing.
-    KRING_RETURN_IF_ERROR(txn.SetCaseHead(case_id, head.seq, head.hash));
+  // Any error fails the group, which drops the heads not written (a bad_alloc too, rather than
+  // ending the writer thread).
+  try {
+    for (const auto& [case_id, head] : cache_.TakeHeads()) {
+      // Keyed by case_id, never by a case_key read earlier: a case erased in this group has no
+      // row left to update (that changes nothing), and its case_key may already be another
+      // case's.
+      KRING_RETURN_IF_ERROR(txn.SetCaseHead(case_id, head.seq, head.hash));
+    }
+  } catch (const std::exception&) {
+    return Internal("case heads not written");
   }
   return {};
 }
