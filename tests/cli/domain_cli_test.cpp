@@ -366,6 +366,47 @@ TEST_CASE("every netwerkberaad command has help, and bad input is a usage error"
 
 namespace {
 
+// The earliest slot start of a `poll show` answer.
+double FirstStart(const Value& poll) {
+  double first = 0;
+  for (const Value& slot : At(poll, "slots").list_value().values()) {
+    const double start = At(slot, "start_ms").number_value();
+    if (first == 0 || start < first) first = start;
+  }
+  return first;
+}
+
+}  // namespace
+
+TEST_CASE("a poll without --deadline closes in two days, or at its first moment if sooner",
+          "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  k.Ok("x", "account create");
+  k.Ok("x", "case create");
+  const std::string me = At(k.Json("x", "account show"), "account").string_value();
+  k.Ok("x", "circle propose --name Xandra --kind coordinator --relation r --account " + me);
+  k.Ok("x", "circle approve Xandra");
+  // "now" is one moment for the whole command: a slot exactly two days ahead is not "before" a
+  // default deadline read a few milliseconds later.
+  k.Ok("x", "poll create --slot now+2d --slot now+3d");
+  const Value two_days = k.Json("x", "poll show");
+  REQUIRE(At(two_days, "slots").list_value().values_size() == 2);
+  CHECK(At(two_days, "deadline_ms").number_value() == FirstStart(two_days));
+  // A meeting tomorrow: the poll closes when it starts, not a day after.
+  k.Ok("x", "poll create --slot now+1d --slot now+3d");
+  const Value tomorrow = k.Json("x", "poll show");
+  CHECK(At(tomorrow, "deadline_ms").number_value() == FirstStart(tomorrow));
+  CHECK(FirstStart(tomorrow) < FirstStart(two_days));
+  // A deadline the user gives is kept, and one after the first moment is still refused.
+  Run late = k.As("x", "poll create --slot now+1d --deadline now+2d");
+  CHECK(late.exit_code == 1);
+  CHECK(late.all.find("sluitdatum") != std::string::npos);
+}
+
+namespace {
+
 Value ParseJson(const std::string& text) {
   Value v;
   INFO(text);

@@ -83,9 +83,14 @@ int PollCreate(Ctx& ctx) {
   auto required = ctx.People(ctx.All("required"));
   if (!required.ok()) return Fail(required.status());
   in.required = *required;
+  // Without --deadline the poll closes in two days, or at the first moment if that comes sooner.
+  const bool deadline_given = ctx.Has("deadline");
   auto deadline = ParseTime(ctx.Get("deadline", "now+2d"));
   if (!deadline.ok()) return Fail(deadline.status());
   in.deadline_ms = *deadline;
+  if (!deadline_given) {
+    for (const auto& slot : in.slots) in.deadline_ms = std::min(in.deadline_ms, slot.start_ms);
+  }
   auto id = Organising(ctx.client, ctx.case_id).CreatePoll(in);
   if (!id.ok()) return Fail(id.status());
   std::cout << "poll " << Hex(*id) << "\n";

@@ -72,9 +72,12 @@ int Ctx::Done(const char* nl, const char* en, bool edit) {
 }
 
 int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  // One instant per command: "--slot now+2d" and a default "--deadline now+2d" must mean the same
+  // moment, however long the work between reading them takes.
+  static const int64_t command_moment = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            std::chrono::system_clock::now().time_since_epoch())
+                                            .count();
+  return command_moment;
 }
 
 Result<int64_t> ParseTime(const std::string& text) {
