@@ -39,22 +39,31 @@ std::optional<storage::CaseRecord> ReadCase(storage::Store& store, ByteView case
   return kase;
 }
 
-}  // namespace
+const Bytes kOldHash(32, 0xaa);
+const Bytes kNewHash(32, 0xbb);
 
-TEST_CASE("a head left by a failed push job stays out of cases when a plain job follows it",
-          "[writer]") {
+// What one group saw: a push job that sets the case's head to seq 2 (then fails when
+// `push_fails`), followed in the same group by a plain job (not keeping the cache) reading the
+// case, then the committed row.
+struct GroupOutcome {
+  Status blocker;
+  Status push;
+  Status plain;
+  std::optional<storage::CaseRecord> seen_by_plain;
+  std::optional<storage::CaseRecord> stored;
+};
+
+GroupOutcome PushThenPlainInOneGroup(bool push_fails) {
   TempDir dir;
   auto opened = storage::OpenSqliteStore(dir.path() + "/kring.db", 1);
   REQUIRE(opened.ok());
   storage::Store& store = **opened;
   const Bytes case_id(16, 0x11);
-  const Bytes old_hash(32, 0xaa);
-  const Bytes new_hash(32, 0xbb);
 
   storage::WriteJob create;
   create.run = [&](storage::StoreTxn& txn) -> Status {
     KRING_RETURN_IF_ERROR(txn.InsertCase(case_id, 1).status());
-    return txn.SetCaseHead(case_id, 1, old_hash);
+    return txn.SetCaseHead(case_id, 1, kOldHash);
   };
   REQUIRE(RunJob(store, std::move(create)).ok());
 
@@ -73,75 +82,7 @@ TEST_CASE("a head left by a failed push job stays out of cases when a plain job 
   store.Submit(std::move(blocker));
   started.get_future().wait();
 
-  // A push's Flush leaves its head in the cache, then the push fails after it.
-  std::promise<Status> failed_done;
-  storage::WriteJob failing;
-  failing.keeps_case_cache = true;
-  failing.cached_case_id = case_id;
-  failing.run = [&](storage::StoreTxn& txn) -> Status {
-    // No REQUIRE here: this runs on the writer thread.
-    if (txn.case_cache() == nullptr) return Internal("no case cache");
-    txn.case_cache()->SetJobHead(case_id, 2, new_hash);
-    return FailedPrecondition("refused after the head was set");
-  };
-  failing.done = [&failed_done](const Status& s) { failed_done.set_value(s); };
-  store.Submit(std::move(failing));
-
-  // A job that does not keep the cache: the writer writes the group's heads before it runs.
-  std::promise<Status> plain_done;
-  std::optional<uint64_t> seen_by_plain;
-  storage::WriteJob plain;
-  plain.run = [&](storage::StoreTxn& txn) -> Status {
-    KRING_ASSIGN_OR_RETURN(std::optional<storage::CaseRecord> kase, txn.GetCase(case_id));
-    if (kase) seen_by_plain = kase->head_seq;
-    return {};
-  };
-  plain.done = [&plain_done](const Status& s) { plain_done.set_value(s); };
-  store.Submit(std::move(plain));
-
-  release.set_value();
-  CHECK(blocker_done.get_future().get().ok());
-  CHECK(failed_done.get_future().get().code() == StatusCode::kFailedPrecondition);
-  CHECK(plain_done.get_future().get().ok());
-  CHECK(seen_by_plain == 1);
-
-  std::optional<storage::CaseRecord> kase = ReadCase(store, case_id);
-  REQUIRE(kase);
-  CHECK(kase->head_seq == 1);
-  CHECK(kase->head_hash == old_hash);
-  store.Shutdown();
-}
-
-TEST_CASE("a head left by a push job that went through is in cases for the plain job after it",
-          "[writer]") {
-  TempDir dir;
-  auto opened = storage::OpenSqliteStore(dir.path() + "/kring.db", 1);
-  REQUIRE(opened.ok());
-  storage::Store& store = **opened;
-  const Bytes case_id(16, 0x22);
-  const Bytes old_hash(32, 0xaa);
-  const Bytes new_hash(32, 0xbb);
-
-  storage::WriteJob create;
-  create.run = [&](storage::StoreTxn& txn) -> Status {
-    KRING_RETURN_IF_ERROR(txn.InsertCase(case_id, 1).status());
-    return txn.SetCaseHead(case_id, 1, old_hash);
-  };
-  REQUIRE(RunJob(store, std::move(create)).ok());
-
-  std::promise<void> started;
-  std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  storage::WriteJob blocker;
-  blocker.run = [&started, released](storage::StoreTxn&) -> Status {
-    started.set_value();
-    released.wait();
-    return {};
-  };
-  blocker.done = [](const Status&) {};
-  store.Submit(std::move(blocker));
-  started.get_future().wait();
-
+  // A push's Flush leaves its head in the cache; the push may still fail after it.
   std::promise<Status> push_done;
   storage::WriteJob push;
   push.keeps_case_cache = true;
@@ -149,34 +90,59 @@ TEST_CASE("a head left by a push job that went through is in cases for the plain
   push.run = [&](storage::StoreTxn& txn) -> Status {
     // No REQUIRE here: this runs on the writer thread.
     if (txn.case_cache() == nullptr) return Internal("no case cache");
-    txn.case_cache()->SetJobHead(case_id, 2, new_hash);
+    txn.case_cache()->SetJobHead(case_id, 2, kNewHash);
+    if (push_fails) return FailedPrecondition("refused after the head was set");
     return {};
   };
   push.done = [&push_done](const Status& s) { push_done.set_value(s); };
   store.Submit(std::move(push));
 
+  // A job that does not keep the cache: the writer writes the group's heads before it runs.
+  GroupOutcome out;
   std::promise<Status> plain_done;
-  std::optional<storage::CaseRecord> seen_by_plain;
   storage::WriteJob plain;
   plain.run = [&](storage::StoreTxn& txn) -> Status {
-    KRING_ASSIGN_OR_RETURN(seen_by_plain, txn.GetCase(case_id));
+    KRING_ASSIGN_OR_RETURN(out.seen_by_plain, txn.GetCase(case_id));
     return {};
   };
   plain.done = [&plain_done](const Status& s) { plain_done.set_value(s); };
   store.Submit(std::move(plain));
 
   release.set_value();
-  CHECK(push_done.get_future().get().ok());
-  CHECK(plain_done.get_future().get().ok());
-  REQUIRE(seen_by_plain);
-  CHECK(seen_by_plain->head_seq == 2);
-  CHECK(seen_by_plain->head_hash == new_hash);
-
-  std::optional<storage::CaseRecord> kase = ReadCase(store, case_id);
-  REQUIRE(kase);
-  CHECK(kase->head_seq == 2);
-  CHECK(kase->head_hash == new_hash);
+  out.blocker = blocker_done.get_future().get();
+  out.push = push_done.get_future().get();
+  out.plain = plain_done.get_future().get();
+  out.stored = ReadCase(store, case_id);
   store.Shutdown();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a head left by a failed push job stays out of cases when a plain job follows it",
+          "[writer]") {
+  GroupOutcome g = PushThenPlainInOneGroup(/*push_fails=*/true);
+  CHECK(g.blocker.ok());
+  CHECK(g.push.code() == StatusCode::kFailedPrecondition);
+  CHECK(g.plain.ok());
+  REQUIRE(g.seen_by_plain);
+  CHECK(g.seen_by_plain->head_seq == 1);
+  REQUIRE(g.stored);
+  CHECK(g.stored->head_seq == 1);
+  CHECK(g.stored->head_hash == kOldHash);
+}
+
+TEST_CASE("a head left by a push job that went through is in cases for the plain job after it",
+          "[writer]") {
+  GroupOutcome g = PushThenPlainInOneGroup(/*push_fails=*/false);
+  CHECK(g.push.ok());
+  CHECK(g.plain.ok());
+  REQUIRE(g.seen_by_plain);
+  CHECK(g.seen_by_plain->head_seq == 2);
+  CHECK(g.seen_by_plain->head_hash == kNewHash);
+  REQUIRE(g.stored);
+  CHECK(g.stored->head_seq == 2);
+  CHECK(g.stored->head_hash == kNewHash);
 }
 
 }  // namespace kring::test
