@@ -364,6 +364,43 @@ TEST_CASE("every netwerkberaad command has help, and bad input is a usage error"
   CHECK(when.all.find("Fout: ") != std::string::npos);
 }
 
+TEST_CASE("two people with one name: a warning, and a name that fits two is refused", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  k.Ok("x", "account create");
+  k.Ok("x", "case create");
+  const std::string me = At(k.Json("x", "account show"), "account").string_value();
+  k.Ok("x", "circle propose --name Xandra --kind coordinator --relation r --account " + me);
+  k.Ok("x", "circle approve Xandra");
+  Run first = k.As("x", "circle propose --name Mo --kind family --relation neef");
+  REQUIRE(first.exit_code == 0);
+  CHECK(first.all.find("Let op") == std::string::npos);
+  // The second Mo is proposed (two cousins may share a name), with a warning on stderr only.
+  Run second = k.As("x", "circle propose --name Mo --kind friend --relation buurman");
+  INFO(second.all);
+  REQUIRE(second.exit_code == 0);
+  CHECK(second.out.find("Let op") == std::string::npos);
+  CHECK(second.all.find("Let op: er is al iemand in de kring met deze naam") != std::string::npos);
+  std::smatch m;
+  REQUIRE(std::regex_search(second.out, m, std::regex("person ([0-9a-f]{32})")));
+  const std::string second_id = m[1];
+  Run english = k.As("x", "--lang en circle propose --name Mo --kind friend --relation oom");
+  CHECK(english.all.find("Note: someone in the circle already has this name") != std::string::npos);
+  // A command given the shared name does not guess: it is refused and nothing changes.
+  Run guess = k.As("x", "circle approve Mo");
+  CHECK(guess.exit_code != 0);
+  CHECK(guess.all.find("Meer mensen hebben deze naam; gebruik de id.") != std::string::npos);
+  size_t approved = 0;
+  const Value circle = k.Json("x", "circle list");
+  for (const Value& p : circle.list_value().values()) {
+    if (At(p, "status").string_value() == "approved") ++approved;
+  }
+  CHECK(approved == 1);
+  // By id it works.
+  k.Ok("x", "circle approve " + second_id);
+}
+
 namespace {
 
 // The earliest slot start of a `poll show` answer.

@@ -71,9 +71,25 @@ int Propose(Ctx& ctx) {
     if (!account) return BadId();
     p.account_id = *account;
   }
+  // Two people may share a name (two cousins called Mo): allowed, but commands that take a name
+  // cannot tell them apart, so say so before it becomes a surprise.
+  bool name_taken = false;
+  if (auto circle = Organising(ctx.client, ctx.case_id).Circle(); circle.ok()) {
+    for (const domain::Person& other : *circle) {
+      name_taken = name_taken || (other.name == p.name && other.status != "declined");
+    }
+  }
   auto id = Organising(ctx.client, ctx.case_id).ProposePerson(p);
   if (!id.ok()) return Fail(id.status());
   std::cout << "person " << Hex(*id) << "\n";
+  if (name_taken) {
+    std::cerr << ctx.T(
+                     "Let op: er is al iemand in de kring met deze naam. Gebruik voortaan het id "
+                     "(kring circle list) of geef een naam die verschilt.",
+                     "Note: someone in the circle already has this name. From now on use the "
+                     "id (kring circle list) or give a different name.")
+              << "\n";
+  }
   return ctx.Done("Voorgesteld. De voorzitter of gespreksleider beslist.",
                   "Proposed. The chair or coordinator decides.");
 }
