@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -30,9 +31,15 @@ class KringdProcess {
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
+    const pid_t parent = ::getpid();
     pid_ = ::fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
+      // A test that crashes must not leave its kringd behind: the orphan would keep ctest's output
+      // pipe open and hang the whole run. (The signal follows the forking thread; tests start
+      // servers from their main thread.)
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);
       ::execv(argv[0], argv.data());
       ::_exit(127);
     }

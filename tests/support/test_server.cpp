@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 namespace kring::test {
@@ -45,9 +46,15 @@ void TestServer::Launch() {
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
 
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
+    // A test that crashes must not leave its kringd behind: the orphan would keep ctest's output
+    // pipe open and hang the whole run. (The signal follows the forking thread; tests start
+    // servers from their main thread.)
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
