@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <mutex>
@@ -77,7 +78,11 @@ class DatabaseLock {
   }
   // The operator's own path is named in the errors (it is configuration, not case content).
   Status Acquire(const std::string& db_path) {
-    const std::string path = db_path + ".lock";
+    // The lock is named after the file the path leads to, so a symlink under another name (or a
+    // path through a symlinked directory) finds the same lock.
+    std::error_code ec;
+    const std::filesystem::path real = std::filesystem::weakly_canonical(db_path, ec);
+    const std::string path = (ec ? db_path : real.string()) + ".lock";
     fd_ = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);  // flock needs no write
     if (fd_ < 0) {
       return Status(StatusCode::kUnavailable,

@@ -12,6 +12,7 @@
 #include "kring/common/sqlite.h"
 
 #include "server/server_test_util.h"
+#include "support/temp_dir.h"
 #include "support/test_server.h"
 
 namespace kring::test {
@@ -205,6 +206,13 @@ TEST_CASE("a second kringd does not open a database another one is using", "[dur
   TestServer first;
   const std::vector<std::string> same_db = {"--db", first.data_dir() + "/data/kringd.sqlite3"};
   CHECK_THROWS(TestServer{same_db});
+  // The same file under another name is the same database.
+  TempDir links;
+  const std::string alias = links.path() + "/alias.sqlite3";
+  std::filesystem::create_symlink(first.data_dir() + "/data/kringd.sqlite3", alias);
+  CHECK_THROWS(TestServer{{"--db", alias}});
+  std::filesystem::create_directory_symlink(first.data_dir() + "/data", links.path() + "/dir");
+  CHECK_THROWS(TestServer{{"--db", links.path() + "/dir/kringd.sqlite3"}});
   REQUIRE(first.Stop() == 0);
   TestServer second(same_db);
   CHECK(second.running());
