@@ -6,6 +6,7 @@
 #include "kring/common/crypto.h"
 #include "kring/common/log.h"
 #include "kring/common/protocol.h"
+#include "kring/common/refusal.h"
 #include "kring/common/user_chain.h"
 #include "kring/v1/account.grpc.pb.h"
 
@@ -150,7 +151,7 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
       }
       return state_.store->Read([&](storage::StoreTxn& txn) -> Status {
         KRING_ASSIGN_OR_RETURN(bool exists, txn.AccountExists(account_id));
-        if (!exists) return NotFound("unknown account");
+        if (!exists) return NotFound("unknown account", refusal::kAccountUnknown);
         KRING_ASSIGN_OR_RETURN(std::vector<std::string> links,
                                txn.LoadChainLinks(account_id, req->from_index()));
         for (const std::string& bytes : links) {
@@ -179,7 +180,8 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
       // The recovery id gets a challenge too, but only to read its chain (GetChain); SignIn
       // still refuses it.
       if (!device || device->revoked) {
-        return Status(StatusCode::kUnauthenticated, "unknown or revoked device");
+        return Status(StatusCode::kUnauthenticated, "unknown or revoked device",
+                      refusal::kDeviceRevoked);
       }
       KRING_ASSIGN_OR_RETURN(auth::Challenge c,
                              state_.sessions.IssueChallenge(View(req->device_id())));
@@ -209,7 +211,8 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
       // The recovery key only signs chain links (restoring an account); it never holds a session,
       // so it can never author case ops.
       if (!device || device->revoked || device->is_recovery) {
-        return Status(StatusCode::kUnauthenticated, "unknown or revoked device");
+        return Status(StatusCode::kUnauthenticated, "unknown or revoked device",
+                      refusal::kDeviceRevoked);
       }
       Bytes input = protocol::AuthSignInput(state_.key.server_id, View(req->challenge()),
                                             View(req->device_id()));

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "kring/common/crypto.h"
+#include "kring/common/refusal.h"
 
 #include "push_state.h"
 
@@ -13,7 +14,7 @@ namespace kring::server {
 namespace {
 
 Status At(size_t index, const Status& s) {
-  return {s.code(), "envelope " + std::to_string(index) + ": " + s.message()};
+  return {s.code(), "envelope " + std::to_string(index) + ": " + s.message(), s.reason()};
 }
 
 bool IsManager(int role) { return role == v1::ROLE_CHAIR || role == v1::ROLE_COORDINATOR; }
@@ -136,7 +137,9 @@ Status CheckCreateCase(storage::StoreTxn& txn, const Author& author, const v1::O
   }
   for (const v1::Member& m : create.members()) {
     KRING_ASSIGN_OR_RETURN(bool known, txn.AccountExists(View(m.account_id())));
-    if (!known) return FailedPrecondition("member account is not known to this server");
+    if (!known)
+      return FailedPrecondition("member account is not known to this server",
+                                refusal::kAccountUnknown);
   }
   return {};
 }
@@ -217,9 +220,11 @@ Status CheckCloseOrErase(storage::StoreTxn& txn, ByteView case_id, int author_ro
     has_chair = has_chair || (r && *r == v1::ROLE_CHAIR);
   }
   if (!has_chair) return {};
-  if (h.kind() == v1::OP_KIND_ERASE_CASE) return PermissionDenied("only the chair may erase");
+  if (h.kind() == v1::OP_KIND_ERASE_CASE)
+    return PermissionDenied("only the chair may erase", refusal::kChairOnlyErase);
   if (body.close_case().retention_days() < protocol::kMinRetentionDaysWithoutChair) {
-    return PermissionDenied("only the chair may close with so short a retention");
+    return PermissionDenied("only the chair may close with so short a retention",
+                            refusal::kChairOnlyShortRetention);
   }
   return {};
 }
@@ -230,7 +235,8 @@ Status CheckMembershipChange(storage::StoreTxn& txn, ByteView case_id, int autho
   const bool leaving =
       body.has_remove_member() && body.remove_member().account_id() == ToString(author.account_id);
   if (!IsManager(author_role) && !leaving) {
-    return PermissionDenied("only a chair or coordinator may change the members");
+    return PermissionDenied("only a chair or coordinator may change the members",
+                            refusal::kManagersOnly);
   }
   if (h.scope_id() != 0) return InvalidArgument("membership changes use scope 0");
   KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch, txn.GetScopeEpoch(case_id, 0));
@@ -240,7 +246,8 @@ Status CheckMembershipChange(storage::StoreTxn& txn, ByteView case_id, int autho
     // The coordinator lets people in only until the resident (the chair) has joined.
     for (const Bytes& id : members) {
       KRING_ASSIGN_OR_RETURN(std::optional<int> r, txn.GetMemberRole(case_id, id));
-      if (r && *r == v1::ROLE_CHAIR) return PermissionDenied("the chair decides who comes in");
+      if (r && *r == v1::ROLE_CHAIR)
+        return PermissionDenied("the chair decides who comes in", refusal::kChairDecides);
     }
   }
   if (body.has_add_member()) {
@@ -249,17 +256,22 @@ Status CheckMembershipChange(storage::StoreTxn& txn, ByteView case_id, int autho
         m.role() != v1::ROLE_MEMBER) {
       return InvalidArgument("unknown member role");
     }
-    if (members.size() >= protocol::kMaxCaseMembers) return InvalidArgument("case is full");
+    if (members.size() >= protocol::kMaxCaseMembers)
+      return InvalidArgument("case is full", refusal::kCaseFull);
     KRING_ASSIGN_OR_RETURN(std::optional<int> existing,
                            txn.GetMemberRole(case_id, View(m.account_id())));
-    if (existing) return Status(StatusCode::kAlreadyExists, "already a member");
+    if (existing)
+      return Status(StatusCode::kAlreadyExists, "already a member", refusal::kAlreadyMember);
     KRING_ASSIGN_OR_RETURN(bool known, txn.AccountExists(View(m.account_id())));
-    if (!known) return FailedPrecondition("member account is not known to this server");
+    if (!known)
+      return FailedPrecondition("member account is not known to this server",
+                                refusal::kAccountUnknown);
     KRING_ASSIGN_OR_RETURN(std::optional<storage::PendingRecord> pending,
                            txn.GetPending(case_id, View(m.account_id())));
     if (pending) {
       // Approval of someone who accepted an invite: with the role the invite offered.
-      if (pending->role != m.role()) return InvalidArgument("approval must keep the invited role");
+      if (pending->role != m.role())
+        return InvalidArgument("approval must keep the invited role", refusal::kApprovalKeepsRole);
       KRING_ASSIGN_OR_RETURN(std::optional<storage::InviteRecord> inv,
                              txn.GetInvite(case_id, pending->invite_id));
       if (inv) {
@@ -271,14 +283,15 @@ Status CheckMembershipChange(storage::StoreTxn& txn, ByteView case_id, int autho
     if (m.role() == v1::ROLE_CHAIR) {
       for (const Bytes& id : members) {
         KRING_ASSIGN_OR_RETURN(std::optional<int> r, txn.GetMemberRole(case_id, id));
-        if (r && *r == v1::ROLE_CHAIR) return PermissionDenied("the case already has a chair");
+        if (r && *r == v1::ROLE_CHAIR)
+          return PermissionDenied("the case already has a chair", refusal::kChairExists);
       }
     }
     return txn.InsertMember(case_id, View(m.account_id()), m.role());
   }
   const std::string& target = body.remove_member().account_id();
   KRING_ASSIGN_OR_RETURN(std::optional<int> target_role, txn.GetMemberRole(case_id, View(target)));
-  if (!target_role) return NotFound("not a member of this case");
+  if (!target_role) return NotFound("not a member of this case", refusal::kTargetNotMember);
   if (leaving) {
     // Leaving: someone else must remain who can hand out the next key; until they do, nothing
     // new may be sealed (the leaver holds the current key).
@@ -289,7 +302,8 @@ Status CheckMembershipChange(storage::StoreTxn& txn, ByteView case_id, int autho
       other_manager |= r && IsManager(*r);
     }
     if (!other_manager) {
-      return PermissionDenied("someone else must remain who can hand out new keys");
+      return PermissionDenied("someone else must remain who can hand out new keys",
+                              refusal::kKeyHolderMustRemain);
     }
     KRING_RETURN_IF_ERROR(txn.SetRekeyRequired(case_id, true));
     KRING_RETURN_IF_ERROR(LeaveScopes(txn, case_id, View(target)));
@@ -351,23 +365,29 @@ Status CheckSetScope(storage::StoreTxn& txn, ByteView case_id, const Author& aut
 Status AcceptInviteOp(storage::StoreTxn& txn, const Author& author, ByteView case_id,
                       const v1::AcceptInvite& accept, int64_t now_ms) {
   KRING_ASSIGN_OR_RETURN(std::optional<int> member, txn.GetMemberRole(case_id, author.account_id));
-  if (member) return Status(StatusCode::kAlreadyExists, "already a member");
+  if (member)
+    return Status(StatusCode::kAlreadyExists, "already a member", refusal::kAlreadyMember);
   KRING_ASSIGN_OR_RETURN(std::optional<storage::PendingRecord> pending,
                          txn.GetPending(case_id, author.account_id));
-  if (pending) return Status(StatusCode::kAlreadyExists, "already waiting for approval");
+  if (pending)
+    return Status(StatusCode::kAlreadyExists, "already waiting for approval",
+                  refusal::kAlreadyWaiting);
   KRING_ASSIGN_OR_RETURN(std::optional<storage::InviteRecord> invite,
                          txn.GetInvite(case_id, View(accept.invite_id())));
-  if (!invite) return NotFound("unknown invite");
+  if (!invite) return NotFound("unknown invite", refusal::kInviteUnknown);
   // Definitive answers (not FAILED_PRECONDITION, which clients retry after pulling).
-  if (invite->state == kInviteRevoked) return PermissionDenied("invite was revoked");
-  if (invite->state != kInvitePending) return PermissionDenied("invite was already used");
-  if (invite->expires_at_ms <= now_ms) return PermissionDenied("invite has expired");
+  if (invite->state == kInviteRevoked)
+    return PermissionDenied("invite was revoked", refusal::kInviteRevoked);
+  if (invite->state != kInvitePending)
+    return PermissionDenied("invite was already used", refusal::kInviteUsed);
+  if (invite->expires_at_ms <= now_ms)
+    return PermissionDenied("invite has expired", refusal::kInviteExpired);
   v1::Invite public_invite;
   public_invite.set_invite_id(accept.invite_id());
   public_invite.set_signing_public_key(ToString(invite->signing_public_key));
   if (!protocol::VerifyInviteProof(public_invite, case_id, author.account_id,
                                    View(accept.proof()))) {
-    return PermissionDenied("invite proof does not verify");
+    return PermissionDenied("invite proof does not verify", refusal::kInviteProofInvalid);
   }
   invite->state = kInviteAccepted;
   KRING_RETURN_IF_ERROR(txn.PutInvite(case_id, View(accept.invite_id()), *invite));
@@ -378,7 +398,8 @@ Status AcceptInviteOp(storage::StoreTxn& txn, const Author& author, ByteView cas
 Status InviteOps(storage::StoreTxn& txn, ByteView case_id, int author_role, const v1::OpHeader& h,
                  const v1::ControlBody& body, int64_t now_ms) {
   if (!IsManager(author_role)) {
-    return PermissionDenied("only a chair or coordinator may manage invitations");
+    return PermissionDenied("only a chair or coordinator may manage invitations",
+                            refusal::kManagersOnly);
   }
   if (h.scope_id() != 0) return InvalidArgument("invitations use scope 0");
   if (body.has_invite()) {
@@ -397,7 +418,8 @@ Status InviteOps(storage::StoreTxn& txn, ByteView case_id, int author_role, cons
       KRING_ASSIGN_OR_RETURN(std::vector<Bytes> members, txn.ListMembers(case_id));
       for (const Bytes& id : members) {
         KRING_ASSIGN_OR_RETURN(std::optional<int> r, txn.GetMemberRole(case_id, id));
-        if (r && *r == v1::ROLE_CHAIR) return PermissionDenied("the case already has a chair");
+        if (r && *r == v1::ROLE_CHAIR)
+          return PermissionDenied("the case already has a chair", refusal::kChairExists);
       }
     }
     return txn.PutInvite(
@@ -407,8 +429,9 @@ Status InviteOps(storage::StoreTxn& txn, ByteView case_id, int author_role, cons
   if (body.has_revoke_invite()) {
     KRING_ASSIGN_OR_RETURN(std::optional<storage::InviteRecord> inv,
                            txn.GetInvite(case_id, View(body.revoke_invite().invite_id())));
-    if (!inv) return NotFound("unknown invite");
-    if (inv->state != kInvitePending) return FailedPrecondition("invite is no longer open");
+    if (!inv) return NotFound("unknown invite", refusal::kInviteUnknown);
+    if (inv->state != kInvitePending)
+      return FailedPrecondition("invite is no longer open", refusal::kInviteNotOpen);
     inv->state = kInviteRevoked;
     return txn.PutInvite(case_id, View(body.revoke_invite().invite_id()), *inv);
   }
@@ -416,13 +439,14 @@ Status InviteOps(storage::StoreTxn& txn, ByteView case_id, int author_role, cons
     KRING_ASSIGN_OR_RETURN(std::vector<Bytes> members, txn.ListMembers(case_id));
     for (const Bytes& id : members) {
       KRING_ASSIGN_OR_RETURN(std::optional<int> r, txn.GetMemberRole(case_id, id));
-      if (r && *r == v1::ROLE_CHAIR) return PermissionDenied("the chair decides who comes in");
+      if (r && *r == v1::ROLE_CHAIR)
+        return PermissionDenied("the chair decides who comes in", refusal::kChairDecides);
     }
   }
   const ByteView account = View(body.decline_member().account_id());
   KRING_ASSIGN_OR_RETURN(std::optional<storage::PendingRecord> pending,
                          txn.GetPending(case_id, account));
-  if (!pending) return NotFound("not waiting for approval");
+  if (!pending) return NotFound("not waiting for approval", refusal::kNotWaiting);
   KRING_ASSIGN_OR_RETURN(std::optional<storage::InviteRecord> inv,
                          txn.GetInvite(case_id, pending->invite_id));
   if (inv) {
@@ -465,9 +489,10 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
         AcceptInviteOp(txn, author, case_id, op.control().accept_invite(), now_ms));
   }
   KRING_ASSIGN_OR_RETURN(std::optional<int> role, state.AuthorRole());
-  if (!role && !accepting) return PermissionDenied("not a member of this case");
+  if (!role && !accepting)
+    return PermissionDenied("not a member of this case", refusal::kNotAMember);
   if (kase.close_seq > 0 && h.kind() != v1::OP_KIND_ERASE_CASE) {
-    return FailedPrecondition("case is closed");
+    return FailedPrecondition("case is closed", refusal::kCaseClosed);
   }
 
   // Per-device continuity: this op must follow the device's previous op in this case.
@@ -492,7 +517,7 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
   KRING_ASSIGN_OR_RETURN(bool rekey_required, state.RekeyRequired());
   if (rekey_required && h.kind() != v1::OP_KIND_REKEY && h.kind() != v1::OP_KIND_ACCEPT_INVITE &&
       h.kind() != v1::OP_KIND_ERASE_CASE && h.kind() != v1::OP_KIND_COMPLAINT) {
-    return FailedPrecondition("waiting for a new key after someone left");
+    return FailedPrecondition("waiting for a new key after someone left", refusal::kRekeyPending);
   }
 
   // Membership changes (the following Rekey is required by ApplyPush).
@@ -539,7 +564,7 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
       const bool cuts_off = revocation == Revocation::kOwn ||
                             (revocation == Revocation::kOtherMember && !rekey_required);
       if (!IsManager(*role) && !cuts_off) {
-        return PermissionDenied("only a chair or coordinator may rekey");
+        return PermissionDenied("only a chair or coordinator may rekey", refusal::kManagersOnly);
       }
       if (!IsManager(*role)) {
         // Naming a device cut off long ago again would let any member force new keys at will.
@@ -551,7 +576,9 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
       KRING_ASSIGN_OR_RETURN(bool in_scope, InScope(txn, case_id, rekey.scope_id(), author));
       if (!in_scope) return PermissionDenied("only a member of the scope may rekey it");
       // After a leave the case's own Rekey comes first (clients check the same order).
-      if (rekey_required) return FailedPrecondition("waiting for a new key after someone left");
+      if (rekey_required)
+        return FailedPrecondition("waiting for a new key after someone left",
+                                  refusal::kRekeyPending);
     }
     KRING_RETURN_IF_ERROR(CheckRekey(txn, case_id, rekey, *epoch));
     KRING_RETURN_IF_ERROR(txn.SetScopeEpoch(case_id, rekey.scope_id(), rekey.new_epoch()));
@@ -573,7 +600,8 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
     // A device of someone holding this scope's key was revoked: nothing new is sealed to that
     // key until a Rekey names the device (clients make it when they see this answer).
     if (scope->revocation_hold) {
-      return FailedPrecondition(std::string(protocol::kHeldForRevokedDevice));
+      return FailedPrecondition(std::string(protocol::kHeldForRevokedDevice),
+                                refusal::kHeldForRevokedDevice);
     }
   }
 

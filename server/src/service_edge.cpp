@@ -1,44 +1,77 @@
 #include "service_edge.h"
 
 #include "kring/common/log.h"
+#include "kring/common/refusal.h"
+#include "kring/v1/refusal.pb.h"
 
 namespace kring::server {
 
+namespace {
+
+// The refusal's reason as gRPC's richer error model (google.rpc.Status with one ErrorInfo).
+std::string Details(grpc::StatusCode code, const Status& s) {
+  v1::ErrorInfo info;
+  info.set_reason(s.reason());
+  info.set_domain(std::string(refusal::kDomain));
+  v1::StatusDetails details;
+  details.set_code(static_cast<int32_t>(code));
+  details.set_message(s.message());
+  v1::AnyDetail* any = details.add_details();
+  any->set_type_url(std::string(refusal::kErrorInfoType));
+  any->set_value(info.SerializeAsString());
+  return details.SerializeAsString();
+}
+
+}  // namespace
+
 grpc::Status ToGrpc(const Status& s) {
   using grpc::StatusCode;
+  StatusCode code = StatusCode::INTERNAL;
   switch (s.code()) {
     case kring::StatusCode::kOk:
       return grpc::Status::OK;
     case kring::StatusCode::kInvalidArgument:
-      return {StatusCode::INVALID_ARGUMENT, s.message()};
+      code = StatusCode::INVALID_ARGUMENT;
+      break;
     case kring::StatusCode::kNotFound:
-      return {StatusCode::NOT_FOUND, s.message()};
+      code = StatusCode::NOT_FOUND;
+      break;
     case kring::StatusCode::kAlreadyExists:
-      return {StatusCode::ALREADY_EXISTS, s.message()};
+      code = StatusCode::ALREADY_EXISTS;
+      break;
     case kring::StatusCode::kPermissionDenied:
-      return {StatusCode::PERMISSION_DENIED, s.message()};
+      code = StatusCode::PERMISSION_DENIED;
+      break;
     case kring::StatusCode::kUnauthenticated:
-      return {StatusCode::UNAUTHENTICATED, s.message()};
+      code = StatusCode::UNAUTHENTICATED;
+      break;
     case kring::StatusCode::kFailedPrecondition:
-      return {StatusCode::FAILED_PRECONDITION, s.message()};
+      code = StatusCode::FAILED_PRECONDITION;
+      break;
     case kring::StatusCode::kUnavailable:
-      return {StatusCode::UNAVAILABLE, s.message()};
+      code = StatusCode::UNAVAILABLE;
+      break;
     case kring::StatusCode::kDeadlineExceeded:
-      return {StatusCode::DEADLINE_EXCEEDED, s.message()};
+      code = StatusCode::DEADLINE_EXCEEDED;
+      break;
     case kring::StatusCode::kResourceExhausted:
-      return {StatusCode::RESOURCE_EXHAUSTED, s.message()};
+      code = StatusCode::RESOURCE_EXHAUSTED;
+      break;
     case kring::StatusCode::kCancelled:
-      return {StatusCode::CANCELLED, s.message()};
+      code = StatusCode::CANCELLED;
+      break;
     case kring::StatusCode::kAborted:
-      return {StatusCode::ABORTED, s.message()};
+      code = StatusCode::ABORTED;
+      break;
     case kring::StatusCode::kDataLoss:
     case kring::StatusCode::kInternal:
     case kring::StatusCode::kSecurityAlarm:
-      break;
+      // Storage and invariant details stay in the server log.
+      log::Error("internal_error", {{"code", std::string(StatusCodeName(s.code()))}});
+      return {StatusCode::INTERNAL, "internal error"};
   }
-  // Storage and invariant details stay in the server log.
-  log::Error("internal_error", {{"code", std::string(StatusCodeName(s.code()))}});
-  return {StatusCode::INTERNAL, "internal error"};
+  if (!refusal::IsReasonKey(s.reason())) return {code, s.message()};
+  return {code, s.message(), Details(code, s)};
 }
 
 Result<auth::Session> Authenticate(const grpc::CallbackServerContext* ctx,

@@ -7,6 +7,7 @@
 #include "kring/common/crypto.h"
 #include "kring/common/log.h"
 #include "kring/common/protocol.h"
+#include "kring/common/refusal.h"
 #include "kring/v1/sync.grpc.pb.h"
 
 #include "arena_allocator.h"
@@ -229,7 +230,7 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
           // Deleted: only the tombstone is left, with the signed op that asked for it. It holds
           // no content; the case id is random and known only to those who were in the case.
           KRING_ASSIGN_OR_RETURN(std::optional<storage::ErasedCase> gone, txn.GetErased(case_id));
-          if (!gone) return NotFound("unknown case");
+          if (!gone) return NotFound("unknown case", refusal::kCaseUnknown);
           v1::CaseErased* e = resp->mutable_erased();
           e->set_case_id(req->case_id());
           e->set_erased_at_ms(gone->erased_at_ms);
@@ -241,7 +242,7 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
         }
         KRING_ASSIGN_OR_RETURN(std::optional<int> role,
                                txn.GetMemberRole(case_id, session->account_id));
-        if (!role) return PermissionDenied("not a member of this case");
+        if (!role) return PermissionDenied("not a member of this case", refusal::kNotAMember);
         head = *kase;
         if (req->after_seq() > kase->head_seq) {
           out_of_range = true;

@@ -1164,6 +1164,12 @@ TEST_CASE(
   CHECK(laptop.Pending(case_id) == 0);
   CHECK(kring_client_sync_now(phone.client, nullptr, nullptr, err.out()) ==
         KRING_ERR_UNAUTHENTICATED);
+  // ABI 6: the server's reason, and its text for the person.
+  CHECK(std::string(kring_error_reason(err.e)) == "DEVICE_REVOKED");
+  CHECK(std::string(kring_error_user_text(err.e, "nl")) ==
+        "Dit apparaat is ingetrokken of onbekend. Het kan niet meer inloggen.");
+  CHECK(std::string(kring_error_user_text(err.e, "en")) ==
+        "This device is revoked or unknown. It can no longer sign in.");
   OwnedBytes after;
   REQUIRE(kring_client_devices(laptop.client, &after.b, err.out()) == KRING_OK);
   CHECK(Parse(Parse(after.get()).All(1)[0]).Uint(3) == 1);  // revoked

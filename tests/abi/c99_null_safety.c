@@ -90,6 +90,7 @@ int abi_c99_null_safety(void) {
   EXPECT(strcmp(kring_status_name((kring_status)1000), "UNKNOWN") == 0);
   EXPECT(strcmp(kring_error_user_text(NULL, "nl"), "") == 0);
   EXPECT(strcmp(kring_error_user_text(NULL, NULL), "") == 0);
+  EXPECT(strcmp(kring_error_reason(NULL), "") == 0);
 
   /* open: NULL inputs and outputs. */
   expect_invalid(kring_client_open(KRING_ABI_VERSION, NULL, id, 16, NULL, NULL, 0, &client, &err),

@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "kring/domain/messages.h"
+
 #include "store/local_store.h"
 #include "support/client_fixture.h"
 
@@ -75,14 +77,19 @@ TEST_CASE("an invited resident joins through a link after approval", "[invite]")
 
   // Single use: a second person with the same link is refused.
   REQUIRE(cousin->AcceptInvite(invite->link).ok());
-  std::promise<std::string> rejected;
+  std::promise<client::ChangeEvent> rejected;
   cousin->AddChangeListener([&](const client::ChangeEvent& e) {
-    if (e.kind == client::ChangeEvent::Kind::kIntentRejected) rejected.set_value(e.detail);
+    if (e.kind == client::ChangeEvent::Kind::kIntentRejected) rejected.set_value(e);
   });
   REQUIRE(cousin->SyncNow().ok());
-  auto reason = rejected.get_future();
-  REQUIRE(reason.wait_for(std::chrono::seconds(0)) == std::future_status::ready);
-  CHECK(reason.get().find("already used") != std::string::npos);
+  auto refusal = rejected.get_future();
+  REQUIRE(refusal.wait_for(std::chrono::seconds(0)) == std::future_status::ready);
+  const client::ChangeEvent event = refusal.get();
+  CHECK(event.detail.find("already used") != std::string::npos);
+  // The server's reason key, which the app acts on and explains in the person's language.
+  CHECK(event.reason == "INVITE_USED");
+  CHECK(domain::UserText(Status(StatusCode::kPermissionDenied, event.detail, event.reason)) ==
+        "Deze uitnodiging is al gebruikt.");
 
   REQUIRE(coordinator->SyncNow().ok());
   auto view = *coordinator->View(*cid);

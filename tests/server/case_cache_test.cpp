@@ -149,6 +149,7 @@ TEST_CASE("a device revoked between two content pushes holds the next one", "[pu
   grpc::Status held = Push(c, chair.token, ops.case_id(), {ops.Content(1)});
   CHECK(held.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
   CHECK(held.error_message().find(protocol::kHeldForRevokedDevice) != std::string::npos);
+  CHECK(RefusalReason(held) == refusal::kHeldForRevokedDevice);
   CHECK(HeadSeq(c, chair.token, ops.case_id()) == head);
 }
 

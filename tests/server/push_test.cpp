@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "kring/common/protocol.h"
+#include "kring/v1/refusal.pb.h"
 
 #include "server/server_test_util.h"
 #include "support/test_server.h"
@@ -209,11 +210,21 @@ TEST_CASE("non-members are refused", "[push]") {
   TestAccount outsider = MakeAccount(c);
   OpBuilder b = CreateKeyedCase(c, chair);
   v1::PullResponse pull;
-  CHECK(Pull(c, outsider.token, b.case_id(), 0, {}, &pull).error_code() ==
-        grpc::StatusCode::PERMISSION_DENIED);
+  const grpc::Status pull_refused = Pull(c, outsider.token, b.case_id(), 0, {}, &pull);
+  CHECK(pull_refused.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(RefusalReason(pull_refused) == refusal::kNotAMember);
   OpBuilder ob(outsider, b.case_id());
-  CHECK(Push(c, outsider.token, b.case_id(), {ob.Content(1)}).error_code() ==
-        grpc::StatusCode::PERMISSION_DENIED);
+  const grpc::Status push_refused = Push(c, outsider.token, b.case_id(), {ob.Content(1)});
+  CHECK(push_refused.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  // The reason is in gRPC's richer error model: a google.rpc.Status with the same code and
+  // message and one google.rpc.ErrorInfo of domain "kring".
+  v1::StatusDetails details;
+  REQUIRE(details.ParseFromString(push_refused.error_details()));
+  CHECK(details.code() == static_cast<int32_t>(grpc::StatusCode::PERMISSION_DENIED));
+  CHECK(details.message() == push_refused.error_message());
+  REQUIRE(details.details_size() == 1);
+  CHECK(details.details(0).type_url() == "type.googleapis.com/google.rpc.ErrorInfo");
+  CHECK(RefusalReason(push_refused) == refusal::kNotAMember);
   // Pushing as someone else (envelope author != session device).
   CHECK(Push(c, outsider.token, b.case_id(), {b.Content(1)}).error_code() ==
         grpc::StatusCode::PERMISSION_DENIED);

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "kring/common/protocol.h"
+#include "kring/v1/refusal.pb.h"
 
 namespace kring::test {
 
@@ -209,6 +210,19 @@ grpc::Status Pull(Client& c, const std::string& token, const Bytes& case_id, uin
   req.set_after_chain_hash(after_hash);
   req.set_limit(limit);
   return c.sync->Pull(Ctx(token).get(), req, out);
+}
+
+std::string RefusalReason(const grpc::Status& status) {
+  v1::StatusDetails details;
+  if (!details.ParseFromString(status.error_details())) return {};
+  for (const v1::AnyDetail& any : details.details()) {
+    v1::ErrorInfo info;
+    if (any.type_url() == refusal::kErrorInfoType && info.ParseFromString(any.value()) &&
+        info.domain() == refusal::kDomain) {
+      return info.reason();
+    }
+  }
+  return {};
 }
 
 uint64_t HeadSeq(Client& c, const std::string& token, const Bytes& case_id) {

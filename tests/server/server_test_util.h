@@ -11,6 +11,7 @@
 
 #include "kring/common/bytes.h"
 #include "kring/common/crypto.h"
+#include "kring/common/refusal.h"
 #include "kring/v1/account.grpc.pb.h"
 #include "kring/v1/sync.grpc.pb.h"
 
@@ -85,6 +86,8 @@ grpc::Status Push(Client& c, const std::string& token, const Bytes& case_id,
                   const std::vector<v1::Envelope>& envs, v1::PushResponse* out = nullptr);
 grpc::Status Pull(Client& c, const std::string& token, const Bytes& case_id, uint64_t after_seq,
                   const std::string& after_hash, v1::PullResponse* out, uint32_t limit = 0);
+// The refusal reason in a status's details (kring/common/refusal.h), or "" without one.
+std::string RefusalReason(const grpc::Status& status);
 // Head seq as seen by Pull (REQUIREs success).
 uint64_t HeadSeq(Client& c, const std::string& token, const Bytes& case_id);
 

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "kring/common/refusal.h"
 #include "kring/domain/messages.h"
 
 namespace kring::cli {
@@ -267,12 +268,15 @@ bool SetLanguage(const std::string& lang) {
   return true;
 }
 
-std::string Explain(const std::string& reason) {
-  // The netwerkberaad's own reasons are stable keys with a text in both languages.
-  if (domain::HasUserText(reason)) {
-    return domain::UserText(reason,
-                            g_english ? domain::Language::kEnglish : domain::Language::kDutch);
+std::string Explain(const std::string& reason, const std::string& server_reason) {
+  const domain::Language language =
+      g_english ? domain::Language::kEnglish : domain::Language::kDutch;
+  // The server's refusals carry a reason key; only an older server's lack one.
+  if (const std::string key = refusal::TextKey(server_reason); domain::HasUserText(key)) {
+    return domain::UserText(key, language);
   }
+  // The netwerkberaad's own reasons are stable keys with a text in both languages.
+  if (domain::HasUserText(reason)) return domain::UserText(reason, language);
   struct Known {
     const char* phrase;
     const char* nl;

@@ -69,8 +69,9 @@ enum class Msg {
 bool SetLanguage(const std::string& lang);
 const char* Text(Msg msg);
 // A library or server reason in the user's language (B1 Dutch or English) when it is a known
-// one; otherwise the reason as it is.
-std::string Explain(const std::string& reason);
+// one; otherwise the reason as it is. `server_reason`: kringd's reason key
+// (kring/common/refusal.h) when it gave one; it is explained first.
+std::string Explain(const std::string& reason, const std::string& server_reason = "");
 // A word of the command as it may be echoed in an error: only when it looks like a command word
 // or flag (a-z, 0-9, -; at most 40), otherwise "?" so a name typed by mistake is never shown.
 std::string CommandWord(const std::string& word);

@@ -100,15 +100,15 @@ int Fail(const Status& s) {
     std::cerr << Text(Msg::kOffline) << "\n";
     return 1;
   }
-  std::cerr << Text(Msg::kError) << ": " << Explain(s.message()) << "\n";
+  std::cerr << Text(Msg::kError) << ": " << Explain(s.message(), s.reason()) << "\n";
   return s.code() == StatusCode::kSecurityAlarm ? 3 : 1;
 }
 
 int Settle(client::Client& c, Reports& reports, bool edit, bool quiet) {
   auto r = c.SyncNow();
   int rc = 0;
-  for (const std::string& why : reports.rejected) {
-    std::cerr << Text(Msg::kNotAccepted) << ": " << Explain(why) << "\n";
+  for (const auto& [why, refusal] : reports.rejected) {
+    std::cerr << Text(Msg::kNotAccepted) << ": " << Explain(why, refusal) << "\n";
     rc = 1;
   }
   if (reports.removed) std::cerr << Text(Msg::kRemovedNote) << "\n";
@@ -180,7 +180,8 @@ int BadId() {
 
 void Listen(client::Client& c, Reports& reports) {
   c.AddChangeListener([&reports](const client::ChangeEvent& e) {
-    if (e.kind == client::ChangeEvent::Kind::kIntentRejected) reports.rejected.push_back(e.detail);
+    if (e.kind == client::ChangeEvent::Kind::kIntentRejected)
+      reports.rejected.emplace_back(e.detail, e.reason);
     if (e.kind == client::ChangeEvent::Kind::kRemovedFromCase) reports.removed = true;
     if (e.kind == client::ChangeEvent::Kind::kAlarm) reports.alarm = true;
   });

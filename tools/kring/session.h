@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kring/client.h"
@@ -19,7 +20,7 @@ namespace kring::cli {
 
 // What the library reported during a sync on this (the calling) thread.
 struct Reports {
-  std::vector<std::string> rejected;
+  std::vector<std::pair<std::string, std::string>> rejected;  // detail, the server's reason
   bool removed = false;
   bool alarm = false;
 };

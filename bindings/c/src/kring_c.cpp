@@ -88,29 +88,39 @@ kring_status ToCStatus(StatusCode code) {
 
 struct kring_error {
   kring_status code;
-  std::string message;
-  // When the message is a domain key: its user text (empty otherwise).
-  std::string text_nl;
-  std::string text_en;
+  std::string message = {};
+  std::string reason = {};  // the server's refusal reason, or ""
+  // For a known refusal reason or a message that is a domain key: its user text (else empty).
+  std::string text_nl = {};
+  std::string text_en = {};
 };
 
 namespace {
 
 // ---- Errors, outputs ----
 
-kring_error* NewError(kring_status code, const std::string& message) noexcept {
+// Fills what an app reads of a failed status. Without memory the error keeps its code and
+// whatever was filled: an empty reason or text is "none", never a wrong one.
+void FillError(kring_error& error, const Status& status) noexcept {
   try {
-    auto* error = new kring_error{code, message, {}, {}};
-    // Domain calls fail with a key ("referral.no_consent"): keep the text the app shows.
-    if (kring::domain::HasUserText(message)) {
-      try {
-        error->text_nl = kring::domain::UserText(message, kring::domain::Language::kDutch);
-        error->text_en = kring::domain::UserText(message, kring::domain::Language::kEnglish);
-      } catch (...) {
-        error->text_nl.clear();
-        error->text_en.clear();
-      }
+    error.message = status.message();
+    error.reason = status.reason();
+    // Domain calls fail with a key ("referral.no_consent"), server refusals carry a reason key:
+    // keep the text the app shows.
+    if (kring::domain::HasUserText(status)) {
+      error.text_nl = kring::domain::UserText(status, kring::domain::Language::kDutch);
+      error.text_en = kring::domain::UserText(status, kring::domain::Language::kEnglish);
     }
+  } catch (...) {
+    error.text_nl.clear();
+    error.text_en.clear();
+  }
+}
+
+kring_error* NewError(kring_status code, const Status& status) noexcept {
+  try {
+    auto* error = new kring_error{code};
+    FillError(*error, status);
     return error;
   } catch (...) {
     return nullptr;
@@ -119,7 +129,7 @@ kring_error* NewError(kring_status code, const std::string& message) noexcept {
 
 kring_status Report(const Status& status, kring_error** out_err) noexcept {
   const kring_status code = ToCStatus(status.code());
-  if (code != KRING_OK && out_err != nullptr) *out_err = NewError(code, status.message());
+  if (code != KRING_OK && out_err != nullptr) *out_err = NewError(code, status);
   return code;
 }
 
@@ -378,11 +388,8 @@ struct AsyncJob {
 };
 
 void Complete(const AsyncJob& job, const Status& status) noexcept {
-  kring_error error{ToCStatus(status.code()), {}, {}, {}};
-  try {
-    error.message = status.message();
-  } catch (...) {
-  }
+  kring_error error{ToCStatus(status.code())};
+  FillError(error, status);
   CallbackScope scope;
   job.fn(job.user_data, error.code, error.code == KRING_OK ? nullptr : &error);
 }
@@ -515,6 +522,10 @@ const char* kring_error_user_text(const kring_error* error, const char* lang) no
   if (std::strcmp(lang, "nl") == 0) return error->text_nl.c_str();
   if (std::strcmp(lang, "en") == 0) return error->text_en.c_str();
   return "";
+}
+
+const char* kring_error_reason(const kring_error* error) noexcept {
+  return error == nullptr ? "" : error->reason.c_str();
 }
 
 void kring_error_free(kring_error* error) noexcept { delete error; }

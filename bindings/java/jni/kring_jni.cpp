@@ -15,7 +15,7 @@ namespace {
 
 JavaVM* g_vm = nullptr;
 jclass g_exception_class = nullptr;         // nl.kring.KringException
-jmethodID g_exception_ctor = nullptr;       // (int, String, String, String)
+jmethodID g_exception_ctor = nullptr;       // (int, String, String, String, String)
 jclass g_object_class = nullptr;            // java.lang.Object
 jmethodID g_listener_on_native = nullptr;   // NativeListener.onNative(int, byte[], byte[])
 jmethodID g_future_complete = nullptr;      // CompletableFuture.complete(Object)
@@ -62,18 +62,21 @@ jstring Utf8String(JNIEnv* env, const char* s) {
   return out;
 }
 
-// A KringException with the library's message and, for a domain error, its user texts.
+// A KringException with the library's message, the server's refusal reason and, for a domain
+// error or a known refusal, its user texts.
 jthrowable NewKringException(JNIEnv* env, kring_status status, const char* message,
                              const kring_error* err) {
   jstring msg = env->NewStringUTF(message != nullptr ? message : "");
+  jstring reason = env->NewStringUTF(kring_error_reason(err));  // ASCII
   jstring nl = Utf8String(env, kring_error_user_text(err, "nl"));
   jstring en = Utf8String(env, kring_error_user_text(err, "en"));
   jthrowable ex = nullptr;
-  if (msg != nullptr && nl != nullptr && en != nullptr) {  // else OutOfMemoryError pending
+  if (msg != nullptr && reason != nullptr && nl != nullptr && en != nullptr) {
     ex = static_cast<jthrowable>(env->NewObject(g_exception_class, g_exception_ctor,
-                                                static_cast<jint>(status), msg, nl, en));
-  }
+                                                static_cast<jint>(status), msg, reason, nl, en));
+  }  // else OutOfMemoryError pending
   if (msg != nullptr) env->DeleteLocalRef(msg);
+  if (reason != nullptr) env->DeleteLocalRef(reason);
   if (nl != nullptr) env->DeleteLocalRef(nl);
   if (en != nullptr) env->DeleteLocalRef(en);
   return ex;
@@ -223,8 +226,9 @@ JNIEXPORT jint JNI_OnLoad(JavaVM* vm, void*) {
       future == nullptr) {
     return JNI_ERR;
   }
-  g_exception_ctor = env->GetMethodID(g_exception_class, "<init>",
-                                      "(ILjava/lang/String;Ljava/lang/String;Ljava/lang/String;)V");
+  g_exception_ctor = env->GetMethodID(
+      g_exception_class, "<init>",
+      "(ILjava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;)V");
   g_listener_on_native = env->GetMethodID(listener, "onNative", "(I[B[B)V");
   g_future_complete = env->GetMethodID(future, "complete", "(Ljava/lang/Object;)Z");
   g_future_complete_exc =

@@ -93,6 +93,8 @@ struct ChangeEvent {
   Kind kind = Kind::kCaseChanged;
   Bytes case_id;
   std::string detail;
+  std::string reason =
+      {};  // kIntentRejected by kringd: its reason key (kring/common/refusal.h), or ""
 };
 using ChangeListener = std::function<void(const ChangeEvent&)>;
 

@@ -1,5 +1,7 @@
 #include "kring/domain/messages.h"
 
+#include "kring/common/refusal.h"
+
 namespace kring::domain {
 namespace {
 
@@ -366,6 +368,61 @@ constexpr Text kTexts[] = {
      "This name is too long. Please shorten it."},
     {"micro.cost_invalid", "Vul een bedrag per maand in van 0 euro of meer.",
      "Enter an amount per month of 0 euro or more."},
+    // ---- the server's refusals: "refused." + the reason key in lower case (refusal.h) ----
+    {"refused.invite_unknown", "Deze uitnodiging bestaat niet.", "This invitation does not exist."},
+    {"refused.invite_revoked", "Deze uitnodiging is ingetrokken.",
+     "This invitation was withdrawn."},
+    {"refused.invite_used", "Deze uitnodiging is al gebruikt.",
+     "This invitation was already used."},
+    {"refused.invite_expired", "Deze uitnodiging is verlopen.", "This invitation has expired."},
+    {"refused.invite_not_open", "Deze uitnodiging is niet meer open.",
+     "This invitation is no longer open."},
+    {"refused.invite_proof_invalid", "Deze uitnodiging klopt niet. Vraag een nieuwe uitnodiging.",
+     "This invitation is not valid. Ask for a new one."},
+    {"refused.managers_only", "Dit mag alleen de voorzitter of de gespreksleider.",
+     "Only the chair or the coordinator may do this."},
+    {"refused.chair_decides", "De voorzitter beslist wie erbij komt.",
+     "The chair decides who comes in."},
+    {"refused.chair_exists", "Deze casus heeft al een voorzitter. Er kan er maar één zijn.",
+     "This case already has a chair. There can be only one."},
+    {"refused.chair_only_erase", "Alleen de voorzitter mag de casus wissen.",
+     "Only the chair may erase the case."},
+    {"refused.chair_only_short_retention",
+     "Alleen de voorzitter mag de casus sluiten met zo'n korte bewaartijd.",
+     "Only the chair may close the case with such a short retention time."},
+    {"refused.key_holder_must_remain",
+     "Dat kan niet: er moet een voorzitter of gespreksleider blijven die nieuwe sleutels geeft.",
+     "Not possible: a chair or coordinator must remain to hand out new keys."},
+    {"refused.approval_keeps_role", "Keur goed met de rol uit de uitnodiging.",
+     "Approve with the role of the invitation."},
+    {"refused.not_a_member", "Je bent geen lid (meer) van deze casus.",
+     "You are not (or no longer) a member of this case."},
+    {"refused.target_not_member", "Deze persoon is geen lid van de casus.",
+     "This person is not a member of the case."},
+    {"refused.already_member", "Deze persoon is al lid.", "This person is already a member."},
+    {"refused.already_waiting", "Je wacht al op goedkeuring voor deze casus.",
+     "You are already waiting for approval in this case."},
+    {"refused.not_waiting", "Deze persoon wacht niet op goedkeuring.",
+     "This person is not waiting for approval."},
+    {"refused.case_full", "Deze casus is vol. Er kan niemand meer bij.",
+     "This case is full. Nobody else can join."},
+    {"refused.account_unknown",
+     "Dit account bestaat niet op de server. Kijk of je de account-id goed hebt overgenomen.",
+     "This account does not exist on the server. Check that you copied the account id "
+     "correctly."},
+    {"refused.case_unknown", "Deze casus bestaat niet op de server.",
+     "This case does not exist on the server."},
+    {"refused.case_closed", "Deze casus is gesloten. Je kunt hem alleen nog lezen.",
+     "This case is closed. You can only read it."},
+    {"refused.rekey_pending",
+     "Eerst moet er een nieuwe sleutel komen, want iemand is weggegaan. Probeer het zo opnieuw.",
+     "A new key is needed first, because someone left. Try again in a moment."},
+    {"refused.held_for_revoked_device",
+     "Je wijzigingen wachten op een nieuwe sleutel, want een apparaat is ingetrokken.",
+     "Your changes wait for a new key, because a device was revoked."},
+    {"refused.device_revoked",
+     "Dit apparaat is ingetrokken of onbekend. Het kan niet meer inloggen.",
+     "This device is revoked or unknown. It can no longer sign in."},
 };
 
 const Text* Find(std::string_view key) {
@@ -385,12 +442,20 @@ std::string UserText(std::string_view key, Language language) {
 
 std::string UserText(const Status& status, Language language) {
   if (status.ok()) return {};
+  if (const std::string key = refusal::TextKey(status.reason()); HasUserText(key)) {
+    return UserText(key, language);
+  }
   return UserText(status.message(), language);
 }
 
 bool HasUserText(std::string_view key) {
   const Text* t = Find(key);
   return t != nullptr && !t->nl.empty() && !t->en.empty();
+}
+
+bool HasUserText(const Status& status) {
+  return !status.ok() &&
+         (HasUserText(refusal::TextKey(status.reason())) || HasUserText(status.message()));
 }
 
 }  // namespace kring::domain

@@ -8,6 +8,7 @@
 #include "kring/common/crypto.h"
 #include "kring/common/log.h"
 #include "kring/common/protocol.h"
+#include "kring/common/refusal.h"
 
 #include "crypto/identity.h"
 #include "model/reducer.h"
@@ -1604,7 +1605,7 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   if (s.code() == StatusCode::kFailedPrecondition) {
     // Stale epoch or chain position: pull again and reseal.
     KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
-    if (s.message().find(protocol::kHeldForRevokedDevice) != std::string::npos) {
+    if (s.reason() == refusal::kHeldForRevokedDevice) {
       // A member's device was revoked and no Rekey has named it yet: make it, then the edits
       // go out under the new key. Without one to make here, they wait (no retry loop).
       KRING_ASSIGN_OR_RETURN(bool queued, QueueRekeyForRevoked(case_id));
@@ -1647,7 +1648,7 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   }
   log::Warn("intent_rejected",
             {{"case", Hex(case_id)}, {"code", std::string(StatusCodeName(s.code()))}});
-  out.events.push_back({ChangeEvent::Kind::kIntentRejected, case_id, s.ToString()});
+  out.events.push_back({ChangeEvent::Kind::kIntentRejected, case_id, s.ToString(), s.reason()});
   return true;
 }
 

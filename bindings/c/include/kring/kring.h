@@ -59,8 +59,9 @@ extern "C" {
  *      _create_entity_in_scope, _submit_in_scope, _scope_of), closing and erasure
  *      (kring_client_close_case, _erase_case), KRING_CHANGE_CASE_DELETED, the netwerkberaad
  *      domain (kring_client_domain_call) and kring_error_user_text.
+ *   6  the server's refusal reasons (kring_error_reason; kring_error_user_text explains them).
  */
-#define KRING_ABI_VERSION 5u
+#define KRING_ABI_VERSION 6u
 
 /*
  * Status codes. Numbering is append-only and mirrors kring::StatusCode
@@ -175,12 +176,21 @@ KRING_API const char* kring_error_message(const kring_error* error) KRING_NOEXCE
 
 /*
  * ABI 5. The text an app shows for a domain error (kring_client_domain_call and any error whose
- * message is a domain key such as "referral.no_consent"): lang "nl" for Dutch (B1) or "en" for
- * English. Owned by `error`, valid until kring_error_free. "" when `error` is NULL, lang is
- * neither, or the message is not a domain key (then show a generic text and log the message).
+ * message is a domain key such as "referral.no_consent") and, since ABI 6, for a refusal of the
+ * server with a reason this library knows (kring_error_reason): lang "nl" for Dutch (B1) or "en"
+ * for English. Owned by `error`, valid until kring_error_free. "" when `error` is NULL, lang is
+ * neither, or there is no such text (then show a generic text and log the message).
  */
 KRING_API const char* kring_error_user_text(const kring_error* error,
                                             const char* lang) KRING_NOEXCEPT;
+
+/*
+ * ABI 6. The server's reason for refusing, a stable key of A-Z, 0-9 and '_' such as
+ * "INVITE_USED" or "NOT_A_MEMBER" (the list: kring/common/refusal.h; a newer server may send
+ * reasons this library does not know). Act on the key, never on the message. Owned by `error`,
+ * valid until kring_error_free; "" when `error` is NULL or the error is not such a refusal.
+ */
+KRING_API const char* kring_error_reason(const kring_error* error) KRING_NOEXCEPT;
 
 /* Frees an error. NULL-safe. */
 KRING_API void kring_error_free(kring_error* error) KRING_NOEXCEPT;

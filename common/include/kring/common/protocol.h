@@ -35,7 +35,8 @@ inline constexpr size_t kMaxComplaintReasonBytes = 64;
 inline constexpr size_t kPaddingBlock = 256;
 
 // kringd's FAILED_PRECONDITION message (after "envelope N: ") for content sealed to a scope that
-// waits for a Rekey naming a device revoked since: clients match it to make that Rekey.
+// waits for a Rekey naming a device revoked since. Clients act on its reason key
+// (refusal::kHeldForRevokedDevice), not on this text.
 inline constexpr std::string_view kHeldForRevokedDevice =
     "waiting for a new key after a device was revoked";
 

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace kring {
@@ -33,11 +34,17 @@ class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  // A refusal with a machine-readable reason (kring/common/refusal.h): kringd sends it in the
+  // gRPC status details, so clients act on and explain the reason without reading the message.
+  Status(StatusCode code, std::string message, std::string_view reason)
+      : code_(code), message_(std::move(message)), reason_(reason) {}
   static Status Ok() { return {}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
   const std::string& message() const { return message_; }
+  // The refusal's reason key ("INVITE_USED"), or "" when there is none.
+  const std::string& reason() const { return reason_; }
   std::string ToString() const;
   // Transient failures are retried with backoff; everything else is surfaced.
   bool transient() const {
@@ -48,17 +55,21 @@ class [[nodiscard]] Status {
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::string reason_;
 };
 
-inline Status InvalidArgument(std::string m) {
-  return {StatusCode::kInvalidArgument, std::move(m)};
+// `reason`: a refusal's key (kring/common/refusal.h), or none.
+inline Status InvalidArgument(std::string m, std::string_view reason = {}) {
+  return {StatusCode::kInvalidArgument, std::move(m), reason};
 }
-inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
-inline Status FailedPrecondition(std::string m) {
-  return {StatusCode::kFailedPrecondition, std::move(m)};
+inline Status NotFound(std::string m, std::string_view reason = {}) {
+  return {StatusCode::kNotFound, std::move(m), reason};
 }
-inline Status PermissionDenied(std::string m) {
-  return {StatusCode::kPermissionDenied, std::move(m)};
+inline Status FailedPrecondition(std::string m, std::string_view reason = {}) {
+  return {StatusCode::kFailedPrecondition, std::move(m), reason};
+}
+inline Status PermissionDenied(std::string m, std::string_view reason = {}) {
+  return {StatusCode::kPermissionDenied, std::move(m), reason};
 }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 inline Status DataLoss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }

@@ -57,21 +57,24 @@ public final class KringException extends Exception {
 
   private final Status status;
   private final String libraryMessage;
+  private final String serverReason;
   private final String textNl;
   private final String textEn;
 
   KringException(int code, String message) {
-    this(code, message, "", "");
+    this(code, message, "", "", "");
   }
 
   /**
-   * Called from JNI with the kring_status number, the library's message and, for a domain error
+   * Called from JNI with the kring_status number, the library's message, the server's refusal
+   * reason (kring_error_reason) and, for a domain error or a known refusal
    * (kring_error_user_text), its Dutch and English text ("" otherwise).
    */
-  KringException(int code, String message, String textNl, String textEn) {
+  KringException(int code, String message, String serverReason, String textNl, String textEn) {
     super(Status.fromCode(code).name() + ": " + message);
     this.status = Status.fromCode(code);
     this.libraryMessage = message;
+    this.serverReason = serverReason;
     this.textNl = textNl;
     this.textEn = textEn;
   }
@@ -85,12 +88,20 @@ public final class KringException extends Exception {
    * "" when this is not a domain error.
    */
   public String domainKey() {
-    return textNl.isEmpty() ? "" : libraryMessage;
+    return textNl.isEmpty() || !serverReason.isEmpty() ? "" : libraryMessage;
   }
 
   /**
-   * The text to show the person for a domain error: Dutch (B1) for "nl", English for "en"; ""
-   * when this is not a domain error (show a generic text then).
+   * Why the server refused, a stable key such as "INVITE_USED" or "NOT_A_MEMBER" for the app's
+   * logic; "" when the server did not refuse (or gave no reason).
+   */
+  public String serverReason() {
+    return serverReason;
+  }
+
+  /**
+   * The text to show the person for a domain error or a refusal of the server: Dutch (B1) for
+   * "nl", English for "en"; "" when there is none (show a generic text then).
    */
   public String userText(String language) {
     if ("nl".equals(language)) {

@@ -1,0 +1,64 @@
+// The reasons kringd gives when it refuses a call: stable keys a client can act on (the sync
+// engine makes a Rekey for HELD_FOR_REVOKED_DEVICE) and explain in the user's language
+// (domain::UserText of "refused.<reason in lower case>"). kringd sends them in the gRPC status
+// details (proto/kring/v1/refusal.proto); the English message stays for logs and older clients.
+// Append only: a client may meet a reason it does not know and then shows a general text.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace kring::refusal {
+
+inline constexpr std::string_view kDomain = "kring";  // ErrorInfo.domain
+inline constexpr std::string_view kErrorInfoType = "type.googleapis.com/google.rpc.ErrorInfo";
+inline constexpr size_t kMaxReasonBytes = 48;
+
+// Invitations.
+inline constexpr std::string_view kInviteUnknown = "INVITE_UNKNOWN";
+inline constexpr std::string_view kInviteRevoked = "INVITE_REVOKED";
+inline constexpr std::string_view kInviteUsed = "INVITE_USED";
+inline constexpr std::string_view kInviteExpired = "INVITE_EXPIRED";
+inline constexpr std::string_view kInviteNotOpen = "INVITE_NOT_OPEN";
+inline constexpr std::string_view kInviteProofInvalid = "INVITE_PROOF_INVALID";
+// Who may do what.
+inline constexpr std::string_view kManagersOnly = "MANAGERS_ONLY";  // chair or coordinator
+inline constexpr std::string_view kChairDecides = "CHAIR_DECIDES";  // who comes in, once joined
+inline constexpr std::string_view kChairExists = "CHAIR_EXISTS";
+inline constexpr std::string_view kChairOnlyErase = "CHAIR_ONLY_ERASE";
+inline constexpr std::string_view kChairOnlyShortRetention = "CHAIR_ONLY_SHORT_RETENTION";
+inline constexpr std::string_view kKeyHolderMustRemain = "KEY_HOLDER_MUST_REMAIN";
+inline constexpr std::string_view kApprovalKeepsRole = "APPROVAL_KEEPS_ROLE";
+// Membership.
+inline constexpr std::string_view kNotAMember = "NOT_A_MEMBER";            // the caller or author
+inline constexpr std::string_view kTargetNotMember = "TARGET_NOT_MEMBER";  // the person named
+inline constexpr std::string_view kAlreadyMember = "ALREADY_MEMBER";
+inline constexpr std::string_view kAlreadyWaiting = "ALREADY_WAITING";
+inline constexpr std::string_view kNotWaiting = "NOT_WAITING";
+inline constexpr std::string_view kCaseFull = "CASE_FULL";
+inline constexpr std::string_view kAccountUnknown = "ACCOUNT_UNKNOWN";
+// The case and its keys.
+inline constexpr std::string_view kCaseUnknown = "CASE_UNKNOWN";
+inline constexpr std::string_view kCaseClosed = "CASE_CLOSED";
+inline constexpr std::string_view kRekeyPending = "REKEY_PENDING";  // someone left: new key first
+inline constexpr std::string_view kHeldForRevokedDevice = "HELD_FOR_REVOKED_DEVICE";
+// Devices.
+inline constexpr std::string_view kDeviceRevoked = "DEVICE_REVOKED";
+
+// Whether `reason` has the form of a reason key: 1..kMaxReasonBytes of A-Z, 0-9 and '_'.
+inline bool IsReasonKey(std::string_view reason) {
+  if (reason.empty() || reason.size() > kMaxReasonBytes) return false;
+  for (char c : reason) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+// The key of the reason's user text: "INVITE_USED" -> "refused.invite_used".
+inline std::string TextKey(std::string_view reason) {
+  std::string key = "refused.";
+  for (char c : reason) key += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  return key;
+}
+
+}  // namespace kring::refusal
