@@ -70,8 +70,17 @@ struct ReceiptInput {
   int64_t time_ms = 0;  // when the op at `seq` was received
 };
 
+// One op's result, kept plain until the answer: a PushResult built on the writer thread was a heap
+// message copied into the response's arena.
+struct OpResult {
+  uint64_t seq = 0;
+  Bytes chain_hash;
+  int64_t time_ms = 0;  // when the op was received
+  bool duplicate = false;
+};
+
 struct PushOutcome {
-  std::vector<v1::PushResult> results;  // receipts not yet set
+  std::vector<OpResult> results;  // in the push's order
   ReceiptInput receipt;
   uint64_t head_seq = 0;
   bool appended = false;  // at least one new op
