@@ -670,12 +670,31 @@ std::vector<PreparedEnvelope> PrepareEnvelopes(const v1::PushRequest& request,
     // signed successor in the same push covers them through the hash links (ApplyPush).
     if (p.parsed.ok()) {
       p.envelope = &env;
-      p.serialized = env.SerializeAsString();
       p.is_signed = !env.signature().empty();
       p.signature_ok = p.is_signed && crypto::Verify(author.signing_public_key, p.parsed->digest,
                                                      View(env.signature()));
     }
     out.push_back(std::move(p));
+  }
+  // ParseEnvelopeInto took each parsed envelope's size, so the sizes are cached.
+  size_t total = 0;
+  for (const PreparedEnvelope& p : out) {
+    if (p.envelope != nullptr) total += static_cast<size_t>(p.envelope->GetCachedSize());
+  }
+  char* buffer = arena != nullptr && total > 0
+                     ? google::protobuf::Arena::CreateArray<char>(arena, total)
+                     : nullptr;
+  for (PreparedEnvelope& p : out) {
+    if (p.envelope == nullptr) continue;
+    const size_t size = static_cast<size_t>(p.envelope->GetCachedSize());
+    if (buffer == nullptr) {
+      p.owned = std::make_unique<std::string>(p.envelope->SerializeAsString());
+      p.serialized = *p.owned;
+      continue;
+    }
+    p.envelope->SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(buffer));
+    p.serialized = std::string_view(buffer, size);
+    buffer += size;
   }
   return out;
 }

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <google/protobuf/arena.h>
@@ -53,8 +55,11 @@ struct PreparedEnvelope {
   Result<PushedOp> parsed = Status(StatusCode::kInternal, "not prepared");
   const v1::Envelope* envelope = nullptr;
   // The envelope as stored, serialized here on the gRPC thread so the single writer thread only
-  // inserts it. The hashes cover the envelope's fields, not this encoding.
-  std::string serialized;
+  // inserts it. The hashes cover the envelope's fields, not this encoding. On the request's arena,
+  // all of a push's envelopes in one buffer (a heap string each was an allocation per op); in
+  // `owned` without an arena.
+  std::string_view serialized;
+  std::unique_ptr<std::string> owned;
   bool is_signed = false;     // false: an op of an unsigned run (only content ops may be)
   bool signature_ok = false;  // signed, and the signature verifies
 };
