@@ -25,7 +25,7 @@ const std::string& InsertOpsSql(size_t rows) {
     std::vector<std::string> out;
     for (size_t n : kInsertOpsRows) {
       std::string sql =
-          "INSERT INTO ops (case_key, seq, envelope, chain_hash, device_id, client_op_id, "
+          "INSERT OR FAIL INTO ops (case_key, seq, envelope, chain_hash, device_id, client_op_id, "
           "received_at_ms) VALUES ";
       for (size_t i = 0; i < n; ++i) sql += i == 0 ? "(?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?)";
       out.push_back(std::move(sql));
@@ -563,8 +563,11 @@ class SqliteTxn final : public StoreTxn {
 
   Status InsertOps(std::span<const NewOp> ops) override {
     KRING_RETURN_IF_ERROR(CheckWritable());
-    // Rows of several ops per statement: each statement has its cost (its statement journal,
-    // cursors and reset) whatever its rows; a few fixed row counts keep the texts cached.
+    // Rows of several ops per statement: each statement has its cost (cursors, seeks, reset)
+    // whatever its rows; a few fixed row counts keep the texts cached. OR FAIL: a statement that
+    // fails keeps the rows before the failing one, which the caller rolls back with the rest, so
+    // SQLite keeps no statement journal for it (with ABORT, the default, a statement of several
+    // rows copies each page it changes there first, and spills them to a temporary file).
     while (!ops.empty()) {
       size_t rows = 1;
       for (size_t n : kInsertOpsRows) {
