@@ -496,9 +496,9 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
   }
 
   // Per-device continuity: this op must follow the device's previous op in this case.
-  KRING_ASSIGN_OR_RETURN(std::optional<storage::DeviceCursor> cursor, state.Cursor());
-  uint64_t last_counter = cursor ? cursor->last_counter : 0;
-  const ByteView last_hash = cursor ? ByteView(cursor->last_envelope_hash) : ByteView{};
+  KRING_ASSIGN_OR_RETURN(const std::optional<storage::DeviceCursor>* cursor, state.Cursor());
+  uint64_t last_counter = *cursor ? (*cursor)->last_counter : 0;
+  const ByteView last_hash = *cursor ? ByteView((*cursor)->last_envelope_hash) : ByteView{};
   if (h.device_counter() != last_counter + 1 ||
       !std::ranges::equal(View(h.prev_device_op_hash()), last_hash)) {
     return FailedPrecondition("device counter or previous-op hash does not continue");
@@ -607,14 +607,15 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
 
   // Append.
   uint64_t seq = kase.head_seq + 1;
-  Bytes chain_hash = protocol::ChainHash(kase.head_hash, seq, op.envelope_hash);
+  // The result holds the chain hash: the row borrows it until it is inserted (PushState::Append).
+  out.results.push_back({seq, protocol::ChainHash(kase.head_hash, seq, op.envelope_hash), now_ms});
+  const Bytes& chain_hash = out.results.back().chain_hash;
   const storage::NewOp row{
       kase.case_key,    seq,   p.serialized, chain_hash, author.device_id, View(h.client_op_id()),
       op.envelope_hash, now_ms};
-  KRING_RETURN_IF_ERROR(txn.InsertOp(row));
   // The device cursor is written once, when the push ends (or before a control op reads the
   // tables); the case head goes to the writer's case cache, written once per group (case_cache.h).
-  state.Appended(row, h.device_counter());
+  KRING_RETURN_IF_ERROR(state.Append(row, h.device_counter(), h.kind() == v1::OP_KIND_CONTENT));
   if (h.kind() == v1::OP_KIND_CLOSE_CASE) {
     const int64_t retention_ms =
         int64_t{op.control().close_case().retention_days()} * 24 * 3600 * 1000;
@@ -627,12 +628,6 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
     trigger.set_chain_hash(ToString(chain_hash));
     out.erase_trigger = trigger.SerializeAsString();
   }
-
-  v1::PushResult r;
-  r.set_seq(seq);
-  r.set_chain_hash(ToString(chain_hash));
-  out.results.push_back(std::move(r));
-  out.receipt = {seq, std::move(chain_hash), now_ms};
   out.head_seq = seq;
   out.appended = true;
   return {};
@@ -703,12 +698,31 @@ std::vector<PreparedEnvelope> PrepareEnvelopes(const v1::PushRequest& request,
     // signed successor in the same push covers them through the hash links (ApplyPush).
     if (p.parsed.ok()) {
       p.envelope = &env;
-      p.serialized = env.SerializeAsString();
       p.is_signed = !env.signature().empty();
       p.signature_ok = p.is_signed && crypto::Verify(author.signing_public_key, p.parsed->digest,
                                                      View(env.signature()));
     }
     out.push_back(std::move(p));
+  }
+  // ParseEnvelopeInto took each parsed envelope's size, so the sizes are cached.
+  size_t total = 0;
+  for (const PreparedEnvelope& p : out) {
+    if (p.envelope != nullptr) total += static_cast<size_t>(p.envelope->GetCachedSize());
+  }
+  char* buffer = arena != nullptr && total > 0
+                     ? google::protobuf::Arena::CreateArray<char>(arena, total)
+                     : nullptr;
+  for (PreparedEnvelope& p : out) {
+    if (p.envelope == nullptr) continue;
+    const size_t size = static_cast<size_t>(p.envelope->GetCachedSize());
+    if (buffer == nullptr) {
+      p.owned = std::make_unique<std::string>(p.envelope->SerializeAsString());
+      p.serialized = *p.owned;
+      continue;
+    }
+    p.envelope->SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(buffer));
+    p.serialized = std::string_view(buffer, size);
+    buffer += size;
   }
   return out;
 }
@@ -721,6 +735,9 @@ Status ApplyBatch(storage::StoreTxn& txn, const Author& author, ByteView case_id
                   const std::vector<PreparedEnvelope>& batch, int64_t now_ms, PushOutcome& out,
                   bool look_up_stored) {
   out = PushOutcome{};
+  // Reserved: the pending rows borrow the results' chain hashes (whose buffers would survive a
+  // move anyway).
+  out.results.reserve(batch.size());
   PushState state(txn, case_id, author.device_id, author.account_id);
   if (look_up_stored) {
     // Retries: every op this device already stored under one of the push's client_op_ids, read
@@ -751,12 +768,7 @@ Status ApplyBatch(storage::StoreTxn& txn, const Author& author, ByteView case_id
     // A retry of an op that is already stored gets the original result and nothing else.
     if (const storage::StoredOpRef* dup = state.Stored(View(h.client_op_id()))) {
       const storage::StoredOpRef& ref = *dup;
-      v1::PushResult r;
-      r.set_seq(ref.seq);
-      r.set_chain_hash(ToString(ref.chain_hash));
-      r.set_duplicate(true);
-      out.results.push_back(std::move(r));
-      if (ref.seq > out.receipt.seq) out.receipt = {ref.seq, ref.chain_hash, ref.received_at_ms};
+      out.results.push_back({ref.seq, ref.chain_hash, ref.received_at_ms, /*duplicate=*/true});
       continue;
     }
     if (p.is_signed && !p.signature_ok) return At(i, InvalidArgument("bad signature"));
@@ -808,6 +820,12 @@ Status ApplyBatch(storage::StoreTxn& txn, const Author& author, ByteView case_id
       }
     }
   }
+  // The receipt covers the push's highest seq: a new op's, or a duplicate's when all are.
+  const OpResult* highest = nullptr;
+  for (const OpResult& r : out.results) {
+    if (highest == nullptr || r.seq > highest->seq) highest = &r;
+  }
+  if (highest != nullptr) out.receipt = {highest->seq, highest->chain_hash, highest->time_ms};
   if (!out.erase_trigger.empty()) {
     // Erasure on request: nothing of the case stays but the tombstone with the signed request.
     KRING_RETURN_IF_ERROR(txn.EraseCase(case_id, now_ms, out.erase_trigger));

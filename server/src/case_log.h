@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <google/protobuf/arena.h>
@@ -53,8 +55,11 @@ struct PreparedEnvelope {
   Result<PushedOp> parsed = Status(StatusCode::kInternal, "not prepared");
   const v1::Envelope* envelope = nullptr;
   // The envelope as stored, serialized here on the gRPC thread so the single writer thread only
-  // inserts it. The hashes cover the envelope's fields, not this encoding.
-  std::string serialized;
+  // inserts it. The hashes cover the envelope's fields, not this encoding. On the request's arena,
+  // all of a push's envelopes in one buffer (a heap string each was an allocation per op); in
+  // `owned` without an arena.
+  std::string_view serialized;
+  std::unique_ptr<std::string> owned;
   bool is_signed = false;     // false: an op of an unsigned run (only content ops may be)
   bool signature_ok = false;  // signed, and the signature verifies
 };
@@ -70,8 +75,17 @@ struct ReceiptInput {
   int64_t time_ms = 0;  // when the op at `seq` was received
 };
 
+// One op's result, kept plain until the answer: a PushResult built on the writer thread was a heap
+// message copied into the response's arena.
+struct OpResult {
+  uint64_t seq = 0;
+  Bytes chain_hash;
+  int64_t time_ms = 0;  // when the op was received
+  bool duplicate = false;
+};
+
 struct PushOutcome {
-  std::vector<v1::PushResult> results;  // receipts not yet set
+  std::vector<OpResult> results;  // in the push's order
   ReceiptInput receipt;
   uint64_t head_seq = 0;
   bool appended = false;  // at least one new op

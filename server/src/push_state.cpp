@@ -51,7 +51,7 @@ Result<std::optional<int>> PushState::AuthorRole() {
   return *role_;
 }
 
-Result<std::optional<storage::DeviceCursor>> PushState::Cursor() {
+Result<const std::optional<storage::DeviceCursor>*> PushState::Cursor() {
   if (!cursor_ && cached_ != nullptr) {
     auto it = cached_->cursors.find(device_id_);
     if (it != cached_->cursors.end()) cursor_ = it->second;
@@ -61,7 +61,8 @@ Result<std::optional<storage::DeviceCursor>> PushState::Cursor() {
                            txn_.GetDeviceCursor(case_id_, device_id_));
     cursor_ = std::move(cursor);
   }
-  return *cursor_;
+  // By pointer: a copy was an allocation per op (the hash).
+  return &*cursor_;
 }
 
 Result<std::optional<Bytes>> PushState::ChainHashAt(uint64_t seq) {
@@ -71,6 +72,8 @@ Result<std::optional<Bytes>> PushState::ChainHashAt(uint64_t seq) {
   }
   auto it = chain_hashes_.find(seq);
   if (it == chain_hashes_.end()) {
+    // The op may be one this push appended: its row goes in first.
+    KRING_RETURN_IF_ERROR(InsertPending());
     KRING_ASSIGN_OR_RETURN(std::optional<Bytes> hash, txn_.ChainHashAt(case_id_, seq));
     it = chain_hashes_.emplace(seq, std::move(hash)).first;
   }
@@ -130,7 +133,13 @@ const storage::StoredOpRef* PushState::Stored(ByteView client_op_id) const {
   return it == stored_.end() ? nullptr : &it->second;
 }
 
-void PushState::Appended(const storage::NewOp& row, uint64_t device_counter) {
+Status PushState::Append(const storage::NewOp& row, uint64_t device_counter, bool content) {
+  if (content && !track_stored_) {
+    pending_.push_back(row);
+  } else {
+    KRING_RETURN_IF_ERROR(InsertPending());
+    KRING_RETURN_IF_ERROR(txn_.InsertOp(row));
+  }
   storage::CaseRecord& kase = **kase_;
   kase.head_seq = row.seq;
   // Assigned in place: the head's and the cursor's buffers serve op after op.
@@ -151,9 +160,18 @@ void PushState::Appended(const storage::NewOp& row, uint64_t device_counter) {
     stored_[Bytes(row.client_op_id.begin(), row.client_op_id.end())] = storage::StoredOpRef{
         row.seq, Bytes(row.chain_hash.begin(), row.chain_hash.end()), row.received_at_ms};
   }
+  return {};
+}
+
+Status PushState::InsertPending() {
+  if (pending_.empty()) return {};
+  Status s = txn_.InsertOps(pending_);
+  pending_.clear();
+  return s;
 }
 
 Status PushState::Flush() {
+  KRING_RETURN_IF_ERROR(InsertPending());
   if (head_dirty_) {
     const storage::CaseRecord& kase = **kase_;
     if (cache_ != nullptr) {

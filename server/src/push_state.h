@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "kring/common/bytes.h"
 #include "kring/common/status.h"
@@ -42,7 +43,8 @@ class PushState {
     kase_ = std::optional<storage::CaseRecord>(std::move(kase));
   }
   Result<std::optional<int>> AuthorRole();
-  Result<std::optional<storage::DeviceCursor>> Cursor();
+  // Valid until the push appends (Append moves the cursor on).
+  Result<const std::optional<storage::DeviceCursor>*> Cursor();
   Result<std::optional<Bytes>> ChainHashAt(uint64_t seq);
   Result<bool> RekeyRequired();  // scope 0
   // The case's members (the accounts to poke after the push).
@@ -65,11 +67,15 @@ class PushState {
   // The stored op with this client_op_id, from before the push or appended by it.
   const storage::StoredOpRef* Stored(ByteView client_op_id) const;
 
-  // Records an appended op: the new head and device cursor (written by Flush) and its result.
-  void Appended(const storage::NewOp& row, uint64_t device_counter);
+  // Appends an op: its row, the new head and device cursor (written by Flush). On ApplyPush's
+  // first pass a content op's row waits in memory and goes in with the push's other rows, several
+  // to a statement (StoreTxn::InsertOps), before anything reads `ops` (ChainHashAt, a control op's
+  // Flush) and at the end of the push (Flush). Its views must stay valid until then.
+  Status Append(const storage::NewOp& row, uint64_t device_counter, bool content);
 
-  // Writes the head and the device cursor if the push moved them; with the writer's case cache
-  // the head goes to the cache, which writes it once per group (case_cache.h).
+  // Inserts the rows waiting, then writes the head and the device cursor if the push moved them;
+  // with the writer's case cache the head goes to the cache, which writes it once per group
+  // (case_cache.h).
   Status Flush();
   // Flush, then forget what was read from the tables, so the next op reads them again; the
   // case's cache entry is dropped and this push writes none back.
@@ -90,6 +96,10 @@ class PushState {
   bool head_dirty_ = false;
   std::optional<std::optional<int>> role_;
   std::optional<std::optional<storage::DeviceCursor>> cursor_;
+  // Rows appended but not yet inserted (Append). Only on the first pass: a failure there, such as
+  // an op stored before on the idempotency index, rolls the push back and the second pass inserts
+  // op by op, so every error comes from the same op as before.
+  std::vector<storage::NewOp> pending_;
   bool cursor_dirty_ = false;
   std::optional<bool> rekey_required_;
   std::map<uint32_t, Scope> scopes_;
@@ -98,6 +108,8 @@ class PushState {
   std::map<uint64_t, std::optional<Bytes>> chain_hashes_;
   std::map<Bytes, storage::StoredOpRef> stored_;
   bool track_stored_ = false;  // LoadStored ran
+
+  Status InsertPending();
 };
 
 }  // namespace kring::server

@@ -203,6 +203,73 @@ TEST_CASE("a push that repeats one of its own ops answers the repeat as a duplic
   CHECK(HeadSeq(c, chair.token, b.case_id()) == 4);
 }
 
+TEST_CASE("a push's ops are stored in order around a control op and an op seeing one of them",
+          "[push]") {
+  // kringd keeps a push's content rows and inserts them several to a statement; an op that names
+  // an op of the same push as seen, and a control op, find the rows before them in the log.
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  OpBuilder b = CreateKeyedCase(c, chair, {&member});  // seq 1 and 2
+  v1::PullResponse before;
+  REQUIRE(Pull(c, member.token, b.case_id(), 0, {}, &before).ok());
+  REQUIRE(before.entries_size() == 2);
+  const Bytes head = B(before.entries(1).chain_hash());
+
+  std::vector<v1::Envelope> batch;
+  const auto add = [&](v1::Envelope env) {
+    b.Accepted(env);
+    batch.push_back(std::move(env));
+  };
+  add(b.Content(1));  // seq 3
+  add(b.Content(1));  // seq 4
+  const Bytes at3 = protocol::ChainHash(head, 3, protocol::EnvelopeHash(batch[0]));
+  const Bytes at4 = protocol::ChainHash(at3, 4, protocol::EnvelopeHash(batch[1]));
+  add(b.Content(1, [&](v1::OpHeader& h) {  // seq 5 saw seq 4, pushed with it
+    h.set_seen_seq(4);
+    h.set_seen_hash(ToString(at4));
+  }));
+  add(b.Content(1));  // seq 6
+  v1::ControlBody close;
+  close.mutable_close_case()->set_retention_days(30);
+  add(b.Control(v1::OP_KIND_CLOSE_CASE, 0, 1, close));  // seq 7
+  v1::PushResponse pushed;
+  REQUIRE(Push(c, chair.token, b.case_id(), batch, &pushed).error_message() == "");
+  REQUIRE(pushed.results_size() == 5);
+  CHECK(B(pushed.results(1).chain_hash()) == at4);
+
+  // Stored as pushed, in order, each chain hash as answered.
+  v1::PullResponse pull;
+  REQUIRE(Pull(c, member.token, b.case_id(), 2, ToString(head), &pull).ok());
+  REQUIRE(pull.entries_size() == 5);
+  Bytes prev = head;
+  for (int i = 0; i < 5; ++i) {
+    const v1::LogEntry& e = pull.entries(i);
+    CHECK(e.seq() == static_cast<uint64_t>(3 + i));
+    CHECK(e.envelope().SerializeAsString() == batch[static_cast<size_t>(i)].SerializeAsString());
+    prev = protocol::ChainHash(prev, e.seq(), protocol::EnvelopeHash(e.envelope()));
+    CHECK(B(e.chain_hash()) == prev);
+    CHECK(pushed.results(i).seq() == e.seq());
+    CHECK_FALSE(pushed.results(i).duplicate());
+    CHECK(pushed.results(i).chain_hash() == e.chain_hash());
+  }
+  CHECK(pull.head().seq() == 7);
+
+  // A wrong hash for an op of the same push is refused at that op, and the push stores nothing.
+  OpBuilder other = CreateKeyedCase(c, chair, {&member});
+  v1::Envelope first = other.Content(1);
+  other.Accepted(first);
+  v1::Envelope wrong = other.Content(1, [&](v1::OpHeader& h) {
+    h.set_seen_seq(3);
+    h.set_seen_hash(ToString(at3));  // the other case's
+  });
+  grpc::Status refused = Push(c, chair.token, other.case_id(), {first, wrong});
+  CHECK(refused.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(refused.error_message() == "envelope 1: seen_hash does not match the log");
+  CHECK(HeadSeq(c, chair.token, other.case_id()) == 2);
+}
+
 TEST_CASE("non-members are refused", "[push]") {
   TestServer server;
   Client c(server.address());

@@ -1,7 +1,10 @@
 #include "storage/store.h"
 
 #include <algorithm>
+#include <span>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "kring/common/log.h"
 
@@ -12,6 +15,27 @@ namespace kring::server::storage {
 namespace {
 
 int64_t I64(uint64_t v) { return static_cast<int64_t>(v); }
+
+// Row counts of InsertOps's statements, largest first (a push holds at most 64 ops).
+constexpr size_t kInsertOpsRows[] = {32, 8, 1};
+
+// The INSERT of `rows` ops (one of kInsertOpsRows), built once.
+const std::string& InsertOpsSql(size_t rows) {
+  static const std::vector<std::string> texts = [] {
+    std::vector<std::string> out;
+    for (size_t n : kInsertOpsRows) {
+      std::string sql =
+          "INSERT OR FAIL INTO ops (case_key, seq, envelope, chain_hash, device_id, client_op_id, "
+          "received_at_ms) VALUES ";
+      for (size_t i = 0; i < n; ++i) sql += i == 0 ? "(?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?)";
+      out.push_back(std::move(sql));
+    }
+    return out;
+  }();
+  size_t i = 0;
+  while (kInsertOpsRows[i] != rows) ++i;
+  return texts[i];
+}
 uint64_t U64(int64_t v) { return static_cast<uint64_t>(v); }
 
 // FindOps looks up at most this many ids per statement (kringd's push limit).
@@ -535,6 +559,41 @@ class SqliteTxn final : public StoreTxn {
         .BindBorrowed(6, op.client_op_id)
         .Bind(7, op.received_at_ms)
         .Run();
+  }
+
+  Status InsertOps(std::span<const NewOp> ops) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    // Rows of several ops per statement: each statement has its cost (cursors, seeks, reset)
+    // whatever its rows; a few fixed row counts keep the texts cached. OR FAIL: a statement that
+    // fails keeps the rows before the failing one, which the caller rolls back with the rest, so
+    // SQLite keeps no statement journal for it (with ABORT, the default, a statement of several
+    // rows copies each page it changes there first, and spills them to a temporary file).
+    while (!ops.empty()) {
+      size_t rows = 1;
+      for (size_t n : kInsertOpsRows) {
+        if (ops.size() >= n) {
+          rows = n;
+          break;
+        }
+      }
+      sql::Statement st(db_, InsertOpsSql(rows));
+      for (size_t i = 0; i < rows; ++i) {
+        const NewOp& op = ops[i];
+        if (op.case_key < 1) return Internal("op without its case's key");
+        const int at = static_cast<int>(i * 7);
+        // Borrowed as in InsertOp: `ops` outlives the statement.
+        st.Bind(at + 1, op.case_key)
+            .Bind(at + 2, I64(op.seq))
+            .BindBorrowed(at + 3, View(op.envelope))
+            .BindBorrowed(at + 4, op.chain_hash)
+            .BindBorrowed(at + 5, op.device_id)
+            .BindBorrowed(at + 6, op.client_op_id)
+            .Bind(at + 7, op.received_at_ms);
+      }
+      KRING_RETURN_IF_ERROR(st.Run());
+      ops = ops.subspan(rows);
+    }
+    return {};
   }
 
   Result<std::vector<StoredOp>> ReadOps(ByteView case_id, uint64_t after_seq, uint32_t limit,

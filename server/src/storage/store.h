@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -181,6 +182,9 @@ class StoreTxn {
                                                        const std::vector<Bytes>& client_op_ids) = 0;
   virtual Result<std::optional<Bytes>> ChainHashAt(ByteView case_id, uint64_t seq) = 0;
   virtual Status InsertOp(const NewOp& op) = 0;
+  // Appends the rows in order, several per statement. On an error some may be in: the caller
+  // rolls back.
+  virtual Status InsertOps(std::span<const NewOp> ops) = 0;
   // Ops with seq > after_seq in order, at most `limit` of them and about `max_bytes` (always at
   // least one when there is one).
   virtual Result<std::vector<StoredOp>> ReadOps(ByteView case_id, uint64_t after_seq,
