@@ -25,6 +25,9 @@ struct OpContext {
   Bytes author_account_id;
   Bytes client_op_id;
   uint32_t scope_id = 0;  // the scope the op was sealed to
+  // True only for an op protobuf's parser has read (a catch-up's opened ops): proto3 refuses a
+  // string field that is not UTF-8 there, so the fold does not check every name and text again.
+  bool utf8_checked = false;
 };
 
 // Control ops change members, epochs and commitments. Their permission rules are checked by the

@@ -418,7 +418,7 @@ class BatchVerifier {
       // An op usually changes one entity several times (create, then set its fields).
       if (previous != nullptr && *previous == *id) continue;
       previous = id;
-      std::string key = Hex(View(*id));
+      std::string key = HexOfPublic(View(*id));
       if (entity_journal_.count(key) != 0) continue;
       auto it = state_.entities().find(key);
       entity_journal_.emplace(std::move(key), it == state_.entities().end()
@@ -789,7 +789,8 @@ class BatchVerifier {
     // The op is opened for this fold only: its values move into the state.
     model::ApplyContent(
         state_, std::move(content),
-        {seq, ToBytes(h.author_account_id()), ToBytes(h.client_op_id()), h.scope_id()});
+        {seq, ToBytes(h.author_account_id()), ToBytes(h.client_op_id()), h.scope_id(),
+         /*utf8_checked=*/true});
     return true;
   }
 
