@@ -40,8 +40,9 @@ void TakeValue(const v1::Value& from, v1::Value* value, v1::Value* to) {
   }
 }
 
+// `index`: m's position in its op.
 void ApplySetField(v1::CaseState& state, v1::Entity* e, const v1::SetField& m, const OpContext& ctx,
-                   v1::Value* value) {
+                   int index, v1::Value* value) {
   if (e == nullptr) return;
   auto& fields = *e->mutable_fields();
   auto it = fields.find(m.field());
@@ -72,6 +73,17 @@ void ApplySetField(v1::CaseState& state, v1::Entity* e, const v1::SetField& m, c
   fs.set_revision(std::move(own_revision));
   fs.set_seq(ctx.seq);
   fs.set_author_account_id(ToString(ctx.author_account_id));
+  const v1::Value& v = fs.value();
+  const size_t size = v.kind_case() == v1::Value::kText   ? v.text().size()
+                      : v.kind_case() == v1::Value::kBlob ? v.blob().size()
+                                                          : 0;
+  if (ctx.op_digest.size() >= kSourceDigestBytes && size >= kMinSourcedValueBytes) {
+    SetSource(fs, ctx.op_digest.first(kSourceDigestBytes), static_cast<uint32_t>(index));
+  } else {
+    fs.clear_source_mutation();
+    fs.clear_source_op_digest_lo();
+    fs.clear_source_op_digest_hi();
+  }
 }
 
 // An entity lives in the scope it was created in: a mutation of it sealed to another scope could
@@ -610,7 +622,7 @@ void ApplyContentOp(v1::CaseState& state, const v1::ContentOp& op, const OpConte
         break;
       }
       case v1::Mutation::kSetField:
-        ApplySetField(state, target, m.set_field(), ctx,
+        ApplySetField(state, target, m.set_field(), ctx, i,
                       movable ? movable->mutable_set_field()->mutable_value() : nullptr);
         break;
       case v1::Mutation::kSetAdd:
@@ -641,6 +653,26 @@ void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext
 
 void ApplyContent(v1::CaseState& state, v1::ContentOp&& op, const OpContext& ctx) {
   ApplyContentOp(state, op, ctx, &op);
+}
+
+void SetSource(v1::FieldState& f, ByteView digest16, uint32_t mutation) {
+  uint64_t lo = 0, hi = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    lo |= uint64_t{digest16[i]} << (8 * i);
+    hi |= uint64_t{digest16[8 + i]} << (8 * i);
+  }
+  f.set_source_mutation(mutation + 1);
+  f.set_source_op_digest_lo(lo);
+  f.set_source_op_digest_hi(hi);
+}
+
+std::array<uint8_t, kSourceDigestBytes> SourceDigest(const v1::FieldState& f) {
+  std::array<uint8_t, kSourceDigestBytes> out{};
+  for (size_t i = 0; i < 8; ++i) {
+    out[i] = static_cast<uint8_t>(f.source_op_digest_lo() >> (8 * i));
+    out[8 + i] = static_cast<uint8_t>(f.source_op_digest_hi() >> (8 * i));
+  }
+  return out;
 }
 
 }  // namespace kring::client::model

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "kring/common/crypto.h"
+#include "kring/common/protocol.h"
 
 #include "crypto/open_content.h"
 #include "store/stored_state.h"
@@ -322,7 +323,7 @@ Result<v1::CaseState> LocalStore::ParseStateLocked(ByteView case_id, ByteView pl
   // One statement for every entry a left-out value is in, and each epoch's subkeys derived once.
   sql::Statement st(db_, "SELECT envelope FROM log WHERE case_id = ? AND seq = ?");
   std::map<std::pair<uint32_t, uint64_t>, EpochSubkeys> subkeys;
-  auto open = [&](uint64_t seq) -> Result<v1::ContentOp> {
+  auto open = [&](uint64_t seq) -> Result<LogContent> {
     st.Reset();
     st.Bind(1, case_id).Bind(2, static_cast<int64_t>(seq));
     if (!st.Step()) {
@@ -349,7 +350,7 @@ Result<v1::CaseState> LocalStore::ParseStateLocked(ByteView case_id, ByteView pl
     if (opened.outcome != OpenedContent::Outcome::kOk) {
       return DataLoss("a log entry the stored case state refers to does not open");
     }
-    return std::move(opened.content);
+    return LogContent{std::move(opened.content), protocol::OpDigest(env)};
   };
   return ParseStoredState(plain, open);
 }

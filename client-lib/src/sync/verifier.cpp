@@ -790,7 +790,7 @@ class BatchVerifier {
     model::ApplyContent(
         state_, std::move(content),
         {seq, ToBytes(h.author_account_id()), ToBytes(h.client_op_id()), h.scope_id(),
-         /*utf8_checked=*/true});
+         /*utf8_checked=*/true, c.op.digest});
     return true;
   }
 
