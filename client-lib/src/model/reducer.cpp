@@ -675,4 +675,15 @@ std::array<uint8_t, kSourceDigestBytes> SourceDigest(const v1::FieldState& f) {
   return out;
 }
 
+void ClearSources(v1::CaseState& state) {
+  for (auto& [id, entity] : *state.mutable_entities()) {
+    for (auto& [name, field] : *entity.mutable_fields()) {
+      if (field.source_mutation() == 0) continue;
+      field.clear_source_mutation();
+      field.clear_source_op_digest_lo();
+      field.clear_source_op_digest_hi();
+    }
+  }
+}
+
 }  // namespace kring::client::model

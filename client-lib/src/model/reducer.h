@@ -58,6 +58,9 @@ void ApplyContent(v1::CaseState& state, v1::ContentOp&& op, const OpContext& ctx
 void SetSource(v1::FieldState& f, ByteView digest16, uint32_t mutation);
 // The digest bytes SetSource put in (meaningful when f.source_mutation() != 0).
 std::array<uint8_t, kSourceDigestBytes> SourceDigest(const v1::FieldState& f);
+// Clears every field's source: they are the local store's bookkeeping, and a state an app or the
+// CLI reads (View, ConfirmedView, `kring case show`) must not show them.
+void ClearSources(v1::CaseState& state);
 
 // Shape checks for one mutation (ids, sizes). Used to reject bad input before it is queued.
 Status ValidateMutation(const v1::Mutation& m);

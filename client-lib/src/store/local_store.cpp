@@ -8,6 +8,7 @@
 #include "kring/common/protocol.h"
 
 #include "crypto/open_content.h"
+#include "model/reducer.h"
 #include "store/stored_state.h"
 
 namespace kring::client {
@@ -251,10 +252,14 @@ Result<std::optional<CaseRecord>> LocalStore::LoadCase(ByteView case_id) {
   std::lock_guard<std::mutex> lock(mu_);
   NoteOtherWritersLocked();
   // A copy of the kept record is cheaper than decrypting and parsing the stored state.
+  std::optional<CaseRecord> rec;
   if (kept_ && kept_->case_id == Bytes(case_id.begin(), case_id.end())) {
-    return std::optional<CaseRecord>(*kept_);
+    rec = *kept_;
+  } else {
+    KRING_ASSIGN_OR_RETURN(rec, LoadCaseLocked(case_id));
   }
-  return LoadCaseLocked(case_id);
+  if (rec) model::ClearSources(rec->state);
+  return rec;
 }
 
 Result<std::optional<CaseFlags>> LocalStore::LoadCaseFlags(ByteView case_id) {
@@ -543,6 +548,7 @@ Result<std::optional<std::pair<CaseRecord, std::vector<Intent>>>> LocalStore::Ca
     KRING_ASSIGN_OR_RETURN(rec, LoadCaseLocked(case_id));
   }
   if (!rec) return Out();
+  model::ClearSources(rec->state);
   KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, PendingIntentsLocked(case_id));
   return Out(std::make_pair(std::move(*rec), std::move(intents)));
 }
