@@ -32,11 +32,19 @@ v1::Entity* FindEntity(v1::CaseState& state, const std::string& id) {
 
 // `value`: m's value when the caller gives the op up (it is moved into the state), else null (it
 // is copied).
+// An op parsed on a protobuf arena (a pulled page's) gives up its text or blob by a string swap:
+// Swap between messages of different arenas would copy it.
 void TakeValue(const v1::Value& from, v1::Value* value, v1::Value* to) {
-  if (value != nullptr) {
-    to->Swap(value);
-  } else {
+  if (value == nullptr) {
     *to = from;
+  } else if (value->GetArena() == to->GetArena()) {
+    to->Swap(value);
+  } else if (value->kind_case() == v1::Value::kText) {
+    to->mutable_text()->swap(*value->mutable_text());
+  } else if (value->kind_case() == v1::Value::kBlob) {
+    to->mutable_blob()->swap(*value->mutable_blob());
+  } else {
+    *to = *value;
   }
 }
 
