@@ -3,6 +3,7 @@
 #include "model/reducer.h"
 
 #include <catch2/catch.hpp>
+#include <google/protobuf/arena.h>
 
 #include "kring/common/crypto.h"
 
@@ -318,4 +319,30 @@ TEST_CASE("NewEntityId puts the scope id in front", "[reducer]") {
   CHECK_FALSE(model::EntityIdFitsScope(state, 0, id));
   CHECK(model::EntityIdFitsScope(state, 0, model::NewEntityId(0)));
   CHECK_FALSE(model::EntityIdFitsScope(state, 5, model::NewEntityId(0)));
+}
+
+// A catch-up opens a page's ops onto one protobuf arena: the fold takes their values into the
+// state (on the heap) whole, whatever their kind, and the state outlives the arena.
+TEST_CASE("values of an op on a protobuf arena move into the state whole", "[reducer]") {
+  v1::CaseState state;
+  const std::string note = "notitie " + std::string(3000, 'n');
+  const std::string image(600, '\x7f');
+  {
+    google::protobuf::Arena arena;
+    auto* op = google::protobuf::Arena::CreateMessage<v1::ContentOp>(&arena);
+    op->set_version(1);
+    *op->add_mutations() = Create(Id('e'), "agreement");
+    *op->add_mutations() = Set(Id('e'), "text", note, {});
+    v1::Mutation blob = Set(Id('e'), "image", "", {});
+    blob.mutable_set_field()->mutable_value()->set_blob(image);
+    *op->add_mutations() = blob;
+    v1::Mutation count = Set(Id('e'), "count", "", {});
+    count.mutable_set_field()->mutable_value()->set_integer(7);
+    *op->add_mutations() = count;
+    model::ApplyContent(state, std::move(*op), {1, kAlice, Id('1'), 0});
+  }
+  const auto& fields = state.entities().at(Hex(Id('e'))).fields();
+  CHECK(fields.at("text").value().text() == note);
+  CHECK(fields.at("image").value().blob() == image);
+  CHECK(fields.at("count").value().integer() == 7);
 }
