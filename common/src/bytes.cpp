@@ -13,6 +13,17 @@ std::string Hex(ByteView bytes) {
   return out;
 }
 
+std::string HexOfPublic(ByteView bytes) {
+  constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(bytes.size() * 2, '\0');
+  char* p = out.data();
+  for (const uint8_t b : bytes) {
+    *p++ = kDigits[b >> 4];
+    *p++ = kDigits[b & 15];
+  }
+  return out;
+}
+
 std::optional<Bytes> FromHex(std::string_view hex) {
   if (hex.size() % 2 != 0) return std::nullopt;
   Bytes out(hex.size() / 2);

@@ -86,6 +86,11 @@ TEST_CASE("two people share a case through the command line", "[cli]") {
   REQUIRE(Cli(anna, srv + " field set " + case_id + " " + entity_id +
                         " actie 'Oom Jan brengt de kinderen naar school'")
               .exit_code == 0);
+  // Long enough for the local store to name it by its log entry (the store's own bookkeeping).
+  const std::string long_note = "Lange notitie " + std::string(200, 'n');
+  REQUIRE(
+      Cli(anna, srv + " field set " + case_id + " " + entity_id + " notitie '" + long_note + "'")
+          .exit_code == 0);
   REQUIRE(Cli(anna, srv + " sync").exit_code == 0);
 
   REQUIRE(Cli(bas, srv + " sync").exit_code == 0);
@@ -94,6 +99,9 @@ TEST_CASE("two people share a case through the command line", "[cli]") {
   Run show = Cli(bas, srv + " case show " + case_id);
   REQUIRE(show.exit_code == 0);
   CHECK(show.out.find("Oom Jan brengt de kinderen naar school") != std::string::npos);
+  CHECK(show.out.find(long_note) != std::string::npos);
+  CHECK(show.out.find("sourceMutation") == std::string::npos);
+  CHECK(show.out.find("sourceOpDigest") == std::string::npos);
   CHECK(Cli(bas, srv + " alarms").out.find("Geen beveiligingsmeldingen.") != std::string::npos);
   Run who = Cli(bas, srv + " account show");
   CHECK(who.out.find("safety_number") != std::string::npos);

@@ -10,6 +10,7 @@
 #include "kring/common/crypto.h"
 #include "kring/common/sqlite.h"
 
+#include "store/local_store.h"
 #include "support/client_fixture.h"
 
 using namespace kring;
@@ -143,6 +144,50 @@ TEST_CASE("a log entry the stored state needs that is gone or changed is data lo
   c.fresh.Reopen();
   auto reread = c.fresh->ConfirmedView(c.case_id);
   CHECK(reread.status().code() == StatusCode::kDataLoss);
+}
+
+// The fields' sources (the op and SetField a long value came from) are the store's bookkeeping:
+// nothing an app reads shows them, while the stored state still names its values by them.
+TEST_CASE("a view of a case with long notes shows no field sources", "[stored-state]") {
+  LongNotesCase c;
+  auto sourced = [](const v1::CaseState& s) {
+    int n = 0;
+    for (const auto& [id, e] : s.entities()) {
+      for (const auto& [name, f] : e.fields()) {
+        if (f.source_mutation() != 0 || f.source_op_digest_lo() != 0 ||
+            f.source_op_digest_hi() != 0) {
+          ++n;
+        }
+      }
+    }
+    return n;
+  };
+  auto views = [&] {
+    auto view = c.fresh->View(c.case_id);
+    REQUIRE(view.ok());
+    REQUIRE(view->entities().at(Hex(c.disputed)).fields().at("text").value().text().size() > 2000);
+    CHECK(sourced(*view) == 0);
+    CHECK(sourced(Confirmed(c.fresh, c.case_id)) == 0);
+  };
+  views();  // the state the sync kept in memory
+  c.fresh.Reopen();
+  views();  // read from the file
+
+  // The store itself reads the sealed state back with the notes named by their ops.
+  const std::string confirmed = Canonical(Confirmed(c.fresh, c.case_id));
+  c.fresh.Close();
+  auto store = client::LocalStore::Open(c.fresh.db_path(), c.fresh.storage_key());
+  REQUIRE(store.ok());
+  uint64_t version = 0;
+  auto taken = (*store)->TakeCase(c.case_id, &version);
+  REQUIRE(taken.ok());
+  REQUIRE(taken->has_value());
+  CHECK(sourced((*taken)->state) >= 20);  // the twenty agreements' notes, the photo's image
+  auto loaded = (*store)->LoadCase(c.case_id);
+  REQUIRE(loaded.ok());
+  REQUIRE(loaded->has_value());
+  CHECK(sourced((*loaded)->state) == 0);
+  CHECK(Canonical((*loaded)->state) == confirmed);
 }
 
 // Several pages of log and more left-out values than the store opens at once.

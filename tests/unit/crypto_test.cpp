@@ -150,6 +150,16 @@ TEST_CASE("hex and constant-time comparison", "[crypto]") {
   CHECK_FALSE(ConstantTimeEqual(ToBytes("abc"), ToBytes("ab")));
 }
 
+// Entity keys are made with HexOfPublic and read with Hex: the two must agree on every byte.
+TEST_CASE("hex of public values equals the constant-time hex", "[crypto]") {
+  Bytes all(256);
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<uint8_t>(i);
+  CHECK(HexOfPublic(all) == Hex(all));
+  CHECK(HexOfPublic({}).empty());
+  const Bytes id = crypto::RandomBytes(16);
+  CHECK(HexOfPublic(id) == Hex(id));
+}
+
 TEST_CASE("epoch fingerprints are short, stable and bound to key and epoch", "[crypto]") {
   SecretBytes k = crypto::RandomSecret(32);
   Bytes case_id(16, 3);

@@ -3,6 +3,7 @@
 #include "model/reducer.h"
 
 #include <catch2/catch.hpp>
+#include <google/protobuf/arena.h>
 
 #include "kring/common/crypto.h"
 
@@ -225,6 +226,45 @@ TEST_CASE("texts and names that are not UTF-8 are refused and have no effect", "
   CHECK(model::ValidateMutation(Set(e, "text", "caf\xc3\xa9 \xe2\x80\xae", {})).ok());
 }
 
+// A catch-up's fold does not check UTF-8 again (OpContext::utf8_checked): it relies on protobuf's
+// parser refusing such an op when it is opened, which this pins down.
+TEST_CASE("a content op with a text or name that is not UTF-8 does not parse", "[reducer]") {
+  const Bytes e = Id('e');
+  const std::string bad = "caf\xe9";
+  v1::Mutation add;
+  add.mutable_set_add()->set_entity_id(ToString(e));
+  add.mutable_set_add()->set_set(bad);
+  add.mutable_set_add()->set_element_id(ToString(Id('g')));
+  add.mutable_set_add()->set_add_tag(ToString(Id('h')));
+  v1::Mutation remove;
+  remove.mutable_set_remove()->set_entity_id(ToString(e));
+  remove.mutable_set_remove()->set_set(bad);
+  remove.mutable_set_remove()->set_element_id(ToString(Id('g')));
+  const std::vector<v1::Mutation> refused = {Set(e, "text", bad, {}), Set(e, bad, "v", {}),
+                                             Create(Id('f'), bad), add, remove};
+  for (const v1::Mutation& m : refused) {
+    v1::ContentOp op;
+    op.set_version(1);
+    *op.add_mutations() = Create(e, "note");
+    *op.add_mutations() = m;
+    std::string wire;
+    REQUIRE(op.AppendPartialToString(&wire));  // serializes, logging the bad string
+    v1::ContentOp parsed;
+    CHECK_FALSE(parsed.ParseFromString(wire));
+  }
+  // The same op with UTF-8 parses, and folds as one checked in the fold.
+  v1::ContentOp good;
+  good.set_version(1);
+  *good.add_mutations() = Create(e, "note");
+  *good.add_mutations() = Set(e, "text", "caf\xc3\xa9", {});
+  v1::ContentOp parsed;
+  REQUIRE(parsed.ParseFromString(good.SerializeAsString()));
+  v1::CaseState checked, trusted;
+  model::ApplyContent(checked, good, {1, kAlice, Id(1), 0});
+  model::ApplyContent(trusted, std::move(parsed), {1, kAlice, Id(1), 0, /*utf8_checked=*/true});
+  CHECK(trusted.SerializeAsString() == checked.SerializeAsString());
+}
+
 TEST_CASE("an entity stays in its scope: edits sealed to another scope have no effect",
           "[reducer]") {
   Log log;
@@ -279,4 +319,30 @@ TEST_CASE("NewEntityId puts the scope id in front", "[reducer]") {
   CHECK_FALSE(model::EntityIdFitsScope(state, 0, id));
   CHECK(model::EntityIdFitsScope(state, 0, model::NewEntityId(0)));
   CHECK_FALSE(model::EntityIdFitsScope(state, 5, model::NewEntityId(0)));
+}
+
+// A catch-up opens a page's ops onto one protobuf arena: the fold takes their values into the
+// state (on the heap) whole, whatever their kind, and the state outlives the arena.
+TEST_CASE("values of an op on a protobuf arena move into the state whole", "[reducer]") {
+  v1::CaseState state;
+  const std::string note = "notitie " + std::string(3000, 'n');
+  const std::string image(600, '\x7f');
+  {
+    google::protobuf::Arena arena;
+    auto* op = google::protobuf::Arena::CreateMessage<v1::ContentOp>(&arena);
+    op->set_version(1);
+    *op->add_mutations() = Create(Id('e'), "agreement");
+    *op->add_mutations() = Set(Id('e'), "text", note, {});
+    v1::Mutation blob = Set(Id('e'), "image", "", {});
+    blob.mutable_set_field()->mutable_value()->set_blob(image);
+    *op->add_mutations() = blob;
+    v1::Mutation count = Set(Id('e'), "count", "", {});
+    count.mutable_set_field()->mutable_value()->set_integer(7);
+    *op->add_mutations() = count;
+    model::ApplyContent(state, std::move(*op), {1, kAlice, Id('1'), 0});
+  }
+  const auto& fields = state.entities().at(Hex(Id('e'))).fields();
+  CHECK(fields.at("text").value().text() == note);
+  CHECK(fields.at("image").value().blob() == image);
+  CHECK(fields.at("count").value().integer() == 7);
 }

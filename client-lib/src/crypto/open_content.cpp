@@ -12,24 +12,26 @@ EpochSubkeys DeriveEpochSubkeys(ByteView epoch_key) {
 
 OpenedContent OpenContent(const v1::Envelope& env, const EpochSubkeys& keys) {
   OpenedContent out;
+  out.outcome = OpenContentInto(env, keys, out.content);
+  return out;
+}
+
+OpenedContent::Outcome OpenContentInto(const v1::Envelope& env, const EpochSubkeys& keys,
+                                       v1::ContentOp& out) {
   if (!ConstantTimeEqual(protocol::OpKeyCommitmentWithSubkey(keys.commitment, View(env.nonce())),
                          View(env.key_commitment()))) {
-    out.outcome = OpenedContent::Outcome::kCommitment;
-    return out;
+    return OpenedContent::Outcome::kCommitment;
   }
   auto plain = crypto::AeadDecrypt(keys.content, View(env.nonce()), View(env.ciphertext()),
                                    protocol::AssociatedData(View(env.header()), {}));
-  if (!plain.ok()) {
-    out.outcome = OpenedContent::Outcome::kDecrypt;
-    return out;
-  }
+  if (!plain.ok()) return OpenedContent::Outcome::kDecrypt;
   // Parsed where it was decrypted: a copy without the padding would be one more allocation per
   // op of a catch-up.
   auto len = crypto::UnpaddedSize(plain.value(), protocol::kPaddingBlock);
-  if (!len.ok() || !out.content.ParseFromArray(plain->data(), static_cast<int>(len.value()))) {
-    out.outcome = OpenedContent::Outcome::kMalformed;
+  if (!len.ok() || !out.ParseFromArray(plain->data(), static_cast<int>(len.value()))) {
+    return OpenedContent::Outcome::kMalformed;
   }
-  return out;
+  return OpenedContent::Outcome::kOk;
 }
 
 }  // namespace kring::client

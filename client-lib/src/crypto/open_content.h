@@ -25,5 +25,9 @@ struct OpenedContent {
 
 // A function of the envelope and the epoch's subkeys only (safe on any thread).
 OpenedContent OpenContent(const v1::Envelope& env, const EpochSubkeys& keys);
+// The same, parsed into `out`, which may live on a protobuf arena (a pulled page's: the page's
+// opened ops are then freed at once, not message by message).
+OpenedContent::Outcome OpenContentInto(const v1::Envelope& env, const EpochSubkeys& keys,
+                                       v1::ContentOp& out);
 
 }  // namespace kring::client

@@ -16,30 +16,41 @@ namespace {
 bool ValidId(const std::string& id) { return id.size() == crypto::kIdBytes; }
 // Names and texts must be UTF-8: protobuf refuses to read a string field that is not, so one such
 // text would make the author's own pending edits and state unreadable on the next load.
-bool ValidName(const std::string& name) {
-  return !name.empty() && name.size() <= kMaxNameBytes && utf8::IsValid(name);
+// `check_utf8`: false when protobuf's parser has read the op (OpContext::utf8_checked).
+bool ValidName(const std::string& name, bool check_utf8 = true) {
+  return !name.empty() && name.size() <= kMaxNameBytes && (!check_utf8 || utf8::IsValid(name));
 }
-bool ValidValue(const v1::Value& v) {
-  return v.ByteSizeLong() <= kMaxValueBytes && (!v.has_text() || utf8::IsValid(v.text()));
+bool ValidValue(const v1::Value& v, bool check_utf8 = true) {
+  return v.ByteSizeLong() <= kMaxValueBytes &&
+         (!v.has_text() || !check_utf8 || utf8::IsValid(v.text()));
 }
 
 v1::Entity* FindEntity(v1::CaseState& state, const std::string& id) {
-  auto it = state.mutable_entities()->find(Hex(View(id)));
+  auto it = state.mutable_entities()->find(HexOfPublic(View(id)));
   return it == state.mutable_entities()->end() ? nullptr : &it->second;
 }
 
 // `value`: m's value when the caller gives the op up (it is moved into the state), else null (it
 // is copied).
+// An op parsed on a protobuf arena (a pulled page's) gives up its text or blob by a string swap:
+// Swap between messages of different arenas would copy it.
 void TakeValue(const v1::Value& from, v1::Value* value, v1::Value* to) {
-  if (value != nullptr) {
-    to->Swap(value);
-  } else {
+  if (value == nullptr) {
     *to = from;
+  } else if (value->GetArena() == to->GetArena()) {
+    to->Swap(value);
+  } else if (value->kind_case() == v1::Value::kText) {
+    to->mutable_text()->swap(*value->mutable_text());
+  } else if (value->kind_case() == v1::Value::kBlob) {
+    to->mutable_blob()->swap(*value->mutable_blob());
+  } else {
+    *to = *value;
   }
 }
 
+// `index`: m's position in its op.
 void ApplySetField(v1::CaseState& state, v1::Entity* e, const v1::SetField& m, const OpContext& ctx,
-                   v1::Value* value) {
+                   int index, v1::Value* value) {
   if (e == nullptr) return;
   auto& fields = *e->mutable_fields();
   auto it = fields.find(m.field());
@@ -70,6 +81,17 @@ void ApplySetField(v1::CaseState& state, v1::Entity* e, const v1::SetField& m, c
   fs.set_revision(std::move(own_revision));
   fs.set_seq(ctx.seq);
   fs.set_author_account_id(ToString(ctx.author_account_id));
+  const v1::Value& v = fs.value();
+  const size_t size = v.kind_case() == v1::Value::kText   ? v.text().size()
+                      : v.kind_case() == v1::Value::kBlob ? v.blob().size()
+                                                          : 0;
+  if (ctx.op_digest.size() >= kSourceDigestBytes && size >= kMinSourcedValueBytes) {
+    SetSource(fs, ctx.op_digest.first(kSourceDigestBytes), static_cast<uint32_t>(index));
+  } else {
+    fs.clear_source_mutation();
+    fs.clear_source_op_digest_lo();
+    fs.clear_source_op_digest_hi();
+  }
 }
 
 // An entity lives in the scope it was created in: a mutation of it sealed to another scope could
@@ -82,7 +104,7 @@ bool InOpScope(const v1::Entity* e, uint32_t op_scope) {
 void ApplySetAdd(v1::Entity* e, const v1::SetAdd& m, v1::Value* value) {
   if (e == nullptr) return;
   v1::SetElement& el =
-      (*(*e->mutable_sets())[m.set()].mutable_elements())[Hex(View(m.element_id()))];
+      (*(*e->mutable_sets())[m.set()].mutable_elements())[HexOfPublic(View(m.element_id()))];
   el.set_element_id(m.element_id());
   TakeValue(m.value(), value, el.mutable_value());
   const auto& removed = el.removed_tags();
@@ -98,7 +120,7 @@ void ApplySetRemove(v1::Entity* e, const v1::SetRemove& m) {
   auto sets = e->mutable_sets();
   auto set_it = sets->find(m.set());
   if (set_it == sets->end()) return;
-  auto el_it = set_it->second.mutable_elements()->find(Hex(View(m.element_id())));
+  auto el_it = set_it->second.mutable_elements()->find(HexOfPublic(View(m.element_id())));
   if (el_it == set_it->second.mutable_elements()->end()) return;
   v1::SetElement& el = el_it->second;
   // Only the observed tags are removed: a concurrent add (a tag not observed) wins.
@@ -168,21 +190,24 @@ bool EntityIdFitsScope(const v1::CaseState& state, uint32_t scope_id, std::strin
   return prefix == 0 || state.scopes().count(prefix) == 0;
 }
 
-Status ValidateMutation(const v1::Mutation& m) {
+namespace {
+
+// ValidateMutation; `check_utf8` as for ValidName.
+Status CheckMutation(const v1::Mutation& m, bool check_utf8) {
   switch (m.kind_case()) {
     case v1::Mutation::kCreateEntity:
       if (!ValidId(m.create_entity().entity_id()))
         return InvalidArgument("entity id must be 16 bytes");
       if (m.create_entity().type().empty() || m.create_entity().type().size() > kMaxTypeBytes ||
-          !utf8::IsValid(m.create_entity().type())) {
+          (check_utf8 && !utf8::IsValid(m.create_entity().type()))) {
         return InvalidArgument("entity type must be 1..64 bytes of UTF-8");
       }
       return {};
     case v1::Mutation::kSetField:
       if (!ValidId(m.set_field().entity_id())) return InvalidArgument("entity id must be 16 bytes");
-      if (!ValidName(m.set_field().field()))
+      if (!ValidName(m.set_field().field(), check_utf8))
         return InvalidArgument("field name must be 1..64 bytes of UTF-8");
-      if (!ValidValue(m.set_field().value())) {
+      if (!ValidValue(m.set_field().value(), check_utf8)) {
         return InvalidArgument("value larger than 64 KiB or text not UTF-8");
       }
       return {};
@@ -191,9 +216,9 @@ Status ValidateMutation(const v1::Mutation& m) {
           !ValidId(m.set_add().add_tag())) {
         return InvalidArgument("entity, element and tag ids must be 16 bytes");
       }
-      if (!ValidName(m.set_add().set()))
+      if (!ValidName(m.set_add().set(), check_utf8))
         return InvalidArgument("set name must be 1..64 bytes of UTF-8");
-      if (!ValidValue(m.set_add().value())) {
+      if (!ValidValue(m.set_add().value(), check_utf8)) {
         return InvalidArgument("value larger than 64 KiB or text not UTF-8");
       }
       return {};
@@ -201,7 +226,7 @@ Status ValidateMutation(const v1::Mutation& m) {
       if (!ValidId(m.set_remove().entity_id()) || !ValidId(m.set_remove().element_id())) {
         return InvalidArgument("entity and element ids must be 16 bytes");
       }
-      if (!ValidName(m.set_remove().set()))
+      if (!ValidName(m.set_remove().set(), check_utf8))
         return InvalidArgument("set name must be 1..64 bytes of UTF-8");
       return {};
     case v1::Mutation::kDeleteEntity:
@@ -216,6 +241,10 @@ Status ValidateMutation(const v1::Mutation& m) {
   }
   return InvalidArgument("unknown mutation");
 }
+
+}  // namespace
+
+Status ValidateMutation(const v1::Mutation& m) { return CheckMutation(m, true); }
 
 namespace {
 
@@ -576,7 +605,7 @@ void ApplyContentOp(v1::CaseState& state, const v1::ContentOp& op, const OpConte
   for (int i = 0; i < op.mutations_size(); ++i) {
     const v1::Mutation& m = op.mutations(i);
     v1::Mutation* movable = owned == nullptr ? nullptr : owned->mutable_mutations(i);
-    if (!ValidateMutation(m).ok()) continue;
+    if (!CheckMutation(m, !ctx.utf8_checked).ok()) continue;
     // The entity a mutation changes is looked up once (its key is the id in hex); the rule check
     // below only reads the state, so the pointer stays valid until the mutation is applied.
     v1::Entity* target = nullptr;
@@ -590,7 +619,7 @@ void ApplyContentOp(v1::CaseState& state, const v1::ContentOp& op, const OpConte
     switch (m.kind_case()) {
       case v1::Mutation::kCreateEntity: {
         if (!EntityIdFitsScope(state, ctx.scope_id, m.create_entity().entity_id())) break;
-        const std::string key = Hex(View(m.create_entity().entity_id()));
+        const std::string key = HexOfPublic(View(m.create_entity().entity_id()));
         if (state.entities().count(key) != 0) break;
         v1::Entity& e = (*state.mutable_entities())[key];
         e.set_entity_id(m.create_entity().entity_id());
@@ -601,7 +630,7 @@ void ApplyContentOp(v1::CaseState& state, const v1::ContentOp& op, const OpConte
         break;
       }
       case v1::Mutation::kSetField:
-        ApplySetField(state, target, m.set_field(), ctx,
+        ApplySetField(state, target, m.set_field(), ctx, i,
                       movable ? movable->mutable_set_field()->mutable_value() : nullptr);
         break;
       case v1::Mutation::kSetAdd:
@@ -632,6 +661,37 @@ void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext
 
 void ApplyContent(v1::CaseState& state, v1::ContentOp&& op, const OpContext& ctx) {
   ApplyContentOp(state, op, ctx, &op);
+}
+
+void SetSource(v1::FieldState& f, ByteView digest16, uint32_t mutation) {
+  uint64_t lo = 0, hi = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    lo |= uint64_t{digest16[i]} << (8 * i);
+    hi |= uint64_t{digest16[8 + i]} << (8 * i);
+  }
+  f.set_source_mutation(mutation + 1);
+  f.set_source_op_digest_lo(lo);
+  f.set_source_op_digest_hi(hi);
+}
+
+std::array<uint8_t, kSourceDigestBytes> SourceDigest(const v1::FieldState& f) {
+  std::array<uint8_t, kSourceDigestBytes> out{};
+  for (size_t i = 0; i < 8; ++i) {
+    out[i] = static_cast<uint8_t>(f.source_op_digest_lo() >> (8 * i));
+    out[8 + i] = static_cast<uint8_t>(f.source_op_digest_hi() >> (8 * i));
+  }
+  return out;
+}
+
+void ClearSources(v1::CaseState& state) {
+  for (auto& [id, entity] : *state.mutable_entities()) {
+    for (auto& [name, field] : *entity.mutable_fields()) {
+      if (field.source_mutation() == 0) continue;
+      field.clear_source_mutation();
+      field.clear_source_op_digest_lo();
+      field.clear_source_op_digest_hi();
+    }
+  }
 }
 
 }  // namespace kring::client::model

@@ -3,6 +3,7 @@
 // partially applied), so an op the server wrongly accepted changes nothing.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 
@@ -19,12 +20,24 @@ inline constexpr size_t kMaxNameBytes = 64;
 inline constexpr size_t kMaxValueBytes = 64 * 1024;
 inline constexpr size_t kMaxMutationsPerOp = 256;
 inline constexpr size_t kMaxComplaintsKept = 100;
+// FieldState.source_op_digest_lo/hi: the first bytes of the op's digest, as many as the stored
+// state's value digests have.
+inline constexpr size_t kSourceDigestBytes = 16;
+// A text or blob this long gets a source (FieldState.source_mutation): the local store leaves
+// such values out of its sealed state (store/stored_state.h); a shorter one needs none.
+inline constexpr size_t kMinSourcedValueBytes = 128;
 
 struct OpContext {
   uint64_t seq = 0;  // 0 for a pending intent in the optimistic view
   Bytes author_account_id;
   Bytes client_op_id;
   uint32_t scope_id = 0;  // the scope the op was sealed to
+  // True only for an op protobuf's parser has read (a catch-up's opened ops): proto3 refuses a
+  // string field that is not UTF-8 there, so the fold does not check every name and text again.
+  bool utf8_checked = false;
+  // The digest of the verified log op being folded (protocol::OpDigest), else empty: its first
+  // 16 bytes and the SetField's index go into FieldState's source (SetSource).
+  ByteView op_digest{};
 };
 
 // Control ops change members, epochs and commitments. Their permission rules are checked by the
@@ -39,6 +52,15 @@ void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext
 // The same, moving the op's values into the state instead of copying them (`op` is left with
 // empty values).
 void ApplyContent(v1::CaseState& state, v1::ContentOp&& op, const OpContext& ctx);
+
+// FieldState's source: `digest16` the first kSourceDigestBytes of the op's digest, `mutation` the
+// SetField's index in the op.
+void SetSource(v1::FieldState& f, ByteView digest16, uint32_t mutation);
+// The digest bytes SetSource put in (meaningful when f.source_mutation() != 0).
+std::array<uint8_t, kSourceDigestBytes> SourceDigest(const v1::FieldState& f);
+// Clears every field's source: they are the local store's bookkeeping, and a state an app or the
+// CLI reads (View, ConfirmedView, `kring case show`) must not show them.
+void ClearSources(v1::CaseState& state);
 
 // Shape checks for one mutation (ids, sizes). Used to reject bad input before it is queued.
 Status ValidateMutation(const v1::Mutation& m);

@@ -5,8 +5,10 @@
 #include <set>
 
 #include "kring/common/crypto.h"
+#include "kring/common/protocol.h"
 
 #include "crypto/open_content.h"
+#include "model/reducer.h"
 #include "store/stored_state.h"
 
 namespace kring::client {
@@ -250,10 +252,14 @@ Result<std::optional<CaseRecord>> LocalStore::LoadCase(ByteView case_id) {
   std::lock_guard<std::mutex> lock(mu_);
   NoteOtherWritersLocked();
   // A copy of the kept record is cheaper than decrypting and parsing the stored state.
+  std::optional<CaseRecord> rec;
   if (kept_ && kept_->case_id == Bytes(case_id.begin(), case_id.end())) {
-    return std::optional<CaseRecord>(*kept_);
+    rec = *kept_;
+  } else {
+    KRING_ASSIGN_OR_RETURN(rec, LoadCaseLocked(case_id));
   }
-  return LoadCaseLocked(case_id);
+  if (rec) model::ClearSources(rec->state);
+  return rec;
 }
 
 Result<std::optional<CaseFlags>> LocalStore::LoadCaseFlags(ByteView case_id) {
@@ -322,7 +328,7 @@ Result<v1::CaseState> LocalStore::ParseStateLocked(ByteView case_id, ByteView pl
   // One statement for every entry a left-out value is in, and each epoch's subkeys derived once.
   sql::Statement st(db_, "SELECT envelope FROM log WHERE case_id = ? AND seq = ?");
   std::map<std::pair<uint32_t, uint64_t>, EpochSubkeys> subkeys;
-  auto open = [&](uint64_t seq) -> Result<v1::ContentOp> {
+  auto open = [&](uint64_t seq) -> Result<LogContent> {
     st.Reset();
     st.Bind(1, case_id).Bind(2, static_cast<int64_t>(seq));
     if (!st.Step()) {
@@ -349,7 +355,7 @@ Result<v1::CaseState> LocalStore::ParseStateLocked(ByteView case_id, ByteView pl
     if (opened.outcome != OpenedContent::Outcome::kOk) {
       return DataLoss("a log entry the stored case state refers to does not open");
     }
-    return std::move(opened.content);
+    return LogContent{std::move(opened.content), protocol::OpDigest(env)};
   };
   return ParseStoredState(plain, open);
 }
@@ -542,6 +548,7 @@ Result<std::optional<std::pair<CaseRecord, std::vector<Intent>>>> LocalStore::Ca
     KRING_ASSIGN_OR_RETURN(rec, LoadCaseLocked(case_id));
   }
   if (!rec) return Out();
+  model::ClearSources(rec->state);
   KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, PendingIntentsLocked(case_id));
   return Out(std::make_pair(std::move(*rec), std::move(intents)));
 }

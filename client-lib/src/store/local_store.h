@@ -113,6 +113,9 @@ class LocalStore {
   Result<std::optional<UserChain>> LoadChain(ByteView account_id);
 
   Status CreateCase(ByteView case_id);
+  // What the client reads: the fields' sources (FieldState.source_*, the store's own references
+  // to a value's log entry) are cleared, so no app or CLI view shows them. Only TakeCase, the
+  // sync's copy, keeps them for sealing the state again.
   Result<std::optional<CaseRecord>> LoadCase(ByteView case_id);
   Result<std::optional<CaseFlags>> LoadCaseFlags(ByteView case_id);
   // A sync's working copy of a case: the kept record (moved out, not copied) when there is one,
@@ -145,7 +148,7 @@ class LocalStore {
   Result<std::vector<Intent>> PendingIntents(ByteView case_id);
   // The confirmed record and the pending intents read together, so a view never shows an edit
   // twice or not at all while a sync confirms it. `view_version` (optional) receives the view
-  // version they were read at.
+  // version they were read at. The fields' sources are cleared, as in LoadCase.
   Result<std::optional<std::pair<CaseRecord, std::vector<Intent>>>> CaseWithIntents(
       ByteView case_id, uint64_t* view_version = nullptr);
   // Changes on every write that can change an optimistic view: a case row, a pending intent

@@ -59,15 +59,34 @@ class LeftOut {
   LeftOut& operator=(const LeftOut&) = delete;
   ~LeftOut() {
     for (auto& [slot, payload] : taken_) slot->swap(payload);
+    for (const Source& s : sources_) {
+      s.field->set_source_mutation(s.mutation);
+      s.field->set_source_op_digest_lo(s.lo);
+      s.field->set_source_op_digest_hi(s.hi);
+    }
   }
   void Take(v1::Value& v) {
     std::string* slot = v.kind_case() == v1::Value::kText ? v.mutable_text() : v.mutable_blob();
     taken_.emplace_back(slot, std::string());
     taken_.back().second.swap(*slot);
   }
+  // A left-out field's source is in its reference; the stored state does not repeat it.
+  void TakeSource(v1::FieldState& f) {
+    if (f.source_mutation() == 0) return;
+    sources_.push_back({&f, f.source_mutation(), f.source_op_digest_lo(), f.source_op_digest_hi()});
+    f.clear_source_mutation();
+    f.clear_source_op_digest_lo();
+    f.clear_source_op_digest_hi();
+  }
 
  private:
   std::vector<std::pair<std::string*, std::string>> taken_;
+  struct Source {
+    v1::FieldState* field;
+    uint32_t mutation;
+    uint64_t lo, hi;
+  };
+  std::vector<Source> sources_;
 };
 
 // Adds references column by column.
@@ -75,7 +94,16 @@ class RefsWriter {
  public:
   explicit RefsWriter(v1::StoredValueRefs& refs) : refs_(refs) {}
   void Field(const std::string& entity_id, const std::string& name, const v1::FieldState& f) {
-    Add(v1::StoredValueRefs::SLOT_FIELD, f.seq(), f.value());
+    if (f.source_mutation() != 0) {
+      // Named by the op's digest, taken when it was verified: no hash of the value here.
+      refs_.add_slots(v1::StoredValueRefs::SLOT_FIELD);
+      refs_.add_seqs(f.seq());
+      const auto digest = model::SourceDigest(f);
+      refs_.mutable_digests()->append(reinterpret_cast<const char*>(digest.data()), digest.size());
+      refs_.add_mutations(f.source_mutation());  // the index + 1 in both
+    } else {
+      Add(v1::StoredValueRefs::SLOT_FIELD, f.seq(), f.value());
+    }
     refs_.mutable_entity_ids()->append(entity_id);
     auto [it, added] = names_.try_emplace(name, static_cast<uint32_t>(refs_.field_names_size()));
     if (added) refs_.add_field_names(name);
@@ -92,6 +120,7 @@ class RefsWriter {
     refs_.add_seqs(seq);
     const Bytes digest = ValueDigest(v);
     refs_.mutable_digests()->append(digest.begin(), digest.end());
+    refs_.add_mutations(0);
   }
   v1::StoredValueRefs& refs_;
   std::map<std::string_view, uint32_t> names_;  // views of the state's field keys
@@ -104,6 +133,8 @@ struct Target {
   v1::Value* value;
   const std::string* entity_id;
   const std::string* field;
+  uint32_t mutation;       // StoredValueRefs.mutations: 0, or the SetField's index + 1
+  v1::FieldState* source;  // SLOT_FIELD named by its op: gets its source back, else null
 };
 
 Status Malformed() { return DataLoss("stored case state refers to a value it does not have"); }
@@ -115,7 +146,8 @@ Result<std::vector<Target>> Targets(const v1::StoredValueRefs& refs, v1::CaseSta
   if (static_cast<size_t>(refs.seqs_size()) != n || refs.digests().size() != n * kDigestBytes ||
       refs.entity_ids().size() != fields * crypto::kIdBytes ||
       static_cast<size_t>(refs.field_name_indexes_size()) != fields ||
-      static_cast<size_t>(refs.conflicts_size()) != n - fields) {
+      static_cast<size_t>(refs.conflicts_size()) != n - fields ||
+      (refs.mutations_size() != 0 && static_cast<size_t>(refs.mutations_size()) != n)) {
     return Malformed();
   }
   std::vector<Target> out;
@@ -124,7 +156,9 @@ Result<std::vector<Target>> Targets(const v1::StoredValueRefs& refs, v1::CaseSta
   for (size_t i = 0; i < n; ++i) {
     const int at = static_cast<int>(i);
     Target t{refs.seqs(at), std::string_view(refs.digests()).substr(i * kDigestBytes, kDigestBytes),
-             nullptr, nullptr, nullptr};
+             nullptr,       nullptr,
+             nullptr,       refs.mutations_size() == 0 ? 0 : refs.mutations(at),
+             nullptr};
     if (t.seq == 0) return Malformed();
     const v1::StoredValueRefs::Slot slot = refs.slots(at);
     if (slot == v1::StoredValueRefs::SLOT_FIELD) {
@@ -138,7 +172,9 @@ Result<std::vector<Target>> Targets(const v1::StoredValueRefs& refs, v1::CaseSta
       t.value = f->second.mutable_value();
       t.entity_id = &e->second.entity_id();
       t.field = &f->first;
+      if (t.mutation != 0) t.source = &f->second;
     } else {
+      if (t.mutation != 0) return Malformed();  // only fields are named by their op
       const uint32_t index = refs.conflicts(static_cast<int>(conflict++));
       if (index >= static_cast<uint32_t>(state.conflicts_size())) return Malformed();
       v1::Conflict& c = *state.mutable_conflicts(static_cast<int>(index));
@@ -158,11 +194,29 @@ Result<std::vector<Target>> Targets(const v1::StoredValueRefs& refs, v1::CaseSta
 }
 
 // Puts back the values of `targets` (all naming the op at one seq) from the opened op.
-Status PutBack(v1::ContentOp& op, const Target* begin, const Target* end) {
+Status PutBack(LogContent& logged, const Target* begin, const Target* end) {
+  v1::ContentOp& op = logged.content;
   std::vector<std::optional<Bytes>> digests(static_cast<size_t>(op.mutations_size()));
   std::vector<int> found;
   found.reserve(static_cast<size_t>(end - begin));
+  const std::string_view op_digest(reinterpret_cast<const char*>(logged.op_digest.data()),
+                                   std::min(logged.op_digest.size(), kDigestBytes));
   for (const Target* t = begin; t != end; ++t) {
+    if (t->mutation != 0) {
+      // The log row must be the op the fold took the value from: its digest binds the whole
+      // envelope, so the SetField at that index holds the very value left out.
+      const uint32_t index = t->mutation - 1;
+      if (t->digest != op_digest || index >= static_cast<uint32_t>(op.mutations_size())) {
+        return DataLoss("a value of the stored case state is not in its log entry");
+      }
+      const v1::Mutation& m = op.mutations(static_cast<int>(index));
+      if (m.kind_case() != v1::Mutation::kSetField || m.set_field().entity_id() != *t->entity_id ||
+          m.set_field().field() != *t->field) {
+        return DataLoss("a value of the stored case state is not in its log entry");
+      }
+      found.push_back(static_cast<int>(index));
+      continue;
+    }
     int at = -1;
     for (int i = 0; i < op.mutations_size() && at < 0; ++i) {
       const v1::Mutation& m = op.mutations(i);
@@ -187,6 +241,9 @@ Status PutBack(v1::ContentOp& op, const Target* begin, const Target* end) {
     } else {
       *begin[k].value = std::move(*from);
     }
+    if (begin[k].source != nullptr) {
+      model::SetSource(*begin[k].source, View(begin[k].digest), begin[k].mutation - 1);
+    }
   }
   return {};
 }
@@ -204,6 +261,7 @@ SecretBytes SerializeStoredState(v1::CaseState& state) {
       if (field.seq() == 0 || !LeavesOut(field.value())) continue;
       refs.Field(entity.entity_id(), name, field);
       left_out.Take(*field.mutable_value());
+      left_out.TakeSource(field);
     }
   }
   for (int i = 0; i < state.conflicts_size(); ++i) {
@@ -244,7 +302,7 @@ Result<v1::CaseState> ParseStoredState(ByteView plain, const OpenLogContent& ope
   for (size_t i = 0; i < targets.size();) {
     size_t j = i;
     while (j < targets.size() && targets[j].seq == targets[i].seq) ++j;
-    KRING_ASSIGN_OR_RETURN(v1::ContentOp op, open(targets[i].seq));
+    KRING_ASSIGN_OR_RETURN(LogContent op, open(targets[i].seq));
     KRING_RETURN_IF_ERROR(PutBack(op, targets.data() + i, targets.data() + j));
     i = j;
   }

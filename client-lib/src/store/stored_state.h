@@ -13,24 +13,37 @@
 #include "kring/v1/local.pb.h"
 #include "kring/v1/model.pb.h"
 
+#include "model/reducer.h"
+
 namespace kring::client {
 
 // From this size on a value is left out: a reference costs about 70 bytes of the stored state
-// and one log entry to open when the state is read.
-inline constexpr size_t kMinLeftOutValueBytes = 128;
+// and one log entry to open when the state is read. The fold records the source of such values.
+inline constexpr size_t kMinLeftOutValueBytes = model::kMinSourcedValueBytes;
 
 // The plaintext of the stored form of `state`. Values written by a log op (seq > 0) in fields
-// and conflicts are left out; pending values (seq 0) and everything else stay in. The left-out
-// values are swapped out of `state` and back (O(1) each): `state` is as it was when this
-// returns, but nothing else may read it while this runs.
+// and conflicts are left out; pending values (seq 0) and everything else stay in. A left-out
+// field's value is named by the op digest and SetField index its fold recorded
+// (FieldState.source_mutation and source_op_digest_lo/hi) when it has them, else (and for
+// conflicts) by a digest of the value. The left-out values and those sources are swapped out of
+// `state` and back (O(1) each): `state` is as it was when this returns, but nothing else may read
+// it while this runs.
 SecretBytes SerializeStoredState(v1::CaseState& state);
 
-// The content op at `seq` of the case's verified local log, opened; DataLoss when it is missing
-// or does not open.
-using OpenLogContent = std::function<Result<v1::ContentOp>(uint64_t seq)>;
+// A content op of the case's verified local log, opened, and the digest of its envelope as the
+// log holds it (protocol::OpDigest).
+struct LogContent {
+  v1::ContentOp content;
+  Bytes op_digest;
+};
+// The content op at `seq` of the case's verified local log; DataLoss when it is missing or does
+// not open.
+using OpenLogContent = std::function<Result<LogContent>(uint64_t seq)>;
 
 // Parses a stored form and puts every left-out value back, opening each log op it names once,
-// in seq order. A reference that does not give back its value is DataLoss, never an empty value.
+// in seq order. A reference that does not give back its value (a digest that is not the op's or
+// the value's, no such SetField) is DataLoss, never an empty value. A field named by its op gets
+// its source back.
 Result<v1::CaseState> ParseStoredState(ByteView plain, const OpenLogContent& open);
 
 }  // namespace kring::client

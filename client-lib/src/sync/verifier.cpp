@@ -4,6 +4,8 @@
 #include <set>
 #include <thread>
 
+#include <google/protobuf/arena.h>
+
 #include "kring/common/crypto.h"
 #include "kring/common/protocol.h"
 
@@ -418,7 +420,7 @@ class BatchVerifier {
       // An op usually changes one entity several times (create, then set its fields).
       if (previous != nullptr && *previous == *id) continue;
       previous = id;
-      std::string key = Hex(View(*id));
+      std::string key = HexOfPublic(View(*id));
       if (entity_journal_.count(key) != 0) continue;
       auto it = state_.entities().find(key);
       entity_journal_.emplace(std::move(key), it == state_.entities().end()
@@ -764,10 +766,12 @@ class BatchVerifier {
       }
       return Fail(AlarmKind::kKeyMismatch, seq, "no key for this epoch was delivered", c.entry);
     }
-    OpenedContent opened;
+    PreOpened opened;
     const size_t at = static_cast<size_t>(&c - checked_.data());
-    if (at < pre_opened_.size() && pre_opened_[at] && pre_opened_keys_[at] == *key) {
-      opened = std::move(*pre_opened_[at]);
+    if (at < pre_opened_.size() && pre_opened_[at].content != nullptr &&
+        pre_opened_keys_[at] == *key) {
+      opened = pre_opened_[at];
+      pre_opened_[at].content = nullptr;
     } else {
       opened = Open(c, **key);
     }
@@ -781,7 +785,7 @@ class BatchVerifier {
       case OpenedContent::Outcome::kMalformed:
         return Unreadable(AlarmKind::kTamper, c, "plaintext is malformed");
     }
-    v1::ContentOp& content = opened.content;
+    v1::ContentOp& content = *opened.content;
     if (content.scope_id() != h.scope_id()) {
       return Unreadable(AlarmKind::kTamper, c, "plaintext names another scope than its header");
     }
@@ -789,12 +793,22 @@ class BatchVerifier {
     // The op is opened for this fold only: its values move into the state.
     model::ApplyContent(
         state_, std::move(content),
-        {seq, ToBytes(h.author_account_id()), ToBytes(h.client_op_id()), h.scope_id()});
+        {seq, ToBytes(h.author_account_id()), ToBytes(h.client_op_id()), h.scope_id(),
+         /*utf8_checked=*/true, c.op.digest});
     return true;
   }
 
-  static OpenedContent Open(const Checked& c, const EpochSubkeys& keys) {
-    return OpenContent(c.entry->envelope(), keys);
+  // An opened op, on the page's arena.
+  struct PreOpened {
+    OpenedContent::Outcome outcome = OpenedContent::Outcome::kOk;
+    v1::ContentOp* content = nullptr;  // on arena_; null: not opened
+  };
+  // Safe on any thread (the arena is).
+  PreOpened Open(const Checked& c, const EpochSubkeys& keys) {
+    PreOpened out;
+    out.content = google::protobuf::Arena::CreateMessage<v1::ContentOp>(&arena_);
+    out.outcome = OpenContentInto(c.entry->envelope(), keys, *out.content);
+    return out;
   }
 
   // Opens on all cores the content ops from `from` on whose epoch key is known by now: before
@@ -910,6 +924,15 @@ class BatchVerifier {
     return true;
   }
 
+  // The page's opened content ops: freed at once with the page, not message by message (their
+  // values move into the state by a string swap, model::ApplyContent).
+  google::protobuf::Arena arena_{PageArenaOptions()};
+  static google::protobuf::ArenaOptions PageArenaOptions() {
+    google::protobuf::ArenaOptions o;
+    o.start_block_size = 64 * 1024;
+    o.max_block_size = 1024 * 1024;
+    return o;
+  }
   VerifyContext& ctx_;
   const v1::PullResponse& resp_;
   v1::PullResponse* owned_;
@@ -924,9 +947,9 @@ class BatchVerifier {
   v1::CaseState rest_before_;  // the state without its entities, before ApplyAll
   std::map<std::string, std::optional<v1::Entity>> entity_journal_;  // by entity key
   std::map<std::pair<uint32_t, uint64_t>, EpochSubkeys> subkeys_;
-  std::map<Bytes, UserChain> chains_;                     // by account id, for this batch
-  std::vector<std::optional<OpenedContent>> pre_opened_;  // by index in checked_
-  std::vector<const EpochSubkeys*> pre_opened_keys_;      // the keys each was opened with
+  std::map<Bytes, UserChain> chains_;                 // by account id, for this batch
+  std::vector<PreOpened> pre_opened_;                 // by index in checked_
+  std::vector<const EpochSubkeys*> pre_opened_keys_;  // the keys each was opened with
   // CheckEntries: the op before's author, and what the checks found for it (null: none).
   struct AuthorMemo {
     std::string account, device;

@@ -47,6 +47,9 @@ inline Bytes ToBytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
 inline std::string ToString(ByteView b) { return std::string(b.begin(), b.end()); }
 
 std::string Hex(ByteView bytes);
+// The same lowercase hex by table lookups, not in constant time: only for public values such as
+// entity ids (the case state keys its entities by them, several times per op of a catch-up).
+std::string HexOfPublic(ByteView bytes);
 std::optional<Bytes> FromHex(std::string_view hex);
 // Constant-time equality for secrets and authenticators (sizes are public).
 bool ConstantTimeEqual(ByteView a, ByteView b);
