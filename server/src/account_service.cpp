@@ -181,7 +181,7 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
       // still refuses it.
       if (!device || device->revoked) {
         return Status(StatusCode::kUnauthenticated, "unknown or revoked device",
-                      refusal::kDeviceRevoked);
+                      device ? refusal::kDeviceRevoked : refusal::kDeviceUnknown);
       }
       KRING_ASSIGN_OR_RETURN(auth::Challenge c,
                              state_.sessions.IssueChallenge(View(req->device_id())));
@@ -211,8 +211,10 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
       // The recovery key only signs chain links (restoring an account); it never holds a session,
       // so it can never author case ops.
       if (!device || device->revoked || device->is_recovery) {
-        return Status(StatusCode::kUnauthenticated, "unknown or revoked device",
-                      refusal::kDeviceRevoked);
+        // Only a revoked device hears so: an app may lock itself on DEVICE_REVOKED.
+        return Status(
+            StatusCode::kUnauthenticated, "unknown or revoked device",
+            device && device->revoked ? refusal::kDeviceRevoked : refusal::kDeviceUnknown);
       }
       Bytes input = protocol::AuthSignInput(state_.key.server_id, View(req->challenge()),
                                             View(req->device_id()));

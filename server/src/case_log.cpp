@@ -133,7 +133,8 @@ Status CheckCreateCase(storage::StoreTxn& txn, const Author& author, const v1::O
     }
   }
   if (!author_manages) {
-    return PermissionDenied("the creator must be a chair or coordinator of the case");
+    return PermissionDenied("the creator must be a chair or coordinator of the case",
+                            refusal::kManagersOnly);
   }
   for (const v1::Member& m : create.members()) {
     KRING_ASSIGN_OR_RETURN(bool known, txn.AccountExists(View(m.account_id())));
@@ -209,9 +210,9 @@ Status CheckCloseOrErase(storage::StoreTxn& txn, ByteView case_id, int author_ro
   if (!epoch || h.epoch() != *epoch) return FailedPrecondition("stale epoch");
   if (author_role == v1::ROLE_CHAIR) return {};
   if (author_role != v1::ROLE_COORDINATOR) {
-    return PermissionDenied(h.kind() == v1::OP_KIND_CLOSE_CASE
-                                ? "only a chair or coordinator may close"
-                                : "only the chair may erase the case");
+    return h.kind() == v1::OP_KIND_CLOSE_CASE
+               ? PermissionDenied("only a chair or coordinator may close", refusal::kManagersOnly)
+               : PermissionDenied("only the chair may erase the case", refusal::kChairOnlyErase);
   }
   bool has_chair = false;
   KRING_ASSIGN_OR_RETURN(std::vector<Bytes> members, txn.ListMembers(case_id));
@@ -310,7 +311,8 @@ Status CheckMembershipChange(storage::StoreTxn& txn, ByteView case_id, int autho
     return txn.DeleteMember(case_id, View(target));
   }
   if (author_role == v1::ROLE_COORDINATOR && *target_role == v1::ROLE_CHAIR) {
-    return PermissionDenied("only the chair can be removed by nobody but the chair");
+    return PermissionDenied("only the chair can be removed by nobody but the chair",
+                            refusal::kChairRemovesChair);
   }
   KRING_RETURN_IF_ERROR(LeaveScopes(txn, case_id, View(target)));
   return txn.DeleteMember(case_id, View(target));
@@ -327,10 +329,13 @@ Status CheckSetScope(storage::StoreTxn& txn, ByteView case_id, const Author& aut
   for (const std::string& m : set.members()) {
     if (!seen.insert(m).second) return InvalidArgument("duplicate scope member");
     KRING_ASSIGN_OR_RETURN(std::optional<int> role, txn.GetMemberRole(case_id, View(m)));
-    if (!role) return FailedPrecondition("scope member is not a member of the case");
+    if (!role)
+      return FailedPrecondition("scope member is not a member of the case",
+                                refusal::kTargetNotMember);
     author_in |= ToBytes(m) == author.account_id;
   }
-  if (!author_in) return PermissionDenied("the author must be a member of the scope");
+  if (!author_in)
+    return PermissionDenied("the author must be a member of the scope", refusal::kNotInScope);
   KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch, txn.GetScopeEpoch(case_id, set.scope_id()));
   if (set.create()) {
     if (epoch) return Status(StatusCode::kAlreadyExists, "scope exists already");
@@ -343,13 +348,15 @@ Status CheckSetScope(storage::StoreTxn& txn, ByteView case_id, const Author& aut
                            txn.ListScopeMembers(case_id, set.scope_id()));
     bool was_in = false;
     for (const Bytes& m : current) was_in |= m == author.account_id;
-    if (!was_in) return PermissionDenied("only a member of the scope may change it");
+    if (!was_in)
+      return PermissionDenied("only a member of the scope may change it", refusal::kNotInScope);
     // Widening shows what is written from then on to the newcomers: chair or coordinator only.
     KRING_ASSIGN_OR_RETURN(std::optional<int> role, txn.GetMemberRole(case_id, author.account_id));
     if (!role || !IsManager(*role)) {
       for (const std::string& m : set.members()) {
         if (std::find(current.begin(), current.end(), ToBytes(m)) == current.end()) {
-          return PermissionDenied("only the chair or a coordinator may let someone into a scope");
+          return PermissionDenied("only the chair or a coordinator may let someone into a scope",
+                                  refusal::kManagersOnly);
         }
       }
     }
@@ -366,7 +373,7 @@ Status AcceptInviteOp(storage::StoreTxn& txn, const Author& author, ByteView cas
                       const v1::AcceptInvite& accept, int64_t now_ms) {
   KRING_ASSIGN_OR_RETURN(std::optional<int> member, txn.GetMemberRole(case_id, author.account_id));
   if (member)
-    return Status(StatusCode::kAlreadyExists, "already a member", refusal::kAlreadyMember);
+    return Status(StatusCode::kAlreadyExists, "already a member", refusal::kAlreadyJoined);
   KRING_ASSIGN_OR_RETURN(std::optional<storage::PendingRecord> pending,
                          txn.GetPending(case_id, author.account_id));
   if (pending)
@@ -480,7 +487,7 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
     state.SetCreated(case_key);
   } else if (!*kase_slot) {
     KRING_ASSIGN_OR_RETURN(std::optional<storage::ErasedCase> erased, txn.GetErased(case_id));
-    return NotFound(erased ? "case was erased" : "unknown case");
+    return NotFound(erased ? "case was erased" : "unknown case", refusal::kCaseUnknown);
   }
   const storage::CaseRecord& kase = **kase_slot;
   const bool accepting = h.kind() == v1::OP_KIND_ACCEPT_INVITE;
@@ -574,7 +581,8 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
       KRING_RETURN_IF_ERROR(CheckHistoryBackLink(txn, case_id, rekey));
     } else {
       KRING_ASSIGN_OR_RETURN(bool in_scope, InScope(txn, case_id, rekey.scope_id(), author));
-      if (!in_scope) return PermissionDenied("only a member of the scope may rekey it");
+      if (!in_scope)
+        return PermissionDenied("only a member of the scope may rekey it", refusal::kNotInScope);
       // After a leave the case's own Rekey comes first (clients check the same order).
       if (rekey_required)
         return FailedPrecondition("waiting for a new key after someone left",
@@ -594,8 +602,10 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
       return FailedPrecondition("stale epoch");
     }
     if (h.scope_id() != 0) {
-      if (!scope->author_in) return PermissionDenied("not a member of this scope");
-      if (scope->rekey_required) return FailedPrecondition("waiting for a new key of this scope");
+      if (!scope->author_in)
+        return PermissionDenied("not a member of this scope", refusal::kNotInScope);
+      if (scope->rekey_required)
+        return FailedPrecondition("waiting for a new key of this scope", refusal::kRekeyPending);
     }
     // A device of someone holding this scope's key was revoked: nothing new is sealed to that
     // key until a Rekey names the device (clients make it when they see this answer).
@@ -707,7 +717,8 @@ std::vector<PreparedEnvelope> PrepareEnvelopes(const v1::PushRequest& request,
   // ParseEnvelopeInto took each parsed envelope's size, so the sizes are cached.
   size_t total = 0;
   for (const PreparedEnvelope& p : out) {
-    if (p.envelope != nullptr) total += static_cast<size_t>(p.envelope->GetCachedSize());
+    // ByteSizeLong, not the cached size: the array below is only as large as this sum says.
+    if (p.envelope != nullptr) total += p.envelope->ByteSizeLong();
   }
   char* buffer = arena != nullptr && total > 0
                      ? google::protobuf::Arena::CreateArray<char>(arena, total)
@@ -720,7 +731,9 @@ std::vector<PreparedEnvelope> PrepareEnvelopes(const v1::PushRequest& request,
       p.serialized = *p.owned;
       continue;
     }
-    p.envelope->SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(buffer));
+    const uint8_t* end =
+        p.envelope->SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(buffer));
+    KRING_CHECK(end == reinterpret_cast<uint8_t*>(buffer) + size);
     p.serialized = std::string_view(buffer, size);
     buffer += size;
   }

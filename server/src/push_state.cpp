@@ -72,8 +72,9 @@ Result<std::optional<Bytes>> PushState::ChainHashAt(uint64_t seq) {
   }
   auto it = chain_hashes_.find(seq);
   if (it == chain_hashes_.end()) {
-    // The op may be one this push appended: its row goes in first.
-    KRING_RETURN_IF_ERROR(InsertPending());
+    // The op may be one this push appended: its row goes in first (only then: in a batch every op
+    // names the head from before the push, which is already stored).
+    if (!pending_.empty() && seq >= pending_.front().seq) KRING_RETURN_IF_ERROR(InsertPending());
     KRING_ASSIGN_OR_RETURN(std::optional<Bytes> hash, txn_.ChainHashAt(case_id_, seq));
     it = chain_hashes_.emplace(seq, std::move(hash)).first;
   }
@@ -152,7 +153,8 @@ Status PushState::Append(const storage::NewOp& row, uint64_t device_counter, boo
   cursor.last_envelope_hash.assign(row.envelope_hash.begin(), row.envelope_hash.end());
   cursor_dirty_ = true;
   // The op's chain hash is not kept in chain_hashes_: a later op of the push that names it as
-  // seen reads it from the transaction, which holds the row. Nor is the op kept in stored_ on
+  // seen reads it from the transaction, which holds the row once ChainHashAt has written the
+  // pending rows (InsertPending). Nor is the op kept in stored_ on
   // ApplyPush's first pass, which has no stored ops to find: an op of the push repeating this
   // one's client_op_id fails on the idempotency index there and the push takes the second pass,
   // which keeps them and answers the repeat as a duplicate.

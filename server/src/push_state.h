@@ -43,7 +43,7 @@ class PushState {
     kase_ = std::optional<storage::CaseRecord>(std::move(kase));
   }
   Result<std::optional<int>> AuthorRole();
-  // Valid until the push appends (Append moves the cursor on).
+  // Append moves the cursor on in place; the pointer is valid until FlushAndForget.
   Result<const std::optional<storage::DeviceCursor>*> Cursor();
   Result<std::optional<Bytes>> ChainHashAt(uint64_t seq);
   Result<bool> RekeyRequired();  // scope 0
@@ -62,7 +62,7 @@ class PushState {
   Result<const Scope*> ContentScope(uint32_t scope_id);
 
   // Reads the author's stored ops among `client_op_ids` (one statement for the push). Only then
-  // are the push's own appended ops kept for Stored too (Appended).
+  // are the push's own appended ops kept for Stored too (Append).
   Status LoadStored(const std::vector<Bytes>& client_op_ids);
   // The stored op with this client_op_id, from before the push or appended by it.
   const storage::StoredOpRef* Stored(ByteView client_op_id) const;

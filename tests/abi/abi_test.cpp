@@ -1167,9 +1167,9 @@ TEST_CASE(
   // ABI 6: the server's reason, and its text for the person.
   CHECK(std::string(kring_error_reason(err.e)) == "DEVICE_REVOKED");
   CHECK(std::string(kring_error_user_text(err.e, "nl")) ==
-        "Dit apparaat is ingetrokken of onbekend. Het kan niet meer inloggen.");
+        "Dit apparaat is ingetrokken. Het kan niet meer inloggen.");
   CHECK(std::string(kring_error_user_text(err.e, "en")) ==
-        "This device is revoked or unknown. It can no longer sign in.");
+        "This device is revoked. It can no longer sign in.");
   OwnedBytes after;
   REQUIRE(kring_client_devices(laptop.client, &after.b, err.out()) == KRING_OK);
   CHECK(Parse(Parse(after.get()).All(1)[0]).Uint(3) == 1);  // revoked

@@ -351,7 +351,8 @@ TEST_CASE("a second device, a lost phone and the recovery key on the command lin
         std::string::npos);
   Run refused = Cli(phone, srv + " sync");
   CHECK(refused.exit_code == 1);
-  CHECK(refused.out.find("ingetrokken of onbekend") != std::string::npos);
+  CHECK(refused.out.find("Dit apparaat is ingetrokken. Het kan niet meer inloggen.") !=
+        std::string::npos);
 
   // A new phone with the recovery key: a wrong key changes nothing; the right one restores.
   Run bad = Cli(fresh + " KRING_RECOVERY_KEY=" + std::string(64, 'a'), srv + " account restore");

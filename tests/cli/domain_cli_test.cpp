@@ -436,6 +436,10 @@ TEST_CASE("a poll without --deadline closes in two days, or at its first moment 
   const Value tomorrow = k.Json("x", "poll show");
   CHECK(At(tomorrow, "deadline_ms").number_value() == FirstStart(tomorrow));
   CHECK(FirstStart(tomorrow) < FirstStart(two_days));
+  // A moment already past is not a choice (the poll would be closed before it opened).
+  Run past = k.As("x", "poll create --slot now-1h");
+  CHECK(past.exit_code == 2);
+  CHECK(past.all.find("al voorbij") != std::string::npos);
   // A deadline the user gives is kept, and one after the first moment is still refused.
   Run late = k.As("x", "poll create --slot now+1d --deadline now+2d");
   CHECK(late.exit_code == 1);

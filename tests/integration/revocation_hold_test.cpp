@@ -9,6 +9,7 @@
 
 #include "kring/common/crypto.h"
 #include "kring/common/protocol.h"
+#include "kring/common/refusal.h"
 
 #include "crypto/identity.h"
 #include "store/local_store.h"
@@ -42,15 +43,18 @@ std::map<uint32_t, int> RekeysNaming(const std::vector<v1::LogEntry>& entries,
   return out;
 }
 
-// Remembers every refused push: what kringd told the device.
+// Remembers every refused push: what kringd told the device. With `strip_reasons` the device
+// hears the refusal as a kringd older than the reason keys sends it: without its reason.
 class RefusalRecorder : public TamperTransport {
  public:
   using TamperTransport::TamperTransport;
+  bool strip_reasons = false;
   Result<v1::PushResponse> Push(const v1::PushRequest& r, const std::string& t) override {
     auto resp = TamperTransport::Push(r, t);
     if (!resp.ok()) {
       std::lock_guard<std::mutex> lock(mu_);
       refusals_.push_back(resp.status());
+      if (strip_reasons) return Status(resp.status().code(), resp.status().message());
     }
     return resp;
   }
@@ -98,6 +102,10 @@ TEST_CASE("after a revocation other members rekey on their own while the revoker
   auto recorder = std::make_shared<TamperTransport>(net);
   auto phone_net = std::make_shared<TamperTransport>(net);
   auto other_net = std::make_shared<RefusalRecorder>(net);
+  // The other member's device acts on the hold by its reason key, and against an older kringd
+  // (no reason keys) by the message.
+  const bool older_kringd = GENERATE(false, true);
+  other_net->strip_reasons = older_kringd;
   Device chair(recorder), phone(phone_net), other(other_net), away(net);
   auto cid = chair->CreateCase({{phone.account_id(), v1::ROLE_MEMBER},
                                 {other.account_id(), v1::ROLE_MEMBER},
@@ -149,6 +157,7 @@ TEST_CASE("after a revocation other members rekey on their own while the revoker
   REQUIRE(refusals.size() == 1);
   CHECK(refusals[0].code() == StatusCode::kFailedPrecondition);
   CHECK(refusals[0].message().find(protocol::kHeldForRevokedDevice) != std::string::npos);
+  CHECK(refusals[0].reason() == refusal::kHeldForRevokedDevice);
   // The chair writes in the phone's restricted scope: its device rekeys that scope itself.
   REQUIRE(chair->SetField(*cid, *secret, "street", Text("NA-INTREKKEN-geheim")).ok());
   REQUIRE(chair->SyncNow().ok());

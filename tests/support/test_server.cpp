@@ -52,7 +52,8 @@ void TestServer::Launch() {
   if (pid == 0) {
     // A test that crashes must not leave its kringd behind: the orphan would keep ctest's output
     // pipe open and hang the whole run. (The signal follows the forking thread; tests start
-    // servers from their main thread.)
+    // servers, and restart them, from their main thread; one started from a thread that ends
+    // before the test would be killed with it.)
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
     ::execv(argv[0], argv.data());

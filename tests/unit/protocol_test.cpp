@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include "kring/common/crypto.h"
+#include "kring/common/refusal.h"
+#include "kring/domain/messages.h"
 
 #include "crypto/identity.h"
 #include "sync/sync_engine.h"
@@ -130,4 +132,22 @@ TEST_CASE("receipts verify only with the server key and unchanged fields", "[pro
   other.set_seq(6);
   CHECK_FALSE(protocol::VerifyReceipt(other, server.public_key));
   CHECK_FALSE(protocol::VerifyReceipt(r, crypto::NewSigningKeyPair().public_key));
+}
+
+TEST_CASE("every refusal reason is a well-formed key with a text in Dutch and English",
+          "[protocol]") {
+  for (std::string_view reason : refusal::kAll) {
+    INFO(reason);
+    CHECK(refusal::IsReasonKey(reason));
+    CHECK(domain::HasUserText(refusal::TextKey(reason)));
+    const Status refused(StatusCode::kPermissionDenied, "server: envelope 0: x", reason);
+    CHECK(domain::UserText(refused, domain::Language::kDutch) ==
+          domain::UserText(refusal::TextKey(reason), domain::Language::kDutch));
+  }
+  // A reason this library does not know (a newer kringd): the message, as before.
+  const Status newer(StatusCode::kPermissionDenied, "referral.no_consent", "SOMETHING_NEW");
+  CHECK(domain::UserText(newer) == "De bewoner moet eerst toestemming geven.");
+  CHECK_FALSE(refusal::IsReasonKey(""));
+  CHECK_FALSE(refusal::IsReasonKey("invite_used"));
+  CHECK_FALSE(refusal::IsReasonKey(std::string(refusal::kMaxReasonBytes + 1, 'A')));
 }

@@ -83,6 +83,16 @@ TEST_CASE("the stored form keeps large logged values out and gives them back", "
     CHECK(MessageDifferencer::Equals(*read, original));
     CHECK(opened == std::vector<uint64_t>{3, 5});
   }
+  SECTION("a state stored before values were named by their op (no mutations) reads the same") {
+    v1::StoredCaseState stored;
+    REQUIRE(stored.ParseFromArray(plain.data(), static_cast<int>(plain.size())));
+    REQUIRE(stored.refs().mutations_size() > 0);  // what this version writes
+    stored.mutable_refs()->clear_mutations();
+    const std::string older = stored.SerializeAsString();
+    auto read = ParseStoredState(View(older), open);
+    REQUIRE(read.ok());
+    CHECK(MessageDifferencer::Equals(*read, original));
+  }
   SECTION("an entry that is gone is data loss") {
     log.erase(3);
     CHECK(ParseStoredState(plain, open).status().code() == StatusCode::kDataLoss);

@@ -78,6 +78,11 @@ int PollCreate(Ctx& ctx) {
   for (const std::string& s : ctx.All("slot")) {
     auto start = ParseTime(s);
     if (!start.ok()) return Fail(start.status());
+    // A poll asks when people can come: a moment already past cannot be one of the answers.
+    if (*start < NowMs()) {
+      return BadInput(ctx, "--slot: dit moment is al voorbij. Kies een moment later dan nu.",
+                      "--slot: this moment has passed. Choose a moment after now.");
+    }
     in.slots.push_back({{}, *start, *start + minutes * kMinuteMs});
   }
   auto required = ctx.People(ctx.All("required"));

@@ -72,8 +72,8 @@ int Ctx::Done(const char* nl, const char* en, bool edit) {
 }
 
 int64_t NowMs() {
-  // One instant per command: "--slot now+2d" and a default "--deadline now+2d" must mean the same
-  // moment, however long the work between reading them takes.
+  // One instant per command (from its first use): "--slot now+2d" and a default "--deadline
+  // now+2d" must mean the same moment, however long the work between reading them takes.
   static const int64_t command_moment = std::chrono::duration_cast<std::chrono::milliseconds>(
                                             std::chrono::system_clock::now().time_since_epoch())
                                             .count();

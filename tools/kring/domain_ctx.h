@@ -60,7 +60,8 @@ struct Ctx {
 // at 19:30 in Amsterdam), a date "2026-12-05"
 // (00:00 in Amsterdam), "2026-12-05T19:30" (Amsterdam wall clock), or UTC milliseconds.
 Result<int64_t> ParseTime(const std::string& text);
-// The moment this command started (the same value for every call in one run of kring).
+// "Now" for this command: the moment of the first call, the same value for every later call in
+// one run of kring.
 int64_t NowMs();
 // Amsterdam time in the user's language ("zaterdag 5 december 2026, 19:30").
 std::string ShowTime(const Ctx& ctx, int64_t utc_ms);

@@ -70,6 +70,13 @@ INSERT INTO op_counters (case_id, next)
   SELECT cases.case_id, CAST(meta.value AS INTEGER) FROM cases, meta WHERE meta.key = 'op_counter';
 DELETE FROM meta WHERE key = 'op_counter';
 )sql";
+// No table changes: from here a state_form 2 state may name a long value by the op that wrote it
+// (StoredValueRefs.mutations, the op's digest) instead of by the value's digest. A libkring from
+// before reads such names as value digests and would report every long note as lost; with this
+// version it refuses the store as newer than itself instead.
+constexpr std::string_view kSchemaV5 = R"sql(
+INSERT OR REPLACE INTO meta (key, value) VALUES ('stored_value_refs', 'op-digest');
+)sql";
 constexpr int64_t kStateFormWithRefs = 2;
 // Client op id counters reserved per write of a case's op_counters row (NewClientOpId).
 constexpr int64_t kOpCounterBlock = 1024;
@@ -95,7 +102,7 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path,
                                                      ByteView storage_key) {
   KRING_ASSIGN_OR_RETURN(AtRest at_rest, AtRest::FromStorageKey(storage_key));
   KRING_ASSIGN_OR_RETURN(sql::Database db, sql::Database::Open(path));
-  KRING_RETURN_IF_ERROR(db.Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4}));
+  KRING_RETURN_IF_ERROR(db.Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5}));
   // A wrong storage key must fail here, not later with undecryptable records.
   sql::Statement get(db, "SELECT value FROM meta WHERE key = 'key_check'");
   if (get.Step()) {

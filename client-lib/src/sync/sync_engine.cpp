@@ -1605,7 +1605,10 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   if (s.code() == StatusCode::kFailedPrecondition) {
     // Stale epoch or chain position: pull again and reseal.
     KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
-    if (s.reason() == refusal::kHeldForRevokedDevice) {
+    // By its reason key; by the message only from a kringd older than the reason keys.
+    if (s.reason() == refusal::kHeldForRevokedDevice ||
+        (s.reason().empty() &&
+         s.message().find(protocol::kHeldForRevokedDevice) != std::string::npos)) {
       // A member's device was revoked and no Rekey has named it yet: make it, then the edits
       // go out under the new key. Without one to make here, they wait (no retry loop).
       KRING_ASSIGN_OR_RETURN(bool queued, QueueRekeyForRevoked(case_id));
@@ -1615,6 +1618,7 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
     return true;
   }
   // A definitive rejection: isolate the op at fault so the others still go through.
+  Status refused = s;  // what the front intent is rejected with
   if (batch.size() > 1) {
     v1::PushRequest single;
     single.set_case_id(ToString(case_id));
@@ -1635,20 +1639,24 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
       out.stats.pushed += 1;
       return true;
     }
-    if (one.status().transient()) return one.status();
+    if (one.status().transient() || one.status().code() == StatusCode::kUnauthenticated) {
+      return one.status();
+    }
     if (one.status().code() == StatusCode::kFailedPrecondition) {
       KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));  // the log moved on: pull and reseal
       return true;
     }
+    refused = one.status();  // the front intent's own refusal, with its own reason
   }
-  KRING_RETURN_IF_ERROR(store_->RejectIntent(batch.front()->id, s.ToString()));
+  KRING_RETURN_IF_ERROR(store_->RejectIntent(batch.front()->id, refused.ToString()));
   KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
   if (batch.front()->control && batch.front()->control_op.has_accept_invite()) {
     KRING_RETURN_IF_ERROR(UndoAcceptance(case_id));
   }
   log::Warn("intent_rejected",
-            {{"case", Hex(case_id)}, {"code", std::string(StatusCodeName(s.code()))}});
-  out.events.push_back({ChangeEvent::Kind::kIntentRejected, case_id, s.ToString(), s.reason()});
+            {{"case", Hex(case_id)}, {"code", std::string(StatusCodeName(refused.code()))}});
+  out.events.push_back(
+      {ChangeEvent::Kind::kIntentRejected, case_id, refused.ToString(), refused.reason()});
   return true;
 }
 

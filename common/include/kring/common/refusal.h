@@ -28,22 +28,59 @@ inline constexpr std::string_view kChairExists = "CHAIR_EXISTS";
 inline constexpr std::string_view kChairOnlyErase = "CHAIR_ONLY_ERASE";
 inline constexpr std::string_view kChairOnlyShortRetention = "CHAIR_ONLY_SHORT_RETENTION";
 inline constexpr std::string_view kKeyHolderMustRemain = "KEY_HOLDER_MUST_REMAIN";
+inline constexpr std::string_view kChairRemovesChair = "CHAIR_REMOVES_CHAIR";  // nobody else may
 inline constexpr std::string_view kApprovalKeepsRole = "APPROVAL_KEEPS_ROLE";
 // Membership.
 inline constexpr std::string_view kNotAMember = "NOT_A_MEMBER";            // the caller or author
 inline constexpr std::string_view kTargetNotMember = "TARGET_NOT_MEMBER";  // the person named
-inline constexpr std::string_view kAlreadyMember = "ALREADY_MEMBER";
+inline constexpr std::string_view kAlreadyMember = "ALREADY_MEMBER";       // the person added
+inline constexpr std::string_view kAlreadyJoined = "ALREADY_JOINED";       // the caller, accepting
 inline constexpr std::string_view kAlreadyWaiting = "ALREADY_WAITING";
 inline constexpr std::string_view kNotWaiting = "NOT_WAITING";
 inline constexpr std::string_view kCaseFull = "CASE_FULL";
+inline constexpr std::string_view kNotInScope = "NOT_IN_SCOPE";  // a restricted part of the case
 inline constexpr std::string_view kAccountUnknown = "ACCOUNT_UNKNOWN";
 // The case and its keys.
 inline constexpr std::string_view kCaseUnknown = "CASE_UNKNOWN";
 inline constexpr std::string_view kCaseClosed = "CASE_CLOSED";
 inline constexpr std::string_view kRekeyPending = "REKEY_PENDING";  // someone left: new key first
 inline constexpr std::string_view kHeldForRevokedDevice = "HELD_FOR_REVOKED_DEVICE";
-// Devices.
+// Devices. Only a device its account revoked hears DEVICE_REVOKED (an app may lock itself on it);
+// one the server does not know (not linked yet, a server restored from an older backup) or the
+// recovery key signing in hears DEVICE_UNKNOWN.
 inline constexpr std::string_view kDeviceRevoked = "DEVICE_REVOKED";
+inline constexpr std::string_view kDeviceUnknown = "DEVICE_UNKNOWN";
+
+// Every reason above, for the test that each has a text in both languages.
+inline constexpr std::string_view kAll[] = {kInviteUnknown,
+                                            kInviteRevoked,
+                                            kInviteUsed,
+                                            kInviteExpired,
+                                            kInviteNotOpen,
+                                            kInviteProofInvalid,
+                                            kManagersOnly,
+                                            kChairDecides,
+                                            kChairExists,
+                                            kChairOnlyErase,
+                                            kChairOnlyShortRetention,
+                                            kKeyHolderMustRemain,
+                                            kChairRemovesChair,
+                                            kApprovalKeepsRole,
+                                            kNotAMember,
+                                            kTargetNotMember,
+                                            kAlreadyMember,
+                                            kAlreadyJoined,
+                                            kAlreadyWaiting,
+                                            kNotWaiting,
+                                            kCaseFull,
+                                            kNotInScope,
+                                            kAccountUnknown,
+                                            kCaseUnknown,
+                                            kCaseClosed,
+                                            kRekeyPending,
+                                            kHeldForRevokedDevice,
+                                            kDeviceRevoked,
+                                            kDeviceUnknown};
 
 // Whether `reason` has the form of a reason key: 1..kMaxReasonBytes of A-Z, 0-9 and '_'.
 inline bool IsReasonKey(std::string_view reason) {
