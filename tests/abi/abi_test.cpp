@@ -775,6 +775,21 @@ std::string Fingerprint(Device& d, const Bytes& case_id) {
 }
 
 // Records the change events of one client (called on the thread that syncs).
+// What a kring_change_event listener saw of rejected edits (ABI 6).
+struct Rejections {
+  std::mutex mu;
+  struct Seen {
+    std::string reason, text_nl, text_en;
+  };
+  std::vector<Seen> seen;
+  static void On(void* user_data, const kring_change_event* e) {
+    if (e->size < sizeof(kring_change_event) || e->kind != KRING_CHANGE_INTENT_REJECTED) return;
+    auto* r = static_cast<Rejections*>(user_data);
+    std::lock_guard<std::mutex> lock(r->mu);
+    r->seen.push_back({e->reason, e->text_nl, e->text_en});
+  }
+};
+
 struct Events {
   std::mutex mu;
   std::vector<std::pair<kring_change_kind, Bytes>> seen;
@@ -876,9 +891,11 @@ TEST_CASE("abi: invitation, approval, adding with history and removal against a 
   Device coordinator(server.address().c_str(), /*background=*/false);
   Device invitee(server.address().c_str(), /*background=*/false);
   Device neighbour(server.address().c_str(), /*background=*/false);
+  Device latecomer(server.address().c_str(), /*background=*/false);
   coordinator.CreateAccount();
   invitee.CreateAccount();
   neighbour.CreateAccount();
+  latecomer.CreateAccount();
   Error err;
 
   // The coordinator starts a "from now on" case and writes a note before anyone joins.
@@ -907,6 +924,23 @@ TEST_CASE("abi: invitation, approval, adding with history and removal against a 
   invitee.Sync();
   CHECK(Parse(invitee.View(case_id)).Uint(kStatePendingApproval) == 1);
   CHECK(Parse(invitee.View(case_id)).All(4).empty());
+
+  // The same link once more, by someone else: the server refuses it, and the event says why.
+  Rejections rejections;
+  uint64_t latecomer_token = 0;
+  REQUIRE(kring_client_add_change_event_listener(latecomer.client, Rejections::On, &rejections,
+                                                 nullptr, &latecomer_token, err.out()) == KRING_OK);
+  CHECK(AcceptInvite(latecomer, invite.link) == case_id);
+  latecomer.Sync();
+  {
+    std::lock_guard<std::mutex> lock(rejections.mu);
+    REQUIRE(rejections.seen.size() == 1);
+    CHECK(rejections.seen[0].reason == "INVITE_USED");
+    CHECK(rejections.seen[0].text_nl == "Deze uitnodiging is al gebruikt.");
+    CHECK(rejections.seen[0].text_en == "This invitation was already used.");
+  }
+  REQUIRE(kring_client_remove_change_listener(latecomer.client, latecomer_token, err.out()) ==
+          KRING_OK);
 
   // The coordinator sees who waits, and approves.
   coordinator.Sync();

@@ -57,6 +57,11 @@ static void on_change(void* user_data, kring_change_kind kind, const uint8_t* ca
   (void)case_id_len;
   (void)detail;
 }
+
+static void on_change_event(void* user_data, const kring_change_event* event) {
+  (void)user_data;
+  (void)event;
+}
 static void on_done(void* user_data, kring_status status, const kring_error* error) {
   (void)user_data;
   (void)status;
@@ -250,6 +255,16 @@ int abi_c99_null_safety(void) {
   EXPECT(u1 == 0);
   EXPECT(frees == 1);
   EXPECT(kring_client_add_change_listener(NULL, NULL, NULL, NULL, NULL, NULL) ==
+         KRING_ERR_INVALID_ARGUMENT);
+  /* ABI 6: the event listener, the same ownership rule. */
+  frees = 0;
+  u1 = 7;
+  expect_invalid(
+      kring_client_add_change_event_listener(NULL, on_change_event, NULL, count_free, &u1, &err),
+      err);
+  EXPECT(u1 == 0);
+  EXPECT(frees == 1);
+  EXPECT(kring_client_add_change_event_listener(NULL, NULL, NULL, NULL, NULL, NULL) ==
          KRING_ERR_INVALID_ARGUMENT);
 
   expect_invalid(kring_client_remove_change_listener(NULL, 1, &err), err);

@@ -304,7 +304,8 @@ struct CallbackScope {
 // client while it notifies) and the client's token map; free_user_data runs exactly once, after
 // the last call of the listener has returned.
 struct Listener {
-  kring_change_fn fn = nullptr;
+  kring_change_fn fn = nullptr;              // one of fn and event_fn
+  kring_change_event_fn event_fn = nullptr;  // ABI 6
   void* user_data = nullptr;
   kring_free_fn free_fn = nullptr;
   int cpp_token = 0;
@@ -350,10 +351,12 @@ struct Listener {
         kind = static_cast<kring_change_kind>(static_cast<int>(event.kind));
         break;
     }
-    {
+    if (fn != nullptr) {
       CallbackScope scope;
       fn(user_data, kind, event.case_id.empty() ? nullptr : event.case_id.data(),
          event.case_id.size(), event.detail.c_str());
+    } else {
+      CallEventFn(kind, event);
     }
     bool free_now = false;
     {
@@ -365,6 +368,31 @@ struct Listener {
       }
     }
     if (free_now) Free();
+  }
+
+  void CallEventFn(kring_change_kind kind, const kring::client::ChangeEvent& event) noexcept {
+    std::string nl;
+    std::string en;
+    try {
+      const Status refused(StatusCode::kFailedPrecondition, {}, event.reason);
+      if (!event.reason.empty() && kring::domain::HasUserText(refused)) {
+        nl = kring::domain::UserText(refused, kring::domain::Language::kDutch);
+        en = kring::domain::UserText(refused, kring::domain::Language::kEnglish);
+      }
+    } catch (...) {  // without memory: no text, the event still goes out
+      nl.clear();
+      en.clear();
+    }
+    const kring_change_event e{sizeof(kring_change_event),
+                               kind,
+                               event.case_id.empty() ? nullptr : event.case_id.data(),
+                               event.case_id.size(),
+                               event.detail.c_str(),
+                               event.reason.c_str(),
+                               nl.c_str(),
+                               en.c_str()};
+    CallbackScope scope;
+    event_fn(user_data, &e);
   }
 
   // Stops further calls; frees now, or when the running calls return if this thread is itself
@@ -462,6 +490,53 @@ struct kring_client {
 };
 
 // ---- Library information ----
+
+namespace {
+
+// Both listener kinds: `set` puts the callback into the new Listener.
+template <typename Set>
+kring_status AddListener(kring_client* client, bool given, Set set, void* user_data,
+                         kring_free_fn free_user_data, uint64_t* out_token,
+                         kring_error** out_err) noexcept {
+  if (out_token != nullptr) *out_token = 0;
+  std::shared_ptr<Listener> created;
+  bool registered = false;
+  kring_status status = Guard(out_err, [&]() -> Status {
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Require(given, "listener is required")
+                              .Out(out_token, "out_token is required")
+                              .status());
+    created = std::make_shared<Listener>();
+    set(*created);
+    created->user_data = user_data;
+    created->free_fn = free_user_data;
+    std::lock_guard<std::mutex> lock(client->mu);
+    std::shared_ptr<Listener> l = created;
+    l->cpp_token = client->client->AddChangeListener(
+        [l](const kring::client::ChangeEvent& event) { l->Call(event); });
+    try {
+      const uint64_t token = client->next_token++;
+      client->listeners.emplace(token, l);
+      registered = true;
+      *out_token = token;
+    } catch (...) {
+      client->client->RemoveChangeListener(l->cpp_token);
+      throw;
+    }
+    return {};
+  });
+  if (!registered) {
+    // Ownership of user_data passed to us either way: release it exactly once.
+    if (created != nullptr) {
+      created->Release();
+    } else if (free_user_data != nullptr) {
+      free_user_data(user_data);
+    }
+  }
+  return status;
+}
+
+}  // namespace
 
 extern "C" {
 
@@ -1469,42 +1544,19 @@ kring_status kring_client_sync_async(kring_client* client, kring_completion_fn c
 kring_status kring_client_add_change_listener(kring_client* client, kring_change_fn listener,
                                               void* user_data, kring_free_fn free_user_data,
                                               uint64_t* out_token, kring_error** out_err) noexcept {
-  if (out_token != nullptr) *out_token = 0;
-  std::shared_ptr<Listener> created;
-  bool registered = false;
-  kring_status status = Guard(out_err, [&]() -> Status {
-    KRING_RETURN_IF_ERROR(Params(client)
-                              .Require(listener != nullptr, "listener is required")
-                              .Out(out_token, "out_token is required")
-                              .status());
-    created = std::make_shared<Listener>();
-    created->fn = listener;
-    created->user_data = user_data;
-    created->free_fn = free_user_data;
-    std::lock_guard<std::mutex> lock(client->mu);
-    std::shared_ptr<Listener> l = created;
-    l->cpp_token = client->client->AddChangeListener(
-        [l](const kring::client::ChangeEvent& event) { l->Call(event); });
-    try {
-      const uint64_t token = client->next_token++;
-      client->listeners.emplace(token, l);
-      registered = true;
-      *out_token = token;
-    } catch (...) {
-      client->client->RemoveChangeListener(l->cpp_token);
-      throw;
-    }
-    return {};
-  });
-  if (!registered) {
-    // Ownership of user_data passed to us either way: release it exactly once.
-    if (created != nullptr) {
-      created->Release();
-    } else if (free_user_data != nullptr) {
-      free_user_data(user_data);
-    }
-  }
-  return status;
+  return AddListener(
+      client, listener != nullptr, [listener](Listener& l) { l.fn = listener; }, user_data,
+      free_user_data, out_token, out_err);
+}
+
+kring_status kring_client_add_change_event_listener(kring_client* client,
+                                                    kring_change_event_fn listener, void* user_data,
+                                                    kring_free_fn free_user_data,
+                                                    uint64_t* out_token,
+                                                    kring_error** out_err) noexcept {
+  return AddListener(
+      client, listener != nullptr, [listener](Listener& l) { l.event_fn = listener; }, user_data,
+      free_user_data, out_token, out_err);
 }
 
 kring_status kring_client_remove_change_listener(kring_client* client, uint64_t token,

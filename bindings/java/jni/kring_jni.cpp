@@ -14,10 +14,11 @@
 namespace {
 
 JavaVM* g_vm = nullptr;
-jclass g_exception_class = nullptr;         // nl.kring.KringException
-jmethodID g_exception_ctor = nullptr;       // (int, String, String, String, String)
-jclass g_object_class = nullptr;            // java.lang.Object
-jmethodID g_listener_on_native = nullptr;   // NativeListener.onNative(int, byte[], byte[])
+jclass g_exception_class = nullptr;    // nl.kring.KringException
+jmethodID g_exception_ctor = nullptr;  // (int, String, String, String, String)
+jclass g_object_class = nullptr;       // java.lang.Object
+// NativeListener.onNative(int, byte[], byte[], String, String, String)
+jmethodID g_listener_on_native = nullptr;
 jmethodID g_future_complete = nullptr;      // CompletableFuture.complete(Object)
 jmethodID g_future_complete_exc = nullptr;  // CompletableFuture.completeExceptionally(Throwable)
 
@@ -162,17 +163,18 @@ kring_client* Client(jlong handle) {
 
 // ---- Callbacks ----
 
-void OnChange(void* user_data, kring_change_kind kind, const uint8_t* case_id, size_t case_id_len,
-              const char* detail) {
+void OnChange(void* user_data, const kring_change_event* e) {
   JNIEnv* env = CallbackEnv();
   if (env == nullptr) return;
-  env->PushLocalFrame(8);
-  jbyteArray id = NewBytes(env, case_id, case_id_len);
-  jbyteArray d =
-      NewBytes(env, reinterpret_cast<const uint8_t*>(detail), detail ? std::strlen(detail) : 0);
-  if (id != nullptr && d != nullptr) {
+  env->PushLocalFrame(16);
+  jbyteArray id = NewBytes(env, e->case_id, e->case_id_len);
+  jbyteArray d = NewBytes(env, reinterpret_cast<const uint8_t*>(e->detail), std::strlen(e->detail));
+  jstring reason = env->NewStringUTF(e->reason);  // ASCII
+  jstring nl = Utf8String(env, e->text_nl);
+  jstring en = Utf8String(env, e->text_en);
+  if (id != nullptr && d != nullptr && reason != nullptr && nl != nullptr && en != nullptr) {
     env->CallVoidMethod(static_cast<jobject>(user_data), g_listener_on_native,
-                        static_cast<jint>(kind), id, d);
+                        static_cast<jint>(e->kind), id, d, reason, nl, en);
   }
   if (env->ExceptionCheck()) env->ExceptionClear();  // nothing above us could handle it
   env->PopLocalFrame(nullptr);
@@ -229,7 +231,8 @@ JNIEXPORT jint JNI_OnLoad(JavaVM* vm, void*) {
   g_exception_ctor = env->GetMethodID(
       g_exception_class, "<init>",
       "(ILjava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;)V");
-  g_listener_on_native = env->GetMethodID(listener, "onNative", "(I[B[B)V");
+  g_listener_on_native = env->GetMethodID(
+      listener, "onNative", "(I[B[BLjava/lang/String;Ljava/lang/String;Ljava/lang/String;)V");
   g_future_complete = env->GetMethodID(future, "complete", "(Ljava/lang/Object;)Z");
   g_future_complete_exc =
       env->GetMethodID(future, "completeExceptionally", "(Ljava/lang/Throwable;)Z");
@@ -601,8 +604,8 @@ KRING_JNI(jlong, nativeAddChangeListener)(JNIEnv* env, jclass, jlong handle, job
   kring_error* err = nullptr;
   // The library owns `ref` from here on and releases it through FreeGlobalRef exactly once.
   if (Check(env,
-            kring_client_add_change_listener(Client(handle), OnChange, ref, FreeGlobalRef, &token,
-                                             &err),
+            kring_client_add_change_event_listener(Client(handle), OnChange, ref, FreeGlobalRef,
+                                                   &token, &err),
             err)) {
     return 0;
   }

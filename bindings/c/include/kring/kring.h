@@ -59,7 +59,8 @@ extern "C" {
  *      _create_entity_in_scope, _submit_in_scope, _scope_of), closing and erasure
  *      (kring_client_close_case, _erase_case), KRING_CHANGE_CASE_DELETED, the netwerkberaad
  *      domain (kring_client_domain_call) and kring_error_user_text.
- *   6  the server's refusal reasons (kring_error_reason; kring_error_user_text explains them).
+ *   6  the server's refusal reasons (kring_error_reason; kring_error_user_text explains them;
+ *      kring_client_add_change_event_listener gives them for rejected edits).
  */
 #define KRING_ABI_VERSION 6u
 
@@ -801,6 +802,38 @@ KRING_API kring_status kring_client_add_change_listener(kring_client* client,
                                                         kring_free_fn free_user_data,
                                                         uint64_t* out_token,
                                                         kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * ABI 6. A change notification as one struct, so that later versions can add fields at its end:
+ * `size` is sizeof(kring_change_event) as the library that calls knows it; read a field only
+ * when `size` covers it. kind, case_id, case_id_len and detail are those of kring_change_fn.
+ * For KRING_CHANGE_INTENT_REJECTED by the server: `reason` is its refusal reason key (as
+ * kring_error_reason gives, e.g. "INVITE_USED"), and text_nl / text_en the text to show the
+ * person when this library knows the reason; otherwise all three are "". Every pointer is owned
+ * by the library and valid only during the call; strings are never NULL.
+ */
+typedef struct kring_change_event {
+  size_t size;
+  kring_change_kind kind;
+  const uint8_t* case_id;
+  size_t case_id_len;
+  const char* detail;
+  const char* reason;
+  const char* text_nl;
+  const char* text_en;
+} kring_change_event;
+
+typedef void (*kring_change_event_fn)(void* user_data, const kring_change_event* event);
+
+/*
+ * ABI 6. Registers a change listener that receives kring_change_event: the same events, threads,
+ * rules, user_data ownership and token as kring_client_add_change_listener (remove it with
+ * kring_client_remove_change_listener), plus the server's reason for a rejected edit.
+ * Thread-safety: thread-safe; may be called from inside a callback.
+ */
+KRING_API kring_status kring_client_add_change_event_listener(
+    kring_client* client, kring_change_event_fn listener, void* user_data,
+    kring_free_fn free_user_data, uint64_t* out_token, kring_error** out_err) KRING_NOEXCEPT;
 
 /*
  * Removes a change listener. When it returns, the listener will not be called again and, unless

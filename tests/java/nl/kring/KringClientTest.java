@@ -221,6 +221,33 @@ public final class KringClientTest {
       check(invitee.view(caseId).getPendingApproval(), "the invitee waits for approval");
       check(invitee.view(caseId).getEntitiesCount() == 0, "no content while waiting");
 
+      // The same link once more, by someone else: refused by the server, with its reason.
+      try (KringClient latecomer =
+          KringClient.open(tmp.resolve("latecomer.db").toString(), key(9), server.address, null,
+              false)) {
+        latecomer.createAccount();
+        BlockingQueue<ChangeEvent> late = new LinkedBlockingQueue<>();
+        KringClient.Registration lateRegistration =
+            latecomer.addChangeListener(appExecutor, late::add);
+        latecomer.acceptInvite(invitation.link());
+        latecomer.syncNow();
+        ChangeEvent rejected = null;
+        for (ChangeEvent e = late.poll(10, TimeUnit.SECONDS);
+            e != null;
+            e = late.poll(1, TimeUnit.SECONDS)) {
+          if (e.kind() == ChangeEvent.Kind.INTENT_REJECTED) {
+            rejected = e;
+            break;
+          }
+        }
+        check(rejected != null, "the used link is rejected");
+        check(rejected != null && rejected.serverReason().equals("INVITE_USED"), "its reason");
+        check(
+            rejected != null && rejected.userText("nl").equals("Deze uitnodiging is al gebruikt."),
+            "its Dutch text");
+        lateRegistration.close();
+      }
+
       coordinator.syncNow();
       Model.CaseState state = coordinator.confirmedView(caseId);
       check(

@@ -37,11 +37,23 @@ public final class ChangeEvent {
   private final Kind kind;
   private final byte[] caseId;
   private final String detail;
+  private final String serverReason;
+  private final String textNl;
+  private final String textEn;
 
-  ChangeEvent(Kind kind, byte[] caseId, String detail) {
+  ChangeEvent(
+      Kind kind,
+      byte[] caseId,
+      String detail,
+      String serverReason,
+      String textNl,
+      String textEn) {
     this.kind = kind;
     this.caseId = caseId;
     this.detail = detail;
+    this.serverReason = serverReason;
+    this.textNl = textNl;
+    this.textEn = textEn;
   }
 
   public Kind kind() {
@@ -56,6 +68,28 @@ public final class ChangeEvent {
   /** A short description without content. */
   public String detail() {
     return detail;
+  }
+
+  /**
+   * For an edit the server rejected (INTENT_REJECTED): its reason key, such as "INVITE_USED",
+   * for the app's logic; "" otherwise.
+   */
+  public String serverReason() {
+    return serverReason;
+  }
+
+  /**
+   * For a rejected edit whose reason this library knows: the text to show the person, Dutch (B1)
+   * for "nl", English for "en"; "" otherwise.
+   */
+  public String userText(String language) {
+    if ("nl".equals(language)) {
+      return textNl;
+    }
+    if ("en".equals(language)) {
+      return textEn;
+    }
+    return "";
   }
 
   @Override

@@ -567,12 +567,16 @@ public final class KringClient implements AutoCloseable {
       this.listener = listener;
     }
 
-    void onNative(int kind, byte[] caseId, byte[] detail) {
+    void onNative(
+        int kind, byte[] caseId, byte[] detail, String reason, String textNl, String textEn) {
       ChangeEvent event =
           new ChangeEvent(
               ChangeEvent.Kind.fromCode(kind),
               caseId == null ? new byte[0] : caseId,
-              new String(detail, StandardCharsets.UTF_8));
+              new String(detail, StandardCharsets.UTF_8),
+              reason,
+              textNl,
+              textEn);
       try {
         executor.execute(() -> listener.onChange(event));
       } catch (RejectedExecutionException e) {
