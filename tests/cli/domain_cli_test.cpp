@@ -364,15 +364,24 @@ TEST_CASE("every netwerkberaad command has help, and bad input is a usage error"
   CHECK(when.all.find("Fout: ") != std::string::npos);
 }
 
+namespace {
+
+// `who` makes an account and a case and stands in its circle as its coordinator, Xandra.
+void CaseWithCoordinator(People& k, const std::string& who) {
+  k.Ok(who, "account create");
+  k.Ok(who, "case create");
+  const std::string me = At(k.Json(who, "account show"), "account").string_value();
+  k.Ok(who, "circle propose --name Xandra --kind coordinator --relation r --account " + me);
+  k.Ok(who, "circle approve Xandra");
+}
+
+}  // namespace
+
 TEST_CASE("two people with one name: a warning, and a name that fits two is refused", "[cli]") {
   TestServer server;
   TempDir dir;
   People k(server, dir);
-  k.Ok("x", "account create");
-  k.Ok("x", "case create");
-  const std::string me = At(k.Json("x", "account show"), "account").string_value();
-  k.Ok("x", "circle propose --name Xandra --kind coordinator --relation r --account " + me);
-  k.Ok("x", "circle approve Xandra");
+  CaseWithCoordinator(k, "x");
   Run first = k.As("x", "circle propose --name Mo --kind family --relation neef");
   REQUIRE(first.exit_code == 0);
   CHECK(first.all.find("Let op") == std::string::npos);
@@ -420,11 +429,7 @@ TEST_CASE("a poll without --deadline closes in two days, or at its first moment 
   TestServer server;
   TempDir dir;
   People k(server, dir);
-  k.Ok("x", "account create");
-  k.Ok("x", "case create");
-  const std::string me = At(k.Json("x", "account show"), "account").string_value();
-  k.Ok("x", "circle propose --name Xandra --kind coordinator --relation r --account " + me);
-  k.Ok("x", "circle approve Xandra");
+  CaseWithCoordinator(k, "x");
   // "now" is one moment for the whole command: a slot exactly two days ahead is not "before" a
   // default deadline read a few milliseconds later.
   k.Ok("x", "poll create --slot now+2d --slot now+3d");

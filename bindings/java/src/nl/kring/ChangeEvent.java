@@ -83,13 +83,7 @@ public final class ChangeEvent {
    * for "nl", English for "en"; "" otherwise.
    */
   public String userText(String language) {
-    if ("nl".equals(language)) {
-      return textNl;
-    }
-    if ("en".equals(language)) {
-      return textEn;
-    }
-    return "";
+    return UserText.in(language, textNl, textEn);
   }
 
   @Override

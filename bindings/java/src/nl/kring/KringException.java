@@ -104,12 +104,6 @@ public final class KringException extends Exception {
    * "nl", English for "en"; "" when there is none (show a generic text then).
    */
   public String userText(String language) {
-    if ("nl".equals(language)) {
-      return textNl;
-    }
-    if ("en".equals(language)) {
-      return textEn;
-    }
-    return "";
+    return UserText.in(language, textNl, textEn);
   }
 }
