@@ -511,6 +511,8 @@ TEST_CASE("abi: sync_async completes exactly once, and close cancels what is que
 }
 
 TEST_CASE("abi: a change listener's user_data is freed exactly once", "[abi]") {
+  // Both ways to register (ABI 6 added the event listener) keep the same rule.
+  const bool event_listener = GENERATE(false, true);
   kring::test::TempDir dir;
   const std::string db = dir.path() + "/kring.db";
   const Bytes key = StorageKey(1);
@@ -520,17 +522,24 @@ TEST_CASE("abi: a change listener's user_data is freed exactly once", "[abi]") {
   static std::atomic<int> frees;
   frees = 0;
   auto on_change = [](void*, kring_change_kind, const uint8_t*, size_t, const char*) {};
+  auto on_event = [](void*, const kring_change_event*) {};
   auto on_free = [](void* user_data) {
     CHECK(user_data == &frees);
     ++frees;
   };
   Error err;
+  auto add = [&](bool given, uint64_t* token) {
+    if (event_listener) {
+      return kring_client_add_change_event_listener(client, given ? +on_event : nullptr, &frees,
+                                                    on_free, token, err.out());
+    }
+    return kring_client_add_change_listener(client, given ? +on_change : nullptr, &frees, on_free,
+                                            token, err.out());
+  };
   uint64_t t1 = 0;
   uint64_t t2 = 0;
-  REQUIRE(kring_client_add_change_listener(client, on_change, &frees, on_free, &t1, err.out()) ==
-          KRING_OK);
-  REQUIRE(kring_client_add_change_listener(client, on_change, &frees, on_free, &t2, err.out()) ==
-          KRING_OK);
+  REQUIRE(add(true, &t1) == KRING_OK);
+  REQUIRE(add(true, &t2) == KRING_OK);
   CHECK(t1 != 0);
   CHECK(t2 != t1);
 
@@ -541,8 +550,7 @@ TEST_CASE("abi: a change listener's user_data is freed exactly once", "[abi]") {
 
   // A failing registration takes ownership too.
   uint64_t t3 = 99;
-  CHECK(kring_client_add_change_listener(client, nullptr, &frees, on_free, &t3, err.out()) ==
-        KRING_ERR_INVALID_ARGUMENT);
+  CHECK(add(false, &t3) == KRING_ERR_INVALID_ARGUMENT);
   CHECK(t3 == 0);
   CHECK(frees == 2);
 
@@ -774,22 +782,31 @@ std::string Fingerprint(Device& d, const Bytes& case_id) {
   return text.get();
 }
 
-// Records the change events of one client (called on the thread that syncs).
-// What a kring_change_event listener saw of rejected edits (ABI 6).
+// What a kring_change_event listener saw of rejected edits (ABI 6); every other event must carry
+// no reason and no text.
 struct Rejections {
   std::mutex mu;
   struct Seen {
-    std::string reason, text_nl, text_en;
+    Bytes case_id;
+    std::string detail, reason, text_nl, text_en;
   };
   std::vector<Seen> seen;
+  bool others_plain = true;
   static void On(void* user_data, const kring_change_event* e) {
-    if (e->size < sizeof(kring_change_event) || e->kind != KRING_CHANGE_INTENT_REJECTED) return;
     auto* r = static_cast<Rejections*>(user_data);
     std::lock_guard<std::mutex> lock(r->mu);
-    r->seen.push_back({e->reason, e->text_nl, e->text_en});
+    if (e->size != sizeof(kring_change_event)) r->others_plain = false;
+    if (e->kind != KRING_CHANGE_INTENT_REJECTED) {
+      r->others_plain = r->others_plain && *e->reason == 0 && *e->text_nl == 0 && *e->text_en == 0;
+      return;
+    }
+    r->seen.push_back(
+        {e->case_id == nullptr ? Bytes{} : Bytes(e->case_id, e->case_id + e->case_id_len),
+         e->detail, e->reason, e->text_nl, e->text_en});
   }
 };
 
+// Records the change events of one client (called on the thread that syncs).
 struct Events {
   std::mutex mu;
   std::vector<std::pair<kring_change_kind, Bytes>> seen;
@@ -935,6 +952,9 @@ TEST_CASE("abi: invitation, approval, adding with history and removal against a 
   {
     std::lock_guard<std::mutex> lock(rejections.mu);
     REQUIRE(rejections.seen.size() == 1);
+    CHECK(rejections.others_plain);
+    CHECK(rejections.seen[0].case_id == case_id);
+    CHECK(rejections.seen[0].detail.find("already used") != std::string::npos);
     CHECK(rejections.seen[0].reason == "INVITE_USED");
     CHECK(rejections.seen[0].text_nl == "Deze uitnodiging is al gebruikt.");
     CHECK(rejections.seen[0].text_en == "This invitation was already used.");

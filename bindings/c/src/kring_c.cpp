@@ -3,6 +3,7 @@
 // place (ToCStatus). Callbacks never run under a lock of this file.
 #include <atomic>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -490,6 +491,17 @@ struct kring_client {
 };
 
 // ---- Library information ----
+
+// The event struct's layout is ABI: fields are only ever appended (kring.h).
+static_assert(offsetof(kring_change_event, size) == 0);
+static_assert(offsetof(kring_change_event, kind) == sizeof(size_t));
+static_assert(offsetof(kring_change_event, case_id) == 2 * sizeof(void*));
+static_assert(offsetof(kring_change_event, case_id_len) == 3 * sizeof(void*));
+static_assert(offsetof(kring_change_event, detail) == 4 * sizeof(void*));
+static_assert(offsetof(kring_change_event, reason) == 5 * sizeof(void*));
+static_assert(offsetof(kring_change_event, text_nl) == 6 * sizeof(void*));
+static_assert(offsetof(kring_change_event, text_en) == 7 * sizeof(void*));
+static_assert(sizeof(kring_change_event) == 8 * sizeof(void*));
 
 namespace {
 

@@ -165,14 +165,16 @@ kring_client* Client(jlong handle) {
 
 void OnChange(void* user_data, const kring_change_event* e) {
   JNIEnv* env = CallbackEnv();
-  if (env == nullptr) return;
-  env->PushLocalFrame(16);
+  if (env == nullptr || env->PushLocalFrame(16) != 0) return;
+  // Each step only while nothing failed: no JNI call with an OutOfMemoryError pending.
   jbyteArray id = NewBytes(env, e->case_id, e->case_id_len);
-  jbyteArray d = NewBytes(env, reinterpret_cast<const uint8_t*>(e->detail), std::strlen(e->detail));
-  jstring reason = env->NewStringUTF(e->reason);  // ASCII
-  jstring nl = Utf8String(env, e->text_nl);
-  jstring en = Utf8String(env, e->text_en);
-  if (id != nullptr && d != nullptr && reason != nullptr && nl != nullptr && en != nullptr) {
+  jbyteArray d = id == nullptr ? nullptr
+                               : NewBytes(env, reinterpret_cast<const uint8_t*>(e->detail),
+                                          std::strlen(e->detail));
+  jstring reason = d == nullptr ? nullptr : env->NewStringUTF(e->reason);  // ASCII
+  jstring nl = reason == nullptr ? nullptr : Utf8String(env, e->text_nl);
+  jstring en = nl == nullptr ? nullptr : Utf8String(env, e->text_en);
+  if (en != nullptr) {
     env->CallVoidMethod(static_cast<jobject>(user_data), g_listener_on_native,
                         static_cast<jint>(e->kind), id, d, reason, nl, en);
   }

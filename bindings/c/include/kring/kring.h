@@ -805,12 +805,15 @@ KRING_API kring_status kring_client_add_change_listener(kring_client* client,
 
 /*
  * ABI 6. A change notification as one struct, so that later versions can add fields at its end:
- * `size` is sizeof(kring_change_event) as the library that calls knows it; read a field only
- * when `size` covers it. kind, case_id, case_id_len and detail are those of kring_change_fn.
- * For KRING_CHANGE_INTENT_REJECTED by the server: `reason` is its refusal reason key (as
- * kring_error_reason gives, e.g. "INVITE_USED"), and text_nl / text_en the text to show the
- * person when this library knows the reason; otherwise all three are "". Every pointer is owned
- * by the library and valid only during the call; strings are never NULL.
+ * `size` is sizeof(kring_change_event) as the library that calls knows it; a field appended
+ * later is there only when offsetof(kring_change_event, field) + sizeof(field) <= size (the
+ * fields of the header an app was built with are always there: kring_client_open refuses a
+ * library older than that header). kind, case_id, case_id_len and detail are those of
+ * kring_change_fn. `reason`: for KRING_CHANGE_INTENT_REJECTED by the server, its refusal reason
+ * key (as kring_error_reason gives, e.g. "INVITE_USED"); "" for every other event, including an
+ * edit this library refused itself. text_nl / text_en: the text to show the person when this
+ * library knows the reason, else "" (show a general text). The struct and everything it points
+ * to are owned by the library and valid only during the call; strings are never NULL.
  */
 typedef struct kring_change_event {
   size_t size;

@@ -227,25 +227,32 @@ public final class KringClientTest {
               false)) {
         latecomer.createAccount();
         BlockingQueue<ChangeEvent> late = new LinkedBlockingQueue<>();
+        ChangeEvent rejected = null;
         KringClient.Registration lateRegistration =
             latecomer.addChangeListener(appExecutor, late::add);
-        latecomer.acceptInvite(invitation.link());
-        latecomer.syncNow();
-        ChangeEvent rejected = null;
-        for (ChangeEvent e = late.poll(10, TimeUnit.SECONDS);
-            e != null;
-            e = late.poll(1, TimeUnit.SECONDS)) {
-          if (e.kind() == ChangeEvent.Kind.INTENT_REJECTED) {
-            rejected = e;
-            break;
+        try {
+          latecomer.acceptInvite(invitation.link());
+          latecomer.syncNow();
+          for (ChangeEvent e = late.poll(10, TimeUnit.SECONDS);
+              e != null;
+              e = late.poll(1, TimeUnit.SECONDS)) {
+            if (e.kind() == ChangeEvent.Kind.INTENT_REJECTED) {
+              rejected = e;
+              break;
+            }
+            check(e.serverReason().isEmpty(), "no reason on other events");
           }
+        } finally {
+          lateRegistration.close();
         }
         check(rejected != null, "the used link is rejected");
         check(rejected != null && rejected.serverReason().equals("INVITE_USED"), "its reason");
         check(
             rejected != null && rejected.userText("nl").equals("Deze uitnodiging is al gebruikt."),
             "its Dutch text");
-        lateRegistration.close();
+        check(
+            rejected != null && rejected.userText("en").equals("This invitation was already used."),
+            "its English text");
       }
 
       coordinator.syncNow();

@@ -88,7 +88,14 @@ public final class ChangeEvent {
 
   @Override
   public String toString() {
-    return "ChangeEvent{" + kind + ", case=" + KringClient.hex(caseId) + ", " + detail + "}";
+    return "ChangeEvent{"
+        + kind
+        + ", case="
+        + KringClient.hex(caseId)
+        + ", "
+        + detail
+        + (serverReason.isEmpty() ? "" : ", reason=" + serverReason)
+        + "}";
   }
 
   boolean isAbout(byte[] id) {
