@@ -2,27 +2,8 @@
 
 #include "kring/common/log.h"
 #include "kring/common/refusal.h"
-#include "kring/v1/refusal.pb.h"
 
 namespace kring::server {
-
-namespace {
-
-// The refusal's reason as gRPC's richer error model (google.rpc.Status with one ErrorInfo).
-std::string Details(grpc::StatusCode code, const Status& s) {
-  v1::ErrorInfo info;
-  info.set_reason(s.reason());
-  info.set_domain(std::string(refusal::kDomain));
-  v1::StatusDetails details;
-  details.set_code(static_cast<int32_t>(code));
-  details.set_message(s.message());
-  v1::AnyDetail* any = details.add_details();
-  any->set_type_url(std::string(refusal::kErrorInfoType));
-  any->set_value(info.SerializeAsString());
-  return details.SerializeAsString();
-}
-
-}  // namespace
 
 grpc::Status ToGrpc(const Status& s) {
   using grpc::StatusCode;
@@ -71,7 +52,9 @@ grpc::Status ToGrpc(const Status& s) {
       return {StatusCode::INTERNAL, "internal error"};
   }
   if (!refusal::IsReasonKey(s.reason())) return {code, s.message()};
-  return {code, s.message(), Details(code, s)};
+  // gRPC's richer error model: google.rpc.Status with one ErrorInfo (refusal.proto).
+  return {code, s.message(),
+          refusal::EncodeDetails(static_cast<int32_t>(code), s.message(), s.reason())};
 }
 
 Result<auth::Session> Authenticate(const grpc::CallbackServerContext* ctx,

@@ -5,7 +5,6 @@
 #include <catch2/catch.hpp>
 
 #include "kring/common/protocol.h"
-#include "kring/v1/refusal.pb.h"
 
 namespace kring::test {
 
@@ -213,16 +212,7 @@ grpc::Status Pull(Client& c, const std::string& token, const Bytes& case_id, uin
 }
 
 std::string RefusalReason(const grpc::Status& status) {
-  v1::StatusDetails details;
-  if (!details.ParseFromString(status.error_details())) return {};
-  for (const v1::AnyDetail& any : details.details()) {
-    v1::ErrorInfo info;
-    if (any.type_url() == refusal::kErrorInfoType && info.ParseFromString(any.value()) &&
-        info.domain() == refusal::kDomain) {
-      return info.reason();
-    }
-  }
-  return {};
+  return refusal::DecodeDetails(status.error_details());
 }
 
 uint64_t HeadSeq(Client& c, const std::string& token, const Bytes& case_id) {

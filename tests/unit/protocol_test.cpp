@@ -6,6 +6,7 @@
 #include "kring/common/crypto.h"
 #include "kring/common/refusal.h"
 #include "kring/domain/messages.h"
+#include "kring/v1/refusal.pb.h"
 
 #include "crypto/identity.h"
 #include "sync/sync_engine.h"
@@ -150,4 +151,35 @@ TEST_CASE("every refusal reason is a well-formed key with a text in Dutch and En
   CHECK_FALSE(refusal::IsReasonKey(""));
   CHECK_FALSE(refusal::IsReasonKey("invite_used"));
   CHECK_FALSE(refusal::IsReasonKey(std::string(refusal::kMaxReasonBytes + 1, 'A')));
+}
+
+TEST_CASE("refusal details: what kringd encodes decodes, anything else gives no reason",
+          "[protocol]") {
+  const std::string details =
+      refusal::EncodeDetails(7, "envelope 0: invite was already used", refusal::kInviteUsed);
+  CHECK(refusal::DecodeDetails(details) == refusal::kInviteUsed);
+  // The layout of google.rpc.Status: code and message as in the gRPC status.
+  v1::StatusDetails parsed;
+  REQUIRE(parsed.ParseFromString(details));
+  CHECK(parsed.code() == 7);
+  CHECK(parsed.message() == "envelope 0: invite was already used");
+  REQUIRE(parsed.details_size() == 1);
+  CHECK(parsed.details(0).type_url() == refusal::kErrorInfoType);
+
+  CHECK(refusal::DecodeDetails("").empty());
+  CHECK(refusal::DecodeDetails("\xff\xff\xff").empty());  // not a message
+  // Well formed but over the 4 KiB a client reads.
+  CHECK(refusal::DecodeDetails(
+            refusal::EncodeDetails(7, std::string(5000, 'x'), refusal::kInviteUsed))
+            .empty());
+  v1::StatusDetails other = parsed;
+  other.mutable_details(0)->set_type_url("type.googleapis.com/google.rpc.RetryInfo");
+  CHECK(refusal::DecodeDetails(other.SerializeAsString()).empty());
+  v1::ErrorInfo foreign;
+  foreign.set_reason("INVITE_USED");
+  foreign.set_domain("example.org");
+  other = parsed;
+  other.mutable_details(0)->set_value(foreign.SerializeAsString());
+  CHECK(refusal::DecodeDetails(other.SerializeAsString()).empty());
+  CHECK(refusal::DecodeDetails(refusal::EncodeDetails(7, "x", "invite used; rm -rf")).empty());
 }

@@ -21,6 +21,7 @@
 #include "kring/abi/v1/domain.pb.h"
 #include "kring/client.h"
 #include "kring/common/bytes.h"
+#include "kring/common/refusal.h"
 #include "kring/common/status.h"
 #include "kring/common/utf8.h"
 #include "kring/domain/messages.h"
@@ -375,10 +376,10 @@ struct Listener {
     std::string nl;
     std::string en;
     try {
-      const Status refused(StatusCode::kFailedPrecondition, {}, event.reason);
-      if (!event.reason.empty() && kring::domain::HasUserText(refused)) {
-        nl = kring::domain::UserText(refused, kring::domain::Language::kDutch);
-        en = kring::domain::UserText(refused, kring::domain::Language::kEnglish);
+      if (const std::string key = kring::refusal::TextKey(event.reason);
+          !event.reason.empty() && kring::domain::HasUserText(key)) {
+        nl = kring::domain::UserText(key, kring::domain::Language::kDutch);
+        en = kring::domain::UserText(key, kring::domain::Language::kEnglish);
       }
     } catch (...) {  // without memory: no text, the event still goes out
       nl.clear();

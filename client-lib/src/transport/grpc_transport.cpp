@@ -8,28 +8,12 @@
 #include "kring/common/refusal.h"
 #include "kring/transport.h"
 #include "kring/v1/account.grpc.pb.h"
-#include "kring/v1/refusal.pb.h"
 #include "kring/v1/sync.grpc.pb.h"
 
 namespace kring::client {
 namespace {
 
 constexpr int kMaxResponseBytes = 16 * 1024 * 1024;
-
-// The reason key in a refusal's status details (proto/kring/v1/refusal.proto), or "" when the
-// details are absent, too large, malformed or from another domain.
-std::string RefusalReason(const std::string& details) {
-  if (details.empty() || details.size() > 4096) return {};
-  v1::StatusDetails parsed;
-  if (!parsed.ParseFromString(details)) return {};
-  for (const v1::AnyDetail& any : parsed.details()) {
-    if (any.type_url() != refusal::kErrorInfoType) continue;
-    v1::ErrorInfo info;
-    if (!info.ParseFromString(any.value()) || info.domain() != refusal::kDomain) continue;
-    if (refusal::IsReasonKey(info.reason())) return info.reason();
-  }
-  return {};
-}
 
 Status FromGrpc(const grpc::Status& s) {
   if (s.ok()) return {};
@@ -76,7 +60,7 @@ Status FromGrpc(const grpc::Status& s) {
       code = StatusCode::kInternal;
       break;
   }
-  return {code, "server: " + s.error_message(), RefusalReason(s.error_details())};
+  return {code, "server: " + s.error_message(), refusal::DecodeDetails(s.error_details())};
 }
 
 class GrpcSubscription final : public Subscription {

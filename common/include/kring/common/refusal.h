@@ -5,6 +5,7 @@
 // Append only: a client may meet a reason it does not know and then shows a general text.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -90,6 +91,13 @@ inline bool IsReasonKey(std::string_view reason) {
   }
   return true;
 }
+
+// The gRPC status details carrying `reason` (google.rpc.Status with one ErrorInfo; code and
+// message as in the gRPC status). kringd's side.
+std::string EncodeDetails(int32_t grpc_code, std::string_view message, std::string_view reason);
+// The reason key in status details, or "" when they are absent, over 4 KiB, malformed, from
+// another domain or not a reason key. The client's side: details come from the network.
+std::string DecodeDetails(std::string_view details);
 
 // The key of the reason's user text: "INVITE_USED" -> "refused.invite_used".
 inline std::string TextKey(std::string_view reason) {
