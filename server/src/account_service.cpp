@@ -41,6 +41,7 @@ Status ApplyPublish(storage::StoreTxn& txn, ByteView account_id,
     chain = std::move(verified).value();
   }
   const uint64_t stored_length = chain.length;
+  const uint32_t stored_generation = chain.user_key.generation;
   for (const v1::ChainLink& link : links) {
     v1::LinkBody body;
     if (!body.ParseFromString(link.body())) return InvalidArgument("malformed link body");
@@ -75,10 +76,18 @@ Status ApplyPublish(storage::StoreTxn& txn, ByteView account_id,
         txn.PutDevice({id, chain.account_id, dev.signing_public_key, revoked, dev.is_recovery}));
     if (revoked) {
       // Until a Rekey names it, each case the account is in keeps content off the keys the
-      // device holds (kringd refuses content there; clients make that Rekey on their own).
-      KRING_RETURN_IF_ERROR(txn.HoldForRevokedDevice(chain.account_id, id));
+      // device holds (kringd refuses content there; clients make that Rekey on their own). The
+      // Rekey must box the account's key to the generation this publish leaves (libkring
+      // rotates the user key in the same publish): one the revoked device never held.
+      KRING_RETURN_IF_ERROR(
+          txn.HoldForRevokedDevice(chain.account_id, id, chain.user_key.generation));
       out.revoked.push_back(id);
     }
+  }
+  if (chain.user_key.generation != stored_generation) {
+    // A rotation published after the revocation: the holds wait for the newer generation.
+    KRING_RETURN_IF_ERROR(
+        txn.RaiseRevocationHoldGeneration(chain.account_id, chain.user_key.generation));
   }
   out.length = chain.length;
   out.appended = static_cast<size_t>(chain.length - stored_length);

@@ -159,6 +159,13 @@ DROP TABLE ops;
 ALTER TABLE ops_v7 RENAME TO ops;
 CREATE UNIQUE INDEX ops_idempotency ON ops (case_key, device_id, client_op_id);
 )sql",
+      // 8: a Rekey lets go of a revocation hold only when it boxes the key to a user key
+      // generation the revoked device never held: the account's generation after the publish
+      // that revoked it (or a later one). Holds from before keep 0: any generation releases them,
+      // as before.
+      R"sql(
+ALTER TABLE revocation_holds ADD COLUMN min_user_key_generation INTEGER NOT NULL DEFAULT 0;
+)sql",
   };
   return kMigrations;
 }
