@@ -126,6 +126,14 @@ Status ApplyLink(UserChain& chain, const v1::ChainLink& link) {
         return InvalidArgument("user key generation must increase by one");
       }
       next.user_key = MakeUserKey(body.rotate_user_key().user_key());
+      v1::LinkBody previous;
+      if (!chain.links.empty() && previous.ParseFromString(chain.links.back().body()) &&
+          previous.has_revoke_device()) {
+        auto revoked = next.devices.find(ToBytes(previous.revoke_device().device_id()));
+        if (revoked != next.devices.end()) {
+          revoked->second.generation_after_revocation = next.user_key.generation;
+        }
+      }
     } else {
       return InvalidArgument("unknown link kind");
     }

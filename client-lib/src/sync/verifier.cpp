@@ -514,10 +514,29 @@ class BatchVerifier {
       if (id.size() != crypto::kIdBytes || !seen.insert(id).second) {
         return Fail(AlarmKind::kTamper, seq, "malformed revoked device id", c.entry);
       }
+      // The first user key generation the device never held, when its chain has one.
+      std::optional<uint32_t> unheld_generation;
       auto revoked = [&](const UserChain& chain) {
         auto it = chain.devices.find(ToBytes(id));
-        return it != chain.devices.end() && !it->second.is_recovery &&
-               it->second.revoked_at.has_value();
+        const bool is = it != chain.devices.end() && !it->second.is_recovery &&
+                        it->second.revoked_at.has_value();
+        if (is) unheld_generation = it->second.generation_after_revocation;
+        return is;
+      };
+      // Same rule as kringd: the new key goes to the device's account under a user key the
+      // device never held, else whoever has the device opens it.
+      auto boxed_past_device = [&](ByteView account) {
+        if (!unheld_generation) return true;
+        for (const v1::KeyBox& box : rk.boxes()) {
+          if (ConstantTimeEqual(View(box.account_id()), account)) {
+            return box.user_key_generation() >= *unheld_generation;
+          }
+        }
+        return true;  // no key for the account at all
+      };
+      auto stale = [&] {
+        return Fail(AlarmKind::kTamper, seq,
+                    "rekey boxes the key to a user key the revoked device held", c.entry);
       };
       // Whether the account's chain, fetched afresh when the cached one does not show it
       // revoked, revokes the device; false with a failure raised when a chain fails.
@@ -532,34 +551,38 @@ class BatchVerifier {
         return revoked(*chain);
       };
       bool failed = false;
-      if (revoked_by(author, failed)) continue;
+      if (revoked_by(author, failed)) {
+        if (!boxed_past_device(author)) return stale();
+        continue;
+      }
       if (failed) return false;
-      bool found = false;
+      const v1::Member* owner = nullptr;
       for (const v1::Member& m : state_.members()) {
         if (ConstantTimeEqual(View(m.account_id()), author)) continue;
         // Only a chain that has the device can revoke it: cached chains first, so a genuine
         // claim costs one fetch at most.
         auto cached = ctx_.chain_of(ToBytes(m.account_id()), false);
         if (!cached.ok() || (*cached).devices.count(ToBytes(id)) == 0) continue;
-        found = revoked_by(ToBytes(m.account_id()), failed);
+        if (revoked_by(ToBytes(m.account_id()), failed)) owner = &m;
         if (failed) return false;
         break;
       }
-      if (!found) {
+      if (owner == nullptr) {
         for (const v1::Member& m : state_.members()) {
           if (ConstantTimeEqual(View(m.account_id()), author)) continue;
           auto fresh = ctx_.chain_of(ToBytes(m.account_id()), true);
           if (fresh.ok() && revoked(*fresh)) {
-            found = true;
+            owner = &m;
             break;
           }
           if (!fresh.ok() && fresh.status().transient()) return LocalError(fresh.status());
         }
       }
-      if (!found) {
+      if (owner == nullptr) {
         return Fail(AlarmKind::kTamper, seq, "rekey names a device its account has not revoked",
                     c.entry);
       }
+      if (!boxed_past_device(View(owner->account_id()))) return stale();
       others = true;
     }
     return true;

@@ -18,6 +18,10 @@ struct ChainDevice {
   Bytes box_public_key;
   uint64_t added_at = 0;               // link index
   std::optional<uint64_t> revoked_at;  // link index
+  // The user key generation of a RotateUserKey right after the revocation (the next link, as
+  // libkring publishes them): the first one the device never held. Keys given to the account
+  // after the device is cut off must be boxed to it or a later one.
+  std::optional<uint32_t> generation_after_revocation;
   bool is_recovery = false;
 };
 
