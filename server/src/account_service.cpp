@@ -76,18 +76,16 @@ Status ApplyPublish(storage::StoreTxn& txn, ByteView account_id,
         txn.PutDevice({id, chain.account_id, dev.signing_public_key, revoked, dev.is_recovery}));
     if (revoked) {
       // Until a Rekey names it, each case the account is in keeps content off the keys the
-      // device holds (kringd refuses content there; clients make that Rekey on their own). The
-      // Rekey must box the account's key to the generation this publish leaves (libkring
-      // rotates the user key in the same publish): one the revoked device never held.
-      KRING_RETURN_IF_ERROR(
-          txn.HoldForRevokedDevice(chain.account_id, id, chain.user_key.generation));
+      // device holds (kringd refuses content there; clients make that Rekey on their own).
+      KRING_RETURN_IF_ERROR(txn.HoldForRevokedDevice(chain.account_id, id));
       out.revoked.push_back(id);
     }
   }
-  if (chain.user_key.generation != stored_generation) {
-    // A rotation published after the revocation: the holds wait for the newer generation.
-    KRING_RETURN_IF_ERROR(
-        txn.RaiseRevocationHoldGeneration(chain.account_id, chain.user_key.generation));
+  if (stored_length == 0 || chain.user_key.generation != stored_generation ||
+      !out.revoked.empty()) {
+    // Keys are boxed to this generation from now on (CheckRekey). A revocation writes it even
+    // when the publish rotated nothing, so an account from before migration 8 gets its row.
+    KRING_RETURN_IF_ERROR(txn.SetUserKeyGeneration(chain.account_id, chain.user_key.generation));
   }
   out.length = chain.length;
   out.appended = static_cast<size_t>(chain.length - stored_length);

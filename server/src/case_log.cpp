@@ -58,36 +58,18 @@ Result<Revocation> CheckRevokedDevices(storage::StoreTxn& txn, ByteView case_id,
   return out;
 }
 
-// The account's box in `rekey`, or nullptr (CheckRekey has checked one box per recipient).
-const v1::KeyBox* BoxFor(const v1::Rekey& rekey, ByteView account_id) {
-  for (const v1::KeyBox& box : rekey.boxes()) {
-    if (std::ranges::equal(View(box.account_id()), account_id)) return &box;
-  }
-  return nullptr;
-}
-
 // A Rekey of a scope lets go of the scope's revocation holds it settles: the devices it names,
-// and those whose account it gives no key to (removed from the case or the scope). One that
-// names a device but boxes its account's key to a user key generation the device held (made
-// from a chain fetched before the revocation's key rotation) would hand the new key to
-// whoever has the device: refused before anything is written, so the author's device fetches
-// the chain again and seals a new one.
+// and those whose account it gives no key to (removed from the case or the scope).
 Status ReleaseRevocationHolds(storage::StoreTxn& txn, ByteView case_id, const v1::Rekey& rekey) {
-  KRING_ASSIGN_OR_RETURN(std::vector<storage::RevocationHold> holds,
-                         txn.RevocationHolds(case_id, rekey.scope_id()));
-  std::vector<const storage::RevocationHold*> released;
-  for (const storage::RevocationHold& hold : holds) {
+  KRING_ASSIGN_OR_RETURN(auto holds, txn.RevocationHolds(case_id, rekey.scope_id()));
+  for (const auto& [device, account] : holds) {
     const bool named = std::find(rekey.revoked_devices().begin(), rekey.revoked_devices().end(),
-                                 ToString(hold.device_id)) != rekey.revoked_devices().end();
-    const v1::KeyBox* box = BoxFor(rekey, hold.account_id);
-    if (named && box != nullptr && box->user_key_generation() < hold.min_user_key_generation) {
-      return FailedPrecondition("rekey boxes a key to a user key older than a revocation",
-                                refusal::kStaleUserKey);
+                                 ToString(device)) != rekey.revoked_devices().end();
+    const bool keyed = std::find(rekey.recipients().begin(), rekey.recipients().end(),
+                                 ToString(account)) != rekey.recipients().end();
+    if (named || !keyed) {
+      KRING_RETURN_IF_ERROR(txn.ReleaseRevocationHold(case_id, rekey.scope_id(), device));
     }
-    if (named || box == nullptr) released.push_back(&hold);
-  }
-  for (const storage::RevocationHold* hold : released) {
-    KRING_RETURN_IF_ERROR(txn.ReleaseRevocationHold(case_id, rekey.scope_id(), hold->device_id));
   }
   return {};
 }
@@ -189,6 +171,17 @@ Status CheckRekey(storage::StoreTxn& txn, ByteView case_id, const v1::Rekey& rek
     if (!boxed.insert(box.account_id()).second) return InvalidArgument("duplicate key box");
   }
   if (boxed != recipients) return InvalidArgument("key boxes do not match the recipients");
+  // Each key goes to the recipient's current user key: an older generation's seed is held by
+  // the devices revoked since (its rotation is the revocation's), so a box made from a chain
+  // fetched before the rotation would hand them the new key. The author's device fetches the
+  // chains again and seals a new Rekey (libkring does so on FAILED_PRECONDITION).
+  for (const v1::KeyBox& box : rekey.boxes()) {
+    KRING_ASSIGN_OR_RETURN(std::optional<uint32_t> current,
+                           txn.GetUserKeyGeneration(View(box.account_id())));
+    if (current && box.user_key_generation() < *current) {
+      return FailedPrecondition("rekey boxes a key to an older user key", refusal::kStaleUserKey);
+    }
+  }
   return {};
 }
 
@@ -607,9 +600,9 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
                                   refusal::kRekeyPending);
     }
     KRING_RETURN_IF_ERROR(CheckRekey(txn, case_id, rekey, *epoch));
-    KRING_RETURN_IF_ERROR(ReleaseRevocationHolds(txn, case_id, rekey));
     KRING_RETURN_IF_ERROR(txn.SetScopeEpoch(case_id, rekey.scope_id(), rekey.new_epoch()));
     KRING_RETURN_IF_ERROR(txn.SetRekeyRequired(case_id, false, rekey.scope_id()));
+    KRING_RETURN_IF_ERROR(ReleaseRevocationHolds(txn, case_id, rekey));
     for (const std::string& device : rekey.revoked_devices()) {
       KRING_RETURN_IF_ERROR(txn.RecordRevocationNamed(case_id, rekey.scope_id(), View(device)));
     }

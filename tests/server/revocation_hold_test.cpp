@@ -478,8 +478,7 @@ TEST_CASE("erasing a case deletes its revocation holds and named devices", "[pus
   }
 }
 
-TEST_CASE("a Rekey naming a revoked device must box its account's key to a newer user key",
-          "[push]") {
+TEST_CASE("a Rekey must box each key to the recipient's current user key", "[push]") {
   TestServer server;
   Client c(server.address());
   TestAccount chair = MakeAccount(c);
@@ -497,8 +496,8 @@ TEST_CASE("a Rekey naming a revoked device must box its account's key to a newer
   const uint64_t head = HeadSeq(c, chair.token, case_id);
   CHECK(Held(Push(c, chair.token, case_id, {ops.Content(1)})));
 
-  // A Rekey made from the chain as it was before (the box to generation 1, which the phone
-  // holds) is refused with its reason, nothing is stored and the hold stays.
+  // A Rekey made from the chain as it was before (the member's box to generation 1, which the
+  // phone holds) is refused with its reason, nothing is stored and the hold stays.
   grpc::Status stale =
       Push(c, chair.token, case_id, {Naming(ops.Rekey(2, both), {phone.id}, chair)});
   CHECK(stale.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
@@ -510,10 +509,18 @@ TEST_CASE("a Rekey naming a revoked device must box its account's key to a newer
   auto fresh = BoxedTo(Naming(ops.Rekey(2, both), {phone.id}, chair), member.account_id, 2, chair);
   REQUIRE(Push(c, chair.token, case_id, {fresh}).ok());
   ops.Accepted(fresh);
-  CHECK(Push(c, chair.token, case_id, {ops.Content(2)}).ok());
+  auto content = ops.Content(2);
+  REQUIRE(Push(c, chair.token, case_id, {content}).ok());
+  ops.Accepted(content);
+
+  // Later Rekeys that name nobody are held to the same rule.
+  CHECK(RefusalReason(Push(c, chair.token, case_id, {ops.Rekey(3, both)})) ==
+        refusal::kStaleUserKey);
+  auto later = BoxedTo(ops.Rekey(3, both), member.account_id, 2, chair);
+  REQUIRE(Push(c, chair.token, case_id, {later}).ok());
 }
 
-TEST_CASE("a user key rotated after the revocation raises what releases the hold", "[push]") {
+TEST_CASE("a user key rotated after the revocation is the one Rekeys must use", "[push]") {
   TestServer server;
   Client c(server.address());
   TestAccount chair = MakeAccount(c);
@@ -522,8 +529,8 @@ TEST_CASE("a user key rotated after the revocation raises what releases the hold
   const Bytes& case_id = ops.case_id();
   const std::vector<Bytes> both = {chair.account_id, member.account_id};
 
-  // Revoked first, the user key rotated in a later publish (an older client, or a crash in
-  // between): from then on only a box to the new generation releases the hold.
+  // Revoked first, the user key rotated in a later publish (another client, or a crash in
+  // between): from then on only a box to the new generation is taken.
   SecondDevice phone;
   ChainWriter chain(c, member);
   chain.Publish({AddDevice(phone)}, &phone.signing);

@@ -159,12 +159,15 @@ DROP TABLE ops;
 ALTER TABLE ops_v7 RENAME TO ops;
 CREATE UNIQUE INDEX ops_idempotency ON ops (case_key, device_id, client_op_id);
 )sql",
-      // 8: a Rekey lets go of a revocation hold only when it boxes the key to a user key
-      // generation the revoked device never held: the account's generation after the publish
-      // that revoked it (or a later one). Holds from before keep 0: any generation releases them,
-      // as before.
+      // 8: each account's current user key generation, as its chain says after the last
+      // publish: a Rekey must box every key to it (a box to an older one would hand the key to
+      // a device revoked since, which holds the older seeds). Accounts that published before
+      // get a row at their next publish (a revocation is one); until then nothing is checked.
       R"sql(
-ALTER TABLE revocation_holds ADD COLUMN min_user_key_generation INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE user_key_generations (
+  account_id BLOB PRIMARY KEY,
+  generation INTEGER NOT NULL
+) WITHOUT ROWID;
 )sql",
   };
   return kMigrations;

@@ -80,6 +80,23 @@ class SqliteTxn final : public StoreTxn {
     return st.Bind(1, account_id).Bind(2, I64(index)).Bind(3, link).Bind(4, link_hash).Run();
   }
 
+  Status SetUserKeyGeneration(ByteView account_id, uint32_t generation) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Statement st(db_,
+                      "INSERT INTO user_key_generations (account_id, generation) VALUES (?1, ?2) "
+                      "ON CONFLICT (account_id) DO UPDATE SET generation = ?2");
+    return st.Bind(1, account_id).Bind(2, int64_t{generation}).Run();
+  }
+
+  Result<std::optional<uint32_t>> GetUserKeyGeneration(ByteView account_id) override {
+    sql::Statement st(db_, "SELECT generation FROM user_key_generations WHERE account_id = ?");
+    st.Bind(1, account_id);
+    std::optional<uint32_t> out;
+    if (st.Step()) out = static_cast<uint32_t>(st.Int(0));
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
   Result<std::optional<DeviceRecord>> GetDevice(ByteView device_id) override {
     sql::Statement st(db_,
                       "SELECT account_id, signing_pk, revoked, is_recovery FROM devices "
@@ -267,31 +284,19 @@ class SqliteTxn final : public StoreTxn {
     return st.Bind(1, int64_t{required ? 1 : 0}).Bind(2, case_id).Bind(3, int64_t{scope_id}).Run();
   }
 
-  Status HoldForRevokedDevice(ByteView account_id, ByteView device_id,
-                              uint32_t min_user_key_generation) override {
+  Status HoldForRevokedDevice(ByteView account_id, ByteView device_id) override {
     KRING_RETURN_IF_ERROR(CheckWritable());
-    const int64_t generation = min_user_key_generation;
     sql::Statement whole(db_,
                          "INSERT OR IGNORE INTO revocation_holds "
-                         "(case_id, scope_id, device_id, account_id, min_user_key_generation) "
-                         "SELECT case_id, 0, ?, account_id, ? FROM case_members "
-                         "WHERE account_id = ?");
-    KRING_RETURN_IF_ERROR(whole.Bind(1, device_id).Bind(2, generation).Bind(3, account_id).Run());
+                         "(case_id, scope_id, device_id, account_id) "
+                         "SELECT case_id, 0, ?, account_id FROM case_members WHERE account_id = ?");
+    KRING_RETURN_IF_ERROR(whole.Bind(1, device_id).Bind(2, account_id).Run());
     sql::Statement scoped(db_,
                           "INSERT OR IGNORE INTO revocation_holds "
-                          "(case_id, scope_id, device_id, account_id, min_user_key_generation) "
-                          "SELECT case_id, scope_id, ?, account_id, ? FROM scope_members "
+                          "(case_id, scope_id, device_id, account_id) "
+                          "SELECT case_id, scope_id, ?, account_id FROM scope_members "
                           "WHERE account_id = ?");
-    return scoped.Bind(1, device_id).Bind(2, generation).Bind(3, account_id).Run();
-  }
-
-  Status RaiseRevocationHoldGeneration(ByteView account_id,
-                                       uint32_t min_user_key_generation) override {
-    KRING_RETURN_IF_ERROR(CheckWritable());
-    sql::Statement st(db_,
-                      "UPDATE revocation_holds SET min_user_key_generation = ?1 "
-                      "WHERE account_id = ?2 AND min_user_key_generation < ?1");
-    return st.Bind(1, int64_t{min_user_key_generation}).Bind(2, account_id).Run();
+    return scoped.Bind(1, device_id).Bind(2, account_id).Run();
   }
 
   Result<bool> HeldForRevocation(ByteView case_id, uint32_t scope_id) override {
@@ -303,16 +308,14 @@ class SqliteTxn final : public StoreTxn {
     return held;
   }
 
-  Result<std::vector<RevocationHold>> RevocationHolds(ByteView case_id,
-                                                      uint32_t scope_id) override {
+  Result<std::vector<std::pair<Bytes, Bytes>>> RevocationHolds(ByteView case_id,
+                                                               uint32_t scope_id) override {
     sql::Statement st(db_,
-                      "SELECT device_id, account_id, min_user_key_generation FROM revocation_holds "
+                      "SELECT device_id, account_id FROM revocation_holds "
                       "WHERE case_id = ? AND scope_id = ?");
     st.Bind(1, case_id).Bind(2, int64_t{scope_id});
-    std::vector<RevocationHold> out;
-    while (st.Step()) {
-      out.push_back({st.Blob(0), st.Blob(1), static_cast<uint32_t>(st.Int(2))});
-    }
+    std::vector<std::pair<Bytes, Bytes>> out;
+    while (st.Step()) out.emplace_back(st.Blob(0), st.Blob(1));
     KRING_RETURN_IF_ERROR(st.status());
     return out;
   }

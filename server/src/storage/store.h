@@ -58,13 +58,6 @@ struct ErasedCase {
   std::string trigger;  // serialized kring.v1.LogEntry
 };
 
-// A scope of a case waiting for a Rekey that names a revoked device (see HoldForRevokedDevice).
-struct RevocationHold {
-  Bytes device_id;
-  Bytes account_id;  // the revoked device's
-  uint32_t min_user_key_generation = 0;
-};
-
 struct DeviceCursor {
   uint64_t last_counter = 0;
   Bytes last_envelope_hash;
@@ -116,6 +109,10 @@ class StoreTxn {
                                                           uint64_t from_index) = 0;
   virtual Status AppendChainLink(ByteView account_id, uint64_t index, const std::string& link,
                                  ByteView link_hash) = 0;
+  // The account's current user key generation (from migration 8 on, written at each publish
+  // that changes it), or nothing for an account that has not published since.
+  virtual Status SetUserKeyGeneration(ByteView account_id, uint32_t generation) = 0;
+  virtual Result<std::optional<uint32_t>> GetUserKeyGeneration(ByteView account_id) = 0;
   virtual Result<std::optional<DeviceRecord>> GetDevice(ByteView device_id) = 0;
   virtual Status PutDevice(const DeviceRecord& device) = 0;
   virtual Result<bool> AccountExists(ByteView account_id) = 0;
@@ -147,17 +144,13 @@ class StoreTxn {
   virtual Result<bool> RekeyRequired(ByteView case_id, uint32_t scope_id = 0) = 0;
   virtual Status SetRekeyRequired(ByteView case_id, bool required, uint32_t scope_id = 0) = 0;
   // A device of `account_id` was revoked: scope 0 of every case the account is a member of,
-  // and every restricted scope it is in, waits for a Rekey naming `device_id` that boxes the
-  // account's key to `min_user_key_generation` or later.
-  virtual Status HoldForRevokedDevice(ByteView account_id, ByteView device_id,
-                                      uint32_t min_user_key_generation) = 0;
-  // The account published a newer user key generation: its holds wait for that one.
-  virtual Status RaiseRevocationHoldGeneration(ByteView account_id,
-                                               uint32_t min_user_key_generation) = 0;
+  // and every restricted scope it is in, waits for a Rekey naming `device_id`.
+  virtual Status HoldForRevokedDevice(ByteView account_id, ByteView device_id) = 0;
   // Whether the scope waits for such a Rekey (content sealed to it is refused until then).
   virtual Result<bool> HeldForRevocation(ByteView case_id, uint32_t scope_id) = 0;
-  virtual Result<std::vector<RevocationHold>> RevocationHolds(ByteView case_id,
-                                                              uint32_t scope_id) = 0;
+  // The scope's holds, as (revoked device, its account).
+  virtual Result<std::vector<std::pair<Bytes, Bytes>>> RevocationHolds(ByteView case_id,
+                                                                       uint32_t scope_id) = 0;
   virtual Status ReleaseRevocationHold(ByteView case_id, uint32_t scope_id, ByteView device_id) = 0;
   // Whether a Rekey of the scope named the device as revoked before (from migration 6 on).
   virtual Result<bool> RevocationNamed(ByteView case_id, uint32_t scope_id, ByteView device_id) = 0;
