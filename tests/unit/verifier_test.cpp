@@ -453,6 +453,21 @@ TEST_CASE("a Rekey naming a revoked device must box its account's key past that 
   const client::VerifyResult taken = VerifyAsOnePage(fresh, fresh_chair, {&fresh_chair, &member});
   REQUIRE(taken.error.ok());
   CHECK_FALSE(taken.failure);
+
+  // After the phone's cut-off, a later Rekey that names nobody may not box the member's key to
+  // generation 1 either; to generation 2 it is taken.
+  Log later = fresh;
+  Author later_chair = fresh_chair;
+  const SecretBytes third_key = crypto::RandomSecret(crypto::kKeyBytes);
+  v1::ControlBody plain = RekeyBody(fresh, fresh_chair, member, third_key, 3);
+  fresh.Append(fresh_chair, v1::OP_KIND_REKEY, &plain, nullptr, {}, 3);
+  RequireOnlyLastRefused(fresh, fresh_chair, {&fresh_chair, &member},
+                         "rekey boxes the key to a user key the revoked device held");
+  plain.mutable_rekey()->mutable_boxes(1)->set_user_key_generation(2);
+  later.Append(later_chair, v1::OP_KIND_REKEY, &plain, nullptr, {}, 3);
+  const client::VerifyResult also = VerifyAsOnePage(later, later_chair, {&later_chair, &member});
+  REQUIRE(also.error.ok());
+  CHECK_FALSE(also.failure);
 }
 
 TEST_CASE("an op naming another account for the device of the op before it is refused",
