@@ -120,20 +120,13 @@ Status ApplyLink(UserChain& chain, const v1::ChainLink& link) {
         return InvalidArgument("revoked device is not an active device");
       }
       it->second.revoked_at = body.index();
+      it->second.generation_at_revocation = chain.user_key.generation;
     } else if (body.has_rotate_user_key()) {
       KRING_RETURN_IF_ERROR(CheckUserKey(body.rotate_user_key().user_key()));
       if (body.rotate_user_key().user_key().generation() != chain.user_key.generation + 1) {
         return InvalidArgument("user key generation must increase by one");
       }
       next.user_key = MakeUserKey(body.rotate_user_key().user_key());
-      v1::LinkBody previous;
-      if (!chain.links.empty() && previous.ParseFromString(chain.links.back().body()) &&
-          previous.has_revoke_device()) {
-        auto revoked = next.devices.find(ToBytes(previous.revoke_device().device_id()));
-        if (revoked != next.devices.end()) {
-          revoked->second.generation_after_revocation = next.user_key.generation;
-        }
-      }
     } else {
       return InvalidArgument("unknown link kind");
     }

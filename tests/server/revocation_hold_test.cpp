@@ -58,9 +58,12 @@ struct ChainWriter {
       prev = protocol::LinkHash(View(link->body()));
     }
     v1::PublishChainResponse published;
-    grpc::Status s = c.account->PublishChain(Ctx().get(), pub, &published);
-    REQUIRE(s.error_message() == "");
+    last = c.account->PublishChain(Ctx().get(), pub, &published);
+    if (must_succeed) REQUIRE(last.error_message() == "");
   }
+
+  bool must_succeed = true;
+  grpc::Status last;  // of the last publish
 };
 
 // A second device of `a` (signed by its first device): its id and keys.
@@ -87,16 +90,11 @@ std::function<void(v1::LinkBody&)> RevokeDevice(const Bytes& device_id) {
   };
 }
 
-// A new user key generation sealed to `a`'s first device only.
+// A new user key generation (OpBuilder boxes the account's keys to it from then on).
 std::function<void(v1::LinkBody&)> RotateUserKey(const TestAccount& a, uint32_t generation) {
   return [&a, generation](v1::LinkBody& body) {
-    v1::UserKeyGeneration* uk = body.mutable_rotate_user_key()->mutable_user_key();
-    uk->set_generation(generation);
-    uk->set_box_public_key(ToString(crypto::NewBoxKeyPair().public_key));
-    uk->set_signing_public_key(ToString(crypto::NewSigningKeyPair().public_key));
-    v1::SealedSeed* seed = uk->add_sealed_seeds();
-    seed->set_recipient_id(ToString(a.device_id));
-    seed->set_sealed(ToString(crypto::Seal(a.box.public_key, crypto::RandomSecret(32))));
+    FillRotateUserKey(body, a, generation);
+    RecordUserKeyGeneration(a.account_id, generation);
   };
 }
 
@@ -105,7 +103,9 @@ std::function<void(v1::LinkBody&)> RotateUserKey(const TestAccount& a, uint32_t 
 Bytes AddAndRevokeSecondDevice(Client& c, const TestAccount& a) {
   SecondDevice second;
   ChainWriter chain(c, a);
-  chain.Publish({AddDevice(second), RevokeDevice(second.id)}, &second.signing);
+  chain.Publish({AddDevice(second), RevokeDevice(second.id),
+                 RotateUserKey(a, UserKeyGenerationOf(a.account_id) + 1)},
+                &second.signing);
   return second.id;
 }
 
@@ -499,14 +499,15 @@ TEST_CASE("a Rekey must box each key to the recipient's current user key", "[pus
   // A Rekey made from the chain as it was before (the member's box to generation 1, which the
   // phone holds) is refused with its reason, nothing is stored and the hold stays.
   grpc::Status stale =
-      Push(c, chair.token, case_id, {Naming(ops.Rekey(2, both), {phone.id}, chair)});
+      Push(c, chair.token, case_id,
+           {BoxedTo(Naming(ops.Rekey(2, both), {phone.id}, chair), member.account_id, 1, chair)});
   CHECK(stale.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
   CHECK(RefusalReason(stale) == refusal::kStaleUserKey);
   CHECK(HeadSeq(c, chair.token, case_id) == head);
   CHECK(Held(Push(c, chair.token, case_id, {ops.Content(1)})));
 
   // Boxed to generation 2, the same Rekey releases the hold.
-  auto fresh = BoxedTo(Naming(ops.Rekey(2, both), {phone.id}, chair), member.account_id, 2, chair);
+  auto fresh = Naming(ops.Rekey(2, both), {phone.id}, chair);
   REQUIRE(Push(c, chair.token, case_id, {fresh}).ok());
   ops.Accepted(fresh);
   auto content = ops.Content(2);
@@ -514,35 +515,37 @@ TEST_CASE("a Rekey must box each key to the recipient's current user key", "[pus
   ops.Accepted(content);
 
   // Later Rekeys that name nobody are held to the same rule.
-  CHECK(RefusalReason(Push(c, chair.token, case_id, {ops.Rekey(3, both)})) ==
+  CHECK(RefusalReason(Push(c, chair.token, case_id,
+                           {BoxedTo(ops.Rekey(3, both), member.account_id, 1, chair)})) ==
         refusal::kStaleUserKey);
-  auto later = BoxedTo(ops.Rekey(3, both), member.account_id, 2, chair);
-  REQUIRE(Push(c, chair.token, case_id, {later}).ok());
+  REQUIRE(Push(c, chair.token, case_id, {ops.Rekey(3, both)}).ok());
 }
 
-TEST_CASE("a user key rotated after the revocation is the one Rekeys must use", "[push]") {
+TEST_CASE("kringd takes a revocation only with a new user key right after it", "[push]") {
   TestServer server;
   Client c(server.address());
-  TestAccount chair = MakeAccount(c);
   TestAccount member = MakeAccount(c);
-  OpBuilder ops = CreateKeyedCase(c, chair, {&member});
-  const Bytes& case_id = ops.case_id();
-  const std::vector<Bytes> both = {chair.account_id, member.account_id};
-
-  // Revoked first, the user key rotated in a later publish (another client, or a crash in
-  // between): from then on only a box to the new generation is taken.
-  SecondDevice phone;
+  SecondDevice phone, tablet;
   ChainWriter chain(c, member);
   chain.Publish({AddDevice(phone)}, &phone.signing);
+  chain.must_succeed = false;
+
+  // Alone, or followed by anything but a rotation: refused, nothing stored (the next publish
+  // continues from the same link).
+  const uint64_t next = chain.next;
+  const Bytes prev = chain.prev;
   chain.Publish({RevokeDevice(phone.id)});
-  chain.Publish({RotateUserKey(member, 2)});
-  grpc::Status stale =
-      Push(c, chair.token, case_id, {Naming(ops.Rekey(2, both), {phone.id}, chair)});
-  CHECK(RefusalReason(stale) == refusal::kStaleUserKey);
-  auto fresh = BoxedTo(Naming(ops.Rekey(2, both), {phone.id}, chair), member.account_id, 2, chair);
-  REQUIRE(Push(c, chair.token, case_id, {fresh}).ok());
-  ops.Accepted(fresh);
-  CHECK(Push(c, chair.token, case_id, {ops.Content(2)}).ok());
+  CHECK(chain.last.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  chain.next = next;
+  chain.prev = prev;
+  chain.Publish({RevokeDevice(phone.id), AddDevice(tablet)}, &tablet.signing);
+  CHECK(chain.last.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  chain.next = next;
+  chain.prev = prev;
+
+  // With the rotation right after it: taken.
+  chain.must_succeed = true;
+  chain.Publish({RevokeDevice(phone.id), RotateUserKey(member, 2)});
 }
 
 }  // namespace kring::test

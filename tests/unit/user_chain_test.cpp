@@ -101,9 +101,9 @@ TEST_CASE("adding a device needs both signatures; revoking deactivates it", "[ch
                                             protocol::LinkSignInput(View(rlink.body())))));
   REQUIRE(ApplyLink(copy, rlink).ok());
   CHECK(copy.ActiveDevice(new_id) == nullptr);
-  CHECK_FALSE(copy.devices.at(new_id).generation_after_revocation);
+  CHECK(copy.devices.at(new_id).generation_at_revocation == std::optional<uint32_t>(1));
 
-  // The user key rotated right after: the first generation the revoked device never held.
+  // The user key rotated right after: the revocation's generation stays what it was.
   v1::LinkBody rotate;
   rotate.set_version(1);
   rotate.set_index(3);
@@ -123,7 +123,7 @@ TEST_CASE("adding a device needs both signatures; revoking deactivates it", "[ch
                                             protocol::LinkSignInput(View(klink.body())))));
   REQUIRE(ApplyLink(copy, klink).ok());
   CHECK(copy.user_key.generation == 2);
-  CHECK(copy.devices.at(new_id).generation_after_revocation == std::optional<uint32_t>(2));
+  CHECK(copy.devices.at(new_id).generation_at_revocation == std::optional<uint32_t>(1));
 }
 
 TEST_CASE("safety numbers are 30 digits and stable", "[chain]") {

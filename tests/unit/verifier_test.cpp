@@ -427,15 +427,15 @@ TEST_CASE("a Rekey naming a revoked device must box its account's key past that 
   const SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
   AppendStart(log, chair, member, epoch_key);
   AppendNote(log, chair, epoch_key);
-  // The member's phone was revoked and the member's user key rotated right after, to
-  // generation 2 (the chain's link order, as libkring publishes them). The chair's Rekey names
-  // the phone but boxes the member's key to generation 1, which the phone holds.
+  // The member's phone was revoked while the member's user key was at generation 1 (and rotated
+  // to 2 right after, as kringd requires). The chair's Rekey names the phone but boxes the
+  // member's key to generation 1, which the phone holds.
   const Bytes phone = crypto::RandomBytes(crypto::kIdBytes);
   ChainDevice revoked;
   revoked.device_id = phone;
   revoked.signing_public_key = crypto::NewSigningKeyPair().public_key;
   revoked.revoked_at = 2;
-  revoked.generation_after_revocation = 2;
+  revoked.generation_at_revocation = 1;
   member.chain.devices[phone] = revoked;
   const SecretBytes next_key = crypto::RandomSecret(crypto::kKeyBytes);
   v1::ControlBody rekey = RekeyBody(log, chair, member, next_key, 2);

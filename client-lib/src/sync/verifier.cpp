@@ -17,6 +17,9 @@
 namespace kring::client {
 namespace {
 
+// A Rekey gave a revoked device's account a key under a user key the device may hold.
+constexpr char kBoxedToHeldKey[] = "rekey boxes the key to a user key the revoked device held";
+
 Bytes Evidence(const v1::PullResponse& response, const v1::LogEntry* entry) {
   v1::PullResponse ev;
   *ev.mutable_head() = response.head();
@@ -514,24 +517,21 @@ class BatchVerifier {
       if (id.size() != crypto::kIdBytes || !seen.insert(id).second) {
         return Fail(AlarmKind::kTamper, seq, "malformed revoked device id", c.entry);
       }
-      // The first user key generation the device never held, when its chain has one.
-      std::optional<uint32_t> unheld_generation;
+      // The newest user key generation the device may hold.
+      std::optional<uint32_t> held_generation;
       auto revoked = [&](const UserChain& chain) {
         auto it = chain.devices.find(ToBytes(id));
         const bool is = it != chain.devices.end() && !it->second.is_recovery &&
                         it->second.revoked_at.has_value();
-        if (is) unheld_generation = it->second.generation_after_revocation;
+        if (is) held_generation = it->second.generation_at_revocation;
         return is;
       };
-      // Same rule as kringd: the new key goes to the device's account under a user key the
-      // device never held, else whoever has the device opens it.
+      // The new key goes to the device's account under a user key the device never held, else
+      // whoever has the device opens it.
       auto boxed_past_device = [&](ByteView account) {
-        return !unheld_generation || BoxedFrom(rk, account, *unheld_generation);
+        return !held_generation || BoxedPast(rk, account, *held_generation);
       };
-      auto stale = [&] {
-        return Fail(AlarmKind::kTamper, seq,
-                    "rekey boxes the key to a user key the revoked device held", c.entry);
-      };
+      auto stale = [&] { return Fail(AlarmKind::kTamper, seq, kBoxedToHeldKey, c.entry); };
       // Whether the account's chain, fetched afresh when the cached one does not show it
       // revoked, revokes the device; false with a failure raised when a chain fails.
       auto revoked_by = [&](const Bytes& account, bool& failed) {
@@ -582,31 +582,34 @@ class BatchVerifier {
     return true;
   }
 
-  // Whether `rk` boxes `account`'s key (if it gives it one) to `generation` or a later one.
-  static bool BoxedFrom(const v1::Rekey& rk, ByteView account, uint32_t generation) {
+  // Whether `rk` boxes `account`'s key (if it gives it one) to a generation after `held`.
+  static bool BoxedPast(const v1::Rekey& rk, ByteView account, uint32_t held) {
     for (const v1::KeyBox& box : rk.boxes()) {
       if (ConstantTimeEqual(View(box.account_id()), account)) {
-        return box.user_key_generation() >= generation;
+        return box.user_key_generation() > held;
       }
     }
     return true;
   }
 
   // Every key given after a device's cut-off in this case goes to its account under a user key
-  // the device never held (kringd refuses any box below the account's current generation, which
-  // the revocation's rotation raised before the cut-off). Cached chains: one that does not show
-  // the rotation yet checks nothing.
+  // the device never held (kringd takes a revocation only with a new user key right after it,
+  // and refuses any box below the account's current one). The revocation's generation comes from
+  // the chain, so a server that hides the rotation from this device cannot hide the rule.
   bool CheckBoxesPastCutOffs(const Checked& c) {
     if (state_.device_cutoffs().empty()) return true;
     const v1::Rekey& rk = c.op.control.rekey();
     for (const v1::KeyBox& box : rk.boxes()) {
       auto chain = ctx_.chain_of(ToBytes(box.account_id()), false);
-      if (!chain.ok()) continue;
+      if (!chain.ok()) {
+        if (chain.status().transient()) return LocalError(chain.status());
+        return Fail(AlarmKind::kTamper, c.entry->seq(), "member account chain does not verify",
+                    c.entry);
+      }
       for (const auto& [id, device] : chain->devices) {
-        if (device.generation_after_revocation && state_.device_cutoffs().count(Hex(id)) != 0 &&
-            box.user_key_generation() < *device.generation_after_revocation) {
-          return Fail(AlarmKind::kTamper, c.entry->seq(),
-                      "rekey boxes the key to a user key the revoked device held", c.entry);
+        if (device.generation_at_revocation && state_.device_cutoffs().count(Hex(id)) != 0 &&
+            !BoxedPast(rk, View(box.account_id()), *device.generation_at_revocation)) {
+          return Fail(AlarmKind::kTamper, c.entry->seq(), kBoxedToHeldKey, c.entry);
         }
       }
     }

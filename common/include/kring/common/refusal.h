@@ -46,8 +46,8 @@ inline constexpr std::string_view kCaseUnknown = "CASE_UNKNOWN";
 inline constexpr std::string_view kCaseClosed = "CASE_CLOSED";
 inline constexpr std::string_view kRekeyPending = "REKEY_PENDING";  // someone left: new key first
 inline constexpr std::string_view kHeldForRevokedDevice = "HELD_FOR_REVOKED_DEVICE";
-// A Rekey naming a revoked device boxed its account's key to a user key generation from before
-// the revocation: the author fetches the account's chain again and seals a new one.
+// A Rekey boxed a key to a recipient's user key generation older than its current one (a device
+// revoked since holds it): the author fetches the chains again and seals a new one.
 inline constexpr std::string_view kStaleUserKey = "STALE_USER_KEY";
 // Devices. Only a device its account revoked hears DEVICE_REVOKED (an app may lock itself on it);
 // one the server does not know (not linked yet, a server restored from an older backup) or the
