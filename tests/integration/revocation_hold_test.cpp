@@ -763,3 +763,72 @@ TEST_CASE("a chair device makes the case's key after a leave before its rekey af
   CHECK(EpochOf(other, *cid, 0) == 3);
   for (Device* d : {&laptop, &other}) CHECK((*d)->Alarms().empty());
 }
+
+TEST_CASE("a Rekey sealed just before a revocation is made again for the new user key",
+          "[devices]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto chair_net = std::make_shared<RefusalRecorder>(net);
+  Device chair(chair_net), phone(net), other(net);
+  auto cid = chair->CreateCase(
+      {{phone.account_id(), v1::ROLE_MEMBER}, {other.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &phone, &other});
+  Device laptop(net, Device::Fresh{});
+  Link(phone, laptop);
+  SyncAll({&chair, &laptop});
+  const Bytes phone_id = DeviceIdOf(phone);
+  Loot loot = Steal(phone, *cid, {0});
+
+  // The chair removes someone: its Rekey for the others is sealed to the phone's account's user
+  // key as the chair knows it. Just before it reaches kringd, the laptop revokes the phone and
+  // rotates that user key.
+  bool revoked = false;
+  std::vector<v1::LogEntry> seen;
+  chair_net->before_push = [&](v1::PushRequest& req) {
+    if (revoked || req.case_id() != ToString(*cid)) return;
+    for (const auto& env : req.envelopes()) {
+      if (HeaderOf(env).kind() != v1::OP_KIND_REKEY) continue;
+      revoked = laptop->RevokeDevice(phone_id).ok();
+      return;
+    }
+  };
+  chair_net->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
+    if (req.case_id() != ToString(*cid)) return;
+    for (const auto& e : resp.entries()) seen.push_back(e);
+  };
+  REQUIRE(chair->RemoveMember(*cid, other.account_id()).ok());
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(revoked);
+
+  // kringd refused the stale box; the chair's device sealed the Rekey again from the chain as it
+  // is now, and it went through. Nobody sees an alarm.
+  auto refusals = chair_net->refusals();
+  REQUIRE_FALSE(refusals.empty());
+  CHECK(refusals[0].code() == StatusCode::kFailedPrecondition);
+  CHECK(refusals[0].reason() == refusal::kStaleUserKey);
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(laptop->SyncNow().ok());
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(chair->PendingIntents(*cid) == 0);
+  CHECK(EpochOf(chair, *cid, 0) >= 2);
+  CHECK(EpochOf(laptop, *cid, 0) == EpochOf(chair, *cid, 0));
+  for (Device* d : {&chair, &laptop}) CHECK((*d)->Alarms().empty());
+
+  // No key box written since opens with any user key the phone held.
+  int rekeys = 0;
+  for (const auto& e : seen) {
+    if (HeaderOf(e.envelope()).kind() != v1::OP_KIND_REKEY) continue;
+    ++rekeys;
+    v1::ControlBody body;
+    REQUIRE(body.ParseFromString(e.envelope().control_body()));
+    for (const auto& box : body.rekey().boxes()) {
+      for (const auto& uk : loot.account.user_keys()) {
+        CHECK_FALSE(crypto::SealOpen(client::identity::UserBoxKeyPair(View(uk.seed())),
+                                     View(box.sealed_key()))
+                        .ok());
+      }
+    }
+  }
+  CHECK(rekeys >= 1);
+}
