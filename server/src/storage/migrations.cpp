@@ -159,17 +159,6 @@ DROP TABLE ops;
 ALTER TABLE ops_v7 RENAME TO ops;
 CREATE UNIQUE INDEX ops_idempotency ON ops (case_key, device_id, client_op_id);
 )sql",
-      // 8: the idempotency index over the same three columns, client_op_id before device_id.
-      // Unique over the same set, and every lookup names all three. A client_op_id starts with
-      // its device's rising counter (libkring's LocalStore::NewClientOpId), so a group commit's
-      // pushes from devices whose counters are close land on a few leaves of the index; by
-      // device first each push wrote a leaf of its own to the WAL (one page per push of 64
-      // devices, about 45% of the pages kringd wrote per single-op push). A client that draws
-      // its ids otherwise only loses that locality: the checks do not depend on it.
-      R"sql(
-DROP INDEX ops_idempotency;
-CREATE UNIQUE INDEX ops_idempotency ON ops (case_key, client_op_id, device_id);
-)sql",
   };
   return kMigrations;
 }
