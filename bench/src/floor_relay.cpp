@@ -6,7 +6,13 @@
 // with AppendRequest.verify_key set it verifies each signed item's Ed25519 signature on the gRPC
 // thread, as kringd does, to show what that one unavoidable cost leaves of the floor. As in kringd,
 // an item may be unsigned only when a later item of the same request is signed (libkring signs
-// the last op of a push's run), so a batch costs one check.
+// the last op of a push's run), so a batch costs one check. With AppendRequest.receipt set as
+// well it adds the rest of what a server must do to be held to the order it acknowledged, and
+// nothing else: each op's envelope hash (gRPC thread, from the digest the check computed) and
+// chain hash (writer thread, in log order), stored in a table of their own beside the bytes,
+// and after the commit a signed receipt for each request's last seq from kringd's own
+// ReceiptSigner (server/src/receipt_signer.h: one Ed25519 signature per log per round, off the
+// writer thread), sent back in the response.
 //
 // Usage: kring_floor_relay --db PATH --port-file PATH [--listen 127.0.0.1:0]
 #include <signal.h>
@@ -30,6 +36,7 @@
 #include "kring/common/sqlite.h"
 
 #include "floorrelay/v1/relay.grpc.pb.h"
+#include "receipt_signer.h"
 
 namespace {
 
@@ -39,18 +46,31 @@ constexpr size_t kMaxReadBytes = 4 * 1024 * 1024;
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS items (
   log_id BLOB NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, UNIQUE (log_id, seq));
+CREATE TABLE IF NOT EXISTS chained (
+  log_id BLOB NOT NULL, seq INTEGER NOT NULL, data BLOB NOT NULL, chain_hash BLOB NOT NULL,
+  UNIQUE (log_id, seq));
 )sql";
 
 struct Job {
   const floorrelay::v1::AppendRequest* req;
   floorrelay::v1::AppendResponse* resp;
   grpc::ServerUnaryReactor* reactor;
+  // One per item when the request asked for a receipt (then the items go to `chained`).
+  std::vector<kring::Bytes> envelope_hashes;
+  kring::Bytes chain_hash;  // at the job's last seq (the writer sets it)
 };
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // One thread owns the only write connection; each wake-up commits everything queued so far.
 class Writer {
  public:
-  explicit Writer(kring::sql::Database db) : db_(std::move(db)), thread_([this] { Loop(); }) {}
+  Writer(kring::sql::Database db, kring::server::ReceiptSigner& signer)
+      : db_(std::move(db)), signer_(signer), thread_([this] { Loop(); }) {}
   ~Writer() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -62,13 +82,15 @@ class Writer {
 
   void Submit(Job job) {
     std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back(job);
+    queue_.push_back(std::move(job));
     cv_.notify_one();
   }
 
  private:
   void Loop() {
     kring::sql::Statement insert(db_, "INSERT INTO items (log_id, seq, data) VALUES (?, ?, ?)");
+    kring::sql::Statement insert_chained(
+        db_, "INSERT INTO chained (log_id, seq, data, chain_hash) VALUES (?, ?, ?, ?)");
     for (;;) {
       std::deque<Job> group;
       {
@@ -82,6 +104,10 @@ class Writer {
         kring::sql::Transaction tx(db_);
         bool ok = tx.status().ok();
         for (Job& job : group) {
+          if (!job.envelope_hashes.empty()) {
+            ok = ok && AppendChained(insert_chained, job);
+            continue;
+          }
           uint64_t& head = heads_[job.req->log_id()];
           for (const std::string& item : job.req->items()) {
             if (!ok) break;
@@ -99,14 +125,63 @@ class Writer {
         if (!ok) {
           status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "commit failed");
           heads_.clear();  // only a benchmark: a failed commit ends the run anyway
+          chains_.clear();
         }
       }
-      for (Job& job : group) job.reactor->Finish(status);
+      const int64_t now = NowMs();
+      for (Job& job : group) {
+        if (!status.ok() || job.envelope_hashes.empty()) {
+          job.reactor->Finish(status);
+          continue;
+        }
+        // Committed: answered by the signer thread with the receipt of this log's round.
+        signer_.Queue({kring::ToBytes(job.req->log_id()), job.resp->last_seq(), job.chain_hash, now,
+                       [resp = job.resp, reactor = job.reactor](const kring::v1::Receipt* r) {
+                         if (r == nullptr) {
+                           reactor->Finish(grpc::Status(grpc::StatusCode::INTERNAL, "no receipt"));
+                           return;
+                         }
+                         r->SerializeToString(resp->mutable_receipt());
+                         reactor->Finish(grpc::Status::OK);
+                       }});
+      }
+      signer_.Flush();
     }
   }
 
+  // The job's items into `chained`, each with its chain hash; the job keeps the last one.
+  bool AppendChained(kring::sql::Statement& insert, Job& job) {
+    Chain& chain = chains_[job.req->log_id()];
+    for (int i = 0; i < job.req->items_size(); ++i) {
+      const uint64_t seq = chain.seq + 1;
+      kring::Bytes hash =
+          kring::protocol::ChainHash(chain.hash, seq, job.envelope_hashes[static_cast<size_t>(i)]);
+      insert.Reset();
+      if (!insert.Bind(1, job.req->log_id())
+               .Bind(2, static_cast<int64_t>(seq))
+               .Bind(3, job.req->items(i))
+               .Bind(4, hash)
+               .Run()
+               .ok()) {
+        return false;
+      }
+      chain.seq = seq;
+      chain.hash = std::move(hash);
+    }
+    job.resp->set_last_seq(chain.seq);
+    job.chain_hash = chain.hash;
+    return true;
+  }
+
+  struct Chain {
+    uint64_t seq = 0;
+    kring::Bytes hash;
+  };
+
   kring::sql::Database db_;
+  kring::server::ReceiptSigner& signer_;
   std::map<std::string, uint64_t> heads_;
+  std::map<std::string, Chain> chains_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job> queue_;
@@ -131,7 +206,9 @@ class RelayImpl final : public floorrelay::v1::Relay::CallbackService {
                                    const floorrelay::v1::AppendRequest* req,
                                    floorrelay::v1::AppendResponse* resp) override {
     auto* reactor = ctx->DefaultReactor();
+    Job job{req, resp, reactor, {}, {}};
     if (!req->verify_key().empty()) {
+      if (req->receipt()) job.envelope_hashes.reserve(static_cast<size_t>(req->items_size()));
       bool covered = true;  // every unsigned item so far has a signed one after it
       for (const std::string& item : req->items()) {
         kring::v1::Envelope env;
@@ -139,21 +216,31 @@ class RelayImpl final : public floorrelay::v1::Relay::CallbackService {
           covered = false;
           break;
         }
+        const kring::Bytes digest = kring::protocol::OpDigest(env);
+        if (req->receipt()) {
+          // protocol::EnvelopeHash, from the digest already at hand (as kringd's parse does).
+          job.envelope_hashes.push_back(kring::crypto::Hasher("kring-envelope-v1")
+                                            .Add(digest)
+                                            .Add(kring::View(env.signature()))
+                                            .Finish());
+        }
         if (env.signature().empty()) {
           covered = false;
           continue;
         }
-        covered =
-            kring::crypto::Verify(kring::View(req->verify_key()), kring::protocol::OpDigest(env),
-                                  kring::View(env.signature()));
+        covered = kring::crypto::Verify(kring::View(req->verify_key()), digest,
+                                        kring::View(env.signature()));
         if (!covered) break;
       }
       if (!covered) {
         reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad signature"));
         return reactor;
       }
+    } else if (req->receipt()) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "receipt needs verify_key"));
+      return reactor;
     }
-    writer_.Submit({req, resp, reactor});
+    writer_.Submit(std::move(job));
     return reactor;
   }
 
@@ -250,7 +337,10 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  Writer writer(std::move(db).value());
+  // The receipt contender's signing key: fresh per run, like a new kringd's (server_key.cpp).
+  const kring::crypto::SigningKeyPair receipt_key = kring::crypto::NewSigningKeyPair();
+  kring::server::ReceiptSigner signer(receipt_key.secret_key);
+  Writer writer(std::move(db).value(), signer);
   RelayImpl service(db_path, writer);
   int port = 0;
   grpc::ServerBuilder builder;

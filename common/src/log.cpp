@@ -47,8 +47,10 @@ void AppendJsonString(std::string& out, std::string_view s) {
 
 void SetMinLevel(Level level) { g_min_level = static_cast<int>(level); }
 
+bool Enabled(Level level) { return static_cast<int>(level) >= g_min_level.load(); }
+
 void Write(Level level, std::string_view event, std::initializer_list<Field> fields) {
-  if (static_cast<int>(level) < g_min_level.load()) return;
+  if (!Enabled(level)) return;
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                  std::chrono::system_clock::now().time_since_epoch())
                  .count();

@@ -163,10 +163,12 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
              return ApplyPush(txn, *author, View(req->case_id()), *batch, now, *outcome);
            },
            [req, resp, reactor, outcome, &state](const Status& s) {
-             log::Info("push", {{"case_id", Hex(View(req->case_id()))},
-                                {"envelopes", static_cast<uint64_t>(req->envelopes_size())},
-                                {"head_seq", outcome->head_seq},
-                                {"code", std::string(StatusCodeName(s.code()))}});
+             if (log::Enabled(log::Level::kInfo)) {
+               log::Info("push", {{"case_id", Hex(View(req->case_id()))},
+                                  {"envelopes", static_cast<uint64_t>(req->envelopes_size())},
+                                  {"head_seq", outcome->head_seq},
+                                  {"code", std::string(StatusCodeName(s.code()))}});
+             }
              if (!s.ok() || outcome->results.empty()) {
                reactor->Finish(ToGrpc(s));
                return;

@@ -19,6 +19,9 @@ struct Field {
 };
 
 void SetMinLevel(Level level);
+// Whether Write at `level` writes anything: a caller on a hot path checks it before building
+// fields that allocate (a hex id per push), which Write would only drop.
+bool Enabled(Level level);
 void Write(Level level, std::string_view event, std::initializer_list<Field> fields = {});
 
 inline void Info(std::string_view e, std::initializer_list<Field> f = {}) {
