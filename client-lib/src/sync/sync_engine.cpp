@@ -536,26 +536,25 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   // before. Its position comes from the unverified page; it is used only if that page verifies,
   // and then the position is the verified head. Whatever it returns is verified like any other
   // page.
-  struct Page {
-    v1::PullResponse response;
-    std::vector<Result<protocol::ParsedOp>> parsed;
-  };
-  auto pull_and_parse = [&pull](uint64_t after_seq, std::string after_hash) -> Result<Page> {
+  // The pages' parses, used in turn: the next page is parsed into one while this one is checked
+  // with the other, and each parse reuses the messages of the page two before (ParsedPage).
+  // Declared before `prefetched`, whose destructor waits for the thread that may be parsing.
+  ParsedPage parsed_pages[2];
+  size_t this_page = 0;
+  auto pull_and_parse = [&pull](uint64_t after_seq, std::string after_hash,
+                                ParsedPage* into) -> Result<v1::PullResponse> {
     KRING_ASSIGN_OR_RETURN(v1::PullResponse response, pull(after_seq, after_hash));
-    std::vector<Result<protocol::ParsedOp>> parsed = ParseEntries(response);
-    return Page{std::move(response), std::move(parsed)};
+    ParseEntries(response, *into);
+    return response;
   };
-  std::future<Result<Page>> prefetched;
+  std::future<Result<v1::PullResponse>> prefetched;
 
   for (;;) {
-    std::vector<Result<protocol::ParsedOp>> parsed;
     // Built in one expression: every path yields a response or an error, never an empty result.
     Result<v1::PullResponse> resp = [&]() -> Result<v1::PullResponse> {
       if (!prefetched.valid()) return pull(current.head_seq, ToString(current.head_hash));
-      Result<Page> page = prefetched.get();
-      if (!page.ok()) return page.status();
-      parsed = std::move(page->parsed);
-      return std::move(page->response);
+      this_page = 1 - this_page;  // the prefetch parsed into the other one
+      return prefetched.get();
     }();
     if (resp.ok() && resp->has_erased()) {
       KRING_RETURN_IF_ERROR(commit());
@@ -623,10 +622,11 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
       const v1::LogEntry& last = resp->entries(resp->entries_size() - 1);
       if (goes_on(verified.entries.size() + static_cast<size_t>(resp->entries_size()), last.seq(),
                   signed_head)) {
-        prefetched = std::async(std::launch::async, pull_and_parse, last.seq(), last.chain_hash());
+        prefetched = std::async(std::launch::async, pull_and_parse, last.seq(), last.chain_hash(),
+                                &parsed_pages[1 - this_page]);
       }
     }
-    VerifyResult v = VerifyPull(ctx, std::move(resp).value(), std::move(parsed));
+    VerifyResult v = VerifyPull(ctx, std::move(resp).value(), &parsed_pages[this_page]);
     if (!v.error.ok() || v.failure) {
       current.state = std::move(ctx.record.state);  // the state after the pages before this one
     } else {
