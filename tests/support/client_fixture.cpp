@@ -35,6 +35,9 @@ class FollowingTransport : public client::Transport {
   Result<v1::PullResponse> Pull(const v1::PullRequest& r, const std::string& t) override {
     return Cur()->Pull(r, t);
   }
+  Status PullInto(const v1::PullRequest& r, const std::string& t, v1::PullResponse& out) override {
+    return Cur()->PullInto(r, t, out);
+  }
   Result<v1::ListCasesResponse> ListCases(const std::string& t) override {
     return Cur()->ListCases(t);
   }

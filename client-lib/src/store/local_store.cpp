@@ -870,7 +870,8 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
   // log rows of a large batch (they touch different members of the batch).
   auto seal_state = [&] { return SealState(batch.case_id, batch.state); };
   std::future<Bytes> sealed_state;
-  if (batch.entries.size() >= kParallelSealEntries) {
+  const size_t rows = batch.entries.size() + batch.pulled.size();
+  if (rows >= kParallelSealEntries) {
     sealed_state = std::async(std::launch::async, seal_state);
   }
   std::future<void> freed;  // the written entries, freed while the commit syncs
@@ -882,16 +883,18 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
   std::string envelope;
   sql::Statement ins(db_,
                      "INSERT INTO log (case_id, seq, chain_hash, envelope) VALUES (?, ?, ?, ?)");
-  for (const v1::LogEntry& e : batch.entries) {
+  auto insert = [&](const v1::LogEntry& e) {
     ins.Reset();
     envelope.clear();
     e.envelope().AppendToString(&envelope);  // reuses the buffer of the row before
-    KRING_RETURN_IF_ERROR(ins.BindBorrowed(1, batch.case_id)
-                              .Bind(2, static_cast<int64_t>(e.seq()))
-                              .BindBorrowed(3, View(e.chain_hash()))
-                              .BindBorrowed(4, View(envelope))
-                              .Run());
-  }
+    return ins.BindBorrowed(1, batch.case_id)
+        .Bind(2, static_cast<int64_t>(e.seq()))
+        .BindBorrowed(3, View(e.chain_hash()))
+        .BindBorrowed(4, View(envelope))
+        .Run();
+  };
+  for (const v1::LogEntry& e : batch.entries) KRING_RETURN_IF_ERROR(insert(e));
+  for (const v1::LogEntry* e : batch.pulled) KRING_RETURN_IF_ERROR(insert(*e));
   for (const auto& [device_id, head] : batch.device_heads) {
     sql::Statement st(
         db_,
@@ -922,11 +925,15 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
   sql::Statement matched(db_, "DELETE FROM push_results WHERE case_id = ? AND seq <= ?");
   KRING_RETURN_IF_ERROR(
       matched.Bind(1, batch.case_id).Bind(2, static_cast<int64_t>(batch.head_seq)).Run());
-  if (batch.entries.size() >= kParallelSealEntries) {
+  if (rows >= kParallelSealEntries) {
     // The rows are in SQLite's pages now. Freeing thousands of parsed envelopes takes a while:
     // done on another core while this one waits for the commit's fsync.
-    freed = std::async(std::launch::async,
-                       [written = std::move(batch.entries)]() mutable { written.clear(); });
+    batch.pulled.clear();  // points into the arenas
+    freed = std::async(std::launch::async, [written = std::move(batch.entries),
+                                            arenas = std::move(batch.arenas)]() mutable {
+      written.clear();
+      arenas.clear();
+    });
   }
   KRING_RETURN_IF_ERROR(tx.Commit());
   if (std::vector<Intent>* kept = KeptIntentsLocked(batch.case_id)) {

@@ -76,10 +76,11 @@ void ForEachOnCores(size_t n, const Fn& fn) {
 
 class BatchVerifier {
  public:
-  // `owned`: the same response, when its entries may be moved into the result.
+  // `owned`: the same response, when its entries may be moved into the result. `entries_stay`:
+  // the result gets none of them (the caller writes them from `resp`).
   BatchVerifier(VerifyContext& ctx, const v1::PullResponse& resp, v1::PullResponse* owned,
-                ParsedPage* parsed = nullptr)
-      : ctx_(ctx), resp_(resp), owned_(owned), parsed_(parsed) {}
+                ParsedPage* parsed = nullptr, bool entries_stay = false)
+      : ctx_(ctx), resp_(resp), owned_(owned), parsed_(parsed), entries_stay_(entries_stay) {}
 
   VerifyResult Run() {
     if (CheckHead() && CheckEntries() && CheckSignatures() && !ApplyAll()) RestoreState();
@@ -929,8 +930,8 @@ class BatchVerifier {
     for (const Bytes& d : changed_devices_) b.device_heads[d] = heads_[d];
     b.state = std::move(state_);
     // Last: every entry of the response was checked, in order, and none is read after this.
-    b.entries.reserve(checked_.size());
-    for (size_t i = 0; i < checked_.size(); ++i) {
+    if (!entries_stay_) b.entries.reserve(checked_.size());
+    for (size_t i = 0; i < checked_.size() && !entries_stay_; ++i) {
       if (owned_ != nullptr) {
         b.entries.push_back(std::move(*owned_->mutable_entries(static_cast<int>(i))));
       } else {
@@ -955,6 +956,7 @@ class BatchVerifier {
   v1::PullResponse* owned_;
   ParsedPage* parsed_;     // this page's parse (ParseEntries(resp_) when filled); or own_parsed_
   ParsedPage own_parsed_;  // for a caller that keeps none
+  bool entries_stay_;
   VerifyResult result_;
   std::vector<Checked> checked_;
   std::map<Bytes, DeviceHead> heads_;
@@ -986,6 +988,13 @@ void ParseEntries(const v1::PullResponse& response, ParsedPage& page) {
   ParseInto(response, page, [](size_t count, const auto& fn) {
     for (size_t i = 0; i < count; ++i) fn(i);
   });
+}
+
+VerifyResult VerifyPullInPlace(VerifyContext& ctx, const v1::PullResponse& response,
+                               ParsedPage* parsed) {
+  VerifyResult result = BatchVerifier(ctx, response, nullptr, parsed, /*entries_stay=*/true).Run();
+  if (parsed != nullptr) parsed->filled = false;  // as in VerifyPull below
+  return result;
 }
 
 VerifyResult VerifyPull(VerifyContext& ctx, v1::PullResponse&& response, ParsedPage* parsed) {

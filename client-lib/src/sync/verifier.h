@@ -94,5 +94,9 @@ VerifyResult VerifyPull(VerifyContext& ctx, const v1::PullResponse& response);
 // and nothing in the result points into it.
 VerifyResult VerifyPull(VerifyContext& ctx, v1::PullResponse&& response,
                         ParsedPage* parsed = nullptr);
+// The same for a response the caller keeps and writes from (a pulled page on its protobuf arena,
+// where a move out would copy): the verified entries stay in `response`, batch.entries is empty.
+VerifyResult VerifyPullInPlace(VerifyContext& ctx, const v1::PullResponse& response,
+                               ParsedPage* parsed);
 
 }  // namespace kring::client
