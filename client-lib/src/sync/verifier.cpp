@@ -29,8 +29,9 @@ struct Checked {
   const protocol::ParsedOp* op;  // in the page's ParsedPage, which outlives the verifier
 };
 
-// Parses entries [0, n) of `response` into `page` on the calling thread, or on all cores when
-// `on_cores` (parsing and hashing an envelope needs nothing of the others).
+// Parses every entry of `response` into `page`, reusing its messages; `for_each(n, fn)` runs
+// fn(i) for each i, on this thread or on all cores (an envelope's parse and hashes need nothing
+// of the others, and fn(i) touches item i only).
 template <typename ForEach>
 void ParseInto(const v1::PullResponse& response, ParsedPage& page, const ForEach& for_each) {
   const size_t n = static_cast<size_t>(response.entries_size());
