@@ -120,6 +120,7 @@ Status ApplyLink(UserChain& chain, const v1::ChainLink& link) {
         return InvalidArgument("revoked device is not an active device");
       }
       it->second.revoked_at = body.index();
+      it->second.generation_at_revocation = chain.user_key.generation;
     } else if (body.has_rotate_user_key()) {
       KRING_RETURN_IF_ERROR(CheckUserKey(body.rotate_user_key().user_key()));
       if (body.rotate_user_key().user_key().generation() != chain.user_key.generation + 1) {

@@ -41,6 +41,10 @@ Status ApplyPublish(storage::StoreTxn& txn, ByteView account_id,
     chain = std::move(verified).value();
   }
   const uint64_t stored_length = chain.length;
+  // A revocation takes effect only with a new user key right after it, in the same publish: the
+  // revoked device holds every earlier seed, and kringd (like every client) refuses keys boxed
+  // to those once it is cut off. A revocation without one would leave its cases waiting.
+  bool awaiting_rotation = false;
   for (const v1::ChainLink& link : links) {
     v1::LinkBody body;
     if (!body.ParseFromString(link.body())) return InvalidArgument("malformed link body");
@@ -51,8 +55,13 @@ Status ApplyPublish(storage::StoreTxn& txn, ByteView account_id,
       }
       continue;
     }
+    if (awaiting_rotation && !body.has_rotate_user_key()) {
+      return InvalidArgument("a revocation needs a new user key right after it");
+    }
     KRING_RETURN_IF_ERROR(ApplyLink(chain, link));
+    awaiting_rotation = body.has_revoke_device();
   }
+  if (awaiting_rotation) return InvalidArgument("a revocation needs a new user key right after it");
   if (chain.length > protocol::kMaxChainLinks) {
     return Status(StatusCode::kResourceExhausted, "chain too long");
   }
@@ -80,6 +89,8 @@ Status ApplyPublish(storage::StoreTxn& txn, ByteView account_id,
       out.revoked.push_back(id);
     }
   }
+  // Keys are boxed to this generation from now on (CheckRekey).
+  KRING_RETURN_IF_ERROR(txn.SetUserKeyGeneration(chain.account_id, chain.user_key.generation));
   out.length = chain.length;
   out.appended = static_cast<size_t>(chain.length - stored_length);
   return {};

@@ -7,6 +7,7 @@
 
 #include "kring/common/crypto.h"
 #include "kring/common/refusal.h"
+#include "kring/v1/account.pb.h"
 
 #include "push_state.h"
 
@@ -145,6 +146,27 @@ Status CheckCreateCase(storage::StoreTxn& txn, const Author& author, const v1::O
   return {};
 }
 
+// The account's current user key generation: stored at each publish since migration 8, else
+// read once from its stored chain (verified when it was published) and stored.
+Result<std::optional<uint32_t>> CurrentUserKeyGeneration(storage::StoreTxn& txn,
+                                                         ByteView account_id) {
+  KRING_ASSIGN_OR_RETURN(std::optional<uint32_t> stored, txn.GetUserKeyGeneration(account_id));
+  if (stored) return stored;
+  KRING_ASSIGN_OR_RETURN(std::vector<std::string> links, txn.LoadChainLinks(account_id, 0));
+  std::optional<uint32_t> generation;
+  for (const std::string& link_bytes : links) {
+    v1::ChainLink link;
+    v1::LinkBody body;
+    if (!link.ParseFromString(link_bytes) || !body.ParseFromString(link.body())) {
+      return DataLoss("stored link unreadable");
+    }
+    if (body.has_root()) generation = body.root().user_key().generation();
+    if (body.has_rotate_user_key()) generation = body.rotate_user_key().user_key().generation();
+  }
+  if (generation) KRING_RETURN_IF_ERROR(txn.SetUserKeyGeneration(account_id, *generation));
+  return generation;
+}
+
 Status CheckRekey(storage::StoreTxn& txn, ByteView case_id, const v1::Rekey& rekey,
                   uint64_t current_epoch) {
   if (rekey.new_epoch() != current_epoch + 1) return FailedPrecondition("stale epoch");
@@ -171,6 +193,17 @@ Status CheckRekey(storage::StoreTxn& txn, ByteView case_id, const v1::Rekey& rek
     if (!boxed.insert(box.account_id()).second) return InvalidArgument("duplicate key box");
   }
   if (boxed != recipients) return InvalidArgument("key boxes do not match the recipients");
+  // Each key goes to the recipient's current user key: an older generation's seed is held by
+  // the devices revoked since (its rotation is the revocation's), so a box made from a chain
+  // fetched before the rotation would hand them the new key. The author's device fetches the
+  // chains again and seals a new Rekey (libkring does so on FAILED_PRECONDITION).
+  for (const v1::KeyBox& box : rekey.boxes()) {
+    KRING_ASSIGN_OR_RETURN(std::optional<uint32_t> current,
+                           CurrentUserKeyGeneration(txn, View(box.account_id())));
+    if (current && box.user_key_generation() < *current) {
+      return FailedPrecondition("rekey boxes a key to an older user key", refusal::kStaleUserKey);
+    }
+  }
   return {};
 }
 

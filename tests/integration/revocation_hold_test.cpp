@@ -481,6 +481,9 @@ TEST_CASE("a plain member's rekey naming only a device named before is refused e
   const std::vector<Bytes> accounts = {chair.account_id(), phone.account_id(), member.account_id()};
   auto forged = [&](uint64_t seen_seq, const std::string& seen_hash) {
     v1::ControlBody body = GarbageRekey(3, accounts, {phone_id});
+    // The phone's account rotated its user key with the revocation: its box goes to the new
+    // one, so naming the phone again is the only fault.
+    body.mutable_rekey()->mutable_boxes(1)->set_user_key_generation(2);
     return client::SignEnvelope(
         loot.account,
         ForgedHeader(loot.account, *cid, v1::OP_KIND_REKEY, 3, head, seen_seq, seen_hash), &body,

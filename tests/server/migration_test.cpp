@@ -153,7 +153,7 @@ TEST_CASE("migration 7 upgrades a database of schema 6 with ops in it", "[migrat
   CHECK(HeadSeq(c2, member.token, second.case_id()) == 3);
   REQUIRE(server.Stop() == 0);
 
-  CHECK(Count(path, "PRAGMA user_version") == 7);
+  CHECK(Count(path, "PRAGMA user_version") == 8);
   CHECK(Count(path,
               "SELECT COUNT(*) FROM pragma_table_info('ops') WHERE name IN ('case_id', "
               "'envelope_hash')") == 0);
@@ -184,6 +184,44 @@ TEST_CASE("migration 7 stops and changes nothing when an op has no case", "[migr
   CHECK(Count(path, "PRAGMA user_version") == 6);
   CHECK(Count(path, "SELECT COUNT(*) FROM ops") == 1);
   CHECK(Count(path, "SELECT COUNT(*) FROM pragma_table_info('ops') WHERE name = 'case_id'") == 1);
+}
+
+TEST_CASE("after migration 8 an account's user key generation is read from its stored chain",
+          "[migration]") {
+  TestServer server;
+  const std::string path = server.data_dir() + "/data/kringd.sqlite3";
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  OpBuilder ops = CreateKeyedCase(c, chair, {&member});
+  RevokeSelf(c, member);  // the member's user key is at generation 2 from here on
+  REQUIRE(server.Stop() == 0);
+  {
+    // As a schema 7 database: no generations kept.
+    auto db = sql::Database::Open(path);
+    REQUIRE(db.ok());
+    REQUIRE(db->Exec("DROP TABLE user_key_generations").ok());
+    REQUIRE(db->Exec("PRAGMA user_version = 7").ok());
+  }
+  server.Restart();
+  Client c2(server.address());
+  REQUIRE(SignIn(c2, chair).ok());
+  CHECK(Count(path, "SELECT COUNT(*) FROM user_key_generations") == 0);
+
+  // A box to generation 1 is refused as if the generation had always been kept.
+  const std::vector<Bytes> both = {chair.account_id, member.account_id};
+  v1::Envelope stale = ops.Rekey(2, both);
+  v1::ControlBody body;
+  REQUIRE(body.ParseFromString(stale.control_body()));
+  body.mutable_rekey()->mutable_boxes(1)->set_user_key_generation(1);
+  stale.set_control_body(body.SerializeAsString());
+  Resign(stale, chair);
+  CHECK(RefusalReason(Push(c2, chair.token, ops.case_id(), {stale})) == refusal::kStaleUserKey);
+  // To generation 2 it is taken, and the generation read is kept.
+  REQUIRE(Push(c2, chair.token, ops.case_id(), {ops.Rekey(2, both)}).ok());
+  REQUIRE(server.Stop() == 0);
+  CHECK(Count(path, "SELECT generation FROM user_key_generations WHERE account_id = x'" +
+                        Hex(member.account_id) + "'") == 2);
 }
 
 }  // namespace kring::test

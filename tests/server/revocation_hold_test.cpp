@@ -1,5 +1,7 @@
 // After a device is revoked, kringd holds content in the cases of its account until a Rekey
 // names the device: raw pushes against a real kringd.
+#include <functional>
+
 #include <catch2/catch.hpp>
 
 #include "kring/common/protocol.h"
@@ -22,46 +24,102 @@ v1::Envelope Naming(v1::Envelope env, const std::vector<Bytes>& devices,
   return env;
 }
 
+// Publishes links after `a`'s Root, signed by its first device; `fill` makes link `index`'s
+// kind. Returns the new device's keys when a link adds one (it countersigns).
+struct ChainWriter {
+  Client& c;
+  const TestAccount& a;
+  uint64_t next = 1;
+  Bytes prev;
+
+  ChainWriter(Client& client, const TestAccount& account)
+      : c(client), a(account), prev(protocol::LinkHash(View(account.root.body()))) {}
+
+  // One publish of the links `fills` make, in order.
+  void Publish(const std::vector<std::function<void(v1::LinkBody&)>>& fills,
+               const crypto::SigningKeyPair* countersigner = nullptr) {
+    v1::PublishChainRequest pub;
+    pub.set_account_id(ToString(a.account_id));
+    for (const auto& fill : fills) {
+      v1::LinkBody body;
+      body.set_version(1);
+      body.set_index(next++);
+      body.set_prev_link_hash(ToString(prev));
+      body.set_signer_device_id(ToString(a.device_id));
+      body.set_created_at_ms(1);
+      fill(body);
+      v1::ChainLink* link = pub.add_links();
+      link->set_body(body.SerializeAsString());
+      const Bytes input = protocol::LinkSignInput(View(link->body()));
+      link->set_signature(ToString(crypto::Sign(a.signing.secret_key, input)));
+      if (body.has_add_device() && countersigner != nullptr) {
+        link->set_new_device_signature(ToString(crypto::Sign(countersigner->secret_key, input)));
+      }
+      prev = protocol::LinkHash(View(link->body()));
+    }
+    v1::PublishChainResponse published;
+    last = c.account->PublishChain(Ctx().get(), pub, &published);
+    if (must_succeed) REQUIRE(last.error_message() == "");
+  }
+
+  bool must_succeed = true;
+  grpc::Status last;  // of the last publish
+};
+
+// A second device of `a` (signed by its first device): its id and keys.
+struct SecondDevice {
+  crypto::SigningKeyPair signing = crypto::NewSigningKeyPair();
+  crypto::BoxKeyPair box = crypto::NewBoxKeyPair();
+  Bytes id = protocol::DeviceId(signing.public_key);
+};
+
+std::function<void(v1::LinkBody&)> AddDevice(const SecondDevice& d) {
+  return [&d](v1::LinkBody& body) {
+    v1::AddDeviceLink* add = body.mutable_add_device();
+    add->mutable_device()->set_signing_public_key(ToString(d.signing.public_key));
+    add->mutable_device()->set_box_public_key(ToString(d.box.public_key));
+    v1::SealedSeed* seed = add->add_sealed_seeds();
+    seed->set_recipient_id(ToString(d.id));
+    seed->set_sealed(ToString(crypto::Seal(d.box.public_key, crypto::RandomSecret(32))));
+  };
+}
+
+std::function<void(v1::LinkBody&)> RevokeDevice(const Bytes& device_id) {
+  return [device_id](v1::LinkBody& body) {
+    body.mutable_revoke_device()->set_device_id(ToString(device_id));
+  };
+}
+
+// A new user key generation (OpBuilder boxes the account's keys to it from then on).
+std::function<void(v1::LinkBody&)> RotateUserKey(const TestAccount& a, uint32_t generation) {
+  return [&a, generation](v1::LinkBody& body) {
+    FillRotateUserKey(body, a, generation);
+    RecordUserKeyGeneration(a.account_id, generation);
+  };
+}
+
 // A second device of the account (signed by its first), then revoked again by the first: the
 // account keeps a working device and has a revoked one.
 Bytes AddAndRevokeSecondDevice(Client& c, const TestAccount& a) {
-  const crypto::SigningKeyPair second = crypto::NewSigningKeyPair();
-  const crypto::BoxKeyPair second_box = crypto::NewBoxKeyPair();
-  const Bytes second_id = protocol::DeviceId(second.public_key);
-  v1::PublishChainRequest pub;
-  pub.set_account_id(ToString(a.account_id));
-  Bytes prev = protocol::LinkHash(View(a.root.body()));
-  for (uint64_t index : {uint64_t{1}, uint64_t{2}}) {
-    v1::LinkBody body;
-    body.set_version(1);
-    body.set_index(index);
-    body.set_prev_link_hash(ToString(prev));
-    body.set_signer_device_id(ToString(a.device_id));
-    body.set_created_at_ms(1);
-    if (index == 1) {
-      v1::AddDeviceLink* add = body.mutable_add_device();
-      add->mutable_device()->set_signing_public_key(ToString(second.public_key));
-      add->mutable_device()->set_box_public_key(ToString(second_box.public_key));
-      v1::SealedSeed* seed = add->add_sealed_seeds();
-      seed->set_recipient_id(ToString(second_id));
-      seed->set_sealed(ToString(crypto::Seal(second_box.public_key, crypto::RandomSecret(32))));
-    } else {
-      body.mutable_revoke_device()->set_device_id(ToString(second_id));
-    }
-    v1::ChainLink* link = pub.add_links();
-    link->set_body(body.SerializeAsString());
-    link->set_signature(
-        ToString(crypto::Sign(a.signing.secret_key, protocol::LinkSignInput(View(link->body())))));
-    if (index == 1) {
-      link->set_new_device_signature(
-          ToString(crypto::Sign(second.secret_key, protocol::LinkSignInput(View(link->body())))));
-    }
-    prev = protocol::LinkHash(View(link->body()));
+  SecondDevice second;
+  ChainWriter chain(c, a);
+  chain.Publish({AddDevice(second), RevokeDevice(second.id),
+                 RotateUserKey(a, UserKeyGenerationOf(a.account_id) + 1)},
+                &second.signing);
+  return second.id;
+}
+
+// The Rekey `env` with `account`'s key box sealed to user key `generation`, signed again.
+v1::Envelope BoxedTo(v1::Envelope env, const Bytes& account, uint32_t generation,
+                     const TestAccount& author) {
+  v1::ControlBody body;
+  REQUIRE(body.ParseFromString(env.control_body()));
+  for (v1::KeyBox& box : *body.mutable_rekey()->mutable_boxes()) {
+    if (box.account_id() == ToString(account)) box.set_user_key_generation(generation);
   }
-  v1::PublishChainResponse published;
-  grpc::Status s = c.account->PublishChain(Ctx().get(), pub, &published);
-  REQUIRE(s.error_message() == "");
-  return second_id;
+  env.set_control_body(body.SerializeAsString());
+  Resign(env, author);
+  return env;
 }
 
 // A restricted scope `scope` with these members, made by `ops`'s author (its first key, epoch 1).
@@ -418,6 +476,76 @@ TEST_CASE("erasing a case deletes its revocation holds and named devices", "[pus
     REQUIRE(st.Step());
     CHECK(st.Int(0) == 0);
   }
+}
+
+TEST_CASE("a Rekey must box each key to the recipient's current user key", "[push]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  OpBuilder ops = CreateKeyedCase(c, chair, {&member});
+  const Bytes& case_id = ops.case_id();
+  const std::vector<Bytes> both = {chair.account_id, member.account_id};
+
+  // The member's phone is lost: its laptop revokes it and rotates the user key (generation 2)
+  // in one publish, as libkring does. The stolen phone holds generation 1.
+  SecondDevice phone;
+  ChainWriter chain(c, member);
+  chain.Publish({AddDevice(phone)}, &phone.signing);
+  chain.Publish({RevokeDevice(phone.id), RotateUserKey(member, 2)});
+  const uint64_t head = HeadSeq(c, chair.token, case_id);
+  CHECK(Held(Push(c, chair.token, case_id, {ops.Content(1)})));
+
+  // A Rekey made from the chain as it was before (the member's box to generation 1, which the
+  // phone holds) is refused with its reason, nothing is stored and the hold stays.
+  grpc::Status stale =
+      Push(c, chair.token, case_id,
+           {BoxedTo(Naming(ops.Rekey(2, both), {phone.id}, chair), member.account_id, 1, chair)});
+  CHECK(stale.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(RefusalReason(stale) == refusal::kStaleUserKey);
+  CHECK(HeadSeq(c, chair.token, case_id) == head);
+  CHECK(Held(Push(c, chair.token, case_id, {ops.Content(1)})));
+
+  // Boxed to generation 2, the same Rekey releases the hold.
+  auto fresh = Naming(ops.Rekey(2, both), {phone.id}, chair);
+  REQUIRE(Push(c, chair.token, case_id, {fresh}).ok());
+  ops.Accepted(fresh);
+  auto content = ops.Content(2);
+  REQUIRE(Push(c, chair.token, case_id, {content}).ok());
+  ops.Accepted(content);
+
+  // Later Rekeys that name nobody are held to the same rule.
+  CHECK(RefusalReason(Push(c, chair.token, case_id,
+                           {BoxedTo(ops.Rekey(3, both), member.account_id, 1, chair)})) ==
+        refusal::kStaleUserKey);
+  REQUIRE(Push(c, chair.token, case_id, {ops.Rekey(3, both)}).ok());
+}
+
+TEST_CASE("kringd takes a revocation only with a new user key right after it", "[push]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount member = MakeAccount(c);
+  SecondDevice phone, tablet;
+  ChainWriter chain(c, member);
+  chain.Publish({AddDevice(phone)}, &phone.signing);
+  chain.must_succeed = false;
+
+  // Alone, or followed by anything but a rotation: refused, nothing stored (the next publish
+  // continues from the same link).
+  const uint64_t next = chain.next;
+  const Bytes prev = chain.prev;
+  chain.Publish({RevokeDevice(phone.id)});
+  CHECK(chain.last.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  chain.next = next;
+  chain.prev = prev;
+  chain.Publish({RevokeDevice(phone.id), AddDevice(tablet)}, &tablet.signing);
+  CHECK(chain.last.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  chain.next = next;
+  chain.prev = prev;
+
+  // With the rotation right after it: taken.
+  chain.must_succeed = true;
+  chain.Publish({RevokeDevice(phone.id), RotateUserKey(member, 2)});
 }
 
 }  // namespace kring::test

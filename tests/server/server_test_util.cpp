@@ -1,6 +1,8 @@
 #include "server/server_test_util.h"
 
 #include <chrono>
+#include <map>
+#include <mutex>
 
 #include <catch2/catch.hpp>
 
@@ -69,21 +71,60 @@ grpc::Status Publish(Client& c, const TestAccount& a) {
   return c.account->PublishChain(Ctx().get(), req, &resp);
 }
 
+namespace {
+std::mutex g_generations_mu;
+std::map<Bytes, uint32_t> g_generations;  // accounts whose user key rotated
+}  // namespace
+
+void RecordUserKeyGeneration(const Bytes& account_id, uint32_t generation) {
+  std::lock_guard<std::mutex> lock(g_generations_mu);
+  g_generations[account_id] = generation;
+}
+
+uint32_t UserKeyGenerationOf(const Bytes& account_id) {
+  std::lock_guard<std::mutex> lock(g_generations_mu);
+  auto it = g_generations.find(account_id);
+  return it == g_generations.end() ? 1 : it->second;
+}
+
+void FillRotateUserKey(v1::LinkBody& body, const TestAccount& a, uint32_t generation) {
+  v1::UserKeyGeneration* uk = body.mutable_rotate_user_key()->mutable_user_key();
+  uk->set_generation(generation);
+  uk->set_box_public_key(ToString(crypto::NewBoxKeyPair().public_key));
+  uk->set_signing_public_key(ToString(crypto::NewSigningKeyPair().public_key));
+  v1::SealedSeed* seed = uk->add_sealed_seeds();
+  seed->set_recipient_id(ToString(protocol::DeviceId(a.recovery.public_key)));
+  seed->set_sealed(ToString(
+      crypto::Seal(crypto::NewBoxKeyPair().public_key, crypto::RandomSecret(crypto::kKeyBytes))));
+}
+
 void RevokeSelf(Client& c, const TestAccount& a) {
-  v1::LinkBody body;
-  body.set_version(1);
-  body.set_index(1);
-  body.set_prev_link_hash(ToString(protocol::LinkHash(View(a.root.body()))));
-  body.set_signer_device_id(ToString(a.device_id));
-  body.mutable_revoke_device()->set_device_id(ToString(a.device_id));
   v1::PublishChainRequest pub;
   pub.set_account_id(ToString(a.account_id));
-  v1::ChainLink* link = pub.add_links();
-  link->set_body(body.SerializeAsString());
-  link->set_signature(
-      ToString(crypto::Sign(a.signing.secret_key, protocol::LinkSignInput(View(link->body())))));
+  Bytes prev = protocol::LinkHash(View(a.root.body()));
+  for (uint64_t index : {uint64_t{1}, uint64_t{2}}) {
+    v1::LinkBody body;
+    body.set_version(1);
+    body.set_index(index);
+    body.set_prev_link_hash(ToString(prev));
+    // The device revokes itself; the recovery key, still active, signs the new user key.
+    const crypto::SigningKeyPair& signer = index == 1 ? a.signing : a.recovery;
+    body.set_signer_device_id(ToString(protocol::DeviceId(signer.public_key)));
+    if (index == 1) {
+      body.mutable_revoke_device()->set_device_id(ToString(a.device_id));
+    } else {
+      FillRotateUserKey(body, a, 2);
+    }
+    v1::ChainLink* link = pub.add_links();
+    link->set_body(body.SerializeAsString());
+    link->set_signature(
+        ToString(crypto::Sign(signer.secret_key, protocol::LinkSignInput(View(link->body())))));
+    prev = protocol::LinkHash(View(link->body()));
+  }
   v1::PublishChainResponse published;
-  REQUIRE(c.account->PublishChain(Ctx().get(), pub, &published).ok());
+  grpc::Status s = c.account->PublishChain(Ctx().get(), pub, &published);
+  REQUIRE(s.error_message() == "");
+  RecordUserKeyGeneration(a.account_id, 2);
 }
 
 grpc::Status SignIn(Client& c, TestAccount& a) {
@@ -172,7 +213,7 @@ v1::Envelope OpBuilder::ScopeRekey(uint32_t scope, uint64_t new_epoch,
     r->add_recipients(ToString(id));
     v1::KeyBox* box = r->add_boxes();
     box->set_account_id(ToString(id));
-    box->set_user_key_generation(1);
+    box->set_user_key_generation(UserKeyGenerationOf(id));
     box->set_sealed_key(ToString(crypto::RandomBytes(80)));
   }
   return Build(v1::OP_KIND_REKEY, scope, new_epoch, body.SerializeAsString(), tweak);

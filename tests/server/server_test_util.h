@@ -44,8 +44,15 @@ TestAccount MakeAccount(Client& c);
 grpc::Status Publish(Client& c, const TestAccount& a);
 grpc::Status SignIn(Client& c, TestAccount& a);
 // The device revokes itself: a RevokeDevice link at index 1 (any active device of the account
-// may sign one). REQUIREs that kringd takes it.
+// may sign one) and, as kringd requires, a new user key (generation 2) right after it, signed by
+// the recovery key. REQUIREs that kringd takes it.
 void RevokeSelf(Client& c, const TestAccount& a);
+// The rotation link's body: a user key `generation` (its seed sealed to a throwaway key; kringd
+// checks only the form).
+void FillRotateUserKey(v1::LinkBody& body, const TestAccount& a, uint32_t generation);
+// The user key generation OpBuilder boxes an account's keys to: 1 until a test's rotation of it.
+void RecordUserKeyGeneration(const Bytes& account_id, uint32_t generation);
+uint32_t UserKeyGenerationOf(const Bytes& account_id);
 
 // Builds this device's ops for one case, keeping the per-device counter and previous-op hash.
 class OpBuilder {

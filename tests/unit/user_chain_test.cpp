@@ -101,6 +101,29 @@ TEST_CASE("adding a device needs both signatures; revoking deactivates it", "[ch
                                             protocol::LinkSignInput(View(rlink.body())))));
   REQUIRE(ApplyLink(copy, rlink).ok());
   CHECK(copy.ActiveDevice(new_id) == nullptr);
+  CHECK(copy.devices.at(new_id).generation_at_revocation == std::optional<uint32_t>(1));
+
+  // The user key rotated right after: the revocation's generation stays what it was.
+  v1::LinkBody rotate;
+  rotate.set_version(1);
+  rotate.set_index(3);
+  rotate.set_prev_link_hash(ToString(copy.head_hash));
+  rotate.set_signer_device_id(created.local.device_id());
+  v1::UserKeyGeneration* uk = rotate.mutable_rotate_user_key()->mutable_user_key();
+  uk->set_generation(2);
+  uk->set_box_public_key(ToString(crypto::NewBoxKeyPair().public_key));
+  uk->set_signing_public_key(ToString(crypto::NewSigningKeyPair().public_key));
+  v1::SealedSeed* seed = uk->add_sealed_seeds();
+  seed->set_recipient_id(created.local.device_id());
+  seed->set_sealed(ToString(
+      crypto::Seal(crypto::NewBoxKeyPair().public_key, crypto::RandomSecret(crypto::kKeyBytes))));
+  v1::ChainLink klink;
+  klink.set_body(rotate.SerializeAsString());
+  klink.set_signature(ToString(crypto::Sign(View(created.local.device_signing_secret_key()),
+                                            protocol::LinkSignInput(View(klink.body())))));
+  REQUIRE(ApplyLink(copy, klink).ok());
+  CHECK(copy.user_key.generation == 2);
+  CHECK(copy.devices.at(new_id).generation_at_revocation == std::optional<uint32_t>(1));
 }
 
 TEST_CASE("safety numbers are 30 digits and stable", "[chain]") {

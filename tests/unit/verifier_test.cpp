@@ -484,6 +484,57 @@ TEST_CASE("a device's op after a Rekey in its own run that cuts it off is refuse
                          "op by a device revoked before this position");
 }
 
+TEST_CASE("a Rekey naming a revoked device must box its account's key past that device",
+          "[verifier]") {
+  Author chair = NewAuthor();
+  Author member = NewAuthor();
+  Log log;
+  const SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
+  AppendStart(log, chair, member, epoch_key);
+  AppendNote(log, chair, epoch_key);
+  // The member's phone was revoked while the member's user key was at generation 1 (and rotated
+  // to 2 right after, as kringd requires). The chair's Rekey names the phone but boxes the
+  // member's key to generation 1, which the phone holds.
+  const Bytes phone = crypto::RandomBytes(crypto::kIdBytes);
+  ChainDevice revoked;
+  revoked.device_id = phone;
+  revoked.signing_public_key = crypto::NewSigningKeyPair().public_key;
+  revoked.revoked_at = 2;
+  revoked.generation_at_revocation = 1;
+  member.chain.devices[phone] = revoked;
+  const SecretBytes next_key = crypto::RandomSecret(crypto::kKeyBytes);
+  v1::ControlBody rekey = RekeyBody(log, chair, member, next_key, 2);
+  rekey.mutable_rekey()->add_revoked_devices(ToString(phone));
+  REQUIRE(rekey.rekey().boxes(1).user_key_generation() == 1);
+  // The same log with the member's box at generation 2 instead.
+  Log fresh = log;
+  Author fresh_chair = chair;
+  log.Append(chair, v1::OP_KIND_REKEY, &rekey, nullptr, {}, 2);
+  rekey.mutable_rekey()->mutable_boxes(1)->set_user_key_generation(2);
+  fresh.Append(fresh_chair, v1::OP_KIND_REKEY, &rekey, nullptr, {}, 2);
+
+  RequireOnlyLastRefused(log, chair, {&chair, &member},
+                         "rekey boxes the key to a user key the revoked device held");
+  const client::VerifyResult taken = VerifyAsOnePage(fresh, fresh_chair, {&fresh_chair, &member});
+  REQUIRE(taken.error.ok());
+  CHECK_FALSE(taken.failure);
+
+  // After the phone's cut-off, a later Rekey that names nobody may not box the member's key to
+  // generation 1 either; to generation 2 it is taken.
+  Log later = fresh;
+  Author later_chair = fresh_chair;
+  const SecretBytes third_key = crypto::RandomSecret(crypto::kKeyBytes);
+  v1::ControlBody plain = RekeyBody(fresh, fresh_chair, member, third_key, 3);
+  fresh.Append(fresh_chair, v1::OP_KIND_REKEY, &plain, nullptr, {}, 3);
+  RequireOnlyLastRefused(fresh, fresh_chair, {&fresh_chair, &member},
+                         "rekey boxes the key to a user key the revoked device held");
+  plain.mutable_rekey()->mutable_boxes(1)->set_user_key_generation(2);
+  later.Append(later_chair, v1::OP_KIND_REKEY, &plain, nullptr, {}, 3);
+  const client::VerifyResult also = VerifyAsOnePage(later, later_chair, {&later_chair, &member});
+  REQUIRE(also.error.ok());
+  CHECK_FALSE(also.failure);
+}
+
 TEST_CASE("an op naming another account for the device of the op before it is refused",
           "[verifier]") {
   Author chair = NewAuthor();

@@ -17,6 +17,9 @@
 namespace kring::client {
 namespace {
 
+// A Rekey gave a revoked device's account a key under a user key the device may hold.
+constexpr char kBoxedToHeldKey[] = "rekey boxes the key to a user key the revoked device held";
+
 Bytes Evidence(const v1::PullResponse& response, const v1::LogEntry* entry) {
   v1::PullResponse ev;
   *ev.mutable_head() = response.head();
@@ -532,11 +535,21 @@ class BatchVerifier {
       if (id.size() != crypto::kIdBytes || !seen.insert(id).second) {
         return Fail(AlarmKind::kTamper, seq, "malformed revoked device id", c.entry);
       }
+      // The newest user key generation the device may hold.
+      std::optional<uint32_t> held_generation;
       auto revoked = [&](const UserChain& chain) {
         auto it = chain.devices.find(ToBytes(id));
-        return it != chain.devices.end() && !it->second.is_recovery &&
-               it->second.revoked_at.has_value();
+        const bool is = it != chain.devices.end() && !it->second.is_recovery &&
+                        it->second.revoked_at.has_value();
+        if (is) held_generation = it->second.generation_at_revocation;
+        return is;
       };
+      // The new key goes to the device's account under a user key the device never held, else
+      // whoever has the device opens it.
+      auto boxed_past_device = [&](ByteView account) {
+        return !held_generation || BoxedPast(rk, account, *held_generation);
+      };
+      auto stale = [&] { return Fail(AlarmKind::kTamper, seq, kBoxedToHeldKey, c.entry); };
       // Whether the account's chain, fetched afresh when the cached one does not show it
       // revoked, revokes the device; false with a failure raised when a chain fails.
       auto revoked_by = [&](const Bytes& account, bool& failed) {
@@ -550,35 +563,73 @@ class BatchVerifier {
         return revoked(*chain);
       };
       bool failed = false;
-      if (revoked_by(author, failed)) continue;
+      if (revoked_by(author, failed)) {
+        if (!boxed_past_device(author)) return stale();
+        continue;
+      }
       if (failed) return false;
-      bool found = false;
+      const v1::Member* owner = nullptr;
       for (const v1::Member& m : state_.members()) {
         if (ConstantTimeEqual(View(m.account_id()), author)) continue;
         // Only a chain that has the device can revoke it: cached chains first, so a genuine
         // claim costs one fetch at most.
         auto cached = ctx_.chain_of(ToBytes(m.account_id()), false);
         if (!cached.ok() || (*cached).devices.count(ToBytes(id)) == 0) continue;
-        found = revoked_by(ToBytes(m.account_id()), failed);
+        if (revoked_by(ToBytes(m.account_id()), failed)) owner = &m;
         if (failed) return false;
         break;
       }
-      if (!found) {
+      if (owner == nullptr) {
         for (const v1::Member& m : state_.members()) {
           if (ConstantTimeEqual(View(m.account_id()), author)) continue;
           auto fresh = ctx_.chain_of(ToBytes(m.account_id()), true);
           if (fresh.ok() && revoked(*fresh)) {
-            found = true;
+            owner = &m;
             break;
           }
           if (!fresh.ok() && fresh.status().transient()) return LocalError(fresh.status());
         }
       }
-      if (!found) {
+      if (owner == nullptr) {
         return Fail(AlarmKind::kTamper, seq, "rekey names a device its account has not revoked",
                     c.entry);
       }
+      if (!boxed_past_device(View(owner->account_id()))) return stale();
       others = true;
+    }
+    return true;
+  }
+
+  // Whether `rk` boxes `account`'s key (if it gives it one) to a generation after `held`.
+  static bool BoxedPast(const v1::Rekey& rk, ByteView account, uint32_t held) {
+    for (const v1::KeyBox& box : rk.boxes()) {
+      if (ConstantTimeEqual(View(box.account_id()), account)) {
+        return box.user_key_generation() > held;
+      }
+    }
+    return true;
+  }
+
+  // Every key given after a device's cut-off in this case goes to its account under a user key
+  // the device never held (kringd takes a revocation only with a new user key right after it,
+  // and refuses any box below the account's current one). The revocation's generation comes from
+  // the chain, so a server that hides the rotation from this device cannot hide the rule.
+  bool CheckBoxesPastCutOffs(const Checked& c) {
+    if (state_.device_cutoffs().empty()) return true;
+    const v1::Rekey& rk = c.op.control.rekey();
+    for (const v1::KeyBox& box : rk.boxes()) {
+      auto chain = ctx_.chain_of(ToBytes(box.account_id()), false);
+      if (!chain.ok()) {
+        if (chain.status().transient()) return LocalError(chain.status());
+        return Fail(AlarmKind::kTamper, c.entry->seq(), "member account chain does not verify",
+                    c.entry);
+      }
+      for (const auto& [id, device] : chain->devices) {
+        if (device.generation_at_revocation && state_.device_cutoffs().count(Hex(id)) != 0 &&
+            !BoxedPast(rk, View(box.account_id()), *device.generation_at_revocation)) {
+          return Fail(AlarmKind::kTamper, c.entry->seq(), kBoxedToHeldKey, c.entry);
+        }
+      }
     }
     return true;
   }
@@ -648,6 +699,7 @@ class BatchVerifier {
       return Fail(AlarmKind::kKeyMismatch, seq, "rekey recipients differ from the scope's members",
                   c.entry);
     }
+    if (!CheckBoxesPastCutOffs(c)) return false;
     const Bytes& case_id = ctx_.record.case_id;
     std::optional<SecretBytes> key;
     for (const v1::KeyBox& box : rk.boxes()) {

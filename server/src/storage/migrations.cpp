@@ -159,6 +159,16 @@ DROP TABLE ops;
 ALTER TABLE ops_v7 RENAME TO ops;
 CREATE UNIQUE INDEX ops_idempotency ON ops (case_key, device_id, client_op_id);
 )sql",
+      // 8: each account's current user key generation, as its chain says after the last
+      // publish: a Rekey must box every key to it (a box to an older one would hand the key to
+      // a device revoked since, which holds the older seeds). Written by every publish; an
+      // account without a row gets one from its stored chain the first time a Rekey boxes to it.
+      R"sql(
+CREATE TABLE user_key_generations (
+  account_id BLOB PRIMARY KEY,
+  generation INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql",
   };
   return kMigrations;
 }

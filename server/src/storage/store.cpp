@@ -80,6 +80,23 @@ class SqliteTxn final : public StoreTxn {
     return st.Bind(1, account_id).Bind(2, I64(index)).Bind(3, link).Bind(4, link_hash).Run();
   }
 
+  Status SetUserKeyGeneration(ByteView account_id, uint32_t generation) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Statement st(db_,
+                      "INSERT INTO user_key_generations (account_id, generation) VALUES (?1, ?2) "
+                      "ON CONFLICT (account_id) DO UPDATE SET generation = ?2");
+    return st.Bind(1, account_id).Bind(2, int64_t{generation}).Run();
+  }
+
+  Result<std::optional<uint32_t>> GetUserKeyGeneration(ByteView account_id) override {
+    sql::Statement st(db_, "SELECT generation FROM user_key_generations WHERE account_id = ?");
+    st.Bind(1, account_id);
+    std::optional<uint32_t> out;
+    if (st.Step()) out = static_cast<uint32_t>(st.Int(0));
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
   Result<std::optional<DeviceRecord>> GetDevice(ByteView device_id) override {
     sql::Statement st(db_,
                       "SELECT account_id, signing_pk, revoked, is_recovery FROM devices "

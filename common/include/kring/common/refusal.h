@@ -46,6 +46,9 @@ inline constexpr std::string_view kCaseUnknown = "CASE_UNKNOWN";
 inline constexpr std::string_view kCaseClosed = "CASE_CLOSED";
 inline constexpr std::string_view kRekeyPending = "REKEY_PENDING";  // someone left: new key first
 inline constexpr std::string_view kHeldForRevokedDevice = "HELD_FOR_REVOKED_DEVICE";
+// A Rekey boxed a key to a recipient's user key generation older than its current one (a device
+// revoked since holds it): the author fetches the chains again and seals a new one.
+inline constexpr std::string_view kStaleUserKey = "STALE_USER_KEY";
 // Devices. Only a device its account revoked hears DEVICE_REVOKED (an app may lock itself on it);
 // one the server does not know (not linked yet, a server restored from an older backup) or the
 // recovery key signing in hears DEVICE_UNKNOWN.
@@ -81,7 +84,8 @@ inline constexpr std::string_view kAll[] = {kInviteUnknown,
                                             kRekeyPending,
                                             kHeldForRevokedDevice,
                                             kDeviceRevoked,
-                                            kDeviceUnknown};
+                                            kDeviceUnknown,
+                                            kStaleUserKey};
 
 // Whether `reason` has the form of a reason key: 1..kMaxReasonBytes of A-Z, 0-9 and '_'.
 inline bool IsReasonKey(std::string_view reason) {

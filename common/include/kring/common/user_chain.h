@@ -18,6 +18,10 @@ struct ChainDevice {
   Bytes box_public_key;
   uint64_t added_at = 0;               // link index
   std::optional<uint64_t> revoked_at;  // link index
+  // The account's user key generation when the device was revoked: the newest one the device
+  // may hold. Keys given to the account once it is cut off must be boxed to a later one (kringd
+  // takes a revocation only with the rotation right after it, in the same publish).
+  std::optional<uint32_t> generation_at_revocation;
   bool is_recovery = false;
 };
 
