@@ -616,7 +616,7 @@ class BatchVerifier {
   // the chain, so a server that hides the rotation from this device cannot hide the rule.
   bool CheckBoxesPastCutOffs(const Checked& c) {
     if (state_.device_cutoffs().empty()) return true;
-    const v1::Rekey& rk = c.op.control.rekey();
+    const v1::Rekey& rk = c.op->control.rekey();
     for (const v1::KeyBox& box : rk.boxes()) {
       auto chain = ctx_.chain_of(ToBytes(box.account_id()), false);
       if (!chain.ok()) {
