@@ -56,8 +56,8 @@ bool ConstantTimeEqual(ByteView a, ByteView b) {
   // sodium_memcmp's rule, eight bytes a step: every byte is read and the differences are ORed
   // together, with no branch on their value. sodium_memcmp reads a byte at a time through
   // volatile pointers (about 7 instructions a byte), and a sync compares tens of thousands of
-  // 32-byte hashes. The empty asm hides `diff` from the optimizer after each step, so it cannot
-  // end the loop at the first difference.
+  // 32-byte hashes. The empty asm (GCC and Clang, the compilers this project builds with) hides
+  // `diff` from the optimizer after each step, so it cannot end the loop at the first difference.
   uint64_t diff = 0;
   size_t i = 0;
   for (; i + 8 <= a.size(); i += 8) {

@@ -91,6 +91,16 @@ Result<v1::PullResponse> TamperTransport::Pull(const v1::PullRequest& r, const s
   return resp;
 }
 
+Status TamperTransport::PullInto(const v1::PullRequest& r, const std::string& t,
+                                 v1::PullResponse& out) {
+  Remember(t);
+  v1::PullRequest req = r;
+  if (pull_limit != 0) req.set_limit(pull_limit);
+  KRING_RETURN_IF_ERROR(inner_->PullInto(req, t, out));
+  if (on_pull) on_pull(req, out);
+  return Status();
+}
+
 void Rechain(const v1::PullRequest& req, v1::PullResponse& resp, ByteView server_secret_key) {
   Bytes chain = ToBytes(req.after_chain_hash());
   uint64_t seq = req.after_seq();

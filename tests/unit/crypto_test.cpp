@@ -168,6 +168,16 @@ TEST_CASE("constant-time comparison finds a difference in every byte", "[crypto]
     }
     CHECK(ConstantTimeEqual(a, b));
   }
+  // Views at every alignment (the words are read with memcpy), and a view against itself.
+  const Bytes buffer = crypto::RandomBytes(64);
+  for (size_t offset = 0; offset < 8; ++offset) {
+    const ByteView view(buffer.data() + offset, 33);
+    Bytes copy(view.begin(), view.end());
+    CHECK(ConstantTimeEqual(view, copy));
+    CHECK(ConstantTimeEqual(view, view));
+    copy[32 - offset] ^= 0x10;
+    CHECK_FALSE(ConstantTimeEqual(view, copy));
+  }
 }
 
 // Entity keys are made with HexOfPublic and read with Hex: the two must agree on every byte.
