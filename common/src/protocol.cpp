@@ -217,6 +217,9 @@ Status ParseEnvelopeInto(const v1::Envelope& env, const ParsedOpFields& op) {
         env.ciphertext().size() < crypto::kAeadOverhead || !env.control_body().empty()) {
       return InvalidArgument("malformed content op");
     }
+    // A content op has no control body; `op.control` may be a message reused from an earlier
+    // (control) op, so it must not keep that op's body (empty already: a few instructions).
+    op.control.Clear();
   } else if (IsControl(h.kind())) {
     // A control op stands alone or ends a run: it is always signed.
     if (env.signature().empty()) return InvalidArgument("control ops must be signed");

@@ -35,6 +35,9 @@ class FollowingTransport : public client::Transport {
   Result<v1::PullResponse> Pull(const v1::PullRequest& r, const std::string& t) override {
     return Cur()->Pull(r, t);
   }
+  Status PullInto(const v1::PullRequest& r, const std::string& t, v1::PullResponse& out) override {
+    return Cur()->PullInto(r, t, out);
+  }
   Result<v1::ListCasesResponse> ListCases(const std::string& t) override {
     return Cur()->ListCases(t);
   }
@@ -86,6 +89,16 @@ Result<v1::PullResponse> TamperTransport::Pull(const v1::PullRequest& r, const s
   auto resp = inner_->Pull(req, t);
   if (resp.ok() && on_pull) on_pull(req, resp.value());
   return resp;
+}
+
+Status TamperTransport::PullInto(const v1::PullRequest& r, const std::string& t,
+                                 v1::PullResponse& out) {
+  Remember(t);
+  v1::PullRequest req = r;
+  if (pull_limit != 0) req.set_limit(pull_limit);
+  KRING_RETURN_IF_ERROR(inner_->PullInto(req, t, out));
+  if (on_pull) on_pull(req, out);
+  return Status();
 }
 
 void Rechain(const v1::PullRequest& req, v1::PullResponse& resp, ByteView server_secret_key) {

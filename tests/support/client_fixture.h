@@ -63,6 +63,9 @@ class TamperTransport : public client::Transport {
   }
   Result<v1::PushResponse> Push(const v1::PushRequest& r, const std::string& t) override;
   Result<v1::PullResponse> Pull(const v1::PullRequest& r, const std::string& t) override;
+  // As Pull, but through the inner transport's PullInto, so a catch-up's pages are parsed onto
+  // their arenas as with the real transport; on_pull rewrites them in place.
+  Status PullInto(const v1::PullRequest& r, const std::string& t, v1::PullResponse& out) override;
   Result<v1::ListCasesResponse> ListCases(const std::string& t) override {
     return inner_->ListCases(t);
   }

@@ -150,6 +150,36 @@ TEST_CASE("hex and constant-time comparison", "[crypto]") {
   CHECK_FALSE(ConstantTimeEqual(ToBytes("abc"), ToBytes("ab")));
 }
 
+// ConstantTimeEqual compares eight bytes a step and the rest one by one: a difference in any
+// byte, in either part, of any length up to a few words is found, and equal buffers are equal.
+TEST_CASE("constant-time comparison finds a difference in every byte", "[crypto]") {
+  CHECK(ConstantTimeEqual({}, {}));
+  for (size_t len = 1; len <= 41; ++len) {
+    Bytes a = crypto::RandomBytes(len);
+    Bytes b = a;
+    CHECK(ConstantTimeEqual(a, b));
+    for (size_t i = 0; i < len; ++i) {
+      for (const uint8_t flip : {uint8_t{0x01}, uint8_t{0x80}, uint8_t{0xff}}) {
+        b[i] ^= flip;
+        CHECK_FALSE(ConstantTimeEqual(a, b));
+        CHECK_FALSE(ConstantTimeEqual(b, a));
+        b[i] ^= flip;
+      }
+    }
+    CHECK(ConstantTimeEqual(a, b));
+  }
+  // Views at every alignment (the words are read with memcpy), and a view against itself.
+  const Bytes buffer = crypto::RandomBytes(64);
+  for (size_t offset = 0; offset < 8; ++offset) {
+    const ByteView view(buffer.data() + offset, 33);
+    Bytes copy(view.begin(), view.end());
+    CHECK(ConstantTimeEqual(view, copy));
+    CHECK(ConstantTimeEqual(view, view));
+    copy[32 - offset] ^= 0x10;
+    CHECK_FALSE(ConstantTimeEqual(view, copy));
+  }
+}
+
 // Entity keys are made with HexOfPublic and read with Hex: the two must agree on every byte.
 TEST_CASE("hex of public values equals the constant-time hex", "[crypto]") {
   Bytes all(256);

@@ -140,6 +140,68 @@ TEST_CASE("the case kept in memory never hides a newer stored state", "[store]")
   }
 }
 
+// ApplyBatch writes its log rows several to a statement (64, 8, then single rows); every row
+// must arrive, in order, from both the batch's own entries and the pulled ones, and a seq that
+// is already stored must still refuse the whole batch.
+TEST_CASE("a batch's log rows are stored whole and in order, and a repeated seq refuses it",
+          "[store]") {
+  test::TempDir dir;
+  SecretBytes key = crypto::RandomSecret(32);
+  auto opened = LocalStore::Open(dir.path() + "/local.db", key);
+  REQUIRE(opened.ok());
+  LocalStore& store = *opened.value();
+  Bytes case_id(16, 5);
+  REQUIRE(store.CreateCase(case_id).ok());
+  auto entry = [](uint64_t seq) {
+    v1::LogEntry e;
+    e.set_seq(seq);
+    e.set_chain_hash(std::string(32, static_cast<char>(seq)));
+    e.mutable_envelope()->set_signature(std::string(64, static_cast<char>(seq + 1)));
+    return e;
+  };
+  // 3 own entries and 64 + 8 + 3 pulled ones: every statement size, and rows from both lists
+  // in one statement.
+  constexpr uint64_t kRows = 3 + 64 + 8 + 3;
+  std::vector<v1::LogEntry> pulled;
+  for (uint64_t seq = 4; seq <= kRows; ++seq) pulled.push_back(entry(seq));
+  AppliedBatch batch;
+  batch.case_id = case_id;
+  batch.head_seq = kRows;
+  batch.head_hash = Bytes(32, 1);
+  batch.state.set_seq(kRows);
+  for (uint64_t seq = 1; seq <= 3; ++seq) batch.entries.push_back(entry(seq));
+  for (const v1::LogEntry& e : pulled) batch.pulled.push_back(&e);
+  REQUIRE(store.ApplyBatch(batch).ok());
+  auto stored = store.LogEntries(case_id);
+  REQUIRE(stored.ok());
+  REQUIRE(stored->size() == kRows);
+  for (uint64_t seq = 1; seq <= kRows; ++seq) {
+    const v1::LogEntry& e = (*stored)[seq - 1];
+    CHECK(e.seq() == seq);
+    CHECK(e.chain_hash() == entry(seq).chain_hash());
+    CHECK(e.envelope().signature() == entry(seq).envelope().signature());
+  }
+
+  // A second batch with a stored seq in the middle of its 8-row statement: nothing of it stays.
+  AppliedBatch again;
+  again.case_id = case_id;
+  again.head_seq = kRows + 9;
+  again.head_hash = Bytes(32, 2);
+  again.state.set_seq(kRows + 9);
+  for (uint64_t seq = kRows + 1; seq <= kRows + 8; ++seq) {
+    again.entries.push_back(entry(seq == kRows + 5 ? kRows : seq));
+  }
+  again.entries.push_back(entry(kRows + 9));
+  CHECK_FALSE(store.ApplyBatch(again).ok());
+  auto after = store.LogEntries(case_id);
+  REQUIRE(after.ok());
+  CHECK(after->size() == kRows);
+  auto record = store.LoadCase(case_id);
+  REQUIRE(record.ok());
+  REQUIRE(record.value());
+  CHECK(record.value()->head_seq == kRows);
+}
+
 namespace {
 // The counter half of a client op id (its first 8 bytes, big-endian).
 uint64_t OpCounter(const Bytes& id) {

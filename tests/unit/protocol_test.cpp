@@ -108,6 +108,32 @@ TEST_CASE("malformed envelopes are rejected with a reason", "[protocol]") {
   }
 }
 
+// A verifier parses each page into the messages of the page before (client::ParsedPage): what
+// ParseEnvelopeInto leaves there is the new envelope's alone, whatever the messages held.
+TEST_CASE("an envelope parsed into reused messages keeps nothing of the one before", "[protocol]") {
+  Fixture f;
+  auto h = f.Header();
+  h.set_kind(v1::OP_KIND_CLOSE_CASE);
+  v1::ControlBody body;
+  body.mutable_close_case()->set_retention_days(30);
+  const v1::Envelope control = client::SignEnvelope(f.account.local, h, &body, nullptr, {});
+  const v1::Envelope content = f.Content(f.Header());
+
+  v1::OpHeader header;
+  v1::ControlBody parsed_control;
+  Bytes digest, envelope_hash;
+  const protocol::ParsedOpFields into{header, parsed_control, digest, envelope_hash};
+  REQUIRE(protocol::ParseEnvelopeInto(control, into).ok());
+  REQUIRE(parsed_control.has_close_case());
+  REQUIRE(protocol::ParseEnvelopeInto(content, into).ok());
+  auto fresh = protocol::ParseEnvelopeFields(content);
+  REQUIRE(fresh.ok());
+  CHECK(header.SerializeAsString() == fresh->header.SerializeAsString());
+  CHECK(parsed_control.ByteSizeLong() == 0);
+  CHECK(digest == fresh->digest);
+  CHECK(envelope_hash == fresh->envelope_hash);
+}
+
 TEST_CASE("every byte of an envelope is covered by its digest", "[protocol]") {
   Fixture f;
   v1::Envelope env = f.Content(f.Header());

@@ -221,6 +221,71 @@ TEST_CASE("a page that fails halfway hands the state back exactly as before it",
   CHECK(MessageDifferencer::Equals(before, ctx2.record.state));
 }
 
+// A catch-up parses each page into the messages of the page two before (ParsedPage), on the
+// thread that pulled it. A page handed on without a new parse of the next response must never
+// stand for it, even when both pages are the same size.
+TEST_CASE("a reused parsed page is parsed again for the next response", "[verifier]") {
+  Author chair = NewAuthor();
+  Author member = NewAuthor();
+  Log log;
+  const SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
+  AppendStart(log, chair, member, epoch_key);  // two control ops: the first page
+  for (int i = 0; i < 2; ++i) {                // two notes: the second page, of the same size
+    v1::ContentOp note = Note(ToString(crypto::RandomBytes(crypto::kIdBytes)), "x", true);
+    log.Append(member, v1::OP_KIND_CONTENT, nullptr, &note, epoch_key);
+  }
+  const size_t first_page = 2;
+
+  std::vector<client::EpochKey> keys;
+  auto context = [&](client::VerifyContext& ctx) {
+    ctx.server_public_key = log.server().public_key;
+    ctx.me = &chair.local;
+    ctx.chain_hash_at = [](uint64_t) -> Result<std::optional<Bytes>> {
+      return std::optional<Bytes>();
+    };
+    ctx.chain_of = [&](const Bytes& account, bool) -> Result<UserChain> {
+      return account == chair.account_id ? chair.chain : member.chain;
+    };
+    ctx.epoch_key = [&](uint32_t, uint64_t) -> Result<std::optional<client::EpochKey>> {
+      if (keys.empty()) return std::optional<client::EpochKey>();
+      return std::optional<client::EpochKey>(keys[0]);
+    };
+  };
+
+  client::ParsedPage parsed;
+  v1::PullResponse page1 = log.FirstPage(first_page);
+  client::ParseEntries(page1, parsed);
+  REQUIRE(parsed.filled);
+  client::VerifyContext ctx1;
+  ctx1.record.case_id = log.case_id();
+  context(ctx1);
+  client::VerifyResult v1r = client::VerifyPull(ctx1, std::move(page1), &parsed);
+  REQUIRE(v1r.error.ok());
+  REQUIRE_FALSE(v1r.failure);
+  CHECK_FALSE(parsed.filled);
+  keys = v1r.batch.epoch_keys;
+
+  client::CaseRecord rec = std::move(ctx1.record);
+  rec.head_seq = v1r.batch.head_seq;
+  rec.head_hash = v1r.batch.head_hash;
+  rec.state = std::move(v1r.batch.state);
+  client::VerifyContext ctx2;
+  ctx2.record = std::move(rec);
+  context(ctx2);
+  for (auto& [d, h] : v1r.batch.device_heads) ctx2.device_heads[d] = h;
+  v1::PullResponse page2 = log.Page(first_page);
+  REQUIRE(static_cast<size_t>(page2.entries_size()) == parsed.size);
+  // Not parsed for page2: the first page's parse (its CreateCase and Rekey) must not be taken.
+  client::VerifyResult v2r = client::VerifyPull(ctx2, std::move(page2), &parsed);
+  REQUIRE(v2r.error.ok());
+  REQUIRE_FALSE(v2r.failure);
+  CHECK(v2r.batch.state.entities_size() == 2);
+  for (size_t i = 0; i < parsed.size; ++i) {
+    CHECK(parsed.ops[i].header.kind() == v1::OP_KIND_CONTENT);
+    CHECK(parsed.ops[i].control.ByteSizeLong() == 0);
+  }
+}
+
 TEST_CASE("chains are fetched ahead only for the accounts the checks can accept as authors",
           "[verifier]") {
   Author chair = NewAuthor();

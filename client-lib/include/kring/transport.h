@@ -30,6 +30,16 @@ class Transport {
   virtual Result<v1::SignInResponse> SignIn(const v1::SignInRequest& req) = 0;
   virtual Result<v1::PushResponse> Push(const v1::PushRequest& req, const std::string& token) = 0;
   virtual Result<v1::PullResponse> Pull(const v1::PullRequest& req, const std::string& token) = 0;
+  // Pull, into the caller's `out` (which may be on a protobuf arena: a catch-up pulls each page
+  // onto its own, so the page's thousand entries are allocated in blocks and freed at once).
+  // Here Pull's answer is moved into `out`, a copy when `out` is on an arena; the gRPC transport
+  // parses into `out` itself.
+  virtual Status PullInto(const v1::PullRequest& req, const std::string& token,
+                          v1::PullResponse& out) {
+    KRING_ASSIGN_OR_RETURN(v1::PullResponse pulled, Pull(req, token));
+    out = std::move(pulled);
+    return Status();
+  }
   virtual Result<v1::ListCasesResponse> ListCases(const std::string& token) = 0;
   // on_poke and on_end run on a transport thread; on_end runs exactly once, last.
   virtual std::unique_ptr<Subscription> Subscribe(const std::string& token,

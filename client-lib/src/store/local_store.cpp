@@ -1,8 +1,10 @@
 #include "store/local_store.h"
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <set>
+#include <span>
 
 #include "kring/common/crypto.h"
 #include "kring/common/protocol.h"
@@ -80,6 +82,28 @@ INSERT OR REPLACE INTO meta (key, value) VALUES ('stored_value_refs', 'op-digest
 constexpr int64_t kStateFormWithRefs = 2;
 // Client op id counters reserved per write of a case's op_counters row (NewClientOpId).
 constexpr int64_t kOpCounterBlock = 1024;
+
+// Row counts of ApplyBatch's log INSERTs, largest first: several rows to a statement, as kringd's
+// InsertOps does; a few fixed counts keep the texts cached.
+constexpr size_t kLogInsertRows[] = {64, 8, 1};
+
+// The log INSERT of `rows` rows (one of kLogInsertRows), built once. OR FAIL: a failing statement
+// keeps the rows before the failing one and ApplyBatch rolls them back with the rest, so SQLite
+// keeps no statement journal of the pages a statement of several rows changes.
+const std::string& LogInsertSql(size_t rows) {
+  static const std::vector<std::string> texts = [] {
+    std::vector<std::string> out;
+    for (size_t n : kLogInsertRows) {
+      std::string sql = "INSERT OR FAIL INTO log (case_id, seq, chain_hash, envelope) VALUES ";
+      for (size_t i = 0; i < n; ++i) sql += i == 0 ? "(?,?,?,?)" : ",(?,?,?,?)";
+      out.push_back(std::move(sql));
+    }
+    return out;
+  }();
+  size_t i = 0;
+  while (kLogInsertRows[i] != rows) ++i;
+  return texts[i];
+}
 
 constexpr std::string_view kKeyCheckLabel = "key-check";
 // From this many log rows on, ApplyBatch seals the state on a second thread.
@@ -870,27 +894,43 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
   // log rows of a large batch (they touch different members of the batch).
   auto seal_state = [&] { return SealState(batch.case_id, batch.state); };
   std::future<Bytes> sealed_state;
-  if (batch.entries.size() >= kParallelSealEntries) {
+  const size_t rows = batch.entries.size() + batch.pulled.size();
+  if (rows >= kParallelSealEntries) {
     sealed_state = std::async(std::launch::async, seal_state);
   }
   std::future<void> freed;  // the written entries, freed while the commit syncs
   sql::Transaction tx(db_);
   KRING_RETURN_IF_ERROR(tx.status());
-  // One statement for every row: a catch-up stores up to thousands of entries. The values are
-  // bound without SQLite's copy: the batch and `envelope` outlive the statement, and each row is
-  // bound anew after Reset.
-  std::string envelope;
-  sql::Statement ins(db_,
-                     "INSERT INTO log (case_id, seq, chain_hash, envelope) VALUES (?, ?, ?, ?)");
-  for (const v1::LogEntry& e : batch.entries) {
-    ins.Reset();
-    envelope.clear();
-    e.envelope().AppendToString(&envelope);  // reuses the buffer of the row before
-    KRING_RETURN_IF_ERROR(ins.BindBorrowed(1, batch.case_id)
-                              .Bind(2, static_cast<int64_t>(e.seq()))
-                              .BindBorrowed(3, View(e.chain_hash()))
-                              .BindBorrowed(4, View(envelope))
-                              .Run());
+  // Up to 64 rows to a statement: a catch-up stores thousands of entries, and each statement has
+  // its cost (cursors, seeks, halt, reset) whatever its rows. The values are bound without
+  // SQLite's copy: the batch and `envelopes` outlive each statement, and each statement's rows
+  // are serialized into buffers reused from the statement before.
+  std::vector<const v1::LogEntry*> rows_in_order;
+  rows_in_order.reserve(rows);
+  for (const v1::LogEntry& e : batch.entries) rows_in_order.push_back(&e);
+  rows_in_order.insert(rows_in_order.end(), batch.pulled.begin(), batch.pulled.end());
+  std::vector<std::string> envelopes(std::min(rows, kLogInsertRows[0]));
+  for (std::span<const v1::LogEntry* const> left(rows_in_order); !left.empty();) {
+    size_t n = 1;
+    for (size_t c : kLogInsertRows) {
+      if (left.size() >= c) {
+        n = c;
+        break;
+      }
+    }
+    sql::Statement ins(db_, LogInsertSql(n));
+    for (size_t i = 0; i < n; ++i) {
+      const v1::LogEntry& e = *left[i];
+      envelopes[i].clear();
+      e.envelope().AppendToString(&envelopes[i]);
+      const int at = static_cast<int>(i * 4);
+      ins.BindBorrowed(at + 1, batch.case_id)
+          .Bind(at + 2, static_cast<int64_t>(e.seq()))
+          .BindBorrowed(at + 3, View(e.chain_hash()))
+          .BindBorrowed(at + 4, View(envelopes[i]));
+    }
+    KRING_RETURN_IF_ERROR(ins.Run());
+    left = left.subspan(n);
   }
   for (const auto& [device_id, head] : batch.device_heads) {
     sql::Statement st(
@@ -922,11 +962,15 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
   sql::Statement matched(db_, "DELETE FROM push_results WHERE case_id = ? AND seq <= ?");
   KRING_RETURN_IF_ERROR(
       matched.Bind(1, batch.case_id).Bind(2, static_cast<int64_t>(batch.head_seq)).Run());
-  if (batch.entries.size() >= kParallelSealEntries) {
+  if (rows >= kParallelSealEntries) {
     // The rows are in SQLite's pages now. Freeing thousands of parsed envelopes takes a while:
     // done on another core while this one waits for the commit's fsync.
-    freed = std::async(std::launch::async,
-                       [written = std::move(batch.entries)]() mutable { written.clear(); });
+    batch.pulled.clear();  // points into the arenas
+    freed = std::async(std::launch::async, [written = std::move(batch.entries),
+                                            arenas = std::move(batch.arenas)]() mutable {
+      written.clear();
+      arenas.clear();
+    });
   }
   KRING_RETURN_IF_ERROR(tx.Commit());
   if (std::vector<Intent>* kept = KeptIntentsLocked(batch.case_id)) {

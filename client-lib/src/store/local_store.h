@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <google/protobuf/arena.h>
+
 #include "kring/client.h"
 #include "kring/common/sqlite.h"
 #include "kring/common/user_chain.h"
@@ -77,6 +79,10 @@ struct SentOp {
 struct AppliedBatch {
   Bytes case_id;
   std::vector<v1::LogEntry> entries;
+  // More entries, written after `entries`, left where a catch-up pulled them: on the protobuf
+  // arenas in `arenas` (one per pulled page), which keep them alive and free them at once.
+  std::vector<const v1::LogEntry*> pulled;
+  std::vector<std::unique_ptr<google::protobuf::Arena>> arenas;
   uint64_t head_seq = 0;
   Bytes head_hash;
   std::map<Bytes, DeviceHead> device_heads;  // changed heads only

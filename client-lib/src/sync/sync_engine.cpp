@@ -5,6 +5,8 @@
 #include <limits>
 #include <set>
 
+#include <google/protobuf/arena.h>
+
 #include "kring/common/crypto.h"
 #include "kring/common/log.h"
 #include "kring/common/protocol.h"
@@ -41,6 +43,21 @@ int64_t NowMs() {
 // and never match the log, so kringd can never have assigned it honestly.
 bool InStoredRange(uint64_t seq) {
   return seq <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+}
+
+// A pulled page on its own protobuf arena: its entries (up to a thousand envelopes, each a
+// handful of messages and strings) are allocated in blocks and freed at once, with the batch
+// that writes them (AppliedBatch::arenas). The strings' bytes are still allocated one by one.
+struct PulledPage {
+  std::unique_ptr<google::protobuf::Arena> arena;
+  v1::PullResponse* response = nullptr;  // on `arena`
+};
+
+google::protobuf::ArenaOptions PulledPageArenaOptions() {
+  google::protobuf::ArenaOptions o;
+  o.start_block_size = 64 * 1024;
+  o.max_block_size = 1024 * 1024;
+  return o;
 }
 
 }  // namespace
@@ -485,13 +502,13 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
 
   // Called once before PullOnce returns; takes the verified state out of `current`.
   auto commit = [&]() -> Status {
-    if (verified.entries.empty()) return {};
+    if (verified.pulled.empty()) return {};
     verified.head_seq = current.head_seq;
     verified.head_hash = current.head_hash;
     verified.state = std::move(current.state);
     // Written with the batch, so a crash before the replay below is finished resumes it.
     verified.state.set_history_replay_pending(learned_older_keys);
-    const size_t written = verified.entries.size();  // ApplyBatch takes a large batch's entries
+    const size_t written = verified.pulled.size();  // ApplyBatch takes a large batch's entries
     KRING_RETURN_IF_ERROR(store_->ApplyBatch(verified, &version));
     if (learned_older_keys) KRING_RETURN_IF_ERROR(Replay(case_id));
     for (VerifyFailure& f : complaints) {
@@ -523,48 +540,58 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     }
     return held < kMaxEntriesPerCommit || signed_head - head <= protocol::kMaxPullLimit;
   };
-  auto pull = [this, &case_id](uint64_t after_seq, const std::string& after_hash) {
+  auto pull = [this, &case_id](uint64_t after_seq,
+                               const std::string& after_hash) -> Result<PulledPage> {
     v1::PullRequest req;
     req.set_case_id(ToString(case_id));
     req.set_after_seq(after_seq);
     req.set_after_chain_hash(after_hash);
     req.set_limit(protocol::kMaxPullLimit);
-    return WithToken([&](const std::string& t) { return transport_->Pull(req, t); });
+    PulledPage page;
+    page.arena = std::make_unique<google::protobuf::Arena>(PulledPageArenaOptions());
+    page.response = google::protobuf::Arena::CreateMessage<v1::PullResponse>(page.arena.get());
+    // WithToken wants a Result (it signs in again once on an expired session).
+    Result<bool> pulled = WithToken([&](const std::string& t) -> Result<bool> {
+      Status s = transport_->PullInto(req, t, *page.response);
+      if (!s.ok()) return s;
+      return true;
+    });
+    if (!pulled.ok()) return pulled.status();
+    return page;
   };
   // The next page, asked for while this one is verified (kringd works on the other core), and
   // its envelopes parsed and hashed on that thread while this one checks and folds the page
   // before. Its position comes from the unverified page; it is used only if that page verifies,
   // and then the position is the verified head. Whatever it returns is verified like any other
   // page.
-  struct Page {
-    v1::PullResponse response;
-    std::vector<Result<protocol::ParsedOp>> parsed;
+  // The pages' parses, used in turn: the next page is parsed into one while this one is checked
+  // with the other, and each parse reuses the messages of the page two before (ParsedPage).
+  // Declared before `prefetched`, whose destructor waits for the thread that may be parsing.
+  ParsedPage parsed_pages[2];
+  size_t this_page = 0;
+  auto pull_and_parse = [&pull](uint64_t after_seq, std::string after_hash,
+                                ParsedPage* into) -> Result<PulledPage> {
+    KRING_ASSIGN_OR_RETURN(PulledPage page, pull(after_seq, after_hash));
+    ParseEntries(*page.response, *into);
+    return page;
   };
-  auto pull_and_parse = [&pull](uint64_t after_seq, std::string after_hash) -> Result<Page> {
-    KRING_ASSIGN_OR_RETURN(v1::PullResponse response, pull(after_seq, after_hash));
-    std::vector<Result<protocol::ParsedOp>> parsed = ParseEntries(response);
-    return Page{std::move(response), std::move(parsed)};
-  };
-  std::future<Result<Page>> prefetched;
+  std::future<Result<PulledPage>> prefetched;
 
   for (;;) {
-    std::vector<Result<protocol::ParsedOp>> parsed;
-    // Built in one expression: every path yields a response or an error, never an empty result.
-    Result<v1::PullResponse> resp = [&]() -> Result<v1::PullResponse> {
+    // Built in one expression: every path yields a page or an error, never an empty result.
+    Result<PulledPage> resp = [&]() -> Result<PulledPage> {
       if (!prefetched.valid()) return pull(current.head_seq, ToString(current.head_hash));
-      Result<Page> page = prefetched.get();
-      if (!page.ok()) return page.status();
-      parsed = std::move(page->parsed);
-      return std::move(page->response);
+      this_page = 1 - this_page;  // the prefetch parsed into the other one
+      return prefetched.get();
     }();
-    if (resp.ok() && resp->has_erased()) {
+    if (resp.ok() && resp->response->has_erased()) {
       KRING_RETURN_IF_ERROR(commit());
-      KRING_RETURN_IF_ERROR(AcceptErasure(case_id, resp->erased(), out));
+      KRING_RETURN_IF_ERROR(AcceptErasure(case_id, resp->response->erased(), out));
       return false;
     }
     if (!resp.ok()) {
       const Status& s = resp.status();
-      if (!verified.entries.empty()) {
+      if (!verified.pulled.empty()) {
         KRING_RETURN_IF_ERROR(commit());  // keep what was verified before the failure
         return s;
       }
@@ -604,9 +631,9 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     ctx.server_public_key = server_key;
     ctx.me = &me;
     ctx.chain_hash_at = [&](uint64_t seq) -> Result<std::optional<Bytes>> {
-      if (seq > stored_head && seq - stored_head <= verified.entries.size()) {
+      if (seq > stored_head && seq - stored_head <= verified.pulled.size()) {
         return std::optional<Bytes>(
-            ToBytes(verified.entries[static_cast<size_t>(seq - stored_head - 1)].chain_hash()));
+            ToBytes(verified.pulled[static_cast<size_t>(seq - stored_head - 1)]->chain_hash()));
       }
       return store_->ChainHashAt(case_id, seq);
     };
@@ -618,15 +645,17 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
       }
       return store_->FindEpochKey(case_id, scope, epoch);
     };
-    const uint64_t signed_head = resp->head().seq();
-    if (resp->entries_size() > 0) {
-      const v1::LogEntry& last = resp->entries(resp->entries_size() - 1);
-      if (goes_on(verified.entries.size() + static_cast<size_t>(resp->entries_size()), last.seq(),
+    const v1::PullResponse& response = *resp->response;
+    const uint64_t signed_head = response.head().seq();
+    if (response.entries_size() > 0) {
+      const v1::LogEntry& last = response.entries(response.entries_size() - 1);
+      if (goes_on(verified.pulled.size() + static_cast<size_t>(response.entries_size()), last.seq(),
                   signed_head)) {
-        prefetched = std::async(std::launch::async, pull_and_parse, last.seq(), last.chain_hash());
+        prefetched = std::async(std::launch::async, pull_and_parse, last.seq(), last.chain_hash(),
+                                &parsed_pages[1 - this_page]);
       }
     }
-    VerifyResult v = VerifyPull(ctx, std::move(resp).value(), std::move(parsed));
+    VerifyResult v = VerifyPullInPlace(ctx, response, &parsed_pages[this_page]);
     if (!v.error.ok() || v.failure) {
       current.state = std::move(ctx.record.state);  // the state after the pages before this one
     } else {
@@ -641,8 +670,10 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
       return Alarm(case_id, v.failure->kind, v.failure->seq, v.failure->detail,
                    std::move(v.failure->evidence), out);
     }
-    if (v.batch.entries.empty()) break;
-    for (auto& e : v.batch.entries) verified.entries.push_back(std::move(e));
+    if (response.entries_size() == 0) break;
+    // Verified: written from the page itself, which the batch keeps until then.
+    for (const v1::LogEntry& e : response.entries()) verified.pulled.push_back(&e);
+    verified.arenas.push_back(std::move(resp->arena));
     for (auto& [device, head] : v.batch.device_heads) {
       device_heads[device] = head;
       verified.device_heads[device] = head;
@@ -655,9 +686,9 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     for (auto& f : v.complaints) complaints.push_back(std::move(f));
     current.head_seq = v.batch.head_seq;
     current.head_hash = std::move(v.batch.head_hash);
-    if (!goes_on(verified.entries.size(), current.head_seq, signed_head)) break;
+    if (!goes_on(verified.pulled.size(), current.head_seq, signed_head)) break;
   }
-  if (verified.entries.empty()) {
+  if (verified.pulled.empty()) {
     store_->KeepCase(std::move(current), version);  // nothing new: the state goes back as taken
     return false;
   }

@@ -29,8 +29,27 @@ Bytes Evidence(const v1::PullResponse& response, const v1::LogEntry* entry) {
 
 struct Checked {
   const v1::LogEntry* entry;
-  protocol::ParsedOp op;
+  const protocol::ParsedOp* op;  // in the page's ParsedPage, which outlives the verifier
 };
+
+// Parses every entry of `response` into `page`, reusing its messages; `for_each(n, fn)` runs
+// fn(i) for each i, on this thread or on all cores (an envelope's parse and hashes need nothing
+// of the others, and fn(i) touches item i only).
+template <typename ForEach>
+void ParseInto(const v1::PullResponse& response, ParsedPage& page, const ForEach& for_each) {
+  const size_t n = static_cast<size_t>(response.entries_size());
+  // Grown only: the messages beyond n stay for a longer page later.
+  if (page.ops.size() < n) page.ops.resize(n);
+  if (page.status.size() < n) page.status.resize(n);
+  page.size = n;
+  for_each(n, [&](size_t i) {
+    protocol::ParsedOp& op = page.ops[i];
+    page.status[i] =
+        protocol::ParseEnvelopeInto(response.entries(static_cast<int>(i)).envelope(),
+                                    {op.header, op.control, op.digest, op.envelope_hash});
+  });
+  page.filled = true;
+}
 
 // A copy of everything but the entities, the part of a state that grows with the case: the
 // entities are swapped out for the copy and back (O(1) each), so `state` ends unchanged.
@@ -61,10 +80,11 @@ void ForEachOnCores(size_t n, const Fn& fn) {
 
 class BatchVerifier {
  public:
-  // `owned`: the same response, when its entries may be moved into the result.
+  // `owned`: the same response, when its entries may be moved into the result. `entries_stay`:
+  // the result gets none of them (the caller writes them from `resp`).
   BatchVerifier(VerifyContext& ctx, const v1::PullResponse& resp, v1::PullResponse* owned,
-                std::vector<Result<protocol::ParsedOp>>* parsed = nullptr)
-      : ctx_(ctx), resp_(resp), owned_(owned), parsed_(parsed) {}
+                ParsedPage* parsed = nullptr, bool entries_stay = false)
+      : ctx_(ctx), resp_(resp), owned_(owned), parsed_(parsed), entries_stay_(entries_stay) {}
 
   VerifyResult Run() {
     if (CheckHead() && CheckEntries() && CheckSignatures() && !ApplyAll()) RestoreState();
@@ -173,14 +193,13 @@ class BatchVerifier {
   // apply (create_case at seq 1 of a new record, add_member ops). This runs before the hash-link
   // and author checks, so a lying server can still name one stranger per entry of the page; the
   // in-order checks would fetch no more than that either.
-  void PrefetchChains(const std::vector<Result<protocol::ParsedOp>>& all_parsed,
-                      const v1::CaseState& membership) {
+  void PrefetchChains(const ParsedPage& page, const v1::CaseState& membership) {
     if (!ctx_.prefetch_chains) return;
     std::set<std::string> members;
     for (const v1::Member& m : membership.members()) members.insert(m.account_id());
-    for (size_t i = 0; i < all_parsed.size(); ++i) {
-      const auto& parsed = all_parsed[i];
-      if (!parsed.ok()) continue;
+    for (size_t i = 0; i < page.size; ++i) {
+      if (!page.status[i].ok()) continue;
+      const protocol::ParsedOp* parsed = &page.ops[i];
       if (i == 0 && ctx_.record.head_seq == 0 && resp_.entries(0).seq() == 1 &&
           parsed->control.has_create_case()) {
         for (const v1::Member& m : parsed->control.create_case().members()) {
@@ -193,9 +212,9 @@ class BatchVerifier {
     }
     std::set<Bytes> authors;
     const std::string* previous = nullptr;  // runs of one author are common
-    for (const auto& parsed : all_parsed) {
-      if (!parsed.ok()) continue;
-      const std::string& author = parsed->header.author_account_id();
+    for (size_t i = 0; i < page.size; ++i) {
+      if (!page.status[i].ok()) continue;
+      const std::string& author = page.ops[i].header.author_account_id();
       if ((previous != nullptr && *previous == author) || members.count(author) == 0) continue;
       previous = &author;
       authors.insert(ToBytes(author));
@@ -213,21 +232,18 @@ class BatchVerifier {
     // Parsing and hashing each envelope needs nothing of the others: done on all cores first;
     // the checks below still run in log order.
     const size_t n = static_cast<size_t>(resp_.entries_size());
-    std::vector<Result<protocol::ParsedOp>> all_parsed;
     checked_.reserve(n);
-    if (parsed_ != nullptr && parsed_->size() == n) {
-      all_parsed = std::move(*parsed_);  // parsed by the thread that pulled the page
-    } else {
-      all_parsed.assign(n, InvalidArgument("not parsed"));
-      ForEachOnCores(n, [&](size_t i) {
-        all_parsed[i] =
-            protocol::ParseEnvelopeFields(resp_.entries(static_cast<int>(i)).envelope());
-      });
+    if (parsed_ == nullptr) parsed_ = &own_parsed_;
+    // Filled: parsed by the thread that pulled the page. Never used for another page: VerifyPull
+    // clears `filled` when done, and a page parsed for this response has its size.
+    if (!parsed_->filled || parsed_->size != n) {
+      ParseInto(resp_, *parsed_, [](size_t count, const auto& fn) { ForEachOnCores(count, fn); });
     }
-    PrefetchChains(all_parsed, membership);
+    const ParsedPage& page = *parsed_;
+    PrefetchChains(page, membership);
     size_t index = 0;
     for (const v1::LogEntry& entry : resp_.entries()) {
-      Result<protocol::ParsedOp>& parsed = all_parsed[index++];
+      const size_t at = index++;
       const uint64_t seq = entry.seq();
       if (seq > expected)
         return Fail(AlarmKind::kDrop, expected, "log entries are missing", &entry);
@@ -235,8 +251,10 @@ class BatchVerifier {
       if (!ctx_.replay && seq > resp_.head().seq()) {
         return Fail(AlarmKind::kTamper, seq, "entry beyond the signed head", &entry);
       }
-      if (!parsed.ok()) return Fail(AlarmKind::kTamper, seq, "malformed envelope", &entry);
-      protocol::ParsedOp& op = parsed.value();
+      if (!page.status[at].ok()) {
+        return Fail(AlarmKind::kTamper, seq, "malformed envelope", &entry);
+      }
+      const protocol::ParsedOp& op = page.ops[at];
       const v1::OpHeader& h = op.header;
       if (!ConstantTimeEqual(View(h.case_id()), ctx_.record.case_id)) {
         return Fail(AlarmKind::kTamper, seq, "op belongs to another case", &entry);
@@ -352,7 +370,7 @@ class BatchVerifier {
       } else {
         author_memo_ = AuthorMemo();
       }
-      checked_.emplace_back(&entry, std::move(op));
+      checked_.push_back(Checked{&entry, &op});
       prev_chain = std::move(chain);
       ++expected;
     }
@@ -374,8 +392,8 @@ class BatchVerifier {
     auto verify_range = [&](size_t begin, size_t end) {
       for (size_t i = begin; i < end; ++i) {
         const Checked& c = checked_[to_check[i]];
-        const Bytes& key = signing_key_.at(ToBytes(c.op.header.author_device_id()));
-        valid[i] = crypto::Verify(key, c.op.digest, View(c.entry->envelope().signature())) ? 1 : 0;
+        const Bytes& key = signing_key_.at(ToBytes(c.op->header.author_device_id()));
+        valid[i] = crypto::Verify(key, c.op->digest, View(c.entry->envelope().signature())) ? 1 : 0;
       }
     };
     constexpr size_t kPerThread = 32;
@@ -484,7 +502,7 @@ class BatchVerifier {
       const size_t at = static_cast<size_t>(&c - checked_.data());
       for (size_t i = at + 1; i < checked_.size(); ++i) {
         const Checked& next = checked_[i];
-        if (next.op.header.author_device_id() != c.op.header.author_device_id()) continue;
+        if (next.op->header.author_device_id() != c.op->header.author_device_id()) continue;
         *ev.add_entries() = *next.entry;
         if (!next.entry->envelope().signature().empty()) break;
       }
@@ -505,9 +523,9 @@ class BatchVerifier {
   // member cuts off a device revoked since; kringd holds content until one does); else the claim
   // is forged. Sets `others` when a device of another member is named.
   bool CheckRevokedDevices(const Checked& c, bool& others) {
-    const v1::Rekey& rk = c.op.control.rekey();
+    const v1::Rekey& rk = c.op->control.rekey();
     const uint64_t seq = c.entry->seq();
-    const Bytes author = ToBytes(c.op.header.author_account_id());
+    const Bytes author = ToBytes(c.op->header.author_account_id());
     others = false;
     if (rk.revoked_devices_size() > 64) {
       return Fail(AlarmKind::kTamper, seq, "rekey names too many revoked devices", c.entry);
@@ -598,7 +616,7 @@ class BatchVerifier {
   // the chain, so a server that hides the rotation from this device cannot hide the rule.
   bool CheckBoxesPastCutOffs(const Checked& c) {
     if (state_.device_cutoffs().empty()) return true;
-    const v1::Rekey& rk = c.op.control.rekey();
+    const v1::Rekey& rk = c.op->control.rekey();
     for (const v1::KeyBox& box : rk.boxes()) {
       auto chain = ctx_.chain_of(ToBytes(box.account_id()), false);
       if (!chain.ok()) {
@@ -617,9 +635,9 @@ class BatchVerifier {
   }
 
   bool ApplyRekey(const Checked& c) {
-    const v1::Rekey& rk = c.op.control.rekey();
+    const v1::Rekey& rk = c.op->control.rekey();
     const uint64_t seq = c.entry->seq();
-    const v1::Member* author = model::FindMember(state_, View(c.op.header.author_account_id()));
+    const v1::Member* author = model::FindMember(state_, View(c.op->header.author_account_id()));
     const uint32_t scope = rk.scope_id();
     auto restricted = state_.scopes().find(scope);
     bool revocation = false;
@@ -650,13 +668,13 @@ class BatchVerifier {
         return Fail(AlarmKind::kTamper, seq, "rekey without the history back-link", c.entry);
       }
       if (state_.rekey_pending() && !state_.rekey_pending_device().empty() &&
-          c.op.header.author_device_id() != state_.rekey_pending_device()) {
+          c.op->header.author_device_id() != state_.rekey_pending_device()) {
         return Fail(AlarmKind::kTamper, seq, "membership change not followed by its own rekey",
                     c.entry);
       }
     } else if (restricted == state_.scopes().end()) {
       return Fail(AlarmKind::kTamper, seq, "rekey of an unknown scope", c.entry);
-    } else if (!model::InScope(state_, scope, View(c.op.header.author_account_id()))) {
+    } else if (!model::InScope(state_, scope, View(c.op->header.author_account_id()))) {
       return Fail(AlarmKind::kTamper, seq, "rekey of a scope by someone outside it", c.entry);
     } else if (state_.rekey_pending()) {
       return Fail(AlarmKind::kTamper, seq, "scope rekey before the case's own rekey", c.entry);
@@ -744,7 +762,7 @@ class BatchVerifier {
         result_.learned_older_keys = true;
       }
     }
-    model::ApplyControl(state_, c.op.header, c.op.control, seq);
+    model::ApplyControl(state_, c.op->header, c.op->control, seq);
     return true;
   }
 
@@ -753,21 +771,22 @@ class BatchVerifier {
     if (state_.rekey_pending()) {
       return Fail(AlarmKind::kTamper, seq, "membership change before the previous rekey", c.entry);
     }
-    std::string denied =
-        model::CheckControlPermission(state_, View(c.op.header.author_account_id()), c.op.control);
+    std::string denied = model::CheckControlPermission(
+        state_, View(c.op->header.author_account_id()), c.op->control);
     if (!denied.empty()) return Fail(AlarmKind::kTamper, seq, denied, c.entry);
-    model::ApplyControl(state_, c.op.header, c.op.control, seq);
+    model::ApplyControl(state_, c.op->header, c.op->control, seq);
     // Kept in the state: the change and its Rekey may arrive on different pull pages. After a
     // leave the next Rekey comes from any chair or coordinator device (empty = any).
     const bool leaving =
-        c.op.control.has_remove_member() &&
-        c.op.control.remove_member().account_id() == c.op.header.author_account_id();
-    state_.set_rekey_pending_device(leaving ? std::string() : c.op.header.author_device_id());
-    if (c.op.control.has_remove_member() && IsMe(View(c.op.control.remove_member().account_id()))) {
+        c.op->control.has_remove_member() &&
+        c.op->control.remove_member().account_id() == c.op->header.author_account_id();
+    state_.set_rekey_pending_device(leaving ? std::string() : c.op->header.author_device_id());
+    if (c.op->control.has_remove_member() &&
+        IsMe(View(c.op->control.remove_member().account_id()))) {
       state_.set_removed(true);
     }
-    if (c.op.control.has_add_member() &&
-        IsMe(View(c.op.control.add_member().member().account_id()))) {
+    if (c.op->control.has_add_member() &&
+        IsMe(View(c.op->control.add_member().member().account_id()))) {
       state_.set_removed(false);
       state_.set_pending_approval(false);
     }
@@ -775,7 +794,7 @@ class BatchVerifier {
   }
 
   bool ApplyContent(const Checked& c) {
-    const v1::OpHeader& h = c.op.header;
+    const v1::OpHeader& h = c.op->header;
     const uint64_t seq = c.entry->seq();
     auto it = state_.scope_epochs().find(h.scope_id());
     if (it == state_.scope_epochs().end() || it->second != h.epoch()) {
@@ -846,7 +865,7 @@ class BatchVerifier {
     model::ApplyContent(
         state_, std::move(content),
         {seq, ToBytes(h.author_account_id()), ToBytes(h.client_op_id()), h.scope_id(),
-         /*utf8_checked=*/true, c.op.digest});
+         /*utf8_checked=*/true, c.op->digest});
     return true;
   }
 
@@ -877,13 +896,13 @@ class BatchVerifier {
     // device's own from a Rekey that lost the race for that epoch (kringd refused it as stale).
     for (size_t i = from; i < checked_.size(); ++i) {
       const Checked& c = checked_[i];
-      if (c.op.header.kind() == v1::OP_KIND_REKEY) {
-        unknown.insert({c.op.control.rekey().scope_id(), c.op.control.rekey().new_epoch()});
+      if (c.op->header.kind() == v1::OP_KIND_REKEY) {
+        unknown.insert({c.op->control.rekey().scope_id(), c.op->control.rekey().new_epoch()});
       }
     }
     std::vector<size_t> to_open;
     for (size_t i = from; i < checked_.size(); ++i) {
-      const v1::OpHeader& h = checked_[i].op.header;
+      const v1::OpHeader& h = checked_[i].op->header;
       if (h.kind() != v1::OP_KIND_CONTENT || pre_opened_keys_[i] != nullptr ||
           unknown.count({h.scope_id(), h.epoch()}) != 0) {
         continue;
@@ -910,7 +929,7 @@ class BatchVerifier {
     rest_before_ = CopyWithoutEntities(state_);
     for (const Checked& c : checked_) {
       const uint64_t seq = c.entry->seq();
-      const v1::OpHeader& h = c.op.header;
+      const v1::OpHeader& h = c.op->header;
       bool is_create = h.kind() == v1::OP_KIND_CREATE_CASE;
       if ((seq == 1) != is_create) {
         return Fail(AlarmKind::kTamper, seq, "case must start with exactly one CreateCase",
@@ -918,9 +937,9 @@ class BatchVerifier {
       }
       if (is_create) {
         std::string denied =
-            model::CheckControlPermission(state_, View(h.author_account_id()), c.op.control);
+            model::CheckControlPermission(state_, View(h.author_account_id()), c.op->control);
         if (!denied.empty()) return Fail(AlarmKind::kTamper, seq, denied, c.entry);
-        model::ApplyControl(state_, h, c.op.control, seq);
+        model::ApplyControl(state_, h, c.op->control, seq);
       } else if (h.kind() == v1::OP_KIND_REKEY) {
         const size_t keys_before = result_.batch.epoch_keys.size();
         if (!ApplyRekey(c)) return false;
@@ -946,9 +965,9 @@ class BatchVerifier {
           return Fail(AlarmKind::kTamper, seq, "this op uses scope 0", c.entry);
         }
         std::string denied =
-            model::CheckControlPermission(state_, View(h.author_account_id()), c.op.control);
+            model::CheckControlPermission(state_, View(h.author_account_id()), c.op->control);
         if (!denied.empty()) return Fail(AlarmKind::kTamper, seq, denied, c.entry);
-        model::ApplyControl(state_, h, c.op.control, seq);
+        model::ApplyControl(state_, h, c.op->control, seq);
       } else if (!ApplyContent(c)) {
         return false;
       }
@@ -964,8 +983,8 @@ class BatchVerifier {
     for (const Bytes& d : changed_devices_) b.device_heads[d] = heads_[d];
     b.state = std::move(state_);
     // Last: every entry of the response was checked, in order, and none is read after this.
-    b.entries.reserve(checked_.size());
-    for (size_t i = 0; i < checked_.size(); ++i) {
+    if (!entries_stay_) b.entries.reserve(checked_.size());
+    for (size_t i = 0; i < checked_.size() && !entries_stay_; ++i) {
       if (owned_ != nullptr) {
         b.entries.push_back(std::move(*owned_->mutable_entries(static_cast<int>(i))));
       } else {
@@ -988,7 +1007,9 @@ class BatchVerifier {
   VerifyContext& ctx_;
   const v1::PullResponse& resp_;
   v1::PullResponse* owned_;
-  std::vector<Result<protocol::ParsedOp>>* parsed_;  // ParseEntries(resp_), or null
+  ParsedPage* parsed_;     // this page's parse (ParseEntries(resp_) when filled); or own_parsed_
+  ParsedPage own_parsed_;  // for a caller that keeps none
+  bool entries_stay_;
   VerifyResult result_;
   std::vector<Checked> checked_;
   std::map<Bytes, DeviceHead> heads_;
@@ -1016,18 +1037,24 @@ VerifyResult VerifyPull(VerifyContext& ctx, const v1::PullResponse& response) {
   return BatchVerifier(ctx, response, nullptr).Run();
 }
 
-std::vector<Result<protocol::ParsedOp>> ParseEntries(const v1::PullResponse& response) {
-  std::vector<Result<protocol::ParsedOp>> parsed;
-  parsed.reserve(static_cast<size_t>(response.entries_size()));
-  for (const v1::LogEntry& e : response.entries()) {
-    parsed.push_back(protocol::ParseEnvelopeFields(e.envelope()));
-  }
-  return parsed;
+void ParseEntries(const v1::PullResponse& response, ParsedPage& page) {
+  ParseInto(response, page, [](size_t count, const auto& fn) {
+    for (size_t i = 0; i < count; ++i) fn(i);
+  });
 }
 
-VerifyResult VerifyPull(VerifyContext& ctx, v1::PullResponse&& response,
-                        std::vector<Result<protocol::ParsedOp>>&& parsed) {
-  return BatchVerifier(ctx, response, &response, &parsed).Run();
+VerifyResult VerifyPullInPlace(VerifyContext& ctx, const v1::PullResponse& response,
+                               ParsedPage* parsed) {
+  VerifyResult result = BatchVerifier(ctx, response, nullptr, parsed, /*entries_stay=*/true).Run();
+  if (parsed != nullptr) parsed->filled = false;  // as in VerifyPull below
+  return result;
+}
+
+VerifyResult VerifyPull(VerifyContext& ctx, v1::PullResponse&& response, ParsedPage* parsed) {
+  VerifyResult result = BatchVerifier(ctx, response, &response, parsed).Run();
+  // Kept for the next page's parse, never taken for that page's result.
+  if (parsed != nullptr) parsed->filled = false;
+  return result;
 }
 
 }  // namespace kring::client

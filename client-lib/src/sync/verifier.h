@@ -65,18 +65,38 @@ struct VerifyResult {
   std::vector<VerifyFailure> complaints;
 };
 
-// protocol::ParseEnvelopeFields of each entry of `response`, in order, on the calling thread: a
-// sync parses and hashes the next page on the thread that pulled it, while the page before is
-// checked and folded on this one (VerifyPull below takes the result).
-std::vector<Result<protocol::ParsedOp>> ParseEntries(const v1::PullResponse& response);
+// The parsed envelopes of one page, by position: protocol::ParseEnvelopeInto of entry i into
+// ops[i] when status[i] is ok. Meant to be kept from page to page (a catch-up alternates two):
+// parsing into the messages that held an earlier page's headers reuses their strings, so a
+// header costs no allocation per field. `ops` and `status` may hold more than `size` (a longer
+// page before); only the first `size` are this page's.
+struct ParsedPage {
+  std::vector<protocol::ParsedOp> ops;
+  std::vector<Status> status;
+  size_t size = 0;
+  // Set by ParseEntries, cleared by VerifyPull once it has used the page: a page handed on
+  // without a new parse is never taken for the next response's.
+  bool filled = false;
+};
+
+// Parses each entry of `response`, in order, on the calling thread into `page` (reusing what it
+// holds): a sync parses and hashes the next page on the thread that pulled it, while the page
+// before is checked and folded on this one (VerifyPull below takes the result).
+void ParseEntries(const v1::PullResponse& response, ParsedPage& page);
 
 // Folds the batch into ctx.record.state in place. Without failure or error the folded state is
 // in the result's batch.state and ctx.record.state is left empty; otherwise ctx.record.state is
 // handed back exactly as it was (a journal undoes a partly applied batch).
 VerifyResult VerifyPull(VerifyContext& ctx, const v1::PullResponse& response);
-// The same, moving the verified entries out of `response` instead of copying them. `parsed`, when
-// not empty, is ParseEntries(response); every check on it runs as on a page parsed here.
+// The same, moving the verified entries out of `response` instead of copying them. `parsed`
+// (may be null): when filled, ParseEntries(response) (every check on it runs as on a page parsed
+// here); otherwise the page is parsed into it. Either way it is left unfilled, to be reused,
+// and nothing in the result points into it.
 VerifyResult VerifyPull(VerifyContext& ctx, v1::PullResponse&& response,
-                        std::vector<Result<protocol::ParsedOp>>&& parsed = {});
+                        ParsedPage* parsed = nullptr);
+// The same for a response the caller keeps and writes from (a pulled page on its protobuf arena,
+// where a move out would copy): the verified entries stay in `response`, batch.entries is empty.
+VerifyResult VerifyPullInPlace(VerifyContext& ctx, const v1::PullResponse& response,
+                               ParsedPage* parsed);
 
 }  // namespace kring::client

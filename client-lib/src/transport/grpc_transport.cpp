@@ -139,6 +139,10 @@ class GrpcTransport final : public Transport {
     return Call<v1::PullResponse>(
         [&](grpc::ClientContext* c, auto* out) { return sync_->Pull(c, req, out); }, token);
   }
+  Status PullInto(const v1::PullRequest& req, const std::string& token,
+                  v1::PullResponse& out) override {
+    return CallInto([&](grpc::ClientContext* c) { return sync_->Pull(c, req, &out); }, token);
+  }
   Result<v1::ListCasesResponse> ListCases(const std::string& token) override {
     return Call<v1::ListCasesResponse>(
         [&](grpc::ClientContext* c, auto* out) {
@@ -156,14 +160,20 @@ class GrpcTransport final : public Transport {
  private:
   template <typename Resp, typename Fn>
   Result<Resp> Call(Fn&& fn, const std::string& token = {}) {
+    Resp out;
+    KRING_RETURN_IF_ERROR(CallInto([&](grpc::ClientContext* c) { return fn(c, &out); }, token));
+    return out;
+  }
+  // The call, its answer parsed into wherever `fn` puts it.
+  template <typename Fn>
+  Status CallInto(Fn&& fn, const std::string& token) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() +
                      std::chrono::milliseconds(options_.deadline_ms));
     if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
-    Resp out;
-    grpc::Status s = fn(&ctx, &out);
+    grpc::Status s = fn(&ctx);
     if (!s.ok()) return FromGrpc(s);
-    return out;
+    return Status();
   }
 
   GrpcTransportOptions options_;

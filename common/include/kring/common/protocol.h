@@ -121,7 +121,10 @@ struct ParsedOpFields {
   Bytes& digest;
   Bytes& envelope_hash;
 };
-// ParseEnvelopeFields' checks and hashes, into `op`.
+// ParseEnvelopeFields' checks and hashes, into `op`. The messages may be reused from an earlier
+// envelope (a verifier parses each page into the last page's messages, so their strings keep
+// their allocations): the header is parsed anew and the control body cleared for a content op.
+// On an error `op` holds a partial parse and must not be read.
 Status ParseEnvelopeInto(const v1::Envelope& env, const ParsedOpFields& op);
 bool IsControl(v1::OpKind kind);
 
