@@ -148,6 +148,24 @@ v1::ControlBody AppendStart(Log& log, Author& chair, Author& member, const Secre
   return rekey;
 }
 
+// What the sync engine hands VerifyPull, for a case of `chair` and `member` read on the chair's
+// device: no stored chain hashes, their chains as given, `keys` (the first one) for any epoch.
+void FillContext(client::VerifyContext& ctx, const Log& log, const Author& chair,
+                 const Author& member, const std::vector<client::EpochKey>& keys) {
+  ctx.server_public_key = log.server().public_key;
+  ctx.me = &chair.local;
+  ctx.chain_hash_at = [](uint64_t) -> Result<std::optional<Bytes>> {
+    return std::optional<Bytes>();
+  };
+  ctx.chain_of = [&chair, &member](const Bytes& account, bool) -> Result<UserChain> {
+    return account == chair.account_id ? chair.chain : member.chain;
+  };
+  ctx.epoch_key = [&keys](uint32_t, uint64_t) -> Result<std::optional<client::EpochKey>> {
+    if (keys.empty()) return std::optional<client::EpochKey>();
+    return std::optional<client::EpochKey>(keys[0]);
+  };
+}
+
 }  // namespace
 
 TEST_CASE("a page that fails halfway hands the state back exactly as before it", "[verifier]") {
@@ -175,19 +193,8 @@ TEST_CASE("a page that fails halfway hands the state back exactly as before it",
   std::map<Bytes, client::DeviceHead> heads;
   std::vector<client::EpochKey> keys;
   auto context = [&](client::VerifyContext& ctx) {
+    FillContext(ctx, log, chair, member, keys);
     ctx.device_heads = heads;
-    ctx.server_public_key = log.server().public_key;
-    ctx.me = &chair.local;
-    ctx.chain_hash_at = [](uint64_t) -> Result<std::optional<Bytes>> {
-      return std::optional<Bytes>();
-    };
-    ctx.chain_of = [&](const Bytes& account, bool) -> Result<UserChain> {
-      return account == chair.account_id ? chair.chain : member.chain;
-    };
-    ctx.epoch_key = [&](uint32_t, uint64_t) -> Result<std::optional<client::EpochKey>> {
-      if (keys.empty()) return std::optional<client::EpochKey>();
-      return std::optional<client::EpochKey>(keys[0]);
-    };
   };
 
   // A page that serves only the first three entries, under a head signed for them.
@@ -237,20 +244,7 @@ TEST_CASE("a reused parsed page is parsed again for the next response", "[verifi
   const size_t first_page = 2;
 
   std::vector<client::EpochKey> keys;
-  auto context = [&](client::VerifyContext& ctx) {
-    ctx.server_public_key = log.server().public_key;
-    ctx.me = &chair.local;
-    ctx.chain_hash_at = [](uint64_t) -> Result<std::optional<Bytes>> {
-      return std::optional<Bytes>();
-    };
-    ctx.chain_of = [&](const Bytes& account, bool) -> Result<UserChain> {
-      return account == chair.account_id ? chair.chain : member.chain;
-    };
-    ctx.epoch_key = [&](uint32_t, uint64_t) -> Result<std::optional<client::EpochKey>> {
-      if (keys.empty()) return std::optional<client::EpochKey>();
-      return std::optional<client::EpochKey>(keys[0]);
-    };
-  };
+  auto context = [&](client::VerifyContext& ctx) { FillContext(ctx, log, chair, member, keys); };
 
   client::ParsedPage parsed;
   v1::PullResponse page1 = log.FirstPage(first_page);
