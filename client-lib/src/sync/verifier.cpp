@@ -626,7 +626,7 @@ class BatchVerifier {
       }
       for (const auto& [id, device] : chain->devices) {
         if (device.generation_at_revocation && state_.device_cutoffs().count(Hex(id)) != 0 &&
-            !BoxedPast(rk, View(box.account_id()), *device.generation_at_revocation)) {
+            box.user_key_generation() <= *device.generation_at_revocation) {
           return Fail(AlarmKind::kTamper, c.entry->seq(), kBoxedToHeldKey, c.entry);
         }
       }

@@ -109,8 +109,8 @@ class StoreTxn {
                                                           uint64_t from_index) = 0;
   virtual Status AppendChainLink(ByteView account_id, uint64_t index, const std::string& link,
                                  ByteView link_hash) = 0;
-  // The account's current user key generation (from migration 8 on, written at each publish
-  // that changes it), or nothing for an account that has not published since.
+  // The account's current user key generation (from migration 8 on, written at every publish),
+  // or nothing for an account that has not published since (CheckRekey then reads its chain).
   virtual Status SetUserKeyGeneration(ByteView account_id, uint32_t generation) = 0;
   virtual Result<std::optional<uint32_t>> GetUserKeyGeneration(ByteView account_id) = 0;
   virtual Result<std::optional<DeviceRecord>> GetDevice(ByteView device_id) = 0;
