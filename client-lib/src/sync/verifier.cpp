@@ -535,21 +535,11 @@ class BatchVerifier {
       if (id.size() != crypto::kIdBytes || !seen.insert(id).second) {
         return Fail(AlarmKind::kTamper, seq, "malformed revoked device id", c.entry);
       }
-      // The newest user key generation the device may hold.
-      std::optional<uint32_t> held_generation;
       auto revoked = [&](const UserChain& chain) {
         auto it = chain.devices.find(ToBytes(id));
-        const bool is = it != chain.devices.end() && !it->second.is_recovery &&
-                        it->second.revoked_at.has_value();
-        if (is) held_generation = it->second.generation_at_revocation;
-        return is;
+        return it != chain.devices.end() && !it->second.is_recovery &&
+               it->second.revoked_at.has_value();
       };
-      // The new key goes to the device's account under a user key the device never held, else
-      // whoever has the device opens it.
-      auto boxed_past_device = [&](ByteView account) {
-        return !held_generation || BoxedPast(rk, account, *held_generation);
-      };
-      auto stale = [&] { return Fail(AlarmKind::kTamper, seq, kBoxedToHeldKey, c.entry); };
       // Whether the account's chain, fetched afresh when the cached one does not show it
       // revoked, revokes the device; false with a failure raised when a chain fails.
       auto revoked_by = [&](const Bytes& account, bool& failed) {
@@ -563,10 +553,7 @@ class BatchVerifier {
         return revoked(*chain);
       };
       bool failed = false;
-      if (revoked_by(author, failed)) {
-        if (!boxed_past_device(author)) return stale();
-        continue;
-      }
+      if (revoked_by(author, failed)) continue;
       if (failed) return false;
       const v1::Member* owner = nullptr;
       for (const v1::Member& m : state_.members()) {
@@ -594,29 +581,25 @@ class BatchVerifier {
         return Fail(AlarmKind::kTamper, seq, "rekey names a device its account has not revoked",
                     c.entry);
       }
-      if (!boxed_past_device(View(owner->account_id()))) return stale();
       others = true;
     }
     return true;
   }
 
-  // Whether `rk` boxes `account`'s key (if it gives it one) to a generation after `held`.
-  static bool BoxedPast(const v1::Rekey& rk, ByteView account, uint32_t held) {
-    for (const v1::KeyBox& box : rk.boxes()) {
-      if (ConstantTimeEqual(View(box.account_id()), account)) {
-        return box.user_key_generation() > held;
-      }
-    }
-    return true;
-  }
-
-  // Every key given after a device's cut-off in this case goes to its account under a user key
-  // the device never held (kringd takes a revocation only with a new user key right after it,
-  // and refuses any box below the account's current one). The revocation's generation comes from
-  // the chain, so a server that hides the rotation from this device cannot hide the rule.
+  // Every key given to a revoked device's account once the device is cut off in this case (by
+  // an earlier Rekey, or by this one naming it) goes to a user key the device never held: above
+  // the generation in force at its revocation, read from the chain's revocation link itself, so
+  // a server that hides the rotation from this device cannot hide the rule (kringd takes a
+  // revocation only with a new user key right after it, and refuses boxes below the current
+  // one). Chains as cached: CheckRevokedDevices has fetched those of the devices this names.
   bool CheckBoxesPastCutOffs(const Checked& c) {
-    if (state_.device_cutoffs().empty()) return true;
     const v1::Rekey& rk = c.op->control.rekey();
+    if (state_.device_cutoffs().empty() && rk.revoked_devices().empty()) return true;
+    auto cut_off = [&](const Bytes& device_id) {
+      return state_.device_cutoffs().count(Hex(device_id)) != 0 ||
+             std::find(rk.revoked_devices().begin(), rk.revoked_devices().end(),
+                       ToString(device_id)) != rk.revoked_devices().end();
+    };
     for (const v1::KeyBox& box : rk.boxes()) {
       auto chain = ctx_.chain_of(ToBytes(box.account_id()), false);
       if (!chain.ok()) {
@@ -625,8 +608,8 @@ class BatchVerifier {
                     c.entry);
       }
       for (const auto& [id, device] : chain->devices) {
-        if (device.generation_at_revocation && state_.device_cutoffs().count(Hex(id)) != 0 &&
-            box.user_key_generation() <= *device.generation_at_revocation) {
+        if (device.generation_at_revocation &&
+            box.user_key_generation() <= *device.generation_at_revocation && cut_off(id)) {
           return Fail(AlarmKind::kTamper, c.entry->seq(), kBoxedToHeldKey, c.entry);
         }
       }
