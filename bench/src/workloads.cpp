@@ -667,32 +667,27 @@ void RunPush(Report& report, const Options& o) {
                                                      : 50 * std::max<size_t>(2, (200 + n - 1) / n));
       std::string label = std::to_string(n) + (n == 1 ? " client, " : " clients, ") +
                           (batch == 1 ? "single-op pushes" : "batches of 50");
-      Comparison vs_floor{
-          "push: " + label, "kringd", "floor relay", "ops/s", true, {}, {}, std::nullopt, "", ""};
-      Comparison vs_sqlite{"push: " + label,
-                           "kringd",
-                           batch == 1 ? "raw SQLite, one txn per row (1 thread)"
-                                      : "raw SQLite, txns of 50 rows (1 thread)",
-                           "ops/s",
-                           true,
-                           {},
-                           {},
-                           std::nullopt,
-                           "",
-                           ""};
+      // Every push row compares two rates, higher being better.
+      auto rates = [&](std::string a_name, std::string b_name) {
+        return Comparison{"push: " + label,
+                          std::move(a_name),
+                          std::move(b_name),
+                          "ops/s",
+                          true,
+                          {},
+                          {},
+                          std::nullopt,
+                          "",
+                          ""};
+      };
+      Comparison vs_floor = rates("kringd", "floor relay");
+      Comparison vs_sqlite = rates("kringd", batch == 1 ? "raw SQLite, one txn per row (1 thread)"
+                                                        : "raw SQLite, txns of 50 rows (1 thread)");
       // The check kringd cannot skip: one Ed25519 verification per signed op, which is every
       // single-op push and one per batch (libkring signs the last op of a push's run).
-      Comparison vs_checked{"push: " + label,
-                            "kringd",
-                            batch == 1 ? "floor relay + Ed25519 check per op"
-                                       : "floor relay + one Ed25519 check per push",
-                            "ops/s",
-                            true,
-                            {},
-                            {},
-                            std::nullopt,
-                            "",
-                            ""};
+      Comparison vs_checked =
+          rates("kringd", batch == 1 ? "floor relay + Ed25519 check per op"
+                                     : "floor relay + one Ed25519 check per push");
       // The least a kringd that keeps its security properties does per push beyond the check:
       // each op's chain hash stored with it and a signed receipt per log per group commit, from
       // kringd's own ReceiptSigner (bench/src/floor_relay.cpp). Against it the check and the
@@ -700,28 +695,9 @@ void RunPush(Report& report, const Options& o) {
       // cost any relay that does them.
       const std::string receipt_name =
           batch == 1 ? "floor relay + check + receipt" : "floor relay + check per push + receipt";
-      Comparison vs_receipt{
-          "push: " + label, "kringd", receipt_name, "ops/s", true, {}, {}, std::nullopt, "", ""};
-      Comparison receipt_vs_floor{"push: " + label,
-                                  receipt_name,
-                                  "floor relay",
-                                  "ops/s",
-                                  true,
-                                  {},
-                                  {},
-                                  std::nullopt,
-                                  "",
-                                  ""};
-      Comparison checked_vs_floor{"push: " + label,
-                                  vs_checked.b_name,
-                                  "floor relay",
-                                  "ops/s",
-                                  true,
-                                  {},
-                                  {},
-                                  std::nullopt,
-                                  "",
-                                  ""};
+      Comparison vs_receipt = rates("kringd", receipt_name);
+      Comparison receipt_vs_floor = rates(receipt_name, "floor relay");
+      Comparison checked_vs_floor = rates(vs_checked.b_name, "floor relay");
       if (n == 64 && batch == 1) {
         vs_floor.target = 0.8;
         vs_floor.target_text = ">= 0.80";
