@@ -55,12 +55,18 @@ public final class KringClient implements AutoCloseable {
    * @param tlsRootCerts PEM roots for TLS, or null for plaintext (loopback and tests only)
    * @param backgroundSync sync in the background (on edits, server pokes and a timer)
    */
-  public static KringClient open(String dbPath, byte[] storageKey, String serverAddress,
-      String tlsRootCerts, boolean backgroundSync) throws KringException {
+  public static KringClient open(
+      String dbPath,
+      byte[] storageKey,
+      String serverAddress,
+      String tlsRootCerts,
+      boolean backgroundSync)
+      throws KringException {
     Objects.requireNonNull(dbPath, "dbPath");
     Objects.requireNonNull(storageKey, "storageKey");
-    long h = nativeOpen(
-        utf8(dbPath), storageKey, utf8(serverAddress), utf8(tlsRootCerts), backgroundSync);
+    long h =
+        nativeOpen(
+            utf8(dbPath), storageKey, utf8(serverAddress), utf8(tlsRootCerts), backgroundSync);
     return new KringClient(h);
   }
 
@@ -136,10 +142,11 @@ public final class KringClient implements AutoCloseable {
   /** Adds an existing account with a role (chair or coordinator only; online). */
   public void addMember(byte[] caseId, byte[] accountId, Case.Role role) throws KringException {
     int r = roleNumber(role);
-    call(h -> {
-      nativeAddMember(h, caseId, accountId, r);
-      return null;
-    });
+    call(
+        h -> {
+          nativeAddMember(h, caseId, accountId, r);
+          return null;
+        });
   }
 
   /**
@@ -189,10 +196,11 @@ public final class KringClient implements AutoCloseable {
 
   /** Revokes an invitation that was not used yet. */
   public void revokeInvite(byte[] caseId, byte[] inviteId) throws KringException {
-    call(h -> {
-      nativeRevokeInvite(h, caseId, inviteId);
-      return null;
-    });
+    call(
+        h -> {
+          nativeRevokeInvite(h, caseId, inviteId);
+          return null;
+        });
   }
 
   /**
@@ -211,18 +219,20 @@ public final class KringClient implements AutoCloseable {
 
   /** Lets in an account waiting for approval, with the role its invite named. */
   public void approveMember(byte[] caseId, byte[] accountId) throws KringException {
-    call(h -> {
-      nativeDecideMember(h, caseId, accountId, true);
-      return null;
-    });
+    call(
+        h -> {
+          nativeDecideMember(h, caseId, accountId, true);
+          return null;
+        });
   }
 
   /** Says no to an account waiting for approval. */
   public void declineMember(byte[] caseId, byte[] accountId) throws KringException {
-    call(h -> {
-      nativeDecideMember(h, caseId, accountId, false);
-      return null;
-    });
+    call(
+        h -> {
+          nativeDecideMember(h, caseId, accountId, false);
+          return null;
+        });
   }
 
   /**
@@ -231,10 +241,11 @@ public final class KringClient implements AutoCloseable {
    */
   public void setRole(byte[] caseId, byte[] accountId, Case.Role role) throws KringException {
     int r = roleNumber(role);
-    call(h -> {
-      nativeSetRole(h, caseId, accountId, r);
-      return null;
-    });
+    call(
+        h -> {
+          nativeSetRole(h, caseId, accountId, r);
+          return null;
+        });
   }
 
   // ---- Devices of this account (kring.h ABI 4 has the steps and rules) ----
@@ -283,10 +294,11 @@ public final class KringClient implements AutoCloseable {
 
   /** Revokes a lost or stolen device of this account, from another of its devices. */
   public void revokeDevice(byte[] deviceId) throws KringException {
-    call(h -> {
-      nativeRevokeDevice(h, deviceId);
-      return null;
-    });
+    call(
+        h -> {
+          nativeRevokeDevice(h, deviceId);
+          return null;
+        });
   }
 
   /**
@@ -322,10 +334,11 @@ public final class KringClient implements AutoCloseable {
   public void setScopeMembers(byte[] caseId, long scopeId, List<byte[]> members)
       throws KringException {
     byte[] ids = concat(members);
-    call(h -> {
-      nativeSetScopeMembers(h, caseId, scopeId, ids);
-      return null;
-    });
+    call(
+        h -> {
+          nativeSetScopeMembers(h, caseId, scopeId, ids);
+          return null;
+        });
   }
 
   /** Creates an entity that lives in {@code scopeId} for good (0: the whole case). */
@@ -337,10 +350,11 @@ public final class KringClient implements AutoCloseable {
   public void submit(byte[] caseId, Model.ContentOp op, long scopeId) throws KringException {
     Model.ContentOp versioned = op.getVersion() == 0 ? op.toBuilder().setVersion(1).build() : op;
     byte[] bytes = versioned.toByteArray();
-    call(h -> {
-      nativeSubmitInScope(h, caseId, bytes, scopeId);
-      return null;
-    });
+    call(
+        h -> {
+          nativeSubmitInScope(h, caseId, bytes, scopeId);
+          return null;
+        });
   }
 
   /** The scope an entity lives in (0: the whole case); NOT_FOUND for an unknown entity. */
@@ -356,10 +370,11 @@ public final class KringClient implements AutoCloseable {
    * ChangeEvent.Kind#CASE_DELETED}).
    */
   public void closeCase(byte[] caseId, int retentionDays) throws KringException {
-    call(h -> {
-      nativeCloseCase(h, caseId, retentionDays);
-      return null;
-    });
+    call(
+        h -> {
+          nativeCloseCase(h, caseId, retentionDays);
+          return null;
+        });
   }
 
   /**
@@ -368,10 +383,11 @@ public final class KringClient implements AutoCloseable {
    * undone.
    */
   public void eraseCase(byte[] caseId) throws KringException {
-    call(h -> {
-      nativeEraseCase(h, caseId);
-      return null;
-    });
+    call(
+        h -> {
+          nativeEraseCase(h, caseId);
+          return null;
+        });
   }
 
   // ---- The netwerkberaad domain ----
@@ -402,10 +418,11 @@ public final class KringClient implements AutoCloseable {
   public void submit(byte[] caseId, Model.ContentOp op) throws KringException {
     Model.ContentOp versioned = op.getVersion() == 0 ? op.toBuilder().setVersion(1).build() : op;
     byte[] bytes = versioned.toByteArray();
-    call(h -> {
-      nativeSubmit(h, caseId, bytes);
-      return null;
-    });
+    call(
+        h -> {
+          nativeSubmit(h, caseId, bytes);
+          return null;
+        });
   }
 
   /** Creates an entity of a type (e.g. "agreement"); returns its id. */
@@ -417,10 +434,11 @@ public final class KringClient implements AutoCloseable {
   public void setField(byte[] caseId, byte[] entityId, String field, Model.Value value)
       throws KringException {
     byte[] v = value.toByteArray();
-    call(h -> {
-      nativeSetField(h, caseId, entityId, utf8(field), v);
-      return null;
-    });
+    call(
+        h -> {
+          nativeSetField(h, caseId, entityId, utf8(field), v);
+          return null;
+        });
   }
 
   /** Adds an element to an add-wins set; returns the element id. */
@@ -433,25 +451,28 @@ public final class KringClient implements AutoCloseable {
   /** Removes an element (the adds this device has seen). */
   public void removeFromSet(byte[] caseId, byte[] entityId, String set, byte[] elementId)
       throws KringException {
-    call(h -> {
-      nativeRemoveFromSet(h, caseId, entityId, utf8(set), elementId);
-      return null;
-    });
+    call(
+        h -> {
+          nativeRemoveFromSet(h, caseId, entityId, utf8(set), elementId);
+          return null;
+        });
   }
 
   /** Marks an entity deleted (undone by {@link #restoreEntity}). */
   public void deleteEntity(byte[] caseId, byte[] entityId) throws KringException {
-    call(h -> {
-      nativeDeleteEntity(h, caseId, entityId, false);
-      return null;
-    });
+    call(
+        h -> {
+          nativeDeleteEntity(h, caseId, entityId, false);
+          return null;
+        });
   }
 
   public void restoreEntity(byte[] caseId, byte[] entityId) throws KringException {
-    call(h -> {
-      nativeDeleteEntity(h, caseId, entityId, true);
-      return null;
-    });
+    call(
+        h -> {
+          nativeDeleteEntity(h, caseId, entityId, true);
+          return null;
+        });
   }
 
   // ---- Reading ----
@@ -496,10 +517,11 @@ public final class KringClient implements AutoCloseable {
    */
   public CompletableFuture<Void> syncAsync() throws KringException {
     CompletableFuture<Void> future = new CompletableFuture<>();
-    call(h -> {
-      nativeSyncAsync(h, future);
-      return null;
-    });
+    call(
+        h -> {
+          nativeSyncAsync(h, future);
+          return null;
+        });
     return future;
   }
 
@@ -561,8 +583,13 @@ public final class KringClient implements AutoCloseable {
     void onNative(
         int kind, byte[] caseId, byte[] detail, String reason, String textNl, String textEn) {
       ChangeEvent event =
-          new ChangeEvent(ChangeEvent.Kind.fromCode(kind), caseId == null ? new byte[0] : caseId,
-              new String(detail, StandardCharsets.UTF_8), reason, textNl, textEn);
+          new ChangeEvent(
+              ChangeEvent.Kind.fromCode(kind),
+              caseId == null ? new byte[0] : caseId,
+              new String(detail, StandardCharsets.UTF_8),
+              reason,
+              textNl,
+              textEn);
       try {
         executor.execute(() -> listener.onChange(event));
       } catch (RejectedExecutionException e) {
@@ -658,8 +685,9 @@ public final class KringClient implements AutoCloseable {
 
   private static native int nativeStorageKeySize();
 
-  private static native long nativeOpen(byte[] dbPath, byte[] storageKey, byte[] server,
-      byte[] tlsRoots, boolean background) throws KringException;
+  private static native long nativeOpen(
+      byte[] dbPath, byte[] storageKey, byte[] server, byte[] tlsRoots, boolean background)
+      throws KringException;
 
   private static native void nativeClose(long handle);
 
@@ -710,14 +738,17 @@ public final class KringClient implements AutoCloseable {
   private static native byte[] nativeCreateEntity(long handle, byte[] caseId, byte[] type)
       throws KringException;
 
-  private static native void nativeSetField(long handle, byte[] caseId, byte[] entityId,
-      byte[] field, byte[] value) throws KringException;
+  private static native void nativeSetField(
+      long handle, byte[] caseId, byte[] entityId, byte[] field, byte[] value)
+      throws KringException;
 
   private static native byte[] nativeAddToSet(
-      long handle, byte[] caseId, byte[] entityId, byte[] set, byte[] value) throws KringException;
+      long handle, byte[] caseId, byte[] entityId, byte[] set, byte[] value)
+      throws KringException;
 
-  private static native void nativeRemoveFromSet(long handle, byte[] caseId, byte[] entityId,
-      byte[] set, byte[] elementId) throws KringException;
+  private static native void nativeRemoveFromSet(
+      long handle, byte[] caseId, byte[] entityId, byte[] set, byte[] elementId)
+      throws KringException;
 
   private static native void nativeDeleteEntity(
       long handle, byte[] caseId, byte[] entityId, boolean restore) throws KringException;
@@ -725,7 +756,8 @@ public final class KringClient implements AutoCloseable {
   private static native byte[] nativeView(long handle, byte[] caseId, boolean confirmed)
       throws KringException;
 
-  private static native long nativePendingIntents(long handle, byte[] caseId) throws KringException;
+  private static native long nativePendingIntents(long handle, byte[] caseId)
+      throws KringException;
 
   private static native byte[] nativeAlarms(long handle) throws KringException;
 
@@ -750,7 +782,8 @@ public final class KringClient implements AutoCloseable {
 
   private static native byte[] nativeDevices(long handle) throws KringException;
 
-  private static native void nativeRevokeDevice(long handle, byte[] deviceId) throws KringException;
+  private static native void nativeRevokeDevice(long handle, byte[] deviceId)
+      throws KringException;
 
   private static native Object[] nativeRestoreAccount(
       long handle, byte[] recoveryKey, byte[] accountId) throws KringException;
