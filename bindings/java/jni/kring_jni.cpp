@@ -14,9 +14,12 @@
 namespace {
 
 JavaVM* g_vm = nullptr;
-jclass g_exception_class = nullptr;    // nl.kring.KringException
-jmethodID g_exception_ctor = nullptr;  // (int, String, String, String, String)
-jclass g_object_class = nullptr;       // java.lang.Object
+jclass g_exception_class = nullptr;       // nl.kring.KringException
+jmethodID g_exception_ctor = nullptr;     // (int, String, String, String, String)
+jclass g_object_class = nullptr;          // java.lang.Object
+jclass g_string_class = nullptr;          // java.lang.String
+jmethodID g_string_from_bytes = nullptr;  // String(byte[], String charsetName)
+jstring g_utf8_charset_name = nullptr;    // "UTF-8", a global reference
 // NativeListener.onNative(int, byte[], byte[], String, String, String)
 jmethodID g_listener_on_native = nullptr;
 jmethodID g_future_complete = nullptr;      // CompletableFuture.complete(Object)
@@ -41,25 +44,22 @@ JNIEnv* CallbackEnv() {
   return env;
 }
 
-// Java String from UTF-8 (NewStringUTF takes modified UTF-8, which differs for non-BMP text).
+// Java String from UTF-8. NewStringUTF takes modified UTF-8, which differs from UTF-8 only for
+// NUL and non-BMP text: ASCII (every event's empty texts, the reason keys) goes straight through
+// it; anything else through String(byte[], "UTF-8") with the class, constructor and charset name
+// looked up once in JNI_OnLoad.
 jstring Utf8String(JNIEnv* env, const char* s) {
-  const size_t n = s == nullptr ? 0 : std::strlen(s);
+  if (s == nullptr) s = "";
+  size_t n = 0;
+  bool ascii = true;
+  for (; s[n] != '\0'; ++n) ascii = ascii && static_cast<unsigned char>(s[n]) < 0x80;
+  if (ascii) return env->NewStringUTF(s);
   jbyteArray bytes = env->NewByteArray(static_cast<jsize>(n));
   if (bytes == nullptr) return nullptr;
-  if (n > 0)
-    env->SetByteArrayRegion(bytes, 0, static_cast<jsize>(n), reinterpret_cast<const jbyte*>(s));
-  jclass string_class = env->FindClass("java/lang/String");
-  jmethodID ctor = string_class == nullptr
-                       ? nullptr
-                       : env->GetMethodID(string_class, "<init>", "([BLjava/lang/String;)V");
-  jstring charset = env->NewStringUTF("UTF-8");
-  jstring out = nullptr;
-  if (ctor != nullptr && charset != nullptr) {
-    out = static_cast<jstring>(env->NewObject(string_class, ctor, bytes, charset));
-  }
+  env->SetByteArrayRegion(bytes, 0, static_cast<jsize>(n), reinterpret_cast<const jbyte*>(s));
+  auto out = static_cast<jstring>(
+      env->NewObject(g_string_class, g_string_from_bytes, bytes, g_utf8_charset_name));
   env->DeleteLocalRef(bytes);
-  if (charset != nullptr) env->DeleteLocalRef(charset);
-  if (string_class != nullptr) env->DeleteLocalRef(string_class);
   return out;
 }
 
@@ -67,7 +67,7 @@ jstring Utf8String(JNIEnv* env, const char* s) {
 // error or a known refusal, its user texts.
 jthrowable NewKringException(JNIEnv* env, kring_status status, const char* message,
                              const kring_error* err) {
-  jstring msg = env->NewStringUTF(message != nullptr ? message : "");
+  jstring msg = Utf8String(env, message);
   jstring reason = env->NewStringUTF(kring_error_reason(err));  // ASCII
   jstring nl = Utf8String(env, kring_error_user_text(err, "nl"));
   jstring en = Utf8String(env, kring_error_user_text(err, "en"));
@@ -224,10 +224,11 @@ JNIEXPORT jint JNI_OnLoad(JavaVM* vm, void*) {
   if (kring_abi_version() < KRING_ABI_VERSION) return JNI_ERR;
   g_exception_class = GlobalClass(env, "nl/kring/KringException");
   g_object_class = GlobalClass(env, "java/lang/Object");
+  g_string_class = GlobalClass(env, "java/lang/String");
   jclass listener = env->FindClass("nl/kring/KringClient$NativeListener");
   jclass future = env->FindClass("java/util/concurrent/CompletableFuture");
-  if (g_exception_class == nullptr || g_object_class == nullptr || listener == nullptr ||
-      future == nullptr) {
+  if (g_exception_class == nullptr || g_object_class == nullptr || g_string_class == nullptr ||
+      listener == nullptr || future == nullptr) {
     return JNI_ERR;
   }
   g_exception_ctor = env->GetMethodID(
@@ -236,10 +237,14 @@ JNIEXPORT jint JNI_OnLoad(JavaVM* vm, void*) {
   g_listener_on_native = env->GetMethodID(
       listener, "onNative", "(I[B[BLjava/lang/String;Ljava/lang/String;Ljava/lang/String;)V");
   g_future_complete = env->GetMethodID(future, "complete", "(Ljava/lang/Object;)Z");
+  g_string_from_bytes = env->GetMethodID(g_string_class, "<init>", "([BLjava/lang/String;)V");
+  jstring utf8 = env->NewStringUTF("UTF-8");
+  g_utf8_charset_name = utf8 == nullptr ? nullptr : static_cast<jstring>(env->NewGlobalRef(utf8));
   g_future_complete_exc =
       env->GetMethodID(future, "completeExceptionally", "(Ljava/lang/Throwable;)Z");
   if (g_exception_ctor == nullptr || g_listener_on_native == nullptr ||
-      g_future_complete == nullptr || g_future_complete_exc == nullptr) {
+      g_future_complete == nullptr || g_future_complete_exc == nullptr ||
+      g_string_from_bytes == nullptr || g_utf8_charset_name == nullptr) {
     return JNI_ERR;
   }
   return JNI_VERSION_1_8;

@@ -246,6 +246,20 @@ public final class ScopesDomainTest {
             .setResident(person("Sanne de Vries", "resident", "06-11223344"))
             .setReason("Sanne wil weer grip op haar geld.")
             .addInvitees(person("Ria de Vries", "family", "06-12345678"));
+    // A text beyond ASCII ("\u00e9\u00e9n") takes the JNI's String(byte[], "UTF-8") path.
+    KringException noInvitees =
+        expectStatus(
+            KringException.Status.INVALID_ARGUMENT,
+            () ->
+                coordinator.domain(
+                    caseId, req().setSubmitReferral(referral.clone().clearInvitees()).build()),
+            "a referral without invitees");
+    check(
+        noInvitees != null
+            && noInvitees
+                .userText("nl")
+                .equals("Noem minstens \u00e9\u00e9n persoon om uit te nodigen."),
+        "its Dutch text, accents kept");
     KringException refused =
         expectStatus(
             KringException.Status.INVALID_ARGUMENT,
