@@ -178,4 +178,34 @@ TEST_CASE(
   CHECK(RefusalReason(alone) == refusal::kKeyHolderMustRemain);
 }
 
+TEST_CASE("a role change waits for the key after a leave and ends with the case", "[setrole]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  TestAccount leaver = MakeAccount(c);
+  OpBuilder ops = CreateKeyedCase(c, chair, {&member, &leaver});
+  OpBuilder leaver_ops(leaver, ops.case_id());
+  v1::ControlBody leave;
+  leave.mutable_remove_member()->set_account_id(ToString(leaver.account_id));
+  REQUIRE(PushControl(c, leaver, leaver_ops, v1::OP_KIND_REMOVE_MEMBER, leave).ok());
+
+  grpc::Status waiting = SetRole(c, chair, ops, member.account_id, v1::ROLE_COORDINATOR);
+  CHECK(waiting.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(RefusalReason(waiting) == refusal::kRekeyPending);
+  v1::Envelope rekey = ops.Rekey(2, {chair.account_id, member.account_id});
+  REQUIRE(Push(c, chair.token, ops.case_id(), {rekey}).error_message() == "");
+  ops.Accepted(rekey);
+  REQUIRE(SetRole(c, chair, ops, member.account_id, v1::ROLE_COORDINATOR).error_message() == "");
+
+  v1::ControlBody close;
+  close.mutable_close_case()->set_retention_days(30);
+  v1::Envelope closing = ops.Control(v1::OP_KIND_CLOSE_CASE, 0, 2, close);
+  REQUIRE(Push(c, chair.token, ops.case_id(), {closing}).error_message() == "");
+  ops.Accepted(closing);
+  grpc::Status closed = SetRole(c, chair, ops, member.account_id, v1::ROLE_MEMBER);
+  CHECK(closed.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(RefusalReason(closed) == refusal::kCaseClosed);
+}
+
 }  // namespace kring::test
