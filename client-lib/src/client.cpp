@@ -515,6 +515,14 @@ Status Client::DeclineMember(const Bytes& case_id, const Bytes& account_id) {
   return impl_->QueueControl(case_id, intent);
 }
 
+Status Client::SetRole(const Bytes& case_id, const Bytes& account_id, v1::Role role) {
+  if (account_id.size() != crypto::kIdBytes) return InvalidArgument("account id must be 16 bytes");
+  v1::ControlIntent intent;
+  intent.mutable_set_role()->set_account_id(ToString(account_id));
+  intent.mutable_set_role()->set_role(role);
+  return impl_->QueueControl(case_id, intent);
+}
+
 Result<std::string> Client::EpochFingerprint(const Bytes& case_id, uint32_t scope_id) const {
   KRING_ASSIGN_OR_RETURN(v1::CaseState state, impl_->BuildView(case_id, false));
   auto epoch = state.scope_epochs().find(scope_id);

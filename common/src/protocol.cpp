@@ -162,7 +162,8 @@ bool IsControl(v1::OpKind kind) {
          kind == v1::OP_KIND_INVITE || kind == v1::OP_KIND_REVOKE_INVITE ||
          kind == v1::OP_KIND_ACCEPT_INVITE || kind == v1::OP_KIND_DECLINE_MEMBER ||
          kind == v1::OP_KIND_SET_SCOPE || kind == v1::OP_KIND_CLOSE_CASE ||
-         kind == v1::OP_KIND_ERASE_CASE || kind == v1::OP_KIND_COMPLAINT;
+         kind == v1::OP_KIND_ERASE_CASE || kind == v1::OP_KIND_COMPLAINT ||
+         kind == v1::OP_KIND_SET_ROLE;
 }
 
 Result<ParsedOp> ParseEnvelope(const v1::Envelope& env) {
@@ -240,7 +241,8 @@ Status ParseEnvelopeInto(const v1::Envelope& env, const ParsedOpFields& op) {
                 (h.kind() == v1::OP_KIND_SET_SCOPE && op.control.has_set_scope()) ||
                 (h.kind() == v1::OP_KIND_CLOSE_CASE && op.control.has_close_case()) ||
                 (h.kind() == v1::OP_KIND_ERASE_CASE && op.control.has_erase_case()) ||
-                (h.kind() == v1::OP_KIND_COMPLAINT && op.control.has_complaint());
+                (h.kind() == v1::OP_KIND_COMPLAINT && op.control.has_complaint()) ||
+                (h.kind() == v1::OP_KIND_SET_ROLE && op.control.has_set_role());
     if (!fits) return InvalidArgument("control body does not match op kind");
     if (h.kind() == v1::OP_KIND_REKEY &&
         (op.control.rekey().scope_id() != h.scope_id() ||
@@ -291,9 +293,13 @@ Status ParseEnvelopeInto(const v1::Envelope& env, const ParsedOpFields& op) {
       }
     }
     if ((h.kind() == v1::OP_KIND_CLOSE_CASE || h.kind() == v1::OP_KIND_ERASE_CASE ||
-         h.kind() == v1::OP_KIND_COMPLAINT) &&
+         h.kind() == v1::OP_KIND_COMPLAINT || h.kind() == v1::OP_KIND_SET_ROLE) &&
         h.scope_id() != 0) {
-      return InvalidArgument("closing, erasing and complaints use scope 0");
+      return InvalidArgument("closing, erasing, complaints and role changes use scope 0");
+    }
+    if (h.kind() == v1::OP_KIND_SET_ROLE &&
+        op.control.set_role().account_id().size() != crypto::kIdBytes) {
+      return InvalidArgument("account_id of a role change must be 16 bytes");
     }
     if (h.kind() == v1::OP_KIND_COMPLAINT &&
         (op.control.complaint().rekey_seq() == 0 || op.control.complaint().epoch() == 0 ||

@@ -496,6 +496,49 @@ Status InviteOps(storage::StoreTxn& txn, ByteView case_id, int author_role, cons
   return txn.DeletePending(case_id, account);
 }
 
+// A chair or coordinator changes a member's role (clients apply the same rules in
+// model::CheckControlPermission). Roles decide what someone may do, not what they can read, so
+// no key changes. A coordinator may always step back to member (like leaving, it takes power from
+// nobody else); any other change is the chair's once the resident has joined. The chair's role
+// never changes and nobody becomes chair this way; someone who can hand out keys must remain.
+Status SetRoleOp(storage::StoreTxn& txn, ByteView case_id, int author_role, const Author& author,
+                 const v1::SetRole& set) {
+  if (!IsManager(author_role)) {
+    return PermissionDenied("only a chair or coordinator may change roles", refusal::kManagersOnly);
+  }
+  if (set.role() != v1::ROLE_COORDINATOR && set.role() != v1::ROLE_MEMBER) {
+    return InvalidArgument("a role change gives coordinator or member",
+                           refusal::kRoleNotAssignable);
+  }
+  KRING_ASSIGN_OR_RETURN(std::optional<int> target,
+                         txn.GetMemberRole(case_id, View(set.account_id())));
+  if (!target) return NotFound("not a member of this case", refusal::kTargetNotMember);
+  if (*target == v1::ROLE_CHAIR) {
+    return PermissionDenied("the chair's role does not change", refusal::kChairKeepsRole);
+  }
+  if (*target == set.role()) {
+    return Status(StatusCode::kAlreadyExists, "the member has this role already",
+                  refusal::kRoleUnchanged);
+  }
+  KRING_ASSIGN_OR_RETURN(std::vector<Bytes> members, txn.ListMembers(case_id));
+  bool has_chair = false;
+  bool other_manager = false;
+  for (const Bytes& id : members) {
+    KRING_ASSIGN_OR_RETURN(std::optional<int> r, txn.GetMemberRole(case_id, id));
+    has_chair |= r && *r == v1::ROLE_CHAIR;
+    other_manager |= r && IsManager(*r) && id != ToBytes(set.account_id());
+  }
+  const bool steps_back = ToBytes(set.account_id()) == author.account_id;
+  if (author_role == v1::ROLE_COORDINATOR && has_chair && !steps_back) {
+    return PermissionDenied("the chair decides who has which role", refusal::kChairDecidesRoles);
+  }
+  if (set.role() == v1::ROLE_MEMBER && !other_manager) {
+    return PermissionDenied("someone else must remain who can hand out new keys",
+                            refusal::kKeyHolderMustRemain);
+  }
+  return txn.SetMemberRole(case_id, View(set.account_id()), set.role());
+}
+
 // All checks for one new (non-duplicate) op, then the append. Content ops read and update the
 // push's state in memory; a control op is checked against the tables, as they stand after the
 // push's previous ops (ApplyNew).
@@ -569,6 +612,9 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
     KRING_RETURN_IF_ERROR(InviteOps(txn, case_id, *role, h, op.control(), now_ms));
   }
 
+  if (h.kind() == v1::OP_KIND_SET_ROLE) {
+    KRING_RETURN_IF_ERROR(SetRoleOp(txn, case_id, *role, author, op.control().set_role()));
+  }
   if (h.kind() == v1::OP_KIND_SET_SCOPE) {
     KRING_RETURN_IF_ERROR(CheckSetScope(txn, case_id, author, h, op.control().set_scope()));
   }

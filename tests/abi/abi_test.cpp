@@ -2108,3 +2108,70 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
   CHECK(resident.Pending(cid) == 0);
   CHECK(coordinator.Pending(cid) == 0);
 }
+
+namespace {
+
+// A member's role (KRING_ROLE_*) in a CaseState; 0 when not a member.
+uint64_t RoleIn(const Bytes& state, const Bytes& account_id) {
+  for (const Bytes& m : Parse(state).All(kStateMembers)) {
+    Fields f = Parse(m);
+    if (f.One(1) == account_id) return f.Uint(2);
+  }
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("abi: changing a member's role against a real kringd", "[abi]") {
+  kring::abi_test::KringdProcess server;
+  Device chair(server.address().c_str(), false);
+  Device member(server.address().c_str(), false);
+  chair.CreateAccount();
+  member.CreateAccount();
+  const Bytes cid = CaseFor(chair, {&member});
+  chair.Sync();
+  member.Sync();
+  Error err;
+
+  // Inputs are checked before anything is queued.
+  const size_t pending = chair.Pending(cid);
+  CHECK(kring_client_set_role(chair.client, cid.data(), cid.size(), member.account_id.data(),
+                              member.account_id.size(), static_cast<kring_role>(0),
+                              err.out()) == KRING_ERR_INVALID_ARGUMENT);
+  CHECK(kring_client_set_role(chair.client, cid.data(), cid.size(), member.account_id.data(), 15,
+                              KRING_ROLE_COORDINATOR, err.out()) == KRING_ERR_INVALID_ARGUMENT);
+  CHECK(kring_client_set_role(chair.client, cid.data(), 15, member.account_id.data(),
+                              member.account_id.size(), KRING_ROLE_COORDINATOR,
+                              err.out()) == KRING_ERR_INVALID_ARGUMENT);
+  // The rules: a plain member may not; nobody becomes chair; the chair stays chair.
+  CHECK(kring_client_set_role(member.client, cid.data(), cid.size(), member.account_id.data(),
+                              member.account_id.size(), KRING_ROLE_COORDINATOR,
+                              err.out()) == KRING_ERR_PERMISSION_DENIED);
+  CHECK(kring_client_set_role(chair.client, cid.data(), cid.size(), member.account_id.data(),
+                              member.account_id.size(), KRING_ROLE_CHAIR,
+                              err.out()) == KRING_ERR_PERMISSION_DENIED);
+  CHECK(kring_client_set_role(chair.client, cid.data(), cid.size(), chair.account_id.data(),
+                              chair.account_id.size(), KRING_ROLE_MEMBER,
+                              err.out()) == KRING_ERR_PERMISSION_DENIED);
+  CHECK(chair.Pending(cid) == pending);
+  CHECK(member.Pending(cid) == 0);
+
+  // The chair makes the member coordinator: queued, then seen on the member's device.
+  REQUIRE(kring_client_set_role(chair.client, cid.data(), cid.size(), member.account_id.data(),
+                                member.account_id.size(), KRING_ROLE_COORDINATOR,
+                                err.out()) == KRING_OK);
+  CHECK(RoleIn(chair.View(cid), member.account_id) == KRING_ROLE_COORDINATOR);
+  chair.Sync();
+  CHECK(chair.Pending(cid) == 0);
+  member.Sync();
+  CHECK(RoleIn(member.View(cid, true), member.account_id) == KRING_ROLE_COORDINATOR);
+  CHECK(RoleIn(member.View(cid, true), chair.account_id) == KRING_ROLE_CHAIR);
+  // What a coordinator may do.
+  const Invite invite = CreateInvite(member, cid, KRING_ROLE_MEMBER);
+  member.Sync();
+  chair.Sync();
+  CHECK(InviteStatus(chair.View(cid, true), invite.id) != 0);
+  CHECK(kring_client_set_role(chair.client, cid.data(), cid.size(), member.account_id.data(),
+                              member.account_id.size(), KRING_ROLE_COORDINATOR,
+                              err.out()) == KRING_ERR_PERMISSION_DENIED);  // already
+}

@@ -160,6 +160,9 @@ int abi_c99_null_safety(void) {
 
   expect_invalid(kring_client_approve_member(NULL, id, 16, id, 16, &err), err);
   expect_invalid(kring_client_decline_member(NULL, NULL, 0, NULL, 0, &err), err);
+  expect_invalid(kring_client_set_role(NULL, id, 16, id, 16, KRING_ROLE_MEMBER, &err), err);
+  EXPECT(kring_client_set_role(NULL, NULL, 0, NULL, 0, KRING_ROLE_MEMBER, NULL) ==
+         KRING_ERR_INVALID_ARGUMENT);
   EXPECT(KRING_CHANGE_REMOVED_FROM_CASE == 3);
 
   /* ABI 3: leaving a case, epoch fingerprints. */

@@ -367,3 +367,49 @@ TEST_CASE("a second device, a lost phone and the recovery key on the command lin
   CHECK(Cli(fresh, srv + " case show " + case_id).out.find("afspraak") != std::string::npos);
   CHECK(Cli(fresh, srv + " --lang en device list").out.find("(revoked)") != std::string::npos);
 }
+
+TEST_CASE("the chair changes a member's role on the command line", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  const std::string srv = "--server " + server.address();
+  const std::string anna = "KRING_PASSPHRASE='anna wachtwoord' KRING_DB=" + dir.path() + "/anna.db";
+  const std::string bas = "KRING_PASSPHRASE='bas wachtwoord' KRING_DB=" + dir.path() + "/bas.db";
+  Run a = Cli(anna, srv + " account create");
+  REQUIRE(a.exit_code == 0);
+  const std::string anna_id = Field(a.out, "account");
+  Run b = Cli(bas, srv + " account create");
+  REQUIRE(b.exit_code == 0);
+  const std::string bas_id = Field(b.out, "account");
+  Run created = Cli(anna, srv + " case create " + bas_id + ":member");
+  REQUIRE(created.exit_code == 0);
+  const std::string case_id = Field(created.out, "Casus gemaakt:");
+  REQUIRE(Cli(bas, srv + " sync").exit_code == 0);
+
+  // A plain member may not; the refusal is in Dutch.
+  Run denied = Cli(bas, srv + " member role " + case_id + " " + bas_id + " coordinator");
+  CHECK(denied.exit_code == 1);
+  CHECK(denied.out.find("Dit mag alleen de voorzitter of de coördinator.") != std::string::npos);
+  // Only coordinator or member, as a word the command knows.
+  CHECK(Cli(anna, srv + " member role " + case_id + " " + bas_id + " baas").exit_code != 0);
+
+  Run changed = Cli(anna, srv + " member role " + case_id + " " + bas_id + " coordinator");
+  INFO(changed.out);
+  REQUIRE(changed.exit_code == 0);
+  CHECK(changed.out.find("De rol is aangepast.") != std::string::npos);
+  REQUIRE(Cli(bas, srv + " sync").exit_code == 0);
+  CHECK(Cli(bas, srv + " case show " + case_id).out.find("ROLE_COORDINATOR") != std::string::npos);
+  // Now Bas may do what a coordinator does: invite.
+  CHECK(Cli(bas, srv + " invite create " + case_id).exit_code == 0);
+
+  Run same =
+      Cli(anna, "--lang en " + srv + " member role " + case_id + " " + bas_id + " coordinator");
+  CHECK(same.exit_code == 1);
+  CHECK(same.out.find("This person already has that role.") != std::string::npos);
+  Run chair = Cli(bas, srv + " member role " + case_id + " " + anna_id + " member");
+  CHECK(chair.exit_code == 1);
+  CHECK(chair.out.find("De voorzitter blijft altijd voorzitter.") != std::string::npos);
+  // A coordinator steps back to member by himself.
+  CHECK(Cli(bas, srv + " member role " + case_id + " " + bas_id + " member").exit_code == 0);
+  REQUIRE(Cli(anna, srv + " sync").exit_code == 0);
+  CHECK(Cli(anna, srv + " case show " + case_id).out.find("ROLE_COORDINATOR") == std::string::npos);
+}

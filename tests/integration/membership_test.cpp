@@ -9,6 +9,7 @@
 
 #include "kring/common/crypto.h"
 #include "kring/common/protocol.h"
+#include "kring/common/refusal.h"
 #include "kring/common/user_chain.h"
 
 #include "store/local_store.h"
@@ -601,4 +602,222 @@ TEST_CASE("scope rules hold on the server and in every client", "[membership]") 
   CHECK(alarms[0].kind == client::AlarmKind::kTamper);
   CHECK(alarms[0].detail == "only a member of the scope may change it");
   CHECK(MessageDifferencer::Equals(before, *sister->ConfirmedView(*cid)));
+}
+
+namespace {
+
+const v1::Member* MemberIn(const v1::CaseState& s, const Bytes& account_id) {
+  for (const v1::Member& m : s.members()) {
+    if (ToBytes(m.account_id()) == account_id) return &m;
+  }
+  return nullptr;
+}
+
+v1::Role RoleIn(const v1::CaseState& s, const Bytes& account_id) {
+  const v1::Member* m = MemberIn(s, account_id);
+  return m == nullptr ? v1::ROLE_UNSPECIFIED : m->role();
+}
+
+v1::ControlBody SetRoleBody(const Bytes& account_id, v1::Role role) {
+  v1::ControlBody body;
+  body.mutable_set_role()->set_account_id(ToString(account_id));
+  body.mutable_set_role()->set_role(role);
+  return body;
+}
+
+// `loot`'s first op in the case, a SetRole, sent straight to kringd.
+Result<v1::PushResponse> PushForgedSetRole(client::Transport& net, const std::string& token,
+                                           const Loot& loot, const Bytes& case_id,
+                                           const v1::ControlBody& body) {
+  v1::PushRequest push;
+  push.set_case_id(ToString(case_id));
+  *push.add_envelopes() = client::SignEnvelope(
+      loot.account, ForgedHeader(loot, case_id, v1::OP_KIND_SET_ROLE, 1, 1, ""), &body, nullptr,
+      {});
+  return net.Push(push, token);
+}
+
+}  // namespace
+
+TEST_CASE("the chair makes a member coordinator; every device follows and no key changes",
+          "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), member(net), observer(net);
+  auto cid = chair->CreateCase(
+      {{member.account_id(), v1::ROLE_MEMBER}, {observer.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  for (Device* d : {&chair, &member, &observer}) REQUIRE((*d)->SyncNow().ok());
+  const uint64_t epoch = chair->ConfirmedView(*cid)->scope_epochs().at(0);
+  // As a plain member it may not invite.
+  CHECK(member->CreateInvite(*cid, v1::ROLE_MEMBER, 3600).status().code() ==
+        StatusCode::kPermissionDenied);
+
+  // Offline-first: queued and visible at once on the chair's device, confirmed after the sync.
+  REQUIRE(chair->SetRole(*cid, member.account_id(), v1::ROLE_COORDINATOR).ok());
+  CHECK(RoleIn(*chair->View(*cid), member.account_id()) == v1::ROLE_COORDINATOR);
+  CHECK(RoleIn(*chair->ConfirmedView(*cid), member.account_id()) == v1::ROLE_MEMBER);
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(chair->PendingIntents(*cid) == 0);
+  for (Device* d : {&chair, &member, &observer}) {
+    REQUIRE((*d)->SyncNow().ok());
+    auto view = (*d)->ConfirmedView(*cid);
+    REQUIRE(view.ok());
+    CHECK(RoleIn(*view, member.account_id()) == v1::ROLE_COORDINATOR);
+    CHECK(RoleIn(*view, chair.account_id()) == v1::ROLE_CHAIR);
+    // No Rekey: a role decides what someone may do, not what they can read.
+    CHECK(view->scope_epochs().at(0) == epoch);
+    CHECK((*d)->Alarms().empty());
+  }
+
+  // The new coordinator does what a coordinator may: invite.
+  auto invite = member->CreateInvite(*cid, v1::ROLE_MEMBER, 3600);
+  REQUIRE(invite.ok());
+  REQUIRE(member->SyncNow().ok());
+  REQUIRE(observer->SyncNow().ok());
+  REQUIRE(observer->ConfirmedView(*cid)->invites_size() == 1);
+  CHECK(ToBytes(observer->ConfirmedView(*cid)->invites(0).invite_id()) == invite->invite_id);
+  CHECK(observer->Alarms().empty());
+
+  // Once the resident has joined, only the chair changes roles; a coordinator may step back.
+  CHECK(member->SetRole(*cid, observer.account_id(), v1::ROLE_COORDINATOR).code() ==
+        StatusCode::kPermissionDenied);
+  CHECK(member->SetRole(*cid, chair.account_id(), v1::ROLE_MEMBER).code() ==
+        StatusCode::kPermissionDenied);
+  CHECK(chair->SetRole(*cid, member.account_id(), v1::ROLE_COORDINATOR).code() ==
+        StatusCode::kPermissionDenied);  // the same role
+  CHECK(chair->SetRole(*cid, observer.account_id(), v1::ROLE_CHAIR).code() ==
+        StatusCode::kPermissionDenied);
+  REQUIRE(member->SetRole(*cid, member.account_id(), v1::ROLE_MEMBER).ok());
+  REQUIRE(member->SyncNow().ok());
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(RoleIn(*chair->ConfirmedView(*cid), member.account_id()) == v1::ROLE_MEMBER);
+  CHECK(member->CreateInvite(*cid, v1::ROLE_MEMBER, 3600).status().code() ==
+        StatusCode::kPermissionDenied);
+  CHECK(chair->Alarms().empty());
+}
+
+TEST_CASE("kringd refuses a role change a member or a coordinator may not make, with its reason",
+          "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto member_net = std::make_shared<TamperTransport>(net);
+  auto coordinator_net = std::make_shared<TamperTransport>(net);
+  Device chair(net), coordinator(coordinator_net), member(member_net);
+  auto cid = chair->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {member.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  for (Device* d : {&chair, &coordinator, &member}) REQUIRE((*d)->SyncNow().ok());
+  const v1::CaseState before = *chair->ConfirmedView(*cid);
+
+  // The library says no first.
+  CHECK(member->SetRole(*cid, member.account_id(), v1::ROLE_COORDINATOR).code() ==
+        StatusCode::kPermissionDenied);
+  CHECK(member->PendingIntents(*cid) == 0);
+
+  // Signed and sent straight to kringd: refused with the reason an app can explain.
+  const std::string member_token = member_net->last_token();
+  const std::string coordinator_token = coordinator_net->last_token();
+  Loot member_loot = Steal(member, *cid);
+  Loot coordinator_loot = Steal(coordinator, *cid);
+  auto by_member = PushForgedSetRole(*net, member_token, member_loot, *cid,
+                                     SetRoleBody(member.account_id(), v1::ROLE_COORDINATOR));
+  CHECK(by_member.status().code() == StatusCode::kPermissionDenied);
+  CHECK(by_member.status().reason() == refusal::kManagersOnly);
+  auto by_coordinator = PushForgedSetRole(*net, coordinator_token, coordinator_loot, *cid,
+                                          SetRoleBody(member.account_id(), v1::ROLE_COORDINATOR));
+  CHECK(by_coordinator.status().code() == StatusCode::kPermissionDenied);
+  CHECK(by_coordinator.status().reason() == refusal::kChairDecidesRoles);
+
+  // Nothing changed.
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(MessageDifferencer::Equals(before, *chair->ConfirmedView(*cid)));
+}
+
+TEST_CASE("the last one who hands out keys cannot become a plain member", "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto coordinator_net = std::make_shared<TamperTransport>(net);
+  Device coordinator(coordinator_net), member(net);
+  // Before the resident joins: the coordinator is the only one who can hand out keys.
+  auto cid = coordinator->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {member.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  REQUIRE(coordinator->SyncNow().ok());
+  CHECK(coordinator->SetRole(*cid, coordinator.account_id(), v1::ROLE_MEMBER).code() ==
+        StatusCode::kPermissionDenied);
+  CHECK(coordinator->PendingIntents(*cid) == 0);
+
+  // Straight to kringd: refused with its reason, and nothing is stored.
+  const std::string token = coordinator_net->last_token();
+  const uint64_t head = coordinator->ConfirmedView(*cid)->seq();
+  const Bytes device_id = coordinator->Account()->device_id;
+  client::DeviceHead mine = HeadOf(coordinator, *cid, device_id);
+  Loot loot = Steal(coordinator, *cid);
+  const v1::ControlBody body = SetRoleBody(coordinator.account_id(), v1::ROLE_MEMBER);
+  v1::PushRequest push;
+  push.set_case_id(ToString(*cid));
+  *push.add_envelopes() = client::SignEnvelope(
+      loot.account, ForgedHeader(loot.account, *cid, v1::OP_KIND_SET_ROLE, 1, mine), &body, nullptr,
+      {});
+  auto refused = net->Push(push, token);
+  CHECK(refused.status().code() == StatusCode::kPermissionDenied);
+  CHECK(refused.status().reason() == refusal::kKeyHolderMustRemain);
+  REQUIRE(member->SyncNow().ok());
+  CHECK(member->ConfirmedView(*cid)->seq() == head);
+  CHECK(RoleIn(*member->ConfirmedView(*cid), coordinator.account_id()) == v1::ROLE_COORDINATOR);
+}
+
+TEST_CASE("a server that takes a forbidden role change raises TAMPER and nothing changes",
+          "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto lie = std::make_shared<TamperTransport>(net);
+  Device chair(net), coordinator(net), member(net), reader(lie);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                {member.account_id(), v1::ROLE_MEMBER},
+                                {reader.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  for (Device* d : {&chair, &coordinator, &member, &reader}) REQUIRE((*d)->SyncNow().ok());
+  const v1::CaseState before = *reader->ConfirmedView(*cid);
+
+  // What kringd would refuse, signed by a real member's device: a member making itself
+  // coordinator, or a coordinator changing a role although the resident has joined.
+  Device* author = nullptr;
+  v1::ControlBody body;
+  std::string detail;
+  SECTION("a plain member") {
+    author = &member;
+    body = SetRoleBody(member.account_id(), v1::ROLE_COORDINATOR);
+    detail = "only a chair or coordinator may do this";
+  }
+  SECTION("a coordinator once the chair joined") {
+    author = &coordinator;
+    body = SetRoleBody(member.account_id(), v1::ROLE_COORDINATOR);
+    detail = "the chair decides who has which role";
+  }
+  SECTION("anyone making the chair a member") {
+    author = &coordinator;
+    body = SetRoleBody(chair.account_id(), v1::ROLE_MEMBER);
+    detail = "the chair's role does not change";
+  }
+  Loot loot = Steal(*author, *cid);
+  SecretBytes server_key = server.ServerSecretKey();
+  lie->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
+    v1::Envelope env = client::SignEnvelope(loot.account,
+                                            ForgedHeader(loot, *cid, v1::OP_KIND_SET_ROLE, 1, 1, "",
+                                                         req.after_seq(), req.after_chain_hash()),
+                                            &body, nullptr, {});
+    resp.clear_entries();
+    *resp.add_entries()->mutable_envelope() = env;
+    Rechain(req, resp, server_key);
+  };
+  REQUIRE(chair->CreateInvite(*cid, v1::ROLE_MEMBER, 3600).ok());
+  REQUIRE(chair->SyncNow().ok());  // gives the reader something to pull
+  REQUIRE(reader->SyncNow().ok());
+  auto alarms = reader->Alarms();
+  REQUIRE(alarms.size() == 1);
+  CHECK(alarms[0].kind == client::AlarmKind::kTamper);
+  CHECK(alarms[0].detail == detail);
+  CHECK(MessageDifferencer::Equals(before, *reader->ConfirmedView(*cid)));
 }

@@ -346,3 +346,80 @@ TEST_CASE("values of an op on a protobuf arena move into the state whole", "[red
   CHECK(fields.at("image").value().blob() == image);
   CHECK(fields.at("count").value().integer() == 7);
 }
+
+namespace {
+
+v1::CaseState Circle(const std::vector<std::pair<Bytes, v1::Role>>& members) {
+  v1::CaseState state;
+  for (const auto& [id, role] : members) {
+    v1::Member* m = state.add_members();
+    m->set_account_id(ToString(id));
+    m->set_role(role);
+  }
+  return state;
+}
+
+v1::ControlBody SetRole(const Bytes& account_id, v1::Role role) {
+  v1::ControlBody body;
+  body.mutable_set_role()->set_account_id(ToString(account_id));
+  body.mutable_set_role()->set_role(role);
+  return body;
+}
+
+v1::Role RoleOf(const v1::CaseState& state, const Bytes& account_id) {
+  const v1::Member* m = model::FindMember(state, account_id);
+  return m == nullptr ? v1::ROLE_UNSPECIFIED : m->role();
+}
+
+}  // namespace
+
+TEST_CASE("role changes follow kringd's rules and change only the role", "[reducer]") {
+  const Bytes chair = Id('c'), coordinator = Id('o'), member = Id('m'), outsider = Id('x');
+  const v1::CaseState with_chair = Circle(
+      {{chair, v1::ROLE_CHAIR}, {coordinator, v1::ROLE_COORDINATOR}, {member, v1::ROLE_MEMBER}});
+  auto check = [](const v1::CaseState& s, const Bytes& author, const Bytes& target, v1::Role role) {
+    return model::CheckControlPermission(s, author, SetRole(target, role));
+  };
+  CHECK(check(with_chair, chair, member, v1::ROLE_COORDINATOR).empty());
+  CHECK(check(with_chair, chair, coordinator, v1::ROLE_MEMBER).empty());
+  CHECK(check(with_chair, coordinator, coordinator, v1::ROLE_MEMBER).empty());  // steps back
+  CHECK(check(with_chair, member, member, v1::ROLE_COORDINATOR) ==
+        "only a chair or coordinator may do this");
+  CHECK(check(with_chair, outsider, member, v1::ROLE_COORDINATOR) == "author is not a member");
+  CHECK(check(with_chair, chair, member, v1::ROLE_CHAIR) ==
+        "a role change gives coordinator or member");
+  CHECK(check(with_chair, chair, member, v1::ROLE_UNSPECIFIED) ==
+        "a role change gives coordinator or member");
+  CHECK(check(with_chair, chair, outsider, v1::ROLE_MEMBER) == "not a member");
+  CHECK(check(with_chair, chair, chair, v1::ROLE_COORDINATOR) ==
+        "the chair's role does not change");
+  CHECK(check(with_chair, coordinator, chair, v1::ROLE_MEMBER) ==
+        "the chair's role does not change");
+  CHECK(check(with_chair, chair, member, v1::ROLE_MEMBER) == "the member has this role already");
+  CHECK(check(with_chair, coordinator, member, v1::ROLE_COORDINATOR) ==
+        "the chair decides who has which role");
+
+  // Before the resident joins a coordinator decides, as long as one who hands out keys remains.
+  const v1::CaseState no_chair =
+      Circle({{coordinator, v1::ROLE_COORDINATOR}, {member, v1::ROLE_MEMBER}});
+  CHECK(check(no_chair, coordinator, member, v1::ROLE_COORDINATOR).empty());
+  CHECK(check(no_chair, coordinator, coordinator, v1::ROLE_MEMBER) ==
+        "someone else must remain who can hand out new keys");
+
+  v1::CaseState closed = with_chair;
+  closed.set_closed(true);
+  CHECK(check(closed, chair, member, v1::ROLE_COORDINATOR) == "the case is closed");
+
+  // Applied: the role and nothing else (no new key is awaited).
+  v1::CaseState applied = with_chair;
+  (*applied.mutable_scope_epochs())[0] = 3;
+  const v1::CaseState before = applied;
+  v1::OpHeader h;
+  h.set_author_account_id(ToString(chair));
+  model::ApplyControl(applied, h, SetRole(member, v1::ROLE_COORDINATOR), 9);
+  CHECK(RoleOf(applied, member) == v1::ROLE_COORDINATOR);
+  CHECK(applied.members_size() == before.members_size());
+  CHECK_FALSE(applied.rekey_pending());
+  CHECK(applied.scope_epochs().at(0) == 3);
+  CHECK(applied.seq() == 9);
+}

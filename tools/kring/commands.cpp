@@ -109,9 +109,9 @@ int RunCommand(const Options& options) {
   }
   if (!(is({"account", "create"}) || is({"account", "show"}) || is({"account", "safety-number"}) ||
         is({"case"}) || is({"member", "add"}) || is({"member", "remove"}) ||
-        is({"member", "approve"}) || is({"member", "decline"}) || is({"invite"}) ||
-        is({"entity", "create"}) || is({"field", "set"}) || is({"sync"}) || is({"alarms"}) ||
-        is({"device", "link-request"}) || is({"device", "approve"}) ||
+        is({"member", "approve"}) || is({"member", "decline"}) || is({"member", "role"}) ||
+        is({"invite"}) || is({"entity", "create"}) || is({"field", "set"}) || is({"sync"}) ||
+        is({"alarms"}) || is({"device", "link-request"}) || is({"device", "approve"}) ||
         is({"device", "link-finish"}) || is({"device", "list"}) || is({"device", "revoke"}) ||
         is({"account", "restore"}))) {
     std::cerr << Text(Msg::kUnknownCommand) << ": " << CommandWord(a[0])
@@ -239,6 +239,26 @@ int RunCommand(const Options& options) {
         a[1] == "approve" ? c.ApproveMember(*cid, *account) : c.DeclineMember(*cid, *account);
     if (!s.ok()) return Fail(s);
     std::cout << Text(a[1] == "approve" ? Msg::kMemberApproved : Msg::kMemberDeclined) << "\n";
+    return Settle(c, reports, false);
+  }
+  if (is({"member", "role"})) {
+    // member role CASE ID coordinator|member: queued like an edit, no new key.
+    if (a.size() != 5) return Usage();
+    auto cid = ParseId(a[2]);
+    auto account = ParseId(a[3]);
+    if (!cid || !account) return BadId();
+    const v1::Role r = a[4] == "coordinator" ? v1::ROLE_COORDINATOR
+                       : a[4] == "member"    ? v1::ROLE_MEMBER
+                       : a[4] == "chair"     ? v1::ROLE_CHAIR  // refused with its reason
+                                             : v1::ROLE_UNSPECIFIED;
+    if (r == v1::ROLE_UNSPECIFIED) return Usage();
+    // Decided on what this device knows now: fetch first (as approve does).
+    if (auto pulled = c.SyncNow(); !pulled.ok() && !pulled.status().transient()) {
+      return Fail(pulled.status());
+    }
+    Status s = c.SetRole(*cid, *account, r);
+    if (!s.ok()) return Fail(s);
+    std::cout << Text(Msg::kRoleChanged) << "\n";
     return Settle(c, reports, false);
   }
   if (is({"invite", "create"})) {

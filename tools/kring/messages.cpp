@@ -42,6 +42,7 @@ Entry Lookup(Msg m) {
           "  invite revoke CASUS ID      Trek een uitnodiging in\n"
           "  member approve CASUS ID     Laat iemand die een uitnodiging aannam toe\n"
           "  member decline CASUS ID     Wijs die persoon af\n"
+          "  member role CASUS ID ROL    Geef iemand een andere rol (coordinator of member)\n"
           "  case list                   Toon je casussen\n"
           "  case show CASUS             Toon de casus (JSON)\n"
           "  case fingerprint CASUS      Code om samen te vergelijken (zelfde code = veilig)\n"
@@ -83,6 +84,7 @@ Entry Lookup(Msg m) {
           "  invite revoke CASE ID       Withdraw an invitation\n"
           "  member approve CASE ID      Let in someone who accepted an invitation\n"
           "  member decline CASE ID      Turn that person down\n"
+          "  member role CASE ID ROLE    Give someone another role (coordinator or member)\n"
           "  case list                   List your cases\n"
           "  case show CASE              Show the case (JSON)\n"
           "  case fingerprint CASE       Code to compare together (same code = safe)\n"
@@ -157,6 +159,9 @@ Entry Lookup(Msg m) {
               "Approved. This person can now read along."};
     case Msg::kMemberDeclined:
       return {"Afgewezen.", "Declined."};
+    case Msg::kRoleChanged:
+      return {"De rol is aangepast. Niemand krijgt een nieuwe sleutel.",
+              "The role is changed. Nobody gets a new key."};
     case Msg::kInviteNote:
       return {
           "Stuur deze link naar de persoon, of laat de tekst als QR-code scannen. De link werkt "
@@ -305,6 +310,17 @@ std::string Explain(const std::string& reason, const std::string& server_reason)
        "This person is not waiting for approval. See: kring invite list"},
       {"approval must keep the invited role", "Keur goed met de rol uit de uitnodiging.",
        "Approve with the role of the invitation."},
+      // Role changes (member role), as the library words them.
+      {"the chair decides who has which role", "De voorzitter beslist wie welke rol heeft.",
+       "The chair decides who has which role."},
+      {"the chair's role does not change",
+       "De voorzitter blijft altijd voorzitter. Die rol kan niet veranderen.",
+       "The chair always stays the chair. That role cannot change."},
+      {"a role change gives coordinator or member",
+       "Je kunt iemand alleen coördinator of gewoon lid maken.",
+       "You can only make someone a coordinator or a plain member."},
+      {"the member has this role already", "Deze persoon heeft die rol al.",
+       "This person already has that role."},
       {"someone else must remain who can hand out new keys",
        "Dat kan niet: er moet een voorzitter of coördinator blijven die nieuwe sleutels geeft.",
        "Not possible: a chair or coordinator must remain to hand out new keys."},

@@ -31,6 +31,7 @@ enum class Msg {
   kLanguageTag,
   kMemberApproved,
   kMemberDeclined,
+  kRoleChanged,
   kInviteNote,
   kInviteAccepted,
   kInviteOpen,

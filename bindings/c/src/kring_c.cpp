@@ -983,6 +983,22 @@ kring_status kring_client_decline_member(kring_client* client, const uint8_t* ca
   return DecideImpl(client, case_id, case_id_len, account_id, account_id_len, false, out_err);
 }
 
+kring_status kring_client_set_role(kring_client* client, const uint8_t* case_id, size_t case_id_len,
+                                   const uint8_t* account_id, size_t account_id_len,
+                                   kring_role role, kring_error** out_err) noexcept {
+  return Guard(out_err, [&]() -> Status {
+    Bytes cid;
+    Bytes aid;
+    kring::v1::Role r = kring::v1::ROLE_UNSPECIFIED;
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Case(case_id, case_id_len, &cid)
+                              .Id(account_id, account_id_len, "account id must be 16 bytes", &aid)
+                              .Role(role, &r)
+                              .status());
+    return client->client->SetRole(cid, aid, r);
+  });
+}
+
 kring_status kring_client_leave_case(kring_client* client, const uint8_t* case_id,
                                      size_t case_id_len, const char* lang, char** out_notice,
                                      kring_error** out_err) noexcept {

@@ -470,6 +470,17 @@ KRING_JNI(void, nativeDecideMember)
   Check(env, fn(Client(handle), c.data(), c.size(), a.data(), a.size(), &err), err);
 }
 
+KRING_JNI(void, nativeSetRole)
+(JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jbyteArray account_id, jint role) {
+  JBytes c(env, case_id);
+  JBytes a(env, account_id);
+  kring_error* err = nullptr;
+  Check(env,
+        kring_client_set_role(Client(handle), c.data(), c.size(), a.data(), a.size(),
+                              static_cast<kring_role>(role), &err),
+        err);
+}
+
 KRING_JNI(void, nativeSubmit)
 (JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jbyteArray content_op) {
   JBytes c(env, case_id);

@@ -189,6 +189,12 @@ class Client {
   // Chair (or coordinator): let a pending member in (with a new key) or say no.
   Status ApproveMember(const Bytes& case_id, const Bytes& account_id);
   Status DeclineMember(const Bytes& case_id, const Bytes& account_id);
+  // Changes a member's role to ROLE_COORDINATOR or ROLE_MEMBER. Offline-first: queued and sent
+  // at the next sync; no new key (every role reads the same). The chair (or, before the resident
+  // has joined, a coordinator) decides; a coordinator may always step back to member; the
+  // chair's role never changes; a chair or coordinator must remain. A refused change is
+  // PERMISSION_DENIED here with the rule, or rejected by kringd with its refusal reason.
+  Status SetRole(const Bytes& case_id, const Bytes& account_id, v1::Role role);
   std::vector<Bytes> Cases() const;
 
   // ---- Restricted scopes (DESIGN section 5) ----

@@ -306,6 +306,7 @@ v1::ControlBody ControlBodyOf(const v1::ControlIntent& ci) {
   if (ci.has_erase_case()) *body.mutable_erase_case() = ci.erase_case();
   if (ci.has_complaint()) *body.mutable_complaint() = ci.complaint();
   if (ci.has_rekey_after_revoke()) *body.mutable_rekey() = ci.rekey_after_revoke();
+  if (ci.has_set_role()) *body.mutable_set_role() = ci.set_role();
   return body;
 }
 
@@ -355,6 +356,41 @@ bool HasChair(const v1::CaseState& state) {
   }
   return false;
 }
+
+namespace {
+
+// The same rules as kringd's SetRoleOp, in the same order: a chair or coordinator; coordinator
+// or member; a member who is not the chair; a real change; a coordinator stepping back to member
+// may always, other changes are the chair's once the resident joined; a manager must remain.
+std::string CheckSetRole(const v1::CaseState& state, const v1::Member& author,
+                         const v1::SetRole& set) {
+  if (author.role() != v1::ROLE_CHAIR && author.role() != v1::ROLE_COORDINATOR) {
+    return "only a chair or coordinator may do this";
+  }
+  if (set.role() != v1::ROLE_COORDINATOR && set.role() != v1::ROLE_MEMBER) {
+    return "a role change gives coordinator or member";
+  }
+  const v1::Member* target = FindMember(state, View(set.account_id()));
+  if (target == nullptr) return "not a member";
+  if (target->role() == v1::ROLE_CHAIR) return "the chair's role does not change";
+  if (target->role() == set.role()) return "the member has this role already";
+  const bool steps_back = ConstantTimeEqual(View(set.account_id()), View(author.account_id()));
+  if (author.role() == v1::ROLE_COORDINATOR && HasChair(state) && !steps_back) {
+    return "the chair decides who has which role";
+  }
+  if (set.role() == v1::ROLE_MEMBER) {
+    for (const auto& m : state.members()) {
+      if (m.account_id() != set.account_id() &&
+          (m.role() == v1::ROLE_CHAIR || m.role() == v1::ROLE_COORDINATOR)) {
+        return {};
+      }
+    }
+    return "someone else must remain who can hand out new keys";
+  }
+  return {};
+}
+
+}  // namespace
 
 std::string CheckControlPermission(const v1::CaseState& state, ByteView author_account_id,
                                    const v1::ControlBody& body) {
@@ -407,6 +443,7 @@ std::string CheckControlPermission(const v1::CaseState& state, ByteView author_a
                : "a complaint about a scope the author is not in";
   }
   if (body.has_set_scope()) return CheckSetScope(state, author_account_id, body.set_scope());
+  if (body.has_set_role()) return CheckSetRole(state, *author, body.set_role());
   const bool manager = author->role() == v1::ROLE_CHAIR || author->role() == v1::ROLE_COORDINATOR;
   if (!manager) return "only a chair or coordinator may do this";
   if (body.has_close_case() && author->role() == v1::ROLE_COORDINATOR && HasChair(state) &&
@@ -564,6 +601,11 @@ void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::Co
       v1::Member* pending = state.add_pending_members();
       pending->set_account_id(header.author_account_id());
       pending->set_role(inv->role());
+    }
+  } else if (body.has_set_role()) {
+    // Only the role: keys, scopes and what was written stay as they are.
+    for (auto& m : *state.mutable_members()) {
+      if (m.account_id() == body.set_role().account_id()) m.set_role(body.set_role().role());
     }
   } else if (body.has_decline_member()) {
     SetInviteOfAccount(state, body.decline_member().account_id(), v1::InviteState::DECLINED);

@@ -765,14 +765,16 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
     kind = ci.has_add_member() ? v1::OP_KIND_ADD_MEMBER : v1::OP_KIND_REMOVE_MEMBER;
   } else if (ci.has_invite() || ci.has_revoke_invite() || ci.has_decline_member() ||
              ci.has_accept_invite() || ci.has_close_case() || ci.has_erase_case() ||
-             ci.has_complaint()) {
-    // One op, no new key: nobody gains or loses access by these alone.
+             ci.has_complaint() || ci.has_set_role()) {
+    // One op, no new key: nobody gains or loses access by these alone (a role decides what
+    // someone may do, not what they can read).
     kind = ci.has_invite()           ? v1::OP_KIND_INVITE
            : ci.has_revoke_invite()  ? v1::OP_KIND_REVOKE_INVITE
            : ci.has_decline_member() ? v1::OP_KIND_DECLINE_MEMBER
            : ci.has_close_case()     ? v1::OP_KIND_CLOSE_CASE
            : ci.has_erase_case()     ? v1::OP_KIND_ERASE_CASE
            : ci.has_complaint()      ? v1::OP_KIND_COMPLAINT
+           : ci.has_set_role()       ? v1::OP_KIND_SET_ROLE
                                      : v1::OP_KIND_ACCEPT_INVITE;
     if (!ci.has_accept_invite()) {  // the acceptor cannot see the case yet
       std::string denied = model::CheckControlPermission(projected, View(me.account_id()), change);

@@ -240,6 +240,12 @@ class SqliteTxn final : public StoreTxn {
     return st.Bind(1, case_id).Bind(2, account_id).Run();
   }
 
+  Status SetMemberRole(ByteView case_id, ByteView account_id, int role) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Statement st(db_, "UPDATE case_members SET role = ? WHERE case_id = ? AND account_id = ?");
+    return st.Bind(1, int64_t{role}).Bind(2, case_id).Bind(3, account_id).Run();
+  }
+
   Result<std::optional<int>> GetMemberRole(ByteView case_id, ByteView account_id) override {
     sql::Statement st(db_, "SELECT role FROM case_members WHERE case_id = ? AND account_id = ?");
     st.Bind(1, case_id).Bind(2, account_id);

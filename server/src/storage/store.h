@@ -128,6 +128,7 @@ class StoreTxn {
   virtual Status SetCaseHead(ByteView case_id, uint64_t seq, ByteView chain_hash) = 0;
   virtual Status InsertMember(ByteView case_id, ByteView account_id, int role) = 0;
   virtual Status DeleteMember(ByteView case_id, ByteView account_id) = 0;
+  virtual Status SetMemberRole(ByteView case_id, ByteView account_id, int role) = 0;
   virtual Status PutInvite(ByteView case_id, ByteView invite_id, const InviteRecord& invite) = 0;
   virtual Result<std::optional<InviteRecord>> GetInvite(ByteView case_id, ByteView invite_id) = 0;
   virtual Status PutPending(ByteView case_id, ByteView account_id, const PendingRecord& p) = 0;

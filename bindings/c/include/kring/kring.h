@@ -61,8 +61,9 @@ extern "C" {
  *      domain (kring_client_domain_call) and kring_error_user_text.
  *   6  the server's refusal reasons (kring_error_reason; kring_error_user_text explains them;
  *      kring_client_add_change_event_listener gives them for rejected edits).
+ *   7  changing a member's role (kring_client_set_role).
  */
-#define KRING_ABI_VERSION 6u
+#define KRING_ABI_VERSION 7u
 
 /*
  * Status codes. Numbering is append-only and mirrors kring::StatusCode
@@ -423,6 +424,25 @@ KRING_API kring_status kring_client_decline_member(kring_client* client, const u
                                                    size_t case_id_len, const uint8_t* account_id,
                                                    size_t account_id_len,
                                                    kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * ABI 7. Changes a member's role to KRING_ROLE_COORDINATOR or KRING_ROLE_MEMBER. Queued like
+ * kring_client_decline_member (offline-first, sent at the next sync) and carries no new key: a
+ * role decides what someone may do, not what they can read. Rules (kringd and every device check
+ * them): the chair or a coordinator; once the resident (chair) has joined only the chair, except
+ * that a coordinator may always step back to member; the chair's own role never changes and
+ * nobody becomes chair this way; a chair or coordinator must remain. Breaking a rule known on
+ * this device is KRING_ERR_PERMISSION_DENIED here; one kringd finds (after another device's
+ * change) comes as KRING_CHANGE_INTENT_REJECTED with its kring_error_reason (CHAIR_DECIDES_ROLES,
+ * CHAIR_KEEPS_ROLE, ROLE_NOT_ASSIGNABLE, ROLE_UNCHANGED, KEY_HOLDER_MUST_REMAIN, ...).
+ * case_id, account_id  16 bytes each, borrowed.
+ * role                 KRING_ROLE_*; another value is KRING_ERR_INVALID_ARGUMENT.
+ * No outputs, no allocation. Thread-safety: thread-safe.
+ */
+KRING_API kring_status kring_client_set_role(kring_client* client, const uint8_t* case_id,
+                                             size_t case_id_len, const uint8_t* account_id,
+                                             size_t account_id_len, kring_role role,
+                                             kring_error** out_err) KRING_NOEXCEPT;
 
 /*
  * ABI 3. This device's account leaves the case (any member, while a chair or coordinator

@@ -31,6 +31,12 @@ inline constexpr std::string_view kChairOnlyShortRetention = "CHAIR_ONLY_SHORT_R
 inline constexpr std::string_view kKeyHolderMustRemain = "KEY_HOLDER_MUST_REMAIN";
 inline constexpr std::string_view kChairRemovesChair = "CHAIR_REMOVES_CHAIR";  // nobody else may
 inline constexpr std::string_view kApprovalKeepsRole = "APPROVAL_KEEPS_ROLE";
+// Role changes (SetRole): once the resident joined only the chair changes roles; the chair's role
+// never changes and nobody becomes chair by one; a change must change something.
+inline constexpr std::string_view kChairDecidesRoles = "CHAIR_DECIDES_ROLES";
+inline constexpr std::string_view kChairKeepsRole = "CHAIR_KEEPS_ROLE";
+inline constexpr std::string_view kRoleNotAssignable = "ROLE_NOT_ASSIGNABLE";
+inline constexpr std::string_view kRoleUnchanged = "ROLE_UNCHANGED";
 // Membership.
 inline constexpr std::string_view kNotAMember = "NOT_A_MEMBER";            // the caller or author
 inline constexpr std::string_view kTargetNotMember = "TARGET_NOT_MEMBER";  // the person named
@@ -85,7 +91,11 @@ inline constexpr std::string_view kAll[] = {kInviteUnknown,
                                             kHeldForRevokedDevice,
                                             kDeviceRevoked,
                                             kDeviceUnknown,
-                                            kStaleUserKey};
+                                            kStaleUserKey,
+                                            kChairDecidesRoles,
+                                            kChairKeepsRole,
+                                            kRoleNotAssignable,
+                                            kRoleUnchanged};
 
 // Whether `reason` has the form of a reason key: 1..kMaxReasonBytes of A-Z, 0-9 and '_'.
 inline bool IsReasonKey(std::string_view reason) {

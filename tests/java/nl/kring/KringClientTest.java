@@ -176,6 +176,15 @@ public final class KringClientTest {
     return members.stream().anyMatch(m -> Arrays.equals(m.getAccountId().toByteArray(), accountId));
   }
 
+  private static Case.Role roleOf(Model.CaseState state, byte[] accountId) {
+    for (Case.Member m : state.getMembersList()) {
+      if (Arrays.equals(m.getAccountId().toByteArray(), accountId)) {
+        return m.getRole();
+      }
+    }
+    return null;
+  }
+
   private static Model.InviteState.Status inviteStatus(Model.CaseState state, byte[] inviteId) {
     for (Model.InviteState inv : state.getInvitesList()) {
       if (Arrays.equals(inv.getInviteId().toByteArray(), inviteId)) {
@@ -280,6 +289,28 @@ public final class KringClientTest {
           seen != null && seen.getFieldsMap().get("title").getValue().getText().equals("Weekplan"),
           "the invitee reads what was written after approval");
       check(entity(mine, before) == null, "but not what came before");
+
+      // Roles: before the resident joins the coordinator decides; no new key comes with a change.
+      expectStatus(
+          KringException.Status.PERMISSION_DENIED,
+          () -> invitee.setRole(caseId, inviteeId, Case.Role.ROLE_COORDINATOR),
+          "a plain member cannot change roles");
+      expectStatus(
+          KringException.Status.PERMISSION_DENIED,
+          () -> coordinator.setRole(caseId, coordinatorId, Case.Role.ROLE_MEMBER),
+          "the last one who hands out keys stays");
+      coordinator.setRole(caseId, inviteeId, Case.Role.ROLE_COORDINATOR);
+      coordinator.syncNow();
+      invitee.syncNow();
+      check(
+          roleOf(invitee.confirmedView(caseId), inviteeId) == Case.Role.ROLE_COORDINATOR,
+          "the invitee's device sees its new role");
+      invitee.setRole(caseId, inviteeId, Case.Role.ROLE_MEMBER);
+      invitee.syncNow();
+      coordinator.syncNow();
+      check(
+          roleOf(coordinator.confirmedView(caseId), inviteeId) == Case.Role.ROLE_MEMBER,
+          "a coordinator steps back to member");
 
       // Revoke and decline paths, and a refused language.
       Invitation unused = coordinator.createInvite(caseId, Case.Role.ROLE_MEMBER, 60);

@@ -235,6 +235,19 @@ public final class KringClient implements AutoCloseable {
         });
   }
 
+  /**
+   * Changes a member's role to coordinator or member (queued; no new key). kring_client_set_role
+   * in kring.h has the rules; a refused change throws with its reason.
+   */
+  public void setRole(byte[] caseId, byte[] accountId, Case.Role role) throws KringException {
+    int r = roleNumber(role);
+    call(
+        h -> {
+          nativeSetRole(h, caseId, accountId, r);
+          return null;
+        });
+  }
+
   // ---- Devices of this account (kring.h ABI 4 has the steps and rules) ----
 
   /**
@@ -715,6 +728,9 @@ public final class KringClient implements AutoCloseable {
 
   private static native void nativeDecideMember(
       long handle, byte[] caseId, byte[] accountId, boolean approve) throws KringException;
+
+  private static native void nativeSetRole(long handle, byte[] caseId, byte[] accountId, int role)
+      throws KringException;
 
   private static native void nativeSubmit(long handle, byte[] caseId, byte[] contentOp)
       throws KringException;
