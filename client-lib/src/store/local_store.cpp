@@ -969,9 +969,10 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
   std::vector<const v1::LogEntry*> rows_in_order;
   rows_in_order.reserve(rows);
   for (const v1::LogEntry& e : batch.entries) rows_in_order.push_back(&e);
-  rows_in_order.insert(rows_in_order.end(),
-                       batch.pulled.begin() + static_cast<std::ptrdiff_t>(ahead ? rows_appended_ : 0),
-                       batch.pulled.end());
+  rows_in_order.insert(
+      rows_in_order.end(),
+      batch.pulled.begin() + static_cast<std::ptrdiff_t>(ahead ? rows_appended_ : 0),
+      batch.pulled.end());
   KRING_RETURN_IF_ERROR(InsertLogRows(db, batch.case_id, rows_in_order));
   for (const auto& [device_id, head] : batch.device_heads) {
     sql::Statement st(
@@ -1040,8 +1041,7 @@ std::unique_lock<std::mutex> LocalStore::WriteLock() {
   std::unique_lock<std::mutex> lock(mu_);
   // The thread that began the rows is not held here (it would wait for itself): a write of its
   // own on this connection fails on SQLite's busy timeout instead (see BeginRows).
-  rows_closed_.wait(lock,
-                    [&] { return !rows_open_ || rows_owner_ == std::this_thread::get_id(); });
+  rows_closed_.wait(lock, [&] { return !rows_open_ || rows_owner_ == std::this_thread::get_id(); });
   return lock;
 }
 
@@ -1070,13 +1070,13 @@ void LocalStore::AppendRows(std::vector<const v1::LogEntry*> entries) {
   rows_appended_ += entries.size();
   // Each write starts once the one before is done (in order; a failure stops the rest), on a
   // thread of its own so this one goes on verifying. Only rows_mu_ is taken there.
-  rows_done_ = std::async(std::launch::async,
-                          [this, before = std::move(rows_done_),
-                           entries = std::move(entries)]() mutable -> Status {
-                            if (before.valid()) KRING_RETURN_IF_ERROR(before.get());
-                            std::lock_guard<std::mutex> rows(rows_mu_);
-                            return InsertLogRows(*rows_db_, rows_case_, entries);
-                          });
+  rows_done_ = std::async(
+      std::launch::async,
+      [this, before = std::move(rows_done_), entries = std::move(entries)]() mutable -> Status {
+        if (before.valid()) KRING_RETURN_IF_ERROR(before.get());
+        std::lock_guard<std::mutex> rows(rows_mu_);
+        return InsertLogRows(*rows_db_, rows_case_, entries);
+      });
 }
 
 void LocalStore::DropRows() {
