@@ -229,9 +229,9 @@ int64_t CommittedLogRows(const std::string& path) {
 }
 }  // namespace
 
-// Pages 1 and 2 verify and their rows are handed to the store while the next page is checked
-// (LocalStore::BeginRows): nothing of them is committed before the catch-up's commit, and a
-// tampered page 3 leaves pages 1 and 2 committed and nothing of page 3.
+// A catch-up commits once, at its end: while it runs, nothing of the pages verified so far is in
+// the file (what a crash would leave) or in a view, and a tampered page 3 leaves pages 1 and 2
+// committed and nothing of page 3.
 TEST_CASE("a cold sync keeps the two pages before a tampered third and commits nothing earlier",
           "[coldsync]") {
   ColdCase c;
@@ -244,7 +244,7 @@ TEST_CASE("a cold sync keeps the two pages before a tampered third and commits n
   c.cold_wire->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
     pulled_after.push_back(req.after_seq());
     if (pulled_after.size() < 3) return;
-    // Page 3 is asked for while page 2 is verified: page 1's rows are with the store by then.
+    // Page 3 is asked for while page 2 is verified, page 1 verified before it.
     rows_seen.push_back(CommittedLogRows(c.cold.db_path()));
     auto view = c.cold->ConfirmedView(c.case_id);
     REQUIRE(view.ok());

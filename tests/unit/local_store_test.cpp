@@ -5,7 +5,6 @@
 #include <fstream>
 #include <iterator>
 #include <set>
-#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -201,125 +200,6 @@ TEST_CASE("a batch's log rows are stored whole and in order, and a repeated seq 
   REQUIRE(record.ok());
   REQUIRE(record.value());
   CHECK(record.value()->head_seq == kRows);
-}
-
-namespace {
-v1::LogEntry RowEntry(uint64_t seq) {
-  v1::LogEntry e;
-  e.set_seq(seq);
-  e.set_chain_hash(std::string(32, static_cast<char>(seq)));
-  e.mutable_envelope()->set_signature(std::string(64, static_cast<char>(seq + 1)));
-  return e;
-}
-
-// Log rows as another connection to the file sees them (another process, or the store after a
-// crash).
-int64_t CommittedRows(const std::string& path) {
-  auto db = sql::Database::Open(path, /*read_only=*/true);
-  REQUIRE(db.ok());
-  sql::Statement st(*db, "SELECT count(*) FROM log");
-  REQUIRE(st.Step());
-  return st.Int(0);
-}
-}  // namespace
-
-TEST_CASE("catch-up rows written ahead are seen by no one until the batch commits them",
-          "[store]") {
-  test::TempDir dir;
-  const std::string path = dir.path() + "/local.db";
-  SecretBytes key = crypto::RandomSecret(32);
-  auto opened = LocalStore::Open(path, key);
-  REQUIRE(opened.ok());
-  LocalStore& store = *opened.value();
-  Bytes case_id(16, 6);
-  REQUIRE(store.CreateCase(case_id).ok());
-  // Two pages handed over while "later pages are verified", then the batch of all three.
-  std::vector<v1::LogEntry> pulled;
-  for (uint64_t seq = 1; seq <= 150; ++seq) pulled.push_back(RowEntry(seq));
-  std::vector<const v1::LogEntry*> all;
-  for (const v1::LogEntry& e : pulled) all.push_back(&e);
-  REQUIRE(store.BeginRows(case_id).ok());
-  store.AppendRows({all.begin(), all.begin() + 70});
-  store.AppendRows({all.begin() + 70, all.begin() + 140});
-
-  // Another thread's write waits for the commit instead of landing in the catch-up's
-  // transaction; its reads see the last commit only. The chain a verifier saves between the
-  // pages goes into the open transaction, on this thread without waiting.
-  std::thread app([&] {
-    v1::ContentOp op;
-    CHECK(store.AddContentIntent(case_id, Bytes(16, 9), op).ok());
-  });
-  REQUIRE(store.SaveChain(Bytes(16, 7), {}).ok());
-  auto entries = store.LogEntries(case_id);
-  REQUIRE(entries.ok());
-  CHECK(entries->empty());
-  auto at = store.ChainHashAt(case_id, 1);
-  REQUIRE(at.ok());
-  CHECK_FALSE(at->has_value());
-  CHECK(CommittedRows(path) == 0);
-
-  AppliedBatch batch;
-  batch.case_id = case_id;
-  batch.head_seq = 150;
-  batch.head_hash = Bytes(32, 1);
-  batch.state.set_seq(150);
-  batch.pulled = all;
-  REQUIRE(store.ApplyBatch(batch).ok());
-  app.join();
-  CHECK(CommittedRows(path) == 150);
-  auto stored = store.LogEntries(case_id);
-  REQUIRE(stored.ok());
-  REQUIRE(stored->size() == 150);
-  for (uint64_t seq = 1; seq <= 150; ++seq) {
-    CHECK((*stored)[seq - 1].seq() == seq);
-    CHECK((*stored)[seq - 1].chain_hash() == RowEntry(seq).chain_hash());
-  }
-  auto record = store.LoadCase(case_id);
-  REQUIRE(record.ok());
-  REQUIRE(record.value());
-  CHECK(record.value()->head_seq == 150);
-  auto intents = store.PendingIntentCount(case_id);
-  REQUIRE(intents.ok());
-  CHECK(*intents == 1);
-}
-
-TEST_CASE("catch-up rows that are dropped leave nothing, and a waiting write goes on after",
-          "[store]") {
-  test::TempDir dir;
-  const std::string path = dir.path() + "/local.db";
-  SecretBytes key = crypto::RandomSecret(32);
-  auto opened = LocalStore::Open(path, key);
-  REQUIRE(opened.ok());
-  LocalStore& store = *opened.value();
-  Bytes case_id(16, 6);
-  REQUIRE(store.CreateCase(case_id).ok());
-  std::vector<v1::LogEntry> pulled;
-  for (uint64_t seq = 1; seq <= 80; ++seq) pulled.push_back(RowEntry(seq));
-  std::vector<const v1::LogEntry*> all;
-  for (const v1::LogEntry& e : pulled) all.push_back(&e);
-  REQUIRE(store.BeginRows(case_id).ok());
-  store.AppendRows(all);
-  std::thread app([&] {
-    v1::ContentOp op;
-    CHECK(store.AddContentIntent(case_id, Bytes(16, 9), op).ok());
-  });
-  // A failure before the commit (or a crash): the rows go, the intent written by the other
-  // thread stays, as it was not part of them.
-  store.DropRows();
-  app.join();
-  CHECK(CommittedRows(path) == 0);
-  auto intents = store.PendingIntentCount(case_id);
-  REQUIRE(intents.ok());
-  CHECK(*intents == 1);
-  // The same rows can be written again by the next catch-up.
-  AppliedBatch batch;
-  batch.case_id = case_id;
-  batch.head_seq = 80;
-  batch.head_hash = Bytes(32, 1);
-  batch.state.set_seq(80);
-  batch.pulled = all;
-  REQUIRE(store.ApplyBatch(batch).ok());
-  CHECK(CommittedRows(path) == 80);
 }
 
 namespace {

@@ -105,39 +105,6 @@ const std::string& LogInsertSql(size_t rows) {
   return texts[i];
 }
 
-// Writes `rows` into the log of `case_id` on `db` (inside the caller's transaction), up to 64 to
-// a statement: a catch-up stores thousands of entries, and each statement has its cost (cursors,
-// seeks, halt, reset) whatever its rows. The values are bound without SQLite's copy: the entries
-// and `envelopes` outlive each statement, and each statement's rows are serialized into buffers
-// reused from the statement before.
-Status InsertLogRows(sql::Database& db, ByteView case_id,
-                     std::span<const v1::LogEntry* const> rows) {
-  std::vector<std::string> envelopes(std::min(rows.size(), kLogInsertRows[0]));
-  for (std::span<const v1::LogEntry* const> left = rows; !left.empty();) {
-    size_t n = 1;
-    for (size_t c : kLogInsertRows) {
-      if (left.size() >= c) {
-        n = c;
-        break;
-      }
-    }
-    sql::Statement ins(db, LogInsertSql(n));
-    for (size_t i = 0; i < n; ++i) {
-      const v1::LogEntry& e = *left[i];
-      envelopes[i].clear();
-      e.envelope().AppendToString(&envelopes[i]);
-      const int at = static_cast<int>(i * 4);
-      ins.BindBorrowed(at + 1, case_id)
-          .Bind(at + 2, static_cast<int64_t>(e.seq()))
-          .BindBorrowed(at + 3, View(e.chain_hash()))
-          .BindBorrowed(at + 4, View(envelopes[i]));
-    }
-    KRING_RETURN_IF_ERROR(ins.Run());
-    left = left.subspan(n);
-  }
-  return {};
-}
-
 constexpr std::string_view kKeyCheckLabel = "key-check";
 // From this many log rows on, ApplyBatch seals the state on a second thread.
 constexpr size_t kParallelSealEntries = 256;
@@ -171,7 +138,7 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path,
     sql::Statement put(db, "INSERT INTO meta (key, value) VALUES ('key_check', ?)");
     KRING_RETURN_IF_ERROR(put.Bind(1, at_rest.Seal(kKeyCheckLabel, View(kKeyCheckValue))).Run());
   }
-  return std::unique_ptr<LocalStore>(new LocalStore(std::move(db), path, std::move(at_rest)));
+  return std::unique_ptr<LocalStore>(new LocalStore(std::move(db), std::move(at_rest)));
 }
 
 Result<std::optional<v1::LocalAccount>> LocalStore::LoadAccount() {
@@ -190,7 +157,7 @@ Result<std::optional<v1::LocalAccount>> LocalStore::LoadAccount() {
 }
 
 Status LocalStore::SaveAccount(const v1::LocalAccount& account) {
-  std::unique_lock<std::mutex> lock = WriteLock();
+  std::lock_guard<std::mutex> lock(mu_);
   SecretBytes plain(account.ByteSizeLong());
   account.SerializeToArray(plain.data(), static_cast<int>(plain.size()));
   sql::Statement st(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES ('account', ?)");
@@ -213,7 +180,7 @@ Result<std::optional<v1::LocalAccount>> LocalStore::LoadPendingDevice() {
 }
 
 Status LocalStore::SavePendingDevice(const v1::LocalAccount& keys) {
-  std::unique_lock<std::mutex> lock = WriteLock();
+  std::lock_guard<std::mutex> lock(mu_);
   SecretBytes plain(keys.ByteSizeLong());
   keys.SerializeToArray(plain.data(), static_cast<int>(plain.size()));
   sql::Statement st(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES ('pending_device', ?)");
@@ -221,7 +188,7 @@ Status LocalStore::SavePendingDevice(const v1::LocalAccount& keys) {
 }
 
 Status LocalStore::ClearPendingDevice() {
-  std::unique_lock<std::mutex> lock = WriteLock();
+  std::lock_guard<std::mutex> lock(mu_);
   sql::Statement st(db_, "DELETE FROM meta WHERE key = 'pending_device'");
   return st.Run();
 }
@@ -235,13 +202,13 @@ Result<std::optional<Bytes>> LocalStore::PinnedServerKey() {
 }
 
 Status LocalStore::PinServerKey(ByteView key) {
-  std::unique_lock<std::mutex> lock = WriteLock();
+  std::lock_guard<std::mutex> lock(mu_);
   sql::Statement st(db_, "INSERT OR REPLACE INTO meta (key, value) VALUES ('server_key', ?)");
   return st.Bind(1, key).Run();
 }
 
 Result<Bytes> LocalStore::NewClientOpId(ByteView case_id) {
-  std::unique_lock<std::mutex> lock = WriteLock();
+  std::lock_guard<std::mutex> lock(mu_);
   OpCounterBlock& block = op_counters_[Bytes(case_id.begin(), case_id.end())];
   if (block.next == block.end) {
     // Reserves the case's next block in one statement, atomic against other connections to the
@@ -269,13 +236,7 @@ Status LocalStore::SaveChain(ByteView account_id, const std::vector<v1::ChainLin
   std::lock_guard<std::mutex> lock(mu_);
   v1::GetChainResponse all;
   for (const auto& l : links) *all.add_links() = l;
-  // Joins open catch-up rows (BeginRows): the verifier saves the chains it fetched between the
-  // pages, and a verified chain may be committed with them (or go with their rollback, and be
-  // fetched again).
-  std::unique_lock<std::mutex> rows;
-  if (rows_open_) rows = std::unique_lock<std::mutex>(rows_mu_);
-  sql::Statement st(rows_open_ ? *rows_db_ : db_,
-                    "INSERT OR REPLACE INTO chains (account_id, links) VALUES (?, ?)");
+  sql::Statement st(db_, "INSERT OR REPLACE INTO chains (account_id, links) VALUES (?, ?)");
   return st.Bind(1, account_id).Bind(2, all.SerializeAsString()).Run();
 }
 
@@ -312,7 +273,7 @@ void LocalStore::NoteOtherWritersLocked() {
 }
 
 Status LocalStore::CreateCase(ByteView case_id) {
-  std::unique_lock<std::mutex> lock = WriteLock();
+  std::lock_guard<std::mutex> lock(mu_);
   CaseWrittenLocked();
   sql::Statement st(db_, "INSERT OR IGNORE INTO cases (case_id) VALUES (?)");
   return st.Bind(1, case_id).Run();
@@ -459,10 +420,10 @@ Result<std::map<Bytes, DeviceHead>> LocalStore::DeviceHeads(ByteView case_id) {
   return out;
 }
 
-Status LocalStore::SaveEpochKeyLocked(sql::Database& db, ByteView case_id, const EpochKey& key) {
+Status LocalStore::SaveEpochKeyLocked(ByteView case_id, const EpochKey& key) {
   std::string label = CaseLabel("epoch", case_id) + ":" + std::to_string(key.scope_id) + ":" +
                       std::to_string(key.epoch);
-  sql::Statement st(db,
+  sql::Statement st(db_,
                     "INSERT OR REPLACE INTO epoch_keys (case_id, scope_id, epoch, key) "
                     "VALUES (?, ?, ?, ?)");
   return st.Bind(1, case_id)
@@ -473,8 +434,8 @@ Status LocalStore::SaveEpochKeyLocked(sql::Database& db, ByteView case_id, const
 }
 
 Status LocalStore::SaveEpochKey(ByteView case_id, const EpochKey& key) {
-  std::unique_lock<std::mutex> lock = WriteLock();
-  return SaveEpochKeyLocked(db_, case_id, key);
+  std::lock_guard<std::mutex> lock(mu_);
+  return SaveEpochKeyLocked(case_id, key);
 }
 
 Result<std::optional<EpochKey>> LocalStore::FindEpochKey(ByteView case_id, uint32_t scope_id,
@@ -528,7 +489,7 @@ bool LocalStore::IntentWrittenLocked(uint64_t* view_version) {
 
 Status LocalStore::AddContentIntent(ByteView case_id, ByteView client_op_id,
                                     const v1::ContentOp& op, uint64_t* view_version) {
-  std::unique_lock<std::mutex> lock = WriteLock();
+  std::lock_guard<std::mutex> lock(mu_);
   const bool in_step = IntentWrittenLocked(view_version);
   SecretBytes plain(op.ByteSizeLong());
   op.SerializeToArray(plain.data(), static_cast<int>(plain.size()));
@@ -554,7 +515,7 @@ Status LocalStore::AddContentIntent(ByteView case_id, ByteView client_op_id,
 
 Status LocalStore::AddControlIntent(ByteView case_id, ByteView client_op_id,
                                     const v1::ControlIntent& op, uint64_t* view_version) {
-  std::unique_lock<std::mutex> lock = WriteLock();
+  std::lock_guard<std::mutex> lock(mu_);
   const bool in_step = IntentWrittenLocked(view_version);
   KRING_RETURN_IF_ERROR(AddControlIntentLocked(case_id, client_op_id, op));
   if (std::vector<Intent>* kept = KeptIntentsLocked(case_id)) {
@@ -572,7 +533,7 @@ Status LocalStore::AddControlIntent(ByteView case_id, ByteView client_op_id,
 
 Status LocalStore::StartCase(ByteView case_id, v1::CaseState state, ByteView client_op_id,
                              const v1::ControlIntent& op) {
-  std::unique_lock<std::mutex> lock = WriteLock();
+  std::lock_guard<std::mutex> lock(mu_);
   CaseWrittenLocked();
   kept_intents_.reset();  // the transaction may still fail after the intent is added
   sql::Transaction tx(db_);
@@ -683,7 +644,7 @@ Result<size_t> LocalStore::PendingIntentCount(ByteView case_id) {
 }
 
 Status LocalStore::SetSealed(int64_t intent_id, const std::vector<v1::Envelope>& envelopes) {
-  std::unique_lock<std::mutex> lock = WriteLock();
+  std::lock_guard<std::mutex> lock(mu_);
   v1::SealedIntent sealed;
   for (const auto& e : envelopes) *sealed.add_envelopes() = e;
   sql::Statement st(db_, "UPDATE intents SET sealed = ? WHERE id = ?");
@@ -697,7 +658,7 @@ Status LocalStore::SetSealed(int64_t intent_id, const std::vector<v1::Envelope>&
 }
 
 Status LocalStore::ClearSealed(ByteView case_id) {
-  std::unique_lock<std::mutex> lock = WriteLock();
+  std::lock_guard<std::mutex> lock(mu_);
   sql::Statement st(db_, "UPDATE intents SET sealed = NULL WHERE case_id = ?");
   KRING_RETURN_IF_ERROR(st.Bind(1, case_id).Run());
   if (std::vector<Intent>* kept = KeptIntentsLocked(case_id)) {
@@ -726,14 +687,14 @@ Result<std::vector<v1::LogEntry>> LocalStore::LogEntries(ByteView case_id) {
 }
 
 Status LocalStore::ReplaceState(ByteView case_id, v1::CaseState state) {
-  std::unique_lock<std::mutex> lock = WriteLock();
+  std::lock_guard<std::mutex> lock(mu_);
   CaseWrittenLocked();
   sql::Statement st(db_, "UPDATE cases SET state = ?, state_form = ? WHERE case_id = ?");
   return st.Bind(1, SealState(case_id, state)).Bind(2, kStateFormWithRefs).Bind(3, case_id).Run();
 }
 
 Status LocalStore::DeleteCase(ByteView case_id) {
-  std::unique_lock<std::mutex> lock = WriteLock();
+  std::lock_guard<std::mutex> lock(mu_);
   CaseWrittenLocked();
   kept_intents_.reset();
   sql::Transaction txn(db_);
@@ -751,7 +712,7 @@ Status LocalStore::DeleteCase(ByteView case_id) {
 }
 
 Status LocalStore::RejectIntent(int64_t intent_id, const std::string& error) {
-  std::unique_lock<std::mutex> lock = WriteLock();
+  std::lock_guard<std::mutex> lock(mu_);
   IntentWrittenLocked(nullptr);
   sql::Statement st(db_, "UPDATE intents SET rejected = 1, error = ? WHERE id = ?");
   KRING_RETURN_IF_ERROR(st.BindText(1, error).Bind(2, intent_id).Run());
@@ -762,7 +723,7 @@ Status LocalStore::RejectIntent(int64_t intent_id, const std::string& error) {
 }
 
 Result<std::optional<v1::Receipt>> LocalStore::SaveReceipt(const v1::Receipt& receipt) {
-  std::unique_lock<std::mutex> lock = WriteLock();
+  std::lock_guard<std::mutex> lock(mu_);
   sql::Transaction tx(db_);
   KRING_RETURN_IF_ERROR(tx.status());
   const std::string bytes = receipt.SerializeAsString();
@@ -811,7 +772,7 @@ Result<std::vector<v1::Receipt>> LocalStore::ConflictingReceipts(ByteView case_i
 }
 
 Status LocalStore::KeepPushResults(ByteView case_id, const std::vector<SentOp>& sent) {
-  std::unique_lock<std::mutex> lock = WriteLock();
+  std::lock_guard<std::mutex> lock(mu_);
   sql::Transaction tx(db_);
   KRING_RETURN_IF_ERROR(tx.status());
   sql::Statement ins(db_,
@@ -881,7 +842,7 @@ Result<std::map<uint64_t, v1::Receipt>> LocalStore::Receipts(ByteView case_id) {
 }
 
 Status LocalStore::RaiseAlarm(const Alarm& alarm, bool halt) {
-  std::unique_lock<std::mutex> lock = WriteLock();
+  std::lock_guard<std::mutex> lock(mu_);
   sql::Transaction tx(db_);
   KRING_RETURN_IF_ERROR(tx.status());
   sql::Statement ins(db_,
@@ -924,17 +885,7 @@ Result<std::vector<Alarm>> LocalStore::Alarms() {
 }
 
 Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
-  std::unique_lock<std::mutex> lock(mu_);
-  // This thread's open rows of this case (BeginRows): the first rows_appended_ pulled entries
-  // are written or being written there, and the rest goes into the same transaction.
-  const bool ahead = rows_open_ && rows_owner_ == std::this_thread::get_id() &&
-                     rows_case_ == batch.case_id && batch.entries.empty() &&
-                     batch.pulled.size() >= rows_appended_;
-  if (!ahead) {
-    EndRowsLocked();  // rows of another case on this thread: not this batch's (a caller's bug)
-    lock.unlock();
-    lock = WriteLock();
-  }
+  std::lock_guard<std::mutex> lock(mu_);
   NoteOtherWritersLocked();
   const bool in_step = version != nullptr && *version == case_writes_;
   CaseWrittenLocked();
@@ -948,35 +899,42 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
     sealed_state = std::async(std::launch::async, seal_state);
   }
   std::future<void> freed;  // the written entries, freed while the commit syncs
-  // Open rows end here whatever happens: committed below, else rolled back.
-  struct EndRows {
-    LocalStore* store;
-    bool ahead;
-    ~EndRows() {
-      if (ahead) store->EndRowsLocked();
-    }
-  } end_rows{this, ahead};
-  std::optional<sql::Transaction> own_tx;
-  std::unique_lock<std::mutex> rows_lock;
-  if (ahead) {
-    if (rows_done_.valid()) KRING_RETURN_IF_ERROR(rows_done_.get());
-    rows_lock = std::unique_lock<std::mutex>(rows_mu_);
-  } else {
-    own_tx.emplace(db_);
-    KRING_RETURN_IF_ERROR(own_tx->status());
-  }
-  sql::Database& db = ahead ? *rows_db_ : db_;
+  sql::Transaction tx(db_);
+  KRING_RETURN_IF_ERROR(tx.status());
+  // Up to 64 rows to a statement: a catch-up stores thousands of entries, and each statement has
+  // its cost (cursors, seeks, halt, reset) whatever its rows. The values are bound without
+  // SQLite's copy: the batch and `envelopes` outlive each statement, and each statement's rows
+  // are serialized into buffers reused from the statement before.
   std::vector<const v1::LogEntry*> rows_in_order;
   rows_in_order.reserve(rows);
   for (const v1::LogEntry& e : batch.entries) rows_in_order.push_back(&e);
-  rows_in_order.insert(
-      rows_in_order.end(),
-      batch.pulled.begin() + static_cast<std::ptrdiff_t>(ahead ? rows_appended_ : 0),
-      batch.pulled.end());
-  KRING_RETURN_IF_ERROR(InsertLogRows(db, batch.case_id, rows_in_order));
+  rows_in_order.insert(rows_in_order.end(), batch.pulled.begin(), batch.pulled.end());
+  std::vector<std::string> envelopes(std::min(rows, kLogInsertRows[0]));
+  for (std::span<const v1::LogEntry* const> left(rows_in_order); !left.empty();) {
+    size_t n = 1;
+    for (size_t c : kLogInsertRows) {
+      if (left.size() >= c) {
+        n = c;
+        break;
+      }
+    }
+    sql::Statement ins(db_, LogInsertSql(n));
+    for (size_t i = 0; i < n; ++i) {
+      const v1::LogEntry& e = *left[i];
+      envelopes[i].clear();
+      e.envelope().AppendToString(&envelopes[i]);
+      const int at = static_cast<int>(i * 4);
+      ins.BindBorrowed(at + 1, batch.case_id)
+          .Bind(at + 2, static_cast<int64_t>(e.seq()))
+          .BindBorrowed(at + 3, View(e.chain_hash()))
+          .BindBorrowed(at + 4, View(envelopes[i]));
+    }
+    KRING_RETURN_IF_ERROR(ins.Run());
+    left = left.subspan(n);
+  }
   for (const auto& [device_id, head] : batch.device_heads) {
     sql::Statement st(
-        db,
+        db_,
         "INSERT OR REPLACE INTO device_heads (case_id, device_id, counter, last_hash) "
         "VALUES (?, ?, ?, ?)");
     KRING_RETURN_IF_ERROR(st.Bind(1, batch.case_id)
@@ -986,8 +944,8 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
                               .Run());
   }
   for (const EpochKey& k : batch.epoch_keys)
-    KRING_RETURN_IF_ERROR(SaveEpochKeyLocked(db, batch.case_id, k));
-  sql::Statement upd(db,
+    KRING_RETURN_IF_ERROR(SaveEpochKeyLocked(batch.case_id, k));
+  sql::Statement upd(db_,
                      "UPDATE cases SET head_seq = ?, head_hash = ?, state = ?, state_form = ? "
                      "WHERE case_id = ?");
   KRING_RETURN_IF_ERROR(upd.Bind(1, static_cast<int64_t>(batch.head_seq))
@@ -997,11 +955,11 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
                             .Bind(5, batch.case_id)
                             .Run());
   for (const Bytes& id : batch.confirmed_client_op_ids) {
-    sql::Statement del(db, "DELETE FROM intents WHERE case_id = ? AND client_op_id = ?");
+    sql::Statement del(db_, "DELETE FROM intents WHERE case_id = ? AND client_op_id = ?");
     KRING_RETURN_IF_ERROR(del.Bind(1, batch.case_id).Bind(2, id).Run());
   }
   // The verifier compared every kept push result up to the new head with the log: matched.
-  sql::Statement matched(db, "DELETE FROM push_results WHERE case_id = ? AND seq <= ?");
+  sql::Statement matched(db_, "DELETE FROM push_results WHERE case_id = ? AND seq <= ?");
   KRING_RETURN_IF_ERROR(
       matched.Bind(1, batch.case_id).Bind(2, static_cast<int64_t>(batch.head_seq)).Run());
   if (rows >= kParallelSealEntries) {
@@ -1014,14 +972,7 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
       arenas.clear();
     });
   }
-  KRING_RETURN_IF_ERROR(ahead ? rows_tx_->Commit() : own_tx->Commit());
-  if (ahead) {
-    // That commit came from the other connection: it is this store's own write, not another
-    // writer's (NoteOtherWritersLocked would drop the record the sync keeps next). No other
-    // connection could commit while the rows were open, as they held the write lock.
-    sql::Statement st(db_, "PRAGMA data_version");
-    data_version_ = st.Step() ? st.Int(0) : -1;
-  }
+  KRING_RETURN_IF_ERROR(tx.Commit());
   if (std::vector<Intent>* kept = KeptIntentsLocked(batch.case_id)) {
     const std::set<Bytes> confirmed(batch.confirmed_client_op_ids.begin(),
                                     batch.confirmed_client_op_ids.end());
@@ -1029,72 +980,6 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
   }
   if (in_step) *version = case_writes_;
   return {};
-}
-
-LocalStore::~LocalStore() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (rows_done_.valid()) rows_done_.wait();
-  rows_tx_.reset();
-}
-
-std::unique_lock<std::mutex> LocalStore::WriteLock() {
-  std::unique_lock<std::mutex> lock(mu_);
-  // The thread that began the rows is not held here (it would wait for itself): a write of its
-  // own on this connection fails on SQLite's busy timeout instead (see BeginRows).
-  rows_closed_.wait(lock, [&] { return !rows_open_ || rows_owner_ == std::this_thread::get_id(); });
-  return lock;
-}
-
-Status LocalStore::BeginRows(ByteView case_id) {
-  std::unique_lock<std::mutex> lock = WriteLock();
-  if (rows_open_) return Internal("catch-up rows are open already");
-  if (!rows_db_) {
-    KRING_ASSIGN_OR_RETURN(sql::Database db, sql::Database::Open(path_));
-    rows_db_ = std::make_unique<sql::Database>(std::move(db));
-  }
-  std::lock_guard<std::mutex> rows(rows_mu_);
-  rows_tx_.emplace(*rows_db_);
-  if (!rows_tx_->status().ok()) {
-    Status s = rows_tx_->status();
-    rows_tx_.reset();
-    return s;
-  }
-  rows_open_ = true;
-  rows_owner_ = std::this_thread::get_id();
-  rows_case_ = Bytes(case_id.begin(), case_id.end());
-  rows_appended_ = 0;
-  return {};
-}
-
-void LocalStore::AppendRows(std::vector<const v1::LogEntry*> entries) {
-  rows_appended_ += entries.size();
-  // Each write starts once the one before is done (in order; a failure stops the rest), on a
-  // thread of its own so this one goes on verifying. Only rows_mu_ is taken there.
-  rows_done_ = std::async(
-      std::launch::async,
-      [this, before = std::move(rows_done_), entries = std::move(entries)]() mutable -> Status {
-        if (before.valid()) KRING_RETURN_IF_ERROR(before.get());
-        std::lock_guard<std::mutex> rows(rows_mu_);
-        return InsertLogRows(*rows_db_, rows_case_, entries);
-      });
-}
-
-void LocalStore::DropRows() {
-  std::lock_guard<std::mutex> lock(mu_);
-  EndRowsLocked();
-}
-
-void LocalStore::EndRowsLocked() {
-  if (!rows_open_ || rows_owner_ != std::this_thread::get_id()) return;
-  if (rows_done_.valid()) rows_done_.wait();
-  rows_done_ = {};
-  {
-    std::lock_guard<std::mutex> rows(rows_mu_);
-    rows_tx_.reset();  // rolls back unless committed
-  }
-  rows_open_ = false;
-  rows_appended_ = 0;
-  rows_closed_.notify_all();
 }
 
 }  // namespace kring::client

@@ -6,15 +6,11 @@
 // Every method is atomic and thread-safe.
 #pragma once
 
-#include <condition_variable>
-#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <span>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <google/protobuf/arena.h>
@@ -98,7 +94,6 @@ struct AppliedBatch {
 class LocalStore {
  public:
   static Result<std::unique_ptr<LocalStore>> Open(const std::string& path, ByteView storage_key);
-  ~LocalStore();
 
   Result<std::optional<v1::LocalAccount>> LoadAccount();
   Status SaveAccount(const v1::LocalAccount& account);
@@ -207,31 +202,8 @@ class LocalStore {
   // are taken once written (batch.entries is then empty); the rest is only read.
   Status ApplyBatch(AppliedBatch& batch, uint64_t* version = nullptr);
 
-  // A catch-up's log rows written while its later pages are verified, instead of all after the
-  // last one (docs/performance.md, "Cold sync"). BeginRows opens a write transaction on a second
-  // connection to the same file; AppendRows queues verified entries, written in order on a
-  // writer thread; the ApplyBatch of that case on the same thread writes the rest of the batch
-  // in that transaction and commits it, so a catch-up still commits once and a crash leaves
-  // nothing of it. DropRows (or an ApplyBatch that fails) rolls it back.
-  // While the rows are open:
-  //  - reads on the store's own connection see the last commit only (WAL snapshots), so no
-  //    view, ChainHashAt or LogEntries shows an uncommitted row;
-  //  - SaveChain (verified chains, which the verifier may fetch and save between pages, on
-  //    this thread or the chain prefetch's) is written inside the open transaction;
-  //  - every other write waits (on rows_closed_, not holding mu_) until ApplyBatch or DropRows
-  //    ends the rows. The writer thread takes only rows_mu_, never mu_, and nothing holding
-  //    rows_mu_ waits for anything, so the thread that began the rows never waits for a writer
-  //    that waits for it. That thread must not make any other write until then (it would wait
-  //    for itself); PullOnce writes nothing else between its pages.
-  // Entries passed to AppendRows must stay alive until ApplyBatch or DropRows returns; the
-  // batch given to ApplyBatch must list them first, in the same order, in `pulled`.
-  Status BeginRows(ByteView case_id);
-  void AppendRows(std::vector<const v1::LogEntry*> entries);
-  void DropRows();
-
  private:
-  LocalStore(sql::Database db, std::string path, AtRest at_rest)
-      : db_(std::move(db)), path_(std::move(path)), at_rest_(std::move(at_rest)) {}
+  LocalStore(sql::Database db, AtRest at_rest) : db_(std::move(db)), at_rest_(std::move(at_rest)) {}
   Result<std::optional<CaseRecord>> LoadCaseLocked(ByteView case_id);
   // The sealed stored form of `state` (lent as in ApplyBatch).
   Bytes SealState(ByteView case_id, v1::CaseState& state) const;
@@ -242,7 +214,7 @@ class LocalStore {
   Result<std::vector<Intent>> PendingIntentsLocked(ByteView case_id);
   Status AddControlIntentLocked(ByteView case_id, ByteView client_op_id,
                                 const v1::ControlIntent& op);
-  Status SaveEpochKeyLocked(sql::Database& db, ByteView case_id, const EpochKey& key);
+  Status SaveEpochKeyLocked(ByteView case_id, const EpochKey& key);
   // Every write to a case row goes through here: the kept record is no longer the stored one.
   void CaseWrittenLocked();
   // A commit by another connection to the same file counts as a case write (the kept record
@@ -252,27 +224,8 @@ class LocalStore {
   // Returns whether `view_version` was the current view version before this write.
   bool IntentWrittenLocked(uint64_t* view_version);
 
-  // The store's lock for a write: mu_, once no catch-up of another thread has its rows open.
-  std::unique_lock<std::mutex> WriteLock();
-  // Ends the rows opened by this thread, if any: waits for the writer, rolls back what was not
-  // committed, wakes the waiting writes.
-  void EndRowsLocked();
-
   std::mutex mu_;
   sql::Database db_;
-  std::string path_;
-  // The open catch-up rows (BeginRows): set and cleared under mu_; rows_db_ is used under
-  // rows_mu_ (by the writer thread, SaveChain and ApplyBatch). rows_done_ and rows_appended_
-  // belong to the thread that began the rows.
-  std::unique_ptr<sql::Database> rows_db_;  // opened at the first BeginRows, then kept
-  std::mutex rows_mu_;
-  std::optional<sql::Transaction> rows_tx_;
-  bool rows_open_ = false;
-  std::thread::id rows_owner_;
-  Bytes rows_case_;
-  size_t rows_appended_ = 0;
-  std::future<Status> rows_done_;  // the last AppendRows' write, after all before it
-  std::condition_variable rows_closed_;
   AtRest at_rest_;
   uint64_t case_writes_ = 1;        // 0 means "unknown" to KeepCase
   uint64_t view_writes_ = 1;        // case writes plus intent writes; 0 means "unknown"

@@ -499,14 +499,6 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   verified.case_id = case_id;
   bool learned_older_keys = false;
   std::vector<VerifyFailure> complaints;
-  // A page's log rows are written while the next page is verified (LocalStore::BeginRows), in
-  // the transaction the commit below ends. Whatever way this returns, rows not committed are
-  // rolled back, before `verified`'s entries go.
-  enum class Rows { kNotBegun, kOpen, kUnavailable } rows = Rows::kNotBegun;
-  struct DropRowsAtExit {
-    LocalStore* store;
-    ~DropRowsAtExit() { store->DropRows(); }
-  } drop_rows{store_};
 
   // Called once before PullOnce returns; takes the verified state out of `current`.
   auto commit = [&]() -> Status {
@@ -680,7 +672,6 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     }
     if (response.entries_size() == 0) break;
     // Verified: written from the page itself, which the batch keeps until then.
-    const size_t page_start = verified.pulled.size();
     for (const v1::LogEntry& e : response.entries()) verified.pulled.push_back(&e);
     verified.arenas.push_back(std::move(resp->arena));
     for (auto& [device, head] : v.batch.device_heads) {
@@ -696,17 +687,6 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     current.head_seq = v.batch.head_seq;
     current.head_hash = std::move(v.batch.head_hash);
     if (!goes_on(verified.pulled.size(), current.head_seq, signed_head)) break;
-    // Another page follows: this one's rows are stored while it is verified. Only rows of
-    // verified pages are handed over; a page that fails later is never written, and the commit
-    // keeps the pages before it. Should the second connection not open, the commit writes
-    // every row as before.
-    if (rows == Rows::kNotBegun) {
-      rows = store_->BeginRows(case_id).ok() ? Rows::kOpen : Rows::kUnavailable;
-    }
-    if (rows == Rows::kOpen) {
-      store_->AppendRows({verified.pulled.begin() + static_cast<std::ptrdiff_t>(page_start),
-                          verified.pulled.end()});
-    }
   }
   if (verified.pulled.empty()) {
     store_->KeepCase(std::move(current), version);  // nothing new: the state goes back as taken
