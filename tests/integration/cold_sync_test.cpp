@@ -12,6 +12,7 @@
 
 #include "kring/common/crypto.h"
 #include "kring/common/protocol.h"
+#include "kring/common/sqlite.h"
 
 #include "store/local_store.h"
 #include "support/client_fixture.h"
@@ -215,6 +216,63 @@ TEST_CASE("a cold sync over several pages keeps the pages before a tampered one"
   REQUIRE(view.ok());
   CHECK(view->seq() == page_one_end);
   CHECK(view->entities_size() == static_cast<int>(page_one_end) - 2);
+}
+
+namespace {
+// The log rows in the file as another connection sees them: what a crash would leave.
+int64_t CommittedLogRows(const std::string& path) {
+  auto db = sql::Database::Open(path, /*read_only=*/true);
+  REQUIRE(db.ok());
+  sql::Statement st(*db, "SELECT count(*) FROM log");
+  REQUIRE(st.Step());
+  return st.Int(0);
+}
+}  // namespace
+
+// A catch-up commits once, at its end: while it runs, nothing of the pages verified so far is in
+// the file (what a crash would leave) or in a view, and a tampered page 3 leaves pages 1 and 2
+// committed and nothing of page 3.
+TEST_CASE("a cold sync keeps the two pages before a tampered third and commits nothing earlier",
+          "[coldsync]") {
+  ColdCase c;
+  c.Write(kNotes);
+  c.cold_wire->pull_limit = 96;
+  SecretBytes key = c.server.ServerSecretKey();
+  std::vector<uint64_t> pulled_after;
+  std::vector<int64_t> rows_seen;
+  std::vector<uint64_t> view_seq;
+  c.cold_wire->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
+    pulled_after.push_back(req.after_seq());
+    if (pulled_after.size() < 3) return;
+    // Page 3 is asked for while page 2 is verified, page 1 verified before it.
+    rows_seen.push_back(CommittedLogRows(c.cold.db_path()));
+    auto view = c.cold->ConfirmedView(c.case_id);
+    REQUIRE(view.ok());
+    view_seq.push_back(view->seq());
+    if (pulled_after.size() != 3) return;
+    auto* env = resp.mutable_entries(0)->mutable_envelope();
+    std::string ciphertext = env->ciphertext();
+    ciphertext[40] = static_cast<char>(ciphertext[40] ^ 0x01);
+    env->set_ciphertext(ciphertext);
+    Rechain(req, resp, key);
+  };
+  REQUIRE(c.cold->SyncNow().ok());
+  REQUIRE(pulled_after.size() >= 3);
+  const uint64_t page_two_end = pulled_after[2];
+  REQUIRE(page_two_end > pulled_after[1]);
+  REQUIRE(page_two_end < static_cast<uint64_t>(kNotes));
+  // Uncommitted while the catch-up ran: not in the file for another connection, not in a view.
+  CHECK(rows_seen == std::vector<int64_t>(rows_seen.size(), 0));
+  CHECK(view_seq == std::vector<uint64_t>(view_seq.size(), 0));
+  auto alarms = c.cold->Alarms();
+  REQUIRE(alarms.size() == 1);
+  CHECK(alarms[0].kind == AlarmKind::kTamper);
+  CHECK(alarms[0].seq == page_two_end + 2);
+  auto view = c.cold->ConfirmedView(c.case_id);
+  REQUIRE(view.ok());
+  CHECK(view->seq() == page_two_end);
+  CHECK(view->entities_size() == static_cast<int>(page_two_end) - 2);
+  CHECK(CommittedLogRows(c.cold.db_path()) == static_cast<int64_t>(page_two_end));
 }
 
 TEST_CASE("a cold sync over several pages converges", "[coldsync]") {
