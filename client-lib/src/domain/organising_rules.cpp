@@ -119,7 +119,7 @@ bool MayAnswerFor(const Who& who, const std::string& person_id) {
 // whether they are let into private time (IsNetworkMember), so nobody decides it for their own
 // account: not the kind or link of the person linked to them, not removing or restoring that
 // person, and not linking themself to a person, except as what keeps them out of private time (a
-// coordinator enters themself in the circle) or as the chair (the resident, always network).
+// coordinator enters themself in the circle) or, for the chair, as the resident they are.
 bool ChangesOwnClass(const Who& who, const v1::Mutation& m, const v1::Entity& e) {
   if (m.has_delete_entity() || m.has_restore_entity()) return who.Is(e);
   if (!m.has_set_field()) return false;
@@ -132,7 +132,8 @@ bool ChangesOwnClass(const Who& who, const v1::Mutation& m, const v1::Entity& e)
   }
   const std::string kind = TextField(e, "kind");
   const bool out_of_private_time = kind == "professional" || kind == "coordinator";
-  return !out_of_private_time && who.member->role() != v1::ROLE_CHAIR;
+  const bool chair_as_resident = who.member->role() == v1::ROLE_CHAIR && kind == "resident";
+  return !out_of_private_time && !chair_as_resident;
 }
 
 std::string CheckPerson(const Who& who, const v1::Mutation& m, const v1::Entity* e) {
