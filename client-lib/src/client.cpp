@@ -9,8 +9,10 @@
 
 #include "kring/common/crypto.h"
 #include "kring/common/protocol.h"
+#include "kring/common/refusal.h"
 
 #include "crypto/identity.h"
+#include "domain/organising_rules.h"
 #include "model/reducer.h"
 #include "model/values.h"
 #include "store/local_store.h"
@@ -206,9 +208,8 @@ class Client::Impl {
     KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, Me());
     KRING_RETURN_IF_ERROR(CheckCaseKnown(case_id));
     KRING_ASSIGN_OR_RETURN(v1::CaseState view, BuildView(case_id, true));
-    std::string denied = model::CheckControlPermission(view, kring::View(me.account_id()),
-                                                       model::ControlBodyOf(intent));
-    if (!denied.empty()) return PermissionDenied(denied);
+    KRING_RETURN_IF_ERROR(
+        model::CheckControl(view, kring::View(me.account_id()), model::ControlBodyOf(intent)));
     KRING_RETURN_IF_ERROR(AddIntent(case_id, /*control=*/true, intent, {}));
     engine_.Wake();
     return {};
@@ -517,6 +518,20 @@ Status Client::DeclineMember(const Bytes& case_id, const Bytes& account_id) {
 
 Status Client::SetRole(const Bytes& case_id, const Bytes& account_id, v1::Role role) {
   if (account_id.size() != crypto::kIdBytes) return InvalidArgument("account id must be 16 bytes");
+  // A wrong role is the caller's input, whoever calls: refused as kringd would refuse it.
+  if (role != v1::ROLE_COORDINATOR && role != v1::ROLE_MEMBER) {
+    return InvalidArgument("a role change gives coordinator or member",
+                           refusal::kRoleNotAssignable);
+  }
+  if (role == v1::ROLE_COORDINATOR) {
+    // A coordinator may not read the network's draft (DOMAIN.md F1), and a role change takes
+    // nobody out of a scope: so nobody in an open private time becomes coordinator.
+    KRING_RETURN_IF_ERROR(impl_->CheckCaseKnown(case_id));
+    KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
+    if (domain::InOpenPrivateTime(view, ByteView(account_id))) {
+      return FailedPrecondition("role.in_private_time");
+    }
+  }
   v1::ControlIntent intent;
   intent.mutable_set_role()->set_account_id(ToString(account_id));
   intent.mutable_set_role()->set_role(role);

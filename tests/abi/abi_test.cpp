@@ -2147,9 +2147,16 @@ TEST_CASE("abi: changing a member's role against a real kringd", "[abi]") {
   CHECK(kring_client_set_role(member.client, cid.data(), cid.size(), member.account_id.data(),
                               member.account_id.size(), KRING_ROLE_COORDINATOR,
                               err.out()) == KRING_ERR_PERMISSION_DENIED);
+  CHECK(std::string(kring_error_reason(err.e)) == "MANAGERS_ONLY");
+  CHECK(std::string(kring_error_user_text(err.e, "nl")) ==
+        "Dit mag alleen de hoofdpersoon of de gespreksleider.");
+  // Nobody becomes chair by a role change: INVALID_ARGUMENT with kringd's reason.
   CHECK(kring_client_set_role(chair.client, cid.data(), cid.size(), member.account_id.data(),
                               member.account_id.size(), KRING_ROLE_CHAIR,
-                              err.out()) == KRING_ERR_PERMISSION_DENIED);
+                              err.out()) == KRING_ERR_INVALID_ARGUMENT);
+  CHECK(std::string(kring_error_reason(err.e)) == "ROLE_NOT_ASSIGNABLE");
+  CHECK(std::string(kring_error_user_text(err.e, "en")) ==
+        "You can only make someone a coordinator or a plain member.");
   CHECK(kring_client_set_role(chair.client, cid.data(), cid.size(), chair.account_id.data(),
                               chair.account_id.size(), KRING_ROLE_MEMBER,
                               err.out()) == KRING_ERR_PERMISSION_DENIED);
@@ -2173,5 +2180,6 @@ TEST_CASE("abi: changing a member's role against a real kringd", "[abi]") {
   CHECK(InviteStatus(chair.View(cid, true), invite.id) != 0);
   CHECK(kring_client_set_role(chair.client, cid.data(), cid.size(), member.account_id.data(),
                               member.account_id.size(), KRING_ROLE_COORDINATOR,
-                              err.out()) == KRING_ERR_PERMISSION_DENIED);  // already
+                              err.out()) == KRING_ERR_ALREADY_EXISTS);  // already, as kringd says
+  CHECK(std::string(kring_error_reason(err.e)) == "ROLE_UNCHANGED");
 }

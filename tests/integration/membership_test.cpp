@@ -1,6 +1,7 @@
 // Membership changes: removal with an atomic rekey, adding with the chair's history choice, and
 // role rules enforced by kringd and by every client's reducer.
 #include <algorithm>
+#include <mutex>
 #include <tuple>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "kring/common/protocol.h"
 #include "kring/common/refusal.h"
 #include "kring/common/user_chain.h"
+#include "kring/domain/messages.h"
 
 #include "store/local_store.h"
 #include "support/client_fixture.h"
@@ -685,9 +687,9 @@ TEST_CASE("the chair makes a member coordinator; every device follows and no key
   CHECK(member->SetRole(*cid, chair.account_id(), v1::ROLE_MEMBER).code() ==
         StatusCode::kPermissionDenied);
   CHECK(chair->SetRole(*cid, member.account_id(), v1::ROLE_COORDINATOR).code() ==
-        StatusCode::kPermissionDenied);  // the same role
+        StatusCode::kAlreadyExists);  // the same role, as kringd says it
   CHECK(chair->SetRole(*cid, observer.account_id(), v1::ROLE_CHAIR).code() ==
-        StatusCode::kPermissionDenied);
+        StatusCode::kInvalidArgument);
   REQUIRE(member->SetRole(*cid, member.account_id(), v1::ROLE_MEMBER).ok());
   REQUIRE(member->SyncNow().ok());
   REQUIRE(chair->SyncNow().ok());
@@ -820,4 +822,49 @@ TEST_CASE("a server that takes a forbidden role change raises TAMPER and nothing
   CHECK(alarms[0].kind == client::AlarmKind::kTamper);
   CHECK(alarms[0].detail == detail);
   CHECK(MessageDifferencer::Equals(before, *reader->ConfirmedView(*cid)));
+}
+
+TEST_CASE("a role change refused on the device carries kringd's reason, queued or not",
+          "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), member(net), other(net);
+  auto cid = chair->CreateCase(
+      {{member.account_id(), v1::ROLE_MEMBER}, {other.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  for (Device* d : {&chair, &member, &other}) REQUIRE((*d)->SyncNow().ok());
+
+  // A role nobody can be given is the caller's input: INVALID_ARGUMENT, as from kringd.
+  for (v1::Role role : {v1::ROLE_CHAIR, v1::ROLE_UNSPECIFIED}) {
+    const Status s = chair->SetRole(*cid, member.account_id(), role);
+    CHECK(s.code() == StatusCode::kInvalidArgument);
+    CHECK(s.reason() == refusal::kRoleNotAssignable);
+  }
+  const Status by_member = member->SetRole(*cid, other.account_id(), v1::ROLE_COORDINATOR);
+  CHECK(by_member.code() == StatusCode::kPermissionDenied);
+  CHECK(by_member.reason() == refusal::kManagersOnly);
+  CHECK(domain::UserText(by_member) == "Dit mag alleen de hoofdpersoon of de gespreksleider.");
+  CHECK(chair->PendingIntents(*cid) == 0);
+  CHECK(member->PendingIntents(*cid) == 0);
+
+  // Queued while the chair's device has not yet heard that the member left: refused when it is
+  // sealed, and the event has the reason key, so the app shows a sentence in the person's language.
+  REQUIRE(chair->SetRole(*cid, member.account_id(), v1::ROLE_COORDINATOR).ok());
+  REQUIRE(member->LeaveCase(*cid).ok());
+  REQUIRE(member->SyncNow().ok());
+  std::vector<client::ChangeEvent> rejected;
+  std::mutex mu;
+  chair->AddChangeListener([&](const client::ChangeEvent& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (e.kind == client::ChangeEvent::Kind::kIntentRejected) rejected.push_back(e);
+  });
+  REQUIRE(chair->SyncNow().ok());
+  std::lock_guard<std::mutex> lock(mu);  // the listener takes it on every event
+  REQUIRE(rejected.size() == 1);
+  CHECK(rejected[0].reason == refusal::kTargetNotMember);
+  const Status as_event(StatusCode::kAborted, rejected[0].detail, rejected[0].reason);
+  CHECK(domain::UserText(as_event) == "Deze persoon is geen lid van de casus.");
+  CHECK(domain::UserText(as_event, domain::Language::kEnglish) ==
+        "This person is not a member of the case.");
+  CHECK(chair->PendingIntents(*cid) == 0);
 }

@@ -3,6 +3,7 @@
 // its own key and changes nothing, and forbidden edits have no effect anywhere.
 #include "kring/domain/organising.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <set>
@@ -918,4 +919,96 @@ TEST_CASE("two coordinators answering offline for the same person both count", "
   REQUIRE(answers->size() == 2);
   CHECK(answers->at(0).answer != Answer::kNo);
   CHECK(answers->at(1).answer != Answer::kNo);
+}
+
+TEST_CASE("a coordinator never gets into private time: not through their own entry, not promoted",
+          "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), mother(net);
+  auto cid = resident->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {mother.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator, &mother}, 1);
+  Organising by_coordinator(*coordinator, *cid);
+  ReferralInput r = ValidReferral();
+  r.spoed = true;
+  REQUIRE(by_coordinator.SubmitReferral(r).ok());
+  const Bytes sanne = IdOf(by_coordinator, "Sanne de Vries");
+  const Bytes ria = IdOf(by_coordinator, "Ria de Vries");
+  const Bytes truus = IdOf(by_coordinator, "Oma Truus");
+  REQUIRE(by_coordinator.LinkAccount(sanne, resident.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(ria, mother.account_id()).ok());
+  // The library refuses linking themself to a family entry, then entering themself as family.
+  CHECK(by_coordinator.LinkAccount(truus, coordinator.account_id()).message() ==
+        "domain.not_allowed");
+  auto me = NewPerson("Fatima El Idrissi", "coordinator", "gespreksleider");
+  me.has_app = true;
+  me.account_id = coordinator.account_id();
+  auto fatima = by_coordinator.ProposePerson(me);
+  REQUIRE(fatima.ok());  // as coordinator: allowed
+  PersonInput as_family = me;
+  as_family.kind = "family";
+  CHECK(by_coordinator.UpdatePerson(*fatima, as_family).message() == "domain.not_allowed");
+
+  // A lying author's device sends both anyway: no device applies them, not even its own.
+  auto set = [](const Bytes& id, const std::string& field, const v1::Value& v) {
+    v1::Mutation m;
+    m.mutable_set_field()->set_entity_id(ToString(id));
+    m.mutable_set_field()->set_field(field);
+    *m.mutable_set_field()->mutable_value() = v;
+    return m;
+  };
+  v1::Value self;
+  self.set_blob(ToString(coordinator.account_id()));
+  REQUIRE(coordinator->Submit(*cid, {set(*fatima, "kind", Text("family"))}).ok());
+  REQUIRE(coordinator->Submit(*cid, {set(truus, "account_id", self)}).ok());
+  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
+  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
+  const int64_t noon = 1751364000000;
+  auto meeting =
+      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
+  REQUIRE(meeting.ok());
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  SyncAll({&coordinator, &resident, &mother}, 1);
+  for (Device* d : {&resident, &coordinator, &mother}) {
+    CHECK((*d)->PendingIntents(*cid) == 0);
+    auto v = (*d)->ConfirmedView(*cid);
+    REQUIRE(v.ok());
+    CHECK(v->entities().at(Hex(*fatima)).fields().at("kind").value().text() == "coordinator");
+    CHECK(v->entities().at(Hex(truus)).fields().count("account_id") == 0);
+  }
+  RequireSameContent({&resident, &coordinator, &mother}, *cid);
+
+  // Stepping back to member does not make them network: the resident's private time leaves them
+  // out.
+  REQUIRE(coordinator->SetRole(*cid, coordinator.account_id(), v1::ROLE_MEMBER).ok());
+  SyncAll({&coordinator, &resident, &mother}, 1);
+  Organising by_resident(*resident, *cid);
+  auto scope = by_resident.StartPrivateTime(*meeting);
+  REQUIRE(scope.ok());
+  SyncAll({&resident, &mother, &coordinator}, 1);
+  auto view = resident->ConfirmedView(*cid);
+  REQUIRE(view.ok());
+  const auto& members = view->scopes().at(*scope).members();
+  auto in_scope = [&members](const Bytes& account) {
+    return std::find(members.begin(), members.end(), ToString(account)) != members.end();
+  };
+  CHECK(in_scope(mother.account_id()));
+  CHECK(in_scope(resident.account_id()));
+  CHECK_FALSE(in_scope(coordinator.account_id()));
+
+  // Promoting the mother while she is in the open private time would let a coordinator read the
+  // draft: refused with a text for the person, nothing queued. After the release it may.
+  const Status early = resident->SetRole(*cid, mother.account_id(), v1::ROLE_COORDINATOR);
+  CHECK(early.code() == StatusCode::kFailedPrecondition);
+  CHECK(early.message() == "role.in_private_time");
+  CHECK(UserText(early) != "role.in_private_time");
+  CHECK(UserText(early, Language::kEnglish) != UserText(early));
+  CHECK(resident->PendingIntents(*cid) == 0);
+  REQUIRE(Organising(*mother, *cid).ReleaseDraft(*meeting).ok());
+  SyncAll({&mother, &resident}, 1);
+  REQUIRE(resident->SetRole(*cid, mother.account_id(), v1::ROLE_COORDINATOR).ok());
+  REQUIRE(resident->SyncNow().ok());
+  CHECK(resident->PendingIntents(*cid) == 0);
 }

@@ -6,7 +6,10 @@
 #include <google/protobuf/arena.h>
 
 #include "kring/common/crypto.h"
+#include "kring/common/refusal.h"
 
+#include "domain/organising_rules.h"
+#include "model/content_rules.h"
 #include "model/values.h"
 
 using namespace kring;
@@ -422,4 +425,107 @@ TEST_CASE("role changes follow kringd's rules and change only the role", "[reduc
   CHECK_FALSE(applied.rekey_pending());
   CHECK(applied.scope_epochs().at(0) == 3);
   CHECK(applied.seq() == 9);
+}
+
+TEST_CASE("a role change refused on the device has kringd's status code and reason key",
+          "[reducer]") {
+  const Bytes chair = Id('c'), coordinator = Id('o'), member = Id('m'), outsider = Id('x');
+  const v1::CaseState with_chair = Circle(
+      {{chair, v1::ROLE_CHAIR}, {coordinator, v1::ROLE_COORDINATOR}, {member, v1::ROLE_MEMBER}});
+  struct Case {
+    const Bytes& author;
+    const Bytes& target;
+    v1::Role role;
+    StatusCode code;
+    std::string_view reason;
+  };
+  const Case cases[] = {
+      {member, member, v1::ROLE_COORDINATOR, StatusCode::kPermissionDenied, refusal::kManagersOnly},
+      {outsider, member, v1::ROLE_COORDINATOR, StatusCode::kPermissionDenied, refusal::kNotAMember},
+      {chair, member, v1::ROLE_CHAIR, StatusCode::kInvalidArgument, refusal::kRoleNotAssignable},
+      {chair, member, v1::ROLE_UNSPECIFIED, StatusCode::kInvalidArgument,
+       refusal::kRoleNotAssignable},
+      {chair, outsider, v1::ROLE_MEMBER, StatusCode::kNotFound, refusal::kTargetNotMember},
+      {coordinator, chair, v1::ROLE_MEMBER, StatusCode::kPermissionDenied,
+       refusal::kChairKeepsRole},
+      {chair, member, v1::ROLE_MEMBER, StatusCode::kAlreadyExists, refusal::kRoleUnchanged},
+      {coordinator, member, v1::ROLE_COORDINATOR, StatusCode::kPermissionDenied,
+       refusal::kChairDecidesRoles},
+  };
+  for (const Case& c : cases) {
+    const Status s = model::CheckControl(with_chair, c.author, SetRole(c.target, c.role));
+    CHECK(s.code() == c.code);
+    CHECK(s.reason() == c.reason);
+    // The text check every verifier makes says the same.
+    CHECK(s.message() ==
+          model::CheckControlPermission(with_chair, c.author, SetRole(c.target, c.role)));
+  }
+  const v1::CaseState no_chair =
+      Circle({{coordinator, v1::ROLE_COORDINATOR}, {member, v1::ROLE_MEMBER}});
+  const Status last =
+      model::CheckControl(no_chair, coordinator, SetRole(coordinator, v1::ROLE_MEMBER));
+  CHECK(last.code() == StatusCode::kPermissionDenied);
+  CHECK(last.reason() == refusal::kKeyHolderMustRemain);
+  v1::CaseState closed = with_chair;
+  closed.set_closed(true);
+  const Status shut = model::CheckControl(closed, chair, SetRole(member, v1::ROLE_COORDINATOR));
+  CHECK(shut.code() == StatusCode::kFailedPrecondition);
+  CHECK(shut.reason() == refusal::kCaseClosed);
+  CHECK(model::CheckControl(with_chair, chair, SetRole(member, v1::ROLE_COORDINATOR)).ok());
+}
+
+TEST_CASE("nobody decides what kind of participant their own account is", "[reducer]") {
+  const Bytes chair = Id('c'), coordinator = Id('o'), other = Id('p'), member = Id('m');
+  Log log;
+  log.state = Circle({{chair, v1::ROLE_CHAIR},
+                      {coordinator, v1::ROLE_COORDINATOR},
+                      {other, v1::ROLE_COORDINATOR},
+                      {member, v1::ROLE_MEMBER}});
+  auto link = [](const Bytes& person, const Bytes& account) {
+    v1::Mutation m;
+    m.mutable_set_field()->set_entity_id(ToString(person));
+    m.mutable_set_field()->set_field("account_id");
+    m.mutable_set_field()->mutable_value()->set_blob(ToString(account));
+    return m;
+  };
+  auto kind_of = [&log](const Bytes& person) {
+    return E(log, person).fields().at("kind").value().text();
+  };
+  auto network = [&log](const Bytes& account) {
+    return domain::IsNetworkMember(log.state, *model::FindMember(log.state, account));
+  };
+  // A coordinator enters themself in the circle as coordinator: allowed.
+  const Bytes self = Id('1');
+  log.Apply(coordinator, Id(11),
+            {Create(self, "person"), Set(self, "kind", "coordinator", {}),
+             Set(self, "status", "approved", {}), link(self, coordinator)});
+  REQUIRE(E(log, self).fields().count("account_id") == 1);
+  // Then makes themself family, unlinks themself, or removes the entry: none takes effect.
+  log.Apply(coordinator, Id(12), {Set(self, "kind", "family", Id(11))});
+  log.Apply(coordinator, Id(13), {link(self, member)});
+  v1::Mutation remove;
+  remove.mutable_delete_entity()->set_entity_id(ToString(self));
+  log.Apply(coordinator, Id(14), {remove});
+  CHECK(kind_of(self) == "coordinator");
+  CHECK(E(log, self).fields().at("account_id").value().blob() == ToString(coordinator));
+  CHECK_FALSE(E(log, self).deleted());
+  // Nor links themself to a network entry.
+  const Bytes aunt = Id('2');
+  log.Apply(coordinator, Id(15), {Create(aunt, "person"), Set(aunt, "kind", "family", {})});
+  log.Apply(coordinator, Id(16), {link(aunt, coordinator)});
+  CHECK(E(log, aunt).fields().count("account_id") == 0);
+  // Stepping back to member leaves them out of the network (and so out of private time).
+  log.state.mutable_members(1)->set_role(v1::ROLE_MEMBER);
+  CHECK_FALSE(network(coordinator));
+  CHECK(model::CheckContentRule(log.state, {99, coordinator, Id(17), 0},
+                                Set(self, "kind", "family", Id(11))) != "");
+  // Someone else decides what a person is: another coordinator may.
+  log.Apply(other, Id(18), {Set(self, "kind", "family", Id(11))});
+  CHECK(kind_of(self) == "family");
+  // The chair, who is the resident, enters themself as the resident.
+  const Bytes resident = Id('3');
+  log.Apply(
+      chair, Id(19),
+      {Create(resident, "person"), Set(resident, "kind", "resident", {}), link(resident, chair)});
+  CHECK(network(chair));
 }

@@ -238,8 +238,8 @@ int RunCommand(const Options& options) {
     Status s =
         a[1] == "approve" ? c.ApproveMember(*cid, *account) : c.DeclineMember(*cid, *account);
     if (!s.ok()) return Fail(s);
-    std::cout << Text(a[1] == "approve" ? Msg::kMemberApproved : Msg::kMemberDeclined) << "\n";
-    return Settle(c, reports, false);
+    return SettleControl(c, reports, *cid,
+                         a[1] == "approve" ? Msg::kMemberApproved : Msg::kMemberDeclined);
   }
   if (is({"member", "role"})) {
     // member role CASE ID coordinator|member: queued like an edit, no new key.
@@ -258,8 +258,7 @@ int RunCommand(const Options& options) {
     }
     Status s = c.SetRole(*cid, *account, r);
     if (!s.ok()) return Fail(s);
-    std::cout << Text(Msg::kRoleChanged) << "\n";
-    return Settle(c, reports, false);
+    return SettleControl(c, reports, *cid, Msg::kRoleChanged);
   }
   if (is({"invite", "create"})) {
     // invite create CASE [ROLE] [--hours N]

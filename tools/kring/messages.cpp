@@ -162,6 +162,9 @@ Entry Lookup(Msg m) {
     case Msg::kRoleChanged:
       return {"De rol is aangepast. Niemand krijgt een nieuwe sleutel.",
               "The role is changed. Nobody gets a new key."};
+    case Msg::kControlQueued:
+      return {"Dit gaat pas in als de server het heeft aangenomen.",
+              "This takes effect once the server has accepted it."};
     case Msg::kInviteNote:
       return {
           "Stuur deze link naar de persoon, of laat de tekst als QR-code scannen. De link werkt "
@@ -297,12 +300,12 @@ std::string Explain(const std::string& reason, const std::string& server_reason)
        "Dit is geen geldige uitnodiging. Kopieer de hele link (begint met kring://).",
        "This is not a valid invitation. Copy the whole link (starts with kring://)."},
       {"the case already has a chair",
-       "Deze casus heeft al een voorzitter. Er kan er maar één zijn.",
-       "This case already has a chair. There can be only one."},
-      {"the chair decides who comes in", "De voorzitter beslist wie erbij komt.",
-       "The chair decides who comes in."},
-      {"only a chair or coordinator may", "Dit mag alleen de voorzitter of de coördinator.",
-       "Only the chair or the coordinator may do this."},
+       "Deze casus heeft al een hoofdpersoon. Er kan er maar één zijn.",
+       "This case already has a resident. There can be only one."},
+      {"the chair decides who comes in", "De hoofdpersoon beslist wie erbij komt.",
+       "The resident decides who comes in."},
+      {"only a chair or coordinator may", "Dit mag alleen de hoofdpersoon of de gespreksleider.",
+       "Only the resident or the coordinator may do this."},
       {"waits for approval", "Deze persoon wacht niet op goedkeuring. Kijk met: kring invite list",
        "This person is not waiting for approval. See: kring invite list"},
       {"not waiting for approval",
@@ -311,23 +314,24 @@ std::string Explain(const std::string& reason, const std::string& server_reason)
       {"approval must keep the invited role", "Keur goed met de rol uit de uitnodiging.",
        "Approve with the role of the invitation."},
       // Role changes (member role), as the library words them.
-      {"the chair decides who has which role", "De voorzitter beslist wie welke rol heeft.",
-       "The chair decides who has which role."},
+      {"the chair decides who has which role", "De hoofdpersoon beslist wie welke rol heeft.",
+       "The resident decides who has which role."},
       {"the chair's role does not change",
-       "De voorzitter blijft altijd voorzitter. Die rol kan niet veranderen.",
-       "The chair always stays the chair. That role cannot change."},
+       "De hoofdpersoon blijft altijd hoofdpersoon. Die rol kan niet veranderen.",
+       "The resident always stays the resident. That role cannot change."},
       {"a role change gives coordinator or member",
-       "Je kunt iemand alleen coördinator of gewoon lid maken.",
+       "Je kunt iemand alleen gespreksleider of gewoon lid maken.",
        "You can only make someone a coordinator or a plain member."},
       {"the member has this role already", "Deze persoon heeft die rol al.",
        "This person already has that role."},
       {"someone else must remain who can hand out new keys",
-       "Dat kan niet: er moet een voorzitter of coördinator blijven die nieuwe sleutels geeft.",
-       "Not possible: a chair or coordinator must remain to hand out new keys."},
+       "Dat kan niet: er moet een hoofdpersoon of gespreksleider blijven die nieuwe sleutels "
+       "geeft.",
+       "Not possible: a resident or coordinator must remain to hand out new keys."},
       {"already a member", "Deze persoon is al lid.", "This person is already a member."},
       {"a coordinator cannot remove the chair",
-       "Een coördinator kan de voorzitter niet uit de kring halen.",
-       "A coordinator cannot take the chair out of the circle."},
+       "Een gespreksleider kan de hoofdpersoon niet uit de kring halen.",
+       "A coordinator cannot take the resident out of the circle."},
       {"a chair or coordinator cannot remove themself",
        "Jezelf uit de kring halen gaat met: kring case leave",
        "To take yourself out of the circle, use: kring case leave"},
@@ -336,8 +340,8 @@ std::string Explain(const std::string& reason, const std::string& server_reason)
        "This invitation is no longer open. See: kring invite list"},
       {"the case is closed", "Deze casus is gesloten. Je kunt hem alleen nog lezen.",
        "This case is closed. You can only read it."},
-      {"only the chair may erase the case", "Alleen de voorzitter mag de casus wissen.",
-       "Only the chair may erase the case."},
+      {"only the chair may erase the case", "Alleen de hoofdpersoon mag de casus wissen.",
+       "Only the resident may erase the case."},
       // The server's reason for an account id it does not know (member add, case create).
       {"unknown account",
        "Dit account bestaat niet op de server. Kijk of je de account-id goed hebt overgenomen.",

@@ -32,6 +32,7 @@ enum class Msg {
   kMemberApproved,
   kMemberDeclined,
   kRoleChanged,
+  kControlQueued,
   kInviteNote,
   kInviteAccepted,
   kInviteOpen,

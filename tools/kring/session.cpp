@@ -127,6 +127,13 @@ int Settle(client::Client& c, Reports& reports, bool edit, bool quiet) {
   return rc;
 }
 
+int SettleControl(client::Client& c, Reports& reports, const Bytes& case_id, Msg done) {
+  const int rc = Settle(c, reports, /*edit=*/true, /*quiet=*/true);
+  if (rc != 0) return rc;
+  std::cout << Text(c.PendingIntents(case_id) == 0 ? done : Msg::kControlQueued) << "\n";
+  return 0;
+}
+
 std::string ReadLine(Msg prompt, const char* env, bool hide) {
   if (env != nullptr) {
     if (const char* value = std::getenv(env)) return value;

@@ -32,6 +32,10 @@ int Fail(const Status& s);
 // network when `edit`), 1 something was refused, 3 a security alarm. `quiet` leaves the "sent"
 // line to the caller, who prints what the edit means.
 int Settle(client::Client& c, Reports& reports, bool edit, bool quiet = false);
+// After queuing a control change (a role, an approval): syncs like Settle for an edit, and says
+// `done` only once kringd accepted it; refused, Settle said why; still queued (offline, or waiting
+// for a new key first), that it takes effect once the server accepts it.
+int SettleControl(client::Client& c, Reports& reports, const Bytes& case_id, Msg done);
 // A line typed by the user (hidden like a passphrase when `hide`), or from `env` when set.
 std::string ReadLine(Msg prompt, const char* env, bool hide);
 Result<std::unique_ptr<client::Client>> OpenClient(const Options& o);

@@ -378,6 +378,11 @@ constexpr Text kTexts[] = {
     {"refused.invite_expired", "Deze uitnodiging is verlopen.", "This invitation has expired."},
     {"refused.invite_not_open", "Deze uitnodiging is niet meer open.",
      "This invitation is no longer open."},
+    {"role.in_private_time",
+     "Deze persoon zit nu in de eigen tijd van het netwerk. Maak hem of haar gespreksleider als "
+     "het netwerk het plan heeft vrijgegeven.",
+     "This person is in the network's private time now. Make them a coordinator once the network "
+     "has released the plan."},
     {"refused.invite_proof_invalid",
      "Deze uitnodiging klopt niet. Vraag om een nieuwe uitnodiging.",
      "This invitation is not valid. Ask for a new one."},

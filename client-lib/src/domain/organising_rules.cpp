@@ -56,6 +56,19 @@ bool IsNetworkMember(const v1::CaseState& state, const v1::Member& member) {
   return kind != "professional" && kind != "coordinator";
 }
 
+bool InOpenPrivateTime(const v1::CaseState& state, ByteView account_id) {
+  for (const auto& [key, e] : state.entities()) {
+    if (e.type() != kMeetingType || e.scope_id() != 0 || e.deleted()) continue;
+    if (TextField(e, "phase") != "private_time") continue;
+    const v1::Value* released = FieldValue(e, "draft_released");
+    if (released != nullptr && released->flag()) continue;
+    const v1::Value* scope = FieldValue(e, "private_scope");
+    if (scope == nullptr || !scope->has_integer()) continue;
+    if (InScope(state, static_cast<uint32_t>(scope->integer()), account_id)) return true;
+  }
+  return false;
+}
+
 namespace {
 
 bool IsOrganisingType(std::string_view type) {
@@ -102,8 +115,30 @@ bool MayAnswerFor(const Who& who, const std::string& person_id) {
   return who.coordinator() && BlobField(*person, "account_id").empty();
 }
 
+// What kind of participant someone's account is (network, professional or coordinator) decides
+// whether they are let into private time (IsNetworkMember), so nobody decides it for their own
+// account: not the kind or link of the person linked to them, not removing or restoring that
+// person, and not linking themself to a person, except as what keeps them out of private time (a
+// coordinator enters themself in the circle) or, for the chair, as the resident they are.
+bool ChangesOwnClass(const Who& who, const v1::Mutation& m, const v1::Entity& e) {
+  if (m.has_delete_entity() || m.has_restore_entity()) return who.Is(e);
+  if (!m.has_set_field()) return false;
+  const std::string& field = m.set_field().field();
+  if (field != "kind" && field != "account_id") return false;
+  if (who.Is(e)) return true;
+  if (field != "account_id" || !m.set_field().value().has_blob() ||
+      !ConstantTimeEqual(View(m.set_field().value().blob()), who.account)) {
+    return false;
+  }
+  const std::string kind = TextField(e, "kind");
+  const bool out_of_private_time = kind == "professional" || kind == "coordinator";
+  const bool chair_as_resident = who.member->role() == v1::ROLE_CHAIR && kind == "resident";
+  return !out_of_private_time && !chair_as_resident;
+}
+
 std::string CheckPerson(const Who& who, const v1::Mutation& m, const v1::Entity* e) {
   if (m.has_create_entity()) return {};
+  if (ChangesOwnClass(who, m, *e)) return kDenied;
   if (m.has_delete_entity() || m.has_restore_entity()) return who.manager() ? "" : kDenied;
   if (who.manager()) return {};
   if (m.has_set_field()) {

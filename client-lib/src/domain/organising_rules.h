@@ -25,6 +25,10 @@ const v1::Entity* PersonOfAccount(const v1::CaseState& state, ByteView account_i
 // A member of the network: not a coordinator, and not linked to a professional/coordinator
 // person. Members without a person entity are left out (the draft stays private by default).
 bool IsNetworkMember(const v1::CaseState& state, const v1::Member& member);
+// In the scope of a meeting's private time that is still open (the network has not released its
+// draft): Client::SetRole makes no coordinator of them then, since a coordinator may not read the
+// network's draft (DOMAIN.md F1).
+bool InOpenPrivateTime(const v1::CaseState& state, ByteView account_id);
 const v1::Value* FieldValue(const v1::Entity& e, const std::string& field);
 std::string TextField(const v1::Entity& e, const std::string& field);
 std::string BlobField(const v1::Entity& e, const std::string& field);

@@ -6,6 +6,7 @@
 
 #include "kring/common/crypto.h"
 #include "kring/common/protocol.h"
+#include "kring/common/refusal.h"
 #include "kring/common/utf8.h"
 
 #include "model/content_rules.h"
@@ -359,24 +360,31 @@ bool HasChair(const v1::CaseState& state) {
 
 namespace {
 
-// The same rules as kringd's SetRoleOp, in the same order: a chair or coordinator; coordinator
-// or member; a member who is not the chair; a real change; a coordinator stepping back to member
-// may always, other changes are the chair's once the resident joined; a manager must remain.
-std::string CheckSetRole(const v1::CaseState& state, const v1::Member& author,
-                         const v1::SetRole& set) {
+// The same rules as kringd's SetRoleOp, in the same order and with the same status codes and
+// reason keys (a refusal made on the device reads like kringd's): a chair or coordinator;
+// coordinator or member; a member who is not the chair; a real change; a coordinator stepping
+// back to member may always, other changes are the chair's once the resident joined; a manager
+// must remain.
+Status CheckSetRole(const v1::CaseState& state, const v1::Member& author, const v1::SetRole& set) {
   if (author.role() != v1::ROLE_CHAIR && author.role() != v1::ROLE_COORDINATOR) {
-    return "only a chair or coordinator may do this";
+    return PermissionDenied("only a chair or coordinator may do this", refusal::kManagersOnly);
   }
   if (set.role() != v1::ROLE_COORDINATOR && set.role() != v1::ROLE_MEMBER) {
-    return "a role change gives coordinator or member";
+    return InvalidArgument("a role change gives coordinator or member",
+                           refusal::kRoleNotAssignable);
   }
   const v1::Member* target = FindMember(state, View(set.account_id()));
-  if (target == nullptr) return "not a member";
-  if (target->role() == v1::ROLE_CHAIR) return "the chair's role does not change";
-  if (target->role() == set.role()) return "the member has this role already";
+  if (target == nullptr) return NotFound("not a member", refusal::kTargetNotMember);
+  if (target->role() == v1::ROLE_CHAIR) {
+    return PermissionDenied("the chair's role does not change", refusal::kChairKeepsRole);
+  }
+  if (target->role() == set.role()) {
+    return Status(StatusCode::kAlreadyExists, "the member has this role already",
+                  refusal::kRoleUnchanged);
+  }
   const bool steps_back = ConstantTimeEqual(View(set.account_id()), View(author.account_id()));
   if (author.role() == v1::ROLE_COORDINATOR && HasChair(state) && !steps_back) {
-    return "the chair decides who has which role";
+    return PermissionDenied("the chair decides who has which role", refusal::kChairDecidesRoles);
   }
   if (set.role() == v1::ROLE_MEMBER) {
     for (const auto& m : state.members()) {
@@ -385,7 +393,8 @@ std::string CheckSetRole(const v1::CaseState& state, const v1::Member& author,
         return {};
       }
     }
-    return "someone else must remain who can hand out new keys";
+    return PermissionDenied("someone else must remain who can hand out new keys",
+                            refusal::kKeyHolderMustRemain);
   }
   return {};
 }
@@ -443,7 +452,7 @@ std::string CheckControlPermission(const v1::CaseState& state, ByteView author_a
                : "a complaint about a scope the author is not in";
   }
   if (body.has_set_scope()) return CheckSetScope(state, author_account_id, body.set_scope());
-  if (body.has_set_role()) return CheckSetRole(state, *author, body.set_role());
+  if (body.has_set_role()) return CheckSetRole(state, *author, body.set_role()).message();
   const bool manager = author->role() == v1::ROLE_CHAIR || author->role() == v1::ROLE_COORDINATOR;
   if (!manager) return "only a chair or coordinator may do this";
   if (body.has_close_case() && author->role() == v1::ROLE_COORDINATOR && HasChair(state) &&
@@ -504,6 +513,19 @@ std::string CheckControlPermission(const v1::CaseState& state, ByteView author_a
     }
   }
   return {};
+}
+
+Status CheckControl(const v1::CaseState& state, ByteView author_account_id,
+                    const v1::ControlBody& body) {
+  if (body.has_set_role()) {
+    // The checks CheckControlPermission makes before a SetRole's own, with kringd's reasons.
+    const v1::Member* author = FindMember(state, author_account_id);
+    if (author == nullptr) return PermissionDenied("author is not a member", refusal::kNotAMember);
+    if (state.closed()) return FailedPrecondition("the case is closed", refusal::kCaseClosed);
+    return CheckSetRole(state, *author, body.set_role());
+  }
+  std::string denied = CheckControlPermission(state, author_account_id, body);
+  return denied.empty() ? Status() : PermissionDenied(std::move(denied));
 }
 
 void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::ControlBody& body,

@@ -48,6 +48,11 @@ void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::Co
 // an empty string when allowed, else the reason.
 std::string CheckControlPermission(const v1::CaseState& state, ByteView author_account_id,
                                    const v1::ControlBody& body);
+// The same check as a status for the device's own refusals: a SetRole's refusal carries kringd's
+// status code and reason key (kring/common/refusal.h), so apps explain it in the user's language;
+// other ops' refusals are PERMISSION_DENIED without a reason.
+Status CheckControl(const v1::CaseState& state, ByteView author_account_id,
+                    const v1::ControlBody& body);
 void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext& ctx);
 // The same, moving the op's values into the state instead of copying them (`op` is left with
 // empty values).

@@ -777,8 +777,9 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
            : ci.has_set_role()       ? v1::OP_KIND_SET_ROLE
                                      : v1::OP_KIND_ACCEPT_INVITE;
     if (!ci.has_accept_invite()) {  // the acceptor cannot see the case yet
-      std::string denied = model::CheckControlPermission(projected, View(me.account_id()), change);
-      if (!denied.empty()) return Status(StatusCode::kAborted, denied);
+      // The refusal keeps its reason key, for the app's text in the rejection event.
+      Status denied = model::CheckControl(projected, View(me.account_id()), change);
+      if (!denied.ok()) return Status(StatusCode::kAborted, denied.message(), denied.reason());
     }
     v1::OpHeader h = NewHeader(me, case_id, rec, mine, kind, std::max<uint64_t>(current_epoch, 1),
                                ToString(in.client_op_id));
@@ -1583,7 +1584,8 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   OrderForSealing(intents);
   if (Status sealed = SealPending(case_id, intents); !sealed.ok()) {
     if (sealed.code() != StatusCode::kAborted) return sealed;
-    out.events.push_back({ChangeEvent::Kind::kIntentRejected, case_id, sealed.message()});
+    out.events.push_back(
+        {ChangeEvent::Kind::kIntentRejected, case_id, sealed.message(), sealed.reason()});
     return true;
   }
   v1::PushRequest req;

@@ -432,11 +432,17 @@ KRING_API kring_status kring_client_decline_member(kring_client* client, const u
  * them): the chair or a coordinator; once the resident (chair) has joined only the chair, except
  * that a coordinator may always step back to member; the chair's own role never changes and
  * nobody becomes chair this way; a chair or coordinator must remain. Breaking a rule known on
- * this device is KRING_ERR_PERMISSION_DENIED here; one kringd finds (after another device's
- * change) comes as KRING_CHANGE_INTENT_REJECTED with its kring_error_reason (CHAIR_DECIDES_ROLES,
- * CHAIR_KEEPS_ROLE, ROLE_NOT_ASSIGNABLE, ROLE_UNCHANGED, KEY_HOLDER_MUST_REMAIN, ...).
+ * this device fails here with the status and kring_error_reason kringd would give
+ * (KRING_ERR_PERMISSION_DENIED with MANAGERS_ONLY, CHAIR_DECIDES_ROLES, CHAIR_KEEPS_ROLE or
+ * KEY_HOLDER_MUST_REMAIN; KRING_ERR_NOT_FOUND with TARGET_NOT_MEMBER; KRING_ERR_ALREADY_EXISTS
+ * with ROLE_UNCHANGED); one found later (when the queued change is sealed, or by kringd) comes
+ * as KRING_CHANGE_INTENT_REJECTED with the same reason. kring_error_user_text explains each.
+ * Making someone coordinator while they are in an open private time is
+ * KRING_ERR_FAILED_PRECONDITION with the domain key "role.in_private_time".
  * case_id, account_id  16 bytes each, borrowed.
- * role                 KRING_ROLE_*; another value is KRING_ERR_INVALID_ARGUMENT.
+ * role                 KRING_ROLE_COORDINATOR or KRING_ROLE_MEMBER; KRING_ROLE_CHAIR is
+ *                      KRING_ERR_INVALID_ARGUMENT with ROLE_NOT_ASSIGNABLE, another value
+ *                      KRING_ERR_INVALID_ARGUMENT.
  * No outputs, no allocation. Thread-safety: thread-safe.
  */
 KRING_API kring_status kring_client_set_role(kring_client* client, const uint8_t* case_id,

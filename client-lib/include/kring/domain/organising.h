@@ -288,7 +288,9 @@ class Organising {
   Result<Bytes> ProposePerson(const PersonInput& person);
   Status ApprovePerson(const Bytes& person_id);
   Status DeclinePerson(const Bytes& person_id);
-  // Chair or coordinator: the account that belongs to a person (after they joined).
+  // Chair or coordinator: the account that belongs to a person (after they joined). Nobody links
+  // their own account but as coordinator or professional (the chair also as the resident), and
+  // nobody changes the kind or link of the person linked to them: "domain.not_allowed".
   Status LinkAccount(const Bytes& person_id, const Bytes& account_id);
   // Changes name, relation, kind, organisation, function, language and interpreter (only the
   // fields that differ; each edit based on the revision seen, so concurrent edits show as
