@@ -204,6 +204,20 @@ void OnSyncDone(void* user_data, kring_status status, const kring_error* error) 
   env->DeleteGlobalRef(future);
 }
 
+// kring_client_add_member and kring_client_set_role: a member of a case and a role.
+using MemberRoleCall = kring_status (*)(kring_client*, const uint8_t*, size_t, const uint8_t*,
+                                        size_t, kring_role, kring_error**);
+void CallWithRole(JNIEnv* env, jlong handle, jbyteArray case_id, jbyteArray account_id, jint role,
+                  MemberRoleCall call) {
+  JBytes c(env, case_id);
+  JBytes a(env, account_id);
+  kring_error* err = nullptr;
+  Check(env,
+        call(Client(handle), c.data(), c.size(), a.data(), a.size(), static_cast<kring_role>(role),
+             &err),
+        err);
+}
+
 jclass GlobalClass(JNIEnv* env, const char* name) {
   jclass local = env->FindClass(name);
   if (local == nullptr) return nullptr;
@@ -363,13 +377,7 @@ KRING_JNI(jbyteArray, nativeCreateCaseWithHistory)
 
 KRING_JNI(void, nativeAddMember)
 (JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jbyteArray account_id, jint role) {
-  JBytes c(env, case_id);
-  JBytes a(env, account_id);
-  kring_error* err = nullptr;
-  Check(env,
-        kring_client_add_member(Client(handle), c.data(), c.size(), a.data(), a.size(),
-                                static_cast<kring_role>(role), &err),
-        err);
+  CallWithRole(env, handle, case_id, account_id, role, kring_client_add_member);
 }
 
 KRING_JNI(jbyteArray, nativeRemoveMember)
@@ -472,13 +480,7 @@ KRING_JNI(void, nativeDecideMember)
 
 KRING_JNI(void, nativeSetRole)
 (JNIEnv* env, jclass, jlong handle, jbyteArray case_id, jbyteArray account_id, jint role) {
-  JBytes c(env, case_id);
-  JBytes a(env, account_id);
-  kring_error* err = nullptr;
-  Check(env,
-        kring_client_set_role(Client(handle), c.data(), c.size(), a.data(), a.size(),
-                              static_cast<kring_role>(role), &err),
-        err);
+  CallWithRole(env, handle, case_id, account_id, role, kring_client_set_role);
 }
 
 KRING_JNI(void, nativeSubmit)
