@@ -504,6 +504,19 @@ void RunColdSync(Report& report, const Options& o) {
                               std::nullopt,
                               "",
                               ""};
+  // KRING_BENCH_COLD_HOOK: a program run as `<hook> start|stop <kringd pid> <floor relay pid>`
+  // around the cold rounds, e.g. one that zeroes and dumps callgrind's counts of the two servers
+  // (callgrind_control -z / -d), so that their serving of the cold syncs is counted apart from
+  // the fixture's pushes.
+  const char* hook = std::getenv("KRING_BENCH_COLD_HOOK");
+  auto run_hook = [&](const char* what) {
+    if (hook == nullptr || *hook == '\0') return;
+    int code = 0;
+    RunCapture({hook, what, std::to_string(f.kringd->pid()), std::to_string(f.floor->pid())}, 600,
+               &code);
+    if (code != 0) throw std::runtime_error(std::string("cold hook ") + what + " failed");
+  };
+  run_hook("start");
   for (int r = 0; r < o.rounds; ++r) {
     double start = Now();
     auto stats = f.readers[static_cast<size_t>(r)].client->SyncNow();
@@ -528,6 +541,7 @@ void RunColdSync(Report& report, const Options& o) {
     }
     if (o.after_cold_round) o.after_cold_round(r, a);
   }
+  run_hook("stop");
   auto view = f.readers[0].client->ConfirmedView(f.case_id);
   if (!view.ok() || static_cast<size_t>(view->entities_size()) != o.cold_ops) {
     throw std::runtime_error("cold sync state does not hold every note");

@@ -4,6 +4,8 @@
 #include <map>
 #include <mutex>
 
+#include <google/protobuf/arena.h>
+
 #include "kring/common/crypto.h"
 #include "kring/common/log.h"
 #include "kring/common/protocol.h"
@@ -14,6 +16,7 @@
 #include "case_log.h"
 #include "server_state.h"
 #include "service_edge.h"
+#include "stored_envelope.h"
 
 namespace kring::server {
 namespace {
@@ -113,7 +116,8 @@ class RejectedStream final : public grpc::ServerWriteReactor<v1::Poke> {
   void OnDone() override { delete this; }
 };
 
-class SyncServiceImpl final : public v1::SyncService::CallbackService {
+class SyncServiceImpl final
+    : public v1::SyncService::WithRawCallbackMethod_Pull<v1::SyncService::CallbackService> {
  public:
   explicit SyncServiceImpl(ServerState& state) : state_(state) {
     SetMessageAllocatorFor_Push(&push_allocator_);
@@ -214,88 +218,31 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
     return reactor;
   }
 
-  grpc::ServerUnaryReactor* Pull(grpc::CallbackServerContext* ctx, const v1::PullRequest* req,
-                                 v1::PullResponse* resp) override {
+  // Raw on the wire (v1::SyncService::WithRawCallbackMethod_Pull): the page is written as a
+  // PullResponseWire, whose entries carry each stored envelope as the bytes kringd stored, so
+  // serving a page costs a copy of them, not a parse, a serialization and the freeing of every
+  // parsed field (docs/performance.md, "Cold sync", branch coldserve).
+  grpc::ServerUnaryReactor* Pull(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+                                 grpc::ByteBuffer* response) override {
     auto* reactor = ctx->DefaultReactor();
     reactor->Finish(Guard([&]() -> grpc::Status {
-      auto session = Authenticate(ctx, state_.sessions);
-      if (!session.ok()) return ToGrpc(session.status());
-      if (req->case_id().size() != crypto::kIdBytes) {
-        return ToGrpc(InvalidArgument("case_id must be 16 bytes"));
+      v1::PullRequest req;
+      grpc::ByteBuffer request_copy(*request);  // shares the slices; Deserialize consumes it
+      if (!grpc::SerializationTraits<v1::PullRequest>::Deserialize(&request_copy, &req).ok()) {
+        return ToGrpc(InvalidArgument("unreadable PullRequest"));
       }
-      uint32_t limit = req->limit() == 0 ? protocol::kDefaultPullLimit
-                                         : std::min(req->limit(), protocol::kMaxPullLimit);
-      ByteView case_id = View(req->case_id());
-      bool out_of_range = false;
-      bool erased = false;
-      storage::CaseRecord head;
-      Status s = state_.store->Read([&](storage::StoreTxn& txn) -> Status {
-        KRING_ASSIGN_OR_RETURN(std::optional<storage::CaseRecord> kase, txn.GetCase(case_id));
-        if (!kase) {
-          // Deleted: only the tombstone is left, with the signed op that asked for it. It holds
-          // no content; the case id is random and known only to those who were in the case.
-          KRING_ASSIGN_OR_RETURN(std::optional<storage::ErasedCase> gone, txn.GetErased(case_id));
-          if (!gone) return NotFound("unknown case", refusal::kCaseUnknown);
-          v1::CaseErased* e = resp->mutable_erased();
-          e->set_case_id(req->case_id());
-          e->set_erased_at_ms(gone->erased_at_ms);
-          if (!e->mutable_trigger()->ParseFromString(gone->trigger)) {
-            return DataLoss("stored tombstone unreadable");
-          }
-          erased = true;
-          return {};
-        }
-        KRING_ASSIGN_OR_RETURN(std::optional<int> role,
-                               txn.GetMemberRole(case_id, session->account_id));
-        if (!role) return PermissionDenied("not a member of this case", refusal::kNotAMember);
-        head = *kase;
-        if (req->after_seq() > kase->head_seq) {
-          out_of_range = true;
-          return {};
-        }
-        if (req->after_seq() > 0) {
-          KRING_ASSIGN_OR_RETURN(std::optional<Bytes> at,
-                                 txn.ChainHashAt(case_id, req->after_seq()));
-          if (!at || *at != ToBytes(req->after_chain_hash())) {
-            return FailedPrecondition("cursor hash does not match");
-          }
-        }
-        KRING_ASSIGN_OR_RETURN(
-            std::vector<storage::StoredOp> ops,
-            txn.ReadOps(case_id, req->after_seq(), limit, kMaxPullResponseBytes));
-        auto add = [&](storage::StoredOp& op) -> Status {
-          v1::LogEntry* e = resp->add_entries();
-          e->set_seq(op.seq);
-          if (!e->mutable_envelope()->ParseFromString(op.envelope)) {
-            return DataLoss("stored envelope unreadable");
-          }
-          e->set_chain_hash(ToString(op.chain_hash));
-          return {};
-        };
-        for (storage::StoredOp& op : ops) KRING_RETURN_IF_ERROR(add(op));
-        // A page never ends inside a push's unsigned run: readers check the newest op of each
-        // device only, so the run's signed end comes along. A run is one push (at most
-        // kMaxPushEnvelopes envelopes and kMaxPushBytes), so this adds at most that much.
-        if (!ops.empty() && resp->entries().rbegin()->envelope().signature().empty()) {
-          KRING_ASSIGN_OR_RETURN(
-              std::vector<storage::StoredOp> rest,
-              txn.ReadOps(case_id, ops.back().seq, protocol::kMaxPushEnvelopes,
-                          protocol::kMaxPushBytes + protocol::kMaxPushEnvelopes * 64));
-          for (storage::StoredOp& op : rest) {
-            KRING_RETURN_IF_ERROR(add(op));
-            if (!resp->entries().rbegin()->envelope().signature().empty()) break;
-          }
-        }
-        return {};
-      });
-      if (!s.ok()) return ToGrpc(s);
-      if (erased) return grpc::Status::OK;
-      if (out_of_range) {
-        return grpc::Status(grpc::StatusCode::OUT_OF_RANGE, "cursor is beyond the head");
-      }
-      *resp->mutable_head() = protocol::MakeReceipt(case_id, head.head_seq, head.head_hash,
-                                                    auth::NowMs(), state_.key.secret_key);
-      return grpc::Status::OK;
+      // The page's messages on one arena, freed at once after its serialization (the stored
+      // envelopes' bytes are moved in, not copied).
+      google::protobuf::ArenaOptions options;
+      options.start_block_size = 64 * 1024;
+      options.max_block_size = 1024 * 1024;
+      google::protobuf::Arena arena(options);
+      auto* resp = google::protobuf::Arena::CreateMessage<v1::PullResponseWire>(&arena);
+      grpc::Status st = PullPage(ctx, req, *resp);
+      if (!st.ok()) return st;
+      bool own_buffer = false;
+      return grpc::SerializationTraits<v1::PullResponseWire>::Serialize(*resp, response,
+                                                                        &own_buffer);
     }));
     return reactor;
   }
@@ -340,6 +287,92 @@ class SyncServiceImpl final : public v1::SyncService::CallbackService {
   }
 
  private:
+  // Pull's work between the request and the page: the session, the cursor, the entries and the
+  // signed head, into `resp`.
+  grpc::Status PullPage(grpc::CallbackServerContext* ctx, const v1::PullRequest& req,
+                        v1::PullResponseWire& resp) {
+    auto session = Authenticate(ctx, state_.sessions);
+    if (!session.ok()) return ToGrpc(session.status());
+    if (req.case_id().size() != crypto::kIdBytes) {
+      return ToGrpc(InvalidArgument("case_id must be 16 bytes"));
+    }
+    uint32_t limit = req.limit() == 0 ? protocol::kDefaultPullLimit
+                                      : std::min(req.limit(), protocol::kMaxPullLimit);
+    ByteView case_id = View(req.case_id());
+    bool out_of_range = false;
+    bool erased = false;
+    storage::CaseRecord head;
+    Status s = state_.store->Read([&](storage::StoreTxn& txn) -> Status {
+      KRING_ASSIGN_OR_RETURN(std::optional<storage::CaseRecord> kase, txn.GetCase(case_id));
+      if (!kase) {
+        // Deleted: only the tombstone is left, with the signed op that asked for it. It holds
+        // no content; the case id is random and known only to those who were in the case.
+        KRING_ASSIGN_OR_RETURN(std::optional<storage::ErasedCase> gone, txn.GetErased(case_id));
+        if (!gone) return NotFound("unknown case", refusal::kCaseUnknown);
+        v1::CaseErased* e = resp.mutable_erased();
+        e->set_case_id(req.case_id());
+        e->set_erased_at_ms(gone->erased_at_ms);
+        if (!e->mutable_trigger()->ParseFromString(gone->trigger)) {
+          return DataLoss("stored tombstone unreadable");
+        }
+        erased = true;
+        return {};
+      }
+      KRING_ASSIGN_OR_RETURN(std::optional<int> role,
+                             txn.GetMemberRole(case_id, session->account_id));
+      if (!role) return PermissionDenied("not a member of this case", refusal::kNotAMember);
+      head = *kase;
+      if (req.after_seq() > kase->head_seq) {
+        out_of_range = true;
+        return {};
+      }
+      if (req.after_seq() > 0) {
+        KRING_ASSIGN_OR_RETURN(std::optional<Bytes> at, txn.ChainHashAt(case_id, req.after_seq()));
+        if (!at || *at != ToBytes(req.after_chain_hash())) {
+          return FailedPrecondition("cursor hash does not match");
+        }
+      }
+      KRING_ASSIGN_OR_RETURN(std::vector<storage::StoredOp> ops,
+                             txn.ReadOps(case_id, req.after_seq(), limit, kMaxPullResponseBytes));
+      // Each stored envelope goes out as stored (it was serialized by kringd from a parsed
+      // push); its bytes are still checked to be a well-formed Envelope, as a parse would.
+      bool last_signed = false;
+      auto add = [&](storage::StoredOp& op) -> Status {
+        std::optional<bool> is_signed = ScanStoredEnvelope(op.envelope);
+        if (!is_signed) return DataLoss("stored envelope unreadable");
+        last_signed = *is_signed;
+        v1::LogEntryWire* e = resp.add_entries();
+        e->set_seq(op.seq);
+        e->set_envelope(std::move(op.envelope));
+        e->set_chain_hash(op.chain_hash.data(), op.chain_hash.size());
+        return {};
+      };
+      for (storage::StoredOp& op : ops) KRING_RETURN_IF_ERROR(add(op));
+      // A page never ends inside a push's unsigned run: readers check the newest op of each
+      // device only, so the run's signed end comes along. A run is one push (at most
+      // kMaxPushEnvelopes envelopes and kMaxPushBytes), so this adds at most that much.
+      if (!ops.empty() && !last_signed) {
+        KRING_ASSIGN_OR_RETURN(
+            std::vector<storage::StoredOp> rest,
+            txn.ReadOps(case_id, ops.back().seq, protocol::kMaxPushEnvelopes,
+                        protocol::kMaxPushBytes + protocol::kMaxPushEnvelopes * 64));
+        for (storage::StoredOp& op : rest) {
+          KRING_RETURN_IF_ERROR(add(op));
+          if (last_signed) break;
+        }
+      }
+      return {};
+    });
+    if (!s.ok()) return ToGrpc(s);
+    if (erased) return grpc::Status::OK;
+    if (out_of_range) {
+      return grpc::Status(grpc::StatusCode::OUT_OF_RANGE, "cursor is beyond the head");
+    }
+    *resp.mutable_head() = protocol::MakeReceipt(case_id, head.head_seq, head.head_hash,
+                                                 auth::NowMs(), state_.key.secret_key);
+    return grpc::Status::OK;
+  }
+
   ServerState& state_;
   ArenaMessageAllocator<v1::PushRequest, v1::PushResponse> push_allocator_;
 };

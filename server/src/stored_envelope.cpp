@@ -1,0 +1,34 @@
+#include "stored_envelope.h"
+
+#include <cstdint>
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+
+namespace kring::server {
+
+std::optional<bool> ScanStoredEnvelope(std::string_view bytes) {
+  using google::protobuf::internal::WireFormatLite;
+  constexpr int kSignatureField = 6;  // kring.v1.Envelope.signature
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                            static_cast<int>(bytes.size()));
+  bool is_signed = false;
+  while (!in.ExpectAtEnd()) {
+    uint32_t tag = in.ReadTag();
+    if (tag == 0) return std::nullopt;  // a malformed tag, or field number 0
+    if (WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_END_GROUP) {
+      return std::nullopt;  // an end-group with no group open
+    }
+    if (WireFormatLite::GetTagFieldNumber(tag) == kSignatureField &&
+        WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      uint32_t length = 0;
+      if (!in.ReadVarint32(&length) || !in.Skip(static_cast<int>(length))) return std::nullopt;
+      is_signed = length != 0;
+      continue;
+    }
+    if (!WireFormatLite::SkipField(&in, tag)) return std::nullopt;
+  }
+  return is_signed;
+}
+
+}  // namespace kring::server

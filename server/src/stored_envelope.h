@@ -1,0 +1,16 @@
+// What kringd needs to know of a stored envelope to serve it without parsing it: that its bytes
+// are a well-formed protobuf message, and whether it carries a signature.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace kring::server {
+
+// Walks the top-level fields of a serialized kring.v1.Envelope without copying any of them.
+// nullopt when the bytes are not a well-formed message (what ParseFromString would refuse: every
+// Envelope field is `bytes`, so a parse fails on the wire format only); otherwise whether its
+// signature (field 6, the last occurrence, as a parse takes it) is non-empty.
+std::optional<bool> ScanStoredEnvelope(std::string_view bytes);
+
+}  // namespace kring::server
