@@ -6,9 +6,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "kring/client.h"
@@ -507,16 +509,39 @@ void RunColdSync(Report& report, const Options& o) {
   // KRING_BENCH_COLD_HOOK: a program run as `<hook> start|stop <kringd pid> <floor relay pid>`
   // around the cold rounds, e.g. one that zeroes and dumps callgrind's counts of the two servers
   // (callgrind_control -z / -d), so that their serving of the cold syncs is counted apart from
-  // the fixture's pushes.
-  const char* hook = std::getenv("KRING_BENCH_COLD_HOOK");
+  // the fixture's pushes. A name without a slash is looked up in $PATH (execv does not search
+  // it). The hook's stdout is discarded (its stderr passes through); a non-zero exit fails the run.
+  const char* hook_env = std::getenv("KRING_BENCH_COLD_HOOK");
+  std::string hook = hook_env != nullptr ? hook_env : "";
+  if (!hook.empty() && hook.find('/') == std::string::npos) {
+    std::string found = FindInPath(hook);
+    if (found.empty()) throw std::runtime_error("cold hook " + hook + " not found in PATH");
+    hook = std::move(found);
+  }
   auto run_hook = [&](const char* what) {
-    if (hook == nullptr || *hook == '\0') return;
+    if (hook.empty()) return;
     int code = 0;
     RunCapture({hook, what, std::to_string(f.kringd->pid()), std::to_string(f.floor->pid())}, 600,
                &code);
-    if (code != 0) throw std::runtime_error(std::string("cold hook ") + what + " failed");
+    if (code != 0) {
+      throw std::runtime_error(std::string("cold hook ") + what + " failed: exit code " +
+                               std::to_string(code) + " (-1: killed or no normal exit)");
+    }
   };
   run_hook("start");
+  // "stop" runs also when a round throws, so that what the hook started ends; its own failure is
+  // then dropped, so that the round's error is the one reported.
+  struct StopHook {
+    std::function<void(const char*)> run;
+    bool armed = true;
+    ~StopHook() {
+      if (!armed) return;
+      try {
+        run("stop");
+      } catch (...) {  // see above
+      }
+    }
+  } stop_hook{run_hook};
   for (int r = 0; r < o.rounds; ++r) {
     double start = Now();
     auto stats = f.readers[static_cast<size_t>(r)].client->SyncNow();
@@ -541,6 +566,7 @@ void RunColdSync(Report& report, const Options& o) {
     }
     if (o.after_cold_round) o.after_cold_round(r, a);
   }
+  stop_hook.armed = false;
   run_hook("stop");
   auto view = f.readers[0].client->ConfirmedView(f.case_id);
   if (!view.ok() || static_cast<size_t>(view->entities_size()) != o.cold_ops) {

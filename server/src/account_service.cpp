@@ -46,6 +46,11 @@ Status ApplyPublish(storage::StoreTxn& txn, ByteView account_id,
   // to those once it is cut off. A revocation without one would leave its cases waiting.
   bool awaiting_rotation = false;
   for (const v1::ChainLink& link : links) {
+    // Refused, not stored: kringd serves the stored link inside GetChainResponse, one message
+    // deeper than it parsed it, so nested unknown groups within the recursion limit here could
+    // exceed it at every reader of the chain (as for envelopes, case_log.cpp PrepareEnvelopes).
+    if (!link.GetReflection()->GetUnknownFields(link).empty())
+      return InvalidArgument("link has unknown fields");
     v1::LinkBody body;
     if (!body.ParseFromString(link.body())) return InvalidArgument("malformed link body");
     if (body.index() < stored_length) {

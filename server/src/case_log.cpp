@@ -777,7 +777,14 @@ std::vector<PreparedEnvelope> PrepareEnvelopes(const v1::PushRequest& request,
   for (const v1::Envelope& env : request.envelopes()) {
     PreparedEnvelope p;
     PushedOp op(arena);
-    const Status parsed = protocol::ParseEnvelopeInto(env, op.fields());
+    // Unknown fields are refused, not stored: kringd would write them back into the stored bytes
+    // and serve them inside PullResponse, one message deeper than it parsed them (PushRequest ->
+    // Envelope), and the signature does not cover them. Nested groups that fit protobuf's
+    // recursion limit here would then exceed it at every member's pull, which could never read
+    // that page again.
+    const Status parsed = !env.GetReflection()->GetUnknownFields(env).empty()
+                              ? InvalidArgument("envelope has unknown fields")
+                              : protocol::ParseEnvelopeInto(env, op.fields());
     if (parsed.ok()) {
       p.parsed = std::move(op);
     } else {

@@ -15,7 +15,10 @@ std::optional<bool> ScanStoredEnvelope(std::string_view bytes) {
   bool is_signed = false;
   while (!in.ExpectAtEnd()) {
     uint32_t tag = in.ReadTag();
-    if (tag == 0) return std::nullopt;  // a malformed tag, or field number 0
+    // 0: ReadTag met a truncated or over-long varint, or the all-zero tag (field 0, varint). Field
+    // 0 with another wire type is refused below: by the end-group check or by SkipField, which
+    // refuses field number 0 as the parser does.
+    if (tag == 0) return std::nullopt;
     if (WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_END_GROUP) {
       return std::nullopt;  // an end-group with no group open
     }

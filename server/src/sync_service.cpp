@@ -226,6 +226,10 @@ class SyncServiceImpl final
                                  grpc::ByteBuffer* response) override {
     auto* reactor = ctx->DefaultReactor();
     reactor->Finish(Guard([&]() -> grpc::Status {
+      // Bounded before parsing: gRPC's own 4 MiB + 64 KiB message limit is meant for pushes.
+      if (request->Length() > protocol::kMaxPullRequestBytes) {
+        return ToGrpc(InvalidArgument("PullRequest too large"));
+      }
       v1::PullRequest req;
       grpc::ByteBuffer request_copy(*request);  // shares the slices; Deserialize consumes it
       if (!grpc::SerializationTraits<v1::PullRequest>::Deserialize(&request_copy, &req).ok()) {

@@ -39,6 +39,11 @@ TEST_CASE("a stored envelope is scanned as a parse reads it") {
   env.clear_signature();
   CHECK(ScanStoredEnvelope(env.SerializeAsString()) == std::optional<bool>(false));
   CHECK(ScanStoredEnvelope("") == std::optional<bool>(false));
+  // Field number 0: the all-zero tag, and with a length-delimited wire type (refused by SkipField).
+  for (const std::string& field0 : {std::string("\x00\x00", 2), std::string("\x02\x00", 2)}) {
+    CHECK(ScanStoredEnvelope(signed_bytes + field0) == std::nullopt);
+    CHECK(ParsedSigned(signed_bytes + field0) == std::nullopt);
+  }
   // A later empty signature replaces an earlier one, as in a parse.
   CHECK(ScanStoredEnvelope(signed_bytes + std::string("\x32\x00", 2)) ==
         std::optional<bool>(false));

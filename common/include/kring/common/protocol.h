@@ -23,6 +23,9 @@ inline constexpr size_t kMaxPushEnvelopes = 64;
 inline constexpr size_t kMaxPushBytes = 4 * 1024 * 1024;
 inline constexpr uint32_t kDefaultPullLimit = 256;
 inline constexpr uint32_t kMaxPullLimit = 1000;
+// A serialized PullRequest: two 16/32-byte ids and two numbers make under 100 bytes. kringd
+// refuses a larger one before parsing it (the raw Pull method parses the request itself).
+inline constexpr size_t kMaxPullRequestBytes = 1024;
 inline constexpr size_t kMaxChainLinkBytes = 16 * 1024;
 inline constexpr size_t kMaxChainLinks = 1000;
 inline constexpr size_t kMaxCaseMembers = 200;
