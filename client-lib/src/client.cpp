@@ -210,6 +210,8 @@ class Client::Impl {
     KRING_ASSIGN_OR_RETURN(v1::CaseState view, BuildView(case_id, true));
     KRING_RETURN_IF_ERROR(
         model::CheckControl(view, kring::View(me.account_id()), model::ControlBodyOf(intent)));
+    // The same device policy runs again when the change is sealed (SyncEngine::SealControl).
+    KRING_RETURN_IF_ERROR(domain::CheckControlPolicy(view, intent));
     KRING_RETURN_IF_ERROR(AddIntent(case_id, /*control=*/true, intent, {}));
     engine_.Wake();
     return {};
@@ -522,15 +524,6 @@ Status Client::SetRole(const Bytes& case_id, const Bytes& account_id, v1::Role r
   if (role != v1::ROLE_COORDINATOR && role != v1::ROLE_MEMBER) {
     return InvalidArgument("a role change gives coordinator or member",
                            refusal::kRoleNotAssignable);
-  }
-  if (role == v1::ROLE_COORDINATOR) {
-    // A coordinator may not read the network's draft (DOMAIN.md F1), and a role change takes
-    // nobody out of a scope: so nobody in an open private time becomes coordinator.
-    KRING_RETURN_IF_ERROR(impl_->CheckCaseKnown(case_id));
-    KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
-    if (domain::InOpenPrivateTime(view, ByteView(account_id))) {
-      return FailedPrecondition("role.in_private_time");
-    }
   }
   v1::ControlIntent intent;
   intent.mutable_set_role()->set_account_id(ToString(account_id));

@@ -69,6 +69,16 @@ bool InOpenPrivateTime(const v1::CaseState& state, ByteView account_id) {
   return false;
 }
 
+Status CheckControlPolicy(const v1::CaseState& state, const v1::ControlIntent& intent) {
+  // A role change takes nobody out of a scope: a member in an open private time who became
+  // coordinator would keep the draft's key.
+  if (intent.has_set_role() && intent.set_role().role() == v1::ROLE_COORDINATOR &&
+      InOpenPrivateTime(state, View(intent.set_role().account_id()))) {
+    return FailedPrecondition("role.in_private_time");
+  }
+  return {};
+}
+
 namespace {
 
 bool IsOrganisingType(std::string_view type) {

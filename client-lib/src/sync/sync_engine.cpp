@@ -13,6 +13,7 @@
 #include "kring/common/refusal.h"
 
 #include "crypto/identity.h"
+#include "domain/organising_rules.h"
 #include "model/reducer.h"
 #include "sync/push_proof.h"
 #include "sync/verifier.h"
@@ -779,6 +780,10 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
     if (!ci.has_accept_invite()) {  // the acceptor cannot see the case yet
       // The refusal keeps its reason key, for the app's text in the rejection event.
       Status denied = model::CheckControl(projected, View(me.account_id()), change);
+      if (!denied.ok()) return Status(StatusCode::kAborted, denied.message(), denied.reason());
+      // Against the state pulled since it was queued (the same policy as Client::QueueControl):
+      // the message is the domain key, for the text in the rejection event.
+      denied = domain::CheckControlPolicy(projected, ci);
       if (!denied.ok()) return Status(StatusCode::kAborted, denied.message(), denied.reason());
     }
     v1::OpHeader h = NewHeader(me, case_id, rec, mine, kind, std::max<uint64_t>(current_epoch, 1),
