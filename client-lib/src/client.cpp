@@ -716,6 +716,21 @@ size_t Client::PendingIntents(const Bytes& case_id) const {
   return n.ok() ? n.value() : 0;
 }
 
+Result<std::vector<Bytes>> Client::QueuedIntentIds(const Bytes& case_id) const {
+  KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, impl_->store_->PendingIntents(case_id));
+  std::vector<Bytes> ids;
+  ids.reserve(intents.size());
+  for (const Intent& in : intents) ids.push_back(in.client_op_id);
+  return ids;
+}
+
+Result<IntentOutcome> Client::OutcomeOf(const Bytes& case_id, const Bytes& client_op_id) const {
+  KRING_ASSIGN_OR_RETURN(std::optional<bool> rejected,
+                         impl_->store_->IntentRejected(case_id, client_op_id));
+  if (!rejected) return IntentOutcome::kDone;
+  return *rejected ? IntentOutcome::kRejected : IntentOutcome::kQueued;
+}
+
 std::vector<Alarm> Client::Alarms() const {
   auto a = impl_->store_->Alarms();
   return a.ok() ? a.value() : std::vector<Alarm>();

@@ -643,6 +643,17 @@ Result<size_t> LocalStore::PendingIntentCount(ByteView case_id) {
   return n;
 }
 
+Result<std::optional<bool>> LocalStore::IntentRejected(ByteView case_id, ByteView client_op_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  NoteOtherWritersLocked();
+  sql::Statement st(db_, "SELECT rejected FROM intents WHERE case_id = ? AND client_op_id = ?");
+  st.Bind(1, case_id).Bind(2, client_op_id);
+  std::optional<bool> rejected;
+  if (st.Step()) rejected = st.Int(0) != 0;
+  KRING_RETURN_IF_ERROR(st.status());
+  return rejected;
+}
+
 Status LocalStore::SetSealed(int64_t intent_id, const std::vector<v1::Envelope>& envelopes) {
   std::lock_guard<std::mutex> lock(mu_);
   v1::SealedIntent sealed;
