@@ -476,8 +476,17 @@ Status SyncEngine::SyncCase(const Bytes& case_id, Outcome& out) {
 Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   uint64_t version = 0;
   KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->TakeCase(case_id, &version));
-  if (rec->state.history_replay_pending()) {
+  // Folded again with today's rules when they changed since the state was stored, so this
+  // device agrees with a new device or a restore. A case with no log yet (waiting for approval)
+  // has nothing to fold.
+  KRING_ASSIGN_OR_RETURN(bool refold, store_->RefoldDue(case_id));
+  if (refold && (rec->head_seq == 0 || rec->state.pending_approval())) {
+    KRING_RETURN_IF_ERROR(store_->RefoldDone(case_id));
+    refold = false;
+  }
+  if (rec->state.history_replay_pending() || refold) {
     KRING_RETURN_IF_ERROR(Replay(case_id));
+    if (refold) KRING_RETURN_IF_ERROR(store_->RefoldDone(case_id));
     KRING_ASSIGN_OR_RETURN(rec, store_->TakeCase(case_id, &version));
   }
   KRING_ASSIGN_OR_RETURN(auto device_heads, store_->DeviceHeads(case_id));
