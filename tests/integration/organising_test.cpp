@@ -1091,4 +1091,22 @@ TEST_CASE("a promotion queued before a private time started elsewhere is refused
     }
   }
   RequireSameContent({&resident, &coordinator, &mother, &phone}, *cid);
+
+  // Cancelling or deleting the meeting does not end the private time: its scope and the draft's
+  // key stay, so the promotion waits until the network released the draft (a deleted meeting is
+  // restored for that first).
+  REQUIRE(by_coordinator.CancelMeeting(*meeting).ok());
+  SyncAll({&coordinator, &resident}, 1);
+  CHECK(resident->SetRole(*cid, mother.account_id(), v1::ROLE_COORDINATOR).message() ==
+        "role.in_private_time");
+  REQUIRE(resident->DeleteEntity(*cid, *meeting).ok());
+  CHECK(resident->SetRole(*cid, mother.account_id(), v1::ROLE_COORDINATOR).message() ==
+        "role.in_private_time");
+  REQUIRE(resident->RestoreEntity(*cid, *meeting).ok());
+  SyncAll({&resident, &mother}, 1);
+  REQUIRE(Organising(*mother, *cid).ReleaseDraft(*meeting).ok());
+  SyncAll({&mother, &resident}, 1);
+  REQUIRE(resident->SetRole(*cid, mother.account_id(), v1::ROLE_COORDINATOR).ok());
+  REQUIRE(resident->SyncNow().ok());
+  CHECK(resident->PendingIntents(*cid) == 0);
 }

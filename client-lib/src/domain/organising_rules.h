@@ -26,8 +26,8 @@ const v1::Entity* PersonOfAccount(const v1::CaseState& state, ByteView account_i
 // person. Members without a person entity are left out (the draft stays private by default).
 bool IsNetworkMember(const v1::CaseState& state, const v1::Member& member);
 // In the scope of a meeting's private time that is still open (the network has not released its
-// draft): nobody in it is made coordinator, since a coordinator may not read the network's draft
-// (DOMAIN.md F1).
+// draft; cancelled or deleted meetings included): nobody in it is made coordinator, since a
+// coordinator may not read the network's draft (DOMAIN.md F1).
 bool InOpenPrivateTime(const v1::CaseState& state, ByteView account_id);
 // This device's own policy on a control change, on top of the rules every device applies
 // (model::CheckControl, which the caller runs first so a refusal of permission comes first). Run
