@@ -210,6 +210,8 @@ class Client::Impl {
     KRING_ASSIGN_OR_RETURN(v1::CaseState view, BuildView(case_id, true));
     KRING_RETURN_IF_ERROR(
         model::CheckControl(view, kring::View(me.account_id()), model::ControlBodyOf(intent)));
+    // The same device policy runs again when the change is sealed (SyncEngine::SealControl).
+    KRING_RETURN_IF_ERROR(domain::CheckControlPolicy(view, intent));
     KRING_RETURN_IF_ERROR(AddIntent(case_id, /*control=*/true, intent, {}));
     engine_.Wake();
     return {};
@@ -523,15 +525,6 @@ Status Client::SetRole(const Bytes& case_id, const Bytes& account_id, v1::Role r
     return InvalidArgument("a role change gives coordinator or member",
                            refusal::kRoleNotAssignable);
   }
-  if (role == v1::ROLE_COORDINATOR) {
-    // A coordinator may not read the network's draft (DOMAIN.md F1), and a role change takes
-    // nobody out of a scope: so nobody in an open private time becomes coordinator.
-    KRING_RETURN_IF_ERROR(impl_->CheckCaseKnown(case_id));
-    KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
-    if (domain::InOpenPrivateTime(view, ByteView(account_id))) {
-      return FailedPrecondition("role.in_private_time");
-    }
-  }
   v1::ControlIntent intent;
   intent.mutable_set_role()->set_account_id(ToString(account_id));
   intent.mutable_set_role()->set_role(role);
@@ -721,6 +714,21 @@ Result<v1::CaseState> Client::ConfirmedView(const Bytes& case_id) const {
 size_t Client::PendingIntents(const Bytes& case_id) const {
   auto n = impl_->store_->PendingIntentCount(case_id);
   return n.ok() ? n.value() : 0;
+}
+
+Result<std::vector<Bytes>> Client::QueuedIntentIds(const Bytes& case_id) const {
+  KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, impl_->store_->PendingIntents(case_id));
+  std::vector<Bytes> ids;
+  ids.reserve(intents.size());
+  for (const Intent& in : intents) ids.push_back(in.client_op_id);
+  return ids;
+}
+
+Result<IntentOutcome> Client::OutcomeOf(const Bytes& case_id, const Bytes& client_op_id) const {
+  KRING_ASSIGN_OR_RETURN(std::optional<bool> rejected,
+                         impl_->store_->IntentRejected(case_id, client_op_id));
+  if (!rejected) return IntentOutcome::kDone;
+  return *rejected ? IntentOutcome::kRejected : IntentOutcome::kQueued;
 }
 
 std::vector<Alarm> Client::Alarms() const {

@@ -401,6 +401,8 @@ TEST_CASE("the chair changes a member's role on the command line", "[cli]") {
   CHECK(queued.out.find("Dit gaat pas in als de server het heeft aangenomen.") !=
         std::string::npos);
   CHECK(queued.out.find("De rol is aangepast.") == std::string::npos);
+  // One line about it: not also that an edit was stored for later.
+  CHECK(queued.out.find("Opgeslagen op dit apparaat.") == std::string::npos);
   REQUIRE(Cli(anna, srv + " sync").exit_code == 0);
   REQUIRE(Cli(bas, srv + " sync").exit_code == 0);
   CHECK(Cli(bas, srv + " case show " + case_id).out.find("ROLE_COORDINATOR") != std::string::npos);
@@ -421,4 +423,48 @@ TEST_CASE("the chair changes a member's role on the command line", "[cli]") {
   CHECK(back.out.find("De rol is aangepast.") != std::string::npos);
   REQUIRE(Cli(anna, srv + " sync").exit_code == 0);
   CHECK(Cli(anna, srv + " case show " + case_id).out.find("ROLE_COORDINATOR") == std::string::npos);
+}
+
+TEST_CASE("a role change is told by its own outcome and not by the case's other changes", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  const std::string srv = "--server " + server.address();
+  const std::string anna = "KRING_PASSPHRASE='anna wachtwoord' KRING_DB=" + dir.path() + "/anna.db";
+  const std::string bas = "KRING_PASSPHRASE='bas wachtwoord' KRING_DB=" + dir.path() + "/bas.db";
+  const std::string cor = "KRING_PASSPHRASE='cor wachtwoord' KRING_DB=" + dir.path() + "/cor.db";
+  REQUIRE(Cli(anna, srv + " account create").exit_code == 0);
+  Run b = Cli(bas, srv + " account create");
+  REQUIRE(b.exit_code == 0);
+  const std::string bas_id = Field(b.out, "account");
+  Run c = Cli(cor, srv + " account create");
+  REQUIRE(c.exit_code == 0);
+  const std::string cor_id = Field(c.out, "account");
+  Run created = Cli(anna, srv + " case create " + bas_id + ":member " + cor_id + ":member");
+  REQUIRE(created.exit_code == 0);
+  const std::string case_id = Field(created.out, "Casus gemaakt:");
+  REQUIRE(Cli(bas, srv + " sync").exit_code == 0);
+
+  // Bas's promotion waits on Anna's device while Bas leaves: it can never be accepted now.
+  Run queued =
+      Cli(anna, "--server 127.0.0.1:1 member role " + case_id + " " + bas_id + " coordinator");
+  REQUIRE(queued.exit_code == 0);
+  CHECK(queued.out.find("Dit gaat pas in als de server het heeft aangenomen.") !=
+        std::string::npos);
+  REQUIRE(Cli(bas, srv + " case leave " + case_id).exit_code == 0);
+
+  // Cor's promotion is accepted: the command says so and exits 0, and shows the other refusal.
+  Run cor_up = Cli(anna, srv + " member role " + case_id + " " + cor_id + " coordinator");
+  INFO(cor_up.out);
+  CHECK(cor_up.exit_code == 0);
+  CHECK(cor_up.out.find("De rol is aangepast.") != std::string::npos);
+  CHECK(cor_up.out.find("Deze persoon is geen lid van de casus.") != std::string::npos);
+  CHECK(cor_up.out.find("Dit gaat pas in") == std::string::npos);
+  REQUIRE(Cli(cor, srv + " sync").exit_code == 0);
+  CHECK(Cli(cor, srv + " case show " + case_id).out.find("ROLE_COORDINATOR") != std::string::npos);
+
+  // Refused: its reason and exit 1, nothing said about waiting.
+  Run again = Cli(anna, srv + " member role " + case_id + " " + cor_id + " coordinator");
+  CHECK(again.exit_code == 1);
+  CHECK(again.out.find("Deze persoon heeft die rol al.") != std::string::npos);
+  CHECK(again.out.find("Dit gaat pas in") == std::string::npos);
 }

@@ -12,6 +12,7 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include "kring/common/crypto.h"
+#include "kring/common/refusal.h"
 #include "kring/domain/messages.h"
 
 #include "support/client_fixture.h"
@@ -1006,6 +1007,103 @@ TEST_CASE("a coordinator never gets into private time: not through their own ent
   CHECK(UserText(early) != "role.in_private_time");
   CHECK(UserText(early, Language::kEnglish) != UserText(early));
   CHECK(resident->PendingIntents(*cid) == 0);
+  REQUIRE(Organising(*mother, *cid).ReleaseDraft(*meeting).ok());
+  SyncAll({&mother, &resident}, 1);
+  REQUIRE(resident->SetRole(*cid, mother.account_id(), v1::ROLE_COORDINATOR).ok());
+  REQUIRE(resident->SyncNow().ok());
+  CHECK(resident->PendingIntents(*cid) == 0);
+}
+
+TEST_CASE("a promotion queued before a private time started elsewhere is refused when sealed",
+          "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), mother(net);
+  // The resident's second device, where the private time is started.
+  Device phone(net, Device::Fresh{});
+  auto request = phone->RequestDeviceLink();
+  REQUIRE(request.ok());
+  auto approval = resident->ApproveDeviceLink(request->payload, request->code);
+  REQUIRE(approval.ok());
+  REQUIRE(phone->FinishDeviceLink(*approval).ok());
+  phone.set_account_id(resident.account_id());
+  auto cid = resident->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {mother.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator, &mother, &phone}, 1);
+  Organising by_coordinator(*coordinator, *cid);
+  ReferralInput r = ValidReferral();
+  r.spoed = true;
+  REQUIRE(by_coordinator.SubmitReferral(r).ok());
+  REQUIRE(by_coordinator.LinkAccount(IdOf(by_coordinator, "Sanne de Vries"), resident.account_id())
+              .ok());
+  REQUIRE(
+      by_coordinator.LinkAccount(IdOf(by_coordinator, "Ria de Vries"), mother.account_id()).ok());
+  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
+  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
+  const int64_t noon = 1751364000000;
+  auto meeting =
+      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
+  REQUIRE(meeting.ok());
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  SyncAll({&coordinator, &resident, &mother, &phone}, 1);
+
+  // The resident's first device queues the mother's promotion before it hears of the private time
+  // the phone starts: allowed there, and waiting.
+  REQUIRE(resident->SetRole(*cid, mother.account_id(), v1::ROLE_COORDINATOR).ok());
+  CHECK(resident->PendingIntents(*cid) == 1);
+  auto scope = Organising(*phone, *cid).StartPrivateTime(*meeting);
+  REQUIRE(scope.ok());
+  SyncAll({&phone, &mother, &coordinator}, 1);
+
+  // A plain member is told they may not, not to wait for the release.
+  const Status by_member = mother->SetRole(*cid, mother.account_id(), v1::ROLE_COORDINATOR);
+  CHECK(by_member.reason() == refusal::kManagersOnly);
+  CHECK(mother->PendingIntents(*cid) == 0);
+
+  // The first device pulls the private time first, then refuses to seal the promotion:
+  // the event carries the domain key, so the app shows the same sentence as when queueing.
+  std::vector<client::ChangeEvent> rejected;
+  std::mutex mu;
+  resident->AddChangeListener([&](const client::ChangeEvent& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (e.kind == client::ChangeEvent::Kind::kIntentRejected) rejected.push_back(e);
+  });
+  REQUIRE(resident->SyncNow().ok());
+  {
+    std::lock_guard<std::mutex> lock(mu);  // the listener takes it on every event
+    REQUIRE(rejected.size() == 1);
+    CHECK(rejected[0].detail == "role.in_private_time");
+    const Status as_event(StatusCode::kAborted, rejected[0].detail, rejected[0].reason);
+    CHECK(UserText(as_event) == UserText("role.in_private_time", Language::kDutch));
+    CHECK(UserText(as_event) != "role.in_private_time");
+  }
+  CHECK(resident->PendingIntents(*cid) == 0);
+  SyncAll({&coordinator, &resident, &mother, &phone}, 1);
+  for (Device* d : {&resident, &coordinator, &mother, &phone}) {
+    CHECK((*d)->PendingIntents(*cid) == 0);
+    auto v = (*d)->ConfirmedView(*cid);
+    REQUIRE(v.ok());
+    for (const v1::Member& m : v->members()) {
+      if (ConstantTimeEqual(View(m.account_id()), mother.account_id())) {
+        CHECK(m.role() == v1::ROLE_MEMBER);
+      }
+    }
+  }
+  RequireSameContent({&resident, &coordinator, &mother, &phone}, *cid);
+
+  // Cancelling or deleting the meeting does not end the private time: its scope and the draft's
+  // key stay, so the promotion waits until the network released the draft (a deleted meeting is
+  // restored for that first).
+  REQUIRE(by_coordinator.CancelMeeting(*meeting).ok());
+  SyncAll({&coordinator, &resident}, 1);
+  CHECK(resident->SetRole(*cid, mother.account_id(), v1::ROLE_COORDINATOR).message() ==
+        "role.in_private_time");
+  REQUIRE(resident->DeleteEntity(*cid, *meeting).ok());
+  CHECK(resident->SetRole(*cid, mother.account_id(), v1::ROLE_COORDINATOR).message() ==
+        "role.in_private_time");
+  REQUIRE(resident->RestoreEntity(*cid, *meeting).ok());
+  SyncAll({&resident, &mother}, 1);
   REQUIRE(Organising(*mother, *cid).ReleaseDraft(*meeting).ok());
   SyncAll({&mother, &resident}, 1);
   REQUIRE(resident->SetRole(*cid, mother.account_id(), v1::ROLE_COORDINATOR).ok());

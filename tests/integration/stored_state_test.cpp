@@ -215,3 +215,54 @@ TEST_CASE("a case of more than a thousand long notes reads back the same", "[sto
         LongNote(1099));
   CHECK(fresh->Alarms().empty());
 }
+
+// The content rules changed since some states were stored (an op older clients applied is skipped
+// now): a store from before is folded again from its log once, so it agrees with a new device.
+TEST_CASE("a store written before the rules changed is folded again at its next sync",
+          "[stored-state]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), reader(net);
+  auto cid = chair->CreateCase({{reader.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto note = chair->CreateEntity(*cid, "note");
+  REQUIRE(note.ok());
+  REQUIRE(chair->SetField(*cid, *note, "text", Text("zoals het in het logboek staat")).ok());
+  SyncAll({&chair, &reader});
+  const std::string folded = Canonical(Confirmed(reader, *cid));
+
+  // The reader's store as an older libkring left it: a state that folded one op differently,
+  // and the schema from before.
+  reader.Close();
+  {
+    auto store = client::LocalStore::Open(reader.db_path(), reader.storage_key());
+    REQUIRE(store.ok());
+    auto rec = (*store)->LoadCase(*cid);
+    REQUIRE(rec.ok());
+    REQUIRE(rec->has_value());
+    v1::CaseState old = (*rec)->state;
+    (*old.mutable_entities())[Hex(*note)].mutable_fields()->at("text").mutable_value()->set_text(
+        "zoals vroeger gevouwen");
+    REQUIRE((*store)->ReplaceState(*cid, old).ok());
+  }
+  {
+    auto db = sql::Database::Open(reader.db_path());
+    REQUIRE(db.ok());
+    REQUIRE(db->Exec("DROP TABLE refold_due; PRAGMA user_version = 5;").ok());
+  }
+  reader.Reopen();
+  CHECK(Canonical(Confirmed(reader, *cid)) != folded);  // what was stored, until the next sync
+
+  REQUIRE(reader->SyncNow().ok());
+  CHECK(Canonical(Confirmed(reader, *cid)) == folded);
+  CHECK(Canonical(Confirmed(chair, *cid)) == folded);
+  // Folded once: the mark is gone, a later sync pulls as before.
+  reader.Close();
+  {
+    auto store = client::LocalStore::Open(reader.db_path(), reader.storage_key());
+    REQUIRE(store.ok());
+    auto due = (*store)->RefoldDue(*cid);
+    REQUIRE(due.ok());
+    CHECK_FALSE(*due);
+  }
+}

@@ -90,8 +90,8 @@ int Propose(Ctx& ctx) {
                      "id (kring circle list) or give a different name.")
               << "\n";
   }
-  return ctx.Done("Voorgesteld. De voorzitter of gespreksleider beslist.",
-                  "Proposed. The chair or coordinator decides.");
+  return ctx.Done("Voorgesteld. De hoofdpersoon of de gespreksleider beslist.",
+                  "Proposed. The resident or the coordinator decides.");
 }
 
 // Changes what is known of a person; what is not given stays as it is.
@@ -379,8 +379,8 @@ const std::vector<Verb>& CircleVerbs() {
       {"circle",
        "approve",
        "PERSOON",
-       "Laat iemand toe in de kring (voorzitter, gespreksleider)",
-       "Let someone into the circle (chair, coordinator)",
+       "Laat iemand toe in de kring (hoofdpersoon, gespreksleider)",
+       "Let someone into the circle (resident, coordinator)",
        {},
        {},
        Approve,

@@ -235,11 +235,11 @@ int RunCommand(const Options& options) {
     if (auto pulled = c.SyncNow(); !pulled.ok() && !pulled.status().transient()) {
       return Fail(pulled.status());
     }
-    Status s =
-        a[1] == "approve" ? c.ApproveMember(*cid, *account) : c.DeclineMember(*cid, *account);
-    if (!s.ok()) return Fail(s);
-    return SettleControl(c, reports, *cid,
-                         a[1] == "approve" ? Msg::kMemberApproved : Msg::kMemberDeclined);
+    const bool approve = a[1] == "approve";
+    return SettleControl(
+        c, reports, *cid,
+        [&] { return approve ? c.ApproveMember(*cid, *account) : c.DeclineMember(*cid, *account); },
+        approve ? Msg::kMemberApproved : Msg::kMemberDeclined);
   }
   if (is({"member", "role"})) {
     // member role CASE ID coordinator|member: queued like an edit, no new key.
@@ -256,9 +256,8 @@ int RunCommand(const Options& options) {
     if (auto pulled = c.SyncNow(); !pulled.ok() && !pulled.status().transient()) {
       return Fail(pulled.status());
     }
-    Status s = c.SetRole(*cid, *account, r);
-    if (!s.ok()) return Fail(s);
-    return SettleControl(c, reports, *cid, Msg::kRoleChanged);
+    return SettleControl(
+        c, reports, *cid, [&] { return c.SetRole(*cid, *account, r); }, Msg::kRoleChanged);
   }
   if (is({"invite", "create"})) {
     // invite create CASE [ROLE] [--hours N]

@@ -4,6 +4,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -104,8 +105,10 @@ int Fail(const Status& s) {
   return s.code() == StatusCode::kSecurityAlarm ? 3 : 1;
 }
 
-int Settle(client::Client& c, Reports& reports, bool edit, bool quiet) {
-  auto r = c.SyncNow();
+namespace {
+
+// Prints what the sync reported (refusals, removal, alarm); the exit code they call for.
+int PrintReports(const Reports& reports) {
   int rc = 0;
   for (const auto& [why, refusal] : reports.rejected) {
     std::cerr << Text(Msg::kNotAccepted) << ": " << Explain(why, refusal) << "\n";
@@ -116,6 +119,14 @@ int Settle(client::Client& c, Reports& reports, bool edit, bool quiet) {
     std::cerr << Text(Msg::kAlarmNote) << "\n";
     rc = 3;
   }
+  return rc;
+}
+
+}  // namespace
+
+int Settle(client::Client& c, Reports& reports, bool edit, bool quiet) {
+  auto r = c.SyncNow();
+  const int rc = PrintReports(reports);
   if (!r.ok()) {
     if (r.status().transient() && edit) {
       std::cerr << Text(Msg::kEditStoredOffline) << "\n";
@@ -127,11 +138,39 @@ int Settle(client::Client& c, Reports& reports, bool edit, bool quiet) {
   return rc;
 }
 
-int SettleControl(client::Client& c, Reports& reports, const Bytes& case_id, Msg done) {
-  const int rc = Settle(c, reports, /*edit=*/true, /*quiet=*/true);
-  if (rc != 0) return rc;
-  std::cout << Text(c.PendingIntents(case_id) == 0 ? done : Msg::kControlQueued) << "\n";
-  return 0;
+int SettleControl(client::Client& c, Reports& reports, const Bytes& case_id,
+                  const std::function<Status()>& queue, Msg done) {
+  // Decided on this change's own intent, not on whatever else of the case waits.
+  auto before = c.QueuedIntentIds(case_id);
+  if (!before.ok()) return Fail(before.status());
+  if (Status s = queue(); !s.ok()) return Fail(s);
+  auto after = c.QueuedIntentIds(case_id);
+  if (!after.ok()) return Fail(after.status());
+  std::optional<Bytes> mine;
+  for (const Bytes& id : *after) {
+    if (std::find(before->begin(), before->end(), id) == before->end()) mine = id;
+  }
+  if (!mine) return Fail(Internal("the queued change was not found"));
+  auto synced = c.SyncNow();
+  // Another change's refusal is shown but does not make this one fail; an alarm always counts.
+  const int alarm = PrintReports(reports) == 3 ? 3 : 0;
+  auto outcome = c.OutcomeOf(case_id, *mine);
+  if (!outcome.ok()) return Fail(outcome.status());
+  switch (*outcome) {
+    case client::IntentOutcome::kRejected:
+      return alarm != 0 ? alarm : 1;  // its reason came with the rejection, printed above
+    case client::IntentOutcome::kQueued:
+      // Offline it waits; any other failure of the sync is the user's to know.
+      if (!synced.ok() && !synced.status().transient()) {
+        return alarm != 0 ? alarm : Fail(synced.status());
+      }
+      std::cout << Text(Msg::kControlQueued) << "\n";
+      return alarm;
+    case client::IntentOutcome::kDone:
+      break;
+  }
+  std::cout << Text(done) << "\n";
+  return alarm;
 }
 
 std::string ReadLine(Msg prompt, const char* env, bool hide) {

@@ -2,6 +2,7 @@
 // syncing and reporting what became of the edits, and turning a Status into an exit code.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,10 +33,13 @@ int Fail(const Status& s);
 // network when `edit`), 1 something was refused, 3 a security alarm. `quiet` leaves the "sent"
 // line to the caller, who prints what the edit means.
 int Settle(client::Client& c, Reports& reports, bool edit, bool quiet = false);
-// After queuing a control change (a role, an approval): syncs like Settle for an edit, and says
-// `done` only once kringd accepted it; refused, Settle said why; still queued (offline, or waiting
-// for a new key first), that it takes effect once the server accepts it.
-int SettleControl(client::Client& c, Reports& reports, const Bytes& case_id, Msg done);
+// Queues a control change (a role, an approval) with `queue`, syncs, and says what became of
+// THIS change: `done` once kringd accepted it; refused, the reason (exit 1); still queued
+// (offline, or waiting for a new key first), that it takes effect once the server accepts it.
+// Other changes of the case that wait or are refused do not decide it or the exit code (a
+// refusal is still shown); a security alarm is exit 3 whatever became of it.
+int SettleControl(client::Client& c, Reports& reports, const Bytes& case_id,
+                  const std::function<Status()>& queue, Msg done);
 // A line typed by the user (hidden like a passphrase when `hide`), or from `env` when set.
 std::string ReadLine(Msg prompt, const char* env, bool hide);
 Result<std::unique_ptr<client::Client>> OpenClient(const Options& o);

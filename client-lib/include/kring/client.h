@@ -98,6 +98,10 @@ struct ChangeEvent {
 };
 using ChangeListener = std::function<void(const ChangeEvent&)>;
 
+// What became of a change this device queued. kDone: no longer kept, because kringd ordered it
+// (or its case is gone from this device).
+enum class IntentOutcome { kQueued, kRejected, kDone };
+
 struct SyncStats {
   uint64_t pulled = 0;
   uint64_t pushed = 0;
@@ -234,6 +238,10 @@ class Client {
   // Confirmed state only (what the server has ordered and this device has verified).
   Result<v1::CaseState> ConfirmedView(const Bytes& case_id) const;
   size_t PendingIntents(const Bytes& case_id) const;
+  // The ids of the case's queued changes, oldest first: a caller compares them before and after
+  // queueing to know its own change, and asks OutcomeOf after a sync.
+  Result<std::vector<Bytes>> QueuedIntentIds(const Bytes& case_id) const;
+  Result<IntentOutcome> OutcomeOf(const Bytes& case_id, const Bytes& client_op_id) const;
   std::vector<Alarm> Alarms() const;
 
   // ---- Sync ----

@@ -58,7 +58,9 @@ bool IsNetworkMember(const v1::CaseState& state, const v1::Member& member) {
 
 bool InOpenPrivateTime(const v1::CaseState& state, ByteView account_id) {
   for (const auto& [key, e] : state.entities()) {
-    if (e.type() != kMeetingType || e.scope_id() != 0 || e.deleted()) continue;
+    // A cancelled or deleted meeting counts too: its scope and the draft's key stay until the
+    // network releases the draft (a deleted meeting is restored for that first).
+    if (e.type() != kMeetingType || e.scope_id() != 0) continue;
     if (TextField(e, "phase") != "private_time") continue;
     const v1::Value* released = FieldValue(e, "draft_released");
     if (released != nullptr && released->flag()) continue;
@@ -67,6 +69,16 @@ bool InOpenPrivateTime(const v1::CaseState& state, ByteView account_id) {
     if (InScope(state, static_cast<uint32_t>(scope->integer()), account_id)) return true;
   }
   return false;
+}
+
+Status CheckControlPolicy(const v1::CaseState& state, const v1::ControlIntent& intent) {
+  // A role change takes nobody out of a scope: a member in an open private time who became
+  // coordinator would keep the draft's key.
+  if (intent.has_set_role() && intent.set_role().role() == v1::ROLE_COORDINATOR &&
+      InOpenPrivateTime(state, View(intent.set_role().account_id()))) {
+    return FailedPrecondition("role.in_private_time");
+  }
+  return {};
 }
 
 namespace {

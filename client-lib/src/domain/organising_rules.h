@@ -26,9 +26,16 @@ const v1::Entity* PersonOfAccount(const v1::CaseState& state, ByteView account_i
 // person. Members without a person entity are left out (the draft stays private by default).
 bool IsNetworkMember(const v1::CaseState& state, const v1::Member& member);
 // In the scope of a meeting's private time that is still open (the network has not released its
-// draft): Client::SetRole makes no coordinator of them then, since a coordinator may not read the
-// network's draft (DOMAIN.md F1).
+// draft; cancelled or deleted meetings included): nobody in it is made coordinator, since a
+// coordinator may not read the network's draft (DOMAIN.md F1).
 bool InOpenPrivateTime(const v1::CaseState& state, ByteView account_id);
+// This device's own policy on a control change, on top of the rules every device applies
+// (model::CheckControl, which the caller runs first so a refusal of permission comes first). Run
+// when the change is queued and again when it is sealed against the state pulled since, so a
+// promotion queued offline does not cross a private time started on another device meanwhile.
+// Not a rule of the reducer: other devices cannot see why this device would refuse. Fails with
+// kFailedPrecondition and a domain key ("role.in_private_time") as message.
+Status CheckControlPolicy(const v1::CaseState& state, const v1::ControlIntent& intent);
 const v1::Value* FieldValue(const v1::Entity& e, const std::string& field);
 std::string TextField(const v1::Entity& e, const std::string& field);
 std::string BlobField(const v1::Entity& e, const std::string& field);

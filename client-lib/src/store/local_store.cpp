@@ -79,6 +79,15 @@ DELETE FROM meta WHERE key = 'op_counter';
 constexpr std::string_view kSchemaV5 = R"sql(
 INSERT OR REPLACE INTO meta (key, value) VALUES ('stored_value_refs', 'op-digest');
 )sql";
+// The content rules changed (nobody changes the kind or link of the person linked to their own
+// account, domain::ChangesOwnClass): ops a libkring from before applied are skipped now, so a state
+// folded before would differ from what a new device, a restore or a replay folds from the same
+// log. Every case known when this runs is folded again from its log once, at its next pull
+// (SyncEngine::PullOnce); a later change of the rules adds its own migration filling this table.
+constexpr std::string_view kSchemaV6 = R"sql(
+CREATE TABLE IF NOT EXISTS refold_due (case_id BLOB PRIMARY KEY);
+INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
+)sql";
 constexpr int64_t kStateFormWithRefs = 2;
 // Client op id counters reserved per write of a case's op_counters row (NewClientOpId).
 constexpr int64_t kOpCounterBlock = 1024;
@@ -126,7 +135,8 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path,
                                                      ByteView storage_key) {
   KRING_ASSIGN_OR_RETURN(AtRest at_rest, AtRest::FromStorageKey(storage_key));
   KRING_ASSIGN_OR_RETURN(sql::Database db, sql::Database::Open(path));
-  KRING_RETURN_IF_ERROR(db.Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5}));
+  KRING_RETURN_IF_ERROR(
+      db.Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6}));
   // A wrong storage key must fail here, not later with undecryptable records.
   sql::Statement get(db, "SELECT value FROM meta WHERE key = 'key_check'");
   if (get.Step()) {
@@ -643,6 +653,32 @@ Result<size_t> LocalStore::PendingIntentCount(ByteView case_id) {
   return n;
 }
 
+Result<std::optional<bool>> LocalStore::IntentRejected(ByteView case_id, ByteView client_op_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  NoteOtherWritersLocked();
+  sql::Statement st(db_, "SELECT rejected FROM intents WHERE case_id = ? AND client_op_id = ?");
+  st.Bind(1, case_id).Bind(2, client_op_id);
+  std::optional<bool> rejected;
+  if (st.Step()) rejected = st.Int(0) != 0;
+  KRING_RETURN_IF_ERROR(st.status());
+  return rejected;
+}
+
+Result<bool> LocalStore::RefoldDue(ByteView case_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_, "SELECT 1 FROM refold_due WHERE case_id = ?");
+  st.Bind(1, case_id);
+  const bool due = st.Step();
+  KRING_RETURN_IF_ERROR(st.status());
+  return due;
+}
+
+Status LocalStore::RefoldDone(ByteView case_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_, "DELETE FROM refold_due WHERE case_id = ?");
+  return st.Bind(1, case_id).Run();
+}
+
 Status LocalStore::SetSealed(int64_t intent_id, const std::vector<v1::Envelope>& envelopes) {
   std::lock_guard<std::mutex> lock(mu_);
   v1::SealedIntent sealed;
@@ -701,7 +737,7 @@ Status LocalStore::DeleteCase(ByteView case_id) {
   KRING_RETURN_IF_ERROR(txn.status());
   for (const char* table :
        {"log", "device_heads", "epoch_keys", "intents", "receipts", "receipt_conflicts",
-        "push_results", "alarms", "op_counters", "cases"}) {
+        "push_results", "alarms", "op_counters", "refold_due", "cases"}) {
     sql::Statement del(db_, std::string("DELETE FROM ") + table + " WHERE case_id = ?");
     KRING_RETURN_IF_ERROR(del.Bind(1, case_id).Run());
   }

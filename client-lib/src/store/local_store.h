@@ -162,6 +162,13 @@ class LocalStore {
   // still current while it is unchanged.
   uint64_t ViewVersion();
   Result<size_t> PendingIntentCount(ByteView case_id);
+  // Whether this device still keeps the intent: nullopt when not (kringd ordered it, or its case
+  // is gone), else whether it was rejected.
+  Result<std::optional<bool>> IntentRejected(ByteView case_id, ByteView client_op_id);
+  // Whether the case is to be folded again from its log once, since the content rules changed
+  // after its state was stored (a store migration marks every case then); RefoldDone clears it.
+  Result<bool> RefoldDue(ByteView case_id);
+  Status RefoldDone(ByteView case_id);
   Status SetSealed(int64_t intent_id, const std::vector<v1::Envelope>& envelopes);
   Status ClearSealed(ByteView case_id);
   // The verified log, in order (for replaying it after older epoch keys were learned).

@@ -13,6 +13,7 @@
 #include "kring/common/refusal.h"
 
 #include "crypto/identity.h"
+#include "domain/organising_rules.h"
 #include "model/reducer.h"
 #include "sync/push_proof.h"
 #include "sync/verifier.h"
@@ -475,8 +476,17 @@ Status SyncEngine::SyncCase(const Bytes& case_id, Outcome& out) {
 Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   uint64_t version = 0;
   KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->TakeCase(case_id, &version));
-  if (rec->state.history_replay_pending()) {
+  // Folded again with today's rules when they changed since the state was stored, so this
+  // device agrees with a new device or a restore. A case with no log yet (waiting for approval)
+  // has nothing to fold.
+  KRING_ASSIGN_OR_RETURN(bool refold, store_->RefoldDue(case_id));
+  if (refold && (rec->head_seq == 0 || rec->state.pending_approval())) {
+    KRING_RETURN_IF_ERROR(store_->RefoldDone(case_id));
+    refold = false;
+  }
+  if (rec->state.history_replay_pending() || refold) {
     KRING_RETURN_IF_ERROR(Replay(case_id));
+    if (refold) KRING_RETURN_IF_ERROR(store_->RefoldDone(case_id));
     KRING_ASSIGN_OR_RETURN(rec, store_->TakeCase(case_id, &version));
   }
   KRING_ASSIGN_OR_RETURN(auto device_heads, store_->DeviceHeads(case_id));
@@ -779,6 +789,10 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
     if (!ci.has_accept_invite()) {  // the acceptor cannot see the case yet
       // The refusal keeps its reason key, for the app's text in the rejection event.
       Status denied = model::CheckControl(projected, View(me.account_id()), change);
+      if (!denied.ok()) return Status(StatusCode::kAborted, denied.message(), denied.reason());
+      // Against the state pulled since it was queued (the same policy as Client::QueueControl):
+      // the message is the domain key, for the text in the rejection event.
+      denied = domain::CheckControlPolicy(projected, ci);
       if (!denied.ok()) return Status(StatusCode::kAborted, denied.message(), denied.reason());
     }
     v1::OpHeader h = NewHeader(me, case_id, rec, mine, kind, std::max<uint64_t>(current_epoch, 1),

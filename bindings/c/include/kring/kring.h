@@ -438,11 +438,15 @@ KRING_API kring_status kring_client_decline_member(kring_client* client, const u
  * with ROLE_UNCHANGED); one found later (when the queued change is sealed, or by kringd) comes
  * as KRING_CHANGE_INTENT_REJECTED with the same reason. kring_error_user_text explains each.
  * Making someone coordinator while they are in an open private time is
- * KRING_ERR_FAILED_PRECONDITION with the domain key "role.in_private_time".
+ * KRING_ERR_FAILED_PRECONDITION with the domain key "role.in_private_time"; when a promotion
+ * queued earlier meets a private time this device learnt of since, it is dropped when sealed and
+ * the rejection event carries that key.
  * case_id, account_id  16 bytes each, borrowed.
- * role                 KRING_ROLE_COORDINATOR or KRING_ROLE_MEMBER; KRING_ROLE_CHAIR is
- *                      KRING_ERR_INVALID_ARGUMENT with ROLE_NOT_ASSIGNABLE, another value
- *                      KRING_ERR_INVALID_ARGUMENT.
+ * role                 KRING_ROLE_COORDINATOR or KRING_ROLE_MEMBER. KRING_ROLE_CHAIR reaches
+ *                      the library and is KRING_ERR_INVALID_ARGUMENT with the reason
+ *                      ROLE_NOT_ASSIGNABLE. A value that is no KRING_ROLE_* at all is refused
+ *                      by this binding before the library sees it: KRING_ERR_INVALID_ARGUMENT
+ *                      without a reason, the message naming the valid roles.
  * No outputs, no allocation. Thread-safety: thread-safe.
  */
 KRING_API kring_status kring_client_set_role(kring_client* client, const uint8_t* case_id,
