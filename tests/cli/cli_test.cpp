@@ -36,6 +36,11 @@ Run Cli(const std::string& env, const std::string& args) {
   return r;
 }
 
+// The environment of one person's kring: their own passphrase and database in `dir`.
+std::string Person(const TempDir& dir, const std::string& name) {
+  return "KRING_PASSPHRASE='" + name + " wachtwoord' KRING_DB=" + dir.path() + "/" + name + ".db";
+}
+
 std::string Field(const std::string& out, const std::string& key) {
   std::smatch m;
   REQUIRE(std::regex_search(out, m, std::regex(key + " ([0-9a-f]{32})")));
@@ -65,8 +70,8 @@ TEST_CASE("two people share a case through the command line", "[cli]") {
   TestServer server;
   TempDir dir;
   const std::string srv = "--server " + server.address();
-  const std::string anna = "KRING_PASSPHRASE='anna wachtwoord' KRING_DB=" + dir.path() + "/anna.db";
-  const std::string bas = "KRING_PASSPHRASE='bas wachtwoord' KRING_DB=" + dir.path() + "/bas.db";
+  const std::string anna = Person(dir, "anna");
+  const std::string bas = Person(dir, "bas");
 
   Run a = Cli(anna, srv + " account create");
   REQUIRE(a.exit_code == 0);
@@ -107,7 +112,7 @@ TEST_CASE("two people share a case through the command line", "[cli]") {
   CHECK(who.out.find("safety_number") != std::string::npos);
 
   // Anna changes the circle: Cor joins, Bas leaves; Bas keeps what he saw and gets nothing new.
-  const std::string cor = "KRING_PASSPHRASE='cor wachtwoord' KRING_DB=" + dir.path() + "/cor.db";
+  const std::string cor = Person(dir, "cor");
   Run c = Cli(cor, srv + " account create");
   REQUIRE(c.exit_code == 0);
   std::string cor_id = Field(c.out, "account");
@@ -372,8 +377,8 @@ TEST_CASE("the chair changes a member's role on the command line", "[cli]") {
   TestServer server;
   TempDir dir;
   const std::string srv = "--server " + server.address();
-  const std::string anna = "KRING_PASSPHRASE='anna wachtwoord' KRING_DB=" + dir.path() + "/anna.db";
-  const std::string bas = "KRING_PASSPHRASE='bas wachtwoord' KRING_DB=" + dir.path() + "/bas.db";
+  const std::string anna = Person(dir, "anna");
+  const std::string bas = Person(dir, "bas");
   Run a = Cli(anna, srv + " account create");
   REQUIRE(a.exit_code == 0);
   const std::string anna_id = Field(a.out, "account");
@@ -429,9 +434,9 @@ TEST_CASE("a role change is told by its own outcome and not by the case's other 
   TestServer server;
   TempDir dir;
   const std::string srv = "--server " + server.address();
-  const std::string anna = "KRING_PASSPHRASE='anna wachtwoord' KRING_DB=" + dir.path() + "/anna.db";
-  const std::string bas = "KRING_PASSPHRASE='bas wachtwoord' KRING_DB=" + dir.path() + "/bas.db";
-  const std::string cor = "KRING_PASSPHRASE='cor wachtwoord' KRING_DB=" + dir.path() + "/cor.db";
+  const std::string anna = Person(dir, "anna");
+  const std::string bas = Person(dir, "bas");
+  const std::string cor = Person(dir, "cor");
   REQUIRE(Cli(anna, srv + " account create").exit_code == 0);
   Run b = Cli(bas, srv + " account create");
   REQUIRE(b.exit_code == 0);
