@@ -150,17 +150,22 @@ KringTimes KringRound(const std::string& address, const std::string& dir, size_t
   return times;
 }
 
-// The floor's device: appends its own items, then reads pages until its local log holds every
-// item, each page stored in one local transaction at synchronous=FULL; returns a hash of the log.
-Bytes FloorDevice(const std::string& address, const Bytes& log_id,
-                  const std::vector<std::string>& mine, const std::string& db_path,
-                  size_t expected) {
-  FloorConn conn(address);
-  auto db = sql::Database::Open(db_path);
+// The floor device's local log, opened before the clock and closed after it, as libkring's
+// devices are (closing waits for the background copy of the write-ahead log).
+sql::Database OpenFloorDevice(const std::string& db_path) {
+  auto db = sql::Database::Open(db_path, /*read_only=*/false, kDeviceCheckpoints);
   if (!db.ok()) throw std::runtime_error("floor device db");
   if (!db->Exec("CREATE TABLE log (seq INTEGER PRIMARY KEY, data BLOB NOT NULL)").ok()) {
     throw std::runtime_error("floor device schema");
   }
+  return std::move(db).value();
+}
+
+// The floor's device: appends its own items, then reads pages until its local log holds every
+// item, each page stored in one local transaction at synchronous=FULL; returns a hash of the log.
+Bytes FloorDevice(const std::string& address, const Bytes& log_id,
+                  const std::vector<std::string>& mine, sql::Database* db, size_t expected) {
+  FloorConn conn(address);
   for (size_t at = 0; at < mine.size(); at += protocol::kMaxPushEnvelopes) {
     floorrelay::v1::AppendRequest req;
     req.set_log_id(ToString(log_id));
@@ -220,10 +225,12 @@ double FloorRound(const std::string& address, const std::string& dir, size_t edi
     }
   }
   std::vector<Bytes> hashes(kDevices);
+  std::vector<sql::Database> dbs;
+  for (size_t i = 0; i < kDevices; ++i) {
+    dbs.push_back(OpenFloorDevice(dir + "/floor-device-" + std::to_string(i) + ".sqlite3"));
+  }
   double elapsed = AllDevices([&](size_t i) {
-    hashes[i] =
-        FloorDevice(address, log_id, items[i],
-                    dir + "/floor-device-" + std::to_string(i) + ".sqlite3", kDevices * edits);
+    hashes[i] = FloorDevice(address, log_id, items[i], &dbs[i], kDevices * edits);
   });
   for (const Bytes& h : hashes) {
     if (h != hashes[0]) throw std::runtime_error("catch-up: floor devices differ");

@@ -340,7 +340,7 @@ class Checker {
 
 double CheckedFloorColdSync(const CheckedColdInput& in) {
   double start = Now();
-  auto db = sql::Database::Open(in.db_path);
+  auto db = sql::Database::Open(in.db_path, /*read_only=*/false, kDeviceCheckpoints);
   if (!db.ok()) throw std::runtime_error("checked floor db");
   if (!db->Exec("CREATE TABLE log (seq INTEGER PRIMARY KEY, data BLOB NOT NULL)").ok()) {
     throw std::runtime_error("checked floor schema");

@@ -11,6 +11,7 @@
 
 #include "kring/common/bytes.h"
 #include "kring/common/crypto.h"
+#include "kring/common/sqlite.h"
 #include "kring/common/status.h"
 #include "kring/v1/account.grpc.pb.h"
 #include "kring/v1/local.pb.h"
@@ -20,6 +21,11 @@
 #include "floorrelay/v1/relay.grpc.pb.h"
 
 namespace kring::bench {
+
+// How the floors' devices (cold sync, checked floor, catch-up) copy their write-ahead log into
+// the database file: as libkring's local store does (LocalStore::Open), so that the comparison
+// holds the same storage work on both sides.
+inline constexpr auto kDeviceCheckpoints = sql::Database::Checkpoints::kBackground;
 
 // Its own TCP connection (local subchannel pool), like a separate device would have.
 std::shared_ptr<grpc::Channel> NewChannel(const std::string& address);

@@ -243,7 +243,7 @@ double FloorColdSync(const std::string& address, const Bytes& log_id, const std:
                      size_t expected) {
   double start = Now();
   FloorConn conn(address);
-  auto db = sql::Database::Open(db_path);
+  auto db = sql::Database::Open(db_path, /*read_only=*/false, kDeviceCheckpoints);
   if (!db.ok()) throw std::runtime_error("floor reader db");
   Status s = db->Exec("CREATE TABLE log (seq INTEGER PRIMARY KEY, data BLOB NOT NULL)");
   if (!s.ok()) throw std::runtime_error("floor reader schema");
@@ -547,10 +547,18 @@ void RunColdSync(Report& report, const Options& o) {
     auto stats = f.readers[static_cast<size_t>(r)].client->SyncNow();
     double a = Now() - start;
     if (!stats.ok()) throw std::runtime_error("cold SyncNow: " + stats.status().ToString());
-    if (stats->pulled != f.total_ops ||
-        !f.readers[static_cast<size_t>(r)].client->Alarms().empty()) {
+    client::Client& reader = *f.readers[static_cast<size_t>(r)].client;
+    if (stats->pulled != f.total_ops || !reader.Alarms().empty()) {
       throw std::runtime_error("cold sync incomplete: pulled " + std::to_string(stats->pulled));
     }
+    auto view = reader.ConfirmedView(f.case_id);
+    if (!view.ok() || static_cast<size_t>(view->entities_size()) != o.cold_ops) {
+      throw std::runtime_error("cold sync state does not hold every note");
+    }
+    // Closed before the floor's round: the local store copies its write-ahead log into the
+    // database file after SyncNow returned (sql::WalCheckpointer), and that copy must not run
+    // during the next contender's round. The floor's own database closes after its timing too.
+    f.readers[static_cast<size_t>(r)].client.reset();
     double b =
         FloorColdSync(f.floor->address(), f.case_id,
                       o.scratch + "/floor-reader-" + std::to_string(r) + ".sqlite3", f.total_ops);
@@ -568,10 +576,6 @@ void RunColdSync(Report& report, const Options& o) {
   }
   stop_hook.armed = false;
   run_hook("stop");
-  auto view = f.readers[0].client->ConfirmedView(f.case_id);
-  if (!view.ok() || static_cast<size_t>(view->entities_size()) != o.cold_ops) {
-    throw std::runtime_error("cold sync state does not hold every note");
-  }
   report.comparisons.push_back(cold);
   if (sync_only) return;
   report.comparisons.push_back(checked_vs_floor);

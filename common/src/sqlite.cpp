@@ -27,6 +27,7 @@ Database::Database(sqlite3* db) : db_(db), cache_(std::make_shared<StatementCach
 // Compiled statements go first: a connection with live statements would stay open (close_v2
 // defers) and the writer's connection must really close to checkpoint the WAL.
 void Database::Close() {
+  checkpointer_.reset();  // its connection closes first; this one, closing last, checkpoints
   if (cache_) {
     for (auto& [sql, idle] : cache_->idle) {
       for (sqlite3_stmt* stmt : idle) sqlite3_finalize(stmt);
@@ -41,17 +42,20 @@ void Database::Close() {
 
 Database::~Database() { Close(); }
 Database::Database(Database&& other) noexcept
-    : db_(std::exchange(other.db_, nullptr)), cache_(std::move(other.cache_)) {}
+    : db_(std::exchange(other.db_, nullptr)),
+      cache_(std::move(other.cache_)),
+      checkpointer_(std::move(other.checkpointer_)) {}
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
     Close();
     db_ = std::exchange(other.db_, nullptr);
     cache_ = std::move(other.cache_);
+    checkpointer_ = std::move(other.checkpointer_);
   }
   return *this;
 }
 
-Result<Database> Database::Open(const std::string& path, bool read_only) {
+Result<Database> Database::Open(const std::string& path, bool read_only, Checkpoints checkpoints) {
   sqlite3* raw = nullptr;
   int flags = SQLITE_OPEN_NOMUTEX |
               (read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
@@ -65,6 +69,9 @@ Result<Database> Database::Open(const std::string& path, bool read_only) {
   KRING_RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys=ON"));
   // Deleted rows (an erased case, a removed key) are overwritten, not left in free pages.
   KRING_RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete=ON"));
+  if (!read_only && checkpoints == Checkpoints::kBackground) {
+    db.checkpointer_ = std::make_unique<WalCheckpointer>(raw, path);
+  }
   return db;
 }
 

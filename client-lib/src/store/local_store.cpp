@@ -134,7 +134,9 @@ int64_t NowMs() {
 Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path,
                                                      ByteView storage_key) {
   KRING_ASSIGN_OR_RETURN(AtRest at_rest, AtRest::FromStorageKey(storage_key));
-  KRING_ASSIGN_OR_RETURN(sql::Database db, sql::Database::Open(path));
+  KRING_ASSIGN_OR_RETURN(
+      sql::Database db,
+      sql::Database::Open(path, /*read_only=*/false, sql::Database::Checkpoints::kBackground));
   KRING_RETURN_IF_ERROR(
       db.Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6}));
   // A wrong storage key must fail here, not later with undecryptable records.

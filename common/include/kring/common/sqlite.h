@@ -19,6 +19,7 @@
 
 #include "kring/common/bytes.h"
 #include "kring/common/status.h"
+#include "kring/common/wal_checkpointer.h"
 
 namespace kring::sql {
 
@@ -31,8 +32,15 @@ class Database {
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
+  // Where a writable connection's write-ahead log is copied into the database file.
+  enum class Checkpoints {
+    kInline,      // SQLite's own: inside the commit that takes the log past 1,000 pages
+    kBackground,  // on a WalCheckpointer's thread, so no commit waits for the copy
+  };
+
   // Opens (creating if asked) with WAL, synchronous=FULL, foreign keys and a busy timeout.
-  static Result<Database> Open(const std::string& path, bool read_only = false);
+  static Result<Database> Open(const std::string& path, bool read_only = false,
+                               Checkpoints checkpoints = Checkpoints::kInline);
 
   Status Exec(std::string_view sql);
   sqlite3* handle() const { return db_; }
@@ -61,6 +69,7 @@ class Database {
 
   sqlite3* db_ = nullptr;
   std::shared_ptr<StatementCache> cache_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // writable connections only
 };
 
 class Statement {

@@ -1,0 +1,111 @@
+// The write-ahead log is copied into the database file off the committing connection
+// (sql::WalCheckpointer): eventually, without any checkpoint call of the writer's own, bounded
+// under commits without a pause, and safe when the database closes while a copy runs.
+#include "kring/common/wal_checkpointer.h"
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "kring/common/sqlite.h"
+
+#include "support/temp_dir.h"
+
+using namespace kring;
+
+namespace {
+
+constexpr auto kBackground = sql::Database::Checkpoints::kBackground;
+constexpr int64_t kPageBytes = 4096;  // SQLite's default page size, as the databases here use
+
+// Commits `pages` new pages of rows in one transaction.
+void WritePages(sql::Database& db, int pages) {
+  sql::Transaction tx(db);
+  REQUIRE(tx.status().ok());
+  // A 3,000-byte row fills most of one page, so each row is about one page.
+  for (int i = 0; i < pages; ++i) REQUIRE(db.Exec("INSERT INTO t VALUES (zeroblob(3000))").ok());
+  REQUIRE(tx.Commit().ok());
+}
+
+int64_t FileBytes(const std::string& path) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : static_cast<int64_t>(size);
+}
+
+int64_t Rows(sql::Database& db) {
+  sql::Statement count(db, "SELECT count(*) FROM t");
+  REQUIRE(count.Step());
+  return count.Int(0);
+}
+
+}  // namespace
+
+TEST_CASE("a writable database's log reaches the database file with no checkpoint of its own",
+          "[sqlite]") {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/bg.db";
+  auto db = sql::Database::Open(path, /*read_only=*/false, kBackground);
+  REQUIRE(db.ok());
+  REQUIRE(db->Exec("CREATE TABLE t (v BLOB NOT NULL)").ok());
+  const int64_t before = FileBytes(path);
+  WritePages(*db, sql::WalCheckpointer::kBackgroundPages + 200);
+  // The commit is in the write-ahead log; the checkpointer's own connection copies it over.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (FileBytes(path) < before + sql::WalCheckpointer::kBackgroundPages * kPageBytes &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(FileBytes(path) >= before + sql::WalCheckpointer::kBackgroundPages * kPageBytes);
+  CHECK(Rows(*db) == sql::WalCheckpointer::kBackgroundPages + 200);
+  // A read-only connection sees the same rows (from the file and what is left in the log).
+  auto reader = sql::Database::Open(path, /*read_only=*/true);
+  REQUIRE(reader.ok());
+  CHECK(Rows(*reader) == sql::WalCheckpointer::kBackgroundPages + 200);
+}
+
+TEST_CASE("the write-ahead log stays bounded under commits without a pause", "[sqlite]") {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/busy.db";
+  auto db = sql::Database::Open(path, /*read_only=*/false, kBackground);
+  REQUIRE(db.ok());
+  REQUIRE(db->Exec("CREATE TABLE t (v BLOB NOT NULL)").ok());
+  // 15,000 pages in commits of 100, back to back: without a checkpoint that finishes, the log
+  // would hold all of them (60 MB). It starts over once copied, so it stays near the inline
+  // limit: past it each commit checkpoints itself, unless a background copy holds the
+  // checkpoint lock, so a few commits may still land before the log starts over.
+  constexpr int kCommitPages = 100;
+  const int64_t bound = sql::WalCheckpointer::kInlinePages * 5 / 4 * (kPageBytes + 24);
+  int64_t largest = 0;
+  for (int i = 0; i < 150; ++i) {
+    WritePages(*db, kCommitPages);
+    largest = std::max(largest, FileBytes(path + "-wal"));
+  }
+  CHECK(largest <= bound);
+  CHECK(Rows(*db) == 150 * kCommitPages);
+}
+
+TEST_CASE("a database closes and opens again while its log is being copied", "[sqlite]") {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/close.db";
+  {
+    auto db = sql::Database::Open(path, /*read_only=*/false, kBackground);
+    REQUIRE(db.ok());
+    REQUIRE(db->Exec("CREATE TABLE t (v BLOB NOT NULL)").ok());
+  }
+  for (int round = 1; round <= 5; ++round) {
+    auto db = sql::Database::Open(path, /*read_only=*/false, kBackground);
+    REQUIRE(db.ok());
+    WritePages(*db, sql::WalCheckpointer::kBackgroundPages + 50);
+    CHECK(Rows(*db) == round * (sql::WalCheckpointer::kBackgroundPages + 50));
+    // Closing now: the checkpointer stops (waiting for a copy under way), then the connection
+    // closes last and checkpoints what is left, as SQLite does.
+  }
+  CHECK(FileBytes(path + "-wal") == 0);  // the last close checkpointed and removed it
+  auto db = sql::Database::Open(path, /*read_only=*/false, kBackground);
+  REQUIRE(db.ok());
+  CHECK(Rows(*db) == 5 * (sql::WalCheckpointer::kBackgroundPages + 50));
+}
