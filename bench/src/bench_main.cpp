@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -183,6 +184,12 @@ int Main(int argc, char** argv) {
     edits = 200;
   }
   auto want = [&](const std::string& s) { return only.empty() || only.count(s) > 0; };
+  std::error_code made;
+  std::filesystem::create_directories(out_dir, made);
+  if (made) {
+    std::fprintf(stderr, "bench: cannot create %s: %s\n", out_dir.c_str(), made.message().c_str());
+    return 2;
+  }
   ScratchDir scratch;
   options.scratch = scratch.path();
 

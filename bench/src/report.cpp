@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 namespace kring::bench {
 namespace {
@@ -89,6 +90,18 @@ std::string Comparison::Verdict() const {
   return met ? "met" : "NOT met";
 }
 
+namespace {
+
+// Fails the run when a result cannot be written, instead of reporting a file that is not there.
+void WriteText(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  out.flush();
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+}  // namespace
+
 void Report::WriteMarkdown(const std::string& path) const {
   std::ostringstream o;
   o << "# Kring benchmark results\n\n"
@@ -125,7 +138,7 @@ void Report::WriteMarkdown(const std::string& path) const {
     }
     for (const std::string& n : notes) o << "- " << n << "\n";
   }
-  std::ofstream(path) << o.str();
+  WriteText(path, o.str());
 }
 
 void Report::WriteJson(const std::string& path) const {
@@ -156,7 +169,7 @@ void Report::WriteJson(const std::string& path) const {
   o << "\n  ],\n  \"notes\": [";
   for (size_t i = 0; i < notes.size(); ++i) o << (i ? ", " : "") << JsonString(notes[i]);
   o << "]\n}\n";
-  std::ofstream(path) << o.str();
+  WriteText(path, o.str());
 }
 
 }  // namespace kring::bench
