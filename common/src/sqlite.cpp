@@ -70,7 +70,10 @@ Result<Database> Database::Open(const std::string& path, bool read_only, Checkpo
   // Deleted rows (an erased case, a removed key) are overwritten, not left in free pages.
   KRING_RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete=ON"));
   if (!read_only && checkpoints == Checkpoints::kBackground) {
-    db.checkpointer_ = std::make_unique<WalCheckpointer>(raw, path);
+    // When the WAL starts over, its file shrinks back to 4 MB (a burst may have grown it to about
+    // WalCheckpointer::kInlinePages), so old page copies do not stay in its tail.
+    KRING_RETURN_IF_ERROR(db.Exec("PRAGMA journal_size_limit=4194304"));
+    db.checkpointer_ = std::make_unique<WalCheckpointer>(raw);
   }
   return db;
 }
@@ -81,6 +84,19 @@ Status Database::Exec(std::string_view sql) {
   int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
   sqlite3_free(err);
   if (rc != SQLITE_OK) return SqlError(db_, "sql exec failed");
+  return {};
+}
+
+Status Database::TruncateWal() {
+  std::unique_lock<std::mutex> paused;
+  if (checkpointer_) paused = checkpointer_->PauseCopies();
+  int busy = 0;
+  {
+    Statement st(*this, "PRAGMA wal_checkpoint(TRUNCATE)");  // row: busy, log pages, copied
+    if (st.Step()) busy = static_cast<int>(st.Int(0));
+    KRING_RETURN_IF_ERROR(st.status());
+  }
+  if (busy != 0) return Status(StatusCode::kUnavailable, "write-ahead log not emptied: busy");
   return {};
 }
 

@@ -1,12 +1,12 @@
 #include "kring/common/wal_checkpointer.h"
 
-#include <utility>
+#include "kring/common/log.h"
 
 namespace kring::sql {
 namespace {
 
 // A connection of the checkpointer's own, or null (then the committing connection's inline
-// checkpoint takes over).
+// checkpoint past kInlinePages takes over, and the failure is logged once by the caller).
 sqlite3* OpenForCheckpoints(const std::string& path) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
@@ -14,20 +14,28 @@ sqlite3* OpenForCheckpoints(const std::string& path) {
     sqlite3_close_v2(db);
     return nullptr;
   }
-  // A connection learns that the database is in WAL mode when it first reads it; until then
-  // SQLite 3.40's checkpoint finds no WAL and copies nothing.
-  if (sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr) !=
-      SQLITE_OK) {
+  // The copy syncs the database file before the WAL may start over: that sync is this
+  // connection's, so it must not depend on how SQLite was built. And a connection learns that
+  // the database is in WAL mode when it first reads it; until then SQLite 3.40's checkpoint finds
+  // no WAL and copies nothing.
+  if (sqlite3_exec(db, "PRAGMA synchronous=FULL", nullptr, nullptr, nullptr) != SQLITE_OK ||
+      sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr) !=
+          SQLITE_OK) {
     sqlite3_close_v2(db);
     return nullptr;
   }
   return db;
 }
 
+std::string FileOf(sqlite3* db) {
+  const char* name = sqlite3_db_filename(db, "main");
+  return name != nullptr ? name : "";
+}
+
 }  // namespace
 
-WalCheckpointer::WalCheckpointer(sqlite3* db, std::string path)
-    : db_(db), path_(std::move(path)), thread_([this] { Run(); }) {
+WalCheckpointer::WalCheckpointer(sqlite3* db)
+    : db_(db), path_(FileOf(db)), thread_([this] { Run(); }) {
   // Replaces the hook sqlite3_wal_autocheckpoint installed: SQLite checkpoints on commit no more.
   sqlite3_wal_hook(db_, &WalCheckpointer::OnCommit, this);
 }
@@ -52,8 +60,8 @@ int WalCheckpointer::OnCommit(void* self, sqlite3* db, const char* schema, int w
   auto* me = static_cast<WalCheckpointer*>(self);
   if (wal_pages >= kInlinePages) {
     // The background copies keep losing the race with new commits: copy the rest here, so the
-    // next write can start the WAL over. SQLITE_BUSY (a background pass holds the checkpoint
-    // lock) is fine: the WAL is then being copied already.
+    // next write can start the WAL over. SQLITE_BUSY (a background copy holds the checkpoint
+    // lock) is fine: the WAL is being copied already, and the next commit tries again.
     (void)sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     return SQLITE_OK;
   }
@@ -68,19 +76,28 @@ int WalCheckpointer::OnCommit(void* self, sqlite3* db, const char* schema, int w
 }
 
 void WalCheckpointer::Run() {
-  sqlite3* own = nullptr;  // opened at the first checkpoint: most connections never need one
+  sqlite3* own = nullptr;  // opened at the first copy: most connections never need one
+  bool open_failed = false;
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     wake_.wait(lock, [this] { return due_ || stop_; });
     if (stop_) break;
     due_ = false;
     lock.unlock();
-    if (own == nullptr) own = OpenForCheckpoints(path_);
-    // PASSIVE: copies what no reader still needs, waits for no one. The database file is synced
-    // after the copy (synchronous=FULL is SQLite's default for this connection too).
-    const bool done =
-        own != nullptr && sqlite3_wal_checkpoint_v2(own, nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                                    nullptr, nullptr) == SQLITE_OK;
+    if (own == nullptr && !open_failed) {
+      own = OpenForCheckpoints(path_);
+      if (own == nullptr) {
+        open_failed = true;  // no retry at every commit; the inline copy bounds the WAL
+        log::Warn("wal_checkpointer_unavailable", {});
+      }
+    }
+    bool done = false;
+    if (own != nullptr) {
+      std::lock_guard<std::mutex> copying(copy_mu_);
+      // PASSIVE: copies what no reader still needs, waits for no one.
+      done = sqlite3_wal_checkpoint_v2(own, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
+             SQLITE_OK;
+    }
     lock.lock();
     if (done) ++completed_;
   }

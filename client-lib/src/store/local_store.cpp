@@ -746,7 +746,7 @@ Status LocalStore::DeleteCase(ByteView case_id) {
   KRING_RETURN_IF_ERROR(txn.Commit());
   op_counters_.erase(Bytes(case_id.begin(), case_id.end()));
   // The write-ahead log still holds copies of the deleted pages until it is checkpointed.
-  return db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  return db_.TruncateWal();
 }
 
 Status LocalStore::RejectIntent(int64_t intent_id, const std::string& error) {

@@ -116,7 +116,7 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
   if (commit.ok() && erased) {
     // secure_delete overwrote the database pages; the log still has their old copies. Readers
     // holding an older snapshot can keep part of it until the next checkpoint.
-    (void)db_.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    if (!db_.TruncateWal().ok()) log::Warn("erasure_wal_not_emptied", {});
   }
   if (!commit.ok()) {
     cache_.Clear();  // the whole group is undone

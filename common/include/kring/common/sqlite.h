@@ -54,6 +54,15 @@ class Database {
   // Applies migrations[i] for every i >= user_version, each in its own transaction.
   Status Migrate(const std::vector<std::string_view>& migrations);
 
+  // Copies the whole write-ahead log into the database file and empties it (erasure: the log
+  // keeps old copies of the pages secure_delete overwrote). An error unless it was emptied (a
+  // reader on an older snapshot, or a writer, held part of it back). A background copy under
+  // way is waited for, not raced: SQLite would answer a second checkpoint "busy" at once.
+  Status TruncateWal();
+
+  // The background checkpointer (Checkpoints::kBackground), else null. For tests.
+  const WalCheckpointer* checkpointer() const { return checkpointer_.get(); }
+
  private:
   friend class Statement;
   // Idle compiled statements by SQL text. Shared with the Statements checked out of it, so one
