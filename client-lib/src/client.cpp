@@ -208,8 +208,8 @@ class Client::Impl {
     KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, Me());
     KRING_RETURN_IF_ERROR(CheckCaseKnown(case_id));
     KRING_ASSIGN_OR_RETURN(v1::CaseState view, BuildView(case_id, true));
-    KRING_RETURN_IF_ERROR(
-        model::CheckControl(view, kring::View(me.account_id()), model::ControlBodyOf(intent)));
+    KRING_RETURN_IF_ERROR(model::CheckControlPermission(view, kring::View(me.account_id()),
+                                                        model::ControlBodyOf(intent)));
     // The same device policy runs again when the change is sealed (SyncEngine::SealControl).
     KRING_RETURN_IF_ERROR(domain::CheckControlPolicy(view, intent));
     KRING_RETURN_IF_ERROR(AddIntent(case_id, /*control=*/true, intent, {}));

@@ -2160,6 +2160,17 @@ TEST_CASE("abi: changing a member's role against a real kringd", "[abi]") {
   CHECK(kring_client_set_role(chair.client, cid.data(), cid.size(), chair.account_id.data(),
                               chair.account_id.size(), KRING_ROLE_MEMBER,
                               err.out()) == KRING_ERR_PERMISSION_DENIED);
+  // The other control changes the library refuses itself carry kringd's reason too.
+  CHECK(kring_client_add_member(member.client, cid.data(), cid.size(), chair.account_id.data(),
+                                chair.account_id.size(), KRING_ROLE_MEMBER,
+                                err.out()) == KRING_ERR_PERMISSION_DENIED);
+  CHECK(std::string(kring_error_reason(err.e)) == "MANAGERS_ONLY");
+  CHECK(kring_client_decline_member(chair.client, cid.data(), cid.size(), member.account_id.data(),
+                                    member.account_id.size(),
+                                    err.out()) == KRING_ERR_PERMISSION_DENIED);
+  CHECK(std::string(kring_error_reason(err.e)) == "NOT_WAITING");
+  CHECK(std::string(kring_error_user_text(err.e, "nl")) ==
+        "Deze persoon wacht niet op goedkeuring.");
   CHECK(chair.Pending(cid) == pending);
   CHECK(member.Pending(cid) == 0);
 

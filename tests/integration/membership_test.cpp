@@ -868,3 +868,58 @@ TEST_CASE("a role change refused on the device carries kringd's reason, queued o
         "This person is not a member of the case.");
   CHECK(chair->PendingIntents(*cid) == 0);
 }
+
+TEST_CASE("a membership change refused on the device carries kringd's reason, queued or not",
+          "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device coordinator(net), second(net), member(net), newcomer(net);
+  // Before the resident joins two coordinators manage the case; each may change the other's role.
+  auto cid = coordinator->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                      {second.account_id(), v1::ROLE_COORDINATOR},
+                                      {member.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  for (Device* d : {&coordinator, &second, &member}) REQUIRE((*d)->SyncNow().ok());
+
+  // Refused before it is queued: the status has kringd's reason, so the app explains it.
+  const Status by_member = member->AddMember(*cid, {newcomer.account_id(), v1::ROLE_MEMBER});
+  CHECK(by_member.code() == StatusCode::kPermissionDenied);
+  CHECK(by_member.reason() == refusal::kManagersOnly);
+  CHECK(domain::UserText(by_member) == "Dit mag alleen de hoofdpersoon of de gespreksleider.");
+  const Status twice = coordinator->AddMember(*cid, {member.account_id(), v1::ROLE_MEMBER});
+  CHECK(twice.code() == StatusCode::kPermissionDenied);
+  CHECK(twice.reason() == refusal::kAlreadyMember);
+  CHECK(member->PendingIntents(*cid) == 0);
+  CHECK(coordinator->PendingIntents(*cid) == 0);
+
+  // Queued offline while allowed; the other coordinator makes them a plain member meanwhile.
+  REQUIRE(coordinator->AddMember(*cid, {newcomer.account_id(), v1::ROLE_MEMBER}).ok());
+  REQUIRE(coordinator->PendingIntents(*cid) == 1);
+  REQUIRE(second->SetRole(*cid, coordinator.account_id(), v1::ROLE_MEMBER).ok());
+  REQUIRE(second->SyncNow().ok());
+  const uint64_t head = second->ConfirmedView(*cid)->seq();
+
+  // At the next sync the change is refused when it is sealed: the rejection event has the reason
+  // key and its Dutch text, and nothing reaches kringd.
+  std::vector<client::ChangeEvent> rejected;
+  std::mutex mu;
+  coordinator->AddChangeListener([&](const client::ChangeEvent& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (e.kind == client::ChangeEvent::Kind::kIntentRejected) rejected.push_back(e);
+  });
+  REQUIRE(coordinator->SyncNow().ok());
+  {
+    std::lock_guard<std::mutex> lock(mu);  // the listener takes it on every event
+    REQUIRE(rejected.size() == 1);
+    CHECK(rejected[0].reason == refusal::kManagersOnly);
+    const Status as_event(StatusCode::kAborted, rejected[0].detail, rejected[0].reason);
+    CHECK(domain::UserText(as_event) == "Dit mag alleen de hoofdpersoon of de gespreksleider.");
+    CHECK(domain::UserText(as_event, domain::Language::kEnglish) ==
+          "Only the resident or the coordinator may do this.");
+  }
+  CHECK(coordinator->PendingIntents(*cid) == 0);
+  REQUIRE(second->SyncNow().ok());
+  CHECK(second->ConfirmedView(*cid)->seq() == head);
+  CHECK(MemberIn(*second->ConfirmedView(*cid), newcomer.account_id()) == nullptr);
+  for (Device* d : {&coordinator, &second}) CHECK((*d)->Alarms().empty());
+}

@@ -449,6 +449,11 @@ constexpr Text kTexts[] = {
     {"refused.device_unknown",
      "De server kent dit apparaat niet. Koppel het opnieuw aan je account.",
      "The server does not know this device. Link it to your account again."},
+    {"refused.scope_unknown", "Dit afgeschermde deel bestaat niet (meer) in deze casus.",
+     "This private part does not exist in this case (any more)."},
+    {"refused.too_many_scopes",
+     "Deze casus heeft al zoveel afgeschermde delen als kan. Er kan er geen meer bij.",
+     "This case already has as many private parts as it can. No more can be added."},
 };
 
 const Text* Find(std::string_view key) {

@@ -189,7 +189,9 @@ KRING_API const char* kring_error_user_text(const kring_error* error,
 /*
  * ABI 6. The server's reason for refusing, a stable key of A-Z, 0-9 and '_' such as
  * "INVITE_USED" or "NOT_A_MEMBER" (the list: kring/common/refusal.h; a newer server may send
- * reasons this library does not know). Act on the key, never on the message. Owned by `error`,
+ * reasons this library does not know). A control change (member, invitation, role, scope,
+ * closing, erasing, complaint) this library refuses itself before queuing it carries the key
+ * kringd gives for the same rule. Act on the key, never on the message. Owned by `error`,
  * valid until kring_error_free; "" when `error` is NULL or the error is not such a refusal.
  */
 KRING_API const char* kring_error_reason(const kring_error* error) KRING_NOEXCEPT;
@@ -840,8 +842,10 @@ KRING_API kring_status kring_client_add_change_listener(kring_client* client,
  * fields of the header an app was built with are always there: kring_client_open refuses a
  * library older than that header). kind, case_id, case_id_len and detail are those of
  * kring_change_fn. `reason`: for KRING_CHANGE_INTENT_REJECTED by the server, its refusal reason
- * key (as kring_error_reason gives, e.g. "INVITE_USED"); "" for every other event, including an
- * edit this library refused itself. text_nl / text_en: the text to show the person when this
+ * key (as kring_error_reason gives, e.g. "INVITE_USED"), and for a queued control change this
+ * library refused itself when sealing it (the rules changed since it was queued), the key
+ * kringd gives for the same rule; "" for every other event and for an edit refused without a
+ * reason. text_nl / text_en: the text to show the person when this
  * library knows the reason, else "" (show a general text). The struct and everything it points
  * to are owned by the library and valid only during the call; strings are never NULL.
  */
