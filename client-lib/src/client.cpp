@@ -225,9 +225,11 @@ class Client::Impl {
     if (scope_id != 0) {
       KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, Me());
       KRING_RETURN_IF_ERROR(WithView(case_id, [&](const v1::CaseState& view) {
-        if (view.scopes().count(scope_id) == 0) return NotFound("unknown scope");
+        if (view.scopes().count(scope_id) == 0) {
+          return NotFound("unknown scope", refusal::kScopeUnknown);
+        }
         if (!model::InScope(view, scope_id, kring::View(me.account_id()))) {
-          return PermissionDenied("not a member of this scope");
+          return PermissionDenied("not a member of this scope", refusal::kNotInScope);
         }
         return Status();
       }));
@@ -349,7 +351,8 @@ Result<Bytes> Client::CreateCase(const std::vector<MemberSpec>& members,
     if (ConstantTimeEqual(m.account_id, kring::View(me.account_id()))) {
       includes_me = true;
       if (m.role == v1::ROLE_MEMBER) {
-        return PermissionDenied("the creator must be the chair or the coordinator");
+        return PermissionDenied("the creator must be the chair or the coordinator",
+                                refusal::kManagersOnly);
       }
     }
   }
@@ -487,7 +490,8 @@ Result<Bytes> Client::AcceptInvite(const std::string& link) {
     return FailedPrecondition("this case is stopped by a security alarm on this device");
   }
   if (existing && existing->state.pending_approval()) {
-    return Status(StatusCode::kAlreadyExists, "already waiting for approval in this case");
+    return Status(StatusCode::kAlreadyExists, "already waiting for approval in this case",
+                  refusal::kAlreadyWaiting);
   }
   // Joining, or joining again after a removal: the verified log so far stays (it continues
   // this device's op chain in the case); reading resumes once approved.
@@ -509,7 +513,7 @@ Status Client::ApproveMember(const Bytes& case_id, const Bytes& account_id) {
       return AddMember(case_id, {account_id, p.role()});
     }
   }
-  return NotFound("nobody with this account waits for approval");
+  return NotFound("nobody with this account waits for approval", refusal::kNotWaiting);
 }
 
 Status Client::DeclineMember(const Bytes& case_id, const Bytes& account_id) {

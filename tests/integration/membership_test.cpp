@@ -14,6 +14,7 @@
 #include "kring/common/user_chain.h"
 #include "kring/domain/messages.h"
 
+#include "model/reducer.h"
 #include "store/local_store.h"
 #include "support/client_fixture.h"
 #include "support/device_keys.h"
@@ -538,8 +539,9 @@ TEST_CASE("scope rules hold on the server and in every client", "[membership]") 
   const v1::CaseState before = *sister->ConfirmedView(*cid);
   Loot loot = Steal(outsider, *cid);
 
-  // Straight to kringd: a SetScope that leaves its author out, and a change of a scope the
-  // author is not in (each with the Rekey the protocol asks for): refused.
+  // Straight to kringd: a SetScope that leaves its author out, a change of a scope the author is
+  // not in and of a scope the case does not have (each with the Rekey the protocol asks for):
+  // refused, with the reason a device gives for the same rule.
   auto set_scope = [&](bool create, uint32_t id, const std::vector<Bytes>& members) {
     v1::ControlBody set;
     set.mutable_set_scope()->set_scope_id(id);
@@ -550,10 +552,21 @@ TEST_CASE("scope rules hold on the server and in every client", "[membership]") 
   v1::ControlBody rekey;
   rekey.mutable_rekey()->set_new_epoch(1);
   rekey.mutable_rekey()->set_key_commitment(std::string(32, 'k'));
-  for (const auto& [create, id, members] :
-       std::vector<std::tuple<bool, uint32_t, std::vector<Bytes>>>{
-           {true, 77, {chair.account_id()}},
-           {false, *scope, {outsider.account_id(), sister.account_id()}}}) {
+  struct Refused {
+    bool create;
+    uint32_t id;
+    std::vector<Bytes> members;
+    StatusCode code;
+    std::string_view reason;
+  };
+  for (const auto& [create, id, members, code, reason] : std::vector<Refused>{
+           {true, 77, {chair.account_id()}, StatusCode::kPermissionDenied, refusal::kNotInScope},
+           {false,
+            *scope,
+            {outsider.account_id(), sister.account_id()},
+            StatusCode::kPermissionDenied,
+            refusal::kNotInScope},
+           {false, 4242, {outsider.account_id()}, StatusCode::kNotFound, refusal::kScopeUnknown}}) {
     v1::ControlBody set = set_scope(create, id, members);
     rekey.mutable_rekey()->set_scope_id(id);
     v1::PushRequest push;
@@ -564,7 +577,11 @@ TEST_CASE("scope rules hold on the server and in every client", "[membership]") 
                                    ToString(protocol::EnvelopeHash(push.envelopes(0))));
     h2.set_scope_id(id);
     *push.add_envelopes() = client::SignEnvelope(loot.account, h2, &rekey, nullptr, {});
-    CHECK(net->Push(push, token).status().code() == StatusCode::kPermissionDenied);
+    const Status refused = net->Push(push, token).status();
+    CHECK(refused.code() == code);
+    CHECK(refused.reason() == reason);
+    CHECK(client::model::CheckControlPermission(before, outsider.account_id(), set).reason() ==
+          reason);
   }
   // Content sealed to a scope by someone outside it (with a key it should not have): refused.
   v1::OpHeader h = ForgedHeader(loot, *cid, v1::OP_KIND_CONTENT, 1, 1, "");

@@ -400,8 +400,11 @@ constexpr Text kTexts[] = {
     {"refused.key_holder_must_remain",
      "Dat kan niet. Er moet een hoofdpersoon of gespreksleider blijven die nieuwe sleutels geeft.",
      "Not possible. A resident or coordinator must remain to hand out new keys."},
-    {"refused.chair_removes_chair", "De hoofdpersoon kan alleen zelf uit de kring gaan.",
-     "Only the resident can take themself out of the circle."},
+    {"refused.chair_removes_chair",
+     "Een gespreksleider kan de hoofdpersoon niet uit de kring halen. Alleen de hoofdpersoon "
+     "zelf kan uit de kring gaan.",
+     "A coordinator cannot take the resident out of the circle. Only the resident can take "
+     "themself out."},
     {"refused.approval_keeps_role", "Geef bij het goedkeuren dezelfde rol als in de uitnodiging.",
      "When you approve, give the same role as in the invitation."},
     {"refused.chair_decides_roles", "De hoofdpersoon beslist wie welke rol heeft.",
@@ -413,8 +416,11 @@ constexpr Text kTexts[] = {
      "You can only make someone a coordinator or a plain member."},
     {"refused.role_unchanged", "Deze persoon heeft die rol al.",
      "This person already has that role."},
-    {"refused.not_a_member", "Je bent geen lid van deze casus, of niet meer.",
-     "You are not a member of this case, or no longer."},
+    {"refused.not_a_member",
+     "Je bent (nog) geen lid van deze casus. Of je bent geen lid meer. Wacht je op goedkeuring? "
+     "Dan kan dit pas daarna.",
+     "You are not (yet) a member of this case. Or you are no longer a member. Waiting for "
+     "approval? Then this can only be done after that."},
     {"refused.target_not_member", "Deze persoon is geen lid van de casus.",
      "This person is not a member of the case."},
     {"refused.already_member", "Deze persoon is al lid.", "This person is already a member."},
