@@ -408,7 +408,8 @@ Status CheckSetRole(const v1::CaseState& state, const v1::Member& author, const 
   return {};
 }
 
-// An invite that is no longer open, in kringd's words for the one accepting it.
+// An invite that is no longer open, with kringd's reason for the one accepting it (EXPIRED is
+// only in a view, which marks an open invite past its time).
 Status NotOpenToAccept(const v1::InviteState& invite) {
   if (invite.status() == v1::InviteState::REVOKED) {
     return PermissionDenied("invite is no longer open", refusal::kInviteRevoked);
@@ -419,6 +420,8 @@ Status NotOpenToAccept(const v1::InviteState& invite) {
   return PermissionDenied("invite is no longer open", refusal::kInviteUsed);
 }
 
+// A chair is added or invited only while the case has none (the coordinator created it before
+// the resident joined).
 Status ChairExists(const v1::CaseState& state) {
   return HasChair(state) ? PermissionDenied("the case already has a chair", refusal::kChairExists)
                          : Status();
