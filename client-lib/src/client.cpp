@@ -92,7 +92,9 @@ class Client::Impl {
     KRING_ASSIGN_OR_RETURN(std::optional<CaseFlags> flags, store_->LoadCaseFlags(case_id));
     if (!flags) return NotFound("unknown case");
     if (flags->halted) return FailedPrecondition("this case is stopped by a security alarm");
-    if (for_edit && flags->closed) return FailedPrecondition("the case is closed");
+    if (for_edit && flags->closed) {
+      return FailedPrecondition("the case is closed", refusal::kCaseClosed);
+    }
     return {};
   }
 
@@ -478,7 +480,7 @@ Result<Bytes> Client::AcceptInvite(const std::string& link) {
   Bytes invite_id = protocol::InviteId(keys.public_key);
   KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> existing, impl_->store_->LoadCase(*case_id));
   if (existing && !existing->state.removed() && existing->head_seq > 0) {
-    return Status(StatusCode::kAlreadyExists, "already in this case");
+    return Status(StatusCode::kAlreadyExists, "already in this case", refusal::kAlreadyJoined);
   }
   v1::ControlIntent intent;
   v1::AcceptInvite* accept = intent.mutable_accept_invite();

@@ -643,7 +643,7 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
     const v1::Rekey& rekey = op.control().rekey();
     KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch,
                            txn.GetScopeEpoch(case_id, rekey.scope_id()));
-    if (!epoch) return FailedPrecondition("unknown scope");
+    if (!epoch) return FailedPrecondition("unknown scope", refusal::kScopeUnknown);
     KRING_ASSIGN_OR_RETURN(Revocation revocation, CheckRevokedDevices(txn, case_id, author, rekey));
     if (rekey.scope_id() == 0) {
       // A member who lost a device makes the new key themself (DESIGN section 3; the chair
@@ -679,7 +679,7 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
     }
   } else if (h.kind() == v1::OP_KIND_CONTENT) {
     KRING_ASSIGN_OR_RETURN(const PushState::Scope* scope, state.ContentScope(h.scope_id()));
-    if (!scope->epoch) return FailedPrecondition("unknown scope");
+    if (!scope->epoch) return FailedPrecondition("unknown scope", refusal::kScopeUnknown);
     if (*scope->epoch == 0 || h.epoch() != *scope->epoch) {
       return FailedPrecondition("stale epoch");
     }

@@ -940,3 +940,113 @@ TEST_CASE("a membership change refused on the device carries kringd's reason, qu
   CHECK(MemberIn(*second->ConfirmedView(*cid), newcomer.account_id()) == nullptr);
   for (Device* d : {&coordinator, &second}) CHECK((*d)->Alarms().empty());
 }
+
+TEST_CASE("the library's own refusals outside the rule check carry kringd's reason keys",
+          "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), member(net), newcomer(net);
+  auto cid = chair->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {member.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto scope = chair->CreateScope(*cid, {coordinator.account_id()});
+  REQUIRE(scope.ok());
+  for (Device* d : {&chair, &coordinator, &member}) REQUIRE((*d)->SyncNow().ok());
+
+  // Creating a case in which one is a plain member oneself.
+  const Status as_member = member->CreateCase({{member.account_id(), v1::ROLE_MEMBER}}).status();
+  CHECK(as_member.code() == StatusCode::kPermissionDenied);
+  CHECK(as_member.reason() == refusal::kManagersOnly);
+
+  // Accepting an invite while already in the case, or a second time while waiting.
+  auto invite = chair->CreateInvite(*cid, v1::ROLE_MEMBER, 3600);
+  REQUIRE(invite.ok());
+  REQUIRE(chair->SyncNow().ok());
+  const Status joined = member->AcceptInvite(invite->link).status();
+  CHECK(joined.code() == StatusCode::kAlreadyExists);
+  CHECK(joined.reason() == refusal::kAlreadyJoined);
+  CHECK(domain::HasUserText(refusal::TextKey(joined.reason())));
+  REQUIRE(newcomer->AcceptInvite(invite->link).ok());
+  const Status again = newcomer->AcceptInvite(invite->link).status();
+  CHECK(again.code() == StatusCode::kAlreadyExists);
+  CHECK(again.reason() == refusal::kAlreadyWaiting);
+
+  // Approving someone who does not wait for approval.
+  const Status approve = chair->ApproveMember(*cid, member.account_id());
+  CHECK(approve.code() == StatusCode::kNotFound);
+  CHECK(approve.reason() == refusal::kNotWaiting);
+
+  // An edit to a scope the case does not have, or to one the author is not in.
+  const Status unknown = member->CreateEntity(*cid, "note", 4242).status();
+  CHECK(unknown.code() == StatusCode::kNotFound);
+  CHECK(unknown.reason() == refusal::kScopeUnknown);
+  const Status outside = member->CreateEntity(*cid, "note", *scope).status();
+  CHECK(outside.code() == StatusCode::kPermissionDenied);
+  CHECK(outside.reason() == refusal::kNotInScope);
+  CHECK(member->PendingIntents(*cid) == 0);
+}
+
+TEST_CASE("leaving a closed case is refused with CASE_CLOSED and blocks nothing queued after it",
+          "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), member(net);
+  auto cid = chair->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {member.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto note = chair->CreateEntity(*cid, "note");
+  REQUIRE(note.ok());
+  for (Device* d : {&chair, &coordinator, &member}) REQUIRE((*d)->SyncNow().ok());
+
+  // Offline, before the member's device has heard that the chair closed the case: the leave and
+  // an edit after it are queued.
+  REQUIRE(chair->CloseCase(*cid, 30).ok());
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(member->LeaveCase(*cid).ok());
+  REQUIRE(member->SetField(*cid, *note, "text", Text("na het sluiten")).ok());
+  REQUIRE(member->PendingIntents(*cid) == 2);
+  const uint64_t head = chair->ConfirmedView(*cid)->seq();
+
+  // At the next sync both are refused on the device with kringd's reason, visibly, and nothing
+  // stays in the queue (before, kringd's FAILED_PRECONDITION made the device pull and reseal the
+  // leave for ever).
+  std::vector<client::ChangeEvent> rejected;
+  std::mutex mu;
+  member->AddChangeListener([&](const client::ChangeEvent& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (e.kind == client::ChangeEvent::Kind::kIntentRejected) rejected.push_back(e);
+  });
+  REQUIRE(member->SyncNow().ok());
+  {
+    std::lock_guard<std::mutex> lock(mu);  // the listener takes it on every event
+    REQUIRE(rejected.size() == 2);
+    for (const client::ChangeEvent& e : rejected) {
+      CHECK(e.reason == refusal::kCaseClosed);
+      const Status as_event(StatusCode::kAborted, e.detail, e.reason);
+      CHECK(domain::UserText(as_event) == "Deze casus is gesloten. Je kunt hem alleen nog lezen.");
+    }
+  }
+  CHECK(member->PendingIntents(*cid) == 0);
+  CHECK(member->ConfirmedView(*cid)->closed());
+  CHECK_FALSE(member->ConfirmedView(*cid)->removed());
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(chair->ConfirmedView(*cid)->seq() == head);
+  CHECK(MemberIn(*chair->ConfirmedView(*cid), member.account_id()) != nullptr);
+
+  // Once the device knows, it refuses up front as kringd would: leaving and editing alike.
+  for (const Status& s : {member->LeaveCase(*cid).status(),
+                          member->SetField(*cid, *note, "text", Text("nog een keer"))}) {
+    CHECK(s.code() == StatusCode::kFailedPrecondition);
+    CHECK(s.reason() == refusal::kCaseClosed);
+  }
+  REQUIRE(coordinator->SyncNow().ok());
+  CHECK(coordinator->LeaveCase(*cid).status().reason() == refusal::kCaseClosed);
+  CHECK(member->PendingIntents(*cid) == 0);
+
+  // The chair's erasure is not held up by anything.
+  REQUIRE(chair->EraseCase(*cid).ok());
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(member->SyncNow().ok());
+  CHECK(member->PendingIntents(*cid) == 0);
+  for (Device* d : {&chair, &coordinator, &member}) CHECK((*d)->Alarms().empty());
+}

@@ -323,6 +323,22 @@ TEST_CASE("a complaint about a scope its author is not in is refused with NOT_IN
   CHECK(HeadSeq(c, chair.token, b.case_id()) == 2);
 }
 
+TEST_CASE("content sealed to a scope the case does not have is refused with SCOPE_UNKNOWN",
+          "[push]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  OpBuilder b = CreateKeyedCase(c, chair, {&member});
+  // The same code as before the reason keys (clients pull and look again), now with the key a
+  // device gives for an edit to an unknown scope.
+  const grpc::Status refused = Push(c, chair.token, b.case_id(),
+                                    {b.Content(1, [](v1::OpHeader& h) { h.set_scope_id(4242); })});
+  CHECK(refused.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(RefusalReason(refused) == refusal::kScopeUnknown);
+  CHECK(HeadSeq(c, chair.token, b.case_id()) == 2);
+}
+
 TEST_CASE("bad envelopes are rejected and nothing is stored", "[push]") {
   TestServer server;
   Client c(server.address());

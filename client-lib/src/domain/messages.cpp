@@ -432,7 +432,7 @@ constexpr Text kTexts[] = {
     {"refused.case_full", "Deze casus is vol. Er kan niemand meer bij.",
      "This case is full. Nobody else can join."},
     {"refused.not_in_scope", "Je hoort niet bij dit afgeschermde deel van de casus.",
-     "You are not in this private part of the case."},
+     "You are not in this restricted part of the case."},
     {"refused.account_unknown",
      "Dit account bestaat niet op de server. Kijk of je de account-id goed hebt overgenomen.",
      "This account does not exist on the server. Check that you copied the account id "
@@ -456,10 +456,10 @@ constexpr Text kTexts[] = {
      "De server kent dit apparaat niet. Koppel het opnieuw aan je account.",
      "The server does not know this device. Link it to your account again."},
     {"refused.scope_unknown", "Dit afgeschermde deel bestaat niet (meer) in deze casus.",
-     "This private part does not exist in this case (any more)."},
+     "This restricted part does not exist in this case (any more)."},
     {"refused.too_many_scopes",
      "Deze casus heeft al zoveel afgeschermde delen als kan. Er kan er geen meer bij.",
-     "This case already has as many private parts as it can. No more can be added."},
+     "This case already has as many restricted parts as it can. No more can be added."},
 };
 
 const Text* Find(std::string_view key) {

@@ -434,7 +434,8 @@ Status CheckControlPermission(const v1::CaseState& state, ByteView author_accoun
   if (body.has_create_case()) {
     int chairs = 0;
     for (const auto& m : body.create_case().members()) chairs += m.role() == v1::ROLE_CHAIR ? 1 : 0;
-    return chairs > 1 ? PermissionDenied("more than one chair", refusal::kChairExists) : Status();
+    // A malformed op, not a refusal (kringd answers INVALID_ARGUMENT without a reason).
+    return chairs > 1 ? InvalidArgument("more than one chair") : Status();
   }
   if (body.has_accept_invite()) {
     // The author is not a member: it proves it holds the invite secret instead.
@@ -459,6 +460,15 @@ Status CheckControlPermission(const v1::CaseState& state, ByteView author_accoun
   }
   const v1::Member* author = FindMember(state, author_account_id);
   if (author == nullptr) return PermissionDenied("author is not a member", refusal::kNotAMember);
+  if (body.has_erase_case()) {
+    // The chair; a coordinator only while the resident has not joined.
+    if (author->role() == v1::ROLE_CHAIR) return {};
+    if (author->role() == v1::ROLE_COORDINATOR && !HasChair(state)) return {};
+    return PermissionDenied("only the chair may erase the case", refusal::kChairOnlyErase);
+  }
+  // kringd's status code for a closed case: the app reads the case, it cannot change it. Leaving
+  // is a change too (kringd refuses it the same way), so this comes before the leave check.
+  if (state.closed()) return FailedPrecondition("the case is closed", refusal::kCaseClosed);
   if (body.has_remove_member() &&
       ConstantTimeEqual(View(body.remove_member().account_id()), author_account_id)) {
     // Leaving: anyone may, as long as someone remains who can hand out the next key.
@@ -471,14 +481,6 @@ Status CheckControlPermission(const v1::CaseState& state, ByteView author_accoun
     return PermissionDenied("someone else must remain who can hand out new keys",
                             refusal::kKeyHolderMustRemain);
   }
-  if (body.has_erase_case()) {
-    // The chair; a coordinator only while the resident has not joined.
-    if (author->role() == v1::ROLE_CHAIR) return {};
-    if (author->role() == v1::ROLE_COORDINATOR && !HasChair(state)) return {};
-    return PermissionDenied("only the chair may erase the case", refusal::kChairOnlyErase);
-  }
-  // kringd's status code for a closed case: the app reads the case, it cannot change it.
-  if (state.closed()) return FailedPrecondition("the case is closed", refusal::kCaseClosed);
   if (body.has_complaint()) {
     // A member of the scope (only they get key boxes for it); it changes no key by itself.
     return InScope(state, body.complaint().scope_id(), author_account_id)
@@ -531,7 +533,9 @@ Status CheckControlPermission(const v1::CaseState& state, ByteView author_accoun
   if (body.has_revoke_invite()) {
     const v1::InviteState* inv = FindInvite(state, body.revoke_invite().invite_id());
     if (inv == nullptr) return PermissionDenied("unknown invite", refusal::kInviteUnknown);
-    if (inv->status() != v1::InviteState::PENDING) {
+    // Past its time is still open to revoke (kringd allows it): a device's view marks such an
+    // invite EXPIRED, while kringd's state knows only pending.
+    if (inv->status() != v1::InviteState::PENDING && inv->status() != v1::InviteState::EXPIRED) {
       return PermissionDenied("invite is no longer open", refusal::kInviteNotOpen);
     }
   }

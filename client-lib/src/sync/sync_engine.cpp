@@ -1398,9 +1398,10 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
       } else {
         if (projected().rekey_pending() || projected().members_size() == 0) break;
         if (projected().closed()) {
-          // Closed meanwhile (on another device): the edit can never be accepted.
+          // Closed meanwhile (on another device): the edit can never be accepted. Rejected
+          // visibly, with kringd's reason, as a refused control change is; the rest go on.
           KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "the case is closed"));
-          continue;
+          return Status(StatusCode::kAborted, "the case is closed", refusal::kCaseClosed);
         }
         const uint32_t scope = in.content.scope_id();
         if (scope != 0 && !model::InScope(projected(), scope, View(me.account_id()))) {

@@ -316,9 +316,11 @@ KRING_API kring_status kring_client_cases(kring_client* client, kring_bytes* out
  * Each change is queued durably as a control intent and sent at the next sync, where kringd and
  * every member's device check it again; a refusal there arrives as KRING_CHANGE_INTENT_REJECTED.
  * The library refuses up front what the caller's role does not allow (KRING_ERR_PERMISSION_DENIED,
- * judged on this device's optimistic view). A case stopped by a security alarm fails with
- * KRING_ERR_FAILED_PRECONDITION. Members, pending members and invites are read from the view
- * (kring.v1.CaseState members, pending_members, invites, pending_approval, removed).
+ * judged on this device's optimistic view). A closed case refuses every change but the erasure
+ * with KRING_ERR_FAILED_PRECONDITION and the reason CASE_CLOSED, as kringd does. A case stopped
+ * by a security alarm fails with KRING_ERR_FAILED_PRECONDITION. Members, pending members and
+ * invites are read from the view (kring.v1.CaseState members, pending_members, invites,
+ * pending_approval, removed).
  * ------------------------------------------------------------------------------------------- */
 
 /*
@@ -347,10 +349,12 @@ KRING_API kring_status kring_client_add_member(kring_client* client, const uint8
                                                kring_error** out_err) KRING_NOEXCEPT;
 
 /*
- * Removes a member (chair or coordinator; a coordinator cannot remove the chair, nobody removes
- * themself: KRING_ERR_PERMISSION_DENIED). The push carries a Rekey for everyone else, so what is
- * written afterwards is unreadable to the removed account; its device gets
- * KRING_CHANGE_REMOVED_FROM_CASE at its next sync.
+ * Removes a member (chair or coordinator; a coordinator cannot remove the chair:
+ * KRING_ERR_PERMISSION_DENIED). Removing oneself is leaving (kring_client_leave_case): refused
+ * with KEY_HOLDER_MUST_REMAIN only when nobody else could hand out new keys, and with
+ * KRING_ERR_FAILED_PRECONDITION CASE_CLOSED on a closed case. The push carries a Rekey for
+ * everyone else, so what is written afterwards is unreadable to the removed account; its device
+ * gets KRING_CHANGE_REMOVED_FROM_CASE at its next sync.
  * lang        "nl" or "en" (borrowed): the language of the notice; anything else is
  *             KRING_ERR_INVALID_ARGUMENT, checked before anything is queued.
  * out_notice  receives the sentence the app must show to the person removing: what was seen
