@@ -92,7 +92,9 @@ class Client::Impl {
     KRING_ASSIGN_OR_RETURN(std::optional<CaseFlags> flags, store_->LoadCaseFlags(case_id));
     if (!flags) return NotFound("unknown case");
     if (flags->halted) return FailedPrecondition("this case is stopped by a security alarm");
-    if (for_edit && flags->closed) return FailedPrecondition("the case is closed");
+    if (for_edit && flags->closed) {
+      return FailedPrecondition("the case is closed", refusal::kCaseClosed);
+    }
     return {};
   }
 
@@ -208,8 +210,8 @@ class Client::Impl {
     KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, Me());
     KRING_RETURN_IF_ERROR(CheckCaseKnown(case_id));
     KRING_ASSIGN_OR_RETURN(v1::CaseState view, BuildView(case_id, true));
-    KRING_RETURN_IF_ERROR(
-        model::CheckControl(view, kring::View(me.account_id()), model::ControlBodyOf(intent)));
+    KRING_RETURN_IF_ERROR(model::CheckControlPermission(view, kring::View(me.account_id()),
+                                                        model::ControlBodyOf(intent)));
     // The same device policy runs again when the change is sealed (SyncEngine::SealControl).
     KRING_RETURN_IF_ERROR(domain::CheckControlPolicy(view, intent));
     KRING_RETURN_IF_ERROR(AddIntent(case_id, /*control=*/true, intent, {}));
@@ -225,9 +227,11 @@ class Client::Impl {
     if (scope_id != 0) {
       KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, Me());
       KRING_RETURN_IF_ERROR(WithView(case_id, [&](const v1::CaseState& view) {
-        if (view.scopes().count(scope_id) == 0) return NotFound("unknown scope");
+        if (view.scopes().count(scope_id) == 0) {
+          return NotFound("unknown scope", refusal::kScopeUnknown);
+        }
         if (!model::InScope(view, scope_id, kring::View(me.account_id()))) {
-          return PermissionDenied("not a member of this scope");
+          return PermissionDenied("not a member of this scope", refusal::kNotInScope);
         }
         return Status();
       }));
@@ -349,7 +353,8 @@ Result<Bytes> Client::CreateCase(const std::vector<MemberSpec>& members,
     if (ConstantTimeEqual(m.account_id, kring::View(me.account_id()))) {
       includes_me = true;
       if (m.role == v1::ROLE_MEMBER) {
-        return PermissionDenied("the creator must be the chair or the coordinator");
+        return PermissionDenied("the creator must be the chair or the coordinator",
+                                refusal::kManagersOnly);
       }
     }
   }
@@ -475,7 +480,7 @@ Result<Bytes> Client::AcceptInvite(const std::string& link) {
   Bytes invite_id = protocol::InviteId(keys.public_key);
   KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> existing, impl_->store_->LoadCase(*case_id));
   if (existing && !existing->state.removed() && existing->head_seq > 0) {
-    return Status(StatusCode::kAlreadyExists, "already in this case");
+    return Status(StatusCode::kAlreadyExists, "already in this case", refusal::kAlreadyJoined);
   }
   v1::ControlIntent intent;
   v1::AcceptInvite* accept = intent.mutable_accept_invite();
@@ -487,7 +492,8 @@ Result<Bytes> Client::AcceptInvite(const std::string& link) {
     return FailedPrecondition("this case is stopped by a security alarm on this device");
   }
   if (existing && existing->state.pending_approval()) {
-    return Status(StatusCode::kAlreadyExists, "already waiting for approval in this case");
+    return Status(StatusCode::kAlreadyExists, "already waiting for approval in this case",
+                  refusal::kAlreadyWaiting);
   }
   // Joining, or joining again after a removal: the verified log so far stays (it continues
   // this device's op chain in the case); reading resumes once approved.
@@ -509,7 +515,7 @@ Status Client::ApproveMember(const Bytes& case_id, const Bytes& account_id) {
       return AddMember(case_id, {account_id, p.role()});
     }
   }
-  return NotFound("nobody with this account waits for approval");
+  return NotFound("nobody with this account waits for approval", refusal::kNotWaiting);
 }
 
 Status Client::DeclineMember(const Bytes& case_id, const Bytes& account_id) {

@@ -373,10 +373,11 @@ Status CheckSetScope(storage::StoreTxn& txn, ByteView case_id, const Author& aut
   if (set.create()) {
     if (epoch) return Status(StatusCode::kAlreadyExists, "scope exists already");
     KRING_ASSIGN_OR_RETURN(size_t scopes, txn.CountScopes(case_id));
-    if (scopes >= protocol::kMaxScopesPerCase) return InvalidArgument("too many scopes");
+    if (scopes >= protocol::kMaxScopesPerCase)
+      return InvalidArgument("too many scopes", refusal::kTooManyScopes);
     KRING_RETURN_IF_ERROR(txn.SetScopeEpoch(case_id, set.scope_id(), 0));
   } else {
-    if (!epoch) return NotFound("unknown scope");
+    if (!epoch) return NotFound("unknown scope", refusal::kScopeUnknown);
     KRING_ASSIGN_OR_RETURN(std::vector<Bytes> current,
                            txn.ListScopeMembers(case_id, set.scope_id()));
     bool was_in = false;
@@ -631,7 +632,9 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
     if (op.control().complaint().scope_id() != 0) {
       KRING_ASSIGN_OR_RETURN(bool in_scope,
                              InScope(txn, case_id, op.control().complaint().scope_id(), author));
-      if (!in_scope) return PermissionDenied("a complaint about a scope the author is not in");
+      if (!in_scope)
+        return PermissionDenied("a complaint about a scope the author is not in",
+                                refusal::kNotInScope);
     }
   }
 
@@ -640,7 +643,7 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
     const v1::Rekey& rekey = op.control().rekey();
     KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> epoch,
                            txn.GetScopeEpoch(case_id, rekey.scope_id()));
-    if (!epoch) return FailedPrecondition("unknown scope");
+    if (!epoch) return FailedPrecondition("unknown scope", refusal::kScopeUnknown);
     KRING_ASSIGN_OR_RETURN(Revocation revocation, CheckRevokedDevices(txn, case_id, author, rekey));
     if (rekey.scope_id() == 0) {
       // A member who lost a device makes the new key themself (DESIGN section 3; the chair
@@ -676,7 +679,7 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
     }
   } else if (h.kind() == v1::OP_KIND_CONTENT) {
     KRING_ASSIGN_OR_RETURN(const PushState::Scope* scope, state.ContentScope(h.scope_id()));
-    if (!scope->epoch) return FailedPrecondition("unknown scope");
+    if (!scope->epoch) return FailedPrecondition("unknown scope", refusal::kScopeUnknown);
     if (*scope->epoch == 0 || h.epoch() != *scope->epoch) {
       return FailedPrecondition("stale epoch");
     }

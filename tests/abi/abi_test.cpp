@@ -2160,6 +2160,17 @@ TEST_CASE("abi: changing a member's role against a real kringd", "[abi]") {
   CHECK(kring_client_set_role(chair.client, cid.data(), cid.size(), chair.account_id.data(),
                               chair.account_id.size(), KRING_ROLE_MEMBER,
                               err.out()) == KRING_ERR_PERMISSION_DENIED);
+  // The other control changes the library refuses itself carry kringd's reason too.
+  CHECK(kring_client_add_member(member.client, cid.data(), cid.size(), chair.account_id.data(),
+                                chair.account_id.size(), KRING_ROLE_MEMBER,
+                                err.out()) == KRING_ERR_PERMISSION_DENIED);
+  CHECK(std::string(kring_error_reason(err.e)) == "MANAGERS_ONLY");
+  CHECK(kring_client_decline_member(chair.client, cid.data(), cid.size(), member.account_id.data(),
+                                    member.account_id.size(),
+                                    err.out()) == KRING_ERR_PERMISSION_DENIED);
+  CHECK(std::string(kring_error_reason(err.e)) == "NOT_WAITING");
+  CHECK(std::string(kring_error_user_text(err.e, "nl")) ==
+        "Deze persoon wacht niet op goedkeuring.");
   CHECK(chair.Pending(cid) == pending);
   CHECK(member.Pending(cid) == 0);
 
@@ -2182,4 +2193,38 @@ TEST_CASE("abi: changing a member's role against a real kringd", "[abi]") {
                               member.account_id.size(), KRING_ROLE_COORDINATOR,
                               err.out()) == KRING_ERR_ALREADY_EXISTS);  // already, as kringd says
   CHECK(std::string(kring_error_reason(err.e)) == "ROLE_UNCHANGED");
+}
+
+TEST_CASE("abi: a closed case refuses leaving and editing with CASE_CLOSED", "[abi]") {
+  kring::abi_test::KringdProcess server;
+  Device chair(server.address().c_str(), false);
+  Device member(server.address().c_str(), false);
+  chair.CreateAccount();
+  member.CreateAccount();
+  const Bytes cid = CaseFor(chair, {&member});
+  Error err;
+  OwnedBytes entity_b;
+  REQUIRE(kring_client_create_entity(chair.client, cid.data(), cid.size(), "plan", &entity_b.b,
+                                     err.out()) == KRING_OK);
+  const Bytes entity = entity_b.get();
+  chair.Sync();
+  member.Sync();
+  REQUIRE(kring_client_close_case(chair.client, cid.data(), cid.size(), 30, err.out()) == KRING_OK);
+  chair.Sync();
+  member.Sync();
+
+  // As kringd answers: FAILED_PRECONDITION with the reason, and nothing is queued.
+  char* notice = nullptr;
+  CHECK(kring_client_leave_case(member.client, cid.data(), cid.size(), "nl", &notice, err.out()) ==
+        KRING_ERR_FAILED_PRECONDITION);
+  CHECK(notice == nullptr);
+  CHECK(std::string(kring_error_reason(err.e)) == "CASE_CLOSED");
+  CHECK(std::string(kring_error_user_text(err.e, "nl")) ==
+        "Deze casus is gesloten. Je kunt hem alleen nog lezen.");
+  const Bytes title = TextValue("Weekplan");
+  CHECK(kring_client_set_field(member.client, cid.data(), cid.size(), entity.data(), entity.size(),
+                               "title", title.data(), title.size(),
+                               err.out()) == KRING_ERR_FAILED_PRECONDITION);
+  CHECK(std::string(kring_error_reason(err.e)) == "CASE_CLOSED");
+  CHECK(member.Pending(cid) == 0);
 }

@@ -257,6 +257,11 @@ TEST_CASE("a coordinator invites the resident with a link on the command line", 
   INFO(approved.out);
   REQUIRE(approved.exit_code == 0);
   CHECK(approved.out.find("Goedgekeurd") != std::string::npos);
+  // Approving again: nobody waits any more. The library's text, and where to look.
+  Run twice = Cli(coord, srv + " member approve " + case_id + " " + resident_id);
+  CHECK(twice.exit_code == 1);
+  CHECK(twice.out.find("Deze persoon wacht niet op goedkeuring. Kijk met: kring invite list") !=
+        std::string::npos);
   CHECK(Cli(coord, srv + " invite list " + case_id).out.find("goedgekeurd " + resident_id) !=
         std::string::npos);
   // The rules' refusals are Dutch too: the coordinator cannot take the chair out.

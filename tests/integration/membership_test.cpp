@@ -14,6 +14,7 @@
 #include "kring/common/user_chain.h"
 #include "kring/domain/messages.h"
 
+#include "model/reducer.h"
 #include "store/local_store.h"
 #include "support/client_fixture.h"
 #include "support/device_keys.h"
@@ -538,8 +539,9 @@ TEST_CASE("scope rules hold on the server and in every client", "[membership]") 
   const v1::CaseState before = *sister->ConfirmedView(*cid);
   Loot loot = Steal(outsider, *cid);
 
-  // Straight to kringd: a SetScope that leaves its author out, and a change of a scope the
-  // author is not in (each with the Rekey the protocol asks for): refused.
+  // Straight to kringd: a SetScope that leaves its author out, a change of a scope the author is
+  // not in and of a scope the case does not have (each with the Rekey the protocol asks for):
+  // refused, with the reason a device gives for the same rule.
   auto set_scope = [&](bool create, uint32_t id, const std::vector<Bytes>& members) {
     v1::ControlBody set;
     set.mutable_set_scope()->set_scope_id(id);
@@ -550,10 +552,21 @@ TEST_CASE("scope rules hold on the server and in every client", "[membership]") 
   v1::ControlBody rekey;
   rekey.mutable_rekey()->set_new_epoch(1);
   rekey.mutable_rekey()->set_key_commitment(std::string(32, 'k'));
-  for (const auto& [create, id, members] :
-       std::vector<std::tuple<bool, uint32_t, std::vector<Bytes>>>{
-           {true, 77, {chair.account_id()}},
-           {false, *scope, {outsider.account_id(), sister.account_id()}}}) {
+  struct Refused {
+    bool create;
+    uint32_t id;
+    std::vector<Bytes> members;
+    StatusCode code;
+    std::string_view reason;
+  };
+  for (const auto& [create, id, members, code, reason] : std::vector<Refused>{
+           {true, 77, {chair.account_id()}, StatusCode::kPermissionDenied, refusal::kNotInScope},
+           {false,
+            *scope,
+            {outsider.account_id(), sister.account_id()},
+            StatusCode::kPermissionDenied,
+            refusal::kNotInScope},
+           {false, 4242, {outsider.account_id()}, StatusCode::kNotFound, refusal::kScopeUnknown}}) {
     v1::ControlBody set = set_scope(create, id, members);
     rekey.mutable_rekey()->set_scope_id(id);
     v1::PushRequest push;
@@ -564,7 +577,11 @@ TEST_CASE("scope rules hold on the server and in every client", "[membership]") 
                                    ToString(protocol::EnvelopeHash(push.envelopes(0))));
     h2.set_scope_id(id);
     *push.add_envelopes() = client::SignEnvelope(loot.account, h2, &rekey, nullptr, {});
-    CHECK(net->Push(push, token).status().code() == StatusCode::kPermissionDenied);
+    const Status refused = net->Push(push, token).status();
+    CHECK(refused.code() == code);
+    CHECK(refused.reason() == reason);
+    CHECK(client::model::CheckControlPermission(before, outsider.account_id(), set).reason() ==
+          reason);
   }
   // Content sealed to a scope by someone outside it (with a key it should not have): refused.
   v1::OpHeader h = ForgedHeader(loot, *cid, v1::OP_KIND_CONTENT, 1, 1, "");
@@ -867,4 +884,169 @@ TEST_CASE("a role change refused on the device carries kringd's reason, queued o
   CHECK(domain::UserText(as_event, domain::Language::kEnglish) ==
         "This person is not a member of the case.");
   CHECK(chair->PendingIntents(*cid) == 0);
+}
+
+TEST_CASE("a membership change refused on the device carries kringd's reason, queued or not",
+          "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device coordinator(net), second(net), member(net), newcomer(net);
+  // Before the resident joins two coordinators manage the case; each may change the other's role.
+  auto cid = coordinator->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                      {second.account_id(), v1::ROLE_COORDINATOR},
+                                      {member.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  for (Device* d : {&coordinator, &second, &member}) REQUIRE((*d)->SyncNow().ok());
+
+  // Refused before it is queued: the status has kringd's reason, so the app explains it.
+  const Status by_member = member->AddMember(*cid, {newcomer.account_id(), v1::ROLE_MEMBER});
+  CHECK(by_member.code() == StatusCode::kPermissionDenied);
+  CHECK(by_member.reason() == refusal::kManagersOnly);
+  CHECK(domain::UserText(by_member) == "Dit mag alleen de hoofdpersoon of de gespreksleider.");
+  const Status twice = coordinator->AddMember(*cid, {member.account_id(), v1::ROLE_MEMBER});
+  CHECK(twice.code() == StatusCode::kPermissionDenied);
+  CHECK(twice.reason() == refusal::kAlreadyMember);
+  CHECK(member->PendingIntents(*cid) == 0);
+  CHECK(coordinator->PendingIntents(*cid) == 0);
+
+  // Queued offline while allowed; the other coordinator makes them a plain member meanwhile.
+  REQUIRE(coordinator->AddMember(*cid, {newcomer.account_id(), v1::ROLE_MEMBER}).ok());
+  REQUIRE(coordinator->PendingIntents(*cid) == 1);
+  REQUIRE(second->SetRole(*cid, coordinator.account_id(), v1::ROLE_MEMBER).ok());
+  REQUIRE(second->SyncNow().ok());
+  const uint64_t head = second->ConfirmedView(*cid)->seq();
+
+  // At the next sync the change is refused when it is sealed: the rejection event has the reason
+  // key and its Dutch text, and nothing reaches kringd.
+  std::vector<client::ChangeEvent> rejected;
+  std::mutex mu;
+  coordinator->AddChangeListener([&](const client::ChangeEvent& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (e.kind == client::ChangeEvent::Kind::kIntentRejected) rejected.push_back(e);
+  });
+  REQUIRE(coordinator->SyncNow().ok());
+  {
+    std::lock_guard<std::mutex> lock(mu);  // the listener takes it on every event
+    REQUIRE(rejected.size() == 1);
+    CHECK(rejected[0].reason == refusal::kManagersOnly);
+    const Status as_event(StatusCode::kAborted, rejected[0].detail, rejected[0].reason);
+    CHECK(domain::UserText(as_event) == "Dit mag alleen de hoofdpersoon of de gespreksleider.");
+    CHECK(domain::UserText(as_event, domain::Language::kEnglish) ==
+          "Only the resident or the coordinator may do this.");
+  }
+  CHECK(coordinator->PendingIntents(*cid) == 0);
+  REQUIRE(second->SyncNow().ok());
+  CHECK(second->ConfirmedView(*cid)->seq() == head);
+  CHECK(MemberIn(*second->ConfirmedView(*cid), newcomer.account_id()) == nullptr);
+  for (Device* d : {&coordinator, &second}) CHECK((*d)->Alarms().empty());
+}
+
+TEST_CASE("the library's own refusals outside the rule check carry kringd's reason keys",
+          "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), member(net), newcomer(net);
+  auto cid = chair->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {member.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto scope = chair->CreateScope(*cid, {coordinator.account_id()});
+  REQUIRE(scope.ok());
+  for (Device* d : {&chair, &coordinator, &member}) REQUIRE((*d)->SyncNow().ok());
+
+  // Creating a case in which one is a plain member oneself.
+  const Status as_member = member->CreateCase({{member.account_id(), v1::ROLE_MEMBER}}).status();
+  CHECK(as_member.code() == StatusCode::kPermissionDenied);
+  CHECK(as_member.reason() == refusal::kManagersOnly);
+
+  // Accepting an invite while already in the case, or a second time while waiting.
+  auto invite = chair->CreateInvite(*cid, v1::ROLE_MEMBER, 3600);
+  REQUIRE(invite.ok());
+  REQUIRE(chair->SyncNow().ok());
+  const Status joined = member->AcceptInvite(invite->link).status();
+  CHECK(joined.code() == StatusCode::kAlreadyExists);
+  CHECK(joined.reason() == refusal::kAlreadyJoined);
+  CHECK(domain::HasUserText(refusal::TextKey(joined.reason())));
+  REQUIRE(newcomer->AcceptInvite(invite->link).ok());
+  const Status again = newcomer->AcceptInvite(invite->link).status();
+  CHECK(again.code() == StatusCode::kAlreadyExists);
+  CHECK(again.reason() == refusal::kAlreadyWaiting);
+
+  // Approving someone who does not wait for approval.
+  const Status approve = chair->ApproveMember(*cid, member.account_id());
+  CHECK(approve.code() == StatusCode::kNotFound);
+  CHECK(approve.reason() == refusal::kNotWaiting);
+
+  // An edit to a scope the case does not have, or to one the author is not in.
+  const Status unknown = member->CreateEntity(*cid, "note", 4242).status();
+  CHECK(unknown.code() == StatusCode::kNotFound);
+  CHECK(unknown.reason() == refusal::kScopeUnknown);
+  const Status outside = member->CreateEntity(*cid, "note", *scope).status();
+  CHECK(outside.code() == StatusCode::kPermissionDenied);
+  CHECK(outside.reason() == refusal::kNotInScope);
+  CHECK(member->PendingIntents(*cid) == 0);
+}
+
+TEST_CASE("leaving a closed case is refused with CASE_CLOSED and blocks nothing queued after it",
+          "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), member(net);
+  auto cid = chair->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {member.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto note = chair->CreateEntity(*cid, "note");
+  REQUIRE(note.ok());
+  for (Device* d : {&chair, &coordinator, &member}) REQUIRE((*d)->SyncNow().ok());
+
+  // Offline, before the member's device has heard that the chair closed the case: the leave and
+  // an edit after it are queued.
+  REQUIRE(chair->CloseCase(*cid, 30).ok());
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(member->LeaveCase(*cid).ok());
+  REQUIRE(member->SetField(*cid, *note, "text", Text("na het sluiten")).ok());
+  REQUIRE(member->PendingIntents(*cid) == 2);
+  const uint64_t head = chair->ConfirmedView(*cid)->seq();
+
+  // At the next sync both are refused on the device with kringd's reason, visibly, and nothing
+  // stays in the queue (before, kringd's FAILED_PRECONDITION made the device pull and reseal the
+  // leave for ever).
+  std::vector<client::ChangeEvent> rejected;
+  std::mutex mu;
+  member->AddChangeListener([&](const client::ChangeEvent& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (e.kind == client::ChangeEvent::Kind::kIntentRejected) rejected.push_back(e);
+  });
+  REQUIRE(member->SyncNow().ok());
+  {
+    std::lock_guard<std::mutex> lock(mu);  // the listener takes it on every event
+    REQUIRE(rejected.size() == 2);
+    for (const client::ChangeEvent& e : rejected) {
+      CHECK(e.reason == refusal::kCaseClosed);
+      const Status as_event(StatusCode::kAborted, e.detail, e.reason);
+      CHECK(domain::UserText(as_event) == "Deze casus is gesloten. Je kunt hem alleen nog lezen.");
+    }
+  }
+  CHECK(member->PendingIntents(*cid) == 0);
+  CHECK(member->ConfirmedView(*cid)->closed());
+  CHECK_FALSE(member->ConfirmedView(*cid)->removed());
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(chair->ConfirmedView(*cid)->seq() == head);
+  CHECK(MemberIn(*chair->ConfirmedView(*cid), member.account_id()) != nullptr);
+
+  // Once the device knows, it refuses up front as kringd would: leaving and editing alike.
+  for (const Status& s : {member->LeaveCase(*cid).status(),
+                          member->SetField(*cid, *note, "text", Text("nog een keer"))}) {
+    CHECK(s.code() == StatusCode::kFailedPrecondition);
+    CHECK(s.reason() == refusal::kCaseClosed);
+  }
+  REQUIRE(coordinator->SyncNow().ok());
+  CHECK(coordinator->LeaveCase(*cid).status().reason() == refusal::kCaseClosed);
+  CHECK(member->PendingIntents(*cid) == 0);
+
+  // The chair's erasure is not held up by anything.
+  REQUIRE(chair->EraseCase(*cid).ok());
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(member->SyncNow().ok());
+  CHECK(member->PendingIntents(*cid) == 0);
+  for (Device* d : {&chair, &coordinator, &member}) CHECK((*d)->Alarms().empty());
 }

@@ -304,6 +304,41 @@ TEST_CASE("non-members are refused", "[push]") {
   CHECK(HeadSeq(c, chair.token, b.case_id()) == 2);
 }
 
+TEST_CASE("a complaint about a scope its author is not in is refused with NOT_IN_SCOPE", "[push]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  OpBuilder b = CreateKeyedCase(c, chair, {&member});
+  OpBuilder mb(member, b.case_id());
+  v1::ControlBody body;
+  body.mutable_complaint()->set_rekey_seq(2);
+  body.mutable_complaint()->set_scope_id(5);  // no such scope: the member is not in it
+  body.mutable_complaint()->set_epoch(1);
+  body.mutable_complaint()->set_reason("key_box_mismatch");
+  const grpc::Status refused =
+      Push(c, member.token, b.case_id(), {mb.Control(v1::OP_KIND_COMPLAINT, 0, 1, body)});
+  CHECK(refused.error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(RefusalReason(refused) == refusal::kNotInScope);  // as the device says (reducer)
+  CHECK(HeadSeq(c, chair.token, b.case_id()) == 2);
+}
+
+TEST_CASE("content sealed to a scope the case does not have is refused with SCOPE_UNKNOWN",
+          "[push]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  OpBuilder b = CreateKeyedCase(c, chair, {&member});
+  // The same code as before the reason keys (clients pull and look again), now with the key a
+  // device gives for an edit to an unknown scope.
+  const grpc::Status refused = Push(c, chair.token, b.case_id(),
+                                    {b.Content(1, [](v1::OpHeader& h) { h.set_scope_id(4242); })});
+  CHECK(refused.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(RefusalReason(refused) == refusal::kScopeUnknown);
+  CHECK(HeadSeq(c, chair.token, b.case_id()) == 2);
+}
+
 TEST_CASE("bad envelopes are rejected and nothing is stored", "[push]") {
   TestServer server;
   Client c(server.address());

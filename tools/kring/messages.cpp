@@ -1,6 +1,8 @@
 #include "messages.h"
 
 #include <cctype>
+#include <string>
+#include <string_view>
 
 #include "kring/common/refusal.h"
 #include "kring/domain/messages.h"
@@ -268,6 +270,24 @@ Entry Lookup(Msg m) {
   return {"", ""};
 }
 
+// Where a CLI user can look after a refusal with this reason key ("" where nothing helps).
+std::string LookHint(std::string_view reason) {
+  struct Hint {
+    std::string_view reason;
+    const char* nl;
+    const char* en;
+  };
+  static constexpr Hint kHints[] = {
+      {refusal::kInviteNotOpen, " Kijk met: kring invite list", " See: kring invite list"},
+      {refusal::kNotWaiting, " Kijk met: kring invite list", " See: kring invite list"},
+      {refusal::kTargetNotMember, " Kijk met: kring case show", " See: kring case show"},
+  };
+  for (const Hint& h : kHints) {
+    if (h.reason == reason) return g_english ? h.en : h.nl;
+  }
+  return "";
+}
+
 }  // namespace
 
 bool SetLanguage(const std::string& lang) {
@@ -282,9 +302,10 @@ bool SetLanguage(const std::string& lang) {
 std::string Explain(const std::string& reason, const std::string& server_reason) {
   const domain::Language language =
       g_english ? domain::Language::kEnglish : domain::Language::kDutch;
-  // The server's refusals carry a reason key; only an older server's lack one.
+  // The server's refusals carry a reason key; only an older server's lack one. The library's
+  // text names no command (apps show it too), so the CLI adds where to look.
   if (const std::string key = refusal::TextKey(server_reason); domain::HasUserText(key)) {
-    return domain::UserText(key, language);
+    return domain::UserText(key, language) + LookHint(server_reason);
   }
   // The netwerkberaad's own reasons are stable keys with a text in both languages.
   if (domain::HasUserText(reason)) return domain::UserText(reason, language);
@@ -309,8 +330,6 @@ std::string Explain(const std::string& reason, const std::string& server_reason)
        "The resident decides who comes in."},
       {"only a chair or coordinator may", "Dit mag alleen de hoofdpersoon of de gespreksleider.",
        "Only the resident or the coordinator may do this."},
-      {"waits for approval", "Deze persoon wacht niet op goedkeuring. Kijk met: kring invite list",
-       "This person is not waiting for approval. See: kring invite list"},
       {"not waiting for approval",
        "Deze persoon wacht niet op goedkeuring. Kijk met: kring invite list",
        "This person is not waiting for approval. See: kring invite list"},
@@ -332,17 +351,9 @@ std::string Explain(const std::string& reason, const std::string& server_reason)
        "geeft.",
        "Not possible: a resident or coordinator must remain to hand out new keys."},
       {"already a member", "Deze persoon is al lid.", "This person is already a member."},
-      {"a coordinator cannot remove the chair",
-       "Een gespreksleider kan de hoofdpersoon niet uit de kring halen.",
-       "A coordinator cannot take the resident out of the circle."},
-      {"a chair or coordinator cannot remove themself",
-       "Jezelf uit de kring halen gaat met: kring case leave",
-       "To take yourself out of the circle, use: kring case leave"},
       {"invite is no longer open",
        "Deze uitnodiging is niet meer open. Kijk met: kring invite list",
        "This invitation is no longer open. See: kring invite list"},
-      {"the case is closed", "Deze casus is gesloten. Je kunt hem alleen nog lezen.",
-       "This case is closed. You can only read it."},
       {"only the chair may erase the case", "Alleen de hoofdpersoon mag de casus wissen.",
        "Only the resident may erase the case."},
       // The server's reason for an account id it does not know (member add, case create).
@@ -363,7 +374,6 @@ std::string Explain(const std::string& reason, const std::string& server_reason)
        "The kind of item must be 1 to 64 characters long (valid text)."},
       {"already waiting for approval", "Je wacht al op goedkeuring voor deze casus.",
        "You are already waiting for approval in this case."},
-      {"already in this case", "Je doet al mee in deze casus.", "You are already in this case."},
       {"unknown case", "Deze casus staat niet op dit apparaat. Kijk met: kring case list",
        "This case is not on this device. See: kring case list"},
       {"unknown entity", "Dit onderdeel bestaat niet.", "This item does not exist."},

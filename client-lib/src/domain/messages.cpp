@@ -400,8 +400,11 @@ constexpr Text kTexts[] = {
     {"refused.key_holder_must_remain",
      "Dat kan niet. Er moet een hoofdpersoon of gespreksleider blijven die nieuwe sleutels geeft.",
      "Not possible. A resident or coordinator must remain to hand out new keys."},
-    {"refused.chair_removes_chair", "De hoofdpersoon kan alleen zelf uit de kring gaan.",
-     "Only the resident can take themself out of the circle."},
+    {"refused.chair_removes_chair",
+     "Een gespreksleider kan de hoofdpersoon niet uit de kring halen. Alleen de hoofdpersoon "
+     "zelf kan uit de kring gaan.",
+     "A coordinator cannot take the resident out of the circle. Only the resident can take "
+     "themself out."},
     {"refused.approval_keeps_role", "Geef bij het goedkeuren dezelfde rol als in de uitnodiging.",
      "When you approve, give the same role as in the invitation."},
     {"refused.chair_decides_roles", "De hoofdpersoon beslist wie welke rol heeft.",
@@ -413,8 +416,11 @@ constexpr Text kTexts[] = {
      "You can only make someone a coordinator or a plain member."},
     {"refused.role_unchanged", "Deze persoon heeft die rol al.",
      "This person already has that role."},
-    {"refused.not_a_member", "Je bent geen lid van deze casus, of niet meer.",
-     "You are not a member of this case, or no longer."},
+    {"refused.not_a_member",
+     "Je bent (nog) geen lid van deze casus. Of je bent geen lid meer. Wacht je op goedkeuring? "
+     "Dan kan dit pas daarna.",
+     "You are not (yet) a member of this case. Or you are no longer a member. Waiting for "
+     "approval? Then this can only be done after that."},
     {"refused.target_not_member", "Deze persoon is geen lid van de casus.",
      "This person is not a member of the case."},
     {"refused.already_member", "Deze persoon is al lid.", "This person is already a member."},
@@ -426,7 +432,7 @@ constexpr Text kTexts[] = {
     {"refused.case_full", "Deze casus is vol. Er kan niemand meer bij.",
      "This case is full. Nobody else can join."},
     {"refused.not_in_scope", "Je hoort niet bij dit afgeschermde deel van de casus.",
-     "You are not in this private part of the case."},
+     "You are not in this restricted part of the case."},
     {"refused.account_unknown",
      "Dit account bestaat niet op de server. Kijk of je de account-id goed hebt overgenomen.",
      "This account does not exist on the server. Check that you copied the account id "
@@ -449,6 +455,11 @@ constexpr Text kTexts[] = {
     {"refused.device_unknown",
      "De server kent dit apparaat niet. Koppel het opnieuw aan je account.",
      "The server does not know this device. Link it to your account again."},
+    {"refused.scope_unknown", "Dit afgeschermde deel bestaat niet (meer) in deze casus.",
+     "This restricted part does not exist in this case (any more)."},
+    {"refused.too_many_scopes",
+     "Deze casus heeft al zoveel afgeschermde delen als kan. Er kan er geen meer bij.",
+     "This case already has as many restricted parts as it can. No more can be added."},
 };
 
 const Text* Find(std::string_view key) {

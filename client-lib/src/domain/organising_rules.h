@@ -30,9 +30,9 @@ bool IsNetworkMember(const v1::CaseState& state, const v1::Member& member);
 // coordinator may not read the network's draft (DOMAIN.md F1).
 bool InOpenPrivateTime(const v1::CaseState& state, ByteView account_id);
 // This device's own policy on a control change, on top of the rules every device applies
-// (model::CheckControl, which the caller runs first so a refusal of permission comes first). Run
-// when the change is queued and again when it is sealed against the state pulled since, so a
-// promotion queued offline does not cross a private time started on another device meanwhile.
+// (model::CheckControlPermission, which the caller runs first so a refusal of permission comes
+// first). Run when the change is queued and again when it is sealed against the state pulled since,
+// so a promotion queued offline does not cross a private time started on another device meanwhile.
 // Not a rule of the reducer: other devices cannot see why this device would refuse. Fails with
 // kFailedPrecondition and a domain key ("role.in_private_time") as message.
 Status CheckControlPolicy(const v1::CaseState& state, const v1::ControlIntent& intent);

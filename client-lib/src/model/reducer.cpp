@@ -311,32 +311,40 @@ v1::ControlBody ControlBodyOf(const v1::ControlIntent& ci) {
   return body;
 }
 
-// The same rules as kringd's CheckSetScope: members of the case, no duplicates, the author in
-// the new scope, and in the old one when changing it.
-std::string CheckSetScope(const v1::CaseState& state, ByteView author_account_id,
-                          const v1::SetScope& set) {
-  if (set.scope_id() == 0) return "scope 0 is the whole case";
+// The same rules as kringd's CheckSetScope, with its reason keys: members of the case, no
+// duplicates, the author in the new scope, and in the old one when changing it. A malformed
+// change (scope 0, no members, a member twice, an id taken) carries no reason, as at kringd.
+Status CheckSetScope(const v1::CaseState& state, ByteView author_account_id,
+                     const v1::SetScope& set) {
+  if (set.scope_id() == 0) return PermissionDenied("scope 0 is the whole case");
   if (set.members_size() < 1 ||
       static_cast<size_t>(set.members_size()) > protocol::kMaxCaseMembers) {
-    return "a scope needs members";
+    return PermissionDenied("a scope needs members");
   }
   std::set<std::string> seen;
   bool author_in = false;
   for (const std::string& m : set.members()) {
-    if (!seen.insert(m).second) return "duplicate scope member";
-    if (FindMember(state, View(m)) == nullptr) return "scope member is not a member of the case";
+    if (!seen.insert(m).second) return PermissionDenied("duplicate scope member");
+    if (FindMember(state, View(m)) == nullptr) {
+      return PermissionDenied("scope member is not a member of the case",
+                              refusal::kTargetNotMember);
+    }
     author_in |= ConstantTimeEqual(View(m), author_account_id);
   }
-  if (!author_in) return "the author must be a member of the scope";
+  if (!author_in) {
+    return PermissionDenied("the author must be a member of the scope", refusal::kNotInScope);
+  }
   const bool exists = state.scopes().count(set.scope_id()) != 0;
   if (set.create()) {
-    if (exists) return "scope exists already";
-    if (state.scopes().size() >= protocol::kMaxScopesPerCase) return "too many scopes";
+    if (exists) return PermissionDenied("scope exists already");
+    if (state.scopes().size() >= protocol::kMaxScopesPerCase) {
+      return PermissionDenied("too many scopes", refusal::kTooManyScopes);
+    }
     return {};
   }
-  if (!exists) return "unknown scope";
+  if (!exists) return PermissionDenied("unknown scope", refusal::kScopeUnknown);
   if (!InScope(state, set.scope_id(), author_account_id)) {
-    return "only a member of the scope may change it";
+    return PermissionDenied("only a member of the scope may change it", refusal::kNotInScope);
   }
   // Widening a scope shows everything written in it from then on to the newcomers: the chair or
   // a coordinator decides that; any member may narrow it.
@@ -344,7 +352,8 @@ std::string CheckSetScope(const v1::CaseState& state, ByteView author_account_id
   if (author->role() != v1::ROLE_CHAIR && author->role() != v1::ROLE_COORDINATOR) {
     for (const std::string& m : set.members()) {
       if (!InScope(state, set.scope_id(), View(m))) {
-        return "only the chair or a coordinator may let someone into a scope";
+        return PermissionDenied("only the chair or a coordinator may let someone into a scope",
+                                refusal::kManagersOnly);
       }
     }
   }
@@ -399,34 +408,67 @@ Status CheckSetRole(const v1::CaseState& state, const v1::Member& author, const 
   return {};
 }
 
+// An invite that is no longer open, with kringd's reason for the one accepting it (EXPIRED is
+// only in a view, which marks an open invite past its time).
+Status NotOpenToAccept(const v1::InviteState& invite) {
+  if (invite.status() == v1::InviteState::REVOKED) {
+    return PermissionDenied("invite is no longer open", refusal::kInviteRevoked);
+  }
+  if (invite.status() == v1::InviteState::EXPIRED) {
+    return PermissionDenied("invite is no longer open", refusal::kInviteExpired);
+  }
+  return PermissionDenied("invite is no longer open", refusal::kInviteUsed);
+}
+
+// A chair is added or invited only while the case has none (the coordinator created it before
+// the resident joined).
+Status ChairExists(const v1::CaseState& state) {
+  return HasChair(state) ? PermissionDenied("the case already has a chair", refusal::kChairExists)
+                         : Status();
+}
+
 }  // namespace
 
-std::string CheckControlPermission(const v1::CaseState& state, ByteView author_account_id,
-                                   const v1::ControlBody& body) {
+Status CheckControlPermission(const v1::CaseState& state, ByteView author_account_id,
+                              const v1::ControlBody& body) {
   if (body.has_create_case()) {
     int chairs = 0;
     for (const auto& m : body.create_case().members()) chairs += m.role() == v1::ROLE_CHAIR ? 1 : 0;
-    return chairs > 1 ? "more than one chair" : "";
+    // A malformed op, not a refusal (kringd answers INVALID_ARGUMENT without a reason).
+    return chairs > 1 ? InvalidArgument("more than one chair") : Status();
   }
   if (body.has_accept_invite()) {
     // The author is not a member: it proves it holds the invite secret instead.
     const v1::AcceptInvite& accept = body.accept_invite();
-    if (FindMember(state, author_account_id) != nullptr) return "already a member";
-    if (FindPending(state, author_account_id) != nullptr) return "already waiting for approval";
+    if (FindMember(state, author_account_id) != nullptr) {
+      return PermissionDenied("already a member", refusal::kAlreadyJoined);
+    }
+    if (FindPending(state, author_account_id) != nullptr) {
+      return PermissionDenied("already waiting for approval", refusal::kAlreadyWaiting);
+    }
     const v1::InviteState* inv = FindInvite(state, accept.invite_id());
-    if (inv == nullptr) return "unknown invite";
-    if (inv->status() != v1::InviteState::PENDING) return "invite is no longer open";
+    if (inv == nullptr) return PermissionDenied("unknown invite", refusal::kInviteUnknown);
+    if (inv->status() != v1::InviteState::PENDING) return NotOpenToAccept(*inv);
     v1::Invite public_invite;
     public_invite.set_invite_id(inv->invite_id());
     public_invite.set_signing_public_key(inv->signing_public_key());
     if (!protocol::VerifyInviteProof(public_invite, View(state.case_id()), author_account_id,
                                      View(accept.proof()))) {
-      return "invite proof does not verify";
+      return PermissionDenied("invite proof does not verify", refusal::kInviteProofInvalid);
     }
     return {};
   }
   const v1::Member* author = FindMember(state, author_account_id);
-  if (author == nullptr) return "author is not a member";
+  if (author == nullptr) return PermissionDenied("author is not a member", refusal::kNotAMember);
+  if (body.has_erase_case()) {
+    // The chair; a coordinator only while the resident has not joined.
+    if (author->role() == v1::ROLE_CHAIR) return {};
+    if (author->role() == v1::ROLE_COORDINATOR && !HasChair(state)) return {};
+    return PermissionDenied("only the chair may erase the case", refusal::kChairOnlyErase);
+  }
+  // kringd's status code for a closed case: the app reads the case, it cannot change it. Leaving
+  // is a change too (kringd refuses it the same way), so this comes before the leave check.
+  if (state.closed()) return FailedPrecondition("the case is closed", refusal::kCaseClosed);
   if (body.has_remove_member() &&
       ConstantTimeEqual(View(body.remove_member().account_id()), author_account_id)) {
     // Leaving: anyone may, as long as someone remains who can hand out the next key.
@@ -436,96 +478,80 @@ std::string CheckControlPermission(const v1::CaseState& state, ByteView author_a
         return {};
       }
     }
-    return "someone else must remain who can hand out new keys";
+    return PermissionDenied("someone else must remain who can hand out new keys",
+                            refusal::kKeyHolderMustRemain);
   }
-  if (body.has_erase_case()) {
-    // The chair; a coordinator only while the resident has not joined.
-    if (author->role() == v1::ROLE_CHAIR) return {};
-    if (author->role() == v1::ROLE_COORDINATOR && !HasChair(state)) return {};
-    return "only the chair may erase the case";
-  }
-  if (state.closed()) return "the case is closed";
   if (body.has_complaint()) {
     // A member of the scope (only they get key boxes for it); it changes no key by itself.
     return InScope(state, body.complaint().scope_id(), author_account_id)
-               ? ""
-               : "a complaint about a scope the author is not in";
+               ? Status()
+               : PermissionDenied("a complaint about a scope the author is not in",
+                                  refusal::kNotInScope);
   }
   if (body.has_set_scope()) return CheckSetScope(state, author_account_id, body.set_scope());
-  if (body.has_set_role()) return CheckSetRole(state, *author, body.set_role()).message();
+  if (body.has_set_role()) return CheckSetRole(state, *author, body.set_role());
   const bool manager = author->role() == v1::ROLE_CHAIR || author->role() == v1::ROLE_COORDINATOR;
-  if (!manager) return "only a chair or coordinator may do this";
+  if (!manager) {
+    return PermissionDenied("only a chair or coordinator may do this", refusal::kManagersOnly);
+  }
   if (body.has_close_case() && author->role() == v1::ROLE_COORDINATOR && HasChair(state) &&
       body.close_case().retention_days() < protocol::kMinRetentionDaysWithoutChair) {
-    return "only the chair may close with so short a retention";
+    return PermissionDenied("only the chair may close with so short a retention",
+                            refusal::kChairOnlyShortRetention);
   }
   // Once the resident has joined, only the chair decides who comes in.
   if ((body.has_add_member() || body.has_decline_member()) &&
       author->role() == v1::ROLE_COORDINATOR && HasChair(state)) {
-    return "the chair decides who comes in";
+    return PermissionDenied("the chair decides who comes in", refusal::kChairDecides);
   }
   if (body.has_add_member()) {
     const v1::Member& m = body.add_member().member();
-    if (FindMember(state, View(m.account_id())) != nullptr) return "already a member";
+    if (FindMember(state, View(m.account_id())) != nullptr) {
+      return PermissionDenied("already a member", refusal::kAlreadyMember);
+    }
     const v1::Member* pending = FindPending(state, View(m.account_id()));
     if (pending != nullptr && pending->role() != m.role()) {
-      return "approval must keep the invited role";
+      return PermissionDenied("approval must keep the invited role", refusal::kApprovalKeepsRole);
     }
-    if (m.role() == v1::ROLE_CHAIR) {
-      for (const auto& x : state.members()) {
-        if (x.role() == v1::ROLE_CHAIR) return "the case already has a chair";
-      }
-    }
+    if (m.role() == v1::ROLE_CHAIR) KRING_RETURN_IF_ERROR(ChairExists(state));
     if (m.role() != v1::ROLE_CHAIR && m.role() != v1::ROLE_COORDINATOR &&
         m.role() != v1::ROLE_MEMBER) {
-      return "unknown role";
+      return PermissionDenied("unknown role");  // malformed: no reason, as at kringd
     }
   }
   if (body.has_invite()) {
-    if (FindInvite(state, body.invite().invite_id()) != nullptr) return "invite exists";
+    // A random 16-byte id taken already is malformed, as at kringd: no reason.
+    if (FindInvite(state, body.invite().invite_id()) != nullptr) {
+      return PermissionDenied("invite exists");
+    }
     const v1::Role r = body.invite().role();
     if (r != v1::ROLE_CHAIR && r != v1::ROLE_COORDINATOR && r != v1::ROLE_MEMBER) {
-      return "unknown role";
+      return PermissionDenied("unknown role");
     }
-    if (r == v1::ROLE_CHAIR) {
-      for (const auto& x : state.members()) {
-        if (x.role() == v1::ROLE_CHAIR) return "the case already has a chair";
-      }
-    }
+    if (r == v1::ROLE_CHAIR) KRING_RETURN_IF_ERROR(ChairExists(state));
   }
   if (body.has_revoke_invite()) {
     const v1::InviteState* inv = FindInvite(state, body.revoke_invite().invite_id());
-    if (inv == nullptr) return "unknown invite";
-    if (inv->status() != v1::InviteState::PENDING) return "invite is no longer open";
+    if (inv == nullptr) return PermissionDenied("unknown invite", refusal::kInviteUnknown);
+    // Past its time is still open to revoke (kringd allows it): a device's view marks such an
+    // invite EXPIRED, while kringd's state knows only pending.
+    if (inv->status() != v1::InviteState::PENDING && inv->status() != v1::InviteState::EXPIRED) {
+      return PermissionDenied("invite is no longer open", refusal::kInviteNotOpen);
+    }
   }
   if (body.has_decline_member() &&
       FindPending(state, View(body.decline_member().account_id())) == nullptr) {
-    return "not waiting for approval";
+    return PermissionDenied("not waiting for approval", refusal::kNotWaiting);
   }
   if (body.has_remove_member()) {
+    // Removing oneself is leaving, checked above.
     const v1::Member* target = FindMember(state, View(body.remove_member().account_id()));
-    if (target == nullptr) return "not a member";
-    if (ConstantTimeEqual(View(target->account_id()), author_account_id)) {
-      return "a chair or coordinator cannot remove themself";
-    }
+    if (target == nullptr) return PermissionDenied("not a member", refusal::kTargetNotMember);
     if (author->role() == v1::ROLE_COORDINATOR && target->role() == v1::ROLE_CHAIR) {
-      return "a coordinator cannot remove the chair";
+      return PermissionDenied("a coordinator cannot remove the chair", refusal::kChairRemovesChair);
     }
   }
   return {};
-}
-
-Status CheckControl(const v1::CaseState& state, ByteView author_account_id,
-                    const v1::ControlBody& body) {
-  if (body.has_set_role()) {
-    // The checks CheckControlPermission makes before a SetRole's own, with kringd's reasons.
-    const v1::Member* author = FindMember(state, author_account_id);
-    if (author == nullptr) return PermissionDenied("author is not a member", refusal::kNotAMember);
-    if (state.closed()) return FailedPrecondition("the case is closed", refusal::kCaseClosed);
-    return CheckSetRole(state, *author, body.set_role());
-  }
-  std::string denied = CheckControlPermission(state, author_account_id, body);
-  return denied.empty() ? Status() : PermissionDenied(std::move(denied));
 }
 
 void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::ControlBody& body,

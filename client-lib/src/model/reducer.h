@@ -44,15 +44,15 @@ struct OpContext {
 // verifier (CheckControlPermission) before they are applied.
 void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::ControlBody& body,
                   uint64_t seq);
-// The same rules kringd enforces, so an op the server wrongly accepted still has no effect:
-// an empty string when allowed, else the reason.
-std::string CheckControlPermission(const v1::CaseState& state, ByteView author_account_id,
-                                   const v1::ControlBody& body);
-// The same check as a status for the device's own refusals: a SetRole's refusal carries kringd's
-// status code and reason key (kring/common/refusal.h), so apps explain it in the user's language;
-// other ops' refusals are PERMISSION_DENIED without a reason.
-Status CheckControl(const v1::CaseState& state, ByteView author_account_id,
-                    const v1::ControlBody& body);
+// The same rules kringd enforces, so an op the server wrongly accepted still has no effect: OK
+// when allowed, else the refusal with kringd's reason key for the same rule
+// (kring/common/refusal.h), so the device's own refusals (at queue time and when a queued change
+// is sealed) are explained in the user's language like kringd's. Its status code: a SetRole's
+// as kringd's, FAILED_PRECONDITION for a closed case, else PERMISSION_DENIED. The English message
+// is what a verifier's alarm says. Malformed ops (which a correct client never makes) carry no
+// reason, as at kringd.
+Status CheckControlPermission(const v1::CaseState& state, ByteView author_account_id,
+                              const v1::ControlBody& body);
 void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext& ctx);
 // The same, moving the op's values into the state instead of copying them (`op` is left with
 // empty values).

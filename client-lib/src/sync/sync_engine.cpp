@@ -770,8 +770,9 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
     kind = v1::OP_KIND_CREATE_CASE;
     current_epoch = 1;  // CreateCase is sealed under epoch 1, the epoch its Rekey starts
   } else if (ci.has_add_member() || ci.has_remove_member()) {
-    std::string denied = model::CheckControlPermission(projected, View(me.account_id()), change);
-    if (!denied.empty()) return Status(StatusCode::kAborted, denied);
+    // The refusal keeps its reason key, for the app's text in the rejection event.
+    Status denied = model::CheckControlPermission(projected, View(me.account_id()), change);
+    if (!denied.ok()) return Status(StatusCode::kAborted, denied.message(), denied.reason());
     kind = ci.has_add_member() ? v1::OP_KIND_ADD_MEMBER : v1::OP_KIND_REMOVE_MEMBER;
   } else if (ci.has_invite() || ci.has_revoke_invite() || ci.has_decline_member() ||
              ci.has_accept_invite() || ci.has_close_case() || ci.has_erase_case() ||
@@ -788,7 +789,7 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
                                      : v1::OP_KIND_ACCEPT_INVITE;
     if (!ci.has_accept_invite()) {  // the acceptor cannot see the case yet
       // The refusal keeps its reason key, for the app's text in the rejection event.
-      Status denied = model::CheckControl(projected, View(me.account_id()), change);
+      Status denied = model::CheckControlPermission(projected, View(me.account_id()), change);
       if (!denied.ok()) return Status(StatusCode::kAborted, denied.message(), denied.reason());
       // Against the state pulled since it was queued (the same policy as Client::QueueControl):
       // the message is the domain key, for the text in the rejection event.
@@ -803,8 +804,9 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
     mine.last_hash = protocol::EnvelopeHash(single.back());
     return single;
   } else if (ci.has_set_scope()) {
-    std::string denied = model::CheckControlPermission(projected, View(me.account_id()), change);
-    if (!denied.empty()) return Status(StatusCode::kAborted, denied);
+    // The refusal keeps its reason key, for the app's text in the rejection event.
+    Status denied = model::CheckControlPermission(projected, View(me.account_id()), change);
+    if (!denied.ok()) return Status(StatusCode::kAborted, denied.message(), denied.reason());
     kind = v1::OP_KIND_SET_SCOPE;
   } else if (ci.has_rekey_scope()) {
     const uint32_t id = ci.rekey_scope().scope_id();
@@ -1138,9 +1140,9 @@ Status SyncEngine::AcceptErasure(const Bytes& case_id, const v1::CaseErased& era
   if (op->header.kind() == v1::OP_KIND_ERASE_CASE) {
     v1::CaseState before_close = state;
     before_close.set_closed(false);
-    std::string denied = model::CheckControlPermission(
+    const Status denied = model::CheckControlPermission(
         before_close, View(op->header.author_account_id()), op->control);
-    if (!denied.empty()) return reject("erasure request by someone who may not erase");
+    if (!denied.ok()) return reject("erasure request by someone who may not erase");
   } else {
     const bool manager = author != nullptr && (author->role() == v1::ROLE_CHAIR ||
                                                author->role() == v1::ROLE_COORDINATOR);
@@ -1396,9 +1398,10 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
       } else {
         if (projected().rekey_pending() || projected().members_size() == 0) break;
         if (projected().closed()) {
-          // Closed meanwhile (on another device): the edit can never be accepted.
+          // Closed meanwhile (on another device): the edit can never be accepted. Rejected
+          // visibly, with kringd's reason, as a refused control change is; the rest go on.
           KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "the case is closed"));
-          continue;
+          return Status(StatusCode::kAborted, "the case is closed", refusal::kCaseClosed);
         }
         const uint32_t scope = in.content.scope_id();
         if (scope != 0 && !model::InScope(projected(), scope, View(me.account_id()))) {

@@ -754,9 +754,9 @@ class BatchVerifier {
     if (state_.rekey_pending()) {
       return Fail(AlarmKind::kTamper, seq, "membership change before the previous rekey", c.entry);
     }
-    std::string denied = model::CheckControlPermission(
+    const Status denied = model::CheckControlPermission(
         state_, View(c.op->header.author_account_id()), c.op->control);
-    if (!denied.empty()) return Fail(AlarmKind::kTamper, seq, denied, c.entry);
+    if (!denied.ok()) return Fail(AlarmKind::kTamper, seq, denied.message(), c.entry);
     model::ApplyControl(state_, c.op->header, c.op->control, seq);
     // Kept in the state: the change and its Rekey may arrive on different pull pages. After a
     // leave the next Rekey comes from any chair or coordinator device (empty = any).
@@ -919,9 +919,9 @@ class BatchVerifier {
                     c.entry);
       }
       if (is_create) {
-        std::string denied =
+        const Status denied =
             model::CheckControlPermission(state_, View(h.author_account_id()), c.op->control);
-        if (!denied.empty()) return Fail(AlarmKind::kTamper, seq, denied, c.entry);
+        if (!denied.ok()) return Fail(AlarmKind::kTamper, seq, denied.message(), c.entry);
         model::ApplyControl(state_, h, c.op->control, seq);
       } else if (h.kind() == v1::OP_KIND_REKEY) {
         const size_t keys_before = result_.batch.epoch_keys.size();
@@ -947,9 +947,9 @@ class BatchVerifier {
         if (h.scope_id() != 0) {
           return Fail(AlarmKind::kTamper, seq, "this op uses scope 0", c.entry);
         }
-        std::string denied =
+        const Status denied =
             model::CheckControlPermission(state_, View(h.author_account_id()), c.op->control);
-        if (!denied.empty()) return Fail(AlarmKind::kTamper, seq, denied, c.entry);
+        if (!denied.ok()) return Fail(AlarmKind::kTamper, seq, denied.message(), c.entry);
         model::ApplyControl(state_, h, c.op->control, seq);
       } else if (!ApplyContent(c)) {
         return false;

@@ -189,7 +189,9 @@ KRING_API const char* kring_error_user_text(const kring_error* error,
 /*
  * ABI 6. The server's reason for refusing, a stable key of A-Z, 0-9 and '_' such as
  * "INVITE_USED" or "NOT_A_MEMBER" (the list: kring/common/refusal.h; a newer server may send
- * reasons this library does not know). Act on the key, never on the message. Owned by `error`,
+ * reasons this library does not know). A control change (member, invitation, role, scope,
+ * closing, erasing, complaint) this library refuses itself before queuing it carries the key
+ * kringd gives for the same rule. Act on the key, never on the message. Owned by `error`,
  * valid until kring_error_free; "" when `error` is NULL or the error is not such a refusal.
  */
 KRING_API const char* kring_error_reason(const kring_error* error) KRING_NOEXCEPT;
@@ -314,9 +316,11 @@ KRING_API kring_status kring_client_cases(kring_client* client, kring_bytes* out
  * Each change is queued durably as a control intent and sent at the next sync, where kringd and
  * every member's device check it again; a refusal there arrives as KRING_CHANGE_INTENT_REJECTED.
  * The library refuses up front what the caller's role does not allow (KRING_ERR_PERMISSION_DENIED,
- * judged on this device's optimistic view). A case stopped by a security alarm fails with
- * KRING_ERR_FAILED_PRECONDITION. Members, pending members and invites are read from the view
- * (kring.v1.CaseState members, pending_members, invites, pending_approval, removed).
+ * judged on this device's optimistic view). A closed case refuses every change but the erasure
+ * with KRING_ERR_FAILED_PRECONDITION and the reason CASE_CLOSED, as kringd does. A case stopped
+ * by a security alarm fails with KRING_ERR_FAILED_PRECONDITION. Members, pending members and
+ * invites are read from the view (kring.v1.CaseState members, pending_members, invites,
+ * pending_approval, removed).
  * ------------------------------------------------------------------------------------------- */
 
 /*
@@ -345,10 +349,12 @@ KRING_API kring_status kring_client_add_member(kring_client* client, const uint8
                                                kring_error** out_err) KRING_NOEXCEPT;
 
 /*
- * Removes a member (chair or coordinator; a coordinator cannot remove the chair, nobody removes
- * themself: KRING_ERR_PERMISSION_DENIED). The push carries a Rekey for everyone else, so what is
- * written afterwards is unreadable to the removed account; its device gets
- * KRING_CHANGE_REMOVED_FROM_CASE at its next sync.
+ * Removes a member (chair or coordinator; a coordinator cannot remove the chair:
+ * KRING_ERR_PERMISSION_DENIED). Removing oneself is leaving (kring_client_leave_case): refused
+ * with KEY_HOLDER_MUST_REMAIN only when nobody else could hand out new keys, and with
+ * KRING_ERR_FAILED_PRECONDITION CASE_CLOSED on a closed case. The push carries a Rekey for
+ * everyone else, so what is written afterwards is unreadable to the removed account; its device
+ * gets KRING_CHANGE_REMOVED_FROM_CASE at its next sync.
  * lang        "nl" or "en" (borrowed): the language of the notice; anything else is
  *             KRING_ERR_INVALID_ARGUMENT, checked before anything is queued.
  * out_notice  receives the sentence the app must show to the person removing: what was seen
@@ -840,8 +846,10 @@ KRING_API kring_status kring_client_add_change_listener(kring_client* client,
  * fields of the header an app was built with are always there: kring_client_open refuses a
  * library older than that header). kind, case_id, case_id_len and detail are those of
  * kring_change_fn. `reason`: for KRING_CHANGE_INTENT_REJECTED by the server, its refusal reason
- * key (as kring_error_reason gives, e.g. "INVITE_USED"); "" for every other event, including an
- * edit this library refused itself. text_nl / text_en: the text to show the person when this
+ * key (as kring_error_reason gives, e.g. "INVITE_USED"), and for a queued control change this
+ * library refused itself when sealing it (the rules changed since it was queued), the key
+ * kringd gives for the same rule; "" for every other event and for an edit refused without a
+ * reason. text_nl / text_en: the text to show the person when this
  * library knows the reason, else "" (show a general text). The struct and everything it points
  * to are owned by the library and valid only during the call; strings are never NULL.
  */

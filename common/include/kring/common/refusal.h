@@ -60,6 +60,10 @@ inline constexpr std::string_view kStaleUserKey = "STALE_USER_KEY";
 // recovery key signing in hears DEVICE_UNKNOWN.
 inline constexpr std::string_view kDeviceRevoked = "DEVICE_REVOKED";
 inline constexpr std::string_view kDeviceUnknown = "DEVICE_UNKNOWN";
+// Restricted scopes: a change names a scope the case does not have, or a new one would pass the
+// limit per case (protocol::kMaxScopesPerCase).
+inline constexpr std::string_view kScopeUnknown = "SCOPE_UNKNOWN";
+inline constexpr std::string_view kTooManyScopes = "TOO_MANY_SCOPES";
 
 // Every reason above, for the test that each has a text in both languages.
 inline constexpr std::string_view kAll[] = {kInviteUnknown,
@@ -95,7 +99,9 @@ inline constexpr std::string_view kAll[] = {kInviteUnknown,
                                             kChairDecidesRoles,
                                             kChairKeepsRole,
                                             kRoleNotAssignable,
-                                            kRoleUnchanged};
+                                            kRoleUnchanged,
+                                            kScopeUnknown,
+                                            kTooManyScopes};
 
 // Whether `reason` has the form of a reason key: 1..kMaxReasonBytes of A-Z, 0-9 and '_'.
 inline bool IsReasonKey(std::string_view reason) {

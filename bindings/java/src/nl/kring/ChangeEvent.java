@@ -72,7 +72,8 @@ public final class ChangeEvent {
 
   /**
    * For an edit the server rejected (INTENT_REJECTED): its reason key, such as "INVITE_USED",
-   * for the app's logic; "" otherwise.
+   * for the app's logic; for a queued control change this library refused when sealing it, the
+   * key the server gives for the same rule; "" otherwise.
    */
   public String serverReason() {
     return serverReason;

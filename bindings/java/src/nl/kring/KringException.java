@@ -93,7 +93,8 @@ public final class KringException extends Exception {
 
   /**
    * Why the server refused, a stable key such as "INVITE_USED" or "NOT_A_MEMBER" for the app's
-   * logic; "" when the server did not refuse (or gave no reason).
+   * logic (a control change this library refuses before queuing it carries the server's key for
+   * the same rule); "" when the server did not refuse (or gave no reason).
    */
   public String serverReason() {
     return serverReason;
