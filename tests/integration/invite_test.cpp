@@ -260,3 +260,49 @@ TEST_CASE("a removed member can be invited back and reads on from there", "[invi
   CHECK(cousin->Alarms().empty());
   CHECK(chair->Alarms().empty());
 }
+
+TEST_CASE("an invite accepted after the case was closed is refused once, not sent at every sync",
+          "[invite]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), guest(net);
+  auto cid = chair->CreateCase({});
+  REQUIRE(cid.ok());
+  auto invite = chair->CreateInvite(*cid, v1::ROLE_MEMBER, 3600);
+  REQUIRE(invite.ok());
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(chair->CloseCase(*cid, 30).ok());
+  REQUIRE(chair->SyncNow().ok());
+  const uint64_t head = chair->ConfirmedView(*cid)->seq();
+
+  // The guest cannot read the case before approval, so its device cannot know it is closed:
+  // kringd refuses the acceptance with CASE_CLOSED, which no pull cures.
+  std::vector<client::ChangeEvent> rejected;
+  std::mutex mu;
+  guest->AddChangeListener([&](const client::ChangeEvent& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (e.kind == client::ChangeEvent::Kind::kIntentRejected) rejected.push_back(e);
+  });
+  REQUIRE(guest->AcceptInvite(invite->link).ok());
+  REQUIRE(guest->SyncNow().ok());
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    REQUIRE(rejected.size() == 1);
+    CHECK(rejected[0].reason == "CASE_CLOSED");
+  }
+  CHECK(guest->PendingIntents(*cid) == 0);
+  // Before, the acceptance went out again at every sync, waiting for an approval that could
+  // not come.
+  auto again = guest->SyncNow();
+  REQUIRE(again.ok());
+  CHECK(again->pushed == 0);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    CHECK(rejected.size() == 1);
+  }
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(chair->ConfirmedView(*cid)->seq() == head);
+  CHECK(chair->ConfirmedView(*cid)->pending_members_size() == 0);
+  CHECK(chair->Alarms().empty());
+  CHECK(guest->Alarms().empty());
+}

@@ -1043,10 +1043,14 @@ TEST_CASE("leaving a closed case is refused with CASE_CLOSED and blocks nothing 
   CHECK(coordinator->LeaveCase(*cid).status().reason() == refusal::kCaseClosed);
   CHECK(member->PendingIntents(*cid) == 0);
 
-  // The chair's erasure is not held up by anything.
+  // The chair's erasure is not held up by anything: the case is gone on every device.
   REQUIRE(chair->EraseCase(*cid).ok());
   REQUIRE(chair->SyncNow().ok());
   REQUIRE(member->SyncNow().ok());
+  REQUIRE(coordinator->SyncNow().ok());
   CHECK(member->PendingIntents(*cid) == 0);
-  for (Device* d : {&chair, &coordinator, &member}) CHECK((*d)->Alarms().empty());
+  for (Device* d : {&chair, &coordinator, &member}) {
+    CHECK((*d)->Alarms().empty());
+    CHECK_FALSE((*d)->ConfirmedView(*cid).ok());
+  }
 }

@@ -546,3 +546,46 @@ TEST_CASE("an op naming another account for the device of the op before it is re
   RequireOnlyLastRefused(log, chair, {&chair, &member},
                          "author device is not active in its account");
 }
+
+// kringd refuses every change to a closed case but the erasure: a server that slips in one it
+// refused (or never got) is caught, not applied.
+TEST_CASE("a Rekey or an AcceptInvite after the case was closed is refused", "[verifier]") {
+  Author chair = NewAuthor();
+  Author member = NewAuthor();
+  Author stranger = NewAuthor();
+  const SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
+  const crypto::SigningKeyPair invite_key = crypto::NewSigningKeyPair();
+  auto start = [&](Log& log) {
+    AppendStart(log, chair, member, epoch_key);
+    v1::ControlBody invite;
+    v1::Invite* inv = invite.mutable_invite();
+    inv->set_invite_id(ToString(protocol::InviteId(invite_key.public_key)));
+    inv->set_signing_public_key(ToString(invite_key.public_key));
+    inv->set_role(v1::ROLE_MEMBER);
+    inv->set_expires_at_ms(1800000000000);
+    log.Append(chair, v1::OP_KIND_INVITE, &invite, nullptr, {});
+    v1::ControlBody close;
+    close.mutable_close_case()->set_retention_days(30);
+    log.Append(chair, v1::OP_KIND_CLOSE_CASE, &close, nullptr, {});
+  };
+  SECTION("a new key") {
+    Log log;
+    start(log);
+    v1::ControlBody rekey =
+        RekeyBody(log, chair, member, crypto::RandomSecret(crypto::kKeyBytes), 2);
+    log.Append(chair, v1::OP_KIND_REKEY, &rekey, nullptr, {}, 2);
+    RequireOnlyLastRefused(log, member, {&chair, &member}, "rekey after the case was closed");
+  }
+  SECTION("an invitation accepted") {
+    Log log;
+    start(log);
+    v1::ControlBody accept;
+    const std::string invite_id = ToString(protocol::InviteId(invite_key.public_key));
+    accept.mutable_accept_invite()->set_invite_id(invite_id);
+    accept.mutable_accept_invite()->set_proof(ToString(crypto::Sign(
+        invite_key.secret_key,
+        protocol::InviteAcceptInput(log.case_id(), View(invite_id), stranger.account_id))));
+    log.Append(stranger, v1::OP_KIND_ACCEPT_INVITE, &accept, nullptr, {});
+    RequireOnlyLastRefused(log, member, {&chair, &member, &stranger}, "the case is closed");
+  }
+}

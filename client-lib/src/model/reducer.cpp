@@ -456,6 +456,8 @@ Status CheckControlPermission(const v1::CaseState& state, ByteView author_accoun
                                      View(accept.proof()))) {
       return PermissionDenied("invite proof does not verify", refusal::kInviteProofInvalid);
     }
+    // kringd checks the invite first, then refuses every change to a closed case but the erasure.
+    if (state.closed()) return FailedPrecondition("the case is closed", refusal::kCaseClosed);
     return {};
   }
   const v1::Member* author = FindMember(state, author_account_id);

@@ -708,6 +708,15 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
 
 namespace {
 
+// Whether kringd's refusal of a push is one a pull and a new seal can cure (a stale epoch or
+// chain position). A closed case is not: kringd refuses every change but the erasure from then
+// on, and a device that cannot pull it (an acceptance waiting for approval) would otherwise send
+// the same op at every sync; the op is rejected instead.
+bool PullCures(const Status& refused) {
+  return refused.code() == StatusCode::kFailedPrecondition &&
+         refused.reason() != refusal::kCaseClosed;
+}
+
 // A complaint asked for a new key of `scope` and its epoch is still the current one.
 bool RekeyRequested(const v1::CaseState& state, uint32_t scope) {
   auto req = state.rekey_requests().find(scope);
@@ -1654,7 +1663,7 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   }
   const Status& s = resp.status();
   if (s.transient() || s.code() == StatusCode::kUnauthenticated) return s;
-  if (s.code() == StatusCode::kFailedPrecondition) {
+  if (PullCures(s)) {
     // Stale epoch or chain position: pull again and reseal.
     KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
     // By its reason key; by the message only from a kringd older than the reason keys.
@@ -1694,7 +1703,7 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
     if (one.status().transient() || one.status().code() == StatusCode::kUnauthenticated) {
       return one.status();
     }
-    if (one.status().code() == StatusCode::kFailedPrecondition) {
+    if (PullCures(one.status())) {
       KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));  // the log moved on: pull and reseal
       return true;
     }

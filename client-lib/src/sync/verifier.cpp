@@ -620,6 +620,10 @@ class BatchVerifier {
   bool ApplyRekey(const Checked& c) {
     const v1::Rekey& rk = c.op->control.rekey();
     const uint64_t seq = c.entry->seq();
+    // Same rule as kringd: a closed case takes no change but the erasure, a new key included.
+    if (state_.closed()) {
+      return Fail(AlarmKind::kTamper, seq, "rekey after the case was closed", c.entry);
+    }
     const v1::Member* author = model::FindMember(state_, View(c.op->header.author_account_id()));
     const uint32_t scope = rk.scope_id();
     auto restricted = state_.scopes().find(scope);
