@@ -69,11 +69,12 @@ Result<Database> Database::Open(const std::string& path, bool read_only, Checkpo
   KRING_RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys=ON"));
   // Deleted rows (an erased case, a removed key) are overwritten, not left in free pages.
   KRING_RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete=ON"));
-  if (!read_only && checkpoints == Checkpoints::kBackground) {
+  if (!read_only && checkpoints != Checkpoints::kInline) {
     // When the WAL starts over, its file shrinks back to 4 MB (a burst may have grown it to about
     // WalCheckpointer::kInlinePages), so old page copies do not stay in its tail.
     KRING_RETURN_IF_ERROR(db.Exec("PRAGMA journal_size_limit=4194304"));
-    db.checkpointer_ = std::make_unique<WalCheckpointer>(raw);
+    db.checkpointer_ = std::make_unique<WalCheckpointer>(
+        raw, checkpoints == Checkpoints::kBackground ? WalCheckpointer::kLargeCommitPages : 0);
   }
   return db;
 }

@@ -34,8 +34,11 @@ std::string FileOf(sqlite3* db) {
 
 }  // namespace
 
-WalCheckpointer::WalCheckpointer(sqlite3* db)
-    : db_(db), path_(FileOf(db)), thread_([this] { Run(); }) {
+WalCheckpointer::WalCheckpointer(sqlite3* db, int large_commit_pages)
+    : db_(db),
+      large_commit_pages_(large_commit_pages),
+      path_(FileOf(db)),
+      thread_([this] { Run(); }) {
   // Replaces the hook sqlite3_wal_autocheckpoint installed: SQLite checkpoints on commit no more.
   sqlite3_wal_hook(db_, &WalCheckpointer::OnCommit, this);
 }
@@ -58,20 +61,24 @@ int WalCheckpointer::completed() const {
 // Runs on the committing connection's thread, after each commit, with the WAL's length in pages.
 int WalCheckpointer::OnCommit(void* self, sqlite3* db, const char* schema, int wal_pages) {
   auto* me = static_cast<WalCheckpointer*>(self);
-  if (wal_pages >= kInlinePages) {
-    // The background copies keep losing the race with new commits: copy the rest here, so the
-    // next write can start the WAL over. SQLITE_BUSY (a background copy holds the checkpoint
-    // lock) is fine: the WAL is being copied already, and the next commit tries again.
-    (void)sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    return SQLITE_OK;
-  }
-  if (wal_pages >= kBackgroundPages) {
+  // What this commit added (a WAL shorter than before has started over).
+  const int added = wal_pages >= me->last_pages_ ? wal_pages - me->last_pages_ : wal_pages;
+  me->last_pages_ = wal_pages;
+  if (wal_pages < kBackgroundPages) return SQLITE_OK;
+  if (added >= me->large_commit_pages_ && wal_pages < kInlinePages) {
+    // A large commit (a catch-up's): its copy is left to the thread, so the commit returns now.
     {
       std::lock_guard<std::mutex> lock(me->mu_);
       me->due_ = true;
     }
     me->wake_.notify_one();
+    return SQLITE_OK;
   }
+  // A small commit past the limit copies here, as SQLite's own checkpoint would (a copy and a
+  // sync of the database file per small commit on the thread slowed a device's many small
+  // commits down); so does any commit once the WAL is past kInlinePages. SQLITE_BUSY (a
+  // background copy holds the checkpoint lock) is fine: the WAL is being copied already.
+  (void)sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   return SQLITE_OK;
 }
 

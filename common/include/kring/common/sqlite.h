@@ -34,8 +34,9 @@ class Database {
 
   // Where a writable connection's write-ahead log is copied into the database file.
   enum class Checkpoints {
-    kInline,      // SQLite's own: inside the commit that takes the log past 1,000 pages
-    kBackground,  // on a WalCheckpointer's thread, so no commit waits for the copy
+    kInline,           // SQLite's own: inside the commit that takes the log past 1,000 pages
+    kBackground,       // a large commit's copy on a WalCheckpointer's thread, small ones inline
+    kBackgroundEvery,  // every copy on the thread (the bench's floors: their fastest)
   };
 
   // Opens (creating if asked) with WAL, synchronous=FULL, foreign keys and a busy timeout.

@@ -1,22 +1,19 @@
-// Copies a database's write-ahead log back into the database file on a thread of its own, so the
-// connection that commits never waits for that copy and its fsync.
+// Copies the write-ahead log of a large commit back into the database file on a thread of its
+// own, so that commit does not wait for the copy and its fsync.
 //
 // SQLite's automatic checkpoint runs inside the COMMIT that pushes the WAL past 1,000 pages: that
-// one commit then copies every page of the WAL into the database file and syncs it (about 28 ms
-// of a 10,000-op catch-up here, which the user waited for). Durability does not need it: a
-// commit is durable once the WAL is synced (synchronous=FULL), and SQLite replays the WAL after a
-// crash. Database::Open with Checkpoints::kBackground turns the automatic checkpoint off and
-// attaches one of these instead: the connection's WAL hook tells it how long the WAL is after
-// each commit, and past kBackgroundPages it runs a PASSIVE checkpoint on its own connection (one
-// that waits for nobody and lets writers go on; see https://www.sqlite.org/wal.html,
-// "Checkpointing"). A device's local store uses it.
-//
-// A WAL can only start over from its beginning when it has been copied completely before a write
-// begins. Under writes without a pause the background copy may never finish between two commits,
-// and the WAL would grow without bound; past kInlinePages the committing connection therefore
-// checkpoints itself, as SQLite would (cheaply: the background copies did most of it), so the WAL
-// reaches about kInlinePages plus one commit at most. Database::Open also sets
-// journal_size_limit, so the file shrinks back when the WAL starts over.
+// one commit then copies every page of the WAL into the database file and syncs it. For a
+// catch-up's one commit of a 10,000-op case (about 3,500 pages) that was about 28 ms of the
+// ~180 the user waited for, and durability does not need it: a commit is durable once the WAL
+// is synced (synchronous=FULL), and SQLite replays the WAL after a crash. Database::Open with
+// Checkpoints::kBackground turns the automatic checkpoint off and attaches one of these: the
+// connection's WAL hook sees each commit's size, a commit that added kLargeCommitPages or more
+// hands the copy to a thread that runs a PASSIVE checkpoint on its own connection (one that
+// waits for nobody and lets writers go on; https://www.sqlite.org/wal.html, "Checkpointing"),
+// and a smaller commit past kBackgroundPages copies inline, as SQLite's own would (copies on the
+// thread after every small commit cost a device's many small commits more than they saved).
+// Past kInlinePages every commit copies inline, so the WAL stays bounded. Database::Open also
+// sets journal_size_limit, so the file shrinks back when the WAL starts over.
 #pragma once
 
 #include <sqlite3.h>
@@ -31,11 +28,13 @@ namespace kring::sql {
 class WalCheckpointer {
  public:
   static constexpr int kBackgroundPages = 1000;  // SQLite's own wal_autocheckpoint default
+  static constexpr int kLargeCommitPages = kBackgroundPages / 2;
   static constexpr int kInlinePages = 8 * kBackgroundPages;
 
-  // Attaches to `db` (its WAL hook, replacing the automatic checkpoint). Lives at a fixed address
-  // (the hook points at it) until destroyed.
-  explicit WalCheckpointer(sqlite3* db);
+  // Attaches to `db` (its WAL hook, replacing the automatic checkpoint); commits that add
+  // `large_commit_pages` or more are copied on the thread (0: every commit past the limit). Lives
+  // at a fixed address (the hook points at it) until destroyed.
+  WalCheckpointer(sqlite3* db, int large_commit_pages);
   // Detaches from `db` and waits for a running copy; the thread's connection is closed after.
   ~WalCheckpointer();
   WalCheckpointer(const WalCheckpointer&) = delete;
@@ -53,6 +52,8 @@ class WalCheckpointer {
   void Run();
 
   sqlite3* const db_;
+  const int large_commit_pages_;
+  int last_pages_ = 0;      // the WAL's length after the last commit (the committing thread's own)
   const std::string path_;  // the database file's full path, as SQLite resolved it at open
   mutable std::mutex mu_;   // due_, stop_, completed_
   std::condition_variable wake_;
