@@ -393,6 +393,28 @@ void AppendNote(Log& log, Author& a, const SecretBytes& epoch_key, uint64_t epoc
 
 // The page up to the log's last op verifies, and the whole page is refused at that op with
 // `detail`: the refusal is that op's alone.
+// The chair's Invite of a member, signed for with `invite_key`.
+void AppendInvite(Log& log, Author& chair, const crypto::SigningKeyPair& invite_key) {
+  v1::ControlBody invite;
+  v1::Invite* inv = invite.mutable_invite();
+  inv->set_invite_id(ToString(protocol::InviteId(invite_key.public_key)));
+  inv->set_signing_public_key(ToString(invite_key.public_key));
+  inv->set_role(v1::ROLE_MEMBER);
+  inv->set_expires_at_ms(1800000000000);
+  log.Append(chair, v1::OP_KIND_INVITE, &invite, nullptr, {});
+}
+
+// `newcomer`'s AcceptInvite of that invite, with its proof.
+void AppendAccept(Log& log, Author& newcomer, const crypto::SigningKeyPair& invite_key) {
+  const std::string invite_id = ToString(protocol::InviteId(invite_key.public_key));
+  v1::ControlBody accept;
+  accept.mutable_accept_invite()->set_invite_id(invite_id);
+  accept.mutable_accept_invite()->set_proof(ToString(crypto::Sign(
+      invite_key.secret_key,
+      protocol::InviteAcceptInput(log.case_id(), View(invite_id), newcomer.account_id))));
+  log.Append(newcomer, v1::OP_KIND_ACCEPT_INVITE, &accept, nullptr, {});
+}
+
 void RequireOnlyLastRefused(const Log& log, const Author& me,
                             const std::vector<const Author*>& authors, const std::string& detail) {
   const auto last = static_cast<size_t>(log.Page(0).entries_size());
@@ -436,21 +458,10 @@ TEST_CASE("a non-member's op after its own AcceptInvite in the same page is refu
   const SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
   AppendStart(log, chair, member, epoch_key);
   const crypto::SigningKeyPair invite_key = crypto::NewSigningKeyPair();
-  v1::ControlBody invite;
-  v1::Invite* inv = invite.mutable_invite();
-  inv->set_invite_id(ToString(protocol::InviteId(invite_key.public_key)));
-  inv->set_signing_public_key(ToString(invite_key.public_key));
-  inv->set_role(v1::ROLE_MEMBER);
-  inv->set_expires_at_ms(1800000000000);
-  log.Append(chair, v1::OP_KIND_INVITE, &invite, nullptr, {});
+  AppendInvite(log, chair, invite_key);
   // An AcceptInvite is the one op a non-member may write; no chair approved it yet, so the same
   // device's next op is by a non-member and must not ride on the AcceptInvite's check.
-  v1::ControlBody accept;
-  accept.mutable_accept_invite()->set_invite_id(inv->invite_id());
-  accept.mutable_accept_invite()->set_proof(ToString(crypto::Sign(
-      invite_key.secret_key,
-      protocol::InviteAcceptInput(log.case_id(), View(inv->invite_id()), stranger.account_id))));
-  log.Append(stranger, v1::OP_KIND_ACCEPT_INVITE, &accept, nullptr, {});
+  AppendAccept(log, stranger, invite_key);
   AppendNote(log, stranger, epoch_key);
 
   RequireOnlyLastRefused(log, chair, {&chair, &member, &stranger},
@@ -557,13 +568,7 @@ TEST_CASE("a Rekey or an AcceptInvite after the case was closed is refused", "[v
   const crypto::SigningKeyPair invite_key = crypto::NewSigningKeyPair();
   auto start = [&](Log& log) {
     AppendStart(log, chair, member, epoch_key);
-    v1::ControlBody invite;
-    v1::Invite* inv = invite.mutable_invite();
-    inv->set_invite_id(ToString(protocol::InviteId(invite_key.public_key)));
-    inv->set_signing_public_key(ToString(invite_key.public_key));
-    inv->set_role(v1::ROLE_MEMBER);
-    inv->set_expires_at_ms(1800000000000);
-    log.Append(chair, v1::OP_KIND_INVITE, &invite, nullptr, {});
+    AppendInvite(log, chair, invite_key);
     v1::ControlBody close;
     close.mutable_close_case()->set_retention_days(30);
     log.Append(chair, v1::OP_KIND_CLOSE_CASE, &close, nullptr, {});
@@ -579,13 +584,7 @@ TEST_CASE("a Rekey or an AcceptInvite after the case was closed is refused", "[v
   SECTION("an invitation accepted") {
     Log log;
     start(log);
-    v1::ControlBody accept;
-    const std::string invite_id = ToString(protocol::InviteId(invite_key.public_key));
-    accept.mutable_accept_invite()->set_invite_id(invite_id);
-    accept.mutable_accept_invite()->set_proof(ToString(crypto::Sign(
-        invite_key.secret_key,
-        protocol::InviteAcceptInput(log.case_id(), View(invite_id), stranger.account_id))));
-    log.Append(stranger, v1::OP_KIND_ACCEPT_INVITE, &accept, nullptr, {});
+    AppendAccept(log, stranger, invite_key);
     RequireOnlyLastRefused(log, member, {&chair, &member, &stranger}, "the case is closed");
   }
 }
