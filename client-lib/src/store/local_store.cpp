@@ -286,9 +286,12 @@ void LocalStore::NoteOtherWritersLocked() {
 
 Status LocalStore::CreateCase(ByteView case_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  CaseWrittenLocked();
   sql::Statement st(db_, "INSERT OR IGNORE INTO cases (case_id) VALUES (?)");
-  return st.Bind(1, case_id).Run();
+  KRING_RETURN_IF_ERROR(st.Bind(1, case_id).Run());
+  // Every sync lists the known cases again: a case already here is not written, and its kept
+  // record stays (dropping it made the next sync decrypt and parse the whole stored state).
+  if (db_.Changes() > 0) CaseWrittenLocked();
+  return {};
 }
 
 Result<std::optional<CaseRecord>> LocalStore::LoadCase(ByteView case_id) {
