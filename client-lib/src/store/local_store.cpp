@@ -698,6 +698,30 @@ Status LocalStore::SetSealed(int64_t intent_id, const std::vector<v1::Envelope>&
   return {};
 }
 
+Status LocalStore::SetSealedMany(const std::vector<const Intent*>& intents) {
+  if (intents.empty()) return {};
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Transaction tx(db_);
+  KRING_RETURN_IF_ERROR(tx.status());
+  sql::Statement st(db_, "UPDATE intents SET sealed = ? WHERE id = ?");
+  std::map<int64_t, const Intent*> by_id;
+  for (const Intent* in : intents) {
+    v1::SealedIntent sealed;
+    for (const auto& e : in->sealed) *sealed.add_envelopes() = e;
+    st.Reset();
+    KRING_RETURN_IF_ERROR(st.Bind(1, sealed.SerializeAsString()).Bind(2, in->id).Run());
+    by_id[in->id] = in;
+  }
+  KRING_RETURN_IF_ERROR(tx.Commit());
+  if (kept_intents_) {
+    for (Intent& in : kept_intents_->second) {
+      auto it = by_id.find(in.id);
+      if (it != by_id.end()) in.sealed = it->second->sealed;
+    }
+  }
+  return {};
+}
+
 Status LocalStore::ClearSealed(ByteView case_id) {
   std::lock_guard<std::mutex> lock(mu_);
   sql::Statement st(db_, "UPDATE intents SET sealed = NULL WHERE case_id = ?");
