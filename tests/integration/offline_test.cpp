@@ -80,8 +80,9 @@ TEST_CASE("a push whose response is lost is retried and not duplicated", "[offli
 }
 
 // A device back online with a long queue sends several pushes before it pulls them back (one
-// pull and one stored state for all of them); a push whose answer is lost in that burst goes
-// again after the pull, and nothing arrives twice.
+// pull and one stored state for all of them); a push in that burst whose answer is lost, or that
+// never reached kringd, is confirmed by the pull or sent again after it, and nothing arrives
+// twice.
 TEST_CASE(
     "queued edits go out in consecutive pushes, and a lost answer among them duplicates nothing",
     "[offline]") {
@@ -115,8 +116,10 @@ TEST_CASE(
   CHECK(calls.find("PPPP") != std::string::npos);
   CHECK(calls.find('P') == calls.find("PPPP"));  // no pull between the first push and the rest
   CHECK(calls.rfind('P') == calls.find("PPPP") + 3);
+  CHECK(calls.find('L', calls.rfind('P')) != std::string::npos);  // then the pull that confirms
 
-  // The answer to the second push of the next burst is lost (kringd stored it).
+  // The answer to the second push of the next burst is lost, kringd having stored it: the pull
+  // confirms it and it is not sent again (64, 64 | pull | 64, 8).
   queue(200);
   std::atomic<int> pushes{0};
   spy->after_push = [&](const v1::PushRequest&, const v1::PushResponse&) {
@@ -124,13 +127,26 @@ TEST_CASE(
     return Status();
   };
   REQUIRE(a->SyncNow().ok());
+  CHECK(a->PendingIntents(*cid) == 0);
+  CHECK(pushes == 4);
+
+  // The network drops out after the first push of the next burst, before the second reaches
+  // kringd: it goes again after the pull (64 | 64 lost | pull | 64, 64, 8).
+  queue(200);
+  pushes = 0;
+  spy->after_push = [&](const v1::PushRequest&, const v1::PushResponse&) {
+    if (++pushes == 1) spy->fail_pushes = true;
+    return Status();
+  };
+  spy->on_pull = [&](const v1::PullRequest&, v1::PullResponse&) { spy->fail_pushes = false; };
+  REQUIRE(a->SyncNow().ok());
   REQUIRE(b->SyncNow().ok());
   CHECK(a->PendingIntents(*cid) == 0);
   for (Device* d : {&a, &b}) {
     auto view = (*d)->ConfirmedView(*cid);
     REQUIRE(view.ok());
-    CHECK(view->seq() == seq_before + 400);
-    CHECK(view->entities_size() == entities_before + 400);
+    CHECK(view->seq() == seq_before + 600);
+    CHECK(view->entities_size() == entities_before + 600);
     CHECK((*d)->Alarms().empty());
   }
 }

@@ -700,17 +700,24 @@ Status LocalStore::SetSealed(int64_t intent_id, const std::vector<v1::Envelope>&
 
 Status LocalStore::SetSealedMany(const std::vector<const Intent*>& intents) {
   if (intents.empty()) return {};
+  // Serialized before the lock: a thousand sealed forms are megabytes, and the app's calls to
+  // the store wait on the lock meanwhile.
+  std::vector<std::string> blobs;
+  blobs.reserve(intents.size());
+  for (const Intent* in : intents) {
+    v1::SealedIntent sealed;
+    for (const auto& e : in->sealed) *sealed.add_envelopes() = e;
+    blobs.push_back(sealed.SerializeAsString());
+  }
   std::lock_guard<std::mutex> lock(mu_);
   sql::Transaction tx(db_);
   KRING_RETURN_IF_ERROR(tx.status());
   sql::Statement st(db_, "UPDATE intents SET sealed = ? WHERE id = ?");
   std::map<int64_t, const Intent*> by_id;
-  for (const Intent* in : intents) {
-    v1::SealedIntent sealed;
-    for (const auto& e : in->sealed) *sealed.add_envelopes() = e;
+  for (size_t i = 0; i < intents.size(); ++i) {
     st.Reset();
-    KRING_RETURN_IF_ERROR(st.Bind(1, sealed.SerializeAsString()).Bind(2, in->id).Run());
-    by_id[in->id] = in;
+    KRING_RETURN_IF_ERROR(st.BindBorrowed(1, View(blobs[i])).Bind(2, intents[i]->id).Run());
+    by_id[intents[i]->id] = intents[i];
   }
   KRING_RETURN_IF_ERROR(tx.Commit());
   if (kept_intents_) {

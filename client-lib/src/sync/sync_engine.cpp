@@ -1479,7 +1479,11 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
   // Whatever stopped the sealing, the last sealed op ends its run signed, and what was sealed
   // is stored.
   KRING_RETURN_IF_ERROR(close_run());
-  KRING_RETURN_IF_ERROR(store_->SetSealedMany(to_store));
+  if (Status stored = store_->SetSealedMany(to_store); !stored.ok()) {
+    // Nothing is pushed after either failure; an intent rejected in this round is still told.
+    if (sealed_all.code() != StatusCode::kAborted) return stored;
+    log::Warn("sealed_forms_not_stored", {{"case", Hex(case_id)}});
+  }
   return sealed_all;
 }
 
@@ -1698,8 +1702,9 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
     out.stats.pushed += batch.size();
     // A device back online with many queued changes sends the next sealed runs too before it
     // pulls: one pull then confirms them all, and the case state is written once for them
-    // instead of once per push. A push that fails here goes again after the pull, where its
-    // refusal is handled as above.
+    // instead of once per push. A push that fails here ends the burst: if kringd stored it (the
+    // answer was lost), the pull confirms it; if not, it goes again after the pull, and a refusal
+    // is then handled as for a first push (below).
     // Not after a run was cut: what follows links to the cut op's unsigned form.
     for (int more = 1; !cut_run && more < kPushesBeforePull; ++more) {
       const size_t from = static_cast<size_t>(batch.back() - intents.data()) + 1;
