@@ -2,6 +2,8 @@
 // client, and reaches the others exactly once; lost push responses and server crashes do not
 // duplicate or lose anything.
 #include <atomic>
+#include <mutex>
+#include <string>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -74,6 +76,78 @@ TEST_CASE("a push whose response is lost is retried and not duplicated", "[offli
     REQUIRE(view.ok());
     CHECK(view->seq() == seq_before + 1);
     CHECK(view->entities().count(Hex(*e)) == 1);
+  }
+}
+
+// A device back online with a long queue sends several pushes before it pulls them back (one
+// pull and one stored state for all of them); a push in that burst whose answer is lost, or that
+// never reached kringd, is confirmed by the pull or sent again after it, and nothing arrives
+// twice.
+TEST_CASE(
+    "queued edits go out in consecutive pushes, and a lost answer among them duplicates nothing",
+    "[offline]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto spy = std::make_shared<TamperTransport>(net);
+  Device a(spy), b(net);
+  auto cid = a->CreateCase({{b.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  REQUIRE(a->SyncNow().ok());
+  const uint64_t seq_before = a->ConfirmedView(*cid)->seq();
+  const int entities_before = a->ConfirmedView(*cid)->entities_size();
+  std::mutex mu;
+  std::string calls;  // 'P' for a push, 'L' for a pull, in order
+  spy->before_push = [&](v1::PushRequest&) {
+    std::lock_guard<std::mutex> lock(mu);
+    calls += 'P';
+  };
+  spy->on_pull = [&](const v1::PullRequest&, v1::PullResponse&) {
+    std::lock_guard<std::mutex> lock(mu);
+    calls += 'L';
+  };
+  auto queue = [&](int n) {
+    for (int i = 0; i < n; ++i) REQUIRE(a->CreateEntity(*cid, "note").ok());
+  };
+
+  // 200 edits: pushes of 64, 64, 64 and 8, one after the other, then the pull that confirms.
+  queue(200);
+  REQUIRE(a->SyncNow().ok());
+  CHECK(a->PendingIntents(*cid) == 0);
+  CHECK(calls.find("PPPP") != std::string::npos);
+  CHECK(calls.find('P') == calls.find("PPPP"));  // no pull between the first push and the rest
+  CHECK(calls.rfind('P') == calls.find("PPPP") + 3);
+  CHECK(calls.find('L', calls.rfind('P')) != std::string::npos);  // then the pull that confirms
+
+  // The answer to the second push of the next burst is lost, kringd having stored it: the pull
+  // confirms it and it is not sent again (64, 64 | pull | 64, 8).
+  queue(200);
+  std::atomic<int> pushes{0};
+  spy->after_push = [&](const v1::PushRequest&, const v1::PushResponse&) {
+    if (++pushes == 2) return Status(StatusCode::kUnavailable, "connection reset");
+    return Status();
+  };
+  REQUIRE(a->SyncNow().ok());
+  CHECK(a->PendingIntents(*cid) == 0);
+  CHECK(pushes == 4);
+
+  // The network drops out after the first push of the next burst, before the second reaches
+  // kringd: it goes again after the pull (64 | 64 lost | pull | 64, 64, 8).
+  queue(200);
+  pushes = 0;
+  spy->after_push = [&](const v1::PushRequest&, const v1::PushResponse&) {
+    if (++pushes == 1) spy->fail_pushes = true;
+    return Status();
+  };
+  spy->on_pull = [&](const v1::PullRequest&, v1::PullResponse&) { spy->fail_pushes = false; };
+  REQUIRE(a->SyncNow().ok());
+  REQUIRE(b->SyncNow().ok());
+  CHECK(a->PendingIntents(*cid) == 0);
+  for (Device* d : {&a, &b}) {
+    auto view = (*d)->ConfirmedView(*cid);
+    REQUIRE(view.ok());
+    CHECK(view->seq() == seq_before + 600);
+    CHECK(view->entities_size() == entities_before + 600);
+    CHECK((*d)->Alarms().empty());
   }
 }
 

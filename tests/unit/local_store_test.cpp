@@ -22,6 +22,14 @@ std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
+
+v1::LogEntry TestEntry(uint64_t seq) {
+  v1::LogEntry e;
+  e.set_seq(seq);
+  e.set_chain_hash(std::string(32, static_cast<char>(seq)));
+  e.mutable_envelope()->set_signature(std::string(64, static_cast<char>(seq + 1)));
+  return e;
+}
 }  // namespace
 
 TEST_CASE("the local store refuses a wrong or malformed storage key", "[store]") {
@@ -140,6 +148,74 @@ TEST_CASE("the case kept in memory never hides a newer stored state", "[store]")
   }
 }
 
+// Every sync lists the cases kringd knows and adds each to the store; one already there is not
+// written, so the case record kept in memory stays valid (reloading it means decrypting and
+// parsing the whole stored state).
+TEST_CASE("adding a case the store already has is not a write to it", "[store]") {
+  test::TempDir dir;
+  auto opened = LocalStore::Open(dir.path() + "/local.db", crypto::RandomSecret(32));
+  REQUIRE(opened.ok());
+  LocalStore& store = *opened.value();
+  const Bytes case_id(16, 4);
+  REQUIRE(store.CreateCase(case_id).ok());
+  auto apply = [&](uint64_t version) {
+    AppliedBatch batch;
+    batch.case_id = case_id;
+    batch.head_hash = Bytes(32, 1);
+    REQUIRE(store.ApplyBatch(batch, &version).ok());
+    return version;  // 0 when something else wrote the case since `version`
+  };
+  uint64_t version = 0;
+  REQUIRE(store.TakeCase(case_id, &version).ok());
+  REQUIRE(store.CreateCase(case_id).ok());  // listed again
+  CHECK(apply(version) != 0);
+  REQUIRE(store.TakeCase(case_id, &version).ok());
+  REQUIRE(store.CreateCase(Bytes(16, 9)).ok());  // a new case is a write
+  CHECK(apply(version) == 0);
+}
+
+// A sync seals a whole queue before it pushes anything and stores the sealed forms together;
+// they must all be there afterwards, also for a store opened again (a crash after sealing).
+TEST_CASE("sealed forms stored together are all kept, also after reopening", "[store]") {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/local.db";
+  SecretBytes key = crypto::RandomSecret(32);
+  const Bytes case_id(16, 6);
+  {
+    auto opened = LocalStore::Open(path, key);
+    REQUIRE(opened.ok());
+    LocalStore& store = *opened.value();
+    REQUIRE(store.CreateCase(case_id).ok());
+    for (uint8_t i = 1; i <= 3; ++i) {
+      REQUIRE(store.AddContentIntent(case_id, Bytes(16, i), v1::ContentOp()).ok());
+    }
+    auto pending = store.PendingIntents(case_id);
+    REQUIRE(pending.ok());
+    REQUIRE(pending->size() == 3);
+    std::vector<const Intent*> sealed;
+    for (size_t i = 0; i < pending->size(); i += 2) {  // the first and the third
+      (*pending)[i].sealed.push_back(TestEntry(i + 1).envelope());
+      sealed.push_back(&(*pending)[i]);
+    }
+    REQUIRE(store.SetSealedMany(sealed).ok());
+    auto kept = store.PendingIntents(case_id);  // the store's kept copy
+    REQUIRE(kept.ok());
+    CHECK((*kept)[0].sealed.size() == 1);
+    CHECK((*kept)[1].sealed.empty());
+    CHECK((*kept)[2].sealed.size() == 1);
+  }
+  auto reopened = LocalStore::Open(path, key);
+  REQUIRE(reopened.ok());
+  auto stored = (*reopened)->PendingIntents(case_id);
+  REQUIRE(stored.ok());
+  REQUIRE(stored->size() == 3);
+  REQUIRE((*stored)[0].sealed.size() == 1);
+  CHECK((*stored)[0].sealed[0].signature() == TestEntry(1).envelope().signature());
+  CHECK((*stored)[1].sealed.empty());
+  REQUIRE((*stored)[2].sealed.size() == 1);
+  CHECK((*stored)[2].sealed[0].signature() == TestEntry(3).envelope().signature());
+}
+
 // ApplyBatch writes its log rows several to a statement (64, 8, then single rows); every row
 // must arrive, in order, from both the batch's own entries and the pulled ones, and a seq that
 // is already stored must still refuse the whole batch.
@@ -152,13 +228,7 @@ TEST_CASE("a batch's log rows are stored whole and in order, and a repeated seq 
   LocalStore& store = *opened.value();
   Bytes case_id(16, 5);
   REQUIRE(store.CreateCase(case_id).ok());
-  auto entry = [](uint64_t seq) {
-    v1::LogEntry e;
-    e.set_seq(seq);
-    e.set_chain_hash(std::string(32, static_cast<char>(seq)));
-    e.mutable_envelope()->set_signature(std::string(64, static_cast<char>(seq + 1)));
-    return e;
-  };
+  auto entry = [](uint64_t seq) { return TestEntry(seq); };
   // 3 own entries and 64 + 8 + 3 pulled ones: every statement size, and rows from both lists
   // in one statement.
   constexpr uint64_t kRows = 3 + 64 + 8 + 3;

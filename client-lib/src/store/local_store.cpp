@@ -286,9 +286,12 @@ void LocalStore::NoteOtherWritersLocked() {
 
 Status LocalStore::CreateCase(ByteView case_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  CaseWrittenLocked();
   sql::Statement st(db_, "INSERT OR IGNORE INTO cases (case_id) VALUES (?)");
-  return st.Bind(1, case_id).Run();
+  KRING_RETURN_IF_ERROR(st.Bind(1, case_id).Run());
+  // Every sync lists the known cases again: a case already here is not written, and its kept
+  // record stays (dropping it made the next sync decrypt and parse the whole stored state).
+  if (db_.Changes() > 0) CaseWrittenLocked();
+  return {};
 }
 
 Result<std::optional<CaseRecord>> LocalStore::LoadCase(ByteView case_id) {
@@ -690,6 +693,37 @@ Status LocalStore::SetSealed(int64_t intent_id, const std::vector<v1::Envelope>&
   if (kept_intents_) {
     for (Intent& in : kept_intents_->second) {
       if (in.id == intent_id) in.sealed = envelopes;
+    }
+  }
+  return {};
+}
+
+Status LocalStore::SetSealedMany(const std::vector<const Intent*>& intents) {
+  if (intents.empty()) return {};
+  // Serialized before the lock: a thousand sealed forms are megabytes, and the app's calls to
+  // the store wait on the lock meanwhile.
+  std::vector<std::string> blobs;
+  blobs.reserve(intents.size());
+  for (const Intent* in : intents) {
+    v1::SealedIntent sealed;
+    for (const auto& e : in->sealed) *sealed.add_envelopes() = e;
+    blobs.push_back(sealed.SerializeAsString());
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Transaction tx(db_);
+  KRING_RETURN_IF_ERROR(tx.status());
+  sql::Statement st(db_, "UPDATE intents SET sealed = ? WHERE id = ?");
+  std::map<int64_t, const Intent*> by_id;
+  for (size_t i = 0; i < intents.size(); ++i) {
+    st.Reset();
+    KRING_RETURN_IF_ERROR(st.BindBorrowed(1, View(blobs[i])).Bind(2, intents[i]->id).Run());
+    by_id[intents[i]->id] = intents[i];
+  }
+  KRING_RETURN_IF_ERROR(tx.Commit());
+  if (kept_intents_) {
+    for (Intent& in : kept_intents_->second) {
+      auto it = by_id.find(in.id);
+      if (it != by_id.end()) in.sealed = it->second->sealed;
     }
   }
   return {};

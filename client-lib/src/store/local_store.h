@@ -170,6 +170,8 @@ class LocalStore {
   Result<bool> RefoldDue(ByteView case_id);
   Status RefoldDone(ByteView case_id);
   Status SetSealed(int64_t intent_id, const std::vector<v1::Envelope>& envelopes);
+  // The sealed forms of several intents (each intent's `sealed`), in one transaction.
+  Status SetSealedMany(const std::vector<const Intent*>& intents);
   Status ClearSealed(ByteView case_id);
   // The verified log, in order (for replaying it after older epoch keys were learned).
   Result<std::vector<v1::LogEntry>> LogEntries(ByteView case_id);

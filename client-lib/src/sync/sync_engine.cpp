@@ -23,6 +23,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int kMaxRoundsPerCase = 50;
+// Pushes of consecutive sealed runs (each at most protocol::kMaxPushEnvelopes ops) before the
+// pull that confirms them (PushOnce): bounded, so a long queue still lets others' edits in.
+constexpr int kPushesBeforePull = 16;
 // Verified pages kept in memory before one local commit (bounds memory on a cold sync). A
 // catch-up whose rest fits in one more page finishes in the same commit (see PullOnce), so at
 // most kMaxEntriesPerCommit + 2 pages are held.
@@ -1179,6 +1182,9 @@ Status SyncEngine::QueueScopeRekeys(const Bytes& case_id, const v1::CaseState& s
     }
   }
   if (RekeyRequested(state, 0) && IsManager(state, me)) needed.push_back(0);
+  // Most syncs need neither: the pending queue (which can hold thousands of offline edits) is
+  // read only when there is a key to ask for or a complaint to make.
+  if (needed.empty() && state.unreadable_epochs().empty()) return {};
   KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
   KRING_RETURN_IF_ERROR(QueueComplaints(case_id, state, me, intents));
   if (needed.empty()) return {};
@@ -1326,6 +1332,12 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
       run_bytes += env.ByteSizeLong();
     }
   };
+  // The intents sealed (or signed) in this call, stored together at its end: one commit for a
+  // thousand queued edits instead of one each. Nothing is pushed before SealPending returns.
+  std::vector<const Intent*> to_store;
+  auto store_later = [&](const Intent& in) {
+    if (to_store.empty() || to_store.back() != &in) to_store.push_back(&in);
+  };
   auto close_run = [&]() -> Status {
     if (last_sealed == nullptr || !last_sealed->sealed.back().signature().empty()) return {};
     // Nothing is sealed after this op yet, so signing it (which changes its hash) breaks no
@@ -1334,7 +1346,8 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
     mine.last_hash = protocol::EnvelopeHash(last_sealed->sealed.back());
     run_envelopes = 0;
     run_bytes = 0;
-    return store_->SetSealed(last_sealed->id, last_sealed->sealed);
+    store_later(*last_sealed);
+    return {};
   };
   bool stale = false;
   for (Intent& in : intents) {
@@ -1455,16 +1468,22 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
         mine.counter = h.device_counter();
         mine.last_hash = protocol::EnvelopeHash(envelopes.back());
       }
-      KRING_RETURN_IF_ERROR(store_->SetSealed(in.id, envelopes));
       in.sealed = std::move(envelopes);
+      store_later(in);
       last_sealed = &in;
       extend_run(in.sealed);
     }
     return {};
   };
   Status sealed_all = seal_new();
-  // Whatever stopped the sealing, the last sealed op ends its run signed.
+  // Whatever stopped the sealing, the last sealed op ends its run signed, and what was sealed
+  // is stored.
   KRING_RETURN_IF_ERROR(close_run());
+  if (Status stored = store_->SetSealedMany(to_store); !stored.ok()) {
+    // Nothing is pushed after either failure; an intent rejected in this round is still told.
+    if (sealed_all.code() != StatusCode::kAborted) return stored;
+    log::Warn("sealed_forms_not_stored", {{"case", Hex(case_id)}});
+  }
   return sealed_all;
 }
 
@@ -1577,9 +1596,18 @@ uint64_t FirstCounter(const Intent& in) {
 void OrderForSealing(std::vector<Intent>& intents) {
   auto unsealed = std::stable_partition(intents.begin(), intents.end(),
                                         [](const Intent& in) { return !in.sealed.empty(); });
-  std::stable_sort(intents.begin(), unsealed, [](const Intent& a, const Intent& b) {
-    return FirstCounter(a) < FirstCounter(b);
-  });
+  // Each sealed intent's counter is read (its header parsed) once, not at every comparison: a
+  // device back online can hold a thousand sealed intents.
+  std::vector<std::pair<uint64_t, size_t>> by_counter;
+  by_counter.reserve(static_cast<size_t>(unsealed - intents.begin()));
+  for (auto it = intents.begin(); it != unsealed; ++it) {
+    by_counter.emplace_back(FirstCounter(*it), by_counter.size());
+  }
+  std::sort(by_counter.begin(), by_counter.end());  // the index keeps equal counters in order
+  std::vector<Intent> sealed_in_order;
+  sealed_in_order.reserve(by_counter.size());
+  for (const auto& [counter, at] : by_counter) sealed_in_order.push_back(std::move(intents[at]));
+  std::move(sealed_in_order.begin(), sealed_in_order.end(), intents.begin());
   auto rank = [](const Intent& in) {
     if (!in.control) return 2;
     if (in.control_op.has_rekey_after_leave()) return 0;
@@ -1614,30 +1642,45 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
         {ChangeEvent::Kind::kIntentRejected, case_id, sealed.message(), sealed.reason()});
     return true;
   }
-  v1::PushRequest req;
-  req.set_case_id(ToString(case_id));
-  req.set_shared_receipt(true);
-  std::vector<Intent*> batch;
-  size_t bytes = 0;
-  size_t count = 0;
-  for (Intent& in : intents) {
-    // A Rekey after a revocation left unsealed at the front was dropped as no longer needed.
-    if (in.sealed.empty() && in.control && in.control_op.has_rekey_after_revoke()) continue;
-    // An intent's envelopes (a change and its Rekey) always travel in one push.
-    if (in.sealed.empty() || count + in.sealed.size() > protocol::kMaxPushEnvelopes) break;
-    size_t size = 0;
-    for (const auto& env : in.sealed) size += env.ByteSizeLong();
-    if (bytes + size > protocol::kMaxPushBytes / 2 && !batch.empty()) break;
-    bytes += size;
-    count += in.sealed.size();
-    batch.push_back(&in);
-  }
-  // A push ends on a signed op: kringd takes an unsigned op only with its signed end in the same
-  // push. Runs are sealed to fit one push, so this cuts only what the limits would split.
-  if (batch.empty()) return false;  // nothing sealed: the intents wait (e.g. for a key)
-  Intent* fits = batch.back();
-  while (!batch.empty() && batch.back()->sealed.back().signature().empty()) batch.pop_back();
-  if (batch.empty()) {
+  // The sealed intents of one push, from intents[from] on, within the push limits; `fits` is the
+  // last that fits before a push must end on a signed op (kringd takes an unsigned op only with
+  // its signed end in the same push). Runs are sealed to fit one push, so the cut to a signed end
+  // removes only what the limits would split.
+  auto collect = [&](size_t from, Intent*& fits) {
+    std::vector<Intent*> batch;
+    size_t bytes = 0;
+    size_t count = 0;
+    for (size_t i = from; i < intents.size(); ++i) {
+      Intent& in = intents[i];
+      // A Rekey after a revocation left unsealed at the front was dropped as no longer needed.
+      if (in.sealed.empty() && in.control && in.control_op.has_rekey_after_revoke()) continue;
+      // An intent's envelopes (a change and its Rekey) always travel in one push.
+      if (in.sealed.empty() || count + in.sealed.size() > protocol::kMaxPushEnvelopes) break;
+      size_t size = 0;
+      for (const auto& env : in.sealed) size += env.ByteSizeLong();
+      if (bytes + size > protocol::kMaxPushBytes / 2 && !batch.empty()) break;
+      bytes += size;
+      count += in.sealed.size();
+      batch.push_back(&in);
+    }
+    fits = batch.empty() ? nullptr : batch.back();
+    while (!batch.empty() && batch.back()->sealed.back().signature().empty()) batch.pop_back();
+    return batch;
+  };
+  auto request = [&](const std::vector<Intent*>& batch) {
+    v1::PushRequest req;
+    req.set_case_id(ToString(case_id));
+    req.set_shared_receipt(true);
+    for (const Intent* in : batch) {
+      for (const auto& env : in->sealed) *req.add_envelopes() = env;
+    }
+    return req;
+  };
+  Intent* fits = nullptr;
+  std::vector<Intent*> batch = collect(0, fits);
+  if (fits == nullptr) return false;  // nothing sealed: the intents wait (e.g. for a key)
+  const bool cut_run = batch.empty();
+  if (cut_run) {
     // A run longer than one push (sealed before a crash, then continued): sealing the same
     // layout again would never go out. The last intent that fits ends the run signed instead.
     // The intents sealed after it link to its unsigned form, so SealPending seals them again
@@ -1652,13 +1695,30 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
       if (&in == fits) break;
     }
   }
-  for (const Intent* in : batch) {
-    for (const auto& env : in->sealed) *req.add_envelopes() = env;
-  }
+  const v1::PushRequest req = request(batch);
   auto resp = WithToken([&](const std::string& t) { return transport_->Push(req, t); });
   if (resp.ok()) {
     KRING_RETURN_IF_ERROR(AcceptReceipts(case_id, req, resp.value(), out));
     out.stats.pushed += batch.size();
+    // A device back online with many queued changes sends the next sealed runs too before it
+    // pulls: one pull then confirms them all, and the case state is written once for them
+    // instead of once per push. A push that fails here ends the burst: if kringd stored it (the
+    // answer was lost), the pull confirms it; if not, it goes again after the pull, and a refusal
+    // is then handled as for a first push (below).
+    // Not after a run was cut: what follows links to the cut op's unsigned form.
+    for (int more = 1; !cut_run && more < kPushesBeforePull; ++more) {
+      const size_t from = static_cast<size_t>(batch.back() - intents.data()) + 1;
+      Intent* next_fits = nullptr;
+      std::vector<Intent*> next = collect(from, next_fits);
+      if (next.empty()) break;
+      const v1::PushRequest next_req = request(next);
+      auto next_resp =
+          WithToken([&](const std::string& t) { return transport_->Push(next_req, t); });
+      if (!next_resp.ok()) break;
+      KRING_RETURN_IF_ERROR(AcceptReceipts(case_id, next_req, next_resp.value(), out));
+      out.stats.pushed += next.size();
+      batch = std::move(next);
+    }
     return true;  // pull next: our ops come back verified and confirm the intents
   }
   const Status& s = resp.status();
