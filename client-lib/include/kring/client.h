@@ -95,6 +95,10 @@ struct ChangeEvent {
   std::string detail;
   std::string reason =
       {};  // kIntentRejected by kringd: its reason key (kring/common/refusal.h), or ""
+  // kIntentRejected: how many queued changes it rejects. One event stands for all of them when
+  // a case is closed (CASE_CLOSED: every change queued for it is rejected at once) or when edits
+  // to a restricted scope this account left are dropped (NOT_IN_SCOPE).
+  size_t count = 1;
 };
 using ChangeListener = std::function<void(const ChangeEvent&)>;
 

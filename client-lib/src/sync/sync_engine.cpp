@@ -1247,6 +1247,34 @@ Status SyncEngine::RejectAllPending(const Bytes& case_id, Outcome& out) {
   return {};
 }
 
+Result<size_t> SyncEngine::RejectForClosedCase(const Bytes& case_id, const std::string& detail,
+                                               bool unsealed_only, Outcome& out) {
+  KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
+  std::vector<int64_t> ids;
+  size_t made_by_user = 0;  // not the Rekeys and complaints this device queued on its own
+  for (const Intent& in : intents) {
+    if (in.control && in.control_op.has_erase_case()) continue;  // still accepted
+    if (unsealed_only && !in.sealed.empty()) continue;
+    ids.push_back(in.id);
+    const bool own =
+        in.control && (in.control_op.has_rekey_after_leave() || in.control_op.has_rekey_scope() ||
+                       in.control_op.has_rekey_after_revoke() || in.control_op.has_complaint());
+    if (!own) ++made_by_user;
+  }
+  KRING_RETURN_IF_ERROR(store_->RejectIntents(ids, detail));
+  if (made_by_user > 0) {
+    log::Warn("intents_rejected", {{"case", Hex(case_id)},
+                                   {"reason", std::string(refusal::kCaseClosed)},
+                                   {"count", std::to_string(made_by_user)}});
+    // One event for the case, not one per edit: the app shows one message with the number.
+    ChangeEvent e{ChangeEvent::Kind::kIntentRejected, case_id, detail,
+                  std::string(refusal::kCaseClosed)};
+    e.count = made_by_user;
+    out.events.push_back(std::move(e));
+  }
+  return ids.size();
+}
+
 Status SyncEngine::Replay(const Bytes& case_id) {
   v1::LocalAccount me;
   {
@@ -1277,19 +1305,19 @@ Status SyncEngine::Replay(const Bytes& case_id) {
   return Internal("history replay did not settle");
 }
 
-Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intents) {
+Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intents, Outcome& out) {
   uint64_t version = 0;
   KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->TakeCase(case_id, &version));
   if (!rec) return NotFound("unknown case");
   // Sealing writes intents and keys only, never the case row: the record stays the stored one
   // (KeepCase drops it if anything else wrote a case meanwhile).
-  Status sealed = SealPendingWith(case_id, *rec, intents);
+  Status sealed = SealPendingWith(case_id, *rec, intents, out);
   store_->KeepCase(std::move(*rec), version);
   return sealed;
 }
 
 Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
-                                   std::vector<Intent>& intents) {
+                                   std::vector<Intent>& intents, Outcome& out) {
   KRING_ASSIGN_OR_RETURN(auto heads, store_->DeviceHeads(case_id));
   v1::LocalAccount me;
   {
@@ -1372,6 +1400,7 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
     run_envelopes = 0;
     run_bytes = 0;
   }
+  size_t out_of_scope = 0;  // edits dropped for a scope this account is no longer in
   // Sealed in a lambda so that every way out of it still closes the run (below).
   auto seal_new = [&]() -> Status {
     for (Intent& in : intents) {
@@ -1385,6 +1414,9 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
         if (!sealed.ok()) {
           mine = before;
           if (sealed.status().code() != StatusCode::kAborted) return sealed.status();
+          // Closed by this device's own close sealed before it: PushOnce rejects it with the
+          // rest of the queue, in one event.
+          if (sealed.status().reason() == refusal::kCaseClosed) return sealed.status();
           if (in.control_op.has_rekey_after_leave() || in.control_op.has_rekey_scope() ||
               in.control_op.has_rekey_after_revoke()) {
             // Another chair or coordinator device handed out the key first: nothing to tell.
@@ -1407,15 +1439,16 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
       } else {
         if (projected().rekey_pending() || projected().members_size() == 0) break;
         if (projected().closed()) {
-          // Closed meanwhile (on another device): the edit can never be accepted. Rejected
-          // visibly, with kringd's reason, as a refused control change is; the rest go on.
-          KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "the case is closed"));
+          // Closed by this device's own close, sealed before this edit: nothing after it can be
+          // accepted. PushOnce rejects this edit and the rest of the queue in one event.
           return Status(StatusCode::kAborted, "the case is closed", refusal::kCaseClosed);
         }
         const uint32_t scope = in.content.scope_id();
         if (scope != 0 && !model::InScope(projected(), scope, View(me.account_id()))) {
           // The scope was closed to this account meanwhile: the edit may not be sealed any more.
+          // Rejected visibly with kringd's reason (one event for all such edits of this round).
           KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "not in this scope any more"));
+          ++out_of_scope;
           continue;
         }
         if (scope != 0 && ScopeNeedsRekey(projected(), scope)) {
@@ -1463,6 +1496,15 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
     return {};
   };
   Status sealed_all = seal_new();
+  if (out_of_scope > 0) {
+    log::Warn("intents_rejected", {{"case", Hex(case_id)},
+                                   {"reason", std::string(refusal::kNotInScope)},
+                                   {"count", std::to_string(out_of_scope)}});
+    ChangeEvent e{ChangeEvent::Kind::kIntentRejected, case_id, "not in this scope any more",
+                  std::string(refusal::kNotInScope)};
+    e.count = out_of_scope;
+    out.events.push_back(std::move(e));
+  }
   // Whatever stopped the sealing, the last sealed op ends its run signed.
   KRING_RETURN_IF_ERROR(close_run());
   return sealed_all;
@@ -1607,9 +1649,25 @@ Status SyncEngine::UndoAcceptance(ByteView case_id) {
 Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
   if (intents.empty()) return false;
+  KRING_ASSIGN_OR_RETURN(std::optional<CaseFlags> flags, store_->LoadCaseFlags(case_id));
+  if (flags && flags->closed) {
+    // The verified log holds the close: kringd would refuse each queued change but the
+    // erasure, one push round at a time. All of them are rejected now, in one event.
+    KRING_ASSIGN_OR_RETURN(size_t rejected,
+                           RejectForClosedCase(case_id, "the case is closed", false, out));
+    if (rejected > 0) KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
+    KRING_ASSIGN_OR_RETURN(intents, store_->PendingIntents(case_id));
+    if (intents.empty()) return false;
+  }
   OrderForSealing(intents);
-  if (Status sealed = SealPending(case_id, intents); !sealed.ok()) {
+  if (Status sealed = SealPending(case_id, intents, out); !sealed.ok()) {
     if (sealed.code() != StatusCode::kAborted) return sealed;
+    if (sealed.reason() == refusal::kCaseClosed) {
+      // After this device's own close (sealed, not sent yet): what is queued behind it goes.
+      KRING_RETURN_IF_ERROR(
+          RejectForClosedCase(case_id, sealed.message(), /*unsealed_only=*/true, out).status());
+      return true;
+    }
     out.events.push_back(
         {ChangeEvent::Kind::kIntentRejected, case_id, sealed.message(), sealed.reason()});
     return true;
@@ -1709,11 +1767,22 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
     }
     refused = one.status();  // the front intent's own refusal, with its own reason
   }
+  const bool accepting = batch.front()->control && batch.front()->control_op.has_accept_invite();
+  if (refused.reason() == refusal::kCaseClosed) {
+    // Closed at kringd (this device may not have pulled the close yet, e.g. an acceptance waiting
+    // for approval): every queued change but the erasure is rejected now, in one event, instead
+    // of one per push round.
+    KRING_ASSIGN_OR_RETURN(size_t rejected, RejectForClosedCase(case_id, refused.ToString(),
+                                                                /*unsealed_only=*/false, out));
+    if (rejected > 0) {
+      KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
+      if (accepting) KRING_RETURN_IF_ERROR(UndoAcceptance(case_id));
+      return true;
+    }
+  }
   KRING_RETURN_IF_ERROR(store_->RejectIntent(batch.front()->id, refused.ToString()));
   KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
-  if (batch.front()->control && batch.front()->control_op.has_accept_invite()) {
-    KRING_RETURN_IF_ERROR(UndoAcceptance(case_id));
-  }
+  if (accepting) KRING_RETURN_IF_ERROR(UndoAcceptance(case_id));
   log::Warn("intent_rejected",
             {{"case", Hex(case_id)}, {"code", std::string(StatusCodeName(refused.code()))}});
   out.events.push_back(
