@@ -1,7 +1,5 @@
 #include "kring/common/wal_checkpointer.h"
 
-#include <system_error>
-
 #include "kring/common/log.h"
 
 namespace kring::sql {
@@ -58,7 +56,7 @@ int WalCheckpointer::completed() const {
 }
 
 // Runs on the committing connection's thread, after each commit, with the WAL's length in pages.
-int WalCheckpointer::OnCommit(void* self, sqlite3* db, const char* schema, int wal_pages) {
+int WalCheckpointer::OnCommit(void* self, sqlite3* db, const char* schema, int wal_pages) noexcept {
   auto* me = static_cast<WalCheckpointer*>(self);
   // What this commit added (a WAL shorter than before has started over).
   const int added = wal_pages >= me->last_pages_ ? wal_pages - me->last_pages_ : wal_pages;
@@ -81,9 +79,11 @@ bool WalCheckpointer::Hand() {
   // Only the committing connection's thread gets here, one commit at a time: thread_ needs no
   // lock. The destructor detaches the hook before it looks at thread_.
   if (!thread_.joinable()) {
+    // Inside SQLite's hook (a C callback) nothing may throw: std::thread throws system_error
+    // when no thread can start, and bad_alloc too.
     try {
       thread_ = std::thread([this] { Run(); });
-    } catch (const std::system_error&) {
+    } catch (...) {
       unavailable_.store(true, std::memory_order_release);
       log::Warn("wal_checkpointer_unavailable", {});
       return false;
@@ -98,26 +98,26 @@ bool WalCheckpointer::Hand() {
 }
 
 void WalCheckpointer::Run() {
-  sqlite3* own = nullptr;  // opened at the first copy: most connections never need one
-  bool open_failed = false;
+  sqlite3* own = nullptr;  // opened at the first copy
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     wake_.wait(lock, [this] { return due_ || stop_; });
     if (stop_) break;
     due_ = false;
     lock.unlock();
-    if (own == nullptr && !open_failed) {
+    if (own == nullptr) {
       own = OpenForCheckpoints(path_);
       if (own == nullptr) {
         // No retry at every commit: the committer copies inline from its next commit on, as
         // SQLite's own checkpoint would, instead of leaving the WAL to grow to kInlinePages.
-        open_failed = true;
+        // Nothing is handed to this thread any more, so it ends (the destructor joins it).
         unavailable_.store(true, std::memory_order_release);
         log::Warn("wal_checkpointer_unavailable", {});
+        return;
       }
     }
     bool done = false;
-    if (own != nullptr) {
+    {
       std::lock_guard<std::mutex> copying(copy_mu_);
       // PASSIVE: copies what no reader still needs, waits for no one.
       done = sqlite3_wal_checkpoint_v2(own, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==

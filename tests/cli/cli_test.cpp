@@ -520,7 +520,7 @@ TEST_CASE("a closed case is told once for all edits queued offline, by kringd's 
   INFO(synced.out);
   CHECK(synced.exit_code == 1);
   const std::string closed = "Deze casus is gesloten. Je kunt hem alleen nog lezen.";
-  CHECK(synced.out.find("Niet gelukt: " + closed + " (3 wijzigingen niet verstuurd)") !=
+  CHECK(synced.out.find("Niet gelukt: " + closed + " (3 wijzigingen niet doorgevoerd)") !=
         std::string::npos);
   CHECK(synced.out.find(closed) == synced.out.rfind(closed));
   // A new edit is refused at once, not stored for later.

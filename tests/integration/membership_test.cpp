@@ -1160,3 +1160,77 @@ TEST_CASE("a closed case rejects all of a device's queued edits in one sync, wit
   REQUIRE(member->SyncNow().ok());
   CHECK_FALSE(member->ConfirmedView(*cid).ok());
 }
+
+TEST_CASE("edits made after one's own close wait for kringd to take the close", "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+
+  SECTION("kringd takes the close: the edits are rejected in the same sync, with one event") {
+    Device chair(net), member(net);
+    auto cid = chair->CreateCase({{member.account_id(), v1::ROLE_MEMBER}});
+    REQUIRE(cid.ok());
+    auto note = chair->CreateEntity(*cid, "note");
+    REQUIRE(note.ok());
+    REQUIRE(chair->SetField(*cid, *note, "text", Text("voor het sluiten")).ok());
+    REQUIRE(chair->SyncNow().ok());
+    Rejections rejections(chair);
+    // Offline, the chair closes the case and then edits the note three times.
+    REQUIRE(chair->CloseCase(*cid, 30).ok());
+    for (const char* text : {"een", "twee", "drie"}) {
+      REQUIRE(chair->SetField(*cid, *note, "text", Text(text)).ok());
+    }
+    REQUIRE(chair->PendingIntents(*cid) == 4);
+    REQUIRE(chair->SyncNow().ok());
+    const std::vector<client::ChangeEvent> events = rejections.Taken();
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].case_id == *cid);
+    CHECK(events[0].reason == refusal::kCaseClosed);
+    CHECK(events[0].count == 3);
+    CHECK(chair->PendingIntents(*cid) == 0);
+    CHECK(chair->ConfirmedView(*cid)->closed());
+    REQUIRE(member->SyncNow().ok());
+    auto seen = member->ConfirmedView(*cid);
+    REQUIRE(seen.ok());
+    CHECK(seen->closed());
+    CHECK(TextOf(*seen, *note, "text") == "voor het sluiten");  // none of the edits landed
+  }
+  SECTION("kringd refuses the close: the case stays open and the edits go through") {
+    // The coordinator closes the case offline and edits on; the chair makes them a member before
+    // the close reaches kringd, so the close is refused (before, the edits were gone by then).
+    auto wire = std::make_shared<TamperTransport>(net);
+    Device chair(net), coordinator(wire);
+    auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}});
+    REQUIRE(cid.ok());
+    auto note = chair->CreateEntity(*cid, "note");
+    REQUIRE(note.ok());
+    REQUIRE(chair->SyncNow().ok());
+    REQUIRE(coordinator->SyncNow().ok());
+    Rejections rejections(coordinator);
+    REQUIRE(coordinator->CloseCase(*cid, 30).ok());
+    for (const char* text : {"een", "twee", "drie"}) {
+      REQUIRE(coordinator->SetField(*cid, *note, "text", Text(text)).ok());
+    }
+    REQUIRE(coordinator->PendingIntents(*cid) == 4);
+    std::atomic<bool> demoted{false};
+    std::atomic<bool> demote_ok{false};
+    wire->before_push = [&](v1::PushRequest&) {  // on this thread: SyncNow runs here
+      if (demoted.exchange(true)) return;
+      demote_ok = chair->SetRole(*cid, coordinator.account_id(), v1::ROLE_MEMBER).ok() &&
+                  chair->SyncNow().ok();
+    };
+    REQUIRE(coordinator->SyncNow().ok());
+    REQUIRE(demote_ok);
+    wire->before_push = nullptr;
+    const std::vector<client::ChangeEvent> events = rejections.Taken();
+    REQUIRE(events.size() == 1);  // the close only
+    CHECK(events[0].reason == refusal::kManagersOnly);
+    CHECK(events[0].count == 1);
+    CHECK(coordinator->PendingIntents(*cid) == 0);
+    CHECK_FALSE(coordinator->ConfirmedView(*cid)->closed());
+    REQUIRE(chair->SyncNow().ok());
+    auto seen = chair->ConfirmedView(*cid);
+    REQUIRE(seen.ok());
+    CHECK_FALSE(seen->closed());
+    CHECK(TextOf(*seen, *note, "text") == "drie");
+  }
+}

@@ -193,8 +193,8 @@ Entry Lookup(Msg m) {
       return {"verlopen", "expired"};
     case Msg::kNotAccepted:
       return {"Niet gelukt", "Not accepted"};
-    case Msg::kChangesNotSent:
-      return {"wijzigingen niet verstuurd", "changes not sent"};
+    case Msg::kChangesNotApplied:
+      return {"wijzigingen niet doorgevoerd", "changes not applied"};
     case Msg::kRemovedNote:
       return {"Je bent geen lid meer van deze casus. Wat je al zag, blijft op dit apparaat.",
               "You are no longer a member of this case. What you saw stays on this device."};

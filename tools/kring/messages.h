@@ -42,7 +42,7 @@ enum class Msg {
   kInviteRevoked,
   kInviteExpired,
   kNotAccepted,
-  kChangesNotSent,
+  kChangesNotApplied,
   kRemovedNote,
   kAlarmNote,
   kEditStoredOffline,

@@ -113,7 +113,7 @@ int PrintReports(const Reports& reports) {
   for (const Reports::Rejected& r : reports.rejected) {
     std::cerr << Text(Msg::kNotAccepted) << ": " << Explain(r.detail, r.reason);
     // One line for many changes (a closed case rejects all of them at once): how many.
-    if (r.count > 1) std::cerr << " (" << r.count << " " << Text(Msg::kChangesNotSent) << ")";
+    if (r.count > 1) std::cerr << " (" << r.count << " " << Text(Msg::kChangesNotApplied) << ")";
     std::cerr << "\n";
     rc = 1;
   }

@@ -766,8 +766,9 @@ Status LocalStore::RejectIntents(const std::vector<int64_t>& intent_ids, const s
   IntentWrittenLocked(nullptr);
   sql::Transaction tx(db_);
   KRING_RETURN_IF_ERROR(tx.status());
+  sql::Statement st(db_, "UPDATE intents SET rejected = 1, error = ? WHERE id = ?");
   for (int64_t id : intent_ids) {
-    sql::Statement st(db_, "UPDATE intents SET rejected = 1, error = ? WHERE id = ?");
+    st.Reset();
     KRING_RETURN_IF_ERROR(st.BindText(1, error).Bind(2, id).Run());
   }
   KRING_RETURN_IF_ERROR(tx.Commit());

@@ -1242,25 +1242,32 @@ Status SyncEngine::RejectAllPending(const Bytes& case_id, Outcome& out) {
       continue;
     }
     KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "removed from the case"));
-    out.events.push_back({ChangeEvent::Kind::kIntentRejected, case_id, "removed from the case"});
+    out.events.push_back(
+        {ChangeEvent::Kind::kIntentRejected, case_id, "removed from the case", {}, /*count=*/1});
   }
   return {};
 }
 
 Result<size_t> SyncEngine::RejectForClosedCase(const Bytes& case_id, const std::string& detail,
-                                               bool unsealed_only, Outcome& out) {
+                                               Outcome& out) {
   KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
   std::vector<int64_t> ids;
-  size_t made_by_user = 0;  // not the Rekeys and complaints this device queued on its own
+  std::vector<int64_t> own_closes;  // closed by someone else: what the user wanted happened
+  size_t made_by_user = 0;          // not the Rekeys and complaints this device queued on its own
   for (const Intent& in : intents) {
     if (in.control && in.control_op.has_erase_case()) continue;  // still accepted
-    if (unsealed_only && !in.sealed.empty()) continue;
+    if (in.control && in.control_op.has_close_case()) {
+      own_closes.push_back(in.id);
+      continue;
+    }
     ids.push_back(in.id);
     const bool own =
         in.control && (in.control_op.has_rekey_after_leave() || in.control_op.has_rekey_scope() ||
                        in.control_op.has_rekey_after_revoke() || in.control_op.has_complaint());
     if (!own) ++made_by_user;
   }
+  // Done, not refused: rejected quietly, as the own leave after a removal.
+  KRING_RETURN_IF_ERROR(store_->RejectIntents(own_closes, "closed already"));
   KRING_RETURN_IF_ERROR(store_->RejectIntents(ids, detail));
   if (made_by_user > 0) {
     log::Warn("intents_rejected", {{"case", Hex(case_id)},
@@ -1272,7 +1279,7 @@ Result<size_t> SyncEngine::RejectForClosedCase(const Bytes& case_id, const std::
     e.count = made_by_user;
     out.events.push_back(std::move(e));
   }
-  return ids.size();
+  return ids.size() + own_closes.size();
 }
 
 Status SyncEngine::Replay(const Bytes& case_id) {
@@ -1400,7 +1407,10 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
     run_envelopes = 0;
     run_bytes = 0;
   }
-  size_t out_of_scope = 0;  // edits dropped for a scope this account is no longer in
+  // Edits that can never be sealed: for a scope this account was taken out of, or one the case
+  // no longer has. Rejected after the loop, each kind in one transaction and one event.
+  std::vector<int64_t> out_of_scope;
+  std::vector<int64_t> scope_unknown;
   // Sealed in a lambda so that every way out of it still closes the run (below).
   auto seal_new = [&]() -> Status {
     for (Intent& in : intents) {
@@ -1414,9 +1424,11 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
         if (!sealed.ok()) {
           mine = before;
           if (sealed.status().code() != StatusCode::kAborted) return sealed.status();
-          // Closed by this device's own close sealed before it: PushOnce rejects it with the
-          // rest of the queue, in one event.
-          if (sealed.status().reason() == refusal::kCaseClosed) return sealed.status();
+          // Closed by this device's own close, sealed before it and not yet accepted (a close
+          // in the verified log rejects the queue before sealing): it waits. Should kringd
+          // refuse the close, it goes out after all; once the close comes back in a pull, it is
+          // rejected with the rest of the queue, in one event.
+          if (sealed.status().reason() == refusal::kCaseClosed) break;
           if (in.control_op.has_rekey_after_leave() || in.control_op.has_rekey_scope() ||
               in.control_op.has_rekey_after_revoke()) {
             // Another chair or coordinator device handed out the key first: nothing to tell.
@@ -1438,17 +1450,20 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
         }
       } else {
         if (projected().rekey_pending() || projected().members_size() == 0) break;
-        if (projected().closed()) {
-          // Closed by this device's own close, sealed before this edit: nothing after it can be
-          // accepted. PushOnce rejects this edit and the rest of the queue in one event.
-          return Status(StatusCode::kAborted, "the case is closed", refusal::kCaseClosed);
-        }
+        // Closed by this device's own close, sealed before this edit and not yet accepted: the
+        // edit waits (as above) rather than be lost should kringd refuse the close.
+        if (projected().closed()) break;
         const uint32_t scope = in.content.scope_id();
+        if (scope != 0 && projected().scopes().count(scope) == 0) {
+          // The scope is gone from the case: the edit can never be sealed. Rejected visibly with
+          // kringd's reason for an unknown scope (one event for all such edits of this round).
+          scope_unknown.push_back(in.id);
+          continue;
+        }
         if (scope != 0 && !model::InScope(projected(), scope, View(me.account_id()))) {
           // The scope was closed to this account meanwhile: the edit may not be sealed any more.
           // Rejected visibly with kringd's reason (one event for all such edits of this round).
-          KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "not in this scope any more"));
-          ++out_of_scope;
+          out_of_scope.push_back(in.id);
           continue;
         }
         if (scope != 0 && ScopeNeedsRekey(projected(), scope)) {
@@ -1496,15 +1511,23 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
     return {};
   };
   Status sealed_all = seal_new();
-  if (out_of_scope > 0) {
+  auto reject_all = [&](const std::vector<int64_t>& ids, const char* detail,
+                        std::string_view reason) -> Status {
+    if (ids.empty()) return {};
+    KRING_RETURN_IF_ERROR(store_->RejectIntents(ids, detail));
     log::Warn("intents_rejected", {{"case", Hex(case_id)},
-                                   {"reason", std::string(refusal::kNotInScope)},
-                                   {"count", std::to_string(out_of_scope)}});
-    ChangeEvent e{ChangeEvent::Kind::kIntentRejected, case_id, "not in this scope any more",
-                  std::string(refusal::kNotInScope)};
-    e.count = out_of_scope;
+                                   {"reason", std::string(reason)},
+                                   {"count", std::to_string(ids.size())}});
+    ChangeEvent e{ChangeEvent::Kind::kIntentRejected, case_id, detail, std::string(reason)};
+    e.count = ids.size();
     out.events.push_back(std::move(e));
+    return {};
+  };
+  Status rejected = reject_all(out_of_scope, "not in this scope any more", refusal::kNotInScope);
+  if (rejected.ok()) {
+    rejected = reject_all(scope_unknown, "this scope does not exist", refusal::kScopeUnknown);
   }
+  if (sealed_all.ok()) sealed_all = rejected;
   // Whatever stopped the sealing, the last sealed op ends its run signed.
   KRING_RETURN_IF_ERROR(close_run());
   return sealed_all;
@@ -1654,7 +1677,7 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
     // The verified log holds the close: kringd would refuse each queued change but the
     // erasure, one push round at a time. All of them are rejected now, in one event.
     KRING_ASSIGN_OR_RETURN(size_t rejected,
-                           RejectForClosedCase(case_id, "the case is closed", false, out));
+                           RejectForClosedCase(case_id, "the case is closed", out));
     if (rejected > 0) KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
     KRING_ASSIGN_OR_RETURN(intents, store_->PendingIntents(case_id));
     if (intents.empty()) return false;
@@ -1662,14 +1685,8 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   OrderForSealing(intents);
   if (Status sealed = SealPending(case_id, intents, out); !sealed.ok()) {
     if (sealed.code() != StatusCode::kAborted) return sealed;
-    if (sealed.reason() == refusal::kCaseClosed) {
-      // After this device's own close (sealed, not sent yet): what is queued behind it goes.
-      KRING_RETURN_IF_ERROR(
-          RejectForClosedCase(case_id, sealed.message(), /*unsealed_only=*/true, out).status());
-      return true;
-    }
     out.events.push_back(
-        {ChangeEvent::Kind::kIntentRejected, case_id, sealed.message(), sealed.reason()});
+        {ChangeEvent::Kind::kIntentRejected, case_id, sealed.message(), sealed.reason(), 1});
     return true;
   }
   v1::PushRequest req;
@@ -1738,7 +1755,8 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   }
   // A definitive rejection: isolate the op at fault so the others still go through.
   Status refused = s;  // what the front intent is rejected with
-  if (batch.size() > 1) {
+  // A closed case refuses the front op alone as well: no isolating push, all are rejected below.
+  if (batch.size() > 1 && s.reason() != refusal::kCaseClosed) {
     v1::PushRequest single;
     single.set_case_id(ToString(case_id));
     single.set_shared_receipt(true);
@@ -1772,8 +1790,7 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
     // Closed at kringd (this device may not have pulled the close yet, e.g. an acceptance waiting
     // for approval): every queued change but the erasure is rejected now, in one event, instead
     // of one per push round.
-    KRING_ASSIGN_OR_RETURN(size_t rejected, RejectForClosedCase(case_id, refused.ToString(),
-                                                                /*unsealed_only=*/false, out));
+    KRING_ASSIGN_OR_RETURN(size_t rejected, RejectForClosedCase(case_id, refused.ToString(), out));
     if (rejected > 0) {
       KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
       if (accepting) KRING_RETURN_IF_ERROR(UndoAcceptance(case_id));
@@ -1786,7 +1803,7 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   log::Warn("intent_rejected",
             {{"case", Hex(case_id)}, {"code", std::string(StatusCodeName(refused.code()))}});
   out.events.push_back(
-      {ChangeEvent::Kind::kIntentRejected, case_id, refused.ToString(), refused.reason()});
+      {ChangeEvent::Kind::kIntentRejected, case_id, refused.ToString(), refused.reason(), 1});
   return true;
 }
 

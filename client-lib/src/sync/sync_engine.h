@@ -92,11 +92,10 @@ class SyncEngine {
                      std::vector<v1::Envelope>& out, DeviceHead& mine,
                      const std::vector<std::string>& revoked_devices = {});
   Status RejectAllPending(const Bytes& case_id, Outcome& out);
-  // A closed case accepts nothing but the erasure: every other queued change (only the unsealed
-  // ones with `unsealed_only`, when this device's own close waits to be sent) is rejected at
-  // once, with one event for all of them. Returns how many intents were rejected.
-  Result<size_t> RejectForClosedCase(const Bytes& case_id, const std::string& detail,
-                                     bool unsealed_only, Outcome& out);
+  // A closed case accepts nothing but the erasure: every other queued change is rejected at
+  // once, with one event for all of them (a queued close of this device's own is rejected
+  // quietly: the case is closed as the user wanted). Returns how many intents were rejected.
+  Result<size_t> RejectForClosedCase(const Bytes& case_id, const std::string& detail, Outcome& out);
   Status AcceptErasure(const Bytes& case_id, const v1::CaseErased& erased, Outcome& out);
   Status QueueRekeyAfterLeave(const Bytes& case_id, const v1::CaseState& state,
                               const v1::LocalAccount& me);

@@ -860,9 +860,10 @@ KRING_API kring_status kring_client_add_change_listener(kring_client* client,
  * to are owned by the library and valid only during the call; strings are never NULL.
  * count (ABI 8): for KRING_CHANGE_INTENT_REJECTED, how many queued changes this one event rejects
  * (at least 1). When a case is closed (reason CASE_CLOSED, from kringd or from the verified log)
- * every change queued for it but the erasure is rejected at once, in one event with their number,
- * and edits to a restricted scope this account left come as one event with reason NOT_IN_SCOPE;
- * show one message. 0 for the other kinds.
+ * every change queued for it but the erasure is rejected at once, in one event with their number
+ * (the device's own rekeys and complaints are rejected too but not counted), and edits to a
+ * restricted scope this account was taken out of come as one event with reason NOT_IN_SCOPE
+ * (SCOPE_UNKNOWN when the case no longer has the scope); show one message. 0 for the other kinds.
  */
 typedef struct kring_change_event {
   size_t size;

@@ -54,7 +54,8 @@ class WalCheckpointer {
   bool unavailable() const { return unavailable_.load(std::memory_order_acquire); }
 
  private:
-  static int OnCommit(void* self, sqlite3* db, const char* schema, int wal_pages);
+  // SQLite's WAL hook, a C callback: nothing may throw out of it.
+  static int OnCommit(void* self, sqlite3* db, const char* schema, int wal_pages) noexcept;
   // Hands a large commit's copy to the thread, starting it the first time; false when there is
   // no thread to copy (the caller copies inline).
   bool Hand();
@@ -69,7 +70,7 @@ class WalCheckpointer {
   bool due_ = false;
   bool stop_ = false;
   int completed_ = 0;
-  std::atomic<bool> unavailable_{false};  // set by the thread, read by the committer
+  std::atomic<bool> unavailable_{false};  // set by the thread or Hand, read by the committer
   std::mutex copy_mu_;                    // held around each background copy
   std::thread thread_;  // started by the committer at the first large commit (Hand)
 };

@@ -93,7 +93,10 @@ public final class ChangeEvent {
   /**
    * For INTENT_REJECTED: how many queued changes this one event rejects (at least 1). A closed
    * case (serverReason "CASE_CLOSED") rejects every change queued for it but the erasure at once,
-   * in one event; show one message with this number. 0 for the other kinds.
+   * in one event (the device's own rekeys and complaints are rejected too but not counted); edits
+   * to a restricted scope this account was taken out of come as one event too (serverReason
+   * "NOT_IN_SCOPE", or "SCOPE_UNKNOWN" when the case no longer has the scope). Show one message
+   * with this number. 0 for the other kinds.
    */
   public long count() {
     return count;
