@@ -1234,3 +1234,31 @@ TEST_CASE("edits made after one's own close wait for kringd to take the close", 
     CHECK(TextOf(*seen, *note, "text") == "drie");
   }
 }
+
+TEST_CASE("a close queued on a device is dropped quietly when someone else closed the case first",
+          "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}});
+  REQUIRE(cid.ok());
+  auto note = chair->CreateEntity(*cid, "note");
+  REQUIRE(note.ok());
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(coordinator->SyncNow().ok());
+  Rejections rejections(coordinator);
+  // Offline, the coordinator closes the case and edits the note once; the chair closes it first.
+  REQUIRE(coordinator->CloseCase(*cid, protocol::kMinRetentionDaysWithoutChair).ok());
+  REQUIRE(coordinator->SetField(*cid, *note, "text", Text("na het sluiten")).ok());
+  REQUIRE(chair->CloseCase(*cid, 30).ok());
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(coordinator->SyncNow().ok());
+  // What the coordinator wanted happened: only the edit is told, as one change.
+  const std::vector<client::ChangeEvent> events = rejections.Taken();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].reason == refusal::kCaseClosed);
+  CHECK(events[0].count == 1);
+  CHECK(coordinator->PendingIntents(*cid) == 0);
+  CHECK(coordinator->ConfirmedView(*cid)->closed());
+  CHECK(coordinator->ConfirmedView(*cid)->retention_days() == 30);  // the chair's close
+}
