@@ -227,8 +227,9 @@ class Client::Impl {
     if (scope_id != 0) {
       KRING_ASSIGN_OR_RETURN(v1::LocalAccount me, Me());
       KRING_RETURN_IF_ERROR(WithView(case_id, [&](const v1::CaseState& view) {
+        // As kringd answers content sealed to a scope the case does not have.
         if (view.scopes().count(scope_id) == 0) {
-          return NotFound("unknown scope", refusal::kScopeUnknown);
+          return FailedPrecondition("unknown scope", refusal::kScopeUnknown);
         }
         if (!model::InScope(view, scope_id, kring::View(me.account_id()))) {
           return PermissionDenied("not a member of this scope", refusal::kNotInScope);

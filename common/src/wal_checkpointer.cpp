@@ -5,8 +5,8 @@
 namespace kring::sql {
 namespace {
 
-// A connection of the checkpointer's own, or null (then the committing connection's inline
-// checkpoint past kInlinePages takes over, and the failure is logged once by the caller).
+// A connection of the checkpointer's own, or null (then the committing connection copies inline
+// from its next commit on, and the failure is logged once by the caller).
 sqlite3* OpenForCheckpoints(const std::string& path) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
@@ -35,10 +35,7 @@ std::string FileOf(sqlite3* db) {
 }  // namespace
 
 WalCheckpointer::WalCheckpointer(sqlite3* db, int large_commit_pages)
-    : db_(db),
-      large_commit_pages_(large_commit_pages),
-      path_(FileOf(db)),
-      thread_([this] { Run(); }) {
+    : db_(db), large_commit_pages_(large_commit_pages), path_(FileOf(db)) {
   // Replaces the hook sqlite3_wal_autocheckpoint installed: SQLite checkpoints on commit no more.
   sqlite3_wal_hook(db_, &WalCheckpointer::OnCommit, this);
 }
@@ -50,7 +47,7 @@ WalCheckpointer::~WalCheckpointer() {
     stop_ = true;
   }
   wake_.notify_one();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 int WalCheckpointer::completed() const {
@@ -59,19 +56,14 @@ int WalCheckpointer::completed() const {
 }
 
 // Runs on the committing connection's thread, after each commit, with the WAL's length in pages.
-int WalCheckpointer::OnCommit(void* self, sqlite3* db, const char* schema, int wal_pages) {
+int WalCheckpointer::OnCommit(void* self, sqlite3* db, const char* schema, int wal_pages) noexcept {
   auto* me = static_cast<WalCheckpointer*>(self);
   // What this commit added (a WAL shorter than before has started over).
   const int added = wal_pages >= me->last_pages_ ? wal_pages - me->last_pages_ : wal_pages;
   me->last_pages_ = wal_pages;
   if (wal_pages < kBackgroundPages) return SQLITE_OK;
-  if (added >= me->large_commit_pages_ && wal_pages < kInlinePages) {
+  if (added >= me->large_commit_pages_ && wal_pages < kInlinePages && me->Hand()) {
     // A large commit (a catch-up's): its copy is left to the thread, so the commit returns now.
-    {
-      std::lock_guard<std::mutex> lock(me->mu_);
-      me->due_ = true;
-    }
-    me->wake_.notify_one();
     return SQLITE_OK;
   }
   // A small commit past the limit copies here, as SQLite's own checkpoint would (a copy and a
@@ -82,24 +74,50 @@ int WalCheckpointer::OnCommit(void* self, sqlite3* db, const char* schema, int w
   return SQLITE_OK;
 }
 
+bool WalCheckpointer::Hand() {
+  if (unavailable()) return false;
+  // Only the committing connection's thread gets here, one commit at a time: thread_ needs no
+  // lock. The destructor detaches the hook before it looks at thread_.
+  if (!thread_.joinable()) {
+    // Inside SQLite's hook (a C callback) nothing may throw: std::thread throws system_error
+    // when no thread can start, and bad_alloc too.
+    try {
+      thread_ = std::thread([this] { Run(); });
+    } catch (...) {
+      unavailable_.store(true, std::memory_order_release);
+      log::Warn("wal_checkpointer_unavailable", {});
+      return false;
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    due_ = true;
+  }
+  wake_.notify_one();
+  return true;
+}
+
 void WalCheckpointer::Run() {
-  sqlite3* own = nullptr;  // opened at the first copy: most connections never need one
-  bool open_failed = false;
+  sqlite3* own = nullptr;  // opened at the first copy
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     wake_.wait(lock, [this] { return due_ || stop_; });
     if (stop_) break;
     due_ = false;
     lock.unlock();
-    if (own == nullptr && !open_failed) {
+    if (own == nullptr) {
       own = OpenForCheckpoints(path_);
       if (own == nullptr) {
-        open_failed = true;  // no retry at every commit; the inline copy bounds the WAL
+        // No retry at every commit: the committer copies inline from its next commit on, as
+        // SQLite's own checkpoint would, instead of leaving the WAL to grow to kInlinePages.
+        // Nothing is handed to this thread any more, so it ends (the destructor joins it).
+        unavailable_.store(true, std::memory_order_release);
         log::Warn("wal_checkpointer_unavailable", {});
+        return;
       }
     }
     bool done = false;
-    if (own != nullptr) {
+    {
       std::lock_guard<std::mutex> copying(copy_mu_);
       // PASSIVE: copies what no reader still needs, waits for no one.
       done = sqlite3_wal_checkpoint_v2(own, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==

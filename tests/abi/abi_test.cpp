@@ -789,6 +789,7 @@ struct Rejections {
   struct Seen {
     Bytes case_id;
     std::string detail, reason, text_nl, text_en;
+    size_t count = 0;  // ABI 8: the queued changes the event rejects
   };
   std::vector<Seen> seen;
   bool others_plain = true;
@@ -797,12 +798,13 @@ struct Rejections {
     std::lock_guard<std::mutex> lock(r->mu);
     if (e->size != sizeof(kring_change_event)) r->others_plain = false;
     if (e->kind != KRING_CHANGE_INTENT_REJECTED) {
-      r->others_plain = r->others_plain && *e->reason == 0 && *e->text_nl == 0 && *e->text_en == 0;
+      r->others_plain = r->others_plain && *e->reason == 0 && *e->text_nl == 0 &&
+                        *e->text_en == 0 && e->count == 0;
       return;
     }
     r->seen.push_back(
         {e->case_id == nullptr ? Bytes{} : Bytes(e->case_id, e->case_id + e->case_id_len),
-         e->detail, e->reason, e->text_nl, e->text_en});
+         e->detail, e->reason, e->text_nl, e->text_en, e->count});
   }
 };
 
@@ -958,6 +960,7 @@ TEST_CASE("abi: invitation, approval, adding with history and removal against a 
     CHECK(rejections.seen[0].reason == "INVITE_USED");
     CHECK(rejections.seen[0].text_nl == "Deze uitnodiging is al gebruikt.");
     CHECK(rejections.seen[0].text_en == "This invitation was already used.");
+    CHECK(rejections.seen[0].count == 1);
   }
   REQUIRE(kring_client_remove_change_listener(latecomer.client, latecomer_token, err.out()) ==
           KRING_OK);
@@ -1364,6 +1367,13 @@ TEST_CASE("abi: restricted scopes against a real kringd", "[abi]") {
                                               &out, err.out()) == KRING_ERR_INVALID_ARGUMENT);
     CHECK((out.data == nullptr && out.len == 0));
     CHECK(ScopeOf(alice, cid, Bytes(16, 0x01), KRING_ERR_NOT_FOUND) == 0);
+    // A scope the case does not have: refused as kringd refuses such content.
+    CHECK(kring_client_create_entity_in_scope(alice.client, cid.data(), cid.size(), "note",
+                                              scope == 4242 ? 4243 : 4242, &out,
+                                              err.out()) == KRING_ERR_FAILED_PRECONDITION);
+    CHECK(std::string(kring_error_reason(err.e)) == "SCOPE_UNKNOWN");
+    CHECK(std::string(kring_error_user_text(err.e, "nl")) ==
+          "Dit afgeschermde deel bestaat niet (meer) in deze casus.");
   }
   // A raw op in the scope as well.
   // An entity id created in a scope starts with that scope's id (big-endian).
@@ -2209,9 +2219,31 @@ TEST_CASE("abi: a closed case refuses leaving and editing with CASE_CLOSED", "[a
   const Bytes entity = entity_b.get();
   chair.Sync();
   member.Sync();
+  // Three edits wait on the member's device while the chair closes the case.
+  for (const char* text : {"een", "twee", "drie"}) {
+    const Bytes value = TextValue(text);
+    REQUIRE(kring_client_set_field(member.client, cid.data(), cid.size(), entity.data(),
+                                   entity.size(), "title", value.data(), value.size(),
+                                   err.out()) == KRING_OK);
+  }
+  REQUIRE(member.Pending(cid) == 3);
+  Rejections rejections;
+  uint64_t token = 0;
+  REQUIRE(kring_client_add_change_event_listener(member.client, Rejections::On, &rejections,
+                                                 nullptr, &token, err.out()) == KRING_OK);
   REQUIRE(kring_client_close_case(chair.client, cid.data(), cid.size(), 30, err.out()) == KRING_OK);
   chair.Sync();
   member.Sync();
+  {  // ABI 8: one event for the three, with their number, instead of one per edit
+    std::lock_guard<std::mutex> lock(rejections.mu);
+    CHECK(rejections.others_plain);
+    REQUIRE(rejections.seen.size() == 1);
+    CHECK(rejections.seen[0].case_id == cid);
+    CHECK(rejections.seen[0].reason == "CASE_CLOSED");
+    CHECK(rejections.seen[0].count == 3);
+    CHECK(rejections.seen[0].text_nl == "Deze casus is gesloten. Je kunt hem alleen nog lezen.");
+  }
+  CHECK(member.Pending(cid) == 0);
 
   // As kringd answers: FAILED_PRECONDITION with the reason, and nothing is queued.
   char* notice = nullptr;
@@ -2227,4 +2259,5 @@ TEST_CASE("abi: a closed case refuses leaving and editing with CASE_CLOSED", "[a
                                err.out()) == KRING_ERR_FAILED_PRECONDITION);
   CHECK(std::string(kring_error_reason(err.e)) == "CASE_CLOSED");
   CHECK(member.Pending(cid) == 0);
+  REQUIRE(kring_client_remove_change_listener(member.client, token, err.out()) == KRING_OK);
 }

@@ -478,3 +478,64 @@ TEST_CASE("a role change is told by its own outcome and not by the case's other 
   CHECK(again.out.find("Deze persoon heeft die rol al.") != std::string::npos);
   CHECK(again.out.find("Dit gaat pas in") == std::string::npos);
 }
+
+TEST_CASE("a closed case is told once for all edits queued offline, by kringd's reason key",
+          "[cli]") {
+  TestServer server;
+  TempDir dir;
+  const std::string srv = "--server " + server.address();
+  const std::string offline = "--server 127.0.0.1:1";
+  const std::string anna = Person(dir, "anna");
+  const std::string bas = Person(dir, "bas");
+  const std::string cor = Person(dir, "cor");
+  REQUIRE(Cli(anna, srv + " account create").exit_code == 0);
+  Run b = Cli(bas, srv + " account create");
+  REQUIRE(b.exit_code == 0);
+  const std::string bas_id = Field(b.out, "account");
+  REQUIRE(Cli(cor, srv + " account create").exit_code == 0);
+  Run created = Cli(anna, srv + " case create " + bas_id + ":member");
+  REQUIRE(created.exit_code == 0);
+  const std::string case_id = Field(created.out, "Casus gemaakt:");
+  Run entity = Cli(anna, srv + " entity create " + case_id + " afspraak");
+  REQUIRE(entity.exit_code == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(entity.out, m, std::regex("([0-9a-f]{32})")));
+  const std::string entity_id = m[1];
+  Run inv = Cli(anna, srv + " invite create " + case_id + " member --hours 24");
+  REQUIRE(inv.exit_code == 0);
+  REQUIRE(std::regex_search(inv.out, m, std::regex("link (kring://invite/1/[0-9a-f/]+)")));
+  const std::string link = m[1];
+  REQUIRE(Cli(bas, srv + " sync").exit_code == 0);
+
+  // Bas edits three times without a connection, while Anna closes the case.
+  for (const char* text : {"een", "twee", "drie"}) {
+    Run queued = Cli(bas, offline + " field set " + case_id + " " + entity_id + " actie " + text);
+    REQUIRE(queued.exit_code == 0);
+    CHECK(queued.out.find("Opgeslagen op dit apparaat.") != std::string::npos);
+  }
+  REQUIRE(Cli(anna, srv + " case close --case " + case_id).exit_code == 0);
+
+  // One line for the three, with their number: not one line per edit.
+  Run synced = Cli(bas, srv + " sync");
+  INFO(synced.out);
+  CHECK(synced.exit_code == 1);
+  const std::string closed = "Deze casus is gesloten. Je kunt hem alleen nog lezen.";
+  CHECK(synced.out.find("Niet gelukt: " + closed + " (3 wijzigingen niet doorgevoerd)") !=
+        std::string::npos);
+  CHECK(synced.out.find(closed) == synced.out.rfind(closed));
+  // A new edit is refused at once, not stored for later.
+  Run later = Cli(bas, srv + " field set " + case_id + " " + entity_id + " actie vier");
+  CHECK(later.exit_code == 1);
+  CHECK(later.out.find(closed) != std::string::npos);
+  CHECK(later.out.find("Opgeslagen op dit apparaat.") == std::string::npos);
+
+  // Cor cannot read the case before approval, so only kringd knows it is closed: its refusal
+  // reaches the command line by its reason key alone (no phrase of the message has a text).
+  Run accepted = Cli(cor, srv + " invite accept " + link);
+  INFO(accepted.out);
+  CHECK(accepted.exit_code == 1);
+  CHECK(accepted.out.find(closed) != std::string::npos);
+  Run english = Cli(cor, "--lang en " + srv + " invite accept " + link);
+  CHECK(english.exit_code == 1);
+  CHECK(english.out.find("This case is closed. You can only read it.") != std::string::npos);
+}

@@ -1,8 +1,10 @@
 // Membership changes: removal with an atomic rekey, adding with the chair's history choice, and
 // role rules enforced by kringd and by every client's reducer.
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -978,7 +980,7 @@ TEST_CASE("the library's own refusals outside the rule check carry kringd's reas
 
   // An edit to a scope the case does not have, or to one the author is not in.
   const Status unknown = member->CreateEntity(*cid, "note", 4242).status();
-  CHECK(unknown.code() == StatusCode::kNotFound);
+  CHECK(unknown.code() == StatusCode::kFailedPrecondition);  // as kringd answers such content
   CHECK(unknown.reason() == refusal::kScopeUnknown);
   const Status outside = member->CreateEntity(*cid, "note", *scope).status();
   CHECK(outside.code() == StatusCode::kPermissionDenied);
@@ -1007,9 +1009,9 @@ TEST_CASE("leaving a closed case is refused with CASE_CLOSED and blocks nothing 
   REQUIRE(member->PendingIntents(*cid) == 2);
   const uint64_t head = chair->ConfirmedView(*cid)->seq();
 
-  // At the next sync both are refused on the device with kringd's reason, visibly, and nothing
-  // stays in the queue (before, kringd's FAILED_PRECONDITION made the device pull and reseal the
-  // leave for ever).
+  // At the next sync both are refused on the device with kringd's reason, visibly, in one event
+  // for the case, and nothing stays in the queue (before, kringd's FAILED_PRECONDITION made the
+  // device pull and reseal the leave for ever).
   std::vector<client::ChangeEvent> rejected;
   std::mutex mu;
   member->AddChangeListener([&](const client::ChangeEvent& e) {
@@ -1019,12 +1021,13 @@ TEST_CASE("leaving a closed case is refused with CASE_CLOSED and blocks nothing 
   REQUIRE(member->SyncNow().ok());
   {
     std::lock_guard<std::mutex> lock(mu);  // the listener takes it on every event
-    REQUIRE(rejected.size() == 2);
-    for (const client::ChangeEvent& e : rejected) {
-      CHECK(e.reason == refusal::kCaseClosed);
-      const Status as_event(StatusCode::kAborted, e.detail, e.reason);
-      CHECK(domain::UserText(as_event) == "Deze casus is gesloten. Je kunt hem alleen nog lezen.");
-    }
+    REQUIRE(rejected.size() == 1);
+    const client::ChangeEvent& e = rejected[0];
+    CHECK(e.reason == refusal::kCaseClosed);
+    CHECK(e.count == 2);
+    CHECK(e.case_id == *cid);
+    const Status as_event(StatusCode::kAborted, e.detail, e.reason);
+    CHECK(domain::UserText(as_event) == "Deze casus is gesloten. Je kunt hem alleen nog lezen.");
   }
   CHECK(member->PendingIntents(*cid) == 0);
   CHECK(member->ConfirmedView(*cid)->closed());
@@ -1053,4 +1056,209 @@ TEST_CASE("leaving a closed case is refused with CASE_CLOSED and blocks nothing 
     CHECK((*d)->Alarms().empty());
     CHECK_FALSE((*d)->ConfirmedView(*cid).ok());
   }
+}
+
+namespace {
+
+// The rejection events a device's listener was given.
+struct Rejections {
+  std::mutex mu;
+  std::vector<client::ChangeEvent> events;
+
+  explicit Rejections(Device& d) {
+    d->AddChangeListener([this](const client::ChangeEvent& e) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (e.kind == client::ChangeEvent::Kind::kIntentRejected) events.push_back(e);
+    });
+  }
+  std::vector<client::ChangeEvent> Taken() {
+    std::lock_guard<std::mutex> lock(mu);
+    return std::exchange(events, {});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a closed case rejects all of a device's queued edits in one sync, with one event",
+          "[membership]") {
+  // More edits than one push carries and than push rounds in one sync: before, each round
+  // rejected one edit with an event of its own, and the rest waited for later syncs.
+  constexpr int kEdits = 2 * static_cast<int>(protocol::kMaxPushEnvelopes) + 10;
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto member_wire = std::make_shared<TamperTransport>(net);
+  Device chair(net), member(member_wire);
+  auto cid = chair->CreateCase({{member.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto note = chair->CreateEntity(*cid, "note");
+  REQUIRE(note.ok());
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(member->SyncNow().ok());
+  Rejections rejections(member);
+  auto queue_edits = [&](const std::string& text) {
+    for (int i = 0; i < kEdits; ++i) {
+      REQUIRE(member->SetField(*cid, *note, "text", Text(text + std::to_string(i))).ok());
+    }
+    REQUIRE(member->PendingIntents(*cid) == static_cast<size_t>(kEdits));
+  };
+  auto check_one_event = [&] {
+    const std::vector<client::ChangeEvent> events = rejections.Taken();
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].case_id == *cid);
+    CHECK(events[0].reason == refusal::kCaseClosed);
+    CHECK(events[0].count == static_cast<size_t>(kEdits));
+    const Status as_event(StatusCode::kAborted, events[0].detail, events[0].reason);
+    CHECK(domain::UserText(as_event, domain::Language::kEnglish) ==
+          "This case is closed. You can only read it.");
+    CHECK(member->PendingIntents(*cid) == 0);
+  };
+
+  SECTION("the close is in the log the device pulls") {
+    queue_edits("offline ");
+    REQUIRE(chair->CloseCase(*cid, 30).ok());
+    REQUIRE(chair->SyncNow().ok());
+    const uint64_t head = chair->ConfirmedView(*cid)->seq();
+    auto synced = member->SyncNow();
+    REQUIRE(synced.ok());
+    CHECK(synced->pushed == 0);
+    check_one_event();
+    CHECK(member->ConfirmedView(*cid)->closed());
+    REQUIRE(chair->SyncNow().ok());
+    CHECK(chair->ConfirmedView(*cid)->seq() == head);  // nothing reached kringd's log
+  }
+  SECTION("kringd answers CASE_CLOSED to the push") {
+    // The chair closes the case between the member's pull and push: the device sealed its edits
+    // against a case it still saw open, and kringd refuses them.
+    queue_edits("net voor het sluiten ");
+    std::atomic<bool> closed{false};
+    std::atomic<bool> close_ok{false};
+    member_wire->before_push = [&](v1::PushRequest&) {  // on this thread: SyncNow runs here
+      if (closed.exchange(true)) return;
+      close_ok = chair->CloseCase(*cid, 30).ok() && chair->SyncNow().ok();
+    };
+    REQUIRE(member->SyncNow().ok());
+    REQUIRE(close_ok);
+    check_one_event();
+    member_wire->before_push = nullptr;
+    auto again = member->SyncNow();
+    REQUIRE(again.ok());
+    CHECK(again->pushed == 0);
+    CHECK(rejections.Taken().empty());
+    CHECK(member->ConfirmedView(*cid)->closed());
+  }
+  // Once the device knows, a new edit is refused at once with kringd's code and reason, not
+  // queued.
+  const Status refused = member->SetField(*cid, *note, "text", Text("later"));
+  CHECK(refused.code() == StatusCode::kFailedPrecondition);
+  CHECK(refused.reason() == refusal::kCaseClosed);
+  CHECK(domain::UserText(refused) == "Deze casus is gesloten. Je kunt hem alleen nog lezen.");
+  CHECK(member->PendingIntents(*cid) == 0);
+  CHECK(member->Alarms().empty());
+  // The chair's erasure still goes through.
+  REQUIRE(chair->EraseCase(*cid).ok());
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(member->SyncNow().ok());
+  CHECK_FALSE(member->ConfirmedView(*cid).ok());
+}
+
+TEST_CASE("edits made after one's own close wait for kringd to take the close", "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+
+  SECTION("kringd takes the close: the edits are rejected in the same sync, with one event") {
+    Device chair(net), member(net);
+    auto cid = chair->CreateCase({{member.account_id(), v1::ROLE_MEMBER}});
+    REQUIRE(cid.ok());
+    auto note = chair->CreateEntity(*cid, "note");
+    REQUIRE(note.ok());
+    REQUIRE(chair->SetField(*cid, *note, "text", Text("voor het sluiten")).ok());
+    REQUIRE(chair->SyncNow().ok());
+    Rejections rejections(chair);
+    // Offline, the chair closes the case and then edits the note three times.
+    REQUIRE(chair->CloseCase(*cid, 30).ok());
+    for (const char* text : {"een", "twee", "drie"}) {
+      REQUIRE(chair->SetField(*cid, *note, "text", Text(text)).ok());
+    }
+    REQUIRE(chair->PendingIntents(*cid) == 4);
+    REQUIRE(chair->SyncNow().ok());
+    const std::vector<client::ChangeEvent> events = rejections.Taken();
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].case_id == *cid);
+    CHECK(events[0].reason == refusal::kCaseClosed);
+    CHECK(events[0].count == 3);
+    CHECK(chair->PendingIntents(*cid) == 0);
+    CHECK(chair->ConfirmedView(*cid)->closed());
+    REQUIRE(member->SyncNow().ok());
+    auto seen = member->ConfirmedView(*cid);
+    REQUIRE(seen.ok());
+    CHECK(seen->closed());
+    CHECK(TextOf(*seen, *note, "text") == "voor het sluiten");  // none of the edits landed
+  }
+  SECTION("kringd refuses the close: the case stays open and the edits go through") {
+    // The coordinator closes the case offline and edits on; the chair makes them a member before
+    // the close reaches kringd, so the close is refused (before, the edits were gone by then).
+    auto wire = std::make_shared<TamperTransport>(net);
+    Device chair(net), coordinator(wire);
+    auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}});
+    REQUIRE(cid.ok());
+    auto note = chair->CreateEntity(*cid, "note");
+    REQUIRE(note.ok());
+    REQUIRE(chair->SyncNow().ok());
+    REQUIRE(coordinator->SyncNow().ok());
+    Rejections rejections(coordinator);
+    REQUIRE(coordinator->CloseCase(*cid, 30).ok());
+    for (const char* text : {"een", "twee", "drie"}) {
+      REQUIRE(coordinator->SetField(*cid, *note, "text", Text(text)).ok());
+    }
+    REQUIRE(coordinator->PendingIntents(*cid) == 4);
+    std::atomic<bool> demoted{false};
+    std::atomic<bool> demote_ok{false};
+    wire->before_push = [&](v1::PushRequest&) {  // on this thread: SyncNow runs here
+      if (demoted.exchange(true)) return;
+      demote_ok = chair->SetRole(*cid, coordinator.account_id(), v1::ROLE_MEMBER).ok() &&
+                  chair->SyncNow().ok();
+    };
+    REQUIRE(coordinator->SyncNow().ok());
+    REQUIRE(demote_ok);
+    wire->before_push = nullptr;
+    const std::vector<client::ChangeEvent> events = rejections.Taken();
+    REQUIRE(events.size() == 1);  // the close only
+    CHECK(events[0].reason == refusal::kManagersOnly);
+    CHECK(events[0].count == 1);
+    CHECK(coordinator->PendingIntents(*cid) == 0);
+    CHECK_FALSE(coordinator->ConfirmedView(*cid)->closed());
+    REQUIRE(chair->SyncNow().ok());
+    auto seen = chair->ConfirmedView(*cid);
+    REQUIRE(seen.ok());
+    CHECK_FALSE(seen->closed());
+    CHECK(TextOf(*seen, *note, "text") == "drie");
+  }
+}
+
+TEST_CASE("a close queued on a device is dropped quietly when someone else closed the case first",
+          "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}});
+  REQUIRE(cid.ok());
+  auto note = chair->CreateEntity(*cid, "note");
+  REQUIRE(note.ok());
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(coordinator->SyncNow().ok());
+  Rejections rejections(coordinator);
+  // Offline, the coordinator closes the case and edits the note once; the chair closes it first.
+  REQUIRE(coordinator->CloseCase(*cid, protocol::kMinRetentionDaysWithoutChair).ok());
+  REQUIRE(coordinator->SetField(*cid, *note, "text", Text("na het sluiten")).ok());
+  REQUIRE(chair->CloseCase(*cid, 30).ok());
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(coordinator->SyncNow().ok());
+  // What the coordinator wanted happened: only the edit is told, as one change.
+  const std::vector<client::ChangeEvent> events = rejections.Taken();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].reason == refusal::kCaseClosed);
+  CHECK(events[0].count == 1);
+  CHECK(coordinator->PendingIntents(*cid) == 0);
+  CHECK(coordinator->ConfirmedView(*cid)->closed());
+  CHECK(coordinator->ConfirmedView(*cid)->retention_days() == 30);  // the chair's close
 }

@@ -1,9 +1,14 @@
 // Restricted scopes: content hidden from some members never reaches their devices in a form they
 // can open, survives removals with new keys, and cannot be moved out of its scope.
+#include <mutex>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "kring/common/crypto.h"
 #include "kring/common/protocol.h"
+#include "kring/common/refusal.h"
+#include "kring/domain/messages.h"
 
 #include "store/local_store.h"
 #include "support/client_fixture.h"
@@ -260,4 +265,55 @@ TEST_CASE("changing a scope's members: newcomers read from now on, the one taken
   CHECK(*chair->EpochFingerprint(*cid) != *code);
   CHECK(aunt->EpochFingerprint(*cid, *scope).status().code() == StatusCode::kNotFound);
   CHECK(coordinator->EpochFingerprint(*cid, *scope).status().code() == StatusCode::kNotFound);
+}
+
+TEST_CASE("edits queued for a scope one was taken out of are rejected with one event", "[scope]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), aunt(net);
+  auto cid = chair->CreateCase({{aunt.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto scope = chair->CreateScope(*cid, {aunt.account_id()});
+  REQUIRE(scope.ok());
+  auto note = chair->CreateEntity(*cid, "note", *scope);
+  REQUIRE(note.ok());
+  SyncAll({&chair, &aunt});
+  REQUIRE(Find(*aunt->ConfirmedView(*cid), *note) != nullptr);
+
+  // Offline, the aunt edits the note three times; meanwhile the chair takes her out of the scope.
+  for (const char* text : {"een", "twee", "drie"}) {
+    REQUIRE(aunt->SetField(*cid, *note, "text", Text(text)).ok());
+  }
+  // And one edit for the whole circle, queued behind them.
+  auto open_note = aunt->CreateEntity(*cid, "note");
+  REQUIRE(open_note.ok());
+  REQUIRE(aunt->PendingIntents(*cid) == 4);
+  REQUIRE(chair->SetScopeMembers(*cid, *scope, {chair.account_id()}).ok());
+  REQUIRE(chair->SyncNow().ok());
+
+  // Her device may not seal them any more: they are rejected, and she hears it once, with
+  // kringd's reason for the same rule (before, they were dropped without a word).
+  std::mutex mu;
+  std::vector<client::ChangeEvent> rejected;
+  aunt->AddChangeListener([&](const client::ChangeEvent& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (e.kind == client::ChangeEvent::Kind::kIntentRejected) rejected.push_back(e);
+  });
+  auto synced = aunt->SyncNow();
+  REQUIRE(synced.ok());
+  CHECK(synced->pushed == 1);  // the rejected ones do not hold back the edit behind them
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    REQUIRE(rejected.size() == 1);
+    CHECK(rejected[0].case_id == *cid);
+    CHECK(rejected[0].reason == refusal::kNotInScope);
+    CHECK(rejected[0].count == 3);
+    CHECK(domain::UserText(Status(StatusCode::kAborted, rejected[0].detail, rejected[0].reason)) ==
+          "Je hoort niet bij dit afgeschermde deel van de casus.");
+  }
+  CHECK(aunt->PendingIntents(*cid) == 0);
+  CHECK(aunt->Alarms().empty());
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(TextOf(*chair->ConfirmedView(*cid), *note, "text").empty());  // none reached the log
+  CHECK(Find(*chair->ConfirmedView(*cid), *open_note) != nullptr);
 }

@@ -141,3 +141,31 @@ TEST_CASE("a database closes and opens again right after commits that start a co
   REQUIRE(db.ok());
   CHECK(Rows(*db) == 5 * (sql::WalCheckpointer::kBackgroundPages + 50));
 }
+
+TEST_CASE("a large commit copies inline when the checkpointer cannot open its own connection",
+          "[sqlite]") {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/moved.db";
+  const std::string moved = dir.path() + "/elsewhere.db";
+  auto db = sql::Database::Open(path, /*read_only=*/false, kBackground);
+  REQUIRE(db.ok());
+  REQUIRE(db->Exec("CREATE TABLE t (v BLOB NOT NULL)").ok());
+  // The database file moves away while open (the connection keeps its open file): the thread's
+  // own connection, opened by name at the first large commit, finds no file there.
+  std::filesystem::rename(path, moved);
+  REQUIRE(db->checkpointer() != nullptr);
+  WritePages(*db, sql::WalCheckpointer::kBackgroundPages + 200);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!db->checkpointer()->unavailable() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(db->checkpointer()->unavailable());
+  CHECK(db->checkpointer()->completed() == 0);
+  // The next large commit copies the log inline before it returns, as SQLite's own checkpoint
+  // would past 1,000 pages, instead of waiting for the inline limit (8,000 pages).
+  const int64_t before = FileBytes(moved);
+  WritePages(*db, sql::WalCheckpointer::kLargeCommitPages + 100);
+  CHECK(FileBytes(moved) >= before + sql::WalCheckpointer::kBackgroundPages * kPageBytes);
+  CHECK(Rows(*db) ==
+        sql::WalCheckpointer::kBackgroundPages + sql::WalCheckpointer::kLargeCommitPages + 300);
+}

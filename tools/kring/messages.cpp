@@ -193,6 +193,8 @@ Entry Lookup(Msg m) {
       return {"verlopen", "expired"};
     case Msg::kNotAccepted:
       return {"Niet gelukt", "Not accepted"};
+    case Msg::kChangesNotApplied:
+      return {"wijzigingen niet doorgevoerd", "changes not applied"};
     case Msg::kRemovedNote:
       return {"Je bent geen lid meer van deze casus. Wat je al zag, blijft op dit apparaat.",
               "You are no longer a member of this case. What you saw stays on this device."};
@@ -281,6 +283,7 @@ std::string LookHint(std::string_view reason) {
       {refusal::kInviteNotOpen, " Kijk met: kring invite list", " See: kring invite list"},
       {refusal::kNotWaiting, " Kijk met: kring invite list", " See: kring invite list"},
       {refusal::kTargetNotMember, " Kijk met: kring case show", " See: kring case show"},
+      {refusal::kScopeUnknown, " Kijk met: kring scope list", " See: kring scope list"},
   };
   for (const Hint& h : kHints) {
     if (h.reason == reason) return g_english ? h.en : h.nl;

@@ -42,6 +42,7 @@ enum class Msg {
   kInviteRevoked,
   kInviteExpired,
   kNotAccepted,
+  kChangesNotApplied,
   kRemovedNote,
   kAlarmNote,
   kEditStoredOffline,

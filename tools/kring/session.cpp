@@ -110,8 +110,11 @@ namespace {
 // Prints what the sync reported (refusals, removal, alarm); the exit code they call for.
 int PrintReports(const Reports& reports) {
   int rc = 0;
-  for (const auto& [why, refusal] : reports.rejected) {
-    std::cerr << Text(Msg::kNotAccepted) << ": " << Explain(why, refusal) << "\n";
+  for (const Reports::Rejected& r : reports.rejected) {
+    std::cerr << Text(Msg::kNotAccepted) << ": " << Explain(r.detail, r.reason);
+    // One line for many changes (a closed case rejects all of them at once): how many.
+    if (r.count > 1) std::cerr << " (" << r.count << " " << Text(Msg::kChangesNotApplied) << ")";
+    std::cerr << "\n";
     rc = 1;
   }
   if (reports.removed) std::cerr << Text(Msg::kRemovedNote) << "\n";
@@ -227,7 +230,7 @@ int BadId() {
 void Listen(client::Client& c, Reports& reports) {
   c.AddChangeListener([&reports](const client::ChangeEvent& e) {
     if (e.kind == client::ChangeEvent::Kind::kIntentRejected)
-      reports.rejected.emplace_back(e.detail, e.reason);
+      reports.rejected.push_back({e.detail, e.reason, e.count});
     if (e.kind == client::ChangeEvent::Kind::kRemovedFromCase) reports.removed = true;
     if (e.kind == client::ChangeEvent::Kind::kAlarm) reports.alarm = true;
   });

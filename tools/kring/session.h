@@ -21,7 +21,12 @@ namespace kring::cli {
 
 // What the library reported during a sync on this (the calling) thread.
 struct Reports {
-  std::vector<std::pair<std::string, std::string>> rejected;  // detail, the server's reason
+  struct Rejected {
+    std::string detail;
+    std::string reason;  // the server's reason key, or ""
+    size_t count = 1;    // the queued changes it stands for (all of a closed case's at once)
+  };
+  std::vector<Rejected> rejected;
   bool removed = false;
   bool alarm = false;
 };

@@ -392,7 +392,8 @@ struct Listener {
                                event.detail.c_str(),
                                event.reason.c_str(),
                                nl.c_str(),
-                               en.c_str()};
+                               en.c_str(),
+                               kind == KRING_CHANGE_INTENT_REJECTED ? event.count : 0};
     CallbackScope scope;
     event_fn(user_data, &e);
   }
@@ -502,7 +503,8 @@ static_assert(offsetof(kring_change_event, detail) == 4 * sizeof(void*));
 static_assert(offsetof(kring_change_event, reason) == 5 * sizeof(void*));
 static_assert(offsetof(kring_change_event, text_nl) == 6 * sizeof(void*));
 static_assert(offsetof(kring_change_event, text_en) == 7 * sizeof(void*));
-static_assert(sizeof(kring_change_event) == 8 * sizeof(void*));
+static_assert(offsetof(kring_change_event, count) == 8 * sizeof(void*));
+static_assert(sizeof(kring_change_event) == 9 * sizeof(void*));
 
 namespace {
 

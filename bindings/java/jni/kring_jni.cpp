@@ -20,7 +20,7 @@ jclass g_object_class = nullptr;          // java.lang.Object
 jclass g_string_class = nullptr;          // java.lang.String
 jmethodID g_string_from_bytes = nullptr;  // String(byte[], String charsetName)
 jstring g_utf8_charset_name = nullptr;    // "UTF-8", a global reference
-// NativeListener.onNative(int, byte[], byte[], String, String, String)
+// NativeListener.onNative(int, byte[], byte[], String, String, String, long)
 jmethodID g_listener_on_native = nullptr;
 jmethodID g_future_complete = nullptr;      // CompletableFuture.complete(Object)
 jmethodID g_future_complete_exc = nullptr;  // CompletableFuture.completeExceptionally(Throwable)
@@ -176,7 +176,8 @@ void OnChange(void* user_data, const kring_change_event* e) {
   jstring en = nl == nullptr ? nullptr : Utf8String(env, e->text_en);
   if (en != nullptr) {
     env->CallVoidMethod(static_cast<jobject>(user_data), g_listener_on_native,
-                        static_cast<jint>(e->kind), id, d, reason, nl, en);
+                        static_cast<jint>(e->kind), id, d, reason, nl, en,
+                        static_cast<jlong>(e->count));
   }
   if (env->ExceptionCheck()) env->ExceptionClear();  // nothing above us could handle it
   env->PopLocalFrame(nullptr);
@@ -249,7 +250,7 @@ JNIEXPORT jint JNI_OnLoad(JavaVM* vm, void*) {
       g_exception_class, "<init>",
       "(ILjava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;)V");
   g_listener_on_native = env->GetMethodID(
-      listener, "onNative", "(I[B[BLjava/lang/String;Ljava/lang/String;Ljava/lang/String;)V");
+      listener, "onNative", "(I[B[BLjava/lang/String;Ljava/lang/String;Ljava/lang/String;J)V");
   g_future_complete = env->GetMethodID(future, "complete", "(Ljava/lang/Object;)Z");
   g_string_from_bytes = env->GetMethodID(g_string_class, "<init>", "([BLjava/lang/String;)V");
   jstring utf8 = env->NewStringUTF("UTF-8");

@@ -95,6 +95,12 @@ struct ChangeEvent {
   std::string detail;
   std::string reason =
       {};  // kIntentRejected by kringd: its reason key (kring/common/refusal.h), or ""
+  // kIntentRejected: how many queued changes it rejects (at least 1); 0 for the other kinds, as
+  // in the C and Java bindings. One event stands for all of them when a case is closed
+  // (CASE_CLOSED: every change queued for it is rejected at once; the device's own rekeys and
+  // complaints are rejected too but not counted) or when edits to a restricted scope this account
+  // was taken out of are dropped (NOT_IN_SCOPE; SCOPE_UNKNOWN when the case no longer has it).
+  size_t count = 0;
 };
 using ChangeListener = std::function<void(const ChangeEvent&)>;
 

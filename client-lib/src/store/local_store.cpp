@@ -794,6 +794,25 @@ Status LocalStore::RejectIntent(int64_t intent_id, const std::string& error) {
   return {};
 }
 
+Status LocalStore::RejectIntents(const std::vector<int64_t>& intent_ids, const std::string& error) {
+  if (intent_ids.empty()) return {};
+  std::lock_guard<std::mutex> lock(mu_);
+  IntentWrittenLocked(nullptr);
+  sql::Transaction tx(db_);
+  KRING_RETURN_IF_ERROR(tx.status());
+  sql::Statement st(db_, "UPDATE intents SET rejected = 1, error = ? WHERE id = ?");
+  for (int64_t id : intent_ids) {
+    st.Reset();
+    KRING_RETURN_IF_ERROR(st.BindText(1, error).Bind(2, id).Run());
+  }
+  KRING_RETURN_IF_ERROR(tx.Commit());
+  if (kept_intents_) {
+    const std::set<int64_t> gone(intent_ids.begin(), intent_ids.end());
+    std::erase_if(kept_intents_->second, [&](const Intent& in) { return gone.count(in.id) != 0; });
+  }
+  return {};
+}
+
 Result<std::optional<v1::Receipt>> LocalStore::SaveReceipt(const v1::Receipt& receipt) {
   std::lock_guard<std::mutex> lock(mu_);
   sql::Transaction tx(db_);

@@ -182,6 +182,8 @@ class LocalStore {
   // alarms, state), in one transaction; secure_delete overwrites the freed pages.
   Status DeleteCase(ByteView case_id);
   Status RejectIntent(int64_t intent_id, const std::string& error);
+  // Rejects these intents with one reason, in one transaction (all of a closed case's at once).
+  Status RejectIntents(const std::vector<int64_t>& intent_ids, const std::string& error);
 
   // Stores a verified receipt. A second receipt for the same (case, seq) with the same chain
   // hash (a re-signed retry) is dropped; one with a different chain hash is kept beside the first

@@ -1248,9 +1248,44 @@ Status SyncEngine::RejectAllPending(const Bytes& case_id, Outcome& out) {
       continue;
     }
     KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "removed from the case"));
-    out.events.push_back({ChangeEvent::Kind::kIntentRejected, case_id, "removed from the case"});
+    out.events.push_back(
+        {ChangeEvent::Kind::kIntentRejected, case_id, "removed from the case", {}, /*count=*/1});
   }
   return {};
+}
+
+Result<size_t> SyncEngine::RejectForClosedCase(const Bytes& case_id, const std::string& detail,
+                                               Outcome& out) {
+  KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
+  std::vector<int64_t> ids;
+  std::vector<int64_t> own_closes;  // closed by someone else: what the user wanted happened
+  size_t made_by_user = 0;          // not the Rekeys and complaints this device queued on its own
+  for (const Intent& in : intents) {
+    if (in.control && in.control_op.has_erase_case()) continue;  // still accepted
+    if (in.control && in.control_op.has_close_case()) {
+      own_closes.push_back(in.id);
+      continue;
+    }
+    ids.push_back(in.id);
+    const bool own =
+        in.control && (in.control_op.has_rekey_after_leave() || in.control_op.has_rekey_scope() ||
+                       in.control_op.has_rekey_after_revoke() || in.control_op.has_complaint());
+    if (!own) ++made_by_user;
+  }
+  // Done, not refused: rejected quietly, as the own leave after a removal.
+  KRING_RETURN_IF_ERROR(store_->RejectIntents(own_closes, "closed already"));
+  KRING_RETURN_IF_ERROR(store_->RejectIntents(ids, detail));
+  if (made_by_user > 0) {
+    log::Warn("intents_rejected", {{"case", Hex(case_id)},
+                                   {"reason", std::string(refusal::kCaseClosed)},
+                                   {"count", std::to_string(made_by_user)}});
+    // One event for the case, not one per edit: the app shows one message with the number.
+    ChangeEvent e{ChangeEvent::Kind::kIntentRejected, case_id, detail,
+                  std::string(refusal::kCaseClosed)};
+    e.count = made_by_user;
+    out.events.push_back(std::move(e));
+  }
+  return ids.size() + own_closes.size();
 }
 
 Status SyncEngine::Replay(const Bytes& case_id) {
@@ -1283,19 +1318,19 @@ Status SyncEngine::Replay(const Bytes& case_id) {
   return Internal("history replay did not settle");
 }
 
-Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intents) {
+Status SyncEngine::SealPending(const Bytes& case_id, std::vector<Intent>& intents, Outcome& out) {
   uint64_t version = 0;
   KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->TakeCase(case_id, &version));
   if (!rec) return NotFound("unknown case");
   // Sealing writes intents and keys only, never the case row: the record stays the stored one
   // (KeepCase drops it if anything else wrote a case meanwhile).
-  Status sealed = SealPendingWith(case_id, *rec, intents);
+  Status sealed = SealPendingWith(case_id, *rec, intents, out);
   store_->KeepCase(std::move(*rec), version);
   return sealed;
 }
 
 Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
-                                   std::vector<Intent>& intents) {
+                                   std::vector<Intent>& intents, Outcome& out) {
   KRING_ASSIGN_OR_RETURN(auto heads, store_->DeviceHeads(case_id));
   v1::LocalAccount me;
   {
@@ -1385,6 +1420,11 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
     run_envelopes = 0;
     run_bytes = 0;
   }
+  // Edits that can never be sealed: for a scope this account was taken out of, or one the case
+  // no longer has. Rejected after the loop, each kind in one transaction and one event.
+  std::vector<int64_t> out_of_scope;
+  std::vector<int64_t> scope_unknown;
+  std::vector<int64_t> no_longer_needed;  // rekeys another device made first, rejected quietly
   // Sealed in a lambda so that every way out of it still closes the run (below).
   auto seal_new = [&]() -> Status {
     for (Intent& in : intents) {
@@ -1398,10 +1438,16 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
         if (!sealed.ok()) {
           mine = before;
           if (sealed.status().code() != StatusCode::kAborted) return sealed.status();
+          // Closed by this device's own close, sealed before it and not yet accepted (a close
+          // in the verified log rejects the queue before sealing): it waits. Should kringd
+          // refuse the close, it goes out after all; once the close comes back in a pull, it is
+          // rejected with the rest of the queue, in one event.
+          if (sealed.status().reason() == refusal::kCaseClosed) break;
           if (in.control_op.has_rekey_after_leave() || in.control_op.has_rekey_scope() ||
               in.control_op.has_rekey_after_revoke()) {
             // Another chair or coordinator device handed out the key first: nothing to tell.
             KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, sealed.status().message()));
+            no_longer_needed.push_back(in.id);
             continue;
           }
           // This change can never be accepted any more (e.g. the person was removed already):
@@ -1419,16 +1465,20 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
         }
       } else {
         if (projected().rekey_pending() || projected().members_size() == 0) break;
-        if (projected().closed()) {
-          // Closed meanwhile (on another device): the edit can never be accepted. Rejected
-          // visibly, with kringd's reason, as a refused control change is; the rest go on.
-          KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "the case is closed"));
-          return Status(StatusCode::kAborted, "the case is closed", refusal::kCaseClosed);
-        }
+        // Closed by this device's own close, sealed before this edit and not yet accepted: the
+        // edit waits (as above) rather than be lost should kringd refuse the close.
+        if (projected().closed()) break;
         const uint32_t scope = in.content.scope_id();
+        if (scope != 0 && projected().scopes().count(scope) == 0) {
+          // The scope is gone from the case: the edit can never be sealed. Rejected visibly with
+          // kringd's reason for an unknown scope (one event for all such edits of this round).
+          scope_unknown.push_back(in.id);
+          continue;
+        }
         if (scope != 0 && !model::InScope(projected(), scope, View(me.account_id()))) {
           // The scope was closed to this account meanwhile: the edit may not be sealed any more.
-          KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "not in this scope any more"));
+          // Rejected visibly with kringd's reason (one event for all such edits of this round).
+          out_of_scope.push_back(in.id);
           continue;
         }
         if (scope != 0 && ScopeNeedsRekey(projected(), scope)) {
@@ -1476,6 +1526,23 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
     return {};
   };
   Status sealed_all = seal_new();
+  auto reject_all = [&](const std::vector<int64_t>& ids, const char* detail,
+                        std::string_view reason) -> Status {
+    if (ids.empty()) return {};
+    KRING_RETURN_IF_ERROR(store_->RejectIntents(ids, detail));
+    log::Warn("intents_rejected", {{"case", Hex(case_id)},
+                                   {"reason", std::string(reason)},
+                                   {"count", std::to_string(ids.size())}});
+    ChangeEvent e{ChangeEvent::Kind::kIntentRejected, case_id, detail, std::string(reason)};
+    e.count = ids.size();
+    out.events.push_back(std::move(e));
+    return {};
+  };
+  Status rejected = reject_all(out_of_scope, "not in this scope any more", refusal::kNotInScope);
+  if (rejected.ok()) {
+    rejected = reject_all(scope_unknown, "this scope does not exist", refusal::kScopeUnknown);
+  }
+  if (sealed_all.ok()) sealed_all = rejected;
   // Whatever stopped the sealing, the last sealed op ends its run signed, and what was sealed
   // is stored.
   KRING_RETURN_IF_ERROR(close_run());
@@ -1483,6 +1550,16 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
     // Nothing is pushed after either failure; an intent rejected in this round is still told.
     if (sealed_all.code() != StatusCode::kAborted) return stored;
     log::Warn("sealed_forms_not_stored", {{"case", Hex(case_id)}});
+  }
+  // What was rejected above leaves the caller's queue too: PushOnce's pushes stop at the first
+  // unsealed intent, so one left at the front would hold back everything sealed behind it.
+  if (sealed_all.ok()) {
+    std::set<int64_t> gone(out_of_scope.begin(), out_of_scope.end());
+    gone.insert(scope_unknown.begin(), scope_unknown.end());
+    gone.insert(no_longer_needed.begin(), no_longer_needed.end());
+    if (!gone.empty()) {
+      std::erase_if(intents, [&](const Intent& in) { return gone.count(in.id) != 0; });
+    }
   }
   return sealed_all;
 }
@@ -1635,11 +1712,21 @@ Status SyncEngine::UndoAcceptance(ByteView case_id) {
 Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
   if (intents.empty()) return false;
+  KRING_ASSIGN_OR_RETURN(std::optional<CaseFlags> flags, store_->LoadCaseFlags(case_id));
+  if (flags && flags->closed) {
+    // The verified log holds the close: kringd would refuse each queued change but the
+    // erasure, one push round at a time. All of them are rejected now, in one event.
+    KRING_ASSIGN_OR_RETURN(size_t rejected,
+                           RejectForClosedCase(case_id, "the case is closed", out));
+    if (rejected > 0) KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
+    KRING_ASSIGN_OR_RETURN(intents, store_->PendingIntents(case_id));
+    if (intents.empty()) return false;
+  }
   OrderForSealing(intents);
-  if (Status sealed = SealPending(case_id, intents); !sealed.ok()) {
+  if (Status sealed = SealPending(case_id, intents, out); !sealed.ok()) {
     if (sealed.code() != StatusCode::kAborted) return sealed;
     out.events.push_back(
-        {ChangeEvent::Kind::kIntentRejected, case_id, sealed.message(), sealed.reason()});
+        {ChangeEvent::Kind::kIntentRejected, case_id, sealed.message(), sealed.reason(), 1});
     return true;
   }
   // The sealed intents of one push, from intents[from] on, within the push limits; `fits` is the
@@ -1740,7 +1827,8 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
   }
   // A definitive rejection: isolate the op at fault so the others still go through.
   Status refused = s;  // what the front intent is rejected with
-  if (batch.size() > 1) {
+  // A closed case refuses the front op alone as well: no isolating push, all are rejected below.
+  if (batch.size() > 1 && s.reason() != refusal::kCaseClosed) {
     v1::PushRequest single;
     single.set_case_id(ToString(case_id));
     single.set_shared_receipt(true);
@@ -1769,15 +1857,25 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
     }
     refused = one.status();  // the front intent's own refusal, with its own reason
   }
+  const bool accepting = batch.front()->control && batch.front()->control_op.has_accept_invite();
+  if (refused.reason() == refusal::kCaseClosed) {
+    // Closed at kringd (this device may not have pulled the close yet, e.g. an acceptance waiting
+    // for approval): every queued change but the erasure is rejected now, in one event, instead
+    // of one per push round.
+    KRING_ASSIGN_OR_RETURN(size_t rejected, RejectForClosedCase(case_id, refused.ToString(), out));
+    if (rejected > 0) {
+      KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
+      if (accepting) KRING_RETURN_IF_ERROR(UndoAcceptance(case_id));
+      return true;
+    }
+  }
   KRING_RETURN_IF_ERROR(store_->RejectIntent(batch.front()->id, refused.ToString()));
   KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
-  if (batch.front()->control && batch.front()->control_op.has_accept_invite()) {
-    KRING_RETURN_IF_ERROR(UndoAcceptance(case_id));
-  }
+  if (accepting) KRING_RETURN_IF_ERROR(UndoAcceptance(case_id));
   log::Warn("intent_rejected",
             {{"case", Hex(case_id)}, {"code", std::string(StatusCodeName(refused.code()))}});
   out.events.push_back(
-      {ChangeEvent::Kind::kIntentRejected, case_id, refused.ToString(), refused.reason()});
+      {ChangeEvent::Kind::kIntentRejected, case_id, refused.ToString(), refused.reason(), 1});
   return true;
 }
 

@@ -80,8 +80,9 @@ class SyncEngine {
                          const v1::PushResponse& resp, Outcome& out);
   // Takes the store's kept record for SealPendingWith and gives it back: a push round neither
   // decrypts nor copies the case state.
-  Status SealPending(const Bytes& case_id, std::vector<Intent>& intents);
-  Status SealPendingWith(const Bytes& case_id, const CaseRecord& rec, std::vector<Intent>& intents);
+  Status SealPending(const Bytes& case_id, std::vector<Intent>& intents, Outcome& out);
+  Status SealPendingWith(const Bytes& case_id, const CaseRecord& rec, std::vector<Intent>& intents,
+                         Outcome& out);
   // A control intent becomes its op plus a Rekey of scope 0 for the members after the change.
   Result<std::vector<v1::Envelope>> SealControl(const Bytes& case_id, const CaseRecord& rec,
                                                 const v1::CaseState& projected, const Intent& in,
@@ -91,6 +92,10 @@ class SyncEngine {
                      std::vector<v1::Envelope>& out, DeviceHead& mine,
                      const std::vector<std::string>& revoked_devices = {});
   Status RejectAllPending(const Bytes& case_id, Outcome& out);
+  // A closed case accepts nothing but the erasure: every other queued change is rejected at
+  // once, with one event for all of them (a queued close of this device's own is rejected
+  // quietly: the case is closed as the user wanted). Returns how many intents were rejected.
+  Result<size_t> RejectForClosedCase(const Bytes& case_id, const std::string& detail, Outcome& out);
   Status AcceptErasure(const Bytes& case_id, const v1::CaseErased& erased, Outcome& out);
   Status QueueRekeyAfterLeave(const Bytes& case_id, const v1::CaseState& state,
                               const v1::LocalAccount& me);

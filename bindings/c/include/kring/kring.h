@@ -62,8 +62,10 @@ extern "C" {
  *   6  the server's refusal reasons (kring_error_reason; kring_error_user_text explains them;
  *      kring_client_add_change_event_listener gives them for rejected edits).
  *   7  changing a member's role (kring_client_set_role).
+ *   8  kring_change_event.count: one KRING_CHANGE_INTENT_REJECTED for many queued changes (a
+ *      closed case rejects all its queued changes at once, in one event).
  */
-#define KRING_ABI_VERSION 7u
+#define KRING_ABI_VERSION 8u
 
 /*
  * Status codes. Numbering is append-only and mirrors kring::StatusCode
@@ -633,7 +635,11 @@ KRING_API kring_status kring_client_create_entity_in_scope(
  * kring_client_submit in a scope: the op is readable only by the scope's members. Every mutation
  * of an existing entity must be in that entity's scope (otherwise it has no effect). A new
  * entity's id starts with the scope id (4 bytes, big-endian); in scope 0 it must not start with
- * the id of a scope of the case (use 4 zero bytes). Else KRING_ERR_INVALID_ARGUMENT.
+ * the id of a scope of the case (use 4 zero bytes). Else KRING_ERR_INVALID_ARGUMENT. As kringd
+ * answers: a scope the case does not have is KRING_ERR_FAILED_PRECONDITION with the reason
+ * SCOPE_UNKNOWN, one this account is not in KRING_ERR_PERMISSION_DENIED with NOT_IN_SCOPE (also
+ * for kring_client_create_entity_in_scope). An edit queued before this account was taken out of
+ * the scope is dropped at the next sync: KRING_CHANGE_INTENT_REJECTED with NOT_IN_SCOPE.
  */
 KRING_API kring_status kring_client_submit_in_scope(kring_client* client, const uint8_t* case_id,
                                                     size_t case_id_len, const uint8_t* content_op,
@@ -852,6 +858,12 @@ KRING_API kring_status kring_client_add_change_listener(kring_client* client,
  * reason. text_nl / text_en: the text to show the person when this
  * library knows the reason, else "" (show a general text). The struct and everything it points
  * to are owned by the library and valid only during the call; strings are never NULL.
+ * count (ABI 8): for KRING_CHANGE_INTENT_REJECTED, how many queued changes this one event rejects
+ * (at least 1). When a case is closed (reason CASE_CLOSED, from kringd or from the verified log)
+ * every change queued for it but the erasure is rejected at once, in one event with their number
+ * (the device's own rekeys and complaints are rejected too but not counted), and edits to a
+ * restricted scope this account was taken out of come as one event with reason NOT_IN_SCOPE
+ * (SCOPE_UNKNOWN when the case no longer has the scope); show one message. 0 for the other kinds.
  */
 typedef struct kring_change_event {
   size_t size;
@@ -862,6 +874,7 @@ typedef struct kring_change_event {
   const char* reason;
   const char* text_nl;
   const char* text_en;
+  size_t count;
 } kring_change_event;
 
 typedef void (*kring_change_event_fn)(void* user_data, const kring_change_event* event);

@@ -12,12 +12,16 @@
 // waits for nobody and lets writers go on; https://www.sqlite.org/wal.html, "Checkpointing"),
 // and a smaller commit past kBackgroundPages copies inline, as SQLite's own would (copies on the
 // thread after every small commit cost a device's many small commits more than they saved).
-// Past kInlinePages every commit copies inline, so the WAL stays bounded. Database::Open also
-// sets journal_size_limit, so the file shrinks back when the WAL starts over.
+// Past kInlinePages every commit copies inline, so the WAL stays bounded. The thread starts at
+// the first large commit (most stores never make one); when it cannot open its connection (or
+// cannot start), every commit past kBackgroundPages copies inline from then on, as SQLite's own
+// checkpoint would. Database::Open also sets journal_size_limit, so the file shrinks back when
+// the WAL starts over.
 #pragma once
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -46,9 +50,15 @@ class WalCheckpointer {
 
   // Background copies completed so far (tests show that the thread, not the committer, copied).
   int completed() const;
+  // Whether the thread could not open its connection (or start): copies are inline from then on.
+  bool unavailable() const { return unavailable_.load(std::memory_order_acquire); }
 
  private:
-  static int OnCommit(void* self, sqlite3* db, const char* schema, int wal_pages);
+  // SQLite's WAL hook, a C callback: nothing may throw out of it.
+  static int OnCommit(void* self, sqlite3* db, const char* schema, int wal_pages) noexcept;
+  // Hands a large commit's copy to the thread, starting it the first time; false when there is
+  // no thread to copy (the caller copies inline).
+  bool Hand();
   void Run();
 
   sqlite3* const db_;
@@ -60,8 +70,9 @@ class WalCheckpointer {
   bool due_ = false;
   bool stop_ = false;
   int completed_ = 0;
-  std::mutex copy_mu_;  // held around each background copy
-  std::thread thread_;  // last: starts after the members it uses
+  std::atomic<bool> unavailable_{false};  // set by the thread or Hand, read by the committer
+  std::mutex copy_mu_;                    // held around each background copy
+  std::thread thread_;  // started by the committer at the first large commit (Hand)
 };
 
 }  // namespace kring::sql

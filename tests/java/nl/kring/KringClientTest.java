@@ -256,6 +256,7 @@ public final class KringClientTest {
         }
         check(rejected != null, "the used link is rejected");
         check(rejected != null && rejected.serverReason().equals("INVITE_USED"), "its reason");
+        check(rejected != null && rejected.count() == 1, "one change rejected");
         check(
             rejected != null && rejected.userText("nl").equals("Deze uitnodiging is al gebruikt."),
             "its Dutch text");

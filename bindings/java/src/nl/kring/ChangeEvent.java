@@ -40,6 +40,7 @@ public final class ChangeEvent {
   private final String serverReason;
   private final String textNl;
   private final String textEn;
+  private final long count;
 
   ChangeEvent(
       Kind kind,
@@ -47,13 +48,15 @@ public final class ChangeEvent {
       String detail,
       String serverReason,
       String textNl,
-      String textEn) {
+      String textEn,
+      long count) {
     this.kind = kind;
     this.caseId = caseId;
     this.detail = detail;
     this.serverReason = serverReason;
     this.textNl = textNl;
     this.textEn = textEn;
+    this.count = count;
   }
 
   public Kind kind() {
@@ -87,6 +90,18 @@ public final class ChangeEvent {
     return UserText.in(language, textNl, textEn);
   }
 
+  /**
+   * For INTENT_REJECTED: how many queued changes this one event rejects (at least 1). A closed
+   * case (serverReason "CASE_CLOSED") rejects every change queued for it but the erasure at once,
+   * in one event (the device's own rekeys and complaints are rejected too but not counted); edits
+   * to a restricted scope this account was taken out of come as one event too (serverReason
+   * "NOT_IN_SCOPE", or "SCOPE_UNKNOWN" when the case no longer has the scope). Show one message
+   * with this number. 0 for the other kinds.
+   */
+  public long count() {
+    return count;
+  }
+
   @Override
   public String toString() {
     return "ChangeEvent{"
@@ -96,6 +111,7 @@ public final class ChangeEvent {
         + ", "
         + detail
         + (serverReason.isEmpty() ? "" : ", reason=" + serverReason)
+        + (count > 1 ? ", count=" + count : "")
         + "}";
   }
 

@@ -581,7 +581,13 @@ public final class KringClient implements AutoCloseable {
     }
 
     void onNative(
-        int kind, byte[] caseId, byte[] detail, String reason, String textNl, String textEn) {
+        int kind,
+        byte[] caseId,
+        byte[] detail,
+        String reason,
+        String textNl,
+        String textEn,
+        long count) {
       ChangeEvent event =
           new ChangeEvent(
               ChangeEvent.Kind.fromCode(kind),
@@ -589,7 +595,8 @@ public final class KringClient implements AutoCloseable {
               new String(detail, StandardCharsets.UTF_8),
               reason,
               textNl,
-              textEn);
+              textEn,
+              count);
       try {
         executor.execute(() -> listener.onChange(event));
       } catch (RejectedExecutionException e) {
