@@ -84,14 +84,27 @@ TEST_CASE("a removed member is cut off and cannot read what comes after", "[memb
   REQUIRE(chair->SetField(*cid, *plan, "address", Text(marker)).ok());
   REQUIRE(chair->SyncNow().ok());
 
-  // The removed member's device is refused and learns it is out; its view stops there.
+  // The removed member's device is refused and learns it is out; its view stops there. The
+  // three edits it made before it knew are rejected together, in one event.
+  for (int i = 0; i < 3; ++i) REQUIRE(ex->CreateEntity(*cid, "note").ok());
   std::promise<void> removed;
+  std::mutex events_mu;
+  std::vector<client::ChangeEvent> rejected;
   ex->AddChangeListener([&](const client::ChangeEvent& e) {
     if (e.kind == client::ChangeEvent::Kind::kRemovedFromCase) removed.set_value();
+    std::lock_guard<std::mutex> lock(events_mu);
+    if (e.kind == client::ChangeEvent::Kind::kIntentRejected) rejected.push_back(e);
   });
   v1::CaseState before = *ex->ConfirmedView(*cid);
   REQUIRE(ex->SyncNow().ok());
   CHECK(removed.get_future().wait_for(std::chrono::seconds(0)) == std::future_status::ready);
+  {
+    std::lock_guard<std::mutex> lock(events_mu);
+    REQUIRE(rejected.size() == 1);
+    CHECK(rejected[0].count == 3);
+    CHECK(rejected[0].reason == refusal::kNotAMember);
+  }
+  CHECK(ex->PendingIntents(*cid) == 0);
   CHECK(ex->ConfirmedView(*cid)->removed());
   CHECK(Field(*ex->ConfirmedView(*cid), *plan, "address") == nullptr);
   CHECK(ex->CreateEntity(*cid, "note").ok());  // queued locally, but never accepted

@@ -99,7 +99,8 @@ struct ChangeEvent {
   // in the C and Java bindings. One event stands for all of them when a case is closed
   // (CASE_CLOSED: every change queued for it is rejected at once; the device's own rekeys and
   // complaints are rejected too but not counted) or when edits to a restricted scope this account
-  // was taken out of are dropped (NOT_IN_SCOPE; SCOPE_UNKNOWN when the case no longer has it).
+  // was taken out of are dropped (NOT_IN_SCOPE; SCOPE_UNKNOWN when the case no longer has it),
+  // and when this account was removed from the case (NOT_A_MEMBER).
   size_t count = 0;
 };
 using ChangeListener = std::function<void(const ChangeEvent&)>;

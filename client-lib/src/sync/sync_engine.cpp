@@ -1239,17 +1239,25 @@ Status SyncEngine::RejectAllPending(const Bytes& case_id, Outcome& out) {
     std::lock_guard<std::mutex> lock(account_mu_);
     me_account = account_->account_id();
   }
+  std::vector<int64_t> own_leave;
+  std::vector<int64_t> refused;
   for (const Intent& in : intents) {
     if (in.control && in.control_op.has_accept_invite()) continue;  // a way back in
     if (in.control && in.control_op.has_remove_member() &&
         in.control_op.remove_member().account_id() == me_account) {
-      // This device's own leave: done, not refused.
-      KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "left the case"));
+      own_leave.push_back(in.id);  // this device's own leave: done, not refused
       continue;
     }
-    KRING_RETURN_IF_ERROR(store_->RejectIntent(in.id, "removed from the case"));
-    out.events.push_back(
-        {ChangeEvent::Kind::kIntentRejected, case_id, "removed from the case", {}, /*count=*/1});
+    refused.push_back(in.id);
+  }
+  KRING_RETURN_IF_ERROR(store_->RejectIntents(own_leave, "left the case"));
+  KRING_RETURN_IF_ERROR(store_->RejectIntents(refused, "removed from the case"));
+  if (!refused.empty()) {
+    // One event for the case, as for a closed case: the app shows one message with the number.
+    ChangeEvent e{ChangeEvent::Kind::kIntentRejected, case_id, "removed from the case",
+                  std::string(refusal::kNotAMember)};
+    e.count = refused.size();
+    out.events.push_back(std::move(e));
   }
   return {};
 }

@@ -863,7 +863,8 @@ KRING_API kring_status kring_client_add_change_listener(kring_client* client,
  * every change queued for it but the erasure is rejected at once, in one event with their number
  * (the device's own rekeys and complaints are rejected too but not counted), and edits to a
  * restricted scope this account was taken out of come as one event with reason NOT_IN_SCOPE
- * (SCOPE_UNKNOWN when the case no longer has the scope); show one message. 0 for the other kinds.
+ * (SCOPE_UNKNOWN when the case no longer has the scope), as do the changes queued by an account
+ * removed from the case (NOT_A_MEMBER); show one message. 0 for the other kinds.
  */
 typedef struct kring_change_event {
   size_t size;

@@ -95,7 +95,8 @@ public final class ChangeEvent {
    * case (serverReason "CASE_CLOSED") rejects every change queued for it but the erasure at once,
    * in one event (the device's own rekeys and complaints are rejected too but not counted); edits
    * to a restricted scope this account was taken out of come as one event too (serverReason
-   * "NOT_IN_SCOPE", or "SCOPE_UNKNOWN" when the case no longer has the scope). Show one message
+   * "NOT_IN_SCOPE", or "SCOPE_UNKNOWN" when the case no longer has the scope), and so do the
+   * changes queued by an account removed from the case ("NOT_A_MEMBER"). Show one message
    * with this number. 0 for the other kinds.
    */
   public long count() {
