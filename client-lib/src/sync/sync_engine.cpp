@@ -1251,15 +1251,8 @@ Status SyncEngine::RejectAllPending(const Bytes& case_id, Outcome& out) {
     refused.push_back(in.id);
   }
   KRING_RETURN_IF_ERROR(store_->RejectIntents(own_leave, "left the case"));
-  KRING_RETURN_IF_ERROR(store_->RejectIntents(refused, "removed from the case"));
-  if (!refused.empty()) {
-    // One event for the case, as for a closed case: the app shows one message with the number.
-    ChangeEvent e{ChangeEvent::Kind::kIntentRejected, case_id, "removed from the case",
-                  std::string(refusal::kNotAMember)};
-    e.count = refused.size();
-    out.events.push_back(std::move(e));
-  }
-  return {};
+  return RejectTogether(case_id, refused, refused.size(), "removed from the case",
+                        refusal::kNotAMember, out);
 }
 
 Result<size_t> SyncEngine::RejectForClosedCase(const Bytes& case_id, const std::string& detail,
@@ -1282,18 +1275,24 @@ Result<size_t> SyncEngine::RejectForClosedCase(const Bytes& case_id, const std::
   }
   // Done, not refused: rejected quietly, as the own leave after a removal.
   KRING_RETURN_IF_ERROR(store_->RejectIntents(own_closes, "closed already"));
-  KRING_RETURN_IF_ERROR(store_->RejectIntents(ids, detail));
-  if (made_by_user > 0) {
-    log::Warn("intents_rejected", {{"case", Hex(case_id)},
-                                   {"reason", std::string(refusal::kCaseClosed)},
-                                   {"count", std::to_string(made_by_user)}});
-    // One event for the case, not one per edit: the app shows one message with the number.
-    ChangeEvent e{ChangeEvent::Kind::kIntentRejected, case_id, detail,
-                  std::string(refusal::kCaseClosed)};
-    e.count = made_by_user;
-    out.events.push_back(std::move(e));
-  }
+  KRING_RETURN_IF_ERROR(
+      RejectTogether(case_id, ids, made_by_user, detail, refusal::kCaseClosed, out));
   return ids.size() + own_closes.size();
+}
+
+Status SyncEngine::RejectTogether(const Bytes& case_id, const std::vector<int64_t>& ids,
+                                  size_t counted, const std::string& detail,
+                                  std::string_view reason, Outcome& out) {
+  KRING_RETURN_IF_ERROR(store_->RejectIntents(ids, detail));
+  if (counted == 0) return {};
+  log::Warn("intents_rejected", {{"case", Hex(case_id)},
+                                 {"reason", std::string(reason)},
+                                 {"count", std::to_string(counted)}});
+  // One event for the case, not one per change: the app shows one message with the number.
+  ChangeEvent e{ChangeEvent::Kind::kIntentRejected, case_id, detail, std::string(reason)};
+  e.count = counted;
+  out.events.push_back(std::move(e));
+  return {};
 }
 
 Status SyncEngine::Replay(const Bytes& case_id) {
@@ -1534,21 +1533,11 @@ Status SyncEngine::SealPendingWith(const Bytes& case_id, const CaseRecord& rec,
     return {};
   };
   Status sealed_all = seal_new();
-  auto reject_all = [&](const std::vector<int64_t>& ids, const char* detail,
-                        std::string_view reason) -> Status {
-    if (ids.empty()) return {};
-    KRING_RETURN_IF_ERROR(store_->RejectIntents(ids, detail));
-    log::Warn("intents_rejected", {{"case", Hex(case_id)},
-                                   {"reason", std::string(reason)},
-                                   {"count", std::to_string(ids.size())}});
-    ChangeEvent e{ChangeEvent::Kind::kIntentRejected, case_id, detail, std::string(reason)};
-    e.count = ids.size();
-    out.events.push_back(std::move(e));
-    return {};
-  };
-  Status rejected = reject_all(out_of_scope, "not in this scope any more", refusal::kNotInScope);
+  Status rejected = RejectTogether(case_id, out_of_scope, out_of_scope.size(),
+                                   "not in this scope any more", refusal::kNotInScope, out);
   if (rejected.ok()) {
-    rejected = reject_all(scope_unknown, "this scope does not exist", refusal::kScopeUnknown);
+    rejected = RejectTogether(case_id, scope_unknown, scope_unknown.size(),
+                              "this scope does not exist", refusal::kScopeUnknown, out);
   }
   if (sealed_all.ok()) sealed_all = rejected;
   // Whatever stopped the sealing, the last sealed op ends its run signed, and what was sealed

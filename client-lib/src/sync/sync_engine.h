@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -92,6 +93,10 @@ class SyncEngine {
                      std::vector<v1::Envelope>& out, DeviceHead& mine,
                      const std::vector<std::string>& revoked_devices = {});
   Status RejectAllPending(const Bytes& case_id, Outcome& out);
+  // Rejects `ids` in one transaction and tells the app once: one kIntentRejected event with
+  // kringd's `reason` and `counted` as its count (none when `counted` is 0).
+  Status RejectTogether(const Bytes& case_id, const std::vector<int64_t>& ids, size_t counted,
+                        const std::string& detail, std::string_view reason, Outcome& out);
   // A closed case accepts nothing but the erasure: every other queued change is rejected at
   // once, with one event for all of them (a queued close of this device's own is rejected
   // quietly: the case is closed as the user wanted). Returns how many intents were rejected.
