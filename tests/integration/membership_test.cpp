@@ -54,6 +54,23 @@ const v1::FieldState* Field(const v1::CaseState& s, const Bytes& entity, const s
   return it == e->second.fields().end() ? nullptr : &it->second;
 }
 
+// The rejection events a device's listener was given.
+struct Rejections {
+  std::mutex mu;
+  std::vector<client::ChangeEvent> events;
+
+  explicit Rejections(Device& d) {
+    d->AddChangeListener([this](const client::ChangeEvent& e) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (e.kind == client::ChangeEvent::Kind::kIntentRejected) events.push_back(e);
+    });
+  }
+  std::vector<client::ChangeEvent> Taken() {
+    std::lock_guard<std::mutex> lock(mu);
+    return std::exchange(events, {});
+  }
+};
+
 }  // namespace
 
 TEST_CASE("a removed member is cut off and cannot read what comes after", "[membership]") {
@@ -88,18 +105,15 @@ TEST_CASE("a removed member is cut off and cannot read what comes after", "[memb
   // three edits it made before it knew are rejected together, in one event.
   for (int i = 0; i < 3; ++i) REQUIRE(ex->CreateEntity(*cid, "note").ok());
   std::promise<void> removed;
-  std::mutex events_mu;
-  std::vector<client::ChangeEvent> rejected;
   ex->AddChangeListener([&](const client::ChangeEvent& e) {
     if (e.kind == client::ChangeEvent::Kind::kRemovedFromCase) removed.set_value();
-    std::lock_guard<std::mutex> lock(events_mu);
-    if (e.kind == client::ChangeEvent::Kind::kIntentRejected) rejected.push_back(e);
   });
+  Rejections rejections(ex);
   v1::CaseState before = *ex->ConfirmedView(*cid);
   REQUIRE(ex->SyncNow().ok());
   CHECK(removed.get_future().wait_for(std::chrono::seconds(0)) == std::future_status::ready);
   {
-    std::lock_guard<std::mutex> lock(events_mu);
+    const std::vector<client::ChangeEvent> rejected = rejections.Taken();
     REQUIRE(rejected.size() == 1);
     CHECK(rejected[0].count == 3);
     CHECK(rejected[0].reason == refusal::kNotAMember);
@@ -884,14 +898,9 @@ TEST_CASE("a role change refused on the device carries kringd's reason, queued o
   REQUIRE(chair->SetRole(*cid, member.account_id(), v1::ROLE_COORDINATOR).ok());
   REQUIRE(member->LeaveCase(*cid).ok());
   REQUIRE(member->SyncNow().ok());
-  std::vector<client::ChangeEvent> rejected;
-  std::mutex mu;
-  chair->AddChangeListener([&](const client::ChangeEvent& e) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (e.kind == client::ChangeEvent::Kind::kIntentRejected) rejected.push_back(e);
-  });
+  Rejections rejections(chair);
   REQUIRE(chair->SyncNow().ok());
-  std::lock_guard<std::mutex> lock(mu);  // the listener takes it on every event
+  const std::vector<client::ChangeEvent> rejected = rejections.Taken();
   REQUIRE(rejected.size() == 1);
   CHECK(rejected[0].reason == refusal::kTargetNotMember);
   const Status as_event(StatusCode::kAborted, rejected[0].detail, rejected[0].reason);
@@ -933,15 +942,10 @@ TEST_CASE("a membership change refused on the device carries kringd's reason, qu
 
   // At the next sync the change is refused when it is sealed: the rejection event has the reason
   // key and its Dutch text, and nothing reaches kringd.
-  std::vector<client::ChangeEvent> rejected;
-  std::mutex mu;
-  coordinator->AddChangeListener([&](const client::ChangeEvent& e) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (e.kind == client::ChangeEvent::Kind::kIntentRejected) rejected.push_back(e);
-  });
+  Rejections rejections(coordinator);
   REQUIRE(coordinator->SyncNow().ok());
   {
-    std::lock_guard<std::mutex> lock(mu);  // the listener takes it on every event
+    const std::vector<client::ChangeEvent> rejected = rejections.Taken();
     REQUIRE(rejected.size() == 1);
     CHECK(rejected[0].reason == refusal::kManagersOnly);
     const Status as_event(StatusCode::kAborted, rejected[0].detail, rejected[0].reason);
@@ -1025,15 +1029,10 @@ TEST_CASE("leaving a closed case is refused with CASE_CLOSED and blocks nothing 
   // At the next sync both are refused on the device with kringd's reason, visibly, in one event
   // for the case, and nothing stays in the queue (before, kringd's FAILED_PRECONDITION made the
   // device pull and reseal the leave for ever).
-  std::vector<client::ChangeEvent> rejected;
-  std::mutex mu;
-  member->AddChangeListener([&](const client::ChangeEvent& e) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (e.kind == client::ChangeEvent::Kind::kIntentRejected) rejected.push_back(e);
-  });
+  Rejections rejections(member);
   REQUIRE(member->SyncNow().ok());
   {
-    std::lock_guard<std::mutex> lock(mu);  // the listener takes it on every event
+    const std::vector<client::ChangeEvent> rejected = rejections.Taken();
     REQUIRE(rejected.size() == 1);
     const client::ChangeEvent& e = rejected[0];
     CHECK(e.reason == refusal::kCaseClosed);
@@ -1070,27 +1069,6 @@ TEST_CASE("leaving a closed case is refused with CASE_CLOSED and blocks nothing 
     CHECK_FALSE((*d)->ConfirmedView(*cid).ok());
   }
 }
-
-namespace {
-
-// The rejection events a device's listener was given.
-struct Rejections {
-  std::mutex mu;
-  std::vector<client::ChangeEvent> events;
-
-  explicit Rejections(Device& d) {
-    d->AddChangeListener([this](const client::ChangeEvent& e) {
-      std::lock_guard<std::mutex> lock(mu);
-      if (e.kind == client::ChangeEvent::Kind::kIntentRejected) events.push_back(e);
-    });
-  }
-  std::vector<client::ChangeEvent> Taken() {
-    std::lock_guard<std::mutex> lock(mu);
-    return std::exchange(events, {});
-  }
-};
-
-}  // namespace
 
 TEST_CASE("a closed case rejects all of a device's queued edits in one sync, with one event",
           "[membership]") {
