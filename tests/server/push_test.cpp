@@ -182,6 +182,102 @@ TEST_CASE("an op sealed anew under a stored client_op_id gets the stored result"
   CHECK(HeadSeq(c, chair.token, b.case_id()) == 4);
 }
 
+TEST_CASE(
+    "an op with a client_op_id below the device's earlier ones is new, and its retry a duplicate",
+    "[push]") {
+  // libkring pushes a Rekey queued after some edits before them (docs/protocol.md section 11),
+  // so an id below one the device stored can be a new op: kringd looks it up and stores it.
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  OpBuilder b = CreateKeyedCase(c, chair);
+  const auto id = [](char first) {
+    return [first](v1::OpHeader& h) {
+      h.set_client_op_id(std::string(1, first) + std::string(15, '\x01'));
+    };
+  };
+  v1::Envelope high = b.Content(1, id('\x70'));
+  b.Accepted(high);
+  REQUIRE(Push(c, chair.token, b.case_id(), {high}).ok());
+  v1::Envelope low = b.Content(1, id('\x10'));
+  b.Accepted(low);
+  v1::Envelope lower = b.Content(1, id('\x05'));
+  b.Accepted(lower);
+  v1::PushResponse first;
+  REQUIRE(Push(c, chair.token, b.case_id(), {low, lower}, &first).ok());
+  CHECK_FALSE(first.results(0).duplicate());
+  CHECK_FALSE(first.results(1).duplicate());
+  CHECK(first.results(1).seq() == 5);
+  v1::PushResponse again;
+  REQUIRE(Push(c, chair.token, b.case_id(), {lower, high}, &again).ok());
+  CHECK(again.results(0).duplicate());
+  CHECK(again.results(0).seq() == 5);
+  CHECK(again.results(1).duplicate());
+  CHECK(again.results(1).seq() == 3);
+  CHECK(HeadSeq(c, chair.token, b.case_id()) == 5);
+  // The highest id so far (0x70...) still comes first: one just above it is new.
+  v1::Envelope next = b.Content(1, [](v1::OpHeader& h) {
+    h.set_client_op_id(std::string(1, '\x70') + std::string(14, '\x01') + std::string(1, '\x02'));
+  });
+  b.Accepted(next);
+  v1::PushResponse after;
+  REQUIRE(Push(c, chair.token, b.case_id(), {next}, &after).ok());
+  CHECK_FALSE(after.results(0).duplicate());
+  CHECK(after.results(0).seq() == 6);
+}
+
+TEST_CASE("a retry sealed long before its push is refused until a new sealing, and stores nothing",
+          "[push]") {
+  // kringd looks for a retry's original among the ops after its seen_seq, up to 4,096 of them.
+  // An op sealed when the log was at seq 3 and pushed only after 4,160 other ops, then retried:
+  // its original lies past that range, so kringd cannot tell it from a new op with a used id
+  // and refuses with FAILED_PRECONDITION, on which a client pulls (confirming the op) and seals
+  // anew.
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  OpBuilder b = CreateKeyedCase(c, chair, {&member});
+  OpBuilder by_member(member, b.case_id());
+  v1::PullResponse at3;
+  REQUIRE(Pull(c, chair.token, b.case_id(), 0, "", &at3).ok());
+  REQUIRE(at3.head().seq() == 2);
+  const std::string seen_hash = at3.head().chain_hash();
+  v1::Envelope late = b.Content(1, [&](v1::OpHeader& h) {
+    h.set_seen_seq(2);
+    h.set_seen_hash(seen_hash);
+  });
+  b.Accepted(late);
+  for (int push = 0; push < 65; ++push) {
+    std::vector<v1::Envelope> batch;
+    for (int i = 0; i < 64; ++i) {
+      batch.push_back(by_member.Content(1));
+      by_member.Accepted(batch.back());
+    }
+    REQUIRE(Push(c, member.token, b.case_id(), batch).ok());
+  }
+  v1::PushResponse stored;
+  REQUIRE(Push(c, chair.token, b.case_id(), {late}, &stored).ok());
+  REQUIRE(stored.results(0).seq() == 2 + 65 * 64 + 1);
+
+  const grpc::Status retried = Push(c, chair.token, b.case_id(), {late});
+  CHECK(retried.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(retried.error_message() ==
+        "envelope 0: a retry is looked up at most 4096 ops after its seen_seq");
+  CHECK(HeadSeq(c, chair.token, b.case_id()) == stored.results(0).seq());
+  // Sealed anew after a pull to the head, the next op goes in after it.
+  const uint64_t head = stored.results(0).seq();
+  v1::Envelope fresh = b.Content(1, [&](v1::OpHeader& h) {
+    h.set_seen_seq(head);
+    h.set_seen_hash(stored.results(0).chain_hash());
+  });
+  b.Accepted(fresh);
+  v1::PushResponse next;
+  REQUIRE(Push(c, chair.token, b.case_id(), {fresh}, &next).ok());
+  CHECK_FALSE(next.results(0).duplicate());
+  CHECK(next.results(0).seq() == head + 1);
+}
+
 TEST_CASE("a push that repeats one of its own ops answers the repeat as a duplicate", "[push]") {
   TestServer server;
   Client c(server.address());
