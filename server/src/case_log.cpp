@@ -913,8 +913,11 @@ Status ApplyBatch(storage::StoreTxn& txn, const Author& author, ByteView case_id
       if (!rekey_follows) {
         return At(i, InvalidArgument("a membership change must be followed by its rekey"));
       }
-      // The Rekey must be new too: a retried (duplicate) one would not change the epoch.
-      if (state.Stored(View(batch[i + 1].parsed->header().client_op_id())) != nullptr) {
+      // The Rekey must be new too: a retried (duplicate) one would not change the epoch. Nor may
+      // it carry the change's own id: once the change is appended it would be answered as the
+      // change's duplicate, leaving the change stored without its Rekey.
+      const std::string& rekey_id = batch[i + 1].parsed->header().client_op_id();
+      if (state.Stored(View(rekey_id)) != nullptr || rekey_id == h.client_op_id()) {
         return At(i, InvalidArgument("a membership change must be followed by its rekey"));
       }
     }

@@ -132,7 +132,8 @@ Result<bool> PushState::AboveStoredClientOpIds(ByteView client_op_id) {
 Status PushState::LoadStored(const std::vector<Bytes>& client_op_ids, uint64_t from_seq) {
   KRING_ASSIGN_OR_RETURN(std::optional<storage::CaseRecord> * kase, Case());
   const uint64_t head = *kase ? (*kase)->head_seq : 0;
-  const uint64_t to_seq = std::min(head, from_seq + kMaxRetryLookup - 1);
+  // Saturating: a seen_seq near 2^64 is refused later as beyond the head, not here.
+  const uint64_t to_seq = from_seq > head ? head : std::min(head, from_seq + (kMaxRetryLookup - 1));
   looked_up_to_head_ = to_seq == head;
   if (*kase && !client_op_ids.empty()) {
     // The rows this push is about to append are not in `ops` yet; none of them is stored before.

@@ -501,19 +501,23 @@ class SqliteTxn final : public StoreTxn {
     std::map<Bytes, StoredOpRef> out;
     KRING_ASSIGN_OR_RETURN(std::optional<int64_t> case_key, CaseKey(case_id));
     if (!case_key || client_op_ids.empty() || from_seq > to_seq) return out;
-    // The index holds every column this reads, so the scan touches no row; only a match reads
-    // its row, for the result.
+    // The index holds every column this reads, so the scan touches no row; only the first match
+    // of each id reads its row, for the result. Since migration 9 a device can store one id
+    // more than once (docs/protocol.md section 11): reading every match would let it make each
+    // small push read as many large rows as it stored.
+    std::vector<Bytes> wanted = client_op_ids;
     std::vector<std::pair<Bytes, uint64_t>> found;
     {
       sql::Statement scan(db_,
                           "SELECT client_op_id, seq FROM ops INDEXED BY ops_retry_lookup "
                           "WHERE case_key = ? AND seq BETWEEN ? AND ? AND device_id = ?");
       scan.Bind(1, *case_key).Bind(2, I64(from_seq)).Bind(3, I64(to_seq)).Bind(4, device_id);
-      while (scan.Step()) {
+      while (!wanted.empty() && scan.Step()) {
         Bytes id = scan.Blob(0);
-        if (std::ranges::find(client_op_ids, id) != client_op_ids.end()) {
-          found.emplace_back(std::move(id), U64(scan.Int(1)));
-        }
+        auto it = std::ranges::find(wanted, id);
+        if (it == wanted.end()) continue;
+        wanted.erase(it);
+        found.emplace_back(std::move(id), U64(scan.Int(1)));
       }
       KRING_RETURN_IF_ERROR(scan.status());
     }
@@ -523,7 +527,6 @@ class SqliteTxn final : public StoreTxn {
                          "seq = ?");
       row.Bind(1, *case_key).Bind(2, I64(seq));
       if (!row.Step()) return row.status().ok() ? DataLoss("op row missing") : row.status();
-      // The first stored wins, as the unique index made it the only one before migration 9.
       out.emplace(std::move(id), StoredOpRef{seq, row.Blob(0), row.Int(1)});
     }
     return out;
