@@ -1,6 +1,7 @@
 #include "case_log.h"
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <set>
 #include <string>
@@ -841,15 +842,24 @@ Status ApplyBatch(storage::StoreTxn& txn, const Author& author, ByteView case_id
   // move anyway).
   out.results.reserve(batch.size());
   PushState state(txn, case_id, author.device_id, author.account_id);
+  // The push's ops whose client_op_id is not above every one the device stored (none on the first
+  // pass): only these may be retries.
+  std::vector<bool> may_be_retry(batch.size(), false);
   if (look_up_stored) {
-    // Retries: every op this device already stored under one of the push's client_op_ids, read
-    // in one statement (ops the push appends are added as it goes).
+    // Retries: every op this device stored under one of those ids from the earliest of their
+    // seen_seqs on, read in one statement (ops the push appends are added as it goes).
     std::vector<Bytes> client_op_ids;
-    client_op_ids.reserve(batch.size());
-    for (const PreparedEnvelope& p : batch) {
-      if (p.parsed.ok()) client_op_ids.push_back(ToBytes(p.parsed->header().client_op_id()));
+    uint64_t from_seq = std::numeric_limits<uint64_t>::max();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!batch[i].parsed.ok()) continue;
+      const v1::OpHeader& h = batch[i].parsed->header();
+      KRING_ASSIGN_OR_RETURN(bool above, state.AboveStoredClientOpIds(View(h.client_op_id())));
+      if (above) continue;
+      may_be_retry[i] = true;
+      client_op_ids.push_back(ToBytes(h.client_op_id()));
+      from_seq = std::min(from_seq, h.seen_seq());
     }
-    KRING_RETURN_IF_ERROR(state.LoadStored(client_op_ids));
+    KRING_RETURN_IF_ERROR(state.LoadStored(client_op_ids, from_seq));
   }
   // The first new unsigned op not yet followed by a new signed one: such an op is authenticated
   // only by a later op of this push that continues its hash chain and carries a valid signature.
@@ -873,6 +883,18 @@ Status ApplyBatch(storage::StoreTxn& txn, const Author& author, ByteView case_id
       out.results.push_back({ref.seq, ref.chain_hash, ref.received_at_ms, /*duplicate=*/true});
       continue;
     }
+    if (!look_up_stored) {
+      // Above the device's stored ids (and this push's so far) it is new; otherwise it may be a
+      // retry, which the second pass looks up.
+      KRING_ASSIGN_OR_RETURN(bool above, state.AboveStoredClientOpIds(View(h.client_op_id())));
+      if (!above) return Status(StatusCode::kAborted, "may be a retry");
+    } else if (may_be_retry[i] && !state.LookedUpToHead()) {
+      // Its original, if it has one, may lie past the range looked at: a pull first (which
+      // confirms a stored op) and a new sealing with a newer seen_seq settle it.
+      return At(i, FailedPrecondition("a retry is looked up at most " +
+                                      std::to_string(PushState::kMaxRetryLookup) +
+                                      " ops after its seen_seq"));
+    }
     if (p.is_signed && !p.signature_ok) return At(i, InvalidArgument("bad signature"));
     if (!p.is_signed && h.kind() != v1::OP_KIND_CONTENT) {
       return At(i, InvalidArgument("control ops must be signed"));  // ParseEnvelope has it too
@@ -891,8 +913,11 @@ Status ApplyBatch(storage::StoreTxn& txn, const Author& author, ByteView case_id
       if (!rekey_follows) {
         return At(i, InvalidArgument("a membership change must be followed by its rekey"));
       }
-      // The Rekey must be new too: a retried (duplicate) one would not change the epoch.
-      if (state.Stored(View(batch[i + 1].parsed->header().client_op_id())) != nullptr) {
+      // The Rekey must be new too: a retried (duplicate) one would not change the epoch. Nor may
+      // it carry the change's own id: once the change is appended it would be answered as the
+      // change's duplicate, leaving the change stored without its Rekey.
+      const std::string& rekey_id = batch[i + 1].parsed->header().client_op_id();
+      if (state.Stored(View(rekey_id)) != nullptr || rekey_id == h.client_op_id()) {
         return At(i, InvalidArgument("a membership change must be followed by its rekey"));
       }
     }
@@ -940,12 +965,11 @@ Status ApplyBatch(storage::StoreTxn& txn, const Author& author, ByteView case_id
 
 Status ApplyPush(storage::StoreTxn& txn, const Author& author, ByteView case_id,
                  const std::vector<PreparedEnvelope>& batch, int64_t now_ms, PushOutcome& out) {
-  // Almost every push is new ops only, so first without the duplicate lookup (a statement over
-  // an index per op, 7% of kringd's instructions in batches of 50). An op stored before this
-  // push then either fails a later check or its insert fails on the unique index of (case,
-  // device, client_op_id), which is the lookup's key, so an attempt that succeeds had no such
-  // op and gives what the lookup would have. Anything else is rolled back and the push runs
-  // again with the lookup, as before: a retry's duplicates and every error come from there.
+  // Almost every push is new ops only, so first without the duplicate lookup: an op whose
+  // client_op_id is above every one its device stored in the case (kept in the device cursor)
+  // cannot be a retry, and libkring's ids rise per case. The first op that is not, and anything
+  // else that fails, rolls the attempt back and the push runs again with the lookup: a retry's
+  // duplicates and every error come from there.
   return txn.Attempt(
       [&] {
         return ApplyBatch(txn, author, case_id, batch, now_ms, out, /*look_up_stored=*/false);

@@ -122,8 +122,24 @@ Result<const PushState::Scope*> PushState::ContentScope(uint32_t scope_id) {
   return &scopes_.emplace(scope_id, std::move(scope)).first->second;
 }
 
-Status PushState::LoadStored(const std::vector<Bytes>& client_op_ids) {
-  KRING_ASSIGN_OR_RETURN(stored_, txn_.FindOps(case_id_, device_id_, client_op_ids));
+Result<bool> PushState::AboveStoredClientOpIds(ByteView client_op_id) {
+  KRING_ASSIGN_OR_RETURN(const std::optional<storage::DeviceCursor>* cursor, Cursor());
+  // SQLite's BLOB order, which the migration's max() used: bytewise, then the shorter first.
+  return !*cursor ||
+         std::ranges::lexicographical_compare((*cursor)->max_client_op_id, client_op_id);
+}
+
+Status PushState::LoadStored(const std::vector<Bytes>& client_op_ids, uint64_t from_seq) {
+  KRING_ASSIGN_OR_RETURN(std::optional<storage::CaseRecord> * kase, Case());
+  const uint64_t head = *kase ? (*kase)->head_seq : 0;
+  // Saturating: a seen_seq near 2^64 is refused later as beyond the head, not here.
+  const uint64_t to_seq = from_seq > head ? head : std::min(head, from_seq + (kMaxRetryLookup - 1));
+  looked_up_to_head_ = to_seq == head;
+  if (*kase && !client_op_ids.empty()) {
+    // The rows this push is about to append are not in `ops` yet; none of them is stored before.
+    KRING_ASSIGN_OR_RETURN(stored_,
+                           txn_.FindRetries(case_id_, device_id_, from_seq, to_seq, client_op_ids));
+  }
   track_stored_ = true;
   return {};
 }
@@ -151,13 +167,16 @@ Status PushState::Append(const storage::NewOp& row, uint64_t device_counter, boo
   storage::DeviceCursor& cursor = **cursor_;
   cursor.last_counter = device_counter;
   cursor.last_envelope_hash.assign(row.envelope_hash.begin(), row.envelope_hash.end());
+  if (std::ranges::lexicographical_compare(cursor.max_client_op_id, row.client_op_id)) {
+    cursor.max_client_op_id.assign(row.client_op_id.begin(), row.client_op_id.end());
+  }
   cursor_dirty_ = true;
   // The op's chain hash is not kept in chain_hashes_: a later op of the push that names it as
   // seen reads it from the transaction, which holds the row once ChainHashAt has written the
   // pending rows (InsertPending). Nor is the op kept in stored_ on
   // ApplyPush's first pass, which has no stored ops to find: an op of the push repeating this
-  // one's client_op_id fails on the idempotency index there and the push takes the second pass,
-  // which keeps them and answers the repeat as a duplicate.
+  // one's client_op_id is not above the cursor's highest id there and the push takes the second
+  // pass, which keeps them and answers the repeat as a duplicate.
   if (track_stored_) {
     stored_[Bytes(row.client_op_id.begin(), row.client_op_id.end())] = storage::StoredOpRef{
         row.seq, Bytes(row.chain_hash.begin(), row.chain_hash.end()), row.received_at_ms};

@@ -61,11 +61,24 @@ class PushState {
   };
   Result<const Scope*> ContentScope(uint32_t scope_id);
 
-  // Reads the author's stored ops among `client_op_ids` (one statement for the push). Only then
-  // are the push's own appended ops kept for Stored too (Append).
-  Status LoadStored(const std::vector<Bytes>& client_op_ids);
+  // How far past its `seen_seq` a retry is looked for (ops of every device; about 200 KB of the
+  // `ops_retry_lookup` index). An honest device retries an op it sealed after pulling to its
+  // `seen_seq` and has not pulled since, so its original follows soon after; one sealed longer
+  // ago is refused with FAILED_PRECONDITION, and the pull that follows confirms it.
+  static constexpr uint64_t kMaxRetryLookup = 4096;
+
+  // Whether `client_op_id` is above every one the author's device stored in the case, including
+  // this push's (bytewise): then it cannot be a retry.
+  Result<bool> AboveStoredClientOpIds(ByteView client_op_id);
+  // Reads the author's ops among `client_op_ids` stored at seqs `from_seq` through
+  // `from_seq + kMaxRetryLookup - 1` (one statement for the push). Only then are the push's own
+  // appended ops kept for Stored too (Append).
+  Status LoadStored(const std::vector<Bytes>& client_op_ids, uint64_t from_seq);
   // The stored op with this client_op_id, from before the push or appended by it.
   const storage::StoredOpRef* Stored(ByteView client_op_id) const;
+  // After LoadStored: whether its range reached the case's head, so that an op it did not find
+  // was not stored after `from_seq`.
+  bool LookedUpToHead() const { return looked_up_to_head_; }
 
   // Appends an op: its row, the new head and device cursor (written by Flush). On ApplyPush's
   // first pass a content op's row waits in memory and goes in with the push's other rows, several
@@ -97,8 +110,8 @@ class PushState {
   std::optional<std::optional<int>> role_;
   std::optional<std::optional<storage::DeviceCursor>> cursor_;
   // Rows appended but not yet inserted (Append). Only on the first pass: a failure there, such as
-  // an op stored before on the idempotency index, rolls the push back and the second pass inserts
-  // op by op, so every error comes from the same op as before.
+  // an op that may be a retry, rolls the push back and the second pass inserts op by op, so every
+  // error comes from the same op as before.
   std::vector<storage::NewOp> pending_;
   bool cursor_dirty_ = false;
   std::optional<bool> rekey_required_;
@@ -108,6 +121,7 @@ class PushState {
   std::map<uint64_t, std::optional<Bytes>> chain_hashes_;
   std::map<Bytes, storage::StoredOpRef> stored_;
   bool track_stored_ = false;  // LoadStored ran
+  bool looked_up_to_head_ = false;
 
   Status InsertPending();
 };

@@ -35,12 +35,15 @@ void RewriteAsSchema6(const std::string& path) {
                      "close_seq, delete_after_ms) SELECT case_id, head_seq, head_hash, "
                      "created_at_ms, close_seq, delete_after_ms FROM newer.cases")
                 .ok());
-    for (const char* table : {"chain_links", "devices", "case_members", "scopes", "device_cursors",
-                              "case_invites", "case_pending", "scope_members", "erased_cases",
-                              "revocation_holds", "revocation_named"}) {
+    for (const char* table :
+         {"chain_links", "devices", "case_members", "scopes", "case_invites", "case_pending",
+          "scope_members", "erased_cases", "revocation_holds", "revocation_named"}) {
       const std::string t = table;
       REQUIRE(db->Exec("INSERT INTO main." + t + " SELECT * FROM newer." + t).ok());
     }
+    REQUIRE(db->Exec("INSERT INTO main.device_cursors SELECT case_id, device_id, last_counter, "
+                     "last_envelope_hash FROM newer.device_cursors")
+                .ok());
     REQUIRE(db->Exec("INSERT INTO main.ops (case_id, seq, envelope, chain_hash, device_id, "
                      "client_op_id, envelope_hash, received_at_ms) SELECT c.case_id, "
                      "o.seq, o.envelope, o.chain_hash, "
@@ -50,6 +53,16 @@ void RewriteAsSchema6(const std::string& path) {
     REQUIRE(db->Exec("DETACH DATABASE newer").ok());
   }  // closed: the WAL goes into the file
   std::filesystem::remove(newer);
+}
+
+// Takes back migration 9 on a database kringd does not have open: the unique index on (case,
+// device, client_op_id) instead of the device cursors' highest id and `ops_retry_lookup`.
+void UndoMigration9(sql::Database& db) {
+  REQUIRE(db.Exec("DROP INDEX ops_retry_lookup").ok());
+  REQUIRE(db.Exec("CREATE UNIQUE INDEX ops_idempotency ON ops (case_key, device_id, client_op_id)")
+              .ok());
+  REQUIRE(db.Exec("ALTER TABLE device_cursors DROP COLUMN max_client_op_id").ok());
+  REQUIRE(db.Exec("PRAGMA user_version = 8").ok());
 }
 
 int64_t Count(const std::string& path, const std::string& sql) {
@@ -153,13 +166,15 @@ TEST_CASE("migration 7 upgrades a database of schema 6 with ops in it", "[migrat
   CHECK(HeadSeq(c2, member.token, second.case_id()) == 3);
   REQUIRE(server.Stop() == 0);
 
-  CHECK(Count(path, "PRAGMA user_version") == 8);
+  CHECK(Count(path, "PRAGMA user_version") ==
+        static_cast<int64_t>(server::storage::Migrations().size()));
   CHECK(Count(path,
               "SELECT COUNT(*) FROM pragma_table_info('ops') WHERE name IN ('case_id', "
               "'envelope_hash')") == 0);
   CHECK(Count(path, "SELECT COUNT(*) FROM ops") == 15);
-  // Both indexes of ops stay unique: (case_key, seq) and (case_key, device, client_op_id).
-  CHECK(Count(path, "SELECT COUNT(*) FROM pragma_index_list('ops') WHERE \"unique\" = 1") == 2);
+  // (case_key, seq) stays unique; since migration 9 retries are found through the device cursor
+  // and `ops_retry_lookup`, not a unique index on (case_key, device, client_op_id).
+  CHECK(Count(path, "SELECT COUNT(*) FROM pragma_index_list('ops') WHERE \"unique\" = 1") == 1);
   CHECK(Count(path, "SELECT COUNT(DISTINCT case_key) FROM cases") == 3);
 }
 
@@ -200,6 +215,7 @@ TEST_CASE("after migration 8 an account's user key generation is read from its s
     // As a schema 7 database: no generations kept.
     auto db = sql::Database::Open(path);
     REQUIRE(db.ok());
+    UndoMigration9(*db);
     REQUIRE(db->Exec("DROP TABLE user_key_generations").ok());
     REQUIRE(db->Exec("PRAGMA user_version = 7").ok());
   }
@@ -222,6 +238,80 @@ TEST_CASE("after migration 8 an account's user key generation is read from its s
   REQUIRE(server.Stop() == 0);
   CHECK(Count(path, "SELECT generation FROM user_key_generations WHERE account_id = x'" +
                         Hex(member.account_id) + "'") == 2);
+}
+
+TEST_CASE("migration 9 keeps each device's highest client_op_id and answers older retries",
+          "[migration]") {
+  TestServer server;
+  const std::string path = server.data_dir() + "/data/kringd.sqlite3";
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  OpBuilder ops = CreateKeyedCase(c, chair, {&member});
+  OpBuilder by_member(member, ops.case_id());
+  // Ids out of order, as an older client's random ones were: the highest is the middle op's.
+  std::vector<v1::Envelope> batch;
+  for (char first : {'\x30', '\xf0', '\x50'}) {
+    batch.push_back(ops.Content(1, [first](v1::OpHeader& h) {
+      h.set_client_op_id(std::string(1, first) + std::string(15, '\x07'));
+    }));
+    ops.Accepted(batch.back());
+  }
+  v1::PushResponse pushed;
+  REQUIRE(Push(c, chair.token, ops.case_id(), batch, &pushed).ok());
+  v1::Envelope from_member = by_member.Content(1);
+  by_member.Accepted(from_member);
+  REQUIRE(Push(c, member.token, ops.case_id(), {from_member}).ok());
+  REQUIRE(server.Stop() == 0);
+  {
+    // As a schema 8 database: the unique index, no highest id in the cursors.
+    auto db = sql::Database::Open(path);
+    REQUIRE(db.ok());
+    UndoMigration9(*db);
+  }
+  server.Restart();
+  Client c2(server.address());
+  REQUIRE(SignIn(c2, chair).ok());
+  REQUIRE(SignIn(c2, member).ok());
+  REQUIRE(server.Stop() == 0);
+  CHECK(Count(path, "PRAGMA user_version") == 9);
+  // The chair's highest is the middle op's id (bytewise), the member's that of its one op.
+  const Bytes highest = ToBytes(std::string(1, '\xf0') + std::string(15, '\x07'));
+  CHECK(Count(path, "SELECT COUNT(*) FROM device_cursors WHERE device_id = x'" +
+                        Hex(chair.device_id) + "' AND max_client_op_id = x'" + Hex(highest) +
+                        "'") == 1);
+  CHECK(Count(path, "SELECT COUNT(*) FROM device_cursors WHERE length(max_client_op_id) = 16") ==
+        2);
+  CHECK(Count(path,
+              "SELECT COUNT(*) FROM pragma_index_list('ops') WHERE name = "
+              "'ops_idempotency'") == 0);
+  server.Restart();
+  Client c3(server.address());
+  REQUIRE(SignIn(c3, chair).ok());
+
+  // The pre-upgrade push again: every op answered from the stored ones, nothing appended.
+  v1::PushResponse retried;
+  REQUIRE(Push(c3, chair.token, ops.case_id(), batch, &retried).ok());
+  REQUIRE(retried.results_size() == 3);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(retried.results(i).duplicate());
+    CHECK(retried.results(i).seq() == pushed.results(i).seq());
+  }
+  CHECK(HeadSeq(c3, chair.token, ops.case_id()) == 6);
+  // An op between the stored ids is new, and so is one above the highest.
+  v1::Envelope between = ops.Content(1, [](v1::OpHeader& h) {
+    h.set_client_op_id(std::string(1, '\x40') + std::string(15, '\x07'));
+  });
+  ops.Accepted(between);
+  v1::Envelope above = ops.Content(1, [](v1::OpHeader& h) {
+    h.set_client_op_id(std::string(1, '\xf1') + std::string(15, '\x07'));
+  });
+  ops.Accepted(above);
+  v1::PushResponse appended;
+  REQUIRE(Push(c3, chair.token, ops.case_id(), {between, above}, &appended).ok());
+  CHECK_FALSE(appended.results(0).duplicate());
+  CHECK_FALSE(appended.results(1).duplicate());
+  CHECK(appended.results(1).seq() == 8);
 }
 
 }  // namespace kring::test

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "kring/common/crypto.h"
 #include "kring/common/protocol.h"
 #include "kring/v1/refusal.pb.h"
 
@@ -180,6 +181,243 @@ TEST_CASE("an op sealed anew under a stored client_op_id gets the stored result"
   CHECK_FALSE(mixed.results(1).duplicate());
   CHECK(mixed.results(1).seq() == 4);
   CHECK(HeadSeq(c, chair.token, b.case_id()) == 4);
+}
+
+TEST_CASE(
+    "an op with a client_op_id below the device's earlier ones is new, and its retry a duplicate",
+    "[push]") {
+  // libkring pushes a Rekey queued after some edits before them (docs/protocol.md section 11),
+  // so an id below one the device stored can be a new op: kringd looks it up and stores it.
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  OpBuilder b = CreateKeyedCase(c, chair);
+  const auto id = [](char first) {
+    return [first](v1::OpHeader& h) {
+      h.set_client_op_id(std::string(1, first) + std::string(15, '\x01'));
+    };
+  };
+  v1::Envelope high = b.Content(1, id('\x70'));
+  b.Accepted(high);
+  REQUIRE(Push(c, chair.token, b.case_id(), {high}).ok());
+  v1::Envelope low = b.Content(1, id('\x10'));
+  b.Accepted(low);
+  v1::Envelope lower = b.Content(1, id('\x05'));
+  b.Accepted(lower);
+  v1::PushResponse first;
+  REQUIRE(Push(c, chair.token, b.case_id(), {low, lower}, &first).ok());
+  CHECK_FALSE(first.results(0).duplicate());
+  CHECK_FALSE(first.results(1).duplicate());
+  CHECK(first.results(1).seq() == 5);
+  v1::PushResponse again;
+  REQUIRE(Push(c, chair.token, b.case_id(), {lower, high}, &again).ok());
+  CHECK(again.results(0).duplicate());
+  CHECK(again.results(0).seq() == 5);
+  CHECK(again.results(1).duplicate());
+  CHECK(again.results(1).seq() == 3);
+  CHECK(HeadSeq(c, chair.token, b.case_id()) == 5);
+  // The highest id so far (0x70...) still comes first: one just above it is new.
+  v1::Envelope next = b.Content(1, [](v1::OpHeader& h) {
+    h.set_client_op_id(std::string(1, '\x70') + std::string(14, '\x01') + std::string(1, '\x02'));
+  });
+  b.Accepted(next);
+  v1::PushResponse after;
+  REQUIRE(Push(c, chair.token, b.case_id(), {next}, &after).ok());
+  CHECK_FALSE(after.results(0).duplicate());
+  CHECK(after.results(0).seq() == 6);
+}
+
+TEST_CASE("a retry sealed long before its push is refused until a new sealing, and stores nothing",
+          "[push]") {
+  // kringd looks for a retry's original among the ops after its seen_seq, up to 4,096 of them.
+  // An op sealed when the log was at seq 3 and pushed only after 4,160 other ops, then retried:
+  // its original lies past that range, so kringd cannot tell it from a new op with a used id
+  // and refuses with FAILED_PRECONDITION, on which a client pulls (confirming the op) and seals
+  // anew.
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  OpBuilder b = CreateKeyedCase(c, chair, {&member});
+  OpBuilder by_member(member, b.case_id());
+  v1::PullResponse at3;
+  REQUIRE(Pull(c, chair.token, b.case_id(), 0, "", &at3).ok());
+  REQUIRE(at3.head().seq() == 2);
+  const std::string seen_hash = at3.head().chain_hash();
+  v1::Envelope late = b.Content(1, [&](v1::OpHeader& h) {
+    h.set_seen_seq(2);
+    h.set_seen_hash(seen_hash);
+  });
+  b.Accepted(late);
+  for (int push = 0; push < 65; ++push) {
+    std::vector<v1::Envelope> batch;
+    for (int i = 0; i < 64; ++i) {
+      batch.push_back(by_member.Content(1));
+      by_member.Accepted(batch.back());
+    }
+    REQUIRE(Push(c, member.token, b.case_id(), batch).ok());
+  }
+  v1::PushResponse stored;
+  REQUIRE(Push(c, chair.token, b.case_id(), {late}, &stored).ok());
+  REQUIRE(stored.results(0).seq() == 2 + 65 * 64 + 1);
+
+  const grpc::Status retried = Push(c, chair.token, b.case_id(), {late});
+  CHECK(retried.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(retried.error_message() ==
+        "envelope 0: a retry is looked up at most 4096 ops after its seen_seq");
+  CHECK(HeadSeq(c, chair.token, b.case_id()) == stored.results(0).seq());
+  // Sealed anew after a pull to the head (which held it): the stored original's result.
+  const uint64_t head = stored.results(0).seq();
+  v1::OpHeader late_header;
+  REQUIRE(late_header.ParseFromString(late.header()));
+  v1::Envelope resealed = b.Content(1, [&](v1::OpHeader& h) {
+    h.set_client_op_id(late_header.client_op_id());
+    h.set_seen_seq(head);
+    h.set_seen_hash(stored.results(0).chain_hash());
+  });
+  v1::PushResponse again;
+  REQUIRE(Push(c, chair.token, b.case_id(), {resealed}, &again).ok());
+  CHECK(again.results(0).duplicate());
+  CHECK(again.results(0).seq() == head);
+  CHECK(HeadSeq(c, chair.token, b.case_id()) == head);
+}
+
+TEST_CASE("a new op with a lower client_op_id sealed long before is refused, then stored once",
+          "[push]") {
+  // As a device's edits queued before its Rekey and pushed after it, sealed when the log was at
+  // seq 2: 4,160 ops later kringd cannot look back far enough to tell it from a retry. Sealed
+  // anew against the head it goes in, once.
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  OpBuilder b = CreateKeyedCase(c, chair, {&member});
+  OpBuilder by_member(member, b.case_id());
+  v1::PullResponse at2;
+  REQUIRE(Pull(c, chair.token, b.case_id(), 0, "", &at2).ok());
+  const std::string low_id = std::string(16, '\0');  // below every id the builder gives out
+  v1::Envelope queued = b.Content(1, [&](v1::OpHeader& h) {
+    h.set_client_op_id(low_id);
+    h.set_seen_seq(2);
+    h.set_seen_hash(at2.head().chain_hash());
+  });
+  v1::PushResponse last;
+  for (int push = 0; push < 65; ++push) {
+    std::vector<v1::Envelope> batch;
+    for (int i = 0; i < 64; ++i) {
+      batch.push_back(by_member.Content(1));
+      by_member.Accepted(batch.back());
+    }
+    REQUIRE(Push(c, member.token, b.case_id(), batch, &last).ok());
+  }
+  const uint64_t head = 2 + 65 * 64;
+  REQUIRE(last.results(63).seq() == head);
+  const std::string head_hash = last.results(63).chain_hash();
+  const grpc::Status refused = Push(c, chair.token, b.case_id(), {queued});
+  CHECK(refused.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(HeadSeq(c, chair.token, b.case_id()) == head);
+
+  v1::Envelope resealed = b.Content(1, [&](v1::OpHeader& h) {
+    h.set_client_op_id(low_id);
+    h.set_seen_seq(head);
+    h.set_seen_hash(head_hash);
+  });
+  b.Accepted(resealed);
+  v1::PushResponse stored;
+  REQUIRE(Push(c, chair.token, b.case_id(), {resealed}, &stored).ok());
+  CHECK_FALSE(stored.results(0).duplicate());
+  CHECK(stored.results(0).seq() == head + 1);
+  v1::PushResponse again;
+  REQUIRE(Push(c, chair.token, b.case_id(), {resealed}, &again).ok());
+  CHECK(again.results(0).duplicate());
+  CHECK(HeadSeq(c, chair.token, b.case_id()) == head + 1);
+}
+
+TEST_CASE("ops with random client_op_ids, as older clients sent, are stored and retried",
+          "[push]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  OpBuilder b = CreateKeyedCase(c, chair);
+  const auto random_id = [](v1::OpHeader& h) {
+    h.set_client_op_id(ToString(crypto::RandomBytes(16)));
+  };
+  std::vector<v1::Envelope> batch;
+  for (int i = 0; i < 20; ++i) {
+    batch.push_back(b.Content(1, random_id));
+    b.Accepted(batch.back());
+  }
+  v1::PushResponse first;
+  REQUIRE(Push(c, chair.token, b.case_id(), batch, &first).ok());
+  v1::PushResponse again;
+  REQUIRE(Push(c, chair.token, b.case_id(), batch, &again).ok());
+  REQUIRE(again.results_size() == 20);
+  for (int i = 0; i < 20; ++i) {
+    CHECK_FALSE(first.results(i).duplicate());
+    CHECK(again.results(i).duplicate());
+    CHECK(again.results(i).seq() == first.results(i).seq());
+  }
+  CHECK(HeadSeq(c, chair.token, b.case_id()) == 22);
+}
+
+TEST_CASE(
+    "an id stored twice by a device that pulled past the first answers retries with the first",
+    "[push]") {
+  // What kringd no longer promises (docs/protocol.md section 11): an op sealed anew under an id
+  // the device stored before its seen_seq is a second op. An honest device never sends one (its
+  // pull confirmed the intent); a retry of the original still gets the original's result.
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  OpBuilder b = CreateKeyedCase(c, chair);
+  v1::Envelope original = b.Content(1);
+  b.Accepted(original);
+  v1::Envelope between = b.Content(1);
+  b.Accepted(between);
+  v1::PushResponse first;
+  REQUIRE(Push(c, chair.token, b.case_id(), {original, between}, &first).ok());
+  v1::OpHeader header;
+  REQUIRE(header.ParseFromString(original.header()));
+  v1::Envelope reused = b.Content(1, [&](v1::OpHeader& h) {
+    h.set_client_op_id(header.client_op_id());
+    h.set_seen_seq(4);
+    h.set_seen_hash(first.results(1).chain_hash());
+  });
+  b.Accepted(reused);
+  v1::PushResponse second;
+  REQUIRE(Push(c, chair.token, b.case_id(), {reused}, &second).ok());
+  CHECK_FALSE(second.results(0).duplicate());
+  CHECK(second.results(0).seq() == 5);
+  v1::PushResponse retried;
+  REQUIRE(Push(c, chair.token, b.case_id(), {original}, &retried).ok());
+  CHECK(retried.results(0).duplicate());
+  CHECK(retried.results(0).seq() == 3);
+  CHECK(HeadSeq(c, chair.token, b.case_id()) == 5);
+}
+
+TEST_CASE("a membership change whose rekey carries the change's own client_op_id is refused",
+          "[push]") {
+  // Otherwise the Rekey would be answered as the change's duplicate and the change stored
+  // without it: every member's device would then halt the case on the next op.
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount newcomer = MakeAccount(c);
+  OpBuilder b = CreateKeyedCase(c, chair);
+  v1::ControlBody add;
+  v1::Member* m = add.mutable_add_member()->mutable_member();
+  m->set_account_id(ToString(newcomer.account_id));
+  m->set_role(v1::ROLE_MEMBER);
+  v1::Envelope addition = b.Control(v1::OP_KIND_ADD_MEMBER, 0, 1, add);
+  v1::OpHeader header;
+  REQUIRE(header.ParseFromString(addition.header()));
+  b.Accepted(addition);
+  v1::Envelope rekey = b.Rekey(2, {chair.account_id, newcomer.account_id},
+                               [&](v1::OpHeader& h) { h.set_client_op_id(header.client_op_id()); });
+  const grpc::Status refused = Push(c, chair.token, b.case_id(), {addition, rekey});
+  CHECK(refused.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(refused.error_message() == "envelope 0: a membership change must be followed by its rekey");
+  CHECK(HeadSeq(c, chair.token, b.case_id()) == 2);
 }
 
 TEST_CASE("a push that repeats one of its own ops answers the repeat as a duplicate", "[push]") {

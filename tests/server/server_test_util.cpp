@@ -169,7 +169,13 @@ v1::Envelope OpBuilder::Build(v1::OpKind kind, uint32_t scope, uint64_t epoch, s
   h.set_author_device_id(ToString(author_.device_id));
   h.set_device_counter(counter_ + 1);
   h.set_prev_device_op_hash(ToString(prev_hash_));
-  h.set_client_op_id(ToString(crypto::RandomBytes(16)));
+  // As libkring's: the device's counter in the case, big-endian, then 8 random bytes, so a
+  // builder's ids rise (kringd takes an id above the device's earlier ones as new at once).
+  std::string client_op_id(8, '\0');
+  for (size_t i = 0; i < 8; ++i) {
+    client_op_id[7 - i] = static_cast<char>(((counter_ + 1) >> (8 * i)) & 0xff);
+  }
+  h.set_client_op_id(client_op_id + ToString(crypto::RandomBytes(8)));
   h.set_kind(kind);
   h.set_created_at_ms(1);
   if (tweak) tweak(h);

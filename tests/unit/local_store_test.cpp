@@ -331,6 +331,44 @@ TEST_CASE("client op ids in one case do not count the device's ops in its other 
   for (size_t i = 0; i < in_b.size(); ++i) CHECK(in_b[i] == i);
 }
 
+TEST_CASE(
+    "a case forgotten after a refused acceptance keeps its op counter; an erased one does not",
+    "[store]") {
+  // kringd may hold the refused device's acceptance: the next one's id must rise above it, or
+  // kringd looks it up as a possible retry, which a device waiting for approval (seen_seq 0)
+  // can fail for good in a case of more than 4,096 ops.
+  test::TempDir dir;
+  const std::string path = dir.path() + "/local.db";
+  SecretBytes key = crypto::RandomSecret(32);
+  const Bytes joined = crypto::RandomBytes(crypto::kIdBytes);
+  const Bytes erased = crypto::RandomBytes(crypto::kIdBytes);
+  Bytes before;
+  {
+    auto store = LocalStore::Open(path, key);
+    REQUIRE(store.ok());
+    for (int i = 0; i < 3; ++i) {
+      auto id = (*store)->NewClientOpId(joined);
+      REQUIRE(id.ok());
+      before = *id;
+      REQUIRE((*store)->NewClientOpId(erased).ok());
+    }
+    REQUIRE((*store)->DeleteCase(joined, LocalStore::OpCounter::kKeep).ok());
+    REQUIRE((*store)->DeleteCase(erased).ok());
+    auto after = (*store)->NewClientOpId(joined);
+    REQUIRE(after.ok());
+    CHECK(before < *after);
+  }
+  auto reopened = LocalStore::Open(path, key);
+  REQUIRE(reopened.ok());
+  auto after_restart = (*reopened)->NewClientOpId(joined);
+  REQUIRE(after_restart.ok());
+  CHECK(before < *after_restart);
+  // Erasure leaves no trace of the case, its counter included: it counts from 0 again.
+  auto fresh = (*reopened)->NewClientOpId(erased);
+  REQUIRE(fresh.ok());
+  CHECK(OpCounter(*fresh) == 0);
+}
+
 TEST_CASE("a store from before per-case op counters continues above every id it handed out",
           "[store]") {
   test::TempDir dir;

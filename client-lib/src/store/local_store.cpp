@@ -765,7 +765,7 @@ Status LocalStore::ReplaceState(ByteView case_id, v1::CaseState state) {
   return st.Bind(1, SealState(case_id, state)).Bind(2, kStateFormWithRefs).Bind(3, case_id).Run();
 }
 
-Status LocalStore::DeleteCase(ByteView case_id) {
+Status LocalStore::DeleteCase(ByteView case_id, OpCounter counter) {
   std::lock_guard<std::mutex> lock(mu_);
   CaseWrittenLocked();
   kept_intents_.reset();
@@ -774,11 +774,12 @@ Status LocalStore::DeleteCase(ByteView case_id) {
   for (const char* table :
        {"log", "device_heads", "epoch_keys", "intents", "receipts", "receipt_conflicts",
         "push_results", "alarms", "op_counters", "refold_due", "cases"}) {
+    if (counter == OpCounter::kKeep && std::string_view(table) == "op_counters") continue;
     sql::Statement del(db_, std::string("DELETE FROM ") + table + " WHERE case_id = ?");
     KRING_RETURN_IF_ERROR(del.Bind(1, case_id).Run());
   }
   KRING_RETURN_IF_ERROR(txn.Commit());
-  op_counters_.erase(Bytes(case_id.begin(), case_id.end()));
+  if (counter == OpCounter::kDelete) op_counters_.erase(Bytes(case_id.begin(), case_id.end()));
   // The write-ahead log still holds copies of the deleted pages until it is checkpointed.
   return db_.TruncateWal();
 }

@@ -180,7 +180,13 @@ class LocalStore {
   Status ReplaceState(ByteView case_id, v1::CaseState state);
   // Erasure or the end of retention: every row of the case goes (log, keys, intents, receipts,
   // alarms, state), in one transaction; secure_delete overwrites the freed pages.
-  Status DeleteCase(ByteView case_id);
+  // kKeep leaves the case's client_op_id counter (op_counters): for a case the device forgets
+  // but may come back to, whose ids kringd has seen (a refused acceptance). Its next ids then
+  // still rise above the ones it sent, which kringd takes as new without a lookup; a lower id
+  // with a seen_seq more than 4,096 behind would be refused (docs/protocol.md section 8, check
+  // 4), and a device waiting for approval cannot pull to move its seen_seq on.
+  enum class OpCounter { kDelete, kKeep };
+  Status DeleteCase(ByteView case_id, OpCounter counter = OpCounter::kDelete);
   Status RejectIntent(int64_t intent_id, const std::string& error);
   // Rejects these intents with one reason, in one transaction (all of a closed case's at once).
   Status RejectIntents(const std::vector<int64_t>& intent_ids, const std::string& error);

@@ -1699,7 +1699,9 @@ void OrderForSealing(std::vector<Intent>& intents) {
 Status SyncEngine::UndoAcceptance(ByteView case_id) {
   KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
   if (!rec || !rec->state.pending_approval()) return {};
-  if (rec->head_seq == 0) return store_->DeleteCase(case_id);
+  // Its counter stays: kringd may hold this device's acceptance, and a fresh invite's must rise
+  // above it (LocalStore::DeleteCase).
+  if (rec->head_seq == 0) return store_->DeleteCase(case_id, LocalStore::OpCounter::kKeep);
   v1::CaseState state = std::move(rec->state);
   state.set_pending_approval(false);
   state.set_removed(true);

@@ -169,6 +169,22 @@ CREATE TABLE user_key_generations (
   generation INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql",
+      // 9: retries found without a per-device index. The unique index on (case, device,
+      // client_op_id) put each device's entries in a B-tree range of their own, so a group commit
+      // of pushes from n devices wrote about n of its pages (docs/performance.md, "Push, single
+      // ops", branches `pushdup` and `pushdup2`). Instead each device cursor keeps the highest
+      // client_op_id the device stored in the case (an op above it is new without a lookup), and
+      // a retry is looked up among the device's ops from its `seen_seq` on, on an index that
+      // grows at the case's end like the log (docs/protocol.md section 8, check 4). The highest
+      // id is read from the old index before it goes.
+      R"sql(
+ALTER TABLE device_cursors ADD COLUMN max_client_op_id BLOB NOT NULL DEFAULT x'';
+UPDATE device_cursors SET max_client_op_id = coalesce(
+  (SELECT max(o.client_op_id) FROM ops AS o JOIN cases AS c ON o.case_key = c.case_key
+   WHERE c.case_id = device_cursors.case_id AND o.device_id = device_cursors.device_id), x'');
+DROP INDEX ops_idempotency;
+CREATE INDEX ops_retry_lookup ON ops (case_key, seq, device_id, client_op_id);
+)sql",
   };
   return kMigrations;
 }

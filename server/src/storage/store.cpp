@@ -38,25 +38,6 @@ const std::string& InsertOpsSql(size_t rows) {
 }
 uint64_t U64(int64_t v) { return static_cast<uint64_t>(v); }
 
-// FindOps looks up at most this many ids per statement (kringd's push limit).
-constexpr size_t kMaxFindOps = 64;
-
-// The FindOps statement with `width` id placeholders (a power of two up to kMaxFindOps).
-const std::string& FindOpsSql(size_t width) {
-  static const std::vector<std::string> texts = [] {
-    std::vector<std::string> out(kMaxFindOps + 1);
-    for (size_t w = 1; w <= kMaxFindOps; w *= 2) {
-      std::string sql =
-          "SELECT client_op_id, seq, chain_hash, received_at_ms FROM ops WHERE case_key = ? AND "
-          "device_id = ? AND client_op_id IN (?";
-      for (size_t i = 1; i < w; ++i) sql += ",?";
-      out[w] = sql + ")";
-    }
-    return out;
-  }();
-  return texts[width];
-}
-
 class SqliteTxn final : public StoreTxn {
  public:
   SqliteTxn(sql::Database& db, bool writable) : db_(db), writable_(writable) {}
@@ -478,79 +459,75 @@ class SqliteTxn final : public StoreTxn {
   Result<std::optional<DeviceCursor>> GetDeviceCursor(ByteView case_id,
                                                       ByteView device_id) override {
     sql::Statement st(db_,
-                      "SELECT last_counter, last_envelope_hash FROM device_cursors "
-                      "WHERE case_id = ? AND device_id = ?");
+                      "SELECT last_counter, last_envelope_hash, max_client_op_id FROM "
+                      "device_cursors WHERE case_id = ? AND device_id = ?");
     st.Bind(1, case_id).Bind(2, device_id);
     std::optional<DeviceCursor> out;
-    if (st.Step()) out = DeviceCursor{U64(st.Int(0)), st.Blob(1)};
+    if (st.Step()) out = DeviceCursor{U64(st.Int(0)), st.Blob(1), st.Blob(2)};
     KRING_RETURN_IF_ERROR(st.status());
     return out;
   }
 
   Status SetDeviceCursor(ByteView case_id, ByteView device_id, const DeviceCursor& c) override {
     KRING_RETURN_IF_ERROR(CheckWritable());
-    // Every push but a device's first in a case finds its row: an UPDATE of the two non-key
-    // columns skips the upsert's conflict handling and its foreign-key checks.
+    // Every push but a device's first in a case finds its row: an UPDATE of the non-key columns
+    // skips the upsert's conflict handling and its foreign-key checks.
     {
       sql::Statement up(db_,
-                        "UPDATE device_cursors SET last_counter = ?, last_envelope_hash = ? "
-                        "WHERE case_id = ? AND device_id = ?");
+                        "UPDATE device_cursors SET last_counter = ?, last_envelope_hash = ?, "
+                        "max_client_op_id = ? WHERE case_id = ? AND device_id = ?");
       KRING_RETURN_IF_ERROR(up.Bind(1, I64(c.last_counter))
                                 .Bind(2, c.last_envelope_hash)
-                                .Bind(3, case_id)
-                                .Bind(4, device_id)
+                                .Bind(3, c.max_client_op_id)
+                                .Bind(4, case_id)
+                                .Bind(5, device_id)
                                 .Run());
       if (db_.Changes() > 0) return {};
     }
     sql::Statement st(db_,
                       "INSERT INTO device_cursors (case_id, device_id, last_counter, "
-                      "last_envelope_hash) VALUES (?,?,?,?)");
+                      "last_envelope_hash, max_client_op_id) VALUES (?,?,?,?,?)");
     return st.Bind(1, case_id)
         .Bind(2, device_id)
         .Bind(3, I64(c.last_counter))
         .Bind(4, c.last_envelope_hash)
+        .Bind(5, c.max_client_op_id)
         .Run();
   }
 
-  Result<std::optional<StoredOpRef>> FindOp(ByteView case_id, ByteView device_id,
-                                            ByteView client_op_id) override {
-    std::optional<StoredOpRef> out;
-    KRING_ASSIGN_OR_RETURN(std::optional<int64_t> case_key, CaseKey(case_id));
-    if (!case_key) return out;
-    sql::Statement st(db_,
-                      "SELECT seq, chain_hash, received_at_ms FROM ops WHERE case_key = ? AND "
-                      "device_id = ? AND client_op_id = ?");
-    st.Bind(1, *case_key).Bind(2, device_id).Bind(3, client_op_id);
-    if (st.Step()) out = StoredOpRef{U64(st.Int(0)), st.Blob(1), st.Int(2)};
-    KRING_RETURN_IF_ERROR(st.status());
-    return out;
-  }
-
-  Result<std::map<Bytes, StoredOpRef>> FindOps(ByteView case_id, ByteView device_id,
-                                               const std::vector<Bytes>& client_op_ids) override {
+  Result<std::map<Bytes, StoredOpRef>> FindRetries(
+      ByteView case_id, ByteView device_id, uint64_t from_seq, uint64_t to_seq,
+      const std::vector<Bytes>& client_op_ids) override {
     std::map<Bytes, StoredOpRef> out;
     KRING_ASSIGN_OR_RETURN(std::optional<int64_t> case_key, CaseKey(case_id));
-    if (!case_key) return out;
-    for (size_t from = 0; from < client_op_ids.size(); from += kMaxFindOps) {
-      const size_t n = std::min(kMaxFindOps, client_op_ids.size() - from);
-      // Padded with NULLs (which match nothing) to a power of two: a few SQL texts, each
-      // compiled once, serve every push size.
-      size_t width = 1;
-      while (width < n) width *= 2;
-      sql::Statement st(db_, FindOpsSql(width));
-      st.Bind(1, *case_key).Bind(2, device_id);
-      for (size_t i = 0; i < width; ++i) {
-        const int index = static_cast<int>(3 + i);
-        if (i < n) {
-          st.Bind(index, client_op_ids[from + i]);
-        } else {
-          st.BindNull(index);
-        }
+    if (!case_key || client_op_ids.empty() || from_seq > to_seq) return out;
+    // The index holds every column this reads, so the scan touches no row; only the first match
+    // of each id reads its row, for the result. Since migration 9 a device can store one id
+    // more than once (docs/protocol.md section 11): reading every match would let it make each
+    // small push read as many large rows as it stored.
+    std::vector<Bytes> wanted = client_op_ids;
+    std::vector<std::pair<Bytes, uint64_t>> found;
+    {
+      sql::Statement scan(db_,
+                          "SELECT client_op_id, seq FROM ops INDEXED BY ops_retry_lookup "
+                          "WHERE case_key = ? AND seq BETWEEN ? AND ? AND device_id = ?");
+      scan.Bind(1, *case_key).Bind(2, I64(from_seq)).Bind(3, I64(to_seq)).Bind(4, device_id);
+      while (!wanted.empty() && scan.Step()) {
+        Bytes id = scan.Blob(0);
+        auto it = std::ranges::find(wanted, id);
+        if (it == wanted.end()) continue;
+        wanted.erase(it);
+        found.emplace_back(std::move(id), U64(scan.Int(1)));
       }
-      while (st.Step()) {
-        out.emplace(st.Blob(0), StoredOpRef{U64(st.Int(1)), st.Blob(2), st.Int(3)});
-      }
-      KRING_RETURN_IF_ERROR(st.status());
+      KRING_RETURN_IF_ERROR(scan.status());
+    }
+    for (auto& [id, seq] : found) {
+      sql::Statement row(db_,
+                         "SELECT chain_hash, received_at_ms FROM ops WHERE case_key = ? AND "
+                         "seq = ?");
+      row.Bind(1, *case_key).Bind(2, I64(seq));
+      if (!row.Step()) return row.status().ok() ? DataLoss("op row missing") : row.status();
+      out.emplace(std::move(id), StoredOpRef{seq, row.Blob(0), row.Int(1)});
     }
     return out;
   }

@@ -61,6 +61,9 @@ struct ErasedCase {
 struct DeviceCursor {
   uint64_t last_counter = 0;
   Bytes last_envelope_hash;
+  // The highest client_op_id (bytewise, as SQLite orders BLOBs) among the device's stored ops in
+  // the case; empty before its first. An op with a higher one cannot be a retry.
+  Bytes max_client_op_id;
 };
 
 struct StoredOpRef {
@@ -179,12 +182,12 @@ class StoreTxn {
                                  const DeviceCursor& cursor) = 0;
 
   // Ops.
-  virtual Result<std::optional<StoredOpRef>> FindOp(ByteView case_id, ByteView device_id,
-                                                    ByteView client_op_id) = 0;
-  // Of `client_op_ids`, the ones this device already stored in this case, with their results:
-  // one statement for a whole push instead of one FindOp per op.
-  virtual Result<std::map<Bytes, StoredOpRef>> FindOps(ByteView case_id, ByteView device_id,
-                                                       const std::vector<Bytes>& client_op_ids) = 0;
+  // Of `client_op_ids`, the ones this device stored in this case at seqs `from_seq` through
+  // `to_seq`, with their results: one statement over the `ops_retry_lookup` index for a push's
+  // retries (ApplyPush bounds the range).
+  virtual Result<std::map<Bytes, StoredOpRef>> FindRetries(
+      ByteView case_id, ByteView device_id, uint64_t from_seq, uint64_t to_seq,
+      const std::vector<Bytes>& client_op_ids) = 0;
   virtual Result<std::optional<Bytes>> ChainHashAt(ByteView case_id, uint64_t seq) = 0;
   virtual Status InsertOp(const NewOp& op) = 0;
   // Appends the rows in order, several per statement. On an error some may be in: the caller
