@@ -5,7 +5,9 @@
 // behaviour that must not change with that.
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -276,4 +278,62 @@ TEST_CASE("client op ids in a case do not show how many ops the device queued in
   REQUIRE(w.writer->SyncNow().ok());
   CHECK(w.writer->PendingIntents(w.case_id) == 0);
   CHECK(w.writer->PendingIntents(*other) == 0);
+}
+
+TEST_CASE("edits queued before a rekey and pushed long after it are sealed again and arrive once",
+          "[push][slow]") {
+  // The chair's device queued edits, then learned that someone left and pushed its Rekey first:
+  // the edits' client_op_ids lie below the Rekey's, so kringd looks them up as possible retries,
+  // from their seen_seq on (docs/protocol.md section 8, check 4). 4,100 ops from another member
+  // land between the Rekey's push and theirs, so kringd cannot look back far enough and answers
+  // FAILED_PRECONDITION: the device pulls, seals them again against the head, and they arrive
+  // once, on every device, without an alarm.
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto spy = std::make_shared<TamperTransport>(net);
+  Device chair(spy), member(net), cousin(net);
+  auto cid = chair->CreateCase(
+      {{member.account_id(), v1::ROLE_MEMBER}, {cousin.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  for (Device* d : {&chair, &member, &cousin}) REQUIRE((*d)->SyncNow().ok());
+  const int entities_before = chair->ConfirmedView(*cid)->entities_size();
+
+  for (int i = 0; i < 100; ++i) REQUIRE(chair->CreateEntity(*cid, "note").ok());
+  REQUIRE(cousin->LeaveCase(*cid).ok());
+  REQUIRE(cousin->SyncNow().ok());
+
+  std::mutex mu;
+  std::map<std::string, std::set<std::string>> sealings;  // client_op_id -> header bytes sent
+  int pushes = 0;
+  spy->before_push = [&](v1::PushRequest& push) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      for (const v1::Envelope& env : push.envelopes()) {
+        auto op = protocol::ParseEnvelopeFields(env);
+        REQUIRE(op.ok());
+        sealings[op->header.client_op_id()].insert(env.header());
+      }
+      if (++pushes != 2) return;
+    }
+    // Between the push with the Rekey and the next one.
+    for (int i = 0; i < 4100; ++i) REQUIRE(member->CreateEntity(*cid, "note").ok());
+    REQUIRE(member->SyncNow().ok());
+    REQUIRE(member->PendingIntents(*cid) == 0);
+  };
+  REQUIRE(chair->SyncNow().ok());
+  spy->before_push = nullptr;
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(member->SyncNow().ok());
+  CHECK(chair->PendingIntents(*cid) == 0);
+  // Some edits were sent twice, sealed differently: the refusal and the new sealing.
+  size_t resealed = 0;
+  for (const auto& [id, headers] : sealings) resealed += headers.size() > 1 ? 1U : 0U;
+  CHECK(resealed > 0);
+  for (Device* d : {&chair, &member}) {
+    auto view = (*d)->ConfirmedView(*cid);
+    REQUIRE(view.ok());
+    CHECK(view->entities_size() == entities_before + 100 + 4100);
+    CHECK((*d)->Alarms().empty());
+  }
+  CHECK(chair->ConfirmedView(*cid)->seq() == member->ConfirmedView(*cid)->seq());
 }
