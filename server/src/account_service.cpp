@@ -65,42 +65,60 @@ std::shared_ptr<const VerifiedChain> VerifiedState(const UserChain& chain, std::
   return v;
 }
 
-// Runs on an RPC thread against a read snapshot: checks the request exactly as a publish is
-// checked (the stored chain verifies, retried links are byte-identical, new links pass ApplyLink,
-// a revocation comes with a rotation, the devices belong to this account) and plans the writes.
-// The stored chain is verified from the last verified state `cache` holds for it when the stored
-// link at that state's end is still the one it was verified with, else from its Root.
-Status PreparePublish(storage::StoreTxn& txn, ChainCache& cache, ByteView account_id,
-                      const google::protobuf::RepeatedPtrField<v1::ChainLink>& links,
-                      PublishPlan& plan) {
-  plan = PublishPlan{};
-  plan.account_id = Bytes(account_id.begin(), account_id.end());
-  // Only the stored links a retry names (and the cached state's last one) are read.
-  uint64_t min_index = std::numeric_limits<uint64_t>::max();
+// The stored links a publish is checked against, read in one short snapshot (LoadStored).
+struct StoredLinks {
+  uint64_t from = 0;               // the index of bytes[0]
+  std::vector<std::string> bytes;  // the stored links from `from` on, serialized
+  // The verified state `cache` holds for the chain, when its last link is still stored there.
+  std::shared_ptr<const VerifiedChain> cached;
+  uint64_t min_index = std::numeric_limits<uint64_t>::max();  // the lowest index requested
+  uint64_t length() const { return from + bytes.size(); }
+  // Whether stored links not verified before have to be verified (a miss in the cache).
+  bool unverified() const { return !cached || cached->state.length < length(); }
+};
+
+// Runs inside a Read and verifies nothing: loads the stored links a publish needs. With a state
+// `cache` holds whose last link is still the stored one at its index, only the links from there
+// (or from the lowest index the request names) are read, else the whole chain.
+Status LoadStored(storage::StoreTxn& txn, ChainCache& cache, ByteView account_id,
+                  const google::protobuf::RepeatedPtrField<v1::ChainLink>& links,
+                  StoredLinks& stored) {
+  stored = StoredLinks{};
   for (const v1::ChainLink& link : links) {
     v1::LinkBody body;
-    if (body.ParseFromString(link.body())) min_index = std::min(min_index, body.index());
-  }
-  UserChain chain;
-  uint64_t from = 0;
-  std::vector<std::string> stored_bytes;  // the stored links from index `from` on
-  std::shared_ptr<const VerifiedChain> cached = cache.Get(account_id);
-  if (cached) {
-    from = std::min(cached->state.length - 1, min_index);
-    KRING_ASSIGN_OR_RETURN(stored_bytes, txn.LoadChainLinks(account_id, from));
-    const uint64_t at = cached->state.length - 1 - from;
-    if (at < stored_bytes.size() && stored_bytes[at] == cached->last_link) {
-      chain = cached->state;
-    } else {
-      cache.Erase(account_id);
-      cached = nullptr;
+    if (body.ParseFromString(link.body())) {
+      stored.min_index = std::min(stored.min_index, body.index());
     }
   }
-  if (!cached) {
-    from = 0;
-    KRING_ASSIGN_OR_RETURN(stored_bytes, txn.LoadChainLinks(account_id, 0));
+  stored.cached = cache.Get(account_id);
+  if (stored.cached) {
+    stored.from = std::min(stored.cached->state.length - 1, stored.min_index);
+    KRING_ASSIGN_OR_RETURN(stored.bytes, txn.LoadChainLinks(account_id, stored.from));
+    const uint64_t at = stored.cached->state.length - 1 - stored.from;
+    if (at < stored.bytes.size() && stored.bytes[at] == stored.cached->last_link) return {};
+    cache.Erase(account_id);
+    stored.cached = nullptr;
   }
-  const uint64_t stored_length = from + stored_bytes.size();
+  stored.from = 0;
+  KRING_ASSIGN_OR_RETURN(stored.bytes, txn.LoadChainLinks(account_id, 0));
+  return {};
+}
+
+// Runs on an RPC thread outside any Read (it holds no read connection while it verifies): checks
+// the request exactly as a publish is checked (the stored chain verifies, retried links are
+// byte-identical, new links pass ApplyLink, a revocation comes with a rotation) against the
+// links LoadStored read, and plans the new links; `chain` is the chain's state after them. The
+// stored chain is verified from the state in `stored.cached` when there is one, else from its
+// Root.
+Status PreparePublish(ChainCache& cache, ByteView account_id,
+                      const google::protobuf::RepeatedPtrField<v1::ChainLink>& links,
+                      const StoredLinks& stored, UserChain& chain, PublishPlan& plan) {
+  plan = PublishPlan{};
+  plan.account_id = Bytes(account_id.begin(), account_id.end());
+  chain = stored.cached ? stored.cached->state : UserChain{};
+  const uint64_t from = stored.from;
+  const std::vector<std::string>& stored_bytes = stored.bytes;
+  const uint64_t stored_length = stored.length();
   if (stored_length > protocol::kMaxChainLinks) return DataLoss("stored chain does not verify");
   if (chain.length < stored_length) {
     // The stored links not verified before (all of them without a cached state).
@@ -158,6 +176,21 @@ Status PreparePublish(storage::StoreTxn& txn, ChainCache& cache, ByteView accoun
   if (chain.account_id != plan.account_id) {
     return InvalidArgument("root link does not produce this account_id");
   }
+  plan.stored_length = stored_length;
+  if (stored_length > 0) plan.stored_last_link = stored_bytes.back();
+  plan.min_request_index = stored.min_index;
+  plan.user_key_generation = chain.user_key.generation;
+  plan.length = chain.length;
+  if (!plan.append.empty()) plan.verified_after = VerifiedState(chain, plan.append.back().bytes);
+  return {};
+}
+
+// Runs inside a second, short Read after PreparePublish: the devices of `chain` belong to this
+// account, and which device rows the writer has to write. This snapshot may be newer than the
+// one the links were read from; that is sound because CommitPublish stores the plan only while
+// the stored chain's length and last link are still the ones verified, and reads each device
+// row again before writing it.
+Status PlanDevices(storage::StoreTxn& txn, const UserChain& chain, PublishPlan& plan) {
   for (const auto& [id, dev] : chain.devices) {
     KRING_ASSIGN_OR_RETURN(std::optional<storage::DeviceRecord> existing, txn.GetDevice(id));
     if (existing && existing->account_id != chain.account_id) {
@@ -168,12 +201,6 @@ Status PreparePublish(storage::StoreTxn& txn, ChainCache& cache, ByteView accoun
     plan.device_writes.push_back(
         {id, chain.account_id, dev.signing_public_key, revoked, dev.is_recovery});
   }
-  plan.stored_length = stored_length;
-  if (stored_length > 0) plan.stored_last_link = stored_bytes.back();
-  plan.min_request_index = min_index;
-  plan.user_key_generation = chain.user_key.generation;
-  plan.length = chain.length;
-  if (!plan.append.empty()) plan.verified_after = VerifiedState(chain, plan.append.back().bytes);
   return {};
 }
 
@@ -256,11 +283,23 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
           return reactor;
         }
       }
-      // Verified here, on a read snapshot: the writer thread only compares and stores.
-      auto plan = std::make_shared<PublishPlan>();
+      // The stored links are read in one short Read and verified outside it, so verification
+      // holds no read connection; the device rows are read in a second short Read. The writer's
+      // check of the stored chain's length and last link (CommitPublish) keeps this sound.
+      const ByteView account_id = View(req->account_id());
+      StoredLinks stored;
       Status prepared = state_.store->Read([&](storage::StoreTxn& txn) {
-        return PreparePublish(txn, chains_, View(req->account_id()), req->links(), *plan);
+        return LoadStored(txn, chains_, account_id, req->links(), stored);
       });
+      auto plan = std::make_shared<PublishPlan>();
+      UserChain chain;
+      if (prepared.ok()) {
+        prepared = PreparePublish(chains_, account_id, req->links(), stored, chain, *plan);
+      }
+      if (prepared.ok()) {
+        prepared = state_.store->Read(
+            [&](storage::StoreTxn& txn) { return PlanDevices(txn, chain, *plan); });
+      }
       if (!prepared.ok()) {
         LogPublish(*req, 0, prepared);
         reactor->Finish(ToGrpc(prepared));
