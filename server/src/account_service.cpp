@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <exception>
 #include <limits>
+#include <mutex>
+#include <optional>
 #include <set>
 
 #include "kring/common/crypto.h"
@@ -24,6 +26,49 @@ constexpr int kMaxLinksPerPublish = 64;
 // The verified states of the chains publishes saw: 4096 accounts, 32 MiB at most.
 constexpr size_t kChainCacheEntries = 4096;
 constexpr size_t kChainCacheBytes = 32 * 1024 * 1024;
+
+// Publishes that verify stored links kringd has not verified before (a miss in the chain cache)
+// at the same time; more are answered UNAVAILABLE. Bounds the CPU and memory uncached chains
+// cost at once (threat-model.md); a publish its cache covers does not count. One limit per
+// kringd (one AccountService).
+constexpr int kMaxUncachedVerifications = 2;
+
+// A counting limit: Slot takes one of `max` places if one is free, and gives it back.
+class VerifyLimit {
+ public:
+  explicit VerifyLimit(int max) : max_(max) {}
+
+  class Slot {
+   public:
+    explicit Slot(VerifyLimit& limit) : limit_(limit), held_(limit.TryTake()) {}
+    ~Slot() {
+      if (held_) limit_.Give();
+    }
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+    bool held() const { return held_; }
+
+   private:
+    VerifyLimit& limit_;
+    const bool held_;
+  };
+
+ private:
+  bool TryTake() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (busy_ >= max_) return false;
+    ++busy_;
+    return true;
+  }
+  void Give() {
+    std::lock_guard<std::mutex> lock(mu_);
+    --busy_;
+  }
+
+  const int max_;
+  std::mutex mu_;
+  int busy_ = 0;
+};
 
 struct PublishOutcome {
   uint64_t length = 0;
@@ -293,9 +338,18 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
       });
       auto plan = std::make_shared<PublishPlan>();
       UserChain chain;
+      // Only a publish that has to verify stored links the cache does not cover takes a place.
+      std::optional<VerifyLimit::Slot> slot;
+      if (prepared.ok() && stored.unverified()) {
+        slot.emplace(verify_limit_);
+        if (!slot->held()) {
+          prepared = Status(StatusCode::kUnavailable, "too many chains being verified; try again");
+        }
+      }
       if (prepared.ok()) {
         prepared = PreparePublish(chains_, account_id, req->links(), stored, chain, *plan);
       }
+      slot.reset();
       if (prepared.ok()) {
         prepared = state_.store->Read(
             [&](storage::StoreTxn& txn) { return PlanDevices(txn, chain, *plan); });
@@ -477,6 +531,7 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
 
   ServerState& state_;
   ChainCache chains_{kChainCacheEntries, kChainCacheBytes};
+  VerifyLimit verify_limit_{kMaxUncachedVerifications};
 };
 
 }  // namespace
