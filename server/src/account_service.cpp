@@ -151,7 +151,9 @@ Status LoadStored(storage::StoreTxn& txn, ChainCache& cache, ByteView account_id
 
 // Cheap checks before anything is verified, each refused with the message the full check gives
 // for it: the request's links in order up to its first new one (unknown fields, a readable body,
-// a retried link byte-identical to the stored one). Sets `retry_only` when every link is a
+// a retried link byte-identical to the stored one), and that the first new link continues the
+// stored chain (version, index and prev_link_hash, in ApplyLink's order), so that a request that
+// cannot extend the chain costs no verification of it. Sets `retry_only` when every link is a
 // stored one: there is nothing to verify or to write.
 Status Screen(const google::protobuf::RepeatedPtrField<v1::ChainLink>& links,
               const StoredLinks& stored, bool& retry_only) {
@@ -167,6 +169,19 @@ Status Screen(const google::protobuf::RepeatedPtrField<v1::ChainLink>& links,
         return InvalidArgument("link conflicts with the stored chain");
       }
       continue;
+    }
+    if (body.version() != 1) return InvalidArgument("unknown link version");
+    if (body.index() != stored.length()) {
+      return InvalidArgument("link index does not continue chain");
+    }
+    Bytes head;  // empty before a Root, as in ApplyLink
+    if (!stored.bytes.empty()) {
+      v1::ChainLink last;
+      if (!last.ParseFromString(stored.bytes.back())) return {};  // the full check refuses it
+      head = protocol::LinkHash(View(last.body()));
+    }
+    if (!ConstantTimeEqual(View(body.prev_link_hash()), head)) {
+      return InvalidArgument("link does not extend the chain head");
     }
     return {};
   }

@@ -411,6 +411,49 @@ TEST_CASE("a chain changed behind kringd's back is not trusted from what it veri
   CHECK(length == ch.links.size());
 }
 
+TEST_CASE("a new link that cannot continue the stored chain is refused before it is verified",
+          "[publish]") {
+  TestServer server;
+  auto c = std::make_unique<Client>(server.address());
+  Chain ch(MakeAccount(*c));
+  ch.Grow(*c, 3);
+  const v1::ChainLink next = ch.Make(ch.Rotation(ch.generation + 1));
+  const v1::ChainLink gap = ch.Make(ch.Rotation(ch.generation + 2), nullptr, nullptr, &next);
+  const v1::ChainLink wrong_head = ch.Make([&](v1::LinkBody& body) {
+    FillRotateUserKey(body, ch.a, ch.generation + 1);
+    body.set_prev_link_hash(std::string(32, 'x'));
+  });
+  const v1::ChainLink version_2 = ch.Make([&](v1::LinkBody& body) {
+    FillRotateUserKey(body, ch.a, ch.generation + 1);
+    body.set_version(2);
+  });
+  auto refused = [&](const std::vector<v1::ChainLink>& send, const std::string& message) {
+    grpc::Status s = ch.Publish(*c, send);
+    CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(s.error_message() == message);
+  };
+  for (int round = 0; round < 2; ++round) {
+    INFO("round " << round);  // the stored chain intact, then broken behind kringd's back
+    refused({gap}, "link index does not continue chain");
+    refused({ch.links[3], gap}, "link index does not continue chain");
+    refused({wrong_head}, "link does not extend the chain head");
+    refused({version_2}, "unknown link version");
+    if (round == 0) {
+      v1::ChainLink broken = ch.links[1];
+      broken.mutable_signature()->at(0) ^= 1;
+      auto db = sql::Database::Open(server.data_dir() + "/data/kringd.sqlite3");
+      REQUIRE(db.ok());
+      sql::Statement st(*db, "UPDATE chain_links SET link = ? WHERE account_id = ? AND idx = 1");
+      st.Bind(1, broken.SerializeAsString()).Bind(2, ch.a.account_id);
+      REQUIRE(st.Run().ok());
+      server.Restart();  // nothing verified: each refusal above would verify the stored chain
+      c = std::make_unique<Client>(server.address());
+    }
+  }
+  // A link that does continue it gets the full check, which finds the broken link.
+  CHECK(ch.Publish(*c, {next}).error_code() == grpc::StatusCode::INTERNAL);
+}
+
 TEST_CASE("a chain of 1000 links takes retries and no more links", "[publish]") {
   TestServer server;
   auto c = std::make_unique<Client>(server.address());
