@@ -28,7 +28,8 @@ constexpr size_t kChainCacheEntries = 4096;
 constexpr size_t kChainCacheBytes = 32 * 1024 * 1024;
 
 // Publishes that verify stored links kringd has not verified before (a miss in the chain cache)
-// at the same time; more are answered UNAVAILABLE. Bounds the CPU and memory uncached chains
+// at the same time; more are answered UNAVAILABLE (libkring passes it to its caller; it does not
+// retry). Bounds the CPU and memory uncached chains
 // cost at once (threat-model.md); a publish its cache covers does not count. One limit per
 // kringd (one AccountService).
 constexpr int kMaxUncachedVerifications = 2;
@@ -293,7 +294,9 @@ Status PlanDevices(storage::StoreTxn& txn, const UserChain& chain, PublishPlan& 
 // chain with the one PreparePublish verified (its length and last link) and stores the plan.
 // Only another publish of the account can have changed it since; what is then decided by
 // comparing bytes (a retry, a conflicting link) is answered as before, anything else is
-// UNAVAILABLE: the client publishes again (protocol.md section 11) and kringd verifies again.
+// UNAVAILABLE: publishing again is checked against the longer chain. libkring does not retry
+// PublishChain on its own: the UNAVAILABLE reaches the caller (client.cpp), which may publish
+// again.
 Status CommitPublish(storage::StoreTxn& txn, const PublishPlan& plan, PublishOutcome& out) {
   out = PublishOutcome{};
   const ByteView account_id = plan.account_id;

@@ -372,7 +372,7 @@ TEST_CASE("a publish racing a longer one with the same first link: both end stor
     ty.join();
     CHECK(sx.error_message() == "");
     // The longer one may have to come again when the shorter was stored after it was checked:
-    // UNAVAILABLE, which clients retry.
+    // UNAVAILABLE. libkring does not retry it on its own; its caller publishes again, as here.
     if (!sy.ok()) {
       CHECK(sy.error_code() == grpc::StatusCode::UNAVAILABLE);
       CHECK(ch.Publish(second, {x, y}).error_message() == "");
