@@ -119,8 +119,10 @@ struct StoredLinks {
   std::shared_ptr<const VerifiedChain> cached;
   uint64_t min_index = std::numeric_limits<uint64_t>::max();  // the lowest index requested
   uint64_t length() const { return from + bytes.size(); }
-  // Whether stored links not verified before have to be verified (a miss in the cache).
-  bool unverified() const { return !cached || cached->state.length < length(); }
+  // Whether stored links not verified before have to be verified (a miss in the cache); not for
+  // an account with nothing stored yet (its Root is a new link, at most 64 of which are verified
+  // per request, cached or not).
+  bool unverified() const { return cached ? cached->state.length < length() : length() > 0; }
 };
 
 // Runs inside a Read and verifies nothing: loads the stored links a publish needs. With a state
