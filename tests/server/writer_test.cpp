@@ -1,10 +1,14 @@
 // The writer thread's handling of the case heads pushes leave in its case cache
 // (server/src/storage/case_cache.h), on a real SQLite store: a head a job left must reach `cases`
-// only when that job went through, whatever runs after it in the same group.
+// only when that job went through, whatever runs after it in the same group. And a Read whose
+// function throws gives its connection back.
+#include <chrono>
 #include <future>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -143,6 +147,29 @@ TEST_CASE("a head left by a push job that went through is in cases for the plain
   REQUIRE(g.stored);
   CHECK(g.stored->head_seq == 2);
   CHECK(g.stored->head_hash == kNewHash);
+}
+
+TEST_CASE("a read that throws gives its connection back, its transaction rolled back", "[store]") {
+  TempDir dir;
+  auto opened = storage::OpenSqliteStore(dir.path() + "/kring.db", 1);
+  REQUIRE(opened.ok());
+  // Released only when the test passes: a lost connection would make closing the store (and a
+  // failing test's unwinding) wait forever.
+  storage::Store* store = opened->release();
+  CHECK_THROWS_AS(
+      store->Read([](storage::StoreTxn&) -> Status { throw std::runtime_error("read failed"); }),
+      std::runtime_error);
+  // With one connection, the next Read needs the one the throwing read had, and its BEGIN
+  // fails if that read's transaction were still open.
+  auto result = std::make_shared<std::promise<Status>>();
+  std::future<Status> next = result->get_future();
+  std::thread([store, result] {
+    result->set_value(store->Read(
+        [](storage::StoreTxn& txn) -> Status { return txn.GetCase(Bytes(16, 0x11)).status(); }));
+  }).detach();
+  REQUIRE(next.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  CHECK(next.get().ok());
+  delete store;
 }
 
 }  // namespace kring::test

@@ -654,16 +654,12 @@ class SqliteStore final : public Store {
       db = std::move(readers_.back());
       readers_.pop_back();
     }
-    Status s = db.Exec("BEGIN");
+    ReaderLease lease(*this, std::move(db));
+    Status s = lease.db().Exec("BEGIN");
     if (s.ok()) {
-      std::unique_ptr<StoreTxn> txn = MakeSqliteTxn(db, /*writable=*/false);
+      std::unique_ptr<StoreTxn> txn = MakeSqliteTxn(lease.db(), /*writable=*/false);
       s = fn(*txn);
-      (void)db.Exec("COMMIT");
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      readers_.push_back(std::move(db));
-      cv_.notify_all();
+      (void)lease.db().Exec("COMMIT");
     }
     return s;
   }
@@ -686,6 +682,27 @@ class SqliteStore final : public Store {
 
  private:
   Writer writer_;
+  // A read connection taken from readers_, given back however Read ends: when `fn` throws, its
+  // transaction is rolled back first. Without it the connection would be lost to the pool (and
+  // Shutdown would wait for it forever).
+  class ReaderLease {
+   public:
+    ReaderLease(SqliteStore& store, sql::Database db) : store_(store), db_(std::move(db)) {}
+    ~ReaderLease() {
+      if (db_.InTransaction()) (void)db_.Exec("ROLLBACK");
+      std::lock_guard<std::mutex> lock(store_.mu_);
+      store_.readers_.push_back(std::move(db_));
+      store_.cv_.notify_all();
+    }
+    ReaderLease(const ReaderLease&) = delete;
+    ReaderLease& operator=(const ReaderLease&) = delete;
+    sql::Database& db() { return db_; }
+
+   private:
+    SqliteStore& store_;
+    sql::Database db_;
+  };
+
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<sql::Database> readers_;

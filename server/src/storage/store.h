@@ -112,11 +112,15 @@ class StoreTxn {
                                                           uint64_t from_index) = 0;
   virtual Status AppendChainLink(ByteView account_id, uint64_t index, const std::string& link,
                                  ByteView link_hash) = 0;
-  // The account's current user key generation (from migration 8 on, written at every publish),
+  // The account's current user key generation (from migration 8 on, written at every publish
+  // that reaches the writer; a pure retry writes nothing),
   // or nothing for an account that has not published since (CheckRekey then reads its chain).
   virtual Status SetUserKeyGeneration(ByteView account_id, uint32_t generation) = 0;
   virtual Result<std::optional<uint32_t>> GetUserKeyGeneration(ByteView account_id) = 0;
   virtual Result<std::optional<DeviceRecord>> GetDevice(ByteView device_id) = 0;
+  // Only PublishChain writes device rows (CommitPublish, on the writer thread, from the chain
+  // it stores). CommitPublish relies on that: it writes the rows PreparePublish planned once it
+  // has checked the chain is still the one verified, and a pure retry writes none.
   virtual Status PutDevice(const DeviceRecord& device) = 0;
   virtual Result<bool> AccountExists(ByteView account_id) = 0;
 
