@@ -180,11 +180,15 @@ TEST_CASE("a page that fails halfway hands the state back exactly as before it",
   log.Append(member, v1::OP_KIND_CONTENT, nullptr, &note, epoch_key);
   const size_t first_page = 3;
 
-  // The second page changes the first note, adds a second one, then breaks a rule: a plain
-  // member may not make a new key for the case.
+  // The second page changes the first note, adds a second one and changes it again (an entity
+  // the page itself created), then breaks a rule: a plain member may not make a new key for the
+  // case.
   note = Note(first, "veranderd", false);
   log.Append(member, v1::OP_KIND_CONTENT, nullptr, &note, epoch_key);
-  note = Note(ToString(crypto::RandomBytes(crypto::kIdBytes)), "tweede", true);
+  const std::string second = ToString(crypto::RandomBytes(crypto::kIdBytes));
+  note = Note(second, "tweede", true);
+  log.Append(chair, v1::OP_KIND_CONTENT, nullptr, &note, epoch_key);
+  note = Note(second, "tweede, veranderd", false);
   log.Append(chair, v1::OP_KIND_CONTENT, nullptr, &note, epoch_key);
   log.Append(member, v1::OP_KIND_REKEY, &rekey, nullptr, {});
 
@@ -224,7 +228,7 @@ TEST_CASE("a page that fails halfway hands the state back exactly as before it",
   REQUIRE(v2r.error.ok());
   REQUIRE(v2r.failure);
   CHECK(v2r.failure->kind == client::AlarmKind::kTamper);
-  CHECK(v2r.failure->seq == 6);
+  CHECK(v2r.failure->seq == 7);
   CHECK(MessageDifferencer::Equals(before, ctx2.record.state));
 }
 

@@ -1,6 +1,7 @@
 #include "sync/verifier.h"
 
 #include <algorithm>
+#include <array>
 #include <set>
 #include <thread>
 
@@ -341,7 +342,15 @@ class BatchVerifier {
       if (h.seen_seq() >= seq) {
         return Fail(AlarmKind::kFork, seq, "op was written after a later position", &entry);
       }
-      if (h.seen_seq() > 0) {
+      if (h.seen_seq() > ctx_.record.head_seq) {
+        // Seen in this batch (seen_seq < seq): compared with that entry's chain hash in place,
+        // as HashAt would give it.
+        const size_t idx = static_cast<size_t>(h.seen_seq() - ctx_.record.head_seq - 1);
+        if (idx >= checked_.size() ||
+            !ConstantTimeEqual(View(checked_[idx].entry->chain_hash()), View(h.seen_hash()))) {
+          return Fail(AlarmKind::kFork, seq, "author saw a different history", &entry);
+        }
+      } else if (h.seen_seq() > 0) {
         auto seen = HashAt(h.seen_seq());
         if (!seen.ok()) return LocalError(seen.status());
         if (!seen.value() || !ConstantTimeEqual(**seen, View(h.seen_hash()))) {
@@ -429,37 +438,43 @@ class BatchVerifier {
     return &subkeys_.emplace(std::make_pair(scope, epoch), DeriveEpochSubkeys(*key)).first->second;
   }
 
-  // Remembers, once per batch, each entity a content op is about to change (or create), so a
-  // failure later in the batch can put the state back without a copy of the whole state.
+  // Remembers each entity a content op is about to change (or create) as it was before the
+  // batch, so a failure later in the batch can put the state back without a copy of the whole
+  // state: an entity that did not exist is noted by key (erased again by RestoreState), one that
+  // did is copied at its first change in the batch. An entity the batch created has a created_seq
+  // past the record's head (every entity of the record's state was created at or before it), so
+  // it is not copied later: it was noted as absent before the op that created it.
   void JournalEntities(const v1::ContentOp& content) {
     const std::string* previous = nullptr;
     for (const v1::Mutation& m : content.mutations()) {
       const std::string* id = m.kind_case() == v1::Mutation::kCreateEntity
                                   ? &m.create_entity().entity_id()
                                   : model::MutatedEntityId(m);
-      if (id == nullptr) continue;
+      // A mutation with a malformed id changes nothing (model::ApplyContent refuses it).
+      if (id == nullptr || id->size() != crypto::kIdBytes) continue;
       // An op usually changes one entity several times (create, then set its fields).
       if (previous != nullptr && *previous == *id) continue;
       previous = id;
-      std::string key = HexOfPublic(View(*id));
-      if (entity_journal_.count(key) != 0) continue;
-      auto it = state_.entities().find(key);
-      entity_journal_.emplace(std::move(key), it == state_.entities().end()
-                                                  ? std::optional<v1::Entity>()
-                                                  : std::optional<v1::Entity>(it->second));
+      const model::EntityKey key(View(*id));
+      auto it = state_.entities().find(key.view());
+      if (it == state_.entities().end()) {
+        std::array<char, 2 * crypto::kIdBytes>& absent = absent_entities_.emplace_back();
+        std::copy(key.view().begin(), key.view().end(), absent.begin());
+      } else if (it->second.created_seq() <= ctx_.record.head_seq &&
+                 entity_journal_.find(key.view()) == entity_journal_.end()) {
+        entity_journal_.emplace(std::string(key.view()), it->second);
+      }
     }
   }
 
-  // Undoes a partly applied batch: the journaled entities get their earlier values back and
-  // everything else comes from the copy taken before the fold.
+  // Undoes a partly applied batch: the journaled entities get their earlier values back, the
+  // ones the batch created are removed, and everything else comes from the copy taken before the
+  // fold.
   void RestoreState() {
     auto& entities = *state_.mutable_entities();
-    for (auto& [key, before] : entity_journal_) {
-      if (before) {
-        entities[key] = std::move(*before);
-      } else {
-        entities.erase(key);
-      }
+    for (auto& [key, before] : entity_journal_) entities[key] = std::move(before);
+    for (const auto& absent : absent_entities_) {
+      entities.erase(std::string_view(absent.data(), absent.size()));
     }
     entities.swap(*rest_before_.mutable_entities());
     ctx_.record.state = std::move(rest_before_);
@@ -849,10 +864,15 @@ class BatchVerifier {
     }
     JournalEntities(content);
     // The op is opened for this fold only: its values move into the state.
-    model::ApplyContent(
-        state_, std::move(content),
-        {seq, ToBytes(h.author_account_id()), ToBytes(h.client_op_id()), h.scope_id(),
-         /*utf8_checked=*/true, c.op->digest});
+    // One context for the batch's ops, its ids assigned in place (no allocation per op).
+    fold_ctx_.seq = seq;
+    const ByteView author = View(h.author_account_id()), op_id = View(h.client_op_id());
+    fold_ctx_.author_account_id.assign(author.begin(), author.end());
+    fold_ctx_.client_op_id.assign(op_id.begin(), op_id.end());
+    fold_ctx_.scope_id = h.scope_id();
+    fold_ctx_.utf8_checked = true;
+    fold_ctx_.op_digest = c.op->digest;
+    model::ApplyContent(state_, std::move(content), fold_ctx_);
     return true;
   }
 
@@ -1005,7 +1025,10 @@ class BatchVerifier {
   std::map<Bytes, size_t> last_of_device_;
   v1::CaseState state_;
   v1::CaseState rest_before_;  // the state without its entities, before ApplyAll
-  std::map<std::string, std::optional<v1::Entity>> entity_journal_;  // by entity key
+  // By entity key: the entities as they were before the batch (JournalEntities).
+  std::map<std::string, v1::Entity, std::less<>> entity_journal_;
+  std::vector<std::array<char, 2 * crypto::kIdBytes>> absent_entities_;
+  model::OpContext fold_ctx_;  // ApplyContent's, reused from op to op
   std::map<std::pair<uint32_t, uint64_t>, EpochSubkeys> subkeys_;
   std::map<Bytes, UserChain> chains_;                 // by account id, for this batch
   std::vector<PreOpened> pre_opened_;                 // by index in checked_
