@@ -57,10 +57,15 @@ Hasher& Hasher::Add(ByteView part) {
 
 Bytes Hasher::Finish() {
   Bytes out(out_len_);
+  FinishInto(out);
+  return out;
+}
+
+void Hasher::FinishInto(std::span<uint8_t> out) {
+  KRING_CHECK(out.size() == out_len_);
   crypto_generichash_final(reinterpret_cast<crypto_generichash_state*>(state_), out.data(),
                            out.size());
   sodium_memzero(state_, sizeof state_);
-  return out;
 }
 
 SigningKeyPair SigningKeyPairFromSeed(ByteView seed32) {

@@ -20,7 +20,7 @@ OpenedContent OpenContent(const v1::Envelope& env, const EpochSubkeys& keys) {
 
 OpenedContent::Outcome OpenContentInto(const v1::Envelope& env, const EpochSubkeys& keys,
                                        v1::ContentOp& out) {
-  if (!ConstantTimeEqual(protocol::OpKeyCommitmentWithSubkey(keys.commitment, View(env.nonce())),
+  if (!ConstantTimeEqual(protocol::OpKeyCommitmentArray(keys.commitment, View(env.nonce())),
                          View(env.key_commitment()))) {
     return OpenedContent::Outcome::kCommitment;
   }
@@ -39,7 +39,7 @@ OpenedContent::Outcome OpenContentInto(const v1::Envelope& env, const EpochSubke
     return OpenedContent::Outcome::kDecrypt;
   }
   plain.resize(ciphertext.size() - crypto_aead_xchacha20poly1305_ietf_ABYTES);
-  const Bytes ad = protocol::AssociatedData(View(env.header()), {});
+  const std::array<uint8_t, 32> ad = protocol::AssociatedDataArray(View(env.header()), {});
   unsigned long long plain_len = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
           plain.data(), &plain_len, nullptr, ciphertext.data(), ciphertext.size(), ad.data(),

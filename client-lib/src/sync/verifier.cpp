@@ -260,7 +260,8 @@ class BatchVerifier {
       if (!ConstantTimeEqual(View(h.case_id()), ctx_.record.case_id)) {
         return Fail(AlarmKind::kTamper, seq, "op belongs to another case", &entry);
       }
-      Bytes chain = protocol::ChainHash(prev_chain, seq, op.envelope_hash);
+      const std::array<uint8_t, crypto::kHashBytes> chain =
+          protocol::ChainHashArray(prev_chain, seq, op.envelope_hash);
       if (!ConstantTimeEqual(chain, View(entry.chain_hash()))) {
         return Fail(AlarmKind::kTamper, seq, "chain hash does not recompute", &entry);
       }
@@ -380,7 +381,7 @@ class BatchVerifier {
         author_memo_ = AuthorMemo();
       }
       checked_.push_back(Checked{&entry, &op});
-      prev_chain = std::move(chain);
+      prev_chain.assign(chain.begin(), chain.end());
       ++expected;
     }
     if (!ctx_.replay && !checked_.empty() && checked_.back().entry->seq() == resp_.head().seq() &&

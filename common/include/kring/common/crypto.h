@@ -33,6 +33,9 @@ class Hasher {
   Hasher& Add(std::string_view part) { return Add(View(part)); }
   Hasher& AddU64(uint64_t v);
   Bytes Finish();
+  // The same digest into `out`, which must be out_len bytes: no allocation (for the hashes a
+  // catch-up computes per op).
+  void FinishInto(std::span<uint8_t> out);
 
  private:
   void AbsorbRaw(const uint8_t* data, size_t len);
