@@ -5,6 +5,8 @@
 #include <array>
 #include <cstring>
 
+#include "kring/common/status.h"
+
 namespace kring {
 
 void WipeMemory(void* p, std::size_t n) { sodium_memzero(p, n); }
@@ -31,12 +33,17 @@ constexpr std::array<std::array<char, 2>, 256> kHexPairs = [] {
 
 std::string HexOfPublic(ByteView bytes) {
   std::string out(bytes.size() * 2, '\0');
+  HexOfPublicInto(bytes, out);
+  return out;
+}
+
+void HexOfPublicInto(ByteView bytes, std::span<char> out) {
+  KRING_CHECK(out.size() == bytes.size() * 2);
   char* p = out.data();
   for (const uint8_t b : bytes) {
     std::memcpy(p, kHexPairs[b].data(), 2);
     p += 2;
   }
-  return out;
 }
 
 std::optional<Bytes> FromHex(std::string_view hex) {

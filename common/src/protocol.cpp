@@ -58,23 +58,23 @@ Bytes EnvelopeHash(const v1::Envelope& env) {
 }
 
 Bytes ChainHash(ByteView prev, uint64_t seq, ByteView envelope_hash) {
-  const std::array<uint8_t, 32> h = ChainHashArray(prev, seq, envelope_hash);
+  const HashArray h = ChainHashArray(prev, seq, envelope_hash);
   return Bytes(h.begin(), h.end());
 }
 
-std::array<uint8_t, 32> ChainHashArray(ByteView prev, uint64_t seq, ByteView envelope_hash) {
-  std::array<uint8_t, 32> out{};
+HashArray ChainHashArray(ByteView prev, uint64_t seq, ByteView envelope_hash) {
+  HashArray out{};
   Hasher("kring-chain-v1").Add(prev).AddU64(seq).Add(envelope_hash).FinishInto(out);
   return out;
 }
 
 Bytes AssociatedData(ByteView header, ByteView control_body) {
-  const std::array<uint8_t, 32> h = AssociatedDataArray(header, control_body);
+  const HashArray h = AssociatedDataArray(header, control_body);
   return Bytes(h.begin(), h.end());
 }
 
-std::array<uint8_t, 32> AssociatedDataArray(ByteView header, ByteView control_body) {
-  std::array<uint8_t, 32> out{};
+HashArray AssociatedDataArray(ByteView header, ByteView control_body) {
+  HashArray out{};
   Hasher("kring-op-ad-v1").Add(header).Add(control_body).FinishInto(out);
   return out;
 }
@@ -123,13 +123,15 @@ Bytes OpKeyCommitment(ByteView epoch_key, ByteView nonce) {
 }
 
 Bytes OpKeyCommitmentWithSubkey(ByteView commitment_subkey, ByteView nonce) {
-  const std::array<uint8_t, 32> h = OpKeyCommitmentArray(commitment_subkey, nonce);
+  const HashArray h = OpKeyCommitmentArray(commitment_subkey, nonce);
   return Bytes(h.begin(), h.end());
 }
 
-std::array<uint8_t, 32> OpKeyCommitmentArray(ByteView commitment_subkey, ByteView nonce) {
-  std::array<uint8_t, 32> out{};
-  Hasher("kring-op-key-commit-v1", 32, commitment_subkey).Add(nonce).FinishInto(out);
+HashArray OpKeyCommitmentArray(ByteView commitment_subkey, ByteView nonce) {
+  HashArray out{};
+  Hasher("kring-op-key-commit-v1", crypto::kHashBytes, commitment_subkey)
+      .Add(nonce)
+      .FinishInto(out);
   return out;
 }
 

@@ -1,7 +1,5 @@
 #include "crypto/open_content.h"
 
-#include <sodium.h>
-
 #include "kring/common/crypto.h"
 #include "kring/common/protocol.h"
 
@@ -24,31 +22,25 @@ OpenedContent::Outcome OpenContentInto(const v1::Envelope& env, const EpochSubke
                          View(env.key_commitment()))) {
     return OpenedContent::Outcome::kCommitment;
   }
-  // crypto::AeadDecrypt, into a plaintext buffer of this thread's: a catch-up opens thousands of
-  // ops on each core, and a buffer per op was an allocation, its zeroing and its freeing. The
-  // buffer is wiped after every op, as a SecretBytes is when freed.
+  // Decrypted into a plaintext buffer of this thread's: a catch-up opens thousands of ops on each
+  // core, and a buffer per op was an allocation, its zeroing and its freeing. The buffer is wiped
+  // after every op, as a SecretBytes is when freed.
   thread_local SecretBytes plain;
   struct WipeAfter {
     SecretBytes& buffer;
     ~WipeAfter() { WipeMemory(buffer.data(), buffer.size()); }
   } wipe_after{plain};
-  const ByteView nonce = View(env.nonce()), ciphertext = View(env.ciphertext());
-  if (keys.content.size() != crypto_aead_xchacha20poly1305_ietf_KEYBYTES ||
-      nonce.size() != crypto_aead_xchacha20poly1305_ietf_NPUBBYTES ||
-      ciphertext.size() < crypto_aead_xchacha20poly1305_ietf_ABYTES) {
-    return OpenedContent::Outcome::kDecrypt;
-  }
-  plain.resize(ciphertext.size() - crypto_aead_xchacha20poly1305_ietf_ABYTES);
-  const std::array<uint8_t, 32> ad = protocol::AssociatedDataArray(View(env.header()), {});
-  unsigned long long plain_len = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          plain.data(), &plain_len, nullptr, ciphertext.data(), ciphertext.size(), ad.data(),
-          ad.size(), nonce.data(), keys.content.data()) != 0) {
-    return OpenedContent::Outcome::kDecrypt;
-  }
+  const ByteView ciphertext = View(env.ciphertext());
+  if (ciphertext.size() < crypto::kAeadOverhead) return OpenedContent::Outcome::kDecrypt;
+  plain.resize(ciphertext.size() - crypto::kAeadOverhead);
+  const std::array<uint8_t, crypto::kHashBytes> ad =
+      protocol::AssociatedDataArray(View(env.header()), {});
+  const Result<size_t> plain_len =
+      crypto::AeadDecryptInto(keys.content, View(env.nonce()), ciphertext, ad, plain);
+  if (!plain_len.ok()) return OpenedContent::Outcome::kDecrypt;
   // Parsed where it was decrypted: a copy without the padding would be one more allocation per
   // op of a catch-up.
-  const ByteView opened(plain.data(), static_cast<size_t>(plain_len));
+  const ByteView opened(plain.data(), plain_len.value());
   auto len = crypto::UnpaddedSize(opened, protocol::kPaddingBlock);
   if (!len.ok() || !out.ParseFromArray(opened.data(), static_cast<int>(len.value()))) {
     return OpenedContent::Outcome::kMalformed;

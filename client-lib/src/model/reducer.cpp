@@ -1,7 +1,6 @@
 #include "model/reducer.h"
 
 #include <algorithm>
-#include <cstring>
 #include <set>
 #include <string>
 
@@ -165,21 +164,8 @@ const std::string* MutatedEntityId(const v1::Mutation& m) {
   return nullptr;
 }
 
-EntityKey::EntityKey(ByteView id) {
-  KRING_CHECK(id.size() * 2 == digits_.size());
-  // The two digits of every byte value, one lookup per byte (HexOfPublic's table).
-  static constexpr std::array<std::array<char, 2>, 256> kPairs = [] {
-    constexpr char kDigits[] = "0123456789abcdef";
-    std::array<std::array<char, 2>, 256> pairs{};
-    for (size_t b = 0; b < pairs.size(); ++b) pairs[b] = {kDigits[b >> 4], kDigits[b & 15]};
-    return pairs;
-  }();
-  char* out = digits_.data();
-  for (const uint8_t b : id) {
-    std::memcpy(out, kPairs[b].data(), 2);
-    out += 2;
-  }
-}
+// HexOfPublicInto checks that `id` fills the 32 digits (16 bytes).
+EntityKey::EntityKey(ByteView id) { HexOfPublicInto(id, digits_); }
 
 std::string EpochLabel(uint32_t scope_id, uint64_t epoch) {
   return std::to_string(scope_id) + ":" + std::to_string(epoch);

@@ -50,6 +50,9 @@ std::string Hex(ByteView bytes);
 // The same lowercase hex by table lookups, not in constant time: only for public values such as
 // entity ids (the case state keys its entities by them, several times per op of a catch-up).
 std::string HexOfPublic(ByteView bytes);
+// The same digits into `out`, which must be 2 * bytes.size() characters: no allocation (for a key
+// looked up without a string, such as the reducer's EntityKey).
+void HexOfPublicInto(ByteView bytes, std::span<char> out);
 std::optional<Bytes> FromHex(std::string_view hex);
 // Constant-time equality for secrets and authenticators (sizes are public).
 bool ConstantTimeEqual(ByteView a, ByteView b);
