@@ -1,7 +1,6 @@
 #include "sync/verifier.h"
 
 #include <algorithm>
-#include <array>
 #include <set>
 #include <thread>
 
@@ -165,15 +164,17 @@ class BatchVerifier {
     return true;
   }
 
+  // The chain hash at a position up to the record's head (PageChainHash past it).
   Result<std::optional<Bytes>> HashAt(uint64_t seq) {
     if (seq == ctx_.record.head_seq) return std::optional<Bytes>(ctx_.record.head_hash);
-    if (seq > ctx_.record.head_seq) {
-      size_t idx = static_cast<size_t>(seq - ctx_.record.head_seq - 1);
-      if (idx < checked_.size())
-        return std::optional<Bytes>(ToBytes(checked_[idx].entry->chain_hash()));
-      return std::optional<Bytes>();
-    }
     return ctx_.chain_hash_at(seq);
+  }
+
+  // The chain hash at a position past the record's head, from this page's entry there: nullptr
+  // when that entry is not checked yet.
+  const std::string* PageChainHash(uint64_t seq) const {
+    const size_t idx = static_cast<size_t>(seq - ctx_.record.head_seq - 1);
+    return idx < checked_.size() ? &checked_[idx].entry->chain_hash() : nullptr;
   }
 
   // True when the op with this device counter appears after position `seq` in the response.
@@ -260,8 +261,7 @@ class BatchVerifier {
       if (!ConstantTimeEqual(View(h.case_id()), ctx_.record.case_id)) {
         return Fail(AlarmKind::kTamper, seq, "op belongs to another case", &entry);
       }
-      const std::array<uint8_t, crypto::kHashBytes> chain =
-          protocol::ChainHashArray(prev_chain, seq, op.envelope_hash);
+      const protocol::HashArray chain = protocol::ChainHashArray(prev_chain, seq, op.envelope_hash);
       if (!ConstantTimeEqual(chain, View(entry.chain_hash()))) {
         return Fail(AlarmKind::kTamper, seq, "chain hash does not recompute", &entry);
       }
@@ -344,11 +344,9 @@ class BatchVerifier {
         return Fail(AlarmKind::kFork, seq, "op was written after a later position", &entry);
       }
       if (h.seen_seq() > ctx_.record.head_seq) {
-        // Seen in this batch (seen_seq < seq): compared with that entry's chain hash in place,
-        // as HashAt would give it.
-        const size_t idx = static_cast<size_t>(h.seen_seq() - ctx_.record.head_seq - 1);
-        if (idx >= checked_.size() ||
-            !ConstantTimeEqual(View(checked_[idx].entry->chain_hash()), View(h.seen_hash()))) {
+        // Seen in this batch (seen_seq < seq): compared with that entry's chain hash in place.
+        const std::string* seen = PageChainHash(h.seen_seq());
+        if (seen == nullptr || !ConstantTimeEqual(View(*seen), View(h.seen_hash()))) {
           return Fail(AlarmKind::kFork, seq, "author saw a different history", &entry);
         }
       } else if (h.seen_seq() > 0) {
@@ -443,8 +441,9 @@ class BatchVerifier {
   // batch, so a failure later in the batch can put the state back without a copy of the whole
   // state: an entity that did not exist is noted by key (erased again by RestoreState), one that
   // did is copied at its first change in the batch. An entity the batch created has a created_seq
-  // past the record's head (every entity of the record's state was created at or before it), so
-  // it is not copied later: it was noted as absent before the op that created it.
+  // past the record's head (every entity of the record's state was created at or before it:
+  // CaseRecord::state), so it is not copied later: it was noted as absent before the op that
+  // created it.
   void JournalEntities(const v1::ContentOp& content) {
     const std::string* previous = nullptr;
     for (const v1::Mutation& m : content.mutations()) {
@@ -459,8 +458,7 @@ class BatchVerifier {
       const model::EntityKey key(View(*id));
       auto it = state_.entities().find(key.view());
       if (it == state_.entities().end()) {
-        std::array<char, 2 * crypto::kIdBytes>& absent = absent_entities_.emplace_back();
-        std::copy(key.view().begin(), key.view().end(), absent.begin());
+        absent_entities_.push_back(key);
       } else if (it->second.created_seq() <= ctx_.record.head_seq &&
                  entity_journal_.find(key.view()) == entity_journal_.end()) {
         entity_journal_.emplace(std::string(key.view()), it->second);
@@ -471,12 +469,12 @@ class BatchVerifier {
   // Undoes a partly applied batch: the journaled entities get their earlier values back, the
   // ones the batch created are removed, and everything else comes from the copy taken before the
   // fold.
+  // The absent ones are erased first: an entity the batch found, changed, removed and made again
+  // (were anything to remove entities) is in both lists and must end up as it was.
   void RestoreState() {
     auto& entities = *state_.mutable_entities();
+    for (const model::EntityKey& absent : absent_entities_) entities.erase(absent.view());
     for (auto& [key, before] : entity_journal_) entities[key] = std::move(before);
-    for (const auto& absent : absent_entities_) {
-      entities.erase(std::string_view(absent.data(), absent.size()));
-    }
     entities.swap(*rest_before_.mutable_entities());
     ctx_.record.state = std::move(rest_before_);
   }
@@ -864,17 +862,24 @@ class BatchVerifier {
       return Unreadable(AlarmKind::kTamper, c, "plaintext names another scope than its header");
     }
     JournalEntities(content);
+    SetFoldContext(seq, h, c.op->digest);
     // The op is opened for this fold only: its values move into the state.
-    // One context for the batch's ops, its ids assigned in place (no allocation per op).
-    fold_ctx_.seq = seq;
-    const ByteView author = View(h.author_account_id()), op_id = View(h.client_op_id());
-    fold_ctx_.author_account_id.assign(author.begin(), author.end());
-    fold_ctx_.client_op_id.assign(op_id.begin(), op_id.end());
-    fold_ctx_.scope_id = h.scope_id();
-    fold_ctx_.utf8_checked = true;
-    fold_ctx_.op_digest = c.op->digest;
     model::ApplyContent(state_, std::move(content), fold_ctx_);
     return true;
+  }
+
+  // The batch's one OpContext, set whole for the op at `seq`, its ids assigned into the buffers
+  // of the op before (no allocation per op). The structured binding names every field, so a
+  // field OpContext gains stops the build here instead of carrying over from the op before.
+  void SetFoldContext(uint64_t seq, const v1::OpHeader& h, ByteView op_digest) {
+    auto& [at_seq, author, op_id, scope, utf8_checked, digest] = fold_ctx_;
+    at_seq = seq;
+    const ByteView author_in = View(h.author_account_id()), op_id_in = View(h.client_op_id());
+    author.assign(author_in.begin(), author_in.end());
+    op_id.assign(op_id_in.begin(), op_id_in.end());
+    scope = h.scope_id();
+    utf8_checked = true;  // opened ops are parsed by protobuf
+    digest = op_digest;
   }
 
   // An opened op, on the page's arena.
@@ -934,6 +939,13 @@ class BatchVerifier {
     // Folded in place; RestoreState undoes it on failure.
     state_ = std::move(ctx_.record.state);
     ctx_.record.state.Clear();
+#ifndef NDEBUG
+    // CaseRecord::state's rule, which JournalEntities relies on; the store's load does not walk
+    // the entities, so only debug builds check it here.
+    for (const auto& [key, entity] : state_.entities()) {
+      KRING_CHECK(entity.created_seq() <= ctx_.record.head_seq);
+    }
+#endif
     rest_before_ = CopyWithoutEntities(state_);
     for (const Checked& c : checked_) {
       const uint64_t seq = c.entry->seq();
@@ -1028,8 +1040,8 @@ class BatchVerifier {
   v1::CaseState rest_before_;  // the state without its entities, before ApplyAll
   // By entity key: the entities as they were before the batch (JournalEntities).
   std::map<std::string, v1::Entity, std::less<>> entity_journal_;
-  std::vector<std::array<char, 2 * crypto::kIdBytes>> absent_entities_;
-  model::OpContext fold_ctx_;  // ApplyContent's, reused from op to op
+  std::vector<model::EntityKey> absent_entities_;  // by JournalEntities, erased on failure
+  model::OpContext fold_ctx_;                      // ApplyContent's, reused from op to op
   std::map<std::pair<uint32_t, uint64_t>, EpochSubkeys> subkeys_;
   std::map<Bytes, UserChain> chains_;                 // by account id, for this batch
   std::vector<PreOpened> pre_opened_;                 // by index in checked_
