@@ -2,11 +2,6 @@
 
 #include <sodium.h>
 
-#include <array>
-#include <cstring>
-
-#include "kring/common/status.h"
-
 namespace kring {
 
 void WipeMemory(void* p, std::size_t n) { sodium_memzero(p, n); }
@@ -18,32 +13,10 @@ std::string Hex(ByteView bytes) {
   return out;
 }
 
-namespace {
-
-// The two hex digits of every byte value: one lookup per byte (a sync makes an entity key of
-// every created entity's id).
-constexpr std::array<std::array<char, 2>, 256> kHexPairs = [] {
-  constexpr char kDigits[] = "0123456789abcdef";
-  std::array<std::array<char, 2>, 256> pairs{};
-  for (size_t b = 0; b < pairs.size(); ++b) pairs[b] = {kDigits[b >> 4], kDigits[b & 15]};
-  return pairs;
-}();
-
-}  // namespace
-
 std::string HexOfPublic(ByteView bytes) {
   std::string out(bytes.size() * 2, '\0');
   HexOfPublicInto(bytes, out);
   return out;
-}
-
-void HexOfPublicInto(ByteView bytes, std::span<char> out) {
-  KRING_CHECK(out.size() == bytes.size() * 2);
-  char* p = out.data();
-  for (const uint8_t b : bytes) {
-    std::memcpy(p, kHexPairs[b].data(), 2);
-    p += 2;
-  }
 }
 
 std::optional<Bytes> FromHex(std::string_view hex) {

@@ -27,6 +27,8 @@ inline constexpr size_t kSourceDigestBytes = 16;
 // such values out of its sealed state (store/stored_state.h); a shorter one needs none.
 inline constexpr size_t kMinSourcedValueBytes = 128;
 
+// A field added here is set in BatchVerifier::SetFoldContext too (its structured binding stops
+// the build until it is).
 struct OpContext {
   uint64_t seq = 0;  // 0 for a pending intent in the optimistic view
   Bytes author_account_id;

@@ -466,11 +466,10 @@ class BatchVerifier {
     }
   }
 
-  // Undoes a partly applied batch: the journaled entities get their earlier values back, the
-  // ones the batch created are removed, and everything else comes from the copy taken before the
-  // fold.
-  // The absent ones are erased first: an entity the batch found, changed, removed and made again
-  // (were anything to remove entities) is in both lists and must end up as it was.
+  // Undoes a partly applied batch: the entities it created are removed, the journaled
+  // entities get their earlier values back, and everything else comes from the copy taken before
+  // the fold. Removed first: an entity the batch found, changed, removed and made again (were
+  // anything to remove entities) is in both lists and must end up as it was.
   void RestoreState() {
     auto& entities = *state_.mutable_entities();
     for (const model::EntityKey& absent : absent_entities_) entities.erase(absent.view());
