@@ -2,9 +2,6 @@
 
 #include <sodium.h>
 
-#include <array>
-#include <cstring>
-
 namespace kring {
 
 void WipeMemory(void* p, std::size_t n) { sodium_memzero(p, n); }
@@ -16,26 +13,9 @@ std::string Hex(ByteView bytes) {
   return out;
 }
 
-namespace {
-
-// The two hex digits of every byte value: one lookup per byte (a sync makes an entity key of
-// every created entity's id).
-constexpr std::array<std::array<char, 2>, 256> kHexPairs = [] {
-  constexpr char kDigits[] = "0123456789abcdef";
-  std::array<std::array<char, 2>, 256> pairs{};
-  for (size_t b = 0; b < pairs.size(); ++b) pairs[b] = {kDigits[b >> 4], kDigits[b & 15]};
-  return pairs;
-}();
-
-}  // namespace
-
 std::string HexOfPublic(ByteView bytes) {
   std::string out(bytes.size() * 2, '\0');
-  char* p = out.data();
-  for (const uint8_t b : bytes) {
-    std::memcpy(p, kHexPairs[b].data(), 2);
-    p += 2;
-  }
+  HexOfPublicInto(bytes, out);
   return out;
 }
 

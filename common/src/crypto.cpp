@@ -57,10 +57,15 @@ Hasher& Hasher::Add(ByteView part) {
 
 Bytes Hasher::Finish() {
   Bytes out(out_len_);
+  FinishInto(out);
+  return out;
+}
+
+void Hasher::FinishInto(std::span<uint8_t> out) {
+  KRING_CHECK(out.size() == out_len_);
   crypto_generichash_final(reinterpret_cast<crypto_generichash_state*>(state_), out.data(),
                            out.size());
   sodium_memzero(state_, sizeof state_);
-  return out;
 }
 
 SigningKeyPair SigningKeyPairFromSeed(ByteView seed32) {
@@ -146,20 +151,30 @@ Bytes AeadEncrypt(ByteView key, ByteView nonce, ByteView plaintext, ByteView ad)
 }
 
 Result<SecretBytes> AeadDecrypt(ByteView key, ByteView nonce, ByteView ciphertext, ByteView ad) {
+  if (ciphertext.size() < crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+    return InvalidArgument("malformed ciphertext");
+  }
+  SecretBytes out(ciphertext.size() - crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  KRING_ASSIGN_OR_RETURN(const size_t out_len, AeadDecryptInto(key, nonce, ciphertext, ad, out));
+  out.resize(out_len);
+  return out;
+}
+
+Result<size_t> AeadDecryptInto(ByteView key, ByteView nonce, ByteView ciphertext, ByteView ad,
+                               std::span<uint8_t> out) {
   if (key.size() != crypto_aead_xchacha20poly1305_ietf_KEYBYTES ||
       nonce.size() != crypto_aead_xchacha20poly1305_ietf_NPUBBYTES ||
       ciphertext.size() < crypto_aead_xchacha20poly1305_ietf_ABYTES) {
     return InvalidArgument("malformed ciphertext");
   }
-  SecretBytes out(ciphertext.size() - crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  KRING_CHECK(out.size() >= ciphertext.size() - crypto_aead_xchacha20poly1305_ietf_ABYTES);
   unsigned long long out_len = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(out.data(), &out_len, nullptr, ciphertext.data(),
                                                  ciphertext.size(), ad.data(), ad.size(),
                                                  nonce.data(), key.data()) != 0) {
     return Status(StatusCode::kDataLoss, "ciphertext does not authenticate");
   }
-  out.resize(static_cast<size_t>(out_len));
-  return out;
+  return static_cast<size_t>(out_len);
 }
 
 Bytes Pad(ByteView data, size_t block_size) {

@@ -58,11 +58,25 @@ Bytes EnvelopeHash(const v1::Envelope& env) {
 }
 
 Bytes ChainHash(ByteView prev, uint64_t seq, ByteView envelope_hash) {
-  return Hasher("kring-chain-v1").Add(prev).AddU64(seq).Add(envelope_hash).Finish();
+  const HashArray h = ChainHashArray(prev, seq, envelope_hash);
+  return Bytes(h.begin(), h.end());
+}
+
+HashArray ChainHashArray(ByteView prev, uint64_t seq, ByteView envelope_hash) {
+  HashArray out{};
+  Hasher("kring-chain-v1").Add(prev).AddU64(seq).Add(envelope_hash).FinishInto(out);
+  return out;
 }
 
 Bytes AssociatedData(ByteView header, ByteView control_body) {
-  return Hasher("kring-op-ad-v1").Add(header).Add(control_body).Finish();
+  const HashArray h = AssociatedDataArray(header, control_body);
+  return Bytes(h.begin(), h.end());
+}
+
+HashArray AssociatedDataArray(ByteView header, ByteView control_body) {
+  HashArray out{};
+  Hasher("kring-op-ad-v1").Add(header).Add(control_body).FinishInto(out);
+  return out;
 }
 
 Bytes ReceiptSignInput(ByteView case_id, uint64_t seq, ByteView chain_hash, int64_t time_ms) {
@@ -109,7 +123,16 @@ Bytes OpKeyCommitment(ByteView epoch_key, ByteView nonce) {
 }
 
 Bytes OpKeyCommitmentWithSubkey(ByteView commitment_subkey, ByteView nonce) {
-  return Hasher("kring-op-key-commit-v1", 32, commitment_subkey).Add(nonce).Finish();
+  const HashArray h = OpKeyCommitmentArray(commitment_subkey, nonce);
+  return Bytes(h.begin(), h.end());
+}
+
+HashArray OpKeyCommitmentArray(ByteView commitment_subkey, ByteView nonce) {
+  HashArray out{};
+  Hasher("kring-op-key-commit-v1", crypto::kHashBytes, commitment_subkey)
+      .Add(nonce)
+      .FinishInto(out);
+  return out;
 }
 
 std::string EpochFingerprint(ByteView epoch_key, ByteView case_id, uint32_t scope_id,

@@ -9,6 +9,8 @@
 #include "kring/common/protocol.h"
 #include "kring/common/utf8.h"
 
+#include "model/reducer.h"
+
 using namespace kring;
 
 namespace {
@@ -27,6 +29,35 @@ TEST_CASE("labelled BLAKE2b framing matches the documented encoding", "[crypto]"
   CHECK(Hex(protocol::DeviceId(pk)) == "70cc866b8d81ae49c0d8dc3c1e144619");
   CHECK(Hex(protocol::ChainHash({}, 1, Bytes(32, 0))) ==
         "dacf6b58011aca9acb49bb0ccc37d268572fd90a53aa62df892d0117a28870a4");
+}
+
+// The vectors were computed with main's Bytes forms before the array forms existed (and agree
+// with Python's hashlib): the array forms, which the Bytes forms now wrap, must give them too.
+TEST_CASE("chain hash, associated data and op key commitment match known answers", "[crypto]") {
+  Bytes header(41);
+  for (size_t i = 0; i < header.size(); ++i) header[i] = static_cast<uint8_t>(i);
+  const Bytes body = ToBytes("control body");
+  const Bytes prev(32, 0x11), envelope_hash(32, 0x22), subkey(32, 0x33);
+  Bytes nonce(24);
+  for (size_t i = 0; i < nonce.size(); ++i) nonce[i] = static_cast<uint8_t>(i);
+  auto hex = [](const protocol::HashArray& a) { return Hex(a); };
+
+  const char* ad_empty = "4c233af3eac8fab8ff8c839854b25af0390eb545648364ef97d84e1b54c7214c";
+  const char* ad_body = "05ee044e7694b39fb8b3087a04e86fc6ca250a1124794b3e249bcf6dacc62430";
+  CHECK(Hex(protocol::AssociatedData(header, {})) == ad_empty);
+  CHECK(hex(protocol::AssociatedDataArray(header, {})) == ad_empty);
+  CHECK(Hex(protocol::AssociatedData(header, body)) == ad_body);
+  CHECK(hex(protocol::AssociatedDataArray(header, body)) == ad_body);
+
+  const char* chain = "8cc842aeced5ce79678b29affed0dae8164f9eea93b7fa46e57349434addb235";
+  CHECK(Hex(protocol::ChainHash(prev, 7, envelope_hash)) == chain);
+  CHECK(hex(protocol::ChainHashArray(prev, 7, envelope_hash)) == chain);
+  const char* first_chain = "dacf6b58011aca9acb49bb0ccc37d268572fd90a53aa62df892d0117a28870a4";
+  CHECK(hex(protocol::ChainHashArray({}, 1, Bytes(32, 0))) == first_chain);
+
+  const char* commitment = "1108ae336db055ec9b92d56dad2cfdfe98e5bbe7ac21a34b6ded78c8a8d5d27e";
+  CHECK(Hex(protocol::OpKeyCommitmentWithSubkey(subkey, nonce)) == commitment);
+  CHECK(hex(protocol::OpKeyCommitmentArray(subkey, nonce)) == commitment);
 }
 
 TEST_CASE("Ed25519 matches RFC 8032 test 1 and rejects tampering", "[crypto]") {
@@ -58,6 +89,31 @@ TEST_CASE("AEAD fails on a flipped bit, other associated data or another key", "
   CHECK_FALSE(crypto::AeadDecrypt(key, nonce, flipped, ad).ok());
   CHECK_FALSE(crypto::AeadDecrypt(key, nonce, ct, ToBytes("other")).ok());
   CHECK_FALSE(crypto::AeadDecrypt(crypto::RandomSecret(32), nonce, ct, ad).ok());
+}
+
+// AeadDecryptInto opens into a buffer the caller keeps; it refuses what AeadDecrypt refuses.
+TEST_CASE("AEAD into a buffer opens what AeadDecrypt opens and refuses the rest", "[crypto]") {
+  SecretBytes key = crypto::RandomSecret(32);
+  Bytes nonce = crypto::RandomBytes(24);
+  Bytes ad = ToBytes("header");
+  Bytes ct = crypto::AeadEncrypt(key, nonce, ToBytes("secret plan"), ad);
+  SecretBytes out(64, 0xee);  // larger than needed: the size says where the plaintext ends
+  auto len = crypto::AeadDecryptInto(key, nonce, ct, ad, out);
+  REQUIRE(len.ok());
+  CHECK(std::string(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(len.value())) ==
+        "secret plan");
+  Bytes flipped = ct;
+  flipped[3] ^= 0x40;
+  CHECK(crypto::AeadDecryptInto(key, nonce, flipped, ad, out).status().code() ==
+        StatusCode::kDataLoss);
+  CHECK_FALSE(crypto::AeadDecryptInto(key, nonce, ct, ToBytes("other"), out).ok());
+  CHECK_FALSE(crypto::AeadDecryptInto(crypto::RandomSecret(32), nonce, ct, ad, out).ok());
+  CHECK(crypto::AeadDecryptInto(key, Bytes(23), ct, ad, out).status().code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(crypto::AeadDecryptInto(key, nonce, Bytes(15), ad, out).status().code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(crypto::AeadDecrypt(key, nonce, Bytes(15), ad).status().code() ==
+        StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("sealed boxes open only with the recipient key", "[crypto]") {
@@ -188,6 +244,21 @@ TEST_CASE("hex of public values equals the constant-time hex", "[crypto]") {
   CHECK(HexOfPublic({}).empty());
   const Bytes id = crypto::RandomBytes(16);
   CHECK(HexOfPublic(id) == Hex(id));
+}
+
+// The reducer keys entities by model::EntityKey (lookups) and by HexOfPublic strings (stored
+// keys, read with Hex): all three must agree on every byte value.
+TEST_CASE("entity keys equal the hex of their id for every byte value", "[crypto]") {
+  for (size_t first = 0; first < 256; first += crypto::kIdBytes) {
+    Bytes id(crypto::kIdBytes);
+    for (size_t i = 0; i < id.size(); ++i) id[i] = static_cast<uint8_t>(first + i);
+    const client::model::EntityKey key(id);
+    CHECK(key.view() == Hex(id));
+    CHECK(key.view() == HexOfPublic(id));
+  }
+  std::array<char, 4> out{};
+  HexOfPublicInto(ToBytes("\x0f\xa0"), out);
+  CHECK(std::string_view(out.data(), out.size()) == "0fa0");
 }
 
 TEST_CASE("epoch fingerprints are short, stable and bound to key and epoch", "[crypto]") {

@@ -80,6 +80,16 @@ class Log {
     return r;
   }
 
+  // Entries after `after` up to the `upto`-th, under a head signed for the `upto`-th (a server
+  // that has not served the rest yet).
+  v1::PullResponse Range(size_t after, size_t upto) const {
+    v1::PullResponse r;
+    for (size_t i = after; i < upto && i < entries_.size(); ++i) *r.add_entries() = entries_[i];
+    *r.mutable_head() = protocol::MakeReceipt(case_id_, upto, View(entries_[upto - 1].chain_hash()),
+                                              1700000000000, server_.secret_key);
+    return r;
+  }
+
   // The first `n` entries only, under a head signed for the n-th (a server that has not served
   // the rest yet).
   v1::PullResponse FirstPage(size_t n) const {
@@ -111,6 +121,27 @@ v1::ContentOp Note(const std::string& id, const std::string& text, bool create) 
   sf->set_field("text");
   sf->mutable_value()->set_text(text);
   return op;
+}
+
+void AddCreate(v1::ContentOp& op, const std::string& id) {
+  v1::CreateEntity* ce = op.add_mutations()->mutable_create_entity();
+  ce->set_entity_id(id);
+  ce->set_type("note");
+}
+
+void AddText(v1::ContentOp& op, const std::string& id, const std::string& text) {
+  v1::SetField* sf = op.add_mutations()->mutable_set_field();
+  sf->set_entity_id(id);
+  sf->set_field("text");
+  sf->mutable_value()->set_text(text);
+}
+
+void AddDelete(v1::ContentOp& op, const std::string& id) {
+  op.add_mutations()->mutable_delete_entity()->set_entity_id(id);
+}
+
+const std::string& Text(const v1::CaseState& state, const std::string& id) {
+  return state.entities().at(HexOfPublic(View(id))).fields().at("text").value().text();
 }
 
 // A Rekey of scope 0 to `epoch`, the key boxed for the chair and the member.
@@ -175,17 +206,46 @@ TEST_CASE("a page that fails halfway hands the state back exactly as before it",
   const SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
 
   const v1::ControlBody rekey = AppendStart(log, chair, member, epoch_key);
-  const std::string first = ToString(crypto::RandomBytes(crypto::kIdBytes));
-  v1::ContentOp note = Note(first, "eerste", true);
+  auto new_id = [] { return ToString(crypto::RandomBytes(crypto::kIdBytes)); };
+  // The first page's notes: one changed once by the second page, one it deletes, one it changes
+  // in two ops.
+  const std::string first = new_id(), doomed = new_id(), twice = new_id();
+  v1::ContentOp note;
+  note.set_version(1);
+  for (const std::string* id : {&first, &doomed, &twice}) {
+    AddCreate(note, *id);
+    AddText(note, *id, "eerste");
+  }
   log.Append(member, v1::OP_KIND_CONTENT, nullptr, &note, epoch_key);
   const size_t first_page = 3;
 
-  // The second page changes the first note, adds a second one, then breaks a rule: a plain
-  // member may not make a new key for the case.
-  note = Note(first, "veranderd", false);
+  // The second page changes the first note, deletes one and changes another in two ops, adds a
+  // second note and changes it again (an entity the page itself created), adds a third and
+  // deletes it again, names entities by ids of 15 and 17 bytes (which the fold refuses), then
+  // breaks a rule: a plain member may not make a new key for the case.
+  const std::string second = new_id(), brief = new_id();
+  note.Clear();
+  note.set_version(1);
+  AddText(note, first, "veranderd");
+  AddDelete(note, doomed);
+  AddText(note, twice, "een keer");
   log.Append(member, v1::OP_KIND_CONTENT, nullptr, &note, epoch_key);
-  note = Note(ToString(crypto::RandomBytes(crypto::kIdBytes)), "tweede", true);
+  note = Note(second, "tweede", true);
+  AddCreate(note, brief);
+  AddText(note, brief, "kort");
   log.Append(chair, v1::OP_KIND_CONTENT, nullptr, &note, epoch_key);
+  note = Note(second, "tweede, veranderd", false);
+  AddDelete(note, brief);
+  const std::string short_id = new_id().substr(1), long_id = new_id() + "x";
+  AddText(note, short_id, "te kort");
+  AddCreate(note, long_id);
+  AddDelete(note, long_id);
+  log.Append(chair, v1::OP_KIND_CONTENT, nullptr, &note, epoch_key);
+  note.Clear();
+  note.set_version(1);
+  AddText(note, twice, "twee keer");
+  log.Append(member, v1::OP_KIND_CONTENT, nullptr, &note, epoch_key);
+  const size_t without_failing = 7;
   log.Append(member, v1::OP_KIND_REKEY, &rekey, nullptr, {});
 
   client::CaseRecord rec;
@@ -206,7 +266,7 @@ TEST_CASE("a page that fails halfway hands the state back exactly as before it",
   REQUIRE(v1r.error.ok());
   REQUIRE_FALSE(v1r.failure);
   REQUIRE(v1r.batch.entries.size() == first_page);
-  REQUIRE(v1r.batch.state.entities_size() == 1);
+  REQUIRE(v1r.batch.state.entities_size() == 3);
   for (auto& [d, h] : v1r.batch.device_heads) heads[d] = h;
   keys = v1r.batch.epoch_keys;
   REQUIRE(keys.size() == 1);
@@ -217,6 +277,25 @@ TEST_CASE("a page that fails halfway hands the state back exactly as before it",
   rec.state = std::move(v1r.batch.state);
   const v1::CaseState before = rec.state;
 
+  // The same page without its failing op applies every change: the state a failed page hands
+  // back is not merely one that nothing was applied to.
+  client::VerifyContext ctx3;
+  ctx3.record = rec;
+  context(ctx3);
+  client::VerifyResult v3r = client::VerifyPull(ctx3, log.Range(first_page, without_failing));
+  REQUIRE(v3r.error.ok());
+  REQUIRE_FALSE(v3r.failure);
+  const v1::CaseState& applied = v3r.batch.state;
+  CHECK(applied.entities_size() == 5);
+  CHECK(Text(applied, first) == "veranderd");
+  CHECK(applied.entities().at(HexOfPublic(View(doomed))).deleted());
+  CHECK(Text(applied, twice) == "twee keer");
+  CHECK(Text(applied, second) == "tweede, veranderd");
+  CHECK(applied.entities().at(HexOfPublic(View(brief))).deleted());
+  for (const auto& [key, entity] : applied.entities()) {
+    CHECK(entity.entity_id().size() == crypto::kIdBytes);
+  }
+
   client::VerifyContext ctx2;
   ctx2.record = std::move(rec);
   context(ctx2);
@@ -224,8 +303,10 @@ TEST_CASE("a page that fails halfway hands the state back exactly as before it",
   REQUIRE(v2r.error.ok());
   REQUIRE(v2r.failure);
   CHECK(v2r.failure->kind == client::AlarmKind::kTamper);
-  CHECK(v2r.failure->seq == 6);
+  CHECK(v2r.failure->seq == 8);
   CHECK(MessageDifferencer::Equals(before, ctx2.record.state));
+  CHECK(before.entities_size() == 3);
+  CHECK_FALSE(before.entities().at(HexOfPublic(View(doomed))).deleted());
 }
 
 // A catch-up parses each page into the messages of the page two before (ParsedPage), on the

@@ -26,8 +26,9 @@ bool ValidValue(const v1::Value& v, bool check_utf8 = true) {
          (!v.has_text() || !check_utf8 || utf8::IsValid(v.text()));
 }
 
+// `id`: 16 bytes (CheckMutation).
 v1::Entity* FindEntity(v1::CaseState& state, const std::string& id) {
-  auto it = state.mutable_entities()->find(HexOfPublic(View(id)));
+  auto it = state.mutable_entities()->find(EntityKey(View(id)).view());
   return it == state.mutable_entities()->end() ? nullptr : &it->second;
 }
 
@@ -54,9 +55,10 @@ void ApplySetField(v1::CaseState& state, v1::Entity* e, const v1::SetField& m, c
                    int index, v1::Value* value) {
   if (e == nullptr) return;
   auto& fields = *e->mutable_fields();
-  auto it = fields.find(m.field());
+  // One lookup: the field's slot, made empty when the field is new.
+  auto [it, is_new] = fields.try_emplace(m.field());
   std::string own_revision = ToString(ctx.client_op_id);
-  if (it != fields.end()) {
+  if (!is_new) {
     const v1::FieldState& current = it->second;
     bool based_on_current = current.revision() == m.base_revision();
     if (!based_on_current && current.revision() != own_revision) {
@@ -77,7 +79,7 @@ void ApplySetField(v1::CaseState& state, v1::Entity* e, const v1::SetField& m, c
       }
     }
   }
-  v1::FieldState& fs = fields[m.field()];
+  v1::FieldState& fs = it->second;
   TakeValue(m.value(), value, fs.mutable_value());
   fs.set_revision(std::move(own_revision));
   fs.set_seq(ctx.seq);
@@ -161,6 +163,9 @@ const std::string* MutatedEntityId(const v1::Mutation& m) {
   }
   return nullptr;
 }
+
+// HexOfPublicInto checks that `id` fills the 32 digits (16 bytes).
+EntityKey::EntityKey(ByteView id) { HexOfPublicInto(id, digits_); }
 
 std::string EpochLabel(uint32_t scope_id, uint64_t epoch) {
   return std::to_string(scope_id) + ":" + std::to_string(epoch);
@@ -711,9 +716,10 @@ void ApplyContentOp(v1::CaseState& state, const v1::ContentOp& op, const OpConte
     switch (m.kind_case()) {
       case v1::Mutation::kCreateEntity: {
         if (!EntityIdFitsScope(state, ctx.scope_id, m.create_entity().entity_id())) break;
-        const std::string key = HexOfPublic(View(m.create_entity().entity_id()));
-        if (state.entities().count(key) != 0) break;
-        v1::Entity& e = (*state.mutable_entities())[key];
+        auto [slot, created] = state.mutable_entities()->try_emplace(
+            std::string(EntityKey(View(m.create_entity().entity_id())).view()));
+        if (!created) break;
+        v1::Entity& e = slot->second;
         e.set_entity_id(m.create_entity().entity_id());
         e.set_type(m.create_entity().type());
         e.set_scope_id(ctx.scope_id);

@@ -27,6 +27,8 @@ inline constexpr size_t kSourceDigestBytes = 16;
 // such values out of its sealed state (store/stored_state.h); a shorter one needs none.
 inline constexpr size_t kMinSourcedValueBytes = 128;
 
+// A field added here is set in BatchVerifier::SetFoldContext too (its structured binding stops
+// the build until it is).
 struct OpContext {
   uint64_t seq = 0;  // 0 for a pending intent in the optimistic view
   Bytes author_account_id;
@@ -73,6 +75,17 @@ Status ValidateMutation(const v1::Mutation& m);
 const v1::Member* FindMember(const v1::CaseState& state, ByteView account_id);
 // The entity a mutation changes; nullptr for CreateEntity (a new one) and an empty mutation.
 const std::string* MutatedEntityId(const v1::Mutation& m);
+// An entity's key in CaseState.entities (HexOfPublic of its 16-byte id) in a buffer of its own,
+// to look the entity up without allocating a string (protobuf's string-keyed maps take a
+// string_view). `id` must be 16 bytes.
+class EntityKey {
+ public:
+  explicit EntityKey(ByteView id);
+  std::string_view view() const { return {digits_.data(), digits_.size()}; }
+
+ private:
+  std::array<char, 32> digits_;
+};
 // "scope:epoch", the key of CaseState.unreadable_epochs.
 std::string EpochLabel(uint32_t scope_id, uint64_t epoch);
 // "scope:hex device id", the key of CaseState.revocation_rekeys.

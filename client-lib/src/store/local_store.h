@@ -36,7 +36,10 @@ struct CaseRecord {
   uint64_t head_seq = 0;
   Bytes head_hash;
   bool halted = false;
-  v1::CaseState state;  // confirmed state
+  // The confirmed state: the fold of the log up to head_seq. So every entity in it has
+  // created_seq <= head_seq (the verifier's undo journal relies on it, and checks it in debug
+  // builds: BatchVerifier::ApplyAll).
+  v1::CaseState state;
 };
 
 // What a sync asks of a case before it pulls: small, so it needs no copy of the state.

@@ -164,15 +164,17 @@ class BatchVerifier {
     return true;
   }
 
+  // The chain hash at a position up to the record's head (PageChainHash past it).
   Result<std::optional<Bytes>> HashAt(uint64_t seq) {
     if (seq == ctx_.record.head_seq) return std::optional<Bytes>(ctx_.record.head_hash);
-    if (seq > ctx_.record.head_seq) {
-      size_t idx = static_cast<size_t>(seq - ctx_.record.head_seq - 1);
-      if (idx < checked_.size())
-        return std::optional<Bytes>(ToBytes(checked_[idx].entry->chain_hash()));
-      return std::optional<Bytes>();
-    }
     return ctx_.chain_hash_at(seq);
+  }
+
+  // The chain hash at a position past the record's head, from this page's entry there: nullptr
+  // when that entry is not checked yet.
+  const std::string* PageChainHash(uint64_t seq) const {
+    const size_t idx = static_cast<size_t>(seq - ctx_.record.head_seq - 1);
+    return idx < checked_.size() ? &checked_[idx].entry->chain_hash() : nullptr;
   }
 
   // True when the op with this device counter appears after position `seq` in the response.
@@ -259,7 +261,7 @@ class BatchVerifier {
       if (!ConstantTimeEqual(View(h.case_id()), ctx_.record.case_id)) {
         return Fail(AlarmKind::kTamper, seq, "op belongs to another case", &entry);
       }
-      Bytes chain = protocol::ChainHash(prev_chain, seq, op.envelope_hash);
+      const protocol::HashArray chain = protocol::ChainHashArray(prev_chain, seq, op.envelope_hash);
       if (!ConstantTimeEqual(chain, View(entry.chain_hash()))) {
         return Fail(AlarmKind::kTamper, seq, "chain hash does not recompute", &entry);
       }
@@ -341,7 +343,13 @@ class BatchVerifier {
       if (h.seen_seq() >= seq) {
         return Fail(AlarmKind::kFork, seq, "op was written after a later position", &entry);
       }
-      if (h.seen_seq() > 0) {
+      if (h.seen_seq() > ctx_.record.head_seq) {
+        // Seen in this batch (seen_seq < seq): compared with that entry's chain hash in place.
+        const std::string* seen = PageChainHash(h.seen_seq());
+        if (seen == nullptr || !ConstantTimeEqual(View(*seen), View(h.seen_hash()))) {
+          return Fail(AlarmKind::kFork, seq, "author saw a different history", &entry);
+        }
+      } else if (h.seen_seq() > 0) {
         auto seen = HashAt(h.seen_seq());
         if (!seen.ok()) return LocalError(seen.status());
         if (!seen.value() || !ConstantTimeEqual(**seen, View(h.seen_hash()))) {
@@ -371,7 +379,7 @@ class BatchVerifier {
         author_memo_ = AuthorMemo();
       }
       checked_.push_back(Checked{&entry, &op});
-      prev_chain = std::move(chain);
+      prev_chain.assign(chain.begin(), chain.end());
       ++expected;
     }
     if (!ctx_.replay && !checked_.empty() && checked_.back().entry->seq() == resp_.head().seq() &&
@@ -429,38 +437,43 @@ class BatchVerifier {
     return &subkeys_.emplace(std::make_pair(scope, epoch), DeriveEpochSubkeys(*key)).first->second;
   }
 
-  // Remembers, once per batch, each entity a content op is about to change (or create), so a
-  // failure later in the batch can put the state back without a copy of the whole state.
+  // Remembers each entity a content op is about to change (or create) as it was before the
+  // batch, so a failure later in the batch can put the state back without a copy of the whole
+  // state: an entity that did not exist is noted by key (erased again by RestoreState), one that
+  // did is copied at its first change in the batch. An entity the batch created has a created_seq
+  // past the record's head (every entity of the record's state was created at or before it:
+  // CaseRecord::state), so it is not copied later: it was noted as absent before the op that
+  // created it.
   void JournalEntities(const v1::ContentOp& content) {
     const std::string* previous = nullptr;
     for (const v1::Mutation& m : content.mutations()) {
       const std::string* id = m.kind_case() == v1::Mutation::kCreateEntity
                                   ? &m.create_entity().entity_id()
                                   : model::MutatedEntityId(m);
-      if (id == nullptr) continue;
+      // A mutation with a malformed id changes nothing (model::ApplyContent refuses it).
+      if (id == nullptr || id->size() != crypto::kIdBytes) continue;
       // An op usually changes one entity several times (create, then set its fields).
       if (previous != nullptr && *previous == *id) continue;
       previous = id;
-      std::string key = HexOfPublic(View(*id));
-      if (entity_journal_.count(key) != 0) continue;
-      auto it = state_.entities().find(key);
-      entity_journal_.emplace(std::move(key), it == state_.entities().end()
-                                                  ? std::optional<v1::Entity>()
-                                                  : std::optional<v1::Entity>(it->second));
+      const model::EntityKey key(View(*id));
+      auto it = state_.entities().find(key.view());
+      if (it == state_.entities().end()) {
+        absent_entities_.push_back(key);
+      } else if (it->second.created_seq() <= ctx_.record.head_seq &&
+                 entity_journal_.find(key.view()) == entity_journal_.end()) {
+        entity_journal_.emplace(std::string(key.view()), it->second);
+      }
     }
   }
 
-  // Undoes a partly applied batch: the journaled entities get their earlier values back and
-  // everything else comes from the copy taken before the fold.
+  // Undoes a partly applied batch: the entities it created are removed, the journaled
+  // entities get their earlier values back, and everything else comes from the copy taken before
+  // the fold. Removed first: an entity the batch found, changed, removed and made again (were
+  // anything to remove entities) is in both lists and must end up as it was.
   void RestoreState() {
     auto& entities = *state_.mutable_entities();
-    for (auto& [key, before] : entity_journal_) {
-      if (before) {
-        entities[key] = std::move(*before);
-      } else {
-        entities.erase(key);
-      }
-    }
+    for (const model::EntityKey& absent : absent_entities_) entities.erase(absent.view());
+    for (auto& [key, before] : entity_journal_) entities[key] = std::move(before);
     entities.swap(*rest_before_.mutable_entities());
     ctx_.record.state = std::move(rest_before_);
   }
@@ -848,12 +861,24 @@ class BatchVerifier {
       return Unreadable(AlarmKind::kTamper, c, "plaintext names another scope than its header");
     }
     JournalEntities(content);
+    SetFoldContext(seq, h, c.op->digest);
     // The op is opened for this fold only: its values move into the state.
-    model::ApplyContent(
-        state_, std::move(content),
-        {seq, ToBytes(h.author_account_id()), ToBytes(h.client_op_id()), h.scope_id(),
-         /*utf8_checked=*/true, c.op->digest});
+    model::ApplyContent(state_, std::move(content), fold_ctx_);
     return true;
+  }
+
+  // The batch's one OpContext, set whole for the op at `seq`, its ids assigned into the buffers
+  // of the op before (no allocation per op). The structured binding names every field, so a
+  // field OpContext gains stops the build here instead of carrying over from the op before.
+  void SetFoldContext(uint64_t seq, const v1::OpHeader& h, ByteView op_digest) {
+    auto& [at_seq, author, op_id, scope, utf8_checked, digest] = fold_ctx_;
+    at_seq = seq;
+    const ByteView author_in = View(h.author_account_id()), op_id_in = View(h.client_op_id());
+    author.assign(author_in.begin(), author_in.end());
+    op_id.assign(op_id_in.begin(), op_id_in.end());
+    scope = h.scope_id();
+    utf8_checked = true;  // opened ops are parsed by protobuf
+    digest = op_digest;
   }
 
   // An opened op, on the page's arena.
@@ -913,6 +938,13 @@ class BatchVerifier {
     // Folded in place; RestoreState undoes it on failure.
     state_ = std::move(ctx_.record.state);
     ctx_.record.state.Clear();
+#ifndef NDEBUG
+    // CaseRecord::state's rule, which JournalEntities relies on; the store's load does not walk
+    // the entities, so only debug builds check it here.
+    for (const auto& [key, entity] : state_.entities()) {
+      KRING_CHECK(entity.created_seq() <= ctx_.record.head_seq);
+    }
+#endif
     rest_before_ = CopyWithoutEntities(state_);
     for (const Checked& c : checked_) {
       const uint64_t seq = c.entry->seq();
@@ -1005,7 +1037,10 @@ class BatchVerifier {
   std::map<Bytes, size_t> last_of_device_;
   v1::CaseState state_;
   v1::CaseState rest_before_;  // the state without its entities, before ApplyAll
-  std::map<std::string, std::optional<v1::Entity>> entity_journal_;  // by entity key
+  // By entity key: the entities as they were before the batch (JournalEntities).
+  std::map<std::string, v1::Entity, std::less<>> entity_journal_;
+  std::vector<model::EntityKey> absent_entities_;  // by JournalEntities, erased on failure
+  model::OpContext fold_ctx_;                      // ApplyContent's, reused from op to op
   std::map<std::pair<uint32_t, uint64_t>, EpochSubkeys> subkeys_;
   std::map<Bytes, UserChain> chains_;                 // by account id, for this batch
   std::vector<PreOpened> pre_opened_;                 // by index in checked_

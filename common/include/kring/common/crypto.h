@@ -33,6 +33,9 @@ class Hasher {
   Hasher& Add(std::string_view part) { return Add(View(part)); }
   Hasher& AddU64(uint64_t v);
   Bytes Finish();
+  // The same digest into `out`, which must be out_len bytes: no allocation (for the hashes a
+  // catch-up computes per op).
+  void FinishInto(std::span<uint8_t> out);
 
  private:
   void AbsorbRaw(const uint8_t* data, size_t len);
@@ -65,6 +68,10 @@ SecretBytes DeriveKey(ByteView master32, uint64_t id, std::string_view context8)
 
 Bytes AeadEncrypt(ByteView key, ByteView nonce, ByteView plaintext, ByteView ad);
 Result<SecretBytes> AeadDecrypt(ByteView key, ByteView nonce, ByteView ciphertext, ByteView ad);
+// The same into `out` (at least ciphertext.size() - kAeadOverhead bytes; a buffer the caller
+// reuses, so no allocation per call): the plaintext's size, or AeadDecrypt's errors.
+Result<size_t> AeadDecryptInto(ByteView key, ByteView nonce, ByteView ciphertext, ByteView ad,
+                               std::span<uint8_t> out);
 
 // ISO/IEC 7816-4 padding to a multiple of block_size (sodium_pad).
 Bytes Pad(ByteView data, size_t block_size);

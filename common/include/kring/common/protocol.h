@@ -3,10 +3,12 @@
 // docs/protocol.md describes every function here.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 
 #include "kring/common/bytes.h"
+#include "kring/common/crypto.h"
 #include "kring/common/status.h"
 #include "kring/v1/case.pb.h"
 #include "kring/v1/sync.pb.h"
@@ -69,6 +71,11 @@ Bytes OpDigest(const v1::Envelope& env);      // what the author signs
 Bytes EnvelopeHash(const v1::Envelope& env);  // H("kring-envelope-v1", digest, signature)
 Bytes ChainHash(ByteView prev_chain_hash, uint64_t seq, ByteView envelope_hash);
 Bytes AssociatedData(ByteView header, ByteView control_body);
+// The same two, and OpKeyCommitmentWithSubkey below, as arrays: no allocation (a catch-up
+// computes each once per op). Each *Array form's bytes equal its Bytes form's.
+using HashArray = std::array<uint8_t, crypto::kHashBytes>;
+HashArray ChainHashArray(ByteView prev_chain_hash, uint64_t seq, ByteView envelope_hash);
+HashArray AssociatedDataArray(ByteView header, ByteView control_body);
 
 // Receipts (also used for signed heads).
 Bytes ReceiptSignInput(ByteView case_id, uint64_t seq, ByteView chain_hash, int64_t time_ms);
@@ -88,6 +95,7 @@ Bytes EpochKeyCommitment(ByteView epoch_key, ByteView case_id, uint32_t scope_id
 Bytes OpKeyCommitment(ByteView epoch_key, ByteView nonce);
 // The same from the already derived commitment subkey (verifiers derive it once per epoch).
 Bytes OpKeyCommitmentWithSubkey(ByteView commitment_subkey, ByteView nonce);
+HashArray OpKeyCommitmentArray(ByteView commitment_subkey, ByteView nonce);
 // Epoch fingerprint: 12 digits in groups of 4 from the fingerprint subkey, compared in person
 // at the meeting (equal codes = everyone holds the same key for this epoch).
 std::string EpochFingerprint(ByteView epoch_key, ByteView case_id, uint32_t scope_id,
