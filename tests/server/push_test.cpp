@@ -17,6 +17,30 @@ namespace {
 
 Bytes B(const std::string& s) { return ToBytes(s); }
 
+// 65 pushes of 64 ops by `ops`'s author (4,160 ops): more than kringd looks back from a seen_seq
+// for a retry. The answer to the last push.
+v1::PushResponse PushPastRetryLookup(Client& c, const TestAccount& author, OpBuilder& ops) {
+  v1::PushResponse last;
+  for (int push = 0; push < 65; ++push) {
+    std::vector<v1::Envelope> batch;
+    for (int i = 0; i < 64; ++i) {
+      batch.push_back(ops.Content(1));
+      ops.Accepted(batch.back());
+    }
+    REQUIRE(Push(c, author.token, ops.case_id(), batch, &last).ok());
+  }
+  return last;
+}
+
+// Seals an op as seen at (seq, hash), and under `client_op_id` when one is given.
+OpBuilder::Tweak SeenAt(uint64_t seq, std::string hash, std::string client_op_id = {}) {
+  return [=](v1::OpHeader& h) {
+    h.set_seen_seq(seq);
+    h.set_seen_hash(hash);
+    if (!client_op_id.empty()) h.set_client_op_id(client_op_id);
+  };
+}
+
 }  // namespace
 
 TEST_CASE("push, pull, receipts and chain hashes", "[push]") {
@@ -230,7 +254,7 @@ TEST_CASE(
 TEST_CASE("a retry sealed long before its push is refused until a new sealing, and stores nothing",
           "[push]") {
   // kringd looks for a retry's original among the ops after its seen_seq, up to 4,096 of them.
-  // An op sealed when the log was at seq 3 and pushed only after 4,160 other ops, then retried:
+  // An op sealed when the log was at seq 2 and pushed only after 4,160 other ops, then retried:
   // its original lies past that range, so kringd cannot tell it from a new op with a used id
   // and refuses with FAILED_PRECONDITION, on which a client pulls (confirming the op) and seals
   // anew.
@@ -240,23 +264,12 @@ TEST_CASE("a retry sealed long before its push is refused until a new sealing, a
   TestAccount member = MakeAccount(c);
   OpBuilder b = CreateKeyedCase(c, chair, {&member});
   OpBuilder by_member(member, b.case_id());
-  v1::PullResponse at3;
-  REQUIRE(Pull(c, chair.token, b.case_id(), 0, "", &at3).ok());
-  REQUIRE(at3.head().seq() == 2);
-  const std::string seen_hash = at3.head().chain_hash();
-  v1::Envelope late = b.Content(1, [&](v1::OpHeader& h) {
-    h.set_seen_seq(2);
-    h.set_seen_hash(seen_hash);
-  });
+  v1::PullResponse at2;
+  REQUIRE(Pull(c, chair.token, b.case_id(), 0, "", &at2).ok());
+  REQUIRE(at2.head().seq() == 2);
+  v1::Envelope late = b.Content(1, SeenAt(2, at2.head().chain_hash()));
   b.Accepted(late);
-  for (int push = 0; push < 65; ++push) {
-    std::vector<v1::Envelope> batch;
-    for (int i = 0; i < 64; ++i) {
-      batch.push_back(by_member.Content(1));
-      by_member.Accepted(batch.back());
-    }
-    REQUIRE(Push(c, member.token, b.case_id(), batch).ok());
-  }
+  PushPastRetryLookup(c, member, by_member);
   v1::PushResponse stored;
   REQUIRE(Push(c, chair.token, b.case_id(), {late}, &stored).ok());
   REQUIRE(stored.results(0).seq() == 2 + 65 * 64 + 1);
@@ -270,11 +283,8 @@ TEST_CASE("a retry sealed long before its push is refused until a new sealing, a
   const uint64_t head = stored.results(0).seq();
   v1::OpHeader late_header;
   REQUIRE(late_header.ParseFromString(late.header()));
-  v1::Envelope resealed = b.Content(1, [&](v1::OpHeader& h) {
-    h.set_client_op_id(late_header.client_op_id());
-    h.set_seen_seq(head);
-    h.set_seen_hash(stored.results(0).chain_hash());
-  });
+  v1::Envelope resealed =
+      b.Content(1, SeenAt(head, stored.results(0).chain_hash(), late_header.client_op_id()));
   v1::PushResponse again;
   REQUIRE(Push(c, chair.token, b.case_id(), {resealed}, &again).ok());
   CHECK(again.results(0).duplicate());
@@ -296,20 +306,8 @@ TEST_CASE("a new op with a lower client_op_id sealed long before is refused, the
   v1::PullResponse at2;
   REQUIRE(Pull(c, chair.token, b.case_id(), 0, "", &at2).ok());
   const std::string low_id = std::string(16, '\0');  // below every id the builder gives out
-  v1::Envelope queued = b.Content(1, [&](v1::OpHeader& h) {
-    h.set_client_op_id(low_id);
-    h.set_seen_seq(2);
-    h.set_seen_hash(at2.head().chain_hash());
-  });
-  v1::PushResponse last;
-  for (int push = 0; push < 65; ++push) {
-    std::vector<v1::Envelope> batch;
-    for (int i = 0; i < 64; ++i) {
-      batch.push_back(by_member.Content(1));
-      by_member.Accepted(batch.back());
-    }
-    REQUIRE(Push(c, member.token, b.case_id(), batch, &last).ok());
-  }
+  v1::Envelope queued = b.Content(1, SeenAt(2, at2.head().chain_hash(), low_id));
+  const v1::PushResponse last = PushPastRetryLookup(c, member, by_member);
   const uint64_t head = 2 + 65 * 64;
   REQUIRE(last.results(63).seq() == head);
   const std::string head_hash = last.results(63).chain_hash();
@@ -317,11 +315,7 @@ TEST_CASE("a new op with a lower client_op_id sealed long before is refused, the
   CHECK(refused.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
   CHECK(HeadSeq(c, chair.token, b.case_id()) == head);
 
-  v1::Envelope resealed = b.Content(1, [&](v1::OpHeader& h) {
-    h.set_client_op_id(low_id);
-    h.set_seen_seq(head);
-    h.set_seen_hash(head_hash);
-  });
+  v1::Envelope resealed = b.Content(1, SeenAt(head, head_hash, low_id));
   b.Accepted(resealed);
   v1::PushResponse stored;
   REQUIRE(Push(c, chair.token, b.case_id(), {resealed}, &stored).ok());
@@ -378,11 +372,8 @@ TEST_CASE(
   REQUIRE(Push(c, chair.token, b.case_id(), {original, between}, &first).ok());
   v1::OpHeader header;
   REQUIRE(header.ParseFromString(original.header()));
-  v1::Envelope reused = b.Content(1, [&](v1::OpHeader& h) {
-    h.set_client_op_id(header.client_op_id());
-    h.set_seen_seq(4);
-    h.set_seen_hash(first.results(1).chain_hash());
-  });
+  v1::Envelope reused =
+      b.Content(1, SeenAt(4, first.results(1).chain_hash(), header.client_op_id()));
   b.Accepted(reused);
   v1::PushResponse second;
   REQUIRE(Push(c, chair.token, b.case_id(), {reused}, &second).ok());
