@@ -4,6 +4,7 @@
 #include <atomic>
 #include <functional>
 #include <thread>
+#include <utility>
 
 #include <catch2/catch.hpp>
 
@@ -109,6 +110,26 @@ bool Same(const std::vector<v1::ChainLink>& x, const std::vector<v1::ChainLink>&
     if (x[i].SerializeAsString() != y[i].SerializeAsString()) return false;
   }
   return true;
+}
+
+// Publishes `x` through `first` and `ys` through `second` at the same moment (both threads
+// start together); their answers, in that order.
+std::pair<grpc::Status, grpc::Status> PublishTogether(Chain& ch, Client& first,
+                                                      const std::vector<v1::ChainLink>& x,
+                                                      Client& second,
+                                                      const std::vector<v1::ChainLink>& ys) {
+  std::atomic<int> ready{0};
+  grpc::Status sx, sy;
+  auto run = [&](Client& c, const std::vector<v1::ChainLink>& send, grpc::Status& out) {
+    ++ready;
+    while (ready.load() < 2) std::this_thread::yield();
+    out = ch.Publish(c, send);
+  };
+  std::thread tx([&] { run(first, x, sx); });
+  std::thread ty([&] { run(second, ys, sy); });
+  tx.join();
+  ty.join();
+  return {sx, sy};
 }
 
 }  // namespace
@@ -322,17 +343,7 @@ TEST_CASE("two publishes racing to append different links: one is stored, the ot
     const v1::ChainLink x = ch.Make(ch.Rotation(gen));
     std::vector<v1::ChainLink> ys = {ch.Make(ch.Rotation(gen))};
     if (round % 2 == 1) ys.push_back(ch.Make(ch.Rotation(gen + 1), nullptr, nullptr, &ys[0]));
-    std::atomic<int> ready{0};
-    grpc::Status sx, sy;
-    auto run = [&](Client& c, const std::vector<v1::ChainLink>& send, grpc::Status& out) {
-      ++ready;
-      while (ready.load() < 2) std::this_thread::yield();
-      out = ch.Publish(c, send);
-    };
-    std::thread tx([&] { run(first, {x}, sx); });
-    std::thread ty([&] { run(second, ys, sy); });
-    tx.join();
-    ty.join();
+    const auto [sx, sy] = PublishTogether(ch, first, {x}, second, ys);
     REQUIRE(sx.ok() != sy.ok());
     const grpc::Status& lost = sx.ok() ? sy : sx;
     CHECK(lost.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
@@ -359,17 +370,7 @@ TEST_CASE("a publish racing a longer one with the same first link: both end stor
     INFO("round " << round);
     const v1::ChainLink x = ch.Make(ch.Rotation(ch.generation + 1));
     const v1::ChainLink y = ch.Make(ch.Rotation(ch.generation + 2), nullptr, nullptr, &x);
-    std::atomic<int> ready{0};
-    grpc::Status sx, sy;
-    auto run = [&](Client& c, const std::vector<v1::ChainLink>& send, grpc::Status& out) {
-      ++ready;
-      while (ready.load() < 2) std::this_thread::yield();
-      out = ch.Publish(c, send);
-    };
-    std::thread tx([&] { run(first, {x}, sx); });
-    std::thread ty([&] { run(second, {x, y}, sy); });
-    tx.join();
-    ty.join();
+    const auto [sx, sy] = PublishTogether(ch, first, {x}, second, {x, y});
     CHECK(sx.error_message() == "");
     // The longer one may have to come again when the shorter was stored after it was checked:
     // UNAVAILABLE. libkring does not retry it on its own; its caller publishes again, as here.
