@@ -4,6 +4,7 @@
 #include <atomic>
 #include <functional>
 #include <thread>
+#include <tuple>
 #include <utility>
 
 #include <catch2/catch.hpp>
@@ -111,6 +112,17 @@ bool Same(const std::vector<v1::ChainLink>& x, const std::vector<v1::ChainLink>&
   }
   return true;
 }
+
+// One account's chain and two more connections to publish it through at once; `reader` reads
+// the stored chain back through `setup`.
+struct PublishRace {
+  TestServer server;
+  Client setup{server.address()};
+  Chain ch{MakeAccount(setup)};
+  TestAccount reader = ch.a;
+  Client first{server.address()};
+  Client second{server.address()};
+};
 
 // Publishes `x` through `first` and `ys` through `second` at the same moment (both threads
 // start together); their answers, in that order.
@@ -329,12 +341,9 @@ TEST_CASE("a revocation still needs its rotation and still ends the device's ses
 
 TEST_CASE("two publishes racing to append different links: one is stored, the other refused",
           "[publish]") {
-  TestServer server;
-  Client setup(server.address());
-  Chain ch(MakeAccount(setup));
-  TestAccount reader = ch.a;
-  Client first(server.address());
-  Client second(server.address());
+  PublishRace race;
+  auto [setup, ch, reader, first, second] =
+      std::tie(race.setup, race.ch, race.reader, race.first, race.second);
   for (int round = 0; round < 12; ++round) {
     INFO("round " << round);
     // Two valid rotations at the same index; in odd rounds the second also brings the link
@@ -360,12 +369,9 @@ TEST_CASE("two publishes racing to append different links: one is stored, the ot
 }
 
 TEST_CASE("a publish racing a longer one with the same first link: both end stored", "[publish]") {
-  TestServer server;
-  Client setup(server.address());
-  Chain ch(MakeAccount(setup));
-  TestAccount reader = ch.a;
-  Client first(server.address());
-  Client second(server.address());
+  PublishRace race;
+  auto [setup, ch, reader, first, second] =
+      std::tie(race.setup, race.ch, race.reader, race.first, race.second);
   for (int round = 0; round < 12; ++round) {
     INFO("round " << round);
     const v1::ChainLink x = ch.Make(ch.Rotation(ch.generation + 1));

@@ -2,6 +2,7 @@
 #include <atomic>
 #include <chrono>
 #include <thread>
+#include <tuple>
 
 #include <catch2/catch.hpp>
 
@@ -31,6 +32,25 @@ v1::PushResponse PushPastRetryLookup(Client& c, const TestAccount& author, OpBui
   }
   return last;
 }
+
+// A keyed case of a chair and a member (log at seq 2), for the tests of how far back kringd looks
+// for a retry.
+struct RetryLookupCase {
+  TestServer server;
+  Client c{server.address()};
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  OpBuilder b = CreateKeyedCase(c, chair, {&member});
+  OpBuilder by_member{member, b.case_id()};
+  std::string hash_at2;  // the chain hash at seq 2
+
+  RetryLookupCase() {
+    v1::PullResponse at2;
+    REQUIRE(Pull(c, chair.token, b.case_id(), 0, "", &at2).ok());
+    REQUIRE(at2.head().seq() == 2);
+    hash_at2 = at2.head().chain_hash();
+  }
+};
 
 // Seals an op as seen at (seq, hash), and under `client_op_id` when one is given.
 OpBuilder::Tweak SeenAt(uint64_t seq, std::string hash, std::string client_op_id = {}) {
@@ -258,16 +278,9 @@ TEST_CASE("a retry sealed long before its push is refused until a new sealing, a
   // its original lies past that range, so kringd cannot tell it from a new op with a used id
   // and refuses with FAILED_PRECONDITION, on which a client pulls (confirming the op) and seals
   // anew.
-  TestServer server;
-  Client c(server.address());
-  TestAccount chair = MakeAccount(c);
-  TestAccount member = MakeAccount(c);
-  OpBuilder b = CreateKeyedCase(c, chair, {&member});
-  OpBuilder by_member(member, b.case_id());
-  v1::PullResponse at2;
-  REQUIRE(Pull(c, chair.token, b.case_id(), 0, "", &at2).ok());
-  REQUIRE(at2.head().seq() == 2);
-  v1::Envelope late = b.Content(1, SeenAt(2, at2.head().chain_hash()));
+  RetryLookupCase t;
+  auto [c, chair, member, b, by_member] = std::tie(t.c, t.chair, t.member, t.b, t.by_member);
+  v1::Envelope late = b.Content(1, SeenAt(2, t.hash_at2));
   b.Accepted(late);
   PushPastRetryLookup(c, member, by_member);
   v1::PushResponse stored;
@@ -297,16 +310,10 @@ TEST_CASE("a new op with a lower client_op_id sealed long before is refused, the
   // As a device's edits queued before its Rekey and pushed after it, sealed when the log was at
   // seq 2: 4,160 ops later kringd cannot look back far enough to tell it from a retry. Sealed
   // anew against the head it goes in, once.
-  TestServer server;
-  Client c(server.address());
-  TestAccount chair = MakeAccount(c);
-  TestAccount member = MakeAccount(c);
-  OpBuilder b = CreateKeyedCase(c, chair, {&member});
-  OpBuilder by_member(member, b.case_id());
-  v1::PullResponse at2;
-  REQUIRE(Pull(c, chair.token, b.case_id(), 0, "", &at2).ok());
+  RetryLookupCase t;
+  auto [c, chair, member, b, by_member] = std::tie(t.c, t.chair, t.member, t.b, t.by_member);
   const std::string low_id = std::string(16, '\0');  // below every id the builder gives out
-  v1::Envelope queued = b.Content(1, SeenAt(2, at2.head().chain_hash(), low_id));
+  v1::Envelope queued = b.Content(1, SeenAt(2, t.hash_at2, low_id));
   const v1::PushResponse last = PushPastRetryLookup(c, member, by_member);
   const uint64_t head = 2 + 65 * 64;
   REQUIRE(last.results(63).seq() == head);
