@@ -1,7 +1,7 @@
 // The "checked floor" of the cold sync: the floor relay's cold sync plus the least cryptography a
 // verifying client must do for the same entries, on both cores and overlapped with the pulls and
-// the local inserts (docs/performance.md, "Cold sync"). No parsing beyond finding the fields, no
-// fold, no state: only the checks' libsodium calls and the floor's storing.
+// the local inserts (docs/performance-log.md, "Cold sync"). No parsing beyond finding the fields,
+// no fold, no state: only the checks' libsodium calls and the floor's storing.
 #pragma once
 
 #include <string>

@@ -221,7 +221,7 @@ class SyncServiceImpl final
   // Raw on the wire (v1::SyncService::WithRawCallbackMethod_Pull): the page is written as a
   // PullResponseWire, whose entries carry each stored envelope as the bytes kringd stored, so
   // serving a page costs a copy of them, not a parse, a serialization and the freeing of every
-  // parsed field (docs/performance.md, "Cold sync", branch coldserve).
+  // parsed field (docs/performance-log.md, "Cold sync", branch coldserve).
   grpc::ServerUnaryReactor* Pull(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
                                  grpc::ByteBuffer* response) override {
     auto* reactor = ctx->DefaultReactor();

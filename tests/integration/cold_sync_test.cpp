@@ -1,6 +1,6 @@
 // A cold sync whose first page brings the case's epoch key in its own Rekey: the content ops
-// after that Rekey are opened on all cores before the fold reaches them (docs/performance.md, the
-// cold sync item), and every check still holds for them.
+// after that Rekey are opened on all cores before the fold reaches them (docs/performance-log.md,
+// the cold sync item), and every check still holds for them.
 #include <algorithm>
 #include <cstdint>
 #include <functional>

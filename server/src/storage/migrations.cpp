@@ -171,7 +171,7 @@ CREATE TABLE user_key_generations (
 )sql",
       // 9: retries found without a per-device index. The unique index on (case, device,
       // client_op_id) put each device's entries in a B-tree range of their own, so a group commit
-      // of pushes from n devices wrote about n of its pages (docs/performance.md, "Push, single
+      // of pushes from n devices wrote about n of its pages (docs/performance-log.md, "Push, single
       // ops", branches `pushdup` and `pushdup2`). Instead each device cursor keeps the highest
       // client_op_id the device stored in the case (an op above it is new without a lookup), and
       // a retry is looked up among the device's ops from its `seen_seq` on, on an index that
