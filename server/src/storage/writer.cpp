@@ -75,11 +75,15 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
         }
         // A head is only ever the running job's: none can pass from one job to the next.
         cache_.DropJobHead();
+        // Until the job writes, its savepoint can serve a push's attempt (StoreTxn::Attempt);
+        // named only while `sp` lives and the job runs.
+        txn->SetJobSavepoint(&sp);
         try {
           results[i] = group[i].run(*txn);
         } catch (const std::exception&) {
           results[i] = Internal("write job failed");
         }
+        txn->SetJobSavepoint(nullptr);
         if (results[i].ok()) results[i] = sp.Release();
         if (results[i].ok()) {
           // The job's rows are in the group now: without its head the group must not commit (a

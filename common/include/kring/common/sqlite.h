@@ -150,6 +150,10 @@ class Savepoint {
   // Undoes everything since the savepoint and ends it; an error when that is no longer possible
   // (the transaction around it was lost).
   Status Rollback();
+  // Undoes everything since the savepoint and keeps it open (ROLLBACK TO without RELEASE): what
+  // runs next is inside it again, and Release() or Rollback() ends it. An error when that is no
+  // longer possible (the transaction around it was lost).
+  Status RollbackTo();
 
  private:
   Database& db_;
