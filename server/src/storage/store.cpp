@@ -344,12 +344,13 @@ class SqliteTxn final : public StoreTxn {
   Status Attempt(const std::function<Status()>& body,
                  const std::function<Status()>& fallback) override {
     // The job's savepoint serves as the attempt's while the job has written nothing (every write
-    // method starts with CheckWritable, which forgets it): rolling back to it undoes the body's
-    // writes and nothing else, and the fallback then runs inside it, as it would after a nested
-    // savepoint's rollback. Taken once: after the body, the job has written.
+    // method starts with CheckWritable, which forgets it, and SQLite's count of changed rows has
+    // not moved since the job began): rolling back to it undoes the body's writes and nothing
+    // else, and the fallback then runs inside it, as it would after a nested savepoint's
+    // rollback. Taken once: after the body, the job has written.
     sql::Savepoint* job = std::exchange(job_savepoint_, nullptr);
     KRING_RETURN_IF_ERROR(CheckWritable());
-    if (job != nullptr) {
+    if (job != nullptr && db_.TotalChanges() == job_start_changes_) {
       if (body().ok()) return {};
       if (!job->RollbackTo().ok() || !db_.InTransaction()) {
         return Status(StatusCode::kUnavailable, "storage transaction was lost");
@@ -629,7 +630,10 @@ class SqliteTxn final : public StoreTxn {
     return out;
   }
 
-  void SetJobSavepoint(sql::Savepoint* job) override { job_savepoint_ = job; }
+  void SetJobSavepoint(sql::Savepoint* job) override {
+    job_savepoint_ = job;
+    if (job != nullptr) job_start_changes_ = db_.TotalChanges();
+  }
 
  private:
   // The case's case_key, or nullopt when there is no such case.
@@ -655,6 +659,7 @@ class SqliteTxn final : public StoreTxn {
   bool erased_ = false;
   // The writer's savepoint around the running job while the job has written nothing, else null.
   sql::Savepoint* job_savepoint_ = nullptr;
+  int64_t job_start_changes_ = 0;  // db_.TotalChanges() when job_savepoint_ was named
 };
 
 class SqliteStore final : public Store {

@@ -77,13 +77,19 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
         cache_.DropJobHead();
         // Until the job writes, its savepoint can serve a push's attempt (StoreTxn::Attempt);
         // named only while `sp` lives and the job runs.
-        txn->SetJobSavepoint(&sp);
-        try {
-          results[i] = group[i].run(*txn);
-        } catch (const std::exception&) {
-          results[i] = Internal("write job failed");
+        {
+          txn->SetJobSavepoint(&sp);
+          // Cleared on every way out of the job, a throw of any kind included.
+          struct Unname {
+            StoreTxn& txn;
+            ~Unname() { txn.SetJobSavepoint(nullptr); }
+          } unname{*txn};
+          try {
+            results[i] = group[i].run(*txn);
+          } catch (const std::exception&) {
+            results[i] = Internal("write job failed");
+          }
         }
-        txn->SetJobSavepoint(nullptr);
         if (results[i].ok()) results[i] = sp.Release();
         if (results[i].ok()) {
           // The job's rows are in the group now: without its head the group must not commit (a

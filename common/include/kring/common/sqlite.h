@@ -47,6 +47,8 @@ class Database {
   sqlite3* handle() const { return db_; }
   int64_t LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
   int Changes() const { return sqlite3_changes(db_); }
+  // Rows inserted, updated or deleted on this connection since it opened.
+  int64_t TotalChanges() const { return sqlite3_total_changes64(db_); }
   // Whether a transaction is open. SQLite rolls the whole transaction back on some errors (a full
   // disk, an I/O error, out of memory), not only the failing statement: then this turns false
   // while a caller still holds its Transaction and Savepoints.
