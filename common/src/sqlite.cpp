@@ -270,6 +270,11 @@ Status Savepoint::Rollback() {
   KRING_RETURN_IF_ERROR(RunCached(db_, "ROLLBACK TO " + name_));
   return RunCached(db_, "RELEASE " + name_);
 }
+Status Savepoint::RollbackTo() {
+  KRING_RETURN_IF_ERROR(status_);
+  if (done_) return Internal("savepoint already ended");
+  return RunCached(db_, "ROLLBACK TO " + name_);
+}
 Status Savepoint::Release() {
   KRING_RETURN_IF_ERROR(status_);
   Status s = RunCached(db_, "RELEASE " + name_);

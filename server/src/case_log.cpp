@@ -842,10 +842,11 @@ Status ApplyBatch(storage::StoreTxn& txn, const Author& author, ByteView case_id
   // move anyway).
   out.results.reserve(batch.size());
   PushState state(txn, case_id, author.device_id, author.account_id);
-  // The push's ops whose client_op_id is not above every one the device stored (none on the first
-  // pass): only these may be retries.
-  std::vector<bool> may_be_retry(batch.size(), false);
+  // The push's ops whose client_op_id is not above every one the device stored: only these may be
+  // retries. Sized on the second pass only (the first has none, and no allocation for them).
+  std::vector<bool> may_be_retry;
   if (look_up_stored) {
+    may_be_retry.assign(batch.size(), false);
     // Retries: every op this device stored under one of those ids from the earliest of their
     // seen_seqs on, read in one statement (ops the push appends are added as it goes).
     std::vector<Bytes> client_op_ids;
@@ -970,12 +971,24 @@ Status ApplyPush(storage::StoreTxn& txn, const Author& author, ByteView case_id,
   // cannot be a retry, and libkring's ids rise per case. The first op that is not, and anything
   // else that fails, rolls the attempt back and the push runs again with the lookup: a retry's
   // duplicates and every error come from there.
+  // The passes capture one pointer, so each fits std::function's own buffer (capturing the six
+  // arguments was two heap allocations per push).
+  struct Args {
+    storage::StoreTxn& txn;
+    const Author& author;
+    ByteView case_id;
+    const std::vector<PreparedEnvelope>& batch;
+    int64_t now_ms;
+    PushOutcome& out;
+  } args{txn, author, case_id, batch, now_ms, out};
   return txn.Attempt(
-      [&] {
-        return ApplyBatch(txn, author, case_id, batch, now_ms, out, /*look_up_stored=*/false);
+      [a = &args] {
+        return ApplyBatch(a->txn, a->author, a->case_id, a->batch, a->now_ms, a->out,
+                          /*look_up_stored=*/false);
       },
-      [&] {
-        return ApplyBatch(txn, author, case_id, batch, now_ms, out, /*look_up_stored=*/true);
+      [a = &args] {
+        return ApplyBatch(a->txn, a->author, a->case_id, a->batch, a->now_ms, a->out,
+                          /*look_up_stored=*/true);
       });
 }
 

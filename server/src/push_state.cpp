@@ -4,6 +4,21 @@
 #include <utility>
 
 namespace kring::server {
+namespace {
+
+// map[key] = value without building a Bytes key when the entry is there (it is for every push
+// but a member's or device's first in the case): that was two allocations per push.
+template <typename Map, typename Value>
+void Assign(Map& map, ByteView key, const Value& value) {
+  auto it = map.find(key);
+  if (it != map.end()) {
+    it->second = value;
+  } else {
+    map.emplace(Bytes(key.begin(), key.end()), value);
+  }
+}
+
+}  // namespace
 
 PushState::PushState(storage::StoreTxn& txn, ByteView case_id, ByteView device_id,
                      ByteView account_id)
@@ -231,8 +246,8 @@ void PushState::WriteBack() {
   storage::CachedCase& entry = cache_->Put(case_id_);
   cached_ = nullptr;  // Put may have started the cache over
   entry.kase = **kase_;
-  if (role_) entry.roles[Bytes(account_id_.begin(), account_id_.end())] = *role_;
-  if (cursor_) entry.cursors[Bytes(device_id_.begin(), device_id_.end())] = *cursor_;
+  if (role_) Assign(entry.roles, account_id_, *role_);
+  if (cursor_) Assign(entry.cursors, device_id_, *cursor_);
   if (rekey_required_) entry.rekey_required = *rekey_required_;
   if (members_) entry.members = members_;
   auto scope0 = scopes_.find(0);

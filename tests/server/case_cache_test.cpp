@@ -1,7 +1,8 @@
 // The writer's case cache (server/src/storage/case_cache.h) keeps what pushes of content ops read
 // between pushes. Each test fills it with content pushes, then changes what it holds (a rekey, a
 // removal, an addition, a revoked device, a push that is rolled back) and pushes again: the
-// answer must be the one the tables give, against a real kringd.
+// answer must be the one the tables give, against a real kringd. The last test mixes pushes that
+// take ApplyPush's second pass into the same groups.
 #include <map>
 #include <mutex>
 #include <optional>
@@ -283,6 +284,97 @@ TEST_CASE("concurrent pushes with rolled back ones between them keep the case he
     PushContent(c, *who[w], builders[w], 1, head);
   }
   CHECK(HeadSeq(c, chair.token, chair_ops.case_id()) == head);
+}
+
+// A push whose first pass fails (a retry of a stored op with a new one) is undone to the start of
+// its job and stored by its second pass (StoreTxn::Attempt inside the writer's job savepoint,
+// server/src/storage/store.cpp). Pushes from several members at once put such pushes in shared
+// groups with pushes that go through at once and pushes that are refused after appending an op:
+// every retry gets its original's seq and chain hash, every new op one seq, and nothing else is
+// stored.
+TEST_CASE("concurrent pushes that take the lookup pass store their new ops once", "[push]") {
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  std::vector<TestAccount> others;
+  for (int i = 0; i < 3; ++i) others.push_back(MakeAccount(c));
+  OpBuilder chair_ops = CreateKeyedCase(c, chair, {&others[0], &others[1], &others[2]});
+  std::vector<const TestAccount*> who = {&chair, &others[0], &others[1], &others[2]};
+  std::vector<OpBuilder> builders;
+  builders.push_back(chair_ops);
+  for (int i = 0; i < 3; ++i)
+    builders.emplace_back(others[static_cast<size_t>(i)], chair_ops.case_id());
+
+  constexpr int kRounds = 12;
+  std::mutex mu;
+  std::map<uint64_t, std::string> acked;  // seq -> chain hash
+  std::vector<std::string> errors;
+  auto ack = [&](const v1::PushResult& r) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!acked.emplace(r.seq(), r.chain_hash()).second) errors.push_back("seq given twice");
+  };
+  auto fail = [&](const std::string& what) {
+    std::lock_guard<std::mutex> lock(mu);
+    errors.push_back(what);
+  };
+  std::vector<std::thread> threads;
+  for (size_t w = 0; w < who.size(); ++w) {
+    threads.emplace_back([&, w] {
+      Client tc(server.address());
+      OpBuilder& b = builders[w];
+      std::optional<v1::Envelope> carried;  // appended by a refused push, pushed again next
+      for (int i = 0; i < kRounds; ++i) {
+        v1::Envelope first = carried ? *carried : b.Content(1);
+        if (!carried) b.Accepted(first);
+        v1::PushResponse resp;
+        grpc::Status s = Push(tc, who[w]->token, b.case_id(), {first}, &resp);
+        if (!s.ok() || resp.results_size() != 1 || resp.results(0).duplicate()) {
+          return fail("first push: " + s.error_message());
+        }
+        const v1::PushResult original = resp.results(0);
+        ack(original);
+        // The retry is not above the device's stored ids: the first pass fails, the second
+        // answers it from the stored op and appends the new one.
+        v1::Envelope next = b.Content(1);
+        b.Accepted(next);
+        resp.Clear();
+        s = Push(tc, who[w]->token, b.case_id(), {first, next}, &resp);
+        if (!s.ok() || resp.results_size() != 2) return fail("retry push: " + s.error_message());
+        if (!resp.results(0).duplicate() || resp.results(0).seq() != original.seq() ||
+            resp.results(0).chain_hash() != original.chain_hash()) {
+          return fail("retry not answered with its original");
+        }
+        if (resp.results(1).duplicate()) return fail("new op answered as a duplicate");
+        ack(resp.results(1));
+        // Refused after its first op is appended (both passes): nothing of it stays.
+        carried = b.Content(1);
+        b.Accepted(*carried);
+        v1::Envelope bad = b.Content(1);
+        bad.set_signature(std::string(bad.signature().size(), '\0'));
+        s = Push(tc, who[w]->token, b.case_id(), {*carried, bad});
+        if (s.error_code() != grpc::StatusCode::INVALID_ARGUMENT) {
+          return fail("bad push: " + s.error_message());
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const std::string& e : errors) UNSCOPED_INFO(e);
+  REQUIRE(errors.empty());
+  // Seqs 3..last, each given to exactly one acknowledged op: no op was stored twice or stored
+  // from a refused push.
+  const uint64_t last = 2 + who.size() * kRounds * 2;
+  REQUIRE(acked.size() == who.size() * kRounds * 2);
+  CHECK(acked.begin()->first == 3);
+  CHECK(acked.rbegin()->first == last);
+  v1::PullResponse pull;
+  REQUIRE(Pull(c, chair.token, chair_ops.case_id(), 0, {}, &pull).ok());
+  CHECK(pull.head().seq() == last);
+  CHECK(pull.head().chain_hash() == acked.rbegin()->second);
+  for (const v1::LogEntry& e : pull.entries()) {
+    auto it = acked.find(e.seq());
+    if (it != acked.end()) CHECK(e.chain_hash() == it->second);
+  }
 }
 
 }  // namespace kring::test

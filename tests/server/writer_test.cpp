@@ -1,14 +1,18 @@
 // The writer thread's handling of the case heads pushes leave in its case cache
 // (server/src/storage/case_cache.h), on a real SQLite store: a head a job left must reach `cases`
-// only when that job went through, whatever runs after it in the same group. And a Read whose
-// function throws gives its connection back.
+// only when that job went through, whatever runs after it in the same group. StoreTxn::Attempt
+// inside a group (a push's first pass and its fallback). And a Read whose function throws gives
+// its connection back.
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -121,7 +125,183 @@ GroupOutcome PushThenPlainInOneGroup(bool push_fails) {
   return out;
 }
 
+// Runs `jobs` in one group: the writer is held in a first job while they are queued. Returns
+// their results in order.
+std::vector<Status> RunInOneGroup(storage::Store& store, std::vector<storage::WriteJob> jobs) {
+  std::promise<void> started;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  storage::WriteJob blocker;
+  blocker.run = [&started, released](storage::StoreTxn&) -> Status {
+    started.set_value();
+    released.wait();
+    return {};
+  };
+  blocker.done = [](const Status&) {};
+  store.Submit(std::move(blocker));
+  started.get_future().wait();
+  std::vector<std::future<Status>> done;
+  for (storage::WriteJob& job : jobs) {
+    auto result = std::make_shared<std::promise<Status>>();
+    done.push_back(result->get_future());
+    job.done = [result](const Status& s) { result->set_value(s); };
+    store.Submit(std::move(job));
+  }
+  release.set_value();
+  std::vector<Status> out;
+  for (std::future<Status>& f : done) out.push_back(f.get());
+  return out;
+}
+
+storage::WriteJob Job(std::function<Status(storage::StoreTxn&)> run) {
+  storage::WriteJob job;
+  job.run = std::move(run);
+  return job;
+}
+
+Bytes CaseId(uint8_t tag) { return Bytes(16, tag); }
+
+// Whether the job's writes so far include case `tag` (run on the writer thread: no REQUIRE).
+Result<bool> HasCase(storage::StoreTxn& txn, uint8_t tag) {
+  KRING_ASSIGN_OR_RETURN(std::optional<storage::CaseRecord> kase, txn.GetCase(CaseId(tag)));
+  return kase.has_value();
+}
+
+Status Write(storage::StoreTxn& txn, uint8_t tag) {
+  return txn.InsertCase(CaseId(tag), 1).status();
+}
+
+bool Stored(storage::Store& store, uint8_t tag) { return ReadCase(store, CaseId(tag)).has_value(); }
+
 }  // namespace
+
+// StoreTxn::Attempt inside the writer's groups. A push's first pass runs in the job's own
+// savepoint while the job has written nothing (store.cpp); these pin that an attempt still
+// undoes exactly its body, whatever ran before it in the job or the group.
+TEST_CASE("a job whose attempt fails runs its fallback from the job's start, among other jobs",
+          "[writer]") {
+  TempDir dir;
+  auto opened = storage::OpenSqliteStore(dir.path() + "/kring.db", 1);
+  REQUIRE(opened.ok());
+  storage::Store& store = **opened;
+  std::vector<storage::WriteJob> jobs;
+  jobs.push_back(Job([](storage::StoreTxn& txn) { return Write(txn, 1); }));
+  // The body writes, then fails: the fallback must not see its row, and runs in its place.
+  jobs.push_back(Job([](storage::StoreTxn& txn) {
+    return txn.Attempt(
+        [&] {
+          KRING_RETURN_IF_ERROR(Write(txn, 2));
+          return Status(StatusCode::kAborted, "may be a retry");
+        },
+        [&]() -> Status {
+          KRING_ASSIGN_OR_RETURN(bool body_row, HasCase(txn, 2));
+          KRING_ASSIGN_OR_RETURN(bool earlier_job_row, HasCase(txn, 1));
+          if (body_row || !earlier_job_row) return Internal("fallback saw the wrong rows");
+          return Write(txn, 3);
+        });
+  }));
+  // A job that fails after writing: only its own row goes.
+  jobs.push_back(Job([](storage::StoreTxn& txn) -> Status {
+    KRING_RETURN_IF_ERROR(Write(txn, 4));
+    return FailedPrecondition("refused after writing");
+  }));
+  // The body fails, then the fallback writes and fails too: the whole job is undone.
+  jobs.push_back(Job([](storage::StoreTxn& txn) {
+    return txn.Attempt(
+        [&] {
+          KRING_RETURN_IF_ERROR(Write(txn, 5));
+          return Status(StatusCode::kAborted, "may be a retry");
+        },
+        [&] {
+          KRING_RETURN_IF_ERROR(Write(txn, 6));
+          return InvalidArgument("bad signature");
+        });
+  }));
+  // The body goes through: the fallback does not run.
+  jobs.push_back(Job([](storage::StoreTxn& txn) {
+    return txn.Attempt([&] { return Write(txn, 7); },
+                       [] { return Internal("fallback after a body that went through"); });
+  }));
+  jobs.push_back(Job([](storage::StoreTxn& txn) { return Write(txn, 8); }));
+  std::vector<Status> results = RunInOneGroup(store, std::move(jobs));
+  REQUIRE(results.size() == 6);
+  CHECK(results[0].ok());
+  CHECK(results[1].ok());
+  CHECK(results[2].code() == StatusCode::kFailedPrecondition);
+  CHECK(results[3].code() == StatusCode::kInvalidArgument);
+  CHECK(results[4].ok());
+  CHECK(results[5].ok());
+  CHECK(Stored(store, 1));
+  CHECK_FALSE(Stored(store, 2));
+  CHECK(Stored(store, 3));
+  CHECK_FALSE(Stored(store, 4));
+  CHECK_FALSE(Stored(store, 5));
+  CHECK_FALSE(Stored(store, 6));
+  CHECK(Stored(store, 7));
+  CHECK(Stored(store, 8));
+  store.Shutdown();
+}
+
+TEST_CASE("an attempt after the job wrote rolls back only its own body", "[writer]") {
+  TempDir dir;
+  auto opened = storage::OpenSqliteStore(dir.path() + "/kring.db", 1);
+  REQUIRE(opened.ok());
+  storage::Store& store = **opened;
+  std::vector<storage::WriteJob> jobs;
+  jobs.push_back(Job([](storage::StoreTxn& txn) -> Status {
+    KRING_RETURN_IF_ERROR(Write(txn, 1));
+    return txn.Attempt(
+        [&] {
+          KRING_RETURN_IF_ERROR(Write(txn, 2));
+          return Status(StatusCode::kAborted, "may be a retry");
+        },
+        [&]() -> Status {
+          KRING_ASSIGN_OR_RETURN(bool before_attempt, HasCase(txn, 1));
+          if (!before_attempt) return Internal("the job's earlier write was undone");
+          return Write(txn, 3);
+        });
+  }));
+  // Two attempts in one job: the second's rollback keeps what the first one stored.
+  jobs.push_back(Job([](storage::StoreTxn& txn) -> Status {
+    KRING_RETURN_IF_ERROR(
+        txn.Attempt([&] { return Write(txn, 4); }, [] { return Internal("first fallback"); }));
+    return txn.Attempt(
+        [&] {
+          KRING_RETURN_IF_ERROR(Write(txn, 5));
+          return Status(StatusCode::kAborted, "may be a retry");
+        },
+        [&]() -> Status {
+          KRING_ASSIGN_OR_RETURN(bool first_attempt, HasCase(txn, 4));
+          if (!first_attempt) return Internal("the first attempt was undone");
+          return Write(txn, 6);
+        });
+  }));
+  // A body that throws fails its job alone.
+  jobs.push_back(Job([](storage::StoreTxn& txn) {
+    return txn.Attempt(
+        [&]() -> Status {
+          KRING_RETURN_IF_ERROR(Write(txn, 7));
+          throw std::runtime_error("body failed");
+        },
+        [] { return Internal("fallback after a throw"); });
+  }));
+  jobs.push_back(Job([](storage::StoreTxn& txn) { return Write(txn, 8); }));
+  std::vector<Status> results = RunInOneGroup(store, std::move(jobs));
+  REQUIRE(results.size() == 4);
+  CHECK(results[0].ok());
+  CHECK(results[1].ok());
+  CHECK(results[2].code() == StatusCode::kInternal);
+  CHECK(results[3].ok());
+  CHECK(Stored(store, 1));
+  CHECK_FALSE(Stored(store, 2));
+  CHECK(Stored(store, 3));
+  CHECK(Stored(store, 4));
+  CHECK_FALSE(Stored(store, 5));
+  CHECK(Stored(store, 6));
+  CHECK_FALSE(Stored(store, 7));
+  CHECK(Stored(store, 8));
+  store.Shutdown();
+}
 
 TEST_CASE("a head left by a failed push job stays out of cases when a plain job follows it",
           "[writer]") {

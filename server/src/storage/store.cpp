@@ -343,7 +343,20 @@ class SqliteTxn final : public StoreTxn {
 
   Status Attempt(const std::function<Status()>& body,
                  const std::function<Status()>& fallback) override {
+    // The job's savepoint serves as the attempt's while the job has written nothing (every write
+    // method starts with CheckWritable, which forgets it, and SQLite's count of changed rows has
+    // not moved since the job began): rolling back to it undoes the body's writes and nothing
+    // else, and the fallback then runs inside it, as it would after a nested savepoint's
+    // rollback. Taken once: after the body, the job has written.
+    sql::Savepoint* job = std::exchange(job_savepoint_, nullptr);
     KRING_RETURN_IF_ERROR(CheckWritable());
+    if (job != nullptr && db_.TotalChanges() == job_start_changes_) {
+      if (body().ok()) return {};
+      if (!job->RollbackTo().ok() || !db_.InTransaction()) {
+        return Status(StatusCode::kUnavailable, "storage transaction was lost");
+      }
+      return fallback();
+    }
     {
       sql::Savepoint sp(db_, "attempt");
       KRING_RETURN_IF_ERROR(sp.status());
@@ -471,27 +484,28 @@ class SqliteTxn final : public StoreTxn {
   Status SetDeviceCursor(ByteView case_id, ByteView device_id, const DeviceCursor& c) override {
     KRING_RETURN_IF_ERROR(CheckWritable());
     // Every push but a device's first in a case finds its row: an UPDATE of the non-key columns
-    // skips the upsert's conflict handling and its foreign-key checks.
+    // skips the upsert's conflict handling and its foreign-key checks. The values are borrowed
+    // (they outlive the statements): copying them was four allocations per push.
     {
       sql::Statement up(db_,
                         "UPDATE device_cursors SET last_counter = ?, last_envelope_hash = ?, "
                         "max_client_op_id = ? WHERE case_id = ? AND device_id = ?");
       KRING_RETURN_IF_ERROR(up.Bind(1, I64(c.last_counter))
-                                .Bind(2, c.last_envelope_hash)
-                                .Bind(3, c.max_client_op_id)
-                                .Bind(4, case_id)
-                                .Bind(5, device_id)
+                                .BindBorrowed(2, c.last_envelope_hash)
+                                .BindBorrowed(3, c.max_client_op_id)
+                                .BindBorrowed(4, case_id)
+                                .BindBorrowed(5, device_id)
                                 .Run());
       if (db_.Changes() > 0) return {};
     }
     sql::Statement st(db_,
                       "INSERT INTO device_cursors (case_id, device_id, last_counter, "
                       "last_envelope_hash, max_client_op_id) VALUES (?,?,?,?,?)");
-    return st.Bind(1, case_id)
-        .Bind(2, device_id)
+    return st.BindBorrowed(1, case_id)
+        .BindBorrowed(2, device_id)
         .Bind(3, I64(c.last_counter))
-        .Bind(4, c.last_envelope_hash)
-        .Bind(5, c.max_client_op_id)
+        .BindBorrowed(4, c.last_envelope_hash)
+        .BindBorrowed(5, c.max_client_op_id)
         .Run();
   }
 
@@ -616,6 +630,11 @@ class SqliteTxn final : public StoreTxn {
     return out;
   }
 
+  void SetJobSavepoint(sql::Savepoint* job) override {
+    job_savepoint_ = job;
+    if (job != nullptr) job_start_changes_ = db_.TotalChanges();
+  }
+
  private:
   // The case's case_key, or nullopt when there is no such case.
   Result<std::optional<int64_t>> CaseKey(ByteView case_id) {
@@ -627,14 +646,20 @@ class SqliteTxn final : public StoreTxn {
     return out;
   }
 
-  Status CheckWritable() const {
+  // Every write method starts with it: from the first write on, the job's savepoint no longer
+  // marks a state with nothing of the job in it (Attempt).
+  Status CheckWritable() {
     if (!writable_) return Internal("write on a read transaction");
+    job_savepoint_ = nullptr;
     return {};
   }
 
   sql::Database& db_;
   bool writable_;
   bool erased_ = false;
+  // The writer's savepoint around the running job while the job has written nothing, else null.
+  sql::Savepoint* job_savepoint_ = nullptr;
+  int64_t job_start_changes_ = 0;  // db_.TotalChanges() when job_savepoint_ was named
 };
 
 class SqliteStore final : public Store {

@@ -202,12 +202,20 @@ class StoreTxn {
   virtual Result<std::vector<StoredOp>> ReadOps(ByteView case_id, uint64_t after_seq,
                                                 uint32_t limit, size_t max_bytes) = 0;
 
-  // Runs `body` in a nested savepoint and keeps it when it returns OK. Otherwise rolls it back
-  // whole and runs `fallback` in its place, unless the error took the transaction with it (a
-  // full disk or an I/O error can make SQLite roll back everything): then nothing more may be
-  // written in it, and the answer is UNAVAILABLE.
+  // Runs `body` in a savepoint (a nested one, or the writer's savepoint around the job while the
+  // job has written nothing) and keeps its writes when it returns OK. Otherwise undoes exactly
+  // the body's writes and runs `fallback` in its place, unless the error took the transaction
+  // with it (a full disk or an I/O error can make SQLite roll back everything): then nothing more
+  // may be written in it, and the answer is UNAVAILABLE.
   virtual Status Attempt(const std::function<Status()>& body,
                          const std::function<Status()>& fallback) = 0;
+
+  // The writer (writer.cpp) names the savepoint it opened around the job it runs next on this
+  // transaction, and nullptr once that job has ended. The SQLite backend's Attempt uses it as
+  // its own when the job has written nothing yet: rolling back to it then undoes exactly what
+  // a nested savepoint would, and one savepoint fewer per push is about 3,500 instructions on
+  // the writer thread (docs/performance-log.md, "Push, single ops", branch `writer1sp`).
+  virtual void SetJobSavepoint(sql::Savepoint* job) { (void)job; }
 
  private:
   CaseCache* case_cache_ = nullptr;

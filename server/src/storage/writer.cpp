@@ -75,10 +75,20 @@ void Writer::RunGroup(std::deque<WriteJob>& group) {
         }
         // A head is only ever the running job's: none can pass from one job to the next.
         cache_.DropJobHead();
-        try {
-          results[i] = group[i].run(*txn);
-        } catch (const std::exception&) {
-          results[i] = Internal("write job failed");
+        // Until the job writes, its savepoint can serve a push's attempt (StoreTxn::Attempt);
+        // named only while `sp` lives and the job runs.
+        {
+          txn->SetJobSavepoint(&sp);
+          // Cleared on every way out of the job, a throw of any kind included.
+          struct Unname {
+            StoreTxn& txn;
+            ~Unname() { txn.SetJobSavepoint(nullptr); }
+          } unname{*txn};
+          try {
+            results[i] = group[i].run(*txn);
+          } catch (const std::exception&) {
+            results[i] = Internal("write job failed");
+          }
         }
         if (results[i].ok()) results[i] = sp.Release();
         if (results[i].ok()) {

@@ -47,6 +47,8 @@ class Database {
   sqlite3* handle() const { return db_; }
   int64_t LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
   int Changes() const { return sqlite3_changes(db_); }
+  // Rows inserted, updated or deleted on this connection since it opened.
+  int64_t TotalChanges() const { return sqlite3_total_changes64(db_); }
   // Whether a transaction is open. SQLite rolls the whole transaction back on some errors (a full
   // disk, an I/O error, out of memory), not only the failing statement: then this turns false
   // while a caller still holds its Transaction and Savepoints.
@@ -70,7 +72,16 @@ class Database {
   // that outlives its Database (a bug, but harmless before the cache) finds it closed and
   // finalizes itself instead of writing into freed memory.
   struct StatementCache {
-    std::map<std::string, std::vector<sqlite3_stmt*>, std::less<>> idle;
+    // Shorter texts first, then bytewise: most of our SQL texts differ in length, so a lookup
+    // compares lengths on its way down instead of the texts' long common prefixes ("SELECT ...
+    // FROM"), and the full text once, at the end.
+    struct ByLength {
+      using is_transparent = void;
+      bool operator()(std::string_view a, std::string_view b) const noexcept {
+        return a.size() != b.size() ? a.size() < b.size() : a < b;
+      }
+    };
+    std::map<std::string, std::vector<sqlite3_stmt*>, ByLength> idle;
     bool closed = false;
   };
 
@@ -150,6 +161,10 @@ class Savepoint {
   // Undoes everything since the savepoint and ends it; an error when that is no longer possible
   // (the transaction around it was lost).
   Status Rollback();
+  // Undoes everything since the savepoint and keeps it open (ROLLBACK TO without RELEASE): what
+  // runs next is inside it again, and Release() or Rollback() ends it. An error when that is no
+  // longer possible (the transaction around it was lost).
+  Status RollbackTo();
 
  private:
   Database& db_;
