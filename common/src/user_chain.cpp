@@ -61,7 +61,9 @@ const ChainDevice* UserChain::ActiveDevice(ByteView device_id) const {
 
 // Every check runs before the first change to `chain`, so that a failing link leaves it as it
 // was; the change is then made in place (a copy of the chain per link made verifying a chain
-// quadratic in its length). Nothing after "Apply" in a branch may fail.
+// quadratic in its length). Nothing after "Apply" in a branch may return an error, and what may
+// throw there (out of memory) is undone before the exception leaves, so the chain is unchanged
+// on every way out but success.
 Status ApplyLink(UserChain& chain, const v1::ChainLink& link) {
   if (link.ByteSizeLong() > protocol::kMaxChainLinkBytes) return InvalidArgument("link too large");
   v1::LinkBody body;
@@ -89,12 +91,15 @@ Status ApplyLink(UserChain& chain, const v1::ChainLink& link) {
     if (!crypto::Verify(first.signing_public_key, sign_input, View(link.signature()))) {
       return InvalidArgument("bad root signature");
     }
-    // Apply.
-    chain.root_hash = link_hash;
-    chain.account_id = protocol::AccountId(link_hash);
-    chain.devices[first.device_id] = first;
-    chain.devices[recovery.device_id] = recovery;
-    chain.user_key = MakeUserKey(root.user_key());
+    // Apply: built aside (the chain is empty) and moved in, which cannot throw.
+    UserChain rooted;
+    rooted.root_hash = link_hash;
+    rooted.account_id = protocol::AccountId(link_hash);
+    rooted.devices[first.device_id] = first;
+    rooted.devices[recovery.device_id] = recovery;
+    rooted.user_key = MakeUserKey(root.user_key());
+    rooted.links.reserve(1);
+    chain = std::move(rooted);
   } else {
     if (chain.length == 0) return InvalidArgument("chain must start with a root");
     const ChainDevice* signer = chain.ActiveDevice(View(body.signer_device_id()));
@@ -102,6 +107,8 @@ Status ApplyLink(UserChain& chain, const v1::ChainLink& link) {
     if (!crypto::Verify(signer->signing_public_key, sign_input, View(link.signature()))) {
       return InvalidArgument("bad link signature");
     }
+    // Room for this link first: the push_back at the end then cannot throw.
+    chain.links.reserve(chain.links.size() + 1);
     if (body.has_add_device()) {
       const auto& add = body.add_device();
       KRING_RETURN_IF_ERROR(CheckDeviceKeys(add.device()));
@@ -112,10 +119,20 @@ Status ApplyLink(UserChain& chain, const v1::ChainLink& link) {
       }
       if (add.sealed_seeds_size() > 64) return InvalidArgument("too many sealed seeds");
       for (const auto& s : add.sealed_seeds()) KRING_RETURN_IF_ERROR(CheckSealedSeed(s));
-      // Apply.
-      chain.user_key.sealed_seeds.insert(chain.user_key.sealed_seeds.end(),
-                                         add.sealed_seeds().begin(), add.sealed_seeds().end());
-      chain.devices[dev.device_id] = std::move(dev);
+      // Apply; a copy that throws takes back what was added before it.
+      const size_t seeds_before = chain.user_key.sealed_seeds.size();
+      const Bytes device_id = dev.device_id;
+      try {
+        chain.user_key.sealed_seeds.insert(chain.user_key.sealed_seeds.end(),
+                                           add.sealed_seeds().begin(), add.sealed_seeds().end());
+        chain.devices.emplace(device_id, std::move(dev));
+      } catch (...) {
+        chain.user_key.sealed_seeds.erase(
+            chain.user_key.sealed_seeds.begin() + static_cast<std::ptrdiff_t>(seeds_before),
+            chain.user_key.sealed_seeds.end());
+        chain.devices.erase(device_id);
+        throw;
+      }
     } else if (body.has_revoke_device()) {
       auto it = chain.devices.find(ToBytes(body.revoke_device().device_id()));
       if (it == chain.devices.end() || it->second.revoked_at || it->second.is_recovery) {

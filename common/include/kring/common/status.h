@@ -55,6 +55,13 @@ class [[nodiscard]] Status {
   const std::string& reason() const { return reason_; }
   // Made by Storage: the message is for the server's log, never for a client.
   bool storage() const { return storage_; }
+  // The same status with `prefix` before its message: code, reason and storage mark kept (a
+  // status rebuilt from code and message would lose the mark and show SQLite's text).
+  Status WithContext(std::string_view prefix) const {
+    Status s = *this;
+    s.message_.insert(0, prefix);
+    return s;
+  }
   std::string ToString() const;
   // Transient failures are retried with backoff; everything else is surfaced.
   bool transient() const {
