@@ -12,7 +12,8 @@ Status SqlError(sqlite3* db, std::string_view what) {
   if ((code & 0xff) == SQLITE_CONSTRAINT) sc = StatusCode::kAlreadyExists;
   if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB) sc = StatusCode::kDataLoss;
   if ((code & 0xff) == SQLITE_FULL || (code & 0xff) == SQLITE_IOERR) sc = StatusCode::kUnavailable;
-  return {sc, std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory")};
+  return Status::Storage(sc,
+                         std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
 }
 
 }  // namespace

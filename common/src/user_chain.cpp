@@ -59,6 +59,11 @@ const ChainDevice* UserChain::ActiveDevice(ByteView device_id) const {
   return &it->second;
 }
 
+// Every check runs before the first change to `chain`, so that a failing link leaves it as it
+// was; the change is then made in place (a copy of the chain per link made verifying a chain
+// quadratic in its length). Nothing after "Apply" in a branch may return an error, and what may
+// throw there (out of memory) is undone before the exception leaves, so the chain is unchanged
+// on every way out but success.
 Status ApplyLink(UserChain& chain, const v1::ChainLink& link) {
   if (link.ByteSizeLong() > protocol::kMaxChainLinkBytes) return InvalidArgument("link too large");
   v1::LinkBody body;
@@ -70,7 +75,6 @@ Status ApplyLink(UserChain& chain, const v1::ChainLink& link) {
   }
   Bytes sign_input = protocol::LinkSignInput(View(link.body()));
   Bytes link_hash = protocol::LinkHash(View(link.body()));
-  UserChain next = chain;
 
   if (body.has_root()) {
     if (chain.length != 0) return InvalidArgument("root must be the first link");
@@ -87,11 +91,15 @@ Status ApplyLink(UserChain& chain, const v1::ChainLink& link) {
     if (!crypto::Verify(first.signing_public_key, sign_input, View(link.signature()))) {
       return InvalidArgument("bad root signature");
     }
-    next.root_hash = link_hash;
-    next.account_id = protocol::AccountId(link_hash);
-    next.devices[first.device_id] = first;
-    next.devices[recovery.device_id] = recovery;
-    next.user_key = MakeUserKey(root.user_key());
+    // Apply: built aside (the chain is empty) and moved in, which cannot throw.
+    UserChain rooted;
+    rooted.root_hash = link_hash;
+    rooted.account_id = protocol::AccountId(link_hash);
+    rooted.devices[first.device_id] = first;
+    rooted.devices[recovery.device_id] = recovery;
+    rooted.user_key = MakeUserKey(root.user_key());
+    rooted.links.reserve(1);
+    chain = std::move(rooted);
   } else {
     if (chain.length == 0) return InvalidArgument("chain must start with a root");
     const ChainDevice* signer = chain.ActiveDevice(View(body.signer_device_id()));
@@ -99,42 +107,55 @@ Status ApplyLink(UserChain& chain, const v1::ChainLink& link) {
     if (!crypto::Verify(signer->signing_public_key, sign_input, View(link.signature()))) {
       return InvalidArgument("bad link signature");
     }
+    // Room for this link first: the push_back at the end then cannot throw.
+    chain.links.reserve(chain.links.size() + 1);
     if (body.has_add_device()) {
-      KRING_RETURN_IF_ERROR(CheckDeviceKeys(body.add_device().device()));
-      ChainDevice dev = MakeDevice(body.add_device().device(), body.index(), false);
+      const auto& add = body.add_device();
+      KRING_RETURN_IF_ERROR(CheckDeviceKeys(add.device()));
+      ChainDevice dev = MakeDevice(add.device(), body.index(), false);
       if (chain.devices.count(dev.device_id) != 0) return InvalidArgument("device already added");
       if (!crypto::Verify(dev.signing_public_key, sign_input, View(link.new_device_signature()))) {
         return InvalidArgument("bad new-device signature");
       }
-      if (body.add_device().sealed_seeds_size() > 64) {
-        return InvalidArgument("too many sealed seeds");
+      if (add.sealed_seeds_size() > 64) return InvalidArgument("too many sealed seeds");
+      for (const auto& s : add.sealed_seeds()) KRING_RETURN_IF_ERROR(CheckSealedSeed(s));
+      // Apply; a copy that throws takes back what was added before it.
+      const size_t seeds_before = chain.user_key.sealed_seeds.size();
+      const Bytes device_id = dev.device_id;
+      try {
+        chain.user_key.sealed_seeds.insert(chain.user_key.sealed_seeds.end(),
+                                           add.sealed_seeds().begin(), add.sealed_seeds().end());
+        chain.devices.emplace(device_id, std::move(dev));
+      } catch (...) {
+        chain.user_key.sealed_seeds.erase(
+            chain.user_key.sealed_seeds.begin() + static_cast<std::ptrdiff_t>(seeds_before),
+            chain.user_key.sealed_seeds.end());
+        chain.devices.erase(device_id);
+        throw;
       }
-      for (const auto& s : body.add_device().sealed_seeds()) {
-        KRING_RETURN_IF_ERROR(CheckSealedSeed(s));
-        next.user_key.sealed_seeds.push_back(s);
-      }
-      next.devices[dev.device_id] = dev;
     } else if (body.has_revoke_device()) {
-      auto it = next.devices.find(ToBytes(body.revoke_device().device_id()));
-      if (it == next.devices.end() || it->second.revoked_at || it->second.is_recovery) {
+      auto it = chain.devices.find(ToBytes(body.revoke_device().device_id()));
+      if (it == chain.devices.end() || it->second.revoked_at || it->second.is_recovery) {
         return InvalidArgument("revoked device is not an active device");
       }
+      // Apply.
       it->second.revoked_at = body.index();
       it->second.generation_at_revocation = chain.user_key.generation;
     } else if (body.has_rotate_user_key()) {
-      KRING_RETURN_IF_ERROR(CheckUserKey(body.rotate_user_key().user_key()));
-      if (body.rotate_user_key().user_key().generation() != chain.user_key.generation + 1) {
+      const auto& uk = body.rotate_user_key().user_key();
+      KRING_RETURN_IF_ERROR(CheckUserKey(uk));
+      if (uk.generation() != chain.user_key.generation + 1) {
         return InvalidArgument("user key generation must increase by one");
       }
-      next.user_key = MakeUserKey(body.rotate_user_key().user_key());
+      // Apply.
+      chain.user_key = MakeUserKey(uk);
     } else {
       return InvalidArgument("unknown link kind");
     }
   }
-  next.head_hash = link_hash;
-  next.length = chain.length + 1;
-  next.links.push_back(link);
-  chain = std::move(next);
+  chain.head_hash = std::move(link_hash);
+  chain.length += 1;
+  chain.links.push_back(link);
   return {};
 }
 

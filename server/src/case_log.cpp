@@ -16,7 +16,7 @@ namespace kring::server {
 namespace {
 
 Status At(size_t index, const Status& s) {
-  return {s.code(), "envelope " + std::to_string(index) + ": " + s.message(), s.reason()};
+  return s.WithContext("envelope " + std::to_string(index) + ": ");
 }
 
 bool IsManager(int role) { return role == v1::ROLE_CHAIR || role == v1::ROLE_COORDINATOR; }

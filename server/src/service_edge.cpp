@@ -5,6 +5,29 @@
 
 namespace kring::server {
 
+namespace {
+
+// SQLite's text names tables and columns: it goes to the server log, and the client gets a fixed
+// message for the code (the code stays: clients retry UNAVAILABLE).
+const char* StorageMessage(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::UNAVAILABLE:
+      return "storage unavailable";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "storage conflict";
+    default:
+      return "storage error";
+  }
+}
+
+void LogStorageError(const Status& s) {
+  log::Write(s.code() == kring::StatusCode::kUnavailable ? log::Level::kWarn : log::Level::kError,
+             "storage_error",
+             {{"code", std::string(StatusCodeName(s.code()))}, {"detail", s.message()}});
+}
+
+}  // namespace
+
 grpc::Status ToGrpc(const Status& s) {
   using grpc::StatusCode;
   StatusCode code = StatusCode::INTERNAL;
@@ -48,8 +71,16 @@ grpc::Status ToGrpc(const Status& s) {
     case kring::StatusCode::kInternal:
     case kring::StatusCode::kSecurityAlarm:
       // Storage and invariant details stay in the server log.
-      log::Error("internal_error", {{"code", std::string(StatusCodeName(s.code()))}});
+      if (s.storage()) {
+        LogStorageError(s);
+      } else {
+        log::Error("internal_error", {{"code", std::string(StatusCodeName(s.code()))}});
+      }
       return {StatusCode::INTERNAL, "internal error"};
+  }
+  if (s.storage()) {
+    LogStorageError(s);
+    return {code, StorageMessage(code)};
   }
   if (!refusal::IsReasonKey(s.reason())) return {code, s.message()};
   // gRPC's richer error model: google.rpc.Status with one ErrorInfo (refusal.proto).

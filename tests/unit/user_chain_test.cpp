@@ -126,6 +126,85 @@ TEST_CASE("adding a device needs both signatures; revoking deactivates it", "[ch
   CHECK(copy.devices.at(new_id).generation_at_revocation == std::optional<uint32_t>(1));
 }
 
+// Every field of a chain, as one comparable string.
+std::string Fields(const UserChain& c) {
+  std::string out = Hex(c.account_id) + "|" + Hex(c.root_hash) + "|" + Hex(c.head_hash) + "|" +
+                    std::to_string(c.length) + "|devices";
+  for (const auto& [id, d] : c.devices) {
+    out += "|" + Hex(id) + "," + Hex(d.device_id) + "," + Hex(d.signing_public_key) + "," +
+           Hex(d.box_public_key) + "," + std::to_string(d.added_at) + "," +
+           (d.revoked_at ? std::to_string(*d.revoked_at) : "-") + "," +
+           (d.generation_at_revocation ? std::to_string(*d.generation_at_revocation) : "-") + "," +
+           (d.is_recovery ? "r" : "d");
+  }
+  out += "|user_key|" + std::to_string(c.user_key.generation) + "," +
+         Hex(c.user_key.box_public_key) + "," + Hex(c.user_key.signing_public_key);
+  for (const auto& s : c.user_key.sealed_seeds) out += "," + Hex(View(s.SerializeAsString()));
+  out += "|links";
+  for (const auto& l : c.links) out += "|" + Hex(View(l.SerializeAsString()));
+  return out;
+}
+
+TEST_CASE("a link refused after its signature checked leaves the chain as it was", "[chain]") {
+  auto created = client::identity::CreateAccount(1000);
+  auto verified = VerifyChain({}, {created.root});
+  REQUIRE(verified.ok());
+  UserChain chain = verified.value();
+  const Bytes me = ToBytes(created.local.device_id());
+  const ByteView my_key = View(created.local.device_signing_secret_key());
+  // A device added, revoked and a key rotated, so every field has content that could change.
+  auto added = crypto::NewSigningKeyPair();
+  v1::LinkBody add;
+  add.mutable_add_device()->mutable_device()->set_signing_public_key(ToString(added.public_key));
+  add.mutable_add_device()->mutable_device()->set_box_public_key(
+      ToString(crypto::NewBoxKeyPair().public_key));
+  const v1::SealedSeed good_seed = chain.user_key.sealed_seeds.front();
+  *add.mutable_add_device()->add_sealed_seeds() = good_seed;
+  REQUIRE(
+      ApplyLink(chain, client::identity::SignLink(chain, add, me, my_key, added.secret_key)).ok());
+  v1::LinkBody revoke;
+  revoke.mutable_revoke_device()->set_device_id(ToString(protocol::DeviceId(added.public_key)));
+  REQUIRE(ApplyLink(chain, client::identity::SignLink(chain, revoke, me, my_key)).ok());
+  v1::LinkBody rotate;
+  v1::UserKeyGeneration* uk = rotate.mutable_rotate_user_key()->mutable_user_key();
+  uk->set_generation(2);
+  uk->set_box_public_key(ToString(crypto::NewBoxKeyPair().public_key));
+  uk->set_signing_public_key(ToString(crypto::NewSigningKeyPair().public_key));
+  *uk->add_sealed_seeds() = good_seed;
+  REQUIRE(ApplyLink(chain, client::identity::SignLink(chain, rotate, me, my_key)).ok());
+  const std::string before = Fields(chain);
+
+  auto next = crypto::NewSigningKeyPair();
+  v1::LinkBody body;
+  body.mutable_add_device()->mutable_device()->set_signing_public_key(ToString(next.public_key));
+  body.mutable_add_device()->mutable_device()->set_box_public_key(
+      ToString(crypto::NewBoxKeyPair().public_key));
+  *body.mutable_add_device()->add_sealed_seeds() = good_seed;
+  SECTION("a bad sealed seed after a good one, both signatures valid") {
+    v1::SealedSeed* bad = body.mutable_add_device()->add_sealed_seeds();
+    bad->set_recipient_id(good_seed.recipient_id());
+    bad->set_sealed("short");
+    v1::ChainLink link = client::identity::SignLink(chain, body, me, my_key, next.secret_key);
+    CHECK(ApplyLink(chain, link).message() == "malformed sealed user key seed");
+  }
+  SECTION("a bad new-device signature") {
+    v1::ChainLink link = client::identity::SignLink(chain, body, me, my_key, next.secret_key);
+    link.set_new_device_signature(ToString(crypto::Sign(
+        crypto::NewSigningKeyPair().secret_key, protocol::LinkSignInput(View(link.body())))));
+    CHECK(ApplyLink(chain, link).message() == "bad new-device signature");
+  }
+  SECTION("a rotation that skips a generation") {
+    uk->set_generation(4);
+    CHECK(ApplyLink(chain, client::identity::SignLink(chain, rotate, me, my_key)).message() ==
+          "user key generation must increase by one");
+  }
+  SECTION("a revocation of a device already revoked") {
+    CHECK(ApplyLink(chain, client::identity::SignLink(chain, revoke, me, my_key)).message() ==
+          "revoked device is not an active device");
+  }
+  CHECK(Fields(chain) == before);
+}
+
 TEST_CASE("safety numbers are 30 digits and stable", "[chain]") {
   Bytes root(32, 5);
   std::string n = SafetyNumber(root);

@@ -39,12 +39,29 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message, std::string_view reason)
       : code_(code), message_(std::move(message)), reason_(reason) {}
   static Status Ok() { return {}; }
+  // A failure of the storage layer (kring/common/sqlite.h). Its message carries SQLite's text,
+  // which names tables and columns: kringd writes it to its log and answers a client with a
+  // fixed message for the code (server/src/service_edge.cpp).
+  static Status Storage(StatusCode code, std::string message) {
+    Status s(code, std::move(message));
+    s.storage_ = true;
+    return s;
+  }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
   const std::string& message() const { return message_; }
   // The refusal's reason key ("INVITE_USED"), or "" when there is none.
   const std::string& reason() const { return reason_; }
+  // Made by Storage: the message is for the server's log, never for a client.
+  bool storage() const { return storage_; }
+  // The same status with `prefix` before its message: code, reason and storage mark kept (a
+  // status rebuilt from code and message would lose the mark and show SQLite's text).
+  Status WithContext(std::string_view prefix) const {
+    Status s = *this;
+    s.message_.insert(0, prefix);
+    return s;
+  }
   std::string ToString() const;
   // Transient failures are retried with backoff; everything else is surfaced.
   bool transient() const {
@@ -56,6 +73,7 @@ class [[nodiscard]] Status {
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
   std::string reason_;
+  bool storage_ = false;
 };
 
 // `reason`: a refusal's key (kring/common/refusal.h), or none.
