@@ -3,6 +3,7 @@
 // removal, an addition, a revoked device, a push that is rolled back) and pushes again: the
 // answer must be the one the tables give, against a real kringd. The last test mixes pushes that
 // take ApplyPush's second pass into the same groups.
+#include <array>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -198,6 +199,51 @@ TEST_CASE("a push that is rolled back leaves nothing cached for the next", "[pus
   CHECK(HeadSeq(c, chair.token, ops.case_id()) == head);
 }
 
+namespace {
+
+// A case with a chair and three members, each with a builder of their own ops: the set-up of the
+// concurrent push tests below. Not copied or moved: the builders refer to the accounts.
+struct FourPushers {
+  explicit FourPushers(Client& c)
+      : chair(MakeAccount(c)),
+        others{MakeAccount(c), MakeAccount(c), MakeAccount(c)},
+        chair_ops(CreateKeyedCase(c, chair, {&others[0], &others[1], &others[2]})),
+        who{&chair, &others[0], &others[1], &others[2]} {
+    builders.push_back(chair_ops);
+    for (const TestAccount& o : others) builders.emplace_back(o, chair_ops.case_id());
+  }
+  FourPushers(const FourPushers&) = delete;
+  FourPushers& operator=(const FourPushers&) = delete;
+
+  TestAccount chair;
+  std::array<TestAccount, 3> others;
+  OpBuilder chair_ops;
+  std::vector<const TestAccount*> who;
+  std::vector<OpBuilder> builders;
+};
+
+// The acknowledged seqs are 3..2 + count (after CreateCase and Rekey), one op each, and the log
+// kringd serves ends at the last of them with the chain hash each acknowledgement gave. Returns
+// that last seq.
+uint64_t CheckAckedLog(Client& c, const FourPushers& p,
+                       const std::map<uint64_t, std::string>& acked, size_t count) {
+  const uint64_t last = 2 + count;
+  REQUIRE(acked.size() == count);
+  CHECK(acked.begin()->first == 3);
+  CHECK(acked.rbegin()->first == last);
+  v1::PullResponse pull;
+  REQUIRE(Pull(c, p.chair.token, p.chair_ops.case_id(), 0, {}, &pull).ok());
+  CHECK(pull.head().seq() == last);
+  CHECK(pull.head().chain_hash() == acked.rbegin()->second);
+  for (const v1::LogEntry& e : pull.entries()) {
+    auto it = acked.find(e.seq());
+    if (it != acked.end()) CHECK(e.chain_hash() == it->second);
+  }
+  return last;
+}
+
+}  // namespace
+
 // The writer keeps the case heads its pushes leave and writes them once per group commit. Pushes
 // from several members at once land in shared groups, with a push that is rolled back between
 // two that go through: each push must continue from the head before it, and the head a pull reads
@@ -206,33 +252,25 @@ TEST_CASE("concurrent pushes with rolled back ones between them keep the case he
           "[push]") {
   TestServer server;
   Client c(server.address());
-  TestAccount chair = MakeAccount(c);
-  std::vector<TestAccount> others;
-  for (int i = 0; i < 3; ++i) others.push_back(MakeAccount(c));
-  OpBuilder chair_ops = CreateKeyedCase(c, chair, {&others[0], &others[1], &others[2]});
-  std::vector<const TestAccount*> who = {&chair, &others[0], &others[1], &others[2]};
-  std::vector<OpBuilder> builders;
-  builders.push_back(chair_ops);
-  for (int i = 0; i < 3; ++i)
-    builders.emplace_back(others[static_cast<size_t>(i)], chair_ops.case_id());
+  FourPushers p(c);
 
   constexpr int kPushes = 25;
   std::mutex mu;
   std::map<uint64_t, std::string> acked;  // seq -> chain hash
   std::vector<std::string> errors;
   // Per member: the op of its last push that was rolled back, pushed again next.
-  std::vector<std::optional<v1::Envelope>> carry(who.size());
+  std::vector<std::optional<v1::Envelope>> carry(p.who.size());
   std::vector<std::thread> threads;
-  for (size_t w = 0; w < who.size(); ++w) {
+  for (size_t w = 0; w < p.who.size(); ++w) {
     threads.emplace_back([&, w] {
       Client tc(server.address());
-      OpBuilder& b = builders[w];
+      OpBuilder& b = p.builders[w];
       std::optional<v1::Envelope>& carried = carry[w];
       for (int i = 0; i < kPushes; ++i) {
         v1::Envelope good = carried ? *carried : b.Content(1);
         if (!carried) b.Accepted(good);
         v1::PushResponse resp;
-        grpc::Status s = Push(tc, who[w]->token, b.case_id(), {good}, &resp);
+        grpc::Status s = Push(tc, p.who[w]->token, b.case_id(), {good}, &resp);
         {
           std::lock_guard<std::mutex> lock(mu);
           if (!s.ok() || resp.results_size() != 1) {
@@ -249,7 +287,7 @@ TEST_CASE("concurrent pushes with rolled back ones between them keep the case he
         b.Accepted(*carried);
         v1::Envelope bad = b.Content(1);
         bad.set_signature(std::string(bad.signature().size(), '\0'));
-        grpc::Status refused = Push(tc, who[w]->token, b.case_id(), {*carried, bad});
+        grpc::Status refused = Push(tc, p.who[w]->token, b.case_id(), {*carried, bad});
         if (refused.error_code() != grpc::StatusCode::INVALID_ARGUMENT) {
           std::lock_guard<std::mutex> lock(mu);
           errors.push_back("bad push: " + refused.error_message());
@@ -260,30 +298,18 @@ TEST_CASE("concurrent pushes with rolled back ones between them keep the case he
   for (std::thread& t : threads) t.join();
   for (const std::string& e : errors) UNSCOPED_INFO(e);
   REQUIRE(errors.empty());
-  const uint64_t last = 2 + who.size() * kPushes;
-  REQUIRE(acked.size() == who.size() * kPushes);
-  CHECK(acked.begin()->first == 3);
-  CHECK(acked.rbegin()->first == last);
-
-  v1::PullResponse pull;
-  REQUIRE(Pull(c, chair.token, chair_ops.case_id(), 0, {}, &pull).ok());
-  CHECK(pull.head().seq() == last);
-  CHECK(pull.head().chain_hash() == acked.rbegin()->second);
-  for (const v1::LogEntry& e : pull.entries()) {
-    auto it = acked.find(e.seq());
-    if (it != acked.end()) CHECK(e.chain_hash() == it->second);
-  }
+  const uint64_t last = CheckAckedLog(c, p, acked, p.who.size() * kPushes);
   // And the cached path continues from there.
   uint64_t head = last;
-  for (size_t w = 0; w < who.size(); ++w) {
+  for (size_t w = 0; w < p.who.size(); ++w) {
     v1::PushResponse resp;
-    REQUIRE(Push(c, who[w]->token, chair_ops.case_id(), {*carry[w]}, &resp).ok());
+    REQUIRE(Push(c, p.who[w]->token, p.chair_ops.case_id(), {*carry[w]}, &resp).ok());
     REQUIRE(resp.results_size() == 1);
     CHECK(resp.results(0).seq() == ++head);
     CHECK_FALSE(resp.results(0).duplicate());
-    PushContent(c, *who[w], builders[w], 1, head);
+    PushContent(c, *p.who[w], p.builders[w], 1, head);
   }
-  CHECK(HeadSeq(c, chair.token, chair_ops.case_id()) == head);
+  CHECK(HeadSeq(c, p.chair.token, p.chair_ops.case_id()) == head);
 }
 
 // A push whose first pass fails (a retry of a stored op with a new one) is undone to the start of
@@ -295,15 +321,7 @@ TEST_CASE("concurrent pushes with rolled back ones between them keep the case he
 TEST_CASE("concurrent pushes that take the lookup pass store their new ops once", "[push]") {
   TestServer server;
   Client c(server.address());
-  TestAccount chair = MakeAccount(c);
-  std::vector<TestAccount> others;
-  for (int i = 0; i < 3; ++i) others.push_back(MakeAccount(c));
-  OpBuilder chair_ops = CreateKeyedCase(c, chair, {&others[0], &others[1], &others[2]});
-  std::vector<const TestAccount*> who = {&chair, &others[0], &others[1], &others[2]};
-  std::vector<OpBuilder> builders;
-  builders.push_back(chair_ops);
-  for (int i = 0; i < 3; ++i)
-    builders.emplace_back(others[static_cast<size_t>(i)], chair_ops.case_id());
+  FourPushers p(c);
 
   constexpr int kRounds = 12;
   std::mutex mu;
@@ -318,16 +336,16 @@ TEST_CASE("concurrent pushes that take the lookup pass store their new ops once"
     errors.push_back(what);
   };
   std::vector<std::thread> threads;
-  for (size_t w = 0; w < who.size(); ++w) {
+  for (size_t w = 0; w < p.who.size(); ++w) {
     threads.emplace_back([&, w] {
       Client tc(server.address());
-      OpBuilder& b = builders[w];
+      OpBuilder& b = p.builders[w];
       std::optional<v1::Envelope> carried;  // appended by a refused push, pushed again next
       for (int i = 0; i < kRounds; ++i) {
         v1::Envelope first = carried ? *carried : b.Content(1);
         if (!carried) b.Accepted(first);
         v1::PushResponse resp;
-        grpc::Status s = Push(tc, who[w]->token, b.case_id(), {first}, &resp);
+        grpc::Status s = Push(tc, p.who[w]->token, b.case_id(), {first}, &resp);
         if (!s.ok() || resp.results_size() != 1 || resp.results(0).duplicate()) {
           return fail("first push: " + s.error_message());
         }
@@ -338,7 +356,7 @@ TEST_CASE("concurrent pushes that take the lookup pass store their new ops once"
         v1::Envelope next = b.Content(1);
         b.Accepted(next);
         resp.Clear();
-        s = Push(tc, who[w]->token, b.case_id(), {first, next}, &resp);
+        s = Push(tc, p.who[w]->token, b.case_id(), {first, next}, &resp);
         if (!s.ok() || resp.results_size() != 2) return fail("retry push: " + s.error_message());
         if (!resp.results(0).duplicate() || resp.results(0).seq() != original.seq() ||
             resp.results(0).chain_hash() != original.chain_hash()) {
@@ -351,7 +369,7 @@ TEST_CASE("concurrent pushes that take the lookup pass store their new ops once"
         b.Accepted(*carried);
         v1::Envelope bad = b.Content(1);
         bad.set_signature(std::string(bad.signature().size(), '\0'));
-        s = Push(tc, who[w]->token, b.case_id(), {*carried, bad});
+        s = Push(tc, p.who[w]->token, b.case_id(), {*carried, bad});
         if (s.error_code() != grpc::StatusCode::INVALID_ARGUMENT) {
           return fail("bad push: " + s.error_message());
         }
@@ -363,18 +381,7 @@ TEST_CASE("concurrent pushes that take the lookup pass store their new ops once"
   REQUIRE(errors.empty());
   // Seqs 3..last, each given to exactly one acknowledged op: no op was stored twice or stored
   // from a refused push.
-  const uint64_t last = 2 + who.size() * kRounds * 2;
-  REQUIRE(acked.size() == who.size() * kRounds * 2);
-  CHECK(acked.begin()->first == 3);
-  CHECK(acked.rbegin()->first == last);
-  v1::PullResponse pull;
-  REQUIRE(Pull(c, chair.token, chair_ops.case_id(), 0, {}, &pull).ok());
-  CHECK(pull.head().seq() == last);
-  CHECK(pull.head().chain_hash() == acked.rbegin()->second);
-  for (const v1::LogEntry& e : pull.entries()) {
-    auto it = acked.find(e.seq());
-    if (it != acked.end()) CHECK(e.chain_hash() == it->second);
-  }
+  CheckAckedLog(c, p, acked, p.who.size() * kRounds * 2);
 }
 
 }  // namespace kring::test

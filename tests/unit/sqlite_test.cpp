@@ -4,6 +4,7 @@
 #include "kring/common/sqlite.h"
 
 #include <string>
+#include <utility>
 
 #include <catch2/catch.hpp>
 
@@ -11,31 +12,41 @@
 
 using namespace kring;
 
-TEST_CASE("a full disk inside a savepoint ends the transaction, and the savepoint says so",
-          "[sqlite]") {
-  test::TempDir dir;
+namespace {
+
+// A database with table t, whose file may grow by two more pages: the next large insert fails
+// with SQLITE_FULL.
+sql::Database OpenNearlyFull(const test::TempDir& dir) {
   auto db = sql::Database::Open(dir.path() + "/full.db");
   REQUIRE(db.ok());
   REQUIRE(db->Exec("CREATE TABLE t (v BLOB NOT NULL)").ok());
   sql::Statement pages(*db, "PRAGMA page_count");
   REQUIRE(pages.Step());
-  // The file may grow by two pages: the next large insert fails with SQLITE_FULL.
   REQUIRE(db->Exec("PRAGMA max_page_count = " + std::to_string(pages.Int(0) + 2)).ok());
+  return std::move(*db);
+}
 
-  sql::Transaction tx(*db);
+}  // namespace
+
+TEST_CASE("a full disk inside a savepoint ends the transaction, and the savepoint says so",
+          "[sqlite]") {
+  test::TempDir dir;
+  sql::Database db = OpenNearlyFull(dir);
+
+  sql::Transaction tx(db);
   REQUIRE(tx.status().ok());
-  REQUIRE(db->Exec("INSERT INTO t VALUES (x'01')").ok());
-  CHECK(db->InTransaction());
+  REQUIRE(db.Exec("INSERT INTO t VALUES (x'01')").ok());
+  CHECK(db.InTransaction());
   {
-    sql::Savepoint sp(*db, "attempt");
+    sql::Savepoint sp(db, "attempt");
     REQUIRE(sp.status().ok());
-    Status full = sql::Statement(*db, "INSERT INTO t VALUES (zeroblob(100000))").Run();
+    Status full = sql::Statement(db, "INSERT INTO t VALUES (zeroblob(100000))").Run();
     CHECK(full.code() == StatusCode::kUnavailable);
-    CHECK_FALSE(db->InTransaction());  // the first insert is gone too
-    CHECK_FALSE(sp.Rollback().ok());   // nothing left to roll back to
+    CHECK_FALSE(db.InTransaction());  // the first insert is gone too
+    CHECK_FALSE(sp.Rollback().ok());  // nothing left to roll back to
   }
   CHECK_FALSE(tx.Commit().ok());
-  sql::Statement rows(*db, "SELECT count(*) FROM t");
+  sql::Statement rows(db, "SELECT count(*) FROM t");
   REQUIRE(rows.Step());
   CHECK(rows.Int(0) == 0);
 }
@@ -87,18 +98,13 @@ TEST_CASE("a savepoint rolled back to stays open around what follows", "[sqlite]
 TEST_CASE("a full disk inside a savepoint that is rolled back to says the transaction is gone",
           "[sqlite]") {
   test::TempDir dir;
-  auto db = sql::Database::Open(dir.path() + "/full.db");
-  REQUIRE(db.ok());
-  REQUIRE(db->Exec("CREATE TABLE t (v BLOB NOT NULL)").ok());
-  sql::Statement pages(*db, "PRAGMA page_count");
-  REQUIRE(pages.Step());
-  REQUIRE(db->Exec("PRAGMA max_page_count = " + std::to_string(pages.Int(0) + 2)).ok());
-  sql::Transaction tx(*db);
+  sql::Database db = OpenNearlyFull(dir);
+  sql::Transaction tx(db);
   REQUIRE(tx.status().ok());
-  sql::Savepoint sp(*db, "job");
+  sql::Savepoint sp(db, "job");
   REQUIRE(sp.status().ok());
-  Status full = sql::Statement(*db, "INSERT INTO t VALUES (zeroblob(100000))").Run();
+  Status full = sql::Statement(db, "INSERT INTO t VALUES (zeroblob(100000))").Run();
   CHECK(full.code() == StatusCode::kUnavailable);
-  CHECK_FALSE(db->InTransaction());
+  CHECK_FALSE(db.InTransaction());
   CHECK_FALSE(sp.RollbackTo().ok());
 }
