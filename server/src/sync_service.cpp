@@ -290,9 +290,14 @@ class SyncServiceImpl final
       for (const auto& c : cases) stream->Poke(c.case_id, c.head_seq);
       return {};
     });
-    if (!s.ok())
+    if (s.storage()) {
+      // SQLite's text names tables and columns only (service_edge.cpp).
+      log::Warn("subscribe_initial_heads_failed",
+                {{"code", std::string(StatusCodeName(s.code()))}, {"detail", s.message()}});
+    } else if (!s.ok()) {
       log::Warn("subscribe_initial_heads_failed",
                 {{"code", std::string(StatusCodeName(s.code()))}});
+    }
     return stream;
   }
 
