@@ -2,6 +2,7 @@
 // schema migrates it and serves the same logs, answers retries with the original results and
 // appends after them.
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,29 @@ void UndoMigration9(sql::Database& db) {
               .ok());
   REQUIRE(db.Exec("ALTER TABLE device_cursors DROP COLUMN max_client_op_id").ok());
   REQUIRE(db.Exec("PRAGMA user_version = 8").ok());
+}
+
+// A kringd with a chair and a member in a keyed case, and the path of its database.
+struct KeyedCaseServer {
+  TestServer server;
+  const std::string path = server.data_dir() + "/data/kringd.sqlite3";
+  Client c{server.address()};
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  OpBuilder ops = CreateKeyedCase(c, chair, {&member});
+};
+
+// Stops kringd, takes its database back to an older schema with `rewind`, and starts it again,
+// which migrates the database forward.
+void RestartFrom(TestServer& server, const std::string& path,
+                 const std::function<void(sql::Database&)>& rewind) {
+  REQUIRE(server.Stop() == 0);
+  {
+    auto db = sql::Database::Open(path);
+    REQUIRE(db.ok());
+    rewind(*db);
+  }
+  server.Restart();
 }
 
 int64_t Count(const std::string& path, const std::string& sql) {
@@ -203,23 +227,15 @@ TEST_CASE("migration 7 stops and changes nothing when an op has no case", "[migr
 
 TEST_CASE("after migration 8 an account's user key generation is read from its stored chain",
           "[migration]") {
-  TestServer server;
-  const std::string path = server.data_dir() + "/data/kringd.sqlite3";
-  Client c(server.address());
-  TestAccount chair = MakeAccount(c);
-  TestAccount member = MakeAccount(c);
-  OpBuilder ops = CreateKeyedCase(c, chair, {&member});
+  KeyedCaseServer k;
+  auto& [server, path, c, chair, member, ops] = k;
   RevokeSelf(c, member);  // the member's user key is at generation 2 from here on
-  REQUIRE(server.Stop() == 0);
-  {
-    // As a schema 7 database: no generations kept.
-    auto db = sql::Database::Open(path);
-    REQUIRE(db.ok());
-    UndoMigration9(*db);
-    REQUIRE(db->Exec("DROP TABLE user_key_generations").ok());
-    REQUIRE(db->Exec("PRAGMA user_version = 7").ok());
-  }
-  server.Restart();
+  // As a schema 7 database: no generations kept.
+  RestartFrom(server, path, [](sql::Database& db) {
+    UndoMigration9(db);
+    REQUIRE(db.Exec("DROP TABLE user_key_generations").ok());
+    REQUIRE(db.Exec("PRAGMA user_version = 7").ok());
+  });
   Client c2(server.address());
   REQUIRE(SignIn(c2, chair).ok());
   CHECK(Count(path, "SELECT COUNT(*) FROM user_key_generations") == 0);
@@ -242,12 +258,8 @@ TEST_CASE("after migration 8 an account's user key generation is read from its s
 
 TEST_CASE("migration 9 keeps each device's highest client_op_id and answers older retries",
           "[migration]") {
-  TestServer server;
-  const std::string path = server.data_dir() + "/data/kringd.sqlite3";
-  Client c(server.address());
-  TestAccount chair = MakeAccount(c);
-  TestAccount member = MakeAccount(c);
-  OpBuilder ops = CreateKeyedCase(c, chair, {&member});
+  KeyedCaseServer k;
+  auto& [server, path, c, chair, member, ops] = k;
   OpBuilder by_member(member, ops.case_id());
   // Ids out of order, as an older client's random ones were: the highest is the middle op's.
   std::vector<v1::Envelope> batch;
@@ -262,14 +274,8 @@ TEST_CASE("migration 9 keeps each device's highest client_op_id and answers olde
   v1::Envelope from_member = by_member.Content(1);
   by_member.Accepted(from_member);
   REQUIRE(Push(c, member.token, ops.case_id(), {from_member}).ok());
-  REQUIRE(server.Stop() == 0);
-  {
-    // As a schema 8 database: the unique index, no highest id in the cursors.
-    auto db = sql::Database::Open(path);
-    REQUIRE(db.ok());
-    UndoMigration9(*db);
-  }
-  server.Restart();
+  // As a schema 8 database: the unique index, no highest id in the cursors.
+  RestartFrom(server, path, UndoMigration9);
   Client c2(server.address());
   REQUIRE(SignIn(c2, chair).ok());
   REQUIRE(SignIn(c2, member).ok());
