@@ -26,7 +26,15 @@ TestServer::TestServer(std::vector<std::string> extra_args) : extra_args_(std::m
   char tmpl[] = "/tmp/kringd-test-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
   data_dir_ = tmpl;
-  Launch();
+  try {
+    Launch();
+  } catch (...) {
+    // The destructor does not run for a constructor that throws (tests that expect kringd to
+    // refuse its arguments): remove the data dir here, or every run leaves one in /tmp.
+    std::error_code ec;
+    std::filesystem::remove_all(data_dir_, ec);
+    throw;
+  }
 }
 
 TestServer::~TestServer() {
