@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -32,6 +33,18 @@ namespace {
 constexpr size_t kNoteBytes = 1000;  // ContentOp size: pads to 1 KiB, 1040-byte ciphertext
 constexpr size_t kFixtureBatch = 50;
 constexpr uint32_t kPage = 1000;
+
+// KRING_BENCH_MARKS: a file that gets one line per timed run (steady-clock start and end in
+// seconds, ops, contender), so what is sampled outside the bench (/proc, `perf stat -I`, `perf
+// record -k CLOCK_MONOTONIC` then `perf report --time START,END`) can be cut per contender.
+void Mark(const char* contender, double start, double end, size_t ops) {
+  if (const char* marks = std::getenv("KRING_BENCH_MARKS")) {
+    if (FILE* f = std::fopen(marks, "a")) {
+      std::fprintf(f, "%.6f %.6f %zu %s\n", start, end, ops, contender);
+      std::fclose(f);
+    }
+  }
+}
 
 std::unique_ptr<ServerProcess> StartKringd() {
   // KRING_BENCH_KRINGD: another kringd (main's head, or a wrapper that runs it under callgrind)
@@ -268,6 +281,7 @@ double FloorColdSync(const std::string& address, const Bytes& log_id, const std:
     after = static_cast<uint64_t>(resp.items(resp.items_size() - 1).seq());
   }
   double elapsed = Now() - start;
+  Mark("floor relay cold sync", start, start + elapsed, expected);
   if (after != expected) throw std::runtime_error("floor cold sync incomplete");
   return elapsed;
 }
@@ -546,6 +560,7 @@ void RunColdSync(Report& report, const Options& o) {
     double start = Now();
     auto stats = f.readers[static_cast<size_t>(r)].client->SyncNow();
     double a = Now() - start;
+    Mark("libkring cold sync", start, start + a, f.total_ops);
     if (!stats.ok()) throw std::runtime_error("cold SyncNow: " + stats.status().ToString());
     client::Client& reader = *f.readers[static_cast<size_t>(r)].client;
     if (stats->pulled != f.total_ops || !reader.Alarms().empty()) {
@@ -648,7 +663,7 @@ struct Planned {
 };
 
 // Runs `clients` threads, each doing `fn(i)` and returning how many ops were acknowledged.
-double Parallel(size_t clients, const std::function<size_t(size_t)>& fn) {
+double Parallel(const char* contender, size_t clients, const std::function<size_t(size_t)>& fn) {
   std::atomic<size_t> total{0};
   std::vector<std::thread> threads;
   double start = Now();
@@ -657,14 +672,7 @@ double Parallel(size_t clients, const std::function<size_t(size_t)>& fn) {
   }
   for (std::thread& t : threads) t.join();
   double elapsed = Now() - start;
-  // KRING_BENCH_MARKS: a file that gets one line per run (steady-clock start and end in seconds,
-  // ops), so counters sampled outside the bench (/proc, perf stat -I) can be cut per contender.
-  if (const char* marks = std::getenv("KRING_BENCH_MARKS")) {
-    if (FILE* f = std::fopen(marks, "a")) {
-      std::fprintf(f, "%.6f %.6f %zu\n", start, start + elapsed, total.load());
-      std::fclose(f);
-    }
-  }
+  Mark(contender, start, start + elapsed, total.load());
   return static_cast<double>(total.load()) / elapsed;
 }
 
@@ -769,56 +777,75 @@ void RunPush(Report& report, const Options& o) {
             p.after_chunk.push_back(writers[i].position());
           }
         }
-        double deadline = Now() + o.push_time_cap;
-        double a = Parallel(n, [&](size_t i) -> size_t {
-          Planned& p = plans[i];
-          size_t acked = 0;
-          for (const auto& chunk : p.chunks) {
-            if (Now() > deadline) break;
-            v1::PushRequest req;
-            req.set_case_id(ToString(writers[i].case_id()));
-            req.set_shared_receipt(true);  // as libkring asks
-            for (const v1::Envelope& e : chunk) *req.add_envelopes() = e;
-            v1::PushResponse resp;
-            grpc::Status s =
-                pushers[i].conn->sync->Push(Ctx(pushers[i].account.token).get(), req, &resp);
-            if (!s.ok()) break;
-            acked += chunk.size();
-            ++p.acked_chunks;
+        double deadline = 0;
+        auto kringd_rate = [&] {
+          deadline = Now() + o.push_time_cap;
+          double rate = Parallel("kringd", n, [&](size_t i) -> size_t {
+            Planned& p = plans[i];
+            size_t acked = 0;
+            for (const auto& chunk : p.chunks) {
+              if (Now() > deadline) break;
+              v1::PushRequest req;
+              req.set_case_id(ToString(writers[i].case_id()));
+              req.set_shared_receipt(true);  // as libkring asks
+              for (const v1::Envelope& e : chunk) *req.add_envelopes() = e;
+              v1::PushResponse resp;
+              grpc::Status s =
+                  pushers[i].conn->sync->Push(Ctx(pushers[i].account.token).get(), req, &resp);
+              if (!s.ok()) break;
+              acked += chunk.size();
+              ++p.acked_chunks;
+            }
+            return acked;
+          });
+          for (size_t i = 0; i < n; ++i) {
+            Planned& p = plans[i];
+            writers[i].Restore(p.acked_chunks == 0 ? p.before : p.after_chunk[p.acked_chunks - 1]);
           }
-          return acked;
-        });
-        for (size_t i = 0; i < n; ++i) {
-          Planned& p = plans[i];
-          writers[i].Restore(p.acked_chunks == 0 ? p.before : p.after_chunk[p.acked_chunks - 1]);
-        }
+          return rate;
+        };
         // The floor relay's three contenders push the same bytes in the same chunks; `verify`
         // adds the signature check, `receipt` the chain hashes and the signed receipt (a round
         // without one in an answer stops, as kringd's would be a failure).
         auto floor_rate = [&](bool verify, bool receipt) {
           deadline = Now() + o.push_time_cap;
-          return Parallel(n, [&](size_t i) -> size_t {
-            size_t acked = 0;
-            for (const auto& bytes : plans[i].bytes) {
-              if (Now() > deadline) break;
-              floorrelay::v1::AppendRequest req;
-              req.set_log_id(ToString(writers[i].case_id()));
-              if (verify) req.set_verify_key(pushers[i].account.local.device_signing_public_key());
-              req.set_receipt(receipt);
-              for (const std::string& s : bytes) req.add_items(s);
-              floorrelay::v1::AppendResponse resp;
-              if (!pushers[i].floor->relay->Append(Ctx().get(), req, &resp).ok()) break;
-              if (receipt && resp.receipt().empty()) break;
-              acked += bytes.size();
-            }
-            return acked;
-          });
+          return Parallel(
+              receipt  ? "floor relay + check + receipt"
+              : verify ? "floor relay + check"
+                       : "floor relay",
+              n, [&](size_t i) -> size_t {
+                size_t acked = 0;
+                for (const auto& bytes : plans[i].bytes) {
+                  if (Now() > deadline) break;
+                  floorrelay::v1::AppendRequest req;
+                  req.set_log_id(ToString(writers[i].case_id()));
+                  if (verify)
+                    req.set_verify_key(pushers[i].account.local.device_signing_public_key());
+                  req.set_receipt(receipt);
+                  for (const std::string& s : bytes) req.add_items(s);
+                  floorrelay::v1::AppendResponse resp;
+                  if (!pushers[i].floor->relay->Append(Ctx().get(), req, &resp).ok()) break;
+                  if (receipt && resp.receipt().empty()) break;
+                  acked += bytes.size();
+                }
+                return acked;
+              });
         };
-        double b = floor_rate(false, false);
-        double checked = floor_rate(true, false);
-        double receipted = floor_rate(true, true);
-        double c = SqliteInsertRate(o.scratch + "/push-sqlite.sqlite3", n * per_client, batch,
-                                    plans[0].bytes[0][0].size(), o.push_time_cap);
+        // The contenders take turns in an order that rotates with the round (round r starts
+        // with contender r mod 5), so none always runs right after the same other one: a
+        // server's WAL checkpoint on its background thread, or the kernel's writeback, after
+        // one contender's run lands on every contender alike instead of always on the next.
+        double a = 0, b = 0, checked = 0, receipted = 0, c = 0;
+        const std::array<std::function<void()>, 5> turns = {
+            [&] { a = kringd_rate(); }, [&] { b = floor_rate(false, false); },
+            [&] { checked = floor_rate(true, false); }, [&] { receipted = floor_rate(true, true); },
+            [&] {
+              c = SqliteInsertRate(o.scratch + "/push-sqlite.sqlite3", n * per_client, batch,
+                                   plans[0].bytes[0][0].size(), o.push_time_cap);
+            }};
+        for (size_t k = 0; k < turns.size(); ++k) {
+          turns[(k + static_cast<size_t>(r)) % turns.size()]();
+        }
         vs_floor.a.push_back(a);
         vs_floor.b.push_back(b);
         vs_sqlite.a.push_back(a);
