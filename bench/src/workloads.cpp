@@ -654,9 +654,12 @@ struct Pusher {
   std::unique_ptr<FloorConn> floor;
 };
 
+// One client's pushes of a round, as requests built before the clock starts: the clock then
+// counts the servers and the RPCs, not the bench copying envelopes into requests (the peers'
+// clients, bench/peers/*-client.js, also build their updates and requests before the clock).
 struct Planned {
-  std::vector<std::vector<v1::Envelope>> chunks;
-  std::vector<std::vector<std::string>> bytes;
+  std::vector<v1::PushRequest> pushes;                 // kringd
+  std::vector<floorrelay::v1::AppendRequest> appends;  // the floor relays: the same bytes
   std::vector<DeviceWriter::Position> after_chunk;
   DeviceWriter::Position before;
   size_t acked_chunks = 0;
@@ -765,15 +768,16 @@ void RunPush(Report& report, const Options& o) {
           Planned& p = plans[i];
           p.before = writers[i].position();
           for (size_t done = 0; done < per_client; done += batch) {
-            std::vector<v1::Envelope> chunk;
-            std::vector<std::string> bytes;
+            v1::PushRequest& push = p.pushes.emplace_back();
+            push.set_case_id(ToString(writers[i].case_id()));
+            push.set_shared_receipt(true);  // as libkring asks
+            floorrelay::v1::AppendRequest& append = p.appends.emplace_back();
+            append.set_log_id(push.case_id());
             for (size_t k = 0; k < batch; ++k) {
               // As libkring seals a push: one signature, on the run's last op.
-              chunk.push_back(writers[i].Content(1, epoch_key, note, 0, {}, k + 1 == batch));
-              bytes.push_back(chunk.back().SerializeAsString());
+              *push.add_envelopes() = writers[i].Content(1, epoch_key, note, 0, {}, k + 1 == batch);
+              append.add_items(push.envelopes(static_cast<int>(k)).SerializeAsString());
             }
-            p.chunks.push_back(std::move(chunk));
-            p.bytes.push_back(std::move(bytes));
             p.after_chunk.push_back(writers[i].position());
           }
         }
@@ -783,17 +787,13 @@ void RunPush(Report& report, const Options& o) {
           double rate = Parallel("kringd", n, [&](size_t i) -> size_t {
             Planned& p = plans[i];
             size_t acked = 0;
-            for (const auto& chunk : p.chunks) {
+            for (const v1::PushRequest& req : p.pushes) {
               if (Now() > deadline) break;
-              v1::PushRequest req;
-              req.set_case_id(ToString(writers[i].case_id()));
-              req.set_shared_receipt(true);  // as libkring asks
-              for (const v1::Envelope& e : chunk) *req.add_envelopes() = e;
               v1::PushResponse resp;
               grpc::Status s =
                   pushers[i].conn->sync->Push(Ctx(pushers[i].account.token).get(), req, &resp);
               if (!s.ok()) break;
-              acked += chunk.size();
+              acked += static_cast<size_t>(req.envelopes_size());
               ++p.acked_chunks;
             }
             return acked;
@@ -808,28 +808,32 @@ void RunPush(Report& report, const Options& o) {
         // adds the signature check, `receipt` the chain hashes and the signed receipt (a round
         // without one in an answer stops, as kringd's would be a failure).
         auto floor_rate = [&](bool verify, bool receipt) {
+          for (size_t i = 0; i < n; ++i) {
+            for (floorrelay::v1::AppendRequest& req : plans[i].appends) {
+              if (verify) {
+                req.set_verify_key(pushers[i].account.local.device_signing_public_key());
+              } else {
+                req.clear_verify_key();
+              }
+              req.set_receipt(receipt);
+            }
+          }
           deadline = Now() + o.push_time_cap;
-          return Parallel(
-              receipt  ? "floor relay + check + receipt"
-              : verify ? "floor relay + check"
-                       : "floor relay",
-              n, [&](size_t i) -> size_t {
-                size_t acked = 0;
-                for (const auto& bytes : plans[i].bytes) {
-                  if (Now() > deadline) break;
-                  floorrelay::v1::AppendRequest req;
-                  req.set_log_id(ToString(writers[i].case_id()));
-                  if (verify)
-                    req.set_verify_key(pushers[i].account.local.device_signing_public_key());
-                  req.set_receipt(receipt);
-                  for (const std::string& s : bytes) req.add_items(s);
-                  floorrelay::v1::AppendResponse resp;
-                  if (!pushers[i].floor->relay->Append(Ctx().get(), req, &resp).ok()) break;
-                  if (receipt && resp.receipt().empty()) break;
-                  acked += bytes.size();
-                }
-                return acked;
-              });
+          return Parallel(receipt  ? "floor relay + check + receipt"
+                          : verify ? "floor relay + check"
+                                   : "floor relay",
+                          n, [&](size_t i) -> size_t {
+                            size_t acked = 0;
+                            for (const floorrelay::v1::AppendRequest& req : plans[i].appends) {
+                              if (Now() > deadline) break;
+                              floorrelay::v1::AppendResponse resp;
+                              if (!pushers[i].floor->relay->Append(Ctx().get(), req, &resp).ok())
+                                break;
+                              if (receipt && resp.receipt().empty()) break;
+                              acked += static_cast<size_t>(req.items_size());
+                            }
+                            return acked;
+                          });
         };
         // The contenders take turns in an order that rotates with the round (round r starts
         // with contender r mod 5), so none always runs right after the same other one: a
@@ -841,7 +845,7 @@ void RunPush(Report& report, const Options& o) {
             [&] { checked = floor_rate(true, false); }, [&] { receipted = floor_rate(true, true); },
             [&] {
               c = SqliteInsertRate(o.scratch + "/push-sqlite.sqlite3", n * per_client, batch,
-                                   plans[0].bytes[0][0].size(), o.push_time_cap);
+                                   plans[0].appends[0].items(0).size(), o.push_time_cap);
             }};
         for (size_t k = 0; k < turns.size(); ++k) {
           turns[(k + static_cast<size_t>(r)) % turns.size()]();
