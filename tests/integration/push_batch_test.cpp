@@ -337,3 +337,97 @@ TEST_CASE("edits queued before a rekey and pushed long after it are sealed again
   }
   CHECK(chair->ConfirmedView(*cid)->seq() == member->ConfirmedView(*cid)->seq());
 }
+
+TEST_CASE("edits queued before a leave's rekey go out after it in one push and arrive once",
+          "[push]") {
+  // The chair's device queued edits, then learned that someone left: it pushes the case's Rekey
+  // first and the edits after it, in one push, their client_op_ids below the Rekey's
+  // (docs/protocol.md section 11). kringd's first pass stores the Rekey (its row, the new epoch,
+  // the device's cursor) before the first edit stops it as a possible retry; that pass is rolled
+  // back to the writer job's savepoint and the second pass stores every op once. The answer is
+  // lost and the push sent again: each op gets its original result. Every device then reads
+  // the log without an alarm.
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto wire = std::make_shared<HoldingTransport>(net);
+  auto reader_wire = std::make_shared<TamperTransport>(net);
+  Device chair(wire), member(reader_wire), cousin(net);
+  auto cid = chair->CreateCase(
+      {{member.account_id(), v1::ROLE_MEMBER}, {cousin.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &member, &cousin}, 1);
+  std::vector<Bytes> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto id = chair->CreateEntity(*cid, "note");
+    REQUIRE(id.ok());
+    ids.push_back(*id);
+  }
+  REQUIRE(cousin->LeaveCase(*cid).ok());
+  REQUIRE(cousin->SyncNow().ok());
+  const uint64_t before = 3;  // the case's creation, its first Rekey, the leave
+
+  wire->hold = true;
+  CHECK(chair->SyncNow().status().transient());
+  auto [push, token] = wire->Last();
+  REQUIRE(push.envelopes_size() == 6);
+  std::vector<std::string> op_ids;
+  for (int i = 0; i < 6; ++i) {
+    auto op = protocol::ParseEnvelopeFields(push.envelopes(i));
+    REQUIRE(op.ok());
+    CHECK(op->header.kind() == (i == 0 ? v1::OP_KIND_REKEY : v1::OP_KIND_CONTENT));
+    op_ids.push_back(op->header.client_op_id());
+  }
+  // Each edit's id lies below the Rekey's: kringd's first pass stops at the first edit.
+  for (int i = 1; i < 6; ++i) CHECK(op_ids[static_cast<size_t>(i)] < op_ids[0]);
+
+  auto stored = net->Push(push, token);
+  REQUIRE(stored.ok());
+  REQUIRE(stored->results_size() == 6);
+  for (int i = 0; i < 6; ++i) {
+    CHECK_FALSE(stored->results(i).duplicate());
+    CHECK(stored->results(i).seq() == before + 1 + static_cast<uint64_t>(i));
+  }
+  // The answer never reached the device; the push comes again, all of it a retry.
+  auto again = net->Push(push, token);
+  REQUIRE(again.ok());
+  REQUIRE(again->results_size() == 6);
+  for (int i = 0; i < 6; ++i) {
+    CHECK(again->results(i).duplicate());
+    CHECK(again->results(i).seq() == stored->results(i).seq());
+    CHECK(again->results(i).chain_hash() == stored->results(i).chain_hash());
+  }
+
+  // The member's device reads exactly these six ops after the leave, each chain hash as
+  // answered, and verifies them (no alarm).
+  std::vector<v1::LogEntry> seen;
+  reader_wire->on_pull = [&](const v1::PullRequest&, v1::PullResponse& resp) {
+    for (const auto& e : resp.entries()) seen.push_back(e);
+  };
+  REQUIRE(member->SyncNow().ok());
+  std::vector<v1::LogEntry> pushed_part;
+  for (const v1::LogEntry& e : seen) {
+    if (e.seq() > before) pushed_part.push_back(e);
+    if (e.seq() != before) continue;
+    auto leave = protocol::ParseEnvelopeFields(e.envelope());
+    REQUIRE(leave.ok());
+    CHECK(leave->header.kind() == v1::OP_KIND_REMOVE_MEMBER);
+  }
+  REQUIRE(pushed_part.size() == 6);
+  for (size_t i = 0; i < 6; ++i) {
+    const int r = static_cast<int>(i);
+    CHECK(pushed_part[i].seq() == stored->results(r).seq());
+    CHECK(pushed_part[i].chain_hash() == stored->results(r).chain_hash());
+    CHECK(pushed_part[i].envelope().SerializeAsString() == push.envelopes(r).SerializeAsString());
+  }
+  wire->hold = false;
+  REQUIRE(chair->SyncNow().ok());
+  for (Device* d : {&chair, &member}) {
+    auto view = (*d)->ConfirmedView(*cid);
+    REQUIRE(view.ok());
+    CHECK(view->seq() == before + 6);
+    CHECK(view->scope_epochs().at(0) == 2);
+    for (const Bytes& id : ids) CHECK(view->entities().count(Hex(id)) == 1);
+    CHECK((*d)->Alarms().empty());
+    CHECK((*d)->PendingIntents(*cid) == 0);
+  }
+}

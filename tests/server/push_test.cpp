@@ -506,6 +506,109 @@ TEST_CASE("a push's ops are stored in order around a control op and an op seeing
   CHECK(HeadSeq(c, chair.token, other.case_id()) == 2);
 }
 
+TEST_CASE("a push whose fast pass wrote rows before meeting a retry stores each op once",
+          "[push]") {
+  // kringd's first pass takes a push's ops for new until one may be a retry (its client_op_id is
+  // not above the device's stored ones). Here it has inserted rows by then: an op naming an
+  // earlier op of the same push as seen makes it write the push's rows so far. The pass is
+  // rolled back to the writer job's savepoint and the second pass stores every op once, in
+  // order, and answers the retry with its original result (docs/protocol.md section 8, check 4,
+  // and section 11).
+  TestServer server;
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  OpBuilder b = CreateKeyedCase(c, chair, {&member});  // seq 1 and 2
+  v1::Envelope stored = b.Content(1);
+  b.Accepted(stored);
+  v1::PushResponse original;
+  REQUIRE(Push(c, chair.token, b.case_id(), {stored}, &original).ok());
+  REQUIRE(original.results(0).seq() == 3);
+  const Bytes at3 = B(original.results(0).chain_hash());
+
+  // Three new ops, the third naming the first as seen; then `stored` again; then a new op.
+  std::vector<v1::Envelope> push;
+  const auto add = [&](v1::Envelope env) {
+    b.Accepted(env);
+    push.push_back(std::move(env));
+  };
+  add(b.Content(1));  // seq 4
+  add(b.Content(1));  // seq 5
+  const Bytes at4 = protocol::ChainHash(at3, 4, protocol::EnvelopeHash(push[0]));
+  add(b.Content(1, SeenAt(4, ToString(at4))));  // seq 6: its check reads seq 4's row
+  push.push_back(stored);                       // the retry: answered with seq 3, stored nothing
+  add(b.Content(1));                            // seq 7
+  REQUIRE(ClientOpId(stored) < ClientOpId(push[2]));  // below the push's ids: may be a retry
+
+  v1::PushResponse resp;
+  REQUIRE(Push(c, chair.token, b.case_id(), push, &resp).error_message() == "");
+  REQUIRE(resp.results_size() == 5);
+  const std::vector<uint64_t> seqs = {4, 5, 6, 3, 7};
+  for (int i = 0; i < 5; ++i) {
+    INFO("result " << i);
+    CHECK(resp.results(i).seq() == seqs[static_cast<size_t>(i)]);
+    CHECK(resp.results(i).duplicate() == (i == 3));
+  }
+  CHECK(B(resp.results(0).chain_hash()) == at4);
+  CHECK(resp.results(3).chain_hash() == original.results(0).chain_hash());
+  CHECK(resp.results(3).receipt().seq() == 7);
+
+  // The same shape again, but its last op has a bad signature: refused at that op, and nothing
+  // of the push stays, neither the rows nor the head nor the device's cursor (section 8: a push
+  // is atomic).
+  std::vector<v1::Envelope> refused_push;
+  const auto add_refused = [&](v1::Envelope env) {
+    b.Accepted(env);
+    refused_push.push_back(std::move(env));
+  };
+  add_refused(b.Content(1));  // would be seq 8
+  add_refused(b.Content(1));
+  const Bytes at7 = B(resp.results(4).chain_hash());
+  const Bytes at8 = protocol::ChainHash(at7, 8, protocol::EnvelopeHash(refused_push[0]));
+  add_refused(b.Content(1, SeenAt(8, ToString(at8))));
+  refused_push.push_back(stored);
+  v1::Envelope forged = b.Content(1);
+  std::string& signature = *forged.mutable_signature();
+  signature[0] = static_cast<char>(signature[0] ^ 1);
+  refused_push.push_back(forged);
+  const grpc::Status refused = Push(c, chair.token, b.case_id(), refused_push);
+  CHECK(refused.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(refused.error_message() == "envelope 4: bad signature");
+  CHECK(HeadSeq(c, chair.token, b.case_id()) == 7);
+
+  // The refused ops are new to kringd: sent again with a validly signed last op, they go in at 8.
+  std::vector<v1::Envelope> again(refused_push.begin(), refused_push.begin() + 4);
+  v1::Envelope last = b.Content(1);
+  b.Accepted(last);
+  again.push_back(last);
+  v1::PushResponse after;
+  REQUIRE(Push(c, chair.token, b.case_id(), again, &after).error_message() == "");
+  REQUIRE(after.results_size() == 5);
+  CHECK(after.results(0).seq() == 8);
+  CHECK(after.results(2).seq() == 10);
+  CHECK(after.results(3).duplicate());
+  CHECK(after.results(3).seq() == 3);
+  CHECK(after.results(4).seq() == 11);
+
+  // The other device reads exactly these ops, each once, and the log verifies.
+  const std::vector<v1::LogEntry> log = VerifiedLog(c, member, chair, b.case_id());
+  REQUIRE(log.size() == 11);
+  std::vector<v1::Envelope> expected = {stored, push[0], push[1], push[2], push[4]};
+  for (size_t i = 0; i < 3; ++i) expected.push_back(again[i]);
+  expected.push_back(last);
+  for (size_t i = 0; i < expected.size(); ++i) {
+    INFO("seq " << i + 3);
+    CHECK(log[i + 2].envelope().SerializeAsString() == expected[i].SerializeAsString());
+  }
+  for (int i = 0; i < 5; ++i) {
+    const v1::LogEntry& e = log[resp.results(i).seq() - 1];
+    CHECK(e.chain_hash() == resp.results(i).chain_hash());
+  }
+  for (int i = 0; i < 5; ++i) {
+    CHECK(log[after.results(i).seq() - 1].chain_hash() == after.results(i).chain_hash());
+  }
+}
+
 TEST_CASE("non-members are refused", "[push]") {
   TestServer server;
   Client c(server.address());

@@ -262,6 +262,38 @@ std::string RefusalReason(const grpc::Status& status) {
   return refusal::DecodeDetails(status.error_details());
 }
 
+std::vector<v1::LogEntry> VerifiedLog(Client& c, const TestAccount& reader,
+                                      const TestAccount& author, const Bytes& case_id) {
+  v1::PullResponse pull;
+  REQUIRE(Pull(c, reader.token, case_id, 0, "", &pull).error_message() == "");
+  std::vector<v1::LogEntry> log(pull.entries().begin(), pull.entries().end());
+  REQUIRE(pull.head().seq() == log.size());
+  Bytes chain;
+  Bytes prev_envelope;
+  for (size_t i = 0; i < log.size(); ++i) {
+    const v1::LogEntry& e = log[i];
+    INFO("entry " << i);
+    CHECK(e.seq() == i + 1);
+    chain = protocol::ChainHash(chain, e.seq(), protocol::EnvelopeHash(e.envelope()));
+    CHECK(ToBytes(e.chain_hash()) == chain);
+    CHECK(crypto::Verify(author.signing.public_key, protocol::OpDigest(e.envelope()),
+                         ToBytes(e.envelope().signature())));
+    v1::OpHeader h;
+    REQUIRE(h.ParseFromString(e.envelope().header()));
+    CHECK(h.device_counter() == i + 1);
+    CHECK(ToBytes(h.prev_device_op_hash()) == prev_envelope);
+    prev_envelope = protocol::EnvelopeHash(e.envelope());
+  }
+  CHECK(ToBytes(pull.head().chain_hash()) == chain);
+  return log;
+}
+
+std::string ClientOpId(const v1::Envelope& env) {
+  v1::OpHeader h;
+  REQUIRE(h.ParseFromString(env.header()));
+  return h.client_op_id();
+}
+
 uint64_t HeadSeq(Client& c, const std::string& token, const Bytes& case_id) {
   v1::PullResponse resp;
   grpc::Status s = Pull(c, token, case_id, 0, {}, &resp, 1);

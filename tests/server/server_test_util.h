@@ -95,6 +95,15 @@ grpc::Status Pull(Client& c, const std::string& token, const Bytes& case_id, uin
                   const std::string& after_hash, v1::PullResponse* out, uint32_t limit = 0);
 // The refusal reason in a status's details (kring/common/refusal.h), or "" without one.
 std::string RefusalReason(const grpc::Status& status);
+// The whole log of the case as `reader` pulls it, checked as a reading device checks it: seqs
+// 1, 2, ... without a gap, each chain hash continuing the one before over its entry's envelope
+// and the head's the last one's, each signature valid under `author`'s key, and the ops
+// continuing `author`'s device chain (counter + 1, the previous op's envelope hash). For cases
+// whose every op is `author`'s device's.
+std::vector<v1::LogEntry> VerifiedLog(Client& c, const TestAccount& reader,
+                                      const TestAccount& author, const Bytes& case_id);
+// The envelope's client_op_id (REQUIREs a readable header).
+std::string ClientOpId(const v1::Envelope& env);
 // Head seq as seen by Pull (REQUIREs success).
 uint64_t HeadSeq(Client& c, const std::string& token, const Bytes& case_id);
 

@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "kring/common/protocol.h"
 #include "kring/common/sqlite.h"
 
 #include "server/server_test_util.h"
@@ -91,6 +92,82 @@ TEST_CASE("a push that fails in storage gets its code without SQLite's text", "[
   CHECK(s.error_code() == grpc::StatusCode::ALREADY_EXISTS);
   CHECK(s.error_message() == "storage conflict");
   CheckNoSqliteText(s.error_message());
+}
+
+TEST_CASE(
+    "a push whose transaction SQLite drops gets UNAVAILABLE, stores nothing, and the next "
+    "goes in",
+    "[storage]") {
+  // SQLite rolls the whole transaction back on some errors (a full disk, an I/O error); a trigger
+  // does that here when a marked op's row is inserted. The push's first pass runs in the writer
+  // job's own savepoint and has written rows (an op naming one of the push as seen) when the
+  // marked row goes in with the push's last rows: the push is answered UNAVAILABLE (a client
+  // retries it), nothing of it is stored, and the next push continues the log as before.
+  TestServer server;
+  const std::string path = server.data_dir() + "/data/kringd.sqlite3";
+  TestAccount a;
+  TestAccount reader;
+  std::unique_ptr<OpBuilder> ops;
+  {
+    Client c(server.address());
+    a = MakeAccount(c);
+    reader = MakeAccount(c);
+    ops = std::make_unique<OpBuilder>(CreateKeyedCase(c, a, {&reader}));  // seq 1 and 2
+  }
+  REQUIRE(server.Stop() == 0);
+  const std::string marked(16, '\xee');  // above every id the builder gives out
+  {
+    auto db = sql::Database::Open(path);
+    REQUIRE(db.ok());
+    REQUIRE(db->Exec("CREATE TRIGGER lose_transaction BEFORE INSERT ON ops WHEN "
+                     "NEW.client_op_id = X'" +
+                     std::string(32, 'e') + "' BEGIN SELECT RAISE(ROLLBACK, 'lost'); END")
+                .ok());
+  }
+  server.Restart();
+  Client c(server.address());
+  REQUIRE(SignIn(c, a).ok());
+  REQUIRE(SignIn(c, reader).ok());
+  v1::PullResponse at2;
+  REQUIRE(Pull(c, a.token, ops->case_id(), 0, "", &at2).ok());
+  const Bytes head = ToBytes(at2.head().chain_hash());
+
+  OpBuilder b = *ops;  // the builder as kringd's log leaves it: the lost push is not accepted
+  std::vector<v1::Envelope> push;
+  push.push_back(ops->Content(1));  // seq 3
+  ops->Accepted(push.back());
+  push.push_back(ops->Content(1));  // seq 4
+  ops->Accepted(push.back());
+  const Bytes at3 = protocol::ChainHash(head, 3, protocol::EnvelopeHash(push[0]));
+  push.push_back(ops->Content(1, [&](v1::OpHeader& h) {  // its check writes seq 3 and 4
+    h.set_seen_seq(3);
+    h.set_seen_hash(ToString(at3));
+  }));
+  ops->Accepted(push.back());
+  push.push_back(ops->Content(1, [&](v1::OpHeader& h) { h.set_client_op_id(marked); }));
+  const grpc::Status lost = Push(c, a.token, ops->case_id(), push);
+  CHECK(lost.error_code() == grpc::StatusCode::UNAVAILABLE);
+  CheckNoSqliteText(lost.error_message());
+  CHECK(HeadSeq(c, a.token, ops->case_id()) == 2);
+
+  // Nothing of it stayed, the device's cursor included: new ops continue from seq 2's.
+  std::vector<v1::Envelope> next;
+  for (int i = 0; i < 3; ++i) {
+    next.push_back(b.Content(1));
+    b.Accepted(next.back());
+  }
+  v1::PushResponse resp;
+  REQUIRE(Push(c, a.token, b.case_id(), next, &resp).error_message() == "");
+  REQUIRE(resp.results_size() == 3);
+  const std::vector<v1::LogEntry> log = VerifiedLog(c, reader, a, b.case_id());
+  REQUIRE(log.size() == 5);
+  for (int i = 0; i < 3; ++i) {
+    CHECK_FALSE(resp.results(i).duplicate());
+    CHECK(resp.results(i).seq() == static_cast<uint64_t>(3 + i));
+    CHECK(resp.results(i).chain_hash() == log[static_cast<size_t>(2 + i)].chain_hash());
+    CHECK(log[static_cast<size_t>(2 + i)].envelope().SerializeAsString() ==
+          next[static_cast<size_t>(i)].SerializeAsString());
+  }
 }
 
 TEST_CASE("kringd logs a storage error's text and answers its code with a fixed message",

@@ -1,8 +1,10 @@
 // The writer thread's handling of the case heads pushes leave in its case cache
 // (server/src/storage/case_cache.h), on a real SQLite store: a head a job left must reach `cases`
 // only when that job went through, whatever runs after it in the same group. StoreTxn::Attempt
-// inside a group (a push's first pass and its fallback). And a Read whose function throws gives
-// its connection back.
+// inside a group (a push's first pass and its fallback), also when SQLite drops the transaction
+// under it (a full disk). And a Read whose function throws gives its connection back.
+#include "storage/writer.h"
+
 #include <chrono>
 #include <functional>
 #include <future>
@@ -17,8 +19,10 @@
 #include <catch2/catch.hpp>
 
 #include "kring/common/bytes.h"
+#include "kring/common/sqlite.h"
 
 #include "storage/case_cache.h"
+#include "storage/migrations.h"
 #include "storage/store.h"
 #include "support/temp_dir.h"
 
@@ -295,6 +299,144 @@ TEST_CASE("an attempt after the job wrote rolls back only its own body", "[write
                                                   StatusCode::kInternal, StatusCode::kOk});
   CHECK(StoredTags(store, 8) == std::vector<int>{1, 3, 4, 6, 8});
   store.Shutdown();
+}
+
+TEST_CASE("a push job whose transaction SQLite drops in its first pass fails and stores nothing",
+          "[writer]") {
+  // SQLite rolls the whole transaction back on some errors (a full disk, an I/O error), not only
+  // the failing statement. Here a trigger does that when case 3 is inserted, deterministically.
+  // The push job's first pass runs in the job's own savepoint (nothing written before it), so
+  // that savepoint is gone with the transaction: the fallback must not run (its statements would
+  // each commit on their own), the job and its group get an error, and nothing of them is stored.
+  TempDir dir;
+  const std::string path = dir.path() + "/kring.db";
+  auto opened = storage::OpenSqliteStore(path, 1);
+  REQUIRE(opened.ok());
+  storage::Store& store = **opened;
+  {
+    auto db = sql::Database::Open(path);
+    REQUIRE(db.ok());
+    REQUIRE(db->Exec("CREATE TRIGGER lose_transaction BEFORE INSERT ON cases "
+                     "WHEN NEW.case_id = X'03030303030303030303030303030303' "
+                     "BEGIN SELECT RAISE(ROLLBACK, 'transaction lost'); END")
+                .ok());
+  }
+  std::vector<storage::WriteJob> jobs;
+  jobs.push_back(Job([](storage::StoreTxn& txn) { return Write(txn, 1); }));
+  jobs.push_back(Job([](storage::StoreTxn& txn) {
+    return txn.Attempt(
+        [&] {
+          KRING_RETURN_IF_ERROR(Write(txn, 2));
+          return Write(txn, 3);  // the transaction goes
+        },
+        [&] { return Write(txn, 4); });
+  }));
+  jobs.push_back(Job([](storage::StoreTxn& txn) { return Write(txn, 5); }));
+  std::vector<Status> results = RunInOneGroup(store, std::move(jobs));
+  CHECK(Codes(results) == std::vector<StatusCode>{StatusCode::kUnavailable,
+                                                  StatusCode::kUnavailable,
+                                                  StatusCode::kUnavailable});
+  CHECK(StoredTags(store, 8).empty());
+
+  // The next push job goes through on the same writer, its fast pass rolled back to the job's
+  // savepoint as usual, and sees none of the lost group.
+  std::vector<storage::WriteJob> next;
+  next.push_back(Job([](storage::StoreTxn& txn) {
+    return txn.Attempt(
+        [&] {
+          KRING_RETURN_IF_ERROR(Write(txn, 6));
+          return Status(StatusCode::kAborted, "may be a retry");
+        },
+        [&]() -> Status {
+          for (uint8_t tag = 1; tag <= 6; ++tag) {
+            KRING_ASSIGN_OR_RETURN(bool seen, HasCase(txn, tag));
+            if (seen) return Internal("the fallback saw a row it should not");
+          }
+          return Write(txn, 7);
+        });
+  }));
+  CHECK(Codes(RunInOneGroup(store, std::move(next))) == std::vector<StatusCode>{StatusCode::kOk});
+  CHECK(StoredTags(store, 8) == std::vector<int>{7});
+  store.Shutdown();
+}
+
+TEST_CASE("a push job that fills the disk in its first pass fails and stores nothing", "[writer]") {
+  // A real SQLITE_FULL: the writer's connection may not grow the file past its size. The job's
+  // first pass runs in the job's own savepoint and fails after writing rows; SQLite then rolls
+  // the whole transaction back (as it may on SQLITE_FULL, and here does), the job's savepoint
+  // with it. The fallback, which makes the same writes as ApplyPush's second
+  // pass would, must not run: outside a transaction each statement would commit on its own. The
+  // job gets UNAVAILABLE, nothing of it is stored, and once there is room the next job goes in.
+  TempDir dir;
+  const std::string path = dir.path() + "/kring.db";
+  auto db = sql::Database::Open(path);
+  REQUIRE(db.ok());
+  REQUIRE(db->Migrate(storage::Migrations()).ok());
+  int64_t pages = 0;
+  {
+    sql::Statement st(*db, "PRAGMA page_count");
+    REQUIRE(st.Step());
+    pages = st.Int(0);
+  }
+  REQUIRE(db->Exec("PRAGMA max_page_count = " + std::to_string(pages)).ok());
+  sqlite3* const writer_connection = db->handle();
+  storage::Writer writer(std::move(*db));
+  const auto run = [&writer](storage::WriteJob job) {
+    auto result = std::make_shared<std::promise<Status>>();
+    std::future<Status> done = result->get_future();
+    job.done = [result](const Status& s) { result->set_value(s); };
+    writer.Submit(std::move(job));
+    return done.get();
+  };
+  // 200 cases with 1 KB of head hash each need pages the file may not have.
+  const auto fill = [](storage::StoreTxn& txn) -> Status {
+    for (int tag = 1; tag <= 200; ++tag) {
+      KRING_RETURN_IF_ERROR(Write(txn, static_cast<uint8_t>(tag)));
+      KRING_RETURN_IF_ERROR(
+          txn.SetCaseHead(CaseId(static_cast<uint8_t>(tag)), 1, Bytes(1024, 0xcc)));
+    }
+    return {};
+  };
+  bool fallback_ran = false;
+  const Status full = run(Job([&](storage::StoreTxn& txn) {
+    return txn.Attempt([&] { return fill(txn); },
+                       [&] {
+                         fallback_ran = true;
+                         return fill(txn);
+                       });
+  }));
+  // SQLite dropped the transaction, and with it the job's savepoint: the fallback did not run.
+  CHECK(full.code() == StatusCode::kUnavailable);
+  CHECK_FALSE(fallback_ran);
+  const auto stored_cases = [&path] {
+    auto reader = sql::Database::Open(path, /*read_only=*/true);
+    REQUIRE(reader.ok());
+    sql::Statement st(*reader, "SELECT count(*) FROM cases");
+    REQUIRE(st.Step());
+    return st.Int(0);
+  };
+  CHECK(stored_cases() == 0);
+
+  // Room again (set on the writer's thread, between its statements): the same job goes in.
+  const Status room = run(Job([&](storage::StoreTxn&) -> Status {
+    if (sqlite3_exec(writer_connection, "PRAGMA max_page_count = 1000000", nullptr, nullptr,
+                     nullptr) != SQLITE_OK) {
+      return Internal("max_page_count not raised");
+    }
+    return {};
+  }));
+  REQUIRE(room.ok());
+  const Status next = run(Job([&](storage::StoreTxn& txn) {
+    return txn.Attempt(
+        [&] {
+          KRING_RETURN_IF_ERROR(fill(txn));
+          return Status(StatusCode::kAborted, "may be a retry");
+        },
+        [&] { return fill(txn); });
+  }));
+  CHECK(next.ok());
+  CHECK(stored_cases() == 200);
+  writer.Stop();
 }
 
 TEST_CASE("a head left by a failed push job stays out of cases when a plain job follows it",
