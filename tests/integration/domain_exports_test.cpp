@@ -150,7 +150,9 @@ TEST_CASE("calendar exports: the hidden address never leaves, updates replace, c
   auto poll_id = by_coordinator.CreatePoll(input);
   REQUIRE(poll_id.ok());
   SyncAll({&coordinator, &mother, &ex});
-  const Bytes slot = by_mother.GetPoll(*poll_id)->slots.at(0).slot_id;
+  auto seen = by_mother.GetPoll(*poll_id);
+  REQUIRE(seen.ok());
+  const Bytes slot = seen->slots.at(0).slot_id;
   REQUIRE(by_mother.AnswerPoll(*poll_id, ria, slot, Answer::kYes).ok());
   REQUIRE(by_ex.AnswerPoll(*poll_id, rob, slot, Answer::kYes).ok());
   SyncAll({&mother, &ex, &coordinator});
@@ -444,7 +446,9 @@ TEST_CASE("the team report over a coordinator's cases matches an independent cou
       poll.deadline_ms = start - kDay;
       auto poll_id = org.CreatePoll(poll);
       REQUIRE(poll_id.ok());
-      return org.FixMeeting(*poll_id, org.GetPoll(*poll_id)->slots.at(0).slot_id, place, why);
+      auto seen = org.GetPoll(*poll_id);
+      REQUIRE(seen.ok());
+      return org.FixMeeting(*poll_id, seen->slots.at(0).slot_id, place, why);
     };
     auto meeting = fix();
     REQUIRE(meeting.ok());

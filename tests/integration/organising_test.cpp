@@ -416,7 +416,9 @@ TEST_CASE("forbidden edits sent through raw Submit have no effect on any device"
   REQUIRE(poll_id.ok());
   SyncAll({&coordinator, &resident, &teacher, &mother}, 1);
   Organising by_mother(*mother, *cid);
-  const Bytes slot = by_mother.GetPoll(*poll_id)->slots.at(0).slot_id;
+  auto seen = by_mother.GetPoll(*poll_id);
+  REQUIRE(seen.ok());
+  const Bytes slot = seen->slots.at(0).slot_id;
   REQUIRE(by_mother.AnswerPoll(*poll_id, *ria, slot, Answer::kNo).ok());
   SyncAll({&mother, &coordinator, &resident, &teacher}, 1);
   const v1::CaseState before = *resident->ConfirmedView(*cid);
@@ -783,7 +785,9 @@ TEST_CASE("restricted items never reach the devices they are hidden from", "[org
   auto poll_id = by_coordinator.CreatePoll(input);
   REQUIRE(poll_id.ok());
   SyncAll({&coordinator, &resident, &mother, &ex, &teacher}, 1);
-  const Bytes slot = by_mother.GetPoll(*poll_id)->slots.at(0).slot_id;
+  auto seen = by_mother.GetPoll(*poll_id);
+  REQUIRE(seen.ok());
+  const Bytes slot = seen->slots.at(0).slot_id;
   REQUIRE(by_mother.AnswerPoll(*poll_id, ria, slot, Answer::kYes).ok());
   REQUIRE(by_ex.AnswerPoll(*poll_id, rob, slot, Answer::kIfNeedBe).ok());
   SyncAll({&mother, &ex, &coordinator}, 1);
