@@ -175,6 +175,12 @@ Status Write(storage::StoreTxn& txn, uint8_t tag) {
   return txn.InsertCase(CaseId(tag), 1).status();
 }
 
+// An attempt's body as ApplyPush's first pass ends when an op may be a retry: after writing.
+Status WriteThenMayBeRetry(storage::StoreTxn& txn, uint8_t tag) {
+  KRING_RETURN_IF_ERROR(Write(txn, tag));
+  return Status(StatusCode::kAborted, "may be a retry");
+}
+
 bool Stored(storage::Store& store, uint8_t tag) { return ReadCase(store, CaseId(tag)).has_value(); }
 
 // The tags 1..n whose case the jobs left stored, in order.
@@ -207,17 +213,14 @@ TEST_CASE("a job whose attempt fails runs its fallback from the job's start, amo
   jobs.push_back(Job([](storage::StoreTxn& txn) { return Write(txn, 1); }));
   // The body writes, then fails: the fallback must not see its row, and runs in its place.
   jobs.push_back(Job([](storage::StoreTxn& txn) {
-    return txn.Attempt(
-        [&] {
-          KRING_RETURN_IF_ERROR(Write(txn, 2));
-          return Status(StatusCode::kAborted, "may be a retry");
-        },
-        [&]() -> Status {
-          KRING_ASSIGN_OR_RETURN(bool body_row, HasCase(txn, 2));
-          KRING_ASSIGN_OR_RETURN(bool earlier_job_row, HasCase(txn, 1));
-          if (body_row || !earlier_job_row) return Internal("fallback saw the wrong rows");
-          return Write(txn, 3);
-        });
+    return txn.Attempt([&] { return WriteThenMayBeRetry(txn, 2); },
+                       [&]() -> Status {
+                         KRING_ASSIGN_OR_RETURN(bool body_row, HasCase(txn, 2));
+                         KRING_ASSIGN_OR_RETURN(bool earlier_job_row, HasCase(txn, 1));
+                         if (body_row || !earlier_job_row)
+                           return Internal("fallback saw the wrong rows");
+                         return Write(txn, 3);
+                       });
   }));
   // A job that fails after writing: only its own row goes.
   jobs.push_back(Job([](storage::StoreTxn& txn) -> Status {
@@ -226,15 +229,11 @@ TEST_CASE("a job whose attempt fails runs its fallback from the job's start, amo
   }));
   // The body fails, then the fallback writes and fails too: the whole job is undone.
   jobs.push_back(Job([](storage::StoreTxn& txn) {
-    return txn.Attempt(
-        [&] {
-          KRING_RETURN_IF_ERROR(Write(txn, 5));
-          return Status(StatusCode::kAborted, "may be a retry");
-        },
-        [&] {
-          KRING_RETURN_IF_ERROR(Write(txn, 6));
-          return InvalidArgument("bad signature");
-        });
+    return txn.Attempt([&] { return WriteThenMayBeRetry(txn, 5); },
+                       [&] {
+                         KRING_RETURN_IF_ERROR(Write(txn, 6));
+                         return InvalidArgument("bad signature");
+                       });
   }));
   // The body goes through: the fallback does not run.
   jobs.push_back(Job([](storage::StoreTxn& txn) {
@@ -258,31 +257,23 @@ TEST_CASE("an attempt after the job wrote rolls back only its own body", "[write
   std::vector<storage::WriteJob> jobs;
   jobs.push_back(Job([](storage::StoreTxn& txn) -> Status {
     KRING_RETURN_IF_ERROR(Write(txn, 1));
-    return txn.Attempt(
-        [&] {
-          KRING_RETURN_IF_ERROR(Write(txn, 2));
-          return Status(StatusCode::kAborted, "may be a retry");
-        },
-        [&]() -> Status {
-          KRING_ASSIGN_OR_RETURN(bool before_attempt, HasCase(txn, 1));
-          if (!before_attempt) return Internal("the job's earlier write was undone");
-          return Write(txn, 3);
-        });
+    return txn.Attempt([&] { return WriteThenMayBeRetry(txn, 2); },
+                       [&]() -> Status {
+                         KRING_ASSIGN_OR_RETURN(bool before_attempt, HasCase(txn, 1));
+                         if (!before_attempt) return Internal("the job's earlier write was undone");
+                         return Write(txn, 3);
+                       });
   }));
   // Two attempts in one job: the second's rollback keeps what the first one stored.
   jobs.push_back(Job([](storage::StoreTxn& txn) -> Status {
     KRING_RETURN_IF_ERROR(
         txn.Attempt([&] { return Write(txn, 4); }, [] { return Internal("first fallback"); }));
-    return txn.Attempt(
-        [&] {
-          KRING_RETURN_IF_ERROR(Write(txn, 5));
-          return Status(StatusCode::kAborted, "may be a retry");
-        },
-        [&]() -> Status {
-          KRING_ASSIGN_OR_RETURN(bool first_attempt, HasCase(txn, 4));
-          if (!first_attempt) return Internal("the first attempt was undone");
-          return Write(txn, 6);
-        });
+    return txn.Attempt([&] { return WriteThenMayBeRetry(txn, 5); },
+                       [&]() -> Status {
+                         KRING_ASSIGN_OR_RETURN(bool first_attempt, HasCase(txn, 4));
+                         if (!first_attempt) return Internal("the first attempt was undone");
+                         return Write(txn, 6);
+                       });
   }));
   // A body that throws fails its job alone.
   jobs.push_back(Job([](storage::StoreTxn& txn) {
@@ -342,18 +333,14 @@ TEST_CASE("a push job whose transaction SQLite drops in its first pass fails and
   // savepoint as usual, and sees none of the lost group.
   std::vector<storage::WriteJob> next;
   next.push_back(Job([](storage::StoreTxn& txn) {
-    return txn.Attempt(
-        [&] {
-          KRING_RETURN_IF_ERROR(Write(txn, 6));
-          return Status(StatusCode::kAborted, "may be a retry");
-        },
-        [&]() -> Status {
-          for (uint8_t tag = 1; tag <= 6; ++tag) {
-            KRING_ASSIGN_OR_RETURN(bool seen, HasCase(txn, tag));
-            if (seen) return Internal("the fallback saw a row it should not");
-          }
-          return Write(txn, 7);
-        });
+    return txn.Attempt([&] { return WriteThenMayBeRetry(txn, 6); },
+                       [&]() -> Status {
+                         for (uint8_t tag = 1; tag <= 6; ++tag) {
+                           KRING_ASSIGN_OR_RETURN(bool seen, HasCase(txn, tag));
+                           if (seen) return Internal("the fallback saw a row it should not");
+                         }
+                         return Write(txn, 7);
+                       });
   }));
   CHECK(Codes(RunInOneGroup(store, std::move(next))) == std::vector<StatusCode>{StatusCode::kOk});
   CHECK(StoredTags(store, 8) == std::vector<int>{7});
