@@ -106,8 +106,9 @@ RateLimiter::RateLimiter(const Options& options, NowFn now)
 
 RateLimiter::Verdict RateLimiter::Admit(const std::string& key) {
   if (!enabled()) return {};
-  const Clock::time_point now = now_();
   std::lock_guard<std::mutex> lock(mu_);
+  // Read under the lock, so that calls see the clock in the order they update the buckets.
+  const Clock::time_point now = now_();
   auto found = index_.find(key);
   Lru::iterator bucket;
   if (found != index_.end()) {
