@@ -11,7 +11,6 @@ namespace kring::bench {
 // kringd on `data_dir` (reused across restarts, so a fixture is built once), or on a fresh
 // directory of its own when `data_dir` is empty.
 inline std::unique_ptr<ServerProcess> StartKringdOn(const std::string& data_dir) {
-  NoUnauthenticatedLimit();
   return std::make_unique<ServerProcess>(
       "kringd", KRINGD_PATH,
       std::vector<std::string>{"--listen", "127.0.0.1:0", "--data-dir",

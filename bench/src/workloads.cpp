@@ -50,7 +50,6 @@ std::unique_ptr<ServerProcess> StartKringd() {
   // KRING_BENCH_KRINGD: another kringd (main's head, or a wrapper that runs it under callgrind)
   // against the same bench binary.
   const char* other = std::getenv("KRING_BENCH_KRINGD");
-  NoUnauthenticatedLimit();
   return std::make_unique<ServerProcess>(
       "kringd", other != nullptr && *other != '\0' ? other : KRINGD_PATH,
       std::vector<std::string>{"--listen", "127.0.0.1:0", "--data-dir", "{dir}/data", "--log-level",

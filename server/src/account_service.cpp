@@ -359,7 +359,8 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
                                          v1::PublishChainResponse* resp) override {
     auto* reactor = ctx->DefaultReactor();
     try {
-      // Before anything is parsed, read or verified, and before the event a publish logs.
+      // Before kringd acts on the request (gRPC has decoded it): nothing read or verified, no
+      // event logged.
       if (grpc::Status limited = AdmitUnauthenticated(ctx, state_.unauthenticated, "PublishChain");
           !limited.ok()) {
         reactor->Finish(limited);

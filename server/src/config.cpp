@@ -150,11 +150,13 @@ Result<Config> ParseConfig(int argc, char** argv) {
   if (const char* v = std::getenv("KRINGD_LISTEN")) c.listen = v;
   if (const char* v = std::getenv("KRINGD_DATA_DIR")) c.data_dir = v;
   if (const char* v = std::getenv("KRINGD_DB")) c.db = v;
+  // A bad value in the environment stops kringd even when a flag would override it, as a bad
+  // line in the config file does; the message names the variable.
   if (const char* v = std::getenv("KRINGD_UNAUTHENTICATED_RATE")) {
-    KRING_RETURN_IF_ERROR(ParseRate(v, c));
+    KRING_RETURN_IF_ERROR(ParseRate(v, c).WithContext("KRINGD_UNAUTHENTICATED_RATE: "));
   }
   if (const char* v = std::getenv("KRINGD_UNAUTHENTICATED_BURST")) {
-    KRING_RETURN_IF_ERROR(ParseBurst(v, c));
+    KRING_RETURN_IF_ERROR(ParseBurst(v, c).WithContext("KRINGD_UNAUTHENTICATED_BURST: "));
   }
 
   for (int i = 1; i < argc; ++i) {

@@ -83,6 +83,15 @@ std::string V6Key(std::string_view rest) {
 
 }  // namespace
 
+RateLimiter::Options RateLimiter::InRange(Options o) {
+  // The config accepts 0.01..1e6 per second and bursts of 1..1e6; clamp anyway, so that no
+  // option can overflow the arithmetic in the constructor (a NaN rate is "no limit", as 0 is).
+  if (!(o.rate > 0)) o.rate = 0;
+  if (o.rate > 0) o.rate = std::clamp(o.rate, 1e-6, 1e9);
+  o.burst = std::clamp<int64_t>(o.burst, 1, 1000000);
+  return o;
+}
+
 std::string PeerKey(std::string_view peer) {
   // Longer than any address gRPC writes: not worth decoding.
   if (peer.size() > 128) return std::string(kUnparsedPeer);
@@ -95,7 +104,7 @@ std::string PeerKey(std::string_view peer) {
 }
 
 RateLimiter::RateLimiter(const Options& options, NowFn now)
-    : options_(options), now_(std::move(now)) {
+    : options_(InRange(options)), now_(std::move(now)) {
   if (!enabled()) return;
   interval_ = std::chrono::duration_cast<Clock::duration>(
       std::chrono::duration<double>(1.0 / options_.rate));

@@ -64,6 +64,8 @@ class RateLimiter {
   };
   using Lru = std::list<Bucket>;  // most recently used first
 
+  static Options InRange(Options o);
+
   const Options options_;
   const NowFn now_;
   Clock::duration interval_{};   // 1 / rate

@@ -66,7 +66,10 @@ TEST_CASE("the unauthenticated limit is set by flag, config file and environment
   c = Parse({"--unauthenticated-rate", "2"});
   CHECK((c.ok() && c->unauthenticated_rate == 2));
   ::setenv("KRINGD_UNAUTHENTICATED_RATE", "lots", 1);
-  CHECK_FALSE(Parse({}).ok());
+  auto bad = Parse({});
+  CHECK_FALSE(bad.ok());
+  // The message says where the bad value came from.
+  CHECK(bad.status().message().find("KRINGD_UNAUTHENTICATED_RATE") != std::string::npos);
   ::unsetenv("KRINGD_UNAUTHENTICATED_RATE");
   ::unsetenv("KRINGD_UNAUTHENTICATED_BURST");
 }
