@@ -170,4 +170,6 @@ ScratchDir::~ScratchDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+void NoUnauthenticatedLimit() { ::setenv("KRINGD_UNAUTHENTICATED_RATE", "0", 1); }
+
 }  // namespace kring::bench

@@ -28,6 +28,13 @@ class ServerProcess {
   pid_t pid_ = -1;
 };
 
+// Turns off kringd's per-address limit of the calls that need no session (--unauthenticated-rate)
+// for every kringd started from now on: the workloads create thousands of accounts from
+// 127.0.0.1. Through the environment (KRINGD_UNAUTHENTICATED_RATE=0), not a flag, so that
+// KRING_BENCH_KRINGD may name a kringd older than the flag. Call it once, before any thread
+// starts: setenv is not safe while other threads read the environment.
+void NoUnauthenticatedLimit();
+
 // Runs `argv` (argv[0] an absolute path) to completion and returns what it wrote to stdout;
 // stderr passes through. Killed after `timeout_seconds`. `exit_code` gets the exit status, or
 // -1 when it was killed or did not exit normally.

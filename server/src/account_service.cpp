@@ -359,6 +359,13 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
                                          v1::PublishChainResponse* resp) override {
     auto* reactor = ctx->DefaultReactor();
     try {
+      // Before kringd acts on the request (gRPC has decoded it): nothing read or verified, no
+      // event logged.
+      if (grpc::Status limited = AdmitUnauthenticated(ctx, state_.unauthenticated, "PublishChain");
+          !limited.ok()) {
+        reactor->Finish(limited);
+        return reactor;
+      }
       if (req->account_id().size() != crypto::kIdBytes) {
         reactor->Finish(ToGrpc(InvalidArgument("account_id must be 16 bytes")));
         return reactor;
@@ -444,6 +451,14 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
                                      const v1::GetChainRequest* req,
                                      v1::GetChainResponse* resp) override {
     auto* reactor = ctx->DefaultReactor();
+    // With a recovery proof instead of a session, GetChain costs a signature verification.
+    if (!req->recovery_device_id().empty()) {
+      if (grpc::Status limited = AdmitUnauthenticated(ctx, state_.unauthenticated, "GetChain");
+          !limited.ok()) {
+        reactor->Finish(limited);
+        return reactor;
+      }
+    }
     reactor->Finish(ToGrpc(Guard([&]() -> Status {
       Bytes account_id = ToBytes(req->account_id());
       if (!req->recovery_device_id().empty()) {
@@ -473,6 +488,11 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
                                          const v1::ChallengeRequest* req,
                                          v1::ChallengeResponse* resp) override {
     auto* reactor = ctx->DefaultReactor();
+    if (grpc::Status limited = AdmitUnauthenticated(ctx, state_.unauthenticated, "GetChallenge");
+        !limited.ok()) {
+      reactor->Finish(limited);
+      return reactor;
+    }
     reactor->Finish(ToGrpc(Guard([&]() -> Status {
       if (req->device_id().size() != crypto::kIdBytes) {
         return InvalidArgument("device_id must be 16 bytes");
@@ -502,6 +522,12 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
   grpc::ServerUnaryReactor* SignIn(grpc::CallbackServerContext* ctx, const v1::SignInRequest* req,
                                    v1::SignInResponse* resp) override {
     auto* reactor = ctx->DefaultReactor();
+    // Before the challenge is consumed and the signature verified, and before the sign_in event.
+    if (grpc::Status limited = AdmitUnauthenticated(ctx, state_.unauthenticated, "SignIn");
+        !limited.ok()) {
+      reactor->Finish(limited);
+      return reactor;
+    }
     Status result = Guard([&]() -> Status {
       if (req->device_id().size() != crypto::kIdBytes || req->challenge().size() != 32 ||
           req->signature().size() != crypto::kSignatureBytes) {

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string_view>
@@ -34,6 +36,30 @@ Status ParseSweep(const std::string& v, Config& c) {
   return {};
 }
 
+// Calls per second per address: 0 (no limit), or 0.01..1000000.
+Status ParseRate(const std::string& v, Config& c) {
+  char* end = nullptr;
+  double n = std::strtod(v.c_str(), &end);
+  bool number = !v.empty() && *end == '\0' && std::isfinite(n) &&
+                v.find_first_not_of("0123456789.") == std::string::npos;
+  if (!number || !(n == 0 || (n >= 0.01 && n <= 1e6))) {
+    return InvalidArgument(
+        "unauthenticated rate must be 0 (no limit) or 0.01..1000000 calls per second");
+  }
+  c.unauthenticated_rate = n;
+  return {};
+}
+
+Status ParseBurst(const std::string& v, Config& c) {
+  char* end = nullptr;
+  long long n = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || n < 1 || n > 1000000) {
+    return InvalidArgument("unauthenticated burst must be 1..1000000 calls");
+  }
+  c.unauthenticated_burst = n;
+  return {};
+}
+
 Status CheckLogLevel(const std::string& v) {
   if (v == "debug" || v == "info" || v == "warn" || v == "error") return {};
   return InvalidArgument("log level must be debug, info, warn or error");
@@ -50,6 +76,10 @@ Status ApplyKey(const std::string& key, const std::string& value, Config& c) {
     return ParseTtl(value, c);
   } else if (key == "retention_sweep_seconds") {
     return ParseSweep(value, c);
+  } else if (key == "unauthenticated_rate") {
+    return ParseRate(value, c);
+  } else if (key == "unauthenticated_burst") {
+    return ParseBurst(value, c);
   } else if (key == "log_level") {
     KRING_RETURN_IF_ERROR(CheckLogLevel(value));
     c.log_level = value;
@@ -96,9 +126,16 @@ const char* Usage() {
          "  --session-ttl-seconds N    session lifetime (default 3600)\n"
          "  --retention-sweep-seconds N  how often closed cases past retention are deleted "
          "(default 3600)\n"
+         "  --unauthenticated-rate R   calls per second per client address (IPv4 address, IPv6\n"
+         "                             /64) to the RPCs that need no session: sign-in, chain\n"
+         "                             publishing (default 20; 0 = no limit;\n"
+         "                             env KRINGD_UNAUTHENTICATED_RATE)\n"
+         "  --unauthenticated-burst N  how many of those calls an address may make at once\n"
+         "                             (default 100; env KRINGD_UNAUTHENTICATED_BURST)\n"
          "  --tls-cert PATH --tls-key PATH   serve TLS\n"
          "  --config PATH              key = value file (listen, data_dir, db, "
-         "session_ttl_seconds, retention_sweep_seconds, log_level, tls_cert, tls_key)\n"
+         "session_ttl_seconds, retention_sweep_seconds, unauthenticated_rate, "
+         "unauthenticated_burst, log_level, tls_cert, tls_key)\n"
          "  --help, --version\n";
 }
 
@@ -113,6 +150,14 @@ Result<Config> ParseConfig(int argc, char** argv) {
   if (const char* v = std::getenv("KRINGD_LISTEN")) c.listen = v;
   if (const char* v = std::getenv("KRINGD_DATA_DIR")) c.data_dir = v;
   if (const char* v = std::getenv("KRINGD_DB")) c.db = v;
+  // A bad value in the environment stops kringd even when a flag would override it, as a bad
+  // line in the config file does; the message names the variable.
+  if (const char* v = std::getenv("KRINGD_UNAUTHENTICATED_RATE")) {
+    KRING_RETURN_IF_ERROR(ParseRate(v, c).WithContext("KRINGD_UNAUTHENTICATED_RATE: "));
+  }
+  if (const char* v = std::getenv("KRINGD_UNAUTHENTICATED_BURST")) {
+    KRING_RETURN_IF_ERROR(ParseBurst(v, c).WithContext("KRINGD_UNAUTHENTICATED_BURST: "));
+  }
 
   for (int i = 1; i < argc; ++i) {
     std::string_view flag = argv[i];
@@ -135,6 +180,8 @@ Result<Config> ParseConfig(int argc, char** argv) {
                                                   "--log-level",
                                                   "--session-ttl-seconds",
                                                   "--retention-sweep-seconds",
+                                                  "--unauthenticated-rate",
+                                                  "--unauthenticated-burst",
                                                   "--tls-cert",
                                                   "--tls-key"};
     bool known = false;
@@ -163,6 +210,10 @@ Result<Config> ParseConfig(int argc, char** argv) {
       KRING_RETURN_IF_ERROR(ParseTtl(value, c));
     } else if (name == "--retention-sweep-seconds") {
       KRING_RETURN_IF_ERROR(ParseSweep(value, c));
+    } else if (name == "--unauthenticated-rate") {
+      KRING_RETURN_IF_ERROR(ParseRate(value, c));
+    } else if (name == "--unauthenticated-burst") {
+      KRING_RETURN_IF_ERROR(ParseBurst(value, c));
     } else if (name == "--tls-cert") {
       c.tls_cert = value;
     } else if (name == "--tls-key") {
@@ -176,6 +227,12 @@ Result<Config> ParseConfig(int argc, char** argv) {
   }
   if (c.listen.empty() || c.data_dir.empty()) return InvalidArgument("empty listen or data dir");
   return c;
+}
+
+std::string FormatRate(double rate) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", rate);
+  return text;
 }
 
 }  // namespace kring::server

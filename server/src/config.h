@@ -16,6 +16,10 @@ struct Config {
   std::string log_level = "info";
   int64_t session_ttl_seconds = 3600;
   int64_t retention_sweep_seconds = 3600;
+  // Calls that need no session, per client address (IPv4 address, IPv6 /64): `rate` per second
+  // on average, `burst` at once. Rate 0: no limit. Defaults: docs/operations.md.
+  double unauthenticated_rate = 20;
+  int64_t unauthenticated_burst = 100;
   std::string tls_cert;
   std::string tls_key;
   bool show_help = false;
@@ -27,5 +31,7 @@ struct Config {
 // Parses argv (and KRINGD_* environment). An error means usage + exit code 2.
 Result<Config> ParseConfig(int argc, char** argv);
 const char* Usage();
+// "20", "0.5": a rate as the flags take it, for the log.
+std::string FormatRate(double rate);
 
 }  // namespace kring::server

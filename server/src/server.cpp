@@ -165,8 +165,11 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config) {
   KRING_ASSIGN_OR_RETURN(ServerKey key, LoadOrCreateServerKey(config.data_dir));
   KRING_ASSIGN_OR_RETURN(std::unique_ptr<storage::Store> store,
                          storage::OpenSqliteStore(config.DbPath(), kReadConnections));
-  impl->state =
-      std::make_unique<ServerState>(std::move(key), std::move(store), config.session_ttl_seconds);
+  RateLimiter::Options limit;
+  limit.rate = config.unauthenticated_rate;
+  limit.burst = config.unauthenticated_burst;
+  impl->state = std::make_unique<ServerState>(std::move(key), std::move(store),
+                                              config.session_ttl_seconds, limit);
   impl->account_service = MakeAccountService(*impl->state);
   impl->sync_service = MakeSyncService(*impl->state);
 
@@ -199,7 +202,9 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config) {
   });
   log::Info("serving", {{"port", int64_t{impl->port}},
                         {"server_id", Hex(impl->state->key.server_id)},
-                        {"tls", !config.tls_cert.empty()}});
+                        {"tls", !config.tls_cert.empty()},
+                        {"unauthenticated_rate", FormatRate(config.unauthenticated_rate)},
+                        {"unauthenticated_burst", config.unauthenticated_burst}});
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 

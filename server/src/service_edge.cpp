@@ -1,5 +1,7 @@
 #include "service_edge.h"
 
+#include <exception>
+
 #include "kring/common/log.h"
 #include "kring/common/refusal.h"
 
@@ -86,6 +88,25 @@ grpc::Status ToGrpc(const Status& s) {
   // gRPC's richer error model: google.rpc.Status with one ErrorInfo (refusal.proto).
   return {code, s.message(),
           refusal::EncodeDetails(static_cast<int32_t>(code), s.message(), s.reason())};
+}
+
+grpc::Status AdmitUnauthenticated(const grpc::CallbackServerContext* ctx, RateLimiter& limiter,
+                                  std::string_view rpc) noexcept {
+  if (!limiter.enabled()) return grpc::Status::OK;
+  try {
+    const std::string key = PeerKey(ctx->peer());
+    const RateLimiter::Verdict verdict = limiter.Admit(key);
+    if (verdict.allowed) return grpc::Status::OK;
+    if (verdict.refusals_to_log > 0) {
+      // The address is operational data (which network to look at); nothing of the request is.
+      log::Warn("rate_limited",
+                {{"peer", key}, {"rpc", std::string(rpc)}, {"refused", verdict.refusals_to_log}});
+    }
+    return ToGrpc(Status(kring::StatusCode::kResourceExhausted,
+                         "too many requests; try again later", refusal::kRateLimited));
+  } catch (const std::exception&) {  // out of memory: the handlers call this outside their guard
+    return {grpc::StatusCode::INTERNAL, "internal error"};
+  }
 }
 
 Result<auth::Session> Authenticate(const grpc::CallbackServerContext* ctx,

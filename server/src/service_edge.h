@@ -8,6 +8,7 @@
 #include "kring/common/status.h"
 
 #include "auth/session_manager.h"
+#include "rate_limiter.h"
 
 namespace kring::server {
 
@@ -17,5 +18,11 @@ grpc::Status ToGrpc(const Status& status);
 // UNAUTHENTICATED.
 Result<auth::Session> Authenticate(const grpc::CallbackServerContext* ctx,
                                    auth::SessionManager& sessions);
+
+// For an RPC that needs no session, before any work: OK, or RESOURCE_EXHAUSTED (reason
+// RATE_LIMITED) once the caller's address has spent its bucket. Logs "rate_limited" at most once
+// per address per interval. `rpc` names the call in that log event.
+grpc::Status AdmitUnauthenticated(const grpc::CallbackServerContext* ctx, RateLimiter& limiter,
+                                  std::string_view rpc) noexcept;
 
 }  // namespace kring::server

@@ -127,6 +127,11 @@ class SyncServiceImpl final
                                           const v1::ServerInfoRequest*,
                                           v1::ServerInfo* resp) override {
     auto* reactor = ctx->DefaultReactor();
+    if (grpc::Status limited = AdmitUnauthenticated(ctx, state_.unauthenticated, "GetServerInfo");
+        !limited.ok()) {
+      reactor->Finish(limited);
+      return reactor;
+    }
     resp->set_server_id(ToString(state_.key.server_id));
     resp->set_signing_public_key(ToString(state_.key.public_key));
     resp->set_version(std::string("kringd ") + KRING_VERSION);

@@ -26,8 +26,10 @@ class KringdProcess {
   KringdProcess() {
     const std::string port_file = dir_.path() + "/port";
     std::vector<std::string> args = {
-        KRINGD_PATH,   "--listen", "127.0.0.1:0", "--data-dir", dir_.path() + "/data",
-        "--port-file", port_file,  "--log-level", "warn"};
+        KRINGD_PATH, "--listen", "127.0.0.1:0", "--data-dir", dir_.path() + "/data", "--port-file",
+        port_file, "--log-level", "warn",
+        // All tests sign in from 127.0.0.1: no per-address limit (TestServer does the same).
+        "--unauthenticated-rate", "0"};
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

@@ -539,3 +539,21 @@ TEST_CASE("a closed case is told once for all edits queued offline, by kringd's 
   CHECK(english.exit_code == 1);
   CHECK(english.out.find("This case is closed. You can only read it.") != std::string::npos);
 }
+
+TEST_CASE("kringd's limit per address is told as such, not as an unreachable server", "[cli]") {
+  // Refills one call per 100 s: none during the test.
+  TestServer server({"--unauthenticated-rate", "0.01", "--unauthenticated-burst", "4"});
+  TempDir dir;
+  const std::string srv = "--server " + server.address();
+  Run refused;
+  for (int i = 0; i < 10 && refused.exit_code <= 0; ++i) {
+    refused = Cli(Person(dir, "p" + std::to_string(i)), srv + " account create");
+  }
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.out.find("De server krijgt nu te veel aanvragen van jouw netwerk. Wacht een "
+                         "minuut en probeer het dan opnieuw.") != std::string::npos);
+  CHECK(refused.out.find("niet bereikbaar") == std::string::npos);
+  Run en = Cli(Person(dir, "q"), "--lang en " + srv + " account create");
+  CHECK(en.exit_code == 1);
+  CHECK(en.out.find("too many requests from your network") != std::string::npos);
+}

@@ -46,9 +46,20 @@ TestServer::~TestServer() {
 void TestServer::Launch() {
   const std::string port_file = data_dir_ + "/port";
   ::unlink(port_file.c_str());
-  std::vector<std::string> args = {KRINGD_PATH,  "--listen",          "127.0.0.1:0",
-                                   "--data-dir", data_dir_ + "/data", "--port-file",
-                                   port_file,    "--log-level",       "warn"};
+  // Tests create accounts and sign in from 127.0.0.1 faster than kringd lets one address by
+  // default: no limit here, unless a test passes its own --unauthenticated-rate (the later flag
+  // wins).
+  std::vector<std::string> args = {KRINGD_PATH,
+                                   "--listen",
+                                   "127.0.0.1:0",
+                                   "--data-dir",
+                                   data_dir_ + "/data",
+                                   "--port-file",
+                                   port_file,
+                                   "--log-level",
+                                   "warn",
+                                   "--unauthenticated-rate",
+                                   "0"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());

@@ -10,6 +10,8 @@
 #include <iostream>
 
 #include "kring/common/crypto.h"
+#include "kring/common/refusal.h"
+#include "kring/domain/messages.h"
 
 namespace kring::cli {
 namespace {
@@ -97,7 +99,10 @@ Result<SecretBytes> StorageKey(const Options& o) {
 }  // namespace
 
 int Fail(const Status& s) {
-  if (s.transient()) {
+  // A transient refusal with a reason the library explains (kringd's limit per address, which
+  // passes by itself) says what it is: "cannot be reached" would send the user to check their
+  // network for nothing.
+  if (s.transient() && !domain::HasUserText(refusal::TextKey(s.reason()))) {
     std::cerr << Text(Msg::kOffline) << "\n";
     return 1;
   }

@@ -460,6 +460,11 @@ constexpr Text kTexts[] = {
     {"refused.too_many_scopes",
      "Deze casus heeft al zoveel afgeschermde delen als kan. Er kan er geen meer bij.",
      "This case already has as many restricted parts as it can. No more can be added."},
+    {"refused.rate_limited",
+     "De server krijgt nu te veel aanvragen van jouw netwerk. Wacht een minuut en probeer het "
+     "dan opnieuw.",
+     "The server is getting too many requests from your network right now. Wait a minute and "
+     "try again."},
 };
 
 const Text* Find(std::string_view key) {

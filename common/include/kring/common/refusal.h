@@ -64,6 +64,9 @@ inline constexpr std::string_view kDeviceUnknown = "DEVICE_UNKNOWN";
 // limit per case (protocol::kMaxScopesPerCase).
 inline constexpr std::string_view kScopeUnknown = "SCOPE_UNKNOWN";
 inline constexpr std::string_view kTooManyScopes = "TOO_MANY_SCOPES";
+// Too many calls that need no session (sign-in, publishing a chain) from the caller's address
+// in a short time (RESOURCE_EXHAUSTED; kringd's --unauthenticated-rate): wait and try again.
+inline constexpr std::string_view kRateLimited = "RATE_LIMITED";
 
 // Every reason above, for the test that each has a text in both languages.
 inline constexpr std::string_view kAll[] = {kInviteUnknown,
@@ -101,7 +104,8 @@ inline constexpr std::string_view kAll[] = {kInviteUnknown,
                                             kRoleNotAssignable,
                                             kRoleUnchanged,
                                             kScopeUnknown,
-                                            kTooManyScopes};
+                                            kTooManyScopes,
+                                            kRateLimited};
 
 // Whether `reason` has the form of a reason key: 1..kMaxReasonBytes of A-Z, 0-9 and '_'.
 inline bool IsReasonKey(std::string_view reason) {

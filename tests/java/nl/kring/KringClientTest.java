@@ -75,7 +75,9 @@ public final class KringClientTest {
                   "--listen", "127.0.0.1:0",
                   "--data-dir", dir.resolve("data").toString(),
                   "--port-file", portFile.toString(),
-                  "--log-level", "warn")
+                  "--log-level", "warn",
+                  // All tests sign in from 127.0.0.1: no per-address limit.
+                  "--unauthenticated-rate", "0")
               .inheritIO()
               .start();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);

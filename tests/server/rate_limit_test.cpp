@@ -1,0 +1,140 @@
+// kringd's per-address limit of the calls that need no session, as a client on 127.0.0.1 meets it.
+#include <chrono>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "kring/common/protocol.h"
+
+#include "server/server_test_util.h"
+#include "support/test_server.h"
+
+namespace kring::test {
+namespace {
+
+v1::SignInRequest SignedRequest(const TestAccount& a, const v1::ChallengeResponse& ch) {
+  v1::SignInRequest req;
+  req.set_device_id(ToString(a.device_id));
+  req.set_challenge(ch.challenge());
+  req.set_signature(ToString(crypto::Sign(
+      a.signing.secret_key,
+      protocol::AuthSignInput(View(ch.server_id()), View(ch.challenge()), a.device_id))));
+  return req;
+}
+
+grpc::Status GetChallenge(Client& c, const Bytes& device_id, v1::ChallengeResponse* out) {
+  v1::ChallengeRequest req;
+  req.set_device_id(ToString(device_id));
+  return c.account->GetChallenge(Ctx().get(), req, out);
+}
+
+grpc::Status GetServerInfo(Client& c) {
+  v1::ServerInfo info;
+  return c.sync->GetServerInfo(Ctx().get(), {}, &info);
+}
+
+// Refused by the limit: RESOURCE_EXHAUSTED, RATE_LIMITED, a fixed message.
+void CheckLimited(const grpc::Status& s, const TestAccount& a) {
+  CHECK(s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(RefusalReason(s) == refusal::kRateLimited);
+  CHECK(s.error_message() == "too many requests; try again later");
+  CHECK(s.error_message().find(Hex(a.device_id)) == std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "calls without a session from one address are refused after the burst, and change "
+    "nothing",
+    "[rate_limit]") {
+  // Refills one call per 100 s: none during the test.
+  TestServer server({"--unauthenticated-rate", "0.01", "--unauthenticated-burst", "6"});
+  Client c(server.address());
+  TestAccount a = MakeAccount(c);  // PublishChain, GetChallenge, SignIn: 3 left
+  v1::ChallengeResponse ch;
+  REQUIRE(GetChallenge(c, a.device_id, &ch).ok());  // 2 left
+  TestAccount b = NewAccount();
+  REQUIRE(Publish(c, b).ok());     // 1 left
+  REQUIRE(GetServerInfo(c).ok());  // none left
+
+  // Every RPC that needs no session is refused now, before it looks at the request.
+  v1::ChallengeResponse refused_ch;
+  CheckLimited(GetChallenge(c, a.device_id, &refused_ch), a);
+  CHECK(refused_ch.challenge().empty());
+  v1::SignInResponse session;
+  CheckLimited(c.account->SignIn(Ctx().get(), SignedRequest(a, ch), &session), a);
+  CHECK(session.session_token().empty());
+  TestAccount unpublished = NewAccount();
+  CheckLimited(Publish(c, unpublished), a);
+  CheckLimited(GetServerInfo(c), a);
+  v1::GetChainRequest recovery;
+  recovery.set_recovery_device_id(ToString(protocol::DeviceId(a.recovery.public_key)));
+  recovery.set_challenge(std::string(32, 'x'));
+  recovery.set_signature(std::string(crypto::kSignatureBytes, 'x'));
+  v1::GetChainResponse chain;
+  CheckLimited(c.account->GetChain(Ctx().get(), recovery, &chain), a);
+  CHECK(chain.links_size() == 0);
+  // Malformed requests too: the limit comes first.
+  v1::PublishChainResponse published;
+  CheckLimited(c.account->PublishChain(Ctx().get(), v1::PublishChainRequest(), &published), a);
+
+  // Nothing the refused calls carried was stored: the refused chain is unknown, b's is there.
+  v1::GetChainRequest gc;
+  gc.set_account_id(ToString(unpublished.account_id));
+  grpc::Status unknown = c.account->GetChain(Ctx(a.token).get(), gc, &chain);
+  CHECK(unknown.error_code() == grpc::StatusCode::NOT_FOUND);
+  gc.set_account_id(ToString(b.account_id));
+  REQUIRE(c.account->GetChain(Ctx(a.token).get(), gc, &chain).ok());
+  CHECK(chain.links_size() == 1);
+
+  // A signed-in device is not limited: many pushes and pulls, far beyond the burst.
+  OpBuilder builder = CreateKeyedCase(c, a);
+  for (int i = 0; i < 20; ++i) {
+    v1::Envelope env = builder.Content(1);
+    REQUIRE(Push(c, a.token, builder.case_id(), {env}).error_message() == "");
+    builder.Accepted(env);
+    v1::PullResponse pull;
+    REQUIRE(Pull(c, a.token, builder.case_id(), 0, {}, &pull).ok());
+  }
+  CHECK(HeadSeq(c, a.token, builder.case_id()) == 22);
+  v1::ListCasesResponse cases;
+  CHECK(c.sync->ListCases(Ctx(a.token).get(), {}, &cases).ok());
+  // ... and that did not refill the bucket.
+  CheckLimited(GetChallenge(c, a.device_id, &refused_ch), a);
+}
+
+TEST_CASE(
+    "once the bucket refills, calls without a session succeed again, and a refused sign-in "
+    "left its challenge usable",
+    "[rate_limit]") {
+  // One call every 2 s after a burst of 3.
+  TestServer server({"--unauthenticated-rate", "0.5", "--unauthenticated-burst", "3"});
+  Client c(server.address());
+  TestAccount a = NewAccount();
+  REQUIRE(Publish(c, a).ok());
+  v1::ChallengeResponse ch;
+  REQUIRE(GetChallenge(c, a.device_id, &ch).ok());
+
+  // Spend the bucket (bounded: a call refills a token in 2 s, so refusals come quickly).
+  grpc::Status spent;
+  for (int i = 0; i < 1000 && spent.ok(); ++i) spent = GetServerInfo(c);
+  CheckLimited(spent, a);
+
+  // Sign in with the challenge fetched before, until the limit lets the call through: the
+  // refused attempts did not use the challenge up. Polled with a bound far above the 2 s refill.
+  const v1::SignInRequest sreq = SignedRequest(a, ch);
+  v1::SignInResponse session;
+  grpc::Status signed_in = c.account->SignIn(Ctx().get(), sreq, &session);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (signed_in.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    signed_in = c.account->SignIn(Ctx().get(), sreq, &session);
+  }
+  REQUIRE(signed_in.error_message() == "");
+  CHECK_FALSE(session.session_token().empty());
+  v1::ListCasesResponse cases;
+  CHECK(c.sync->ListCases(Ctx(session.session_token()).get(), {}, &cases).ok());
+}
+
+}  // namespace kring::test
