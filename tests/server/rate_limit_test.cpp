@@ -12,16 +12,6 @@
 namespace kring::test {
 namespace {
 
-v1::SignInRequest SignedRequest(const TestAccount& a, const v1::ChallengeResponse& ch) {
-  v1::SignInRequest req;
-  req.set_device_id(ToString(a.device_id));
-  req.set_challenge(ch.challenge());
-  req.set_signature(ToString(crypto::Sign(
-      a.signing.secret_key,
-      protocol::AuthSignInput(View(ch.server_id()), View(ch.challenge()), a.device_id))));
-  return req;
-}
-
 grpc::Status GetChallenge(Client& c, const Bytes& device_id, v1::ChallengeResponse* out) {
   v1::ChallengeRequest req;
   req.set_device_id(ToString(device_id));
@@ -62,7 +52,7 @@ TEST_CASE(
   CheckLimited(GetChallenge(c, a.device_id, &refused_ch), a);
   CHECK(refused_ch.challenge().empty());
   v1::SignInResponse session;
-  CheckLimited(c.account->SignIn(Ctx().get(), SignedRequest(a, ch), &session), a);
+  CheckLimited(c.account->SignIn(Ctx().get(), SignInRequestFor(a, ch), &session), a);
   CHECK(session.session_token().empty());
   TestAccount unpublished = NewAccount();
   CheckLimited(Publish(c, unpublished), a);
@@ -122,7 +112,7 @@ TEST_CASE(
 
   // Sign in with the challenge fetched before, until the limit lets the call through: the
   // refused attempts did not use the challenge up. Polled with a bound far above the 2 s refill.
-  const v1::SignInRequest sreq = SignedRequest(a, ch);
+  const v1::SignInRequest sreq = SignInRequestFor(a, ch);
   v1::SignInResponse session;
   grpc::Status signed_in = c.account->SignIn(Ctx().get(), sreq, &session);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);

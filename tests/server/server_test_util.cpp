@@ -127,20 +127,24 @@ void RevokeSelf(Client& c, const TestAccount& a) {
   RecordUserKeyGeneration(a.account_id, 2);
 }
 
-grpc::Status SignIn(Client& c, TestAccount& a) {
-  v1::ChallengeRequest creq;
-  creq.set_device_id(ToString(a.device_id));
-  v1::ChallengeResponse ch;
-  grpc::Status s = c.account->GetChallenge(Ctx().get(), creq, &ch);
-  if (!s.ok()) return s;
+v1::SignInRequest SignInRequestFor(const TestAccount& a, const v1::ChallengeResponse& ch) {
   v1::SignInRequest req;
   req.set_device_id(ToString(a.device_id));
   req.set_challenge(ch.challenge());
   req.set_signature(ToString(crypto::Sign(
       a.signing.secret_key,
       protocol::AuthSignInput(View(ch.server_id()), View(ch.challenge()), a.device_id))));
+  return req;
+}
+
+grpc::Status SignIn(Client& c, TestAccount& a) {
+  v1::ChallengeRequest creq;
+  creq.set_device_id(ToString(a.device_id));
+  v1::ChallengeResponse ch;
+  grpc::Status s = c.account->GetChallenge(Ctx().get(), creq, &ch);
+  if (!s.ok()) return s;
   v1::SignInResponse resp;
-  s = c.account->SignIn(Ctx().get(), req, &resp);
+  s = c.account->SignIn(Ctx().get(), SignInRequestFor(a, ch), &resp);
   if (s.ok()) a.token = resp.session_token();
   return s;
 }

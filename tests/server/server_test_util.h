@@ -42,6 +42,8 @@ TestAccount NewAccount();
 // PublishChain + GetChallenge + SignIn; REQUIREs success.
 TestAccount MakeAccount(Client& c);
 grpc::Status Publish(Client& c, const TestAccount& a);
+// The SignIn request that answers `ch` with `a`'s device key.
+v1::SignInRequest SignInRequestFor(const TestAccount& a, const v1::ChallengeResponse& ch);
 grpc::Status SignIn(Client& c, TestAccount& a);
 // The device revokes itself: a RevokeDevice link at index 1 (any active device of the account
 // may sign one) and, as kringd requires, a new user key (generation 2) right after it, signed by
