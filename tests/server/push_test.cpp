@@ -454,22 +454,18 @@ TEST_CASE("a push's ops are stored in order around a control op and an op seeing
   const Bytes head = B(before.entries(1).chain_hash());
 
   std::vector<v1::Envelope> batch;
-  const auto add = [&](v1::Envelope env) {
-    b.Accepted(env);
-    batch.push_back(std::move(env));
-  };
-  add(b.Content(1));  // seq 3
-  add(b.Content(1));  // seq 4
+  b.AddTo(batch, b.Content(1));  // seq 3
+  b.AddTo(batch, b.Content(1));  // seq 4
   const Bytes at3 = protocol::ChainHash(head, 3, protocol::EnvelopeHash(batch[0]));
   const Bytes at4 = protocol::ChainHash(at3, 4, protocol::EnvelopeHash(batch[1]));
-  add(b.Content(1, [&](v1::OpHeader& h) {  // seq 5 saw seq 4, pushed with it
+  b.AddTo(batch, b.Content(1, [&](v1::OpHeader& h) {  // seq 5 saw seq 4, pushed with it
     h.set_seen_seq(4);
     h.set_seen_hash(ToString(at4));
   }));
-  add(b.Content(1));  // seq 6
+  b.AddTo(batch, b.Content(1));  // seq 6
   v1::ControlBody close;
   close.mutable_close_case()->set_retention_days(30);
-  add(b.Control(v1::OP_KIND_CLOSE_CASE, 0, 1, close));  // seq 7
+  b.AddTo(batch, b.Control(v1::OP_KIND_CLOSE_CASE, 0, 1, close));  // seq 7
   v1::PushResponse pushed;
   REQUIRE(Push(c, chair.token, b.case_id(), batch, &pushed).error_message() == "");
   REQUIRE(pushed.results_size() == 5);
@@ -528,16 +524,12 @@ TEST_CASE("a push whose fast pass wrote rows before meeting a retry stores each 
 
   // Three new ops, the third naming the first as seen; then `stored` again; then a new op.
   std::vector<v1::Envelope> push;
-  const auto add = [&](v1::Envelope env) {
-    b.Accepted(env);
-    push.push_back(std::move(env));
-  };
-  add(b.Content(1));  // seq 4
-  add(b.Content(1));  // seq 5
+  b.AddTo(push, b.Content(1));  // seq 4
+  b.AddTo(push, b.Content(1));  // seq 5
   const Bytes at4 = protocol::ChainHash(at3, 4, protocol::EnvelopeHash(push[0]));
-  add(b.Content(1, SeenAt(4, ToString(at4))));  // seq 6: its check reads seq 4's row
-  push.push_back(stored);                       // the retry: answered with seq 3, stored nothing
-  add(b.Content(1));                            // seq 7
+  b.AddTo(push, b.Content(1, SeenAt(4, ToString(at4))));  // seq 6: its check reads seq 4's row
+  push.push_back(stored);       // the retry: answered with seq 3, stored nothing
+  b.AddTo(push, b.Content(1));  // seq 7
   REQUIRE(ClientOpId(stored) < ClientOpId(push[2]));  // below the push's ids: may be a retry
 
   v1::PushResponse resp;
@@ -557,15 +549,11 @@ TEST_CASE("a push whose fast pass wrote rows before meeting a retry stores each 
   // of the push stays, neither the rows nor the head nor the device's cursor (section 8: a push
   // is atomic).
   std::vector<v1::Envelope> refused_push;
-  const auto add_refused = [&](v1::Envelope env) {
-    b.Accepted(env);
-    refused_push.push_back(std::move(env));
-  };
-  add_refused(b.Content(1));  // would be seq 8
-  add_refused(b.Content(1));
+  b.AddTo(refused_push, b.Content(1));  // would be seq 8
+  b.AddTo(refused_push, b.Content(1));
   const Bytes at7 = B(resp.results(4).chain_hash());
   const Bytes at8 = protocol::ChainHash(at7, 8, protocol::EnvelopeHash(refused_push[0]));
-  add_refused(b.Content(1, SeenAt(8, ToString(at8))));
+  b.AddTo(refused_push, b.Content(1, SeenAt(8, ToString(at8))));
   refused_push.push_back(stored);
   v1::Envelope forged = b.Content(1);
   std::string& signature = *forged.mutable_signature();

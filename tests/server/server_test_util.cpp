@@ -243,6 +243,11 @@ void OpBuilder::Accepted(const v1::Envelope& env) {
   prev_hash_ = protocol::EnvelopeHash(env);
 }
 
+void OpBuilder::AddTo(std::vector<v1::Envelope>& push, v1::Envelope env) {
+  Accepted(env);
+  push.push_back(std::move(env));
+}
+
 grpc::Status Push(Client& c, const std::string& token, const Bytes& case_id,
                   const std::vector<v1::Envelope>& envs, v1::PushResponse* out) {
   v1::PushRequest req;

@@ -76,6 +76,9 @@ class OpBuilder {
                        const Tweak& tweak = {});
   // Call after the server accepted an envelope from this builder.
   void Accepted(const v1::Envelope& env);
+  // For a push of several ops: `env` appended to `push`, and taken as accepted so that the next
+  // op continues it.
+  void AddTo(std::vector<v1::Envelope>& push, v1::Envelope env);
 
   const Bytes& case_id() const { return case_id_; }
 
