@@ -1,6 +1,11 @@
-// kringd's per-address limit of the calls that need no session, as a client on 127.0.0.1 meets it.
+// kringd's per-address limit of the calls that need no session, as a client on 127.0.0.1 or
+// [::1] meets it, and the log lines it leaves.
 #include <chrono>
+#include <regex>
+#include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -31,7 +36,103 @@ void CheckLimited(const grpc::Status& s, const TestAccount& a) {
   CHECK(s.error_message().find(Hex(a.device_id)) == std::string::npos);
 }
 
+// kringd's `rate_limited` log lines so far.
+std::vector<std::string> RateLimitedLines(const TestServer& server) {
+  std::vector<std::string> lines;
+  std::istringstream in(server.log());
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"event\":\"rate_limited\"") != std::string::npos) lines.push_back(line);
+  }
+  return lines;
+}
+
+// Nothing but the bucket, the call and the count: the whole line, field by field.
+bool IsRateLimitedLine(const std::string& line, const std::string& peer, const std::string& rpc,
+                       int refused) {
+  const std::regex form(
+      "\\{\"ts_ms\":[0-9]+,\"level\":\"warn\",\"event\":\"rate_limited\","
+      "\"peer\":\"([^\"]*)\",\"rpc\":\"([A-Za-z]+)\",\"refused\":([0-9]+)\\}");
+  std::smatch m;
+  return std::regex_match(line, m, form) && m[1] == peer && m[2] == rpc &&
+         m[3] == std::to_string(refused);
+}
+
+// Every refusable call, each carrying what `a` would send: device id, a fresh challenge and its
+// signature, a chain, a recovery proof.
+void MakeRefusedCalls(Client& c, const TestAccount& a, const v1::ChallengeResponse& ch) {
+  CheckLimited(GetServerInfo(c), a);
+  v1::ChallengeResponse refused_ch;
+  CheckLimited(GetChallenge(c, a.device_id, &refused_ch), a);
+  v1::SignInResponse session;
+  CheckLimited(c.account->SignIn(Ctx().get(), SignInRequestFor(a, ch), &session), a);
+  CheckLimited(Publish(c, NewAccount()), a);
+  v1::GetChainRequest recovery;
+  recovery.set_recovery_device_id(ToString(protocol::DeviceId(a.recovery.public_key)));
+  recovery.set_challenge(ch.challenge());
+  recovery.set_signature(std::string(crypto::kSignatureBytes, 'x'));
+  v1::GetChainResponse chain;
+  CheckLimited(c.account->GetChain(Ctx().get(), recovery, &chain), a);
+}
+
 }  // namespace
+
+TEST_CASE("an IPv6 client is limited by its /64, logged once under the prefix, with no secret",
+          "[rate_limit]") {
+  // Refills one call per 100 s: none during the test.
+  TestServer server(
+      {"--listen", "[::1]:0", "--unauthenticated-rate", "0.01", "--unauthenticated-burst", "4"},
+      TestServer::Log::kCapture);
+  REQUIRE(server.address().rfind("[::1]:", 0) == 0);
+  Client c(server.address());
+  TestAccount a = MakeAccount(c);  // PublishChain, GetChallenge, SignIn: 1 left
+  v1::ChallengeResponse ch;
+  REQUIRE(GetChallenge(c, a.device_id, &ch).ok());  // none left
+  CHECK(RateLimitedLines(server).empty());          // spent, not yet refused
+
+  for (int i = 0; i < 10; ++i) MakeRefusedCalls(c, a, ch);
+  // A signed-in call is not limited and changes nothing below.
+  v1::ListCasesResponse cases;
+  CHECK(c.sync->ListCases(Ctx(a.token).get(), {}, &cases).ok());
+
+  // 50 refusals, one line: the first, under the /64 (not the address ::1).
+  const std::vector<std::string> lines = RateLimitedLines(server);
+  REQUIRE(lines.size() == 1);
+  CHECK(IsRateLimitedLine(lines[0], "::/64", "GetServerInfo", 1));
+  // Nothing the calls carried is anywhere in the log.
+  const std::string log = server.log();
+  for (const std::string& secret :
+       {Hex(a.device_id), Hex(a.account_id), Hex(ToBytes(ch.challenge())), a.token,
+        Hex(a.recovery.public_key), Hex(a.signing.public_key)}) {
+    CHECK(log.find(secret) == std::string::npos);
+  }
+}
+
+TEST_CASE(
+    "on a dual-stack listener an IPv4 and an IPv6 client have buckets of their own, each "
+    "logged once",
+    "[rate_limit]") {
+  TestServer server(
+      {"--listen", "[::]:0", "--unauthenticated-rate", "0.01", "--unauthenticated-burst", "3"},
+      TestServer::Log::kCapture);
+  const std::string port = server.address().substr(server.address().rfind(':') + 1);
+  Client v6("[::1]:" + port);
+  Client v4("127.0.0.1:" + port);
+  TestAccount a = NewAccount();
+  for (int i = 0; i < 3; ++i) REQUIRE(GetServerInfo(v6).ok());
+  v1::ChallengeResponse ch;
+  CheckLimited(GetChallenge(v6, a.device_id, &ch), a);
+  // The IPv4 client has its full bucket still.
+  for (int i = 0; i < 3; ++i) REQUIRE(GetServerInfo(v4).ok());
+  CheckLimited(GetChallenge(v4, a.device_id, &ch), a);
+  for (int i = 0; i < 20; ++i) {
+    CheckLimited(GetServerInfo(v6), a);
+    CheckLimited(GetServerInfo(v4), a);
+  }
+  const std::vector<std::string> lines = RateLimitedLines(server);
+  REQUIRE(lines.size() == 2);
+  CHECK(IsRateLimitedLine(lines[0], "::/64", "GetChallenge", 1));
+  CHECK(IsRateLimitedLine(lines[1], "127.0.0.1", "GetChallenge", 1));
+}
 
 TEST_CASE(
     "calls without a session from one address are refused after the burst, and change "

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,10 +31,27 @@ RateLimiter::Options Limit(double rate, int64_t burst, size_t max_keys = 16384) 
   return o;
 }
 
+// The narrowest key of a peer, as the log shows it.
+std::string PeerKey(std::string_view peer) { return KeyText(KeysOfPeer(peer).keys[0]); }
+
 int AdmittedOf(RateLimiter& limiter, const std::string& key, int calls) {
   int admitted = 0;
   for (int i = 0; i < calls; ++i) admitted += limiter.Admit(key).allowed ? 1 : 0;
   return admitted;
+}
+
+int AdmittedOfPeer(RateLimiter& limiter, std::string_view peer, int calls) {
+  const PeerKeys keys = KeysOfPeer(peer);
+  int admitted = 0;
+  for (int i = 0; i < calls; ++i) admitted += limiter.Admit(keys).allowed ? 1 : 0;
+  return admitted;
+}
+
+// "ipv6:[2001:db8:a:HHHH::1]:443": the /64 number `n` (0..65535) of the /48 2001:db8:a::/48.
+std::string PeerIn48(int n) {
+  char text[64];
+  std::snprintf(text, sizeof text, "ipv6:[2001:db8:a:%x::1]:443", n);
+  return text;
 }
 
 }  // namespace
@@ -184,10 +202,154 @@ TEST_CASE("unparsable peers share one key", "[rate_limit]") {
                            "IPV4:1.2.3.4:80",
                            "ipv4:1.2.3.4:80\n"}) {
     INFO(peer);
-    CHECK(PeerKey(peer) == shared);
+    CHECK(KeysOfPeer(peer).count == 1);
+    CHECK(KeysOfPeer(peer).keys[0] == shared);
   }
-  CHECK(PeerKey(std::string(200, '1')) == shared);
-  CHECK(PeerKey("ipv4:" + std::string(200, '1')) == shared);
+  CHECK(KeysOfPeer(std::string(200, '1')).keys[0] == shared);
+  CHECK(KeysOfPeer("ipv4:" + std::string(200, '1')).keys[0] == shared);
+  CHECK(KeysOfPeer("ipv6:[" + std::string(200, '1') + "]:1").keys[0] == shared);
+  CHECK(KeyText(shared) == shared);
+}
+
+TEST_CASE("an IPv6 caller must pass its /64, its /56 and its /48, the wider ones larger",
+          "[rate_limit]") {
+  FakeClock clock;  // time stands still: bursts only
+  // Bursts of 2 per /64, 8 (x4) per /56, 32 (x16) per /48.
+  RateLimiter limiter(Limit(1, 2), clock.fn());
+  CHECK(AdmittedOfPeer(limiter, "ipv6:[2001:db8:a:100::1]:1", 3) == 2);  // its /64 refuses
+  CHECK(limiter.Admit(KeysOfPeer("ipv6:[2001:db8:a:100::2]:1")).refused_by == 0);
+  // Three more /64s of the /56 2001:db8:a:100::/56 take the rest of its 8.
+  CHECK(AdmittedOfPeer(limiter, "ipv6:[2001:db8:a:101::1]:1", 3) == 2);
+  CHECK(AdmittedOfPeer(limiter, "ipv6:[2001:db8:a:102::1]:1", 3) == 2);
+  CHECK(AdmittedOfPeer(limiter, "ipv6:[2001:db8:a:1ff::1]:1", 3) == 2);
+  // A fifth /64 has a full bucket of its own, but the /56 refuses, and the log names the /56.
+  const PeerKeys fifth = KeysOfPeer("ipv6:[2001:db8:a:180::1]:1");
+  RateLimiter::Verdict v = limiter.Admit(fifth);
+  CHECK_FALSE(v.allowed);
+  CHECK(v.refused_by == 1);
+  CHECK(v.refusals_to_log == 1);
+  CHECK(KeyText(fifth.keys[v.refused_by]) == "2001:db8:a:100::/56");
+  // Other /56s of the /48 take the rest of its 32 (8 already): three full /56s.
+  int admitted = 0;
+  for (int n = 0x200; n < 0x600; ++n) admitted += AdmittedOfPeer(limiter, PeerIn48(n), 1);
+  CHECK(admitted == 24);
+  v = limiter.Admit(KeysOfPeer(PeerIn48(0xff00)));
+  CHECK_FALSE(v.allowed);
+  CHECK(v.refused_by == 2);
+  CHECK(KeyText(KeysOfPeer(PeerIn48(0xff00)).keys[2]) == "2001:db8:a::/48");
+  // Another /48 is not touched by any of it.
+  CHECK(AdmittedOfPeer(limiter, "ipv6:[2001:db8:b::1]:1", 3) == 2);
+  // An IPv4 address has one bucket, of the narrowest size.
+  CHECK(AdmittedOfPeer(limiter, "ipv4:192.0.2.1:1", 3) == 2);
+}
+
+TEST_CASE("a call one bucket refuses takes nothing from the buckets that allowed it",
+          "[rate_limit]") {
+  FakeClock clock;
+  // /64: 2 at once, 1 per second; /48: 32 at once, 16 per second.
+  RateLimiter limiter(Limit(1, 2), clock.fn());
+  for (int n = 0; n < 16; ++n) REQUIRE(AdmittedOfPeer(limiter, PeerIn48(n << 8), 2) == 2);
+  // The /48 is spent; a fresh /64 in it is refused, twice.
+  const std::string fresh = PeerIn48(0xabcd);
+  CHECK(AdmittedOfPeer(limiter, fresh, 2) == 0);
+  // An eighth of a second later the /48 holds 2 calls again; the fresh /64 would hold only
+  // 0.125 had the refused calls been taken from it: it still holds its 2.
+  clock.now += 125ms;
+  CHECK(AdmittedOfPeer(limiter, fresh, 3) == 2);
+
+  // The other way round: a /64 that refuses does not drain the /48 for its neighbours.
+  RateLimiter other(Limit(1, 2), clock.fn());
+  CHECK(AdmittedOfPeer(other, PeerIn48(1), 1000) == 2);  // 998 refused by the /64
+  int admitted = 0;  // one call from a /64 in each of the other 255 /56s
+  for (int n = 1; n < 256; ++n) admitted += AdmittedOfPeer(other, PeerIn48(n << 8), 1);
+  CHECK(admitted == 30);  // the /48's 32, less the 2 the busy /64 was allowed
+}
+
+TEST_CASE("an attacker cycling through the /64s of one /48 is held to the /48's rate",
+          "[rate_limit]") {
+  FakeClock clock;
+  // The defaults: 20 per second with bursts of 100 per /64; so 320 per second and 1,600 at
+  // once for the /48.
+  RateLimiter limiter(Limit(20, 100), clock.fn());
+  // One call from each of the 65,536 /64s in turn, 1,000 calls per second, twice round: each
+  // /64 is fresh or forgotten (16,384 keys) when it comes back, the /48 is not.
+  int admitted = 0;
+  const int kCalls = 2 * 65536;
+  for (int i = 0; i < kCalls; ++i) {
+    admitted += AdmittedOfPeer(limiter, PeerIn48(i % 65536), 1);
+    clock.now += 1ms;
+  }
+  // The /48's burst plus 320 per second for 131 s: about 43,500 of 131,072.
+  const double seconds = kCalls / 1000.0;
+  CHECK(admitted <= 1600 + static_cast<int>(320 * seconds) + 1);
+  CHECK(admitted >= 1600 + static_cast<int>(320 * seconds) - 1);
+  CHECK(limiter.tracked_keys() == 16384);
+  // Its neighbour /48 is not affected.
+  CHECK(AdmittedOfPeer(limiter, "ipv6:[2001:db8:b::1]:1", 100) == 100);
+}
+
+TEST_CASE("NAT64 and mapped addresses are keyed by the IPv4 address they carry", "[rate_limit]") {
+  const PeerKeys v4 = KeysOfPeer("ipv4:192.0.2.7:6000");
+  REQUIRE(v4.count == 1);
+  CHECK(KeyText(v4.keys[0]) == "192.0.2.7");
+  for (const char* peer : {"ipv6:[64:ff9b::192.0.2.7]:5000", "ipv6:[64:ff9b::c000:207]:5000",
+                           "ipv6:%5B64:ff9b::c000:207%5D:5000",
+                           // RFC 8215 local use, /96 layout
+                           "ipv6:[64:ff9b:1::c000:207]:1", "ipv6:[64:ff9b:1:ab:cd::192.0.2.7]:1",
+                           "ipv6:[::ffff:192.0.2.7]:5000"}) {
+    INFO(peer);
+    const PeerKeys k = KeysOfPeer(peer);
+    CHECK(k.count == 1);
+    CHECK(k.keys[0] == v4.keys[0]);
+  }
+  // Different IPv4 clients behind one translator have buckets of their own.
+  CHECK(KeysOfPeer("ipv6:[64:ff9b::192.0.2.8]:1").keys[0] != v4.keys[0]);
+  // Outside 64:ff9b::/96 and 64:ff9b:1::/48: an ordinary IPv6 address.
+  const PeerKeys near = KeysOfPeer("ipv6:[64:ff9b:0:0:1::c000:207]:1");
+  CHECK(near.count == 3);
+  CHECK(KeyText(near.keys[0]) == "64:ff9b::/64");
+  CHECK(KeysOfPeer("ipv6:[64:ff9b:2::c000:207]:1").count == 3);
+
+  // One bucket: an IPv4 client spends it, over NAT64 it is spent too.
+  FakeClock clock;
+  RateLimiter limiter(Limit(1, 3), clock.fn());
+  CHECK(AdmittedOfPeer(limiter, "ipv4:192.0.2.7:1", 2) == 2);
+  CHECK(AdmittedOfPeer(limiter, "ipv6:[64:ff9b::192.0.2.7]:2", 5) == 1);
+  CHECK(AdmittedOfPeer(limiter, "ipv6:[64:ff9b::192.0.2.8]:2", 5) == 3);
+  CHECK(limiter.tracked_keys() == 2);
+}
+
+TEST_CASE("the table bound counts the /56 and /48 keys too", "[rate_limit]") {
+  FakeClock clock;
+  RateLimiter limiter(Limit(1, 2), clock.fn());
+  limiter.Admit(KeysOfPeer("ipv6:[2001:db8:a:1::1]:1"));
+  CHECK(limiter.tracked_keys() == 3);  // its /64, /56 and /48
+  limiter.Admit(KeysOfPeer("ipv6:[2001:db8:a:2::1]:1"));
+  CHECK(limiter.tracked_keys() == 4);  // a new /64 in the same /56 and /48
+  // 100,000 callers from as many /48s: 300,000 keys seen, 16,384 kept.
+  for (int i = 0; i < 100000; ++i) {
+    char peer[64];
+    std::snprintf(peer, sizeof peer, "ipv6:[2001:%x:%x::1]:1", 0x1000 + i / 65536, i % 65536);
+    limiter.Admit(KeysOfPeer(peer));
+  }
+  CHECK(limiter.tracked_keys() == 16384);
+  // A table smaller than one caller's keys is made large enough for them.
+  RateLimiter tiny(Limit(1, 2, 1), clock.fn());
+  CHECK(AdmittedOfPeer(tiny, "ipv6:[2001:db8:a:1::1]:1", 3) == 2);
+  CHECK(tiny.tracked_keys() == 3);
+}
+
+TEST_CASE("bucket keys read back as the address or the prefix", "[rate_limit]") {
+  const PeerKeys k = KeysOfPeer("ipv6:[2001:db8:1:2:3:4:5:6]:443");
+  REQUIRE(k.count == 3);
+  CHECK(KeyText(k.keys[0]) == "2001:db8:1:2::/64");
+  CHECK(KeyText(k.keys[1]) == "2001:db8:1::/56");
+  CHECK(KeyText(k.keys[2]) == "2001:db8:1::/48");
+  CHECK(KeyText(KeysOfPeer("ipv6:[2a02:a46c:8f12:34ab::9]:1").keys[1]) ==
+        "2a02:a46c:8f12:3400::/56");
+  // Short: no heap allocation per key.
+  for (const std::string& key : k.keys) CHECK(key.size() <= 15);
+  CHECK(KeyText("a") == "a");
 }
 
 }  // namespace kring::server
