@@ -203,26 +203,31 @@ RateLimiter::Verdict RateLimiter::AdmitKeys(const std::string* keys, size_t coun
   std::array<Lru::iterator, kMaxPeerKeys> bucket;
   std::array<Clock::time_point, kMaxPeerKeys> tat;
   // Every bucket is looked at before any is charged: a call one bucket refuses takes nothing
-  // from the others (else one busy /64 would drain its /48 for the rest of the site).
+  // from the others (else one busy /64 would drain its /48 for the rest of the site). And every
+  // one is touched, also past one that refuses: a caller whose /56 is spent could otherwise make
+  // new /64 keys without touching its /48 until the table forgot the /48, and start on a full one.
+  size_t refused_by = count;
   for (size_t i = 0; i < count; ++i) {
     bucket[i] = Touch(keys[i], now);
     tat[i] = std::max(bucket[i]->tat, now);
-    if (tat[i] - now <= tolerance_[i]) continue;
-    Verdict v;
-    v.allowed = false;
-    v.refused_by = i;
-    Bucket& b = *bucket[i];
-    ++b.unlogged_refusals;
-    if (!b.ever_logged || now - b.logged >= options_.log_interval) {
-      v.refusals_to_log = b.unlogged_refusals;
-      b.unlogged_refusals = 0;
-      b.logged = now;
-      b.ever_logged = true;
-    }
-    return v;
+    if (refused_by == count && tat[i] - now > tolerance_[i]) refused_by = i;
   }
-  for (size_t i = 0; i < count; ++i) bucket[i]->tat = tat[i] + interval_[i];
-  return {};
+  if (refused_by == count) {
+    for (size_t i = 0; i < count; ++i) bucket[i]->tat = tat[i] + interval_[i];
+    return {};
+  }
+  Verdict v;
+  v.allowed = false;
+  v.refused_by = refused_by;
+  Bucket& b = *bucket[refused_by];
+  ++b.unlogged_refusals;
+  if (!b.ever_logged || now - b.logged >= options_.log_interval) {
+    v.refusals_to_log = b.unlogged_refusals;
+    b.unlogged_refusals = 0;
+    b.logged = now;
+    b.ever_logged = true;
+  }
+  return v;
 }
 
 size_t RateLimiter::tracked_keys() const {

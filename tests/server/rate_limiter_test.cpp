@@ -288,6 +288,28 @@ TEST_CASE("an attacker cycling through the /64s of one /48 is held to the /48's 
   CHECK(AdmittedOfPeer(limiter, "ipv6:[2001:db8:b::1]:1", 100) == 100);
 }
 
+TEST_CASE("a caller cannot get its /48 forgotten by making new /64s its /56 refuses",
+          "[rate_limit]") {
+  FakeClock clock;  // time stands still
+  // A small table (64 buckets); bursts of 2 per /64, 8 per /56, 32 per /48.
+  RateLimiter limiter(Limit(1, 2, 64), clock.fn());
+  int admitted = 0;  // four /56s, four /64s each, spend the /48
+  for (int n = 0; n < 16; ++n) admitted += AdmittedOfPeer(limiter, PeerIn48(n * 0x40), 2);
+  REQUIRE(admitted == 32);
+  // 1,000 calls from the 256 /64s of the spent /56 2001:db8:a::/56, four times what the table
+  // holds, so each /64 is a new bucket: all refused, and each touches the /48 too, so the /48
+  // stays remembered...
+  for (int n = 0; n < 1000; ++n) {
+    const RateLimiter::Verdict v = limiter.Admit(KeysOfPeer(PeerIn48(n % 256)));
+    REQUIRE_FALSE(v.allowed);
+  }
+  // ...and still spent: a /64 in an unused /56 is refused by it.
+  const RateLimiter::Verdict v = limiter.Admit(KeysOfPeer(PeerIn48(0x9900)));
+  CHECK_FALSE(v.allowed);
+  CHECK(v.refused_by == 2);
+  CHECK(limiter.tracked_keys() == 64);
+}
+
 TEST_CASE("NAT64 and mapped addresses are keyed by the IPv4 address they carry", "[rate_limit]") {
   const PeerKeys v4 = KeysOfPeer("ipv4:192.0.2.7:6000");
   REQUIRE(v4.count == 1);
