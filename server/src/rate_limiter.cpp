@@ -5,6 +5,8 @@
 
 #include <arpa/inet.h>
 
+#include "kring/common/status.h"
+
 namespace kring::server {
 namespace {
 
@@ -121,8 +123,13 @@ PeerKeys KeysOfPeer(std::string_view peer) {
   if (peer.size() > kMaxPeerText) return Unparsed();
   if (peer.rfind("ipv4:", 0) == 0) return V4PeerKeys(peer.substr(5));
   if (peer.rfind("ipv6:", 0) == 0) {
+    // Only an encoded peer string ("%5B...%5D") is decoded: in an unencoded one a zone id may
+    // start with two hex digits ("[fe80::1%12]"), which decoding would turn into a byte before
+    // V6PeerKeys could cut the zone off.
+    const std::string_view rest = peer.substr(5);
+    if (rest.rfind("%5B", 0) != 0 && rest.rfind("%5b", 0) != 0) return V6PeerKeys(rest);
     char decoded[kMaxPeerText];
-    const size_t n = PercentDecode(peer.substr(5), decoded);
+    const size_t n = PercentDecode(rest, decoded);
     return V6PeerKeys(std::string_view(decoded, n));
   }
   return Unparsed();
@@ -150,8 +157,11 @@ std::string KeyText(std::string_view key) {
 RateLimiter::Options RateLimiter::InRange(Options o) {
   // The config accepts 0.01..1e6 per second and bursts of 1..1e6; clamp anyway, so that no
   // option can overflow the arithmetic in the constructor (a NaN rate is "no limit", as 0 is).
+  // The largest tolerance is then the /64's: (1e6 - 1) intervals of 100 s, under 1e17 ns (the
+  // /48's is 1.6e7 - 1 intervals of 6.25 s); int64 nanoseconds hold 9.2e18. A rate of 1e-6 with
+  // a burst of 1e6 would need 1e21.
   if (!(o.rate > 0)) o.rate = 0;
-  if (o.rate > 0) o.rate = std::clamp(o.rate, 1e-6, 1e9);
+  if (o.rate > 0) o.rate = std::clamp(o.rate, kMinRate, 1e9);
   o.burst = std::clamp<int64_t>(o.burst, 1, 1000000);
   // One call touches up to kMaxPeerKeys buckets: none of them may be forgotten meanwhile.
   o.max_keys = std::max(o.max_keys, kMaxPeerKeys);
@@ -171,15 +181,11 @@ RateLimiter::RateLimiter(const Options& options, NowFn now)
   index_.reserve(options_.max_keys);
 }
 
-RateLimiter::Lru::iterator RateLimiter::Touch(const std::string& key, Clock::time_point now) {
-  auto found = index_.find(key);
-  if (found != index_.end()) {
-    lru_.splice(lru_.begin(), lru_, found->second);  // most recently used first; iterators stay
-    return found->second;
-  }
+RateLimiter::Lru::iterator RateLimiter::Insert(const std::string& key, Clock::time_point now) {
   // Forgetting the least recently used key gives it a full bucket when it comes back: no more
   // than a new address gets, and the table stays bounded however many addresses call. The
-  // buckets this call touched before are at the front: max_keys >= kMaxPeerKeys keeps them.
+  // buckets of this call are at the front (AdmitKeys moves the ones that exist there first):
+  // max_keys >= kMaxPeerKeys keeps them.
   if (lru_.size() >= options_.max_keys) {
     index_.erase(lru_.back().key);
     lru_.pop_back();
@@ -192,34 +198,52 @@ RateLimiter::Lru::iterator RateLimiter::Touch(const std::string& key, Clock::tim
 RateLimiter::Verdict RateLimiter::Admit(const std::string& key) { return AdmitKeys(&key, 1); }
 
 RateLimiter::Verdict RateLimiter::Admit(const PeerKeys& peer) {
-  return AdmitKeys(peer.keys.data(), std::min(peer.count, kMaxPeerKeys));
+  return AdmitKeys(peer.keys.data(), peer.count);
 }
 
 RateLimiter::Verdict RateLimiter::AdmitKeys(const std::string* keys, size_t count) {
-  if (!enabled() || count == 0) return {};
+  // KeysOfPeer makes 1 to kMaxPeerKeys keys: a peer with none is a bug, not one to let through.
+  KRING_CHECK(count >= 1 && count <= kMaxPeerKeys);
+  if (!enabled()) return {};
   std::lock_guard<std::mutex> lock(mu_);
   // Read under the lock, so that calls see the clock in the order they update the buckets.
   const Clock::time_point now = now_();
   std::array<Lru::iterator, kMaxPeerKeys> bucket;
+  std::array<bool, kMaxPeerKeys> exists{};
   std::array<Clock::time_point, kMaxPeerKeys> tat;
+  // The verdict comes from lookups alone: a bucket the table does not hold is full and admits.
   // Every bucket is looked at before any is charged: a call one bucket refuses takes nothing
-  // from the others (else one busy /64 would drain its /48 for the rest of the site). And every
-  // one is touched, also past one that refuses: a caller whose /56 is spent could otherwise make
-  // new /64 keys without touching its /48 until the table forgot the /48, and start on a full one.
+  // from the others (else one busy /64 would drain its /48 for the rest of the site).
   size_t refused_by = count;
   for (size_t i = 0; i < count; ++i) {
-    bucket[i] = Touch(keys[i], now);
-    tat[i] = std::max(bucket[i]->tat, now);
+    const auto found = index_.find(keys[i]);
+    exists[i] = found != index_.end();
+    tat[i] = now;
+    if (exists[i]) {
+      bucket[i] = found->second;
+      tat[i] = std::max(bucket[i]->tat, now);
+    }
     if (refused_by == count && tat[i] - now > tolerance_[i]) refused_by = i;
   }
+  // Every bucket that exists becomes the most recently used, also on a refusal: a spent /56 or
+  // /48 is refreshed by each call it refuses, so a caller cannot get it forgotten by calling
+  // from ever new /64s there. Widest first, so the narrowest ends up in front.
+  for (size_t i = count; i-- > 0;) {
+    if (exists[i]) lru_.splice(lru_.begin(), lru_, bucket[i]);  // iterators stay valid
+  }
   if (refused_by == count) {
-    for (size_t i = 0; i < count; ++i) bucket[i]->tat = tat[i] + interval_[i];
+    // Admitted: only now are new buckets made, so a refused call takes nothing, not even a
+    // table entry (else refused calls from new /64s would evict other callers' spent buckets).
+    for (size_t i = count; i-- > 0;) {
+      if (!exists[i]) bucket[i] = Insert(keys[i], now);
+      bucket[i]->tat = tat[i] + interval_[i];
+    }
     return {};
   }
   Verdict v;
   v.allowed = false;
   v.refused_by = refused_by;
-  Bucket& b = *bucket[refused_by];
+  Bucket& b = *bucket[refused_by];  // exists: a missing bucket admits
   ++b.unlogged_refusals;
   if (!b.ever_logged || now - b.logged >= options_.log_interval) {
     v.refusals_to_log = b.unlogged_refusals;

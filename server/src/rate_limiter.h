@@ -48,6 +48,10 @@ class RateLimiter {
   using Clock = std::chrono::steady_clock;
   using NowFn = std::function<Clock::time_point()>;
 
+  // The lowest rate the limiter uses (the config's lowest): a lower one is raised to it, which
+  // keeps the tolerances within int64 nanoseconds.
+  static constexpr double kMinRate = 0.01;
+
   struct Options {
     double rate = 0;          // calls per second per narrowest key on average; 0: no limit
     int64_t burst = 1;        // calls at once (>= 1) per narrowest key
@@ -70,7 +74,9 @@ class RateLimiter {
 
   bool enabled() const { return options_.rate > 0; }
   // Takes one call from each of the peer's buckets if every one of them holds one; a call any
-  // of them refuses takes nothing from the others. O(1); thread-safe.
+  // of them refuses takes nothing from the others and adds no bucket to the table (it only
+  // marks the ones it found as recently used). peer.count must be 1..kMaxPeerKeys (aborts
+  // otherwise: KeysOfPeer never makes less). O(1); thread-safe.
   Verdict Admit(const PeerKeys& peer);
   // One bucket of the narrowest width: Admit of a peer with the single key `key`.
   Verdict Admit(const std::string& key);
@@ -93,7 +99,7 @@ class RateLimiter {
 
   static Options InRange(Options o);
   Verdict AdmitKeys(const std::string* keys, size_t count);
-  Lru::iterator Touch(const std::string& key, Clock::time_point now);  // under mu_
+  Lru::iterator Insert(const std::string& key, Clock::time_point now);  // under mu_; a full one
 
   const Options options_;
   const NowFn now_;

@@ -1,14 +1,18 @@
 // The per-address token buckets for calls that need no session, on an injected clock.
 #include "rate_limiter.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <sys/wait.h>
 
 namespace kring::server {
 namespace {
@@ -172,6 +176,11 @@ TEST_CASE("IPv6 peers are keyed by their /64, mapped IPv4 as IPv4", "[rate_limit
   CHECK(PeerKey("ipv6:%5B2001:db8:1:2::1%5D:1000") == "2001:db8:1:2::/64");
   CHECK(PeerKey("ipv6:[fe80::1%25eth0]:1000") == "fe80::/64");
   CHECK(PeerKey("ipv6:[fe80::1%eth0]:1000") == "fe80::/64");
+  // An unencoded zone id that starts with two hex digits is not a percent escape.
+  CHECK(PeerKey("ipv6:[fe80::1%12]:1000") == "fe80::/64");
+  CHECK(PeerKey("ipv6:[fe80::1%ab]:1000") == "fe80::/64");
+  CHECK(PeerKey("ipv6:%5Bfe80::1%2512%5D:1000") == "fe80::/64");
+  CHECK(PeerKey("ipv6:%5bfe80::1%25eth0%5d:1000") == "fe80::/64");
   CHECK(PeerKey("ipv6:[::1]:7443") == "::/64");
   // A dual-stack listener reports IPv4 clients as mapped addresses.
   CHECK(PeerKey("ipv6:[::ffff:192.0.2.7]:5000") == "192.0.2.7");
@@ -297,8 +306,7 @@ TEST_CASE("a caller cannot get its /48 forgotten by making new /64s its /56 refu
   for (int n = 0; n < 16; ++n) admitted += AdmittedOfPeer(limiter, PeerIn48(n * 0x40), 2);
   REQUIRE(admitted == 32);
   // 1,000 calls from the 256 /64s of the spent /56 2001:db8:a::/56, four times what the table
-  // holds, so each /64 is a new bucket: all refused, and each touches the /48 too, so the /48
-  // stays remembered...
+  // holds: all refused, and each refreshes the /56 and the /48, so they stay remembered...
   for (int n = 0; n < 1000; ++n) {
     const RateLimiter::Verdict v = limiter.Admit(KeysOfPeer(PeerIn48(n % 256)));
     REQUIRE_FALSE(v.allowed);
@@ -307,7 +315,84 @@ TEST_CASE("a caller cannot get its /48 forgotten by making new /64s its /56 refu
   const RateLimiter::Verdict v = limiter.Admit(KeysOfPeer(PeerIn48(0x9900)));
   CHECK_FALSE(v.allowed);
   CHECK(v.refused_by == 2);
-  CHECK(limiter.tracked_keys() == 64);
+  // ...and the refused calls added no bucket: the 16 /64s, 4 /56s and the /48 that were let
+  // through, nothing more.
+  CHECK(limiter.tracked_keys() == 21);
+}
+
+TEST_CASE("refused calls from new /64s add no buckets, so they cannot evict another spent /48",
+          "[rate_limit]") {
+  FakeClock clock;  // time stands still
+  // A small table (64 buckets); bursts of 2 per /64, 8 per /56, 32 per /48.
+  RateLimiter limiter(Limit(1, 2, 64), clock.fn());
+  // An attacker with two /48s spends both: 2001:db8:a::/48 first, then 2001:db8:b::/48.
+  const auto spend = [&](const char* site) {
+    int admitted = 0;
+    for (int n = 0; n < 16; ++n) {
+      char peer[64];
+      std::snprintf(peer, sizeof peer, "ipv6:[2001:db8:%s:%x::1]:1", site, n * 0x40);
+      admitted += AdmittedOfPeer(limiter, peer, 2);
+    }
+    return admitted;
+  };
+  REQUIRE(spend("a") == 32);
+  REQUIRE(spend("b") == 32);
+  REQUIRE(limiter.tracked_keys() == 42);
+  // 1,000 calls from new /64s of the second /48, each in an unused /56 and refused by the /48:
+  // were each to add its /64 and /56, the first /48 would be forgotten and full again.
+  for (int n = 0; n < 1000; ++n) {
+    char peer[64];
+    std::snprintf(peer, sizeof peer, "ipv6:[2001:db8:b:%x::1]:1", 0x1000 + n * 0x10);
+    const RateLimiter::Verdict v = limiter.Admit(KeysOfPeer(peer));
+    REQUIRE_FALSE(v.allowed);
+    REQUIRE(v.refused_by == 2);
+  }
+  CHECK(limiter.tracked_keys() == 42);
+  // The first /48 is still spent: a /64 in an unused /56 of it is refused.
+  const RateLimiter::Verdict v = limiter.Admit(KeysOfPeer("ipv6:[2001:db8:a:9900::1]:1"));
+  CHECK_FALSE(v.allowed);
+  CHECK(v.refused_by == 2);
+}
+
+TEST_CASE("a rate below the floor is raised to it, without overflow at the largest burst",
+          "[rate_limit]") {
+  FakeClock clock;
+  // Rate 1e-6 is raised to 0.01 (one call per 100 s per /64). With a burst of 1e6, the /48's
+  // tolerance is 1.6e7 - 1 intervals of 6.25 s: 1e17 ns; computed at 1e-6 it would be 1e21 ns,
+  // past int64 (signed overflow; wrapped, the /64 took 3,875 calls and the /48 62,012).
+  RateLimiter limiter(Limit(1e-6, 1000000), clock.fn());
+  // 70,000 calls from 20 /64s in 10 /56s of one /48: 3,500 per /64, 7,000 per /56, all within
+  // their bursts of 1e6, 4e6 and 1.6e7.
+  int admitted = 0;
+  for (int n = 0; n < 20; ++n) {
+    admitted += AdmittedOfPeer(limiter, PeerIn48((n / 2) * 0x100 + n % 2), 3500);
+  }
+  CHECK(admitted == 70000);
+  // The floor, on an IPv4 address: a burst of 1, then one call per 100 s.
+  RateLimiter slow(Limit(1e-6, 1), clock.fn());
+  CHECK(AdmittedOfPeer(slow, "ipv4:192.0.2.1:1", 3) == 1);
+  clock.now += 99s;
+  CHECK(AdmittedOfPeer(slow, "ipv4:192.0.2.1:1", 1) == 0);
+  clock.now += 1s;
+  CHECK(AdmittedOfPeer(slow, "ipv4:192.0.2.1:1", 3) == 1);
+}
+
+TEST_CASE("a peer with no keys is a bug: Admit aborts instead of letting it through",
+          "[rate_limit]") {
+  // Catch2 v2 has no death tests: the call runs in a child process.
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::signal(SIGABRT, SIG_DFL);  // not Catch2's handler, which would report a failure
+    ::close(STDERR_FILENO);      // CheckFailed's message is expected
+    FakeClock clock;
+    RateLimiter limiter(Limit(1, 2), clock.fn());
+    const RateLimiter::Verdict v = limiter.Admit(PeerKeys{});
+    ::_exit(v.allowed ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  CHECK(WIFSIGNALED(status));
 }
 
 TEST_CASE("NAT64 and mapped addresses are keyed by the IPv4 address they carry", "[rate_limit]") {
