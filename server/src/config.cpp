@@ -36,7 +36,7 @@ Status ParseSweep(const std::string& v, Config& c) {
   return {};
 }
 
-// Calls per second per address: 0 (no limit), or 0.01..1000000.
+// Calls per second per address (IPv4 address, IPv6 /64): 0 (no limit), or 0.01..1000000.
 Status ParseRate(const std::string& v, Config& c) {
   char* end = nullptr;
   double n = std::strtod(v.c_str(), &end);
@@ -127,11 +127,13 @@ const char* Usage() {
          "  --retention-sweep-seconds N  how often closed cases past retention are deleted "
          "(default 3600)\n"
          "  --unauthenticated-rate R   calls per second per client address (IPv4 address, IPv6\n"
-         "                             /64) to the RPCs that need no session: sign-in, chain\n"
+         "                             /64; an IPv6 /56 gets 4 times as many, a /48 16 times)\n"
+         "                             to the RPCs that need no session: sign-in, chain\n"
          "                             publishing (default 20; 0 = no limit;\n"
          "                             env KRINGD_UNAUTHENTICATED_RATE)\n"
          "  --unauthenticated-burst N  how many of those calls an address may make at once\n"
-         "                             (default 100; env KRINGD_UNAUTHENTICATED_BURST)\n"
+         "                             (default 100, scaled as the rate;\n"
+         "                             env KRINGD_UNAUTHENTICATED_BURST)\n"
          "  --tls-cert PATH --tls-key PATH   serve TLS\n"
          "  --config PATH              key = value file (listen, data_dir, db, "
          "session_ttl_seconds, retention_sweep_seconds, unauthenticated_rate, "

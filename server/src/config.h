@@ -17,7 +17,8 @@ struct Config {
   int64_t session_ttl_seconds = 3600;
   int64_t retention_sweep_seconds = 3600;
   // Calls that need no session, per client address (IPv4 address, IPv6 /64): `rate` per second
-  // on average, `burst` at once. Rate 0: no limit. Defaults: docs/operations.md.
+  // on average, `burst` at once; an IPv6 /56 and /48 get both scaled by kWiderScale
+  // (rate_limiter.h). Rate 0: no limit. Defaults: docs/operations.md.
   double unauthenticated_rate = 20;
   int64_t unauthenticated_burst = 100;
   std::string tls_cert;

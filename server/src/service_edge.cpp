@@ -94,13 +94,15 @@ grpc::Status AdmitUnauthenticated(const grpc::CallbackServerContext* ctx, RateLi
                                   std::string_view rpc) noexcept {
   if (!limiter.enabled()) return grpc::Status::OK;
   try {
-    const std::string key = PeerKey(ctx->peer());
-    const RateLimiter::Verdict verdict = limiter.Admit(key);
+    const PeerKeys keys = KeysOfPeer(ctx->peer());
+    const RateLimiter::Verdict verdict = limiter.Admit(keys);
     if (verdict.allowed) return grpc::Status::OK;
     if (verdict.refusals_to_log > 0) {
-      // The address is operational data (which network to look at); nothing of the request is.
-      log::Warn("rate_limited",
-                {{"peer", key}, {"rpc", std::string(rpc)}, {"refused", verdict.refusals_to_log}});
+      // The bucket that refused (an IPv4 address or an IPv6 prefix, never a whole IPv6
+      // address) is operational data: which network to look at. Nothing of the request is.
+      log::Warn("rate_limited", {{"peer", KeyText(keys.keys[verdict.refused_by])},
+                                 {"rpc", std::string(rpc)},
+                                 {"refused", verdict.refusals_to_log}});
     }
     return ToGrpc(Status(kring::StatusCode::kResourceExhausted,
                          "too many requests; try again later", refusal::kRateLimited));

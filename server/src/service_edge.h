@@ -20,8 +20,9 @@ Result<auth::Session> Authenticate(const grpc::CallbackServerContext* ctx,
                                    auth::SessionManager& sessions);
 
 // For an RPC that needs no session, before any work: OK, or RESOURCE_EXHAUSTED (reason
-// RATE_LIMITED) once the caller's address has spent its bucket. Logs "rate_limited" at most once
-// per address per interval. `rpc` names the call in that log event.
+// RATE_LIMITED) once one of the caller's buckets is spent (its IPv4 address; its IPv6 /64, /56
+// or /48). Logs "rate_limited" at most once per bucket per interval, naming the bucket (an IPv4
+// address or an IPv6 prefix). `rpc` names the call in that log event.
 grpc::Status AdmitUnauthenticated(const grpc::CallbackServerContext* ctx, RateLimiter& limiter,
                                   std::string_view rpc) noexcept;
 

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <thread>
 
@@ -20,9 +21,24 @@ namespace {
 constexpr auto kStartTimeout = std::chrono::seconds(20);
 constexpr auto kPollInterval = std::chrono::milliseconds(10);
 
+// The host a client dials for kringd's last --listen: "127.0.0.1" unless a test listens on
+// another (a wildcard is dialled on loopback).
+std::string ClientHost(const std::vector<std::string>& extra_args) {
+  std::string listen = "127.0.0.1:0";
+  for (size_t i = 0; i < extra_args.size(); ++i) {
+    if (extra_args[i] == "--listen" && i + 1 < extra_args.size()) listen = extra_args[i + 1];
+    if (extra_args[i].rfind("--listen=", 0) == 0) listen = extra_args[i].substr(9);
+  }
+  std::string host = listen.substr(0, listen.rfind(':'));
+  if (host == "[::]") return "[::1]";
+  if (host == "0.0.0.0") return "127.0.0.1";
+  return host;
+}
+
 }  // namespace
 
-TestServer::TestServer(std::vector<std::string> extra_args) : extra_args_(std::move(extra_args)) {
+TestServer::TestServer(std::vector<std::string> extra_args, Log log)
+    : extra_args_(std::move(extra_args)), log_(log) {
   char tmpl[] = "/tmp/kringd-test-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
   data_dir_ = tmpl;
@@ -64,6 +80,7 @@ void TestServer::Launch() {
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  const std::string log_file = data_dir_ + "/kringd.log";  // built before fork: no malloc after
 
   const pid_t parent = ::getpid();
   pid_t pid = ::fork();
@@ -75,6 +92,10 @@ void TestServer::Launch() {
     // before the test would be killed with it.)
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
+    if (log_ == Log::kCapture) {
+      const int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+      if (fd < 0 || ::dup2(fd, STDERR_FILENO) < 0) ::_exit(127);
+    }
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
@@ -86,7 +107,7 @@ void TestServer::Launch() {
     std::ifstream in(port_file);
     int port = 0;
     if (in >> port && port > 0) {
-      address_ = "127.0.0.1:" + std::to_string(port);
+      address_ = ClientHost(extra_args_) + ":" + std::to_string(port);
       return;
     }
     int status = 0;
@@ -120,6 +141,12 @@ void TestServer::Kill() {
 void TestServer::Restart() {
   Kill();
   Launch();
+}
+
+std::string TestServer::log() const {
+  if (log_ != Log::kCapture) return {};
+  std::ifstream in(data_dir_ + "/kringd.log", std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 SecretBytes TestServer::ServerSecretKey() const {

@@ -13,13 +13,19 @@ namespace kring::test {
 
 class TestServer {
  public:
+  // Where kringd's stderr (its log, one JSON object per line) goes.
+  enum class Log { kInherit, kCapture };  // kCapture: to a file that log() reads
+
   // Starts kringd at once; aborts the test (via exception) if it is not serving within 20 s.
-  explicit TestServer(std::vector<std::string> extra_args = {});
+  // A `--listen` in extra_args wins over 127.0.0.1:0 ("[::1]:0" for IPv6; address() follows).
+  explicit TestServer(std::vector<std::string> extra_args = {}, Log log = Log::kInherit);
   ~TestServer();  // SIGKILL and remove the data dir
   TestServer(const TestServer&) = delete;
   TestServer& operator=(const TestServer&) = delete;
 
-  const std::string& address() const { return address_; }  // "127.0.0.1:PORT"
+  const std::string& address() const { return address_; }  // "127.0.0.1:PORT", "[::1]:PORT"
+  // With Log::kCapture, everything kringd has logged so far (across restarts); else empty.
+  std::string log() const;
   const std::string& data_dir() const { return data_dir_; }
   bool running() const { return pid_ > 0; }
 
@@ -39,6 +45,7 @@ class TestServer {
   void Launch();
 
   std::vector<std::string> extra_args_;
+  Log log_;
   std::string data_dir_;
   std::string address_;
   pid_t pid_ = -1;
