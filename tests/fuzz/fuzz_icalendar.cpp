@@ -146,6 +146,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t i = 0; i < lines.size(); ++i)
     KRING_FUZZ_CHECK(NameOf(lines[i]) == NameOf(plain_lines[i]));
   KRING_FUZZ_CHECK(TextProperty(lines, "SUMMARY") == e.summary);
+  // The organizer's name is a quoted parameter: nothing in it may end the quotes, add a
+  // parameter or change the address (RFC 5545 3.2: a quoted value holds no DQUOTE).
+  for (const std::string& l : lines) {
+    if (NameOf(l) != "ORGANIZER") continue;
+    const std::string start = "ORGANIZER;CN=\"";
+    const std::string end = "\":mailto:noreply@kring.invalid";
+    KRING_FUZZ_CHECK(l.size() >= start.size() + end.size() && l.rfind(start, 0) == 0 &&
+                     l.compare(l.size() - end.size(), end.size(), end) == 0);
+    KRING_FUZZ_CHECK(l.find('"', start.size()) == l.size() - end.size());
+  }
   if (!e.location.empty())
     KRING_FUZZ_CHECK(TextProperty(lines, "LOCATION") == NewlinesAsLf(e.location));
   if (!e.description.empty()) {

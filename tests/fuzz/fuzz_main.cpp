@@ -103,6 +103,13 @@ extern "C" void PrintCurrentInput(int) {
   std::abort();
 }
 
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 // Seeds from a file of hex lines (tests/fuzz/seeds/*.hex: one input per line, '#' starts a
 // comment line) or from a file or directory of raw inputs (libFuzzer's corpus form).
 bool ReadSeeds(const std::filesystem::path& path, std::vector<Input>& seeds) {
@@ -128,11 +135,10 @@ bool ReadSeeds(const std::filesystem::path& path, std::vector<Input>& seeds) {
       if (line.size() % 2 != 0) return false;
       Input in;
       for (size_t i = 0; i < line.size(); i += 2) {
-        char* end = nullptr;
-        const std::string pair = line.substr(i, 2);
-        const unsigned long b = std::strtoul(pair.c_str(), &end, 16);
-        if (end != pair.c_str() + 2) return false;
-        in.push_back(static_cast<uint8_t>(b));
+        const int high = HexDigit(line[i]);
+        const int low = HexDigit(line[i + 1]);
+        if (high < 0 || low < 0) return false;
+        in.push_back(static_cast<uint8_t>(high * 16 + low));
       }
       seeds.push_back(std::move(in));
     }
@@ -152,8 +158,12 @@ int main(int argc, char** argv) {
   size_t runs = 20000;
   std::vector<Input> seeds;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
-      runs = static_cast<size_t>(std::strtoull(argv[++i], nullptr, 10));
+    if (std::strcmp(argv[i], "--runs") == 0) {
+      char* end = nullptr;
+      if (i + 1 == argc || (runs = std::strtoull(argv[++i], &end, 10), *end != '\0')) {
+        std::fprintf(stderr, "--runs needs a number\n");
+        return 2;
+      }
       continue;
     }
     if (!ReadSeeds(argv[i], seeds)) {
