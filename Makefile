@@ -49,7 +49,8 @@ help:
 	@echo "make format-check clang-format --dry-run --Werror on all C++ sources"
 	@echo "make health       ask a running kringd ($(KRING_SERVER)) for its gRPC health status"
 	@echo "make bench        Release build into build-bench/ and every benchmark (docs/performance.md)"
-	@echo "make clean        remove build/, build-debug/, build-asan/ (never var/)"
+	@echo "make fuzz         clang + libFuzzer build into build-fuzz/, each fuzz target for FUZZ_SECONDS"
+	@echo "make clean        remove build/, build-debug/, build-asan/, build-fuzz/ (never var/)"
 
 deps:
 	@command -v dpkg-query >/dev/null && command -v apt-get >/dev/null || \
@@ -106,7 +107,7 @@ health:
 	build/tools/kring/kring --server "$(KRING_SERVER)" health
 
 clean:
-	rm -rf build build-debug build-asan
+	rm -rf build build-debug build-asan build-fuzz
 
 # make bench: Release build into build-bench/ (tests off), then every benchmark of issue 7 in one
 # run; results in bench/results/latest.md and latest.json (docs/performance.md explains them).
@@ -123,3 +124,29 @@ bench: deps
 	cmake --build build-bench --target kring_bench
 	mkdir -p bench/results
 	build-bench/bench/kring_bench --out bench/results $(BENCH_ARGS)
+
+# make fuzz: the fuzz targets of tests/fuzz built with clang for libFuzzer, ASan and UBSan into
+# build-fuzz/, then each searched for FUZZ_SECONDS (default 60) from its committed seeds; findings
+# go to build-fuzz/fuzz-findings/ (tests/fuzz/README.md). `make test` runs the same targets on
+# their seeds with a fixed set of made inputs, without clang.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := fuzz_utf8 fuzz_terminal_text fuzz_icalendar fuzz_envelope fuzz_codes
+.PHONY: fuzz
+# clang 14 and its libFuzzer runtime (libclang-rt-14-dev, only a recommended package of clang).
+# Every library is built with coverage (fuzzer-no-link), so the search sees the code it tests.
+FUZZ_PACKAGES := clang libclang-rt-14-dev
+fuzz: deps
+	@missing=""; for p in $(FUZZ_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing </dev/null; \
+	fi
+	@if [ ! -f build-fuzz/build.ninja ]; then \
+	  CC=clang CXX=clang++ cmake -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DKRING_BUILD_BENCH=OFF -DKRING_FUZZ_ENGINE=libfuzzer \
+	    -DCMAKE_C_FLAGS='-fsanitize=address,undefined,fuzzer-no-link' \
+	    -DCMAKE_CXX_FLAGS='-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined'; \
+	fi
+	cmake --build build-fuzz --target $(FUZZ_TARGETS)
+	tests/fuzz/run_fuzz.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)

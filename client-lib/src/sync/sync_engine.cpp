@@ -1082,9 +1082,12 @@ Result<bool> SyncEngine::QueueRekeyForRevoked(const Bytes& case_id) {
     }
     for (const auto& [id, device] : chain->devices) {
       if (device.is_recovery || !device.revoked_at) continue;
+      // `device_id` named for the lambda: clang before 16 cannot capture a structured binding
+      // (the fuzz targets build with clang, tests/fuzz).
+      const auto& device_id = id;
       const bool waits = std::ranges::any_of(mine_scopes, [&](uint32_t scope) {
         return model::InScope(state, scope, View(m.account_id())) &&
-               state.revocation_rekeys().count(model::RevocationLabel(scope, id)) == 0;
+               state.revocation_rekeys().count(model::RevocationLabel(scope, device_id)) == 0;
       });
       if (waits && devices.size() < 64) devices.push_back(ToString(id));
     }
