@@ -215,6 +215,11 @@ class SyncServiceImpl final
                    if (outcome->appended && outcome->members) {
                      state.pokes.Notify(*outcome->members, case_id, outcome->head_seq);
                    }
+                   if (outcome->appended) {
+                     for (const auto& [account, removal_seq] : outcome->removed) {
+                       state.pokes.Notify({account}, case_id, removal_seq);
+                     }
+                   }
                  }};
              request.case_id = std::move(case_id);
              state.receipts.Queue(std::move(request));
@@ -340,8 +345,24 @@ class SyncServiceImpl final
       }
       KRING_ASSIGN_OR_RETURN(std::optional<int> role,
                              txn.GetMemberRole(case_id, session->account_id));
-      if (!role) return PermissionDenied("not a member of this case", refusal::kNotAMember);
       head = *kase;
+      if (!role) {
+        // A removed account reads up to and including its removal, which its device verifies
+        // (docs/protocol.md section 9): never past it, not even the head's chain hash. One that
+        // waits for approval again after its removal is refused as any pending account.
+        KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> removal,
+                               txn.GetRemovalSeq(case_id, session->account_id));
+        KRING_ASSIGN_OR_RETURN(std::optional<storage::PendingRecord> pending,
+                               txn.GetPending(case_id, session->account_id));
+        if (!removal || pending || req.after_seq() >= *removal || *removal > kase->head_seq) {
+          return PermissionDenied("not a member of this case", refusal::kNotAMember);
+        }
+        KRING_ASSIGN_OR_RETURN(std::optional<Bytes> at, txn.ChainHashAt(case_id, *removal));
+        if (!at) return DataLoss("removal op is missing");
+        head.head_seq = *removal;
+        head.head_hash = std::move(*at);
+        limit = static_cast<uint32_t>(std::min<uint64_t>(limit, *removal - req.after_seq()));
+      }
       if (req.after_seq() > kase->head_seq) {
         out_of_range = true;
         return {};
@@ -377,6 +398,7 @@ class SyncServiceImpl final
             txn.ReadOps(case_id, ops.back().seq, protocol::kMaxPushEnvelopes,
                         protocol::kMaxPushBytes + protocol::kMaxPushEnvelopes * 64));
         for (storage::StoredOp& op : rest) {
+          if (op.seq > head.head_seq) break;  // a removed account's page ends at its removal
           KRING_RETURN_IF_ERROR(add(op));
           if (last_signed) break;
         }

@@ -441,6 +441,11 @@ std::string Explain(const std::string& reason, const std::string& server_reason)
        "De server heeft voor dezelfde plek in het logboek twee verschillende bewijzen "
        "ondertekend. Beide zijn bewaard.",
        "The server signed two different proofs for the same place in the log. Both are kept."},
+      {"server refuses the case without showing a removal",
+       "De server geeft deze casus niet meer. Hij laat niet zien dat je bent verwijderd. Je "
+       "wijzigingen blijven op dit apparaat staan. Vraag de voorzitter of je nog lid bent.",
+       "The server no longer gives this case. It does not show that you were removed. Your "
+       "changes stay on this device. Ask the chair whether you are still a member."},
       {"stopped by a security alarm",
        "Deze casus is gestopt door een beveiligingsmelding. Kijk met: kring alarms",
        "This case is stopped by a security alarm. See: kring alarms"},
