@@ -719,6 +719,9 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     for (auto& f : v.complaints) complaints.push_back(std::move(f));
     current.head_seq = v.batch.head_seq;
     current.head_hash = std::move(v.batch.head_hash);
+    // Out by a verified removal: kringd serves nothing after it, so the catch-up ends here
+    // whatever head a page claimed.
+    if (current.state.removed() && !was_removed) break;
     if (!goes_on(verified.pulled.size(), current.head_seq, signed_head)) break;
   }
   if (verified.pulled.empty()) {
