@@ -350,3 +350,31 @@ TEST_CASE("a refusal without the removal raises REMOVAL_NOT_SHOWN once and keeps
   CHECK(k.ex->PendingIntents(k.case_id) == 0);
   CHECK(k.ex->Alarms().size() == 1);
 }
+
+TEST_CASE("a removed member who waits for approval again is refused until the chair decides",
+          "[removal]") {
+  RemovalCase k;
+  const uint64_t removal = k.RemoveExAndWriteOn("NA-VERWIJDERING");
+  REQUIRE(k.ex->SyncNow().ok());
+  REQUIRE(k.ex->ConfirmedView(k.case_id)->removed());
+  auto invite = k.chair->CreateInvite(k.case_id, v1::ROLE_MEMBER, 600);
+  REQUIRE(invite.ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.ex->AcceptInvite(invite->link).ok());
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(k.ex->ConfirmedView(k.case_id)->pending_approval());
+  CHECK(k.ex->Alarms().empty());
+  // Pending: refused as every pending account, also what it could read before.
+  auto pending = k.RawPull(0);
+  CHECK(pending.status().code() == StatusCode::kPermissionDenied);
+  CHECK(pending.status().reason() == refusal::kNotAMember);
+  // Declined: no longer pending, it reads up to its removal again, not past it.
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.chair->DeclineMember(k.case_id, k.ex.account_id()).ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  auto declined = k.RawPull(removal - 1);
+  REQUIRE(declined.ok());
+  REQUIRE(declined->entries_size() == 1);
+  CHECK(declined->entries(0).seq() == removal);
+  CHECK(declined->head().seq() == removal);
+}
