@@ -171,7 +171,7 @@ class SyncServiceImpl final
           {[req, author, batch, outcome, now](storage::StoreTxn& txn) {
              return ApplyPush(txn, *author, View(req->case_id()), *batch, now, *outcome);
            },
-           [req, resp, reactor, outcome, &state](const Status& s) {
+           [req, resp, reactor, author, outcome, &state](const Status& s) {
              if (log::Enabled(log::Level::kInfo)) {
                log::Info("push", {{"case_id", Hex(View(req->case_id()))},
                                   {"envelopes", static_cast<uint64_t>(req->envelopes_size())},
@@ -220,8 +220,17 @@ class SyncServiceImpl final
                        state.pokes.Notify({account}, case_id, removal_seq);
                      }
                    }
-                 }};
+                 },
+                 std::move(author->account_id),  // done with it: the push has committed
+                 {}};
              request.case_id = std::move(case_id);
+             for (const auto& [account, removal_seq] : outcome->removed) {
+               for (const OpResult& o : outcome->results) {
+                 if (o.seq != removal_seq) continue;
+                 request.removals.push_back({account, o.seq, o.chain_hash, o.time_ms});
+                 break;
+               }
+             }
              state.receipts.Queue(std::move(request));
            },
            // Once the group's pushes have queued their receipts: one signature per case for
@@ -388,7 +397,10 @@ class SyncServiceImpl final
         e->set_chain_hash(op.chain_hash.data(), op.chain_hash.size());
         return {};
       };
-      for (storage::StoredOp& op : ops) KRING_RETURN_IF_ERROR(add(op));
+      for (storage::StoredOp& op : ops) {
+        if (op.seq > head.head_seq) break;  // a removed account's page ends at its removal
+        KRING_RETURN_IF_ERROR(add(op));
+      }
       // A page never ends inside a push's unsigned run: readers check the newest op of each
       // device only, so the run's signed end comes along. A run is one push (at most
       // kMaxPushEnvelopes envelopes and kMaxPushBytes), so this adds at most that much.
