@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "kring/common/protocol.h"
 #include "kring/common/refusal.h"
 #include "kring/common/sqlite.h"
 #include "kring/v1/case.pb.h"
@@ -295,6 +296,67 @@ TEST_CASE("a removed member who is added back pulls on as before", "[removal]") 
   auto on = k.RawPull(removal);
   REQUIRE(on.ok());
   CHECK(on->entries_size() > 0);
+}
+
+TEST_CASE("a device offline across its removal and re-adding catches up over small pages",
+          "[removal]") {
+  RemovalCase k;
+  Events events(k.ex);
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "offline", Text("in de trein")).ok());
+  const uint64_t removal = k.RemoveExAndWriteOn("TIJDENS-AFWEZIGHEID");
+  REQUIRE(k.chair->AddMember(k.case_id, {k.ex.account_id(), v1::ROLE_MEMBER}).ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  const uint64_t head = k.chair->ConfirmedView(k.case_id)->seq();
+  REQUIRE(head > removal + 2);
+  // Pages of 2: the removal and the re-adding come on different pages.
+  k.ex_wire->pull_limit = 2;
+  k.ex_served.Clear();
+
+  REQUIRE(k.ex->SyncNow().ok());
+  // Never out: no removal event, its edit kept (and pushed), the view at the head.
+  CHECK(events.Removed() == 0);
+  CHECK(events.Rejected().empty());
+  CHECK(k.ex->Alarms().empty());
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK_FALSE(view.removed());
+  CHECK(view.seq() >= head);
+  CHECK(k.ex->PendingIntents(k.case_id) == 0);
+  CHECK(k.ex_served.Highest() > removal);
+  REQUIRE(k.chair->SyncNow().ok());
+  CHECK(k.chair->ConfirmedView(k.case_id)->entities().at(Hex(k.plan)).fields().count("offline") ==
+        1);
+}
+
+TEST_CASE("a removed device ends its catch-up at its removal when a page claims a head above it",
+          "[removal]") {
+  RemovalCase k;
+  Events events(k.ex);
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "offline", Text("in de trein")).ok());
+  const uint64_t removal = k.RemoveExAndWriteOn("NA-VERWIJDERING");
+  // The page with the removal claims the case's real head (signed with the server's key), as a
+  // server could: the device asks for more and is refused, which ends its catch-up cleanly.
+  const SecretBytes key = k.server.ServerSecretKey();
+  const uint64_t claimed = removal + 2;
+  const std::string claimed_hash = k.other_served.ChainHashAt(claimed);
+  k.ex_wire->on_pull = [&](const v1::PullRequest&, v1::PullResponse& resp) {
+    if (resp.entries_size() == 0 || resp.entries(resp.entries_size() - 1).seq() != removal) {
+      return;
+    }
+    *resp.mutable_head() = protocol::MakeReceipt(k.case_id, claimed, ToBytes(claimed_hash),
+                                                 resp.head().time_ms(), key);
+  };
+  const int pulls = k.ex_wire->pulls;
+
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(k.ex_wire->pulls > pulls + 1);  // it did ask past the removal
+  CHECK(events.Removed() == 1);
+  CHECK(events.Alarms() == 0);
+  CHECK(k.ex->Alarms().empty());
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK(view.removed());
+  CHECK(view.seq() == removal);
+  CHECK(k.ex->PendingIntents(k.case_id) == 0);
 }
 
 TEST_CASE("a refusal without the removal raises REMOVAL_NOT_SHOWN once and keeps the case",

@@ -627,6 +627,14 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     }
     if (!resp.ok()) {
       const Status& s = resp.status();
+      if (s.code() == StatusCode::kPermissionDenied && current.state.removed() && !was_removed &&
+          !verified.pulled.empty()) {
+        // Out by a removal verified in this catch-up: kringd serves nothing after it, whatever
+        // head a page claimed, so its refusal is the catch-up's end, not an error. (The catch-up
+        // does not stop at the removal itself: a later page may add this account back.)
+        KRING_RETURN_IF_ERROR(commit());
+        return true;
+      }
       if (!verified.pulled.empty()) {
         KRING_RETURN_IF_ERROR(commit());  // keep what was verified before the failure
         return s;
@@ -719,9 +727,6 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     for (auto& f : v.complaints) complaints.push_back(std::move(f));
     current.head_seq = v.batch.head_seq;
     current.head_hash = std::move(v.batch.head_hash);
-    // Out by a verified removal: kringd serves nothing after it, so the catch-up ends here
-    // whatever head a page claimed.
-    if (current.state.removed() && !was_removed) break;
     if (!goes_on(verified.pulled.size(), current.head_seq, signed_head)) break;
   }
   if (verified.pulled.empty()) {
