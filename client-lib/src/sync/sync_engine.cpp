@@ -383,14 +383,14 @@ void SyncEngine::ForgetSession() {
 }
 
 Status SyncEngine::Alarm(const Bytes& case_id, AlarmKind kind, uint64_t seq,
-                         const std::string& detail, Bytes evidence, Outcome& out) {
+                         const std::string& detail, Bytes evidence, Outcome& out, bool halt) {
   kring::client::Alarm a;
   a.case_id = case_id;
   a.kind = kind;
   a.seq = seq;
   a.detail = detail;
   a.evidence = std::move(evidence);
-  KRING_RETURN_IF_ERROR(store_->RaiseAlarm(a));
+  KRING_RETURN_IF_ERROR(store_->RaiseAlarm(a, halt));
   log::Warn("alarm",
             {{"case", Hex(case_id)}, {"kind", std::string(AlarmKindName(kind))}, {"seq", seq}});
   out.events.push_back({ChangeEvent::Kind::kAlarm, case_id, detail});
@@ -400,24 +400,16 @@ Status SyncEngine::Alarm(const Bytes& case_id, AlarmKind kind, uint64_t seq,
 Status SyncEngine::RemovalNotShown(const Bytes& case_id, uint64_t head_seq, Outcome& out) {
   static constexpr std::string_view kDetail = "server refuses the case without showing a removal";
   KRING_ASSIGN_OR_RETURN(bool raised, store_->HasAlarm(case_id, AlarmKind::kRemovalNotShown));
-  if (!raised) {
-    kring::client::Alarm a;
-    a.case_id = case_id;
-    a.kind = AlarmKind::kRemovalNotShown;
-    a.seq = head_seq;
-    a.detail = std::string(kDetail);
-    // Not halting: the case is not stopped, and a server that serves the removal later (or
-    // serves the case again) is read as usual.
-    KRING_RETURN_IF_ERROR(store_->RaiseAlarm(a, /*halt=*/false));
-    log::Warn(
-        "alarm",
-        {{"case", Hex(case_id)}, {"kind", std::string(AlarmKindName(a.kind))}, {"seq", head_seq}});
-    out.events.push_back({ChangeEvent::Kind::kAlarm, case_id, std::string(kDetail)});
-  }
   // Ends this case's round without a push (kringd would refuse each queued change, and they
   // must stay); SyncAll does not report an alarm as the sync's error.
-  return {StatusCode::kSecurityAlarm,
-          std::string(AlarmKindName(AlarmKind::kRemovalNotShown)) + ": " + std::string(kDetail)};
+  if (raised) {
+    return {StatusCode::kSecurityAlarm,
+            std::string(AlarmKindName(AlarmKind::kRemovalNotShown)) + ": " + std::string(kDetail)};
+  }
+  // Not halting: the case is not stopped, and a server that serves the removal later (or serves
+  // the case again) is read as usual.
+  return Alarm(case_id, AlarmKind::kRemovalNotShown, head_seq, std::string(kDetail), {}, out,
+               /*halt=*/false);
 }
 
 SyncEngine::Outcome SyncEngine::SyncAll() {
