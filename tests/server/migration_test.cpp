@@ -385,4 +385,66 @@ TEST_CASE("migration 10 finds the removals made before it in the stored log", "[
   CHECK(HeadSeq(c2, returning.token, ops.case_id()) == 9);
 }
 
+TEST_CASE(
+    "migration 10 keeps the last of several removals, skips an unreadable op and runs again "
+    "while its marker is left",
+    "[migration]") {
+  TestServer server;
+  const std::string path = server.data_dir() + "/data/kringd.sqlite3";
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  TestAccount stays = MakeAccount(c);
+  OpBuilder ops = CreateKeyedCase(c, chair, {&member, &stays});
+  auto change = [&](v1::OpKind kind, uint64_t epoch, const std::vector<Bytes>& recipients) {
+    v1::ControlBody body;
+    if (kind == v1::OP_KIND_REMOVE_MEMBER) {
+      body.mutable_remove_member()->set_account_id(ToString(member.account_id));
+    } else {
+      v1::Member* m = body.mutable_add_member()->mutable_member();
+      m->set_account_id(ToString(member.account_id));
+      m->set_role(v1::ROLE_MEMBER);
+    }
+    std::vector<v1::Envelope> push;
+    ops.AddTo(push, ops.Control(kind, 0, epoch, body));
+    ops.AddTo(push, ops.Rekey(epoch + 1, recipients));
+    REQUIRE(Push(c, chair.token, ops.case_id(), push).ok());
+  };
+  // Removed (3), added back (5), removed again (7) before the upgrade.
+  change(v1::OP_KIND_REMOVE_MEMBER, 1, {chair.account_id, stays.account_id});
+  change(v1::OP_KIND_ADD_MEMBER, 2, {chair.account_id, stays.account_id, member.account_id});
+  change(v1::OP_KIND_REMOVE_MEMBER, 3, {chair.account_id, stays.account_id});
+  auto after = ops.Content(4);
+  REQUIRE(Push(c, chair.token, ops.case_id(), {after}).ok());
+  ops.Accepted(after);
+  const std::string removal_of_member =
+      "SELECT removal_seq FROM case_removals WHERE account_id = x'" + Hex(member.account_id) + "'";
+  // As a database of schema 9 in which the op at 9 no longer reads as an envelope.
+  RestartFrom(server, path, [](sql::Database& db) {
+    UndoMigration10(db);
+    REQUIRE(db.Exec("UPDATE ops SET envelope = x'ff' WHERE seq = 9").ok());
+  });
+  CHECK(Count(path, "PRAGMA user_version") == 10);
+  CHECK(Count(path, "SELECT COUNT(*) FROM case_removals") == 1);
+  CHECK(Count(path, removal_of_member) == 7);  // the last removal, not the first
+  CHECK(Count(path, "SELECT COUNT(*) FROM case_removals_backfill") == 0);
+
+  // A start that crashed inside the backfill left its marker and none of its rows (one
+  // transaction): the next start does it again.
+  RestartFrom(server, path, [](sql::Database& db) {
+    REQUIRE(db.Exec("DELETE FROM case_removals").ok());
+    REQUIRE(db.Exec("INSERT INTO case_removals_backfill (due) VALUES (1)").ok());
+  });
+  CHECK(Count(path, removal_of_member) == 7);
+  CHECK(Count(path, "SELECT COUNT(*) FROM case_removals_backfill") == 0);
+
+  // Served, as a removed account, up to and including its second removal.
+  Client c2(server.address());
+  REQUIRE(SignIn(c2, member).ok());
+  v1::PullResponse page;
+  REQUIRE(Pull(c2, member.token, ops.case_id(), 0, "", &page, 1000).error_message() == "");
+  REQUIRE(page.entries_size() == 7);
+  CHECK(page.head().seq() == 7);
+}
+
 }  // namespace kring::test

@@ -1,6 +1,7 @@
 // A removed account's pulls (docs/protocol.md section 9): kringd serves it the case log up to and
 // including the op that removed it, and its signed head at that op, never past it, whatever the
 // limit and wherever the page starts; from there on it is refused (NOT_A_MEMBER).
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -128,6 +129,8 @@ TEST_CASE("a removed account is poked with its removal's seq, not the head", "[p
   TestAccount member = MakeAccount(c);
   OpBuilder ops = CreateKeyedCase(c, chair, {&member});
   auto ctx = Ctx(member.token);
+  // The stream ends at the deadline, so a poke that never comes fails a Read below, not blocks.
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   auto reader = c.sync->Subscribe(ctx.get(), {});
   v1::Poke poke;
   REQUIRE(reader->Read(&poke));

@@ -2,8 +2,12 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 
+#include "kring/common/bytes.h"
 #include "kring/common/log.h"
+#include "kring/common/sqlite.h"
+#include "kring/common/status.h"
 #include "kring/v1/case.pb.h"
 
 #include "storage/migrations.h"
