@@ -9,6 +9,7 @@
 
 #include "kring/common/protocol.h"
 #include "kring/common/refusal.h"
+#include "kring/common/sqlite.h"
 
 #include "server/server_test_util.h"
 #include "support/test_server.h"
@@ -83,6 +84,26 @@ TEST_CASE("a removed account's page ends at its removal whatever the limit", "[p
   REQUIRE(k.MemberPull(5, 1000, &last).error_message() == "");
   CHECK(RemovedMemberCase::Seqs(last) == std::vector<uint64_t>{6});
   CHECK(last.head().seq() == RemovedMemberCase::kRemoval);
+}
+
+TEST_CASE("a removed account's page ends at its removal also over a gap in the stored seqs",
+          "[pull][removal]") {
+  RemovedMemberCase k;
+  // A database with a gap before the removal (an op lost from it): the page's row limit
+  // (R - after_seq) then reaches past R, and the seq decides where it ends.
+  REQUIRE(k.server.Stop() == 0);
+  {
+    auto db = sql::Database::Open(k.server.data_dir() + "/data/kringd.sqlite3");
+    REQUIRE(db.ok());
+    REQUIRE(db->Exec("DELETE FROM ops WHERE seq = 4").ok());
+  }
+  k.server.Restart();
+  Client c(k.server.address());
+  REQUIRE(SignIn(c, k.member).ok());
+  v1::PullResponse page;
+  REQUIRE(Pull(c, k.member.token, k.ops.case_id(), 0, "", &page, 1000).error_message() == "");
+  CHECK(RemovedMemberCase::Seqs(page) == std::vector<uint64_t>{1, 2, 3, 5, 6});
+  CHECK(page.head().seq() == RemovedMemberCase::kRemoval);
 }
 
 TEST_CASE("a removed account's pages meet its removal exactly at their boundaries",
