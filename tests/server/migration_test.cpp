@@ -386,8 +386,8 @@ TEST_CASE("migration 10 finds the removals made before it in the stored log", "[
 }
 
 TEST_CASE(
-    "migration 10 keeps the last of several removals, skips an unreadable op and runs again "
-    "while its marker is left",
+    "migration 10 keeps the last of several removals and a leave, skips an unreadable op and "
+    "runs again while its marker is left",
     "[migration]") {
   TestServer server;
   const std::string path = server.data_dir() + "/data/kringd.sqlite3";
@@ -417,16 +417,25 @@ TEST_CASE(
   auto after = ops.Content(4);
   REQUIRE(Push(c, chair.token, ops.case_id(), {after}).ok());
   ops.Accepted(after);
+  // `stays` leaves (10): its own RemoveMember.
+  OpBuilder own(stays, ops.case_id());
+  v1::ControlBody leave;
+  leave.mutable_remove_member()->set_account_id(ToString(stays.account_id));
+  REQUIRE(Push(c, stays.token, ops.case_id(), {own.Control(v1::OP_KIND_REMOVE_MEMBER, 0, 4, leave)})
+              .ok());
   const std::string removal_of_member =
       "SELECT removal_seq FROM case_removals WHERE account_id = x'" + Hex(member.account_id) + "'";
+  const std::string removal_of_leaver =
+      "SELECT removal_seq FROM case_removals WHERE account_id = x'" + Hex(stays.account_id) + "'";
   // As a database of schema 9 in which the op at 9 no longer reads as an envelope.
   RestartFrom(server, path, [](sql::Database& db) {
     UndoMigration10(db);
     REQUIRE(db.Exec("UPDATE ops SET envelope = x'ff' WHERE seq = 9").ok());
   });
   CHECK(Count(path, "PRAGMA user_version") == 10);
-  CHECK(Count(path, "SELECT COUNT(*) FROM case_removals") == 1);
+  CHECK(Count(path, "SELECT COUNT(*) FROM case_removals") == 2);
   CHECK(Count(path, removal_of_member) == 7);  // the last removal, not the first
+  CHECK(Count(path, removal_of_leaver) == 10);
   CHECK(Count(path, "SELECT COUNT(*) FROM case_removals_backfill") == 0);
 
   // A start that crashed inside the backfill left its marker and none of its rows (one
@@ -436,6 +445,7 @@ TEST_CASE(
     REQUIRE(db.Exec("INSERT INTO case_removals_backfill (due) VALUES (1)").ok());
   });
   CHECK(Count(path, removal_of_member) == 7);
+  CHECK(Count(path, removal_of_leaver) == 10);
   CHECK(Count(path, "SELECT COUNT(*) FROM case_removals_backfill") == 0);
 
   // Served, as a removed account, up to and including its second removal.
