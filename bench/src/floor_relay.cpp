@@ -148,7 +148,8 @@ class Writer {
                          reactor->Finish(grpc::Status::OK);
                        },
                        {},
-                       {}});
+                       {},
+                       false});
       }
       signer_.Flush();
     }

@@ -62,10 +62,11 @@ void ReceiptSigner::Loop() {
 
 void ReceiptSigner::SignRound(std::vector<Request>& round) const {
   std::map<Bytes, v1::Receipt> receipts;
-  // A push whose author was removed in this round at R >= its seq: a receipt at R, never past it
-  // (the removed account's device checks its push results against its head at R). Signed once
-  // per (case, R); pushed with the removal, whose results hold the chain hash at R.
-  std::map<std::pair<Bytes, uint64_t>, v1::Receipt> at_removal;
+  // Receipts below the round's head, signed once per (case, seq): a retry's own seq, and R for a
+  // push whose author was removed in this round at R >= its seq (never past R: the removed
+  // account's device checks its push results against its head at R; the removal's push holds
+  // the chain hash at R).
+  std::map<std::pair<Bytes, uint64_t>, v1::Receipt> at_seq;
   std::vector<const v1::Receipt*> chosen(round.size(), nullptr);
   try {
     // Every request here has committed, so the highest seq per case is in the log.
@@ -84,6 +85,15 @@ void ReceiptSigner::SignRound(std::vector<Request>& round) const {
       const Request& r = round[i];
       auto it = receipts.find(r.case_id);
       chosen[i] = &it->second;
+      if (r.retry && r.seq < it->second.seq()) {
+        auto [at, fresh] = at_seq.try_emplace({r.case_id, r.seq});
+        if (fresh) {
+          at->second =
+              protocol::MakeReceipt(r.case_id, r.seq, r.chain_hash, r.time_ms, secret_key_);
+        }
+        chosen[i] = &at->second;
+        continue;
+      }
       auto found = removals.find(r.case_id);
       if (found == removals.end()) continue;
       const Removal* own = nullptr;
@@ -94,7 +104,7 @@ void ReceiptSigner::SignRound(std::vector<Request>& round) const {
         }
       }
       if (own == nullptr || own->seq >= it->second.seq()) continue;
-      auto [at, fresh] = at_removal.try_emplace({r.case_id, own->seq});
+      auto [at, fresh] = at_seq.try_emplace({r.case_id, own->seq});
       if (fresh) {
         at->second =
             protocol::MakeReceipt(r.case_id, own->seq, own->chain_hash, own->time_ms, secret_key_);

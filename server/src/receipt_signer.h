@@ -43,6 +43,10 @@ class ReceiptSigner {
     std::function<void(const v1::Receipt*)> done;
     Bytes author_account_id;
     std::vector<Removal> removals;  // the accounts this push removed
+    // Every op of the push was stored before (a retry): the receipt is re-signed at `seq`
+    // itself, not at the round's head, so a retry answered after its author's removal in an
+    // earlier round never carries a chain hash past that removal.
+    bool retry = false;
   };
 
   explicit ReceiptSigner(const SecretBytes& secret_key);

@@ -222,7 +222,8 @@ class SyncServiceImpl final
                    }
                  },
                  std::move(author->account_id),  // done with it: the push has committed
-                 {}};
+                 {},
+                 !outcome->appended};
              request.case_id = std::move(case_id);
              for (const auto& [account, removal_seq] : outcome->removed) {
                for (const OpResult& o : outcome->results) {

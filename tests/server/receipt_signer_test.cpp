@@ -46,7 +46,8 @@ struct Round {
                                got[index] = *receipt;
                              },
                              author,
-                             {}};
+                             {},
+                             false};
     for (const auto& [account, at] : removed) {
       r.removals.push_back({account, at, HashAt(at), 1000 + static_cast<int64_t>(at)});
     }
@@ -106,6 +107,25 @@ TEST_CASE("a push after its author's removal and re-adding in one round keeps th
   CHECK(round.got[2].seq() == 9);  // its second removal
   CHECK(round.got[1].seq() == 10);
   CHECK(round.got[3].seq() == 10);
+}
+
+}  // namespace kring::server
+
+namespace kring::server {
+
+TEST_CASE("a retried push sharing a round with later pushes gets a receipt at its own seq",
+          "[receipts][removal]") {
+  // The member's edit was stored at 3 before its removal at 4 (an earlier round); its device
+  // retries it after that (the answer was lost) while another member pushes at 6.
+  Round round;
+  const Bytes kase = Id(1), member = Id(3), stays = Id(4);
+  round.Push(kase, member, 3);
+  round.requests.back().retry = true;
+  round.Push(kase, stays, 6);
+  round.Sign();
+  CHECK(round.got[0].seq() == 3);  // was 6: past its removal at 4
+  CHECK(round.got[0].chain_hash() == ToString(HashAt(3)));
+  CHECK(round.got[1].seq() == 6);
 }
 
 }  // namespace kring::server
