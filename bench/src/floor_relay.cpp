@@ -135,7 +135,10 @@ class Writer {
           continue;
         }
         // Committed: answered by the signer thread with the receipt of this log's round.
-        signer_.Queue({kring::ToBytes(job.req->log_id()), job.resp->last_seq(), job.chain_hash, now,
+        signer_.Queue({kring::ToBytes(job.req->log_id()),
+                       job.resp->last_seq(),
+                       job.chain_hash,
+                       now,
                        [resp = job.resp, reactor = job.reactor](const kring::v1::Receipt* r) {
                          if (r == nullptr) {
                            reactor->Finish(grpc::Status(grpc::StatusCode::INTERNAL, "no receipt"));
@@ -143,7 +146,10 @@ class Writer {
                          }
                          r->SerializeToString(resp->mutable_receipt());
                          reactor->Finish(grpc::Status::OK);
-                       }});
+                       },
+                       {},
+                       {},
+                       false});
       }
       signer_.Flush();
     }

@@ -46,6 +46,8 @@ const char* AlarmKindName(AlarmKind kind) {
       return "ROLLBACK";
     case AlarmKind::kKeyMismatch:
       return "KEY_MISMATCH";
+    case AlarmKind::kRemovalNotShown:
+      return "REMOVAL_NOT_SHOWN";
   }
   return "UNKNOWN";
 }

@@ -264,9 +264,11 @@ Status CheckCloseOrErase(storage::StoreTxn& txn, ByteView case_id, int author_ro
   return {};
 }
 
+// `seq` is the position the op gets when it is appended: a removal records it (the removed
+// account may pull up to and including it), an addition deletes the account's removal.
 Status CheckMembershipChange(storage::StoreTxn& txn, ByteView case_id, int author_role,
                              const Author& author, const v1::OpHeader& h,
-                             const v1::ControlBody& body) {
+                             const v1::ControlBody& body, uint64_t seq) {
   const bool leaving =
       body.has_remove_member() && body.remove_member().account_id() == ToString(author.account_id);
   if (!IsManager(author_role) && !leaving) {
@@ -322,6 +324,7 @@ Status CheckMembershipChange(storage::StoreTxn& txn, ByteView case_id, int autho
           return PermissionDenied("the case already has a chair", refusal::kChairExists);
       }
     }
+    KRING_RETURN_IF_ERROR(txn.DeleteRemovalSeq(case_id, View(m.account_id())));
     return txn.InsertMember(case_id, View(m.account_id()), m.role());
   }
   const std::string& target = body.remove_member().account_id();
@@ -342,6 +345,7 @@ Status CheckMembershipChange(storage::StoreTxn& txn, ByteView case_id, int autho
     }
     KRING_RETURN_IF_ERROR(txn.SetRekeyRequired(case_id, true));
     KRING_RETURN_IF_ERROR(LeaveScopes(txn, case_id, View(target)));
+    KRING_RETURN_IF_ERROR(txn.SetRemovalSeq(case_id, View(target), seq));
     return txn.DeleteMember(case_id, View(target));
   }
   if (author_role == v1::ROLE_COORDINATOR && *target_role == v1::ROLE_CHAIR) {
@@ -349,6 +353,7 @@ Status CheckMembershipChange(storage::StoreTxn& txn, ByteView case_id, int autho
                             refusal::kChairRemovesChair);
   }
   KRING_RETURN_IF_ERROR(LeaveScopes(txn, case_id, View(target)));
+  KRING_RETURN_IF_ERROR(txn.SetRemovalSeq(case_id, View(target), seq));
   return txn.DeleteMember(case_id, View(target));
 }
 
@@ -607,7 +612,8 @@ Status ApplyOne(PushState& state, const Author& author, ByteView case_id, size_t
 
   // Membership changes (the following Rekey is required by ApplyPush).
   if (h.kind() == v1::OP_KIND_ADD_MEMBER || h.kind() == v1::OP_KIND_REMOVE_MEMBER) {
-    KRING_RETURN_IF_ERROR(CheckMembershipChange(txn, case_id, *role, author, h, op.control()));
+    KRING_RETURN_IF_ERROR(
+        CheckMembershipChange(txn, case_id, *role, author, h, op.control(), kase.head_seq + 1));
   }
   if (h.kind() == v1::OP_KIND_INVITE || h.kind() == v1::OP_KIND_REVOKE_INVITE ||
       h.kind() == v1::OP_KIND_DECLINE_MEMBER) {
@@ -939,12 +945,13 @@ Status ApplyBatch(storage::StoreTxn& txn, const Author& author, ByteView case_id
   KRING_RETURN_IF_ERROR(state.Flush());
   if (out.appended) {
     KRING_ASSIGN_OR_RETURN(out.members, state.Members());
-    // A removed member is poked once more, so its device learns at once that it is out.
-    for (const PreparedEnvelope& p : batch) {
+    // A removed member is poked once more, with the seq of its removal (never the case's head:
+    // nothing after its removal reaches it), so its device pulls its removal at once.
+    for (size_t i = 0; i < batch.size() && i < out.results.size(); ++i) {
+      const PreparedEnvelope& p = batch[i];
       if (p.parsed.ok() && p.parsed->header().kind() == v1::OP_KIND_REMOVE_MEMBER) {
-        auto with_removed = std::make_shared<std::vector<Bytes>>(*out.members);
-        with_removed->push_back(ToBytes(p.parsed->control().remove_member().account_id()));
-        out.members = std::move(with_removed);
+        out.removed.emplace_back(ToBytes(p.parsed->control().remove_member().account_id()),
+                                 out.results[i].seq);
       }
     }
   }

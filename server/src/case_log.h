@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <google/protobuf/arena.h>
@@ -91,6 +92,9 @@ struct PushOutcome {
   bool appended = false;  // at least one new op
   // Accounts to poke after commit; shared with the writer's case cache (not copied per push).
   std::shared_ptr<const std::vector<Bytes>> members;
+  // Accounts this push removed (RemoveMember, also leaving), each with its removal's seq: poked
+  // with that seq, not the head.
+  std::vector<std::pair<Bytes, uint64_t>> removed;
   std::string erase_trigger;  // serialized LogEntry of an EraseCase: the case is gone
 };
 

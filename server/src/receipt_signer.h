@@ -2,7 +2,8 @@
 // round: everything that committed while the previous round was signing shares one receipt for
 // the highest seq of its case. The chain hash at that seq commits to every earlier entry, so the
 // receipt proves the server's word about each of them as firmly as one receipt per op would
-// (docs/protocol.md "Receipts"). Under load this is the same trade as the group commit: one
+// (docs/protocol.md "Receipts"); a push of an account removed in the same round is the exception
+// (Request::done). Under load this is the same trade as the group commit: one
 // Ed25519 signature (about 24 us) for many pushes instead of one per op on the writer thread.
 #pragma once
 
@@ -20,6 +21,14 @@ namespace kring::server {
 
 class ReceiptSigner {
  public:
+  // An account this push removed (RemoveMember, also leaving) at `seq`.
+  struct Removal {
+    Bytes account_id;
+    uint64_t seq = 0;
+    Bytes chain_hash;  // chain hash at `seq`
+    int64_t time_ms = 0;
+  };
+
   struct Request {
     Bytes case_id;
     uint64_t seq = 0;  // the push's highest seq
@@ -27,7 +36,17 @@ class ReceiptSigner {
     int64_t time_ms = 0;
     // Called once, on the signer thread, with a receipt for a seq >= `seq` of the case, or
     // with nullptr if signing failed (the caller answers INTERNAL; nothing is left unanswered).
+    // The receipt is the round's highest seq of the case, except for a push whose author a push
+    // of the same round removed at R >= `seq`: that one gets a receipt at R (the lowest such R),
+    // never past it, since a removed account gets no chain hash of the case past its removal
+    // (docs/protocol.md section 9).
     std::function<void(const v1::Receipt*)> done;
+    Bytes author_account_id;
+    std::vector<Removal> removals;  // the accounts this push removed
+    // Every op of the push was stored before (a retry): the receipt is re-signed at `seq`
+    // itself, not at the round's head, so a retry answered after its author's removal in an
+    // earlier round never carries a chain hash past that removal.
+    bool retry = false;
   };
 
   explicit ReceiptSigner(const SecretBytes& secret_key);
@@ -48,6 +67,7 @@ class ReceiptSigner {
  private:
   void Loop();
   void SignRound(std::vector<Request>& round) const;
+  friend struct ReceiptSignerTestAccess;
 
   const SecretBytes& secret_key_;
   std::mutex mu_;

@@ -171,7 +171,7 @@ class SyncServiceImpl final
           {[req, author, batch, outcome, now](storage::StoreTxn& txn) {
              return ApplyPush(txn, *author, View(req->case_id()), *batch, now, *outcome);
            },
-           [req, resp, reactor, outcome, &state](const Status& s) {
+           [req, resp, reactor, author, outcome, &state](const Status& s) {
              if (log::Enabled(log::Level::kInfo)) {
                log::Info("push", {{"case_id", Hex(View(req->case_id()))},
                                   {"envelopes", static_cast<uint64_t>(req->envelopes_size())},
@@ -215,8 +215,23 @@ class SyncServiceImpl final
                    if (outcome->appended && outcome->members) {
                      state.pokes.Notify(*outcome->members, case_id, outcome->head_seq);
                    }
-                 }};
+                   if (outcome->appended) {
+                     for (const auto& [account, removal_seq] : outcome->removed) {
+                       state.pokes.Notify({account}, case_id, removal_seq);
+                     }
+                   }
+                 },
+                 std::move(author->account_id),  // done with it: the push has committed
+                 {},
+                 !outcome->appended};
              request.case_id = std::move(case_id);
+             for (const auto& [account, removal_seq] : outcome->removed) {
+               for (const OpResult& o : outcome->results) {
+                 if (o.seq != removal_seq) continue;
+                 request.removals.push_back({account, o.seq, o.chain_hash, o.time_ms});
+                 break;
+               }
+             }
              state.receipts.Queue(std::move(request));
            },
            // Once the group's pushes have queued their receipts: one signature per case for
@@ -340,8 +355,24 @@ class SyncServiceImpl final
       }
       KRING_ASSIGN_OR_RETURN(std::optional<int> role,
                              txn.GetMemberRole(case_id, session->account_id));
-      if (!role) return PermissionDenied("not a member of this case", refusal::kNotAMember);
       head = *kase;
+      if (!role) {
+        // A removed account reads up to and including its removal, which its device verifies
+        // (docs/protocol.md section 9): never past it, not even the head's chain hash. One that
+        // waits for approval again after its removal is refused as any pending account.
+        KRING_ASSIGN_OR_RETURN(std::optional<uint64_t> removal,
+                               txn.GetRemovalSeq(case_id, session->account_id));
+        KRING_ASSIGN_OR_RETURN(std::optional<storage::PendingRecord> pending,
+                               txn.GetPending(case_id, session->account_id));
+        if (!removal || pending || req.after_seq() >= *removal || *removal > kase->head_seq) {
+          return PermissionDenied("not a member of this case", refusal::kNotAMember);
+        }
+        KRING_ASSIGN_OR_RETURN(std::optional<Bytes> at, txn.ChainHashAt(case_id, *removal));
+        if (!at) return DataLoss("removal op is missing");
+        head.head_seq = *removal;
+        head.head_hash = std::move(*at);
+        limit = static_cast<uint32_t>(std::min<uint64_t>(limit, *removal - req.after_seq()));
+      }
       if (req.after_seq() > kase->head_seq) {
         out_of_range = true;
         return {};
@@ -367,7 +398,10 @@ class SyncServiceImpl final
         e->set_chain_hash(op.chain_hash.data(), op.chain_hash.size());
         return {};
       };
-      for (storage::StoredOp& op : ops) KRING_RETURN_IF_ERROR(add(op));
+      for (storage::StoredOp& op : ops) {
+        if (op.seq > head.head_seq) break;  // a removed account's page ends at its removal
+        KRING_RETURN_IF_ERROR(add(op));
+      }
       // A page never ends inside a push's unsigned run: readers check the newest op of each
       // device only, so the run's signed end comes along. A run is one push (at most
       // kMaxPushEnvelopes envelopes and kMaxPushBytes), so this adds at most that much.
@@ -377,6 +411,7 @@ class SyncServiceImpl final
             txn.ReadOps(case_id, ops.back().seq, protocol::kMaxPushEnvelopes,
                         protocol::kMaxPushBytes + protocol::kMaxPushEnvelopes * 64));
         for (storage::StoredOp& op : rest) {
+          if (op.seq > head.head_seq) break;  // a removed account's page ends at its removal
           KRING_RETURN_IF_ERROR(add(op));
           if (last_signed) break;
         }

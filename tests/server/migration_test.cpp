@@ -56,9 +56,18 @@ void RewriteAsSchema6(const std::string& path) {
   std::filesystem::remove(newer);
 }
 
+// Takes back migration 10 (and its backfill) on a database kringd does not have open: no record
+// of the seqs at which accounts were removed.
+void UndoMigration10(sql::Database& db) {
+  REQUIRE(db.Exec("DROP TABLE case_removals").ok());
+  REQUIRE(db.Exec("DROP TABLE case_removals_backfill").ok());
+  REQUIRE(db.Exec("PRAGMA user_version = 9").ok());
+}
+
 // Takes back migration 9 on a database kringd does not have open: the unique index on (case,
 // device, client_op_id) instead of the device cursors' highest id and `ops_retry_lookup`.
 void UndoMigration9(sql::Database& db) {
+  UndoMigration10(db);
   REQUIRE(db.Exec("DROP INDEX ops_retry_lookup").ok());
   REQUIRE(db.Exec("CREATE UNIQUE INDEX ops_idempotency ON ops (case_key, device_id, client_op_id)")
               .ok());
@@ -280,7 +289,8 @@ TEST_CASE("migration 9 keeps each device's highest client_op_id and answers olde
   REQUIRE(SignIn(c2, chair).ok());
   REQUIRE(SignIn(c2, member).ok());
   REQUIRE(server.Stop() == 0);
-  CHECK(Count(path, "PRAGMA user_version") == 9);
+  CHECK(Count(path, "PRAGMA user_version") ==
+        static_cast<int64_t>(server::storage::Migrations().size()));
   // The chair's highest is the middle op's id (bytewise), the member's that of its one op.
   const Bytes highest = ToBytes(std::string(1, '\xf0') + std::string(15, '\x07'));
   CHECK(Count(path, "SELECT COUNT(*) FROM device_cursors WHERE device_id = x'" +
@@ -318,6 +328,133 @@ TEST_CASE("migration 9 keeps each device's highest client_op_id and answers olde
   CHECK_FALSE(appended.results(0).duplicate());
   CHECK_FALSE(appended.results(1).duplicate());
   CHECK(appended.results(1).seq() == 8);
+}
+
+TEST_CASE("migration 10 finds the removals made before it in the stored log", "[migration]") {
+  TestServer server;
+  const std::string path = server.data_dir() + "/data/kringd.sqlite3";
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  TestAccount returning = MakeAccount(c);
+  OpBuilder ops = CreateKeyedCase(c, chair, {&member, &returning});
+  auto change = [&](v1::OpKind kind, const TestAccount& who, uint64_t epoch,
+                    const std::vector<Bytes>& recipients) {
+    v1::ControlBody body;
+    if (kind == v1::OP_KIND_REMOVE_MEMBER) {
+      body.mutable_remove_member()->set_account_id(ToString(who.account_id));
+    } else {
+      v1::Member* m = body.mutable_add_member()->mutable_member();
+      m->set_account_id(ToString(who.account_id));
+      m->set_role(v1::ROLE_MEMBER);
+    }
+    std::vector<v1::Envelope> push;
+    ops.AddTo(push, ops.Control(kind, 0, epoch, body));
+    ops.AddTo(push, ops.Rekey(epoch + 1, recipients));
+    REQUIRE(Push(c, chair.token, ops.case_id(), push).ok());
+  };
+  // `returning` is removed (3) and added back (5); `member` is removed (7) and stays out.
+  change(v1::OP_KIND_REMOVE_MEMBER, returning, 1, {chair.account_id, member.account_id});
+  change(v1::OP_KIND_ADD_MEMBER, returning, 2,
+         {chair.account_id, member.account_id, returning.account_id});
+  change(v1::OP_KIND_REMOVE_MEMBER, member, 3, {chair.account_id, returning.account_id});
+  auto after = ops.Content(4);
+  REQUIRE(Push(c, chair.token, ops.case_id(), {after}).ok());
+  ops.Accepted(after);
+  // As a database of schema 9, which never recorded the removal.
+  RestartFrom(server, path, UndoMigration10);
+  CHECK(Count(path, "PRAGMA user_version") == 10);
+  CHECK(Count(path, "SELECT COUNT(*) FROM case_removals") == 1);
+  CHECK(Count(path, "SELECT removal_seq FROM case_removals WHERE account_id = x'" +
+                        Hex(member.account_id) + "'") == 7);
+  CHECK(Count(path, "SELECT COUNT(*) FROM case_removals_backfill") == 0);
+
+  // The member removed before the upgrade reads up to and including its removal, not past it.
+  Client c2(server.address());
+  REQUIRE(SignIn(c2, member).ok());
+  REQUIRE(SignIn(c2, returning).ok());
+  v1::PullResponse page;
+  REQUIRE(Pull(c2, member.token, ops.case_id(), 0, "", &page, 1000).error_message() == "");
+  REQUIRE(page.entries_size() == 7);
+  CHECK(page.entries(6).seq() == 7);
+  CHECK(page.head().seq() == 7);
+  v1::PullResponse refused;
+  CHECK(Pull(c2, member.token, ops.case_id(), 7, page.entries(6).chain_hash(), &refused)
+            .error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  // The member added back reads to the head.
+  CHECK(HeadSeq(c2, returning.token, ops.case_id()) == 9);
+}
+
+TEST_CASE(
+    "migration 10 keeps the last of several removals and a leave, skips an unreadable op and "
+    "runs again while its marker is left",
+    "[migration]") {
+  TestServer server;
+  const std::string path = server.data_dir() + "/data/kringd.sqlite3";
+  Client c(server.address());
+  TestAccount chair = MakeAccount(c);
+  TestAccount member = MakeAccount(c);
+  TestAccount stays = MakeAccount(c);
+  OpBuilder ops = CreateKeyedCase(c, chair, {&member, &stays});
+  auto change = [&](v1::OpKind kind, uint64_t epoch, const std::vector<Bytes>& recipients) {
+    v1::ControlBody body;
+    if (kind == v1::OP_KIND_REMOVE_MEMBER) {
+      body.mutable_remove_member()->set_account_id(ToString(member.account_id));
+    } else {
+      v1::Member* m = body.mutable_add_member()->mutable_member();
+      m->set_account_id(ToString(member.account_id));
+      m->set_role(v1::ROLE_MEMBER);
+    }
+    std::vector<v1::Envelope> push;
+    ops.AddTo(push, ops.Control(kind, 0, epoch, body));
+    ops.AddTo(push, ops.Rekey(epoch + 1, recipients));
+    REQUIRE(Push(c, chair.token, ops.case_id(), push).ok());
+  };
+  // Removed (3), added back (5), removed again (7) before the upgrade.
+  change(v1::OP_KIND_REMOVE_MEMBER, 1, {chair.account_id, stays.account_id});
+  change(v1::OP_KIND_ADD_MEMBER, 2, {chair.account_id, stays.account_id, member.account_id});
+  change(v1::OP_KIND_REMOVE_MEMBER, 3, {chair.account_id, stays.account_id});
+  auto after = ops.Content(4);
+  REQUIRE(Push(c, chair.token, ops.case_id(), {after}).ok());
+  ops.Accepted(after);
+  // `stays` leaves (10): its own RemoveMember.
+  OpBuilder own(stays, ops.case_id());
+  v1::ControlBody leave;
+  leave.mutable_remove_member()->set_account_id(ToString(stays.account_id));
+  REQUIRE(Push(c, stays.token, ops.case_id(), {own.Control(v1::OP_KIND_REMOVE_MEMBER, 0, 4, leave)})
+              .ok());
+  const std::string removal_of_member =
+      "SELECT removal_seq FROM case_removals WHERE account_id = x'" + Hex(member.account_id) + "'";
+  const std::string removal_of_leaver =
+      "SELECT removal_seq FROM case_removals WHERE account_id = x'" + Hex(stays.account_id) + "'";
+  // As a database of schema 9 in which the op at 9 no longer reads as an envelope.
+  RestartFrom(server, path, [](sql::Database& db) {
+    UndoMigration10(db);
+    REQUIRE(db.Exec("UPDATE ops SET envelope = x'ff' WHERE seq = 9").ok());
+  });
+  CHECK(Count(path, "PRAGMA user_version") == 10);
+  CHECK(Count(path, "SELECT COUNT(*) FROM case_removals") == 2);
+  CHECK(Count(path, removal_of_member) == 7);  // the last removal, not the first
+  CHECK(Count(path, removal_of_leaver) == 10);
+  CHECK(Count(path, "SELECT COUNT(*) FROM case_removals_backfill") == 0);
+
+  // A start that crashed inside the backfill left its marker and none of its rows (one
+  // transaction): the next start does it again.
+  RestartFrom(server, path, [](sql::Database& db) {
+    REQUIRE(db.Exec("DELETE FROM case_removals").ok());
+    REQUIRE(db.Exec("INSERT INTO case_removals_backfill (due) VALUES (1)").ok());
+  });
+  CHECK(Count(path, removal_of_member) == 7);
+  CHECK(Count(path, removal_of_leaver) == 10);
+  CHECK(Count(path, "SELECT COUNT(*) FROM case_removals_backfill") == 0);
+
+  // Served, as a removed account, up to and including its second removal.
+  Client c2(server.address());
+  REQUIRE(SignIn(c2, member).ok());
+  v1::PullResponse page;
+  REQUIRE(Pull(c2, member.token, ops.case_id(), 0, "", &page, 1000).error_message() == "");
+  REQUIRE(page.entries_size() == 7);
+  CHECK(page.head().seq() == 7);
 }
 
 }  // namespace kring::test

@@ -41,6 +41,8 @@ class TamperTransport : public client::Transport {
   std::atomic<bool> fail_pushes{false};
   // While non-zero, pulls ask for at most this many entries (a reader with small pages).
   std::atomic<uint32_t> pull_limit{0};
+  // How many pulls this device sent (answered or refused).
+  std::atomic<int> pulls{0};
   // The session token of the last call that carried one (tests that act as this device).
   std::string last_token() {
     std::lock_guard<std::mutex> lock(mu_);

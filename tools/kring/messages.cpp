@@ -441,6 +441,13 @@ std::string Explain(const std::string& reason, const std::string& server_reason)
        "De server heeft voor dezelfde plek in het logboek twee verschillende bewijzen "
        "ondertekend. Beide zijn bewaard.",
        "The server signed two different proofs for the same place in the log. Both are kept."},
+      {"server refuses the case without showing a removal",
+       "De server stuurt deze casus niet meer. Hij laat niet zien dat je bent verwijderd. Je "
+       "wijzigingen blijven op dit apparaat. Vraag de hoofdpersoon of je nog lid bent. Heb je "
+       "een nieuwe uitnodiging geaccepteerd? Wacht dan tot de hoofdpersoon je toelaat.",
+       "The server no longer sends you this case. It does not show that you were removed. Your "
+       "changes stay on this device. Ask the chair whether you are still a member. If you "
+       "accepted a new invite, wait for the chair's approval."},
       {"stopped by a security alarm",
        "Deze casus is gestopt door een beveiligingsmelding. Kijk met: kring alarms",
        "This case is stopped by a security alarm. See: kring alarms"},

@@ -1522,6 +1522,9 @@ kring_status kring_client_alarms(kring_client* client, kring_bytes* out_alarms,
         case kring::client::AlarmKind::kKeyMismatch:
           out->set_kind(kring::abi::v1::KEY_MISMATCH);
           break;
+        case kring::client::AlarmKind::kRemovalNotShown:
+          out->set_kind(kring::abi::v1::REMOVAL_NOT_SHOWN);
+          break;
       }
       out->set_seq(a.seq);
       out->set_detail(a.detail);

@@ -73,10 +73,14 @@ struct MemberSpec {
   v1::Role role = v1::ROLE_MEMBER;
 };
 
-enum class AlarmKind { kTamper, kFork, kDrop, kRollback, kKeyMismatch };
+// kRemovalNotShown: kringd refused this account the case (PERMISSION_DENIED on pull) without
+// serving the RemoveMember that took it out; the case stays as it is, not halted (the others
+// halt their case).
+enum class AlarmKind { kTamper, kFork, kDrop, kRollback, kKeyMismatch, kRemovalNotShown };
 const char* AlarmKindName(AlarmKind kind);
 
-// A verification failure. Persistent: it survives restarts and stops syncing of that case.
+// A verification failure. Persistent: it survives restarts and stops syncing of that case
+// (kRemovalNotShown excepted: raised once, the case keeps trying).
 struct Alarm {
   int64_t id = 0;
   Bytes case_id;

@@ -955,6 +955,15 @@ Status LocalStore::RaiseAlarm(const Alarm& alarm, bool halt) {
   return tx.Commit();
 }
 
+Result<bool> LocalStore::HasAlarm(ByteView case_id, AlarmKind kind) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sql::Statement st(db_, "SELECT COUNT(*) FROM alarms WHERE case_id = ? AND kind = ?");
+  st.Bind(1, case_id).Bind(2, static_cast<int64_t>(kind));
+  const bool found = st.Step() && st.Int(0) > 0;
+  KRING_RETURN_IF_ERROR(st.status());
+  return found;
+}
+
 Result<std::vector<Alarm>> LocalStore::Alarms() {
   std::lock_guard<std::mutex> lock(mu_);
   sql::Statement st(db_,

@@ -214,6 +214,8 @@ class LocalStore {
   // Records the alarm and (unless halt is false) halts the case, in one transaction.
   Status RaiseAlarm(const Alarm& alarm, bool halt = true);
   Result<std::vector<Alarm>> Alarms();
+  // Whether an alarm of this kind was raised for the case (raised once, not at every sync).
+  Result<bool> HasAlarm(ByteView case_id, AlarmKind kind);
 
   // `version` (optional), from TakeCase: on return the write count after this write when no
   // other case write came in between (so the caller's record equals the stored one), else 0.

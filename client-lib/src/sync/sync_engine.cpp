@@ -383,18 +383,33 @@ void SyncEngine::ForgetSession() {
 }
 
 Status SyncEngine::Alarm(const Bytes& case_id, AlarmKind kind, uint64_t seq,
-                         const std::string& detail, Bytes evidence, Outcome& out) {
+                         const std::string& detail, Bytes evidence, Outcome& out, bool halt) {
   kring::client::Alarm a;
   a.case_id = case_id;
   a.kind = kind;
   a.seq = seq;
   a.detail = detail;
   a.evidence = std::move(evidence);
-  KRING_RETURN_IF_ERROR(store_->RaiseAlarm(a));
+  KRING_RETURN_IF_ERROR(store_->RaiseAlarm(a, halt));
   log::Warn("alarm",
             {{"case", Hex(case_id)}, {"kind", std::string(AlarmKindName(kind))}, {"seq", seq}});
   out.events.push_back({ChangeEvent::Kind::kAlarm, case_id, detail});
   return {StatusCode::kSecurityAlarm, std::string(AlarmKindName(kind)) + ": " + detail};
+}
+
+Status SyncEngine::RemovalNotShown(const Bytes& case_id, uint64_t head_seq, Outcome& out) {
+  static constexpr std::string_view kDetail = "server refuses the case without showing a removal";
+  KRING_ASSIGN_OR_RETURN(bool raised, store_->HasAlarm(case_id, AlarmKind::kRemovalNotShown));
+  // Ends this case's round without a push (kringd would refuse each queued change, and they
+  // must stay); SyncAll does not report an alarm as the sync's error.
+  if (raised) {
+    return {StatusCode::kSecurityAlarm,
+            std::string(AlarmKindName(AlarmKind::kRemovalNotShown)) + ": " + std::string(kDetail)};
+  }
+  // Not halting: the case is not stopped, and a server that serves the removal later (or serves
+  // the case again) is read as usual.
+  return Alarm(case_id, AlarmKind::kRemovalNotShown, head_seq, std::string(kDetail), {}, out,
+               /*halt=*/false);
 }
 
 SyncEngine::Outcome SyncEngine::SyncAll() {
@@ -604,6 +619,14 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     }
     if (!resp.ok()) {
       const Status& s = resp.status();
+      if (s.code() == StatusCode::kPermissionDenied && current.state.removed() && !was_removed &&
+          !verified.pulled.empty()) {
+        // Out by a removal verified in this catch-up: kringd serves nothing after it, whatever
+        // head a page claimed, so its refusal is the catch-up's end, not an error. (The catch-up
+        // does not stop at the removal itself: a later page may add this account back.)
+        KRING_RETURN_IF_ERROR(commit());
+        return true;
+      }
       if (!verified.pulled.empty()) {
         KRING_RETURN_IF_ERROR(commit());  // keep what was verified before the failure
         return s;
@@ -614,14 +637,11 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
         return false;  // accepted an invite; the case opens once the chair approves
       }
       if (s.code() == StatusCode::kPermissionDenied && stored_head > 0) {
-        // Removed from the case: the server stops serving it at once. What this device saw
-        // stays; nothing after the removal reaches it.
-        v1::CaseState state = std::move(current.state);
-        state.set_removed(true);
-        KRING_RETURN_IF_ERROR(store_->ReplaceState(case_id, std::move(state)));
-        KRING_RETURN_IF_ERROR(RejectAllPending(case_id, out));
-        out.events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
-        return false;
+        // kringd serves a removed account its log up to and including its removal, and this
+        // device learns it is out by folding that verified op (commit() above). A refusal
+        // without it is only the server's word: the case stays as it is (not removed, queued
+        // changes kept, nothing pushed this round) and an alarm says so, once.
+        return RemovalNotShown(case_id, stored_head, out);
       }
       if (stored_head > 0 &&
           (s.code() == StatusCode::kFailedPrecondition ||

@@ -115,8 +115,14 @@ class SyncEngine {
                          const v1::LocalAccount& me, const std::vector<Intent>& intents);
   // Folds the verified log again from the start, with every epoch key known now.
   Status Replay(const Bytes& case_id);
+  // A pull refused (PERMISSION_DENIED) while the verified state does not show this account
+  // removed: a non-halting REMOVAL_NOT_SHOWN alarm, raised once per case; returns the alarm
+  // status so the round ends without a push.
+  Status RemovalNotShown(const Bytes& case_id, uint64_t head_seq, Outcome& out);
+  // Raises and reports an alarm; `halt` stops the case's syncing (every kind but
+  // REMOVAL_NOT_SHOWN). Returns the alarm status.
   Status Alarm(const Bytes& case_id, AlarmKind kind, uint64_t seq, const std::string& detail,
-               Bytes evidence, Outcome& out);
+               Bytes evidence, Outcome& out, bool halt = true);
   template <typename Fn>
   auto WithToken(Fn&& fn) -> decltype(fn(std::string()));
   void EnsureSubscribed();

@@ -185,6 +185,23 @@ UPDATE device_cursors SET max_client_op_id = coalesce(
 DROP INDEX ops_idempotency;
 CREATE INDEX ops_retry_lookup ON ops (case_key, seq, device_id, client_op_id);
 )sql",
+      // 10: the seq of the op that took each account out of a case (a RemoveMember by someone
+      // else, or of itself: leaving). A removed account may pull up to and including that op,
+      // never past it (docs/protocol.md section 9). Added back to the case, its row goes.
+      // Accounts removed before this migration get their rows from the stored control ops:
+      // a row in `case_removals_backfill` says that is still to do (BackfillRemovals, in
+      // removal_backfill.cpp, run by kringd right after the migrations, in one transaction that
+      // deletes the row).
+      R"sql(
+CREATE TABLE case_removals (
+  case_id BLOB NOT NULL,
+  account_id BLOB NOT NULL,
+  removal_seq INTEGER NOT NULL,
+  PRIMARY KEY (case_id, account_id)
+) WITHOUT ROWID;
+CREATE TABLE case_removals_backfill (due INTEGER NOT NULL);
+INSERT INTO case_removals_backfill (due) VALUES (1);
+)sql",
   };
   return kMigrations;
 }

@@ -221,6 +221,30 @@ class SqliteTxn final : public StoreTxn {
     return st.Bind(1, case_id).Bind(2, account_id).Run();
   }
 
+  Status SetRemovalSeq(ByteView case_id, ByteView account_id, uint64_t seq) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Statement st(db_,
+                      "INSERT OR REPLACE INTO case_removals (case_id, account_id, removal_seq) "
+                      "VALUES (?,?,?)");
+    return st.Bind(1, case_id).Bind(2, account_id).Bind(3, I64(seq)).Run();
+  }
+
+  Status DeleteRemovalSeq(ByteView case_id, ByteView account_id) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    sql::Statement st(db_, "DELETE FROM case_removals WHERE case_id = ? AND account_id = ?");
+    return st.Bind(1, case_id).Bind(2, account_id).Run();
+  }
+
+  Result<std::optional<uint64_t>> GetRemovalSeq(ByteView case_id, ByteView account_id) override {
+    sql::Statement st(db_,
+                      "SELECT removal_seq FROM case_removals WHERE case_id = ? AND account_id = ?");
+    st.Bind(1, case_id).Bind(2, account_id);
+    std::optional<uint64_t> out;
+    if (st.Step()) out = U64(st.Int(0));
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
   Status SetMemberRole(ByteView case_id, ByteView account_id, int role) override {
     KRING_RETURN_IF_ERROR(CheckWritable());
     sql::Statement st(db_, "UPDATE case_members SET role = ? WHERE case_id = ? AND account_id = ?");
@@ -380,7 +404,7 @@ class SqliteTxn final : public StoreTxn {
     }
     for (const char* table :
          {"case_members", "scope_members", "scopes", "device_cursors", "case_invites",
-          "case_pending", "revocation_holds", "revocation_named", "cases"}) {
+          "case_pending", "revocation_holds", "revocation_named", "case_removals", "cases"}) {
       sql::Statement del(db_, std::string("DELETE FROM ") + table + " WHERE case_id = ?");
       KRING_RETURN_IF_ERROR(del.Bind(1, case_id).Run());
     }
@@ -759,6 +783,8 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, size_t r
   KRING_ASSIGN_OR_RETURN(sql::Database db, sql::Database::Open(path));
   const int64_t version_before = UserVersion(db);
   KRING_RETURN_IF_ERROR(db.Migrate(Migrations()));
+  // Migration 10's rows for accounts removed before it, from the stored control ops.
+  KRING_RETURN_IF_ERROR(BackfillRemovals(db));
   if (UserVersion(db) != version_before) {
     // A migration that rebuilt a table (7: `ops`) leaves its pages in a WAL as large as the
     // copy; give that space back now instead of at the next erasure or shutdown.

@@ -144,6 +144,12 @@ class StoreTxn {
   virtual Status DeletePending(ByteView case_id, ByteView account_id) = 0;
   virtual Result<std::optional<int>> GetMemberRole(ByteView case_id, ByteView account_id) = 0;
   virtual Result<std::vector<Bytes>> ListMembers(ByteView case_id) = 0;
+  // Removals (migration 10): the seq of the op that took the account out of the case (its
+  // RemoveMember, by someone else or by itself). A removed account may pull up to and including
+  // that op. Adding the account back deletes the row; a later removal replaces it.
+  virtual Status SetRemovalSeq(ByteView case_id, ByteView account_id, uint64_t seq) = 0;
+  virtual Status DeleteRemovalSeq(ByteView case_id, ByteView account_id) = 0;
+  virtual Result<std::optional<uint64_t>> GetRemovalSeq(ByteView case_id, ByteView account_id) = 0;
   // Its heads are the tables' heads: inside a keeping job see GetCase.
   virtual Result<std::vector<CaseHeadRecord>> ListCasesOf(ByteView account_id) = 0;
   virtual Result<std::optional<uint64_t>> GetScopeEpoch(ByteView case_id, uint32_t scope_id) = 0;

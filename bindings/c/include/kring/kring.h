@@ -796,7 +796,11 @@ KRING_API kring_status kring_client_pending_intents(kring_client* client, const 
  *   message AlarmList { repeated Alarm alarms = 1; }
  *   message Alarm { int64 id = 1; bytes case_id = 2; AlarmKind kind = 3; uint64 seq = 4;
  *                   string detail = 5; bytes evidence = 6; int64 created_at_ms = 7; }
- *   enum AlarmKind { TAMPER = 0; FORK = 1; DROP = 2; ROLLBACK = 3; KEY_MISMATCH = 4; }
+ *   enum AlarmKind { TAMPER = 0; FORK = 1; DROP = 2; ROLLBACK = 3; KEY_MISMATCH = 4;
+ *                    REMOVAL_NOT_SHOWN = 5; }
+ * REMOVAL_NOT_SHOWN: the server refused this account the case without serving the removal
+ * that would explain it; the case is kept as it was and not stopped, and the alarm is raised
+ * once per case.
  * Empty (len 0) when there are none. kring_bytes_free.
  */
 KRING_API kring_status kring_client_alarms(kring_client* client, kring_bytes* out_alarms,

@@ -1,0 +1,442 @@
+// Removal that a device can verify: kringd serves a removed account its case log up to and
+// including the RemoveMember (or leave) that took it out, never past it, and refuses it from
+// there on. The device learns it is out by folding that verified op; a refusal without it is
+// only the server's word and raises REMOVAL_NOT_SHOWN instead (docs/protocol.md section 9).
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "kring/common/protocol.h"
+#include "kring/common/refusal.h"
+#include "kring/common/sqlite.h"
+#include "kring/v1/case.pb.h"
+
+#include "support/client_fixture.h"
+#include "support/device_keys.h"
+
+using namespace kring;
+using namespace kring::test;
+
+namespace {
+
+// What a device's listener was told.
+struct Events {
+  std::mutex mu;
+  int removed = 0;
+  int alarms = 0;
+  std::vector<client::ChangeEvent> rejected;
+
+  explicit Events(Device& d) {
+    d->AddChangeListener([this](const client::ChangeEvent& e) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (e.kind == client::ChangeEvent::Kind::kRemovedFromCase) ++removed;
+      if (e.kind == client::ChangeEvent::Kind::kAlarm) ++alarms;
+      if (e.kind == client::ChangeEvent::Kind::kIntentRejected) rejected.push_back(e);
+    });
+  }
+  int Removed() {
+    std::lock_guard<std::mutex> lock(mu);
+    return removed;
+  }
+  int Alarms() {
+    std::lock_guard<std::mutex> lock(mu);
+    return alarms;
+  }
+  std::vector<client::ChangeEvent> Rejected() {
+    std::lock_guard<std::mutex> lock(mu);
+    return rejected;
+  }
+};
+
+// Every entry and signed head seq a device was served.
+struct Served {
+  std::mutex mu;
+  std::vector<v1::LogEntry> entries;
+  std::vector<uint64_t> heads;
+
+  void Watch(TamperTransport& wire) {
+    wire.on_pull = [this](const v1::PullRequest&, v1::PullResponse& resp) {
+      std::lock_guard<std::mutex> lock(mu);
+      for (const auto& e : resp.entries()) entries.push_back(e);
+      heads.push_back(resp.head().seq());
+    };
+  }
+  void Clear() {
+    std::lock_guard<std::mutex> lock(mu);
+    entries.clear();
+    heads.clear();
+  }
+  // The seq of the RemoveMember naming `account` among the entries (0 when there is none).
+  uint64_t RemovalOf(const Bytes& account) {
+    std::lock_guard<std::mutex> lock(mu);
+    uint64_t found = 0;
+    for (const auto& e : entries) {
+      v1::OpHeader h;
+      REQUIRE(h.ParseFromString(e.envelope().header()));
+      if (h.kind() != v1::OP_KIND_REMOVE_MEMBER) continue;
+      v1::ControlBody body;
+      REQUIRE(body.ParseFromString(e.envelope().control_body()));
+      if (ToBytes(body.remove_member().account_id()) == account) found = e.seq();
+    }
+    return found;
+  }
+  std::string ChainHashAt(uint64_t seq) {
+    std::lock_guard<std::mutex> lock(mu);
+    for (const auto& e : entries) {
+      if (e.seq() == seq) return e.chain_hash();
+    }
+    FAIL("seq " << seq << " was not served");
+    return {};
+  }
+  uint64_t Highest() {
+    std::lock_guard<std::mutex> lock(mu);
+    uint64_t top = 0;
+    for (const auto& e : entries) top = std::max<uint64_t>(top, e.seq());
+    for (uint64_t h : heads) top = std::max(top, h);
+    return top;
+  }
+  uint64_t Last() {
+    std::lock_guard<std::mutex> lock(mu);
+    return entries.empty() ? 0 : entries.back().seq();
+  }
+};
+
+// A chair, a member who keeps reading (`other`, whose device records what it is served) and the
+// member who will be removed (`ex`, recorded too), in one case with a plan, all synced.
+struct RemovalCase {
+  TestServer server;
+  std::shared_ptr<client::Transport> net = ServerTransport(server);
+  std::shared_ptr<TamperTransport> other_wire = std::make_shared<TamperTransport>(net);
+  std::shared_ptr<TamperTransport> ex_wire = std::make_shared<TamperTransport>(net);
+  Device chair{net};
+  Device other{other_wire};
+  Device ex{ex_wire};
+  Served other_served;
+  Served ex_served;
+  Bytes case_id;
+  Bytes plan;
+
+  RemovalCase() {
+    other_served.Watch(*other_wire);
+    ex_served.Watch(*ex_wire);
+    auto cid = chair->CreateCase(
+        {{other.account_id(), v1::ROLE_MEMBER}, {ex.account_id(), v1::ROLE_MEMBER}});
+    REQUIRE(cid.ok());
+    case_id = *cid;
+    auto p = chair->CreateEntity(case_id, "plan");
+    REQUIRE(p.ok());
+    plan = *p;
+    SyncAll({&chair, &other, &ex}, 1);
+  }
+
+  // The chair removes `ex` and writes on; `other` reads it all. Returns the removal's seq.
+  uint64_t RemoveExAndWriteOn(const std::string& marker) {
+    REQUIRE(chair->RemoveMember(case_id, ex.account_id()).ok());
+    REQUIRE(chair->SyncNow().ok());
+    REQUIRE(chair->SetField(case_id, plan, "address", Text(marker)).ok());
+    REQUIRE(chair->SyncNow().ok());
+    REQUIRE(other->SyncNow().ok());
+    const uint64_t removal = other_served.RemovalOf(ex.account_id());
+    REQUIRE(removal > 0);
+    REQUIRE(other->ConfirmedView(case_id)->seq() > removal + 1);  // its Rekey, then the marker
+    return removal;
+  }
+
+  // A raw Pull as `ex`'s device (its own session), straight to kringd.
+  Result<v1::PullResponse> RawPull(uint64_t after_seq, uint32_t limit = 0) {
+    v1::PullRequest req;
+    req.set_case_id(ToString(case_id));
+    req.set_after_seq(after_seq);
+    if (after_seq > 0) req.set_after_chain_hash(other_served.ChainHashAt(after_seq));
+    req.set_limit(limit);
+    return net->Pull(req, ex_wire->last_token());
+  }
+
+  std::string DatabasePath() const { return server.data_dir() + "/data/kringd.sqlite3"; }
+};
+
+// Runs `sql` on kringd's database while kringd is stopped, then starts kringd again.
+void EditStoppedServer(TestServer& server, const std::string& path, const std::string& sql) {
+  REQUIRE(server.Stop() == 0);
+  {
+    auto db = sql::Database::Open(path);
+    REQUIRE(db.ok());
+    REQUIRE(db->Exec(sql).ok());
+  }
+  server.Restart();
+}
+
+}  // namespace
+
+TEST_CASE("an offline member syncs its verified removal and nothing written after it",
+          "[removal]") {
+  RemovalCase k;
+  Events events(k.ex);
+  // Edits made while the device was offline, before it knew.
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "offline", Text("in de trein")).ok());
+  REQUIRE(k.ex->CreateEntity(k.case_id, "note").ok());
+  const uint64_t removal = k.RemoveExAndWriteOn("NA-VERWIJDERING");
+  k.ex_served.Clear();
+
+  REQUIRE(k.ex->SyncNow().ok());
+  // Out by the verified RemoveMember: once, without an alarm, the queued edits rejected together.
+  CHECK(events.Removed() == 1);
+  CHECK(events.Alarms() == 0);
+  CHECK(k.ex->Alarms().empty());
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK(view.removed());
+  CHECK(view.seq() == removal);
+  CHECK(k.ex->PendingIntents(k.case_id) == 0);
+  {
+    const auto rejected = events.Rejected();
+    REQUIRE(rejected.size() == 1);
+    CHECK(rejected[0].count == 2);
+    CHECK(rejected[0].reason == refusal::kNotAMember);
+  }
+  // Served up to and including its removal: no entry, and no signed head, past it.
+  CHECK(k.ex_served.Last() == removal);
+  CHECK(k.ex_served.Highest() == removal);
+
+  // Out for good: the next sync does not ask for the case again.
+  const int pulls = k.ex_wire->pulls;
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(k.ex_wire->pulls == pulls);
+  CHECK(events.Removed() == 1);
+
+  // Asked directly, kringd gives the removal and its own head at it, nothing after.
+  auto last_page = k.RawPull(removal - 1, 1000);
+  REQUIRE(last_page.ok());
+  REQUIRE(last_page->entries_size() == 1);
+  CHECK(last_page->entries(0).seq() == removal);
+  CHECK(last_page->head().seq() == removal);
+  CHECK(last_page->head().chain_hash() == last_page->entries(0).chain_hash());
+  auto past = k.RawPull(removal);
+  CHECK(past.status().code() == StatusCode::kPermissionDenied);
+  CHECK(past.status().reason() == refusal::kNotAMember);
+}
+
+TEST_CASE("a member who left from another device syncs the verified leave on this one",
+          "[removal]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto phone_wire = std::make_shared<TamperTransport>(net);
+  auto chair_wire = std::make_shared<TamperTransport>(net);
+  Device chair(chair_wire), phone(phone_wire), laptop(net, Device::Fresh{});
+  Link(phone, laptop);
+  Served chair_served, phone_served;
+  chair_served.Watch(*chair_wire);
+  phone_served.Watch(*phone_wire);
+  auto cid = chair->CreateCase({{phone.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto plan = chair->CreateEntity(*cid, "plan");
+  REQUIRE(plan.ok());
+  SyncAll({&chair, &phone, &laptop}, 1);
+  REQUIRE(laptop->ConfirmedView(*cid)->entities().count(Hex(*plan)) == 1);
+
+  Events events(phone);
+  REQUIRE(phone->SetField(*cid, *plan, "offline", Text("in de bus")).ok());
+  // The same person leaves on the laptop, which sees its own leave come back and is out.
+  REQUIRE(laptop->LeaveCase(*cid).ok());
+  REQUIRE(laptop->SyncNow().ok());
+  CHECK(laptop->ConfirmedView(*cid)->removed());
+  CHECK(laptop->Alarms().empty());
+  // The chair makes the new key and writes on.
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(chair->SyncNow().ok());
+  REQUIRE(chair->SetField(*cid, *plan, "address", Text("NA-VERTREK")).ok());
+  REQUIRE(chair->SyncNow().ok());
+  const uint64_t leave = chair_served.RemovalOf(phone.account_id());
+  REQUIRE(leave > 0);
+  REQUIRE(chair->ConfirmedView(*cid)->seq() > leave + 1);
+
+  phone_served.Clear();
+  REQUIRE(phone->SyncNow().ok());
+  CHECK(events.Removed() == 1);
+  CHECK(events.Alarms() == 0);
+  CHECK(phone->Alarms().empty());
+  CHECK(phone->ConfirmedView(*cid)->removed());
+  CHECK(phone->ConfirmedView(*cid)->seq() == leave);
+  CHECK(phone->PendingIntents(*cid) == 0);
+  CHECK(events.Rejected().size() == 1);
+  CHECK(phone_served.Last() == leave);
+  CHECK(phone_served.Highest() == leave);
+
+  v1::PullRequest req;
+  req.set_case_id(ToString(*cid));
+  req.set_after_seq(leave);
+  req.set_after_chain_hash(chair_served.ChainHashAt(leave));
+  CHECK(net->Pull(req, phone_wire->last_token()).status().code() == StatusCode::kPermissionDenied);
+}
+
+TEST_CASE("a removed member who is added back pulls on as before", "[removal]") {
+  RemovalCase k;
+  const uint64_t removal = k.RemoveExAndWriteOn("TIJDENS-AFWEZIGHEID");
+  REQUIRE(k.ex->SyncNow().ok());
+  REQUIRE(k.ex->ConfirmedView(k.case_id)->removed());
+
+  REQUIRE(k.chair->AddMember(k.case_id, {k.ex.account_id(), v1::ROLE_MEMBER}).ok());
+  auto after = k.chair->CreateEntity(k.case_id, "note");
+  REQUIRE(after.ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.other->SyncNow().ok());
+
+  k.ex_served.Clear();
+  REQUIRE(k.ex->SyncNow().ok());
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK_FALSE(view.removed());
+  CHECK(view.entities().count(Hex(*after)) == 1);
+  CHECK(view.seq() == k.other->ConfirmedView(k.case_id)->seq());
+  CHECK(k.ex->Alarms().empty());
+  CHECK(k.ex_served.Highest() > removal);
+  // Its removal is forgotten: a pull from there on is served.
+  auto on = k.RawPull(removal);
+  REQUIRE(on.ok());
+  CHECK(on->entries_size() > 0);
+}
+
+TEST_CASE("a device offline across its removal and re-adding catches up over small pages",
+          "[removal]") {
+  RemovalCase k;
+  Events events(k.ex);
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "offline", Text("in de trein")).ok());
+  const uint64_t removal = k.RemoveExAndWriteOn("TIJDENS-AFWEZIGHEID");
+  REQUIRE(k.chair->AddMember(k.case_id, {k.ex.account_id(), v1::ROLE_MEMBER}).ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  const uint64_t head = k.chair->ConfirmedView(k.case_id)->seq();
+  REQUIRE(head > removal + 2);
+  // Pages of 2: the removal and the re-adding come on different pages.
+  k.ex_wire->pull_limit = 2;
+  k.ex_served.Clear();
+
+  REQUIRE(k.ex->SyncNow().ok());
+  // Never out: no removal event, its edit kept (and pushed), the view at the head.
+  CHECK(events.Removed() == 0);
+  CHECK(events.Rejected().empty());
+  CHECK(k.ex->Alarms().empty());
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK_FALSE(view.removed());
+  CHECK(view.seq() >= head);
+  CHECK(k.ex->PendingIntents(k.case_id) == 0);
+  CHECK(k.ex_served.Highest() > removal);
+  REQUIRE(k.chair->SyncNow().ok());
+  CHECK(k.chair->ConfirmedView(k.case_id)->entities().at(Hex(k.plan)).fields().count("offline") ==
+        1);
+}
+
+TEST_CASE("a removed device ends its catch-up at its removal when a page claims a head above it",
+          "[removal]") {
+  RemovalCase k;
+  Events events(k.ex);
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "offline", Text("in de trein")).ok());
+  const uint64_t removal = k.RemoveExAndWriteOn("NA-VERWIJDERING");
+  // The page with the removal claims the case's real head (signed with the server's key), as a
+  // server could: the device asks for more and is refused, which ends its catch-up cleanly.
+  const SecretBytes key = k.server.ServerSecretKey();
+  const uint64_t claimed = removal + 2;
+  const std::string claimed_hash = k.other_served.ChainHashAt(claimed);
+  k.ex_wire->on_pull = [&](const v1::PullRequest&, v1::PullResponse& resp) {
+    if (resp.entries_size() == 0 || resp.entries(resp.entries_size() - 1).seq() != removal) {
+      return;
+    }
+    *resp.mutable_head() = protocol::MakeReceipt(k.case_id, claimed, ToBytes(claimed_hash),
+                                                 resp.head().time_ms(), key);
+  };
+  const int pulls = k.ex_wire->pulls;
+
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(k.ex_wire->pulls > pulls + 1);  // it did ask past the removal
+  CHECK(events.Removed() == 1);
+  CHECK(events.Alarms() == 0);
+  CHECK(k.ex->Alarms().empty());
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK(view.removed());
+  CHECK(view.seq() == removal);
+  CHECK(k.ex->PendingIntents(k.case_id) == 0);
+}
+
+TEST_CASE("a refusal without the removal raises REMOVAL_NOT_SHOWN once and keeps the case",
+          "[removal]") {
+  RemovalCase k;
+  Events events(k.ex);
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "offline", Text("op het perron")).ok());
+  REQUIRE(k.ex->CreateEntity(k.case_id, "note").ok());
+  const v1::CaseState before = *k.ex->ConfirmedView(k.case_id);
+  const uint64_t removal = k.RemoveExAndWriteOn("NA-VERWIJDERING");
+  // A lying server: kringd without the record of the removal refuses the account and shows
+  // nothing (its operator deleted the row while it was stopped).
+  const std::string where = " WHERE case_id = x'" + Hex(k.case_id) + "' AND account_id = x'" +
+                            Hex(k.ex.account_id()) + "'";
+  EditStoppedServer(k.server, k.DatabasePath(), "DELETE FROM case_removals" + where);
+
+  REQUIRE(k.ex->SyncNow().ok());
+  auto alarms = k.ex->Alarms();
+  REQUIRE(alarms.size() == 1);
+  CHECK(alarms[0].kind == client::AlarmKind::kRemovalNotShown);
+  CHECK(std::string(client::AlarmKindName(alarms[0].kind)) == "REMOVAL_NOT_SHOWN");
+  CHECK(alarms[0].case_id == k.case_id);
+  CHECK(events.Alarms() == 1);
+  CHECK(events.Removed() == 0);
+  // The case stays as it was: not removed, the queued edits kept, new ones still taken.
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK_FALSE(view.removed());
+  CHECK(view.seq() == before.seq());
+  CHECK(k.ex->PendingIntents(k.case_id) == 2);
+  CHECK(events.Rejected().empty());
+  REQUIRE(k.ex->CreateEntity(k.case_id, "note").ok());
+
+  // Not raised again at the next syncs, nor after a restart of the app.
+  REQUIRE(k.ex->SyncNow().ok());
+  k.ex.Reopen();
+  Events reopened(k.ex);
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(k.ex->Alarms().size() == 1);
+  CHECK(events.Alarms() == 1);
+  CHECK(reopened.Alarms() == 0);
+  CHECK(k.ex->PendingIntents(k.case_id) == 3);
+  CHECK_FALSE(k.ex->ConfirmedView(k.case_id)->removed());
+
+  // Once kringd shows the removal, the device is out by it, cleanly.
+  EditStoppedServer(k.server, k.DatabasePath(),
+                    "INSERT INTO case_removals (case_id, account_id, removal_seq) VALUES (x'" +
+                        Hex(k.case_id) + "', x'" + Hex(k.ex.account_id()) + "', " +
+                        std::to_string(removal) + ")");
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(reopened.Removed() == 1);
+  CHECK(k.ex->ConfirmedView(k.case_id)->removed());
+  CHECK(k.ex->ConfirmedView(k.case_id)->seq() == removal);
+  CHECK(k.ex->PendingIntents(k.case_id) == 0);
+  CHECK(k.ex->Alarms().size() == 1);
+}
+
+TEST_CASE("a removed member who waits for approval again is refused until the chair decides",
+          "[removal]") {
+  RemovalCase k;
+  const uint64_t removal = k.RemoveExAndWriteOn("NA-VERWIJDERING");
+  REQUIRE(k.ex->SyncNow().ok());
+  REQUIRE(k.ex->ConfirmedView(k.case_id)->removed());
+  auto invite = k.chair->CreateInvite(k.case_id, v1::ROLE_MEMBER, 600);
+  REQUIRE(invite.ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.ex->AcceptInvite(invite->link).ok());
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(k.ex->ConfirmedView(k.case_id)->pending_approval());
+  CHECK(k.ex->Alarms().empty());
+  // Pending: refused as every pending account, also what it could read before.
+  auto pending = k.RawPull(0);
+  CHECK(pending.status().code() == StatusCode::kPermissionDenied);
+  CHECK(pending.status().reason() == refusal::kNotAMember);
+  // Declined: no longer pending, it reads up to its removal again, not past it.
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.chair->DeclineMember(k.case_id, k.ex.account_id()).ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  auto declined = k.RawPull(removal - 1);
+  REQUIRE(declined.ok());
+  REQUIRE(declined->entries_size() == 1);
+  CHECK(declined->entries(0).seq() == removal);
+  CHECK(declined->head().seq() == removal);
+}
