@@ -127,6 +127,25 @@ std::vector<v1::LogEntry> PullChecked(Client& c, const std::string& token, const
   return log;
 }
 
+// The chair removes `who` (OP_KIND_REMOVE_MEMBER) or adds it back as a member, in one push with
+// the Rekey of epoch + 1 to `recipients`, as a client does.
+void PushMembershipChange(Client& c, const TestAccount& chair, OpBuilder& ops, v1::OpKind kind,
+                          const TestAccount& who, uint64_t epoch,
+                          const std::vector<Bytes>& recipients) {
+  v1::ControlBody body;
+  if (kind == v1::OP_KIND_REMOVE_MEMBER) {
+    body.mutable_remove_member()->set_account_id(ToString(who.account_id));
+  } else {
+    v1::Member* m = body.mutable_add_member()->mutable_member();
+    m->set_account_id(ToString(who.account_id));
+    m->set_role(v1::ROLE_MEMBER);
+  }
+  std::vector<v1::Envelope> push;
+  ops.AddTo(push, ops.Control(kind, 0, epoch, body));
+  ops.AddTo(push, ops.Rekey(epoch + 1, recipients));
+  REQUIRE(Push(c, chair.token, ops.case_id(), push).ok());
+}
+
 }  // namespace
 
 TEST_CASE("migration 7 upgrades a database of schema 6 with ops in it", "[migration]") {
@@ -340,18 +359,7 @@ TEST_CASE("migration 10 finds the removals made before it in the stored log", "[
   OpBuilder ops = CreateKeyedCase(c, chair, {&member, &returning});
   auto change = [&](v1::OpKind kind, const TestAccount& who, uint64_t epoch,
                     const std::vector<Bytes>& recipients) {
-    v1::ControlBody body;
-    if (kind == v1::OP_KIND_REMOVE_MEMBER) {
-      body.mutable_remove_member()->set_account_id(ToString(who.account_id));
-    } else {
-      v1::Member* m = body.mutable_add_member()->mutable_member();
-      m->set_account_id(ToString(who.account_id));
-      m->set_role(v1::ROLE_MEMBER);
-    }
-    std::vector<v1::Envelope> push;
-    ops.AddTo(push, ops.Control(kind, 0, epoch, body));
-    ops.AddTo(push, ops.Rekey(epoch + 1, recipients));
-    REQUIRE(Push(c, chair.token, ops.case_id(), push).ok());
+    PushMembershipChange(c, chair, ops, kind, who, epoch, recipients);
   };
   // `returning` is removed (3) and added back (5); `member` is removed (7) and stays out.
   change(v1::OP_KIND_REMOVE_MEMBER, returning, 1, {chair.account_id, member.account_id});
@@ -397,18 +405,7 @@ TEST_CASE(
   TestAccount stays = MakeAccount(c);
   OpBuilder ops = CreateKeyedCase(c, chair, {&member, &stays});
   auto change = [&](v1::OpKind kind, uint64_t epoch, const std::vector<Bytes>& recipients) {
-    v1::ControlBody body;
-    if (kind == v1::OP_KIND_REMOVE_MEMBER) {
-      body.mutable_remove_member()->set_account_id(ToString(member.account_id));
-    } else {
-      v1::Member* m = body.mutable_add_member()->mutable_member();
-      m->set_account_id(ToString(member.account_id));
-      m->set_role(v1::ROLE_MEMBER);
-    }
-    std::vector<v1::Envelope> push;
-    ops.AddTo(push, ops.Control(kind, 0, epoch, body));
-    ops.AddTo(push, ops.Rekey(epoch + 1, recipients));
-    REQUIRE(Push(c, chair.token, ops.case_id(), push).ok());
+    PushMembershipChange(c, chair, ops, kind, member, epoch, recipients);
   };
   // Removed (3), added back (5), removed again (7) before the upgrade.
   change(v1::OP_KIND_REMOVE_MEMBER, 1, {chair.account_id, stays.account_id});
