@@ -1,11 +1,10 @@
 #include "account_service.h"
 
-#include <algorithm>
 #include <exception>
-#include <limits>
-#include <mutex>
+#include <memory>
 #include <optional>
-#include <set>
+#include <string>
+#include <vector>
 
 #include "kring/common/crypto.h"
 #include "kring/common/log.h"
