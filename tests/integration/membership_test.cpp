@@ -410,7 +410,7 @@ TEST_CASE("an unreadable op inside a run is reported with its run's signed end",
                        View(ev.entries(1).envelope().signature())));
 }
 
-TEST_CASE("a member leaves; a chair's device hands out the next key", "[membership]") {
+TEST_CASE("a member leaves, a chair's device hands out the next key", "[membership]") {
   TestServer server;
   auto net = ServerTransport(server);
   auto recorder = std::make_shared<TamperTransport>(net);
@@ -687,7 +687,7 @@ Result<v1::PushResponse> PushForgedSetRole(client::Transport& net, const std::st
 
 }  // namespace
 
-TEST_CASE("the chair makes a member coordinator; every device follows and no key changes",
+TEST_CASE("the chair makes a member coordinator, every device follows and no key changes",
           "[membership]") {
   TestServer server;
   auto net = ServerTransport(server);

@@ -157,7 +157,7 @@ TEST_CASE("an entity id of a restricted scope cannot be created again in scope 0
   CHECK(ex->Alarms().empty());
 }
 
-TEST_CASE("removing someone rekeys their scopes; a scope the remover is not in rekeys itself",
+TEST_CASE("removing someone rekeys their scopes, a scope the remover is not in rekeys itself",
           "[scope]") {
   TestServer server;
   auto net = ServerTransport(server);

@@ -332,7 +332,7 @@ TEST_CASE("client op ids in one case do not count the device's ops in its other 
 }
 
 TEST_CASE(
-    "a case forgotten after a refused acceptance keeps its op counter; an erased one does not",
+    "a case forgotten after a refused acceptance keeps its op counter, an erased one does not",
     "[store]") {
   // kringd may hold the refused device's acceptance: the next one's id must rise above it, or
   // kringd looks it up as a possible retry, which a device waiting for approval (seen_seq 0)

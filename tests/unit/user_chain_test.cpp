@@ -60,7 +60,7 @@ TEST_CASE("tampered or misattributed chains are rejected", "[chain]") {
   SECTION("an empty chain") { CHECK(VerifyChain({}, {}).status().code() == StatusCode::kNotFound); }
 }
 
-TEST_CASE("adding a device needs both signatures; revoking deactivates it", "[chain]") {
+TEST_CASE("adding a device needs both signatures, revoking deactivates it", "[chain]") {
   auto created = client::identity::CreateAccount(1000);
   auto chain = VerifyChain({}, {created.root});
   REQUIRE(chain.ok());
