@@ -164,7 +164,15 @@ Result<UserChain> VerifyChain(ByteView expected_account_id,
   if (links.empty()) return NotFound("empty chain");
   if (links.size() > protocol::kMaxChainLinks) return InvalidArgument("chain too long");
   UserChain chain;
-  for (const auto& link : links) KRING_RETURN_IF_ERROR(ApplyLink(chain, link));
+  for (const auto& link : links) {
+    // kringd refuses such a link on PublishChain, so only a server that changed what it stored
+    // serves one; its signatures do not cover the extra fields, which a client would otherwise
+    // store with the link and compare as part of its bytes (a chain "rewritten" by them alone).
+    if (!link.GetReflection()->GetUnknownFields(link).empty()) {
+      return InvalidArgument("link has unknown fields");
+    }
+    KRING_RETURN_IF_ERROR(ApplyLink(chain, link));
+  }
   if (!expected_account_id.empty() && !ConstantTimeEqual(expected_account_id, chain.account_id)) {
     return InvalidArgument("chain does not belong to the expected account");
   }

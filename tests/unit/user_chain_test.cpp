@@ -57,6 +57,13 @@ TEST_CASE("tampered or misattributed chains are rejected", "[chain]") {
     CHECK(VerifyChain({}, {created.root, created.root}).status().code() ==
           StatusCode::kInvalidArgument);
   }
+  SECTION("a link with fields its signatures do not cover") {
+    v1::ChainLink link = created.root;
+    link.GetReflection()->MutableUnknownFields(&link)->AddVarint(99, 1);
+    CHECK(VerifyChain({}, {link}).status().message() == "link has unknown fields");
+    // The same link without them verifies.
+    CHECK(VerifyChain({}, {created.root}).ok());
+  }
   SECTION("an empty chain") { CHECK(VerifyChain({}, {}).status().code() == StatusCode::kNotFound); }
 }
 
