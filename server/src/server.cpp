@@ -168,8 +168,11 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config) {
   RateLimiter::Options limit;
   limit.rate = config.unauthenticated_rate;
   limit.burst = config.unauthenticated_burst;
+  auth::SessionManager::Options challenges;
+  challenges.max_challenges = static_cast<size_t>(config.max_challenges);
+  challenges.challenges_per_address = static_cast<size_t>(config.challenges_per_address);
   impl->state = std::make_unique<ServerState>(std::move(key), std::move(store),
-                                              config.session_ttl_seconds, limit);
+                                              config.session_ttl_seconds, limit, challenges);
   impl->account_service = MakeAccountService(*impl->state);
   impl->sync_service = MakeSyncService(*impl->state);
 
@@ -204,7 +207,9 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config) {
                         {"server_id", Hex(impl->state->key.server_id)},
                         {"tls", !config.tls_cert.empty()},
                         {"unauthenticated_rate", FormatRate(config.unauthenticated_rate)},
-                        {"unauthenticated_burst", config.unauthenticated_burst}});
+                        {"unauthenticated_burst", config.unauthenticated_burst},
+                        {"challenges_per_address", config.challenges_per_address},
+                        {"max_challenges", config.max_challenges}});
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
