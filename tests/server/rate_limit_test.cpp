@@ -1,5 +1,6 @@
-// kringd's per-address limit of the calls that need no session, as a client on 127.0.0.1 or
-// [::1] meets it, and the log lines it leaves.
+// kringd's per-address limit of the calls that need no session, and its per-address cap of live
+// sign-in challenges, as clients on 127.0.0.1, [::1] (or, in netns_test.sh's namespace, in
+// 2001:db8::/32) meet them, and the log lines they leave.
 #include <unistd.h>
 
 #include <algorithm>
