@@ -203,6 +203,14 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config) {
   impl->sweeper = std::thread([raw = impl.get(), s = config.retention_sweep_seconds] {
     raw->SweepLoop(std::chrono::seconds(s));
   });
+  // The docs' bound on retiring an honest challenge relies on the cap staying above the burst:
+  // one burst of sign-ins from an address must not retire its own.
+  if (config.unauthenticated_rate > 0 && config.challenges_per_address > 0 &&
+      config.challenges_per_address <= config.unauthenticated_burst) {
+    log::Warn("challenge_cap_not_above_burst",
+              {{"challenges_per_address", config.challenges_per_address},
+               {"unauthenticated_burst", config.unauthenticated_burst}});
+  }
   log::Info("serving", {{"port", int64_t{impl->port}},
                         {"server_id", Hex(impl->state->key.server_id)},
                         {"tls", !config.tls_cert.empty()},

@@ -271,36 +271,39 @@ TEST_CASE("five IPv6 clients in five /64s of one /56 are held to the /56, logged
 
 TEST_CASE("one address cannot fill the sign-in challenge table, and its own devices still sign in",
           "[rate_limit]") {
-  if (!CanBindV6("::1")) {
-    WARN(kNoIpv6);
-    return;
-  }
+  // The caller from another address is on [::1]; without IPv6 only that part is skipped.
+  const bool v6_here = CanBindV6("::1");
+  if (!v6_here) WARN(kNoIpv6);
   // A table of 12 challenges; the address 127.0.0.1 asks for 16. Without the cap (0: as before
   // it) it fills the table and a caller from another address cannot sign in.
   for (const char* cap : {"0", "3"}) {
     INFO("--challenges-per-address " << cap);
-    TestServer server(
-        {"--listen", "[::]:0", "--max-challenges", "12", "--challenges-per-address", cap},
-        TestServer::Log::kCapture);
+    TestServer server({"--listen", v6_here ? "[::]:0" : "127.0.0.1:0", "--max-challenges", "12",
+                       "--challenges-per-address", cap},
+                      TestServer::Log::kCapture);
     const std::string port = server.address().substr(server.address().rfind(':') + 1);
     Client v4("127.0.0.1:" + port);
-    Client v6("[::1]:" + port);
+    std::unique_ptr<Client> v6 = v6_here ? std::make_unique<Client>("[::1]:" + port) : nullptr;
     const std::vector<TestAccount> accounts = PublishedAccounts(v4, 4);
     std::vector<Asked> flood;
     AskChallenges(v4, accounts, 0, 4, flood);
     if (std::string(cap) == "0") {
       CHECK(Refused(flood) == 4);
       TestAccount honest = NewAccount();
-      REQUIRE(Publish(v6, honest).ok());
+      REQUIRE(Publish(v4, honest).ok());
       v1::ChallengeResponse ch;
-      const grpc::Status locked_out = GetChallenge(v6, honest.device_id, &ch);
-      CHECK(locked_out.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+      CHECK(GetChallenge(v4, honest.device_id, &ch).error_code() ==
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+      if (v6 != nullptr) {
+        const grpc::Status locked_out = GetChallenge(*v6, honest.device_id, &ch);
+        CHECK(locked_out.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+      }
       continue;
     }
     // Every call got a challenge, but 127.0.0.1 holds only its 3 newest.
     CHECK(Refused(flood) == 0);
     // A device from another address signs in.
-    MakeAccount(v6);
+    if (v6 != nullptr) MakeAccount(*v6);
     // So does one behind the capped address: its challenge retires that address's oldest.
     MakeAccount(v4);
     // The oldest the address held were retired: signing in with them is refused; with the
@@ -468,6 +471,56 @@ TEST_CASE(
   CHECK_FALSE(session.session_token().empty());
   v1::ListCasesResponse cases;
   CHECK(c.sync->ListCases(Ctx(session.session_token()).get(), {}, &cases).ok());
+}
+
+TEST_CASE("a caller on another address cannot retire a device's challenge by asking for its id",
+          "[rate_limit]") {
+  if (!CanBindV6("::1")) {
+    WARN(kNoIpv6);
+    return;
+  }
+  // Device ids are public (account chains). The victim on 127.0.0.1 gets a challenge; someone on
+  // ::1 asks for 8 for the victim's device before the victim signs in.
+  TestServer server({"--listen", "[::]:0"}, TestServer::Log::kCapture);
+  const std::string port = server.address().substr(server.address().rfind(':') + 1);
+  Client home("127.0.0.1:" + port);
+  Client elsewhere("[::1]:" + port);
+  const std::vector<TestAccount> victim = PublishedAccounts(home, 1);
+  Asked mine{&victim[0], {}, {}};
+  REQUIRE(GetChallenge(home, victim[0].device_id, &mine.challenge).ok());
+  std::vector<Asked> theirs;
+  AskChallenges(elsewhere, victim, 0, 1, theirs);
+  AskChallenges(elsewhere, victim, 0, 1, theirs);
+  CHECK(Refused(theirs) == 0);
+  CHECK(SignInWith(home, mine).ok());
+  // The caller elsewhere retired only its own: its oldest is gone, its newest works.
+  CHECK(SignInWith(elsewhere, theirs.front()).error_message() == "unknown or used challenge");
+  CHECK(SignInWith(elsewhere, theirs.back()).ok());
+  CHECK(EventLines(server, "challenges_capped").empty());
+}
+
+TEST_CASE("kringd warns at start-up when the challenge cap is not above the burst",
+          "[rate_limit]") {
+  // A cap at or below the burst lets one burst of an office's sign-ins retire its own.
+  {
+    TestServer server({"--unauthenticated-rate", "20", "--challenges-per-address", "100"},
+                      TestServer::Log::kCapture);
+    const std::vector<std::string> lines = EventLines(server, "challenge_cap_not_above_burst");
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].find("\"level\":\"warn\"") != std::string::npos);
+    CHECK(lines[0].find("\"challenges_per_address\":100") != std::string::npos);
+    CHECK(lines[0].find("\"unauthenticated_burst\":100") != std::string::npos);
+  }
+  // Not with the defaults, above the burst, without the cap, or without the rate limit (the
+  // test harness turns it off).
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--unauthenticated-rate", "20"},
+        {"--unauthenticated-rate", "20", "--challenges-per-address", "101"},
+        {"--unauthenticated-rate", "20", "--challenges-per-address", "0"},
+        {"--challenges-per-address", "10"}}) {
+    TestServer server(args, TestServer::Log::kCapture);
+    CHECK(EventLines(server, "challenge_cap_not_above_burst").empty());
+  }
 }
 
 }  // namespace kring::test

@@ -194,7 +194,7 @@ TEST_CASE("an address at its cap retires its own oldest challenge, and its devic
 }
 
 TEST_CASE(
-    "IPv6 callers are capped by their /64, /56 and /48; the wider prefixes get 4 and 16 times",
+    "IPv6 callers are capped by their /64, /56 and /48, the wider prefixes with 4 and 16 times",
     "[session_manager]") {
   FakeClock clock;
   SessionManager sm(3600, Caps(2), clock.fn());  // 2 per /64, 8 per /56, 32 per /48
@@ -321,7 +321,7 @@ TEST_CASE("expired challenges leave the table and free their prefixes' cap", "[s
   CHECK(Consume(sm, again).ok());
 }
 
-TEST_CASE("a device holds four challenges; a fifth retires its oldest, cap or no cap",
+TEST_CASE("a device holds four challenges from one address, and a fifth retires its oldest",
           "[session_manager]") {
   for (size_t cap : {size_t{0}, size_t{128}}) {
     INFO("cap " << cap);
@@ -341,6 +341,145 @@ TEST_CASE("a device holds four challenges; a fifth retires its oldest, cap or no
     CHECK(sm.challenge_count() == 0);
     CHECK(sm.tracked_prefixes() == 0);
   }
+}
+
+TEST_CASE("with a cap of 1, a caller that keeps retiring its own is logged once a minute",
+          "[session_manager]") {
+  // Each call empties the prefix (its one challenge retired) and fills it again: the log
+  // throttle must survive that, or every call would be an event.
+  for (const PeerKeys& peer : {V4(203, 0, 113, 9), V6(0xa, 0x1)}) {
+    FakeClock clock;
+    SessionManager sm(3600, Caps(1), clock.fn());
+    uint64_t next = 1;
+    Issue(sm, next, peer);
+    int events = 0;
+    uint64_t logged = 0;
+    for (int i = 0; i < 100; ++i) {
+      const Challenge c = Issue(sm, next, peer);
+      events += c.retired_to_log > 0 ? 1 : 0;
+      logged += c.retired_to_log;
+      clock.now += 100;  // 100 calls in 10 s
+    }
+    CHECK(events == 1);
+    CHECK(logged == 1);
+    CHECK(sm.challenge_count() == 1);
+    CHECK(sm.tracked_prefixes() == peer.count);
+    // A minute after the first event: one more, with the 99 retired since.
+    clock.now += 60'000 - 10'000;
+    const Challenge later = Issue(sm, next, peer);
+    CHECK(later.retired_to_log == 99 + 1);
+    CHECK(later.capped_by == 0);
+    CHECK(Issue(sm, next, peer).retired_to_log == 0);
+  }
+}
+
+TEST_CASE("a caller from another address cannot retire a device's challenge by its id",
+          "[session_manager]") {
+  // Device ids are public (account chains): a caller elsewhere asks for many challenges for the
+  // victim's device while the victim signs in.
+  for (const PeerKeys& attacker : {V4(198, 51, 100, 1), V6(0xe, 0x1)}) {
+    FakeClock clock;
+    SessionManager sm(3600, Caps(SessionManager::kDefaultChallengesPerAddress), clock.fn());
+    const Bytes victim = Device(1);
+    const PeerKeys home = V4(192, 0, 2, 7);
+    Result<Challenge> mine = sm.IssueChallenge(victim, home);
+    REQUIRE(mine.ok());
+    std::vector<Bytes> theirs;
+    for (int i = 0; i < 10; ++i) {
+      Result<Challenge> c = sm.IssueChallenge(victim, attacker);
+      REQUIRE(c.ok());
+      CHECK(c.value().retired_to_log == 0);
+      theirs.push_back(c.value().challenge);
+    }
+    // The attacker's own four newest stay; its older ones were retired, the victim's was not.
+    CHECK(sm.challenge_count() == 1 + 4);
+    CHECK(sm.ConsumeChallenge(victim, mine.value().challenge).ok());
+    CHECK(sm.ConsumeChallenge(victim, theirs[0]).message() == "unknown or used challenge");
+    CHECK(sm.ConsumeChallenge(victim, theirs[9]).ok());
+  }
+  // Behind the victim's own address (an IPv4 address, an IPv6 /64) the device's four are
+  // shared: a fifth from there retires its oldest.
+  FakeClock clock;
+  SessionManager sm(3600, Caps(SessionManager::kDefaultChallengesPerAddress), clock.fn());
+  const Bytes victim = Device(1);
+  Result<Challenge> mine = sm.IssueChallenge(victim, V6(0xa, 0x1, 1));
+  REQUIRE(mine.ok());
+  for (int i = 0; i < 4; ++i) REQUIRE(sm.IssueChallenge(victim, V6(0xa, 0x1, 2)).ok());
+  CHECK(sm.ConsumeChallenge(victim, mine.value().challenge).message() ==
+        "unknown or used challenge");
+  // Without the cap the device holds four in all, wherever they were asked from.
+  SessionManager uncapped(3600, Caps(0), clock.fn());
+  Result<Challenge> first = uncapped.IssueChallenge(victim, V4(192, 0, 2, 7));
+  REQUIRE(first.ok());
+  for (int i = 0; i < 4; ++i) REQUIRE(uncapped.IssueChallenge(victim, V4(198, 51, 100, 1)).ok());
+  CHECK(uncapped.challenge_count() == 4);
+  CHECK(uncapped.ConsumeChallenge(victim, first.value().challenge).message() ==
+        "unknown or used challenge");
+}
+
+TEST_CASE("a call at both the device's limit and its address's cap retires one challenge",
+          "[session_manager]") {
+  // A cap of 4: the device's four from this address are also the address's four. The fifth
+  // retires the device's oldest, which leaves the address below its cap: nothing more.
+  FakeClock clock;
+  SessionManager sm(3600, Caps(4), clock.fn());
+  const Bytes device = Device(1);
+  const PeerKeys office = V4(203, 0, 113, 9);
+  std::vector<Bytes> issued;
+  for (int i = 0; i < 5; ++i) {
+    Result<Challenge> c = sm.IssueChallenge(device, office);
+    REQUIRE(c.ok());
+    CHECK(c.value().retired_to_log == 0);  // the device limit is not the address's cap
+    issued.push_back(c.value().challenge);
+  }
+  CHECK(sm.challenge_count() == 4);
+  CHECK(sm.tracked_prefixes() == 1);
+  CHECK(sm.ConsumeChallenge(device, issued[0]).message() == "unknown or used challenge");
+  for (size_t i = 1; i < 5; ++i) CHECK(sm.ConsumeChallenge(device, issued[i]).ok());
+  CHECK(sm.challenge_count() == 0);
+  CHECK(sm.tracked_prefixes() == 0);
+  // An IPv6 device at its four in its /64, whose /48 is at its cap (64 with a cap of 4) from
+  // the site's other /64s: one retired, the device's, and every prefix back at or below its cap.
+  uint64_t next = 100;
+  std::vector<Bytes> its;
+  for (int i = 0; i < 4; ++i)
+    its.push_back(sm.IssueChallenge(device, V6(0xa, 0x1)).value().challenge);
+  for (int net56 = 1; net56 < 4; ++net56) {
+    for (int n = 0; n < 4; ++n) {
+      for (int i = 0; i < 4; ++i) Issue(sm, next, V6(0xa, net56 * 0x100 + n));
+    }
+  }
+  for (int n = 2; n < 5; ++n) {
+    for (int i = 0; i < 4; ++i) Issue(sm, next, V6(0xa, n));
+  }
+  CHECK(sm.challenge_count() == 64);
+  Result<Challenge> fifth = sm.IssueChallenge(device, V6(0xa, 0x1));
+  REQUIRE(fifth.ok());
+  CHECK(fifth.value().retired_to_log == 0);
+  CHECK(sm.challenge_count() == 64);
+  CHECK(sm.ConsumeChallenge(device, its[0]).message() == "unknown or used challenge");
+  CHECK(sm.ConsumeChallenge(device, its[1]).ok());
+  CHECK(sm.ConsumeChallenge(device, fifth.value().challenge).ok());
+}
+
+TEST_CASE("a wall clock stepped back does not silence the log of retired challenges",
+          "[session_manager]") {
+  FakeClock clock;
+  SessionManager sm(3600, Caps(1), clock.fn());
+  uint64_t next = 1;
+  const PeerKeys office = V4(203, 0, 113, 9);
+  Issue(sm, next, office);
+  CHECK(Issue(sm, next, office).retired_to_log == 1);
+  CHECK(Issue(sm, next, office).retired_to_log == 0);
+  // Stepped back an hour: the next retirement is logged at once, with the one held back.
+  clock.now -= 3'600'000;
+  CHECK(Issue(sm, next, office).retired_to_log == 2);
+  CHECK(Issue(sm, next, office).retired_to_log == 0);
+  // And again a minute later by the new clock, not an hour and a minute.
+  clock.now += 30'000;
+  CHECK(Issue(sm, next, office).retired_to_log == 0);
+  clock.now += 30'000;
+  CHECK(Issue(sm, next, office).retired_to_log == 3);
 }
 
 }  // namespace kring::server::auth

@@ -34,8 +34,8 @@ SessionManager::Options SessionManager::InRange(Options o) {
 SessionManager::SessionManager(int64_t session_ttl_seconds, const Options& options, NowFn now)
     : ttl_ms_(session_ttl_seconds * 1000), options_(InRange(options)), now_(std::move(now)) {}
 
-void SessionManager::ForgetChallengeLocked(const Bytes& device, const Bytes* challenge) {
-  auto it = challenges_of_device_.find(device);
+void SessionManager::ForgetChallengeLocked(const Bytes& group, const Bytes* challenge) {
+  auto it = challenges_of_device_.find(group);
   if (it == challenges_of_device_.end()) return;
   DeviceChallenges& mine = it->second;
   const auto first = mine.oldest_first.begin();
@@ -57,13 +57,13 @@ void SessionManager::EraseChallengeLocked(Challenges::iterator it) {
     // kMaxPeerKeys times the table, whatever the addresses.
     if (--p.count == 0) prefixes_.erase(e.prefix[i]);
   }
-  ForgetChallengeLocked(e.device_id, &it->first);
+  ForgetChallengeLocked(e.group, &it->first);
   challenges_.erase(it);
 }
 
 void SessionManager::PurgeExpiredChallengesLocked(int64_t now) {
   // Soonest expiry first, whatever the order of issue (the wall clock may step back).
-  while (!by_expiry_.empty() && by_expiry_.begin()->first <= now) {
+  while (!by_expiry_.empty() && by_expiry_.begin()->first.first <= now) {
     EraseChallengeLocked(challenges_.find(*by_expiry_.begin()->second));
   }
 }
@@ -80,19 +80,24 @@ Result<Challenge> SessionManager::IssueChallenge(ByteView device_id, const PeerK
   KRING_CHECK(peer.count >= 1 && peer.count <= kMaxPeerKeys);
   Challenge c;
   c.challenge = crypto::RandomBytes(32);
-  Bytes device(device_id.begin(), device_id.end());
+  const size_t capped_keys = options_.challenges_per_address > 0 ? peer.count : 0;
+  // With the cap on, a device's challenges are limited per caller's narrowest prefix: a caller
+  // can retire only those issued to its own prefix, not a device's elsewhere.
+  Bytes group;
+  group.reserve(device_id.size() + (capped_keys > 0 ? peer.keys[0].size() : 0));
+  group.assign(device_id.begin(), device_id.end());
+  if (capped_keys > 0) group.insert(group.end(), peer.keys[0].begin(), peer.keys[0].end());
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = now_();
   c.expires_at_ms = now + kChallengeTtlMs;
   // Only live challenges count, towards the table and towards each prefix's cap.
   PurgeExpiredChallengesLocked(now);
-  const size_t capped_keys = options_.challenges_per_address > 0 ? peer.count : 0;
   auto cap = [&](size_t i) {
     return options_.challenges_per_address * static_cast<size_t>(kWiderScale[i]);
   };
   // A caller that retires one of its own makes room for the new one; only one that would add
   // to a full table is refused, before anything changes (it retires nothing, adds nothing).
-  const auto mine = challenges_of_device_.find(device);
+  const auto mine = challenges_of_device_.find(group);
   const bool device_full =
       mine != challenges_of_device_.end() && mine->second.count >= kChallengesPerDevice;
   bool retires_own = device_full;
@@ -103,11 +108,33 @@ Result<Challenge> SessionManager::IssueChallenge(ByteView device_id, const PeerK
   if (challenges_.size() >= options_.max_challenges && !retires_own) {
     return Status(StatusCode::kResourceExhausted, "too many outstanding challenges");
   }
-  // A device holds at most a few outstanding challenges; a new one retires the oldest, so one
-  // device cannot fill the table.
-  if (device_full) {  // leaves 3: `mine` stays
-    EraseChallengeLocked(challenges_.find(*mine->second.oldest_first[0]));
-  }
+  // Retiring may forget one of the caller's prefixes with its last challenge, and with it the
+  // state of its log throttle: kept aside here, and given back to the prefix when the new
+  // challenge recreates it (with a cap of 1 every capped call does), so the log stays at one
+  // event per interval.
+  struct Throttle {
+    bool saved = false;
+    int64_t logged_ms = 0;
+    bool ever_logged = false;
+    uint64_t unlogged_retired = 0;
+  };
+  std::array<Throttle, kMaxPeerKeys> throttle{};
+  auto retire = [&](const Bytes* challenge) {
+    const auto it = challenges_.find(*challenge);
+    const Entry& gone = it->second;
+    for (size_t i = 0; i < gone.prefix_count && i < capped_keys; ++i) {
+      const Prefixes::iterator p = gone.prefix[i];  // keys[i] is of the same width
+      if (p->second.count == 1 && p->first == peer.keys[i]) {
+        throttle[i] = {true, p->second.logged_ms, p->second.ever_logged,
+                       p->second.unlogged_retired};
+      }
+    }
+    EraseChallengeLocked(it);
+  };
+  // A device holds at most a few outstanding challenges (with the cap on, per narrowest prefix,
+  // whose cap bounds the rest); a new one retires the oldest, so one device cannot fill the
+  // table. Its challenges share all of the caller's prefixes: this never empties one of them.
+  if (device_full) retire(mine->second.oldest_first[0]);  // leaves 3: `mine` stays
   // So does an address prefix at its cap, narrowest first: the caller churns its own network's
   // challenges and cannot take more of the table than its cap, while a device there that asks
   // again always gets one (docs/threat-model.md).
@@ -115,7 +142,7 @@ Result<Challenge> SessionManager::IssueChallenge(ByteView device_id, const PeerK
   for (size_t i = 0; i < capped_keys; ++i) {
     for (auto p = prefixes_.find(peer.keys[i]); p != prefixes_.end() && p->second.count >= cap(i);
          p = prefixes_.find(peer.keys[i])) {  // erasing the prefix's last challenge erases it
-      EraseChallengeLocked(challenges_.find(*p->second.oldest->challenge));
+      retire(p->second.oldest->challenge);
       ++retired[i];
     }
   }
@@ -125,22 +152,29 @@ Result<Challenge> SessionManager::IssueChallenge(ByteView device_id, const PeerK
   const Bytes* key = &it->first;
   Entry& e = it->second;
   e.challenge = key;
-  e.device_id = device;
+  e.group = std::move(group);
   e.expires_at_ms = c.expires_at_ms;
-  e.by_expiry = by_expiry_.emplace(e.expires_at_ms, key).first;
+  e.by_expiry = by_expiry_.emplace(std::make_pair(e.expires_at_ms, issued_++), key).first;
   for (size_t i = 0; i < capped_keys; ++i) {
-    e.prefix[i] = prefixes_.try_emplace(peer.keys[i]).first;
-    Prefix& p = e.prefix[i]->second;
+    const auto [pit, fresh] = prefixes_.try_emplace(peer.keys[i]);
+    e.prefix[i] = pit;
+    Prefix& p = pit->second;
+    if (fresh && throttle[i].saved) {
+      p.logged_ms = throttle[i].logged_ms;
+      p.ever_logged = throttle[i].ever_logged;
+      p.unlogged_retired = throttle[i].unlogged_retired;
+    }
     e.older[i] = p.newest;
     (p.newest != nullptr ? p.newest->newer[i] : p.oldest) = &e;
     p.newest = &e;
     ++p.count;
     e.prefix_count = i + 1;  // linked so far: what EraseChallengeLocked unlinks
     // A call that retired challenges of a prefix reports them, at most once per prefix per
-    // interval (the narrowest that is due); the rest are counted into its next report.
+    // interval (the narrowest that is due); the rest are counted into its next report. A
+    // wall clock stepped back past the last event makes it due, not silent for that long.
     p.unlogged_retired += retired[i];
     if (retired[i] > 0 && c.retired_to_log == 0 &&
-        (!p.ever_logged || now - p.logged_ms >= options_.log_interval_ms)) {
+        (!p.ever_logged || now < p.logged_ms || now - p.logged_ms >= options_.log_interval_ms)) {
       c.retired_to_log = p.unlogged_retired;
       c.capped_by = i;
       p.unlogged_retired = 0;
@@ -148,7 +182,7 @@ Result<Challenge> SessionManager::IssueChallenge(ByteView device_id, const PeerK
       p.ever_logged = true;
     }
   }
-  DeviceChallenges& of_device = challenges_of_device_[device];
+  DeviceChallenges& of_device = challenges_of_device_[e.group];
   KRING_CHECK(of_device.count < kChallengesPerDevice);  // its oldest was retired above
   of_device.oldest_first[of_device.count++] = key;
   return c;
@@ -158,11 +192,14 @@ Status SessionManager::ConsumeChallenge(ByteView device_id, ByteView challenge) 
   std::lock_guard<std::mutex> lock(mu_);
   auto it = challenges_.find(Bytes(challenge.begin(), challenge.end()));
   if (it == challenges_.end()) return Unauthenticated("unknown or used challenge");
-  const Bytes owner = it->second.device_id;
+  // The group starts with the device id it was issued to.
+  const Bytes& group = it->second.group;
+  const bool owned = group.size() >= device_id.size() &&
+                     std::equal(device_id.begin(), device_id.end(), group.begin());
   const int64_t expiry = it->second.expires_at_ms;
   EraseChallengeLocked(it);
   if (expiry <= now_()) return Unauthenticated("challenge expired");
-  if (owner != Bytes(device_id.begin(), device_id.end())) {
+  if (device_id.size() != crypto::kIdBytes || !owned) {
     return Unauthenticated("challenge was issued to another device");
   }
   return {};

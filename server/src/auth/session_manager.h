@@ -10,7 +10,6 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -75,9 +74,12 @@ class SessionManager {
   // All methods are thread-safe.
   // A challenge for `device_id` requested from `peer` (KeysOfPeer of the caller's address).
   // Retires, in this order, the device's oldest challenge if it holds kChallengesPerDevice,
-  // and the oldest challenge of each of the peer's prefixes that holds its cap. Refused with
-  // RESOURCE_EXHAUSTED only while the whole table is full of live challenges and the caller
-  // retired none of its own; a refused call changes nothing.
+  // and the oldest challenge of each of the peer's prefixes that holds its cap. With the cap
+  // on, the device limit counts only the device's challenges issued to the caller's narrowest
+  // prefix (an IPv4 address, an IPv6 /64): a caller elsewhere who knows the device id cannot
+  // retire the device's own challenges. Refused with RESOURCE_EXHAUSTED only while the whole
+  // table is full of live challenges and the caller retired none of its own; a refused call
+  // changes nothing.
   Result<Challenge> IssueChallenge(ByteView device_id, const PeerKeys& peer);
   // Consumes the challenge whatever the outcome: a replay always fails.
   Status ConsumeChallenge(ByteView device_id, ByteView challenge);
@@ -105,10 +107,13 @@ class SessionManager {
     uint64_t unlogged_retired = 0;
   };
   using Prefixes = std::map<std::string, Prefix>;
-  using ByExpiry = std::set<std::pair<int64_t, const Bytes*>>;  // views of challenges_' keys
+  // (expiry, sequence number of issue) -> a view of the challenge's key in challenges_.
+  using ByExpiry = std::map<std::pair<int64_t, uint64_t>, const Bytes*>;
   struct Entry {
     const Bytes* challenge = nullptr;  // its key in challenges_
-    Bytes device_id;
+    // The device id, followed (with the cap on) by the caller's narrowest prefix key: the key
+    // of the device's group in challenges_of_device_.
+    Bytes group;
     int64_t expires_at_ms = 0;
     ByExpiry::iterator by_expiry;
     size_t prefix_count = 0;  // 0 without the cap
@@ -117,8 +122,8 @@ class SessionManager {
     std::array<Entry*, kMaxPeerKeys> newer{};
   };
   using Challenges = std::map<Bytes, Entry>;  // challenge -> its entry; nodes never move
-  // A device's outstanding challenges, oldest first (a few, for parallel sign-ins of one
-  // device); views of challenges_' keys.
+  // A device's outstanding challenges (with the cap on: those issued to one narrowest prefix),
+  // oldest first (a few, for parallel sign-ins of one device); views of challenges_' keys.
   struct DeviceChallenges {
     std::array<const Bytes*, kChallengesPerDevice> oldest_first{};
     size_t count = 0;
@@ -129,7 +134,7 @@ class SessionManager {
   void PurgeExpiredSessionsLocked(int64_t now);
   // Removes the challenge from every index: table, expiry order, its device's and prefixes'.
   void EraseChallengeLocked(Challenges::iterator it);
-  void ForgetChallengeLocked(const Bytes& device, const Bytes* challenge);
+  void ForgetChallengeLocked(const Bytes& group, const Bytes* challenge);
 
   const int64_t ttl_ms_;
   const Options options_;
@@ -138,6 +143,8 @@ class SessionManager {
   Challenges challenges_;
   // Every challenge by expiry, soonest first: purging the expired costs only what it removes.
   ByExpiry by_expiry_;
+  uint64_t issued_ = 0;  // sequence numbers for by_expiry_
+  // By Entry::group. Bounded by the table: a group is kept only while it holds a challenge.
   std::map<Bytes, DeviceChallenges> challenges_of_device_;
   Prefixes prefixes_;                  // empty when challenges_per_address is 0
   std::map<Bytes, Session> sessions_;  // H(token) -> session
