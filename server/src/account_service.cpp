@@ -193,8 +193,15 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
         return Status(StatusCode::kUnauthenticated, "unknown or revoked device",
                       device ? refusal::kDeviceRevoked : refusal::kDeviceUnknown);
       }
+      const PeerKeys peer = KeysOfPeer(ctx->peer());
       KRING_ASSIGN_OR_RETURN(auth::Challenge c,
-                             state_.sessions.IssueChallenge(View(req->device_id())));
+                             state_.sessions.IssueChallenge(View(req->device_id()), peer));
+      if (c.retired_to_log > 0) {
+        // As rate_limited: the prefix (an IPv4 address or an IPv6 prefix, never a whole IPv6
+        // address) and a count; nothing of the request, not the device.
+        log::Warn("challenges_capped",
+                  {{"peer", KeyText(peer.keys[c.capped_by])}, {"retired", c.retired_to_log}});
+      }
       resp->set_server_id(ToString(state_.key.server_id));
       resp->set_challenge(ToString(c.challenge));
       resp->set_expires_at_ms(c.expires_at_ms);

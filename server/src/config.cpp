@@ -60,6 +60,32 @@ Status ParseBurst(const std::string& v, Config& c) {
   return {};
 }
 
+// A count of challenges: digits only (no sign, space or exponent), min..1000000.
+bool ParseCount(const std::string& v, long long min, long long& out) {
+  if (v.empty() || v.size() > 7 || v.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  out = std::strtoll(v.c_str(), nullptr, 10);
+  return out >= min && out <= 1000000;
+}
+
+// Live challenges per address (IPv4 address, IPv6 /64): 0 (no cap) or 1..1000000.
+Status ParseChallengeCap(const std::string& v, Config& c) {
+  long long n = 0;
+  if (!ParseCount(v, 0, n)) {
+    return InvalidArgument("challenges per address must be 0 (no cap) or 1..1000000");
+  }
+  c.challenges_per_address = n;
+  return {};
+}
+
+Status ParseMaxChallenges(const std::string& v, Config& c) {
+  long long n = 0;
+  if (!ParseCount(v, 1, n)) return InvalidArgument("max challenges must be 1..1000000");
+  c.max_challenges = n;
+  return {};
+}
+
 Status CheckLogLevel(const std::string& v) {
   if (v == "debug" || v == "info" || v == "warn" || v == "error") return {};
   return InvalidArgument("log level must be debug, info, warn or error");
@@ -80,6 +106,10 @@ Status ApplyKey(const std::string& key, const std::string& value, Config& c) {
     return ParseRate(value, c);
   } else if (key == "unauthenticated_burst") {
     return ParseBurst(value, c);
+  } else if (key == "challenges_per_address") {
+    return ParseChallengeCap(value, c);
+  } else if (key == "max_challenges") {
+    return ParseMaxChallenges(value, c);
   } else if (key == "log_level") {
     KRING_RETURN_IF_ERROR(CheckLogLevel(value));
     c.log_level = value;
@@ -134,10 +164,18 @@ const char* Usage() {
          "  --unauthenticated-burst N  how many of those calls an address may make at once\n"
          "                             (default 100, scaled as the rate;\n"
          "                             env KRINGD_UNAUTHENTICATED_BURST)\n"
+         "  --challenges-per-address N live sign-in challenges per client address (IPv4\n"
+         "                             address, IPv6 /64; a /56 4 times as many, a /48 16\n"
+         "                             times); a new one retires that address's oldest\n"
+         "                             (default 128; 0 = no cap;\n"
+         "                             env KRINGD_CHALLENGES_PER_ADDRESS)\n"
+         "  --max-challenges N         live sign-in challenges in all (default 100000;\n"
+         "                             env KRINGD_MAX_CHALLENGES)\n"
          "  --tls-cert PATH --tls-key PATH   serve TLS\n"
          "  --config PATH              key = value file (listen, data_dir, db, "
          "session_ttl_seconds, retention_sweep_seconds, unauthenticated_rate, "
-         "unauthenticated_burst, log_level, tls_cert, tls_key)\n"
+         "unauthenticated_burst, challenges_per_address, max_challenges, log_level, tls_cert, "
+         "tls_key)\n"
          "  --help, --version\n";
 }
 
@@ -159,6 +197,12 @@ Result<Config> ParseConfig(int argc, char** argv) {
   }
   if (const char* v = std::getenv("KRINGD_UNAUTHENTICATED_BURST")) {
     KRING_RETURN_IF_ERROR(ParseBurst(v, c).WithContext("KRINGD_UNAUTHENTICATED_BURST: "));
+  }
+  if (const char* v = std::getenv("KRINGD_CHALLENGES_PER_ADDRESS")) {
+    KRING_RETURN_IF_ERROR(ParseChallengeCap(v, c).WithContext("KRINGD_CHALLENGES_PER_ADDRESS: "));
+  }
+  if (const char* v = std::getenv("KRINGD_MAX_CHALLENGES")) {
+    KRING_RETURN_IF_ERROR(ParseMaxChallenges(v, c).WithContext("KRINGD_MAX_CHALLENGES: "));
   }
 
   for (int i = 1; i < argc; ++i) {
@@ -184,6 +228,8 @@ Result<Config> ParseConfig(int argc, char** argv) {
                                                   "--retention-sweep-seconds",
                                                   "--unauthenticated-rate",
                                                   "--unauthenticated-burst",
+                                                  "--challenges-per-address",
+                                                  "--max-challenges",
                                                   "--tls-cert",
                                                   "--tls-key"};
     bool known = false;
@@ -216,6 +262,10 @@ Result<Config> ParseConfig(int argc, char** argv) {
       KRING_RETURN_IF_ERROR(ParseRate(value, c));
     } else if (name == "--unauthenticated-burst") {
       KRING_RETURN_IF_ERROR(ParseBurst(value, c));
+    } else if (name == "--challenges-per-address") {
+      KRING_RETURN_IF_ERROR(ParseChallengeCap(value, c));
+    } else if (name == "--max-challenges") {
+      KRING_RETURN_IF_ERROR(ParseMaxChallenges(value, c));
     } else if (name == "--tls-cert") {
       c.tls_cert = value;
     } else if (name == "--tls-key") {

@@ -21,6 +21,11 @@ struct Config {
   // (rate_limiter.h). Rate 0: no limit. Defaults: docs/operations.md.
   double unauthenticated_rate = 20;
   int64_t unauthenticated_burst = 100;
+  // Live sign-in challenges per client address (IPv4 address, IPv6 /64; a /56 and /48 get it
+  // scaled by kWiderScale): at the cap a new one retires that address's oldest. 0: no cap.
+  int64_t challenges_per_address = 128;
+  // Live sign-in challenges in all (SessionManager::kMaxChallenges by default).
+  int64_t max_challenges = 100000;
   std::string tls_cert;
   std::string tls_key;
   bool show_help = false;

@@ -168,8 +168,11 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config) {
   RateLimiter::Options limit;
   limit.rate = config.unauthenticated_rate;
   limit.burst = config.unauthenticated_burst;
+  auth::SessionManager::Options challenges;
+  challenges.max_challenges = static_cast<size_t>(config.max_challenges);
+  challenges.challenges_per_address = static_cast<size_t>(config.challenges_per_address);
   impl->state = std::make_unique<ServerState>(std::move(key), std::move(store),
-                                              config.session_ttl_seconds, limit);
+                                              config.session_ttl_seconds, limit, challenges);
   impl->account_service = MakeAccountService(*impl->state);
   impl->sync_service = MakeSyncService(*impl->state);
 
@@ -200,11 +203,21 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config) {
   impl->sweeper = std::thread([raw = impl.get(), s = config.retention_sweep_seconds] {
     raw->SweepLoop(std::chrono::seconds(s));
   });
+  // The docs' bound on retiring an honest challenge relies on the cap staying above the burst:
+  // one burst of sign-ins from an address must not retire its own.
+  if (config.unauthenticated_rate > 0 && config.challenges_per_address > 0 &&
+      config.challenges_per_address <= config.unauthenticated_burst) {
+    log::Warn("challenge_cap_not_above_burst",
+              {{"challenges_per_address", config.challenges_per_address},
+               {"unauthenticated_burst", config.unauthenticated_burst}});
+  }
   log::Info("serving", {{"port", int64_t{impl->port}},
                         {"server_id", Hex(impl->state->key.server_id)},
                         {"tls", !config.tls_cert.empty()},
                         {"unauthenticated_rate", FormatRate(config.unauthenticated_rate)},
-                        {"unauthenticated_burst", config.unauthenticated_burst}});
+                        {"unauthenticated_burst", config.unauthenticated_burst},
+                        {"challenges_per_address", config.challenges_per_address},
+                        {"max_challenges", config.max_challenges}});
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 

@@ -14,11 +14,12 @@ namespace kring::server {
 
 struct ServerState {
   ServerState(ServerKey k, std::unique_ptr<storage::Store> s, int64_t session_ttl_seconds,
-              const RateLimiter::Options& unauthenticated_limit)
+              const RateLimiter::Options& unauthenticated_limit,
+              const auth::SessionManager::Options& challenge_limit)
       : key(std::move(k)),
         receipts(key.secret_key),
         store(std::move(s)),
-        sessions(session_ttl_seconds),
+        sessions(session_ttl_seconds, challenge_limit),
         unauthenticated(unauthenticated_limit) {}
   // Declared in dependency order: the store goes first when destroyed, and draining its queued
   // writes completes pushes through `receipts` and `pokes`, which must still exist then.

@@ -106,6 +106,58 @@ TEST_CASE("bad unauthenticated limits are refused with a clear error", "[config]
   CHECK(c.status().message() == "config line 1: unauthenticated burst must be 1..1000000 calls");
 }
 
+TEST_CASE("the challenge caps default to 128 per address and 100,000 in all", "[config]") {
+  auto c = Parse({});
+  REQUIRE(c.ok());
+  CHECK(c->challenges_per_address == 128);
+  CHECK(c->max_challenges == 100000);
+  const std::string usage = Usage();
+  CHECK(usage.find("--challenges-per-address") != std::string::npos);
+  CHECK(usage.find("--max-challenges") != std::string::npos);
+  c = Parse({"--config", KRING_SOURCE_DIR "/deploy/kringd.conf.example"});
+  REQUIRE(c.ok());
+  CHECK(c->challenges_per_address == 128);
+  CHECK(c->max_challenges == 100000);
+}
+
+TEST_CASE("the challenge caps are set by flag, config file and environment", "[config]") {
+  auto c = Parse({"--challenges-per-address", "0", "--max-challenges=20"});
+  REQUIRE(c.ok());
+  CHECK(c->challenges_per_address == 0);  // no cap
+  CHECK(c->max_challenges == 20);
+  test::TempDir dir;
+  const std::string file = dir.path() + "/kringd.conf";
+  std::ofstream(file) << "challenges_per_address = 16\nmax_challenges = 5000\n";
+  c = Parse({"--config", file});
+  REQUIRE(c.ok());
+  CHECK(c->challenges_per_address == 16);
+  CHECK(c->max_challenges == 5000);
+  ::setenv("KRINGD_CHALLENGES_PER_ADDRESS", "32", 1);
+  ::setenv("KRINGD_MAX_CHALLENGES", "6000", 1);
+  c = Parse({"--config", file, "--max-challenges", "7000"});
+  CHECK((c.ok() && c->challenges_per_address == 32 && c->max_challenges == 7000));
+  ::setenv("KRINGD_CHALLENGES_PER_ADDRESS", "many", 1);
+  auto bad = Parse({});
+  CHECK_FALSE(bad.ok());
+  CHECK(bad.status().message().find("KRINGD_CHALLENGES_PER_ADDRESS") != std::string::npos);
+  ::unsetenv("KRINGD_CHALLENGES_PER_ADDRESS");
+  ::unsetenv("KRINGD_MAX_CHALLENGES");
+
+  for (const char* cap : {"-1", "abc", "", "1000001", "1e3", "+5", " 5", "5 ", "0x10", "1.5"}) {
+    INFO(cap);
+    auto r = Parse({"--challenges-per-address", cap});
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message() == "challenges per address must be 0 (no cap) or 1..1000000");
+  }
+  for (const char* max : {"0", "-1", "1000001", "+5", "99999999999999999999"}) {
+    INFO(max);
+    auto r = Parse({"--max-challenges", max});
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message() == "max challenges must be 1..1000000");
+  }
+  CHECK_THROWS(test::TestServer({"--max-challenges", "0"}));
+}
+
 TEST_CASE("kringd does not start with a bad unauthenticated limit", "[config]") {
   CHECK_THROWS(test::TestServer({"--unauthenticated-rate", "-1"}));
   CHECK_THROWS(test::TestServer({"--unauthenticated-burst", "0"}));

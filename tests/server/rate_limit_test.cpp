@@ -1,7 +1,9 @@
-// kringd's per-address limit of the calls that need no session, as a client on 127.0.0.1 or
-// [::1] meets it, and the log lines it leaves.
+// kringd's per-address limit of the calls that need no session, and its per-address cap of live
+// sign-in challenges, as clients on 127.0.0.1, [::1] (or, in netns_test.sh's namespace, in
+// 2001:db8::/32) meet them, and the log lines they leave.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <regex>
@@ -94,6 +96,70 @@ bool CanBindV6(const char* address) {
 }
 
 constexpr const char* kNoIpv6 = "skipped: this host cannot bind an IPv6 socket to ::1";
+
+// kringd's lines of one event so far.
+std::vector<std::string> EventLines(const TestServer& server, const std::string& event) {
+  std::vector<std::string> lines;
+  std::istringstream in(server.log());
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"event\":\"" + event + "\"") != std::string::npos) lines.push_back(line);
+  }
+  return lines;
+}
+
+// A `challenges_capped` line: nothing but the prefix and the count.
+bool IsCappedLine(const std::string& line, const std::string& peer, int retired) {
+  const std::regex form(
+      "\\{\"ts_ms\":[0-9]+,\"level\":\"warn\",\"event\":\"challenges_capped\","
+      "\"peer\":\"([^\"]*)\",\"retired\":([0-9]+)\\}");
+  std::smatch m;
+  return std::regex_match(line, m, form) && m[1] == peer && m[2] == std::to_string(retired);
+}
+
+// `n` accounts with published chains (published through `c`), for challenges of their own.
+std::vector<TestAccount> PublishedAccounts(Client& c, size_t n) {
+  std::vector<TestAccount> accounts;
+  for (size_t i = 0; i < n; ++i) {
+    accounts.push_back(NewAccount());
+    REQUIRE(Publish(c, accounts.back()).ok());
+  }
+  return accounts;
+}
+
+struct Asked {
+  const TestAccount* account;
+  v1::ChallengeResponse challenge;
+  grpc::Status status;
+};
+
+// An attacker's client asks for 4 challenges for each of `accounts` (a device holds at most 4)
+// and signs in with none of them.
+void AskChallenges(Client& c, const std::vector<TestAccount>& accounts, size_t first, size_t count,
+                   std::vector<Asked>& out) {
+  for (size_t i = first; i < first + count; ++i) {
+    for (int k = 0; k < 4; ++k) {
+      Asked a{&accounts[i], {}, {}};
+      a.status = GetChallenge(c, accounts[i].device_id, &a.challenge);
+      out.push_back(std::move(a));
+    }
+  }
+}
+
+int Refused(const std::vector<Asked>& asked) {
+  int refused = 0;
+  for (const Asked& a : asked) {
+    if (a.status.ok()) continue;
+    ++refused;
+    CHECK(a.status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+    CHECK(a.status.error_message() == "too many outstanding challenges");
+  }
+  return refused;
+}
+
+grpc::Status SignInWith(Client& c, const Asked& a) {
+  v1::SignInResponse session;
+  return c.account->SignIn(Ctx().get(), SignInRequestFor(*a.account, a.challenge), &session);
+}
 
 }  // namespace
 
@@ -203,6 +269,116 @@ TEST_CASE("five IPv6 clients in five /64s of one /56 are held to the /56, logged
   CHECK(GetServerInfo(other).ok());
 }
 
+TEST_CASE("one address cannot fill the sign-in challenge table, and its own devices still sign in",
+          "[rate_limit]") {
+  // The caller from another address is on [::1]; without IPv6 only that part is skipped.
+  const bool v6_here = CanBindV6("::1");
+  if (!v6_here) WARN(kNoIpv6);
+  // A table of 12 challenges; the address 127.0.0.1 asks for 16. Without the cap (0: as before
+  // it) it fills the table and a caller from another address cannot sign in.
+  for (const char* cap : {"0", "3"}) {
+    INFO("--challenges-per-address " << cap);
+    TestServer server({"--listen", v6_here ? "[::]:0" : "127.0.0.1:0", "--max-challenges", "12",
+                       "--challenges-per-address", cap},
+                      TestServer::Log::kCapture);
+    const std::string port = server.address().substr(server.address().rfind(':') + 1);
+    Client v4("127.0.0.1:" + port);
+    std::unique_ptr<Client> v6 = v6_here ? std::make_unique<Client>("[::1]:" + port) : nullptr;
+    const std::vector<TestAccount> accounts = PublishedAccounts(v4, 4);
+    std::vector<Asked> flood;
+    AskChallenges(v4, accounts, 0, 4, flood);
+    if (std::string(cap) == "0") {
+      CHECK(Refused(flood) == 4);
+      TestAccount honest = NewAccount();
+      REQUIRE(Publish(v4, honest).ok());
+      v1::ChallengeResponse ch;
+      CHECK(GetChallenge(v4, honest.device_id, &ch).error_code() ==
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+      if (v6 != nullptr) {
+        const grpc::Status locked_out = GetChallenge(*v6, honest.device_id, &ch);
+        CHECK(locked_out.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+      }
+      continue;
+    }
+    // Every call got a challenge, but 127.0.0.1 holds only its 3 newest.
+    CHECK(Refused(flood) == 0);
+    // A device from another address signs in.
+    if (v6 != nullptr) MakeAccount(*v6);
+    // So does one behind the capped address: its challenge retires that address's oldest.
+    MakeAccount(v4);
+    // The oldest the address held were retired: signing in with them is refused; with the
+    // newest it works.
+    const grpc::Status retired = SignInWith(v4, flood.front());
+    CHECK(retired.error_code() == grpc::StatusCode::UNAUTHENTICATED);
+    CHECK(retired.error_message() == "unknown or used challenge");
+    CHECK(SignInWith(v4, flood.back()).ok());
+    // Logged once (the log window is a minute), under the address, with nothing else.
+    const std::vector<std::string> lines = EventLines(server, "challenges_capped");
+    REQUIRE(lines.size() == 1);
+    CHECK(IsCappedLine(lines[0], "127.0.0.1", 1));
+    const std::string log = server.log();
+    for (const Asked& a : flood) {
+      CHECK(log.find(Hex(a.account->device_id)) == std::string::npos);
+      CHECK(log.find(Hex(ToBytes(a.challenge.challenge()))) == std::string::npos);
+    }
+  }
+}
+
+// Hidden, as the test above: it needs 2001:db8:a:1::1 .. :5::1 (five /64s of one /56) and
+// 2001:db8:b:1::1, 2001:db8:c:1::1, 2001:db8:d:1::1 (three more /48s), from netns_test.sh.
+TEST_CASE("callers from a few IPv6 prefixes cannot lock a caller from another out of signing in",
+          "[.][netns]") {
+  if (!CanBindV6("2001:db8:d:1::1")) {
+    FAIL("2001:db8:d:1::1 is not a local address: run this test through netns_test.sh");
+  }
+  // A table of 16 challenges. Seven /64s in three /48s ask for 56; without the cap (0: as
+  // before it) they fill the table. With 2 per /64 (8 per /56, 32 per /48) they hold 12: the
+  // /56 2001:db8:a::/56 its 8, the other two /64s 2 each.
+  for (const char* cap : {"0", "2"}) {
+    INFO("--challenges-per-address " << cap);
+    TestServer server(
+        {"--listen", "[::]:0", "--max-challenges", "16", "--challenges-per-address", cap},
+        TestServer::Log::kCapture);
+    const std::string port = server.address().substr(server.address().rfind(':') + 1);
+    auto dial = [&](const std::string& host) {
+      return std::make_unique<Client>("[" + host + "]:" + port);
+    };
+    std::vector<std::unique_ptr<Client>> attackers;
+    for (int n = 1; n <= 5; ++n)
+      attackers.push_back(dial("2001:db8:a:" + std::to_string(n) + "::1"));
+    attackers.push_back(dial("2001:db8:b:1::1"));
+    attackers.push_back(dial("2001:db8:c:1::1"));
+    const std::unique_ptr<Client> honest = dial("2001:db8:d:1::1");
+    const std::vector<TestAccount> accounts = PublishedAccounts(*honest, 2 * attackers.size());
+    std::vector<Asked> flood;
+    for (size_t n = 0; n < attackers.size(); ++n)
+      AskChallenges(*attackers[n], accounts, 2 * n, 2, flood);
+    if (std::string(cap) == "0") {
+      CHECK(Refused(flood) == 56 - 16);
+      TestAccount locked_out = NewAccount();
+      REQUIRE(Publish(*honest, locked_out).ok());
+      v1::ChallengeResponse ch;
+      CHECK(GetChallenge(*honest, locked_out.device_id, &ch).error_code() ==
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+      continue;
+    }
+    CHECK(Refused(flood) == 0);
+    // The honest caller from the fourth /48 signs in; so does one from the capped /56.
+    MakeAccount(*honest);
+    MakeAccount(*attackers[4]);
+    // The fifth /64 of the /56, under its own cap, retired challenges of the others: logged
+    // under the /56. No line names a whole address.
+    const std::vector<std::string> lines = EventLines(server, "challenges_capped");
+    CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string& l) {
+            return IsCappedLine(l, "2001:db8:a::/56", 1);
+          }) == 1);
+    for (const std::string& l : lines) CHECK(l.find("::1\"") == std::string::npos);
+    CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string& l) {
+            return IsCappedLine(l, "2001:db8:b:1::/64", 1);
+          }) == 1);
+  }
+}
+
 TEST_CASE(
     "calls without a session from one address are refused after the burst, and change "
     "nothing",
@@ -295,6 +471,56 @@ TEST_CASE(
   CHECK_FALSE(session.session_token().empty());
   v1::ListCasesResponse cases;
   CHECK(c.sync->ListCases(Ctx(session.session_token()).get(), {}, &cases).ok());
+}
+
+TEST_CASE("a caller on another address cannot retire a device's challenge by asking for its id",
+          "[rate_limit]") {
+  if (!CanBindV6("::1")) {
+    WARN(kNoIpv6);
+    return;
+  }
+  // Device ids are public (account chains). The victim on 127.0.0.1 gets a challenge; someone on
+  // ::1 asks for 8 for the victim's device before the victim signs in.
+  TestServer server({"--listen", "[::]:0"}, TestServer::Log::kCapture);
+  const std::string port = server.address().substr(server.address().rfind(':') + 1);
+  Client home("127.0.0.1:" + port);
+  Client elsewhere("[::1]:" + port);
+  const std::vector<TestAccount> victim = PublishedAccounts(home, 1);
+  Asked mine{&victim[0], {}, {}};
+  REQUIRE(GetChallenge(home, victim[0].device_id, &mine.challenge).ok());
+  std::vector<Asked> theirs;
+  AskChallenges(elsewhere, victim, 0, 1, theirs);
+  AskChallenges(elsewhere, victim, 0, 1, theirs);
+  CHECK(Refused(theirs) == 0);
+  CHECK(SignInWith(home, mine).ok());
+  // The caller elsewhere retired only its own: its oldest is gone, its newest works.
+  CHECK(SignInWith(elsewhere, theirs.front()).error_message() == "unknown or used challenge");
+  CHECK(SignInWith(elsewhere, theirs.back()).ok());
+  CHECK(EventLines(server, "challenges_capped").empty());
+}
+
+TEST_CASE("kringd warns at start-up when the challenge cap is not above the burst",
+          "[rate_limit]") {
+  // A cap at or below the burst lets one burst of an office's sign-ins retire its own.
+  {
+    TestServer server({"--unauthenticated-rate", "20", "--challenges-per-address", "100"},
+                      TestServer::Log::kCapture);
+    const std::vector<std::string> lines = EventLines(server, "challenge_cap_not_above_burst");
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].find("\"level\":\"warn\"") != std::string::npos);
+    CHECK(lines[0].find("\"challenges_per_address\":100") != std::string::npos);
+    CHECK(lines[0].find("\"unauthenticated_burst\":100") != std::string::npos);
+  }
+  // Not with the defaults, above the burst, without the cap, or without the rate limit (the
+  // test harness turns it off).
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--unauthenticated-rate", "20"},
+        {"--unauthenticated-rate", "20", "--challenges-per-address", "101"},
+        {"--unauthenticated-rate", "20", "--challenges-per-address", "0"},
+        {"--challenges-per-address", "10"}}) {
+    TestServer server(args, TestServer::Log::kCapture);
+    CHECK(EventLines(server, "challenge_cap_not_above_burst").empty());
+  }
 }
 
 }  // namespace kring::test

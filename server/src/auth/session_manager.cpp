@@ -1,5 +1,6 @@
 #include "auth/session_manager.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "kring/common/crypto.h"
@@ -23,52 +24,167 @@ int64_t NowMs() {
       .count();
 }
 
-void SessionManager::ForgetChallengeLocked(const Bytes& device, const Bytes& challenge) {
-  auto it = challenges_of_device_.find(device);
-  if (it == challenges_of_device_.end()) return;
-  auto& list = it->second;
-  for (auto c = list.begin(); c != list.end(); ++c) {
-    if (*c == challenge) {
-      list.erase(c);
-      break;
-    }
-  }
-  if (list.empty()) challenges_of_device_.erase(it);
+SessionManager::Options SessionManager::InRange(Options o) {
+  o.max_challenges = std::max<size_t>(o.max_challenges, 1);
+  // The config allows up to 1,000,000; clamped so that the widest cap cannot overflow.
+  o.challenges_per_address = std::min<size_t>(o.challenges_per_address, 1'000'000);
+  return o;
 }
 
-void SessionManager::PurgeExpiredLocked(int64_t now) {
-  for (auto it = challenges_.begin(); it != challenges_.end();) {
-    if (it->second.second <= now) {
-      ForgetChallengeLocked(it->second.first, it->first);
-      it = challenges_.erase(it);
-    } else {
-      ++it;
-    }
+SessionManager::SessionManager(int64_t session_ttl_seconds, const Options& options, NowFn now)
+    : ttl_ms_(session_ttl_seconds * 1000), options_(InRange(options)), now_(std::move(now)) {}
+
+void SessionManager::ForgetChallengeLocked(const Bytes& group, const Bytes* challenge) {
+  auto it = challenges_of_device_.find(group);
+  if (it == challenges_of_device_.end()) return;
+  DeviceChallenges& mine = it->second;
+  const auto first = mine.oldest_first.begin();
+  const auto last = first + static_cast<std::ptrdiff_t>(mine.count);
+  const auto found = std::find(first, last, challenge);
+  if (found == last) return;
+  std::move(found + 1, last, found);  // keeps the order
+  if (--mine.count == 0) challenges_of_device_.erase(it);
+}
+
+void SessionManager::EraseChallengeLocked(Challenges::iterator it) {
+  Entry& e = it->second;
+  by_expiry_.erase(e.by_expiry);
+  for (size_t i = 0; i < e.prefix_count; ++i) {
+    Prefix& p = e.prefix[i]->second;
+    (e.older[i] != nullptr ? e.older[i]->newer[i] : p.oldest) = e.newer[i];
+    (e.newer[i] != nullptr ? e.newer[i]->older[i] : p.newest) = e.older[i];
+    // A prefix is kept only while it holds a challenge: the prefixes never outnumber
+    // kMaxPeerKeys times the table, whatever the addresses.
+    if (--p.count == 0) prefixes_.erase(e.prefix[i]);
   }
+  ForgetChallengeLocked(e.group, &it->first);
+  challenges_.erase(it);
+}
+
+void SessionManager::PurgeExpiredChallengesLocked(int64_t now) {
+  // Soonest expiry first, whatever the order of issue (the wall clock may step back).
+  while (!by_expiry_.empty() && by_expiry_.begin()->first.first <= now) {
+    EraseChallengeLocked(challenges_.find(*by_expiry_.begin()->second));
+  }
+}
+
+void SessionManager::PurgeExpiredSessionsLocked(int64_t now) {
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     it = it->second.expires_at_ms <= now ? sessions_.erase(it) : std::next(it);
   }
 }
 
-Result<Challenge> SessionManager::IssueChallenge(ByteView device_id) {
+Result<Challenge> SessionManager::IssueChallenge(ByteView device_id, const PeerKeys& peer) {
   if (device_id.size() != crypto::kIdBytes) return InvalidArgument("device_id must be 16 bytes");
-  int64_t now = NowMs();
-  Challenge c{crypto::RandomBytes(32), now + kChallengeTtlMs};
-  Bytes device(device_id.begin(), device_id.end());
+  // KeysOfPeer makes 1 to kMaxPeerKeys keys: a peer with none is a bug, not one to let through.
+  KRING_CHECK(peer.count >= 1 && peer.count <= kMaxPeerKeys);
+  Challenge c;
+  c.challenge = crypto::RandomBytes(32);
+  const size_t capped_keys = options_.challenges_per_address > 0 ? peer.count : 0;
+  // With the cap on, a device's challenges are limited per caller's narrowest prefix: a caller
+  // can retire only those issued to its own prefix, not a device's elsewhere.
+  Bytes group;
+  group.reserve(device_id.size() + (capped_keys > 0 ? peer.keys[0].size() : 0));
+  group.assign(device_id.begin(), device_id.end());
+  if (capped_keys > 0) group.insert(group.end(), peer.keys[0].begin(), peer.keys[0].end());
   std::lock_guard<std::mutex> lock(mu_);
-  // A device holds at most a few outstanding challenges; a new one retires the oldest, so one
-  // device cannot fill the table.
-  std::deque<Bytes>& mine = challenges_of_device_[device];
-  if (mine.size() >= kChallengesPerDevice) {
-    challenges_.erase(mine.front());
-    mine.pop_front();
+  const int64_t now = now_();
+  c.expires_at_ms = now + kChallengeTtlMs;
+  // Only live challenges count, towards the table and towards each prefix's cap.
+  PurgeExpiredChallengesLocked(now);
+  auto cap = [&](size_t i) {
+    return options_.challenges_per_address * static_cast<size_t>(kWiderScale[i]);
+  };
+  // A caller that retires one of its own makes room for the new one; only one that would add
+  // to a full table is refused, before anything changes (it retires nothing, adds nothing).
+  const auto mine = challenges_of_device_.find(group);
+  const bool device_full =
+      mine != challenges_of_device_.end() && mine->second.count >= kChallengesPerDevice;
+  bool retires_own = device_full;
+  for (size_t i = 0; i < capped_keys && !retires_own; ++i) {
+    const auto p = prefixes_.find(peer.keys[i]);
+    retires_own = p != prefixes_.end() && p->second.count >= cap(i);
   }
-  if (challenges_.size() >= kMaxChallenges) PurgeExpiredLocked(now);
-  if (challenges_.size() >= kMaxChallenges) {
+  if (challenges_.size() >= options_.max_challenges && !retires_own) {
     return Status(StatusCode::kResourceExhausted, "too many outstanding challenges");
   }
-  challenges_[c.challenge] = {device, c.expires_at_ms};
-  mine.push_back(c.challenge);
+  // Retiring may forget one of the caller's prefixes with its last challenge, and with it the
+  // state of its log throttle: kept aside here, and given back to the prefix when the new
+  // challenge recreates it (with a cap of 1 every capped call does), so the log stays at one
+  // event per interval.
+  struct Throttle {
+    bool saved = false;
+    int64_t logged_ms = 0;
+    bool ever_logged = false;
+    uint64_t unlogged_retired = 0;
+  };
+  std::array<Throttle, kMaxPeerKeys> throttle{};
+  auto retire = [&](const Bytes* challenge) {
+    const auto it = challenges_.find(*challenge);
+    const Entry& gone = it->second;
+    for (size_t i = 0; i < gone.prefix_count && i < capped_keys; ++i) {
+      const Prefixes::iterator p = gone.prefix[i];  // keys[i] is of the same width
+      if (p->second.count == 1 && p->first == peer.keys[i]) {
+        throttle[i] = {true, p->second.logged_ms, p->second.ever_logged,
+                       p->second.unlogged_retired};
+      }
+    }
+    EraseChallengeLocked(it);
+  };
+  // A device holds at most a few outstanding challenges (with the cap on, per narrowest prefix,
+  // whose cap bounds the rest); a new one retires the oldest, so one device cannot fill the
+  // table. Its challenges share all of the caller's prefixes: this never empties one of them.
+  if (device_full) retire(mine->second.oldest_first[0]);  // leaves 3: `mine` stays
+  // So does an address prefix at its cap, narrowest first: the caller churns its own network's
+  // challenges and cannot take more of the table than its cap, while a device there that asks
+  // again always gets one (docs/threat-model.md).
+  std::array<uint64_t, kMaxPeerKeys> retired{};
+  for (size_t i = 0; i < capped_keys; ++i) {
+    for (auto p = prefixes_.find(peer.keys[i]); p != prefixes_.end() && p->second.count >= cap(i);
+         p = prefixes_.find(peer.keys[i])) {  // erasing the prefix's last challenge erases it
+      retire(p->second.oldest->challenge);
+      ++retired[i];
+    }
+  }
+  KRING_CHECK(challenges_.size() < options_.max_challenges);
+  const auto [it, inserted] = challenges_.try_emplace(c.challenge);
+  KRING_CHECK(inserted);  // 32 random bytes
+  const Bytes* key = &it->first;
+  Entry& e = it->second;
+  e.challenge = key;
+  e.group = std::move(group);
+  e.expires_at_ms = c.expires_at_ms;
+  e.by_expiry = by_expiry_.emplace(std::make_pair(e.expires_at_ms, issued_++), key).first;
+  for (size_t i = 0; i < capped_keys; ++i) {
+    const auto [pit, fresh] = prefixes_.try_emplace(peer.keys[i]);
+    e.prefix[i] = pit;
+    Prefix& p = pit->second;
+    if (fresh && throttle[i].saved) {
+      p.logged_ms = throttle[i].logged_ms;
+      p.ever_logged = throttle[i].ever_logged;
+      p.unlogged_retired = throttle[i].unlogged_retired;
+    }
+    e.older[i] = p.newest;
+    (p.newest != nullptr ? p.newest->newer[i] : p.oldest) = &e;
+    p.newest = &e;
+    ++p.count;
+    e.prefix_count = i + 1;  // linked so far: what EraseChallengeLocked unlinks
+    // A call that retired challenges of a prefix reports them, at most once per prefix per
+    // interval (the narrowest that is due); the rest are counted into its next report. A
+    // wall clock stepped back past the last event makes it due, not silent for that long.
+    p.unlogged_retired += retired[i];
+    if (retired[i] > 0 && c.retired_to_log == 0 &&
+        (!p.ever_logged || now < p.logged_ms || now - p.logged_ms >= options_.log_interval_ms)) {
+      c.retired_to_log = p.unlogged_retired;
+      c.capped_by = i;
+      p.unlogged_retired = 0;
+      p.logged_ms = now;
+      p.ever_logged = true;
+    }
+  }
+  DeviceChallenges& of_device = challenges_of_device_[e.group];
+  KRING_CHECK(of_device.count < kChallengesPerDevice);  // its oldest was retired above
+  of_device.oldest_first[of_device.count++] = key;
   return c;
 }
 
@@ -76,23 +192,36 @@ Status SessionManager::ConsumeChallenge(ByteView device_id, ByteView challenge) 
   std::lock_guard<std::mutex> lock(mu_);
   auto it = challenges_.find(Bytes(challenge.begin(), challenge.end()));
   if (it == challenges_.end()) return Unauthenticated("unknown or used challenge");
-  auto [owner, expiry] = std::move(it->second);
-  ForgetChallengeLocked(owner, it->first);
-  challenges_.erase(it);
-  if (expiry <= NowMs()) return Unauthenticated("challenge expired");
-  if (owner != Bytes(device_id.begin(), device_id.end())) {
+  // The group starts with the device id it was issued to.
+  const Bytes& group = it->second.group;
+  const bool owned = group.size() >= device_id.size() &&
+                     std::equal(device_id.begin(), device_id.end(), group.begin());
+  const int64_t expiry = it->second.expires_at_ms;
+  EraseChallengeLocked(it);
+  if (expiry <= now_()) return Unauthenticated("challenge expired");
+  if (device_id.size() != crypto::kIdBytes || !owned) {
     return Unauthenticated("challenge was issued to another device");
   }
   return {};
 }
 
+size_t SessionManager::challenge_count() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return challenges_.size();
+}
+
+size_t SessionManager::tracked_prefixes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return prefixes_.size();
+}
+
 Result<IssuedSession> SessionManager::CreateSession(Session session) {
-  int64_t now = NowMs();
   Bytes raw = crypto::RandomBytes(kTokenBytes);
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t now = now_();
   IssuedSession issued{Hex(raw), now + ttl_ms_};
   session.expires_at_ms = issued.expires_at_ms;
-  std::lock_guard<std::mutex> lock(mu_);
-  if (sessions_.size() >= kMaxSessions) PurgeExpiredLocked(now);
+  if (sessions_.size() >= kMaxSessions) PurgeExpiredSessionsLocked(now);
   if (sessions_.size() >= kMaxSessions) {
     return Status(StatusCode::kResourceExhausted, "too many sessions");
   }
@@ -111,7 +240,7 @@ Result<Session> SessionManager::Authenticate(std::string_view authorization) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = sessions_.find(h);
   if (it == sessions_.end()) return Unauthenticated("unknown session");
-  if (it->second.expires_at_ms <= NowMs()) {
+  if (it->second.expires_at_ms <= now_()) {
     sessions_.erase(it);
     return Unauthenticated("session expired");
   }

@@ -5,15 +5,19 @@
 // presented token is never compared byte by byte with a stored secret.
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "kring/common/bytes.h"
 #include "kring/common/status.h"
+
+#include "rate_limiter.h"
 
 namespace kring::server::auth {
 
@@ -27,6 +31,12 @@ struct Session {
 struct Challenge {
   Bytes challenge;
   int64_t expires_at_ms = 0;
+  // > 0: issuing it retired the oldest challenges of one of the caller's address prefixes,
+  // peer.keys[capped_by], which was at its cap; the caller logs one event for that prefix now,
+  // counting the challenges so retired since its last event. At most one per prefix per
+  // SessionManager::Options::log_interval_ms (while the prefix holds challenges).
+  uint64_t retired_to_log = 0;
+  size_t capped_by = 0;
 };
 
 struct IssuedSession {
@@ -38,14 +48,39 @@ int64_t NowMs();
 
 class SessionManager {
  public:
+  using NowFn = std::function<int64_t()>;  // milliseconds since the Unix epoch
+
   static constexpr int64_t kChallengeTtlMs = 60'000;
   static constexpr size_t kMaxChallenges = 100'000;
   static constexpr size_t kMaxSessions = 1'000'000;
+  // Live challenges per IPv4 address or IPv6 /64 by default; a /56 and a /48 get kWiderScale
+  // times as many (512, 2048). Why these: docs/operations.md.
+  static constexpr size_t kDefaultChallengesPerAddress = 128;
 
-  explicit SessionManager(int64_t session_ttl_seconds) : ttl_ms_(session_ttl_seconds * 1000) {}
+  struct Options {
+    size_t max_challenges = kMaxChallenges;  // live challenges in all (>= 1)
+    // Live challenges per narrowest key of KeysOfPeer (an IPv4 address, an IPv6 /64), times
+    // kWiderScale[i] for keys[i]; 0: no cap. At the cap a new challenge retires the oldest of
+    // that prefix: the caller churns its own network's entries, and never gets a refusal for
+    // it.
+    size_t challenges_per_address = kDefaultChallengesPerAddress;
+    int64_t log_interval_ms = 60'000;  // per prefix
+  };
+
+  explicit SessionManager(int64_t session_ttl_seconds)
+      : SessionManager(session_ttl_seconds, Options{}) {}
+  SessionManager(int64_t session_ttl_seconds, const Options& options, NowFn now = NowMs);
 
   // All methods are thread-safe.
-  Result<Challenge> IssueChallenge(ByteView device_id);
+  // A challenge for `device_id` requested from `peer` (KeysOfPeer of the caller's address).
+  // Retires, in this order, the device's oldest challenge if it holds kChallengesPerDevice,
+  // and the oldest challenge of each of the peer's prefixes that holds its cap. With the cap
+  // on, the device limit counts only the device's challenges issued to the caller's narrowest
+  // prefix (an IPv4 address, an IPv6 /64): a caller elsewhere who knows the device id cannot
+  // retire the device's own challenges. Refused with RESOURCE_EXHAUSTED only while the whole
+  // table is full of live challenges and the caller retired none of its own; a refused call
+  // changes nothing.
+  Result<Challenge> IssueChallenge(ByteView device_id, const PeerKeys& peer);
   // Consumes the challenge whatever the outcome: a replay always fails.
   Status ConsumeChallenge(ByteView device_id, ByteView challenge);
   Result<IssuedSession> CreateSession(Session session);
@@ -53,16 +88,65 @@ class SessionManager {
   Result<Session> Authenticate(std::string_view authorization);
   void RevokeDevice(ByteView device_id);
 
+  // What the challenge table holds (live or expired and not yet purged), and how many address
+  // prefixes it tracks for the cap: never more than kMaxPeerKeys per challenge.
+  size_t challenge_count();
+  size_t tracked_prefixes();
+
  private:
-  void PurgeExpiredLocked(int64_t now);
+  static constexpr size_t kChallengesPerDevice = 4;
+  struct Entry;
+  // One address prefix (a key of KeysOfPeer) that holds challenges; forgotten with its last.
+  // Its challenges are linked through their entries (Entry::older/newer), oldest first.
+  struct Prefix {
+    Entry* oldest = nullptr;
+    Entry* newest = nullptr;
+    size_t count = 0;
+    int64_t logged_ms = 0;  // last event, if ever_logged
+    bool ever_logged = false;
+    uint64_t unlogged_retired = 0;
+  };
+  using Prefixes = std::map<std::string, Prefix>;
+  // (expiry, sequence number of issue) -> a view of the challenge's key in challenges_.
+  using ByExpiry = std::map<std::pair<int64_t, uint64_t>, const Bytes*>;
+  struct Entry {
+    const Bytes* challenge = nullptr;  // its key in challenges_
+    // The device id, followed (with the cap on) by the caller's narrowest prefix key: the key
+    // of the device's group in challenges_of_device_.
+    Bytes group;
+    int64_t expires_at_ms = 0;
+    ByExpiry::iterator by_expiry;
+    size_t prefix_count = 0;  // 0 without the cap
+    std::array<Prefixes::iterator, kMaxPeerKeys> prefix;
+    std::array<Entry*, kMaxPeerKeys> older{};  // in prefix[i], nullptr for its oldest
+    std::array<Entry*, kMaxPeerKeys> newer{};
+  };
+  using Challenges = std::map<Bytes, Entry>;  // challenge -> its entry; nodes never move
+  // A device's outstanding challenges (with the cap on: those issued to one narrowest prefix),
+  // oldest first (a few, for parallel sign-ins of one device); views of challenges_' keys.
+  struct DeviceChallenges {
+    std::array<const Bytes*, kChallengesPerDevice> oldest_first{};
+    size_t count = 0;
+  };
+
+  static Options InRange(Options o);
+  void PurgeExpiredChallengesLocked(int64_t now);
+  void PurgeExpiredSessionsLocked(int64_t now);
+  // Removes the challenge from every index: table, expiry order, its device's and prefixes'.
+  void EraseChallengeLocked(Challenges::iterator it);
+  void ForgetChallengeLocked(const Bytes& group, const Bytes* challenge);
 
   const int64_t ttl_ms_;
+  const Options options_;
+  const NowFn now_;
   std::mutex mu_;
-  void ForgetChallengeLocked(const Bytes& device, const Bytes& challenge);
-  static constexpr size_t kChallengesPerDevice = 4;
-  std::map<Bytes, std::pair<Bytes, int64_t>> challenges_;  // challenge -> (device_id, expiry)
-  // Outstanding challenges per device, oldest first (a few, for parallel sign-ins of one device).
-  std::map<Bytes, std::deque<Bytes>> challenges_of_device_;
+  Challenges challenges_;
+  // Every challenge by expiry, soonest first: purging the expired costs only what it removes.
+  ByExpiry by_expiry_;
+  uint64_t issued_ = 0;  // sequence numbers for by_expiry_
+  // By Entry::group. Bounded by the table: a group is kept only while it holds a challenge.
+  std::map<Bytes, DeviceChallenges> challenges_of_device_;
+  Prefixes prefixes_;                  // empty when challenges_per_address is 0
   std::map<Bytes, Session> sessions_;  // H(token) -> session
 };
 
