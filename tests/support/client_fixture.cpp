@@ -52,7 +52,9 @@ class FollowingTransport : public client::Transport {
     std::lock_guard<std::mutex> lock(mu_);
     if (server_.address() != address_ || !current_) {
       address_ = server_.address();
-      current_ = client::MakeGrpcTransport(address_, {3000, {}});
+      // 15 s per call: on a loaded 2-core machine (ctest -j2, an ASan build, other builds) a
+      // call has taken longer than the 3 s this was before; no test waits for a deadline.
+      current_ = client::MakeGrpcTransport(address_, {15000, {}});
     }
     return current_;
   }
