@@ -509,3 +509,42 @@ TEST_CASE("a Rekey or an AcceptInvite after the case was closed is refused", "[v
     RequireOnlyLastRefused(log, member, {&chair, &member, &stranger}, "the case is closed");
   }
 }
+
+// An envelope's fields that no signature or hash covers: kringd refuses a push with unknown
+// fields in an envelope (docs/protocol.md section 7), so only a lying server (or bytes changed at
+// rest) serves one. The client would store the extra bytes with the op it verified.
+TEST_CASE("an envelope with fields its signature does not cover is refused", "[verifier]") {
+  Author chair = NewAuthor();
+  Author member = NewAuthor();
+  Log log;
+  const SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
+  AppendStart(log, chair, member, epoch_key);
+  v1::ContentOp note = Note(ToString(crypto::RandomBytes(crypto::kIdBytes)), "x", true);
+  log.Append(member, v1::OP_KIND_CONTENT, nullptr, &note, epoch_key);
+
+  std::vector<client::EpochKey> keys;
+  for (int at : {0, 2}) {  // a control op, a content op
+    v1::PullResponse page = log.Page(0);
+    v1::Envelope& env = *page.mutable_entries(at)->mutable_envelope();
+    env.GetReflection()->MutableUnknownFields(&env)->AddLengthDelimited(100, "ongetekend");
+    // Its hashes are the same: the chain and the signed head still match.
+    REQUIRE(protocol::EnvelopeHash(env) ==
+            protocol::EnvelopeHash(log.entries()[static_cast<size_t>(at)].envelope()));
+    client::VerifyContext ctx;
+    ctx.record.case_id = log.case_id();
+    FillContext(ctx, log, chair, member, keys);
+    const client::VerifyResult r = client::VerifyPull(ctx, page);
+    REQUIRE(r.error.ok());
+    REQUIRE(r.failure);
+    CHECK(r.failure->kind == client::AlarmKind::kTamper);
+    CHECK(r.failure->seq == static_cast<uint64_t>(at) + 1);
+    CHECK(r.failure->detail == "envelope has unknown fields");
+  }
+  // The same page as served: taken.
+  client::VerifyContext ctx;
+  ctx.record.case_id = log.case_id();
+  FillContext(ctx, log, chair, member, keys);
+  const client::VerifyResult r = client::VerifyPull(ctx, log.Page(0));
+  REQUIRE(r.error.ok());
+  CHECK_FALSE(r.failure);
+}

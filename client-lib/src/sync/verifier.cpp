@@ -256,6 +256,11 @@ class BatchVerifier {
       if (!page.status[at].ok()) {
         return Fail(AlarmKind::kTamper, seq, "malformed envelope", &entry);
       }
+      // Bytes no signature or hash covers, which the store would keep with the op: kringd
+      // refuses them on push (docs/protocol.md section 7), so only a lying server serves them.
+      if (!entry.envelope().GetReflection()->GetUnknownFields(entry.envelope()).empty()) {
+        return Fail(AlarmKind::kTamper, seq, "envelope has unknown fields", &entry);
+      }
       const protocol::ParsedOp& op = page.ops[at];
       const v1::OpHeader& h = op.header;
       if (!ConstantTimeEqual(View(h.case_id()), ctx_.record.case_id)) {
