@@ -1,17 +1,18 @@
 // What a client does with a pull page a possibly lying server sent: client::VerifyPull
 // (client-lib/src/sync/verifier.h). Built once at start-up, with every key from a fixed seed: the
-// honest log of a small case (three accounts, CreateCase, Rekey, content ops signed alone and in
-// an unsigned run, AddMember and its Rekey to a second epoch, each op saying which head its author
-// had seen, as libkring writes them), signed and sealed by libkring's own functions
-// (tests/support/verifier_log.h), and three points a client may have verified up to. Each input
-// changes the honest page from one of those points, as raw bytes or entry by entry (drop,
-// duplicate, reorder, move envelopes between positions or in from another case, change a field
-// of an envelope, of its header, its seq or chain hash, add unknown fields), then, as a server
-// holding its own signing key can, may compute the chain hashes again and sign a new head.
-// Properties: no crash and no local error; a refused page leaves the state as it was; an accepted
-// page is the honest log's entries up to some position, byte for byte (as protobuf messages),
-// and gives exactly what the honest page up to there gives (state, head, device heads, keys,
-// complaints): so no change of signed or sealed content is ever accepted.
+// honest log of a small case (three accounts, CreateCase, Rekey, content ops signed alone and in an
+// unsigned run, AddMember and its Rekey to a second epoch, each op saying which head its author had
+// seen, as libkring writes them), signed and sealed by libkring's own functions
+// (tests/support/verifier_log.h), and three points a client may have verified up to, holding
+// receipts and push results for its own ops. Each input changes the honest page from one of those
+// points, as raw bytes or entry by entry (drop, duplicate, reorder, move envelopes between
+// positions or in from another case, change a field of an envelope, of its header, its seq or chain
+// hash, add unknown fields), then, as a server holding its own signing key can, may compute the
+// chain hashes again and sign a new head. Properties: no crash and no local error; a refused page
+// leaves the state as it was; an accepted page is the honest log's entries up to some position,
+// byte for byte (as protobuf messages), and gives exactly what the honest page up to there gives
+// (state, head, device heads, keys, complaints): so no change of signed or sealed content is ever
+// accepted.
 #include <sodium.h>
 
 #include <cstdlib>
@@ -83,7 +84,8 @@ struct Fixture {
   Author chair, member, third;
   Log log;
   Log other;  // another case of the same chair: its ops are validly signed, for another case
-  std::map<uint64_t, v1::Receipt> receipts;  // the chair's, for its pushes
+  std::map<uint64_t, v1::Receipt> receipts;              // the chair's, for its pushes
+  std::multimap<uint64_t, client::SentOp> push_results;  // what kringd answered to them
   std::vector<Start> starts;
 
   size_t size() const { return log.entries().size(); }
@@ -93,6 +95,7 @@ struct Fixture {
     ctx.record = s.record;
     ctx.device_heads = s.heads;
     ctx.receipts = &receipts;
+    ctx.push_results = &push_results;
     ctx.server_public_key = log.server().public_key;
     ctx.me = &chair.local;
     const Log* l = &log;
@@ -141,6 +144,7 @@ Fixture* Build() {
                         Log(),
                         Log(),
                         {},
+                        {},
                         {}};
   Log& log = f->log;
   const SecretBytes key1 = crypto::RandomSecret(crypto::kKeyBytes);
@@ -183,6 +187,16 @@ Fixture* Build() {
   kring::test::AppendStart(f->other, other_chair, other_member, key1);
 
   for (uint64_t seq : {5u, 7u}) f->receipts[seq] = log.Head(seq);
+  for (uint64_t seq : {4u, 5u, 6u, 7u}) {
+    const v1::LogEntry& e = log.entries()[seq - 1];
+    v1::OpHeader h;
+    KRING_FUZZ_CHECK(h.ParseFromString(e.envelope().header()));
+    client::SentOp sent{protocol::EnvelopeHash(e.envelope()), ToBytes(h.client_op_id()), {}};
+    sent.result.set_seq(seq);
+    sent.result.set_chain_hash(e.chain_hash());
+    *sent.result.mutable_receipt() = log.Head(seq <= 5 ? 5 : 7);
+    f->push_results.emplace(seq, std::move(sent));
+  }
 
   const size_t n = f->size();
   for (size_t at : {size_t{0}, size_t{5}, size_t{7}}) {
