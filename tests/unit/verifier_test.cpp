@@ -548,3 +548,45 @@ TEST_CASE("an envelope with fields its signature does not cover is refused", "[v
   REQUIRE(r.error.ok());
   CHECK_FALSE(r.failure);
 }
+
+// A device that stored such an envelope before the check existed (a kringd from before it refused
+// them on push, a modified client that pushed one) folds its own log again on a replay or refold:
+// the bytes were verified when pulled, and refusing them there would stop the case's sync with
+// "verified log no longer replays" and no alarm.
+TEST_CASE("a replay of the stored log folds an envelope with unknown fields stored before",
+          "[verifier]") {
+  Author chair = NewAuthor();
+  Author member = NewAuthor();
+  Log log;
+  const SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
+  AppendStart(log, chair, member, epoch_key);
+  const std::string id = ToString(crypto::RandomBytes(crypto::kIdBytes));
+  v1::ContentOp note = Note(id, "bewaard", true);
+  log.Append(member, v1::OP_KIND_CONTENT, nullptr, &note, epoch_key);
+
+  const std::vector<client::EpochKey> keys = {{0, 1, epoch_key}};
+  auto replay = [&](const v1::PullResponse& stored) {
+    client::VerifyContext ctx;
+    ctx.replay = true;
+    ctx.record.case_id = log.case_id();
+    FillContext(ctx, log, chair, member, keys);
+    return client::VerifyPull(ctx, stored);
+  };
+  // The stored log as SyncEngine::Replay hands it over: every entry, no head.
+  v1::PullResponse clean = log.Page(0);
+  clean.clear_head();
+  v1::PullResponse stored = clean;
+  for (int at : {0, 2}) {
+    v1::Envelope& env = *stored.mutable_entries(at)->mutable_envelope();
+    env.GetReflection()->MutableUnknownFields(&env)->AddLengthDelimited(100, "ongetekend");
+  }
+  const client::VerifyResult want = replay(clean);
+  REQUIRE(want.error.ok());
+  REQUIRE_FALSE(want.failure);
+  const client::VerifyResult r = replay(stored);
+  REQUIRE(r.error.ok());
+  REQUIRE_FALSE(r.failure);
+  CHECK(r.batch.head_seq == 3);
+  CHECK(MessageDifferencer::Equals(r.batch.state, want.batch.state));
+  CHECK(Text(r.batch.state, id) == "bewaard");
+}
