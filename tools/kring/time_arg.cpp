@@ -18,11 +18,16 @@ int64_t NowMs() {
 }
 
 Result<int64_t> ParseTime(const std::string& text) {
+  // NowMs() only for a text that uses it: its first call fixes the command's moment.
+  return ParseTime(text, text.rfind("now", 0) == 0 ? NowMs() : 0);
+}
+
+Result<int64_t> ParseTime(const std::string& text, int64_t now_ms) {
   const Status bad = InvalidArgument("time.invalid_local");
   if (text.empty() || text.size() > 40) return bad;
   // "now+7d@19:30": that day in Amsterdam, at that wall-clock time.
   if (auto at = text.find('@'); at != std::string::npos && text.rfind("now", 0) == 0) {
-    KRING_ASSIGN_OR_RETURN(int64_t day, ParseTime(text.substr(0, at)));
+    KRING_ASSIGN_OR_RETURN(int64_t day, ParseTime(text.substr(0, at), now_ms));
     domain::AmsterdamTime t = domain::ToAmsterdam(day);
     int n = 0;
     const std::string clock = text.substr(at + 1);
@@ -35,7 +40,7 @@ Result<int64_t> ParseTime(const std::string& text) {
     return domain::FromAmsterdam(t);
   }
   if (text.rfind("now", 0) == 0) {
-    if (text.size() == 3) return NowMs();
+    if (text.size() == 3) return now_ms;
     char sign = text[3];
     char unit = text.back();
     if ((sign != '+' && sign != '-') || text.size() < 6) return bad;
@@ -47,7 +52,7 @@ Result<int64_t> ParseTime(const std::string& text) {
     int64_t n = std::atoll(digits.c_str());
     int64_t unit_ms = unit == 'd' ? 86'400'000 : unit == 'h' ? 3'600'000 : unit == 'm' ? 60'000 : 0;
     if (unit_ms == 0) return bad;
-    return NowMs() + (sign == '+' ? 1 : -1) * n * unit_ms;
+    return now_ms + (sign == '+' ? 1 : -1) * n * unit_ms;
   }
   bool all_digits = true;
   for (char ch : text) all_digits = all_digits && ch >= '0' && ch <= '9';
