@@ -57,6 +57,7 @@ void Log::Append(Author& a, v1::OpKind kind, const v1::ControlBody* control,
 }
 
 v1::Receipt Log::Head(size_t upto) const {
+  KRING_CHECK(upto <= entries_.size());
   const ByteView chain = upto == 0 ? ByteView() : View(entries_[upto - 1].chain_hash());
   return protocol::MakeReceipt(case_id_, upto, chain, kHeadTimeMs, server_.secret_key);
 }
@@ -70,8 +71,9 @@ v1::PullResponse Log::Page(size_t after) const {
 }
 
 v1::PullResponse Log::Range(size_t after, size_t upto) const {
+  KRING_CHECK(after <= upto && upto <= entries_.size());
   v1::PullResponse r;
-  for (size_t i = after; i < upto && i < entries_.size(); ++i) *r.add_entries() = entries_[i];
+  for (size_t i = after; i < upto; ++i) *r.add_entries() = entries_[i];
   *r.mutable_head() = Head(upto);
   return r;
 }

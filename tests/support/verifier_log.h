@@ -51,13 +51,13 @@ class Log {
               const v1::ContentOp* content, ByteView epoch_key, uint64_t epoch = 1,
               bool sign = true);
 
-  // The head a server signs for the `upto`-th entry (0: the empty log).
+  // The head a server signs for the `upto`-th entry (0: the empty log; at most the log's size).
   v1::Receipt Head(size_t upto) const;
 
   // Entries after `after` up to the newest, under a head signed for the newest.
   v1::PullResponse Page(size_t after) const;
   // Entries after `after` up to the `upto`-th, under a head signed for the `upto`-th (a server
-  // that has not served the rest yet).
+  // that has not served the rest yet). `after` <= `upto` <= the log's size.
   v1::PullResponse Range(size_t after, size_t upto) const;
   // The first `n` entries only, under a head signed for the n-th.
   v1::PullResponse FirstPage(size_t n) const;
