@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/util/message_differencer.h>
 
@@ -136,15 +138,29 @@ kring::Result<v1::CaseState> Read(const kring::SecretBytes& plain) {
   return r;
 }
 
+// A state's bytes with its maps in key order: two states are equal exactly when these are (no
+// floating-point fields; unknown fields count in both). MessageDifferencer took two thirds of the
+// run's time, most of it walking the entity and field maps; under ASan about 20 s.
+std::string Canonical(const v1::CaseState& state) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream stream(&out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    state.SerializeToCodedStream(&coded);
+  }
+  return out;
+}
+
 // Stores `state` and reads it back: unchanged by the store, and the same when it agrees.
 void RoundTrip(v1::CaseState& state) {
-  const v1::CaseState before = state;
+  const std::string before = Canonical(state);
   const kring::SecretBytes plain = kring::client::SerializeStoredState(state);
-  KRING_FUZZ_CHECK(MessageDifferencer::Equals(state, before));
+  KRING_FUZZ_CHECK(Canonical(state) == before);
   if (!AgreesWithLog(state)) return;
   kring::Result<v1::CaseState> back = Read(plain);
   KRING_FUZZ_CHECK(back.ok());
-  KRING_FUZZ_CHECK(MessageDifferencer::Equals(*back, state));
+  KRING_FUZZ_CHECK(Canonical(*back) == before);
 }
 
 v1::Value ValueOf(uint64_t seq, const std::string& entity, const std::string& field) {

@@ -8,13 +8,16 @@
 // points, as raw bytes or entry by entry (drop, duplicate, reorder, move envelopes between
 // positions or in from another case, change a field of an envelope, of its header, its seq or chain
 // hash, add unknown fields), then, as a server holding its own signing key can, may compute the
-// chain hashes again and sign a new head. Properties: no crash and no local error; a refused page
-// leaves the state as it was; an accepted page is the honest log's entries up to some position,
-// byte for byte (as protobuf messages), and gives exactly what the honest page up to there gives
-// (state, head, device heads, keys, complaints): so no change of signed or sealed content is ever
-// accepted.
+// chain hashes again and sign a new head, or cut the page short under an honest head.
+// Properties: no crash and no local error; a refused page leaves the state as it was; an accepted
+// page is the honest log's entries up to some position, byte for byte (as protobuf messages), and
+// gives exactly what the honest page up to there gives (state, head, device heads, keys,
+// complaints): so no change of signed or sealed content is ever accepted; and an honest page up to
+// a position (under a head its honest page is taken with; unknown fields outside the envelopes
+// aside) is taken, so a verifier that refuses too much fails too.
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -77,7 +80,11 @@ struct Start {
   std::map<Bytes, client::DeviceHead> heads;
   std::vector<client::EpochKey> keys;
   std::vector<Reference> refs;  // by j - at
-  std::string page;             // the honest page from here: every entry after `at`, head signed
+  // Whether the honest page up to j is taken under the log's newest head, and under a head for j
+  // itself (by j - at): such a page must be taken, whatever unknown fields it carries outside the
+  // envelopes.
+  std::vector<bool> taken_under_newest, taken_under_own;
+  std::string page;  // the honest page from here: every entry after `at`, head signed
 };
 
 struct Fixture {
@@ -87,6 +94,7 @@ struct Fixture {
   std::map<uint64_t, v1::Receipt> receipts;              // the chair's, for its pushes
   std::multimap<uint64_t, client::SentOp> push_results;  // what kringd answered to them
   std::vector<Start> starts;
+  std::vector<v1::Receipt> heads;  // log.Head(k) by k, signed once
 
   size_t size() const { return log.entries().size(); }
 
@@ -136,13 +144,53 @@ v1::PullResponse Entries(const Log& log, size_t after, size_t upto, const v1::Re
   return r;
 }
 
+bool SameResult(const client::VerifyResult& r, const client::VerifyResult& ref) {
+  const client::AppliedBatch& b = r.batch;
+  const client::AppliedBatch& want = ref.batch;
+  if (b.case_id != want.case_id || b.head_seq != want.head_seq || b.head_hash != want.head_hash ||
+      b.confirmed_client_op_ids != want.confirmed_client_op_ids ||
+      r.learned_older_keys != ref.learned_older_keys ||
+      !MessageDifferencer::Equals(b.state, want.state)) {
+    return false;
+  }
+  if (b.device_heads.size() != want.device_heads.size()) return false;
+  for (const auto& [device, head] : want.device_heads) {
+    auto it = b.device_heads.find(device);
+    if (it == b.device_heads.end() || it->second.counter != head.counter ||
+        it->second.last_hash != head.last_hash) {
+      return false;
+    }
+  }
+  if (b.epoch_keys.size() != want.epoch_keys.size()) return false;
+  for (size_t i = 0; i < b.epoch_keys.size(); ++i) {
+    if (b.epoch_keys[i].scope_id != want.epoch_keys[i].scope_id ||
+        b.epoch_keys[i].epoch != want.epoch_keys[i].epoch ||
+        b.epoch_keys[i].key != want.epoch_keys[i].key) {
+      return false;
+    }
+  }
+  if (r.complaints.size() != ref.complaints.size()) return false;
+  for (size_t i = 0; i < r.complaints.size(); ++i) {
+    if (r.complaints[i].kind != ref.complaints[i].kind ||
+        r.complaints[i].seq != ref.complaints[i].seq ||
+        r.complaints[i].detail != ref.complaints[i].detail) {
+      return false;
+    }
+  }
+  return true;
+}
+
 Fixture* Build() {
+  // Before anything calls into libsodium: crypto::EnsureInitialized runs sodium_init lazily, at
+  // the first key or random bytes below, and libsodium takes a new implementation only before it
+  // is initialised. Never restored: each fuzz target is a program of its own.
   KRING_FUZZ_CHECK(randombytes_set_implementation(&fixed_random) == 0);
   auto* f = new Fixture{kring::test::NewAuthor(),
                         kring::test::NewAuthor(),
                         kring::test::NewAuthor(),
                         Log(),
                         Log(),
+                        {},
                         {},
                         {},
                         {}};
@@ -199,6 +247,7 @@ Fixture* Build() {
   }
 
   const size_t n = f->size();
+  for (size_t k = 0; k <= n; ++k) f->heads.push_back(log.Head(k));
   for (size_t at : {size_t{0}, size_t{5}, size_t{7}}) {
     Start s;
     s.at = at;
@@ -206,7 +255,7 @@ Fixture* Build() {
     if (at > 0) {
       Start zero;
       zero.record.case_id = log.case_id();
-      client::VerifyResult r = f->Verify(zero, Entries(log, 0, at, log.Head(n)));
+      client::VerifyResult r = f->Verify(zero, Entries(log, 0, at, f->heads[n]));
       KRING_FUZZ_CHECK(r.error.ok() && !r.failure);
       s.record.head_seq = r.batch.head_seq;
       s.record.head_hash = r.batch.head_hash;
@@ -216,14 +265,19 @@ Fixture* Build() {
     }
     for (size_t j = at; j <= n; ++j) {
       // The head most pages carry (the log's newest), else one for j itself: a page accepted
-      // under some head is accepted under one of these.
-      client::VerifyResult r = f->Verify(s, Entries(log, at, j, log.Head(n)));
-      if (r.failure) r = f->Verify(s, Entries(log, at, j, log.Head(j)));
-      KRING_FUZZ_CHECK(r.error.ok());
-      s.refs.push_back(r.failure ? Reference() : Reference(std::move(r)));
+      // under some head is accepted under one of these, and gives the same under both.
+      client::VerifyResult newest = f->Verify(s, Entries(log, at, j, f->heads[n]));
+      client::VerifyResult own = f->Verify(s, Entries(log, at, j, f->heads[j]));
+      KRING_FUZZ_CHECK(newest.error.ok() && own.error.ok());
+      s.taken_under_newest.push_back(!newest.failure);
+      s.taken_under_own.push_back(!own.failure);
+      if (!newest.failure && !own.failure) KRING_FUZZ_CHECK(SameResult(own, newest));
+      s.refs.push_back(!newest.failure ? Reference(std::move(newest))
+                       : !own.failure  ? Reference(std::move(own))
+                                       : Reference());
     }
     KRING_FUZZ_CHECK(s.refs.back().has_value());  // the honest page is taken
-    s.page = Entries(log, at, n, log.Head(n)).SerializeAsString();
+    s.page = Entries(log, at, n, f->heads[n]).SerializeAsString();
     f->starts.push_back(std::move(s));
   }
   // Pages ending inside an unsigned run (after 4 and 9) are refused.
@@ -457,7 +511,9 @@ void ChangeEntries(kring::fuzz::Input& in, const Fixture& f, v1::PullResponse& p
 }
 
 // What a server with its own signing key can do after changing a page: compute the chain hashes
-// again from the client's head, and sign a head of its choosing; or change the head unsigned.
+// again from the client's head, and sign a head of its choosing; or change the head unsigned; or
+// serve the first k entries under the honest log's newest head or its head for them (a page cut
+// short: unchanged entries are mostly taken, and compared for a j below the log's size).
 void ServerFixUp(kring::fuzz::Input& in, const Fixture& f, const Start& s, v1::PullResponse& page) {
   const uint8_t how = in.Byte();
   if ((how & 1) != 0) {
@@ -466,6 +522,16 @@ void ServerFixUp(kring::fuzz::Input& in, const Fixture& f, const Start& s, v1::P
       prev = protocol::ChainHash(prev, e.seq(), protocol::EnvelopeHash(e.envelope()));
       e.set_chain_hash(ToString(prev));
     }
+  }
+  if ((how >> 4) % 4 == 3) {
+    const uint8_t cut = in.Byte();
+    const int k = (cut >> 1) % (page.entries_size() + 1);
+    page.mutable_entries()->DeleteSubrange(k, page.entries_size() - k);
+    // The log's newest head (a page limited in size), or the one for where it ends (refused
+    // below 7 here: the chair holds a receipt for 7).
+    *page.mutable_head() =
+        f.heads[(cut & 1) != 0 ? f.size() : std::min(s.at + static_cast<size_t>(k), f.size())];
+    return;
   }
   const int n = page.entries_size();
   const uint64_t last_seq = n == 0 ? s.at : page.entries(n - 1).seq();
@@ -538,40 +604,29 @@ void ServerFixUp(kring::fuzz::Input& in, const Fixture& f, const Start& s, v1::P
   }
 }
 
-bool SameResult(const client::VerifyResult& r, const client::VerifyResult& ref) {
-  const client::AppliedBatch& b = r.batch;
-  const client::AppliedBatch& want = ref.batch;
-  if (b.case_id != want.case_id || b.head_seq != want.head_seq || b.head_hash != want.head_hash ||
-      b.confirmed_client_op_ids != want.confirmed_client_op_ids ||
-      r.learned_older_keys != ref.learned_older_keys ||
-      !MessageDifferencer::Equals(b.state, want.state)) {
-    return false;
+// The position j an honest page ends at, when `page` is the honest log's entries after the start
+// up to j under a head the honest page up to j is taken with (Head(n) or Head(j)), unknown fields
+// of the page, its head and its entries aside (nothing covers or stores them; an envelope's are
+// refused, so those stay).
+std::optional<size_t> HonestEnd(const Fixture& f, const Start& s, const v1::PullResponse& page) {
+  const size_t j = s.at + static_cast<size_t>(page.entries_size());
+  if (j > f.size() || !s.refs[j - s.at].has_value()) return std::nullopt;
+  v1::PullResponse copy = page;
+  copy.GetReflection()->MutableUnknownFields(&copy)->Clear();
+  if (copy.has_head()) {
+    v1::Receipt& head = *copy.mutable_head();
+    head.GetReflection()->MutableUnknownFields(&head)->Clear();
   }
-  if (b.device_heads.size() != want.device_heads.size()) return false;
-  for (const auto& [device, head] : want.device_heads) {
-    auto it = b.device_heads.find(device);
-    if (it == b.device_heads.end() || it->second.counter != head.counter ||
-        it->second.last_hash != head.last_hash) {
-      return false;
-    }
+  for (v1::LogEntry& e : *copy.mutable_entries()) {
+    e.GetReflection()->MutableUnknownFields(&e)->Clear();
   }
-  if (b.epoch_keys.size() != want.epoch_keys.size()) return false;
-  for (size_t i = 0; i < b.epoch_keys.size(); ++i) {
-    if (b.epoch_keys[i].scope_id != want.epoch_keys[i].scope_id ||
-        b.epoch_keys[i].epoch != want.epoch_keys[i].epoch ||
-        b.epoch_keys[i].key != want.epoch_keys[i].key) {
-      return false;
-    }
-  }
-  if (r.complaints.size() != ref.complaints.size()) return false;
-  for (size_t i = 0; i < r.complaints.size(); ++i) {
-    if (r.complaints[i].kind != ref.complaints[i].kind ||
-        r.complaints[i].seq != ref.complaints[i].seq ||
-        r.complaints[i].detail != ref.complaints[i].detail) {
-      return false;
-    }
-  }
-  return true;
+  const bool under_newest =
+      s.taken_under_newest[j - s.at] &&
+      MessageDifferencer::Equals(copy, Entries(f.log, s.at, j, f.heads[f.size()]));
+  const bool under_own = s.taken_under_own[j - s.at] &&
+                         MessageDifferencer::Equals(copy, Entries(f.log, s.at, j, f.heads[j]));
+  if (!under_newest && !under_own) return std::nullopt;
+  return j;
 }
 
 // With KRING_FUZZ_STATS set, how often each outcome came, printed at exit: whether the inputs
@@ -614,6 +669,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     ChangeEntries(in, f, page);
   }
   ServerFixUp(in, f, s, page);
+  // Before VerifyPull takes or changes the page.
+  const std::optional<size_t> honest_end = HonestEnd(f, s, page);
 
   client::VerifyContext ctx;
   f.Fill(ctx, s);
@@ -650,6 +707,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   KRING_FUZZ_CHECK(r.error.ok());
   Count(r.failure ? r.failure->detail : "taken at " + std::to_string(r.batch.head_seq));
+  if (honest_end) {
+    Count("honest up to " + std::to_string(*honest_end));
+    // An honest page is taken, up to its end: a verifier that refuses too much fails here.
+    KRING_FUZZ_CHECK(!r.failure && r.batch.head_seq == *honest_end);
+  }
   if (r.failure) {
     KRING_FUZZ_CHECK(!r.failure->detail.empty());
     KRING_FUZZ_CHECK(MessageDifferencer::Equals(ctx.record.state, s.record.state));
