@@ -130,7 +130,8 @@ bench: deps
 # go to build-fuzz/fuzz-findings/ (tests/fuzz/README.md). `make test` runs the same targets on
 # their seeds with a fixed set of made inputs, without clang.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := fuzz_utf8 fuzz_terminal_text fuzz_icalendar fuzz_envelope fuzz_codes
+FUZZ_TARGETS := fuzz_utf8 fuzz_terminal_text fuzz_icalendar fuzz_envelope fuzz_codes fuzz_verify_pull \
+	fuzz_stored_state fuzz_parse_time
 .PHONY: fuzz
 # clang 14 and its libFuzzer runtime (libclang-rt-14-dev, only a recommended package of clang).
 # Every library is built with coverage (fuzzer-no-link), so the search sees the code it tests.

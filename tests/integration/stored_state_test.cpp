@@ -266,3 +266,29 @@ TEST_CASE("a store written before the rules changed is folded again at its next 
     CHECK_FALSE(*due);
   }
 }
+
+// kringd before commit e9b44d2 stored pushed envelopes with unknown fields (bytes no signature or
+// hash covers), and clients took them: a device may hold such envelopes in its verified log. Its
+// next refold must fold them as before, not stop the case with "verified log no longer replays".
+TEST_CASE("a stored log with envelopes holding unknown fields is folded again at the next sync",
+          "[stored-state]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), reader(net);
+  auto cid = chair->CreateCase({{reader.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto note = chair->CreateEntity(*cid, "note");
+  REQUIRE(note.ok());
+  REQUIRE(chair->SetField(*cid, *note, "text", Text("met onbekende velden bewaard")).ok());
+  SyncAll({&chair, &reader});
+  const std::string folded = Canonical(Confirmed(reader, *cid));
+
+  // Field 100, length-delimited, one byte, after every stored envelope; and a refold due.
+  reader.Close();
+  ChangeLog(reader, "UPDATE log SET envelope = envelope || x'a2060178';");
+  ChangeLog(reader, "DROP TABLE refold_due; PRAGMA user_version = 5;");
+  reader.Reopen();
+  REQUIRE(reader->SyncNow().ok());
+  CHECK(Canonical(Confirmed(reader, *cid)) == folded);
+  CHECK(reader->Alarms().empty());
+}

@@ -14,6 +14,7 @@
 #include "kring/common/user_chain.h"
 
 #include "crypto/identity.h"
+#include "support/verifier_log.h"
 #include "sync/sync_engine.h"
 
 using namespace kring;
@@ -21,180 +22,19 @@ using google::protobuf::util::MessageDifferencer;
 
 namespace {
 
-struct Author {
-  v1::LocalAccount local;
-  Bytes account_id;
-  UserChain chain;
-  uint64_t counter = 0;
-  Bytes last_hash;
-};
-
-Author NewAuthor() {
-  client::identity::CreatedAccount created = client::identity::CreateAccount(1700000000000);
-  Author a;
-  a.local = std::move(created.local);
-  a.account_id = protocol::AccountId(protocol::LinkHash(View(created.root.body())));
-  auto chain = VerifyChain(a.account_id, {created.root});
-  REQUIRE(chain.ok());
-  a.chain = std::move(chain).value();
-  return a;
-}
-
-// Writes signed ops of a case and serves them as pull pages with a signed head.
-class Log {
- public:
-  Log() : case_id_(crypto::RandomBytes(crypto::kIdBytes)) {}
-
-  const Bytes& case_id() const { return case_id_; }
-  const crypto::SigningKeyPair& server() const { return server_; }
-
-  void Append(Author& a, v1::OpKind kind, const v1::ControlBody* control,
-              const v1::ContentOp* content, ByteView epoch_key, uint64_t epoch = 1) {
-    v1::OpHeader h;
-    h.set_version(protocol::kVersion);
-    h.set_case_id(ToString(case_id_));
-    h.set_epoch(epoch);
-    h.set_author_account_id(ToString(a.account_id));
-    h.set_author_device_id(a.local.device_id());
-    h.set_device_counter(a.counter + 1);
-    h.set_prev_device_op_hash(ToString(a.last_hash));
-    h.set_client_op_id(ToString(crypto::RandomBytes(crypto::kIdBytes)));
-    h.set_kind(kind);
-    v1::Envelope env = client::SignEnvelope(a.local, h, control, content, epoch_key);
-    ++a.counter;
-    a.last_hash = protocol::EnvelopeHash(env);
-    v1::LogEntry e;
-    e.set_seq(entries_.size() + 1);
-    prev_ = protocol::ChainHash(prev_, e.seq(), a.last_hash);
-    e.set_chain_hash(ToString(prev_));
-    *e.mutable_envelope() = std::move(env);
-    entries_.push_back(std::move(e));
-  }
-
-  // Entries after `after` up to the newest, under a head signed for the newest.
-  v1::PullResponse Page(size_t after) const {
-    v1::PullResponse r;
-    for (size_t i = after; i < entries_.size(); ++i) *r.add_entries() = entries_[i];
-    *r.mutable_head() =
-        protocol::MakeReceipt(case_id_, entries_.size(), prev_, 1700000000000, server_.secret_key);
-    return r;
-  }
-
-  // Entries after `after` up to the `upto`-th, under a head signed for the `upto`-th (a server
-  // that has not served the rest yet).
-  v1::PullResponse Range(size_t after, size_t upto) const {
-    v1::PullResponse r;
-    for (size_t i = after; i < upto && i < entries_.size(); ++i) *r.add_entries() = entries_[i];
-    *r.mutable_head() = protocol::MakeReceipt(case_id_, upto, View(entries_[upto - 1].chain_hash()),
-                                              1700000000000, server_.secret_key);
-    return r;
-  }
-
-  // The first `n` entries only, under a head signed for the n-th (a server that has not served
-  // the rest yet).
-  v1::PullResponse FirstPage(size_t n) const {
-    v1::PullResponse r;
-    for (size_t i = 0; i < n && i < entries_.size(); ++i) *r.add_entries() = entries_[i];
-    *r.mutable_head() =
-        protocol::MakeReceipt(case_id_, n, View(r.entries(static_cast<int>(n) - 1).chain_hash()),
-                              1700000000000, server_.secret_key);
-    return r;
-  }
-
- private:
-  Bytes case_id_;
-  crypto::SigningKeyPair server_ = crypto::NewSigningKeyPair();
-  std::vector<v1::LogEntry> entries_;
-  Bytes prev_;
-};
-
-v1::ContentOp Note(const std::string& id, const std::string& text, bool create) {
-  v1::ContentOp op;
-  op.set_version(1);
-  if (create) {
-    v1::CreateEntity* ce = op.add_mutations()->mutable_create_entity();
-    ce->set_entity_id(id);
-    ce->set_type("note");
-  }
-  v1::SetField* sf = op.add_mutations()->mutable_set_field();
-  sf->set_entity_id(id);
-  sf->set_field("text");
-  sf->mutable_value()->set_text(text);
-  return op;
-}
-
-void AddCreate(v1::ContentOp& op, const std::string& id) {
-  v1::CreateEntity* ce = op.add_mutations()->mutable_create_entity();
-  ce->set_entity_id(id);
-  ce->set_type("note");
-}
-
-void AddText(v1::ContentOp& op, const std::string& id, const std::string& text) {
-  v1::SetField* sf = op.add_mutations()->mutable_set_field();
-  sf->set_entity_id(id);
-  sf->set_field("text");
-  sf->mutable_value()->set_text(text);
-}
-
-void AddDelete(v1::ContentOp& op, const std::string& id) {
-  op.add_mutations()->mutable_delete_entity()->set_entity_id(id);
-}
+using test::AddCreate;
+using test::AddDelete;
+using test::AddText;
+using test::AppendStart;
+using test::Author;
+using test::FillContext;
+using test::Log;
+using test::NewAuthor;
+using test::Note;
+using test::RekeyBody;
 
 const std::string& Text(const v1::CaseState& state, const std::string& id) {
   return state.entities().at(HexOfPublic(View(id))).fields().at("text").value().text();
-}
-
-// A Rekey of scope 0 to `epoch`, the key boxed for the chair and the member.
-v1::ControlBody RekeyBody(const Log& log, const Author& chair, const Author& member,
-                          const SecretBytes& epoch_key, uint64_t epoch) {
-  v1::ControlBody rekey;
-  v1::Rekey* rk = rekey.mutable_rekey();
-  rk->set_new_epoch(epoch);
-  rk->set_key_commitment(
-      ToString(protocol::EpochKeyCommitment(epoch_key, log.case_id(), 0, epoch)));
-  for (const Author* a : {&chair, &member}) {
-    rk->add_recipients(ToString(a->account_id));
-    v1::KeyBox* box = rk->add_boxes();
-    box->set_account_id(ToString(a->account_id));
-    box->set_user_key_generation(a->local.user_keys(0).generation());
-    box->set_sealed_key(ToString(crypto::Seal(
-        client::identity::UserBoxKeyPair(View(a->local.user_keys(0).seed())).public_key,
-        epoch_key)));
-  }
-  return rekey;
-}
-
-// The case's first two ops: the chair's CreateCase (chair and member) and its Rekey to epoch 1.
-// Returns the Rekey's body.
-v1::ControlBody AppendStart(Log& log, Author& chair, Author& member, const SecretBytes& epoch_key) {
-  v1::ControlBody create;
-  for (const Author* a : {&chair, &member}) {
-    v1::Member* m = create.mutable_create_case()->add_members();
-    m->set_account_id(ToString(a->account_id));
-    m->set_role(a == &chair ? v1::ROLE_CHAIR : v1::ROLE_MEMBER);
-  }
-  log.Append(chair, v1::OP_KIND_CREATE_CASE, &create, nullptr, {});
-  v1::ControlBody rekey = RekeyBody(log, chair, member, epoch_key, 1);
-  log.Append(chair, v1::OP_KIND_REKEY, &rekey, nullptr, {});
-  return rekey;
-}
-
-// What the sync engine hands VerifyPull, for a case of `chair` and `member` read on the chair's
-// device: no stored chain hashes, their chains as given, `keys` (the first one) for any epoch.
-void FillContext(client::VerifyContext& ctx, const Log& log, const Author& chair,
-                 const Author& member, const std::vector<client::EpochKey>& keys) {
-  ctx.server_public_key = log.server().public_key;
-  ctx.me = &chair.local;
-  ctx.chain_hash_at = [](uint64_t) -> Result<std::optional<Bytes>> {
-    return std::optional<Bytes>();
-  };
-  ctx.chain_of = [&chair, &member](const Bytes& account, bool) -> Result<UserChain> {
-    return account == chair.account_id ? chair.chain : member.chain;
-  };
-  ctx.epoch_key = [&keys](uint32_t, uint64_t) -> Result<std::optional<client::EpochKey>> {
-    if (keys.empty()) return std::optional<client::EpochKey>();
-    return std::optional<client::EpochKey>(keys[0]);
-  };
 }
 
 }  // namespace
@@ -668,4 +508,85 @@ TEST_CASE("a Rekey or an AcceptInvite after the case was closed is refused", "[v
     AppendAccept(log, stranger, invite_key);
     RequireOnlyLastRefused(log, member, {&chair, &member, &stranger}, "the case is closed");
   }
+}
+
+// An envelope's fields that no signature or hash covers: kringd refuses a push with unknown
+// fields in an envelope (docs/protocol.md section 7), so only a lying server (or bytes changed at
+// rest) serves one. The client would store the extra bytes with the op it verified.
+TEST_CASE("an envelope with fields its signature does not cover is refused", "[verifier]") {
+  Author chair = NewAuthor();
+  Author member = NewAuthor();
+  Log log;
+  const SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
+  AppendStart(log, chair, member, epoch_key);
+  v1::ContentOp note = Note(ToString(crypto::RandomBytes(crypto::kIdBytes)), "x", true);
+  log.Append(member, v1::OP_KIND_CONTENT, nullptr, &note, epoch_key);
+
+  std::vector<client::EpochKey> keys;
+  for (int at : {0, 2}) {  // a control op, a content op
+    v1::PullResponse page = log.Page(0);
+    v1::Envelope& env = *page.mutable_entries(at)->mutable_envelope();
+    env.GetReflection()->MutableUnknownFields(&env)->AddLengthDelimited(100, "ongetekend");
+    // Its hashes are the same: the chain and the signed head still match.
+    REQUIRE(protocol::EnvelopeHash(env) ==
+            protocol::EnvelopeHash(log.entries()[static_cast<size_t>(at)].envelope()));
+    client::VerifyContext ctx;
+    ctx.record.case_id = log.case_id();
+    FillContext(ctx, log, chair, member, keys);
+    const client::VerifyResult r = client::VerifyPull(ctx, page);
+    REQUIRE(r.error.ok());
+    REQUIRE(r.failure);
+    CHECK(r.failure->kind == client::AlarmKind::kTamper);
+    CHECK(r.failure->seq == static_cast<uint64_t>(at) + 1);
+    CHECK(r.failure->detail == "envelope has unknown fields");
+  }
+  // The same page as served: taken.
+  client::VerifyContext ctx;
+  ctx.record.case_id = log.case_id();
+  FillContext(ctx, log, chair, member, keys);
+  const client::VerifyResult r = client::VerifyPull(ctx, log.Page(0));
+  REQUIRE(r.error.ok());
+  CHECK_FALSE(r.failure);
+}
+
+// A device that stored such an envelope before the check existed (a kringd from before it refused
+// them on push, a modified client that pushed one) folds its own log again on a replay or refold:
+// the bytes were verified when pulled, and refusing them there would stop the case's sync with
+// "verified log no longer replays" and no alarm.
+TEST_CASE("a replay of the stored log folds an envelope with unknown fields stored before",
+          "[verifier]") {
+  Author chair = NewAuthor();
+  Author member = NewAuthor();
+  Log log;
+  const SecretBytes epoch_key = crypto::RandomSecret(crypto::kKeyBytes);
+  AppendStart(log, chair, member, epoch_key);
+  const std::string id = ToString(crypto::RandomBytes(crypto::kIdBytes));
+  v1::ContentOp note = Note(id, "bewaard", true);
+  log.Append(member, v1::OP_KIND_CONTENT, nullptr, &note, epoch_key);
+
+  const std::vector<client::EpochKey> keys = {{0, 1, epoch_key}};
+  auto replay = [&](const v1::PullResponse& stored) {
+    client::VerifyContext ctx;
+    ctx.replay = true;
+    ctx.record.case_id = log.case_id();
+    FillContext(ctx, log, chair, member, keys);
+    return client::VerifyPull(ctx, stored);
+  };
+  // The stored log as SyncEngine::Replay hands it over: every entry, no head.
+  v1::PullResponse clean = log.Page(0);
+  clean.clear_head();
+  v1::PullResponse stored = clean;
+  for (int at : {0, 2}) {
+    v1::Envelope& env = *stored.mutable_entries(at)->mutable_envelope();
+    env.GetReflection()->MutableUnknownFields(&env)->AddLengthDelimited(100, "ongetekend");
+  }
+  const client::VerifyResult want = replay(clean);
+  REQUIRE(want.error.ok());
+  REQUIRE_FALSE(want.failure);
+  const client::VerifyResult r = replay(stored);
+  REQUIRE(r.error.ok());
+  REQUIRE_FALSE(r.failure);
+  CHECK(r.batch.head_seq == 3);
+  CHECK(MessageDifferencer::Equals(r.batch.state, want.batch.state));
+  CHECK(Text(r.batch.state, id) == "bewaard");
 }

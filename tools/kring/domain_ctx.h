@@ -17,6 +17,7 @@
 
 #include "commands.h"
 #include "session.h"
+#include "time_arg.h"
 
 namespace kring::cli {
 
@@ -56,13 +57,6 @@ struct Ctx {
   int Done(const char* nl, const char* en, bool edit = true);
 };
 
-// A time typed by the user: "now", "now+3d" / "now-2h" / "now+30m", "now+7d@19:30" (that day
-// at 19:30 in Amsterdam), a date "2026-12-05"
-// (00:00 in Amsterdam), "2026-12-05T19:30" (Amsterdam wall clock), or UTC milliseconds.
-Result<int64_t> ParseTime(const std::string& text);
-// "Now" for this command: the moment of the first call, the same value for every later call in
-// one run of kring.
-int64_t NowMs();
 // Amsterdam time in the user's language ("zaterdag 5 december 2026, 19:30").
 std::string ShowTime(const Ctx& ctx, int64_t utc_ms);
 

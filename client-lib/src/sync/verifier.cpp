@@ -256,6 +256,14 @@ class BatchVerifier {
       if (!page.status[at].ok()) {
         return Fail(AlarmKind::kTamper, seq, "malformed envelope", &entry);
       }
+      // Bytes no signature or hash covers, which the store would keep with the op: kringd
+      // refuses them on push (docs/protocol.md section 7), so only a lying server serves them.
+      // Not on a replay: this device's own log was verified when it was pulled, and a device that
+      // stored such an envelope before this check existed must still be able to fold it again.
+      if (!ctx_.replay &&
+          !entry.envelope().GetReflection()->GetUnknownFields(entry.envelope()).empty()) {
+        return Fail(AlarmKind::kTamper, seq, "envelope has unknown fields", &entry);
+      }
       const protocol::ParsedOp& op = page.ops[at];
       const v1::OpHeader& h = op.header;
       if (!ConstantTimeEqual(View(h.case_id()), ctx_.record.case_id)) {

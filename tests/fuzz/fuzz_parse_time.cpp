@@ -1,0 +1,94 @@
+// A time as a user types it for the kring CLI (tools/kring/time_arg.h: ParseTime): "now+3d",
+// "now+7d@19:30", "2026-12-05", "2026-12-05T19:30", UTC milliseconds. Properties: no crash;
+// anything refused is INVALID_ARGUMENT; a time taken reads the same again, and written back in
+// either form the CLI reads (UTC milliseconds; the Amsterdam wall clock, for a whole minute in
+// the supported range) reads back as the same instant, the second of autumn's two equal hours
+// excepted (it reads as the first, summer time first); a date or wall clock typed in its exact
+// form is the wall clock of the instant taken (nothing rolled over: no 31 February, no 24:00,
+// no hour skipped in spring). "now" is a fixed instant (ParseTime's overload with `now_ms`), so an
+// input means the same in every run.
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "kring/domain/amsterdam_time.h"
+
+#include "fuzz_check.h"
+#include "time_arg.h"
+
+namespace {
+
+namespace domain = kring::domain;
+constexpr int64_t kHourMs = 3'600'000;
+constexpr int64_t kNowMs = 1'764'547'200'000;  // 2025-12-01T00:00Z
+
+kring::Result<int64_t> ParseTime(const std::string& text) {
+  return kring::cli::ParseTime(text, kNowMs);
+}
+
+bool SameWallClock(const domain::AmsterdamTime& a, const domain::AmsterdamTime& b) {
+  return a.year == b.year && a.month == b.month && a.day == b.day && a.hour == b.hour &&
+         a.minute == b.minute;
+}
+
+// Digits at these positions of `text`, nothing else but `sep` at the others: the exact forms
+// "YYYY-MM-DD" and "YYYY-MM-DDTHH:MM" (sscanf in ParseTime also takes signs and spaces).
+bool ExactForm(const std::string& text) {
+  const std::string form = "dddd-dd-ddTdd:dd";
+  if (text.size() != 10 && text.size() != 16) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool digit = text[i] >= '0' && text[i] <= '9';
+    if (form[i] == 'd' ? !digit : text[i] != form[i]) return false;
+  }
+  return true;
+}
+
+int Number(const std::string& text, size_t at, size_t n) { return std::stoi(text.substr(at, n)); }
+
+void CheckWallClock(int64_t v) {
+  if (!domain::IsSupportedUtcMs(v) || v % 60'000 != 0) return;
+  const domain::AmsterdamTime t = domain::ToAmsterdam(v);
+  char text[32];
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d", t.year, t.month, t.day, t.hour,
+                t.minute);
+  kring::Result<int64_t> back = ParseTime(text);
+  if (!back.ok()) {
+    // Only where the instant after it leaves the range (the last hours before 2200 in UTC).
+    KRING_FUZZ_CHECK(!domain::IsSupportedUtcMs(v + 2 * kHourMs));
+    return;
+  }
+  KRING_FUZZ_CHECK(*back == v ||
+                   (*back == v - kHourMs && SameWallClock(domain::ToAmsterdam(*back), t)));
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size > 64) return 0;
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  kring::Result<int64_t> r = ParseTime(text);
+  if (!r.ok()) {
+    KRING_FUZZ_CHECK(r.status().code() == kring::StatusCode::kInvalidArgument);
+    return 0;
+  }
+  const int64_t v = *r;
+  if (text == "now") KRING_FUZZ_CHECK(v == kNowMs);
+  kring::Result<int64_t> again = ParseTime(text);
+  KRING_FUZZ_CHECK(again.ok() && *again == v);
+  if (v >= 0 && v <= 999'999'999'999'999) {
+    kring::Result<int64_t> ms = ParseTime(std::to_string(v));
+    KRING_FUZZ_CHECK(ms.ok() && *ms == v);
+  }
+  CheckWallClock(v);
+  if (ExactForm(text)) {
+    const domain::AmsterdamTime t = domain::ToAmsterdam(v);
+    domain::AmsterdamTime typed;
+    typed.year = Number(text, 0, 4);
+    typed.month = Number(text, 5, 2);
+    typed.day = Number(text, 8, 2);
+    typed.hour = text.size() == 16 ? Number(text, 11, 2) : 0;
+    typed.minute = text.size() == 16 ? Number(text, 14, 2) : 0;
+    KRING_FUZZ_CHECK(SameWallClock(t, typed));
+  }
+  return 0;
+}
