@@ -3,6 +3,7 @@
 // there on. The device learns it is out by folding that verified op; a refusal without it is
 // only the server's word and raises REMOVAL_NOT_SHOWN instead (docs/protocol.md section 9).
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -439,4 +440,194 @@ TEST_CASE("a removed member who waits for approval again is refused until the ch
   REQUIRE(declined->entries_size() == 1);
   CHECK(declined->entries(0).seq() == removal);
   CHECK(declined->head().seq() == removal);
+}
+
+namespace {
+
+// Breaks `ex`'s catch-up off after the page that brings its removal (pages of 2): the pull after
+// it fails as if the network dropped out. What it was served is still recorded.
+void BreakOffAfter(RemovalCase& k, uint64_t removal) {
+  k.ex_wire->pull_limit = 2;
+  auto served = k.ex_wire->on_pull;
+  k.ex_wire->on_pull = [&k, removal, served](const v1::PullRequest& req, v1::PullResponse& resp) {
+    if (served) served(req, resp);
+    for (const auto& e : resp.entries()) {
+      if (e.seq() == removal) k.ex_wire->fail_pulls = true;
+    }
+  };
+}
+
+// The events of a device across restarts of its app (a listener per client).
+struct AllEvents {
+  std::vector<std::unique_ptr<Events>> each;
+  explicit AllEvents(Device& d) { Listen(d); }
+  void Listen(Device& d) { each.push_back(std::make_unique<Events>(d)); }
+  int Removed() {
+    int n = 0;
+    for (auto& e : each) n += e->Removed();
+    return n;
+  }
+  int Alarms() {
+    int n = 0;
+    for (auto& e : each) n += e->Alarms();
+    return n;
+  }
+  std::vector<client::ChangeEvent> Rejected() {
+    std::vector<client::ChangeEvent> all;
+    for (auto& e : each) {
+      for (auto& r : e->Rejected()) all.push_back(r);
+    }
+    return all;
+  }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "a device removed and added back while offline keeps its queued edits when its "
+    "catch-up breaks off between the two",
+    "[removal]") {
+  RemovalCase k;
+  AllEvents events(k.ex);
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "offline", Text("in de trein")).ok());
+  auto note = k.ex->CreateEntity(k.case_id, "note");
+  REQUIRE(note.ok());
+  const uint64_t removal = k.RemoveExAndWriteOn("TIJDENS-AFWEZIGHEID");
+  REQUIRE(k.chair->AddMember(k.case_id, {k.ex.account_id(), v1::ROLE_MEMBER}).ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  const uint64_t head = k.chair->ConfirmedView(k.case_id)->seq();
+  REQUIRE(head > removal + 2);
+  BreakOffAfter(k, removal);
+
+  CHECK_FALSE(k.ex->SyncNow().ok());
+  // It verified its removal and not yet its re-adding: nothing is decided, nothing is lost.
+  CHECK(k.ex_served.Last() >= removal);
+  CHECK(events.Removed() == 0);
+  CHECK(events.Rejected().empty());
+  CHECK(k.ex->PendingIntents(k.case_id) == 2);
+
+  k.ex_wire->fail_pulls = false;
+  SECTION("at the next sync") {}
+  SECTION("at the next sync after a restart of the app") {
+    k.ex.Reopen();
+    events.Listen(k.ex);
+  }
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(events.Removed() == 0);
+  CHECK(events.Rejected().empty());
+  CHECK(events.Alarms() == 0);
+  CHECK(k.ex->Alarms().empty());
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK_FALSE(view.removed());
+  CHECK(view.seq() >= head);
+  CHECK(k.ex->PendingIntents(k.case_id) == 0);
+  // Pushed (sealed under the key of the re-adding) and read by the other members.
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.other->SyncNow().ok());
+  for (Device* d : {&k.chair, &k.other}) {
+    v1::CaseState seen = *(*d)->ConfirmedView(k.case_id);
+    CHECK(seen.entities().at(Hex(k.plan)).fields().count("offline") == 1);
+    CHECK(seen.entities().count(Hex(*note)) == 1);
+  }
+}
+
+TEST_CASE(
+    "a removed device whose catch-up breaks off after its removal rejects its queued edits "
+    "once, when a sync ends there",
+    "[removal]") {
+  RemovalCase k;
+  AllEvents events(k.ex);
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "offline", Text("in de trein")).ok());
+  REQUIRE(k.ex->CreateEntity(k.case_id, "note").ok());
+  const uint64_t removal = k.RemoveExAndWriteOn("NA-VERWIJDERING");
+  // The page with the removal claims a head above it (signed with the server's key), so the
+  // device asks for more; the network drops out at that pull.
+  const SecretBytes key = k.server.ServerSecretKey();
+  const uint64_t claimed = removal + 2;
+  const std::string claimed_hash = k.other_served.ChainHashAt(claimed);
+  k.ex_wire->on_pull = [&](const v1::PullRequest&, v1::PullResponse& resp) {
+    if (resp.entries_size() == 0 || resp.entries(resp.entries_size() - 1).seq() != removal) {
+      return;
+    }
+    *resp.mutable_head() = protocol::MakeReceipt(k.case_id, claimed, ToBytes(claimed_hash),
+                                                 resp.head().time_ms(), key);
+    k.ex_wire->fail_pulls = true;
+  };
+
+  CHECK_FALSE(k.ex->SyncNow().ok());
+  CHECK(k.ex->ConfirmedView(k.case_id)->seq() == removal);
+  CHECK(events.Removed() == 0);
+  CHECK(events.Rejected().empty());
+  CHECK(k.ex->PendingIntents(k.case_id) == 2);
+
+  k.ex_wire->fail_pulls = false;
+  SECTION("at the next sync") {}
+  SECTION("at the next sync after a restart of the app") {
+    k.ex.Reopen();
+    events.Listen(k.ex);
+  }
+  // kringd refuses the pull after the removal: the catch-up ends there, and the device is out.
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(events.Removed() == 1);
+  CHECK(events.Alarms() == 0);
+  CHECK(k.ex->Alarms().empty());
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK(view.removed());
+  CHECK(view.seq() == removal);
+  CHECK(k.ex->PendingIntents(k.case_id) == 0);
+  {
+    const auto rejected = events.Rejected();
+    REQUIRE(rejected.size() == 1);
+    CHECK(rejected[0].count == 2);
+    CHECK(rejected[0].reason == refusal::kNotAMember);
+  }
+  // Once: the next sync asks nothing and tells nothing again.
+  const int pulls = k.ex_wire->pulls;
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(k.ex_wire->pulls == pulls);
+  CHECK(events.Removed() == 1);
+  CHECK(events.Rejected().size() == 1);
+}
+
+TEST_CASE(
+    "a device removed, added back and removed again while offline is out once, at the "
+    "second removal",
+    "[removal]") {
+  RemovalCase k;
+  AllEvents events(k.ex);
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "offline", Text("in de trein")).ok());
+  REQUIRE(k.ex->CreateEntity(k.case_id, "note").ok());
+  const uint64_t first = k.RemoveExAndWriteOn("TIJDENS-AFWEZIGHEID");
+  REQUIRE(k.chair->AddMember(k.case_id, {k.ex.account_id(), v1::ROLE_MEMBER}).ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  BreakOffAfter(k, first);
+  CHECK_FALSE(k.ex->SyncNow().ok());
+  CHECK(events.Removed() == 0);
+  CHECK(k.ex->PendingIntents(k.case_id) == 2);
+
+  // Removed again before the device is back online.
+  REQUIRE(k.chair->RemoveMember(k.case_id, k.ex.account_id()).ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.other->SyncNow().ok());
+  const uint64_t second = k.other_served.RemovalOf(k.ex.account_id());  // the last one
+  REQUIRE(second > first);
+  k.ex_wire->fail_pulls = false;
+  k.ex_served.Watch(*k.ex_wire);
+  k.ex_served.Clear();
+
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(k.ex_served.RemovalOf(k.ex.account_id()) == second);
+  CHECK(k.ex_served.Highest() == second);
+  CHECK(events.Removed() == 1);
+  CHECK(events.Alarms() == 0);
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK(view.removed());
+  CHECK(view.seq() == second);
+  CHECK(k.ex->PendingIntents(k.case_id) == 0);
+  const auto rejected = events.Rejected();
+  REQUIRE(rejected.size() == 1);
+  CHECK(rejected[0].count == 2);
 }

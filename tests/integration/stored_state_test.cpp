@@ -248,7 +248,9 @@ TEST_CASE("a store written before the rules changed is folded again at its next 
   {
     auto db = sql::Database::Open(reader.db_path());
     REQUIRE(db.ok());
-    REQUIRE(db->Exec("DROP TABLE refold_due; PRAGMA user_version = 5;").ok());
+    REQUIRE(db->Exec("DROP TABLE refold_due; ALTER TABLE cases DROP COLUMN removal_unsettled; "
+                     "PRAGMA user_version = 5;")
+                .ok());
   }
   reader.Reopen();
   CHECK(Canonical(Confirmed(reader, *cid)) != folded);  // what was stored, until the next sync

@@ -85,6 +85,7 @@ Result<v1::PushResponse> TamperTransport::Push(const v1::PushRequest& r, const s
 Result<v1::PullResponse> TamperTransport::Pull(const v1::PullRequest& r, const std::string& t) {
   Remember(t);
   ++pulls;
+  if (fail_pulls) return Status(StatusCode::kUnavailable, "no network");
   v1::PullRequest req = r;
   if (pull_limit != 0) req.set_limit(pull_limit);
   auto resp = inner_->Pull(req, t);
@@ -96,6 +97,7 @@ Status TamperTransport::PullInto(const v1::PullRequest& r, const std::string& t,
                                  v1::PullResponse& out) {
   Remember(t);
   ++pulls;
+  if (fail_pulls) return Status(StatusCode::kUnavailable, "no network");
   v1::PullRequest req = r;
   if (pull_limit != 0) req.set_limit(pull_limit);
   KRING_RETURN_IF_ERROR(inner_->PullInto(req, t, out));

@@ -39,6 +39,9 @@ class TamperTransport : public client::Transport {
   // While set, pushes fail as UNAVAILABLE before reaching the server (the network drops out
   // between sealing and sending).
   std::atomic<bool> fail_pushes{false};
+  // While set, pulls fail as UNAVAILABLE before reaching the server (the network drops out in
+  // the middle of a catch-up).
+  std::atomic<bool> fail_pulls{false};
   // While non-zero, pulls ask for at most this many entries (a reader with small pages).
   std::atomic<uint32_t> pull_limit{0};
   // How many pulls this device sent (answered or refused).

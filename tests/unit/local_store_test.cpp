@@ -380,7 +380,9 @@ TEST_CASE("a store from before per-case op counters continues above every id it 
     // Back to schema 3: one counter for all cases, 5,000 counters of it reserved.
     auto db = sql::Database::Open(path);
     REQUIRE(db.ok());
-    REQUIRE(db->Exec("DROP TABLE op_counters; PRAGMA user_version = 3;").ok());
+    REQUIRE(db->Exec("DROP TABLE op_counters; ALTER TABLE cases DROP COLUMN removal_unsettled; "
+                     "PRAGMA user_version = 3;")
+                .ok());
     REQUIRE(db->Exec("INSERT INTO meta (key, value) VALUES ('op_counter', 5000)").ok());
     sql::Statement add(*db, "INSERT INTO cases (case_id) VALUES (?)");
     REQUIRE(add.Bind(1, known).Run().ok());
@@ -394,4 +396,92 @@ TEST_CASE("a store from before per-case op counters continues above every id it 
   auto fresh = (*store)->NewClientOpId(crypto::RandomBytes(crypto::kIdBytes));
   REQUIRE(fresh.ok());
   CHECK(OpCounter(*fresh) == 0);
+}
+
+TEST_CASE("an unsettled removal is kept with its batch across a restart until it is settled",
+          "[store]") {
+  test::TempDir dir;
+  std::string path = dir.path() + "/local.db";
+  SecretBytes key = crypto::RandomSecret(32);
+  const Bytes case_id(16, 7);
+  {
+    auto store = LocalStore::Open(path, key);
+    REQUIRE(store.ok());
+    REQUIRE((*store)->CreateCase(case_id).ok());
+    AppliedBatch batch;
+    batch.case_id = case_id;
+    batch.head_seq = 1;
+    batch.head_hash = Bytes(32, 1);
+    batch.state.set_seq(1);
+    batch.state.set_removed(true);
+    batch.entries.push_back(TestEntry(1));
+    batch.removal_unsettled = true;
+    REQUIRE((*store)->ApplyBatch(batch).ok());
+  }
+  auto store = LocalStore::Open(path, key);
+  REQUIRE(store.ok());
+  auto flags = (*store)->LoadCaseFlags(case_id);
+  REQUIRE(flags.ok());
+  CHECK(flags.value()->removed);
+  CHECK(flags.value()->removal_unsettled);
+
+  SECTION("settled") {
+    REQUIRE((*store)->SettleRemoval(case_id).ok());
+    flags = (*store)->LoadCaseFlags(case_id);
+    REQUIRE(flags.ok());
+    CHECK(flags.value()->removed);
+    CHECK_FALSE(flags.value()->removal_unsettled);
+    uint64_t version = 0;
+    auto taken = (*store)->TakeCase(case_id, &version);
+    REQUIRE(taken.ok());
+    CHECK_FALSE(taken.value()->removal_unsettled);
+  }
+  SECTION("meaningless once the state no longer shows the removal (a new invite accepted)") {
+    auto rec = (*store)->LoadCase(case_id);
+    REQUIRE(rec.ok());
+    v1::CaseState waiting = rec.value()->state;
+    waiting.set_removed(false);
+    waiting.set_pending_approval(true);
+    REQUIRE((*store)->ReplaceState(case_id, waiting).ok());
+    flags = (*store)->LoadCaseFlags(case_id);
+    REQUIRE(flags.ok());
+    CHECK_FALSE(flags.value()->removed);
+    CHECK_FALSE(flags.value()->removal_unsettled);
+  }
+}
+
+TEST_CASE("a store from before unsettled removals opens with every removal settled", "[store]") {
+  test::TempDir dir;
+  std::string path = dir.path() + "/local.db";
+  SecretBytes key = crypto::RandomSecret(32);
+  const Bytes case_id(16, 8);
+  {
+    auto store = LocalStore::Open(path, key);
+    REQUIRE(store.ok());
+    REQUIRE((*store)->CreateCase(case_id).ok());
+    v1::CaseState removed;
+    removed.set_removed(true);
+    REQUIRE((*store)->ReplaceState(case_id, removed).ok());
+  }
+  {
+    // Back to schema 6: no removal_unsettled column.
+    auto db = sql::Database::Open(path);
+    REQUIRE(db.ok());
+    REQUIRE(
+        db->Exec("ALTER TABLE cases DROP COLUMN removal_unsettled; PRAGMA user_version = 6;").ok());
+  }
+  auto store = LocalStore::Open(path, key);
+  REQUIRE(store.ok());
+  // A libkring from before rejected the queued changes of a removed case at once.
+  auto flags = (*store)->LoadCaseFlags(case_id);
+  REQUIRE(flags.ok());
+  CHECK(flags.value()->removed);
+  CHECK_FALSE(flags.value()->removal_unsettled);
+  {
+    auto db = sql::Database::Open(path);
+    REQUIRE(db.ok());
+    sql::Statement version(*db, "PRAGMA user_version");
+    REQUIRE(version.Step());
+    CHECK(version.Int(0) == 7);
+  }
 }

@@ -88,6 +88,12 @@ constexpr std::string_view kSchemaV6 = R"sql(
 CREATE TABLE IF NOT EXISTS refold_due (case_id BLOB PRIMARY KEY);
 INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
 )sql";
+// A removal of this account that the verified state shows but no catch-up has ended at yet
+// (CaseRecord::removal_unsettled): its queued changes wait for the verdict. Cases known when this
+// runs had theirs rejected already, as a libkring from before did at once.
+constexpr std::string_view kSchemaV7 = R"sql(
+ALTER TABLE cases ADD COLUMN removal_unsettled INTEGER NOT NULL DEFAULT 0;
+)sql";
 constexpr int64_t kStateFormWithRefs = 2;
 // Client op id counters reserved per write of a case's op_counters row (NewClientOpId).
 constexpr int64_t kOpCounterBlock = 1024;
@@ -138,7 +144,7 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path,
       sql::Database db,
       sql::Database::Open(path, /*read_only=*/false, sql::Database::Checkpoints::kBackground));
   KRING_RETURN_IF_ERROR(
-      db.Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6}));
+      db.Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6, kSchemaV7}));
   // A wrong storage key must fail here, not later with undecryptable records.
   sql::Statement get(db, "SELECT value FROM meta WHERE key = 'key_check'");
   if (get.Step()) {
@@ -317,9 +323,10 @@ Result<std::optional<CaseFlags>> LocalStore::LoadCaseFlags(ByteView case_id) {
     if (!loaded) return std::optional<CaseFlags>();
     kept_ = std::move(loaded);
   }
-  return std::optional<CaseFlags>(CaseFlags{kept_->head_seq, kept_->halted, kept_->state.removed(),
-                                            kept_->state.pending_approval(),
-                                            kept_->state.closed()});
+  const bool removed = kept_->state.removed();
+  return std::optional<CaseFlags>(
+      CaseFlags{kept_->head_seq, kept_->halted, removed, removed && kept_->removal_unsettled,
+                kept_->state.pending_approval(), kept_->state.closed()});
 }
 
 Result<std::optional<CaseRecord>> LocalStore::TakeCase(ByteView case_id, uint64_t* version) {
@@ -342,8 +349,8 @@ void LocalStore::KeepCase(CaseRecord rec, uint64_t version) {
 
 Result<std::optional<CaseRecord>> LocalStore::LoadCaseLocked(ByteView case_id) {
   sql::Statement st(db_,
-                    "SELECT head_seq, head_hash, halted, state, state_form FROM cases "
-                    "WHERE case_id = ?");
+                    "SELECT head_seq, head_hash, halted, state, state_form, removal_unsettled "
+                    "FROM cases WHERE case_id = ?");
   st.Bind(1, case_id);
   if (!st.Step()) {
     KRING_RETURN_IF_ERROR(st.status());
@@ -354,6 +361,7 @@ Result<std::optional<CaseRecord>> LocalStore::LoadCaseLocked(ByteView case_id) {
   rec.head_seq = static_cast<uint64_t>(st.Int(0));
   rec.head_hash = st.Blob(1);
   rec.halted = st.Int(2) != 0;
+  rec.removal_unsettled = st.Int(5) != 0;
   if (!st.IsNull(3)) {
     KRING_ASSIGN_OR_RETURN(SecretBytes plain,
                            at_rest_.Open(CaseLabel("state", case_id), st.Blob(3)));
@@ -1047,13 +1055,14 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
   for (const EpochKey& k : batch.epoch_keys)
     KRING_RETURN_IF_ERROR(SaveEpochKeyLocked(batch.case_id, k));
   sql::Statement upd(db_,
-                     "UPDATE cases SET head_seq = ?, head_hash = ?, state = ?, state_form = ? "
-                     "WHERE case_id = ?");
+                     "UPDATE cases SET head_seq = ?, head_hash = ?, state = ?, state_form = ?, "
+                     "removal_unsettled = ? WHERE case_id = ?");
   KRING_RETURN_IF_ERROR(upd.Bind(1, static_cast<int64_t>(batch.head_seq))
                             .Bind(2, batch.head_hash)
                             .Bind(3, sealed_state.valid() ? sealed_state.get() : seal_state())
                             .Bind(4, kStateFormWithRefs)
-                            .Bind(5, batch.case_id)
+                            .Bind(5, int64_t{batch.removal_unsettled ? 1 : 0})
+                            .Bind(6, batch.case_id)
                             .Run());
   for (const Bytes& id : batch.confirmed_client_op_ids) {
     sql::Statement del(db_, "DELETE FROM intents WHERE case_id = ? AND client_op_id = ?");
@@ -1079,6 +1088,18 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
                                     batch.confirmed_client_op_ids.end());
     std::erase_if(*kept, [&](const Intent& in) { return confirmed.count(in.client_op_id) != 0; });
   }
+  if (in_step) *version = case_writes_;
+  return {};
+}
+
+Status LocalStore::SettleRemoval(ByteView case_id, uint64_t* version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  NoteOtherWritersLocked();
+  const bool in_step = version != nullptr && *version == case_writes_;
+  CaseWrittenLocked();
+  if (version != nullptr) *version = 0;
+  sql::Statement st(db_, "UPDATE cases SET removal_unsettled = 0 WHERE case_id = ?");
+  KRING_RETURN_IF_ERROR(st.Bind(1, case_id).Run());
   if (in_step) *version = case_writes_;
   return {};
 }

@@ -40,6 +40,10 @@ struct CaseRecord {
   // created_seq <= head_seq (the verifier's undo journal relies on it, and checks it in debug
   // builds: BatchVerifier::ApplyAll).
   v1::CaseState state;
+  // The state shows this account removed, but no catch-up has ended at that removal yet (one
+  // broke off after it, or the device stopped before its queued changes were rejected): a later
+  // page may still add the account back. Meaningful only while state.removed().
+  bool removal_unsettled = false;
 };
 
 // What a sync asks of a case before it pulls: small, so it needs no copy of the state.
@@ -47,6 +51,7 @@ struct CaseFlags {
   uint64_t head_seq = 0;
   bool halted = false;
   bool removed = false;
+  bool removal_unsettled = false;  // removed, not yet settled (CaseRecord::removal_unsettled)
   bool pending_approval = false;
   bool closed = false;
 };
@@ -92,6 +97,7 @@ struct AppliedBatch {
   std::vector<EpochKey> epoch_keys;
   v1::CaseState state;
   std::vector<Bytes> confirmed_client_op_ids;  // this device's intents now in the log
+  bool removal_unsettled = false;              // CaseRecord::removal_unsettled after the batch
 };
 
 class LocalStore {
@@ -223,6 +229,9 @@ class LocalStore {
   // made and back before this returns (nothing may read it meanwhile). A large batch's entries
   // are taken once written (batch.entries is then empty); the rest is only read.
   Status ApplyBatch(AppliedBatch& batch, uint64_t* version = nullptr);
+  // Clears removal_unsettled: the removal is settled (its queued changes were rejected).
+  // `version` as in ApplyBatch.
+  Status SettleRemoval(ByteView case_id, uint64_t* version = nullptr);
 
  private:
   LocalStore(sql::Database db, AtRest at_rest) : db_(std::move(db)), at_rest_(std::move(at_rest)) {}

@@ -444,10 +444,12 @@ SyncEngine::Outcome SyncEngine::SyncAll() {
       return out;
     }
     // Listed again after a removal: this account was added back; read on from the verified head.
+    // (An unsettled removal is read on from anyway, and the log itself shows the re-adding.)
     auto flags = store_->LoadCaseFlags(View(c.case_id()));
-    auto rec = flags.ok() && flags.value() && flags.value()->removed
-                   ? store_->LoadCase(View(c.case_id()))
-                   : Result<std::optional<CaseRecord>>(std::optional<CaseRecord>());
+    auto rec =
+        flags.ok() && flags.value() && flags.value()->removed && !flags.value()->removal_unsettled
+            ? store_->LoadCase(View(c.case_id()))
+            : Result<std::optional<CaseRecord>>(std::optional<CaseRecord>());
     if (rec.ok() && rec.value() && rec.value()->state.removed()) {
       v1::CaseState state = rec.value()->state;
       state.set_removed(false);
@@ -475,9 +477,14 @@ SyncEngine::Outcome SyncEngine::SyncAll() {
 Status SyncEngine::SyncCase(const Bytes& case_id, Outcome& out) {
   for (int push_round = 0; push_round < kMaxRoundsPerCase;) {
     KRING_ASSIGN_OR_RETURN(std::optional<CaseFlags> rec, store_->LoadCaseFlags(case_id));
-    if (!rec || rec->halted || rec->removed) return {};
+    // An unsettled removal is pulled on from: the catch-up that verified it broke off, and a
+    // later page may add this account back.
+    if (!rec || rec->halted || (rec->removed && !rec->removal_unsettled)) return {};
     KRING_ASSIGN_OR_RETURN(bool pulled, PullOnce(case_id, out));
     if (pulled) continue;
+    // Out as far as verified: nothing is pushed (kringd would refuse it); the queued changes
+    // wait until a catch-up ends at the removal or reads on past it.
+    if (rec->removed) return {};
     KRING_ASSIGN_OR_RETURN(bool pushed, PushOnce(case_id, out));
     if (!pushed) return {};
     // Waiting for approval: the acceptance is sent; nothing can be pulled to confirm it yet.
@@ -519,7 +526,8 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   }
   // The record is not needed after this: its state moves from page to page without copies.
   const uint64_t stored_head = rec->head_seq;
-  const bool was_removed = rec->state.removed();
+  // Removed by a catch-up that ended at the removal (an unsettled one still waits for that).
+  const bool was_removed = rec->state.removed() && !rec->removal_unsettled;
   const bool pending_approval = rec->state.pending_approval();
   CaseRecord current = std::move(*rec);
   rec.reset();
@@ -528,14 +536,22 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   bool learned_older_keys = false;
   std::vector<VerifyFailure> complaints;
 
-  // Called once before PullOnce returns; takes the verified state out of `current`.
-  auto commit = [&]() -> Status {
+  // Called once before PullOnce returns; takes the verified state out of `current`. `at_end`:
+  // the catch-up ends where the server's log for this account ends (its signed head, or its
+  // refusal after a verified removal), not broken off by an error or the entry cap. Only then
+  // is a removal of this account settled: a catch-up broken off between a removal and a later
+  // re-adding must not reject the queued changes of an account that is a member again.
+  auto commit = [&](bool at_end) -> Status {
     if (verified.pulled.empty()) return {};
     verified.head_seq = current.head_seq;
     verified.head_hash = current.head_hash;
     verified.state = std::move(current.state);
     // Written with the batch, so a crash before the replay below is finished resumes it.
     verified.state.set_history_replay_pending(learned_older_keys);
+    // So is a removal until it is settled below: a crash before then settles it at a later
+    // catch-up that ends at it, and a catch-up broken off before it leaves it unsettled.
+    const bool newly_removed = verified.state.removed() && !was_removed;
+    verified.removal_unsettled = newly_removed;
     const size_t written = verified.pulled.size();  // ApplyBatch takes a large batch's entries
     KRING_RETURN_IF_ERROR(store_->ApplyBatch(verified, &version));
     if (learned_older_keys) KRING_RETURN_IF_ERROR(Replay(case_id));
@@ -545,18 +561,28 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
       out.events.push_back({ChangeEvent::Kind::kAlarm, case_id, f.detail});
     }
     complaints.clear();
-    if (verified.state.removed() && !was_removed) {
-      KRING_RETURN_IF_ERROR(RejectAllPending(case_id, out));
-      out.events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
+    bool unsettled = newly_removed;
+    if (newly_removed && at_end) {
+      KRING_RETURN_IF_ERROR(SettleRemoval(case_id, out, &version));
+      unsettled = false;
     }
     out.stats.pulled += written;
     out.events.push_back({ChangeEvent::Kind::kCaseChanged, case_id, {}});
     KRING_RETURN_IF_ERROR(QueueRekeyAfterLeave(case_id, verified.state, me));
     store_->KeepCase(CaseRecord{case_id, verified.head_seq, std::move(verified.head_hash),
-                                current.halted, std::move(verified.state)},
+                                current.halted, std::move(verified.state), unsettled},
                      version);
     return Status();
   };
+  // A catch-up that verified nothing new ends at an unsettled removal of this account: kringd
+  // refused the pull after it, or served nothing past it under a head signed at it.
+  auto settle_stored = [&]() -> Result<bool> {
+    KRING_RETURN_IF_ERROR(SettleRemoval(case_id, out, &version));
+    current.removal_unsettled = false;
+    store_->KeepCase(std::move(current), version);
+    return true;
+  };
+  uint64_t served_head = 0;  // the signed head of the last page verified
 
   // Whether the catch-up goes on after a page that brought `held` entries up to `head` of
   // `signed_head`. Every commit rewrites the whole sealed state (about the size of the case's
@@ -613,22 +639,24 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
       return prefetched.get();
     }();
     if (resp.ok() && resp->response->has_erased()) {
-      KRING_RETURN_IF_ERROR(commit());
+      KRING_RETURN_IF_ERROR(commit(/*at_end=*/false));
       KRING_RETURN_IF_ERROR(AcceptErasure(case_id, resp->response->erased(), out));
       return false;
     }
     if (!resp.ok()) {
       const Status& s = resp.status();
-      if (s.code() == StatusCode::kPermissionDenied && current.state.removed() && !was_removed &&
-          !verified.pulled.empty()) {
-        // Out by a removal verified in this catch-up: kringd serves nothing after it, whatever
-        // head a page claimed, so its refusal is the catch-up's end, not an error. (The catch-up
-        // does not stop at the removal itself: a later page may add this account back.)
-        KRING_RETURN_IF_ERROR(commit());
+      if (s.code() == StatusCode::kPermissionDenied && current.state.removed() && !was_removed) {
+        // Out by a verified removal not yet settled (verified in this catch-up, or in one that
+        // broke off after it): kringd serves nothing after it, whatever head a page claimed, so
+        // its refusal is the catch-up's end, not an error. (The catch-up does not stop at the
+        // removal itself: a later page may add this account back.)
+        if (verified.pulled.empty()) return settle_stored();
+        KRING_RETURN_IF_ERROR(commit(/*at_end=*/true));
         return true;
       }
       if (!verified.pulled.empty()) {
-        KRING_RETURN_IF_ERROR(commit());  // keep what was verified before the failure
+        // Keep what was verified before the failure; a removal in it stays unsettled.
+        KRING_RETURN_IF_ERROR(commit(/*at_end=*/false));
         return s;
       }
       // A case created on this device is unknown to the server until its first push.
@@ -688,6 +716,7 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
                                 &parsed_pages[1 - this_page]);
       }
     }
+    served_head = signed_head;
     VerifyResult v = VerifyPullInPlace(ctx, response, &parsed_pages[this_page]);
     if (!v.error.ok() || v.failure) {
       current.state = std::move(ctx.record.state);  // the state after the pages before this one
@@ -695,11 +724,11 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
       current.state = std::move(v.batch.state);
     }
     if (!v.error.ok()) {
-      KRING_RETURN_IF_ERROR(commit());
+      KRING_RETURN_IF_ERROR(commit(/*at_end=*/false));
       return v.error;
     }
     if (v.failure) {
-      KRING_RETURN_IF_ERROR(commit());  // the pages before this one verified
+      KRING_RETURN_IF_ERROR(commit(/*at_end=*/false));  // the pages before this one verified
       return Alarm(case_id, v.failure->kind, v.failure->seq, v.failure->detail,
                    std::move(v.failure->evidence), out);
     }
@@ -721,11 +750,14 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     current.head_hash = std::move(v.batch.head_hash);
     if (!goes_on(verified.pulled.size(), current.head_seq, signed_head)) break;
   }
+  // Stopped at the signed head, not at the entry cap (the rest comes in the next commit).
+  const bool at_end = current.head_seq >= served_head;
   if (verified.pulled.empty()) {
+    if (at_end && current.state.removed() && !was_removed) return settle_stored();
     store_->KeepCase(std::move(current), version);  // nothing new: the state goes back as taken
     return false;
   }
-  KRING_RETURN_IF_ERROR(commit());
+  KRING_RETURN_IF_ERROR(commit(at_end));
   return true;
 }
 
@@ -1276,6 +1308,12 @@ Status SyncEngine::RejectAllPending(const Bytes& case_id, Outcome& out) {
   KRING_RETURN_IF_ERROR(store_->RejectIntents(own_leave, "left the case"));
   return RejectTogether(case_id, refused, refused.size(), "removed from the case",
                         refusal::kNotAMember, out);
+}
+
+Status SyncEngine::SettleRemoval(const Bytes& case_id, Outcome& out, uint64_t* version) {
+  KRING_RETURN_IF_ERROR(RejectAllPending(case_id, out));
+  out.events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
+  return store_->SettleRemoval(case_id, version);
 }
 
 Result<size_t> SyncEngine::RejectForClosedCase(const Bytes& case_id, const std::string& detail,

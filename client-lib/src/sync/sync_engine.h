@@ -93,6 +93,10 @@ class SyncEngine {
                      std::vector<v1::Envelope>& out, DeviceHead& mine,
                      const std::vector<std::string>& revoked_devices = {});
   Status RejectAllPending(const Bytes& case_id, Outcome& out);
+  // A catch-up ended at this account's verified removal: its queued changes are rejected and
+  // the app is told, once (the store's removal_unsettled is cleared after). `version` as in
+  // LocalStore::ApplyBatch.
+  Status SettleRemoval(const Bytes& case_id, Outcome& out, uint64_t* version);
   // Rejects `ids` in one transaction and tells the app once: one kIntentRejected event with
   // kringd's `reason` and `counted` as its count (none when `counted` is 0).
   Status RejectTogether(const Bytes& case_id, const std::vector<int64_t>& ids, size_t counted,
