@@ -631,3 +631,34 @@ TEST_CASE(
   REQUIRE(rejected.size() == 1);
   CHECK(rejected[0].count == 2);
 }
+
+TEST_CASE(
+    "a page that fails verification after the removal stops the case with its queued edits "
+    "kept",
+    "[removal]") {
+  RemovalCase k;
+  AllEvents events(k.ex);
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "offline", Text("in de trein")).ok());
+  REQUIRE(k.ex->CreateEntity(k.case_id, "note").ok());
+  const uint64_t removal = k.RemoveExAndWriteOn("TIJDENS-AFWEZIGHEID");
+  REQUIRE(k.chair->AddMember(k.case_id, {k.ex.account_id(), v1::ROLE_MEMBER}).ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  // Pages of 2; every page after the one with the removal has its first entry changed.
+  k.ex_wire->pull_limit = 2;
+  k.ex_wire->on_pull = [removal](const v1::PullRequest& req, v1::PullResponse& resp) {
+    if (req.after_seq() < removal || resp.entries_size() == 0) return;
+    std::string* header = resp.mutable_entries(0)->mutable_envelope()->mutable_header();
+    REQUIRE_FALSE(header->empty());
+    header->back() = static_cast<char>(header->back() ^ 1);
+  };
+
+  REQUIRE(k.ex->SyncNow().ok());  // an alarm is not the sync's error
+  CHECK(k.ex->ConfirmedView(k.case_id)->seq() >= removal);
+  CHECK(k.ex->Alarms().size() == 1);
+  CHECK(events.Alarms() == 1);
+  // Stopped by the alarm, not out: nothing rejected, no removal told.
+  CHECK(events.Removed() == 0);
+  CHECK(events.Rejected().empty());
+  CHECK(k.ex->PendingIntents(k.case_id) == 2);
+}
