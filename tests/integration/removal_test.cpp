@@ -29,6 +29,7 @@ struct Events {
   std::mutex mu;
   int removed = 0;
   int alarms = 0;
+  int changed = 0;  // kCaseChanged: one per commit of a catch-up
   std::vector<client::ChangeEvent> rejected;
 
   explicit Events(Device& d) {
@@ -36,6 +37,7 @@ struct Events {
       std::lock_guard<std::mutex> lock(mu);
       if (e.kind == client::ChangeEvent::Kind::kRemovedFromCase) ++removed;
       if (e.kind == client::ChangeEvent::Kind::kAlarm) ++alarms;
+      if (e.kind == client::ChangeEvent::Kind::kCaseChanged) ++changed;
       if (e.kind == client::ChangeEvent::Kind::kIntentRejected) rejected.push_back(e);
     });
   }
@@ -46,6 +48,10 @@ struct Events {
   int Alarms() {
     std::lock_guard<std::mutex> lock(mu);
     return alarms;
+  }
+  int Changed() {
+    std::lock_guard<std::mutex> lock(mu);
+    return changed;
   }
   std::vector<client::ChangeEvent> Rejected() {
     std::lock_guard<std::mutex> lock(mu);
@@ -661,4 +667,36 @@ TEST_CASE(
   CHECK(events.Removed() == 0);
   CHECK(events.Rejected().empty());
   CHECK(k.ex->PendingIntents(k.case_id) == 2);
+}
+
+TEST_CASE(
+    "a device removed and added back while offline keeps its queued edits when more than "
+    "one commit of entries lies between the two",
+    "[removal]") {
+  RemovalCase k;
+  Events events(k.ex);
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "offline", Text("in de trein")).ok());
+  const uint64_t removal = k.RemoveExAndWriteOn("TIJDENS-AFWEZIGHEID");
+  // A catch-up commits at most 10,000 entries at a time (up to a page more, and the rest too
+  // when it fits in one more page): the re-adding comes after the first commit.
+  for (int i = 0; i < 12100; ++i) REQUIRE(k.chair->CreateEntity(k.case_id, "note").ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.chair->AddMember(k.case_id, {k.ex.account_id(), v1::ROLE_MEMBER}).ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  const uint64_t head = k.chair->ConfirmedView(k.case_id)->seq();
+  REQUIRE(head > removal + 12100);
+
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(events.Changed() >= 2);  // more than one commit
+  CHECK(events.Removed() == 0);
+  CHECK(events.Rejected().empty());
+  CHECK(k.ex->Alarms().empty());
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK_FALSE(view.removed());
+  CHECK(view.seq() >= head);
+  CHECK(k.ex->PendingIntents(k.case_id) == 0);
+  REQUIRE(k.chair->SyncNow().ok());
+  CHECK(k.chair->ConfirmedView(k.case_id)->entities().at(Hex(k.plan)).fields().count("offline") ==
+        1);
 }
