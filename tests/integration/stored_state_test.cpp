@@ -243,7 +243,7 @@ TEST_CASE("a store written before the rules changed is folded again at its next 
     v1::CaseState old = (*rec)->state;
     (*old.mutable_entities())[Hex(*note)].mutable_fields()->at("text").mutable_value()->set_text(
         "zoals vroeger gevouwen");
-    REQUIRE((*store)->ReplaceState(*cid, old).ok());
+    REQUIRE((*store)->ReplaceState(*cid, old, client::LocalStore::RemovalMark::kKeep).ok());
   }
   {
     auto db = sql::Database::Open(reader.db_path());

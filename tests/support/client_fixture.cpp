@@ -143,6 +143,7 @@ void Device::Open() {
   options.storage_key = storage_key_;
   options.transport = transport_;
   options.background_sync = background_;
+  options.entries_per_commit_for_tests = entries_per_commit_;
   auto opened = client::Client::Open(std::move(options));
   if (!opened.ok()) throw std::runtime_error("Open: " + opened.status().ToString());
   client_ = std::move(opened).value();
@@ -151,6 +152,11 @@ void Device::Open() {
 void Device::Reopen() {
   client_.reset();
   Open();
+}
+
+void Device::ReopenWithEntriesPerCommit(size_t entries) {
+  entries_per_commit_ = entries;
+  Reopen();
 }
 
 void SyncAll(std::initializer_list<Device*> devices, int rounds) {

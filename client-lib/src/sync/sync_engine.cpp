@@ -100,7 +100,10 @@ v1::Envelope SealEnvelope(const v1::OpHeader& header, const v1::ControlBody* con
 }
 
 SyncEngine::SyncEngine(LocalStore* store, std::shared_ptr<Transport> transport, EventSink sink)
-    : store_(store), transport_(std::move(transport)), sink_(std::move(sink)) {}
+    : store_(store),
+      transport_(std::move(transport)),
+      sink_(std::move(sink)),
+      entries_per_commit_(kMaxEntriesPerCommit) {}
 
 SyncEngine::~SyncEngine() { Stop(); }
 
@@ -136,6 +139,13 @@ void SyncEngine::Stop() {
   }
   sub.reset();  // cancels the stream and joins its thread, outside our lock
   for (auto& w : waiters) w.set_value(Status(StatusCode::kCancelled, "client closed"));
+  std::vector<ChangeEvent> told;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    told.swap(told_);
+  }
+  // What an API call settled while the worker ran on: told before the listeners go.
+  if (sink_ && !told.empty()) sink_(std::move(told));
 }
 
 void SyncEngine::Wake() {
@@ -171,13 +181,18 @@ void SyncEngine::Run() {
   auto next_attempt = Clock::now();
   for (;;) {
     std::vector<std::promise<Result<SyncStats>>> waiters;
+    std::vector<ChangeEvent> told;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_until(lock, next_attempt, [&] { return stop_ || wake_ || !waiters_.empty(); });
+      cv_.wait_until(lock, next_attempt,
+                     [&] { return stop_ || wake_ || !waiters_.empty() || !told_.empty(); });
       if (stop_) return;
       wake_ = false;
       waiters.swap(waiters_);
+      told.swap(told_);
     }
+    if (sink_ && !told.empty()) sink_(std::move(told));
+    told.clear();
     Outcome out = SyncAll();
     if (out.status.transient() || out.status.code() == StatusCode::kUnauthenticated) {
       next_attempt = Clock::now() + backoff;
@@ -453,7 +468,9 @@ SyncEngine::Outcome SyncEngine::SyncAll() {
     if (rec.ok() && rec.value() && rec.value()->state.removed()) {
       v1::CaseState state = rec.value()->state;
       state.set_removed(false);
-      if (Status s = store_->ReplaceState(View(c.case_id()), std::move(state)); !s.ok()) {
+      if (Status s = store_->ReplaceState(View(c.case_id()), std::move(state),
+                                          LocalStore::RemovalMark::kClear);
+          !s.ok()) {
         out.status = s;
         return out;
       }
@@ -588,11 +605,12 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   // `signed_head`. Every commit rewrites the whole sealed state (about the size of the case's
   // content), so a last commit of a few entries would cost as much as the big one before it:
   // when the rest fits in one page it comes into this commit.
-  auto goes_on = [](size_t held, uint64_t head, uint64_t signed_head) {
-    if (head >= signed_head || held >= kMaxEntriesPerCommit + protocol::kMaxPullLimit) {
-      return false;
-    }
-    return held < kMaxEntriesPerCommit || signed_head - head <= protocol::kMaxPullLimit;
+  // (A test's smaller cap, SetEntriesPerCommit, takes a page of its size as the page here.)
+  const size_t cap = entries_per_commit_;
+  const size_t page_size = std::min<size_t>(protocol::kMaxPullLimit, cap);
+  auto goes_on = [cap, page_size](size_t held, uint64_t head, uint64_t signed_head) {
+    if (head >= signed_head || held >= cap + page_size) return false;
+    return held < cap || signed_head - head <= page_size;
   };
   auto pull = [this, &case_id](uint64_t after_seq,
                                const std::string& after_hash) -> Result<PulledPage> {
@@ -1286,34 +1304,52 @@ Status SyncEngine::QueueComplaints(const Bytes& case_id, const v1::CaseState& st
 }
 
 // After a removal nothing queued can ever be accepted: each edit is rejected visibly (kept on
-// the device with its reason) instead of waiting forever.
-Status SyncEngine::RejectAllPending(const Bytes& case_id, Outcome& out) {
-  KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
+// the device with its reason) instead of waiting forever, with the mark, in one transaction; the
+// app is told only once that has committed (a crash before it leaves the removal unsettled, to
+// be settled and told at the next catch-up that ends there).
+Status SyncEngine::SettleRemoval(const Bytes& case_id, Outcome& out, uint64_t* version) {
   std::string me_account;
   {
     std::lock_guard<std::mutex> lock(account_mu_);
     me_account = account_->account_id();
   }
-  std::vector<int64_t> own_leave;
-  std::vector<int64_t> refused;
-  for (const Intent& in : intents) {
-    if (in.control && in.control_op.has_accept_invite()) continue;  // a way back in
-    if (in.control && in.control_op.has_remove_member() &&
-        in.control_op.remove_member().account_id() == me_account) {
-      own_leave.push_back(in.id);  // this device's own leave: done, not refused
-      continue;
-    }
-    refused.push_back(in.id);
-  }
-  KRING_RETURN_IF_ERROR(store_->RejectIntents(own_leave, "left the case"));
-  return RejectTogether(case_id, refused, refused.size(), "removed from the case",
-                        refusal::kNotAMember, out);
+  KRING_ASSIGN_OR_RETURN(SettledRemoval settled,
+                         store_->SettleRemoval(case_id, View(me_account), version));
+  SettledRemovalEvents(case_id, settled, out.events);
+  return {};
 }
 
-Status SyncEngine::SettleRemoval(const Bytes& case_id, Outcome& out, uint64_t* version) {
-  KRING_RETURN_IF_ERROR(RejectAllPending(case_id, out));
-  out.events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
-  return store_->SettleRemoval(case_id, version);
+void SyncEngine::SettledRemovalEvents(const Bytes& case_id, const SettledRemoval& settled,
+                                      std::vector<ChangeEvent>& events) {
+  if (!settled.settled) return;
+  if (settled.refused > 0) {
+    log::Warn("intents_rejected", {{"case", Hex(case_id)},
+                                   {"reason", std::string(refusal::kNotAMember)},
+                                   {"count", std::to_string(settled.refused)}});
+    // One event for the case, not one per change: the app shows one message with the number.
+    ChangeEvent e{ChangeEvent::Kind::kIntentRejected, case_id, kRemovedFromTheCase,
+                  std::string(refusal::kNotAMember)};
+    e.count = settled.refused;
+    events.push_back(std::move(e));
+  }
+  events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
+}
+
+void SyncEngine::Tell(std::vector<ChangeEvent> events) {
+  if (events.empty() || !sink_) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (running_) {
+      for (ChangeEvent& e : events) told_.push_back(std::move(e));
+      wake_ = true;
+      events.clear();
+    }
+  }
+  if (events.empty()) {
+    cv_.notify_all();
+    return;
+  }
+  sink_(std::move(events));
 }
 
 Result<size_t> SyncEngine::RejectForClosedCase(const Bytes& case_id, const std::string& detail,
@@ -1381,7 +1417,10 @@ Status SyncEngine::Replay(const Bytes& case_id) {
     if (v.failure) return DataLoss("verified log no longer replays: " + v.failure->detail);
     for (const EpochKey& k : v.batch.epoch_keys)
       KRING_RETURN_IF_ERROR(store_->SaveEpochKey(case_id, k));
-    if (!v.learned_older_keys) return store_->ReplaceState(case_id, std::move(v.batch.state));
+    if (!v.learned_older_keys) {
+      return store_->ReplaceState(case_id, std::move(v.batch.state),
+                                  LocalStore::RemovalMark::kKeep);
+    }
   }
   return Internal("history replay did not settle");
 }
@@ -1724,10 +1763,11 @@ uint64_t FirstCounter(const Intent& in) {
 
 // The order intents are sealed and pushed in. Intents sealed in an earlier round come first, in
 // the order of their device counters, so they still continue this device's op chain (a new
-// intent moved ahead of them would take a counter they hold). Then, of the unsealed ones, the
-// case's own Rekey after a leave (every client takes no other Rekey before it), the new keys
-// after a revocation (kringd holds content until they land, and nothing more should be sealed
-// to a key a revoked device holds), and the rest in the order they were made.
+// intent moved ahead of them would take a counter they hold). Then, of the unsealed ones, an
+// acceptance of an invite (see AcceptanceFirst), the case's own Rekey after a leave (every client
+// takes no other Rekey before it), the new keys after a revocation (kringd holds content until they
+// land, and nothing more should be sealed to a key a revoked device holds), and the rest in the
+// order they were made.
 void OrderForSealing(std::vector<Intent>& intents) {
   auto unsealed = std::stable_partition(intents.begin(), intents.end(),
                                         [](const Intent& in) { return !in.sealed.empty(); });
@@ -1745,11 +1785,25 @@ void OrderForSealing(std::vector<Intent>& intents) {
   std::move(sealed_in_order.begin(), sealed_in_order.end(), intents.begin());
   auto rank = [](const Intent& in) {
     if (!in.control) return 2;
+    if (in.control_op.has_accept_invite()) return -1;  // see AcceptanceFirst
     if (in.control_op.has_rekey_after_leave()) return 0;
     return in.control_op.has_rekey_after_revoke() ? 1 : 2;
   };
   std::stable_sort(unsealed, intents.end(),
                    [&](const Intent& a, const Intent& b) { return rank(a) < rank(b); });
+}
+
+// Waiting for approval, kringd takes nothing from this account but its acceptance, and nothing
+// else can be sealed before it is approved (e.g. content while the state still waits for the
+// Rekey of the removal): an acceptance behind anything else would never go out. True when the
+// changes sealed before it must be sealed again after it (OrderForSealing then puts it first).
+bool AcceptanceFirst(const std::vector<Intent>& intents) {
+  for (size_t i = 0; i < intents.size(); ++i) {
+    if (intents[i].control && intents[i].control_op.has_accept_invite()) {
+      return i > 0 && intents[i].sealed.empty();
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -1766,7 +1820,8 @@ Status SyncEngine::UndoAcceptance(ByteView case_id) {
   v1::CaseState state = std::move(rec->state);
   state.set_pending_approval(false);
   state.set_removed(true);
-  return store_->ReplaceState(case_id, std::move(state));
+  // Back to its removal, settled when the invite was accepted (StartCase).
+  return store_->ReplaceState(case_id, std::move(state), LocalStore::RemovalMark::kClear);
 }
 
 Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
@@ -1783,6 +1838,12 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
     if (intents.empty()) return false;
   }
   OrderForSealing(intents);
+  if (flags && flags->pending_approval && AcceptanceFirst(intents)) {
+    // Sealed before the removal, for the membership before it: sealed again once approved.
+    KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
+    for (Intent& in : intents) in.sealed.clear();
+    OrderForSealing(intents);
+  }
   if (Status sealed = SealPending(case_id, intents, out); !sealed.ok()) {
     if (sealed.code() != StatusCode::kAborted) return sealed;
     out.events.push_back(
