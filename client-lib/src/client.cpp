@@ -283,6 +283,9 @@ Result<std::unique_ptr<Client>> Client::Open(ClientOptions options) {
   auto impl = std::make_unique<Impl>(std::move(store).value(), std::move(options.transport));
   impl->has_transport_ = has_transport;
   impl->background_ = options.background_sync && has_transport;
+  if (options.entries_per_commit_for_tests != 0) {
+    impl->engine_.SetEntriesPerCommit(options.entries_per_commit_for_tests);
+  }
   KRING_ASSIGN_OR_RETURN(std::optional<v1::LocalAccount> account, impl->store_->LoadAccount());
   if (account) {
     impl->account_ = *account;
@@ -505,8 +508,19 @@ Result<Bytes> Client::AcceptInvite(const std::string& link) {
   waiting.set_case_id(ToString(*case_id));
   waiting.set_removed(false);
   waiting.set_pending_approval(true);
+  // A removal no catch-up has ended at yet is settled with it: the user acts on it, and the
+  // changes queued before it could never go out (the case waits for approval, and they would
+  // stand before the acceptance). Left unsettled, they would wait for a verdict that no sync
+  // gives once the state no longer shows the removal.
+  const bool settle = existing && existing->state.removed() && existing->removal_unsettled;
   KRING_ASSIGN_OR_RETURN(Bytes client_op_id, impl_->store_->NewClientOpId(*case_id));
-  KRING_RETURN_IF_ERROR(impl_->store_->StartCase(*case_id, waiting, client_op_id, intent));
+  SettledRemoval settled;
+  KRING_RETURN_IF_ERROR(impl_->store_->StartCase(*case_id, waiting, client_op_id, intent,
+                                                 settle ? kring::View(me.account_id()) : ByteView(),
+                                                 &settled));
+  std::vector<ChangeEvent> events;
+  SyncEngine::SettledRemovalEvents(*case_id, settled, events);
+  impl_->engine_.Tell(std::move(events));
   impl_->engine_.Wake();
   return *case_id;
 }

@@ -3,6 +3,7 @@
 // there on. The device learns it is out by folding that verified op; a refusal without it is
 // only the server's word and raises REMOVAL_NOT_SHOWN instead (docs/protocol.md section 9).
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -28,6 +29,7 @@ struct Events {
   std::mutex mu;
   int removed = 0;
   int alarms = 0;
+  int changed = 0;  // kCaseChanged: one per commit of a catch-up
   std::vector<client::ChangeEvent> rejected;
 
   explicit Events(Device& d) {
@@ -35,6 +37,7 @@ struct Events {
       std::lock_guard<std::mutex> lock(mu);
       if (e.kind == client::ChangeEvent::Kind::kRemovedFromCase) ++removed;
       if (e.kind == client::ChangeEvent::Kind::kAlarm) ++alarms;
+      if (e.kind == client::ChangeEvent::Kind::kCaseChanged) ++changed;
       if (e.kind == client::ChangeEvent::Kind::kIntentRejected) rejected.push_back(e);
     });
   }
@@ -45,6 +48,10 @@ struct Events {
   int Alarms() {
     std::lock_guard<std::mutex> lock(mu);
     return alarms;
+  }
+  int Changed() {
+    std::lock_guard<std::mutex> lock(mu);
+    return changed;
   }
   std::vector<client::ChangeEvent> Rejected() {
     std::lock_guard<std::mutex> lock(mu);
@@ -439,4 +446,422 @@ TEST_CASE("a removed member who waits for approval again is refused until the ch
   REQUIRE(declined->entries_size() == 1);
   CHECK(declined->entries(0).seq() == removal);
   CHECK(declined->head().seq() == removal);
+}
+
+namespace {
+
+// Breaks `ex`'s catch-up off after the page that brings its removal (pages of 2): the pull after
+// it fails as if the network dropped out. What it was served is still recorded.
+void BreakOffAfter(RemovalCase& k, uint64_t removal) {
+  k.ex_wire->pull_limit = 2;
+  auto served = k.ex_wire->on_pull;
+  k.ex_wire->on_pull = [&k, removal, served](const v1::PullRequest& req, v1::PullResponse& resp) {
+    if (served) served(req, resp);
+    for (const auto& e : resp.entries()) {
+      if (e.seq() == removal) k.ex_wire->fail_pulls = true;
+    }
+  };
+}
+
+// The events of a device across restarts of its app (a listener per client).
+struct AllEvents {
+  std::vector<std::unique_ptr<Events>> each;
+  explicit AllEvents(Device& d) { Listen(d); }
+  void Listen(Device& d) { each.push_back(std::make_unique<Events>(d)); }
+  int Removed() {
+    int n = 0;
+    for (auto& e : each) n += e->Removed();
+    return n;
+  }
+  int Alarms() {
+    int n = 0;
+    for (auto& e : each) n += e->Alarms();
+    return n;
+  }
+  std::vector<client::ChangeEvent> Rejected() {
+    std::vector<client::ChangeEvent> all;
+    for (auto& e : each) {
+      for (auto& r : e->Rejected()) all.push_back(r);
+    }
+    return all;
+  }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "a device removed and added back while offline keeps its queued edits when its "
+    "catch-up breaks off between the two",
+    "[removal]") {
+  RemovalCase k;
+  AllEvents events(k.ex);
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "offline", Text("in de trein")).ok());
+  auto note = k.ex->CreateEntity(k.case_id, "note");
+  REQUIRE(note.ok());
+  const uint64_t removal = k.RemoveExAndWriteOn("TIJDENS-AFWEZIGHEID");
+  REQUIRE(k.chair->AddMember(k.case_id, {k.ex.account_id(), v1::ROLE_MEMBER}).ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  const uint64_t head = k.chair->ConfirmedView(k.case_id)->seq();
+  REQUIRE(head > removal + 2);
+  BreakOffAfter(k, removal);
+
+  CHECK_FALSE(k.ex->SyncNow().ok());
+  // It verified its removal and not yet its re-adding: nothing is decided, nothing is lost.
+  CHECK(k.ex->ConfirmedView(k.case_id)->removed());
+  CHECK(k.ex_served.Last() >= removal);
+  CHECK(events.Removed() == 0);
+  CHECK(events.Rejected().empty());
+  CHECK(k.ex->PendingIntents(k.case_id) == 2);
+
+  k.ex_wire->fail_pulls = false;
+  SECTION("at the next sync") {}
+  SECTION("at the next sync after a restart of the app") {
+    k.ex.Reopen();
+    events.Listen(k.ex);
+  }
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(events.Removed() == 0);
+  CHECK(events.Rejected().empty());
+  CHECK(events.Alarms() == 0);
+  CHECK(k.ex->Alarms().empty());
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK_FALSE(view.removed());
+  CHECK(view.seq() >= head);
+  CHECK(k.ex->PendingIntents(k.case_id) == 0);
+  // Pushed (sealed under the key of the re-adding) and read by the other members.
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.other->SyncNow().ok());
+  for (Device* d : {&k.chair, &k.other}) {
+    v1::CaseState seen = *(*d)->ConfirmedView(k.case_id);
+    CHECK(seen.entities().at(Hex(k.plan)).fields().count("offline") == 1);
+    CHECK(seen.entities().count(Hex(*note)) == 1);
+  }
+}
+
+TEST_CASE(
+    "a removed device whose catch-up breaks off after its removal rejects its queued edits "
+    "once, when a sync ends there",
+    "[removal]") {
+  RemovalCase k;
+  AllEvents events(k.ex);
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "offline", Text("in de trein")).ok());
+  REQUIRE(k.ex->CreateEntity(k.case_id, "note").ok());
+  const uint64_t removal = k.RemoveExAndWriteOn("NA-VERWIJDERING");
+  // The page with the removal claims a head above it (signed with the server's key), so the
+  // device asks for more; the network drops out at that pull.
+  const SecretBytes key = k.server.ServerSecretKey();
+  const uint64_t claimed = removal + 2;
+  const std::string claimed_hash = k.other_served.ChainHashAt(claimed);
+  k.ex_wire->on_pull = [&](const v1::PullRequest&, v1::PullResponse& resp) {
+    if (resp.entries_size() == 0 || resp.entries(resp.entries_size() - 1).seq() != removal) {
+      return;
+    }
+    *resp.mutable_head() = protocol::MakeReceipt(k.case_id, claimed, ToBytes(claimed_hash),
+                                                 resp.head().time_ms(), key);
+    k.ex_wire->fail_pulls = true;
+  };
+
+  CHECK_FALSE(k.ex->SyncNow().ok());
+  CHECK(k.ex->ConfirmedView(k.case_id)->seq() == removal);
+  CHECK(events.Removed() == 0);
+  CHECK(events.Rejected().empty());
+  CHECK(k.ex->PendingIntents(k.case_id) == 2);
+
+  k.ex_wire->fail_pulls = false;
+  SECTION("at the next sync") {}
+  SECTION("at the next sync after a restart of the app") {
+    k.ex.Reopen();
+    events.Listen(k.ex);
+  }
+  // kringd refuses the pull after the removal: the catch-up ends there, and the device is out.
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(events.Removed() == 1);
+  CHECK(events.Alarms() == 0);
+  CHECK(k.ex->Alarms().empty());
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK(view.removed());
+  CHECK(view.seq() == removal);
+  CHECK(k.ex->PendingIntents(k.case_id) == 0);
+  {
+    const auto rejected = events.Rejected();
+    REQUIRE(rejected.size() == 1);
+    CHECK(rejected[0].count == 2);
+    CHECK(rejected[0].reason == refusal::kNotAMember);
+  }
+  // Once: the next sync asks nothing and tells nothing again.
+  const int pulls = k.ex_wire->pulls;
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(k.ex_wire->pulls == pulls);
+  CHECK(events.Removed() == 1);
+  CHECK(events.Rejected().size() == 1);
+}
+
+TEST_CASE(
+    "a device removed, added back and removed again while offline is out once, at the "
+    "second removal",
+    "[removal]") {
+  RemovalCase k;
+  AllEvents events(k.ex);
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "offline", Text("in de trein")).ok());
+  REQUIRE(k.ex->CreateEntity(k.case_id, "note").ok());
+  const uint64_t first = k.RemoveExAndWriteOn("TIJDENS-AFWEZIGHEID");
+  REQUIRE(k.chair->AddMember(k.case_id, {k.ex.account_id(), v1::ROLE_MEMBER}).ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  BreakOffAfter(k, first);
+  CHECK_FALSE(k.ex->SyncNow().ok());
+  CHECK(k.ex->ConfirmedView(k.case_id)->removed());
+  CHECK(events.Removed() == 0);
+  CHECK(k.ex->PendingIntents(k.case_id) == 2);
+
+  // Removed again before the device is back online.
+  REQUIRE(k.chair->RemoveMember(k.case_id, k.ex.account_id()).ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.other->SyncNow().ok());
+  const uint64_t second = k.other_served.RemovalOf(k.ex.account_id());  // the last one
+  REQUIRE(second > first);
+  k.ex_wire->fail_pulls = false;
+  k.ex_served.Watch(*k.ex_wire);
+  k.ex_served.Clear();
+
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(k.ex_served.RemovalOf(k.ex.account_id()) == second);
+  CHECK(k.ex_served.Highest() == second);
+  CHECK(events.Removed() == 1);
+  CHECK(events.Alarms() == 0);
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK(view.removed());
+  CHECK(view.seq() == second);
+  CHECK(k.ex->PendingIntents(k.case_id) == 0);
+  const auto rejected = events.Rejected();
+  REQUIRE(rejected.size() == 1);
+  CHECK(rejected[0].count == 2);
+}
+
+TEST_CASE(
+    "a page that fails verification after the removal stops the case with its queued edits "
+    "kept",
+    "[removal]") {
+  RemovalCase k;
+  AllEvents events(k.ex);
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "offline", Text("in de trein")).ok());
+  REQUIRE(k.ex->CreateEntity(k.case_id, "note").ok());
+  const uint64_t removal = k.RemoveExAndWriteOn("TIJDENS-AFWEZIGHEID");
+  REQUIRE(k.chair->AddMember(k.case_id, {k.ex.account_id(), v1::ROLE_MEMBER}).ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  // Pages of 2; every page after the one with the removal has its first entry changed. (The
+  // next page may be asked for on another thread: no Catch2 assertion in here.)
+  k.ex_wire->pull_limit = 2;
+  std::atomic<bool> empty_header{false};
+  k.ex_wire->on_pull = [removal, &empty_header](const v1::PullRequest& req,
+                                                v1::PullResponse& resp) {
+    if (req.after_seq() < removal || resp.entries_size() == 0) return;
+    std::string* header = resp.mutable_entries(0)->mutable_envelope()->mutable_header();
+    if (header->empty()) {
+      empty_header = true;
+      return;
+    }
+    header->back() = static_cast<char>(header->back() ^ 1);
+  };
+
+  REQUIRE(k.ex->SyncNow().ok());  // an alarm is not the sync's error
+  CHECK_FALSE(empty_header);
+  CHECK(k.ex->ConfirmedView(k.case_id)->seq() >= removal);
+  CHECK(k.ex->ConfirmedView(k.case_id)->removed());
+  const auto alarms = k.ex->Alarms();
+  REQUIRE(alarms.size() == 1);
+  CHECK(alarms[0].kind == client::AlarmKind::kTamper);
+  CHECK(events.Alarms() == 1);
+  // Stopped by the alarm, not out: nothing rejected, no removal told.
+  CHECK(events.Removed() == 0);
+  CHECK(events.Rejected().empty());
+  CHECK(k.ex->PendingIntents(k.case_id) == 2);
+}
+
+TEST_CASE(
+    "a device removed and added back while offline keeps its queued edits when more than "
+    "one commit of entries lies between the two",
+    "[removal]") {
+  RemovalCase k;
+  // A catch-up commits after about 10 entries (10,000 in apps), up to a page more, and the rest
+  // too when it fits in one more page; pages of 2.
+  constexpr size_t kCap = 10;
+  k.ex.ReopenWithEntriesPerCommit(kCap);
+  k.ex_wire->pull_limit = 2;
+  Events events(k.ex);
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "offline", Text("in de trein")).ok());
+  const uint64_t removal = k.RemoveExAndWriteOn("TIJDENS-AFWEZIGHEID");
+  // Each note pushed on its own: kringd serves a run of unsigned ops up to its signed end in one
+  // page, and 30 notes in one push would make one page.
+  bool written = true;
+  for (int i = 0; i < 30; ++i) {
+    written = written && k.chair->CreateEntity(k.case_id, "note").ok() && k.chair->SyncNow().ok();
+  }
+  REQUIRE(written);
+  REQUIRE(k.chair->AddMember(k.case_id, {k.ex.account_id(), v1::ROLE_MEMBER}).ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  const uint64_t head = k.chair->ConfirmedView(k.case_id)->seq();
+  // The removal is in the first commit (at most kCap entries and a page), the re-adding not.
+  REQUIRE(head > removal + 30);
+  REQUIRE(head - removal > 3 * kCap);
+
+  // Pushes blocked for this sync: every kCaseChanged is a commit of the catch-up.
+  k.ex_wire->fail_pushes = true;
+  CHECK_FALSE(k.ex->SyncNow().ok());
+  CHECK(events.Changed() >= 3);  // the first commits end at kCap entries, not at the head
+  CHECK(events.Removed() == 0);
+  CHECK(events.Rejected().empty());
+  CHECK(k.ex->Alarms().empty());
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK_FALSE(view.removed());
+  CHECK(view.seq() >= head);
+  CHECK(k.ex->PendingIntents(k.case_id) == 1);
+
+  k.ex_wire->fail_pushes = false;
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(k.ex->PendingIntents(k.case_id) == 0);
+  CHECK(events.Removed() == 0);
+  CHECK(events.Rejected().empty());
+  REQUIRE(k.chair->SyncNow().ok());
+  CHECK(k.chair->ConfirmedView(k.case_id)->entities().at(Hex(k.plan)).fields().count("offline") ==
+        1);
+}
+
+namespace {
+
+// Breaks `ex`'s catch-up off after its removal, which it verifies but does not settle: the page
+// with the removal claims a head above it (signed with the server's key), so the device asks
+// for more, and the network drops out at that pull. Restores `ex`'s wire afterwards.
+void BreakOffPastRemoval(RemovalCase& k, uint64_t removal) {
+  const SecretBytes key = k.server.ServerSecretKey();
+  const uint64_t claimed = removal + 2;
+  const std::string claimed_hash = k.other_served.ChainHashAt(claimed);
+  k.ex_wire->on_pull = [&k, removal, claimed, claimed_hash, &key](const v1::PullRequest&,
+                                                                  v1::PullResponse& resp) {
+    if (resp.entries_size() == 0 || resp.entries(resp.entries_size() - 1).seq() != removal) {
+      return;
+    }
+    *resp.mutable_head() = protocol::MakeReceipt(k.case_id, claimed, ToBytes(claimed_hash),
+                                                 resp.head().time_ms(), key);
+    k.ex_wire->fail_pulls = true;
+  };
+  CHECK_FALSE(k.ex->SyncNow().ok());
+  k.ex_wire->on_pull = nullptr;
+  k.ex_wire->fail_pulls = false;
+  k.ex_served.Watch(*k.ex_wire);
+  CHECK(k.ex->ConfirmedView(k.case_id)->removed());
+  CHECK(k.ex->ConfirmedView(k.case_id)->seq() == removal);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "an invite accepted while a removal waits for its verdict settles the removal and is "
+    "sent",
+    "[removal]") {
+  RemovalCase k;
+  AllEvents events(k.ex);
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "offline", Text("in de trein")).ok());
+  REQUIRE(k.ex->CreateEntity(k.case_id, "note").ok());
+  const uint64_t removal = k.RemoveExAndWriteOn("NA-VERWIJDERING");
+  BreakOffPastRemoval(k, removal);
+  REQUIRE(events.Removed() == 0);
+  REQUIRE(k.ex->PendingIntents(k.case_id) == 2);
+  auto invite = k.chair->CreateInvite(k.case_id, v1::ROLE_MEMBER, 600);
+  REQUIRE(invite.ok());
+  REQUIRE(k.chair->SyncNow().ok());
+
+  SECTION("settled by the acceptance") {
+    SECTION("offline") {}
+    SECTION("after a restart of the app") {
+      k.ex.Reopen();
+      events.Listen(k.ex);
+    }
+    // The user, seeing the case removed (without the event yet), accepts a new invite offline.
+    REQUIRE(k.ex->AcceptInvite(invite->link).ok());
+    // The removal is settled with it: the edits rejected together, the app told once.
+    CHECK(events.Removed() == 1);
+    {
+      const auto rejected = events.Rejected();
+      REQUIRE(rejected.size() == 1);
+      CHECK(rejected[0].count == 2);
+      CHECK(rejected[0].reason == refusal::kNotAMember);
+    }
+    CHECK(k.ex->PendingIntents(k.case_id) == 1);  // the acceptance
+  }
+  SECTION("with the edits still queued before the acceptance (a mark lost)") {
+    // As a store whose removal mark is gone: the acceptance then stands behind the edits,
+    // which the device cannot seal while it waits for the Rekey of its removal.
+    k.ex.Close();
+    {
+      auto db = sql::Database::Open(k.ex.db_path());
+      REQUIRE(db.ok());
+      REQUIRE(db->Exec("UPDATE cases SET removal_unsettled = 0").ok());
+    }
+    k.ex.Reopen();
+    events.Listen(k.ex);
+    REQUIRE(k.ex->AcceptInvite(invite->link).ok());
+    CHECK(events.Removed() == 0);
+    CHECK(k.ex->PendingIntents(k.case_id) == 3);
+  }
+  CHECK(k.ex->ConfirmedView(k.case_id)->pending_approval());
+
+  REQUIRE(k.ex->SyncNow().ok());
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(k.ex->ConfirmedView(k.case_id)->pending_approval());
+  CHECK(k.ex->Alarms().empty());
+  CHECK(events.Alarms() == 0);
+  CHECK(events.Removed() <= 1);
+  CHECK(events.Rejected().size() <= 1);
+  // The acceptance reached kringd: the chair sees the account waiting for approval.
+  REQUIRE(k.chair->SyncNow().ok());
+  const v1::CaseState chair_view = *k.chair->ConfirmedView(k.case_id);
+  REQUIRE(chair_view.pending_members_size() == 1);
+  CHECK(ToBytes(chair_view.pending_members(0).account_id()) == k.ex.account_id());
+}
+
+TEST_CASE(
+    "a removal waiting for its verdict is settled when kringd lists the case but refuses the "
+    "pull",
+    "[removal]") {
+  RemovalCase k;
+  AllEvents events(k.ex);
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "offline", Text("in de trein")).ok());
+  REQUIRE(k.ex->CreateEntity(k.case_id, "note").ok());
+  const uint64_t removal = k.RemoveExAndWriteOn("NA-VERWIJDERING");
+  BreakOffPastRemoval(k, removal);
+  REQUIRE(k.ex->PendingIntents(k.case_id) == 2);
+  // A server that lists the case still (it is not read as a re-adding: the log would show one).
+  k.ex_wire->on_list_cases = [&k](v1::ListCasesResponse& resp) {
+    v1::CaseHead* c = resp.add_cases();
+    c->set_case_id(ToString(k.case_id));
+    c->set_head_seq(k.chair->ConfirmedView(k.case_id)->seq());
+  };
+  const int pulls = k.ex_wire->pulls;
+
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(k.ex_wire->pulls > pulls);  // asked past the removal, and refused
+  CHECK(k.ex->Alarms().empty());
+  CHECK(events.Alarms() == 0);
+  CHECK(events.Removed() == 1);
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK(view.removed());
+  CHECK(view.seq() == removal);
+  CHECK(k.ex->PendingIntents(k.case_id) == 0);
+  {
+    const auto rejected = events.Rejected();
+    REQUIRE(rejected.size() == 1);
+    CHECK(rejected[0].count == 2);
+    CHECK(rejected[0].reason == refusal::kNotAMember);
+  }
+  // Once: the next sync (listed as kringd lists it) tells nothing again.
+  k.ex_wire->on_list_cases = nullptr;
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(events.Removed() == 1);
+  CHECK(events.Rejected().size() == 1);
+  CHECK(k.ex->Alarms().empty());
 }

@@ -243,12 +243,14 @@ TEST_CASE("a store written before the rules changed is folded again at its next 
     v1::CaseState old = (*rec)->state;
     (*old.mutable_entities())[Hex(*note)].mutable_fields()->at("text").mutable_value()->set_text(
         "zoals vroeger gevouwen");
-    REQUIRE((*store)->ReplaceState(*cid, old).ok());
+    REQUIRE((*store)->ReplaceState(*cid, old, client::LocalStore::RemovalMark::kKeep).ok());
   }
   {
     auto db = sql::Database::Open(reader.db_path());
     REQUIRE(db.ok());
-    REQUIRE(db->Exec("DROP TABLE refold_due; PRAGMA user_version = 5;").ok());
+    REQUIRE(db->Exec("DROP TABLE refold_due; ALTER TABLE cases DROP COLUMN removal_unsettled; "
+                     "PRAGMA user_version = 5;")
+                .ok());
   }
   reader.Reopen();
   CHECK(Canonical(Confirmed(reader, *cid)) != folded);  // what was stored, until the next sync

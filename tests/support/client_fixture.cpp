@@ -87,6 +87,7 @@ Result<v1::PushResponse> TamperTransport::Push(const v1::PushRequest& r, const s
 Result<v1::PullResponse> TamperTransport::Pull(const v1::PullRequest& r, const std::string& t) {
   Remember(t);
   ++pulls;
+  if (fail_pulls) return Status(StatusCode::kUnavailable, "no network");
   v1::PullRequest req = r;
   if (pull_limit != 0) req.set_limit(pull_limit);
   auto resp = inner_->Pull(req, t);
@@ -98,6 +99,7 @@ Status TamperTransport::PullInto(const v1::PullRequest& r, const std::string& t,
                                  v1::PullResponse& out) {
   Remember(t);
   ++pulls;
+  if (fail_pulls) return Status(StatusCode::kUnavailable, "no network");
   v1::PullRequest req = r;
   if (pull_limit != 0) req.set_limit(pull_limit);
   KRING_RETURN_IF_ERROR(inner_->PullInto(req, t, out));
@@ -143,6 +145,7 @@ void Device::Open() {
   options.storage_key = storage_key_;
   options.transport = transport_;
   options.background_sync = background_;
+  options.entries_per_commit_for_tests = entries_per_commit_;
   auto opened = client::Client::Open(std::move(options));
   if (!opened.ok()) throw std::runtime_error("Open: " + opened.status().ToString());
   client_ = std::move(opened).value();
@@ -151,6 +154,11 @@ void Device::Open() {
 void Device::Reopen() {
   client_.reset();
   Open();
+}
+
+void Device::ReopenWithEntriesPerCommit(size_t entries) {
+  entries_per_commit_ = entries;
+  Reopen();
 }
 
 void SyncAll(std::initializer_list<Device*> devices, int rounds) {

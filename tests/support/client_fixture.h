@@ -34,11 +34,16 @@ class TamperTransport : public client::Transport {
   // Called with the request and the real push response; may rewrite the response (a server
   // that lies at push time).
   std::function<void(const v1::PushRequest&, v1::PushResponse&)> on_push;
+  // Called with the real list of cases; may rewrite it (a server listing a case it then refuses).
+  std::function<void(v1::ListCasesResponse&)> on_list_cases;
   // Called after the real push; return a non-OK status to lose the response.
   std::function<Status(const v1::PushRequest&, const v1::PushResponse&)> after_push;
   // While set, pushes fail as UNAVAILABLE before reaching the server (the network drops out
   // between sealing and sending).
   std::atomic<bool> fail_pushes{false};
+  // While set, pulls fail as UNAVAILABLE before reaching the server (the network drops out in
+  // the middle of a catch-up).
+  std::atomic<bool> fail_pulls{false};
   // While non-zero, pulls ask for at most this many entries (a reader with small pages).
   std::atomic<uint32_t> pull_limit{0};
   // How many pulls this device sent (answered or refused).
@@ -69,7 +74,9 @@ class TamperTransport : public client::Transport {
   // their arenas as with the real transport; on_pull rewrites them in place.
   Status PullInto(const v1::PullRequest& r, const std::string& t, v1::PullResponse& out) override;
   Result<v1::ListCasesResponse> ListCases(const std::string& t) override {
-    return inner_->ListCases(t);
+    auto listed = inner_->ListCases(t);
+    if (listed.ok() && on_list_cases) on_list_cases(*listed);
+    return listed;
   }
   std::unique_ptr<client::Subscription> Subscribe(
       const std::string& t, std::function<void(const v1::Poke&)> on_poke,
@@ -102,6 +109,9 @@ class Device {
   void set_account_id(Bytes id) { account_id_ = std::move(id); }
   // Closes the client (no sync) and opens the same local store again.
   void Reopen();
+  // Reopens the client so that a catch-up commits after about `entries` entries instead of
+  // 10,000 (ClientOptions::entries_per_commit_for_tests); kept across later reopens.
+  void ReopenWithEntriesPerCommit(size_t entries);
   void Close() { client_.reset(); }
   client::Client& operator*() { return *client_; }
   client::Client* operator->() { return client_.get(); }
@@ -118,6 +128,7 @@ class Device {
   SecretBytes storage_key_;
   std::shared_ptr<client::Transport> transport_;
   bool background_;
+  size_t entries_per_commit_ = 0;
   std::unique_ptr<client::Client> client_;
   Bytes account_id_;
   std::string recovery_key_;

@@ -119,7 +119,7 @@ TEST_CASE("the case kept in memory never hides a newer stored state", "[store]")
   SECTION("a write through this store drops it") {
     v1::CaseState removed = batch.state;
     removed.set_removed(true);
-    REQUIRE(store->ReplaceState(case_id, removed).ok());
+    REQUIRE(store->ReplaceState(case_id, removed, LocalStore::RemovalMark::kKeep).ok());
     auto flags = store->LoadCaseFlags(case_id);
     REQUIRE(flags.ok());
     CHECK(flags.value()->removed);
@@ -129,7 +129,7 @@ TEST_CASE("the case kept in memory never hides a newer stored state", "[store]")
     REQUIRE(other.ok());
     v1::CaseState removed = batch.state;
     removed.set_removed(true);
-    REQUIRE(other.value()->ReplaceState(case_id, removed).ok());
+    REQUIRE(other.value()->ReplaceState(case_id, removed, LocalStore::RemovalMark::kKeep).ok());
     auto flags = store->LoadCaseFlags(case_id);
     REQUIRE(flags.ok());
     CHECK(flags.value()->removed);
@@ -380,7 +380,9 @@ TEST_CASE("a store from before per-case op counters continues above every id it 
     // Back to schema 3: one counter for all cases, 5,000 counters of it reserved.
     auto db = sql::Database::Open(path);
     REQUIRE(db.ok());
-    REQUIRE(db->Exec("DROP TABLE op_counters; PRAGMA user_version = 3;").ok());
+    REQUIRE(db->Exec("DROP TABLE op_counters; ALTER TABLE cases DROP COLUMN removal_unsettled; "
+                     "PRAGMA user_version = 3;")
+                .ok());
     REQUIRE(db->Exec("INSERT INTO meta (key, value) VALUES ('op_counter', 5000)").ok());
     sql::Statement add(*db, "INSERT INTO cases (case_id) VALUES (?)");
     REQUIRE(add.Bind(1, known).Run().ok());
@@ -394,4 +396,156 @@ TEST_CASE("a store from before per-case op counters continues above every id it 
   auto fresh = (*store)->NewClientOpId(crypto::RandomBytes(crypto::kIdBytes));
   REQUIRE(fresh.ok());
   CHECK(OpCounter(*fresh) == 0);
+}
+
+TEST_CASE("an unsettled removal is kept with its batch across a restart until it is settled",
+          "[store]") {
+  test::TempDir dir;
+  std::string path = dir.path() + "/local.db";
+  SecretBytes key = crypto::RandomSecret(32);
+  const Bytes case_id(16, 7);
+  {
+    auto store = LocalStore::Open(path, key);
+    REQUIRE(store.ok());
+    REQUIRE((*store)->CreateCase(case_id).ok());
+    AppliedBatch batch;
+    batch.case_id = case_id;
+    batch.head_seq = 1;
+    batch.head_hash = Bytes(32, 1);
+    batch.state.set_seq(1);
+    batch.state.set_removed(true);
+    batch.entries.push_back(TestEntry(1));
+    batch.removal_unsettled = true;
+    REQUIRE((*store)->ApplyBatch(batch).ok());
+  }
+  auto store = LocalStore::Open(path, key);
+  REQUIRE(store.ok());
+  auto flags = (*store)->LoadCaseFlags(case_id);
+  REQUIRE(flags.ok());
+  CHECK(flags.value()->removed);
+  CHECK(flags.value()->removal_unsettled);
+
+  SECTION("settled, the queued changes rejected with it and only once") {
+    const Bytes me(16, 9);
+    v1::ContentOp edit;
+    REQUIRE((*store)->AddContentIntent(case_id, Bytes(16, 1), edit).ok());
+    v1::ControlIntent leave;
+    leave.mutable_remove_member()->set_account_id(ToString(me));
+    REQUIRE((*store)->AddControlIntent(case_id, Bytes(16, 2), leave).ok());
+    v1::ControlIntent accept;
+    accept.mutable_accept_invite()->set_invite_id(std::string(16, '\3'));
+    REQUIRE((*store)->AddControlIntent(case_id, Bytes(16, 3), accept).ok());
+
+    auto settled = (*store)->SettleRemoval(case_id, me);
+    REQUIRE(settled.ok());
+    CHECK(settled->settled);
+    CHECK(settled->refused == 1);  // the edit; the own leave is done, the acceptance kept
+    auto edit_rejected = (*store)->IntentRejected(case_id, Bytes(16, 1));
+    REQUIRE(edit_rejected.ok());
+    CHECK(edit_rejected.value() == std::optional<bool>(true));
+    auto leave_rejected = (*store)->IntentRejected(case_id, Bytes(16, 2));
+    REQUIRE(leave_rejected.ok());
+    CHECK(leave_rejected.value() == std::optional<bool>(true));
+    auto pending = (*store)->PendingIntents(case_id);
+    REQUIRE(pending.ok());
+    REQUIRE(pending->size() == 1);
+    CHECK(pending->front().control_op.has_accept_invite());
+    flags = (*store)->LoadCaseFlags(case_id);
+    REQUIRE(flags.ok());
+    CHECK(flags.value()->removed);
+    CHECK_FALSE(flags.value()->removal_unsettled);
+    uint64_t version = 0;
+    auto taken = (*store)->TakeCase(case_id, &version);
+    REQUIRE(taken.ok());
+    CHECK_FALSE(taken.value()->removal_unsettled);
+
+    // Settled already: nothing more is rejected, and the caller tells the app nothing again.
+    REQUIRE((*store)->AddContentIntent(case_id, Bytes(16, 4), edit).ok());
+    auto again = (*store)->SettleRemoval(case_id, me);
+    REQUIRE(again.ok());
+    CHECK_FALSE(again->settled);
+    CHECK(again->refused == 0);
+    auto count = (*store)->PendingIntentCount(case_id);
+    REQUIRE(count.ok());
+    CHECK(count.value() == 2);
+  }
+  SECTION("cleared when the state is replaced by one that ends the removal") {
+    auto rec = (*store)->LoadCase(case_id);
+    REQUIRE(rec.ok());
+    REQUIRE(
+        (*store)->ReplaceState(case_id, rec.value()->state, LocalStore::RemovalMark::kKeep).ok());
+    flags = (*store)->LoadCaseFlags(case_id);
+    REQUIRE(flags.ok());
+    CHECK(flags.value()->removal_unsettled);  // a replay folds the same removal
+    REQUIRE(
+        (*store)->ReplaceState(case_id, rec.value()->state, LocalStore::RemovalMark::kClear).ok());
+    flags = (*store)->LoadCaseFlags(case_id);
+    REQUIRE(flags.ok());
+    CHECK(flags.value()->removed);
+    CHECK_FALSE(flags.value()->removal_unsettled);
+  }
+  SECTION("meaningless once the state no longer shows the removal (a new invite accepted)") {
+    auto rec = (*store)->LoadCase(case_id);
+    REQUIRE(rec.ok());
+    v1::CaseState waiting = rec.value()->state;
+    waiting.set_removed(false);
+    waiting.set_pending_approval(true);
+    REQUIRE((*store)->ReplaceState(case_id, waiting, LocalStore::RemovalMark::kKeep).ok());
+    flags = (*store)->LoadCaseFlags(case_id);
+    REQUIRE(flags.ok());
+    CHECK_FALSE(flags.value()->removed);
+    CHECK_FALSE(flags.value()->removal_unsettled);
+  }
+}
+
+TEST_CASE(
+    "a store from before unsettled removals opens with the removals of cases with queued "
+    "changes unsettled",
+    "[store]") {
+  test::TempDir dir;
+  std::string path = dir.path() + "/local.db";
+  SecretBytes key = crypto::RandomSecret(32);
+  const Bytes settled_case(16, 8);  // its queued changes were rejected with the removal
+  const Bytes crashed_case(16, 9);  // the old libkring stopped before it rejected them
+  {
+    auto store = LocalStore::Open(path, key);
+    REQUIRE(store.ok());
+    v1::CaseState removed;
+    removed.set_removed(true);
+    for (const Bytes& id : {settled_case, crashed_case}) {
+      REQUIRE((*store)->CreateCase(id).ok());
+      REQUIRE((*store)->ReplaceState(id, removed, LocalStore::RemovalMark::kKeep).ok());
+      REQUIRE((*store)->AddContentIntent(id, Bytes(16, id[0]), v1::ContentOp()).ok());
+    }
+    auto pending = (*store)->PendingIntents(settled_case);
+    REQUIRE(pending.ok());
+    REQUIRE(pending->size() == 1);
+    REQUIRE((*store)->RejectIntent(pending->front().id, "removed from the case").ok());
+  }
+  {
+    // Back to schema 6: no removal_unsettled column.
+    auto db = sql::Database::Open(path);
+    REQUIRE(db.ok());
+    REQUIRE(
+        db->Exec("ALTER TABLE cases DROP COLUMN removal_unsettled; PRAGMA user_version = 6;").ok());
+  }
+  auto store = LocalStore::Open(path, key);
+  REQUIRE(store.ok());
+  // A libkring from before rejected the queued changes of a removed case right after the batch.
+  auto flags = (*store)->LoadCaseFlags(settled_case);
+  REQUIRE(flags.ok());
+  CHECK(flags.value()->removed);
+  CHECK_FALSE(flags.value()->removal_unsettled);
+  // Unless it stopped in between: then the removal is settled at the next catch-up.
+  flags = (*store)->LoadCaseFlags(crashed_case);
+  REQUIRE(flags.ok());
+  CHECK(flags.value()->removed);
+  CHECK(flags.value()->removal_unsettled);
+  {
+    auto db = sql::Database::Open(path);
+    REQUIRE(db.ok());
+    sql::Statement version(*db, "PRAGMA user_version");
+    REQUIRE(version.Step());
+    CHECK(version.Int(0) == 7);
+  }
 }

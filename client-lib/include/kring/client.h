@@ -25,6 +25,10 @@ struct ClientOptions {
   SecretBytes storage_key;
   std::shared_ptr<Transport> transport;  // required for anything that talks to kringd
   bool background_sync = true;           // start the worker thread (subscribe-driven)
+  // For tests only; 0 (the default) in apps. When set, a catch-up commits its verified entries
+  // after about this many (and takes a rest of up to this many along) instead of 10,000, so a
+  // test of a catch-up over several commits needs tens of entries, not thousands.
+  size_t entries_per_commit_for_tests = 0;
 };
 
 struct AccountInfo {

@@ -88,6 +88,17 @@ constexpr std::string_view kSchemaV6 = R"sql(
 CREATE TABLE IF NOT EXISTS refold_due (case_id BLOB PRIMARY KEY);
 INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
 )sql";
+// A removal of this account that the verified state shows but no catch-up has ended at yet
+// (CaseRecord::removal_unsettled): its queued changes wait for the verdict. A libkring from
+// before rejected them right after the batch with the removal, in a transaction of its own: a
+// crash in between left them queued for good. So every case with changes still queued is marked;
+// the mark counts only while the state shows the removal (it is encrypted, so SQL cannot tell),
+// and such a case is settled at its next sync. Other cases' marks mean nothing.
+constexpr std::string_view kSchemaV7 = R"sql(
+ALTER TABLE cases ADD COLUMN removal_unsettled INTEGER NOT NULL DEFAULT 0;
+UPDATE cases SET removal_unsettled = 1
+  WHERE case_id IN (SELECT case_id FROM intents WHERE rejected = 0);
+)sql";
 constexpr int64_t kStateFormWithRefs = 2;
 // Client op id counters reserved per write of a case's op_counters row (NewClientOpId).
 constexpr int64_t kOpCounterBlock = 1024;
@@ -138,7 +149,7 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path,
       sql::Database db,
       sql::Database::Open(path, /*read_only=*/false, sql::Database::Checkpoints::kBackground));
   KRING_RETURN_IF_ERROR(
-      db.Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6}));
+      db.Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6, kSchemaV7}));
   // A wrong storage key must fail here, not later with undecryptable records.
   sql::Statement get(db, "SELECT value FROM meta WHERE key = 'key_check'");
   if (get.Step()) {
@@ -317,9 +328,10 @@ Result<std::optional<CaseFlags>> LocalStore::LoadCaseFlags(ByteView case_id) {
     if (!loaded) return std::optional<CaseFlags>();
     kept_ = std::move(loaded);
   }
-  return std::optional<CaseFlags>(CaseFlags{kept_->head_seq, kept_->halted, kept_->state.removed(),
-                                            kept_->state.pending_approval(),
-                                            kept_->state.closed()});
+  const bool removed = kept_->state.removed();
+  return std::optional<CaseFlags>(
+      CaseFlags{kept_->head_seq, kept_->halted, removed, removed && kept_->removal_unsettled,
+                kept_->state.pending_approval(), kept_->state.closed()});
 }
 
 Result<std::optional<CaseRecord>> LocalStore::TakeCase(ByteView case_id, uint64_t* version) {
@@ -342,8 +354,8 @@ void LocalStore::KeepCase(CaseRecord rec, uint64_t version) {
 
 Result<std::optional<CaseRecord>> LocalStore::LoadCaseLocked(ByteView case_id) {
   sql::Statement st(db_,
-                    "SELECT head_seq, head_hash, halted, state, state_form FROM cases "
-                    "WHERE case_id = ?");
+                    "SELECT head_seq, head_hash, halted, state, state_form, removal_unsettled "
+                    "FROM cases WHERE case_id = ?");
   st.Bind(1, case_id);
   if (!st.Step()) {
     KRING_RETURN_IF_ERROR(st.status());
@@ -354,6 +366,7 @@ Result<std::optional<CaseRecord>> LocalStore::LoadCaseLocked(ByteView case_id) {
   rec.head_seq = static_cast<uint64_t>(st.Int(0));
   rec.head_hash = st.Blob(1);
   rec.halted = st.Int(2) != 0;
+  rec.removal_unsettled = st.Int(5) != 0;
   if (!st.IsNull(3)) {
     KRING_ASSIGN_OR_RETURN(SecretBytes plain,
                            at_rest_.Open(CaseLabel("state", case_id), st.Blob(3)));
@@ -547,15 +560,25 @@ Status LocalStore::AddControlIntent(ByteView case_id, ByteView client_op_id,
 }
 
 Status LocalStore::StartCase(ByteView case_id, v1::CaseState state, ByteView client_op_id,
-                             const v1::ControlIntent& op) {
+                             const v1::ControlIntent& op, ByteView settle_removal_of,
+                             SettledRemoval* settled) {
   std::lock_guard<std::mutex> lock(mu_);
+  NoteOtherWritersLocked();
   CaseWrittenLocked();
   kept_intents_.reset();  // the transaction may still fail after the intent is added
+  if (settled != nullptr) *settled = {};
   sql::Transaction tx(db_);
   KRING_RETURN_IF_ERROR(tx.status());
   sql::Statement ins(db_, "INSERT OR IGNORE INTO cases (case_id) VALUES (?)");
   KRING_RETURN_IF_ERROR(ins.Bind(1, case_id).Run());
-  sql::Statement upd(db_, "UPDATE cases SET state = ?, state_form = ? WHERE case_id = ?");
+  if (!settle_removal_of.empty()) {
+    KRING_ASSIGN_OR_RETURN(SettledRemoval done, SettleRemovalLocked(case_id, settle_removal_of));
+    if (settled != nullptr) *settled = done;
+  }
+  // The state written is not a removal: any mark left is settled above or meant nothing.
+  sql::Statement upd(db_,
+                     "UPDATE cases SET state = ?, state_form = ?, removal_unsettled = 0 "
+                     "WHERE case_id = ?");
   KRING_RETURN_IF_ERROR(
       upd.Bind(1, SealState(case_id, state)).Bind(2, kStateFormWithRefs).Bind(3, case_id).Run());
   KRING_RETURN_IF_ERROR(AddControlIntentLocked(case_id, client_op_id, op));
@@ -758,10 +781,13 @@ Result<std::vector<v1::LogEntry>> LocalStore::LogEntries(ByteView case_id) {
   return out;
 }
 
-Status LocalStore::ReplaceState(ByteView case_id, v1::CaseState state) {
+Status LocalStore::ReplaceState(ByteView case_id, v1::CaseState state, RemovalMark mark) {
   std::lock_guard<std::mutex> lock(mu_);
   CaseWrittenLocked();
-  sql::Statement st(db_, "UPDATE cases SET state = ?, state_form = ? WHERE case_id = ?");
+  sql::Statement st(db_, mark == RemovalMark::kKeep
+                             ? "UPDATE cases SET state = ?, state_form = ? WHERE case_id = ?"
+                             : "UPDATE cases SET state = ?, state_form = ?, removal_unsettled = 0 "
+                               "WHERE case_id = ?");
   return st.Bind(1, SealState(case_id, state)).Bind(2, kStateFormWithRefs).Bind(3, case_id).Run();
 }
 
@@ -1047,13 +1073,14 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
   for (const EpochKey& k : batch.epoch_keys)
     KRING_RETURN_IF_ERROR(SaveEpochKeyLocked(batch.case_id, k));
   sql::Statement upd(db_,
-                     "UPDATE cases SET head_seq = ?, head_hash = ?, state = ?, state_form = ? "
-                     "WHERE case_id = ?");
+                     "UPDATE cases SET head_seq = ?, head_hash = ?, state = ?, state_form = ?, "
+                     "removal_unsettled = ? WHERE case_id = ?");
   KRING_RETURN_IF_ERROR(upd.Bind(1, static_cast<int64_t>(batch.head_seq))
                             .Bind(2, batch.head_hash)
                             .Bind(3, sealed_state.valid() ? sealed_state.get() : seal_state())
                             .Bind(4, kStateFormWithRefs)
-                            .Bind(5, batch.case_id)
+                            .Bind(5, int64_t{batch.removal_unsettled ? 1 : 0})
+                            .Bind(6, batch.case_id)
                             .Run());
   for (const Bytes& id : batch.confirmed_client_op_ids) {
     sql::Statement del(db_, "DELETE FROM intents WHERE case_id = ? AND client_op_id = ?");
@@ -1081,6 +1108,51 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
   }
   if (in_step) *version = case_writes_;
   return {};
+}
+
+Result<SettledRemoval> LocalStore::SettleRemoval(ByteView case_id, ByteView own_account,
+                                                 uint64_t* version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  NoteOtherWritersLocked();
+  const bool in_step = version != nullptr && *version == case_writes_;
+  CaseWrittenLocked();
+  if (version != nullptr) *version = 0;
+  sql::Transaction tx(db_);
+  KRING_RETURN_IF_ERROR(tx.status());
+  KRING_ASSIGN_OR_RETURN(SettledRemoval settled, SettleRemovalLocked(case_id, own_account));
+  KRING_RETURN_IF_ERROR(tx.Commit());
+  if (in_step) *version = case_writes_;
+  return settled;
+}
+
+Result<SettledRemoval> LocalStore::SettleRemovalLocked(ByteView case_id, ByteView own_account) {
+  SettledRemoval out;
+  sql::Statement mark(db_, "SELECT removal_unsettled FROM cases WHERE case_id = ?");
+  mark.Bind(1, case_id);
+  if (!mark.Step()) {
+    KRING_RETURN_IF_ERROR(mark.status());
+    return out;
+  }
+  if (mark.Int(0) == 0) return out;  // settled already (by another sync, or an accepted invite)
+  out.settled = true;
+  // Read in this transaction: a change queued meanwhile is rejected with the rest, not left.
+  kept_intents_.reset();
+  KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, LoadIntentsLocked(case_id));
+  sql::Statement reject(db_, "UPDATE intents SET rejected = 1, error = ? WHERE id = ?");
+  for (const Intent& in : intents) {
+    if (in.control && in.control_op.has_accept_invite()) continue;  // a way back in
+    // This device's own leave is done, not refused.
+    const bool own_leave =
+        in.control && in.control_op.has_remove_member() &&
+        std::ranges::equal(View(in.control_op.remove_member().account_id()), own_account);
+    reject.Reset();
+    KRING_RETURN_IF_ERROR(
+        reject.BindText(1, own_leave ? kLeftTheCase : kRemovedFromTheCase).Bind(2, in.id).Run());
+    if (!own_leave) ++out.refused;
+  }
+  sql::Statement clear(db_, "UPDATE cases SET removal_unsettled = 0 WHERE case_id = ?");
+  KRING_RETURN_IF_ERROR(clear.Bind(1, case_id).Run());
+  return out;
 }
 
 }  // namespace kring::client

@@ -40,6 +40,12 @@ struct CaseRecord {
   // created_seq <= head_seq (the verifier's undo journal relies on it, and checks it in debug
   // builds: BatchVerifier::ApplyAll).
   v1::CaseState state;
+  // The state shows this account removed, but no catch-up has ended at that removal yet (one
+  // broke off after it, or the device stopped before its queued changes were rejected): a later
+  // page may still add the account back. Meaningful only while state.removed(): a store from
+  // before the mark sets it for every case with queued changes (schema 7), and a record written
+  // without the removal may keep a stale 1 (ReplaceState with RemovalMark::kKeep).
+  bool removal_unsettled = false;
 };
 
 // What a sync asks of a case before it pulls: small, so it needs no copy of the state.
@@ -47,6 +53,7 @@ struct CaseFlags {
   uint64_t head_seq = 0;
   bool halted = false;
   bool removed = false;
+  bool removal_unsettled = false;  // removed, not yet settled (CaseRecord::removal_unsettled)
   bool pending_approval = false;
   bool closed = false;
 };
@@ -79,6 +86,16 @@ struct SentOp {
 };
 
 // Everything one verified pull batch changes, written in one transaction.
+// The texts a settled removal rejects queued changes with (LocalStore::SettleRemoval).
+inline constexpr char kRemovedFromTheCase[] = "removed from the case";
+inline constexpr char kLeftTheCase[] = "left the case";
+
+// What settling a removal of this account did (LocalStore::SettleRemoval).
+struct SettledRemoval {
+  bool settled = false;  // the case's removal was unsettled and is settled now
+  size_t refused = 0;    // queued changes rejected as made by someone no longer a member
+};
+
 struct AppliedBatch {
   Bytes case_id;
   std::vector<v1::LogEntry> entries;
@@ -92,6 +109,7 @@ struct AppliedBatch {
   std::vector<EpochKey> epoch_keys;
   v1::CaseState state;
   std::vector<Bytes> confirmed_client_op_ids;  // this device's intents now in the log
+  bool removal_unsettled = false;              // CaseRecord::removal_unsettled after the batch
 };
 
 class LocalStore {
@@ -151,9 +169,14 @@ class LocalStore {
   Status AddControlIntent(ByteView case_id, ByteView client_op_id, const v1::ControlIntent& op,
                           uint64_t* view_version = nullptr);
   // Creates the case row if needed, sets its state and queues the first change, atomically (a
-  // new case, or an accepted invite): a crash never leaves a case with nothing queued.
+  // new case, or an accepted invite): a crash never leaves a case with nothing queued. The
+  // state written is not a removal, so removal_unsettled is cleared. With `settle_removal_of`
+  // (this account), an unsettled removal of the case is settled first, in the same
+  // transaction, as SettleRemoval does (`settled` receives what that did): an invite accepted
+  // while a removal waits for its verdict ends the wait.
   Status StartCase(ByteView case_id, v1::CaseState state, ByteView client_op_id,
-                   const v1::ControlIntent& op);
+                   const v1::ControlIntent& op, ByteView settle_removal_of = {},
+                   SettledRemoval* settled = nullptr);
   Result<std::vector<Intent>> PendingIntents(ByteView case_id);
   // The confirmed record and the pending intents read together, so a view never shows an edit
   // twice or not at all while a sync confirms it. `view_version` (optional) receives the view
@@ -180,7 +203,12 @@ class LocalStore {
   Result<std::vector<v1::LogEntry>> LogEntries(ByteView case_id);
   // Replaces the confirmed state (after a replay); heads and log stay as they are.
   // By value: the stored form is made by swapping large values out of it and back.
-  Status ReplaceState(ByteView case_id, v1::CaseState state);
+  // kKeep leaves removal_unsettled as it is (a replay folds the same log: a removal in it is as
+  // settled as before); kClear clears it (the state is no longer one a catch-up left at an
+  // unsettled removal: the account was added back, or a refused acceptance returns the case to
+  // its settled removal).
+  enum class RemovalMark { kKeep, kClear };
+  Status ReplaceState(ByteView case_id, v1::CaseState state, RemovalMark mark);
   // Erasure or the end of retention: every row of the case goes (log, keys, intents, receipts,
   // alarms, state), in one transaction; secure_delete overwrites the freed pages.
   // kKeep leaves the case's client_op_id counter (op_counters): for a case the device forgets
@@ -223,10 +251,19 @@ class LocalStore {
   // made and back before this returns (nothing may read it meanwhile). A large batch's entries
   // are taken once written (batch.entries is then empty); the rest is only read.
   Status ApplyBatch(AppliedBatch& batch, uint64_t* version = nullptr);
+  // A catch-up ended at this account's verified removal: when removal_unsettled is still set,
+  // every queued change is rejected (kRemovedFromTheCase; this account's own leave, named by
+  // `own_account`, as kLeftTheCase, being done; an acceptance of a new invite is kept) and the
+  // mark cleared, in one transaction. Nothing is done when the mark is clear (settled already):
+  // the caller tells the app only what the result says. `version` as in ApplyBatch.
+  Result<SettledRemoval> SettleRemoval(ByteView case_id, ByteView own_account,
+                                       uint64_t* version = nullptr);
 
  private:
   LocalStore(sql::Database db, AtRest at_rest) : db_(std::move(db)), at_rest_(std::move(at_rest)) {}
   Result<std::optional<CaseRecord>> LoadCaseLocked(ByteView case_id);
+  // SettleRemoval inside the caller's transaction.
+  Result<SettledRemoval> SettleRemovalLocked(ByteView case_id, ByteView own_account);
   // The sealed stored form of `state` (lent as in ApplyBatch).
   Bytes SealState(ByteView case_id, v1::CaseState& state) const;
   // A stored form (state_form 2) read back, its left-out values opened from the log.

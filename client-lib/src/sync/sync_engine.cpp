@@ -100,7 +100,10 @@ v1::Envelope SealEnvelope(const v1::OpHeader& header, const v1::ControlBody* con
 }
 
 SyncEngine::SyncEngine(LocalStore* store, std::shared_ptr<Transport> transport, EventSink sink)
-    : store_(store), transport_(std::move(transport)), sink_(std::move(sink)) {}
+    : store_(store),
+      transport_(std::move(transport)),
+      sink_(std::move(sink)),
+      entries_per_commit_(kMaxEntriesPerCommit) {}
 
 SyncEngine::~SyncEngine() { Stop(); }
 
@@ -136,6 +139,13 @@ void SyncEngine::Stop() {
   }
   sub.reset();  // cancels the stream and joins its thread, outside our lock
   for (auto& w : waiters) w.set_value(Status(StatusCode::kCancelled, "client closed"));
+  std::vector<ChangeEvent> told;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    told.swap(told_);
+  }
+  // What an API call settled while the worker ran on: told before the listeners go.
+  if (sink_ && !told.empty()) sink_(std::move(told));
 }
 
 void SyncEngine::Wake() {
@@ -171,13 +181,18 @@ void SyncEngine::Run() {
   auto next_attempt = Clock::now();
   for (;;) {
     std::vector<std::promise<Result<SyncStats>>> waiters;
+    std::vector<ChangeEvent> told;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_until(lock, next_attempt, [&] { return stop_ || wake_ || !waiters_.empty(); });
+      cv_.wait_until(lock, next_attempt,
+                     [&] { return stop_ || wake_ || !waiters_.empty() || !told_.empty(); });
       if (stop_) return;
       wake_ = false;
       waiters.swap(waiters_);
+      told.swap(told_);
     }
+    if (sink_ && !told.empty()) sink_(std::move(told));
+    told.clear();
     Outcome out = SyncAll();
     if (out.status.transient() || out.status.code() == StatusCode::kUnauthenticated) {
       next_attempt = Clock::now() + backoff;
@@ -444,14 +459,18 @@ SyncEngine::Outcome SyncEngine::SyncAll() {
       return out;
     }
     // Listed again after a removal: this account was added back; read on from the verified head.
+    // (An unsettled removal is read on from anyway, and the log itself shows the re-adding.)
     auto flags = store_->LoadCaseFlags(View(c.case_id()));
-    auto rec = flags.ok() && flags.value() && flags.value()->removed
-                   ? store_->LoadCase(View(c.case_id()))
-                   : Result<std::optional<CaseRecord>>(std::optional<CaseRecord>());
+    auto rec =
+        flags.ok() && flags.value() && flags.value()->removed && !flags.value()->removal_unsettled
+            ? store_->LoadCase(View(c.case_id()))
+            : Result<std::optional<CaseRecord>>(std::optional<CaseRecord>());
     if (rec.ok() && rec.value() && rec.value()->state.removed()) {
       v1::CaseState state = rec.value()->state;
       state.set_removed(false);
-      if (Status s = store_->ReplaceState(View(c.case_id()), std::move(state)); !s.ok()) {
+      if (Status s = store_->ReplaceState(View(c.case_id()), std::move(state),
+                                          LocalStore::RemovalMark::kClear);
+          !s.ok()) {
         out.status = s;
         return out;
       }
@@ -475,9 +494,14 @@ SyncEngine::Outcome SyncEngine::SyncAll() {
 Status SyncEngine::SyncCase(const Bytes& case_id, Outcome& out) {
   for (int push_round = 0; push_round < kMaxRoundsPerCase;) {
     KRING_ASSIGN_OR_RETURN(std::optional<CaseFlags> rec, store_->LoadCaseFlags(case_id));
-    if (!rec || rec->halted || rec->removed) return {};
+    // An unsettled removal is pulled on from: the catch-up that verified it broke off, and a
+    // later page may add this account back.
+    if (!rec || rec->halted || (rec->removed && !rec->removal_unsettled)) return {};
     KRING_ASSIGN_OR_RETURN(bool pulled, PullOnce(case_id, out));
     if (pulled) continue;
+    // Out as far as verified: nothing is pushed (kringd would refuse it); the queued changes
+    // wait until a catch-up ends at the removal or reads on past it.
+    if (rec->removed) return {};
     KRING_ASSIGN_OR_RETURN(bool pushed, PushOnce(case_id, out));
     if (!pushed) return {};
     // Waiting for approval: the acceptance is sent; nothing can be pulled to confirm it yet.
@@ -519,7 +543,8 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   }
   // The record is not needed after this: its state moves from page to page without copies.
   const uint64_t stored_head = rec->head_seq;
-  const bool was_removed = rec->state.removed();
+  // Removed by a catch-up that ended at the removal (an unsettled one still waits for that).
+  const bool was_removed = rec->state.removed() && !rec->removal_unsettled;
   const bool pending_approval = rec->state.pending_approval();
   CaseRecord current = std::move(*rec);
   rec.reset();
@@ -528,14 +553,22 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   bool learned_older_keys = false;
   std::vector<VerifyFailure> complaints;
 
-  // Called once before PullOnce returns; takes the verified state out of `current`.
-  auto commit = [&]() -> Status {
+  // Called once before PullOnce returns; takes the verified state out of `current`. `at_end`:
+  // the catch-up ends where the server's log for this account ends (its signed head, or its
+  // refusal after a verified removal), not broken off by an error or the entry cap. Only then
+  // is a removal of this account settled: a catch-up broken off between a removal and a later
+  // re-adding must not reject the queued changes of an account that is a member again.
+  auto commit = [&](bool at_end) -> Status {
     if (verified.pulled.empty()) return {};
     verified.head_seq = current.head_seq;
     verified.head_hash = current.head_hash;
     verified.state = std::move(current.state);
     // Written with the batch, so a crash before the replay below is finished resumes it.
     verified.state.set_history_replay_pending(learned_older_keys);
+    // So is a removal until it is settled below: a crash before then settles it at a later
+    // catch-up that ends at it, and a catch-up broken off before it leaves it unsettled.
+    const bool newly_removed = verified.state.removed() && !was_removed;
+    verified.removal_unsettled = newly_removed;
     const size_t written = verified.pulled.size();  // ApplyBatch takes a large batch's entries
     KRING_RETURN_IF_ERROR(store_->ApplyBatch(verified, &version));
     if (learned_older_keys) KRING_RETURN_IF_ERROR(Replay(case_id));
@@ -545,28 +578,39 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
       out.events.push_back({ChangeEvent::Kind::kAlarm, case_id, f.detail});
     }
     complaints.clear();
-    if (verified.state.removed() && !was_removed) {
-      KRING_RETURN_IF_ERROR(RejectAllPending(case_id, out));
-      out.events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
+    bool unsettled = newly_removed;
+    if (newly_removed && at_end) {
+      KRING_RETURN_IF_ERROR(SettleRemoval(case_id, out, &version));
+      unsettled = false;
     }
     out.stats.pulled += written;
     out.events.push_back({ChangeEvent::Kind::kCaseChanged, case_id, {}});
     KRING_RETURN_IF_ERROR(QueueRekeyAfterLeave(case_id, verified.state, me));
     store_->KeepCase(CaseRecord{case_id, verified.head_seq, std::move(verified.head_hash),
-                                current.halted, std::move(verified.state)},
+                                current.halted, std::move(verified.state), unsettled},
                      version);
     return Status();
   };
+  // A catch-up that verified nothing new ends at an unsettled removal of this account: kringd
+  // refused the pull after it, or served nothing past it under a head signed at it.
+  auto settle_stored = [&]() -> Result<bool> {
+    KRING_RETURN_IF_ERROR(SettleRemoval(case_id, out, &version));
+    current.removal_unsettled = false;
+    store_->KeepCase(std::move(current), version);
+    return true;
+  };
+  uint64_t served_head = 0;  // the signed head of the last page verified
 
   // Whether the catch-up goes on after a page that brought `held` entries up to `head` of
   // `signed_head`. Every commit rewrites the whole sealed state (about the size of the case's
   // content), so a last commit of a few entries would cost as much as the big one before it:
   // when the rest fits in one page it comes into this commit.
-  auto goes_on = [](size_t held, uint64_t head, uint64_t signed_head) {
-    if (head >= signed_head || held >= kMaxEntriesPerCommit + protocol::kMaxPullLimit) {
-      return false;
-    }
-    return held < kMaxEntriesPerCommit || signed_head - head <= protocol::kMaxPullLimit;
+  // (A test's smaller cap, SetEntriesPerCommit, takes a page of its size as the page here.)
+  const size_t cap = entries_per_commit_;
+  const size_t page_size = std::min<size_t>(protocol::kMaxPullLimit, cap);
+  auto goes_on = [cap, page_size](size_t held, uint64_t head, uint64_t signed_head) {
+    if (head >= signed_head || held >= cap + page_size) return false;
+    return held < cap || signed_head - head <= page_size;
   };
   auto pull = [this, &case_id](uint64_t after_seq,
                                const std::string& after_hash) -> Result<PulledPage> {
@@ -613,22 +657,24 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
       return prefetched.get();
     }();
     if (resp.ok() && resp->response->has_erased()) {
-      KRING_RETURN_IF_ERROR(commit());
+      KRING_RETURN_IF_ERROR(commit(/*at_end=*/false));
       KRING_RETURN_IF_ERROR(AcceptErasure(case_id, resp->response->erased(), out));
       return false;
     }
     if (!resp.ok()) {
       const Status& s = resp.status();
-      if (s.code() == StatusCode::kPermissionDenied && current.state.removed() && !was_removed &&
-          !verified.pulled.empty()) {
-        // Out by a removal verified in this catch-up: kringd serves nothing after it, whatever
-        // head a page claimed, so its refusal is the catch-up's end, not an error. (The catch-up
-        // does not stop at the removal itself: a later page may add this account back.)
-        KRING_RETURN_IF_ERROR(commit());
+      if (s.code() == StatusCode::kPermissionDenied && current.state.removed() && !was_removed) {
+        // Out by a verified removal not yet settled (verified in this catch-up, or in one that
+        // broke off after it): kringd serves nothing after it, whatever head a page claimed, so
+        // its refusal is the catch-up's end, not an error. (The catch-up does not stop at the
+        // removal itself: a later page may add this account back.)
+        if (verified.pulled.empty()) return settle_stored();
+        KRING_RETURN_IF_ERROR(commit(/*at_end=*/true));
         return true;
       }
       if (!verified.pulled.empty()) {
-        KRING_RETURN_IF_ERROR(commit());  // keep what was verified before the failure
+        // Keep what was verified before the failure; a removal in it stays unsettled.
+        KRING_RETURN_IF_ERROR(commit(/*at_end=*/false));
         return s;
       }
       // A case created on this device is unknown to the server until its first push.
@@ -688,6 +734,7 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
                                 &parsed_pages[1 - this_page]);
       }
     }
+    served_head = signed_head;
     VerifyResult v = VerifyPullInPlace(ctx, response, &parsed_pages[this_page]);
     if (!v.error.ok() || v.failure) {
       current.state = std::move(ctx.record.state);  // the state after the pages before this one
@@ -695,11 +742,11 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
       current.state = std::move(v.batch.state);
     }
     if (!v.error.ok()) {
-      KRING_RETURN_IF_ERROR(commit());
+      KRING_RETURN_IF_ERROR(commit(/*at_end=*/false));
       return v.error;
     }
     if (v.failure) {
-      KRING_RETURN_IF_ERROR(commit());  // the pages before this one verified
+      KRING_RETURN_IF_ERROR(commit(/*at_end=*/false));  // the pages before this one verified
       return Alarm(case_id, v.failure->kind, v.failure->seq, v.failure->detail,
                    std::move(v.failure->evidence), out);
     }
@@ -721,11 +768,14 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     current.head_hash = std::move(v.batch.head_hash);
     if (!goes_on(verified.pulled.size(), current.head_seq, signed_head)) break;
   }
+  // Stopped at the signed head, not at the entry cap (the rest comes in the next commit).
+  const bool at_end = current.head_seq >= served_head;
   if (verified.pulled.empty()) {
+    if (at_end && current.state.removed() && !was_removed) return settle_stored();
     store_->KeepCase(std::move(current), version);  // nothing new: the state goes back as taken
     return false;
   }
-  KRING_RETURN_IF_ERROR(commit());
+  KRING_RETURN_IF_ERROR(commit(at_end));
   return true;
 }
 
@@ -1254,28 +1304,52 @@ Status SyncEngine::QueueComplaints(const Bytes& case_id, const v1::CaseState& st
 }
 
 // After a removal nothing queued can ever be accepted: each edit is rejected visibly (kept on
-// the device with its reason) instead of waiting forever.
-Status SyncEngine::RejectAllPending(const Bytes& case_id, Outcome& out) {
-  KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
+// the device with its reason) instead of waiting forever, with the mark, in one transaction; the
+// app is told only once that has committed (a crash before it leaves the removal unsettled, to
+// be settled and told at the next catch-up that ends there).
+Status SyncEngine::SettleRemoval(const Bytes& case_id, Outcome& out, uint64_t* version) {
   std::string me_account;
   {
     std::lock_guard<std::mutex> lock(account_mu_);
     me_account = account_->account_id();
   }
-  std::vector<int64_t> own_leave;
-  std::vector<int64_t> refused;
-  for (const Intent& in : intents) {
-    if (in.control && in.control_op.has_accept_invite()) continue;  // a way back in
-    if (in.control && in.control_op.has_remove_member() &&
-        in.control_op.remove_member().account_id() == me_account) {
-      own_leave.push_back(in.id);  // this device's own leave: done, not refused
-      continue;
-    }
-    refused.push_back(in.id);
+  KRING_ASSIGN_OR_RETURN(SettledRemoval settled,
+                         store_->SettleRemoval(case_id, View(me_account), version));
+  SettledRemovalEvents(case_id, settled, out.events);
+  return {};
+}
+
+void SyncEngine::SettledRemovalEvents(const Bytes& case_id, const SettledRemoval& settled,
+                                      std::vector<ChangeEvent>& events) {
+  if (!settled.settled) return;
+  if (settled.refused > 0) {
+    log::Warn("intents_rejected", {{"case", Hex(case_id)},
+                                   {"reason", std::string(refusal::kNotAMember)},
+                                   {"count", std::to_string(settled.refused)}});
+    // One event for the case, not one per change: the app shows one message with the number.
+    ChangeEvent e{ChangeEvent::Kind::kIntentRejected, case_id, kRemovedFromTheCase,
+                  std::string(refusal::kNotAMember)};
+    e.count = settled.refused;
+    events.push_back(std::move(e));
   }
-  KRING_RETURN_IF_ERROR(store_->RejectIntents(own_leave, "left the case"));
-  return RejectTogether(case_id, refused, refused.size(), "removed from the case",
-                        refusal::kNotAMember, out);
+  events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
+}
+
+void SyncEngine::Tell(std::vector<ChangeEvent> events) {
+  if (events.empty() || !sink_) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (running_) {
+      for (ChangeEvent& e : events) told_.push_back(std::move(e));
+      wake_ = true;
+      events.clear();
+    }
+  }
+  if (events.empty()) {
+    cv_.notify_all();
+    return;
+  }
+  sink_(std::move(events));
 }
 
 Result<size_t> SyncEngine::RejectForClosedCase(const Bytes& case_id, const std::string& detail,
@@ -1343,7 +1417,10 @@ Status SyncEngine::Replay(const Bytes& case_id) {
     if (v.failure) return DataLoss("verified log no longer replays: " + v.failure->detail);
     for (const EpochKey& k : v.batch.epoch_keys)
       KRING_RETURN_IF_ERROR(store_->SaveEpochKey(case_id, k));
-    if (!v.learned_older_keys) return store_->ReplaceState(case_id, std::move(v.batch.state));
+    if (!v.learned_older_keys) {
+      return store_->ReplaceState(case_id, std::move(v.batch.state),
+                                  LocalStore::RemovalMark::kKeep);
+    }
   }
   return Internal("history replay did not settle");
 }
@@ -1686,10 +1763,11 @@ uint64_t FirstCounter(const Intent& in) {
 
 // The order intents are sealed and pushed in. Intents sealed in an earlier round come first, in
 // the order of their device counters, so they still continue this device's op chain (a new
-// intent moved ahead of them would take a counter they hold). Then, of the unsealed ones, the
-// case's own Rekey after a leave (every client takes no other Rekey before it), the new keys
-// after a revocation (kringd holds content until they land, and nothing more should be sealed
-// to a key a revoked device holds), and the rest in the order they were made.
+// intent moved ahead of them would take a counter they hold). Then, of the unsealed ones, an
+// acceptance of an invite (see AcceptanceFirst), the case's own Rekey after a leave (every client
+// takes no other Rekey before it), the new keys after a revocation (kringd holds content until they
+// land, and nothing more should be sealed to a key a revoked device holds), and the rest in the
+// order they were made.
 void OrderForSealing(std::vector<Intent>& intents) {
   auto unsealed = std::stable_partition(intents.begin(), intents.end(),
                                         [](const Intent& in) { return !in.sealed.empty(); });
@@ -1707,11 +1785,25 @@ void OrderForSealing(std::vector<Intent>& intents) {
   std::move(sealed_in_order.begin(), sealed_in_order.end(), intents.begin());
   auto rank = [](const Intent& in) {
     if (!in.control) return 2;
+    if (in.control_op.has_accept_invite()) return -1;  // see AcceptanceFirst
     if (in.control_op.has_rekey_after_leave()) return 0;
     return in.control_op.has_rekey_after_revoke() ? 1 : 2;
   };
   std::stable_sort(unsealed, intents.end(),
                    [&](const Intent& a, const Intent& b) { return rank(a) < rank(b); });
+}
+
+// Waiting for approval, kringd takes nothing from this account but its acceptance, and nothing
+// else can be sealed before it is approved (e.g. content while the state still waits for the
+// Rekey of the removal): an acceptance behind anything else would never go out. True when the
+// changes sealed before it must be sealed again after it (OrderForSealing then puts it first).
+bool AcceptanceFirst(const std::vector<Intent>& intents) {
+  for (size_t i = 0; i < intents.size(); ++i) {
+    if (intents[i].control && intents[i].control_op.has_accept_invite()) {
+      return i > 0 && intents[i].sealed.empty();
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -1728,7 +1820,8 @@ Status SyncEngine::UndoAcceptance(ByteView case_id) {
   v1::CaseState state = std::move(rec->state);
   state.set_pending_approval(false);
   state.set_removed(true);
-  return store_->ReplaceState(case_id, std::move(state));
+  // Back to its removal, settled when the invite was accepted (StartCase).
+  return store_->ReplaceState(case_id, std::move(state), LocalStore::RemovalMark::kClear);
 }
 
 Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
@@ -1745,6 +1838,12 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
     if (intents.empty()) return false;
   }
   OrderForSealing(intents);
+  if (flags && flags->pending_approval && AcceptanceFirst(intents)) {
+    // Sealed before the removal, for the membership before it: sealed again once approved.
+    KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
+    for (Intent& in : intents) in.sealed.clear();
+    OrderForSealing(intents);
+  }
   if (Status sealed = SealPending(case_id, intents, out); !sealed.ok()) {
     if (sealed.code() != StatusCode::kAborted) return sealed;
     out.events.push_back(

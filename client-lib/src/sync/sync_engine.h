@@ -55,6 +55,17 @@ class SyncEngine {
   Result<v1::LocalAccount> RefreshOwnUserKeys();
   // Drops the session (after this device's account changed, e.g. a device was revoked).
   void ForgetSession();
+  // For tests only (ClientOptions::entries_per_commit_for_tests): a catch-up commits after about
+  // this many entries instead of 10,000, so a test needs tens of entries, not thousands. Set
+  // before the first sync.
+  void SetEntriesPerCommit(size_t entries) { entries_per_commit_ = entries; }
+  // Events of an API call (an invite accepted while a removal was unsettled): sent on the
+  // worker at the start of its next round, or at once on the calling thread without a worker.
+  void Tell(std::vector<ChangeEvent> events);
+  // The events of a settled removal: one kIntentRejected for the changes it refused (when
+  // any), then kRemovedFromCase; none when nothing was settled.
+  static void SettledRemovalEvents(const Bytes& case_id, const SettledRemoval& settled,
+                                   std::vector<ChangeEvent>& events);
 
  private:
   struct Outcome {
@@ -92,7 +103,10 @@ class SyncEngine {
                      v1::CaseState& state, uint32_t scope, const std::string& client_op_id,
                      std::vector<v1::Envelope>& out, DeviceHead& mine,
                      const std::vector<std::string>& revoked_devices = {});
-  Status RejectAllPending(const Bytes& case_id, Outcome& out);
+  // A catch-up ended at this account's verified removal: its queued changes are rejected and
+  // the mark cleared in one transaction (LocalStore::SettleRemoval), then the app is told, once.
+  // `version` as in LocalStore::ApplyBatch.
+  Status SettleRemoval(const Bytes& case_id, Outcome& out, uint64_t* version);
   // Rejects `ids` in one transaction and tells the app once: one kIntentRejected event with
   // kringd's `reason` and `counted` as its count (none when `counted` is 0).
   Status RejectTogether(const Bytes& case_id, const std::vector<int64_t>& ids, size_t counted,
@@ -130,6 +144,7 @@ class SyncEngine {
   LocalStore* store_;
   std::shared_ptr<Transport> transport_;
   EventSink sink_;
+  size_t entries_per_commit_;
 
   std::mutex account_mu_;
   std::optional<v1::LocalAccount> account_;
@@ -150,6 +165,7 @@ class SyncEngine {
   bool wake_ = false;
   bool subscription_dead_ = false;
   std::vector<std::promise<Result<SyncStats>>> waiters_;
+  std::vector<ChangeEvent> told_;  // Tell's events, for the worker's next round
   std::unique_ptr<Subscription> subscription_;
   std::thread worker_;
 };

@@ -99,7 +99,13 @@ typedef enum kring_change_kind {
   KRING_CHANGE_INTENT_REJECTED = 2,   /* the server or the reducer rejected a local edit */
   KRING_CHANGE_REMOVED_FROM_CASE = 3, /* ABI 2: this account was removed from the case; the
                                          case stops syncing and its view keeps what was seen
-                                         (CaseState.removed is set); detail is "" */
+                                         (CaseState.removed is set); detail is "". Sent once,
+                                         when a sync ends at the verified removal: after a sync
+                                         that broke off past it, the view may show removed
+                                         without this event (queued edits kept) until the next
+                                         sync finds the end or a re-adding, or until an invite
+                                         to the case is accepted (then sent on the worker, and
+                                         the view waits for approval) */
   KRING_CHANGE_CASE_DELETED = 4       /* ABI 5: the case was erased on the chair's request or
                                          its retention ended; this device's copy is gone (it
                                          leaves kring_client_cases; views fail with NOT_FOUND) */
