@@ -288,7 +288,9 @@ TEST_CASE("a stored log with envelopes holding unknown fields is folded again at
   // Field 100, length-delimited, one byte, after every stored envelope; and a refold due.
   reader.Close();
   ChangeLog(reader, "UPDATE log SET envelope = envelope || x'a2060178';");
-  ChangeLog(reader, "DROP TABLE refold_due; PRAGMA user_version = 5;");
+  ChangeLog(reader,
+            "DROP TABLE refold_due; ALTER TABLE cases DROP COLUMN removal_unsettled; "
+            "PRAGMA user_version = 5;");
   reader.Reopen();
   REQUIRE(reader->SyncNow().ok());
   CHECK(Canonical(Confirmed(reader, *cid)) == folded);
