@@ -167,6 +167,23 @@ struct RemovalCase {
 };
 
 // Runs `sql` on kringd's database while kringd is stopped, then starts kringd again.
+// The device is out at `removal`, the seq of its verified removal: told once and without an
+// alarm, its two queued edits rejected together with kringd's reason, nothing left queued.
+template <typename Listener>
+void CheckOutAt(RemovalCase& k, Listener& events, uint64_t removal) {
+  CHECK(events.Removed() == 1);
+  CHECK(events.Alarms() == 0);
+  CHECK(k.ex->Alarms().empty());
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK(view.removed());
+  CHECK(view.seq() == removal);
+  CHECK(k.ex->PendingIntents(k.case_id) == 0);
+  const auto rejected = events.Rejected();
+  REQUIRE(rejected.size() == 1);
+  CHECK(rejected[0].count == 2);
+  CHECK(rejected[0].reason == refusal::kNotAMember);
+}
+
 void EditStoppedServer(TestServer& server, const std::string& path, const std::string& sql) {
   REQUIRE(server.Stop() == 0);
   {
@@ -191,19 +208,7 @@ TEST_CASE("an offline member syncs its verified removal and nothing written afte
 
   REQUIRE(k.ex->SyncNow().ok());
   // Out by the verified RemoveMember: once, without an alarm, the queued edits rejected together.
-  CHECK(events.Removed() == 1);
-  CHECK(events.Alarms() == 0);
-  CHECK(k.ex->Alarms().empty());
-  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
-  CHECK(view.removed());
-  CHECK(view.seq() == removal);
-  CHECK(k.ex->PendingIntents(k.case_id) == 0);
-  {
-    const auto rejected = events.Rejected();
-    REQUIRE(rejected.size() == 1);
-    CHECK(rejected[0].count == 2);
-    CHECK(rejected[0].reason == refusal::kNotAMember);
-  }
+  CheckOutAt(k, events, removal);
   // Served up to and including its removal: no entry, and no signed head, past it.
   CHECK(k.ex_served.Last() == removal);
   CHECK(k.ex_served.Highest() == removal);
@@ -576,19 +581,7 @@ TEST_CASE(
   }
   // kringd refuses the pull after the removal: the catch-up ends there, and the device is out.
   REQUIRE(k.ex->SyncNow().ok());
-  CHECK(events.Removed() == 1);
-  CHECK(events.Alarms() == 0);
-  CHECK(k.ex->Alarms().empty());
-  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
-  CHECK(view.removed());
-  CHECK(view.seq() == removal);
-  CHECK(k.ex->PendingIntents(k.case_id) == 0);
-  {
-    const auto rejected = events.Rejected();
-    REQUIRE(rejected.size() == 1);
-    CHECK(rejected[0].count == 2);
-    CHECK(rejected[0].reason == refusal::kNotAMember);
-  }
+  CheckOutAt(k, events, removal);
   // Once: the next sync asks nothing and tells nothing again.
   const int pulls = k.ex_wire->pulls;
   REQUIRE(k.ex->SyncNow().ok());
@@ -629,15 +622,7 @@ TEST_CASE(
   REQUIRE(k.ex->SyncNow().ok());
   CHECK(k.ex_served.RemovalOf(k.ex.account_id()) == second);
   CHECK(k.ex_served.Highest() == second);
-  CHECK(events.Removed() == 1);
-  CHECK(events.Alarms() == 0);
-  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
-  CHECK(view.removed());
-  CHECK(view.seq() == second);
-  CHECK(k.ex->PendingIntents(k.case_id) == 0);
-  const auto rejected = events.Rejected();
-  REQUIRE(rejected.size() == 1);
-  CHECK(rejected[0].count == 2);
+  CheckOutAt(k, events, second);
 }
 
 TEST_CASE(
@@ -845,19 +830,7 @@ TEST_CASE(
 
   REQUIRE(k.ex->SyncNow().ok());
   CHECK(k.ex_wire->pulls > pulls);  // asked past the removal, and refused
-  CHECK(k.ex->Alarms().empty());
-  CHECK(events.Alarms() == 0);
-  CHECK(events.Removed() == 1);
-  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
-  CHECK(view.removed());
-  CHECK(view.seq() == removal);
-  CHECK(k.ex->PendingIntents(k.case_id) == 0);
-  {
-    const auto rejected = events.Rejected();
-    REQUIRE(rejected.size() == 1);
-    CHECK(rejected[0].count == 2);
-    CHECK(rejected[0].reason == refusal::kNotAMember);
-  }
+  CheckOutAt(k, events, removal);
   // Once: the next sync (listed as kringd lists it) tells nothing again.
   k.ex_wire->on_list_cases = nullptr;
   REQUIRE(k.ex->SyncNow().ok());
