@@ -164,9 +164,25 @@ struct RemovalCase {
   }
 
   std::string DatabasePath() const { return server.data_dir() + "/data/kringd.sqlite3"; }
+
+  // From now on the page that ends at `removal` claims a head two entries above it, signed with
+  // the server's key (as a server could), so `ex`'s device asks for more; with `then_offline`
+  // the network drops out at that next pull.
+  void ClaimHeadAbove(uint64_t removal, bool then_offline) {
+    const uint64_t claimed = removal + 2;
+    ex_wire->on_pull = [this, removal, claimed, claimed_hash = other_served.ChainHashAt(claimed),
+                        key = server.ServerSecretKey(),
+                        then_offline](const v1::PullRequest&, v1::PullResponse& resp) {
+      if (resp.entries_size() == 0 || resp.entries(resp.entries_size() - 1).seq() != removal) {
+        return;
+      }
+      *resp.mutable_head() = protocol::MakeReceipt(case_id, claimed, ToBytes(claimed_hash),
+                                                   resp.head().time_ms(), key);
+      if (then_offline) ex_wire->fail_pulls = true;
+    };
+  }
 };
 
-// Runs `sql` on kringd's database while kringd is stopped, then starts kringd again.
 // The device is out at `removal`, the seq of its verified removal: told once and without an
 // alarm, its two queued edits rejected together with kringd's reason, nothing left queued.
 template <typename Listener>
@@ -184,6 +200,7 @@ void CheckOutAt(RemovalCase& k, Listener& events, uint64_t removal) {
   CHECK(rejected[0].reason == refusal::kNotAMember);
 }
 
+// Runs `sql` on kringd's database while kringd is stopped, then starts kringd again.
 void EditStoppedServer(TestServer& server, const std::string& path, const std::string& sql) {
   REQUIRE(server.Stop() == 0);
   {
@@ -348,16 +365,7 @@ TEST_CASE("a removed device ends its catch-up at its removal when a page claims 
   const uint64_t removal = k.RemoveExAndWriteOn("NA-VERWIJDERING");
   // The page with the removal claims the case's real head (signed with the server's key), as a
   // server could: the device asks for more and is refused, which ends its catch-up cleanly.
-  const SecretBytes key = k.server.ServerSecretKey();
-  const uint64_t claimed = removal + 2;
-  const std::string claimed_hash = k.other_served.ChainHashAt(claimed);
-  k.ex_wire->on_pull = [&](const v1::PullRequest&, v1::PullResponse& resp) {
-    if (resp.entries_size() == 0 || resp.entries(resp.entries_size() - 1).seq() != removal) {
-      return;
-    }
-    *resp.mutable_head() = protocol::MakeReceipt(k.case_id, claimed, ToBytes(claimed_hash),
-                                                 resp.head().time_ms(), key);
-  };
+  k.ClaimHeadAbove(removal, /*then_offline=*/false);
   const int pulls = k.ex_wire->pulls;
 
   REQUIRE(k.ex->SyncNow().ok());
@@ -555,17 +563,7 @@ TEST_CASE(
   const uint64_t removal = k.RemoveExAndWriteOn("NA-VERWIJDERING");
   // The page with the removal claims a head above it (signed with the server's key), so the
   // device asks for more; the network drops out at that pull.
-  const SecretBytes key = k.server.ServerSecretKey();
-  const uint64_t claimed = removal + 2;
-  const std::string claimed_hash = k.other_served.ChainHashAt(claimed);
-  k.ex_wire->on_pull = [&](const v1::PullRequest&, v1::PullResponse& resp) {
-    if (resp.entries_size() == 0 || resp.entries(resp.entries_size() - 1).seq() != removal) {
-      return;
-    }
-    *resp.mutable_head() = protocol::MakeReceipt(k.case_id, claimed, ToBytes(claimed_hash),
-                                                 resp.head().time_ms(), key);
-    k.ex_wire->fail_pulls = true;
-  };
+  k.ClaimHeadAbove(removal, /*then_offline=*/true);
 
   CHECK_FALSE(k.ex->SyncNow().ok());
   CHECK(k.ex->ConfirmedView(k.case_id)->seq() == removal);
@@ -722,18 +720,7 @@ namespace {
 // with the removal claims a head above it (signed with the server's key), so the device asks
 // for more, and the network drops out at that pull. Restores `ex`'s wire afterwards.
 void BreakOffPastRemoval(RemovalCase& k, uint64_t removal) {
-  const SecretBytes key = k.server.ServerSecretKey();
-  const uint64_t claimed = removal + 2;
-  const std::string claimed_hash = k.other_served.ChainHashAt(claimed);
-  k.ex_wire->on_pull = [&k, removal, claimed, claimed_hash, &key](const v1::PullRequest&,
-                                                                  v1::PullResponse& resp) {
-    if (resp.entries_size() == 0 || resp.entries(resp.entries_size() - 1).seq() != removal) {
-      return;
-    }
-    *resp.mutable_head() = protocol::MakeReceipt(k.case_id, claimed, ToBytes(claimed_hash),
-                                                 resp.head().time_ms(), key);
-    k.ex_wire->fail_pulls = true;
-  };
+  k.ClaimHeadAbove(removal, /*then_offline=*/true);
   CHECK_FALSE(k.ex->SyncNow().ok());
   k.ex_wire->on_pull = nullptr;
   k.ex_wire->fail_pulls = false;
