@@ -10,6 +10,8 @@
 #include <catch2/catch.hpp>
 #include <sys/wait.h>
 
+#include "kring/common/sqlite.h"
+
 #include "support/temp_dir.h"
 #include "support/test_server.h"
 
@@ -556,4 +558,51 @@ TEST_CASE("kringd's limit per address is told as such, not as an unreachable ser
   Run en = Cli(Person(dir, "q"), "--lang en " + srv + " account create");
   CHECK(en.exit_code == 1);
   CHECK(en.out.find("too many requests from your network") != std::string::npos);
+}
+
+TEST_CASE("a server that stops sending a case without showing the removal is told as an alarm",
+          "[cli]") {
+  TestServer server;
+  TempDir dir;
+  const std::string anna = Person(dir, "anna");
+  const std::string bas = Person(dir, "bas");
+  std::string srv = "--server " + server.address();
+  REQUIRE(Cli(anna, srv + " account create").exit_code == 0);
+  Run b = Cli(bas, srv + " account create");
+  REQUIRE(b.exit_code == 0);
+  const std::string bas_id = Field(b.out, "account");
+  Run created = Cli(anna, srv + " case create " + bas_id + ":member");
+  REQUIRE(created.exit_code == 0);
+  const std::string case_id = Field(created.out, "Casus gemaakt:");
+  REQUIRE(Cli(bas, srv + " sync").exit_code == 0);
+  Run entity = Cli(bas, srv + " entity create " + case_id + " afspraak");
+  REQUIRE(entity.exit_code == 0);
+
+  // Anna removes Bas; kringd then loses the record of that removal (a server that lies about
+  // it), so it refuses Bas the case without serving the removal that would prove it.
+  REQUIRE(Cli(anna, srv + " member remove " + case_id + " " + bas_id).exit_code == 0);
+  REQUIRE(server.Stop() == 0);
+  {
+    auto db = kring::sql::Database::Open(server.data_dir() + "/data/kringd.sqlite3");
+    REQUIRE(db.ok());
+    REQUIRE(db->Exec("DELETE FROM case_removals").ok());
+  }
+  server.Restart();
+  srv = "--server " + server.address();
+
+  Run synced = Cli(bas, srv + " sync");
+  INFO(synced.out);
+  Run alarms = Cli(bas, srv + " alarms");
+  INFO(alarms.out);
+  CHECK(alarms.exit_code == 3);
+  CHECK(alarms.out.find("REMOVAL_NOT_SHOWN case " + case_id) != std::string::npos);
+  CHECK(alarms.out.find("De server stuurt deze casus niet meer. Hij laat niet zien dat je bent "
+                        "verwijderd.") != std::string::npos);
+  CHECK(Cli(bas, "--lang en " + srv + " alarms")
+            .out.find("The server no longer sends you this case.") != std::string::npos);
+  // Not taken as a removal: the case and the edit Bas made stay on his device.
+  Run show = Cli(bas, srv + " case show " + case_id);
+  CHECK(show.exit_code == 0);
+  CHECK(show.out.find("afspraak") != std::string::npos);
+  CHECK(show.out.find("\"removed\": true") == std::string::npos);
 }
