@@ -49,6 +49,28 @@ std::string Field(const std::string& out, const std::string& key) {
   return m[1];
 }
 
+// Anna and Bas make their accounts, and Anna a case with Bas as a member, through the command
+// line (each in the environment Person gives).
+struct SharedCase {
+  std::string anna_id;
+  std::string bas_id;
+  std::string case_id;
+};
+SharedCase AnnaAndBasShareACase(const std::string& srv, const std::string& anna,
+                                const std::string& bas) {
+  SharedCase out;
+  Run a = Cli(anna, srv + " account create");
+  REQUIRE(a.exit_code == 0);
+  out.anna_id = Field(a.out, "account");
+  Run b = Cli(bas, srv + " account create");
+  REQUIRE(b.exit_code == 0);
+  out.bas_id = Field(b.out, "account");
+  Run created = Cli(anna, srv + " case create " + out.bas_id + ":member");
+  REQUIRE(created.exit_code == 0);
+  out.case_id = Field(created.out, "Casus gemaakt:");
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("kring health reports whether kringd serves", "[cli]") {
@@ -386,15 +408,7 @@ TEST_CASE("the chair changes a member's role on the command line", "[cli]") {
   const std::string srv = "--server " + server.address();
   const std::string anna = Person(dir, "anna");
   const std::string bas = Person(dir, "bas");
-  Run a = Cli(anna, srv + " account create");
-  REQUIRE(a.exit_code == 0);
-  const std::string anna_id = Field(a.out, "account");
-  Run b = Cli(bas, srv + " account create");
-  REQUIRE(b.exit_code == 0);
-  const std::string bas_id = Field(b.out, "account");
-  Run created = Cli(anna, srv + " case create " + bas_id + ":member");
-  REQUIRE(created.exit_code == 0);
-  const std::string case_id = Field(created.out, "Casus gemaakt:");
+  const auto [anna_id, bas_id, case_id] = AnnaAndBasShareACase(srv, anna, bas);
   REQUIRE(Cli(bas, srv + " sync").exit_code == 0);
 
   // A plain member may not; the refusal is in Dutch.
@@ -567,13 +581,7 @@ TEST_CASE("a server that stops sending a case without showing the removal is tol
   const std::string anna = Person(dir, "anna");
   const std::string bas = Person(dir, "bas");
   std::string srv = "--server " + server.address();
-  REQUIRE(Cli(anna, srv + " account create").exit_code == 0);
-  Run b = Cli(bas, srv + " account create");
-  REQUIRE(b.exit_code == 0);
-  const std::string bas_id = Field(b.out, "account");
-  Run created = Cli(anna, srv + " case create " + bas_id + ":member");
-  REQUIRE(created.exit_code == 0);
-  const std::string case_id = Field(created.out, "Casus gemaakt:");
+  const auto [anna_id, bas_id, case_id] = AnnaAndBasShareACase(srv, anna, bas);
   REQUIRE(Cli(bas, srv + " sync").exit_code == 0);
   Run entity = Cli(bas, srv + " entity create " + case_id + " afspraak");
   REQUIRE(entity.exit_code == 0);
