@@ -7,6 +7,7 @@
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
+#include "number_arg.h"
 
 namespace kring::cli {
 namespace {
@@ -50,12 +51,13 @@ Result<Bytes> MeetingId(Ctx& ctx) {
 Result<Bytes> SlotId(Ctx& ctx, const Bytes& poll_id, const std::string& ref) {
   KRING_ASSIGN_OR_RETURN(domain::Poll poll, Organising(ctx.client, ctx.case_id).GetPoll(poll_id));
   if (auto id = ParseId(ref)) return *id;
-  int n = std::atoi(ref.c_str());
-  if (n < 1 || static_cast<size_t>(n) > poll.slots.size()) {
+  const std::optional<int64_t> n =
+      ParseWholeNumber(ref, 1, static_cast<int64_t>(poll.slots.size()));
+  if (!n) {
     return InvalidArgument(
         ctx.T("Dit moment staat niet in de peiling.", "This slot is not in the poll."));
   }
-  return poll.slots[static_cast<size_t>(n - 1)].slot_id;
+  return poll.slots[static_cast<size_t>(*n - 1)].slot_id;
 }
 
 Result<domain::LocationInput> Location(Ctx& ctx) {

@@ -9,6 +9,7 @@
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
+#include "number_arg.h"
 
 namespace kring::cli {
 namespace {
@@ -34,7 +35,12 @@ Status ContentFromFlags(Ctx& ctx, domain::PlanContent& c) {
   if (ctx.Has("responsible")) {
     KRING_ASSIGN_OR_RETURN(c.responsible_professional, ctx.Person(ctx.Get("responsible")));
   }
-  if (ctx.Has("review-days")) c.review_days = std::atoi(ctx.Get("review-days").c_str());
+  if (ctx.Has("review-days")) {
+    // What is not a plain number is refused with the domain's own message for a bad term.
+    const std::optional<int64_t> days = ParseWholeNumber(ctx.Get("review-days"), 0, 100'000);
+    if (!days) return InvalidArgument("plan.review_days_invalid");
+    c.review_days = static_cast<int>(*days);
+  }
   return Status();
 }
 

@@ -193,10 +193,13 @@ int RunCommand(const Options& options) {
   }
   if (is({"case", "create"})) {
     std::vector<client::MemberSpec> members;
-    bool history = false;
+    // People added later read what came before unless --from-now-on: the netwerkberaad's circle
+    // and referral are written before anyone is invited, and a newcomer who cannot read them
+    // cannot take part (not even find themself in the circle). --history says the default.
+    bool history = false, from_now_on = false;
     for (size_t i = 2; i < a.size(); ++i) {
-      if (a[i] == "--history") {
-        history = true;
+      if (a[i] == "--history" || a[i] == "--from-now-on") {
+        (a[i] == "--history" ? history : from_now_on) = true;
         continue;
       }
       std::string id = a[i], role = "member";
@@ -213,7 +216,8 @@ int RunCommand(const Options& options) {
       if (r == v1::ROLE_UNSPECIFIED) return Usage();
       members.push_back({*parsed, r});
     }
-    auto cid = c.CreateCase(members, history);
+    if (history && from_now_on) return Usage();
+    auto cid = c.CreateCase(members, !from_now_on);
     if (!cid.ok()) return Fail(cid.status());
     const int rc = Settle(c, reports, false);
     if (o.json) {
@@ -221,6 +225,7 @@ int RunCommand(const Options& options) {
       PrintJson(JObj({{"case", JId(*cid)}, {"synced", JBool(rc == 0)}}));
     } else {
       std::cout << Text(Msg::kCaseCreated) << " " << Hex(*cid) << "\n";
+      std::cerr << Text(from_now_on ? Msg::kFromNowOnNote : Msg::kHistoryNote) << "\n";
     }
     return rc;
   }
@@ -341,22 +346,33 @@ int RunCommand(const Options& options) {
     }
     auto account = ParseId(id);
     if (!cid || !account) return BadId();
+    // Success is said only once kringd took the change (or it waits offline): a change the
+    // server refuses must not be announced as done first.
     if (a[1] == "add") {
       v1::Role r = role == "chair"         ? v1::ROLE_CHAIR
                    : role == "coordinator" ? v1::ROLE_COORDINATOR
                    : role == "member"      ? v1::ROLE_MEMBER
                                            : v1::ROLE_UNSPECIFIED;
       if (r == v1::ROLE_UNSPECIFIED) return Usage();
-      Status s = c.AddMember(*cid, {*account, r});
-      if (!s.ok()) return Fail(s);
-      std::cout << Text(Msg::kMemberAdded) << "\n";
-    } else {
-      auto notice = c.RemoveMember(*cid, *account);
-      if (!notice.ok()) return Fail(notice.status());
-      std::cout << Text(Msg::kMemberRemoved) << "\n"
-                << (Text(Msg::kLanguageTag) == std::string("en") ? notice->en : notice->nl) << "\n";
+      return SettleControl(
+          c, reports, *cid,
+          [&] {
+            return c.AddMember(*cid, {*account, r});
+          },
+          Msg::kMemberAdded);
     }
-    return Settle(c, reports, false);
+    client::RemovalNotice notice;
+    const int rc = SettleControl(
+        c, reports, *cid,
+        [&]() -> Status {
+          KRING_ASSIGN_OR_RETURN(notice, c.RemoveMember(*cid, *account));
+          return {};
+        },
+        Msg::kMemberRemoved);
+    if (rc == 0) {
+      std::cout << (Text(Msg::kLanguageTag) == std::string("en") ? notice.en : notice.nl) << "\n";
+    }
+    return rc;
   }
   if (is({"case", "leave"})) {
     if (a.size() != 3) return Usage();

@@ -32,11 +32,12 @@ Entry Lookup(Msg m) {
           "  account create              Maak een account op dit apparaat\n"
           "  account show                Toon account-id en veiligheidsnummer\n"
           "  account safety-number ID    Veiligheidsnummer van een ander (vergelijk het samen)\n"
-          "  case create [--history] [--json] [ID[:rol] ...]\n"
+          "  case create [--from-now-on] [--json] [ID[:rol] ...]\n"
           "                              Start een casus met deze leden (rol: chair =\n"
           "                              hoofdpersoon, coordinator = gespreksleider,\n"
-          "                              member = lid); --history: nieuwe leden\n"
-          "                              mogen lezen wat eerder is geschreven\n"
+          "                              member = lid). Wie later komt, leest ook wat\n"
+          "                              eerder is geschreven; --from-now-on: alleen wat\n"
+          "                              daarna komt\n"
           "  member add CASUS ID[:rol]   Voeg iemand toe aan de kring\n"
           "  member remove CASUS ID      Haal iemand uit de kring\n"
           "  invite create CASUS [ROL] [--hours N]  Maak een uitnodigingslink (werkt één keer)\n"
@@ -76,11 +77,11 @@ Entry Lookup(Msg m) {
           "  account create              Create an account on this device\n"
           "  account show                Show account id and safety number\n"
           "  account safety-number ID    Someone else's safety number (compare it together)\n"
-          "  case create [--history] [--json] [ID[:role] ...]\n"
+          "  case create [--from-now-on] [--json] [ID[:role] ...]\n"
           "                              Start a case with these members (role: chair =\n"
-          "                              the resident, coordinator, member); --history:\n"
-          "                              new members\n"
-          "                              may read what was written before\n"
+          "                              the resident, coordinator, member). People who\n"
+          "                              join later also read what was written before;\n"
+          "                              --from-now-on: only what comes after\n"
           "  member add CASE ID[:role]   Add someone to the circle\n"
           "  member remove CASE ID       Take someone out of the circle\n"
           "  invite create CASE [ROLE] [--hours N]  Make an invitation link (works once)\n"
@@ -122,6 +123,15 @@ Entry Lookup(Msg m) {
               "This device has no account yet. First run: kring account create"};
     case Msg::kCaseCreated:
       return {"Casus gemaakt:", "Case created:"};
+    case Msg::kHistoryNote:
+      return {"Wie later bij de casus komt, kan ook lezen wat al eerder is geschreven.",
+              "People who join the case later can also read what was written before."};
+    case Msg::kFromNowOnNote:
+      return {
+          "Wie later bij de casus komt, ziet alleen wat daarna gebeurt: ook de kring en de "
+          "aanmelding van eerder niet. Dit kan niet meer worden veranderd.",
+          "People who join the case later see only what happens after that: not even the "
+          "circle and the referral from before. This cannot be changed later."};
     case Msg::kSynced:
       return {"Bijgewerkt.", "Up to date."};
     case Msg::kNoAlarms:

@@ -13,6 +13,8 @@ enum class Msg {
   kRecoveryKeyNote,
   kNoAccount,
   kCaseCreated,
+  kHistoryNote,    // after case create: newcomers read what came before
+  kFromNowOnNote,  // after case create --from-now-on
   kSynced,
   kNoAlarms,
   kAlarmLine,
