@@ -226,6 +226,28 @@ TEST_CASE("people added later read what came before unless the case is made --fr
   CHECK(made.out.find("can also read what was written before") != std::string::npos);
 }
 
+TEST_CASE("a mistyped store is refused and not made: only account create begins one", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  const std::string srv = "--server " + server.address();
+  const std::string anna = Person(dir, "anna");
+  REQUIRE(Cli(anna, srv + " account create").exit_code == 0);
+  const std::string typo = "KRING_PASSPHRASE='anna wachtwoord' KRING_DB=" + dir.path() + "/ana.db";
+  for (const char* command : {"case list", "sync", "account show", "circle list"}) {
+    Run r = Cli(typo, srv + " " + command);
+    INFO(command << ": " << r.out);
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find("Hier is nog geen opslag van kring.") != std::string::npos);
+    CHECK(r.out.find("ana.db") == std::string::npos);
+  }
+  CHECK_FALSE(std::filesystem::exists(dir.path() + "/ana.db"));
+  CHECK_FALSE(std::filesystem::exists(dir.path() + "/ana.db.salt"));
+  Run english = Cli(typo, "--lang en " + srv + " case list");
+  CHECK(english.out.find("There is no kring store here yet.") != std::string::npos);
+  // The right store still opens.
+  CHECK(Cli(anna, srv + " account show").exit_code == 0);
+}
+
 TEST_CASE("the command line rejects bad input clearly", "[cli]") {
   TestServer server;
   TempDir dir;

@@ -118,7 +118,9 @@ int RunCommand(const Options& options) {
               << (a.size() > 1 ? " " + CommandWord(a[1]) : "") << "\n";
     return Usage();
   }
-  auto opened = OpenClient(o);
+  const bool begins_store =
+      is({"account", "create"}) || is({"device", "link-request"}) || is({"account", "restore"});
+  auto opened = OpenClient(o, begins_store ? NewStore::kMayCreate : NewStore::kRefuse);
   if (!opened.ok()) return Fail(opened.status());
   client::Client& c = *opened.value();
   Reports reports;

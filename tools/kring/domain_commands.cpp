@@ -193,7 +193,7 @@ int RunDomainCommand(const Options& o) {
 
   if (positional.size() > verb->max_words) return UnexpectedWords(*verb, positional, first_flag);
 
-  auto opened = OpenClient(o);
+  auto opened = OpenClient(o, NewStore::kRefuse);
   if (!opened.ok()) return Fail(opened.status());
   client::Client& c = *opened.value();
   Reports reports;

@@ -148,6 +148,13 @@ Entry Lookup(Msg m) {
     case Msg::kWrongPassphrase:
       return {"Deze wachtwoordzin past niet bij deze opslag.",
               "This passphrase does not open this store."};
+    case Msg::kNoStore:
+      // No path: it holds the profile's name, often a person's.
+      return {
+          "Hier is nog geen opslag van kring. Kijk of --db of --profile klopt. Nieuw? Begin "
+          "met: kring account create",
+          "There is no kring store here yet. Check --db or --profile. New? Start with: kring "
+          "account create"};
     case Msg::kUnknownCommand:
       return {"Onbekende opdracht", "Unknown command"};
     case Msg::kMissingArgument:

@@ -22,6 +22,7 @@ enum class Msg {
   kPassphraseEmpty,
   kPassphraseFileUnreadable,
   kWrongPassphrase,
+  kNoStore,
   kUnknownCommand,
   kMissingArgument,
   kBadId,
