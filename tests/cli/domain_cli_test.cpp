@@ -822,6 +822,13 @@ TEST_CASE(
   CHECK(At(k.Json("fatima", "micro show"), "wellbeing_before").null_value() ==
         google::protobuf::NULL_VALUE);
 
+  // A word missing: the command's own usage, not the whole program's.
+  Run missing = k.As("fatima", "micro wellbeing intake");
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.all.find("deze opdracht mist iets") != std::string::npos);
+  CHECK(missing.out.find("Gebruik: kring [--profile NAAM] [--json] micro wellbeing") !=
+        std::string::npos);
+
   // No mentor yet: said in words, not as a message key.
   Run mentor = k.As("fatima", "mentor checkin --note 'Goed gesprek'");
   CHECK(mentor.exit_code == 1);

@@ -39,10 +39,10 @@ int ScopeCreate(Ctx& ctx) {
 }
 
 int ScopeSet(Ctx& ctx) {
-  if (ctx.positional.empty()) return Usage();
+  if (ctx.positional.empty()) return ctx.Usage();
   const std::optional<int64_t> scope =
       ParseWholeNumber(ctx.positional.front(), 1, std::numeric_limits<uint32_t>::max());
-  if (!scope) return Usage();
+  if (!scope) return ctx.Usage();
   ctx.positional.erase(ctx.positional.begin());
   auto members = Accounts(ctx);
   if (!members.ok()) return Fail(members.status());

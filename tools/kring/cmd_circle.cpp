@@ -97,7 +97,7 @@ int Propose(Ctx& ctx) {
 
 // Changes what is known of a person; what is not given stays as it is.
 int Edit(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
   Organising org(ctx.client, ctx.case_id);
@@ -117,7 +117,7 @@ int Edit(Ctx& ctx) {
 }
 
 int Decide(Ctx& ctx, bool approve) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
   Organising org(ctx.client, ctx.case_id);
@@ -132,7 +132,7 @@ int Approve(Ctx& ctx) { return Decide(ctx, true); }
 int Decline(Ctx& ctx) { return Decide(ctx, false); }
 
 int Link(Ctx& ctx) {
-  if (ctx.positional.size() != 2) return Usage();
+  if (ctx.positional.size() != 2) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
   auto account = ParseId(ctx.Pos(1));
@@ -143,7 +143,7 @@ int Link(Ctx& ctx) {
 }
 
 int ContactCmd(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
   Organising org(ctx.client, ctx.case_id);
@@ -182,7 +182,7 @@ int ContactCmd(Ctx& ctx) {
 // ---- invitation ----
 
 int InviteApp(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
   std::string role = ctx.Get("role", "member");
@@ -204,7 +204,7 @@ int InviteApp(Ctx& ctx) {
 }
 
 int InviteRecord(Ctx& ctx) {
-  if (ctx.positional.size() != 2) return Usage();
+  if (ctx.positional.size() != 2) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
   const std::string& st = ctx.positional[1];
@@ -225,7 +225,7 @@ int InviteRecord(Ctx& ctx) {
 }
 
 int InviteStatus(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
   auto state = Organising(ctx.client, ctx.case_id).InvitationOf(*person);
@@ -239,7 +239,7 @@ int InviteStatus(Ctx& ctx) {
 }
 
 int InviteRevoke(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
   Status s = Organising(ctx.client, ctx.case_id).RevokeInvitation(*person);
@@ -250,7 +250,7 @@ int InviteRevoke(Ctx& ctx) {
 // ---- pre-talks ----
 
 int PreTalkLog(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
   auto at = ParseTime(ctx.Get("at", "now"));
@@ -301,7 +301,7 @@ int PreTalkList(Ctx& ctx) {
 }
 
 int Participation(Ctx& ctx) {
-  if (ctx.positional.size() != 2) return Usage();
+  if (ctx.positional.size() != 2) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
   const std::string& m = ctx.positional[1];
@@ -322,7 +322,7 @@ int Participation(Ctx& ctx) {
 
 // What someone who cannot come wants the meeting to know.
 int AbsentView(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
   auto id = Organising(ctx.client, ctx.case_id).AddAbsentView(*person, ctx.Get("text"));

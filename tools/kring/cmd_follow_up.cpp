@@ -260,7 +260,7 @@ std::optional<domain::Moment> MomentOf(const std::string& w) {
 }
 
 int WellBeing(Ctx& ctx) {
-  if (ctx.positional.size() != 2) return Usage();
+  if (ctx.positional.size() != 2) return ctx.Usage();
   auto moment = MomentOf(ctx.Pos(0));
   if (!moment) return BadInput(ctx, "Kies: intake of review.", "Choose: intake or review.");
   const std::optional<int64_t> score = ParseWholeNumber(ctx.positional[1], 0, 10);
@@ -280,7 +280,7 @@ int WellBeing(Ctx& ctx) {
 constexpr int64_t kAnyAmount = 999'999'999;
 
 int Cost(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto moment = MomentOf(ctx.Pos(0));
   if (!moment) return BadInput(ctx, "Kies: intake of review.", "Choose: intake or review.");
   const std::optional<int64_t> cents = ParseEuroCents(ctx.Get("euros"), kAnyAmount);

@@ -133,7 +133,7 @@ int PollAnswer(Ctx& ctx) {
   if (!id.ok()) return Fail(id.status());
   auto person = ctx.Person(ctx.Get("person", "me"));
   if (!person.ok()) return Fail(person.status());
-  if (ctx.positional.size() != 2) return Usage();
+  if (ctx.positional.size() != 2) return ctx.Usage();
   auto slot = SlotId(ctx, *id, ctx.Pos(0));
   if (!slot.ok()) return Fail(slot.status());
   const std::string& a = ctx.positional[1];
@@ -228,7 +228,7 @@ int PollTally(Ctx& ctx) {
 int PollFix(Ctx& ctx) {
   auto id = PollId(ctx);
   if (!id.ok()) return Fail(id.status());
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto slot = SlotId(ctx, *id, ctx.Pos(0));
   if (!slot.ok()) return Fail(slot.status());
   auto location = Location(ctx);
@@ -281,7 +281,7 @@ int MeetingShow(Ctx& ctx) {
 }
 
 int MeetingPhase(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   const std::string& p = ctx.positional[0];
   domain::Phase phase = p == "information"         ? domain::Phase::kInformation
                         : p == "plan-presentation" ? domain::Phase::kPlanPresentation
@@ -438,8 +438,8 @@ const std::vector<Verb>& MeetingVerbs() {
       {"meeting",
        "private-time",
        "[--meeting ID]",
-       "Begin de eigen tijd van het netwerk (door iemand uit het netwerk)",
-       "Start the network's private time (by a network member)",
+       "Begin de eigen tijd van het netwerk (door de hoofdpersoon of de gespreksleider)",
+       "Start the network's private time (by the resident or the coordinator)",
        {"meeting"},
        {},
        PrivateTime},

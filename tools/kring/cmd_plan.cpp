@@ -64,7 +64,7 @@ int Draft(Ctx& ctx) {
 }
 
 int Update(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto id = ParseId(ctx.Pos(0));
   if (!id) return BadId();
   Plan plan(ctx.client, ctx.case_id);
@@ -77,7 +77,7 @@ int Update(Ctx& ctx) {
 }
 
 int ReleasePlan(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto id = ParseId(ctx.Pos(0));
   if (!id) return BadId();
   auto version = Plan(ctx.client, ctx.case_id).Release(*id);
@@ -215,7 +215,7 @@ int Show(Ctx& ctx) {
 }
 
 int Grant(Ctx& ctx) {
-  if (ctx.positional.size() != 1 || (ctx.Pos(0) != "on" && ctx.Pos(0) != "off")) return Usage();
+  if (ctx.positional.size() != 1 || (ctx.Pos(0) != "on" && ctx.Pos(0) != "off")) return ctx.Usage();
   Status s = Plan(ctx.client, ctx.case_id).GrantProfessionalsFullView(ctx.Pos(0) == "on");
   if (!s.ok()) return Fail(s);
   return ctx.Done("Opgeslagen.", "Saved.");
@@ -307,7 +307,7 @@ int Add(Ctx& ctx) {
 }
 
 int AcceptAgreement(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto id = ParseId(ctx.Pos(0));
   if (!id) return BadId();
   Status s = Plan(ctx.client, ctx.case_id).AcceptAgreement(*id);
@@ -316,7 +316,7 @@ int AcceptAgreement(Ctx& ctx) {
 }
 
 int SetStatus(Ctx& ctx) {
-  if (ctx.positional.size() != 2) return Usage();
+  if (ctx.positional.size() != 2) return ctx.Usage();
   auto id = ParseId(ctx.Pos(0));
   if (!id) return BadId();
   const std::string& w = ctx.positional[1];

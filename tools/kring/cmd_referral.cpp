@@ -177,7 +177,7 @@ int Question(Ctx& ctx) {
 }
 
 int Coordinator(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto account = ctx.Pos(0) == "me" ? std::optional<Bytes>(ctx.client.Account()->account_id)
                                     : ParseId(ctx.Pos(0));
   if (!account) return BadId();
