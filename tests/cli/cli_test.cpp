@@ -167,6 +167,15 @@ TEST_CASE("two people share a case through the command line", "[cli]") {
   CHECK(bas_view.out.find("Oom Jan brengt de kinderen naar school") != std::string::npos);
   CHECK(bas_view.out.find("Nieuw plan") == std::string::npos);
   CHECK(bas_view.out.find("\"removed\": true") != std::string::npos);
+  // Out of the case: listed as such, and an edit is refused at once instead of waiting for ever.
+  CHECK(Cli(bas, srv + " case list").out.find(case_id + "  (je doet niet meer mee)") !=
+        std::string::npos);
+  Run bas_edit = Cli(bas, srv + " entity create " + case_id + " afspraak");
+  CHECK(bas_edit.exit_code == 1);
+  CHECK(bas_edit.out.find("geen lid meer") != std::string::npos);
+  Run bas_sync = Cli(bas, srv + " sync");
+  CHECK(bas_sync.exit_code == 0);
+  CHECK(bas_sync.out.find("Niet gelukt") == std::string::npos);
   Run long_type = Cli(anna, srv + " entity create " + case_id + " " + std::string(65, 'x'));
   CHECK(long_type.exit_code == 1);
   CHECK(long_type.out.find("Het soort onderdeel moet 1 tot 64 tekens lang zijn") !=

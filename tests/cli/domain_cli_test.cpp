@@ -131,6 +131,8 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   }
   k.Ok("fatima", "circle link 'Sanne de Vries' " + sanne);
   k.Ok("fatima", "circle link 'Tante Ria' " + ria);
+  // The case list says whom each case is about.
+  CHECK(k.As("fatima", "case list").out == cid + "  Sanne de Vries\n");
   k.Ok("ria", "sync");
   k.Ok("sanne", "sync");
   Value circle = k.Json("ria", "circle list");

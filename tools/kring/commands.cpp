@@ -10,6 +10,7 @@
 #include "kring/client.h"
 #include "kring/common/crypto.h"
 #include "kring/common/utf8.h"
+#include "kring/domain/organising.h"
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
@@ -403,7 +404,26 @@ int RunCommand(const Options& options) {
     return 0;
   }
   if (is({"case", "list"})) {
-    for (const Bytes& id : c.Cases()) std::cout << Hex(id) << "\n";
+    // The id, whom the case is about (from its referral, when this device can read it), and
+    // whether it still takes part: scripts read the ids with --json.
+    for (const Bytes& id : c.Cases()) {
+      std::cout << Hex(id);
+      auto referral = domain::Organising(c, id).GetReferral();
+      if (referral.ok()) {
+        auto resident = domain::Organising(c, id).GetPerson(referral->resident_person_id);
+        if (resident.ok()) std::cout << "  " << resident->name;
+      }
+      if (auto view = c.View(id); view.ok()) {
+        if (view->pending_approval()) {
+          std::cout << "  (" << Text(Msg::kCaseWaiting) << ")";
+        } else if (view->removed()) {
+          std::cout << "  (" << Text(Msg::kCaseLeft) << ")";
+        } else if (view->closed()) {
+          std::cout << "  (" << Text(Msg::kCaseClosedMark) << ")";
+        }
+      }
+      std::cout << "\n";
+    }
     return 0;
   }
   if (is({"case", "show"})) {

@@ -148,6 +148,12 @@ Entry Lookup(Msg m) {
     case Msg::kWrongPassphrase:
       return {"Deze wachtwoordzin past niet bij deze opslag.",
               "This passphrase does not open this store."};
+    case Msg::kCaseWaiting:
+      return {"wacht op goedkeuring", "waiting for approval"};
+    case Msg::kCaseLeft:
+      return {"je doet niet meer mee", "you are no longer in it"};
+    case Msg::kCaseClosedMark:
+      return {"gesloten", "closed"};
     case Msg::kNoStore:
       // No path: it holds the profile's name, often a person's.
       return {
