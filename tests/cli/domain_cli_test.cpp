@@ -831,6 +831,26 @@ TEST_CASE(
   CHECK(missing.out.find("Gebruik: kring [--profile NAAM] [--json] micro wellbeing") !=
         std::string::npos);
 
+  // --case may stand before the command, as the global options do; --db and --profile together
+  // are a question, not a choice to make silently.
+  Run before = k.As("fatima", "--case " + cid + " circle list");
+  INFO(before.all);
+  CHECK(before.exit_code == 0);
+  CHECK(before.out.find("Kees") != std::string::npos);
+  CHECK(k.As("fatima", "--case " + cid + " case list").exit_code == 2);
+  Run both = k.As("fatima", "--db " + dir.path() + "/other.db circle list");
+  CHECK(both.exit_code == 2);
+  CHECK(both.all.find("Kies --db of --profile, niet allebei.") != std::string::npos);
+
+  // A refusal by role points to a sync: this device's view may be behind a change.
+  const std::string kees = k.Id("kees", "account create", "account");
+  k.Ok("sanne", "member add " + cid + " " + kees + ":member");
+  k.Ok("kees", "sync");
+  Run denied = k.As("kees", "micro wellbeing intake 5");
+  CHECK(denied.exit_code == 1);
+  CHECK(denied.all.find("Dit mag jij niet doen in deze kring. Is dat net veranderd? Haal het "
+                        "eerst op: kring sync") != std::string::npos);
+
   // No mentor yet: said in words, not as a message key.
   Run mentor = k.As("fatima", "mentor checkin --note 'Goed gesprek'");
   CHECK(mentor.exit_code == 1);

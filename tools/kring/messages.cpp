@@ -154,6 +154,8 @@ Entry Lookup(Msg m) {
       return {"je doet niet meer mee", "you are no longer in it"};
     case Msg::kCaseClosedMark:
       return {"gesloten", "closed"};
+    case Msg::kDbOrProfile:
+      return {"Kies --db of --profile, niet allebei.", "Choose --db or --profile, not both."};
     case Msg::kNoStore:
       // No path: it holds the profile's name, often a person's.
       return {
@@ -333,8 +335,13 @@ std::string Explain(const std::string& reason, const std::string& server_reason)
   if (const std::string key = refusal::TextKey(server_reason); domain::HasUserText(key)) {
     return domain::UserText(key, language) + LookHint(server_reason);
   }
-  // The netwerkberaad's own reasons are stable keys with a text in both languages.
-  if (domain::HasUserText(reason)) return domain::UserText(reason, language);
+  // The netwerkberaad's own reasons are stable keys with a text in both languages. A refusal by
+  // role is decided on this device's view, which may be behind a change someone just made.
+  if (domain::HasUserText(reason)) {
+    const char* sync_hint = g_english ? " Did that just change? First fetch it: kring sync"
+                                      : " Is dat net veranderd? Haal het eerst op: kring sync";
+    return domain::UserText(reason, language) + (reason == "domain.not_allowed" ? sync_hint : "");
+  }
   struct Known {
     const char* phrase;
     const char* nl;

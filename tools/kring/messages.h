@@ -23,6 +23,7 @@ enum class Msg {
   kPassphraseFileUnreadable,
   kWrongPassphrase,
   kNoStore,
+  kDbOrProfile,
   kCaseWaiting,     // case list: an accepted invite waits for approval
   kCaseLeft,        // case list: this account is out of the case
   kCaseClosedMark,  // case list: the case is closed
