@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,7 +25,19 @@ namespace kring::server::auth {
 namespace {
 
 constexpr int64_t kTtl = SessionManager::kChallengeTtlMs;
+
+// REQUIRE, with Catch's bookkeeping (and the step's context) only on failure: the test checks a
+// few hundred thousand conditions, which must stay cheap under the sanitizers. `cond` is
+// evaluated again on failure: no side effects in it.
+#define HOLDS(cond)  \
+  do {               \
+    if (!(cond)) {   \
+      INFO(where()); \
+      REQUIRE(cond); \
+    }                \
+  } while (false)
 constexpr size_t kDeviceLimit = 4;  // SessionManager's kChallengesPerDevice (documented)
+constexpr size_t kDevices = 5;
 
 // SplitMix64: the same numbers on every platform and standard library.
 struct Rng {
@@ -45,6 +56,7 @@ struct Rng {
 // under, narrowest first, written independently of KeysOfPeer.
 struct Network {
   std::vector<std::string> prefixes;
+  std::vector<size_t> ids = {};  // the prefixes as small numbers, for the model's counting
   int kind;  // 0 IPv4, 1 ::ffff:, 2 NAT64 64:ff9b::/96, 3 NAT64 64:ff9b:1::/48, 4 IPv6
   int v4_last = 0;
   int site = 0, subnet = 0;
@@ -54,20 +66,32 @@ std::vector<Network> Networks() {
   std::vector<Network> out;
   for (int last : {1, 2, 3}) {  // 192.0.2.<last>
     const std::vector<std::string> v4 = {"v4 192.0.2." + std::to_string(last)};
-    for (int kind : {0, 1, 2, 3}) out.push_back({v4, kind, last});
+    for (int kind : {0, 1, 2, 3}) out.push_back({v4, {}, kind, last});
   }
   for (int site : {1, 2}) {                     // 2001:db8:<site>::/48
     for (int subnet : {0x100, 0x101, 0x200}) {  // two /64s in one /56, one in another
       out.push_back({{"v6/64 " + std::to_string(site) + ":" + std::to_string(subnet),
                       "v6/56 " + std::to_string(site) + ":" + std::to_string(subnet >> 8),
                       "v6/48 " + std::to_string(site)},
+                     {},
                      4,
                      0,
                      site,
                      subnet});
     }
   }
+  std::map<std::string, size_t> id;
+  for (Network& n : out) {
+    for (const std::string& p : n.prefixes) n.ids.push_back(id.emplace(p, id.size()).first->second);
+  }
   return out;
+}
+
+size_t PrefixIds(const std::vector<Network>& networks) {
+  size_t n = 0;
+  for (const Network& net : networks)
+    n = std::max(n, *std::max_element(net.ids.begin(), net.ids.end()) + 1);
+  return n;
 }
 
 // A peer string of `n` from any host in it, any port, in either of gRPC's IPv6 spellings.
@@ -112,12 +136,13 @@ class Model {
   struct Record {
     Bytes challenge;
     size_t device = 0;
-    std::vector<std::string> prefixes;
+    std::vector<size_t> prefixes;  // Network::ids
     int64_t expires_at = 0;
     bool in_table = true;  // not consumed, retired or purged
   };
 
-  Model(size_t per_address, size_t max) : per_address_(per_address), max_(max) {}
+  Model(size_t per_address, size_t max, size_t prefix_ids)
+      : per_address_(per_address), max_(max), prefix_ids_(prefix_ids) {}
 
   std::vector<Record> records;  // in order of issue: oldest first
   std::vector<size_t> table;    // indices into records, oldest first
@@ -130,28 +155,29 @@ class Model {
   bool Capped() const { return per_address_ > 0; }
 
   // Same device, and with the cap on, the same narrowest prefix.
-  bool SameGroup(const Record& r, size_t device, const std::vector<std::string>& prefixes) const {
+  bool SameGroup(const Record& r, size_t device, const std::vector<size_t>& prefixes) const {
     return r.device == device && (!Capped() || r.prefixes[0] == prefixes[0]);
   }
-  static bool Has(const Record& r, const std::string& prefix) {
+  static bool Has(const Record& r, size_t prefix) {
     return std::find(r.prefixes.begin(), r.prefixes.end(), prefix) != r.prefixes.end();
   }
-  size_t CountGroup(size_t device, const std::vector<std::string>& prefixes) const {
+  size_t CountGroup(size_t device, const std::vector<size_t>& prefixes) const {
     size_t n = 0;
     for (size_t i : table) n += SameGroup(records[i], device, prefixes) ? 1U : 0U;
     return n;
   }
-  size_t CountPrefix(const std::string& prefix) const {
+  size_t CountPrefix(size_t prefix) const {
     size_t n = 0;
     for (size_t i : table) n += Has(records[i], prefix) ? 1U : 0U;
     return n;
   }
   size_t TrackedPrefixes() const {
-    std::set<std::string> all;
+    if (!Capped()) return 0;
+    std::vector<bool> seen(prefix_ids_);
     for (size_t i : table) {
-      if (Capped()) all.insert(records[i].prefixes.begin(), records[i].prefixes.end());
+      for (size_t p : records[i].prefixes) seen[p] = true;
     }
-    return all.size();
+    return static_cast<size_t>(std::count(seen.begin(), seen.end(), true));
   }
 
   void Purge(int64_t now) {
@@ -177,7 +203,7 @@ class Model {
   }
 
   // The outcome of an issue: false when refused. retired[i]: retired for the prefix cap i.
-  bool Issue(size_t device, const std::vector<std::string>& prefixes, int64_t now,
+  bool Issue(size_t device, const std::vector<size_t>& prefixes, int64_t now,
              std::vector<size_t>& retired) {
     Purge(now);
     retired.assign(prefixes.size(), 0);
@@ -196,7 +222,7 @@ class Model {
     }
     return true;
   }
-  void Add(Bytes challenge, size_t device, const std::vector<std::string>& prefixes,
+  void Add(Bytes challenge, size_t device, const std::vector<size_t>& prefixes,
            int64_t expires_at) {
     table.push_back(records.size());
     records.push_back({std::move(challenge), device, prefixes, expires_at, true});
@@ -216,26 +242,23 @@ class Model {
   // The contract's bounds, on what the model holds.
   // Counted once per step (the table has up to a few hundred entries): per group and per
   // prefix, each of which is checked against its bound.
-  void CheckBounds() const {
-    REQUIRE(table.size() <= max_);
-    std::map<std::pair<size_t, std::string>, size_t> groups;
-    std::map<std::string, std::pair<size_t, size_t>> prefixes;  // -> (count, width index)
+  bool WithinBounds() const {
+    if (table.size() > max_) return false;
+    std::vector<size_t> groups(kDevices * (prefix_ids_ + 1));  // device x narrowest prefix
+    std::vector<size_t> count(prefix_ids_);
+    std::vector<size_t> width(prefix_ids_);
     for (size_t i : table) {
       const Record& r = records[i];
-      ++groups[{r.device, Capped() ? r.prefixes[0] : std::string()}];
+      ++groups[r.device * (prefix_ids_ + 1) + (Capped() ? r.prefixes[0] : prefix_ids_)];
       for (size_t k = 0; Capped() && k < r.prefixes.size(); ++k) {
-        auto& [count, width] = prefixes[r.prefixes[k]];
-        ++count;
-        width = k;
+        ++count[r.prefixes[k]];
+        width[r.prefixes[k]] = k;
       }
     }
     bool within = true;
-    for (const auto& [group, count] : groups) within = within && count <= kDeviceLimit;
-    REQUIRE(within);
-    for (const auto& [prefix, count_width] : prefixes) {
-      within = within && count_width.first <= Cap(count_width.second);
-    }
-    REQUIRE(within);
+    for (size_t n : groups) within = within && n <= kDeviceLimit;
+    for (size_t p = 0; p < prefix_ids_; ++p) within = within && count[p] <= Cap(width[p]);
+    return within;
   }
 
  private:
@@ -247,6 +270,7 @@ class Model {
 
   size_t per_address_;
   size_t max_;
+  size_t prefix_ids_;
 };
 
 struct Setting {
@@ -259,10 +283,10 @@ struct Setting {
 TEST_CASE("the challenge table keeps its caps, limits and expiry under random traffic",
           "[session_manager]") {
   const std::vector<Network> networks = Networks();
+  const size_t prefix_ids = PrefixIds(networks);
   size_t refused_all = 0, expired_all = 0, retired_all = 0;
   constexpr int kSettings = 20;
   constexpr int kSteps = 5'000;
-  constexpr size_t kDevices = 5;
   for (int setting = 0; setting < kSettings; ++setting) {
     Rng rng{uint64_t{0x5e551000} + static_cast<uint64_t>(setting)};
     // Caps small enough to be reached often; 0 is no cap. Tables from tiny to roomy.
@@ -281,44 +305,50 @@ TEST_CASE("the challenge table keeps its caps, limits and expiry under random tr
                                      3600, o, [&wall] { return wall; }, [&now] { return now; })
                                : std::make_unique<SessionManager>(3600, o, [&now] { return now; });
     SessionManager& sm = *sm_owned;
-    Model model(s.per_address, s.max);
+    Model model(s.per_address, s.max, prefix_ids);
     size_t issued = 0, refused = 0, signed_in = 0, expired = 0;
 
-    for (int step = 0; step < kSteps; ++step) {
-      CAPTURE(setting, s.per_address, s.max, step);
+    int step = 0;
+    size_t record = 0;
+    auto where = [&] {
+      return "setting " + std::to_string(setting) + " (cap " + std::to_string(s.per_address) +
+             ", max " + std::to_string(s.max) + "), step " + std::to_string(step) + ", record " +
+             std::to_string(record);
+    };
+    for (; step < kSteps; ++step) {
       const size_t what = rng.Below(100);
       if (what < 55) {
         const size_t device = rng.Below(kDevices);
         const Network& net = networks[rng.Below(networks.size())];
         std::vector<size_t> model_retired;
-        const bool ok = model.Issue(device, net.prefixes, now, model_retired);
+        const bool ok = model.Issue(device, net.ids, now, model_retired);
         Result<Challenge> c = sm.IssueChallenge(DeviceId(device), PeerOf(net, rng));
-        REQUIRE(c.ok() == ok);
+        HOLDS(c.ok() == ok);
         if (!ok) {
-          REQUIRE(c.status().code() == StatusCode::kResourceExhausted);
+          HOLDS(c.status().code() == StatusCode::kResourceExhausted);
           ++refused;
         } else {
-          REQUIRE(c.value().expires_at_ms == (two_clocks ? wall : now) + kTtl);
-          REQUIRE(c.value().challenge.size() == 32);
+          HOLDS(c.value().expires_at_ms == (two_clocks ? wall : now) + kTtl);
+          HOLDS(c.value().challenge.size() == 32);
           // A logged retirement names a prefix of this caller's that this call retired from.
           if (c.value().retired_to_log > 0) {
-            REQUIRE(c.value().capped_by < model_retired.size());
-            REQUIRE(model_retired[c.value().capped_by] > 0);
+            HOLDS(c.value().capped_by < model_retired.size());
+            HOLDS(model_retired[c.value().capped_by] > 0);
           }
-          model.Add(c.value().challenge, device, net.prefixes, now + kTtl);
+          model.Add(c.value().challenge, device, net.ids, now + kTtl);
           ++issued;
         }
       } else if (what < 75 && !model.records.empty()) {
         // Mostly one the model holds; else any ever issued (used, retired or purged).
-        const size_t record = !model.table.empty() && rng.Percent(70)
-                                  ? model.table[rng.Below(model.table.size())]
-                                  : rng.Below(model.records.size());
+        record = !model.table.empty() && rng.Percent(70)
+                     ? model.table[rng.Below(model.table.size())]
+                     : rng.Below(model.records.size());
         size_t device = model.records[record].device;
         if (rng.Percent(15)) device = (device + 1 + rng.Below(kDevices - 1)) % kDevices;
         const std::string expect = model.Consume(record, device, now);
         const Status got = sm.ConsumeChallenge(DeviceId(device), model.records[record].challenge);
-        REQUIRE(got.message() == expect);
-        REQUIRE(got.ok() == expect.empty());
+        HOLDS(got.message() == expect);
+        HOLDS(got.ok() == expect.empty());
         signed_in += got.ok() ? 1U : 0U;
         expired += expect == "challenge expired" ? 1U : 0U;
       } else if (what < 95) {
@@ -335,24 +365,24 @@ TEST_CASE("the challenge table keeps its caps, limits and expiry under random tr
           wall += static_cast<int64_t>(rng.Below(4 * 3'600'000)) - 2 * 3'600'000;
         }
       }
-      REQUIRE(sm.challenge_count() == model.table.size());
-      REQUIRE(sm.tracked_prefixes() == model.TrackedPrefixes());
-      model.CheckBounds();
+      HOLDS(sm.challenge_count() == model.table.size());
+      HOLDS(sm.tracked_prefixes() == model.TrackedPrefixes());
+      HOLDS(model.WithinBounds());
     }
     // Every challenge ever issued, once more: what the model holds signs in exactly once (or
     // has expired), everything else is unknown.
     now += static_cast<int64_t>(rng.Below(kTtl));
-    for (size_t record = 0; record < model.records.size(); ++record) {
-      CAPTURE(setting, record);
+    for (record = 0; record < model.records.size(); ++record) {
       const size_t device = model.records[record].device;
       const std::string expect = model.Consume(record, device, now);
-      REQUIRE(sm.ConsumeChallenge(DeviceId(device), model.records[record].challenge).message() ==
-              expect);
-      REQUIRE(sm.ConsumeChallenge(DeviceId(device), model.records[record].challenge).message() ==
-              "unknown or used challenge");
+      const Bytes& challenge = model.records[record].challenge;
+      const std::string first = sm.ConsumeChallenge(DeviceId(device), challenge).message();
+      HOLDS(first == expect);
+      const std::string again = sm.ConsumeChallenge(DeviceId(device), challenge).message();
+      HOLDS(again == "unknown or used challenge");
     }
-    REQUIRE(sm.challenge_count() == 0);
-    REQUIRE(sm.tracked_prefixes() == 0);
+    HOLDS(sm.challenge_count() == 0);
+    HOLDS(sm.tracked_prefixes() == 0);
     // The traffic reached every branch it is meant to test.
     INFO("issued " << issued << " signed in " << signed_in << " expired " << expired << " retired "
                    << model.retirements);
@@ -366,5 +396,7 @@ TEST_CASE("the challenge table keeps its caps, limits and expiry under random tr
   CHECK(expired_all > 100);
   CHECK(retired_all > 1'000);
 }
+
+#undef HOLDS
 
 }  // namespace kring::server::auth
