@@ -767,3 +767,45 @@ TEST_CASE("a word a command does not expect is refused and changes nothing", "[c
     CHECK(FieldText(ParseJson(show.out), note, "tekst") == "Zondag koken");
   }
 }
+
+TEST_CASE("approving an app invitation for a person links the account, and says so", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string ria = k.Id("ria", "account create", "account");
+  const std::string cid =
+      k.Id("sanne", "case create --history " + fatima + ":coordinator", "Casus gemaakt:");
+  k.Ok("fatima", "sync");
+  k.Ok("fatima", "circle propose --name 'Tante Ria' --kind family --relation tante");
+  k.Ok("fatima", "circle approve 'Tante Ria'");
+  Run invited = k.As("fatima", "invitation app 'Tante Ria'");
+  INFO(invited.all);
+  REQUIRE(invited.exit_code == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(invited.out, m, std::regex("link (\\S+)")));
+  const std::string link = m[1];
+  k.Ok("ria", "invite accept " + link);
+
+  // The chair approves; that alone puts Ria's account on Tante Ria, and the output says so.
+  Run approved = k.As("sanne", "member approve " + cid + " " + ria);
+  INFO(approved.all);
+  REQUIRE(approved.exit_code == 0);
+  CHECK(approved.out.find("Het account hoort nu bij: Tante Ria") != std::string::npos);
+  k.Ok("fatima", "sync");
+  k.Ok("ria", "sync");
+  for (const char* who : {"sanne", "fatima", "ria"}) {
+    Value circle = k.Json(who, "circle list");
+    REQUIRE(circle.list_value().values_size() == 1);
+    CHECK(At(circle.list_value().values(0), "account").string_value() == ria);
+    CHECK(At(circle.list_value().values(0), "invitation").string_value() == "joined");
+  }
+  // Ria takes part as herself on her own device, without anyone running `circle link`.
+  k.Ok("ria", "circle contact me --phone 0612345678");
+  k.Ok("fatima", "sync");
+  CHECK(At(k.Json("fatima", "circle contact 'Tante Ria'"), "phone").string_value() == "0612345678");
+  Run status = k.As("fatima", "invitation status 'Tante Ria'");
+  CHECK(status.out == "joined\n");
+  CHECK(status.all.find("Let op") == std::string::npos);
+}

@@ -1114,3 +1114,69 @@ TEST_CASE("a promotion queued before a private time started elsewhere is refused
   REQUIRE(resident->SyncNow().ok());
   CHECK(resident->PendingIntents(*cid) == 0);
 }
+
+TEST_CASE("approving an invitation made for a person links that person on every device",
+          "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), ria(net), henk(net);
+  auto created = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}}, true);
+  REQUIRE(created.ok());
+  const Bytes cid = *created;
+  SyncAll({&resident, &coordinator}, 1);
+  Organising by_resident(*resident, cid), by_coordinator(*coordinator, cid), by_ria(*ria, cid);
+
+  auto tante =
+      by_coordinator.ProposePerson(NewPerson("Tante Ria", "family", "tante", "0611111111"));
+  REQUIRE(tante.ok());
+  REQUIRE(by_coordinator.ApprovePerson(*tante).ok());
+  auto invitation = by_coordinator.InviteWithApp(*tante, v1::ROLE_MEMBER, 3600);
+  REQUIRE(invitation.ok());
+  SyncAll({&coordinator, &resident}, 1);
+  REQUIRE(ria->AcceptInvite(invitation->link).ok());
+  SyncAll({&ria, &resident}, 1);
+  // The chair approves; nobody links the account by hand.
+  REQUIRE(resident->ApproveMember(cid, ria.account_id()).ok());
+  SyncAll({&resident, &coordinator, &ria}, 2);
+  for (Organising* org : {&by_resident, &by_coordinator, &by_ria}) {
+    auto person = org->GetPerson(*tante);
+    REQUIRE(person.ok());
+    CHECK(person->account_id == ria.account_id());
+    CHECK(*org->InvitationOf(*tante) == InvitationState::kJoined);
+  }
+  // Ria now takes part as herself: her own person, her own contact details.
+  auto mine = by_ria.MyPersonId();
+  REQUIRE(mine.ok());
+  CHECK(*mine == *tante);
+  REQUIRE(by_ria.SetContact(*tante, {"0612345678", "", ""}).ok());
+  SyncAll({&ria, &coordinator}, 1);
+  auto contact = by_coordinator.ContactOf(*tante);
+  REQUIRE(contact.ok());
+  REQUIRE(contact->has_value());
+  CHECK((*contact)->details.phone == "0612345678");
+
+  // An account that already belongs to someone in the circle is approved, but never silently
+  // moved to the person the invitation was for.
+  PersonInput henk_input = NewPerson("Henk", "friend", "vriend");
+  henk_input.has_app = true;
+  henk_input.account_id = henk.account_id();
+  auto first = by_coordinator.ProposePerson(henk_input);
+  REQUIRE(first.ok());
+  auto second = by_coordinator.ProposePerson(NewPerson("Oom Henk", "family", "oom", "0622222222"));
+  REQUIRE(second.ok());
+  REQUIRE(by_coordinator.ApprovePerson(*second).ok());
+  auto again = by_coordinator.InviteWithApp(*second, v1::ROLE_MEMBER, 3600);
+  REQUIRE(again.ok());
+  SyncAll({&coordinator}, 1);
+  REQUIRE(henk->AcceptInvite(again->link).ok());
+  SyncAll({&henk, &coordinator, &resident}, 1);
+  REQUIRE(resident->ApproveMember(cid, henk.account_id()).ok());
+  SyncAll({&resident, &coordinator}, 1);
+  CHECK(by_resident.GetPerson(*second)->account_id.empty());
+  CHECK(by_resident.GetPerson(*first)->account_id == henk.account_id());
+  auto members = resident->View(cid);
+  REQUIRE(members.ok());
+  bool henk_in = false;
+  for (const auto& m : members->members()) henk_in |= ToBytes(m.account_id()) == henk.account_id();
+  CHECK(henk_in);
+}

@@ -227,12 +227,20 @@ int InviteStatus(Ctx& ctx) {
   if (ctx.positional.size() != 1) return Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
-  auto state = Organising(ctx.client, ctx.case_id).InvitationOf(*person);
+  Organising org(ctx.client, ctx.case_id);
+  auto state = org.InvitationOf(*person);
   if (!state.ok()) return Fail(state.status());
+  auto who = org.GetPerson(*person);
+  if (!who.ok()) return Fail(who.status());
+  // Joined through the app, but the account is not linked to this person (approved before an
+  // approval linked it, or the link was refused): say so, or they cannot take part as themself.
+  const bool unlinked = *state == domain::InvitationState::kJoined && who->account_id.empty();
   if (ctx.json) {
-    PrintJson(JObj({{"state", JStr(domain::InvitationStateName(*state))}}));
+    PrintJson(JObj(
+        {{"state", JStr(domain::InvitationStateName(*state))}, {"account", JId(who->account_id)}}));
   } else {
     std::cout << domain::InvitationStateName(*state) << "\n";
+    if (unlinked) std::cerr << Text(Msg::kJoinedNotLinked) << "\n";
   }
   return 0;
 }

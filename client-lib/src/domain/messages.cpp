@@ -193,7 +193,11 @@ constexpr Text kTexts[] = {
      "Choose who this person is: family, friend, neighbour, professional or something else."},
     {"person.language_invalid", "Kies een taal.", "Choose a language."},
     {"person.name_missing", "Vul een naam in.", "Enter a name."},
-    {"person.not_linked", "Je staat nog niet in de kring.", "You are not in the circle yet."},
+    {"person.not_linked",
+     "Je staat nog niet in de kring. Vraag de hoofdpersoon of de gespreksleider om je account "
+     "aan jou te koppelen.",
+     "You are not in the circle yet. Ask the resident or the coordinator to link your account "
+     "to you."},
     {"person.organisation_missing", "Vul de organisatie van deze professional in.",
      "Enter this professional's organisation."},
     {"person.relation_missing", "Schrijf op wie deze persoon is voor de bewoner.",

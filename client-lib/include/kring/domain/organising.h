@@ -307,6 +307,9 @@ class Organising {
 
   // ---- Invitations ----
   // For a person with the app: creates a membership invite and stores its id on the person.
+  // Approving its acceptance (Client::ApproveMember, any app) links the person to the accepted
+  // account in the same action, as LinkAccount does and under its rules; a person or account
+  // that is linked already stays as it is (Person::account_id shows whether it was linked).
   Result<client::Invitation> InviteWithApp(const Bytes& person_id, v1::Role role,
                                            int64_t valid_for_seconds);
   // For a person without the app, invited in person or by phone: the coordinator records it.
