@@ -809,3 +809,76 @@ TEST_CASE("approving an app invitation for a person links the account, and says 
   CHECK(status.out == "joined\n");
   CHECK(status.all.find("Let op") == std::string::npos);
 }
+
+namespace {
+
+// Sanne (chair) and Tante Ria in the circle, the coordinator Fatima; a plan accepted with two
+// agreements of Ria's, both agreed. Returns {case, first agreement, second agreement}.
+std::array<std::string, 3> AcceptedPlanWithTwoAgreements(People& k) {
+  const std::string sanne = k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string ria = k.Id("ria", "account create", "account");
+  const std::string cid =
+      k.Id("sanne", "case create --history " + fatima + ":coordinator " + ria, "Casus gemaakt:");
+  k.Ok("fatima", "sync");
+  k.Ok("fatima", "circle propose --name Sanne --kind resident --account " + sanne);
+  k.Ok("fatima",
+       "circle propose --name 'Tante Ria' --kind family --relation tante --account " + ria);
+  k.Ok("fatima", "circle approve Sanne");
+  k.Ok("fatima", "circle approve 'Tante Ria'");
+  k.Ok("sanne", "sync");
+  const std::string post =
+      k.Id("sanne", "agreement add --owner 'Tante Ria' --action 'Post openen' --due now+30d",
+           "agreement");
+  const std::string shop =
+      k.Id("sanne", "agreement add --owner 'Tante Ria' --action 'Boodschappen doen' --due now+10d",
+           "agreement");
+  k.Ok("sanne",
+       "plan publish --ik-wil 'Rust in huis.' --contingency 'Bel Ria.' "
+       "--contact-person 'Tante Ria'");
+  k.Ok("sanne", "plan accept");
+  k.Ok("ria", "sync");
+  k.Ok("ria", "agreement accept " + post);
+  k.Ok("ria", "agreement accept " + shop);
+  k.Ok("fatima", "sync");
+  return {cid, post, shop};
+}
+
+std::string StatusOf(People& k, const std::string& who, const std::string& agreement) {
+  const Value list = k.Json(who, "agreement list");
+  for (const Value& a : list.list_value().values()) {
+    if (At(a, "id").string_value() == agreement) return At(a, "status").string_value();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("a six-week check without --assess changes no agreement's status", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const auto [cid, post, shop] = AcceptedPlanWithTwoAgreements(k);
+  k.Ok("ria", "agreement status " + shop + " done");
+  k.Ok("fatima", "sync");
+  REQUIRE(StatusOf(k, "fatima", post) == "accepted");
+
+  // The post is agreed and not due yet; the shopping is done. Neither is assessed.
+  Run check = k.As("fatima", "check six-week --at now+43d --outcome continue");
+  INFO(check.all);
+  REQUIRE(check.exit_code == 0);
+  k.Ok("sanne", "sync");
+  for (const char* who : {"fatima", "sanne"}) {
+    CHECK(StatusOf(k, who, post) == "accepted");
+    CHECK(StatusOf(k, who, shop) == "done");
+  }
+  // The check holds what it assessed: the shopping, as it stood.
+  const Value shown = k.Json("sanne", "check show");
+  const auto& assessed = At(At(shown, "latest"), "assessments").list_value().values();
+  REQUIRE(assessed.size() == 1);
+  CHECK(At(assessed[0], "agreement").string_value() == shop);
+  CHECK(At(assessed[0], "result").string_value() == "done");
+  // With --assess the agreement does change.
+  k.Ok("fatima", "check six-week --at now+44d --assess " + post + "=partly");
+  CHECK(StatusOf(k, "fatima", post) == "partly");
+}

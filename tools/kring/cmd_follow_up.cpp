@@ -56,7 +56,9 @@ int SixWeek(Ctx& ctx) {
                     "--outcome: continue, adjust or vervolgberaad");
   }
   in.note = ctx.Get("note");
-  // Each agreement of the plan once: as given with --assess ID=done, else as it stands now.
+  // Each agreement of the plan at most once: as given with --assess ID=done, else as it stands
+  // when it has a result already. One without a result (proposed, agreed) stays out of the
+  // check: without an assessment nothing about an agreement changes.
   std::map<Bytes, domain::AgreementStatus> given;
   for (const std::string& a : ctx.All("assess")) {
     auto eq = a.find('=');
@@ -74,14 +76,21 @@ int SixWeek(Ctx& ctx) {
   for (const domain::AgreementRef& ref : (*current)->agreements) {
     auto a = domain::Plan(ctx.client, ctx.case_id).GetAgreement(ref.agreement_id);
     if (!a.ok()) continue;  // sealed to a scope this device is not in
-    domain::AssessmentInput as{ref.agreement_id, domain::AgreementStatus::kNotDone, std::nullopt};
+    domain::AssessmentInput as{ref.agreement_id, a->status, std::nullopt};
     if (auto it = given.find(ref.agreement_id); it != given.end()) {
       as.result = it->second;
-    } else if (Assessable(domain::AgreementStatusName(a->status))) {
-      as.result = a->status;
+    } else if (!Assessable(domain::AgreementStatusName(a->status))) {
+      continue;
     }
     if (as.result == domain::AgreementStatus::kBlocked) as.obstacle = a->obstacle;
     in.assessments.push_back(as);
+  }
+  if (in.assessments.empty()) {
+    return BadInput(ctx,
+                    "Nog geen afspraak heeft een uitkomst. Zeg per afspraak hoe het ging: "
+                    "--assess AFSPRAAK=done|partly|not-done|blocked.",
+                    "No agreement has a result yet. Say for each agreement how it went: "
+                    "--assess AGREEMENT=done|partly|not-done|blocked.");
   }
   auto id = FollowUp(ctx.client, ctx.case_id).RecordSixWeekCheck(in);
   if (!id.ok()) return Fail(id.status());
@@ -324,8 +333,8 @@ const std::vector<Verb>& FollowUpVerbs() {
        "six-week",
        "[--at TIJD] [--assess AFSPRAAK=done|partly|not-done|blocked ...]\n"
        "      [--outcome continue|adjust|vervolgberaad] [--note T]",
-       "Leg de zeswekencheck vast (elke afspraak; zonder --assess: zoals hij nu staat)",
-       "Record the six-week check (every agreement; without --assess: as it stands)",
+       "Leg de zeswekencheck vast (zonder --assess blijft een afspraak zoals hij staat)",
+       "Record the six-week check (without --assess an agreement stays as it is)",
        {"at", "assess", "outcome", "note"},
        {},
        SixWeek},
