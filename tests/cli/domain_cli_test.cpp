@@ -882,3 +882,61 @@ TEST_CASE("a six-week check without --assess changes no agreement's status", "[c
   k.Ok("fatima", "check six-week --at now+44d --assess " + post + "=partly");
   CHECK(StatusOf(k, "fatima", post) == "partly");
 }
+
+TEST_CASE("a blocked agreement shows its obstacle and new date everywhere it is shown", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const auto [cid, post, shop] = AcceptedPlanWithTwoAgreements(k);
+  k.Ok("ria", "agreement status " + shop +
+                  " blocked --obstacle 'De bus rijdt niet.' --obstacle-owner Sanne --new-due "
+                  "now+90d");
+  for (const char* who : {"fatima", "sanne"}) k.Ok(who, "sync");
+
+  // The list: the new date is the date, the first one in brackets, the obstacle and who solves it.
+  Run list = k.As("sanne", "agreement list");
+  INFO(list.all);
+  REQUIRE(list.exit_code == 0);
+  const size_t row = list.out.find("Boodschappen doen");
+  REQUIRE(row != std::string::npos);
+  const std::string shop_rows = list.out.substr(row);
+  CHECK(shop_rows.find("[loopt vast] voor ") != std::string::npos);
+  CHECK(shop_rows.find(" (eerst ") != std::string::npos);
+  CHECK(shop_rows.find("Wat in de weg zit: De bus rijdt niet.") != std::string::npos);
+  CHECK(shop_rows.find("Wie dat oplost: Sanne") != std::string::npos);
+  const Value json = k.Json("fatima", "agreement list");
+  bool seen = false;
+  for (const Value& a : json.list_value().values()) {
+    if (At(a, "id").string_value() != shop) continue;
+    seen = true;
+    const Value& obstacle = At(a, "obstacle");
+    CHECK(At(obstacle, "description").string_value() == "De bus rijdt niet.");
+    CHECK(At(obstacle, "owner").string_value().size() == 32);
+    CHECK(At(a, "due_ms").number_value() == At(obstacle, "new_due_ms").number_value());
+    CHECK(At(a, "first_due_ms").number_value() < At(a, "due_ms").number_value());
+  }
+  CHECK(seen);
+
+  // The six-week check takes it as it stands and shows the same.
+  k.Ok("fatima", "check six-week --at now+43d");
+  k.Ok("sanne", "sync");
+  Run check = k.As("sanne", "check show");
+  INFO(check.all);
+  CHECK(check.out.find("[loopt vast] nieuwe datum ") != std::string::npos);
+  CHECK(check.out.find("Wat in de weg zit: De bus rijdt niet.") != std::string::npos);
+  const Value shown = k.Json("sanne", "check show");
+  for (const Value& a : At(At(shown, "latest"), "assessments").list_value().values()) {
+    if (At(a, "agreement").string_value() != shop) continue;
+    CHECK(At(At(a, "obstacle"), "description").string_value() == "De bus rijdt niet.");
+  }
+
+  // On paper for Ria: the new date, the first date, the obstacle and who solves it.
+  Run paper = k.As("ria", "export printout --person 'Tante Ria' --text");
+  INFO(paper.all);
+  REQUIRE(paper.exit_code == 0);
+  CHECK(paper.out.find(" (eerst: ") != std::string::npos);
+  CHECK(paper.out.find("Wat in de weg zit: De bus rijdt niet.") != std::string::npos);
+  CHECK(paper.out.find("Wie dat oplost: Sanne") != std::string::npos);
+  Run html = k.As("ria", "export printout --person 'Tante Ria'");
+  CHECK(html.out.find("De bus rijdt niet.") != std::string::npos);
+}

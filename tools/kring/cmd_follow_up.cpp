@@ -130,8 +130,15 @@ int CheckShow(Ctx& ctx) {
     if (latest->has_value()) {
       std::vector<std::string> rows;
       for (const auto& a : (*latest)->assessments) {
+        std::string obstacle = "null";
+        if (a.obstacle) {
+          obstacle = JObj({{"description", JStr(a.obstacle->description)},
+                           {"owner", JId(a.obstacle->owner)},
+                           {"new_due_ms", JNum(a.obstacle->new_due_ms)}});
+        }
         rows.push_back(JObj({{"agreement", JId(a.agreement_id)},
-                             {"result", JStr(domain::AgreementStatusName(a.result))}}));
+                             {"result", JStr(domain::AgreementStatusName(a.result))},
+                             {"obstacle", obstacle}}));
       }
       check = JObj({{"id", JId((*latest)->check_id)},
                     {"version", JId((*latest)->version_id)},
@@ -156,7 +163,13 @@ int CheckShow(Ctx& ctx) {
             action = ctx.NameOf(ag.input.owner) + ": " + ag.input.action;
         }
       }
-      std::cout << "  " << action << "  [" << StatusWord(ctx, a.result) << "]\n";
+      std::cout << "  " << action << "  [" << StatusWord(ctx, a.result) << "]";
+      // Blocked: the new date, what is in the way and who sorts it out.
+      if (a.obstacle) {
+        std::cout << ctx.T(" nieuwe datum ", " new date ") << ShowTime(ctx, a.obstacle->new_due_ms);
+      }
+      std::cout << "\n";
+      if (a.obstacle) PrintObstacle(ctx, a.obstacle->description, a.obstacle->owner);
     }
     std::cout << ctx.T("  Uitkomst: ", "  Outcome: ")
               << (c.outcome == domain::CheckOutcome::kContinue ? ctx.T("zo doorgaan", "continue")

@@ -903,10 +903,18 @@ Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reade
     PrintAgreement p;
     p.who = name_of(S(a.input.owner));
     p.what = multi_line(a.input.action);
-    if (a.input.due_ms > 0) p.due_utc_ms = a.input.due_ms;
+    if (a.current_due_ms() > 0) p.due_utc_ms = a.current_due_ms();
     p.recurrence = one_line(a.input.recurrence);
     p.checker = name_of(S(a.input.checker));
     p.status = PrintStatusOf(a.status);
+    if (a.obstacle) {
+      // Blocked: the new date counts; the first one stays in view, with what is in the way.
+      if (a.input.due_ms > 0 && a.input.due_ms != a.current_due_ms()) {
+        p.first_due_utc_ms = a.input.due_ms;
+      }
+      p.obstacle = multi_line(a.obstacle->description);
+      p.obstacle_owner = name_of(S(a.obstacle->owner));
+    }
     out.agreements.push_back(std::move(p));
   }
   std::sort(out.agreements.begin(), out.agreements.end(),
