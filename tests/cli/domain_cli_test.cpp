@@ -940,3 +940,31 @@ TEST_CASE("a blocked agreement shows its obstacle and new date everywhere it is 
   Run html = k.As("ria", "export printout --person 'Tante Ria'");
   CHECK(html.out.find("De bus rijdt niet.") != std::string::npos);
 }
+
+TEST_CASE("the same value written on two devices at once is not listed as a conflict", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string cid = k.Id("sanne", "case create " + fatima + ":coordinator", "Casus gemaakt:");
+  k.Ok("fatima", "sync");
+  Run entity = k.As("sanne", "entity create " + cid + " notitie");
+  REQUIRE(entity.exit_code == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(entity.out, m, std::regex("([0-9a-f]{32})")));
+  const std::string note = m[1];
+  k.Ok("fatima", "sync");
+  k.Ok("sanne", "field set " + cid + " " + note + " tekst 'Zaterdag koken'");
+  k.Ok("fatima", "field set " + cid + " " + note + " tekst 'Zaterdag koken'");
+  k.Ok("sanne", "sync");
+  for (const char* who : {"sanne", "fatima"}) {
+    CHECK(k.Json(who, "conflicts").list_value().values_size() == 0);
+    Run plain = k.As(who, "conflicts");
+    CHECK(plain.out.find("Geen conflicten") != std::string::npos);
+    // Nothing to resolve either.
+    CHECK(
+        k.As(who, "conflicts resolve --entity " + note + " --field tekst --keep other").exit_code ==
+        1);
+  }
+}

@@ -1180,3 +1180,51 @@ TEST_CASE("approving an invitation made for a person links that person on every 
   for (const auto& m : members->members()) henk_in |= ToBytes(m.account_id()) == henk.account_id();
   CHECK(henk_in);
 }
+
+TEST_CASE("two devices writing the same value at once is no conflict to show", "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net);
+  auto cid = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator}, 1);
+  Organising by_resident(*resident, *cid), by_coordinator(*coordinator, *cid);
+  auto input = NewPerson("Els", "family", "tante", "0612345679");
+  auto els = by_coordinator.ProposePerson(input);
+  REQUIRE(els.ok());
+  SyncAll({&coordinator, &resident}, 1);
+
+  // Both write the same relation before seeing each other's edit.
+  input.relation = "tante van moederskant";
+  REQUIRE(by_resident.UpdatePerson(*els, input).ok());
+  REQUIRE(by_coordinator.UpdatePerson(*els, input).ok());
+  SyncAll({&resident, &coordinator, &resident}, 1);
+  for (Device* d : {&resident, &coordinator}) {
+    // The model keeps its record of the concurrent writes, the same on every device ...
+    auto view = (*d)->View(*cid);
+    REQUIRE(view.ok());
+    size_t kept = 0;
+    for (const v1::Conflict& c : view->conflicts()) kept += c.resolved() ? 0U : 1U;
+    CHECK(kept == 1);
+  }
+  // ... but there is nothing to choose between: no conflict is shown.
+  for (Organising* org : {&by_resident, &by_coordinator}) {
+    auto conflicts = org->Conflicts();
+    REQUIRE(conflicts.ok());
+    CHECK(conflicts->empty());
+    CHECK(org->GetPerson(*els)->relation == "tante van moederskant");
+  }
+
+  // Two different values are still a conflict.
+  auto a = input, b = input;
+  a.relation = "tante (zus van Ria)";
+  b.relation = "tante, woont in Zeist";
+  REQUIRE(by_resident.UpdatePerson(*els, a).ok());
+  REQUIRE(by_coordinator.UpdatePerson(*els, b).ok());
+  SyncAll({&resident, &coordinator, &resident}, 1);
+  for (Organising* org : {&by_resident, &by_coordinator}) {
+    auto conflicts = org->Conflicts();
+    REQUIRE(conflicts.ok());
+    CHECK(conflicts->size() == 1);
+  }
+}

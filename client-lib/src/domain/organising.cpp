@@ -511,6 +511,12 @@ Status ValidateTimes(int64_t start_ms, int64_t end_ms) {
 
 }  // namespace
 
+bool ShowsAsConflict(const v1::Conflict& c) {
+  if (c.resolved()) return false;
+  // Value is a oneof of scalars: equal values serialize to the same bytes.
+  return c.kept_value().SerializeAsString() != c.other_value().SerializeAsString();
+}
+
 const char* InvitationStateName(InvitationState state) {
   switch (state) {
     case InvitationState::kNotInvited:
@@ -1550,7 +1556,7 @@ Result<std::vector<v1::Conflict>> Organising::Conflicts() const {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   std::vector<v1::Conflict> out;
   for (const v1::Conflict& c : view.conflicts()) {
-    if (c.resolved()) continue;
+    if (!ShowsAsConflict(c)) continue;
     auto e = view.entities().find(Hex(View(c.entity_id())));
     if (e == view.entities().end()) continue;
     for (const char* type : {kPersonType, kContactType, kReferralType, kPreTalkType,

@@ -9,6 +9,7 @@
 
 #include "kring/common/crypto.h"
 #include "kring/domain/follow_up.h"
+#include "kring/domain/organising.h"
 
 #include "domain/plan_model.h"
 #include "domain/plan_ops.h"
@@ -192,7 +193,7 @@ Agreement AgreementOf(const v1::CaseState& state, const v1::Entity& e) {
   }
   a.scope_id = e.scope_id();
   for (const v1::Conflict& c : state.conflicts()) {
-    if (!c.resolved() && c.entity_id() == e.entity_id()) a.conflicts.push_back(c);
+    if (ShowsAsConflict(c) && c.entity_id() == e.entity_id()) a.conflicts.push_back(c);
   }
   return a;
 }
@@ -490,7 +491,7 @@ Result<std::vector<v1::Conflict>> Plan::ConflictsOf(const Bytes& entity_id) cons
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
   std::vector<v1::Conflict> out;
   for (const v1::Conflict& c : view.conflicts()) {
-    if (!c.resolved() && c.entity_id() == S(entity_id)) out.push_back(c);
+    if (ShowsAsConflict(c) && c.entity_id() == S(entity_id)) out.push_back(c);
   }
   return out;
 }

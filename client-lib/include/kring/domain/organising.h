@@ -398,6 +398,12 @@ class Organising {
   Bytes case_id_;
 };
 
+// F8: whether a conflict is one to show and to resolve: unresolved, and its two values differ.
+// Two devices that wrote the same value at the same time disagree about nothing: the model keeps
+// that conflict as it keeps every other (every device folds the log the same way), but nobody has
+// to choose between two equal values. Every reader of conflicts in the domain uses this.
+bool ShowsAsConflict(const v1::Conflict& conflict);
+
 // When the app should remind about a meeting starting at start_ms: a week, a day and two hours
 // before, those still after now_ms. Computed on the device; no server involved.
 std::vector<int64_t> ReminderTimes(int64_t start_ms, int64_t now_ms);
