@@ -968,3 +968,44 @@ TEST_CASE("the same value written on two devices at once is not listed as a conf
         1);
   }
 }
+
+TEST_CASE("the chair's pre-talk list counts pre-talks whose notes she cannot read", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const std::string sanne = k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string cid =
+      k.Id("sanne", "case create --history " + fatima + ":coordinator", "Casus gemaakt:");
+  k.Ok("fatima", "sync");
+  k.Ok("fatima", "circle propose --name Sanne --kind resident --account " + sanne);
+  k.Ok("fatima", "circle propose --name 'Tante Ria' --kind family --relation tante");
+  k.Ok("fatima", "circle propose --name Kees --kind neighbour --relation buurman");
+  for (const char* p : {"Sanne", "'Tante Ria'", "Kees"}) {
+    k.Ok("fatima", std::string("circle approve ") + p);
+  }
+  k.Ok("fatima", "pretalk log 'Tante Ria' --how phone --explained 'Wat een beraad is.'");
+  k.Ok("sanne", "sync");
+
+  // Sanne cannot read the notes of Ria's pre-talk, but knows it was held; Kees has had none.
+  Run list = k.As("sanne", "pretalk list");
+  INFO(list.all);
+  REQUIRE(list.exit_code == 0);
+  CHECK(list.out.find("Nog geen voorgesprek: Tante Ria") == std::string::npos);
+  CHECK(list.out.find("Voorgesprek gehouden: Tante Ria") != std::string::npos);
+  CHECK(list.out.find("zien alleen de gespreksleider") != std::string::npos);
+  CHECK(list.out.find("Nog geen voorgesprek: Kees") != std::string::npos);
+  CHECK(list.out.find("Wat een beraad is.") == std::string::npos);
+  const Value json = k.Json("sanne", "pretalk list");
+  CHECK(At(json, "pretalks").list_value().values_size() == 0);
+  CHECK(At(json, "held_notes_hidden").list_value().values_size() == 1);
+  // Her own device does not claim the pre-talk is missing when she fixes the meeting: only Kees
+  // (and Sanne herself) need a reason.
+  k.Ok("fatima", "pretalk log Sanne --how home");
+  k.Ok("fatima", "pretalk log Kees --how home");
+  k.Ok("sanne", "sync");
+  Run none = k.As("sanne", "pretalk list");
+  CHECK(none.out.find("Nog geen voorgesprek") == std::string::npos);
+  // The coordinator reads them all.
+  CHECK(At(k.Json("fatima", "pretalk list"), "pretalks").list_value().values_size() == 3);
+}

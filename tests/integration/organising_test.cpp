@@ -1228,3 +1228,45 @@ TEST_CASE("two devices writing the same value at once is no conflict to show", "
     CHECK(conflicts->size() == 1);
   }
 }
+
+TEST_CASE("the chair knows who had a pre-talk without reading it, and cannot fake one",
+          "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net);
+  auto cid = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}}, true);
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator}, 1);
+  Organising by_resident(*resident, *cid), by_coordinator(*coordinator, *cid);
+  PersonInput sanne_input = NewPerson("Sanne", "resident", "");
+  sanne_input.has_app = true;
+  sanne_input.account_id = resident.account_id();
+  auto sanne = by_coordinator.ProposePerson(sanne_input);
+  auto ria = by_coordinator.ProposePerson(NewPerson("Tante Ria", "family", "tante", "0611111111"));
+  auto kees = by_coordinator.ProposePerson(NewPerson("Kees", "neighbour", "buurman", "0622222222"));
+  REQUIRE((sanne.ok() && ria.ok() && kees.ok()));
+  for (const Bytes& p : {*sanne, *ria, *kees}) REQUIRE(by_coordinator.ApprovePerson(p).ok());
+  REQUIRE(by_coordinator.LogPreTalk({*ria, Now() - kDay, "phone", "Uitleg.", "", ""}).ok());
+  REQUIRE(by_coordinator.LogPreTalk({*sanne, Now() - kDay, "home", "Uitleg.", "", ""}).ok());
+  SyncAll({&coordinator, &resident}, 1);
+
+  // The resident reads no notes of Ria's pre-talk, yet Ria is not listed as without one.
+  auto talks = by_resident.PreTalks();
+  REQUIRE(talks.ok());
+  for (const PreTalk& t : *talks) CHECK(t.person_id != *ria);
+  CHECK(by_resident.GetPerson(*ria)->pretalk_held);
+  CHECK(*by_resident.InviteesWithoutPreTalk() == std::vector<Bytes>{*kees});
+  CHECK(*by_coordinator.InviteesWithoutPreTalk() == std::vector<Bytes>{*kees});
+
+  // Marking a pre-talk as held is the coordinator's, as logging one is: the chair's raw edit
+  // has no effect on any device.
+  v1::Mutation fake;
+  fake.mutable_set_field()->set_entity_id(ToString(*kees));
+  fake.mutable_set_field()->set_field("pretalk_held");
+  fake.mutable_set_field()->mutable_value()->set_flag(true);
+  REQUIRE(resident->Submit(*cid, {fake}, 0).ok());
+  SyncAll({&resident, &coordinator}, 1);
+  CHECK_FALSE(by_coordinator.GetPerson(*kees)->pretalk_held);
+  CHECK_FALSE(by_resident.GetPerson(*kees)->pretalk_held);
+  CHECK(*by_resident.InviteesWithoutPreTalk() == std::vector<Bytes>{*kees});
+}

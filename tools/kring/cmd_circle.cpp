@@ -277,6 +277,16 @@ int PreTalkList(Ctx& ctx) {
   if (!talks.ok()) return Fail(talks.status());
   auto missing = org.InviteesWithoutPreTalk();
   if (!missing.ok()) return Fail(missing.status());
+  // Held, but the notes are not for this device (the chair's): say so instead of "none yet".
+  auto circle = org.Circle();
+  if (!circle.ok()) return Fail(circle.status());
+  std::vector<Bytes> unreadable;
+  for (const domain::Person& p : *circle) {
+    if (!p.pretalk_held) continue;
+    bool readable = false;
+    for (const auto& t : *talks) readable |= t.person_id == p.person_id;
+    if (!readable) unreadable.push_back(p.person_id);
+  }
   if (ctx.json) {
     std::vector<std::string> rows, without;
     for (const auto& t : *talks) {
@@ -287,7 +297,11 @@ int PreTalkList(Ctx& ctx) {
                            {"safety_concerns", JStr(t.safety_concerns)}}));
     }
     for (const Bytes& p : *missing) without.push_back(JId(p));
-    PrintJson(JObj({{"pretalks", JArr(rows)}, {"without_pretalk", JArr(without)}}));
+    std::vector<std::string> hidden;
+    for (const Bytes& p : unreadable) hidden.push_back(JId(p));
+    PrintJson(JObj({{"pretalks", JArr(rows)},
+                    {"without_pretalk", JArr(without)},
+                    {"held_notes_hidden", JArr(hidden)}}));
     return 0;
   }
   for (const auto& t : *talks) {
@@ -296,6 +310,12 @@ int PreTalkList(Ctx& ctx) {
               << (t.safety_concerns.empty()
                       ? ""
                       : ctx.T("  [zorg over veiligheid]", "  [safety concern]"))
+              << "\n";
+  }
+  for (const Bytes& p : unreadable) {
+    std::cout << ctx.T("Voorgesprek gehouden: ", "Pre-talk held: ") << ctx.NameOf(p)
+              << ctx.T(" (wat er besproken is, zien alleen de gespreksleider en deze persoon)",
+                       " (only the coordinator and this person see what was said)")
               << "\n";
   }
   for (const Bytes& p : *missing) {

@@ -209,6 +209,10 @@ std::string CheckPerson(const Who& who, const v1::Mutation& m, const v1::Entity*
   if (m.has_create_entity()) return {};
   if (ChangesOwnClass(who, m, *e)) return kDenied;
   if (m.has_delete_entity() || m.has_restore_entity()) return who.manager() ? "" : kDenied;
+  if (m.has_set_field() && m.set_field().field() == "pretalk_held") {
+    // That a pre-talk was held: written with the pre-talk, which only a coordinator logs.
+    return who.coordinator() ? "" : kDenied;
+  }
   if (who.manager()) return {};
   if (m.has_set_field()) {
     const std::string& field = m.set_field().field();

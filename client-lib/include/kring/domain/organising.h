@@ -129,6 +129,8 @@ struct Person {
   std::string status;  // proposed | approved | declined
   Bytes invite_id;
   Bytes proposed_by_account_id;
+  // A coordinator logged a pre-talk with this person (its notes may be hidden from this device).
+  bool pretalk_held = false;
 };
 
 struct Contact {
@@ -322,7 +324,9 @@ class Organising {
   Result<Bytes> LogPreTalk(const PreTalkInput& pretalk);
   Result<std::vector<PreTalk>> PreTalks() const;
   // Approved invitees (everyone in the circle but coordinators, not "not invited") without a
-  // pre-talk this device can see.
+  // pre-talk. LogPreTalk also marks the person (scope 0, field `pretalk_held`, no notes), so a
+  // pre-talk this device cannot read (the chair's) counts as held; one logged before that mark
+  // existed counts only where its notes can be read.
   Result<std::vector<Bytes>> InviteesWithoutPreTalk() const;
   Status DecideParticipation(const ParticipationDecision& decision);
   Result<std::optional<ParticipationDecision>> ParticipationOf(const Bytes& person_id) const;
