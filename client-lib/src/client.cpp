@@ -534,7 +534,16 @@ Status Client::ApproveMember(const Bytes& case_id, const Bytes& account_id) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
   for (const auto& p : view.pending_members()) {
     if (ConstantTimeEqual(kring::View(p.account_id()), account_id)) {
-      return AddMember(case_id, {account_id, p.role()});
+      // An invitation made for a person of the circle: the approval links that person to the
+      // account in the same action (the domain's rule, as `LinkAccount`), queued after the
+      // AddMember so the newcomer's first key already reads it. A refused link leaves the person
+      // unlinked (Person::account_id shows it; LinkAccount says why).
+      KRING_ASSIGN_OR_RETURN(AccountInfo me, Account());
+      const std::vector<v1::Mutation> link =
+          domain::InviteeLinkOnApproval(view, me.account_id, account_id);
+      KRING_RETURN_IF_ERROR(AddMember(case_id, {account_id, p.role()}));
+      if (link.empty()) return {};
+      return Submit(case_id, link, 0);
     }
   }
   return NotFound("nobody with this account waits for approval", refusal::kNotWaiting);

@@ -770,6 +770,248 @@ TEST_CASE("a word a command does not expect is refused and changes nothing", "[c
   }
 }
 
+TEST_CASE("approving an app invitation for a person links the account, and says so", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string ria = k.Id("ria", "account create", "account");
+  const std::string cid =
+      k.Id("sanne", "case create --history " + fatima + ":coordinator", "Casus gemaakt:");
+  k.Ok("fatima", "sync");
+  k.Ok("fatima", "circle propose --name 'Tante Ria' --kind family --relation tante");
+  k.Ok("fatima", "circle approve 'Tante Ria'");
+  Run invited = k.As("fatima", "invitation app 'Tante Ria'");
+  INFO(invited.all);
+  REQUIRE(invited.exit_code == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(invited.out, m, std::regex("link (\\S+)")));
+  const std::string link = m[1];
+  k.Ok("ria", "invite accept " + link);
+
+  // The chair approves; that alone puts Ria's account on Tante Ria, and the output says so.
+  Run approved = k.As("sanne", "member approve " + cid + " " + ria);
+  INFO(approved.all);
+  REQUIRE(approved.exit_code == 0);
+  CHECK(approved.out.find("Het account hoort nu bij: Tante Ria") != std::string::npos);
+  k.Ok("fatima", "sync");
+  k.Ok("ria", "sync");
+  for (const char* who : {"sanne", "fatima", "ria"}) {
+    Value circle = k.Json(who, "circle list");
+    REQUIRE(circle.list_value().values_size() == 1);
+    CHECK(At(circle.list_value().values(0), "account").string_value() == ria);
+    CHECK(At(circle.list_value().values(0), "invitation").string_value() == "joined");
+  }
+  // Ria takes part as herself on her own device, without anyone running `circle link`.
+  k.Ok("ria", "circle contact me --phone 0612345678");
+  k.Ok("fatima", "sync");
+  CHECK(At(k.Json("fatima", "circle contact 'Tante Ria'"), "phone").string_value() == "0612345678");
+  Run status = k.As("fatima", "invitation status 'Tante Ria'");
+  CHECK(status.out == "doet mee\n");
+  CHECK(status.all.find("Let op") == std::string::npos);
+}
+
+namespace {
+
+// Sanne (chair) and Tante Ria in the circle, the coordinator Fatima; a plan accepted with two
+// agreements of Ria's, both agreed. Returns {case, first agreement, second agreement}.
+std::array<std::string, 3> AcceptedPlanWithTwoAgreements(People& k) {
+  const std::string sanne = k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string ria = k.Id("ria", "account create", "account");
+  const std::string cid =
+      k.Id("sanne", "case create --history " + fatima + ":coordinator " + ria, "Casus gemaakt:");
+  k.Ok("fatima", "sync");
+  k.Ok("fatima", "circle propose --name Sanne --kind resident --account " + sanne);
+  k.Ok("fatima",
+       "circle propose --name 'Tante Ria' --kind family --relation tante --account " + ria);
+  k.Ok("fatima", "circle approve Sanne");
+  k.Ok("fatima", "circle approve 'Tante Ria'");
+  k.Ok("sanne", "sync");
+  const std::string post =
+      k.Id("sanne", "agreement add --owner 'Tante Ria' --action 'Post openen' --due now+30d",
+           "agreement");
+  const std::string shop =
+      k.Id("sanne", "agreement add --owner 'Tante Ria' --action 'Boodschappen doen' --due now+10d",
+           "agreement");
+  k.Ok("sanne",
+       "plan publish --ik-wil 'Rust in huis.' --contingency 'Bel Ria.' "
+       "--contact-person 'Tante Ria'");
+  k.Ok("sanne", "plan accept");
+  k.Ok("ria", "sync");
+  k.Ok("ria", "agreement accept " + post);
+  k.Ok("ria", "agreement accept " + shop);
+  k.Ok("fatima", "sync");
+  return {cid, post, shop};
+}
+
+std::string StatusOf(People& k, const std::string& who, const std::string& agreement) {
+  const Value list = k.Json(who, "agreement list");
+  for (const Value& a : list.list_value().values()) {
+    if (At(a, "id").string_value() == agreement) return At(a, "status").string_value();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("a six-week check without --assess changes no agreement's status", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const auto [cid, post, shop] = AcceptedPlanWithTwoAgreements(k);
+  k.Ok("ria", "agreement status " + shop + " done");
+  k.Ok("fatima", "sync");
+  REQUIRE(StatusOf(k, "fatima", post) == "accepted");
+
+  // The post is agreed and not due yet; the shopping is done. Neither is assessed.
+  Run check = k.As("fatima", "check six-week --at now+43d --outcome continue");
+  INFO(check.all);
+  REQUIRE(check.exit_code == 0);
+  k.Ok("sanne", "sync");
+  for (const char* who : {"fatima", "sanne"}) {
+    CHECK(StatusOf(k, who, post) == "accepted");
+    CHECK(StatusOf(k, who, shop) == "done");
+  }
+  // The check holds what it assessed: the shopping, as it stood.
+  const Value shown = k.Json("sanne", "check show");
+  const auto& assessed = At(At(shown, "latest"), "assessments").list_value().values();
+  REQUIRE(assessed.size() == 1);
+  CHECK(At(assessed[0], "agreement").string_value() == shop);
+  CHECK(At(assessed[0], "result").string_value() == "done");
+  // With --assess the agreement does change.
+  k.Ok("fatima", "check six-week --at now+44d --assess " + post + "=partly");
+  CHECK(StatusOf(k, "fatima", post) == "partly");
+}
+
+TEST_CASE("a blocked agreement shows its obstacle and new date everywhere it is shown", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const auto [cid, post, shop] = AcceptedPlanWithTwoAgreements(k);
+  k.Ok("ria", "agreement status " + shop +
+                  " blocked --obstacle 'De bus rijdt niet.' --obstacle-owner Sanne --new-due "
+                  "now+90d");
+  for (const char* who : {"fatima", "sanne"}) k.Ok(who, "sync");
+
+  // The list: the new date is the date, the first one in brackets, the obstacle and who solves it.
+  Run list = k.As("sanne", "agreement list");
+  INFO(list.all);
+  REQUIRE(list.exit_code == 0);
+  const size_t row = list.out.find("Boodschappen doen");
+  REQUIRE(row != std::string::npos);
+  const std::string shop_rows = list.out.substr(row);
+  CHECK(shop_rows.find("[loopt vast] voor ") != std::string::npos);
+  CHECK(shop_rows.find(" (eerst ") != std::string::npos);
+  CHECK(shop_rows.find("Wat in de weg zit: De bus rijdt niet.") != std::string::npos);
+  CHECK(shop_rows.find("Wie dat oplost: Sanne") != std::string::npos);
+  const Value json = k.Json("fatima", "agreement list");
+  bool seen = false;
+  for (const Value& a : json.list_value().values()) {
+    if (At(a, "id").string_value() != shop) continue;
+    seen = true;
+    const Value& obstacle = At(a, "obstacle");
+    CHECK(At(obstacle, "description").string_value() == "De bus rijdt niet.");
+    CHECK(At(obstacle, "owner").string_value().size() == 32);
+    CHECK(At(a, "due_ms").number_value() == At(obstacle, "new_due_ms").number_value());
+    CHECK(At(a, "first_due_ms").number_value() < At(a, "due_ms").number_value());
+  }
+  CHECK(seen);
+
+  // The six-week check takes it as it stands and shows the same.
+  k.Ok("fatima", "check six-week --at now+43d");
+  k.Ok("sanne", "sync");
+  Run check = k.As("sanne", "check show");
+  INFO(check.all);
+  CHECK(check.out.find("[loopt vast] nieuwe datum ") != std::string::npos);
+  CHECK(check.out.find("Wat in de weg zit: De bus rijdt niet.") != std::string::npos);
+  const Value shown = k.Json("sanne", "check show");
+  for (const Value& a : At(At(shown, "latest"), "assessments").list_value().values()) {
+    if (At(a, "agreement").string_value() != shop) continue;
+    CHECK(At(At(a, "obstacle"), "description").string_value() == "De bus rijdt niet.");
+  }
+
+  // On paper for Ria: the new date, the first date, the obstacle and who solves it.
+  Run paper = k.As("ria", "export printout --person 'Tante Ria' --text");
+  INFO(paper.all);
+  REQUIRE(paper.exit_code == 0);
+  CHECK(paper.out.find(" (eerst: ") != std::string::npos);
+  CHECK(paper.out.find("Wat in de weg zit: De bus rijdt niet.") != std::string::npos);
+  CHECK(paper.out.find("Wie dat oplost: Sanne") != std::string::npos);
+  Run html = k.As("ria", "export printout --person 'Tante Ria'");
+  CHECK(html.out.find("De bus rijdt niet.") != std::string::npos);
+}
+
+TEST_CASE("the same value written on two devices at once is not listed as a conflict", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string cid = k.Id("sanne", "case create " + fatima + ":coordinator", "Casus gemaakt:");
+  k.Ok("fatima", "sync");
+  Run entity = k.As("sanne", "entity create " + cid + " notitie");
+  REQUIRE(entity.exit_code == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(entity.out, m, std::regex("([0-9a-f]{32})")));
+  const std::string note = m[1];
+  k.Ok("fatima", "sync");
+  k.Ok("sanne", "field set " + cid + " " + note + " tekst 'Zaterdag koken'");
+  k.Ok("fatima", "field set " + cid + " " + note + " tekst 'Zaterdag koken'");
+  k.Ok("sanne", "sync");
+  for (const char* who : {"sanne", "fatima"}) {
+    CHECK(k.Json(who, "conflicts").list_value().values_size() == 0);
+    Run plain = k.As(who, "conflicts");
+    CHECK(plain.out.find("Geen conflicten") != std::string::npos);
+    // Nothing to resolve either.
+    CHECK(
+        k.As(who, "conflicts resolve --entity " + note + " --field tekst --keep other").exit_code ==
+        1);
+  }
+}
+
+TEST_CASE("the chair's pre-talk list counts pre-talks whose notes she cannot read", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const std::string sanne = k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string cid =
+      k.Id("sanne", "case create --history " + fatima + ":coordinator", "Casus gemaakt:");
+  k.Ok("fatima", "sync");
+  k.Ok("fatima", "circle propose --name Sanne --kind resident --account " + sanne);
+  k.Ok("fatima", "circle propose --name 'Tante Ria' --kind family --relation tante");
+  k.Ok("fatima", "circle propose --name Kees --kind neighbour --relation buurman");
+  for (const char* p : {"Sanne", "'Tante Ria'", "Kees"}) {
+    k.Ok("fatima", std::string("circle approve ") + p);
+  }
+  k.Ok("fatima", "pretalk log 'Tante Ria' --how phone --explained 'Wat een beraad is.'");
+  k.Ok("sanne", "sync");
+
+  // Sanne cannot read the notes of Ria's pre-talk, but knows it was held; Kees has had none.
+  Run list = k.As("sanne", "pretalk list");
+  INFO(list.all);
+  REQUIRE(list.exit_code == 0);
+  CHECK(list.out.find("Nog geen voorgesprek: Tante Ria") == std::string::npos);
+  CHECK(list.out.find("Voorgesprek gehouden: Tante Ria") != std::string::npos);
+  CHECK(list.out.find("zien alleen de gespreksleider") != std::string::npos);
+  CHECK(list.out.find("Nog geen voorgesprek: Kees") != std::string::npos);
+  CHECK(list.out.find("Wat een beraad is.") == std::string::npos);
+  const Value json = k.Json("sanne", "pretalk list");
+  CHECK(At(json, "pretalks").list_value().values_size() == 0);
+  CHECK(At(json, "held_notes_hidden").list_value().values_size() == 1);
+  // Her own device does not claim the pre-talk is missing when she fixes the meeting: only Kees
+  // (and Sanne herself) need a reason.
+  k.Ok("fatima", "pretalk log Sanne --how home");
+  k.Ok("fatima", "pretalk log Kees --how home");
+  k.Ok("sanne", "sync");
+  Run none = k.As("sanne", "pretalk list");
+  CHECK(none.out.find("Nog geen voorgesprek") == std::string::npos);
+  // The coordinator reads them all.
+  CHECK(At(k.Json("fatima", "pretalk list"), "pretalks").list_value().values_size() == 3);
+}
+
 TEST_CASE(
     "choices in Dutch words and numbers in plain figures, or a clear refusal that changes "
     "nothing",

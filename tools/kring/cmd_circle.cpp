@@ -228,12 +228,20 @@ int InviteStatus(Ctx& ctx) {
   if (ctx.positional.size() != 1) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
-  auto state = Organising(ctx.client, ctx.case_id).InvitationOf(*person);
+  Organising org(ctx.client, ctx.case_id);
+  auto state = org.InvitationOf(*person);
   if (!state.ok()) return Fail(state.status());
+  auto who = org.GetPerson(*person);
+  if (!who.ok()) return Fail(who.status());
+  // Joined through the app, but the account is not linked to this person (approved before an
+  // approval linked it, or the link was refused): say so, or they cannot take part as themself.
+  const bool unlinked = *state == domain::InvitationState::kJoined && who->account_id.empty();
   if (ctx.json) {
-    PrintJson(JObj({{"state", JStr(domain::InvitationStateName(*state))}}));
+    PrintJson(JObj(
+        {{"state", JStr(domain::InvitationStateName(*state))}, {"account", JId(who->account_id)}}));
   } else {
     std::cout << ShowWord(ctx, kInvitationStates, domain::InvitationStateName(*state)) << "\n";
+    if (unlinked) std::cerr << Text(Msg::kJoinedNotLinked) << "\n";
   }
   return 0;
 }
@@ -273,6 +281,16 @@ int PreTalkList(Ctx& ctx) {
   if (!talks.ok()) return Fail(talks.status());
   auto missing = org.InviteesWithoutPreTalk();
   if (!missing.ok()) return Fail(missing.status());
+  // Held, but the notes are not for this device (the chair's): say so instead of "none yet".
+  auto circle = org.Circle();
+  if (!circle.ok()) return Fail(circle.status());
+  std::vector<Bytes> unreadable;
+  for (const domain::Person& p : *circle) {
+    if (!p.pretalk_held) continue;
+    bool readable = false;
+    for (const auto& t : *talks) readable |= t.person_id == p.person_id;
+    if (!readable) unreadable.push_back(p.person_id);
+  }
   if (ctx.json) {
     std::vector<std::string> rows, without;
     for (const auto& t : *talks) {
@@ -283,7 +301,11 @@ int PreTalkList(Ctx& ctx) {
                            {"safety_concerns", JStr(t.safety_concerns)}}));
     }
     for (const Bytes& p : *missing) without.push_back(JId(p));
-    PrintJson(JObj({{"pretalks", JArr(rows)}, {"without_pretalk", JArr(without)}}));
+    std::vector<std::string> hidden;
+    for (const Bytes& p : unreadable) hidden.push_back(JId(p));
+    PrintJson(JObj({{"pretalks", JArr(rows)},
+                    {"without_pretalk", JArr(without)},
+                    {"held_notes_hidden", JArr(hidden)}}));
     return 0;
   }
   for (const auto& t : *talks) {
@@ -292,6 +314,12 @@ int PreTalkList(Ctx& ctx) {
               << (t.safety_concerns.empty()
                       ? ""
                       : ctx.T("  [zorg over veiligheid]", "  [safety concern]"))
+              << "\n";
+  }
+  for (const Bytes& p : unreadable) {
+    std::cout << ctx.T("Voorgesprek gehouden: ", "Pre-talk held: ") << ctx.NameOf(p)
+              << ctx.T(" (wat er besproken is, zien alleen de gespreksleider en deze persoon)",
+                       " (only the coordinator and this person see what was said)")
               << "\n";
   }
   for (const Bytes& p : *missing) {

@@ -57,7 +57,9 @@ int SixWeek(Ctx& ctx) {
                     "--outcome: continue, adjust or vervolgberaad");
   }
   in.note = ctx.Get("note");
-  // Each agreement of the plan once: as given with --assess ID=done, else as it stands now.
+  // Each agreement of the plan at most once: as given with --assess ID=done, else as it stands
+  // when it has a result already. One without a result (proposed, agreed) stays out of the
+  // check: without an assessment nothing about an agreement changes.
   std::map<Bytes, domain::AgreementStatus> given;
   for (const std::string& a : ctx.All("assess")) {
     auto eq = a.find('=');
@@ -75,14 +77,21 @@ int SixWeek(Ctx& ctx) {
   for (const domain::AgreementRef& ref : (*current)->agreements) {
     auto a = domain::Plan(ctx.client, ctx.case_id).GetAgreement(ref.agreement_id);
     if (!a.ok()) continue;  // sealed to a scope this device is not in
-    domain::AssessmentInput as{ref.agreement_id, domain::AgreementStatus::kNotDone, std::nullopt};
+    domain::AssessmentInput as{ref.agreement_id, a->status, std::nullopt};
     if (auto it = given.find(ref.agreement_id); it != given.end()) {
       as.result = it->second;
-    } else if (Assessable(domain::AgreementStatusName(a->status))) {
-      as.result = a->status;
+    } else if (!Assessable(domain::AgreementStatusName(a->status))) {
+      continue;
     }
     if (as.result == domain::AgreementStatus::kBlocked) as.obstacle = a->obstacle;
     in.assessments.push_back(as);
+  }
+  if (in.assessments.empty()) {
+    return BadInput(ctx,
+                    "Nog geen afspraak heeft een uitkomst. Zeg per afspraak hoe het ging: "
+                    "--assess AFSPRAAK=done|partly|not-done|blocked.",
+                    "No agreement has a result yet. Say for each agreement how it went: "
+                    "--assess AGREEMENT=done|partly|not-done|blocked.");
   }
   auto id = FollowUp(ctx.client, ctx.case_id).RecordSixWeekCheck(in);
   if (!id.ok()) return Fail(id.status());
@@ -122,8 +131,15 @@ int CheckShow(Ctx& ctx) {
     if (latest->has_value()) {
       std::vector<std::string> rows;
       for (const auto& a : (*latest)->assessments) {
+        std::string obstacle = "null";
+        if (a.obstacle) {
+          obstacle = JObj({{"description", JStr(a.obstacle->description)},
+                           {"owner", JId(a.obstacle->owner)},
+                           {"new_due_ms", JNum(a.obstacle->new_due_ms)}});
+        }
         rows.push_back(JObj({{"agreement", JId(a.agreement_id)},
-                             {"result", JStr(domain::AgreementStatusName(a.result))}}));
+                             {"result", JStr(domain::AgreementStatusName(a.result))},
+                             {"obstacle", obstacle}}));
       }
       check = JObj({{"id", JId((*latest)->check_id)},
                     {"version", JId((*latest)->version_id)},
@@ -148,7 +164,13 @@ int CheckShow(Ctx& ctx) {
             action = ctx.NameOf(ag.input.owner) + ": " + ag.input.action;
         }
       }
-      std::cout << "  " << action << "  [" << StatusWord(ctx, a.result) << "]\n";
+      std::cout << "  " << action << "  [" << StatusWord(ctx, a.result) << "]";
+      // Blocked: the new date, what is in the way and who sorts it out.
+      if (a.obstacle) {
+        std::cout << ctx.T(" nieuwe datum ", " new date ") << ShowTime(ctx, a.obstacle->new_due_ms);
+      }
+      std::cout << "\n";
+      if (a.obstacle) PrintObstacle(ctx, a.obstacle->description, a.obstacle->owner);
     }
     std::cout << ctx.T("  Uitkomst: ", "  Outcome: ")
               << (c.outcome == domain::CheckOutcome::kContinue ? ctx.T("zo doorgaan", "continue")
@@ -337,8 +359,8 @@ const std::vector<Verb>& FollowUpVerbs() {
        "six-week",
        "[--at TIJD] [--assess AFSPRAAK=done|partly|not-done|blocked ...]\n"
        "      [--outcome continue|adjust|vervolgberaad] [--note T]",
-       "Leg de zeswekencheck vast (elke afspraak; zonder --assess: zoals hij nu staat)",
-       "Record the six-week check (every agreement; without --assess: as it stands)",
+       "Leg de zeswekencheck vast (zonder --assess blijft een afspraak zoals hij staat)",
+       "Record the six-week check (without --assess an agreement stays as it is)",
        {"at", "assess", "outcome", "note"},
        {},
        SixWeek},

@@ -246,10 +246,20 @@ int PrintAgreements(Ctx& ctx, const std::vector<domain::Agreement>& list) {
   if (ctx.json) {
     std::vector<std::string> rows;
     for (const auto& a : list) {
+      // due_ms: the date that counts now (a blocked agreement's new date); first_due_ms: the
+      // date agreed first.
+      std::string obstacle = "null";
+      if (a.obstacle) {
+        obstacle = JObj({{"description", JStr(a.obstacle->description)},
+                         {"owner", JId(a.obstacle->owner)},
+                         {"new_due_ms", JNum(a.obstacle->new_due_ms)}});
+      }
       rows.push_back(JObj({{"id", JId(a.agreement_id)},
                            {"owner", JId(a.input.owner)},
                            {"action", JStr(a.input.action)},
-                           {"due_ms", JNum(a.input.due_ms)},
+                           {"due_ms", JNum(a.current_due_ms())},
+                           {"first_due_ms", JNum(a.input.due_ms)},
+                           {"obstacle", obstacle},
                            {"recurrence", JStr(a.input.recurrence)},
                            {"checker", JId(a.input.checker)},
                            {"life_domain", JStr(a.input.life_domain)},
@@ -266,12 +276,18 @@ int PrintAgreements(Ctx& ctx, const std::vector<domain::Agreement>& list) {
   for (const auto& a : list) {
     std::cout << Hex(a.agreement_id) << "  " << ctx.NameOf(a.input.owner) << ": " << a.input.action
               << "  [" << StatusWord(ctx, a.status) << "]";
-    if (a.input.due_ms != 0) std::cout << ctx.T(" voor ", " by ") << ShowTime(ctx, a.input.due_ms);
+    if (a.current_due_ms() != 0) {
+      std::cout << ctx.T(" voor ", " by ") << ShowTime(ctx, a.current_due_ms());
+      if (a.input.due_ms != 0 && a.input.due_ms != a.current_due_ms()) {
+        std::cout << ctx.T(" (eerst ", " (first ") << ShowTime(ctx, a.input.due_ms) << ")";
+      }
+    }
     if (!a.input.recurrence.empty()) std::cout << " (" << a.input.recurrence << ")";
     if (!a.conflicts.empty())
       std::cout << ctx.T("  (twee wijzigingen tegelijk: kijk samen)",
                          "  (two changes at once: look together)");
     std::cout << "\n";
+    if (a.obstacle) PrintObstacle(ctx, a.obstacle->description, a.obstacle->owner);
   }
   return 0;
 }

@@ -41,6 +41,41 @@ const char* InviteStatusText(v1::InviteState::Status s) {
   }
 }
 
+// After approving `account`: an invitation made for a person of the circle links that person
+// (Client::ApproveMember). Says to whom, or clearly that it did not and what to do.
+void ReportInviteeLink(client::Client& c, const Bytes& case_id, const Bytes& account) {
+  auto view = c.View(case_id);
+  if (!view.ok()) return;
+  std::vector<std::string> invites;
+  for (const auto& inv : view->invites()) {
+    if (ToBytes(inv.accepted_by_account_id()) == account) invites.push_back(inv.invite_id());
+  }
+  auto circle = domain::Organising(c, case_id).Circle();
+  if (invites.empty() || !circle.ok()) return;
+  const domain::Person* invited = nullptr;
+  const domain::Person* holder = nullptr;  // the person this account is linked to, if any
+  for (const domain::Person& p : *circle) {
+    if (!p.invite_id.empty() &&
+        std::find(invites.begin(), invites.end(), ToString(p.invite_id)) != invites.end()) {
+      invited = &p;
+    }
+    if (p.account_id == account) holder = &p;
+  }
+  if (invited == nullptr) return;
+  if (invited->account_id == account) {
+    std::cout << Text(Msg::kInviteeLinked) << " " << invited->name << "\n";
+    return;
+  }
+  std::cerr << Text(Msg::kInviteeNotLinked) << " " << invited->name << "\n";
+  if (!invited->account_id.empty()) {
+    std::cerr << Text(Msg::kInviteeLinkedElsewhere) << "\n";
+  } else if (holder != nullptr) {
+    std::cerr << Text(Msg::kInviteeAccountInUse) << "\n";
+  }
+  std::cerr << Text(Msg::kInviteeLinkHint) << "\n  kring circle link " << Hex(invited->person_id)
+            << " " << Hex(account) << " --case " << Hex(case_id) << "\n";
+}
+
 }  // namespace
 
 int RunCommand(const Options& options) {
@@ -244,10 +279,12 @@ int RunCommand(const Options& options) {
       return Fail(pulled.status());
     }
     const bool approve = a[1] == "approve";
-    return SettleControl(
+    const int rc = SettleControl(
         c, reports, *cid,
         [&] { return approve ? c.ApproveMember(*cid, *account) : c.DeclineMember(*cid, *account); },
         approve ? Msg::kMemberApproved : Msg::kMemberDeclined);
+    if (approve && rc == 0) ReportInviteeLink(c, *cid, *account);
+    return rc;
   }
   if (is({"member", "role"})) {
     // member role CASE ID coordinator|member: queued like an edit, no new key.

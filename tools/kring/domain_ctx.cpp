@@ -86,6 +86,11 @@ std::string ShowTime(const Ctx& ctx, int64_t utc_ms) {
   return domain::FormatAmsterdamDateTime(utc_ms, ctx.lang);
 }
 
+void PrintObstacle(const Ctx& ctx, const std::string& description, const Bytes& owner) {
+  std::cout << ctx.T("    Wat in de weg zit: ", "    What is in the way: ") << description << "\n"
+            << ctx.T("    Wie dat oplost: ", "    Who sorts it out: ") << ctx.NameOf(owner) << "\n";
+}
+
 int BadInput(const Ctx& ctx, const std::string& why_nl, const std::string& why_en) {
   std::cerr << Text(Msg::kError) << ": " << (ctx.english() ? why_en : why_nl) << "\n";
   return 2;

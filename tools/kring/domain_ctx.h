@@ -66,6 +66,9 @@ struct Ctx {
 // Amsterdam time in the user's language ("zaterdag 5 december 2026, 19:30").
 std::string ShowTime(const Ctx& ctx, int64_t utc_ms);
 
+// Two indented lines under a blocked agreement: what is in the way, and who sorts it out.
+void PrintObstacle(const Ctx& ctx, const std::string& description, const Bytes& owner);
+
 // A usage error for this command: prints `why` and returns 2.
 int BadInput(const Ctx& ctx, const std::string& why_nl, const std::string& why_en);
 

@@ -290,6 +290,33 @@ Entry Lookup(Msg m) {
       return {
           "Het bestand naast de opslag (.salt) kan niet worden geschreven. Er is niets gemaakt.",
           "The file next to the store (.salt) cannot be written. Nothing was created."};
+    case Msg::kInviteeLinked:
+      return {"De uitnodiging was voor deze persoon in de kring. Het account hoort nu bij:",
+              "The invitation was for this person in the circle. The account now belongs to:"};
+    case Msg::kInviteeNotLinked:
+      return {
+          "Let op: de uitnodiging was voor deze persoon in de kring, maar het account is "
+          "niet aan haar of hem gekoppeld:",
+          "Note: the invitation was for this person in the circle, but the account is not "
+          "linked to them:"};
+    case Msg::kInviteeLinkedElsewhere:
+      return {"Deze persoon heeft al een ander account.",
+              "This person already has another account."};
+    case Msg::kInviteeAccountInUse:
+      return {"Dit account hoort al bij iemand anders in de kring.",
+              "This account already belongs to someone else in the circle."};
+    case Msg::kInviteeLinkHint:
+      return {
+          "Tot het gekoppeld is, kan deze persoon niet meedoen als zichzelf (bijvoorbeeld de "
+          "planning invullen). De hoofdpersoon of de gespreksleider koppelt het met:",
+          "Until it is linked, this person cannot take part as themself (for example answer "
+          "the poll). The resident or the coordinator links it with:"};
+    case Msg::kJoinedNotLinked:
+      return {
+          "Let op: het account is nog niet aan deze persoon gekoppeld. Koppel het met: kring "
+          "circle link PERSOON ACCOUNT",
+          "Note: the account is not linked to this person yet. Link it with: kring circle "
+          "link PERSON ACCOUNT"};
     case Msg::kBadProfile:
       return {"Deze profielnaam kan niet. Gebruik letters, cijfers, - of _ (hoogstens 64).",
               "This profile name cannot be used. Use letters, digits, - or _ (at most 64)."};

@@ -73,6 +73,12 @@ enum class Msg {
   kPassphraseMismatch,
   kSaltDamaged,
   kSaltUnwritable,
+  kInviteeLinked,
+  kInviteeNotLinked,
+  kInviteeLinkedElsewhere,
+  kInviteeAccountInUse,
+  kInviteeLinkHint,
+  kJoinedNotLinked,
 };
 
 // "nl" or "en" (also as a locale: en_GB.UTF-8); false, and the language unchanged, for any other.

@@ -156,8 +156,9 @@ int SettleControl(client::Client& c, Reports& reports, const Bytes& case_id,
   auto after = c.QueuedIntentIds(case_id);
   if (!after.ok()) return Fail(after.status());
   std::optional<Bytes> mine;
+  // The first new one: a change may queue edits after itself (an approval links the person).
   for (const Bytes& id : *after) {
-    if (std::find(before->begin(), before->end(), id) == before->end()) mine = id;
+    if (!mine && std::find(before->begin(), before->end(), id) == before->end()) mine = id;
   }
   if (!mine) return Fail(Internal("the queued change was not found"));
   auto synced = c.SyncNow();

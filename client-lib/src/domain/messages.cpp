@@ -75,6 +75,9 @@ constexpr Text kTexts[] = {
     {"print.status.not_done", "Niet gelukt", "Not done"},
     {"print.status.blocked", "Loopt vast", "Blocked"},
     {"print.status.dropped", "Gestopt", "Dropped"},
+    {"print.first_due", "eerst:", "first:"},
+    {"print.obstacle", "Wat in de weg zit", "What is in the way"},
+    {"print.obstacle_owner", "Wie dat oplost", "Who sorts it out"},
     {"print.contingency", "Als het misgaat", "If things go wrong"},
     {"print.contact_person", "Contactpersoon", "Contact person"},
     {"print.contact_intro", "Heb je een vraag over het plan? Neem dan contact op met:",
@@ -195,7 +198,11 @@ constexpr Text kTexts[] = {
      "professional, coordinator or resident."},
     {"person.language_invalid", "Kies een taal.", "Choose a language."},
     {"person.name_missing", "Vul een naam in.", "Enter a name."},
-    {"person.not_linked", "Je staat nog niet in de kring.", "You are not in the circle yet."},
+    {"person.not_linked",
+     "Je staat nog niet in de kring. Vraag de hoofdpersoon of de gespreksleider om je account "
+     "aan jou te koppelen.",
+     "You are not in the circle yet. Ask the resident or the coordinator to link your account "
+     "to you."},
     {"person.organisation_missing", "Vul de organisatie van deze professional in.",
      "Enter this professional's organisation."},
     {"person.relation_missing", "Schrijf op wie deze persoon is voor de bewoner.",
