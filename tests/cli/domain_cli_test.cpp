@@ -9,6 +9,7 @@
 #include <iterator>
 #include <regex>
 #include <string>
+#include <utility>
 
 #include <catch2/catch.hpp>
 #include <google/protobuf/struct.pb.h>
@@ -715,10 +716,12 @@ TEST_CASE("case content with terminal control characters is shown, not executed"
   CHECK(k.Json("x", "circle list").list_value().values_size() == 2);
 }
 
-TEST_CASE("a word a command does not expect is refused and changes nothing", "[cli]") {
-  TestServer server;
-  TempDir dir;
-  People k(server, dir);
+namespace {
+
+// Sanne (chair) and the coordinator Fatima share a case; both devices write the note's "tekst"
+// at once, Sanne `sanne_text`, Fatima `fatima_text`, and Sanne syncs. Returns {case, note}.
+std::pair<std::string, std::string> NoteWrittenOnTwoDevices(People& k, const char* sanne_text,
+                                                            const char* fatima_text) {
   k.Id("sanne", "account create", "account");
   const std::string fatima = k.Id("fatima", "account create", "account");
   Run created = k.As("sanne", "case create --json " + fatima + ":coordinator");
@@ -731,9 +734,19 @@ TEST_CASE("a word a command does not expect is refused and changes nothing", "[c
   REQUIRE(std::regex_search(entity.out, m, std::regex("([0-9a-f]{32})")));
   const std::string note = m[1];
   k.Ok("fatima", "sync");
-  k.Ok("sanne", "field set " + cid + " " + note + " tekst 'Zaterdag koken'");
-  k.Ok("fatima", "field set " + cid + " " + note + " tekst 'Zondag koken'");
+  k.Ok("sanne", "field set " + cid + " " + note + " tekst '" + sanne_text + "'");
+  k.Ok("fatima", "field set " + cid + " " + note + " tekst '" + fatima_text + "'");
   k.Ok("sanne", "sync");
+  return {cid, note};
+}
+
+}  // namespace
+
+TEST_CASE("a word a command does not expect is refused and changes nothing", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const auto [cid, note] = NoteWrittenOnTwoDevices(k, "Zaterdag koken", "Zondag koken");
   REQUIRE(k.Json("sanne", "conflicts").list_value().values_size() == 1);
 
   // The verb after --case: before, this listed the conflicts and ignored "resolve".
@@ -947,19 +960,7 @@ TEST_CASE("the same value written on two devices at once is not listed as a conf
   TestServer server;
   TempDir dir;
   People k(server, dir);
-  k.Id("sanne", "account create", "account");
-  const std::string fatima = k.Id("fatima", "account create", "account");
-  const std::string cid = k.Id("sanne", "case create " + fatima + ":coordinator", "Casus gemaakt:");
-  k.Ok("fatima", "sync");
-  Run entity = k.As("sanne", "entity create " + cid + " notitie");
-  REQUIRE(entity.exit_code == 0);
-  std::smatch m;
-  REQUIRE(std::regex_search(entity.out, m, std::regex("([0-9a-f]{32})")));
-  const std::string note = m[1];
-  k.Ok("fatima", "sync");
-  k.Ok("sanne", "field set " + cid + " " + note + " tekst 'Zaterdag koken'");
-  k.Ok("fatima", "field set " + cid + " " + note + " tekst 'Zaterdag koken'");
-  k.Ok("sanne", "sync");
+  const auto [cid, note] = NoteWrittenOnTwoDevices(k, "Zaterdag koken", "Zaterdag koken");
   for (const char* who : {"sanne", "fatima"}) {
     CHECK(k.Json(who, "conflicts").list_value().values_size() == 0);
     Run plain = k.As(who, "conflicts");
