@@ -94,6 +94,9 @@ inline constexpr char kLeftTheCase[] = "left the case";
 struct SettledRemoval {
   bool settled = false;  // the case's removal was unsettled and is settled now
   size_t refused = 0;    // queued changes rejected as made by someone no longer a member
+  // The removal was marked by a store upgrade (schema 8): the libkring that verified it told the
+  // app already, so it is not told again (the rejection is).
+  bool told_before = false;
 };
 
 struct AppliedBatch {

@@ -495,13 +495,18 @@ Status SyncEngine::SyncCase(const Bytes& case_id, Outcome& out) {
   for (int push_round = 0; push_round < kMaxRoundsPerCase;) {
     KRING_ASSIGN_OR_RETURN(std::optional<CaseFlags> rec, store_->LoadCaseFlags(case_id));
     // An unsettled removal is pulled on from: the catch-up that verified it broke off, and a
-    // later page may add this account back.
-    if (!rec || rec->halted || (rec->removed && !rec->removal_unsettled)) return {};
+    // later page may add this account back. So is a removal verified while an acceptance of a
+    // new invite waits: the acceptance still goes out, and its approval comes after it.
+    if (!rec || rec->halted ||
+        (rec->removed && !rec->removal_unsettled && !rec->pending_approval)) {
+      return {};
+    }
     KRING_ASSIGN_OR_RETURN(bool pulled, PullOnce(case_id, out));
     if (pulled) continue;
     // Out as far as verified: nothing is pushed (kringd would refuse it); the queued changes
-    // wait until a catch-up ends at the removal or reads on past it.
-    if (rec->removed) return {};
+    // wait until a catch-up ends at the removal or reads on past it. Only an acceptance of a
+    // new invite goes out (PushOnce puts it first).
+    if (rec->removed && !rec->pending_approval) return {};
     KRING_ASSIGN_OR_RETURN(bool pushed, PushOnce(case_id, out));
     if (!pushed) return {};
     // Waiting for approval: the acceptance is sent; nothing can be pulled to confirm it yet.
@@ -567,7 +572,12 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     verified.state.set_history_replay_pending(learned_older_keys);
     // So is a removal until it is settled below: a crash before then settles it at a later
     // catch-up that ends at it, and a catch-up broken off before it leaves it unsettled.
-    const bool newly_removed = verified.state.removed() && !was_removed;
+    // A removal verified while this device waits for approval of an acceptance stood in the
+    // log before that acceptance (a pending account is no member to remove): the user acted on
+    // being out already, and what is queued was made after the acceptance and waits for its
+    // approval. Nothing is settled, rejected or told for it.
+    const bool newly_removed =
+        verified.state.removed() && !was_removed && !verified.state.pending_approval();
     verified.removal_unsettled = newly_removed;
     const size_t written = verified.pulled.size();  // ApplyBatch takes a large batch's entries
     KRING_RETURN_IF_ERROR(store_->ApplyBatch(verified, &version));
@@ -1332,7 +1342,8 @@ void SyncEngine::SettledRemovalEvents(const Bytes& case_id, const SettledRemoval
     e.count = settled.refused;
     events.push_back(std::move(e));
   }
-  events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
+  // A removal the store upgrade marked was told by the libkring that verified it.
+  if (!settled.told_before) events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
 }
 
 void SyncEngine::Tell(std::vector<ChangeEvent> events) {
@@ -1817,10 +1828,17 @@ Status SyncEngine::UndoAcceptance(ByteView case_id) {
   // Its counter stays: kringd may hold this device's acceptance, and a fresh invite's must rise
   // above it (LocalStore::DeleteCase).
   if (rec->head_seq == 0) return store_->DeleteCase(case_id, LocalStore::OpCounter::kKeep);
+  std::string me_account;
+  {
+    std::lock_guard<std::mutex> lock(account_mu_);
+    me_account = account_->account_id();
+  }
   v1::CaseState state = std::move(rec->state);
   state.set_pending_approval(false);
-  state.set_removed(true);
-  // Back to its removal, settled when the invite was accepted (StartCase).
+  // Back to its removal, settled when the invite was accepted (StartCase) or verified while
+  // waiting; unless the verified log added this account back by its account id before the
+  // acceptance (kringd then refuses the acceptance as ALREADY_JOINED): a member again.
+  state.set_removed(model::FindMember(state, View(me_account)) == nullptr);
   return store_->ReplaceState(case_id, std::move(state), LocalStore::RemovalMark::kClear);
 }
 

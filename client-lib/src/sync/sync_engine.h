@@ -59,6 +59,11 @@ class SyncEngine {
   // this many entries instead of 10,000, so a test needs tens of entries, not thousands. Set
   // before the first sync.
   void SetEntriesPerCommit(size_t entries) { entries_per_commit_ = entries; }
+  // The lock every sync holds from start to end (one sync at a time): an API call that reads a
+  // case record and writes it back whole (Client::AcceptInvite) holds it meanwhile, so that no
+  // catch-up commits in between. It waits for a running sync to end (network calls included).
+  // Never held while listeners are called, nor by a caller that then syncs.
+  std::unique_lock<std::mutex> HoldSync() { return std::unique_lock<std::mutex>(sync_mu_); }
   // Events of an API call (an invite accepted while a removal was unsettled): sent on the
   // worker at the start of its next round, or at once on the calling thread without a worker.
   void Tell(std::vector<ChangeEvent> events);
