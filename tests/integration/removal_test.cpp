@@ -129,11 +129,14 @@ struct RemovalCase {
   Bytes case_id;
   Bytes plan;
 
-  RemovalCase() {
+  // With `newcomers_read_history`, each Rekey after someone is (re)added carries a back-link to
+  // the key before it (the catch-up that reads one learns older keys and folds the log again).
+  explicit RemovalCase(bool newcomers_read_history = false) {
     other_served.Watch(*other_wire);
     ex_served.Watch(*ex_wire);
     auto cid = chair->CreateCase(
-        {{other.account_id(), v1::ROLE_MEMBER}, {ex.account_id(), v1::ROLE_MEMBER}});
+        {{other.account_id(), v1::ROLE_MEMBER}, {ex.account_id(), v1::ROLE_MEMBER}},
+        newcomers_read_history);
     REQUIRE(cid.ok());
     case_id = *cid;
     auto p = chair->CreateEntity(case_id, "plan");
@@ -889,11 +892,13 @@ void ApproveAndReadOn(RemovalCase& k) {
 
 }  // namespace
 
-TEST_CASE(
-    "an invite accepted by a device that has not yet read its re-adding and second removal "
-    "goes out and is approved",
-    "[removal]") {
-  RemovalCase k;
+namespace {
+
+// `ex` accepts a new invite while it has not yet read its re-adding and second removal; the
+// acceptance goes out and is approved. With `newcomers_read_history` the catch-up learns older
+// keys through the re-adding's Rekey and folds the log again (SyncEngine::Replay).
+void AcceptBehindReAddingAndSecondRemoval(bool newcomers_read_history) {
+  RemovalCase k(newcomers_read_history);
   AllEvents events(k.ex);
   const uint64_t second = FallBehindAcrossReAdding(k, events, /*again=*/true);
   auto invite = k.chair->CreateInvite(k.case_id, v1::ROLE_MEMBER, 600);
@@ -931,6 +936,22 @@ TEST_CASE(
         1);
   CHECK(events.Removed() == 1);
   CHECK(events.Rejected().size() == 1);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "an invite accepted by a device that has not yet read its re-adding and second removal "
+    "goes out and is approved",
+    "[removal]") {
+  AcceptBehindReAddingAndSecondRemoval(/*newcomers_read_history=*/false);
+}
+
+TEST_CASE(
+    "an invite accepted by a device that has not yet read its re-adding and second removal "
+    "goes out and is approved when newcomers read the history",
+    "[removal]") {
+  AcceptBehindReAddingAndSecondRemoval(/*newcomers_read_history=*/true);
 }
 
 TEST_CASE(

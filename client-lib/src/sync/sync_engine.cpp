@@ -524,10 +524,11 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   uint64_t version = 0;
   KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->TakeCase(case_id, &version));
   // Folded again with today's rules when they changed since the state was stored, so this
-  // device agrees with a new device or a restore. A case with no log yet (waiting for approval)
-  // has nothing to fold.
+  // device agrees with a new device or a restore. A case with no log yet (waiting for approval
+  // of a first acceptance) has nothing to fold; one removed and waiting again is folded (Replay
+  // keeps the wait).
   KRING_ASSIGN_OR_RETURN(bool refold, store_->RefoldDue(case_id));
-  if (refold && (rec->head_seq == 0 || rec->state.pending_approval())) {
+  if (refold && rec->head_seq == 0) {
     KRING_RETURN_IF_ERROR(store_->RefoldDone(case_id));
     refold = false;
   }
@@ -1409,6 +1410,12 @@ Status SyncEngine::Replay(const Bytes& case_id) {
     std::lock_guard<std::mutex> lock(account_mu_);
     me = *account_;
   }
+  // The wait for approval is this device's own, not the log's: it is kept as stored. The log
+  // folded again from its start cannot tell it (an approval of an earlier acceptance of this
+  // account would end it, and the acceptance now waiting is not in the log yet), and the fold
+  // that stored it read the same entries.
+  KRING_ASSIGN_OR_RETURN(std::optional<CaseFlags> flags, store_->LoadCaseFlags(case_id));
+  const bool pending_approval = flags && flags->pending_approval;
   // Each pass can learn one more epoch back through the back-links; an epoch is at most once.
   for (int pass = 0; pass < 1000; ++pass) {
     KRING_ASSIGN_OR_RETURN(std::vector<v1::LogEntry> log, store_->LogEntries(case_id));
@@ -1429,6 +1436,7 @@ Status SyncEngine::Replay(const Bytes& case_id) {
     for (const EpochKey& k : v.batch.epoch_keys)
       KRING_RETURN_IF_ERROR(store_->SaveEpochKey(case_id, k));
     if (!v.learned_older_keys) {
+      v.batch.state.set_pending_approval(pending_approval);
       return store_->ReplaceState(case_id, std::move(v.batch.state),
                                   LocalStore::RemovalMark::kKeep);
     }
