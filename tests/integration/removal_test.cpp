@@ -954,6 +954,68 @@ TEST_CASE(
   AcceptBehindReAddingAndSecondRemoval(/*newcomers_read_history=*/true);
 }
 
+namespace {
+
+// `ex` writes while its acceptance waits; the chair revokes the invite before the acceptance
+// reaches kringd. The refused acceptance ends the wait: `ex` is out as before, and what it wrote
+// while waiting is rejected with it (one event, NOT_A_MEMBER), nothing left queued. `told` and
+// `rejected_before` are what the device was told before it accepted.
+void RefusedAcceptanceEndsTheWait(RemovalCase& k, AllEvents& events, int told,
+                                  size_t rejected_before) {
+  auto invite = k.chair->CreateInvite(k.case_id, v1::ROLE_MEMBER, 600);
+  REQUIRE(invite.ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.ex->AcceptInvite(invite->link).ok());
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "waiting", Text("wacht op goedkeuring")).ok());
+  REQUIRE(k.chair->RevokeInvite(k.case_id, invite->invite_id).ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  BackOnline(k);
+
+  REQUIRE(k.ex->SyncNow().ok());
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK_FALSE(view.pending_approval());
+  CHECK(view.removed());
+  CHECK(k.ex->PendingIntents(k.case_id) == 0);
+  const auto rejected = events.Rejected();
+  REQUIRE(rejected.size() == rejected_before + 2);
+  CHECK(rejected[rejected_before].reason == refusal::kInviteRevoked);
+  CHECK(rejected[rejected_before].count == 1);
+  CHECK(rejected[rejected_before + 1].reason == refusal::kNotAMember);
+  CHECK(rejected[rejected_before + 1].count == 1);
+  CHECK(events.Removed() == told);
+  CHECK(events.Alarms() == 0);
+  // Settled: the next sync neither asks for the case nor tells anything again.
+  const int pulls = k.ex_wire->pulls;
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(k.ex_wire->pulls == pulls);
+  CHECK(events.Rejected().size() == rejected_before + 2);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a removed device whose acceptance is refused has what it wrote while waiting rejected "
+    "with it",
+    "[removal]") {
+  RemovalCase k;
+  AllEvents events(k.ex);
+  k.RemoveExAndWriteOn("NA-VERWIJDERING");
+  REQUIRE(k.ex->SyncNow().ok());
+  REQUIRE(k.ex->ConfirmedView(k.case_id)->removed());
+  RefusedAcceptanceEndsTheWait(k, events, /*told=*/1, /*rejected_before=*/0);
+}
+
+TEST_CASE(
+    "a device that accepted before reading its re-adding and second removal has what it wrote "
+    "while waiting rejected when the acceptance is refused",
+    "[removal]") {
+  RemovalCase k;
+  AllEvents events(k.ex);
+  FallBehindAcrossReAdding(k, events, /*again=*/true);
+  // Accepting settles the removal it shows: its two edits rejected, the app told once.
+  RefusedAcceptanceEndsTheWait(k, events, /*told=*/1, /*rejected_before=*/1);
+}
+
 TEST_CASE(
     "an invite accepted by a device that has not yet read its re-adding is refused as "
     "already joined and leaves the device a member",

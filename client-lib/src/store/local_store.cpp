@@ -1136,6 +1136,24 @@ Result<SettledRemoval> LocalStore::SettleRemoval(ByteView case_id, ByteView own_
   return settled;
 }
 
+Result<SettledRemoval> LocalStore::ReturnToRemoval(ByteView case_id, v1::CaseState state,
+                                                   ByteView own_account) {
+  std::lock_guard<std::mutex> lock(mu_);
+  NoteOtherWritersLocked();
+  CaseWrittenLocked();
+  sql::Transaction tx(db_);
+  KRING_RETURN_IF_ERROR(tx.status());
+  // Marked unsettled and settled at once: the rejection is SettleRemoval's.
+  sql::Statement st(db_,
+                    "UPDATE cases SET state = ?, state_form = ?, removal_unsettled = 1 "
+                    "WHERE case_id = ?");
+  KRING_RETURN_IF_ERROR(
+      st.Bind(1, SealState(case_id, state)).Bind(2, kStateFormWithRefs).Bind(3, case_id).Run());
+  KRING_ASSIGN_OR_RETURN(SettledRemoval settled, SettleRemovalLocked(case_id, own_account));
+  KRING_RETURN_IF_ERROR(tx.Commit());
+  return settled;
+}
+
 Result<SettledRemoval> LocalStore::SettleRemovalLocked(ByteView case_id, ByteView own_account) {
   SettledRemoval out;
   sql::Statement mark(db_, "SELECT removal_unsettled FROM cases WHERE case_id = ?");

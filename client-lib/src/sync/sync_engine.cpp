@@ -1829,8 +1829,9 @@ bool AcceptanceFirst(const std::vector<Intent>& intents) {
 
 // A refused acceptance (the invite was used, revoked or has expired) must not leave the device
 // waiting for an approval that cannot come: a case it never read is forgotten, and one it was
-// removed from goes back to that, so a fresh invite can be accepted.
-Status SyncEngine::UndoAcceptance(ByteView case_id) {
+// removed from goes back to that (what was queued while waiting rejected), so a fresh invite
+// can be accepted.
+Status SyncEngine::UndoAcceptance(ByteView case_id, Outcome& out) {
   KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
   if (!rec || !rec->state.pending_approval()) return {};
   // Its counter stays: kringd may hold this device's acceptance, and a fresh invite's must rise
@@ -1843,11 +1844,24 @@ Status SyncEngine::UndoAcceptance(ByteView case_id) {
   }
   v1::CaseState state = std::move(rec->state);
   state.set_pending_approval(false);
+  // A member again when the verified log added this account back by its account id before the
+  // acceptance (kringd then refuses the acceptance as ALREADY_JOINED): what is queued goes out.
+  if (model::FindMember(state, View(me_account)) != nullptr) {
+    state.set_removed(false);
+    return store_->ReplaceState(case_id, std::move(state), LocalStore::RemovalMark::kClear);
+  }
   // Back to its removal, settled when the invite was accepted (StartCase) or verified while
-  // waiting; unless the verified log added this account back by its account id before the
-  // acceptance (kringd then refuses the acceptance as ALREADY_JOINED): a member again.
-  state.set_removed(model::FindMember(state, View(me_account)) == nullptr);
-  return store_->ReplaceState(case_id, std::move(state), LocalStore::RemovalMark::kClear);
+  // waiting. The wait is over: what was made while waiting can never go out, and is rejected
+  // with it (one event), as a settled removal rejects what was queued. The removal itself is
+  // not told again: the user accepted the invite seeing the case removed, and the acceptance's
+  // own rejection says why it did not open.
+  state.set_removed(true);
+  const Bytes id(case_id.begin(), case_id.end());
+  KRING_ASSIGN_OR_RETURN(SettledRemoval settled,
+                         store_->ReturnToRemoval(case_id, std::move(state), View(me_account)));
+  settled.told_before = true;
+  SettledRemovalEvents(id, settled, out.events);
+  return {};
 }
 
 Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
@@ -2012,17 +2026,18 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
     KRING_ASSIGN_OR_RETURN(size_t rejected, RejectForClosedCase(case_id, refused.ToString(), out));
     if (rejected > 0) {
       KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
-      if (accepting) KRING_RETURN_IF_ERROR(UndoAcceptance(case_id));
+      if (accepting) KRING_RETURN_IF_ERROR(UndoAcceptance(case_id, out));
       return true;
     }
   }
   KRING_RETURN_IF_ERROR(store_->RejectIntent(batch.front()->id, refused.ToString()));
   KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
-  if (accepting) KRING_RETURN_IF_ERROR(UndoAcceptance(case_id));
   log::Warn("intent_rejected",
             {{"case", Hex(case_id)}, {"code", std::string(StatusCodeName(refused.code()))}});
   out.events.push_back(
       {ChangeEvent::Kind::kIntentRejected, case_id, refused.ToString(), refused.reason(), 1});
+  // After its event: the changes rejected with the return to the removal are told after it.
+  if (accepting) KRING_RETURN_IF_ERROR(UndoAcceptance(case_id, out));
   return true;
 }
 

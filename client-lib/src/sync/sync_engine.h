@@ -128,8 +128,9 @@ class SyncEngine {
   // kringd held content until a Rekey names a device revoked since: queues it (true) when the
   // members' chains show such a device this device can name.
   Result<bool> QueueRekeyForRevoked(const Bytes& case_id);
-  // After the server refused this device's AcceptInvite: it no longer waits for approval.
-  Status UndoAcceptance(ByteView case_id);
+  // After the server refused this device's AcceptInvite: it no longer waits for approval. Back
+  // in its removal, the changes still queued are rejected with one event in `out`.
+  Status UndoAcceptance(ByteView case_id, Outcome& out);
   Status QueueComplaints(const Bytes& case_id, const v1::CaseState& state,
                          const v1::LocalAccount& me, const std::vector<Intent>& intents);
   // Folds the verified log again from the start, with every epoch key known now.
