@@ -1051,6 +1051,52 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "a device that reads its re-adding after it accepted an invite ends its wait without the "
+    "server, and a server that then refuses it without the removal raises REMOVAL_NOT_SHOWN",
+    "[removal]") {
+  RemovalCase k;
+  AllEvents events(k.ex);
+  FallBehindAcrossReAdding(k, events, /*again=*/false);
+  auto invite = k.chair->CreateInvite(k.case_id, v1::ROLE_MEMBER, 600);
+  REQUIRE(invite.ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.ex->AcceptInvite(invite->link).ok());
+  REQUIRE(events.Rejected().size() == 1);
+  BackOnline(k);
+  // A server that lets the device read on but never takes its acceptance (a transient error at
+  // every push).
+  k.ex_wire->fail_pushes = true;
+
+  // The re-adding makes it a member by its verified log: the acceptance is needless and the
+  // wait ends without the server's word.
+  REQUIRE(k.ex->SyncNow().ok());
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK_FALSE(view.pending_approval());
+  CHECK_FALSE(view.removed());
+  CHECK(k.ex->PendingIntents(k.case_id) == 0);
+  auto rejected = events.Rejected();
+  REQUIRE(rejected.size() == 2);
+  CHECK(rejected[1].reason == refusal::kAlreadyJoined);
+  CHECK(rejected[1].count == 1);
+
+  // The chair removes it again and the server hides that removal (its record deleted while
+  // kringd was stopped): every pull is refused without it, which is not a wait for approval.
+  REQUIRE(k.chair->RemoveMember(k.case_id, k.ex.account_id()).ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  EditStoppedServer(k.server, k.DatabasePath(),
+                    "DELETE FROM case_removals WHERE case_id = x'" + Hex(k.case_id) +
+                        "' AND account_id = x'" + Hex(k.ex.account_id()) + "'");
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "later", Text("na de uitnodiging")).ok());
+  REQUIRE(k.ex->SyncNow().ok());
+  auto alarms = k.ex->Alarms();
+  REQUIRE(alarms.size() == 1);
+  CHECK(alarms[0].kind == client::AlarmKind::kRemovalNotShown);
+  CHECK(events.Alarms() == 1);
+  CHECK_FALSE(k.ex->ConfirmedView(k.case_id)->removed());
+  CHECK(k.ex->PendingIntents(k.case_id) == 1);  // kept, as after any REMOVAL_NOT_SHOWN
+}
+
+TEST_CASE(
     "an invite accepted while a catch-up of the case runs keeps both the acceptance and what "
     "the catch-up verified",
     "[removal]") {

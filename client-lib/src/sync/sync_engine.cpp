@@ -501,6 +501,10 @@ Status SyncEngine::SyncCase(const Bytes& case_id, Outcome& out) {
         (rec->removed && !rec->removal_unsettled && !rec->pending_approval)) {
       return {};
     }
+    if (rec->pending_approval) {
+      KRING_ASSIGN_OR_RETURN(bool ended, EndNeedlessWait(case_id, out));
+      if (ended) continue;  // read again: no longer waiting
+    }
     KRING_ASSIGN_OR_RETURN(bool pulled, PullOnce(case_id, out));
     if (pulled) continue;
     // Out as far as verified: nothing is pushed (kringd would refuse it); the queued changes
@@ -880,7 +884,9 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
            : ci.has_complaint()      ? v1::OP_KIND_COMPLAINT
            : ci.has_set_role()       ? v1::OP_KIND_SET_ROLE
                                      : v1::OP_KIND_ACCEPT_INVITE;
-    if (!ci.has_accept_invite()) {  // the acceptor cannot see the case yet
+    // The acceptor cannot see the case yet (one that is a member by its log again does not
+    // send its acceptance: EndNeedlessWait).
+    if (!ci.has_accept_invite()) {
       // The refusal keeps its reason key, for the app's text in the rejection event.
       Status denied = model::CheckControlPermission(projected, View(me.account_id()), change);
       if (!denied.ok()) return Status(StatusCode::kAborted, denied.message(), denied.reason());
@@ -1862,6 +1868,32 @@ Status SyncEngine::UndoAcceptance(ByteView case_id, Outcome& out) {
   settled.told_before = true;
   SettledRemovalEvents(id, settled, out.events);
   return {};
+}
+
+// A device that accepted an invite before it read a re-adding of its account by account id
+// (not the approval of this acceptance) is a member by its verified log while it still waits.
+// The acceptance is needless (kringd refuses it as ALREADY_JOINED) and is rejected here, before
+// it is sent: the device does not wait on the server's answer. A server that refuses every pull
+// and answers the acceptance with a transient error could otherwise keep it waiting for ever,
+// its refusals taken as a pending account's (no REMOVAL_NOT_SHOWN).
+Result<bool> SyncEngine::EndNeedlessWait(const Bytes& case_id, Outcome& out) {
+  KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
+  if (!rec || !rec->state.pending_approval()) return false;
+  {
+    std::lock_guard<std::mutex> lock(account_mu_);
+    if (model::FindMember(rec->state, View(account_->account_id())) == nullptr) return false;
+  }
+  KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
+  std::vector<int64_t> acceptances;
+  for (const Intent& in : intents) {
+    if (in.control && in.control_op.has_accept_invite()) acceptances.push_back(in.id);
+  }
+  KRING_RETURN_IF_ERROR(RejectTogether(case_id, acceptances, acceptances.size(),
+                                       "already in this case", refusal::kAlreadyJoined, out));
+  // What was sealed after the acceptance links to it: sealed again without it.
+  KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
+  KRING_RETURN_IF_ERROR(UndoAcceptance(case_id, out));  // a member: what is queued goes out
+  return true;
 }
 
 Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {

@@ -131,6 +131,9 @@ class SyncEngine {
   // After the server refused this device's AcceptInvite: it no longer waits for approval. Back
   // in its removal, the changes still queued are rejected with one event in `out`.
   Status UndoAcceptance(ByteView case_id, Outcome& out);
+  // Waiting for approval while the verified log shows this account a member: the acceptance is
+  // rejected here (ALREADY_JOINED) and the wait ends (true).
+  Result<bool> EndNeedlessWait(const Bytes& case_id, Outcome& out);
   Status QueueComplaints(const Bytes& case_id, const v1::CaseState& state,
                          const v1::LocalAccount& me, const std::vector<Intent>& intents);
   // Folds the verified log again from the start, with every epoch key known now.
