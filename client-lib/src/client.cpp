@@ -489,6 +489,10 @@ Result<Bytes> Client::AcceptInvite(const std::string& link) {
   WipeMemory(secret_hex->data(), secret_hex->size());
   crypto::SigningKeyPair keys = InviteKeys(secret);
   Bytes invite_id = protocol::InviteId(keys.public_key);
+  // The case is read, checked and written back whole: no catch-up may commit in between (this
+  // write would undo it, or it this one). Held until the acceptance is stored; the events and
+  // the wake-up below go out after it is released.
+  std::unique_lock<std::mutex> no_sync = impl_->engine_.HoldSync();
   KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> existing, impl_->store_->LoadCase(*case_id));
   if (existing && !existing->state.removed() && existing->head_seq > 0) {
     return Status(StatusCode::kAlreadyExists, "already in this case", refusal::kAlreadyJoined);
@@ -523,6 +527,7 @@ Result<Bytes> Client::AcceptInvite(const std::string& link) {
   KRING_RETURN_IF_ERROR(impl_->store_->StartCase(*case_id, waiting, client_op_id, intent,
                                                  settle ? kring::View(me.account_id()) : ByteView(),
                                                  &settled));
+  no_sync.unlock();
   std::vector<ChangeEvent> events;
   SyncEngine::SettledRemovalEvents(*case_id, settled, events);
   impl_->engine_.Tell(std::move(events));

@@ -204,6 +204,9 @@ class Client {
   Status RevokeInvite(const Bytes& case_id, const Bytes& invite_id);
   // The invitee (with an account on this device): proves it holds the invite and waits, without
   // keys or content, until approved. Returns the case id.
+  // Blocks while a sync runs (the case is read and written back whole, and no catch-up may commit
+  // in between): that can take network round trips for every case, so call it on a background
+  // thread, not on an app's UI thread. No network call of its own.
   Result<Bytes> AcceptInvite(const std::string& link);
   // Chair (or coordinator): let a pending member in (with a new key) or say no.
   Status ApproveMember(const Bytes& case_id, const Bytes& account_id);

@@ -495,13 +495,22 @@ Status SyncEngine::SyncCase(const Bytes& case_id, Outcome& out) {
   for (int push_round = 0; push_round < kMaxRoundsPerCase;) {
     KRING_ASSIGN_OR_RETURN(std::optional<CaseFlags> rec, store_->LoadCaseFlags(case_id));
     // An unsettled removal is pulled on from: the catch-up that verified it broke off, and a
-    // later page may add this account back.
-    if (!rec || rec->halted || (rec->removed && !rec->removal_unsettled)) return {};
+    // later page may add this account back. So is a removal verified while an acceptance of a
+    // new invite waits: the acceptance still goes out, and its approval comes after it.
+    if (!rec || rec->halted ||
+        (rec->removed && !rec->removal_unsettled && !rec->pending_approval)) {
+      return {};
+    }
+    if (rec->pending_approval) {
+      KRING_ASSIGN_OR_RETURN(bool ended, EndNeedlessWait(case_id, out));
+      if (ended) continue;  // read again: no longer waiting
+    }
     KRING_ASSIGN_OR_RETURN(bool pulled, PullOnce(case_id, out));
     if (pulled) continue;
     // Out as far as verified: nothing is pushed (kringd would refuse it); the queued changes
-    // wait until a catch-up ends at the removal or reads on past it.
-    if (rec->removed) return {};
+    // wait until a catch-up ends at the removal or reads on past it. Only an acceptance of a
+    // new invite goes out (PushOnce puts it first).
+    if (rec->removed && !rec->pending_approval) return {};
     KRING_ASSIGN_OR_RETURN(bool pushed, PushOnce(case_id, out));
     if (!pushed) return {};
     // Waiting for approval: the acceptance is sent; nothing can be pulled to confirm it yet.
@@ -519,10 +528,11 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   uint64_t version = 0;
   KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->TakeCase(case_id, &version));
   // Folded again with today's rules when they changed since the state was stored, so this
-  // device agrees with a new device or a restore. A case with no log yet (waiting for approval)
-  // has nothing to fold.
+  // device agrees with a new device or a restore. A case with no log yet (waiting for approval
+  // of a first acceptance) has nothing to fold; one removed and waiting again is folded (Replay
+  // keeps the wait).
   KRING_ASSIGN_OR_RETURN(bool refold, store_->RefoldDue(case_id));
-  if (refold && (rec->head_seq == 0 || rec->state.pending_approval())) {
+  if (refold && rec->head_seq == 0) {
     KRING_RETURN_IF_ERROR(store_->RefoldDone(case_id));
     refold = false;
   }
@@ -567,7 +577,12 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     verified.state.set_history_replay_pending(learned_older_keys);
     // So is a removal until it is settled below: a crash before then settles it at a later
     // catch-up that ends at it, and a catch-up broken off before it leaves it unsettled.
-    const bool newly_removed = verified.state.removed() && !was_removed;
+    // A removal verified while this device waits for approval of an acceptance stood in the
+    // log before that acceptance (a pending account is no member to remove): the user acted on
+    // being out already, and what is queued was made after the acceptance and waits for its
+    // approval. Nothing is settled, rejected or told for it.
+    const bool newly_removed =
+        verified.state.removed() && !was_removed && !verified.state.pending_approval();
     verified.removal_unsettled = newly_removed;
     const size_t written = verified.pulled.size();  // ApplyBatch takes a large batch's entries
     KRING_RETURN_IF_ERROR(store_->ApplyBatch(verified, &version));
@@ -869,7 +884,9 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
            : ci.has_complaint()      ? v1::OP_KIND_COMPLAINT
            : ci.has_set_role()       ? v1::OP_KIND_SET_ROLE
                                      : v1::OP_KIND_ACCEPT_INVITE;
-    if (!ci.has_accept_invite()) {  // the acceptor cannot see the case yet
+    // The acceptor cannot see the case yet (one that is a member by its log again does not
+    // send its acceptance: EndNeedlessWait).
+    if (!ci.has_accept_invite()) {
       // The refusal keeps its reason key, for the app's text in the rejection event.
       Status denied = model::CheckControlPermission(projected, View(me.account_id()), change);
       if (!denied.ok()) return Status(StatusCode::kAborted, denied.message(), denied.reason());
@@ -1331,7 +1348,8 @@ void SyncEngine::SettledRemovalEvents(const Bytes& case_id, const SettledRemoval
     e.count = settled.refused;
     events.push_back(std::move(e));
   }
-  events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
+  // A removal the store upgrade marked was told by the libkring that verified it.
+  if (!settled.told_before) events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
 }
 
 void SyncEngine::Tell(std::vector<ChangeEvent> events) {
@@ -1397,6 +1415,12 @@ Status SyncEngine::Replay(const Bytes& case_id) {
     std::lock_guard<std::mutex> lock(account_mu_);
     me = *account_;
   }
+  // The wait for approval is this device's own, not the log's: it is kept as stored. The log
+  // folded again from its start cannot tell it (an approval of an earlier acceptance of this
+  // account would end it, and the acceptance now waiting is not in the log yet), and the fold
+  // that stored it read the same entries.
+  KRING_ASSIGN_OR_RETURN(std::optional<CaseFlags> flags, store_->LoadCaseFlags(case_id));
+  const bool pending_approval = flags && flags->pending_approval;
   // Each pass can learn one more epoch back through the back-links; an epoch is at most once.
   for (int pass = 0; pass < 1000; ++pass) {
     KRING_ASSIGN_OR_RETURN(std::vector<v1::LogEntry> log, store_->LogEntries(case_id));
@@ -1417,6 +1441,7 @@ Status SyncEngine::Replay(const Bytes& case_id) {
     for (const EpochKey& k : v.batch.epoch_keys)
       KRING_RETURN_IF_ERROR(store_->SaveEpochKey(case_id, k));
     if (!v.learned_older_keys) {
+      v.batch.state.set_pending_approval(pending_approval);
       return store_->ReplaceState(case_id, std::move(v.batch.state),
                                   LocalStore::RemovalMark::kKeep);
     }
@@ -1809,18 +1834,65 @@ bool AcceptanceFirst(const std::vector<Intent>& intents) {
 
 // A refused acceptance (the invite was used, revoked or has expired) must not leave the device
 // waiting for an approval that cannot come: a case it never read is forgotten, and one it was
-// removed from goes back to that, so a fresh invite can be accepted.
-Status SyncEngine::UndoAcceptance(ByteView case_id) {
+// removed from goes back to that (what was queued while waiting rejected), so a fresh invite
+// can be accepted.
+Status SyncEngine::UndoAcceptance(ByteView case_id, Outcome& out) {
   KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
   if (!rec || !rec->state.pending_approval()) return {};
   // Its counter stays: kringd may hold this device's acceptance, and a fresh invite's must rise
   // above it (LocalStore::DeleteCase).
   if (rec->head_seq == 0) return store_->DeleteCase(case_id, LocalStore::OpCounter::kKeep);
+  std::string me_account;
+  {
+    std::lock_guard<std::mutex> lock(account_mu_);
+    me_account = account_->account_id();
+  }
   v1::CaseState state = std::move(rec->state);
   state.set_pending_approval(false);
+  // A member again when the verified log added this account back by its account id before the
+  // acceptance (kringd then refuses the acceptance as ALREADY_JOINED): what is queued goes out.
+  if (model::FindMember(state, View(me_account)) != nullptr) {
+    state.set_removed(false);
+    return store_->ReplaceState(case_id, std::move(state), LocalStore::RemovalMark::kClear);
+  }
+  // Back to its removal, settled when the invite was accepted (StartCase) or verified while
+  // waiting. The wait is over: what was made while waiting can never go out, and is rejected
+  // with it (one event), as a settled removal rejects what was queued. The removal itself is
+  // not told again: the user accepted the invite seeing the case removed, and the acceptance's
+  // own rejection says why it did not open.
   state.set_removed(true);
-  // Back to its removal, settled when the invite was accepted (StartCase).
-  return store_->ReplaceState(case_id, std::move(state), LocalStore::RemovalMark::kClear);
+  const Bytes id(case_id.begin(), case_id.end());
+  KRING_ASSIGN_OR_RETURN(SettledRemoval settled,
+                         store_->ReturnToRemoval(case_id, std::move(state), View(me_account)));
+  settled.told_before = true;
+  SettledRemovalEvents(id, settled, out.events);
+  return {};
+}
+
+// A device that accepted an invite before it read a re-adding of its account by account id
+// (not the approval of this acceptance) is a member by its verified log while it still waits.
+// The acceptance is needless (kringd refuses it as ALREADY_JOINED) and is rejected here, before
+// it is sent: the device does not wait on the server's answer. A server that refuses every pull
+// and answers the acceptance with a transient error could otherwise keep it waiting for ever,
+// its refusals taken as a pending account's (no REMOVAL_NOT_SHOWN).
+Result<bool> SyncEngine::EndNeedlessWait(const Bytes& case_id, Outcome& out) {
+  KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
+  if (!rec || !rec->state.pending_approval()) return false;
+  {
+    std::lock_guard<std::mutex> lock(account_mu_);
+    if (model::FindMember(rec->state, View(account_->account_id())) == nullptr) return false;
+  }
+  KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
+  std::vector<int64_t> acceptances;
+  for (const Intent& in : intents) {
+    if (in.control && in.control_op.has_accept_invite()) acceptances.push_back(in.id);
+  }
+  KRING_RETURN_IF_ERROR(RejectTogether(case_id, acceptances, acceptances.size(),
+                                       "already in this case", refusal::kAlreadyJoined, out));
+  // What was sealed after the acceptance links to it: sealed again without it.
+  KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
+  KRING_RETURN_IF_ERROR(UndoAcceptance(case_id, out));  // a member: what is queued goes out
+  return true;
 }
 
 Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
@@ -1985,17 +2057,18 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
     KRING_ASSIGN_OR_RETURN(size_t rejected, RejectForClosedCase(case_id, refused.ToString(), out));
     if (rejected > 0) {
       KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
-      if (accepting) KRING_RETURN_IF_ERROR(UndoAcceptance(case_id));
+      if (accepting) KRING_RETURN_IF_ERROR(UndoAcceptance(case_id, out));
       return true;
     }
   }
   KRING_RETURN_IF_ERROR(store_->RejectIntent(batch.front()->id, refused.ToString()));
   KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
-  if (accepting) KRING_RETURN_IF_ERROR(UndoAcceptance(case_id));
   log::Warn("intent_rejected",
             {{"case", Hex(case_id)}, {"code", std::string(StatusCodeName(refused.code()))}});
   out.events.push_back(
       {ChangeEvent::Kind::kIntentRejected, case_id, refused.ToString(), refused.reason(), 1});
+  // After its event: the changes rejected with the return to the removal are told after it.
+  if (accepting) KRING_RETURN_IF_ERROR(UndoAcceptance(case_id, out));
   return true;
 }
 

@@ -59,6 +59,11 @@ class SyncEngine {
   // this many entries instead of 10,000, so a test needs tens of entries, not thousands. Set
   // before the first sync.
   void SetEntriesPerCommit(size_t entries) { entries_per_commit_ = entries; }
+  // The lock every sync holds from start to end (one sync at a time): an API call that reads a
+  // case record and writes it back whole (Client::AcceptInvite) holds it meanwhile, so that no
+  // catch-up commits in between. It waits for a running sync to end (network calls included).
+  // Never held while listeners are called, nor by a caller that then syncs.
+  std::unique_lock<std::mutex> HoldSync() { return std::unique_lock<std::mutex>(sync_mu_); }
   // Events of an API call (an invite accepted while a removal was unsettled): sent on the
   // worker at the start of its next round, or at once on the calling thread without a worker.
   void Tell(std::vector<ChangeEvent> events);
@@ -123,8 +128,12 @@ class SyncEngine {
   // kringd held content until a Rekey names a device revoked since: queues it (true) when the
   // members' chains show such a device this device can name.
   Result<bool> QueueRekeyForRevoked(const Bytes& case_id);
-  // After the server refused this device's AcceptInvite: it no longer waits for approval.
-  Status UndoAcceptance(ByteView case_id);
+  // After the server refused this device's AcceptInvite: it no longer waits for approval. Back
+  // in its removal, the changes still queued are rejected with one event in `out`.
+  Status UndoAcceptance(ByteView case_id, Outcome& out);
+  // Waiting for approval while the verified log shows this account a member: the acceptance is
+  // rejected here (ALREADY_JOINED) and the wait ends (true).
+  Result<bool> EndNeedlessWait(const Bytes& case_id, Outcome& out);
   Status QueueComplaints(const Bytes& case_id, const v1::CaseState& state,
                          const v1::LocalAccount& me, const std::vector<Intent>& intents);
   // Folds the verified log again from the start, with every epoch key known now.

@@ -410,7 +410,9 @@ KRING_API kring_status kring_client_revoke_invite(kring_client* client, const ui
  * otherwise). Proves it holds the invite and binds this account; the case then appears in
  * kring_client_cases with CaseState.pending_approval set and no keys or content until the chair
  * or a coordinator approves. A used, revoked or expired invite is refused by kringd at the next
- * sync (KRING_CHANGE_INTENT_REJECTED).
+ * sync (KRING_CHANGE_INTENT_REJECTED). Blocks while a sync of this client runs (it waits for
+ * that sync to end, network round trips for every case included; it makes no network call of
+ * its own): call it on a background thread, never on an app's UI thread.
  * link         the link or QR text (borrowed; the library wipes its copy). Not a Kring link:
  *              KRING_ERR_INVALID_ARGUMENT. Already a member: KRING_ERR_ALREADY_EXISTS.
  * out_case_id  receives the case's 16-byte id (kring_bytes_free).

@@ -206,6 +206,10 @@ public final class KringClient implements AutoCloseable {
   /**
    * Accepts an invitation (link or QR text) with this device's account; returns the case id. The
    * case then waits for approval ({@code getPendingApproval()}) without keys or content.
+   *
+   * <p>Blocks while a sync of this client runs (it waits for that sync to end, network round
+   * trips for every case included, though it makes no network call of its own): call it on a
+   * background thread, never on the main (UI) thread, where it could freeze the app.
    */
   public byte[] acceptInvite(String link) throws KringException {
     Objects.requireNonNull(link, "link");
