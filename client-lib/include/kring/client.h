@@ -262,6 +262,15 @@ class Client {
   // ---- Sync ----
   // Runs one full sync on the worker (or inline without one) and waits for it.
   Result<SyncStats> SyncNow();
+  // The same for one case only: pulls and verifies it, pushes its queued changes, with SyncNow's
+  // locking and events (on the worker, or inline without one); other cases are not touched, so
+  // a halted or refused case elsewhere neither slows nor fails it. kringd's list of cases is
+  // read as SyncNow reads it, so a case this account was just added (back) to is taken too.
+  // Errors: INVALID_ARGUMENT for an id that is not 16 bytes; NOT_FOUND when neither this device
+  // nor kringd has the case; as SyncNow without an account, server or network. Unlike SyncNow,
+  // which passes over a case an alarm stops and reports the others, this case's alarm is the
+  // result: SECURITY_ALARM when it is halted or an alarm is raised now (REMOVAL_NOT_SHOWN too).
+  Result<SyncStats> SyncCase(const Bytes& case_id);
   int AddChangeListener(ChangeListener listener);
   void RemoveChangeListener(int token);
 

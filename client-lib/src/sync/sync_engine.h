@@ -37,6 +37,10 @@ class SyncEngine {
   void Stop();
   void Wake();
   Result<SyncStats> SyncNow();
+  // Client::SyncCase: one case only, on the worker when it runs (its events then come from the
+  // worker, as SyncNow's do), else on the calling thread. The worker's own schedule (backoff,
+  // the idle resync) is left as it was: a sync of one case is not a full sync.
+  Result<SyncStats> SyncOneCase(const Bytes& case_id);
 
   // Shared with the Client for case creation.
   Status EnsureServerPinned();
@@ -75,6 +79,16 @@ class SyncEngine {
   };
   void Run();
   Outcome SyncAll();
+  // Why a round cannot start (no server, no account) or the user keys refreshed first.
+  Status PrepareRound();
+  // A case ListCases returned: stored (created when new), and read on from its verified head
+  // when this account was added back after a settled removal.
+  Status TakeListed(ByteView case_id);
+  // SyncOneCase's round: ListCases as SyncAll (a case this device does not hold yet but kringd
+  // lists, or a re-adding, is taken the same way), then SyncCase of that case alone. Unlike
+  // SyncAll, the case's alarm is its result: SECURITY_ALARM when the case is halted or an alarm
+  // is raised (REMOVAL_NOT_SHOWN too); NOT_FOUND when neither this device nor kringd knows it.
+  Outcome SyncOne(const Bytes& case_id);
   Status SyncCase(const Bytes& case_id, Outcome& out);
   // Returns true when it applied anything.
   Result<bool> PullOnce(const Bytes& case_id, Outcome& out);
@@ -165,7 +179,12 @@ class SyncEngine {
   bool wake_ = false;
   bool subscription_dead_ = false;
   std::vector<std::promise<Result<SyncStats>>> waiters_;
-  std::vector<ChangeEvent> told_;  // Tell's events, for the worker's next round
+  struct CaseWaiter {
+    Bytes case_id;
+    std::promise<Result<SyncStats>> done;
+  };
+  std::vector<CaseWaiter> case_waiters_;  // SyncOneCase's, served before a full round
+  std::vector<ChangeEvent> told_;         // Tell's events, for the worker's next round
   std::unique_ptr<Subscription> subscription_;
   std::thread worker_;
 };
