@@ -97,6 +97,11 @@ class Client::Impl {
     if (for_edit && flags->closed) {
       return FailedPrecondition("the case is closed", refusal::kCaseClosed);
     }
+    // Out of the case by its verified log: an edit could never go out (and would wait in the
+    // queue for ever). While an invite's acceptance waits for approval, edits wait with it.
+    if (for_edit && flags->removed && !flags->pending_approval) {
+      return FailedPrecondition("no longer a member of this case", refusal::kNotAMember);
+    }
     return {};
   }
 

@@ -1,5 +1,6 @@
 // The `kring` CLI end to end: health check, accounts, a shared case, edits and sync, in Dutch by
 // default and English on request, with clear errors for bad input.
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -104,8 +105,9 @@ TEST_CASE("two people share a case through the command line", "[cli]") {
   REQUIRE(b.exit_code == 0);
   std::string bas_id = Field(b.out, "account");
 
-  Run created = Cli(anna, srv + " case create " + bas_id + ":member");
+  Run created = Cli(anna, srv + " case create --from-now-on " + bas_id + ":member");
   REQUIRE(created.exit_code == 0);
+  CHECK(created.out.find("ziet alleen wat daarna gebeurt") != std::string::npos);
   std::string case_id = Field(created.out, "Casus gemaakt:");
   Run entity = Cli(anna, srv + " entity create " + case_id + " afspraak");
   REQUIRE(entity.exit_code == 0);
@@ -146,7 +148,8 @@ TEST_CASE("two people share a case through the command line", "[cli]") {
   Run removed = Cli(anna, srv + " member remove " + case_id + " " + bas_id);
   CHECK(removed.exit_code == 0);
   CHECK(removed.out.find("niet meer lezen") != std::string::npos);
-  // Cor joined "from now on" (the case was created without --history): a new item reaches him.
+  // Cor joined "from now on" (the case was created with --from-now-on): a new item reaches him,
+  // the one from before he joined does not.
   Run fresh = Cli(anna, srv + " entity create " + case_id + " afspraak");
   REQUIRE(fresh.exit_code == 0);
   REQUIRE(std::regex_search(fresh.out, m, std::regex("([0-9a-f]{32})")));
@@ -156,12 +159,23 @@ TEST_CASE("two people share a case through the command line", "[cli]") {
       0);
   REQUIRE(Cli(anna, srv + " sync").exit_code == 0);
   REQUIRE(Cli(cor, srv + " sync").exit_code == 0);
-  CHECK(Cli(cor, srv + " case show " + case_id).out.find("Nieuw plan") != std::string::npos);
+  Run cor_view = Cli(cor, srv + " case show " + case_id);
+  CHECK(cor_view.out.find("Nieuw plan") != std::string::npos);
+  CHECK(cor_view.out.find("Oom Jan brengt de kinderen naar school") == std::string::npos);
   REQUIRE(Cli(bas, srv + " sync").exit_code == 0);
   Run bas_view = Cli(bas, srv + " case show " + case_id);
   CHECK(bas_view.out.find("Oom Jan brengt de kinderen naar school") != std::string::npos);
   CHECK(bas_view.out.find("Nieuw plan") == std::string::npos);
   CHECK(bas_view.out.find("\"removed\": true") != std::string::npos);
+  // Out of the case: listed as such, and an edit is refused at once instead of waiting for ever.
+  CHECK(Cli(bas, srv + " case list").out.find(case_id + "  (je doet niet meer mee)") !=
+        std::string::npos);
+  Run bas_edit = Cli(bas, srv + " entity create " + case_id + " afspraak");
+  CHECK(bas_edit.exit_code == 1);
+  CHECK(bas_edit.out.find("geen lid meer") != std::string::npos);
+  Run bas_sync = Cli(bas, srv + " sync");
+  CHECK(bas_sync.exit_code == 0);
+  CHECK(bas_sync.out.find("Niet gelukt") == std::string::npos);
   Run long_type = Cli(anna, srv + " entity create " + case_id + " " + std::string(65, 'x'));
   CHECK(long_type.exit_code == 1);
   CHECK(long_type.out.find("Het soort onderdeel moet 1 tot 64 tekens lang zijn") !=
@@ -179,6 +193,68 @@ TEST_CASE("two people share a case through the command line", "[cli]") {
   REQUIRE(Cli(anna, srv + " entity create " + case_id + " notitie").exit_code == 0);
   REQUIRE(Cli(anna, srv + " sync").exit_code == 0);
   CHECK(Cli(anna, srv + " case show " + case_id).out.find("notitie") != std::string::npos);
+}
+
+TEST_CASE("people added later read what came before unless the case is made --from-now-on",
+          "[cli]") {
+  TestServer server;
+  TempDir dir;
+  const std::string srv = "--server " + server.address();
+  const std::string anna = Person(dir, "anna");
+  const std::string bas = Person(dir, "bas");
+  const std::string cor = Person(dir, "cor");
+  const SharedCase shared = AnnaAndBasShareACase(srv, anna, bas);
+  Run cor_account = Cli(cor, srv + " account create");
+  REQUIRE(cor_account.exit_code == 0);
+  const std::string cor_id = Field(cor_account.out, "account");
+
+  // The circle is written before anyone is invited: a newcomer must be able to read it.
+  Run entity = Cli(anna, srv + " entity create " + shared.case_id + " persoon");
+  REQUIRE(entity.exit_code == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(entity.out, m, std::regex("([0-9a-f]{32})")));
+  const std::string entity_id = m[1];
+  REQUIRE(Cli(anna, srv + " field set " + shared.case_id + " " + entity_id + " naam 'Tante Ria'")
+              .exit_code == 0);
+  Run added = Cli(anna, srv + " member add " + shared.case_id + " " + cor_id + ":member");
+  REQUIRE(added.exit_code == 0);
+  CHECK(added.out.find("Toegevoegd") != std::string::npos);
+  REQUIRE(Cli(cor, srv + " sync").exit_code == 0);
+  CHECK(Cli(cor, srv + " case show " + shared.case_id).out.find("Tante Ria") != std::string::npos);
+
+  // Both choices at once is a usage error, and no case is made.
+  Run both = Cli(anna, srv + " case create --history --from-now-on " + cor_id + ":member");
+  CHECK(both.exit_code == 2);
+  Run listed = Cli(anna, srv + " case list");
+  REQUIRE(listed.exit_code == 0);
+  CHECK(std::count(listed.out.begin(), listed.out.end(), '\n') == 1);
+
+  // The default is said when the case is made, in the user's language.
+  Run made = Cli(anna, srv + " --lang en case create " + cor_id + ":member");
+  REQUIRE(made.exit_code == 0);
+  CHECK(made.out.find("can also read what was written before") != std::string::npos);
+}
+
+TEST_CASE("a mistyped store is refused and not made: only account create begins one", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  const std::string srv = "--server " + server.address();
+  const std::string anna = Person(dir, "anna");
+  REQUIRE(Cli(anna, srv + " account create").exit_code == 0);
+  const std::string typo = "KRING_PASSPHRASE='anna wachtwoord' KRING_DB=" + dir.path() + "/ana.db";
+  for (const char* command : {"case list", "sync", "account show", "circle list"}) {
+    Run r = Cli(typo, srv + " " + command);
+    INFO(command << ": " << r.out);
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find("Hier is nog geen opslag van kring.") != std::string::npos);
+    CHECK(r.out.find("ana.db") == std::string::npos);
+  }
+  CHECK_FALSE(std::filesystem::exists(dir.path() + "/ana.db"));
+  CHECK_FALSE(std::filesystem::exists(dir.path() + "/ana.db.salt"));
+  Run english = Cli(typo, "--lang en " + srv + " case list");
+  CHECK(english.out.find("There is no kring store here yet.") != std::string::npos);
+  // The right store still opens.
+  CHECK(Cli(anna, srv + " account show").exit_code == 0);
 }
 
 TEST_CASE("the command line rejects bad input clearly", "[cli]") {

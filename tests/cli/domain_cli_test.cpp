@@ -131,6 +131,8 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   }
   k.Ok("fatima", "circle link 'Sanne de Vries' " + sanne);
   k.Ok("fatima", "circle link 'Tante Ria' " + ria);
+  // The case list says whom each case is about.
+  CHECK(k.As("fatima", "case list").out == cid + "  Sanne de Vries\n");
   k.Ok("ria", "sync");
   k.Ok("sanne", "sync");
   Value circle = k.Json("ria", "circle list");
@@ -766,4 +768,102 @@ TEST_CASE("a word a command does not expect is refused and changes nothing", "[c
     REQUIRE(show.exit_code == 0);
     CHECK(FieldText(ParseJson(show.out), note, "tekst") == "Zondag koken");
   }
+}
+
+TEST_CASE(
+    "choices in Dutch words and numbers in plain figures, or a clear refusal that changes "
+    "nothing",
+    "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string cid = k.Id("sanne", "case create " + fatima + ":coordinator", "Casus gemaakt:");
+  k.Ok("fatima", "sync");
+
+  // The words the domain's messages offer are the words the command takes, and shows.
+  k.Ok("fatima", "circle propose --name 'Kees' --kind vriend --relation buurman");
+  k.Ok("fatima", "circle propose --name 'Ria' --kind Familie --relation tante");
+  k.Ok("fatima", "circle propose --name 'Jan' --kind neighbour --relation 'van hiernaast'");
+  Run refused = k.As("fatima", "circle propose --name 'Piet' --kind alien --relation oom");
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.all.find("Kies wie deze persoon is: familie, vriend, buur") != std::string::npos);
+  const Value circle = k.Json("fatima", "circle list");
+  REQUIRE(circle.list_value().values_size() == 3);
+  for (const Value& p : circle.list_value().values()) {
+    const std::string& name = At(p, "name").string_value();
+    const std::string& kind = At(p, "kind").string_value();  // scripts get the identifiers
+    CHECK(kind == (name == "Kees" ? "friend" : name == "Ria" ? "family" : "neighbour"));
+  }
+  Run listed = k.As("fatima", "circle list");
+  CHECK(listed.out.find("(buurman)  vriend,") != std::string::npos);
+  CHECK(k.As("fatima", "--lang en circle list").out.find("(tante)  family,") != std::string::npos);
+  k.Ok("fatima", "pretalk log Kees --how telefoon");
+  CHECK(k.As("fatima", "pretalk list").out.find("Kees (telefoon)") != std::string::npos);
+  CHECK(k.As("fatima", "--lang en pretalk list").out.find("Kees (phone)") != std::string::npos);
+
+  // Amounts: a Dutch or English decimal mark; anything else is refused and nothing is saved.
+  k.Ok("fatima", "micro cost intake --service 'Schuldhulp' --euros 1250,5");
+  for (const char* bad : {"abc", "5abc", "1e9", "-3", "' 12'", "12,505", "1.000,00"}) {
+    Run r = k.As("fatima", std::string("micro cost intake --service 'Schuldhulp' --euros ") + bad);
+    INFO(bad << ": " << r.all);
+    CHECK(r.exit_code == 2);
+    CHECK(r.all.find("schrijf het bedrag per maand in cijfers") != std::string::npos);
+  }
+  CHECK(At(k.Json("fatima", "micro show"), "cost_before_cents").number_value() == 125050);
+  CHECK(k.As("fatima", "micro show").out.find("voor € 1.250,50") != std::string::npos);
+  CHECK(k.As("fatima", "--lang en micro show").out.find("before €1,250.50") != std::string::npos);
+  Run huge = k.As("fatima", "micro cost intake --service 'Zorg' --euros 2000000");
+  CHECK(huge.exit_code == 1);
+  CHECK(huge.all.find("niet meer dan 1 miljoen") != std::string::npos);
+  // A score that is not a figure is not a 0.
+  Run score = k.As("fatima", "micro wellbeing intake zeven");
+  CHECK(score.exit_code == 2);
+  CHECK(score.all.find("Kies een cijfer van 0 tot en met 10.") != std::string::npos);
+  CHECK(At(k.Json("fatima", "micro show"), "wellbeing_before").null_value() ==
+        google::protobuf::NULL_VALUE);
+
+  // A word missing: the command's own usage, not the whole program's.
+  Run missing = k.As("fatima", "micro wellbeing intake");
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.all.find("deze opdracht mist iets") != std::string::npos);
+  CHECK(missing.out.find("Gebruik: kring [--profile NAAM] [--json] micro wellbeing") !=
+        std::string::npos);
+
+  // --case may stand before the command, as the global options do; --db and --profile together
+  // are a question, not a choice to make silently.
+  Run before = k.As("fatima", "--case " + cid + " circle list");
+  INFO(before.all);
+  CHECK(before.exit_code == 0);
+  CHECK(before.out.find("Kees") != std::string::npos);
+  CHECK(k.As("fatima", "--case " + cid + " case list").exit_code == 2);
+  Run both = k.As("fatima", "--db " + dir.path() + "/other.db circle list");
+  CHECK(both.exit_code == 2);
+  CHECK(both.all.find("Kies --db of --profile, niet allebei.") != std::string::npos);
+
+  // A refusal by role points to a sync: this device's view may be behind a change.
+  const std::string kees = k.Id("kees", "account create", "account");
+  k.Ok("sanne", "member add " + cid + " " + kees + ":member");
+  k.Ok("kees", "sync");
+  Run denied = k.As("kees", "micro wellbeing intake 5");
+  CHECK(denied.exit_code == 1);
+  CHECK(denied.all.find("Dit mag jij niet doen in deze kring. Is dat net veranderd? Haal het "
+                        "eerst op: kring sync") != std::string::npos);
+
+  // No mentor yet: said in words, not as a message key.
+  Run mentor = k.As("fatima", "mentor checkin --note 'Goed gesprek'");
+  CHECK(mentor.exit_code == 1);
+  CHECK(mentor.all.find("Er is nog geen mentor.") != std::string::npos);
+  CHECK(mentor.all.find("mentor.none") == std::string::npos);
+
+  // A mistyped retention ("3O") would have read as 3, and letters as 0: an erasure at once.
+  for (const char* bad : {"3O", "abc", "' 30'", "+30"}) {
+    Run r = k.As("sanne", std::string("case close --retention-days ") + bad);
+    INFO(bad << ": " << r.all);
+    CHECK(r.exit_code == 2);
+  }
+  Run show = k.As("sanne", "case show " + cid);
+  REQUIRE(show.exit_code == 0);
+  CHECK(show.out.find("\"closed\"") == std::string::npos);
 }

@@ -9,6 +9,7 @@
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
+#include "number_arg.h"
 
 namespace kring::cli {
 namespace {
@@ -200,7 +201,13 @@ int Designate(Ctx& ctx) {
 int MentorLog(Ctx& ctx, bool evaluation) {
   auto m = FollowUp(ctx.client, ctx.case_id).Mentor();
   if (!m.ok()) return Fail(m.status());
-  if (!m->has_value()) return Fail(NotFound("mentor.none"));
+  if (!m->has_value()) {
+    return Fail(
+        NotFound(ctx.T("Er is nog geen mentor. Leg eerst vast wie de mentor is: kring "
+                       "mentor designate",
+                       "There is no mentor yet. First record who the mentor is: kring "
+                       "mentor designate")));
+  }
   auto at = ParseTime(ctx.Get("at", "now"));
   if (!at.ok()) return Fail(at.status());
   FollowUp f(ctx.client, ctx.case_id);
@@ -253,26 +260,35 @@ std::optional<domain::Moment> MomentOf(const std::string& w) {
 }
 
 int WellBeing(Ctx& ctx) {
-  if (ctx.positional.size() != 2) return Usage();
+  if (ctx.positional.size() != 2) return ctx.Usage();
   auto moment = MomentOf(ctx.Pos(0));
   if (!moment) return BadInput(ctx, "Kies: intake of review.", "Choose: intake or review.");
-  int score = std::atoi(ctx.positional[1].c_str());
+  const std::optional<int64_t> score = ParseWholeNumber(ctx.positional[1], 0, 10);
+  if (!score) {
+    return BadInput(ctx, domain::UserText("micro.score_out_of_range", domain::Language::kDutch),
+                    domain::UserText("micro.score_out_of_range", domain::Language::kEnglish));
+  }
   auto at = ParseTime(ctx.Get("at", "now"));
   if (!at.ok()) return Fail(at.status());
-  Status s = FollowUp(ctx.client, ctx.case_id).RecordWellBeing(*moment, score, *at);
+  Status s =
+      FollowUp(ctx.client, ctx.case_id).RecordWellBeing(*moment, static_cast<int>(*score), *at);
   if (!s.ok()) return Fail(s);
   return ctx.Done("Opgeslagen.", "Saved.");
 }
 
+// What ParseEuroCents lets through; the domain refuses amounts above its own limit.
+constexpr int64_t kAnyAmount = 999'999'999;
+
 int Cost(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto moment = MomentOf(ctx.Pos(0));
   if (!moment) return BadInput(ctx, "Kies: intake of review.", "Choose: intake or review.");
-  double euros = std::atof(ctx.Get("euros", "-1").c_str());
-  if (euros < 0 || euros > 1e9)
-    return BadInput(ctx, "--euros: een bedrag per maand", "--euros: an amount per month");
-  Status s = FollowUp(ctx.client, ctx.case_id)
-                 .AddCostItem(*moment, ctx.Get("service"), std::llround(euros * 100));
+  const std::optional<int64_t> cents = ParseEuroCents(ctx.Get("euros"), kAnyAmount);
+  if (!cents) {
+    return BadInput(ctx, "--euros: schrijf het bedrag per maand in cijfers, zoals 250 of 12,50.",
+                    "--euros: write the amount per month in figures, like 250 or 12.50.");
+  }
+  Status s = FollowUp(ctx.client, ctx.case_id).AddCostItem(*moment, ctx.Get("service"), *cents);
   if (!s.ok()) return Fail(s);
   return ctx.Done("Opgeslagen.", "Saved.");
 }
@@ -293,11 +309,8 @@ int MicroShow(Ctx& ctx) {
     return 0;
   }
   auto num = [](const auto& v) { return v ? std::to_string(*v) : std::string("-"); };
-  auto eur = [](const std::optional<int64_t>& v) {
-    if (!v) return std::string("-");
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.2f", static_cast<double>(*v) / 100.0);
-    return std::string("EUR ") + buf;
+  auto eur = [&ctx](const std::optional<int64_t>& v) {
+    return v ? ShowEuros(*v, ctx.english()) : std::string("-");
   };
   std::cout << ctx.T("Welzijn (0-10): voor ", "Well-being (0-10): before ")
             << num(m->wellbeing_before) << ctx.T(", na ", ", after ") << num(m->wellbeing_after)

@@ -9,6 +9,7 @@
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
+#include "number_arg.h"
 
 namespace kring::cli {
 namespace {
@@ -34,7 +35,12 @@ Status ContentFromFlags(Ctx& ctx, domain::PlanContent& c) {
   if (ctx.Has("responsible")) {
     KRING_ASSIGN_OR_RETURN(c.responsible_professional, ctx.Person(ctx.Get("responsible")));
   }
-  if (ctx.Has("review-days")) c.review_days = std::atoi(ctx.Get("review-days").c_str());
+  if (ctx.Has("review-days")) {
+    // What is not a plain number is refused with the domain's own message for a bad term.
+    const std::optional<int64_t> days = ParseWholeNumber(ctx.Get("review-days"), 0, 100'000);
+    if (!days) return InvalidArgument("plan.review_days_invalid");
+    c.review_days = static_cast<int>(*days);
+  }
   return Status();
 }
 
@@ -58,7 +64,7 @@ int Draft(Ctx& ctx) {
 }
 
 int Update(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto id = ParseId(ctx.Pos(0));
   if (!id) return BadId();
   Plan plan(ctx.client, ctx.case_id);
@@ -71,7 +77,7 @@ int Update(Ctx& ctx) {
 }
 
 int ReleasePlan(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto id = ParseId(ctx.Pos(0));
   if (!id) return BadId();
   auto version = Plan(ctx.client, ctx.case_id).Release(*id);
@@ -209,7 +215,7 @@ int Show(Ctx& ctx) {
 }
 
 int Grant(Ctx& ctx) {
-  if (ctx.positional.size() != 1 || (ctx.Pos(0) != "on" && ctx.Pos(0) != "off")) return Usage();
+  if (ctx.positional.size() != 1 || (ctx.Pos(0) != "on" && ctx.Pos(0) != "off")) return ctx.Usage();
   Status s = Plan(ctx.client, ctx.case_id).GrantProfessionalsFullView(ctx.Pos(0) == "on");
   if (!s.ok()) return Fail(s);
   return ctx.Done("Opgeslagen.", "Saved.");
@@ -301,7 +307,7 @@ int Add(Ctx& ctx) {
 }
 
 int AcceptAgreement(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto id = ParseId(ctx.Pos(0));
   if (!id) return BadId();
   Status s = Plan(ctx.client, ctx.case_id).AcceptAgreement(*id);
@@ -310,7 +316,7 @@ int AcceptAgreement(Ctx& ctx) {
 }
 
 int SetStatus(Ctx& ctx) {
-  if (ctx.positional.size() != 2) return Usage();
+  if (ctx.positional.size() != 2) return ctx.Usage();
   auto id = ParseId(ctx.Pos(0));
   if (!id) return BadId();
   const std::string& w = ctx.positional[1];

@@ -11,6 +11,7 @@
 #include "kring/client.h"
 #include "kring/common/crypto.h"
 #include "kring/common/utf8.h"
+#include "kring/domain/organising.h"
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
@@ -124,7 +125,9 @@ int RunCommand(const Options& options) {
               << (a.size() > 1 ? " " + CommandWord(a[1]) : "") << "\n";
     return Usage();
   }
-  auto opened = OpenClient(o);
+  const bool begins_store =
+      is({"account", "create"}) || is({"device", "link-request"}) || is({"account", "restore"});
+  auto opened = OpenClient(o, begins_store ? NewStore::kMayCreate : NewStore::kRefuse);
   if (!opened.ok()) return Fail(opened.status());
   client::Client& c = *opened.value();
   Reports reports;
@@ -199,10 +202,13 @@ int RunCommand(const Options& options) {
   }
   if (is({"case", "create"})) {
     std::vector<client::MemberSpec> members;
-    bool history = false;
+    // People added later read what came before unless --from-now-on: the netwerkberaad's circle
+    // and referral are written before anyone is invited, and a newcomer who cannot read them
+    // cannot take part (not even find themself in the circle). --history says the default.
+    bool history = false, from_now_on = false;
     for (size_t i = 2; i < a.size(); ++i) {
-      if (a[i] == "--history") {
-        history = true;
+      if (a[i] == "--history" || a[i] == "--from-now-on") {
+        (a[i] == "--history" ? history : from_now_on) = true;
         continue;
       }
       std::string id = a[i], role = "member";
@@ -219,7 +225,8 @@ int RunCommand(const Options& options) {
       if (r == v1::ROLE_UNSPECIFIED) return Usage();
       members.push_back({*parsed, r});
     }
-    auto cid = c.CreateCase(members, history);
+    if (history && from_now_on) return Usage();
+    auto cid = c.CreateCase(members, !from_now_on);
     if (!cid.ok()) return Fail(cid.status());
     const int rc = Settle(c, reports, false);
     if (o.json) {
@@ -227,6 +234,7 @@ int RunCommand(const Options& options) {
       PrintJson(JObj({{"case", JId(*cid)}, {"synced", JBool(rc == 0)}}));
     } else {
       std::cout << Text(Msg::kCaseCreated) << " " << Hex(*cid) << "\n";
+      std::cerr << Text(from_now_on ? Msg::kFromNowOnNote : Msg::kHistoryNote) << "\n";
     }
     return rc;
   }
@@ -348,22 +356,33 @@ int RunCommand(const Options& options) {
     }
     auto account = ParseId(id);
     if (!cid || !account) return BadId();
+    // Success is said only once kringd took the change (or it waits offline): a change the
+    // server refuses must not be announced as done first.
     if (a[1] == "add") {
       v1::Role r = role == "chair"         ? v1::ROLE_CHAIR
                    : role == "coordinator" ? v1::ROLE_COORDINATOR
                    : role == "member"      ? v1::ROLE_MEMBER
                                            : v1::ROLE_UNSPECIFIED;
       if (r == v1::ROLE_UNSPECIFIED) return Usage();
-      Status s = c.AddMember(*cid, {*account, r});
-      if (!s.ok()) return Fail(s);
-      std::cout << Text(Msg::kMemberAdded) << "\n";
-    } else {
-      auto notice = c.RemoveMember(*cid, *account);
-      if (!notice.ok()) return Fail(notice.status());
-      std::cout << Text(Msg::kMemberRemoved) << "\n"
-                << (Text(Msg::kLanguageTag) == std::string("en") ? notice->en : notice->nl) << "\n";
+      return SettleControl(
+          c, reports, *cid,
+          [&] {
+            return c.AddMember(*cid, {*account, r});
+          },
+          Msg::kMemberAdded);
     }
-    return Settle(c, reports, false);
+    client::RemovalNotice notice;
+    const int rc = SettleControl(
+        c, reports, *cid,
+        [&]() -> Status {
+          KRING_ASSIGN_OR_RETURN(notice, c.RemoveMember(*cid, *account));
+          return {};
+        },
+        Msg::kMemberRemoved);
+    if (rc == 0) {
+      std::cout << (Text(Msg::kLanguageTag) == std::string("en") ? notice.en : notice.nl) << "\n";
+    }
+    return rc;
   }
   if (is({"case", "leave"})) {
     if (a.size() != 3) return Usage();
@@ -392,7 +411,26 @@ int RunCommand(const Options& options) {
     return 0;
   }
   if (is({"case", "list"})) {
-    for (const Bytes& id : c.Cases()) std::cout << Hex(id) << "\n";
+    // The id, whom the case is about (from its referral, when this device can read it), and
+    // whether it still takes part: scripts read the ids with --json.
+    for (const Bytes& id : c.Cases()) {
+      std::cout << Hex(id);
+      auto referral = domain::Organising(c, id).GetReferral();
+      if (referral.ok()) {
+        auto resident = domain::Organising(c, id).GetPerson(referral->resident_person_id);
+        if (resident.ok()) std::cout << "  " << resident->name;
+      }
+      if (auto view = c.View(id); view.ok()) {
+        if (view->pending_approval()) {
+          std::cout << "  (" << Text(Msg::kCaseWaiting) << ")";
+        } else if (view->removed()) {
+          std::cout << "  (" << Text(Msg::kCaseLeft) << ")";
+        } else if (view->closed()) {
+          std::cout << "  (" << Text(Msg::kCaseClosedMark) << ")";
+        }
+      }
+      std::cout << "\n";
+    }
     return 0;
   }
   if (is({"case", "show"})) {

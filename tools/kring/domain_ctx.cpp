@@ -7,6 +7,7 @@
 #include "kring/domain/amsterdam_time.h"
 #include "kring/domain/organising.h"
 
+#include "domain_commands.h"
 #include "terminal_text.h"
 
 namespace kring::cli {
@@ -68,6 +69,16 @@ int Ctx::Done(const char* nl, const char* en, bool edit) {
   int rc = Settle(client, reports, edit, /*quiet=*/true);
   if (rc == 0 && !json) std::cout << T(nl, en) << "\n";
   return rc;
+}
+
+int Ctx::Usage() const {
+  if (verb == nullptr) return cli::Usage();
+  std::cerr << Text(Msg::kError) << ": "
+            << T("deze opdracht mist iets, of er staat iets anders dan hij verwacht.",
+                 "this command is missing something, or has something it does not expect.")
+            << "\n";
+  PrintVerbHelp(*verb);
+  return 2;
 }
 
 std::string ShowTime(const Ctx& ctx, int64_t utc_ms) {

@@ -13,6 +13,8 @@ enum class Msg {
   kRecoveryKeyNote,
   kNoAccount,
   kCaseCreated,
+  kHistoryNote,    // after case create: newcomers read what came before
+  kFromNowOnNote,  // after case create --from-now-on
   kSynced,
   kNoAlarms,
   kAlarmLine,
@@ -20,6 +22,11 @@ enum class Msg {
   kPassphraseEmpty,
   kPassphraseFileUnreadable,
   kWrongPassphrase,
+  kNoStore,
+  kDbOrProfile,
+  kCaseWaiting,     // case list: an accepted invite waits for approval
+  kCaseLeft,        // case list: this account is out of the case
+  kCaseClosedMark,  // case list: the case is closed
   kUnknownCommand,
   kMissingArgument,
   kBadId,

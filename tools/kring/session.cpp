@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -210,7 +211,11 @@ std::string ReadLine(Msg prompt, const char* env, bool hide) {
   return line;
 }
 
-Result<std::unique_ptr<client::Client>> OpenClient(const Options& o) {
+Result<std::unique_ptr<client::Client>> OpenClient(const Options& o, NewStore new_store) {
+  if (new_store == NewStore::kRefuse && !std::filesystem::exists(o.db) &&
+      !std::filesystem::exists(o.db + ".salt")) {
+    return NotFound(Text(Msg::kNoStore));
+  }
   KRING_ASSIGN_OR_RETURN(SecretBytes key, StorageKey(o));
   client::ClientOptions options;
   options.db_path = o.db;

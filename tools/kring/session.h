@@ -51,7 +51,11 @@ int SettleControl(client::Client& c, Reports& reports, const Bytes& case_id,
                   const std::function<Status()>& queue, Msg done);
 // A line typed by the user (hidden like a passphrase when `hide`), or from `env` when set.
 std::string ReadLine(Msg prompt, const char* env, bool hide);
-Result<std::unique_ptr<client::Client>> OpenClient(const Options& o);
+// Opens this person's store. Only the commands that begin one (account create, device
+// link-request, account restore) may make a new store: for any other, a mistyped --db or
+// --profile is refused instead of answered from a new, empty store left behind.
+enum class NewStore { kRefuse, kMayCreate };
+Result<std::unique_ptr<client::Client>> OpenClient(const Options& o, NewStore new_store);
 // Listens for rejected edits, removals and alarms during this process.
 void Listen(client::Client& c, Reports& reports);
 std::optional<Bytes> ParseId(const std::string& hex);

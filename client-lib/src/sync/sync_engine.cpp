@@ -1272,7 +1272,6 @@ Status SyncEngine::AcceptErasure(const Bytes& case_id, const v1::CaseErased& era
     return reject("tombstone without an erasure or close request");
   }
   if (trigger.seq() <= rec->head_seq) {
-    // A position this device verified: the request must be the op it has there.
     // A position this device verified: the request must be the very op it has there.
     KRING_ASSIGN_OR_RETURN(std::optional<Bytes> at, store_->ChainHashAt(case_id, trigger.seq()));
     Bytes prev;
