@@ -1,8 +1,14 @@
 // Client::SyncCase: one case pulled, verified and pushed while the device's other cases stay as
 // they were (their queued edits unsent, others' edits unread), against a real kringd. A case
 // stopped by an alarm is that case's error only; ids the device cannot sync are told clearly.
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -285,4 +291,59 @@ TEST_CASE("with background sync, one case's sync runs on the worker and its even
   std::lock_guard<std::mutex> lock(heard.mu);
   CHECK_FALSE(heard.threads.empty());
   for (const auto& id : heard.threads) CHECK(id != std::this_thread::get_id());
+}
+
+TEST_CASE("a change listener that syncs is refused on the worker and runs inline without one",
+          "[integration]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device anna{net};
+  Device bas{net, /*background_sync=*/true};
+  Device cor{net};  // no worker: its listener runs on the thread that synced
+  auto cid =
+      anna->CreateCase({{bas.account_id(), v1::ROLE_MEMBER}, {cor.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  REQUIRE(anna->SyncNow().ok());
+
+  // Bas's listener asks for a sync from the worker that called it: refused at once (before,
+  // it waited for the worker, which waited for it, and closing the client hung as well).
+  std::promise<std::pair<Status, Status>> asked;
+  auto answer = asked.get_future();
+  std::atomic<bool> once{false};
+  client::Client* b = &*bas;
+  const Bytes id = *cid;
+  bas->AddChangeListener([&](const client::ChangeEvent&) {
+    if (once.exchange(true)) return;
+    Status one = b->SyncCase(id).status();
+    Status all = b->SyncNow().status();
+    asked.set_value({one, all});
+  });
+  REQUIRE(anna->CreateEntity(*cid, "note").ok());
+  REQUIRE(anna->SyncNow().ok());
+  std::thread([b] { (void)b->SyncNow(); }).detach();
+  if (answer.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    std::fprintf(stderr, "the listener's sync never returned: the worker is deadlocked\n");
+    std::_Exit(1);  // closing Bas's client would hang too
+  }
+  const auto [one, all] = answer.get();
+  CHECK(one.code() == StatusCode::kFailedPrecondition);
+  CHECK(one.message().find("change listener") != std::string::npos);
+  CHECK(all.code() == StatusCode::kFailedPrecondition);
+  // The worker goes on: a sync from another thread works, and the client closes.
+  auto later = bas->SyncCase(*cid);
+  INFO(later.status().ToString());
+  CHECK(later.ok());
+  bas.Close();
+
+  // Without a worker the listener runs on the syncing thread, outside the sync: its own sync
+  // runs there at once.
+  std::atomic<int> inner{0};
+  client::Client* c = &*cor;
+  cor->AddChangeListener([&](const client::ChangeEvent&) {
+    if (inner.fetch_add(1) == 0) CHECK(c->SyncCase(id).ok());
+  });
+  REQUIRE(anna->CreateEntity(*cid, "second note").ok());
+  REQUIRE(anna->SyncNow().ok());
+  REQUIRE(cor->SyncCase(*cid).ok());
+  CHECK(inner > 0);
 }

@@ -119,6 +119,7 @@ void SyncEngine::Start() {
   stop_ = false;
   wake_ = true;
   worker_ = std::thread([this] { Run(); });
+  worker_id_ = worker_.get_id();
 }
 
 void SyncEngine::Stop() {
@@ -160,40 +161,47 @@ void SyncEngine::Wake() {
 }
 
 Result<SyncStats> SyncEngine::SyncNow() {
-  std::future<Result<SyncStats>> done;
-  {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (running_) {
-      waiters_.emplace_back();
-      done = waiters_.back().get_future();
-      wake_ = true;
-    }
-  }
-  if (done.valid()) {
-    cv_.notify_all();
-    return done.get();
-  }
-  Outcome out = SyncAll();
-  if (sink_ && !out.events.empty()) sink_(std::move(out.events));
-  if (!out.status.ok()) return out.status;
-  return out.stats;
+  return Request(nullptr, [this] { return SyncAll(); });
 }
 
 Result<SyncStats> SyncEngine::SyncOneCase(const Bytes& case_id) {
+  return Request(&case_id, [&] { return SyncOne(case_id); });
+}
+
+Result<SyncStats> SyncEngine::Request(const Bytes* case_id,
+                                      const std::function<Outcome()>& on_this_thread) {
   std::future<Result<SyncStats>> done;
   {
-    std::unique_lock<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (running_) {
-      case_waiters_.push_back({case_id, {}});
-      done = case_waiters_.back().done.get_future();
+      // Change listeners run on the worker: waiting there for the worker would never end (and
+      // Close after it). Without a worker the round runs here, as below, and that is safe.
+      if (std::this_thread::get_id() == worker_id_) {
+        return FailedPrecondition(
+            "SyncNow and SyncCase cannot be called from a change listener while background sync "
+            "runs: the listener runs on the sync worker");
+      }
+      if (case_id != nullptr) {
+        case_waiters_.push_back({*case_id, {}});
+        done = case_waiters_.back().done.get_future();
+      } else {
+        waiters_.emplace_back();
+        done = waiters_.back().get_future();
+        wake_ = true;
+      }
     }
   }
   if (done.valid()) {
     cv_.notify_all();
     return done.get();
   }
-  Outcome out = SyncOne(case_id);
+  Outcome out = on_this_thread();
+  Result<SyncStats> result = ResultOf(out);
   if (sink_ && !out.events.empty()) sink_(std::move(out.events));
+  return result;
+}
+
+Result<SyncStats> SyncEngine::ResultOf(const Outcome& out) {
   if (!out.status.ok()) return out.status;
   return out.stats;
 }
@@ -223,11 +231,7 @@ void SyncEngine::Run() {
     told.clear();
     for (CaseWaiter& w : case_waiters) {
       Outcome one = SyncOne(w.case_id);
-      if (one.status.ok()) {
-        w.done.set_value(one.stats);
-      } else {
-        w.done.set_value(one.status);
-      }
+      w.done.set_value(ResultOf(one));
       if (sink_ && !one.events.empty()) sink_(std::move(one.events));
     }
     if (!full) continue;
@@ -240,13 +244,7 @@ void SyncEngine::Run() {
       next_attempt = Clock::now() + kIdleResync;
     }
     if (out.status.ok()) EnsureSubscribed();
-    for (auto& w : waiters) {
-      if (out.status.ok()) {
-        w.set_value(out.stats);
-      } else {
-        w.set_value(out.status);
-      }
-    }
+    for (auto& w : waiters) w.set_value(ResultOf(out));
     if (sink_ && !out.events.empty()) sink_(std::move(out.events));
   }
 }

@@ -78,6 +78,11 @@ class SyncEngine {
     std::vector<ChangeEvent> events;
   };
   void Run();
+  // SyncNow and SyncOneCase (`case_id` set): queued for the worker and waited for when it runs
+  // (FAILED_PRECONDITION on the worker itself, i.e. from a change listener), else
+  // `on_this_thread` runs here and its events go to the sink.
+  Result<SyncStats> Request(const Bytes* case_id, const std::function<Outcome()>& on_this_thread);
+  static Result<SyncStats> ResultOf(const Outcome& out);
   Outcome SyncAll();
   // Why a round cannot start (no server, no account) or the user keys refreshed first.
   Status PrepareRound();
@@ -187,6 +192,7 @@ class SyncEngine {
   std::vector<ChangeEvent> told_;         // Tell's events, for the worker's next round
   std::unique_ptr<Subscription> subscription_;
   std::thread worker_;
+  std::thread::id worker_id_;  // worker_'s, under mu_ (join clears worker_'s own outside it)
 };
 
 // An envelope sealed (content under epoch_key) and signed by this device.
