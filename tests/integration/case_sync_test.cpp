@@ -197,6 +197,14 @@ TEST_CASE("syncing a case stopped by an alarm fails with SECURITY_ALARM and anot
   CHECK(again.status().message().find("stopped by a security alarm") != std::string::npos);
   CHECK(again.status().message().find("TAMPER") != std::string::npos);
   CHECK(heard.About(t.b, client::ChangeEvent::Kind::kAlarm) == 1);  // raised once
+  // Offline as well: the device knows the case is stopped, so it does not say "try again later"
+  // (UNAVAILABLE) for a case that can never sync.
+  REQUIRE(t.server.Stop() == 0);
+  auto offline = t.bas->SyncCase(t.b);
+  CHECK(offline.status().code() == StatusCode::kSecurityAlarm);
+  CHECK(offline.status().message().find("TAMPER") != std::string::npos);
+  CHECK(t.bas->SyncCase(t.a).status().transient());  // the healthy case just waits
+  t.server.Restart();
 
   // The healthy case syncs alone as if nothing happened elsewhere.
   auto healthy = t.bas->SyncCase(t.a);

@@ -528,6 +528,10 @@ SyncEngine::Outcome SyncEngine::SyncOne(const Bytes& case_id) {
   std::lock_guard<std::mutex> sync_lock(sync_mu_);
   Outcome out;
   out.status = [&]() -> Status {
+    // A halted case is known here: said before any network call, so offline it is the alarm
+    // too, not UNAVAILABLE (which a caller would retry for a case that can never sync).
+    KRING_ASSIGN_OR_RETURN(std::optional<CaseFlags> flags, store_->LoadCaseFlags(case_id));
+    if (flags && flags->halted) return Halted(case_id);
     KRING_RETURN_IF_ERROR(PrepareRound());
     // Asked of kringd every time, as SyncAll does, so this case's result is never weaker than a
     // full sync's: a case this account was added to (or added back to after a removal) since
@@ -539,24 +543,26 @@ SyncEngine::Outcome SyncEngine::SyncOne(const Bytes& case_id) {
     for (const auto& c : listed.cases()) {
       if (c.case_id() == wanted) KRING_RETURN_IF_ERROR(TakeListed(case_id));
     }
-    KRING_ASSIGN_OR_RETURN(std::optional<CaseFlags> flags, store_->LoadCaseFlags(case_id));
+    KRING_ASSIGN_OR_RETURN(flags, store_->LoadCaseFlags(case_id));
     if (!flags) return NotFound("unknown case");
-    if (flags->halted) {
-      // SyncAll passes over a halted case (and the others sync); asked for this case alone,
-      // the caller learns that it did not sync, and why.
-      KRING_ASSIGN_OR_RETURN(std::vector<kring::client::Alarm> alarms, store_->Alarms());
-      std::string kind = "ALARM";
-      for (const auto& a : alarms) {
-        if (a.case_id == case_id && a.kind != AlarmKind::kRemovalNotShown) {
-          kind = AlarmKindName(a.kind);
-          break;
-        }
-      }
-      return {StatusCode::kSecurityAlarm, kind + ": this case is stopped by a security alarm"};
-    }
+    if (flags->halted) return Halted(case_id);
     return SyncCase(case_id, out);
   }();
   return out;
+}
+
+Status SyncEngine::Halted(const Bytes& case_id) {
+  // SyncAll passes over a halted case (and the others sync); asked for this case alone, the
+  // caller learns that it did not sync, and why.
+  KRING_ASSIGN_OR_RETURN(std::vector<kring::client::Alarm> alarms, store_->Alarms());
+  std::string kind = "ALARM";
+  for (const auto& a : alarms) {
+    if (a.case_id == case_id && a.kind != AlarmKind::kRemovalNotShown) {
+      kind = AlarmKindName(a.kind);
+      break;
+    }
+  }
+  return {StatusCode::kSecurityAlarm, kind + ": this case is stopped by a security alarm"};
 }
 
 // Pulls until caught up (each pull makes progress or stops), then pushes and pulls again; the

@@ -91,9 +91,12 @@ class SyncEngine {
   Status TakeListed(ByteView case_id);
   // SyncOneCase's round: ListCases as SyncAll (a case this device does not hold yet but kringd
   // lists, or a re-adding, is taken the same way), then SyncCase of that case alone. Unlike
-  // SyncAll, the case's alarm is its result: SECURITY_ALARM when the case is halted or an alarm
-  // is raised (REMOVAL_NOT_SHOWN too); NOT_FOUND when neither this device nor kringd knows it.
+  // SyncAll, the case's alarm is its result: SECURITY_ALARM when the case is halted (checked
+  // first, offline too) or a halting alarm or REMOVAL_NOT_SHOWN is raised; NOT_FOUND when
+  // neither this device nor kringd knows it.
   Outcome SyncOne(const Bytes& case_id);
+  // SyncOne's SECURITY_ALARM for a halted case, naming the alarm that stopped it.
+  Status Halted(const Bytes& case_id);
   Status SyncCase(const Bytes& case_id, Outcome& out);
   // Returns true when it applied anything.
   Result<bool> PullOnce(const Bytes& case_id, Outcome& out);
