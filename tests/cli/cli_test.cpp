@@ -72,6 +72,29 @@ SharedCase AnnaAndBasShareACase(const std::string& srv, const std::string& anna,
   return out;
 }
 
+// A new case of `coordinator` (as its coordinator) whose chair `res` accepted an invite and waits
+// for approval: the case's id and the resident's account id.
+struct WaitingChair {
+  std::string case_id;
+  std::string res_id;
+};
+WaitingChair ChairWaitsForApproval(const std::string& srv, const std::string& coordinator,
+                                   const std::string& coordinator_id, const std::string& res) {
+  WaitingChair out;
+  Run r = Cli(res, srv + " account create");
+  REQUIRE(r.exit_code == 0);
+  out.res_id = Field(r.out, "account");
+  Run created = Cli(coordinator, srv + " case create " + coordinator_id + ":coordinator");
+  REQUIRE(created.exit_code == 0);
+  out.case_id = Field(created.out, "Casus gemaakt:");
+  Run inv = Cli(coordinator, srv + " invite create " + out.case_id + " chair --hours 24");
+  REQUIRE(inv.exit_code == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(inv.out, m, std::regex("link (kring://invite/1/[0-9a-f/]+)")));
+  REQUIRE(Cli(res, srv + " invite accept " + m[1].str()).exit_code == 0);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("kring health reports whether kringd serves", "[cli]") {
@@ -701,17 +724,7 @@ TEST_CASE("member approve works while the server refuses the coordinator another
   // Bas's case, with Anna as a member; Anna's device holds it.
   const auto [bas_id, anna_id, other_case] = AnnaAndBasShareACase(srv, bas, anna);
   REQUIRE(Cli(anna, srv + " sync").exit_code == 0);
-  Run r = Cli(res, srv + " account create");
-  REQUIRE(r.exit_code == 0);
-  const std::string res_id = Field(r.out, "account");
-  Run created = Cli(anna, srv + " case create " + anna_id + ":coordinator");
-  REQUIRE(created.exit_code == 0);
-  const std::string case_id = Field(created.out, "Casus gemaakt:");
-  Run inv = Cli(anna, srv + " invite create " + case_id + " chair --hours 24");
-  REQUIRE(inv.exit_code == 0);
-  std::smatch m;
-  REQUIRE(std::regex_search(inv.out, m, std::regex("link (kring://invite/1/[0-9a-f/]+)")));
-  REQUIRE(Cli(res, srv + " invite accept " + m[1].str()).exit_code == 0);
+  const auto [case_id, res_id] = ChairWaitsForApproval(srv, anna, anna_id, res);
 
   // Meanwhile Bas takes Anna out of his case, and kringd loses the record of that removal: it
   // refuses Anna that case without serving the removal (REMOVAL_NOT_SHOWN on her device).
@@ -774,17 +787,7 @@ TEST_CASE("member approve and member role work while kringd fails on another cas
   const std::string res = Person(dir, "res");
   const auto [bas_id, anna_id, other_case] = AnnaAndBasShareACase(srv, bas, anna);
   REQUIRE(Cli(anna, srv + " sync").exit_code == 0);
-  Run r = Cli(res, srv + " account create");
-  REQUIRE(r.exit_code == 0);
-  const std::string res_id = Field(r.out, "account");
-  Run created = Cli(anna, srv + " case create " + anna_id + ":coordinator");
-  REQUIRE(created.exit_code == 0);
-  const std::string case_id = Field(created.out, "Casus gemaakt:");
-  Run inv = Cli(anna, srv + " invite create " + case_id + " chair --hours 24");
-  REQUIRE(inv.exit_code == 0);
-  std::smatch m;
-  REQUIRE(std::regex_search(inv.out, m, std::regex("link (kring://invite/1/[0-9a-f/]+)")));
-  REQUIRE(Cli(res, srv + " invite accept " + m[1].str()).exit_code == 0);
+  const auto [case_id, res_id] = ChairWaitsForApproval(srv, anna, anna_id, res);
   // Bas writes in his case; Anna has not read it yet.
   REQUIRE(Cli(bas, srv + " entity create " + other_case + " afspraak").exit_code == 0);
 
@@ -860,4 +863,58 @@ TEST_CASE("kring sync takes one case id, and says so for a wrong or unknown one"
   // The usage text names the case id.
   CHECK(Cli("", "--help").out.find("sync [CASUS]") != std::string::npos);
   CHECK(Cli("", "--lang en --help").out.find("sync [CASE]") != std::string::npos);
+}
+
+TEST_CASE(
+    "member approve in a case stopped by an alarm is exit 3 with the alarm note, also offline",
+    "[cli]") {
+  TestServer server;
+  TempDir dir;
+  std::string srv = "--server " + server.address();
+  const std::string anna = Person(dir, "anna");
+  const std::string res = Person(dir, "res");
+  Run a = Cli(anna, srv + " account create");
+  REQUIRE(a.exit_code == 0);
+  const std::string anna_id = Field(a.out, "account");
+  const auto [case_id, res_id] = ChairWaitsForApproval(srv, anna, anna_id, res);
+
+  // kringd's copy of the resident's acceptance is changed (its last byte flipped): Anna's
+  // device has not read it yet.
+  REQUIRE(server.Stop() == 0);
+  {
+    auto db = kring::sql::Database::Open(server.data_dir() + "/data/kringd.sqlite3");
+    REQUIRE(db.ok());
+    const std::string key = "(SELECT case_key FROM cases WHERE case_id = x'" + case_id + "')";
+    REQUIRE(db->Exec("UPDATE ops SET envelope = substr(envelope, 1, length(envelope) - 1) || "
+                     "(CASE WHEN substr(envelope, -1) = x'00' THEN x'01' ELSE x'00' END) "
+                     "WHERE case_key = " +
+                     key + " AND seq = (SELECT MAX(seq) FROM ops WHERE case_key = " + key + ")")
+                .ok());
+  }
+  server.Restart();
+  srv = "--server " + server.address();
+
+  // The approval's fetch finds it: told as every sync tells an alarm, not as a raw error.
+  Run found = Cli(anna, srv + " member approve " + case_id + " " + res_id);
+  INFO(found.out);
+  CHECK(found.exit_code == 3);
+  CHECK(found.out.find("Beveiligingsmelding. Kijk met: kring alarms") != std::string::npos);
+  CHECK(found.out.find("Goedgekeurd") == std::string::npos);
+  CHECK(Cli(anna, srv + " alarms").out.find("case " + case_id) != std::string::npos);
+
+  // The case is stopped now: approving again says so, online and offline alike (exit 3, not the
+  // "server cannot be reached" of a case that merely waits).
+  for (const std::string& server_arg : {srv, std::string("--server 127.0.0.1:1")}) {
+    Run again = Cli(anna, server_arg + " member approve " + case_id + " " + res_id);
+    INFO(server_arg << ": " << again.out);
+    CHECK(again.exit_code == 3);
+    CHECK(again.out.find("Deze casus is gestopt door een beveiligingsmelding. Kijk met: kring "
+                         "alarms") != std::string::npos);
+    Run role = Cli(
+        anna, "--lang en " + server_arg + " member role " + case_id + " " + anna_id + " member");
+    INFO(role.out);
+    CHECK(role.exit_code == 3);
+    CHECK(role.out.find("This case is stopped by a security alarm. See: kring alarms") !=
+          std::string::npos);
+  }
 }

@@ -247,9 +247,7 @@ int RunCommand(const Options& options) {
     // after `invite accept` works without a separate `kring sync`. Offline, the device's own
     // view decides (and says what it knows). This case only: another case on the device that
     // is stopped by an alarm or refused by the server neither fails nor slows the approval.
-    if (auto pulled = c.SyncCase(*cid); !pulled.ok() && !pulled.status().transient()) {
-      return Fail(pulled.status());
-    }
+    if (int rc = FetchCaseFirst(c, reports, *cid); rc != 0) return rc;
     const bool approve = a[1] == "approve";
     return SettleControl(
         c, reports, *cid,
@@ -268,9 +266,7 @@ int RunCommand(const Options& options) {
                                              : v1::ROLE_UNSPECIFIED;
     if (r == v1::ROLE_UNSPECIFIED) return Usage();
     // Decided on what this device knows now: fetch this case first (as approve does).
-    if (auto pulled = c.SyncCase(*cid); !pulled.ok() && !pulled.status().transient()) {
-      return Fail(pulled.status());
-    }
+    if (int rc = FetchCaseFirst(c, reports, *cid); rc != 0) return rc;
     return SettleControl(
         c, reports, *cid, [&] { return c.SetRole(*cid, *account, r); }, Msg::kRoleChanged);
   }

@@ -154,6 +154,12 @@ int SettleCase(client::Client& c, Reports& reports, const Bytes& case_id) {
   return SettleAfter(c.SyncCase(case_id), reports, /*edit=*/false, /*quiet=*/false);
 }
 
+int FetchCaseFirst(client::Client& c, Reports& reports, const Bytes& case_id) {
+  auto pulled = c.SyncCase(case_id);
+  if (pulled.ok() || pulled.status().transient()) return 0;
+  return SettleAfter(pulled, reports, /*edit=*/false, /*quiet=*/false);
+}
+
 int SettleControl(client::Client& c, Reports& reports, const Bytes& case_id,
                   const std::function<Status()>& queue, Msg done) {
   // Decided on this change's own intent, not on whatever else of the case waits.
