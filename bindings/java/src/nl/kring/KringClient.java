@@ -529,8 +529,11 @@ public final class KringClient implements AutoCloseable {
    * Syncs one case only (network; do not call on a UI thread): pulls, verifies and pushes that
    * case as {@link #syncNow()} does every case; other cases are not touched. Throws NOT_FOUND
    * when neither this device nor the server has the case, INVALID_ARGUMENT for an id that is not
-   * 16 bytes, SECURITY_ALARM when the case is stopped by an alarm or one is raised now;
-   * otherwise as {@link #syncNow()}.
+   * 16 bytes, SECURITY_ALARM when the case is stopped by an alarm (TAMPER, FORK, DROP, ROLLBACK,
+   * or KEY_MISMATCH for a Rekey whose recipients are not the members; offline too) or the server
+   * refuses it without showing a removal (REMOVAL_NOT_SHOWN); an alarm that does not stop the
+   * case (KEY_MISMATCH for this device's own key box) is only a change event. Otherwise as
+   * {@link #syncNow()}; it waits for a sync already running.
    */
   public SyncStats syncCase(byte[] caseId) throws KringException {
     long[] r = (long[]) call(h -> nativeSyncCase(h, caseId));
