@@ -848,8 +848,9 @@ KRING_API kring_status kring_client_sync_async(kring_client* client, kring_compl
  * and verifies that case, pushes its queued changes; no other case is read or sent, so a case
  * stopped by an alarm or refused by the server elsewhere on this device does not fail it. It
  * still waits its turn: with background sync it runs after the worker's round in progress (a
- * full sync included), without it after a sync running on another thread. The server's list of cases is read as a full sync reads it, so a case this account was
- * just added (or added back) to is taken too. Change listeners run as for kring_client_sync_now.
+ * full sync included), without it after a sync running on another thread. The server's list of
+ * cases is read as a full sync reads it, so a case this account was just added (or added back)
+ * to is taken too. Change listeners run as for kring_client_sync_now.
  * case_id: 16 bytes, borrowed. out_pulled, out_pushed: optional (may be NULL); receive the
  * number of ops pulled and pushed for this case.
  * Fails with KRING_ERR_INVALID_ARGUMENT for an id that is not 16 bytes; KRING_ERR_NOT_FOUND
@@ -859,9 +860,10 @@ KRING_API kring_status kring_client_sync_async(kring_client* client, kring_compl
  * any network call, offline too) or the server refuses it without showing a removal
  * (REMOVAL_NOT_SHOWN, on every such call); kring_client_sync_now passes over such a case and
  * succeeds for the others. An alarm that does not stop the case (KEY_MISMATCH for a key box of
- * this device only, answered with a complaint) is only a change event: KRING_OK. Otherwise as kring_client_sync_now
- * (KRING_ERR_FAILED_PRECONDITION without an account or from inside a callback, KRING_ERR_
- * UNAVAILABLE offline, KRING_ERR_CANCELLED when the client is closed meanwhile).
+ * this device only, answered with a complaint) is only a change event: KRING_OK. Otherwise as
+ * kring_client_sync_now (KRING_ERR_FAILED_PRECONDITION without an account or from inside a
+ * callback, KRING_ERR_UNAVAILABLE offline, KRING_ERR_CANCELLED when the client is closed
+ * meanwhile).
  * Thread-safety: thread-safe.
  */
 KRING_API kring_status kring_client_sync_case(kring_client* client, const uint8_t* case_id,
