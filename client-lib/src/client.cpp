@@ -780,6 +780,11 @@ std::vector<Alarm> Client::Alarms() const {
 
 Result<SyncStats> Client::SyncNow() { return impl_->engine_.SyncNow(); }
 
+Result<SyncStats> Client::SyncCase(const Bytes& case_id) {
+  KRING_RETURN_IF_ERROR(CheckCaseId(case_id));
+  return impl_->engine_.SyncOneCase(case_id);
+}
+
 int Client::AddChangeListener(ChangeListener listener) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
   int token = impl_->next_listener_++;

@@ -2296,6 +2296,85 @@ TEST_CASE("abi: changing a member's role against a real kringd", "[abi]") {
   CHECK(std::string(kring_error_reason(err.e)) == "ROLE_UNCHANGED");
 }
 
+TEST_CASE("abi: kring_client_sync_case syncs one case and leaves the other", "[abi]") {
+  kring::abi_test::KringdProcess server;
+  Device chair(server.address().c_str(), false);
+  Device member(server.address().c_str(), false);
+  chair.CreateAccount();
+  member.CreateAccount();
+  const Bytes one = CaseFor(chair, {&member});
+  const Bytes two = CaseFor(chair, {&member});
+  chair.Sync();
+  member.Sync();
+  Error err;
+  auto note = [&](Device& d, const Bytes& cid) {
+    OwnedBytes e;
+    REQUIRE(kring_client_create_entity(d.client, cid.data(), cid.size(), "note", &e.b, err.out()) ==
+            KRING_OK);
+    return e.get();
+  };
+  const Bytes chair_one = note(chair, one);
+  const Bytes chair_two = note(chair, two);
+  chair.Sync();
+  const Bytes member_one = note(member, one);
+  const Bytes member_two = note(member, two);
+
+  uint64_t pulled = 0;
+  uint64_t pushed = 0;
+  REQUIRE(kring_client_sync_case(member.client, one.data(), one.size(), &pulled, &pushed,
+                                 err.out()) == KRING_OK);
+  CHECK(pulled >= 1);
+  CHECK(pushed >= 1);
+  CHECK(EntityOf(member.View(one, true), chair_one));
+  CHECK(EntityOf(member.View(one, true), member_one));
+  CHECK(member.Pending(one) == 0);
+  // The other case: nothing fetched, nothing sent.
+  CHECK_FALSE(EntityOf(member.View(two, true), chair_two));
+  CHECK(member.Pending(two) == 1);
+  chair.Sync();
+  CHECK(EntityOf(chair.View(one, true), member_one));
+  CHECK_FALSE(EntityOf(chair.View(two), member_two));
+
+  // Ids: unknown to device and server, the wrong length, none. Outputs reset on failure.
+  const Bytes unknown(16, 0x42);
+  pulled = 7;
+  pushed = 7;
+  CHECK(kring_client_sync_case(member.client, unknown.data(), unknown.size(), &pulled, &pushed,
+                               err.out()) == KRING_ERR_NOT_FOUND);
+  CHECK((pulled == 0 && pushed == 0));
+  CHECK(err.code() == KRING_ERR_NOT_FOUND);
+  CHECK(kring_client_sync_case(member.client, one.data(), 15, nullptr, nullptr, err.out()) ==
+        KRING_ERR_INVALID_ARGUMENT);
+  CHECK(kring_client_sync_case(member.client, nullptr, 16, nullptr, nullptr, err.out()) ==
+        KRING_ERR_INVALID_ARGUMENT);
+  CHECK(kring_client_sync_case(nullptr, one.data(), one.size(), nullptr, nullptr, nullptr) ==
+        KRING_ERR_INVALID_ARGUMENT);
+
+  // The async variant: completed once each, with that case's outcome; a bad id is refused at
+  // once and never completed.
+  Completions done(2);
+  Completions::Job jobs[2] = {{&done, 0}, {&done, 1}};
+  REQUIRE(kring_client_sync_case_async(member.client, two.data(), two.size(), Completions::OnDone,
+                                       &jobs[0], err.out()) == KRING_OK);
+  REQUIRE(kring_client_sync_case_async(member.client, unknown.data(), unknown.size(),
+                                       Completions::OnDone, &jobs[1], err.out()) == KRING_OK);
+  CHECK(kring_client_sync_case_async(member.client, two.data(), 3, Completions::OnDone, &jobs[1],
+                                     err.out()) == KRING_ERR_INVALID_ARGUMENT);
+  CHECK(kring_client_sync_case_async(member.client, two.data(), two.size(), nullptr, nullptr,
+                                     err.out()) == KRING_ERR_INVALID_ARGUMENT);
+  REQUIRE(done.WaitAll());
+  {
+    std::lock_guard<std::mutex> lock(done.mu);
+    CHECK(done.consistent);
+    CHECK(done.calls[0] == 1);
+    CHECK(done.calls[1] == 1);
+    CHECK(done.statuses[0] == KRING_OK);
+    CHECK(done.statuses[1] == KRING_ERR_NOT_FOUND);
+  }
+  CHECK(member.Pending(two) == 0);
+  CHECK(EntityOf(member.View(two, true), chair_two));
+}
+
 TEST_CASE("abi: a closed case refuses leaving and editing with CASE_CLOSED", "[abi]") {
   kring::test::TestServer server;
   Device chair(server.address().c_str(), false);

@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 
 #include <google/protobuf/util/json_util.h>
 
@@ -120,13 +121,18 @@ int RunCommand(const Options& options) {
                                                                  {"account", "create"},
                                                                  {"account", "show"},
                                                                  {"case", "list"},
-                                                                 {"sync"},
                                                                  {"alarms"}}) {
     if (is(words) && a.size() > words.size()) {
       std::cerr << Text(Msg::kError) << ": " << Text(Msg::kUnexpectedWords) << "\n";
       return Usage();
     }
   }
+  // sync [CASE]: one word at most, a case id, also refused before the store opens.
+  if (is({"sync"}) && a.size() > 2) {
+    std::cerr << Text(Msg::kError) << ": " << Text(Msg::kUnexpectedWords) << "\n";
+    return Usage();
+  }
+  if (is({"sync"}) && a.size() == 2 && !ParseId(a[1])) return BadId();
   if (is({"health"})) {
     if (a.size() != 1) {  // e.g. "health --server X": options go before the command
       std::cerr << Text(Msg::kUsage);
@@ -274,10 +280,9 @@ int RunCommand(const Options& options) {
     if (!cid || !account) return BadId();
     // The acceptance reaches this device only through a sync: fetch first, so approving right
     // after `invite accept` works without a separate `kring sync`. Offline, the device's own
-    // view decides (and says what it knows).
-    if (auto pulled = c.SyncNow(); !pulled.ok() && !pulled.status().transient()) {
-      return Fail(pulled.status());
-    }
+    // view decides (and says what it knows). This case only: another case on the device that
+    // is stopped by an alarm or refused by the server neither fails nor slows the approval.
+    if (int rc = FetchCaseFirst(c, reports, *cid); rc != 0) return rc;
     const bool approve = a[1] == "approve";
     const int rc = SettleControl(
         c, reports, *cid,
@@ -297,10 +302,8 @@ int RunCommand(const Options& options) {
                        : a[4] == "chair"     ? v1::ROLE_CHAIR  // refused with its reason
                                              : v1::ROLE_UNSPECIFIED;
     if (r == v1::ROLE_UNSPECIFIED) return Usage();
-    // Decided on what this device knows now: fetch first (as approve does).
-    if (auto pulled = c.SyncNow(); !pulled.ok() && !pulled.status().transient()) {
-      return Fail(pulled.status());
-    }
+    // Decided on what this device knows now: fetch this case first (as approve does).
+    if (int rc = FetchCaseFirst(c, reports, *cid); rc != 0) return rc;
     return SettleControl(
         c, reports, *cid, [&] { return c.SetRole(*cid, *account, r); }, Msg::kRoleChanged);
   }
@@ -537,7 +540,10 @@ int RunCommand(const Options& options) {
     return Settle(c, reports, false);
   }
   if (is({"sync"})) {
-    int rc = Settle(c, reports, false);
+    // sync [CASE]: every case, or only this one (the others are neither sent nor fetched); the
+    // words were checked before the store opened.
+    const std::optional<Bytes> only = a.size() == 2 ? ParseId(a[1]) : std::nullopt;
+    int rc = only ? SettleCase(c, reports, *only) : Settle(c, reports, false);
     if (rc == 0) std::cout << Text(Msg::kSynced) << "\n";
     return rc;
   }

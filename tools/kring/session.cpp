@@ -131,10 +131,7 @@ int PrintReports(const Reports& reports) {
   return rc;
 }
 
-}  // namespace
-
-int Settle(client::Client& c, Reports& reports, bool edit, bool quiet) {
-  auto r = c.SyncNow();
+int SettleAfter(const Result<client::SyncStats>& r, Reports& reports, bool edit, bool quiet) {
   const int rc = PrintReports(reports);
   if (!r.ok()) {
     if (r.status().transient() && edit) {
@@ -145,6 +142,22 @@ int Settle(client::Client& c, Reports& reports, bool edit, bool quiet) {
   }
   if (edit && rc == 0 && !quiet) std::cerr << Text(Msg::kEditStored) << "\n";
   return rc;
+}
+
+}  // namespace
+
+int Settle(client::Client& c, Reports& reports, bool edit, bool quiet) {
+  return SettleAfter(c.SyncNow(), reports, edit, quiet);
+}
+
+int SettleCase(client::Client& c, Reports& reports, const Bytes& case_id) {
+  return SettleAfter(c.SyncCase(case_id), reports, /*edit=*/false, /*quiet=*/false);
+}
+
+int FetchCaseFirst(client::Client& c, Reports& reports, const Bytes& case_id) {
+  auto pulled = c.SyncCase(case_id);
+  if (pulled.ok() || pulled.status().transient()) return 0;
+  return SettleAfter(pulled, reports, /*edit=*/false, /*quiet=*/false);
 }
 
 int SettleControl(client::Client& c, Reports& reports, const Bytes& case_id,
@@ -161,7 +174,8 @@ int SettleControl(client::Client& c, Reports& reports, const Bytes& case_id,
     if (!mine && std::find(before->begin(), before->end(), id) == before->end()) mine = id;
   }
   if (!mine) return Fail(Internal("the queued change was not found"));
-  auto synced = c.SyncNow();
+  // This case only, as the command acts on it alone.
+  auto synced = c.SyncCase(case_id);
   // Another change's refusal is shown but does not make this one fail; an alarm always counts.
   const int alarm = PrintReports(reports) == 3 ? 3 : 0;
   auto outcome = c.OutcomeOf(case_id, *mine);

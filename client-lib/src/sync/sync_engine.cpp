@@ -119,6 +119,7 @@ void SyncEngine::Start() {
   stop_ = false;
   wake_ = true;
   worker_ = std::thread([this] { Run(); });
+  worker_id_ = worker_.get_id();
 }
 
 void SyncEngine::Stop() {
@@ -131,14 +132,17 @@ void SyncEngine::Stop() {
   worker_.join();
   std::unique_ptr<Subscription> sub;
   std::vector<std::promise<Result<SyncStats>>> waiters;
+  std::vector<CaseWaiter> case_waiters;
   {
     std::lock_guard<std::mutex> lock(mu_);
     running_ = false;
     sub = std::move(subscription_);
     waiters.swap(waiters_);
+    case_waiters.swap(case_waiters_);
   }
   sub.reset();  // cancels the stream and joins its thread, outside our lock
   for (auto& w : waiters) w.set_value(Status(StatusCode::kCancelled, "client closed"));
+  for (auto& w : case_waiters) w.done.set_value(Status(StatusCode::kCancelled, "client closed"));
   std::vector<ChangeEvent> told;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -157,21 +161,47 @@ void SyncEngine::Wake() {
 }
 
 Result<SyncStats> SyncEngine::SyncNow() {
+  return Request(nullptr, [this] { return SyncAll(); });
+}
+
+Result<SyncStats> SyncEngine::SyncOneCase(const Bytes& case_id) {
+  return Request(&case_id, [&] { return SyncOne(case_id); });
+}
+
+Result<SyncStats> SyncEngine::Request(const Bytes* case_id,
+                                      const std::function<Outcome()>& on_this_thread) {
   std::future<Result<SyncStats>> done;
   {
-    std::unique_lock<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (running_) {
-      waiters_.emplace_back();
-      done = waiters_.back().get_future();
-      wake_ = true;
+      // Change listeners run on the worker: waiting there for the worker would never end (and
+      // Close after it). Without a worker the round runs here, as below, and that is safe.
+      if (std::this_thread::get_id() == worker_id_) {
+        return FailedPrecondition(
+            "SyncNow and SyncCase cannot be called from a change listener while background sync "
+            "runs: the listener runs on the sync worker");
+      }
+      if (case_id != nullptr) {
+        case_waiters_.push_back({*case_id, {}});
+        done = case_waiters_.back().done.get_future();
+      } else {
+        waiters_.emplace_back();
+        done = waiters_.back().get_future();
+        wake_ = true;
+      }
     }
   }
   if (done.valid()) {
     cv_.notify_all();
     return done.get();
   }
-  Outcome out = SyncAll();
+  Outcome out = on_this_thread();
+  Result<SyncStats> result = ResultOf(out);
   if (sink_ && !out.events.empty()) sink_(std::move(out.events));
+  return result;
+}
+
+Result<SyncStats> SyncEngine::ResultOf(const Outcome& out) {
   if (!out.status.ok()) return out.status;
   return out.stats;
 }
@@ -181,18 +211,30 @@ void SyncEngine::Run() {
   auto next_attempt = Clock::now();
   for (;;) {
     std::vector<std::promise<Result<SyncStats>>> waiters;
+    std::vector<CaseWaiter> case_waiters;
     std::vector<ChangeEvent> told;
+    bool full = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_until(lock, next_attempt,
-                     [&] { return stop_ || wake_ || !waiters_.empty() || !told_.empty(); });
+      cv_.wait_until(lock, next_attempt, [&] {
+        return stop_ || wake_ || !waiters_.empty() || !told_.empty() || !case_waiters_.empty();
+      });
       if (stop_) return;
+      // Woken only for SyncOneCase: that case alone, and the full round stays where it was.
+      full = wake_ || !waiters_.empty() || !told_.empty() || Clock::now() >= next_attempt;
       wake_ = false;
       waiters.swap(waiters_);
+      case_waiters.swap(case_waiters_);
       told.swap(told_);
     }
     if (sink_ && !told.empty()) sink_(std::move(told));
     told.clear();
+    for (CaseWaiter& w : case_waiters) {
+      Outcome one = SyncOne(w.case_id);
+      w.done.set_value(ResultOf(one));
+      if (sink_ && !one.events.empty()) sink_(std::move(one.events));
+    }
+    if (!full) continue;
     Outcome out = SyncAll();
     if (out.status.transient() || out.status.code() == StatusCode::kUnauthenticated) {
       next_attempt = Clock::now() + backoff;
@@ -202,13 +244,7 @@ void SyncEngine::Run() {
       next_attempt = Clock::now() + kIdleResync;
     }
     if (out.status.ok()) EnsureSubscribed();
-    for (auto& w : waiters) {
-      if (out.status.ok()) {
-        w.set_value(out.stats);
-      } else {
-        w.set_value(out.status);
-      }
-    }
+    for (auto& w : waiters) w.set_value(ResultOf(out));
     if (sink_ && !out.events.empty()) sink_(std::move(out.events));
   }
 }
@@ -427,24 +463,40 @@ Status SyncEngine::RemovalNotShown(const Bytes& case_id, uint64_t head_seq, Outc
                /*halt=*/false);
 }
 
-SyncEngine::Outcome SyncEngine::SyncAll() {
-  std::lock_guard<std::mutex> sync_lock(sync_mu_);
-  Outcome out;
-  if (!transport_) {
-    out.status = FailedPrecondition("no server configured");
-    return out;
-  }
+Status SyncEngine::PrepareRound() {
+  if (!transport_) return FailedPrecondition("no server configured");
   {
     std::lock_guard<std::mutex> lock(account_mu_);
-    if (!account_) {
-      out.status = FailedPrecondition("this device has no account yet");
-      return out;
-    }
+    if (!account_) return FailedPrecondition("this device has no account yet");
   }
   // Keys boxed to a user key generation made on another device of this account open only once
   // this device holds that generation.
-  if (auto refreshed = RefreshOwnUserKeys(); !refreshed.ok()) {
-    out.status = refreshed.status();
+  return RefreshOwnUserKeys().status();
+}
+
+Status SyncEngine::TakeListed(ByteView case_id) {
+  KRING_RETURN_IF_ERROR(store_->CreateCase(case_id));
+  // Listed again after a removal: this account was added back; read on from the verified head.
+  // (An unsettled removal is read on from anyway, and the log itself shows the re-adding.)
+  auto flags = store_->LoadCaseFlags(case_id);
+  auto rec =
+      flags.ok() && flags.value() && flags.value()->removed && !flags.value()->removal_unsettled
+          ? store_->LoadCase(case_id)
+          : Result<std::optional<CaseRecord>>(std::optional<CaseRecord>());
+  if (rec.ok() && rec.value() && rec.value()->state.removed()) {
+    v1::CaseState state = rec.value()->state;
+    state.set_removed(false);
+    KRING_RETURN_IF_ERROR(
+        store_->ReplaceState(case_id, std::move(state), LocalStore::RemovalMark::kClear));
+  }
+  return {};
+}
+
+SyncEngine::Outcome SyncEngine::SyncAll() {
+  std::lock_guard<std::mutex> sync_lock(sync_mu_);
+  Outcome out;
+  if (Status s = PrepareRound(); !s.ok()) {
+    out.status = s;
     return out;
   }
   auto listed = WithToken([&](const std::string& t) { return transport_->ListCases(t); });
@@ -454,26 +506,9 @@ SyncEngine::Outcome SyncEngine::SyncAll() {
   }
   for (const auto& c : listed->cases()) {
     if (c.case_id().size() != crypto::kIdBytes) continue;
-    if (Status s = store_->CreateCase(View(c.case_id())); !s.ok()) {
+    if (Status s = TakeListed(View(c.case_id())); !s.ok()) {
       out.status = s;
       return out;
-    }
-    // Listed again after a removal: this account was added back; read on from the verified head.
-    // (An unsettled removal is read on from anyway, and the log itself shows the re-adding.)
-    auto flags = store_->LoadCaseFlags(View(c.case_id()));
-    auto rec =
-        flags.ok() && flags.value() && flags.value()->removed && !flags.value()->removal_unsettled
-            ? store_->LoadCase(View(c.case_id()))
-            : Result<std::optional<CaseRecord>>(std::optional<CaseRecord>());
-    if (rec.ok() && rec.value() && rec.value()->state.removed()) {
-      v1::CaseState state = rec.value()->state;
-      state.set_removed(false);
-      if (Status s = store_->ReplaceState(View(c.case_id()), std::move(state),
-                                          LocalStore::RemovalMark::kClear);
-          !s.ok()) {
-        out.status = s;
-        return out;
-      }
     }
   }
   auto ids = store_->CaseIds();
@@ -487,6 +522,47 @@ SyncEngine::Outcome SyncEngine::SyncAll() {
     if (!s.ok() && s.code() != StatusCode::kSecurityAlarm && out.status.ok()) out.status = s;
   }
   return out;
+}
+
+SyncEngine::Outcome SyncEngine::SyncOne(const Bytes& case_id) {
+  std::lock_guard<std::mutex> sync_lock(sync_mu_);
+  Outcome out;
+  out.status = [&]() -> Status {
+    // A halted case is known here: said before any network call, so offline it is the alarm
+    // too, not UNAVAILABLE (which a caller would retry for a case that can never sync).
+    KRING_ASSIGN_OR_RETURN(std::optional<CaseFlags> flags, store_->LoadCaseFlags(case_id));
+    if (flags && flags->halted) return Halted(case_id);
+    KRING_RETURN_IF_ERROR(PrepareRound());
+    // Asked of kringd every time, as SyncAll does, so this case's result is never weaker than a
+    // full sync's: a case this account was added to (or added back to after a removal) since
+    // the last sync is taken here too. One call, whatever the number of cases.
+    KRING_ASSIGN_OR_RETURN(v1::ListCasesResponse listed, WithToken([&](const std::string& t) {
+                             return transport_->ListCases(t);
+                           }));
+    const std::string wanted = ToString(case_id);
+    for (const auto& c : listed.cases()) {
+      if (c.case_id() == wanted) KRING_RETURN_IF_ERROR(TakeListed(case_id));
+    }
+    KRING_ASSIGN_OR_RETURN(flags, store_->LoadCaseFlags(case_id));
+    if (!flags) return NotFound("unknown case");
+    if (flags->halted) return Halted(case_id);
+    return SyncCase(case_id, out);
+  }();
+  return out;
+}
+
+Status SyncEngine::Halted(const Bytes& case_id) {
+  // SyncAll passes over a halted case (and the others sync); asked for this case alone, the
+  // caller learns that it did not sync, and why.
+  KRING_ASSIGN_OR_RETURN(std::vector<kring::client::Alarm> alarms, store_->Alarms());
+  std::string kind = "ALARM";
+  for (const auto& a : alarms) {
+    if (a.case_id == case_id && a.kind != AlarmKind::kRemovalNotShown) {
+      kind = AlarmKindName(a.kind);
+      break;
+    }
+  }
+  return {StatusCode::kSecurityAlarm, kind + ": this case is stopped by a security alarm"};
 }
 
 // Pulls until caught up (each pull makes progress or stops), then pushes and pulls again; the

@@ -37,6 +37,10 @@ class SyncEngine {
   void Stop();
   void Wake();
   Result<SyncStats> SyncNow();
+  // Client::SyncCase: one case only, on the worker when it runs (its events then come from the
+  // worker, as SyncNow's do), else on the calling thread. The worker's own schedule (backoff,
+  // the idle resync) is left as it was: a sync of one case is not a full sync.
+  Result<SyncStats> SyncOneCase(const Bytes& case_id);
 
   // Shared with the Client for case creation.
   Status EnsureServerPinned();
@@ -79,7 +83,25 @@ class SyncEngine {
     std::vector<ChangeEvent> events;
   };
   void Run();
+  // SyncNow and SyncOneCase (`case_id` set): queued for the worker and waited for when it runs
+  // (FAILED_PRECONDITION on the worker itself, i.e. from a change listener), else
+  // `on_this_thread` runs here and its events go to the sink.
+  Result<SyncStats> Request(const Bytes* case_id, const std::function<Outcome()>& on_this_thread);
+  static Result<SyncStats> ResultOf(const Outcome& out);
   Outcome SyncAll();
+  // Why a round cannot start (no server, no account) or the user keys refreshed first.
+  Status PrepareRound();
+  // A case ListCases returned: stored (created when new), and read on from its verified head
+  // when this account was added back after a settled removal.
+  Status TakeListed(ByteView case_id);
+  // SyncOneCase's round: ListCases as SyncAll (a case this device does not hold yet but kringd
+  // lists, or a re-adding, is taken the same way), then SyncCase of that case alone. Unlike
+  // SyncAll, the case's alarm is its result: SECURITY_ALARM when the case is halted (checked
+  // first, offline too) or a halting alarm or REMOVAL_NOT_SHOWN is raised; NOT_FOUND when
+  // neither this device nor kringd knows it.
+  Outcome SyncOne(const Bytes& case_id);
+  // SyncOne's SECURITY_ALARM for a halted case, naming the alarm that stopped it.
+  Status Halted(const Bytes& case_id);
   Status SyncCase(const Bytes& case_id, Outcome& out);
   // Returns true when it applied anything.
   Result<bool> PullOnce(const Bytes& case_id, Outcome& out);
@@ -174,9 +196,15 @@ class SyncEngine {
   bool wake_ = false;
   bool subscription_dead_ = false;
   std::vector<std::promise<Result<SyncStats>>> waiters_;
-  std::vector<ChangeEvent> told_;  // Tell's events, for the worker's next round
+  struct CaseWaiter {
+    Bytes case_id;
+    std::promise<Result<SyncStats>> done;
+  };
+  std::vector<CaseWaiter> case_waiters_;  // SyncOneCase's, served before a full round
+  std::vector<ChangeEvent> told_;         // Tell's events, for the worker's next round
   std::unique_ptr<Subscription> subscription_;
   std::thread worker_;
+  std::thread::id worker_id_;  // worker_'s, under mu_ (join clears worker_'s own outside it)
 };
 
 // An envelope sealed (content under epoch_key) and signed by this device.
