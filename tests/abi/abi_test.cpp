@@ -2297,7 +2297,7 @@ TEST_CASE("abi: changing a member's role against a real kringd", "[abi]") {
 }
 
 TEST_CASE("abi: kring_client_sync_case syncs one case and leaves the other", "[abi]") {
-  kring::abi_test::KringdProcess server;
+  kring::test::TestServer server;
   Device chair(server.address().c_str(), false);
   Device member(server.address().c_str(), false);
   chair.CreateAccount();
