@@ -18,6 +18,7 @@
 #include "kring/common/sqlite.h"
 #include "kring/v1/case.pb.h"
 
+#include "store/local_store.h"
 #include "support/client_fixture.h"
 #include "support/device_keys.h"
 
@@ -1160,10 +1161,25 @@ TEST_CASE(
     REQUIRE(told.Removed() == 1);
     REQUIRE(told.Rejected().empty());
   }
-  // Written in the removed case afterwards: a libkring from before left such edits queued.
-  REQUIRE(k.ex->SetField(k.case_id, k.plan, "later", Text("na het bericht")).ok());
-  REQUIRE(k.ex->PendingIntents(k.case_id) == 1);
+  // Written in the removed case afterwards: a libkring from before took such edits and left
+  // them queued (this one refuses them, so the test queues it in the store as that one did).
+  CHECK(k.ex->SetField(k.case_id, k.plan, "later", Text("na het bericht")).reason() ==
+        refusal::kNotAMember);
   k.ex.Close();
+  {
+    auto store = client::LocalStore::Open(k.ex.db_path(), k.ex.storage_key());
+    REQUIRE(store.ok());
+    v1::ContentOp op;
+    op.set_version(1);
+    v1::SetField* set = op.add_mutations()->mutable_set_field();
+    set->set_entity_id(ToString(k.plan));
+    set->set_field("later");
+    set->mutable_value()->set_text("na het bericht");
+    auto client_op_id = (*store)->NewClientOpId(k.case_id);
+    REQUIRE(client_op_id.ok());
+    REQUIRE((*store)->AddContentIntent(k.case_id, *client_op_id, op).ok());
+    REQUIRE((*store)->PendingIntentCount(k.case_id).value() == 1);
+  }
   {
     auto db = sql::Database::Open(k.ex.db_path());
     REQUIRE(db.ok());
