@@ -448,9 +448,10 @@ int RunCommand(const Options& options) {
     // whether it still takes part: scripts read the ids with --json.
     for (const Bytes& id : c.Cases()) {
       std::cout << Hex(id);
-      auto referral = domain::Organising(c, id).GetReferral();
+      const domain::Organising organising(c, id);
+      auto referral = organising.GetReferral();
       if (referral.ok()) {
-        auto resident = domain::Organising(c, id).GetPerson(referral->resident_person_id);
+        auto resident = organising.GetPerson(referral->resident_person_id);
         if (resident.ok()) std::cout << "  " << resident->name;
       }
       if (auto view = c.View(id); view.ok()) {

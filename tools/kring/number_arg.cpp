@@ -5,14 +5,6 @@ namespace {
 
 constexpr size_t kMaxDigits = 12;  // far above any range asked for; no overflow in int64_t
 
-bool AllDigits(std::string_view s) {
-  if (s.empty() || s.size() > kMaxDigits) return false;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
 int64_t DigitsValue(std::string_view s) {
   int64_t n = 0;
   for (char c : s) n = n * 10 + (c - '0');
@@ -21,8 +13,16 @@ int64_t DigitsValue(std::string_view s) {
 
 }  // namespace
 
+bool AllDigits(std::string_view text, size_t max_digits) {
+  if (text.empty() || text.size() > max_digits) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
 std::optional<int64_t> ParseWholeNumber(std::string_view text, int64_t min, int64_t max) {
-  if (!AllDigits(text)) return std::nullopt;
+  if (!AllDigits(text, kMaxDigits)) return std::nullopt;
   const int64_t n = DigitsValue(text);
   if (n < min || n > max) return std::nullopt;
   return n;
@@ -34,7 +34,7 @@ std::optional<int64_t> ParseEuroCents(std::string_view text, int64_t max_euros) 
   std::string_view fraction;
   if (mark != std::string_view::npos) {
     fraction = text.substr(mark + 1);
-    if (fraction.empty() || fraction.size() > 2 || !AllDigits(fraction)) return std::nullopt;
+    if (fraction.empty() || fraction.size() > 2 || !AllDigits(fraction, 2)) return std::nullopt;
   }
   const std::optional<int64_t> euros = ParseWholeNumber(whole, 0, max_euros);
   if (!euros) return std::nullopt;

@@ -11,6 +11,9 @@
 
 namespace kring::cli {
 
+// `text` is 1 to `max_digits` ASCII digits and nothing else.
+bool AllDigits(std::string_view text, size_t max_digits);
+
 // A whole number of at most 12 digits within [min, max].
 std::optional<int64_t> ParseWholeNumber(std::string_view text, int64_t min, int64_t max);
 

@@ -5,6 +5,8 @@
 
 #include "kring/domain/amsterdam_time.h"
 
+#include "number_arg.h"
+
 namespace kring::cli {
 
 int64_t NowMs() {
@@ -43,13 +45,6 @@ int Number(const std::string& text, size_t at, size_t n) {
   return v;
 }
 
-bool AllDigits(const std::string& text) {
-  for (char ch : text) {
-    if (!IsDigit(ch)) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 Result<int64_t> ParseTime(const std::string& text, int64_t now_ms) {
@@ -73,16 +68,13 @@ Result<int64_t> ParseTime(const std::string& text, int64_t now_ms) {
     char unit = text.back();
     if ((sign != '+' && sign != '-') || text.size() < 6) return bad;
     std::string digits = text.substr(4, text.size() - 5);
-    if (!AllDigits(digits) || digits.size() > 6) return bad;
+    if (!AllDigits(digits, 6)) return bad;
     int64_t n = std::atoll(digits.c_str());
     int64_t unit_ms = unit == 'd' ? 86'400'000 : unit == 'h' ? 3'600'000 : unit == 'm' ? 60'000 : 0;
     if (unit_ms == 0) return bad;
     return now_ms + (sign == '+' ? 1 : -1) * n * unit_ms;
   }
-  if (AllDigits(text)) {
-    if (text.size() > 15) return bad;
-    return std::atoll(text.c_str());
-  }
+  if (AllDigits(text, 15)) return std::atoll(text.c_str());
   // "2026-12-05" (00:00 in Amsterdam) or "2026-12-05T19:30": every digit there, nothing else.
   const bool wall_clock = HasForm(text, "dddd-dd-ddTdd:dd");
   if (!wall_clock && !HasForm(text, "dddd-dd-dd")) return bad;
