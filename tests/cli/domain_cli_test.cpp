@@ -150,6 +150,11 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   const Value contact = k.Json("fatima", "circle contact 'Tante Ria'");
   CHECK(At(contact, "phone").string_value() == "06-1234");
   CHECK(At(contact, "email").string_value() == "ria@example.org");
+  // The text shows what was filled in, no empty "adres:" line.
+  const std::string shown = k.As("fatima", "circle contact 'Tante Ria'").out;
+  CHECK(shown.find("06-1234") != std::string::npos);
+  CHECK(shown.find("ria@example.org") != std::string::npos);
+  CHECK(shown.find("adres") == std::string::npos);
   // Details change later: a person's relation, the resident's question.
   k.Ok("fatima", "circle edit 'Tante Ria' --relation 'tante van moederskant'");
   k.Ok("fatima", "referral question --ik-kan 'Ik kan goed koken.'");

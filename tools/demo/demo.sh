@@ -73,7 +73,7 @@ for who in fatima ria kees karim joke mo; do k "$who" sync >/dev/null; done
 echo "  casus ${CASE:0:8}..."
 
 say "Stap 0: Joke van het wijkteam meldt het netwerkberaad aan, met toestemming van Sanne."
-cat >"$WORK/verwijzing.json" <<'JSON'
+cat >"$WORK/aanmelding.json" <<'JSON'
 {
   "referrer_kind": "professional",
   "resident": {"name": "Sanne de Vries", "has_app": true},
@@ -93,7 +93,7 @@ cat >"$WORK/verwijzing.json" <<'JSON'
   ]
 }
 JSON
-k joke referral submit --file "$WORK/verwijzing.json"
+k joke referral submit --file "$WORK/aanmelding.json"
 
 say "Stap 1 en 2: Fatima wordt gespreksleider en laat iedereen toe in de kring."
 k fatima sync >/dev/null
@@ -124,7 +124,7 @@ done
 k fatima pretalk log "Tante Ria" --how phone --safety "Spanning met de ex-partner." >/dev/null
 k fatima pretalk list
 
-say "Stap 3: Fatima maakt een peiling voor de datum. Sanne en Joke moeten er zijn."
+say "Stap 3: Fatima maakt een prikker voor de datum. Sanne en Joke moeten er zijn."
 k fatima poll create --slot now+7d@19:30 --slot now+8d@19:30 --required "Sanne de Vries" --required "Joke Bakker" \
   --deadline now+3d >/dev/null
 for who in sanne ria kees karim joke mo; do k "$who" sync >/dev/null; done
@@ -182,7 +182,7 @@ k fatima sync >/dev/null
 k fatima meeting phase plan-presentation
 k fatima meeting phase acceptance >/dev/null
 
-say "Stap 4: Sanne neemt het plan aan; Joke (verantwoordelijk professional) ook, vanwege de ondergrens."
+say "Stap 4: Sanne neemt het plan aan; Joke (verantwoordelijk professional) ook, vanwege de voorwaarden."
 k sanne sync >/dev/null
 k sanne plan accept
 k joke sync >/dev/null
@@ -202,7 +202,7 @@ k fatima mentor designate --young "Tim de Vries" --mentor "Coach Mo" --consent \
   --consent-by "Sanne de Vries" >/dev/null
 k fatima mentor show
 
-say "Stap 5 en 6: na 4 weken belt Fatima; na 6 weken de zeswekencheck."
+say "Stap 5 en 6: na 4 weken belt Fatima; na 6 weken de zes-wekencheck."
 k ria agreement status "$AG_RIA" done >/dev/null
 k karim agreement status "$AG_KARIM" partly >/dev/null
 for who in ria karim fatima; do k "$who" sync >/dev/null; done
@@ -213,7 +213,7 @@ k fatima micro wellbeing review 7 --at now+43d >/dev/null
 k fatima micro cost intake --service Schuldhulp --euros 450 >/dev/null
 k fatima micro cost review --service Schuldhulp --euros 200 >/dev/null
 k fatima sync >/dev/null
-echo "De zeswekencheck:"
+echo "De zes-wekencheck:"
 k fatima check show
 k fatima micro show
 

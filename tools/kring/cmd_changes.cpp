@@ -28,7 +28,7 @@ std::string TypeName(const Ctx& ctx, const std::string& type) {
       {"plan_settings", "instellingen van het plan", "plan settings"},
       {"plan_agreement", "afspraak", "agreement"},
       {"followup_checkin", "check na 4 weken", "4-week check-in"},
-      {"six_week_check", "zeswekencheck", "six-week check"},
+      {"six_week_check", "zes-wekencheck", "six-week check"},
       {"agreement_assessment", "beoordeling van een afspraak", "agreement assessment"},
       {"mentor_designation", "mentor", "mentor"},
       {"mentor_checkin", "contact met de mentor", "mentor check-in"},

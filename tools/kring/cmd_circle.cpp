@@ -174,8 +174,16 @@ int ContactCmd(Ctx& ctx) {
               << "\n";
     return 0;
   }
-  std::cout << ctx.T("telefoon: ", "phone: ") << d.phone << "\ne-mail: " << d.email
-            << ctx.T("\nadres: ", "\naddress: ") << d.address << "\n";
+  // Only what was filled in: an empty "adres:" line reads as an address that was lost.
+  if (d.phone.empty() && d.email.empty() && d.address.empty()) {
+    std::cout << ctx.T("Er zijn nog geen contactgegevens ingevuld.",
+                       "No contact details filled in yet.")
+              << "\n";
+    return 0;
+  }
+  if (!d.phone.empty()) std::cout << ctx.T("telefoon: ", "phone: ") << d.phone << "\n";
+  if (!d.email.empty()) std::cout << "e-mail: " << d.email << "\n";
+  if (!d.address.empty()) std::cout << ctx.T("adres: ", "address: ") << d.address << "\n";
   return 0;
 }
 

@@ -96,7 +96,7 @@ int SixWeek(Ctx& ctx) {
   auto id = FollowUp(ctx.client, ctx.case_id).RecordSixWeekCheck(in);
   if (!id.ok()) return Fail(id.status());
   std::cout << "check " << Hex(*id) << "\n";
-  return ctx.Done("Zeswekencheck vastgelegd.", "Six-week check recorded.");
+  return ctx.Done("Zes-wekencheck vastgelegd.", "Six-week check recorded.");
 }
 
 const char* StatusWord(const Ctx& ctx, domain::AgreementStatus s) {
@@ -151,10 +151,11 @@ int CheckShow(Ctx& ctx) {
     return 0;
   }
   if (!latest->has_value()) {
-    std::cout << ctx.T("Nog geen zeswekencheck.", "No six-week check yet.") << "\n";
+    std::cout << ctx.T("Nog geen zes-wekencheck.", "No six-week check yet.") << "\n";
   } else {
     const auto& c = **latest;
-    std::cout << ctx.T("Zeswekencheck op ", "Six-week check on ") << ShowTime(ctx, c.at_ms) << "\n";
+    std::cout << ctx.T("Zes-wekencheck op ", "Six-week check on ") << ShowTime(ctx, c.at_ms)
+              << "\n";
     auto agreements = domain::Plan(ctx.client, ctx.case_id).Agreements();
     for (const auto& a : c.assessments) {
       std::string action = "?";
@@ -183,7 +184,7 @@ int CheckShow(Ctx& ctx) {
     std::cout << (u.kind == domain::UpcomingCheck::Kind::kCheckIn
                       ? ctx.T("Check na 4 weken: ", "4-week check-in: ")
                   : u.kind == domain::UpcomingCheck::Kind::kSixWeekCheck
-                      ? ctx.T("Zeswekencheck: ", "Six-week check: ")
+                      ? ctx.T("Zes-wekencheck: ", "Six-week check: ")
                       : ctx.T("Evaluatie mentor: ", "Mentor evaluation: "))
               << ShowTime(ctx, u.due_ms) << (u.overdue ? ctx.T(" (te laat)", " (overdue)") : "")
               << "\n";
@@ -359,7 +360,7 @@ const std::vector<Verb>& FollowUpVerbs() {
        "six-week",
        "[--at TIJD] [--assess AFSPRAAK=done|partly|not-done|blocked ...]\n"
        "      [--outcome continue|adjust|vervolgberaad] [--note T]",
-       "Leg de zeswekencheck vast (zonder --assess blijft een afspraak zoals hij staat)",
+       "Leg de zes-wekencheck vast (zonder --assess blijft een afspraak zoals hij staat)",
        "Record the six-week check (without --assess an agreement stays as it is)",
        {"at", "assess", "outcome", "note"},
        {},

@@ -55,7 +55,7 @@ Result<Bytes> SlotId(Ctx& ctx, const Bytes& poll_id, const std::string& ref) {
       ParseWholeNumber(ref, 1, static_cast<int64_t>(poll.slots.size()));
   if (!n) {
     return InvalidArgument(
-        ctx.T("Dit moment staat niet in de peiling.", "This slot is not in the poll."));
+        ctx.T("Dit moment staat niet in de prikker.", "This slot is not in the poll."));
   }
   return poll.slots[static_cast<size_t>(*n - 1)].slot_id;
 }
@@ -101,7 +101,7 @@ int PollCreate(Ctx& ctx) {
   auto id = Organising(ctx.client, ctx.case_id).CreatePoll(in);
   if (!id.ok()) return Fail(id.status());
   std::cout << "poll " << Hex(*id) << "\n";
-  return ctx.Done("Peiling gemaakt. Iedereen kan nu zeggen wanneer hij kan.",
+  return ctx.Done("Prikker gemaakt. Iedereen kan nu zeggen wanneer hij kan.",
                   "Poll created. Everyone can now say when they can come.");
 }
 
@@ -376,7 +376,7 @@ const std::vector<Verb>& MeetingVerbs() {
       {"poll",
        "create",
        "--slot TIJD ... [--minutes 120] [--required PERSOON ...] [--deadline TIJD]",
-       "Maak een peiling voor de datum (TIJD: 2026-12-05T19:30, now+3d)",
+       "Maak een prikker voor de datum (TIJD: 2026-12-05T19:30, now+3d)",
        "Create a date poll (TIME: 2026-12-05T19:30, now+3d)",
        {"slot", "minutes", "required", "deadline"},
        {},
@@ -384,7 +384,7 @@ const std::vector<Verb>& MeetingVerbs() {
       {"poll",
        "show",
        "[--poll ID]",
-       "Toon de momenten van de peiling",
+       "Toon de momenten van de prikker",
        "Show the poll's slots",
        {"poll"},
        {},
@@ -472,7 +472,7 @@ const std::vector<Verb>& MeetingVerbs() {
        "--start TIJD [--minutes 120] --coarse T [--exact T] [--kind K] [--hidden-from PERSOON "
        "...]\n"
        "      [--no-pretalk-reason T]",
-       "Zet een spoedberaad vast, vandaag nog, zonder peiling",
+       "Zet een spoedberaad vast, vandaag nog, zonder prikker",
        "Fix an urgent meeting, today, without a poll",
        {"start", "minutes", "coarse", "exact", "kind", "hidden-from", "no-pretalk-reason"},
        {},

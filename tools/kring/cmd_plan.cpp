@@ -200,7 +200,7 @@ int Show(Ctx& ctx) {
             << ctx.T("  Contactpersoon: ", "  Contact person: ") << ctx.NameOf(c.contact_person)
             << "\n";
   if (!c.bottom_lines.empty())
-    std::cout << ctx.T("  Ondergrens: ", "  Bottom line: ") << c.bottom_lines << "\n";
+    std::cout << ctx.T("  Voorwaarden: ", "  Bottom lines: ") << c.bottom_lines << "\n";
   std::cout << "  "
             << (acc->accepted ? ctx.T("Aangenomen op ", "Accepted on ")
                               : ctx.T("Nog niet aangenomen", "Not yet accepted"))
@@ -208,7 +208,7 @@ int Show(Ctx& ctx) {
   if (acc->accepted) {
     std::cout << ctx.T("  Check na 4 weken: ", "  4-week check-in: ")
               << ShowTime(ctx, acc->checkin_at_ms) << "\n"
-              << ctx.T("  Zeswekencheck: ", "  Six-week check: ")
+              << ctx.T("  Zes-wekencheck: ", "  Six-week check: ")
               << ShowTime(ctx, acc->review_at_ms) << "\n";
   }
   return 0;
@@ -437,7 +437,7 @@ const std::vector<Verb>& PlanVerbs() {
       {"plan",
        "accept",
        "[VERSIE]",
-       "Voorzitter: neem deze versie van het plan aan",
+       "Hoofdpersoon: neem deze versie van het plan aan",
        "Chair: accept this version of the plan",
        {},
        {},
@@ -463,7 +463,7 @@ const std::vector<Verb>& PlanVerbs() {
       {"plan",
        "grant",
        "on|off",
-       "Voorzitter: professionals zien het hele plan (of niet)",
+       "Hoofdpersoon: professionals zien het hele plan (of niet)",
        "Chair: professionals see the whole plan (or not)",
        {},
        {},

@@ -102,8 +102,10 @@ int Submit(Ctx& ctx) {
   if (ctx.Has("file")) {
     auto parsed = FromFile(ctx.Get("file"));
     if (!parsed.ok()) {
-      return BadInput(ctx, "Dit bestand kan ik niet lezen als verwijzing (JSON, hoogstens 256 kB).",
-                      "Cannot read this file as a referral (JSON, at most 256 kB).");
+      return BadInput(
+          ctx,
+          "Dit bestand kan ik niet lezen als aanmelding (een JSON-bestand van hoogstens 256 kB).",
+          "Cannot read this file as a referral (JSON, at most 256 kB).");
     }
     r = std::move(*parsed);
   } else {
@@ -122,7 +124,7 @@ int Submit(Ctx& ctx) {
   auto id = domain::Organising(ctx.client, ctx.case_id).SubmitReferral(r);
   if (!id.ok()) return Fail(id.status());
   std::cout << "referral " << Hex(*id) << "\n";
-  return ctx.Done("Verwijzing opgeslagen. De genoemde mensen zijn voorgesteld voor de kring.",
+  return ctx.Done("Aanmelding opgeslagen. De genoemde mensen zijn voorgesteld voor de kring.",
                   "Referral saved. The people named are proposed for the circle.");
 }
 
@@ -157,7 +159,7 @@ int Show(Ctx& ctx) {
             << ctx.T("Ik kan: ", "I can: ") << r->question.ik_kan << "\n"
             << ctx.T("Ik heb nodig: ", "I need: ") << r->question.ik_heb_nodig << "\n";
   for (const auto& l : r->bottom_lines)
-    std::cout << ctx.T("Ondergrens: ", "Bottom line: ") << l << "\n";
+    std::cout << ctx.T("Voorwaarde: ", "Bottom line: ") << l << "\n";
   if (r->spoed) std::cout << ctx.T("Spoed\n", "Urgent\n");
   return 0;
 }
@@ -194,7 +196,7 @@ const std::vector<Verb>& ReferralVerbs() {
   static const std::vector<Verb> verbs = {
       {"referral",
        "submit",
-       "--file VERWIJZING.json | --resident NAAM --reason T --consent\n"
+       "--file AANMELDING.json | --resident NAAM --reason T --consent\n"
        "      [--invitee 'Naam|soort|relatie|telefoon|e-mail|app' ...] [--bottom-line T ...]\n"
        "      [--question T ...] [--ik-wil T --ik-kan T --ik-heb-nodig T] [--spoed]\n"
        "      [--referrer professional|resident] [--resident-has-app]",
@@ -204,7 +206,7 @@ const std::vector<Verb>& ReferralVerbs() {
         "ik-heb-nodig", "referrer"},
        {"consent", "spoed", "resident-has-app"},
        Submit},
-      {"referral", "show", "", "Toon de verwijzing", "Show the referral", {}, {}, Show},
+      {"referral", "show", "", "Toon de aanmelding", "Show the referral", {}, {}, Show},
       {"referral",
        "question",
        "[--ik-wil T] [--ik-kan T] [--ik-heb-nodig T]",

@@ -55,7 +55,7 @@ std::string Syntax(const char* syntax) {
       {"TIJD", "TIME"},
       {"DATUM", "DATE"},
       {"BESTAND", "FILE"},
-      {"VERWIJZING", "REFERRAL"},
+      {"AANMELDING", "REFERRAL"},
       {"NAAM", "NAME"},
       {"MOMENT", "SLOT"},
       {"CONCEPT", "DRAFT"},

@@ -170,7 +170,7 @@ Entry Lookup(Msg m) {
     case Msg::kMissingArgument:
       return {"Er ontbreekt iets in de opdracht.", "Something is missing in the command."};
     case Msg::kBadId:
-      return {"Dit is geen geldige id (32 hexadecimale tekens).",
+      return {"Dit is geen geldige id. Een id heeft 32 tekens (0-9 en a-f).",
               "This is not a valid id (32 hexadecimal characters)."};
     case Msg::kEditStored:
       return {"Opgeslagen en verstuurd.", "Saved and sent."};
@@ -272,8 +272,11 @@ Entry Lookup(Msg m) {
       return {"Een woord in de opdracht is geen geldige tekst (UTF-8). Er is niets veranderd.",
               "A word in the command is not valid text (UTF-8). Nothing has changed."};
     case Msg::kTooLong:
-      return {"Een woord in de opdracht is te lang (hoogstens 16 KiB). Er is niets veranderd.",
-              "A word in the command is too long (at most 16 KiB). Nothing has changed."};
+      return {
+          "Een woord in de opdracht is te lang (hoogstens ongeveer 16.000 tekens). Er is niets "
+          "veranderd.",
+          "A word in the command is too long (at most about 16,000 characters). Nothing has "
+          "changed."};
     case Msg::kUnknownLanguage:
       return {"Deze taal is er niet. Kies nl (Nederlands) of en (English).",
               "This language is not available. Choose nl (Nederlands) or en (English)."};
