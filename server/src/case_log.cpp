@@ -746,6 +746,44 @@ Status ApplyNew(PushState& state, const Author& author, ByteView case_id, size_t
   return state.FlushAndForget();
 }
 
+// Deletes the case but for its tombstone (the trigger, a serialized LogEntry at `trigger_seq`),
+// which keeps, for a device that was away, every seq before the trigger (a control op whole, a
+// content op as its envelope hash: no ciphertext) and the accounts that were members, the only
+// ones it is served to (docs/protocol.md section 9). One transaction with the deletion.
+Status EraseWithHistory(storage::StoreTxn& txn, ByteView case_id, int64_t now_ms,
+                        const std::string& trigger, uint64_t trigger_seq) {
+  uint64_t after = 0;
+  std::vector<storage::ErasedEntryRecord> kept;
+  while (after + 1 < trigger_seq) {
+    KRING_ASSIGN_OR_RETURN(std::vector<storage::StoredOp> ops,
+                           txn.ReadOps(case_id, after, 1000, 4 * 1024 * 1024));
+    if (ops.empty()) break;
+    kept.clear();
+    for (storage::StoredOp& op : ops) {
+      if (op.seq >= trigger_seq) break;
+      v1::Envelope env;
+      v1::OpHeader h;
+      if (!env.ParseFromString(op.envelope) || !h.ParseFromString(env.header())) {
+        return DataLoss("stored envelope unreadable");
+      }
+      storage::ErasedEntryRecord e;
+      e.seq = op.seq;
+      e.chain_hash = std::move(op.chain_hash);
+      if (protocol::IsControl(h.kind())) {
+        e.control_envelope = std::move(op.envelope);
+      } else {
+        e.envelope_hash = protocol::EnvelopeHash(env);
+      }
+      kept.push_back(std::move(e));
+    }
+    after = ops.back().seq;
+    KRING_RETURN_IF_ERROR(txn.KeepErasedHistory(case_id, kept));
+  }
+  KRING_ASSIGN_OR_RETURN(std::vector<Bytes> members, txn.ListMembers(case_id));
+  KRING_RETURN_IF_ERROR(txn.KeepErasedReaders(case_id, members));
+  return txn.EraseCase(case_id, now_ms, trigger);
+}
+
 }  // namespace
 
 Result<size_t> SweepRetention(storage::StoreTxn& txn, int64_t now_ms, uint32_t limit) {
@@ -762,7 +800,8 @@ Result<size_t> SweepRetention(storage::StoreTxn& txn, int64_t now_ms, uint32_t l
       return DataLoss("stored envelope unreadable");
     }
     trigger.set_chain_hash(ToString(ops[0].chain_hash));
-    KRING_RETURN_IF_ERROR(txn.EraseCase(case_id, now_ms, trigger.SerializeAsString()));
+    KRING_RETURN_IF_ERROR(
+        EraseWithHistory(txn, case_id, now_ms, trigger.SerializeAsString(), trigger.seq()));
   }
   return due.size();
 }
@@ -963,7 +1002,9 @@ Status ApplyBatch(storage::StoreTxn& txn, const Author& author, ByteView case_id
   if (highest != nullptr) out.receipt = {highest->seq, highest->chain_hash, highest->time_ms};
   if (!out.erase_trigger.empty()) {
     // Erasure on request: nothing of the case stays but the tombstone with the signed request.
-    KRING_RETURN_IF_ERROR(txn.EraseCase(case_id, now_ms, out.erase_trigger));
+    v1::LogEntry trigger;
+    if (!trigger.ParseFromString(out.erase_trigger)) return Internal("erasure trigger unreadable");
+    KRING_RETURN_IF_ERROR(EraseWithHistory(txn, case_id, now_ms, out.erase_trigger, trigger.seq()));
   }
   state.WriteBack();
   return {};
