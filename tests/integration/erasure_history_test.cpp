@@ -2,6 +2,8 @@
 // content) for a device that was away: it checks the erasure against the state that log leads to,
 // not against the state it last synced (docs/protocol.md section 9, docs/threat-model.md).
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -31,7 +33,8 @@ int64_t Count(const TestServer& server, const std::string& sql, const Bytes& cas
 // Anna (a coordinator; the case has no chair), Bas and Carla (members) share a case, and every
 // device has synced it. Then Bas's device stays away while the others go on.
 struct AwayCase {
-  TestServer server;
+  // The retention sweep runs every second (a close's deletion comes quickly).
+  TestServer server{{"--retention-sweep-seconds", "1"}};
   std::shared_ptr<client::Transport> net = ServerTransport(server);
   std::shared_ptr<TamperTransport> bas_wire = std::make_shared<TamperTransport>(net);
   Device anna{net}, bas{bas_wire}, carla{net};
@@ -111,6 +114,26 @@ TEST_CASE("a device that was away accepts an erasure by a coordinator added mean
   REQUIRE(dora->SyncNow().ok());
   REQUIRE(dora->EraseCase(c.case_id).ok());
   REQUIRE(dora->SyncNow().ok());
+  REQUIRE(c.bas->SyncNow().ok());
+  CHECK(c.BasDeleted());
+  CHECK(c.bas->Alarms().empty());
+}
+
+TEST_CASE("a device that was away accepts a deletion after a close by someone made coordinator",
+          "[erasure]") {
+  AwayCase c;
+  REQUIRE(c.anna->SetRole(c.case_id, c.carla.account_id(), v1::ROLE_COORDINATOR).ok());
+  REQUIRE(c.anna->SyncNow().ok());
+  c.Write("voor het sluiten");
+  REQUIRE(c.carla->SyncNow().ok());
+  REQUIRE(c.carla->CloseCase(c.case_id, 0).ok());
+  REQUIRE(c.carla->SyncNow().ok());
+  // The sweep runs every second: wait for kringd to delete the case.
+  const std::string tombstones = "SELECT COUNT(*) FROM erased_cases WHERE case_id = ?";
+  for (int i = 0; i < 100 && Count(c.server, tombstones, c.case_id) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(Count(c.server, tombstones, c.case_id) == 1);
   REQUIRE(c.bas->SyncNow().ok());
   CHECK(c.BasDeleted());
   CHECK(c.bas->Alarms().empty());
