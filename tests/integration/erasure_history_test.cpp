@@ -33,15 +33,21 @@ int64_t Count(const TestServer& server, const std::string& sql, const Bytes& cas
 // Anna (a coordinator; the case has no chair), Bas and Carla (members) share a case, and every
 // device has synced it. Then Bas's device stays away while the others go on.
 struct AwayCase {
-  // The retention sweep runs every second (a close's deletion comes quickly).
-  TestServer server{{"--retention-sweep-seconds", "1"}};
+  // By default the retention sweep runs every second (a close's deletion comes quickly).
+  explicit AwayCase(std::vector<std::string> server_args = {"--retention-sweep-seconds", "1"},
+                    TestServer::Log log = TestServer::Log::kInherit)
+      : server(std::move(server_args), log) {
+    Init();
+  }
+
+  TestServer server;
   std::shared_ptr<client::Transport> net = ServerTransport(server);
   std::shared_ptr<TamperTransport> bas_wire = std::make_shared<TamperTransport>(net);
   Device anna{net}, bas{bas_wire}, carla{net};
   Bytes case_id;
   std::vector<client::ChangeEvent::Kind> bas_events;
 
-  AwayCase() {
+  void Init() {
     auto cid = anna->CreateCase({{anna.account_id(), v1::ROLE_COORDINATOR},
                                  {bas.account_id(), v1::ROLE_MEMBER},
                                  {carla.account_id(), v1::ROLE_MEMBER}});
@@ -377,4 +383,72 @@ TEST_CASE("kringd keeps an erased case's history without content, for its member
   REQUIRE(stranger->SyncNow().ok());
   REQUIRE_FALSE(stranger_wire->last_token().empty());
   CHECK(pull_as(stranger_wire->last_token()).history_size() == 0);
+}
+
+namespace {
+
+// With kringd stopped, makes the case's stored op at `seq` unreadable (0xff starts a varint that
+// never ends), then starts kringd again.
+void CorruptStoredOp(TestServer& server, const Bytes& case_id, int64_t seq) {
+  REQUIRE(server.Stop() == 0);
+  {
+    auto db = sql::Database::Open(server.data_dir() + "/data/kringd.sqlite3");
+    REQUIRE(db.ok());
+    sql::Statement st(*db,
+                      "UPDATE ops SET envelope = X'ff' WHERE seq = ? AND case_key = "
+                      "(SELECT case_key FROM cases WHERE case_id = ?)");
+    st.Bind(1, seq).Bind(2, case_id);
+    REQUIRE(st.Run().ok());
+    REQUIRE(db->Changes() == 1);
+  }
+  server.Restart();
+}
+
+}  // namespace
+
+TEST_CASE("one unreadable stored op blocks neither an erasure nor a retention sweep's other cases",
+          "[erasure]") {
+  const std::string tombstones = "SELECT COUNT(*) FROM erased_cases WHERE case_id = ?";
+  const std::string history = "SELECT COUNT(*) FROM erased_history WHERE case_id = ?";
+  const std::string readers = "SELECT COUNT(*) FROM erased_readers WHERE case_id = ?";
+  SECTION("an erasure on request") {
+    AwayCase c(std::vector<std::string>{}, TestServer::Log::kCapture);
+    c.Write("nog iets");
+    CorruptStoredOp(c.server, c.case_id, 3);
+    REQUIRE(c.anna->EraseCase(c.case_id).ok());
+    REQUIRE(c.anna->SyncNow().ok());
+    CHECK(Count(c.server, tombstones, c.case_id) == 1);
+    // No history (a device that was away checks against the state it last synced): Bas knows
+    // Anna as a coordinator and deletes his copy.
+    CHECK(Count(c.server, history, c.case_id) == 0);
+    CHECK(Count(c.server, readers, c.case_id) == 0);
+    CHECK(c.server.log().find("\"erased_without_history\"") != std::string::npos);
+    REQUIRE(c.bas->SyncNow().ok());
+    CHECK(c.BasDeleted());
+    CHECK(c.bas->Alarms().empty());
+  }
+  SECTION("a retention sweep") {
+    // The sweep runs at start only (then hourly): both closes are due at the next start.
+    AwayCase c(std::vector<std::string>{});
+    auto other = c.anna->CreateCase(
+        {{c.anna.account_id(), v1::ROLE_COORDINATOR}, {c.bas.account_id(), v1::ROLE_MEMBER}});
+    REQUIRE(other.ok());
+    REQUIRE(c.anna->SyncNow().ok());
+    REQUIRE(c.bas->SyncNow().ok());
+    REQUIRE(c.anna->CloseCase(c.case_id, 0).ok());
+    REQUIRE(c.anna->CloseCase(*other, 0).ok());
+    REQUIRE(c.anna->SyncNow().ok());
+    CorruptStoredOp(c.server, c.case_id, 3);
+    for (int i = 0; i < 100 && Count(c.server, tombstones, *other) == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(Count(c.server, tombstones, *other) == 1);
+    CHECK(Count(c.server, history, *other) > 0);
+    CHECK(Count(c.server, tombstones, c.case_id) == 1);
+    CHECK(Count(c.server, history, c.case_id) == 0);
+    REQUIRE(c.bas->SyncNow().ok());
+    CHECK_FALSE(Has(c.bas->Cases(), *other));
+    CHECK(c.BasDeleted());
+    CHECK(c.bas->Alarms().empty());
+  }
 }

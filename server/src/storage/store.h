@@ -192,6 +192,9 @@ class StoreTxn {
                                    std::span<const ErasedEntryRecord> entries) = 0;
   virtual Status KeepErasedReaders(ByteView case_id, const std::vector<Bytes>& accounts) = 0;
   virtual Result<bool> IsErasedReader(ByteView case_id, ByteView account_id) = 0;
+  // Deletes what KeepErasedHistory and KeepErasedReaders kept for the case (the tombstone stays):
+  // a device that was away then checks the erasure against the state it last synced.
+  virtual Status DropErasedHistory(ByteView case_id) = 0;
   // Entries with seq > after_seq in order, at most `limit` and about `max_bytes` (at least one
   // when there is one).
   virtual Result<std::vector<ErasedEntryRecord>> ReadErasedHistory(ByteView case_id,
