@@ -452,3 +452,37 @@ TEST_CASE("one unreadable stored op blocks neither an erasure nor a retention sw
     CHECK(c.bas->Alarms().empty());
   }
 }
+
+TEST_CASE("a device more than the history cap behind checks an erasure against its last state",
+          "[erasure]") {
+  AwayCase c;
+  c.Write("nog iets");
+  bool known_coordinator = false;
+  SECTION("an erasure by a coordinator Bas knows deletes his copy") {
+    REQUIRE(c.anna->EraseCase(c.case_id).ok());
+    REQUIRE(c.anna->SyncNow().ok());
+    known_coordinator = true;
+  }
+  SECTION("an erasure by someone made coordinator meanwhile raises the alarm of before") {
+    c.PromoteCarlaAndErase();
+  }
+  // The tombstone as a kringd without history serves it, at a seq over 2^20 past Bas's head.
+  int served = 0;
+  c.bas_wire->on_pull = [&](const v1::PullRequest&, v1::PullResponse& resp) {
+    if (!resp.has_erased()) return;
+    ++served;
+    v1::CaseErased& e = *resp.mutable_erased();
+    e.clear_history();
+    e.set_more(false);
+    e.mutable_trigger()->set_seq((uint64_t{1} << 20) + 100);
+  };
+  (void)c.bas->SyncNow();
+  CHECK(served >= 1);
+  if (known_coordinator) {
+    CHECK(c.BasDeleted());
+    CHECK(c.bas->Alarms().empty());
+  } else {
+    c.CheckBasKeptItWithTamper();
+    CHECK(c.bas->Alarms()[0].detail == "erasure request by someone who may not erase");
+  }
+}

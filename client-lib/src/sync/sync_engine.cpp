@@ -1256,8 +1256,9 @@ Status SyncEngine::AcceptErasure(const Bytes& case_id, const v1::CaseErased& era
 }
 
 namespace {
-// More seqs than this between the verified head and an erasure are refused (TAMPER, the copy
-// stays): the check keeps a chain hash for each of them.
+// More seqs than this between the verified head and an erasure are not read (the check would
+// keep a chain hash for each of them): the erasure is checked against the verified state, as
+// when kringd serves no history.
 constexpr uint64_t kMaxErasedHistory = uint64_t{1} << 20;
 }  // namespace
 
@@ -1272,12 +1273,11 @@ Result<std::optional<v1::CaseState>> SyncEngine::StateAtErasure(const CaseRecord
     why = std::move(reason);
     return std::optional<v1::CaseState>();
   };
-  if (trigger_seq - rec.head_seq - 1 > kMaxErasedHistory) {
-    return fail("erased case's history is too long to check");
-  }
-  // Only kringd from before the history (or an account it keeps none for) serves none: the
-  // check falls back to the verified state (docs/threat-model.md).
-  if (trigger_seq > rec.head_seq + 1 && first.history_size() == 0) {
+  // Only kringd from before the history (or an account it keeps none for) serves none, and a
+  // history longer than kMaxErasedHistory is not read: the check falls back to the verified state
+  // (docs/threat-model.md).
+  if (trigger_seq > rec.head_seq + 1 &&
+      (first.history_size() == 0 || trigger_seq - rec.head_seq - 1 > kMaxErasedHistory)) {
     return std::optional<v1::CaseState>(rec.state);
   }
   v1::LocalAccount me;
