@@ -3,6 +3,7 @@
 // not against the state it last synced (docs/protocol.md section 9, docs/threat-model.md).
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -484,5 +485,78 @@ TEST_CASE("a device more than the history cap behind checks an erasure against i
   } else {
     c.CheckBasKeptItWithTamper();
     CHECK(c.bas->Alarms()[0].detail == "erasure request by someone who may not erase");
+  }
+}
+
+TEST_CASE("a device refuses an erasure the history shows its author could no longer make",
+          "[erasure]") {
+  // Dora is coordinator when Bas last syncs. Her device signs an EraseCase that never reaches
+  // kringd (the network drops it), and Anna then demotes her: kringd would refuse it now. Anna
+  // erases the case herself, and a lying kringd serves Bas the honest history with Dora's request
+  // as the trigger: only Bas's own check of the state the history leads to can refuse it, since
+  // his last synced state allows it.
+  AwayCase c;
+  auto dora_wire = std::make_shared<TamperTransport>(c.net);
+  Device dora(dora_wire);
+  REQUIRE(c.anna->AddMember(c.case_id, {dora.account_id(), v1::ROLE_COORDINATOR}).ok());
+  REQUIRE(c.anna->SyncNow().ok());
+  REQUIRE(c.bas->SyncNow().ok());
+  REQUIRE(dora->SyncNow().ok());
+
+  std::optional<v1::Envelope> refused;
+  dora_wire->before_push = [&](v1::PushRequest& req) {
+    for (const v1::Envelope& env : req.envelopes()) {
+      v1::OpHeader header;
+      if (header.ParseFromString(env.header()) && header.kind() == v1::OP_KIND_ERASE_CASE) {
+        refused = env;
+      }
+    }
+    if (refused) {  // dropped on its way: kringd never sees it
+      req.clear_envelopes();
+      dora_wire->fail_pushes = true;
+    }
+  };
+  REQUIRE(dora->EraseCase(c.case_id).ok());
+  (void)dora->SyncNow();
+  REQUIRE(refused.has_value());
+  REQUIRE(c.anna->SetRole(c.case_id, dora.account_id(), v1::ROLE_MEMBER).ok());
+  REQUIRE(c.anna->SyncNow().ok());
+  c.Write("na de degradatie");
+  REQUIRE(Count(c.server, "SELECT COUNT(*) FROM erased_cases WHERE case_id = ?", c.case_id) == 0);
+  REQUIRE(c.anna->EraseCase(c.case_id).ok());
+  REQUIRE(c.anna->SyncNow().ok());
+  REQUIRE(Count(c.server, "SELECT COUNT(*) FROM erased_cases WHERE case_id = ?", c.case_id) == 1);
+
+  bool keep_history = true;
+  SECTION("over the honest history: TAMPER, the copy stays") {}
+  SECTION("without history the last synced state allows it") { keep_history = false; }
+  int tampered = 0;
+  c.bas_wire->on_pull = [&](const v1::PullRequest&, v1::PullResponse& resp) {
+    if (!resp.has_erased()) return;
+    v1::CaseErased& e = *resp.mutable_erased();
+    v1::LogEntry& trigger = *e.mutable_trigger();
+    *trigger.mutable_envelope() = *refused;
+    if (keep_history) {
+      // One page, up to the seq before the trigger: the trigger's link recomputed.
+      REQUIRE_FALSE(e.more());
+      REQUIRE(e.history_size() > 0);
+      const v1::ErasedEntry& last = e.history(e.history_size() - 1);
+      REQUIRE(last.seq() + 1 == trigger.seq());
+      trigger.set_chain_hash(ToString(protocol::ChainHash(ToBytes(last.chain_hash()), trigger.seq(),
+                                                          protocol::EnvelopeHash(*refused))));
+    } else {
+      e.clear_history();
+      e.set_more(false);
+    }
+    ++tampered;
+  };
+  (void)c.bas->SyncNow();
+  CHECK(tampered >= 1);
+  if (keep_history) {
+    c.CheckBasKeptItWithTamper();
+    CHECK(c.bas->Alarms()[0].detail == "erasure request by someone who may not erase");
+  } else {
+    CHECK(c.BasDeleted());
+    CHECK(c.bas->Alarms().empty());
   }
 }
