@@ -1022,7 +1022,8 @@ Status ApplyBatch(storage::StoreTxn& txn, const Author& author, ByteView case_id
   }
   if (highest != nullptr) out.receipt = {highest->seq, highest->chain_hash, highest->time_ms};
   if (!out.erase_trigger.empty()) {
-    // Erasure on request: nothing of the case stays but the tombstone with the signed request.
+    // Erasure on request: nothing of the case stays but the tombstone with the signed request and
+    // the history without content that EraseWithHistory keeps for the members.
     v1::LogEntry trigger;
     if (!trigger.ParseFromString(out.erase_trigger)) return Internal("erasure trigger unreadable");
     KRING_RETURN_IF_ERROR(EraseWithHistory(txn, case_id, now_ms, out.erase_trigger, trigger.seq()));

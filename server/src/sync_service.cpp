@@ -340,8 +340,10 @@ class SyncServiceImpl final
     Status s = state_.store->Read([&](storage::StoreTxn& txn) -> Status {
       KRING_ASSIGN_OR_RETURN(std::optional<storage::CaseRecord> kase, txn.GetCase(case_id));
       if (!kase) {
-        // Deleted: only the tombstone is left, with the signed op that asked for it. It holds
-        // no content; the case id is random and known only to those who were in the case.
+        // Deleted: only the tombstone is left, with the signed op that asked for it and, for
+        // the accounts that were members, the log before it without content (control ops
+        // whole, content ops as envelope hashes). The case id is random and known only to
+        // those who were in the case.
         KRING_ASSIGN_OR_RETURN(std::optional<storage::ErasedCase> gone, txn.GetErased(case_id));
         if (!gone) return NotFound("unknown case", refusal::kCaseUnknown);
         v1::CaseErased* e = resp.mutable_erased();

@@ -180,7 +180,8 @@ class StoreTxn {
   virtual Status RecordRevocationNamed(ByteView case_id, uint32_t scope_id, ByteView device_id) = 0;
   // Closing and deletion.
   virtual Status SetCaseClosed(ByteView case_id, uint64_t close_seq, int64_t delete_after_ms) = 0;
-  // Deletes every row of the case and keeps only its tombstone.
+  // Deletes every row of the case and keeps only its tombstone (and what KeepErasedHistory and
+  // KeepErasedReaders wrote for it).
   virtual Status EraseCase(ByteView case_id, int64_t now_ms, const std::string& trigger) = 0;
   // Whether this transaction erased a case (the writer then truncates the write-ahead log,
   // which still holds copies of the deleted pages).
