@@ -804,9 +804,13 @@ Status EraseWithHistory(storage::StoreTxn& txn, ByteView case_id, int64_t now_ms
 
 }  // namespace
 
-Result<size_t> SweepRetention(storage::StoreTxn& txn, int64_t now_ms, uint32_t limit) {
+Result<size_t> SweepRetention(storage::StoreTxn& txn, int64_t now_ms, uint32_t limit,
+                              uint64_t max_ops) {
   KRING_ASSIGN_OR_RETURN(std::vector<Bytes> due, txn.CasesDueForDeletion(now_ms, limit));
+  size_t deleted = 0;
+  uint64_t ops_erased = 0;
   for (const Bytes& case_id : due) {
+    if (ops_erased >= max_ops) break;
     KRING_ASSIGN_OR_RETURN(std::optional<storage::CaseRecord> kase, txn.GetCase(case_id));
     if (!kase || kase->close_seq == 0) continue;
     KRING_ASSIGN_OR_RETURN(std::vector<storage::StoredOp> ops,
@@ -823,8 +827,10 @@ Result<size_t> SweepRetention(storage::StoreTxn& txn, int64_t now_ms, uint32_t l
     trigger.set_chain_hash(ToString(ops[0].chain_hash));
     KRING_RETURN_IF_ERROR(
         EraseWithHistory(txn, case_id, now_ms, trigger.SerializeAsString(), trigger.seq()));
+    ++deleted;
+    ops_erased += kase->head_seq;
   }
-  return due.size();
+  return deleted;
 }
 
 PushedOp::PushedOp(google::protobuf::Arena* arena) {
