@@ -125,6 +125,23 @@ struct Server::Impl {
   // alone), so the writer is not held for seconds; batches until none is due (at most 1000).
   void Sweep() {
     constexpr uint64_t kSweepOpsPerTxn = 20000;
+    {
+      // Erased cases' histories past their lifetime (the tombstones stay).
+      std::promise<void> finished;
+      const int64_t keep_ms = erased_history_days * 24 * 3600 * 1000;
+      state->store->Submit({[keep_ms](storage::StoreTxn& txn) -> Status {
+                              return txn.DropErasedHistoriesBefore(auth::NowMs() - keep_ms);
+                            },
+                            [&](const Status& s) {
+                              if (!s.ok() && s.code() != StatusCode::kUnavailable) {
+                                log::Error("erased_history_sweep_failed",
+                                           {{"code", static_cast<int64_t>(s.code())}});
+                              }
+                              finished.set_value();
+                            },
+                            {}});
+      finished.get_future().wait();
+    }
     for (int batch = 0; batch < 1000; ++batch) {
       std::promise<void> finished;
       size_t n = 0;
@@ -155,6 +172,7 @@ struct Server::Impl {
   std::mutex sweep_mu;
   std::condition_variable sweep_cv;
   bool sweep_stop = false;
+  int64_t erased_history_days = 365;
   std::thread sweeper;
   std::unique_ptr<grpc::Service> account_service;
   std::unique_ptr<grpc::Service> sync_service;
@@ -211,6 +229,7 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config) {
     impl->state->store->Shutdown();
     return Status(StatusCode::kUnavailable, "cannot listen on " + config.listen);
   }
+  impl->erased_history_days = config.erased_history_days;
   impl->sweeper = std::thread([raw = impl.get(), s = config.retention_sweep_seconds] {
     raw->SweepLoop(std::chrono::seconds(s));
   });

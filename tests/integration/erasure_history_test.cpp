@@ -560,3 +560,34 @@ TEST_CASE("a device refuses an erasure the history shows its author could no lon
     CHECK(c.bas->Alarms().empty());
   }
 }
+
+TEST_CASE("an erased case's history past its lifetime is deleted and the device falls back",
+          "[erasure]") {
+  // Kept 0 days: the sweep (every second) deletes it after the erasure; the tombstone stays.
+  AwayCase c({"--retention-sweep-seconds", "1", "--erased-history-days", "0"});
+  const std::string history = "SELECT COUNT(*) FROM erased_history WHERE case_id = ?";
+  const std::string readers = "SELECT COUNT(*) FROM erased_readers WHERE case_id = ?";
+  bool known_coordinator = false;
+  SECTION("an erasure by a coordinator Bas knows deletes his copy") {
+    c.Write("nog iets");
+    REQUIRE(c.anna->EraseCase(c.case_id).ok());
+    REQUIRE(c.anna->SyncNow().ok());
+    known_coordinator = true;
+  }
+  SECTION("an erasure by someone made coordinator meanwhile raises the alarm of before") {
+    c.PromoteCarlaAndErase();
+  }
+  for (int i = 0; i < 100 && Count(c.server, readers, c.case_id) > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(Count(c.server, readers, c.case_id) == 0);
+  CHECK(Count(c.server, history, c.case_id) == 0);
+  CHECK(Count(c.server, "SELECT COUNT(*) FROM erased_cases WHERE case_id = ?", c.case_id) == 1);
+  (void)c.bas->SyncNow();
+  if (known_coordinator) {
+    CHECK(c.BasDeleted());
+    CHECK(c.bas->Alarms().empty());
+  } else {
+    c.CheckBasKeptItWithTamper();
+  }
+}

@@ -205,7 +205,8 @@ INSERT INTO case_removals_backfill (due) VALUES (1);
       // 11: what an erased case's tombstone keeps for a device that was away (docs/protocol.md
       // section 9): every seq before the trigger, a control op whole and a content op as its
       // envelope hash only (no ciphertext); and the accounts that were members at the erasure,
-      // the only ones it is served to. Kept as long as the tombstone. Cases erased before this
+      // the only ones it is served to. Kept --erased-history-days (the tombstone stays). Cases
+      // erased before this
       // migration have none.
       R"sql(
 CREATE TABLE erased_history (

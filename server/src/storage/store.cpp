@@ -459,6 +459,17 @@ class SqliteTxn final : public StoreTxn {
     return {};
   }
 
+  Status DropErasedHistoriesBefore(int64_t erased_before_ms) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    for (const char* table : {"erased_history", "erased_readers"}) {
+      sql::Statement del(db_, std::string("DELETE FROM ") + table +
+                                  " WHERE case_id IN (SELECT case_id FROM erased_cases WHERE "
+                                  "erased_at_ms < ?)");
+      KRING_RETURN_IF_ERROR(del.Bind(1, erased_before_ms).Run());
+    }
+    return {};
+  }
+
   Result<bool> IsErasedReader(ByteView case_id, ByteView account_id) override {
     sql::Statement st(db_, "SELECT 1 FROM erased_readers WHERE case_id = ? AND account_id = ?");
     st.Bind(1, case_id).Bind(2, account_id);

@@ -196,6 +196,8 @@ class StoreTxn {
   // Deletes what KeepErasedHistory and KeepErasedReaders kept for the case (the tombstone stays):
   // a device that was away then checks the erasure against the state it last synced.
   virtual Status DropErasedHistory(ByteView case_id) = 0;
+  // Deletes the histories of cases erased before `erased_before_ms` (their tombstones stay).
+  virtual Status DropErasedHistoriesBefore(int64_t erased_before_ms) = 0;
   // Entries with seq > after_seq in order, at most `limit` and about `max_bytes` (at least one
   // when there is one).
   virtual Result<std::vector<ErasedEntryRecord>> ReadErasedHistory(ByteView case_id,
