@@ -97,6 +97,11 @@ class Client::Impl {
     if (for_edit && flags->closed) {
       return FailedPrecondition("the case is closed", refusal::kCaseClosed);
     }
+    // Out of the case by its verified log: an edit could never go out (and would wait in the
+    // queue for ever). While an invite's acceptance waits for approval, edits wait with it.
+    if (for_edit && flags->removed && !flags->pending_approval) {
+      return FailedPrecondition("no longer a member of this case", refusal::kNotAMember);
+    }
     return {};
   }
 
@@ -484,6 +489,10 @@ Result<Bytes> Client::AcceptInvite(const std::string& link) {
   WipeMemory(secret_hex->data(), secret_hex->size());
   crypto::SigningKeyPair keys = InviteKeys(secret);
   Bytes invite_id = protocol::InviteId(keys.public_key);
+  // The case is read, checked and written back whole: no catch-up may commit in between (this
+  // write would undo it, or it this one). Held until the acceptance is stored; the events and
+  // the wake-up below go out after it is released.
+  std::unique_lock<std::mutex> no_sync = impl_->engine_.HoldSync();
   KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> existing, impl_->store_->LoadCase(*case_id));
   if (existing && !existing->state.removed() && existing->head_seq > 0) {
     return Status(StatusCode::kAlreadyExists, "already in this case", refusal::kAlreadyJoined);
@@ -518,6 +527,7 @@ Result<Bytes> Client::AcceptInvite(const std::string& link) {
   KRING_RETURN_IF_ERROR(impl_->store_->StartCase(*case_id, waiting, client_op_id, intent,
                                                  settle ? kring::View(me.account_id()) : ByteView(),
                                                  &settled));
+  no_sync.unlock();
   std::vector<ChangeEvent> events;
   SyncEngine::SettledRemovalEvents(*case_id, settled, events);
   impl_->engine_.Tell(std::move(events));
@@ -529,7 +539,16 @@ Status Client::ApproveMember(const Bytes& case_id, const Bytes& account_id) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, impl_->BuildView(case_id, true));
   for (const auto& p : view.pending_members()) {
     if (ConstantTimeEqual(kring::View(p.account_id()), account_id)) {
-      return AddMember(case_id, {account_id, p.role()});
+      // An invitation made for a person of the circle: the approval links that person to the
+      // account in the same action (the domain's rule, as `LinkAccount`), queued after the
+      // AddMember so the newcomer's first key already reads it. A refused link leaves the person
+      // unlinked (Person::account_id shows it; LinkAccount says why).
+      KRING_ASSIGN_OR_RETURN(AccountInfo me, Account());
+      const std::vector<v1::Mutation> link =
+          domain::InviteeLinkOnApproval(view, me.account_id, account_id);
+      KRING_RETURN_IF_ERROR(AddMember(case_id, {account_id, p.role()}));
+      if (link.empty()) return {};
+      return Submit(case_id, link, 0);
     }
   }
   return NotFound("nobody with this account waits for approval", refusal::kNotWaiting);
@@ -760,6 +779,11 @@ std::vector<Alarm> Client::Alarms() const {
 }
 
 Result<SyncStats> Client::SyncNow() { return impl_->engine_.SyncNow(); }
+
+Result<SyncStats> Client::SyncCase(const Bytes& case_id) {
+  KRING_RETURN_IF_ERROR(CheckCaseId(case_id));
+  return impl_->engine_.SyncOneCase(case_id);
+}
 
 int Client::AddChangeListener(ChangeListener listener) {
   std::lock_guard<std::mutex> lock(impl_->mu_);

@@ -2,6 +2,8 @@
 // read with a few lines of wire-format code here, so this test links no generated code and no
 // kring::common (libkring.so carries its own kring/v1 code; a second copy in the process aborts
 // at start-up with "File already exists in database").
+#include <sqlite3.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -19,8 +21,8 @@
 #include "kring/kring.h"
 
 #include "abi/abi_c99.h"
-#include "abi/kringd_process.h"
 #include "support/temp_dir.h"
+#include "support/test_server.h"
 
 namespace {
 
@@ -559,7 +561,7 @@ TEST_CASE("abi: a change listener's user_data is freed exactly once", "[abi]") {
 }
 
 TEST_CASE("abi: two devices against a real kringd", "[abi]") {
-  kring::abi_test::KringdProcess server;
+  kring::test::TestServer server;
   Device alice(server.address().c_str(), /*background=*/false);
   Device bob(server.address().c_str(), /*background=*/true);
   alice.CreateAccount();
@@ -906,7 +908,7 @@ TEST_CASE("abi: membership inputs are checked before anything is queued", "[abi]
 
 TEST_CASE("abi: invitation, approval, adding with history and removal against a real kringd",
           "[abi]") {
-  kring::abi_test::KringdProcess server;
+  kring::test::TestServer server;
   Device coordinator(server.address().c_str(), /*background=*/false);
   Device invitee(server.address().c_str(), /*background=*/false);
   Device neighbour(server.address().c_str(), /*background=*/false);
@@ -1145,11 +1147,100 @@ TEST_CASE("abi: invitation, approval, adding with history and removal against a 
   REQUIRE(kring_client_remove_change_listener(invitee.client, token, err.out()) == KRING_OK);
 }
 
+namespace {
+
+// kringd stopped, `sql` run on its database, kringd started again on the same port (the clients
+// keep the address they were opened with): an operator editing the server's records.
+void EditStoppedServer(kring::test::TestServer& server, const std::string& sql) {
+  REQUIRE(server.Stop() == 0);
+  sqlite3* db = nullptr;
+  const std::string path = server.data_dir() + "/data/kringd.sqlite3";
+  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+  INFO(sqlite3_errmsg(db));
+  sqlite3_close(db);
+  REQUIRE(rc == SQLITE_OK);
+  server.RestartOnSamePort();
+}
+
+constexpr uint64_t kAlarmRemovalNotShown = 5;  // kring.abi.v1.AlarmKind
+
+}  // namespace
+
+TEST_CASE("abi: a server that stops sending a case without showing the removal raises an alarm",
+          "[abi]") {
+  kring::test::TestServer server;
+  Device anna(server.address().c_str(), /*background=*/false);
+  Device bas(server.address().c_str(), /*background=*/false);
+  anna.CreateAccount();
+  bas.CreateAccount();
+  Error err;
+  const Bytes create = CreateCaseMessage(
+      {{anna.account_id, KRING_ROLE_COORDINATOR}, {bas.account_id, KRING_ROLE_MEMBER}});
+  OwnedBytes case_b;
+  REQUIRE(kring_client_create_case(anna.client, create.data(), create.size(), &case_b.b,
+                                   err.out()) == KRING_OK);
+  const Bytes case_id = case_b.get();
+  anna.Sync();
+  bas.Sync();
+  OwnedBytes plan_b;
+  REQUIRE(kring_client_create_entity(bas.client, case_id.data(), case_id.size(), "afspraak",
+                                     &plan_b.b, err.out()) == KRING_OK);
+  const Bytes plan = plan_b.get();
+  const Bytes title = TextValue("Samen de post openen");
+  REQUIRE(kring_client_set_field(bas.client, case_id.data(), case_id.size(), plan.data(),
+                                 plan.size(), "title", title.data(), title.size(),
+                                 err.out()) == KRING_OK);
+  bas.Sync();
+  REQUIRE(bas.Pending(case_id) == 0);
+
+  // Anna removes Bas; kringd then loses the record of that removal (a server that lies about
+  // it), so it refuses Bas the case without serving the removal that would prove it.
+  OwnedString notice;
+  REQUIRE(kring_client_remove_member(anna.client, case_id.data(), case_id.size(),
+                                     bas.account_id.data(), bas.account_id.size(), "nl", &notice.s,
+                                     err.out()) == KRING_OK);
+  anna.Sync();
+  EditStoppedServer(server, "DELETE FROM case_removals");
+
+  Events events;
+  uint64_t token = 0;
+  REQUIRE(kring_client_add_change_listener(bas.client, Events::On, &events, nullptr, &token,
+                                           err.out()) == KRING_OK);
+  bas.Sync();
+  OwnedBytes alarms;
+  REQUIRE(kring_client_alarms(bas.client, &alarms.b, err.out()) == KRING_OK);
+  const std::vector<Bytes> list = Parse(alarms.get()).All(1);
+  REQUIRE(list.size() == 1);
+  const Fields alarm = Parse(list[0]);
+  CHECK(alarm.Uint(3) == kAlarmRemovalNotShown);
+  CHECK(alarm.One(2) == case_id);
+  CHECK(events.Saw(KRING_CHANGE_ALARM, case_id));
+  CHECK_FALSE(events.Saw(KRING_CHANGE_REMOVED_FROM_CASE, case_id));
+
+  // Not taken as a removal: the case and what Bas wrote stay readable on his device.
+  const Bytes state = bas.View(case_id, true);
+  CHECK(Parse(state).Uint(kStateRemoved) == 0);
+  auto kept = EntityOf(state, plan);
+  REQUIRE(kept);
+  CHECK(FieldText(*kept, "title") == "Samen de post openen");
+  OwnedBytes cases;
+  REQUIRE(kring_client_cases(bas.client, &cases.b, err.out()) == KRING_OK);
+  CHECK(cases.get() == case_id);  // Bas's only case, still listed
+
+  // Raised once: the next sync adds none.
+  bas.Sync();
+  OwnedBytes again;
+  REQUIRE(kring_client_alarms(bas.client, &again.b, err.out()) == KRING_OK);
+  CHECK(Parse(again.get()).All(1).size() == 1);
+  REQUIRE(kring_client_remove_change_listener(bas.client, token, err.out()) == KRING_OK);
+}
+
 TEST_CASE(
     "abi: linking, listing and revoking devices, and restoring an account against a real "
     "kringd",
     "[abi]") {
-  kring::abi_test::KringdProcess server;
+  kring::test::TestServer server;
   Device chair(server.address().c_str(), /*background=*/false);
   Device phone(server.address().c_str(), /*background=*/false);
   Device laptop(server.address().c_str(), /*background=*/false);
@@ -1331,7 +1422,7 @@ bool HasCase(Device& d, const Bytes& case_id) {
 }  // namespace
 
 TEST_CASE("abi: restricted scopes against a real kringd", "[abi]") {
-  kring::abi_test::KringdProcess server;
+  kring::test::TestServer server;
   Device alice(server.address().c_str(), false);
   Device bob(server.address().c_str(), false);
   Device carol(server.address().c_str(), false);
@@ -1423,7 +1514,7 @@ TEST_CASE("abi: restricted scopes against a real kringd", "[abi]") {
 }
 
 TEST_CASE("abi: closing and erasing a case against a real kringd", "[abi]") {
-  kring::abi_test::KringdProcess server;
+  kring::test::TestServer server;
   Device alice(server.address().c_str(), false);
   Device bob(server.address().c_str(), false);
   alice.CreateAccount();
@@ -1541,7 +1632,7 @@ Bytes Person(const std::string& name, const std::string& kind, const std::string
 }  // namespace
 
 TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real kringd", "[abi]") {
-  kring::abi_test::KringdProcess server;
+  kring::test::TestServer server;
   Device resident(server.address().c_str(), false);
   Device coordinator(server.address().c_str(), false);
   resident.CreateAccount();
@@ -2133,7 +2224,7 @@ uint64_t RoleIn(const Bytes& state, const Bytes& account_id) {
 }  // namespace
 
 TEST_CASE("abi: changing a member's role against a real kringd", "[abi]") {
-  kring::abi_test::KringdProcess server;
+  kring::test::TestServer server;
   Device chair(server.address().c_str(), false);
   Device member(server.address().c_str(), false);
   chair.CreateAccount();
@@ -2205,8 +2296,87 @@ TEST_CASE("abi: changing a member's role against a real kringd", "[abi]") {
   CHECK(std::string(kring_error_reason(err.e)) == "ROLE_UNCHANGED");
 }
 
+TEST_CASE("abi: kring_client_sync_case syncs one case and leaves the other", "[abi]") {
+  kring::test::TestServer server;
+  Device chair(server.address().c_str(), false);
+  Device member(server.address().c_str(), false);
+  chair.CreateAccount();
+  member.CreateAccount();
+  const Bytes one = CaseFor(chair, {&member});
+  const Bytes two = CaseFor(chair, {&member});
+  chair.Sync();
+  member.Sync();
+  Error err;
+  auto note = [&](Device& d, const Bytes& cid) {
+    OwnedBytes e;
+    REQUIRE(kring_client_create_entity(d.client, cid.data(), cid.size(), "note", &e.b, err.out()) ==
+            KRING_OK);
+    return e.get();
+  };
+  const Bytes chair_one = note(chair, one);
+  const Bytes chair_two = note(chair, two);
+  chair.Sync();
+  const Bytes member_one = note(member, one);
+  const Bytes member_two = note(member, two);
+
+  uint64_t pulled = 0;
+  uint64_t pushed = 0;
+  REQUIRE(kring_client_sync_case(member.client, one.data(), one.size(), &pulled, &pushed,
+                                 err.out()) == KRING_OK);
+  CHECK(pulled >= 1);
+  CHECK(pushed >= 1);
+  CHECK(EntityOf(member.View(one, true), chair_one));
+  CHECK(EntityOf(member.View(one, true), member_one));
+  CHECK(member.Pending(one) == 0);
+  // The other case: nothing fetched, nothing sent.
+  CHECK_FALSE(EntityOf(member.View(two, true), chair_two));
+  CHECK(member.Pending(two) == 1);
+  chair.Sync();
+  CHECK(EntityOf(chair.View(one, true), member_one));
+  CHECK_FALSE(EntityOf(chair.View(two), member_two));
+
+  // Ids: unknown to device and server, the wrong length, none. Outputs reset on failure.
+  const Bytes unknown(16, 0x42);
+  pulled = 7;
+  pushed = 7;
+  CHECK(kring_client_sync_case(member.client, unknown.data(), unknown.size(), &pulled, &pushed,
+                               err.out()) == KRING_ERR_NOT_FOUND);
+  CHECK((pulled == 0 && pushed == 0));
+  CHECK(err.code() == KRING_ERR_NOT_FOUND);
+  CHECK(kring_client_sync_case(member.client, one.data(), 15, nullptr, nullptr, err.out()) ==
+        KRING_ERR_INVALID_ARGUMENT);
+  CHECK(kring_client_sync_case(member.client, nullptr, 16, nullptr, nullptr, err.out()) ==
+        KRING_ERR_INVALID_ARGUMENT);
+  CHECK(kring_client_sync_case(nullptr, one.data(), one.size(), nullptr, nullptr, nullptr) ==
+        KRING_ERR_INVALID_ARGUMENT);
+
+  // The async variant: completed once each, with that case's outcome; a bad id is refused at
+  // once and never completed.
+  Completions done(2);
+  Completions::Job jobs[2] = {{&done, 0}, {&done, 1}};
+  REQUIRE(kring_client_sync_case_async(member.client, two.data(), two.size(), Completions::OnDone,
+                                       &jobs[0], err.out()) == KRING_OK);
+  REQUIRE(kring_client_sync_case_async(member.client, unknown.data(), unknown.size(),
+                                       Completions::OnDone, &jobs[1], err.out()) == KRING_OK);
+  CHECK(kring_client_sync_case_async(member.client, two.data(), 3, Completions::OnDone, &jobs[1],
+                                     err.out()) == KRING_ERR_INVALID_ARGUMENT);
+  CHECK(kring_client_sync_case_async(member.client, two.data(), two.size(), nullptr, nullptr,
+                                     err.out()) == KRING_ERR_INVALID_ARGUMENT);
+  REQUIRE(done.WaitAll());
+  {
+    std::lock_guard<std::mutex> lock(done.mu);
+    CHECK(done.consistent);
+    CHECK(done.calls[0] == 1);
+    CHECK(done.calls[1] == 1);
+    CHECK(done.statuses[0] == KRING_OK);
+    CHECK(done.statuses[1] == KRING_ERR_NOT_FOUND);
+  }
+  CHECK(member.Pending(two) == 0);
+  CHECK(EntityOf(member.View(two, true), chair_two));
+}
+
 TEST_CASE("abi: a closed case refuses leaving and editing with CASE_CLOSED", "[abi]") {
-  kring::abi_test::KringdProcess server;
+  kring::test::TestServer server;
   Device chair(server.address().c_str(), false);
   Device member(server.address().c_str(), false);
   chair.CreateAccount();

@@ -250,6 +250,13 @@ int abi_c99_null_safety(void) {
 
   expect_invalid(kring_client_sync_async(NULL, on_done, NULL, &err), err);
 
+  u1 = 7;
+  u2 = 7;
+  expect_invalid(kring_client_sync_case(NULL, id, 16, &u1, &u2, &err), err);
+  EXPECT(u1 == 0 && u2 == 0);
+  EXPECT(kring_client_sync_case(NULL, NULL, 0, NULL, NULL, NULL) == KRING_ERR_INVALID_ARGUMENT);
+  expect_invalid(kring_client_sync_case_async(NULL, id, 16, on_done, NULL, &err), err);
+
   /* A failing add_change_listener still takes ownership of user_data: freed exactly once. */
   frees = 0;
   u1 = 7;

@@ -1,5 +1,6 @@
 // The `kring` CLI end to end: health check, accounts, a shared case, edits and sync, in Dutch by
 // default and English on request, with clear errors for bad input.
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -71,6 +72,29 @@ SharedCase AnnaAndBasShareACase(const std::string& srv, const std::string& anna,
   return out;
 }
 
+// A new case of `coordinator` (as its coordinator) whose chair `res` accepted an invite and waits
+// for approval: the case's id and the resident's account id.
+struct WaitingChair {
+  std::string case_id;
+  std::string res_id;
+};
+WaitingChair ChairWaitsForApproval(const std::string& srv, const std::string& coordinator,
+                                   const std::string& coordinator_id, const std::string& res) {
+  WaitingChair out;
+  Run r = Cli(res, srv + " account create");
+  REQUIRE(r.exit_code == 0);
+  out.res_id = Field(r.out, "account");
+  Run created = Cli(coordinator, srv + " case create " + coordinator_id + ":coordinator");
+  REQUIRE(created.exit_code == 0);
+  out.case_id = Field(created.out, "Casus gemaakt:");
+  Run inv = Cli(coordinator, srv + " invite create " + out.case_id + " chair --hours 24");
+  REQUIRE(inv.exit_code == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(inv.out, m, std::regex("link (kring://invite/1/[0-9a-f/]+)")));
+  REQUIRE(Cli(res, srv + " invite accept " + m[1].str()).exit_code == 0);
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("kring health reports whether kringd serves", "[cli]") {
@@ -104,8 +128,9 @@ TEST_CASE("two people share a case through the command line", "[cli]") {
   REQUIRE(b.exit_code == 0);
   std::string bas_id = Field(b.out, "account");
 
-  Run created = Cli(anna, srv + " case create " + bas_id + ":member");
+  Run created = Cli(anna, srv + " case create --from-now-on " + bas_id + ":member");
   REQUIRE(created.exit_code == 0);
+  CHECK(created.out.find("ziet alleen wat daarna gebeurt") != std::string::npos);
   std::string case_id = Field(created.out, "Casus gemaakt:");
   Run entity = Cli(anna, srv + " entity create " + case_id + " afspraak");
   REQUIRE(entity.exit_code == 0);
@@ -146,7 +171,8 @@ TEST_CASE("two people share a case through the command line", "[cli]") {
   Run removed = Cli(anna, srv + " member remove " + case_id + " " + bas_id);
   CHECK(removed.exit_code == 0);
   CHECK(removed.out.find("niet meer lezen") != std::string::npos);
-  // Cor joined "from now on" (the case was created without --history): a new item reaches him.
+  // Cor joined "from now on" (the case was created with --from-now-on): a new item reaches him,
+  // the one from before he joined does not.
   Run fresh = Cli(anna, srv + " entity create " + case_id + " afspraak");
   REQUIRE(fresh.exit_code == 0);
   REQUIRE(std::regex_search(fresh.out, m, std::regex("([0-9a-f]{32})")));
@@ -156,12 +182,23 @@ TEST_CASE("two people share a case through the command line", "[cli]") {
       0);
   REQUIRE(Cli(anna, srv + " sync").exit_code == 0);
   REQUIRE(Cli(cor, srv + " sync").exit_code == 0);
-  CHECK(Cli(cor, srv + " case show " + case_id).out.find("Nieuw plan") != std::string::npos);
+  Run cor_view = Cli(cor, srv + " case show " + case_id);
+  CHECK(cor_view.out.find("Nieuw plan") != std::string::npos);
+  CHECK(cor_view.out.find("Oom Jan brengt de kinderen naar school") == std::string::npos);
   REQUIRE(Cli(bas, srv + " sync").exit_code == 0);
   Run bas_view = Cli(bas, srv + " case show " + case_id);
   CHECK(bas_view.out.find("Oom Jan brengt de kinderen naar school") != std::string::npos);
   CHECK(bas_view.out.find("Nieuw plan") == std::string::npos);
   CHECK(bas_view.out.find("\"removed\": true") != std::string::npos);
+  // Out of the case: listed as such, and an edit is refused at once instead of waiting for ever.
+  CHECK(Cli(bas, srv + " case list").out.find(case_id + "  (je doet niet meer mee)") !=
+        std::string::npos);
+  Run bas_edit = Cli(bas, srv + " entity create " + case_id + " afspraak");
+  CHECK(bas_edit.exit_code == 1);
+  CHECK(bas_edit.out.find("geen lid meer") != std::string::npos);
+  Run bas_sync = Cli(bas, srv + " sync");
+  CHECK(bas_sync.exit_code == 0);
+  CHECK(bas_sync.out.find("Niet gelukt") == std::string::npos);
   Run long_type = Cli(anna, srv + " entity create " + case_id + " " + std::string(65, 'x'));
   CHECK(long_type.exit_code == 1);
   CHECK(long_type.out.find("Het soort onderdeel moet 1 tot 64 tekens lang zijn") !=
@@ -179,6 +216,68 @@ TEST_CASE("two people share a case through the command line", "[cli]") {
   REQUIRE(Cli(anna, srv + " entity create " + case_id + " notitie").exit_code == 0);
   REQUIRE(Cli(anna, srv + " sync").exit_code == 0);
   CHECK(Cli(anna, srv + " case show " + case_id).out.find("notitie") != std::string::npos);
+}
+
+TEST_CASE("people added later read what came before unless the case is made --from-now-on",
+          "[cli]") {
+  TestServer server;
+  TempDir dir;
+  const std::string srv = "--server " + server.address();
+  const std::string anna = Person(dir, "anna");
+  const std::string bas = Person(dir, "bas");
+  const std::string cor = Person(dir, "cor");
+  const SharedCase shared = AnnaAndBasShareACase(srv, anna, bas);
+  Run cor_account = Cli(cor, srv + " account create");
+  REQUIRE(cor_account.exit_code == 0);
+  const std::string cor_id = Field(cor_account.out, "account");
+
+  // The circle is written before anyone is invited: a newcomer must be able to read it.
+  Run entity = Cli(anna, srv + " entity create " + shared.case_id + " persoon");
+  REQUIRE(entity.exit_code == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(entity.out, m, std::regex("([0-9a-f]{32})")));
+  const std::string entity_id = m[1];
+  REQUIRE(Cli(anna, srv + " field set " + shared.case_id + " " + entity_id + " naam 'Tante Ria'")
+              .exit_code == 0);
+  Run added = Cli(anna, srv + " member add " + shared.case_id + " " + cor_id + ":member");
+  REQUIRE(added.exit_code == 0);
+  CHECK(added.out.find("Toegevoegd") != std::string::npos);
+  REQUIRE(Cli(cor, srv + " sync").exit_code == 0);
+  CHECK(Cli(cor, srv + " case show " + shared.case_id).out.find("Tante Ria") != std::string::npos);
+
+  // Both choices at once is a usage error, and no case is made.
+  Run both = Cli(anna, srv + " case create --history --from-now-on " + cor_id + ":member");
+  CHECK(both.exit_code == 2);
+  Run listed = Cli(anna, srv + " case list");
+  REQUIRE(listed.exit_code == 0);
+  CHECK(std::count(listed.out.begin(), listed.out.end(), '\n') == 1);
+
+  // The default is said when the case is made, in the user's language.
+  Run made = Cli(anna, srv + " --lang en case create " + cor_id + ":member");
+  REQUIRE(made.exit_code == 0);
+  CHECK(made.out.find("can also read what was written before") != std::string::npos);
+}
+
+TEST_CASE("a mistyped store is refused and not made: only account create begins one", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  const std::string srv = "--server " + server.address();
+  const std::string anna = Person(dir, "anna");
+  REQUIRE(Cli(anna, srv + " account create").exit_code == 0);
+  const std::string typo = "KRING_PASSPHRASE='anna wachtwoord' KRING_DB=" + dir.path() + "/ana.db";
+  for (const char* command : {"case list", "sync", "account show", "circle list"}) {
+    Run r = Cli(typo, srv + " " + command);
+    INFO(command << ": " << r.out);
+    CHECK(r.exit_code == 1);
+    CHECK(r.out.find("Hier is nog geen opslag van kring.") != std::string::npos);
+    CHECK(r.out.find("ana.db") == std::string::npos);
+  }
+  CHECK_FALSE(std::filesystem::exists(dir.path() + "/ana.db"));
+  CHECK_FALSE(std::filesystem::exists(dir.path() + "/ana.db.salt"));
+  Run english = Cli(typo, "--lang en " + srv + " case list");
+  CHECK(english.out.find("There is no kring store here yet.") != std::string::npos);
+  // The right store still opens.
+  CHECK(Cli(anna, srv + " account show").exit_code == 0);
 }
 
 TEST_CASE("the command line rejects bad input clearly", "[cli]") {
@@ -613,4 +712,209 @@ TEST_CASE("a server that stops sending a case without showing the removal is tol
   CHECK(show.exit_code == 0);
   CHECK(show.out.find("afspraak") != std::string::npos);
   CHECK(show.out.find("\"removed\": true") == std::string::npos);
+}
+
+TEST_CASE("member approve works while the server refuses the coordinator another case", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  std::string srv = "--server " + server.address();
+  const std::string anna = Person(dir, "anna");  // the coordinator, in two cases
+  const std::string bas = Person(dir, "bas");
+  const std::string res = Person(dir, "res");  // the resident of Anna's new case
+  // Bas's case, with Anna as a member; Anna's device holds it.
+  const auto [bas_id, anna_id, other_case] = AnnaAndBasShareACase(srv, bas, anna);
+  REQUIRE(Cli(anna, srv + " sync").exit_code == 0);
+  const auto [case_id, res_id] = ChairWaitsForApproval(srv, anna, anna_id, res);
+
+  // Meanwhile Bas takes Anna out of his case, and kringd loses the record of that removal: it
+  // refuses Anna that case without serving the removal (REMOVAL_NOT_SHOWN on her device).
+  REQUIRE(Cli(bas, srv + " member remove " + other_case + " " + anna_id).exit_code == 0);
+  REQUIRE(server.Stop() == 0);
+  {
+    auto db = kring::sql::Database::Open(server.data_dir() + "/data/kringd.sqlite3");
+    REQUIRE(db.ok());
+    REQUIRE(db->Exec("DELETE FROM case_removals").ok());
+  }
+  server.Restart();
+  srv = "--server " + server.address();
+
+  // Approving in her own case reads and sends that case only: Bas's case neither holds it up
+  // nor turns it into an alarm (before, its refusal made the approval exit 3).
+  Run approved = Cli(anna, srv + " member approve " + case_id + " " + res_id);
+  INFO(approved.out);
+  CHECK(approved.exit_code == 0);
+  CHECK(approved.out.find("Goedgekeurd") != std::string::npos);
+  CHECK(approved.out.find("Beveiligingsmelding") == std::string::npos);
+  REQUIRE(Cli(res, srv + " sync").exit_code == 0);
+  CHECK(Cli(res, srv + " case show " + case_id).out.find("ROLE_CHAIR") != std::string::npos);
+  // A role change in her case likewise: the coordinator steps back, the resident stays chair.
+  Run role = Cli(anna, srv + " member role " + case_id + " " + anna_id + " member");
+  INFO(role.out);
+  CHECK(role.exit_code == 0);
+  CHECK(role.out.find("De rol is aangepast.") != std::string::npos);
+  CHECK(role.out.find("Beveiligingsmelding") == std::string::npos);
+
+  // `kring sync CASE` is the same for one case; the refused case is told when it is synced.
+  Run one = Cli(anna, srv + " sync " + case_id);
+  INFO(one.out);
+  CHECK(one.exit_code == 0);
+  CHECK(one.out.find("Bijgewerkt.") != std::string::npos);
+  // The first sync of it raises the alarm; later ones say what it is.
+  Run found = Cli(anna, srv + " sync " + other_case);
+  INFO(found.out);
+  CHECK(found.exit_code == 3);
+  CHECK(found.out.find("Beveiligingsmelding. Kijk met: kring alarms") != std::string::npos);
+  Run refused = Cli(anna, srv + " sync " + other_case);
+  INFO(refused.out);
+  CHECK(refused.exit_code == 3);
+  CHECK(refused.out.find("De server stuurt deze casus niet meer.") != std::string::npos);
+  CHECK(Cli(anna, "--lang en " + srv + " sync " + other_case)
+            .out.find("The server no longer sends you this case.") != std::string::npos);
+  CHECK(Cli(anna, srv + " alarms").out.find("REMOVAL_NOT_SHOWN case " + other_case) !=
+        std::string::npos);
+  // The full sync still reads every case (the refused one is passed over, as before).
+  Run all = Cli(anna, srv + " sync");
+  INFO(all.out);
+  CHECK(all.exit_code == 0);
+}
+
+TEST_CASE("member approve and member role work while kringd fails on another case", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  std::string srv = "--server " + server.address();
+  const std::string anna = Person(dir, "anna");  // the coordinator, in two cases
+  const std::string bas = Person(dir, "bas");
+  const std::string res = Person(dir, "res");
+  const auto [bas_id, anna_id, other_case] = AnnaAndBasShareACase(srv, bas, anna);
+  REQUIRE(Cli(anna, srv + " sync").exit_code == 0);
+  const auto [case_id, res_id] = ChairWaitsForApproval(srv, anna, anna_id, res);
+  // Bas writes in his case; Anna has not read it yet.
+  REQUIRE(Cli(bas, srv + " entity create " + other_case + " afspraak").exit_code == 0);
+
+  // kringd's copy of Bas's last op is damaged: it fails every pull of that case (INTERNAL).
+  REQUIRE(server.Stop() == 0);
+  {
+    auto db = kring::sql::Database::Open(server.data_dir() + "/data/kringd.sqlite3");
+    REQUIRE(db.ok());
+    const std::string key = "(SELECT case_key FROM cases WHERE case_id = x'" + other_case + "')";
+    REQUIRE(db->Exec("UPDATE ops SET envelope = x'ff' WHERE case_key = " + key +
+                     " AND seq = (SELECT MAX(seq) FROM ops WHERE case_key = " + key + ")")
+                .ok());
+  }
+  server.Restart();
+  srv = "--server " + server.address();
+  Run all = Cli(anna, srv + " sync");
+  INFO(all.out);
+  REQUIRE(all.exit_code == 1);  // the full sync meets it, every time
+
+  // Her own case does not: approving and a role change read and send that case only (before,
+  // both ran the full sync first and failed with it).
+  Run approved = Cli(anna, srv + " member approve " + case_id + " " + res_id);
+  INFO(approved.out);
+  CHECK(approved.exit_code == 0);
+  CHECK(approved.out.find("Goedgekeurd") != std::string::npos);
+  Run role = Cli(anna, "--lang en " + srv + " member role " + case_id + " " + anna_id + " member");
+  INFO(role.out);
+  CHECK(role.exit_code == 0);
+  CHECK(role.out.find("The role is changed.") != std::string::npos);
+  REQUIRE(Cli(res, srv + " sync").exit_code == 0);
+  Run show = Cli(res, srv + " case show " + case_id);
+  CHECK(show.out.find("ROLE_CHAIR") != std::string::npos);
+  CHECK(show.out.find("ROLE_COORDINATOR") == std::string::npos);
+  CHECK(Cli(anna, srv + " sync " + case_id).exit_code == 0);
+  CHECK(Cli(anna, srv + " sync " + other_case).exit_code == 1);
+}
+
+TEST_CASE("kring sync takes one case id, and says so for a wrong or unknown one", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  const std::string srv = "--server " + server.address();
+  const std::string anna = Person(dir, "anna");
+  const std::string bas = Person(dir, "bas");
+  const auto [anna_id, bas_id, case_id] = AnnaAndBasShareACase(srv, anna, bas);
+  Run e = Cli(anna, srv + " entity create " + case_id + " afspraak");
+  REQUIRE(e.exit_code == 0);
+
+  // Bas fetches the one case he names.
+  Run one = Cli(bas, srv + " sync " + case_id);
+  INFO(one.out);
+  CHECK(one.exit_code == 0);
+  CHECK(one.out.find("Bijgewerkt.") != std::string::npos);
+  CHECK(Cli(bas, srv + " case show " + case_id).out.find("afspraak") != std::string::npos);
+  CHECK(Cli(bas, "--lang en " + srv + " sync " + case_id).out.find("Up to date.") !=
+        std::string::npos);
+
+  // Not an id, two words: usage errors (exit 2) before the store opens.
+  Run bad = Cli(bas, srv + " sync 1234");
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.out.find("Dit is geen geldige id") != std::string::npos);
+  Run two = Cli(bas, srv + " sync " + case_id + " " + case_id);
+  CHECK(two.exit_code == 2);
+  // An id neither this device nor the server has: exit 1, in Dutch or English.
+  const std::string unknown(32, 'a');
+  Run none = Cli(bas, srv + " sync " + unknown);
+  CHECK(none.exit_code == 1);
+  CHECK(none.out.find("Deze casus staat niet op dit apparaat.") != std::string::npos);
+  CHECK(Cli(bas, "--lang en " + srv + " sync " + unknown)
+            .out.find("This case is not on this device.") != std::string::npos);
+  // Offline, like the full sync.
+  Run offline = Cli(bas, "--server 127.0.0.1:1 sync " + case_id);
+  CHECK(offline.exit_code == Cli(bas, "--server 127.0.0.1:1 sync").exit_code);
+  // The usage text names the case id.
+  CHECK(Cli("", "--help").out.find("sync [CASUS]") != std::string::npos);
+  CHECK(Cli("", "--lang en --help").out.find("sync [CASE]") != std::string::npos);
+}
+
+TEST_CASE(
+    "member approve in a case stopped by an alarm is exit 3 with the alarm note, also offline",
+    "[cli]") {
+  TestServer server;
+  TempDir dir;
+  std::string srv = "--server " + server.address();
+  const std::string anna = Person(dir, "anna");
+  const std::string res = Person(dir, "res");
+  Run a = Cli(anna, srv + " account create");
+  REQUIRE(a.exit_code == 0);
+  const std::string anna_id = Field(a.out, "account");
+  const auto [case_id, res_id] = ChairWaitsForApproval(srv, anna, anna_id, res);
+
+  // kringd's copy of the resident's acceptance is changed (its last byte flipped): Anna's
+  // device has not read it yet.
+  REQUIRE(server.Stop() == 0);
+  {
+    auto db = kring::sql::Database::Open(server.data_dir() + "/data/kringd.sqlite3");
+    REQUIRE(db.ok());
+    const std::string key = "(SELECT case_key FROM cases WHERE case_id = x'" + case_id + "')";
+    REQUIRE(db->Exec("UPDATE ops SET envelope = substr(envelope, 1, length(envelope) - 1) || "
+                     "(CASE WHEN substr(envelope, -1) = x'00' THEN x'01' ELSE x'00' END) "
+                     "WHERE case_key = " +
+                     key + " AND seq = (SELECT MAX(seq) FROM ops WHERE case_key = " + key + ")")
+                .ok());
+  }
+  server.Restart();
+  srv = "--server " + server.address();
+
+  // The approval's fetch finds it: told as every sync tells an alarm, not as a raw error.
+  Run found = Cli(anna, srv + " member approve " + case_id + " " + res_id);
+  INFO(found.out);
+  CHECK(found.exit_code == 3);
+  CHECK(found.out.find("Beveiligingsmelding. Kijk met: kring alarms") != std::string::npos);
+  CHECK(found.out.find("Goedgekeurd") == std::string::npos);
+  CHECK(Cli(anna, srv + " alarms").out.find("case " + case_id) != std::string::npos);
+
+  // The case is stopped now: approving again says so, online and offline alike (exit 3, not the
+  // "server cannot be reached" of a case that merely waits).
+  for (const std::string& server_arg : {srv, std::string("--server 127.0.0.1:1")}) {
+    Run again = Cli(anna, server_arg + " member approve " + case_id + " " + res_id);
+    INFO(server_arg << ": " << again.out);
+    CHECK(again.exit_code == 3);
+    CHECK(again.out.find("Deze casus is gestopt door een beveiligingsmelding. Kijk met: kring "
+                         "alarms") != std::string::npos);
+    Run role = Cli(
+        anna, "--lang en " + server_arg + " member role " + case_id + " " + anna_id + " member");
+    INFO(role.out);
+    CHECK(role.exit_code == 3);
+    CHECK(role.out.find("This case is stopped by a security alarm. See: kring alarms") !=
+          std::string::npos);
+  }
 }

@@ -9,6 +9,7 @@
 #include <iterator>
 #include <regex>
 #include <string>
+#include <utility>
 
 #include <catch2/catch.hpp>
 #include <google/protobuf/struct.pb.h>
@@ -131,6 +132,8 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   }
   k.Ok("fatima", "circle link 'Sanne de Vries' " + sanne);
   k.Ok("fatima", "circle link 'Tante Ria' " + ria);
+  // The case list says whom each case is about.
+  CHECK(k.As("fatima", "case list").out == cid + "  Sanne de Vries\n");
   k.Ok("ria", "sync");
   k.Ok("sanne", "sync");
   Value circle = k.Json("ria", "circle list");
@@ -713,10 +716,12 @@ TEST_CASE("case content with terminal control characters is shown, not executed"
   CHECK(k.Json("x", "circle list").list_value().values_size() == 2);
 }
 
-TEST_CASE("a word a command does not expect is refused and changes nothing", "[cli]") {
-  TestServer server;
-  TempDir dir;
-  People k(server, dir);
+namespace {
+
+// Sanne (chair) and the coordinator Fatima share a case; both devices write the note's "tekst"
+// at once, Sanne `sanne_text`, Fatima `fatima_text`, and Sanne syncs. Returns {case, note}.
+std::pair<std::string, std::string> NoteWrittenOnTwoDevices(People& k, const char* sanne_text,
+                                                            const char* fatima_text) {
   k.Id("sanne", "account create", "account");
   const std::string fatima = k.Id("fatima", "account create", "account");
   Run created = k.As("sanne", "case create --json " + fatima + ":coordinator");
@@ -729,9 +734,19 @@ TEST_CASE("a word a command does not expect is refused and changes nothing", "[c
   REQUIRE(std::regex_search(entity.out, m, std::regex("([0-9a-f]{32})")));
   const std::string note = m[1];
   k.Ok("fatima", "sync");
-  k.Ok("sanne", "field set " + cid + " " + note + " tekst 'Zaterdag koken'");
-  k.Ok("fatima", "field set " + cid + " " + note + " tekst 'Zondag koken'");
+  k.Ok("sanne", "field set " + cid + " " + note + " tekst '" + sanne_text + "'");
+  k.Ok("fatima", "field set " + cid + " " + note + " tekst '" + fatima_text + "'");
   k.Ok("sanne", "sync");
+  return {cid, note};
+}
+
+}  // namespace
+
+TEST_CASE("a word a command does not expect is refused and changes nothing", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const auto [cid, note] = NoteWrittenOnTwoDevices(k, "Zaterdag koken", "Zondag koken");
   REQUIRE(k.Json("sanne", "conflicts").list_value().values_size() == 1);
 
   // The verb after --case: before, this listed the conflicts and ignored "resolve".
@@ -766,4 +781,332 @@ TEST_CASE("a word a command does not expect is refused and changes nothing", "[c
     REQUIRE(show.exit_code == 0);
     CHECK(FieldText(ParseJson(show.out), note, "tekst") == "Zondag koken");
   }
+}
+
+TEST_CASE("approving an app invitation for a person links the account, and says so", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string ria = k.Id("ria", "account create", "account");
+  const std::string cid =
+      k.Id("sanne", "case create --history " + fatima + ":coordinator", "Casus gemaakt:");
+  k.Ok("fatima", "sync");
+  k.Ok("fatima", "circle propose --name 'Tante Ria' --kind family --relation tante");
+  k.Ok("fatima", "circle approve 'Tante Ria'");
+  Run invited = k.As("fatima", "invitation app 'Tante Ria'");
+  INFO(invited.all);
+  REQUIRE(invited.exit_code == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(invited.out, m, std::regex("link (\\S+)")));
+  const std::string link = m[1];
+  k.Ok("ria", "invite accept " + link);
+
+  // The chair approves; that alone puts Ria's account on Tante Ria, and the output says so.
+  Run approved = k.As("sanne", "member approve " + cid + " " + ria);
+  INFO(approved.all);
+  REQUIRE(approved.exit_code == 0);
+  CHECK(approved.out.find("Het account hoort nu bij: Tante Ria") != std::string::npos);
+  k.Ok("fatima", "sync");
+  k.Ok("ria", "sync");
+  for (const char* who : {"sanne", "fatima", "ria"}) {
+    Value circle = k.Json(who, "circle list");
+    REQUIRE(circle.list_value().values_size() == 1);
+    CHECK(At(circle.list_value().values(0), "account").string_value() == ria);
+    CHECK(At(circle.list_value().values(0), "invitation").string_value() == "joined");
+  }
+  // Ria takes part as herself on her own device, without anyone running `circle link`.
+  k.Ok("ria", "circle contact me --phone 0612345678");
+  k.Ok("fatima", "sync");
+  CHECK(At(k.Json("fatima", "circle contact 'Tante Ria'"), "phone").string_value() == "0612345678");
+  Run status = k.As("fatima", "invitation status 'Tante Ria'");
+  CHECK(status.out == "doet mee\n");
+  CHECK(status.all.find("Let op") == std::string::npos);
+}
+
+namespace {
+
+// Sanne (chair) and Tante Ria in the circle, the coordinator Fatima; a plan accepted with two
+// agreements of Ria's, both agreed. Returns {case, first agreement, second agreement}.
+std::array<std::string, 3> AcceptedPlanWithTwoAgreements(People& k) {
+  const std::string sanne = k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string ria = k.Id("ria", "account create", "account");
+  const std::string cid =
+      k.Id("sanne", "case create --history " + fatima + ":coordinator " + ria, "Casus gemaakt:");
+  k.Ok("fatima", "sync");
+  k.Ok("fatima", "circle propose --name Sanne --kind resident --account " + sanne);
+  k.Ok("fatima",
+       "circle propose --name 'Tante Ria' --kind family --relation tante --account " + ria);
+  k.Ok("fatima", "circle approve Sanne");
+  k.Ok("fatima", "circle approve 'Tante Ria'");
+  k.Ok("sanne", "sync");
+  const std::string post =
+      k.Id("sanne", "agreement add --owner 'Tante Ria' --action 'Post openen' --due now+30d",
+           "agreement");
+  const std::string shop =
+      k.Id("sanne", "agreement add --owner 'Tante Ria' --action 'Boodschappen doen' --due now+10d",
+           "agreement");
+  k.Ok("sanne",
+       "plan publish --ik-wil 'Rust in huis.' --contingency 'Bel Ria.' "
+       "--contact-person 'Tante Ria'");
+  k.Ok("sanne", "plan accept");
+  k.Ok("ria", "sync");
+  k.Ok("ria", "agreement accept " + post);
+  k.Ok("ria", "agreement accept " + shop);
+  k.Ok("fatima", "sync");
+  return {cid, post, shop};
+}
+
+std::string StatusOf(People& k, const std::string& who, const std::string& agreement) {
+  const Value list = k.Json(who, "agreement list");
+  for (const Value& a : list.list_value().values()) {
+    if (At(a, "id").string_value() == agreement) return At(a, "status").string_value();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("a six-week check without --assess changes no agreement's status", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const auto [cid, post, shop] = AcceptedPlanWithTwoAgreements(k);
+  k.Ok("ria", "agreement status " + shop + " done");
+  k.Ok("fatima", "sync");
+  REQUIRE(StatusOf(k, "fatima", post) == "accepted");
+
+  // The post is agreed and not due yet; the shopping is done. Neither is assessed.
+  Run check = k.As("fatima", "check six-week --at now+43d --outcome continue");
+  INFO(check.all);
+  REQUIRE(check.exit_code == 0);
+  k.Ok("sanne", "sync");
+  for (const char* who : {"fatima", "sanne"}) {
+    CHECK(StatusOf(k, who, post) == "accepted");
+    CHECK(StatusOf(k, who, shop) == "done");
+  }
+  // The check holds what it assessed: the shopping, as it stood.
+  const Value shown = k.Json("sanne", "check show");
+  const auto& assessed = At(At(shown, "latest"), "assessments").list_value().values();
+  REQUIRE(assessed.size() == 1);
+  CHECK(At(assessed[0], "agreement").string_value() == shop);
+  CHECK(At(assessed[0], "result").string_value() == "done");
+  // With --assess the agreement does change.
+  k.Ok("fatima", "check six-week --at now+44d --assess " + post + "=partly");
+  CHECK(StatusOf(k, "fatima", post) == "partly");
+}
+
+TEST_CASE("a blocked agreement shows its obstacle and new date everywhere it is shown", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const auto [cid, post, shop] = AcceptedPlanWithTwoAgreements(k);
+  k.Ok("ria", "agreement status " + shop +
+                  " blocked --obstacle 'De bus rijdt niet.' --obstacle-owner Sanne --new-due "
+                  "now+90d");
+  for (const char* who : {"fatima", "sanne"}) k.Ok(who, "sync");
+
+  // The list: the new date is the date, the first one in brackets, the obstacle and who solves it.
+  Run list = k.As("sanne", "agreement list");
+  INFO(list.all);
+  REQUIRE(list.exit_code == 0);
+  const size_t row = list.out.find("Boodschappen doen");
+  REQUIRE(row != std::string::npos);
+  const std::string shop_rows = list.out.substr(row);
+  CHECK(shop_rows.find("[loopt vast] voor ") != std::string::npos);
+  CHECK(shop_rows.find(" (eerst ") != std::string::npos);
+  CHECK(shop_rows.find("Wat in de weg zit: De bus rijdt niet.") != std::string::npos);
+  CHECK(shop_rows.find("Wie dat oplost: Sanne") != std::string::npos);
+  const Value json = k.Json("fatima", "agreement list");
+  bool seen = false;
+  for (const Value& a : json.list_value().values()) {
+    if (At(a, "id").string_value() != shop) continue;
+    seen = true;
+    const Value& obstacle = At(a, "obstacle");
+    CHECK(At(obstacle, "description").string_value() == "De bus rijdt niet.");
+    CHECK(At(obstacle, "owner").string_value().size() == 32);
+    CHECK(At(a, "due_ms").number_value() == At(obstacle, "new_due_ms").number_value());
+    CHECK(At(a, "first_due_ms").number_value() < At(a, "due_ms").number_value());
+  }
+  CHECK(seen);
+
+  // The six-week check takes it as it stands and shows the same.
+  k.Ok("fatima", "check six-week --at now+43d");
+  k.Ok("sanne", "sync");
+  Run check = k.As("sanne", "check show");
+  INFO(check.all);
+  CHECK(check.out.find("[loopt vast] nieuwe datum ") != std::string::npos);
+  CHECK(check.out.find("Wat in de weg zit: De bus rijdt niet.") != std::string::npos);
+  const Value shown = k.Json("sanne", "check show");
+  for (const Value& a : At(At(shown, "latest"), "assessments").list_value().values()) {
+    if (At(a, "agreement").string_value() != shop) continue;
+    CHECK(At(At(a, "obstacle"), "description").string_value() == "De bus rijdt niet.");
+  }
+
+  // On paper for Ria: the new date, the first date, the obstacle and who solves it.
+  Run paper = k.As("ria", "export printout --person 'Tante Ria' --text");
+  INFO(paper.all);
+  REQUIRE(paper.exit_code == 0);
+  CHECK(paper.out.find(" (eerst: ") != std::string::npos);
+  CHECK(paper.out.find("Wat in de weg zit: De bus rijdt niet.") != std::string::npos);
+  CHECK(paper.out.find("Wie dat oplost: Sanne") != std::string::npos);
+  Run html = k.As("ria", "export printout --person 'Tante Ria'");
+  CHECK(html.out.find("De bus rijdt niet.") != std::string::npos);
+}
+
+TEST_CASE("the same value written on two devices at once is not listed as a conflict", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const auto [cid, note] = NoteWrittenOnTwoDevices(k, "Zaterdag koken", "Zaterdag koken");
+  for (const char* who : {"sanne", "fatima"}) {
+    CHECK(k.Json(who, "conflicts").list_value().values_size() == 0);
+    Run plain = k.As(who, "conflicts");
+    CHECK(plain.out.find("Geen conflicten") != std::string::npos);
+    // Nothing to resolve either.
+    CHECK(
+        k.As(who, "conflicts resolve --entity " + note + " --field tekst --keep other").exit_code ==
+        1);
+  }
+}
+
+TEST_CASE("the chair's pre-talk list counts pre-talks whose notes she cannot read", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const std::string sanne = k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string cid =
+      k.Id("sanne", "case create --history " + fatima + ":coordinator", "Casus gemaakt:");
+  k.Ok("fatima", "sync");
+  k.Ok("fatima", "circle propose --name Sanne --kind resident --account " + sanne);
+  k.Ok("fatima", "circle propose --name 'Tante Ria' --kind family --relation tante");
+  k.Ok("fatima", "circle propose --name Kees --kind neighbour --relation buurman");
+  for (const char* p : {"Sanne", "'Tante Ria'", "Kees"}) {
+    k.Ok("fatima", std::string("circle approve ") + p);
+  }
+  k.Ok("fatima", "pretalk log 'Tante Ria' --how phone --explained 'Wat een beraad is.'");
+  k.Ok("sanne", "sync");
+
+  // Sanne cannot read the notes of Ria's pre-talk, but knows it was held; Kees has had none.
+  Run list = k.As("sanne", "pretalk list");
+  INFO(list.all);
+  REQUIRE(list.exit_code == 0);
+  CHECK(list.out.find("Nog geen voorgesprek: Tante Ria") == std::string::npos);
+  CHECK(list.out.find("Voorgesprek gehouden: Tante Ria") != std::string::npos);
+  CHECK(list.out.find("zien alleen de gespreksleider") != std::string::npos);
+  CHECK(list.out.find("Nog geen voorgesprek: Kees") != std::string::npos);
+  CHECK(list.out.find("Wat een beraad is.") == std::string::npos);
+  const Value json = k.Json("sanne", "pretalk list");
+  CHECK(At(json, "pretalks").list_value().values_size() == 0);
+  CHECK(At(json, "held_notes_hidden").list_value().values_size() == 1);
+  // Her own device does not claim the pre-talk is missing when she fixes the meeting: only Kees
+  // (and Sanne herself) need a reason.
+  k.Ok("fatima", "pretalk log Sanne --how home");
+  k.Ok("fatima", "pretalk log Kees --how home");
+  k.Ok("sanne", "sync");
+  Run none = k.As("sanne", "pretalk list");
+  CHECK(none.out.find("Nog geen voorgesprek") == std::string::npos);
+  // The coordinator reads them all.
+  CHECK(At(k.Json("fatima", "pretalk list"), "pretalks").list_value().values_size() == 3);
+}
+
+TEST_CASE(
+    "choices in Dutch words and numbers in plain figures, or a clear refusal that changes "
+    "nothing",
+    "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string cid = k.Id("sanne", "case create " + fatima + ":coordinator", "Casus gemaakt:");
+  k.Ok("fatima", "sync");
+
+  // The words the domain's messages offer are the words the command takes, and shows.
+  k.Ok("fatima", "circle propose --name 'Kees' --kind vriend --relation buurman");
+  k.Ok("fatima", "circle propose --name 'Ria' --kind Familie --relation tante");
+  k.Ok("fatima", "circle propose --name 'Jan' --kind neighbour --relation 'van hiernaast'");
+  Run refused = k.As("fatima", "circle propose --name 'Piet' --kind alien --relation oom");
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.all.find("Kies wie deze persoon is: familie, vriend, buur") != std::string::npos);
+  const Value circle = k.Json("fatima", "circle list");
+  REQUIRE(circle.list_value().values_size() == 3);
+  for (const Value& p : circle.list_value().values()) {
+    const std::string& name = At(p, "name").string_value();
+    const std::string& kind = At(p, "kind").string_value();  // scripts get the identifiers
+    CHECK(kind == (name == "Kees" ? "friend" : name == "Ria" ? "family" : "neighbour"));
+  }
+  Run listed = k.As("fatima", "circle list");
+  CHECK(listed.out.find("(buurman)  vriend,") != std::string::npos);
+  CHECK(k.As("fatima", "--lang en circle list").out.find("(tante)  family,") != std::string::npos);
+  k.Ok("fatima", "pretalk log Kees --how telefoon");
+  CHECK(k.As("fatima", "pretalk list").out.find("Kees (telefoon)") != std::string::npos);
+  CHECK(k.As("fatima", "--lang en pretalk list").out.find("Kees (phone)") != std::string::npos);
+
+  // Amounts: a Dutch or English decimal mark; anything else is refused and nothing is saved.
+  k.Ok("fatima", "micro cost intake --service 'Schuldhulp' --euros 1250,5");
+  for (const char* bad : {"abc", "5abc", "1e9", "-3", "' 12'", "12,505", "1.000,00"}) {
+    Run r = k.As("fatima", std::string("micro cost intake --service 'Schuldhulp' --euros ") + bad);
+    INFO(bad << ": " << r.all);
+    CHECK(r.exit_code == 2);
+    CHECK(r.all.find("schrijf het bedrag per maand in cijfers") != std::string::npos);
+  }
+  CHECK(At(k.Json("fatima", "micro show"), "cost_before_cents").number_value() == 125050);
+  CHECK(k.As("fatima", "micro show").out.find("voor € 1.250,50") != std::string::npos);
+  CHECK(k.As("fatima", "--lang en micro show").out.find("before €1,250.50") != std::string::npos);
+  Run huge = k.As("fatima", "micro cost intake --service 'Zorg' --euros 2000000");
+  CHECK(huge.exit_code == 1);
+  CHECK(huge.all.find("niet meer dan 1 miljoen") != std::string::npos);
+  // A score that is not a figure is not a 0.
+  Run score = k.As("fatima", "micro wellbeing intake zeven");
+  CHECK(score.exit_code == 2);
+  CHECK(score.all.find("Kies een cijfer van 0 tot en met 10.") != std::string::npos);
+  CHECK(At(k.Json("fatima", "micro show"), "wellbeing_before").null_value() ==
+        google::protobuf::NULL_VALUE);
+
+  // A word missing: the command's own usage, not the whole program's.
+  Run missing = k.As("fatima", "micro wellbeing intake");
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.all.find("deze opdracht mist iets") != std::string::npos);
+  CHECK(missing.out.find("Gebruik: kring [--profile NAAM] [--json] micro wellbeing") !=
+        std::string::npos);
+
+  // --case may stand before the command, as the global options do; --db and --profile together
+  // are a question, not a choice to make silently.
+  Run before = k.As("fatima", "--case " + cid + " circle list");
+  INFO(before.all);
+  CHECK(before.exit_code == 0);
+  CHECK(before.out.find("Kees") != std::string::npos);
+  CHECK(k.As("fatima", "--case " + cid + " case list").exit_code == 2);
+  Run both = k.As("fatima", "--db " + dir.path() + "/other.db circle list");
+  CHECK(both.exit_code == 2);
+  CHECK(both.all.find("Kies --db of --profile, niet allebei.") != std::string::npos);
+
+  // A refusal by role points to a sync: this device's view may be behind a change.
+  const std::string kees = k.Id("kees", "account create", "account");
+  k.Ok("sanne", "member add " + cid + " " + kees + ":member");
+  k.Ok("kees", "sync");
+  Run denied = k.As("kees", "micro wellbeing intake 5");
+  CHECK(denied.exit_code == 1);
+  CHECK(denied.all.find("Dit mag jij niet doen in deze kring. Is dat net veranderd? Haal het "
+                        "eerst op: kring sync") != std::string::npos);
+
+  // No mentor yet: said in words, not as a message key.
+  Run mentor = k.As("fatima", "mentor checkin --note 'Goed gesprek'");
+  CHECK(mentor.exit_code == 1);
+  CHECK(mentor.all.find("Er is nog geen mentor.") != std::string::npos);
+  CHECK(mentor.all.find("mentor.none") == std::string::npos);
+
+  // A mistyped retention ("3O") would have read as 3, and letters as 0: an erasure at once.
+  for (const char* bad : {"3O", "abc", "' 30'", "+30"}) {
+    Run r = k.As("sanne", std::string("case close --retention-days ") + bad);
+    INFO(bad << ": " << r.all);
+    CHECK(r.exit_code == 2);
+  }
+  Run show = k.As("sanne", "case show " + cid);
+  REQUIRE(show.exit_code == 0);
+  CHECK(show.out.find("\"closed\"") == std::string::npos);
 }

@@ -121,7 +121,11 @@ TEST_CASE("a removed member is cut off and cannot read what comes after", "[memb
   CHECK(ex->PendingIntents(*cid) == 0);
   CHECK(ex->ConfirmedView(*cid)->removed());
   CHECK(Field(*ex->ConfirmedView(*cid), *plan, "address") == nullptr);
-  CHECK(ex->CreateEntity(*cid, "note").ok());  // queued locally, but never accepted
+  // Refused at once: queued, it could never go out and would wait for ever.
+  auto refused_edit = ex->CreateEntity(*cid, "note");
+  CHECK(refused_edit.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(refused_edit.status().reason() == refusal::kNotAMember);
+  CHECK(ex->PendingIntents(*cid) == 0);
   REQUIRE(ex->SyncNow().ok());
   CHECK(ex->Alarms().empty());
 

@@ -1114,3 +1114,159 @@ TEST_CASE("a promotion queued before a private time started elsewhere is refused
   REQUIRE(resident->SyncNow().ok());
   CHECK(resident->PendingIntents(*cid) == 0);
 }
+
+TEST_CASE("approving an invitation made for a person links that person on every device",
+          "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), ria(net), henk(net);
+  auto created = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}}, true);
+  REQUIRE(created.ok());
+  const Bytes cid = *created;
+  SyncAll({&resident, &coordinator}, 1);
+  Organising by_resident(*resident, cid), by_coordinator(*coordinator, cid), by_ria(*ria, cid);
+
+  auto tante =
+      by_coordinator.ProposePerson(NewPerson("Tante Ria", "family", "tante", "0611111111"));
+  REQUIRE(tante.ok());
+  REQUIRE(by_coordinator.ApprovePerson(*tante).ok());
+  auto invitation = by_coordinator.InviteWithApp(*tante, v1::ROLE_MEMBER, 3600);
+  REQUIRE(invitation.ok());
+  SyncAll({&coordinator, &resident}, 1);
+  REQUIRE(ria->AcceptInvite(invitation->link).ok());
+  SyncAll({&ria, &resident}, 1);
+  // The chair approves; nobody links the account by hand.
+  REQUIRE(resident->ApproveMember(cid, ria.account_id()).ok());
+  SyncAll({&resident, &coordinator, &ria}, 2);
+  for (Organising* org : {&by_resident, &by_coordinator, &by_ria}) {
+    auto person = org->GetPerson(*tante);
+    REQUIRE(person.ok());
+    CHECK(person->account_id == ria.account_id());
+    CHECK(*org->InvitationOf(*tante) == InvitationState::kJoined);
+  }
+  // Ria now takes part as herself: her own person, her own contact details.
+  auto mine = by_ria.MyPersonId();
+  REQUIRE(mine.ok());
+  CHECK(*mine == *tante);
+  REQUIRE(by_ria.SetContact(*tante, {"0612345678", "", ""}).ok());
+  SyncAll({&ria, &coordinator}, 1);
+  auto contact = by_coordinator.ContactOf(*tante);
+  REQUIRE(contact.ok());
+  REQUIRE(contact->has_value());
+  CHECK((*contact)->details.phone == "0612345678");
+
+  // An account that already belongs to someone in the circle is approved, but never silently
+  // moved to the person the invitation was for.
+  PersonInput henk_input = NewPerson("Henk", "friend", "vriend");
+  henk_input.has_app = true;
+  henk_input.account_id = henk.account_id();
+  auto first = by_coordinator.ProposePerson(henk_input);
+  REQUIRE(first.ok());
+  auto second = by_coordinator.ProposePerson(NewPerson("Oom Henk", "family", "oom", "0622222222"));
+  REQUIRE(second.ok());
+  REQUIRE(by_coordinator.ApprovePerson(*second).ok());
+  auto again = by_coordinator.InviteWithApp(*second, v1::ROLE_MEMBER, 3600);
+  REQUIRE(again.ok());
+  SyncAll({&coordinator}, 1);
+  REQUIRE(henk->AcceptInvite(again->link).ok());
+  SyncAll({&henk, &coordinator, &resident}, 1);
+  REQUIRE(resident->ApproveMember(cid, henk.account_id()).ok());
+  SyncAll({&resident, &coordinator}, 1);
+  CHECK(by_resident.GetPerson(*second)->account_id.empty());
+  CHECK(by_resident.GetPerson(*first)->account_id == henk.account_id());
+  auto members = resident->View(cid);
+  REQUIRE(members.ok());
+  bool henk_in = false;
+  for (const auto& m : members->members()) henk_in |= ToBytes(m.account_id()) == henk.account_id();
+  CHECK(henk_in);
+}
+
+TEST_CASE("two devices writing the same value at once is no conflict to show", "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net);
+  auto cid = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator}, 1);
+  Organising by_resident(*resident, *cid), by_coordinator(*coordinator, *cid);
+  auto input = NewPerson("Els", "family", "tante", "0612345679");
+  auto els = by_coordinator.ProposePerson(input);
+  REQUIRE(els.ok());
+  SyncAll({&coordinator, &resident}, 1);
+
+  // Both write the same relation before seeing each other's edit.
+  input.relation = "tante van moederskant";
+  REQUIRE(by_resident.UpdatePerson(*els, input).ok());
+  REQUIRE(by_coordinator.UpdatePerson(*els, input).ok());
+  SyncAll({&resident, &coordinator, &resident}, 1);
+  for (Device* d : {&resident, &coordinator}) {
+    // The model keeps its record of the concurrent writes, the same on every device ...
+    auto view = (*d)->View(*cid);
+    REQUIRE(view.ok());
+    size_t kept = 0;
+    for (const v1::Conflict& c : view->conflicts()) kept += c.resolved() ? 0U : 1U;
+    CHECK(kept == 1);
+  }
+  // ... but there is nothing to choose between: no conflict is shown.
+  for (Organising* org : {&by_resident, &by_coordinator}) {
+    auto conflicts = org->Conflicts();
+    REQUIRE(conflicts.ok());
+    CHECK(conflicts->empty());
+    CHECK(org->GetPerson(*els)->relation == "tante van moederskant");
+  }
+
+  // Two different values are still a conflict.
+  auto a = input, b = input;
+  a.relation = "tante (zus van Ria)";
+  b.relation = "tante, woont in Zeist";
+  REQUIRE(by_resident.UpdatePerson(*els, a).ok());
+  REQUIRE(by_coordinator.UpdatePerson(*els, b).ok());
+  SyncAll({&resident, &coordinator, &resident}, 1);
+  for (Organising* org : {&by_resident, &by_coordinator}) {
+    auto conflicts = org->Conflicts();
+    REQUIRE(conflicts.ok());
+    CHECK(conflicts->size() == 1);
+  }
+}
+
+TEST_CASE("the chair knows who had a pre-talk without reading it, and cannot fake one",
+          "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net);
+  auto cid = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}}, true);
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator}, 1);
+  Organising by_resident(*resident, *cid), by_coordinator(*coordinator, *cid);
+  PersonInput sanne_input = NewPerson("Sanne", "resident", "");
+  sanne_input.has_app = true;
+  sanne_input.account_id = resident.account_id();
+  auto sanne = by_coordinator.ProposePerson(sanne_input);
+  auto ria = by_coordinator.ProposePerson(NewPerson("Tante Ria", "family", "tante", "0611111111"));
+  auto kees = by_coordinator.ProposePerson(NewPerson("Kees", "neighbour", "buurman", "0622222222"));
+  REQUIRE((sanne.ok() && ria.ok() && kees.ok()));
+  for (const Bytes& p : {*sanne, *ria, *kees}) REQUIRE(by_coordinator.ApprovePerson(p).ok());
+  REQUIRE(by_coordinator.LogPreTalk({*ria, Now() - kDay, "phone", "Uitleg.", "", ""}).ok());
+  REQUIRE(by_coordinator.LogPreTalk({*sanne, Now() - kDay, "home", "Uitleg.", "", ""}).ok());
+  SyncAll({&coordinator, &resident}, 1);
+
+  // The resident reads no notes of Ria's pre-talk, yet Ria is not listed as without one.
+  auto talks = by_resident.PreTalks();
+  REQUIRE(talks.ok());
+  for (const PreTalk& t : *talks) CHECK(t.person_id != *ria);
+  CHECK(by_resident.GetPerson(*ria)->pretalk_held);
+  CHECK(*by_resident.InviteesWithoutPreTalk() == std::vector<Bytes>{*kees});
+  CHECK(*by_coordinator.InviteesWithoutPreTalk() == std::vector<Bytes>{*kees});
+
+  // Marking a pre-talk as held is the coordinator's, as logging one is: the chair's raw edit
+  // has no effect on any device.
+  v1::Mutation fake;
+  fake.mutable_set_field()->set_entity_id(ToString(*kees));
+  fake.mutable_set_field()->set_field("pretalk_held");
+  fake.mutable_set_field()->mutable_value()->set_flag(true);
+  REQUIRE(resident->Submit(*cid, {fake}, 0).ok());
+  SyncAll({&resident, &coordinator}, 1);
+  CHECK_FALSE(by_coordinator.GetPerson(*kees)->pretalk_held);
+  CHECK_FALSE(by_resident.GetPerson(*kees)->pretalk_held);
+  CHECK(*by_resident.InviteesWithoutPreTalk() == std::vector<Bytes>{*kees});
+}

@@ -3,6 +3,8 @@
 // there on. The device learns it is out by folding that verified op; a refusal without it is
 // only the server's word and raises REMOVAL_NOT_SHOWN instead (docs/protocol.md section 9).
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -16,6 +18,7 @@
 #include "kring/common/sqlite.h"
 #include "kring/v1/case.pb.h"
 
+#include "store/local_store.h"
 #include "support/client_fixture.h"
 #include "support/device_keys.h"
 
@@ -127,11 +130,14 @@ struct RemovalCase {
   Bytes case_id;
   Bytes plan;
 
-  RemovalCase() {
+  // With `newcomers_read_history`, each Rekey after someone is (re)added carries a back-link to
+  // the key before it (the catch-up that reads one learns older keys and folds the log again).
+  explicit RemovalCase(bool newcomers_read_history = false) {
     other_served.Watch(*other_wire);
     ex_served.Watch(*ex_wire);
     auto cid = chair->CreateCase(
-        {{other.account_id(), v1::ROLE_MEMBER}, {ex.account_id(), v1::ROLE_MEMBER}});
+        {{other.account_id(), v1::ROLE_MEMBER}, {ex.account_id(), v1::ROLE_MEMBER}},
+        newcomers_read_history);
     REQUIRE(cid.ok());
     case_id = *cid;
     auto p = chair->CreateEntity(case_id, "plan");
@@ -824,4 +830,396 @@ TEST_CASE(
   CHECK(events.Removed() == 1);
   CHECK(events.Rejected().size() == 1);
   CHECK(k.ex->Alarms().empty());
+}
+
+namespace {
+
+// `ex` queues two edits offline; the chair removes it, writes on and adds it back by its account
+// id; `ex`'s catch-up breaks off after the removal (left unsettled). With `again`, the chair then
+// removes it a second time. Returns the seq of the last removal.
+uint64_t FallBehindAcrossReAdding(RemovalCase& k, AllEvents& events, bool again) {
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "offline", Text("in de trein")).ok());
+  REQUIRE(k.ex->CreateEntity(k.case_id, "note").ok());
+  uint64_t last = k.RemoveExAndWriteOn("TIJDENS-AFWEZIGHEID");
+  REQUIRE(k.chair->AddMember(k.case_id, {k.ex.account_id(), v1::ROLE_MEMBER}).ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  BreakOffAfter(k, last);
+  CHECK_FALSE(k.ex->SyncNow().ok());
+  REQUIRE(k.ex->ConfirmedView(k.case_id)->removed());
+  REQUIRE(k.ex->PendingIntents(k.case_id) == 2);
+  REQUIRE(events.Removed() == 0);
+  if (again) {
+    REQUIRE(k.chair->RemoveMember(k.case_id, k.ex.account_id()).ok());
+    REQUIRE(k.chair->SyncNow().ok());
+    REQUIRE(k.chair->SyncNow().ok());
+    REQUIRE(k.other->SyncNow().ok());
+    const uint64_t second = k.other_served.RemovalOf(k.ex.account_id());  // the last one
+    REQUIRE(second > last);
+    last = second;
+  }
+  return last;
+}
+
+// The chair invites `ex` back with a new invite (a member's role), sent to kringd.
+client::Invitation InviteBack(RemovalCase& k) {
+  auto invite = k.chair->CreateInvite(k.case_id, v1::ROLE_MEMBER, 600);
+  REQUIRE(invite.ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  return *invite;
+}
+
+// Back online: whole pages, every pull recorded again.
+void BackOnline(RemovalCase& k) {
+  k.ex_wire->fail_pulls = false;
+  k.ex_wire->pull_limit = 0;
+  k.ex_wire->on_pull = nullptr;
+  k.ex_served.Watch(*k.ex_wire);
+  k.ex_served.Clear();
+}
+
+// The chair sees `ex` waiting, approves it, and `ex` reads on as a member: its view at the
+// chair's head, and an edit of its own reaches the chair.
+void ApproveAndReadOn(RemovalCase& k) {
+  REQUIRE(k.chair->SyncNow().ok());
+  const v1::CaseState waiting = *k.chair->ConfirmedView(k.case_id);
+  REQUIRE(waiting.pending_members_size() == 1);
+  CHECK(ToBytes(waiting.pending_members(0).account_id()) == k.ex.account_id());
+  REQUIRE(k.chair->ApproveMember(k.case_id, k.ex.account_id()).ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  REQUIRE(k.ex->SyncNow().ok());
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK_FALSE(view.pending_approval());
+  CHECK_FALSE(view.removed());
+  CHECK(view.seq() >= k.chair->ConfirmedView(k.case_id)->seq());
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "back", Text("weer erbij")).ok());
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(k.ex->PendingIntents(k.case_id) == 0);
+  REQUIRE(k.chair->SyncNow().ok());
+  CHECK(k.chair->ConfirmedView(k.case_id)->entities().at(Hex(k.plan)).fields().count("back") == 1);
+}
+
+}  // namespace
+
+namespace {
+
+// `ex` accepts a new invite while it has not yet read its re-adding and second removal; the
+// acceptance goes out and is approved. With `newcomers_read_history` the catch-up learns older
+// keys through the re-adding's Rekey and folds the log again (SyncEngine::Replay).
+void AcceptBehindReAddingAndSecondRemoval(bool newcomers_read_history) {
+  RemovalCase k(newcomers_read_history);
+  AllEvents events(k.ex);
+  const uint64_t second = FallBehindAcrossReAdding(k, events, /*again=*/true);
+  const client::Invitation invite = InviteBack(k);
+
+  // The user, seeing the case removed, accepts the new invite: the removal it shows is settled
+  // with it (the two edits rejected together, the app told once).
+  REQUIRE(k.ex->AcceptInvite(invite.link).ok());
+  CHECK(events.Removed() == 1);
+  REQUIRE(events.Rejected().size() == 1);
+  CHECK(events.Rejected()[0].count == 2);
+  // An edit made while waiting waits for the approval.
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "waiting", Text("wacht op goedkeuring")).ok());
+  BackOnline(k);
+
+  // The catch-up reads the re-adding (not the approval of this acceptance) and the second
+  // removal: the device is out by it, still waiting, and its acceptance goes out.
+  REQUIRE(k.ex->SyncNow().ok());
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(k.ex_served.RemovalOf(k.ex.account_id()) == second);
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK(view.pending_approval());
+  CHECK(view.removed());
+  CHECK(view.seq() == second);
+  CHECK(k.ex->PendingIntents(k.case_id) == 2);  // the acceptance and the edit made after it
+  // Told once in all: the second removal came before the acceptance the user already made.
+  CHECK(events.Removed() == 1);
+  CHECK(events.Rejected().size() == 1);
+  CHECK(events.Alarms() == 0);
+  CHECK(k.ex->Alarms().empty());
+
+  ApproveAndReadOn(k);
+  CHECK(k.chair->ConfirmedView(k.case_id)->entities().at(Hex(k.plan)).fields().count("waiting") ==
+        1);
+  CHECK(events.Removed() == 1);
+  CHECK(events.Rejected().size() == 1);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "an invite accepted by a device that has not yet read its re-adding and second removal "
+    "goes out and is approved",
+    "[removal]") {
+  AcceptBehindReAddingAndSecondRemoval(/*newcomers_read_history=*/false);
+}
+
+TEST_CASE(
+    "an invite accepted by a device that has not yet read its re-adding and second removal "
+    "goes out and is approved when newcomers read the history",
+    "[removal]") {
+  AcceptBehindReAddingAndSecondRemoval(/*newcomers_read_history=*/true);
+}
+
+namespace {
+
+// `ex` writes while its acceptance waits; the chair revokes the invite before the acceptance
+// reaches kringd. The refused acceptance ends the wait: `ex` is out as before, and what it wrote
+// while waiting is rejected with it (one event, NOT_A_MEMBER), nothing left queued. `told` and
+// `rejected_before` are what the device was told before it accepted.
+void RefusedAcceptanceEndsTheWait(RemovalCase& k, AllEvents& events, int told,
+                                  size_t rejected_before) {
+  const client::Invitation invite = InviteBack(k);
+  REQUIRE(k.ex->AcceptInvite(invite.link).ok());
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "waiting", Text("wacht op goedkeuring")).ok());
+  REQUIRE(k.chair->RevokeInvite(k.case_id, invite.invite_id).ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  BackOnline(k);
+
+  REQUIRE(k.ex->SyncNow().ok());
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK_FALSE(view.pending_approval());
+  CHECK(view.removed());
+  CHECK(k.ex->PendingIntents(k.case_id) == 0);
+  const auto rejected = events.Rejected();
+  REQUIRE(rejected.size() == rejected_before + 2);
+  CHECK(rejected[rejected_before].reason == refusal::kInviteRevoked);
+  CHECK(rejected[rejected_before].count == 1);
+  CHECK(rejected[rejected_before + 1].reason == refusal::kNotAMember);
+  CHECK(rejected[rejected_before + 1].count == 1);
+  CHECK(events.Removed() == told);
+  CHECK(events.Alarms() == 0);
+  // Settled: the next sync neither asks for the case nor tells anything again.
+  const int pulls = k.ex_wire->pulls;
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(k.ex_wire->pulls == pulls);
+  CHECK(events.Rejected().size() == rejected_before + 2);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a removed device whose acceptance is refused has what it wrote while waiting rejected "
+    "with it",
+    "[removal]") {
+  RemovalCase k;
+  AllEvents events(k.ex);
+  k.RemoveExAndWriteOn("NA-VERWIJDERING");
+  REQUIRE(k.ex->SyncNow().ok());
+  REQUIRE(k.ex->ConfirmedView(k.case_id)->removed());
+  RefusedAcceptanceEndsTheWait(k, events, /*told=*/1, /*rejected_before=*/0);
+}
+
+TEST_CASE(
+    "a device that accepted before reading its re-adding and second removal has what it wrote "
+    "while waiting rejected when the acceptance is refused",
+    "[removal]") {
+  RemovalCase k;
+  AllEvents events(k.ex);
+  FallBehindAcrossReAdding(k, events, /*again=*/true);
+  // Accepting settles the removal it shows: its two edits rejected, the app told once.
+  RefusedAcceptanceEndsTheWait(k, events, /*told=*/1, /*rejected_before=*/1);
+}
+
+namespace {
+
+// `ex` falls behind across its removal and re-adding (FallBehindAcrossReAdding), accepts a new
+// invite while its view shows the removal (its two edits rejected with that removal) and is back
+// online.
+void AcceptBeforeReadingReAdding(RemovalCase& k, AllEvents& events) {
+  FallBehindAcrossReAdding(k, events, /*again=*/false);
+  const client::Invitation invite = InviteBack(k);
+  REQUIRE(k.ex->AcceptInvite(invite.link).ok());
+  REQUIRE(events.Rejected().size() == 1);
+  BackOnline(k);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "an invite accepted by a device that has not yet read its re-adding is refused as "
+    "already joined and leaves the device a member",
+    "[removal]") {
+  RemovalCase k;
+  AllEvents events(k.ex);
+  AcceptBeforeReadingReAdding(k, events);
+  CHECK(events.Removed() == 1);
+
+  // The re-adding is no approval of this acceptance: kringd refuses it (a member already), and
+  // the device is what the log says, a member.
+  REQUIRE(k.ex->SyncNow().ok());
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK_FALSE(view.pending_approval());
+  CHECK_FALSE(view.removed());
+  CHECK(view.seq() == k.chair->ConfirmedView(k.case_id)->seq());
+  CHECK(k.ex->PendingIntents(k.case_id) == 0);
+  const auto rejected = events.Rejected();
+  REQUIRE(rejected.size() == 2);
+  CHECK(rejected[1].reason == refusal::kAlreadyJoined);
+  CHECK(events.Removed() == 1);
+  CHECK(k.ex->Alarms().empty());
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "back", Text("weer erbij")).ok());
+  REQUIRE(k.ex->SyncNow().ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  CHECK(k.chair->ConfirmedView(k.case_id)->entities().at(Hex(k.plan)).fields().count("back") == 1);
+}
+
+TEST_CASE(
+    "a device that reads its re-adding after it accepted an invite ends its wait without the "
+    "server, and a server that then refuses it without the removal raises REMOVAL_NOT_SHOWN",
+    "[removal]") {
+  RemovalCase k;
+  AllEvents events(k.ex);
+  AcceptBeforeReadingReAdding(k, events);
+  // A server that lets the device read on but never takes its acceptance (a transient error at
+  // every push).
+  k.ex_wire->fail_pushes = true;
+
+  // The re-adding makes it a member by its verified log: the acceptance is needless and the
+  // wait ends without the server's word.
+  REQUIRE(k.ex->SyncNow().ok());
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK_FALSE(view.pending_approval());
+  CHECK_FALSE(view.removed());
+  CHECK(k.ex->PendingIntents(k.case_id) == 0);
+  auto rejected = events.Rejected();
+  REQUIRE(rejected.size() == 2);
+  CHECK(rejected[1].reason == refusal::kAlreadyJoined);
+  CHECK(rejected[1].count == 1);
+
+  // The chair removes it again and the server hides that removal (its record deleted while
+  // kringd was stopped): every pull is refused without it, which is not a wait for approval.
+  REQUIRE(k.chair->RemoveMember(k.case_id, k.ex.account_id()).ok());
+  REQUIRE(k.chair->SyncNow().ok());
+  EditStoppedServer(k.server, k.DatabasePath(),
+                    "DELETE FROM case_removals WHERE case_id = x'" + Hex(k.case_id) +
+                        "' AND account_id = x'" + Hex(k.ex.account_id()) + "'");
+  REQUIRE(k.ex->SetField(k.case_id, k.plan, "later", Text("na de uitnodiging")).ok());
+  REQUIRE(k.ex->SyncNow().ok());
+  auto alarms = k.ex->Alarms();
+  REQUIRE(alarms.size() == 1);
+  CHECK(alarms[0].kind == client::AlarmKind::kRemovalNotShown);
+  CHECK(events.Alarms() == 1);
+  CHECK_FALSE(k.ex->ConfirmedView(k.case_id)->removed());
+  CHECK(k.ex->PendingIntents(k.case_id) == 1);  // kept, as after any REMOVAL_NOT_SHOWN
+}
+
+TEST_CASE(
+    "an invite accepted while a catch-up of the case runs keeps both the acceptance and what "
+    "the catch-up verified",
+    "[removal]") {
+  RemovalCase k;
+  AllEvents events(k.ex);
+  const uint64_t second = FallBehindAcrossReAdding(k, events, /*again=*/true);
+  const client::Invitation invite = InviteBack(k);
+  BackOnline(k);
+  // Pages of 2; the user accepts the invite while the first page of the catch-up is served
+  // (on another thread, as an app's call), and the page waits for that call to return, up to
+  // 250 ms: a call that waits for the catch-up to end does not return meanwhile. (The check is
+  // one-sided: a call that did not wait for the catch-up but took longer than the bound would go
+  // unseen by this check, not by the state checks after it.)
+  k.ex_wire->pull_limit = 2;
+  std::future<Result<Bytes>> accepted;
+  std::atomic<bool> returned_during_catch_up{false};
+  k.ex_wire->on_pull = [&](const v1::PullRequest&, v1::PullResponse&) {
+    if (accepted.valid()) return;
+    accepted = std::async(std::launch::async, [&] { return k.ex->AcceptInvite(invite.link); });
+    returned_during_catch_up =
+        accepted.wait_for(std::chrono::milliseconds(250)) == std::future_status::ready;
+  };
+
+  REQUIRE(k.ex->SyncNow().ok());
+  REQUIRE(accepted.valid());
+  REQUIRE(accepted.get().ok());
+  CHECK_FALSE(returned_during_catch_up);
+  // The catch-up's verified state stands (out by the second removal, its edits rejected and the
+  // app told once), and so does the acceptance made after it.
+  v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+  CHECK(view.seq() == second);
+  CHECK(view.pending_approval());
+  CHECK(events.Removed() == 1);
+  REQUIRE(events.Rejected().size() == 1);
+  CHECK(events.Rejected()[0].count == 2);
+  CHECK(k.ex->PendingIntents(k.case_id) == 1);
+  k.ex_wire->on_pull = nullptr;
+  k.ex_served.Watch(*k.ex_wire);
+  REQUIRE(k.ex->SyncNow().ok());
+  CHECK(k.ex->ConfirmedView(k.case_id)->pending_approval());
+  CHECK(events.Removed() == 1);
+  ApproveAndReadOn(k);
+}
+
+TEST_CASE(
+    "a device told of its removal before a store upgrade is not told again when its later "
+    "edits are rejected",
+    "[removal]") {
+  RemovalCase k;
+  const uint64_t removal = k.RemoveExAndWriteOn("NA-VERWIJDERING");
+  {
+    Events told(k.ex);
+    REQUIRE(k.ex->SyncNow().ok());
+    REQUIRE(told.Removed() == 1);
+    REQUIRE(told.Rejected().empty());
+  }
+  // Written in the removed case afterwards: a libkring from before took such edits and left
+  // them queued (this one refuses them, so the test queues it in the store as that one did).
+  CHECK(k.ex->SetField(k.case_id, k.plan, "later", Text("na het bericht")).reason() ==
+        refusal::kNotAMember);
+  k.ex.Close();
+  {
+    auto store = client::LocalStore::Open(k.ex.db_path(), k.ex.storage_key());
+    REQUIRE(store.ok());
+    v1::ContentOp op;
+    op.set_version(1);
+    v1::SetField* set = op.add_mutations()->mutable_set_field();
+    set->set_entity_id(ToString(k.plan));
+    set->set_field("later");
+    set->mutable_value()->set_text("na het bericht");
+    auto client_op_id = (*store)->NewClientOpId(k.case_id);
+    REQUIRE(client_op_id.ok());
+    REQUIRE((*store)->AddContentIntent(k.case_id, *client_op_id, op).ok());
+    REQUIRE((*store)->PendingIntentCount(k.case_id).value() == 1);
+  }
+  {
+    auto db = sql::Database::Open(k.ex.db_path());
+    REQUIRE(db.ok());
+    // A store from before schema 7, or one that schema 7 marked.
+    if (GENERATE(true, false)) {
+      REQUIRE(db->Exec("ALTER TABLE cases DROP COLUMN removal_unsettled; "
+                       "PRAGMA user_version = 6;")
+                  .ok());
+    } else {
+      REQUIRE(db->Exec("UPDATE cases SET removal_unsettled = 1; PRAGMA user_version = 7;").ok());
+    }
+  }
+  k.ex.Reopen();
+  Events events(k.ex);
+  // The edit is rejected, once, with the reason; the removal is not told a second time.
+  auto rejected_once = [&events] {
+    const auto rejected = events.Rejected();
+    REQUIRE(rejected.size() == 1);
+    CHECK(rejected[0].count == 1);
+    CHECK(rejected[0].reason == refusal::kNotAMember);
+    CHECK(events.Removed() == 0);
+    CHECK(events.Alarms() == 0);
+  };
+
+  SECTION("settled by the next sync") {
+    REQUIRE(k.ex->SyncNow().ok());
+    rejected_once();
+    CHECK(k.ex->PendingIntents(k.case_id) == 0);
+    v1::CaseState view = *k.ex->ConfirmedView(k.case_id);
+    CHECK(view.removed());
+    CHECK(view.seq() == removal);
+    REQUIRE(k.ex->SyncNow().ok());
+    CHECK(events.Rejected().size() == 1);
+    CHECK(events.Removed() == 0);
+  }
+  SECTION("settled by accepting a new invite") {
+    const client::Invitation invite = InviteBack(k);
+    REQUIRE(k.ex->AcceptInvite(invite.link).ok());
+    rejected_once();
+    CHECK(k.ex->PendingIntents(k.case_id) == 1);  // the acceptance
+    CHECK(k.ex->ConfirmedView(k.case_id)->pending_approval());
+  }
 }

@@ -482,4 +482,33 @@ TEST_CASE("a wall clock stepped back does not silence the log of retired challen
   CHECK(Issue(sm, next, office).retired_to_log == 3);
 }
 
+TEST_CASE("a challenge lives one minute by the monotonic clock whatever the wall clock does",
+          "[session_manager]") {
+  FakeClock wall;
+  FakeClock steady;
+  steady.now = 5'000;  // its own start, far from the wall clock's
+  SessionManager sm(3600, Caps(128), wall.fn(), steady.fn());
+  uint64_t next = 1;
+  constexpr int64_t kTtl = SessionManager::kChallengeTtlMs;
+  const Issued first = IssueTo(sm, next, V4(192, 0, 2, 1));
+  const Issued second = IssueTo(sm, next, V4(192, 0, 2, 1));
+  CHECK(first.challenge.expires_at_ms == wall.now + kTtl);  // the client is told wall time
+  // The wall clock set back an hour as the minute passes: the challenges do not live on.
+  wall.now -= 3'600'000;
+  steady.now += kTtl;
+  CHECK(Consume(sm, first).message() == "challenge expired");
+  const Issued third = IssueTo(sm, next, V4(192, 0, 2, 2));
+  CHECK(third.challenge.expires_at_ms == wall.now + kTtl);
+  CHECK(sm.challenge_count() == 1);  // the second was purged with its prefix
+  CHECK(sm.tracked_prefixes() == 1);
+  CHECK(Retired(sm, second));
+  // The wall clock set forward an hour: a challenge still inside its minute signs in.
+  wall.now += 2 * 3'600'000;
+  steady.now += kTtl - 1;
+  CHECK(Consume(sm, third).ok());
+  const Issued fourth = IssueTo(sm, next, V4(192, 0, 2, 2));
+  steady.now += kTtl - 1;
+  CHECK(Consume(sm, fourth).ok());
+}
+
 }  // namespace kring::server::auth

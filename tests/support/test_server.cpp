@@ -21,17 +21,28 @@ namespace {
 constexpr auto kStartTimeout = std::chrono::seconds(20);
 constexpr auto kPollInterval = std::chrono::milliseconds(10);
 
-// The host a client dials for kringd's last --listen: "127.0.0.1" unless a test listens on
-// another (a wildcard is dialled on loopback).
-std::string ClientHost(const std::vector<std::string>& extra_args) {
+// The host of kringd's last --listen: "127.0.0.1" unless a test listens on another.
+std::string ListenHost(const std::vector<std::string>& extra_args) {
   std::string listen = "127.0.0.1:0";
   for (size_t i = 0; i < extra_args.size(); ++i) {
     if (extra_args[i] == "--listen" && i + 1 < extra_args.size()) listen = extra_args[i + 1];
     if (extra_args[i].rfind("--listen=", 0) == 0) listen = extra_args[i].substr(9);
   }
-  std::string host = listen.substr(0, listen.rfind(':'));
+  return listen.substr(0, listen.rfind(':'));
+}
+
+// The host a client dials for it (a wildcard is dialled on loopback).
+std::string ClientHost(const std::vector<std::string>& extra_args) {
+  std::string host = ListenHost(extra_args);
   if (host == "[::]") return "[::1]";
   if (host == "0.0.0.0") return "127.0.0.1";
+  return host;
+}
+
+// "host:port", appended in place (GCC 12's -Wrestrict misreads `host + ":" + port` here).
+std::string HostPort(std::string host, int port) {
+  host.push_back(':');
+  host.append(std::to_string(port));
   return host;
 }
 
@@ -59,7 +70,7 @@ TestServer::~TestServer() {
   std::filesystem::remove_all(data_dir_, ec);
 }
 
-void TestServer::Launch() {
+void TestServer::Launch(int fixed_port) {
   const std::string port_file = data_dir_ + "/port";
   ::unlink(port_file.c_str());
   // Tests create accounts and sign in from 127.0.0.1 faster than kringd lets one address by
@@ -77,6 +88,10 @@ void TestServer::Launch() {
                                    "--unauthenticated-rate",
                                    "0"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  if (fixed_port > 0) {  // the last --listen wins: the same host, on this port
+    args.push_back("--listen");
+    args.push_back(HostPort(ListenHost(extra_args_), fixed_port));
+  }
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -107,7 +122,7 @@ void TestServer::Launch() {
     std::ifstream in(port_file);
     int port = 0;
     if (in >> port && port > 0) {
-      address_ = ClientHost(extra_args_) + ":" + std::to_string(port);
+      address_ = HostPort(ClientHost(extra_args_), port);
       return;
     }
     int status = 0;
@@ -143,18 +158,16 @@ void TestServer::Restart() {
   Launch();
 }
 
+void TestServer::RestartOnSamePort() {
+  const int port = std::stoi(address_.substr(address_.rfind(':') + 1));
+  Kill();
+  Launch(port);
+}
+
 std::string TestServer::log() const {
   if (log_ != Log::kCapture) return {};
   std::ifstream in(data_dir_ + "/kringd.log", std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-SecretBytes TestServer::ServerSecretKey() const {
-  std::ifstream in(data_dir_ + "/data/server_key", std::ios::binary);
-  SecretBytes key(64);
-  in.read(reinterpret_cast<char*>(key.data()), 64);
-  if (in.gcount() != 64) throw std::runtime_error("cannot read server key");
-  return key;
 }
 
 }  // namespace kring::test

@@ -35,14 +35,19 @@ class TestServer {
   void Kill();
   // Starts again on the same data dir; the port may change (address() follows).
   void Restart();
+  // Starts again on the same data dir and the same port, for a client that keeps the address it
+  // was opened with (the C ABI's kring_client_open). Fails like the constructor if the port was
+  // taken meanwhile.
+  void RestartOnSamePort();
 
   // The server's Ed25519 secret key from <data_dir>/server_key: 64 raw bytes, libsodium layout
   // (32-byte seed followed by the 32-byte public key). Tests that play a malicious server use
-  // it to sign forged heads and receipts.
+  // it to sign forged heads and receipts. In support/server_key.cpp (kring_test_support): the
+  // rest of TestServer (kring_test_process) does not link kring::common.
   SecretBytes ServerSecretKey() const;
 
  private:
-  void Launch();
+  void Launch(int fixed_port = 0);  // 0: the --listen given (127.0.0.1:0 by default)
 
   std::vector<std::string> extra_args_;
   Log log_;

@@ -546,6 +546,12 @@ TEST_CASE(
     REQUIRE(db.ok());
     sql::Statement version(*db, "PRAGMA user_version");
     REQUIRE(version.Step());
-    CHECK(version.Int(0) == 7);
+    CHECK(version.Int(0) == 8);
   }
+  // Marked by the upgrade: the libkring that verified the removal told it already.
+  auto settled = (*store)->SettleRemoval(crashed_case, Bytes(16, 1));
+  REQUIRE(settled.ok());
+  CHECK(settled->settled);
+  CHECK(settled->refused == 1);
+  CHECK(settled->told_before);
 }

@@ -29,9 +29,11 @@ PrintablePlan Sample() {
                     {"Geld", "Er zijn schulden."}};
   p.agreements = {
       {"Oma Ria", "Brengt Zoë op maandag naar school.", std::nullopt, "elke week", "Piet",
-       PrintAgreementStatus::kAccepted},
-      {"René", "Belt de schuldhulp.", kDue, "", "Els", PrintAgreementStatus::kDone},
-      {"Buurvrouw", "Kookt op woensdag.", std::nullopt, "", "", PrintAgreementStatus::kBlocked},
+       PrintAgreementStatus::kAccepted, std::nullopt, "", ""},
+      {"René", "Belt de schuldhulp.", kDue, "", "Els", PrintAgreementStatus::kDone, std::nullopt,
+       "", ""},
+      {"Buurvrouw", "Kookt op woensdag.", std::nullopt, "", "", PrintAgreementStatus::kBlocked,
+       std::nullopt, "", ""},
   };
   p.contingency = "Bel oma Ria.\nLukt dat niet? Bel Piet.";
   p.contact_person_name = "Piet";
@@ -140,7 +142,8 @@ TEST_CASE("every text is HTML-escaped", "[printout]") {
   p.i_can = {evil};
   p.i_need = {evil};
   p.life_domains = {{evil, evil}};
-  p.agreements = {{evil, evil, std::nullopt, evil, evil, PrintAgreementStatus::kPartly}};
+  p.agreements = {{evil, evil, std::nullopt, evil, evil, PrintAgreementStatus::kBlocked,
+                   std::nullopt, evil, evil}};
   p.contingency = evil;
   p.contact_person_name = evil;
   p.contact_person_reach = evil;
@@ -148,8 +151,9 @@ TEST_CASE("every text is HTML-escaped", "[printout]") {
   CHECK(h.find("<script") == std::string::npos);
   CHECK(h.find("alert(\"") == std::string::npos);
   CHECK(h.find("'&") == std::string::npos);
-  // 13 text fields; the name shows twice (title and heading).
-  CHECK(Count(h, escaped) == 14);
+  // 15 text fields (with the obstacle and who solves it); the name shows twice (title and
+  // heading).
+  CHECK(Count(h, escaped) == 16);
   // Quotes cannot break out of an attribute either.
   CHECK(HtmlEscape("\" onload=\"x") == "&quot; onload=&quot;x");
 }
@@ -257,4 +261,29 @@ TEST_CASE("every label and key the printout uses has Dutch and English text", "[
     INFO(key);
     CHECK(HasUserText(key));
   }
+}
+
+TEST_CASE("a blocked agreement is printed with its new date, the first date and the obstacle",
+          "[printout]") {
+  PrintablePlan p = Sample();
+  PrintAgreement& blocked = p.agreements[1];
+  blocked.status = PrintAgreementStatus::kBlocked;
+  blocked.due_utc_ms = kReview;  // the new date
+  blocked.first_due_utc_ms = kDue;
+  blocked.obstacle = "De schuldhulp belt niet terug.";
+  blocked.obstacle_owner = "Piet";
+  auto text = RenderPlanText(p);
+  REQUIRE(text.ok());
+  CHECK(text->find("   Wanneer: zaterdag 16 januari 2027 (eerst: zaterdag 2 januari 2027)\n") !=
+        std::string::npos);
+  CHECK(text->find("   Wat in de weg zit: De schuldhulp belt niet terug.\n") != std::string::npos);
+  CHECK(text->find("   Wie dat oplost: Piet\n") != std::string::npos);
+  const std::string h = Html(p);
+  CHECK(h.find("zaterdag 16 januari 2027 (eerst: zaterdag 2 januari 2027)") != std::string::npos);
+  CHECK(h.find("Wat in de weg zit: De schuldhulp belt niet terug.") != std::string::npos);
+  auto en = RenderPlanText(p, Language::kEnglish);
+  REQUIRE(en.ok());
+  CHECK(en->find("What is in the way: De schuldhulp belt niet terug.") != std::string::npos);
+  blocked.obstacle = "bad \x1B";
+  CHECK(KeyOf(p) == "print.bad_text");
 }

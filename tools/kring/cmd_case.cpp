@@ -7,6 +7,7 @@
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
+#include "number_arg.h"
 
 namespace kring::cli {
 namespace {
@@ -38,13 +39,14 @@ int ScopeCreate(Ctx& ctx) {
 }
 
 int ScopeSet(Ctx& ctx) {
-  if (ctx.positional.empty()) return Usage();
-  int scope = std::atoi(ctx.positional.front().c_str());
-  if (scope <= 0) return Usage();
+  if (ctx.positional.empty()) return ctx.Usage();
+  const std::optional<int64_t> scope =
+      ParseWholeNumber(ctx.positional.front(), 1, std::numeric_limits<uint32_t>::max());
+  if (!scope) return ctx.Usage();
   ctx.positional.erase(ctx.positional.begin());
   auto members = Accounts(ctx);
   if (!members.ok()) return Fail(members.status());
-  Status s = ctx.client.SetScopeMembers(ctx.case_id, static_cast<uint32_t>(scope), *members);
+  Status s = ctx.client.SetScopeMembers(ctx.case_id, static_cast<uint32_t>(*scope), *members);
   if (!s.ok()) return Fail(s);
   return ctx.Done("Leden van de groep aangepast.", "Group members changed.");
 }
@@ -70,10 +72,12 @@ int ScopeList(Ctx& ctx) {
 }
 
 int Close(Ctx& ctx) {
-  int days = std::atoi(ctx.Get("retention-days", "30").c_str());
-  if (days < 0 || days > 3650)
-    return BadInput(ctx, "--retention-days: 0 tot 3650", "--retention-days: 0 to 3650");
-  Status s = ctx.client.CloseCase(ctx.case_id, static_cast<uint32_t>(days));
+  const std::optional<int64_t> days = ParseWholeNumber(ctx.Get("retention-days", "30"), 0, 3650);
+  if (!days) {
+    return BadInput(ctx, "--retention-days: een aantal dagen van 0 tot en met 3650",
+                    "--retention-days: a number of days from 0 to 3650");
+  }
+  Status s = ctx.client.CloseCase(ctx.case_id, static_cast<uint32_t>(*days));
   if (!s.ok()) return Fail(s);
   return ctx.Done("De casus is gesloten. Na de bewaartermijn wordt alles gewist.",
                   "The case is closed. After the retention period everything is erased.");

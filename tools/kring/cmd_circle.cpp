@@ -6,6 +6,7 @@
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
+#include "words.h"
 
 namespace kring::cli {
 namespace {
@@ -45,7 +46,7 @@ int List(Ctx& ctx) {
     }
     std::cout << Hex(p.person_id) << "  " << p.name;
     if (!p.relation.empty()) std::cout << " (" << p.relation << ")";
-    std::cout << "  " << p.kind << ", " << StatusText(ctx, p.status);
+    std::cout << "  " << ShowWord(ctx, kPersonKinds, p.kind) << ", " << StatusText(ctx, p.status);
     if (p.has_app) std::cout << ctx.T(", met app", ", with the app");
     std::cout << "\n";
   }
@@ -58,7 +59,7 @@ int List(Ctx& ctx) {
 int Propose(Ctx& ctx) {
   domain::PersonInput p;
   p.name = ctx.Get("name");
-  p.kind = ctx.Get("kind", "family");
+  p.kind = DomainWord(kPersonKinds, ctx.Get("kind", "family"));
   p.relation = ctx.Get("relation");
   p.organisation = ctx.Get("organisation");
   p.function = ctx.Get("function");
@@ -96,7 +97,7 @@ int Propose(Ctx& ctx) {
 
 // Changes what is known of a person; what is not given stays as it is.
 int Edit(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
   Organising org(ctx.client, ctx.case_id);
@@ -105,7 +106,7 @@ int Edit(Ctx& ctx) {
   domain::PersonInput p;
   p.name = ctx.Get("name", now->name);
   p.relation = ctx.Get("relation", now->relation);
-  p.kind = ctx.Get("kind", now->kind);
+  p.kind = DomainWord(kPersonKinds, ctx.Get("kind", now->kind));
   p.organisation = ctx.Get("organisation", now->organisation);
   p.function = ctx.Get("function", now->function);
   p.language = ctx.Get("language", now->language);
@@ -116,7 +117,7 @@ int Edit(Ctx& ctx) {
 }
 
 int Decide(Ctx& ctx, bool approve) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
   Organising org(ctx.client, ctx.case_id);
@@ -131,7 +132,7 @@ int Approve(Ctx& ctx) { return Decide(ctx, true); }
 int Decline(Ctx& ctx) { return Decide(ctx, false); }
 
 int Link(Ctx& ctx) {
-  if (ctx.positional.size() != 2) return Usage();
+  if (ctx.positional.size() != 2) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
   auto account = ParseId(ctx.Pos(1));
@@ -142,7 +143,7 @@ int Link(Ctx& ctx) {
 }
 
 int ContactCmd(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
   Organising org(ctx.client, ctx.case_id);
@@ -181,7 +182,7 @@ int ContactCmd(Ctx& ctx) {
 // ---- invitation ----
 
 int InviteApp(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
   std::string role = ctx.Get("role", "member");
@@ -203,7 +204,7 @@ int InviteApp(Ctx& ctx) {
 }
 
 int InviteRecord(Ctx& ctx) {
-  if (ctx.positional.size() != 2) return Usage();
+  if (ctx.positional.size() != 2) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
   const std::string& st = ctx.positional[1];
@@ -224,21 +225,29 @@ int InviteRecord(Ctx& ctx) {
 }
 
 int InviteStatus(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
-  auto state = Organising(ctx.client, ctx.case_id).InvitationOf(*person);
+  Organising org(ctx.client, ctx.case_id);
+  auto state = org.InvitationOf(*person);
   if (!state.ok()) return Fail(state.status());
+  auto who = org.GetPerson(*person);
+  if (!who.ok()) return Fail(who.status());
+  // Joined through the app, but the account is not linked to this person (approved before an
+  // approval linked it, or the link was refused): say so, or they cannot take part as themself.
+  const bool unlinked = *state == domain::InvitationState::kJoined && who->account_id.empty();
   if (ctx.json) {
-    PrintJson(JObj({{"state", JStr(domain::InvitationStateName(*state))}}));
+    PrintJson(JObj(
+        {{"state", JStr(domain::InvitationStateName(*state))}, {"account", JId(who->account_id)}}));
   } else {
-    std::cout << domain::InvitationStateName(*state) << "\n";
+    std::cout << ShowWord(ctx, kInvitationStates, domain::InvitationStateName(*state)) << "\n";
+    if (unlinked) std::cerr << Text(Msg::kJoinedNotLinked) << "\n";
   }
   return 0;
 }
 
 int InviteRevoke(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
   Status s = Organising(ctx.client, ctx.case_id).RevokeInvitation(*person);
@@ -249,14 +258,17 @@ int InviteRevoke(Ctx& ctx) {
 // ---- pre-talks ----
 
 int PreTalkLog(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
   auto at = ParseTime(ctx.Get("at", "now"));
   if (!at.ok()) return Fail(at.status());
-  domain::PreTalkInput in{
-      *person,          *at, ctx.Get("how", "home"), ctx.Get("explained"), ctx.Get("questions"),
-      ctx.Get("safety")};
+  domain::PreTalkInput in{*person,
+                          *at,
+                          DomainWord(kPreTalkWays, ctx.Get("how", "home")),
+                          ctx.Get("explained"),
+                          ctx.Get("questions"),
+                          ctx.Get("safety")};
   auto id = Organising(ctx.client, ctx.case_id).LogPreTalk(in);
   if (!id.ok()) return Fail(id.status());
   std::cout << "pretalk " << Hex(*id) << "\n";
@@ -269,6 +281,16 @@ int PreTalkList(Ctx& ctx) {
   if (!talks.ok()) return Fail(talks.status());
   auto missing = org.InviteesWithoutPreTalk();
   if (!missing.ok()) return Fail(missing.status());
+  // Held, but the notes are not for this device (the chair's): say so instead of "none yet".
+  auto circle = org.Circle();
+  if (!circle.ok()) return Fail(circle.status());
+  std::vector<Bytes> unreadable;
+  for (const domain::Person& p : *circle) {
+    if (!p.pretalk_held) continue;
+    bool readable = false;
+    for (const auto& t : *talks) readable |= t.person_id == p.person_id;
+    if (!readable) unreadable.push_back(p.person_id);
+  }
   if (ctx.json) {
     std::vector<std::string> rows, without;
     for (const auto& t : *talks) {
@@ -279,15 +301,25 @@ int PreTalkList(Ctx& ctx) {
                            {"safety_concerns", JStr(t.safety_concerns)}}));
     }
     for (const Bytes& p : *missing) without.push_back(JId(p));
-    PrintJson(JObj({{"pretalks", JArr(rows)}, {"without_pretalk", JArr(without)}}));
+    std::vector<std::string> hidden;
+    for (const Bytes& p : unreadable) hidden.push_back(JId(p));
+    PrintJson(JObj({{"pretalks", JArr(rows)},
+                    {"without_pretalk", JArr(without)},
+                    {"held_notes_hidden", JArr(hidden)}}));
     return 0;
   }
   for (const auto& t : *talks) {
-    std::cout << ShowTime(ctx, t.held_at_ms) << "  " << ctx.NameOf(t.person_id) << " (" << t.how
-              << ")"
+    std::cout << ShowTime(ctx, t.held_at_ms) << "  " << ctx.NameOf(t.person_id) << " ("
+              << ShowWord(ctx, kPreTalkWays, t.how) << ")"
               << (t.safety_concerns.empty()
                       ? ""
                       : ctx.T("  [zorg over veiligheid]", "  [safety concern]"))
+              << "\n";
+  }
+  for (const Bytes& p : unreadable) {
+    std::cout << ctx.T("Voorgesprek gehouden: ", "Pre-talk held: ") << ctx.NameOf(p)
+              << ctx.T(" (wat er besproken is, zien alleen de gespreksleider en deze persoon)",
+                       " (only the coordinator and this person see what was said)")
               << "\n";
   }
   for (const Bytes& p : *missing) {
@@ -297,7 +329,7 @@ int PreTalkList(Ctx& ctx) {
 }
 
 int Participation(Ctx& ctx) {
-  if (ctx.positional.size() != 2) return Usage();
+  if (ctx.positional.size() != 2) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
   const std::string& m = ctx.positional[1];
@@ -318,7 +350,7 @@ int Participation(Ctx& ctx) {
 
 // What someone who cannot come wants the meeting to know.
 int AbsentView(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
   auto id = Organising(ctx.client, ctx.case_id).AddAbsentView(*person, ctx.Get("text"));
@@ -357,11 +389,13 @@ const std::vector<Verb>& CircleVerbs() {
        List},
       {"circle",
        "propose",
-       "--name NAAM [--kind family|friend|neighbour|professional|mentor|...] [--relation R]\n"
+       "--name NAAM [--kind SOORT] [--relation R]\n"
        "      [--organisation O --function F] [--phone T] [--email E] [--address A]\n"
        "      [--account ID] [--has-app] [--interpreter] [--language nl]",
-       "Stel iemand voor voor de kring",
-       "Propose someone for the circle",
+       "Stel iemand voor voor de kring (SOORT: familie, vriend, buur, kind, vertrouwenspersoon,\n"
+       "      mentor, professional, gespreksleider of bewoner)",
+       "Propose someone for the circle (SOORT: family, friend, neighbour, child, advocate,\n"
+       "      mentor, professional, coordinator or resident)",
        {"name", "kind", "relation", "organisation", "function", "language", "phone", "email",
         "address", "account"},
        {"has-app", "interpreter"},
@@ -450,10 +484,12 @@ const std::vector<Verb>& CircleVerbs() {
        1},
       {"pretalk",
        "log",
-       "PERSOON [--at TIJD] [--how home|phone|video|office|other] [--explained T]\n"
+       "PERSOON [--at TIJD] [--how HOE] [--explained T]\n"
        "      [--questions T] [--safety T]",
-       "Leg een voorgesprek vast (--safety: alleen de gespreksleider ziet dit)",
-       "Record a pre-talk (--safety: only the coordinator sees it)",
+       "Leg een voorgesprek vast (HOE: thuis, telefoon, video, kantoor of anders; --safety:\n"
+       "      alleen de gespreksleider ziet dit)",
+       "Record a pre-talk (HOE: home, phone, video, office or other; --safety: only the\n"
+       "      coordinator sees it)",
        {"at", "how", "explained", "questions", "safety"},
        {},
        PreTalkLog,

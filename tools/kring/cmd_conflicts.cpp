@@ -18,11 +18,14 @@
 namespace kring::cli {
 namespace {
 
-// The unresolved conflicts this device can see: on entities in its view.
+// The open conflicts this device can see: on entities in its view, with two different values
+// (two equal values written at once are no conflict to the user: domain::ShowsAsConflict).
 std::vector<v1::Conflict> Open(const v1::CaseState& view) {
   std::vector<v1::Conflict> out;
   for (const v1::Conflict& c : view.conflicts()) {
-    if (c.resolved() || view.entities().count(Hex(View(c.entity_id()))) == 0) continue;
+    if (!domain::ShowsAsConflict(c) || view.entities().count(Hex(View(c.entity_id()))) == 0) {
+      continue;
+    }
     out.push_back(c);
   }
   return out;

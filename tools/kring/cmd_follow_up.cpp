@@ -9,6 +9,7 @@
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
+#include "number_arg.h"
 
 namespace kring::cli {
 namespace {
@@ -56,7 +57,9 @@ int SixWeek(Ctx& ctx) {
                     "--outcome: continue, adjust or vervolgberaad");
   }
   in.note = ctx.Get("note");
-  // Each agreement of the plan once: as given with --assess ID=done, else as it stands now.
+  // Each agreement of the plan at most once: as given with --assess ID=done, else as it stands
+  // when it has a result already. One without a result (proposed, agreed) stays out of the
+  // check: without an assessment nothing about an agreement changes.
   std::map<Bytes, domain::AgreementStatus> given;
   for (const std::string& a : ctx.All("assess")) {
     auto eq = a.find('=');
@@ -74,14 +77,21 @@ int SixWeek(Ctx& ctx) {
   for (const domain::AgreementRef& ref : (*current)->agreements) {
     auto a = domain::Plan(ctx.client, ctx.case_id).GetAgreement(ref.agreement_id);
     if (!a.ok()) continue;  // sealed to a scope this device is not in
-    domain::AssessmentInput as{ref.agreement_id, domain::AgreementStatus::kNotDone, std::nullopt};
+    domain::AssessmentInput as{ref.agreement_id, a->status, std::nullopt};
     if (auto it = given.find(ref.agreement_id); it != given.end()) {
       as.result = it->second;
-    } else if (Assessable(domain::AgreementStatusName(a->status))) {
-      as.result = a->status;
+    } else if (!Assessable(domain::AgreementStatusName(a->status))) {
+      continue;
     }
     if (as.result == domain::AgreementStatus::kBlocked) as.obstacle = a->obstacle;
     in.assessments.push_back(as);
+  }
+  if (in.assessments.empty()) {
+    return BadInput(ctx,
+                    "Nog geen afspraak heeft een uitkomst. Zeg per afspraak hoe het ging: "
+                    "--assess AFSPRAAK=done|partly|not-done|blocked.",
+                    "No agreement has a result yet. Say for each agreement how it went: "
+                    "--assess AGREEMENT=done|partly|not-done|blocked.");
   }
   auto id = FollowUp(ctx.client, ctx.case_id).RecordSixWeekCheck(in);
   if (!id.ok()) return Fail(id.status());
@@ -121,8 +131,15 @@ int CheckShow(Ctx& ctx) {
     if (latest->has_value()) {
       std::vector<std::string> rows;
       for (const auto& a : (*latest)->assessments) {
+        std::string obstacle = "null";
+        if (a.obstacle) {
+          obstacle = JObj({{"description", JStr(a.obstacle->description)},
+                           {"owner", JId(a.obstacle->owner)},
+                           {"new_due_ms", JNum(a.obstacle->new_due_ms)}});
+        }
         rows.push_back(JObj({{"agreement", JId(a.agreement_id)},
-                             {"result", JStr(domain::AgreementStatusName(a.result))}}));
+                             {"result", JStr(domain::AgreementStatusName(a.result))},
+                             {"obstacle", obstacle}}));
       }
       check = JObj({{"id", JId((*latest)->check_id)},
                     {"version", JId((*latest)->version_id)},
@@ -147,7 +164,13 @@ int CheckShow(Ctx& ctx) {
             action = ctx.NameOf(ag.input.owner) + ": " + ag.input.action;
         }
       }
-      std::cout << "  " << action << "  [" << StatusWord(ctx, a.result) << "]\n";
+      std::cout << "  " << action << "  [" << StatusWord(ctx, a.result) << "]";
+      // Blocked: the new date, what is in the way and who sorts it out.
+      if (a.obstacle) {
+        std::cout << ctx.T(" nieuwe datum ", " new date ") << ShowTime(ctx, a.obstacle->new_due_ms);
+      }
+      std::cout << "\n";
+      if (a.obstacle) PrintObstacle(ctx, a.obstacle->description, a.obstacle->owner);
     }
     std::cout << ctx.T("  Uitkomst: ", "  Outcome: ")
               << (c.outcome == domain::CheckOutcome::kContinue ? ctx.T("zo doorgaan", "continue")
@@ -200,7 +223,13 @@ int Designate(Ctx& ctx) {
 int MentorLog(Ctx& ctx, bool evaluation) {
   auto m = FollowUp(ctx.client, ctx.case_id).Mentor();
   if (!m.ok()) return Fail(m.status());
-  if (!m->has_value()) return Fail(NotFound("mentor.none"));
+  if (!m->has_value()) {
+    return Fail(
+        NotFound(ctx.T("Er is nog geen mentor. Leg eerst vast wie de mentor is: kring "
+                       "mentor designate",
+                       "There is no mentor yet. First record who the mentor is: kring "
+                       "mentor designate")));
+  }
   auto at = ParseTime(ctx.Get("at", "now"));
   if (!at.ok()) return Fail(at.status());
   FollowUp f(ctx.client, ctx.case_id);
@@ -253,26 +282,35 @@ std::optional<domain::Moment> MomentOf(const std::string& w) {
 }
 
 int WellBeing(Ctx& ctx) {
-  if (ctx.positional.size() != 2) return Usage();
+  if (ctx.positional.size() != 2) return ctx.Usage();
   auto moment = MomentOf(ctx.Pos(0));
   if (!moment) return BadInput(ctx, "Kies: intake of review.", "Choose: intake or review.");
-  int score = std::atoi(ctx.positional[1].c_str());
+  const std::optional<int64_t> score = ParseWholeNumber(ctx.positional[1], 0, 10);
+  if (!score) {
+    return BadInput(ctx, domain::UserText("micro.score_out_of_range", domain::Language::kDutch),
+                    domain::UserText("micro.score_out_of_range", domain::Language::kEnglish));
+  }
   auto at = ParseTime(ctx.Get("at", "now"));
   if (!at.ok()) return Fail(at.status());
-  Status s = FollowUp(ctx.client, ctx.case_id).RecordWellBeing(*moment, score, *at);
+  Status s =
+      FollowUp(ctx.client, ctx.case_id).RecordWellBeing(*moment, static_cast<int>(*score), *at);
   if (!s.ok()) return Fail(s);
   return ctx.Done("Opgeslagen.", "Saved.");
 }
 
+// What ParseEuroCents lets through; the domain refuses amounts above its own limit.
+constexpr int64_t kAnyAmount = 999'999'999;
+
 int Cost(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto moment = MomentOf(ctx.Pos(0));
   if (!moment) return BadInput(ctx, "Kies: intake of review.", "Choose: intake or review.");
-  double euros = std::atof(ctx.Get("euros", "-1").c_str());
-  if (euros < 0 || euros > 1e9)
-    return BadInput(ctx, "--euros: een bedrag per maand", "--euros: an amount per month");
-  Status s = FollowUp(ctx.client, ctx.case_id)
-                 .AddCostItem(*moment, ctx.Get("service"), std::llround(euros * 100));
+  const std::optional<int64_t> cents = ParseEuroCents(ctx.Get("euros"), kAnyAmount);
+  if (!cents) {
+    return BadInput(ctx, "--euros: schrijf het bedrag per maand in cijfers, zoals 250 of 12,50.",
+                    "--euros: write the amount per month in figures, like 250 or 12.50.");
+  }
+  Status s = FollowUp(ctx.client, ctx.case_id).AddCostItem(*moment, ctx.Get("service"), *cents);
   if (!s.ok()) return Fail(s);
   return ctx.Done("Opgeslagen.", "Saved.");
 }
@@ -293,11 +331,8 @@ int MicroShow(Ctx& ctx) {
     return 0;
   }
   auto num = [](const auto& v) { return v ? std::to_string(*v) : std::string("-"); };
-  auto eur = [](const std::optional<int64_t>& v) {
-    if (!v) return std::string("-");
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.2f", static_cast<double>(*v) / 100.0);
-    return std::string("EUR ") + buf;
+  auto eur = [&ctx](const std::optional<int64_t>& v) {
+    return v ? ShowEuros(*v, ctx.english()) : std::string("-");
   };
   std::cout << ctx.T("Welzijn (0-10): voor ", "Well-being (0-10): before ")
             << num(m->wellbeing_before) << ctx.T(", na ", ", after ") << num(m->wellbeing_after)
@@ -324,8 +359,8 @@ const std::vector<Verb>& FollowUpVerbs() {
        "six-week",
        "[--at TIJD] [--assess AFSPRAAK=done|partly|not-done|blocked ...]\n"
        "      [--outcome continue|adjust|vervolgberaad] [--note T]",
-       "Leg de zeswekencheck vast (elke afspraak; zonder --assess: zoals hij nu staat)",
-       "Record the six-week check (every agreement; without --assess: as it stands)",
+       "Leg de zeswekencheck vast (zonder --assess blijft een afspraak zoals hij staat)",
+       "Record the six-week check (without --assess an agreement stays as it is)",
        {"at", "assess", "outcome", "note"},
        {},
        SixWeek},

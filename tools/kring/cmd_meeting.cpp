@@ -7,6 +7,7 @@
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
+#include "number_arg.h"
 
 namespace kring::cli {
 namespace {
@@ -50,12 +51,13 @@ Result<Bytes> MeetingId(Ctx& ctx) {
 Result<Bytes> SlotId(Ctx& ctx, const Bytes& poll_id, const std::string& ref) {
   KRING_ASSIGN_OR_RETURN(domain::Poll poll, Organising(ctx.client, ctx.case_id).GetPoll(poll_id));
   if (auto id = ParseId(ref)) return *id;
-  int n = std::atoi(ref.c_str());
-  if (n < 1 || static_cast<size_t>(n) > poll.slots.size()) {
+  const std::optional<int64_t> n =
+      ParseWholeNumber(ref, 1, static_cast<int64_t>(poll.slots.size()));
+  if (!n) {
     return InvalidArgument(
         ctx.T("Dit moment staat niet in de peiling.", "This slot is not in the poll."));
   }
-  return poll.slots[static_cast<size_t>(n - 1)].slot_id;
+  return poll.slots[static_cast<size_t>(*n - 1)].slot_id;
 }
 
 Result<domain::LocationInput> Location(Ctx& ctx) {
@@ -131,7 +133,7 @@ int PollAnswer(Ctx& ctx) {
   if (!id.ok()) return Fail(id.status());
   auto person = ctx.Person(ctx.Get("person", "me"));
   if (!person.ok()) return Fail(person.status());
-  if (ctx.positional.size() != 2) return Usage();
+  if (ctx.positional.size() != 2) return ctx.Usage();
   auto slot = SlotId(ctx, *id, ctx.Pos(0));
   if (!slot.ok()) return Fail(slot.status());
   const std::string& a = ctx.positional[1];
@@ -226,7 +228,7 @@ int PollTally(Ctx& ctx) {
 int PollFix(Ctx& ctx) {
   auto id = PollId(ctx);
   if (!id.ok()) return Fail(id.status());
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto slot = SlotId(ctx, *id, ctx.Pos(0));
   if (!slot.ok()) return Fail(slot.status());
   auto location = Location(ctx);
@@ -279,7 +281,7 @@ int MeetingShow(Ctx& ctx) {
 }
 
 int MeetingPhase(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   const std::string& p = ctx.positional[0];
   domain::Phase phase = p == "information"         ? domain::Phase::kInformation
                         : p == "plan-presentation" ? domain::Phase::kPlanPresentation
@@ -436,8 +438,8 @@ const std::vector<Verb>& MeetingVerbs() {
       {"meeting",
        "private-time",
        "[--meeting ID]",
-       "Begin de eigen tijd van het netwerk (door iemand uit het netwerk)",
-       "Start the network's private time (by a network member)",
+       "Begin de eigen tijd van het netwerk (door de hoofdpersoon of de gespreksleider)",
+       "Start the network's private time (by the resident or the coordinator)",
        {"meeting"},
        {},
        PrivateTime},

@@ -9,6 +9,7 @@
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
+#include "number_arg.h"
 
 namespace kring::cli {
 namespace {
@@ -34,7 +35,12 @@ Status ContentFromFlags(Ctx& ctx, domain::PlanContent& c) {
   if (ctx.Has("responsible")) {
     KRING_ASSIGN_OR_RETURN(c.responsible_professional, ctx.Person(ctx.Get("responsible")));
   }
-  if (ctx.Has("review-days")) c.review_days = std::atoi(ctx.Get("review-days").c_str());
+  if (ctx.Has("review-days")) {
+    // What is not a plain number is refused with the domain's own message for a bad term.
+    const std::optional<int64_t> days = ParseWholeNumber(ctx.Get("review-days"), 0, 100'000);
+    if (!days) return InvalidArgument("plan.review_days_invalid");
+    c.review_days = static_cast<int>(*days);
+  }
   return Status();
 }
 
@@ -58,7 +64,7 @@ int Draft(Ctx& ctx) {
 }
 
 int Update(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto id = ParseId(ctx.Pos(0));
   if (!id) return BadId();
   Plan plan(ctx.client, ctx.case_id);
@@ -71,7 +77,7 @@ int Update(Ctx& ctx) {
 }
 
 int ReleasePlan(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto id = ParseId(ctx.Pos(0));
   if (!id) return BadId();
   auto version = Plan(ctx.client, ctx.case_id).Release(*id);
@@ -209,7 +215,7 @@ int Show(Ctx& ctx) {
 }
 
 int Grant(Ctx& ctx) {
-  if (ctx.positional.size() != 1 || (ctx.Pos(0) != "on" && ctx.Pos(0) != "off")) return Usage();
+  if (ctx.positional.size() != 1 || (ctx.Pos(0) != "on" && ctx.Pos(0) != "off")) return ctx.Usage();
   Status s = Plan(ctx.client, ctx.case_id).GrantProfessionalsFullView(ctx.Pos(0) == "on");
   if (!s.ok()) return Fail(s);
   return ctx.Done("Opgeslagen.", "Saved.");
@@ -240,10 +246,20 @@ int PrintAgreements(Ctx& ctx, const std::vector<domain::Agreement>& list) {
   if (ctx.json) {
     std::vector<std::string> rows;
     for (const auto& a : list) {
+      // due_ms: the date that counts now (a blocked agreement's new date); first_due_ms: the
+      // date agreed first.
+      std::string obstacle = "null";
+      if (a.obstacle) {
+        obstacle = JObj({{"description", JStr(a.obstacle->description)},
+                         {"owner", JId(a.obstacle->owner)},
+                         {"new_due_ms", JNum(a.obstacle->new_due_ms)}});
+      }
       rows.push_back(JObj({{"id", JId(a.agreement_id)},
                            {"owner", JId(a.input.owner)},
                            {"action", JStr(a.input.action)},
-                           {"due_ms", JNum(a.input.due_ms)},
+                           {"due_ms", JNum(a.current_due_ms())},
+                           {"first_due_ms", JNum(a.input.due_ms)},
+                           {"obstacle", obstacle},
                            {"recurrence", JStr(a.input.recurrence)},
                            {"checker", JId(a.input.checker)},
                            {"life_domain", JStr(a.input.life_domain)},
@@ -260,12 +276,18 @@ int PrintAgreements(Ctx& ctx, const std::vector<domain::Agreement>& list) {
   for (const auto& a : list) {
     std::cout << Hex(a.agreement_id) << "  " << ctx.NameOf(a.input.owner) << ": " << a.input.action
               << "  [" << StatusWord(ctx, a.status) << "]";
-    if (a.input.due_ms != 0) std::cout << ctx.T(" voor ", " by ") << ShowTime(ctx, a.input.due_ms);
+    if (a.current_due_ms() != 0) {
+      std::cout << ctx.T(" voor ", " by ") << ShowTime(ctx, a.current_due_ms());
+      if (a.input.due_ms != 0 && a.input.due_ms != a.current_due_ms()) {
+        std::cout << ctx.T(" (eerst ", " (first ") << ShowTime(ctx, a.input.due_ms) << ")";
+      }
+    }
     if (!a.input.recurrence.empty()) std::cout << " (" << a.input.recurrence << ")";
     if (!a.conflicts.empty())
       std::cout << ctx.T("  (twee wijzigingen tegelijk: kijk samen)",
                          "  (two changes at once: look together)");
     std::cout << "\n";
+    if (a.obstacle) PrintObstacle(ctx, a.obstacle->description, a.obstacle->owner);
   }
   return 0;
 }
@@ -301,7 +323,7 @@ int Add(Ctx& ctx) {
 }
 
 int AcceptAgreement(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto id = ParseId(ctx.Pos(0));
   if (!id) return BadId();
   Status s = Plan(ctx.client, ctx.case_id).AcceptAgreement(*id);
@@ -310,7 +332,7 @@ int AcceptAgreement(Ctx& ctx) {
 }
 
 int SetStatus(Ctx& ctx) {
-  if (ctx.positional.size() != 2) return Usage();
+  if (ctx.positional.size() != 2) return ctx.Usage();
   auto id = ParseId(ctx.Pos(0));
   if (!id) return BadId();
   const std::string& w = ctx.positional[1];

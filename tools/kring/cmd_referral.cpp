@@ -11,6 +11,7 @@
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
+#include "words.h"
 
 namespace kring::cli {
 namespace {
@@ -39,7 +40,7 @@ std::vector<std::string> Strings(const Struct& s, const std::string& key) {
 domain::PersonInput PersonFrom(const Struct& s) {
   domain::PersonInput p;
   p.name = Str(s, "name");
-  p.kind = Str(s, "kind");
+  p.kind = DomainWord(kPersonKinds, Str(s, "kind"));
   p.relation = Str(s, "relation");
   p.organisation = Str(s, "organisation");
   p.function = Str(s, "function");
@@ -59,7 +60,7 @@ domain::PersonInput PersonFromFlag(const std::string& text) {
   parts.resize(6);
   domain::PersonInput p;
   p.name = parts[0];
-  p.kind = parts[1].empty() ? "family" : parts[1];
+  p.kind = parts[1].empty() ? "family" : DomainWord(kPersonKinds, parts[1]);
   p.relation = parts[2];
   p.contact.phone = parts[3];
   p.contact.email = parts[4];
@@ -176,7 +177,7 @@ int Question(Ctx& ctx) {
 }
 
 int Coordinator(Ctx& ctx) {
-  if (ctx.positional.size() != 1) return Usage();
+  if (ctx.positional.size() != 1) return ctx.Usage();
   auto account = ctx.Pos(0) == "me" ? std::optional<Bytes>(ctx.client.Account()->account_id)
                                     : ParseId(ctx.Pos(0));
   if (!account) return BadId();

@@ -4,12 +4,14 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 
 #include <google/protobuf/util/json_util.h>
 
 #include "kring/client.h"
 #include "kring/common/crypto.h"
 #include "kring/common/utf8.h"
+#include "kring/domain/organising.h"
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
@@ -38,6 +40,41 @@ const char* InviteStatusText(v1::InviteState::Status s) {
     default:
       return "?";
   }
+}
+
+// After approving `account`: an invitation made for a person of the circle links that person
+// (Client::ApproveMember). Says to whom, or clearly that it did not and what to do.
+void ReportInviteeLink(client::Client& c, const Bytes& case_id, const Bytes& account) {
+  auto view = c.View(case_id);
+  if (!view.ok()) return;
+  std::vector<std::string> invites;
+  for (const auto& inv : view->invites()) {
+    if (ToBytes(inv.accepted_by_account_id()) == account) invites.push_back(inv.invite_id());
+  }
+  auto circle = domain::Organising(c, case_id).Circle();
+  if (invites.empty() || !circle.ok()) return;
+  const domain::Person* invited = nullptr;
+  const domain::Person* holder = nullptr;  // the person this account is linked to, if any
+  for (const domain::Person& p : *circle) {
+    if (!p.invite_id.empty() &&
+        std::find(invites.begin(), invites.end(), ToString(p.invite_id)) != invites.end()) {
+      invited = &p;
+    }
+    if (p.account_id == account) holder = &p;
+  }
+  if (invited == nullptr) return;
+  if (invited->account_id == account) {
+    std::cout << Text(Msg::kInviteeLinked) << " " << invited->name << "\n";
+    return;
+  }
+  std::cerr << Text(Msg::kInviteeNotLinked) << " " << invited->name << "\n";
+  if (!invited->account_id.empty()) {
+    std::cerr << Text(Msg::kInviteeLinkedElsewhere) << "\n";
+  } else if (holder != nullptr) {
+    std::cerr << Text(Msg::kInviteeAccountInUse) << "\n";
+  }
+  std::cerr << Text(Msg::kInviteeLinkHint) << "\n  kring circle link " << Hex(invited->person_id)
+            << " " << Hex(account) << " --case " << Hex(case_id) << "\n";
 }
 
 }  // namespace
@@ -84,13 +121,18 @@ int RunCommand(const Options& options) {
                                                                  {"account", "create"},
                                                                  {"account", "show"},
                                                                  {"case", "list"},
-                                                                 {"sync"},
                                                                  {"alarms"}}) {
     if (is(words) && a.size() > words.size()) {
       std::cerr << Text(Msg::kError) << ": " << Text(Msg::kUnexpectedWords) << "\n";
       return Usage();
     }
   }
+  // sync [CASE]: one word at most, a case id, also refused before the store opens.
+  if (is({"sync"}) && a.size() > 2) {
+    std::cerr << Text(Msg::kError) << ": " << Text(Msg::kUnexpectedWords) << "\n";
+    return Usage();
+  }
+  if (is({"sync"}) && a.size() == 2 && !ParseId(a[1])) return BadId();
   if (is({"health"})) {
     if (a.size() != 1) {  // e.g. "health --server X": options go before the command
       std::cerr << Text(Msg::kUsage);
@@ -118,7 +160,9 @@ int RunCommand(const Options& options) {
               << (a.size() > 1 ? " " + CommandWord(a[1]) : "") << "\n";
     return Usage();
   }
-  auto opened = OpenClient(o);
+  const bool begins_store =
+      is({"account", "create"}) || is({"device", "link-request"}) || is({"account", "restore"});
+  auto opened = OpenClient(o, begins_store ? NewStore::kMayCreate : NewStore::kRefuse);
   if (!opened.ok()) return Fail(opened.status());
   client::Client& c = *opened.value();
   Reports reports;
@@ -193,10 +237,13 @@ int RunCommand(const Options& options) {
   }
   if (is({"case", "create"})) {
     std::vector<client::MemberSpec> members;
-    bool history = false;
+    // People added later read what came before unless --from-now-on: the netwerkberaad's circle
+    // and referral are written before anyone is invited, and a newcomer who cannot read them
+    // cannot take part (not even find themself in the circle). --history says the default.
+    bool history = false, from_now_on = false;
     for (size_t i = 2; i < a.size(); ++i) {
-      if (a[i] == "--history") {
-        history = true;
+      if (a[i] == "--history" || a[i] == "--from-now-on") {
+        (a[i] == "--history" ? history : from_now_on) = true;
         continue;
       }
       std::string id = a[i], role = "member";
@@ -213,7 +260,8 @@ int RunCommand(const Options& options) {
       if (r == v1::ROLE_UNSPECIFIED) return Usage();
       members.push_back({*parsed, r});
     }
-    auto cid = c.CreateCase(members, history);
+    if (history && from_now_on) return Usage();
+    auto cid = c.CreateCase(members, !from_now_on);
     if (!cid.ok()) return Fail(cid.status());
     const int rc = Settle(c, reports, false);
     if (o.json) {
@@ -221,6 +269,7 @@ int RunCommand(const Options& options) {
       PrintJson(JObj({{"case", JId(*cid)}, {"synced", JBool(rc == 0)}}));
     } else {
       std::cout << Text(Msg::kCaseCreated) << " " << Hex(*cid) << "\n";
+      std::cerr << Text(from_now_on ? Msg::kFromNowOnNote : Msg::kHistoryNote) << "\n";
     }
     return rc;
   }
@@ -231,15 +280,16 @@ int RunCommand(const Options& options) {
     if (!cid || !account) return BadId();
     // The acceptance reaches this device only through a sync: fetch first, so approving right
     // after `invite accept` works without a separate `kring sync`. Offline, the device's own
-    // view decides (and says what it knows).
-    if (auto pulled = c.SyncNow(); !pulled.ok() && !pulled.status().transient()) {
-      return Fail(pulled.status());
-    }
+    // view decides (and says what it knows). This case only: another case on the device that
+    // is stopped by an alarm or refused by the server neither fails nor slows the approval.
+    if (int rc = FetchCaseFirst(c, reports, *cid); rc != 0) return rc;
     const bool approve = a[1] == "approve";
-    return SettleControl(
+    const int rc = SettleControl(
         c, reports, *cid,
         [&] { return approve ? c.ApproveMember(*cid, *account) : c.DeclineMember(*cid, *account); },
         approve ? Msg::kMemberApproved : Msg::kMemberDeclined);
+    if (approve && rc == 0) ReportInviteeLink(c, *cid, *account);
+    return rc;
   }
   if (is({"member", "role"})) {
     // member role CASE ID coordinator|member: queued like an edit, no new key.
@@ -252,10 +302,8 @@ int RunCommand(const Options& options) {
                        : a[4] == "chair"     ? v1::ROLE_CHAIR  // refused with its reason
                                              : v1::ROLE_UNSPECIFIED;
     if (r == v1::ROLE_UNSPECIFIED) return Usage();
-    // Decided on what this device knows now: fetch first (as approve does).
-    if (auto pulled = c.SyncNow(); !pulled.ok() && !pulled.status().transient()) {
-      return Fail(pulled.status());
-    }
+    // Decided on what this device knows now: fetch this case first (as approve does).
+    if (int rc = FetchCaseFirst(c, reports, *cid); rc != 0) return rc;
     return SettleControl(
         c, reports, *cid, [&] { return c.SetRole(*cid, *account, r); }, Msg::kRoleChanged);
   }
@@ -341,22 +389,33 @@ int RunCommand(const Options& options) {
     }
     auto account = ParseId(id);
     if (!cid || !account) return BadId();
+    // Success is said only once kringd took the change (or it waits offline): a change the
+    // server refuses must not be announced as done first.
     if (a[1] == "add") {
       v1::Role r = role == "chair"         ? v1::ROLE_CHAIR
                    : role == "coordinator" ? v1::ROLE_COORDINATOR
                    : role == "member"      ? v1::ROLE_MEMBER
                                            : v1::ROLE_UNSPECIFIED;
       if (r == v1::ROLE_UNSPECIFIED) return Usage();
-      Status s = c.AddMember(*cid, {*account, r});
-      if (!s.ok()) return Fail(s);
-      std::cout << Text(Msg::kMemberAdded) << "\n";
-    } else {
-      auto notice = c.RemoveMember(*cid, *account);
-      if (!notice.ok()) return Fail(notice.status());
-      std::cout << Text(Msg::kMemberRemoved) << "\n"
-                << (Text(Msg::kLanguageTag) == std::string("en") ? notice->en : notice->nl) << "\n";
+      return SettleControl(
+          c, reports, *cid,
+          [&] {
+            return c.AddMember(*cid, {*account, r});
+          },
+          Msg::kMemberAdded);
     }
-    return Settle(c, reports, false);
+    client::RemovalNotice notice;
+    const int rc = SettleControl(
+        c, reports, *cid,
+        [&]() -> Status {
+          KRING_ASSIGN_OR_RETURN(notice, c.RemoveMember(*cid, *account));
+          return {};
+        },
+        Msg::kMemberRemoved);
+    if (rc == 0) {
+      std::cout << (Text(Msg::kLanguageTag) == std::string("en") ? notice.en : notice.nl) << "\n";
+    }
+    return rc;
   }
   if (is({"case", "leave"})) {
     if (a.size() != 3) return Usage();
@@ -385,7 +444,26 @@ int RunCommand(const Options& options) {
     return 0;
   }
   if (is({"case", "list"})) {
-    for (const Bytes& id : c.Cases()) std::cout << Hex(id) << "\n";
+    // The id, whom the case is about (from its referral, when this device can read it), and
+    // whether it still takes part: scripts read the ids with --json.
+    for (const Bytes& id : c.Cases()) {
+      std::cout << Hex(id);
+      auto referral = domain::Organising(c, id).GetReferral();
+      if (referral.ok()) {
+        auto resident = domain::Organising(c, id).GetPerson(referral->resident_person_id);
+        if (resident.ok()) std::cout << "  " << resident->name;
+      }
+      if (auto view = c.View(id); view.ok()) {
+        if (view->pending_approval()) {
+          std::cout << "  (" << Text(Msg::kCaseWaiting) << ")";
+        } else if (view->removed()) {
+          std::cout << "  (" << Text(Msg::kCaseLeft) << ")";
+        } else if (view->closed()) {
+          std::cout << "  (" << Text(Msg::kCaseClosedMark) << ")";
+        }
+      }
+      std::cout << "\n";
+    }
     return 0;
   }
   if (is({"case", "show"})) {
@@ -462,7 +540,10 @@ int RunCommand(const Options& options) {
     return Settle(c, reports, false);
   }
   if (is({"sync"})) {
-    int rc = Settle(c, reports, false);
+    // sync [CASE]: every case, or only this one (the others are neither sent nor fetched); the
+    // words were checked before the store opened.
+    const std::optional<Bytes> only = a.size() == 2 ? ParseId(a[1]) : std::nullopt;
+    int rc = only ? SettleCase(c, reports, *only) : Settle(c, reports, false);
     if (rc == 0) std::cout << Text(Msg::kSynced) << "\n";
     return rc;
   }

@@ -81,17 +81,6 @@ std::string Words(const Verb& v) {
   return *v.verb == '\0' ? std::string(v.area) : std::string(v.area) + " " + v.verb;
 }
 
-void PrintVerbHelp(const Verb& v) {
-  const bool en = Text(Msg::kLanguageTag) == std::string("en");
-  std::cout << (en ? "Usage: kring [--profile NAME] [--json] "
-                   : "Gebruik: kring [--profile NAAM] [--json] ")
-            << Words(v) << " " << Syntax(v.syntax) << "\n  " << (en ? v.en : v.nl) << "\n";
-  {
-    std::cout << (en ? "  --case ID: the case (not needed when this device has one case)\n"
-                     : "  --case ID: de casus (niet nodig als dit apparaat één casus heeft)\n");
-  }
-}
-
 void PrintAreaHelp(const std::string& area) {
   const bool en = Text(Msg::kLanguageTag) == std::string("en");
   for (const Verb* v : AllVerbs()) {
@@ -123,6 +112,17 @@ bool Listed(const std::vector<const char*>& names, const std::string& name) {
 }
 
 }  // namespace
+
+void PrintVerbHelp(const Verb& v) {
+  const bool en = Text(Msg::kLanguageTag) == std::string("en");
+  std::cout << (en ? "Usage: kring [--profile NAME] [--json] "
+                   : "Gebruik: kring [--profile NAAM] [--json] ")
+            << Words(v) << " " << Syntax(v.syntax) << "\n  " << (en ? v.en : v.nl) << "\n";
+  {
+    std::cout << (en ? "  --case ID: the case (not needed when this device has one case)\n"
+                     : "  --case ID: de casus (niet nodig als dit apparaat één casus heeft)\n");
+  }
+}
 
 bool IsDomainCommand(const std::vector<std::string>& a) {
   if (a.empty()) return false;
@@ -193,7 +193,7 @@ int RunDomainCommand(const Options& o) {
 
   if (positional.size() > verb->max_words) return UnexpectedWords(*verb, positional, first_flag);
 
-  auto opened = OpenClient(o);
+  auto opened = OpenClient(o, NewStore::kRefuse);
   if (!opened.ok()) return Fail(opened.status());
   client::Client& c = *opened.value();
   Reports reports;
@@ -203,6 +203,7 @@ int RunDomainCommand(const Options& o) {
     return 1;
   }
   Ctx ctx(c, reports, o);
+  ctx.verb = verb;
   ctx.lang = CurrentLanguage();
   ctx.json = json;
   ctx.positional = std::move(positional);

@@ -47,5 +47,7 @@ bool IsDomainCommand(const std::vector<std::string>& args);
 int RunDomainCommand(const Options& options);
 // The list of areas for `kring --help`.
 std::string DomainOverview();
+// "Gebruik: kring AREA VERB ..." and what the command does, on stdout.
+void PrintVerbHelp(const Verb& v);
 
 }  // namespace kring::cli

@@ -7,6 +7,7 @@
 #include "kring/domain/amsterdam_time.h"
 #include "kring/domain/organising.h"
 
+#include "domain_commands.h"
 #include "terminal_text.h"
 
 namespace kring::cli {
@@ -70,9 +71,24 @@ int Ctx::Done(const char* nl, const char* en, bool edit) {
   return rc;
 }
 
+int Ctx::Usage() const {
+  if (verb == nullptr) return cli::Usage();
+  std::cerr << Text(Msg::kError) << ": "
+            << T("deze opdracht mist iets, of er staat iets anders dan hij verwacht.",
+                 "this command is missing something, or has something it does not expect.")
+            << "\n";
+  PrintVerbHelp(*verb);
+  return 2;
+}
+
 std::string ShowTime(const Ctx& ctx, int64_t utc_ms) {
   if (utc_ms == 0) return "-";
   return domain::FormatAmsterdamDateTime(utc_ms, ctx.lang);
+}
+
+void PrintObstacle(const Ctx& ctx, const std::string& description, const Bytes& owner) {
+  std::cout << ctx.T("    Wat in de weg zit: ", "    What is in the way: ") << description << "\n"
+            << ctx.T("    Wie dat oplost: ", "    Who sorts it out: ") << ctx.NameOf(owner) << "\n";
 }
 
 int BadInput(const Ctx& ctx, const std::string& why_nl, const std::string& why_en) {

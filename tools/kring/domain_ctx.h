@@ -21,6 +21,8 @@
 
 namespace kring::cli {
 
+struct Verb;  // domain_commands.h
+
 // Upper bound for any one flag value typed on the command line (the domain checks its own,
 // tighter limits per field).
 inline constexpr size_t kMaxFlagBytes = 16 * 1024;
@@ -37,6 +39,7 @@ struct Ctx {
   std::vector<std::string> positional;                    // after AREA VERB
   std::map<std::string, std::vector<std::string>> flags;  // --name value (repeatable)
   std::map<std::string, bool> switches;                   // --name
+  const Verb* verb = nullptr;                             // the command being run
 
   bool english() const { return lang == domain::Language::kEnglish; }
   const char* T(const char* nl, const char* en) const { return english() ? en : nl; }
@@ -55,10 +58,16 @@ struct Ctx {
   std::string NameOf(const Bytes& person_id) const;
   // The sync after an edit: 0, or the exit code of what was refused.
   int Done(const char* nl, const char* en, bool edit = true);
+  // Words missing or not as the command takes them: says so, shows this command's own usage
+  // (not the whole program's), and returns 2.
+  int Usage() const;
 };
 
 // Amsterdam time in the user's language ("zaterdag 5 december 2026, 19:30").
 std::string ShowTime(const Ctx& ctx, int64_t utc_ms);
+
+// Two indented lines under a blocked agreement: what is in the way, and who sorts it out.
+void PrintObstacle(const Ctx& ctx, const std::string& description, const Bytes& owner);
 
 // A usage error for this command: prints `why` and returns 2.
 int BadInput(const Ctx& ctx, const std::string& why_nl, const std::string& why_en);

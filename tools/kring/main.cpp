@@ -60,6 +60,8 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--lang") == 0) SetLanguage(argv[i + 1]);
   }
   bool lang_given = false;
+  bool db_given = false, profile_given = false;
+  std::string case_before;  // --case written before the command's words
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](std::string& out) {
@@ -80,8 +82,13 @@ int main(int argc, char** argv) {
     } else if (arg == "--db") {
       if (!value(o.db)) return 2;
       profile.clear();  // an explicit file wins over KRING_PROFILE
+      db_given = true;
     } else if (arg == "--profile") {
       if (!value(profile)) return 2;
+      profile_given = true;
+    } else if (arg == "--case" && o.args.empty()) {
+      // The netwerkberaad commands' own option, where a user also writes global ones.
+      if (!value(case_before)) return 2;
     } else if (arg == "--passphrase-file") {
       if (!value(o.passphrase_file)) return 2;
     } else if (arg == "--json") {
@@ -111,6 +118,20 @@ int main(int argc, char** argv) {
   if (!env_lang_known && !lang_given) {
     std::cerr << Text(Msg::kError) << ": " << Text(Msg::kUnknownLanguage) << "\n";
     return 2;
+  }
+  if (db_given && profile_given) {
+    std::cerr << Text(Msg::kError) << ": " << Text(Msg::kDbOrProfile) << "\n";
+    return 2;
+  }
+  if (!case_before.empty()) {
+    if (!IsDomainCommand(o.args)) {
+      std::cerr << Text(Msg::kUnknownCommand) << ": --case\n" << Text(Msg::kUsage);
+      return 2;
+    }
+    // Right after the command's words, where the command reads its flags.
+    auto at = o.args.begin();
+    while (at != o.args.end() && at->rfind("--", 0) != 0) ++at;
+    o.args.insert(at, {"--case", case_before});
   }
   if (!profile.empty() && !ProfileDb(profile, o.db)) {
     std::cerr << Text(Msg::kBadProfile) << "\n";

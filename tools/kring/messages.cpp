@@ -32,11 +32,12 @@ Entry Lookup(Msg m) {
           "  account create              Maak een account op dit apparaat\n"
           "  account show                Toon account-id en veiligheidsnummer\n"
           "  account safety-number ID    Veiligheidsnummer van een ander (vergelijk het samen)\n"
-          "  case create [--history] [--json] [ID[:rol] ...]\n"
+          "  case create [--from-now-on] [--json] [ID[:rol] ...]\n"
           "                              Start een casus met deze leden (rol: chair =\n"
           "                              hoofdpersoon, coordinator = gespreksleider,\n"
-          "                              member = lid); --history: nieuwe leden\n"
-          "                              mogen lezen wat eerder is geschreven\n"
+          "                              member = lid). Wie later komt, leest ook wat\n"
+          "                              eerder is geschreven; --from-now-on: alleen wat\n"
+          "                              daarna komt\n"
           "  member add CASUS ID[:rol]   Voeg iemand toe aan de kring\n"
           "  member remove CASUS ID      Haal iemand uit de kring\n"
           "  invite create CASUS [ROL] [--hours N]  Maak een uitnodigingslink (werkt één keer)\n"
@@ -54,7 +55,8 @@ Entry Lookup(Msg m) {
           "  entity create CASUS TYPE    Maak een los onderdeel (bijvoorbeeld een notitie;\n"
           "                              afspraken: kring agreement add)\n"
           "  field set CASUS ID VELD TEKST  Zet een veld\n"
-          "  sync                        Stuur en haal wijzigingen op\n"
+          "  sync [CASUS]                Stuur en haal wijzigingen op (van alle casussen,\n"
+          "                              of alleen van deze casus)\n"
           "  alarms                      Toon beveiligingsmeldingen\n"
           "  device link-request         Nieuw apparaat: vraag een koppeling aan (tekst en code)\n"
           "  device approve TEKST [CODE] Bestaand apparaat: keur het nieuwe apparaat goed\n"
@@ -76,11 +78,11 @@ Entry Lookup(Msg m) {
           "  account create              Create an account on this device\n"
           "  account show                Show account id and safety number\n"
           "  account safety-number ID    Someone else's safety number (compare it together)\n"
-          "  case create [--history] [--json] [ID[:role] ...]\n"
+          "  case create [--from-now-on] [--json] [ID[:role] ...]\n"
           "                              Start a case with these members (role: chair =\n"
-          "                              the resident, coordinator, member); --history:\n"
-          "                              new members\n"
-          "                              may read what was written before\n"
+          "                              the resident, coordinator, member). People who\n"
+          "                              join later also read what was written before;\n"
+          "                              --from-now-on: only what comes after\n"
           "  member add CASE ID[:role]   Add someone to the circle\n"
           "  member remove CASE ID       Take someone out of the circle\n"
           "  invite create CASE [ROLE] [--hours N]  Make an invitation link (works once)\n"
@@ -97,7 +99,8 @@ Entry Lookup(Msg m) {
           "  entity create CASE TYPE     Create a raw item (for example a note;\n"
           "                              agreements: kring agreement add)\n"
           "  field set CASE ID FIELD TEXT  Set a field\n"
-          "  sync                        Send and fetch changes\n"
+          "  sync [CASE]                 Send and fetch changes (of every case, or of this\n"
+          "                              case only)\n"
           "  alarms                      Show security alarms\n"
           "  device link-request         New device: ask to be linked (text and code)\n"
           "  device approve TEXT [CODE]  Existing device: approve the new device\n"
@@ -122,6 +125,15 @@ Entry Lookup(Msg m) {
               "This device has no account yet. First run: kring account create"};
     case Msg::kCaseCreated:
       return {"Casus gemaakt:", "Case created:"};
+    case Msg::kHistoryNote:
+      return {"Wie later bij de casus komt, kan ook lezen wat al eerder is geschreven.",
+              "People who join the case later can also read what was written before."};
+    case Msg::kFromNowOnNote:
+      return {
+          "Wie later bij de casus komt, ziet alleen wat daarna gebeurt: ook de kring en de "
+          "aanmelding van eerder niet. Dit kan niet meer worden veranderd.",
+          "People who join the case later see only what happens after that: not even the "
+          "circle and the referral from before. This cannot be changed later."};
     case Msg::kSynced:
       return {"Bijgewerkt.", "Up to date."};
     case Msg::kNoAlarms:
@@ -138,6 +150,21 @@ Entry Lookup(Msg m) {
     case Msg::kWrongPassphrase:
       return {"Deze wachtwoordzin past niet bij deze opslag.",
               "This passphrase does not open this store."};
+    case Msg::kCaseWaiting:
+      return {"wacht op goedkeuring", "waiting for approval"};
+    case Msg::kCaseLeft:
+      return {"je doet niet meer mee", "you are no longer in it"};
+    case Msg::kCaseClosedMark:
+      return {"gesloten", "closed"};
+    case Msg::kDbOrProfile:
+      return {"Kies --db of --profile, niet allebei.", "Choose --db or --profile, not both."};
+    case Msg::kNoStore:
+      // No path: it holds the profile's name, often a person's.
+      return {
+          "Hier is nog geen opslag van kring. Kijk of --db of --profile klopt. Nieuw? Begin "
+          "met: kring account create",
+          "There is no kring store here yet. Check --db or --profile. New? Start with: kring "
+          "account create"};
     case Msg::kUnknownCommand:
       return {"Onbekende opdracht", "Unknown command"};
     case Msg::kMissingArgument:
@@ -265,6 +292,33 @@ Entry Lookup(Msg m) {
       return {
           "Het bestand naast de opslag (.salt) kan niet worden geschreven. Er is niets gemaakt.",
           "The file next to the store (.salt) cannot be written. Nothing was created."};
+    case Msg::kInviteeLinked:
+      return {"De uitnodiging was voor deze persoon in de kring. Het account hoort nu bij:",
+              "The invitation was for this person in the circle. The account now belongs to:"};
+    case Msg::kInviteeNotLinked:
+      return {
+          "Let op: de uitnodiging was voor deze persoon in de kring, maar het account is "
+          "niet aan haar of hem gekoppeld:",
+          "Note: the invitation was for this person in the circle, but the account is not "
+          "linked to them:"};
+    case Msg::kInviteeLinkedElsewhere:
+      return {"Deze persoon heeft al een ander account.",
+              "This person already has another account."};
+    case Msg::kInviteeAccountInUse:
+      return {"Dit account hoort al bij iemand anders in de kring.",
+              "This account already belongs to someone else in the circle."};
+    case Msg::kInviteeLinkHint:
+      return {
+          "Tot het gekoppeld is, kan deze persoon niet meedoen als zichzelf (bijvoorbeeld de "
+          "planning invullen). De hoofdpersoon of de gespreksleider koppelt het met:",
+          "Until it is linked, this person cannot take part as themself (for example answer "
+          "the poll). The resident or the coordinator links it with:"};
+    case Msg::kJoinedNotLinked:
+      return {
+          "Let op: het account is nog niet aan deze persoon gekoppeld. Koppel het met: kring "
+          "circle link PERSOON ACCOUNT",
+          "Note: the account is not linked to this person yet. Link it with: kring circle "
+          "link PERSON ACCOUNT"};
     case Msg::kBadProfile:
       return {"Deze profielnaam kan niet. Gebruik letters, cijfers, - of _ (hoogstens 64).",
               "This profile name cannot be used. Use letters, digits, - or _ (at most 64)."};
@@ -310,8 +364,13 @@ std::string Explain(const std::string& reason, const std::string& server_reason)
   if (const std::string key = refusal::TextKey(server_reason); domain::HasUserText(key)) {
     return domain::UserText(key, language) + LookHint(server_reason);
   }
-  // The netwerkberaad's own reasons are stable keys with a text in both languages.
-  if (domain::HasUserText(reason)) return domain::UserText(reason, language);
+  // The netwerkberaad's own reasons are stable keys with a text in both languages. A refusal by
+  // role is decided on this device's view, which may be behind a change someone just made.
+  if (domain::HasUserText(reason)) {
+    const char* sync_hint = g_english ? " Did that just change? First fetch it: kring sync"
+                                      : " Is dat net veranderd? Haal het eerst op: kring sync";
+    return domain::UserText(reason, language) + (reason == "domain.not_allowed" ? sync_hint : "");
+  }
   struct Known {
     const char* phrase;
     const char* nl;

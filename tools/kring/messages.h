@@ -13,6 +13,8 @@ enum class Msg {
   kRecoveryKeyNote,
   kNoAccount,
   kCaseCreated,
+  kHistoryNote,    // after case create: newcomers read what came before
+  kFromNowOnNote,  // after case create --from-now-on
   kSynced,
   kNoAlarms,
   kAlarmLine,
@@ -20,6 +22,11 @@ enum class Msg {
   kPassphraseEmpty,
   kPassphraseFileUnreadable,
   kWrongPassphrase,
+  kNoStore,
+  kDbOrProfile,
+  kCaseWaiting,     // case list: an accepted invite waits for approval
+  kCaseLeft,        // case list: this account is out of the case
+  kCaseClosedMark,  // case list: the case is closed
   kUnknownCommand,
   kMissingArgument,
   kBadId,
@@ -66,6 +73,12 @@ enum class Msg {
   kPassphraseMismatch,
   kSaltDamaged,
   kSaltUnwritable,
+  kInviteeLinked,
+  kInviteeNotLinked,
+  kInviteeLinkedElsewhere,
+  kInviteeAccountInUse,
+  kInviteeLinkHint,
+  kJoinedNotLinked,
 };
 
 // "nl" or "en" (also as a locale: en_GB.UTF-8); false, and the language unchanged, for any other.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -130,10 +131,7 @@ int PrintReports(const Reports& reports) {
   return rc;
 }
 
-}  // namespace
-
-int Settle(client::Client& c, Reports& reports, bool edit, bool quiet) {
-  auto r = c.SyncNow();
+int SettleAfter(const Result<client::SyncStats>& r, Reports& reports, bool edit, bool quiet) {
   const int rc = PrintReports(reports);
   if (!r.ok()) {
     if (r.status().transient() && edit) {
@@ -146,6 +144,22 @@ int Settle(client::Client& c, Reports& reports, bool edit, bool quiet) {
   return rc;
 }
 
+}  // namespace
+
+int Settle(client::Client& c, Reports& reports, bool edit, bool quiet) {
+  return SettleAfter(c.SyncNow(), reports, edit, quiet);
+}
+
+int SettleCase(client::Client& c, Reports& reports, const Bytes& case_id) {
+  return SettleAfter(c.SyncCase(case_id), reports, /*edit=*/false, /*quiet=*/false);
+}
+
+int FetchCaseFirst(client::Client& c, Reports& reports, const Bytes& case_id) {
+  auto pulled = c.SyncCase(case_id);
+  if (pulled.ok() || pulled.status().transient()) return 0;
+  return SettleAfter(pulled, reports, /*edit=*/false, /*quiet=*/false);
+}
+
 int SettleControl(client::Client& c, Reports& reports, const Bytes& case_id,
                   const std::function<Status()>& queue, Msg done) {
   // Decided on this change's own intent, not on whatever else of the case waits.
@@ -155,11 +169,13 @@ int SettleControl(client::Client& c, Reports& reports, const Bytes& case_id,
   auto after = c.QueuedIntentIds(case_id);
   if (!after.ok()) return Fail(after.status());
   std::optional<Bytes> mine;
+  // The first new one: a change may queue edits after itself (an approval links the person).
   for (const Bytes& id : *after) {
-    if (std::find(before->begin(), before->end(), id) == before->end()) mine = id;
+    if (!mine && std::find(before->begin(), before->end(), id) == before->end()) mine = id;
   }
   if (!mine) return Fail(Internal("the queued change was not found"));
-  auto synced = c.SyncNow();
+  // This case only, as the command acts on it alone.
+  auto synced = c.SyncCase(case_id);
   // Another change's refusal is shown but does not make this one fail; an alarm always counts.
   const int alarm = PrintReports(reports) == 3 ? 3 : 0;
   auto outcome = c.OutcomeOf(case_id, *mine);
@@ -202,7 +218,11 @@ std::string ReadLine(Msg prompt, const char* env, bool hide) {
   return line;
 }
 
-Result<std::unique_ptr<client::Client>> OpenClient(const Options& o) {
+Result<std::unique_ptr<client::Client>> OpenClient(const Options& o, NewStore new_store) {
+  if (new_store == NewStore::kRefuse && !std::filesystem::exists(o.db) &&
+      !std::filesystem::exists(o.db + ".salt")) {
+    return NotFound(Text(Msg::kNoStore));
+  }
   KRING_ASSIGN_OR_RETURN(SecretBytes key, StorageKey(o));
   client::ClientOptions options;
   options.db_path = o.db;

@@ -38,16 +38,29 @@ int Fail(const Status& s);
 // network when `edit`), 1 something was refused, 3 a security alarm. `quiet` leaves the "sent"
 // line to the caller, who prints what the edit means.
 int Settle(client::Client& c, Reports& reports, bool edit, bool quiet = false);
-// Queues a control change (a role, an approval) with `queue`, syncs, and says what became of
-// THIS change: `done` once kringd accepted it; refused, the reason (exit 1); still queued
-// (offline, or waiting for a new key first), that it takes effect once the server accepts it.
+// Settle for one case only (`kring sync CASE`): the others are neither sent nor fetched. A case
+// stopped by an alarm is exit 3, one neither this device nor the server has exit 1.
+int SettleCase(client::Client& c, Reports& reports, const Bytes& case_id);
+// Syncs `case_id` before a control change is decided on this device's view (approve, role):
+// 0 to go on (fetched, or offline: the device's own view decides). Else what the sync found is
+// told as Settle tells it (the alarm note, a refusal, a removal) and its exit code returned
+// (a case stopped by an alarm: 3, offline too).
+int FetchCaseFirst(client::Client& c, Reports& reports, const Bytes& case_id);
+// Queues a control change (a role, an approval) with `queue`, syncs that case only (SyncCase),
+// and says what became of THIS change: `done` once kringd accepted it; refused, the reason
+// (exit 1); still queued (offline, or waiting for a new key first), that it takes effect once
+// the server accepts it.
 // Other changes of the case that wait or are refused do not decide it or the exit code (a
 // refusal is still shown); a security alarm is exit 3 whatever became of it.
 int SettleControl(client::Client& c, Reports& reports, const Bytes& case_id,
                   const std::function<Status()>& queue, Msg done);
 // A line typed by the user (hidden like a passphrase when `hide`), or from `env` when set.
 std::string ReadLine(Msg prompt, const char* env, bool hide);
-Result<std::unique_ptr<client::Client>> OpenClient(const Options& o);
+// Opens this person's store. Only the commands that begin one (account create, device
+// link-request, account restore) may make a new store: for any other, a mistyped --db or
+// --profile is refused instead of answered from a new, empty store left behind.
+enum class NewStore { kRefuse, kMayCreate };
+Result<std::unique_ptr<client::Client>> OpenClient(const Options& o, NewStore new_store);
 // Listens for rejected edits, removals and alarms during this process.
 void Listen(client::Client& c, Reports& reports);
 std::optional<Bytes> ParseId(const std::string& hex);

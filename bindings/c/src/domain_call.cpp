@@ -197,6 +197,7 @@ void ToProto(const d::Person& p, pb::Person* out) {
   out->set_status(p.status);
   out->set_invite_id(ToString(p.invite_id));
   out->set_proposed_by_account_id(ToString(p.proposed_by_account_id));
+  out->set_pretalk_held(p.pretalk_held);
 }
 
 void ToProto(const d::Slot& s, pb::Slot* out) {

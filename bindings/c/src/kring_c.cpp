@@ -416,6 +416,7 @@ struct Listener {
 struct AsyncJob {
   kring_completion_fn fn;
   void* user_data;
+  Bytes case_id;  // kring_client_sync_case_async: that case only; empty: a full sync
 };
 
 void Complete(const AsyncJob& job, const Status& status) noexcept {
@@ -425,11 +426,11 @@ void Complete(const AsyncJob& job, const Status& status) noexcept {
   job.fn(job.user_data, error.code, error.code == KRING_OK ? nullptr : &error);
 }
 
-Status SyncStatus(kring::client::Client& client) {
+Status SyncStatus(kring::client::Client& client, const Bytes& case_id) {
   if (tls_callback_depth > 0) {
     return {StatusCode::kFailedPrecondition, "sync_now cannot be called from a callback"};
   }
-  return client.SyncNow().status();
+  return case_id.empty() ? client.SyncNow().status() : client.SyncCase(case_id).status();
 }
 
 }  // namespace
@@ -463,7 +464,7 @@ struct kring_client {
       }
       Status status;
       try {
-        status = SyncStatus(*client);
+        status = SyncStatus(*client, job.case_id);
       } catch (const std::bad_alloc&) {
         status = Status(StatusCode::kResourceExhausted, "out of memory");
       } catch (...) {
@@ -1557,21 +1558,62 @@ kring_status kring_client_sync_now(kring_client* client, uint64_t* out_pulled, u
   });
 }
 
+namespace {
+
+// Queues a sync job for the callback thread (started on first use).
+Status ScheduleSync(kring_client* client, AsyncJob job) {
+  {
+    std::lock_guard<std::mutex> lock(client->mu);
+    if (client->closing) return {StatusCode::kCancelled, "client closed"};
+    if (!client->callback_thread.joinable()) {
+      client->callback_thread = std::thread([client] { client->RunJobs(); });
+    }
+    client->jobs.push_back(std::move(job));
+  }
+  client->jobs_cv.notify_all();
+  return {};
+}
+
+}  // namespace
+
 kring_status kring_client_sync_async(kring_client* client, kring_completion_fn completion,
                                      void* user_data, kring_error** out_err) noexcept {
   return Guard(out_err, [&]() -> Status {
     KRING_RETURN_IF_ERROR(
         Params(client).Require(completion != nullptr, "completion is required").status());
-    {
-      std::lock_guard<std::mutex> lock(client->mu);
-      if (client->closing) return {StatusCode::kCancelled, "client closed"};
-      if (!client->callback_thread.joinable()) {
-        client->callback_thread = std::thread([client] { client->RunJobs(); });
-      }
-      client->jobs.push_back({completion, user_data});
+    return ScheduleSync(client, {completion, user_data, {}});
+  });
+}
+
+kring_status kring_client_sync_case(kring_client* client, const uint8_t* case_id,
+                                    size_t case_id_len, uint64_t* out_pulled, uint64_t* out_pushed,
+                                    kring_error** out_err) noexcept {
+  if (out_pulled != nullptr) *out_pulled = 0;
+  if (out_pushed != nullptr) *out_pushed = 0;
+  return Guard(out_err, [&]() -> Status {
+    Bytes id;
+    KRING_RETURN_IF_ERROR(Params(client).Case(case_id, case_id_len, &id).status());
+    if (tls_callback_depth > 0) {
+      return {StatusCode::kFailedPrecondition, "sync_case cannot be called from a callback"};
     }
-    client->jobs_cv.notify_all();
+    auto stats = client->client->SyncCase(id);
+    if (!stats.ok()) return stats.status();
+    if (out_pulled != nullptr) *out_pulled = stats->pulled;
+    if (out_pushed != nullptr) *out_pushed = stats->pushed;
     return {};
+  });
+}
+
+kring_status kring_client_sync_case_async(kring_client* client, const uint8_t* case_id,
+                                          size_t case_id_len, kring_completion_fn completion,
+                                          void* user_data, kring_error** out_err) noexcept {
+  return Guard(out_err, [&]() -> Status {
+    Bytes id;
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Case(case_id, case_id_len, &id)
+                              .Require(completion != nullptr, "completion is required")
+                              .status());
+    return ScheduleSync(client, {completion, user_data, std::move(id)});
   });
 }
 

@@ -2,7 +2,10 @@
 //
 // Thread-safety: every public method is thread-safe. Edits return after their intent is durably
 // stored; the worker thread syncs in the background. Change listeners run on the worker thread,
-// never while the client holds its own lock.
+// never while the client holds its own lock. With background sync a listener must not wait for
+// a sync: SyncNow and SyncCase called from it return FAILED_PRECONDITION at once (the worker
+// would wait for itself); hand the sync to another thread. Without a worker a listener runs on
+// the thread that synced, after the sync, and may sync again there.
 #pragma once
 
 #include <cstdint>
@@ -204,6 +207,9 @@ class Client {
   Status RevokeInvite(const Bytes& case_id, const Bytes& invite_id);
   // The invitee (with an account on this device): proves it holds the invite and waits, without
   // keys or content, until approved. Returns the case id.
+  // Blocks while a sync runs (the case is read and written back whole, and no catch-up may commit
+  // in between): that can take network round trips for every case, so call it on a background
+  // thread, not on an app's UI thread. No network call of its own.
   Result<Bytes> AcceptInvite(const std::string& link);
   // Chair (or coordinator): let a pending member in (with a new key) or say no.
   Status ApproveMember(const Bytes& case_id, const Bytes& account_id);
@@ -261,7 +267,24 @@ class Client {
 
   // ---- Sync ----
   // Runs one full sync on the worker (or inline without one) and waits for it.
+  // FAILED_PRECONDITION from a change listener while background sync runs (see the top).
   Result<SyncStats> SyncNow();
+  // The same for one case only: pulls and verifies it, pushes its queued changes, with SyncNow's
+  // locking and events (on the worker, or inline without one); other cases are not touched, so
+  // a halted or refused case elsewhere does not fail it. It still waits its turn: with a worker
+  // it runs after the worker's round in progress (a full sync included); without one a
+  // SyncNow on another thread finishes first. kringd's list of cases is read as SyncNow reads
+  // it, so a case this account was just added (back) to is taken too.
+  // Errors: INVALID_ARGUMENT for an id that is not 16 bytes; NOT_FOUND when neither this device
+  // nor kringd has the case; as SyncNow without an account, server or network, and from a
+  // change listener. Unlike SyncNow, which passes over a case an alarm stops and reports the
+  // others, this case's stop is the result: SECURITY_ALARM when the case is halted (by an alarm
+  // that stops it: TAMPER, FORK, DROP, ROLLBACK, or KEY_MISMATCH for a Rekey whose recipients
+  // are not the members; raised by this sync or before it, and then told before any network
+  // call, offline too) or when kringd refuses the case without showing a removal
+  // (REMOVAL_NOT_SHOWN, on every such sync). An alarm that does not stop the case (KEY_MISMATCH
+  // for a key box of this device only, answered with a complaint) is only an event: OK.
+  Result<SyncStats> SyncCase(const Bytes& case_id);
   int AddChangeListener(ChangeListener listener);
   void RemoveChangeListener(int token);
 

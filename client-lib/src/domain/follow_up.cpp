@@ -362,7 +362,7 @@ Result<std::vector<Agreement>> FollowUp::Overdue(int64_t now_ms) const {
   std::vector<Agreement> out;
   for (Agreement& a : ReadAgreements(view)) {
     if (a.status == AgreementStatus::kDone || a.status == AgreementStatus::kDropped) continue;
-    const int64_t due = a.obstacle ? a.obstacle->new_due_ms : a.input.due_ms;
+    const int64_t due = a.current_due_ms();
     if (due > 0 && due < now_ms) out.push_back(std::move(a));
   }
   return out;

@@ -75,6 +75,9 @@ constexpr Text kTexts[] = {
     {"print.status.not_done", "Niet gelukt", "Not done"},
     {"print.status.blocked", "Loopt vast", "Blocked"},
     {"print.status.dropped", "Gestopt", "Dropped"},
+    {"print.first_due", "eerst:", "first:"},
+    {"print.obstacle", "Wat in de weg zit", "What is in the way"},
+    {"print.obstacle_owner", "Wie dat oplost", "Who sorts it out"},
     {"print.contingency", "Als het misgaat", "If things go wrong"},
     {"print.contact_person", "Contactpersoon", "Contact person"},
     {"print.contact_intro", "Heb je een vraag over het plan? Neem dan contact op met:",
@@ -189,11 +192,17 @@ constexpr Text kTexts[] = {
     {"person.function_missing", "Vul de functie van deze professional in.",
      "Enter this professional's job."},
     {"person.kind_invalid",
-     "Kies wie deze persoon is: familie, vriend, buur, professional of iets anders.",
-     "Choose who this person is: family, friend, neighbour, professional or something else."},
+     "Kies wie deze persoon is: familie, vriend, buur, kind, vertrouwenspersoon, mentor, "
+     "professional, gespreksleider of bewoner.",
+     "Choose who this person is: family, friend, neighbour, child, advocate, mentor, "
+     "professional, coordinator or resident."},
     {"person.language_invalid", "Kies een taal.", "Choose a language."},
     {"person.name_missing", "Vul een naam in.", "Enter a name."},
-    {"person.not_linked", "Je staat nog niet in de kring.", "You are not in the circle yet."},
+    {"person.not_linked",
+     "Je staat nog niet in de kring. Vraag de hoofdpersoon of de gespreksleider om je account "
+     "aan jou te koppelen.",
+     "You are not in the circle yet. Ask the resident or the coordinator to link your account "
+     "to you."},
     {"person.organisation_missing", "Vul de organisatie van deze professional in.",
      "Enter this professional's organisation."},
     {"person.relation_missing", "Schrijf op wie deze persoon is voor de bewoner.",
@@ -366,8 +375,9 @@ constexpr Text kTexts[] = {
      "Write down which service this is."},
     {"micro.service_too_long", "Deze naam is te lang. Maak hem korter.",
      "This name is too long. Please shorten it."},
-    {"micro.cost_invalid", "Vul een bedrag per maand in van 0 euro of meer.",
-     "Enter an amount per month of 0 euro or more."},
+    {"micro.cost_invalid",
+     "Vul een bedrag per maand in: 0 euro of meer, en niet meer dan 1 miljoen.",
+     "Enter an amount per month: 0 euros or more, and no more than 1 million."},
     // ---- the server's refusals: "refused." + the reason key in lower case (refusal.h) ----
     // The chair is the resident ("hoofdpersoon", DOMAIN.md); a key is "sleutel".
     {"refused.invite_unknown", "Deze uitnodiging bestaat niet.", "This invitation does not exist."},

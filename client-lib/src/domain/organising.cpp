@@ -261,6 +261,7 @@ Person PersonFrom(const v1::Entity& e) {
   p.status = TextField(e, "status");
   p.invite_id = B(BlobField(e, "invite_id"));
   p.proposed_by_account_id = B(e.created_by_account_id());
+  p.pretalk_held = FlagField(e, "pretalk_held");
   return p;
 }
 
@@ -510,6 +511,12 @@ Status ValidateTimes(int64_t start_ms, int64_t end_ms) {
 }
 
 }  // namespace
+
+bool ShowsAsConflict(const v1::Conflict& c) {
+  if (c.resolved()) return false;
+  // Value is a oneof of scalars: equal values serialize to the same bytes.
+  return c.kept_value().SerializeAsString() != c.other_value().SerializeAsString();
+}
 
 const char* InvitationStateName(InvitationState state) {
   switch (state) {
@@ -989,6 +996,12 @@ Result<Bytes> Organising::LogPreTalk(const PreTalkInput& t) {
                    Set(sid, "concerns", TextValue(t.safety_concerns))},
                   safety_scope));
   }
+  // That a pre-talk was held (not what was said) goes on the person in scope 0: the chair, who
+  // fixes the meeting too (O4), cannot read the notes but must not be told it is missing.
+  if (!FlagField(*person, "pretalk_held")) {
+    KRING_RETURN_IF_ERROR(
+        batch.Add({Set(person->entity_id(), "pretalk_held", FlagValue(true), person)}, 0));
+  }
   KRING_RETURN_IF_ERROR(batch.Commit());
   return B(id);
 }
@@ -1022,7 +1035,10 @@ Result<std::vector<Bytes>> Organising::InviteesWithoutPreTalk() const {
   std::vector<Bytes> out;
   for (const v1::Entity* p : AllOf(view, kPersonType)) {
     if (p->scope_id() != 0 || !IsInvitee(view, *p)) continue;
-    if (talked.count(p->entity_id()) == 0) out.push_back(B(p->entity_id()));
+    // A pre-talk whose notes this device cannot read still counts: its person says it was held.
+    if (talked.count(p->entity_id()) == 0 && !FlagField(*p, "pretalk_held")) {
+      out.push_back(B(p->entity_id()));
+    }
   }
   return out;
 }
@@ -1550,7 +1566,7 @@ Result<std::vector<v1::Conflict>> Organising::Conflicts() const {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   std::vector<v1::Conflict> out;
   for (const v1::Conflict& c : view.conflicts()) {
-    if (c.resolved()) continue;
+    if (!ShowsAsConflict(c)) continue;
     auto e = view.entities().find(Hex(View(c.entity_id())));
     if (e == view.entities().end()) continue;
     for (const char* type : {kPersonType, kContactType, kReferralType, kPreTalkType,

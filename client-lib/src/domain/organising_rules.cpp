@@ -83,6 +83,63 @@ Status CheckControlPolicy(const v1::CaseState& state, const v1::ControlIntent& i
 
 namespace {
 
+// The person the invitation `account` accepted (and waits on) was made for, or null.
+const v1::Entity* PersonInvitedAs(const v1::CaseState& state, ByteView account) {
+  if (account.empty()) return nullptr;
+  const v1::Entity* found = nullptr;
+  for (const v1::InviteState& invite : state.invites()) {
+    if (invite.status() != v1::InviteState::ACCEPTED || invite.invite_id().empty() ||
+        !ConstantTimeEqual(View(invite.accepted_by_account_id()), account)) {
+      continue;
+    }
+    for (const auto& [key, e] : state.entities()) {
+      if (e.type() != kPersonType || e.scope_id() != 0 || e.deleted()) continue;
+      if (BlobField(e, "invite_id") != invite.invite_id()) continue;
+      // Deterministic when two persons name the same invite: the first by id.
+      if (found == nullptr || e.entity_id() < found->entity_id()) found = &e;
+    }
+  }
+  return found;
+}
+
+}  // namespace
+
+std::vector<v1::Mutation> InviteeLinkOnApproval(const v1::CaseState& state, ByteView approver,
+                                                ByteView account) {
+  const v1::Entity* person = PersonInvitedAs(state, account);
+  if (person == nullptr) return {};
+  const std::string linked = BlobField(*person, "account_id");
+  if (!linked.empty()) return {};  // this account, or another one: never replaced silently
+  const v1::Entity* other = PersonOfAccount(state, account);
+  if (other != nullptr && other->entity_id() != person->entity_id()) return {};
+  // What Organising::LinkAccount writes, based on the revisions seen.
+  std::vector<v1::Mutation> out;
+  auto set = [&](const std::string& field, v1::Value value) {
+    v1::Mutation m;
+    v1::SetField* sf = m.mutable_set_field();
+    sf->set_entity_id(person->entity_id());
+    sf->set_field(field);
+    *sf->mutable_value() = std::move(value);
+    auto f = person->fields().find(field);
+    if (f != person->fields().end()) sf->set_base_revision(f->second.revision());
+    out.push_back(std::move(m));
+  };
+  v1::Value blob;
+  blob.set_blob(ToString(account));
+  set("account_id", std::move(blob));
+  v1::Value flag;
+  flag.set_flag(true);
+  set("has_app", std::move(flag));
+  OpContext ctx;
+  ctx.author_account_id = Bytes(approver.begin(), approver.end());
+  for (const v1::Mutation& m : out) {
+    if (!CheckOrganisingRule(state, ctx, m, person).empty()) return {};
+  }
+  return out;
+}
+
+namespace {
+
 bool IsOrganisingType(std::string_view type) {
   for (std::string_view t :
        {kPersonType, kContactType, kReferralType, kPreTalkType, kSafetyNoteType, kParticipationType,
@@ -152,6 +209,10 @@ std::string CheckPerson(const Who& who, const v1::Mutation& m, const v1::Entity*
   if (m.has_create_entity()) return {};
   if (ChangesOwnClass(who, m, *e)) return kDenied;
   if (m.has_delete_entity() || m.has_restore_entity()) return who.manager() ? "" : kDenied;
+  if (m.has_set_field() && m.set_field().field() == "pretalk_held") {
+    // That a pre-talk was held: written with the pre-talk, which only a coordinator logs.
+    return who.coordinator() ? "" : kDenied;
+  }
   if (who.manager()) return {};
   if (m.has_set_field()) {
     const std::string& field = m.set_field().field();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "kring/common/bytes.h"
 #include "kring/v1/model.pb.h"
@@ -36,6 +37,15 @@ bool InOpenPrivateTime(const v1::CaseState& state, ByteView account_id);
 // Not a rule of the reducer: other devices cannot see why this device would refuse. Fails with
 // kFailedPrecondition and a domain key ("role.in_private_time") as message.
 Status CheckControlPolicy(const v1::CaseState& state, const v1::ControlIntent& intent);
+// Approving an acceptance (Client::ApproveMember) links the account to the person the invitation
+// was made for (Organising::InviteWithApp keeps the invite id on the person), in the same action:
+// the edits Organising::LinkAccount makes, judged by the same rules for `approver`. Empty when
+// the invitation was made for nobody in the circle, the person is linked to this account
+// already, or the link is refused: the person is linked to another account, the account to
+// another person, or the rules refuse the approver. `state` is the view in which the account
+// still waits.
+std::vector<v1::Mutation> InviteeLinkOnApproval(const v1::CaseState& state, ByteView approver,
+                                                ByteView account);
 const v1::Value* FieldValue(const v1::Entity& e, const std::string& field);
 std::string TextField(const v1::Entity& e, const std::string& field);
 std::string BlobField(const v1::Entity& e, const std::string& field);

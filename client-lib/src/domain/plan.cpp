@@ -9,6 +9,7 @@
 
 #include "kring/common/crypto.h"
 #include "kring/domain/follow_up.h"
+#include "kring/domain/organising.h"
 
 #include "domain/plan_model.h"
 #include "domain/plan_ops.h"
@@ -192,7 +193,7 @@ Agreement AgreementOf(const v1::CaseState& state, const v1::Entity& e) {
   }
   a.scope_id = e.scope_id();
   for (const v1::Conflict& c : state.conflicts()) {
-    if (!c.resolved() && c.entity_id() == e.entity_id()) a.conflicts.push_back(c);
+    if (ShowsAsConflict(c) && c.entity_id() == e.entity_id()) a.conflicts.push_back(c);
   }
   return a;
 }
@@ -490,7 +491,7 @@ Result<std::vector<v1::Conflict>> Plan::ConflictsOf(const Bytes& entity_id) cons
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
   std::vector<v1::Conflict> out;
   for (const v1::Conflict& c : view.conflicts()) {
-    if (!c.resolved() && c.entity_id() == S(entity_id)) out.push_back(c);
+    if (ShowsAsConflict(c) && c.entity_id() == S(entity_id)) out.push_back(c);
   }
   return out;
 }
@@ -903,10 +904,18 @@ Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reade
     PrintAgreement p;
     p.who = name_of(S(a.input.owner));
     p.what = multi_line(a.input.action);
-    if (a.input.due_ms > 0) p.due_utc_ms = a.input.due_ms;
+    if (a.current_due_ms() > 0) p.due_utc_ms = a.current_due_ms();
     p.recurrence = one_line(a.input.recurrence);
     p.checker = name_of(S(a.input.checker));
     p.status = PrintStatusOf(a.status);
+    if (a.obstacle) {
+      // Blocked: the new date counts; the first one stays in view, with what is in the way.
+      if (a.input.due_ms > 0 && a.input.due_ms != a.current_due_ms()) {
+        p.first_due_utc_ms = a.input.due_ms;
+      }
+      p.obstacle = multi_line(a.obstacle->description);
+      p.obstacle_owner = name_of(S(a.obstacle->owner));
+    }
     out.agreements.push_back(std::move(p));
   }
   std::sort(out.agreements.begin(), out.agreements.end(),

@@ -69,8 +69,13 @@ std::array<std::pair<std::string_view, const std::string*>, 2> OptionalSections(
 }
 
 std::string DueText(const PrintAgreement& a, Language language) {
-  if (a.due_utc_ms) return FormatAmsterdamDate(*a.due_utc_ms, language);
-  return a.recurrence;
+  if (!a.due_utc_ms) return a.recurrence;
+  std::string out = FormatAmsterdamDate(*a.due_utc_ms, language);
+  if (a.first_due_utc_ms) {
+    out += " (" + Label("print.first_due", language) + " " +
+           FormatAmsterdamDate(*a.first_due_utc_ms, language) + ")";
+  }
+  return out;
 }
 
 // Escaped text with its line breaks kept.
@@ -185,7 +190,12 @@ Status ValidatePrintablePlan(const PrintablePlan& p) {
     if (key.empty()) key = check(a.what, kMaxPrintTextBytes, true);
     if (key.empty()) key = check(a.recurrence, kMaxPrintTextBytes, false);
     if (key.empty()) key = check(a.checker, kMaxPrintNameBytes, false);
+    if (key.empty()) key = check(a.obstacle, kMaxPrintTextBytes, true);
+    if (key.empty()) key = check(a.obstacle_owner, kMaxPrintNameBytes, false);
     if (key.empty() && a.due_utc_ms && !IsSupportedUtcMs(*a.due_utc_ms)) key = "print.bad_time";
+    if (key.empty() && a.first_due_utc_ms && !IsSupportedUtcMs(*a.first_due_utc_ms)) {
+      key = "print.bad_time";
+    }
   }
   if (key.empty() && !IsSupportedUtcMs(p.plan_date_utc_ms)) key = "print.bad_time";
   if (key.empty() && p.review_date_utc_ms && !IsSupportedUtcMs(*p.review_date_utc_ms)) {
@@ -247,7 +257,15 @@ Result<std::string> RenderPlanHtml(const PrintablePlan& p, Language lang) {
     for (const PrintAgreement& a : p.agreements) {
       h += "<tr><td>" + HtmlEscape(a.who) + "</td><td>" + HtmlText(a.what) + "</td><td>" +
            HtmlEscape(DueText(a, lang)) + "</td><td>" + HtmlEscape(a.checker) + "</td><td>" +
-           HtmlEscape(Label(StatusKey(a.status), lang)) + "</td></tr>\n";
+           HtmlEscape(Label(StatusKey(a.status), lang));
+      if (!a.obstacle.empty()) {
+        h += "<br>" + HtmlEscape(Label("print.obstacle", lang)) + ": " + HtmlText(a.obstacle);
+      }
+      if (!a.obstacle_owner.empty()) {
+        h += "<br>" + HtmlEscape(Label("print.obstacle_owner", lang)) + ": " +
+             HtmlEscape(a.obstacle_owner);
+      }
+      h += "</td></tr>\n";
     }
     h += "</tbody>\n</table>\n";
   }
@@ -313,6 +331,13 @@ Result<std::string> RenderPlanText(const PrintablePlan& p, Language lang) {
     t += "   " + Label("print.col_when", lang) + ": " + DueText(a, lang) + "\n";
     t += "   " + Label("print.col_checker", lang) + ": " + a.checker + "\n";
     t += "   " + Label("print.col_status", lang) + ": " + Label(StatusKey(a.status), lang) + "\n";
+    if (!a.obstacle.empty()) {
+      t += "   " + Label("print.obstacle", lang) + ": " + Indented(a.obstacle, "   ").substr(3) +
+           "\n";
+    }
+    if (!a.obstacle_owner.empty()) {
+      t += "   " + Label("print.obstacle_owner", lang) + ": " + a.obstacle_owner + "\n";
+    }
   }
 
   t += TextHeading("print.contingency", lang);

@@ -268,12 +268,16 @@ const v1::InviteState* FindInvite(const v1::CaseState& state, const std::string&
   return nullptr;
 }
 
+}  // namespace
+
 const v1::Member* FindPending(const v1::CaseState& state, ByteView account_id) {
   for (const auto& m : state.pending_members()) {
     if (ConstantTimeEqual(View(m.account_id()), account_id)) return &m;
   }
   return nullptr;
 }
+
+namespace {
 
 void RemovePending(v1::CaseState& state, const std::string& account_id) {
   auto* pending = state.mutable_pending_members();

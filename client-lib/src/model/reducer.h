@@ -73,6 +73,8 @@ void ClearSources(v1::CaseState& state);
 Status ValidateMutation(const v1::Mutation& m);
 
 const v1::Member* FindMember(const v1::CaseState& state, ByteView account_id);
+// The account's entry in the pending members (an acceptance waiting for approval), if any.
+const v1::Member* FindPending(const v1::CaseState& state, ByteView account_id);
 // The entity a mutation changes; nullptr for CreateEntity (a new one) and an empty mutation.
 const std::string* MutatedEntityId(const v1::Mutation& m);
 // An entity's key in CaseState.entities (HexOfPublic of its 16-byte id) in a buffer of its own,

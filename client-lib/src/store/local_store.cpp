@@ -99,6 +99,17 @@ ALTER TABLE cases ADD COLUMN removal_unsettled INTEGER NOT NULL DEFAULT 0;
 UPDATE cases SET removal_unsettled = 1
   WHERE case_id IN (SELECT case_id FROM intents WHERE rejected = 0);
 )sql";
+// The removals schema 7 marked were verified by a libkring from before, which told the app
+// "removed from case" in the same sync that committed them: what stayed queued is mostly what the
+// user wrote after that (a removed case still takes edits, and nothing of it was pulled or pushed
+// again). Their mark becomes 2, "told already": settling one rejects the queued changes (one
+// event) but does not tell the removal a second time. (A crash between the old commit and its
+// rejection, rare, then goes untold as an event; the view shows the removal either way.) A store
+// that ran schema 7 with a libkring that marks removals itself has such marks turned too: at
+// worst, again, one untold event.
+constexpr std::string_view kSchemaV8 = R"sql(
+UPDATE cases SET removal_unsettled = 2 WHERE removal_unsettled = 1;
+)sql";
 constexpr int64_t kStateFormWithRefs = 2;
 // Client op id counters reserved per write of a case's op_counters row (NewClientOpId).
 constexpr int64_t kOpCounterBlock = 1024;
@@ -148,8 +159,8 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path,
   KRING_ASSIGN_OR_RETURN(
       sql::Database db,
       sql::Database::Open(path, /*read_only=*/false, sql::Database::Checkpoints::kBackground));
-  KRING_RETURN_IF_ERROR(
-      db.Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6, kSchemaV7}));
+  KRING_RETURN_IF_ERROR(db.Migrate(
+      {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6, kSchemaV7, kSchemaV8}));
   // A wrong storage key must fail here, not later with undecryptable records.
   sql::Statement get(db, "SELECT value FROM meta WHERE key = 'key_check'");
   if (get.Step()) {
@@ -1125,6 +1136,24 @@ Result<SettledRemoval> LocalStore::SettleRemoval(ByteView case_id, ByteView own_
   return settled;
 }
 
+Result<SettledRemoval> LocalStore::ReturnToRemoval(ByteView case_id, v1::CaseState state,
+                                                   ByteView own_account) {
+  std::lock_guard<std::mutex> lock(mu_);
+  NoteOtherWritersLocked();
+  CaseWrittenLocked();
+  sql::Transaction tx(db_);
+  KRING_RETURN_IF_ERROR(tx.status());
+  // Marked unsettled and settled at once: the rejection is SettleRemoval's.
+  sql::Statement st(db_,
+                    "UPDATE cases SET state = ?, state_form = ?, removal_unsettled = 1 "
+                    "WHERE case_id = ?");
+  KRING_RETURN_IF_ERROR(
+      st.Bind(1, SealState(case_id, state)).Bind(2, kStateFormWithRefs).Bind(3, case_id).Run());
+  KRING_ASSIGN_OR_RETURN(SettledRemoval settled, SettleRemovalLocked(case_id, own_account));
+  KRING_RETURN_IF_ERROR(tx.Commit());
+  return settled;
+}
+
 Result<SettledRemoval> LocalStore::SettleRemovalLocked(ByteView case_id, ByteView own_account) {
   SettledRemoval out;
   sql::Statement mark(db_, "SELECT removal_unsettled FROM cases WHERE case_id = ?");
@@ -1135,6 +1164,7 @@ Result<SettledRemoval> LocalStore::SettleRemovalLocked(ByteView case_id, ByteVie
   }
   if (mark.Int(0) == 0) return out;  // settled already (by another sync, or an accepted invite)
   out.settled = true;
+  out.told_before = mark.Int(0) == 2;  // marked by the upgrade to schema 8 (kSchemaV8)
   // Read in this transaction: a change queued meanwhile is rejected with the rest, not left.
   kept_intents_.reset();
   KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, LoadIntentsLocked(case_id));

@@ -94,6 +94,9 @@ inline constexpr char kLeftTheCase[] = "left the case";
 struct SettledRemoval {
   bool settled = false;  // the case's removal was unsettled and is settled now
   size_t refused = 0;    // queued changes rejected as made by someone no longer a member
+  // The removal was marked by a store upgrade (schema 8): the libkring that verified it told the
+  // app already, so it is not told again (the rejection is).
+  bool told_before = false;
 };
 
 struct AppliedBatch {
@@ -258,6 +261,12 @@ class LocalStore {
   // the caller tells the app only what the result says. `version` as in ApplyBatch.
   Result<SettledRemoval> SettleRemoval(ByteView case_id, ByteView own_account,
                                        uint64_t* version = nullptr);
+  // A refused acceptance returns a case to its removal: `state` (removed, no longer waiting) is
+  // written with the removal mark clear and every change still queued is rejected as
+  // SettleRemoval rejects them, in one transaction (`refused` counts them as it does). Nothing
+  // made while waiting is left queued in a case this account is out of.
+  Result<SettledRemoval> ReturnToRemoval(ByteView case_id, v1::CaseState state,
+                                         ByteView own_account);
 
  private:
   LocalStore(sql::Database db, AtRest at_rest) : db_(std::move(db)), at_rest_(std::move(at_rest)) {}

@@ -119,6 +119,7 @@ void SyncEngine::Start() {
   stop_ = false;
   wake_ = true;
   worker_ = std::thread([this] { Run(); });
+  worker_id_ = worker_.get_id();
 }
 
 void SyncEngine::Stop() {
@@ -131,14 +132,17 @@ void SyncEngine::Stop() {
   worker_.join();
   std::unique_ptr<Subscription> sub;
   std::vector<std::promise<Result<SyncStats>>> waiters;
+  std::vector<CaseWaiter> case_waiters;
   {
     std::lock_guard<std::mutex> lock(mu_);
     running_ = false;
     sub = std::move(subscription_);
     waiters.swap(waiters_);
+    case_waiters.swap(case_waiters_);
   }
   sub.reset();  // cancels the stream and joins its thread, outside our lock
   for (auto& w : waiters) w.set_value(Status(StatusCode::kCancelled, "client closed"));
+  for (auto& w : case_waiters) w.done.set_value(Status(StatusCode::kCancelled, "client closed"));
   std::vector<ChangeEvent> told;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -157,21 +161,47 @@ void SyncEngine::Wake() {
 }
 
 Result<SyncStats> SyncEngine::SyncNow() {
+  return Request(nullptr, [this] { return SyncAll(); });
+}
+
+Result<SyncStats> SyncEngine::SyncOneCase(const Bytes& case_id) {
+  return Request(&case_id, [&] { return SyncOne(case_id); });
+}
+
+Result<SyncStats> SyncEngine::Request(const Bytes* case_id,
+                                      const std::function<Outcome()>& on_this_thread) {
   std::future<Result<SyncStats>> done;
   {
-    std::unique_lock<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (running_) {
-      waiters_.emplace_back();
-      done = waiters_.back().get_future();
-      wake_ = true;
+      // Change listeners run on the worker: waiting there for the worker would never end (and
+      // Close after it). Without a worker the round runs here, as below, and that is safe.
+      if (std::this_thread::get_id() == worker_id_) {
+        return FailedPrecondition(
+            "SyncNow and SyncCase cannot be called from a change listener while background sync "
+            "runs: the listener runs on the sync worker");
+      }
+      if (case_id != nullptr) {
+        case_waiters_.push_back({*case_id, {}});
+        done = case_waiters_.back().done.get_future();
+      } else {
+        waiters_.emplace_back();
+        done = waiters_.back().get_future();
+        wake_ = true;
+      }
     }
   }
   if (done.valid()) {
     cv_.notify_all();
     return done.get();
   }
-  Outcome out = SyncAll();
+  Outcome out = on_this_thread();
+  Result<SyncStats> result = ResultOf(out);
   if (sink_ && !out.events.empty()) sink_(std::move(out.events));
+  return result;
+}
+
+Result<SyncStats> SyncEngine::ResultOf(const Outcome& out) {
   if (!out.status.ok()) return out.status;
   return out.stats;
 }
@@ -181,18 +211,30 @@ void SyncEngine::Run() {
   auto next_attempt = Clock::now();
   for (;;) {
     std::vector<std::promise<Result<SyncStats>>> waiters;
+    std::vector<CaseWaiter> case_waiters;
     std::vector<ChangeEvent> told;
+    bool full = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_until(lock, next_attempt,
-                     [&] { return stop_ || wake_ || !waiters_.empty() || !told_.empty(); });
+      cv_.wait_until(lock, next_attempt, [&] {
+        return stop_ || wake_ || !waiters_.empty() || !told_.empty() || !case_waiters_.empty();
+      });
       if (stop_) return;
+      // Woken only for SyncOneCase: that case alone, and the full round stays where it was.
+      full = wake_ || !waiters_.empty() || !told_.empty() || Clock::now() >= next_attempt;
       wake_ = false;
       waiters.swap(waiters_);
+      case_waiters.swap(case_waiters_);
       told.swap(told_);
     }
     if (sink_ && !told.empty()) sink_(std::move(told));
     told.clear();
+    for (CaseWaiter& w : case_waiters) {
+      Outcome one = SyncOne(w.case_id);
+      w.done.set_value(ResultOf(one));
+      if (sink_ && !one.events.empty()) sink_(std::move(one.events));
+    }
+    if (!full) continue;
     Outcome out = SyncAll();
     if (out.status.transient() || out.status.code() == StatusCode::kUnauthenticated) {
       next_attempt = Clock::now() + backoff;
@@ -202,13 +244,7 @@ void SyncEngine::Run() {
       next_attempt = Clock::now() + kIdleResync;
     }
     if (out.status.ok()) EnsureSubscribed();
-    for (auto& w : waiters) {
-      if (out.status.ok()) {
-        w.set_value(out.stats);
-      } else {
-        w.set_value(out.status);
-      }
-    }
+    for (auto& w : waiters) w.set_value(ResultOf(out));
     if (sink_ && !out.events.empty()) sink_(std::move(out.events));
   }
 }
@@ -427,24 +463,40 @@ Status SyncEngine::RemovalNotShown(const Bytes& case_id, uint64_t head_seq, Outc
                /*halt=*/false);
 }
 
-SyncEngine::Outcome SyncEngine::SyncAll() {
-  std::lock_guard<std::mutex> sync_lock(sync_mu_);
-  Outcome out;
-  if (!transport_) {
-    out.status = FailedPrecondition("no server configured");
-    return out;
-  }
+Status SyncEngine::PrepareRound() {
+  if (!transport_) return FailedPrecondition("no server configured");
   {
     std::lock_guard<std::mutex> lock(account_mu_);
-    if (!account_) {
-      out.status = FailedPrecondition("this device has no account yet");
-      return out;
-    }
+    if (!account_) return FailedPrecondition("this device has no account yet");
   }
   // Keys boxed to a user key generation made on another device of this account open only once
   // this device holds that generation.
-  if (auto refreshed = RefreshOwnUserKeys(); !refreshed.ok()) {
-    out.status = refreshed.status();
+  return RefreshOwnUserKeys().status();
+}
+
+Status SyncEngine::TakeListed(ByteView case_id) {
+  KRING_RETURN_IF_ERROR(store_->CreateCase(case_id));
+  // Listed again after a removal: this account was added back; read on from the verified head.
+  // (An unsettled removal is read on from anyway, and the log itself shows the re-adding.)
+  auto flags = store_->LoadCaseFlags(case_id);
+  auto rec =
+      flags.ok() && flags.value() && flags.value()->removed && !flags.value()->removal_unsettled
+          ? store_->LoadCase(case_id)
+          : Result<std::optional<CaseRecord>>(std::optional<CaseRecord>());
+  if (rec.ok() && rec.value() && rec.value()->state.removed()) {
+    v1::CaseState state = rec.value()->state;
+    state.set_removed(false);
+    KRING_RETURN_IF_ERROR(
+        store_->ReplaceState(case_id, std::move(state), LocalStore::RemovalMark::kClear));
+  }
+  return {};
+}
+
+SyncEngine::Outcome SyncEngine::SyncAll() {
+  std::lock_guard<std::mutex> sync_lock(sync_mu_);
+  Outcome out;
+  if (Status s = PrepareRound(); !s.ok()) {
+    out.status = s;
     return out;
   }
   auto listed = WithToken([&](const std::string& t) { return transport_->ListCases(t); });
@@ -454,26 +506,9 @@ SyncEngine::Outcome SyncEngine::SyncAll() {
   }
   for (const auto& c : listed->cases()) {
     if (c.case_id().size() != crypto::kIdBytes) continue;
-    if (Status s = store_->CreateCase(View(c.case_id())); !s.ok()) {
+    if (Status s = TakeListed(View(c.case_id())); !s.ok()) {
       out.status = s;
       return out;
-    }
-    // Listed again after a removal: this account was added back; read on from the verified head.
-    // (An unsettled removal is read on from anyway, and the log itself shows the re-adding.)
-    auto flags = store_->LoadCaseFlags(View(c.case_id()));
-    auto rec =
-        flags.ok() && flags.value() && flags.value()->removed && !flags.value()->removal_unsettled
-            ? store_->LoadCase(View(c.case_id()))
-            : Result<std::optional<CaseRecord>>(std::optional<CaseRecord>());
-    if (rec.ok() && rec.value() && rec.value()->state.removed()) {
-      v1::CaseState state = rec.value()->state;
-      state.set_removed(false);
-      if (Status s = store_->ReplaceState(View(c.case_id()), std::move(state),
-                                          LocalStore::RemovalMark::kClear);
-          !s.ok()) {
-        out.status = s;
-        return out;
-      }
     }
   }
   auto ids = store_->CaseIds();
@@ -489,19 +524,69 @@ SyncEngine::Outcome SyncEngine::SyncAll() {
   return out;
 }
 
+SyncEngine::Outcome SyncEngine::SyncOne(const Bytes& case_id) {
+  std::lock_guard<std::mutex> sync_lock(sync_mu_);
+  Outcome out;
+  out.status = [&]() -> Status {
+    // A halted case is known here: said before any network call, so offline it is the alarm
+    // too, not UNAVAILABLE (which a caller would retry for a case that can never sync).
+    KRING_ASSIGN_OR_RETURN(std::optional<CaseFlags> flags, store_->LoadCaseFlags(case_id));
+    if (flags && flags->halted) return Halted(case_id);
+    KRING_RETURN_IF_ERROR(PrepareRound());
+    // Asked of kringd every time, as SyncAll does, so this case's result is never weaker than a
+    // full sync's: a case this account was added to (or added back to after a removal) since
+    // the last sync is taken here too. One call, whatever the number of cases.
+    KRING_ASSIGN_OR_RETURN(v1::ListCasesResponse listed, WithToken([&](const std::string& t) {
+                             return transport_->ListCases(t);
+                           }));
+    const std::string wanted = ToString(case_id);
+    for (const auto& c : listed.cases()) {
+      if (c.case_id() == wanted) KRING_RETURN_IF_ERROR(TakeListed(case_id));
+    }
+    KRING_ASSIGN_OR_RETURN(flags, store_->LoadCaseFlags(case_id));
+    if (!flags) return NotFound("unknown case");
+    if (flags->halted) return Halted(case_id);
+    return SyncCase(case_id, out);
+  }();
+  return out;
+}
+
+Status SyncEngine::Halted(const Bytes& case_id) {
+  // SyncAll passes over a halted case (and the others sync); asked for this case alone, the
+  // caller learns that it did not sync, and why.
+  KRING_ASSIGN_OR_RETURN(std::vector<kring::client::Alarm> alarms, store_->Alarms());
+  std::string kind = "ALARM";
+  for (const auto& a : alarms) {
+    if (a.case_id == case_id && a.kind != AlarmKind::kRemovalNotShown) {
+      kind = AlarmKindName(a.kind);
+      break;
+    }
+  }
+  return {StatusCode::kSecurityAlarm, kind + ": this case is stopped by a security alarm"};
+}
+
 // Pulls until caught up (each pull makes progress or stops), then pushes and pulls again; the
 // number of push rounds is bounded so a server that keeps rejecting cannot spin the worker.
 Status SyncEngine::SyncCase(const Bytes& case_id, Outcome& out) {
   for (int push_round = 0; push_round < kMaxRoundsPerCase;) {
     KRING_ASSIGN_OR_RETURN(std::optional<CaseFlags> rec, store_->LoadCaseFlags(case_id));
     // An unsettled removal is pulled on from: the catch-up that verified it broke off, and a
-    // later page may add this account back.
-    if (!rec || rec->halted || (rec->removed && !rec->removal_unsettled)) return {};
+    // later page may add this account back. So is a removal verified while an acceptance of a
+    // new invite waits: the acceptance still goes out, and its approval comes after it.
+    if (!rec || rec->halted ||
+        (rec->removed && !rec->removal_unsettled && !rec->pending_approval)) {
+      return {};
+    }
+    if (rec->pending_approval) {
+      KRING_ASSIGN_OR_RETURN(bool ended, EndNeedlessWait(case_id, out));
+      if (ended) continue;  // read again: no longer waiting
+    }
     KRING_ASSIGN_OR_RETURN(bool pulled, PullOnce(case_id, out));
     if (pulled) continue;
     // Out as far as verified: nothing is pushed (kringd would refuse it); the queued changes
-    // wait until a catch-up ends at the removal or reads on past it.
-    if (rec->removed) return {};
+    // wait until a catch-up ends at the removal or reads on past it. Only an acceptance of a
+    // new invite goes out (PushOnce puts it first).
+    if (rec->removed && !rec->pending_approval) return {};
     KRING_ASSIGN_OR_RETURN(bool pushed, PushOnce(case_id, out));
     if (!pushed) return {};
     // Waiting for approval: the acceptance is sent; nothing can be pulled to confirm it yet.
@@ -519,10 +604,11 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   uint64_t version = 0;
   KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->TakeCase(case_id, &version));
   // Folded again with today's rules when they changed since the state was stored, so this
-  // device agrees with a new device or a restore. A case with no log yet (waiting for approval)
-  // has nothing to fold.
+  // device agrees with a new device or a restore. A case with no log yet (waiting for approval
+  // of a first acceptance) has nothing to fold; one removed and waiting again is folded (Replay
+  // keeps the wait).
   KRING_ASSIGN_OR_RETURN(bool refold, store_->RefoldDue(case_id));
-  if (refold && (rec->head_seq == 0 || rec->state.pending_approval())) {
+  if (refold && rec->head_seq == 0) {
     KRING_RETURN_IF_ERROR(store_->RefoldDone(case_id));
     refold = false;
   }
@@ -567,7 +653,12 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     verified.state.set_history_replay_pending(learned_older_keys);
     // So is a removal until it is settled below: a crash before then settles it at a later
     // catch-up that ends at it, and a catch-up broken off before it leaves it unsettled.
-    const bool newly_removed = verified.state.removed() && !was_removed;
+    // A removal verified while this device waits for approval of an acceptance stood in the
+    // log before that acceptance (a pending account is no member to remove): the user acted on
+    // being out already, and what is queued was made after the acceptance and waits for its
+    // approval. Nothing is settled, rejected or told for it.
+    const bool newly_removed =
+        verified.state.removed() && !was_removed && !verified.state.pending_approval();
     verified.removal_unsettled = newly_removed;
     const size_t written = verified.pulled.size();  // ApplyBatch takes a large batch's entries
     KRING_RETURN_IF_ERROR(store_->ApplyBatch(verified, &version));
@@ -869,7 +960,9 @@ Result<std::vector<v1::Envelope>> SyncEngine::SealControl(const Bytes& case_id,
            : ci.has_complaint()      ? v1::OP_KIND_COMPLAINT
            : ci.has_set_role()       ? v1::OP_KIND_SET_ROLE
                                      : v1::OP_KIND_ACCEPT_INVITE;
-    if (!ci.has_accept_invite()) {  // the acceptor cannot see the case yet
+    // The acceptor cannot see the case yet (one that is a member by its log again does not
+    // send its acceptance: EndNeedlessWait).
+    if (!ci.has_accept_invite()) {
       // The refusal keeps its reason key, for the app's text in the rejection event.
       Status denied = model::CheckControlPermission(projected, View(me.account_id()), change);
       if (!denied.ok()) return Status(StatusCode::kAborted, denied.message(), denied.reason());
@@ -1485,7 +1578,8 @@ void SyncEngine::SettledRemovalEvents(const Bytes& case_id, const SettledRemoval
     e.count = settled.refused;
     events.push_back(std::move(e));
   }
-  events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
+  // A removal the store upgrade marked was told by the libkring that verified it.
+  if (!settled.told_before) events.push_back({ChangeEvent::Kind::kRemovedFromCase, case_id, {}});
 }
 
 void SyncEngine::Tell(std::vector<ChangeEvent> events) {
@@ -1551,6 +1645,12 @@ Status SyncEngine::Replay(const Bytes& case_id) {
     std::lock_guard<std::mutex> lock(account_mu_);
     me = *account_;
   }
+  // The wait for approval is this device's own, not the log's: it is kept as stored. The log
+  // folded again from its start cannot tell it (an approval of an earlier acceptance of this
+  // account would end it, and the acceptance now waiting is not in the log yet), and the fold
+  // that stored it read the same entries.
+  KRING_ASSIGN_OR_RETURN(std::optional<CaseFlags> flags, store_->LoadCaseFlags(case_id));
+  const bool pending_approval = flags && flags->pending_approval;
   // Each pass can learn one more epoch back through the back-links; an epoch is at most once.
   for (int pass = 0; pass < 1000; ++pass) {
     KRING_ASSIGN_OR_RETURN(std::vector<v1::LogEntry> log, store_->LogEntries(case_id));
@@ -1571,6 +1671,7 @@ Status SyncEngine::Replay(const Bytes& case_id) {
     for (const EpochKey& k : v.batch.epoch_keys)
       KRING_RETURN_IF_ERROR(store_->SaveEpochKey(case_id, k));
     if (!v.learned_older_keys) {
+      v.batch.state.set_pending_approval(pending_approval);
       return store_->ReplaceState(case_id, std::move(v.batch.state),
                                   LocalStore::RemovalMark::kKeep);
     }
@@ -1963,18 +2064,65 @@ bool AcceptanceFirst(const std::vector<Intent>& intents) {
 
 // A refused acceptance (the invite was used, revoked or has expired) must not leave the device
 // waiting for an approval that cannot come: a case it never read is forgotten, and one it was
-// removed from goes back to that, so a fresh invite can be accepted.
-Status SyncEngine::UndoAcceptance(ByteView case_id) {
+// removed from goes back to that (what was queued while waiting rejected), so a fresh invite
+// can be accepted.
+Status SyncEngine::UndoAcceptance(ByteView case_id, Outcome& out) {
   KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
   if (!rec || !rec->state.pending_approval()) return {};
   // Its counter stays: kringd may hold this device's acceptance, and a fresh invite's must rise
   // above it (LocalStore::DeleteCase).
   if (rec->head_seq == 0) return store_->DeleteCase(case_id, LocalStore::OpCounter::kKeep);
+  std::string me_account;
+  {
+    std::lock_guard<std::mutex> lock(account_mu_);
+    me_account = account_->account_id();
+  }
   v1::CaseState state = std::move(rec->state);
   state.set_pending_approval(false);
+  // A member again when the verified log added this account back by its account id before the
+  // acceptance (kringd then refuses the acceptance as ALREADY_JOINED): what is queued goes out.
+  if (model::FindMember(state, View(me_account)) != nullptr) {
+    state.set_removed(false);
+    return store_->ReplaceState(case_id, std::move(state), LocalStore::RemovalMark::kClear);
+  }
+  // Back to its removal, settled when the invite was accepted (StartCase) or verified while
+  // waiting. The wait is over: what was made while waiting can never go out, and is rejected
+  // with it (one event), as a settled removal rejects what was queued. The removal itself is
+  // not told again: the user accepted the invite seeing the case removed, and the acceptance's
+  // own rejection says why it did not open.
   state.set_removed(true);
-  // Back to its removal, settled when the invite was accepted (StartCase).
-  return store_->ReplaceState(case_id, std::move(state), LocalStore::RemovalMark::kClear);
+  const Bytes id(case_id.begin(), case_id.end());
+  KRING_ASSIGN_OR_RETURN(SettledRemoval settled,
+                         store_->ReturnToRemoval(case_id, std::move(state), View(me_account)));
+  settled.told_before = true;
+  SettledRemovalEvents(id, settled, out.events);
+  return {};
+}
+
+// A device that accepted an invite before it read a re-adding of its account by account id
+// (not the approval of this acceptance) is a member by its verified log while it still waits.
+// The acceptance is needless (kringd refuses it as ALREADY_JOINED) and is rejected here, before
+// it is sent: the device does not wait on the server's answer. A server that refuses every pull
+// and answers the acceptance with a transient error could otherwise keep it waiting for ever,
+// its refusals taken as a pending account's (no REMOVAL_NOT_SHOWN).
+Result<bool> SyncEngine::EndNeedlessWait(const Bytes& case_id, Outcome& out) {
+  KRING_ASSIGN_OR_RETURN(std::optional<CaseRecord> rec, store_->LoadCase(case_id));
+  if (!rec || !rec->state.pending_approval()) return false;
+  {
+    std::lock_guard<std::mutex> lock(account_mu_);
+    if (model::FindMember(rec->state, View(account_->account_id())) == nullptr) return false;
+  }
+  KRING_ASSIGN_OR_RETURN(std::vector<Intent> intents, store_->PendingIntents(case_id));
+  std::vector<int64_t> acceptances;
+  for (const Intent& in : intents) {
+    if (in.control && in.control_op.has_accept_invite()) acceptances.push_back(in.id);
+  }
+  KRING_RETURN_IF_ERROR(RejectTogether(case_id, acceptances, acceptances.size(),
+                                       "already in this case", refusal::kAlreadyJoined, out));
+  // What was sealed after the acceptance links to it: sealed again without it.
+  KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
+  KRING_RETURN_IF_ERROR(UndoAcceptance(case_id, out));  // a member: what is queued goes out
+  return true;
 }
 
 Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
@@ -2139,17 +2287,18 @@ Result<bool> SyncEngine::PushOnce(const Bytes& case_id, Outcome& out) {
     KRING_ASSIGN_OR_RETURN(size_t rejected, RejectForClosedCase(case_id, refused.ToString(), out));
     if (rejected > 0) {
       KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
-      if (accepting) KRING_RETURN_IF_ERROR(UndoAcceptance(case_id));
+      if (accepting) KRING_RETURN_IF_ERROR(UndoAcceptance(case_id, out));
       return true;
     }
   }
   KRING_RETURN_IF_ERROR(store_->RejectIntent(batch.front()->id, refused.ToString()));
   KRING_RETURN_IF_ERROR(store_->ClearSealed(case_id));
-  if (accepting) KRING_RETURN_IF_ERROR(UndoAcceptance(case_id));
   log::Warn("intent_rejected",
             {{"case", Hex(case_id)}, {"code", std::string(StatusCodeName(refused.code()))}});
   out.events.push_back(
       {ChangeEvent::Kind::kIntentRejected, case_id, refused.ToString(), refused.reason(), 1});
+  // After its event: the changes rejected with the return to the removal are told after it.
+  if (accepting) KRING_RETURN_IF_ERROR(UndoAcceptance(case_id, out));
   return true;
 }
 

@@ -37,6 +37,10 @@ class SyncEngine {
   void Stop();
   void Wake();
   Result<SyncStats> SyncNow();
+  // Client::SyncCase: one case only, on the worker when it runs (its events then come from the
+  // worker, as SyncNow's do), else on the calling thread. The worker's own schedule (backoff,
+  // the idle resync) is left as it was: a sync of one case is not a full sync.
+  Result<SyncStats> SyncOneCase(const Bytes& case_id);
 
   // Shared with the Client for case creation.
   Status EnsureServerPinned();
@@ -59,6 +63,11 @@ class SyncEngine {
   // this many entries instead of 10,000, so a test needs tens of entries, not thousands. Set
   // before the first sync.
   void SetEntriesPerCommit(size_t entries) { entries_per_commit_ = entries; }
+  // The lock every sync holds from start to end (one sync at a time): an API call that reads a
+  // case record and writes it back whole (Client::AcceptInvite) holds it meanwhile, so that no
+  // catch-up commits in between. It waits for a running sync to end (network calls included).
+  // Never held while listeners are called, nor by a caller that then syncs.
+  std::unique_lock<std::mutex> HoldSync() { return std::unique_lock<std::mutex>(sync_mu_); }
   // Events of an API call (an invite accepted while a removal was unsettled): sent on the
   // worker at the start of its next round, or at once on the calling thread without a worker.
   void Tell(std::vector<ChangeEvent> events);
@@ -74,7 +83,25 @@ class SyncEngine {
     std::vector<ChangeEvent> events;
   };
   void Run();
+  // SyncNow and SyncOneCase (`case_id` set): queued for the worker and waited for when it runs
+  // (FAILED_PRECONDITION on the worker itself, i.e. from a change listener), else
+  // `on_this_thread` runs here and its events go to the sink.
+  Result<SyncStats> Request(const Bytes* case_id, const std::function<Outcome()>& on_this_thread);
+  static Result<SyncStats> ResultOf(const Outcome& out);
   Outcome SyncAll();
+  // Why a round cannot start (no server, no account) or the user keys refreshed first.
+  Status PrepareRound();
+  // A case ListCases returned: stored (created when new), and read on from its verified head
+  // when this account was added back after a settled removal.
+  Status TakeListed(ByteView case_id);
+  // SyncOneCase's round: ListCases as SyncAll (a case this device does not hold yet but kringd
+  // lists, or a re-adding, is taken the same way), then SyncCase of that case alone. Unlike
+  // SyncAll, the case's alarm is its result: SECURITY_ALARM when the case is halted (checked
+  // first, offline too) or a halting alarm or REMOVAL_NOT_SHOWN is raised; NOT_FOUND when
+  // neither this device nor kringd knows it.
+  Outcome SyncOne(const Bytes& case_id);
+  // SyncOne's SECURITY_ALARM for a halted case, naming the alarm that stopped it.
+  Status Halted(const Bytes& case_id);
   Status SyncCase(const Bytes& case_id, Outcome& out);
   // Returns true when it applied anything.
   Result<bool> PullOnce(const Bytes& case_id, Outcome& out);
@@ -132,8 +159,12 @@ class SyncEngine {
   // kringd held content until a Rekey names a device revoked since: queues it (true) when the
   // members' chains show such a device this device can name.
   Result<bool> QueueRekeyForRevoked(const Bytes& case_id);
-  // After the server refused this device's AcceptInvite: it no longer waits for approval.
-  Status UndoAcceptance(ByteView case_id);
+  // After the server refused this device's AcceptInvite: it no longer waits for approval. Back
+  // in its removal, the changes still queued are rejected with one event in `out`.
+  Status UndoAcceptance(ByteView case_id, Outcome& out);
+  // Waiting for approval while the verified log shows this account a member: the acceptance is
+  // rejected here (ALREADY_JOINED) and the wait ends (true).
+  Result<bool> EndNeedlessWait(const Bytes& case_id, Outcome& out);
   Status QueueComplaints(const Bytes& case_id, const v1::CaseState& state,
                          const v1::LocalAccount& me, const std::vector<Intent>& intents);
   // Folds the verified log again from the start, with every epoch key known now.
@@ -174,9 +205,15 @@ class SyncEngine {
   bool wake_ = false;
   bool subscription_dead_ = false;
   std::vector<std::promise<Result<SyncStats>>> waiters_;
-  std::vector<ChangeEvent> told_;  // Tell's events, for the worker's next round
+  struct CaseWaiter {
+    Bytes case_id;
+    std::promise<Result<SyncStats>> done;
+  };
+  std::vector<CaseWaiter> case_waiters_;  // SyncOneCase's, served before a full round
+  std::vector<ChangeEvent> told_;         // Tell's events, for the worker's next round
   std::unique_ptr<Subscription> subscription_;
   std::thread worker_;
+  std::thread::id worker_id_;  // worker_'s, under mu_ (join clears worker_'s own outside it)
 };
 
 // An envelope sealed (content under epoch_key) and signed by this device.

@@ -805,6 +805,11 @@ class BatchVerifier {
     const Status denied = model::CheckControlPermission(
         state_, View(c.op->header.author_account_id()), c.op->control);
     if (!denied.ok()) return Fail(AlarmKind::kTamper, seq, denied.message(), c.entry);
+    // Whether this AddMember approves an acceptance of this account: one folded before it,
+    // still waiting (read before the op takes the account off the pending list).
+    const bool approves_me = c.op->control.has_add_member() &&
+                             IsMe(View(c.op->control.add_member().member().account_id())) &&
+                             model::FindPending(state_, View(ctx_.me->account_id())) != nullptr;
     model::ApplyControl(state_, c.op->header, c.op->control, seq);
     // Kept in the state: the change and its Rekey may arrive on different pull pages. After a
     // leave the next Rekey comes from any chair or coordinator device (empty = any).
@@ -819,7 +824,10 @@ class BatchVerifier {
     if (c.op->control.has_add_member() &&
         IsMe(View(c.op->control.add_member().member().account_id()))) {
       state_.set_removed(false);
-      state_.set_pending_approval(false);
+      // Only the approval ends the wait: an AddMember from before this device's acceptance (a
+      // re-adding by account id that a device lagging behind the log folds only now) leaves the
+      // acceptance queued and waiting, also when a removal follows it.
+      if (approves_me) state_.set_pending_approval(false);
     }
     return true;
   }

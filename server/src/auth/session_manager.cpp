@@ -24,6 +24,12 @@ int64_t NowMs() {
       .count();
 }
 
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 SessionManager::Options SessionManager::InRange(Options o) {
   o.max_challenges = std::max<size_t>(o.max_challenges, 1);
   // The config allows up to 1,000,000; clamped so that the widest cap cannot overflow.
@@ -31,8 +37,12 @@ SessionManager::Options SessionManager::InRange(Options o) {
   return o;
 }
 
-SessionManager::SessionManager(int64_t session_ttl_seconds, const Options& options, NowFn now)
-    : ttl_ms_(session_ttl_seconds * 1000), options_(InRange(options)), now_(std::move(now)) {}
+SessionManager::SessionManager(int64_t session_ttl_seconds, const Options& options, NowFn wall,
+                               NowFn steady)
+    : ttl_ms_(session_ttl_seconds * 1000),
+      options_(InRange(options)),
+      now_(std::move(wall)),
+      steady_(std::move(steady)) {}
 
 void SessionManager::ForgetChallengeLocked(const Bytes& group, const Bytes* challenge) {
   auto it = challenges_of_device_.find(group);
@@ -62,7 +72,7 @@ void SessionManager::EraseChallengeLocked(Challenges::iterator it) {
 }
 
 void SessionManager::PurgeExpiredChallengesLocked(int64_t now) {
-  // Soonest expiry first, whatever the order of issue (the wall clock may step back).
+  // Soonest expiry first, whatever the order of issue (an injected clock may step back).
   while (!by_expiry_.empty() && by_expiry_.begin()->first.first <= now) {
     EraseChallengeLocked(challenges_.find(*by_expiry_.begin()->second));
   }
@@ -88,8 +98,8 @@ Result<Challenge> SessionManager::IssueChallenge(ByteView device_id, const PeerK
   group.assign(device_id.begin(), device_id.end());
   if (capped_keys > 0) group.insert(group.end(), peer.keys[0].begin(), peer.keys[0].end());
   std::lock_guard<std::mutex> lock(mu_);
-  const int64_t now = now_();
-  c.expires_at_ms = now + kChallengeTtlMs;
+  const int64_t now = steady_();
+  c.expires_at_ms = now_() + kChallengeTtlMs;
   // Only live challenges count, towards the table and towards each prefix's cap.
   PurgeExpiredChallengesLocked(now);
   auto cap = [&](size_t i) {
@@ -153,7 +163,7 @@ Result<Challenge> SessionManager::IssueChallenge(ByteView device_id, const PeerK
   Entry& e = it->second;
   e.challenge = key;
   e.group = std::move(group);
-  e.expires_at_ms = c.expires_at_ms;
+  e.expires_at_ms = now + kChallengeTtlMs;
   e.by_expiry = by_expiry_.emplace(std::make_pair(e.expires_at_ms, issued_++), key).first;
   for (size_t i = 0; i < capped_keys; ++i) {
     const auto [pit, fresh] = prefixes_.try_emplace(peer.keys[i]);
@@ -171,7 +181,7 @@ Result<Challenge> SessionManager::IssueChallenge(ByteView device_id, const PeerK
     e.prefix_count = i + 1;  // linked so far: what EraseChallengeLocked unlinks
     // A call that retired challenges of a prefix reports them, at most once per prefix per
     // interval (the narrowest that is due); the rest are counted into its next report. A
-    // wall clock stepped back past the last event makes it due, not silent for that long.
+    // clock stepped back past the last event (an injected one in tests) makes it due, not silent.
     p.unlogged_retired += retired[i];
     if (retired[i] > 0 && c.retired_to_log == 0 &&
         (!p.ever_logged || now < p.logged_ms || now - p.logged_ms >= options_.log_interval_ms)) {
@@ -198,7 +208,7 @@ Status SessionManager::ConsumeChallenge(ByteView device_id, ByteView challenge) 
                      std::equal(device_id.begin(), device_id.end(), group.begin());
   const int64_t expiry = it->second.expires_at_ms;
   EraseChallengeLocked(it);
-  if (expiry <= now_()) return Unauthenticated("challenge expired");
+  if (expiry <= steady_()) return Unauthenticated("challenge expired");
   if (device_id.size() != crypto::kIdBytes || !owned) {
     return Unauthenticated("challenge was issued to another device");
   }

@@ -30,7 +30,8 @@ struct Session {
 
 struct Challenge {
   Bytes challenge;
-  int64_t expires_at_ms = 0;
+  int64_t expires_at_ms = 0;  // wall clock, for the client; the table expires it on its own
+                              // monotonic clock, kChallengeTtlMs after issue
   // > 0: issuing it retired the oldest challenges of one of the caller's address prefixes,
   // peer.keys[capped_by], which was at its cap; the caller logs one event for that prefix now,
   // counting the challenges so retired since its last event. At most one per prefix per
@@ -45,10 +46,14 @@ struct IssuedSession {
 };
 
 int64_t NowMs();
+// Milliseconds on the monotonic clock (std::chrono::steady_clock, from an arbitrary start): what
+// challenge expiry counts in, so that a wall clock set back or forward does not stretch or cut
+// a challenge's lifetime.
+int64_t SteadyMs();
 
 class SessionManager {
  public:
-  using NowFn = std::function<int64_t()>;  // milliseconds since the Unix epoch
+  using NowFn = std::function<int64_t()>;  // milliseconds (NowMs: since the Unix epoch)
 
   static constexpr int64_t kChallengeTtlMs = 60'000;
   static constexpr size_t kMaxChallenges = 100'000;
@@ -69,7 +74,14 @@ class SessionManager {
 
   explicit SessionManager(int64_t session_ttl_seconds)
       : SessionManager(session_ttl_seconds, Options{}) {}
-  SessionManager(int64_t session_ttl_seconds, const Options& options, NowFn now = NowMs);
+  // Wall time (NowMs) for what goes on the wire and for sessions, the monotonic clock (SteadyMs)
+  // for the challenge table: expiry and the log interval.
+  SessionManager(int64_t session_ttl_seconds, const Options& options)
+      : SessionManager(session_ttl_seconds, options, NowMs, SteadyMs) {}
+  // One injected clock for both (tests).
+  SessionManager(int64_t session_ttl_seconds, const Options& options, const NowFn& now)
+      : SessionManager(session_ttl_seconds, options, now, now) {}
+  SessionManager(int64_t session_ttl_seconds, const Options& options, NowFn wall, NowFn steady);
 
   // All methods are thread-safe.
   // A challenge for `device_id` requested from `peer` (KeysOfPeer of the caller's address).
@@ -107,14 +119,15 @@ class SessionManager {
     uint64_t unlogged_retired = 0;
   };
   using Prefixes = std::map<std::string, Prefix>;
-  // (expiry, sequence number of issue) -> a view of the challenge's key in challenges_.
+  // (expiry on steady_, sequence number of issue) -> a view of the challenge's key in
+  // challenges_.
   using ByExpiry = std::map<std::pair<int64_t, uint64_t>, const Bytes*>;
   struct Entry {
     const Bytes* challenge = nullptr;  // its key in challenges_
     // The device id, followed (with the cap on) by the caller's narrowest prefix key: the key
     // of the device's group in challenges_of_device_.
     Bytes group;
-    int64_t expires_at_ms = 0;
+    int64_t expires_at_ms = 0;  // on steady_
     ByExpiry::iterator by_expiry;
     size_t prefix_count = 0;  // 0 without the cap
     std::array<Prefixes::iterator, kMaxPeerKeys> prefix;
@@ -138,7 +151,8 @@ class SessionManager {
 
   const int64_t ttl_ms_;
   const Options options_;
-  const NowFn now_;
+  const NowFn now_;     // wall
+  const NowFn steady_;  // challenge expiry, log interval
   std::mutex mu_;
   Challenges challenges_;
   // Every challenge by expiry, soonest first: purging the expired costs only what it removes.

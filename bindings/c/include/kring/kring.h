@@ -64,8 +64,9 @@ extern "C" {
  *   7  changing a member's role (kring_client_set_role).
  *   8  kring_change_event.count: one KRING_CHANGE_INTENT_REJECTED for many queued changes (a
  *      closed case rejects all its queued changes at once, in one event).
+ *   9  syncing one case (kring_client_sync_case, kring_client_sync_case_async).
  */
-#define KRING_ABI_VERSION 8u
+#define KRING_ABI_VERSION 9u
 
 /*
  * Status codes. Numbering is append-only and mirrors kring::StatusCode
@@ -145,9 +146,10 @@ typedef void (*kring_completion_fn)(void* user_data, kring_status status, const 
  * A change notification. `case_id` (case_id_len bytes, NULL when len is 0) and `detail` (a short
  * ASCII description without content; never NULL) are owned by the library and valid only during
  * the call. Runs on the thread that applied the change: the client's sync worker when opened
- * with background sync, otherwise the thread running kring_client_sync_now or the callback
- * thread of kring_client_sync_async. Never called while the library holds one of its locks.
- * It may call any kring_client_* function except kring_client_sync_now (which fails with
+ * with background sync, otherwise the thread running kring_client_sync_now (or _sync_case) or
+ * the callback thread of kring_client_sync_async (or _sync_case_async). Never called while the
+ * library holds one of its locks. It may call any kring_client_* function except
+ * kring_client_sync_now and kring_client_sync_case (which fail with
  * KRING_ERR_FAILED_PRECONDITION there).
  */
 typedef void (*kring_change_fn)(void* user_data, kring_change_kind kind, const uint8_t* case_id,
@@ -410,7 +412,9 @@ KRING_API kring_status kring_client_revoke_invite(kring_client* client, const ui
  * otherwise). Proves it holds the invite and binds this account; the case then appears in
  * kring_client_cases with CaseState.pending_approval set and no keys or content until the chair
  * or a coordinator approves. A used, revoked or expired invite is refused by kringd at the next
- * sync (KRING_CHANGE_INTENT_REJECTED).
+ * sync (KRING_CHANGE_INTENT_REJECTED). Blocks while a sync of this client runs (it waits for
+ * that sync to end, network round trips for every case included; it makes no network call of
+ * its own): call it on a background thread, never on an app's UI thread.
  * link         the link or QR text (borrowed; the library wipes its copy). Not a Kring link:
  *              KRING_ERR_INVALID_ARGUMENT. Already a member: KRING_ERR_ALREADY_EXISTS.
  * out_case_id  receives the case's 16-byte id (kring_bytes_free).
@@ -840,6 +844,48 @@ KRING_API kring_status kring_client_sync_now(kring_client* client, uint64_t* out
 KRING_API kring_status kring_client_sync_async(kring_client* client, kring_completion_fn completion,
                                                void* user_data,
                                                kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * ABI 9. Syncs one case only, as kring_client_sync_now does every case, and waits for it: pulls
+ * and verifies that case, pushes its queued changes; no other case is read or sent, so a case
+ * stopped by an alarm or refused by the server elsewhere on this device does not fail it. It
+ * still waits its turn: with background sync it runs after the worker's round in progress (a
+ * full sync included), without it after a sync running on another thread. The server's list of
+ * cases is read as a full sync reads it, so a case this account was just added (or added back)
+ * to is taken too. Change listeners run as for kring_client_sync_now.
+ * case_id: 16 bytes, borrowed. out_pulled, out_pushed: optional (may be NULL); receive the
+ * number of ops pulled and pushed for this case.
+ * Fails with KRING_ERR_INVALID_ARGUMENT for an id that is not 16 bytes; KRING_ERR_NOT_FOUND
+ * when neither this device nor the server has the case; KRING_ERR_SECURITY_ALARM when the case
+ * is stopped by an alarm (TAMPER, FORK, DROP, ROLLBACK, or KEY_MISMATCH for a Rekey whose
+ * recipients are not the members; raised by this call or before it, and then reported before
+ * any network call, offline too) or the server refuses it without showing a removal
+ * (REMOVAL_NOT_SHOWN, on every such call); kring_client_sync_now passes over such a case and
+ * succeeds for the others. An alarm that does not stop the case (KEY_MISMATCH for a key box of
+ * this device only, answered with a complaint) is only a change event: KRING_OK. Otherwise as
+ * kring_client_sync_now (KRING_ERR_FAILED_PRECONDITION without an account or from inside a
+ * callback, KRING_ERR_UNAVAILABLE offline, KRING_ERR_CANCELLED when the client is closed
+ * meanwhile).
+ * Thread-safety: thread-safe.
+ */
+KRING_API kring_status kring_client_sync_case(kring_client* client, const uint8_t* case_id,
+                                              size_t case_id_len, uint64_t* out_pulled,
+                                              uint64_t* out_pushed,
+                                              kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * ABI 9. kring_client_sync_case, scheduled like kring_client_sync_async: returns at once; on
+ * KRING_OK, `completion` is called exactly once on the client's callback thread with that
+ * case's outcome (the errors of kring_client_sync_case), or with KRING_ERR_CANCELLED when the
+ * client is closed before it ran. On any other return (NULL client or completion, an id that is
+ * not 16 bytes) it is never called. case_id: 16 bytes, borrowed (copied before returning).
+ * user_data is passed to `completion` untouched; the library does not free it.
+ * Thread-safety: thread-safe. Allocation: the callback thread on first use.
+ */
+KRING_API kring_status kring_client_sync_case_async(kring_client* client, const uint8_t* case_id,
+                                                    size_t case_id_len,
+                                                    kring_completion_fn completion, void* user_data,
+                                                    kring_error** out_err) KRING_NOEXCEPT;
 
 /*
  * Registers a change listener (see kring_change_fn for its thread and rules).

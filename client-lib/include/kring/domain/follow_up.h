@@ -27,7 +27,9 @@ struct AssessmentInput {
 
 struct SixWeekCheckInput {
   int64_t at_ms = 0;
-  std::vector<AssessmentInput> assessments;  // every agreement of the plan, each once
+  // The agreements assessed, each once. An agreement left out is not part of the check and
+  // keeps its status: nothing about an agreement changes without an assessment.
+  std::vector<AssessmentInput> assessments;
   CheckOutcome outcome = CheckOutcome::kContinue;
   std::string note;
 };
@@ -113,7 +115,8 @@ class FollowUp {
 
   // ---- Checks (chair or coordinator) ----
   Status RecordCheckIn(int64_t at_ms, const std::string& note);
-  // Records the assessments and sets each agreement's status to match.
+  // Records the assessments and sets each assessed agreement's status to match; the others stay
+  // as they are.
   Result<Bytes> RecordSixWeekCheck(const SixWeekCheckInput& input);
   Result<std::optional<SixWeekCheck>> LatestCheck() const;
 

@@ -129,6 +129,8 @@ struct Person {
   std::string status;  // proposed | approved | declined
   Bytes invite_id;
   Bytes proposed_by_account_id;
+  // A coordinator logged a pre-talk with this person (its notes may be hidden from this device).
+  bool pretalk_held = false;
 };
 
 struct Contact {
@@ -307,6 +309,9 @@ class Organising {
 
   // ---- Invitations ----
   // For a person with the app: creates a membership invite and stores its id on the person.
+  // Approving its acceptance (Client::ApproveMember, any app) links the person to the accepted
+  // account in the same action, as LinkAccount does and under its rules; a person or account
+  // that is linked already stays as it is (Person::account_id shows whether it was linked).
   Result<client::Invitation> InviteWithApp(const Bytes& person_id, v1::Role role,
                                            int64_t valid_for_seconds);
   // For a person without the app, invited in person or by phone: the coordinator records it.
@@ -319,7 +324,9 @@ class Organising {
   Result<Bytes> LogPreTalk(const PreTalkInput& pretalk);
   Result<std::vector<PreTalk>> PreTalks() const;
   // Approved invitees (everyone in the circle but coordinators, not "not invited") without a
-  // pre-talk this device can see.
+  // pre-talk. LogPreTalk also marks the person (scope 0, field `pretalk_held`, no notes), so a
+  // pre-talk this device cannot read (the chair's) counts as held; one logged before that mark
+  // existed counts only where its notes can be read.
   Result<std::vector<Bytes>> InviteesWithoutPreTalk() const;
   Status DecideParticipation(const ParticipationDecision& decision);
   Result<std::optional<ParticipationDecision>> ParticipationOf(const Bytes& person_id) const;
@@ -394,6 +401,12 @@ class Organising {
   client::Client& client_;
   Bytes case_id_;
 };
+
+// F8: whether a conflict is one to show and to resolve: unresolved, and its two values differ.
+// Two devices that wrote the same value at the same time disagree about nothing: the model keeps
+// that conflict as it keeps every other (every device folds the log the same way), but nobody has
+// to choose between two equal values. Every reader of conflicts in the domain uses this.
+bool ShowsAsConflict(const v1::Conflict& conflict);
 
 // When the app should remind about a meeting starting at start_ms: a week, a day and two hours
 // before, those still after now_ms. Computed on the device; no server involved.

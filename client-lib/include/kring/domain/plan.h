@@ -116,6 +116,11 @@ struct Agreement {
   AgreementStatus status = AgreementStatus::kProposed;
   std::optional<Obstacle> obstacle;  // when blocked
   uint32_t scope_id = 0;
+  // The date that counts now: a blocked agreement's new date, else its due date (0 for one with
+  // a recurrence instead). input.due_ms stays the date agreed first.
+  int64_t current_due_ms() const {
+    return obstacle && obstacle->new_due_ms > 0 ? obstacle->new_due_ms : input.due_ms;
+  }
   // Unresolved concurrent edits (e.g. two devices set the status offline): both values kept.
   std::vector<v1::Conflict> conflicts;
 };

@@ -35,6 +35,11 @@ struct PrintAgreement {
   std::string recurrence;             // words like "elke week" when there is no date
   std::string checker;                // who checks
   PrintAgreementStatus status = PrintAgreementStatus::kProposed;
+  // A blocked agreement: due_utc_ms is its new date and first_due_utc_ms the date agreed first
+  // (when it had one and it differs), with what is in the way and who removes it.
+  std::optional<int64_t> first_due_utc_ms;
+  std::string obstacle;        // newlines allowed
+  std::string obstacle_owner;  // the name of who removes the obstacle
 };
 
 struct PrintLifeDomain {

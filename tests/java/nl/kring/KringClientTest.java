@@ -530,8 +530,29 @@ public final class KringClientTest {
     check(!entity(alice.view(caseId), plan).getDeleted(), "delete then restore");
     check(alice.alarms().isEmpty(), "no alarms");
 
+    // One case only: syncCase sends Alice's edit, syncCaseAsync brings it to Bob.
+    alice.setField(caseId, plan, "title", text("Weekplan van Sanne, bijgewerkt"));
+    SyncStats one = alice.syncCase(caseId);
+    check(one.pushed() >= 1, "syncCase pushed Alice's edit: " + one.pushed());
+    check(alice.pendingIntents(caseId) == 0, "nothing pending after syncCase");
+    bob.syncCaseAsync(caseId).get(WAIT_SECONDS, TimeUnit.SECONDS);
+    Model.Entity updated = entity(bob.confirmedView(caseId), plan);
+    check(
+        updated != null
+            && updated.getFieldsMap().get("title").getValue().getText().equals(
+                "Weekplan van Sanne, bijgewerkt"),
+        "Bob reads the edit after syncCaseAsync");
+
     // Errors arrive as KringException with the mapped status.
     final KringClient a = alice;
+    expectStatus(
+        KringException.Status.NOT_FOUND, () -> a.syncCase(new byte[16]), "syncCase unknown case");
+    expectStatus(
+        KringException.Status.INVALID_ARGUMENT, () -> a.syncCase(new byte[3]), "syncCase short id");
+    expectStatus(
+        KringException.Status.INVALID_ARGUMENT,
+        () -> a.syncCaseAsync(new byte[3]),
+        "syncCaseAsync short id");
     expectStatus(KringException.Status.INVALID_ARGUMENT, () -> a.view(new byte[3]), "short id");
     expectStatus(
         KringException.Status.NOT_FOUND, () -> a.view(new byte[16]), "unknown case");

@@ -206,6 +206,10 @@ public final class KringClient implements AutoCloseable {
   /**
    * Accepts an invitation (link or QR text) with this device's account; returns the case id. The
    * case then waits for approval ({@code getPendingApproval()}) without keys or content.
+   *
+   * <p>Blocks while a sync of this client runs (it waits for that sync to end, network round
+   * trips for every case included, though it makes no network call of its own): call it on a
+   * background thread, never on the main (UI) thread, where it could freeze the app.
    */
   public byte[] acceptInvite(String link) throws KringException {
     Objects.requireNonNull(link, "link");
@@ -525,6 +529,35 @@ public final class KringClient implements AutoCloseable {
     return future;
   }
 
+  /**
+   * Syncs one case only (network; do not call on a UI thread): pulls, verifies and pushes that
+   * case as {@link #syncNow()} does every case; other cases are not touched. Throws NOT_FOUND
+   * when neither this device nor the server has the case, INVALID_ARGUMENT for an id that is not
+   * 16 bytes, SECURITY_ALARM when the case is stopped by an alarm (TAMPER, FORK, DROP, ROLLBACK,
+   * or KEY_MISMATCH for a Rekey whose recipients are not the members; offline too) or the server
+   * refuses it without showing a removal (REMOVAL_NOT_SHOWN); an alarm that does not stop the
+   * case (KEY_MISMATCH for this device's own key box) is only a change event. Otherwise as
+   * {@link #syncNow()}; it waits for a sync already running.
+   */
+  public SyncStats syncCase(byte[] caseId) throws KringException {
+    long[] r = (long[]) call(h -> nativeSyncCase(h, caseId));
+    return new SyncStats(r[0], r[1]);
+  }
+
+  /**
+   * Starts {@link #syncCase(byte[])}; the future completes as for {@link #syncAsync()}. A bad
+   * id throws here and the future is not returned.
+   */
+  public CompletableFuture<Void> syncCaseAsync(byte[] caseId) throws KringException {
+    CompletableFuture<Void> future = new CompletableFuture<>();
+    call(
+        h -> {
+          nativeSyncCaseAsync(h, caseId, future);
+          return null;
+        });
+    return future;
+  }
+
   /** A registered listener; {@link #close()} removes it. */
   public final class Registration implements AutoCloseable {
     private long token;
@@ -772,6 +805,11 @@ public final class KringClient implements AutoCloseable {
 
   private static native void nativeSyncAsync(long handle, CompletableFuture<Void> future)
       throws KringException;
+
+  private static native long[] nativeSyncCase(long handle, byte[] caseId) throws KringException;
+
+  private static native void nativeSyncCaseAsync(
+      long handle, byte[] caseId, CompletableFuture<Void> future) throws KringException;
 
   private static native long nativeAddChangeListener(long handle, NativeListener listener)
       throws KringException;
