@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kring/common/crypto.h"
+#include "kring/common/log.h"
 #include "kring/common/refusal.h"
 #include "kring/v1/account.pb.h"
 
@@ -746,25 +747,90 @@ Status ApplyNew(PushState& state, const Author& author, ByteView case_id, size_t
   return state.FlushAndForget();
 }
 
+// Deletes the case but for its tombstone (the trigger, a serialized LogEntry at `trigger_seq`),
+// which keeps, for a device that was away, every seq before the trigger (a control op whole, a
+// content op as its envelope hash: no ciphertext) and the accounts that were members, the only
+// ones it is served to (docs/protocol.md section 9). One transaction with the deletion.
+// A stored op that cannot be read, or a seq missing, keeps no history at all (a device that was
+// away then checks against the state it last synced) and the case is erased anyway: one damaged
+// row must not block an erasure, nor hold back a retention sweep's other cases.
+Status EraseWithHistory(storage::StoreTxn& txn, ByteView case_id, int64_t now_ms,
+                        const std::string& trigger, uint64_t trigger_seq) {
+  uint64_t after = 0;
+  bool whole = true;
+  std::vector<storage::ErasedEntryRecord> kept;
+  while (whole && after + 1 < trigger_seq) {
+    KRING_ASSIGN_OR_RETURN(std::vector<storage::StoredOp> ops,
+                           txn.ReadOps(case_id, after, 1000, 4 * 1024 * 1024));
+    if (ops.empty()) {
+      whole = false;
+      break;
+    }
+    kept.clear();
+    for (storage::StoredOp& op : ops) {
+      if (op.seq >= trigger_seq) break;
+      v1::Envelope env;
+      v1::OpHeader h;
+      if (op.seq != after + 1 || !env.ParseFromString(op.envelope) ||
+          !h.ParseFromString(env.header())) {
+        whole = false;
+        break;
+      }
+      storage::ErasedEntryRecord e;
+      e.seq = op.seq;
+      e.chain_hash = std::move(op.chain_hash);
+      if (protocol::IsControl(h.kind())) {
+        e.control_envelope = std::move(op.envelope);
+      } else {
+        e.envelope_hash = protocol::EnvelopeHash(env);
+      }
+      kept.push_back(std::move(e));
+      after = op.seq;
+    }
+    if (!whole) break;
+    if (kept.empty()) break;  // only ops at or after the trigger
+    KRING_RETURN_IF_ERROR(txn.KeepErasedHistory(case_id, kept));
+  }
+  if (whole && after + 1 < trigger_seq) whole = false;  // the log stops before the trigger
+  if (whole) {
+    KRING_ASSIGN_OR_RETURN(std::vector<Bytes> members, txn.ListMembers(case_id));
+    KRING_RETURN_IF_ERROR(txn.KeepErasedReaders(case_id, members));
+  } else {
+    KRING_RETURN_IF_ERROR(txn.DropErasedHistory(case_id));
+    log::Warn("erased_without_history", {{"case_id", Hex(case_id)}, {"seq", trigger_seq}});
+  }
+  return txn.EraseCase(case_id, now_ms, trigger);
+}
+
 }  // namespace
 
-Result<size_t> SweepRetention(storage::StoreTxn& txn, int64_t now_ms, uint32_t limit) {
+Result<size_t> SweepRetention(storage::StoreTxn& txn, int64_t now_ms, uint32_t limit,
+                              uint64_t max_ops) {
   KRING_ASSIGN_OR_RETURN(std::vector<Bytes> due, txn.CasesDueForDeletion(now_ms, limit));
+  size_t deleted = 0;
+  uint64_t ops_erased = 0;
   for (const Bytes& case_id : due) {
+    if (ops_erased >= max_ops) break;
     KRING_ASSIGN_OR_RETURN(std::optional<storage::CaseRecord> kase, txn.GetCase(case_id));
     if (!kase || kase->close_seq == 0) continue;
     KRING_ASSIGN_OR_RETURN(std::vector<storage::StoredOp> ops,
                            txn.ReadOps(case_id, kase->close_seq - 1, 1, 1));
-    if (ops.empty() || ops[0].seq != kase->close_seq) return DataLoss("close op is missing");
+    // Without its close op the case has no trigger a device could check: it stays, logged, and
+    // the sweep goes on with the other cases.
     v1::LogEntry trigger;
-    trigger.set_seq(ops[0].seq);
-    if (!trigger.mutable_envelope()->ParseFromString(ops[0].envelope)) {
-      return DataLoss("stored envelope unreadable");
+    if (ops.empty() || ops[0].seq != kase->close_seq ||
+        !trigger.mutable_envelope()->ParseFromString(ops[0].envelope)) {
+      log::Error("retention_close_unreadable", {{"case_id", Hex(case_id)}});
+      continue;
     }
+    trigger.set_seq(ops[0].seq);
     trigger.set_chain_hash(ToString(ops[0].chain_hash));
-    KRING_RETURN_IF_ERROR(txn.EraseCase(case_id, now_ms, trigger.SerializeAsString()));
+    KRING_RETURN_IF_ERROR(
+        EraseWithHistory(txn, case_id, now_ms, trigger.SerializeAsString(), trigger.seq()));
+    ++deleted;
+    ops_erased += kase->head_seq;
   }
-  return due.size();
+  return deleted;
 }
 
 PushedOp::PushedOp(google::protobuf::Arena* arena) {
@@ -962,8 +1028,11 @@ Status ApplyBatch(storage::StoreTxn& txn, const Author& author, ByteView case_id
   }
   if (highest != nullptr) out.receipt = {highest->seq, highest->chain_hash, highest->time_ms};
   if (!out.erase_trigger.empty()) {
-    // Erasure on request: nothing of the case stays but the tombstone with the signed request.
-    KRING_RETURN_IF_ERROR(txn.EraseCase(case_id, now_ms, out.erase_trigger));
+    // Erasure on request: nothing of the case stays but the tombstone with the signed request and
+    // the history without content that EraseWithHistory keeps for the members.
+    v1::LogEntry trigger;
+    if (!trigger.ParseFromString(out.erase_trigger)) return Internal("erasure trigger unreadable");
+    KRING_RETURN_IF_ERROR(EraseWithHistory(txn, case_id, now_ms, out.erase_trigger, trigger.seq()));
   }
   state.WriteBack();
   return {};

@@ -99,8 +99,11 @@ struct PushOutcome {
 };
 
 // Deletes closed cases whose retention ended by now_ms (at most `limit` per call), keeping a
-// tombstone with the CloseCase op. Returns how many were deleted.
-Result<size_t> SweepRetention(storage::StoreTxn& txn, int64_t now_ms, uint32_t limit);
+// tombstone with the CloseCase op. Stops after the case that brings the ops it erased to
+// `max_ops` (at least one case is erased when one is due): one writer transaction erases a bounded
+// log. Returns how many were deleted; a case whose close op cannot be read is skipped (logged).
+Result<size_t> SweepRetention(storage::StoreTxn& txn, int64_t now_ms, uint32_t limit,
+                              uint64_t max_ops);
 
 // Checks and appends the whole batch inside the caller's savepoint. On error the caller must
 // roll back; the message names the failing envelope ("envelope 2: stale epoch").

@@ -36,6 +36,15 @@ Status ParseSweep(const std::string& v, Config& c) {
   return {};
 }
 
+Status ParseErasedHistoryDays(const std::string& v, Config& c) {
+  if (v.empty() || v.size() > 5 || v.find_first_not_of("0123456789") != std::string::npos ||
+      std::strtoll(v.c_str(), nullptr, 10) > 36500) {
+    return InvalidArgument("erased history days must be 0..36500");
+  }
+  c.erased_history_days = std::strtoll(v.c_str(), nullptr, 10);
+  return {};
+}
+
 // Calls per second per address (IPv4 address, IPv6 /64): 0 (no limit), or 0.01..1000000.
 Status ParseRate(const std::string& v, Config& c) {
   char* end = nullptr;
@@ -102,6 +111,8 @@ Status ApplyKey(const std::string& key, const std::string& value, Config& c) {
     return ParseTtl(value, c);
   } else if (key == "retention_sweep_seconds") {
     return ParseSweep(value, c);
+  } else if (key == "erased_history_days") {
+    return ParseErasedHistoryDays(value, c);
   } else if (key == "unauthenticated_rate") {
     return ParseRate(value, c);
   } else if (key == "unauthenticated_burst") {
@@ -156,6 +167,9 @@ const char* Usage() {
          "  --session-ttl-seconds N    session lifetime (default 3600)\n"
          "  --retention-sweep-seconds N  how often closed cases past retention are deleted "
          "(default 3600)\n"
+         "  --erased-history-days N    days an erased case's history (no content) is kept for\n"
+         "                             devices that were away (default 365; 0..36500;\n"
+         "                             env KRINGD_ERASED_HISTORY_DAYS)\n"
          "  --unauthenticated-rate R   calls per second per client address (IPv4 address, IPv6\n"
          "                             /64; an IPv6 /56 gets 4 times as many, a /48 16 times)\n"
          "                             to the RPCs that need no session: sign-in, chain\n"
@@ -173,7 +187,7 @@ const char* Usage() {
          "                             env KRINGD_MAX_CHALLENGES)\n"
          "  --tls-cert PATH --tls-key PATH   serve TLS\n"
          "  --config PATH              key = value file (listen, data_dir, db, "
-         "session_ttl_seconds, retention_sweep_seconds, unauthenticated_rate, "
+         "session_ttl_seconds, retention_sweep_seconds, erased_history_days, unauthenticated_rate, "
          "unauthenticated_burst, challenges_per_address, max_challenges, log_level, tls_cert, "
          "tls_key)\n"
          "  --help, --version\n";
@@ -204,6 +218,9 @@ Result<Config> ParseConfig(int argc, char** argv) {
   if (const char* v = std::getenv("KRINGD_MAX_CHALLENGES")) {
     KRING_RETURN_IF_ERROR(ParseMaxChallenges(v, c).WithContext("KRINGD_MAX_CHALLENGES: "));
   }
+  if (const char* v = std::getenv("KRINGD_ERASED_HISTORY_DAYS")) {
+    KRING_RETURN_IF_ERROR(ParseErasedHistoryDays(v, c).WithContext("KRINGD_ERASED_HISTORY_DAYS: "));
+  }
 
   for (int i = 1; i < argc; ++i) {
     std::string_view flag = argv[i];
@@ -226,6 +243,7 @@ Result<Config> ParseConfig(int argc, char** argv) {
                                                   "--log-level",
                                                   "--session-ttl-seconds",
                                                   "--retention-sweep-seconds",
+                                                  "--erased-history-days",
                                                   "--unauthenticated-rate",
                                                   "--unauthenticated-burst",
                                                   "--challenges-per-address",
@@ -258,6 +276,8 @@ Result<Config> ParseConfig(int argc, char** argv) {
       KRING_RETURN_IF_ERROR(ParseTtl(value, c));
     } else if (name == "--retention-sweep-seconds") {
       KRING_RETURN_IF_ERROR(ParseSweep(value, c));
+    } else if (name == "--erased-history-days") {
+      KRING_RETURN_IF_ERROR(ParseErasedHistoryDays(value, c));
     } else if (name == "--unauthenticated-rate") {
       KRING_RETURN_IF_ERROR(ParseRate(value, c));
     } else if (name == "--unauthenticated-burst") {

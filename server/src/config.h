@@ -16,6 +16,9 @@ struct Config {
   std::string log_level = "info";
   int64_t session_ttl_seconds = 3600;
   int64_t retention_sweep_seconds = 3600;
+  // Days an erased case's history (erased_history, erased_readers) is kept after the erasure;
+  // the retention sweep deletes older ones (the tombstone stays). 0: deleted at the next sweep.
+  int64_t erased_history_days = 365;
   // Calls that need no session, per client address (IPv4 address, IPv6 /64): `rate` per second
   // on average, `burst` at once; an IPv6 /56 and /48 get both scaled by kWiderScale
   // (rate_limiter.h). Rate 0: no limit. Defaults: docs/operations.md.

@@ -121,22 +121,50 @@ struct Server::Impl {
       sweep_cv.wait_for(lock, interval, [&] { return sweep_stop; });
     }
   }
+  // One writer transaction per batch of about kSweepOpsPerTxn erased ops (a large erasure
+  // alone), so the writer is not held for seconds; batches until none is due (at most 1000).
   void Sweep() {
-    std::promise<void> finished;
-    state->store->Submit(
-        {[](storage::StoreTxn& txn) -> Status {
-           KRING_ASSIGN_OR_RETURN(size_t n, SweepRetention(txn, auth::NowMs(), 100));
-           if (n > 0) log::Info("retention_sweep", {{"deleted_cases", static_cast<int64_t>(n)}});
-           return {};
-         },
-         [&](const Status& s) {
-           if (!s.ok() && s.code() != StatusCode::kUnavailable) {
-             log::Error("retention_sweep_failed", {{"code", static_cast<int64_t>(s.code())}});
-           }
-           finished.set_value();
-         },
-         {}});
-    finished.get_future().wait();
+    constexpr uint64_t kSweepOpsPerTxn = 20000;
+    {
+      // Erased cases' histories past their lifetime (the tombstones stay).
+      std::promise<void> finished;
+      const int64_t keep_ms = erased_history_days * 24 * 3600 * 1000;
+      state->store->Submit({[keep_ms](storage::StoreTxn& txn) -> Status {
+                              return txn.DropErasedHistoriesBefore(auth::NowMs() - keep_ms);
+                            },
+                            [&](const Status& s) {
+                              if (!s.ok() && s.code() != StatusCode::kUnavailable) {
+                                log::Error("erased_history_sweep_failed",
+                                           {{"code", static_cast<int64_t>(s.code())}});
+                              }
+                              finished.set_value();
+                            },
+                            {}});
+      finished.get_future().wait();
+    }
+    for (int batch = 0; batch < 1000; ++batch) {
+      std::promise<void> finished;
+      size_t n = 0;
+      bool ok = false;
+      state->store->Submit(
+          {[&n](storage::StoreTxn& txn) -> Status {
+             KRING_ASSIGN_OR_RETURN(n, SweepRetention(txn, auth::NowMs(), 100, kSweepOpsPerTxn));
+             return {};
+           },
+           [&](const Status& s) {
+             ok = s.ok();
+             if (ok && n > 0) {
+               log::Info("retention_sweep", {{"deleted_cases", static_cast<int64_t>(n)}});
+             }
+             if (!s.ok() && s.code() != StatusCode::kUnavailable) {
+               log::Error("retention_sweep_failed", {{"code", static_cast<int64_t>(s.code())}});
+             }
+             finished.set_value();
+           },
+           {}});
+      finished.get_future().wait();
+      if (!ok || n == 0) return;
+    }
   }
 
   DatabaseLock db_lock;  // first, so it is let go of after everything else
@@ -144,6 +172,7 @@ struct Server::Impl {
   std::mutex sweep_mu;
   std::condition_variable sweep_cv;
   bool sweep_stop = false;
+  int64_t erased_history_days = 365;
   std::thread sweeper;
   std::unique_ptr<grpc::Service> account_service;
   std::unique_ptr<grpc::Service> sync_service;
@@ -200,6 +229,7 @@ Result<std::unique_ptr<Server>> Server::Start(const Config& config) {
     impl->state->store->Shutdown();
     return Status(StatusCode::kUnavailable, "cannot listen on " + config.listen);
   }
+  impl->erased_history_days = config.erased_history_days;
   impl->sweeper = std::thread([raw = impl.get(), s = config.retention_sweep_seconds] {
     raw->SweepLoop(std::chrono::seconds(s));
   });

@@ -340,8 +340,10 @@ class SyncServiceImpl final
     Status s = state_.store->Read([&](storage::StoreTxn& txn) -> Status {
       KRING_ASSIGN_OR_RETURN(std::optional<storage::CaseRecord> kase, txn.GetCase(case_id));
       if (!kase) {
-        // Deleted: only the tombstone is left, with the signed op that asked for it. It holds
-        // no content; the case id is random and known only to those who were in the case.
+        // Deleted: only the tombstone is left, with the signed op that asked for it and, for
+        // the accounts that were members, the log before it without content (control ops
+        // whole, content ops as envelope hashes). The case id is random and known only to
+        // those who were in the case.
         KRING_ASSIGN_OR_RETURN(std::optional<storage::ErasedCase> gone, txn.GetErased(case_id));
         if (!gone) return NotFound("unknown case", refusal::kCaseUnknown);
         v1::CaseErased* e = resp.mutable_erased();
@@ -351,7 +353,7 @@ class SyncServiceImpl final
           return DataLoss("stored tombstone unreadable");
         }
         erased = true;
-        return {};
+        return ServeErasedHistory(txn, *session, req, limit, *e);
       }
       KRING_ASSIGN_OR_RETURN(std::optional<int> role,
                              txn.GetMemberRole(case_id, session->account_id));
@@ -426,6 +428,45 @@ class SyncServiceImpl final
     *resp.mutable_head() = protocol::MakeReceipt(case_id, head.head_seq, head.head_hash,
                                                  auth::NowMs(), state_.key.secret_key);
     return grpc::Status::OK;
+  }
+
+  // A member at the erasure gets the log between its cursor and the trigger, a page at a time,
+  // so its device can check the erasure against the state that log leads to. Only from a cursor
+  // in that log (its chain hash matching, as a normal pull's): a device on another history, or
+  // any account that was not a member at the erasure (a removed one, a pending one, a stranger
+  // who knows the case id), gets the tombstone alone. Nothing in it is content.
+  static Status ServeErasedHistory(storage::StoreTxn& txn, const auth::Session& session,
+                                   const v1::PullRequest& req, uint32_t limit, v1::CaseErased& e) {
+    const ByteView case_id = View(req.case_id());
+    const uint64_t trigger_seq = e.trigger().seq();
+    if (req.after_seq() + 1 >= trigger_seq) return {};
+    KRING_ASSIGN_OR_RETURN(bool reader, txn.IsErasedReader(case_id, session.account_id));
+    if (!reader) return {};
+    if (req.after_seq() > 0) {
+      KRING_ASSIGN_OR_RETURN(std::optional<Bytes> at,
+                             txn.ErasedChainHashAt(case_id, req.after_seq()));
+      if (!at || *at != ToBytes(req.after_chain_hash())) return {};
+    }
+    KRING_ASSIGN_OR_RETURN(
+        std::vector<storage::ErasedEntryRecord> entries,
+        txn.ReadErasedHistory(case_id, req.after_seq(), limit, kMaxPullResponseBytes));
+    for (storage::ErasedEntryRecord& r : entries) {
+      if (r.seq >= trigger_seq) break;
+      v1::ErasedEntry* out = e.add_history();
+      out->set_seq(r.seq);
+      out->set_chain_hash(r.chain_hash.data(), r.chain_hash.size());
+      if (!r.control_envelope.empty()) {
+        if (!out->mutable_control()->ParseFromString(r.control_envelope)) {
+          return DataLoss("stored envelope unreadable");
+        }
+      } else {
+        out->set_envelope_hash(r.envelope_hash.data(), r.envelope_hash.size());
+      }
+    }
+    if (e.history_size() > 0) {
+      e.set_more(e.history(e.history_size() - 1).seq() + 1 < trigger_seq);
+    }
+    return {};
   }
 
   ServerState& state_;

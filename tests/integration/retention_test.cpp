@@ -1,6 +1,7 @@
 // Closing, retention and erasure (DOMAIN step 9): after erasure on request or the end of the
-// retention period kringd's database holds nothing of the case, and every device deletes its copy
-// once it has checked the signed request; a server that only claims so gets an alarm instead.
+// retention period kringd's database holds no content of the case (only the tombstone and its
+// history without content, erasure_history_test.cpp), and every device deletes its copy once it
+// has checked the signed request; a server that only claims so gets an alarm instead.
 #include <chrono>
 #include <filesystem>
 #include <thread>

@@ -166,4 +166,31 @@ TEST_CASE("kringd does not start with a bad unauthenticated limit", "[config]") 
       test::TestServer({"--unauthenticated-rate", "0.5", "--unauthenticated-burst", "1"}));
 }
 
+TEST_CASE("the erased history's lifetime is set by flag, config file and environment", "[config]") {
+  auto c = Parse({});
+  REQUIRE(c.ok());
+  CHECK(c->erased_history_days == 365);
+  c = Parse({"--erased-history-days", "0"});
+  REQUIRE(c.ok());
+  CHECK(c->erased_history_days == 0);
+  c = Parse({"--config", KRING_SOURCE_DIR "/deploy/kringd.conf.example"});
+  REQUIRE(c.ok());
+  CHECK(c->erased_history_days == 365);
+  ::setenv("KRINGD_ERASED_HISTORY_DAYS", "30", 1);
+  c = Parse({});
+  REQUIRE(c.ok());
+  CHECK(c->erased_history_days == 30);
+  ::setenv("KRINGD_ERASED_HISTORY_DAYS", "soon", 1);
+  c = Parse({});
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().message().find("KRINGD_ERASED_HISTORY_DAYS") != std::string::npos);
+  ::unsetenv("KRINGD_ERASED_HISTORY_DAYS");
+  for (const char* days : {"-1", "36501", "1.5", "", "abc", "99999999999"}) {
+    INFO(days);
+    auto bad = Parse({"--erased-history-days", days});
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.status().message() == "erased history days must be 0..36500");
+  }
+}
+
 }  // namespace kring::server

@@ -1283,8 +1283,13 @@ Status SyncEngine::AcceptErasure(const Bytes& case_id, const v1::CaseErased& era
   if (!rec) return {};
   const v1::LogEntry& trigger = erased.trigger();
   auto reject = [&](const std::string& why) {
+    // The tombstone without its history (which holds no content, but can be large).
+    v1::CaseErased evidence;
+    evidence.set_case_id(erased.case_id());
+    evidence.set_erased_at_ms(erased.erased_at_ms());
+    *evidence.mutable_trigger() = trigger;
     return Alarm(case_id, AlarmKind::kTamper, trigger.seq(), why,
-                 ToBytes(erased.SerializeAsString()), out);
+                 ToBytes(evidence.SerializeAsString()), out);
   };
   auto op = protocol::ParseEnvelope(trigger.envelope());
   if (!op.ok() || !ConstantTimeEqual(View(op->header.case_id()), case_id) ||
@@ -1312,7 +1317,15 @@ Status SyncEngine::AcceptErasure(const Bytes& case_id, const v1::CaseErased& era
                                            View(trigger.envelope().signature()))) {
     return reject("erasure request is not signed by a device of its author");
   }
-  const v1::CaseState& state = rec->state;
+  // Past the verified head the request is checked against the state the log leads to: kringd
+  // keeps the log's control ops (and the content ops' hashes) with the tombstone.
+  std::optional<v1::CaseState> folded;
+  if (trigger.seq() > rec->head_seq) {
+    std::string why;
+    KRING_ASSIGN_OR_RETURN(folded, StateAtErasure(*rec, erased, op->envelope_hash, why));
+    if (!folded) return reject(why);
+  }
+  const v1::CaseState& state = folded ? *folded : rec->state;
   const v1::Member* author = model::FindMember(state, View(op->header.author_account_id()));
   if (op->header.kind() == v1::OP_KIND_ERASE_CASE) {
     v1::CaseState before_close = state;
@@ -1333,6 +1346,147 @@ Status SyncEngine::AcceptErasure(const Bytes& case_id, const v1::CaseErased& era
   KRING_RETURN_IF_ERROR(store_->DeleteCase(case_id));
   out.events.push_back({ChangeEvent::Kind::kCaseDeleted, case_id, {}});
   return {};
+}
+
+namespace {
+// More seqs than this between the verified head and an erasure are not read (the check would
+// keep a chain hash for each of them): the erasure is checked against the verified state, as
+// when kringd serves no history.
+constexpr uint64_t kMaxErasedHistory = uint64_t{1} << 20;
+}  // namespace
+
+Result<std::optional<v1::CaseState>> SyncEngine::StateAtErasure(const CaseRecord& rec,
+                                                                const v1::CaseErased& first,
+                                                                ByteView trigger_envelope_hash,
+                                                                std::string& why) {
+  const Bytes& case_id = rec.case_id;
+  const v1::LogEntry& trigger = first.trigger();
+  const uint64_t trigger_seq = trigger.seq();
+  auto fail = [&why](std::string reason) -> Result<std::optional<v1::CaseState>> {
+    why = std::move(reason);
+    return std::optional<v1::CaseState>();
+  };
+  // Only kringd from before the history (or an account it keeps none for) serves none, and a
+  // history longer than kMaxErasedHistory is not read: the check falls back to the verified state
+  // (docs/threat-model.md).
+  if (trigger_seq > rec.head_seq + 1 &&
+      (first.history_size() == 0 || trigger_seq - rec.head_seq - 1 > kMaxErasedHistory)) {
+    return std::optional<v1::CaseState>(rec.state);
+  }
+  v1::LocalAccount me;
+  Bytes server_key;
+  {
+    std::lock_guard<std::mutex> lock(account_mu_);
+    server_key = server_key_;
+    me = *account_;
+  }
+  KRING_ASSIGN_OR_RETURN(auto device_heads, store_->DeviceHeads(case_id));
+  KRING_ASSIGN_OR_RETURN(auto receipts, store_->Receipts(case_id));
+  KRING_ASSIGN_OR_RETURN(auto push_results, store_->PushResults(case_id));
+  // The history's chain hashes, by seq - head - 1: the verifier's seen-head and link checks
+  // read them.
+  std::vector<protocol::HashArray> chain;
+  VerifyContext ctx;
+  ctx.record.case_id = case_id;
+  ctx.record.head_seq = rec.head_seq;
+  ctx.record.head_hash = rec.head_hash;
+  ctx.record.state = rec.state;
+  ctx.device_heads = std::move(device_heads);
+  ctx.receipts = &receipts;
+  ctx.push_results = &push_results;
+  ctx.server_public_key = server_key;
+  ctx.me = &me;
+  ctx.erased_history = true;
+  ctx.chain_hash_at = [&](uint64_t seq) -> Result<std::optional<Bytes>> {
+    if (seq > rec.head_seq) {
+      const uint64_t i = seq - rec.head_seq - 1;
+      if (i >= chain.size()) return std::optional<Bytes>();
+      return std::optional<Bytes>(Bytes(chain[i].begin(), chain[i].end()));
+    }
+    return store_->ChainHashAt(case_id, seq);
+  };
+  ctx.chain_of = [&](const Bytes& account, bool refresh) { return ChainOf(account, refresh); };
+  ctx.epoch_key = [&](uint32_t scope, uint64_t epoch) {
+    return store_->FindEpochKey(case_id, scope, epoch);
+  };
+  uint64_t at = rec.head_seq;
+  Bytes prev = rec.head_hash;
+  v1::CaseErased page = first;
+  for (bool first_page = true; at + 1 < trigger_seq; first_page = false) {
+    if (!first_page || page.history_size() == 0 || page.history(0).seq() != at + 1) {
+      // The next page (or the first again, from this device's head).
+      v1::PullRequest req;
+      req.set_case_id(ToString(case_id));
+      req.set_after_seq(at);
+      req.set_after_chain_hash(ToString(prev));
+      req.set_limit(protocol::kMaxPullLimit);
+      if (!first_page || page.history_size() > 0) {
+        KRING_ASSIGN_OR_RETURN(v1::PullResponse resp,
+                               WithToken([&](const std::string& t) -> Result<v1::PullResponse> {
+                                 return transport_->Pull(req, t);
+                               }));
+        if (!resp.has_erased()) return fail("erased case's history broke off");
+        page = std::move(*resp.mutable_erased());
+      }
+      if (page.trigger().seq() != trigger_seq ||
+          !ConstantTimeEqual(View(page.trigger().chain_hash()), View(trigger.chain_hash()))) {
+        return fail("erased case's history names another erasure");
+      }
+    }
+    if (page.history_size() == 0) return fail("erased case's history stops before the erasure");
+    v1::PullResponse controls;
+    for (v1::ErasedEntry& e : *page.mutable_history()) {
+      if (e.seq() != at + 1 || e.seq() >= trigger_seq) {
+        return fail("erased case's history is out of order");
+      }
+      if (e.chain_hash().size() != crypto::kHashBytes) {
+        return fail("erased case's history has a malformed entry");
+      }
+      Bytes envelope_hash;
+      if (e.op_case() == v1::ErasedEntry::kControl) {
+        auto parsed = protocol::ParseEnvelope(e.control());
+        if (!parsed.ok()) return fail("erased case's history has a malformed op");
+        envelope_hash = std::move(parsed->envelope_hash);
+      } else if (e.op_case() == v1::ErasedEntry::kEnvelopeHash &&
+                 e.envelope_hash().size() == crypto::kHashBytes) {
+        envelope_hash = ToBytes(e.envelope_hash());
+      } else {
+        return fail("erased case's history has a malformed entry");
+      }
+      const protocol::HashArray link = protocol::ChainHashArray(prev, e.seq(), envelope_hash);
+      if (!ConstantTimeEqual(link, View(e.chain_hash()))) {
+        return fail("erased case's history does not link");
+      }
+      chain.push_back(link);
+      prev.assign(link.begin(), link.end());
+      at = e.seq();
+      if (e.op_case() == v1::ErasedEntry::kControl) {
+        v1::LogEntry* entry = controls.add_entries();
+        entry->set_seq(e.seq());
+        entry->set_chain_hash(e.chain_hash());
+        *entry->mutable_envelope() = std::move(*e.mutable_control());
+      }
+    }
+    if (controls.entries_size() > 0) {
+      // The page's control ops, checked and folded as a pull's (verifier.cpp); the seqs
+      // between them were linked above.
+      VerifyResult v = VerifyPull(ctx, std::move(controls));
+      if (!v.error.ok()) return v.error;
+      if (v.failure) return fail(v.failure->detail);
+      ctx.record.state = std::move(v.batch.state);
+      for (auto& [device, head] : v.batch.device_heads) ctx.device_heads[device] = head;
+    }
+    ctx.record.head_seq = at;
+    ctx.record.head_hash = prev;
+    if (at + 1 < trigger_seq && !page.more()) {
+      return fail("erased case's history stops before the erasure");
+    }
+  }
+  if (!ConstantTimeEqual(protocol::ChainHashArray(prev, trigger_seq, trigger_envelope_hash),
+                         View(trigger.chain_hash()))) {
+    return fail("erasure does not link to the verified log");
+  }
+  return std::optional<v1::CaseState>(std::move(ctx.record.state));
 }
 
 // Someone left a restricted scope and the remover was not in it: each device in the scope queues

@@ -143,6 +143,15 @@ class SyncEngine {
   // quietly: the case is closed as the user wanted). Returns how many intents were rejected.
   Result<size_t> RejectForClosedCase(const Bytes& case_id, const std::string& detail, Outcome& out);
   Status AcceptErasure(const Bytes& case_id, const v1::CaseErased& erased, Outcome& out);
+  // The case state an erasure at a seq past this device's head is checked against: the verified
+  // state folded on through the history kringd kept with the tombstone (pulled a page at a time
+  // from `first` on), whose chain must link the verified head to the trigger. The verified state
+  // itself when kringd served no history (a tombstone from before migration 11). nullopt with
+  // `why` set when the history does not check out (the caller raises TAMPER).
+  Result<std::optional<v1::CaseState>> StateAtErasure(const CaseRecord& rec,
+                                                      const v1::CaseErased& first,
+                                                      ByteView trigger_envelope_hash,
+                                                      std::string& why);
   Status QueueRekeyAfterLeave(const Bytes& case_id, const v1::CaseState& state,
                               const v1::LocalAccount& me);
   Status QueueScopeRekeys(const Bytes& case_id, const v1::CaseState& state,

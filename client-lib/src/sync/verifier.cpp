@@ -103,7 +103,8 @@ class BatchVerifier {
   VerifyResult Finish() { return std::move(result_); }
 
   bool CheckHead() {
-    if (ctx_.replay) return true;  // entries come from this device's own verified log
+    // Entries from this device's own verified log, or an erased case's history (no head).
+    if (ctx_.replay || ctx_.erased_history) return true;
     const v1::Receipt& head = resp_.head();
     const CaseRecord& rec = ctx_.record;
     if (!protocol::VerifyReceipt(head, ctx_.server_public_key) ||
@@ -247,10 +248,20 @@ class BatchVerifier {
     for (const v1::LogEntry& entry : resp_.entries()) {
       const size_t at = index++;
       const uint64_t seq = entry.seq();
+      if (seq > expected && ctx_.erased_history) {
+        // The content ops in between: their links were checked by the caller.
+        auto before = HashAt(seq - 1);
+        if (!before.ok()) return LocalError(before.status());
+        if (!before.value()) {
+          return Fail(AlarmKind::kTamper, seq, "erased history has a gap", &entry);
+        }
+        prev_chain = std::move(**before);
+        expected = seq;
+      }
       if (seq > expected)
         return Fail(AlarmKind::kDrop, expected, "log entries are missing", &entry);
       if (seq < expected) return Fail(AlarmKind::kTamper, seq, "log position repeated", &entry);
-      if (!ctx_.replay && seq > resp_.head().seq()) {
+      if (!ctx_.replay && !ctx_.erased_history && seq > resp_.head().seq()) {
         return Fail(AlarmKind::kTamper, seq, "entry beyond the signed head", &entry);
       }
       if (!page.status[at].ok()) {
@@ -266,6 +277,9 @@ class BatchVerifier {
       }
       const protocol::ParsedOp& op = page.ops[at];
       const v1::OpHeader& h = op.header;
+      if (ctx_.erased_history && !protocol::IsControl(h.kind())) {
+        return Fail(AlarmKind::kTamper, seq, "content op in an erased case's history", &entry);
+      }
       if (!ConstantTimeEqual(View(h.case_id()), ctx_.record.case_id)) {
         return Fail(AlarmKind::kTamper, seq, "op belongs to another case", &entry);
       }
@@ -338,20 +352,23 @@ class BatchVerifier {
       if (h.device_counter() <= dh.counter) {
         return Fail(AlarmKind::kTamper, seq, "op of this device replayed", &entry);
       }
-      if (h.device_counter() > dh.counter + 1) {
+      // In an erased case's history the device's content ops in between are hashes only: its
+      // counter may jump, and its link is checked only where it does not.
+      const bool hidden_ops = ctx_.erased_history && h.device_counter() > dh.counter + 1;
+      if (h.device_counter() > dh.counter + 1 && !hidden_ops) {
         if (LaterInBatch(h.author_device_id(), dh.counter + 1, seq)) {
           return Fail(AlarmKind::kTamper, seq, "ops of this device are out of order", &entry);
         }
         return Fail(AlarmKind::kDrop, seq, "earlier ops of this device are missing", &entry);
       }
-      if (!ConstantTimeEqual(View(h.prev_device_op_hash()), dh.last_hash)) {
+      if (!hidden_ops && !ConstantTimeEqual(View(h.prev_device_op_hash()), dh.last_hash)) {
         return Fail(AlarmKind::kTamper, seq, "op does not link to its device's previous op",
                     &entry);
       }
       if (h.seen_seq() >= seq) {
         return Fail(AlarmKind::kFork, seq, "op was written after a later position", &entry);
       }
-      if (h.seen_seq() > ctx_.record.head_seq) {
+      if (h.seen_seq() > ctx_.record.head_seq && !ctx_.erased_history) {
         // Seen in this batch (seen_seq < seq): compared with that entry's chain hash in place.
         const std::string* seen = PageChainHash(h.seen_seq());
         if (seen == nullptr || !ConstantTimeEqual(View(*seen), View(h.seen_hash()))) {
@@ -390,7 +407,8 @@ class BatchVerifier {
       prev_chain.assign(chain.begin(), chain.end());
       ++expected;
     }
-    if (!ctx_.replay && !checked_.empty() && checked_.back().entry->seq() == resp_.head().seq() &&
+    if (!ctx_.replay && !ctx_.erased_history && !checked_.empty() &&
+        checked_.back().entry->seq() == resp_.head().seq() &&
         !ConstantTimeEqual(prev_chain, View(resp_.head().chain_hash()))) {
       return Fail(AlarmKind::kFork, resp_.head().seq(), "signed head does not match the log",
                   checked_.back().entry);
@@ -403,6 +421,11 @@ class BatchVerifier {
   bool CheckSignatures() {
     std::vector<size_t> to_check;
     for (const auto& [device_id, idx] : last_of_device_) to_check.push_back(idx);
+    if (ctx_.erased_history) {
+      // No hash links between a device's ops there: every op is checked (each one is signed).
+      to_check.clear();
+      for (size_t i = 0; i < checked_.size(); ++i) to_check.push_back(i);
+    }
     std::sort(to_check.begin(), to_check.end());
     std::vector<char> valid(to_check.size(), 0);
     auto verify_range = [&](size_t begin, size_t end) {

@@ -52,6 +52,12 @@ struct VerifyContext {
   // Re-folding this device's own verified log (after older epoch keys were learned through a
   // history back-link): there is no signed head to check.
   bool replay = false;
+  // Checking an erased case's history (SyncEngine::AcceptErasure): the response holds the
+  // control ops between the verified head and the erasure, and no head; the seqs between them are
+  // content ops, of which the caller has only the envelope hashes and whose chain links it has
+  // checked (chain_hash_at answers for every seq of the history). Each op's signature is checked
+  // (a control op is always signed); a content op in the response is TAMPER.
+  bool erased_history = false;
 };
 
 struct VerifyResult {

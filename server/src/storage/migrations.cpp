@@ -202,6 +202,27 @@ CREATE TABLE case_removals (
 CREATE TABLE case_removals_backfill (due INTEGER NOT NULL);
 INSERT INTO case_removals_backfill (due) VALUES (1);
 )sql",
+      // 11: what an erased case's tombstone keeps for a device that was away (docs/protocol.md
+      // section 9): every seq before the trigger, a control op whole and a content op as its
+      // envelope hash only (no ciphertext); and the accounts that were members at the erasure,
+      // the only ones it is served to. Kept --erased-history-days (the tombstone stays). Cases
+      // erased before this
+      // migration have none.
+      R"sql(
+CREATE TABLE erased_history (
+  case_id BLOB NOT NULL,
+  seq INTEGER NOT NULL,
+  chain_hash BLOB NOT NULL,
+  control_envelope BLOB,      -- serialized kring.v1.Envelope of a control op, else NULL
+  envelope_hash BLOB,         -- a content op's envelope hash, else NULL
+  PRIMARY KEY (case_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE erased_readers (
+  case_id BLOB NOT NULL,
+  account_id BLOB NOT NULL,
+  PRIMARY KEY (case_id, account_id)
+) WITHOUT ROWID;
+)sql",
   };
   return kMigrations;
 }

@@ -423,6 +423,89 @@ class SqliteTxn final : public StoreTxn {
     return out;
   }
 
+  Status KeepErasedHistory(ByteView case_id, std::span<const ErasedEntryRecord> entries) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    for (const ErasedEntryRecord& e : entries) {
+      sql::Statement st(db_,
+                        "INSERT OR REPLACE INTO erased_history (case_id, seq, chain_hash, "
+                        "control_envelope, envelope_hash) VALUES (?,?,?,?,?)");
+      st.Bind(1, case_id).Bind(2, I64(e.seq)).Bind(3, e.chain_hash);
+      if (e.control_envelope.empty()) {
+        st.BindNull(4).Bind(5, e.envelope_hash);
+      } else {
+        st.Bind(4, e.control_envelope).BindNull(5);
+      }
+      KRING_RETURN_IF_ERROR(st.Run());
+    }
+    return {};
+  }
+
+  Status KeepErasedReaders(ByteView case_id, const std::vector<Bytes>& accounts) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    for (const Bytes& account : accounts) {
+      sql::Statement st(db_,
+                        "INSERT OR REPLACE INTO erased_readers (case_id, account_id) VALUES (?,?)");
+      KRING_RETURN_IF_ERROR(st.Bind(1, case_id).Bind(2, account).Run());
+    }
+    return {};
+  }
+
+  Status DropErasedHistory(ByteView case_id) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    for (const char* table : {"erased_history", "erased_readers"}) {
+      sql::Statement del(db_, std::string("DELETE FROM ") + table + " WHERE case_id = ?");
+      KRING_RETURN_IF_ERROR(del.Bind(1, case_id).Run());
+    }
+    return {};
+  }
+
+  Status DropErasedHistoriesBefore(int64_t erased_before_ms) override {
+    KRING_RETURN_IF_ERROR(CheckWritable());
+    for (const char* table : {"erased_history", "erased_readers"}) {
+      sql::Statement del(db_, std::string("DELETE FROM ") + table +
+                                  " WHERE case_id IN (SELECT case_id FROM erased_cases WHERE "
+                                  "erased_at_ms < ?)");
+      KRING_RETURN_IF_ERROR(del.Bind(1, erased_before_ms).Run());
+    }
+    return {};
+  }
+
+  Result<bool> IsErasedReader(ByteView case_id, ByteView account_id) override {
+    sql::Statement st(db_, "SELECT 1 FROM erased_readers WHERE case_id = ? AND account_id = ?");
+    st.Bind(1, case_id).Bind(2, account_id);
+    const bool found = st.Step();
+    KRING_RETURN_IF_ERROR(st.status());
+    return found;
+  }
+
+  Result<std::vector<ErasedEntryRecord>> ReadErasedHistory(ByteView case_id, uint64_t after_seq,
+                                                           uint32_t limit,
+                                                           size_t max_bytes) override {
+    sql::Statement st(db_,
+                      "SELECT seq, chain_hash, control_envelope, envelope_hash FROM erased_history "
+                      "WHERE case_id = ? AND seq > ? ORDER BY seq LIMIT ?");
+    st.Bind(1, case_id).Bind(2, I64(after_seq)).Bind(3, int64_t{limit});
+    std::vector<ErasedEntryRecord> out;
+    size_t bytes = 0;
+    while (st.Step()) {
+      ErasedEntryRecord e{U64(st.Int(0)), st.Blob(1), st.BlobString(2), st.Blob(3)};
+      bytes += e.control_envelope.size() + 80;
+      if (!out.empty() && bytes > max_bytes) break;
+      out.push_back(std::move(e));
+    }
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
+  Result<std::optional<Bytes>> ErasedChainHashAt(ByteView case_id, uint64_t seq) override {
+    sql::Statement st(db_, "SELECT chain_hash FROM erased_history WHERE case_id = ? AND seq = ?");
+    st.Bind(1, case_id).Bind(2, I64(seq));
+    std::optional<Bytes> out;
+    if (st.Step()) out = st.Blob(0);
+    KRING_RETURN_IF_ERROR(st.status());
+    return out;
+  }
+
   Result<std::vector<Bytes>> CasesDueForDeletion(int64_t now_ms, uint32_t limit) override {
     sql::Statement st(db_,
                       "SELECT case_id FROM cases WHERE close_seq > 0 AND delete_after_ms <= ? "

@@ -58,6 +58,15 @@ struct ErasedCase {
   std::string trigger;  // serialized kring.v1.LogEntry
 };
 
+// One seq of an erased case's log as its tombstone keeps it (migration 11): a control op whole,
+// a content op as its envelope hash only. Exactly one of the two is non-empty.
+struct ErasedEntryRecord {
+  uint64_t seq = 0;
+  Bytes chain_hash;
+  std::string control_envelope;  // serialized kring.v1.Envelope
+  Bytes envelope_hash;
+};
+
 struct DeviceCursor {
   uint64_t last_counter = 0;
   Bytes last_envelope_hash;
@@ -171,12 +180,31 @@ class StoreTxn {
   virtual Status RecordRevocationNamed(ByteView case_id, uint32_t scope_id, ByteView device_id) = 0;
   // Closing and deletion.
   virtual Status SetCaseClosed(ByteView case_id, uint64_t close_seq, int64_t delete_after_ms) = 0;
-  // Deletes every row of the case and keeps only its tombstone.
+  // Deletes every row of the case and keeps only its tombstone (and what KeepErasedHistory and
+  // KeepErasedReaders wrote for it).
   virtual Status EraseCase(ByteView case_id, int64_t now_ms, const std::string& trigger) = 0;
   // Whether this transaction erased a case (the writer then truncates the write-ahead log,
   // which still holds copies of the deleted pages).
   virtual bool ErasedACase() const = 0;
   virtual Result<std::optional<ErasedCase>> GetErased(ByteView case_id) = 0;
+  // What the tombstone keeps for a device that was away (migration 11), written before EraseCase
+  // in its transaction: the log before the trigger, and the accounts that were members.
+  virtual Status KeepErasedHistory(ByteView case_id,
+                                   std::span<const ErasedEntryRecord> entries) = 0;
+  virtual Status KeepErasedReaders(ByteView case_id, const std::vector<Bytes>& accounts) = 0;
+  virtual Result<bool> IsErasedReader(ByteView case_id, ByteView account_id) = 0;
+  // Deletes what KeepErasedHistory and KeepErasedReaders kept for the case (the tombstone stays):
+  // a device that was away then checks the erasure against the state it last synced.
+  virtual Status DropErasedHistory(ByteView case_id) = 0;
+  // Deletes the histories of cases erased before `erased_before_ms` (their tombstones stay).
+  virtual Status DropErasedHistoriesBefore(int64_t erased_before_ms) = 0;
+  // Entries with seq > after_seq in order, at most `limit` and about `max_bytes` (at least one
+  // when there is one).
+  virtual Result<std::vector<ErasedEntryRecord>> ReadErasedHistory(ByteView case_id,
+                                                                   uint64_t after_seq,
+                                                                   uint32_t limit,
+                                                                   size_t max_bytes) = 0;
+  virtual Result<std::optional<Bytes>> ErasedChainHashAt(ByteView case_id, uint64_t seq) = 0;
   // Closed cases whose retention ended at now_ms, at most `limit`.
   virtual Result<std::vector<Bytes>> CasesDueForDeletion(int64_t now_ms, uint32_t limit) = 0;
   // Restricted scopes (scope 0 is everyone in case_members).
