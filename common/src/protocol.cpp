@@ -43,14 +43,25 @@ Bytes RecoveryChainSignInput(ByteView server_id, ByteView challenge, ByteView re
       .Finish();
 }
 
-Bytes OpDigest(const v1::Envelope& env) {
-  return Hasher("kring-op-v1")
+namespace {
+
+// OpDigest into `out` (kHashBytes).
+void OpDigestInto(const v1::Envelope& env, std::span<uint8_t> out) {
+  Hasher("kring-op-v1")
       .Add(env.header())
       .Add(env.nonce())
       .Add(env.key_commitment())
       .Add(env.ciphertext())
       .Add(env.control_body())
-      .Finish();
+      .FinishInto(out);
+}
+
+}  // namespace
+
+Bytes OpDigest(const v1::Envelope& env) {
+  Bytes out(crypto::kHashBytes);
+  OpDigestInto(env, out);
+  return out;
 }
 
 Bytes EnvelopeHash(const v1::Envelope& env) {
@@ -340,8 +351,12 @@ Status ParseEnvelopeInto(const v1::Envelope& env, const ParsedOpFields& op) {
   } else {
     return InvalidArgument("unknown op kind");
   }
-  op.digest = OpDigest(env);
-  op.envelope_hash = Hasher("kring-envelope-v1").Add(op.digest).Add(env.signature()).Finish();
+  // Into the caller's buffers: a verifier's parse reuses those of the page two before (no
+  // allocation per op).
+  op.digest.resize(crypto::kHashBytes);
+  OpDigestInto(env, op.digest);
+  op.envelope_hash.resize(crypto::kHashBytes);
+  Hasher("kring-envelope-v1").Add(op.digest).Add(env.signature()).FinishInto(op.envelope_hash);
   return {};
 }
 
