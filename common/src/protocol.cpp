@@ -45,9 +45,22 @@ Bytes RecoveryChainSignInput(ByteView server_id, ByteView challenge, ByteView re
 
 namespace {
 
+// The hashes a catch-up computes for every op start from a copy of a hasher that has absorbed
+// their label, made once: setting one up again (libsodium's init and the label) costs about 300
+// instructions, the copy a tenth of that. The digest is the same. Keyless hashers only: the state
+// of a keyed one holds its key.
+const Hasher& OpDigestStart() {
+  static const Hasher start("kring-op-v1");
+  return start;
+}
+const Hasher& EnvelopeHashStart() {
+  static const Hasher start("kring-envelope-v1");
+  return start;
+}
+
 // OpDigest into `out` (kHashBytes).
 void OpDigestInto(const v1::Envelope& env, std::span<uint8_t> out) {
-  Hasher("kring-op-v1")
+  Hasher(OpDigestStart())
       .Add(env.header())
       .Add(env.nonce())
       .Add(env.key_commitment())
@@ -65,7 +78,7 @@ Bytes OpDigest(const v1::Envelope& env) {
 }
 
 Bytes EnvelopeHash(const v1::Envelope& env) {
-  return Hasher("kring-envelope-v1").Add(OpDigest(env)).Add(env.signature()).Finish();
+  return Hasher(EnvelopeHashStart()).Add(OpDigest(env)).Add(env.signature()).Finish();
 }
 
 Bytes ChainHash(ByteView prev, uint64_t seq, ByteView envelope_hash) {
@@ -74,8 +87,9 @@ Bytes ChainHash(ByteView prev, uint64_t seq, ByteView envelope_hash) {
 }
 
 HashArray ChainHashArray(ByteView prev, uint64_t seq, ByteView envelope_hash) {
+  static const Hasher start("kring-chain-v1");  // as OpDigestStart
   HashArray out{};
-  Hasher("kring-chain-v1").Add(prev).AddU64(seq).Add(envelope_hash).FinishInto(out);
+  Hasher(start).Add(prev).AddU64(seq).Add(envelope_hash).FinishInto(out);
   return out;
 }
 
@@ -85,8 +99,9 @@ Bytes AssociatedData(ByteView header, ByteView control_body) {
 }
 
 HashArray AssociatedDataArray(ByteView header, ByteView control_body) {
+  static const Hasher start("kring-op-ad-v1");  // as OpDigestStart
   HashArray out{};
-  Hasher("kring-op-ad-v1").Add(header).Add(control_body).FinishInto(out);
+  Hasher(start).Add(header).Add(control_body).FinishInto(out);
   return out;
 }
 
@@ -356,7 +371,7 @@ Status ParseEnvelopeInto(const v1::Envelope& env, const ParsedOpFields& op) {
   op.digest.resize(crypto::kHashBytes);
   OpDigestInto(env, op.digest);
   op.envelope_hash.resize(crypto::kHashBytes);
-  Hasher("kring-envelope-v1").Add(op.digest).Add(env.signature()).FinishInto(op.envelope_hash);
+  Hasher(EnvelopeHashStart()).Add(op.digest).Add(env.signature()).FinishInto(op.envelope_hash);
   return {};
 }
 
