@@ -154,10 +154,16 @@ Bytes OpKeyCommitmentWithSubkey(ByteView commitment_subkey, ByteView nonce) {
 }
 
 HashArray OpKeyCommitmentArray(ByteView commitment_subkey, ByteView nonce) {
+  return OpKeyCommitmentArray(OpKeyCommitmentStart(commitment_subkey), nonce);
+}
+
+crypto::HasherStart OpKeyCommitmentStart(ByteView commitment_subkey) {
+  return crypto::HasherStart("kring-op-key-commit-v1", crypto::kHashBytes, commitment_subkey);
+}
+
+HashArray OpKeyCommitmentArray(const crypto::HasherStart& start, ByteView nonce) {
   HashArray out{};
-  Hasher("kring-op-key-commit-v1", crypto::kHashBytes, commitment_subkey)
-      .Add(nonce)
-      .FinishInto(out);
+  start.Start().Add(nonce).FinishInto(out);
   return out;
 }
 

@@ -24,6 +24,12 @@ TEST_CASE("labelled BLAKE2b framing matches the documented encoding", "[crypto]"
   Bytes key(32, 7);
   CHECK(Hex(crypto::Hasher("kring-test-v1", 32, key).Add("abc").Finish()) ==
         "1dada8cf94f143124e39b2961e9b417b904ffecc729b1f9a83922689a987ea51");
+  // A kept start gives the same hash, every time it is started from.
+  const crypto::HasherStart start("kring-test-v1", 32, key);
+  for (int i = 0; i < 2; ++i) {
+    CHECK(Hex(start.Start().Add("abc").Finish()) ==
+          "1dada8cf94f143124e39b2961e9b417b904ffecc729b1f9a83922689a987ea51");
+  }
   Bytes pk(32);
   for (size_t i = 0; i < pk.size(); ++i) pk[i] = static_cast<uint8_t>(i);
   CHECK(Hex(protocol::DeviceId(pk)) == "70cc866b8d81ae49c0d8dc3c1e144619");
@@ -58,6 +64,10 @@ TEST_CASE("chain hash, associated data and op key commitment match known answers
   const char* commitment = "1108ae336db055ec9b92d56dad2cfdfe98e5bbe7ac21a34b6ded78c8a8d5d27e";
   CHECK(Hex(protocol::OpKeyCommitmentWithSubkey(subkey, nonce)) == commitment);
   CHECK(hex(protocol::OpKeyCommitmentArray(subkey, nonce)) == commitment);
+  const crypto::HasherStart start = protocol::OpKeyCommitmentStart(subkey);
+  for (int i = 0; i < 2; ++i) {
+    CHECK(hex(protocol::OpKeyCommitmentArray(start, nonce)) == commitment);
+  }
 }
 
 // Computed with Python's hashlib. Each hash is taken twice: the per-op hashes start from a copy
