@@ -153,12 +153,19 @@ Bytes OpKeyCommitmentWithSubkey(ByteView commitment_subkey, ByteView nonce) {
   return Bytes(h.begin(), h.end());
 }
 
+constexpr std::string_view kOpKeyCommitLabel = "kring-op-key-commit-v1";
+
 HashArray OpKeyCommitmentArray(ByteView commitment_subkey, ByteView nonce) {
-  return OpKeyCommitmentArray(OpKeyCommitmentStart(commitment_subkey), nonce);
+  // One op (sealing): set up here, no copy of the key's state kept.
+  HashArray out{};
+  Hasher(kOpKeyCommitLabel, crypto::kHashBytes, commitment_subkey)
+      .Add(nonce)
+      .FinishInto(out);
+  return out;
 }
 
 crypto::HasherStart OpKeyCommitmentStart(ByteView commitment_subkey) {
-  return crypto::HasherStart("kring-op-key-commit-v1", crypto::kHashBytes, commitment_subkey);
+  return crypto::HasherStart(kOpKeyCommitLabel, crypto::kHashBytes, commitment_subkey);
 }
 
 HashArray OpKeyCommitmentArray(const crypto::HasherStart& start, ByteView nonce) {
