@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <mutex>
+#include <type_traits>
 
 namespace kring::crypto {
 
@@ -36,6 +37,21 @@ Hasher::Hasher(std::string_view label, size_t out_len, ByteView key) : out_len_(
   auto* st = reinterpret_cast<crypto_generichash_state*>(state_);
   crypto_generichash_init(st, key.empty() ? nullptr : key.data(), key.size(), out_len);
   Add(label);
+}
+
+static_assert(std::is_trivially_copyable_v<Hasher>, "HasherStart copies a Hasher's bytes");
+
+HasherStart::HasherStart(std::string_view label, size_t out_len, ByteView key)
+    : state_(sizeof(Hasher)) {
+  Hasher h(label, out_len, key);
+  std::memcpy(state_.data(), &h, sizeof h);
+  sodium_memzero(&h, sizeof h);
+}
+
+Hasher HasherStart::Start() const {
+  Hasher h;
+  std::memcpy(&h, state_.data(), sizeof h);
+  return h;
 }
 
 void Hasher::AbsorbRaw(const uint8_t* data, size_t len) {

@@ -24,6 +24,12 @@ TEST_CASE("labelled BLAKE2b framing matches the documented encoding", "[crypto]"
   Bytes key(32, 7);
   CHECK(Hex(crypto::Hasher("kring-test-v1", 32, key).Add("abc").Finish()) ==
         "1dada8cf94f143124e39b2961e9b417b904ffecc729b1f9a83922689a987ea51");
+  // A kept start gives the same hash, every time it is started from.
+  const crypto::HasherStart start("kring-test-v1", 32, key);
+  for (int i = 0; i < 2; ++i) {
+    CHECK(Hex(start.Start().Add("abc").Finish()) ==
+          "1dada8cf94f143124e39b2961e9b417b904ffecc729b1f9a83922689a987ea51");
+  }
   Bytes pk(32);
   for (size_t i = 0; i < pk.size(); ++i) pk[i] = static_cast<uint8_t>(i);
   CHECK(Hex(protocol::DeviceId(pk)) == "70cc866b8d81ae49c0d8dc3c1e144619");
@@ -58,6 +64,36 @@ TEST_CASE("chain hash, associated data and op key commitment match known answers
   const char* commitment = "1108ae336db055ec9b92d56dad2cfdfe98e5bbe7ac21a34b6ded78c8a8d5d27e";
   CHECK(Hex(protocol::OpKeyCommitmentWithSubkey(subkey, nonce)) == commitment);
   CHECK(hex(protocol::OpKeyCommitmentArray(subkey, nonce)) == commitment);
+  const crypto::HasherStart start = protocol::OpKeyCommitmentStart(subkey);
+  for (int i = 0; i < 2; ++i) {
+    CHECK(hex(protocol::OpKeyCommitmentArray(start, nonce)) == commitment);
+  }
+}
+
+// Computed with Python's hashlib. Each hash is taken twice: the per-op hashes start from a copy
+// of their label's hasher, which must stay as it was.
+TEST_CASE("op digest and envelope hash match known answers", "[crypto]") {
+  v1::Envelope env;
+  std::string header(41, '\0');
+  for (size_t i = 0; i < header.size(); ++i) header[i] = static_cast<char>(i);
+  std::string nonce(24, '\0');
+  for (size_t i = 0; i < nonce.size(); ++i) nonce[i] = static_cast<char>(i);
+  env.set_header(header);
+  env.set_nonce(nonce);
+  env.set_key_commitment(std::string(32, '\x44'));
+  env.set_ciphertext("ciphertext");
+  const char* digest = "07a55c302ecef60d2202c0d7c17f427c03d2218b9ad44e05877e0b6fd600b002";
+  const char* unsigned_hash = "8dd14ecb171c23c820eebeb42f5b9ab9081d394502a238e664173fbe9d2277b1";
+  const char* signed_hash = "d347a6403c1516784b3b2033852788cedba34fd058fe3cfb61e4513dfccf8d3d";
+  for (int i = 0; i < 2; ++i) {
+    CHECK(Hex(protocol::OpDigest(env)) == digest);
+    CHECK(Hex(protocol::EnvelopeHash(env)) == unsigned_hash);
+  }
+  env.set_signature(std::string(64, '\x55'));
+  for (int i = 0; i < 2; ++i) {
+    CHECK(Hex(protocol::OpDigest(env)) == digest);
+    CHECK(Hex(protocol::EnvelopeHash(env)) == signed_hash);
+  }
 }
 
 TEST_CASE("Ed25519 matches RFC 8032 test 1 and rejects tampering", "[crypto]") {

@@ -136,6 +136,9 @@ TEST_CASE("applying an op given up moves its values and folds as a copy would", 
   const v1::FieldState& a = E(moved, e).fields().at("t");
   const v1::FieldState& b = E(copied, e).fields().at("t");
   CHECK(a.SerializeAsString() == b.SerializeAsString());
+  // The created entity's id moves too: the whole entity is the same.
+  CHECK(E(moved, e).entity_id() == ToString(e));
+  CHECK(E(moved, e).SerializeAsString() == E(copied, e).SerializeAsString());
   CHECK(moved.state.conflicts(0).SerializeAsString() ==
         copied.state.conflicts(0).SerializeAsString());
 }
@@ -346,7 +349,10 @@ TEST_CASE("values of an op on a protobuf arena move into the state whole", "[red
     *op->add_mutations() = count;
     model::ApplyContent(state, std::move(*op), {1, kAlice, Id('1'), 0});
   }
-  const auto& fields = state.entities().at(Hex(Id('e'))).fields();
+  const v1::Entity& entity = state.entities().at(Hex(Id('e')));
+  CHECK(entity.entity_id() == ToString(Id('e')));
+  CHECK(entity.type() == "agreement");
+  const auto& fields = entity.fields();
   CHECK(fields.at("text").value().text() == note);
   CHECK(fields.at("image").value().blob() == image);
   CHECK(fields.at("count").value().integer() == 7);

@@ -6,8 +6,11 @@
 namespace kring::client {
 
 EpochSubkeys DeriveEpochSubkeys(ByteView epoch_key) {
+  SecretBytes commitment =
+      protocol::DeriveEpochSubkey(epoch_key, protocol::EpochSubkey::kCommitment);
+  crypto::HasherStart start = protocol::OpKeyCommitmentStart(commitment);
   return {protocol::DeriveEpochSubkey(epoch_key, protocol::EpochSubkey::kContent),
-          protocol::DeriveEpochSubkey(epoch_key, protocol::EpochSubkey::kCommitment)};
+          std::move(commitment), std::move(start)};
 }
 
 OpenedContent OpenContent(const v1::Envelope& env, const EpochSubkeys& keys) {
@@ -18,7 +21,7 @@ OpenedContent OpenContent(const v1::Envelope& env, const EpochSubkeys& keys) {
 
 OpenedContent::Outcome OpenContentInto(const v1::Envelope& env, const EpochSubkeys& keys,
                                        v1::ContentOp& out) {
-  if (!ConstantTimeEqual(protocol::OpKeyCommitmentArray(keys.commitment, View(env.nonce())),
+  if (!ConstantTimeEqual(protocol::OpKeyCommitmentArray(keys.commitment_start, View(env.nonce())),
                          View(env.key_commitment()))) {
     return OpenedContent::Outcome::kCommitment;
   }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "kring/common/bytes.h"
+#include "kring/common/crypto.h"
 #include "kring/v1/case.pb.h"
 #include "kring/v1/model.pb.h"
 
@@ -13,6 +14,8 @@ namespace kring::client {
 struct EpochSubkeys {
   SecretBytes content;
   SecretBytes commitment;
+  // The op key commitment's hasher with `commitment` absorbed (protocol::OpKeyCommitmentStart).
+  crypto::HasherStart commitment_start;
 };
 EpochSubkeys DeriveEpochSubkeys(ByteView epoch_key);
 

@@ -724,7 +724,12 @@ void ApplyContentOp(v1::CaseState& state, const v1::ContentOp& op, const OpConte
             std::string(EntityKey(View(m.create_entity().entity_id())).view()));
         if (!created) break;
         v1::Entity& e = slot->second;
-        e.set_entity_id(m.create_entity().entity_id());
+        if (movable != nullptr) {
+          // The op is given up: its id moves into the state by a string swap (as TakeValue).
+          e.mutable_entity_id()->swap(*movable->mutable_create_entity()->mutable_entity_id());
+        } else {
+          e.set_entity_id(m.create_entity().entity_id());
+        }
         e.set_type(m.create_entity().type());
         e.set_scope_id(ctx.scope_id);
         e.set_created_seq(ctx.seq);

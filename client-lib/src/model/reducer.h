@@ -56,8 +56,8 @@ void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::Co
 Status CheckControlPermission(const v1::CaseState& state, ByteView author_account_id,
                               const v1::ControlBody& body);
 void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext& ctx);
-// The same, moving the op's values into the state instead of copying them (`op` is left with
-// empty values).
+// The same, moving the op's values and created entities' ids into the state instead of copying
+// them (`op` is left with those empty).
 void ApplyContent(v1::CaseState& state, v1::ContentOp&& op, const OpContext& ctx);
 
 // FieldState's source: `digest16` the first kSourceDigestBytes of the op's digest, `mutation` the

@@ -96,6 +96,10 @@ Bytes OpKeyCommitment(ByteView epoch_key, ByteView nonce);
 // The same from the already derived commitment subkey (verifiers derive it once per epoch).
 Bytes OpKeyCommitmentWithSubkey(ByteView commitment_subkey, ByteView nonce);
 HashArray OpKeyCommitmentArray(ByteView commitment_subkey, ByteView nonce);
+// The same from the commitment hasher's start with the subkey absorbed, made once per epoch key
+// (OpKeyCommitmentStart; client::EpochSubkeys keeps it): no keyed set-up per op.
+crypto::HasherStart OpKeyCommitmentStart(ByteView commitment_subkey);
+HashArray OpKeyCommitmentArray(const crypto::HasherStart& start, ByteView nonce);
 // Epoch fingerprint: 12 digits in groups of 4 from the fingerprint subkey, compared in person
 // at the meeting (equal codes = everyone holds the same key for this epoch).
 std::string EpochFingerprint(ByteView epoch_key, ByteView case_id, uint32_t scope_id,
