@@ -14,6 +14,7 @@
 #include "kring/common/crypto.h"
 #include "kring/common/refusal.h"
 #include "kring/domain/messages.h"
+#include "kring/domain/plan.h"
 
 #include "support/client_fixture.h"
 
@@ -1269,4 +1270,176 @@ TEST_CASE("the chair knows who had a pre-talk without reading it, and cannot fak
   CHECK_FALSE(by_coordinator.GetPerson(*kees)->pretalk_held);
   CHECK_FALSE(by_resident.GetPerson(*kees)->pretalk_held);
   CHECK(*by_resident.InviteesWithoutPreTalk() == std::vector<Bytes>{*kees});
+}
+
+namespace {
+
+// A raw edit of one person field, as a modified client would send it.
+v1::Mutation SetPersonField(const Bytes& person, const std::string& field, bool flag) {
+  v1::Mutation m;
+  m.mutable_set_field()->set_entity_id(ToString(person));
+  m.mutable_set_field()->set_field(field);
+  m.mutable_set_field()->mutable_value()->set_flag(flag);
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "someone taken out of the circle: every device sees it, the history stays, and only "
+    "the organisers can, never for the resident",
+    "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), ria(net);
+  auto cid = resident->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {ria.account_id(), v1::ROLE_MEMBER}},
+      true);
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator, &ria}, 1);
+  Organising by_resident(*resident, *cid), by_coordinator(*coordinator, *cid), by_ria(*ria, *cid);
+  PersonInput sanne_input = NewPerson("Sanne", "resident", "");
+  sanne_input.account_id = resident.account_id();
+  sanne_input.has_app = true;
+  PersonInput ria_input = NewPerson("Tante Ria", "family", "tante");
+  ria_input.account_id = ria.account_id();
+  ria_input.has_app = true;
+  auto sanne = by_coordinator.ProposePerson(sanne_input);
+  auto tante = by_coordinator.ProposePerson(ria_input);
+  auto kees = by_coordinator.ProposePerson(NewPerson("Kees", "neighbour", "buurman"));
+  REQUIRE((sanne.ok() && tante.ok() && kees.ok()));
+  for (const Bytes& p : {*sanne, *tante, *kees}) REQUIRE(by_coordinator.ApprovePerson(p).ok());
+  Plan plan(*coordinator, *cid);
+  AgreementInput mow;
+  mow.owner = *kees;
+  mow.action = "Gras maaien";
+  mow.due_ms = Now() + 7 * kDay;
+  auto open = plan.AddAgreement(mow);
+  REQUIRE(open.ok());
+  AgreementInput bins = mow;
+  bins.action = "Kliko buiten zetten";
+  auto done = plan.AddAgreement(bins);
+  REQUIRE(done.ok());
+  REQUIRE(plan.UpdateStatus(*done, AgreementStatus::kDone).ok());
+  SyncAll({&coordinator, &resident, &ria}, 1);
+
+  auto kees_left_on = [&](Organising& org) {
+    auto p = org.GetPerson(*kees);
+    REQUIRE(p.ok());
+    return p->left;
+  };
+
+  // A member who is no organiser is refused, and her raw edit has no effect anywhere.
+  auto refused = by_ria.RemovePerson(*kees);
+  CHECK(refused.status().code() == StatusCode::kPermissionDenied);
+  CHECK(refused.status().message() == "domain.not_allowed");
+  REQUIRE(ria->Submit(*cid, {SetPersonField(*kees, "left", true)}, 0).ok());
+  // The resident is never taken out of her own circle: not through the API, not by a raw edit.
+  auto resident_out = by_coordinator.RemovePerson(*sanne);
+  CHECK(resident_out.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(resident_out.status().message() == "person.resident_stays");
+  REQUIRE(coordinator->Submit(*cid, {SetPersonField(*sanne, "left", true)}, 0).ok());
+  SyncAll({&ria, &coordinator, &resident}, 1);
+  for (Organising* org : {&by_resident, &by_coordinator, &by_ria}) {
+    CHECK_FALSE(kees_left_on(*org));
+    CHECK_FALSE(org->GetPerson(*sanne)->left);
+  }
+
+  // The coordinator takes Kees out: what is still open is named, nothing is reassigned.
+  auto removed = by_coordinator.RemovePerson(*kees);
+  REQUIRE(removed.ok());
+  CHECK(removed->open_agreements == std::vector<Bytes>{*open});
+  CHECK_FALSE(removed->still_member);
+  SyncAll({&coordinator, &resident, &ria}, 1);
+  for (Organising* org : {&by_resident, &by_coordinator, &by_ria}) {
+    auto circle = org->Circle();
+    REQUIRE(circle.ok());
+    const domain::Person* k = ByName(*circle, "Kees");
+    REQUIRE(k != nullptr);  // kept for the history
+    CHECK(k->left);
+    CHECK_FALSE(k->in_circle());
+    CHECK(k->left_at_ms > 0);
+    CHECK(ByName(*circle, "Tante Ria")->in_circle());
+  }
+  for (Device* d : {&resident, &ria}) {
+    Plan seen(**d, *cid);
+    auto still_open = seen.GetAgreement(*open);
+    REQUIRE(still_open.ok());
+    CHECK(still_open->input.owner == *kees);
+    CHECK(still_open->owner_left);
+    CHECK(still_open->needs_new_owner());
+    auto finished = seen.GetAgreement(*done);
+    REQUIRE(finished.ok());
+    CHECK(finished->owner_left);
+    CHECK_FALSE(finished->needs_new_owner());
+  }
+  // No longer an invitee: no pre-talk is missing for him.
+  auto without = by_coordinator.InviteesWithoutPreTalk();
+  REQUIRE(without.ok());
+  CHECK(std::find(without->begin(), without->end(), *kees) == without->end());
+  CHECK(by_coordinator.RemovePerson(*kees).status().message() == "person.already_left");
+
+  // Nothing new is given to him; his old agreement may still be edited, and given to Ria.
+  auto to_kees = plan.AddAgreement(mow);
+  CHECK(to_kees.status().code() == StatusCode::kInvalidArgument);
+  CHECK(to_kees.status().message() == "agreement.owner_left");
+  AgreementInput checked_by_kees = mow;
+  checked_by_kees.owner = *tante;
+  checked_by_kees.checker = *kees;
+  CHECK(plan.AddAgreement(checked_by_kees).status().message() == "agreement.checker_left");
+  AgreementInput renamed = mow;
+  renamed.action = "Gras maaien en heg knippen";
+  REQUIRE(plan.EditAgreement(*open, renamed).ok());
+  renamed.owner = *tante;
+  REQUIRE(plan.EditAgreement(*open, renamed).ok());
+  SyncAll({&coordinator, &resident}, 1);
+  auto moved = Plan(*resident, *cid).GetAgreement(*open);
+  REQUIRE(moved.ok());
+  CHECK(moved->input.owner == *tante);
+  CHECK_FALSE(moved->needs_new_owner());
+
+  // Ria's account is removed from the case: her entry stays, shown as no longer taking part.
+  REQUIRE(resident->RemoveMember(*cid, ria.account_id()).ok());
+  SyncAll({&resident, &coordinator}, 2);
+  auto ria_now = by_coordinator.GetPerson(*tante);
+  REQUIRE(ria_now.ok());
+  CHECK(ria_now->account_removed);
+  CHECK(ria_now->in_circle());
+  CHECK_FALSE(by_coordinator.GetPerson(*kees)->account_removed);  // never had an account
+
+  // Approving him again brings him back, on every device.
+  REQUIRE(by_resident.ApprovePerson(*kees).ok());
+  SyncAll({&resident, &coordinator}, 1);
+  CHECK(by_coordinator.GetPerson(*kees)->in_circle());
+  CHECK(by_resident.GetPerson(*kees)->in_circle());
+}
+
+TEST_CASE("taking someone out of the circle who still has the app says so", "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), ria(net);
+  auto cid = resident->CreateCase({{ria.account_id(), v1::ROLE_MEMBER}}, true);
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &ria}, 1);
+  Organising by_resident(*resident, *cid), by_ria(*ria, *cid);
+  PersonInput ria_input = NewPerson("Tante Ria", "family", "tante");
+  ria_input.account_id = ria.account_id();
+  ria_input.has_app = true;
+  auto tante = by_resident.ProposePerson(ria_input);
+  REQUIRE(tante.ok());
+  REQUIRE(by_resident.ApprovePerson(*tante).ok());
+  SyncAll({&resident, &ria}, 1);
+  // Ria, no organiser, cannot take herself out.
+  CHECK(by_ria.RemovePerson(*tante).status().code() == StatusCode::kPermissionDenied);
+  auto removed = by_resident.RemovePerson(*tante);
+  REQUIRE(removed.ok());
+  CHECK(removed->still_member);
+  CHECK(removed->open_agreements.empty());
+  SyncAll({&resident, &ria}, 1);
+  CHECK(by_ria.GetPerson(*tante)->left);
+  // Her own raw edit cannot bring her back.
+  REQUIRE(ria->Submit(*cid, {SetPersonField(*tante, "left", false)}, 0).ok());
+  SyncAll({&ria, &resident}, 1);
+  CHECK(by_resident.GetPerson(*tante)->left);
+  CHECK(by_ria.GetPerson(*tante)->left);
 }

@@ -292,6 +292,10 @@ Result<Bytes> FollowUp::RecordSixWeekCheck(const SixWeekCheckInput& in) {
          a.obstacle->new_due_ms <= 0 || FindPerson(view, S(a.obstacle->owner)) == nullptr)) {
       return InvalidArgument("agreement.obstacle_missing");
     }
+    if (a.result == AgreementStatus::kBlocked &&
+        FlagField(*FindPerson(view, S(a.obstacle->owner)), "left")) {
+      return InvalidArgument("agreement.obstacle_owner_left");
+    }
     if (a.obstacle && a.obstacle->description.size() > kMaxShortTextBytes) {
       return InvalidArgument("agreement.text_too_long");
     }

@@ -52,6 +52,9 @@ bool IsNetworkMember(const v1::CaseState& state, const v1::Member& member) {
   if (member.role() == v1::ROLE_COORDINATOR) return false;
   const v1::Entity* person = PersonOfAccount(state, View(member.account_id()));
   if (person == nullptr) return false;
+  // Taken out of the circle: no longer part of the network's private time.
+  const v1::Value* left = FieldValue(*person, "left");
+  if (left != nullptr && left->flag()) return false;
   const std::string kind = TextField(*person, "kind");
   return kind != "professional" && kind != "coordinator";
 }
@@ -193,6 +196,7 @@ bool ChangesOwnClass(const Who& who, const v1::Mutation& m, const v1::Entity& e)
   if (m.has_delete_entity() || m.has_restore_entity()) return who.Is(e);
   if (!m.has_set_field()) return false;
   const std::string& field = m.set_field().field();
+  if (field == "left") return who.Is(e);  // leaving the circle also leaves private time
   if (field != "kind" && field != "account_id") return false;
   if (who.Is(e)) return true;
   if (field != "account_id" || !m.set_field().value().has_blob() ||
@@ -212,6 +216,14 @@ std::string CheckPerson(const Who& who, const v1::Mutation& m, const v1::Entity*
   if (m.has_set_field() && m.set_field().field() == "pretalk_held") {
     // That a pre-talk was held: written with the pre-talk, which only a coordinator logs.
     return who.coordinator() ? "" : kDenied;
+  }
+  if (m.has_set_field() &&
+      (m.set_field().field() == "left" || m.set_field().field() == "left_at_ms")) {
+    // Taking someone out of the circle (or back in) is for those who let them in; the resident's
+    // circle is about them, so they are never taken out of it.
+    if (!who.manager()) return kDenied;
+    const bool leaves = m.set_field().field() == "left" && m.set_field().value().flag();
+    return leaves && TextField(*e, "kind") == "resident" ? kDenied : "";
   }
   if (who.manager()) return {};
   if (m.has_set_field()) {

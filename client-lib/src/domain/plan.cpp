@@ -187,6 +187,8 @@ Agreement AgreementOf(const v1::CaseState& state, const v1::Entity& e) {
   a.accepted = !a.accepted_hash.empty() && a.accepted_hash == a.content_hash;
   a.acceptance_stale = !a.accepted_hash.empty() && !a.accepted;
   a.status = StatusFromName(TextField(e, "outcome"), a.accepted);
+  const v1::Entity* owner = FindPerson(state, BlobField(e, "owner"));
+  a.owner_left = owner != nullptr && FlagField(*owner, "left");
   if (a.status == AgreementStatus::kBlocked) {
     a.obstacle = Obstacle{TextField(e, "obstacle"), B(BlobField(e, "obstacle_owner")),
                           IntField(e, "new_due_ms")};
@@ -232,15 +234,31 @@ size_t CountAgreements(const v1::CaseState& view) {
   return n;
 }
 
-Status ValidateAgreement(const v1::CaseState& view, const AgreementInput& in) {
+// Taken out of the circle (Organising::RemovePerson).
+bool Left(const v1::CaseState& view, const Bytes& person_id) {
+  const v1::Entity* p = FindPerson(view, S(person_id));
+  return p != nullptr && FlagField(*p, "left");
+}
+
+// `current`: the agreement being edited (null for a new one). Someone who left the circle is not
+// made owner or checker; an agreement that already names them may still be edited otherwise.
+Status ValidateAgreement(const v1::CaseState& view, const AgreementInput& in,
+                         const v1::Entity* current = nullptr) {
   if (in.owner.empty()) return InvalidArgument("agreement.owner_missing");
   if (FindPerson(view, S(in.owner)) == nullptr) return InvalidArgument("agreement.owner_unknown");
+  if (Left(view, in.owner) && (current == nullptr || BlobField(*current, "owner") != S(in.owner))) {
+    return InvalidArgument("agreement.owner_left");
+  }
   if (Blank(in.action)) return InvalidArgument("agreement.action_missing");
   KRING_RETURN_IF_ERROR(CheckSize(in.action, kMaxShortTextBytes, "agreement.text_too_long"));
   KRING_RETURN_IF_ERROR(CheckSize(in.recurrence, kMaxShortTextBytes, "agreement.text_too_long"));
   if (in.due_ms <= 0 && in.recurrence.empty()) return InvalidArgument("agreement.when_missing");
   if (!in.checker.empty() && FindPerson(view, S(in.checker)) == nullptr) {
     return InvalidArgument("agreement.checker_unknown");
+  }
+  if (!in.checker.empty() && Left(view, in.checker) &&
+      (current == nullptr || BlobField(*current, "checker") != S(in.checker))) {
+    return InvalidArgument("agreement.checker_left");
   }
   if (!in.life_domain.empty() && !IsLifeDomain(in.life_domain)) {
     return InvalidArgument("plan.unknown_life_domain");
@@ -697,7 +715,7 @@ Status Plan::EditAgreement(const Bytes& agreement_id, const AgreementInput& in) 
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
   const v1::Entity* e = FindOfType(view, agreement_id, kAgreement);
   if (e == nullptr) return NotFound("domain.unknown_item");
-  KRING_RETURN_IF_ERROR(ValidateAgreement(view, in));
+  KRING_RETURN_IF_ERROR(ValidateAgreement(view, in, e));
   const std::string id = S(agreement_id);
   std::vector<v1::Mutation> ms;
   // Only what changed, so an unrelated concurrent edit does not become a conflict.
@@ -771,6 +789,7 @@ Status Plan::UpdateStatus(const Bytes& agreement_id, AgreementStatus status,
     if (FindPerson(view, S(obstacle->owner)) == nullptr) {
       return InvalidArgument("agreement.obstacle_owner_unknown");
     }
+    if (Left(view, obstacle->owner)) return InvalidArgument("agreement.obstacle_owner_left");
     ms.push_back(Set(id, "obstacle", TextValue(obstacle->description), e));
     ms.push_back(Set(id, "obstacle_owner", BlobValue(obstacle->owner), e));
     ms.push_back(Set(id, "new_due_ms", TimeValue(obstacle->new_due_ms), e));

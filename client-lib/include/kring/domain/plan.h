@@ -123,6 +123,14 @@ struct Agreement {
   }
   // Unresolved concurrent edits (e.g. two devices set the status offline): both values kept.
   std::vector<v1::Conflict> conflicts;
+  // The owner was taken out of the circle (Organising::RemovePerson). The agreement keeps them
+  // as owner (the history shows who it was); nobody else is made responsible without a say.
+  bool owner_left = false;
+  // Still to be done (not done or dropped) by someone who left: pick a new owner with
+  // Plan::EditAgreement.
+  bool needs_new_owner() const {
+    return owner_left && status != AgreementStatus::kDone && status != AgreementStatus::kDropped;
+  }
 };
 
 // What goes on `reader_person_id`'s printout (F7), as the data the HTML/text renderer takes
