@@ -1345,6 +1345,17 @@ TEST_CASE(
     CHECK_FALSE(org->GetPerson(*sanne)->left);
   }
 
+  // Kees must be at the meeting and cannot come on the one evening offered.
+  PollInput poll_input;
+  poll_input.slots = {Slot{{}, Now() + 7 * kDay, Now() + 7 * kDay + 2 * kHour}};
+  poll_input.required = {*kees};
+  poll_input.deadline_ms = Now() + 3 * kDay;
+  auto poll = by_coordinator.CreatePoll(poll_input);
+  REQUIRE(poll.ok());
+  const Bytes slot = by_coordinator.GetPoll(*poll)->slots.at(0).slot_id;
+  REQUIRE(by_coordinator.AnswerPoll(*poll, *kees, slot, Answer::kNo).ok());
+  REQUIRE(by_coordinator.Tally(*poll)->at(0).required_no == std::vector<Bytes>{*kees});
+
   // The coordinator takes Kees out: what is still open is named, nothing is reassigned.
   auto removed = by_coordinator.RemovePerson(*kees);
   REQUIRE(removed.ok());
@@ -1378,6 +1389,14 @@ TEST_CASE(
   REQUIRE(without.ok());
   CHECK(std::find(without->begin(), without->end(), *kees) == without->end());
   CHECK(by_coordinator.RemovePerson(*kees).status().message() == "person.already_left");
+  // His "no" no longer counts, and he is neither required nor answered for again.
+  auto tally = by_coordinator.Tally(*poll);
+  REQUIRE(tally.ok());
+  CHECK(tally->at(0).no == 0);
+  CHECK(tally->at(0).required_no.empty());
+  CHECK(by_coordinator.CreatePoll(poll_input).status().message() == "poll.required_left");
+  CHECK(by_coordinator.AnswerPoll(*poll, *kees, slot, Answer::kYes).message() ==
+        "person.already_left");
 
   // Nothing new is given to him; his old agreement may still be edited, and given to Ria.
   auto to_kees = plan.AddAgreement(mow);

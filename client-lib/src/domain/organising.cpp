@@ -1168,7 +1168,9 @@ Result<Bytes> Organising::CreatePoll(const PollInput& poll) {
   if (poll.deadline_ms > first) return Invalid("poll.deadline_after_slot");
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   for (const Bytes& p : poll.required) {
-    if (FindPersonEntity(view, S(p)) == nullptr) return Invalid("poll.required_unknown");
+    const v1::Entity* person = FindPersonEntity(view, S(p));
+    if (person == nullptr) return Invalid("poll.required_unknown");
+    if (FlagField(*person, "left")) return Invalid("poll.required_left");
   }
   const std::string id = NewEntityId(0);
   std::vector<v1::Mutation> m{Create(id, kPollType),
@@ -1209,6 +1211,7 @@ Status Organising::AnswerPoll(const Bytes& poll_id, const Bytes& person_id, cons
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
   const v1::Entity* person = FindPersonEntity(view, S(person_id));
   if (person == nullptr) return Unknown();
+  if (FlagField(*person, "left")) return FailedPrecondition("person.already_left");
   const std::string field = SlotField(S(slot_id));
   // One answer entity per (poll, person), one field per slot: answers for different people or
   // slots never touch the same field, so concurrent offline answers all count.
@@ -1270,12 +1273,17 @@ Result<std::vector<SlotTally>> Organising::Tally(const Bytes& poll_id) const {
   if (!IsManager(view, me)) return PermissionDenied("poll.results_hidden");
   KRING_ASSIGN_OR_RETURN(Poll poll, GetPoll(poll_id));
   KRING_ASSIGN_OR_RETURN(std::vector<PollAnswer> answers, Answers(poll_id));
+  // Someone taken out of the circle no longer comes: their answers stay, but do not count.
+  std::set<std::string> left;
+  for (const v1::Entity* p : AllOf(view, kPersonType)) {
+    if (FlagField(*p, "left")) left.insert(p->entity_id());
+  }
   std::vector<SlotTally> out;
   for (const Slot& s : poll.slots) {
     SlotTally t;
     t.slot_id = s.slot_id;
     for (const PollAnswer& a : answers) {
-      if (a.slot_id != s.slot_id) continue;
+      if (a.slot_id != s.slot_id || left.count(S(a.person_id)) != 0) continue;
       if (a.answer == Answer::kYes) ++t.yes;
       if (a.answer == Answer::kIfNeedBe) ++t.if_need_be;
       if (a.answer == Answer::kNo) {

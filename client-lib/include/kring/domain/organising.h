@@ -371,7 +371,8 @@ class Organising {
   // The answers this device may see: everyone's for the chair and coordinator, otherwise only
   // the answers of this device's own person.
   Result<std::vector<PollAnswer>> Answers(const Bytes& poll_id) const;
-  // Chair or coordinator only ("meeting.results_hidden" for others).
+  // Chair or coordinator only ("meeting.results_hidden" for others). Answers of someone taken out
+  // of the circle are not counted (so their "no" needs no override either).
   Result<std::vector<SlotTally>> Tally(const Bytes& poll_id) const;
   // Chair or coordinator: fixes the meeting on a slot. Fails with meeting.pretalk_missing or
   // meeting.required_said_no unless the matching override reason is given.
