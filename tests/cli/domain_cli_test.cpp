@@ -1170,6 +1170,11 @@ TEST_CASE("kring circle remove: gone from both lists, kept in the history, open 
     CHECK(At(a, "needs_new_owner").bool_value() == (At(a, "id").string_value() == post));
   }
 
+  // On paper too.
+  Run paper = k.As("sanne", "export printout --person Sanne --text");
+  INFO(paper.all);
+  CHECK(paper.out.find("Tante Ria (niet meer in de kring)") != std::string::npos);
+
   // Nothing new for her; the open agreement gets a new owner.
   Run new_one = k.As("sanne", "agreement add --owner 'Tante Ria' --action 'Koken' --due now+5d");
   CHECK(new_one.exit_code == 1);

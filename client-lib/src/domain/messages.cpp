@@ -64,6 +64,7 @@ constexpr Text kTexts[] = {
     {"print.life_domains", "Mijn leven, per onderwerp", "My life, topic by topic"},
     {"print.agreements", "Afspraken", "Agreements"},
     {"print.col_who", "Wie", "Who"},
+    {"print.who_left", "niet meer in de kring", "no longer in the circle"},
     {"print.col_what", "Wat", "What"},
     {"print.col_when", "Wanneer", "When"},
     {"print.col_checker", "Wie kijkt of het gebeurt", "Who checks"},

@@ -922,6 +922,7 @@ Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reade
   for (const Agreement& a : agreements) {
     PrintAgreement p;
     p.who = name_of(S(a.input.owner));
+    p.who_left = a.owner_left;
     p.what = multi_line(a.input.action);
     if (a.current_due_ms() > 0) p.due_utc_ms = a.current_due_ms();
     p.recurrence = one_line(a.input.recurrence);
