@@ -1462,3 +1462,89 @@ TEST_CASE("taking someone out of the circle who still has the app says so", "[or
   CHECK(by_resident.GetPerson(*tante)->left);
   CHECK(by_ria.GetPerson(*tante)->left);
 }
+
+namespace {
+
+v1::Mutation SetEntityBlobOrText(const Bytes& entity, const std::string& field,
+                                 const std::string& value, bool blob) {
+  v1::Mutation m;
+  m.mutable_set_field()->set_entity_id(ToString(entity));
+  m.mutable_set_field()->set_field(field);
+  if (blob) {
+    m.mutable_set_field()->mutable_value()->set_blob(value);
+  } else {
+    m.mutable_set_field()->mutable_value()->set_text(value);
+  }
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "the resident stays in the circle when a coordinator first makes them a relative, and so "
+    "does the chair's own person",
+    "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}}, true);
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &coordinator}, 1);
+  Organising by_chair(*chair, *cid), by_coordinator(*coordinator, *cid);
+  REQUIRE(by_coordinator.SubmitReferral(ValidReferral()).ok());
+  SyncAll({&coordinator, &chair}, 1);
+  auto referral = by_coordinator.GetReferral();
+  REQUIRE(referral.ok());
+  const Bytes sanne = referral->resident_person_id;
+  REQUIRE(by_coordinator.GetPerson(sanne)->in_circle());
+
+  // `kring circle edit SANNE --kind familie`, then `kring circle remove SANNE`: both refused.
+  PersonInput as_sister = NewPerson("Sanne de Vries", "family", "zus");
+  CHECK(by_coordinator.UpdatePerson(sanne, as_sister).message() == "domain.not_allowed");
+  CHECK(by_coordinator.RemovePerson(sanne).status().message() == "person.resident_stays");
+  // The same as raw edits of a modified client: no effect on any device.
+  const Bytes other = referral->invitee_person_ids.at(0);
+  REQUIRE(coordinator->Submit(*cid, {SetEntityBlobOrText(sanne, "kind", "family", false)}, 0).ok());
+  REQUIRE(coordinator->Submit(*cid, {SetPersonField(sanne, "left", true)}, 0).ok());
+  // Nor is the referral made to name someone else as the resident.
+  REQUIRE(
+      coordinator
+          ->Submit(*cid,
+                   {SetEntityBlobOrText(referral->referral_id, "resident", ToString(other), true)},
+                   0)
+          .ok());
+  REQUIRE(by_coordinator.ApprovePerson(other).ok());
+  // Someone else made resident by the coordinator: refused too (only the chair says who it is).
+  CHECK(by_coordinator.UpdatePerson(other, NewPerson("Ria de Vries", "resident", "")).message() ==
+        "domain.not_allowed");
+  SyncAll({&coordinator, &chair}, 1);
+  for (Organising* org : {&by_chair, &by_coordinator}) {
+    auto s = org->GetPerson(sanne);
+    REQUIRE(s.ok());
+    CHECK(s->kind == "resident");
+    CHECK_FALSE(s->left);
+    CHECK(org->GetReferral()->resident_person_id == sanne);
+  }
+
+  // The chair may change the kind; the first referral still names her, so she stays.
+  REQUIRE(by_chair.UpdatePerson(sanne, as_sister).ok());
+  SyncAll({&chair, &coordinator}, 1);
+  REQUIRE(by_coordinator.GetPerson(sanne)->kind == "family");
+  CHECK(by_coordinator.RemovePerson(sanne).status().message() == "person.resident_stays");
+  REQUIRE(coordinator->Submit(*cid, {SetPersonField(sanne, "left", true)}, 0).ok());
+
+  // The person linked to the chair's account stays too, whatever their kind.
+  PersonInput joke_input = NewPerson("Joke", "family", "tante");
+  joke_input.account_id = chair.account_id();
+  joke_input.has_app = true;
+  auto joke = by_coordinator.ProposePerson(joke_input);
+  REQUIRE(joke.ok());
+  REQUIRE(by_coordinator.ApprovePerson(*joke).ok());
+  CHECK(by_coordinator.RemovePerson(*joke).status().message() == "person.resident_stays");
+  REQUIRE(coordinator->Submit(*cid, {SetPersonField(*joke, "left", true)}, 0).ok());
+  SyncAll({&coordinator, &chair}, 1);
+  for (Organising* org : {&by_chair, &by_coordinator}) {
+    CHECK_FALSE(org->GetPerson(sanne)->left);
+    CHECK_FALSE(org->GetPerson(*joke)->left);
+  }
+}

@@ -823,7 +823,7 @@ Result<PersonRemoval> Organising::RemovePerson(const Bytes& person_id) {
   // Nobody takes the person linked to their own account out (it decides private time).
   const std::string account = BlobField(*e, "account_id");
   if (!account.empty() && ConstantTimeEqual(View(account), me)) return Denied();
-  if (TextField(*e, "kind") == "resident") return FailedPrecondition("person.resident_stays");
+  if (IsTheResident(view, *e)) return FailedPrecondition("person.resident_stays");
   if (FlagField(*e, "left")) return FailedPrecondition("person.already_left");
   if (TextField(*e, "status") != "approved") return FailedPrecondition("person.not_in_circle");
   // An open app invitation would still let them join: it stops working.
