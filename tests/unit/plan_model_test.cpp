@@ -196,6 +196,8 @@ TEST_CASE("every key the plan uses has Dutch and English text", "[plan]") {
                           "plan.heading.answers",
                           "agreement.owner_missing",
                           "agreement.owner_unknown",
+                          "agreement.visible_left",
+                          "print.reader_left",
                           "agreement.action_missing",
                           "agreement.text_too_long",
                           "agreement.when_missing",

@@ -53,6 +53,9 @@ constexpr Text kTexts[] = {
      "A text in the plan is too long to print."},
     {"print.bad_text", "Een tekst in het plan bevat tekens die niet mogen.",
      "A text in the plan contains characters that are not allowed."},
+    {"print.reader_left",
+     "Deze persoon zit niet meer in de kring. Je kunt het plan niet voor hem of haar printen.",
+     "This person is no longer in the circle. You cannot print the plan for them."},
     {"print.bad_time", "Een datum in het plan klopt niet.", "A date in the plan is wrong."},
     {"print.title", "Het plan van {name}", "{name}'s plan"},
     {"print.version", "Versie", "Version"},
@@ -351,6 +354,11 @@ constexpr Text kTexts[] = {
     {"agreement.obstacle_owner_left",
      "Deze persoon zit niet meer in de kring. Kies iemand anders om het probleem op te lossen.",
      "This person is no longer in the circle. Choose someone else to solve the problem."},
+    {"agreement.visible_left",
+     "Iemand die dit op papier mag lezen, zit niet meer in de kring. Kies alleen mensen uit de "
+     "kring.",
+     "Someone who may read this on paper is no longer in the circle. Choose only people in the "
+     "circle."},
     {"agreement.checker_unknown", "Wie het controleert, staat niet in de kring.",
      "The person who checks is not in the circle."},
     {"agreement.too_many_hidden", "Je kunt dit voor te veel mensen verbergen. Kies er minder.",

@@ -268,14 +268,24 @@ Status ValidateAgreement(const v1::CaseState& view, const AgreementInput& in,
     if (FindPerson(view, S(p)) == nullptr) return InvalidArgument("agreement.hidden_unknown");
   }
   if (in.visible_to.size() > kMaxHiddenFrom) return InvalidArgument("agreement.too_many_hidden");
+  std::vector<Bytes> listed_before;
+  if (current != nullptr) {
+    for (const v1::Value& v : SetValues(*current, "visible_to"))
+      listed_before.push_back(B(v.blob()));
+  }
   for (const Bytes& p : in.visible_to) {
     if (FindPerson(view, S(p)) == nullptr) return InvalidArgument("agreement.hidden_unknown");
+    // Someone who left gets nothing new on paper; who was listed already stays listed.
+    if (Left(view, p) &&
+        std::find(listed_before.begin(), listed_before.end(), p) == listed_before.end()) {
+      return InvalidArgument("agreement.visible_left");
+    }
   }
   return {};
 }
 
-// People without the app who may read a restricted item on paper: everyone not hidden from it
-// and not declined; professionals only when involved or granted.
+// People without the app who may read a restricted item on paper: everyone not hidden from it,
+// not declined and not taken out of the circle; professionals only when involved or granted.
 std::vector<Bytes> AppLessReaders(const v1::CaseState& view, const std::vector<Bytes>& hidden,
                                   const std::vector<Bytes>& involved, bool granted) {
   std::vector<Bytes> out;
@@ -284,7 +294,8 @@ std::vector<Bytes> AppLessReaders(const v1::CaseState& view, const std::vector<B
   };
   for (const auto& [key, p] : view.entities()) {
     if (p.type() != kPerson || p.deleted() || p.scope_id() != 0 ||
-        !BlobField(p, "account_id").empty() || TextField(p, "status") == "declined") {
+        !BlobField(p, "account_id").empty() || TextField(p, "status") == "declined" ||
+        FlagField(p, "left")) {
       continue;
     }
     if (TextField(p, "kind") == "professional" && !granted && !listed(involved, p.entity_id())) {
@@ -860,6 +871,10 @@ Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reade
                                   Language language, int64_t now_ms) {
   const std::string reader = S(reader_person_id);
   const v1::Entity* person = FindPerson(state, reader);
+  // Someone taken out of the circle gets no new paper: what they had, they keep, nothing more.
+  if (person != nullptr && FlagField(*person, "left")) {
+    return FailedPrecondition("print.reader_left");
+  }
   const std::string account = person == nullptr ? std::string() : BlobField(*person, "account_id");
   auto visible = [&](const v1::Entity& e) {
     if (e.deleted()) return false;

@@ -139,7 +139,7 @@ struct Agreement {
 // app: any scope other than 0 unless the entity's `visible_to` set lists them). Headings and
 // life-domain names are in `language`. The plan date is the chair's acceptance, or `now_ms`
 // (0 = the clock) for a plan not accepted yet. NOT_FOUND "plan.no_plan" when the reader may see
-// no plan version.
+// no plan version; FAILED_PRECONDITION "print.reader_left" for someone taken out of the circle.
 Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reader_person_id,
                                   Language language = Language::kDutch, int64_t now_ms = 0);
 
