@@ -1011,3 +1011,35 @@ TEST_CASE("someone taken out of the circle gets nothing restricted on paper any 
   CHECK(std::any_of(for_grandma->agreements.begin(), for_grandma->agreements.end(),
                     [&](const PrintAgreement& a) { return a.what == key.action; }));
 }
+
+TEST_CASE("someone taken out of the circle gets no new role in the plan or the circle", "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  domain::Organising by_coordinator(*k.coordinator, cid);
+  for (const Bytes& p : {k.p_aunt, k.p_professional, k.p_mentor, k.p_ex}) {
+    REQUIRE(by_coordinator.RemovePerson(p).ok());
+  }
+  k.SyncAll();
+  Plan plan(*k.coordinator, cid);
+  // The plan's contact person and responsible professional.
+  PlanContent content = k.Content();
+  CHECK(plan.Publish(content).status().message() == "plan.contact_left");
+  content.contact_person = k.p_neighbour;
+  CHECK(plan.Publish(content).status().message() == "plan.professional_left");
+  // A mentor, and the young person's side of it.
+  FollowUp follow(*k.resident, cid);
+  CHECK(follow.DesignateMentor({k.p_resident, k.p_mentor, true, k.p_uncle, 0, kJan31})
+            .status()
+            .message() == "mentor.mentor_left");
+  CHECK(follow.DesignateMentor({k.p_resident, k.p_neighbour, true, k.p_aunt, 0, kJan31})
+            .status()
+            .message() == "mentor.consent_by_left");
+  // An invitation without the app, as for someone still to be asked.
+  CHECK(by_coordinator.RecordInvitation(k.p_ex, domain::InvitationState::kPending).message() ==
+        "person.already_left");
+  // Someone still in the circle is accepted in the same places.
+  content.responsible_professional = {};
+  content.bottom_lines.clear();
+  CHECK(plan.Publish(content).ok());
+  CHECK(by_coordinator.RecordInvitation(k.p_grandma, domain::InvitationState::kPending).ok());
+}

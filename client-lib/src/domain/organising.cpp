@@ -990,6 +990,7 @@ Status Organising::RecordInvitation(const Bytes& person_id, InvitationState stat
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindPersonEntity(view, S(person_id));
   if (e == nullptr) return Unknown();
+  if (FlagField(*e, "left")) return FailedPrecondition("person.already_left");
   if (!BlobField(*e, "invite_id").empty()) return FailedPrecondition("invite.has_app_invite");
   return Write({Set(e->entity_id(), "invite_state", TextValue(InvitationStateName(state)), e)}, 0);
 }

@@ -63,6 +63,12 @@ Status ValidateDraft(const PlanContent& c) {
   return {};
 }
 
+// Taken out of the circle (Organising::RemovePerson).
+bool Left(const v1::CaseState& view, const Bytes& person_id) {
+  const v1::Entity* p = FindPerson(view, S(person_id));
+  return p != nullptr && FlagField(*p, "left");
+}
+
 Status ValidateVersion(const v1::CaseState& view, const PlanContent& c) {
   KRING_RETURN_IF_ERROR(ValidateDraft(c));
   if (c.contingency.empty()) return InvalidArgument("plan.contingency_missing");
@@ -70,12 +76,14 @@ Status ValidateVersion(const v1::CaseState& view, const PlanContent& c) {
   if (FindPerson(view, S(c.contact_person)) == nullptr) {
     return InvalidArgument("plan.contact_unknown");
   }
+  if (Left(view, c.contact_person)) return InvalidArgument("plan.contact_left");
   if (!c.bottom_lines.empty() || !c.responsible_professional.empty()) {
     if (c.responsible_professional.empty()) return InvalidArgument("plan.professional_missing");
     const v1::Entity* p = FindPerson(view, S(c.responsible_professional));
     if (p == nullptr || TextField(*p, "kind") != "professional") {
       return InvalidArgument("plan.professional_unknown");
     }
+    if (Left(view, c.responsible_professional)) return InvalidArgument("plan.professional_left");
   }
   return {};
 }
@@ -232,12 +240,6 @@ size_t CountAgreements(const v1::CaseState& view) {
     if (e.type() == kAgreement && !e.deleted()) ++n;
   }
   return n;
-}
-
-// Taken out of the circle (Organising::RemovePerson).
-bool Left(const v1::CaseState& view, const Bytes& person_id) {
-  const v1::Entity* p = FindPerson(view, S(person_id));
-  return p != nullptr && FlagField(*p, "left");
 }
 
 // `current`: the agreement being edited (null for a new one). Someone who left the circle is not
