@@ -1122,6 +1122,9 @@ TEST_CASE("kring circle remove: gone from both lists, kept in the history, open 
   k.Ok("fatima", "sync");
 
   // Only the resident and the coordinator take someone out, and never the resident herself.
+  Run help = k.As("ria", "circle remove --help");
+  CHECK(help.all.find("Alleen de hoofdpersoon of gespreksleider mag dit. De hoofdpersoon zelf "
+                      "blijft altijd in de kring.") != std::string::npos);
   Run by_ria = k.As("ria", "circle remove 'Tante Ria'");
   CHECK(by_ria.exit_code == 1);
   CHECK(by_ria.all.find("Dit mag jij niet doen") != std::string::npos);
@@ -1140,6 +1143,9 @@ TEST_CASE("kring circle remove: gone from both lists, kept in the history, open 
   CHECK(out.out.find(post + "  Post openen") != std::string::npos);
   CHECK(out.out.find(shop) == std::string::npos);
   CHECK(out.out.find("kring member remove " + ria) != std::string::npos);
+  CHECK(out.out.find("Uit de kring halen neemt die toegang niet weg.") != std::string::npos);
+  CHECK(out.out.find("Wat hij of zij al gezien heeft, kun je niet terugnemen.") !=
+        std::string::npos);
   CHECK(k.As("fatima", "circle remove 'Tante Ria'").all.find("zit niet meer in de kring") !=
         std::string::npos);
 
@@ -1182,9 +1188,13 @@ TEST_CASE("kring circle remove: gone from both lists, kept in the history, open 
   k.Ok("fatima", "agreement owner " + post + " Sanne");
   k.Ok("sanne", "sync");
   const Value moved = k.Json("sanne", "agreement list");
+  bool post_found = false;
   for (const Value& a : moved.list_value().values()) {
-    if (At(a, "id").string_value() == post) CHECK_FALSE(At(a, "needs_new_owner").bool_value());
+    if (At(a, "id").string_value() != post) continue;
+    post_found = true;
+    CHECK_FALSE(At(a, "needs_new_owner").bool_value());
   }
+  CHECK(post_found);
 
   // Back in the circle, then her account is taken out of the case: she is listed as no longer
   // taking part with the app, and the command says how to take her out of the circle too.

@@ -1548,3 +1548,47 @@ TEST_CASE(
     CHECK_FALSE(org->GetPerson(*joke)->left);
   }
 }
+
+TEST_CASE(
+    "taking someone out of the circle during private time says their app still reads the draft",
+    "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), mother(net);
+  auto cid = resident->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {mother.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator, &mother}, 1);
+  Organising by_coordinator(*coordinator, *cid), by_resident(*resident, *cid);
+  ReferralInput r = ValidReferral();
+  r.spoed = true;
+  REQUIRE(by_coordinator.SubmitReferral(r).ok());
+  const Bytes sanne = IdOf(by_coordinator, "Sanne de Vries");
+  const Bytes ria = IdOf(by_coordinator, "Ria de Vries");
+  REQUIRE(by_coordinator.LinkAccount(sanne, resident.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(ria, mother.account_id()).ok());
+  REQUIRE(by_coordinator.ApprovePerson(ria).ok());
+  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
+  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
+  const int64_t noon = 1751364000000;
+  auto meeting =
+      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
+  REQUIRE(meeting.ok());
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  SyncAll({&coordinator, &resident, &mother}, 1);
+  auto scope = by_resident.StartPrivateTime(*meeting);
+  REQUIRE(scope.ok());
+  SyncAll({&resident, &mother, &coordinator}, 1);
+
+  auto removed = by_coordinator.RemovePerson(ria);
+  REQUIRE(removed.ok());
+  CHECK(removed->still_member);
+  CHECK(removed->in_private_time);
+  SyncAll({&coordinator, &resident, &mother}, 1);
+  // As said: no key changed, so her device still holds the draft's scope.
+  auto view = mother->ConfirmedView(*cid);
+  REQUIRE(view.ok());
+  const auto& members = view->scopes().at(*scope).members();
+  CHECK(std::find(members.begin(), members.end(), ToString(mother.account_id())) != members.end());
+  CHECK(Organising(*mother, *cid).GetPerson(ria)->left);
+}

@@ -181,7 +181,8 @@ int Remove(Ctx& ctx) {
     for (const Bytes& a : removal->open_agreements) open.push_back(JId(a));
     PrintJson(JObj({{"person", JId(*person)},
                     {"open_agreements", JArr(open)},
-                    {"still_member", JBool(removal->still_member)}}));
+                    {"still_member", JBool(removal->still_member)},
+                    {"in_private_time", JBool(removal->in_private_time)}}));
     return 0;
   }
   if (!removal->open_agreements.empty()) {
@@ -197,13 +198,26 @@ int Remove(Ctx& ctx) {
                        "Choose a new owner with: kring agreement owner AGREEMENT PERSON")
               << "\n";
   }
+  // Leaving the circle is not losing access: no key changes here.
   if (removal->still_member) {
     std::cout << ctx.T(
-                     "Let op: deze persoon kan de casus nog lezen met de app. Haal die toegang "
-                     "weg met: kring member remove ",
-                     "Note: this person can still read the case with the app. Take that "
-                     "access away with: kring member remove ")
-              << Hex(who->account_id) << "\n";
+                     "Let op: deze persoon kan de casus nog lezen met de app. Uit de kring halen "
+                     "neemt die toegang niet weg. Haal die weg met: kring member remove ",
+                     "Note: this person can still read the case with the app. Taking them out "
+                     "of the circle does not take that access away. Take it away with: kring "
+                     "member remove ")
+              << Hex(who->account_id) << "\n"
+              << ctx.T("Wat hij of zij al gezien heeft, kun je niet terugnemen.",
+                       "What they have already seen cannot be taken back.")
+              << "\n";
+  }
+  if (removal->in_private_time) {
+    std::cout << ctx.T(
+                     "Let op: er is nu eigen tijd. Deze persoon kan het concept van de eigen tijd "
+                     "nog lezen, tot je hem of haar uit de casus haalt.",
+                     "Note: private time is running. This person can still read the private time "
+                     "draft until you remove them from the case.")
+              << "\n";
   }
   return 0;
 }
@@ -502,8 +516,10 @@ const std::vector<Verb>& CircleVerbs() {
       {"circle",
        "remove",
        "PERSOON",
-       "Haal iemand uit de kring (hoofdpersoon, gespreksleider); eerdere afspraken blijven",
-       "Take someone out of the circle (resident, coordinator); earlier agreements stay",
+       "Haal iemand uit de kring. Alleen de hoofdpersoon of gespreksleider mag dit. De "
+       "hoofdpersoon zelf blijft altijd in de kring. Eerdere afspraken blijven bewaard.",
+       "Take someone out of the circle. Only the resident or the coordinator may do this. The "
+       "resident always stays in the circle. Earlier agreements are kept.",
        {},
        {},
        Remove,

@@ -477,6 +477,7 @@ Status Organise(d::Organising& org, const pb::DomainRequest& req, pb::DomainResp
       KRING_ASSIGN_OR_RETURN(d::PersonRemoval removal, org.RemovePerson(id));
       for (const Bytes& a : removal.open_agreements) out->add_ids(ToString(a));
       if (removal.still_member) out->add_warnings("person.still_member");
+      if (removal.in_private_time) out->add_warnings("person.in_private_time");
       return {};
     }
     case pb::DomainRequest::kLinkAccount: {

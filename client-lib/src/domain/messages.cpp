@@ -192,8 +192,17 @@ constexpr Text kTexts[] = {
      "This account already belongs to another person."},
     {"person.account_invalid", "Dit account klopt niet.", "This account is not valid."},
     {"person.still_member",
-     "Deze persoon kan de casus nog lezen met de app, tot je hem of haar uit de casus haalt.",
-     "This person can still read the case with the app until you remove them from the case."},
+     "Deze persoon kan de casus nog lezen met de app. Uit de kring halen neemt die toegang niet "
+     "weg. Haal hem of haar daarvoor ook uit de casus. Wat hij of zij al gezien heeft, kun je "
+     "niet terugnemen.",
+     "This person can still read the case with the app. Taking them out of the circle does not "
+     "take that access away. For that, also remove them from the case. What they have already "
+     "seen cannot be taken back."},
+    {"person.in_private_time",
+     "Er is nu eigen tijd. Deze persoon kan het concept van de eigen tijd nog lezen, tot je hem "
+     "of haar uit de casus haalt.",
+     "Private time is running. This person can still read the private time draft until you "
+     "remove them from the case."},
     {"person.already_left", "Deze persoon zit niet meer in de kring.",
      "This person is no longer in the circle."},
     {"person.not_in_circle",

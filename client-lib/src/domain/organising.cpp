@@ -837,7 +837,10 @@ Result<PersonRemoval> Organising::RemovePerson(const Bytes& person_id) {
                                Set(e->entity_id(), "left_at_ms", TimeValue(NowMs()), e)},
                               0));
   PersonRemoval out;
-  out.still_member = !account.empty() && client::model::FindMember(view, View(account)) != nullptr;
+  // From the state after the write: what access the account still has now.
+  KRING_ASSIGN_OR_RETURN(v1::CaseState after, Read());
+  out.still_member = !account.empty() && client::model::FindMember(after, View(account)) != nullptr;
+  out.in_private_time = out.still_member && InOpenPrivateTime(after, View(account));
   // Their open agreements keep them as owner: nobody else is made responsible without a say.
   for (const v1::Entity* a : AllOf(view, plan_model::kAgreement.data())) {
     if (BlobField(*a, "owner") != e->entity_id()) continue;

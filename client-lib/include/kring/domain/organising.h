@@ -148,8 +148,12 @@ struct PersonRemoval {
   // keep the person as owner and show as needing a new owner (Agreement::needs_new_owner()).
   std::vector<Bytes> open_agreements;
   // The linked account is still a member of the case: it can still read the case until it is
-  // removed with Client::RemoveMember (a control change with a new key, not done here).
+  // removed with Client::RemoveMember (a control change with a new key, not done here). Leaving
+  // the circle is not losing access, and what was seen cannot be taken back.
   bool still_member = false;
+  // That account is in the scope of a private time still open: it keeps reading the network's
+  // draft (and an exact address already sealed to it) until removed from the case.
+  bool in_private_time = false;
 };
 
 struct Contact {
@@ -312,11 +316,14 @@ class Organising {
   Status DeclinePerson(const Bytes& person_id);
   // Chair or coordinator (as approving): takes someone out of the circle (a neighbour who moved,
   // a relative who no longer takes part). The person stays, marked `left`, so the history keeps
-  // who they were. Refused for the resident ("person.resident_stays"), for someone not in the
+  // who they were. Refused for the resident ("person.resident_stays": kind resident, the first
+  // referral's resident, or the person linked to a chair), for someone not in the
   // circle ("person.not_in_circle": proposed or declined) or taken out already
   // ("person.already_left"), and for the person linked to one's own account ("domain.not_allowed":
   // it decides private time). Their open app invitation is withdrawn. Their open agreements are
   // not given to anyone else; the result names them. Every device's reducer enforces who may.
+  // An open app invitation is revoked on the server first, so then this needs the server
+  // (offline: the transport's error, nothing written); otherwise it works offline.
   Result<PersonRemoval> RemovePerson(const Bytes& person_id);
   // Chair or coordinator: the account that belongs to a person (after they joined). Nobody links
   // their own account but as coordinator or professional (the chair also as the resident), and
