@@ -2431,3 +2431,87 @@ TEST_CASE("abi: a closed case refuses leaving and editing with CASE_CLOSED", "[a
   CHECK(member.Pending(cid) == 0);
   REQUIRE(kring_client_remove_change_listener(member.client, token, err.out()) == KRING_OK);
 }
+
+TEST_CASE("abi: taking someone out of the circle through kring_client_domain_call (ABI 10)",
+          "[abi]") {
+  CHECK(kring_abi_version() >= 10);
+  kring::test::TestServer server;
+  Device resident(server.address().c_str(), false);
+  Device coordinator(server.address().c_str(), false);
+  Device member(server.address().c_str(), false);
+  resident.CreateAccount();
+  coordinator.CreateAccount();
+  member.CreateAccount();
+  Bytes cid;
+  {
+    const Bytes request =
+        CreateCaseMessage({{coordinator.account_id, static_cast<uint32_t>(KRING_ROLE_COORDINATOR)},
+                           {member.account_id, static_cast<uint32_t>(KRING_ROLE_MEMBER)}});
+    OwnedBytes id;
+    Error err;
+    REQUIRE(kring_client_create_case(resident.client, request.data(), request.size(), &id.b,
+                                     err.out()) == KRING_OK);
+    cid = id.get();
+  }
+  auto sync = [&] {
+    for (int round = 0; round < 2; ++round) {
+      for (Device* d : {&resident, &coordinator, &member}) d->Sync();
+    }
+  };
+  sync();
+  const Bytes sanne = Ok(coordinator, cid, Call(4, Person("Sanne", "resident", "", "06-12345678")));
+  const Bytes kees =
+      Ok(coordinator, cid, Call(4, Person("Kees", "neighbour", "buurman", "06-87654321")));
+  for (const Bytes& p : {sanne, kees}) Ok(coordinator, cid, Call(5, Msg({{1, p}})));
+  const Bytes mow =
+      Ok(coordinator, cid,
+         Call(39, Msg({{1, kees}, {2, S("Gras maaien")}}, {{3, 4'000'000'000'000ULL}})));
+  sync();
+  auto person_of = [&](Device& d, const Bytes& id) {
+    DomainResult r = Domain(d, cid, Call(109, Msg({{1, id}})));
+    INFO(r.key);
+    REQUIRE(r.status == KRING_OK);
+    REQUIRE(r.response.All(4).size() == 1);
+    return Parse(r.response.All(4)[0]);
+  };
+
+  // Refusals change nothing: a bad id, a member who does not organise, the resident.
+  const size_t pending = coordinator.Pending(cid);
+  CHECK(Domain(coordinator, cid, Call(118, Msg({{1, Bytes(3, 1)}}))).status ==
+        KRING_ERR_INVALID_ARGUMENT);
+  DomainResult not_allowed = Domain(member, cid, Call(118, Msg({{1, kees}})));
+  CHECK(not_allowed.status == KRING_ERR_PERMISSION_DENIED);
+  CHECK(not_allowed.key == "domain.not_allowed");
+  DomainResult resident_stays = Domain(coordinator, cid, Call(118, Msg({{1, sanne}})));
+  CHECK(resident_stays.status == KRING_ERR_FAILED_PRECONDITION);
+  CHECK(resident_stays.key == "person.resident_stays");
+  CHECK(resident_stays.nl == "De hoofdpersoon kan niet uit de eigen kring worden gehaald.");
+  CHECK_FALSE(resident_stays.en.empty());
+  CHECK(coordinator.Pending(cid) == pending);
+  CHECK(member.Pending(cid) == 0);
+
+  // Taken out: the response names his open agreement; every device sees him as left.
+  DomainResult removed = Domain(coordinator, cid, Call(118, Msg({{1, kees}})));
+  INFO(removed.key);
+  REQUIRE(removed.status == KRING_OK);
+  CHECK(removed.response.All(28) == std::vector<Bytes>{mow});
+  CHECK(removed.response.All(23).empty());  // no account that could still read the case
+  sync();
+  for (Device* d : {&resident, &member}) {
+    const Fields p = person_of(*d, kees);
+    CHECK(p.Uint(15) == 1);  // left
+    CHECK(p.Uint(16) > 0);   // left_at_ms
+    CHECK(p.Uint(17) == 0);  // account_removed
+    CHECK(person_of(*d, sanne).Uint(15) == 0);
+    const Fields a = Query(*d, cid, 42, 10, Msg({{1, mow}}));
+    CHECK(a.Uint(11) == 1);  // owner_left
+    CHECK(a.Uint(12) == 1);  // needs_new_owner
+  }
+  // Nobody makes him the owner of something new.
+  DomainResult to_kees =
+      Domain(coordinator, cid,
+             Call(39, Msg({{1, kees}, {2, S("Heg knippen")}}, {{3, 4'000'000'000'000ULL}})));
+  CHECK(to_kees.status == KRING_ERR_INVALID_ARGUMENT);
+  CHECK(to_kees.key == "agreement.owner_left");
+  CHECK_FALSE(to_kees.nl.empty());
+}

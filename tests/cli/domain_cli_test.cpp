@@ -1115,3 +1115,104 @@ TEST_CASE(
   REQUIRE(show.exit_code == 0);
   CHECK(show.out.find("\"closed\"") == std::string::npos);
 }
+
+TEST_CASE("kring circle remove: gone from both lists, kept in the history, open agreements named",
+          "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const auto [cid, post, shop] = AcceptedPlanWithTwoAgreements(k);
+  const std::string ria = At(k.Json("ria", "account show"), "account").string_value();
+  k.Ok("ria", "agreement status " + shop + " done");
+  k.Ok("fatima", "sync");
+
+  // Only the resident and the coordinator take someone out, and never the resident herself.
+  Run help = k.As("ria", "circle remove --help");
+  CHECK(help.all.find("Alleen de hoofdpersoon of gespreksleider mag dit. De hoofdpersoon zelf "
+                      "blijft altijd in de kring.") != std::string::npos);
+  Run by_ria = k.As("ria", "circle remove 'Tante Ria'");
+  CHECK(by_ria.exit_code == 1);
+  CHECK(by_ria.all.find("Dit mag jij niet doen") != std::string::npos);
+  Run resident = k.As("fatima", "circle remove Sanne");
+  CHECK(resident.exit_code == 1);
+  CHECK(resident.all.find("De hoofdpersoon kan niet uit de eigen kring") != std::string::npos);
+  CHECK(k.Json("sanne", "circle list").list_value().values_size() == 2);
+
+  // The coordinator takes Ria out: her open agreement is named (not the one she did), and that
+  // her app can still read the case.
+  Run out = k.As("fatima", "circle remove 'Tante Ria'");
+  INFO(out.all);
+  REQUIRE(out.exit_code == 0);
+  CHECK(out.out.find("Uit de kring gehaald.") != std::string::npos);
+  CHECK(out.out.find("nieuwe eigenaar nodig") != std::string::npos);
+  CHECK(out.out.find(post + "  Post openen") != std::string::npos);
+  CHECK(out.out.find(shop) == std::string::npos);
+  CHECK(out.out.find("kring member remove " + ria) != std::string::npos);
+  CHECK(out.out.find("Uit de kring halen neemt die toegang niet weg.") != std::string::npos);
+  CHECK(out.out.find("Wat hij of zij al gezien heeft, kun je niet terugnemen.") !=
+        std::string::npos);
+  CHECK(k.As("fatima", "circle remove 'Tante Ria'").all.find("zit niet meer in de kring") !=
+        std::string::npos);
+
+  // The resident's device: the circle without her, unless --all; her agreements keep her name.
+  k.Ok("sanne", "sync");
+  for (const char* who : {"sanne", "fatima"}) {
+    Run list = k.As(who, "circle list");
+    INFO(list.all);
+    CHECK(list.out.find("Tante Ria") == std::string::npos);
+    CHECK(list.out.find("Niet getoond: 1 niet meer in de kring") != std::string::npos);
+    CHECK(k.Json(who, "circle list").list_value().values_size() == 1);
+    Run all = k.As(who, "circle list --all");
+    CHECK(all.out.find("Tante Ria (tante)  familie, niet meer in de kring (sinds ") !=
+          std::string::npos);
+    const Value everyone = k.Json(who, "circle list --all");
+    REQUIRE(everyone.list_value().values_size() == 2);
+    for (const Value& p : everyone.list_value().values()) {
+      CHECK(At(p, "left").bool_value() == (At(p, "name").string_value() == "Tante Ria"));
+    }
+  }
+  Run agreements = k.As("sanne", "agreement list");
+  CHECK(agreements.out.find("Tante Ria (niet meer in de kring): Post openen") != std::string::npos);
+  CHECK(agreements.out.find("Heeft een nieuwe eigenaar nodig: kring agreement owner " + post) !=
+        std::string::npos);
+  const Value listed = k.Json("sanne", "agreement list");
+  for (const Value& a : listed.list_value().values()) {
+    CHECK(At(a, "owner_left").bool_value());
+    CHECK(At(a, "needs_new_owner").bool_value() == (At(a, "id").string_value() == post));
+  }
+
+  // On paper too.
+  Run paper = k.As("sanne", "export printout --person Sanne --text");
+  INFO(paper.all);
+  CHECK(paper.out.find("Tante Ria (niet meer in de kring)") != std::string::npos);
+
+  // Nothing new for her; the open agreement gets a new owner.
+  Run new_one = k.As("sanne", "agreement add --owner 'Tante Ria' --action 'Koken' --due now+5d");
+  CHECK(new_one.exit_code == 1);
+  CHECK(new_one.all.find("zit niet meer in de kring. Kies iemand anders") != std::string::npos);
+  k.Ok("fatima", "agreement owner " + post + " Sanne");
+  k.Ok("sanne", "sync");
+  const Value moved = k.Json("sanne", "agreement list");
+  bool post_found = false;
+  for (const Value& a : moved.list_value().values()) {
+    if (At(a, "id").string_value() != post) continue;
+    post_found = true;
+    CHECK_FALSE(At(a, "needs_new_owner").bool_value());
+  }
+  CHECK(post_found);
+
+  // Back in the circle, then her account is taken out of the case: she is listed as no longer
+  // taking part with the app, and the command says how to take her out of the circle too.
+  k.Ok("fatima", "circle approve 'Tante Ria'");
+  Run member = k.As("sanne", "member remove " + cid + " " + ria);
+  INFO(member.all);
+  REQUIRE(member.exit_code == 0);
+  CHECK(member.out.find("Deze persoon staat nog in de kring, nu zonder app.") != std::string::npos);
+  k.Ok("fatima", "sync");
+  Run after = k.As("fatima", "circle list");
+  const size_t at = after.out.find("Tante Ria");
+  REQUIRE(at != std::string::npos);
+  const std::string line = after.out.substr(at, after.out.find('\n', at) - at);
+  CHECK(line.find("familie, in de kring, doet niet meer mee met de app") != std::string::npos);
+  CHECK(line.find(", met app") == std::string::npos);
+}

@@ -14,6 +14,7 @@
 #include "kring/common/crypto.h"
 #include "kring/common/refusal.h"
 #include "kring/domain/messages.h"
+#include "kring/domain/plan.h"
 
 #include "support/client_fixture.h"
 
@@ -1269,4 +1270,325 @@ TEST_CASE("the chair knows who had a pre-talk without reading it, and cannot fak
   CHECK_FALSE(by_coordinator.GetPerson(*kees)->pretalk_held);
   CHECK_FALSE(by_resident.GetPerson(*kees)->pretalk_held);
   CHECK(*by_resident.InviteesWithoutPreTalk() == std::vector<Bytes>{*kees});
+}
+
+namespace {
+
+// A raw edit of one person field, as a modified client would send it.
+v1::Mutation SetPersonField(const Bytes& person, const std::string& field, bool flag) {
+  v1::Mutation m;
+  m.mutable_set_field()->set_entity_id(ToString(person));
+  m.mutable_set_field()->set_field(field);
+  m.mutable_set_field()->mutable_value()->set_flag(flag);
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "someone taken out of the circle: every device sees it, the history stays, and only "
+    "the organisers can, never for the resident",
+    "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), ria(net);
+  auto cid = resident->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {ria.account_id(), v1::ROLE_MEMBER}},
+      true);
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator, &ria}, 1);
+  Organising by_resident(*resident, *cid), by_coordinator(*coordinator, *cid), by_ria(*ria, *cid);
+  PersonInput sanne_input = NewPerson("Sanne", "resident", "");
+  sanne_input.account_id = resident.account_id();
+  sanne_input.has_app = true;
+  PersonInput ria_input = NewPerson("Tante Ria", "family", "tante");
+  ria_input.account_id = ria.account_id();
+  ria_input.has_app = true;
+  auto sanne = by_coordinator.ProposePerson(sanne_input);
+  auto tante = by_coordinator.ProposePerson(ria_input);
+  auto kees = by_coordinator.ProposePerson(NewPerson("Kees", "neighbour", "buurman"));
+  REQUIRE((sanne.ok() && tante.ok() && kees.ok()));
+  for (const Bytes& p : {*sanne, *tante, *kees}) REQUIRE(by_coordinator.ApprovePerson(p).ok());
+  Plan plan(*coordinator, *cid);
+  AgreementInput mow;
+  mow.owner = *kees;
+  mow.action = "Gras maaien";
+  mow.due_ms = Now() + 7 * kDay;
+  auto open = plan.AddAgreement(mow);
+  REQUIRE(open.ok());
+  AgreementInput bins = mow;
+  bins.action = "Kliko buiten zetten";
+  auto done = plan.AddAgreement(bins);
+  REQUIRE(done.ok());
+  REQUIRE(plan.UpdateStatus(*done, AgreementStatus::kDone).ok());
+  SyncAll({&coordinator, &resident, &ria}, 1);
+
+  auto kees_left_on = [&](Organising& org) {
+    auto p = org.GetPerson(*kees);
+    REQUIRE(p.ok());
+    return p->left;
+  };
+
+  // A member who is no organiser is refused, and her raw edit has no effect anywhere.
+  auto refused = by_ria.RemovePerson(*kees);
+  CHECK(refused.status().code() == StatusCode::kPermissionDenied);
+  CHECK(refused.status().message() == "domain.not_allowed");
+  REQUIRE(ria->Submit(*cid, {SetPersonField(*kees, "left", true)}, 0).ok());
+  // The resident is never taken out of her own circle: not through the API, not by a raw edit.
+  auto resident_out = by_coordinator.RemovePerson(*sanne);
+  CHECK(resident_out.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(resident_out.status().message() == "person.resident_stays");
+  REQUIRE(coordinator->Submit(*cid, {SetPersonField(*sanne, "left", true)}, 0).ok());
+  SyncAll({&ria, &coordinator, &resident}, 1);
+  for (Organising* org : {&by_resident, &by_coordinator, &by_ria}) {
+    CHECK_FALSE(kees_left_on(*org));
+    CHECK_FALSE(org->GetPerson(*sanne)->left);
+  }
+
+  // Kees must be at the meeting and cannot come on the one evening offered.
+  PollInput poll_input;
+  poll_input.slots = {Slot{{}, Now() + 7 * kDay, Now() + 7 * kDay + 2 * kHour}};
+  poll_input.required = {*kees};
+  poll_input.deadline_ms = Now() + 3 * kDay;
+  auto poll = by_coordinator.CreatePoll(poll_input);
+  REQUIRE(poll.ok());
+  const Bytes slot = by_coordinator.GetPoll(*poll)->slots.at(0).slot_id;
+  REQUIRE(by_coordinator.AnswerPoll(*poll, *kees, slot, Answer::kNo).ok());
+  REQUIRE(by_coordinator.Tally(*poll)->at(0).required_no == std::vector<Bytes>{*kees});
+
+  // The coordinator takes Kees out: what is still open is named, nothing is reassigned.
+  auto removed = by_coordinator.RemovePerson(*kees);
+  REQUIRE(removed.ok());
+  CHECK(removed->open_agreements == std::vector<Bytes>{*open});
+  CHECK_FALSE(removed->still_member);
+  SyncAll({&coordinator, &resident, &ria}, 1);
+  for (Organising* org : {&by_resident, &by_coordinator, &by_ria}) {
+    auto circle = org->Circle();
+    REQUIRE(circle.ok());
+    const domain::Person* k = ByName(*circle, "Kees");
+    REQUIRE(k != nullptr);  // kept for the history
+    CHECK(k->left);
+    CHECK_FALSE(k->in_circle());
+    CHECK(k->left_at_ms > 0);
+    CHECK(ByName(*circle, "Tante Ria")->in_circle());
+  }
+  for (Device* d : {&resident, &ria}) {
+    Plan seen(**d, *cid);
+    auto still_open = seen.GetAgreement(*open);
+    REQUIRE(still_open.ok());
+    CHECK(still_open->input.owner == *kees);
+    CHECK(still_open->owner_left);
+    CHECK(still_open->needs_new_owner());
+    auto finished = seen.GetAgreement(*done);
+    REQUIRE(finished.ok());
+    CHECK(finished->owner_left);
+    CHECK_FALSE(finished->needs_new_owner());
+  }
+  // No longer an invitee: no pre-talk is missing for him.
+  auto without = by_coordinator.InviteesWithoutPreTalk();
+  REQUIRE(without.ok());
+  CHECK(std::find(without->begin(), without->end(), *kees) == without->end());
+  CHECK(by_coordinator.RemovePerson(*kees).status().message() == "person.already_left");
+  // His "no" no longer counts, and he is neither required nor answered for again.
+  auto tally = by_coordinator.Tally(*poll);
+  REQUIRE(tally.ok());
+  CHECK(tally->at(0).no == 0);
+  CHECK(tally->at(0).required_no.empty());
+  CHECK(by_coordinator.CreatePoll(poll_input).status().message() == "poll.required_left");
+  CHECK(by_coordinator.AnswerPoll(*poll, *kees, slot, Answer::kYes).message() ==
+        "person.already_left");
+
+  // Nothing new is given to him; his old agreement may still be edited, and given to Ria.
+  auto to_kees = plan.AddAgreement(mow);
+  CHECK(to_kees.status().code() == StatusCode::kInvalidArgument);
+  CHECK(to_kees.status().message() == "agreement.owner_left");
+  AgreementInput checked_by_kees = mow;
+  checked_by_kees.owner = *tante;
+  checked_by_kees.checker = *kees;
+  CHECK(plan.AddAgreement(checked_by_kees).status().message() == "agreement.checker_left");
+  AgreementInput renamed = mow;
+  renamed.action = "Gras maaien en heg knippen";
+  REQUIRE(plan.EditAgreement(*open, renamed).ok());
+  renamed.owner = *tante;
+  REQUIRE(plan.EditAgreement(*open, renamed).ok());
+  SyncAll({&coordinator, &resident}, 1);
+  auto moved = Plan(*resident, *cid).GetAgreement(*open);
+  REQUIRE(moved.ok());
+  CHECK(moved->input.owner == *tante);
+  CHECK_FALSE(moved->needs_new_owner());
+
+  // Ria's account is removed from the case: her entry stays, shown as no longer taking part.
+  REQUIRE(resident->RemoveMember(*cid, ria.account_id()).ok());
+  SyncAll({&resident, &coordinator}, 2);
+  auto ria_now = by_coordinator.GetPerson(*tante);
+  REQUIRE(ria_now.ok());
+  CHECK(ria_now->account_removed);
+  CHECK(ria_now->in_circle());
+  CHECK_FALSE(by_coordinator.GetPerson(*kees)->account_removed);  // never had an account
+
+  // Approving him again brings him back, on every device.
+  REQUIRE(by_resident.ApprovePerson(*kees).ok());
+  SyncAll({&resident, &coordinator}, 1);
+  CHECK(by_coordinator.GetPerson(*kees)->in_circle());
+  CHECK(by_resident.GetPerson(*kees)->in_circle());
+}
+
+TEST_CASE("taking someone out of the circle who still has the app says so", "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), ria(net);
+  auto cid = resident->CreateCase({{ria.account_id(), v1::ROLE_MEMBER}}, true);
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &ria}, 1);
+  Organising by_resident(*resident, *cid), by_ria(*ria, *cid);
+  PersonInput ria_input = NewPerson("Tante Ria", "family", "tante");
+  ria_input.account_id = ria.account_id();
+  ria_input.has_app = true;
+  auto tante = by_resident.ProposePerson(ria_input);
+  REQUIRE(tante.ok());
+  REQUIRE(by_resident.ApprovePerson(*tante).ok());
+  SyncAll({&resident, &ria}, 1);
+  // Ria, no organiser, cannot take herself out.
+  CHECK(by_ria.RemovePerson(*tante).status().code() == StatusCode::kPermissionDenied);
+  auto removed = by_resident.RemovePerson(*tante);
+  REQUIRE(removed.ok());
+  CHECK(removed->still_member);
+  CHECK(removed->open_agreements.empty());
+  SyncAll({&resident, &ria}, 1);
+  CHECK(by_ria.GetPerson(*tante)->left);
+  // Her own raw edit cannot bring her back.
+  REQUIRE(ria->Submit(*cid, {SetPersonField(*tante, "left", false)}, 0).ok());
+  SyncAll({&ria, &resident}, 1);
+  CHECK(by_resident.GetPerson(*tante)->left);
+  CHECK(by_ria.GetPerson(*tante)->left);
+}
+
+namespace {
+
+v1::Mutation SetEntityBlobOrText(const Bytes& entity, const std::string& field,
+                                 const std::string& value, bool blob) {
+  v1::Mutation m;
+  m.mutable_set_field()->set_entity_id(ToString(entity));
+  m.mutable_set_field()->set_field(field);
+  if (blob) {
+    m.mutable_set_field()->mutable_value()->set_blob(value);
+  } else {
+    m.mutable_set_field()->mutable_value()->set_text(value);
+  }
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "the resident stays in the circle when a coordinator first makes them a relative, and so "
+    "does the chair's own person",
+    "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}}, true);
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &coordinator}, 1);
+  Organising by_chair(*chair, *cid), by_coordinator(*coordinator, *cid);
+  REQUIRE(by_coordinator.SubmitReferral(ValidReferral()).ok());
+  SyncAll({&coordinator, &chair}, 1);
+  auto referral = by_coordinator.GetReferral();
+  REQUIRE(referral.ok());
+  const Bytes sanne = referral->resident_person_id;
+  REQUIRE(by_coordinator.GetPerson(sanne)->in_circle());
+
+  // `kring circle edit SANNE --kind familie`, then `kring circle remove SANNE`: both refused.
+  PersonInput as_sister = NewPerson("Sanne de Vries", "family", "zus");
+  CHECK(by_coordinator.UpdatePerson(sanne, as_sister).message() == "domain.not_allowed");
+  CHECK(by_coordinator.RemovePerson(sanne).status().message() == "person.resident_stays");
+  // The same as raw edits of a modified client: no effect on any device.
+  const Bytes other = referral->invitee_person_ids.at(0);
+  REQUIRE(coordinator->Submit(*cid, {SetEntityBlobOrText(sanne, "kind", "family", false)}, 0).ok());
+  REQUIRE(coordinator->Submit(*cid, {SetPersonField(sanne, "left", true)}, 0).ok());
+  // Nor is the referral made to name someone else as the resident.
+  REQUIRE(
+      coordinator
+          ->Submit(*cid,
+                   {SetEntityBlobOrText(referral->referral_id, "resident", ToString(other), true)},
+                   0)
+          .ok());
+  REQUIRE(by_coordinator.ApprovePerson(other).ok());
+  // Someone else made resident by the coordinator: refused too (only the chair says who it is).
+  CHECK(by_coordinator.UpdatePerson(other, NewPerson("Ria de Vries", "resident", "")).message() ==
+        "domain.not_allowed");
+  SyncAll({&coordinator, &chair}, 1);
+  for (Organising* org : {&by_chair, &by_coordinator}) {
+    auto s = org->GetPerson(sanne);
+    REQUIRE(s.ok());
+    CHECK(s->kind == "resident");
+    CHECK_FALSE(s->left);
+    CHECK(org->GetReferral()->resident_person_id == sanne);
+  }
+
+  // The chair may change the kind; the first referral still names her, so she stays.
+  REQUIRE(by_chair.UpdatePerson(sanne, as_sister).ok());
+  SyncAll({&chair, &coordinator}, 1);
+  REQUIRE(by_coordinator.GetPerson(sanne)->kind == "family");
+  CHECK(by_coordinator.RemovePerson(sanne).status().message() == "person.resident_stays");
+  REQUIRE(coordinator->Submit(*cid, {SetPersonField(sanne, "left", true)}, 0).ok());
+
+  // The person linked to the chair's account stays too, whatever their kind.
+  PersonInput joke_input = NewPerson("Joke", "family", "tante");
+  joke_input.account_id = chair.account_id();
+  joke_input.has_app = true;
+  auto joke = by_coordinator.ProposePerson(joke_input);
+  REQUIRE(joke.ok());
+  REQUIRE(by_coordinator.ApprovePerson(*joke).ok());
+  CHECK(by_coordinator.RemovePerson(*joke).status().message() == "person.resident_stays");
+  REQUIRE(coordinator->Submit(*cid, {SetPersonField(*joke, "left", true)}, 0).ok());
+  SyncAll({&coordinator, &chair}, 1);
+  for (Organising* org : {&by_chair, &by_coordinator}) {
+    CHECK_FALSE(org->GetPerson(sanne)->left);
+    CHECK_FALSE(org->GetPerson(*joke)->left);
+  }
+}
+
+TEST_CASE(
+    "taking someone out of the circle during private time says their app still reads the draft",
+    "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), mother(net);
+  auto cid = resident->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {mother.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator, &mother}, 1);
+  Organising by_coordinator(*coordinator, *cid), by_resident(*resident, *cid);
+  ReferralInput r = ValidReferral();
+  r.spoed = true;
+  REQUIRE(by_coordinator.SubmitReferral(r).ok());
+  const Bytes sanne = IdOf(by_coordinator, "Sanne de Vries");
+  const Bytes ria = IdOf(by_coordinator, "Ria de Vries");
+  REQUIRE(by_coordinator.LinkAccount(sanne, resident.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(ria, mother.account_id()).ok());
+  REQUIRE(by_coordinator.ApprovePerson(ria).ok());
+  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
+  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
+  const int64_t noon = 1751364000000;
+  auto meeting =
+      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
+  REQUIRE(meeting.ok());
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  SyncAll({&coordinator, &resident, &mother}, 1);
+  auto scope = by_resident.StartPrivateTime(*meeting);
+  REQUIRE(scope.ok());
+  SyncAll({&resident, &mother, &coordinator}, 1);
+
+  auto removed = by_coordinator.RemovePerson(ria);
+  REQUIRE(removed.ok());
+  CHECK(removed->still_member);
+  CHECK(removed->in_private_time);
+  SyncAll({&coordinator, &resident, &mother}, 1);
+  // As said: no key changed, so her device still holds the draft's scope.
+  auto view = mother->ConfirmedView(*cid);
+  REQUIRE(view.ok());
+  const auto& members = view->scopes().at(*scope).members();
+  CHECK(std::find(members.begin(), members.end(), ToString(mother.account_id())) != members.end());
+  CHECK(Organising(*mother, *cid).GetPerson(ria)->left);
 }

@@ -16,6 +16,7 @@
 #include "kring/domain/case_figures.h"
 #include "kring/domain/follow_up.h"
 #include "kring/domain/messages.h"
+#include "kring/domain/organising.h"
 
 #include "support/client_fixture.h"
 
@@ -951,4 +952,94 @@ TEST_CASE("offline edits of a draft and an accepted agreement stay visible, neve
     CHECK(Get(*d, cid, *a_uncle).accepted);
   }
   k.RequireConverged();
+}
+
+TEST_CASE("someone taken out of the circle gets nothing restricted on paper any more", "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  // The ex-partner (no app) is taken out of the circle; grandma (no app) stays.
+  REQUIRE(domain::Organising(*k.coordinator, cid).RemovePerson(k.p_ex).ok());
+  Plan coordinator_plan(*k.coordinator, cid);
+  auto version = coordinator_plan.Publish(k.Content());
+  REQUIRE(version.ok());
+  k.SyncAll();
+  REQUIRE(Plan(*k.resident, cid).Accept(*version, kJan31).ok());
+  // Restricted (hidden from the uncle): listed for grandma's paper, not for the ex-partner's.
+  AgreementInput key = MakeAgreement(k.p_neighbour, "Reservesleutel bewaren", kJan31);
+  key.hidden_from = {k.p_uncle};
+  auto key_a = coordinator_plan.AddAgreement(key);
+  REQUIRE(key_a.ok());
+  // Naming her explicitly is refused.
+  AgreementInput to_ex = key;
+  to_ex.visible_to = {k.p_ex};
+  auto refused = coordinator_plan.AddAgreement(to_ex);
+  CHECK(refused.status().code() == StatusCode::kInvalidArgument);
+  CHECK(refused.status().message() == "agreement.visible_left");
+  AgreementInput edited = key;
+  edited.visible_to = {k.p_ex};
+  CHECK(coordinator_plan.EditAgreement(*key_a, edited).message() == "agreement.visible_left");
+  k.SyncAll();
+
+  const v1::CaseState s = k.Confirmed(k.resident);
+  auto listed = [](const v1::Entity& e, const Bytes& person) {
+    auto set = e.sets().find("visible_to");
+    if (set == e.sets().end()) return false;
+    for (const auto& [tag, el] : set->second.elements()) {
+      if (el.live_tags_size() > 0 && el.value().blob() == ToString(person)) return true;
+    }
+    return false;
+  };
+  const v1::Entity& agreement = s.entities().at(Hex(*key_a));
+  CHECK(agreement.scope_id() != 0);
+  CHECK(listed(agreement, k.p_grandma));
+  CHECK_FALSE(listed(agreement, k.p_ex));
+  // The life-domain details (kept from the professional) likewise.
+  size_t details = 0;
+  for (const auto& [id, e] : s.entities()) {
+    if (e.type() != "plan_details" || e.scope_id() == 0) continue;
+    ++details;
+    CHECK(listed(e, k.p_grandma));
+    CHECK_FALSE(listed(e, k.p_ex));
+  }
+  CHECK(details == 1);
+  // No printout is made for her any more; grandma's still has the agreement.
+  auto for_ex = PrintoutFor(s, k.p_ex);
+  CHECK(for_ex.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(for_ex.status().message() == "print.reader_left");
+  auto for_grandma = PrintoutFor(s, k.p_grandma);
+  REQUIRE(for_grandma.ok());
+  CHECK(std::any_of(for_grandma->agreements.begin(), for_grandma->agreements.end(),
+                    [&](const PrintAgreement& a) { return a.what == key.action; }));
+}
+
+TEST_CASE("someone taken out of the circle gets no new role in the plan or the circle", "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  domain::Organising by_coordinator(*k.coordinator, cid);
+  for (const Bytes& p : {k.p_aunt, k.p_professional, k.p_mentor, k.p_ex}) {
+    REQUIRE(by_coordinator.RemovePerson(p).ok());
+  }
+  k.SyncAll();
+  Plan plan(*k.coordinator, cid);
+  // The plan's contact person and responsible professional.
+  PlanContent content = k.Content();
+  CHECK(plan.Publish(content).status().message() == "plan.contact_left");
+  content.contact_person = k.p_neighbour;
+  CHECK(plan.Publish(content).status().message() == "plan.professional_left");
+  // A mentor, and the young person's side of it.
+  FollowUp follow(*k.resident, cid);
+  CHECK(follow.DesignateMentor({k.p_resident, k.p_mentor, true, k.p_uncle, 0, kJan31})
+            .status()
+            .message() == "mentor.mentor_left");
+  CHECK(follow.DesignateMentor({k.p_resident, k.p_neighbour, true, k.p_aunt, 0, kJan31})
+            .status()
+            .message() == "mentor.consent_by_left");
+  // An invitation without the app, as for someone still to be asked.
+  CHECK(by_coordinator.RecordInvitation(k.p_ex, domain::InvitationState::kPending).message() ==
+        "person.already_left");
+  // Someone still in the circle is accepted in the same places.
+  content.responsible_professional = {};
+  content.bottom_lines.clear();
+  CHECK(plan.Publish(content).ok());
+  CHECK(by_coordinator.RecordInvitation(k.p_grandma, domain::InvitationState::kPending).ok());
 }

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "kring/domain/organising.h"
+#include "kring/domain/plan.h"
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
@@ -23,6 +24,9 @@ std::string PersonJson(const domain::Person& p, const std::string& invitation) {
                {"status", JStr(p.status)},
                {"has_app", JBool(p.has_app)},
                {"account", JId(p.account_id)},
+               {"account_removed", JBool(p.account_removed)},
+               {"left", JBool(p.left)},
+               {"left_at_ms", JNum(p.left_at_ms)},
                {"invitation", JStr(invitation)}});
 }
 
@@ -32,12 +36,18 @@ const char* StatusText(const Ctx& ctx, const std::string& status) {
   return ctx.T("voorgesteld", "proposed");
 }
 
+// Who is in the circle now; with --all also who left it (they stay for the history).
 int List(Ctx& ctx) {
   Organising org(ctx.client, ctx.case_id);
   auto circle = org.Circle();
   if (!circle.ok()) return Fail(circle.status());
   std::vector<std::string> rows;
+  size_t left_hidden = 0;
   for (const domain::Person& p : *circle) {
+    if (p.left && !ctx.On("all")) {
+      ++left_hidden;
+      continue;
+    }
     auto inv = org.InvitationOf(p.person_id);
     std::string invitation = inv.ok() ? domain::InvitationStateName(*inv) : "";
     if (ctx.json) {
@@ -46,13 +56,35 @@ int List(Ctx& ctx) {
     }
     std::cout << Hex(p.person_id) << "  " << p.name;
     if (!p.relation.empty()) std::cout << " (" << p.relation << ")";
-    std::cout << "  " << ShowWord(ctx, kPersonKinds, p.kind) << ", " << StatusText(ctx, p.status);
-    if (p.has_app) std::cout << ctx.T(", met app", ", with the app");
+    std::cout << "  " << ShowWord(ctx, kPersonKinds, p.kind) << ", ";
+    if (p.left) {
+      std::cout << ctx.T("niet meer in de kring", "no longer in the circle");
+      if (p.left_at_ms > 0)
+        std::cout << ctx.T(" (sinds ", " (since ") << ShowTime(ctx, p.left_at_ms) << ")";
+    } else {
+      std::cout << StatusText(ctx, p.status);
+    }
+    // An account taken out of the case no longer takes part, whatever the entry says.
+    if (p.account_removed) {
+      std::cout << ctx.T(", doet niet meer mee met de app", ", no longer takes part with the app");
+    } else if (p.has_app) {
+      std::cout << ctx.T(", met app", ", with the app");
+    }
     std::cout << "\n";
   }
-  if (ctx.json) PrintJson(JArr(rows));
-  if (!ctx.json && circle->empty())
+  if (ctx.json) {
+    PrintJson(JArr(rows));
+    return 0;
+  }
+  if (circle->size() == left_hidden) {
     std::cout << ctx.T("De kring is nog leeg.", "The circle is empty.") << "\n";
+  }
+  if (left_hidden > 0) {
+    std::cout << (ctx.english() ? "Not shown: " : "Niet getoond: ") << left_hidden
+              << ctx.T(" niet meer in de kring. Toon ook hen met: kring circle list --all",
+                       " no longer in the circle. Show them too with: kring circle list --all")
+              << "\n";
+  }
   return 0;
 }
 
@@ -126,6 +158,68 @@ int Decide(Ctx& ctx, bool approve) {
   return approve
              ? ctx.Done("Deze persoon hoort nu bij de kring.", "This person is now in the circle.")
              : ctx.Done("Afgewezen.", "Declined.");
+}
+
+// Takes someone out of the circle. What that leaves open is said, not changed behind the user's
+// back: their open agreements need a new owner, and an account still in the case can still read.
+int Remove(Ctx& ctx) {
+  if (ctx.positional.size() != 1) return ctx.Usage();
+  auto person = ctx.Person(ctx.Pos(0));
+  if (!person.ok()) return Fail(person.status());
+  Organising org(ctx.client, ctx.case_id);
+  auto removal = org.RemovePerson(*person);
+  if (!removal.ok()) return Fail(removal.status());
+  auto who = org.GetPerson(*person);
+  if (!who.ok()) return Fail(who.status());
+  if (int rc = ctx.Done("Uit de kring gehaald. Eerdere afspraken blijven bewaard, met wie het was.",
+                        "Taken out of the circle. Earlier agreements are kept, with who it was.");
+      rc != 0) {
+    return rc;
+  }
+  if (ctx.json) {
+    std::vector<std::string> open;
+    for (const Bytes& a : removal->open_agreements) open.push_back(JId(a));
+    PrintJson(JObj({{"person", JId(*person)},
+                    {"open_agreements", JArr(open)},
+                    {"still_member", JBool(removal->still_member)},
+                    {"in_private_time", JBool(removal->in_private_time)}}));
+    return 0;
+  }
+  if (!removal->open_agreements.empty()) {
+    std::cout << ctx.T("Deze afspraken zijn nog open en hebben een nieuwe eigenaar nodig:",
+                       "These agreements are still open and need a new owner:")
+              << "\n";
+    domain::Plan plan(ctx.client, ctx.case_id);
+    for (const Bytes& id : removal->open_agreements) {
+      auto a = plan.GetAgreement(id);
+      std::cout << "  " << Hex(id) << "  " << (a.ok() ? a->input.action : "") << "\n";
+    }
+    std::cout << ctx.T("Kies een nieuwe eigenaar met: kring agreement owner AFSPRAAK PERSOON",
+                       "Choose a new owner with: kring agreement owner AGREEMENT PERSON")
+              << "\n";
+  }
+  // Leaving the circle is not losing access: no key changes here.
+  if (removal->still_member) {
+    std::cout << ctx.T(
+                     "Let op: deze persoon kan de casus nog lezen met de app. Uit de kring halen "
+                     "neemt die toegang niet weg. Haal die weg met: kring member remove ",
+                     "Note: this person can still read the case with the app. Taking them out "
+                     "of the circle does not take that access away. Take it away with: kring "
+                     "member remove ")
+              << Hex(who->account_id) << "\n"
+              << ctx.T("Wat hij of zij al gezien heeft, kun je niet terugnemen.",
+                       "What they have already seen cannot be taken back.")
+              << "\n";
+  }
+  if (removal->in_private_time) {
+    std::cout << ctx.T(
+                     "Let op: er is nu eigen tijd. Deze persoon kan het concept van de eigen tijd "
+                     "nog lezen, tot je hem of haar uit de casus haalt.",
+                     "Note: private time is running. This person can still read the private time "
+                     "draft until you remove them from the case.")
+              << "\n";
+  }
+  return 0;
 }
 
 int Approve(Ctx& ctx) { return Decide(ctx, true); }
@@ -389,11 +483,11 @@ const std::vector<Verb>& CircleVerbs() {
   static const std::vector<Verb> verbs = {
       {"circle",
        "list",
-       "",
-       "Toon wie in de kring zit (--json voor scripts)",
-       "Show who is in the circle (--json for scripts)",
+       "[--all]",
+       "Toon wie in de kring zit (--all: ook wie er niet meer in zit; --json voor scripts)",
+       "Show who is in the circle (--all: also who left it; --json for scripts)",
        {},
-       {},
+       {"all"},
        List},
       {"circle",
        "propose",
@@ -426,6 +520,17 @@ const std::vector<Verb>& CircleVerbs() {
        {},
        {},
        Approve,
+       1},
+      {"circle",
+       "remove",
+       "PERSOON",
+       "Haal iemand uit de kring. Alleen de hoofdpersoon of gespreksleider mag dit. De "
+       "hoofdpersoon zelf blijft altijd in de kring. Eerdere afspraken blijven bewaard.",
+       "Take someone out of the circle. Only the resident or the coordinator may do this. The "
+       "resident always stays in the circle. Earlier agreements are kept.",
+       {},
+       {},
+       Remove,
        1},
       {"circle",
        "decline",

@@ -267,15 +267,18 @@ int PrintAgreements(Ctx& ctx, const std::vector<domain::Agreement>& list) {
                            {"accepted", JBool(a.accepted)},
                            {"acceptance_stale", JBool(a.acceptance_stale)},
                            {"restricted", JBool(a.scope_id != 0 || !a.input.hidden_from.empty())},
-                           {"conflicts", JNum(static_cast<int64_t>(a.conflicts.size()))}}));
+                           {"conflicts", JNum(static_cast<int64_t>(a.conflicts.size()))},
+                           {"owner_left", JBool(a.owner_left)},
+                           {"needs_new_owner", JBool(a.needs_new_owner())}}));
     }
     PrintJson(JArr(rows));
     return 0;
   }
   if (list.empty()) std::cout << ctx.T("Geen afspraken.", "No agreements.") << "\n";
   for (const auto& a : list) {
-    std::cout << Hex(a.agreement_id) << "  " << ctx.NameOf(a.input.owner) << ": " << a.input.action
-              << "  [" << StatusWord(ctx, a.status) << "]";
+    std::cout << Hex(a.agreement_id) << "  " << ctx.NameOf(a.input.owner);
+    if (a.owner_left) std::cout << ctx.T(" (niet meer in de kring)", " (no longer in the circle)");
+    std::cout << ": " << a.input.action << "  [" << StatusWord(ctx, a.status) << "]";
     if (a.current_due_ms() != 0) {
       std::cout << ctx.T(" voor ", " by ") << ShowTime(ctx, a.current_due_ms());
       if (a.input.due_ms != 0 && a.input.due_ms != a.current_due_ms()) {
@@ -288,6 +291,11 @@ int PrintAgreements(Ctx& ctx, const std::vector<domain::Agreement>& list) {
                          "  (two changes at once: look together)");
     std::cout << "\n";
     if (a.obstacle) PrintObstacle(ctx, a.obstacle->description, a.obstacle->owner);
+    if (a.needs_new_owner()) {
+      std::cout << ctx.T("    Heeft een nieuwe eigenaar nodig: kring agreement owner ",
+                         "    Needs a new owner: kring agreement owner ")
+                << Hex(a.agreement_id) << ctx.T(" PERSOON", " PERSON") << "\n";
+    }
   }
   return 0;
 }
@@ -320,6 +328,25 @@ int Add(Ctx& ctx) {
   if (!id.ok()) return Fail(id.status());
   std::cout << "agreement " << Hex(*id) << "\n";
   return ctx.Done("Afspraak voorgesteld.", "Agreement proposed.");
+}
+
+// A new owner for an agreement (after its owner left the circle, or by agreement): the rest stays,
+// and the new owner accepts it themself (the content changed, so the old acceptance lapses).
+int SetOwner(Ctx& ctx) {
+  if (ctx.positional.size() != 2) return ctx.Usage();
+  auto id = ParseId(ctx.Pos(0));
+  if (!id) return BadId();
+  auto owner = ctx.Person(ctx.Pos(1));
+  if (!owner.ok()) return Fail(owner.status());
+  Plan plan(ctx.client, ctx.case_id);
+  auto agreement = plan.GetAgreement(*id);
+  if (!agreement.ok()) return Fail(agreement.status());
+  domain::AgreementInput in = agreement->input;
+  in.owner = *owner;
+  Status s = plan.EditAgreement(*id, in);
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("De afspraak heeft een nieuwe eigenaar. Die moet de afspraak nog aannemen.",
+                  "The agreement has a new owner, who still has to accept it.");
 }
 
 int AcceptAgreement(Ctx& ctx) {
@@ -479,6 +506,15 @@ const std::vector<Verb>& PlanVerbs() {
        {"owner", "action", "due", "recurrence", "checker", "domain", "hidden-from", "visible-to"},
        {},
        Add},
+      {"agreement",
+       "owner",
+       "AFSPRAAK PERSOON",
+       "Geef een afspraak een nieuwe eigenaar (bijvoorbeeld als iemand uit de kring ging)",
+       "Give an agreement a new owner (for example when someone left the circle)",
+       {},
+       {},
+       SetOwner,
+       2},
       {"agreement",
        "accept",
        "AFSPRAAK",

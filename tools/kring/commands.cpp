@@ -414,6 +414,15 @@ int RunCommand(const Options& options) {
         Msg::kMemberRemoved);
     if (rc == 0) {
       std::cout << (Text(Msg::kLanguageTag) == std::string("en") ? notice.en : notice.nl) << "\n";
+      // The person of this account stays in the circle (its agreements keep their owner), now
+      // shown as no longer taking part: taking them out of the circle is a choice of its own.
+      auto circle = domain::Organising(c, *cid).Circle();
+      if (circle.ok()) {
+        for (const domain::Person& p : *circle) {
+          if (p.account_id != *account || !p.in_circle()) continue;
+          std::cout << Text(Msg::kPersonStillInCircle) << Hex(p.person_id) << "\n";
+        }
+      }
     }
     return rc;
   }

@@ -35,13 +35,18 @@ Result<Bytes> Ctx::Person(const std::string& ref) const {
   if (auto id = ParseId(ref)) return *id;
   KRING_ASSIGN_OR_RETURN(auto circle, org.Circle());
   std::optional<Bytes> found;
-  for (const domain::Person& p : circle) {
-    if (p.name != ref || p.status == "declined") continue;
-    // Two people with the same name: the user has to pick by id.
-    if (found)
-      return InvalidArgument(T("Meer mensen hebben deze naam; gebruik de id.",
-                               "More people have this name; use the id."));
-    found = p.person_id;
+  // Someone who left keeps their name in the history; a name shared with someone in the circle
+  // means the one in the circle.
+  for (bool with_left : {false, true}) {
+    for (const domain::Person& p : circle) {
+      if (p.name != ref || p.status == "declined" || p.left != with_left) continue;
+      // Two people with the same name: the user has to pick by id.
+      if (found)
+        return InvalidArgument(T("Meer mensen hebben deze naam; gebruik de id.",
+                                 "More people have this name; use the id."));
+      found = p.person_id;
+    }
+    if (found) break;
   }
   if (!found) {
     return NotFound(T("Niemand in de kring heeft deze naam of id. Kijk met: kring circle list",

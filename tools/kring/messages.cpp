@@ -322,6 +322,12 @@ Entry Lookup(Msg m) {
           "circle link PERSOON ACCOUNT",
           "Note: the account is not linked to this person yet. Link it with: kring circle "
           "link PERSON ACCOUNT"};
+    case Msg::kPersonStillInCircle:
+      return {
+          "Deze persoon staat nog in de kring, nu zonder app. Hoort hij of zij er niet meer bij? "
+          "Haal hem of haar uit de kring met: kring circle remove ",
+          "This person is still in the circle, now without the app. No longer part of it? Take "
+          "them out of the circle with: kring circle remove "};
     case Msg::kBadProfile:
       return {"Deze profielnaam kan niet. Gebruik letters, cijfers, - of _ (hoogstens 64).",
               "This profile name cannot be used. Use letters, digits, - or _ (at most 64)."};

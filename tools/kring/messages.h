@@ -79,6 +79,7 @@ enum class Msg {
   kInviteeAccountInUse,
   kInviteeLinkHint,
   kJoinedNotLinked,
+  kPersonStillInCircle,  // member remove: the account's person is still in the circle
 };
 
 // "nl" or "en" (also as a locale: en_GB.UTF-8); false, and the language unchanged, for any other.

@@ -198,6 +198,9 @@ void ToProto(const d::Person& p, pb::Person* out) {
   out->set_invite_id(ToString(p.invite_id));
   out->set_proposed_by_account_id(ToString(p.proposed_by_account_id));
   out->set_pretalk_held(p.pretalk_held);
+  out->set_left(p.left);
+  out->set_left_at_ms(p.left_at_ms);
+  out->set_account_removed(p.account_removed);
 }
 
 void ToProto(const d::Slot& s, pb::Slot* out) {
@@ -381,6 +384,8 @@ void ToProto(const d::Agreement& a, pb::Agreement* out) {
   if (a.obstacle) ToProto(*a.obstacle, out->mutable_obstacle());
   out->set_scope_id(a.scope_id);
   out->set_conflicts(static_cast<int32_t>(a.conflicts.size()));
+  out->set_owner_left(a.owner_left);
+  out->set_needs_new_owner(a.needs_new_owner());
 }
 
 void ToProto(const d::SixWeekCheck& c, pb::SixWeekCheck* out) {
@@ -466,6 +471,14 @@ Status Organise(d::Organising& org, const pb::DomainRequest& req, pb::DomainResp
     case pb::DomainRequest::kDeclinePerson: {
       KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.decline_person().id(), "person id"));
       return org.DeclinePerson(id);
+    }
+    case pb::DomainRequest::kRemovePerson: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.remove_person().id(), "person id"));
+      KRING_ASSIGN_OR_RETURN(d::PersonRemoval removal, org.RemovePerson(id));
+      for (const Bytes& a : removal.open_agreements) out->add_ids(ToString(a));
+      if (removal.still_member) out->add_warnings("person.still_member");
+      if (removal.in_private_time) out->add_warnings("person.in_private_time");
+      return {};
     }
     case pb::DomainRequest::kLinkAccount: {
       KRING_ASSIGN_OR_RETURN(Bytes person, Id(req.link_account().person_id(), "person id"));

@@ -292,6 +292,10 @@ Result<Bytes> FollowUp::RecordSixWeekCheck(const SixWeekCheckInput& in) {
          a.obstacle->new_due_ms <= 0 || FindPerson(view, S(a.obstacle->owner)) == nullptr)) {
       return InvalidArgument("agreement.obstacle_missing");
     }
+    if (a.result == AgreementStatus::kBlocked &&
+        FlagField(*FindPerson(view, S(a.obstacle->owner)), "left")) {
+      return InvalidArgument("agreement.obstacle_owner_left");
+    }
     if (a.obstacle && a.obstacle->description.size() > kMaxShortTextBytes) {
       return InvalidArgument("agreement.text_too_long");
     }
@@ -439,6 +443,13 @@ Result<MentorDesignation> FollowUp::DesignateMentor(const MentorInput& in) {
   if (!in.parental_consent) return InvalidArgument("mentor.consent_missing");
   if (!in.consent_by.empty() && FindPerson(view, S(in.consent_by)) == nullptr) {
     return InvalidArgument("mentor.consent_by_unknown");
+  }
+  // Someone taken out of the circle is given no new role in it.
+  for (auto [person, key] : {std::pair{&in.young_person, "mentor.young_person_left"},
+                             std::pair{&in.mentor, "mentor.mentor_left"},
+                             std::pair{&in.consent_by, "mentor.consent_by_left"}}) {
+    const v1::Entity* e = person->empty() ? nullptr : FindPerson(view, S(*person));
+    if (e != nullptr && FlagField(*e, "left")) return InvalidArgument(key);
   }
   const std::string id = NewEntityId(0);
   std::vector<v1::Mutation> ms{Create(id, kMentor),

@@ -10,6 +10,7 @@
 #include "kring/common/crypto.h"
 
 #include "domain/organising_rules.h"
+#include "domain/plan_model.h"
 #include "model/content_rules.h"
 #include "model/reducer.h"
 #include "model/values.h"
@@ -246,7 +247,7 @@ void PersonFields(const std::string& id, const PersonInput& p, const std::string
   if (!p.account_id.empty()) out.push_back(Set(id, "account_id", BlobValue(S(p.account_id))));
 }
 
-Person PersonFrom(const v1::Entity& e) {
+Person PersonFrom(const v1::CaseState& view, const v1::Entity& e) {
   Person p;
   p.person_id = B(e.entity_id());
   p.name = TextField(e, "name");
@@ -262,6 +263,10 @@ Person PersonFrom(const v1::Entity& e) {
   p.invite_id = B(BlobField(e, "invite_id"));
   p.proposed_by_account_id = B(e.created_by_account_id());
   p.pretalk_held = FlagField(e, "pretalk_held");
+  p.left = FlagField(e, "left");
+  p.left_at_ms = p.left ? TimeField(e, "left_at_ms") : 0;
+  p.account_removed =
+      !p.account_id.empty() && client::model::FindMember(view, p.account_id) == nullptr;
   return p;
 }
 
@@ -399,9 +404,14 @@ class Batch {
   std::vector<std::pair<std::vector<v1::Mutation>, uint32_t>> ops_;
 };
 
-// Invitees for the pre-talk check and "confirmed": everyone approved but coordinators.
+// Approved and not taken out of the circle again.
+bool InCircle(const v1::Entity& person) {
+  return TextField(person, "status") == "approved" && !FlagField(person, "left");
+}
+
+// Invitees for the pre-talk check and "confirmed": everyone in the circle but coordinators.
 bool IsInvitee(const v1::CaseState& view, const v1::Entity& person) {
-  if (TextField(person, "status") != "approved") return false;
+  if (!InCircle(person)) return false;
   const std::string kind = TextField(person, "kind");
   if (kind == "coordinator") return false;
   const auto decisions = AboutPerson(view, kParticipationType, person.entity_id());
@@ -448,7 +458,7 @@ InvitationState InvitationFrom(const v1::CaseState& view, const v1::Entity& pers
 
 // Confirmed: approved and said yes (through the app or to the coordinator), or an organiser.
 bool IsConfirmed(const v1::CaseState& view, const v1::Entity& person, int64_t now_ms) {
-  if (TextField(person, "status") != "approved") return false;
+  if (!InCircle(person)) return false;
   const std::string kind = TextField(person, "kind");
   if (kind == "resident" || kind == "coordinator") return true;
   if (!IsInvitee(view, person)) return false;
@@ -786,7 +796,14 @@ Status Organising::ApprovePerson(const Bytes& person_id) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindPersonEntity(view, S(person_id));
   if (e == nullptr) return Unknown();
-  return Write({Set(e->entity_id(), "status", TextValue("approved"), e)}, 0);
+  std::vector<v1::Mutation> m;
+  if (TextField(*e, "status") != "approved") {
+    m.push_back(Set(e->entity_id(), "status", TextValue("approved"), e));
+  }
+  // Back in the circle after being taken out.
+  if (FlagField(*e, "left")) m.push_back(Set(e->entity_id(), "left", FlagValue(false), e));
+  if (m.empty()) return {};
+  return Write(m, 0);
 }
 
 Status Organising::DeclinePerson(const Bytes& person_id) {
@@ -794,6 +811,43 @@ Status Organising::DeclinePerson(const Bytes& person_id) {
   const v1::Entity* e = FindPersonEntity(view, S(person_id));
   if (e == nullptr) return Unknown();
   return Write({Set(e->entity_id(), "status", TextValue("declined"), e)}, 0);
+}
+
+Result<PersonRemoval> Organising::RemovePerson(const Bytes& person_id) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  const v1::Entity* e = FindPersonEntity(view, S(person_id));
+  if (e == nullptr) return Unknown();
+  // Who may is the reducer's rule (organising_rules.cpp); asked first for a clear answer.
+  if (!IsManager(view, me)) return Denied();
+  // Nobody takes the person linked to their own account out (it decides private time).
+  const std::string account = BlobField(*e, "account_id");
+  if (!account.empty() && ConstantTimeEqual(View(account), me)) return Denied();
+  if (IsTheResident(view, *e)) return FailedPrecondition("person.resident_stays");
+  if (FlagField(*e, "left")) return FailedPrecondition("person.already_left");
+  if (TextField(*e, "status") != "approved") return FailedPrecondition("person.not_in_circle");
+  // An open app invitation would still let them join: it stops working.
+  const std::string invite_id = BlobField(*e, "invite_id");
+  if (!invite_id.empty() && InvitationFrom(view, *e, NowMs()) == InvitationState::kPending) {
+    Status revoked = client_.RevokeInvite(case_id_, B(invite_id));
+    if (revoked.code() == StatusCode::kPermissionDenied) return Denied();
+    KRING_RETURN_IF_ERROR(revoked);
+  }
+  KRING_RETURN_IF_ERROR(Write({Set(e->entity_id(), "left", FlagValue(true), e),
+                               Set(e->entity_id(), "left_at_ms", TimeValue(NowMs()), e)},
+                              0));
+  PersonRemoval out;
+  // From the state after the write: what access the account still has now.
+  KRING_ASSIGN_OR_RETURN(v1::CaseState after, Read());
+  out.still_member = !account.empty() && client::model::FindMember(after, View(account)) != nullptr;
+  out.in_private_time = out.still_member && InOpenPrivateTime(after, View(account));
+  // Their open agreements keep them as owner: nobody else is made responsible without a say.
+  for (const v1::Entity* a : AllOf(view, plan_model::kAgreement.data())) {
+    if (BlobField(*a, "owner") != e->entity_id()) continue;
+    if (!plan_model::IsOpenOutcome(TextField(*a, "outcome"))) continue;
+    out.open_agreements.push_back(B(a->entity_id()));
+  }
+  return out;
 }
 
 Status Organising::LinkAccount(const Bytes& person_id, const Bytes& account_id) {
@@ -865,7 +919,7 @@ Result<std::vector<Person>> Organising::Circle() const {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   std::vector<Person> out;
   for (const v1::Entity* e : AllOf(view, kPersonType)) {
-    if (e->scope_id() == 0) out.push_back(PersonFrom(*e));
+    if (e->scope_id() == 0) out.push_back(PersonFrom(view, *e));
   }
   return out;
 }
@@ -874,7 +928,7 @@ Result<Person> Organising::GetPerson(const Bytes& person_id) const {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindPersonEntity(view, S(person_id));
   if (e == nullptr) return Unknown();
-  return PersonFrom(*e);
+  return PersonFrom(view, *e);
 }
 
 Result<Bytes> Organising::MyPersonId() const {
@@ -907,6 +961,7 @@ Result<client::Invitation> Organising::InviteWithApp(const Bytes& person_id, v1:
   const v1::Entity* e = FindPersonEntity(view, S(person_id));
   if (e == nullptr) return Unknown();
   if (TextField(*e, "status") != "approved") return FailedPrecondition("invite.not_approved");
+  if (FlagField(*e, "left")) return FailedPrecondition("person.already_left");
   if (!BlobField(*e, "account_id").empty()) return FailedPrecondition("invite.already_joined");
   if (valid_for_seconds < 1 || valid_for_seconds > 30LL * 24 * 3600) {
     return Invalid("invite.validity_invalid");
@@ -938,6 +993,7 @@ Status Organising::RecordInvitation(const Bytes& person_id, InvitationState stat
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindPersonEntity(view, S(person_id));
   if (e == nullptr) return Unknown();
+  if (FlagField(*e, "left")) return FailedPrecondition("person.already_left");
   if (!BlobField(*e, "invite_id").empty()) return FailedPrecondition("invite.has_app_invite");
   return Write({Set(e->entity_id(), "invite_state", TextValue(InvitationStateName(state)), e)}, 0);
 }
@@ -1116,7 +1172,9 @@ Result<Bytes> Organising::CreatePoll(const PollInput& poll) {
   if (poll.deadline_ms > first) return Invalid("poll.deadline_after_slot");
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   for (const Bytes& p : poll.required) {
-    if (FindPersonEntity(view, S(p)) == nullptr) return Invalid("poll.required_unknown");
+    const v1::Entity* person = FindPersonEntity(view, S(p));
+    if (person == nullptr) return Invalid("poll.required_unknown");
+    if (FlagField(*person, "left")) return Invalid("poll.required_left");
   }
   const std::string id = NewEntityId(0);
   std::vector<v1::Mutation> m{Create(id, kPollType),
@@ -1157,6 +1215,7 @@ Status Organising::AnswerPoll(const Bytes& poll_id, const Bytes& person_id, cons
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
   const v1::Entity* person = FindPersonEntity(view, S(person_id));
   if (person == nullptr) return Unknown();
+  if (FlagField(*person, "left")) return FailedPrecondition("person.already_left");
   const std::string field = SlotField(S(slot_id));
   // One answer entity per (poll, person), one field per slot: answers for different people or
   // slots never touch the same field, so concurrent offline answers all count.
@@ -1218,12 +1277,17 @@ Result<std::vector<SlotTally>> Organising::Tally(const Bytes& poll_id) const {
   if (!IsManager(view, me)) return PermissionDenied("poll.results_hidden");
   KRING_ASSIGN_OR_RETURN(Poll poll, GetPoll(poll_id));
   KRING_ASSIGN_OR_RETURN(std::vector<PollAnswer> answers, Answers(poll_id));
+  // Someone taken out of the circle no longer comes: their answers stay, but do not count.
+  std::set<std::string> left;
+  for (const v1::Entity* p : AllOf(view, kPersonType)) {
+    if (FlagField(*p, "left")) left.insert(p->entity_id());
+  }
   std::vector<SlotTally> out;
   for (const Slot& s : poll.slots) {
     SlotTally t;
     t.slot_id = s.slot_id;
     for (const PollAnswer& a : answers) {
-      if (a.slot_id != s.slot_id) continue;
+      if (a.slot_id != s.slot_id || left.count(S(a.person_id)) != 0) continue;
       if (a.answer == Answer::kYes) ++t.yes;
       if (a.answer == Answer::kIfNeedBe) ++t.if_need_be;
       if (a.answer == Answer::kNo) {

@@ -1,5 +1,7 @@
 #include "domain/organising_rules.h"
 
+#include <cstdint>
+#include <limits>
 #include <string_view>
 
 #include "kring/domain/organising.h"
@@ -52,6 +54,9 @@ bool IsNetworkMember(const v1::CaseState& state, const v1::Member& member) {
   if (member.role() == v1::ROLE_COORDINATOR) return false;
   const v1::Entity* person = PersonOfAccount(state, View(member.account_id()));
   if (person == nullptr) return false;
+  // Taken out of the circle: no longer part of the network's private time.
+  const v1::Value* left = FieldValue(*person, "left");
+  if (left != nullptr && left->flag()) return false;
   const std::string kind = TextField(*person, "kind");
   return kind != "professional" && kind != "coordinator";
 }
@@ -168,6 +173,40 @@ struct Who {
 
 const char kDenied[] = "organising: not allowed";
 
+}  // namespace
+
+// The referral the case began with (the oldest by log position, then id; a pending one counts as
+// newest), deleted or not: the person it names as resident is the one the circle is about.
+const v1::Entity* FirstReferral(const v1::CaseState& state) {
+  const v1::Entity* first = nullptr;
+  auto position = [](const v1::Entity& e) {
+    return e.created_seq() == 0 ? std::numeric_limits<uint64_t>::max() : e.created_seq();
+  };
+  for (const auto& [key, e] : state.entities()) {
+    if (e.type() != kReferralType || e.scope_id() != 0) continue;
+    if (first == nullptr || position(e) < position(*first) ||
+        (position(e) == position(*first) && e.entity_id() < first->entity_id())) {
+      first = &e;
+    }
+  }
+  return first;
+}
+
+// Whose circle it is: never taken out of it. The person entered as resident, the resident the
+// first referral names, and the person linked to the chair's account (whatever its kind says, as
+// a coordinator may change the kind of others).
+bool IsTheResident(const v1::CaseState& state, const v1::Entity& person) {
+  if (TextField(person, "kind") == "resident") return true;
+  const v1::Entity* referral = FirstReferral(state);
+  if (referral != nullptr && BlobField(*referral, "resident") == person.entity_id()) return true;
+  const std::string account = BlobField(person, "account_id");
+  if (account.empty()) return false;
+  const v1::Member* member = FindMember(state, View(account));
+  return member != nullptr && member->role() == v1::ROLE_CHAIR;
+}
+
+namespace {
+
 // Contact details of a person: the coordinator(s) and chair, the person, and whoever proposed
 // the person (who supplies the first channel).
 bool MayWriteContactOf(const Who& who, const std::string& person_id) {
@@ -193,6 +232,7 @@ bool ChangesOwnClass(const Who& who, const v1::Mutation& m, const v1::Entity& e)
   if (m.has_delete_entity() || m.has_restore_entity()) return who.Is(e);
   if (!m.has_set_field()) return false;
   const std::string& field = m.set_field().field();
+  if (field == "left") return who.Is(e);  // leaving the circle also leaves private time
   if (field != "kind" && field != "account_id") return false;
   if (who.Is(e)) return true;
   if (field != "account_id" || !m.set_field().value().has_blob() ||
@@ -212,6 +252,24 @@ std::string CheckPerson(const Who& who, const v1::Mutation& m, const v1::Entity*
   if (m.has_set_field() && m.set_field().field() == "pretalk_held") {
     // That a pre-talk was held: written with the pre-talk, which only a coordinator logs.
     return who.coordinator() ? "" : kDenied;
+  }
+  if (m.has_set_field() &&
+      (m.set_field().field() == "left" || m.set_field().field() == "left_at_ms")) {
+    // Taking someone out of the circle (or back in) is for those who let them in; the resident's
+    // circle is about them, so they are never taken out of it.
+    if (!who.manager()) return kDenied;
+    const bool leaves = m.set_field().field() == "left" && m.set_field().value().flag();
+    return leaves && IsTheResident(who.state, *e) ? kDenied : "";
+  }
+  if (m.has_set_field() && m.set_field().field() == "kind" && e->fields().count("kind") != 0) {
+    // Who the resident is, is the chair's to change (a coordinator could otherwise make the
+    // resident a relative and take them out of the circle). The first kind is set with the entry.
+    const std::string before = TextField(*e, "kind");
+    const std::string& after = m.set_field().value().text();
+    if (before != after && (before == "resident" || after == "resident") &&
+        who.member->role() != v1::ROLE_CHAIR) {
+      return kDenied;
+    }
   }
   if (who.manager()) return {};
   if (m.has_set_field()) {
@@ -313,6 +371,11 @@ std::string CheckOrganisingRule(const v1::CaseState& state, const OpContext& ctx
     if (m.has_create_entity()) return {};
     if (m.has_set_field() && m.set_field().field().rfind("coordinator_", 0) == 0) {
       return who.manager() ? "" : kDenied;
+    }
+    // Whose referral it is, is fixed once: it names the resident, who stays in the circle.
+    if (m.has_set_field() && m.set_field().field() == "resident" &&
+        e->fields().count("resident") != 0) {
+      return kDenied;
     }
     return who.manager() || who.Created(*e) ? "" : kDenied;
   }

@@ -25,6 +25,10 @@ const v1::Entity* FindPersonEntity(const v1::CaseState& state, const std::string
 const v1::Entity* PersonOfAccount(const v1::CaseState& state, ByteView account_id);
 // A member of the network: not a coordinator, and not linked to a professional/coordinator
 // person. Members without a person entity are left out (the draft stays private by default).
+// The person whose circle it is, never taken out of it: entered as resident, named resident by
+// the case's first referral, or linked to the chair's account.
+const v1::Entity* FirstReferral(const v1::CaseState& state);
+bool IsTheResident(const v1::CaseState& state, const v1::Entity& person);
 bool IsNetworkMember(const v1::CaseState& state, const v1::Member& member);
 // In the scope of a meeting's private time that is still open (the network has not released its
 // draft; cancelled or deleted meetings included): nobody in it is made coordinator, since a

@@ -63,6 +63,12 @@ Status ValidateDraft(const PlanContent& c) {
   return {};
 }
 
+// Taken out of the circle (Organising::RemovePerson).
+bool Left(const v1::CaseState& view, const Bytes& person_id) {
+  const v1::Entity* p = FindPerson(view, S(person_id));
+  return p != nullptr && FlagField(*p, "left");
+}
+
 Status ValidateVersion(const v1::CaseState& view, const PlanContent& c) {
   KRING_RETURN_IF_ERROR(ValidateDraft(c));
   if (c.contingency.empty()) return InvalidArgument("plan.contingency_missing");
@@ -70,12 +76,14 @@ Status ValidateVersion(const v1::CaseState& view, const PlanContent& c) {
   if (FindPerson(view, S(c.contact_person)) == nullptr) {
     return InvalidArgument("plan.contact_unknown");
   }
+  if (Left(view, c.contact_person)) return InvalidArgument("plan.contact_left");
   if (!c.bottom_lines.empty() || !c.responsible_professional.empty()) {
     if (c.responsible_professional.empty()) return InvalidArgument("plan.professional_missing");
     const v1::Entity* p = FindPerson(view, S(c.responsible_professional));
     if (p == nullptr || TextField(*p, "kind") != "professional") {
       return InvalidArgument("plan.professional_unknown");
     }
+    if (Left(view, c.responsible_professional)) return InvalidArgument("plan.professional_left");
   }
   return {};
 }
@@ -187,6 +195,8 @@ Agreement AgreementOf(const v1::CaseState& state, const v1::Entity& e) {
   a.accepted = !a.accepted_hash.empty() && a.accepted_hash == a.content_hash;
   a.acceptance_stale = !a.accepted_hash.empty() && !a.accepted;
   a.status = StatusFromName(TextField(e, "outcome"), a.accepted);
+  const v1::Entity* owner = FindPerson(state, BlobField(e, "owner"));
+  a.owner_left = owner != nullptr && FlagField(*owner, "left");
   if (a.status == AgreementStatus::kBlocked) {
     a.obstacle = Obstacle{TextField(e, "obstacle"), B(BlobField(e, "obstacle_owner")),
                           IntField(e, "new_due_ms")};
@@ -232,15 +242,25 @@ size_t CountAgreements(const v1::CaseState& view) {
   return n;
 }
 
-Status ValidateAgreement(const v1::CaseState& view, const AgreementInput& in) {
+// `current`: the agreement being edited (null for a new one). Someone who left the circle is not
+// made owner or checker; an agreement that already names them may still be edited otherwise.
+Status ValidateAgreement(const v1::CaseState& view, const AgreementInput& in,
+                         const v1::Entity* current = nullptr) {
   if (in.owner.empty()) return InvalidArgument("agreement.owner_missing");
   if (FindPerson(view, S(in.owner)) == nullptr) return InvalidArgument("agreement.owner_unknown");
+  if (Left(view, in.owner) && (current == nullptr || BlobField(*current, "owner") != S(in.owner))) {
+    return InvalidArgument("agreement.owner_left");
+  }
   if (Blank(in.action)) return InvalidArgument("agreement.action_missing");
   KRING_RETURN_IF_ERROR(CheckSize(in.action, kMaxShortTextBytes, "agreement.text_too_long"));
   KRING_RETURN_IF_ERROR(CheckSize(in.recurrence, kMaxShortTextBytes, "agreement.text_too_long"));
   if (in.due_ms <= 0 && in.recurrence.empty()) return InvalidArgument("agreement.when_missing");
   if (!in.checker.empty() && FindPerson(view, S(in.checker)) == nullptr) {
     return InvalidArgument("agreement.checker_unknown");
+  }
+  if (!in.checker.empty() && Left(view, in.checker) &&
+      (current == nullptr || BlobField(*current, "checker") != S(in.checker))) {
+    return InvalidArgument("agreement.checker_left");
   }
   if (!in.life_domain.empty() && !IsLifeDomain(in.life_domain)) {
     return InvalidArgument("plan.unknown_life_domain");
@@ -250,14 +270,24 @@ Status ValidateAgreement(const v1::CaseState& view, const AgreementInput& in) {
     if (FindPerson(view, S(p)) == nullptr) return InvalidArgument("agreement.hidden_unknown");
   }
   if (in.visible_to.size() > kMaxHiddenFrom) return InvalidArgument("agreement.too_many_hidden");
+  std::vector<Bytes> listed_before;
+  if (current != nullptr) {
+    for (const v1::Value& v : SetValues(*current, "visible_to"))
+      listed_before.push_back(B(v.blob()));
+  }
   for (const Bytes& p : in.visible_to) {
     if (FindPerson(view, S(p)) == nullptr) return InvalidArgument("agreement.hidden_unknown");
+    // Someone who left gets nothing new on paper; who was listed already stays listed.
+    if (Left(view, p) &&
+        std::find(listed_before.begin(), listed_before.end(), p) == listed_before.end()) {
+      return InvalidArgument("agreement.visible_left");
+    }
   }
   return {};
 }
 
-// People without the app who may read a restricted item on paper: everyone not hidden from it
-// and not declined; professionals only when involved or granted.
+// People without the app who may read a restricted item on paper: everyone not hidden from it,
+// not declined and not taken out of the circle; professionals only when involved or granted.
 std::vector<Bytes> AppLessReaders(const v1::CaseState& view, const std::vector<Bytes>& hidden,
                                   const std::vector<Bytes>& involved, bool granted) {
   std::vector<Bytes> out;
@@ -266,7 +296,8 @@ std::vector<Bytes> AppLessReaders(const v1::CaseState& view, const std::vector<B
   };
   for (const auto& [key, p] : view.entities()) {
     if (p.type() != kPerson || p.deleted() || p.scope_id() != 0 ||
-        !BlobField(p, "account_id").empty() || TextField(p, "status") == "declined") {
+        !BlobField(p, "account_id").empty() || TextField(p, "status") == "declined" ||
+        FlagField(p, "left")) {
       continue;
     }
     if (TextField(p, "kind") == "professional" && !granted && !listed(involved, p.entity_id())) {
@@ -697,7 +728,7 @@ Status Plan::EditAgreement(const Bytes& agreement_id, const AgreementInput& in) 
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
   const v1::Entity* e = FindOfType(view, agreement_id, kAgreement);
   if (e == nullptr) return NotFound("domain.unknown_item");
-  KRING_RETURN_IF_ERROR(ValidateAgreement(view, in));
+  KRING_RETURN_IF_ERROR(ValidateAgreement(view, in, e));
   const std::string id = S(agreement_id);
   std::vector<v1::Mutation> ms;
   // Only what changed, so an unrelated concurrent edit does not become a conflict.
@@ -771,6 +802,7 @@ Status Plan::UpdateStatus(const Bytes& agreement_id, AgreementStatus status,
     if (FindPerson(view, S(obstacle->owner)) == nullptr) {
       return InvalidArgument("agreement.obstacle_owner_unknown");
     }
+    if (Left(view, obstacle->owner)) return InvalidArgument("agreement.obstacle_owner_left");
     ms.push_back(Set(id, "obstacle", TextValue(obstacle->description), e));
     ms.push_back(Set(id, "obstacle_owner", BlobValue(obstacle->owner), e));
     ms.push_back(Set(id, "new_due_ms", TimeValue(obstacle->new_due_ms), e));
@@ -841,6 +873,10 @@ Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reade
                                   Language language, int64_t now_ms) {
   const std::string reader = S(reader_person_id);
   const v1::Entity* person = FindPerson(state, reader);
+  // Someone taken out of the circle gets no new paper: what they had, they keep, nothing more.
+  if (person != nullptr && FlagField(*person, "left")) {
+    return FailedPrecondition("print.reader_left");
+  }
   const std::string account = person == nullptr ? std::string() : BlobField(*person, "account_id");
   auto visible = [&](const v1::Entity& e) {
     if (e.deleted()) return false;
@@ -903,6 +939,7 @@ Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reade
   for (const Agreement& a : agreements) {
     PrintAgreement p;
     p.who = name_of(S(a.input.owner));
+    p.who_left = a.owner_left;
     p.what = multi_line(a.input.action);
     if (a.current_due_ms() > 0) p.due_utc_ms = a.current_due_ms();
     p.recurrence = one_line(a.input.recurrence);

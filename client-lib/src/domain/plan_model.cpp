@@ -60,6 +60,7 @@ bool IsAgreementContentField(std::string_view field) {
   return OneOf(kAgreementContentFields, field);
 }
 bool IsOutcome(std::string_view s) { return OneOf(kOutcomes, s); }
+bool IsOpenOutcome(std::string_view s) { return s != "done" && s != "dropped"; }
 bool IsCheckOutcome(std::string_view s) { return OneOf(kCheckOutcomes, s); }
 bool IsDecision(std::string_view s) { return OneOf(kDecisions, s); }
 

@@ -55,6 +55,9 @@ bool IsAgreementContentField(std::string_view field);
 inline constexpr std::string_view kOutcomes[] = {"done", "partly", "not_done", "blocked",
                                                  "dropped"};
 bool IsOutcome(std::string_view s);
+// Still to be carried out: not done and not dropped (proposed, accepted, partly, not done,
+// blocked).
+bool IsOpenOutcome(std::string_view s);
 inline constexpr std::string_view kCheckOutcomes[] = {"continue", "adjust", "vervolgberaad"};
 bool IsCheckOutcome(std::string_view s);
 inline constexpr std::string_view kDecisions[] = {"accept", "accept_with_conditions", "reject"};

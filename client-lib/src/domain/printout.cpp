@@ -68,6 +68,11 @@ std::array<std::pair<std::string_view, const std::string*>, 2> OptionalSections(
   return {{{"print.bottom_lines", &p.bottom_lines}, {"print.answers", &p.answers}}};
 }
 
+// The owner's name, and that they left the circle since: the agreement needs a new owner.
+std::string WhoText(const PrintAgreement& a, Language language) {
+  return a.who_left ? a.who + " (" + Label("print.who_left", language) + ")" : a.who;
+}
+
 std::string DueText(const PrintAgreement& a, Language language) {
   if (!a.due_utc_ms) return a.recurrence;
   std::string out = FormatAmsterdamDate(*a.due_utc_ms, language);
@@ -255,9 +260,9 @@ Result<std::string> RenderPlanHtml(const PrintablePlan& p, Language lang) {
     }
     h += "</tr></thead>\n<tbody>\n";
     for (const PrintAgreement& a : p.agreements) {
-      h += "<tr><td>" + HtmlEscape(a.who) + "</td><td>" + HtmlText(a.what) + "</td><td>" +
-           HtmlEscape(DueText(a, lang)) + "</td><td>" + HtmlEscape(a.checker) + "</td><td>" +
-           HtmlEscape(Label(StatusKey(a.status), lang));
+      h += "<tr><td>" + HtmlEscape(WhoText(a, lang)) + "</td><td>" + HtmlText(a.what) +
+           "</td><td>" + HtmlEscape(DueText(a, lang)) + "</td><td>" + HtmlEscape(a.checker) +
+           "</td><td>" + HtmlEscape(Label(StatusKey(a.status), lang));
       if (!a.obstacle.empty()) {
         h += "<br>" + HtmlEscape(Label("print.obstacle", lang)) + ": " + HtmlText(a.obstacle);
       }
@@ -327,7 +332,7 @@ Result<std::string> RenderPlanText(const PrintablePlan& p, Language lang) {
   for (const PrintAgreement& a : p.agreements) {
     t += std::to_string(++n) + ". " + Label("print.col_what", lang) + ": " +
          Indented(a.what, "   ").substr(3) + "\n";
-    t += "   " + Label("print.col_who", lang) + ": " + a.who + "\n";
+    t += "   " + Label("print.col_who", lang) + ": " + WhoText(a, lang) + "\n";
     t += "   " + Label("print.col_when", lang) + ": " + DueText(a, lang) + "\n";
     t += "   " + Label("print.col_checker", lang) + ": " + a.checker + "\n";
     t += "   " + Label("print.col_status", lang) + ": " + Label(StatusKey(a.status), lang) + "\n";

@@ -65,8 +65,10 @@ extern "C" {
  *   8  kring_change_event.count: one KRING_CHANGE_INTENT_REJECTED for many queued changes (a
  *      closed case rejects all its queued changes at once, in one event).
  *   9  syncing one case (kring_client_sync_case, kring_client_sync_case_async).
+ *  10  taking someone out of the circle: DomainRequest.remove_person, Person.left, left_at_ms
+ *      and account_removed, Agreement.owner_left and needs_new_owner (no new function).
  */
-#define KRING_ABI_VERSION 9u
+#define KRING_ABI_VERSION 10u
 
 /*
  * Status codes. Numbering is append-only and mirrors kring::StatusCode

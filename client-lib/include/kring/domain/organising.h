@@ -131,6 +131,29 @@ struct Person {
   Bytes proposed_by_account_id;
   // A coordinator logged a pre-talk with this person (its notes may be hidden from this device).
   bool pretalk_held = false;
+  // Taken out of the circle (RemovePerson): kept, so earlier agreements still name them, but no
+  // longer an invitee, not in private time, and not made owner of a new agreement.
+  bool left = false;
+  int64_t left_at_ms = 0;  // when it was written (UTC); 0 when not left
+  // Linked to an account that is no longer a member of the case (removed with `member remove`,
+  // or it left the case): they no longer take part with the app.
+  bool account_removed = false;
+  // Approved and not taken out again.
+  bool in_circle() const { return status == "approved" && !left; }
+};
+
+// What RemovePerson tells the user about: nothing is changed for them silently.
+struct PersonRemoval {
+  // Open agreements (not done or dropped) this device can see whose owner the person is: they
+  // keep the person as owner and show as needing a new owner (Agreement::needs_new_owner()).
+  std::vector<Bytes> open_agreements;
+  // The linked account is still a member of the case: it can still read the case until it is
+  // removed with Client::RemoveMember (a control change with a new key, not done here). Leaving
+  // the circle is not losing access, and what was seen cannot be taken back.
+  bool still_member = false;
+  // That account is in the scope of a private time still open: it keeps reading the network's
+  // draft (and an exact address already sealed to it) until removed from the case.
+  bool in_private_time = false;
 };
 
 struct Contact {
@@ -288,8 +311,20 @@ class Organising {
   // ---- Circle ----
   // Anyone may propose; the chair or coordinator approves or declines.
   Result<Bytes> ProposePerson(const PersonInput& person);
+  // Approving someone who was taken out of the circle brings them back.
   Status ApprovePerson(const Bytes& person_id);
   Status DeclinePerson(const Bytes& person_id);
+  // Chair or coordinator (as approving): takes someone out of the circle (a neighbour who moved,
+  // a relative who no longer takes part). The person stays, marked `left`, so the history keeps
+  // who they were. Refused for the resident ("person.resident_stays": kind resident, the first
+  // referral's resident, or the person linked to a chair), for someone not in the
+  // circle ("person.not_in_circle": proposed or declined) or taken out already
+  // ("person.already_left"), and for the person linked to one's own account ("domain.not_allowed":
+  // it decides private time). Their open app invitation is withdrawn. Their open agreements are
+  // not given to anyone else; the result names them. Every device's reducer enforces who may.
+  // An open app invitation is revoked on the server first, so then this needs the server
+  // (offline: the transport's error, nothing written); otherwise it works offline.
+  Result<PersonRemoval> RemovePerson(const Bytes& person_id);
   // Chair or coordinator: the account that belongs to a person (after they joined). Nobody links
   // their own account but as coordinator or professional (the chair also as the resident), and
   // nobody changes the kind or link of the person linked to them: "domain.not_allowed".
@@ -343,7 +378,8 @@ class Organising {
   // The answers this device may see: everyone's for the chair and coordinator, otherwise only
   // the answers of this device's own person.
   Result<std::vector<PollAnswer>> Answers(const Bytes& poll_id) const;
-  // Chair or coordinator only ("meeting.results_hidden" for others).
+  // Chair or coordinator only ("meeting.results_hidden" for others). Answers of someone taken out
+  // of the circle are not counted (so their "no" needs no override either).
   Result<std::vector<SlotTally>> Tally(const Bytes& poll_id) const;
   // Chair or coordinator: fixes the meeting on a slot. Fails with meeting.pretalk_missing or
   // meeting.required_said_no unless the matching override reason is given.

@@ -123,6 +123,14 @@ struct Agreement {
   }
   // Unresolved concurrent edits (e.g. two devices set the status offline): both values kept.
   std::vector<v1::Conflict> conflicts;
+  // The owner was taken out of the circle (Organising::RemovePerson). The agreement keeps them
+  // as owner (the history shows who it was); nobody else is made responsible without a say.
+  bool owner_left = false;
+  // Still to be done (not done or dropped) by someone who left: pick a new owner with
+  // Plan::EditAgreement.
+  bool needs_new_owner() const {
+    return owner_left && status != AgreementStatus::kDone && status != AgreementStatus::kDropped;
+  }
 };
 
 // What goes on `reader_person_id`'s printout (F7), as the data the HTML/text renderer takes
@@ -131,7 +139,7 @@ struct Agreement {
 // app: any scope other than 0 unless the entity's `visible_to` set lists them). Headings and
 // life-domain names are in `language`. The plan date is the chair's acceptance, or `now_ms`
 // (0 = the clock) for a plan not accepted yet. NOT_FOUND "plan.no_plan" when the reader may see
-// no plan version.
+// no plan version; FAILED_PRECONDITION "print.reader_left" for someone taken out of the circle.
 Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reader_person_id,
                                   Language language = Language::kDutch, int64_t now_ms = 0);
 

@@ -40,6 +40,8 @@ struct PrintAgreement {
   std::optional<int64_t> first_due_utc_ms;
   std::string obstacle;        // newlines allowed
   std::string obstacle_owner;  // the name of who removes the obstacle
+  bool who_left = false;       // the owner was taken out of the circle since (last: positional
+                               // initialisers elsewhere stay as they are)
 };
 
 struct PrintLifeDomain {

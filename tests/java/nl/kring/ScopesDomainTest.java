@@ -108,6 +108,7 @@ public final class ScopesDomainTest {
       scopes(resident, coordinator, aunt, resident.createCase(members), auntId);
       closeAndErase(resident, aunt, members, appExecutor);
       domain(resident, coordinator, aunt, resident.createCase(members), residentId);
+      removal(resident, coordinator, aunt, resident.createCase(members));
       devices(resident, tmp, server, created.recoveryKey());
     } finally {
       appExecutor.shutdownNow();
@@ -486,6 +487,47 @@ public final class ScopesDomainTest {
         coordinator.domain(caseId, req().setInviteesWithoutPretalk(none).build());
     check(without.getIdsCount() == 2, "two people without a pre-talk: " + without.getIdsCount());
     meeting(resident, coordinator, caseId, sanne);
+  }
+
+  /**
+   * ABI 10: a person taken out of the circle by the coordinator is seen as left on another
+   * device; a plain member may not do it, and her refused call queues nothing.
+   */
+  private static void removal(
+      KringClient resident, KringClient coordinator, KringClient aunt, byte[] caseId)
+      throws Exception {
+    syncAll(resident, coordinator, aunt);
+    byte[] kees =
+        coordinator
+            .domain(
+                caseId,
+                req()
+                    .setProposePerson(
+                        DomainProto.PersonInput.newBuilder()
+                            .setName("Kees")
+                            .setKind("neighbour")
+                            .setRelation("buurman"))
+                    .build())
+            .getId()
+            .toByteArray();
+    coordinator.domain(caseId, req().setApprovePerson(id(kees)).build());
+    syncAll(coordinator, aunt);
+    long pending = aunt.pendingIntents(caseId);
+    KringException denied =
+        expectStatus(
+            KringException.Status.PERMISSION_DENIED,
+            () -> aunt.domain(caseId, req().setRemovePerson(id(kees)).build()),
+            "a member takes nobody out of the circle");
+    check(denied != null && denied.domainKey().equals("domain.not_allowed"), "its key");
+    check(aunt.pendingIntents(caseId) == pending, "nothing queued for a refused removal");
+    DomainProto.DomainResponse removed =
+        coordinator.domain(caseId, req().setRemovePerson(id(kees)).build());
+    check(removed.getIdsCount() == 0, "no open agreements named");
+    check(removed.getWarningsCount() == 0, "no account that can still read");
+    syncAll(coordinator, aunt);
+    DomainProto.Person seen = aunt.domain(caseId, req().setGetPerson(id(kees)).build()).getPeople(0);
+    check(seen.getLeft(), "the aunt's device sees Kees taken out of the circle");
+    check(seen.getLeftAtMs() > 0, "with the time");
   }
 
   /** A poll and its answers, the meeting fixed on it and read by id, its reminders. */
