@@ -462,6 +462,51 @@ std::set<std::string> HiddenFrom(const v1::Entity& e) {
   return out;
 }
 
+// A meeting that may still change: not cancelled, not finished.
+Status StillOpen(const v1::Entity& meeting) {
+  if (TextField(meeting, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  if (FieldValue(meeting, "finished_at_ms") != nullptr) {
+    return FailedPrecondition("meeting.finished");
+  }
+  return {};
+}
+
+std::string AttendanceField(const std::string& person_id) {
+  return kAttendancePrefix + Hex(View(person_id));
+}
+
+std::optional<Attendance> ParseAttendance(const std::string& s) {
+  for (Attendance a : {Attendance::kPresent, Attendance::kWrittenView, Attendance::kAbsent}) {
+    if (s == AttendanceName(a)) return a;
+  }
+  return std::nullopt;
+}
+
+// The attendance recorded on a meeting, in person-id order.
+std::vector<AttendanceEntry> AttendanceOf(const v1::Entity& meeting) {
+  std::map<std::string, Attendance> sorted;
+  const std::string prefix = kAttendancePrefix;
+  for (const auto& [field, state] : meeting.fields()) {
+    if (field.rfind(prefix, 0) != 0 || !state.value().has_text()) continue;
+    const std::optional<Bytes> person = FromHex(std::string_view(field).substr(prefix.size()));
+    const std::optional<Attendance> a = ParseAttendance(state.value().text());
+    if (!person || person->size() != crypto::kIdBytes || !a) continue;
+    sorted[S(*person)] = *a;
+  }
+  std::vector<AttendanceEntry> out;
+  for (const auto& [person, a] : sorted) out.push_back({B(person), a});
+  return out;
+}
+
+// The meeting's notes this view holds, including private-time ones in their scope.
+std::vector<const v1::Entity*> NotesOf(const v1::CaseState& view, const std::string& meeting_id) {
+  std::vector<const v1::Entity*> out;
+  for (const v1::Entity* n : AllOf(view, kMeetingNoteType)) {
+    if (BlobField(*n, "meeting") == meeting_id) out.push_back(n);
+  }
+  return out;
+}
+
 Meeting MeetingFrom(const v1::CaseState& view, const v1::Entity& e) {
   Meeting m;
   m.meeting_id = B(e.entity_id());
@@ -483,6 +528,8 @@ Meeting MeetingFrom(const v1::CaseState& view, const v1::Entity& e) {
   m.draft_released = FlagField(e, "draft_released");
   m.no_pretalk_reason = TextField(e, "no_pretalk_reason");
   m.required_no_reason = TextField(e, "required_no_reason");
+  m.attendance = AttendanceOf(e);
+  m.finished_at_ms = TimeField(e, "finished_at_ms");
   // The newest address this device can read (absent where the scope excludes it).
   for (const v1::Entity* a : AllOf(view, kMeetingAddressType)) {
     if (BlobField(*a, "meeting") == e.entity_id()) m.exact_location = TextField(*a, "address");
@@ -552,6 +599,18 @@ const char* PhaseName(Phase phase) {
       return "acceptance";
   }
   return "not_started";
+}
+
+const char* AttendanceName(Attendance attendance) {
+  switch (attendance) {
+    case Attendance::kPresent:
+      return "present";
+    case Attendance::kWrittenView:
+      return "written_view";
+    case Attendance::kAbsent:
+      return "absent";
+  }
+  return "absent";
 }
 
 Organising::Organising(client::Client& client, Bytes case_id)
@@ -1359,7 +1418,7 @@ Status Organising::Reschedule(const Bytes& meeting_id, int64_t start_ms, int64_t
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
   if (e == nullptr) return Unknown();
-  if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  KRING_RETURN_IF_ERROR(StillOpen(*e));
   const std::string& id = e->entity_id();
   return Write(
       {Set(id, "start_ms", TimeValue(start_ms), e), Set(id, "end_ms", TimeValue(end_ms), e),
@@ -1373,7 +1432,7 @@ Status Organising::SetLocation(const Bytes& meeting_id, const LocationInput& loc
   KRING_RETURN_IF_ERROR(ValidateLocation(view, location));
   const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
   if (e == nullptr) return Unknown();
-  if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  KRING_RETURN_IF_ERROR(StillOpen(*e));
   const std::string& id = e->entity_id();
   Batch batch(client_, case_id_, view, me);
   std::vector<v1::Mutation> m{Set(id, "location_kind", TextValue(LocationName(location.kind)), e),
@@ -1426,7 +1485,7 @@ Status Organising::CancelMeeting(const Bytes& meeting_id) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
   if (e == nullptr) return Unknown();
-  if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  KRING_RETURN_IF_ERROR(StillOpen(*e));
   const std::string& id = e->entity_id();
   return Write({Set(id, "status", TextValue("cancelled"), e),
                 Set(id, "sequence", IntValue(IntField(*e, "sequence") + 1), e)},
@@ -1482,7 +1541,7 @@ Status Organising::StartPhase(const Bytes& meeting_id, Phase phase) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
   if (e == nullptr) return Unknown();
-  if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  KRING_RETURN_IF_ERROR(StillOpen(*e));
   const Phase current = ParsePhase(TextField(*e, "phase"));
   if (static_cast<int>(phase) <= static_cast<int>(current)) {
     return FailedPrecondition("meeting.phase_order");
@@ -1509,7 +1568,7 @@ Result<uint32_t> Organising::StartPrivateTime(const Bytes& meeting_id) {
   if (!IsManager(view, me)) return Denied();
   const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
   if (e == nullptr) return Unknown();
-  if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  KRING_RETURN_IF_ERROR(StillOpen(*e));
   if (ParsePhase(TextField(*e, "phase")) != Phase::kInformation) {
     return FailedPrecondition("meeting.phase_order");
   }
@@ -1556,10 +1615,135 @@ Status Organising::ReleaseDraft(const Bytes& meeting_id) {
     return FailedPrecondition("meeting.not_private_time");
   }
   if (FlagField(*e, "draft_released")) return FailedPrecondition("meeting.already_released");
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
   const std::string& id = e->entity_id();
-  return Write({Set(id, "draft_released", FlagValue(true), e),
-                Set(id, "released_at_ms", TimeValue(NowMs()), e)},
+  Batch batch(client_, case_id_, view, me);
+  KRING_RETURN_IF_ERROR(batch.Add({Set(id, "draft_released", FlagValue(true), e),
+                                   Set(id, "released_at_ms", TimeValue(NowMs()), e)},
+                                  0));
+  // The network's private-time notes go to the whole circle with the draft: a copy in scope 0
+  // that keeps the first author, time and phase (the original stays in the private scope).
+  const uint32_t private_scope = static_cast<uint32_t>(IntField(*e, "private_scope"));
+  std::set<std::string> shared;
+  for (const v1::Entity* n : NotesOf(view, id)) {
+    if (n->scope_id() == 0) shared.insert(BlobField(*n, "copy_of"));
+  }
+  for (const v1::Entity* n : NotesOf(view, id)) {
+    if (private_scope == 0 || n->scope_id() != private_scope || shared.count(n->entity_id())) {
+      continue;
+    }
+    const std::string cid = NewEntityId(0);
+    KRING_RETURN_IF_ERROR(
+        batch.Add({Create(cid, kMeetingNoteType), Set(cid, "meeting", BlobValue(id)),
+                   Set(cid, "text", TextValue(TextField(*n, "text"))),
+                   Set(cid, "written_at_ms", TimeValue(TimeField(*n, "written_at_ms"))),
+                   Set(cid, "phase", TextValue(TextField(*n, "phase"))),
+                   Set(cid, "private_time", FlagValue(true)),
+                   Set(cid, "author", BlobValue(n->created_by_account_id())),
+                   Set(cid, "copy_of", BlobValue(n->entity_id()))},
+                  0));
+  }
+  return batch.Commit();
+}
+
+// ---- The meeting's record ----
+
+Status Organising::RecordAttendance(const Bytes& meeting_id, const Bytes& person_id,
+                                    Attendance attendance) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  if (!IsManager(view, me)) return Denied();
+  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
+  if (e == nullptr) return Unknown();
+  KRING_RETURN_IF_ERROR(StillOpen(*e));
+  if (ParsePhase(TextField(*e, "phase")) == Phase::kNotStarted) {
+    return FailedPrecondition("meeting.not_started");
+  }
+  const v1::Entity* person = FindPersonEntity(view, S(person_id));
+  if (person == nullptr || TextField(*person, "status") != "approved") return Unknown();
+  return Write({Set(e->entity_id(), AttendanceField(person->entity_id()),
+                    TextValue(AttendanceName(attendance)), e)},
                0);
+}
+
+Result<Bytes> Organising::AddMeetingNote(const Bytes& meeting_id, const std::string& text) {
+  if (text.empty()) return Invalid("meeting.note_missing");
+  KRING_RETURN_IF_ERROR(ValidateText(text, kMaxMeetingNote, "meeting.note_too_long"));
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
+  if (e == nullptr) return Unknown();
+  if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  const Phase phase = ParsePhase(TextField(*e, "phase"));
+  if (phase == Phase::kNotStarted) return FailedPrecondition("meeting.not_started");
+  if (NotesOf(view, e->entity_id()).size() >= kMaxMeetingNotes) {
+    return FailedPrecondition("meeting.too_many_notes");
+  }
+  // During private time a network member's note is sealed to the network, like the draft.
+  uint32_t scope = 0;
+  const uint32_t private_scope = static_cast<uint32_t>(IntField(*e, "private_scope"));
+  const v1::Member* self = client::model::FindMember(view, me);
+  if (self == nullptr) return Denied();
+  if (phase == Phase::kPrivateTime && !FlagField(*e, "draft_released") && private_scope != 0 &&
+      IsNetworkMember(view, *self) && client::model::InScope(view, private_scope, me)) {
+    scope = private_scope;
+  } else if (!IsManager(view, me)) {
+    return Denied();
+  }
+  const std::string id = NewEntityId(scope);
+  KRING_RETURN_IF_ERROR(
+      Write({Create(id, kMeetingNoteType), Set(id, "meeting", BlobValue(e->entity_id())),
+             Set(id, "text", TextValue(text)), Set(id, "written_at_ms", TimeValue(NowMs())),
+             Set(id, "phase", TextValue(PhaseName(phase))),
+             Set(id, "private_time", FlagValue(scope != 0))},
+            scope));
+  return B(id);
+}
+
+Result<std::vector<MeetingNote>> Organising::MeetingNotes(const Bytes& meeting_id) const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
+  if (e == nullptr) return Unknown();
+  const std::vector<const v1::Entity*> notes = NotesOf(view, e->entity_id());
+  // A private-time note shared at the release shows once: as its copy for the circle.
+  std::set<std::string> shared;
+  for (const v1::Entity* n : notes) {
+    if (n->scope_id() == 0 && !BlobField(*n, "copy_of").empty()) {
+      shared.insert(BlobField(*n, "copy_of"));
+    }
+  }
+  std::vector<MeetingNote> out;
+  for (const v1::Entity* n : notes) {
+    if (shared.count(n->entity_id()) != 0) continue;
+    MeetingNote note;
+    note.note_id = B(n->entity_id());
+    note.meeting_id = meeting_id;
+    const std::string author = BlobField(*n, "author");
+    note.author_account_id = B(author.empty() ? n->created_by_account_id() : author);
+    note.written_at_ms = TimeField(*n, "written_at_ms");
+    note.phase = ParsePhase(TextField(*n, "phase"));
+    note.private_time = FlagField(*n, "private_time");
+    note.text = TextField(*n, "text");
+    out.push_back(std::move(note));
+  }
+  // Oldest first by the author's time; log order (AllOf) breaks ties.
+  std::stable_sort(out.begin(), out.end(), [](const MeetingNote& a, const MeetingNote& b) {
+    return a.written_at_ms < b.written_at_ms;
+  });
+  return out;
+}
+
+Status Organising::FinishMeeting(const Bytes& meeting_id) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  if (!IsManager(view, me)) return Denied();
+  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
+  if (e == nullptr) return Unknown();
+  KRING_RETURN_IF_ERROR(StillOpen(*e));
+  if (ParsePhase(TextField(*e, "phase")) != Phase::kAcceptance) {
+    return FailedPrecondition("meeting.phase_order");
+  }
+  return Write({Set(e->entity_id(), "finished_at_ms", TimeValue(NowMs()), e)}, 0);
 }
 
 Result<std::vector<v1::Conflict>> Organising::Conflicts() const {
@@ -1569,9 +1753,10 @@ Result<std::vector<v1::Conflict>> Organising::Conflicts() const {
     if (!ShowsAsConflict(c)) continue;
     auto e = view.entities().find(Hex(View(c.entity_id())));
     if (e == view.entities().end()) continue;
-    for (const char* type : {kPersonType, kContactType, kReferralType, kPreTalkType,
-                             kSafetyNoteType, kParticipationType, kAbsentViewType, kPollType,
-                             kPollAnswerType, kMeetingType, kMeetingAddressType}) {
+    for (const char* type :
+         {kPersonType, kContactType, kReferralType, kPreTalkType, kSafetyNoteType,
+          kParticipationType, kAbsentViewType, kPollType, kPollAnswerType, kMeetingType,
+          kMeetingAddressType, kMeetingNoteType}) {
       if (e->second.type() == type) {
         out.push_back(c);
         break;

@@ -1,5 +1,6 @@
 #include "domain/organising_rules.h"
 
+#include <optional>
 #include <string_view>
 
 #include "kring/domain/organising.h"
@@ -143,7 +144,8 @@ namespace {
 bool IsOrganisingType(std::string_view type) {
   for (std::string_view t :
        {kPersonType, kContactType, kReferralType, kPreTalkType, kSafetyNoteType, kParticipationType,
-        kAbsentViewType, kPollType, kPollAnswerType, kMeetingType, kMeetingAddressType}) {
+        kAbsentViewType, kPollType, kPollAnswerType, kMeetingType, kMeetingAddressType,
+        kMeetingNoteType}) {
     if (type == t) return true;
   }
   return false;
@@ -256,7 +258,36 @@ bool MayWriteAbsentView(const Who& who, const std::string& person_id) {
   return person != nullptr && (who.manager() || who.Is(*person));
 }
 
+bool IsAttendance(const v1::Value& v) {
+  if (!v.has_text()) return false;
+  for (Attendance a : {Attendance::kPresent, Attendance::kWrittenView, Attendance::kAbsent}) {
+    if (v.text() == AttendanceName(a)) return true;
+  }
+  return false;
+}
+
+bool Started(const v1::Entity& meeting) {
+  const std::string phase = TextField(meeting, "phase");
+  return !phase.empty() && phase != PhaseName(Phase::kNotStarted);
+}
+
 std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity* e) {
+  // A finished meeting is a record: nothing about it changes any more, on any device.
+  if (FieldValue(*e, "finished_at_ms") != nullptr) return kDenied;
+  if (m.has_set_field() && m.set_field().field() == "finished_at_ms") {
+    if (!who.manager() || !m.set_field().value().has_time_ms()) return kDenied;
+    if (TextField(*e, "status") == "cancelled") return kDenied;
+    return TextField(*e, "phase") == PhaseName(Phase::kAcceptance) ? "" : kDenied;
+  }
+  if (m.has_set_field() && m.set_field().field().rfind(kAttendancePrefix, 0) == 0) {
+    // Attendance is recorded once the meeting has begun, by the organisers.
+    if (!who.manager() || !IsAttendance(m.set_field().value())) return kDenied;
+    const std::optional<Bytes> person =
+        FromHex(std::string_view(m.set_field().field()).substr(sizeof(kAttendancePrefix) - 1));
+    if (!person || FindPersonEntity(who.state, ToString(*person)) == nullptr) return kDenied;
+    if (TextField(*e, "status") == "cancelled") return kDenied;
+    return Started(*e) ? "" : kDenied;
+  }
   if (m.has_set_field() &&
       (m.set_field().field() == "draft_released" || m.set_field().field() == "released_at_ms")) {
     // The network releases its own draft; professionals and the coordinator cannot.
@@ -280,6 +311,50 @@ std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity
     return {};
   }
   return who.manager() ? "" : kDenied;
+}
+
+const v1::Entity* MeetingEntity(const v1::CaseState& state, const std::string& id) {
+  if (id.size() != 16) return nullptr;
+  auto it = state.entities().find(Hex(View(id)));
+  if (it == state.entities().end()) return nullptr;
+  const v1::Entity& e = it->second;
+  if (e.type() != kMeetingType || e.scope_id() != 0 || e.deleted()) return nullptr;
+  return &e;
+}
+
+// Who may write a note about `meeting` into a note entity of `note_scope`.
+bool MayNote(const Who& who, const v1::Entity& meeting, uint32_t note_scope) {
+  if (TextField(meeting, "status") == "cancelled" || !Started(meeting)) return false;
+  const v1::Value* scope = FieldValue(meeting, "private_scope");
+  const uint32_t private_scope =
+      scope != nullptr && scope->has_integer() ? static_cast<uint32_t>(scope->integer()) : 0;
+  const v1::Value* released = FieldValue(meeting, "draft_released");
+  const bool is_released = released != nullptr && released->flag();
+  const bool network_in_private_time = private_scope != 0 &&
+                                       IsNetworkMember(who.state, *who.member) &&
+                                       InScope(who.state, private_scope, who.account);
+  if (note_scope == 0) {
+    // The organisers write for the whole circle; the network shares its private-time notes
+    // once it has released its draft.
+    return who.manager() || (network_in_private_time && is_released);
+  }
+  // In private time: only the network, only into that private time's scope, until released.
+  return note_scope == private_scope && network_in_private_time && !is_released &&
+         TextField(meeting, "phase") == PhaseName(Phase::kPrivateTime);
+}
+
+// Notes are a record: written once by their author, never changed or removed; the meeting they
+// are about is written first and decides who may write.
+std::string CheckMeetingNote(const Who& who, const v1::Mutation& m, const v1::Entity* e) {
+  if (m.has_create_entity()) return {};
+  if (!m.has_set_field() || !who.Created(*e)) return kDenied;
+  const std::string& field = m.set_field().field();
+  if (e->fields().count(field) != 0) return kDenied;
+  if (field == "meeting") {
+    const v1::Entity* meeting = MeetingEntity(who.state, m.set_field().value().blob());
+    return meeting != nullptr && MayNote(who, *meeting, e->scope_id()) ? "" : kDenied;
+  }
+  return e->fields().count("meeting") != 0 ? "" : kDenied;
 }
 
 }  // namespace
@@ -317,6 +392,7 @@ std::string CheckOrganisingRule(const v1::CaseState& state, const OpContext& ctx
     return who.manager() || who.Created(*e) ? "" : kDenied;
   }
   if (type == kPreTalkType || type == kSafetyNoteType) return who.coordinator() ? "" : kDenied;
+  if (type == kMeetingNoteType) return CheckMeetingNote(who, m, e);
   if (type == kMeetingType) {
     if (m.has_create_entity()) return who.manager() ? "" : kDenied;
     return CheckMeeting(who, m, e);

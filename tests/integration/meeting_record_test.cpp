@@ -1,0 +1,296 @@
+// The meeting's record on a real kringd: who attended, short notes that follow the private-time
+// rules, and closing the meeting ("beraad afgerond"), after which nothing about it changes on any
+// device, whoever tries and however (through the API or a raw edit).
+#include <algorithm>
+#include <optional>
+
+#include <catch2/catch.hpp>
+#include <google/protobuf/util/message_differencer.h>
+
+#include "kring/domain/organising.h"
+
+#include "model/values.h"
+#include "support/client_fixture.h"
+
+using namespace kring;
+using namespace kring::test;
+using namespace kring::domain;
+using google::protobuf::util::MessageDifferencer;
+
+namespace {
+
+constexpr int64_t kHour = 3600LL * 1000;
+
+PersonInput NewPerson(const std::string& name, const std::string& kind, const std::string& relation,
+                      const std::string& phone) {
+  PersonInput p;
+  p.name = name;
+  p.kind = kind;
+  p.relation = relation;
+  p.contact.phone = phone;
+  return p;
+}
+
+ReferralInput SpoedReferral() {
+  ReferralInput r;
+  r.referrer_kind = "professional";
+  r.resident = NewPerson("Sanne de Vries", "resident", "", "");
+  r.resident.has_app = true;
+  r.reason = "Sanne wil weer grip op haar geld.";
+  auto mother = NewPerson("Ria de Vries", "family", "moeder", "06-12345678");
+  mother.has_app = true;
+  auto teacher = NewPerson("Joke Bakker", "professional", "juf van Tim", "06-22223333");
+  teacher.organisation = "Basisschool De Linde";
+  teacher.function = "leerkracht";
+  teacher.has_app = true;
+  auto neighbour = NewPerson("Karim Amrani", "neighbour", "buurman", "06-44445555");
+  auto grandma = NewPerson("Oma Truus", "family", "oma", "030-1234567");
+  r.invitees = {mother, teacher, neighbour, grandma};
+  r.resident_consent = true;
+  r.spoed = true;
+  return r;
+}
+
+Bytes IdOf(Organising& org, const std::string& name) {
+  auto circle = org.Circle();
+  REQUIRE(circle.ok());
+  for (const auto& p : *circle) {
+    if (p.name == name) return p.person_id;
+  }
+  FAIL("no person " << name);
+  return {};
+}
+
+void RequireSameContent(std::initializer_list<Device*> devices, const Bytes& cid) {
+  std::optional<v1::CaseState> first;
+  for (Device* d : devices) {
+    auto v = (*d)->ConfirmedView(cid);
+    REQUIRE(v.ok());
+    v1::CaseState s;
+    for (const auto& [key, e] : v->entities()) {
+      if (e.scope_id() == 0) (*s.mutable_entities())[key] = e;
+    }
+    if (!first) {
+      first = s;
+    } else {
+      CHECK(MessageDifferencer::Equals(*first, s));
+    }
+  }
+}
+
+v1::Mutation SetField(const Bytes& id, const std::string& field, const v1::Value& v) {
+  v1::Mutation m;
+  m.mutable_set_field()->set_entity_id(ToString(id));
+  m.mutable_set_field()->set_field(field);
+  *m.mutable_set_field()->mutable_value() = v;
+  return m;
+}
+
+std::vector<std::string> NoteTexts(Device& d, const Bytes& cid, const Bytes& meeting) {
+  auto notes = Organising(*d, cid).MeetingNotes(meeting);
+  REQUIRE(notes.ok());
+  std::vector<std::string> out;
+  for (const auto& n : *notes) out.push_back(n.text);
+  return out;
+}
+
+bool Has(const std::vector<std::string>& texts, const std::string& text) {
+  return std::find(texts.begin(), texts.end(), text) != texts.end();
+}
+
+}  // namespace
+
+TEST_CASE("meeting record: attendance and private-time notes then finishing hold on every device",
+          "[organising][meeting]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), mother(net), teacher(net);
+  auto cid = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                   {mother.account_id(), v1::ROLE_MEMBER},
+                                   {teacher.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator, &mother, &teacher}, 1);
+  Organising by_coordinator(*coordinator, *cid);
+  REQUIRE(by_coordinator.SubmitReferral(SpoedReferral()).ok());
+  const Bytes sanne = IdOf(by_coordinator, "Sanne de Vries");
+  const Bytes ria = IdOf(by_coordinator, "Ria de Vries");
+  const Bytes joke = IdOf(by_coordinator, "Joke Bakker");
+  const Bytes karim = IdOf(by_coordinator, "Karim Amrani");
+  const Bytes truus = IdOf(by_coordinator, "Oma Truus");
+  for (const Bytes& p : {ria, joke, karim}) REQUIRE(by_coordinator.ApprovePerson(p).ok());
+  REQUIRE(by_coordinator.LinkAccount(sanne, resident.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(ria, mother.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(joke, teacher.account_id()).ok());
+  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
+  const int64_t noon = 1751364000000;
+  auto meeting =
+      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue,
+                                     {"Spoed: geen tijd voor voorgesprekken.", ""}, noon);
+  REQUIRE(meeting.ok());
+
+  // Nothing to record before the meeting has begun.
+  CHECK(by_coordinator.RecordAttendance(*meeting, sanne, Attendance::kPresent).message() ==
+        "meeting.not_started");
+  CHECK(by_coordinator.AddMeetingNote(*meeting, "Te vroeg.").status().message() ==
+        "meeting.not_started");
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+
+  // The coordinator records attendance; Oma Truus is not approved in the circle (yet).
+  REQUIRE(by_coordinator.RecordAttendance(*meeting, sanne, Attendance::kPresent).ok());
+  REQUIRE(by_coordinator.RecordAttendance(*meeting, ria, Attendance::kPresent).ok());
+  REQUIRE(by_coordinator.RecordAttendance(*meeting, joke, Attendance::kAbsent).ok());
+  REQUIRE(by_coordinator.RecordAttendance(*meeting, karim, Attendance::kWrittenView).ok());
+  // A later answer for the same person replaces the first (Joke came after all).
+  REQUIRE(by_coordinator.RecordAttendance(*meeting, joke, Attendance::kPresent).ok());
+  CHECK(by_coordinator.RecordAttendance(*meeting, truus, Attendance::kPresent).message() ==
+        "domain.unknown_item");
+  REQUIRE(by_coordinator.AddMeetingNote(*meeting, "Iedereen kreeg dezelfde informatie.").ok());
+  CHECK(by_coordinator.AddMeetingNote(*meeting, "").status().message() == "meeting.note_missing");
+  CHECK(by_coordinator.AddMeetingNote(*meeting, std::string(kMaxMeetingNote + 1, 'x'))
+            .status()
+            .message() == "meeting.note_too_long");
+  SyncAll({&coordinator, &resident, &mother, &teacher}, 1);
+
+  // The teacher (a professional) and the mother (network, no organiser) may not record: refused
+  // by the API with nothing queued, and a raw edit has no effect on any device.
+  for (Device* d : {&teacher, &mother}) {
+    Organising org(**d, *cid);
+    CHECK(org.RecordAttendance(*meeting, karim, Attendance::kAbsent).message() ==
+          "domain.not_allowed");
+    CHECK(org.AddMeetingNote(*meeting, "Mijn eigen verslag.").status().message() ==
+          "domain.not_allowed");
+    CHECK((*d)->PendingIntents(*cid) == 0);
+  }
+  REQUIRE(teacher
+              ->Submit(*cid, {SetField(*meeting, std::string(kAttendancePrefix) + Hex(karim),
+                                       Text("absent"))})
+              .ok());
+  SyncAll({&teacher, &coordinator, &resident, &mother}, 1);
+  const std::vector<AttendanceEntry> expected = [&] {
+    std::vector<AttendanceEntry> a{{sanne, Attendance::kPresent},
+                                   {ria, Attendance::kPresent},
+                                   {joke, Attendance::kPresent},
+                                   {karim, Attendance::kWrittenView}};
+    std::sort(a.begin(), a.end(), [](const auto& x, const auto& y) {
+      return ToString(x.person_id) < ToString(y.person_id);
+    });
+    return a;
+  }();
+  auto same_attendance = [&](Device& d) {
+    auto m = Organising(*d, *cid).CurrentMeeting();
+    REQUIRE(m.ok());
+    REQUIRE(m->attendance.size() == expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+      CHECK(m->attendance[i].person_id == expected[i].person_id);
+      CHECK(m->attendance[i].attendance == expected[i].attendance);
+    }
+  };
+  for (Device* d : {&resident, &coordinator, &mother, &teacher}) same_attendance(*d);
+
+  // Private time: the network's notes are sealed like its draft.
+  Organising by_resident(*resident, *cid), by_mother(*mother, *cid), by_teacher(*teacher, *cid);
+  auto scope = by_resident.StartPrivateTime(*meeting);
+  REQUIRE(scope.ok());
+  SyncAll({&resident, &mother, &coordinator, &teacher}, 1);
+  const std::string secret = "Oom Henk kan de post doen, maar niet op maandag.";
+  auto note = by_mother.AddMeetingNote(*meeting, secret);
+  REQUIRE(note.ok());
+  auto note_scope = mother->ScopeOf(*cid, *note);
+  REQUIRE(note_scope.ok());
+  CHECK(*note_scope == *scope);
+  CHECK(by_teacher.AddMeetingNote(*meeting, "Ik kijk mee.").status().message() ==
+        "domain.not_allowed");
+  REQUIRE(by_coordinator.AddMeetingNote(*meeting, "Pauze voor de professionals.").ok());
+  // The mother writing for the whole circle during private time, through a raw edit: no effect.
+  const std::string leak = "Dit zou iedereen moeten lezen.";
+  {
+    const std::string id = client::model::NewEntityId(0);
+    v1::Mutation create;
+    create.mutable_create_entity()->set_entity_id(id);
+    create.mutable_create_entity()->set_type(kMeetingNoteType);
+    v1::Value meeting_ref;
+    meeting_ref.set_blob(ToString(*meeting));
+    REQUIRE(mother
+                ->Submit(*cid, {create, SetField(ToBytes(id), "meeting", meeting_ref),
+                                SetField(ToBytes(id), "text", Text(leak))})
+                .ok());
+  }
+  SyncAll({&mother, &coordinator, &resident, &teacher}, 1);
+  for (Device* d : {&resident, &mother}) {
+    auto texts = NoteTexts(*d, *cid, *meeting);
+    CHECK(Has(texts, secret));
+    CHECK_FALSE(Has(texts, leak));
+  }
+  for (Device* d : {&coordinator, &teacher}) {
+    auto texts = NoteTexts(*d, *cid, *meeting);
+    CHECK(texts.size() == 2);
+    CHECK_FALSE(Has(texts, secret));
+    CHECK_FALSE(Has(texts, leak));
+  }
+
+  // The release shares the private-time notes with everyone, once, keeping their first author.
+  REQUIRE(by_mother.ReleaseDraft(*meeting).ok());
+  SyncAll({&mother, &coordinator, &resident, &teacher}, 1);
+  for (Device* d : {&resident, &coordinator, &mother, &teacher}) {
+    auto notes = Organising(**d, *cid).MeetingNotes(*meeting);
+    REQUIRE(notes.ok());
+    REQUIRE(notes->size() == 3);
+    CHECK(notes->at(0).text == "Iedereen kreeg dezelfde informatie.");
+    CHECK(notes->at(0).phase == Phase::kInformation);
+    CHECK_FALSE(notes->at(0).private_time);
+    const auto shared = std::find_if(notes->begin(), notes->end(),
+                                     [&](const MeetingNote& n) { return n.text == secret; });
+    REQUIRE(shared != notes->end());
+    CHECK(shared->private_time);
+    CHECK(shared->phase == Phase::kPrivateTime);
+    CHECK(shared->author_account_id == mother.account_id());
+  }
+
+  // Finishing: only in acceptance, only by an organiser.
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kPlanPresentation).ok());
+  CHECK(by_coordinator.FinishMeeting(*meeting).message() == "meeting.phase_order");
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kAcceptance).ok());
+  SyncAll({&coordinator, &resident, &teacher, &mother}, 1);
+  CHECK(by_teacher.FinishMeeting(*meeting).message() == "domain.not_allowed");
+  CHECK(teacher->PendingIntents(*cid) == 0);
+  // The resident (chair) corrects Oma Truus's entry offline, after approving her, while the
+  // coordinator closes the meeting: the correction reaches the server after the close, so no
+  // device applies it.
+  REQUIRE(by_resident.ApprovePerson(truus).ok());
+  REQUIRE(by_resident.RecordAttendance(*meeting, truus, Attendance::kAbsent).ok());
+  REQUIRE(by_coordinator.FinishMeeting(*meeting).ok());
+  SyncAll({&coordinator, &resident, &mother, &teacher}, 2);
+  CHECK(resident->PendingIntents(*cid) == 0);
+
+  // After finishing nothing about the meeting moves, through the API or a raw edit.
+  CHECK(by_coordinator.StartPhase(*meeting, Phase::kAcceptance).message() == "meeting.finished");
+  CHECK(by_coordinator.RecordAttendance(*meeting, sanne, Attendance::kAbsent).message() ==
+        "meeting.finished");
+  CHECK(by_coordinator.CancelMeeting(*meeting).message() == "meeting.finished");
+  CHECK(by_coordinator.Reschedule(*meeting, noon + 6 * kHour, noon + 7 * kHour).message() ==
+        "meeting.finished");
+  CHECK(by_coordinator.FinishMeeting(*meeting).message() == "meeting.finished");
+  CHECK(coordinator->PendingIntents(*cid) == 0);
+  REQUIRE(coordinator
+              ->Submit(*cid, {SetField(*meeting, "phase", Text("information")),
+                              SetField(*meeting, std::string(kAttendancePrefix) + Hex(sanne),
+                                       Text("absent"))})
+              .ok());
+  // The verslag may still be written after the meeting.
+  REQUIRE(by_coordinator.AddMeetingNote(*meeting, "Verslag gemaild naar oma.").ok());
+  SyncAll({&coordinator, &resident, &mother, &teacher}, 2);
+  std::optional<int64_t> finished_at;
+  for (Device* d : {&resident, &coordinator, &mother, &teacher}) {
+    CHECK((*d)->PendingIntents(*cid) == 0);
+    CHECK((*d)->Alarms().empty());
+    auto m = Organising(**d, *cid).CurrentMeeting();
+    REQUIRE(m.ok());
+    CHECK(m->finished());
+    CHECK(m->phase == Phase::kAcceptance);
+    if (!finished_at) finished_at = m->finished_at_ms;
+    CHECK(m->finished_at_ms == *finished_at);
+    same_attendance(*d);
+    CHECK(NoteTexts(*d, *cid, *meeting).size() == 4);
+  }
+  RequireSameContent({&resident, &coordinator, &mother, &teacher}, *cid);
+}
