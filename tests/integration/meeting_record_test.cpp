@@ -7,7 +7,9 @@
 #include <catch2/catch.hpp>
 #include <google/protobuf/util/message_differencer.h>
 
+#include "kring/domain/exports.h"
 #include "kring/domain/organising.h"
+#include "kring/domain/plan.h"
 
 #include "model/values.h"
 #include "support/client_fixture.h"
@@ -293,4 +295,23 @@ TEST_CASE("meeting record: attendance and private-time notes then finishing hold
     CHECK(NoteTexts(*d, *cid, *meeting).size() == 4);
   }
   RequireSameContent({&resident, &coordinator, &mother, &teacher}, *cid);
+
+  // The printout of the plan names who was there and who sent a written view, not the absent.
+  PlanContent content;
+  content.ik_wil = "Rust in huis.";
+  content.contingency = "Als het misgaat, bellen we Ria.";
+  content.contact_person = ria;
+  REQUIRE(Plan(*resident, *cid).Publish(content).ok());
+  auto html = RenderPrintout(*resident->View(*cid), ria, Language::kDutch);
+  REQUIRE(html.ok());
+  const size_t section = html->find("Bij het beraad");
+  REQUIRE(section != std::string::npos);
+  const std::string at_meeting = html->substr(section, html->find("</section>", section) - section);
+  CHECK(at_meeting.find("Waren erbij") != std::string::npos);
+  for (const char* name : {"Sanne de Vries", "Ria de Vries", "Joke Bakker"}) {
+    CHECK(at_meeting.find(name) < at_meeting.find("Gaven hun mening op papier"));
+  }
+  CHECK(at_meeting.find("Karim Amrani") > at_meeting.find("Gaven hun mening op papier"));
+  CHECK(at_meeting.find("Karim Amrani") != std::string::npos);
+  CHECK(at_meeting.find("Oma Truus") == std::string::npos);
 }

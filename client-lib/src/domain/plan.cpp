@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <set>
+#include <string_view>
 #include <tuple>
 #include <utility>
 
@@ -922,6 +924,37 @@ Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reade
             [](const PrintAgreement& a, const PrintAgreement& b) {
               return std::tie(a.due_utc_ms, a.who, a.what) < std::tie(b.due_utc_ms, b.who, b.what);
             });
+
+  // Who took part in the newest meeting that was not cancelled (the absent are not named: the
+  // printout is the plan, not a register).
+  const v1::Entity* meeting = nullptr;
+  for (const auto& [key, e] : state.entities()) {
+    if (e.type() != kMeetingType || e.scope_id() != 0 || e.deleted() ||
+        TextField(e, "status") == "cancelled") {
+      continue;
+    }
+    auto position = [](const v1::Entity& x) {
+      return x.created_seq() == 0 ? UINT64_MAX : x.created_seq();
+    };
+    if (meeting == nullptr || position(e) > position(*meeting)) meeting = &e;
+  }
+  if (meeting != nullptr) {
+    const std::string prefix = kAttendancePrefix;
+    for (const auto& [field, value] : meeting->fields()) {
+      if (field.rfind(prefix, 0) != 0 || !value.value().has_text()) continue;
+      const std::optional<Bytes> who = FromHex(std::string_view(field).substr(prefix.size()));
+      if (!who) continue;
+      const std::string name = name_of(S(*who));
+      if (name.empty()) continue;
+      const std::string& attendance = value.value().text();
+      if (attendance == AttendanceName(Attendance::kPresent)) out.present.push_back(name);
+      if (attendance == AttendanceName(Attendance::kWrittenView)) {
+        out.written_views.push_back(name);
+      }
+    }
+    std::sort(out.present.begin(), out.present.end());
+    std::sort(out.written_views.begin(), out.written_views.end());
+  }
   return out;
 }
 
