@@ -189,6 +189,21 @@ TEST_CASE("meeting record: attendance and private-time notes then finishing hold
   };
   for (Device* d : {&resident, &coordinator, &mother, &teacher}) same_attendance(*d);
 
+  // Two organisers answering for Karim at once: the later one holds, the other stays visible as
+  // a conflict on every device (F8).
+  Organising by_resident_early(*resident, *cid);
+  REQUIRE(by_coordinator.RecordAttendance(*meeting, karim, Attendance::kAbsent).ok());
+  REQUIRE(by_resident_early.RecordAttendance(*meeting, karim, Attendance::kWrittenView).ok());
+  SyncAll({&coordinator, &resident, &mother, &teacher}, 2);
+  for (Device* d : {&resident, &coordinator}) {
+    same_attendance(*d);
+    auto conflicts = Organising(**d, *cid).Conflicts();
+    REQUIRE(conflicts.ok());
+    REQUIRE(conflicts->size() == 1);
+    CHECK(conflicts->at(0).field() == std::string(kAttendancePrefix) + Hex(karim));
+    CHECK(conflicts->at(0).other_value().text() == "absent");
+  }
+
   // Private time: the network's notes are sealed like its draft.
   Organising by_resident(*resident, *cid), by_mother(*mother, *cid), by_teacher(*teacher, *cid);
   auto scope = by_resident.StartPrivateTime(*meeting);
