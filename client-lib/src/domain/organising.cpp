@@ -491,6 +491,7 @@ std::vector<AttendanceEntry> AttendanceOf(const v1::Entity& meeting) {
     const std::optional<Bytes> person = FromHex(std::string_view(field).substr(prefix.size()));
     const std::optional<Attendance> a = ParseAttendance(state.value().text());
     if (!person || person->size() != crypto::kIdBytes || !a) continue;
+    if (field != AttendanceField(S(*person))) continue;  // one spelling: lowercase hex
     sorted[S(*person)] = *a;
   }
   std::vector<AttendanceEntry> out;
@@ -503,6 +504,32 @@ std::vector<const v1::Entity*> NotesOf(const v1::CaseState& view, const std::str
   std::vector<const v1::Entity*> out;
   for (const v1::Entity* n : AllOf(view, kMeetingNoteType)) {
     if (BlobField(*n, "meeting") == meeting_id) out.push_back(n);
+  }
+  return out;
+}
+
+// A circle copy of a private-time note, made at the release (the reducer allows `copy_of` and
+// `author` only there).
+bool IsSharedCopy(const v1::Entity& note) {
+  return note.scope_id() == 0 && BlobField(note, "copy_of").size() == crypto::kIdBytes &&
+         BlobField(note, "author").size() == crypto::kIdBytes;
+}
+
+// The private-time notes of `meeting` that the release already shared with the circle: only
+// originals in the meeting's private-time scope (a copy never hides a note shared from the start).
+std::set<std::string> SharedNotes(const v1::CaseState& view, const v1::Entity& meeting) {
+  const uint32_t private_scope = static_cast<uint32_t>(IntField(meeting, "private_scope"));
+  std::set<std::string> copied;
+  std::set<std::string> out;
+  if (private_scope == 0) return out;
+  const std::vector<const v1::Entity*> notes = NotesOf(view, meeting.entity_id());
+  for (const v1::Entity* n : notes) {
+    if (IsSharedCopy(*n)) copied.insert(BlobField(*n, "copy_of"));
+  }
+  for (const v1::Entity* n : notes) {
+    if (n->scope_id() == private_scope && copied.count(n->entity_id()) != 0) {
+      out.insert(n->entity_id());
+    }
   }
   return out;
 }
@@ -1461,7 +1488,7 @@ Status Organising::ShareLocationWithCurrentCircle(const Bytes& meeting_id) {
   if (!IsManager(view, me)) return Denied();
   const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
   if (e == nullptr) return Unknown();
-  if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  KRING_RETURN_IF_ERROR(StillOpen(*e));
   const v1::Entity* current = nullptr;
   for (const v1::Entity* a : AllOf(view, kMeetingAddressType)) {
     if (BlobField(*a, "meeting") == e->entity_id()) current = a;
@@ -1608,26 +1635,31 @@ Result<uint32_t> Organising::PrivateTimeScope(const Bytes& meeting_id) const {
 }
 
 Status Organising::ReleaseDraft(const Bytes& meeting_id) {
+  // Fetch the case first, so the notes the network wrote on other devices are shared too. Best
+  // effort: offline (or inside a sync) this device's own view decides.
+  (void)client_.SyncCase(case_id_);
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
   if (e == nullptr) return Unknown();
   if (ParsePhase(TextField(*e, "phase")) != Phase::kPrivateTime) {
     return FailedPrecondition("meeting.not_private_time");
   }
-  if (FlagField(*e, "draft_released")) return FailedPrecondition("meeting.already_released");
+  const bool released = FlagField(*e, "draft_released");
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
   const std::string& id = e->entity_id();
   Batch batch(client_, case_id_, view, me);
-  KRING_RETURN_IF_ERROR(batch.Add({Set(id, "draft_released", FlagValue(true), e),
-                                   Set(id, "released_at_ms", TimeValue(NowMs()), e)},
-                                  0));
+  if (!released) {
+    KRING_RETURN_IF_ERROR(batch.Add({Set(id, "draft_released", FlagValue(true), e),
+                                     Set(id, "released_at_ms", TimeValue(NowMs()), e)},
+                                    0));
+  }
+  // Once released, calling it again (still in private time) shares the notes that reached this
+  // device after the release: the same step, for what is left.
+  size_t copies = 0;
   // The network's private-time notes go to the whole circle with the draft: a copy in scope 0
   // that keeps the first author, time and phase (the original stays in the private scope).
   const uint32_t private_scope = static_cast<uint32_t>(IntField(*e, "private_scope"));
-  std::set<std::string> shared;
-  for (const v1::Entity* n : NotesOf(view, id)) {
-    if (n->scope_id() == 0) shared.insert(BlobField(*n, "copy_of"));
-  }
+  const std::set<std::string> shared = SharedNotes(view, *e);
   for (const v1::Entity* n : NotesOf(view, id)) {
     if (private_scope == 0 || n->scope_id() != private_scope || shared.count(n->entity_id())) {
       continue;
@@ -1642,7 +1674,9 @@ Status Organising::ReleaseDraft(const Bytes& meeting_id) {
                    Set(cid, "author", BlobValue(n->created_by_account_id())),
                    Set(cid, "copy_of", BlobValue(n->entity_id()))},
                   0));
+    ++copies;
   }
+  if (released && copies == 0) return FailedPrecondition("meeting.already_released");
   return batch.Commit();
 }
 
@@ -1667,7 +1701,9 @@ Status Organising::RecordAttendance(const Bytes& meeting_id, const Bytes& person
 }
 
 Result<Bytes> Organising::AddMeetingNote(const Bytes& meeting_id, const std::string& text) {
-  if (text.empty()) return Invalid("meeting.note_missing");
+  if (text.find_first_not_of(" \t\r\n\v\f") == std::string::npos) {
+    return Invalid("meeting.note_missing");
+  }
   KRING_RETURN_IF_ERROR(ValidateText(text, kMaxMeetingNote, "meeting.note_too_long"));
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
@@ -1676,9 +1712,6 @@ Result<Bytes> Organising::AddMeetingNote(const Bytes& meeting_id, const std::str
   if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
   const Phase phase = ParsePhase(TextField(*e, "phase"));
   if (phase == Phase::kNotStarted) return FailedPrecondition("meeting.not_started");
-  if (NotesOf(view, e->entity_id()).size() >= kMaxMeetingNotes) {
-    return FailedPrecondition("meeting.too_many_notes");
-  }
   // During private time a network member's note is sealed to the network, like the draft.
   uint32_t scope = 0;
   const uint32_t private_scope = static_cast<uint32_t>(IntField(*e, "private_scope"));
@@ -1690,6 +1723,10 @@ Result<Bytes> Organising::AddMeetingNote(const Bytes& meeting_id, const std::str
   } else if (!IsManager(view, me)) {
     return Denied();
   }
+  // The reducer's limit: notes about this meeting in the scope the note goes to.
+  size_t count = 0;
+  for (const v1::Entity* n : NotesOf(view, e->entity_id())) count += n->scope_id() == scope;
+  if (count >= kMaxMeetingNotes) return FailedPrecondition("meeting.too_many_notes");
   const std::string id = NewEntityId(scope);
   KRING_RETURN_IF_ERROR(
       Write({Create(id, kMeetingNoteType), Set(id, "meeting", BlobValue(e->entity_id())),
@@ -1706,20 +1743,16 @@ Result<std::vector<MeetingNote>> Organising::MeetingNotes(const Bytes& meeting_i
   if (e == nullptr) return Unknown();
   const std::vector<const v1::Entity*> notes = NotesOf(view, e->entity_id());
   // A private-time note shared at the release shows once: as its copy for the circle.
-  std::set<std::string> shared;
-  for (const v1::Entity* n : notes) {
-    if (n->scope_id() == 0 && !BlobField(*n, "copy_of").empty()) {
-      shared.insert(BlobField(*n, "copy_of"));
-    }
-  }
+  const std::set<std::string> shared = SharedNotes(view, *e);
   std::vector<MeetingNote> out;
   for (const v1::Entity* n : notes) {
     if (shared.count(n->entity_id()) != 0) continue;
     MeetingNote note;
     note.note_id = B(n->entity_id());
     note.meeting_id = meeting_id;
-    const std::string author = BlobField(*n, "author");
-    note.author_account_id = B(author.empty() ? n->created_by_account_id() : author);
+    // The writer is whoever wrote the note, except on the release's copy: its first author.
+    note.author_account_id =
+        B(IsSharedCopy(*n) ? BlobField(*n, "author") : n->created_by_account_id());
     note.written_at_ms = TimeField(*n, "written_at_ms");
     note.phase = ParsePhase(TextField(*n, "phase"));
     note.private_time = FlagField(*n, "private_time");

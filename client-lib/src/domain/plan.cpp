@@ -925,18 +925,23 @@ Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reade
               return std::tie(a.due_utc_ms, a.who, a.what) < std::tie(b.due_utc_ms, b.who, b.what);
             });
 
-  // Who took part in the newest meeting that was not cancelled (the absent are not named: the
-  // printout is the plan, not a register).
+  // Who took part in the meeting the plan came from (the absent are not named: the printout is
+  // the plan, not a register): the meeting finished last, else the newest one that has begun
+  // (a vervolgberaad still being planned has no attendance).
   const v1::Entity* meeting = nullptr;
+  auto rank = [](const v1::Entity& x) {
+    const int64_t finished_at = IntField(x, "finished_at_ms");
+    return std::make_tuple(finished_at != 0, finished_at,
+                           x.created_seq() == 0 ? UINT64_MAX : x.created_seq());
+  };
   for (const auto& [key, e] : state.entities()) {
     if (e.type() != kMeetingType || e.scope_id() != 0 || e.deleted() ||
         TextField(e, "status") == "cancelled") {
       continue;
     }
-    auto position = [](const v1::Entity& x) {
-      return x.created_seq() == 0 ? UINT64_MAX : x.created_seq();
-    };
-    if (meeting == nullptr || position(e) > position(*meeting)) meeting = &e;
+    const std::string phase = TextField(e, "phase");
+    if (phase.empty() || phase == PhaseName(Phase::kNotStarted)) continue;
+    if (meeting == nullptr || rank(e) > rank(*meeting)) meeting = &e;
   }
   if (meeting != nullptr) {
     const std::string prefix = kAttendancePrefix;

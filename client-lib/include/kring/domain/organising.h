@@ -413,7 +413,10 @@ class Organising {
   Result<uint32_t> PrivateTimeScope(const Bytes& meeting_id) const;
   // A network member (in the private scope) releases the draft; the plan is then copied to
   // scope 0 by the plan code.
-  // Also shares the network's private-time notes with the whole circle (see MeetingNote).
+  // Also shares the network's private-time notes with the whole circle (see MeetingNote). Fetches
+  // the case first (best effort: offline, this device's view decides). Called again while the
+  // phase is still private time, it shares the notes that reached this device after the release;
+  // meeting.already_released when there are none.
   Status ReleaseDraft(const Bytes& meeting_id);
 
   // ---- The meeting's record ----
@@ -422,7 +425,8 @@ class Organising {
   // answer for the same person replaces the old one (two at once show as a conflict). Keys:
   // meeting.not_started, meeting.finished, meeting.cancelled, domain.unknown_item.
   Status RecordAttendance(const Bytes& meeting_id, const Bytes& person_id, Attendance attendance);
-  // A short note (1..kMaxMeetingNote bytes, at most kMaxMeetingNotes per meeting), from the
+  // A short note (not blank, at most kMaxMeetingNote bytes, at most kMaxMeetingNotes per meeting
+  // in the scope it goes to; every device's reducer enforces the same), from the
   // information phase on, also after the meeting is finished (the verslag is often written
   // afterwards). Outside private time: the chair or coordinator, visible to the whole circle.
   // During private time: a network member in it (the chair too), sealed to the private-time
