@@ -1149,6 +1149,13 @@ TEST_CASE("the meeting's record on the command line: attendance and notes then f
   k.Ok("fatima", "meeting attend 'Tante Ria' schriftelijk");
   CHECK(k.As("fatima", "meeting attend Sanne misschien").exit_code == 2);
   k.Ok("fatima", "meeting note 'Iedereen kreeg dezelfde informatie.'");
+  // A note of only spaces is no note.
+  Run blank = k.As("fatima", "meeting note '   '");
+  CHECK(blank.exit_code == 1);
+  CHECK(blank.all.find("Schrijf eerst iets op.") != std::string::npos);
+  Run help = k.As("fatima", "meeting note --help");
+  CHECK(help.all.find("tot het netwerk het plan vrijgeeft. Daarna leest iedereen het.") !=
+        std::string::npos);
   k.Ok("ria", "sync");
   // Ria is in the network, not an organiser: refused, and nothing changes.
   Run refused = k.As("ria", "meeting attend Sanne afwezig");
@@ -1170,13 +1177,18 @@ TEST_CASE("the meeting's record on the command line: attendance and notes then f
   // Private time: Ria's note stays with the network until the network releases its draft.
   k.Ok("sanne", "meeting private-time");
   k.Ok("ria", "sync");
-  k.Ok("ria", "meeting note 'Oom Henk doet de post.'");
+  Run sealed = k.As("ria", "meeting note 'Oom Henk doet de post.'");
+  CHECK(sealed.exit_code == 0);
+  CHECK(sealed.out.find("Alleen het netwerk leest dit, tot het netwerk het plan vrijgeeft.") !=
+        std::string::npos);
   k.Ok("fatima", "sync");
   CHECK(k.Json("fatima", "meeting notes").list_value().values_size() == 1);
   CHECK(k.As("fatima", "meeting notes").out.find("Oom Henk") == std::string::npos);
   k.Ok("sanne", "sync");
   CHECK(k.As("sanne", "meeting notes").out.find("Oom Henk doet de post.") != std::string::npos);
-  k.Ok("ria", "meeting release");
+  Run released = k.As("ria", "meeting release");
+  CHECK(released.exit_code == 0);
+  CHECK(released.out.find("aantekeningen uit de eigen tijd lezen (1)") != std::string::npos);
   k.Ok("fatima", "sync");
   const Value notes = k.Json("fatima", "meeting notes");
   REQUIRE(notes.list_value().values_size() == 2);
@@ -1195,6 +1207,7 @@ TEST_CASE("the meeting's record on the command line: attendance and notes then f
   Run late = k.As("fatima", "--lang en meeting attend Sanne absent");
   CHECK(late.exit_code == 1);
   CHECK(late.all.find("finished") != std::string::npos);
+  CHECK(late.all.find("You can still write a note.") != std::string::npos);
   k.Ok("sanne", "sync");
   CHECK(At(k.Json("sanne", "meeting show"), "finished_at_ms").number_value() > 0);
   CHECK(k.As("sanne", "meeting show").out.find("Afgerond: ") != std::string::npos);

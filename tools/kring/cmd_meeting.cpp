@@ -358,6 +358,14 @@ int Note(Ctx& ctx) {
   auto note = Organising(ctx.client, ctx.case_id).AddMeetingNote(*id, ctx.Pos(0));
   if (!note.ok()) return Fail(note.status());
   std::cout << "note " << Hex(*note) << "\n";
+  auto scope = ctx.client.ScopeOf(ctx.case_id, *note);
+  if (scope.ok() && *scope != 0) {
+    return ctx.Done(
+        "Aantekening opgeslagen. Alleen het netwerk leest dit, tot het netwerk het plan vrijgeeft. "
+        "Daarna leest iedereen het.",
+        "Note saved. Only the network reads it, until the network releases the plan. After "
+        "that everyone reads it.");
+  }
   return ctx.Done("Aantekening opgeslagen.", "Note saved.");
 }
 
@@ -431,9 +439,27 @@ int PrivateTime(Ctx& ctx) {
 int Release(Ctx& ctx) {
   auto id = MeetingId(ctx);
   if (!id.ok()) return Fail(id.status());
-  Status s = Organising(ctx.client, ctx.case_id).ReleaseDraft(*id);
+  Organising org(ctx.client, ctx.case_id);
+  Status s = org.ReleaseDraft(*id);
   if (!s.ok()) return Fail(s);
-  return ctx.Done("Het netwerk geeft het plan vrij.", "The network releases the plan.");
+  // The notes the release shared: the circle's copies of private-time notes.
+  size_t shared = 0;
+  auto notes = org.MeetingNotes(*id);
+  if (notes.ok()) {
+    for (const domain::MeetingNote& n : *notes) shared += n.private_time ? 1 : 0;
+  }
+  if (shared == 0) {
+    return ctx.Done("Het netwerk geeft het plan vrij.", "The network releases the plan.");
+  }
+  const std::string n = std::to_string(shared);
+  const std::string nl =
+      "Het netwerk geeft het plan vrij. Iedereen kan nu ook de aantekeningen uit de eigen tijd "
+      "lezen (" +
+      n + ").";
+  const std::string en =
+      "The network releases the plan. Everyone can now also read the notes from private time (" +
+      n + ").";
+  return ctx.Done(nl.c_str(), en.c_str());
 }
 
 int SetLocationCmd(Ctx& ctx) {
@@ -614,8 +640,10 @@ const std::vector<Verb>& MeetingVerbs() {
       {"meeting",
        "note",
        "TEKST [--meeting ID]",
-       "Schrijf een korte aantekening (in de eigen tijd: alleen voor het netwerk)",
-       "Write a short note (in private time: for the network only)",
+       "Schrijf een korte aantekening. In de eigen tijd: alleen het netwerk leest dit, tot het "
+       "netwerk het plan vrijgeeft. Daarna leest iedereen het.",
+       "Write a short note. In private time: only the network reads it, until the network "
+       "releases the plan. After that everyone reads it.",
        {"meeting"},
        {},
        Note,

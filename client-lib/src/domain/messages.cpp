@@ -159,8 +159,11 @@ constexpr Text kTexts[] = {
      "The network has not released the plan yet."},
     {"meeting.private_time_by_network", "De bewoner of iemand uit het netwerk start de eigen tijd.",
      "The resident or someone from the network starts private time."},
-    {"meeting.finished", "Dit beraad is afgerond. Er kan niets meer aan veranderen.",
-     "This meeting is finished. Nothing about it can change any more."},
+    {"meeting.finished",
+     "Dit beraad is afgerond. Er kan niets meer aan veranderen. Een aantekening schrijven kan nog "
+     "wel.",
+     "This meeting is finished. Nothing about it can change any more. You can still write a "
+     "note."},
     {"meeting.no_network", "Er is nog niemand uit het netwerk in de app.",
      "Nobody from the network uses the app yet."},
     {"meeting.no_private_time", "De eigen tijd is nog niet begonnen.",
