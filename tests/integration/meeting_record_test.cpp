@@ -688,21 +688,22 @@ TEST_CASE("meeting record: the printout names who was at the finished meeting, n
   REQUIRE(by_coordinator.RecordAttendance(c.meeting, c.karim, Attendance::kPresent).ok());
   c.ReleaseWithNote("Oom Henk kan de post doen.");
   c.Finish();
-  // A vervolgberaad is planned, not begun (written raw: FixMeeting refuses a second meeting while
-  // the finished one is still "fixed").
-  {
-    const std::string id = client::model::NewEntityId(0);
-    v1::Mutation create;
-    create.mutable_create_entity()->set_entity_id(id);
-    create.mutable_create_entity()->set_type(kMeetingType);
-    const int64_t later = 1751364000000 + 30 * 24 * kHour;
-    REQUIRE(c.coordinator
-                ->Submit(c.cid,
-                         {create, SetField(ToBytes(id), "status", Text("fixed")),
-                          SetField(ToBytes(id), "start_ms", client::model::TimeValue(later)),
-                          SetField(ToBytes(id), "end_ms", client::model::TimeValue(later + kHour))})
-                .ok());
-  }
+  // A vervolgberaad is planned, not begun: a finished meeting leaves room for the next one.
+  const Bytes finished = c.meeting;
+  const int64_t noon = 1751364000000;
+  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
+  auto next = by_coordinator.FixSpoedMeeting(noon + 6 * kHour, noon + 7 * kHour, venue,
+                                             {"Vervolgberaad, zelfde mensen.", ""}, noon);
+  REQUIRE(next.ok());
+  auto current = by_coordinator.CurrentMeeting();
+  REQUIRE(current.ok());
+  CHECK(current->meeting_id == *next);
+  CHECK(*next != finished);
+  // While the vervolgberaad is fixed and not finished, no third one.
+  CHECK(by_coordinator
+            .FixSpoedMeeting(noon + 8 * kHour, noon + 9 * kHour, venue, {"Nog een.", ""}, noon)
+            .status()
+            .message() == "meeting.already_fixed");
   c.Sync();
   PlanContent content;
   content.ik_wil = "Rust in huis.";

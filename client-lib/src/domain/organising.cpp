@@ -1396,8 +1396,12 @@ Result<Bytes> Organising::Fix(int64_t start_ms, int64_t end_ms, const LocationIn
   if (!IsManager(view, me)) return Denied();
   KRING_RETURN_IF_ERROR(ValidateLocation(view, location));
   const bool spoed = poll_id.empty();
+  // One meeting at a time; a finished one (which can no longer be cancelled) leaves room for the
+  // next, the vervolgberaad.
   for (const v1::Entity* m : AllOf(view, kMeetingType)) {
-    if (TextField(*m, "status") == "fixed") return FailedPrecondition("meeting.already_fixed");
+    if (TextField(*m, "status") == "fixed" && FieldValue(*m, "finished_at_ms") == nullptr) {
+      return FailedPrecondition("meeting.already_fixed");
+    }
   }
   KRING_ASSIGN_OR_RETURN(std::vector<Bytes> without, InviteesWithoutPreTalk());
   if (!without.empty() && overrides.no_pretalk_reason.empty()) {
