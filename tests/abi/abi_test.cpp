@@ -1848,6 +1848,43 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
   CHECK(Domain(resident, cid, Call(114, Msg({{1, Bytes(16, 0x42)}}))).status != KRING_OK);
   CHECK(Domain(resident, cid, Call(114, Msg({{1, Bytes(2, 0x42)}}))).status ==
         KRING_ERR_INVALID_ARGUMENT);
+  // The meeting's record (calls 120-123): attendance and a note, read back on the other
+  // device; bad input refused with nothing queued; finishing only in acceptance.
+  {
+    const size_t queued = coordinator.Pending(cid);
+    CHECK(Domain(coordinator, cid, Call(120, Msg({{1, meeting}, {2, sanne}}, {{3, 7}}))).status ==
+          KRING_ERR_INVALID_ARGUMENT);  // no such Attendance
+    CHECK(Domain(coordinator, cid, Call(120, Msg({{1, meeting}, {2, Bytes(3, 1)}}, {{3, 1}})))
+              .status == KRING_ERR_INVALID_ARGUMENT);
+    DomainResult empty_note = Domain(coordinator, cid, Call(121, Msg({{1, meeting}})));
+    CHECK(empty_note.status == KRING_ERR_INVALID_ARGUMENT);
+    CHECK(empty_note.key == "meeting.note_missing");
+    CHECK_FALSE(empty_note.nl.empty());
+    DomainResult early_finish = Domain(coordinator, cid, Call(123, Msg({{1, meeting}})));
+    CHECK(early_finish.status == KRING_ERR_FAILED_PRECONDITION);
+    CHECK(early_finish.key == "meeting.phase_order");
+    CHECK(coordinator.Pending(cid) == queued);
+    Ok(coordinator, cid, Call(120, Msg({{1, meeting}, {2, sanne}}, {{3, 1}})));  // WRITTEN_VIEW
+    const Bytes note =
+        Ok(coordinator, cid, Call(121, Msg({{1, meeting}, {2, S("Iedereen kreeg de uitleg.")}})));
+    CHECK(note.size() == 16);
+    sync();
+    const Fields recorded = Query(resident, cid, 114, 7, Msg({{1, meeting}}));
+    REQUIRE(recorded.All(17).size() == 1);
+    const Fields entry = Parse(recorded.All(17)[0]);
+    CHECK(entry.One(1) == sanne);
+    CHECK(entry.Uint(2) == 1);      // ATTENDANCE_WRITTEN_VIEW
+    CHECK(recorded.Uint(18) == 0);  // not finished
+    DomainResult notes = Domain(resident, cid, Call(122, Msg({{1, meeting}})));
+    REQUIRE(notes.status == KRING_OK);
+    REQUIRE(notes.response.All(35).size() == 1);
+    const Fields n = Parse(notes.response.All(35)[0]);
+    CHECK(n.One(1) == note);
+    CHECK(n.One(3) == coordinator.account_id);
+    CHECK(n.Uint(5) == 1);  // PHASE_INFORMATION
+    CHECK(n.Uint(6) == 0);  // not private time
+    CHECK(Str(n.One(7).value_or(Bytes{})) == "Iedereen kreeg de uitleg.");
+  }
   // Reminders a week, a day and two hours before; the notification text carries no content.
   {
     const auto at = static_cast<uint64_t>(start - 10 * 86'400'000LL);

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <regex>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -1215,4 +1216,100 @@ TEST_CASE("kring circle remove: gone from both lists, kept in the history, open 
   const std::string line = after.out.substr(at, after.out.find('\n', at) - at);
   CHECK(line.find("familie, in de kring, doet niet meer mee met de app") != std::string::npos);
   CHECK(line.find(", met app") == std::string::npos);
+}
+
+TEST_CASE("the meeting's record on the command line: attendance and notes then finishing",
+          "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const std::string sanne = k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string ria = k.Id("ria", "account create", "account");
+  k.Id("sanne", "case create --history " + fatima + ":coordinator " + ria, "Casus gemaakt:");
+  k.Ok("fatima", "sync");
+  k.Ok("fatima", "circle propose --name Sanne --kind resident --account " + sanne);
+  k.Ok("fatima",
+       "circle propose --name 'Tante Ria' --kind family --relation tante --account " + ria);
+  k.Ok("fatima",
+       "circle propose --name Fatima --kind coordinator --relation gespreksleider --account " +
+           fatima);
+  for (const char* p : {"Sanne", "'Tante Ria'", "Fatima"}) {
+    k.Ok("fatima", std::string("circle approve ") + p);
+  }
+  k.Ok("fatima", "poll create --slot now+7d@19:30");
+  k.Ok("fatima",
+       "poll fix 1 --coarse 'Bij Sanne thuis' --exact 'Kerkstraat 12' "
+       "--no-pretalk-reason 'Spoed.'");
+  // Nothing to record before the meeting has begun.
+  Run early = k.As("fatima", "meeting attend Sanne aanwezig");
+  CHECK(early.exit_code == 1);
+  CHECK(early.all.find("nog niet begonnen") != std::string::npos);
+  k.Ok("fatima", "meeting phase information");
+  k.Ok("fatima", "meeting attend Sanne aanwezig");
+  k.Ok("fatima", "meeting attend 'Tante Ria' schriftelijk");
+  CHECK(k.As("fatima", "meeting attend Sanne misschien").exit_code == 2);
+  k.Ok("fatima", "meeting note 'Iedereen kreeg dezelfde informatie.'");
+  // A note of only spaces is no note.
+  Run blank = k.As("fatima", "meeting note '   '");
+  CHECK(blank.exit_code == 1);
+  CHECK(blank.all.find("Schrijf eerst iets op.") != std::string::npos);
+  Run help = k.As("fatima", "meeting note --help");
+  CHECK(help.all.find("tot het netwerk het plan vrijgeeft. Daarna leest iedereen het.") !=
+        std::string::npos);
+  k.Ok("ria", "sync");
+  // Ria is in the network, not an organiser: refused, and nothing changes.
+  Run refused = k.As("ria", "meeting attend Sanne afwezig");
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.all.find("Fout: ") != std::string::npos);
+  k.Ok("ria", "sync");
+  k.Ok("sanne", "sync");
+  for (const char* who : {"sanne", "ria"}) {
+    const Value attendance = k.Json(who, "meeting attendance");
+    REQUIRE(attendance.list_value().values_size() == 2);
+    std::multiset<std::string> seen;
+    for (const Value& a : attendance.list_value().values()) {
+      seen.insert(At(a, "attendance").string_value());
+    }
+    CHECK(seen == std::multiset<std::string>{"present", "written_view"});
+  }
+  CHECK(k.As("sanne", "meeting show").out.find("gaf een mening op papier") != std::string::npos);
+
+  // Private time: Ria's note stays with the network until the network releases its draft.
+  k.Ok("sanne", "meeting private-time");
+  k.Ok("ria", "sync");
+  Run sealed = k.As("ria", "meeting note 'Oom Henk doet de post.'");
+  CHECK(sealed.exit_code == 0);
+  CHECK(sealed.out.find("Alleen het netwerk leest dit, tot het netwerk het plan vrijgeeft.") !=
+        std::string::npos);
+  k.Ok("fatima", "sync");
+  CHECK(k.Json("fatima", "meeting notes").list_value().values_size() == 1);
+  CHECK(k.As("fatima", "meeting notes").out.find("Oom Henk") == std::string::npos);
+  k.Ok("sanne", "sync");
+  CHECK(k.As("sanne", "meeting notes").out.find("Oom Henk doet de post.") != std::string::npos);
+  Run released = k.As("ria", "meeting release");
+  CHECK(released.exit_code == 0);
+  CHECK(released.out.find("aantekeningen uit de eigen tijd lezen (1)") != std::string::npos);
+  k.Ok("fatima", "sync");
+  const Value notes = k.Json("fatima", "meeting notes");
+  REQUIRE(notes.list_value().values_size() == 2);
+  CHECK(At(notes.list_value().values(1), "text").string_value() == "Oom Henk doet de post.");
+  CHECK(At(notes.list_value().values(1), "private_time").bool_value());
+  CHECK(At(notes.list_value().values(1), "author").string_value() == ria);
+
+  // Finishing closes the meeting: no phase or attendance changes after it.
+  k.Ok("fatima", "meeting phase plan-presentation");
+  CHECK(k.As("fatima", "meeting finish").exit_code == 1);
+  k.Ok("fatima", "meeting phase acceptance");
+  k.Ok("fatima", "meeting finish");
+  Run again = k.As("fatima", "meeting phase acceptance");
+  CHECK(again.exit_code == 1);
+  CHECK(again.all.find("afgerond") != std::string::npos);
+  Run late = k.As("fatima", "--lang en meeting attend Sanne absent");
+  CHECK(late.exit_code == 1);
+  CHECK(late.all.find("finished") != std::string::npos);
+  CHECK(late.all.find("You can still write a note.") != std::string::npos);
+  k.Ok("sanne", "sync");
+  CHECK(At(k.Json("sanne", "meeting show"), "finished_at_ms").number_value() > 0);
+  CHECK(k.As("sanne", "meeting show").out.find("Afgerond: ") != std::string::npos);
 }

@@ -1,7 +1,9 @@
-// kring poll / meeting: choosing the date, fixing the meeting with its (restricted) location, and
-// the meeting's phases with the network's private time (DOMAIN step 3 and the meeting itself).
+// kring poll / meeting: choosing the date, fixing the meeting with its (restricted) location, the
+// meeting's phases with the network's private time (DOMAIN step 3 and the meeting itself), and
+// its record: who attended, short notes, and closing it.
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 
 #include "kring/domain/organising.h"
 
@@ -255,6 +257,29 @@ std::string PhaseText(const Ctx& ctx, domain::Phase p) {
   }
 }
 
+std::string AttendanceText(const Ctx& ctx, domain::Attendance a) {
+  switch (a) {
+    case domain::Attendance::kPresent:
+      return ctx.T("was er", "was there");
+    case domain::Attendance::kWrittenView:
+      return ctx.T("gaf een mening op papier", "sent a written view");
+    case domain::Attendance::kAbsent:
+      return ctx.T("was er niet", "was absent");
+  }
+  return "";
+}
+
+// The name of the person linked to an account, or "?".
+std::string NameOfAccount(const Ctx& ctx, const Bytes& account) {
+  auto circle = Organising(ctx.client, ctx.case_id).Circle();
+  if (circle.ok()) {
+    for (const domain::Person& p : *circle) {
+      if (!p.account_id.empty() && p.account_id == account) return p.name;
+    }
+  }
+  return "?";
+}
+
 int MeetingShow(Ctx& ctx) {
   auto m = Organising(ctx.client, ctx.case_id).CurrentMeeting();
   if (!m.ok()) return Fail(m.status());
@@ -268,7 +293,8 @@ int MeetingShow(Ctx& ctx) {
                     {"exact_location", JStr(m->exact_location)},
                     {"phase", JStr(domain::PhaseName(m->phase))},
                     {"sequence", JNum(m->sequence)},
-                    {"draft_released", JBool(m->draft_released)}}));
+                    {"draft_released", JBool(m->draft_released)},
+                    {"finished_at_ms", JNum(m->finished_at_ms)}}));
     return 0;
   }
   std::cout << ctx.T("Netwerkberaad: ", "Meeting: ") << ShowTime(ctx, m->start_ms)
@@ -277,7 +303,106 @@ int MeetingShow(Ctx& ctx) {
   if (!m->exact_location.empty())
     std::cout << ctx.T("Adres: ", "Address: ") << m->exact_location << "\n";
   std::cout << ctx.T("Fase: ", "Phase: ") << PhaseText(ctx, m->phase) << "\n";
+  if (m->finished())
+    std::cout << ctx.T("Afgerond: ", "Finished: ") << ShowTime(ctx, m->finished_at_ms) << "\n";
+  for (const domain::AttendanceEntry& a : m->attendance)
+    std::cout << "  " << ctx.NameOf(a.person_id) << ": " << AttendanceText(ctx, a.attendance)
+              << "\n";
   return 0;
+}
+
+int Attend(Ctx& ctx) {
+  if (ctx.positional.size() != 2) return ctx.Usage();
+  auto person = ctx.Person(ctx.Pos(0));
+  if (!person.ok()) return Fail(person.status());
+  const std::string& a = ctx.positional[1];
+  std::optional<domain::Attendance> attendance;
+  if (a == "aanwezig" || a == "present") attendance = domain::Attendance::kPresent;
+  if (a == "schriftelijk" || a == "written") attendance = domain::Attendance::kWrittenView;
+  if (a == "afwezig" || a == "absent") attendance = domain::Attendance::kAbsent;
+  if (!attendance) {
+    return BadInput(ctx, "Kies: aanwezig, schriftelijk of afwezig.",
+                    "Choose: present, written or absent.");
+  }
+  auto id = MeetingId(ctx);
+  if (!id.ok()) return Fail(id.status());
+  Status s = Organising(ctx.client, ctx.case_id).RecordAttendance(*id, *person, *attendance);
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Aanwezigheid opgeslagen.", "Attendance saved.");
+}
+
+int AttendanceList(Ctx& ctx) {
+  auto id = MeetingId(ctx);
+  if (!id.ok()) return Fail(id.status());
+  auto m = Organising(ctx.client, ctx.case_id).GetMeeting(*id);
+  if (!m.ok()) return Fail(m.status());
+  std::vector<std::string> rows;
+  for (const domain::AttendanceEntry& a : m->attendance) {
+    if (ctx.json) {
+      rows.push_back(JObj({{"person", JId(a.person_id)},
+                           {"attendance", JStr(domain::AttendanceName(a.attendance))}}));
+      continue;
+    }
+    std::cout << ctx.NameOf(a.person_id) << ": " << AttendanceText(ctx, a.attendance) << "\n";
+  }
+  if (ctx.json) PrintJson(JArr(rows));
+  if (!ctx.json && m->attendance.empty())
+    std::cout << ctx.T("Nog niet bijgehouden wie er was.", "No attendance recorded yet.") << "\n";
+  return 0;
+}
+
+int Note(Ctx& ctx) {
+  if (ctx.positional.size() != 1) return ctx.Usage();
+  auto id = MeetingId(ctx);
+  if (!id.ok()) return Fail(id.status());
+  auto note = Organising(ctx.client, ctx.case_id).AddMeetingNote(*id, ctx.Pos(0));
+  if (!note.ok()) return Fail(note.status());
+  std::cout << "note " << Hex(*note) << "\n";
+  auto scope = ctx.client.ScopeOf(ctx.case_id, *note);
+  if (scope.ok() && *scope != 0) {
+    return ctx.Done(
+        "Aantekening opgeslagen. Alleen het netwerk leest dit, tot het netwerk het plan vrijgeeft. "
+        "Daarna leest iedereen het.",
+        "Note saved. Only the network reads it, until the network releases the plan. After "
+        "that everyone reads it.");
+  }
+  return ctx.Done("Aantekening opgeslagen.", "Note saved.");
+}
+
+int Notes(Ctx& ctx) {
+  auto id = MeetingId(ctx);
+  if (!id.ok()) return Fail(id.status());
+  auto notes = Organising(ctx.client, ctx.case_id).MeetingNotes(*id);
+  if (!notes.ok()) return Fail(notes.status());
+  std::vector<std::string> rows;
+  for (const domain::MeetingNote& n : *notes) {
+    if (ctx.json) {
+      rows.push_back(JObj({{"id", JId(n.note_id)},
+                           {"author", JId(n.author_account_id)},
+                           {"written_at_ms", JNum(n.written_at_ms)},
+                           {"phase", JStr(domain::PhaseName(n.phase))},
+                           {"private_time", JBool(n.private_time)},
+                           {"text", JStr(n.text)}}));
+      continue;
+    }
+    std::cout << ShowTime(ctx, n.written_at_ms) << ", " << NameOfAccount(ctx, n.author_account_id)
+              << (n.private_time ? ctx.T(" (eigen tijd)", " (private time)") : "") << ":\n"
+              << n.text << "\n";
+  }
+  if (ctx.json) PrintJson(JArr(rows));
+  if (!ctx.json && notes->empty())
+    std::cout << ctx.T("Nog geen aantekeningen die jij mag zien.", "No notes you may see yet.")
+              << "\n";
+  return 0;
+}
+
+int Finish(Ctx& ctx) {
+  auto id = MeetingId(ctx);
+  if (!id.ok()) return Fail(id.status());
+  Status s = Organising(ctx.client, ctx.case_id).FinishMeeting(*id);
+  if (!s.ok()) return Fail(s);
+  return ctx.Done("Het beraad is afgerond. Er kan nu niets meer aan veranderen.",
+                  "The meeting is finished. Nothing about it can change now.");
 }
 
 int MeetingPhase(Ctx& ctx) {
@@ -314,9 +439,27 @@ int PrivateTime(Ctx& ctx) {
 int Release(Ctx& ctx) {
   auto id = MeetingId(ctx);
   if (!id.ok()) return Fail(id.status());
-  Status s = Organising(ctx.client, ctx.case_id).ReleaseDraft(*id);
+  Organising org(ctx.client, ctx.case_id);
+  Status s = org.ReleaseDraft(*id);
   if (!s.ok()) return Fail(s);
-  return ctx.Done("Het netwerk geeft het plan vrij.", "The network releases the plan.");
+  // The notes the release shared: the circle's copies of private-time notes.
+  size_t shared = 0;
+  auto notes = org.MeetingNotes(*id);
+  if (notes.ok()) {
+    for (const domain::MeetingNote& n : *notes) shared += n.private_time ? 1 : 0;
+  }
+  if (shared == 0) {
+    return ctx.Done("Het netwerk geeft het plan vrij.", "The network releases the plan.");
+  }
+  const std::string n = std::to_string(shared);
+  const std::string nl =
+      "Het netwerk geeft het plan vrij. Iedereen kan nu ook de aantekeningen uit de eigen tijd "
+      "lezen (" +
+      n + ").";
+  const std::string en =
+      "The network releases the plan. Everyone can now also read the notes from private time (" +
+      n + ").";
+  return ctx.Done(nl.c_str(), en.c_str());
 }
 
 int SetLocationCmd(Ctx& ctx) {
@@ -477,6 +620,50 @@ const std::vector<Verb>& MeetingVerbs() {
        {"start", "minutes", "coarse", "exact", "kind", "hidden-from", "no-pretalk-reason"},
        {},
        Spoed},
+      {"meeting",
+       "attend",
+       "PERSOON aanwezig|schriftelijk|afwezig [--meeting ID]",
+       "Houd bij wie er was (hoofdpersoon, gespreksleider)",
+       "Record who was there (resident, coordinator)",
+       {"meeting"},
+       {},
+       Attend,
+       2},
+      {"meeting",
+       "attendance",
+       "[--meeting ID]",
+       "Toon wie er was",
+       "Show who was there",
+       {"meeting"},
+       {},
+       AttendanceList},
+      {"meeting",
+       "note",
+       "TEKST [--meeting ID]",
+       "Schrijf een korte aantekening. In de eigen tijd: alleen het netwerk leest dit, tot het "
+       "netwerk het plan vrijgeeft. Daarna leest iedereen het.",
+       "Write a short note. In private time: only the network reads it, until the network "
+       "releases the plan. After that everyone reads it.",
+       {"meeting"},
+       {},
+       Note,
+       1},
+      {"meeting",
+       "notes",
+       "[--meeting ID]",
+       "Toon de aantekeningen die jij mag zien",
+       "Show the notes you may see",
+       {"meeting"},
+       {},
+       Notes},
+      {"meeting",
+       "finish",
+       "[--meeting ID]",
+       "Rond het beraad af; daarna verandert er niets meer",
+       "Finish the meeting; after that nothing changes",
+       {"meeting"},
+       {},
+       Finish},
       {"meeting",
        "cancel",
        "[--meeting ID]",

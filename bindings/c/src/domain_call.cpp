@@ -27,6 +27,8 @@ KRING_SAME(d::Answer::kNo, pb::POLL_ANSWER_NO);
 KRING_SAME(d::LocationKind::kOnline, pb::LOCATION_ONLINE);
 KRING_SAME(d::Phase::kAcceptance, pb::PHASE_ACCEPTANCE);
 KRING_SAME(d::Phase::kPrivateTime, pb::PHASE_PRIVATE_TIME);
+KRING_SAME(d::Attendance::kWrittenView, pb::ATTENDANCE_WRITTEN_VIEW);
+KRING_SAME(d::Attendance::kAbsent, pb::ATTENDANCE_ABSENT);
 KRING_SAME(d::Decision::kReject, pb::DECISION_REJECT);
 KRING_SAME(d::AgreementStatus::kDropped, pb::AGREEMENT_DROPPED);
 KRING_SAME(d::AgreementStatus::kBlocked, pb::AGREEMENT_BLOCKED);
@@ -245,6 +247,22 @@ void ToProto(const d::Meeting& m, pb::Meeting* out) {
   out->set_draft_released(m.draft_released);
   out->set_no_pretalk_reason(m.no_pretalk_reason);
   out->set_required_no_reason(m.required_no_reason);
+  for (const d::AttendanceEntry& a : m.attendance) {
+    pb::AttendanceEntry* e = out->add_attendance();
+    e->set_person_id(ToString(a.person_id));
+    e->set_attendance(static_cast<pb::Attendance>(a.attendance));
+  }
+  out->set_finished_at_ms(m.finished_at_ms);
+}
+
+void ToProto(const d::MeetingNote& n, pb::MeetingNote* out) {
+  out->set_note_id(ToString(n.note_id));
+  out->set_meeting_id(ToString(n.meeting_id));
+  out->set_author_account_id(ToString(n.author_account_id));
+  out->set_written_at_ms(n.written_at_ms);
+  out->set_phase(static_cast<pb::Phase>(n.phase));
+  out->set_private_time(n.private_time);
+  out->set_text(n.text);
 }
 
 void ToProto(const d::PreTalk& t, pb::PreTalk* out) {
@@ -614,6 +632,29 @@ Status Organise(d::Organising& org, const pb::DomainRequest& req, pb::DomainResp
         o->set_reason(p->reason);
       }
       return {};
+    }
+    case pb::DomainRequest::kRecordAttendance: {
+      const pb::RecordAttendance& r = req.record_attendance();
+      KRING_ASSIGN_OR_RETURN(Bytes meeting, Id(r.meeting_id(), "meeting id"));
+      KRING_ASSIGN_OR_RETURN(Bytes person, Id(r.person_id(), "person id"));
+      KRING_ASSIGN_OR_RETURN(
+          d::Attendance attendance,
+          Enum<d::Attendance>(r.attendance(), pb::Attendance_IsValid, "attendance"));
+      return org.RecordAttendance(meeting, person, attendance);
+    }
+    case pb::DomainRequest::kAddMeetingNote: {
+      KRING_ASSIGN_OR_RETURN(Bytes meeting, Id(req.add_meeting_note().meeting_id(), "meeting id"));
+      return SetId(org.AddMeetingNote(meeting, req.add_meeting_note().text()), out);
+    }
+    case pb::DomainRequest::kMeetingNotes: {
+      KRING_ASSIGN_OR_RETURN(Bytes meeting, Id(req.meeting_notes().id(), "meeting id"));
+      KRING_ASSIGN_OR_RETURN(std::vector<d::MeetingNote> notes, org.MeetingNotes(meeting));
+      for (const d::MeetingNote& n : notes) ToProto(n, out->add_meeting_notes());
+      return {};
+    }
+    case pb::DomainRequest::kFinishMeeting: {
+      KRING_ASSIGN_OR_RETURN(Bytes meeting, Id(req.finish_meeting().id(), "meeting id"));
+      return org.FinishMeeting(meeting);
     }
     case pb::DomainRequest::kAddAbsentView: {
       KRING_ASSIGN_OR_RETURN(Bytes person, Id(req.add_absent_view().person_id(), "person id"));

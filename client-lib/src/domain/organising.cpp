@@ -472,6 +472,78 @@ std::set<std::string> HiddenFrom(const v1::Entity& e) {
   return out;
 }
 
+// A meeting that may still change: not cancelled, not finished.
+Status StillOpen(const v1::Entity& meeting) {
+  if (TextField(meeting, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  if (FieldValue(meeting, "finished_at_ms") != nullptr) {
+    return FailedPrecondition("meeting.finished");
+  }
+  return {};
+}
+
+std::string AttendanceField(const std::string& person_id) {
+  return kAttendancePrefix + Hex(View(person_id));
+}
+
+std::optional<Attendance> ParseAttendance(const std::string& s) {
+  for (Attendance a : {Attendance::kPresent, Attendance::kWrittenView, Attendance::kAbsent}) {
+    if (s == AttendanceName(a)) return a;
+  }
+  return std::nullopt;
+}
+
+// The attendance recorded on a meeting, in person-id order.
+std::vector<AttendanceEntry> AttendanceOf(const v1::Entity& meeting) {
+  std::map<std::string, Attendance> sorted;
+  const std::string prefix = kAttendancePrefix;
+  for (const auto& [field, state] : meeting.fields()) {
+    if (field.rfind(prefix, 0) != 0 || !state.value().has_text()) continue;
+    const std::optional<Bytes> person = FromHex(std::string_view(field).substr(prefix.size()));
+    const std::optional<Attendance> a = ParseAttendance(state.value().text());
+    if (!person || person->size() != crypto::kIdBytes || !a) continue;
+    if (field != AttendanceField(S(*person))) continue;  // one spelling: lowercase hex
+    sorted[S(*person)] = *a;
+  }
+  std::vector<AttendanceEntry> out;
+  for (const auto& [person, a] : sorted) out.push_back({B(person), a});
+  return out;
+}
+
+// The meeting's notes this view holds, including private-time ones in their scope.
+std::vector<const v1::Entity*> NotesOf(const v1::CaseState& view, const std::string& meeting_id) {
+  std::vector<const v1::Entity*> out;
+  for (const v1::Entity* n : AllOf(view, kMeetingNoteType)) {
+    if (BlobField(*n, "meeting") == meeting_id) out.push_back(n);
+  }
+  return out;
+}
+
+// A circle copy of a private-time note, made at the release (the reducer allows `copy_of` and
+// `author` only there).
+bool IsSharedCopy(const v1::Entity& note) {
+  return note.scope_id() == 0 && BlobField(note, "copy_of").size() == crypto::kIdBytes &&
+         BlobField(note, "author").size() == crypto::kIdBytes;
+}
+
+// The private-time notes of `meeting` that the release already shared with the circle: only
+// originals in the meeting's private-time scope (a copy never hides a note shared from the start).
+std::set<std::string> SharedNotes(const v1::CaseState& view, const v1::Entity& meeting) {
+  const uint32_t private_scope = static_cast<uint32_t>(IntField(meeting, "private_scope"));
+  std::set<std::string> copied;
+  std::set<std::string> out;
+  if (private_scope == 0) return out;
+  const std::vector<const v1::Entity*> notes = NotesOf(view, meeting.entity_id());
+  for (const v1::Entity* n : notes) {
+    if (IsSharedCopy(*n)) copied.insert(BlobField(*n, "copy_of"));
+  }
+  for (const v1::Entity* n : notes) {
+    if (n->scope_id() == private_scope && copied.count(n->entity_id()) != 0) {
+      out.insert(n->entity_id());
+    }
+  }
+  return out;
+}
+
 Meeting MeetingFrom(const v1::CaseState& view, const v1::Entity& e) {
   Meeting m;
   m.meeting_id = B(e.entity_id());
@@ -493,6 +565,8 @@ Meeting MeetingFrom(const v1::CaseState& view, const v1::Entity& e) {
   m.draft_released = FlagField(e, "draft_released");
   m.no_pretalk_reason = TextField(e, "no_pretalk_reason");
   m.required_no_reason = TextField(e, "required_no_reason");
+  m.attendance = AttendanceOf(e);
+  m.finished_at_ms = TimeField(e, "finished_at_ms");
   // The newest address this device can read (absent where the scope excludes it).
   for (const v1::Entity* a : AllOf(view, kMeetingAddressType)) {
     if (BlobField(*a, "meeting") == e.entity_id()) m.exact_location = TextField(*a, "address");
@@ -562,6 +636,18 @@ const char* PhaseName(Phase phase) {
       return "acceptance";
   }
   return "not_started";
+}
+
+const char* AttendanceName(Attendance attendance) {
+  switch (attendance) {
+    case Attendance::kPresent:
+      return "present";
+    case Attendance::kWrittenView:
+      return "written_view";
+    case Attendance::kAbsent:
+      return "absent";
+  }
+  return "absent";
 }
 
 Organising::Organising(client::Client& client, Bytes case_id)
@@ -1374,8 +1460,12 @@ Result<Bytes> Organising::Fix(int64_t start_ms, int64_t end_ms, const LocationIn
   if (!IsManager(view, me)) return Denied();
   KRING_RETURN_IF_ERROR(ValidateLocation(view, location));
   const bool spoed = poll_id.empty();
+  // One meeting at a time; a finished one (which can no longer be cancelled) leaves room for the
+  // next, the vervolgberaad.
   for (const v1::Entity* m : AllOf(view, kMeetingType)) {
-    if (TextField(*m, "status") == "fixed") return FailedPrecondition("meeting.already_fixed");
+    if (TextField(*m, "status") == "fixed" && FieldValue(*m, "finished_at_ms") == nullptr) {
+      return FailedPrecondition("meeting.already_fixed");
+    }
   }
   KRING_ASSIGN_OR_RETURN(std::vector<Bytes> without, InviteesWithoutPreTalk());
   if (!without.empty() && overrides.no_pretalk_reason.empty()) {
@@ -1423,7 +1513,7 @@ Status Organising::Reschedule(const Bytes& meeting_id, int64_t start_ms, int64_t
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
   if (e == nullptr) return Unknown();
-  if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  KRING_RETURN_IF_ERROR(StillOpen(*e));
   const std::string& id = e->entity_id();
   return Write(
       {Set(id, "start_ms", TimeValue(start_ms), e), Set(id, "end_ms", TimeValue(end_ms), e),
@@ -1437,7 +1527,7 @@ Status Organising::SetLocation(const Bytes& meeting_id, const LocationInput& loc
   KRING_RETURN_IF_ERROR(ValidateLocation(view, location));
   const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
   if (e == nullptr) return Unknown();
-  if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  KRING_RETURN_IF_ERROR(StillOpen(*e));
   const std::string& id = e->entity_id();
   Batch batch(client_, case_id_, view, me);
   std::vector<v1::Mutation> m{Set(id, "location_kind", TextValue(LocationName(location.kind)), e),
@@ -1466,7 +1556,7 @@ Status Organising::ShareLocationWithCurrentCircle(const Bytes& meeting_id) {
   if (!IsManager(view, me)) return Denied();
   const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
   if (e == nullptr) return Unknown();
-  if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  KRING_RETURN_IF_ERROR(StillOpen(*e));
   const v1::Entity* current = nullptr;
   for (const v1::Entity* a : AllOf(view, kMeetingAddressType)) {
     if (BlobField(*a, "meeting") == e->entity_id()) current = a;
@@ -1490,7 +1580,7 @@ Status Organising::CancelMeeting(const Bytes& meeting_id) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
   if (e == nullptr) return Unknown();
-  if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  KRING_RETURN_IF_ERROR(StillOpen(*e));
   const std::string& id = e->entity_id();
   return Write({Set(id, "status", TextValue("cancelled"), e),
                 Set(id, "sequence", IntValue(IntField(*e, "sequence") + 1), e)},
@@ -1546,7 +1636,7 @@ Status Organising::StartPhase(const Bytes& meeting_id, Phase phase) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
   if (e == nullptr) return Unknown();
-  if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  KRING_RETURN_IF_ERROR(StillOpen(*e));
   const Phase current = ParsePhase(TextField(*e, "phase"));
   if (static_cast<int>(phase) <= static_cast<int>(current)) {
     return FailedPrecondition("meeting.phase_order");
@@ -1573,7 +1663,7 @@ Result<uint32_t> Organising::StartPrivateTime(const Bytes& meeting_id) {
   if (!IsManager(view, me)) return Denied();
   const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
   if (e == nullptr) return Unknown();
-  if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  KRING_RETURN_IF_ERROR(StillOpen(*e));
   if (ParsePhase(TextField(*e, "phase")) != Phase::kInformation) {
     return FailedPrecondition("meeting.phase_order");
   }
@@ -1613,17 +1703,148 @@ Result<uint32_t> Organising::PrivateTimeScope(const Bytes& meeting_id) const {
 }
 
 Status Organising::ReleaseDraft(const Bytes& meeting_id) {
+  // Fetch the case first, so the notes the network wrote on other devices are shared too. Best
+  // effort: offline (or inside a sync) this device's own view decides.
+  (void)client_.SyncCase(case_id_);
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
   if (e == nullptr) return Unknown();
   if (ParsePhase(TextField(*e, "phase")) != Phase::kPrivateTime) {
     return FailedPrecondition("meeting.not_private_time");
   }
-  if (FlagField(*e, "draft_released")) return FailedPrecondition("meeting.already_released");
+  const bool released = FlagField(*e, "draft_released");
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
   const std::string& id = e->entity_id();
-  return Write({Set(id, "draft_released", FlagValue(true), e),
-                Set(id, "released_at_ms", TimeValue(NowMs()), e)},
+  Batch batch(client_, case_id_, view, me);
+  if (!released) {
+    KRING_RETURN_IF_ERROR(batch.Add({Set(id, "draft_released", FlagValue(true), e),
+                                     Set(id, "released_at_ms", TimeValue(NowMs()), e)},
+                                    0));
+  }
+  // Once released, calling it again (still in private time) shares the notes that reached this
+  // device after the release: the same step, for what is left.
+  size_t copies = 0;
+  // The network's private-time notes go to the whole circle with the draft: a copy in scope 0
+  // that keeps the first author, time and phase (the original stays in the private scope).
+  const uint32_t private_scope = static_cast<uint32_t>(IntField(*e, "private_scope"));
+  const std::set<std::string> shared = SharedNotes(view, *e);
+  for (const v1::Entity* n : NotesOf(view, id)) {
+    if (private_scope == 0 || n->scope_id() != private_scope || shared.count(n->entity_id())) {
+      continue;
+    }
+    const std::string cid = NewEntityId(0);
+    KRING_RETURN_IF_ERROR(
+        batch.Add({Create(cid, kMeetingNoteType), Set(cid, "meeting", BlobValue(id)),
+                   Set(cid, "text", TextValue(TextField(*n, "text"))),
+                   Set(cid, "written_at_ms", TimeValue(TimeField(*n, "written_at_ms"))),
+                   Set(cid, "phase", TextValue(TextField(*n, "phase"))),
+                   Set(cid, "private_time", FlagValue(true)),
+                   Set(cid, "author", BlobValue(n->created_by_account_id())),
+                   Set(cid, "copy_of", BlobValue(n->entity_id()))},
+                  0));
+    ++copies;
+  }
+  if (released && copies == 0) return FailedPrecondition("meeting.already_released");
+  return batch.Commit();
+}
+
+// ---- The meeting's record ----
+
+Status Organising::RecordAttendance(const Bytes& meeting_id, const Bytes& person_id,
+                                    Attendance attendance) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  if (!IsManager(view, me)) return Denied();
+  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
+  if (e == nullptr) return Unknown();
+  KRING_RETURN_IF_ERROR(StillOpen(*e));
+  if (ParsePhase(TextField(*e, "phase")) == Phase::kNotStarted) {
+    return FailedPrecondition("meeting.not_started");
+  }
+  const v1::Entity* person = FindPersonEntity(view, S(person_id));
+  if (person == nullptr || TextField(*person, "status") != "approved") return Unknown();
+  return Write({Set(e->entity_id(), AttendanceField(person->entity_id()),
+                    TextValue(AttendanceName(attendance)), e)},
                0);
+}
+
+Result<Bytes> Organising::AddMeetingNote(const Bytes& meeting_id, const std::string& text) {
+  if (text.find_first_not_of(" \t\r\n\v\f") == std::string::npos) {
+    return Invalid("meeting.note_missing");
+  }
+  KRING_RETURN_IF_ERROR(ValidateText(text, kMaxMeetingNote, "meeting.note_too_long"));
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
+  if (e == nullptr) return Unknown();
+  if (TextField(*e, "status") == "cancelled") return FailedPrecondition("meeting.cancelled");
+  const Phase phase = ParsePhase(TextField(*e, "phase"));
+  if (phase == Phase::kNotStarted) return FailedPrecondition("meeting.not_started");
+  // During private time a network member's note is sealed to the network, like the draft.
+  uint32_t scope = 0;
+  const uint32_t private_scope = static_cast<uint32_t>(IntField(*e, "private_scope"));
+  const v1::Member* self = client::model::FindMember(view, me);
+  if (self == nullptr) return Denied();
+  if (phase == Phase::kPrivateTime && !FlagField(*e, "draft_released") && private_scope != 0 &&
+      IsNetworkMember(view, *self) && client::model::InScope(view, private_scope, me)) {
+    scope = private_scope;
+  } else if (!IsManager(view, me)) {
+    return Denied();
+  }
+  // The reducer's limit: notes about this meeting in the scope the note goes to.
+  size_t count = 0;
+  for (const v1::Entity* n : NotesOf(view, e->entity_id())) count += n->scope_id() == scope;
+  if (count >= kMaxMeetingNotes) return FailedPrecondition("meeting.too_many_notes");
+  const std::string id = NewEntityId(scope);
+  KRING_RETURN_IF_ERROR(
+      Write({Create(id, kMeetingNoteType), Set(id, "meeting", BlobValue(e->entity_id())),
+             Set(id, "text", TextValue(text)), Set(id, "written_at_ms", TimeValue(NowMs())),
+             Set(id, "phase", TextValue(PhaseName(phase))),
+             Set(id, "private_time", FlagValue(scope != 0))},
+            scope));
+  return B(id);
+}
+
+Result<std::vector<MeetingNote>> Organising::MeetingNotes(const Bytes& meeting_id) const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
+  if (e == nullptr) return Unknown();
+  const std::vector<const v1::Entity*> notes = NotesOf(view, e->entity_id());
+  // A private-time note shared at the release shows once: as its copy for the circle.
+  const std::set<std::string> shared = SharedNotes(view, *e);
+  std::vector<MeetingNote> out;
+  for (const v1::Entity* n : notes) {
+    if (shared.count(n->entity_id()) != 0) continue;
+    MeetingNote note;
+    note.note_id = B(n->entity_id());
+    note.meeting_id = meeting_id;
+    // The writer is whoever wrote the note, except on the release's copy: its first author.
+    note.author_account_id =
+        B(IsSharedCopy(*n) ? BlobField(*n, "author") : n->created_by_account_id());
+    note.written_at_ms = TimeField(*n, "written_at_ms");
+    note.phase = ParsePhase(TextField(*n, "phase"));
+    note.private_time = FlagField(*n, "private_time");
+    note.text = TextField(*n, "text");
+    out.push_back(std::move(note));
+  }
+  // Oldest first by the author's time; log order (AllOf) breaks ties.
+  std::stable_sort(out.begin(), out.end(), [](const MeetingNote& a, const MeetingNote& b) {
+    return a.written_at_ms < b.written_at_ms;
+  });
+  return out;
+}
+
+Status Organising::FinishMeeting(const Bytes& meeting_id) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  if (!IsManager(view, me)) return Denied();
+  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
+  if (e == nullptr) return Unknown();
+  KRING_RETURN_IF_ERROR(StillOpen(*e));
+  if (ParsePhase(TextField(*e, "phase")) != Phase::kAcceptance) {
+    return FailedPrecondition("meeting.phase_order");
+  }
+  return Write({Set(e->entity_id(), "finished_at_ms", TimeValue(NowMs()), e)}, 0);
 }
 
 Result<std::vector<v1::Conflict>> Organising::Conflicts() const {
@@ -1633,9 +1854,10 @@ Result<std::vector<v1::Conflict>> Organising::Conflicts() const {
     if (!ShowsAsConflict(c)) continue;
     auto e = view.entities().find(Hex(View(c.entity_id())));
     if (e == view.entities().end()) continue;
-    for (const char* type : {kPersonType, kContactType, kReferralType, kPreTalkType,
-                             kSafetyNoteType, kParticipationType, kAbsentViewType, kPollType,
-                             kPollAnswerType, kMeetingType, kMeetingAddressType}) {
+    for (const char* type :
+         {kPersonType, kContactType, kReferralType, kPreTalkType, kSafetyNoteType,
+          kParticipationType, kAbsentViewType, kPollType, kPollAnswerType, kMeetingType,
+          kMeetingAddressType, kMeetingNoteType}) {
       if (e->second.type() == type) {
         out.push_back(c);
         break;

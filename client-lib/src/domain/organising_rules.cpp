@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string_view>
 
 #include "kring/domain/organising.h"
@@ -148,7 +149,8 @@ namespace {
 bool IsOrganisingType(std::string_view type) {
   for (std::string_view t :
        {kPersonType, kContactType, kReferralType, kPreTalkType, kSafetyNoteType, kParticipationType,
-        kAbsentViewType, kPollType, kPollAnswerType, kMeetingType, kMeetingAddressType}) {
+        kAbsentViewType, kPollType, kPollAnswerType, kMeetingType, kMeetingAddressType,
+        kMeetingNoteType}) {
     if (type == t) return true;
   }
   return false;
@@ -314,7 +316,41 @@ bool MayWriteAbsentView(const Who& who, const std::string& person_id) {
   return person != nullptr && (who.manager() || who.Is(*person));
 }
 
+bool IsAttendance(const v1::Value& v) {
+  if (!v.has_text()) return false;
+  for (Attendance a : {Attendance::kPresent, Attendance::kWrittenView, Attendance::kAbsent}) {
+    if (v.text() == AttendanceName(a)) return true;
+  }
+  return false;
+}
+
+bool Started(const v1::Entity& meeting) {
+  const std::string phase = TextField(meeting, "phase");
+  return !phase.empty() && phase != PhaseName(Phase::kNotStarted);
+}
+
 std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity* e) {
+  // A finished meeting is a record: nothing about it changes any more, on any device.
+  if (FieldValue(*e, "finished_at_ms") != nullptr) return kDenied;
+  if (m.has_set_field() && m.set_field().field() == "finished_at_ms") {
+    if (!who.manager() || !m.set_field().value().has_time_ms()) return kDenied;
+    if (TextField(*e, "status") == "cancelled") return kDenied;
+    return TextField(*e, "phase") == PhaseName(Phase::kAcceptance) ? "" : kDenied;
+  }
+  if (m.has_set_field() && m.set_field().field().rfind(kAttendancePrefix, 0) == 0) {
+    // Attendance is recorded once the meeting has begun, by the organisers.
+    if (!who.manager() || !IsAttendance(m.set_field().value())) return kDenied;
+    // One spelling per person (lowercase hex of an approved person in the circle), so no two
+    // fields can answer for the same person.
+    const std::string& field = m.set_field().field();
+    const std::optional<Bytes> person =
+        FromHex(std::string_view(field).substr(sizeof(kAttendancePrefix) - 1));
+    if (!person || field != kAttendancePrefix + Hex(*person)) return kDenied;
+    const v1::Entity* entry = FindPersonEntity(who.state, ToString(*person));
+    if (entry == nullptr || TextField(*entry, "status") != "approved") return kDenied;
+    if (TextField(*e, "status") == "cancelled") return kDenied;
+    return Started(*e) ? "" : kDenied;
+  }
   if (m.has_set_field() &&
       (m.set_field().field() == "draft_released" || m.set_field().field() == "released_at_ms")) {
     // The network releases its own draft; professionals and the coordinator cannot.
@@ -338,6 +374,127 @@ std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity
     return {};
   }
   return who.manager() ? "" : kDenied;
+}
+
+const v1::Entity* MeetingEntity(const v1::CaseState& state, const std::string& id) {
+  if (id.size() != 16) return nullptr;
+  auto it = state.entities().find(Hex(View(id)));
+  if (it == state.entities().end()) return nullptr;
+  const v1::Entity& e = it->second;
+  if (e.type() != kMeetingType || e.scope_id() != 0 || e.deleted()) return nullptr;
+  return &e;
+}
+
+uint32_t PrivateScopeOf(const v1::Entity& meeting) {
+  const v1::Value* scope = FieldValue(meeting, "private_scope");
+  return scope != nullptr && scope->has_integer() ? static_cast<uint32_t>(scope->integer()) : 0;
+}
+
+bool Released(const v1::Entity& meeting) {
+  const v1::Value* released = FieldValue(meeting, "draft_released");
+  return released != nullptr && released->flag();
+}
+
+// The writer is a network member in the meeting's private time.
+bool NetworkInPrivateTime(const Who& who, const v1::Entity& meeting) {
+  const uint32_t private_scope = PrivateScopeOf(meeting);
+  return private_scope != 0 && IsNetworkMember(who.state, *who.member) &&
+         InScope(who.state, private_scope, who.account);
+}
+
+// The release: the network has released its draft and the next phase has not begun. Only then
+// may a network member copy the private-time notes to the whole circle.
+bool InRelease(const Who& who, const v1::Entity& meeting) {
+  return Released(meeting) && TextField(meeting, "phase") == PhaseName(Phase::kPrivateTime) &&
+         NetworkInPrivateTime(who, meeting);
+}
+
+// Who may write a note about `meeting` into a note entity of `note_scope`.
+bool MayNote(const Who& who, const v1::Entity& meeting, uint32_t note_scope) {
+  if (TextField(meeting, "status") == "cancelled" || !Started(meeting)) return false;
+  if (note_scope == 0) {
+    // The organisers write for the whole circle; the network shares its private-time notes
+    // at the release.
+    return who.manager() || InRelease(who, meeting);
+  }
+  // In private time: only the network, only into that private time's scope, until released.
+  return note_scope == PrivateScopeOf(meeting) && NetworkInPrivateTime(who, meeting) &&
+         !Released(meeting) && TextField(meeting, "phase") == PhaseName(Phase::kPrivateTime);
+}
+
+// The notes about `meeting_id` in `scope` this state holds.
+size_t NoteCount(const v1::CaseState& state, const std::string& meeting_id, uint32_t scope) {
+  size_t n = 0;
+  for (const auto& [key, e] : state.entities()) {
+    if (e.type() == kMeetingNoteType && e.scope_id() == scope && !e.deleted() &&
+        BlobField(e, "meeting") == meeting_id) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+bool IsBlank(const std::string& text) {
+  return text.find_first_not_of(" \t\r\n\v\f") == std::string::npos;
+}
+
+bool IsPhaseName(const std::string& s) {
+  for (Phase p :
+       {Phase::kInformation, Phase::kPrivateTime, Phase::kPlanPresentation, Phase::kAcceptance}) {
+    if (s == PhaseName(p)) return true;
+  }
+  return false;
+}
+
+// Notes are a record: written once by their author, never changed or removed; the meeting they
+// are about is written first and decides who may write. Only the known fields, each of its type.
+std::string CheckMeetingNote(const Who& who, const v1::Mutation& m, const v1::Entity* e) {
+  if (m.has_create_entity()) return {};
+  if (!m.has_set_field() || !who.Created(*e)) return kDenied;
+  const std::string& field = m.set_field().field();
+  const v1::Value& v = m.set_field().value();
+  if (e->fields().count(field) != 0) return kDenied;
+  if (field == "meeting") {
+    const v1::Entity* meeting = MeetingEntity(who.state, v.blob());
+    if (meeting == nullptr || !MayNote(who, *meeting, e->scope_id())) return kDenied;
+    // At most kMaxMeetingNotes per meeting in each scope; the release may copy up to as many
+    // private-time notes again to the whole circle.
+    const size_t limit =
+        e->scope_id() == 0 && InRelease(who, *meeting) ? 2 * kMaxMeetingNotes : kMaxMeetingNotes;
+    return NoteCount(who.state, v.blob(), e->scope_id()) < limit ? "" : kDenied;
+  }
+  const v1::Entity* meeting = MeetingEntity(who.state, BlobField(*e, "meeting"));
+  if (meeting == nullptr) return kDenied;
+  if (field == "text") {
+    return v.has_text() && !IsBlank(v.text()) && v.text().size() <= kMaxMeetingNote ? "" : kDenied;
+  }
+  if (field == "written_at_ms") return v.has_time_ms() ? "" : kDenied;
+  if (field == "phase") return v.has_text() && IsPhaseName(v.text()) ? "" : kDenied;
+  if (field == "private_time") return v.has_flag() ? "" : kDenied;
+  if (field == "author" || field == "copy_of") {
+    // Only on the circle's copy of a private-time note, made at the release by the network;
+    // the first author is someone in that private time.
+    if (e->scope_id() != 0 || !InRelease(who, *meeting)) return kDenied;
+    if (!v.has_blob() || v.blob().size() != 16) return kDenied;
+    if (field == "author" && !InScope(who.state, PrivateScopeOf(*meeting), View(v.blob()))) {
+      return kDenied;
+    }
+    return {};
+  }
+  return kDenied;
+}
+
+// An exact meeting address is part of the meeting: it no longer changes once the meeting is
+// finished (no new address, no removing or restoring one).
+std::string CheckMeetingAddress(const Who& who, const v1::Mutation& m, const v1::Entity* e) {
+  if (!who.manager()) return kDenied;
+  if (m.has_create_entity()) return {};
+  const std::string meeting_id = m.has_set_field() && m.set_field().field() == "meeting"
+                                     ? m.set_field().value().blob()
+                                     : BlobField(*e, "meeting");
+  const v1::Entity* meeting = MeetingEntity(who.state, meeting_id);
+  if (meeting != nullptr && FieldValue(*meeting, "finished_at_ms") != nullptr) return kDenied;
+  return {};
 }
 
 }  // namespace
@@ -380,11 +537,13 @@ std::string CheckOrganisingRule(const v1::CaseState& state, const OpContext& ctx
     return who.manager() || who.Created(*e) ? "" : kDenied;
   }
   if (type == kPreTalkType || type == kSafetyNoteType) return who.coordinator() ? "" : kDenied;
+  if (type == kMeetingNoteType) return CheckMeetingNote(who, m, e);
+  if (type == kMeetingAddressType) return CheckMeetingAddress(who, m, e);
   if (type == kMeetingType) {
     if (m.has_create_entity()) return who.manager() ? "" : kDenied;
     return CheckMeeting(who, m, e);
   }
-  // poll, participation, meeting_address: the chair and coordinator organise.
+  // poll, participation: the chair and coordinator organise.
   return who.manager() ? "" : kDenied;
 }
 

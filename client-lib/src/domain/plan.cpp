@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <set>
+#include <string_view>
 #include <tuple>
 #include <utility>
 
@@ -959,6 +961,42 @@ Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reade
             [](const PrintAgreement& a, const PrintAgreement& b) {
               return std::tie(a.due_utc_ms, a.who, a.what) < std::tie(b.due_utc_ms, b.who, b.what);
             });
+
+  // Who took part in the meeting the plan came from (the absent are not named: the printout is
+  // the plan, not a register): the meeting finished last, else the newest one that has begun
+  // (a vervolgberaad still being planned has no attendance).
+  const v1::Entity* meeting = nullptr;
+  auto rank = [](const v1::Entity& x) {
+    const int64_t finished_at = IntField(x, "finished_at_ms");
+    return std::make_tuple(finished_at != 0, finished_at,
+                           x.created_seq() == 0 ? UINT64_MAX : x.created_seq());
+  };
+  for (const auto& [key, e] : state.entities()) {
+    if (e.type() != kMeetingType || e.scope_id() != 0 || e.deleted() ||
+        TextField(e, "status") == "cancelled") {
+      continue;
+    }
+    const std::string phase = TextField(e, "phase");
+    if (phase.empty() || phase == PhaseName(Phase::kNotStarted)) continue;
+    if (meeting == nullptr || rank(e) > rank(*meeting)) meeting = &e;
+  }
+  if (meeting != nullptr) {
+    const std::string prefix = kAttendancePrefix;
+    for (const auto& [field, value] : meeting->fields()) {
+      if (field.rfind(prefix, 0) != 0 || !value.value().has_text()) continue;
+      const std::optional<Bytes> who = FromHex(std::string_view(field).substr(prefix.size()));
+      if (!who) continue;
+      const std::string name = name_of(S(*who));
+      if (name.empty()) continue;
+      const std::string& attendance = value.value().text();
+      if (attendance == AttendanceName(Attendance::kPresent)) out.present.push_back(name);
+      if (attendance == AttendanceName(Attendance::kWrittenView)) {
+        out.written_views.push_back(name);
+      }
+    }
+    std::sort(out.present.begin(), out.present.end());
+    std::sort(out.written_views.begin(), out.written_views.end());
+  }
   return out;
 }
 

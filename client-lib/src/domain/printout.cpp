@@ -188,6 +188,13 @@ Status ValidatePrintablePlan(const PrintablePlan& p) {
     key = check(p.life_domains[i].name, kMaxPrintNameBytes, false);
     if (key.empty()) key = check(p.life_domains[i].text, kMaxPrintTextBytes, true);
   }
+  for (const auto* list : {&p.present, &p.written_views}) {
+    if (!key.empty()) break;
+    if (list->size() > kMaxPrintItems) key = "print.too_long";
+    for (size_t i = 0; key.empty() && i < list->size(); ++i) {
+      key = check((*list)[i], kMaxPrintNameBytes, false);
+    }
+  }
   if (key.empty() && p.agreements.size() > kMaxPrintItems) key = "print.too_long";
   for (size_t i = 0; key.empty() && i < p.agreements.size(); ++i) {
     const PrintAgreement& a = p.agreements[i];
@@ -292,6 +299,19 @@ Result<std::string> RenderPlanHtml(const PrintablePlan& p, Language lang) {
   }
   h += "</section>\n";
 
+  if (!p.present.empty() || !p.written_views.empty()) {
+    h += "<section>\n" + H2("print.attendance", lang);
+    if (!p.present.empty()) {
+      h +=
+          "<h3>" + HtmlEscape(Label("print.present", lang)) + "</h3>\n" + HtmlList(p.present, lang);
+    }
+    if (!p.written_views.empty()) {
+      h += "<h3>" + HtmlEscape(Label("print.written_view", lang)) + "</h3>\n" +
+           HtmlList(p.written_views, lang);
+    }
+    h += "</section>\n";
+  }
+
   h += "<section>\n" + H2("print.review", lang);
   h += p.review_date_utc_ms
            ? "<p>" + HtmlEscape(Label("print.review_intro", lang)) + " <strong>" +
@@ -354,6 +374,14 @@ Result<std::string> RenderPlanText(const PrintablePlan& p, Language lang) {
   } else {
     t += Label("print.contact_intro", lang) + "\n  " + p.contact_person_name + "\n";
     if (!p.contact_person_reach.empty()) t += Indented(p.contact_person_reach, "  ") + "\n";
+  }
+
+  if (!p.present.empty() || !p.written_views.empty()) {
+    t += TextHeading("print.attendance", lang);
+    if (!p.present.empty()) t += Label("print.present", lang) + ":\n" + TextList(p.present, lang);
+    if (!p.written_views.empty()) {
+      t += Label("print.written_view", lang) + ":\n" + TextList(p.written_views, lang);
+    }
   }
 
   t += TextHeading("print.review", lang);

@@ -40,10 +40,15 @@ inline constexpr char kPollType[] = "poll";
 inline constexpr char kPollAnswerType[] = "poll_answer";
 inline constexpr char kMeetingType[] = "meeting";
 inline constexpr char kMeetingAddressType[] = "meeting_address";
+inline constexpr char kMeetingNoteType[] = "meeting_note";
+// A meeting's attendance: one field per person on the meeting, "attendance_" + hex person id.
+inline constexpr char kAttendancePrefix[] = "attendance_";
 
-inline constexpr size_t kMaxShortText = 200;  // names, relations, functions, channels
-inline constexpr size_t kMaxLongText = 4000;  // reasons, questions, notes
-inline constexpr size_t kMaxListItems = 50;   // bottom lines, questions, invitees, slots
+inline constexpr size_t kMaxShortText = 200;     // names, relations, functions, channels
+inline constexpr size_t kMaxLongText = 4000;     // reasons, questions, notes
+inline constexpr size_t kMaxListItems = 50;      // bottom lines, questions, invitees, slots
+inline constexpr size_t kMaxMeetingNote = 2000;  // one meeting note (verslag, aantekening)
+inline constexpr size_t kMaxMeetingNotes = 200;  // notes per meeting
 
 // ---- Referral (step 0) and coordinator (step 1) ----
 
@@ -265,6 +270,30 @@ struct FixOverrides {
 enum class Phase { kNotStarted, kInformation, kPrivateTime, kPlanPresentation, kAcceptance };
 const char* PhaseName(Phase phase);
 
+// Who of the circle took part in the meeting: there, sent their view in writing instead (DOMAIN
+// step 2: "collect the views of those who cannot come"), or absent.
+enum class Attendance { kPresent, kWrittenView, kAbsent };
+const char* AttendanceName(Attendance attendance);  // present | written_view | absent
+
+struct AttendanceEntry {
+  Bytes person_id;
+  Attendance attendance = Attendance::kPresent;
+};
+
+// A short meeting note (verslag / aantekening). Notes are a record: never edited or removed.
+struct MeetingNote {
+  Bytes note_id;
+  Bytes meeting_id;
+  Bytes author_account_id;  // who wrote it (for a released private-time note: its first author)
+  int64_t written_at_ms = 0;
+  Phase phase = Phase::kNotStarted;  // the phase it was written in
+  // Written by the network during its private time: sealed to the private-time scope, so the
+  // coordinator and professionals cannot read it until the network releases its draft; the
+  // release shares it with the whole circle.
+  bool private_time = false;
+  std::string text;
+};
+
 struct Meeting {
   Bytes meeting_id;
   int64_t start_ms = 0;
@@ -282,6 +311,12 @@ struct Meeting {
   bool draft_released = false;
   std::string no_pretalk_reason;
   std::string required_no_reason;
+  // Who was there, in person-id order; people without an entry were not recorded.
+  std::vector<AttendanceEntry> attendance;
+  // The meeting is closed ("beraad afgerond"); 0 while it is not. After it nothing about the
+  // meeting changes: no phase, attendance, time, place or cancellation.
+  int64_t finished_at_ms = 0;
+  bool finished() const { return finished_at_ms != 0; }
 };
 
 // What a calendar export or printout for one person needs (O7): only what that person may see.
@@ -414,7 +449,33 @@ class Organising {
   Result<uint32_t> PrivateTimeScope(const Bytes& meeting_id) const;
   // A network member (in the private scope) releases the draft; the plan is then copied to
   // scope 0 by the plan code.
+  // Also shares the network's private-time notes with the whole circle (see MeetingNote). Fetches
+  // the case first (best effort: offline, this device's view decides). Called again while the
+  // phase is still private time, it shares the notes that reached this device after the release;
+  // meeting.already_released when there are none.
   Status ReleaseDraft(const Bytes& meeting_id);
+
+  // ---- The meeting's record ----
+  // Chair or coordinator: who of the circle (an approved person) was there, sent their view in
+  // writing, or was absent. From the information phase until the meeting is finished; a new
+  // answer for the same person replaces the old one (two at once show as a conflict). Keys:
+  // meeting.not_started, meeting.finished, meeting.cancelled, domain.unknown_item.
+  Status RecordAttendance(const Bytes& meeting_id, const Bytes& person_id, Attendance attendance);
+  // A short note (not blank, at most kMaxMeetingNote bytes, at most kMaxMeetingNotes per meeting
+  // in the scope it goes to; every device's reducer enforces the same), from the
+  // information phase on, also after the meeting is finished (the verslag is often written
+  // afterwards). Outside private time: the chair or coordinator, visible to the whole circle.
+  // During private time: a network member in it (the chair too), sealed to the private-time
+  // scope; the coordinator may still write notes for the circle then, the others may not.
+  // Keys: meeting.note_missing, meeting.note_too_long, meeting.too_many_notes,
+  // meeting.not_started, meeting.cancelled, domain.not_allowed.
+  Result<Bytes> AddMeetingNote(const Bytes& meeting_id, const std::string& text);
+  // The notes this device may read, oldest first.
+  Result<std::vector<MeetingNote>> MeetingNotes(const Bytes& meeting_id) const;
+  // Chair or coordinator closes the meeting in the acceptance phase, recording the time. Every
+  // device then refuses any change to the meeting (phases, attendance, time, place, cancelling).
+  // Keys: meeting.phase_order (not in acceptance), meeting.finished, meeting.cancelled.
+  Status FinishMeeting(const Bytes& meeting_id);
 
   // Unresolved concurrent edits of organising entities this device can see (F8): both values
   // are kept; editing the field again with the kept value in view resolves it.

@@ -65,6 +65,9 @@ struct PrintablePlan {
   std::string contact_person_name;
   std::string contact_person_reach;  // how to reach them, when they agreed to print it
   std::optional<int64_t> review_date_utc_ms;
+  // Who took part in the meeting, by name; the section is printed only when one is not empty.
+  std::vector<std::string> present;        // was there
+  std::vector<std::string> written_views;  // sent their view in writing instead
 };
 
 // Limits. Larger input fails with "print.too_long"; invalid UTF-8 or control characters (other

@@ -607,6 +607,36 @@ public final class ScopesDomainTest {
         () -> resident.domain(caseId, req().setGetMeeting(id(new byte[4])).build()),
         "a meeting id of 4 bytes");
 
+    // The meeting's record: attendance only once the meeting has begun, read back elsewhere.
+    DomainProto.RecordAttendance.Builder attend =
+        DomainProto.RecordAttendance.newBuilder()
+            .setMeetingId(bs(meeting))
+            .setPersonId(bs(sanne))
+            .setAttendance(DomainProto.Attendance.ATTENDANCE_PRESENT);
+    expectStatus(
+        KringException.Status.FAILED_PRECONDITION,
+        () -> coordinator.domain(caseId, req().setRecordAttendance(attend).build()),
+        "attendance before the meeting has begun");
+    coordinator.domain(
+        caseId,
+        req()
+            .setStartPhase(
+                DomainProto.StartPhase.newBuilder()
+                    .setMeetingId(bs(meeting))
+                    .setPhase(DomainProto.Phase.PHASE_INFORMATION))
+            .build());
+    coordinator.domain(caseId, req().setRecordAttendance(attend).build());
+    syncAll(coordinator, resident);
+    DomainProto.Meeting recorded =
+        resident.domain(caseId, req().setGetMeeting(id(meeting)).build()).getMeeting();
+    check(
+        recorded.getAttendanceCount() == 1
+            && Arrays.equals(recorded.getAttendance(0).getPersonId().toByteArray(), sanne)
+            && recorded.getAttendance(0).getAttendance()
+                == DomainProto.Attendance.ATTENDANCE_PRESENT
+            && recorded.getFinishedAtMs() == 0,
+        "Sanne was there, on the resident's device too");
+
     DomainProto.DomainResponse reminders =
         resident.domain(
             caseId,
