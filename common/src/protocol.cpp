@@ -158,9 +158,7 @@ constexpr std::string_view kOpKeyCommitLabel = "kring-op-key-commit-v1";
 HashArray OpKeyCommitmentArray(ByteView commitment_subkey, ByteView nonce) {
   // One op (sealing): set up here, no copy of the key's state kept.
   HashArray out{};
-  Hasher(kOpKeyCommitLabel, crypto::kHashBytes, commitment_subkey)
-      .Add(nonce)
-      .FinishInto(out);
+  Hasher(kOpKeyCommitLabel, crypto::kHashBytes, commitment_subkey).Add(nonce).FinishInto(out);
   return out;
 }
 
