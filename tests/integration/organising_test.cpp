@@ -1550,6 +1550,70 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "the resident's entry is never deleted: not by a coordinator, not by the chair, not after "
+    "the first referral is deleted",
+    "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}}, true);
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &coordinator}, 1);
+  Organising by_chair(*chair, *cid), by_coordinator(*coordinator, *cid);
+  REQUIRE(by_coordinator.SubmitReferral(ValidReferral()).ok());
+  SyncAll({&coordinator, &chair}, 1);
+  auto referral = by_coordinator.GetReferral();
+  REQUIRE(referral.ok());
+  const Bytes sanne = referral->resident_person_id;
+  PersonInput joke_input = NewPerson("Joke", "family", "tante");
+  joke_input.account_id = chair.account_id();
+  joke_input.has_app = true;
+  auto joke = by_coordinator.ProposePerson(joke_input);
+  auto kees = by_coordinator.ProposePerson(NewPerson("Kees", "neighbour", "buurman"));
+  REQUIRE((joke.ok() && kees.ok()));
+  REQUIRE(by_coordinator.ApprovePerson(*joke).ok());
+  SyncAll({&coordinator, &chair}, 1);
+
+  auto raw_delete = [](const Bytes& id) {
+    v1::Mutation m;
+    m.mutable_delete_entity()->set_entity_id(ToString(id));
+    return m;
+  };
+  auto all_there = [&] {
+    for (Organising* org : {&by_chair, &by_coordinator}) {
+      auto s = org->GetPerson(sanne);
+      auto j = org->GetPerson(*joke);
+      REQUIRE(s.ok());
+      REQUIRE(j.ok());
+      CHECK(s->in_circle());
+      CHECK(j->in_circle());
+    }
+  };
+
+  // A modified client deletes the resident's entry and the chair's own person: no effect.
+  REQUIRE(coordinator->Submit(*cid, {raw_delete(sanne)}, 0).ok());
+  REQUIRE(coordinator->Submit(*cid, {raw_delete(*joke)}, 0).ok());
+  SyncAll({&coordinator, &chair}, 1);
+  all_there();
+
+  // Not after the chair made her a relative and the coordinator deleted the first referral
+  // either (it still names her), nor by the chair.
+  REQUIRE(by_chair.UpdatePerson(sanne, NewPerson("Sanne de Vries", "family", "zus")).ok());
+  SyncAll({&chair, &coordinator}, 1);
+  REQUIRE(coordinator->Submit(*cid, {raw_delete(referral->referral_id)}, 0).ok());
+  SyncAll({&coordinator, &chair}, 1);
+  REQUIRE(coordinator->Submit(*cid, {raw_delete(sanne)}, 0).ok());
+  REQUIRE(chair->Submit(*cid, {raw_delete(sanne)}, 0).ok());
+  SyncAll({&coordinator, &chair}, 1);
+  all_there();
+
+  // An ordinary proposed person can still be deleted.
+  REQUIRE(coordinator->Submit(*cid, {raw_delete(*kees)}, 0).ok());
+  SyncAll({&coordinator, &chair}, 1);
+  for (Organising* org : {&by_chair, &by_coordinator}) CHECK_FALSE(org->GetPerson(*kees).ok());
+}
+
+TEST_CASE(
     "taking someone out of the circle during private time says their app still reads the draft",
     "[organising]") {
   TestServer server;

@@ -250,7 +250,13 @@ bool ChangesOwnClass(const Who& who, const v1::Mutation& m, const v1::Entity& e)
 std::string CheckPerson(const Who& who, const v1::Mutation& m, const v1::Entity* e) {
   if (m.has_create_entity()) return {};
   if (ChangesOwnClass(who, m, *e)) return kDenied;
-  if (m.has_delete_entity() || m.has_restore_entity()) return who.manager() ? "" : kDenied;
+  if (m.has_delete_entity() || m.has_restore_entity()) {
+    // The resident never vanishes from their own case's circle, whoever asks (the chair too):
+    // deleting their entry would also lock the chair out of the network. Ending the case is the
+    // way out.
+    if (m.has_delete_entity() && IsTheResident(who.state, *e)) return kDenied;
+    return who.manager() ? "" : kDenied;
+  }
   if (m.has_set_field() && m.set_field().field() == "pretalk_held") {
     // That a pre-talk was held: written with the pre-talk, which only a coordinator logs.
     return who.coordinator() ? "" : kDenied;
