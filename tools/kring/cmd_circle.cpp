@@ -206,7 +206,7 @@ int Remove(Ctx& ctx) {
                      "Note: this person can still read the case with the app. Taking them out "
                      "of the circle does not take that access away. Take it away with: kring "
                      "member remove ")
-              << Hex(who->account_id) << "\n"
+              << Hex(ctx.case_id) << " " << Hex(who->account_id) << "\n"
               << ctx.T("Wat hij of zij al gezien heeft, kun je niet terugnemen.",
                        "What they have already seen cannot be taken back.")
               << "\n";
