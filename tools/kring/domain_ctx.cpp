@@ -70,6 +70,18 @@ std::string Ctx::NameOf(const Bytes& person_id) const {
   return p.ok() ? p->name : "?";
 }
 
+std::string Ctx::NameOfAccount(const Bytes& account_id) const {
+  if (account_id.empty()) return "-";
+  auto circle = domain::Organising(client, case_id).Circle();
+  if (!circle.ok()) return "?";
+  const domain::Person* found = nullptr;
+  for (const domain::Person& p : *circle) {
+    if (p.account_id != account_id) continue;
+    if (found == nullptr || p.in_circle()) found = &p;
+  }
+  return found == nullptr ? "?" : found->name;
+}
+
 int Ctx::Done(const char* nl, const char* en, bool edit) {
   int rc = Settle(client, reports, edit, /*quiet=*/true);
   if (rc == 0 && !json) std::cout << T(nl, en) << "\n";

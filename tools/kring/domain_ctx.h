@@ -56,6 +56,8 @@ struct Ctx {
   Result<std::vector<Bytes>> People(const std::vector<std::string>& refs) const;
   // The name of a person id as this device knows it ("?" when unknown).
   std::string NameOf(const Bytes& person_id) const;
+  // The name of the person an account is linked to (one in the circle first), or "?".
+  std::string NameOfAccount(const Bytes& account_id) const;
   // The sync after an edit: 0, or the exit code of what was refused.
   int Done(const char* nl, const char* en, bool edit = true);
   // Words missing or not as the command takes them: says so, shows this command's own usage

@@ -161,6 +161,23 @@ struct PersonRemoval {
   bool in_private_time = false;
 };
 
+// A restricted scope as a user recognises it: who is in it and what it is for, as far as this
+// device can tell (a scope holds no label of its own; what it holds says what it is for).
+struct ScopeSummary {
+  uint32_t scope_id = 0;
+  std::vector<Bytes> member_account_ids;  // in the order of the control op
+  // Parallel to member_account_ids: the person of the circle linked to that account, or empty
+  // when none is (yet).
+  std::vector<Bytes> member_person_ids;
+  // What this device reads in it, each once, in this order: "private_time" (the network's scope
+  // of a meeting's private time), "contact" (contact details), "pretalk" (pre-talk notes),
+  // "address" (a meeting's exact address), "meeting_note", "plan" (plan items and agreements
+  // kept from some people), "other". A device not in the scope reads nothing in it, so knows
+  // only "private_time" (from the meeting); empty when it holds nothing this device can read.
+  std::vector<std::string> holds;
+  bool is_member = false;  // this account is in it (so can read what it holds)
+};
+
 struct Contact {
   Bytes contact_id;
   Bytes person_id;
@@ -340,6 +357,12 @@ class Organising {
   Status AssignCoordinator(const CoordinatorAssignment& assignment);
   // The resident's question (ik wil / ik kan / ik heb nodig), written or changed later.
   Status SetResidentQuestion(const ResidentQuestion& question);
+  // Sets or clears the spoed flag of the newest referral later (safety turned out to be at stake,
+  // or no longer is). Whoever may write the referral: its referrer, the chair or a coordinator
+  // (every device's reducer enforces the same); "domain.not_allowed" for anyone else, also when
+  // the flag already has that value (then nothing is written). A meeting fixed as a spoedberaad
+  // stays one; clearing the flag only stops a new spoedberaad (FixSpoedMeeting).
+  Status SetSpoed(bool spoed);
   // The newest referral in the case; NOT_FOUND "referral.none" before one exists.
   Result<Referral> GetReferral() const;
 
@@ -480,6 +503,8 @@ class Organising {
   // Unresolved concurrent edits of organising entities this device can see (F8): both values
   // are kept; editing the field again with the kept value in view resolves it.
   Result<std::vector<v1::Conflict>> Conflicts() const;
+  // Every restricted scope of the case (not scope 0), by scope id.
+  Result<std::vector<ScopeSummary>> Scopes() const;
 
   const Bytes& case_id() const { return case_id_; }
 
