@@ -1330,7 +1330,8 @@ TEST_CASE("what people entered is shown again: referral, invitations, groups, sp
        "referral submit --resident 'Sanne de Vries' --resident-has-app --consent "
        "--reason 'Sanne wil grip op haar geld.' --invitee 'Tante Ria|family|tante|06-1234||app' "
        "--bottom-line 'De kinderen slapen thuis.' --bottom-line 'Geen alcohol in huis.' "
-       "--question 'Wie brengt de kinderen naar school?'");
+       "--bottom-line 'Zuster Ans komt elke week.' --bottom-line 'Schulden worden gemeld.' "
+       "--question 'Wie brengt de kinderen naar school?' --question 'Wie kookt op vrijdag?'");
   k.Ok("fatima",
        "circle propose --name Fatima --kind coordinator --relation gespreksleider --account " +
            fatima);
@@ -1345,9 +1346,13 @@ TEST_CASE("what people entered is shown again: referral, invitations, groups, sp
   REQUIRE(shown.exit_code == 0);
   CHECK(shown.out.find("Voorwaarden (waar het plan aan moet voldoen):\n"
                        "  - De kinderen slapen thuis.\n"
-                       "  - Geen alcohol in huis.\n") != std::string::npos);
+                       "  - Geen alcohol in huis.\n"
+                       "  - Zuster Ans komt elke week.\n"
+                       "  - Schulden worden gemeld.\n") != std::string::npos);
+  // In the order written (they were read back in a random order).
   CHECK(shown.out.find("Vragen die het plan moet beantwoorden:\n"
-                       "  - Wie brengt de kinderen naar school?\n") != std::string::npos);
+                       "  - Wie brengt de kinderen naar school?\n"
+                       "  - Wie kookt op vrijdag?\n") != std::string::npos);
   CHECK(shown.out.find("Spoed: nee\n") != std::string::npos);
   CHECK(shown.out.find("Voorgesteld voor de kring:\n  - Tante Ria\n") != std::string::npos);
   CHECK(k.As("fatima", "--lang en referral show")
@@ -1355,10 +1360,10 @@ TEST_CASE("what people entered is shown again: referral, invitations, groups, sp
                       "  - Wie brengt de kinderen naar "
                       "school?\n") != std::string::npos);
   const Value referral = k.Json("fatima", "referral show");
-  REQUIRE(At(referral, "bottom_lines").list_value().values_size() == 2);
+  REQUIRE(At(referral, "bottom_lines").list_value().values_size() == 4);
   CHECK(At(referral, "bottom_lines").list_value().values(1).string_value() ==
         "Geen alcohol in huis.");
-  REQUIRE(At(referral, "questions").list_value().values_size() == 1);
+  REQUIRE(At(referral, "questions").list_value().values_size() == 2);
   CHECK(At(referral, "questions").list_value().values(0).string_value() ==
         "Wie brengt de kinderen naar school?");
 
