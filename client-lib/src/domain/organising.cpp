@@ -839,12 +839,14 @@ Status Organising::SetSpoed(bool spoed) {
   auto referrals = AllOf(view, kReferralType);
   if (referrals.empty()) return NotFound("referral.none");
   const v1::Entity* e = referrals.back();
+  // Everything taken from `e` before the view moves into the batch (`e` points into it).
   const uint32_t scope = e->scope_id();
   const bool unchanged = FlagField(*e, "spoed") == spoed;
+  std::vector<v1::Mutation> set = {Set(e->entity_id(), "spoed", FlagValue(spoed), e)};
   // The rules decide even when nothing changes: someone who may not set the flag is told so
   // rather than "done".
   Batch batch(client_, case_id_, std::move(view), me);
-  KRING_RETURN_IF_ERROR(batch.Add({Set(e->entity_id(), "spoed", FlagValue(spoed), e)}, scope));
+  KRING_RETURN_IF_ERROR(batch.Add(std::move(set), scope));
   if (unchanged) return {};
   return batch.Commit();
 }
