@@ -411,6 +411,8 @@ int RunCommand(const Options& options) {
       if (const domain::Person* p = invited(inv.invite_id())) {
         std::cout << "  " << Text(Msg::kInviteFor) << " " << p->name;
       } else {
+        // Not "for a new member": a person's invitation replaced by a resent one matches no
+        // person any more either, yet it was for someone in the circle.
         std::cout << "  " << Text(Msg::kInviteForRole) << " " << role_word(inv.role());
       }
       std::cout << "\n";

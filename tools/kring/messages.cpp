@@ -325,7 +325,7 @@ Entry Lookup(Msg m) {
     case Msg::kInviteFor:
       return {"voor", "for"};
     case Msg::kInviteForRole:
-      return {"voor een nieuwe", "for a new"};
+      return {"rol:", "role:"};
     case Msg::kRoleChair:
       return {"hoofdpersoon", "resident (chair)"};
     case Msg::kRoleCoordinator:

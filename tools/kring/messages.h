@@ -81,7 +81,8 @@ enum class Msg {
   kJoinedNotLinked,
   kPersonStillInCircle,  // member remove: the account's person is still in the circle
   kInviteFor,            // invite list: the person of the circle it is for
-  kInviteForRole,        // invite list: made with `invite create`, for a role
+  kInviteForRole,        // invite list: for no person (made with `invite create`, or replaced
+                         // by a resent one): only its role
   kRoleChair,
   kRoleCoordinator,
   kRoleMember,
