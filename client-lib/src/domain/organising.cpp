@@ -1917,14 +1917,6 @@ Result<std::vector<ScopeSummary>> Organising::Scopes() const {
     const auto scope = static_cast<uint32_t>(IntField(*m, "private_scope"));
     if (scope != 0) holds[scope].insert("private_time");
   }
-  // The person linked to each account: one in the circle before one who left or was declined.
-  std::map<std::string, Bytes> person_of;
-  for (const v1::Entity* e : AllOf(view, kPersonType)) {
-    const std::string account = BlobField(*e, "account_id");
-    if (account.empty()) continue;
-    const bool current = TextField(*e, "status") == "approved" && !FlagField(*e, "left");
-    if (current || person_of.count(account) == 0) person_of[account] = B(e->entity_id());
-  }
   std::vector<ScopeSummary> out;
   for (const auto& [id, scope] : view.scopes()) {
     if (id == 0) continue;
@@ -1932,8 +1924,9 @@ Result<std::vector<ScopeSummary>> Organising::Scopes() const {
     s.scope_id = id;
     for (const std::string& m : scope.members()) {
       s.member_account_ids.push_back(B(m));
-      auto it = person_of.find(m);
-      s.member_person_ids.push_back(it == person_of.end() ? Bytes{} : it->second);
+      // The person the rules act on for that account.
+      const v1::Entity* person = PersonOfAccount(view, View(m));
+      s.member_person_ids.push_back(person == nullptr ? Bytes{} : B(person->entity_id()));
       if (B(m) == me) s.is_member = true;
     }
     const std::set<std::string>& held = holds[id];
@@ -1949,6 +1942,18 @@ Result<std::vector<ScopeSummary>> Organising::Scopes() const {
 }
 
 // ---- Device-side helpers ----
+
+const Person* PersonOfAccount(const std::vector<Person>& circle, const Bytes& account_id) {
+  if (account_id.empty()) return nullptr;
+  // The reducer's rule (PersonOfAccount on the view): Circle holds the same persons (scope 0,
+  // not deleted), so the first by id is the same one.
+  const Person* found = nullptr;
+  for (const Person& p : circle) {
+    if (p.account_id != account_id) continue;
+    if (found == nullptr || p.person_id < found->person_id) found = &p;
+  }
+  return found;
+}
 
 std::vector<int64_t> ReminderTimes(int64_t start_ms, int64_t now_ms) {
   std::vector<int64_t> out;

@@ -147,6 +147,12 @@ struct Person {
   bool in_circle() const { return status == "approved" && !left; }
 };
 
+// The person of `circle` (as Organising::Circle returns it) that the rules act on for an account:
+// the one linked to it, the first by id when several are, whether in the circle or not; nullptr
+// when none is. Every device's reducer picks the same person (organising_rules.cpp), so a name
+// shown for an account is the person whose rights it has.
+const Person* PersonOfAccount(const std::vector<Person>& circle, const Bytes& account_id);
+
 // What RemovePerson tells the user about: nothing is changed for them silently.
 struct PersonRemoval {
   // Open agreements (not done or dropped) this device can see whose owner the person is: they
@@ -166,8 +172,8 @@ struct PersonRemoval {
 struct ScopeSummary {
   uint32_t scope_id = 0;
   std::vector<Bytes> member_account_ids;  // in the order of the control op
-  // Parallel to member_account_ids: the person of the circle linked to that account, or empty
-  // when none is (yet).
+  // Parallel to member_account_ids: the person of the circle the rules act on for that account
+  // (as PersonOfAccount picks it), or empty when none is linked to it (yet).
   std::vector<Bytes> member_person_ids;
   // What this device reads in it, each once, in this order: "private_time" (the network's scope
   // of a meeting's private time), "contact" (contact details), "pretalk" (pre-talk notes),
