@@ -1451,6 +1451,14 @@ TEST_CASE("what people entered is shown again: referral, invitations, groups, sp
   k.Ok("ria", "mentor checkin --at now --note 'Samen boodschappen gedaan.'");
   k.Ok("fatima", "sync");
   k.Ok("fatima", "mentor evaluate --at now --note 'Het gaat goed.'");
+  // A second coordinator, joined later and not in the circle: named by role, not "?".
+  const std::string karin = k.Id("karin", "account create", "account");
+  const Run coord = k.As("sanne", "invite create " + cid + " coordinator");
+  REQUIRE(std::regex_search(coord.out, m, std::regex("link (\\S+)")));
+  k.Ok("karin", "invite accept " + std::string(m[1]));
+  k.Ok("sanne", "member approve " + cid + " " + karin);
+  k.Ok("karin", "sync");
+  k.Ok("karin", "mentor evaluate --at now --note 'Karin keek mee.'");
   k.Ok("sanne", "sync");
   const Run log = k.As("sanne", "mentor list");
   INFO(log.all);
@@ -1459,10 +1467,12 @@ TEST_CASE("what people entered is shown again: referral, invitations, groups, sp
   CHECK(log.out.find(", door Tante Ria\n    Samen boodschappen gedaan.\n") != std::string::npos);
   CHECK(log.out.find("Evaluaties (elke 2 maanden):\n") != std::string::npos);
   CHECK(log.out.find(", door Fatima\n    Het gaat goed.\n") != std::string::npos);
+  CHECK(log.out.find(", door gespreksleider\n    Karin keek mee.\n") != std::string::npos);
+  CHECK(log.out.find("door ?") == std::string::npos);
   const Value entries = k.Json("sanne", "mentor list");
   REQUIRE(At(entries, "checkins").list_value().values_size() == 1);
   CHECK(At(At(entries, "checkins").list_value().values(0), "by").string_value() == ria);
-  REQUIRE(At(entries, "evaluations").list_value().values_size() == 1);
+  REQUIRE(At(entries, "evaluations").list_value().values_size() == 2);
   CHECK(At(At(entries, "evaluations").list_value().values(0), "note").string_value() ==
         "Het gaat goed.");
 }

@@ -242,7 +242,9 @@ int MentorLog(Ctx& ctx, bool evaluation) {
 int MentorCheckIn(Ctx& ctx) { return MentorLog(ctx, false); }
 int MentorEvaluate(Ctx& ctx) { return MentorLog(ctx, true); }
 
-int MentorShow(Ctx& ctx) {
+// The case's mentor into `out`; else the exit code, after saying there is none (0) or why it
+// could not be read.
+int ShownMentor(Ctx& ctx, std::optional<domain::MentorState>& out) {
   auto m = FollowUp(ctx.client, ctx.case_id).Mentor();
   if (!m.ok()) return Fail(m.status());
   if (!m->has_value()) {
@@ -252,7 +254,14 @@ int MentorShow(Ctx& ctx) {
       std::cout << ctx.T("Geen mentor.", "No mentor.") << "\n";
     return 0;
   }
-  const domain::MentorState& s = **m;
+  out = std::move(**m);
+  return 0;
+}
+
+int MentorShow(Ctx& ctx) {
+  std::optional<domain::MentorState> m;
+  if (int rc = ShownMentor(ctx, m); !m) return rc;
+  const domain::MentorState& s = *m;
   if (ctx.json) {
     std::vector<std::string> warnings;
     for (const auto& w : s.warnings) warnings.push_back(JStr(w));
@@ -276,16 +285,9 @@ int MentorShow(Ctx& ctx) {
 
 // Every check-in with the mentor and every evaluation, oldest first, with who logged it.
 int MentorList(Ctx& ctx) {
-  auto m = FollowUp(ctx.client, ctx.case_id).Mentor();
-  if (!m.ok()) return Fail(m.status());
-  if (!m->has_value()) {
-    if (ctx.json)
-      PrintJson("null");
-    else
-      std::cout << ctx.T("Geen mentor.", "No mentor.") << "\n";
-    return 0;
-  }
-  const domain::MentorState& s = **m;
+  std::optional<domain::MentorState> m;
+  if (int rc = ShownMentor(ctx, m); !m) return rc;
+  const domain::MentorState& s = *m;
   if (ctx.json) {
     auto rows = [](const std::vector<domain::MentorLogEntry>& log) {
       std::vector<std::string> out;

@@ -368,19 +368,9 @@ int RunCommand(const Options& options) {
       }
       return nullptr;
     };
-    auto holder = [&](const std::string& account) -> const domain::Person* {
-      if (account.empty()) return nullptr;
-      const domain::Person* found = nullptr;
-      for (const domain::Person& p : people) {
-        if (p.account_id != ToBytes(account)) continue;
-        if (found == nullptr || p.in_circle()) found = &p;
-      }
-      return found;
-    };
-    auto role_word = [](v1::Role r) {
-      return Text(r == v1::ROLE_CHAIR         ? Msg::kRoleChair
-                  : r == v1::ROLE_COORDINATOR ? Msg::kRoleCoordinator
-                                              : Msg::kRoleMember);
+    // The person the rules act on for the account that took it.
+    auto holder = [&](const std::string& account) {
+      return domain::PersonOfAccount(people, ToBytes(account));
     };
     if (o.json) {
       std::vector<std::string> rows;
@@ -413,7 +403,7 @@ int RunCommand(const Options& options) {
       } else {
         // Not "for a new member": a person's invitation replaced by a resent one matches no
         // person any more either, yet it was for someone in the circle.
-        std::cout << "  " << Text(Msg::kInviteForRole) << " " << role_word(inv.role());
+        std::cout << "  " << Text(Msg::kInviteForRole) << " " << RoleWord(inv.role());
       }
       std::cout << "\n";
     }
