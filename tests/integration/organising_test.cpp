@@ -158,6 +158,22 @@ TEST_CASE("organising from referral to private time converges on every device", 
   REQUIRE(by_coordinator.SetSpoed(false).ok());
   SyncAll({&coordinator, &teacher}, 1);
   CHECK_FALSE(by_teacher.GetReferral()->spoed);
+  // Forged past SetSpoed: the neighbour writes the flag through raw Submit (the server cannot
+  // read it). Every device's reducer drops it, so no spoedberaad can follow from it.
+  {
+    v1::Mutation forged;
+    forged.mutable_set_field()->set_entity_id(ToString(*referral_id));
+    forged.mutable_set_field()->set_field("spoed");
+    forged.mutable_set_field()->mutable_value()->set_flag(true);
+    REQUIRE(neighbour->Submit(cid, {forged}).ok());
+    SyncAll({&neighbour, &coordinator, &teacher, &resident}, 1);
+    CHECK(neighbour->PendingIntents(cid) == 0);
+    for (Organising* o : {&by_neighbour, &by_coordinator, &by_teacher, &by_resident}) {
+      auto seen = o->GetReferral();
+      REQUIRE(seen.ok());
+      CHECK_FALSE(seen->spoed);
+    }
+  }
 
   // Step 1: the coordinator is assigned; preferences recorded. Only organisers may.
   CoordinatorAssignment assignment{coordinator.account_id(), "nl", "vrouw", ""};
@@ -306,6 +322,7 @@ TEST_CASE("organising from referral to private time converges on every device", 
     const ScopeSummary* own = find(*inside);
     REQUIRE(own != nullptr);
     CHECK(own->is_member);
+    REQUIRE_FALSE(own->holds.empty());
     CHECK(own->holds.front() == "private_time");
     REQUIRE(own->member_account_ids.size() == own->member_person_ids.size());
     bool resident_named = false;
