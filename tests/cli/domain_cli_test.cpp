@@ -1325,6 +1325,9 @@ TEST_CASE("what people entered is shown again: referral, invitations, groups, sp
   const std::string ria = k.Id("ria", "account create", "account");
   const std::string cid =
       k.Id("sanne", "case create --history " + fatima + ":coordinator", "Casus gemaakt:");
+  // No group yet: said so, not an empty screen.
+  CHECK(k.As("sanne", "scope list").out == "Geen afgeschermde groepen.\n");
+  CHECK(k.As("sanne", "--lang en scope list").out == "No restricted groups.\n");
   k.Ok("fatima", "sync");
   k.Ok("fatima",
        "referral submit --resident 'Sanne de Vries' --resident-has-app --consent "
@@ -1404,11 +1407,23 @@ TEST_CASE("what people entered is shown again: referral, invitations, groups, sp
   k.Ok("ria", "circle contact me --phone 0612345678");
   k.Ok("sanne", "sync");
   k.Ok("sanne", "scope create 'Tante Ria'");
+  // A group Tante Ria is kept out of: she is not shown who is in it.
+  k.Ok("sanne", "scope create Fatima");
   k.Ok("fatima", "sync");
   k.Ok("ria", "sync");
   const Run groups = k.As("ria", "scope list");
   INFO(groups.all);
   REQUIRE(groups.exit_code == 0);
+  CHECK(groups.out.find(": jij zit er niet in\n") != std::string::npos);
+  CHECK(groups.out.find("Sanne de Vries, Fatima") == std::string::npos);
+  CHECK(groups.out.find("Fatima, Sanne de Vries") == std::string::npos);
+  CHECK(k.As("ria", "--lang en scope list").out.find(": you are not in it\n") != std::string::npos);
+  // Sanne, who is in it, sees its members.
+  const Run own_groups = k.As("sanne", "scope list");
+  const bool sanne_sees =
+      own_groups.out.find("Wie erin zit: Sanne de Vries, Fatima\n") != std::string::npos ||
+      own_groups.out.find("Wie erin zit: Fatima, Sanne de Vries\n") != std::string::npos;
+  CHECK(sanne_sees);
   CHECK(groups.out.find(": contactgegevens\n  Wie erin zit: ") != std::string::npos);
   const bool both = groups.out.find(": nog leeg\n  Wie erin zit: Sanne de Vries, Tante Ria\n") !=
                         std::string::npos ||

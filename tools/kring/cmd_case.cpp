@@ -1,5 +1,6 @@
 // kring scope / case close / case erase: restricted scopes (a few members with their own key)
 // and the end of a case: closing with a retention period, or erasure at the resident's request.
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -67,17 +68,23 @@ int ScopeList(Ctx& ctx) {
   if (!scopes.ok()) return Fail(scopes.status());
   std::vector<std::string> rows;
   for (const domain::ScopeSummary& scope : *scopes) {
-    // A member is shown by the name of their person in the circle; an account nobody in the
-    // circle is linked to (yet) by its id, so it can still be told apart.
+    const bool private_time =
+        std::find(scope.holds.begin(), scope.holds.end(), "private_time") != scope.holds.end();
+    // A group someone is kept out of (say the contact details kept from an ex-partner) is not
+    // spelled out to them by the names of everyone else: that would make the exclusion stark.
+    // The network's private time is known from the meeting, so its members are named.
+    const bool named = scope.is_member || private_time;
+    // A member is shown by the name of the person the rules act on for their account; an
+    // account no person is linked to (yet) by its role or the start of its id.
     std::vector<std::string> names;
     std::vector<std::string> members, people, holds;
     for (size_t i = 0; i < scope.member_account_ids.size(); ++i) {
+      const Bytes& account = scope.member_account_ids[i];
       const Bytes& person = scope.member_person_ids[i];
-      names.push_back(person.empty()
-                          ? ctx.T("account ", "account ") + Hex(scope.member_account_ids[i])
-                          : ctx.NameOf(person));
-      members.push_back(JId(scope.member_account_ids[i]));
-      people.push_back(JObj({{"account", JId(scope.member_account_ids[i])},
+      members.push_back(JId(account));
+      if (!named) continue;
+      names.push_back(person.empty() ? ctx.NameOfAccount(account) : ctx.NameOf(person));
+      people.push_back(JObj({{"account", JId(account)},
                              {"person", JId(person)},
                              {"name", person.empty() ? "null" : JStr(names.back())}}));
     }
@@ -91,14 +98,16 @@ int ScopeList(Ctx& ctx) {
       continue;
     }
     std::cout << ctx.T("Groep ", "Group ") << scope.scope_id << ": ";
-    // Someone outside a group cannot read what is in it; a private time's group is known from
-    // the meeting all the same.
+    if (!named) {
+      // Someone outside a group reads nothing in it: only that they are not in it.
+      std::cout << ctx.T("jij zit er niet in", "you are not in it") << "\n";
+      continue;
+    }
     for (size_t i = 0; i < scope.holds.size(); ++i) {
       std::cout << (i == 0 ? "" : ", ") << HoldsWord(ctx, scope.holds[i]);
     }
     if (!scope.is_member) {
-      std::cout << (scope.holds.empty() ? "" : " ")
-                << ctx.T("(jij zit er niet in)", "(you are not in it)");
+      std::cout << " " << ctx.T("(jij zit er niet in)", "(you are not in it)");
     } else if (scope.holds.empty()) {
       std::cout << ctx.T("nog leeg", "empty so far");
     }
@@ -106,7 +115,11 @@ int ScopeList(Ctx& ctx) {
     for (size_t i = 0; i < names.size(); ++i) std::cout << (i == 0 ? "" : ", ") << names[i];
     std::cout << "\n";
   }
-  if (ctx.json) PrintJson(JArr(rows));
+  if (ctx.json) {
+    PrintJson(JArr(rows));
+  } else if (scopes->empty()) {
+    std::cout << ctx.T("Geen afgeschermde groepen.", "No restricted groups.") << "\n";
+  }
   return 0;
 }
 
@@ -158,8 +171,8 @@ const std::vector<Verb>& CaseVerbs() {
       {"scope",
        "list",
        "",
-       "Toon de afgeschermde groepen: waarvoor ze zijn en wie erin zit",
-       "Show the restricted groups: what they are for and who is in them",
+       "Toon de afgeschermde groepen: waarvoor ze zijn en, als jij erin zit, wie erin zit",
+       "Show the restricted groups: what they are for and, if you are in one, who is in it",
        {},
        {},
        ScopeList},

@@ -180,8 +180,13 @@ struct ScopeSummary {
   // "address" (a meeting's exact address), "meeting_note", "plan" (plan items and agreements
   // kept from some people), "other". A device not in the scope reads nothing in it, so knows
   // only "private_time" (from the meeting); empty when it holds nothing this device can read.
+  // A device taken out of the scope keeps what it decrypted before: it may still list holds
+  // here while is_member is false.
   std::vector<std::string> holds;
-  bool is_member = false;  // this account is in it (so can read what it holds)
+  // This account is in it (so can read what is sealed to it from now on). A user not in it is
+  // best not shown the names of everyone who is (someone kept out of the contact details would
+  // see who was let in); `kring scope list` names them only for members and for private time.
+  bool is_member = false;
 };
 
 struct Contact {
