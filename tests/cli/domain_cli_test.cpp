@@ -1357,6 +1357,7 @@ TEST_CASE("what people entered is shown again: referral, invitations, groups, sp
                        "  - Wie brengt de kinderen naar school?\n"
                        "  - Wie kookt op vrijdag?\n") != std::string::npos);
   CHECK(shown.out.find("Spoed: nee\n") != std::string::npos);
+  CHECK(shown.out.find(" (Fatima)\nBewoner: Sanne de Vries\n") != std::string::npos);
   CHECK(shown.out.find("Voorgesteld voor de kring:\n  - Tante Ria\n") != std::string::npos);
   CHECK(k.As("fatima", "--lang en referral show")
             .out.find("Questions the plan must answer:\n"

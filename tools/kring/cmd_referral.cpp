@@ -170,7 +170,7 @@ int Show(Ctx& ctx) {
             << ctx.T("Aangemeld door: ", "Referred by: ")
             << (r->referrer_kind == "resident" ? ctx.T("de bewoner", "the resident")
                                                : ctx.T("een professional", "a professional"))
-            << (referrer == "?" ? "" : " (" + referrer + ")") << "\n"
+            << " (" << referrer << ")\n"
             << ctx.T("Bewoner: ", "Resident: ") << ctx.NameOf(r->resident_person_id) << "\n"
             << ctx.T("Spoed: ", "Urgent: ") << (r->spoed ? ctx.T("ja", "yes") : ctx.T("nee", "no"))
             << "\n"
