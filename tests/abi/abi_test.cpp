@@ -1689,6 +1689,34 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
   const Fields got = Query(resident, cid, 3, 3);
   CHECK(got.One(1) == referral_id);
   CHECK(got.Uint(7) == 1);  // resident_consent
+  // Spoed set and cleared after the referral (call 124; the coordinator, then the chair), read
+  // back on the other device. The restricted groups (call 125): the contact details went to a
+  // group of the coordinator alone, which says so.
+  {
+    CHECK(got.Uint(8) == 0);
+    Ok(coordinator, cid, Call(124, Msg({}, {{1, 1}})));
+    sync();
+    CHECK(Query(resident, cid, 3, 3).Uint(8) == 1);
+    Ok(resident, cid, Call(124, Msg({}, {{1, 0}})));  // the chair
+    sync();
+    CHECK(Query(coordinator, cid, 3, 3).Uint(8) == 0);
+    DomainResult groups = Domain(coordinator, cid, Call(125, {}));
+    REQUIRE(groups.status == KRING_OK);
+    REQUIRE(groups.response.All(36).size() == 1);
+    const Fields g = Parse(groups.response.All(36)[0]);
+    CHECK(g.Uint(1) != 0);
+    CHECK(g.All(2) == std::vector<Bytes>{coordinator.account_id});
+    REQUIRE(g.All(4).size() == 1);
+    CHECK(Str(g.All(4)[0]) == "contact");
+    CHECK(g.Uint(5) == 1);  // is_member
+    // The resident is not in that group: it is listed, holding nothing she can read.
+    DomainResult theirs = Domain(resident, cid, Call(125, {}));
+    REQUIRE(theirs.status == KRING_OK);
+    REQUIRE(theirs.response.All(36).size() == 1);
+    const Fields t = Parse(theirs.response.All(36)[0]);
+    CHECK(t.All(4).empty());
+    CHECK(t.Uint(5) == 0);
+  }
 
   // The circle: the coordinator approves everyone and links Sanne to the resident's account.
   auto circle = [&](Device& d) {

@@ -1314,3 +1314,181 @@ TEST_CASE("the meeting's record on the command line: attendance and notes then f
   CHECK(At(k.Json("sanne", "meeting show"), "finished_at_ms").number_value() > 0);
   CHECK(k.As("sanne", "meeting show").out.find("Afgerond: ") != std::string::npos);
 }
+
+TEST_CASE("what people entered is shown again: referral, invitations, groups, spoed, mentor log",
+          "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const std::string sanne = k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string ria = k.Id("ria", "account create", "account");
+  const std::string cid =
+      k.Id("sanne", "case create --history " + fatima + ":coordinator", "Casus gemaakt:");
+  // No group yet: said so, not an empty screen.
+  CHECK(k.As("sanne", "scope list").out == "Geen afgeschermde groepen.\n");
+  CHECK(k.As("sanne", "--lang en scope list").out == "No restricted groups.\n");
+  k.Ok("fatima", "sync");
+  k.Ok("fatima",
+       "referral submit --resident 'Sanne de Vries' --resident-has-app --consent "
+       "--reason 'Sanne wil grip op haar geld.' --invitee 'Tante Ria|family|tante|06-1234||app' "
+       "--bottom-line 'De kinderen slapen thuis.' --bottom-line 'Geen alcohol in huis.' "
+       "--bottom-line 'Zuster Ans komt elke week.' --bottom-line 'Schulden worden gemeld.' "
+       "--question 'Wie brengt de kinderen naar school?' --question 'Wie kookt op vrijdag?'");
+  k.Ok("fatima",
+       "circle propose --name Fatima --kind coordinator --relation gespreksleider --account " +
+           fatima);
+  for (const char* p : {"'Sanne de Vries'", "'Tante Ria'", "Fatima"}) {
+    k.Ok("fatima", std::string("circle approve ") + p);
+  }
+  k.Ok("fatima", "circle link 'Sanne de Vries' " + sanne);
+
+  // 1. The referral's bottom lines and questions, each under its heading, and spoed.
+  const Run shown = k.As("fatima", "referral show");
+  INFO(shown.all);
+  REQUIRE(shown.exit_code == 0);
+  CHECK(shown.out.find("Voorwaarden (waar het plan aan moet voldoen):\n"
+                       "  - De kinderen slapen thuis.\n"
+                       "  - Geen alcohol in huis.\n"
+                       "  - Zuster Ans komt elke week.\n"
+                       "  - Schulden worden gemeld.\n") != std::string::npos);
+  // In the order written (they were read back in a random order).
+  CHECK(shown.out.find("Vragen die het plan moet beantwoorden:\n"
+                       "  - Wie brengt de kinderen naar school?\n"
+                       "  - Wie kookt op vrijdag?\n") != std::string::npos);
+  CHECK(shown.out.find("Spoed: nee\n") != std::string::npos);
+  CHECK(shown.out.find(" (Fatima)\nBewoner: Sanne de Vries\n") != std::string::npos);
+  CHECK(shown.out.find("Voorgesteld voor de kring:\n  - Tante Ria\n") != std::string::npos);
+  CHECK(k.As("fatima", "--lang en referral show")
+            .out.find("Questions the plan must answer:\n"
+                      "  - Wie brengt de kinderen naar "
+                      "school?\n") != std::string::npos);
+  const Value referral = k.Json("fatima", "referral show");
+  REQUIRE(At(referral, "bottom_lines").list_value().values_size() == 4);
+  CHECK(At(referral, "bottom_lines").list_value().values(1).string_value() ==
+        "Geen alcohol in huis.");
+  REQUIRE(At(referral, "questions").list_value().values_size() == 2);
+  CHECK(At(referral, "questions").list_value().values(0).string_value() ==
+        "Wie brengt de kinderen naar school?");
+
+  // 2. Invitations by the name of whom they are for and who took them.
+  // Sent twice: the first link is revoked and no person names it any more.
+  k.Ok("fatima", "invitation app 'Tante Ria'");
+  Run invited = k.As("fatima", "invitation app 'Tante Ria'");
+  INFO(invited.all);
+  REQUIRE(invited.exit_code == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(invited.out, m, std::regex("link (\\S+)")));
+  const std::string link = m[1];
+  const std::string plain = k.Id("sanne", "invite create " + cid, "invite");
+  const Run open = k.As("sanne", "invite list " + cid);
+  INFO(open.all);
+  CHECK(open.out.find(" open  voor Tante Ria\n") != std::string::npos);
+  CHECK(open.out.find(plain + " open  rol: deelnemer\n") != std::string::npos);
+  // The replaced one was for Tante Ria, not for a new member; it says only its role.
+  CHECK(open.out.find(" ingetrokken  rol: deelnemer\n") != std::string::npos);
+  CHECK(open.out.find("nieuwe") == std::string::npos);
+  k.Ok("ria", "invite accept " + link);
+  k.Ok("sanne", "member approve " + cid + " " + ria);
+  k.Ok("fatima", "sync");
+  k.Ok("ria", "sync");
+  const Run approved = k.As("fatima", "invite list " + cid);
+  CHECK(approved.out.find("goedgekeurd " + ria + " (Tante Ria)  voor Tante Ria\n") !=
+        std::string::npos);
+  bool named = false;
+  const Value invites = k.Json("fatima", "invite list " + cid);
+  for (const Value& inv : invites.list_value().values()) {
+    if (At(inv, "accepted_by").string_value() != ria) continue;
+    named = At(inv, "name").string_value() == "Tante Ria" &&
+            At(inv, "accepted_by_name").string_value() == "Tante Ria";
+  }
+  CHECK(named);
+
+  // 2b. Groups: what each is for and who is in it, by name.
+  k.Ok("ria", "circle contact me --phone 0612345678");
+  k.Ok("sanne", "sync");
+  k.Ok("sanne", "scope create 'Tante Ria'");
+  // A group Tante Ria is kept out of: she is not shown who is in it.
+  k.Ok("sanne", "scope create Fatima");
+  k.Ok("fatima", "sync");
+  k.Ok("ria", "sync");
+  const Run groups = k.As("ria", "scope list");
+  INFO(groups.all);
+  REQUIRE(groups.exit_code == 0);
+  CHECK(groups.out.find(": jij zit er niet in\n") != std::string::npos);
+  CHECK(groups.out.find("Sanne de Vries, Fatima") == std::string::npos);
+  CHECK(groups.out.find("Fatima, Sanne de Vries") == std::string::npos);
+  CHECK(k.As("ria", "--lang en scope list").out.find(": you are not in it\n") != std::string::npos);
+  // Sanne, who is in it, sees its members.
+  const Run own_groups = k.As("sanne", "scope list");
+  const bool sanne_sees =
+      own_groups.out.find("Wie erin zit: Sanne de Vries, Fatima\n") != std::string::npos ||
+      own_groups.out.find("Wie erin zit: Fatima, Sanne de Vries\n") != std::string::npos;
+  CHECK(sanne_sees);
+  CHECK(groups.out.find(": contactgegevens\n  Wie erin zit: ") != std::string::npos);
+  const bool both = groups.out.find(": nog leeg\n  Wie erin zit: Sanne de Vries, Tante Ria\n") !=
+                        std::string::npos ||
+                    groups.out.find(": nog leeg\n  Wie erin zit: Tante Ria, Sanne de Vries\n") !=
+                        std::string::npos;
+  CHECK(both);
+  bool contact_group = false;
+  const Value listed = k.Json("ria", "scope list");
+  for (const Value& g : listed.list_value().values()) {
+    const auto& holds = At(g, "holds").list_value().values();
+    if (holds.size() != 1 || holds[0].string_value() != "contact") continue;
+    std::set<std::string> names;
+    for (const Value& p : At(g, "people").list_value().values()) {
+      names.insert(At(p, "name").string_value());
+    }
+    contact_group = names == std::set<std::string>{"Fatima", "Tante Ria"};
+  }
+  CHECK(contact_group);
+
+  // 3. Spoed later: the referrer, the chair, not another member.
+  k.Ok("fatima", "referral spoed ja");
+  k.Ok("sanne", "sync");
+  CHECK(At(k.Json("sanne", "referral show"), "spoed").bool_value());
+  CHECK(k.As("sanne", "referral show").out.find("Spoed: ja\n") != std::string::npos);
+  k.Ok("sanne", "referral spoed nee");
+  k.Ok("fatima", "sync");
+  k.Ok("ria", "sync");
+  CHECK_FALSE(At(k.Json("fatima", "referral show"), "spoed").bool_value());
+  const Run refused = k.As("ria", "referral spoed ja");
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.all.find("Fout: ") != std::string::npos);
+  CHECK(refused.all.find("domain.") == std::string::npos);
+  k.Ok("fatima", "sync");
+  CHECK_FALSE(At(k.Json("fatima", "referral show"), "spoed").bool_value());
+  CHECK(k.As("fatima", "referral spoed misschien").exit_code == 2);
+
+  // 4. The mentor's log: every check-in and evaluation, with who recorded it.
+  k.Ok("sanne", "mentor designate --young 'Sanne de Vries' --mentor 'Tante Ria' --consent");
+  k.Ok("ria", "sync");
+  k.Ok("ria", "mentor checkin --at now --note 'Samen boodschappen gedaan.'");
+  k.Ok("fatima", "sync");
+  k.Ok("fatima", "mentor evaluate --at now --note 'Het gaat goed.'");
+  // A second coordinator, joined later and not in the circle: named by role, not "?".
+  const std::string karin = k.Id("karin", "account create", "account");
+  const Run coord = k.As("sanne", "invite create " + cid + " coordinator");
+  REQUIRE(std::regex_search(coord.out, m, std::regex("link (\\S+)")));
+  k.Ok("karin", "invite accept " + std::string(m[1]));
+  k.Ok("sanne", "member approve " + cid + " " + karin);
+  k.Ok("karin", "sync");
+  k.Ok("karin", "mentor evaluate --at now --note 'Karin keek mee.'");
+  k.Ok("sanne", "sync");
+  const Run log = k.As("sanne", "mentor list");
+  INFO(log.all);
+  REQUIRE(log.exit_code == 0);
+  CHECK(log.out.find("Contactmomenten met de mentor:\n") != std::string::npos);
+  CHECK(log.out.find(", door Tante Ria\n    Samen boodschappen gedaan.\n") != std::string::npos);
+  CHECK(log.out.find("Evaluaties (elke 2 maanden):\n") != std::string::npos);
+  CHECK(log.out.find(", door Fatima\n    Het gaat goed.\n") != std::string::npos);
+  CHECK(log.out.find(", door gespreksleider\n    Karin keek mee.\n") != std::string::npos);
+  CHECK(log.out.find("door ?") == std::string::npos);
+  const Value entries = k.Json("sanne", "mentor list");
+  REQUIRE(At(entries, "checkins").list_value().values_size() == 1);
+  CHECK(At(At(entries, "checkins").list_value().values(0), "by").string_value() == ria);
+  REQUIRE(At(entries, "evaluations").list_value().values_size() == 2);
+  CHECK(At(At(entries, "evaluations").list_value().values(0), "note").string_value() ==
+        "Het gaat goed.");
+}

@@ -144,6 +144,37 @@ TEST_CASE("organising from referral to private time converges on every device", 
         std::vector<std::string>{"Tim en Eva gaan elke dag naar school."});
   CHECK(referral->question.ik_heb_nodig == "Ik heb hulp nodig met geld.");
 
+  // Spoed later: the referrer (a professional, a plain member) and the organisers may, nobody
+  // else, also not when the flag already has that value.
+  SyncAll({&neighbour}, 1);
+  CHECK(by_neighbour.SetSpoed(true).message() == "domain.not_allowed");
+  REQUIRE(by_teacher.SetSpoed(true).ok());
+  SyncAll({&teacher, &coordinator, &neighbour}, 1);
+  CHECK(by_coordinator.GetReferral()->spoed);
+  CHECK(by_neighbour.SetSpoed(true).message() == "domain.not_allowed");
+  const size_t queued = teacher->PendingIntents(cid);
+  REQUIRE(by_teacher.SetSpoed(true).ok());  // unchanged: nothing written
+  CHECK(teacher->PendingIntents(cid) == queued);
+  REQUIRE(by_coordinator.SetSpoed(false).ok());
+  SyncAll({&coordinator, &teacher}, 1);
+  CHECK_FALSE(by_teacher.GetReferral()->spoed);
+  // Forged past SetSpoed: the neighbour writes the flag through raw Submit (the server cannot
+  // read it). Every device's reducer drops it, so no spoedberaad can follow from it.
+  {
+    v1::Mutation forged;
+    forged.mutable_set_field()->set_entity_id(ToString(*referral_id));
+    forged.mutable_set_field()->set_field("spoed");
+    forged.mutable_set_field()->mutable_value()->set_flag(true);
+    REQUIRE(neighbour->Submit(cid, {forged}).ok());
+    SyncAll({&neighbour, &coordinator, &teacher, &resident}, 1);
+    CHECK(neighbour->PendingIntents(cid) == 0);
+    for (Organising* o : {&by_neighbour, &by_coordinator, &by_teacher, &by_resident}) {
+      auto seen = o->GetReferral();
+      REQUIRE(seen.ok());
+      CHECK_FALSE(seen->spoed);
+    }
+  }
+
   // Step 1: the coordinator is assigned; preferences recorded. Only organisers may.
   CoordinatorAssignment assignment{coordinator.account_id(), "nl", "vrouw", ""};
   CHECK(by_teacher.AssignCoordinator(assignment).message() == "domain.not_allowed");
@@ -271,6 +302,43 @@ TEST_CASE("organising from referral to private time converges on every device", 
   CHECK(*private_scope != 0);
   CHECK(*by_resident.PrivateTimeScope(*meeting_id) == *private_scope);
   SyncAll({&resident, &coordinator}, 1);
+  // The groups say what they are for: the private time's, also to the coordinator outside it,
+  // who reads nothing in it; its members by their person in the circle.
+  {
+    auto find = [&](const std::vector<ScopeSummary>& all) -> const ScopeSummary* {
+      for (const ScopeSummary& g : all) {
+        if (g.scope_id == *private_scope) return &g;
+      }
+      return nullptr;
+    };
+    auto outside = by_coordinator.Scopes();
+    REQUIRE(outside.ok());
+    const ScopeSummary* seen = find(*outside);
+    REQUIRE(seen != nullptr);
+    CHECK_FALSE(seen->is_member);
+    CHECK(seen->holds == std::vector<std::string>{"private_time"});
+    auto inside = by_resident.Scopes();
+    REQUIRE(inside.ok());
+    const ScopeSummary* own = find(*inside);
+    REQUIRE(own != nullptr);
+    CHECK(own->is_member);
+    REQUIRE_FALSE(own->holds.empty());
+    CHECK(own->holds.front() == "private_time");
+    REQUIRE(own->member_account_ids.size() == own->member_person_ids.size());
+    bool resident_named = false;
+    for (size_t i = 0; i < own->member_account_ids.size(); ++i) {
+      if (own->member_account_ids[i] == resident.account_id()) {
+        resident_named = own->member_person_ids[i] == sanne;
+      }
+    }
+    CHECK(resident_named);
+    // A coordinator-only group (the safety concerns) holds pre-talks for the coordinator.
+    bool pretalks = false;
+    for (const ScopeSummary& g : *outside) {
+      if (std::find(g.holds.begin(), g.holds.end(), "pretalk") != g.holds.end()) pretalks = true;
+    }
+    CHECK(pretalks);
+  }
   CHECK(by_coordinator.StartPhase(*meeting_id, Phase::kPlanPresentation).message() ==
         "meeting.draft_not_released");
   SyncAll({&coordinator, &teacher, &mother}, 1);

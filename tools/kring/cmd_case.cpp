@@ -1,5 +1,6 @@
 // kring scope / case close / case erase: restricted scopes (a few members with their own key)
 // and the end of a case: closing with a retention period, or erasure at the resident's request.
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -51,23 +52,74 @@ int ScopeSet(Ctx& ctx) {
   return ctx.Done("Leden van de groep aangepast.", "Group members changed.");
 }
 
+// What a scope is for (Organising::Scopes' `holds`), in the user's language.
+const char* HoldsWord(const Ctx& ctx, const std::string& what) {
+  if (what == "private_time") return ctx.T("eigen tijd van het netwerk", "the network's own time");
+  if (what == "contact") return ctx.T("contactgegevens", "contact details");
+  if (what == "pretalk") return ctx.T("voorgesprekken", "pre-talks");
+  if (what == "address") return ctx.T("adres van het beraad", "the meeting's address");
+  if (what == "meeting_note") return ctx.T("notities van het beraad", "meeting notes");
+  if (what == "plan") return ctx.T("plan en afspraken", "plan and agreements");
+  return ctx.T("andere gegevens", "other items");
+}
+
 int ScopeList(Ctx& ctx) {
-  auto view = ctx.client.View(ctx.case_id);
-  if (!view.ok()) return Fail(view.status());
+  auto scopes = domain::Organising(ctx.client, ctx.case_id).Scopes();
+  if (!scopes.ok()) return Fail(scopes.status());
   std::vector<std::string> rows;
-  for (const auto& [id, scope] : view->scopes()) {
-    std::vector<std::string> members;
-    for (const std::string& m : scope.members()) members.push_back(JStr(Hex(View(m))));
+  for (const domain::ScopeSummary& scope : *scopes) {
+    const bool private_time =
+        std::find(scope.holds.begin(), scope.holds.end(), "private_time") != scope.holds.end();
+    // A group someone is kept out of (say the contact details kept from an ex-partner) is not
+    // spelled out to them by the names of everyone else: that would make the exclusion stark.
+    // The network's private time is known from the meeting, so its members are named.
+    const bool named = scope.is_member || private_time;
+    // A member is shown by the name of the person the rules act on for their account; an
+    // account no person is linked to (yet) by its role or the start of its id.
+    std::vector<std::string> names;
+    std::vector<std::string> members, people, holds;
+    for (size_t i = 0; i < scope.member_account_ids.size(); ++i) {
+      const Bytes& account = scope.member_account_ids[i];
+      const Bytes& person = scope.member_person_ids[i];
+      members.push_back(JId(account));
+      if (!named) continue;
+      names.push_back(person.empty() ? ctx.NameOfAccount(account) : ctx.NameOf(person));
+      people.push_back(JObj({{"account", JId(account)},
+                             {"person", JId(person)},
+                             {"name", person.empty() ? "null" : JStr(names.back())}}));
+    }
+    for (const std::string& h : scope.holds) holds.push_back(JStr(h));
     if (ctx.json) {
-      rows.push_back(JObj({{"scope", JNum(id)}, {"members", JArr(members)}}));
+      rows.push_back(JObj({{"scope", JNum(scope.scope_id)},
+                           {"members", JArr(members)},
+                           {"people", JArr(people)},
+                           {"holds", JArr(holds)},
+                           {"is_member", JBool(scope.is_member)}}));
       continue;
     }
-    std::cout << id << ": " << scope.members_size()
-              << (scope.members_size() == 1 ? ctx.T(" lid", " member")
-                                            : ctx.T(" leden", " members"))
-              << "\n";
+    std::cout << ctx.T("Groep ", "Group ") << scope.scope_id << ": ";
+    if (!named) {
+      // Someone outside a group reads nothing in it: only that they are not in it.
+      std::cout << ctx.T("jij zit er niet in", "you are not in it") << "\n";
+      continue;
+    }
+    for (size_t i = 0; i < scope.holds.size(); ++i) {
+      std::cout << (i == 0 ? "" : ", ") << HoldsWord(ctx, scope.holds[i]);
+    }
+    if (!scope.is_member) {
+      std::cout << " " << ctx.T("(jij zit er niet in)", "(you are not in it)");
+    } else if (scope.holds.empty()) {
+      std::cout << ctx.T("nog leeg", "empty so far");
+    }
+    std::cout << "\n  " << ctx.T("Wie erin zit: ", "Who is in it: ");
+    for (size_t i = 0; i < names.size(); ++i) std::cout << (i == 0 ? "" : ", ") << names[i];
+    std::cout << "\n";
   }
-  if (ctx.json) PrintJson(JArr(rows));
+  if (ctx.json) {
+    PrintJson(JArr(rows));
+  } else if (scopes->empty()) {
+    std::cout << ctx.T("Geen afgeschermde groepen.", "No restricted groups.") << "\n";
+  }
   return 0;
 }
 
@@ -119,8 +171,8 @@ const std::vector<Verb>& CaseVerbs() {
       {"scope",
        "list",
        "",
-       "Toon de afgeschermde groepen",
-       "Show the restricted groups",
+       "Toon de afgeschermde groepen: waarvoor ze zijn en, als jij erin zit, wie erin zit",
+       "Show the restricted groups: what they are for and, if you are in one, who is in it",
        {},
        {},
        ScopeList},

@@ -242,7 +242,9 @@ int MentorLog(Ctx& ctx, bool evaluation) {
 int MentorCheckIn(Ctx& ctx) { return MentorLog(ctx, false); }
 int MentorEvaluate(Ctx& ctx) { return MentorLog(ctx, true); }
 
-int MentorShow(Ctx& ctx) {
+// The case's mentor into `out`; else the exit code, after saying there is none (0) or why it
+// could not be read.
+int ShownMentor(Ctx& ctx, std::optional<domain::MentorState>& out) {
   auto m = FollowUp(ctx.client, ctx.case_id).Mentor();
   if (!m.ok()) return Fail(m.status());
   if (!m->has_value()) {
@@ -252,7 +254,14 @@ int MentorShow(Ctx& ctx) {
       std::cout << ctx.T("Geen mentor.", "No mentor.") << "\n";
     return 0;
   }
-  const domain::MentorState& s = **m;
+  out = std::move(**m);
+  return 0;
+}
+
+int MentorShow(Ctx& ctx) {
+  std::optional<domain::MentorState> m;
+  if (int rc = ShownMentor(ctx, m); !m) return rc;
+  const domain::MentorState& s = *m;
   if (ctx.json) {
     std::vector<std::string> warnings;
     for (const auto& w : s.warnings) warnings.push_back(JStr(w));
@@ -271,6 +280,47 @@ int MentorShow(Ctx& ctx) {
             << ctx.T("Volgende evaluatie: ", "Next evaluation: ")
             << ShowTime(ctx, s.next_evaluation_ms) << "\n";
   for (const auto& w : s.warnings) std::cout << "  " << domain::UserText(w, ctx.lang) << "\n";
+  return 0;
+}
+
+// Every check-in with the mentor and every evaluation, oldest first, with who logged it.
+int MentorList(Ctx& ctx) {
+  std::optional<domain::MentorState> m;
+  if (int rc = ShownMentor(ctx, m); !m) return rc;
+  const domain::MentorState& s = *m;
+  if (ctx.json) {
+    auto rows = [](const std::vector<domain::MentorLogEntry>& log) {
+      std::vector<std::string> out;
+      for (const auto& e : log) {
+        out.push_back(JObj(
+            {{"at_ms", JNum(e.at_ms)}, {"note", JStr(e.note)}, {"by", JId(e.author_account_id)}}));
+      }
+      return JArr(out);
+    };
+    PrintJson(JObj({{"id", JId(s.mentor_id)},
+                    {"checkins", rows(s.checkins)},
+                    {"evaluations", rows(s.evaluations)}}));
+    return 0;
+  }
+  auto print = [&ctx](const char* nl, const char* en,
+                      const std::vector<domain::MentorLogEntry>& log, const char* none_nl,
+                      const char* none_en) {
+    std::cout << ctx.T(nl, en) << "\n";
+    if (log.empty()) std::cout << "  " << ctx.T(none_nl, none_en) << "\n";
+    for (const auto& e : log) {
+      std::cout << "  " << ShowTime(ctx, e.at_ms) << ctx.T(", door ", ", by ")
+                << ctx.NameOfAccount(e.author_account_id) << "\n";
+      if (!e.note.empty()) std::cout << "    " << e.note << "\n";
+    }
+  };
+  std::cout << ctx.T("Mentor van ", "Mentor of ") << ctx.NameOf(s.young_person) << ": "
+            << ctx.NameOf(s.mentor) << "\n";
+  print("Contactmomenten met de mentor:", "Check-ins with the mentor:", s.checkins,
+        "Nog geen contactmoment.", "No check-in yet.");
+  print("Evaluaties (elke 2 maanden):", "Evaluations (every two months):", s.evaluations,
+        "Nog geen evaluatie.", "No evaluation yet.");
+  std::cout << ctx.T("Volgende evaluatie: ", "Next evaluation: ")
+            << ShowTime(ctx, s.next_evaluation_ms) << "\n";
   return 0;
 }
 
@@ -405,6 +455,14 @@ const std::vector<Verb>& FollowUpVerbs() {
        {},
        {},
        MentorShow},
+      {"mentor",
+       "list",
+       "",
+       "Toon alle contactmomenten en evaluaties, met wie ze vastlegde",
+       "Show every check-in and evaluation, with who recorded it",
+       {},
+       {},
+       MentorList},
       {"micro",
        "wellbeing",
        "intake|review CIJFER(0-10) [--at TIJD]",

@@ -128,6 +128,19 @@ int Submit(Ctx& ctx) {
                   "Referral saved. The people named are proposed for the circle.");
 }
 
+// Each line of a list under its heading, or that there is none: a user must be able to tell
+// "none entered" from "not shown".
+void PrintList(const Ctx& ctx, const char* heading_nl, const char* heading_en,
+               const std::vector<std::string>& items) {
+  std::cout << ctx.T(heading_nl, heading_en);
+  if (items.empty()) {
+    std::cout << ctx.T(" geen\n", " none\n");
+    return;
+  }
+  std::cout << "\n";
+  for (const auto& item : items) std::cout << "  - " << item << "\n";
+}
+
 int Show(Ctx& ctx) {
   auto r = domain::Organising(ctx.client, ctx.case_id).GetReferral();
   if (!r.ok()) return Fail(r.status());
@@ -152,16 +165,46 @@ int Show(Ctx& ctx) {
                     {"coordinator", JId(r->coordinator.coordinator_account_id)}}));
     return 0;
   }
-  std::cout << ctx.T("Verwezen op: ", "Referred on: ") << ShowTime(ctx, r->referred_at_ms) << "\n"
+  const std::string referrer = ctx.NameOfAccount(r->referrer_account_id);
+  std::cout << ctx.T("Aangemeld op: ", "Referred on: ") << ShowTime(ctx, r->referred_at_ms) << "\n"
+            << ctx.T("Aangemeld door: ", "Referred by: ")
+            << (r->referrer_kind == "resident" ? ctx.T("de bewoner", "the resident")
+                                               : ctx.T("een professional", "a professional"))
+            << " (" << referrer << ")\n"
             << ctx.T("Bewoner: ", "Resident: ") << ctx.NameOf(r->resident_person_id) << "\n"
+            << ctx.T("Spoed: ", "Urgent: ") << (r->spoed ? ctx.T("ja", "yes") : ctx.T("nee", "no"))
+            << "\n"
             << ctx.T("Reden: ", "Reason: ") << r->reason << "\n"
             << ctx.T("Ik wil: ", "I want: ") << r->question.ik_wil << "\n"
             << ctx.T("Ik kan: ", "I can: ") << r->question.ik_kan << "\n"
             << ctx.T("Ik heb nodig: ", "I need: ") << r->question.ik_heb_nodig << "\n";
-  for (const auto& l : r->bottom_lines)
-    std::cout << ctx.T("Voorwaarde: ", "Bottom line: ") << l << "\n";
-  if (r->spoed) std::cout << ctx.T("Spoed\n", "Urgent\n");
+  PrintList(ctx, "Voorwaarden (waar het plan aan moet voldoen):",
+            "Bottom lines (what the plan must meet):", r->bottom_lines);
+  PrintList(ctx, "Vragen die het plan moet beantwoorden:", "Questions the plan must answer:",
+            r->questions);
+  std::vector<std::string> invitees;
+  for (const auto& p : r->invitee_person_ids) invitees.push_back(ctx.NameOf(p));
+  PrintList(ctx, "Voorgesteld voor de kring:", "Proposed for the circle:", invitees);
+  if (!r->coordinator.coordinator_account_id.empty()) {
+    std::cout << ctx.T("Gespreksleider: ", "Coordinator: ")
+              << ctx.NameOfAccount(r->coordinator.coordinator_account_id) << "\n";
+  }
   return 0;
+}
+
+// Sets or clears the spoed flag later: the referrer, the chair or a coordinator.
+int Spoed(Ctx& ctx) {
+  if (ctx.positional.size() != 1) return ctx.Usage();
+  const std::string& w = ctx.positional[0];
+  const bool on = w == "ja" || w == "aan" || w == "yes" || w == "on";
+  if (!on && w != "nee" && w != "uit" && w != "no" && w != "off") {
+    return BadInput(ctx, "Kies: ja of nee.", "Choose: yes or no.");
+  }
+  Status s = domain::Organising(ctx.client, ctx.case_id).SetSpoed(on);
+  if (!s.ok()) return Fail(s);
+  return on ? ctx.Done("De aanmelding is nu spoed: een spoedberaad kan op dezelfde dag.",
+                       "The referral is now urgent: an urgent meeting can be held the same day.")
+            : ctx.Done("De aanmelding is geen spoed meer.", "The referral is no longer urgent.");
 }
 
 // Changes the resident's question later; parts not given stay as they are.
@@ -206,7 +249,23 @@ const std::vector<Verb>& ReferralVerbs() {
         "ik-heb-nodig", "referrer"},
        {"consent", "spoed", "resident-has-app"},
        Submit},
-      {"referral", "show", "", "Toon de aanmelding", "Show the referral", {}, {}, Show},
+      {"referral",
+       "show",
+       "",
+       "Toon de aanmelding, met voorwaarden en vragen voor het plan",
+       "Show the referral, with its bottom lines and questions for the plan",
+       {},
+       {},
+       Show},
+      {"referral",
+       "spoed",
+       "ja|nee",
+       "Zet spoed aan of uit (wie aanmeldde, de hoofdpersoon of de gespreksleider)",
+       "Turn urgent on or off (the referrer, the resident as chair or the coordinator)",
+       {},
+       {},
+       Spoed,
+       1},
       {"referral",
        "question",
        "[--ik-wil T] [--ik-kan T] [--ik-heb-nodig T]",

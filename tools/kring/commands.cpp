@@ -357,15 +357,35 @@ int RunCommand(const Options& options) {
     if (!cid) return BadId();
     auto view = c.View(*cid);
     if (!view.ok()) return Fail(view.status());
+    // Beside each id, whom it is for and who took it, by their name in the circle (when this
+    // device can read the circle): ids alone are not recognisable.
+    auto circle = domain::Organising(c, *cid).Circle();
+    const std::vector<domain::Person> people =
+        circle.ok() ? std::move(*circle) : std::vector<domain::Person>{};
+    auto invited = [&](const std::string& invite) -> const domain::Person* {
+      for (const domain::Person& p : people) {
+        if (!p.invite_id.empty() && p.invite_id == ToBytes(invite)) return &p;
+      }
+      return nullptr;
+    };
+    // The person the rules act on for the account that took it.
+    auto holder = [&](const std::string& account) {
+      return domain::PersonOfAccount(people, ToBytes(account));
+    };
     if (o.json) {
       std::vector<std::string> rows;
       for (const auto& inv : view->invites()) {
-        rows.push_back(
-            JObj({{"invite", JStr(Hex(View(inv.invite_id())))},
-                  {"status", JStr(v1::InviteState::Status_Name(inv.status()))},
-                  {"accepted_by", inv.accepted_by_account_id().empty()
-                                      ? "null"
-                                      : JStr(Hex(View(inv.accepted_by_account_id())))}}));
+        const domain::Person* p = invited(inv.invite_id());
+        const domain::Person* by = holder(inv.accepted_by_account_id());
+        rows.push_back(JObj({{"invite", JStr(Hex(View(inv.invite_id())))},
+                             {"status", JStr(v1::InviteState::Status_Name(inv.status()))},
+                             {"role", JStr(v1::Role_Name(inv.role()))},
+                             {"person", p == nullptr ? "null" : JId(p->person_id)},
+                             {"name", p == nullptr ? "null" : JStr(p->name)},
+                             {"accepted_by", inv.accepted_by_account_id().empty()
+                                                 ? "null"
+                                                 : JStr(Hex(View(inv.accepted_by_account_id())))},
+                             {"accepted_by_name", by == nullptr ? "null" : JStr(by->name)}}));
       }
       PrintJson(JArr(rows));
       return 0;
@@ -374,6 +394,16 @@ int RunCommand(const Options& options) {
       std::cout << Hex(View(inv.invite_id())) << " " << InviteStatusText(inv.status());
       if (!inv.accepted_by_account_id().empty()) {
         std::cout << " " << Hex(View(inv.accepted_by_account_id()));
+        if (const domain::Person* by = holder(inv.accepted_by_account_id())) {
+          std::cout << " (" << by->name << ")";
+        }
+      }
+      if (const domain::Person* p = invited(inv.invite_id())) {
+        std::cout << "  " << Text(Msg::kInviteFor) << " " << p->name;
+      } else {
+        // Not "for a new member": a person's invitation replaced by a resent one matches no
+        // person any more either, yet it was for someone in the circle.
+        std::cout << "  " << Text(Msg::kInviteForRole) << " " << RoleWord(inv.role());
       }
       std::cout << "\n";
     }

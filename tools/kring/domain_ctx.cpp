@@ -8,6 +8,7 @@
 #include "kring/domain/organising.h"
 
 #include "domain_commands.h"
+#include "messages.h"
 #include "terminal_text.h"
 
 namespace kring::cli {
@@ -68,6 +69,31 @@ std::string Ctx::NameOf(const Bytes& person_id) const {
   if (person_id.empty()) return "-";
   auto p = domain::Organising(client, case_id).GetPerson(person_id);
   return p.ok() ? p->name : "?";
+}
+
+std::string Ctx::NameOfAccount(const Bytes& account_id) const {
+  if (account_id.empty()) return "-";
+  if (!circle_cache) {
+    auto circle = domain::Organising(client, case_id).Circle();
+    circle_cache = circle.ok() ? std::move(*circle) : std::vector<domain::Person>{};
+    auto view = client.View(case_id);
+    if (view.ok()) {
+      for (const v1::Member& m : view->members()) role_cache[ToBytes(m.account_id())] = m.role();
+    }
+  }
+  if (const domain::Person* p = domain::PersonOfAccount(*circle_cache, account_id)) {
+    return p->name;
+  }
+  // A coordinator outside the circle, say: still told apart from "unknown".
+  auto role = role_cache.find(account_id);
+  if (role != role_cache.end()) return RoleWord(role->second);
+  return "account " + Hex(account_id).substr(0, 8);
+}
+
+const char* RoleWord(v1::Role role) {
+  return Text(role == v1::ROLE_CHAIR         ? Msg::kRoleChair
+              : role == v1::ROLE_COORDINATOR ? Msg::kRoleCoordinator
+                                             : Msg::kRoleMember);
 }
 
 int Ctx::Done(const char* nl, const char* en, bool edit) {

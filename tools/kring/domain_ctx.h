@@ -14,6 +14,7 @@
 #include "kring/common/bytes.h"
 #include "kring/common/status.h"
 #include "kring/domain/messages.h"
+#include "kring/domain/organising.h"
 
 #include "commands.h"
 #include "session.h"
@@ -56,12 +57,24 @@ struct Ctx {
   Result<std::vector<Bytes>> People(const std::vector<std::string>& refs) const;
   // The name of a person id as this device knows it ("?" when unknown).
   std::string NameOf(const Bytes& person_id) const;
+  // Who an account is, for a user: the name of the person the rules act on for it
+  // (domain::PersonOfAccount); for an account no person is linked to, its role in the case
+  // ("gespreksleider"), else "account" and the start of its id; "-" for none. Reads the circle
+  // and the members once per command, however many accounts it names.
+  std::string NameOfAccount(const Bytes& account_id) const;
   // The sync after an edit: 0, or the exit code of what was refused.
   int Done(const char* nl, const char* en, bool edit = true);
   // Words missing or not as the command takes them: says so, shows this command's own usage
   // (not the whole program's), and returns 2.
   int Usage() const;
+
+  // Read by NameOfAccount on first use.
+  mutable std::optional<std::vector<domain::Person>> circle_cache;
+  mutable std::map<Bytes, v1::Role> role_cache;
 };
+
+// A member's role in the user's language ("gespreksleider").
+const char* RoleWord(v1::Role role);
 
 // Amsterdam time in the user's language ("zaterdag 5 december 2026, 19:30").
 std::string ShowTime(const Ctx& ctx, int64_t utc_ms);

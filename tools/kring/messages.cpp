@@ -322,6 +322,16 @@ Entry Lookup(Msg m) {
           "circle link PERSOON ACCOUNT",
           "Note: the account is not linked to this person yet. Link it with: kring circle "
           "link PERSON ACCOUNT"};
+    case Msg::kInviteFor:
+      return {"voor", "for"};
+    case Msg::kInviteForRole:
+      return {"rol:", "role:"};
+    case Msg::kRoleChair:
+      return {"hoofdpersoon", "resident (chair)"};
+    case Msg::kRoleCoordinator:
+      return {"gespreksleider", "coordinator"};
+    case Msg::kRoleMember:
+      return {"deelnemer", "member"};
     case Msg::kPersonStillInCircle:
       return {
           "Deze persoon staat nog in de kring, nu zonder app. Hoort hij of zij er niet meer bij? "

@@ -80,6 +80,12 @@ enum class Msg {
   kInviteeLinkHint,
   kJoinedNotLinked,
   kPersonStillInCircle,  // member remove: the account's person is still in the circle
+  kInviteFor,            // invite list: the person of the circle it is for
+  kInviteForRole,        // invite list: for no person (made with `invite create`, or replaced
+                         // by a resent one): only its role
+  kRoleChair,
+  kRoleCoordinator,
+  kRoleMember,
 };
 
 // "nl" or "en" (also as a locale: en_GB.UTF-8); false, and the language unchanged, for any other.

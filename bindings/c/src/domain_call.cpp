@@ -434,11 +434,13 @@ void ToProto(const d::MentorState& m, pb::MentorState* out) {
     pb::MentorLogEntry* p = out->add_checkins();
     p->set_at_ms(e.at_ms);
     p->set_note(e.note);
+    p->set_author_account_id(ToString(e.author_account_id));
   }
   for (const auto& e : m.evaluations) {
     pb::MentorLogEntry* p = out->add_evaluations();
     p->set_at_ms(e.at_ms);
     p->set_note(e.note);
+    p->set_author_account_id(ToString(e.author_account_id));
   }
   out->set_next_evaluation_ms(m.next_evaluation_ms);
 }
@@ -712,6 +714,20 @@ Status Organise(d::Organising& org, const pb::DomainRequest& req, pb::DomainResp
     }
     case pb::DomainRequest::kSetResidentQuestion:
       return org.SetResidentQuestion(FromProto(req.set_resident_question()));
+    case pb::DomainRequest::kSetSpoed:
+      return org.SetSpoed(req.set_spoed().spoed());
+    case pb::DomainRequest::kScopes: {
+      KRING_ASSIGN_OR_RETURN(std::vector<d::ScopeSummary> scopes, org.Scopes());
+      for (const d::ScopeSummary& s : scopes) {
+        pb::ScopeSummary* p = out->add_scopes();
+        p->set_scope_id(s.scope_id);
+        for (const Bytes& a : s.member_account_ids) p->add_member_account_ids(ToString(a));
+        for (const Bytes& m : s.member_person_ids) p->add_member_person_ids(ToString(m));
+        for (const std::string& h : s.holds) p->add_holds(h);
+        p->set_is_member(s.is_member);
+      }
+      return {};
+    }
     case pb::DomainRequest::kUpdatePerson: {
       KRING_ASSIGN_OR_RETURN(Bytes person, Id(req.update_person().person_id(), "person id"));
       d::PersonInput in = FromProto(req.update_person().person());

@@ -116,10 +116,12 @@ std::vector<MentorLogEntry> LogOf(const v1::CaseState& state, std::string_view t
   std::vector<MentorLogEntry> out;
   for (const auto& [key, e] : state.entities()) {
     if (e.type() != type || e.deleted() || BlobField(e, "mentor_link") != mentor_id) continue;
-    out.push_back({IntField(e, "at_ms"), TextField(e, "note")});
+    out.push_back({IntField(e, "at_ms"), TextField(e, "note"), B(e.created_by_account_id())});
   }
+  // By time, then note and who logged it: equal entries by two people keep one order everywhere.
   std::sort(out.begin(), out.end(), [](const MentorLogEntry& a, const MentorLogEntry& b) {
-    return std::tie(a.at_ms, a.note) < std::tie(b.at_ms, b.note);
+    return std::tie(a.at_ms, a.note, a.author_account_id) <
+           std::tie(b.at_ms, b.note, b.author_account_id);
   });
   return out;
 }

@@ -66,6 +66,16 @@ v1::Mutation Set(const std::string& id, const std::string& field, const v1::Valu
   return m;
 }
 
+// An element id that sorts in the order the items were entered (Elements reads a set in id
+// order): the position in the list first, then random bytes as in any id. Bottom lines and
+// questions are read back in the order the referrer wrote them.
+std::string OrderedElementId(size_t position) {
+  std::string id = NewId();
+  id[0] = static_cast<char>((position >> 8) & 0xff);
+  id[1] = static_cast<char>(position & 0xff);
+  return id;
+}
+
 v1::Mutation Add(const std::string& id, const std::string& set, const std::string& element_id,
                  const v1::Value& value) {
   v1::Mutation m;
@@ -752,10 +762,12 @@ Result<Bytes> Organising::SubmitReferral(const ReferralInput& r) {
   ref.push_back(Set(id, "ik_kan", TextValue(r.question.ik_kan)));
   ref.push_back(Set(id, "ik_heb_nodig", TextValue(r.question.ik_heb_nodig)));
   for (const std::string& p : invitee_ids) ref.push_back(Add(id, "invitees", p, BlobValue(p)));
-  for (const std::string& s : r.bottom_lines)
-    ref.push_back(Add(id, "bottom_lines", NewId(), TextValue(s)));
-  for (const std::string& s : r.questions)
-    ref.push_back(Add(id, "questions", NewId(), TextValue(s)));
+  for (size_t i = 0; i < r.bottom_lines.size(); ++i) {
+    ref.push_back(Add(id, "bottom_lines", OrderedElementId(i), TextValue(r.bottom_lines[i])));
+  }
+  for (size_t i = 0; i < r.questions.size(); ++i) {
+    ref.push_back(Add(id, "questions", OrderedElementId(i), TextValue(r.questions[i])));
+  }
   KRING_RETURN_IF_ERROR(batch.Add(std::move(ref), 0));
 
   // Contact details apart, each for the coordinator(s) and that person only (P3).
@@ -819,6 +831,24 @@ Status Organising::SetResidentQuestion(const ResidentQuestion& q) {
   }
   if (m.empty()) return {};
   return Write(m, e->scope_id());
+}
+
+Status Organising::SetSpoed(bool spoed) {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  auto referrals = AllOf(view, kReferralType);
+  if (referrals.empty()) return NotFound("referral.none");
+  const v1::Entity* e = referrals.back();
+  // Everything taken from `e` before the view moves into the batch (`e` points into it).
+  const uint32_t scope = e->scope_id();
+  const bool unchanged = FlagField(*e, "spoed") == spoed;
+  std::vector<v1::Mutation> set = {Set(e->entity_id(), "spoed", FlagValue(spoed), e)};
+  // The rules decide even when nothing changes: someone who may not set the flag is told so
+  // rather than "done".
+  Batch batch(client_, case_id_, std::move(view), me);
+  KRING_RETURN_IF_ERROR(batch.Add(std::move(set), scope));
+  if (unchanged) return {};
+  return batch.Commit();
 }
 
 Result<Referral> Organising::GetReferral() const {
@@ -1867,7 +1897,63 @@ Result<std::vector<v1::Conflict>> Organising::Conflicts() const {
   return out;
 }
 
+Result<std::vector<ScopeSummary>> Organising::Scopes() const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  // What the scope is for, from what is sealed to it (a scope carries no label).
+  std::map<uint32_t, std::set<std::string>> holds;
+  for (const auto& [key, e] : view.entities()) {
+    if (e.scope_id() == 0 || e.deleted()) continue;
+    const std::string& t = e.type();
+    const char* what = t == kContactType                           ? "contact"
+                       : t == kPreTalkType || t == kSafetyNoteType ? "pretalk"
+                       : t == kMeetingAddressType                  ? "address"
+                       : t == kMeetingNoteType                     ? "meeting_note"
+                       : plan_model::IsPlanType(t)                 ? "plan"
+                                                                   : "other";
+    holds[e.scope_id()].insert(what);
+  }
+  for (const v1::Entity* m : AllOf(view, kMeetingType)) {
+    const auto scope = static_cast<uint32_t>(IntField(*m, "private_scope"));
+    if (scope != 0) holds[scope].insert("private_time");
+  }
+  std::vector<ScopeSummary> out;
+  for (const auto& [id, scope] : view.scopes()) {
+    if (id == 0) continue;
+    ScopeSummary s;
+    s.scope_id = id;
+    for (const std::string& m : scope.members()) {
+      s.member_account_ids.push_back(B(m));
+      // The person the rules act on for that account.
+      const v1::Entity* person = PersonOfAccount(view, View(m));
+      s.member_person_ids.push_back(person == nullptr ? Bytes{} : B(person->entity_id()));
+      if (B(m) == me) s.is_member = true;
+    }
+    const std::set<std::string>& held = holds[id];
+    for (const char* what :
+         {"private_time", "contact", "pretalk", "address", "meeting_note", "plan", "other"}) {
+      if (held.count(what) != 0) s.holds.push_back(what);
+    }
+    out.push_back(std::move(s));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ScopeSummary& a, const ScopeSummary& b) { return a.scope_id < b.scope_id; });
+  return out;
+}
+
 // ---- Device-side helpers ----
+
+const Person* PersonOfAccount(const std::vector<Person>& circle, const Bytes& account_id) {
+  if (account_id.empty()) return nullptr;
+  // The reducer's rule (PersonOfAccount on the view): Circle holds the same persons (scope 0,
+  // not deleted), so the first by id is the same one.
+  const Person* found = nullptr;
+  for (const Person& p : circle) {
+    if (p.account_id != account_id) continue;
+    if (found == nullptr || p.person_id < found->person_id) found = &p;
+  }
+  return found;
+}
 
 std::vector<int64_t> ReminderTimes(int64_t start_ms, int64_t now_ms) {
   std::vector<int64_t> out;

@@ -75,6 +75,7 @@ struct MentorDesignation {
 struct MentorLogEntry {
   int64_t at_ms = 0;
   std::string note;
+  Bytes author_account_id;  // who logged it
 };
 
 struct MentorState {

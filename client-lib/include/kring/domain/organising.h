@@ -147,6 +147,12 @@ struct Person {
   bool in_circle() const { return status == "approved" && !left; }
 };
 
+// The person of `circle` (as Organising::Circle returns it) that the rules act on for an account:
+// the one linked to it, the first by id when several are, whether in the circle or not; nullptr
+// when none is. Every device's reducer picks the same person (organising_rules.cpp), so a name
+// shown for an account is the person whose rights it has.
+const Person* PersonOfAccount(const std::vector<Person>& circle, const Bytes& account_id);
+
 // What RemovePerson tells the user about: nothing is changed for them silently.
 struct PersonRemoval {
   // Open agreements (not done or dropped) this device can see whose owner the person is: they
@@ -159,6 +165,28 @@ struct PersonRemoval {
   // That account is in the scope of a private time still open: it keeps reading the network's
   // draft (and an exact address already sealed to it) until removed from the case.
   bool in_private_time = false;
+};
+
+// A restricted scope as a user recognises it: who is in it and what it is for, as far as this
+// device can tell (a scope holds no label of its own; what it holds says what it is for).
+struct ScopeSummary {
+  uint32_t scope_id = 0;
+  std::vector<Bytes> member_account_ids;  // in the order of the control op
+  // Parallel to member_account_ids: the person of the circle the rules act on for that account
+  // (as PersonOfAccount picks it), or empty when none is linked to it (yet).
+  std::vector<Bytes> member_person_ids;
+  // What this device reads in it, each once, in this order: "private_time" (the network's scope
+  // of a meeting's private time), "contact" (contact details), "pretalk" (pre-talk notes),
+  // "address" (a meeting's exact address), "meeting_note", "plan" (plan items and agreements
+  // kept from some people), "other". A device not in the scope reads nothing in it, so knows
+  // only "private_time" (from the meeting); empty when it holds nothing this device can read.
+  // A device taken out of the scope keeps what it decrypted before: it may still list holds
+  // here while is_member is false.
+  std::vector<std::string> holds;
+  // This account is in it (so can read what is sealed to it from now on). A user not in it is
+  // best not shown the names of everyone who is (someone kept out of the contact details would
+  // see who was let in); `kring scope list` names them only for members and for private time.
+  bool is_member = false;
 };
 
 struct Contact {
@@ -340,6 +368,12 @@ class Organising {
   Status AssignCoordinator(const CoordinatorAssignment& assignment);
   // The resident's question (ik wil / ik kan / ik heb nodig), written or changed later.
   Status SetResidentQuestion(const ResidentQuestion& question);
+  // Sets or clears the spoed flag of the newest referral later (safety turned out to be at stake,
+  // or no longer is). Whoever may write the referral: its referrer, the chair or a coordinator
+  // (every device's reducer enforces the same); "domain.not_allowed" for anyone else, also when
+  // the flag already has that value (then nothing is written). A meeting fixed as a spoedberaad
+  // stays one; clearing the flag only stops a new spoedberaad (FixSpoedMeeting).
+  Status SetSpoed(bool spoed);
   // The newest referral in the case; NOT_FOUND "referral.none" before one exists.
   Result<Referral> GetReferral() const;
 
@@ -480,6 +514,8 @@ class Organising {
   // Unresolved concurrent edits of organising entities this device can see (F8): both values
   // are kept; editing the field again with the kept value in view resolves it.
   Result<std::vector<v1::Conflict>> Conflicts() const;
+  // Every restricted scope of the case (not scope 0), by scope id.
+  Result<std::vector<ScopeSummary>> Scopes() const;
 
   const Bytes& case_id() const { return case_id_; }
 
