@@ -88,6 +88,29 @@ Bytes IdOf(Organising& org, const std::string& name) {
   return p->person_id;
 }
 
+// The teacher of ValidReferral, entered by an organiser as an approved professional linked to
+// `account`: then she may make the case's first referral.
+Bytes EnterProfessional(Organising& organiser, const Bytes& account) {
+  PersonInput teacher =
+      NewPerson("Joke Bakker", "professional", "juf van Tim", "", "j.bakker@school.nl");
+  teacher.organisation = "Basisschool De Linde";
+  teacher.function = "leerkracht";
+  teacher.has_app = true;
+  teacher.account_id = account;
+  auto id = organiser.ProposePerson(teacher);
+  REQUIRE(id.ok());
+  REQUIRE(organiser.ApprovePerson(*id).ok());
+  return *id;
+}
+
+// A referral by the teacher, who is in the circle already: she does not name herself again.
+ReferralInput WithoutTeacher(ReferralInput r) {
+  r.invitees.erase(std::remove_if(r.invitees.begin(), r.invitees.end(),
+                                  [](const PersonInput& p) { return p.name == "Joke Bakker"; }),
+                   r.invitees.end());
+  return r;
+}
+
 // The state every device must agree on: the scope-0 entities (no pending edits).
 void RequireSameContent(std::initializer_list<Device*> devices, const Bytes& cid) {
   std::optional<v1::CaseState> first;
@@ -124,22 +147,27 @@ TEST_CASE("organising from referral to private time converges on every device", 
   Organising by_resident(*resident, cid), by_coordinator(*coordinator, cid),
       by_mother(*mother, cid), by_neighbour(*neighbour, cid), by_teacher(*teacher, cid);
 
+  // The first referral names the resident for good: the coordinator lets the teacher into the
+  // circle as a professional first (a plain member cannot make it).
+  const Bytes joke = EnterProfessional(by_coordinator, teacher.account_id());
+  SyncAll({&coordinator, &teacher}, 1);
+
   // Step 0: the teacher refers. Everyone she names is proposed, not yet in the circle.
   const int64_t before = Now();
-  auto referral_id = by_teacher.SubmitReferral(ValidReferral());
+  auto referral_id = by_teacher.SubmitReferral(WithoutTeacher(ValidReferral()));
   REQUIRE(referral_id.ok());
   SyncAll({&teacher, &coordinator}, 1);
   auto circle = by_coordinator.Circle();
   REQUIRE(circle.ok());
   REQUIRE(circle->size() == 7);
-  for (const auto& p : *circle) CHECK(p.status == "proposed");
+  for (const auto& p : *circle) CHECK(p.status == (p.person_id == joke ? "approved" : "proposed"));
   auto referral = by_coordinator.GetReferral();
   REQUIRE(referral.ok());
   CHECK(referral->referrer_account_id == teacher.account_id());
   CHECK(referral->resident_consent);
   CHECK_FALSE(referral->spoed);
   CHECK(referral->referred_at_ms >= before);
-  CHECK(referral->invitee_person_ids.size() == 6);
+  CHECK(referral->invitee_person_ids.size() == 5);
   CHECK(referral->bottom_lines ==
         std::vector<std::string>{"Tim en Eva gaan elke dag naar school."});
   CHECK(referral->question.ik_heb_nodig == "Ik heb hulp nodig met geld.");
@@ -153,7 +181,6 @@ TEST_CASE("organising from referral to private time converges on every device", 
   const Bytes sanne = IdOf(by_coordinator, "Sanne de Vries");
   const Bytes ria = IdOf(by_coordinator, "Ria de Vries");
   const Bytes karim = IdOf(by_coordinator, "Karim Amrani");
-  const Bytes joke = IdOf(by_coordinator, "Joke Bakker");
   const Bytes truus = IdOf(by_coordinator, "Oma Truus");
   const Bytes lotte_id = IdOf(by_coordinator, "Lotte Jansen");
   const Bytes tim = IdOf(by_coordinator, "Tim de Vries");
@@ -374,13 +401,26 @@ TEST_CASE("every invalid referral is refused with its own key and queues nothing
     CHECK(teacher->PendingIntents(*cid) == pending);
     CHECK(teacher->View(*cid)->entities_size() == entities);
   }
-  // A member who only proposes cannot link accounts: refused before anything is queued.
-  ReferralInput linked = ValidReferral();
-  linked.invitees[0].account_id = resident.account_id();
-  CHECK(org.SubmitReferral(linked).status().message() == "domain.not_allowed");
+  // The case's first referral: not by a member the organisers have not let in as a
+  // professional.
+  auto first = org.SubmitReferral(WithoutTeacher(ValidReferral()));
+  CHECK(first.status().code() == StatusCode::kPermissionDenied);
+  CHECK(first.status().message() == "referral.first_by_organiser");
+  CHECK(UserText(first.status()) != "referral.first_by_organiser");
   CHECK(teacher->PendingIntents(*cid) == pending);
   CHECK(teacher->View(*cid)->entities_size() == entities);
-  REQUIRE(org.SubmitReferral(ValidReferral()).ok());
+  Organising by_resident(*resident, *cid);
+  EnterProfessional(by_resident, teacher.account_id());
+  SyncAll({&resident, &teacher}, 1);
+  const size_t pending_in = teacher->PendingIntents(*cid);
+  const int entities_in = teacher->View(*cid)->entities_size();
+  // A member who only proposes cannot link accounts: refused before anything is queued.
+  ReferralInput linked = WithoutTeacher(ValidReferral());
+  linked.invitees[0].account_id = resident.account_id();
+  CHECK(org.SubmitReferral(linked).status().message() == "domain.not_allowed");
+  CHECK(teacher->PendingIntents(*cid) == pending_in);
+  CHECK(teacher->View(*cid)->entities_size() == entities_in);
+  REQUIRE(org.SubmitReferral(WithoutTeacher(ValidReferral())).ok());
 }
 
 TEST_CASE("forbidden edits sent through raw Submit have no effect on any device", "[organising]") {
@@ -1655,4 +1695,184 @@ TEST_CASE(
   const auto& members = view->scopes().at(*scope).members();
   CHECK(std::find(members.begin(), members.end(), ToString(mother.account_id())) != members.end());
   CHECK(Organising(*mother, *cid).GetPerson(ria)->left);
+}
+
+TEST_CASE(
+    "the account link of the chair's own person is the chair's to change: a coordinator's edit "
+    "has no effect on any device",
+    "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), ria(net);
+  auto cid = chair->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {ria.account_id(), v1::ROLE_MEMBER}},
+      true);
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &coordinator, &ria}, 1);
+  Organising by_chair(*chair, *cid), by_coordinator(*coordinator, *cid), by_ria(*ria, *cid);
+  // The chair's own person, entered as a relative and named by no referral: only the link to
+  // the chair's account makes it the resident's.
+  PersonInput joke_input = NewPerson("Joke", "family", "tante");
+  joke_input.account_id = chair.account_id();
+  joke_input.has_app = true;
+  auto joke = by_coordinator.ProposePerson(joke_input);
+  REQUIRE(joke.ok());
+  REQUIRE(by_coordinator.ApprovePerson(*joke).ok());
+  SyncAll({&coordinator, &chair, &ria}, 1);
+  auto linked_to = [&](Organising& org) {
+    auto p = org.GetPerson(*joke);
+    REQUIRE(p.ok());
+    return p->account_id;
+  };
+
+  // `kring circle link JOKE RIA` by the coordinator: refused with its own key, nothing queued.
+  const size_t pending = coordinator->PendingIntents(*cid);
+  const Status moved = by_coordinator.LinkAccount(*joke, ria.account_id());
+  CHECK(moved.code() == StatusCode::kPermissionDenied);
+  CHECK(moved.message() == "person.chair_link");
+  CHECK(UserText(moved) != "person.chair_link");
+  CHECK(coordinator->PendingIntents(*cid) == pending);
+  // The same as raw edits of a modified client, moving the link to Ria and clearing it: no
+  // effect on any device, so the chair's person still cannot be taken out.
+  REQUIRE(coordinator
+              ->Submit(*cid,
+                       {SetEntityBlobOrText(*joke, "account_id", ToString(ria.account_id()), true)},
+                       0)
+              .ok());
+  REQUIRE(coordinator->Submit(*cid, {SetEntityBlobOrText(*joke, "account_id", "", true)}, 0).ok());
+  SyncAll({&coordinator, &chair, &ria}, 1);
+  for (Organising* org : {&by_chair, &by_coordinator, &by_ria}) {
+    CHECK(linked_to(*org) == chair.account_id());
+  }
+  CHECK(by_coordinator.RemovePerson(*joke).status().message() == "person.resident_stays");
+  // Writing the same link again changes nothing and is no refusal.
+  REQUIRE(by_coordinator.LinkAccount(*joke, chair.account_id()).ok());
+  SyncAll({&coordinator, &chair, &ria}, 1);
+
+  // The chair may: the entry is then Ria's, and no longer the resident's.
+  REQUIRE(by_chair.LinkAccount(*joke, ria.account_id()).ok());
+  SyncAll({&chair, &coordinator, &ria}, 1);
+  for (Organising* org : {&by_chair, &by_coordinator, &by_ria}) {
+    CHECK(linked_to(*org) == ria.account_id());
+  }
+  REQUIRE(by_coordinator.RemovePerson(*joke).ok());
+}
+
+TEST_CASE(
+    "the first referral is made by the chair, a coordinator or a professional in the circle; "
+    "another member's has no effect on any device",
+    "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), ria(net), teacher(net);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                {ria.account_id(), v1::ROLE_MEMBER},
+                                {teacher.account_id(), v1::ROLE_MEMBER}},
+                               true);
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &coordinator, &ria, &teacher}, 1);
+  Organising by_chair(*chair, *cid), by_coordinator(*coordinator, *cid), by_ria(*ria, *cid),
+      by_teacher(*teacher, *cid);
+
+  // Ria, a relative, and the teacher before the organisers let her in: refused, nothing queued.
+  for (auto [device, org] : {std::pair{&ria, &by_ria}, std::pair{&teacher, &by_teacher}}) {
+    const size_t pending = (*device)->PendingIntents(*cid);
+    auto refused = org->SubmitReferral(WithoutTeacher(ValidReferral()));
+    CHECK(refused.status().code() == StatusCode::kPermissionDenied);
+    CHECK(refused.status().message() == "referral.first_by_organiser");
+    CHECK((*device)->PendingIntents(*cid) == pending);
+  }
+  // A modified client: Ria's own referral naming Kees (whom she proposes) as the resident. No
+  // effect on any device: there is no referral, and Kees is no resident.
+  auto kees = by_ria.ProposePerson(NewPerson("Kees", "neighbour", "buurman"));
+  REQUIRE(kees.ok());
+  Bytes referral_id = crypto::RandomBytes(16);
+  std::fill(referral_id.begin(), referral_id.begin() + 4, 0);  // a scope-0 id
+  v1::Mutation create;
+  create.mutable_create_entity()->set_entity_id(ToString(referral_id));
+  create.mutable_create_entity()->set_type(kReferralType);
+  REQUIRE(ria->Submit(*cid,
+                      {create, SetEntityBlobOrText(referral_id, "resident", ToString(*kees), true)},
+                      0)
+              .ok());
+  SyncAll({&ria, &chair, &coordinator, &teacher}, 1);
+  for (Organising* org : {&by_chair, &by_coordinator, &by_ria, &by_teacher}) {
+    CHECK(org->GetReferral().status().code() == StatusCode::kNotFound);
+  }
+  REQUIRE(by_coordinator.ApprovePerson(*kees).ok());
+  CHECK(by_coordinator.RemovePerson(*kees).ok());
+
+  // Once the organisers entered her as a professional, the teacher refers; later referrals are
+  // open to every member and do not change whose case it is.
+  EnterProfessional(by_coordinator, teacher.account_id());
+  SyncAll({&coordinator, &teacher, &ria, &chair}, 1);
+  auto first = by_teacher.SubmitReferral(WithoutTeacher(ValidReferral()));
+  REQUIRE(first.ok());
+  SyncAll({&teacher, &ria, &chair, &coordinator}, 1);
+  const Bytes sanne = by_coordinator.GetReferral()->resident_person_id;
+  ReferralInput later = WithoutTeacher(ValidReferral());
+  later.resident = NewPerson("Ria de Vries", "resident", "");
+  REQUIRE(by_ria.SubmitReferral(later).ok());
+  SyncAll({&ria, &chair, &coordinator, &teacher}, 1);
+  for (Organising* org : {&by_chair, &by_coordinator, &by_ria, &by_teacher}) {
+    CHECK(org->GetReferral()->referrer_account_id == ria.account_id());
+  }
+  REQUIRE(by_coordinator.ApprovePerson(sanne).ok());
+  CHECK(by_coordinator.RemovePerson(sanne).status().message() == "person.resident_stays");
+}
+
+TEST_CASE("releasing the draft of a case stopped by a security alarm fails with the alarm",
+          "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto wire = std::make_shared<TamperTransport>(net);
+  Device resident(wire), coordinator(net), mother(net);
+  auto cid = resident->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {mother.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator, &mother}, 1);
+  Organising by_coordinator(*coordinator, *cid), by_resident(*resident, *cid);
+  ReferralInput r = ValidReferral();
+  r.spoed = true;
+  REQUIRE(by_coordinator.SubmitReferral(r).ok());
+  const Bytes sanne = IdOf(by_coordinator, "Sanne de Vries");
+  const Bytes ria = IdOf(by_coordinator, "Ria de Vries");
+  REQUIRE(by_coordinator.LinkAccount(sanne, resident.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(ria, mother.account_id()).ok());
+  REQUIRE(by_coordinator.ApprovePerson(ria).ok());
+  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
+  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
+  const int64_t noon = 1751364000000;
+  auto meeting =
+      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
+  REQUIRE(meeting.ok());
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  SyncAll({&coordinator, &resident, &mother}, 1);
+  REQUIRE(by_resident.StartPrivateTime(*meeting).ok());
+  SyncAll({&resident, &mother, &coordinator}, 1);
+
+  // The coordinator writes on; kringd serves it to the resident with a flipped bit, re-chained
+  // and re-signed. The release's own sync finds it: the case stops and nothing is released.
+  REQUIRE(by_coordinator.AddMeetingNote(*meeting, "Pauze voor de professionals.").ok());
+  REQUIRE(coordinator->SyncNow().ok());
+  const SecretBytes key = server.ServerSecretKey();
+  wire->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
+    if (resp.entries_size() < 1) return;
+    auto* env = resp.mutable_entries(0)->mutable_envelope();
+    std::string c = env->ciphertext();
+    c[c.size() / 2] = static_cast<char>(c[c.size() / 2] ^ 0x01);
+    env->set_ciphertext(c);
+    Rechain(req, resp, key);
+  };
+  const size_t pending = resident->PendingIntents(*cid);
+  const Status released = by_resident.ReleaseDraft(*meeting);
+  CHECK(released.code() == StatusCode::kSecurityAlarm);
+  CHECK(released.message() == "TAMPER: this case is stopped by a security alarm");
+  CHECK(resident->PendingIntents(*cid) == pending);
+  CHECK_FALSE(by_resident.GetMeeting(*meeting)->draft_released);
+  // Later, offline too, the case stays stopped and says so.
+  wire->on_pull = nullptr;
+  REQUIRE(server.Stop() == 0);
+  CHECK(by_resident.ReleaseDraft(*meeting).code() == StatusCode::kSecurityAlarm);
+  server.Restart();
 }

@@ -721,6 +721,10 @@ Result<Bytes> Organising::SubmitReferral(const ReferralInput& r) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
   if (client::model::FindMember(view, me) == nullptr) return Denied();
+  // The reducer's rule (organising_rules.cpp), asked first for a clear answer.
+  if (FirstReferral(view) == nullptr && !MayReferFirst(view, me)) {
+    return PermissionDenied("referral.first_by_organiser");
+  }
   const bool organiser = IsManager(view, me);
   Batch batch(client_, case_id_, view, me);
 
@@ -947,6 +951,13 @@ Status Organising::LinkAccount(const Bytes& person_id, const Bytes& account_id) 
   const v1::Entity* other = PersonOfAccount(view, account_id);
   if (other != nullptr && other->entity_id() != e->entity_id()) {
     return Invalid("person.account_in_use");
+  }
+  // The reducer's rule (organising_rules.cpp), asked first for a clear answer: the link of the
+  // chair's own person is the chair's to change.
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  if (IsLinkedToChair(view, *e) && BlobField(*e, "account_id") != S(account_id) &&
+      !IsRole(view, me, v1::ROLE_CHAIR)) {
+    return PermissionDenied("person.chair_link");
   }
   return Write({Set(e->entity_id(), "account_id", BlobValue(S(account_id)), e),
                 Set(e->entity_id(), "has_app", FlagValue(true), e)},
@@ -1704,8 +1715,21 @@ Result<uint32_t> Organising::PrivateTimeScope(const Bytes& meeting_id) const {
 
 Status Organising::ReleaseDraft(const Bytes& meeting_id) {
   // Fetch the case first, so the notes the network wrote on other devices are shared too. Best
-  // effort: offline (or inside a sync) this device's own view decides.
-  (void)client_.SyncCase(case_id_);
+  // effort: offline (or inside a sync) this device's own view decides. A case stopped by a
+  // security alarm (now or before) is not released from a view nobody can trust: its
+  // SECURITY_ALARM is the answer, as for Client::SyncCase.
+  if (auto synced = client_.SyncCase(case_id_);
+      !synced.ok() && synced.status().code() == StatusCode::kSecurityAlarm) {
+    // Named as the sync of a stopped case names it (Client::SyncCase), whether this sync raised
+    // the alarm or one before it did, so apps and the CLI show one text. A refusal without a
+    // removal (REMOVAL_NOT_SHOWN) does not stop the case: as offline, this device's view decides.
+    const std::string& why = synced.status().message();
+    const std::string kind = why.substr(0, why.find(':'));
+    if (kind != client::AlarmKindName(client::AlarmKind::kRemovalNotShown)) {
+      return Status(StatusCode::kSecurityAlarm,
+                    kind + ": this case is stopped by a security alarm");
+    }
+  }
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
   if (e == nullptr) return Unknown();

@@ -201,10 +201,27 @@ bool IsTheResident(const v1::CaseState& state, const v1::Entity& person) {
   if (TextField(person, "kind") == "resident") return true;
   const v1::Entity* referral = FirstReferral(state);
   if (referral != nullptr && BlobField(*referral, "resident") == person.entity_id()) return true;
+  return IsLinkedToChair(state, person);
+}
+
+bool IsLinkedToChair(const v1::CaseState& state, const v1::Entity& person) {
   const std::string account = BlobField(person, "account_id");
   if (account.empty()) return false;
   const v1::Member* member = FindMember(state, View(account));
   return member != nullptr && member->role() == v1::ROLE_CHAIR;
+}
+
+bool MayReferFirst(const v1::CaseState& state, ByteView account_id) {
+  const v1::Member* member = FindMember(state, account_id);
+  if (member == nullptr) return false;
+  if (member->role() == v1::ROLE_CHAIR || member->role() == v1::ROLE_COORDINATOR) return true;
+  // A professional the organisers let into the circle as one (a member cannot approve their own
+  // entry, so cannot declare themself a professional).
+  const v1::Entity* person = PersonOfAccount(state, account_id);
+  if (person == nullptr || TextField(*person, "kind") != "professional") return false;
+  if (TextField(*person, "status") != "approved") return false;
+  const v1::Value* left = FieldValue(*person, "left");
+  return left == nullptr || !left->flag();
 }
 
 namespace {
@@ -236,7 +253,9 @@ bool ChangesOwnClass(const Who& who, const v1::Mutation& m, const v1::Entity& e)
   const std::string& field = m.set_field().field();
   if (field == "left") return who.Is(e);  // leaving the circle also leaves private time
   if (field != "kind" && field != "account_id") return false;
-  if (who.Is(e)) return true;
+  // The chair's own link is theirs to change (CheckPerson keeps it from everyone else): unlinking
+  // only takes the chair out of private time, and the account linked instead is judged as any.
+  if (who.Is(e)) return !(field == "account_id" && who.member->role() == v1::ROLE_CHAIR);
   if (field != "account_id" || !m.set_field().value().has_blob() ||
       !ConstantTimeEqual(View(m.set_field().value().blob()), who.account)) {
     return false;
@@ -278,6 +297,14 @@ std::string CheckPerson(const Who& who, const v1::Mutation& m, const v1::Entity*
         who.member->role() != v1::ROLE_CHAIR) {
       return kDenied;
     }
+  }
+  if (m.has_set_field() && m.set_field().field() == "account_id" &&
+      who.member->role() != v1::ROLE_CHAIR && IsLinkedToChair(who.state, *e)) {
+    // The person linked to the chair's account is the resident's (IsTheResident): a coordinator
+    // who moved or cleared that link would take the protection away. Only the chair changes it;
+    // writing the same account again changes nothing.
+    const v1::Value& after = m.set_field().value();
+    if (!after.has_blob() || after.blob() != BlobField(*e, "account_id")) return kDenied;
   }
   if (who.manager()) return {};
   if (m.has_set_field()) {
@@ -531,7 +558,14 @@ std::string CheckOrganisingRule(const v1::CaseState& state, const OpContext& ctx
   }
   if (type == kAbsentViewType) return CheckForPerson(who, m, e, &MayWriteAbsentView);
   if (type == kReferralType) {
-    if (m.has_create_entity()) return {};
+    if (m.has_create_entity()) {
+      // The first referral names the resident for the rest of the case (IsTheResident): made by
+      // the resident, a coordinator or a professional in the circle (DOMAIN.md step 0), never by
+      // any member. Later referrals change nothing of that.
+      return FirstReferral(state) != nullptr || MayReferFirst(state, ctx.author_account_id)
+                 ? ""
+                 : kDenied;
+    }
     if (m.has_set_field() && m.set_field().field().rfind("coordinator_", 0) == 0) {
       return who.manager() ? "" : kDenied;
     }
