@@ -121,10 +121,19 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   k.Ok("fatima", "sync");
   k.Ok("ria", "sync");
 
+  // The first referral names the resident for good: not Ria's, a relative (in Dutch, exit 1).
+  const std::string referral =
+      "referral submit --resident 'Sanne de Vries' --resident-has-app --consent "
+      "--reason 'Sanne wil grip op haar geld.' --invitee 'Tante Ria|family|tante|06-1234||app'";
+  {
+    Run r = k.As("ria", referral);
+    INFO(r.all);
+    CHECK(r.exit_code == 1);
+    CHECK(r.all.find("Alleen de hoofdpersoon, de gespreksleider of een professional uit de kring "
+                     "kan de eerste aanmelding doen.") != std::string::npos);
+  }
   // The coordinator enters the referral; the people named are proposed, then approved.
-  k.Ok("fatima",
-       "referral submit --resident 'Sanne de Vries' --resident-has-app --consent "
-       "--reason 'Sanne wil grip op haar geld.' --invitee 'Tante Ria|family|tante|06-1234||app'");
+  k.Ok("fatima", referral);
   k.Ok("fatima",
        "circle propose --name 'Fatima' --kind coordinator --relation gespreksleider --account " +
            fatima);
@@ -132,6 +141,13 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
     k.Ok("fatima", std::string("circle approve ") + p);
   }
   k.Ok("fatima", "circle link 'Sanne de Vries' " + sanne);
+  {
+    // Linked to the chair's account, Sanne's entry keeps that link unless Sanne changes it.
+    Run r = k.As("fatima", "circle link 'Sanne de Vries' " + ria);
+    INFO(r.all);
+    CHECK(r.exit_code == 1);
+    CHECK(r.all.find("Alleen de hoofdpersoon kan dat veranderen.") != std::string::npos);
+  }
   k.Ok("fatima", "circle link 'Tante Ria' " + ria);
   // The case list says whom each case is about.
   CHECK(k.As("fatima", "case list").out == cid + "  Sanne de Vries\n");
