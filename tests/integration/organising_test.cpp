@@ -1876,3 +1876,56 @@ TEST_CASE("releasing the draft of a case stopped by a security alarm fails with 
   CHECK(by_resident.ReleaseDraft(*meeting).code() == StatusCode::kSecurityAlarm);
   server.Restart();
 }
+
+TEST_CASE("no organiser's phase edit ends private time before the network releases its draft",
+          "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), mother(net);
+  auto cid = resident->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {mother.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator, &mother}, 1);
+  Organising by_coordinator(*coordinator, *cid), by_resident(*resident, *cid),
+      by_mother(*mother, *cid);
+  ReferralInput r = ValidReferral();
+  r.spoed = true;
+  REQUIRE(by_coordinator.SubmitReferral(r).ok());
+  const Bytes sanne = IdOf(by_coordinator, "Sanne de Vries");
+  const Bytes ria = IdOf(by_coordinator, "Ria de Vries");
+  REQUIRE(by_coordinator.LinkAccount(sanne, resident.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(ria, mother.account_id()).ok());
+  REQUIRE(by_coordinator.ApprovePerson(ria).ok());
+  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
+  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
+  const int64_t noon = 1751364000000;
+  auto meeting =
+      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
+  REQUIRE(meeting.ok());
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  SyncAll({&coordinator, &resident, &mother}, 1);
+  REQUIRE(by_resident.StartPrivateTime(*meeting).ok());
+  SyncAll({&resident, &mother, &coordinator}, 1);
+
+  // Through the API the coordinator cannot; as raw edits (back to information, on to the plan)
+  // nothing changes on any device.
+  CHECK(by_coordinator.StartPhase(*meeting, Phase::kPlanPresentation).message() ==
+        "meeting.draft_not_released");
+  for (const char* phase : {"information", "plan_presentation"}) {
+    REQUIRE(
+        coordinator->Submit(*cid, {SetEntityBlobOrText(*meeting, "phase", phase, false)}, 0).ok());
+  }
+  SyncAll({&coordinator, &resident, &mother}, 1);
+  for (Organising* org : {&by_coordinator, &by_resident, &by_mother}) {
+    CHECK(org->GetMeeting(*meeting)->phase == Phase::kPrivateTime);
+  }
+
+  // Once the network released its draft the organisers move on.
+  REQUIRE(by_mother.ReleaseDraft(*meeting).ok());
+  SyncAll({&mother, &coordinator, &resident}, 1);
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kPlanPresentation).ok());
+  SyncAll({&coordinator, &resident, &mother}, 1);
+  for (Organising* org : {&by_coordinator, &by_resident, &by_mother}) {
+    CHECK(org->GetMeeting(*meeting)->phase == Phase::kPlanPresentation);
+  }
+}

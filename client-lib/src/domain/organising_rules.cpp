@@ -406,6 +406,14 @@ std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity
     }
     return {};
   }
+  if (m.has_set_field() && m.set_field().field() == "phase" &&
+      TextField(*e, "phase") == PhaseName(Phase::kPrivateTime) &&
+      m.set_field().value().text() != PhaseName(Phase::kPrivateTime)) {
+    // Private time ends only with the network's release (as StartPhase asks): no organiser's
+    // phase edit ends it early, forward or back, which would also end it for InOpenPrivateTime.
+    const v1::Value* released = FieldValue(*e, "draft_released");
+    if (released == nullptr || !released->flag()) return kDenied;
+  }
   return who.manager() ? "" : kDenied;
 }
 
