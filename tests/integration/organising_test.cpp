@@ -1759,7 +1759,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "the first referral is made by the chair, a coordinator or a professional in the circle; "
+    "the first referral is made by the chair, a coordinator or a professional in the circle, and "
     "another member's has no effect on any device",
     "[organising]") {
   TestServer server;
