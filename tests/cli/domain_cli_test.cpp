@@ -129,8 +129,9 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
     Run r = k.As("ria", referral);
     INFO(r.all);
     CHECK(r.exit_code == 1);
-    CHECK(r.all.find("Alleen de hoofdpersoon, de gespreksleider of een professional uit de kring "
-                     "kan de eerste aanmelding doen.") != std::string::npos);
+    CHECK(r.all.find("Alleen de hoofdpersoon, de gespreksleider of een professional die de "
+                     "gespreksleider in de kring heeft gezet, kan de eerste aanmelding doen.") !=
+          std::string::npos);
   }
   // The coordinator enters the referral; the people named are proposed, then approved.
   k.Ok("fatima", referral);

@@ -279,10 +279,10 @@ constexpr Text kTexts[] = {
     {"pretalk.too_long", "Deze tekst is te lang. Maak hem korter.",
      "This text is too long. Make it shorter."},
     {"referral.first_by_organiser",
-     "Alleen de hoofdpersoon, de gespreksleider of een professional uit de kring kan de eerste "
-     "aanmelding doen. Vraag een van hen.",
-     "Only the resident, the coordinator or a professional in the circle can make the first "
-     "referral. Ask one of them."},
+     "Alleen de hoofdpersoon, de gespreksleider of een professional die de gespreksleider in de "
+     "kring heeft gezet, kan de eerste aanmelding doen. Vraag een van hen.",
+     "Only the resident, the coordinator or a professional the coordinator added to the circle "
+     "can make the first referral. Ask one of them."},
     {"referral.coordinator_not_member", "Deze gespreksleider doet nog niet mee in de kring.",
      "This coordinator is not in the circle yet."},
     {"referral.invitee_no_contact",
