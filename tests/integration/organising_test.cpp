@@ -1759,6 +1759,112 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "no account gets a second person: a coordinator's person with a low id linked to the chair "
+    "has no effect on any device",
+    "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), ria(net);
+  auto cid = chair->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {ria.account_id(), v1::ROLE_MEMBER}},
+      true);
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &coordinator, &ria}, 1);
+  Organising by_chair(*chair, *cid), by_coordinator(*coordinator, *cid), by_ria(*ria, *cid);
+  PersonInput own = NewPerson("Sanne", "family", "zelf");
+  own.account_id = chair.account_id();
+  own.has_app = true;
+  auto sanne = by_coordinator.ProposePerson(own);
+  REQUIRE(sanne.ok());
+  REQUIRE(by_coordinator.ApprovePerson(*sanne).ok());
+  auto ria_person = by_coordinator.ProposePerson(NewPerson("Ria", "family", "tante"));
+  REQUIRE(ria_person.ok());
+  REQUIRE(by_coordinator.LinkAccount(*ria_person, ria.account_id()).ok());
+  SyncAll({&coordinator, &chair, &ria}, 1);
+
+  // A modified client: a professional entry with the lowest scope-0 id, linked to the chair's
+  // account. PersonOfAccount would take it as the chair's (first by id): out of private time,
+  // and its link protected instead of Sanne's.
+  Bytes low(16, 0);
+  low.back() = 1;
+  v1::Mutation create;
+  create.mutable_create_entity()->set_entity_id(ToString(low));
+  create.mutable_create_entity()->set_type(kPersonType);
+  REQUIRE(coordinator
+              ->Submit(*cid,
+                       {create, SetEntityBlobOrText(low, "name", "Q", false),
+                        SetEntityBlobOrText(low, "kind", "professional", false),
+                        SetEntityBlobOrText(low, "status", "approved", false),
+                        SetEntityBlobOrText(low, "account_id", ToString(chair.account_id()), true)},
+                       0)
+              .ok());
+  // And a deleted entry of Ria's account restored after Ria got a new one.
+  v1::Mutation del;
+  del.mutable_delete_entity()->set_entity_id(ToString(*ria_person));
+  REQUIRE(coordinator->Submit(*cid, {del}, 0).ok());
+  SyncAll({&coordinator, &chair, &ria}, 1);
+  PersonInput again = NewPerson("Ria", "family", "tante");
+  again.account_id = ria.account_id();
+  again.has_app = true;
+  auto ria_again = by_coordinator.ProposePerson(again);
+  REQUIRE(ria_again.ok());
+  SyncAll({&coordinator, &chair, &ria}, 1);
+  v1::Mutation restore;
+  restore.mutable_restore_entity()->set_entity_id(ToString(*ria_person));
+  REQUIRE(coordinator->Submit(*cid, {restore}, 0).ok());
+  SyncAll({&coordinator, &chair, &ria}, 1);
+
+  for (Organising* org : {&by_chair, &by_coordinator, &by_ria}) {
+    auto q = org->GetPerson(low);
+    REQUIRE(q.ok());
+    CHECK(q->account_id.empty());
+    CHECK(org->GetPerson(*ria_person).status().code() == StatusCode::kNotFound);
+  }
+  CHECK(*by_chair.MyPersonId() == *sanne);
+  CHECK(*by_ria.MyPersonId() == *ria_again);
+  CHECK(by_coordinator.LinkAccount(low, chair.account_id()).message() == "person.account_in_use");
+}
+
+TEST_CASE("the kind of the chair's own person is the chair's: a coordinator's change has no effect",
+          "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), ria(net);
+  auto cid = chair->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {ria.account_id(), v1::ROLE_MEMBER}},
+      true);
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &coordinator, &ria}, 1);
+  Organising by_chair(*chair, *cid), by_coordinator(*coordinator, *cid), by_ria(*ria, *cid);
+  PersonInput own = NewPerson("Sanne", "family", "zelf");
+  own.account_id = chair.account_id();
+  own.has_app = true;
+  auto sanne = by_coordinator.ProposePerson(own);
+  REQUIRE(sanne.ok());
+  REQUIRE(by_coordinator.ApprovePerson(*sanne).ok());
+  SyncAll({&coordinator, &chair, &ria}, 1);
+
+  // Made a professional, the chair would be out of the network's private time.
+  PersonInput changed = own;
+  changed.kind = "professional";
+  changed.organisation = "Wijkteam";
+  changed.function = "hulpverlener";
+  const Status refused = by_coordinator.UpdatePerson(*sanne, changed);
+  CHECK(refused.code() == StatusCode::kPermissionDenied);
+  CHECK(refused.message() == "person.chair_link");
+  REQUIRE(coordinator->Submit(*cid, {SetEntityBlobOrText(*sanne, "kind", "professional", false)}, 0)
+              .ok());
+  SyncAll({&coordinator, &chair, &ria}, 1);
+  for (Organising* org : {&by_chair, &by_coordinator, &by_ria}) {
+    CHECK(org->GetPerson(*sanne)->kind == "family");
+  }
+  // Other fields stay an organiser's edit.
+  PersonInput renamed = own;
+  renamed.relation = "hoofdpersoon";
+  REQUIRE(by_coordinator.UpdatePerson(*sanne, renamed).ok());
+}
+
+TEST_CASE(
     "the first referral is made by the chair, a coordinator or a professional in the circle, and "
     "another member's has no effect on any device",
     "[organising]") {

@@ -969,6 +969,13 @@ Status Organising::UpdatePerson(const Bytes& person_id, const PersonInput& p) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindPersonEntity(view, S(person_id));
   if (e == nullptr) return Unknown();
+  // The reducer's rule (organising_rules.cpp), asked first for a clear answer: the kind of the
+  // chair's own person is the chair's, as its link is.
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  if (TextField(*e, "kind") != p.kind && IsLinkedToChair(view, *e) &&
+      !IsRole(view, me, v1::ROLE_CHAIR)) {
+    return PermissionDenied("person.chair_link");
+  }
   const std::string& id = e->entity_id();
   std::vector<v1::Mutation> m;
   for (auto [field, value] :

@@ -266,9 +266,37 @@ bool ChangesOwnClass(const Who& who, const v1::Mutation& m, const v1::Entity& e)
   return !out_of_private_time && !chair_as_resident;
 }
 
+// Another live scope-0 person than `e` linked to `account` (empty: none can be).
+bool AccountHasOtherPerson(const v1::CaseState& state, const std::string& account,
+                           const v1::Entity& e) {
+  if (account.empty()) return false;
+  for (const auto& [key, other] : state.entities()) {
+    if (other.type() != kPersonType || other.scope_id() != 0 || other.deleted()) continue;
+    if (other.entity_id() == e.entity_id()) continue;
+    const std::string linked = BlobField(other, "account_id");
+    if (!linked.empty() && ConstantTimeEqual(View(linked), View(account))) return true;
+  }
+  return false;
+}
+
 std::string CheckPerson(const Who& who, const v1::Mutation& m, const v1::Entity* e) {
   if (m.has_create_entity()) return {};
   if (ChangesOwnClass(who, m, *e)) return kDenied;
+  if (e->scope_id() == 0) {
+    // One live person per account, for everyone (the library says person.account_in_use):
+    // PersonOfAccount takes the first by id, so a second person linked to the chair's account,
+    // with a lower id, would decide who the chair is (their kind, private time) and take the
+    // chair's link protection (IsLinkedToChair) with it.
+    if (m.has_set_field() && m.set_field().field() == "account_id" &&
+        m.set_field().value().has_blob() &&
+        AccountHasOtherPerson(who.state, m.set_field().value().blob(), *e)) {
+      return kDenied;
+    }
+    if (m.has_restore_entity() && e->deleted() &&
+        AccountHasOtherPerson(who.state, BlobField(*e, "account_id"), *e)) {
+      return kDenied;
+    }
+  }
   if (m.has_delete_entity() || m.has_restore_entity()) {
     // The resident never vanishes from their own case's circle, whoever asks (the chair too):
     // deleting their entry would also lock the chair out of the network. Ending the case is the
@@ -293,8 +321,11 @@ std::string CheckPerson(const Who& who, const v1::Mutation& m, const v1::Entity*
     // resident a relative and take them out of the circle). The first kind is set with the entry.
     const std::string before = TextField(*e, "kind");
     const std::string& after = m.set_field().value().text();
-    if (before != after && (before == "resident" || after == "resident") &&
-        who.member->role() != v1::ROLE_CHAIR) {
+    // The chair's own person counts as the resident's whatever its kind says (IsLinkedToChair):
+    // its kind decides the chair's place in private time, so it is the chair's too.
+    const bool residents =
+        before == "resident" || after == "resident" || IsLinkedToChair(who.state, *e);
+    if (before != after && residents && who.member->role() != v1::ROLE_CHAIR) {
       return kDenied;
     }
   }
