@@ -1331,3 +1331,41 @@ TEST_CASE("the meeting's record on the command line: attendance and notes then f
   CHECK(At(k.Json("sanne", "meeting show"), "finished_at_ms").number_value() > 0);
   CHECK(k.As("sanne", "meeting show").out.find("Afgerond: ") != std::string::npos);
 }
+
+TEST_CASE("kring referral show names the first referral's resident and lists later ones apart",
+          "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string ria = k.Id("ria", "account create", "account");
+  const std::string cid =
+      k.Id("sanne", "case create --history " + fatima + ":coordinator " + ria, "Casus gemaakt:");
+  k.Ok("fatima", "sync");
+  k.Ok("ria", "sync");
+  k.Ok("fatima",
+       "referral submit --resident 'Sanne de Vries' --consent --reason 'Sanne wil grip op haar "
+       "geld.' --invitee 'Tante Ria|family|tante|06-1234||app'");
+  k.Ok("fatima", "sync");
+  k.Ok("ria", "sync");
+  // Ria refers later, naming another resident and spoed: an addition, nothing more.
+  k.Ok("ria",
+       "referral submit --resident 'Ria de Vries' --consent --spoed --reason 'Ria wil het "
+       "anders.' --invitee 'Oom Kees|family|oom|06-5678||app'");
+  k.Ok("ria", "sync");
+  k.Ok("fatima", "sync");
+  for (const char* who : {"fatima", "ria"}) {
+    Run r = k.As(who, "referral show");
+    INFO(r.all);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("Bewoner: Sanne de Vries\n") != std::string::npos);
+    CHECK(r.out.find("Reden: Sanne wil grip op haar geld.\n") != std::string::npos);
+    CHECK(r.out.find("Spoed") == std::string::npos);
+    CHECK(r.out.find("Latere aanmeldingen: 1\n") != std::string::npos);
+    CHECK(k.As(who, "case list").out == cid + "  Sanne de Vries\n");
+  }
+  const Value shown = k.Json("fatima", "referral show");
+  CHECK(At(shown, "later").list_value().values_size() == 1);
+  CHECK(At(At(shown, "later").list_value().values(0), "referrer_account").string_value() == ria);
+}

@@ -13,6 +13,7 @@
 
 #include "kring/common/crypto.h"
 #include "kring/common/refusal.h"
+#include "kring/domain/case_figures.h"
 #include "kring/domain/messages.h"
 #include "kring/domain/plan.h"
 
@@ -1642,6 +1643,10 @@ TEST_CASE(
   SyncAll({&chair, &coordinator}, 1);
   REQUIRE(coordinator->Submit(*cid, {raw_delete(referral->referral_id)}, 0).ok());
   SyncAll({&coordinator, &chair}, 1);
+  // (The first referral is never deleted either.)
+  for (Organising* org : {&by_chair, &by_coordinator}) {
+    CHECK(org->GetReferral()->referral_id == referral->referral_id);
+  }
   REQUIRE(coordinator->Submit(*cid, {raw_delete(sanne)}, 0).ok());
   REQUIRE(chair->Submit(*cid, {raw_delete(sanne)}, 0).ok());
   SyncAll({&coordinator, &chair}, 1);
@@ -1918,10 +1923,49 @@ TEST_CASE(
   const Bytes sanne = by_coordinator.GetReferral()->resident_person_id;
   ReferralInput later = WithoutTeacher(ValidReferral());
   later.resident = NewPerson("Ria de Vries", "resident", "");
+  later.reason = "Ria wil het anders.";
+  later.spoed = true;
+  later.bottom_lines.clear();
   REQUIRE(by_ria.SubmitReferral(later).ok());
   SyncAll({&ria, &chair, &coordinator, &teacher}, 1);
+  // Every device shows the first referral and its resident; Ria's is an addition.
   for (Organising* org : {&by_chair, &by_coordinator, &by_ria, &by_teacher}) {
-    CHECK(org->GetReferral()->referrer_account_id == ria.account_id());
+    auto shown = org->GetReferral();
+    REQUIRE(shown.ok());
+    CHECK(shown->referral_id == *first);
+    CHECK(shown->referrer_account_id == teacher.account_id());
+    CHECK(shown->resident_person_id == sanne);
+    CHECK(shown->reason == ValidReferral().reason);
+    CHECK(shown->bottom_lines == ValidReferral().bottom_lines);
+    CHECK_FALSE(shown->spoed);
+    REQUIRE(shown->later.size() == 1);
+    CHECK(shown->later[0].referrer_account_id == ria.account_id());
+  }
+  for (Device* d : {&chair, &coordinator, &ria, &teacher}) {
+    CHECK_FALSE(ComputeCaseFigures(*(*d)->View(*cid)).spoed);
+  }
+  // A later spoed referral makes no spoed meeting, and the coordinator is assigned on the first.
+  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
+  const int64_t noon = 1751364000000;
+  CHECK(by_coordinator
+            .FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue,
+                             {"Spoed: geen tijd voor voorgesprekken.", ""}, noon)
+            .status()
+            .message() == "meeting.not_spoed");
+  REQUIRE(by_coordinator.AssignCoordinator({coordinator.account_id(), "nl", "", ""}).ok());
+  SyncAll({&coordinator, &chair, &ria, &teacher}, 1);
+  for (Organising* org : {&by_chair, &by_coordinator, &by_ria, &by_teacher}) {
+    CHECK(org->GetReferral()->coordinator.coordinator_account_id == coordinator.account_id());
+  }
+  // A modified client deletes the first referral: no effect on any device.
+  v1::Mutation del;
+  del.mutable_delete_entity()->set_entity_id(ToString(*first));
+  REQUIRE(coordinator->Submit(*cid, {del}, 0).ok());
+  SyncAll({&coordinator, &chair, &ria, &teacher}, 1);
+  for (Organising* org : {&by_chair, &by_coordinator, &by_ria, &by_teacher}) {
+    auto shown = org->GetReferral();
+    REQUIRE(shown.ok());
+    CHECK(shown->referral_id == *first);
   }
   REQUIRE(by_coordinator.ApprovePerson(sanne).ok());
   CHECK(by_coordinator.RemovePerson(sanne).status().message() == "person.resident_stays");

@@ -128,14 +128,32 @@ int Submit(Ctx& ctx) {
                   "Referral saved. The people named are proposed for the circle.");
 }
 
+// Who made a later referral: the name of the person linked to that account in the circle, or
+// the account's short id.
+std::string Referrer(const domain::Organising& org, const Bytes& account) {
+  if (auto circle = org.Circle(); circle.ok()) {
+    for (const domain::Person& p : *circle) {
+      if (!account.empty() && p.account_id == account) return p.name;
+    }
+  }
+  return Hex(account).substr(0, 8);
+}
+
 int Show(Ctx& ctx) {
-  auto r = domain::Organising(ctx.client, ctx.case_id).GetReferral();
+  const domain::Organising org(ctx.client, ctx.case_id);
+  auto r = org.GetReferral();
   if (!r.ok()) return Fail(r.status());
   if (ctx.json) {
-    std::vector<std::string> lines, questions, invitees;
+    std::vector<std::string> lines, questions, invitees, later;
     for (const auto& l : r->bottom_lines) lines.push_back(JStr(l));
     for (const auto& q : r->questions) questions.push_back(JStr(q));
     for (const auto& p : r->invitee_person_ids) invitees.push_back(JId(p));
+    for (const auto& l : r->later) {
+      later.push_back(JObj({{"id", JId(l.referral_id)},
+                            {"referrer_account", JId(l.referrer_account_id)},
+                            {"referred_at_ms", JNum(l.referred_at_ms)},
+                            {"resident", JId(l.resident_person_id)}}));
+    }
     PrintJson(JObj({{"id", JId(r->referral_id)},
                     {"referrer_kind", JStr(r->referrer_kind)},
                     {"resident", JId(r->resident_person_id)},
@@ -149,7 +167,8 @@ int Show(Ctx& ctx) {
                     {"ik_kan", JStr(r->question.ik_kan)},
                     {"ik_heb_nodig", JStr(r->question.ik_heb_nodig)},
                     {"referred_at_ms", JNum(r->referred_at_ms)},
-                    {"coordinator", JId(r->coordinator.coordinator_account_id)}}));
+                    {"coordinator", JId(r->coordinator.coordinator_account_id)},
+                    {"later", JArr(later)}}));
     return 0;
   }
   std::cout << ctx.T("Verwezen op: ", "Referred on: ") << ShowTime(ctx, r->referred_at_ms) << "\n"
@@ -161,6 +180,14 @@ int Show(Ctx& ctx) {
   for (const auto& l : r->bottom_lines)
     std::cout << ctx.T("Voorwaarde: ", "Bottom line: ") << l << "\n";
   if (r->spoed) std::cout << ctx.T("Spoed\n", "Urgent\n");
+  // Later referrals are additions: they do not change whom the case is about or anything above.
+  if (!r->later.empty()) {
+    std::cout << ctx.T("Latere aanmeldingen: ", "Later referrals: ") << r->later.size() << "\n";
+    for (const auto& l : r->later) {
+      std::cout << "  " << ShowTime(ctx, l.referred_at_ms) << ctx.T(", door ", ", by ")
+                << Referrer(org, l.referrer_account_id) << "\n";
+    }
+  }
   return 0;
 }
 

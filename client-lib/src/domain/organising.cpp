@@ -691,6 +691,17 @@ Status Organising::Write(const std::vector<v1::Mutation>& mutations, uint32_t sc
 
 // ---- Referral ----
 
+namespace {
+
+// The case's referral: its first (FirstReferral, which the rules use and which nobody deletes),
+// whoever referred later. Null when there is none.
+const v1::Entity* TheReferral(const v1::CaseState& view) {
+  const v1::Entity* first = FirstReferral(view);
+  return first == nullptr || first->deleted() ? nullptr : first;
+}
+
+}  // namespace
+
 Result<Bytes> Organising::SubmitReferral(const ReferralInput& r) {
   if (r.referrer_kind != "professional" && r.referrer_kind != "resident") {
     return Invalid("referral.referrer_invalid");
@@ -795,9 +806,8 @@ Status Organising::AssignCoordinator(const CoordinatorAssignment& a) {
   if (!IsRole(view, a.coordinator_account_id, v1::ROLE_COORDINATOR)) {
     return Invalid("referral.coordinator_not_member");
   }
-  auto referrals = AllOf(view, kReferralType);
-  if (referrals.empty()) return NotFound("referral.none");
-  const v1::Entity* e = referrals.back();
+  const v1::Entity* e = TheReferral(view);
+  if (e == nullptr) return NotFound("referral.none");
   const std::string& id = e->entity_id();
   return Write({Set(id, "coordinator_account", BlobValue(S(a.coordinator_account_id)), e),
                 Set(id, "coordinator_language", TextValue(a.language), e),
@@ -812,9 +822,8 @@ Status Organising::SetResidentQuestion(const ResidentQuestion& q) {
     KRING_RETURN_IF_ERROR(ValidateText(*s, kMaxLongText, "referral.question_too_long"));
   }
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
-  auto referrals = AllOf(view, kReferralType);
-  if (referrals.empty()) return NotFound("referral.none");
-  const v1::Entity* e = referrals.back();
+  const v1::Entity* e = TheReferral(view);
+  if (e == nullptr) return NotFound("referral.none");
   const std::string& id = e->entity_id();
   std::vector<v1::Mutation> m;
   for (auto [field, value] : {std::pair{"ik_wil", &q.ik_wil}, std::pair{"ik_kan", &q.ik_kan},
@@ -827,9 +836,9 @@ Status Organising::SetResidentQuestion(const ResidentQuestion& q) {
 
 Result<Referral> Organising::GetReferral() const {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
-  auto referrals = AllOf(view, kReferralType);
-  if (referrals.empty()) return NotFound("referral.none");
-  const v1::Entity& e = *referrals.back();
+  const v1::Entity* first = TheReferral(view);
+  if (first == nullptr) return NotFound("referral.none");
+  const v1::Entity& e = *first;
   Referral r;
   r.referral_id = B(e.entity_id());
   r.referrer_kind = TextField(e, "referrer_kind");
@@ -849,6 +858,12 @@ Result<Referral> Organising::GetReferral() const {
   r.coordinator.gender = TextField(e, "coordinator_gender");
   r.coordinator.culture = TextField(e, "coordinator_culture");
   r.coordinator_assigned_at_ms = TimeField(e, "coordinator_assigned_at_ms");
+  // Any member may refer again: shown as additions, in log order, never as the case's referral.
+  for (const v1::Entity* later : AllOf(view, kReferralType)) {
+    if (later->entity_id() == e.entity_id() || later->scope_id() != 0) continue;
+    r.later.push_back({B(later->entity_id()), B(later->created_by_account_id()),
+                       TimeField(*later, "referred_at_ms"), B(BlobField(*later, "resident"))});
+  }
   return r;
 }
 
@@ -1455,8 +1470,8 @@ Result<Bytes> Organising::FixSpoedMeeting(int64_t start_ms, int64_t end_ms,
                                           const LocationInput& location,
                                           const FixOverrides& overrides, int64_t now_ms) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
-  auto referrals = AllOf(view, kReferralType);
-  if (referrals.empty() || !FlagField(*referrals.back(), "spoed")) {
+  const v1::Entity* referral = TheReferral(view);
+  if (referral == nullptr || !FlagField(*referral, "spoed")) {
     return FailedPrecondition("meeting.not_spoed");
   }
   if (AmsterdamDay(start_ms) != AmsterdamDay(now_ms == 0 ? NowMs() : now_ms)) {

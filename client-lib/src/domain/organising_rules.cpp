@@ -605,6 +605,12 @@ std::string CheckOrganisingRule(const v1::CaseState& state, const OpContext& ctx
                  ? ""
                  : kDenied;
     }
+    // The first referral is the case's (GetReferral, the resident it names): never deleted, by
+    // anyone, as the resident's person is not.
+    if (m.has_delete_entity()) {
+      const v1::Entity* first = FirstReferral(state);
+      if (first != nullptr && first->entity_id() == e->entity_id()) return kDenied;
+    }
     if (m.has_set_field() && m.set_field().field().rfind("coordinator_", 0) == 0) {
       return who.manager() ? "" : kDenied;
     }

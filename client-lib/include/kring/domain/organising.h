@@ -101,6 +101,16 @@ struct CoordinatorAssignment {
   std::string culture;
 };
 
+// A referral made after the case's first one: an addition, which changes nothing of whom the
+// case is about, its reason, bottom lines, spoed or coordinator.
+struct LaterReferral {
+  Bytes referral_id;
+  Bytes referrer_account_id;
+  int64_t referred_at_ms = 0;
+  Bytes resident_person_id;  // the resident that referral named (proposed, not the case's)
+};
+
+// The case's referral is its first one (by log position), whoever referred later.
 struct Referral {
   Bytes referral_id;
   std::string referrer_kind;
@@ -116,6 +126,7 @@ struct Referral {
   int64_t referred_at_ms = 0;  // for referral-to-meeting lead time
   CoordinatorAssignment coordinator;
   int64_t coordinator_assigned_at_ms = 0;
+  std::vector<LaterReferral> later;  // in log order
 };
 
 // ---- Circle (step 2) ----
