@@ -2054,7 +2054,8 @@ TEST_CASE("no organiser's phase edit ends private time before the network releas
   REQUIRE(meeting.ok());
   REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
   SyncAll({&coordinator, &resident, &mother}, 1);
-  REQUIRE(by_resident.StartPrivateTime(*meeting).ok());
+  auto scope = by_resident.StartPrivateTime(*meeting);
+  REQUIRE(scope.ok());
   SyncAll({&resident, &mother, &coordinator}, 1);
 
   // Through the API the coordinator cannot; as raw edits (back to information, on to the plan)
@@ -2065,15 +2066,64 @@ TEST_CASE("no organiser's phase edit ends private time before the network releas
     REQUIRE(
         coordinator->Submit(*cid, {SetEntityBlobOrText(*meeting, "phase", phase, false)}, 0).ok());
   }
+  // Nor is the open private time moved to another scope (one without the mother), even by the
+  // chair, who is in it.
+  auto other = resident->CreateScope(*cid, {resident.account_id()});
+  REQUIRE(other.ok());
+  v1::Mutation moved;
+  moved.mutable_set_field()->set_entity_id(ToString(*meeting));
+  moved.mutable_set_field()->set_field("private_scope");
+  moved.mutable_set_field()->mutable_value()->set_integer(*other);
+  REQUIRE(resident->Submit(*cid, {moved}, 0).ok());
+  SyncAll({&resident, &coordinator, &mother}, 1);
   SyncAll({&coordinator, &resident, &mother}, 1);
   for (Organising* org : {&by_coordinator, &by_resident, &by_mother}) {
     CHECK(org->GetMeeting(*meeting)->phase == Phase::kPrivateTime);
+    CHECK(*org->PrivateTimeScope(*meeting) == *scope);
   }
 
   // Once the network released its draft the organisers move on.
   REQUIRE(by_mother.ReleaseDraft(*meeting).ok());
   SyncAll({&mother, &coordinator, &resident}, 1);
   REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kPlanPresentation).ok());
+  SyncAll({&coordinator, &resident, &mother}, 1);
+  for (Organising* org : {&by_coordinator, &by_resident, &by_mother}) {
+    CHECK(org->GetMeeting(*meeting)->phase == Phase::kPlanPresentation);
+  }
+}
+
+TEST_CASE("a meeting put in private time without the network's scope is not stuck there",
+          "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), mother(net);
+  auto cid = resident->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {mother.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator, &mother}, 1);
+  Organising by_coordinator(*coordinator, *cid), by_resident(*resident, *cid),
+      by_mother(*mother, *cid);
+  ReferralInput r = ValidReferral();
+  r.spoed = true;
+  REQUIRE(by_coordinator.SubmitReferral(r).ok());
+  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
+  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
+  const int64_t noon = 1751364000000;
+  auto meeting =
+      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
+  REQUIRE(meeting.ok());
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  // An older or modified organiser's app writes the phase alone: no scope, so nobody can
+  // release a draft, and private time was never open. The organisers can move the meeting on.
+  REQUIRE(
+      coordinator->Submit(*cid, {SetEntityBlobOrText(*meeting, "phase", "private_time", false)}, 0)
+          .ok());
+  SyncAll({&coordinator, &resident, &mother}, 1);
+  CHECK(by_mother.GetMeeting(*meeting)->phase == Phase::kPrivateTime);
+  REQUIRE(
+      coordinator
+          ->Submit(*cid, {SetEntityBlobOrText(*meeting, "phase", "plan_presentation", false)}, 0)
+          .ok());
   SyncAll({&coordinator, &resident, &mother}, 1);
   for (Organising* org : {&by_coordinator, &by_resident, &by_mother}) {
     CHECK(org->GetMeeting(*meeting)->phase == Phase::kPlanPresentation);

@@ -393,6 +393,23 @@ bool Started(const v1::Entity& meeting) {
   return !phase.empty() && phase != PhaseName(Phase::kNotStarted);
 }
 
+uint32_t PrivateScopeOf(const v1::Entity& meeting) {
+  const v1::Value* scope = FieldValue(meeting, "private_scope");
+  return scope != nullptr && scope->has_integer() ? static_cast<uint32_t>(scope->integer()) : 0;
+}
+
+bool Released(const v1::Entity& meeting) {
+  const v1::Value* released = FieldValue(meeting, "draft_released");
+  return released != nullptr && released->flag();
+}
+
+// Private time that is open: the network holds a scope and has not released its draft (what
+// InOpenPrivateTime counts).
+bool OpenPrivateTime(const v1::Entity& meeting) {
+  return TextField(meeting, "phase") == PhaseName(Phase::kPrivateTime) &&
+         PrivateScopeOf(meeting) != 0 && !Released(meeting);
+}
+
 std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity* e) {
   // A finished meeting is a record: nothing about it changes any more, on any device.
   if (FieldValue(*e, "finished_at_ms") != nullptr) return kDenied;
@@ -428,6 +445,9 @@ std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity
   if (m.has_set_field() && m.set_field().field() == "private_scope") {
     // Private time is the network's alone: its scope may hold no professional or coordinator.
     if (!who.manager() || !m.set_field().value().has_integer()) return kDenied;
+    // Nor is it moved to another scope while open: the draft's key and notes stay where the
+    // network has them until it releases them.
+    if (OpenPrivateTime(*e)) return kDenied;
     const int64_t id = m.set_field().value().integer();
     auto scope = who.state.scopes().find(static_cast<uint32_t>(id));
     if (scope == who.state.scopes().end()) return kDenied;
@@ -437,13 +457,13 @@ std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity
     }
     return {};
   }
-  if (m.has_set_field() && m.set_field().field() == "phase" &&
-      TextField(*e, "phase") == PhaseName(Phase::kPrivateTime) &&
+  if (m.has_set_field() && m.set_field().field() == "phase" && OpenPrivateTime(*e) &&
       m.set_field().value().text() != PhaseName(Phase::kPrivateTime)) {
     // Private time ends only with the network's release (as StartPhase asks): no organiser's
     // phase edit ends it early, forward or back, which would also end it for InOpenPrivateTime.
-    const v1::Value* released = FieldValue(*e, "draft_released");
-    if (released == nullptr || !released->flag()) return kDenied;
+    // A private time without a scope was never open (nobody can release it): an organiser may
+    // move such a meeting on, so it is not stuck.
+    return kDenied;
   }
   return who.manager() ? "" : kDenied;
 }
@@ -455,16 +475,6 @@ const v1::Entity* MeetingEntity(const v1::CaseState& state, const std::string& i
   const v1::Entity& e = it->second;
   if (e.type() != kMeetingType || e.scope_id() != 0 || e.deleted()) return nullptr;
   return &e;
-}
-
-uint32_t PrivateScopeOf(const v1::Entity& meeting) {
-  const v1::Value* scope = FieldValue(meeting, "private_scope");
-  return scope != nullptr && scope->has_integer() ? static_cast<uint32_t>(scope->integer()) : 0;
-}
-
-bool Released(const v1::Entity& meeting) {
-  const v1::Value* released = FieldValue(meeting, "draft_released");
-  return released != nullptr && released->flag();
 }
 
 // The writer is a network member in the meeting's private time.
