@@ -2120,10 +2120,7 @@ TEST_CASE("a meeting put in private time without the network's scope is not stuc
           .ok());
   SyncAll({&coordinator, &resident, &mother}, 1);
   CHECK(by_mother.GetMeeting(*meeting)->phase == Phase::kPrivateTime);
-  REQUIRE(
-      coordinator
-          ->Submit(*cid, {SetEntityBlobOrText(*meeting, "phase", "plan_presentation", false)}, 0)
-          .ok());
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kPlanPresentation).ok());
   SyncAll({&coordinator, &resident, &mother}, 1);
   for (Organising* org : {&by_coordinator, &by_resident, &by_mother}) {
     CHECK(org->GetMeeting(*meeting)->phase == Phase::kPlanPresentation);

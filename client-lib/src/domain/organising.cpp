@@ -1674,10 +1674,12 @@ Status Organising::StartPhase(const Bytes& meeting_id, Phase phase) {
   if (static_cast<int>(phase) <= static_cast<int>(current)) {
     return FailedPrecondition("meeting.phase_order");
   }
-  // Private time cannot be skipped, and ends only when the network has released its draft.
+  // Private time cannot be skipped, and ends only when the network has released its draft. One
+  // without the network's scope was never open (no draft can be released): it is not stuck.
+  const bool open_private_time =
+      !FlagField(*e, "draft_released") && FieldValue(*e, "private_scope") != nullptr;
   if (static_cast<int>(phase) > static_cast<int>(Phase::kPrivateTime) &&
-      (static_cast<int>(current) < static_cast<int>(Phase::kPrivateTime) ||
-       !FlagField(*e, "draft_released"))) {
+      (static_cast<int>(current) < static_cast<int>(Phase::kPrivateTime) || open_private_time)) {
     return FailedPrecondition("meeting.draft_not_released");
   }
   if (phase == Phase::kInformation && current != Phase::kNotStarted) {
