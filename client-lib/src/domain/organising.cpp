@@ -1742,18 +1742,10 @@ Status Organising::ReleaseDraft(const Bytes& meeting_id) {
   // effort: offline (or inside a sync) this device's own view decides. A case stopped by a
   // security alarm (now or before) is not released from a view nobody can trust: its
   // SECURITY_ALARM is the answer, as for Client::SyncCase.
-  if (auto synced = client_.SyncCase(case_id_);
-      !synced.ok() && synced.status().code() == StatusCode::kSecurityAlarm) {
-    // Named as the sync of a stopped case names it (Client::SyncCase), whether this sync raised
-    // the alarm or one before it did, so apps and the CLI show one text. A refusal without a
-    // removal (REMOVAL_NOT_SHOWN) does not stop the case: as offline, this device's view decides.
-    const std::string& why = synced.status().message();
-    const std::string kind = why.substr(0, why.find(':'));
-    if (kind != client::AlarmKindName(client::AlarmKind::kRemovalNotShown)) {
-      return Status(StatusCode::kSecurityAlarm,
-                    kind + ": this case is stopped by a security alarm");
-    }
-  }
+  (void)client_.SyncCase(case_id_);
+  // The store's halted flag, set by this sync or one before it, offline too (a refusal without
+  // a removal, REMOVAL_NOT_SHOWN, halts nothing: as offline, this device's view decides).
+  KRING_RETURN_IF_ERROR(client_.CaseStopped(case_id_));
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
   if (e == nullptr) return Unknown();
