@@ -778,6 +778,13 @@ std::vector<Alarm> Client::Alarms() const {
   return a.ok() ? a.value() : std::vector<Alarm>();
 }
 
+Status Client::CaseStopped(const Bytes& case_id) {
+  KRING_RETURN_IF_ERROR(CheckCaseId(case_id));
+  KRING_ASSIGN_OR_RETURN(std::optional<CaseFlags> flags, impl_->store_->LoadCaseFlags(case_id));
+  if (!flags) return NotFound("unknown case");
+  return flags->halted ? impl_->engine_.Halted(case_id) : Status();
+}
+
 Result<SyncStats> Client::SyncNow() { return impl_->engine_.SyncNow(); }
 
 Result<SyncStats> Client::SyncCase(const Bytes& case_id) {

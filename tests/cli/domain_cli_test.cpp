@@ -121,10 +121,20 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   k.Ok("fatima", "sync");
   k.Ok("ria", "sync");
 
+  // The first referral names the resident for good: not Ria's, a relative (in Dutch, exit 1).
+  const std::string referral =
+      "referral submit --resident 'Sanne de Vries' --resident-has-app --consent "
+      "--reason 'Sanne wil grip op haar geld.' --invitee 'Tante Ria|family|tante|06-1234||app'";
+  {
+    Run r = k.As("ria", referral);
+    INFO(r.all);
+    CHECK(r.exit_code == 1);
+    CHECK(r.all.find("Alleen de hoofdpersoon, de gespreksleider of een professional die de "
+                     "gespreksleider in de kring heeft gezet, kan de eerste aanmelding doen.") !=
+          std::string::npos);
+  }
   // The coordinator enters the referral; the people named are proposed, then approved.
-  k.Ok("fatima",
-       "referral submit --resident 'Sanne de Vries' --resident-has-app --consent "
-       "--reason 'Sanne wil grip op haar geld.' --invitee 'Tante Ria|family|tante|06-1234||app'");
+  k.Ok("fatima", referral);
   k.Ok("fatima",
        "circle propose --name 'Fatima' --kind coordinator --relation gespreksleider --account " +
            fatima);
@@ -132,6 +142,13 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
     k.Ok("fatima", std::string("circle approve ") + p);
   }
   k.Ok("fatima", "circle link 'Sanne de Vries' " + sanne);
+  {
+    // Linked to the chair's account, Sanne's entry keeps that link unless Sanne changes it.
+    Run r = k.As("fatima", "circle link 'Sanne de Vries' " + ria);
+    INFO(r.all);
+    CHECK(r.exit_code == 1);
+    CHECK(r.all.find("Alleen de hoofdpersoon kan dat veranderen.") != std::string::npos);
+  }
   k.Ok("fatima", "circle link 'Tante Ria' " + ria);
   // The case list says whom each case is about.
   CHECK(k.As("fatima", "case list").out == cid + "  Sanne de Vries\n");
@@ -1491,4 +1508,42 @@ TEST_CASE("what people entered is shown again: referral, invitations, groups, sp
   REQUIRE(At(entries, "evaluations").list_value().values_size() == 2);
   CHECK(At(At(entries, "evaluations").list_value().values(0), "note").string_value() ==
         "Het gaat goed.");
+}
+
+TEST_CASE("kring referral show names the first referral's resident and lists later ones apart",
+          "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string ria = k.Id("ria", "account create", "account");
+  const std::string cid =
+      k.Id("sanne", "case create --history " + fatima + ":coordinator " + ria, "Casus gemaakt:");
+  k.Ok("fatima", "sync");
+  k.Ok("ria", "sync");
+  k.Ok("fatima",
+       "referral submit --resident 'Sanne de Vries' --consent --reason 'Sanne wil grip op haar "
+       "geld.' --invitee 'Tante Ria|family|tante|06-1234||app'");
+  k.Ok("fatima", "sync");
+  k.Ok("ria", "sync");
+  // Ria refers later, naming another resident and spoed: an addition, nothing more.
+  k.Ok("ria",
+       "referral submit --resident 'Ria de Vries' --consent --spoed --reason 'Ria wil het "
+       "anders.' --invitee 'Oom Kees|family|oom|06-5678||app'");
+  k.Ok("ria", "sync");
+  k.Ok("fatima", "sync");
+  for (const char* who : {"fatima", "ria"}) {
+    Run r = k.As(who, "referral show");
+    INFO(r.all);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("Bewoner: Sanne de Vries\n") != std::string::npos);
+    CHECK(r.out.find("Reden: Sanne wil grip op haar geld.\n") != std::string::npos);
+    CHECK(r.out.find("Spoed: nee\n") != std::string::npos);
+    CHECK(r.out.find("Latere aanmeldingen: 1\n") != std::string::npos);
+    CHECK(k.As(who, "case list").out == cid + "  Sanne de Vries\n");
+  }
+  const Value shown = k.Json("fatima", "referral show");
+  CHECK(At(shown, "later").list_value().values_size() == 1);
+  CHECK(At(At(shown, "later").list_value().values(0), "referrer_account").string_value() == ria);
 }

@@ -13,6 +13,7 @@
 
 #include "kring/common/crypto.h"
 #include "kring/common/refusal.h"
+#include "kring/domain/case_figures.h"
 #include "kring/domain/messages.h"
 #include "kring/domain/plan.h"
 
@@ -88,6 +89,29 @@ Bytes IdOf(Organising& org, const std::string& name) {
   return p->person_id;
 }
 
+// The teacher of ValidReferral, entered by an organiser as an approved professional linked to
+// `account`: then she may make the case's first referral.
+Bytes EnterProfessional(Organising& organiser, const Bytes& account) {
+  PersonInput teacher =
+      NewPerson("Joke Bakker", "professional", "juf van Tim", "", "j.bakker@school.nl");
+  teacher.organisation = "Basisschool De Linde";
+  teacher.function = "leerkracht";
+  teacher.has_app = true;
+  teacher.account_id = account;
+  auto id = organiser.ProposePerson(teacher);
+  REQUIRE(id.ok());
+  REQUIRE(organiser.ApprovePerson(*id).ok());
+  return *id;
+}
+
+// A referral by the teacher, who is in the circle already: she does not name herself again.
+ReferralInput WithoutTeacher(ReferralInput r) {
+  r.invitees.erase(std::remove_if(r.invitees.begin(), r.invitees.end(),
+                                  [](const PersonInput& p) { return p.name == "Joke Bakker"; }),
+                   r.invitees.end());
+  return r;
+}
+
 // The state every device must agree on: the scope-0 entities (no pending edits).
 void RequireSameContent(std::initializer_list<Device*> devices, const Bytes& cid) {
   std::optional<v1::CaseState> first;
@@ -124,22 +148,27 @@ TEST_CASE("organising from referral to private time converges on every device", 
   Organising by_resident(*resident, cid), by_coordinator(*coordinator, cid),
       by_mother(*mother, cid), by_neighbour(*neighbour, cid), by_teacher(*teacher, cid);
 
+  // The first referral names the resident for good: the coordinator lets the teacher into the
+  // circle as a professional first (a plain member cannot make it).
+  const Bytes joke = EnterProfessional(by_coordinator, teacher.account_id());
+  SyncAll({&coordinator, &teacher}, 1);
+
   // Step 0: the teacher refers. Everyone she names is proposed, not yet in the circle.
   const int64_t before = Now();
-  auto referral_id = by_teacher.SubmitReferral(ValidReferral());
+  auto referral_id = by_teacher.SubmitReferral(WithoutTeacher(ValidReferral()));
   REQUIRE(referral_id.ok());
   SyncAll({&teacher, &coordinator}, 1);
   auto circle = by_coordinator.Circle();
   REQUIRE(circle.ok());
   REQUIRE(circle->size() == 7);
-  for (const auto& p : *circle) CHECK(p.status == "proposed");
+  for (const auto& p : *circle) CHECK(p.status == (p.person_id == joke ? "approved" : "proposed"));
   auto referral = by_coordinator.GetReferral();
   REQUIRE(referral.ok());
   CHECK(referral->referrer_account_id == teacher.account_id());
   CHECK(referral->resident_consent);
   CHECK_FALSE(referral->spoed);
   CHECK(referral->referred_at_ms >= before);
-  CHECK(referral->invitee_person_ids.size() == 6);
+  CHECK(referral->invitee_person_ids.size() == 5);
   CHECK(referral->bottom_lines ==
         std::vector<std::string>{"Tim en Eva gaan elke dag naar school."});
   CHECK(referral->question.ik_heb_nodig == "Ik heb hulp nodig met geld.");
@@ -184,7 +213,6 @@ TEST_CASE("organising from referral to private time converges on every device", 
   const Bytes sanne = IdOf(by_coordinator, "Sanne de Vries");
   const Bytes ria = IdOf(by_coordinator, "Ria de Vries");
   const Bytes karim = IdOf(by_coordinator, "Karim Amrani");
-  const Bytes joke = IdOf(by_coordinator, "Joke Bakker");
   const Bytes truus = IdOf(by_coordinator, "Oma Truus");
   const Bytes lotte_id = IdOf(by_coordinator, "Lotte Jansen");
   const Bytes tim = IdOf(by_coordinator, "Tim de Vries");
@@ -442,13 +470,26 @@ TEST_CASE("every invalid referral is refused with its own key and queues nothing
     CHECK(teacher->PendingIntents(*cid) == pending);
     CHECK(teacher->View(*cid)->entities_size() == entities);
   }
-  // A member who only proposes cannot link accounts: refused before anything is queued.
-  ReferralInput linked = ValidReferral();
-  linked.invitees[0].account_id = resident.account_id();
-  CHECK(org.SubmitReferral(linked).status().message() == "domain.not_allowed");
+  // The case's first referral: not by a member the organisers have not let in as a
+  // professional.
+  auto first = org.SubmitReferral(WithoutTeacher(ValidReferral()));
+  CHECK(first.status().code() == StatusCode::kPermissionDenied);
+  CHECK(first.status().message() == "referral.first_by_organiser");
+  CHECK(UserText(first.status()) != "referral.first_by_organiser");
   CHECK(teacher->PendingIntents(*cid) == pending);
   CHECK(teacher->View(*cid)->entities_size() == entities);
-  REQUIRE(org.SubmitReferral(ValidReferral()).ok());
+  Organising by_resident(*resident, *cid);
+  EnterProfessional(by_resident, teacher.account_id());
+  SyncAll({&resident, &teacher}, 1);
+  const size_t pending_in = teacher->PendingIntents(*cid);
+  const int entities_in = teacher->View(*cid)->entities_size();
+  // A member who only proposes cannot link accounts: refused before anything is queued.
+  ReferralInput linked = WithoutTeacher(ValidReferral());
+  linked.invitees[0].account_id = resident.account_id();
+  CHECK(org.SubmitReferral(linked).status().message() == "domain.not_allowed");
+  CHECK(teacher->PendingIntents(*cid) == pending_in);
+  CHECK(teacher->View(*cid)->entities_size() == entities_in);
+  REQUIRE(org.SubmitReferral(WithoutTeacher(ValidReferral())).ok());
 }
 
 TEST_CASE("forbidden edits sent through raw Submit have no effect on any device", "[organising]") {
@@ -1670,6 +1711,10 @@ TEST_CASE(
   SyncAll({&chair, &coordinator}, 1);
   REQUIRE(coordinator->Submit(*cid, {raw_delete(referral->referral_id)}, 0).ok());
   SyncAll({&coordinator, &chair}, 1);
+  // (The first referral is never deleted either.)
+  for (Organising* org : {&by_chair, &by_coordinator}) {
+    CHECK(org->GetReferral()->referral_id == referral->referral_id);
+  }
   REQUIRE(coordinator->Submit(*cid, {raw_delete(sanne)}, 0).ok());
   REQUIRE(chair->Submit(*cid, {raw_delete(sanne)}, 0).ok());
   SyncAll({&coordinator, &chair}, 1);
@@ -1723,4 +1768,429 @@ TEST_CASE(
   const auto& members = view->scopes().at(*scope).members();
   CHECK(std::find(members.begin(), members.end(), ToString(mother.account_id())) != members.end());
   CHECK(Organising(*mother, *cid).GetPerson(ria)->left);
+}
+
+TEST_CASE(
+    "the account link of the chair's own person is the chair's to change: a coordinator's edit "
+    "has no effect on any device",
+    "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), ria(net);
+  auto cid = chair->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {ria.account_id(), v1::ROLE_MEMBER}},
+      true);
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &coordinator, &ria}, 1);
+  Organising by_chair(*chair, *cid), by_coordinator(*coordinator, *cid), by_ria(*ria, *cid);
+  // The chair's own person, entered as a relative and named by no referral: only the link to
+  // the chair's account makes it the resident's.
+  PersonInput joke_input = NewPerson("Joke", "family", "tante");
+  joke_input.account_id = chair.account_id();
+  joke_input.has_app = true;
+  auto joke = by_coordinator.ProposePerson(joke_input);
+  REQUIRE(joke.ok());
+  REQUIRE(by_coordinator.ApprovePerson(*joke).ok());
+  SyncAll({&coordinator, &chair, &ria}, 1);
+  auto linked_to = [&](Organising& org) {
+    auto p = org.GetPerson(*joke);
+    REQUIRE(p.ok());
+    return p->account_id;
+  };
+
+  // `kring circle link JOKE RIA` by the coordinator: refused with its own key, nothing queued.
+  const size_t pending = coordinator->PendingIntents(*cid);
+  const Status moved = by_coordinator.LinkAccount(*joke, ria.account_id());
+  CHECK(moved.code() == StatusCode::kPermissionDenied);
+  CHECK(moved.message() == "person.chair_link");
+  CHECK(UserText(moved) != "person.chair_link");
+  CHECK(coordinator->PendingIntents(*cid) == pending);
+  // The same as raw edits of a modified client, moving the link to Ria and clearing it: no
+  // effect on any device, so the chair's person still cannot be taken out.
+  REQUIRE(coordinator
+              ->Submit(*cid,
+                       {SetEntityBlobOrText(*joke, "account_id", ToString(ria.account_id()), true)},
+                       0)
+              .ok());
+  REQUIRE(coordinator->Submit(*cid, {SetEntityBlobOrText(*joke, "account_id", "", true)}, 0).ok());
+  SyncAll({&coordinator, &chair, &ria}, 1);
+  for (Organising* org : {&by_chair, &by_coordinator, &by_ria}) {
+    CHECK(linked_to(*org) == chair.account_id());
+  }
+  CHECK(by_coordinator.RemovePerson(*joke).status().message() == "person.resident_stays");
+  // Writing the same link again changes nothing and is no refusal.
+  REQUIRE(by_coordinator.LinkAccount(*joke, chair.account_id()).ok());
+  SyncAll({&coordinator, &chair, &ria}, 1);
+
+  // The chair may: the entry is then Ria's, and no longer the resident's.
+  REQUIRE(by_chair.LinkAccount(*joke, ria.account_id()).ok());
+  SyncAll({&chair, &coordinator, &ria}, 1);
+  for (Organising* org : {&by_chair, &by_coordinator, &by_ria}) {
+    CHECK(linked_to(*org) == ria.account_id());
+  }
+  REQUIRE(by_coordinator.RemovePerson(*joke).ok());
+}
+
+TEST_CASE(
+    "no account gets a second person: a coordinator's person with a low id linked to the chair "
+    "has no effect on any device",
+    "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), ria(net);
+  auto cid = chair->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {ria.account_id(), v1::ROLE_MEMBER}},
+      true);
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &coordinator, &ria}, 1);
+  Organising by_chair(*chair, *cid), by_coordinator(*coordinator, *cid), by_ria(*ria, *cid);
+  PersonInput own = NewPerson("Sanne", "family", "zelf");
+  own.account_id = chair.account_id();
+  own.has_app = true;
+  auto sanne = by_coordinator.ProposePerson(own);
+  REQUIRE(sanne.ok());
+  REQUIRE(by_coordinator.ApprovePerson(*sanne).ok());
+  auto ria_person = by_coordinator.ProposePerson(NewPerson("Ria", "family", "tante"));
+  REQUIRE(ria_person.ok());
+  REQUIRE(by_coordinator.LinkAccount(*ria_person, ria.account_id()).ok());
+  SyncAll({&coordinator, &chair, &ria}, 1);
+
+  // A modified client: a professional entry with the lowest scope-0 id, linked to the chair's
+  // account. PersonOfAccount would take it as the chair's (first by id): out of private time,
+  // and its link protected instead of Sanne's.
+  Bytes low(16, 0);
+  low.back() = 1;
+  v1::Mutation create;
+  create.mutable_create_entity()->set_entity_id(ToString(low));
+  create.mutable_create_entity()->set_type(kPersonType);
+  REQUIRE(coordinator
+              ->Submit(*cid,
+                       {create, SetEntityBlobOrText(low, "name", "Q", false),
+                        SetEntityBlobOrText(low, "kind", "professional", false),
+                        SetEntityBlobOrText(low, "status", "approved", false),
+                        SetEntityBlobOrText(low, "account_id", ToString(chair.account_id()), true)},
+                       0)
+              .ok());
+  // And a deleted entry of Ria's account restored after Ria got a new one.
+  v1::Mutation del;
+  del.mutable_delete_entity()->set_entity_id(ToString(*ria_person));
+  REQUIRE(coordinator->Submit(*cid, {del}, 0).ok());
+  SyncAll({&coordinator, &chair, &ria}, 1);
+  PersonInput again = NewPerson("Ria", "family", "tante");
+  again.account_id = ria.account_id();
+  again.has_app = true;
+  auto ria_again = by_coordinator.ProposePerson(again);
+  REQUIRE(ria_again.ok());
+  SyncAll({&coordinator, &chair, &ria}, 1);
+  v1::Mutation restore;
+  restore.mutable_restore_entity()->set_entity_id(ToString(*ria_person));
+  REQUIRE(coordinator->Submit(*cid, {restore}, 0).ok());
+  SyncAll({&coordinator, &chair, &ria}, 1);
+
+  for (Organising* org : {&by_chair, &by_coordinator, &by_ria}) {
+    auto q = org->GetPerson(low);
+    REQUIRE(q.ok());
+    CHECK(q->account_id.empty());
+    CHECK(org->GetPerson(*ria_person).status().code() == StatusCode::kNotFound);
+  }
+  CHECK(*by_chair.MyPersonId() == *sanne);
+  CHECK(*by_ria.MyPersonId() == *ria_again);
+  CHECK(by_coordinator.LinkAccount(low, chair.account_id()).message() == "person.account_in_use");
+}
+
+TEST_CASE("the kind of the chair's own person is the chair's: a coordinator's change has no effect",
+          "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), ria(net);
+  auto cid = chair->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {ria.account_id(), v1::ROLE_MEMBER}},
+      true);
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &coordinator, &ria}, 1);
+  Organising by_chair(*chair, *cid), by_coordinator(*coordinator, *cid), by_ria(*ria, *cid);
+  PersonInput own = NewPerson("Sanne", "family", "zelf");
+  own.account_id = chair.account_id();
+  own.has_app = true;
+  auto sanne = by_coordinator.ProposePerson(own);
+  REQUIRE(sanne.ok());
+  REQUIRE(by_coordinator.ApprovePerson(*sanne).ok());
+  SyncAll({&coordinator, &chair, &ria}, 1);
+
+  // Made a professional, the chair would be out of the network's private time.
+  PersonInput changed = own;
+  changed.kind = "professional";
+  changed.organisation = "Wijkteam";
+  changed.function = "hulpverlener";
+  const Status refused = by_coordinator.UpdatePerson(*sanne, changed);
+  CHECK(refused.code() == StatusCode::kPermissionDenied);
+  CHECK(refused.message() == "person.chair_link");
+  REQUIRE(coordinator->Submit(*cid, {SetEntityBlobOrText(*sanne, "kind", "professional", false)}, 0)
+              .ok());
+  SyncAll({&coordinator, &chair, &ria}, 1);
+  for (Organising* org : {&by_chair, &by_coordinator, &by_ria}) {
+    CHECK(org->GetPerson(*sanne)->kind == "family");
+  }
+  // Other fields stay an organiser's edit.
+  PersonInput renamed = own;
+  renamed.relation = "hoofdpersoon";
+  REQUIRE(by_coordinator.UpdatePerson(*sanne, renamed).ok());
+}
+
+TEST_CASE(
+    "the first referral is made by the chair, a coordinator or a professional in the circle, and "
+    "another member's has no effect on any device",
+    "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), ria(net), teacher(net);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                {ria.account_id(), v1::ROLE_MEMBER},
+                                {teacher.account_id(), v1::ROLE_MEMBER}},
+                               true);
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &coordinator, &ria, &teacher}, 1);
+  Organising by_chair(*chair, *cid), by_coordinator(*coordinator, *cid), by_ria(*ria, *cid),
+      by_teacher(*teacher, *cid);
+
+  // Ria, a relative, and the teacher before the organisers let her in: refused, nothing queued.
+  for (auto [device, org] : {std::pair{&ria, &by_ria}, std::pair{&teacher, &by_teacher}}) {
+    const size_t pending = (*device)->PendingIntents(*cid);
+    auto refused = org->SubmitReferral(WithoutTeacher(ValidReferral()));
+    CHECK(refused.status().code() == StatusCode::kPermissionDenied);
+    CHECK(refused.status().message() == "referral.first_by_organiser");
+    CHECK((*device)->PendingIntents(*cid) == pending);
+  }
+  // A modified client: Ria's own referral naming Kees (whom she proposes) as the resident. No
+  // effect on any device: there is no referral, and Kees is no resident.
+  auto kees = by_ria.ProposePerson(NewPerson("Kees", "neighbour", "buurman"));
+  REQUIRE(kees.ok());
+  Bytes referral_id = crypto::RandomBytes(16);
+  std::fill(referral_id.begin(), referral_id.begin() + 4, 0);  // a scope-0 id
+  v1::Mutation create;
+  create.mutable_create_entity()->set_entity_id(ToString(referral_id));
+  create.mutable_create_entity()->set_type(kReferralType);
+  REQUIRE(ria->Submit(*cid,
+                      {create, SetEntityBlobOrText(referral_id, "resident", ToString(*kees), true)},
+                      0)
+              .ok());
+  SyncAll({&ria, &chair, &coordinator, &teacher}, 1);
+  for (Organising* org : {&by_chair, &by_coordinator, &by_ria, &by_teacher}) {
+    CHECK(org->GetReferral().status().code() == StatusCode::kNotFound);
+  }
+  REQUIRE(by_coordinator.ApprovePerson(*kees).ok());
+  CHECK(by_coordinator.RemovePerson(*kees).ok());
+
+  // Once the organisers entered her as a professional, the teacher refers; later referrals are
+  // open to every member and do not change whose case it is.
+  EnterProfessional(by_coordinator, teacher.account_id());
+  SyncAll({&coordinator, &teacher, &ria, &chair}, 1);
+  auto first = by_teacher.SubmitReferral(WithoutTeacher(ValidReferral()));
+  REQUIRE(first.ok());
+  SyncAll({&teacher, &ria, &chair, &coordinator}, 1);
+  const Bytes sanne = by_coordinator.GetReferral()->resident_person_id;
+  ReferralInput later = WithoutTeacher(ValidReferral());
+  later.resident = NewPerson("Ria de Vries", "resident", "");
+  later.reason = "Ria wil het anders.";
+  later.spoed = true;
+  later.bottom_lines.clear();
+  REQUIRE(by_ria.SubmitReferral(later).ok());
+  SyncAll({&ria, &chair, &coordinator, &teacher}, 1);
+  // Every device shows the first referral and its resident; Ria's is an addition.
+  for (Organising* org : {&by_chair, &by_coordinator, &by_ria, &by_teacher}) {
+    auto shown = org->GetReferral();
+    REQUIRE(shown.ok());
+    CHECK(shown->referral_id == *first);
+    CHECK(shown->referrer_account_id == teacher.account_id());
+    CHECK(shown->resident_person_id == sanne);
+    CHECK(shown->reason == ValidReferral().reason);
+    CHECK(shown->bottom_lines == ValidReferral().bottom_lines);
+    CHECK_FALSE(shown->spoed);
+    REQUIRE(shown->later.size() == 1);
+    CHECK(shown->later[0].referrer_account_id == ria.account_id());
+  }
+  for (Device* d : {&chair, &coordinator, &ria, &teacher}) {
+    CHECK_FALSE(ComputeCaseFigures(*(*d)->View(*cid)).spoed);
+  }
+  // A later spoed referral makes no spoed meeting, and the coordinator is assigned on the first.
+  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
+  const int64_t noon = 1751364000000;
+  CHECK(by_coordinator
+            .FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue,
+                             {"Spoed: geen tijd voor voorgesprekken.", ""}, noon)
+            .status()
+            .message() == "meeting.not_spoed");
+  REQUIRE(by_coordinator.AssignCoordinator({coordinator.account_id(), "nl", "", ""}).ok());
+  SyncAll({&coordinator, &chair, &ria, &teacher}, 1);
+  for (Organising* org : {&by_chair, &by_coordinator, &by_ria, &by_teacher}) {
+    CHECK(org->GetReferral()->coordinator.coordinator_account_id == coordinator.account_id());
+  }
+  // A modified client deletes the first referral: no effect on any device.
+  v1::Mutation del;
+  del.mutable_delete_entity()->set_entity_id(ToString(*first));
+  REQUIRE(coordinator->Submit(*cid, {del}, 0).ok());
+  SyncAll({&coordinator, &chair, &ria, &teacher}, 1);
+  for (Organising* org : {&by_chair, &by_coordinator, &by_ria, &by_teacher}) {
+    auto shown = org->GetReferral();
+    REQUIRE(shown.ok());
+    CHECK(shown->referral_id == *first);
+  }
+  REQUIRE(by_coordinator.ApprovePerson(sanne).ok());
+  CHECK(by_coordinator.RemovePerson(sanne).status().message() == "person.resident_stays");
+}
+
+TEST_CASE("releasing the draft of a case stopped by a security alarm fails with the alarm",
+          "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto wire = std::make_shared<TamperTransport>(net);
+  Device resident(wire), coordinator(net), mother(net);
+  auto cid = resident->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {mother.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator, &mother}, 1);
+  Organising by_coordinator(*coordinator, *cid), by_resident(*resident, *cid);
+  ReferralInput r = ValidReferral();
+  r.spoed = true;
+  REQUIRE(by_coordinator.SubmitReferral(r).ok());
+  const Bytes sanne = IdOf(by_coordinator, "Sanne de Vries");
+  const Bytes ria = IdOf(by_coordinator, "Ria de Vries");
+  REQUIRE(by_coordinator.LinkAccount(sanne, resident.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(ria, mother.account_id()).ok());
+  REQUIRE(by_coordinator.ApprovePerson(ria).ok());
+  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
+  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
+  const int64_t noon = 1751364000000;
+  auto meeting =
+      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
+  REQUIRE(meeting.ok());
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  SyncAll({&coordinator, &resident, &mother}, 1);
+  REQUIRE(by_resident.StartPrivateTime(*meeting).ok());
+  SyncAll({&resident, &mother, &coordinator}, 1);
+
+  // The coordinator writes on; kringd serves it to the resident with a flipped bit, re-chained
+  // and re-signed. The release's own sync finds it: the case stops and nothing is released.
+  REQUIRE(by_coordinator.AddMeetingNote(*meeting, "Pauze voor de professionals.").ok());
+  REQUIRE(coordinator->SyncNow().ok());
+  const SecretBytes key = server.ServerSecretKey();
+  wire->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
+    if (resp.entries_size() < 1) return;
+    auto* env = resp.mutable_entries(0)->mutable_envelope();
+    std::string c = env->ciphertext();
+    c[c.size() / 2] = static_cast<char>(c[c.size() / 2] ^ 0x01);
+    env->set_ciphertext(c);
+    Rechain(req, resp, key);
+  };
+  const size_t pending = resident->PendingIntents(*cid);
+  const Status released = by_resident.ReleaseDraft(*meeting);
+  CHECK(released.code() == StatusCode::kSecurityAlarm);
+  CHECK(released.message() == "TAMPER: this case is stopped by a security alarm");
+  CHECK(resident->PendingIntents(*cid) == pending);
+  CHECK_FALSE(by_resident.GetMeeting(*meeting)->draft_released);
+  // Later, offline too, the case stays stopped and says so.
+  wire->on_pull = nullptr;
+  REQUIRE(server.Stop() == 0);
+  CHECK(by_resident.ReleaseDraft(*meeting).code() == StatusCode::kSecurityAlarm);
+  server.Restart();
+}
+
+TEST_CASE("no organiser's phase edit ends private time before the network releases its draft",
+          "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), mother(net);
+  auto cid = resident->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {mother.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator, &mother}, 1);
+  Organising by_coordinator(*coordinator, *cid), by_resident(*resident, *cid),
+      by_mother(*mother, *cid);
+  ReferralInput r = ValidReferral();
+  r.spoed = true;
+  REQUIRE(by_coordinator.SubmitReferral(r).ok());
+  const Bytes sanne = IdOf(by_coordinator, "Sanne de Vries");
+  const Bytes ria = IdOf(by_coordinator, "Ria de Vries");
+  REQUIRE(by_coordinator.LinkAccount(sanne, resident.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(ria, mother.account_id()).ok());
+  REQUIRE(by_coordinator.ApprovePerson(ria).ok());
+  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
+  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
+  const int64_t noon = 1751364000000;
+  auto meeting =
+      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
+  REQUIRE(meeting.ok());
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  SyncAll({&coordinator, &resident, &mother}, 1);
+  auto scope = by_resident.StartPrivateTime(*meeting);
+  REQUIRE(scope.ok());
+  SyncAll({&resident, &mother, &coordinator}, 1);
+
+  // Through the API the coordinator cannot; as raw edits (back to information, on to the plan)
+  // nothing changes on any device.
+  CHECK(by_coordinator.StartPhase(*meeting, Phase::kPlanPresentation).message() ==
+        "meeting.draft_not_released");
+  for (const char* phase : {"information", "plan_presentation"}) {
+    REQUIRE(
+        coordinator->Submit(*cid, {SetEntityBlobOrText(*meeting, "phase", phase, false)}, 0).ok());
+  }
+  // Nor is the open private time moved to another scope (one without the mother), even by the
+  // chair, who is in it.
+  auto other = resident->CreateScope(*cid, {resident.account_id()});
+  REQUIRE(other.ok());
+  v1::Mutation moved;
+  moved.mutable_set_field()->set_entity_id(ToString(*meeting));
+  moved.mutable_set_field()->set_field("private_scope");
+  moved.mutable_set_field()->mutable_value()->set_integer(*other);
+  REQUIRE(resident->Submit(*cid, {moved}, 0).ok());
+  SyncAll({&resident, &coordinator, &mother}, 1);
+  SyncAll({&coordinator, &resident, &mother}, 1);
+  for (Organising* org : {&by_coordinator, &by_resident, &by_mother}) {
+    CHECK(org->GetMeeting(*meeting)->phase == Phase::kPrivateTime);
+    CHECK(*org->PrivateTimeScope(*meeting) == *scope);
+  }
+
+  // Once the network released its draft the organisers move on.
+  REQUIRE(by_mother.ReleaseDraft(*meeting).ok());
+  SyncAll({&mother, &coordinator, &resident}, 1);
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kPlanPresentation).ok());
+  SyncAll({&coordinator, &resident, &mother}, 1);
+  for (Organising* org : {&by_coordinator, &by_resident, &by_mother}) {
+    CHECK(org->GetMeeting(*meeting)->phase == Phase::kPlanPresentation);
+  }
+}
+
+TEST_CASE("a meeting put in private time without the network's scope is not stuck there",
+          "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), mother(net);
+  auto cid = resident->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {mother.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator, &mother}, 1);
+  Organising by_coordinator(*coordinator, *cid), by_resident(*resident, *cid),
+      by_mother(*mother, *cid);
+  ReferralInput r = ValidReferral();
+  r.spoed = true;
+  REQUIRE(by_coordinator.SubmitReferral(r).ok());
+  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
+  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
+  const int64_t noon = 1751364000000;
+  auto meeting =
+      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
+  REQUIRE(meeting.ok());
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  // An older or modified organiser's app writes the phase alone: no scope, so nobody can
+  // release a draft, and private time was never open. The organisers can move the meeting on.
+  REQUIRE(
+      coordinator->Submit(*cid, {SetEntityBlobOrText(*meeting, "phase", "private_time", false)}, 0)
+          .ok());
+  SyncAll({&coordinator, &resident, &mother}, 1);
+  CHECK(by_mother.GetMeeting(*meeting)->phase == Phase::kPrivateTime);
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kPlanPresentation).ok());
+  SyncAll({&coordinator, &resident, &mother}, 1);
+  for (Organising* org : {&by_coordinator, &by_resident, &by_mother}) {
+    CHECK(org->GetMeeting(*meeting)->phase == Phase::kPlanPresentation);
+  }
 }

@@ -269,6 +269,70 @@ TEST_CASE("a store written before the rules changed is folded again at its next 
   }
 }
 
+// The rules changed again after schema 8 (the chair's own person keeps its link, among others):
+// a store from before, which applied a coordinator's relink of that person, is folded again once
+// and then agrees with a device that folds the same log fresh.
+TEST_CASE("a schema 8 store that applied a relink of the chair's person is folded again",
+          "[stored-state]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), reader(net), fresh(net);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                {reader.account_id(), v1::ROLE_MEMBER},
+                                {fresh.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &coordinator, &reader});
+  auto blob = [](const Bytes& b) {
+    v1::Value v;
+    v.set_blob(ToString(b));
+    return v;
+  };
+  // The coordinator enters the chair's own person, then moves its link to the reader: a relink
+  // only the chair may make (person.chair_link), skipped by every device now.
+  auto person = coordinator->CreateEntity(*cid, "person");
+  REQUIRE(person.ok());
+  REQUIRE(coordinator->SetField(*cid, *person, "kind", Text("family")).ok());
+  REQUIRE(coordinator->SetField(*cid, *person, "status", Text("approved")).ok());
+  REQUIRE(coordinator->SetField(*cid, *person, "account_id", blob(chair.account_id())).ok());
+  REQUIRE(coordinator->SyncNow().ok());
+  REQUIRE(coordinator->SetField(*cid, *person, "account_id", blob(reader.account_id())).ok());
+  SyncAll({&coordinator, &chair, &reader});
+  const std::string folded = Canonical(Confirmed(reader, *cid));
+  CHECK(Confirmed(reader, *cid)
+            .entities()
+            .at(Hex(*person))
+            .fields()
+            .at("account_id")
+            .value()
+            .blob() == ToString(chair.account_id()));
+
+  // The reader's store as a libkring of schema 8 left it: the relink applied.
+  reader.Close();
+  {
+    auto store = client::LocalStore::Open(reader.db_path(), reader.storage_key());
+    REQUIRE(store.ok());
+    auto rec = (*store)->LoadCase(*cid);
+    REQUIRE(rec.ok());
+    REQUIRE(rec->has_value());
+    v1::CaseState old = (*rec)->state;
+    (*old.mutable_entities())[Hex(*person)]
+        .mutable_fields()
+        ->at("account_id")
+        .mutable_value()
+        ->set_blob(ToString(reader.account_id()));
+    REQUIRE((*store)->ReplaceState(*cid, old, client::LocalStore::RemovalMark::kKeep).ok());
+  }
+  ChangeLog(reader, "DELETE FROM refold_due; PRAGMA user_version = 8;");
+  reader.Reopen();
+  CHECK(Canonical(Confirmed(reader, *cid)) != folded);  // what was stored, until the next sync
+
+  REQUIRE(reader->SyncNow().ok());
+  REQUIRE(fresh->SyncNow().ok());
+  CHECK(Canonical(Confirmed(reader, *cid)) == folded);
+  CHECK(Canonical(Confirmed(fresh, *cid)) == folded);
+  CHECK(reader->Alarms().empty());
+}
+
 // kringd before commit e9b44d2 stored pushed envelopes with unknown fields (bytes no signature or
 // hash covers), and clients took them: a device may hold such envelopes in its verified log. Its
 // next refold must fold them as before, not stop the case with "verified log no longer replays".

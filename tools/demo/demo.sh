@@ -72,6 +72,12 @@ export KRING_CASE="$CASE"
 for who in fatima ria kees karim joke mo; do k "$who" sync >/dev/null; done
 echo "  casus ${CASE:0:8}..."
 
+say "Fatima zet Joke van het wijkteam in de kring, als professional. Dan mag Joke aanmelden."
+k fatima circle propose --name "Joke Bakker" --kind professional --relation "wijkteam" \
+  --organisation "Wijkteam Noord" --function "ambulant hulpverlener" --account "${ACC[joke]}" >/dev/null
+k fatima circle approve "Joke Bakker" >/dev/null
+k joke sync >/dev/null
+
 say "Stap 0: Joke van het wijkteam meldt het netwerkberaad aan, met toestemming van Sanne."
 cat >"$WORK/aanmelding.json" <<'JSON'
 {
@@ -98,8 +104,6 @@ k joke referral submit --file "$WORK/aanmelding.json"
 say "Stap 1 en 2: Fatima wordt gespreksleider en laat iedereen toe in de kring."
 k fatima sync >/dev/null
 k fatima referral coordinator me --language nl >/dev/null
-k fatima circle propose --name "Joke Bakker" --kind professional --relation "wijkteam" \
-  --organisation "Wijkteam Noord" --function "ambulant hulpverlener" --account "${ACC[joke]}" >/dev/null
 k fatima circle propose --name "Fatima El Idrissi" --kind coordinator --relation gespreksleider \
   --account "${ACC[fatima]}" >/dev/null
 for p in "Sanne de Vries" "Tante Ria" "Oom Kees" "Buurman Karim" "Coach Mo" "Oma Truus" \

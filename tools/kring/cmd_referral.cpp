@@ -142,13 +142,20 @@ void PrintList(const Ctx& ctx, const char* heading_nl, const char* heading_en,
 }
 
 int Show(Ctx& ctx) {
-  auto r = domain::Organising(ctx.client, ctx.case_id).GetReferral();
+  const domain::Organising org(ctx.client, ctx.case_id);
+  auto r = org.GetReferral();
   if (!r.ok()) return Fail(r.status());
   if (ctx.json) {
-    std::vector<std::string> lines, questions, invitees;
+    std::vector<std::string> lines, questions, invitees, later;
     for (const auto& l : r->bottom_lines) lines.push_back(JStr(l));
     for (const auto& q : r->questions) questions.push_back(JStr(q));
     for (const auto& p : r->invitee_person_ids) invitees.push_back(JId(p));
+    for (const auto& l : r->later) {
+      later.push_back(JObj({{"id", JId(l.referral_id)},
+                            {"referrer_account", JId(l.referrer_account_id)},
+                            {"referred_at_ms", JNum(l.referred_at_ms)},
+                            {"resident", JId(l.resident_person_id)}}));
+    }
     PrintJson(JObj({{"id", JId(r->referral_id)},
                     {"referrer_kind", JStr(r->referrer_kind)},
                     {"resident", JId(r->resident_person_id)},
@@ -162,7 +169,8 @@ int Show(Ctx& ctx) {
                     {"ik_kan", JStr(r->question.ik_kan)},
                     {"ik_heb_nodig", JStr(r->question.ik_heb_nodig)},
                     {"referred_at_ms", JNum(r->referred_at_ms)},
-                    {"coordinator", JId(r->coordinator.coordinator_account_id)}}));
+                    {"coordinator", JId(r->coordinator.coordinator_account_id)},
+                    {"later", JArr(later)}}));
     return 0;
   }
   const std::string referrer = ctx.NameOfAccount(r->referrer_account_id);
@@ -188,6 +196,14 @@ int Show(Ctx& ctx) {
   if (!r->coordinator.coordinator_account_id.empty()) {
     std::cout << ctx.T("Gespreksleider: ", "Coordinator: ")
               << ctx.NameOfAccount(r->coordinator.coordinator_account_id) << "\n";
+  }
+  // Later referrals are additions: they do not change whom the case is about or anything above.
+  if (!r->later.empty()) {
+    std::cout << ctx.T("Latere aanmeldingen: ", "Later referrals: ") << r->later.size() << "\n";
+    for (const auto& l : r->later) {
+      std::cout << "  " << ShowTime(ctx, l.referred_at_ms) << ctx.T(", door ", ", by ")
+                << ctx.NameOfAccount(l.referrer_account_id) << "\n";
+    }
   }
   return 0;
 }

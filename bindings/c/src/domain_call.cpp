@@ -183,6 +183,13 @@ void ToProto(const d::Referral& r, pb::Referral* out) {
   c->set_gender(r.coordinator.gender);
   c->set_culture(r.coordinator.culture);
   out->set_coordinator_assigned_at_ms(r.coordinator_assigned_at_ms);
+  for (const d::LaterReferral& l : r.later) {
+    pb::LaterReferral* o = out->add_later();
+    o->set_referral_id(ToString(l.referral_id));
+    o->set_referrer_account_id(ToString(l.referrer_account_id));
+    o->set_referred_at_ms(l.referred_at_ms);
+    o->set_resident_person_id(ToString(l.resident_person_id));
+  }
 }
 
 void ToProto(const d::Person& p, pb::Person* out) {

@@ -264,6 +264,10 @@ class Client {
   Result<std::vector<Bytes>> QueuedIntentIds(const Bytes& case_id) const;
   Result<IntentOutcome> OutcomeOf(const Bytes& case_id, const Bytes& client_op_id) const;
   std::vector<Alarm> Alarms() const;
+  // OK, or the SECURITY_ALARM SyncCase gives for a case an alarm stopped (the store's halted
+  // flag, not an alarm's text): for a call that must not act on a stopped case's view.
+  // NOT_FOUND for a case this device does not know.
+  Status CaseStopped(const Bytes& case_id);
 
   // ---- Sync ----
   // Runs one full sync on the worker (or inline without one) and waits for it.

@@ -11,6 +11,10 @@
 
 namespace kring::domain {
 
+// The case's first referral (domain/organising_rules.h; not included here, as its field readers
+// share their names with plan_model's).
+const v1::Entity* FirstReferral(const v1::CaseState& state);
+
 using plan_model::Field;
 using plan_model::FlagField;
 using plan_model::IntField;
@@ -21,16 +25,16 @@ CaseFigures ComputeCaseFigures(const v1::CaseState& state) {
   const std::string held_field = std::string("phase_") + PhaseName(Phase::kInformation) + "_at_ms";
   std::optional<int64_t> referral;
   bool meeting_spoed = false;
+  // The case's referral is its first (as the rules and GetReferral take it): a member's later
+  // referral changes neither the case's spoed nor when it was referred.
+  if (const v1::Entity* first = FirstReferral(state); first != nullptr && !first->deleted()) {
+    f.spoed = FlagField(*first, "spoed");
+    if (Field(*first, "referred_at_ms") != nullptr) referral = IntField(*first, "referred_at_ms");
+  }
   for (const auto& [key, e] : state.entities()) {
     if (e.deleted()) continue;
-    if (e.type() == kReferralType) {
-      f.spoed = f.spoed || FlagField(e, "spoed");
-      if (Field(e, "referred_at_ms") != nullptr) {
-        const int64_t at = IntField(e, "referred_at_ms");
-        if (!referral || at < *referral) referral = at;
-      }
-    } else if (e.type() == kMeetingType && TextField(e, "status") != "cancelled" &&
-               Field(e, held_field) != nullptr) {
+    if (e.type() == kMeetingType && TextField(e, "status") != "cancelled" &&
+        Field(e, held_field) != nullptr) {
       const int64_t at = IntField(e, "start_ms");
       if (!f.meeting_utc_ms || at < *f.meeting_utc_ms) {
         f.meeting_utc_ms = at;

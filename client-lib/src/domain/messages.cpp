@@ -223,6 +223,10 @@ constexpr Text kTexts[] = {
      "Deze persoon hoort nog niet bij de kring. Wijs een voorstel af in plaats van het weg te "
      "halen.",
      "This person is not in the circle yet. Decline a proposal instead of removing it."},
+    {"person.chair_link",
+     "Deze persoon is gekoppeld aan het account van de hoofdpersoon. Alleen de hoofdpersoon kan "
+     "dat veranderen.",
+     "This person is linked to the resident's account. Only the resident can change that."},
     {"person.resident_stays", "De hoofdpersoon kan niet uit de eigen kring worden gehaald.",
      "The resident cannot be taken out of their own circle."},
     {"person.account_not_member", "Dit account doet nog niet mee in deze kring.",
@@ -274,6 +278,11 @@ constexpr Text kTexts[] = {
      "Enter the date of the pre-talk."},
     {"pretalk.too_long", "Deze tekst is te lang. Maak hem korter.",
      "This text is too long. Make it shorter."},
+    {"referral.first_by_organiser",
+     "Alleen de hoofdpersoon, de gespreksleider of een professional die de gespreksleider in de "
+     "kring heeft gezet, kan de eerste aanmelding doen. Vraag een van hen.",
+     "Only the resident, the coordinator or a professional the coordinator added to the circle "
+     "can make the first referral. Ask one of them."},
     {"referral.coordinator_not_member", "Deze gespreksleider doet nog niet mee in de kring.",
      "This coordinator is not in the circle yet."},
     {"referral.invitee_no_contact",

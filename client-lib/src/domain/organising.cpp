@@ -701,6 +701,17 @@ Status Organising::Write(const std::vector<v1::Mutation>& mutations, uint32_t sc
 
 // ---- Referral ----
 
+namespace {
+
+// The case's referral: its first (FirstReferral, which the rules use and which nobody deletes),
+// whoever referred later. Null when there is none.
+const v1::Entity* TheReferral(const v1::CaseState& view) {
+  const v1::Entity* first = FirstReferral(view);
+  return first == nullptr || first->deleted() ? nullptr : first;
+}
+
+}  // namespace
+
 Result<Bytes> Organising::SubmitReferral(const ReferralInput& r) {
   if (r.referrer_kind != "professional" && r.referrer_kind != "resident") {
     return Invalid("referral.referrer_invalid");
@@ -731,6 +742,10 @@ Result<Bytes> Organising::SubmitReferral(const ReferralInput& r) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
   if (client::model::FindMember(view, me) == nullptr) return Denied();
+  // The reducer's rule (organising_rules.cpp), asked first for a clear answer.
+  if (FirstReferral(view) == nullptr && !MayReferFirst(view, me)) {
+    return PermissionDenied("referral.first_by_organiser");
+  }
   const bool organiser = IsManager(view, me);
   Batch batch(client_, case_id_, view, me);
 
@@ -803,9 +818,8 @@ Status Organising::AssignCoordinator(const CoordinatorAssignment& a) {
   if (!IsRole(view, a.coordinator_account_id, v1::ROLE_COORDINATOR)) {
     return Invalid("referral.coordinator_not_member");
   }
-  auto referrals = AllOf(view, kReferralType);
-  if (referrals.empty()) return NotFound("referral.none");
-  const v1::Entity* e = referrals.back();
+  const v1::Entity* e = TheReferral(view);
+  if (e == nullptr) return NotFound("referral.none");
   const std::string& id = e->entity_id();
   return Write({Set(id, "coordinator_account", BlobValue(S(a.coordinator_account_id)), e),
                 Set(id, "coordinator_language", TextValue(a.language), e),
@@ -820,9 +834,8 @@ Status Organising::SetResidentQuestion(const ResidentQuestion& q) {
     KRING_RETURN_IF_ERROR(ValidateText(*s, kMaxLongText, "referral.question_too_long"));
   }
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
-  auto referrals = AllOf(view, kReferralType);
-  if (referrals.empty()) return NotFound("referral.none");
-  const v1::Entity* e = referrals.back();
+  const v1::Entity* e = TheReferral(view);
+  if (e == nullptr) return NotFound("referral.none");
   const std::string& id = e->entity_id();
   std::vector<v1::Mutation> m;
   for (auto [field, value] : {std::pair{"ik_wil", &q.ik_wil}, std::pair{"ik_kan", &q.ik_kan},
@@ -836,9 +849,9 @@ Status Organising::SetResidentQuestion(const ResidentQuestion& q) {
 Status Organising::SetSpoed(bool spoed) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  auto referrals = AllOf(view, kReferralType);
-  if (referrals.empty()) return NotFound("referral.none");
-  const v1::Entity* e = referrals.back();
+  // The case's referral (the first), as every reader and the spoed gate use it.
+  const v1::Entity* e = TheReferral(view);
+  if (e == nullptr) return NotFound("referral.none");
   // Everything taken from `e` before the view moves into the batch (`e` points into it).
   const uint32_t scope = e->scope_id();
   const bool unchanged = FlagField(*e, "spoed") == spoed;
@@ -853,9 +866,9 @@ Status Organising::SetSpoed(bool spoed) {
 
 Result<Referral> Organising::GetReferral() const {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
-  auto referrals = AllOf(view, kReferralType);
-  if (referrals.empty()) return NotFound("referral.none");
-  const v1::Entity& e = *referrals.back();
+  const v1::Entity* first = TheReferral(view);
+  if (first == nullptr) return NotFound("referral.none");
+  const v1::Entity& e = *first;
   Referral r;
   r.referral_id = B(e.entity_id());
   r.referrer_kind = TextField(e, "referrer_kind");
@@ -875,6 +888,12 @@ Result<Referral> Organising::GetReferral() const {
   r.coordinator.gender = TextField(e, "coordinator_gender");
   r.coordinator.culture = TextField(e, "coordinator_culture");
   r.coordinator_assigned_at_ms = TimeField(e, "coordinator_assigned_at_ms");
+  // Any member may refer again: shown as additions, in log order, never as the case's referral.
+  for (const v1::Entity* later : AllOf(view, kReferralType)) {
+    if (later->entity_id() == e.entity_id() || later->scope_id() != 0) continue;
+    r.later.push_back({B(later->entity_id()), B(later->created_by_account_id()),
+                       TimeField(*later, "referred_at_ms"), B(BlobField(*later, "resident"))});
+  }
   return r;
 }
 
@@ -978,6 +997,13 @@ Status Organising::LinkAccount(const Bytes& person_id, const Bytes& account_id) 
   if (other != nullptr && other->entity_id() != e->entity_id()) {
     return Invalid("person.account_in_use");
   }
+  // The reducer's rule (organising_rules.cpp), asked first for a clear answer: the link of the
+  // chair's own person is the chair's to change.
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  if (IsLinkedToChair(view, *e) && BlobField(*e, "account_id") != S(account_id) &&
+      !IsRole(view, me, v1::ROLE_CHAIR)) {
+    return PermissionDenied("person.chair_link");
+  }
   return Write({Set(e->entity_id(), "account_id", BlobValue(S(account_id)), e),
                 Set(e->entity_id(), "has_app", FlagValue(true), e)},
                0);
@@ -988,6 +1014,13 @@ Status Organising::UpdatePerson(const Bytes& person_id, const PersonInput& p) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindPersonEntity(view, S(person_id));
   if (e == nullptr) return Unknown();
+  // The reducer's rule (organising_rules.cpp), asked first for a clear answer: the kind of the
+  // chair's own person is the chair's, as its link is.
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  if (TextField(*e, "kind") != p.kind && IsLinkedToChair(view, *e) &&
+      !IsRole(view, me, v1::ROLE_CHAIR)) {
+    return PermissionDenied("person.chair_link");
+  }
   const std::string& id = e->entity_id();
   std::vector<v1::Mutation> m;
   for (auto [field, value] :
@@ -1467,8 +1500,8 @@ Result<Bytes> Organising::FixSpoedMeeting(int64_t start_ms, int64_t end_ms,
                                           const LocationInput& location,
                                           const FixOverrides& overrides, int64_t now_ms) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
-  auto referrals = AllOf(view, kReferralType);
-  if (referrals.empty() || !FlagField(*referrals.back(), "spoed")) {
+  const v1::Entity* referral = TheReferral(view);
+  if (referral == nullptr || !FlagField(*referral, "spoed")) {
     return FailedPrecondition("meeting.not_spoed");
   }
   if (AmsterdamDay(start_ms) != AmsterdamDay(now_ms == 0 ? NowMs() : now_ms)) {
@@ -1671,10 +1704,12 @@ Status Organising::StartPhase(const Bytes& meeting_id, Phase phase) {
   if (static_cast<int>(phase) <= static_cast<int>(current)) {
     return FailedPrecondition("meeting.phase_order");
   }
-  // Private time cannot be skipped, and ends only when the network has released its draft.
+  // Private time cannot be skipped, and ends only when the network has released its draft. One
+  // without the network's scope was never open (no draft can be released): it is not stuck.
+  const bool open_private_time =
+      !FlagField(*e, "draft_released") && FieldValue(*e, "private_scope") != nullptr;
   if (static_cast<int>(phase) > static_cast<int>(Phase::kPrivateTime) &&
-      (static_cast<int>(current) < static_cast<int>(Phase::kPrivateTime) ||
-       !FlagField(*e, "draft_released"))) {
+      (static_cast<int>(current) < static_cast<int>(Phase::kPrivateTime) || open_private_time)) {
     return FailedPrecondition("meeting.draft_not_released");
   }
   if (phase == Phase::kInformation && current != Phase::kNotStarted) {
@@ -1734,8 +1769,13 @@ Result<uint32_t> Organising::PrivateTimeScope(const Bytes& meeting_id) const {
 
 Status Organising::ReleaseDraft(const Bytes& meeting_id) {
   // Fetch the case first, so the notes the network wrote on other devices are shared too. Best
-  // effort: offline (or inside a sync) this device's own view decides.
+  // effort: offline (or inside a sync) this device's own view decides. A case stopped by a
+  // security alarm (now or before) is not released from a view nobody can trust: its
+  // SECURITY_ALARM is the answer, as for Client::SyncCase.
   (void)client_.SyncCase(case_id_);
+  // The store's halted flag, set by this sync or one before it, offline too (a refusal without
+  // a removal, REMOVAL_NOT_SHOWN, halts nothing: as offline, this device's view decides).
+  KRING_RETURN_IF_ERROR(client_.CaseStopped(case_id_));
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
   if (e == nullptr) return Unknown();

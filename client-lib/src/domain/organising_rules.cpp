@@ -201,10 +201,27 @@ bool IsTheResident(const v1::CaseState& state, const v1::Entity& person) {
   if (TextField(person, "kind") == "resident") return true;
   const v1::Entity* referral = FirstReferral(state);
   if (referral != nullptr && BlobField(*referral, "resident") == person.entity_id()) return true;
+  return IsLinkedToChair(state, person);
+}
+
+bool IsLinkedToChair(const v1::CaseState& state, const v1::Entity& person) {
   const std::string account = BlobField(person, "account_id");
   if (account.empty()) return false;
   const v1::Member* member = FindMember(state, View(account));
   return member != nullptr && member->role() == v1::ROLE_CHAIR;
+}
+
+bool MayReferFirst(const v1::CaseState& state, ByteView account_id) {
+  const v1::Member* member = FindMember(state, account_id);
+  if (member == nullptr) return false;
+  if (member->role() == v1::ROLE_CHAIR || member->role() == v1::ROLE_COORDINATOR) return true;
+  // A professional the organisers let into the circle as one (a member cannot approve their own
+  // entry, so cannot declare themself a professional).
+  const v1::Entity* person = PersonOfAccount(state, account_id);
+  if (person == nullptr || TextField(*person, "kind") != "professional") return false;
+  if (TextField(*person, "status") != "approved") return false;
+  const v1::Value* left = FieldValue(*person, "left");
+  return left == nullptr || !left->flag();
 }
 
 namespace {
@@ -236,7 +253,9 @@ bool ChangesOwnClass(const Who& who, const v1::Mutation& m, const v1::Entity& e)
   const std::string& field = m.set_field().field();
   if (field == "left") return who.Is(e);  // leaving the circle also leaves private time
   if (field != "kind" && field != "account_id") return false;
-  if (who.Is(e)) return true;
+  // The chair's own link is theirs to change (CheckPerson keeps it from everyone else): unlinking
+  // only takes the chair out of private time, and the account linked instead is judged as any.
+  if (who.Is(e)) return !(field == "account_id" && who.member->role() == v1::ROLE_CHAIR);
   if (field != "account_id" || !m.set_field().value().has_blob() ||
       !ConstantTimeEqual(View(m.set_field().value().blob()), who.account)) {
     return false;
@@ -247,9 +266,37 @@ bool ChangesOwnClass(const Who& who, const v1::Mutation& m, const v1::Entity& e)
   return !out_of_private_time && !chair_as_resident;
 }
 
+// Another live scope-0 person than `e` linked to `account` (empty: none can be).
+bool AccountHasOtherPerson(const v1::CaseState& state, const std::string& account,
+                           const v1::Entity& e) {
+  if (account.empty()) return false;
+  for (const auto& [key, other] : state.entities()) {
+    if (other.type() != kPersonType || other.scope_id() != 0 || other.deleted()) continue;
+    if (other.entity_id() == e.entity_id()) continue;
+    const std::string linked = BlobField(other, "account_id");
+    if (!linked.empty() && ConstantTimeEqual(View(linked), View(account))) return true;
+  }
+  return false;
+}
+
 std::string CheckPerson(const Who& who, const v1::Mutation& m, const v1::Entity* e) {
   if (m.has_create_entity()) return {};
   if (ChangesOwnClass(who, m, *e)) return kDenied;
+  if (e->scope_id() == 0) {
+    // One live person per account, for everyone (the library says person.account_in_use):
+    // PersonOfAccount takes the first by id, so a second person linked to the chair's account,
+    // with a lower id, would decide who the chair is (their kind, private time) and take the
+    // chair's link protection (IsLinkedToChair) with it.
+    if (m.has_set_field() && m.set_field().field() == "account_id" &&
+        m.set_field().value().has_blob() &&
+        AccountHasOtherPerson(who.state, m.set_field().value().blob(), *e)) {
+      return kDenied;
+    }
+    if (m.has_restore_entity() && e->deleted() &&
+        AccountHasOtherPerson(who.state, BlobField(*e, "account_id"), *e)) {
+      return kDenied;
+    }
+  }
   if (m.has_delete_entity() || m.has_restore_entity()) {
     // The resident never vanishes from their own case's circle, whoever asks (the chair too):
     // deleting their entry would also lock the chair out of the network. Ending the case is the
@@ -274,10 +321,21 @@ std::string CheckPerson(const Who& who, const v1::Mutation& m, const v1::Entity*
     // resident a relative and take them out of the circle). The first kind is set with the entry.
     const std::string before = TextField(*e, "kind");
     const std::string& after = m.set_field().value().text();
-    if (before != after && (before == "resident" || after == "resident") &&
-        who.member->role() != v1::ROLE_CHAIR) {
+    // The chair's own person counts as the resident's whatever its kind says (IsLinkedToChair):
+    // its kind decides the chair's place in private time, so it is the chair's too.
+    const bool residents =
+        before == "resident" || after == "resident" || IsLinkedToChair(who.state, *e);
+    if (before != after && residents && who.member->role() != v1::ROLE_CHAIR) {
       return kDenied;
     }
+  }
+  if (m.has_set_field() && m.set_field().field() == "account_id" &&
+      who.member->role() != v1::ROLE_CHAIR && IsLinkedToChair(who.state, *e)) {
+    // The person linked to the chair's account is the resident's (IsTheResident): a coordinator
+    // who moved or cleared that link would take the protection away. Only the chair changes it;
+    // writing the same account again changes nothing.
+    const v1::Value& after = m.set_field().value();
+    if (!after.has_blob() || after.blob() != BlobField(*e, "account_id")) return kDenied;
   }
   if (who.manager()) return {};
   if (m.has_set_field()) {
@@ -335,6 +393,23 @@ bool Started(const v1::Entity& meeting) {
   return !phase.empty() && phase != PhaseName(Phase::kNotStarted);
 }
 
+uint32_t PrivateScopeOf(const v1::Entity& meeting) {
+  const v1::Value* scope = FieldValue(meeting, "private_scope");
+  return scope != nullptr && scope->has_integer() ? static_cast<uint32_t>(scope->integer()) : 0;
+}
+
+bool Released(const v1::Entity& meeting) {
+  const v1::Value* released = FieldValue(meeting, "draft_released");
+  return released != nullptr && released->flag();
+}
+
+// Private time that is open: the network holds a scope and has not released its draft (what
+// InOpenPrivateTime counts).
+bool OpenPrivateTime(const v1::Entity& meeting) {
+  return TextField(meeting, "phase") == PhaseName(Phase::kPrivateTime) &&
+         PrivateScopeOf(meeting) != 0 && !Released(meeting);
+}
+
 std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity* e) {
   // A finished meeting is a record: nothing about it changes any more, on any device.
   if (FieldValue(*e, "finished_at_ms") != nullptr) return kDenied;
@@ -370,6 +445,9 @@ std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity
   if (m.has_set_field() && m.set_field().field() == "private_scope") {
     // Private time is the network's alone: its scope may hold no professional or coordinator.
     if (!who.manager() || !m.set_field().value().has_integer()) return kDenied;
+    // Nor is it moved to another scope while open: the draft's key and notes stay where the
+    // network has them until it releases them.
+    if (OpenPrivateTime(*e)) return kDenied;
     const int64_t id = m.set_field().value().integer();
     auto scope = who.state.scopes().find(static_cast<uint32_t>(id));
     if (scope == who.state.scopes().end()) return kDenied;
@@ -378,6 +456,14 @@ std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity
       if (member == nullptr || !IsNetworkMember(who.state, *member)) return kDenied;
     }
     return {};
+  }
+  if (m.has_set_field() && m.set_field().field() == "phase" && OpenPrivateTime(*e) &&
+      m.set_field().value().text() != PhaseName(Phase::kPrivateTime)) {
+    // Private time ends only with the network's release (as StartPhase asks): no organiser's
+    // phase edit ends it early, forward or back, which would also end it for InOpenPrivateTime.
+    // A private time without a scope was never open (nobody can release it): an organiser may
+    // move such a meeting on, so it is not stuck.
+    return kDenied;
   }
   return who.manager() ? "" : kDenied;
 }
@@ -389,16 +475,6 @@ const v1::Entity* MeetingEntity(const v1::CaseState& state, const std::string& i
   const v1::Entity& e = it->second;
   if (e.type() != kMeetingType || e.scope_id() != 0 || e.deleted()) return nullptr;
   return &e;
-}
-
-uint32_t PrivateScopeOf(const v1::Entity& meeting) {
-  const v1::Value* scope = FieldValue(meeting, "private_scope");
-  return scope != nullptr && scope->has_integer() ? static_cast<uint32_t>(scope->integer()) : 0;
-}
-
-bool Released(const v1::Entity& meeting) {
-  const v1::Value* released = FieldValue(meeting, "draft_released");
-  return released != nullptr && released->flag();
 }
 
 // The writer is a network member in the meeting's private time.
@@ -531,7 +607,20 @@ std::string CheckOrganisingRule(const v1::CaseState& state, const OpContext& ctx
   }
   if (type == kAbsentViewType) return CheckForPerson(who, m, e, &MayWriteAbsentView);
   if (type == kReferralType) {
-    if (m.has_create_entity()) return {};
+    if (m.has_create_entity()) {
+      // The first referral names the resident for the rest of the case (IsTheResident): made by
+      // the resident, a coordinator or a professional in the circle (DOMAIN.md step 0), never by
+      // any member. Later referrals change nothing of that.
+      return FirstReferral(state) != nullptr || MayReferFirst(state, ctx.author_account_id)
+                 ? ""
+                 : kDenied;
+    }
+    // The first referral is the case's (GetReferral, the resident it names): never deleted, by
+    // anyone, as the resident's person is not.
+    if (m.has_delete_entity()) {
+      const v1::Entity* first = FirstReferral(state);
+      if (first != nullptr && first->entity_id() == e->entity_id()) return kDenied;
+    }
     if (m.has_set_field() && m.set_field().field().rfind("coordinator_", 0) == 0) {
       return who.manager() ? "" : kDenied;
     }

@@ -29,7 +29,12 @@ const v1::Entity* PersonOfAccount(const v1::CaseState& state, ByteView account_i
 // the case's first referral, or linked to the chair's account.
 const v1::Entity* FirstReferral(const v1::CaseState& state);
 bool IsTheResident(const v1::CaseState& state, const v1::Entity& person);
+// The person's account_id names the chair: a link only the chair changes (CheckPerson).
+bool IsLinkedToChair(const v1::CaseState& state, const v1::Entity& person);
 bool IsNetworkMember(const v1::CaseState& state, const v1::Member& member);
+// Who may make a case's first referral (which names the resident for good): the chair, a
+// coordinator, or a member linked to an approved professional in the circle who has not left.
+bool MayReferFirst(const v1::CaseState& state, ByteView account_id);
 // In the scope of a meeting's private time that is still open (the network has not released its
 // draft; cancelled or deleted meetings included): nobody in it is made coordinator, since a
 // coordinator may not read the network's draft (DOMAIN.md F1).

@@ -110,6 +110,18 @@ UPDATE cases SET removal_unsettled = 1
 constexpr std::string_view kSchemaV8 = R"sql(
 UPDATE cases SET removal_unsettled = 2 WHERE removal_unsettled = 1;
 )sql";
+// The content rules changed again since schema 6, as that one says (ops applied before are skipped
+// now, or ops skipped before apply now): the resident's person stays in the circle and only the
+// chair changes a kind to or from resident (person.resident_stays), the meeting's record (notes
+// that follow private time, finishing the meeting; CheckMeetingNote), the resident's person is
+// never deleted, the link of the chair's own person is the chair's (person.chair_link), the first
+// referral is made only by an organiser or a professional in the circle
+// (referral.first_by_organiser) and is never deleted, an account has at most one live person
+// (person.account_in_use), the kind of the chair's person is the chair's, and private time ends
+// only with the network's release. Every case known is folded again from its log once.
+constexpr std::string_view kSchemaV9 = R"sql(
+INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
+)sql";
 constexpr int64_t kStateFormWithRefs = 2;
 // Client op id counters reserved per write of a case's op_counters row (NewClientOpId).
 constexpr int64_t kOpCounterBlock = 1024;
@@ -159,8 +171,8 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path,
   KRING_ASSIGN_OR_RETURN(
       sql::Database db,
       sql::Database::Open(path, /*read_only=*/false, sql::Database::Checkpoints::kBackground));
-  KRING_RETURN_IF_ERROR(db.Migrate(
-      {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6, kSchemaV7, kSchemaV8}));
+  KRING_RETURN_IF_ERROR(db.Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
+                                    kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9}));
   // A wrong storage key must fail here, not later with undecryptable records.
   sql::Statement get(db, "SELECT value FROM meta WHERE key = 'key_check'");
   if (get.Step()) {

@@ -76,6 +76,10 @@ class SyncEngine {
   static void SettledRemovalEvents(const Bytes& case_id, const SettledRemoval& settled,
                                    std::vector<ChangeEvent>& events);
 
+  // SyncOne's SECURITY_ALARM for a halted case, naming the alarm that stopped it (also
+  // Client::CaseStopped's). Reads the store only.
+  Status Halted(const Bytes& case_id);
+
  private:
   struct Outcome {
     SyncStats stats;
@@ -100,8 +104,6 @@ class SyncEngine {
   // first, offline too) or a halting alarm or REMOVAL_NOT_SHOWN is raised; NOT_FOUND when
   // neither this device nor kringd knows it.
   Outcome SyncOne(const Bytes& case_id);
-  // SyncOne's SECURITY_ALARM for a halted case, naming the alarm that stopped it.
-  Status Halted(const Bytes& case_id);
   Status SyncCase(const Bytes& case_id, Outcome& out);
   // Returns true when it applied anything.
   Result<bool> PullOnce(const Bytes& case_id, Outcome& out);

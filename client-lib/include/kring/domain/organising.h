@@ -101,6 +101,16 @@ struct CoordinatorAssignment {
   std::string culture;
 };
 
+// A referral made after the case's first one: an addition, which changes nothing of whom the
+// case is about, its reason, bottom lines, spoed or coordinator.
+struct LaterReferral {
+  Bytes referral_id;
+  Bytes referrer_account_id;
+  int64_t referred_at_ms = 0;
+  Bytes resident_person_id;  // the resident that referral named (proposed, not the case's)
+};
+
+// The case's referral is its first one (by log position), whoever referred later.
 struct Referral {
   Bytes referral_id;
   std::string referrer_kind;
@@ -116,6 +126,7 @@ struct Referral {
   int64_t referred_at_ms = 0;  // for referral-to-meeting lead time
   CoordinatorAssignment coordinator;
   int64_t coordinator_assigned_at_ms = 0;
+  std::vector<LaterReferral> later;  // in log order
 };
 
 // ---- Circle (step 2) ----
@@ -363,7 +374,10 @@ class Organising {
 
   // ---- Referral and coordinator ----
   // Writes the referral, the resident and each invitee as circle members (the resident approved,
-  // invitees proposed) and their contact details. Keys: referral.* and person.*.
+  // invitees proposed) and their contact details. Keys: referral.* and person.*. The case's
+  // first referral names the resident for good, so only the chair, a coordinator or a member
+  // linked to an approved professional in the circle makes it: "referral.first_by_organiser"
+  // (PERMISSION_DENIED) for anyone else; later referrals are open to every member.
   Result<Bytes> SubmitReferral(const ReferralInput& referral);
   Status AssignCoordinator(const CoordinatorAssignment& assignment);
   // The resident's question (ik wil / ik kan / ik heb nodig), written or changed later.
@@ -396,7 +410,9 @@ class Organising {
   Result<PersonRemoval> RemovePerson(const Bytes& person_id);
   // Chair or coordinator: the account that belongs to a person (after they joined). Nobody links
   // their own account but as coordinator or professional (the chair also as the resident), and
-  // nobody changes the kind or link of the person linked to them: "domain.not_allowed".
+  // nobody changes the kind or link of the person linked to them: "domain.not_allowed" (the
+  // chair may change their own link). The link of the person linked to the chair's account is
+  // the chair's alone to change: "person.chair_link" (PERMISSION_DENIED) for anyone else.
   Status LinkAccount(const Bytes& person_id, const Bytes& account_id);
   // Changes name, relation, kind, organisation, function, language and interpreter (only the
   // fields that differ; each edit based on the revision seen, so concurrent edits show as
@@ -484,7 +500,8 @@ class Organising {
   // A network member (in the private scope) releases the draft; the plan is then copied to
   // scope 0 by the plan code.
   // Also shares the network's private-time notes with the whole circle (see MeetingNote). Fetches
-  // the case first (best effort: offline, this device's view decides). Called again while the
+  // the case first (best effort: offline, this device's view decides; a case stopped by a
+  // security alarm fails with the sync's SECURITY_ALARM). Called again while the
   // phase is still private time, it shares the notes that reached this device after the release;
   // meeting.already_released when there are none.
   Status ReleaseDraft(const Bytes& meeting_id);
