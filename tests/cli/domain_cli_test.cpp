@@ -174,12 +174,27 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   k.Ok("sanne", "sync");
   k.Ok("ria", "sync");
   k.Ok("sanne", "poll answer 1 ja");
-  k.Ok("ria", "poll answer 1 misschien");
+  // "If need be" is "als het moet" (DOMAIN.md); the older word "misschien" is still taken.
+  Run if_need_be = k.As("ria", "poll answer 1 als-het-moet");
+  INFO(if_need_be.all);
+  REQUIRE(if_need_be.exit_code == 0);
   k.Ok("ria", "poll answer 2 nee");
+  const std::string ria_answers = k.As("ria", "poll answers").out;
+  CHECK(ria_answers.find("1. als het moet") != std::string::npos);
+  CHECK(ria_answers.find("misschien") == std::string::npos);
+  CHECK(k.As("ria", "--lang en poll answers").out.find("1. if need be") != std::string::npos);
+  k.Ok("ria", "poll answer 1 misschien");
+  k.Ok("ria", "poll answer 1 maybe");
+  CHECK(k.As("ria", "poll answers").out.find("1. als het moet") != std::string::npos);
+  Run wrong = k.As("ria", "poll answer 1 wellicht");
+  CHECK(wrong.exit_code == 2);
+  CHECK(wrong.all.find("ja, als-het-moet of nee") != std::string::npos);
+  CHECK(k.As("ria", "poll answer --help").out.find("ja|als-het-moet|nee") != std::string::npos);
   Run hidden = k.As("ria", "poll tally");
   CHECK(hidden.exit_code == 1);
   CHECK(hidden.all.find("Fout: ") != std::string::npos);
   k.Ok("fatima", "sync");
+  CHECK(k.As("fatima", "poll tally").out.find("1 als het moet") != std::string::npos);
   Value tally = k.Json("fatima", "poll tally");
   REQUIRE(tally.list_value().values_size() == 2);
   CHECK(At(tally.list_value().values(0), "yes").number_value() == 1);
@@ -1313,4 +1328,72 @@ TEST_CASE("the meeting's record on the command line: attendance and notes then f
   k.Ok("sanne", "sync");
   CHECK(At(k.Json("sanne", "meeting show"), "finished_at_ms").number_value() > 0);
   CHECK(k.As("sanne", "meeting show").out.find("Afgerond: ") != std::string::npos);
+}
+
+TEST_CASE("write commands print JSON with --json, and conflicts show labels, not stored names",
+          "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  // Made things: their id as {"id": ...}, the same id the read commands show.
+  const Value sanne_account = k.Json("sanne", "account create");
+  const std::string sanne = At(sanne_account, "id").string_value();
+  CHECK(sanne.size() == 32);
+  CHECK(At(sanne_account, "account").string_value() == sanne);
+  const std::string fatima = At(k.Json("fatima", "account create"), "id").string_value();
+  REQUIRE(fatima.size() == 32);
+  const Value made = k.Json("sanne", "case create " + fatima + ":coordinator");
+  const std::string cid = At(made, "id").string_value();
+  REQUIRE(cid.size() == 32);
+  CHECK(At(made, "case").string_value() == cid);
+  k.Ok("fatima", "sync");
+
+  Run proposed = k.As("fatima", "--json circle propose --name Ria --kind family --relation tante");
+  INFO(proposed.all);
+  REQUIRE(proposed.exit_code == 0);
+  const Value person = ParseJson(proposed.out);  // one JSON document, no text before or after
+  const std::string ria = At(person, "id").string_value();
+  REQUIRE(ria.size() == 32);
+  CHECK(At(k.Json("fatima", "circle list").list_value().values(0), "id").string_value() == ria);
+  // A change without an id: {"ok": true}.
+  const Value approved = k.Json("fatima", "circle approve Ria");
+  CHECK(At(approved, "ok").bool_value());
+  CHECK(approved.struct_value().fields_size() == 1);
+  const Value poll = k.Json("fatima", "poll create --slot now+7d@19:30");
+  CHECK(At(poll, "id").string_value() == At(k.Json("fatima", "poll show"), "id").string_value());
+  // The general commands too.
+  const Value entity = k.Json("fatima", "entity create " + cid + " notitie");
+  const std::string note = At(entity, "id").string_value();
+  REQUIRE(note.size() == 32);
+  CHECK(At(k.Json("fatima", "field set " + cid + " " + note + " tekst hallo"), "ok").bool_value());
+  const Value role = k.Json("sanne", "member role " + cid + " " + fatima + " member");
+  CHECK(At(role, "ok").bool_value());
+  CHECK(At(role, "synced").bool_value());
+  k.Ok("sanne", "member role " + cid + " " + fatima + " coordinator");
+  CHECK(At(k.Json("fatima", "sync"), "ok").bool_value());
+
+  // Two people change Ria's relation at the same time: the conflict is told with the words of
+  // the user's language, not the stored type and field names.
+  k.Ok("sanne", "sync");
+  k.Ok("sanne", "circle edit Ria --relation 'tante van moederskant'");
+  k.Ok("fatima", "circle edit Ria --relation 'tante Ria'");
+  k.Ok("sanne", "sync");
+  REQUIRE(k.Json("sanne", "conflicts").list_value().values_size() == 1);
+  Run dutch = k.As("sanne", "conflicts --values");
+  INFO(dutch.all);
+  REQUIRE(dutch.exit_code == 0);
+  CHECK(dutch.out.find("persoon in de kring " + ria + ": relatie met de bewoner") !=
+        std::string::npos);
+  CHECK(dutch.out.find("person " + ria) == std::string::npos);
+  CHECK(dutch.out.find("veld relation") == std::string::npos);
+  CHECK(dutch.out.find("(current)") != std::string::npos);
+  CHECK(dutch.out.find("\"tante van moederskant\"") != std::string::npos);
+  // The stored names only in the command that resolves it, which works as shown.
+  const std::string resolve = "kring conflicts resolve --entity " + ria + " --field relation";
+  CHECK(dutch.out.find(resolve + " --keep current|other") != std::string::npos);
+  Run english = k.As("sanne", "--lang en conflicts");
+  CHECK(english.out.find("person in the circle " + ria + ": relation to the resident") !=
+        std::string::npos);
+  k.Ok("sanne", resolve.substr(6) + " --keep current");
+  CHECK(k.Json("sanne", "conflicts").list_value().values_size() == 0);
 }

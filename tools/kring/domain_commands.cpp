@@ -81,15 +81,32 @@ std::string Words(const Verb& v) {
   return *v.verb == '\0' ? std::string(v.area) : std::string(v.area) + " " + v.verb;
 }
 
-void PrintAreaHelp(const std::string& area) {
-  const bool en = Text(Msg::kLanguageTag) == std::string("en");
-  for (const Verb* v : AllVerbs()) {
-    if (area != v->area) continue;
-    std::cout << "  kring " << Words(*v) << " " << Syntax(v->syntax) << "\n      "
-              << (en ? v->en : v->nl) << "\n";
+// The lines of the general usage (Msg::kUsage) for the commands of `group`: each command line
+// that starts with the group's word, with the lines that continue its explanation. The general
+// usage stays the one place these commands are described.
+std::string UsageLinesOf(const std::string& group) {
+  const std::string usage = Text(Msg::kUsage);
+  std::string out;
+  bool in_group = false;
+  for (size_t at = 0; at < usage.size();) {
+    size_t end = usage.find('\n', at);
+    if (end == std::string::npos) end = usage.size();
+    const std::string line = usage.substr(at, end - at);
+    at = end + 1;
+    if (line.rfind("  ", 0) != 0) {  // a heading or the closing sentence
+      in_group = false;
+      continue;
+    }
+    const size_t word = line.find_first_not_of(' ');
+    if (word == 2) {  // a command line: "  case list   ..."
+      const size_t word_end = line.find(' ', word);
+      in_group = line.substr(word, word_end - word) == group;
+    } else if (word < 10) {  // an option of the general usage ("  --profile ...")
+      in_group = false;
+    }
+    if (in_group) out += line + "\n";
   }
-  std::cout << (en ? "More about one command: kring AREA VERB --help\n"
-                   : "Meer over één opdracht: kring GEBIED OPDRACHT --help\n");
+  return out;
 }
 
 // Refuses words after AREA VERB that the command does not take. The words themselves are not
@@ -124,6 +141,27 @@ void PrintVerbHelp(const Verb& v) {
   }
 }
 
+bool PrintGroupHelp(const std::string& group) {
+  const bool en = Text(Msg::kLanguageTag) == std::string("en");
+  const std::string general = UsageLinesOf(group);
+  std::string verbs;
+  for (const Verb* v : AllVerbs()) {
+    if (group != v->area) continue;
+    verbs +=
+        "  kring " + Words(*v) + " " + Syntax(v->syntax) + "\n      " + (en ? v->en : v->nl) + "\n";
+  }
+  if (general.empty() && verbs.empty()) return false;
+  std::cout << (en ? "Usage: kring [OPTIONS] " : "Gebruik: kring [OPTIES] ") << group
+            << (en ? " COMMAND ...\n" : " OPDRACHT ...\n") << general << verbs;
+  if (!verbs.empty()) {
+    std::cout << (en ? "More about one command: kring " : "Meer over één opdracht: kring ") << group
+              << (en ? " COMMAND --help\n" : " OPDRACHT --help\n");
+  }
+  std::cout << (en ? "All commands and options: kring --help\n"
+                   : "Alle opdrachten en opties: kring --help\n");
+  return true;
+}
+
 bool IsDomainCommand(const std::vector<std::string>& a) {
   if (a.empty()) return false;
   if (a.size() >= 2 && Find(a[0], a[1]) != nullptr) return true;
@@ -156,7 +194,7 @@ int RunDomainCommand(const Options& o) {
       std::cerr << Text(Msg::kUnknownCommand) << ": " << CommandWord(a[0]) << " "
                 << CommandWord(a[1]) << "\n";
     }
-    PrintAreaHelp(a[0]);
+    PrintGroupHelp(a[0]);
     return WantsHelp(a) ? 0 : 2;
   }
   if (WantsHelp(a)) {

@@ -14,6 +14,8 @@
 #include "kring/common/refusal.h"
 #include "kring/domain/messages.h"
 
+#include "domain_ctx.h"
+
 namespace kring::cli {
 namespace {
 
@@ -108,7 +110,15 @@ int Fail(const Status& s) {
     return 1;
   }
   std::cerr << Text(Msg::kError) << ": " << Explain(s.message(), s.reason()) << "\n";
-  return s.code() == StatusCode::kSecurityAlarm ? 3 : 1;
+  return s.code() == StatusCode::kSecurityAlarm || IsHaltedCase(s) ? 3 : 1;
+}
+
+bool IsHaltedCase(const Status& s) {
+  // The library refuses every change to a case stopped by an alarm with kFailedPrecondition and
+  // this message (client.cpp; the C ABI documents that code), while a sync of it fails with
+  // kSecurityAlarm: the command line names both the same, exit 3, whichever comes first.
+  return s.code() == StatusCode::kFailedPrecondition &&
+         s.message().find("stopped by a security alarm") != std::string::npos;
 }
 
 namespace {
@@ -161,7 +171,7 @@ int FetchCaseFirst(client::Client& c, Reports& reports, const Bytes& case_id) {
 }
 
 int SettleControl(client::Client& c, Reports& reports, const Bytes& case_id,
-                  const std::function<Status()>& queue, Msg done) {
+                  const std::function<Status()>& queue, Msg done, bool json) {
   // Decided on this change's own intent, not on whatever else of the case waits.
   auto before = c.QueuedIntentIds(case_id);
   if (!before.ok()) return Fail(before.status());
@@ -188,12 +198,20 @@ int SettleControl(client::Client& c, Reports& reports, const Bytes& case_id,
       if (!synced.ok() && !synced.status().transient()) {
         return alarm != 0 ? alarm : Fail(synced.status());
       }
-      std::cout << Text(Msg::kControlQueued) << "\n";
+      if (json && alarm == 0) {
+        PrintJson(JObj({{"ok", JBool(true)}, {"synced", JBool(false)}}));
+      } else if (!json) {
+        std::cout << Text(Msg::kControlQueued) << "\n";
+      }
       return alarm;
     case client::IntentOutcome::kDone:
       break;
   }
-  std::cout << Text(done) << "\n";
+  if (json && alarm == 0) {
+    PrintJson(JObj({{"ok", JBool(true)}, {"synced", JBool(true)}}));
+  } else if (!json) {
+    std::cout << Text(done) << "\n";
+  }
   return alarm;
 }
 
