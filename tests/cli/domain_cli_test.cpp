@@ -1382,7 +1382,7 @@ TEST_CASE("write commands print JSON with --json, and conflicts show labels, not
   Run dutch = k.As("sanne", "conflicts --values");
   INFO(dutch.all);
   REQUIRE(dutch.exit_code == 0);
-  CHECK(dutch.out.find("persoon in de kring " + ria + ": relatie met de bewoner") !=
+  CHECK(dutch.out.find("persoon in de kring Ria (" + ria + "): relatie met de bewoner") !=
         std::string::npos);
   CHECK(dutch.out.find("person " + ria) == std::string::npos);
   CHECK(dutch.out.find("veld relation") == std::string::npos);
@@ -1392,7 +1392,7 @@ TEST_CASE("write commands print JSON with --json, and conflicts show labels, not
   const std::string resolve = "kring conflicts resolve --entity " + ria + " --field relation";
   CHECK(dutch.out.find(resolve + " --keep current|other") != std::string::npos);
   Run english = k.As("sanne", "--lang en conflicts");
-  CHECK(english.out.find("person in the circle " + ria + ": relation to the resident") !=
+  CHECK(english.out.find("person in the circle Ria (" + ria + "): relation to the resident") !=
         std::string::npos);
   k.Ok("sanne", resolve.substr(6) + " --keep current");
   CHECK(k.Json("sanne", "conflicts").list_value().values_size() == 0);

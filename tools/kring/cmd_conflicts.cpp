@@ -135,8 +135,11 @@ int List(Ctx& ctx) {
   for (const v1::Conflict& c : open) {
     const std::string id = Hex(View(c.entity_id()));
     const std::string type = view->entities().at(id).type();
-    std::cout << "  " << EntityLabel(ctx, type) << " " << id << ": " << FieldLabel(ctx, c.field())
-              << "\n"
+    // A person of the circle also by name: the id alone does not say who.
+    const std::string who = type == domain::kPersonType
+                                ? " " + ctx.NameOf(ToBytes(c.entity_id())) + " (" + id + ")"
+                                : " " + id;
+    std::cout << "  " << EntityLabel(ctx, type) << who << ": " << FieldLabel(ctx, c.field()) << "\n"
               << ctx.T("    huidige waarde: ", "    current value: ")
               << (values ? ShowValue(ctx, c.field(), c.kept_value()) + ", " : "")
               << ctx.T("geschreven door ", "written by ")
