@@ -989,6 +989,19 @@ TEST_CASE("kring GROUP --help shows that group's commands, in the user's languag
   CHECK(all.exit_code == 0);
   CHECK(all.out.find("device link-request") != std::string::npos);
   CHECK(all.out.find("kring GROEP --help") != std::string::npos);
+  // A verb a group lacks, or none: that group's commands with the error, exit 2, before any
+  // store is opened (no passphrase, no database here).
+  for (const char* wrong : {"member foo", "member", "case foo", "invite", "circle foo"}) {
+    Run r = Cli("", wrong);
+    INFO(wrong << ":\n" << r.out);
+    CHECK(r.exit_code == 2);
+    CHECK(r.out.find("Onbekende opdracht") != std::string::npos);
+    CHECK(r.out.find(std::string("Gebruik: kring [OPTIES] ") +
+                     std::string(wrong).substr(0, std::string(wrong).find(' '))) !=
+          std::string::npos);
+    CHECK(r.out.find("device link-request") == std::string::npos);
+    CHECK(r.out.find("Wachtwoordzin") == std::string::npos);
+  }
   // A word that is no group still gets the general help.
   Run none = Cli("", "nogroup --help");
   CHECK(none.exit_code == 0);

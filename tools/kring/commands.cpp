@@ -172,14 +172,19 @@ int RunCommand(const Options& options) {
     return 0;
   }
   if (!(is({"account", "create"}) || is({"account", "show"}) || is({"account", "safety-number"}) ||
-        is({"case"}) || is({"member", "add"}) || is({"member", "remove"}) ||
-        is({"member", "approve"}) || is({"member", "decline"}) || is({"member", "role"}) ||
-        is({"invite"}) || is({"entity", "create"}) || is({"field", "set"}) || is({"sync"}) ||
-        is({"alarms"}) || is({"device", "link-request"}) || is({"device", "approve"}) ||
-        is({"device", "link-finish"}) || is({"device", "list"}) || is({"device", "revoke"}) ||
-        is({"account", "restore"}))) {
+        is({"case", "create"}) || is({"case", "list"}) || is({"case", "show"}) ||
+        is({"case", "fingerprint"}) || is({"case", "leave"}) || is({"member", "add"}) ||
+        is({"member", "remove"}) || is({"member", "approve"}) || is({"member", "decline"}) ||
+        is({"member", "role"}) || is({"invite", "create"}) || is({"invite", "accept"}) ||
+        is({"invite", "list"}) || is({"invite", "revoke"}) || is({"entity", "create"}) ||
+        is({"field", "set"}) || is({"sync"}) || is({"alarms"}) || is({"device", "link-request"}) ||
+        is({"device", "approve"}) || is({"device", "link-finish"}) || is({"device", "list"}) ||
+        is({"device", "revoke"}) || is({"account", "restore"}))) {
     std::cerr << Text(Msg::kUnknownCommand) << ": " << CommandWord(a[0])
               << (a.size() > 1 ? " " + CommandWord(a[1]) : "") << "\n";
+    // A group's word with a verb it lacks, or none (`kring member`): the group's commands, before
+    // the store opens; any other word: the general usage.
+    if (PrintGroupHelp(a[0], std::cerr)) return 2;
     return Usage();
   }
   const bool begins_store =

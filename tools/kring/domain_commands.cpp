@@ -141,7 +141,7 @@ void PrintVerbHelp(const Verb& v) {
   }
 }
 
-bool PrintGroupHelp(const std::string& group) {
+bool PrintGroupHelp(const std::string& group, std::ostream& out) {
   const bool en = Text(Msg::kLanguageTag) == std::string("en");
   const std::string general = UsageLinesOf(group);
   std::string verbs;
@@ -151,14 +151,14 @@ bool PrintGroupHelp(const std::string& group) {
         "  kring " + Words(*v) + " " + Syntax(v->syntax) + "\n      " + (en ? v->en : v->nl) + "\n";
   }
   if (general.empty() && verbs.empty()) return false;
-  std::cout << (en ? "Usage: kring [OPTIONS] " : "Gebruik: kring [OPTIES] ") << group
-            << (en ? " COMMAND ...\n" : " OPDRACHT ...\n") << general << verbs;
+  out << (en ? "Usage: kring [OPTIONS] " : "Gebruik: kring [OPTIES] ") << group
+      << (en ? " COMMAND ...\n" : " OPDRACHT ...\n") << general << verbs;
   if (!verbs.empty()) {
-    std::cout << (en ? "More about one command: kring " : "Meer over één opdracht: kring ") << group
-              << (en ? " COMMAND --help\n" : " OPDRACHT --help\n");
+    out << (en ? "More about one command: kring " : "Meer over één opdracht: kring ") << group
+        << (en ? " COMMAND --help\n" : " OPDRACHT --help\n");
   }
-  std::cout << (en ? "All commands and options: kring --help\n"
-                   : "Alle opdrachten en opties: kring --help\n");
+  out << (en ? "All commands and options: kring --help\n"
+             : "Alle opdrachten en opties: kring --help\n");
   return true;
 }
 
@@ -194,7 +194,8 @@ int RunDomainCommand(const Options& o) {
       std::cerr << Text(Msg::kUnknownCommand) << ": " << CommandWord(a[0]) << " "
                 << CommandWord(a[1]) << "\n";
     }
-    PrintGroupHelp(a[0]);
+    // Asked for: on stdout; with an error: on stderr, with the error.
+    PrintGroupHelp(a[0], WantsHelp(a) ? std::cout : std::cerr);
     return WantsHelp(a) ? 0 : 2;
   }
   if (WantsHelp(a)) {
