@@ -411,7 +411,7 @@ TEST_CASE("two people with one name: a warning, and a name that fits two is refu
   REQUIRE(first.exit_code == 0);
   CHECK(first.all.find("Let op") == std::string::npos);
   // The second Mo is proposed (two cousins may share a name), with a warning on stderr only.
-  Run second = k.As("x", "circle propose --name Mo --kind friend --relation buurman");
+  Run second = k.As("x", "circle propose --name Mo --kind family --relation neef");
   INFO(second.all);
   REQUIRE(second.exit_code == 0);
   CHECK(second.out.find("Let op") == std::string::npos);
@@ -1441,4 +1441,57 @@ TEST_CASE("a field name that is not safe in a shell never goes into a command to
                            " --keep " + keep + "\n") != std::string::npos);
     }
   }
+}
+
+TEST_CASE(
+    "with --json a made item's id comes whatever the sync did; a failed change prints nothing",
+    "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const std::string offline = "127.0.0.1:1";
+  k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string cid =
+      At(k.Json("sanne", "case create " + fatima + ":coordinator"), "id").string_value();
+  REQUIRE(cid.size() == 32);
+  k.Ok("fatima", "sync");
+
+  // Without a server: kept on the device, exit 0, and the id with "synced": false.
+  Run kept =
+      k.As("fatima", "--json circle propose --name Ria --kind family --relation tante", offline);
+  INFO(kept.all);
+  REQUIRE(kept.exit_code == 0);
+  const Value ria = ParseJson(kept.out);
+  REQUIRE(At(ria, "id").string_value().size() == 32);
+  CHECK(At(ria, "synced").kind_case() == Value::kBoolValue);
+  CHECK_FALSE(At(ria, "synced").bool_value());
+  const Value sent = k.Json("fatima", "sync");
+  CHECK(At(sent, "ok").bool_value());
+
+  // Sanne closes the case before Fatima's device knows: kringd refuses what Fatima makes, after
+  // it was stored on her device. A script still learns its id; the exit code says it failed.
+  k.Ok("sanne", "case close --case " + cid);
+  Run refused = k.As("fatima", "--json circle propose --name Piet --kind family --relation neef");
+  INFO(refused.all);
+  CHECK(refused.exit_code == 1);
+  const Value piet = ParseJson(refused.out);
+  CHECK(At(piet, "id").string_value().size() == 32);
+  CHECK(At(piet, "synced").kind_case() == Value::kBoolValue);
+  CHECK_FALSE(At(piet, "synced").bool_value());
+  // Now her device knows: nothing more is made, and nothing is printed on stdout.
+  Run entity = k.As("fatima", "--json entity create " + cid + " notitie");
+  CHECK(entity.exit_code == 1);
+  CHECK(entity.out.empty());
+
+  // A change refused before anything was stored: nothing on stdout, the reason on stderr.
+  Run edit = k.As("fatima", "--json circle edit Ria --relation nicht");
+  INFO(edit.all);
+  CHECK(edit.exit_code == 1);
+  CHECK(edit.out.empty());
+  CHECK(edit.all.find("gesloten") != std::string::npos);
+  Run field = k.As(
+      "fatima", "--json field set " + cid + " " + At(ria, "id").string_value() + " relation tante");
+  CHECK(field.exit_code == 1);
+  CHECK(field.out.empty());
 }

@@ -360,18 +360,16 @@ int Note(Ctx& ctx) {
   if (!id.ok()) return Fail(id.status());
   auto note = Organising(ctx.client, ctx.case_id).AddMeetingNote(*id, ctx.Pos(0));
   if (!note.ok()) return Fail(note.status());
-  if (!ctx.json) std::cout << "note " << Hex(*note) << "\n";
-  const std::string made = JObj({{"id", JId(*note)}});
   auto scope = ctx.client.ScopeOf(ctx.case_id, *note);
   if (scope.ok() && *scope != 0) {
-    return ctx.Done(
+    return ctx.Made(
+        "note", *note,
         "Aantekening opgeslagen. Alleen het netwerk leest dit, tot het netwerk het plan vrijgeeft. "
         "Daarna leest iedereen het.",
         "Note saved. Only the network reads it, until the network releases the plan. After "
-        "that everyone reads it.",
-        true, made);
+        "that everyone reads it.");
   }
-  return ctx.Done("Aantekening opgeslagen.", "Note saved.", true, made);
+  return ctx.Made("note", *note, "Aantekening opgeslagen.", "Note saved.");
 }
 
 int Notes(Ctx& ctx) {

@@ -307,10 +307,11 @@ int RunCommand(const Options& options) {
     if (history && from_now_on) return Usage();
     auto cid = c.CreateCase(members, !from_now_on);
     if (!cid.ok()) return Fail(cid.status());
-    const int rc = Settle(c, reports, false);
+    bool synced = false;
+    const int rc = Settle(c, reports, false, false, &synced);
     if (o.json) {
       // The case exists (queued durably) even when the sync failed: scripts get its id.
-      PrintJson(JObj({{"id", JId(*cid)}, {"case", JId(*cid)}, {"synced", JBool(rc == 0)}}));
+      PrintJson(JObj({{"id", JId(*cid)}, {"case", JId(*cid)}, {"synced", JBool(synced)}}));
     } else {
       std::cout << Text(Msg::kCaseCreated) << " " << Hex(*cid) << "\n";
       std::cerr << Text(from_now_on ? Msg::kFromNowOnNote : Msg::kHistoryNote) << "\n";
@@ -373,13 +374,16 @@ int RunCommand(const Options& options) {
     }
     auto inv = c.CreateInvite(*cid, role, hours * 3600);
     if (!inv.ok()) return Fail(inv.status());
-    if (int rc = Settle(c, reports, false); rc != 0) return rc;
-    if (o.json) {  // as kring invitation app
+    bool synced = false;
+    const int rc = Settle(c, reports, false, false, &synced);
+    if (o.json) {  // as kring invitation app: stored on this device, the link works once synced
       PrintJson(JObj({{"id", JId(inv->invite_id)},
                       {"invite", JId(inv->invite_id)},
-                      {"link", JStr(inv->link)}}));
-      return 0;
+                      {"link", JStr(inv->link)},
+                      {"synced", JBool(synced)}}));
+      return rc;
     }
+    if (rc != 0) return rc;
     std::cout << "invite " << Hex(inv->invite_id) << "\nlink " << inv->link << "\n";
     std::cerr << Text(Msg::kInviteNote) << "\n";
     return 0;
@@ -554,8 +558,10 @@ int RunCommand(const Options& options) {
       std::cout << Hex(*id) << "\n";
       return Settle(c, reports, true);
     }
-    const int rc = Settle(c, reports, true, /*quiet=*/true);
-    if (rc == 0) PrintJson(JObj({{"id", JId(*id)}}));
+    // Stored on this device whatever the sync does: the id, and whether it reached kringd.
+    bool synced = false;
+    const int rc = Settle(c, reports, true, /*quiet=*/true, &synced);
+    PrintJson(JObj({{"id", JId(*id)}, {"synced", JBool(synced)}}));
     return rc;
   }
   if (is({"field", "set"})) {

@@ -62,8 +62,9 @@ struct Ctx {
   int Done(const char* nl, const char* en, bool edit = true,
            const std::string& json = R"({"ok":true})");
   // Done for an edit that made something: its id on a line "WORD ID" first (as before the
-  // sync, so a user sees it even if the sync fails), or with --json {"id": ...} once it is
-  // sent or kept. `json_id` is the JSON value of the id (JId or JNum).
+  // sync, so a user sees it even if the sync fails), or with --json {"id": ..., "synced": ...}
+  // after the sync, whatever it did: the item is stored on this device, and the exit code says
+  // what went wrong. `json_id` is the JSON value of the id (JId or JNum).
   int Made(const char* word, const std::string& text_id, const std::string& json_id, const char* nl,
            const char* en);
   int Made(const char* word, const Bytes& id, const char* nl, const char* en);

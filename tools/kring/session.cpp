@@ -141,8 +141,10 @@ int PrintReports(const Reports& reports) {
   return rc;
 }
 
-int SettleAfter(const Result<client::SyncStats>& r, Reports& reports, bool edit, bool quiet) {
+int SettleAfter(const Result<client::SyncStats>& r, Reports& reports, bool edit, bool quiet,
+                bool* synced = nullptr) {
   const int rc = PrintReports(reports);
+  if (synced != nullptr) *synced = r.ok() && rc == 0;
   if (!r.ok()) {
     if (r.status().transient() && edit) {
       std::cerr << Text(Msg::kEditStoredOffline) << "\n";
@@ -156,8 +158,8 @@ int SettleAfter(const Result<client::SyncStats>& r, Reports& reports, bool edit,
 
 }  // namespace
 
-int Settle(client::Client& c, Reports& reports, bool edit, bool quiet) {
-  return SettleAfter(c.SyncNow(), reports, edit, quiet);
+int Settle(client::Client& c, Reports& reports, bool edit, bool quiet, bool* synced) {
+  return SettleAfter(c.SyncNow(), reports, edit, quiet, synced);
 }
 
 int SettleCase(client::Client& c, Reports& reports, const Bytes& case_id) {

@@ -38,8 +38,10 @@ int Fail(const Status& s);
 bool IsHaltedCase(const Status& s);
 // Syncs and tells the user what became of their changes: 0 all went through (or waits for the
 // network when `edit`), 1 something was refused, 3 a security alarm. `quiet` leaves the "sent"
-// line to the caller, who prints what the edit means.
-int Settle(client::Client& c, Reports& reports, bool edit, bool quiet = false);
+// line to the caller, who prints what the edit means. `synced`, when given, is set to whether the
+// sync went through with nothing refused (false offline, even though that is exit 0 for an edit).
+int Settle(client::Client& c, Reports& reports, bool edit, bool quiet = false,
+           bool* synced = nullptr);
 // Settle for one case only (`kring sync CASE`): the others are neither sent nor fetched. A case
 // stopped by an alarm is exit 3, one neither this device nor the server has exit 1.
 int SettleCase(client::Client& c, Reports& reports, const Bytes& case_id);
