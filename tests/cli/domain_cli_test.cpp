@@ -1495,3 +1495,80 @@ TEST_CASE(
   CHECK(field.exit_code == 1);
   CHECK(field.out.empty());
 }
+
+TEST_CASE("with --json what a person must be told stays on stderr, and stdout is one document",
+          "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  auto stderr_of = [](const Run& r) { return r.all.substr(r.out.size()); };
+
+  // The recovery key is shown once, to the person: on stderr, never in the JSON.
+  Run made = k.As("sanne", "--json account create");
+  INFO(made.all);
+  REQUIRE(made.exit_code == 0);
+  const Value account = ParseJson(made.out);
+  CHECK(account.struct_value().fields_size() == 4);  // id, account, device, safety_number
+  const std::string err = stderr_of(made);
+  CHECK(err.find("herstelsleutel") != std::string::npos);
+  std::string key = err.substr(0, err.find_last_not_of('\n') + 1);
+  key = key.substr(key.rfind('\n') + 1);
+  CHECK(key.size() >= 16);
+  CHECK(made.out.find(key) == std::string::npos);
+
+  const std::string fatima = At(k.Json("fatima", "account create"), "id").string_value();
+  const std::string ria = At(k.Json("ria", "account create"), "id").string_value();
+  const std::string bas = At(k.Json("bas", "account create"), "id").string_value();
+  const std::string cid =
+      At(k.Json("sanne", "case create --history " + fatima + ":coordinator"), "id").string_value();
+  REQUIRE(cid.size() == 32);
+  k.Ok("fatima", "sync");
+
+  // member add: {"ok": true, "synced": true}.
+  const Value added = k.Json("sanne", "member add " + cid + " " + bas + ":member");
+  CHECK(At(added, "ok").bool_value());
+  CHECK(At(added, "synced").bool_value());
+  k.Ok("bas", "sync");
+
+  // Ria's account already belongs to someone in the circle when she accepts an invitation for
+  // Tante Ria: approving her does not link it, and the warnings reach her on stderr.
+  k.Ok("fatima", "circle propose --name 'Ria V' --kind family --relation nicht --account " + ria);
+  k.Ok("fatima", "circle approve 'Ria V'");
+  k.Ok("fatima", "circle propose --name 'Tante Ria' --kind family --relation tante");
+  k.Ok("fatima", "circle approve 'Tante Ria'");
+  const Value invite = k.Json("fatima", "invitation app 'Tante Ria'");
+  const std::string link = At(invite, "link").string_value();
+  REQUIRE(!link.empty());
+  CHECK(At(invite, "synced").bool_value());
+  const Value accepted = k.Json("ria", "invite accept " + link);
+  CHECK(At(accepted, "ok").bool_value());
+  CHECK(At(accepted, "case").string_value() == cid);
+  Run approved = k.As("sanne", "--json member approve " + cid + " " + ria);
+  INFO(approved.all);
+  REQUIRE(approved.exit_code == 0);
+  CHECK(At(ParseJson(approved.out), "ok").bool_value());
+  CHECK(stderr_of(approved).find("Let op") != std::string::npos);
+  CHECK(stderr_of(approved).find("kring circle link") != std::string::npos);
+
+  // A member removed: the notice that what was seen cannot be taken back, and that the person
+  // is still in the circle, with --json on stderr.
+  Run removed = k.As("sanne", "--json member remove " + cid + " " + ria);
+  INFO(removed.all);
+  REQUIRE(removed.exit_code == 0);
+  CHECK(At(ParseJson(removed.out), "ok").bool_value());
+  CHECK(stderr_of(removed).find("kunnen we niet terughalen") != std::string::npos);
+  CHECK(stderr_of(removed).find("Deze persoon staat nog in de kring") != std::string::npos);
+
+  // Leaving: told the same way.
+  Run left = k.As("bas", "--json case leave " + cid);
+  INFO(left.all);
+  REQUIRE(left.exit_code == 0);
+  CHECK(At(ParseJson(left.out), "ok").bool_value());
+  CHECK(stderr_of(left).find("Je bent uit de kring gestapt") != std::string::npos);
+
+  // Invite create: its id, the link and whether it reached kringd.
+  const Value created = k.Json("sanne", "invite create " + cid + " member --hours 24");
+  CHECK(At(created, "id").string_value() == At(created, "invite").string_value());
+  CHECK(At(created, "link").string_value().rfind("kring://invite/1/", 0) == 0);
+  CHECK(At(created, "synced").bool_value());
+}

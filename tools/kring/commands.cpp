@@ -44,7 +44,7 @@ const char* InviteStatusText(v1::InviteState::Status s) {
 
 // After approving `account`: an invitation made for a person of the circle links that person
 // (Client::ApproveMember). Says to whom, or clearly that it did not and what to do.
-void ReportInviteeLink(client::Client& c, const Bytes& case_id, const Bytes& account) {
+void ReportInviteeLink(client::Client& c, const Bytes& case_id, const Bytes& account, bool json) {
   auto view = c.View(case_id);
   if (!view.ok()) return;
   std::vector<std::string> invites;
@@ -64,7 +64,9 @@ void ReportInviteeLink(client::Client& c, const Bytes& case_id, const Bytes& acc
   }
   if (invited == nullptr) return;
   if (invited->account_id == account) {
-    std::cout << Text(Msg::kInviteeLinked) << " " << invited->name << "\n";
+    // The good news only on stdout, where --json has its document instead; the warnings below
+    // are for the person, so they stay on stderr either way.
+    if (!json) std::cout << Text(Msg::kInviteeLinked) << " " << invited->name << "\n";
     return;
   }
   std::cerr << Text(Msg::kInviteeNotLinked) << " " << invited->name << "\n";
@@ -333,7 +335,7 @@ int RunCommand(const Options& options) {
         c, reports, *cid,
         [&] { return approve ? c.ApproveMember(*cid, *account) : c.DeclineMember(*cid, *account); },
         approve ? Msg::kMemberApproved : Msg::kMemberDeclined, o.json);
-    if (approve && rc == 0 && !o.json) ReportInviteeLink(c, *cid, *account);
+    if (approve && rc == 0) ReportInviteeLink(c, *cid, *account, o.json);
     return rc;
   }
   if (is({"member", "role"})) {
@@ -470,15 +472,18 @@ int RunCommand(const Options& options) {
           return {};
         },
         Msg::kMemberRemoved, o.json);
-    if (rc == 0 && !o.json) {  // with --json SettleControl printed {"ok":true,...}
-      std::cout << (Text(Msg::kLanguageTag) == std::string("en") ? notice.en : notice.nl) << "\n";
+    if (rc == 0) {
+      // The user is told what was already seen cannot be recalled (DOMAIN.md), with --json too:
+      // then on stderr, as stdout holds SettleControl's {"ok":true,...}.
+      std::ostream& out = o.json ? std::cerr : std::cout;
+      out << (Text(Msg::kLanguageTag) == std::string("en") ? notice.en : notice.nl) << "\n";
       // The person of this account stays in the circle (its agreements keep their owner), now
       // shown as no longer taking part: taking them out of the circle is a choice of its own.
       auto circle = domain::Organising(c, *cid).Circle();
       if (circle.ok()) {
         for (const domain::Person& p : *circle) {
           if (p.account_id != *account || !p.in_circle()) continue;
-          std::cout << Text(Msg::kPersonStillInCircle) << Hex(p.person_id) << "\n";
+          out << Text(Msg::kPersonStillInCircle) << Hex(p.person_id) << "\n";
         }
       }
     }
@@ -492,9 +497,10 @@ int RunCommand(const Options& options) {
     if (!notice.ok()) return Fail(notice.status());
     auto synced = c.SyncNow();
     if (!synced.ok()) return Fail(synced.status());
-    if (o.json) return OkJson(o, 0);
-    std::cout << (Text(Msg::kLanguageTag) == std::string("en") ? notice->en : notice->nl) << "\n";
-    return 0;
+    // What was already seen cannot be recalled: told with --json too, then on stderr.
+    (o.json ? std::cerr : std::cout)
+        << (Text(Msg::kLanguageTag) == std::string("en") ? notice->en : notice->nl) << "\n";
+    return OkJson(o, 0);
   }
   if (is({"case", "fingerprint"})) {
     if (a.size() != 3) return Usage();
