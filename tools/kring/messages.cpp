@@ -359,6 +359,7 @@ std::string LookHint(std::string_view reason) {
       {refusal::kNotWaiting, " Kijk met: kring invite list", " See: kring invite list"},
       {refusal::kTargetNotMember, " Kijk met: kring case show", " See: kring case show"},
       {refusal::kScopeUnknown, " Kijk met: kring scope list", " See: kring scope list"},
+      {refusal::kCaseHalted, " Kijk met: kring alarms", " See: kring alarms"},
   };
   for (const Hint& h : kHints) {
     if (h.reason == reason) return g_english ? h.en : h.nl;

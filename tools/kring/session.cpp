@@ -113,14 +113,6 @@ int Fail(const Status& s) {
   return s.code() == StatusCode::kSecurityAlarm || IsHaltedCase(s) ? 3 : 1;
 }
 
-bool IsHaltedCase(const Status& s) {
-  // The library refuses every change to a case stopped by an alarm with kFailedPrecondition and
-  // this message (client.cpp; the C ABI documents that code), while a sync of it fails with
-  // kSecurityAlarm: the command line names both the same, exit 3, whichever comes first.
-  return s.code() == StatusCode::kFailedPrecondition &&
-         s.message().find("stopped by a security alarm") != std::string::npos;
-}
-
 namespace {
 
 // Prints what the sync reported (refusals, removal, alarm); the exit code they call for.

@@ -11,6 +11,7 @@
 
 #include "kring/client.h"
 #include "kring/common/bytes.h"
+#include "kring/common/refusal.h"
 #include "kring/common/status.h"
 #include "kring/domain/messages.h"
 
@@ -34,8 +35,13 @@ struct Reports {
 // Prints the error in the user's language (a domain key becomes its UserText) and returns the
 // exit code: 1, or 3 for a security alarm or a case stopped by one (IsHaltedCase).
 int Fail(const Status& s);
-// Whether the library refused because the case is stopped by a security alarm.
-bool IsHaltedCase(const Status& s);
+// Whether the library refused because the case is stopped by a security alarm on this device:
+// kFailedPrecondition with the local reason kCaseHalted (client.cpp), never a server's text (a
+// server cannot give that reason: refusal::DecodeDetails drops it). A sync of such a case fails
+// with kSecurityAlarm: the command line names both the same, exit 3, whichever comes first.
+inline bool IsHaltedCase(const Status& s) {
+  return s.code() == StatusCode::kFailedPrecondition && s.reason() == refusal::kCaseHalted;
+}
 // Syncs and tells the user what became of their changes: 0 all went through (or waits for the
 // network when `edit`), 1 something was refused, 3 a security alarm. `quiet` leaves the "sent"
 // line to the caller, who prints what the edit means. `synced`, when given, is set to whether the
