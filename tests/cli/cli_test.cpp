@@ -971,7 +971,7 @@ TEST_CASE("kring GROUP --help shows that group's commands, in the user's languag
         CHECK(help.out.find("member add") == std::string::npos);
       }
       CHECK(help.out.find("Opdrachten:") == std::string::npos);
-      CHECK(help.out.find("Netwerkberaad (kring GEBIED --help") == std::string::npos);
+      CHECK(help.out.find("Netwerkberaad (kring GROEP --help") == std::string::npos);
     }
   }
   // In English, as the general help.
@@ -989,13 +989,24 @@ TEST_CASE("kring GROUP --help shows that group's commands, in the user's languag
   CHECK(all.exit_code == 0);
   CHECK(all.out.find("device link-request") != std::string::npos);
   CHECK(all.out.find("kring GROEP --help") != std::string::npos);
+  // One word for a group everywhere: not "GEBIED" in one place and "GROEP" in another.
+  CHECK(all.out.find("GEBIED") == std::string::npos);
+  CHECK(Cli("", "--lang en --help").out.find("AREA") == std::string::npos);
+  Run bare_en = Cli("", "--lang en circle");
+  CHECK(bare_en.exit_code == 2);
+  CHECK(bare_en.out.find("Choose a command:") != std::string::npos);
+  CHECK(bare_en.out.find("kring circle propose") != std::string::npos);
   // A verb a group lacks, or none: that group's commands with the error, exit 2, before any
   // store is opened (no passphrase, no database here).
-  for (const char* wrong : {"member foo", "member", "case foo", "invite", "circle foo"}) {
+  for (const char* wrong :
+       {"member foo", "case foo", "circle foo", "member", "invite", "circle", "case"}) {
     Run r = Cli("", wrong);
     INFO(wrong << ":\n" << r.out);
     CHECK(r.exit_code == 2);
-    CHECK(r.out.find("Onbekende opdracht") != std::string::npos);
+    // A group's word alone asks to choose one of its commands: it is no unknown command.
+    const bool alone = std::string(wrong).find(' ') == std::string::npos;
+    CHECK((r.out.find("Onbekende opdracht") != std::string::npos) == !alone);
+    CHECK((r.out.find("Kies een opdracht:") != std::string::npos) == alone);
     CHECK(r.out.find(std::string("Gebruik: kring [OPTIES] ") +
                      std::string(wrong).substr(0, std::string(wrong).find(' '))) !=
           std::string::npos);

@@ -1572,3 +1572,49 @@ TEST_CASE("with --json what a person must be told stays on stderr, and stdout is
   CHECK(At(created, "link").string_value().rfind("kring://invite/1/", 0) == 0);
   CHECK(At(created, "synced").bool_value());
 }
+
+TEST_CASE("a conflict on a poll answer is told with its words, and poll answer's help in English",
+          "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string joke = k.Id("joke", "account create", "account");
+  const std::string cid =
+      At(k.Json("sanne", "case create " + fatima + ":coordinator " + joke + ":coordinator"), "id")
+          .string_value();
+  REQUIRE(cid.size() == 32);
+  k.Ok("fatima", "sync");
+  k.Ok("fatima", "circle propose --name Ria --kind family --relation tante");
+  k.Ok("fatima", "circle approve Ria");
+  k.Ok("fatima", "poll create --slot now+7d@19:30");
+  k.Ok("fatima", "poll answer 1 ja --person Ria");
+  k.Ok("fatima", "sync");
+  k.Ok("joke", "sync");
+  // Joke and Fatima answer for Ria at the same time, with different answers.
+  k.Ok("joke", "poll answer 1 nee --person Ria");
+  k.Ok("fatima", "poll answer 1 als-het-moet --person Ria");
+  k.Ok("fatima", "sync");
+  k.Ok("joke", "sync");
+  REQUIRE(k.Json("joke", "conflicts").list_value().values_size() == 1);
+  Run dutch = k.As("joke", "conflicts --values");
+  INFO(dutch.all);
+  REQUIRE(dutch.exit_code == 0);
+  CHECK(dutch.out.find(": antwoord voor een moment\n") != std::string::npos);
+  CHECK(dutch.out.find("\"als het moet\"") != std::string::npos);
+  CHECK(dutch.out.find("\"nee\"") != std::string::npos);
+  CHECK(dutch.out.find("if_need_be") == std::string::npos);
+  CHECK(dutch.out.find("\"no\"") == std::string::npos);
+  Run english = k.As("joke", "--lang en conflicts --values");
+  CHECK(english.out.find(": answer for a time\n") != std::string::npos);
+  CHECK(english.out.find("\"if need be\"") != std::string::npos);
+  CHECK(english.out.find("\"no\"") != std::string::npos);
+
+  // The help of poll answer names the words of the user's language.
+  Run help = k.As("sanne", "--lang en poll answer --help");
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("yes|if-need-be|no") != std::string::npos);
+  CHECK(help.out.find("als-het-moet") == std::string::npos);
+  CHECK(k.As("sanne", "poll answer --help").out.find("ja|als-het-moet|nee") != std::string::npos);
+}

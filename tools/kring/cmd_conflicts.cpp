@@ -49,6 +49,7 @@ std::string ShowValue(const Ctx& ctx, const std::string& field, const v1::Value&
       // A person's kind and a pre-talk's way are stored as identifiers: shown as words.
       if (field == "kind") return "\"" + ShowWord(ctx, kPersonKinds, v.text()) + "\"";
       if (field == "how") return "\"" + ShowWord(ctx, kPreTalkWays, v.text()) + "\"";
+      if (IsPollAnswerField(field)) return "\"" + ShowWord(ctx, kPollAnswers, v.text()) + "\"";
       return "\"" + v.text() + "\"";
     case v1::Value::kInteger:
       // Times are stored as milliseconds in fields named *_ms.

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <optional>
+#include <sstream>
 
 #include <google/protobuf/util/json_util.h>
 
@@ -182,11 +183,21 @@ int RunCommand(const Options& options) {
         is({"field", "set"}) || is({"sync"}) || is({"alarms"}) || is({"device", "link-request"}) ||
         is({"device", "approve"}) || is({"device", "link-finish"}) || is({"device", "list"}) ||
         is({"device", "revoke"}) || is({"account", "restore"}))) {
-    std::cerr << Text(Msg::kUnknownCommand) << ": " << CommandWord(a[0])
-              << (a.size() > 1 ? " " + CommandWord(a[1]) : "") << "\n";
-    // A group's word with a verb it lacks, or none (`kring member`): the group's commands, before
-    // the store opens; any other word: the general usage.
-    if (PrintGroupHelp(a[0], std::cerr)) return 2;
+    // A group's word with a verb it lacks, or none (`kring member`: asked to choose, it is no
+    // unknown command): the group's commands, before the store opens; any other word: the
+    // general usage.
+    std::ostringstream group;
+    const bool is_group = PrintGroupHelp(a[0], group);
+    if (is_group && a.size() == 1) {
+      std::cerr << Text(Msg::kChooseCommand) << "\n";
+    } else {
+      std::cerr << Text(Msg::kUnknownCommand) << ": " << CommandWord(a[0])
+                << (a.size() > 1 ? " " + CommandWord(a[1]) : "") << "\n";
+    }
+    if (is_group) {
+      std::cerr << group.str();
+      return 2;
+    }
     return Usage();
   }
   const bool begins_store =

@@ -50,6 +50,7 @@ std::string Syntax(const char* syntax) {
   std::string out = syntax;
   if (Text(Msg::kLanguageTag) != std::string("en")) return out;
   static const std::pair<const char*, const char*> kWords[] = {
+      {"ja|als-het-moet|nee", "yes|if-need-be|no"},
       {"(zelfde opties als draft)", "(same options as draft)"},
       {"PERSOON", "PERSON"},
       {"TIJD", "TIME"},
@@ -174,8 +175,8 @@ std::string DomainOverview() {
     if (std::find(areas.begin(), areas.end(), v->area) == areas.end()) areas.push_back(v->area);
   }
   std::string out = Text(Msg::kLanguageTag) == std::string("en")
-                        ? "Netwerkberaad (kring AREA --help for its commands):\n "
-                        : "Netwerkberaad (kring GEBIED --help voor de opdrachten):\n ";
+                        ? "Netwerkberaad (kring GROUP --help for its commands):\n "
+                        : "Netwerkberaad (kring GROEP --help voor de opdrachten):\n ";
   for (const std::string& a : areas) out += " " + a;
   return out + "\n";
 }
@@ -193,6 +194,8 @@ int RunDomainCommand(const Options& o) {
     if (a.size() >= 2 && !WantsHelp(a)) {
       std::cerr << Text(Msg::kUnknownCommand) << ": " << CommandWord(a[0]) << " "
                 << CommandWord(a[1]) << "\n";
+    } else if (a.size() == 1) {
+      std::cerr << Text(Msg::kChooseCommand) << "\n";  // `kring circle` alone
     }
     // Asked for: on stdout; with an error: on stderr, with the error.
     PrintGroupHelp(a[0], WantsHelp(a) ? std::cout : std::cerr);

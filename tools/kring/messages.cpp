@@ -179,6 +179,8 @@ Entry Lookup(Msg m) {
           "account create"};
     case Msg::kUnknownCommand:
       return {"Onbekende opdracht", "Unknown command"};
+    case Msg::kChooseCommand:
+      return {"Kies een opdracht:", "Choose a command:"};
     case Msg::kMissingArgument:
       return {"Er ontbreekt iets in de opdracht.", "Something is missing in the command."};
     case Msg::kBadId:

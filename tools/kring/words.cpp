@@ -24,6 +24,13 @@ constexpr Word kPreTalkWayWords[] = {
     {"office", "kantoor", "office"}, {"other", "anders", "other"},
 };
 
+// A poll answer (domain::Answer, stored as text in the field "slot_" + the slot's id).
+constexpr Word kPollAnswerWords[] = {
+    {"yes", "ja", "yes"},
+    {"if_need_be", "als het moet", "if need be"},
+    {"no", "nee", "no"},
+};
+
 constexpr Word kInvitationStateWords[] = {
     {"not_invited", "niet uitgenodigd", "not invited"},
     {"pending", "uitgenodigd, nog geen antwoord", "invited, no answer yet"},
@@ -169,6 +176,7 @@ bool SameWord(std::string_view a, std::string_view b) {
 const std::span<const Word> kPersonKinds{kPersonKindWords};
 const std::span<const Word> kPreTalkWays{kPreTalkWayWords};
 const std::span<const Word> kInvitationStates{kInvitationStateWords};
+const std::span<const Word> kPollAnswers{kPollAnswerWords};
 
 std::string DomainWord(std::span<const Word> words, const std::string& typed) {
   for (const Word& w : words) {
@@ -181,7 +189,15 @@ std::string EntityLabel(const Ctx& ctx, const std::string& type) {
   return FindLabel(kEntityLabels, ctx, type);
 }
 
+bool IsPollAnswerField(const std::string& field) {
+  constexpr std::string_view kSlot = "slot_";
+  if (field.rfind(kSlot, 0) != 0) return false;
+  auto id = FromHex(field.substr(kSlot.size()));
+  return id && !id->empty();
+}
+
 std::string FieldLabel(const Ctx& ctx, const std::string& field) {
+  if (IsPollAnswerField(field)) return ctx.T("antwoord voor een moment", "answer for a time");
   // A meeting's attendance has a field per person: "attendance_" + their id.
   constexpr std::string_view kAttendance = "attendance_";
   if (field.rfind(kAttendance, 0) == 0) {

@@ -20,6 +20,10 @@ struct Word {
 extern const std::span<const Word> kPersonKinds;
 extern const std::span<const Word> kPreTalkWays;
 extern const std::span<const Word> kInvitationStates;
+extern const std::span<const Word> kPollAnswers;
+
+// Whether `field` is a poll's answer for one of its slots: "slot_" and the slot's id in hex.
+bool IsPollAnswerField(const std::string& field);
 
 // The identifier for what the user typed (any case); what matches no word is returned as typed,
 // so the domain refuses it with its own message.
