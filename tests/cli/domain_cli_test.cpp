@@ -1543,6 +1543,7 @@ TEST_CASE("with --json what a person must be told stays on stderr, and stdout is
   const Value accepted = k.Json("ria", "invite accept " + link);
   CHECK(At(accepted, "ok").bool_value());
   CHECK(At(accepted, "case").string_value() == cid);
+  CHECK(At(accepted, "synced").bool_value());
   Run approved = k.As("sanne", "--json member approve " + cid + " " + ria);
   INFO(approved.all);
   REQUIRE(approved.exit_code == 0);

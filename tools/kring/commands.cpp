@@ -405,11 +405,15 @@ int RunCommand(const Options& options) {
     if (a.size() != 3) return Usage();
     auto cid = c.AcceptInvite(a[2]);
     if (!cid.ok()) return Fail(cid.status());
-    if (int rc = Settle(c, reports, false); rc != 0) return rc;
+    bool synced = false;
+    const int rc = Settle(c, reports, false, false, &synced);
     if (o.json) {
-      PrintJson(JObj({{"ok", JBool(true)}, {"case", JId(*cid)}}));
-      return 0;
+      // The acceptance is stored on this device (sent with the next sync): a script gets the
+      // case either way, and the exit code says what went wrong.
+      PrintJson(JObj({{"ok", JBool(true)}, {"case", JId(*cid)}, {"synced", JBool(synced)}}));
+      return rc;
     }
+    if (rc != 0) return rc;
     std::cout << Text(Msg::kInviteAccepted) << " " << Hex(*cid) << "\n";
     return 0;
   }
