@@ -1444,7 +1444,7 @@ TEST_CASE("a field name that is not safe in a shell never goes into a command to
 }
 
 TEST_CASE(
-    "with --json a made item's id comes whatever the sync did; a failed change prints nothing",
+    "with --json a made item's id comes whatever the sync did, and a failed change prints nothing",
     "[cli]") {
   TestServer server;
   TempDir dir;
