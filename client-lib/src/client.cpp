@@ -93,7 +93,9 @@ class Client::Impl {
     // The flags come from the store's kept record: no decrypting of the state per edit.
     KRING_ASSIGN_OR_RETURN(std::optional<CaseFlags> flags, store_->LoadCaseFlags(case_id));
     if (!flags) return NotFound("unknown case");
-    if (flags->halted) return FailedPrecondition("this case is stopped by a security alarm");
+    if (flags->halted) {
+      return FailedPrecondition("this case is stopped by a security alarm", refusal::kCaseHalted);
+    }
     if (for_edit && flags->closed) {
       return FailedPrecondition("the case is closed", refusal::kCaseClosed);
     }
@@ -504,7 +506,8 @@ Result<Bytes> Client::AcceptInvite(const std::string& link) {
       keys.secret_key,
       protocol::InviteAcceptInput(*case_id, invite_id, kring::View(me.account_id())))));
   if (existing && existing->halted) {
-    return FailedPrecondition("this case is stopped by a security alarm on this device");
+    return FailedPrecondition("this case is stopped by a security alarm on this device",
+                              refusal::kCaseHalted);
   }
   if (existing && existing->state.pending_approval()) {
     return Status(StatusCode::kAlreadyExists, "already waiting for approval in this case",

@@ -30,6 +30,8 @@ std::string DecodeDetails(std::string_view details) {
     if (any.type_url() != kErrorInfoType) continue;
     v1::ErrorInfo info;
     if (!info.ParseFromString(any.value()) || info.domain() != kDomain) continue;
+    // A reason only this device gives is never taken from the network.
+    if (info.reason() == kCaseHalted) return {};
     if (IsReasonKey(info.reason())) return info.reason();
   }
   return {};

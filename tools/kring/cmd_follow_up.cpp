@@ -95,8 +95,7 @@ int SixWeek(Ctx& ctx) {
   }
   auto id = FollowUp(ctx.client, ctx.case_id).RecordSixWeekCheck(in);
   if (!id.ok()) return Fail(id.status());
-  std::cout << "check " << Hex(*id) << "\n";
-  return ctx.Done("Zes-wekencheck vastgelegd.", "Six-week check recorded.");
+  return ctx.Made("check", *id, "Zes-wekencheck vastgelegd.", "Six-week check recorded.");
 }
 
 const char* StatusWord(const Ctx& ctx, domain::AgreementStatus s) {
@@ -216,9 +215,8 @@ int Designate(Ctx& ctx) {
   in.now_ms = NowMs();
   auto d = FollowUp(ctx.client, ctx.case_id).DesignateMentor(in);
   if (!d.ok()) return Fail(d.status());
-  std::cout << "mentor " << Hex(d->mentor_id) << "\n";
   for (const std::string& w : d->warnings) std::cerr << domain::UserText(w, ctx.lang) << "\n";
-  return ctx.Done("Mentor vastgelegd.", "Mentor recorded.");
+  return ctx.Made("mentor", d->mentor_id, "Mentor vastgelegd.", "Mentor recorded.");
 }
 
 int MentorLog(Ctx& ctx, bool evaluation) {

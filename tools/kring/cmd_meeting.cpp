@@ -102,8 +102,7 @@ int PollCreate(Ctx& ctx) {
   }
   auto id = Organising(ctx.client, ctx.case_id).CreatePoll(in);
   if (!id.ok()) return Fail(id.status());
-  std::cout << "poll " << Hex(*id) << "\n";
-  return ctx.Done("Prikker gemaakt. Iedereen kan nu zeggen wanneer hij kan.",
+  return ctx.Made("poll", *id, "Prikker gemaakt. Iedereen kan nu zeggen wanneer hij kan.",
                   "Poll created. Everyone can now say when they can come.");
 }
 
@@ -138,13 +137,17 @@ int PollAnswer(Ctx& ctx) {
   if (ctx.positional.size() != 2) return ctx.Usage();
   auto slot = SlotId(ctx, *id, ctx.Pos(0));
   if (!slot.ok()) return Fail(slot.status());
+  // "if need be" is "als het moet" (DOMAIN.md); "misschien" and "maybe", the words of earlier
+  // versions, are still taken so older scripts keep working.
   const std::string& a = ctx.positional[1];
-  domain::Answer answer = a == "yes" || a == "ja"            ? domain::Answer::kYes
-                          : a == "maybe" || a == "misschien" ? domain::Answer::kIfNeedBe
-                          : a == "no" || a == "nee"          ? domain::Answer::kNo
-                                                             : static_cast<domain::Answer>(-1);
+  const bool if_need_be = a == "als-het-moet" || a == "als het moet" || a == "if-need-be" ||
+                          a == "if need be" || a == "maybe" || a == "misschien";
+  domain::Answer answer = a == "yes" || a == "ja"   ? domain::Answer::kYes
+                          : if_need_be              ? domain::Answer::kIfNeedBe
+                          : a == "no" || a == "nee" ? domain::Answer::kNo
+                                                    : static_cast<domain::Answer>(-1);
   if (static_cast<int>(answer) < 0)
-    return BadInput(ctx, "Kies: ja, misschien of nee.", "Choose: yes, maybe or no.");
+    return BadInput(ctx, "Kies: ja, als-het-moet of nee.", "Choose: yes, if-need-be or no.");
   Status s = Organising(ctx.client, ctx.case_id).AnswerPoll(*id, *person, *slot, answer);
   if (!s.ok()) return Fail(s);
   return ctx.Done("Antwoord opgeslagen.", "Answer saved.");
@@ -167,7 +170,7 @@ int PollAnswers(Ctx& ctx) {
   };
   auto word = [&](domain::Answer a) {
     return a == domain::Answer::kYes        ? ctx.T("ja", "yes")
-           : a == domain::Answer::kIfNeedBe ? ctx.T("misschien", "maybe")
+           : a == domain::Answer::kIfNeedBe ? ctx.T("als het moet", "if need be")
                                             : ctx.T("nee", "no");
   };
   std::vector<std::string> rows;
@@ -218,7 +221,8 @@ int PollTally(Ctx& ctx) {
       continue;
     }
     std::cout << n++ << ". " << ShowTime(ctx, start) << ": " << t.yes << ctx.T(" ja, ", " yes, ")
-              << t.if_need_be << ctx.T(" misschien, ", " maybe, ") << t.no << ctx.T(" nee", " no");
+              << t.if_need_be << ctx.T(" als het moet, ", " if need be, ") << t.no
+              << ctx.T(" nee", " no");
     for (const Bytes& p : t.required_no)
       std::cout << ctx.T("  (kan niet: ", "  (cannot: ") << ctx.NameOf(p) << ")";
     std::cout << "\n";
@@ -238,8 +242,7 @@ int PollFix(Ctx& ctx) {
   domain::FixOverrides overrides{ctx.Get("no-pretalk-reason"), ctx.Get("required-no-reason")};
   auto meeting = Organising(ctx.client, ctx.case_id).FixMeeting(*id, *slot, *location, overrides);
   if (!meeting.ok()) return Fail(meeting.status());
-  std::cout << "meeting " << Hex(*meeting) << "\n";
-  return ctx.Done("Het netwerkberaad staat vast.", "The meeting is fixed.");
+  return ctx.Made("meeting", *meeting, "Het netwerkberaad staat vast.", "The meeting is fixed.");
 }
 
 std::string PhaseText(const Ctx& ctx, domain::Phase p) {
@@ -357,16 +360,16 @@ int Note(Ctx& ctx) {
   if (!id.ok()) return Fail(id.status());
   auto note = Organising(ctx.client, ctx.case_id).AddMeetingNote(*id, ctx.Pos(0));
   if (!note.ok()) return Fail(note.status());
-  std::cout << "note " << Hex(*note) << "\n";
   auto scope = ctx.client.ScopeOf(ctx.case_id, *note);
   if (scope.ok() && *scope != 0) {
-    return ctx.Done(
+    return ctx.Made(
+        "note", *note,
         "Aantekening opgeslagen. Alleen het netwerk leest dit, tot het netwerk het plan vrijgeeft. "
         "Daarna leest iedereen het.",
         "Note saved. Only the network reads it, until the network releases the plan. After "
         "that everyone reads it.");
   }
-  return ctx.Done("Aantekening opgeslagen.", "Note saved.");
+  return ctx.Made("note", *note, "Aantekening opgeslagen.", "Note saved.");
 }
 
 int Notes(Ctx& ctx) {
@@ -431,8 +434,8 @@ int PrivateTime(Ctx& ctx) {
   if (!id.ok()) return Fail(id.status());
   auto scope = Organising(ctx.client, ctx.case_id).StartPrivateTime(*id);
   if (!scope.ok()) return Fail(scope.status());
-  std::cout << "scope " << *scope << "\n";
-  return ctx.Done("Eigen tijd: alleen het netwerk ziet nu wat het schrijft.",
+  return ctx.Made("scope", std::to_string(*scope), JNum(*scope),
+                  "Eigen tijd: alleen het netwerk ziet nu wat het schrijft.",
                   "Private time: only the network sees what it writes now.");
 }
 
@@ -486,8 +489,8 @@ int Spoed(Ctx& ctx) {
   auto meeting = Organising(ctx.client, ctx.case_id)
                      .FixSpoedMeeting(*start, *start + minutes * kMinuteMs, *location, overrides);
   if (!meeting.ok()) return Fail(meeting.status());
-  std::cout << "meeting " << Hex(*meeting) << "\n";
-  return ctx.Done("Het spoedberaad staat vast.", "The urgent meeting is fixed.");
+  return ctx.Made("meeting", *meeting, "Het spoedberaad staat vast.",
+                  "The urgent meeting is fixed.");
 }
 
 int Cancel(Ctx& ctx) {
@@ -534,7 +537,7 @@ const std::vector<Verb>& MeetingVerbs() {
        PollShow},
       {"poll",
        "answer",
-       "MOMENT ja|misschien|nee [--person PERSOON] [--poll ID]",
+       "MOMENT ja|als-het-moet|nee [--person PERSOON] [--poll ID]",
        "Geef je antwoord (of voor iemand zonder app)",
        "Answer (or for someone without the app)",
        {"person", "poll"},

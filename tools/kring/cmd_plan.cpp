@@ -56,10 +56,9 @@ int Draft(Ctx& ctx) {
   if (Status s = ContentFromFlags(ctx, c); !s.ok()) return Fail(s);
   auto id = plan.CreateDraft(scope, c);
   if (!id.ok()) return Fail(id.status());
-  std::cout << "draft " << Hex(*id) << "\n";
-  return ctx.On("open") ? ctx.Done("Concept gemaakt. Iedereen in de kring ziet het.",
+  return ctx.On("open") ? ctx.Made("draft", *id, "Concept gemaakt. Iedereen in de kring ziet het.",
                                    "Draft created. Everyone in the circle sees it.")
-                        : ctx.Done("Concept gemaakt. Alleen het netwerk ziet het.",
+                        : ctx.Made("draft", *id, "Concept gemaakt. Alleen het netwerk ziet het.",
                                    "Draft created. Only the network sees it.");
 }
 
@@ -82,8 +81,7 @@ int ReleasePlan(Ctx& ctx) {
   if (!id) return BadId();
   auto version = Plan(ctx.client, ctx.case_id).Release(*id);
   if (!version.ok()) return Fail(version.status());
-  std::cout << "version " << Hex(*version) << "\n";
-  return ctx.Done("Het plan is vrijgegeven. Iedereen in de kring ziet het nu.",
+  return ctx.Made("version", *version, "Het plan is vrijgegeven. Iedereen in de kring ziet het nu.",
                   "The plan is released. Everyone in the circle sees it now.");
 }
 
@@ -95,8 +93,8 @@ int Publish(Ctx& ctx) {
   if (Status s = ContentFromFlags(ctx, c); !s.ok()) return Fail(s);
   auto version = plan.Publish(c);
   if (!version.ok()) return Fail(version.status());
-  std::cout << "version " << Hex(*version) << "\n";
-  return ctx.Done("Nieuwe versie van het plan gemaakt.", "New plan version created.");
+  return ctx.Made("version", *version, "Nieuwe versie van het plan gemaakt.",
+                  "New plan version created.");
 }
 
 Result<Bytes> VersionId(Ctx& ctx) {
@@ -326,8 +324,7 @@ int Add(Ctx& ctx) {
   in.visible_to = *visible;
   auto id = Plan(ctx.client, ctx.case_id).AddAgreement(in);
   if (!id.ok()) return Fail(id.status());
-  std::cout << "agreement " << Hex(*id) << "\n";
-  return ctx.Done("Afspraak voorgesteld.", "Agreement proposed.");
+  return ctx.Made("agreement", *id, "Afspraak voorgesteld.", "Agreement proposed.");
 }
 
 // A new owner for an agreement (after its owner left the circle, or by agreement): the rest stays,

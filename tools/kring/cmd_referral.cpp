@@ -123,8 +123,8 @@ int Submit(Ctx& ctx) {
   }
   auto id = domain::Organising(ctx.client, ctx.case_id).SubmitReferral(r);
   if (!id.ok()) return Fail(id.status());
-  std::cout << "referral " << Hex(*id) << "\n";
-  return ctx.Done("Aanmelding opgeslagen. De genoemde mensen zijn voorgesteld voor de kring.",
+  return ctx.Made("referral", *id,
+                  "Aanmelding opgeslagen. De genoemde mensen zijn voorgesteld voor de kring.",
                   "Referral saved. The people named are proposed for the circle.");
 }
 

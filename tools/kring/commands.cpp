@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <optional>
+#include <sstream>
 
 #include <google/protobuf/util/json_util.h>
 
@@ -44,7 +45,7 @@ const char* InviteStatusText(v1::InviteState::Status s) {
 
 // After approving `account`: an invitation made for a person of the circle links that person
 // (Client::ApproveMember). Says to whom, or clearly that it did not and what to do.
-void ReportInviteeLink(client::Client& c, const Bytes& case_id, const Bytes& account) {
+void ReportInviteeLink(client::Client& c, const Bytes& case_id, const Bytes& account, bool json) {
   auto view = c.View(case_id);
   if (!view.ok()) return;
   std::vector<std::string> invites;
@@ -64,7 +65,9 @@ void ReportInviteeLink(client::Client& c, const Bytes& case_id, const Bytes& acc
   }
   if (invited == nullptr) return;
   if (invited->account_id == account) {
-    std::cout << Text(Msg::kInviteeLinked) << " " << invited->name << "\n";
+    // The good news only on stdout, where --json has its document instead; the warnings below
+    // are for the person, so they stay on stderr either way.
+    if (!json) std::cout << Text(Msg::kInviteeLinked) << " " << invited->name << "\n";
     return;
   }
   std::cerr << Text(Msg::kInviteeNotLinked) << " " << invited->name << "\n";
@@ -75,6 +78,25 @@ void ReportInviteeLink(client::Client& c, const Bytes& case_id, const Bytes& acc
   }
   std::cerr << Text(Msg::kInviteeLinkHint) << "\n  kring circle link " << Hex(invited->person_id)
             << " " << Hex(account) << " --case " << Hex(case_id) << "\n";
+}
+
+// An account as account show prints it with --json, the id also as "id" (the account made or
+// linked); `synced` when a sync followed.
+std::string AccountJson(const client::AccountInfo& info, std::optional<bool> synced = {}) {
+  std::vector<std::pair<std::string, std::string>> members = {
+      {"id", JId(info.account_id)},
+      {"account", JId(info.account_id)},
+      {"device", JId(info.device_id)},
+      {"safety_number", JStr(info.safety_number)}};
+  if (synced) members.push_back({"synced", JBool(*synced)});
+  return JObj(members);
+}
+
+// A write command that makes nothing with an id: with --json, {"ok":true} once it went through
+// (or is kept until the next sync); the exit code `rc` as it is.
+int OkJson(const Options& o, int rc) {
+  if (o.json && rc == 0) PrintJson(JObj({{"ok", JBool(true)}}));
+  return rc;
 }
 
 }  // namespace
@@ -110,6 +132,9 @@ int RunCommand(const Options& options) {
   if (IsDomainCommand(a)) return RunDomainCommand(o);
   for (const std::string& w : a) {
     if (w == "--help" || w == "-h") {
+      // `kring member --help`, `kring case list --help`: that group's commands; a word that is
+      // no group gets the general help.
+      if (PrintGroupHelp(a[0])) return 0;
       std::cout << Text(Msg::kUsage) << DomainOverview();
       return 0;
     }
@@ -150,14 +175,29 @@ int RunCommand(const Options& options) {
     return 0;
   }
   if (!(is({"account", "create"}) || is({"account", "show"}) || is({"account", "safety-number"}) ||
-        is({"case"}) || is({"member", "add"}) || is({"member", "remove"}) ||
-        is({"member", "approve"}) || is({"member", "decline"}) || is({"member", "role"}) ||
-        is({"invite"}) || is({"entity", "create"}) || is({"field", "set"}) || is({"sync"}) ||
-        is({"alarms"}) || is({"device", "link-request"}) || is({"device", "approve"}) ||
-        is({"device", "link-finish"}) || is({"device", "list"}) || is({"device", "revoke"}) ||
-        is({"account", "restore"}))) {
-    std::cerr << Text(Msg::kUnknownCommand) << ": " << CommandWord(a[0])
-              << (a.size() > 1 ? " " + CommandWord(a[1]) : "") << "\n";
+        is({"case", "create"}) || is({"case", "list"}) || is({"case", "show"}) ||
+        is({"case", "fingerprint"}) || is({"case", "leave"}) || is({"member", "add"}) ||
+        is({"member", "remove"}) || is({"member", "approve"}) || is({"member", "decline"}) ||
+        is({"member", "role"}) || is({"invite", "create"}) || is({"invite", "accept"}) ||
+        is({"invite", "list"}) || is({"invite", "revoke"}) || is({"entity", "create"}) ||
+        is({"field", "set"}) || is({"sync"}) || is({"alarms"}) || is({"device", "link-request"}) ||
+        is({"device", "approve"}) || is({"device", "link-finish"}) || is({"device", "list"}) ||
+        is({"device", "revoke"}) || is({"account", "restore"}))) {
+    // A group's word with a verb it lacks, or none (`kring member`: asked to choose, it is no
+    // unknown command): the group's commands, before the store opens; any other word: the
+    // general usage.
+    std::ostringstream group;
+    const bool is_group = PrintGroupHelp(a[0], group);
+    if (is_group && a.size() == 1) {
+      std::cerr << Text(Msg::kChooseCommand) << "\n";
+    } else {
+      std::cerr << Text(Msg::kUnknownCommand) << ": " << CommandWord(a[0])
+                << (a.size() > 1 ? " " + CommandWord(a[1]) : "") << "\n";
+    }
+    if (is_group) {
+      std::cerr << group.str();
+      return 2;
+    }
     return Usage();
   }
   const bool begins_store =
@@ -171,8 +211,12 @@ int RunCommand(const Options& options) {
   if (is({"account", "create"})) {
     auto created = c.CreateAccount();
     if (!created.ok()) return Fail(created.status());
-    std::cout << Text(Msg::kAccountCreated) << "\naccount " << Hex(created->info.account_id)
-              << "\nsafety_number " << created->info.safety_number << "\n";
+    if (o.json) {
+      PrintJson(AccountJson(created->info));
+    } else {
+      std::cout << Text(Msg::kAccountCreated) << "\naccount " << Hex(created->info.account_id)
+                << "\nsafety_number " << created->info.safety_number << "\n";
+    }
     std::cerr << Text(Msg::kRecoveryKeyNote) << "\n" << created->recovery_key << "\n";
     return 0;
   }
@@ -181,7 +225,11 @@ int RunCommand(const Options& options) {
     if (a.size() != 2) return Usage();
     auto request = c.RequestDeviceLink();
     if (!request.ok()) return Fail(request.status());
-    std::cout << "payload " << request->payload << "\ncode " << request->code << "\n";
+    if (o.json) {
+      PrintJson(JObj({{"payload", JStr(request->payload)}, {"code", JStr(request->code)}}));
+    } else {
+      std::cout << "payload " << request->payload << "\ncode " << request->code << "\n";
+    }
     std::cerr << Text(Msg::kLinkRequestNote) << "\n";
     return 0;
   }
@@ -189,9 +237,14 @@ int RunCommand(const Options& options) {
     if (a.size() != 3) return Usage();
     auto info = c.FinishDeviceLink(a[2]);
     if (!info.ok()) return Fail(info.status());
-    std::cout << Text(Msg::kDeviceLinked) << "\naccount " << Hex(info->account_id)
-              << "\nsafety_number " << info->safety_number << "\n";
-    return Settle(c, reports, false);
+    if (!o.json) {
+      std::cout << Text(Msg::kDeviceLinked) << "\naccount " << Hex(info->account_id)
+                << "\nsafety_number " << info->safety_number << "\n";
+    }
+    const int rc = Settle(c, reports, false);
+    // The link holds even when the first sync failed: scripts get the account as well.
+    if (o.json) PrintJson(AccountJson(*info, rc == 0));
+    return rc;
   }
   if (is({"account", "restore"})) {
     // account restore [ACCOUNT-ID]: with the id, only that account is accepted from the server.
@@ -206,9 +259,13 @@ int RunCommand(const Options& options) {
     auto info = c.RestoreAccount(key, expected);
     sodium_memzero(key.data(), key.size());
     if (!info.ok()) return Fail(info.status());
-    std::cout << Text(Msg::kAccountRestored) << "\naccount " << Hex(info->account_id)
-              << "\nsafety_number " << info->safety_number << "\n";
-    return Settle(c, reports, false);
+    if (!o.json) {
+      std::cout << Text(Msg::kAccountRestored) << "\naccount " << Hex(info->account_id)
+                << "\nsafety_number " << info->safety_number << "\n";
+    }
+    const int rc = Settle(c, reports, false);
+    if (o.json) PrintJson(AccountJson(*info, rc == 0));
+    return rc;
   }
   auto me = c.Account();
   if (!me.ok()) {
@@ -263,10 +320,11 @@ int RunCommand(const Options& options) {
     if (history && from_now_on) return Usage();
     auto cid = c.CreateCase(members, !from_now_on);
     if (!cid.ok()) return Fail(cid.status());
-    const int rc = Settle(c, reports, false);
+    bool synced = false;
+    const int rc = Settle(c, reports, false, false, &synced);
     if (o.json) {
       // The case exists (queued durably) even when the sync failed: scripts get its id.
-      PrintJson(JObj({{"case", JId(*cid)}, {"synced", JBool(rc == 0)}}));
+      PrintJson(JObj({{"id", JId(*cid)}, {"case", JId(*cid)}, {"synced", JBool(synced)}}));
     } else {
       std::cout << Text(Msg::kCaseCreated) << " " << Hex(*cid) << "\n";
       std::cerr << Text(from_now_on ? Msg::kFromNowOnNote : Msg::kHistoryNote) << "\n";
@@ -287,8 +345,8 @@ int RunCommand(const Options& options) {
     const int rc = SettleControl(
         c, reports, *cid,
         [&] { return approve ? c.ApproveMember(*cid, *account) : c.DeclineMember(*cid, *account); },
-        approve ? Msg::kMemberApproved : Msg::kMemberDeclined);
-    if (approve && rc == 0) ReportInviteeLink(c, *cid, *account);
+        approve ? Msg::kMemberApproved : Msg::kMemberDeclined, o.json);
+    if (approve && rc == 0) ReportInviteeLink(c, *cid, *account, o.json);
     return rc;
   }
   if (is({"member", "role"})) {
@@ -305,7 +363,7 @@ int RunCommand(const Options& options) {
     // Decided on what this device knows now: fetch this case first (as approve does).
     if (int rc = FetchCaseFirst(c, reports, *cid); rc != 0) return rc;
     return SettleControl(
-        c, reports, *cid, [&] { return c.SetRole(*cid, *account, r); }, Msg::kRoleChanged);
+        c, reports, *cid, [&] { return c.SetRole(*cid, *account, r); }, Msg::kRoleChanged, o.json);
   }
   if (is({"invite", "create"})) {
     // invite create CASE [ROLE] [--hours N]
@@ -329,7 +387,16 @@ int RunCommand(const Options& options) {
     }
     auto inv = c.CreateInvite(*cid, role, hours * 3600);
     if (!inv.ok()) return Fail(inv.status());
-    if (int rc = Settle(c, reports, false); rc != 0) return rc;
+    bool synced = false;
+    const int rc = Settle(c, reports, false, false, &synced);
+    if (o.json) {  // as kring invitation app: stored on this device, the link works once synced
+      PrintJson(JObj({{"id", JId(inv->invite_id)},
+                      {"invite", JId(inv->invite_id)},
+                      {"link", JStr(inv->link)},
+                      {"synced", JBool(synced)}}));
+      return rc;
+    }
+    if (rc != 0) return rc;
     std::cout << "invite " << Hex(inv->invite_id) << "\nlink " << inv->link << "\n";
     std::cerr << Text(Msg::kInviteNote) << "\n";
     return 0;
@@ -338,7 +405,15 @@ int RunCommand(const Options& options) {
     if (a.size() != 3) return Usage();
     auto cid = c.AcceptInvite(a[2]);
     if (!cid.ok()) return Fail(cid.status());
-    if (int rc = Settle(c, reports, false); rc != 0) return rc;
+    bool synced = false;
+    const int rc = Settle(c, reports, false, false, &synced);
+    if (o.json) {
+      // The acceptance is stored on this device (sent with the next sync): a script gets the
+      // case either way, and the exit code says what went wrong.
+      PrintJson(JObj({{"ok", JBool(true)}, {"case", JId(*cid)}, {"synced", JBool(synced)}}));
+      return rc;
+    }
+    if (rc != 0) return rc;
     std::cout << Text(Msg::kInviteAccepted) << " " << Hex(*cid) << "\n";
     return 0;
   }
@@ -349,7 +424,7 @@ int RunCommand(const Options& options) {
     if (!cid || !iid) return BadId();
     Status s = c.RevokeInvite(*cid, *iid);
     if (!s.ok()) return Fail(s);
-    return Settle(c, reports, false);
+    return OkJson(o, Settle(c, reports, false));
   }
   if (is({"invite", "list"})) {
     if (a.size() != 3) return Usage();
@@ -432,7 +507,7 @@ int RunCommand(const Options& options) {
           [&] {
             return c.AddMember(*cid, {*account, r});
           },
-          Msg::kMemberAdded);
+          Msg::kMemberAdded, o.json);
     }
     client::RemovalNotice notice;
     const int rc = SettleControl(
@@ -441,16 +516,19 @@ int RunCommand(const Options& options) {
           KRING_ASSIGN_OR_RETURN(notice, c.RemoveMember(*cid, *account));
           return {};
         },
-        Msg::kMemberRemoved);
+        Msg::kMemberRemoved, o.json);
     if (rc == 0) {
-      std::cout << (Text(Msg::kLanguageTag) == std::string("en") ? notice.en : notice.nl) << "\n";
+      // The user is told what was already seen cannot be recalled (DOMAIN.md), with --json too:
+      // then on stderr, as stdout holds SettleControl's {"ok":true,...}.
+      std::ostream& out = o.json ? std::cerr : std::cout;
+      out << (Text(Msg::kLanguageTag) == std::string("en") ? notice.en : notice.nl) << "\n";
       // The person of this account stays in the circle (its agreements keep their owner), now
       // shown as no longer taking part: taking them out of the circle is a choice of its own.
       auto circle = domain::Organising(c, *cid).Circle();
       if (circle.ok()) {
         for (const domain::Person& p : *circle) {
           if (p.account_id != *account || !p.in_circle()) continue;
-          std::cout << Text(Msg::kPersonStillInCircle) << Hex(p.person_id) << "\n";
+          out << Text(Msg::kPersonStillInCircle) << Hex(p.person_id) << "\n";
         }
       }
     }
@@ -464,8 +542,10 @@ int RunCommand(const Options& options) {
     if (!notice.ok()) return Fail(notice.status());
     auto synced = c.SyncNow();
     if (!synced.ok()) return Fail(synced.status());
-    std::cout << (Text(Msg::kLanguageTag) == std::string("en") ? notice->en : notice->nl) << "\n";
-    return 0;
+    // What was already seen cannot be recalled: told with --json too, then on stderr.
+    (o.json ? std::cerr : std::cout)
+        << (Text(Msg::kLanguageTag) == std::string("en") ? notice->en : notice->nl) << "\n";
+    return OkJson(o, 0);
   }
   if (is({"case", "fingerprint"})) {
     if (a.size() != 3) return Usage();
@@ -525,8 +605,15 @@ int RunCommand(const Options& options) {
     if (!cid) return BadId();
     auto id = c.CreateEntity(*cid, a[3]);
     if (!id.ok()) return Fail(id.status());
-    std::cout << Hex(*id) << "\n";
-    return Settle(c, reports, true);
+    if (!o.json) {
+      std::cout << Hex(*id) << "\n";
+      return Settle(c, reports, true);
+    }
+    // Stored on this device whatever the sync does: the id, and whether it reached kringd.
+    bool synced = false;
+    const int rc = Settle(c, reports, true, /*quiet=*/true, &synced);
+    PrintJson(JObj({{"id", JId(*id)}, {"synced", JBool(synced)}}));
+    return rc;
   }
   if (is({"field", "set"})) {
     if (a.size() != 6) return Usage();
@@ -537,13 +624,17 @@ int RunCommand(const Options& options) {
     v.set_text(a[5]);
     Status s = c.SetField(*cid, *eid, a[4], v);
     if (!s.ok()) return Fail(s);
-    return Settle(c, reports, true);
+    return OkJson(o, Settle(c, reports, true, /*quiet=*/o.json));
   }
   if (is({"device", "approve"})) {
     if (a.size() != 3 && a.size() != 4) return Usage();
     std::string code = a.size() == 4 ? a[3] : ReadLine(Msg::kCodePrompt, nullptr, false);
     auto approval = c.ApproveDeviceLink(a[2], code);
     if (!approval.ok()) return Fail(approval.status());
+    if (o.json) {
+      PrintJson(JObj({{"approval", JStr(*approval)}}));
+      return 0;
+    }
     std::cout << "approval " << *approval << "\n";
     std::cerr << Text(Msg::kApproveNote) << "\n";
     return 0;
@@ -576,6 +667,7 @@ int RunCommand(const Options& options) {
     if (!device) return BadId();
     Status s = c.RevokeDevice(*device);
     if (!s.ok()) return Fail(s);
+    if (o.json) return OkJson(o, Settle(c, reports, false));
     std::cout << Text(Msg::kDeviceRevoked) << "\n";
     return Settle(c, reports, false);
   }
@@ -584,6 +676,7 @@ int RunCommand(const Options& options) {
     // words were checked before the store opened.
     const std::optional<Bytes> only = a.size() == 2 ? ParseId(a[1]) : std::nullopt;
     int rc = only ? SettleCase(c, reports, *only) : Settle(c, reports, false);
+    if (o.json) return OkJson(o, rc);
     if (rc == 0) std::cout << Text(Msg::kSynced) << "\n";
     return rc;
   }

@@ -1,5 +1,5 @@
 // The CLI's commands. Each returns the process exit code: 0 ok, 1 failure, 2 usage error,
-// 3 security alarm.
+// 3 security alarm (also a refusal because the case is stopped by one: Fail, IsHaltedCase).
 #pragma once
 
 #include <string>
@@ -11,7 +11,7 @@ struct Options {
   std::string server = "127.0.0.1:7443";
   std::string db = "kring.db";
   std::string passphrase_file;    // --passphrase-file: the passphrase is its first line
-  bool json = false;              // --json: read commands print JSON for scripts
+  bool json = false;              // --json: commands print JSON for scripts
   std::vector<std::string> args;  // the command and its arguments
 };
 

@@ -50,6 +50,7 @@ std::string Syntax(const char* syntax) {
   std::string out = syntax;
   if (Text(Msg::kLanguageTag) != std::string("en")) return out;
   static const std::pair<const char*, const char*> kWords[] = {
+      {"ja|als-het-moet|nee", "yes|if-need-be|no"},
       {"(zelfde opties als draft)", "(same options as draft)"},
       {"PERSOON", "PERSON"},
       {"TIJD", "TIME"},
@@ -81,15 +82,32 @@ std::string Words(const Verb& v) {
   return *v.verb == '\0' ? std::string(v.area) : std::string(v.area) + " " + v.verb;
 }
 
-void PrintAreaHelp(const std::string& area) {
-  const bool en = Text(Msg::kLanguageTag) == std::string("en");
-  for (const Verb* v : AllVerbs()) {
-    if (area != v->area) continue;
-    std::cout << "  kring " << Words(*v) << " " << Syntax(v->syntax) << "\n      "
-              << (en ? v->en : v->nl) << "\n";
+// The lines of the general usage (Msg::kUsage) for the commands of `group`: each command line
+// that starts with the group's word, with the lines that continue its explanation. The general
+// usage stays the one place these commands are described.
+std::string UsageLinesOf(const std::string& group) {
+  const std::string usage = Text(Msg::kUsage);
+  std::string out;
+  bool in_group = false;
+  for (size_t at = 0; at < usage.size();) {
+    size_t end = usage.find('\n', at);
+    if (end == std::string::npos) end = usage.size();
+    const std::string line = usage.substr(at, end - at);
+    at = end + 1;
+    if (line.rfind("  ", 0) != 0) {  // a heading or the closing sentence
+      in_group = false;
+      continue;
+    }
+    const size_t word = line.find_first_not_of(' ');
+    if (word == 2) {  // a command line: "  case list   ..."
+      const size_t word_end = line.find(' ', word);
+      in_group = line.substr(word, word_end - word) == group;
+    } else if (word < 10) {  // an option of the general usage ("  --profile ...")
+      in_group = false;
+    }
+    if (in_group) out += line + "\n";
   }
-  std::cout << (en ? "More about one command: kring AREA VERB --help\n"
-                   : "Meer over één opdracht: kring GEBIED OPDRACHT --help\n");
+  return out;
 }
 
 // Refuses words after AREA VERB that the command does not take. The words themselves are not
@@ -124,6 +142,27 @@ void PrintVerbHelp(const Verb& v) {
   }
 }
 
+bool PrintGroupHelp(const std::string& group, std::ostream& out) {
+  const bool en = Text(Msg::kLanguageTag) == std::string("en");
+  const std::string general = UsageLinesOf(group);
+  std::string verbs;
+  for (const Verb* v : AllVerbs()) {
+    if (group != v->area) continue;
+    verbs +=
+        "  kring " + Words(*v) + " " + Syntax(v->syntax) + "\n      " + (en ? v->en : v->nl) + "\n";
+  }
+  if (general.empty() && verbs.empty()) return false;
+  out << (en ? "Usage: kring [OPTIONS] " : "Gebruik: kring [OPTIES] ") << group
+      << (en ? " COMMAND ...\n" : " OPDRACHT ...\n") << general << verbs;
+  if (!verbs.empty()) {
+    out << (en ? "More about one command: kring " : "Meer over één opdracht: kring ") << group
+        << (en ? " COMMAND --help\n" : " OPDRACHT --help\n");
+  }
+  out << (en ? "All commands and options: kring --help\n"
+             : "Alle opdrachten en opties: kring --help\n");
+  return true;
+}
+
 bool IsDomainCommand(const std::vector<std::string>& a) {
   if (a.empty()) return false;
   if (a.size() >= 2 && Find(a[0], a[1]) != nullptr) return true;
@@ -136,8 +175,8 @@ std::string DomainOverview() {
     if (std::find(areas.begin(), areas.end(), v->area) == areas.end()) areas.push_back(v->area);
   }
   std::string out = Text(Msg::kLanguageTag) == std::string("en")
-                        ? "Netwerkberaad (kring AREA --help for its commands):\n "
-                        : "Netwerkberaad (kring GEBIED --help voor de opdrachten):\n ";
+                        ? "Netwerkberaad (kring GROUP --help for its commands):\n "
+                        : "Netwerkberaad (kring GROEP --help voor de opdrachten):\n ";
   for (const std::string& a : areas) out += " " + a;
   return out + "\n";
 }
@@ -155,8 +194,11 @@ int RunDomainCommand(const Options& o) {
     if (a.size() >= 2 && !WantsHelp(a)) {
       std::cerr << Text(Msg::kUnknownCommand) << ": " << CommandWord(a[0]) << " "
                 << CommandWord(a[1]) << "\n";
+    } else if (a.size() == 1) {
+      std::cerr << Text(Msg::kChooseCommand) << "\n";  // `kring circle` alone
     }
-    PrintAreaHelp(a[0]);
+    // Asked for: on stdout; with an error: on stderr, with the error.
+    PrintGroupHelp(a[0], WantsHelp(a) ? std::cout : std::cerr);
     return WantsHelp(a) ? 0 : 2;
   }
   if (WantsHelp(a)) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <iostream>
 #include <limits>
 #include <string>
 #include <vector>
@@ -45,6 +46,11 @@ const std::vector<Verb>& ConflictVerbs();  // cmd_conflicts.cpp
 // Whether args[0] is a netwerkberaad area (with args[1] one of its verbs, or --help).
 bool IsDomainCommand(const std::vector<std::string>& args);
 int RunDomainCommand(const Options& options);
+// `kring GROUP --help`: the commands of one group (an area of the netwerkberaad, one of the
+// general commands such as member or invite, or both, as for case) in the user's language, on
+// `out` (stdout; stderr when it goes with an error). False, printing nothing, for a word that is
+// no group.
+bool PrintGroupHelp(const std::string& group, std::ostream& out = std::cout);
 // The list of areas for `kring --help`.
 std::string DomainOverview();
 // "Gebruik: kring AREA VERB ..." and what the command does, on stdout.

@@ -96,10 +96,33 @@ const char* RoleWord(v1::Role role) {
                                              : Msg::kRoleMember);
 }
 
-int Ctx::Done(const char* nl, const char* en, bool edit) {
+int Ctx::Done(const char* nl, const char* en, bool edit, const std::string& json_doc) {
   int rc = Settle(client, reports, edit, /*quiet=*/true);
-  if (rc == 0 && !json) std::cout << T(nl, en) << "\n";
+  if (rc != 0) return rc;
+  if (!json) {
+    std::cout << T(nl, en) << "\n";
+  } else if (!json_doc.empty()) {
+    PrintJson(json_doc);
+  }
   return rc;
+}
+
+int Ctx::Made(const char* word, const std::string& text_id, const std::string& json_id,
+              const char* nl, const char* en) {
+  if (!json) {
+    std::cout << word << " " << text_id << "\n";
+    return Done(nl, en);
+  }
+  // It is stored on this device whatever the sync does: a script gets its id, and the exit
+  // code says what went wrong (README, --json).
+  bool synced = false;
+  const int rc = Settle(client, reports, /*edit=*/true, /*quiet=*/true, &synced);
+  PrintJson(JObj({{"id", json_id}, {"synced", JBool(synced)}}));
+  return rc;
+}
+
+int Ctx::Made(const char* word, const Bytes& id, const char* nl, const char* en) {
+  return Made(word, Hex(id), JId(id), nl, en);
 }
 
 int Ctx::Usage() const {

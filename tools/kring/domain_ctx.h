@@ -62,8 +62,18 @@ struct Ctx {
   // ("gespreksleider"), else "account" and the start of its id; "-" for none. Reads the circle
   // and the members once per command, however many accounts it names.
   std::string NameOfAccount(const Bytes& account_id) const;
-  // The sync after an edit: 0, or the exit code of what was refused.
-  int Done(const char* nl, const char* en, bool edit = true);
+  // The sync after an edit: 0, or the exit code of what was refused. Then says `nl`/`en`, or
+  // with --json prints `json` ({"ok":true} by default; an empty one prints nothing, for a
+  // command that prints its own document after this).
+  int Done(const char* nl, const char* en, bool edit = true,
+           const std::string& json = R"({"ok":true})");
+  // Done for an edit that made something: its id on a line "WORD ID" first (as before the
+  // sync, so a user sees it even if the sync fails), or with --json {"id": ..., "synced": ...}
+  // after the sync, whatever it did: the item is stored on this device, and the exit code says
+  // what went wrong. `json_id` is the JSON value of the id (JId or JNum).
+  int Made(const char* word, const std::string& text_id, const std::string& json_id, const char* nl,
+           const char* en);
+  int Made(const char* word, const Bytes& id, const char* nl, const char* en);
   // Words missing or not as the command takes them: says so, shows this command's own usage
   // (not the whole program's), and returns 2.
   int Usage() const;

@@ -25,6 +25,9 @@ Entry Lookup(Msg m) {
           "BESTAND]\n"
           "             [--lang nl|en] [--json] OPDRACHT\n"
           "  --profile NAAM: de opslag van één persoon in $KRING_HOME/NAAM (standaard ~/.kring)\n"
+          "  --json: uitvoer voor scripts, ook bij opdrachten die iets veranderen ({\"id\": ...} "
+          "of\n"
+          "          {\"ok\": true})\n"
           "  Deze opties mogen ook na de opdracht staan (kring case list --json).\n"
           "Opdrachten:\n"
           "  health                      Werkt de server? (0 = ja)\n"
@@ -67,10 +70,16 @@ Entry Lookup(Msg m) {
           "                              (KRING_RECOVERY_KEY of vraag); met je account-id\n"
           "                              wordt alleen dat account geaccepteerd\n"
           "De sleutel van de lokale opslag komt uit je wachtwoordzin (KRING_PASSPHRASE of "
-          "vraag).\n",
+          "vraag).\n"
+          "Alleen de opdrachten van één groep: kring GROEP --help (bijvoorbeeld kring member "
+          "--help).\n"
+          "Afsluitcode: 0 gelukt, 1 niet gelukt, 2 fout in de opdracht, 3 beveiligingsmelding\n"
+          "(ook als de casus door een melding is gestopt).\n",
           "Usage: kring [--server ADDRESS] [--profile NAME | --db FILE] [--passphrase-file FILE]\n"
           "             [--lang nl|en] [--json] COMMAND\n"
           "  --profile NAME: one person's store in $KRING_HOME/NAME (default ~/.kring)\n"
+          "  --json: output for scripts, also of commands that change something ({\"id\": ...}\n"
+          "          or {\"ok\": true})\n"
           "  These options may also follow the command (kring case list --json).\n"
           "Commands:\n"
           "  health                      Is the server up? (0 = yes)\n"
@@ -110,7 +119,10 @@ Entry Lookup(Msg m) {
           "  account restore [ID]        Restore your account with your recovery key\n"
           "                              (KRING_RECOVERY_KEY or a prompt); with your account\n"
           "                              id only that account is accepted\n"
-          "The local store key comes from your passphrase (KRING_PASSPHRASE or a prompt).\n"};
+          "The local store key comes from your passphrase (KRING_PASSPHRASE or a prompt).\n"
+          "Only the commands of one group: kring GROUP --help (for example kring member --help).\n"
+          "Exit code: 0 done, 1 failed, 2 error in the command, 3 security alarm (also when the\n"
+          "case is stopped by an alarm).\n"};
     case Msg::kServing:
       return {"De server werkt.", "The server is serving."};
     case Msg::kNotServing:
@@ -167,6 +179,8 @@ Entry Lookup(Msg m) {
           "account create"};
     case Msg::kUnknownCommand:
       return {"Onbekende opdracht", "Unknown command"};
+    case Msg::kChooseCommand:
+      return {"Kies een opdracht:", "Choose a command:"};
     case Msg::kMissingArgument:
       return {"Er ontbreekt iets in de opdracht.", "Something is missing in the command."};
     case Msg::kBadId:
@@ -357,6 +371,7 @@ std::string LookHint(std::string_view reason) {
       {refusal::kNotWaiting, " Kijk met: kring invite list", " See: kring invite list"},
       {refusal::kTargetNotMember, " Kijk met: kring case show", " See: kring case show"},
       {refusal::kScopeUnknown, " Kijk met: kring scope list", " See: kring scope list"},
+      {refusal::kCaseHalted, " Kijk met: kring alarms", " See: kring alarms"},
   };
   for (const Hint& h : kHints) {
     if (h.reason == reason) return g_english ? h.en : h.nl;

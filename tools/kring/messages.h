@@ -28,6 +28,7 @@ enum class Msg {
   kCaseLeft,        // case list: this account is out of the case
   kCaseClosedMark,  // case list: the case is closed
   kUnknownCommand,
+  kChooseCommand,  // a group's word alone (`kring member`), before its commands
   kMissingArgument,
   kBadId,
   kEditStored,

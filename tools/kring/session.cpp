@@ -14,6 +14,8 @@
 #include "kring/common/refusal.h"
 #include "kring/domain/messages.h"
 
+#include "domain_ctx.h"
+
 namespace kring::cli {
 namespace {
 
@@ -108,7 +110,7 @@ int Fail(const Status& s) {
     return 1;
   }
   std::cerr << Text(Msg::kError) << ": " << Explain(s.message(), s.reason()) << "\n";
-  return s.code() == StatusCode::kSecurityAlarm ? 3 : 1;
+  return s.code() == StatusCode::kSecurityAlarm || IsHaltedCase(s) ? 3 : 1;
 }
 
 namespace {
@@ -131,8 +133,10 @@ int PrintReports(const Reports& reports) {
   return rc;
 }
 
-int SettleAfter(const Result<client::SyncStats>& r, Reports& reports, bool edit, bool quiet) {
+int SettleAfter(const Result<client::SyncStats>& r, Reports& reports, bool edit, bool quiet,
+                bool* synced = nullptr) {
   const int rc = PrintReports(reports);
+  if (synced != nullptr) *synced = r.ok() && rc == 0;
   if (!r.ok()) {
     if (r.status().transient() && edit) {
       std::cerr << Text(Msg::kEditStoredOffline) << "\n";
@@ -146,8 +150,8 @@ int SettleAfter(const Result<client::SyncStats>& r, Reports& reports, bool edit,
 
 }  // namespace
 
-int Settle(client::Client& c, Reports& reports, bool edit, bool quiet) {
-  return SettleAfter(c.SyncNow(), reports, edit, quiet);
+int Settle(client::Client& c, Reports& reports, bool edit, bool quiet, bool* synced) {
+  return SettleAfter(c.SyncNow(), reports, edit, quiet, synced);
 }
 
 int SettleCase(client::Client& c, Reports& reports, const Bytes& case_id) {
@@ -161,7 +165,7 @@ int FetchCaseFirst(client::Client& c, Reports& reports, const Bytes& case_id) {
 }
 
 int SettleControl(client::Client& c, Reports& reports, const Bytes& case_id,
-                  const std::function<Status()>& queue, Msg done) {
+                  const std::function<Status()>& queue, Msg done, bool json) {
   // Decided on this change's own intent, not on whatever else of the case waits.
   auto before = c.QueuedIntentIds(case_id);
   if (!before.ok()) return Fail(before.status());
@@ -188,12 +192,20 @@ int SettleControl(client::Client& c, Reports& reports, const Bytes& case_id,
       if (!synced.ok() && !synced.status().transient()) {
         return alarm != 0 ? alarm : Fail(synced.status());
       }
-      std::cout << Text(Msg::kControlQueued) << "\n";
+      if (json && alarm == 0) {
+        PrintJson(JObj({{"ok", JBool(true)}, {"synced", JBool(false)}}));
+      } else if (!json) {
+        std::cout << Text(Msg::kControlQueued) << "\n";
+      }
       return alarm;
     case client::IntentOutcome::kDone:
       break;
   }
-  std::cout << Text(done) << "\n";
+  if (json && alarm == 0) {
+    PrintJson(JObj({{"ok", JBool(true)}, {"synced", JBool(true)}}));
+  } else if (!json) {
+    std::cout << Text(done) << "\n";
+  }
   return alarm;
 }
 

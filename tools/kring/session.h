@@ -11,6 +11,7 @@
 
 #include "kring/client.h"
 #include "kring/common/bytes.h"
+#include "kring/common/refusal.h"
 #include "kring/common/status.h"
 #include "kring/domain/messages.h"
 
@@ -32,12 +33,21 @@ struct Reports {
 };
 
 // Prints the error in the user's language (a domain key becomes its UserText) and returns the
-// exit code: 1, or 3 for a security alarm.
+// exit code: 1, or 3 for a security alarm or a case stopped by one (IsHaltedCase).
 int Fail(const Status& s);
+// Whether the library refused because the case is stopped by a security alarm on this device:
+// kFailedPrecondition with the local reason kCaseHalted (client.cpp), never a server's text (a
+// server cannot give that reason: refusal::DecodeDetails drops it). A sync of such a case fails
+// with kSecurityAlarm: the command line names both the same, exit 3, whichever comes first.
+inline bool IsHaltedCase(const Status& s) {
+  return s.code() == StatusCode::kFailedPrecondition && s.reason() == refusal::kCaseHalted;
+}
 // Syncs and tells the user what became of their changes: 0 all went through (or waits for the
 // network when `edit`), 1 something was refused, 3 a security alarm. `quiet` leaves the "sent"
-// line to the caller, who prints what the edit means.
-int Settle(client::Client& c, Reports& reports, bool edit, bool quiet = false);
+// line to the caller, who prints what the edit means. `synced`, when given, is set to whether the
+// sync went through with nothing refused (false offline, even though that is exit 0 for an edit).
+int Settle(client::Client& c, Reports& reports, bool edit, bool quiet = false,
+           bool* synced = nullptr);
 // Settle for one case only (`kring sync CASE`): the others are neither sent nor fetched. A case
 // stopped by an alarm is exit 3, one neither this device nor the server has exit 1.
 int SettleCase(client::Client& c, Reports& reports, const Bytes& case_id);
@@ -51,9 +61,10 @@ int FetchCaseFirst(client::Client& c, Reports& reports, const Bytes& case_id);
 // (exit 1); still queued (offline, or waiting for a new key first), that it takes effect once
 // the server accepts it.
 // Other changes of the case that wait or are refused do not decide it or the exit code (a
-// refusal is still shown); a security alarm is exit 3 whatever became of it.
+// refusal is still shown); a security alarm is exit 3 whatever became of it. With `json`, instead
+// of `done` or the "once the server accepts it" line: {"ok":true,"synced":true|false}.
 int SettleControl(client::Client& c, Reports& reports, const Bytes& case_id,
-                  const std::function<Status()>& queue, Msg done);
+                  const std::function<Status()>& queue, Msg done, bool json = false);
 // A line typed by the user (hidden like a passphrase when `hide`), or from `env` when set.
 std::string ReadLine(Msg prompt, const char* env, bool hide);
 // Opens this person's store. Only the commands that begin one (account create, device

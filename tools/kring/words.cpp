@@ -24,6 +24,13 @@ constexpr Word kPreTalkWayWords[] = {
     {"office", "kantoor", "office"}, {"other", "anders", "other"},
 };
 
+// A poll answer (domain::Answer, stored as text in the field "slot_" + the slot's id).
+constexpr Word kPollAnswerWords[] = {
+    {"yes", "ja", "yes"},
+    {"if_need_be", "als het moet", "if need be"},
+    {"no", "nee", "no"},
+};
+
 constexpr Word kInvitationStateWords[] = {
     {"not_invited", "niet uitgenodigd", "not invited"},
     {"pending", "uitgenodigd, nog geen antwoord", "invited, no answer yet"},
@@ -33,6 +40,129 @@ constexpr Word kInvitationStateWords[] = {
     {"expired", "verlopen", "expired"},
     {"revoked", "ingetrokken", "withdrawn"},
 };
+
+struct Label {
+  std::string_view name;
+  const char* nl;
+  const char* en;
+};
+
+constexpr Label kEntityLabels[] = {
+    // The organising half (organising.h)
+    {"person", "persoon in de kring", "person in the circle"},
+    {"contact", "contactgegevens", "contact details"},
+    {"referral", "aanmelding", "referral"},
+    {"pretalk", "voorgesprek", "pre-talk"},
+    {"pretalk_safety", "zorgen over veiligheid uit het voorgesprek",
+     "safety concerns from the pre-talk"},
+    {"participation", "hoe iemand meedoet", "how someone takes part"},
+    {"absent_view", "inbreng van iemand die er niet is", "view of someone who is not there"},
+    {"poll", "prikker", "date poll"},
+    {"poll_answer", "antwoord op de prikker", "answer to the date poll"},
+    {"meeting", "netwerkberaad", "meeting"},
+    {"meeting_address", "adres van het netwerkberaad", "address of the meeting"},
+    {"meeting_note", "aantekening bij het netwerkberaad", "meeting note"},
+    // The plan and what follows it (plan_model.h)
+    {"plan_draft", "concept", "draft"},
+    {"plan_version", "planversie", "plan version"},
+    {"plan_details", "uitwerking van het plan", "plan details"},
+    {"plan_acceptance", "akkoord op het plan", "plan acceptance"},
+    {"plan_professional_decision", "besluit van de professional", "professional's decision"},
+    {"plan_settings", "instellingen van het plan", "plan settings"},
+    {"plan_agreement", "afspraak", "agreement"},
+    {"followup_checkin", "check na 4 weken", "4-week check-in"},
+    {"six_week_check", "zes-wekencheck", "six-week check"},
+    {"agreement_assessment", "beoordeling van een afspraak", "agreement assessment"},
+    {"mentor_designation", "mentor", "mentor"},
+    {"mentor_checkin", "contact met de mentor", "mentor check-in"},
+    {"mentor_evaluation", "evaluatie met de mentor", "mentor evaluation"},
+    {"micro_wellbeing", "welzijnscijfer", "well-being score"},
+    {"micro_cost_item", "kosten van hulp", "cost of a service"},
+};
+
+// The fields people change after they were written, where two can do so at the same time.
+constexpr Label kFieldLabels[] = {
+    // A person of the circle and their contact details
+    {"name", "naam", "name"},
+    {"relation", "relatie met de bewoner", "relation to the resident"},
+    {"kind", "soort", "kind"},
+    {"organisation", "organisatie", "organisation"},
+    {"function", "functie", "job"},
+    {"language", "taal", "language"},
+    {"interpreter", "tolk nodig", "needs an interpreter"},
+    {"has_app", "heeft de app", "has the app"},
+    {"account_id", "account", "account"},
+    {"status", "stand", "status"},
+    {"left", "uit de kring", "out of the circle"},
+    {"invite_id", "uitnodiging", "invitation"},
+    {"invite_state", "stand van de uitnodiging", "state of the invitation"},
+    {"phone", "telefoon", "phone"},
+    {"email", "e-mail", "email"},
+    {"address", "adres", "address"},
+    // The referral and the resident's question
+    {"reason", "reden", "reason"},
+    {"ik_wil", "ik wil", "I want"},
+    {"ik_kan", "ik kan", "I can"},
+    {"ik_heb_nodig", "ik heb nodig", "I need"},
+    {"spoed", "spoed", "urgent"},
+    {"resident_consent", "toestemming van de bewoner", "the resident's consent"},
+    {"coordinator_account", "gespreksleider", "coordinator"},
+    {"coordinator_language", "voorkeur voor de taal", "preferred language"},
+    {"coordinator_gender", "voorkeur voor man of vrouw", "preferred gender"},
+    {"coordinator_culture", "voorkeur voor de cultuur", "preferred culture"},
+    // Pre-talks, participation, the meeting
+    {"how", "hoe", "how"},
+    {"at_ms", "wanneer", "when"},
+    {"explained", "wat is uitgelegd", "what was explained"},
+    {"questions", "vragen", "questions"},
+    {"concerns", "zorgen", "concerns"},
+    {"mode", "hoe iemand meedoet", "how someone takes part"},
+    {"text", "tekst", "text"},
+    {"note", "aantekening", "note"},
+    {"phase", "fase", "phase"},
+    {"start_ms", "begintijd", "start time"},
+    {"end_ms", "eindtijd", "end time"},
+    {"location_kind", "soort plek", "kind of place"},
+    {"location_coarse", "plek (globaal)", "place (roughly)"},
+    // The plan (drafts and versions)
+    {"wil", "ik wil", "I want"},
+    {"kan", "ik kan", "I can"},
+    {"nodig", "ik heb nodig", "I need"},
+    {"domain_housing", "wonen", "housing"},
+    {"domain_finances", "geld", "money"},
+    {"domain_relationships", "relaties", "relationships"},
+    {"domain_daytime", "dagbesteding", "daytime activities"},
+    {"domain_health", "gezondheid", "health"},
+    {"domain_safety", "veiligheid", "safety"},
+    {"contingency", "wat als het misgaat", "what if it goes wrong"},
+    {"contact_person", "contactpersoon van het netwerk", "the network's contact person"},
+    {"bottom_lines", "voorwaarden", "bottom lines"},
+    {"answers", "antwoorden op de vragen", "answers to the questions"},
+    {"responsible_professional", "verantwoordelijke professional", "responsible professional"},
+    {"review_days", "dagen tot de check", "days until the check"},
+    // Agreements and how they go
+    {"owner", "wie het doet", "who does it"},
+    {"action", "wat er gebeurt", "what is done"},
+    {"due_ms", "klaar op", "due date"},
+    {"recurrence", "hoe vaak", "how often"},
+    {"checker", "wie het controleert", "who checks"},
+    {"life_domain", "levensgebied", "area of life"},
+    {"outcome", "hoe het gaat", "how it goes"},
+    {"obstacle", "wat in de weg zit", "what is in the way"},
+    {"obstacle_owner", "wie dat oplost", "who sorts it out"},
+    {"new_due_ms", "nieuwe datum", "new date"},
+    // Follow-up
+    {"score", "cijfer", "score"},
+    {"service", "hulp", "service"},
+    {"monthly_cents", "kosten per maand", "cost per month"},
+};
+
+std::string FindLabel(std::span<const Label> labels, const Ctx& ctx, const std::string& name) {
+  for (const Label& l : labels) {
+    if (l.name == name) return ctx.english() ? l.en : l.nl;
+  }
+  return name;
+}
 
 bool SameWord(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -46,12 +176,36 @@ bool SameWord(std::string_view a, std::string_view b) {
 const std::span<const Word> kPersonKinds{kPersonKindWords};
 const std::span<const Word> kPreTalkWays{kPreTalkWayWords};
 const std::span<const Word> kInvitationStates{kInvitationStateWords};
+const std::span<const Word> kPollAnswers{kPollAnswerWords};
 
 std::string DomainWord(std::span<const Word> words, const std::string& typed) {
   for (const Word& w : words) {
     if (SameWord(typed, w.value) || SameWord(typed, w.nl) || SameWord(typed, w.en)) return w.value;
   }
   return typed;
+}
+
+std::string EntityLabel(const Ctx& ctx, const std::string& type) {
+  return FindLabel(kEntityLabels, ctx, type);
+}
+
+bool IsPollAnswerField(const std::string& field) {
+  constexpr std::string_view kSlot = "slot_";
+  if (field.rfind(kSlot, 0) != 0) return false;
+  auto id = FromHex(field.substr(kSlot.size()));
+  return id && !id->empty();
+}
+
+std::string FieldLabel(const Ctx& ctx, const std::string& field) {
+  if (IsPollAnswerField(field)) return ctx.T("antwoord voor een moment", "answer for a time");
+  // A meeting's attendance has a field per person: "attendance_" + their id.
+  constexpr std::string_view kAttendance = "attendance_";
+  if (field.rfind(kAttendance, 0) == 0) {
+    if (auto person = FromHex(field.substr(kAttendance.size())); person && !person->empty()) {
+      return std::string(ctx.T("aanwezigheid van ", "attendance of ")) + ctx.NameOf(*person);
+    }
+  }
+  return FindLabel(kFieldLabels, ctx, field);
 }
 
 std::string ShowWord(const Ctx& ctx, std::span<const Word> words, const std::string& value) {

@@ -20,10 +20,21 @@ struct Word {
 extern const std::span<const Word> kPersonKinds;
 extern const std::span<const Word> kPreTalkWays;
 extern const std::span<const Word> kInvitationStates;
+extern const std::span<const Word> kPollAnswers;
+
+// Whether `field` is a poll's answer for one of its slots: "slot_" and the slot's id in hex.
+bool IsPollAnswerField(const std::string& field);
 
 // The identifier for what the user typed (any case); what matches no word is returned as typed,
 // so the domain refuses it with its own message.
 std::string DomainWord(std::span<const Word> words, const std::string& typed);
+
+// What an entity type or a field of the case is called in the user's language (B1 Dutch or
+// English), for output that would otherwise show the stored names (kring changes, kring
+// conflicts). What has no label (a raw item of `kring entity create`, or a name of a newer
+// version) is returned as it is.
+std::string EntityLabel(const Ctx& ctx, const std::string& type);
+std::string FieldLabel(const Ctx& ctx, const std::string& field);
 
 // The word for an identifier in the user's language; an unknown identifier (written by a newer
 // version) as it is.

@@ -527,6 +527,8 @@ constexpr Text kTexts[] = {
      "This case does not exist on the server (any more)."},
     {"refused.case_closed", "Deze casus is gesloten. Je kunt hem alleen nog lezen.",
      "This case is closed. You can only read it."},
+    {"refused.case_halted", "Deze casus is gestopt door een beveiligingsmelding.",
+     "This case is stopped by a security alarm."},
     {"refused.rekey_pending",
      "Eerst moet er een nieuwe sleutel komen, want iemand is weggegaan. Probeer het zo opnieuw.",
      "A new key is needed first, because someone left. Try again in a moment."},

@@ -50,6 +50,10 @@ inline constexpr std::string_view kAccountUnknown = "ACCOUNT_UNKNOWN";
 // The case and its keys.
 inline constexpr std::string_view kCaseUnknown = "CASE_UNKNOWN";
 inline constexpr std::string_view kCaseClosed = "CASE_CLOSED";
+// Local only: libkring refuses every change to a case a security alarm stopped on this device.
+// kringd never sends it, and a client drops it when a server does (DecodeDetails), so a server
+// cannot make a refusal look like this device's alarm.
+inline constexpr std::string_view kCaseHalted = "CASE_HALTED";
 inline constexpr std::string_view kRekeyPending = "REKEY_PENDING";  // someone left: new key first
 inline constexpr std::string_view kHeldForRevokedDevice = "HELD_FOR_REVOKED_DEVICE";
 // A Rekey boxed a key to a recipient's user key generation older than its current one (a device
@@ -94,6 +98,7 @@ inline constexpr std::string_view kAll[] = {kInviteUnknown,
                                             kAccountUnknown,
                                             kCaseUnknown,
                                             kCaseClosed,
+                                            kCaseHalted,
                                             kRekeyPending,
                                             kHeldForRevokedDevice,
                                             kDeviceRevoked,
@@ -120,7 +125,8 @@ inline bool IsReasonKey(std::string_view reason) {
 // message as in the gRPC status). kringd's side.
 std::string EncodeDetails(int32_t grpc_code, std::string_view message, std::string_view reason);
 // The reason key in status details, or "" when they are absent, over 4 KiB, malformed, from
-// another domain or not a reason key. The client's side: details come from the network.
+// another domain, not a reason key or a local-only one (kCaseHalted). The client's side:
+// details come from the network.
 std::string DecodeDetails(std::string_view details);
 
 // The key of the reason's user text: "INVITE_USED" -> "refused.invite_used".
