@@ -1559,6 +1559,14 @@ TEST_CASE("kring referral show names the first referral's resident and lists lat
     CHECK(r.out.find("Latere aanmeldingen: 1\n") != std::string::npos);
     CHECK(k.As(who, "case list").out == cid + "  Sanne de Vries\n");
   }
+  // Spoed set later goes on the case's referral, the first, not on Ria's later one.
+  k.Ok("fatima", "referral spoed ja");
+  k.Ok("fatima", "sync");
+  k.Ok("ria", "sync");
+  for (const char* who : {"fatima", "ria"}) {
+    CHECK(k.As(who, "referral show").out.find("Spoed: ja\n") != std::string::npos);
+    CHECK(At(k.Json(who, "referral show"), "spoed").bool_value());
+  }
   const Value shown = k.Json("fatima", "referral show");
   CHECK(At(shown, "later").list_value().values_size() == 1);
   CHECK(At(At(shown, "later").list_value().values(0), "referrer_account").string_value() == ria);

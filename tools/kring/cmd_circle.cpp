@@ -295,20 +295,7 @@ int InviteApp(Ctx& ctx) {
   if (hours < 1 || hours > 720) return BadInput(ctx, "--hours: 1 tot 720", "--hours: 1 to 720");
   auto inv = Organising(ctx.client, ctx.case_id).InviteWithApp(*person, r, hours * 3600);
   if (!inv.ok()) return Fail(inv.status());
-  bool synced = false;
-  const int rc = Settle(ctx.client, ctx.reports, false, false, &synced);
-  if (ctx.json) {
-    // Stored on this device: a script gets the id; the link works once "synced" is true.
-    PrintJson(JObj({{"id", JId(inv->invite_id)},
-                    {"invite", JId(inv->invite_id)},
-                    {"link", JStr(inv->link)},
-                    {"synced", JBool(synced)}}));
-    return rc;
-  }
-  if (rc != 0) return rc;
-  std::cout << "invite " << Hex(inv->invite_id) << "\nlink " << inv->link << "\n";
-  std::cerr << Text(Msg::kInviteNote) << "\n";
-  return 0;
+  return SettleInvite(ctx.client, ctx.reports, *inv, ctx.json);
 }
 
 int InviteRecord(Ctx& ctx) {

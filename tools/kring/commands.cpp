@@ -387,19 +387,7 @@ int RunCommand(const Options& options) {
     }
     auto inv = c.CreateInvite(*cid, role, hours * 3600);
     if (!inv.ok()) return Fail(inv.status());
-    bool synced = false;
-    const int rc = Settle(c, reports, false, false, &synced);
-    if (o.json) {  // as kring invitation app: stored on this device, the link works once synced
-      PrintJson(JObj({{"id", JId(inv->invite_id)},
-                      {"invite", JId(inv->invite_id)},
-                      {"link", JStr(inv->link)},
-                      {"synced", JBool(synced)}}));
-      return rc;
-    }
-    if (rc != 0) return rc;
-    std::cout << "invite " << Hex(inv->invite_id) << "\nlink " << inv->link << "\n";
-    std::cerr << Text(Msg::kInviteNote) << "\n";
-    return 0;
+    return SettleInvite(c, reports, *inv, o.json);
   }
   if (is({"invite", "accept"})) {
     if (a.size() != 3) return Usage();

@@ -154,6 +154,22 @@ int Settle(client::Client& c, Reports& reports, bool edit, bool quiet, bool* syn
   return SettleAfter(c.SyncNow(), reports, edit, quiet, synced);
 }
 
+int SettleInvite(client::Client& c, Reports& reports, const client::Invitation& inv, bool json) {
+  bool synced = false;
+  const int rc = Settle(c, reports, false, false, &synced);
+  if (json) {
+    PrintJson(JObj({{"id", JId(inv.invite_id)},
+                    {"invite", JId(inv.invite_id)},
+                    {"link", JStr(inv.link)},
+                    {"synced", JBool(synced)}}));
+    return rc;
+  }
+  if (rc != 0) return rc;
+  std::cout << "invite " << Hex(inv.invite_id) << "\nlink " << inv.link << "\n";
+  std::cerr << Text(Msg::kInviteNote) << "\n";
+  return 0;
+}
+
 int SettleCase(client::Client& c, Reports& reports, const Bytes& case_id) {
   return SettleAfter(c.SyncCase(case_id), reports, /*edit=*/false, /*quiet=*/false);
 }

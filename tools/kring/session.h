@@ -48,6 +48,11 @@ inline bool IsHaltedCase(const Status& s) {
 // sync went through with nothing refused (false offline, even though that is exit 0 for an edit).
 int Settle(client::Client& c, Reports& reports, bool edit, bool quiet = false,
            bool* synced = nullptr);
+// Settle after an invitation was made (`kring invite create`, `kring invitation app`): the id and
+// link on stdout once the sync went through, with the note about sharing the link on stderr; with
+// `json` {"id","invite","link","synced"} whatever the sync did (it is stored on this device; the
+// link works once "synced" is true). Returns Settle's exit code.
+int SettleInvite(client::Client& c, Reports& reports, const client::Invitation& inv, bool json);
 // Settle for one case only (`kring sync CASE`): the others are neither sent nor fetched. A case
 // stopped by an alarm is exit 3, one neither this device nor the server has exit 1.
 int SettleCase(client::Client& c, Reports& reports, const Bytes& case_id);
