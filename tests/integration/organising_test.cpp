@@ -181,12 +181,26 @@ TEST_CASE("organising from referral to private time converges on every device", 
   SyncAll({&teacher, &coordinator, &neighbour}, 1);
   CHECK(by_coordinator.GetReferral()->spoed);
   CHECK(by_neighbour.SetSpoed(true).message() == "domain.not_allowed");
+  // Written even when this device already shows the value: its view may be stale.
   const size_t queued = teacher->PendingIntents(cid);
-  REQUIRE(by_teacher.SetSpoed(true).ok());  // unchanged: nothing written
-  CHECK(teacher->PendingIntents(cid) == queued);
+  REQUIRE(by_teacher.SetSpoed(true).ok());
+  CHECK(teacher->PendingIntents(cid) == queued + 1);
+  SyncAll({&teacher}, 1);
   REQUIRE(by_coordinator.SetSpoed(false).ok());
-  SyncAll({&coordinator, &teacher}, 1);
+  SyncAll({&coordinator, &teacher, &neighbour}, 1);
   CHECK_FALSE(by_teacher.GetReferral()->spoed);
+  // Offline-first, the trial's lost update: the teacher sets spoed; the coordinator, not yet
+  // synced, still sees "nee" and asks for "nee". That later op must be written and win on every
+  // device (it was skipped as "unchanged", leaving spoed on while the CLI said it was off).
+  REQUIRE(by_teacher.SetSpoed(true).ok());
+  SyncAll({&teacher}, 1);
+  REQUIRE(by_teacher.GetReferral()->spoed);
+  REQUIRE_FALSE(by_coordinator.GetReferral()->spoed);  // stale view
+  REQUIRE(by_coordinator.SetSpoed(false).ok());
+  SyncAll({&coordinator, &teacher, &neighbour}, 1);
+  for (Organising* o : {&by_coordinator, &by_teacher, &by_neighbour}) {
+    CHECK_FALSE(o->GetReferral()->spoed);
+  }
   // Forged past SetSpoed: the neighbour writes the flag through raw Submit (the server cannot
   // read it). Every device's reducer drops it, so no spoedberaad can follow from it.
   {

@@ -854,13 +854,12 @@ Status Organising::SetSpoed(bool spoed) {
   if (e == nullptr) return NotFound("referral.none");
   // Everything taken from `e` before the view moves into the batch (`e` points into it).
   const uint32_t scope = e->scope_id();
-  const bool unchanged = FlagField(*e, "spoed") == spoed;
+  // Written even when this device already shows the asked value: the view may be stale
+  // (offline-first), and a skipped write would let another member's unseen opposite write stand
+  // while the user was told "done". The later op in the log wins the field.
   std::vector<v1::Mutation> set = {Set(e->entity_id(), "spoed", FlagValue(spoed), e)};
-  // The rules decide even when nothing changes: someone who may not set the flag is told so
-  // rather than "done".
   Batch batch(client_, case_id_, std::move(view), me);
   KRING_RETURN_IF_ERROR(batch.Add(std::move(set), scope));
-  if (unchanged) return {};
   return batch.Commit();
 }
 

@@ -382,11 +382,12 @@ class Organising {
   Status AssignCoordinator(const CoordinatorAssignment& assignment);
   // The resident's question (ik wil / ik kan / ik heb nodig), written or changed later.
   Status SetResidentQuestion(const ResidentQuestion& question);
-  // Sets or clears the spoed flag of the newest referral later (safety turned out to be at stake,
-  // or no longer is). Whoever may write the referral: its referrer, the chair or a coordinator
-  // (every device's reducer enforces the same); "domain.not_allowed" for anyone else, also when
-  // the flag already has that value (then nothing is written). A meeting fixed as a spoedberaad
-  // stays one; clearing the flag only stops a new spoedberaad (FixSpoedMeeting).
+  // Sets or clears the spoed flag of the case's (first) referral later (safety turned out to be
+  // at stake, or no longer is). Whoever may write the referral: its referrer, the chair or a
+  // coordinator (every device's reducer enforces the same); "domain.not_allowed" for anyone
+  // else. The value is written even when this device already shows it (its view may be stale;
+  // the later op wins). A meeting fixed as a spoedberaad stays one; clearing the flag only stops
+  // a new spoedberaad (FixSpoedMeeting).
   Status SetSpoed(bool spoed);
   // The newest referral in the case; NOT_FOUND "referral.none" before one exists.
   Result<Referral> GetReferral() const;
