@@ -1543,10 +1543,19 @@ TEST_CASE("kring referral show names the first referral's resident and lists lat
        "geld.' --invitee 'Tante Ria|family|tante|06-1234||app'");
   k.Ok("fatima", "sync");
   k.Ok("ria", "sync");
-  // Ria refers later, naming another resident and spoed: an addition, nothing more.
+  // Ria is not the resident: she cannot refer as the resident.
+  Run as_resident = k.As("ria",
+                         "referral submit --referrer resident --resident 'Sanne de Vries' "
+                         "--consent --reason 'Zo.' --invitee 'Oom Kees|family|oom|06-5678||app'");
+  CHECK(as_resident.exit_code != 0);
+  CHECK(as_resident.all.find("Alleen de bewoner zelf kan aanmelden als bewoner.") !=
+        std::string::npos);
+  // Ria refers later, naming another resident and spoed: an addition, nothing more. It is about
+  // the case's resident: no second resident person with the name she gave.
   k.Ok("ria",
        "referral submit --resident 'Ria de Vries' --consent --spoed --reason 'Ria wil het "
-       "anders.' --invitee 'Oom Kees|family|oom|06-5678||app'");
+       "anders.' --bottom-line 'Ria blijft erbij.' --question 'Wie helpt Ria?' --invitee 'Oom "
+       "Kees|family|oom|06-5678||app'");
   k.Ok("ria", "sync");
   k.Ok("fatima", "sync");
   for (const char* who : {"fatima", "ria"}) {
@@ -1557,8 +1566,17 @@ TEST_CASE("kring referral show names the first referral's resident and lists lat
     CHECK(r.out.find("Reden: Sanne wil grip op haar geld.\n") != std::string::npos);
     CHECK(r.out.find("Spoed: nee\n") != std::string::npos);
     CHECK(r.out.find("Latere aanmeldingen: 1\n") != std::string::npos);
+    CHECK(r.out.find("    Reden: Ria wil het anders.\n    Voorwaarde: Ria blijft erbij.\n    "
+                     "Vraag: Wie helpt Ria?\n") != std::string::npos);
     CHECK(k.As(who, "case list").out == cid + "  Sanne de Vries\n");
+    Run circle = k.As(who, "circle list --all");
+    CHECK(circle.out.find("Ria de Vries") == std::string::npos);
   }
+  // The resident is one person: a name-based command finds her.
+  Run approve = k.As("fatima", "circle approve 'Sanne de Vries'");
+  INFO(approve.all);
+  CHECK(approve.out.find("Meer mensen hebben deze naam") == std::string::npos);
+  CHECK(approve.exit_code == 0);
   // Spoed set later goes on the case's referral, the first, not on Ria's later one.
   k.Ok("fatima", "referral spoed ja");
   k.Ok("fatima", "sync");
@@ -1570,6 +1588,10 @@ TEST_CASE("kring referral show names the first referral's resident and lists lat
   const Value shown = k.Json("fatima", "referral show");
   CHECK(At(shown, "later").list_value().values_size() == 1);
   CHECK(At(At(shown, "later").list_value().values(0), "referrer_account").string_value() == ria);
+  CHECK(At(At(shown, "later").list_value().values(0), "reason").string_value() ==
+        "Ria wil het anders.");
+  CHECK(At(At(shown, "later").list_value().values(0), "resident").string_value() ==
+        At(shown, "resident").string_value());
 }
 
 TEST_CASE("write commands print JSON with --json, and conflicts show labels, not stored names",

@@ -2007,9 +2007,32 @@ TEST_CASE(
   later.resident = NewPerson("Ria de Vries", "resident", "");
   later.reason = "Ria wil het anders.";
   later.spoed = true;
-  later.bottom_lines.clear();
+  later.bottom_lines = {"Ria blijft erbij."};
+  later.questions = {"Wie helpt Ria?"};
+  // Only the resident (the chair's account) refers as the resident.
+  later.referrer_kind = "resident";
+  CHECK(by_ria.SubmitReferral(later).status().message() == "referral.referrer_not_resident");
+  later.referrer_kind = "professional";
+  const size_t people_before = by_ria.Circle()->size();
   REQUIRE(by_ria.SubmitReferral(later).ok());
   SyncAll({&ria, &chair, &coordinator, &teacher}, 1);
+  // It names the case's resident, whatever name it gave: no second (undeletable) resident.
+  for (Organising* org : {&by_chair, &by_coordinator, &by_ria, &by_teacher}) {
+    auto circle = org->Circle();
+    REQUIRE(circle.ok());
+    CHECK(circle->size() == people_before + later.invitees.size());
+    size_t residents = 0;
+    for (const auto& p : *circle)
+      if (p.kind == "resident") ++residents;
+    CHECK(residents == 1);
+    auto shown = org->GetReferral();
+    REQUIRE(shown.ok());
+    REQUIRE(shown->later.size() == 1);
+    CHECK(shown->later[0].resident_person_id == sanne);
+    CHECK(shown->later[0].reason == "Ria wil het anders.");
+    CHECK(shown->later[0].bottom_lines == std::vector<std::string>{"Ria blijft erbij."});
+    CHECK(shown->later[0].questions == std::vector<std::string>{"Wie helpt Ria?"});
+  }
   // Every device shows the first referral and its resident; Ria's is an addition.
   for (Organising* org : {&by_chair, &by_coordinator, &by_ria, &by_teacher}) {
     auto shown = org->GetReferral();

@@ -107,7 +107,10 @@ struct LaterReferral {
   Bytes referral_id;
   Bytes referrer_account_id;
   int64_t referred_at_ms = 0;
-  Bytes resident_person_id;  // the resident that referral named (proposed, not the case's)
+  Bytes resident_person_id;  // the case's resident (a later referral makes no new one)
+  std::string reason;        // in that referrer's words
+  std::vector<std::string> bottom_lines;
+  std::vector<std::string> questions;
 };
 
 // The case's referral is its first one (by log position), whoever referred later.
@@ -377,7 +380,10 @@ class Organising {
   // invitees proposed) and their contact details. Keys: referral.* and person.*. The case's
   // first referral names the resident for good, so only the chair, a coordinator or a member
   // linked to an approved professional in the circle makes it: "referral.first_by_organiser"
-  // (PERMISSION_DENIED) for anyone else; later referrals are open to every member.
+  // (PERMISSION_DENIED) for anyone else; later referrals are open to every member. A later
+  // referral names the case's resident (the first referral's) and makes no new resident person:
+  // the resident given in it (name, contact, app) is not used. referrer_kind "resident" only
+  // from the chair's account (the resident's): "referral.referrer_not_resident" otherwise.
   Result<Bytes> SubmitReferral(const ReferralInput& referral);
   Status AssignCoordinator(const CoordinatorAssignment& assignment);
   // The resident's question (ik wil / ik kan / ik heb nodig), written or changed later.
