@@ -1206,6 +1206,17 @@ TEST_CASE("kring circle remove: gone from both lists, kept in the history, open 
       CHECK(At(p, "left").bool_value() == (At(p, "name").string_value() == "Tante Ria"));
     }
   }
+  // A declined proposal is not in the circle now either: shown only with --all.
+  k.Ok("fatima", "circle propose --name 'Oom Kees' --kind family --relation oom");
+  k.Ok("fatima", "circle decline 'Oom Kees'");
+  Run without_declined = k.As("fatima", "circle list");
+  INFO(without_declined.all);
+  CHECK(without_declined.out.find("Oom Kees") == std::string::npos);
+  CHECK(without_declined.out.find("Niet getoond: 1 niet meer in de kring, 1 afgewezen. Toon ook "
+                                  "hen met: kring circle list --all\n") != std::string::npos);
+  CHECK(k.Json("fatima", "circle list").list_value().values_size() == 1);
+  CHECK(k.As("fatima", "circle list --all").out.find("Oom Kees (oom)  familie, afgewezen") !=
+        std::string::npos);
   Run agreements = k.As("sanne", "agreement list");
   CHECK(agreements.out.find("Tante Ria (niet meer in de kring): Post openen") != std::string::npos);
   CHECK(agreements.out.find("Heeft een nieuwe eigenaar nodig: kring agreement owner " + post) !=
