@@ -271,7 +271,7 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   k.Ok("sanne", "meeting private-time");
   k.Ok("ria", "sync");
   const std::string agreement =
-      k.Id("ria", "agreement add --action 'Post openen met Sanne' --due now+14d", "agreement");
+      k.Id("ria", "agreement add --action 'Post openen met Sanne' --due now+14d", "afspraak");
   // Only spaces says nothing: refused like an empty action. Too long a word is called that.
   Run blank = k.As("ria", "agreement add --action '   ' --due now+14d");
   CHECK(blank.exit_code == 1);
@@ -284,7 +284,7 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   const std::string draft = k.Id("sanne",
                                  "plan draft --ik-wil 'Rust in huis.' --contingency 'Bel Ria.' "
                                  "--contact-person 'Tante Ria'",
-                                 "draft");
+                                 "concept");
   k.Ok("fatima", "sync");
   CHECK(k.As("fatima", "plan update " + draft + " --ik-kan 'Koken.'").exit_code == 1);
   k.Ok("ria", "sync");
@@ -434,9 +434,12 @@ TEST_CASE("two people with one name: a warning, and a name that fits two is refu
   CHECK(second.out.find("Let op") == std::string::npos);
   CHECK(second.all.find("Let op: er is al iemand in de kring met deze naam") != std::string::npos);
   std::smatch m;
-  REQUIRE(std::regex_search(second.out, m, std::regex("person ([0-9a-f]{32})")));
+  // What was made is named in the user's language, as by every command that makes something.
+  CHECK(second.out.find("person ") == std::string::npos);
+  REQUIRE(std::regex_search(second.out, m, std::regex("persoon ([0-9a-f]{32})\n")));
   const std::string second_id = m[1];
   Run english = k.As("x", "--lang en circle propose --name Mo --kind friend --relation oom");
+  CHECK(std::regex_search(english.out, std::regex("person [0-9a-f]{32}\n")));
   CHECK(english.all.find("Note: someone in the circle already has this name") != std::string::npos);
   // A command given the shared name does not guess: it is refused and nothing changes.
   Run guess = k.As("x", "circle approve Mo");
@@ -596,6 +599,9 @@ TEST_CASE("what changed since a sequence number, and a conflict resolved on both
   REQUIRE(plain.exit_code == 0);
   CHECK(plain.out.find("Twee mensen veranderden tegelijk hetzelfde") != std::string::npos);
   CHECK(plain.out.find("koken") == std::string::npos);  // no content without --values
+  // The lines to copy name the case: they work without KRING_CASE.
+  CHECK(plain.out.find("      kring conflicts resolve --case " + cid + " --entity " + note +
+                       " --field tekst --keep other\n") != std::string::npos);
   CHECK(k.As("sanne", "conflicts resolve --entity " + note + " --field tekst --keep 12345")
             .exit_code == 2);
   CHECK(k.As("sanne", "conflicts resolve --entity nee --field tekst --keep other").exit_code == 2);
@@ -883,10 +889,10 @@ std::array<std::string, 3> AcceptedPlanWithTwoAgreements(People& k) {
   k.Ok("sanne", "sync");
   const std::string post =
       k.Id("sanne", "agreement add --owner 'Tante Ria' --action 'Post openen' --due now+30d",
-           "agreement");
+           "afspraak");
   const std::string shop =
       k.Id("sanne", "agreement add --owner 'Tante Ria' --action 'Boodschappen doen' --due now+10d",
-           "agreement");
+           "afspraak");
   k.Ok("sanne",
        "plan publish --ik-wil 'Rust in huis.' --contingency 'Bel Ria.' "
        "--contact-person 'Tante Ria'");
@@ -1676,7 +1682,8 @@ TEST_CASE("write commands print JSON with --json, and conflicts show labels, not
   CHECK(dutch.out.find("(current)") != std::string::npos);
   CHECK(dutch.out.find("\"tante van moederskant\"") != std::string::npos);
   // The stored names only in the command that resolves it, which works as shown.
-  const std::string resolve = "kring conflicts resolve --entity " + ria + " --field relation";
+  const std::string resolve =
+      "kring conflicts resolve --case " + cid + " --entity " + ria + " --field relation";
   // One complete line per choice: "--keep current|other" pasted into a shell is a pipe.
   CHECK(dutch.out.find("--keep current|other") == std::string::npos);
   CHECK(dutch.out.find("      " + resolve + " --keep current\n") != std::string::npos);
@@ -1723,8 +1730,8 @@ TEST_CASE("a field name that is not safe in a shell never goes into a command to
     CHECK(shown.out.find("kring conflicts --json") != std::string::npos);
     const std::string name = *lang == '\0' ? "VELD" : "FIELD";
     for (const char* keep : {"current", "other"}) {
-      CHECK(shown.out.find("kring conflicts resolve --entity " + note + " --field " + name +
-                           " --keep " + keep + "\n") != std::string::npos);
+      CHECK(shown.out.find("kring conflicts resolve --case " + cid + " --entity " + note +
+                           " --field " + name + " --keep " + keep + "\n") != std::string::npos);
     }
   }
 }
