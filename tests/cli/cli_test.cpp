@@ -972,6 +972,8 @@ TEST_CASE("kring GROUP --help shows that group's commands, in the user's languag
       }
       CHECK(help.out.find("Opdrachten:") == std::string::npos);
       CHECK(help.out.find("Netwerkberaad (kring GROEP --help") == std::string::npos);
+      // A command without arguments ends at its words: no trailing space to copy along.
+      CHECK(help.out.find(" \n") == std::string::npos);
     }
   }
   // In English, as the general help.

@@ -271,7 +271,7 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   k.Ok("sanne", "meeting private-time");
   k.Ok("ria", "sync");
   const std::string agreement =
-      k.Id("ria", "agreement add --action 'Post openen met Sanne' --due now+14d", "agreement");
+      k.Id("ria", "agreement add --action 'Post openen met Sanne' --due now+14d", "afspraak");
   // Only spaces says nothing: refused like an empty action. Too long a word is called that.
   Run blank = k.As("ria", "agreement add --action '   ' --due now+14d");
   CHECK(blank.exit_code == 1);
@@ -284,7 +284,7 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   const std::string draft = k.Id("sanne",
                                  "plan draft --ik-wil 'Rust in huis.' --contingency 'Bel Ria.' "
                                  "--contact-person 'Tante Ria'",
-                                 "draft");
+                                 "concept");
   k.Ok("fatima", "sync");
   CHECK(k.As("fatima", "plan update " + draft + " --ik-kan 'Koken.'").exit_code == 1);
   k.Ok("ria", "sync");
@@ -434,9 +434,12 @@ TEST_CASE("two people with one name: a warning, and a name that fits two is refu
   CHECK(second.out.find("Let op") == std::string::npos);
   CHECK(second.all.find("Let op: er is al iemand in de kring met deze naam") != std::string::npos);
   std::smatch m;
-  REQUIRE(std::regex_search(second.out, m, std::regex("person ([0-9a-f]{32})")));
+  // What was made is named in the user's language, as by every command that makes something.
+  CHECK(second.out.find("person ") == std::string::npos);
+  REQUIRE(std::regex_search(second.out, m, std::regex("persoon ([0-9a-f]{32})\n")));
   const std::string second_id = m[1];
   Run english = k.As("x", "--lang en circle propose --name Mo --kind friend --relation oom");
+  CHECK(std::regex_search(english.out, std::regex("person [0-9a-f]{32}\n")));
   CHECK(english.all.find("Note: someone in the circle already has this name") != std::string::npos);
   // A command given the shared name does not guess: it is refused and nothing changes.
   Run guess = k.As("x", "circle approve Mo");
@@ -596,6 +599,9 @@ TEST_CASE("what changed since a sequence number, and a conflict resolved on both
   REQUIRE(plain.exit_code == 0);
   CHECK(plain.out.find("Twee mensen veranderden tegelijk hetzelfde") != std::string::npos);
   CHECK(plain.out.find("koken") == std::string::npos);  // no content without --values
+  // The lines to copy name the case: they work without KRING_CASE.
+  CHECK(plain.out.find("      kring conflicts resolve --case " + cid + " --entity " + note +
+                       " --field tekst --keep other\n") != std::string::npos);
   CHECK(k.As("sanne", "conflicts resolve --entity " + note + " --field tekst --keep 12345")
             .exit_code == 2);
   CHECK(k.As("sanne", "conflicts resolve --entity nee --field tekst --keep other").exit_code == 2);
@@ -883,10 +889,10 @@ std::array<std::string, 3> AcceptedPlanWithTwoAgreements(People& k) {
   k.Ok("sanne", "sync");
   const std::string post =
       k.Id("sanne", "agreement add --owner 'Tante Ria' --action 'Post openen' --due now+30d",
-           "agreement");
+           "afspraak");
   const std::string shop =
       k.Id("sanne", "agreement add --owner 'Tante Ria' --action 'Boodschappen doen' --due now+10d",
-           "agreement");
+           "afspraak");
   k.Ok("sanne",
        "plan publish --ik-wil 'Rust in huis.' --contingency 'Bel Ria.' "
        "--contact-person 'Tante Ria'");
@@ -1206,6 +1212,17 @@ TEST_CASE("kring circle remove: gone from both lists, kept in the history, open 
       CHECK(At(p, "left").bool_value() == (At(p, "name").string_value() == "Tante Ria"));
     }
   }
+  // A declined proposal is not in the circle now either: shown only with --all.
+  k.Ok("fatima", "circle propose --name 'Oom Kees' --kind family --relation oom");
+  k.Ok("fatima", "circle decline 'Oom Kees'");
+  Run without_declined = k.As("fatima", "circle list");
+  INFO(without_declined.all);
+  CHECK(without_declined.out.find("Oom Kees") == std::string::npos);
+  CHECK(without_declined.out.find("Niet getoond: 1 niet meer in de kring, 1 afgewezen. Toon ook "
+                                  "hen met: kring circle list --all\n") != std::string::npos);
+  CHECK(k.Json("fatima", "circle list").list_value().values_size() == 1);
+  CHECK(k.As("fatima", "circle list --all").out.find("Oom Kees (oom)  familie, afgewezen") !=
+        std::string::npos);
   Run agreements = k.As("sanne", "agreement list");
   CHECK(agreements.out.find("Tante Ria (niet meer in de kring): Post openen") != std::string::npos);
   CHECK(agreements.out.find("Heeft een nieuwe eigenaar nodig: kring agreement owner " + post) !=
@@ -1459,10 +1476,13 @@ TEST_CASE("what people entered is shown again: referral, invitations, groups, sp
       own_groups.out.find("Wie erin zit: Fatima, Sanne de Vries\n") != std::string::npos;
   CHECK(sanne_sees);
   CHECK(groups.out.find(": contactgegevens\n  Wie erin zit: ") != std::string::npos);
-  const bool both = groups.out.find(": nog leeg\n  Wie erin zit: Sanne de Vries, Tante Ria\n") !=
-                        std::string::npos ||
-                    groups.out.find(": nog leeg\n  Wie erin zit: Tante Ria, Sanne de Vries\n") !=
-                        std::string::npos;
+  // Not "nog leeg" above its members: nothing is stored in it yet.
+  CHECK(groups.out.find("nog leeg") == std::string::npos);
+  const bool both =
+      groups.out.find(": er staat nog niets in\n  Wie erin zit: Sanne de Vries, Tante Ria\n") !=
+          std::string::npos ||
+      groups.out.find(": er staat nog niets in\n  Wie erin zit: Tante Ria, Sanne de Vries\n") !=
+          std::string::npos;
   CHECK(both);
   bool contact_group = false;
   const Value listed = k.Json("ria", "scope list");
@@ -1476,6 +1496,15 @@ TEST_CASE("what people entered is shown again: referral, invitations, groups, sp
     contact_group = names == std::set<std::string>{"Fatima", "Tante Ria"};
   }
   CHECK(contact_group);
+  // JSON hides no less than the text: no accounts of a group she is kept out of.
+  bool kept_out = false;
+  for (const Value& g : listed.list_value().values()) {
+    if (At(g, "is_member").bool_value()) continue;
+    kept_out = true;
+    CHECK(At(g, "members").list_value().values_size() == 0);
+    CHECK(At(g, "people").list_value().values_size() == 0);
+  }
+  CHECK(kept_out);
 
   // 3. Spoed later: the referrer, the chair, not another member.
   k.Ok("fatima", "referral spoed ja");
@@ -1543,10 +1572,19 @@ TEST_CASE("kring referral show names the first referral's resident and lists lat
        "geld.' --invitee 'Tante Ria|family|tante|06-1234||app'");
   k.Ok("fatima", "sync");
   k.Ok("ria", "sync");
-  // Ria refers later, naming another resident and spoed: an addition, nothing more.
+  // Ria is not the resident: she cannot refer as the resident.
+  Run as_resident = k.As("ria",
+                         "referral submit --referrer resident --resident 'Sanne de Vries' "
+                         "--consent --reason 'Zo.' --invitee 'Oom Kees|family|oom|06-5678||app'");
+  CHECK(as_resident.exit_code != 0);
+  CHECK(as_resident.all.find("Alleen de bewoner zelf kan aanmelden als bewoner.") !=
+        std::string::npos);
+  // Ria refers later, naming another resident and spoed: an addition, nothing more. It is about
+  // the case's resident: no second resident person with the name she gave.
   k.Ok("ria",
        "referral submit --resident 'Ria de Vries' --consent --spoed --reason 'Ria wil het "
-       "anders.' --invitee 'Oom Kees|family|oom|06-5678||app'");
+       "anders.' --bottom-line 'Ria blijft erbij.' --question 'Wie helpt Ria?' --invitee 'Oom "
+       "Kees|family|oom|06-5678||app'");
   k.Ok("ria", "sync");
   k.Ok("fatima", "sync");
   for (const char* who : {"fatima", "ria"}) {
@@ -1557,8 +1595,17 @@ TEST_CASE("kring referral show names the first referral's resident and lists lat
     CHECK(r.out.find("Reden: Sanne wil grip op haar geld.\n") != std::string::npos);
     CHECK(r.out.find("Spoed: nee\n") != std::string::npos);
     CHECK(r.out.find("Latere aanmeldingen: 1\n") != std::string::npos);
+    CHECK(r.out.find("    Reden: Ria wil het anders.\n    Voorwaarde: Ria blijft erbij.\n    "
+                     "Vraag: Wie helpt Ria?\n") != std::string::npos);
     CHECK(k.As(who, "case list").out == cid + "  Sanne de Vries\n");
+    Run circle = k.As(who, "circle list --all");
+    CHECK(circle.out.find("Ria de Vries") == std::string::npos);
   }
+  // The resident is one person: a name-based command finds her.
+  Run approve = k.As("fatima", "circle approve 'Sanne de Vries'");
+  INFO(approve.all);
+  CHECK(approve.out.find("Meer mensen hebben deze naam") == std::string::npos);
+  CHECK(approve.exit_code == 0);
   // Spoed set later goes on the case's referral, the first, not on Ria's later one.
   k.Ok("fatima", "referral spoed ja");
   k.Ok("fatima", "sync");
@@ -1570,6 +1617,10 @@ TEST_CASE("kring referral show names the first referral's resident and lists lat
   const Value shown = k.Json("fatima", "referral show");
   CHECK(At(shown, "later").list_value().values_size() == 1);
   CHECK(At(At(shown, "later").list_value().values(0), "referrer_account").string_value() == ria);
+  CHECK(At(At(shown, "later").list_value().values(0), "reason").string_value() ==
+        "Ria wil het anders.");
+  CHECK(At(At(shown, "later").list_value().values(0), "resident").string_value() ==
+        At(shown, "resident").string_value());
 }
 
 TEST_CASE("write commands print JSON with --json, and conflicts show labels, not stored names",
@@ -1631,7 +1682,8 @@ TEST_CASE("write commands print JSON with --json, and conflicts show labels, not
   CHECK(dutch.out.find("(current)") != std::string::npos);
   CHECK(dutch.out.find("\"tante van moederskant\"") != std::string::npos);
   // The stored names only in the command that resolves it, which works as shown.
-  const std::string resolve = "kring conflicts resolve --entity " + ria + " --field relation";
+  const std::string resolve =
+      "kring conflicts resolve --case " + cid + " --entity " + ria + " --field relation";
   // One complete line per choice: "--keep current|other" pasted into a shell is a pipe.
   CHECK(dutch.out.find("--keep current|other") == std::string::npos);
   CHECK(dutch.out.find("      " + resolve + " --keep current\n") != std::string::npos);
@@ -1678,8 +1730,8 @@ TEST_CASE("a field name that is not safe in a shell never goes into a command to
     CHECK(shown.out.find("kring conflicts --json") != std::string::npos);
     const std::string name = *lang == '\0' ? "VELD" : "FIELD";
     for (const char* keep : {"current", "other"}) {
-      CHECK(shown.out.find("kring conflicts resolve --entity " + note + " --field " + name +
-                           " --keep " + keep + "\n") != std::string::npos);
+      CHECK(shown.out.find("kring conflicts resolve --case " + cid + " --entity " + note +
+                           " --field " + name + " --keep " + keep + "\n") != std::string::npos);
     }
   }
 }

@@ -181,12 +181,26 @@ TEST_CASE("organising from referral to private time converges on every device", 
   SyncAll({&teacher, &coordinator, &neighbour}, 1);
   CHECK(by_coordinator.GetReferral()->spoed);
   CHECK(by_neighbour.SetSpoed(true).message() == "domain.not_allowed");
+  // Written even when this device already shows the value: its view may be stale.
   const size_t queued = teacher->PendingIntents(cid);
-  REQUIRE(by_teacher.SetSpoed(true).ok());  // unchanged: nothing written
-  CHECK(teacher->PendingIntents(cid) == queued);
+  REQUIRE(by_teacher.SetSpoed(true).ok());
+  CHECK(teacher->PendingIntents(cid) == queued + 1);
+  SyncAll({&teacher}, 1);
   REQUIRE(by_coordinator.SetSpoed(false).ok());
-  SyncAll({&coordinator, &teacher}, 1);
+  SyncAll({&coordinator, &teacher, &neighbour}, 1);
   CHECK_FALSE(by_teacher.GetReferral()->spoed);
+  // Offline-first, the trial's lost update: the teacher sets spoed; the coordinator, not yet
+  // synced, still sees "nee" and asks for "nee". That later op must be written and win on every
+  // device (it was skipped as "unchanged", leaving spoed on while the CLI said it was off).
+  REQUIRE(by_teacher.SetSpoed(true).ok());
+  SyncAll({&teacher}, 1);
+  REQUIRE(by_teacher.GetReferral()->spoed);
+  REQUIRE_FALSE(by_coordinator.GetReferral()->spoed);  // stale view
+  REQUIRE(by_coordinator.SetSpoed(false).ok());
+  SyncAll({&coordinator, &teacher, &neighbour}, 1);
+  for (Organising* o : {&by_coordinator, &by_teacher, &by_neighbour}) {
+    CHECK_FALSE(o->GetReferral()->spoed);
+  }
   // Forged past SetSpoed: the neighbour writes the flag through raw Submit (the server cannot
   // read it). Every device's reducer drops it, so no spoedberaad can follow from it.
   {
@@ -1993,9 +2007,32 @@ TEST_CASE(
   later.resident = NewPerson("Ria de Vries", "resident", "");
   later.reason = "Ria wil het anders.";
   later.spoed = true;
-  later.bottom_lines.clear();
+  later.bottom_lines = {"Ria blijft erbij."};
+  later.questions = {"Wie helpt Ria?"};
+  // Only the resident (the chair's account) refers as the resident.
+  later.referrer_kind = "resident";
+  CHECK(by_ria.SubmitReferral(later).status().message() == "referral.referrer_not_resident");
+  later.referrer_kind = "professional";
+  const size_t people_before = by_ria.Circle()->size();
   REQUIRE(by_ria.SubmitReferral(later).ok());
   SyncAll({&ria, &chair, &coordinator, &teacher}, 1);
+  // It names the case's resident, whatever name it gave: no second (undeletable) resident.
+  for (Organising* org : {&by_chair, &by_coordinator, &by_ria, &by_teacher}) {
+    auto circle = org->Circle();
+    REQUIRE(circle.ok());
+    CHECK(circle->size() == people_before + later.invitees.size());
+    size_t residents = 0;
+    for (const auto& p : *circle)
+      if (p.kind == "resident") ++residents;
+    CHECK(residents == 1);
+    auto shown = org->GetReferral();
+    REQUIRE(shown.ok());
+    REQUIRE(shown->later.size() == 1);
+    CHECK(shown->later[0].resident_person_id == sanne);
+    CHECK(shown->later[0].reason == "Ria wil het anders.");
+    CHECK(shown->later[0].bottom_lines == std::vector<std::string>{"Ria blijft erbij."});
+    CHECK(shown->later[0].questions == std::vector<std::string>{"Wie helpt Ria?"});
+  }
   // Every device shows the first referral and its resident; Ria's is an addition.
   for (Organising* org : {&by_chair, &by_coordinator, &by_ria, &by_teacher}) {
     auto shown = org->GetReferral();

@@ -81,8 +81,10 @@ int ScopeList(Ctx& ctx) {
     for (size_t i = 0; i < scope.member_account_ids.size(); ++i) {
       const Bytes& account = scope.member_account_ids[i];
       const Bytes& person = scope.member_person_ids[i];
-      members.push_back(JId(account));
+      // JSON says no more than the text: the accounts of a group you are kept out of would
+      // spell out who else is in it as surely as their names.
       if (!named) continue;
+      members.push_back(JId(account));
       names.push_back(person.empty() ? ctx.NameOfAccount(account) : ctx.NameOf(person));
       people.push_back(JObj({{"account", JId(account)},
                              {"person", JId(person)},
@@ -109,7 +111,8 @@ int ScopeList(Ctx& ctx) {
     if (!scope.is_member) {
       std::cout << " " << ctx.T("(jij zit er niet in)", "(you are not in it)");
     } else if (scope.holds.empty()) {
-      std::cout << ctx.T("nog leeg", "empty so far");
+      // "Empty" would contradict the members listed below: nothing is stored in it yet.
+      std::cout << ctx.T("er staat nog niets in", "nothing is stored in it yet");
     }
     std::cout << "\n  " << ctx.T("Wie erin zit: ", "Who is in it: ");
     for (size_t i = 0; i < names.size(); ++i) std::cout << (i == 0 ? "" : ", ") << names[i];

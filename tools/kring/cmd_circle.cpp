@@ -36,16 +36,17 @@ const char* StatusText(const Ctx& ctx, const std::string& status) {
   return ctx.T("voorgesteld", "proposed");
 }
 
-// Who is in the circle now; with --all also who left it (they stay for the history).
+// Who is in the circle now; with --all also who left it and who was declined (they stay for
+// the history).
 int List(Ctx& ctx) {
   Organising org(ctx.client, ctx.case_id);
   auto circle = org.Circle();
   if (!circle.ok()) return Fail(circle.status());
   std::vector<std::string> rows;
-  size_t left_hidden = 0;
+  size_t left_hidden = 0, declined_hidden = 0;
   for (const domain::Person& p : *circle) {
-    if (p.left && !ctx.On("all")) {
-      ++left_hidden;
+    if (!ctx.On("all") && (p.left || p.status == "declined")) {
+      ++(p.left ? left_hidden : declined_hidden);
       continue;
     }
     auto inv = org.InvitationOf(p.person_id);
@@ -76,13 +77,20 @@ int List(Ctx& ctx) {
     PrintJson(JArr(rows));
     return 0;
   }
-  if (circle->size() == left_hidden) {
+  if (circle->size() == left_hidden + declined_hidden) {
     std::cout << ctx.T("De kring is nog leeg.", "The circle is empty.") << "\n";
   }
-  if (left_hidden > 0) {
-    std::cout << (ctx.english() ? "Not shown: " : "Niet getoond: ") << left_hidden
-              << ctx.T(" niet meer in de kring. Toon ook hen met: kring circle list --all",
-                       " no longer in the circle. Show them too with: kring circle list --all")
+  if (left_hidden + declined_hidden > 0) {
+    std::cout << (ctx.english() ? "Not shown: " : "Niet getoond: ");
+    if (left_hidden > 0) {
+      std::cout << left_hidden << ctx.T(" niet meer in de kring", " no longer in the circle");
+    }
+    if (declined_hidden > 0) {
+      std::cout << (left_hidden > 0 ? ", " : "") << declined_hidden
+                << ctx.T(" afgewezen", " declined");
+    }
+    std::cout << ctx.T(". Toon ook hen met: kring circle list --all",
+                       ". Show them too with: kring circle list --all")
               << "\n";
   }
   return 0;
@@ -476,8 +484,9 @@ const std::vector<Verb>& CircleVerbs() {
       {"circle",
        "list",
        "[--all]",
-       "Toon wie in de kring zit (--all: ook wie er niet meer in zit; --json voor scripts)",
-       "Show who is in the circle (--all: also who left it; --json for scripts)",
+       "Toon wie in de kring zit (--all: ook wie er niet meer in zit of is afgewezen; --json "
+       "voor scripts)",
+       "Show who is in the circle (--all: also who left it or was declined; --json for scripts)",
        {},
        {"all"},
        List},

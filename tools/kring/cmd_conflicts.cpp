@@ -116,8 +116,10 @@ void PrintResolveCommands(const Ctx& ctx, const std::string& entity_hex, const s
     named = ctx.T("VELD", "FIELD");
   }
   for (const char* keep : {"current", "other"}) {
-    std::cout << "      kring conflicts resolve --entity " << entity << " --field " << named
-              << " --keep " << keep << "\n";
+    // With the case: the line works as pasted also without KRING_CASE or on a device with more
+    // than one case.
+    std::cout << "      kring conflicts resolve --case " << Hex(ctx.case_id) << " --entity "
+              << entity << " --field " << named << " --keep " << keep << "\n";
   }
 }
 

@@ -151,10 +151,16 @@ int Show(Ctx& ctx) {
     for (const auto& q : r->questions) questions.push_back(JStr(q));
     for (const auto& p : r->invitee_person_ids) invitees.push_back(JId(p));
     for (const auto& l : r->later) {
+      std::vector<std::string> l_lines, l_questions;
+      for (const auto& b : l.bottom_lines) l_lines.push_back(JStr(b));
+      for (const auto& q : l.questions) l_questions.push_back(JStr(q));
       later.push_back(JObj({{"id", JId(l.referral_id)},
                             {"referrer_account", JId(l.referrer_account_id)},
                             {"referred_at_ms", JNum(l.referred_at_ms)},
-                            {"resident", JId(l.resident_person_id)}}));
+                            {"resident", JId(l.resident_person_id)},
+                            {"reason", JStr(l.reason)},
+                            {"bottom_lines", JArr(l_lines)},
+                            {"questions", JArr(l_questions)}}));
     }
     PrintJson(JObj({{"id", JId(r->referral_id)},
                     {"referrer_kind", JStr(r->referrer_kind)},
@@ -202,7 +208,14 @@ int Show(Ctx& ctx) {
     std::cout << ctx.T("Latere aanmeldingen: ", "Later referrals: ") << r->later.size() << "\n";
     for (const auto& l : r->later) {
       std::cout << "  " << ShowTime(ctx, l.referred_at_ms) << ctx.T(", door ", ", by ")
-                << ctx.NameOfAccount(l.referrer_account_id) << "\n";
+                << ctx.NameOfAccount(l.referrer_account_id) << "\n"
+                << "    " << ctx.T("Reden: ", "Reason: ") << l.reason << "\n";
+      for (const auto& b : l.bottom_lines) {
+        std::cout << "    " << ctx.T("Voorwaarde: ", "Bottom line: ") << b << "\n";
+      }
+      for (const auto& q : l.questions) {
+        std::cout << "    " << ctx.T("Vraag: ", "Question: ") << q << "\n";
+      }
     }
   }
   return 0;

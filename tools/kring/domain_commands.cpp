@@ -82,6 +82,12 @@ std::string Words(const Verb& v) {
   return *v.verb == '\0' ? std::string(v.area) : std::string(v.area) + " " + v.verb;
 }
 
+// The command as typed, with its arguments when it takes any (no trailing space otherwise).
+std::string CommandLine(const Verb& v) {
+  const std::string syntax = Syntax(v.syntax);
+  return syntax.empty() ? Words(v) : Words(v) + " " + syntax;
+}
+
 // The lines of the general usage (Msg::kUsage) for the commands of `group`: each command line
 // that starts with the group's word, with the lines that continue its explanation. The general
 // usage stays the one place these commands are described.
@@ -135,7 +141,7 @@ void PrintVerbHelp(const Verb& v) {
   const bool en = Text(Msg::kLanguageTag) == std::string("en");
   std::cout << (en ? "Usage: kring [--profile NAME] [--json] "
                    : "Gebruik: kring [--profile NAAM] [--json] ")
-            << Words(v) << " " << Syntax(v.syntax) << "\n  " << (en ? v.en : v.nl) << "\n";
+            << CommandLine(v) << "\n  " << (en ? v.en : v.nl) << "\n";
   {
     std::cout << (en ? "  --case ID: the case (not needed when this device has one case)\n"
                      : "  --case ID: de casus (niet nodig als dit apparaat één casus heeft)\n");
@@ -148,8 +154,7 @@ bool PrintGroupHelp(const std::string& group, std::ostream& out) {
   std::string verbs;
   for (const Verb* v : AllVerbs()) {
     if (group != v->area) continue;
-    verbs +=
-        "  kring " + Words(*v) + " " + Syntax(v->syntax) + "\n      " + (en ? v->en : v->nl) + "\n";
+    verbs += "  kring " + CommandLine(*v) + "\n      " + (en ? v->en : v->nl) + "\n";
   }
   if (general.empty() && verbs.empty()) return false;
   out << (en ? "Usage: kring [OPTIONS] " : "Gebruik: kring [OPTIES] ") << group

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <string_view>
+#include <utility>
 
 #include "kring/domain/amsterdam_time.h"
 #include "kring/domain/organising.h"
@@ -107,10 +109,28 @@ int Ctx::Done(const char* nl, const char* en, bool edit, const std::string& json
   return rc;
 }
 
+namespace {
+
+// What was made, in the user's language: the line "<word> <id>" is read by people (scripts use
+// --json), so in Dutch it is not "person ..." but "persoon ...".
+const char* MadeWord(const Ctx& ctx, const char* word) {
+  static const std::pair<const char*, const char*> kDutch[] = {
+      {"agreement", "afspraak"},  {"check", "check"},   {"draft", "concept"},
+      {"meeting", "beraad"},      {"mentor", "mentor"}, {"note", "aantekening"},
+      {"person", "persoon"},      {"poll", "prikker"},  {"pretalk", "voorgesprek"},
+      {"referral", "aanmelding"}, {"scope", "groep"},   {"version", "versie"}};
+  for (const auto& [en, nl] : kDutch) {
+    if (std::string_view(word) == en) return ctx.T(nl, en);
+  }
+  return word;
+}
+
+}  // namespace
+
 int Ctx::Made(const char* word, const std::string& text_id, const std::string& json_id,
               const char* nl, const char* en) {
   if (!json) {
-    std::cout << word << " " << text_id << "\n";
+    std::cout << MadeWord(*this, word) << " " << text_id << "\n";
     return Done(nl, en);
   }
   // It is stored on this device whatever the sync does: a script gets its id, and the exit

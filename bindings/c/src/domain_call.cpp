@@ -189,6 +189,9 @@ void ToProto(const d::Referral& r, pb::Referral* out) {
     o->set_referrer_account_id(ToString(l.referrer_account_id));
     o->set_referred_at_ms(l.referred_at_ms);
     o->set_resident_person_id(ToString(l.resident_person_id));
+    o->set_reason(l.reason);
+    for (const std::string& b : l.bottom_lines) o->add_bottom_lines(b);
+    for (const std::string& q : l.questions) o->add_questions(q);
   }
 }
 

@@ -305,6 +305,11 @@ constexpr Text kTexts[] = {
      "The reason is too long. Make it shorter."},
     {"referral.referrer_invalid", "Kies wie aanmeldt: een professional of de bewoner.",
      "Choose who refers: a professional or the resident."},
+    {"referral.referrer_not_resident",
+     "Alleen de bewoner zelf kan aanmelden als bewoner. Kies 'professional' als u iemand anders "
+     "aanmeldt.",
+     "Only the resident can refer as the resident. Choose 'professional' when you refer someone "
+     "else."},
     {"referral.resident_kind", "De hoofdpersoon moet de bewoner zijn.",
      "The main person must be the resident."},
     {"referral.second_resident", "Er is maar één bewoner. Kies voor de anderen wie ze zijn.",

@@ -743,18 +743,33 @@ Result<Bytes> Organising::SubmitReferral(const ReferralInput& r) {
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
   if (client::model::FindMember(view, me) == nullptr) return Denied();
   // The reducer's rule (organising_rules.cpp), asked first for a clear answer.
-  if (FirstReferral(view) == nullptr && !MayReferFirst(view, me)) {
+  const v1::Entity* existing = TheReferral(view);
+  if (existing == nullptr && !MayReferFirst(view, me)) {
     return PermissionDenied("referral.first_by_organiser");
   }
+  // Only the resident refers as the resident, and the resident holds the chair's account.
+  if (r.referrer_kind == "resident" && !IsRole(view, me, v1::ROLE_CHAIR)) {
+    return PermissionDenied("referral.referrer_not_resident");
+  }
   const bool organiser = IsManager(view, me);
+  // A later referral is about the case's resident, whom the first one named: it names that
+  // person again and makes no new one (a second resident person could not be removed, and
+  // every name-based command for the resident would then find two). The resident given in the
+  // input (name, contact, app) is checked as always but not used then: the user does not have to
+  // repeat it exactly, and the resident's details are changed through the person commands.
+  std::string resident_id;
+  if (existing != nullptr) resident_id = BlobField(*existing, "resident");
   Batch batch(client_, case_id_, view, me);
 
   // The resident is in the circle from the start when an organiser refers; otherwise the
   // coordinator approves everyone, the resident included.
-  const std::string resident_id = NewEntityId(0);
-  std::vector<v1::Mutation> resident;
-  PersonFields(resident_id, r.resident, organiser ? "approved" : "proposed", resident);
-  KRING_RETURN_IF_ERROR(batch.Add(std::move(resident), 0));
+  const bool new_resident = resident_id.empty();
+  if (new_resident) {
+    resident_id = NewEntityId(0);
+    std::vector<v1::Mutation> resident;
+    PersonFields(resident_id, r.resident, organiser ? "approved" : "proposed", resident);
+    KRING_RETURN_IF_ERROR(batch.Add(std::move(resident), 0));
+  }
   std::vector<std::string> invitee_ids;
   for (const PersonInput& p : r.invitees) {
     invitee_ids.push_back(NewEntityId(0));
@@ -787,7 +802,9 @@ Result<Bytes> Organising::SubmitReferral(const ReferralInput& r) {
 
   // Contact details apart, each for the coordinator(s) and that person only (P3).
   std::vector<std::pair<const PersonInput*, const std::string*>> with_contact;
-  if (!r.resident.contact.empty()) with_contact.emplace_back(&r.resident, &resident_id);
+  if (new_resident && !r.resident.contact.empty()) {
+    with_contact.emplace_back(&r.resident, &resident_id);
+  }
   for (size_t i = 0; i < r.invitees.size(); ++i) {
     with_contact.emplace_back(&r.invitees[i], &invitee_ids[i]);
   }
@@ -854,13 +871,12 @@ Status Organising::SetSpoed(bool spoed) {
   if (e == nullptr) return NotFound("referral.none");
   // Everything taken from `e` before the view moves into the batch (`e` points into it).
   const uint32_t scope = e->scope_id();
-  const bool unchanged = FlagField(*e, "spoed") == spoed;
+  // Written even when this device already shows the asked value: the view may be stale
+  // (offline-first), and a skipped write would let another member's unseen opposite write stand
+  // while the user was told "done". The later op in the log wins the field.
   std::vector<v1::Mutation> set = {Set(e->entity_id(), "spoed", FlagValue(spoed), e)};
-  // The rules decide even when nothing changes: someone who may not set the flag is told so
-  // rather than "done".
   Batch batch(client_, case_id_, std::move(view), me);
   KRING_RETURN_IF_ERROR(batch.Add(std::move(set), scope));
-  if (unchanged) return {};
   return batch.Commit();
 }
 
@@ -891,8 +907,18 @@ Result<Referral> Organising::GetReferral() const {
   // Any member may refer again: shown as additions, in log order, never as the case's referral.
   for (const v1::Entity* later : AllOf(view, kReferralType)) {
     if (later->entity_id() == e.entity_id() || later->scope_id() != 0) continue;
-    r.later.push_back({B(later->entity_id()), B(later->created_by_account_id()),
-                       TimeField(*later, "referred_at_ms"), B(BlobField(*later, "resident"))});
+    LaterReferral l{B(later->entity_id()),
+                    B(later->created_by_account_id()),
+                    TimeField(*later, "referred_at_ms"),
+                    B(BlobField(*later, "resident")),
+                    TextField(*later, "reason"),
+                    {},
+                    {}};
+    for (const auto* el : Elements(*later, "bottom_lines")) {
+      l.bottom_lines.push_back(el->value().text());
+    }
+    for (const auto* el : Elements(*later, "questions")) l.questions.push_back(el->value().text());
+    r.later.push_back(std::move(l));
   }
   return r;
 }

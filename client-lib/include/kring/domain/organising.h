@@ -107,7 +107,10 @@ struct LaterReferral {
   Bytes referral_id;
   Bytes referrer_account_id;
   int64_t referred_at_ms = 0;
-  Bytes resident_person_id;  // the resident that referral named (proposed, not the case's)
+  Bytes resident_person_id;  // the case's resident (a later referral makes no new one)
+  std::string reason;        // in that referrer's words
+  std::vector<std::string> bottom_lines;
+  std::vector<std::string> questions;
 };
 
 // The case's referral is its first one (by log position), whoever referred later.
@@ -377,16 +380,20 @@ class Organising {
   // invitees proposed) and their contact details. Keys: referral.* and person.*. The case's
   // first referral names the resident for good, so only the chair, a coordinator or a member
   // linked to an approved professional in the circle makes it: "referral.first_by_organiser"
-  // (PERMISSION_DENIED) for anyone else; later referrals are open to every member.
+  // (PERMISSION_DENIED) for anyone else; later referrals are open to every member. A later
+  // referral names the case's resident (the first referral's) and makes no new resident person:
+  // the resident given in it (name, contact, app) is not used. referrer_kind "resident" only
+  // from the chair's account (the resident's): "referral.referrer_not_resident" otherwise.
   Result<Bytes> SubmitReferral(const ReferralInput& referral);
   Status AssignCoordinator(const CoordinatorAssignment& assignment);
   // The resident's question (ik wil / ik kan / ik heb nodig), written or changed later.
   Status SetResidentQuestion(const ResidentQuestion& question);
-  // Sets or clears the spoed flag of the newest referral later (safety turned out to be at stake,
-  // or no longer is). Whoever may write the referral: its referrer, the chair or a coordinator
-  // (every device's reducer enforces the same); "domain.not_allowed" for anyone else, also when
-  // the flag already has that value (then nothing is written). A meeting fixed as a spoedberaad
-  // stays one; clearing the flag only stops a new spoedberaad (FixSpoedMeeting).
+  // Sets or clears the spoed flag of the case's (first) referral later (safety turned out to be
+  // at stake, or no longer is). Whoever may write the referral: its referrer, the chair or a
+  // coordinator (every device's reducer enforces the same); "domain.not_allowed" for anyone
+  // else. The value is written even when this device already shows it (its view may be stale;
+  // the later op wins). A meeting fixed as a spoedberaad stays one; clearing the flag only stops
+  // a new spoedberaad (FixSpoedMeeting).
   Status SetSpoed(bool spoed);
   // The newest referral in the case; NOT_FOUND "referral.none" before one exists.
   Result<Referral> GetReferral() const;
