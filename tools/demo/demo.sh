@@ -163,18 +163,18 @@ k sanne meeting private-time >/dev/null
 for who in ria kees karim mo; do k "$who" sync >/dev/null; done
 echo "Het netwerk maakt afspraken en schrijft het plan. Fatima en Joke zien het concept niet."
 AG_RIA="$(k ria agreement add --owner "Tante Ria" --action "Elke week samen de post openen" \
-  --due now+14d --checker "Fatima El Idrissi" --domain finances | id_after agreement)"
+  --due now+14d --checker "Fatima El Idrissi" --domain finances | id_after afspraak)"
 AG_KARIM="$(k karim agreement add --owner "Buurman Karim" --action "Tim naar voetbal brengen" \
-  --recurrence "elke zaterdag" --domain daytime | id_after agreement)"
+  --recurrence "elke zaterdag" --domain daytime | id_after afspraak)"
 AG_JOKE="$(k ria agreement add --owner "Joke Bakker" --action "Aanmelden bij schuldhulp" \
-  --due now+10d --domain finances | id_after agreement)"
+  --due now+10d --domain finances | id_after afspraak)"
 DRAFT="$(k sanne plan draft --ik-wil "Ik wil rust in huis en grip op mijn geld." \
   --ik-kan "Ik kan goed koken en ik vraag hulp als het nodig is." \
   --ik-heb-nodig "Ik heb hulp nodig met de post en met geld." \
   --domain "finances=Schulden in kaart brengen met het wijkteam." \
   --domain "housing=De huur op tijd betalen." \
   --contact-person "Tante Ria" --bottom-lines "Tim gaat elke dag naar school." \
-  --responsible "Joke Bakker" | id_after draft)"
+  --responsible "Joke Bakker" | id_after concept)"
 k kees sync >/dev/null
 k kees plan update "$DRAFT" --contingency "Als het misgaat, belt Sanne Tante Ria. Die belt Fatima." >/dev/null
 echo "Oom Kees vulde aan wat er gebeurt als het misgaat."

@@ -395,7 +395,8 @@ class Organising {
   // the later op wins). A meeting fixed as a spoedberaad stays one; clearing the flag only stops
   // a new spoedberaad (FixSpoedMeeting).
   Status SetSpoed(bool spoed);
-  // The newest referral in the case; NOT_FOUND "referral.none" before one exists.
+  // The case's referral: its first, which the rules use and nobody deletes (later ones are in
+  // `later`); NOT_FOUND "referral.none" before one exists.
   Result<Referral> GetReferral() const;
 
   // ---- Circle ----
