@@ -394,19 +394,7 @@ Result<uint32_t> ScopeForItem(client::Client& client, const Bytes& case_id,
   if (members.size() == static_cast<size_t>(view.members_size()) && audience.hidden_from.empty()) {
     return 0u;
   }
-  std::sort(members.begin(), members.end());
-  // Reuse a scope with exactly these members (the lowest id, so devices pick alike), else make
-  // one: scopes are few and each costs a key per member.
-  std::optional<uint32_t> found;
-  for (const auto& [id, scope] : view.scopes()) {
-    std::vector<std::string> have(scope.members().begin(), scope.members().end());
-    std::sort(have.begin(), have.end());
-    if (have == members && (!found || id < *found)) found = id;
-  }
-  if (found) return *found;
-  std::vector<Bytes> accounts;
-  for (const std::string& m : members) accounts.push_back(B(m));
-  return client.CreateScope(case_id, accounts);
+  return ScopeWithMembers(client, case_id, view, std::move(members));
 }
 
 std::vector<Agreement> ReadAgreements(const v1::CaseState& state) {
