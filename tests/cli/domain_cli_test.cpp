@@ -344,6 +344,20 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   REQUIRE(csv.exit_code == 0);
   CHECK(csv.out.rfind("figure,label,value,cases,status", 0) == 0);
   CHECK(csv.out.find("Sanne") == std::string::npos);
+  // For a person: Dutch lines, a date as written here, the last day included, and why it is empty.
+  Run text = k.As("fatima", "report team --format tekst --from 1-1-2026 --to 31-12-2026");
+  INFO(text.all);
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.rfind("Teamrapport, vanaf 1-1-2026 tot en met 31-12-2026\n", 0) == 0);
+  CHECK(text.out.find("  Aantal beraden: verborgen\n") != std::string::npos);
+  CHECK(text.out.find("Verborgen: een aantal onder de 5") != std::string::npos);
+  // Someone who coordinates no case is told why the report counts nothing.
+  Run not_mine = k.As("sanne", "report team --format tekst");
+  CHECK(not_mine.exit_code == 0);
+  CHECK(not_mine.all.find("Je bent in geen casus op dit apparaat gespreksleider.") !=
+        std::string::npos);
+  CHECK(not_mine.out.find("geen casus") == std::string::npos);
+  CHECK(k.As("fatima", "report team --format tekst").all.find("geen casus") == std::string::npos);
 
   // A restricted group of two, then the resident asks for erasure: gone from every device.
   k.Ok("sanne", "scope create 'Tante Ria'");
