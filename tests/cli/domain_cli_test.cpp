@@ -388,7 +388,14 @@ TEST_CASE("every netwerkberaad command has help, and bad input is a usage error"
   // Flags are checked before the store is opened: no passphrase is needed to learn of a typo.
   Run typo = k.As("x", "poll create --slto now+1d");
   CHECK(typo.exit_code == 2);
-  CHECK(typo.all.find("--slto") != std::string::npos);
+  CHECK(typo.all.find("Onbekende optie: --slto") != std::string::npos);
+  // The usage after an error goes to stderr: stdout holds results only (scripts, --json).
+  CHECK(typo.out.empty());
+  Run no_value = k.As("x", "--json agreement add --action 'Post' --owner");
+  CHECK(no_value.exit_code == 2);
+  CHECK(no_value.all.find("--owner mist een waarde erachter") != std::string::npos);
+  CHECK(no_value.out.empty());
+  CHECK(k.As("x", "--json plan accept een twee").out.empty());
   Run bad_profile = k.As("x", "--profile ../elders account show");
   CHECK(bad_profile.exit_code == 2);
   k.Ok("x", "account create");
