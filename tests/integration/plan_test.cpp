@@ -493,6 +493,25 @@ TEST_CASE("a plan is drafted, accepted, followed up offline and checked at six w
   k.RequireConverged();
 }
 
+TEST_CASE("someone who left the case is given no agreement, as someone out of the circle",
+          "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  // The neighbour leaves the case (kring case leave); the circle still lists his person.
+  REQUIRE(k.neighbour->LeaveCase(cid).ok());
+  k.SyncAll();
+  Plan coordinator_plan(*k.coordinator, cid);
+  RequireRejected(k.coordinator, cid, "agreement.owner_left", [&] {
+    return StatusOf(coordinator_plan.AddAgreement(MakeAgreement(k.p_neighbour, "Post", kJan31)));
+  });
+  AgreementInput checked = MakeAgreement(k.p_aunt, "Post", kJan31);
+  checked.checker = k.p_neighbour;
+  RequireRejected(k.coordinator, cid, "agreement.checker_left",
+                  [&] { return StatusOf(coordinator_plan.AddAgreement(checked)); });
+  // Someone still in the case is given one as before.
+  REQUIRE(coordinator_plan.AddAgreement(MakeAgreement(k.p_aunt, "Post", kJan31)).ok());
+}
+
 TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[plan]") {
   Circle k;
   const Bytes& cid = k.cid;

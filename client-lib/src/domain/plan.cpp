@@ -65,10 +65,15 @@ Status ValidateDraft(const PlanContent& c) {
   return {};
 }
 
-// Taken out of the circle (Organising::RemovePerson).
+// Taken out of the circle (Organising::RemovePerson), or out of the case: the account linked to
+// the person is no longer a member (`kring case leave`, a member removed). Either way they could
+// never read, accept or do what is given to them.
 bool Left(const v1::CaseState& view, const Bytes& person_id) {
   const v1::Entity* p = FindPerson(view, S(person_id));
-  return p != nullptr && FlagField(*p, "left");
+  if (p == nullptr) return false;
+  const std::string account = BlobField(*p, "account_id");
+  return FlagField(*p, "left") ||
+         (!account.empty() && client::model::FindMember(view, B(account)) == nullptr);
 }
 
 Status ValidateVersion(const v1::CaseState& view, const PlanContent& c) {
