@@ -704,6 +704,10 @@ TEST_CASE("a server that stops sending a case without showing the removal is tol
   INFO(alarms.out);
   CHECK(alarms.exit_code == 3);
   CHECK(alarms.out.find("REMOVAL_NOT_SHOWN case " + case_id) != std::string::npos);
+  // Scripts get the kind as a lowercase word, as every other word of --json.
+  Run alarms_json = Cli(bas, srv + " --json alarms");
+  CHECK(alarms_json.exit_code == 3);
+  CHECK(alarms_json.out.find("\"kind\":\"removal_not_shown\"") != std::string::npos);
   CHECK(alarms.out.find("De server stuurt deze casus niet meer. Hij laat niet zien dat je bent "
                         "verwijderd.") != std::string::npos);
   CHECK(Cli(bas, "--lang en " + srv + " alarms")
@@ -1019,4 +1023,88 @@ TEST_CASE("kring GROUP --help shows that group's commands, in the user's languag
   Run none = Cli("", "nogroup --help");
   CHECK(none.exit_code == 0);
   CHECK(none.out.find("device link-request") != std::string::npos);
+}
+
+TEST_CASE(
+    "member and invite take the case as --case or KRING_CASE, and invite list prints words "
+    "for scripts",
+    "[cli]") {
+  TestServer server;
+  TempDir dir;
+  const std::string coord = Person(dir, "coord");
+  const std::string res = Person(dir, "res");
+  const std::string srv = "--server " + server.address();
+  Run made = Cli(coord, srv + " account create");
+  REQUIRE(made.exit_code == 0);
+  const std::string coord_id = Field(made.out, "account");
+  Run created = Cli(coord, srv + " case create " + coord_id + ":coordinator");
+  REQUIRE(created.exit_code == 0);
+  const std::string case_id = Field(created.out, "Casus gemaakt:");
+  const std::string in_case = coord + " KRING_CASE=" + case_id;
+
+  // No invitations yet: said in words, [] for scripts; the case from KRING_CASE or --case.
+  Run none = Cli(in_case, srv + " invite list");
+  INFO(none.out);
+  CHECK(none.exit_code == 0);
+  CHECK(none.out == "Er zijn geen uitnodigingen.\n");
+  Run none_en = Cli(coord, "--lang en " + srv + " invite list --case " + case_id);
+  CHECK(none_en.exit_code == 0);
+  CHECK(none_en.out == "There are no invitations.\n");
+  Run none_json = Cli(coord, srv + " --case " + case_id + " --json invite list");
+  CHECK(none_json.exit_code == 0);
+  CHECK(none_json.out == "[]\n");
+
+  // invite create with a role word and KRING_CASE: the role is no case id.
+  Run inv = Cli(in_case, srv + " invite create chair --hours 24");
+  INFO(inv.out);
+  REQUIRE(inv.exit_code == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(inv.out, m, std::regex("link (kring://invite/1/[0-9a-f/]+)")));
+  Run r = Cli(res, srv + " account create");
+  REQUIRE(r.exit_code == 0);
+  const std::string res_id = Field(r.out, "account");
+  REQUIRE(Cli(res, srv + " invite accept " + m[1].str()).exit_code == 0);
+  REQUIRE(Cli(coord, srv + " sync").exit_code == 0);
+
+  // Stable lowercase words in --json: the state as it is, the role as invite create takes it.
+  Run waiting = Cli(in_case, srv + " --json invite list");
+  INFO(waiting.out);
+  CHECK(waiting.exit_code == 0);
+  CHECK(waiting.out.find("\"status\":\"accepted\"") != std::string::npos);
+  CHECK(waiting.out.find("\"role\":\"chair\"") != std::string::npos);
+  CHECK(waiting.out.find("ROLE_") == std::string::npos);
+  CHECK(waiting.out.find("ACCEPTED") == std::string::npos);
+  // member approve ACCOUNT with the case from KRING_CASE.
+  Run approved = Cli(in_case, srv + " member approve " + res_id);
+  INFO(approved.out);
+  CHECK(approved.exit_code == 0);
+  Run listed = Cli(coord, srv + " invite list --json --case " + case_id);
+  CHECK(listed.out.find("\"status\":\"approved\"") != std::string::npos);
+  CHECK(listed.out.find("APPROVED") == std::string::npos);
+  // The case word still works, and wins over KRING_CASE.
+  Run positional =
+      Cli(coord + " KRING_CASE=00000000000000000000000000000000", srv + " invite list " + case_id);
+  CHECK(positional.exit_code == 0);
+  CHECK(positional.out.find("goedgekeurd " + res_id) != std::string::npos);
+
+  // No case at all: said what is missing, with the group's commands, not the whole help.
+  Run missing = Cli(coord, srv + " invite list");
+  INFO(missing.out);
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.out.find("Kies de casus") != std::string::npos);
+  CHECK(missing.out.find("invite list CASUS") != std::string::npos);
+  CHECK(missing.out.find("device link-request") == std::string::npos);
+  // The case twice (--case and the word) is one word too many; --case where no case is taken
+  // is refused; both before anything changes.
+  CHECK(Cli(coord, srv + " member decline --case " + case_id + " " + case_id + " " + res_id)
+            .exit_code == 2);
+  Run no_case = Cli(coord, srv + " --case " + case_id + " account show");
+  CHECK(no_case.exit_code == 2);
+  CHECK(no_case.out.find("Onbekende opdracht: --case") != std::string::npos);
+  CHECK(Cli(in_case, srv + " invite list").out.find("goedgekeurd " + res_id) != std::string::npos);
+  // The help says it.
+  CHECK(Cli("", "--help").out.find("--case ID: de casus voor opdrachten met CASUS") !=
+        std::string::npos);
+  CHECK(Cli("", "--lang en --help").out.find("--case ID: the case for commands with CASE") !=
+        std::string::npos);
 }

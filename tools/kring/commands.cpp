@@ -16,6 +16,7 @@
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
+#include "general_commands.h"
 #include "health.h"
 #include "messages.h"
 #include "session.h"
@@ -41,6 +42,97 @@ const char* InviteStatusText(v1::InviteState::Status s) {
     default:
       return "?";
   }
+}
+
+// The words --json prints for an invitation's state and role: stable lowercase words for
+// scripts, the role as `invite create` and `member role` take it (README, "JSON").
+const char* InviteStatusId(v1::InviteState::Status s) {
+  switch (s) {
+    case v1::InviteState::PENDING:
+      return "open";
+    case v1::InviteState::ACCEPTED:
+      return "accepted";  // waiting for the chair's (or coordinator's) approval
+    case v1::InviteState::APPROVED:
+      return "approved";
+    case v1::InviteState::DECLINED:
+      return "declined";
+    case v1::InviteState::REVOKED:
+      return "revoked";
+    case v1::InviteState::EXPIRED:
+      return "expired";
+    default:
+      return "unknown";  // a state of a newer version
+  }
+}
+
+const char* RoleId(v1::Role r) {
+  switch (r) {
+    case v1::ROLE_CHAIR:
+      return "chair";
+    case v1::ROLE_COORDINATOR:
+      return "coordinator";
+    case v1::ROLE_MEMBER:
+      return "member";
+    default:
+      return "unknown";
+  }
+}
+
+// An alarm's kind in --json: AlarmKindName ("KEY_MISMATCH") in lowercase ("key_mismatch"), as the
+// CLI's other JSON words. The text line keeps the name the docs use.
+std::string AlarmKindId(client::AlarmKind kind) {
+  std::string out = client::AlarmKindName(kind);
+  for (char& ch : out) {
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  }
+  return out;
+}
+
+// A general command whose first argument is the case (`member approve CASUS ID`) also takes it
+// as --case ID, anywhere after the command's words, or from KRING_CASE, as the netwerkberaad
+// commands do; the case word written in its place still works, and wins over KRING_CASE. The
+// case is put where the command reads it. Returns 0, or the exit code of a refusal.
+int PlaceCase(const GeneralCommand* command, std::vector<std::string>& a) {
+  std::optional<std::string> given;
+  for (size_t i = 1; i + 1 < a.size(); ++i) {
+    if (a[i] != "--case") continue;
+    given = a[i + 1];
+    a.erase(a.begin() + static_cast<std::ptrdiff_t>(i),
+            a.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+    break;
+  }
+  if (command == nullptr) return 0;  // an unknown command: refused as such
+  if (!command->takes_case) {
+    if (!given) return 0;
+    std::cerr << Text(Msg::kUnknownCommand) << ": --case\n";
+    PrintGroupHelp(a[0], std::cerr);
+    return 2;
+  }
+  const size_t first = command->words.size();
+  if (given) {
+    // Written twice (--case and the word) leaves one word too many: refused by the command.
+    a.insert(a.begin() + static_cast<std::ptrdiff_t>(first), *given);
+    return 0;
+  }
+  size_t words = 0;  // the arguments written, without flags
+  for (size_t i = first; i < a.size(); ++i) {
+    if (a[i].rfind("--", 0) != 0) ++words;
+  }
+  // The case word is there when the command has all its words and the first is an id (invite
+  // create ROL has as many words as invite create CASUS).
+  const bool written = words >= command->required && first < a.size() && ParseId(a[first]);
+  if (written) return 0;
+  const char* env = std::getenv("KRING_CASE");
+  if (env != nullptr && *env != '\0') {
+    a.insert(a.begin() + static_cast<std::ptrdiff_t>(first), env);
+    return 0;
+  }
+  if (words < command->required) {
+    std::cerr << Text(Msg::kError) << ": " << Text(Msg::kChooseCase) << "\n";
+    PrintGroupHelp(a[0], std::cerr);
+    return 2;
+  }
+  return 0;  // a word that is no id: the command says so
 }
 
 // After approving `account`: an invitation made for a person of the circle links that person
@@ -103,9 +195,11 @@ int OkJson(const Options& o, int rc) {
 
 int RunCommand(const Options& options) {
   // main() has taken the global options (--json too) wherever they stood, except as a flag's
-  // value: what is left here is the command's own.
+  // value: what is left here is the command's own (and --case, for the general commands that
+  // take the case: PlaceCase puts it in its place).
   const Options& o = options;
-  const auto& a = o.args;
+  std::vector<std::string> args = o.args;
+  const auto& a = args;
   if (a.empty()) return Usage();
   auto is = [&](std::initializer_list<const char*> words) {
     if (a.size() < words.size()) return false;
@@ -139,6 +233,10 @@ int RunCommand(const Options& options) {
       return 0;
     }
   }
+  // The general commands are those the usage text lists (general_commands.h).
+  const std::vector<GeneralCommand> commands = GeneralCommands();
+  const GeneralCommand* command = FindGeneralCommand(commands, a);
+  if (int rc = PlaceCase(command, args); rc != 0) return rc;
   // The commands below that take no words after their name; the others check their own count. A
   // stray word is refused before the store opens, so nothing happens.
   for (const auto& words :
@@ -174,15 +272,7 @@ int RunCommand(const Options& options) {
               << "\nprotocol " << info->protocol_version() << "\n";
     return 0;
   }
-  if (!(is({"account", "create"}) || is({"account", "show"}) || is({"account", "safety-number"}) ||
-        is({"case", "create"}) || is({"case", "list"}) || is({"case", "show"}) ||
-        is({"case", "fingerprint"}) || is({"case", "leave"}) || is({"member", "add"}) ||
-        is({"member", "remove"}) || is({"member", "approve"}) || is({"member", "decline"}) ||
-        is({"member", "role"}) || is({"invite", "create"}) || is({"invite", "accept"}) ||
-        is({"invite", "list"}) || is({"invite", "revoke"}) || is({"entity", "create"}) ||
-        is({"field", "set"}) || is({"sync"}) || is({"alarms"}) || is({"device", "link-request"}) ||
-        is({"device", "approve"}) || is({"device", "link-finish"}) || is({"device", "list"}) ||
-        is({"device", "revoke"}) || is({"account", "restore"}))) {
+  if (command == nullptr) {
     // A group's word with a verb it lacks, or none (`kring member`: asked to choose, it is no
     // unknown command): the group's commands, before the store opens; any other word: the
     // general usage.
@@ -441,8 +531,8 @@ int RunCommand(const Options& options) {
         const domain::Person* p = invited(inv.invite_id());
         const domain::Person* by = holder(inv.accepted_by_account_id());
         rows.push_back(JObj({{"invite", JStr(Hex(View(inv.invite_id())))},
-                             {"status", JStr(v1::InviteState::Status_Name(inv.status()))},
-                             {"role", JStr(v1::Role_Name(inv.role()))},
+                             {"status", JStr(InviteStatusId(inv.status()))},
+                             {"role", JStr(RoleId(inv.role()))},
                              {"person", p == nullptr ? "null" : JId(p->person_id)},
                              {"name", p == nullptr ? "null" : JStr(p->name)},
                              {"accepted_by", inv.accepted_by_account_id().empty()
@@ -453,6 +543,7 @@ int RunCommand(const Options& options) {
       PrintJson(JArr(rows));
       return 0;
     }
+    if (view->invites().empty()) std::cout << Text(Msg::kNoInvites) << "\n";
     for (const auto& inv : view->invites()) {
       std::cout << Hex(View(inv.invite_id())) << " " << InviteStatusText(inv.status());
       if (!inv.accepted_by_account_id().empty()) {
@@ -673,7 +764,7 @@ int RunCommand(const Options& options) {
     if (o.json) {
       std::vector<std::string> rows;
       for (const auto& al : alarms) {
-        rows.push_back(JObj({{"kind", JStr(client::AlarmKindName(al.kind))},
+        rows.push_back(JObj({{"kind", JStr(AlarmKindId(al.kind))},
                              {"case", JId(al.case_id)},
                              {"seq", JNum(static_cast<int64_t>(al.seq))}}));
       }

@@ -49,6 +49,8 @@ enum class Msg {
   kInviteDeclined,
   kInviteRevoked,
   kInviteExpired,
+  kNoInvites,   // invite list: none in this case
+  kChooseCase,  // a general command that takes the case got none (CASUS, --case, KRING_CASE)
   kNotAccepted,
   kChangesNotApplied,
   kRemovedNote,
