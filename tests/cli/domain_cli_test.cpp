@@ -954,6 +954,84 @@ TEST_CASE("a six-week check without --assess changes no agreement's status", "[c
   CHECK(StatusOf(k, "fatima", post) == "partly");
 }
 
+TEST_CASE("earlier plan versions are listed and read, and Dutch words set an agreement's state",
+          "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const auto [cid, post, shop] = AcceptedPlanWithTwoAgreements(k);
+  // The words `agreement list` shows are the words it takes (and the English ones scripts use).
+  k.Ok("ria", "agreement status " + shop + " klaar");
+  k.Ok("ria", "agreement status " + post + " niet-gedaan");
+  CHECK(StatusOf(k, "ria", shop) == "done");
+  CHECK(StatusOf(k, "ria", post) == "not_done");
+  Run unknown = k.As("ria", "agreement status " + post + " gedaan");
+  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.all.find("Kies: klaar, deels, niet-gedaan, loopt-vast of vervallen.") !=
+        std::string::npos);
+  CHECK(StatusOf(k, "ria", post) == "not_done");
+  k.Ok("ria", "sync");
+  k.Ok("fatima", "sync");
+  k.Ok("fatima", "check six-week --at now+43d --assess " + post + "=deels");
+  CHECK(StatusOf(k, "fatima", post) == "partly");
+
+  // After the check a second version with bottom lines, on which the professional decides; the
+  // first stays readable.
+  const std::string pieter = k.Id("pieter", "account create", "account");
+  k.Ok("sanne", "member add " + cid + " " + pieter);
+  k.Ok("fatima", "sync");
+  k.Ok("fatima",
+       "circle propose --name Pieter --kind professional --organisation Jeugdzorg "
+       "--function jeugdzorgwerker --relation hulpverlener --account " +
+           pieter);
+  k.Ok("fatima", "circle approve Pieter");
+  k.Ok("sanne", "sync");
+  k.Ok("sanne",
+       "plan publish --ik-wil 'Meer rust in huis.' --bottom-lines 'Naar school.' "
+       "--responsible Pieter");
+  k.Ok("pieter", "sync");
+  k.Ok("pieter", "plan decide --decision voorwaarden --text 'Vier dagen per week.'");
+  k.Ok("sanne", "sync");
+  Run decided = k.As("sanne", "plan show");
+  INFO(decided.all);
+  CHECK(decided.out.find(
+            "Besluit van de professional: akkoord met voorwaarden: Vier dagen per week.") !=
+        std::string::npos);
+  CHECK(At(k.Json("sanne", "plan show"), "conditions").string_value() == "Vier dagen per week.");
+  Run versions = k.As("sanne", "plan versions");
+  INFO(versions.all);
+  REQUIRE(versions.exit_code == 0);
+  CHECK(versions.out.find("Versie 1: aangenomen op ") != std::string::npos);
+  CHECK(versions.out.find("Versie 2 (huidige): nog niet aangenomen, 2 afspraken") !=
+        std::string::npos);
+  const Value listed = k.Json("sanne", "plan versions");
+  REQUIRE(listed.list_value().values_size() == 2);
+  CHECK(At(listed.list_value().values(0), "number").number_value() == 1);
+  CHECK(At(listed.list_value().values(0), "accepted").bool_value());
+  CHECK_FALSE(At(listed.list_value().values(0), "current").bool_value());
+  CHECK(At(listed.list_value().values(1), "current").bool_value());
+  CHECK_FALSE(At(listed.list_value().values(1), "accepted").bool_value());
+
+  Run first = k.As("sanne", "plan show 1");
+  INFO(first.all);
+  REQUIRE(first.exit_code == 0);
+  CHECK(first.out.find("Plan, versie 1 (een eerdere versie; de huidige is versie 2)") !=
+        std::string::npos);
+  CHECK(first.out.find("Ik wil: Rust in huis.") != std::string::npos);
+  const Value by_id =
+      k.Json("sanne", "plan show " + At(listed.list_value().values(0), "version").string_value());
+  CHECK(At(by_id, "ik_wil").string_value() == "Rust in huis.");
+  CHECK_FALSE(At(by_id, "current").bool_value());
+  CHECK(At(k.Json("sanne", "plan show"), "ik_wil").string_value() == "Meer rust in huis.");
+  Run missing = k.As("sanne", "plan show 7");
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.all.find("Deze versie van het plan bestaat niet.") != std::string::npos);
+
+  // The chair accepts version 2 by its number.
+  k.Ok("sanne", "plan accept 2");
+  CHECK(At(k.Json("sanne", "plan show"), "accepted").bool_value());
+}
+
 TEST_CASE("a blocked agreement shows its obstacle and new date everywhere it is shown", "[cli]") {
   TestServer server;
   TempDir dir;

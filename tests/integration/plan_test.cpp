@@ -479,6 +479,17 @@ TEST_CASE("a plan is drafted, accepted, followed up offline and checked at six w
   CHECK(v2.hash != v1.hash);
   CHECK_FALSE(Plan(*k.mentor, cid).AcceptanceOf(*version2)->accepted);
   CHECK(ComputeCaseFigures(k.Confirmed(k.mentor)).plan_accepted);
+
+  // The chair withdraws the grant: the professional reads every version as the summary, the
+  // earlier ones as the current one (the details written under the grant are on their device).
+  REQUIRE(resident_plan.GrantProfessionalsFullView(false).ok());
+  k.SyncAll();
+  CHECK((*prof_plan.CurrentForMe())->content.life_domains.empty());
+  auto prof_versions = prof_plan.Versions();
+  REQUIRE(prof_versions.ok());
+  REQUIRE(prof_versions->size() == 2);
+  for (const PlanVersion& v : *prof_versions) CHECK(v.content.life_domains.empty());
+  CHECK(Plan(*k.mentor, cid).Versions()->back().content.life_domains.size() == 2);
   k.RequireConverged();
 }
 

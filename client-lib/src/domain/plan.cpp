@@ -593,10 +593,15 @@ Result<std::optional<PlanVersion>> Plan::Current() const {
 
 Result<std::vector<PlanVersion>> Plan::Versions() const {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
+  // Earlier versions follow the rule of the current one (CurrentForMe): a professional without
+  // the chair's grant reads the summary, also of details written while a grant was on.
+  const bool summary_only = IsProfessionalAccount(view, me) && !ProfessionalsGranted(view);
   std::vector<PlanVersion> out;
   for (const auto& [key, e] : view.entities()) {
     if (e.type() == kPlanVersion && !e.deleted() && e.scope_id() == 0) {
-      out.push_back(VersionOf(view, e));
+      PlanVersion v = VersionOf(view, e);
+      out.push_back(summary_only ? SummaryForProfessional(std::move(v)) : std::move(v));
     }
   }
   std::sort(out.begin(), out.end(), [](const PlanVersion& a, const PlanVersion& b) {
