@@ -335,6 +335,8 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
                          "het gaat)") != std::string::npos);
   CHECK(changed.out.find("outcome") == std::string::npos);
   CHECK(changed.out.find("accepted_hash") == std::string::npos);
+  CHECK(k.As("fatima", "--lang en changes --since " + std::to_string(before_accept))
+            .out.find("(accepted by whoever does it, how it goes)") != std::string::npos);
 
   // The six-week check, as the coordinator records it; everyone reads the same result.
   k.Ok("fatima", "check six-week --at now+43d --outcome continue");

@@ -45,15 +45,16 @@ const char* InviteStatusText(v1::InviteState::Status s) {
 }
 
 // The words --json prints for an invitation's state and role: stable lowercase words for
-// scripts, the role as `invite create` and `member role` take it (README, "JSON").
+// scripts, the state as `circle invite-status` names it (domain::InvitationStateName), the role
+// as `invite create` and `member role` take it (README, "JSON").
 const char* InviteStatusId(v1::InviteState::Status s) {
   switch (s) {
     case v1::InviteState::PENDING:
-      return "open";
+      return "pending";
     case v1::InviteState::ACCEPTED:
       return "accepted";  // waiting for the chair's (or coordinator's) approval
     case v1::InviteState::APPROVED:
-      return "approved";
+      return "joined";
     case v1::InviteState::DECLINED:
       return "declined";
     case v1::InviteState::REVOKED:
@@ -88,51 +89,68 @@ std::string AlarmKindId(client::AlarmKind kind) {
   return out;
 }
 
-// A general command whose first argument is the case (`member approve CASUS ID`) also takes it
-// as --case ID, anywhere after the command's words, or from KRING_CASE, as the netwerkberaad
-// commands do; the case word written in its place still works, and wins over KRING_CASE. The
-// case is put where the command reads it. Returns 0, or the exit code of a refusal.
-int PlaceCase(const GeneralCommand* command, std::vector<std::string>& a) {
-  std::optional<std::string> given;
+// Takes `--case VALUE` out of the command's words, wherever it stands after the first word
+// (`kring invite --case X list` too), so that the command is found without it.
+std::optional<std::string> TakeCaseOption(std::vector<std::string>& a) {
   for (size_t i = 1; i + 1 < a.size(); ++i) {
     if (a[i] != "--case") continue;
-    given = a[i + 1];
+    std::string given = a[i + 1];
     a.erase(a.begin() + static_cast<std::ptrdiff_t>(i),
             a.begin() + static_cast<std::ptrdiff_t>(i) + 2);
-    break;
+    return given;
   }
+  return std::nullopt;
+}
+
+// A general command whose first argument is the case (`member approve CASUS ID`) also takes it
+// as --case ID (`given`), or from KRING_CASE, as the netwerkberaad commands do; the case word
+// written in its place still works, and wins over KRING_CASE. `sync [CASUS]` takes --case, not
+// KRING_CASE (without a case it syncs every case); `case leave` cannot be undone and takes no
+// case from KRING_CASE. The case is put where the command reads it. Returns 0, or the exit code
+// of a refusal.
+int PlaceCase(const GeneralCommand* command, const std::optional<std::string>& given,
+              std::vector<std::string>& a) {
   if (command == nullptr) return 0;  // an unknown command: refused as such
-  if (!command->takes_case) {
+  const size_t first = command->words.size();
+  if (!command->takes_case && !command->optional_case) {
     if (!given) return 0;
     std::cerr << Text(Msg::kUnknownCommand) << ": --case\n";
     PrintGroupHelp(a[0], std::cerr);
     return 2;
   }
-  const size_t first = command->words.size();
   if (given) {
     // Written twice (--case and the word) leaves one word too many: refused by the command.
     a.insert(a.begin() + static_cast<std::ptrdiff_t>(first), *given);
     return 0;
   }
-  size_t words = 0;  // the arguments written, without flags
-  for (size_t i = first; i < a.size(); ++i) {
-    if (a[i].rfind("--", 0) != 0) ++words;
-  }
-  // The case word is there when the command has all its words and the first is an id (invite
-  // create ROL has as many words as invite create CASUS).
-  const bool written = words >= command->required && first < a.size() && ParseId(a[first]);
+  if (command->optional_case) return 0;
+  // Every word after the command's counts, one that begins with -- too (a field's text may).
+  const size_t words = a.size() - first;
+  const std::string word = words > 0 ? a[first] : "";
+  const char* env_value = command->case_from_env ? std::getenv("KRING_CASE") : nullptr;
+  const std::string env = env_value != nullptr ? env_value : "";
+  // A word that cannot be the case: a flag (invite create --hours N) or a role (invite create
+  // ROL has as many words as invite create CASUS).
+  const bool no_case_word = words == 0 || word.rfind("--", 0) == 0 || word == "chair" ||
+                            word == "coordinator" || word == "member";
+  // The case was written: as KRING_CASE's own value, as an id where no id may follow it
+  // (entity create CASUS with the type forgotten), or with all the command's words. Then a word
+  // too few is the command's usage error: the environment's case never stands in for it.
+  const bool written = (!env.empty() && word == env) ||
+                       (!command->id_after_case && ParseId(word)) ||
+                       (!no_case_word && words >= command->required);
   if (written) return 0;
-  const char* env = std::getenv("KRING_CASE");
-  if (env != nullptr && *env != '\0') {
+  if (!env.empty()) {
     a.insert(a.begin() + static_cast<std::ptrdiff_t>(first), env);
     return 0;
   }
-  if (words < command->required) {
-    std::cerr << Text(Msg::kError) << ": " << Text(Msg::kChooseCase) << "\n";
+  if (no_case_word || words < command->required) {
+    std::cerr << Text(Msg::kError) << ": "
+              << Text(command->case_from_env ? Msg::kChooseCase : Msg::kChooseCaseToLeave) << "\n";
     PrintGroupHelp(a[0], std::cerr);
     return 2;
   }
-  return 0;  // a word that is no id: the command says so
+  return 0;
 }
 
 // After approving `account`: an invitation made for a person of the circle links that person
@@ -235,8 +253,9 @@ int RunCommand(const Options& options) {
   }
   // The general commands are those the usage text lists (general_commands.h).
   const std::vector<GeneralCommand> commands = GeneralCommands();
+  const std::optional<std::string> given_case = TakeCaseOption(args);
   const GeneralCommand* command = FindGeneralCommand(commands, a);
-  if (int rc = PlaceCase(command, args); rc != 0) return rc;
+  if (int rc = PlaceCase(command, given_case, args); rc != 0) return rc;
   // The commands below that take no words after their name; the others check their own count. A
   // stray word is refused before the store opens, so nothing happens.
   for (const auto& words :

@@ -33,27 +33,26 @@ bool ParseLine(const std::string& line, GeneralCommand& out) {
   size_t i = 1;
   if (i < tokens.size() && IsCommandWord(tokens[i])) out.words.push_back(tokens[i++]);
   int depth = 0;  // inside [...]: optional
-  bool first = true;
-  for (; i < tokens.size(); ++i) {
+  for (size_t first = i; i < tokens.size(); ++i) {
     const std::string& t = tokens[i];
+    if (i == first + 1 && out.takes_case && t.rfind("ID", 0) == 0) out.id_after_case = true;
     const bool optional = depth > 0 || t.front() == '[';
     depth += static_cast<int>(std::count(t.begin(), t.end(), '[')) -
              static_cast<int>(std::count(t.begin(), t.end(), ']'));
-    if (optional || t == "...") {
-      first = false;
-      continue;
+    if (i == first && t == (optional ? "[CASUS]" : "CASUS")) {
+      (optional ? out.optional_case : out.takes_case) = true;
     }
-    if (first && (t == "CASUS" || t == "CASE")) out.takes_case = true;
-    first = false;
-    ++out.required;
+    if (!optional && t != "...") ++out.required;
   }
+  const bool leave = out.words == std::vector<std::string>{"case", "leave"};
+  out.case_from_env = out.takes_case && !leave;
   return true;
 }
 
 }  // namespace
 
 std::vector<GeneralCommand> GeneralCommands() {
-  const std::string usage = Text(Msg::kUsage);
+  const std::string usage = DutchText(Msg::kUsage);
   std::vector<GeneralCommand> out;
   for (size_t at = 0; at < usage.size();) {
     size_t end = usage.find('\n', at);
