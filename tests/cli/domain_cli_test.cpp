@@ -308,6 +308,9 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   CHECK(At(plan, "agreements").number_value() == 1);
 
   // Ria accepts her agreement, then marks it done without a server; it arrives after a sync.
+  k.Ok("fatima", "sync");
+  const auto before_accept =
+      static_cast<int64_t>(At(k.Json("fatima", "changes"), "seq").number_value());
   k.Ok("ria", "agreement accept " + agreement);
   Run offline = k.As("ria", "agreement status " + agreement + " done", "127.0.0.1:1");
   CHECK(offline.exit_code == 0);
@@ -324,6 +327,16 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   REQUIRE(seen.list_value().values_size() == 1);
   CHECK(At(seen.list_value().values(0), "status").string_value() == "done");
   CHECK(At(seen.list_value().values(0), "id").string_value() == agreement);
+  // kring changes names the changed fields as kring conflicts does, not by their stored names.
+  const Run changed = k.As("fatima", "changes --since " + std::to_string(before_accept));
+  INFO(changed.all);
+  CHECK(changed.out.find("afspraak " + agreement +
+                         ": aangepast (akkoord van wie het doet, hoe "
+                         "het gaat)") != std::string::npos);
+  CHECK(changed.out.find("outcome") == std::string::npos);
+  CHECK(changed.out.find("accepted_hash") == std::string::npos);
+  CHECK(k.As("fatima", "--lang en changes --since " + std::to_string(before_accept))
+            .out.find("(accepted by whoever does it, how it goes)") != std::string::npos);
 
   // The six-week check, as the coordinator records it; everyone reads the same result.
   k.Ok("fatima", "check six-week --at now+43d --outcome continue");
