@@ -887,8 +887,17 @@ TEST_CASE("approving an app invitation for a person links the account, and says 
   const std::string link = m[1];
   k.Ok("ria", "invite accept " + link);
 
-  // The chair approves; that alone puts Ria's account on Tante Ria, and the output says so.
-  Run approved = k.As("sanne", "member approve " + cid + " " + ria);
+  // The chair approves by the name in the circle (or the account id); that alone puts Ria's
+  // account on Tante Ria, and the output says so. A name nobody with an account has changes
+  // nothing.
+  Run misspelt = k.As("sanne", "member approve " + cid + " 'Tante Rie'");
+  CHECK(misspelt.exit_code == 2);
+  CHECK(misspelt.all.find("Niemand in de kring met deze naam heeft een account.") !=
+        std::string::npos);
+  const Value waiting = k.Json("sanne", "invite list " + cid);
+  REQUIRE(waiting.list_value().values_size() == 1);
+  CHECK(At(waiting.list_value().values(0), "status").string_value() == "accepted");
+  Run approved = k.As("sanne", "member approve " + cid + " 'Tante Ria'");
   INFO(approved.all);
   REQUIRE(approved.exit_code == 0);
   CHECK(approved.out.find("Het account hoort nu bij: Tante Ria") != std::string::npos);

@@ -155,6 +155,39 @@ int PlaceCase(const GeneralCommand* command, const std::optional<std::string>& g
 
 // After approving `account`: an invitation made for a person of the circle links that person
 // (Client::ApproveMember). Says to whom, or clearly that it did not and what to do.
+// The account a member command names: its id, or the name of a person in the case's circle
+// (exactly as the circle shows it) with an account: linked to them, or the one that accepted the
+// app invitation for them. A coordinator knows the people by name, not their account ids. On
+// failure prints why and returns nullopt (exit code 2, as for a bad id).
+std::optional<Bytes> NamedAccount(client::Client& c, const Bytes& case_id,
+                                  const std::string& word) {
+  if (auto id = ParseId(word)) return *id;
+  auto view = c.View(case_id);
+  auto circle = domain::Organising(c, case_id).Circle();
+  if (!view.ok() || !circle.ok()) {
+    BadId();
+    return std::nullopt;
+  }
+  std::optional<Bytes> found;
+  for (const domain::Person& p : *circle) {
+    if (p.name != word || p.status == "declined") continue;
+    Bytes account = p.account_id;
+    for (const auto& inv : view->invites()) {
+      if (account.empty() && !p.invite_id.empty() && inv.invite_id() == ToString(p.invite_id)) {
+        account = ToBytes(inv.accepted_by_account_id());
+      }
+    }
+    if (account.empty()) continue;
+    if (found && *found != account) {
+      std::cerr << Text(Msg::kError) << ": " << Text(Msg::kAccountNameAmbiguous) << "\n";
+      return std::nullopt;
+    }
+    found = account;
+  }
+  if (!found) std::cerr << Text(Msg::kError) << ": " << Text(Msg::kAccountNameUnknown) << "\n";
+  return found;
+}
+
 void ReportInviteeLink(client::Client& c, const Bytes& case_id, const Bytes& account, bool json) {
   auto view = c.View(case_id);
   if (!view.ok()) return;
@@ -443,13 +476,14 @@ int RunCommand(const Options& options) {
   if (is({"member", "approve"}) || is({"member", "decline"})) {
     if (a.size() != 4) return Usage();
     auto cid = ParseId(a[2]);
-    auto account = ParseId(a[3]);
-    if (!cid || !account) return BadId();
+    if (!cid) return BadId();
     // The acceptance reaches this device only through a sync: fetch first, so approving right
     // after `invite accept` works without a separate `kring sync`. Offline, the device's own
     // view decides (and says what it knows). This case only: another case on the device that
     // is stopped by an alarm or refused by the server neither fails nor slows the approval.
     if (int rc = FetchCaseFirst(c, reports, *cid); rc != 0) return rc;
+    auto account = NamedAccount(c, *cid, a[3]);
+    if (!account) return 2;
     const bool approve = a[1] == "approve";
     const int rc = SettleControl(
         c, reports, *cid,
@@ -462,8 +496,7 @@ int RunCommand(const Options& options) {
     // member role CASE ID coordinator|member: queued like an edit, no new key.
     if (a.size() != 5) return Usage();
     auto cid = ParseId(a[2]);
-    auto account = ParseId(a[3]);
-    if (!cid || !account) return BadId();
+    if (!cid) return BadId();
     const v1::Role r = a[4] == "coordinator" ? v1::ROLE_COORDINATOR
                        : a[4] == "member"    ? v1::ROLE_MEMBER
                        : a[4] == "chair"     ? v1::ROLE_CHAIR  // refused with its reason
@@ -471,6 +504,8 @@ int RunCommand(const Options& options) {
     if (r == v1::ROLE_UNSPECIFIED) return Usage();
     // Decided on what this device knows now: fetch this case first (as approve does).
     if (int rc = FetchCaseFirst(c, reports, *cid); rc != 0) return rc;
+    auto account = NamedAccount(c, *cid, a[3]);
+    if (!account) return 2;
     return SettleControl(
         c, reports, *cid, [&] { return c.SetRole(*cid, *account, r); }, Msg::kRoleChanged, o.json);
   }
@@ -590,8 +625,10 @@ int RunCommand(const Options& options) {
       role = id.substr(colon + 1);
       id = id.substr(0, colon);
     }
-    auto account = ParseId(id);
-    if (!cid || !account) return BadId();
+    if (!cid) return BadId();
+    // Remove names someone in the case (by name too); add an account not in it yet, by its id.
+    auto account = a[1] == "remove" ? NamedAccount(c, *cid, id) : ParseId(id);
+    if (!account) return a[1] == "remove" ? 2 : BadId();
     // Success is said only once kringd took the change (or it waits offline): a change the
     // server refuses must not be announced as done first.
     if (a[1] == "add") {

@@ -35,7 +35,10 @@ bool ParseLine(const std::string& line, GeneralCommand& out) {
   int depth = 0;  // inside [...]: optional
   for (size_t first = i; i < tokens.size(); ++i) {
     const std::string& t = tokens[i];
-    if (i == first + 1 && out.takes_case && t.rfind("ID", 0) == 0) out.id_after_case = true;
+    // WIE: an account's id or a person's name (member approve CASUS WIE).
+    if (i == first + 1 && out.takes_case && (t.rfind("ID", 0) == 0 || t == "WIE")) {
+      out.id_after_case = true;
+    }
     const bool optional = depth > 0 || t.front() == '[';
     depth += static_cast<int>(std::count(t.begin(), t.end(), '[')) -
              static_cast<int>(std::count(t.begin(), t.end(), ']'));

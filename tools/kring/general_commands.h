@@ -18,8 +18,8 @@ struct GeneralCommand {
                                    // for it, KRING_CASE not (without it: every case)
   bool case_from_env = false;      // KRING_CASE may stand in for the case (not for case leave,
                                    // which cannot be undone: its case is always written)
-  bool id_after_case = false;      // the argument after the case is an id (member approve CASUS
-                                   // ID): an id written first may be either
+  bool id_after_case = false;      // the argument after the case may be an id (member approve
+                                   // CASUS WIE): an id written first may be either
   size_t required = 0;             // the arguments that are not optional, the case included
 };
 

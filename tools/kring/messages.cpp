@@ -44,15 +44,17 @@ Entry Lookup(Msg m) {
           "                              eerder is geschreven; --from-now-on: alleen wat\n"
           "                              daarna komt\n"
           "  member add CASUS ID[:rol]   Voeg iemand toe aan de kring\n"
-          "  member remove CASUS ID      Haal iemand uit de kring\n"
+          "  member remove CASUS WIE     Haal iemand uit de kring (WIE: zie member role)\n"
           "  invite create CASUS [ROL] [--hours N]  Maak een uitnodigingslink (werkt één keer)\n"
           "  invite accept LINK          Neem een uitnodiging aan\n"
           "  invite list CASUS           Toon de uitnodigingen en hun stand\n"
           "  invite revoke CASUS ID      Trek een uitnodiging in\n"
-          "  member approve CASUS ID     Laat iemand die een uitnodiging aannam toe\n"
-          "  member decline CASUS ID     Wijs die persoon af\n"
-          "  member role CASUS ID ROL    Geef iemand een andere rol: coordinator\n"
-          "                              (gespreksleider) of member (lid)\n"
+          "  member approve CASUS WIE    Laat iemand die een uitnodiging aannam toe\n"
+          "  member decline CASUS WIE    Wijs die persoon af\n"
+          "  member role CASUS WIE ROL   Geef iemand een andere rol: coordinator\n"
+          "                              (gespreksleider) of member (lid). WIE: het\n"
+          "                              account-id, of de naam zoals kring circle list\n"
+          "                              die toont\n"
           "  case list                   Toon je casussen\n"
           "  case show CASUS             Toon de casus (JSON)\n"
           "  case fingerprint CASUS      Code om samen te vergelijken (zelfde code = veilig)\n"
@@ -97,14 +99,16 @@ Entry Lookup(Msg m) {
           "                              join later also read what was written before;\n"
           "                              --from-now-on: only what comes after\n"
           "  member add CASE ID[:role]   Add someone to the circle\n"
-          "  member remove CASE ID       Take someone out of the circle\n"
+          "  member remove CASE WHO      Take someone out of the circle (WHO: see member role)\n"
           "  invite create CASE [ROLE] [--hours N]  Make an invitation link (works once)\n"
           "  invite accept LINK          Accept an invitation\n"
           "  invite list CASE            Show the invitations and their state\n"
           "  invite revoke CASE ID       Withdraw an invitation\n"
-          "  member approve CASE ID      Let in someone who accepted an invitation\n"
-          "  member decline CASE ID      Turn that person down\n"
-          "  member role CASE ID ROLE    Give someone another role (coordinator or member)\n"
+          "  member approve CASE WHO     Let in someone who accepted an invitation\n"
+          "  member decline CASE WHO     Turn that person down\n"
+          "  member role CASE WHO ROLE   Give someone another role (coordinator or member).\n"
+          "                              WHO: the account id, or the name as kring circle\n"
+          "                              list shows it\n"
           "  case list                   List your cases\n"
           "  case show CASE              Show the case (JSON)\n"
           "  case fingerprint CASE       Code to compare together (same code = safe)\n"
@@ -190,6 +194,17 @@ Entry Lookup(Msg m) {
     case Msg::kBadId:
       return {"Dit is geen geldige id. Een id heeft 32 tekens (0-9 en a-f).",
               "This is not a valid id (32 hexadecimal characters)."};
+    case Msg::kAccountNameUnknown:
+      return {
+          "Niemand in de kring met deze naam heeft een account. Gebruik het account-id: kring "
+          "invite list",
+          "Nobody in the circle with this name has an account. Use the account id: kring "
+          "invite list"};
+    case Msg::kAccountNameAmbiguous:
+      return {
+          "Meer mensen met deze naam hebben een account. Gebruik het account-id: kring invite "
+          "list",
+          "More people with this name have an account. Use the account id: kring invite list"};
     case Msg::kEditStored:
       return {"Opgeslagen en verstuurd.", "Saved and sent."};
     case Msg::kOffline:
