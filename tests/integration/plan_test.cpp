@@ -570,7 +570,7 @@ TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[p
   RequireRejected(k.aunt, cid, "agreement.status_invalid",
                   [&] { return aunt_plan.UpdateStatus(*a_aunt, AgreementStatus::kAccepted); });
   // The neighbour neither owns nor checks the aunt's agreement.
-  RequireRejected(k.neighbour, cid, "domain.not_allowed", [&] {
+  RequireRejected(k.neighbour, cid, "rule.agreement_outcome", [&] {
     return Plan(*k.neighbour, cid).UpdateStatus(*a_aunt, AgreementStatus::kDone);
   });
   FollowUp aunt_follow(*k.aunt, cid);
@@ -581,7 +581,7 @@ TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[p
                   [&] { return coordinator_follow.AddCostItem(Moment::kIntake, "Thuiszorg", -5); });
   RequireRejected(k.coordinator, cid, "micro.service_missing",
                   [&] { return coordinator_follow.AddCostItem(Moment::kIntake, "", 100); });
-  RequireRejected(k.aunt, cid, "domain.not_allowed",
+  RequireRejected(k.aunt, cid, "rule.managers_only",
                   [&] { return aunt_follow.RecordWellBeing(Moment::kIntake, 5, kJan31); });
   RequireRejected(k.coordinator, cid, "followup.unknown_agreement", [&] {
     SixWeekCheckInput in;
@@ -604,7 +604,7 @@ TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[p
     return StatusOf(resident_follow.DesignateMentor(in));
   });
   // Someone else cannot designate the young person's mentor.
-  RequireRejected(k.aunt, cid, "domain.not_allowed", [&] {
+  RequireRejected(k.aunt, cid, "rule.mentor_designate", [&] {
     MentorInput in{k.p_resident, k.p_mentor, true, k.p_uncle, 0, kJan31};
     return StatusOf(aunt_follow.DesignateMentor(in));
   });
@@ -851,7 +851,7 @@ TEST_CASE("the young person's mentor: consent, warnings, log and two-monthly eva
               .LogMentorCheckIn(designation->mentor_id, kJan31 + 7 * kDayMs, "Samen gevoetbald.")
               .ok());
   // Only the mentor (or the coordinator) writes the mentor log.
-  RequireRejected(k.aunt, cid, "domain.not_allowed", [&] {
+  RequireRejected(k.aunt, cid, "rule.mentor_only", [&] {
     return FollowUp(*k.aunt, cid).LogMentorCheckIn(designation->mentor_id, kJan31, "x");
   });
   const Bytes raw = crypto::RandomBytes(16);

@@ -11,6 +11,7 @@
 
 #include "domain/organising_rules.h"
 #include "domain/plan_model.h"
+#include "domain/rule_refusals.h"
 #include "model/content_rules.h"
 #include "model/reducer.h"
 #include "model/values.h"
@@ -39,6 +40,9 @@ int64_t NowMs() {
 
 Status Invalid(const char* key) { return InvalidArgument(key); }
 Status Denied() { return PermissionDenied("domain.not_allowed"); }
+// A call only the chair or a coordinator makes (the reducer's rules say the same, as
+// rule.managers_only, for the edits they check).
+Status ManagersOnly() { return PermissionDenied(kManagersOnly); }
 Status Unknown() { return NotFound("domain.unknown_item"); }
 
 std::string S(const Bytes& b) { return ToString(b); }
@@ -385,7 +389,10 @@ class Batch {
     ctx.scope_id = scope_id;
     for (const v1::Mutation& m : mutations) {
       if (!client::model::ValidateMutation(m).ok()) return Invalid("domain.too_large");
-      if (!client::model::CheckContentRule(state_, ctx, m).empty()) return Denied();
+      // The refusing rule's own key, which says who may (rule_refusals.cpp).
+      if (const std::string rule = client::model::CheckContentRule(state_, ctx, m); !rule.empty()) {
+        return PermissionDenied(RefusalKey(rule));
+      }
       v1::ContentOp one;
       one.set_version(1);
       one.set_scope_id(scope_id);
@@ -670,6 +677,27 @@ Result<Bytes> Organising::MyAccount() const {
   return info.account_id;
 }
 
+struct Organising::ManagedMeeting {
+  v1::CaseState view;
+  Bytes me;
+  // The meeting's key in view.entities(): looked up, as a pointer would not survive a move.
+  std::string key;
+  const v1::Entity& meeting() const { return view.entities().at(key); }
+};
+
+Result<Organising::ManagedMeeting> Organising::OpenMeetingForManager(
+    const Bytes& meeting_id) const {
+  ManagedMeeting out;
+  KRING_ASSIGN_OR_RETURN(out.view, Read());
+  KRING_ASSIGN_OR_RETURN(out.me, MyAccount());
+  if (!IsManager(out.view, out.me)) return ManagersOnly();
+  const v1::Entity* e = FindTyped(out.view, S(meeting_id), kMeetingType);
+  if (e == nullptr) return Unknown();
+  KRING_RETURN_IF_ERROR(StillOpen(*e));
+  out.key = Hex(View(e->entity_id()));
+  return out;
+}
+
 Result<uint32_t> Organising::ScopeFor(const std::vector<Bytes>& readers) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
@@ -702,6 +730,23 @@ Status Organising::Write(const std::vector<v1::Mutation>& mutations, uint32_t sc
 // ---- Referral ----
 
 namespace {
+
+// Why there is no referral to show: an account that accepted its invitation but waits for the
+// chair's approval has no key to the case's content yet, so it sees none (it may well exist).
+// This device marks the case as waiting from the acceptance on; a view that has the log since
+// shows the accepted invitation.
+Status NoReferral(const v1::CaseState& view, const Bytes& me) {
+  if (view.pending_approval()) return NotFound("referral.waiting_approval");
+  if (client::model::FindMember(view, me) == nullptr) {
+    for (const v1::InviteState& invite : view.invites()) {
+      if (invite.status() == v1::InviteState::ACCEPTED &&
+          ConstantTimeEqual(View(invite.accepted_by_account_id()), me)) {
+        return NotFound("referral.waiting_approval");
+      }
+    }
+  }
+  return NotFound("referral.none");
+}
 
 // The case's referral: its first (FirstReferral, which the rules use and which nobody deletes),
 // whoever referred later. Null when there is none.
@@ -836,7 +881,10 @@ Status Organising::AssignCoordinator(const CoordinatorAssignment& a) {
     return Invalid("referral.coordinator_not_member");
   }
   const v1::Entity* e = TheReferral(view);
-  if (e == nullptr) return NotFound("referral.none");
+  if (e == nullptr) {
+    KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+    return NoReferral(view, me);
+  }
   const std::string& id = e->entity_id();
   return Write({Set(id, "coordinator_account", BlobValue(S(a.coordinator_account_id)), e),
                 Set(id, "coordinator_language", TextValue(a.language), e),
@@ -852,7 +900,10 @@ Status Organising::SetResidentQuestion(const ResidentQuestion& q) {
   }
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = TheReferral(view);
-  if (e == nullptr) return NotFound("referral.none");
+  if (e == nullptr) {
+    KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+    return NoReferral(view, me);
+  }
   const std::string& id = e->entity_id();
   std::vector<v1::Mutation> m;
   for (auto [field, value] : {std::pair{"ik_wil", &q.ik_wil}, std::pair{"ik_kan", &q.ik_kan},
@@ -868,7 +919,7 @@ Status Organising::SetSpoed(bool spoed) {
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
   // The case's referral (the first), as every reader and the spoed gate use it.
   const v1::Entity* e = TheReferral(view);
-  if (e == nullptr) return NotFound("referral.none");
+  if (e == nullptr) return NoReferral(view, me);
   // Everything taken from `e` before the view moves into the batch (`e` points into it).
   const uint32_t scope = e->scope_id();
   // Written even when this device already shows the asked value: the view may be stale
@@ -883,7 +934,10 @@ Status Organising::SetSpoed(bool spoed) {
 Result<Referral> Organising::GetReferral() const {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* first = TheReferral(view);
-  if (first == nullptr) return NotFound("referral.none");
+  if (first == nullptr) {
+    KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+    return NoReferral(view, me);
+  }
   const v1::Entity& e = *first;
   Referral r;
   r.referral_id = B(e.entity_id());
@@ -980,10 +1034,12 @@ Result<PersonRemoval> Organising::RemovePerson(const Bytes& person_id) {
   const v1::Entity* e = FindPersonEntity(view, S(person_id));
   if (e == nullptr) return Unknown();
   // Who may is the reducer's rule (organising_rules.cpp); asked first for a clear answer.
-  if (!IsManager(view, me)) return Denied();
+  if (!IsManager(view, me)) return ManagersOnly();
   // Nobody takes the person linked to their own account out (it decides private time).
   const std::string account = BlobField(*e, "account_id");
-  if (!account.empty() && ConstantTimeEqual(View(account), me)) return Denied();
+  if (!account.empty() && ConstantTimeEqual(View(account), me)) {
+    return PermissionDenied(RefusalKey(rule::kOwnClass));
+  }
   if (IsTheResident(view, *e)) return FailedPrecondition("person.resident_stays");
   if (FlagField(*e, "left")) return FailedPrecondition("person.already_left");
   if (TextField(*e, "status") != "approved") return FailedPrecondition("person.not_in_circle");
@@ -1132,7 +1188,7 @@ Result<client::Invitation> Organising::InviteWithApp(const Bytes& person_id, v1:
                                                      int64_t valid_for_seconds) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  if (!IsManager(view, me)) return Denied();
+  if (!IsManager(view, me)) return ManagersOnly();
   const v1::Entity* e = FindPersonEntity(view, S(person_id));
   if (e == nullptr) return Unknown();
   if (TextField(*e, "status") != "approved") return FailedPrecondition("invite.not_approved");
@@ -1506,7 +1562,7 @@ Result<Bytes> Organising::FixMeeting(const Bytes& poll_id, const Bytes& slot_id,
                                      const LocationInput& location, const FixOverrides& overrides) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  if (!IsManager(view, me)) return Denied();
+  if (!IsManager(view, me)) return ManagersOnly();
   KRING_ASSIGN_OR_RETURN(Poll poll, GetPoll(poll_id));
   const Slot* slot = nullptr;
   for (const Slot& s : poll.slots) {
@@ -1546,7 +1602,7 @@ Result<Bytes> Organising::Fix(int64_t start_ms, int64_t end_ms, const LocationIn
       ValidateText(overrides.required_no_reason, kMaxLongText, "meeting.reason_too_long"));
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  if (!IsManager(view, me)) return Denied();
+  if (!IsManager(view, me)) return ManagersOnly();
   KRING_RETURN_IF_ERROR(ValidateLocation(view, location));
   const bool spoed = poll_id.empty();
   // One meeting at a time; a finished one (which can no longer be cancelled) leaves room for the
@@ -1640,12 +1696,10 @@ Status Organising::SetLocation(const Bytes& meeting_id, const LocationInput& loc
 }
 
 Status Organising::ShareLocationWithCurrentCircle(const Bytes& meeting_id) {
-  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
-  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  if (!IsManager(view, me)) return Denied();
-  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
-  if (e == nullptr) return Unknown();
-  KRING_RETURN_IF_ERROR(StillOpen(*e));
+  KRING_ASSIGN_OR_RETURN(ManagedMeeting open, OpenMeetingForManager(meeting_id));
+  const v1::CaseState& view = open.view;
+  const Bytes& me = open.me;
+  const v1::Entity* e = &open.meeting();
   const v1::Entity* current = nullptr;
   for (const v1::Entity* a : AllOf(view, kMeetingAddressType)) {
     if (BlobField(*a, "meeting") == e->entity_id()) current = a;
@@ -1749,12 +1803,10 @@ Status Organising::StartPhase(const Bytes& meeting_id, Phase phase) {
 }
 
 Result<uint32_t> Organising::StartPrivateTime(const Bytes& meeting_id) {
-  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
-  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  if (!IsManager(view, me)) return Denied();
-  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
-  if (e == nullptr) return Unknown();
-  KRING_RETURN_IF_ERROR(StillOpen(*e));
+  KRING_ASSIGN_OR_RETURN(ManagedMeeting open, OpenMeetingForManager(meeting_id));
+  const v1::CaseState& view = open.view;
+  const Bytes& me = open.me;
+  const v1::Entity* e = &open.meeting();
   if (ParsePhase(TextField(*e, "phase")) != Phase::kInformation) {
     return FailedPrecondition("meeting.phase_order");
   }
@@ -1848,12 +1900,9 @@ Status Organising::ReleaseDraft(const Bytes& meeting_id) {
 
 Status Organising::RecordAttendance(const Bytes& meeting_id, const Bytes& person_id,
                                     Attendance attendance) {
-  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
-  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  if (!IsManager(view, me)) return Denied();
-  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
-  if (e == nullptr) return Unknown();
-  KRING_RETURN_IF_ERROR(StillOpen(*e));
+  KRING_ASSIGN_OR_RETURN(ManagedMeeting open, OpenMeetingForManager(meeting_id));
+  const v1::CaseState& view = open.view;
+  const v1::Entity* e = &open.meeting();
   if (ParsePhase(TextField(*e, "phase")) == Phase::kNotStarted) {
     return FailedPrecondition("meeting.not_started");
   }
@@ -1885,7 +1934,7 @@ Result<Bytes> Organising::AddMeetingNote(const Bytes& meeting_id, const std::str
       IsNetworkMember(view, *self) && client::model::InScope(view, private_scope, me)) {
     scope = private_scope;
   } else if (!IsManager(view, me)) {
-    return Denied();
+    return PermissionDenied(RefusalKey(rule::kNote));  // who writes notes when
   }
   // The reducer's limit: notes about this meeting in the scope the note goes to.
   size_t count = 0;
@@ -1931,12 +1980,8 @@ Result<std::vector<MeetingNote>> Organising::MeetingNotes(const Bytes& meeting_i
 }
 
 Status Organising::FinishMeeting(const Bytes& meeting_id) {
-  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
-  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  if (!IsManager(view, me)) return Denied();
-  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
-  if (e == nullptr) return Unknown();
-  KRING_RETURN_IF_ERROR(StillOpen(*e));
+  KRING_ASSIGN_OR_RETURN(ManagedMeeting open, OpenMeetingForManager(meeting_id));
+  const v1::Entity* e = &open.meeting();
   if (ParsePhase(TextField(*e, "phase")) != Phase::kAcceptance) {
     return FailedPrecondition("meeting.phase_order");
   }

@@ -550,6 +550,10 @@ class Organising {
   Result<uint32_t> ScopeFor(const std::vector<Bytes>& readers);
   Result<v1::CaseState> Read() const;
   Result<Bytes> MyAccount() const;
+  // The view, this account and the meeting `meeting_id` in it, for a call only the chair or a
+  // coordinator makes on a meeting that is still open (the shared preamble of those calls).
+  struct ManagedMeeting;
+  Result<ManagedMeeting> OpenMeetingForManager(const Bytes& meeting_id) const;
   // Checks the mutations against the reducer's rules on a copy of the view, then queues them.
   Status Write(const std::vector<v1::Mutation>& mutations, uint32_t scope_id);
   // Fixes a meeting (from a poll slot, or a spoedberaad when poll_id is empty).
