@@ -158,7 +158,7 @@ TEST_CASE("meeting record: attendance and private-time notes then finishing hold
   for (Device* d : {&teacher, &mother}) {
     Organising org(**d, *cid);
     CHECK(org.RecordAttendance(*meeting, karim, Attendance::kAbsent).message() ==
-          "rule.managers_only");
+          "refused.managers_only");
     CHECK(org.AddMeetingNote(*meeting, "Mijn eigen verslag.").status().message() ==
           "rule.meeting_note");
     CHECK((*d)->PendingIntents(*cid) == 0);
@@ -268,7 +268,7 @@ TEST_CASE("meeting record: attendance and private-time notes then finishing hold
   CHECK(by_coordinator.FinishMeeting(*meeting).message() == "meeting.phase_order");
   REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kAcceptance).ok());
   SyncAll({&coordinator, &resident, &teacher, &mother}, 1);
-  CHECK(by_teacher.FinishMeeting(*meeting).message() == "rule.managers_only");
+  CHECK(by_teacher.FinishMeeting(*meeting).message() == "refused.managers_only");
   CHECK(teacher->PendingIntents(*cid) == 0);
   // The resident (chair) corrects Oma Truus's entry offline, after approving her, while the
   // coordinator closes the meeting: the correction reaches the server after the close, so no

@@ -220,7 +220,7 @@ TEST_CASE("organising from referral to private time converges on every device", 
 
   // Step 1: the coordinator is assigned; preferences recorded. Only organisers may.
   CoordinatorAssignment assignment{coordinator.account_id(), "nl", "vrouw", ""};
-  CHECK(by_teacher.AssignCoordinator(assignment).message() == "rule.managers_only");
+  CHECK(by_teacher.AssignCoordinator(assignment).message() == "refused.managers_only");
   REQUIRE(by_coordinator.AssignCoordinator(assignment).ok());
 
   // Step 2: the coordinator approves the circle and links the accounts of those in the app.
@@ -230,7 +230,7 @@ TEST_CASE("organising from referral to private time converges on every device", 
   const Bytes truus = IdOf(by_coordinator, "Oma Truus");
   const Bytes lotte_id = IdOf(by_coordinator, "Lotte Jansen");
   const Bytes tim = IdOf(by_coordinator, "Tim de Vries");
-  CHECK(by_teacher.ApprovePerson(ria).message() == "rule.managers_only");
+  CHECK(by_teacher.ApprovePerson(ria).message() == "refused.managers_only");
   for (const Bytes& p : {sanne, ria, karim, joke, truus, lotte_id, tim}) {
     REQUIRE(by_coordinator.ApprovePerson(p).ok());
   }
@@ -294,7 +294,7 @@ TEST_CASE("organising from referral to private time converges on every device", 
                       {{}, now + 4 * kDay, now + 4 * kDay + 2 * kHour}};
   poll_input.required = {sanne, joke};
   poll_input.deadline_ms = now + 2 * kDay;
-  CHECK(by_mother.CreatePoll(poll_input).status().message() == "rule.managers_only");
+  CHECK(by_mother.CreatePoll(poll_input).status().message() == "refused.managers_only");
   auto poll_id = by_coordinator.CreatePoll(poll_input);
   REQUIRE(poll_id.ok());
   SyncAll({&coordinator, &resident, &mother, &teacher, &lotte}, 1);
@@ -324,14 +324,15 @@ TEST_CASE("organising from referral to private time converges on every device", 
   CHECK(by_coordinator.FixMeeting(*poll_id, first, home).status().message() ==
         "meeting.pretalk_missing");
   CHECK(by_teacher.FixMeeting(*poll_id, first, home, {"Oma belt zelf", ""}).status().message() ==
-        "rule.managers_only");
+        "refused.managers_only");
   auto meeting_id = by_coordinator.FixMeeting(*poll_id, first, home,
                                               {"Oma Truus had geen tijd; ze komt wel.", ""});
   REQUIRE(meeting_id.ok());
   SyncAll({&coordinator, &resident, &mother, &neighbour, &teacher, &lotte}, 1);
 
   // The meeting, step by step: only organisers move phases; the network releases its draft.
-  CHECK(by_teacher.StartPhase(*meeting_id, Phase::kInformation).message() == "rule.managers_only");
+  CHECK(by_teacher.StartPhase(*meeting_id, Phase::kInformation).message() ==
+        "refused.managers_only");
   CHECK(by_resident.StartPrivateTime(*meeting_id).status().message() == "meeting.phase_order");
   REQUIRE(by_coordinator.StartPhase(*meeting_id, Phase::kInformation).ok());
   // The resident starts private time: the scope's key is made on a network member's device.
@@ -499,7 +500,7 @@ TEST_CASE("every invalid referral is refused with its own key and queues nothing
   // A member who only proposes cannot link accounts: refused before anything is queued.
   ReferralInput linked = WithoutTeacher(ValidReferral());
   linked.invitees[0].account_id = resident.account_id();
-  CHECK(org.SubmitReferral(linked).status().message() == "rule.managers_only");
+  CHECK(org.SubmitReferral(linked).status().message() == "refused.managers_only");
   CHECK(teacher->PendingIntents(*cid) == pending_in);
   CHECK(teacher->View(*cid)->entities_size() == entities_in);
   REQUIRE(org.SubmitReferral(WithoutTeacher(ValidReferral())).ok());
@@ -802,6 +803,16 @@ TEST_CASE("circle entries: who may edit them, and concurrent edits are kept as c
   CHECK(by_teacher.SetResidentQuestion({"", "", ""}).message() == "rule.referral");
   CHECK(by_coordinator.GetReferral()->question.ik_wil == "Ik wil dat Tim naar school gaat.");
 
+  // A proposal is its proposer's (and the organisers') to edit: the mother is told who may, and
+  // neither the entry nor its contact details change.
+  const size_t mother_pending = mother->PendingIntents(*cid);
+  auto by_other = els_input;
+  by_other.relation = "buurvrouw";
+  CHECK(by_mother.UpdatePerson(*els, by_other).message() == "rule.proposed_entry");
+  CHECK(by_mother.SetContact(*els, {"0699999999", "", ""}).message() == "rule.contact");
+  CHECK(mother->PendingIntents(*cid) == mother_pending);
+  CHECK(by_teacher.GetPerson(*els)->relation == "tante");
+
   // The proposer edits the entry while it is a proposal; once approved it is no longer hers.
   els_input.relation = "tante van moederskant";
   REQUIRE(by_teacher.UpdatePerson(*els, els_input).ok());
@@ -854,7 +865,10 @@ TEST_CASE("circle entries: who may edit them, and concurrent edits are kept as c
   SyncAll({&coordinator, &teacher}, 1);
   CHECK(*by_coordinator.InvitationOf(*els) == InvitationState::kPending);
   CHECK(*by_coordinator.InvitationOf(*els, Now() + 2 * kHour) == InvitationState::kExpired);
-  CHECK(by_teacher.RevokeInvitation(*els).message() == "domain.not_allowed");
+  const size_t teacher_pending = teacher->PendingIntents(*cid);
+  CHECK(by_teacher.RevokeInvitation(*els).message() == "refused.managers_only");
+  CHECK(teacher->PendingIntents(*cid) == teacher_pending);
+  CHECK(*by_teacher.InvitationOf(*els) == InvitationState::kPending);
   REQUIRE(by_coordinator.RevokeInvitation(*els).ok());
   SyncAll({&coordinator, &resident}, 1);
   CHECK(*by_resident.InvitationOf(*els) == InvitationState::kRevoked);
@@ -1256,6 +1270,15 @@ TEST_CASE("approving an invitation made for a person links that person on every 
   SyncAll({&coordinator, &resident}, 1);
   REQUIRE(ria->AcceptInvite(invitation->link).ok());
   SyncAll({&ria, &resident}, 1);
+  // Until the chair approves, Ria is told she waits, when she reads and when she writes (not
+  // "not allowed" nor who may: she may once approved), and nothing is queued.
+  const size_t waiting_pending = ria->PendingIntents(cid);
+  CHECK(by_ria.GetReferral().status().message() == "referral.waiting_approval");
+  CHECK(by_ria.ProposePerson(NewPerson("Buurman Kees", "friend", "buurman")).status().message() ==
+        "member.waiting_approval");
+  CHECK(UserText("member.waiting_approval") ==
+        "Je wacht nog op goedkeuring van de hoofdpersoon. Daarna kun je dit doen.");
+  CHECK(ria->PendingIntents(cid) == waiting_pending);
   // The chair approves; nobody links the account by hand.
   REQUIRE(resident->ApproveMember(cid, ria.account_id()).ok());
   SyncAll({&resident, &coordinator, &ria}, 2);
@@ -1288,7 +1311,13 @@ TEST_CASE("approving an invitation made for a person links that person on every 
   REQUIRE(by_coordinator.ApprovePerson(*second).ok());
   auto again = by_coordinator.InviteWithApp(*second, v1::ROLE_MEMBER, 3600);
   REQUIRE(again.ok());
-  SyncAll({&coordinator}, 1);
+  SyncAll({&coordinator, &ria}, 1);
+  // Only the chair or a coordinator revokes an invitation: Ria is told so before anything
+  // reaches the server, and the link still works (Henk joins with it below).
+  const size_t ria_pending = ria->PendingIntents(cid);
+  CHECK(by_ria.RevokeInvitation(*second).message() == "refused.managers_only");
+  CHECK(ria->PendingIntents(cid) == ria_pending);
+  CHECK(*by_coordinator.InvitationOf(*second) == InvitationState::kPending);
   REQUIRE(henk->AcceptInvite(again->link).ok());
   SyncAll({&henk, &coordinator, &resident}, 1);
   REQUIRE(resident->ApproveMember(cid, henk.account_id()).ok());
@@ -1452,7 +1481,7 @@ TEST_CASE(
   // A member who is no organiser is refused, and her raw edit has no effect anywhere.
   auto refused = by_ria.RemovePerson(*kees);
   CHECK(refused.status().code() == StatusCode::kPermissionDenied);
-  CHECK(refused.status().message() == "rule.managers_only");
+  CHECK(refused.status().message() == "refused.managers_only");
   REQUIRE(ria->Submit(*cid, {SetPersonField(*kees, "left", true)}, 0).ok());
   // The resident is never taken out of her own circle: not through the API, not by a raw edit.
   auto resident_out = by_coordinator.RemovePerson(*sanne);

@@ -592,6 +592,12 @@ TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[p
   });
   RequireRejected(k.uncle, cid, "agreement.not_owner",
                   [&] { return uncle_plan.AcceptAgreement(*a_aunt); });
+  // The aunt made her agreement: the uncle is told who may change it.
+  RequireRejected(k.uncle, cid, "rule.agreement_editor", [&] {
+    return uncle_plan.EditAgreement(*a_aunt, MakeAgreement(k.p_aunt, "Boodschappen", kJan31));
+  });
+  RequireRejected(k.uncle, cid, "rule.chair_only",
+                  [&] { return uncle_plan.GrantProfessionalsFullView(true); });
   // Only the coordinator speaks for someone without the app.
   RequireRejected(k.uncle, cid, "agreement.not_owner",
                   [&] { return uncle_plan.AcceptAgreement(*a_grandma); });
@@ -611,7 +617,7 @@ TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[p
                   [&] { return coordinator_follow.AddCostItem(Moment::kIntake, "Thuiszorg", -5); });
   RequireRejected(k.coordinator, cid, "micro.service_missing",
                   [&] { return coordinator_follow.AddCostItem(Moment::kIntake, "", 100); });
-  RequireRejected(k.aunt, cid, "rule.managers_only",
+  RequireRejected(k.aunt, cid, "refused.managers_only",
                   [&] { return aunt_follow.RecordWellBeing(Moment::kIntake, 5, kJan31); });
   RequireRejected(k.coordinator, cid, "followup.unknown_agreement", [&] {
     SixWeekCheckInput in;

@@ -10,6 +10,8 @@
 
 #include "kring/domain/messages.h"
 
+#include "domain/plan_rules.h"
+
 using namespace kring::domain;
 
 TEST_CASE("a refusing rule's key says who may, in Dutch and English", "[organising]") {
@@ -24,13 +26,32 @@ TEST_CASE("a refusing rule's key says who may, in Dutch and English", "[organisi
         "Only the resident or the coordinator may do this.");
   CHECK(RefusalKey(rule::kChairLink) == "person.chair_link");
   CHECK(RefusalKey(rule::kFirstReferral) == "referral.first_by_organiser");
-  // The plan rules' codes are plan_rules.cpp's own words.
-  CHECK(RefusalKey("plan: only the young person") == "rule.mentor_designate");
-  CHECK(RefusalKey("agreement: not an editor") == "rule.agreement_editor");
+  // The plan rules' codes are plan_rules.h's constants, used by plan_rules.cpp.
+  CHECK(RefusalKey(plan_rule::kOnlyYoungPerson) == "rule.mentor_designate");
+  CHECK(RefusalKey(plan_rule::kNotEditor) == "rule.agreement_editor");
+  CHECK(RefusalKey(plan_rule::kOnlyManagers) == kManagersOnly);
   // A malformed value or a rule added later without a text: the generic refusal.
   CHECK(RefusalKey(rule::kDenied) == "domain.not_allowed");
   CHECK(RefusalKey("plan: score out of range") == "domain.not_allowed");
   CHECK(RefusalKey("a rule nobody mapped yet") == "domain.not_allowed");
+}
+
+TEST_CASE("an account waiting for the chair's approval is told so, whatever rule refused",
+          "[organising]") {
+  const kring::Bytes me(16, 7);
+  kring::v1::CaseState waiting;
+  waiting.set_pending_approval(true);
+  CHECK(RefusalKeyFor(waiting, me, rule::kManagers) == "member.waiting_approval");
+  CHECK(RefusalKeyFor(waiting, me, "") == "");
+  CHECK(HasUserText("member.waiting_approval"));
+  // Accepted on this device's log view: the invitation shows who accepted it.
+  kring::v1::CaseState accepted;
+  kring::v1::InviteState* invite = accepted.add_invites();
+  invite->set_status(kring::v1::InviteState::ACCEPTED);
+  invite->set_accepted_by_account_id(std::string(16, '\x07'));
+  CHECK(RefusalKeyFor(accepted, me, rule::kNotAMember) == "member.waiting_approval");
+  // Anyone else: who may.
+  CHECK(RefusalKeyFor(kring::v1::CaseState(), me, rule::kManagers) == kManagersOnly);
 }
 
 TEST_CASE("every key a refusing rule maps to has a Dutch and an English text", "[organising]") {
@@ -40,7 +61,7 @@ TEST_CASE("every key a refusing rule maps to has a Dutch and an English text", "
   text << in.rdbuf();
   const std::string source = text.str();
   const std::regex key(
-      R"re("((?:domain|rule|person|referral|meeting|plan|agreement)\.[a-z_]+)")re");
+      R"re("((?:domain|rule|person|referral|meeting|member|plan|agreement)\.[a-z_]+)")re");
   int keys = 0;
   for (auto it = std::sregex_iterator(source.begin(), source.end(), key);
        it != std::sregex_iterator(); ++it) {

@@ -425,8 +425,8 @@ std::string Explain(const std::string& reason, const std::string& server_reason)
     const char* sync_hint = g_english ? " Did that just change? First fetch it: kring sync"
                                       : " Is dat net veranderd? Haal het eerst op: kring sync";
     static const char* const kByRoleOrCircle[] = {
-        "domain.not_allowed", "rule.managers_only",  "rule.coordinator_only",
-        "rule.chair_only",    "rule.approved_entry",
+        "domain.not_allowed", "refused.managers_only", "rule.coordinator_only",
+        "rule.chair_only",    "rule.approved_entry",   "member.waiting_approval",
     };
     const bool stale_view_may_explain =
         std::find(std::begin(kByRoleOrCircle), std::end(kByRoleOrCircle), reason) !=

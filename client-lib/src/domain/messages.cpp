@@ -16,18 +16,17 @@ constexpr Text kTexts[] = {
     // ---- general ----
     {"domain.not_allowed", "Dit mag jij niet doen in deze kring.",
      "You are not allowed to do this in this circle."},
-    // Who may: a refusal by one of the netwerkberaad's rules (rule_refusals.cpp), or a call only
-    // the chair (hoofdpersoon) or a coordinator (gespreksleider) makes.
-    {"rule.managers_only", "Dit mag alleen de hoofdpersoon of de gespreksleider.",
-     "Only the resident or the coordinator may do this."},
+    // Who may: a refusal by one of the netwerkberaad's rules (rule_refusals.cpp). A call only
+    // the chair (hoofdpersoon) or a coordinator (gespreksleider) makes says
+    // refused.managers_only, the server's text for the same refusal.
     {"rule.coordinator_only", "Dit mag alleen de gespreksleider.",
      "Only the coordinator may do this."},
     {"rule.chair_only", "Dit mag alleen de hoofdpersoon.", "Only the resident may do this."},
     {"rule.own_kind",
-     "Je kunt niet zelf kiezen hoe jij in de kring staat. Dat doen de hoofdpersoon of de "
-     "gespreksleider.",
-     "You cannot choose yourself how you take part in the circle. The resident or the "
-     "coordinator does that."},
+     "Hoe jij in de kring staat, kun je niet zelf veranderen. Dat doet een ander: de hoofdpersoon "
+     "of een gespreksleider.",
+     "You cannot change how you take part in the circle yourself. Someone else does that: the "
+     "resident or a coordinator."},
     {"rule.approved_entry",
      "Deze persoon zit al in de kring. Alleen de persoon zelf, de hoofdpersoon of de "
      "gespreksleider mag dit veranderen.",
@@ -36,15 +35,15 @@ constexpr Text kTexts[] = {
     {"rule.proposed_entry",
      "Alleen wie deze persoon voorstelde, de persoon zelf, de hoofdpersoon of de gespreksleider "
      "mag dit veranderen.",
-     "Only who proposed this person, the person themself, the resident or the coordinator may "
-     "change this."},
+     "Only the person who proposed this person, the person themself, the resident or the "
+     "coordinator may change this."},
     {"rule.fixed", "Dit ligt al vast. Het kan niet meer veranderen.",
      "This is already set. It cannot change any more."},
     {"rule.contact",
      "Alleen de persoon zelf, wie hem of haar voorstelde, de hoofdpersoon of de gespreksleider "
      "mag deze contactgegevens veranderen.",
-     "Only the person themself, who proposed them, the resident or the coordinator may change "
-     "these contact details."},
+     "Only the person themself, the person who proposed them, the resident or the coordinator "
+     "may change these contact details."},
     {"rule.poll_answer",
      "Alleen de persoon zelf mag antwoorden. Heeft iemand de app niet? Dan antwoordt de "
      "gespreksleider voor hem of haar.",
@@ -58,6 +57,8 @@ constexpr Text kTexts[] = {
     {"rule.network_releases",
      "Alleen het netwerk geeft het plan vrij. Professionals en de gespreksleider kunnen dat niet.",
      "Only the network releases the plan. Professionals and the coordinator cannot."},
+    {"rule.in_private_time_releases", "Alleen wie in de eigen tijd zit, geeft het plan vrij.",
+     "Only the people in private time release the plan."},
     {"rule.private_time_open",
      "De eigen tijd loopt nog. Die stopt pas als het netwerk het plan vrijgeeft.",
      "Private time is still going on. It ends only when the network releases the plan."},
@@ -74,11 +75,13 @@ constexpr Text kTexts[] = {
     {"rule.referral",
      "Alleen wie de aanmelding deed, de hoofdpersoon of de gespreksleider mag de aanmelding "
      "veranderen.",
-     "Only who made the referral, the resident or the coordinator may change the referral."},
+     "Only the person who made the referral, the resident or the coordinator may change the "
+     "referral."},
     {"rule.referral_spoed",
      "Alleen wie de aanmelding deed, de hoofdpersoon of de gespreksleider mag spoed aan- of "
      "uitzetten.",
-     "Only who made the referral, the resident or the coordinator may turn urgency on or off."},
+     "Only the person who made the referral, the resident or the coordinator may turn urgency on "
+     "or off."},
     {"rule.mentor_designate",
      "Alleen de jongere zelf kiest een mentor. Heeft de jongere de app niet? Dan doet de "
      "gespreksleider het.",
@@ -91,12 +94,12 @@ constexpr Text kTexts[] = {
     {"rule.agreement_editor",
      "Alleen wie de afspraak maakte, de hoofdpersoon of de gespreksleider mag de afspraak "
      "veranderen.",
-     "Only who made the agreement, the resident or the coordinator may change it."},
+     "Only the person who made the agreement, the resident or the coordinator may change it."},
     {"rule.agreement_outcome",
      "Alleen wie de afspraak uitvoert, wie kijkt of het gebeurt, de hoofdpersoon of de "
      "gespreksleider mag zeggen hoe het staat.",
-     "Only who carries out the agreement, who checks it, the resident or the coordinator may say "
-     "how it stands."},
+     "Only the person who carries out the agreement, the person who checks it, the resident or "
+     "the coordinator may say how it stands."},
     {"domain.unknown_item", "Dit onderdeel bestaat niet (meer).",
      "This item does not exist (any more)."},
     // Renderers: time, calendar export, printable plan, team report.
@@ -395,6 +398,9 @@ constexpr Text kTexts[] = {
      "van de kring zien.",
      "You are waiting for the resident's approval. After that you can see the referral and the "
      "rest of the circle."},
+    {"member.waiting_approval",
+     "Je wacht nog op goedkeuring van de hoofdpersoon. Daarna kun je dit doen.",
+     "You are waiting for the resident's approval. After that you can do this."},
     {"referral.preference_too_long", "Deze voorkeur is te lang. Maak hem korter.",
      "This preference is too long. Make it shorter."},
     {"referral.question_too_long", "De hulpvraag is te lang. Maak hem korter.",

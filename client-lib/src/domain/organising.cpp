@@ -42,7 +42,7 @@ int64_t NowMs() {
 Status Invalid(const char* key) { return InvalidArgument(key); }
 Status Denied() { return PermissionDenied("domain.not_allowed"); }
 // A call only the chair or a coordinator makes (the reducer's rules say the same, as
-// rule.managers_only, for the edits they check).
+// refused.managers_only, for the edits they check).
 Status ManagersOnly() { return PermissionDenied(kManagersOnly); }
 Status Unknown() { return NotFound("domain.unknown_item"); }
 
@@ -371,6 +371,18 @@ Phase ParsePhase(const std::string& s) {
   return Phase::kNotStarted;
 }
 
+// The refusal of a write by an account that is no member (yet): one waiting for the chair's
+// approval is told so, as it can do this once approved.
+Status NotAMember(const v1::CaseState& view, const Bytes& me) {
+  return WaitingForApproval(view, me) ? PermissionDenied("member.waiting_approval") : Denied();
+}
+// A call only the chair or a coordinator makes, by someone who is neither: an account waiting for
+// approval is told that first.
+Status NotAManager(const v1::CaseState& view, const Bytes& me) {
+  return WaitingForApproval(view, me) ? PermissionDenied("member.waiting_approval")
+                                      : ManagersOnly();
+}
+
 // Edits checked against the reducer's rules on a working copy of the view, in order, before any
 // is queued: the API reports a clear error instead of queuing an edit every device would drop.
 class Batch {
@@ -392,7 +404,7 @@ class Batch {
       if (!client::model::ValidateMutation(m).ok()) return Invalid("domain.too_large");
       // The refusing rule's own key, which says who may (rule_refusals.cpp).
       if (const std::string rule = client::model::CheckContentRule(state_, ctx, m); !rule.empty()) {
-        return PermissionDenied(RefusalKey(rule));
+        return PermissionDenied(RefusalKeyFor(state_, me_, rule));
       }
       v1::ContentOp one;
       one.set_version(1);
@@ -691,7 +703,7 @@ Result<Organising::ManagedMeeting> Organising::OpenMeetingForManager(
   ManagedMeeting out;
   KRING_ASSIGN_OR_RETURN(out.view, Read());
   KRING_ASSIGN_OR_RETURN(out.me, MyAccount());
-  if (!IsManager(out.view, out.me)) return ManagersOnly();
+  if (!IsManager(out.view, out.me)) return NotAManager(out.view, out.me);
   const v1::Entity* e = FindTyped(out.view, S(meeting_id), kMeetingType);
   if (e == nullptr) return Unknown();
   KRING_RETURN_IF_ERROR(StillOpen(*e));
@@ -726,19 +738,8 @@ namespace {
 
 // Why there is no referral to show: an account that accepted its invitation but waits for the
 // chair's approval has no key to the case's content yet, so it sees none (it may well exist).
-// This device marks the case as waiting from the acceptance on; a view that has the log since
-// shows the accepted invitation.
 Status NoReferral(const v1::CaseState& view, const Bytes& me) {
-  if (view.pending_approval()) return NotFound("referral.waiting_approval");
-  if (client::model::FindMember(view, me) == nullptr) {
-    for (const v1::InviteState& invite : view.invites()) {
-      if (invite.status() == v1::InviteState::ACCEPTED &&
-          ConstantTimeEqual(View(invite.accepted_by_account_id()), me)) {
-        return NotFound("referral.waiting_approval");
-      }
-    }
-  }
-  return NotFound("referral.none");
+  return NotFound(WaitingForApproval(view, me) ? "referral.waiting_approval" : "referral.none");
 }
 
 // The case's referral: its first (FirstReferral, which the rules use and which nobody deletes),
@@ -779,7 +780,7 @@ Result<Bytes> Organising::SubmitReferral(const ReferralInput& r) {
 
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  if (client::model::FindMember(view, me) == nullptr) return Denied();
+  if (client::model::FindMember(view, me) == nullptr) return NotAMember(view, me);
   // The reducer's rule (organising_rules.cpp), asked first for a clear answer.
   const v1::Entity* existing = TheReferral(view);
   if (existing == nullptr && !MayReferFirst(view, me)) {
@@ -976,7 +977,7 @@ Result<Bytes> Organising::ProposePerson(const PersonInput& p) {
   KRING_RETURN_IF_ERROR(ValidatePerson(p));
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  if (client::model::FindMember(view, me) == nullptr) return Denied();
+  if (client::model::FindMember(view, me) == nullptr) return NotAMember(view, me);
   Batch batch(client_, case_id_, view, me);
   const std::string id = NewEntityId(0);
   std::vector<v1::Mutation> person;
@@ -1027,7 +1028,7 @@ Result<PersonRemoval> Organising::RemovePerson(const Bytes& person_id) {
   const v1::Entity* e = FindPersonEntity(view, S(person_id));
   if (e == nullptr) return Unknown();
   // Who may is the reducer's rule (organising_rules.cpp); asked first for a clear answer.
-  if (!IsManager(view, me)) return ManagersOnly();
+  if (!IsManager(view, me)) return NotAManager(view, me);
   // Nobody takes the person linked to their own account out (it decides private time).
   const std::string account = BlobField(*e, "account_id");
   if (!account.empty() && ConstantTimeEqual(View(account), me)) {
@@ -1039,8 +1040,9 @@ Result<PersonRemoval> Organising::RemovePerson(const Bytes& person_id) {
   // An open app invitation would still let them join: it stops working.
   const std::string invite_id = BlobField(*e, "invite_id");
   if (!invite_id.empty() && InvitationFrom(view, *e, NowMs()) == InvitationState::kPending) {
+    // Refused only when this device's view of roles is behind the server's (checked above).
     Status revoked = client_.RevokeInvite(case_id_, B(invite_id));
-    if (revoked.code() == StatusCode::kPermissionDenied) return Denied();
+    if (revoked.code() == StatusCode::kPermissionDenied) return ManagersOnly();
     KRING_RETURN_IF_ERROR(revoked);
   }
   KRING_RETURN_IF_ERROR(Write({Set(e->entity_id(), "left", FlagValue(true), e),
@@ -1181,7 +1183,7 @@ Result<client::Invitation> Organising::InviteWithApp(const Bytes& person_id, v1:
                                                      int64_t valid_for_seconds) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  if (!IsManager(view, me)) return ManagersOnly();
+  if (!IsManager(view, me)) return NotAManager(view, me);
   const v1::Entity* e = FindPersonEntity(view, S(person_id));
   if (e == nullptr) return Unknown();
   if (TextField(*e, "status") != "approved") return FailedPrecondition("invite.not_approved");
@@ -1224,13 +1226,18 @@ Status Organising::RecordInvitation(const Bytes& person_id, InvitationState stat
 
 Status Organising::RevokeInvitation(const Bytes& person_id) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
   const v1::Entity* e = FindPersonEntity(view, S(person_id));
   if (e == nullptr) return Unknown();
+  // The server lets only the chair or a coordinator revoke (MANAGERS_ONLY): asked here first, so
+  // a member's attempt queues nothing; the server's refusal (a role changed meanwhile) says the
+  // same.
+  if (!IsManager(view, me)) return NotAManager(view, me);
   if (InvitationFrom(view, *e, NowMs()) != InvitationState::kPending) {
     return FailedPrecondition("invite.not_open");
   }
   Status revoked = client_.RevokeInvite(case_id_, B(BlobField(*e, "invite_id")));
-  if (revoked.code() == StatusCode::kPermissionDenied) return Denied();
+  if (revoked.code() == StatusCode::kPermissionDenied) return ManagersOnly();
   return revoked;
 }
 
@@ -1555,7 +1562,7 @@ Result<Bytes> Organising::FixMeeting(const Bytes& poll_id, const Bytes& slot_id,
                                      const LocationInput& location, const FixOverrides& overrides) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  if (!IsManager(view, me)) return ManagersOnly();
+  if (!IsManager(view, me)) return NotAManager(view, me);
   KRING_ASSIGN_OR_RETURN(Poll poll, GetPoll(poll_id));
   const Slot* slot = nullptr;
   for (const Slot& s : poll.slots) {
@@ -1595,7 +1602,7 @@ Result<Bytes> Organising::Fix(int64_t start_ms, int64_t end_ms, const LocationIn
       ValidateText(overrides.required_no_reason, kMaxLongText, "meeting.reason_too_long"));
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  if (!IsManager(view, me)) return ManagersOnly();
+  if (!IsManager(view, me)) return NotAManager(view, me);
   KRING_RETURN_IF_ERROR(ValidateLocation(view, location));
   const bool spoed = poll_id.empty();
   // One meeting at a time; a finished one (which can no longer be cancelled) leaves room for the
@@ -1922,7 +1929,7 @@ Result<Bytes> Organising::AddMeetingNote(const Bytes& meeting_id, const std::str
   uint32_t scope = 0;
   const uint32_t private_scope = static_cast<uint32_t>(IntField(*e, "private_scope"));
   const v1::Member* self = client::model::FindMember(view, me);
-  if (self == nullptr) return Denied();
+  if (self == nullptr) return NotAMember(view, me);
   if (phase == Phase::kPrivateTime && !FlagField(*e, "draft_released") && private_scope != 0 &&
       IsNetworkMember(view, *self) && client::model::InScope(view, private_scope, me)) {
     scope = private_scope;

@@ -447,9 +447,10 @@ std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity
     const v1::Value* scope = FieldValue(*e, "private_scope");
     const uint32_t scope_id =
         scope != nullptr && scope->has_integer() ? static_cast<uint32_t>(scope->integer()) : 0;
-    if (scope_id == 0 || !InScope(who.state, scope_id, who.account)) {
-      return rule::kNetworkReleases;
-    }
+    // No private scope yet: private time has not begun. A network member kept out of it (the
+    // chair chose who takes part) is told that only those in it release.
+    if (scope_id == 0) return rule::kNotPrivateTime;
+    if (!InScope(who.state, scope_id, who.account)) return rule::kNotInPrivateTime;
     return TextField(*e, "phase") == "private_time" ? "" : rule::kNotPrivateTime;
   }
   if (m.has_set_field() && m.set_field().field() == "private_scope") {
@@ -550,6 +551,9 @@ std::string CheckMeetingNote(const Who& who, const v1::Mutation& m, const v1::En
   if (field == "meeting") {
     const v1::Entity* meeting = MeetingEntity(who.state, v.blob());
     if (meeting == nullptr) return kDenied;
+    // A cancelled or not yet started meeting takes no notes from anyone: say that, not who may.
+    if (TextField(*meeting, "status") == "cancelled") return rule::kCancelled;
+    if (!Started(*meeting)) return rule::kNotStarted;
     if (!MayNote(who, *meeting, e->scope_id())) return rule::kNote;
     // At most kMaxMeetingNotes per meeting in each scope; the release may copy up to as many
     // private-time notes again to the whole circle.
@@ -608,7 +612,7 @@ std::string CheckOrganisingRule(const v1::CaseState& state, const OpContext& ctx
   }
   if (!IsOrganisingType(type)) return {};
   const v1::Member* member = FindMember(state, ctx.author_account_id);
-  if (member == nullptr) return "organising: author is not a member";
+  if (member == nullptr) return rule::kNotAMember;
   const Who who{state, ctx.author_account_id, member};
 
   if (type == kPersonType) return CheckPerson(who, m, e);

@@ -567,7 +567,8 @@ Result<Bytes> Plan::Publish(const PlanContent& content) {
   const v1::Entity* details_entity = FindEntity(with_details, details_id);
   if (details_entity == nullptr) {
     // Its create was refused: by the rule that says who may.
-    const std::string key = RefusalKey(client::model::CheckContentRule(view, ctx, details.front()));
+    const std::string key =
+        RefusalKeyFor(view, me, client::model::CheckContentRule(view, ctx, details.front()));
     return PermissionDenied(key.empty() ? "domain.not_allowed" : key);
   }
 

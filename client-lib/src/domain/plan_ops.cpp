@@ -81,7 +81,7 @@ Status CheckAllowed(const client::Client& client, const v1::CaseState& view,
   for (const v1::Mutation& m : mutations) {
     // The refusing rule's own key, which says who may (rule_refusals.cpp).
     if (const std::string rule = client::model::CheckContentRule(copy, ctx, m); !rule.empty()) {
-      return PermissionDenied(RefusalKey(rule));
+      return PermissionDenied(RefusalKeyFor(copy, me, rule));
     }
     v1::ContentOp one;
     one.set_version(1);

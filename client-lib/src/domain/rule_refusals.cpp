@@ -1,5 +1,8 @@
 #include "domain/rule_refusals.h"
 
+#include "domain/plan_rules.h"
+#include "model/reducer.h"
+
 namespace kring::domain {
 namespace {
 
@@ -9,7 +12,7 @@ struct Mapping {
 };
 
 // Grouped by who may: several rules with the same answer share a key. The plan rules' codes are
-// plan_rules.cpp's literals.
+// plan_rules.h's constants.
 constexpr Mapping kMappings[] = {
     {rule::kManagers, kManagersOnly},
     {rule::kCoordinator, "rule.coordinator_only"},
@@ -30,6 +33,7 @@ constexpr Mapping kMappings[] = {
     {rule::kPhaseOrder, "meeting.phase_order"},
     {rule::kNotPrivateTime, "meeting.not_private_time"},
     {rule::kNetworkReleases, "rule.network_releases"},
+    {rule::kNotInPrivateTime, "rule.in_private_time_releases"},
     {rule::kPrivateTimeOpen, "rule.private_time_open"},
     {rule::kNote, "rule.meeting_note"},
     {rule::kNoteWritten, "rule.written_once"},
@@ -39,18 +43,18 @@ constexpr Mapping kMappings[] = {
     {rule::kReferral, "rule.referral"},
     {rule::kSpoed, "rule.referral_spoed"},
     // plan_rules.cpp
-    {"plan: only the chair", "rule.chair_only"},
-    {"plan: only the chair or coordinator", kManagersOnly},
-    {"plan: only a professional", "plan.not_professional"},
-    {"plan: decision not by that professional", "plan.not_professional"},
-    {"plan: not by a professional", "plan.network_only"},
-    {"plan: only the young person", "rule.mentor_designate"},
-    {"plan: not the mentor", "rule.mentor_only"},
-    {"plan: entry is written once", "rule.written_once"},
-    {"plan: entry cannot be deleted", "rule.written_once"},
-    {"agreement: not an editor", "rule.agreement_editor"},
-    {"agreement: only the owner accepts", "agreement.not_owner"},
-    {"agreement: not owner, checker or manager", "rule.agreement_outcome"},
+    {plan_rule::kOnlyChair, "rule.chair_only"},
+    {plan_rule::kOnlyManagers, kManagersOnly},
+    {plan_rule::kOnlyProfessional, "plan.not_professional"},
+    {plan_rule::kDecisionNotByThatProfessional, "plan.not_professional"},
+    {plan_rule::kNotByProfessional, "plan.network_only"},
+    {plan_rule::kOnlyYoungPerson, "rule.mentor_designate"},
+    {plan_rule::kNotMentor, "rule.mentor_only"},
+    {plan_rule::kWrittenOnce, "rule.written_once"},
+    {plan_rule::kNotDeleted, "rule.written_once"},
+    {plan_rule::kNotEditor, "rule.agreement_editor"},
+    {plan_rule::kOnlyOwnerAccepts, "agreement.not_owner"},
+    {plan_rule::kNotOwnerCheckerOrManager, "rule.agreement_outcome"},
 };
 
 }  // namespace
@@ -61,6 +65,23 @@ std::string RefusalKey(std::string_view rule) {
     if (m.rule == rule) return std::string(m.key);
   }
   return "domain.not_allowed";
+}
+
+bool WaitingForApproval(const v1::CaseState& view, ByteView me) {
+  if (view.pending_approval()) return true;
+  if (client::model::FindMember(view, me) != nullptr) return false;
+  for (const v1::InviteState& invite : view.invites()) {
+    if (invite.status() == v1::InviteState::ACCEPTED &&
+        ConstantTimeEqual(View(invite.accepted_by_account_id()), me)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string RefusalKeyFor(const v1::CaseState& view, ByteView me, std::string_view rule) {
+  if (rule.empty()) return {};
+  return WaitingForApproval(view, me) ? "member.waiting_approval" : RefusalKey(rule);
 }
 
 }  // namespace kring::domain
