@@ -886,6 +886,12 @@ TEST_CASE("approving an app invitation for a person links the account, and says 
   REQUIRE(std::regex_search(invited.out, m, std::regex("link (\\S+)")));
   const std::string link = m[1];
   k.Ok("ria", "invite accept " + link);
+  // Until the chair approves, Ria reads nothing of the case: told she waits, not "no referral".
+  Run waiting = k.As("ria", "referral show --case " + cid);
+  INFO(waiting.all);
+  CHECK(waiting.exit_code == 1);
+  CHECK(waiting.all.find("Je wacht nog op goedkeuring van de hoofdpersoon.") != std::string::npos);
+  CHECK(waiting.all.find("Er is nog geen aanmelding.") == std::string::npos);
 
   // The chair approves by the name in the circle (or the account id); that alone puts Ria's
   // account on Tante Ria, and the output says so. A name nobody with an account has changes
@@ -1280,14 +1286,15 @@ TEST_CASE(
   CHECK(both.exit_code == 2);
   CHECK(both.all.find("Kies --db of --profile, niet allebei.") != std::string::npos);
 
-  // A refusal by role points to a sync: this device's view may be behind a change.
+  // A refusal by role says who may, and points to a sync: this device's view may be behind a
+  // role change someone else made.
   const std::string kees = k.Id("kees", "account create", "account");
   k.Ok("sanne", "member add " + cid + " " + kees + ":member");
   k.Ok("kees", "sync");
   Run denied = k.As("kees", "micro wellbeing intake 5");
   CHECK(denied.exit_code == 1);
-  CHECK(denied.all.find("Dit mag jij niet doen in deze kring. Is dat net veranderd? Haal het "
-                        "eerst op: kring sync") != std::string::npos);
+  CHECK(denied.all.find("Dit mag alleen de hoofdpersoon of de gespreksleider. Is dat net "
+                        "veranderd? Haal het eerst op: kring sync") != std::string::npos);
 
   // No mentor yet: said in words, not as a message key.
   Run mentor = k.As("fatima", "mentor checkin --note 'Goed gesprek'");
@@ -1322,7 +1329,8 @@ TEST_CASE("kring circle remove: gone from both lists, kept in the history, open 
                       "blijft altijd in de kring.") != std::string::npos);
   Run by_ria = k.As("ria", "circle remove 'Tante Ria'");
   CHECK(by_ria.exit_code == 1);
-  CHECK(by_ria.all.find("Dit mag jij niet doen") != std::string::npos);
+  CHECK(by_ria.all.find("Dit mag alleen de hoofdpersoon of de gespreksleider.") !=
+        std::string::npos);
   Run resident = k.As("fatima", "circle remove Sanne");
   CHECK(resident.exit_code == 1);
   CHECK(resident.all.find("De hoofdpersoon kan niet uit de eigen kring") != std::string::npos);
@@ -1607,6 +1615,13 @@ TEST_CASE("what people entered is shown again: referral, invitations, groups, sp
   // 2b. Groups: what each is for and who is in it, by name.
   k.Ok("ria", "circle contact me --phone 0612345678");
   k.Ok("sanne", "sync");
+  // A group that does not exist, or a name nobody has: said which.
+  Run no_group = k.As("sanne", "scope set 77 'Tante Ria'");
+  CHECK(no_group.exit_code == 1);
+  CHECK(no_group.all.find("Groep 77 bestaat niet in deze casus.") != std::string::npos);
+  Run nobody = k.As("sanne", "scope create 'Tante Ria' 'Oom Piet'");
+  CHECK(nobody.exit_code == 1);
+  CHECK(nobody.all.find("\"Oom Piet\": Niemand in de kring heeft deze naam") != std::string::npos);
   k.Ok("sanne", "scope create 'Tante Ria'");
   // A group Tante Ria is kept out of: she is not shown who is in it.
   k.Ok("sanne", "scope create Fatima");
@@ -1742,6 +1757,8 @@ TEST_CASE("kring referral show names the first referral's resident and lists lat
     INFO(r.all);
     REQUIRE(r.exit_code == 0);
     CHECK(r.out.find("Bewoner: Sanne de Vries\n") != std::string::npos);
+    // Fatima referred as a professional, but she is the coordinator: named as that.
+    CHECK(r.out.find("Aangemeld door: de gespreksleider (") != std::string::npos);
     CHECK(r.out.find("Reden: Sanne wil grip op haar geld.\n") != std::string::npos);
     CHECK(r.out.find("Spoed: nee\n") != std::string::npos);
     CHECK(r.out.find("Latere aanmeldingen: 1\n") != std::string::npos);
@@ -1751,6 +1768,13 @@ TEST_CASE("kring referral show names the first referral's resident and lists lat
     Run circle = k.As(who, "circle list --all");
     CHECK(circle.out.find("Ria de Vries") == std::string::npos);
   }
+  // Spoed on the case's referral is not Ria's to set: told who may, without a sync hint (no
+  // role change explains it).
+  Run spoed = k.As("ria", "referral spoed ja");
+  CHECK(spoed.exit_code == 1);
+  CHECK(spoed.all.find("Alleen wie de aanmelding deed, de hoofdpersoon of de gespreksleider mag "
+                       "spoed aan- of uitzetten.") != std::string::npos);
+  CHECK(spoed.all.find("kring sync") == std::string::npos);
   // The resident is one person: a name-based command finds her.
   Run approve = k.As("fatima", "circle approve 'Sanne de Vries'");
   INFO(approve.all);

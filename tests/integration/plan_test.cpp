@@ -592,6 +592,12 @@ TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[p
   });
   RequireRejected(k.uncle, cid, "agreement.not_owner",
                   [&] { return uncle_plan.AcceptAgreement(*a_aunt); });
+  // The aunt made her agreement: the uncle is told who may change it.
+  RequireRejected(k.uncle, cid, "rule.agreement_editor", [&] {
+    return uncle_plan.EditAgreement(*a_aunt, MakeAgreement(k.p_aunt, "Boodschappen", kJan31));
+  });
+  RequireRejected(k.uncle, cid, "rule.chair_only",
+                  [&] { return uncle_plan.GrantProfessionalsFullView(true); });
   // Only the coordinator speaks for someone without the app.
   RequireRejected(k.uncle, cid, "agreement.not_owner",
                   [&] { return uncle_plan.AcceptAgreement(*a_grandma); });
@@ -600,7 +606,7 @@ TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[p
   RequireRejected(k.aunt, cid, "agreement.status_invalid",
                   [&] { return aunt_plan.UpdateStatus(*a_aunt, AgreementStatus::kAccepted); });
   // The neighbour neither owns nor checks the aunt's agreement.
-  RequireRejected(k.neighbour, cid, "domain.not_allowed", [&] {
+  RequireRejected(k.neighbour, cid, "rule.agreement_outcome", [&] {
     return Plan(*k.neighbour, cid).UpdateStatus(*a_aunt, AgreementStatus::kDone);
   });
   FollowUp aunt_follow(*k.aunt, cid);
@@ -611,7 +617,7 @@ TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[p
                   [&] { return coordinator_follow.AddCostItem(Moment::kIntake, "Thuiszorg", -5); });
   RequireRejected(k.coordinator, cid, "micro.service_missing",
                   [&] { return coordinator_follow.AddCostItem(Moment::kIntake, "", 100); });
-  RequireRejected(k.aunt, cid, "domain.not_allowed",
+  RequireRejected(k.aunt, cid, "refused.managers_only",
                   [&] { return aunt_follow.RecordWellBeing(Moment::kIntake, 5, kJan31); });
   RequireRejected(k.coordinator, cid, "followup.unknown_agreement", [&] {
     SixWeekCheckInput in;
@@ -634,7 +640,7 @@ TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[p
     return StatusOf(resident_follow.DesignateMentor(in));
   });
   // Someone else cannot designate the young person's mentor.
-  RequireRejected(k.aunt, cid, "domain.not_allowed", [&] {
+  RequireRejected(k.aunt, cid, "rule.mentor_designate", [&] {
     MentorInput in{k.p_resident, k.p_mentor, true, k.p_uncle, 0, kJan31};
     return StatusOf(aunt_follow.DesignateMentor(in));
   });
@@ -881,7 +887,7 @@ TEST_CASE("the young person's mentor: consent, warnings, log and two-monthly eva
               .LogMentorCheckIn(designation->mentor_id, kJan31 + 7 * kDayMs, "Samen gevoetbald.")
               .ok());
   // Only the mentor (or the coordinator) writes the mentor log.
-  RequireRejected(k.aunt, cid, "domain.not_allowed", [&] {
+  RequireRejected(k.aunt, cid, "rule.mentor_only", [&] {
     return FollowUp(*k.aunt, cid).LogMentorCheckIn(designation->mentor_id, kJan31, "x");
   });
   const Bytes raw = crypto::RandomBytes(16);

@@ -1,6 +1,8 @@
 #include "messages.h"
 
+#include <algorithm>
 #include <cctype>
+#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -432,11 +434,19 @@ std::string Explain(const std::string& reason, const std::string& server_reason)
     return domain::UserText(key, language) + LookHint(server_reason);
   }
   // The netwerkberaad's own reasons are stable keys with a text in both languages. A refusal by
-  // role is decided on this device's view, which may be behind a change someone just made.
+  // role or by someone's place in the circle is decided on this device's view, which may be
+  // behind a change someone else just made (a new role, an approval): only those get the hint.
   if (domain::HasUserText(reason)) {
     const char* sync_hint = g_english ? " Did that just change? First fetch it: kring sync"
                                       : " Is dat net veranderd? Haal het eerst op: kring sync";
-    return domain::UserText(reason, language) + (reason == "domain.not_allowed" ? sync_hint : "");
+    static const char* const kByRoleOrCircle[] = {
+        "domain.not_allowed", "refused.managers_only", "rule.coordinator_only",
+        "rule.chair_only",    "rule.approved_entry",   "member.waiting_approval",
+    };
+    const bool stale_view_may_explain =
+        std::find(std::begin(kByRoleOrCircle), std::end(kByRoleOrCircle), reason) !=
+        std::end(kByRoleOrCircle);
+    return domain::UserText(reason, language) + (stale_view_may_explain ? sync_hint : "");
   }
   struct Known {
     const char* phrase;

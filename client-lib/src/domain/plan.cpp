@@ -16,6 +16,8 @@
 #include "domain/plan_model.h"
 #include "domain/plan_ops.h"
 #include "domain/render_text.h"
+#include "domain/rule_refusals.h"
+#include "model/content_rules.h"
 #include "model/reducer.h"
 
 namespace kring::domain {
@@ -553,16 +555,22 @@ Result<Bytes> Plan::Publish(const PlanContent& content) {
     }
   }
   v1::CaseState with_details = view;
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
+  const client::model::OpContext ctx{0, me, crypto::RandomBytes(16), details_scope};
   {
     v1::ContentOp op;
     op.set_version(1);
     op.set_scope_id(details_scope);
     for (const auto& m : details) *op.add_mutations() = m;
-    KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
-    client::model::ApplyContent(with_details, op, {0, me, crypto::RandomBytes(16), details_scope});
+    client::model::ApplyContent(with_details, op, ctx);
   }
   const v1::Entity* details_entity = FindEntity(with_details, details_id);
-  if (details_entity == nullptr) return PermissionDenied("domain.not_allowed");
+  if (details_entity == nullptr) {
+    // Its create was refused: by the rule that says who may.
+    const std::string key =
+        RefusalKeyFor(view, me, client::model::CheckContentRule(view, ctx, details.front()));
+    return PermissionDenied(key.empty() ? "domain.not_allowed" : key);
+  }
 
   PlanContent summary = content;
   summary.life_domains.clear();

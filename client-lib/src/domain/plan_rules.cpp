@@ -50,18 +50,18 @@ struct Rule {
 
 std::string CheckCreate(const Rule& r, std::string_view type) {
   if (type == kPlanAcceptance || type == kPlanSettings) {
-    return r.chair() ? "" : "plan: only the chair";
+    return r.chair() ? "" : plan_rule::kOnlyChair;
   }
   if (type == kProfessionalDecision) {
-    return IsProfessionalAccount(r.state, r.author()) ? "" : "plan: only a professional";
+    return IsProfessionalAccount(r.state, r.author()) ? "" : plan_rule::kOnlyProfessional;
   }
   if (type == kPlanVersion || type == kPlanDetails) {
     // The network releases its plan; professionals do not write it for them.
-    return IsProfessionalAccount(r.state, r.author()) ? "plan: not by a professional" : "";
+    return IsProfessionalAccount(r.state, r.author()) ? plan_rule::kNotByProfessional : "";
   }
   if (type == kCheckIn || type == kSixWeekCheck || type == kAssessment || type == kWellBeing ||
       type == kCostItem) {
-    return r.manager() ? "" : "plan: only the chair or coordinator";
+    return r.manager() ? "" : plan_rule::kOnlyManagers;
   }
   return {};  // drafts, agreements, mentor entries: checked on their fields
 }
@@ -77,7 +77,7 @@ std::string CheckLogField(const Rule& r, const v1::Entity& e, const v1::SetField
     const v1::Entity* p = v.has_blob() ? FindPerson(r.state, v.blob()) : nullptr;
     if (p == nullptr || TextField(*p, "kind") != "professional" ||
         !AccountIsPerson(r.state, r.author(), v.blob())) {
-      return "plan: decision not by that professional";
+      return plan_rule::kDecisionNotByThatProfessional;
     }
   }
   if (type == kProfessionalDecision && f.field() == "decision" && !IsDecision(v.text())) {
@@ -98,7 +98,7 @@ std::string CheckLogField(const Rule& r, const v1::Entity& e, const v1::SetField
     return "plan: cost out of range";
   }
   if (type == kMentor && f.field() == "young_person") {
-    return v.has_blob() && r.speaks_for(v.blob()) ? "" : "plan: only the young person";
+    return v.has_blob() && r.speaks_for(v.blob()) ? "" : plan_rule::kOnlyYoungPerson;
   }
   if ((type == kMentorCheckIn || type == kMentorEvaluation) && f.field() == "mentor_link") {
     const v1::Entity* link = v.has_blob() ? FindEntity(r.state, v.blob()) : nullptr;
@@ -111,7 +111,7 @@ std::string CheckLogField(const Rule& r, const v1::Entity& e, const v1::SetField
         AccountIsPerson(r.state, r.author(), BlobField(*link, "young_person"))) {
       return {};
     }
-    return "plan: not the mentor";
+    return plan_rule::kNotMentor;
   }
   return {};
 }
@@ -120,21 +120,21 @@ std::string CheckAgreement(const Rule& r, const v1::Entity& e, const v1::Mutatio
   const bool editor = r.creator(e) || r.manager();
   if (!m.has_set_field()) {
     // Sets (hidden_from), delete and restore belong to whoever may edit the agreement.
-    return editor ? "" : "agreement: not an editor";
+    return editor ? "" : plan_rule::kNotEditor;
   }
   const v1::SetField& f = m.set_field();
   const v1::Value& v = f.value();
   const std::string owner = BlobField(e, "owner");
   if (f.field() == "accepted_hash") {
     if (!v.has_blob() || v.blob().size() != crypto::kHashBytes) return "agreement: bad hash";
-    return !owner.empty() && r.speaks_for(owner) ? "" : "agreement: only the owner accepts";
+    return !owner.empty() && r.speaks_for(owner) ? "" : plan_rule::kOnlyOwnerAccepts;
   }
   if (f.field() == "outcome" || f.field() == "obstacle" || f.field() == "obstacle_owner" ||
       f.field() == "new_due_ms" || f.field() == "outcome_note") {
     const std::string checker = BlobField(e, "checker");
     const bool allowed = r.manager() || (!owner.empty() && r.speaks_for(owner)) ||
                          (!checker.empty() && AccountIsPerson(r.state, r.author(), checker));
-    if (!allowed) return "agreement: not owner, checker or manager";
+    if (!allowed) return plan_rule::kNotOwnerCheckerOrManager;
     if (f.field() == "outcome") {
       if (!v.has_text() || (!v.text().empty() && !IsOutcome(v.text()))) {
         return "agreement: unknown outcome";
@@ -150,7 +150,7 @@ std::string CheckAgreement(const Rule& r, const v1::Entity& e, const v1::Mutatio
     }
     return {};
   }
-  return editor ? "" : "agreement: not an editor";
+  return editor ? "" : plan_rule::kNotEditor;
 }
 
 }  // namespace
@@ -166,12 +166,12 @@ std::string CheckPlanRule(const v1::CaseState& state, const client::model::OpCon
   if (e == nullptr || !IsPlanType(e->type())) return {};
   const std::string_view type = e->type();
   if (type == kPlanDraft) return {};  // its scope decides who may read and write it
-  if (type == kPlanSettings) return r.chair() ? "" : "plan: only the chair";
+  if (type == kPlanSettings) return r.chair() ? "" : plan_rule::kOnlyChair;
   if (type == kAgreement) return CheckAgreement(r, *e, mutation);
   // Everything else is a log entry: written once, in its creating op.
-  if (!r.creating_op(*e)) return "plan: entry is written once";
+  if (!r.creating_op(*e)) return plan_rule::kWrittenOnce;
   if (mutation.has_delete_entity() || mutation.has_restore_entity()) {
-    return "plan: entry cannot be deleted";
+    return plan_rule::kNotDeleted;
   }
   if (mutation.has_set_field()) return CheckLogField(r, *e, mutation.set_field());
   return {};

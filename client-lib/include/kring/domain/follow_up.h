@@ -1,6 +1,10 @@
 // Follow-up of the plan (DOMAIN steps 5-7, F4-F6): the coordinator's 4-week check-in, the
 // six-week check, lists (my agreements, overdue, upcoming checks, changed since), the JIM mentor
-// and the micro-analysis. Stored in the case log; the reducer enforces who may write what.
+// and the micro-analysis. Stored in the case log; the reducer enforces who may write what, and a
+// refused call fails with PERMISSION_DENIED and the key that says who may: "refused.managers_only"
+// (checks, micro-analysis), "rule.mentor_designate" (DesignateMentor), "rule.mentor_only"
+// (LogMentorCheckIn, LogEvaluation), "member.waiting_approval" for an account still waiting for
+// the chair's approval.
 //
 // Thread-safety: a FollowUp is a thin handle; its methods are as thread-safe as the Client.
 #pragma once

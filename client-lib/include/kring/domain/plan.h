@@ -5,7 +5,13 @@
 // Everything is stored as entities in the case log (see client-lib/src/domain/plan_model.h for
 // the types and fields); the reducer enforces who may write what on every device
 // (client-lib/src/domain/plan_rules.cpp). Calls fail with a Status whose message is a key for
-// UserText ("plan.contingency_missing"); nothing is written then.
+// UserText ("plan.contingency_missing"); nothing is written then. A refusal by the rules is
+// PERMISSION_DENIED with the key that says who may: "plan.only_chair_accepts" (Accept),
+// "rule.chair_only" (GrantProfessionalsFullView), "plan.not_professional"
+// (RecordProfessionalDecision), "plan.network_only" (Release, Publish by a professional),
+// "rule.agreement_editor" (EditAgreement), "agreement.not_owner" (AcceptAgreement),
+// "rule.agreement_outcome" (UpdateStatus), and "member.waiting_approval" for an account that still
+// waits for the chair's approval.
 //
 // Thread-safety: a Plan is a thin handle; its methods are as thread-safe as the Client.
 #pragma once
