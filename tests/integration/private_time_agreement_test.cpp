@@ -262,9 +262,13 @@ TEST_CASE("only the network deletes a private-time original, and only after its 
   REQUIRE(by_coordinator.SubmitReferral(SpoedReferral()).ok());
   const Bytes sanne = IdOf(by_coordinator, "Sanne de Vries");
   const Bytes ria = IdOf(by_coordinator, "Ria de Vries");
-  REQUIRE(by_coordinator.ApprovePerson(ria).ok());
+  const Bytes joke = IdOf(by_coordinator, "Joke Bakker");
+  const Bytes wim = IdOf(by_coordinator, "Wim Wijkteam");
+  for (const Bytes& p : {ria, joke, wim}) REQUIRE(by_coordinator.ApprovePerson(p).ok());
   REQUIRE(by_coordinator.LinkAccount(sanne, resident.account_id()).ok());
   REQUIRE(by_coordinator.LinkAccount(ria, mother.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(joke, teacher.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(wim, worker.account_id()).ok());
   LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
   const int64_t noon = 1751364000000;
   auto meeting = by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue,
@@ -287,13 +291,31 @@ TEST_CASE("only the network deletes a private-time original, and only after its 
   for (Device* d : {&resident, &mother}) {
     CHECK_FALSE(Confirmed(*d, *cid).entities().at(Hex(*a)).deleted());
   }
-  // The mother releases: her device copies it and deletes the original, as the rules now allow.
+  // One hidden from the mother stays off her device, in private time and after.
+  const std::string moving = "Sanne zoekt een nieuwe woning.";
+  AgreementInput secret = MakeAgreement(sanne, moving);
+  secret.hidden_from = {ria};
+  auto hidden = Plan(*resident, *cid).AddAgreement(secret);
+  REQUIRE(hidden.ok());
+  SyncAll(all);
+  for (Device* d : {&mother, &coordinator, &teacher, &worker})
+    CHECK_FALSE(HoldsText(*d, *cid, moving));
+  CHECK(HoldsText(resident, *cid, moving));
+  // The mother releases: her device copies what it holds and deletes the original, as the
+  // rules now allow.
   REQUIRE(Organising(*mother, *cid).ReleaseDraft(*meeting).ok());
   SyncAll(all);
   for (Device* d : {&resident, &mother}) {
     CHECK(Confirmed(*d, *cid).entities().at(Hex(*a)).deleted());
   }
   CHECK(Actions(coordinator, *cid) == std::vector<std::string>{"Ria kookt op woensdag."});
-  CHECK(Actions(resident, *cid) == std::vector<std::string>{"Ria kookt op woensdag."});
+  CHECK_FALSE(HoldsText(coordinator, *cid, moving));
+  // The agreement hidden from her is shared by the resident, releasing again in private time.
+  REQUIRE(Organising(*resident, *cid).ReleaseDraft(*meeting).ok());
+  SyncAll(all);
+  CHECK(Actions(coordinator, *cid) == std::vector<std::string>{"Ria kookt op woensdag.", moving});
+  CHECK(Actions(resident, *cid) == std::vector<std::string>{"Ria kookt op woensdag.", moving});
+  for (Device* d : {&mother, &teacher, &worker}) CHECK_FALSE(HoldsText(*d, *cid, moving));
+  CHECK(Organising(*resident, *cid).ReleaseDraft(*meeting).message() == "meeting.already_released");
   for (Device* d : all) CHECK((*d)->Alarms().empty());
 }

@@ -652,9 +652,15 @@ Result<Bytes> Plan::Release(const Bytes& draft_id) {
 
 Result<Bytes> Plan::Publish(const PlanContent& content) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
-  KRING_RETURN_IF_ERROR(ValidateVersion(view, content));
   // A version lists the agreements as everyone reads them: not before the network's release.
-  if (HoldsOpenPrivateTimeAgreements(view)) return FailedPrecondition("plan.private_time_open");
+  // Another device may have released already: fetch first (best effort; offline, this view
+  // decides).
+  if (HoldsOpenPrivateTimeAgreements(view)) {
+    (void)client_.SyncCase(case_id_);
+    KRING_ASSIGN_OR_RETURN(view, ViewOf(client_, case_id_));
+    if (HoldsOpenPrivateTimeAgreements(view)) return FailedPrecondition("plan.private_time_open");
+  }
+  KRING_RETURN_IF_ERROR(ValidateVersion(view, content));
   const v1::Entity* current = CurrentVersion(view);
   // The life-domain details first, in their own op: professionals see the summary only, unless
   // the chair granted more, so without the grant the details never reach their devices.

@@ -185,8 +185,9 @@ class Plan {
   Result<Bytes> Release(const Bytes& draft_id);
   // A new version straight away (no private draft), e.g. an adjusted plan after the check.
   // A version lists only agreements everyone it is for can read: while this device holds
-  // agreements of a private time that is still open, it fails with plan.private_time_open (the
-  // network releases its private time first, Organising::ReleaseDraft).
+  // agreements of a private time that is still open (after fetching the case, best effort, in
+  // case another device released), it fails with plan.private_time_open (the network releases
+  // its private time first, Organising::ReleaseDraft).
   Result<Bytes> Publish(const PlanContent& content);
 
   // ---- Reading ----
