@@ -308,6 +308,9 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   CHECK(At(plan, "agreements").number_value() == 1);
 
   // Ria accepts her agreement, then marks it done without a server; it arrives after a sync.
+  k.Ok("fatima", "sync");
+  const auto before_accept =
+      static_cast<int64_t>(At(k.Json("fatima", "changes"), "seq").number_value());
   k.Ok("ria", "agreement accept " + agreement);
   Run offline = k.As("ria", "agreement status " + agreement + " done", "127.0.0.1:1");
   CHECK(offline.exit_code == 0);
@@ -325,7 +328,18 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   CHECK(At(seen.list_value().values(0), "status").string_value() == "done");
   // Made in private time, the agreement everyone reads is the release's copy: a new id, and the
   // id Ria noted still names it (accept and status above used it).
-  CHECK(At(seen.list_value().values(0), "id").string_value() != agreement);
+  const std::string shared = At(seen.list_value().values(0), "id").string_value();
+  CHECK(shared != agreement);
+  // kring changes names the changed fields as kring conflicts does, not by their stored names.
+  const Run changed = k.As("fatima", "changes --since " + std::to_string(before_accept));
+  INFO(changed.all);
+  CHECK(changed.out.find("afspraak " + shared +
+                         ": aangepast (akkoord van wie het doet, hoe "
+                         "het gaat)") != std::string::npos);
+  CHECK(changed.out.find("outcome") == std::string::npos);
+  CHECK(changed.out.find("accepted_hash") == std::string::npos);
+  CHECK(k.As("fatima", "--lang en changes --since " + std::to_string(before_accept))
+            .out.find("(accepted by whoever does it, how it goes)") != std::string::npos);
 
   // The six-week check, as the coordinator records it; everyone reads the same result.
   k.Ok("fatima", "check six-week --at now+43d --outcome continue");
@@ -346,6 +360,20 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   REQUIRE(csv.exit_code == 0);
   CHECK(csv.out.rfind("figure,label,value,cases,status", 0) == 0);
   CHECK(csv.out.find("Sanne") == std::string::npos);
+  // For a person: Dutch lines, a date as written here, the last day included, and why it is empty.
+  Run text = k.As("fatima", "report team --format tekst --from 1-1-2026 --to 31-12-2026");
+  INFO(text.all);
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.rfind("Teamrapport, vanaf 1-1-2026 tot en met 31-12-2026\n", 0) == 0);
+  CHECK(text.out.find("  Aantal beraden: verborgen\n") != std::string::npos);
+  CHECK(text.out.find("Verborgen: een aantal onder de 5") != std::string::npos);
+  // Someone who coordinates no case is told why the report counts nothing.
+  Run not_mine = k.As("sanne", "report team --format tekst");
+  CHECK(not_mine.exit_code == 0);
+  CHECK(not_mine.all.find("Je bent in geen casus op dit apparaat gespreksleider.") !=
+        std::string::npos);
+  CHECK(not_mine.out.find("geen casus") == std::string::npos);
+  CHECK(k.As("fatima", "report team --format tekst").all.find("geen casus") == std::string::npos);
 
   // A restricted group of two, then the resident asks for erasure: gone from every device.
   k.Ok("sanne", "scope create 'Tante Ria'");
@@ -376,7 +404,14 @@ TEST_CASE("every netwerkberaad command has help, and bad input is a usage error"
   // Flags are checked before the store is opened: no passphrase is needed to learn of a typo.
   Run typo = k.As("x", "poll create --slto now+1d");
   CHECK(typo.exit_code == 2);
-  CHECK(typo.all.find("--slto") != std::string::npos);
+  CHECK(typo.all.find("Onbekende optie: --slto") != std::string::npos);
+  // The usage after an error goes to stderr: stdout holds results only (scripts, --json).
+  CHECK(typo.out.empty());
+  Run no_value = k.As("x", "--json agreement add --action 'Post' --owner");
+  CHECK(no_value.exit_code == 2);
+  CHECK(no_value.all.find("--owner mist een waarde erachter") != std::string::npos);
+  CHECK(no_value.out.empty());
+  CHECK(k.As("x", "--json plan accept een twee").out.empty());
   Run bad_profile = k.As("x", "--profile ../elders account show");
   CHECK(bad_profile.exit_code == 2);
   k.Ok("x", "account create");

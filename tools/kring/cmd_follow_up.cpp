@@ -302,7 +302,10 @@ int MentorList(Ctx& ctx) {
     }
   };
   std::cout << ctx.T("Mentor van ", "Mentor of ") << ctx.NameOf(s.young_person) << ": "
-            << ctx.NameOf(s.mentor) << "\n";
+            << ctx.NameOf(s.mentor) << "\n"
+            << ctx.T("Dit logboek lezen alleen de mentor, de jongere en de gespreksleider.",
+                     "Only the mentor, the young person and the coordinator read this log.")
+            << "\n";
   print("Contactmomenten met de mentor:", "Check-ins with the mentor:", s.checkins,
         "Nog geen contactmoment.", "No check-in yet.");
   print("Evaluaties (elke 2 maanden):", "Evaluations (every two months):", s.evaluations,

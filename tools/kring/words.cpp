@@ -163,6 +163,12 @@ constexpr Label kFieldLabels[] = {
     {"obstacle", "wat in de weg zit", "what is in the way"},
     {"obstacle_owner", "wie dat oplost", "who sorts it out"},
     {"new_due_ms", "nieuwe datum", "new date"},
+    {"accepted_hash", "akkoord van wie het doet", "accepted by whoever does it"},
+    // A plan's acceptance and decisions (kring changes names these as changed)
+    {"accepted_at_ms", "akkoord gegeven op", "agreed on"},
+    {"decision", "besluit", "decision"},
+    {"decided_at_ms", "besluit genomen op", "decided on"},
+    {"professionals_see_all", "professionals zien alles", "professionals see everything"},
     // Follow-up
     {"score", "cijfer", "score"},
     {"service", "hulp", "service"},

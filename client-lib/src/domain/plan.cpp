@@ -66,10 +66,15 @@ Status ValidateDraft(const PlanContent& c) {
   return {};
 }
 
-// Taken out of the circle (Organising::RemovePerson).
+// Taken out of the circle (Organising::RemovePerson), or out of the case: the account linked to
+// the person is no longer a member (`kring case leave`, a member removed). Either way they could
+// never read, accept or do what is given to them.
 bool Left(const v1::CaseState& view, const Bytes& person_id) {
   const v1::Entity* p = FindPerson(view, S(person_id));
-  return p != nullptr && FlagField(*p, "left");
+  if (p == nullptr) return false;
+  const std::string account = BlobField(*p, "account_id");
+  return FlagField(*p, "left") ||
+         (!account.empty() && client::model::FindMember(view, B(account)) == nullptr);
 }
 
 Status ValidateVersion(const v1::CaseState& view, const PlanContent& c) {
@@ -509,19 +514,7 @@ Result<uint32_t> ScopeForItem(client::Client& client, const Bytes& case_id,
       audience.hidden_from.empty()) {
     return 0u;
   }
-  std::sort(members.begin(), members.end());
-  // Reuse a scope with exactly these members (the lowest id, so devices pick alike), else make
-  // one: scopes are few and each costs a key per member.
-  std::optional<uint32_t> found;
-  for (const auto& [id, scope] : view.scopes()) {
-    std::vector<std::string> have(scope.members().begin(), scope.members().end());
-    std::sort(have.begin(), have.end());
-    if (have == members && (!found || id < *found)) found = id;
-  }
-  if (found) return *found;
-  std::vector<Bytes> accounts;
-  for (const std::string& m : members) accounts.push_back(B(m));
-  return client.CreateScope(case_id, accounts);
+  return ScopeWithMembers(client, case_id, view, std::move(members));
 }
 
 std::vector<Agreement> ReadAgreements(const v1::CaseState& state) {
