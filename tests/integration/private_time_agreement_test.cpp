@@ -319,3 +319,108 @@ TEST_CASE("only the network deletes a private-time original, and only after its 
   CHECK(Organising(*resident, *cid).ReleaseDraft(*meeting).message() == "meeting.already_released");
   for (Device* d : all) CHECK((*d)->Alarms().empty());
 }
+
+TEST_CASE(
+    "the release of private-time agreements reaches every device the same, a removed "
+    "member none",
+    "[plan][organising][meeting]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), mother(net), uncle(net), teacher(net);
+  // The resident's second device: offline through the whole private time and the release.
+  Device phone(net, Device::Fresh{});
+  auto request = phone->RequestDeviceLink();
+  REQUIRE(request.ok());
+  auto approval = resident->ApproveDeviceLink(request->payload, request->code);
+  REQUIRE(approval.ok());
+  REQUIRE(phone->FinishDeviceLink(*approval).ok());
+  phone.set_account_id(resident.account_id());
+  auto cid = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                   {mother.account_id(), v1::ROLE_MEMBER},
+                                   {uncle.account_id(), v1::ROLE_MEMBER},
+                                   {teacher.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&resident, &coordinator, &mother, &uncle, &teacher, &phone}, 1);
+  Organising by_coordinator(*coordinator, *cid);
+  ReferralInput referral = SpoedReferral();
+  PersonInput kees = NewPerson("Kees de Vries", "family", "oom", "06-55556666");
+  kees.has_app = true;
+  referral.invitees = {referral.invitees[0], referral.invitees[1], kees};
+  REQUIRE(by_coordinator.SubmitReferral(referral).ok());
+  const Bytes sanne = IdOf(by_coordinator, "Sanne de Vries");
+  const Bytes ria = IdOf(by_coordinator, "Ria de Vries");
+  const Bytes joke = IdOf(by_coordinator, "Joke Bakker");
+  const Bytes oom = IdOf(by_coordinator, "Kees de Vries");
+  for (const Bytes& p : {ria, joke, oom}) REQUIRE(by_coordinator.ApprovePerson(p).ok());
+  REQUIRE(by_coordinator.LinkAccount(sanne, resident.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(ria, mother.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(joke, teacher.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(oom, uncle.account_id()).ok());
+  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
+  const int64_t noon = 1751364000000;
+  auto meeting = by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue,
+                                                {"Spoed.", ""}, noon);
+  REQUIRE(meeting.ok());
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  // The phone and the coordinator's device hear nothing more until after the release.
+  SyncAll({&resident, &coordinator, &mother, &uncle, &teacher, &phone});
+  auto online = {&resident, &mother, &uncle, &teacher};
+  REQUIRE(Organising(*resident, *cid).StartPrivateTime(*meeting).ok());
+  SyncAll(online);
+
+  // In private time the mother writes one agreement for herself and one for the uncle.
+  const std::string post = "Ria opent elke week de post met Sanne.";
+  const std::string garden = "Kees maakt de tuin schoon.";
+  auto a_post = Plan(*mother, *cid).AddAgreement(MakeAgreement(ria, post));
+  auto a_garden = Plan(*mother, *cid).AddAgreement(MakeAgreement(oom, garden));
+  REQUIRE(a_post.ok());
+  REQUIRE(a_garden.ok());
+  SyncAll(online);
+  CHECK(Actions(uncle, *cid) == std::vector<std::string>{garden, post});
+  CHECK(Actions(teacher, *cid).empty());
+
+  // The uncle's account is removed before the release: what the release shares is sealed to
+  // the members of then, so not to him, not even the agreement he owns.
+  REQUIRE(resident->RemoveMember(*cid, uncle.account_id()).ok());
+  SyncAll({&resident, &mother, &teacher});
+  (void)uncle->SyncNow();
+
+  REQUIRE(Organising(*resident, *cid).ReleaseDraft(*meeting).ok());
+  SyncAll({&resident, &mother, &teacher});
+  (void)uncle->SyncNow();
+  // Changed after the release: the new text reaches whoever reads the shared agreement.
+  const std::string post_later = "Ria opent elke zaterdag de post met Sanne.";
+  const Status edited = Plan(*mother, *cid).EditAgreement(*a_post, MakeAgreement(ria, post_later));
+  INFO(edited.message());
+  REQUIRE(edited.ok());
+  SyncAll({&mother, &resident, &teacher});
+  (void)uncle->SyncNow();
+
+  // The devices that were offline sync once, later, and read what the others read: the
+  // resident's phone as the resident's laptop, the coordinator both agreements, by the ids
+  // the network noted.
+  REQUIRE(phone->SyncNow().ok());
+  REQUIRE(coordinator->SyncNow().ok());
+  const std::vector<std::string> shared{garden, post_later};
+  for (Device* d : {&resident, &phone, &mother, &coordinator}) {
+    CHECK(Actions(*d, *cid) == shared);
+    for (const Bytes& id : {*a_post, *a_garden}) {
+      auto a = Plan(**d, *cid).GetAgreement(id);
+      REQUIRE(a.ok());
+      CHECK(a->agreement_id != id);
+      CHECK_FALSE(a->in_private_time);
+      CHECK(a->agreement_id == Plan(*resident, *cid).GetAgreement(id)->agreement_id);
+    }
+  }
+  CHECK(Confirmed(phone, *cid).entities().at(Hex(*a_post)).deleted());
+  CHECK(Actions(teacher, *cid).empty());
+  // The removed uncle holds neither the copies nor what was written in them after.
+  const v1::CaseState his = Confirmed(uncle, *cid);
+  for (const Bytes& id : {*a_post, *a_garden}) {
+    CHECK(his.entities().count(Hex(Plan(*resident, *cid).GetAgreement(id)->agreement_id)) == 0);
+  }
+  CHECK_FALSE(HoldsText(uncle, *cid, post_later));
+  for (Device* d : {&resident, &phone, &mother, &coordinator, &teacher}) {
+    CHECK((*d)->Alarms().empty());
+  }
+}

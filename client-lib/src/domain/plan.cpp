@@ -960,6 +960,8 @@ Result<std::vector<ReleaseOp>> AgreementReleaseOps(client::Client& client, const
     const AgreementInput in = AgreementOf(view, *original).input;
     KRING_ASSIGN_OR_RETURN(AgreementOp copy, NewAgreementOp(client, case_id, view, in, nullptr));
     copy.mutations.push_back(Set(copy.id, kAgreementCopyOf, BlobValue(B(original->entity_id()))));
+    copy.mutations.push_back(
+        Set(copy.id, kAgreementAuthor, BlobValue(B(original->created_by_account_id()))));
     out.push_back({std::move(copy.mutations), copy.scope});
     v1::Mutation gone;
     gone.mutable_delete_entity()->set_entity_id(original->entity_id());

@@ -60,6 +60,9 @@ bool MadeInPrivateTime(const v1::Entity& agreement);
 // On the release's copy: the original's id (written once, in the creating op), so an id the
 // network noted in private time still names the agreement afterwards.
 inline constexpr std::string_view kAgreementCopyOf = "copy_of";
+// On the release's copy: the account that wrote the original (written once, in the creating op),
+// who edits the copy as the creator it is: the releaser need not be the one who wrote it.
+inline constexpr std::string_view kAgreementAuthor = "author";
 
 inline constexpr std::string_view kOutcomes[] = {"done", "partly", "not_done", "blocked",
                                                  "dropped"};

@@ -147,8 +147,16 @@ bool SharedAtRelease(const Rule& r, const v1::Entity& e) {
   return true;
 }
 
+// The network member who wrote a private-time agreement edits the release's copy as its creator
+// would (someone else of the network may have released it). Only a network member can be named:
+// the rules cannot see the original, and a name gives rights to that person only.
+bool NamedAuthor(const Rule& r, const v1::Entity& e) {
+  const std::string author = BlobField(e, kAgreementAuthor);
+  return !author.empty() && ConstantTimeEqual(View(author), r.author());
+}
+
 std::string CheckAgreement(const Rule& r, const v1::Entity& e, const v1::Mutation& m) {
-  const bool editor = r.creator(e) || r.manager();
+  const bool editor = r.creator(e) || r.manager() || NamedAuthor(r, e);
   if (m.has_delete_entity() && MadeInPrivateTime(e) && SharedAtRelease(r, e)) return {};
   if (!m.has_set_field()) {
     // Sets (hidden_from), delete and restore belong to whoever may edit the agreement.
@@ -163,6 +171,18 @@ std::string CheckAgreement(const Rule& r, const v1::Entity& e, const v1::Mutatio
     if (!r.creating_op(e) || !v.has_blob() || v.blob().size() != crypto::kIdBytes ||
         e.fields().count(f.field()) != 0 ||
         (f.field() == kAgreementPrivateTime && e.scope_id() == 0)) {
+      return "agreement: written once, as it is made";
+    }
+    return {};
+  }
+  if (f.field() == kAgreementAuthor) {
+    // On the release's copy only (its copy_of written first), as it is made, once; a network
+    // member of the case.
+    const v1::Member* member =
+        v.has_blob() ? client::model::FindMember(r.state, View(v.blob())) : nullptr;
+    if (!r.creating_op(e) || !r.written_in_this_op(e, kAgreementCopyOf) ||
+        e.fields().count(f.field()) != 0 || member == nullptr ||
+        !IsNetworkMember(r.state, *member)) {
       return "agreement: written once, as it is made";
     }
     return {};
