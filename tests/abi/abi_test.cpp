@@ -2049,7 +2049,28 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
         private_time.response.Uint(2));
   CHECK(Domain(resident, cid, Call(115, Msg({{1, meeting}}))).response.Uint(2) ==
         private_time.response.Uint(2));
+  // An agreement written in private time stays with the network (Agreement.in_private_time);
+  // what the release would share is counted first (call 128), and asking changes nothing.
+  const Bytes in_private = Ok(resident, cid,
+                              Call(39, Msg({{1, sanne}, {2, S("Sanne belt de woningbouw")}},
+                                           {{3, static_cast<uint64_t>(now + 7 * 86'400'000LL)}})));
+  sync();
+  CHECK(Query(resident, cid, 42, 10, Msg({{1, in_private}})).Uint(13) == 1);
+  CHECK(Domain(coordinator, cid, Call(42, Msg({{1, in_private}}))).status != KRING_OK);
+  const Fields shares = Query(resident, cid, 128, 38, Msg({{1, meeting}}));
+  CHECK(shares.Uint(1) == 0);  // notes
+  CHECK(shares.Uint(2) == 1);  // agreements
+  CHECK(shares.Uint(3) == 1);  // the draft, which stays with the network
+  sync();
+  CHECK(Query(coordinator, cid, 15, 7).Uint(14) == 0);  // not released by asking
+  CHECK(Domain(coordinator, cid, Call(42, Msg({{1, in_private}}))).status != KRING_OK);
   Ok(resident, cid, Call(18, Msg({{1, meeting}})));
+  sync();
+  // Released: the coordinator reads it, by the id the network noted, no longer in private time.
+  const Fields shared = Query(coordinator, cid, 42, 10, Msg({{1, in_private}}));
+  CHECK(shared.Uint(13) == 0);
+  CHECK(Str(Parse(shared.One(2).value_or(Bytes{})).One(2).value_or(Bytes{})) ==
+        "Sanne belt de woningbouw");
   Ok(resident, cid, Call(32, Msg({{1, draft}, {2, content}})));
   const Bytes second = Ok(resident, cid, Call(34, content));
   sync();

@@ -290,7 +290,7 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   CHECK(k.As("fatima", "plan update " + draft + " --ik-kan 'Koken.'").exit_code == 1);
   k.Ok("ria", "sync");
   k.Ok("ria", "plan update " + draft + " --ik-kan 'Ik kan goed koken.'");
-  k.Ok("ria", "meeting release");
+  k.Ok("ria", "meeting release --yes");
   k.Ok("sanne", "sync");
   k.Ok("sanne", "plan release " + draft);
   // A life domain typed in Dutch is stored under the domain's key and shown with its heading.
@@ -331,11 +331,14 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   Value seen = k.Json("fatima", "agreement list");
   REQUIRE(seen.list_value().values_size() == 1);
   CHECK(At(seen.list_value().values(0), "status").string_value() == "done");
-  CHECK(At(seen.list_value().values(0), "id").string_value() == agreement);
+  // Made in private time, the agreement everyone reads is the release's copy: a new id, and the
+  // id Ria noted still names it (accept and status above used it).
+  const std::string shared = At(seen.list_value().values(0), "id").string_value();
+  CHECK(shared != agreement);
   // kring changes names the changed fields as kring conflicts does, not by their stored names.
   const Run changed = k.As("fatima", "changes --since " + std::to_string(before_accept));
   INFO(changed.all);
-  CHECK(changed.out.find("afspraak " + agreement +
+  CHECK(changed.out.find("afspraak " + shared +
                          ": aangepast (akkoord van wie het doet, hoe "
                          "het gaat)") != std::string::npos);
   CHECK(changed.out.find("outcome") == std::string::npos);
@@ -1496,7 +1499,23 @@ TEST_CASE("the meeting's record on the command line: attendance and notes then f
   CHECK(k.As("fatima", "meeting notes").out.find("Oom Henk") == std::string::npos);
   k.Ok("sanne", "sync");
   CHECK(k.As("sanne", "meeting notes").out.find("Oom Henk doet de post.") != std::string::npos);
-  Run released = k.As("ria", "meeting release");
+  // An agreement the network makes in private time stays with the network too, and says so.
+  Run agreed = k.As("ria", "agreement add --action 'Oom Henk belt de woningbouw' --due now+7d");
+  CHECK(agreed.exit_code == 0);
+  CHECK(agreed.out.find("alleen het netwerk leest deze afspraak") != std::string::npos);
+  k.Ok("fatima", "sync");
+  CHECK(k.As("fatima", "agreement list").out.find("woningbouw") == std::string::npos);
+  // Without --yes the release only tells what everyone will read, and changes nothing.
+  Run asked = k.As("ria", "meeting release");
+  CHECK(asked.exit_code == 2);
+  CHECK(asked.out.find("aantekeningen: 1") != std::string::npos);
+  CHECK(asked.out.find("afspraken: 1") != std::string::npos);
+  CHECK(asked.out.find("gespreksleider en de professionals") != std::string::npos);
+  CHECK(asked.out.find("meeting release --yes") != std::string::npos);
+  k.Ok("fatima", "sync");
+  CHECK(k.Json("fatima", "meeting notes").list_value().values_size() == 1);
+  CHECK(k.As("fatima", "meeting phase plan-presentation").exit_code == 1);
+  Run released = k.As("ria", "meeting release --yes");
   CHECK(released.exit_code == 0);
   CHECK(released.out.find("aantekeningen uit de eigen tijd lezen (1)") != std::string::npos);
   k.Ok("fatima", "sync");
@@ -1505,6 +1524,7 @@ TEST_CASE("the meeting's record on the command line: attendance and notes then f
   CHECK(At(notes.list_value().values(1), "text").string_value() == "Oom Henk doet de post.");
   CHECK(At(notes.list_value().values(1), "private_time").bool_value());
   CHECK(At(notes.list_value().values(1), "author").string_value() == ria);
+  CHECK(k.As("fatima", "agreement list").out.find("woningbouw") != std::string::npos);
 
   // Finishing closes the meeting: no phase or attendance changes after it.
   k.Ok("fatima", "meeting phase plan-voorstellen");

@@ -430,10 +430,58 @@ int PrivateTime(Ctx& ctx) {
                   "Private time: only the network sees what it writes now.");
 }
 
+// What the release makes readable for the coordinator and professionals, told before it happens:
+// it cannot be taken back.
+int ReleasePreview(Ctx& ctx, Organising& org, const Bytes& meeting) {
+  auto what = org.WhatReleaseShares(meeting);
+  if (!what.ok()) return Fail(what.status());
+  const std::string notes = std::to_string(what->notes);
+  const std::string agreements = std::to_string(what->agreements);
+  // The counts are this device's view; the release fetches the case first and shares what it
+  // then holds.
+  std::string nl =
+      "Je hebt nog niet vrijgegeven. Na het vrijgeven lezen ook de gespreksleider en de "
+      "professionals wat het netwerk in de eigen tijd schreef:\n"
+      "- aantekeningen: " +
+      notes +
+      " (iedereen in de kring leest ze)\n"
+      "- afspraken: " +
+      agreements +
+      " (een professional leest alleen de afspraken die hij of zij uitvoert of controleert, "
+      "tenzij de hoofdpersoon meer toestaat)\n";
+  std::string en =
+      "Nothing is released yet. After the release the coordinator and the professionals also "
+      "read what the network wrote in private time:\n"
+      "- notes: " +
+      notes +
+      " (everyone in the circle reads them)\n"
+      "- agreements: " +
+      agreements +
+      " (a professional reads only the agreements they carry out or check, unless the resident "
+      "allows more)\n";
+  if (what->drafts > 0) {
+    nl += "Het concept blijft bij het netwerk, tot iemand het plan vrijgeeft (plan release).\n";
+    en += "The draft stays with the network until someone releases the plan (plan release).\n";
+  }
+  nl += "Dit kun je niet terugdraaien. Geef vrij met: meeting release --yes";
+  en += "This cannot be undone. Release with: meeting release --yes";
+  // Nothing changed: exit 2, as for a confirmation left out elsewhere (case erase).
+  if (ctx.json) {
+    PrintJson(JObj({{"released", JBool(false)},
+                    {"notes", JNum(static_cast<int64_t>(what->notes))},
+                    {"agreements", JNum(static_cast<int64_t>(what->agreements))},
+                    {"drafts", JNum(static_cast<int64_t>(what->drafts))}}));
+  } else {
+    std::cout << (ctx.english() ? en : nl) << "\n";
+  }
+  return 2;
+}
+
 int Release(Ctx& ctx) {
   auto id = MeetingId(ctx);
   if (!id.ok()) return Fail(id.status());
   Organising org(ctx.client, ctx.case_id);
+  if (!ctx.On("yes")) return ReleasePreview(ctx, org, *id);
   Status s = org.ReleaseDraft(*id);
   if (!s.ok()) return Fail(s);
   // The notes the release shared: the circle's copies of private-time notes.
@@ -582,11 +630,11 @@ const std::vector<Verb>& MeetingVerbs() {
        PrivateTime},
       {"meeting",
        "release",
-       "[--meeting ID]",
-       "Het netwerk geeft het concept vrij",
-       "The network releases its draft",
+       "[--yes] [--meeting ID]",
+       "Het netwerk geeft de eigen tijd vrij. Zonder --yes: toon eerst wat iedereen dan leest",
+       "The network releases private time. Without --yes: first show what everyone then reads",
        {"meeting"},
-       {},
+       {"yes"},
        Release},
       {"meeting",
        "location",

@@ -411,8 +411,19 @@ int Add(Ctx& ctx) {
   auto visible = ctx.People(ctx.All("visible-to"));
   if (!visible.ok()) return Fail(visible.status());
   in.visible_to = *visible;
-  auto id = Plan(ctx.client, ctx.case_id).AddAgreement(in);
+  Plan plan(ctx.client, ctx.case_id);
+  auto id = plan.AddAgreement(in);
   if (!id.ok()) return Fail(id.status());
+  auto made = plan.GetAgreement(*id);
+  if (made.ok() && made->in_private_time) {
+    return ctx.Made("agreement", *id,
+                    "Afspraak voorgesteld. Het is nu eigen tijd: alleen het netwerk leest deze "
+                    "afspraak, tot het netwerk de eigen tijd vrijgeeft. Daarna leest iedereen die "
+                    "het ook buiten de eigen tijd zou lezen deze afspraak. Aannemen kan dan ook.",
+                    "Agreement proposed. It is private time now: only the network reads this "
+                    "agreement, until the network releases private time. After that everyone who "
+                    "would read it outside private time reads it. It can be accepted then too.");
+  }
   return ctx.Made("agreement", *id, "Afspraak voorgesteld.", "Agreement proposed.");
 }
 

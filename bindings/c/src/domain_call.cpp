@@ -414,6 +414,7 @@ void ToProto(const d::Agreement& a, pb::Agreement* out) {
   out->set_conflicts(static_cast<int32_t>(a.conflicts.size()));
   out->set_owner_left(a.owner_left);
   out->set_needs_new_owner(a.needs_new_owner());
+  out->set_in_private_time(a.in_private_time);
 }
 
 void ToProto(const d::SixWeekCheck& c, pb::SixWeekCheck* out) {
@@ -571,6 +572,15 @@ Status Organise(d::Organising& org, const pb::DomainRequest& req, pb::DomainResp
     case pb::DomainRequest::kReleaseDraft: {
       KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.release_draft().id(), "meeting id"));
       return org.ReleaseDraft(id);
+    }
+    case pb::DomainRequest::kWhatReleaseShares: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.what_release_shares().id(), "meeting id"));
+      KRING_ASSIGN_OR_RETURN(d::ReleaseContents what, org.WhatReleaseShares(id));
+      pb::ReleaseContents* p = out->mutable_release_contents();
+      p->set_notes(static_cast<uint32_t>(what.notes));
+      p->set_agreements(static_cast<uint32_t>(what.agreements));
+      p->set_drafts(static_cast<uint32_t>(what.drafts));
+      return {};
     }
     case pb::DomainRequest::kLogPretalk: {
       const pb::PreTalkInput& t = req.log_pretalk();

@@ -485,6 +485,16 @@ constexpr Text kTexts[] = {
     {"agreement.restrict_needs_new",
      "Deze persoon heeft de afspraak al kunnen zien. Maak een nieuwe afspraak zonder hem of haar.",
      "This person could already see the agreement. Make a new agreement without them."},
+    {"agreement.in_private_time",
+     "Deze afspraak is gemaakt in de eigen tijd. Je kunt haar aannemen of bijwerken als het "
+     "netwerk de eigen tijd heeft vrijgegeven.",
+     "This agreement was made in private time. You can accept or update it once the network "
+     "has released private time."},
+    {"plan.private_time_open",
+     "Er zijn afspraken uit de eigen tijd. Die kan nog niet iedereen lezen. Geef eerst de eigen "
+     "tijd vrij.",
+     "There are agreements from private time that not everyone can read yet. Release private "
+     "time first."},
     {"plan.network_only", "Alleen het netwerk maakt het plan in de eigen tijd.",
      "Only the network drafts the plan in private time."},
     {"agreement.owner_missing", "Kies wie deze afspraak uitvoert.",

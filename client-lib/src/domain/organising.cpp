@@ -12,6 +12,7 @@
 #include "domain/organising_rules.h"
 #include "domain/plan_model.h"
 #include "domain/plan_ops.h"
+#include "domain/plan_release.h"
 #include "domain/rule_refusals.h"
 #include "model/content_rules.h"
 #include "model/reducer.h"
@@ -1892,8 +1893,38 @@ Status Organising::ReleaseDraft(const Bytes& meeting_id) {
                   0));
     ++copies;
   }
+  // The network's private-time agreements: each copied into the scope it would have had outside
+  // private time, the original deleted (allowed now that the release is in the batch).
+  KRING_ASSIGN_OR_RETURN(std::vector<ReleaseOp> agreements,
+                         AgreementReleaseOps(client_, case_id_, view, id));
+  for (ReleaseOp& op : agreements) {
+    KRING_RETURN_IF_ERROR(batch.Add(std::move(op.mutations), op.scope_id));
+  }
+  copies += agreements.size();
   if (released && copies == 0) return FailedPrecondition("meeting.already_released");
   return batch.Commit();
+}
+
+Result<ReleaseContents> Organising::WhatReleaseShares(const Bytes& meeting_id) {
+  (void)client_.SyncCase(case_id_);
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
+  if (e == nullptr) return Unknown();
+  if (ParsePhase(TextField(*e, "phase")) != Phase::kPrivateTime) {
+    return FailedPrecondition("meeting.not_private_time");
+  }
+  ReleaseContents out;
+  const uint32_t private_scope = static_cast<uint32_t>(IntField(*e, "private_scope"));
+  if (private_scope == 0) return out;
+  const std::set<std::string> shared = SharedNotes(view, *e);
+  for (const v1::Entity* n : NotesOf(view, e->entity_id())) {
+    out.notes += n->scope_id() == private_scope && shared.count(n->entity_id()) == 0;
+  }
+  out.agreements = PrivateTimeAgreementCount(view, e->entity_id());
+  for (const auto& [key, d] : view.entities()) {
+    out.drafts += d.type() == plan_model::kPlanDraft && !d.deleted() && d.scope_id() != 0;
+  }
+  return out;
 }
 
 // ---- The meeting's record ----

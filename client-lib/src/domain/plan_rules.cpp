@@ -5,12 +5,16 @@
 
 #include "kring/common/crypto.h"
 
+#include "domain/organising_rules.h"
 #include "domain/plan_model.h"
 
 namespace kring::domain {
 namespace {
 
 using namespace plan_model;  // NOLINT(google-build-using-namespace): one module's vocabulary
+// organising_rules.h has its own spelling of these; the plan's are meant here.
+using plan_model::BlobField;
+using plan_model::TextField;
 
 constexpr int64_t kMaxMonthlyCents = 100'000'000;  // 1 million euro a month: surely a typo
 
@@ -116,8 +120,44 @@ std::string CheckLogField(const Rule& r, const v1::Entity& e, const v1::SetField
   return {};
 }
 
+// The release of a private time: the agreement was marked as the network's in `meeting`'s
+// private time, the network has released it, and the writer is in that private time. Only its
+// network then shares it (ReleaseDraft copies it and deletes the original), whoever wrote it: the
+// creator may not be the one who releases. The agreement's scope must lie inside the private
+// time's, so a marker cannot open someone else's agreement to deletion.
+bool SharedAtRelease(const Rule& r, const v1::Entity& e) {
+  const v1::Entity* meeting = FindEntity(r.state, BlobField(e, kAgreementPrivateTime));
+  if (meeting == nullptr || meeting->deleted() || meeting->type() != kMeeting ||
+      meeting->scope_id() != 0 || !FlagField(*meeting, "draft_released")) {
+    return false;
+  }
+  const int64_t private_scope = IntField(*meeting, "private_scope");
+  if (private_scope <= 0 || private_scope > UINT32_MAX) return false;
+  const auto scope = static_cast<uint32_t>(private_scope);
+  const v1::Member* member = client::model::FindMember(r.state, r.author());
+  if (member == nullptr || !IsNetworkMember(r.state, *member) ||
+      !client::model::InScope(r.state, scope, r.author())) {
+    return false;
+  }
+  auto it = r.state.scopes().find(e.scope_id());
+  if (e.scope_id() == 0 || it == r.state.scopes().end()) return false;
+  for (const std::string& account : it->second.members()) {
+    if (!client::model::InScope(r.state, scope, View(account))) return false;
+  }
+  return true;
+}
+
+// The network member who wrote a private-time agreement edits the release's copy as its creator
+// would (someone else of the network may have released it). Only a network member can be named:
+// the rules cannot see the original, and a name gives rights to that person only.
+bool NamedAuthor(const Rule& r, const v1::Entity& e) {
+  const std::string author = BlobField(e, kAgreementAuthor);
+  return !author.empty() && ConstantTimeEqual(View(author), r.author());
+}
+
 std::string CheckAgreement(const Rule& r, const v1::Entity& e, const v1::Mutation& m) {
-  const bool editor = r.creator(e) || r.manager();
+  const bool editor = r.creator(e) || r.manager() || NamedAuthor(r, e);
+  if (m.has_delete_entity() && MadeInPrivateTime(e) && SharedAtRelease(r, e)) return {};
   if (!m.has_set_field()) {
     // Sets (hidden_from), delete and restore belong to whoever may edit the agreement.
     return editor ? "" : plan_rule::kNotEditor;
@@ -125,6 +165,28 @@ std::string CheckAgreement(const Rule& r, const v1::Entity& e, const v1::Mutatio
   const v1::SetField& f = m.set_field();
   const v1::Value& v = f.value();
   const std::string owner = BlobField(e, "owner");
+  if (f.field() == kAgreementPrivateTime || f.field() == kAgreementCopyOf) {
+    // Set once, by its creator as it is made; the marker only on an agreement sealed to a
+    // restricted scope.
+    if (!r.creating_op(e) || !v.has_blob() || v.blob().size() != crypto::kIdBytes ||
+        e.fields().count(f.field()) != 0 ||
+        (f.field() == kAgreementPrivateTime && e.scope_id() == 0)) {
+      return "agreement: written once, as it is made";
+    }
+    return {};
+  }
+  if (f.field() == kAgreementAuthor) {
+    // On the release's copy only (its copy_of written first), as it is made, once; a network
+    // member of the case.
+    const v1::Member* member =
+        v.has_blob() ? client::model::FindMember(r.state, View(v.blob())) : nullptr;
+    if (!r.creating_op(e) || !r.written_in_this_op(e, kAgreementCopyOf) ||
+        e.fields().count(f.field()) != 0 || member == nullptr ||
+        !IsNetworkMember(r.state, *member)) {
+      return "agreement: written once, as it is made";
+    }
+    return {};
+  }
   if (f.field() == "accepted_hash") {
     if (!v.has_blob() || v.blob().size() != crypto::kHashBytes) return "agreement: bad hash";
     return !owner.empty() && r.speaks_for(owner) ? "" : plan_rule::kOnlyOwnerAccepts;

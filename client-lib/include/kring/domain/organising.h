@@ -339,6 +339,15 @@ struct MeetingNote {
   std::string text;
 };
 
+// What a release of private time would share (Organising::WhatReleaseShares), counted in this
+// device's view: the network's notes and agreements not shared yet, and the network's drafts it
+// holds (these stay with the network until the plan is released from one, Plan::Release).
+struct ReleaseContents {
+  size_t notes = 0;
+  size_t agreements = 0;
+  size_t drafts = 0;
+};
+
 struct Meeting {
   Bytes meeting_id;
   int64_t start_ms = 0;
@@ -520,7 +529,14 @@ class Organising {
   // security alarm fails with the sync's SECURITY_ALARM). Called again while the
   // phase is still private time, it shares the notes that reached this device after the release;
   // meeting.already_released when there are none.
+  // The agreements the network wrote in private time (Plan::AddAgreement) are shared in the same
+  // step: each is copied into the scope Plan::AddAgreement gives it outside private time (so the
+  // coordinator reads it, a professional only when they own or check it unless the chair granted
+  // more) and the original is deleted. The copy is a new agreement and starts proposed.
   Status ReleaseDraft(const Bytes& meeting_id);
+  // What ReleaseDraft would share now (fetches the case first, best effort, as ReleaseDraft).
+  // Changes nothing; for telling the network before it releases.
+  Result<ReleaseContents> WhatReleaseShares(const Bytes& meeting_id);
 
   // ---- The meeting's record ----
   // Chair or coordinator: who of the circle (an approved person) was there, sent their view in
