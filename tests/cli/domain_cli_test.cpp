@@ -903,9 +903,9 @@ TEST_CASE("approving an app invitation for a person links the account, and says 
   CHECK(misspelt.exit_code == 2);
   CHECK(misspelt.all.find("Niemand in de kring met deze naam heeft een account.") !=
         std::string::npos);
-  const Value waiting = k.Json("sanne", "invite list " + cid);
-  REQUIRE(waiting.list_value().values_size() == 1);
-  CHECK(At(waiting.list_value().values(0), "status").string_value() == "accepted");
+  const Value invites = k.Json("sanne", "invite list " + cid);
+  REQUIRE(invites.list_value().values_size() == 1);
+  CHECK(At(invites.list_value().values(0), "status").string_value() == "accepted");
   Run approved = k.As("sanne", "member approve " + cid + " 'Tante Ria'");
   INFO(approved.all);
   REQUIRE(approved.exit_code == 0);
