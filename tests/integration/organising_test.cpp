@@ -1637,9 +1637,9 @@ TEST_CASE(
                    0)
           .ok());
   REQUIRE(by_coordinator.ApprovePerson(other).ok());
-  // Someone else made resident by the coordinator: refused too (only the chair says who it is).
+  // Someone else made resident by the coordinator: refused too (the case has its resident).
   CHECK(by_coordinator.UpdatePerson(other, NewPerson("Ria de Vries", "resident", "")).message() ==
-        "domain.not_allowed");
+        "person.second_resident");
   SyncAll({&coordinator, &chair}, 1);
   for (Organising* org : {&by_chair, &by_coordinator}) {
     auto s = org->GetPerson(sanne);
@@ -2074,6 +2074,138 @@ TEST_CASE(
   }
   REQUIRE(by_coordinator.ApprovePerson(sanne).ok());
   CHECK(by_coordinator.RemovePerson(sanne).status().message() == "person.resident_stays");
+}
+
+namespace {
+
+// A new scope-0 entity of `type`, as a modified client would create it.
+std::pair<Bytes, v1::Mutation> CreateRaw(const std::string& type) {
+  Bytes id = crypto::RandomBytes(16);
+  std::fill(id.begin(), id.begin() + 4, 0);  // a scope-0 id
+  v1::Mutation create;
+  create.mutable_create_entity()->set_entity_id(ToString(id));
+  create.mutable_create_entity()->set_type(type);
+  return {id, create};
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a later referral names the case's resident and only the chair refers as the resident: a "
+    "modified client's op has no effect on any device",
+    "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), ria(net);
+  auto cid = chair->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {ria.account_id(), v1::ROLE_MEMBER}},
+      true);
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &coordinator, &ria}, 1);
+  Organising by_chair(*chair, *cid), by_coordinator(*coordinator, *cid), by_ria(*ria, *cid);
+  auto first = by_coordinator.SubmitReferral(ValidReferral());
+  REQUIRE(first.ok());
+  SyncAll({&coordinator, &chair, &ria}, 1);
+  const Bytes sanne = by_coordinator.GetReferral()->resident_person_id;
+  const std::vector<Organising*> everyone = {&by_chair, &by_coordinator, &by_ria};
+  const std::vector<Device*> devices = {&chair, &coordinator, &ria};
+
+  // The coordinator's later referral as a modified client makes it: a new, approved person of
+  // kind resident, named as the referral's resident.
+  auto [second_resident, person] = CreateRaw(kPersonType);
+  auto [later_id, referral] = CreateRaw(kReferralType);
+  REQUIRE(coordinator
+              ->Submit(*cid,
+                       {person, SetEntityBlobOrText(second_resident, "name", "Sanne", false),
+                        SetEntityBlobOrText(second_resident, "kind", "resident", false),
+                        SetEntityBlobOrText(second_resident, "status", "approved", false), referral,
+                        SetEntityBlobOrText(later_id, "referrer_kind", "professional", false),
+                        SetEntityBlobOrText(later_id, "resident", ToString(second_resident), true),
+                        SetEntityBlobOrText(later_id, "reason", "Nog een keer.", false)},
+                       0)
+              .ok());
+  SyncAll({&coordinator, &chair, &ria}, 1);
+  for (Organising* org : everyone) {
+    auto circle = org->Circle();
+    REQUIRE(circle.ok());
+    size_t residents = 0;
+    for (const Person& p : *circle) {
+      if (p.kind == "resident") {
+        ++residents;
+        CHECK(p.person_id == sanne);
+      }
+    }
+    CHECK(residents == 1);
+    auto shown = org->GetReferral();
+    REQUIRE(shown.ok());
+    CHECK(shown->resident_person_id == sanne);
+    REQUIRE(shown->later.size() == 1);
+    CHECK(shown->later[0].resident_person_id.empty());  // it names nobody else
+    CHECK(shown->later[0].reason == "Nog een keer.");
+  }
+  // So the extra person is no resident: the coordinator can take it out again.
+  CHECK(by_coordinator.RemovePerson(second_resident).ok());
+  // Nor is anyone else made resident afterwards, by proposal or by the chair's edit.
+  CHECK(by_ria.ProposePerson(NewPerson("Sanne", "resident", "")).status().message() ==
+        "person.second_resident");
+  auto kees = by_ria.ProposePerson(NewPerson("Kees", "neighbour", "buurman"));
+  REQUIRE(kees.ok());
+  CHECK(by_ria.UpdatePerson(*kees, NewPerson("Kees", "resident", "")).message() ==
+        "person.second_resident");
+  REQUIRE(ria->Submit(*cid, {SetEntityBlobOrText(*kees, "kind", "resident", false)}, 0).ok());
+  SyncAll({&ria, &chair, &coordinator}, 1);
+  CHECK(by_chair.UpdatePerson(*kees, NewPerson("Kees", "resident", "")).message() ==
+        "person.second_resident");
+  REQUIRE(chair->Submit(*cid, {SetEntityBlobOrText(*kees, "kind", "resident", false)}, 0).ok());
+  SyncAll({&chair, &coordinator, &ria}, 1);
+  for (Organising* org : everyone) CHECK(org->GetPerson(*kees)->kind == "neighbour");
+  // The resident's own kind is the chair's to write back.
+  PersonInput as_sister = NewPerson("Sanne de Vries", "family", "zus");
+  REQUIRE(by_chair.UpdatePerson(sanne, as_sister).ok());
+  REQUIRE(by_chair.UpdatePerson(sanne, NewPerson("Sanne de Vries", "resident", "")).ok());
+  SyncAll({&chair, &coordinator, &ria}, 1);
+  for (Organising* org : everyone) CHECK(org->GetPerson(sanne)->kind == "resident");
+
+  // "Referred by the resident" is for the chair's account alone: the coordinator's raw edit of
+  // the first referral, and a member's raw later referral saying so, have no effect anywhere.
+  REQUIRE(coordinator
+              ->Submit(*cid, {SetEntityBlobOrText(*first, "referrer_kind", "resident", false)}, 0)
+              .ok());
+  auto [by_resident_id, ria_referral] = CreateRaw(kReferralType);
+  REQUIRE(ria->Submit(*cid,
+                      {ria_referral,
+                       SetEntityBlobOrText(by_resident_id, "referrer_kind", "resident", false),
+                       SetEntityBlobOrText(by_resident_id, "resident", ToString(sanne), true),
+                       SetEntityBlobOrText(by_resident_id, "reason", "Van Sanne zelf.", false)},
+                      0)
+              .ok());
+  SyncAll({&coordinator, &ria, &chair});
+  for (Organising* org : everyone) CHECK(org->GetReferral()->referrer_kind == "professional");
+  for (Device* d : devices) {
+    auto view = (*d)->View(*cid);
+    REQUIRE(view.ok());
+    auto found = view->entities().find(Hex(by_resident_id));
+    REQUIRE(found != view->entities().end());
+    const v1::Entity& e = found->second;
+    CHECK(e.fields().count("referrer_kind") == 0);
+    CHECK(e.fields().at("resident").value().blob() == ToString(sanne));
+  }
+  // The chair's own later referral as the resident stands.
+  ReferralInput own = ValidReferral();
+  own.referrer_kind = "resident";
+  own.invitees.resize(1);
+  auto chairs = by_chair.SubmitReferral(own);
+  REQUIRE(chairs.ok());
+  SyncAll({&chair, &coordinator, &ria}, 1);
+  for (Device* d : devices) {
+    auto view = (*d)->View(*cid);
+    REQUIRE(view.ok());
+    auto found = view->entities().find(Hex(*chairs));
+    REQUIRE(found != view->entities().end());
+    const v1::Entity& e = found->second;
+    CHECK(e.fields().at("referrer_kind").value().text() == "resident");
+    CHECK(e.fields().at("resident").value().blob() == ToString(sanne));
+  }
 }
 
 TEST_CASE("releasing the draft of a case stopped by a security alarm fails with the alarm",

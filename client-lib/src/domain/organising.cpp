@@ -930,6 +930,12 @@ Result<Bytes> Organising::ProposePerson(const PersonInput& p) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
   if (client::model::FindMember(view, me) == nullptr) return Denied();
+  // The reducer's rule (organising_rules.cpp), asked first for a clear answer: once the first
+  // referral names the resident, nobody else becomes one.
+  const v1::Entity* referral = FirstReferral(view);
+  if (p.kind == "resident" && referral != nullptr && !BlobField(*referral, "resident").empty()) {
+    return FailedPrecondition("person.second_resident");
+  }
   Batch batch(client_, case_id_, view, me);
   const std::string id = NewEntityId(0);
   std::vector<v1::Mutation> person;
@@ -1046,6 +1052,9 @@ Status Organising::UpdatePerson(const Bytes& person_id, const PersonInput& p) {
   if (TextField(*e, "kind") != p.kind && IsLinkedToChair(view, *e) &&
       !IsRole(view, me, v1::ROLE_CHAIR)) {
     return PermissionDenied("person.chair_link");
+  }
+  if (p.kind == "resident" && TextField(*e, "kind") != "resident" && IsSecondResident(view, *e)) {
+    return FailedPrecondition("person.second_resident");
   }
   const std::string& id = e->entity_id();
   std::vector<v1::Mutation> m;

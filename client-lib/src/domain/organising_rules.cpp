@@ -204,6 +204,13 @@ bool IsTheResident(const v1::CaseState& state, const v1::Entity& person) {
   return IsLinkedToChair(state, person);
 }
 
+bool IsSecondResident(const v1::CaseState& state, const v1::Entity& person) {
+  const v1::Entity* referral = FirstReferral(state);
+  if (referral == nullptr) return false;
+  const std::string resident = BlobField(*referral, "resident");
+  return !resident.empty() && resident != person.entity_id();
+}
+
 bool IsLinkedToChair(const v1::CaseState& state, const v1::Entity& person) {
   const std::string account = BlobField(person, "account_id");
   if (account.empty()) return false;
@@ -315,6 +322,14 @@ std::string CheckPerson(const Who& who, const v1::Mutation& m, const v1::Entity*
     if (!who.manager()) return kDenied;
     const bool leaves = m.set_field().field() == "left" && m.set_field().value().flag();
     return leaves && IsTheResident(who.state, *e) ? kDenied : "";
+  }
+  if (m.has_set_field() && m.set_field().field() == "kind" &&
+      m.set_field().value().text() == "resident" && TextField(*e, "kind") != "resident" &&
+      IsSecondResident(who.state, *e)) {
+    // The case has one resident, the one its first referral names: nobody makes another person
+    // resident (a later referral's or a proposal's new resident person), as such a person could
+    // never be taken out of the circle again (IsTheResident).
+    return kDenied;
   }
   if (m.has_set_field() && m.set_field().field() == "kind" && e->fields().count("kind") != 0) {
     // Who the resident is, is the chair's to change (a coordinator could otherwise make the
@@ -627,6 +642,22 @@ std::string CheckOrganisingRule(const v1::CaseState& state, const OpContext& ctx
     // Whose referral it is, is fixed once: it names the resident, who stays in the circle.
     if (m.has_set_field() && m.set_field().field() == "resident" &&
         e->fields().count("resident") != 0) {
+      return kDenied;
+    }
+    // A later referral is about the case's resident: it names the person the first one names,
+    // nobody else (who would then count as the resident, IsTheResident).
+    if (m.has_set_field() && m.set_field().field() == "resident") {
+      const v1::Entity* first = FirstReferral(state);
+      if (first != nullptr && first->entity_id() != e->entity_id() &&
+          m.set_field().value().blob() != BlobField(*first, "resident")) {
+        return kDenied;
+      }
+    }
+    // Only the resident refers as the resident, and the resident holds the chair's account: a
+    // referral says so only when the chair made it, and only the chair writes it.
+    if (m.has_set_field() && m.set_field().field() == "referrer_kind" &&
+        m.set_field().value().text() == "resident" &&
+        (member->role() != v1::ROLE_CHAIR || !who.Created(*e))) {
       return kDenied;
     }
     return who.manager() || who.Created(*e) ? "" : kDenied;

@@ -29,6 +29,9 @@ const v1::Entity* PersonOfAccount(const v1::CaseState& state, ByteView account_i
 // the case's first referral, or linked to the chair's account.
 const v1::Entity* FirstReferral(const v1::CaseState& state);
 bool IsTheResident(const v1::CaseState& state, const v1::Entity& person);
+// The case's first referral names a resident, and it is not `person`: `person` is not made
+// resident (the reducer skips a kind "resident" for them).
+bool IsSecondResident(const v1::CaseState& state, const v1::Entity& person);
 // The person's account_id names the chair: a link only the chair changes (CheckPerson).
 bool IsLinkedToChair(const v1::CaseState& state, const v1::Entity& person);
 bool IsNetworkMember(const v1::CaseState& state, const v1::Member& member);

@@ -400,7 +400,9 @@ class Organising {
   Result<Referral> GetReferral() const;
 
   // ---- Circle ----
-  // Anyone may propose; the chair or coordinator approves or declines.
+  // Anyone may propose; the chair or coordinator approves or declines. A person of kind
+  // "resident" once the first referral names the resident: "person.second_resident"
+  // (FAILED_PRECONDITION; every device's reducer skips such a kind).
   Result<Bytes> ProposePerson(const PersonInput& person);
   // Approving someone who was taken out of the circle brings them back.
   Status ApprovePerson(const Bytes& person_id);
