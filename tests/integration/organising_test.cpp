@@ -2208,6 +2208,75 @@ TEST_CASE(
   }
 }
 
+TEST_CASE(
+    "a stale view loses no update: the resident's question and an approval are written even when "
+    "this device shows them already",
+    "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}}, true);
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &coordinator}, 1);
+  Organising by_chair(*chair, *cid), by_coordinator(*coordinator, *cid);
+  REQUIRE(by_coordinator.SubmitReferral(ValidReferral()).ok());
+  SyncAll({&coordinator, &chair}, 1);
+  const ResidentQuestion before = by_chair.GetReferral()->question;
+  REQUIRE_FALSE(before.ik_wil.empty());
+
+  // The chair changes "ik wil"; the coordinator, not yet synced, still sees the old text and asks
+  // for it. That later op must be written and win on every device (it was skipped as
+  // "unchanged", leaving the chair's text while the coordinator was told it was done).
+  REQUIRE(
+      by_chair.SetResidentQuestion({"Ik wil verhuizen.", before.ik_kan, before.ik_heb_nodig}).ok());
+  SyncAll({&chair}, 1);
+  REQUIRE(by_coordinator.GetReferral()->question.ik_wil == before.ik_wil);  // stale view
+  const size_t queued = coordinator->PendingIntents(*cid);
+  REQUIRE(by_coordinator.SetResidentQuestion(before).ok());
+  CHECK(coordinator->PendingIntents(*cid) == queued + 1);
+  SyncAll({&coordinator, &chair});
+  for (Organising* org : {&by_chair, &by_coordinator}) {
+    CHECK(org->GetReferral()->question.ik_wil == before.ik_wil);
+  }
+  // A part not given is not written: the chair's concurrent edit of "ik kan" stays while the
+  // stale coordinator edits "ik heb nodig" only (`kring referral question --ik-heb-nodig`).
+  REQUIRE(by_chair.SetResidentQuestion({before.ik_wil, "Ik kan goed koken.", before.ik_heb_nodig})
+              .ok());
+  SyncAll({&chair}, 1);
+  ResidentQuestionEdit part;
+  part.ik_heb_nodig = "Ik heb hulp nodig bij de post.";
+  REQUIRE(by_coordinator.EditResidentQuestion(part).ok());
+  SyncAll({&coordinator, &chair});
+  for (Organising* org : {&by_chair, &by_coordinator}) {
+    const ResidentQuestion q = org->GetReferral()->question;
+    CHECK(q.ik_wil == before.ik_wil);
+    CHECK(q.ik_kan == "Ik kan goed koken.");
+    CHECK(q.ik_heb_nodig == "Ik heb hulp nodig bij de post.");
+  }
+  ResidentQuestionEdit too_long;
+  too_long.ik_kan = std::string(100000, 'x');
+  CHECK(by_coordinator.EditResidentQuestion(too_long).message() == "referral.question_too_long");
+
+  // Approving: the coordinator takes Karim out of the circle; the chair, not yet synced, still
+  // sees him in it and approves him. The chair's later op wins on every device.
+  const Bytes karim = by_coordinator.GetReferral()->invitee_person_ids.at(1);
+  REQUIRE(by_coordinator.ApprovePerson(karim).ok());
+  SyncAll({&coordinator, &chair});
+  REQUIRE(by_coordinator.RemovePerson(karim).ok());
+  SyncAll({&coordinator}, 1);
+  REQUIRE(by_chair.GetPerson(karim)->in_circle());  // stale view
+  REQUIRE(by_chair.ApprovePerson(karim).ok());
+  SyncAll({&chair, &coordinator});
+  for (Organising* org : {&by_chair, &by_coordinator}) CHECK(org->GetPerson(karim)->in_circle());
+  // The same after a decline the chair has not seen.
+  REQUIRE(by_coordinator.DeclinePerson(karim).ok());
+  SyncAll({&coordinator}, 1);
+  REQUIRE(by_chair.GetPerson(karim)->in_circle());  // stale view
+  REQUIRE(by_chair.ApprovePerson(karim).ok());
+  SyncAll({&chair, &coordinator});
+  for (Organising* org : {&by_chair, &by_coordinator}) CHECK(org->GetPerson(karim)->in_circle());
+}
+
 TEST_CASE("releasing the draft of a case stopped by a security alarm fails with the alarm",
           "[organising]") {
   TestServer server;

@@ -236,16 +236,15 @@ int Spoed(Ctx& ctx) {
             : ctx.Done("De aanmelding is geen spoed meer.", "The referral is no longer urgent.");
 }
 
-// Changes the resident's question later; parts not given stay as they are.
+// Changes the resident's question later; parts not given stay as they are (and are not written,
+// so another member's concurrent edit of them stays).
 int Question(Ctx& ctx) {
   domain::Organising org(ctx.client, ctx.case_id);
-  auto r = org.GetReferral();
-  if (!r.ok()) return Fail(r.status());
-  domain::ResidentQuestion q = r->question;
-  q.ik_wil = ctx.Get("ik-wil", q.ik_wil);
-  q.ik_kan = ctx.Get("ik-kan", q.ik_kan);
-  q.ik_heb_nodig = ctx.Get("ik-heb-nodig", q.ik_heb_nodig);
-  Status s = org.SetResidentQuestion(q);
+  domain::ResidentQuestionEdit q;
+  if (ctx.Has("ik-wil")) q.ik_wil = ctx.Get("ik-wil");
+  if (ctx.Has("ik-kan")) q.ik_kan = ctx.Get("ik-kan");
+  if (ctx.Has("ik-heb-nodig")) q.ik_heb_nodig = ctx.Get("ik-heb-nodig");
+  Status s = org.EditResidentQuestion(q);
   if (!s.ok()) return Fail(s);
   return ctx.Done("De vraag van de bewoner is aangepast.", "The resident's question is changed.");
 }

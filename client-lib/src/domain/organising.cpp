@@ -847,17 +847,24 @@ Status Organising::AssignCoordinator(const CoordinatorAssignment& a) {
 }
 
 Status Organising::SetResidentQuestion(const ResidentQuestion& q) {
-  for (const std::string* s : {&q.ik_wil, &q.ik_kan, &q.ik_heb_nodig}) {
-    KRING_RETURN_IF_ERROR(ValidateText(*s, kMaxLongText, "referral.question_too_long"));
+  return EditResidentQuestion({q.ik_wil, q.ik_kan, q.ik_heb_nodig});
+}
+
+Status Organising::EditResidentQuestion(const ResidentQuestionEdit& q) {
+  for (const std::optional<std::string>* s : {&q.ik_wil, &q.ik_kan, &q.ik_heb_nodig}) {
+    if (*s) KRING_RETURN_IF_ERROR(ValidateText(**s, kMaxLongText, "referral.question_too_long"));
   }
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = TheReferral(view);
   if (e == nullptr) return NotFound("referral.none");
   const std::string& id = e->entity_id();
+  // Each part given is written, also when this device shows that text already: the view may be
+  // stale (offline-first), and a skipped part would let another member's unseen edit stand while
+  // the user was told "done", as SetSpoed. Parts not given are left to whoever edits them.
   std::vector<v1::Mutation> m;
   for (auto [field, value] : {std::pair{"ik_wil", &q.ik_wil}, std::pair{"ik_kan", &q.ik_kan},
                               std::pair{"ik_heb_nodig", &q.ik_heb_nodig}}) {
-    if (TextField(*e, field) != *value) m.push_back(Set(id, field, TextValue(*value), e));
+    if (*value) m.push_back(Set(id, field, TextValue(**value), e));
   }
   if (m.empty()) return {};
   return Write(m, e->scope_id());
@@ -963,13 +970,17 @@ Status Organising::ApprovePerson(const Bytes& person_id) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindPersonEntity(view, S(person_id));
   if (e == nullptr) return Unknown();
-  std::vector<v1::Mutation> m;
-  if (TextField(*e, "status") != "approved") {
-    m.push_back(Set(e->entity_id(), "status", TextValue("approved"), e));
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  // Written also when this device shows the person approved and in the circle already: its view
+  // may be stale, and another organiser's unseen decline or removal would stand while the user
+  // was told "done". The later op in the log wins. Nobody sets `left` of the person linked to
+  // their own account (the reducer's rule), so that one is written only to bring someone back.
+  const std::string account = BlobField(*e, "account_id");
+  const bool mine = !account.empty() && ConstantTimeEqual(View(account), me);
+  std::vector<v1::Mutation> m = {Set(e->entity_id(), "status", TextValue("approved"), e)};
+  if (FlagField(*e, "left") || !mine) {
+    m.push_back(Set(e->entity_id(), "left", FlagValue(false), e));
   }
-  // Back in the circle after being taken out.
-  if (FlagField(*e, "left")) m.push_back(Set(e->entity_id(), "left", FlagValue(false), e));
-  if (m.empty()) return {};
   return Write(m, 0);
 }
 

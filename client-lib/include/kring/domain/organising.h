@@ -81,6 +81,13 @@ struct ResidentQuestion {
   std::string ik_heb_nodig;
 };
 
+// Some parts of the resident's question: each part given is written, the others stay as they are.
+struct ResidentQuestionEdit {
+  std::optional<std::string> ik_wil;
+  std::optional<std::string> ik_kan;
+  std::optional<std::string> ik_heb_nodig;
+};
+
 struct ReferralInput {
   std::string referrer_kind;  // "professional" or "resident"
   PersonInput resident;
@@ -386,8 +393,14 @@ class Organising {
   // from the chair's account (the resident's): "referral.referrer_not_resident" otherwise.
   Result<Bytes> SubmitReferral(const ReferralInput& referral);
   Status AssignCoordinator(const CoordinatorAssignment& assignment);
-  // The resident's question (ik wil / ik kan / ik heb nodig), written or changed later.
+  // The resident's question (ik wil / ik kan / ik heb nodig), written or changed later: all three
+  // parts are written, also a part this device already shows with that text (its view may be
+  // stale, and a skipped part would let another member's unseen edit stand while the caller was
+  // told it was done). The later op in the log wins each part.
   Status SetResidentQuestion(const ResidentQuestion& question);
+  // The same for the parts given only (`kring referral question --ik-wil ...`): a part not given
+  // is not written, so another member's concurrent edit of it stays.
+  Status EditResidentQuestion(const ResidentQuestionEdit& edit);
   // Sets or clears the spoed flag of the case's (first) referral later (safety turned out to be
   // at stake, or no longer is). Whoever may write the referral: its referrer, the chair or a
   // coordinator (every device's reducer enforces the same); "domain.not_allowed" for anyone
@@ -404,7 +417,11 @@ class Organising {
   // "resident" once the first referral names the resident: "person.second_resident"
   // (FAILED_PRECONDITION; every device's reducer skips such a kind).
   Result<Bytes> ProposePerson(const PersonInput& person);
-  // Approving someone who was taken out of the circle brings them back.
+  // Approving someone who was taken out of the circle brings them back. Written also when this
+  // device already shows them approved and in the circle (a stale view would otherwise let
+  // another organiser's unseen decline or removal stand): the later op in the log wins. The
+  // person linked to one's own account is not brought back this way (nobody sets their own
+  // `left`).
   Status ApprovePerson(const Bytes& person_id);
   Status DeclinePerson(const Bytes& person_id);
   // Chair or coordinator (as approving): takes someone out of the circle (a neighbour who moved,
