@@ -308,6 +308,9 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   CHECK(At(plan, "agreements").number_value() == 1);
 
   // Ria accepts her agreement, then marks it done without a server; it arrives after a sync.
+  k.Ok("fatima", "sync");
+  const auto before_accept =
+      static_cast<int64_t>(At(k.Json("fatima", "changes"), "seq").number_value());
   k.Ok("ria", "agreement accept " + agreement);
   Run offline = k.As("ria", "agreement status " + agreement + " done", "127.0.0.1:1");
   CHECK(offline.exit_code == 0);
@@ -324,6 +327,16 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   REQUIRE(seen.list_value().values_size() == 1);
   CHECK(At(seen.list_value().values(0), "status").string_value() == "done");
   CHECK(At(seen.list_value().values(0), "id").string_value() == agreement);
+  // kring changes names the changed fields as kring conflicts does, not by their stored names.
+  const Run changed = k.As("fatima", "changes --since " + std::to_string(before_accept));
+  INFO(changed.all);
+  CHECK(changed.out.find("afspraak " + agreement +
+                         ": aangepast (akkoord van wie het doet, hoe "
+                         "het gaat)") != std::string::npos);
+  CHECK(changed.out.find("outcome") == std::string::npos);
+  CHECK(changed.out.find("accepted_hash") == std::string::npos);
+  CHECK(k.As("fatima", "--lang en changes --since " + std::to_string(before_accept))
+            .out.find("(accepted by whoever does it, how it goes)") != std::string::npos);
 
   // The six-week check, as the coordinator records it; everyone reads the same result.
   k.Ok("fatima", "check six-week --at now+43d --outcome continue");
@@ -344,6 +357,20 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   REQUIRE(csv.exit_code == 0);
   CHECK(csv.out.rfind("figure,label,value,cases,status", 0) == 0);
   CHECK(csv.out.find("Sanne") == std::string::npos);
+  // For a person: Dutch lines, a date as written here, the last day included, and why it is empty.
+  Run text = k.As("fatima", "report team --format tekst --from 1-1-2026 --to 31-12-2026");
+  INFO(text.all);
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.rfind("Teamrapport, vanaf 1-1-2026 tot en met 31-12-2026\n", 0) == 0);
+  CHECK(text.out.find("  Aantal beraden: verborgen\n") != std::string::npos);
+  CHECK(text.out.find("Verborgen: een aantal onder de 5") != std::string::npos);
+  // Someone who coordinates no case is told why the report counts nothing.
+  Run not_mine = k.As("sanne", "report team --format tekst");
+  CHECK(not_mine.exit_code == 0);
+  CHECK(not_mine.all.find("Je bent in geen casus op dit apparaat gespreksleider.") !=
+        std::string::npos);
+  CHECK(not_mine.out.find("geen casus") == std::string::npos);
+  CHECK(k.As("fatima", "report team --format tekst").all.find("geen casus") == std::string::npos);
 
   // A restricted group of two, then the resident asks for erasure: gone from every device.
   k.Ok("sanne", "scope create 'Tante Ria'");
@@ -374,7 +401,14 @@ TEST_CASE("every netwerkberaad command has help, and bad input is a usage error"
   // Flags are checked before the store is opened: no passphrase is needed to learn of a typo.
   Run typo = k.As("x", "poll create --slto now+1d");
   CHECK(typo.exit_code == 2);
-  CHECK(typo.all.find("--slto") != std::string::npos);
+  CHECK(typo.all.find("Onbekende optie: --slto") != std::string::npos);
+  // The usage after an error goes to stderr: stdout holds results only (scripts, --json).
+  CHECK(typo.out.empty());
+  Run no_value = k.As("x", "--json agreement add --action 'Post' --owner");
+  CHECK(no_value.exit_code == 2);
+  CHECK(no_value.all.find("--owner mist een waarde erachter") != std::string::npos);
+  CHECK(no_value.out.empty());
+  CHECK(k.As("x", "--json plan accept een twee").out.empty());
   Run bad_profile = k.As("x", "--profile ../elders account show");
   CHECK(bad_profile.exit_code == 2);
   k.Ok("x", "account create");
@@ -941,6 +975,84 @@ TEST_CASE("a six-week check without --assess changes no agreement's status", "[c
   // With --assess the agreement does change.
   k.Ok("fatima", "check six-week --at now+44d --assess " + post + "=partly");
   CHECK(StatusOf(k, "fatima", post) == "partly");
+}
+
+TEST_CASE("earlier plan versions are listed and read, and Dutch words set an agreement's state",
+          "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const auto [cid, post, shop] = AcceptedPlanWithTwoAgreements(k);
+  // The words `agreement list` shows are the words it takes (and the English ones scripts use).
+  k.Ok("ria", "agreement status " + shop + " klaar");
+  k.Ok("ria", "agreement status " + post + " niet-gedaan");
+  CHECK(StatusOf(k, "ria", shop) == "done");
+  CHECK(StatusOf(k, "ria", post) == "not_done");
+  Run unknown = k.As("ria", "agreement status " + post + " gedaan");
+  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.all.find("Kies: klaar, deels, niet-gedaan, loopt-vast of vervallen.") !=
+        std::string::npos);
+  CHECK(StatusOf(k, "ria", post) == "not_done");
+  k.Ok("ria", "sync");
+  k.Ok("fatima", "sync");
+  k.Ok("fatima", "check six-week --at now+43d --assess " + post + "=deels");
+  CHECK(StatusOf(k, "fatima", post) == "partly");
+
+  // After the check a second version with bottom lines, on which the professional decides; the
+  // first stays readable.
+  const std::string pieter = k.Id("pieter", "account create", "account");
+  k.Ok("sanne", "member add " + cid + " " + pieter);
+  k.Ok("fatima", "sync");
+  k.Ok("fatima",
+       "circle propose --name Pieter --kind professional --organisation Jeugdzorg "
+       "--function jeugdzorgwerker --relation hulpverlener --account " +
+           pieter);
+  k.Ok("fatima", "circle approve Pieter");
+  k.Ok("sanne", "sync");
+  k.Ok("sanne",
+       "plan publish --ik-wil 'Meer rust in huis.' --bottom-lines 'Naar school.' "
+       "--responsible Pieter");
+  k.Ok("pieter", "sync");
+  k.Ok("pieter", "plan decide --decision voorwaarden --text 'Vier dagen per week.'");
+  k.Ok("sanne", "sync");
+  Run decided = k.As("sanne", "plan show");
+  INFO(decided.all);
+  CHECK(decided.out.find(
+            "Besluit van de professional: akkoord met voorwaarden: Vier dagen per week.") !=
+        std::string::npos);
+  CHECK(At(k.Json("sanne", "plan show"), "conditions").string_value() == "Vier dagen per week.");
+  Run versions = k.As("sanne", "plan versions");
+  INFO(versions.all);
+  REQUIRE(versions.exit_code == 0);
+  CHECK(versions.out.find("Versie 1: aangenomen op ") != std::string::npos);
+  CHECK(versions.out.find("Versie 2 (huidige): nog niet aangenomen, 2 afspraken") !=
+        std::string::npos);
+  const Value listed = k.Json("sanne", "plan versions");
+  REQUIRE(listed.list_value().values_size() == 2);
+  CHECK(At(listed.list_value().values(0), "number").number_value() == 1);
+  CHECK(At(listed.list_value().values(0), "accepted").bool_value());
+  CHECK_FALSE(At(listed.list_value().values(0), "current").bool_value());
+  CHECK(At(listed.list_value().values(1), "current").bool_value());
+  CHECK_FALSE(At(listed.list_value().values(1), "accepted").bool_value());
+
+  Run first = k.As("sanne", "plan show 1");
+  INFO(first.all);
+  REQUIRE(first.exit_code == 0);
+  CHECK(first.out.find("Plan, versie 1 (een eerdere versie; de huidige is versie 2)") !=
+        std::string::npos);
+  CHECK(first.out.find("Ik wil: Rust in huis.") != std::string::npos);
+  const Value by_id =
+      k.Json("sanne", "plan show " + At(listed.list_value().values(0), "version").string_value());
+  CHECK(At(by_id, "ik_wil").string_value() == "Rust in huis.");
+  CHECK_FALSE(At(by_id, "current").bool_value());
+  CHECK(At(k.Json("sanne", "plan show"), "ik_wil").string_value() == "Meer rust in huis.");
+  Run missing = k.As("sanne", "plan show 7");
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.all.find("Deze versie van het plan bestaat niet.") != std::string::npos);
+
+  // The chair accepts version 2 by its number.
+  k.Ok("sanne", "plan accept 2");
+  CHECK(At(k.Json("sanne", "plan show"), "accepted").bool_value());
 }
 
 TEST_CASE("a blocked agreement shows its obstacle and new date everywhere it is shown", "[cli]") {

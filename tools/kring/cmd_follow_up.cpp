@@ -10,17 +10,20 @@
 #include "domain_commands.h"
 #include "domain_ctx.h"
 #include "number_arg.h"
+#include "words.h"
 
 namespace kring::cli {
 namespace {
 
 using domain::FollowUp;
 
+// A result the six-week check records for an agreement: done, partly, not done or blocked.
 std::optional<domain::AgreementStatus> Assessable(const std::string& w) {
-  if (w == "done") return domain::AgreementStatus::kDone;
-  if (w == "partly") return domain::AgreementStatus::kPartly;
-  if (w == "not-done" || w == "not_done") return domain::AgreementStatus::kNotDone;
-  if (w == "blocked") return domain::AgreementStatus::kBlocked;
+  const std::optional<domain::AgreementStatus> st = TypedAgreementStatus(w);
+  if (st == domain::AgreementStatus::kDone || st == domain::AgreementStatus::kPartly ||
+      st == domain::AgreementStatus::kNotDone || st == domain::AgreementStatus::kBlocked) {
+    return st;
+  }
   return std::nullopt;
 }
 
@@ -67,7 +70,7 @@ int SixWeek(Ctx& ctx) {
     if (!id || eq == std::string::npos) return BadId();
     auto st = Assessable(a.substr(eq + 1));
     if (!st)
-      return BadInput(ctx, "Kies: done, partly, not-done of blocked.",
+      return BadInput(ctx, "Kies: klaar, deels, niet-gedaan of loopt-vast.",
                       "Choose: done, partly, not-done or blocked.");
     given[*id] = *st;
   }
@@ -89,26 +92,13 @@ int SixWeek(Ctx& ctx) {
   if (in.assessments.empty()) {
     return BadInput(ctx,
                     "Nog geen afspraak heeft een uitkomst. Zeg per afspraak hoe het ging: "
-                    "--assess AFSPRAAK=done|partly|not-done|blocked.",
+                    "--assess AFSPRAAK=klaar|deels|niet-gedaan|loopt-vast.",
                     "No agreement has a result yet. Say for each agreement how it went: "
                     "--assess AGREEMENT=done|partly|not-done|blocked.");
   }
   auto id = FollowUp(ctx.client, ctx.case_id).RecordSixWeekCheck(in);
   if (!id.ok()) return Fail(id.status());
   return ctx.Made("check", *id, "Zes-wekencheck vastgelegd.", "Six-week check recorded.");
-}
-
-const char* StatusWord(const Ctx& ctx, domain::AgreementStatus s) {
-  switch (s) {
-    case domain::AgreementStatus::kDone:
-      return ctx.T("klaar", "done");
-    case domain::AgreementStatus::kPartly:
-      return ctx.T("deels", "partly");
-    case domain::AgreementStatus::kBlocked:
-      return ctx.T("loopt vast", "blocked");
-    default:
-      return ctx.T("niet gedaan", "not done");
-  }
 }
 
 int CheckShow(Ctx& ctx) {
@@ -164,7 +154,7 @@ int CheckShow(Ctx& ctx) {
             action = ctx.NameOf(ag.input.owner) + ": " + ag.input.action;
         }
       }
-      std::cout << "  " << action << "  [" << StatusWord(ctx, a.result) << "]";
+      std::cout << "  " << action << "  [" << AgreementStatusWord(ctx, a.result) << "]";
       // Blocked: the new date, what is in the way and who sorts it out.
       if (a.obstacle) {
         std::cout << ctx.T(" nieuwe datum ", " new date ") << ShowTime(ctx, a.obstacle->new_due_ms);
@@ -312,7 +302,10 @@ int MentorList(Ctx& ctx) {
     }
   };
   std::cout << ctx.T("Mentor van ", "Mentor of ") << ctx.NameOf(s.young_person) << ": "
-            << ctx.NameOf(s.mentor) << "\n";
+            << ctx.NameOf(s.mentor) << "\n"
+            << ctx.T("Dit logboek lezen alleen de mentor, de jongere en de gespreksleider.",
+                     "Only the mentor, the young person and the coordinator read this log.")
+            << "\n";
   print("Contactmomenten met de mentor:", "Check-ins with the mentor:", s.checkins,
         "Nog geen contactmoment.", "No check-in yet.");
   print("Evaluaties (elke 2 maanden):", "Evaluations (every two months):", s.evaluations,
@@ -406,7 +399,7 @@ const std::vector<Verb>& FollowUpVerbs() {
        CheckIn},
       {"check",
        "six-week",
-       "[--at TIJD] [--assess AFSPRAAK=done|partly|not-done|blocked ...]\n"
+       "[--at TIJD] [--assess AFSPRAAK=klaar|deels|niet-gedaan|loopt-vast ...]\n"
        "      [--outcome continue|adjust|vervolgberaad] [--note T]",
        "Leg de zes-wekencheck vast (zonder --assess blijft een afspraak zoals hij staat)",
        "Record the six-week check (without --assess an agreement stays as it is)",

@@ -16,6 +16,7 @@
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
+#include "general_commands.h"
 #include "health.h"
 #include "messages.h"
 #include "session.h"
@@ -41,6 +42,115 @@ const char* InviteStatusText(v1::InviteState::Status s) {
     default:
       return "?";
   }
+}
+
+// The words --json prints for an invitation's state and role: stable lowercase words for
+// scripts, the state as `circle invite-status` names it (domain::InvitationStateName), the role
+// as `invite create` and `member role` take it (README, "JSON").
+const char* InviteStatusId(v1::InviteState::Status s) {
+  switch (s) {
+    case v1::InviteState::PENDING:
+      return "pending";
+    case v1::InviteState::ACCEPTED:
+      return "accepted";  // waiting for the chair's (or coordinator's) approval
+    case v1::InviteState::APPROVED:
+      return "joined";
+    case v1::InviteState::DECLINED:
+      return "declined";
+    case v1::InviteState::REVOKED:
+      return "revoked";
+    case v1::InviteState::EXPIRED:
+      return "expired";
+    default:
+      return "unknown";  // a state of a newer version
+  }
+}
+
+const char* RoleId(v1::Role r) {
+  switch (r) {
+    case v1::ROLE_CHAIR:
+      return "chair";
+    case v1::ROLE_COORDINATOR:
+      return "coordinator";
+    case v1::ROLE_MEMBER:
+      return "member";
+    default:
+      return "unknown";
+  }
+}
+
+// An alarm's kind in --json: AlarmKindName ("KEY_MISMATCH") in lowercase ("key_mismatch"), as the
+// CLI's other JSON words. The text line keeps the name the docs use.
+std::string AlarmKindId(client::AlarmKind kind) {
+  std::string out = client::AlarmKindName(kind);
+  for (char& ch : out) {
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  }
+  return out;
+}
+
+// Takes `--case VALUE` out of the command's words, wherever it stands after the first word
+// (`kring invite --case X list` too), so that the command is found without it.
+std::optional<std::string> TakeCaseOption(std::vector<std::string>& a) {
+  for (size_t i = 1; i + 1 < a.size(); ++i) {
+    if (a[i] != "--case") continue;
+    std::string given = a[i + 1];
+    a.erase(a.begin() + static_cast<std::ptrdiff_t>(i),
+            a.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+    return given;
+  }
+  return std::nullopt;
+}
+
+// A general command whose first argument is the case (`member approve CASUS ID`) also takes it
+// as --case ID (`given`), or from KRING_CASE, as the netwerkberaad commands do; the case word
+// written in its place still works, and wins over KRING_CASE. `sync [CASUS]` takes --case, not
+// KRING_CASE (without a case it syncs every case); `case leave` cannot be undone and takes no
+// case from KRING_CASE. The case is put where the command reads it. Returns 0, or the exit code
+// of a refusal.
+int PlaceCase(const GeneralCommand* command, const std::optional<std::string>& given,
+              std::vector<std::string>& a) {
+  if (command == nullptr) return 0;  // an unknown command: refused as such
+  const size_t first = command->words.size();
+  if (!command->takes_case && !command->optional_case) {
+    if (!given) return 0;
+    std::cerr << Text(Msg::kUnknownCommand) << ": --case\n";
+    PrintGroupHelp(a[0], std::cerr);
+    return 2;
+  }
+  if (given) {
+    // Written twice (--case and the word) leaves one word too many: refused by the command.
+    a.insert(a.begin() + static_cast<std::ptrdiff_t>(first), *given);
+    return 0;
+  }
+  if (command->optional_case) return 0;
+  // Every word after the command's counts, one that begins with -- too (a field's text may).
+  const size_t words = a.size() - first;
+  const std::string word = words > 0 ? a[first] : "";
+  const char* env_value = command->case_from_env ? std::getenv("KRING_CASE") : nullptr;
+  const std::string env = env_value != nullptr ? env_value : "";
+  // A word that cannot be the case: a flag (invite create --hours N) or a role (invite create
+  // ROL has as many words as invite create CASUS).
+  const bool no_case_word = words == 0 || word.rfind("--", 0) == 0 || word == "chair" ||
+                            word == "coordinator" || word == "member";
+  // The case was written: as KRING_CASE's own value, as an id where no id may follow it
+  // (entity create CASUS with the type forgotten), or with all the command's words. Then a word
+  // too few is the command's usage error: the environment's case never stands in for it.
+  const bool written = (!env.empty() && word == env) ||
+                       (!command->id_after_case && ParseId(word)) ||
+                       (!no_case_word && words >= command->required);
+  if (written) return 0;
+  if (!env.empty()) {
+    a.insert(a.begin() + static_cast<std::ptrdiff_t>(first), env);
+    return 0;
+  }
+  if (no_case_word || words < command->required) {
+    std::cerr << Text(Msg::kError) << ": "
+              << Text(command->case_from_env ? Msg::kChooseCase : Msg::kChooseCaseToLeave) << "\n";
+    PrintGroupHelp(a[0], std::cerr);
+    return 2;
+  }
+  return 0;
 }
 
 // After approving `account`: an invitation made for a person of the circle links that person
@@ -103,9 +213,11 @@ int OkJson(const Options& o, int rc) {
 
 int RunCommand(const Options& options) {
   // main() has taken the global options (--json too) wherever they stood, except as a flag's
-  // value: what is left here is the command's own.
+  // value: what is left here is the command's own (and --case, for the general commands that
+  // take the case: PlaceCase puts it in its place).
   const Options& o = options;
-  const auto& a = o.args;
+  std::vector<std::string> args = o.args;
+  const auto& a = args;
   if (a.empty()) return Usage();
   auto is = [&](std::initializer_list<const char*> words) {
     if (a.size() < words.size()) return false;
@@ -139,6 +251,11 @@ int RunCommand(const Options& options) {
       return 0;
     }
   }
+  // The general commands are those the usage text lists (general_commands.h).
+  const std::vector<GeneralCommand> commands = GeneralCommands();
+  const std::optional<std::string> given_case = TakeCaseOption(args);
+  const GeneralCommand* command = FindGeneralCommand(commands, a);
+  if (int rc = PlaceCase(command, given_case, args); rc != 0) return rc;
   // The commands below that take no words after their name; the others check their own count. A
   // stray word is refused before the store opens, so nothing happens.
   for (const auto& words :
@@ -174,15 +291,7 @@ int RunCommand(const Options& options) {
               << "\nprotocol " << info->protocol_version() << "\n";
     return 0;
   }
-  if (!(is({"account", "create"}) || is({"account", "show"}) || is({"account", "safety-number"}) ||
-        is({"case", "create"}) || is({"case", "list"}) || is({"case", "show"}) ||
-        is({"case", "fingerprint"}) || is({"case", "leave"}) || is({"member", "add"}) ||
-        is({"member", "remove"}) || is({"member", "approve"}) || is({"member", "decline"}) ||
-        is({"member", "role"}) || is({"invite", "create"}) || is({"invite", "accept"}) ||
-        is({"invite", "list"}) || is({"invite", "revoke"}) || is({"entity", "create"}) ||
-        is({"field", "set"}) || is({"sync"}) || is({"alarms"}) || is({"device", "link-request"}) ||
-        is({"device", "approve"}) || is({"device", "link-finish"}) || is({"device", "list"}) ||
-        is({"device", "revoke"}) || is({"account", "restore"}))) {
+  if (command == nullptr) {
     // A group's word with a verb it lacks, or none (`kring member`: asked to choose, it is no
     // unknown command): the group's commands, before the store opens; any other word: the
     // general usage.
@@ -441,8 +550,8 @@ int RunCommand(const Options& options) {
         const domain::Person* p = invited(inv.invite_id());
         const domain::Person* by = holder(inv.accepted_by_account_id());
         rows.push_back(JObj({{"invite", JStr(Hex(View(inv.invite_id())))},
-                             {"status", JStr(v1::InviteState::Status_Name(inv.status()))},
-                             {"role", JStr(v1::Role_Name(inv.role()))},
+                             {"status", JStr(InviteStatusId(inv.status()))},
+                             {"role", JStr(RoleId(inv.role()))},
                              {"person", p == nullptr ? "null" : JId(p->person_id)},
                              {"name", p == nullptr ? "null" : JStr(p->name)},
                              {"accepted_by", inv.accepted_by_account_id().empty()
@@ -453,6 +562,7 @@ int RunCommand(const Options& options) {
       PrintJson(JArr(rows));
       return 0;
     }
+    if (view->invites().empty()) std::cout << Text(Msg::kNoInvites) << "\n";
     for (const auto& inv : view->invites()) {
       std::cout << Hex(View(inv.invite_id())) << " " << InviteStatusText(inv.status());
       if (!inv.accepted_by_account_id().empty()) {
@@ -673,7 +783,7 @@ int RunCommand(const Options& options) {
     if (o.json) {
       std::vector<std::string> rows;
       for (const auto& al : alarms) {
-        rows.push_back(JObj({{"kind", JStr(client::AlarmKindName(al.kind))},
+        rows.push_back(JObj({{"kind", JStr(AlarmKindId(al.kind))},
                              {"case", JId(al.case_id)},
                              {"seq", JNum(static_cast<int64_t>(al.seq))}}));
       }

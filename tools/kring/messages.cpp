@@ -29,6 +29,8 @@ Entry Lookup(Msg m) {
           "of\n"
           "          {\"ok\": true})\n"
           "  Deze opties mogen ook na de opdracht staan (kring case list --json).\n"
+          "  --case ID: de casus voor opdrachten met CASUS (of KRING_CASE, niet bij case leave\n"
+          "          en sync); dan valt CASUS weg (kring invite list --case ID)\n"
           "Opdrachten:\n"
           "  health                      Werkt de server? (0 = ja)\n"
           "  server-info                 Gegevens van de server\n"
@@ -62,7 +64,7 @@ Entry Lookup(Msg m) {
           "                              of alleen van deze casus)\n"
           "  alarms                      Toon beveiligingsmeldingen\n"
           "  device link-request         Nieuw apparaat: vraag een koppeling aan (tekst en code)\n"
-          "  device approve TEKST [CODE] Bestaand apparaat: keur het nieuwe apparaat goed\n"
+          "  device approve TEKST [CODE]  Bestaand apparaat: keur het nieuwe apparaat goed\n"
           "  device link-finish TEKST    Nieuw apparaat: maak de koppeling af\n"
           "  device list                 Toon de apparaten van je account\n"
           "  device revoke ID            Trek een kwijtgeraakt apparaat in\n"
@@ -81,6 +83,8 @@ Entry Lookup(Msg m) {
           "  --json: output for scripts, also of commands that change something ({\"id\": ...}\n"
           "          or {\"ok\": true})\n"
           "  These options may also follow the command (kring case list --json).\n"
+          "  --case ID: the case for commands with CASE (or KRING_CASE, not for case leave and\n"
+          "          sync); CASE is then left out (kring invite list --case ID)\n"
           "Commands:\n"
           "  health                      Is the server up? (0 = yes)\n"
           "  server-info                 Show the server's details\n"
@@ -232,6 +236,20 @@ Entry Lookup(Msg m) {
       return {"ingetrokken", "revoked"};
     case Msg::kInviteExpired:
       return {"verlopen", "expired"};
+    case Msg::kNoInvites:
+      return {"Er zijn geen uitnodigingen.", "There are no invitations."};
+    case Msg::kChooseCase:
+      return {
+          "Kies de casus: zet de casus-id na de opdracht, of gebruik --case ID of KRING_CASE. "
+          "Je casussen: kring case list.",
+          "Choose the case: put the case id after the command, or use --case ID or KRING_CASE. "
+          "Your cases: kring case list."};
+    case Msg::kChooseCaseToLeave:
+      return {
+          "Zeg welke casus je verlaat: zet de casus-id na de opdracht, of gebruik --case ID "
+          "(KRING_CASE telt hier niet). Je casussen: kring case list.",
+          "Say which case you leave: put the case id after the command, or use --case ID "
+          "(KRING_CASE does not count here). Your cases: kring case list."};
     case Msg::kNotAccepted:
       return {"Niet gelukt", "Not accepted"};
     case Msg::kChangesNotApplied:
@@ -563,5 +581,7 @@ const char* Text(Msg msg) {
   Entry e = Lookup(msg);
   return g_english ? e.en : e.nl;
 }
+
+const char* DutchText(Msg msg) { return Lookup(msg).nl; }
 
 }  // namespace kring::cli

@@ -49,6 +49,9 @@ enum class Msg {
   kInviteDeclined,
   kInviteRevoked,
   kInviteExpired,
+  kNoInvites,          // invite list: none in this case
+  kChooseCase,         // a general command that takes the case got none (CASUS, --case, KRING_CASE)
+  kChooseCaseToLeave,  // case leave got no case (the word or --case; never KRING_CASE)
   kNotAccepted,
   kChangesNotApplied,
   kRemovedNote,
@@ -92,6 +95,9 @@ enum class Msg {
 // "nl" or "en" (also as a locale: en_GB.UTF-8); false, and the language unchanged, for any other.
 bool SetLanguage(const std::string& lang);
 const char* Text(Msg msg);
+// The Dutch text whatever the language: for what is read from a text (the general commands
+// from the usage text) and must not depend on the language it is shown in.
+const char* DutchText(Msg msg);
 // A library or server reason in the user's language (B1 Dutch or English) when it is a known
 // one; otherwise the reason as it is. `server_reason`: kringd's reason key
 // (kring/common/refusal.h) when it gave one; it is explained first.

@@ -31,6 +31,18 @@ constexpr Word kPollAnswerWords[] = {
     {"no", "nee", "no"},
 };
 
+// An agreement's state: `agreement list` shows these words and `agreement status` and
+// `check six-week --assess` take them (values as domain::AgreementStatusName).
+constexpr Word kAgreementStatusWords[] = {
+    {"proposed", "voorgesteld", "proposed"},
+    {"accepted", "afgesproken", "accepted"},
+    {"done", "klaar", "done"},
+    {"partly", "deels", "partly"},
+    {"not_done", "niet gedaan", "not done"},
+    {"blocked", "loopt vast", "blocked"},
+    {"dropped", "vervallen", "dropped"},
+};
+
 constexpr Word kInvitationStateWords[] = {
     {"not_invited", "niet uitgenodigd", "not invited"},
     {"pending", "uitgenodigd, nog geen antwoord", "invited, no answer yet"},
@@ -151,6 +163,12 @@ constexpr Label kFieldLabels[] = {
     {"obstacle", "wat in de weg zit", "what is in the way"},
     {"obstacle_owner", "wie dat oplost", "who sorts it out"},
     {"new_due_ms", "nieuwe datum", "new date"},
+    {"accepted_hash", "akkoord van wie het doet", "accepted by whoever does it"},
+    // A plan's acceptance and decisions (kring changes names these as changed)
+    {"accepted_at_ms", "akkoord gegeven op", "agreed on"},
+    {"decision", "besluit", "decision"},
+    {"decided_at_ms", "besluit genomen op", "decided on"},
+    {"professionals_see_all", "professionals zien alles", "professionals see everything"},
     // Follow-up
     {"score", "cijfer", "score"},
     {"service", "hulp", "service"},
@@ -164,17 +182,22 @@ std::string FindLabel(std::span<const Label> labels, const Ctx& ctx, const std::
   return name;
 }
 
+// Any case; a space, '-' and '_' are one (a word of two parts is typed without quotes as
+// niet-gedaan, and identifiers are written not_done).
 bool SameWord(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
+  const auto fold = [](char c) {
+    return c == '-' || c == '_' ? ' '
+                                : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [&](char x, char y) { return fold(x) == fold(y); });
 }
 
 }  // namespace
 
 const std::span<const Word> kPersonKinds{kPersonKindWords};
 const std::span<const Word> kPreTalkWays{kPreTalkWayWords};
+const std::span<const Word> kAgreementStatuses{kAgreementStatusWords};
 const std::span<const Word> kInvitationStates{kInvitationStateWords};
 const std::span<const Word> kPollAnswers{kPollAnswerWords};
 
@@ -183,6 +206,21 @@ std::string DomainWord(std::span<const Word> words, const std::string& typed) {
     if (SameWord(typed, w.value) || SameWord(typed, w.nl) || SameWord(typed, w.en)) return w.value;
   }
   return typed;
+}
+
+std::optional<domain::AgreementStatus> TypedAgreementStatus(const std::string& typed) {
+  const std::string value = DomainWord(kAgreementStatuses, typed);
+  for (auto status : {domain::AgreementStatus::kProposed, domain::AgreementStatus::kAccepted,
+                      domain::AgreementStatus::kDone, domain::AgreementStatus::kPartly,
+                      domain::AgreementStatus::kNotDone, domain::AgreementStatus::kBlocked,
+                      domain::AgreementStatus::kDropped}) {
+    if (value == domain::AgreementStatusName(status)) return status;
+  }
+  return std::nullopt;
+}
+
+std::string AgreementStatusWord(const Ctx& ctx, domain::AgreementStatus status) {
+  return ShowWord(ctx, kAgreementStatuses, domain::AgreementStatusName(status));
 }
 
 std::string EntityLabel(const Ctx& ctx, const std::string& type) {

@@ -20,6 +20,11 @@ constexpr Text kTexts[] = {
      "This item does not exist (any more)."},
     // Renderers: time, calendar export, printable plan, team report.
     {"time.invalid_local", "Deze datum of tijd bestaat niet.", "This date or time does not exist."},
+    {"time.format",
+     "Schrijf de datum als 5-12-2026 of 2026-12-05, met een tijd als '5-12-2026 19:30', of "
+     "now+14d (over 14 dagen) of now+7d@19:30.",
+     "Write the date as 2026-12-05 or 5-12-2026, with a time as '2026-12-05 19:30', or now+14d "
+     "(in 14 days) or now+7d@19:30."},
     {"time.nonexistent_local",
      "Deze tijd bestaat niet: de klok gaat die nacht een uur vooruit. Kies een andere tijd.",
      "This time does not exist: the clocks go forward one hour that night. Pick another time."},
@@ -117,6 +122,15 @@ constexpr Text kTexts[] = {
      "Change in well-being (mean, 0-10)"},
     {"report.mean_cost_delta_cents", "Verschil in kosten per maand (gemiddeld, in centen)",
      "Change in monthly cost (mean, in cents)"},
+    {"report.title", "Teamrapport", "Team report"},
+    {"report.until", "tot en met", "up to and including"},
+    {"report.cases", "casussen", "cases"},
+    {"report.hidden", "verborgen", "hidden"},
+    {"report.hidden_note",
+     "Verborgen: een aantal onder de 5, of een cijfer over minder dan 5 casussen. Zo is niemand "
+     "te herkennen.",
+     "Hidden: a count under 5, or a figure over fewer than 5 cases. So no one can be "
+     "recognised."},
     // ---- organising (referral, circle, invitations, pre-talks, scheduling, meeting) ----
     {"domain.too_large", "Deze wijziging is te groot. Maak hem kleiner.",
      "This change is too large. Make it smaller."},

@@ -11,6 +11,7 @@
 
 #include "domain/organising_rules.h"
 #include "domain/plan_model.h"
+#include "domain/plan_ops.h"
 #include "model/content_rules.h"
 #include "model/reducer.h"
 #include "model/values.h"
@@ -675,20 +676,12 @@ Result<uint32_t> Organising::ScopeFor(const std::vector<Bytes>& readers) {
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
   // Only current members can hold a key; people without the app (or not yet joined) are
   // covered by hidden_from and by who prints what. The writer is always in (it makes the key).
-  std::set<std::string> want;
+  std::vector<std::string> want{S(me)};
   for (const Bytes& r : readers) {
-    if (client::model::FindMember(view, r) != nullptr) want.insert(S(r));
+    if (client::model::FindMember(view, r) != nullptr) want.push_back(S(r));
   }
-  want.insert(S(me));
   // One scope per audience: reusing it keeps the number of keys (and rekeys) small.
-  for (const auto& [id, scope] : view.scopes()) {
-    std::set<std::string> members(scope.members().begin(), scope.members().end());
-    if (members == want) return id;
-  }
-  std::vector<Bytes> members;
-  members.reserve(want.size());
-  for (const std::string& m : want) members.push_back(B(m));
-  return client_.CreateScope(case_id_, members);
+  return plan_ops::ScopeWithMembers(client_, case_id_, view, std::move(want));
 }
 
 Status Organising::Write(const std::vector<v1::Mutation>& mutations, uint32_t scope_id) {

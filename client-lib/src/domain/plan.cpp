@@ -65,10 +65,15 @@ Status ValidateDraft(const PlanContent& c) {
   return {};
 }
 
-// Taken out of the circle (Organising::RemovePerson).
+// Taken out of the circle (Organising::RemovePerson), or out of the case: the account linked to
+// the person is no longer a member (`kring case leave`, a member removed). Either way they could
+// never read, accept or do what is given to them.
 bool Left(const v1::CaseState& view, const Bytes& person_id) {
   const v1::Entity* p = FindPerson(view, S(person_id));
-  return p != nullptr && FlagField(*p, "left");
+  if (p == nullptr) return false;
+  const std::string account = BlobField(*p, "account_id");
+  return FlagField(*p, "left") ||
+         (!account.empty() && client::model::FindMember(view, B(account)) == nullptr);
 }
 
 Status ValidateVersion(const v1::CaseState& view, const PlanContent& c) {
@@ -394,19 +399,7 @@ Result<uint32_t> ScopeForItem(client::Client& client, const Bytes& case_id,
   if (members.size() == static_cast<size_t>(view.members_size()) && audience.hidden_from.empty()) {
     return 0u;
   }
-  std::sort(members.begin(), members.end());
-  // Reuse a scope with exactly these members (the lowest id, so devices pick alike), else make
-  // one: scopes are few and each costs a key per member.
-  std::optional<uint32_t> found;
-  for (const auto& [id, scope] : view.scopes()) {
-    std::vector<std::string> have(scope.members().begin(), scope.members().end());
-    std::sort(have.begin(), have.end());
-    if (have == members && (!found || id < *found)) found = id;
-  }
-  if (found) return *found;
-  std::vector<Bytes> accounts;
-  for (const std::string& m : members) accounts.push_back(B(m));
-  return client.CreateScope(case_id, accounts);
+  return ScopeWithMembers(client, case_id, view, std::move(members));
 }
 
 std::vector<Agreement> ReadAgreements(const v1::CaseState& state) {
@@ -593,10 +586,15 @@ Result<std::optional<PlanVersion>> Plan::Current() const {
 
 Result<std::vector<PlanVersion>> Plan::Versions() const {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
+  // Earlier versions follow the rule of the current one (CurrentForMe): a professional without
+  // the chair's grant reads the summary, also of details written while a grant was on.
+  const bool summary_only = IsProfessionalAccount(view, me) && !ProfessionalsGranted(view);
   std::vector<PlanVersion> out;
   for (const auto& [key, e] : view.entities()) {
     if (e.type() == kPlanVersion && !e.deleted() && e.scope_id() == 0) {
-      out.push_back(VersionOf(view, e));
+      PlanVersion v = VersionOf(view, e);
+      out.push_back(summary_only ? SummaryForProfessional(std::move(v)) : std::move(v));
     }
   }
   std::sort(out.begin(), out.end(), [](const PlanVersion& a, const PlanVersion& b) {

@@ -181,6 +181,8 @@ class Plan {
 
   // ---- Reading ----
   Result<std::optional<PlanVersion>> Current() const;
+  // Every released version, oldest first (number). For a professional without the chair's
+  // grant each is the summary, as CurrentForMe.
   Result<std::vector<PlanVersion>> Versions() const;
   // For a professional without the chair's grant: the summary only (no life-domain details).
   Result<std::optional<PlanVersion>> CurrentForMe() const;
