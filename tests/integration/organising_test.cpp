@@ -2143,7 +2143,7 @@ TEST_CASE(
     CHECK(shown->later[0].resident_person_id.empty());  // it names nobody else
     CHECK(shown->later[0].reason == "Nog een keer.");
   }
-  // So the extra person is no resident: the coordinator can take it out again.
+  // So the extra person is no resident: the coordinator can take them out of the circle.
   CHECK(by_coordinator.RemovePerson(second_resident).ok());
   // Nor is anyone else made resident afterwards, by proposal or by the chair's edit.
   CHECK(by_ria.ProposePerson(NewPerson("Sanne", "resident", "")).status().message() ==
@@ -2208,6 +2208,42 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("a resident kind the first referral does not name keeps nobody in the circle",
+          "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}}, true);
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &coordinator}, 1);
+  Organising by_chair(*chair, *cid), by_coordinator(*coordinator, *cid);
+  // Before any referral the coordinator enters Sanne as the resident (no app, so linked to no
+  // account). While no referral names a resident, that kind makes her the resident.
+  auto entered = by_coordinator.ProposePerson(NewPerson("Sanne", "resident", ""));
+  REQUIRE(entered.ok());
+  REQUIRE(by_coordinator.ApprovePerson(*entered).ok());
+  CHECK(by_coordinator.RemovePerson(*entered).status().message() == "person.resident_stays");
+  // Then the first referral, which enters the resident as a person of its own and names them.
+  REQUIRE(by_coordinator.SubmitReferral(ValidReferral()).ok());
+  SyncAll({&coordinator, &chair}, 1);
+  const Bytes named = by_coordinator.GetReferral()->resident_person_id;
+  REQUIRE(named != *entered);
+  for (Organising* org : {&by_chair, &by_coordinator}) {
+    REQUIRE(org->GetPerson(*entered)->kind == "resident");  // the kind is still stored
+  }
+
+  // The earlier entry is no longer the resident: the coordinator takes it out of the circle (as
+  // the duplicate it now is), and every device applies that. The named resident still stays.
+  CHECK(by_coordinator.RemovePerson(*entered).ok());
+  CHECK(by_coordinator.RemovePerson(named).status().message() == "person.resident_stays");
+  REQUIRE(coordinator->Submit(*cid, {SetPersonField(named, "left", true)}, 0).ok());
+  SyncAll({&coordinator, &chair}, 1);
+  for (Organising* org : {&by_chair, &by_coordinator}) {
+    CHECK(org->GetPerson(*entered)->left);
+    CHECK_FALSE(org->GetPerson(named)->left);
+  }
+}
+
 TEST_CASE(
     "a stale view loses no update: the resident's question and an approval are written even when "
     "this device shows them already",
@@ -2238,11 +2274,14 @@ TEST_CASE(
   for (Organising* org : {&by_chair, &by_coordinator}) {
     CHECK(org->GetReferral()->question.ik_wil == before.ik_wil);
   }
-  // A part not given is not written: the chair's concurrent edit of "ik kan" stays while the
-  // stale coordinator edits "ik heb nodig" only (`kring referral question --ik-heb-nodig`).
-  REQUIRE(by_chair.SetResidentQuestion({before.ik_wil, "Ik kan goed koken.", before.ik_heb_nodig})
-              .ok());
+  // A part not given is not written: the chair's concurrent edit of "ik kan" (a new text, not
+  // the one the referral had) stays while the stale coordinator, who still sees the old "ik kan",
+  // edits "ik heb nodig" only (`kring referral question --ik-heb-nodig`).
+  const std::string ik_kan = "Ik kan goed fietsen.";
+  REQUIRE(ik_kan != before.ik_kan);
+  REQUIRE(by_chair.SetResidentQuestion({before.ik_wil, ik_kan, before.ik_heb_nodig}).ok());
   SyncAll({&chair}, 1);
+  REQUIRE(by_coordinator.GetReferral()->question.ik_kan == before.ik_kan);  // stale view
   ResidentQuestionEdit part;
   part.ik_heb_nodig = "Ik heb hulp nodig bij de post.";
   REQUIRE(by_coordinator.EditResidentQuestion(part).ok());
@@ -2250,28 +2289,39 @@ TEST_CASE(
   for (Organising* org : {&by_chair, &by_coordinator}) {
     const ResidentQuestion q = org->GetReferral()->question;
     CHECK(q.ik_wil == before.ik_wil);
-    CHECK(q.ik_kan == "Ik kan goed koken.");
+    CHECK(q.ik_kan == ik_kan);
     CHECK(q.ik_heb_nodig == "Ik heb hulp nodig bij de post.");
   }
   ResidentQuestionEdit too_long;
   too_long.ik_kan = std::string(100000, 'x');
   CHECK(by_coordinator.EditResidentQuestion(too_long).message() == "referral.question_too_long");
 
-  // Approving: the coordinator takes Karim out of the circle; the chair, not yet synced, still
-  // sees him in it and approves him. The chair's later op wins on every device.
+  // Approving: the coordinator declines Karim; the chair, not yet synced, still sees him approved
+  // and approves him. The status is written anyway, and the chair's later op wins on every device.
   const Bytes karim = by_coordinator.GetReferral()->invitee_person_ids.at(1);
   REQUIRE(by_coordinator.ApprovePerson(karim).ok());
   SyncAll({&coordinator, &chair});
-  REQUIRE(by_coordinator.RemovePerson(karim).ok());
+  REQUIRE(by_coordinator.DeclinePerson(karim).ok());
   SyncAll({&coordinator}, 1);
   REQUIRE(by_chair.GetPerson(karim)->in_circle());  // stale view
   REQUIRE(by_chair.ApprovePerson(karim).ok());
   SyncAll({&chair, &coordinator});
   for (Organising* org : {&by_chair, &by_coordinator}) CHECK(org->GetPerson(karim)->in_circle());
-  // The same after a decline the chair has not seen.
-  REQUIRE(by_coordinator.DeclinePerson(karim).ok());
+  // But approving is no way to undo a removal the approver never saw: the coordinator takes
+  // Karim out of the circle, the chair (stale, still seeing him in it) approves him again, and he
+  // stays out on every device.
+  REQUIRE(by_coordinator.RemovePerson(karim).ok());
   SyncAll({&coordinator}, 1);
   REQUIRE(by_chair.GetPerson(karim)->in_circle());  // stale view
+  REQUIRE(by_chair.ApprovePerson(karim).ok());
+  SyncAll({&chair, &coordinator});
+  for (Organising* org : {&by_chair, &by_coordinator}) {
+    auto p = org->GetPerson(karim);
+    REQUIRE(p.ok());
+    CHECK(p->left);
+    CHECK_FALSE(p->in_circle());
+  }
+  // Who sees him out of the circle and approves him brings him back, on every device.
   REQUIRE(by_chair.ApprovePerson(karim).ok());
   SyncAll({&chair, &coordinator});
   for (Organising* org : {&by_chair, &by_coordinator}) CHECK(org->GetPerson(karim)->in_circle());

@@ -471,7 +471,10 @@ InvitationState InvitationFrom(const v1::CaseState& view, const v1::Entity& pers
 bool IsConfirmed(const v1::CaseState& view, const v1::Entity& person, int64_t now_ms) {
   if (!InCircle(person)) return false;
   const std::string kind = TextField(person, "kind");
-  if (kind == "resident" || kind == "coordinator") return true;
+  // A kind "resident" the first referral does not back (written before it) is no resident.
+  if (kind == "coordinator" || (kind == "resident" && !IsSecondResident(view, person))) {
+    return true;
+  }
   if (!IsInvitee(view, person)) return false;
   const InvitationState s = InvitationFrom(view, person, now_ms);
   return s == InvitationState::kAccepted || s == InvitationState::kJoined;
@@ -963,17 +966,13 @@ Status Organising::ApprovePerson(const Bytes& person_id) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindPersonEntity(view, S(person_id));
   if (e == nullptr) return Unknown();
-  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  // Written also when this device shows the person approved and in the circle already: its view
-  // may be stale, and another organiser's unseen decline or removal would stand while the user
-  // was told "done". The later op in the log wins. Nobody sets `left` of the person linked to
-  // their own account (the reducer's rule), so that one is written only to bring someone back.
-  const std::string account = BlobField(*e, "account_id");
-  const bool mine = !account.empty() && ConstantTimeEqual(View(account), me);
+  // `status` is written also when this device shows the person approved already: its view may be
+  // stale, and another organiser's unseen decline would stand while the user was told "done"
+  // (the later op in the log wins). `left` is written only when this device shows the person out
+  // of the circle: approving them then is asking to bring them back. Writing it otherwise would
+  // undo a removal made on another device that the caller never saw.
   std::vector<v1::Mutation> m = {Set(e->entity_id(), "status", TextValue("approved"), e)};
-  if (FlagField(*e, "left") || !mine) {
-    m.push_back(Set(e->entity_id(), "left", FlagValue(false), e));
-  }
+  if (FlagField(*e, "left")) m.push_back(Set(e->entity_id(), "left", FlagValue(false), e));
   return Write(m, 0);
 }
 

@@ -194,14 +194,18 @@ const v1::Entity* FirstReferral(const v1::CaseState& state) {
   return first;
 }
 
-// Whose circle it is: never taken out of it. The person entered as resident, the resident the
-// first referral names, and the person linked to the chair's account (whatever its kind says, as
-// a coordinator may change the kind of others).
+// Whose circle it is: never taken out of it. The resident the first referral names, and the
+// person linked to the chair's account (whatever its kind says, as a coordinator may change the
+// kind of others). The kind alone counts only while no referral names the resident: once one
+// does, a kind "resident" on anyone else (written before that referral, or an old log's second
+// resident) is not the reducer's resident (IsSecondResident), and counting it would keep such a
+// person in the circle for good.
 bool IsTheResident(const v1::CaseState& state, const v1::Entity& person) {
-  if (TextField(person, "kind") == "resident") return true;
+  if (IsLinkedToChair(state, person)) return true;
   const v1::Entity* referral = FirstReferral(state);
-  if (referral != nullptr && BlobField(*referral, "resident") == person.entity_id()) return true;
-  return IsLinkedToChair(state, person);
+  const std::string named = referral == nullptr ? std::string() : BlobField(*referral, "resident");
+  if (!named.empty()) return named == person.entity_id();
+  return TextField(person, "kind") == "resident";
 }
 
 bool IsSecondResident(const v1::CaseState& state, const v1::Entity& person) {

@@ -124,8 +124,9 @@ INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
 )sql";
 // The content rules changed again since schema 9: a referral after the case's first names the
 // first one's resident, and nobody else is made resident once it does (person.second_resident);
-// a referral says the resident referred only when the chair made it. Every case known is folded
-// again from its log once.
+// a referral says the resident referred only when the chair made it; and once the first referral
+// names the resident, a kind "resident" on anyone else no longer keeps them in the circle
+// (IsTheResident). Every case known is folded again from its log once.
 constexpr std::string_view kSchemaV10 = R"sql(
 INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
 )sql";

@@ -399,7 +399,8 @@ class Organising {
   // told it was done). The later op in the log wins each part.
   Status SetResidentQuestion(const ResidentQuestion& question);
   // The same for the parts given only (`kring referral question --ik-wil ...`): a part not given
-  // is not written, so another member's concurrent edit of it stays.
+  // is not written, so another member's concurrent edit of it stays. With no part given nothing
+  // is written (the CLI refuses that as a usage error).
   Status EditResidentQuestion(const ResidentQuestionEdit& edit);
   // Sets or clears the spoed flag of the case's (first) referral later (safety turned out to be
   // at stake, or no longer is). Whoever may write the referral: its referrer, the chair or a
@@ -417,11 +418,13 @@ class Organising {
   // "resident" once the first referral names the resident: "person.second_resident"
   // (FAILED_PRECONDITION; every device's reducer skips such a kind).
   Result<Bytes> ProposePerson(const PersonInput& person);
-  // Approving someone who was taken out of the circle brings them back. Written also when this
-  // device already shows them approved and in the circle (a stale view would otherwise let
-  // another organiser's unseen decline or removal stand): the later op in the log wins. The
-  // person linked to one's own account is not brought back this way (nobody sets their own
-  // `left`).
+  // Writes `status` approved, also when this device already shows the person approved (a stale
+  // view would otherwise let another organiser's unseen decline stand): the later op in the log
+  // wins. Approving someone this device shows taken out of the circle brings them back (`left`
+  // written false); for anyone this device shows in the circle `left` is not written, so a
+  // removal made on another device that this one has not seen stands (approving is no way to
+  // undo what the caller never saw). Nobody brings back the person linked to their own account
+  // (the reducer refuses anyone setting their own `left`).
   Status ApprovePerson(const Bytes& person_id);
   Status DeclinePerson(const Bytes& person_id);
   // Chair or coordinator (as approving): takes someone out of the circle (a neighbour who moved,
