@@ -2040,6 +2040,14 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
     if (p.One(1) == neighbour) declined = Str(p.One(11).value_or(Bytes{})) == "declined";
   }
   CHECK(declined);
+  // check_ins: the 4-week check-in read back on another device, its note and who wrote it.
+  const DomainResult read_checkins = Domain(resident, cid, Call(160, {}));
+  REQUIRE(read_checkins.status == KRING_OK);
+  const Fields& checkins = read_checkins.response;
+  REQUIRE(checkins.All(37).size() == 1);
+  const Fields checkin = Parse(checkins.All(37).front());
+  CHECK(Str(checkin.One(2).value_or(Bytes{})) == "Belronde gedaan.");
+  CHECK(checkin.One(3) == coordinator.account_id);
 
   // Private time and the draft's release on the meeting; a changed draft, a second version.
   DomainResult private_time = Domain(resident, cid, Call(17, Msg({{1, meeting}})));

@@ -238,7 +238,7 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   k.Ok("fatima", "pretalk log 'Tante Ria' --how phone");
   k.Ok("fatima", "pretalk log 'Sanne de Vries' --how home");
   // Ria will write her part instead of coming to all of it; her view is read out.
-  k.Ok("fatima", "participation set 'Tante Ria' written --reason 'Ze werkt die avond.'");
+  k.Ok("fatima", "participation set 'Tante Ria' schriftelijk --reason 'Ze werkt die avond.'");
   k.Ok("ria", "sync");
   k.Ok("ria", "participation view 'Tante Ria' --text 'Ik kan op zaterdag koken.'");
   k.Ok("sanne", "sync");
@@ -273,7 +273,7 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   CHECK(k.As("sanne", "export ics").out.find("Kerkstraat 12") != std::string::npos);
 
   // The meeting: private time, a draft only the network sees, an agreement, release, accept.
-  k.Ok("fatima", "meeting phase information");
+  k.Ok("fatima", "meeting phase informatie");
   k.Ok("sanne", "sync");
   k.Ok("sanne", "meeting private-time");
   k.Ok("ria", "sync");
@@ -288,10 +288,11 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   CHECK(too_long.exit_code == 2);
   CHECK(too_long.all.find("te lang") != std::string::npos);
   CHECK(too_long.all.find("Onbekende opdracht") == std::string::npos);
-  const std::string draft = k.Id("sanne",
-                                 "plan draft --ik-wil 'Rust in huis.' --contingency 'Bel Ria.' "
-                                 "--contact-person 'Tante Ria'",
-                                 "concept");
+  const std::string draft =
+      k.Id("sanne",
+           "plan draft --ik-wil 'Rust in huis.' --contingency 'Bel Ria.' "
+           "--contact-person 'Tante Ria' --domain 'geld=Schulden op een rij.'",
+           "concept");
   k.Ok("fatima", "sync");
   CHECK(k.As("fatima", "plan update " + draft + " --ik-kan 'Koken.'").exit_code == 1);
   k.Ok("ria", "sync");
@@ -299,6 +300,10 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   k.Ok("ria", "meeting release");
   k.Ok("sanne", "sync");
   k.Ok("sanne", "plan release " + draft);
+  // A life domain typed in Dutch is stored under the domain's key and shown with its heading.
+  CHECK(At(At(k.Json("sanne", "plan show"), "life_domains"), "finances").string_value() ==
+        "Schulden op een rij.");
+  CHECK(k.As("sanne", "plan show").out.find("  Geld: Schulden op een rij.\n") != std::string::npos);
   // Only the chair accepts the plan; the refusal is in plain Dutch, or English on request.
   k.Ok("ria", "sync");
   Run refused = k.As("ria", "plan accept");
@@ -346,7 +351,7 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
             .out.find("(accepted by whoever does it, how it goes)") != std::string::npos);
 
   // The six-week check, as the coordinator records it; everyone reads the same result.
-  k.Ok("fatima", "check six-week --at now+43d --outcome continue");
+  k.Ok("fatima", "check six-week --at now+43d --outcome doorgaan");
   k.Ok("sanne", "sync");
   Value check = k.Json("sanne", "check show --case " + cid);
   CHECK(At(At(check, "latest"), "outcome").string_value() == "continue");
@@ -1004,6 +1009,17 @@ TEST_CASE("earlier plan versions are listed and read, and Dutch words set an agr
   k.Ok("fatima", "sync");
   k.Ok("fatima", "check six-week --at now+43d --assess " + post + "=deels");
   CHECK(StatusOf(k, "fatima", post) == "partly");
+  // The 4-week check-in's note can be read back, with who recorded it.
+  k.Ok("fatima", "check in --at now+28d --note 'Gebeld met Sanne, het gaat beter.'");
+  k.Ok("sanne", "sync");
+  Run checks = k.As("sanne", "check show");
+  INFO(checks.all);
+  CHECK(checks.out.find("Check na 4 weken op ") != std::string::npos);
+  CHECK(checks.out.find("  Gebeld met Sanne, het gaat beter.\n") != std::string::npos);
+  const Value shown_checks = k.Json("sanne", "check show");
+  REQUIRE(At(shown_checks, "checkins").list_value().values_size() == 1);
+  CHECK(At(At(shown_checks, "checkins").list_value().values(0), "note").string_value() ==
+        "Gebeld met Sanne, het gaat beter.");
 
   // After the check a second version with bottom lines, on which the professional decides; the
   // first stays readable.
@@ -1209,6 +1225,17 @@ TEST_CASE(
   k.Ok("fatima", "pretalk log Kees --how telefoon");
   CHECK(k.As("fatima", "pretalk list").out.find("Kees (telefoon)") != std::string::npos);
   CHECK(k.As("fatima", "--lang en pretalk list").out.find("Kees (phone)") != std::string::npos);
+  k.Ok("fatima", "participation set Kees deels --reason 'Hij komt na het eten.'");
+  Run unknown_way = k.As("fatima", "participation set Ria misschien --reason 'Weet het niet.'");
+  CHECK(unknown_way.exit_code == 2);
+  CHECK(unknown_way.all.find("Kies: komt, deels, schriftelijk of niet-uitgenodigd.") !=
+        std::string::npos);
+  Run unknown_domain = k.As(
+      "fatima", "agreement add --owner Kees --action 'Post openen' --due now+7d --domain hobby");
+  INFO(unknown_domain.all);
+  CHECK(unknown_domain.exit_code == 1);
+  CHECK(unknown_domain.all.find("Kies: wonen, geld, relaties") != std::string::npos);
+  CHECK(k.Json("fatima", "agreement list").list_value().values_size() == 0);
 
   // Amounts: a Dutch or English decimal mark; anything else is refused and nothing is saved.
   k.Ok("fatima", "micro cost intake --service 'Schuldhulp' --euros 1250,5");
@@ -1235,8 +1262,10 @@ TEST_CASE(
   Run missing = k.As("fatima", "micro wellbeing intake");
   CHECK(missing.exit_code == 2);
   CHECK(missing.all.find("deze opdracht mist iets") != std::string::npos);
-  CHECK(missing.out.find("Gebruik: kring [--profile NAAM] [--json] micro wellbeing") !=
+  // The usage goes to stderr: stdout holds results only.
+  CHECK(missing.all.find("Gebruik: kring [--profile NAAM] [--json] micro wellbeing") !=
         std::string::npos);
+  CHECK(missing.out.find("Gebruik:") == std::string::npos);
 
   // --case may stand before the command, as the global options do; --db and --profile together
   // are a question, not a choice to make silently.
@@ -1468,9 +1497,9 @@ TEST_CASE("the meeting's record on the command line: attendance and notes then f
   CHECK(At(notes.list_value().values(1), "author").string_value() == ria);
 
   // Finishing closes the meeting: no phase or attendance changes after it.
-  k.Ok("fatima", "meeting phase plan-presentation");
+  k.Ok("fatima", "meeting phase plan-voorstellen");
   CHECK(k.As("fatima", "meeting finish").exit_code == 1);
-  k.Ok("fatima", "meeting phase acceptance");
+  k.Ok("fatima", "meeting phase plan-aannemen");
   k.Ok("fatima", "meeting finish");
   Run again = k.As("fatima", "meeting phase acceptance");
   CHECK(again.exit_code == 1);

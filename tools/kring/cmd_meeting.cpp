@@ -10,6 +10,7 @@
 #include "domain_commands.h"
 #include "domain_ctx.h"
 #include "number_arg.h"
+#include "words.h"
 
 namespace kring::cli {
 namespace {
@@ -246,18 +247,7 @@ int PollFix(Ctx& ctx) {
 }
 
 std::string PhaseText(const Ctx& ctx, domain::Phase p) {
-  switch (p) {
-    case domain::Phase::kInformation:
-      return ctx.T("informatie", "information");
-    case domain::Phase::kPrivateTime:
-      return ctx.T("eigen tijd van het netwerk", "the network's private time");
-    case domain::Phase::kPlanPresentation:
-      return ctx.T("plan voorstellen", "plan presentation");
-    case domain::Phase::kAcceptance:
-      return ctx.T("plan aannemen", "acceptance");
-    default:
-      return ctx.T("nog niet begonnen", "not started");
-  }
+  return ShowWord(ctx, kMeetingPhases, domain::PhaseName(p));
 }
 
 std::string AttendanceText(const Ctx& ctx, domain::Attendance a) {
@@ -410,17 +400,18 @@ int Finish(Ctx& ctx) {
 
 int MeetingPhase(Ctx& ctx) {
   if (ctx.positional.size() != 1) return ctx.Usage();
-  const std::string& p = ctx.positional[0];
+  // The three phases this command starts (private time has its own command).
+  const std::string p = DomainWord(kMeetingPhases, ctx.positional[0]);
   domain::Phase phase = p == "information"         ? domain::Phase::kInformation
-                        : p == "plan-presentation" ? domain::Phase::kPlanPresentation
+                        : p == "plan_presentation" ? domain::Phase::kPlanPresentation
                         : p == "acceptance"        ? domain::Phase::kAcceptance
                                                    : domain::Phase::kNotStarted;
   if (phase == domain::Phase::kNotStarted) {
-    return BadInput(
-        ctx,
-        "Kies: information, plan-presentation of acceptance (eigen tijd: meeting private-time).",
-        "Choose: information, plan-presentation or acceptance (private time: meeting "
-        "private-time).");
+    return BadInput(ctx,
+                    "Kies: informatie, plan-voorstellen of plan-aannemen (de eigen tijd: "
+                    "meeting private-time).",
+                    "Choose: information, plan-presentation or acceptance (private time: meeting "
+                    "private-time).");
   }
   auto id = MeetingId(ctx);
   if (!id.ok()) return Fail(id.status());
@@ -574,7 +565,7 @@ const std::vector<Verb>& MeetingVerbs() {
       {"meeting", "show", "", "Toon het netwerkberaad", "Show the meeting", {}, {}, MeetingShow},
       {"meeting",
        "phase",
-       "information|plan-presentation|acceptance [--meeting ID]",
+       "informatie|plan-voorstellen|plan-aannemen [--meeting ID]",
        "Begin de volgende fase",
        "Start the next phase",
        {"meeting"},

@@ -342,8 +342,11 @@ constexpr Text kTexts[] = {
     // ---- plan (plan, agreements, follow-up, mentor, micro-analysis, reports) ----
     {"plan.text_too_long", "Deze tekst is te lang. Maak hem korter.",
      "This text is too long. Please shorten it."},
-    {"plan.unknown_life_domain", "Dit levensgebied kennen we niet.",
-     "We do not know this life domain."},
+    {"plan.unknown_life_domain",
+     "Dit levensgebied kennen we niet. Kies: wonen, geld, relaties, dagbesteding, gezondheid of "
+     "veiligheid.",
+     "We do not know this life domain. Choose: housing, finances, relationships, daytime, health "
+     "or safety."},
     {"plan.review_days_invalid", "Kies een termijn voor de check van 1 tot 365 dagen.",
      "Choose a review period of 1 to 365 days."},
     {"plan.unknown_person", "Deze persoon staat niet in de kring.",

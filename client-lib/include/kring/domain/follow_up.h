@@ -72,11 +72,13 @@ struct MentorDesignation {
   std::vector<std::string> warnings;  // keys: "mentor.warn_parent", "mentor.warn_under_18"
 };
 
-struct MentorLogEntry {
+// One dated note in a log: a mentor's check-in or evaluation, a 4-week check-in.
+struct LogEntry {
   int64_t at_ms = 0;
   std::string note;
   Bytes author_account_id;  // who logged it
 };
+using MentorLogEntry = LogEntry;
 
 struct MentorState {
   Bytes mentor_id;
@@ -121,6 +123,8 @@ class FollowUp {
   // change of it stand; the later op in the log wins); the others stay as they are.
   Result<Bytes> RecordSixWeekCheck(const SixWeekCheckInput& input);
   Result<std::optional<SixWeekCheck>> LatestCheck() const;
+  // Every 4-week check-in (RecordCheckIn), oldest first, with its note and who recorded it.
+  Result<std::vector<LogEntry>> CheckIns() const;
 
   // ---- Lists ----
   Result<std::vector<Agreement>> MyAgreements() const;  // owned by this account's person
