@@ -622,7 +622,12 @@ TEST_CASE("what changed since a sequence number, and a conflict resolved on both
   k.Ok("fatima", "sync");
   k.Ok("sanne", "field set " + cid + " " + note + " tekst 'Zaterdag koken'");
   k.Ok("fatima", "field set " + cid + " " + note + " tekst 'Zondag koken'");
-  k.Ok("sanne", "sync");
+  // The sync that brings the conflict says so, with where to look; the next one does not.
+  Run brought = k.As("sanne", "sync");
+  REQUIRE(brought.exit_code == 0);
+  CHECK(brought.all.find("Nieuwe conflicten: 1. Kies welke waarde blijft: kring conflicts --case " +
+                         cid) != std::string::npos);
+  CHECK(k.As("sanne", "sync").all.find("conflicten") == std::string::npos);
   for (const char* who : {"sanne", "fatima"}) {
     Value open = k.Json(who, "conflicts");
     REQUIRE(open.list_value().values_size() == 1);
