@@ -60,6 +60,11 @@ constexpr Text kTexts[] = {
     {"print.title", "Het plan van {name}", "{name}'s plan"},
     {"print.version", "Versie", "Version"},
     {"print.date", "Datum", "Date"},
+    {"print.not_accepted", "Let op: dit plan is nog niet aangenomen.",
+     "Note: this plan has not been accepted yet."},
+    {"print.newer_waiting",
+     "Er is een nieuwere versie van het plan (versie {n}). Die is nog niet aangenomen.",
+     "There is a newer version of the plan (version {n}). It has not been accepted yet."},
     {"print.question", "Mijn vraag", "My question"},
     {"print.i_want", "Ik wil", "I want"},
     {"print.i_can", "Ik kan", "I can"},
@@ -358,6 +363,11 @@ constexpr Text kTexts[] = {
     {"plan.decision_invalid", "Kies: akkoord, akkoord met voorwaarden of niet akkoord.",
      "Choose: accept, accept with conditions or reject."},
     {"plan.no_plan", "Er is nog geen plan.", "There is no plan yet."},
+    {"plan.version_not_allowed",
+     "Alleen de hoofdpersoon en de coördinator maken een nieuwe versie van het plan. Het netwerk "
+     "geeft zijn concept vrij in de eigen tijd.",
+     "Only the main person and the coordinator make a new version of the plan. The network "
+     "releases its draft in its private time."},
     {"plan.heading.ik_wil", "Ik wil", "I want"},
     {"plan.heading.ik_kan", "Ik kan", "I can"},
     {"plan.heading.ik_heb_nodig", "Ik heb nodig", "I need"},

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "kring/common/bytes.h"
 #include "kring/v1/model.pb.h"
 
 #include "model/reducer.h"
@@ -17,5 +18,10 @@ namespace kring::domain {
 // exist.
 std::string CheckPlanRule(const v1::CaseState& state, const client::model::OpContext& ctx,
                           const v1::Mutation& mutation, const v1::Entity* target);
+
+// Who may make a plan version (and its details): the chair and the coordinators, and the network
+// in its private time (its release of the draft); never a professional. The reducer's rule, and
+// Plan::Publish asks it first for a clear refusal.
+bool MayMakePlanVersion(const v1::CaseState& state, ByteView account_id);
 
 }  // namespace kring::domain
