@@ -69,8 +69,11 @@ extern "C" {
  *      and account_removed, Agreement.owner_left and needs_new_owner; the meeting's record
  *      (domain calls 120-123); spoed set later and the restricted scopes (calls 124-125) and
  *      MentorLogEntry.author_account_id (no new function).
+ *  11  the plan's drafts this device can read and the latest accepted version (domain calls
+ *      51-52, DomainResponse.drafts); a plan version only by the chair, a coordinator or the
+ *      network in private time (a reducer rule; no new function).
  */
-#define KRING_ABI_VERSION 10u
+#define KRING_ABI_VERSION 11u
 
 /*
  * Status codes. Numbering is append-only and mirrors kring::StatusCode
