@@ -518,6 +518,25 @@ TEST_CASE("a plan is drafted, accepted, followed up offline and checked at six w
   k.RequireConverged();
 }
 
+TEST_CASE("someone who left the case is given no agreement, as someone out of the circle",
+          "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  // The neighbour leaves the case (kring case leave); the circle still lists his person.
+  REQUIRE(k.neighbour->LeaveCase(cid).ok());
+  k.SyncAll();
+  Plan coordinator_plan(*k.coordinator, cid);
+  RequireRejected(k.coordinator, cid, "agreement.owner_left", [&] {
+    return StatusOf(coordinator_plan.AddAgreement(MakeAgreement(k.p_neighbour, "Post", kJan31)));
+  });
+  AgreementInput checked = MakeAgreement(k.p_aunt, "Post", kJan31);
+  checked.checker = k.p_neighbour;
+  RequireRejected(k.coordinator, cid, "agreement.checker_left",
+                  [&] { return StatusOf(coordinator_plan.AddAgreement(checked)); });
+  // Someone still in the case is given one as before.
+  REQUIRE(coordinator_plan.AddAgreement(MakeAgreement(k.p_aunt, "Post", kJan31)).ok());
+}
+
 TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[plan]") {
   Circle k;
   const Bytes& cid = k.cid;
@@ -600,6 +619,12 @@ TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[p
   });
   RequireRejected(k.uncle, cid, "agreement.not_owner",
                   [&] { return uncle_plan.AcceptAgreement(*a_aunt); });
+  // The aunt made her agreement: the uncle is told who may change it.
+  RequireRejected(k.uncle, cid, "rule.agreement_editor", [&] {
+    return uncle_plan.EditAgreement(*a_aunt, MakeAgreement(k.p_aunt, "Boodschappen", kJan31));
+  });
+  RequireRejected(k.uncle, cid, "rule.chair_only",
+                  [&] { return uncle_plan.GrantProfessionalsFullView(true); });
   // Only the coordinator speaks for someone without the app.
   RequireRejected(k.uncle, cid, "agreement.not_owner",
                   [&] { return uncle_plan.AcceptAgreement(*a_grandma); });
@@ -608,7 +633,7 @@ TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[p
   RequireRejected(k.aunt, cid, "agreement.status_invalid",
                   [&] { return aunt_plan.UpdateStatus(*a_aunt, AgreementStatus::kAccepted); });
   // The neighbour neither owns nor checks the aunt's agreement.
-  RequireRejected(k.neighbour, cid, "domain.not_allowed", [&] {
+  RequireRejected(k.neighbour, cid, "rule.agreement_outcome", [&] {
     return Plan(*k.neighbour, cid).UpdateStatus(*a_aunt, AgreementStatus::kDone);
   });
   FollowUp aunt_follow(*k.aunt, cid);
@@ -619,7 +644,7 @@ TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[p
                   [&] { return coordinator_follow.AddCostItem(Moment::kIntake, "Thuiszorg", -5); });
   RequireRejected(k.coordinator, cid, "micro.service_missing",
                   [&] { return coordinator_follow.AddCostItem(Moment::kIntake, "", 100); });
-  RequireRejected(k.aunt, cid, "domain.not_allowed",
+  RequireRejected(k.aunt, cid, "refused.managers_only",
                   [&] { return aunt_follow.RecordWellBeing(Moment::kIntake, 5, kJan31); });
   RequireRejected(k.coordinator, cid, "followup.unknown_agreement", [&] {
     SixWeekCheckInput in;
@@ -642,7 +667,7 @@ TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[p
     return StatusOf(resident_follow.DesignateMentor(in));
   });
   // Someone else cannot designate the young person's mentor.
-  RequireRejected(k.aunt, cid, "domain.not_allowed", [&] {
+  RequireRejected(k.aunt, cid, "rule.mentor_designate", [&] {
     MentorInput in{k.p_resident, k.p_mentor, true, k.p_uncle, 0, kJan31};
     return StatusOf(aunt_follow.DesignateMentor(in));
   });
@@ -768,10 +793,10 @@ TEST_CASE("a plan version is made by the chair, a coordinator, or the network in
   PlanContent theirs = k.Content();
   theirs.ik_wil = "Ik wil dat mama beslist.";
   Plan aunt_plan(*k.aunt, cid);
-  RequireRejected(k.aunt, cid, "plan.version_not_allowed",
+  RequireRejected(k.aunt, cid, "rule.plan_version",
                   [&] { return StatusOf(aunt_plan.Publish(theirs)); });
   Plan professional_plan(*k.professional, cid);
-  RequireRejected(k.professional, cid, "plan.version_not_allowed",
+  RequireRejected(k.professional, cid, "rule.plan_version",
                   [&] { return StatusOf(professional_plan.Publish(theirs)); });
 
   // The same, sent raw: a version numbered after the resident's, and its details.
@@ -813,7 +838,7 @@ TEST_CASE("a plan version is made by the chair, a coordinator, or the network in
   auto released = aunt_plan.Publish(theirs);
   REQUIRE(released.ok());
   // The professional is not part of the network's private time.
-  RequireRejected(k.professional, cid, "plan.version_not_allowed",
+  RequireRejected(k.professional, cid, "rule.plan_version",
                   [&] { return StatusOf(professional_plan.Publish(theirs)); });
   k.SyncAll();
   for (Device* d : k.readers()) {
@@ -1009,7 +1034,7 @@ TEST_CASE("the young person's mentor: consent, warnings, log and two-monthly eva
               .LogMentorCheckIn(designation->mentor_id, kJan31 + 7 * kDayMs, "Samen gevoetbald.")
               .ok());
   // Only the mentor (or the coordinator) writes the mentor log.
-  RequireRejected(k.aunt, cid, "domain.not_allowed", [&] {
+  RequireRejected(k.aunt, cid, "rule.mentor_only", [&] {
     return FollowUp(*k.aunt, cid).LogMentorCheckIn(designation->mentor_id, kJan31, "x");
   });
   const Bytes raw = crypto::RandomBytes(16);

@@ -333,11 +333,12 @@ TEST_CASE("a schema 8 store that applied a relink of the chair's person is folde
   CHECK(reader->Alarms().empty());
 }
 
-// The rules changed after schema 9 (a plan version only by the chair, a coordinator or the
+// The rules changed after schema 10 (a plan version only by the chair, a coordinator or the
 // network in private time): a store from before, which applied a relative's version, is folded
 // again once and then agrees with a device that folds the same log fresh.
-TEST_CASE("a schema 9 store that applied a relative's plan version is folded again",
-          "[stored-state]") {
+TEST_CASE(
+    "a schema 10 store that applied a relative's plan version is folded again (store schema 11)",
+    "[stored-state]") {
   TestServer server;
   auto net = ServerTransport(server);
   Device chair(net), relative(net), reader(net), fresh(net);
@@ -353,7 +354,7 @@ TEST_CASE("a schema 9 store that applied a relative's plan version is folded aga
   const std::string folded = Canonical(Confirmed(reader, *cid));
   CHECK(Confirmed(reader, *cid).entities().count(Hex(*version)) == 0);
 
-  // The reader's store as a libkring of schema 9 left it: the version applied.
+  // The reader's store as a libkring of schema 10 left it: the version applied.
   reader.Close();
   {
     auto store = client::LocalStore::Open(reader.db_path(), reader.storage_key());
@@ -368,7 +369,7 @@ TEST_CASE("a schema 9 store that applied a relative's plan version is folded aga
     e.set_created_by_account_id(ToString(relative.account_id()));
     REQUIRE((*store)->ReplaceState(*cid, old, client::LocalStore::RemovalMark::kKeep).ok());
   }
-  ChangeLog(reader, "DELETE FROM refold_due; PRAGMA user_version = 9;");
+  ChangeLog(reader, "DELETE FROM refold_due; PRAGMA user_version = 10;");
   reader.Reopen();
   CHECK(Canonical(Confirmed(reader, *cid)) != folded);  // what was stored, until the next sync
 

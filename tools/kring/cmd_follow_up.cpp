@@ -51,12 +51,12 @@ int SixWeek(Ctx& ctx) {
   auto at = ParseTime(ctx.Get("at", "now"));
   if (!at.ok()) return Fail(at.status());
   in.at_ms = *at;
-  const std::string outcome = ctx.Get("outcome", "continue");
+  const std::string outcome = DomainWord(kCheckOutcomes, ctx.Get("outcome", "continue"));
   in.outcome = outcome == "adjust"          ? domain::CheckOutcome::kAdjust
                : outcome == "vervolgberaad" ? domain::CheckOutcome::kVervolgberaad
                                             : domain::CheckOutcome::kContinue;
   if (outcome != "continue" && outcome != "adjust" && outcome != "vervolgberaad") {
-    return BadInput(ctx, "--outcome: continue, adjust of vervolgberaad",
+    return BadInput(ctx, "--outcome: doorgaan, aanpassen of vervolgberaad",
                     "--outcome: continue, adjust or vervolgberaad");
   }
   in.note = ctx.Get("note");
@@ -107,6 +107,8 @@ int CheckShow(Ctx& ctx) {
   if (!latest.ok()) return Fail(latest.status());
   auto upcoming = f.UpcomingChecks(NowMs());
   if (!upcoming.ok()) return Fail(upcoming.status());
+  auto checkins = f.CheckIns();
+  if (!checkins.ok()) return Fail(checkins.status());
   std::vector<std::string> next;
   for (const auto& u : *upcoming) {
     const char* kind = u.kind == domain::UpcomingCheck::Kind::kCheckIn        ? "check_in"
@@ -136,8 +138,19 @@ int CheckShow(Ctx& ctx) {
                     {"outcome", JStr(OutcomeName((*latest)->outcome))},
                     {"assessments", JArr(rows)}});
     }
-    PrintJson(JObj({{"latest", check}, {"upcoming", JArr(next)}}));
+    std::vector<std::string> done;
+    for (const domain::LogEntry& e : *checkins) {
+      done.push_back(JObj(
+          {{"at_ms", JNum(e.at_ms)}, {"note", JStr(e.note)}, {"by", JId(e.author_account_id)}}));
+    }
+    PrintJson(JObj({{"latest", check}, {"checkins", JArr(done)}, {"upcoming", JArr(next)}}));
     return 0;
+  }
+  // The 4-week check-ins held, with what was noted and by whom.
+  for (const domain::LogEntry& e : *checkins) {
+    std::cout << ctx.T("Check na 4 weken op ", "4-week check-in on ") << ShowTime(ctx, e.at_ms)
+              << ctx.T(", door ", ", by ") << ctx.NameOfAccount(e.author_account_id) << "\n";
+    if (!e.note.empty()) std::cout << "  " << e.note << "\n";
   }
   if (!latest->has_value()) {
     std::cout << ctx.T("Nog geen zes-wekencheck.", "No six-week check yet.") << "\n";
@@ -400,7 +413,7 @@ const std::vector<Verb>& FollowUpVerbs() {
       {"check",
        "six-week",
        "[--at TIJD] [--assess AFSPRAAK=klaar|deels|niet-gedaan|loopt-vast ...]\n"
-       "      [--outcome continue|adjust|vervolgberaad] [--note T]",
+       "      [--outcome doorgaan|aanpassen|vervolgberaad] [--note T]",
        "Leg de zes-wekencheck vast (zonder --assess blijft een afspraak zoals hij staat)",
        "Record the six-week check (without --assess an agreement stays as it is)",
        {"at", "assess", "outcome", "note"},

@@ -28,7 +28,7 @@ Status ContentFromFlags(Ctx& ctx, domain::PlanContent& c) {
   for (const std::string& d : ctx.All("domain")) {
     auto eq = d.find('=');
     if (eq == std::string::npos) return InvalidArgument("plan.unknown_life_domain");
-    c.life_domains[d.substr(0, eq)] = d.substr(eq + 1);
+    c.life_domains[DomainWord(kLifeDomainNames, d.substr(0, eq))] = d.substr(eq + 1);
   }
   if (ctx.Has("contact-person")) {
     KRING_ASSIGN_OR_RETURN(c.contact_person, ctx.Person(ctx.Get("contact-person")));
@@ -510,15 +510,26 @@ int Add(Ctx& ctx) {
     if (!checker.ok()) return Fail(checker.status());
     in.checker = *checker;
   }
-  in.life_domain = ctx.Get("domain");
+  in.life_domain = DomainWord(kLifeDomainNames, ctx.Get("domain"));
   auto hidden = ctx.People(ctx.All("hidden-from"));
   if (!hidden.ok()) return Fail(hidden.status());
   in.hidden_from = *hidden;
   auto visible = ctx.People(ctx.All("visible-to"));
   if (!visible.ok()) return Fail(visible.status());
   in.visible_to = *visible;
-  auto id = Plan(ctx.client, ctx.case_id).AddAgreement(in);
+  Plan plan(ctx.client, ctx.case_id);
+  auto id = plan.AddAgreement(in);
   if (!id.ok()) return Fail(id.status());
+  auto made = plan.GetAgreement(*id);
+  if (made.ok() && made->in_private_time) {
+    return ctx.Made("agreement", *id,
+                    "Afspraak voorgesteld. Het is nu eigen tijd: alleen het netwerk leest deze "
+                    "afspraak, tot het netwerk de eigen tijd vrijgeeft. Daarna leest iedereen die "
+                    "het ook buiten de eigen tijd zou lezen deze afspraak. Aannemen kan dan ook.",
+                    "Agreement proposed. It is private time now: only the network reads this "
+                    "agreement, until the network releases private time. After that everyone who "
+                    "would read it outside private time reads it. It can be accepted then too.");
+  }
   return ctx.Made("agreement", *id, "Afspraak voorgesteld.", "Agreement proposed.");
 }
 
@@ -601,12 +612,12 @@ const std::vector<const char*> kContentFlags = {
     "ik-wil",  "ik-kan", "ik-heb-nodig",   "contingency", "bottom-lines",
     "answers", "domain", "contact-person", "responsible", "review-days"};
 constexpr const char* kContentSyntax =
-    "[--ik-wil T] [--ik-kan T] [--ik-heb-nodig T] [--domain housing=T ...]\n"
+    "[--ik-wil T] [--ik-kan T] [--ik-heb-nodig T] [--domain wonen=T ...]\n"
     "      [--contingency T] [--contact-person PERSOON] [--bottom-lines T]\n"
     "      [--responsible PERSOON] [--answers T] [--review-days 42]";
 // The draft's own switch after the content flags, so its usage line names it.
 constexpr const char* kDraftSyntax =
-    "[--ik-wil T] [--ik-kan T] [--ik-heb-nodig T] [--domain housing=T ...]\n"
+    "[--ik-wil T] [--ik-kan T] [--ik-heb-nodig T] [--domain wonen=T ...]\n"
     "      [--contingency T] [--contact-person PERSOON] [--bottom-lines T]\n"
     "      [--responsible PERSOON] [--answers T] [--review-days 42] [--open]";
 
@@ -703,7 +714,7 @@ const std::vector<Verb>& PlanVerbs() {
       {"agreement",
        "add",
        "--action T [--owner PERSOON] [--due TIJD | --recurrence T] [--checker PERSOON]\n"
-       "      [--domain housing|finances|...] [--hidden-from PERSOON ...] [--visible-to PERSOON "
+       "      [--domain wonen|geld|...] [--hidden-from PERSOON ...] [--visible-to PERSOON "
        "...]",
        "Stel een afspraak voor",
        "Propose an agreement",

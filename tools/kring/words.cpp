@@ -43,6 +43,42 @@ constexpr Word kAgreementStatusWords[] = {
     {"dropped", "vervallen", "dropped"},
 };
 
+// The plan's life domains (--domain wonen=..., an agreement's --domain geld); values as the
+// domain's keys, Dutch words as the headings the plan shows (plan.domain.*).
+constexpr Word kLifeDomainWords[] = {
+    {"housing", "wonen", "housing"},
+    {"finances", "geld", "finances"},
+    {"relationships", "relaties", "relationships"},
+    {"daytime", "dagbesteding", "daytime activity"},
+    {"health", "gezondheid", "health"},
+    {"safety", "veiligheid", "safety"},
+};
+
+// The meeting's phases (values as domain::PhaseName); `meeting phase` takes the three a chair
+// starts with it, private time has its own command.
+constexpr Word kMeetingPhaseWords[] = {
+    {"not_started", "nog niet begonnen", "not started"},
+    {"information", "informatie", "information"},
+    {"private_time", "eigen tijd van het netwerk", "the network's private time"},
+    {"plan_presentation", "plan voorstellen", "plan presentation"},
+    {"acceptance", "plan aannemen", "acceptance"},
+};
+
+// How someone takes part in the meeting (values as the domain stores domain::Participation).
+constexpr Word kParticipationWords[] = {
+    {"attend", "komt", "attends"},
+    {"part", "deels", "part of it"},
+    {"written", "schriftelijk", "in writing"},
+    {"not_invited", "niet uitgenodigd", "not invited"},
+};
+
+// What the six-week check decides (domain::CheckOutcome).
+constexpr Word kCheckOutcomeWords[] = {
+    {"continue", "doorgaan", "continue"},
+    {"adjust", "aanpassen", "adjust"},
+    {"vervolgberaad", "vervolgberaad", "follow-up meeting"},
+};
+
 constexpr Word kInvitationStateWords[] = {
     {"not_invited", "niet uitgenodigd", "not invited"},
     {"pending", "uitgenodigd, nog geen antwoord", "invited, no answer yet"},
@@ -163,6 +199,12 @@ constexpr Label kFieldLabels[] = {
     {"obstacle", "wat in de weg zit", "what is in the way"},
     {"obstacle_owner", "wie dat oplost", "who sorts it out"},
     {"new_due_ms", "nieuwe datum", "new date"},
+    {"accepted_hash", "akkoord van wie het doet", "accepted by whoever does it"},
+    // A plan's acceptance and decisions (kring changes names these as changed)
+    {"accepted_at_ms", "akkoord gegeven op", "agreed on"},
+    {"decision", "besluit", "decision"},
+    {"decided_at_ms", "besluit genomen op", "decided on"},
+    {"professionals_see_all", "professionals zien alles", "professionals see everything"},
     // Follow-up
     {"score", "cijfer", "score"},
     {"service", "hulp", "service"},
@@ -194,6 +236,10 @@ const std::span<const Word> kPreTalkWays{kPreTalkWayWords};
 const std::span<const Word> kAgreementStatuses{kAgreementStatusWords};
 const std::span<const Word> kInvitationStates{kInvitationStateWords};
 const std::span<const Word> kPollAnswers{kPollAnswerWords};
+const std::span<const Word> kLifeDomainNames{kLifeDomainWords};
+const std::span<const Word> kMeetingPhases{kMeetingPhaseWords};
+const std::span<const Word> kParticipations{kParticipationWords};
+const std::span<const Word> kCheckOutcomes{kCheckOutcomeWords};
 
 std::string DomainWord(std::span<const Word> words, const std::string& typed) {
   for (const Word& w : words) {

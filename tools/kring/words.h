@@ -25,6 +25,10 @@ extern const std::span<const Word> kPreTalkWays;
 extern const std::span<const Word> kInvitationStates;
 extern const std::span<const Word> kAgreementStatuses;
 extern const std::span<const Word> kPollAnswers;
+extern const std::span<const Word> kLifeDomainNames;
+extern const std::span<const Word> kMeetingPhases;
+extern const std::span<const Word> kParticipations;
+extern const std::span<const Word> kCheckOutcomes;
 
 // The agreement state the user typed (a word of kAgreementStatuses, either language, or the
 // identifier); nullopt for anything else. AgreementStatusWord: its word in the user's language.

@@ -112,15 +112,17 @@ const v1::Entity* LatestOfType(const v1::CaseState& state, std::string_view type
   return best;
 }
 
-std::vector<MentorLogEntry> LogOf(const v1::CaseState& state, std::string_view type,
-                                  const std::string& mentor_id) {
-  std::vector<MentorLogEntry> out;
+// The entries of `type` that name `mentor_id` in `mentor_link` (the 4-week check-ins name none:
+// all of them with an empty id).
+std::vector<LogEntry> LogOf(const v1::CaseState& state, std::string_view type,
+                            const std::string& mentor_id) {
+  std::vector<LogEntry> out;
   for (const auto& [key, e] : state.entities()) {
     if (e.type() != type || e.deleted() || BlobField(e, "mentor_link") != mentor_id) continue;
     out.push_back({IntField(e, "at_ms"), TextField(e, "note"), B(e.created_by_account_id())});
   }
   // By time, then note and who logged it: equal entries by two people keep one order everywhere.
-  std::sort(out.begin(), out.end(), [](const MentorLogEntry& a, const MentorLogEntry& b) {
+  std::sort(out.begin(), out.end(), [](const LogEntry& a, const LogEntry& b) {
     return std::tie(a.at_ms, a.note, a.author_account_id) <
            std::tie(b.at_ms, b.note, b.author_account_id);
   });
@@ -265,6 +267,11 @@ Status FollowUp::RecordCheckIn(int64_t at_ms, const std::string& note) {
       client_, case_id_, view,
       {Create(id, kCheckIn), Set(id, "at_ms", TimeValue(at_ms)), Set(id, "note", TextValue(note))},
       0);
+}
+
+Result<std::vector<LogEntry>> FollowUp::CheckIns() const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, client_.View(case_id_));
+  return LogOf(view, kCheckIn, "");
 }
 
 Result<Bytes> FollowUp::RecordSixWeekCheck(const SixWeekCheckInput& in) {

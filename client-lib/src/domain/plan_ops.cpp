@@ -5,6 +5,7 @@
 
 #include "kring/common/crypto.h"
 
+#include "domain/rule_refusals.h"
 #include "model/content_rules.h"
 #include "model/reducer.h"
 
@@ -78,8 +79,9 @@ Status CheckAllowed(const client::Client& client, const v1::CaseState& view,
   v1::CaseState copy = view;
   client::model::OpContext ctx{0, me, crypto::RandomBytes(crypto::kIdBytes), scope_id};
   for (const v1::Mutation& m : mutations) {
-    if (!client::model::CheckContentRule(copy, ctx, m).empty()) {
-      return PermissionDenied("domain.not_allowed");
+    // The refusing rule's own key, which says who may (rule_refusals.cpp).
+    if (const std::string rule = client::model::CheckContentRule(copy, ctx, m); !rule.empty()) {
+      return PermissionDenied(RefusalKeyFor(copy, me, rule));
     }
     v1::ContentOp one;
     one.set_version(1);

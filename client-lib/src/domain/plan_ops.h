@@ -30,8 +30,9 @@ v1::Mutation Set(const std::string& id, std::string_view field, const v1::Value&
 v1::Mutation Add(const std::string& id, std::string_view set, const v1::Value& value);
 
 // Runs the content rules over `mutations` on a copy of `view` as this account would; fails with
-// PermissionDenied("domain.not_allowed") when any would have no effect, else queues them as one
-// op in `scope_id`.
+// PermissionDenied with the refusing rule's key (RefusalKey: who may; "domain.not_allowed" for a
+// rule without a text of its own) when any would have no effect, else queues them as one op in
+// `scope_id`.
 Status SubmitChecked(client::Client& client, const Bytes& case_id, const v1::CaseState& view,
                      const std::vector<v1::Mutation>& mutations, uint32_t scope_id);
 // The check alone: before a call makes anything (a scope), so a refused call changes nothing.
