@@ -1032,8 +1032,9 @@ TEST_CASE("a six-week check without --assess changes no agreement's status", "[c
 
 // The plan is the resident's: a relative cannot replace it outside private time. Paper for
 // people without the app shows the accepted version, and names a newer one that waits.
-TEST_CASE("a relative cannot publish over the resident's plan; paper shows the accepted version",
-          "[cli]") {
+TEST_CASE(
+    "a relative cannot publish over the resident's plan, and paper shows the accepted version",
+    "[cli]") {
   TestServer server;
   TempDir dir;
   People k(server, dir);
