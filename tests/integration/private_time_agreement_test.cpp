@@ -561,5 +561,36 @@ TEST_CASE("the release of private time holds against a writer gone and a forged 
       CHECK(Confirmed(*d, *cid).entities().at(Hex(*a_post)).deleted());
     }
   }
+
+  SECTION(
+      "a private-time marker outside the private scope is not written, nor blocks the release") {
+    // The mother seals an agreement to a scope she shares with the coordinator and marks it as
+    // this private time's: it is no agreement of the private time.
+    auto other = mother->CreateScope(*cid, {mother.account_id(), coordinator.account_id()});
+    REQUIRE(other.ok());
+    SyncAll(all);
+    std::string id(16, '\x07');
+    for (size_t i = 0; i < 4; ++i) id[i] = static_cast<char>((*other >> (24 - 8 * i)) & 0xffu);
+    const std::string call = "Ria belt de woningbouw.";
+    v1::Value action;
+    action.set_text(call);
+    v1::Value due;
+    due.set_time_ms(MakeAgreement(ria, "").due_ms);
+    (void)mother->Submit(*cid,
+                         {CreateMutation(id, "plan_agreement"), SetMutation(id, "owner", Blob(ria)),
+                          SetMutation(id, "action", action), SetMutation(id, "due_ms", due),
+                          SetMutation(id, "private_time", Blob(*meeting))},
+                         *other);
+    SyncAll(all);
+    Organising org_mother(*mother, *cid);
+    auto what = org_mother.WhatReleaseShares(*meeting);
+    REQUIRE(what.ok());
+    CHECK(what->agreements == 1);
+    const Status released = org_mother.ReleaseDraft(*meeting);
+    INFO(released.message());
+    REQUIRE(released.ok());
+    SyncAll(all);
+    CHECK(Actions(coordinator, *cid) == std::vector<std::string>{call, post});
+  }
   for (Device* d : all) CHECK((*d)->Alarms().empty());
 }
