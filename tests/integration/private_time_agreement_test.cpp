@@ -424,3 +424,173 @@ TEST_CASE(
     CHECK((*d)->Alarms().empty());
   }
 }
+
+namespace {
+
+v1::Mutation CreateMutation(const std::string& id, const std::string& type) {
+  v1::Mutation m;
+  m.mutable_create_entity()->set_entity_id(id);
+  m.mutable_create_entity()->set_type(type);
+  return m;
+}
+
+v1::Mutation SetMutation(const std::string& id, const std::string& field, v1::Value value) {
+  v1::Mutation m;
+  m.mutable_set_field()->set_entity_id(id);
+  m.mutable_set_field()->set_field(field);
+  *m.mutable_set_field()->mutable_value() = std::move(value);
+  return m;
+}
+
+v1::Value Blob(const Bytes& b) {
+  v1::Value v;
+  v.set_blob(ToString(b));
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("the release of private time holds against a writer gone and a forged copy",
+          "[plan][organising][meeting]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), mother(net), uncle(net), teacher(net);
+  auto cid = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                   {mother.account_id(), v1::ROLE_MEMBER},
+                                   {uncle.account_id(), v1::ROLE_MEMBER},
+                                   {teacher.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto all = {&resident, &coordinator, &mother, &uncle, &teacher};
+  SyncAll(all, 1);
+  Organising by_coordinator(*coordinator, *cid);
+  ReferralInput referral = SpoedReferral();
+  PersonInput kees = NewPerson("Kees de Vries", "family", "oom", "06-55556666");
+  kees.has_app = true;
+  referral.invitees = {referral.invitees[0], referral.invitees[1], kees};
+  REQUIRE(by_coordinator.SubmitReferral(referral).ok());
+  const Bytes sanne = IdOf(by_coordinator, "Sanne de Vries");
+  const Bytes ria = IdOf(by_coordinator, "Ria de Vries");
+  const Bytes joke = IdOf(by_coordinator, "Joke Bakker");
+  const Bytes oom = IdOf(by_coordinator, "Kees de Vries");
+  for (const Bytes& p : {ria, joke, oom}) REQUIRE(by_coordinator.ApprovePerson(p).ok());
+  REQUIRE(by_coordinator.LinkAccount(sanne, resident.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(ria, mother.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(joke, teacher.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(oom, uncle.account_id()).ok());
+  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
+  const int64_t noon = 1751364000000;
+  auto meeting = by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue,
+                                                {"Spoed.", ""}, noon);
+  REQUIRE(meeting.ok());
+  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  SyncAll(all);
+  REQUIRE(Organising(*resident, *cid).StartPrivateTime(*meeting).ok());
+  SyncAll(all);
+  const std::string post = "Ria opent elke week de post met Sanne.";
+  auto a_post = Plan(*mother, *cid).AddAgreement(MakeAgreement(ria, post));
+  REQUIRE(a_post.ok());
+  SyncAll(all);
+
+  SECTION("a writer taken out of the circle before the release") {
+    const std::string garden = "Kees maakt de tuin schoon.";
+    auto a_garden = Plan(*uncle, *cid).AddAgreement(MakeAgreement(oom, garden));
+    REQUIRE(a_garden.ok());
+    SyncAll(all);
+    REQUIRE(by_coordinator.RemovePerson(oom).ok());
+    SyncAll(all);
+    // The release still goes through: the copy names no writer who is no longer of the network.
+    const Status released = Organising(*mother, *cid).ReleaseDraft(*meeting);
+    INFO(released.message());
+    REQUIRE(released.ok());
+    SyncAll(all);
+    for (Device* d : {&resident, &mother, &coordinator}) {
+      CHECK(Actions(*d, *cid) == std::vector<std::string>{garden, post});
+      auto a = Plan(**d, *cid).GetAgreement(*a_garden);
+      REQUIRE(a.ok());
+      CHECK(a->agreement_id != *a_garden);
+      CHECK_FALSE(a->in_private_time);
+    }
+    CHECK(Confirmed(mother, *cid).entities().at(Hex(*a_garden)).deleted());
+  }
+
+  SECTION("a forged copy does not take the noted id, and the original stays deleted") {
+    REQUIRE(Organising(*resident, *cid).ReleaseDraft(*meeting).ok());
+    SyncAll(all);
+    auto real = Plan(*coordinator, *cid).GetAgreement(*a_post);
+    REQUIRE(real.ok());
+    // Whoever reads the copy learns the noted id. The coordinator, a professional and a network
+    // member each write an agreement in scope 0 with a lower id that claims to be its copy.
+    uint8_t low = 0;
+    for (Device* forger : {&coordinator, &teacher, &uncle}) {
+      std::string id(16, '\0');
+      id[15] = static_cast<char>(++low);
+      v1::Value action;
+      action.set_text("Vals: Ria geeft haar pas af.");
+      v1::Value due;
+      due.set_time_ms(MakeAgreement(ria, "").due_ms);
+      (void)(*forger)->Submit(
+          *cid,
+          {CreateMutation(id, "plan_agreement"), SetMutation(id, "owner", Blob(ria)),
+           SetMutation(id, "action", action), SetMutation(id, "due_ms", due),
+           SetMutation(id, "copy_of", Blob(*a_post))},
+          0);
+      SyncAll(all);
+    }
+    // Every device still reads the real copy by the noted id; the owner's accept acts on it.
+    for (Device* d : {&resident, &mother, &coordinator, &uncle}) {
+      auto a = Plan(**d, *cid).GetAgreement(*a_post);
+      REQUIRE(a.ok());
+      CHECK(a->agreement_id == real->agreement_id);
+      CHECK(a->input.action == post);
+    }
+    REQUIRE(Plan(*mother, *cid).AcceptAgreement(*a_post).ok());
+    SyncAll(all);
+    auto accepted = Plan(*coordinator, *cid).GetAgreement(real->agreement_id);
+    REQUIRE(accepted.ok());
+    CHECK(accepted->status == AgreementStatus::kAccepted);
+
+    // The original is not brought back after the release, not even by the chair who may edit it.
+    const uint32_t scope =
+        static_cast<uint32_t>(Confirmed(resident, *cid).entities().at(Hex(*a_post)).scope_id());
+    v1::Mutation back;
+    back.mutable_restore_entity()->set_entity_id(ToString(*a_post));
+    (void)resident->Submit(*cid, {back}, scope);
+    (void)mother->Submit(*cid, {back}, scope);
+    SyncAll(all);
+    for (Device* d : {&resident, &mother}) {
+      CHECK(Confirmed(*d, *cid).entities().at(Hex(*a_post)).deleted());
+    }
+  }
+
+  SECTION(
+      "a private-time marker outside the private scope is not written, nor blocks the release") {
+    // The mother seals an agreement to a scope she shares with the coordinator and marks it as
+    // this private time's: it is no agreement of the private time.
+    auto other = mother->CreateScope(*cid, {mother.account_id(), coordinator.account_id()});
+    REQUIRE(other.ok());
+    SyncAll(all);
+    std::string id(16, '\x07');
+    for (size_t i = 0; i < 4; ++i) id[i] = static_cast<char>((*other >> (24 - 8 * i)) & 0xffu);
+    const std::string call = "Ria belt de woningbouw.";
+    v1::Value action;
+    action.set_text(call);
+    v1::Value due;
+    due.set_time_ms(MakeAgreement(ria, "").due_ms);
+    (void)mother->Submit(*cid,
+                         {CreateMutation(id, "plan_agreement"), SetMutation(id, "owner", Blob(ria)),
+                          SetMutation(id, "action", action), SetMutation(id, "due_ms", due),
+                          SetMutation(id, "private_time", Blob(*meeting))},
+                         *other);
+    SyncAll(all);
+    Organising org_mother(*mother, *cid);
+    auto what = org_mother.WhatReleaseShares(*meeting);
+    REQUIRE(what.ok());
+    CHECK(what->agreements == 1);
+    const Status released = org_mother.ReleaseDraft(*meeting);
+    INFO(released.message());
+    REQUIRE(released.ok());
+    SyncAll(all);
+    CHECK(Actions(coordinator, *cid) == std::vector<std::string>{call, post});
+  }
+  for (Device* d : all) CHECK((*d)->Alarms().empty());
+}

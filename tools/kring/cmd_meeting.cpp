@@ -438,9 +438,14 @@ int ReleasePreview(Ctx& ctx, Organising& org, const Bytes& meeting) {
   const std::string notes = std::to_string(what->notes);
   const std::string agreements = std::to_string(what->agreements);
   // The counts are this device's view; the release fetches the case first and shares what it
-  // then holds.
+  // then holds. Run again after the release, it shares what reached this device since.
+  auto m = org.GetMeeting(meeting);
+  const bool again = m.ok() && m->draft_released;
   std::string nl =
-      "Je hebt nog niet vrijgegeven. Na het vrijgeven lezen ook de gespreksleider en de "
+      std::string(again ? "Het netwerk gaf al vrij; nu gaat het om wat dit apparaat daarna nog "
+                          "ontving. "
+                        : "Je hebt nog niet vrijgegeven. ") +
+      "Na het vrijgeven lezen ook de gespreksleider en de "
       "professionals wat het netwerk in de eigen tijd schreef:\n"
       "- aantekeningen: " +
       notes +
@@ -450,7 +455,10 @@ int ReleasePreview(Ctx& ctx, Organising& org, const Bytes& meeting) {
       " (een professional leest alleen de afspraken die hij of zij uitvoert of controleert, "
       "tenzij de hoofdpersoon meer toestaat)\n";
   std::string en =
-      "Nothing is released yet. After the release the coordinator and the professionals also "
+      std::string(again ? "The network released already; this is about what reached this device "
+                          "since. "
+                        : "Nothing is released yet. ") +
+      "After the release the coordinator and the professionals also "
       "read what the network wrote in private time:\n"
       "- notes: " +
       notes +

@@ -332,14 +332,21 @@ const v1::Entity* FindOfType(const v1::CaseState& view, const Bytes& id, std::st
   return e;
 }
 
-// An agreement by its id, or by the id it had in private time: the release's copy (the lowest
-// id when more than one device made one) stands for the original.
+// An agreement by its id, or by the id it had in private time: the release's copy stands for the
+// original. Only a copy of an agreement made in some meeting's private scope counts (the rules
+// let only the network write copy_of, and only then); the earliest made wins when more than one
+// device made one, the lowest id between copies of one op.
 const v1::Entity* FindAgreement(const v1::CaseState& view, const Bytes& id) {
   if (const v1::Entity* e = FindOfType(view, id, kAgreement)) return e;
+  const std::string original = S(id);
+  if (!AnyPrivateTimeHolds(view, ScopeOfEntityId(original), true)) return nullptr;
   const v1::Entity* copy = nullptr;
   for (const auto& [key, e] : view.entities()) {
-    if (e.type() == kAgreement && !e.deleted() && BlobField(e, kAgreementCopyOf) == S(id) &&
-        (copy == nullptr || e.entity_id() < copy->entity_id())) {
+    if (e.type() != kAgreement || e.deleted() || BlobField(e, kAgreementCopyOf) != original) {
+      continue;
+    }
+    if (copy == nullptr || e.created_seq() < copy->created_seq() ||
+        (e.created_seq() == copy->created_seq() && e.entity_id() < copy->entity_id())) {
       copy = &e;
     }
   }
@@ -896,6 +903,10 @@ Result<Bytes> Plan::AddAgreement(const AgreementInput& in) {
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
   KRING_ASSIGN_OR_RETURN(AgreementOp op,
                          NewAgreementOp(client_, case_id_, view, in, MyOpenPrivateTime(view, me)));
+  // The rules judge the op by the scope it is sealed to, which ScopeForItem may just have made.
+  if (op.scope != 0 && view.scopes().count(op.scope) == 0) {
+    KRING_ASSIGN_OR_RETURN(view, ViewOf(client_, case_id_));
+  }
   KRING_RETURN_IF_ERROR(SubmitChecked(client_, case_id_, view, op.mutations, op.scope));
   return B(op.id);
 }
@@ -1018,9 +1029,13 @@ namespace {
 std::vector<const v1::Entity*> PrivateTimeAgreements(const v1::CaseState& view,
                                                      const std::string& meeting_id) {
   std::vector<const v1::Entity*> out;
+  const v1::Entity* meeting = FindEntity(view, meeting_id);
   for (const auto& [key, e] : view.entities()) {
-    if (e.type() == kAgreement && !e.deleted() && e.scope_id() != 0 &&
-        BlobField(e, kAgreementPrivateTime) == meeting_id) {
+    // Only what the marker's rule lets through (an older state may hold a marker on something
+    // else): sealed inside this meeting's private scope. The writer may be gone since.
+    if (e.type() == kAgreement && !e.deleted() &&
+        BlobField(e, kAgreementPrivateTime) == meeting_id && meeting != nullptr &&
+        PrivateTimeHolds(view, *meeting, e.scope_id(), false)) {
       out.push_back(&e);
     }
   }
@@ -1043,8 +1058,13 @@ Result<std::vector<ReleaseOp>> AgreementReleaseOps(client::Client& client, const
     const AgreementInput in = AgreementOf(view, *original).input;
     KRING_ASSIGN_OR_RETURN(AgreementOp copy, NewAgreementOp(client, case_id, view, in, nullptr));
     copy.mutations.push_back(Set(copy.id, kAgreementCopyOf, BlobValue(B(original->entity_id()))));
-    copy.mutations.push_back(
-        Set(copy.id, kAgreementAuthor, BlobValue(B(original->created_by_account_id()))));
+    // The writer edits the copy as its creator, while still of the network: someone removed
+    // from the case or taken out of the circle is named nowhere (the rules would refuse the
+    // name, and with it the whole release).
+    if (IsNetworkAccount(view, View(original->created_by_account_id()))) {
+      copy.mutations.push_back(
+          Set(copy.id, kAgreementAuthor, BlobValue(B(original->created_by_account_id()))));
+    }
     out.push_back({std::move(copy.mutations), copy.scope});
     v1::Mutation gone;
     gone.mutable_delete_entity()->set_entity_id(original->entity_id());

@@ -129,24 +129,13 @@ std::string CheckLogField(const Rule& r, const v1::Entity& e, const v1::SetField
 // time's, so a marker cannot open someone else's agreement to deletion.
 bool SharedAtRelease(const Rule& r, const v1::Entity& e) {
   const v1::Entity* meeting = FindEntity(r.state, BlobField(e, kAgreementPrivateTime));
-  if (meeting == nullptr || meeting->deleted() || meeting->type() != kMeeting ||
-      meeting->scope_id() != 0 || !FlagField(*meeting, "draft_released")) {
+  if (meeting == nullptr || meeting->deleted() ||
+      !PrivateTimeHolds(r.state, *meeting, e.scope_id(), true)) {
     return false;
   }
-  const int64_t private_scope = IntField(*meeting, "private_scope");
-  if (private_scope <= 0 || private_scope > UINT32_MAX) return false;
-  const auto scope = static_cast<uint32_t>(private_scope);
-  const v1::Member* member = client::model::FindMember(r.state, r.author());
-  if (member == nullptr || !IsNetworkMember(r.state, *member) ||
-      !client::model::InScope(r.state, scope, r.author())) {
-    return false;
-  }
-  auto it = r.state.scopes().find(e.scope_id());
-  if (e.scope_id() == 0 || it == r.state.scopes().end()) return false;
-  for (const std::string& account : it->second.members()) {
-    if (!client::model::InScope(r.state, scope, View(account))) return false;
-  }
-  return true;
+  const auto scope = static_cast<uint32_t>(IntField(*meeting, "private_scope"));
+  return IsNetworkAccount(r.state, r.author()) &&
+         client::model::InScope(r.state, scope, r.author());
 }
 
 // The network member who wrote a private-time agreement edits the release's copy as its creator
@@ -160,6 +149,14 @@ bool NamedAuthor(const Rule& r, const v1::Entity& e) {
 std::string CheckAgreement(const Rule& r, const v1::Entity& e, const v1::Mutation& m) {
   const bool editor = r.creator(e) || r.manager() || NamedAuthor(r, e);
   if (m.has_delete_entity() && MadeInPrivateTime(e) && SharedAtRelease(r, e)) return {};
+  if (m.has_restore_entity() && MadeInPrivateTime(e)) {
+    // Once released, the copy is the agreement: an original back would be read twice, and by
+    // the network alone again.
+    const v1::Entity* meeting = FindEntity(r.state, BlobField(e, kAgreementPrivateTime));
+    if (meeting == nullptr || FlagField(*meeting, "draft_released")) {
+      return "agreement: shared at the release";
+    }
+  }
   if (!m.has_set_field()) {
     // Sets (hidden_from), delete and restore belong to whoever may edit the agreement.
     return editor ? "" : plan_rule::kNotEditor;
@@ -167,24 +164,38 @@ std::string CheckAgreement(const Rule& r, const v1::Entity& e, const v1::Mutatio
   const v1::SetField& f = m.set_field();
   const v1::Value& v = f.value();
   const std::string owner = BlobField(e, "owner");
-  if (f.field() == kAgreementPrivateTime || f.field() == kAgreementCopyOf) {
-    // Set once, by its creator as it is made; the marker only on an agreement sealed to a
-    // restricted scope.
-    if (!r.creating_op(e) || !v.has_blob() || v.blob().size() != crypto::kIdBytes ||
-        e.fields().count(f.field()) != 0 ||
-        (f.field() == kAgreementPrivateTime && e.scope_id() == 0)) {
+  if (f.field() == kAgreementPrivateTime || f.field() == kAgreementCopyOf ||
+      f.field() == kAgreementAuthor) {
+    // Set once, by its creator as it is made, and only by the network: the markers name the
+    // private time an agreement belongs to, or the original a copy stands for (an id others
+    // would act on by it).
+    if (!r.creating_op(e) || !v.has_blob() || e.fields().count(f.field()) != 0 ||
+        !IsNetworkAccount(r.state, r.author())) {
       return "agreement: written once, as it is made";
+    }
+  }
+  if (f.field() == kAgreementPrivateTime) {
+    // Only on an agreement sealed inside that meeting's private scope.
+    const v1::Entity* meeting = FindEntity(r.state, v.blob());
+    if (v.blob().size() != crypto::kIdBytes || meeting == nullptr ||
+        !PrivateTimeHolds(r.state, *meeting, e.scope_id(), false)) {
+      return "agreement: not of this private time";
+    }
+    return {};
+  }
+  if (f.field() == kAgreementCopyOf) {
+    // The release's copy: the original was made in the private scope of a meeting whose network
+    // has released it (the release comes first in its batch). A copy_of naming anything else
+    // would let anyone who reads a copy make a second agreement under the noted id.
+    if (v.blob().size() != crypto::kIdBytes ||
+        !AnyPrivateTimeHolds(r.state, ScopeOfEntityId(v.blob()), true)) {
+      return "agreement: not a copy of a released agreement";
     }
     return {};
   }
   if (f.field() == kAgreementAuthor) {
-    // On the release's copy only (its copy_of written first), as it is made, once; a network
-    // member of the case.
-    const v1::Member* member =
-        v.has_blob() ? client::model::FindMember(r.state, View(v.blob())) : nullptr;
-    if (!r.creating_op(e) || !r.written_in_this_op(e, kAgreementCopyOf) ||
-        e.fields().count(f.field()) != 0 || member == nullptr ||
-        !IsNetworkMember(r.state, *member)) {
+    // On the release's copy only (its copy_of written first); a network member of the case.
+    if (!r.written_in_this_op(e, kAgreementCopyOf) || !IsNetworkAccount(r.state, View(v.blob()))) {
       return "agreement: written once, as it is made";
     }
     return {};
@@ -245,6 +256,42 @@ std::string CheckPlanRule(const v1::CaseState& state, const client::model::OpCon
   }
   if (mutation.has_set_field()) return CheckLogField(r, *e, mutation.set_field());
   return {};
+}
+
+bool PrivateTimeHolds(const v1::CaseState& state, const v1::Entity& meeting, uint32_t scope_id,
+                      bool released) {
+  if (meeting.type() != kMeeting || meeting.scope_id() != 0 || scope_id == 0 ||
+      (released && !FlagField(meeting, "draft_released"))) {
+    return false;
+  }
+  const int64_t private_scope = IntField(meeting, "private_scope");
+  auto held = state.scopes().find(scope_id);
+  if (private_scope <= 0 || private_scope > UINT32_MAX || held == state.scopes().end()) {
+    return false;
+  }
+  const auto scope = static_cast<uint32_t>(private_scope);
+  return std::all_of(held->second.members().begin(), held->second.members().end(),
+                     [&](const std::string& account) {
+                       return client::model::InScope(state, scope, View(account));
+                     });
+}
+
+bool AnyPrivateTimeHolds(const v1::CaseState& state, uint32_t scope_id, bool released) {
+  return std::any_of(state.entities().begin(), state.entities().end(), [&](const auto& entry) {
+    return PrivateTimeHolds(state, entry.second, scope_id, released);
+  });
+}
+
+bool IsNetworkAccount(const v1::CaseState& state, ByteView account_id) {
+  const v1::Member* member = client::model::FindMember(state, account_id);
+  return member != nullptr && IsNetworkMember(state, *member);
+}
+
+uint32_t ScopeOfEntityId(std::string_view entity_id) {
+  if (entity_id.size() < 4) return 0;
+  uint32_t scope = 0;
+  for (size_t i = 0; i < 4; ++i) scope = (scope << 8) | static_cast<uint8_t>(entity_id[i]);
+  return scope;
 }
 
 }  // namespace kring::domain

@@ -42,5 +42,18 @@ std::string CheckPlanRule(const v1::CaseState& state, const client::model::OpCon
 // in its private time (its release of the draft); never a professional. The reducer's rule, and
 // Plan::Publish asks it first for a clear refusal.
 bool MayMakePlanVersion(const v1::CaseState& state, ByteView account_id);
+// The meeting's private time holds the restricted scope `scope_id`: every reader of that scope
+// may read the meeting's private scope (it is that scope, or one cut from it by hidden_from).
+// `released`: only once its network released it. A meeting deleted since still counts: its
+// private scope and what was made in it remain.
+bool PrivateTimeHolds(const v1::CaseState& state, const v1::Entity& meeting, uint32_t scope_id,
+                      bool released);
+// Some meeting's private time holds `scope_id` (as PrivateTimeHolds).
+bool AnyPrivateTimeHolds(const v1::CaseState& state, uint32_t scope_id, bool released);
+// The account is a current member of the case's network (not a coordinator or professional,
+// not taken out of the circle): the ones private time belongs to.
+bool IsNetworkAccount(const v1::CaseState& state, ByteView account_id);
+// The scope an entity id was made in (its first 4 bytes, see model::NewEntityId).
+uint32_t ScopeOfEntityId(std::string_view entity_id);
 
 }  // namespace kring::domain
