@@ -7,11 +7,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <google/protobuf/struct.pb.h>
@@ -93,9 +95,31 @@ class People {
     return v;
   }
 
+  // The account id of profile `who`, its account made on first use.
+  const std::string& Account(const std::string& who) {
+    std::string& id = accounts_[who];
+    if (id.empty()) id = Id(who, "account create", "account");
+    return id;
+  }
+
+  // `chair`'s case with `members` ("profile" or "profile:role"), every profile with its account;
+  // with `history` a member added later reads what came before. The case id; nobody synced yet.
+  std::string NewCase(const std::string& chair, const std::vector<std::string>& members,
+                      bool history = true) {
+    Account(chair);
+    std::string words = history ? "case create --history" : "case create";
+    for (const std::string& m : members) {
+      const size_t colon = m.find(':');
+      words += " " + Account(m.substr(0, colon)) +
+               (colon == std::string::npos ? std::string() : m.substr(colon));
+    }
+    return Id(chair, words, "Casus gemaakt:");
+  }
+
  private:
   const TestServer& server_;
   const TempDir& dir_;
+  std::map<std::string, std::string> accounts_;
 };
 
 const Value& At(const Value& v, const std::string& key) {
@@ -1560,11 +1584,8 @@ TEST_CASE("kring referral show names the first referral's resident and lists lat
   TestServer server;
   TempDir dir;
   People k(server, dir);
-  k.Id("sanne", "account create", "account");
-  const std::string fatima = k.Id("fatima", "account create", "account");
-  const std::string ria = k.Id("ria", "account create", "account");
-  const std::string cid =
-      k.Id("sanne", "case create --history " + fatima + ":coordinator " + ria, "Casus gemaakt:");
+  const std::string cid = k.NewCase("sanne", {"fatima:coordinator", "ria"});
+  const std::string& ria = k.Account("ria");
   k.Ok("fatima", "sync");
   k.Ok("ria", "sync");
   k.Ok("fatima",
@@ -1693,6 +1714,39 @@ TEST_CASE("write commands print JSON with --json, and conflicts show labels, not
         std::string::npos);
   k.Ok("sanne", resolve.substr(6) + " --keep current");
   CHECK(k.Json("sanne", "conflicts").list_value().values_size() == 0);
+}
+
+// The plan's headings and life domains are named in conflicts with the words `kring plan show`
+// uses (the domain's texts): "finances" in English, not a second wording of the command line's.
+TEST_CASE("conflicts name the plan's fields with the domain's words", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const std::string cid = k.NewCase("sanne", {"fatima:coordinator"});
+  k.Ok("fatima", "sync");
+  const std::string note =
+      At(k.Json("sanne", "entity create " + cid + " notitie"), "id").string_value();
+  REQUIRE(note.size() == 32);
+  k.Ok("fatima", "sync");
+  for (const char* field : {"domain_finances", "domain_daytime", "wil"}) {
+    k.Ok("sanne", "field set " + cid + " " + note + " " + field + " 'van Sanne'");
+    k.Ok("fatima", "field set " + cid + " " + note + " " + field + " 'van Fatima'");
+  }
+  k.Ok("sanne", "sync");
+  REQUIRE(k.Json("sanne", "conflicts").list_value().values_size() == 3);
+  const Run dutch = k.As("sanne", "conflicts");
+  INFO(dutch.all);
+  REQUIRE(dutch.exit_code == 0);
+  CHECK(dutch.out.find(": geld\n") != std::string::npos);
+  CHECK(dutch.out.find(": dagbesteding\n") != std::string::npos);
+  CHECK(dutch.out.find(": ik wil\n") != std::string::npos);
+  const Run english = k.As("sanne", "--lang en conflicts");
+  INFO(english.all);
+  REQUIRE(english.exit_code == 0);
+  CHECK(english.out.find(": finances\n") != std::string::npos);
+  CHECK(english.out.find(": daytime activity\n") != std::string::npos);
+  CHECK(english.out.find(": I want\n") != std::string::npos);
+  CHECK(english.out.find("money") == std::string::npos);
 }
 
 TEST_CASE("a field name that is not safe in a shell never goes into a command to copy", "[cli]") {
@@ -1872,13 +1926,7 @@ TEST_CASE("a conflict on a poll answer is told with its words, and poll answer's
   TestServer server;
   TempDir dir;
   People k(server, dir);
-  k.Id("sanne", "account create", "account");
-  const std::string fatima = k.Id("fatima", "account create", "account");
-  const std::string joke = k.Id("joke", "account create", "account");
-  const std::string cid =
-      At(k.Json("sanne", "case create " + fatima + ":coordinator " + joke + ":coordinator"), "id")
-          .string_value();
-  REQUIRE(cid.size() == 32);
+  const std::string cid = k.NewCase("sanne", {"fatima:coordinator", "joke:coordinator"}, false);
   k.Ok("fatima", "sync");
   k.Ok("fatima", "circle propose --name Ria --kind family --relation tante");
   k.Ok("fatima", "circle approve Ria");

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <string_view>
 
+#include "kring/domain/messages.h"
+
 namespace kring::cli {
 namespace {
 
@@ -101,9 +103,6 @@ constexpr Label kFieldLabels[] = {
     {"address", "adres", "address"},
     // The referral and the resident's question
     {"reason", "reden", "reason"},
-    {"ik_wil", "ik wil", "I want"},
-    {"ik_kan", "ik kan", "I can"},
-    {"ik_heb_nodig", "ik heb nodig", "I need"},
     {"spoed", "spoed", "urgent"},
     {"resident_consent", "toestemming van de bewoner", "the resident's consent"},
     {"coordinator_account", "gespreksleider", "coordinator"},
@@ -125,19 +124,8 @@ constexpr Label kFieldLabels[] = {
     {"location_kind", "soort plek", "kind of place"},
     {"location_coarse", "plek (globaal)", "place (roughly)"},
     // The plan (drafts and versions)
-    {"wil", "ik wil", "I want"},
-    {"kan", "ik kan", "I can"},
-    {"nodig", "ik heb nodig", "I need"},
-    {"domain_housing", "wonen", "housing"},
-    {"domain_finances", "geld", "money"},
-    {"domain_relationships", "relaties", "relationships"},
-    {"domain_daytime", "dagbesteding", "daytime activities"},
-    {"domain_health", "gezondheid", "health"},
-    {"domain_safety", "veiligheid", "safety"},
     {"contingency", "wat als het misgaat", "what if it goes wrong"},
     {"contact_person", "contactpersoon van het netwerk", "the network's contact person"},
-    {"bottom_lines", "voorwaarden", "bottom lines"},
-    {"answers", "antwoorden op de vragen", "answers to the questions"},
     {"responsible_professional", "verantwoordelijke professional", "responsible professional"},
     {"review_days", "dagen tot de check", "days until the check"},
     // Agreements and how they go
@@ -156,6 +144,42 @@ constexpr Label kFieldLabels[] = {
     {"service", "hulp", "service"},
     {"monthly_cents", "kosten per maand", "cost per month"},
 };
+
+// Fields whose words the domain has itself (the plan's headings and life domains, as `kring plan
+// show` and the printout show them): their label is the domain's text, one wording for both.
+struct DomainLabel {
+  std::string_view field;
+  const char* key;  // domain::UserText
+};
+
+constexpr DomainLabel kDomainFieldLabels[] = {
+    // The resident's question (referral) and the plan's
+    {"ik_wil", "plan.heading.ik_wil"},
+    {"ik_kan", "plan.heading.ik_kan"},
+    {"ik_heb_nodig", "plan.heading.ik_heb_nodig"},
+    {"wil", "plan.heading.ik_wil"},
+    {"kan", "plan.heading.ik_kan"},
+    {"nodig", "plan.heading.ik_heb_nodig"},
+    {"bottom_lines", "plan.heading.bottom_lines"},
+    {"answers", "plan.heading.answers"},
+    // The plan's life domains: "domain_" + plan_model::kLifeDomains
+    {"domain_housing", "plan.domain.housing"},
+    {"domain_finances", "plan.domain.finances"},
+    {"domain_relationships", "plan.domain.relationships"},
+    {"domain_daytime", "plan.domain.daytime"},
+    {"domain_health", "plan.domain.health"},
+    {"domain_safety", "plan.domain.safety"},
+};
+
+// A heading as a label inside a line: "Geld" -> "geld", "Ik wil" -> "ik wil"; a first word of
+// one letter stays as it is ("I want").
+std::string InLine(std::string text) {
+  if (text.size() > 1 && std::isupper(static_cast<unsigned char>(text[0])) &&
+      std::islower(static_cast<unsigned char>(text[1]))) {
+    text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  }
+  return text;
+}
 
 std::string FindLabel(std::span<const Label> labels, const Ctx& ctx, const std::string& name) {
   for (const Label& l : labels) {
@@ -204,6 +228,9 @@ std::string FieldLabel(const Ctx& ctx, const std::string& field) {
     if (auto person = FromHex(field.substr(kAttendance.size())); person && !person->empty()) {
       return std::string(ctx.T("aanwezigheid van ", "attendance of ")) + ctx.NameOf(*person);
     }
+  }
+  for (const DomainLabel& l : kDomainFieldLabels) {
+    if (l.field == field) return InLine(domain::UserText(l.key, ctx.lang));
   }
   return FindLabel(kFieldLabels, ctx, field);
 }
