@@ -856,11 +856,8 @@ TEST_CASE("approving an app invitation for a person links the account, and says 
   TestServer server;
   TempDir dir;
   People k(server, dir);
-  k.Id("sanne", "account create", "account");
-  const std::string fatima = k.Id("fatima", "account create", "account");
-  const std::string ria = k.Id("ria", "account create", "account");
-  const std::string cid =
-      k.Id("sanne", "case create --history " + fatima + ":coordinator", "Casus gemaakt:");
+  const std::string cid = k.NewCase("sanne", {"fatima:coordinator"});
+  const std::string fatima = k.Account("fatima"), ria = k.Account("ria");
   k.Ok("fatima", "sync");
   k.Ok("fatima", "circle propose --name 'Tante Ria' --kind family --relation tante");
   k.Ok("fatima", "circle approve 'Tante Ria'");
@@ -899,11 +896,9 @@ namespace {
 // Sanne (chair) and Tante Ria in the circle, the coordinator Fatima; a plan accepted with two
 // agreements of Ria's, both agreed. Returns {case, first agreement, second agreement}.
 std::array<std::string, 3> AcceptedPlanWithTwoAgreements(People& k) {
-  const std::string sanne = k.Id("sanne", "account create", "account");
-  const std::string fatima = k.Id("fatima", "account create", "account");
-  const std::string ria = k.Id("ria", "account create", "account");
-  const std::string cid =
-      k.Id("sanne", "case create --history " + fatima + ":coordinator " + ria, "Casus gemaakt:");
+  const std::string cid = k.NewCase("sanne", {"fatima:coordinator", "ria"});
+  const std::string sanne = k.Account("sanne"), fatima = k.Account("fatima"),
+                    ria = k.Account("ria");
   k.Ok("fatima", "sync");
   k.Ok("fatima", "circle propose --name Sanne --kind resident --account " + sanne);
   k.Ok("fatima",
@@ -1045,10 +1040,8 @@ TEST_CASE("the chair's pre-talk list counts pre-talks whose notes she cannot rea
   TestServer server;
   TempDir dir;
   People k(server, dir);
-  const std::string sanne = k.Id("sanne", "account create", "account");
-  const std::string fatima = k.Id("fatima", "account create", "account");
-  const std::string cid =
-      k.Id("sanne", "case create --history " + fatima + ":coordinator", "Casus gemaakt:");
+  const std::string cid = k.NewCase("sanne", {"fatima:coordinator"});
+  const std::string sanne = k.Account("sanne"), fatima = k.Account("fatima");
   k.Ok("fatima", "sync");
   k.Ok("fatima", "circle propose --name Sanne --kind resident --account " + sanne);
   k.Ok("fatima", "circle propose --name 'Tante Ria' --kind family --relation tante");
@@ -1089,9 +1082,8 @@ TEST_CASE(
   TestServer server;
   TempDir dir;
   People k(server, dir);
-  k.Id("sanne", "account create", "account");
-  const std::string fatima = k.Id("fatima", "account create", "account");
-  const std::string cid = k.Id("sanne", "case create " + fatima + ":coordinator", "Casus gemaakt:");
+  const std::string cid = k.NewCase("sanne", {"fatima:coordinator"}, false);
+  const std::string fatima = k.Account("fatima");
   k.Ok("fatima", "sync");
 
   // The words the domain's messages offer are the words the command takes, and shows.
@@ -1298,10 +1290,9 @@ TEST_CASE("the meeting's record on the command line: attendance and notes then f
   TestServer server;
   TempDir dir;
   People k(server, dir);
-  const std::string sanne = k.Id("sanne", "account create", "account");
-  const std::string fatima = k.Id("fatima", "account create", "account");
-  const std::string ria = k.Id("ria", "account create", "account");
-  k.Id("sanne", "case create --history " + fatima + ":coordinator " + ria, "Casus gemaakt:");
+  k.NewCase("sanne", {"fatima:coordinator", "ria"});
+  const std::string sanne = k.Account("sanne"), fatima = k.Account("fatima"),
+                    ria = k.Account("ria");
   k.Ok("fatima", "sync");
   k.Ok("fatima", "circle propose --name Sanne --kind resident --account " + sanne);
   k.Ok("fatima",
@@ -1394,11 +1385,9 @@ TEST_CASE("what people entered is shown again: referral, invitations, groups, sp
   TestServer server;
   TempDir dir;
   People k(server, dir);
-  const std::string sanne = k.Id("sanne", "account create", "account");
-  const std::string fatima = k.Id("fatima", "account create", "account");
-  const std::string ria = k.Id("ria", "account create", "account");
-  const std::string cid =
-      k.Id("sanne", "case create --history " + fatima + ":coordinator", "Casus gemaakt:");
+  const std::string cid = k.NewCase("sanne", {"fatima:coordinator"});
+  const std::string sanne = k.Account("sanne"), fatima = k.Account("fatima"),
+                    ria = k.Account("ria");
   // No group yet: said so, not an empty screen.
   CHECK(k.As("sanne", "scope list").out == "Geen afgeschermde groepen.\n");
   CHECK(k.As("sanne", "--lang en scope list").out == "No restricted groups.\n");

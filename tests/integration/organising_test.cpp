@@ -87,6 +87,38 @@ ReferralInput WithoutTeacher(ReferralInput r) {
   return r;
 }
 
+// A spoed meeting (no pre-talks needed) fixed by `organiser` at noon on a summer day and in its
+// information phase, not yet synced: its id.
+Bytes SpoedMeetingInInformation(Organising& organiser) {
+  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
+  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
+  const int64_t noon = 1751364000000;
+  auto meeting = organiser.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
+  REQUIRE(meeting.ok());
+  REQUIRE(organiser.StartPhase(*meeting, Phase::kInformation).ok());
+  return *meeting;
+}
+
+// The case of `resident`, `mother` and the coordinator of `by_coordinator`: a spoed referral,
+// Sanne and Ria linked to the resident's and the mother's accounts (Ria approved), and a spoed
+// meeting in its information phase, not yet synced. Sanne's, Ria's and the meeting's ids.
+struct SpoedOfThree {
+  Bytes sanne, ria, meeting;
+};
+SpoedOfThree SpoedMeetingOfThree(Organising& by_coordinator, Device& resident, Device& mother) {
+  ReferralInput r = ValidReferral();
+  r.spoed = true;
+  REQUIRE(by_coordinator.SubmitReferral(r).ok());
+  SpoedOfThree c;
+  c.sanne = IdOf(by_coordinator, "Sanne de Vries");
+  c.ria = IdOf(by_coordinator, "Ria de Vries");
+  REQUIRE(by_coordinator.LinkAccount(c.sanne, resident.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(c.ria, mother.account_id()).ok());
+  REQUIRE(by_coordinator.ApprovePerson(c.ria).ok());
+  c.meeting = SpoedMeetingInInformation(by_coordinator);
+  return c;
+}
+
 // A case of a chair, a coordinator and Ria (a member), who read its history, synced once: for
 // the chair's own person, whom only the chair relinks or gives another kind.
 struct ChairsPersonCase {
@@ -1069,13 +1101,7 @@ TEST_CASE("a coordinator never gets into private time: not through their own ent
   self.set_blob(ToString(coordinator.account_id()));
   REQUIRE(coordinator->Submit(*cid, {set(*fatima, "kind", Text("family"))}).ok());
   REQUIRE(coordinator->Submit(*cid, {set(truus, "account_id", self)}).ok());
-  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
-  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
-  const int64_t noon = 1751364000000;
-  auto meeting =
-      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
-  REQUIRE(meeting.ok());
-  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  const Bytes meeting = SpoedMeetingInInformation(by_coordinator);
   SyncAll({&coordinator, &resident, &mother}, 1);
   for (Device* d : {&resident, &coordinator, &mother}) {
     CHECK((*d)->PendingIntents(*cid) == 0);
@@ -1091,7 +1117,7 @@ TEST_CASE("a coordinator never gets into private time: not through their own ent
   REQUIRE(coordinator->SetRole(*cid, coordinator.account_id(), v1::ROLE_MEMBER).ok());
   SyncAll({&coordinator, &resident, &mother}, 1);
   Organising by_resident(*resident, *cid);
-  auto scope = by_resident.StartPrivateTime(*meeting);
+  auto scope = by_resident.StartPrivateTime(meeting);
   REQUIRE(scope.ok());
   SyncAll({&resident, &mother, &coordinator}, 1);
   auto view = resident->ConfirmedView(*cid);
@@ -1112,7 +1138,7 @@ TEST_CASE("a coordinator never gets into private time: not through their own ent
   CHECK(UserText(early) != "role.in_private_time");
   CHECK(UserText(early, Language::kEnglish) != UserText(early));
   CHECK(resident->PendingIntents(*cid) == 0);
-  REQUIRE(Organising(*mother, *cid).ReleaseDraft(*meeting).ok());
+  REQUIRE(Organising(*mother, *cid).ReleaseDraft(meeting).ok());
   SyncAll({&mother, &resident}, 1);
   REQUIRE(resident->SetRole(*cid, mother.account_id(), v1::ROLE_COORDINATOR).ok());
   REQUIRE(resident->SyncNow().ok());
@@ -1144,20 +1170,14 @@ TEST_CASE("a promotion queued before a private time started elsewhere is refused
               .ok());
   REQUIRE(
       by_coordinator.LinkAccount(IdOf(by_coordinator, "Ria de Vries"), mother.account_id()).ok());
-  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
-  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
-  const int64_t noon = 1751364000000;
-  auto meeting =
-      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
-  REQUIRE(meeting.ok());
-  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  const Bytes meeting = SpoedMeetingInInformation(by_coordinator);
   SyncAll({&coordinator, &resident, &mother, &phone}, 1);
 
   // The resident's first device queues the mother's promotion before it hears of the private time
   // the phone starts: allowed there, and waiting.
   REQUIRE(resident->SetRole(*cid, mother.account_id(), v1::ROLE_COORDINATOR).ok());
   CHECK(resident->PendingIntents(*cid) == 1);
-  auto scope = Organising(*phone, *cid).StartPrivateTime(*meeting);
+  auto scope = Organising(*phone, *cid).StartPrivateTime(meeting);
   REQUIRE(scope.ok());
   SyncAll({&phone, &mother, &coordinator}, 1);
 
@@ -1200,16 +1220,16 @@ TEST_CASE("a promotion queued before a private time started elsewhere is refused
   // Cancelling or deleting the meeting does not end the private time: its scope and the draft's
   // key stay, so the promotion waits until the network released the draft (a deleted meeting is
   // restored for that first).
-  REQUIRE(by_coordinator.CancelMeeting(*meeting).ok());
+  REQUIRE(by_coordinator.CancelMeeting(meeting).ok());
   SyncAll({&coordinator, &resident}, 1);
   CHECK(resident->SetRole(*cid, mother.account_id(), v1::ROLE_COORDINATOR).message() ==
         "role.in_private_time");
-  REQUIRE(resident->DeleteEntity(*cid, *meeting).ok());
+  REQUIRE(resident->DeleteEntity(*cid, meeting).ok());
   CHECK(resident->SetRole(*cid, mother.account_id(), v1::ROLE_COORDINATOR).message() ==
         "role.in_private_time");
-  REQUIRE(resident->RestoreEntity(*cid, *meeting).ok());
+  REQUIRE(resident->RestoreEntity(*cid, meeting).ok());
   SyncAll({&resident, &mother}, 1);
-  REQUIRE(Organising(*mother, *cid).ReleaseDraft(*meeting).ok());
+  REQUIRE(Organising(*mother, *cid).ReleaseDraft(meeting).ok());
   SyncAll({&mother, &resident}, 1);
   REQUIRE(resident->SetRole(*cid, mother.account_id(), v1::ROLE_COORDINATOR).ok());
   REQUIRE(resident->SyncNow().ok());
@@ -1724,23 +1744,9 @@ TEST_CASE(
   REQUIRE(cid.ok());
   SyncAll({&resident, &coordinator, &mother}, 1);
   Organising by_coordinator(*coordinator, *cid), by_resident(*resident, *cid);
-  ReferralInput r = ValidReferral();
-  r.spoed = true;
-  REQUIRE(by_coordinator.SubmitReferral(r).ok());
-  const Bytes sanne = IdOf(by_coordinator, "Sanne de Vries");
-  const Bytes ria = IdOf(by_coordinator, "Ria de Vries");
-  REQUIRE(by_coordinator.LinkAccount(sanne, resident.account_id()).ok());
-  REQUIRE(by_coordinator.LinkAccount(ria, mother.account_id()).ok());
-  REQUIRE(by_coordinator.ApprovePerson(ria).ok());
-  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
-  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
-  const int64_t noon = 1751364000000;
-  auto meeting =
-      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
-  REQUIRE(meeting.ok());
-  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  const auto [sanne, ria, meeting] = SpoedMeetingOfThree(by_coordinator, resident, mother);
   SyncAll({&coordinator, &resident, &mother}, 1);
-  auto scope = by_resident.StartPrivateTime(*meeting);
+  auto scope = by_resident.StartPrivateTime(meeting);
   REQUIRE(scope.ok());
   SyncAll({&resident, &mother, &coordinator}, 1);
 
@@ -2025,28 +2031,14 @@ TEST_CASE("releasing the draft of a case stopped by a security alarm fails with 
   REQUIRE(cid.ok());
   SyncAll({&resident, &coordinator, &mother}, 1);
   Organising by_coordinator(*coordinator, *cid), by_resident(*resident, *cid);
-  ReferralInput r = ValidReferral();
-  r.spoed = true;
-  REQUIRE(by_coordinator.SubmitReferral(r).ok());
-  const Bytes sanne = IdOf(by_coordinator, "Sanne de Vries");
-  const Bytes ria = IdOf(by_coordinator, "Ria de Vries");
-  REQUIRE(by_coordinator.LinkAccount(sanne, resident.account_id()).ok());
-  REQUIRE(by_coordinator.LinkAccount(ria, mother.account_id()).ok());
-  REQUIRE(by_coordinator.ApprovePerson(ria).ok());
-  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
-  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
-  const int64_t noon = 1751364000000;
-  auto meeting =
-      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
-  REQUIRE(meeting.ok());
-  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  const auto [sanne, ria, meeting] = SpoedMeetingOfThree(by_coordinator, resident, mother);
   SyncAll({&coordinator, &resident, &mother}, 1);
-  REQUIRE(by_resident.StartPrivateTime(*meeting).ok());
+  REQUIRE(by_resident.StartPrivateTime(meeting).ok());
   SyncAll({&resident, &mother, &coordinator}, 1);
 
   // The coordinator writes on; kringd serves it to the resident with a flipped bit, re-chained
   // and re-signed. The release's own sync finds it: the case stops and nothing is released.
-  REQUIRE(by_coordinator.AddMeetingNote(*meeting, "Pauze voor de professionals.").ok());
+  REQUIRE(by_coordinator.AddMeetingNote(meeting, "Pauze voor de professionals.").ok());
   REQUIRE(coordinator->SyncNow().ok());
   const SecretBytes key = server.ServerSecretKey();
   wire->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
@@ -2058,15 +2050,15 @@ TEST_CASE("releasing the draft of a case stopped by a security alarm fails with 
     Rechain(req, resp, key);
   };
   const size_t pending = resident->PendingIntents(*cid);
-  const Status released = by_resident.ReleaseDraft(*meeting);
+  const Status released = by_resident.ReleaseDraft(meeting);
   CHECK(released.code() == StatusCode::kSecurityAlarm);
   CHECK(released.message() == "TAMPER: this case is stopped by a security alarm");
   CHECK(resident->PendingIntents(*cid) == pending);
-  CHECK_FALSE(by_resident.GetMeeting(*meeting)->draft_released);
+  CHECK_FALSE(by_resident.GetMeeting(meeting)->draft_released);
   // Later, offline too, the case stays stopped and says so.
   wire->on_pull = nullptr;
   REQUIRE(server.Stop() == 0);
-  CHECK(by_resident.ReleaseDraft(*meeting).code() == StatusCode::kSecurityAlarm);
+  CHECK(by_resident.ReleaseDraft(meeting).code() == StatusCode::kSecurityAlarm);
   server.Restart();
 }
 
@@ -2081,57 +2073,43 @@ TEST_CASE("no organiser's phase edit ends private time before the network releas
   SyncAll({&resident, &coordinator, &mother}, 1);
   Organising by_coordinator(*coordinator, *cid), by_resident(*resident, *cid),
       by_mother(*mother, *cid);
-  ReferralInput r = ValidReferral();
-  r.spoed = true;
-  REQUIRE(by_coordinator.SubmitReferral(r).ok());
-  const Bytes sanne = IdOf(by_coordinator, "Sanne de Vries");
-  const Bytes ria = IdOf(by_coordinator, "Ria de Vries");
-  REQUIRE(by_coordinator.LinkAccount(sanne, resident.account_id()).ok());
-  REQUIRE(by_coordinator.LinkAccount(ria, mother.account_id()).ok());
-  REQUIRE(by_coordinator.ApprovePerson(ria).ok());
-  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
-  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
-  const int64_t noon = 1751364000000;
-  auto meeting =
-      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
-  REQUIRE(meeting.ok());
-  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  const auto [sanne, ria, meeting] = SpoedMeetingOfThree(by_coordinator, resident, mother);
   SyncAll({&coordinator, &resident, &mother}, 1);
-  auto scope = by_resident.StartPrivateTime(*meeting);
+  auto scope = by_resident.StartPrivateTime(meeting);
   REQUIRE(scope.ok());
   SyncAll({&resident, &mother, &coordinator}, 1);
 
   // Through the API the coordinator cannot; as raw edits (back to information, on to the plan)
   // nothing changes on any device.
-  CHECK(by_coordinator.StartPhase(*meeting, Phase::kPlanPresentation).message() ==
+  CHECK(by_coordinator.StartPhase(meeting, Phase::kPlanPresentation).message() ==
         "meeting.draft_not_released");
   for (const char* phase : {"information", "plan_presentation"}) {
     REQUIRE(
-        coordinator->Submit(*cid, {SetEntityBlobOrText(*meeting, "phase", phase, false)}, 0).ok());
+        coordinator->Submit(*cid, {SetEntityBlobOrText(meeting, "phase", phase, false)}, 0).ok());
   }
   // Nor is the open private time moved to another scope (one without the mother), even by the
   // chair, who is in it.
   auto other = resident->CreateScope(*cid, {resident.account_id()});
   REQUIRE(other.ok());
   v1::Mutation moved;
-  moved.mutable_set_field()->set_entity_id(ToString(*meeting));
+  moved.mutable_set_field()->set_entity_id(ToString(meeting));
   moved.mutable_set_field()->set_field("private_scope");
   moved.mutable_set_field()->mutable_value()->set_integer(*other);
   REQUIRE(resident->Submit(*cid, {moved}, 0).ok());
   SyncAll({&resident, &coordinator, &mother}, 1);
   SyncAll({&coordinator, &resident, &mother}, 1);
   for (Organising* org : {&by_coordinator, &by_resident, &by_mother}) {
-    CHECK(org->GetMeeting(*meeting)->phase == Phase::kPrivateTime);
-    CHECK(*org->PrivateTimeScope(*meeting) == *scope);
+    CHECK(org->GetMeeting(meeting)->phase == Phase::kPrivateTime);
+    CHECK(*org->PrivateTimeScope(meeting) == *scope);
   }
 
   // Once the network released its draft the organisers move on.
-  REQUIRE(by_mother.ReleaseDraft(*meeting).ok());
+  REQUIRE(by_mother.ReleaseDraft(meeting).ok());
   SyncAll({&mother, &coordinator, &resident}, 1);
-  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kPlanPresentation).ok());
+  REQUIRE(by_coordinator.StartPhase(meeting, Phase::kPlanPresentation).ok());
   SyncAll({&coordinator, &resident, &mother}, 1);
   for (Organising* org : {&by_coordinator, &by_resident, &by_mother}) {
-    CHECK(org->GetMeeting(*meeting)->phase == Phase::kPlanPresentation);
+    CHECK(org->GetMeeting(meeting)->phase == Phase::kPlanPresentation);
   }
 }
 
@@ -2149,23 +2127,17 @@ TEST_CASE("a meeting put in private time without the network's scope is not stuc
   ReferralInput r = ValidReferral();
   r.spoed = true;
   REQUIRE(by_coordinator.SubmitReferral(r).ok());
-  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
-  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
-  const int64_t noon = 1751364000000;
-  auto meeting =
-      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
-  REQUIRE(meeting.ok());
-  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  const Bytes meeting = SpoedMeetingInInformation(by_coordinator);
   // An older or modified organiser's app writes the phase alone: no scope, so nobody can
   // release a draft, and private time was never open. The organisers can move the meeting on.
   REQUIRE(
-      coordinator->Submit(*cid, {SetEntityBlobOrText(*meeting, "phase", "private_time", false)}, 0)
+      coordinator->Submit(*cid, {SetEntityBlobOrText(meeting, "phase", "private_time", false)}, 0)
           .ok());
   SyncAll({&coordinator, &resident, &mother}, 1);
-  CHECK(by_mother.GetMeeting(*meeting)->phase == Phase::kPrivateTime);
-  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kPlanPresentation).ok());
+  CHECK(by_mother.GetMeeting(meeting)->phase == Phase::kPrivateTime);
+  REQUIRE(by_coordinator.StartPhase(meeting, Phase::kPlanPresentation).ok());
   SyncAll({&coordinator, &resident, &mother}, 1);
   for (Organising* org : {&by_coordinator, &by_resident, &by_mother}) {
-    CHECK(org->GetMeeting(*meeting)->phase == Phase::kPlanPresentation);
+    CHECK(org->GetMeeting(meeting)->phase == Phase::kPlanPresentation);
   }
 }
