@@ -43,13 +43,8 @@ constexpr Word kInvitationStateWords[] = {
     {"revoked", "ingetrokken", "withdrawn"},
 };
 
-struct Label {
-  std::string_view name;
-  const char* nl;
-  const char* en;
-};
-
-constexpr Label kEntityLabels[] = {
+// The labels are Words too: shown with ShowWord, never typed.
+constexpr Word kEntityLabels[] = {
     // The organising half (organising.h)
     {"person", "persoon in de kring", "person in the circle"},
     {"contact", "contactgegevens", "contact details"},
@@ -83,7 +78,7 @@ constexpr Label kEntityLabels[] = {
 };
 
 // The fields people change after they were written, where two can do so at the same time.
-constexpr Label kFieldLabels[] = {
+constexpr Word kFieldLabels[] = {
     // A person of the circle and their contact details
     {"name", "naam", "name"},
     {"relation", "relatie met de bewoner", "relation to the resident"},
@@ -181,13 +176,6 @@ std::string InLine(std::string text) {
   return text;
 }
 
-std::string FindLabel(std::span<const Label> labels, const Ctx& ctx, const std::string& name) {
-  for (const Label& l : labels) {
-    if (l.name == name) return ctx.english() ? l.en : l.nl;
-  }
-  return name;
-}
-
 bool SameWord(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
@@ -210,7 +198,7 @@ std::string DomainWord(std::span<const Word> words, const std::string& typed) {
 }
 
 std::string EntityLabel(const Ctx& ctx, const std::string& type) {
-  return FindLabel(kEntityLabels, ctx, type);
+  return ShowWord(ctx, kEntityLabels, type);
 }
 
 bool IsPollAnswerField(const std::string& field) {
@@ -232,7 +220,7 @@ std::string FieldLabel(const Ctx& ctx, const std::string& field) {
   for (const DomainLabel& l : kDomainFieldLabels) {
     if (l.field == field) return InLine(domain::UserText(l.key, ctx.lang));
   }
-  return FindLabel(kFieldLabels, ctx, field);
+  return ShowWord(ctx, kFieldLabels, field);
 }
 
 std::string ShowWord(const Ctx& ctx, std::span<const Word> words, const std::string& value) {
