@@ -2029,6 +2029,14 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
     if (p.One(1) == neighbour) declined = Str(p.One(11).value_or(Bytes{})) == "declined";
   }
   CHECK(declined);
+  // check_ins: the 4-week check-in read back on another device, its note and who wrote it.
+  const DomainResult read_checkins = Domain(resident, cid, Call(160, {}));
+  REQUIRE(read_checkins.status == KRING_OK);
+  const Fields& checkins = read_checkins.response;
+  REQUIRE(checkins.All(37).size() == 1);
+  const Fields checkin = Parse(checkins.All(37).front());
+  CHECK(Str(checkin.One(2).value_or(Bytes{})) == "Belronde gedaan.");
+  CHECK(checkin.One(3) == coordinator.account_id);
 
   // Private time and the draft's release on the meeting; a changed draft, a second version.
   DomainResult private_time = Domain(resident, cid, Call(17, Msg({{1, meeting}})));
@@ -2041,7 +2049,28 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
         private_time.response.Uint(2));
   CHECK(Domain(resident, cid, Call(115, Msg({{1, meeting}}))).response.Uint(2) ==
         private_time.response.Uint(2));
+  // An agreement written in private time stays with the network (Agreement.in_private_time);
+  // what the release would share is counted first (call 128), and asking changes nothing.
+  const Bytes in_private = Ok(resident, cid,
+                              Call(39, Msg({{1, sanne}, {2, S("Sanne belt de woningbouw")}},
+                                           {{3, static_cast<uint64_t>(now + 7 * 86'400'000LL)}})));
+  sync();
+  CHECK(Query(resident, cid, 42, 10, Msg({{1, in_private}})).Uint(13) == 1);
+  CHECK(Domain(coordinator, cid, Call(42, Msg({{1, in_private}}))).status != KRING_OK);
+  const Fields shares = Query(resident, cid, 128, 38, Msg({{1, meeting}}));
+  CHECK(shares.Uint(1) == 0);  // notes
+  CHECK(shares.Uint(2) == 1);  // agreements
+  CHECK(shares.Uint(3) == 1);  // the draft, which stays with the network
+  sync();
+  CHECK(Query(coordinator, cid, 15, 7).Uint(14) == 0);  // not released by asking
+  CHECK(Domain(coordinator, cid, Call(42, Msg({{1, in_private}}))).status != KRING_OK);
   Ok(resident, cid, Call(18, Msg({{1, meeting}})));
+  sync();
+  // Released: the coordinator reads it, by the id the network noted, no longer in private time.
+  const Fields shared = Query(coordinator, cid, 42, 10, Msg({{1, in_private}}));
+  CHECK(shared.Uint(13) == 0);
+  CHECK(Str(Parse(shared.One(2).value_or(Bytes{})).One(2).value_or(Bytes{})) ==
+        "Sanne belt de woningbouw");
   Ok(resident, cid, Call(32, Msg({{1, draft}, {2, content}})));
   const Bytes second = Ok(resident, cid, Call(34, content));
   sync();
@@ -2546,7 +2575,9 @@ TEST_CASE("abi: taking someone out of the circle through kring_client_domain_cal
         KRING_ERR_INVALID_ARGUMENT);
   DomainResult not_allowed = Domain(member, cid, Call(118, Msg({{1, kees}})));
   CHECK(not_allowed.status == KRING_ERR_PERMISSION_DENIED);
-  CHECK(not_allowed.key == "domain.not_allowed");
+  // The key says who may, and its text travels through the C ABI with it.
+  CHECK(not_allowed.key == "refused.managers_only");
+  CHECK(not_allowed.nl == "Dit mag alleen de hoofdpersoon of de gespreksleider.");
   DomainResult resident_stays = Domain(coordinator, cid, Call(118, Msg({{1, sanne}})));
   CHECK(resident_stays.status == KRING_ERR_FAILED_PRECONDITION);
   CHECK(resident_stays.key == "person.resident_stays");

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,8 +29,11 @@ struct Run {
   std::string out;  // stdout and stderr together
 };
 
+// KRING_CASE is unset first (a developer's shell may export it): a test that wants it sets it
+// in `env`.
 Run Cli(const std::string& env, const std::string& args) {
-  std::string cmd = env + " " + KRING_CLI_PATH + " " + args + " 2>&1 </dev/null";
+  std::string cmd =
+      "unset KRING_CASE; " + env + " " + KRING_CLI_PATH + " " + args + " 2>&1 </dev/null";
   Run r;
   FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
@@ -704,6 +709,10 @@ TEST_CASE("a server that stops sending a case without showing the removal is tol
   INFO(alarms.out);
   CHECK(alarms.exit_code == 3);
   CHECK(alarms.out.find("REMOVAL_NOT_SHOWN case " + case_id) != std::string::npos);
+  // Scripts get the kind as a lowercase word, as every other word of --json.
+  Run alarms_json = Cli(bas, srv + " --json alarms");
+  CHECK(alarms_json.exit_code == 3);
+  CHECK(alarms_json.out.find("\"kind\":\"removal_not_shown\"") != std::string::npos);
   CHECK(alarms.out.find("De server stuurt deze casus niet meer. Hij laat niet zien dat je bent "
                         "verwijderd.") != std::string::npos);
   CHECK(Cli(bas, "--lang en " + srv + " alarms")
@@ -1019,4 +1028,214 @@ TEST_CASE("kring GROUP --help shows that group's commands, in the user's languag
   Run none = Cli("", "nogroup --help");
   CHECK(none.exit_code == 0);
   CHECK(none.out.find("device link-request") != std::string::npos);
+}
+
+TEST_CASE(
+    "member and invite take the case as --case or KRING_CASE, and invite list prints words "
+    "for scripts",
+    "[cli]") {
+  TestServer server;
+  TempDir dir;
+  const std::string coord = Person(dir, "coord");
+  const std::string res = Person(dir, "res");
+  const std::string srv = "--server " + server.address();
+  Run made = Cli(coord, srv + " account create");
+  REQUIRE(made.exit_code == 0);
+  const std::string coord_id = Field(made.out, "account");
+  Run created = Cli(coord, srv + " case create " + coord_id + ":coordinator");
+  REQUIRE(created.exit_code == 0);
+  const std::string case_id = Field(created.out, "Casus gemaakt:");
+  const std::string in_case = coord + " KRING_CASE=" + case_id;
+
+  // No invitations yet: said in words, [] for scripts; the case from KRING_CASE or --case.
+  Run none = Cli(in_case, srv + " invite list");
+  INFO(none.out);
+  CHECK(none.exit_code == 0);
+  CHECK(none.out == "Er zijn geen uitnodigingen.\n");
+  Run none_en = Cli(coord, "--lang en " + srv + " invite list --case " + case_id);
+  CHECK(none_en.exit_code == 0);
+  CHECK(none_en.out == "There are no invitations.\n");
+  Run none_json = Cli(coord, srv + " --case " + case_id + " --json invite list");
+  CHECK(none_json.exit_code == 0);
+  CHECK(none_json.out == "[]\n");
+
+  // invite create with a role word and KRING_CASE: the role is no case id.
+  Run inv = Cli(in_case, srv + " invite create chair --hours 24");
+  INFO(inv.out);
+  REQUIRE(inv.exit_code == 0);
+  std::smatch m;
+  REQUIRE(std::regex_search(inv.out, m, std::regex("link (kring://invite/1/[0-9a-f/]+)")));
+  Run r = Cli(res, srv + " account create");
+  REQUIRE(r.exit_code == 0);
+  const std::string res_id = Field(r.out, "account");
+  REQUIRE(Cli(res, srv + " invite accept " + m[1].str()).exit_code == 0);
+  REQUIRE(Cli(coord, srv + " sync").exit_code == 0);
+
+  // Stable lowercase words in --json: the state as it is, the role as invite create takes it.
+  Run waiting = Cli(in_case, srv + " --json invite list");
+  INFO(waiting.out);
+  CHECK(waiting.exit_code == 0);
+  CHECK(waiting.out.find("\"status\":\"accepted\"") != std::string::npos);
+  CHECK(waiting.out.find("\"role\":\"chair\"") != std::string::npos);
+  CHECK(waiting.out.find("ROLE_") == std::string::npos);
+  CHECK(waiting.out.find("ACCEPTED") == std::string::npos);
+  // member approve ACCOUNT with the case from KRING_CASE.
+  Run approved = Cli(in_case, srv + " member approve " + res_id);
+  INFO(approved.out);
+  CHECK(approved.exit_code == 0);
+  // The state's words are those of circle invite-status: joined, not approved.
+  Run listed = Cli(coord, srv + " invite list --json --case " + case_id);
+  CHECK(listed.out.find("\"status\":\"joined\"") != std::string::npos);
+  CHECK(listed.out.find("pproved") == std::string::npos);
+  // The case word still works, and wins over KRING_CASE.
+  Run positional =
+      Cli(coord + " KRING_CASE=00000000000000000000000000000000", srv + " invite list " + case_id);
+  CHECK(positional.exit_code == 0);
+  CHECK(positional.out.find("goedgekeurd " + res_id) != std::string::npos);
+
+  // No case at all: said what is missing, with the group's commands, not the whole help.
+  Run missing = Cli("unset KRING_CASE; " + coord, srv + " invite list");
+  INFO(missing.out);
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.out.find("Kies de casus: zet de casus-id na de opdracht, of gebruik --case ID of "
+                         "KRING_CASE. Je casussen: kring case list.") != std::string::npos);
+  CHECK(missing.out.find("invite list CASUS") != std::string::npos);
+  CHECK(missing.out.find("device link-request") == std::string::npos);
+  // The case twice (--case and the word) is one word too many; --case where no case is taken
+  // is refused; both before anything changes.
+  CHECK(Cli(coord, srv + " member decline --case " + case_id + " " + case_id + " " + res_id)
+            .exit_code == 2);
+  Run no_case = Cli(coord, srv + " --case " + case_id + " account show");
+  CHECK(no_case.exit_code == 2);
+  CHECK(no_case.out.find("Onbekende opdracht: --case") != std::string::npos);
+  CHECK(Cli(in_case, srv + " invite list").out.find("goedgekeurd " + res_id) != std::string::npos);
+  // The help says it.
+  CHECK(Cli("", "--help").out.find("--case ID: de casus voor opdrachten met CASUS") !=
+        std::string::npos);
+  CHECK(Cli("", "--lang en --help").out.find("--case ID: the case for commands with CASE") !=
+        std::string::npos);
+}
+
+TEST_CASE("a case that is written is never replaced by KRING_CASE, and --case stands anywhere",
+          "[cli]") {
+  TestServer server;
+  TempDir dir;
+  const std::string coord = Person(dir, "coord");
+  const std::string srv = "--server " + server.address();
+  Run made = Cli(coord, srv + " account create");
+  REQUIRE(made.exit_code == 0);
+  const std::string coord_id = Field(made.out, "account");
+  Run first = Cli(coord, srv + " case create " + coord_id + ":coordinator");
+  REQUIRE(first.exit_code == 0);
+  const std::string c = Field(first.out, "Casus gemaakt:");
+  Run second = Cli(coord, srv + " case create " + coord_id + ":coordinator");
+  REQUIRE(second.exit_code == 0);
+  const std::string other = Field(second.out, "Casus gemaakt:");
+  const std::string in_other = coord + " KRING_CASE=" + other;
+  Run note = Cli(coord, srv + " entity create " + c + " notitie");
+  REQUIRE(note.exit_code == 0);
+  const std::string e = note.out.substr(0, 32);
+
+  // A field's text may begin with --: stored as written, with or without KRING_CASE.
+  Run dashes = Cli(coord, srv + " field set " + c + " " + e + " tekst --x");
+  INFO(dashes.out);
+  CHECK(dashes.exit_code == 0);
+  CHECK(Cli(coord, srv + " case show " + c).out.find("\"--x\"") != std::string::npos);
+  Run dashes_env = Cli(in_other, srv + " field set " + c + " " + e + " tekst --hours");
+  INFO(dashes_env.out);
+  CHECK(dashes_env.exit_code == 0);
+  CHECK(Cli(coord, srv + " case show " + c).out.find("\"--hours\"") != std::string::npos);
+
+  // The case written, the type forgotten: refused, nothing made in the KRING_CASE case (whose
+  // id would have become the type).
+  Run forgot = Cli(in_other, srv + " entity create " + c);
+  CHECK(forgot.exit_code == 2);
+  Run forgot_same = Cli(coord + " KRING_CASE=" + c, srv + " entity create " + c);
+  CHECK(forgot_same.exit_code == 2);
+  CHECK(Cli(coord, srv + " case show " + other).out.find(c) == std::string::npos);
+  CHECK(Cli(coord, srv + " case show " + c).out.find("\"type\": \"" + c) == std::string::npos);
+
+  // case leave cannot be undone: an empty word is no reason to leave the KRING_CASE case.
+  Run leave = Cli(in_other, srv + " case leave");
+  INFO(leave.out);
+  CHECK(leave.exit_code == 2);
+  CHECK(leave.out.find("Zeg welke casus je verlaat") != std::string::npos);
+  CHECK(Cli(in_other, "--lang en " + srv + " case leave")
+            .out.find("KRING_CASE does not count here") != std::string::npos);
+  CHECK(Cli(coord, srv + " case list").out.find("je doet niet meer mee") == std::string::npos);
+
+  // --case between the group and its verb.
+  Run between = Cli(coord, srv + " invite --case " + c + " list");
+  INFO(between.out);
+  CHECK(between.exit_code == 0);
+  CHECK(between.out == "Er zijn geen uitnodigingen.\n");
+
+  // invite create without any case: asked for the case, not told the role is a bad id.
+  for (const char* words : {"invite create chair", "invite create --hours 5"}) {
+    Run no_case = Cli(coord, srv + " " + words);
+    INFO(no_case.out);
+    CHECK(no_case.exit_code == 2);
+    CHECK(no_case.out.find("Kies de casus") != std::string::npos);
+    CHECK(no_case.out.find("geen geldige id") == std::string::npos);
+  }
+  // A new invitation is pending, as circle invite-status says it.
+  REQUIRE(Cli(in_other, srv + " invite create member").exit_code == 0);
+  CHECK(Cli(coord, srv + " --json invite list " + other).out.find("\"status\":\"pending\"") !=
+        std::string::npos);
+
+  // sync --case ID is sync ID (an unknown id is told as such); sync without a case syncs every
+  // case whatever KRING_CASE says.
+  Run one = Cli(coord, srv + " sync --case " + c);
+  INFO(one.out);
+  CHECK(one.exit_code == 0);
+  CHECK(one.out.find("Bijgewerkt.") != std::string::npos);
+  Run unknown = Cli(coord, srv + " sync --case " + std::string(32, 'a'));
+  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.out.find("Deze casus staat niet op dit apparaat.") != std::string::npos);
+  CHECK(Cli(coord + " KRING_CASE=" + std::string(32, 'a'), srv + " sync").exit_code == 0);
+
+  // case leave takes --case: the case is read (and the last coordinator may not leave it).
+  Run left = Cli(coord, srv + " case leave --case " + other);
+  INFO(left.out);
+  CHECK(left.exit_code == 1);
+  CHECK(left.out.find("Er moet een hoofdpersoon of gespreksleider blijven") != std::string::npos);
+}
+
+TEST_CASE("the general commands are the same in both languages and all of them are known",
+          "[cli]") {
+  // The commands as each language's help lists them: "  group verb ..." lines.
+  auto listed = [](const std::string& help) {
+    std::set<std::string> out;
+    std::istringstream lines(help);
+    std::string line;
+    const std::regex command("^  ([a-z][a-z-]*)( [a-z][a-z-]*)?(  | [A-Z\\[]|$)");
+    bool in_commands = false;
+    while (std::getline(lines, line)) {
+      if (line == "Opdrachten:" || line == "Commands:") {
+        in_commands = true;
+        continue;
+      }
+      if (line.rfind("  ", 0) != 0) in_commands = false;  // the lines after the list
+      std::smatch m;
+      if (in_commands && std::regex_search(line, m, command)) out.insert(m[1].str() + m[2].str());
+    }
+    return out;
+  };
+  const std::set<std::string> nl = listed(Cli("", "--help").out);
+  const std::set<std::string> en = listed(Cli("", "--lang en --help").out);
+  CHECK(nl.size() > 25);
+  CHECK(nl == en);
+  // Each is a known command in both languages: with a stray word, without a store, it is
+  // refused for its words or the missing store, never as an unknown command.
+  TempDir dir;
+  const std::string none = "KRING_PASSPHRASE='geheim wachtwoord' KRING_DB=" + dir.path() + "/x.db";
+  for (const std::string& words : nl) {
+    for (const char* lang : {"nl", "en"}) {
+      Run r =
+          Cli(none, "--server 127.0.0.1:1 --lang " + std::string(lang) + " " + words + " extra");
+      INFO(std::string(lang) + " " + words + ": " + r.out);
+      CHECK(r.out.find("Onbekende opdracht") == std::string::npos);
+      CHECK(r.out.find("Unknown command") == std::string::npos);
+    }
+  }
 }

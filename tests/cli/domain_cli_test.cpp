@@ -255,7 +255,7 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   k.Ok("fatima", "pretalk log 'Tante Ria' --how phone");
   k.Ok("fatima", "pretalk log 'Sanne de Vries' --how home");
   // Ria will write her part instead of coming to all of it; her view is read out.
-  k.Ok("fatima", "participation set 'Tante Ria' written --reason 'Ze werkt die avond.'");
+  k.Ok("fatima", "participation set 'Tante Ria' schriftelijk --reason 'Ze werkt die avond.'");
   k.Ok("ria", "sync");
   k.Ok("ria", "participation view 'Tante Ria' --text 'Ik kan op zaterdag koken.'");
   k.Ok("sanne", "sync");
@@ -290,7 +290,7 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   CHECK(k.As("sanne", "export ics").out.find("Kerkstraat 12") != std::string::npos);
 
   // The meeting: private time, a draft only the network sees, an agreement, release, accept.
-  k.Ok("fatima", "meeting phase information");
+  k.Ok("fatima", "meeting phase informatie");
   k.Ok("sanne", "sync");
   k.Ok("sanne", "meeting private-time");
   k.Ok("ria", "sync");
@@ -305,17 +305,22 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   CHECK(too_long.exit_code == 2);
   CHECK(too_long.all.find("te lang") != std::string::npos);
   CHECK(too_long.all.find("Onbekende opdracht") == std::string::npos);
-  const std::string draft = k.Id("sanne",
-                                 "plan draft --ik-wil 'Rust in huis.' --contingency 'Bel Ria.' "
-                                 "--contact-person 'Tante Ria'",
-                                 "concept");
+  const std::string draft =
+      k.Id("sanne",
+           "plan draft --ik-wil 'Rust in huis.' --contingency 'Bel Ria.' "
+           "--contact-person 'Tante Ria' --domain 'geld=Schulden op een rij.'",
+           "concept");
   k.Ok("fatima", "sync");
   CHECK(k.As("fatima", "plan update " + draft + " --ik-kan 'Koken.'").exit_code == 1);
   k.Ok("ria", "sync");
   k.Ok("ria", "plan update " + draft + " --ik-kan 'Ik kan goed koken.'");
-  k.Ok("ria", "meeting release");
+  k.Ok("ria", "meeting release --yes");
   k.Ok("sanne", "sync");
   k.Ok("sanne", "plan release " + draft);
+  // A life domain typed in Dutch is stored under the domain's key and shown with its heading.
+  CHECK(At(At(k.Json("sanne", "plan show"), "life_domains"), "finances").string_value() ==
+        "Schulden op een rij.");
+  CHECK(k.As("sanne", "plan show").out.find("  Geld: Schulden op een rij.\n") != std::string::npos);
   // Only the chair accepts the plan; the refusal is in plain Dutch, or English on request.
   k.Ok("ria", "sync");
   Run refused = k.As("ria", "plan accept");
@@ -332,6 +337,9 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   CHECK(At(plan, "agreements").number_value() == 1);
 
   // Ria accepts her agreement, then marks it done without a server; it arrives after a sync.
+  k.Ok("fatima", "sync");
+  const auto before_accept =
+      static_cast<int64_t>(At(k.Json("fatima", "changes"), "seq").number_value());
   k.Ok("ria", "agreement accept " + agreement);
   Run offline = k.As("ria", "agreement status " + agreement + " done", "127.0.0.1:1");
   CHECK(offline.exit_code == 0);
@@ -347,10 +355,23 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   Value seen = k.Json("fatima", "agreement list");
   REQUIRE(seen.list_value().values_size() == 1);
   CHECK(At(seen.list_value().values(0), "status").string_value() == "done");
-  CHECK(At(seen.list_value().values(0), "id").string_value() == agreement);
+  // Made in private time, the agreement everyone reads is the release's copy: a new id, and the
+  // id Ria noted still names it (accept and status above used it).
+  const std::string shared = At(seen.list_value().values(0), "id").string_value();
+  CHECK(shared != agreement);
+  // kring changes names the changed fields as kring conflicts does, not by their stored names.
+  const Run changed = k.As("fatima", "changes --since " + std::to_string(before_accept));
+  INFO(changed.all);
+  CHECK(changed.out.find("afspraak " + shared +
+                         ": aangepast (akkoord van wie het doet, hoe "
+                         "het gaat)") != std::string::npos);
+  CHECK(changed.out.find("outcome") == std::string::npos);
+  CHECK(changed.out.find("accepted_hash") == std::string::npos);
+  CHECK(k.As("fatima", "--lang en changes --since " + std::to_string(before_accept))
+            .out.find("(accepted by whoever does it, how it goes)") != std::string::npos);
 
   // The six-week check, as the coordinator records it; everyone reads the same result.
-  k.Ok("fatima", "check six-week --at now+43d --outcome continue");
+  k.Ok("fatima", "check six-week --at now+43d --outcome doorgaan");
   k.Ok("sanne", "sync");
   Value check = k.Json("sanne", "check show --case " + cid);
   CHECK(At(At(check, "latest"), "outcome").string_value() == "continue");
@@ -368,6 +389,20 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   REQUIRE(csv.exit_code == 0);
   CHECK(csv.out.rfind("figure,label,value,cases,status", 0) == 0);
   CHECK(csv.out.find("Sanne") == std::string::npos);
+  // For a person: Dutch lines, a date as written here, the last day included, and why it is empty.
+  Run text = k.As("fatima", "report team --format tekst --from 1-1-2026 --to 31-12-2026");
+  INFO(text.all);
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.rfind("Teamrapport, vanaf 1-1-2026 tot en met 31-12-2026\n", 0) == 0);
+  CHECK(text.out.find("  Aantal beraden: verborgen\n") != std::string::npos);
+  CHECK(text.out.find("Verborgen: een aantal onder de 5") != std::string::npos);
+  // Someone who coordinates no case is told why the report counts nothing.
+  Run not_mine = k.As("sanne", "report team --format tekst");
+  CHECK(not_mine.exit_code == 0);
+  CHECK(not_mine.all.find("Je bent in geen casus op dit apparaat gespreksleider.") !=
+        std::string::npos);
+  CHECK(not_mine.out.find("geen casus") == std::string::npos);
+  CHECK(k.As("fatima", "report team --format tekst").all.find("geen casus") == std::string::npos);
 
   // A restricted group of two, then the resident asks for erasure: gone from every device.
   k.Ok("sanne", "scope create 'Tante Ria'");
@@ -398,7 +433,14 @@ TEST_CASE("every netwerkberaad command has help, and bad input is a usage error"
   // Flags are checked before the store is opened: no passphrase is needed to learn of a typo.
   Run typo = k.As("x", "poll create --slto now+1d");
   CHECK(typo.exit_code == 2);
-  CHECK(typo.all.find("--slto") != std::string::npos);
+  CHECK(typo.all.find("Onbekende optie: --slto") != std::string::npos);
+  // The usage after an error goes to stderr: stdout holds results only (scripts, --json).
+  CHECK(typo.out.empty());
+  Run no_value = k.As("x", "--json agreement add --action 'Post' --owner");
+  CHECK(no_value.exit_code == 2);
+  CHECK(no_value.all.find("--owner mist een waarde erachter") != std::string::npos);
+  CHECK(no_value.out.empty());
+  CHECK(k.As("x", "--json plan accept een twee").out.empty());
   Run bad_profile = k.As("x", "--profile ../elders account show");
   CHECK(bad_profile.exit_code == 2);
   k.Ok("x", "account create");
@@ -868,9 +910,24 @@ TEST_CASE("approving an app invitation for a person links the account, and says 
   REQUIRE(std::regex_search(invited.out, m, std::regex("link (\\S+)")));
   const std::string link = m[1];
   k.Ok("ria", "invite accept " + link);
+  // Until the chair approves, Ria reads nothing of the case: told she waits, not "no referral".
+  Run waiting = k.As("ria", "referral show --case " + cid);
+  INFO(waiting.all);
+  CHECK(waiting.exit_code == 1);
+  CHECK(waiting.all.find("Je wacht nog op goedkeuring van de hoofdpersoon.") != std::string::npos);
+  CHECK(waiting.all.find("Er is nog geen aanmelding.") == std::string::npos);
 
-  // The chair approves; that alone puts Ria's account on Tante Ria, and the output says so.
-  Run approved = k.As("sanne", "member approve " + cid + " " + ria);
+  // The chair approves by the name in the circle (or the account id); that alone puts Ria's
+  // account on Tante Ria, and the output says so. A name nobody with an account has changes
+  // nothing.
+  Run misspelt = k.As("sanne", "member approve " + cid + " 'Tante Rie'");
+  CHECK(misspelt.exit_code == 2);
+  CHECK(misspelt.all.find("Niemand in de kring met deze naam heeft een account.") !=
+        std::string::npos);
+  const Value invites = k.Json("sanne", "invite list " + cid);
+  REQUIRE(invites.list_value().values_size() == 1);
+  CHECK(At(invites.list_value().values(0), "status").string_value() == "accepted");
+  Run approved = k.As("sanne", "member approve " + cid + " 'Tante Ria'");
   INFO(approved.all);
   REQUIRE(approved.exit_code == 0);
   CHECK(approved.out.find("Het account hoort nu bij: Tante Ria") != std::string::npos);
@@ -960,6 +1017,95 @@ TEST_CASE("a six-week check without --assess changes no agreement's status", "[c
   // With --assess the agreement does change.
   k.Ok("fatima", "check six-week --at now+44d --assess " + post + "=partly");
   CHECK(StatusOf(k, "fatima", post) == "partly");
+}
+
+TEST_CASE("earlier plan versions are listed and read, and Dutch words set an agreement's state",
+          "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const auto [cid, post, shop] = AcceptedPlanWithTwoAgreements(k);
+  // The words `agreement list` shows are the words it takes (and the English ones scripts use).
+  k.Ok("ria", "agreement status " + shop + " klaar");
+  k.Ok("ria", "agreement status " + post + " niet-gedaan");
+  CHECK(StatusOf(k, "ria", shop) == "done");
+  CHECK(StatusOf(k, "ria", post) == "not_done");
+  Run unknown = k.As("ria", "agreement status " + post + " gedaan");
+  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.all.find("Kies: klaar, deels, niet-gedaan, loopt-vast of vervallen.") !=
+        std::string::npos);
+  CHECK(StatusOf(k, "ria", post) == "not_done");
+  k.Ok("ria", "sync");
+  k.Ok("fatima", "sync");
+  k.Ok("fatima", "check six-week --at now+43d --assess " + post + "=deels");
+  CHECK(StatusOf(k, "fatima", post) == "partly");
+  // The 4-week check-in's note can be read back, with who recorded it.
+  k.Ok("fatima", "check in --at now+28d --note 'Gebeld met Sanne, het gaat beter.'");
+  k.Ok("sanne", "sync");
+  Run checks = k.As("sanne", "check show");
+  INFO(checks.all);
+  CHECK(checks.out.find("Check na 4 weken op ") != std::string::npos);
+  CHECK(checks.out.find("  Gebeld met Sanne, het gaat beter.\n") != std::string::npos);
+  const Value shown_checks = k.Json("sanne", "check show");
+  REQUIRE(At(shown_checks, "checkins").list_value().values_size() == 1);
+  CHECK(At(At(shown_checks, "checkins").list_value().values(0), "note").string_value() ==
+        "Gebeld met Sanne, het gaat beter.");
+
+  // After the check a second version with bottom lines, on which the professional decides; the
+  // first stays readable.
+  const std::string pieter = k.Id("pieter", "account create", "account");
+  k.Ok("sanne", "member add " + cid + " " + pieter);
+  k.Ok("fatima", "sync");
+  k.Ok("fatima",
+       "circle propose --name Pieter --kind professional --organisation Jeugdzorg "
+       "--function jeugdzorgwerker --relation hulpverlener --account " +
+           pieter);
+  k.Ok("fatima", "circle approve Pieter");
+  k.Ok("sanne", "sync");
+  k.Ok("sanne",
+       "plan publish --ik-wil 'Meer rust in huis.' --bottom-lines 'Naar school.' "
+       "--responsible Pieter");
+  k.Ok("pieter", "sync");
+  k.Ok("pieter", "plan decide --decision voorwaarden --text 'Vier dagen per week.'");
+  k.Ok("sanne", "sync");
+  Run decided = k.As("sanne", "plan show");
+  INFO(decided.all);
+  CHECK(decided.out.find(
+            "Besluit van de professional: akkoord met voorwaarden: Vier dagen per week.") !=
+        std::string::npos);
+  CHECK(At(k.Json("sanne", "plan show"), "conditions").string_value() == "Vier dagen per week.");
+  Run versions = k.As("sanne", "plan versions");
+  INFO(versions.all);
+  REQUIRE(versions.exit_code == 0);
+  CHECK(versions.out.find("Versie 1: aangenomen op ") != std::string::npos);
+  CHECK(versions.out.find("Versie 2 (huidige): nog niet aangenomen, 2 afspraken") !=
+        std::string::npos);
+  const Value listed = k.Json("sanne", "plan versions");
+  REQUIRE(listed.list_value().values_size() == 2);
+  CHECK(At(listed.list_value().values(0), "number").number_value() == 1);
+  CHECK(At(listed.list_value().values(0), "accepted").bool_value());
+  CHECK_FALSE(At(listed.list_value().values(0), "current").bool_value());
+  CHECK(At(listed.list_value().values(1), "current").bool_value());
+  CHECK_FALSE(At(listed.list_value().values(1), "accepted").bool_value());
+
+  Run first = k.As("sanne", "plan show 1");
+  INFO(first.all);
+  REQUIRE(first.exit_code == 0);
+  CHECK(first.out.find("Plan, versie 1 (een eerdere versie; de huidige is versie 2)") !=
+        std::string::npos);
+  CHECK(first.out.find("Ik wil: Rust in huis.") != std::string::npos);
+  const Value by_id =
+      k.Json("sanne", "plan show " + At(listed.list_value().values(0), "version").string_value());
+  CHECK(At(by_id, "ik_wil").string_value() == "Rust in huis.");
+  CHECK_FALSE(At(by_id, "current").bool_value());
+  CHECK(At(k.Json("sanne", "plan show"), "ik_wil").string_value() == "Meer rust in huis.");
+  Run missing = k.As("sanne", "plan show 7");
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.all.find("Deze versie van het plan bestaat niet.") != std::string::npos);
+
+  // The chair accepts version 2 by its number.
+  k.Ok("sanne", "plan accept 2");
+  CHECK(At(k.Json("sanne", "plan show"), "accepted").bool_value());
 }
 
 TEST_CASE("a blocked agreement shows its obstacle and new date everywhere it is shown", "[cli]") {
@@ -1106,6 +1252,17 @@ TEST_CASE(
   k.Ok("fatima", "pretalk log Kees --how telefoon");
   CHECK(k.As("fatima", "pretalk list").out.find("Kees (telefoon)") != std::string::npos);
   CHECK(k.As("fatima", "--lang en pretalk list").out.find("Kees (phone)") != std::string::npos);
+  k.Ok("fatima", "participation set Kees deels --reason 'Hij komt na het eten.'");
+  Run unknown_way = k.As("fatima", "participation set Ria misschien --reason 'Weet het niet.'");
+  CHECK(unknown_way.exit_code == 2);
+  CHECK(unknown_way.all.find("Kies: komt, deels, schriftelijk of niet-uitgenodigd.") !=
+        std::string::npos);
+  Run unknown_domain = k.As(
+      "fatima", "agreement add --owner Kees --action 'Post openen' --due now+7d --domain hobby");
+  INFO(unknown_domain.all);
+  CHECK(unknown_domain.exit_code == 1);
+  CHECK(unknown_domain.all.find("Kies: wonen, geld, relaties") != std::string::npos);
+  CHECK(k.Json("fatima", "agreement list").list_value().values_size() == 0);
 
   // Amounts: a Dutch or English decimal mark; anything else is refused and nothing is saved.
   k.Ok("fatima", "micro cost intake --service 'Schuldhulp' --euros 1250,5");
@@ -1132,8 +1289,10 @@ TEST_CASE(
   Run missing = k.As("fatima", "micro wellbeing intake");
   CHECK(missing.exit_code == 2);
   CHECK(missing.all.find("deze opdracht mist iets") != std::string::npos);
-  CHECK(missing.out.find("Gebruik: kring [--profile NAAM] [--json] micro wellbeing") !=
+  // The usage goes to stderr: stdout holds results only.
+  CHECK(missing.all.find("Gebruik: kring [--profile NAAM] [--json] micro wellbeing") !=
         std::string::npos);
+  CHECK(missing.out.find("Gebruik:") == std::string::npos);
 
   // --case may stand before the command, as the global options do; --db and --profile together
   // are a question, not a choice to make silently.
@@ -1146,14 +1305,15 @@ TEST_CASE(
   CHECK(both.exit_code == 2);
   CHECK(both.all.find("Kies --db of --profile, niet allebei.") != std::string::npos);
 
-  // A refusal by role points to a sync: this device's view may be behind a change.
+  // A refusal by role says who may, and points to a sync: this device's view may be behind a
+  // role change someone else made.
   const std::string kees = k.Id("kees", "account create", "account");
   k.Ok("sanne", "member add " + cid + " " + kees + ":member");
   k.Ok("kees", "sync");
   Run denied = k.As("kees", "micro wellbeing intake 5");
   CHECK(denied.exit_code == 1);
-  CHECK(denied.all.find("Dit mag jij niet doen in deze kring. Is dat net veranderd? Haal het "
-                        "eerst op: kring sync") != std::string::npos);
+  CHECK(denied.all.find("Dit mag alleen de hoofdpersoon of de gespreksleider. Is dat net "
+                        "veranderd? Haal het eerst op: kring sync") != std::string::npos);
 
   // No mentor yet: said in words, not as a message key.
   Run mentor = k.As("fatima", "mentor checkin --note 'Goed gesprek'");
@@ -1188,7 +1348,8 @@ TEST_CASE("kring circle remove: gone from both lists, kept in the history, open 
                       "blijft altijd in de kring.") != std::string::npos);
   Run by_ria = k.As("ria", "circle remove 'Tante Ria'");
   CHECK(by_ria.exit_code == 1);
-  CHECK(by_ria.all.find("Dit mag jij niet doen") != std::string::npos);
+  CHECK(by_ria.all.find("Dit mag alleen de hoofdpersoon of de gespreksleider.") !=
+        std::string::npos);
   Run resident = k.As("fatima", "circle remove Sanne");
   CHECK(resident.exit_code == 1);
   CHECK(resident.all.find("De hoofdpersoon kan niet uit de eigen kring") != std::string::npos);
@@ -1353,7 +1514,23 @@ TEST_CASE("the meeting's record on the command line: attendance and notes then f
   CHECK(k.As("fatima", "meeting notes").out.find("Oom Henk") == std::string::npos);
   k.Ok("sanne", "sync");
   CHECK(k.As("sanne", "meeting notes").out.find("Oom Henk doet de post.") != std::string::npos);
-  Run released = k.As("ria", "meeting release");
+  // An agreement the network makes in private time stays with the network too, and says so.
+  Run agreed = k.As("ria", "agreement add --action 'Oom Henk belt de woningbouw' --due now+7d");
+  CHECK(agreed.exit_code == 0);
+  CHECK(agreed.out.find("alleen het netwerk leest deze afspraak") != std::string::npos);
+  k.Ok("fatima", "sync");
+  CHECK(k.As("fatima", "agreement list").out.find("woningbouw") == std::string::npos);
+  // Without --yes the release only tells what everyone will read, and changes nothing.
+  Run asked = k.As("ria", "meeting release");
+  CHECK(asked.exit_code == 2);
+  CHECK(asked.out.find("aantekeningen: 1") != std::string::npos);
+  CHECK(asked.out.find("afspraken: 1") != std::string::npos);
+  CHECK(asked.out.find("gespreksleider en de professionals") != std::string::npos);
+  CHECK(asked.out.find("meeting release --yes") != std::string::npos);
+  k.Ok("fatima", "sync");
+  CHECK(k.Json("fatima", "meeting notes").list_value().values_size() == 1);
+  CHECK(k.As("fatima", "meeting phase plan-presentation").exit_code == 1);
+  Run released = k.As("ria", "meeting release --yes");
   CHECK(released.exit_code == 0);
   CHECK(released.out.find("aantekeningen uit de eigen tijd lezen (1)") != std::string::npos);
   k.Ok("fatima", "sync");
@@ -1362,11 +1539,12 @@ TEST_CASE("the meeting's record on the command line: attendance and notes then f
   CHECK(At(notes.list_value().values(1), "text").string_value() == "Oom Henk doet de post.");
   CHECK(At(notes.list_value().values(1), "private_time").bool_value());
   CHECK(At(notes.list_value().values(1), "author").string_value() == ria);
+  CHECK(k.As("fatima", "agreement list").out.find("woningbouw") != std::string::npos);
 
   // Finishing closes the meeting: no phase or attendance changes after it.
-  k.Ok("fatima", "meeting phase plan-presentation");
+  k.Ok("fatima", "meeting phase plan-voorstellen");
   CHECK(k.As("fatima", "meeting finish").exit_code == 1);
-  k.Ok("fatima", "meeting phase acceptance");
+  k.Ok("fatima", "meeting phase plan-aannemen");
   k.Ok("fatima", "meeting finish");
   Run again = k.As("fatima", "meeting phase acceptance");
   CHECK(again.exit_code == 1);
@@ -1470,6 +1648,13 @@ TEST_CASE("what people entered is shown again: referral, invitations, groups, sp
   // 2b. Groups: what each is for and who is in it, by name.
   k.Ok("ria", "circle contact me --phone 0612345678");
   k.Ok("sanne", "sync");
+  // A group that does not exist, or a name nobody has: said which.
+  Run no_group = k.As("sanne", "scope set 77 'Tante Ria'");
+  CHECK(no_group.exit_code == 1);
+  CHECK(no_group.all.find("Groep 77 bestaat niet in deze casus.") != std::string::npos);
+  Run nobody = k.As("sanne", "scope create 'Tante Ria' 'Oom Piet'");
+  CHECK(nobody.exit_code == 1);
+  CHECK(nobody.all.find("\"Oom Piet\": Niemand in de kring heeft deze naam") != std::string::npos);
   k.Ok("sanne", "scope create 'Tante Ria'");
   // A group Tante Ria is kept out of: she is not shown who is in it.
   k.Ok("sanne", "scope create Fatima");
@@ -1602,6 +1787,8 @@ TEST_CASE("kring referral show names the first referral's resident and lists lat
     INFO(r.all);
     REQUIRE(r.exit_code == 0);
     CHECK(r.out.find("Bewoner: Sanne de Vries\n") != std::string::npos);
+    // Fatima referred as a professional, but she is the coordinator: named as that.
+    CHECK(r.out.find("Aangemeld door: de gespreksleider (") != std::string::npos);
     CHECK(r.out.find("Reden: Sanne wil grip op haar geld.\n") != std::string::npos);
     CHECK(r.out.find("Spoed: nee\n") != std::string::npos);
     CHECK(r.out.find("Latere aanmeldingen: 1\n") != std::string::npos);
@@ -1611,6 +1798,13 @@ TEST_CASE("kring referral show names the first referral's resident and lists lat
     Run circle = k.As(who, "circle list --all");
     CHECK(circle.out.find("Ria de Vries") == std::string::npos);
   }
+  // Spoed on the case's referral is not Ria's to set: told who may, without a sync hint (no
+  // role change explains it).
+  Run spoed = k.As("ria", "referral spoed ja");
+  CHECK(spoed.exit_code == 1);
+  CHECK(spoed.all.find("Alleen wie de aanmelding deed, de hoofdpersoon of de gespreksleider mag "
+                       "spoed aan- of uitzetten.") != std::string::npos);
+  CHECK(spoed.all.find("kring sync") == std::string::npos);
   // The resident is one person: a name-based command finds her.
   Run approve = k.As("fatima", "circle approve 'Sanne de Vries'");
   INFO(approve.all);

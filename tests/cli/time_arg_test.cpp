@@ -48,50 +48,54 @@ TEST_CASE("kring reads the documented time forms", "[cli]") {
 TEST_CASE("kring refuses a time with a sign, a space or a missing digit inside a number", "[cli]") {
   // Most of these were read as a valid time before (sscanf skips spaces and takes signs).
   for (const char* text : {
-           "2026- 1-05",
-           "2026-+1-05",
-           "2026-01- 5",
-           "2026-01-+5",
-           "2026-1 -05",
-           "+026-01-05",
-           " 2026-01-5",
-           "2026-01-05T 9:00",
-           "2026-01-05T+9:00",
-           "2026-01-05T-0:30",
-           "2026-01-05T09: 5",
-           "2026-01-05T09:+5",
-           "2026-01-05T09:-0",
-           "2026-01-05 09:00",
-           "2026/01/05",
-           "2026-01-05t09:00",
-           "now+1d@ 9:00",
-           "now+1d@+9:00",
-           "now+1d@-0:30",
-           "now+1d@09: 5",
-           "now+1d@09:+5",
-           "now+1d@9:00",
-           "now+1d@09:00 ",
-           "now+1d@0900",
-           "now+ 1d",
-           "now++1d",
-           "now+1d ",
-           " now+1d",
-           " 1700000000000",
-           "+1700000000000",
-           "-1",
+           "2026- 1-05",        "2026-+1-05",       "2026-01- 5",
+           "2026-01-+5",        "2026-1 -05",       "+026-01-05",
+           " 2026-01-5",        "2026-01-05T 9:00", "2026-01-05T+9:00",
+           "2026-01-05T-0:30",  "2026-01-05T09: 5", "2026-01-05T09:+5",
+           "2026-01-05T09:-0",  "2026/01/05",       "2026-01-05t09:00",
+           "now+1d@ 9:00",      "now+1d@+9:00",     "now+1d@-0:30",
+           "now+1d@09: 5",      "now+1d@09:+5",     "now+1d@9:00",
+           "now+1d@09:00 ",     "now+1d@0900",      "now+ 1d",
+           "now++1d",           "now+1d ",          " now+1d",
+           " 1700000000000",    "+1700000000000",   "-1",
            "2026-01-05T09:00Z",
        }) {
     INFO(text);
     auto r = ParseTime(text, kNowMs);
     REQUIRE_FALSE(r.ok());
     CHECK(r.status().code() == kring::StatusCode::kInvalidArgument);
-    // The user reads the existing clear sentence, in Dutch and in English.
-    CHECK(r.status().message() == "time.invalid_local");
+    // The user reads the forms to use, in Dutch and in English.
+    CHECK(r.status().message() == "time.format");
   }
-  CHECK(kring::domain::UserText("time.invalid_local", kring::domain::Language::kDutch) ==
-        "Deze datum of tijd bestaat niet.");
-  CHECK(kring::domain::UserText("time.invalid_local", kring::domain::Language::kEnglish) ==
-        "This date or time does not exist.");
+  CHECK(kring::domain::UserText("time.format", kring::domain::Language::kDutch)
+            .find("Schrijf de datum als 5-12-2026 of 2026-12-05") == 0);
+  CHECK(kring::domain::UserText("time.format", kring::domain::Language::kEnglish)
+            .find("Write the date as 2026-12-05") == 0);
+}
+
+TEST_CASE("kring reads a date as written in the Netherlands, and --to takes the whole day",
+          "[cli]") {
+  CHECK(*ParseTime("5-12-2026", kNowMs) == Amsterdam(2026, 12, 5, 0, 0));
+  CHECK(*ParseTime("05-12-2026", kNowMs) == Amsterdam(2026, 12, 5, 0, 0));
+  CHECK(*ParseTime("5-1-2026 19:30", kNowMs) == Amsterdam(2026, 1, 5, 19, 30));
+  CHECK(*ParseTime("5-12-2026@19:30", kNowMs) == Amsterdam(2026, 12, 5, 19, 30));
+  CHECK(*ParseTime("05-12-2026T09:05", kNowMs) == Amsterdam(2026, 12, 5, 9, 5));
+  CHECK(*ParseTime("2026-12-05 19:30", kNowMs) == Amsterdam(2026, 12, 5, 19, 30));
+  for (const char* text : {"5-12-26", "123-12-2026", "5-12-2026 9:30", "5/12/2026", "5-12-2026 ",
+                           "5 december 19:30", "-5-12-2026", "5--12-2026"}) {
+    INFO(text);
+    auto r = ParseTime(text, kNowMs);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().message() == "time.format");
+  }
+  // Written well, but not a day: the domain's sentence.
+  CHECK(ParseTime("31-2-2026", kNowMs).status().message() == "time.invalid_local");
+  // The end of a period: a date alone is the whole day (the next day's 00:00), in both forms,
+  // also across the change to winter time; a time stays that time.
+  CHECK(*kring::cli::ParseEndTime("2026-12-31") == Amsterdam(2027, 1, 1, 0, 0));
+  CHECK(*kring::cli::ParseEndTime("31-12-2026") == Amsterdam(2027, 1, 1, 0, 0));
+  CHECK(*kring::cli::ParseEndTime("2026-10-25") == Amsterdam(2026, 10, 26, 0, 0));
+  CHECK(*kring::cli::ParseEndTime("2026-12-31T12:00") == Amsterdam(2026, 12, 31, 12, 0));
 }
 
 TEST_CASE("kring still refuses a well-formed time that does not exist", "[cli]") {

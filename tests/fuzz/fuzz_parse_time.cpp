@@ -48,10 +48,24 @@ bool ExactForm(const std::string& text) {
   return Matches(text, "dddd-dd-dd") || Matches(text, "dddd-dd-ddTdd:dd");
 }
 
+// A date as written in the Netherlands ("5-12-2026", "05-12-2026"), alone or with "HH:MM" after
+// 'T', a space or '@'; or the ISO date with a space before the clock time.
+bool DutchForm(const std::string& text) {
+  if (Matches(text, "dddd-dd-dd dd:dd")) return true;
+  for (const std::string date : {"d-d-dddd", "dd-d-dddd", "d-dd-dddd", "dd-dd-dddd"}) {
+    if (Matches(text, date)) return true;
+    for (const char* sep : {"T", " ", "@"}) {
+      if (Matches(text, date + sep + "dd:dd")) return true;
+    }
+  }
+  return false;
+}
+
 // One of the documented forms, character by character: "now", "now+Nd" / "-Nh" / "+Nm" with
-// 1 to 6 digits, either of those with "@HH:MM", an exact date or wall clock, or 1 to 15 digits.
+// 1 to 6 digits, either of those with "@HH:MM", an exact date or wall clock (ISO or Dutch), or
+// 1 to 15 digits.
 bool DocumentedForm(const std::string& text) {
-  if (ExactForm(text)) return true;
+  if (ExactForm(text) || DutchForm(text)) return true;
   if (!text.empty() && text.size() <= 15 &&
       text.find_first_not_of("0123456789") == std::string::npos) {
     return true;

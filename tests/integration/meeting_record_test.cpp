@@ -120,9 +120,9 @@ TEST_CASE("meeting record: attendance and private-time notes then finishing hold
   for (Device* d : {&teacher, &mother}) {
     Organising org(**d, *cid);
     CHECK(org.RecordAttendance(*meeting, karim, Attendance::kAbsent).message() ==
-          "domain.not_allowed");
+          "refused.managers_only");
     CHECK(org.AddMeetingNote(*meeting, "Mijn eigen verslag.").status().message() ==
-          "domain.not_allowed");
+          "rule.meeting_note");
     CHECK((*d)->PendingIntents(*cid) == 0);
   }
   REQUIRE(teacher
@@ -178,7 +178,7 @@ TEST_CASE("meeting record: attendance and private-time notes then finishing hold
   REQUIRE(note_scope.ok());
   CHECK(*note_scope == *scope);
   CHECK(by_teacher.AddMeetingNote(*meeting, "Ik kijk mee.").status().message() ==
-        "domain.not_allowed");
+        "rule.meeting_note");
   REQUIRE(by_coordinator.AddMeetingNote(*meeting, "Pauze voor de professionals.").ok());
   // The mother writing for the whole circle during private time, through a raw edit: no effect.
   const std::string leak = "Dit zou iedereen moeten lezen.";
@@ -230,7 +230,7 @@ TEST_CASE("meeting record: attendance and private-time notes then finishing hold
   CHECK(by_coordinator.FinishMeeting(*meeting).message() == "meeting.phase_order");
   REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kAcceptance).ok());
   SyncAll({&coordinator, &resident, &teacher, &mother}, 1);
-  CHECK(by_teacher.FinishMeeting(*meeting).message() == "domain.not_allowed");
+  CHECK(by_teacher.FinishMeeting(*meeting).message() == "refused.managers_only");
   CHECK(teacher->PendingIntents(*cid) == 0);
   // The resident (chair) corrects Oma Truus's entry offline, after approving her, while the
   // coordinator closes the meeting: the correction reaches the server after the close, so no

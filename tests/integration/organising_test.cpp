@@ -190,11 +190,11 @@ TEST_CASE("organising from referral to private time converges on every device", 
   // Spoed later: the referrer (a professional, a plain member) and the organisers may, nobody
   // else, also not when the flag already has that value.
   SyncAll({&neighbour}, 1);
-  CHECK(by_neighbour.SetSpoed(true).message() == "domain.not_allowed");
+  CHECK(by_neighbour.SetSpoed(true).message() == "rule.referral_spoed");
   REQUIRE(by_teacher.SetSpoed(true).ok());
   SyncAll({&teacher, &coordinator, &neighbour}, 1);
   CHECK(by_coordinator.GetReferral()->spoed);
-  CHECK(by_neighbour.SetSpoed(true).message() == "domain.not_allowed");
+  CHECK(by_neighbour.SetSpoed(true).message() == "rule.referral_spoed");
   // Written even when this device already shows the value: its view may be stale.
   const size_t queued = teacher->PendingIntents(cid);
   REQUIRE(by_teacher.SetSpoed(true).ok());
@@ -234,7 +234,7 @@ TEST_CASE("organising from referral to private time converges on every device", 
 
   // Step 1: the coordinator is assigned; preferences recorded. Only organisers may.
   CoordinatorAssignment assignment{coordinator.account_id(), "nl", "vrouw", ""};
-  CHECK(by_teacher.AssignCoordinator(assignment).message() == "domain.not_allowed");
+  CHECK(by_teacher.AssignCoordinator(assignment).message() == "refused.managers_only");
   REQUIRE(by_coordinator.AssignCoordinator(assignment).ok());
 
   // Step 2: the coordinator approves the circle and links the accounts of those in the app.
@@ -244,7 +244,7 @@ TEST_CASE("organising from referral to private time converges on every device", 
   const Bytes truus = IdOf(by_coordinator, "Oma Truus");
   const Bytes lotte_id = IdOf(by_coordinator, "Lotte Jansen");
   const Bytes tim = IdOf(by_coordinator, "Tim de Vries");
-  CHECK(by_teacher.ApprovePerson(ria).message() == "domain.not_allowed");
+  CHECK(by_teacher.ApprovePerson(ria).message() == "refused.managers_only");
   for (const Bytes& p : {sanne, ria, karim, joke, truus, lotte_id, tim}) {
     REQUIRE(by_coordinator.ApprovePerson(p).ok());
   }
@@ -292,14 +292,14 @@ TEST_CASE("organising from referral to private time converges on every device", 
     REQUIRE(by_coordinator.LogPreTalk(talk).ok());
   }
   CHECK(by_teacher.LogPreTalk({truus, now, "phone", "", "", ""}).status().message() ==
-        "domain.not_allowed");
+        "rule.coordinator_only");
   REQUIRE(by_coordinator
               .DecideParticipation({karim, Participation::kWrittenContribution,
                                     "Karim werkt die dag; hij schrijft zijn idee op."})
               .ok());
   SyncAll({&coordinator, &neighbour, &mother}, 1);
   REQUIRE(by_neighbour.AddAbsentView(karim, "Ik kan op zaterdag boodschappen doen.").ok());
-  CHECK(by_mother.AddAbsentView(karim, "Namens Karim").status().message() == "domain.not_allowed");
+  CHECK(by_mother.AddAbsentView(karim, "Namens Karim").status().message() == "rule.absent_view");
 
   // The poll: the resident and the teacher must be there.
   SyncAll({&neighbour, &coordinator}, 1);
@@ -308,7 +308,7 @@ TEST_CASE("organising from referral to private time converges on every device", 
                       {{}, now + 4 * kDay, now + 4 * kDay + 2 * kHour}};
   poll_input.required = {sanne, joke};
   poll_input.deadline_ms = now + 2 * kDay;
-  CHECK(by_mother.CreatePoll(poll_input).status().message() == "domain.not_allowed");
+  CHECK(by_mother.CreatePoll(poll_input).status().message() == "refused.managers_only");
   auto poll_id = by_coordinator.CreatePoll(poll_input);
   REQUIRE(poll_id.ok());
   SyncAll({&coordinator, &resident, &mother, &teacher, &lotte}, 1);
@@ -323,8 +323,7 @@ TEST_CASE("organising from referral to private time converges on every device", 
   Organising by_lotte(*lotte, cid);
   REQUIRE(by_lotte.AnswerPoll(*poll_id, lotte_id, first, Answer::kYes).ok());
   REQUIRE(by_coordinator.AnswerPoll(*poll_id, truus, first, Answer::kYes).ok());
-  CHECK(by_mother.AnswerPoll(*poll_id, truus, first, Answer::kNo).message() ==
-        "domain.not_allowed");
+  CHECK(by_mother.AnswerPoll(*poll_id, truus, first, Answer::kNo).message() == "rule.poll_answer");
   SyncAll({&resident, &teacher, &mother, &lotte, &coordinator}, 1);
   auto tally = by_coordinator.Tally(*poll_id);
   REQUIRE(tally.ok());
@@ -339,14 +338,15 @@ TEST_CASE("organising from referral to private time converges on every device", 
   CHECK(by_coordinator.FixMeeting(*poll_id, first, home).status().message() ==
         "meeting.pretalk_missing");
   CHECK(by_teacher.FixMeeting(*poll_id, first, home, {"Oma belt zelf", ""}).status().message() ==
-        "domain.not_allowed");
+        "refused.managers_only");
   auto meeting_id = by_coordinator.FixMeeting(*poll_id, first, home,
                                               {"Oma Truus had geen tijd; ze komt wel.", ""});
   REQUIRE(meeting_id.ok());
   SyncAll({&coordinator, &resident, &mother, &neighbour, &teacher, &lotte}, 1);
 
   // The meeting, step by step: only organisers move phases; the network releases its draft.
-  CHECK(by_teacher.StartPhase(*meeting_id, Phase::kInformation).message() == "domain.not_allowed");
+  CHECK(by_teacher.StartPhase(*meeting_id, Phase::kInformation).message() ==
+        "refused.managers_only");
   CHECK(by_resident.StartPrivateTime(*meeting_id).status().message() == "meeting.phase_order");
   REQUIRE(by_coordinator.StartPhase(*meeting_id, Phase::kInformation).ok());
   // The resident starts private time: the scope's key is made on a network member's device.
@@ -398,7 +398,7 @@ TEST_CASE("organising from referral to private time converges on every device", 
   CHECK(by_coordinator.StartPhase(*meeting_id, Phase::kPlanPresentation).message() ==
         "meeting.draft_not_released");
   SyncAll({&coordinator, &teacher, &mother}, 1);
-  CHECK(by_teacher.ReleaseDraft(*meeting_id).message() == "domain.not_allowed");
+  CHECK(by_teacher.ReleaseDraft(*meeting_id).message() == "rule.network_releases");
   REQUIRE(by_mother.ReleaseDraft(*meeting_id).ok());
   SyncAll({&mother, &coordinator}, 1);
   REQUIRE(by_coordinator.StartPhase(*meeting_id, Phase::kPlanPresentation).ok());
@@ -514,7 +514,7 @@ TEST_CASE("every invalid referral is refused with its own key and queues nothing
   // A member who only proposes cannot link accounts: refused before anything is queued.
   ReferralInput linked = WithoutTeacher(ValidReferral());
   linked.invitees[0].account_id = resident.account_id();
-  CHECK(org.SubmitReferral(linked).status().message() == "domain.not_allowed");
+  CHECK(org.SubmitReferral(linked).status().message() == "refused.managers_only");
   CHECK(teacher->PendingIntents(*cid) == pending_in);
   CHECK(teacher->View(*cid)->entities_size() == entities_in);
   REQUIRE(org.SubmitReferral(WithoutTeacher(ValidReferral())).ok());
@@ -696,8 +696,7 @@ TEST_CASE("poll answers: hidden from participants, offline answers all count, re
   REQUIRE(by_mother.AnswerPoll(*poll_id, people["Ria"], b, Answer::kIfNeedBe).ok());
   REQUIRE(by_resident.AnswerPoll(*poll_id, people["Sanne"], a, Answer::kYes).ok());
   REQUIRE(by_coordinator.AnswerPoll(*poll_id, *truus, b, Answer::kYes).ok());
-  CHECK(by_neighbour.AnswerPoll(*poll_id, *truus, a, Answer::kYes).message() ==
-        "domain.not_allowed");
+  CHECK(by_neighbour.AnswerPoll(*poll_id, *truus, a, Answer::kYes).message() == "rule.poll_answer");
   SyncAll({&mother, &neighbour, &resident, &coordinator}, 1);
   SyncAll({&mother, &neighbour, &resident, &coordinator}, 1);
 
@@ -815,8 +814,18 @@ TEST_CASE("circle entries: who may edit them, and concurrent edits are kept as c
   auto els = by_teacher.ProposePerson(els_input);
   REQUIRE(els.ok());
   SyncAll({&resident, &coordinator, &teacher, &mother}, 1);
-  CHECK(by_teacher.SetResidentQuestion({"", "", ""}).message() == "domain.not_allowed");
+  CHECK(by_teacher.SetResidentQuestion({"", "", ""}).message() == "rule.referral");
   CHECK(by_coordinator.GetReferral()->question.ik_wil == "Ik wil dat Tim naar school gaat.");
+
+  // A proposal is its proposer's (and the organisers') to edit: the mother is told who may, and
+  // neither the entry nor its contact details change.
+  const size_t mother_pending = mother->PendingIntents(*cid);
+  auto by_other = els_input;
+  by_other.relation = "buurvrouw";
+  CHECK(by_mother.UpdatePerson(*els, by_other).message() == "rule.proposed_entry");
+  CHECK(by_mother.SetContact(*els, {"0699999999", "", ""}).message() == "rule.contact");
+  CHECK(mother->PendingIntents(*cid) == mother_pending);
+  CHECK(by_teacher.GetPerson(*els)->relation == "tante");
 
   // The proposer edits the entry while it is a proposal; once approved it is no longer hers.
   els_input.relation = "tante van moederskant";
@@ -825,7 +834,7 @@ TEST_CASE("circle entries: who may edit them, and concurrent edits are kept as c
   REQUIRE(by_coordinator.ApprovePerson(*els).ok());
   SyncAll({&coordinator, &teacher}, 1);
   els_input.relation = "zus van Ria";
-  CHECK(by_teacher.UpdatePerson(*els, els_input).message() == "domain.not_allowed");
+  CHECK(by_teacher.UpdatePerson(*els, els_input).message() == "rule.approved_entry");
   // The mother edits her own entry, but not what kind of participant she is.
   mum.language = "tr";
   mum.interpreter = true;
@@ -833,7 +842,7 @@ TEST_CASE("circle entries: who may edit them, and concurrent edits are kept as c
   mum.kind = "professional";
   mum.organisation = "Wijkteam";
   mum.function = "hulpverlener";
-  CHECK(by_mother.UpdatePerson(*ria, mum).message() == "domain.not_allowed");
+  CHECK(by_mother.UpdatePerson(*ria, mum).message() == "rule.own_kind");
   SyncAll({&mother, &coordinator}, 1);
   CHECK(by_coordinator.GetPerson(*ria)->interpreter);
   CHECK(by_coordinator.GetPerson(*ria)->kind == "family");
@@ -870,7 +879,10 @@ TEST_CASE("circle entries: who may edit them, and concurrent edits are kept as c
   SyncAll({&coordinator, &teacher}, 1);
   CHECK(*by_coordinator.InvitationOf(*els) == InvitationState::kPending);
   CHECK(*by_coordinator.InvitationOf(*els, Now() + 2 * kHour) == InvitationState::kExpired);
-  CHECK(by_teacher.RevokeInvitation(*els).message() == "domain.not_allowed");
+  const size_t teacher_pending = teacher->PendingIntents(*cid);
+  CHECK(by_teacher.RevokeInvitation(*els).message() == "refused.managers_only");
+  CHECK(teacher->PendingIntents(*cid) == teacher_pending);
+  CHECK(*by_teacher.InvitationOf(*els) == InvitationState::kPending);
   REQUIRE(by_coordinator.RevokeInvitation(*els).ok());
   SyncAll({&coordinator, &resident}, 1);
   CHECK(*by_resident.InvitationOf(*els) == InvitationState::kRevoked);
@@ -1078,8 +1090,7 @@ TEST_CASE("a coordinator never gets into private time: not through their own ent
   REQUIRE(by_coordinator.LinkAccount(sanne, resident.account_id()).ok());
   REQUIRE(by_coordinator.LinkAccount(ria, mother.account_id()).ok());
   // The library refuses linking themself to a family entry, then entering themself as family.
-  CHECK(by_coordinator.LinkAccount(truus, coordinator.account_id()).message() ==
-        "domain.not_allowed");
+  CHECK(by_coordinator.LinkAccount(truus, coordinator.account_id()).message() == "rule.own_kind");
   auto me = NewPerson("Fatima El Idrissi", "coordinator", "gespreksleider");
   me.has_app = true;
   me.account_id = coordinator.account_id();
@@ -1087,7 +1098,7 @@ TEST_CASE("a coordinator never gets into private time: not through their own ent
   REQUIRE(fatima.ok());  // as coordinator: allowed
   PersonInput as_family = me;
   as_family.kind = "family";
-  CHECK(by_coordinator.UpdatePerson(*fatima, as_family).message() == "domain.not_allowed");
+  CHECK(by_coordinator.UpdatePerson(*fatima, as_family).message() == "rule.own_kind");
 
   // A lying author's device sends both anyway: no device applies them, not even its own.
   auto set = [](const Bytes& id, const std::string& field, const v1::Value& v) {
@@ -1256,6 +1267,15 @@ TEST_CASE("approving an invitation made for a person links that person on every 
   SyncAll({&coordinator, &resident}, 1);
   REQUIRE(ria->AcceptInvite(invitation->link).ok());
   SyncAll({&ria, &resident}, 1);
+  // Until the chair approves, Ria is told she waits, when she reads and when she writes (not
+  // "not allowed" nor who may: she may once approved), and nothing is queued.
+  const size_t waiting_pending = ria->PendingIntents(cid);
+  CHECK(by_ria.GetReferral().status().message() == "referral.waiting_approval");
+  CHECK(by_ria.ProposePerson(NewPerson("Buurman Kees", "friend", "buurman")).status().message() ==
+        "member.waiting_approval");
+  CHECK(UserText("member.waiting_approval") ==
+        "Je wacht nog op goedkeuring van de hoofdpersoon. Daarna kun je dit doen.");
+  CHECK(ria->PendingIntents(cid) == waiting_pending);
   // The chair approves; nobody links the account by hand.
   REQUIRE(resident->ApproveMember(cid, ria.account_id()).ok());
   SyncAll({&resident, &coordinator, &ria}, 2);
@@ -1288,7 +1308,13 @@ TEST_CASE("approving an invitation made for a person links that person on every 
   REQUIRE(by_coordinator.ApprovePerson(*second).ok());
   auto again = by_coordinator.InviteWithApp(*second, v1::ROLE_MEMBER, 3600);
   REQUIRE(again.ok());
-  SyncAll({&coordinator}, 1);
+  SyncAll({&coordinator, &ria}, 1);
+  // Only the chair or a coordinator revokes an invitation: Ria is told so before anything
+  // reaches the server, and the link still works (Henk joins with it below).
+  const size_t ria_pending = ria->PendingIntents(cid);
+  CHECK(by_ria.RevokeInvitation(*second).message() == "refused.managers_only");
+  CHECK(ria->PendingIntents(cid) == ria_pending);
+  CHECK(*by_coordinator.InvitationOf(*second) == InvitationState::kPending);
   REQUIRE(henk->AcceptInvite(again->link).ok());
   SyncAll({&henk, &coordinator, &resident}, 1);
   REQUIRE(resident->ApproveMember(cid, henk.account_id()).ok());
@@ -1452,7 +1478,7 @@ TEST_CASE(
   // A member who is no organiser is refused, and her raw edit has no effect anywhere.
   auto refused = by_ria.RemovePerson(*kees);
   CHECK(refused.status().code() == StatusCode::kPermissionDenied);
-  CHECK(refused.status().message() == "domain.not_allowed");
+  CHECK(refused.status().message() == "refused.managers_only");
   REQUIRE(ria->Submit(*cid, {SetPersonField(*kees, "left", true)}, 0).ok());
   // The resident is never taken out of her own circle: not through the API, not by a raw edit.
   auto resident_out = by_coordinator.RemovePerson(*sanne);
@@ -1620,7 +1646,7 @@ TEST_CASE(
 
   // `kring circle edit SANNE --kind familie`, then `kring circle remove SANNE`: both refused.
   PersonInput as_sister = NewPerson("Sanne de Vries", "family", "zus");
-  CHECK(by_coordinator.UpdatePerson(sanne, as_sister).message() == "domain.not_allowed");
+  CHECK(by_coordinator.UpdatePerson(sanne, as_sister).message() == "rule.chair_only");
   CHECK(by_coordinator.RemovePerson(sanne).status().message() == "person.resident_stays");
   // The same as raw edits of a modified client: no effect on any device.
   const Bytes other = referral->invitee_person_ids.at(0);
@@ -1636,7 +1662,7 @@ TEST_CASE(
   REQUIRE(by_coordinator.ApprovePerson(other).ok());
   // Someone else made resident by the coordinator: refused too (only the chair says who it is).
   CHECK(by_coordinator.UpdatePerson(other, NewPerson("Ria de Vries", "resident", "")).message() ==
-        "domain.not_allowed");
+        "rule.chair_only");
   SyncAll({&coordinator, &chair}, 1);
   for (Organising* org : {&by_chair, &by_coordinator}) {
     auto s = org->GetPerson(sanne);

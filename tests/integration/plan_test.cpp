@@ -479,7 +479,37 @@ TEST_CASE("a plan is drafted, accepted, followed up offline and checked at six w
   CHECK(v2.hash != v1.hash);
   CHECK_FALSE(Plan(*k.mentor, cid).AcceptanceOf(*version2)->accepted);
   CHECK(ComputeCaseFigures(k.Confirmed(k.mentor)).plan_accepted);
+
+  // The chair withdraws the grant: the professional reads every version as the summary, the
+  // earlier ones as the current one (the details written under the grant are on their device).
+  REQUIRE(resident_plan.GrantProfessionalsFullView(false).ok());
+  k.SyncAll();
+  CHECK((*prof_plan.CurrentForMe())->content.life_domains.empty());
+  auto prof_versions = prof_plan.Versions();
+  REQUIRE(prof_versions.ok());
+  REQUIRE(prof_versions->size() == 2);
+  for (const PlanVersion& v : *prof_versions) CHECK(v.content.life_domains.empty());
+  CHECK(Plan(*k.mentor, cid).Versions()->back().content.life_domains.size() == 2);
   k.RequireConverged();
+}
+
+TEST_CASE("someone who left the case is given no agreement, as someone out of the circle",
+          "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  // The neighbour leaves the case (kring case leave); the circle still lists his person.
+  REQUIRE(k.neighbour->LeaveCase(cid).ok());
+  k.SyncAll();
+  Plan coordinator_plan(*k.coordinator, cid);
+  RequireRejected(k.coordinator, cid, "agreement.owner_left", [&] {
+    return StatusOf(coordinator_plan.AddAgreement(MakeAgreement(k.p_neighbour, "Post", kJan31)));
+  });
+  AgreementInput checked = MakeAgreement(k.p_aunt, "Post", kJan31);
+  checked.checker = k.p_neighbour;
+  RequireRejected(k.coordinator, cid, "agreement.checker_left",
+                  [&] { return StatusOf(coordinator_plan.AddAgreement(checked)); });
+  // Someone still in the case is given one as before.
+  REQUIRE(coordinator_plan.AddAgreement(MakeAgreement(k.p_aunt, "Post", kJan31)).ok());
 }
 
 TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[plan]") {
@@ -562,6 +592,12 @@ TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[p
   });
   RequireRejected(k.uncle, cid, "agreement.not_owner",
                   [&] { return uncle_plan.AcceptAgreement(*a_aunt); });
+  // The aunt made her agreement: the uncle is told who may change it.
+  RequireRejected(k.uncle, cid, "rule.agreement_editor", [&] {
+    return uncle_plan.EditAgreement(*a_aunt, MakeAgreement(k.p_aunt, "Boodschappen", kJan31));
+  });
+  RequireRejected(k.uncle, cid, "rule.chair_only",
+                  [&] { return uncle_plan.GrantProfessionalsFullView(true); });
   // Only the coordinator speaks for someone without the app.
   RequireRejected(k.uncle, cid, "agreement.not_owner",
                   [&] { return uncle_plan.AcceptAgreement(*a_grandma); });
@@ -570,7 +606,7 @@ TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[p
   RequireRejected(k.aunt, cid, "agreement.status_invalid",
                   [&] { return aunt_plan.UpdateStatus(*a_aunt, AgreementStatus::kAccepted); });
   // The neighbour neither owns nor checks the aunt's agreement.
-  RequireRejected(k.neighbour, cid, "domain.not_allowed", [&] {
+  RequireRejected(k.neighbour, cid, "rule.agreement_outcome", [&] {
     return Plan(*k.neighbour, cid).UpdateStatus(*a_aunt, AgreementStatus::kDone);
   });
   FollowUp aunt_follow(*k.aunt, cid);
@@ -581,7 +617,7 @@ TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[p
                   [&] { return coordinator_follow.AddCostItem(Moment::kIntake, "Thuiszorg", -5); });
   RequireRejected(k.coordinator, cid, "micro.service_missing",
                   [&] { return coordinator_follow.AddCostItem(Moment::kIntake, "", 100); });
-  RequireRejected(k.aunt, cid, "domain.not_allowed",
+  RequireRejected(k.aunt, cid, "refused.managers_only",
                   [&] { return aunt_follow.RecordWellBeing(Moment::kIntake, 5, kJan31); });
   RequireRejected(k.coordinator, cid, "followup.unknown_agreement", [&] {
     SixWeekCheckInput in;
@@ -604,7 +640,7 @@ TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[p
     return StatusOf(resident_follow.DesignateMentor(in));
   });
   // Someone else cannot designate the young person's mentor.
-  RequireRejected(k.aunt, cid, "domain.not_allowed", [&] {
+  RequireRejected(k.aunt, cid, "rule.mentor_designate", [&] {
     MentorInput in{k.p_resident, k.p_mentor, true, k.p_uncle, 0, kJan31};
     return StatusOf(aunt_follow.DesignateMentor(in));
   });
@@ -851,7 +887,7 @@ TEST_CASE("the young person's mentor: consent, warnings, log and two-monthly eva
               .LogMentorCheckIn(designation->mentor_id, kJan31 + 7 * kDayMs, "Samen gevoetbald.")
               .ok());
   // Only the mentor (or the coordinator) writes the mentor log.
-  RequireRejected(k.aunt, cid, "domain.not_allowed", [&] {
+  RequireRejected(k.aunt, cid, "rule.mentor_only", [&] {
     return FollowUp(*k.aunt, cid).LogMentorCheckIn(designation->mentor_id, kJan31, "x");
   });
   const Bytes raw = crypto::RandomBytes(16);
@@ -865,24 +901,33 @@ TEST_CASE("the young person's mentor: consent, warnings, log and two-monthly eva
   // Evaluations every two calendar months: Jan 31 -> Mar 31 -> May 31.
   CHECK(EvaluationSchedule(kJan31, 2) == std::vector<int64_t>{1774915200000, 1780185600000});
   CHECK(EvaluationSchedule(1767139200000, 1) == std::vector<int64_t>{1772236800000});  // Feb 28
+  // The log is the mentor's, the young person's and the coordinator's (P3): everyone sees who
+  // the mentor is, only they read what was logged; the others' devices never get its key.
+  const std::vector<Device*> log_readers = {&k.resident, &k.coordinator, &k.mentor};
+  const std::vector<Device*> kept_out = {&k.aunt, &k.uncle, &k.neighbour, &k.professional};
   for (Device* d : k.all()) {
     auto m = FollowUp(**d, cid).Mentor();
     REQUIRE(m.ok());
     REQUIRE(m->has_value());
     CHECK((*m)->mentor == k.p_mentor);
     CHECK((*m)->parental_consent);
-    CHECK((*m)->checkins.size() == 1);
     CHECK((*m)->next_evaluation_ms == 1774915200000);
+  }
+  for (Device* d : log_readers) CHECK((*FollowUp(**d, cid).Mentor())->checkins.size() == 1);
+  for (Device* d : kept_out) {
+    CHECK((*FollowUp(**d, cid).Mentor())->checkins.empty());
+    CHECK(k.Confirmed(*d).DebugString().find("Samen gevoetbald.") == std::string::npos);
   }
   REQUIRE(FollowUp(*k.coordinator, cid)
               .LogEvaluation(designation->mentor_id, 1774915200000 + kHour, "Goed gesprek.")
               .ok());
   k.SyncAll();
-  for (Device* d : k.all()) {
+  for (Device* d : log_readers) {
     auto m = *FollowUp(**d, cid).Mentor();
     CHECK(m->evaluations.size() == 1);
     CHECK(m->next_evaluation_ms == 1780185600000);
   }
+  for (Device* d : kept_out) CHECK((*FollowUp(**d, cid).Mentor())->evaluations.empty());
   auto upcoming = resident_follow.UpcomingChecks(kJan31);
   REQUIRE(upcoming.ok());
   REQUIRE(upcoming->size() == 1);

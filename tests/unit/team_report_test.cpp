@@ -376,6 +376,21 @@ TEST_CASE("CSV export follows RFC 4180 with Dutch labels", "[team_report]") {
   }
 }
 
+TEST_CASE("the text for a terminal: the period's days, values, cases and why some are hidden",
+          "[team_report]") {
+  const TeamReport r = Compute(KnownSet());
+  // January 2026: the period ends (exclusive) at 1 February 00:00Z, 01:00 in Amsterdam.
+  const std::string nl = TeamReportText(r);
+  CHECK(nl.rfind("Teamrapport, vanaf 1-1-2026 tot en met 1-2-2026\n", 0) == 0);
+  CHECK(nl.find("  Aantal beraden: 6 (6 casussen)\n") != std::string::npos);
+  CHECK(nl.find("  Aantal spoedberaden: verborgen\n") != std::string::npos);
+  CHECK(nl.find("  Procent met een goedgekeurd plan: 83,3 (6 casussen)\n") != std::string::npos);
+  CHECK(nl.find("Verborgen: een aantal onder de 5") != std::string::npos);
+  const std::string en = TeamReportText(r, Language::kEnglish);
+  CHECK(en.find("  Percent with an accepted plan: 83.3 (6 cases)\n") != std::string::npos);
+  CHECK(en.find("  Urgent meetings: hidden\n") != std::string::npos);
+}
+
 TEST_CASE("JSON export: figures, nulls for hidden cells, nothing else", "[team_report]") {
   auto cases = KnownSet();
   cases[4].cost_before_cents = 10'000;  // a fifth cost case: -30000 * 4 + 0 = -120000 / 5

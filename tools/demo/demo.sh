@@ -180,7 +180,7 @@ k kees plan update "$DRAFT" --contingency "Als het misgaat, belt Sanne Tante Ria
 echo "Oom Kees vulde aan wat er gebeurt als het misgaat."
 k sanne sync >/dev/null
 k ria sync >/dev/null
-k ria meeting release >/dev/null
+k ria meeting release --yes >/dev/null
 k sanne plan release "$DRAFT" >/dev/null
 k fatima sync >/dev/null
 k fatima meeting phase plan-presentation

@@ -8,23 +8,33 @@
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
+#include "messages.h"
 #include "number_arg.h"
 
 namespace kring::cli {
 namespace {
+
+// `s` about one of several people named: with the user's own word for them first, so they see
+// which one (what they typed, shown back to them; the output is made terminal-safe).
+Status AboutRef(const Status& s, const std::string& ref) {
+  return {s.code(), "\"" + ref + "\": " + Explain(s.message(), s.reason())};
+}
 
 // Accounts of the people named (each must have joined with the app).
 Result<std::vector<Bytes>> Accounts(Ctx& ctx) {
   std::vector<Bytes> out;
   domain::Organising org(ctx.client, ctx.case_id);
   for (const std::string& ref : ctx.positional) {
-    KRING_ASSIGN_OR_RETURN(Bytes person, ctx.Person(ref));
-    KRING_ASSIGN_OR_RETURN(domain::Person p, org.GetPerson(person));
-    if (p.account_id.empty()) {
-      return FailedPrecondition(ctx.T("Deze persoon heeft (nog) geen account in de casus.",
-                                      "This person has no account in the case (yet)."));
+    auto person = ctx.Person(ref);
+    if (!person.ok()) return AboutRef(person.status(), ref);
+    auto p = org.GetPerson(*person);
+    if (!p.ok()) return AboutRef(p.status(), ref);
+    if (p->account_id.empty()) {
+      return AboutRef(FailedPrecondition(ctx.T("Deze persoon heeft (nog) geen account in de casus.",
+                                               "This person has no account in the case (yet).")),
+                      ref);
     }
-    out.push_back(p.account_id);
+    out.push_back(p->account_id);
   }
   return out;
 }
@@ -45,6 +55,17 @@ int ScopeSet(Ctx& ctx) {
       ParseWholeNumber(ctx.positional.front(), 1, std::numeric_limits<uint32_t>::max());
   if (!scope) return ctx.Usage();
   ctx.positional.erase(ctx.positional.begin());
+  // The group first: the library judges the members before the group, so a wrong group number
+  // would be reported as a problem with the people named.
+  auto scopes = domain::Organising(ctx.client, ctx.case_id).Scopes();
+  if (!scopes.ok()) return Fail(scopes.status());
+  if (std::none_of(scopes->begin(), scopes->end(), [&](const domain::ScopeSummary& s) {
+        return s.scope_id == static_cast<uint32_t>(*scope);
+      })) {
+    return Fail(NotFound(ctx.T("Groep ", "Group ") + std::to_string(*scope) +
+                         ctx.T(" bestaat niet in deze casus. Kijk met: kring scope list",
+                               " does not exist in this case. See: kring scope list")));
+  }
   auto members = Accounts(ctx);
   if (!members.ok()) return Fail(members.status());
   Status s = ctx.client.SetScopeMembers(ctx.case_id, static_cast<uint32_t>(*scope), *members);

@@ -1,6 +1,7 @@
 // kring changes: what changed in the plan since the last look (FollowUp::ChangedSince, F5).
 // Lists entity types and field names with their sequence numbers, never their content, so the
-// output can go into a script's log; `kring plan show` and friends show the content.
+// output can go into a script's log; `kring plan show` and friends show the content. The text
+// names them with the labels `kring conflicts` uses (words.h); --json with their stored names.
 #include <cstdlib>
 #include <iostream>
 #include <string_view>
@@ -67,7 +68,7 @@ int Changes(Ctx& ctx) {
         std::cout << ctx.T("aangepast", "changed");
         const char* sep = " (";
         for (const std::string& f : c.fields) {
-          std::cout << sep << f;
+          std::cout << sep << FieldLabel(ctx, f);
           sep = ", ";
         }
         std::cout << ")";

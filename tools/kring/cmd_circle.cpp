@@ -434,15 +434,15 @@ int Participation(Ctx& ctx) {
   if (ctx.positional.size() != 2) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
-  const std::string& m = ctx.positional[1];
+  const std::string m = DomainWord(kParticipations, ctx.positional[1]);
   domain::Participation mode = m == "attend"        ? domain::Participation::kAttend
                                : m == "part"        ? domain::Participation::kPart
                                : m == "written"     ? domain::Participation::kWrittenContribution
-                               : m == "not-invited" ? domain::Participation::kNotInvited
+                               : m == "not_invited" ? domain::Participation::kNotInvited
                                                     : static_cast<domain::Participation>(-1);
   if (static_cast<int>(mode) < 0) {
-    return BadInput(ctx, "Kies: attend, part, written of not-invited.",
-                    "Choose: attend, part, written or not-invited.");
+    return BadInput(ctx, "Kies: komt, deels, schriftelijk of niet-uitgenodigd.",
+                    "Choose: attends, part, written or not-invited.");
   }
   Status s =
       Organising(ctx.client, ctx.case_id).DecideParticipation({*person, mode, ctx.Get("reason")});
@@ -618,8 +618,8 @@ const std::vector<Verb>& CircleVerbs() {
        PreTalkList},
       {"participation",
        "set",
-       "PERSOON attend|part|written|not-invited [--reason T]",
-       "Leg vast hoe iemand meedoet (reden nodig behalve bij attend)",
+       "PERSOON komt|deels|schriftelijk|niet-uitgenodigd [--reason T]",
+       "Leg vast hoe iemand meedoet (een reden nodig, behalve bij komt)",
        "Record how someone takes part (a reason unless attend)",
        {"reason"},
        {},

@@ -10,17 +10,20 @@
 #include "domain_commands.h"
 #include "domain_ctx.h"
 #include "number_arg.h"
+#include "words.h"
 
 namespace kring::cli {
 namespace {
 
 using domain::FollowUp;
 
+// A result the six-week check records for an agreement: done, partly, not done or blocked.
 std::optional<domain::AgreementStatus> Assessable(const std::string& w) {
-  if (w == "done") return domain::AgreementStatus::kDone;
-  if (w == "partly") return domain::AgreementStatus::kPartly;
-  if (w == "not-done" || w == "not_done") return domain::AgreementStatus::kNotDone;
-  if (w == "blocked") return domain::AgreementStatus::kBlocked;
+  const std::optional<domain::AgreementStatus> st = TypedAgreementStatus(w);
+  if (st == domain::AgreementStatus::kDone || st == domain::AgreementStatus::kPartly ||
+      st == domain::AgreementStatus::kNotDone || st == domain::AgreementStatus::kBlocked) {
+    return st;
+  }
   return std::nullopt;
 }
 
@@ -48,12 +51,12 @@ int SixWeek(Ctx& ctx) {
   auto at = ParseTime(ctx.Get("at", "now"));
   if (!at.ok()) return Fail(at.status());
   in.at_ms = *at;
-  const std::string outcome = ctx.Get("outcome", "continue");
+  const std::string outcome = DomainWord(kCheckOutcomes, ctx.Get("outcome", "continue"));
   in.outcome = outcome == "adjust"          ? domain::CheckOutcome::kAdjust
                : outcome == "vervolgberaad" ? domain::CheckOutcome::kVervolgberaad
                                             : domain::CheckOutcome::kContinue;
   if (outcome != "continue" && outcome != "adjust" && outcome != "vervolgberaad") {
-    return BadInput(ctx, "--outcome: continue, adjust of vervolgberaad",
+    return BadInput(ctx, "--outcome: doorgaan, aanpassen of vervolgberaad",
                     "--outcome: continue, adjust or vervolgberaad");
   }
   in.note = ctx.Get("note");
@@ -67,7 +70,7 @@ int SixWeek(Ctx& ctx) {
     if (!id || eq == std::string::npos) return BadId();
     auto st = Assessable(a.substr(eq + 1));
     if (!st)
-      return BadInput(ctx, "Kies: done, partly, not-done of blocked.",
+      return BadInput(ctx, "Kies: klaar, deels, niet-gedaan of loopt-vast.",
                       "Choose: done, partly, not-done or blocked.");
     given[*id] = *st;
   }
@@ -89,7 +92,7 @@ int SixWeek(Ctx& ctx) {
   if (in.assessments.empty()) {
     return BadInput(ctx,
                     "Nog geen afspraak heeft een uitkomst. Zeg per afspraak hoe het ging: "
-                    "--assess AFSPRAAK=done|partly|not-done|blocked.",
+                    "--assess AFSPRAAK=klaar|deels|niet-gedaan|loopt-vast.",
                     "No agreement has a result yet. Say for each agreement how it went: "
                     "--assess AGREEMENT=done|partly|not-done|blocked.");
   }
@@ -98,25 +101,14 @@ int SixWeek(Ctx& ctx) {
   return ctx.Made("check", *id, "Zes-wekencheck vastgelegd.", "Six-week check recorded.");
 }
 
-const char* StatusWord(const Ctx& ctx, domain::AgreementStatus s) {
-  switch (s) {
-    case domain::AgreementStatus::kDone:
-      return ctx.T("klaar", "done");
-    case domain::AgreementStatus::kPartly:
-      return ctx.T("deels", "partly");
-    case domain::AgreementStatus::kBlocked:
-      return ctx.T("loopt vast", "blocked");
-    default:
-      return ctx.T("niet gedaan", "not done");
-  }
-}
-
 int CheckShow(Ctx& ctx) {
   FollowUp f(ctx.client, ctx.case_id);
   auto latest = f.LatestCheck();
   if (!latest.ok()) return Fail(latest.status());
   auto upcoming = f.UpcomingChecks(NowMs());
   if (!upcoming.ok()) return Fail(upcoming.status());
+  auto checkins = f.CheckIns();
+  if (!checkins.ok()) return Fail(checkins.status());
   std::vector<std::string> next;
   for (const auto& u : *upcoming) {
     const char* kind = u.kind == domain::UpcomingCheck::Kind::kCheckIn        ? "check_in"
@@ -146,8 +138,19 @@ int CheckShow(Ctx& ctx) {
                     {"outcome", JStr(OutcomeName((*latest)->outcome))},
                     {"assessments", JArr(rows)}});
     }
-    PrintJson(JObj({{"latest", check}, {"upcoming", JArr(next)}}));
+    std::vector<std::string> done;
+    for (const domain::LogEntry& e : *checkins) {
+      done.push_back(JObj(
+          {{"at_ms", JNum(e.at_ms)}, {"note", JStr(e.note)}, {"by", JId(e.author_account_id)}}));
+    }
+    PrintJson(JObj({{"latest", check}, {"checkins", JArr(done)}, {"upcoming", JArr(next)}}));
     return 0;
+  }
+  // The 4-week check-ins held, with what was noted and by whom.
+  for (const domain::LogEntry& e : *checkins) {
+    std::cout << ctx.T("Check na 4 weken op ", "4-week check-in on ") << ShowTime(ctx, e.at_ms)
+              << ctx.T(", door ", ", by ") << ctx.NameOfAccount(e.author_account_id) << "\n";
+    if (!e.note.empty()) std::cout << "  " << e.note << "\n";
   }
   if (!latest->has_value()) {
     std::cout << ctx.T("Nog geen zes-wekencheck.", "No six-week check yet.") << "\n";
@@ -164,7 +167,7 @@ int CheckShow(Ctx& ctx) {
             action = ctx.NameOf(ag.input.owner) + ": " + ag.input.action;
         }
       }
-      std::cout << "  " << action << "  [" << StatusWord(ctx, a.result) << "]";
+      std::cout << "  " << action << "  [" << AgreementStatusWord(ctx, a.result) << "]";
       // Blocked: the new date, what is in the way and who sorts it out.
       if (a.obstacle) {
         std::cout << ctx.T(" nieuwe datum ", " new date ") << ShowTime(ctx, a.obstacle->new_due_ms);
@@ -312,7 +315,10 @@ int MentorList(Ctx& ctx) {
     }
   };
   std::cout << ctx.T("Mentor van ", "Mentor of ") << ctx.NameOf(s.young_person) << ": "
-            << ctx.NameOf(s.mentor) << "\n";
+            << ctx.NameOf(s.mentor) << "\n"
+            << ctx.T("Dit logboek lezen alleen de mentor, de jongere en de gespreksleider.",
+                     "Only the mentor, the young person and the coordinator read this log.")
+            << "\n";
   print("Contactmomenten met de mentor:", "Check-ins with the mentor:", s.checkins,
         "Nog geen contactmoment.", "No check-in yet.");
   print("Evaluaties (elke 2 maanden):", "Evaluations (every two months):", s.evaluations,
@@ -406,8 +412,8 @@ const std::vector<Verb>& FollowUpVerbs() {
        CheckIn},
       {"check",
        "six-week",
-       "[--at TIJD] [--assess AFSPRAAK=done|partly|not-done|blocked ...]\n"
-       "      [--outcome continue|adjust|vervolgberaad] [--note T]",
+       "[--at TIJD] [--assess AFSPRAAK=klaar|deels|niet-gedaan|loopt-vast ...]\n"
+       "      [--outcome doorgaan|aanpassen|vervolgberaad] [--note T]",
        "Leg de zes-wekencheck vast (zonder --assess blijft een afspraak zoals hij staat)",
        "Record the six-week check (without --assess an agreement stays as it is)",
        {"at", "assess", "outcome", "note"},

@@ -10,6 +10,7 @@
 #include "domain_commands.h"
 #include "domain_ctx.h"
 #include "number_arg.h"
+#include "words.h"
 
 namespace kring::cli {
 namespace {
@@ -246,18 +247,7 @@ int PollFix(Ctx& ctx) {
 }
 
 std::string PhaseText(const Ctx& ctx, domain::Phase p) {
-  switch (p) {
-    case domain::Phase::kInformation:
-      return ctx.T("informatie", "information");
-    case domain::Phase::kPrivateTime:
-      return ctx.T("eigen tijd van het netwerk", "the network's private time");
-    case domain::Phase::kPlanPresentation:
-      return ctx.T("plan voorstellen", "plan presentation");
-    case domain::Phase::kAcceptance:
-      return ctx.T("plan aannemen", "acceptance");
-    default:
-      return ctx.T("nog niet begonnen", "not started");
-  }
+  return ShowWord(ctx, kMeetingPhases, domain::PhaseName(p));
 }
 
 std::string AttendanceText(const Ctx& ctx, domain::Attendance a) {
@@ -410,17 +400,18 @@ int Finish(Ctx& ctx) {
 
 int MeetingPhase(Ctx& ctx) {
   if (ctx.positional.size() != 1) return ctx.Usage();
-  const std::string& p = ctx.positional[0];
+  // The three phases this command starts (private time has its own command).
+  const std::string p = DomainWord(kMeetingPhases, ctx.positional[0]);
   domain::Phase phase = p == "information"         ? domain::Phase::kInformation
-                        : p == "plan-presentation" ? domain::Phase::kPlanPresentation
+                        : p == "plan_presentation" ? domain::Phase::kPlanPresentation
                         : p == "acceptance"        ? domain::Phase::kAcceptance
                                                    : domain::Phase::kNotStarted;
   if (phase == domain::Phase::kNotStarted) {
-    return BadInput(
-        ctx,
-        "Kies: information, plan-presentation of acceptance (eigen tijd: meeting private-time).",
-        "Choose: information, plan-presentation or acceptance (private time: meeting "
-        "private-time).");
+    return BadInput(ctx,
+                    "Kies: informatie, plan-voorstellen of plan-aannemen (de eigen tijd: "
+                    "meeting private-time).",
+                    "Choose: information, plan-presentation or acceptance (private time: meeting "
+                    "private-time).");
   }
   auto id = MeetingId(ctx);
   if (!id.ok()) return Fail(id.status());
@@ -439,10 +430,58 @@ int PrivateTime(Ctx& ctx) {
                   "Private time: only the network sees what it writes now.");
 }
 
+// What the release makes readable for the coordinator and professionals, told before it happens:
+// it cannot be taken back.
+int ReleasePreview(Ctx& ctx, Organising& org, const Bytes& meeting) {
+  auto what = org.WhatReleaseShares(meeting);
+  if (!what.ok()) return Fail(what.status());
+  const std::string notes = std::to_string(what->notes);
+  const std::string agreements = std::to_string(what->agreements);
+  // The counts are this device's view; the release fetches the case first and shares what it
+  // then holds.
+  std::string nl =
+      "Je hebt nog niet vrijgegeven. Na het vrijgeven lezen ook de gespreksleider en de "
+      "professionals wat het netwerk in de eigen tijd schreef:\n"
+      "- aantekeningen: " +
+      notes +
+      " (iedereen in de kring leest ze)\n"
+      "- afspraken: " +
+      agreements +
+      " (een professional leest alleen de afspraken die hij of zij uitvoert of controleert, "
+      "tenzij de hoofdpersoon meer toestaat)\n";
+  std::string en =
+      "Nothing is released yet. After the release the coordinator and the professionals also "
+      "read what the network wrote in private time:\n"
+      "- notes: " +
+      notes +
+      " (everyone in the circle reads them)\n"
+      "- agreements: " +
+      agreements +
+      " (a professional reads only the agreements they carry out or check, unless the resident "
+      "allows more)\n";
+  if (what->drafts > 0) {
+    nl += "Het concept blijft bij het netwerk, tot iemand het plan vrijgeeft (plan release).\n";
+    en += "The draft stays with the network until someone releases the plan (plan release).\n";
+  }
+  nl += "Dit kun je niet terugdraaien. Geef vrij met: meeting release --yes";
+  en += "This cannot be undone. Release with: meeting release --yes";
+  // Nothing changed: exit 2, as for a confirmation left out elsewhere (case erase).
+  if (ctx.json) {
+    PrintJson(JObj({{"released", JBool(false)},
+                    {"notes", JNum(static_cast<int64_t>(what->notes))},
+                    {"agreements", JNum(static_cast<int64_t>(what->agreements))},
+                    {"drafts", JNum(static_cast<int64_t>(what->drafts))}}));
+  } else {
+    std::cout << (ctx.english() ? en : nl) << "\n";
+  }
+  return 2;
+}
+
 int Release(Ctx& ctx) {
   auto id = MeetingId(ctx);
   if (!id.ok()) return Fail(id.status());
   Organising org(ctx.client, ctx.case_id);
+  if (!ctx.On("yes")) return ReleasePreview(ctx, org, *id);
   Status s = org.ReleaseDraft(*id);
   if (!s.ok()) return Fail(s);
   // The notes the release shared: the circle's copies of private-time notes.
@@ -574,7 +613,7 @@ const std::vector<Verb>& MeetingVerbs() {
       {"meeting", "show", "", "Toon het netwerkberaad", "Show the meeting", {}, {}, MeetingShow},
       {"meeting",
        "phase",
-       "information|plan-presentation|acceptance [--meeting ID]",
+       "informatie|plan-voorstellen|plan-aannemen [--meeting ID]",
        "Begin de volgende fase",
        "Start the next phase",
        {"meeting"},
@@ -591,11 +630,11 @@ const std::vector<Verb>& MeetingVerbs() {
        PrivateTime},
       {"meeting",
        "release",
-       "[--meeting ID]",
-       "Het netwerk geeft het concept vrij",
-       "The network releases its draft",
+       "[--yes] [--meeting ID]",
+       "Het netwerk geeft de eigen tijd vrij. Zonder --yes: toon eerst wat iedereen dan leest",
+       "The network releases private time. Without --yes: first show what everyone then reads",
        {"meeting"},
-       {},
+       {"yes"},
        Release},
       {"meeting",
        "location",

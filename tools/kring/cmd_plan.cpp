@@ -10,6 +10,7 @@
 #include "domain_commands.h"
 #include "domain_ctx.h"
 #include "number_arg.h"
+#include "words.h"
 
 namespace kring::cli {
 namespace {
@@ -27,7 +28,7 @@ Status ContentFromFlags(Ctx& ctx, domain::PlanContent& c) {
   for (const std::string& d : ctx.All("domain")) {
     auto eq = d.find('=');
     if (eq == std::string::npos) return InvalidArgument("plan.unknown_life_domain");
-    c.life_domains[d.substr(0, eq)] = d.substr(eq + 1);
+    c.life_domains[DomainWord(kLifeDomainNames, d.substr(0, eq))] = d.substr(eq + 1);
   }
   if (ctx.Has("contact-person")) {
     KRING_ASSIGN_OR_RETURN(c.contact_person, ctx.Person(ctx.Get("contact-person")));
@@ -97,15 +98,31 @@ int Publish(Ctx& ctx) {
                   "New plan version created.");
 }
 
-Result<Bytes> VersionId(Ctx& ctx) {
-  if (ctx.positional.size() == 1) {
-    auto id = ParseId(ctx.Pos(0));
-    if (!id) return InvalidArgument(Text(Msg::kBadId));
-    return *id;
+// The version a command names: its number as `plan versions` shows it (1, 2, ...) or its id;
+// without a word the current version. Read as this device may read it (CurrentForMe, Versions).
+Result<domain::PlanVersion> NamedVersion(Ctx& ctx) {
+  Plan plan(ctx.client, ctx.case_id);
+  if (ctx.positional.empty()) {
+    KRING_ASSIGN_OR_RETURN(auto current, plan.CurrentForMe());
+    if (!current) return FailedPrecondition("plan.no_plan");
+    return *std::move(current);
   }
-  KRING_ASSIGN_OR_RETURN(auto current, Plan(ctx.client, ctx.case_id).Current());
-  if (!current) return FailedPrecondition("plan.no_plan");
-  return current->version_id;
+  const std::string& word = ctx.Pos(0);
+  // A number is short; an id is 32 hex digits (which may be digits only).
+  const std::optional<int64_t> number =
+      word.size() <= 7 ? ParseWholeNumber(word, 1, 1'000'000) : std::nullopt;
+  const std::optional<Bytes> id = number ? std::nullopt : ParseId(word);
+  if (!number && !id) return InvalidArgument(Text(Msg::kBadId));
+  KRING_ASSIGN_OR_RETURN(std::vector<domain::PlanVersion> all, plan.Versions());
+  for (domain::PlanVersion& v : all) {
+    if (number ? v.number == *number : v.version_id == *id) return std::move(v);
+  }
+  return NotFound("plan.unknown_version");
+}
+
+Result<Bytes> VersionId(Ctx& ctx) {
+  KRING_ASSIGN_OR_RETURN(domain::PlanVersion v, NamedVersion(ctx));
+  return v.version_id;
 }
 
 int Accept(Ctx& ctx) {
@@ -121,13 +138,15 @@ int Decide(Ctx& ctx) {
   if (!version.ok()) return Fail(version.status());
   auto me = ctx.Person("me");
   if (!me.ok()) return Fail(me.status());
+  // The Dutch words beside the English ones scripts use.
   const std::string d = ctx.Get("decision");
-  domain::Decision decision = d == "accept"       ? domain::Decision::kAccept
-                              : d == "conditions" ? domain::Decision::kAcceptWithConditions
-                              : d == "reject"     ? domain::Decision::kReject
-                                                  : domain::Decision::kNone;
+  domain::Decision decision = d == "accept" || d == "akkoord" ? domain::Decision::kAccept
+                              : d == "conditions" || d == "voorwaarden"
+                                  ? domain::Decision::kAcceptWithConditions
+                              : d == "reject" || d == "niet-akkoord" ? domain::Decision::kReject
+                                                                     : domain::Decision::kNone;
   if (decision == domain::Decision::kNone) {
-    return BadInput(ctx, "--decision: accept, conditions of reject",
+    return BadInput(ctx, "--decision: akkoord, voorwaarden of niet-akkoord",
                     "--decision: accept, conditions or reject");
   }
   Status s = Plan(ctx.client, ctx.case_id)
@@ -151,10 +170,12 @@ const char* DecisionName(domain::Decision d) {
 
 int Show(Ctx& ctx) {
   Plan plan(ctx.client, ctx.case_id);
-  auto current = plan.CurrentForMe();
+  auto named = NamedVersion(ctx);
+  if (!named.ok()) return Fail(named.status());
+  const domain::PlanVersion& v = *named;
+  auto current = plan.Current();
   if (!current.ok()) return Fail(current.status());
-  if (!current->has_value()) return Fail(FailedPrecondition("plan.no_plan"));
-  const domain::PlanVersion& v = **current;
+  const bool is_current = current->has_value() && (*current)->version_id == v.version_id;
   auto acc = plan.AcceptanceOf(v.version_id);
   if (!acc.ok()) return Fail(acc.status());
   const domain::PlanContent& c = v.content;
@@ -163,6 +184,7 @@ int Show(Ctx& ctx) {
     for (const auto& [k, t] : c.life_domains) domains.push_back({k, JStr(t)});
     PrintJson(JObj({{"version", JId(v.version_id)},
                     {"number", JNum(v.number)},
+                    {"current", JBool(is_current)},
                     {"hash", JStr(Hex(v.hash))},
                     {"ik_wil", JStr(c.ik_wil)},
                     {"ik_kan", JStr(c.ik_kan)},
@@ -176,13 +198,22 @@ int Show(Ctx& ctx) {
                     {"agreements", JNum(static_cast<int64_t>(v.agreements.size()))},
                     {"chair_accepted", JBool(acc->chair_accepted)},
                     {"professional", JStr(DecisionName(acc->professional))},
+                    {"needs_professional", JBool(acc->needs_professional)},
+                    {"conditions", JStr(acc->conditions)},
+                    {"reason", JStr(acc->reason)},
                     {"accepted", JBool(acc->accepted)},
                     {"accepted_at_ms", JNum(acc->accepted_at_ms)},
                     {"checkin_at_ms", JNum(acc->checkin_at_ms)},
                     {"review_at_ms", JNum(acc->review_at_ms)}}));
     return 0;
   }
-  std::cout << ctx.T("Plan, versie ", "Plan, version ") << v.number << "\n"
+  std::cout << ctx.T("Plan, versie ", "Plan, version ") << v.number;
+  if (!is_current && current->has_value()) {
+    std::cout << ctx.T(" (een eerdere versie; de huidige is versie ",
+                       " (an earlier version; the current one is version ")
+              << (*current)->number << ")";
+  }
+  std::cout << "\n"
             << ctx.T("  Ik wil: ", "  I want: ") << c.ik_wil << "\n"
             << ctx.T("  Ik kan: ", "  I can: ") << c.ik_kan << "\n"
             << ctx.T("  Ik heb nodig: ", "  I need: ") << c.ik_heb_nodig << "\n";
@@ -199,6 +230,25 @@ int Show(Ctx& ctx) {
             << "\n";
   if (!c.bottom_lines.empty())
     std::cout << ctx.T("  Voorwaarden: ", "  Bottom lines: ") << c.bottom_lines << "\n";
+  // The responsible professional's say where bottom lines need it (the latest decision counts).
+  if (acc->needs_professional || acc->professional != domain::Decision::kNone) {
+    std::cout << ctx.T("  Besluit van de professional: ", "  The professional's decision: ");
+    switch (acc->professional) {
+      case domain::Decision::kAccept:
+        std::cout << ctx.T("akkoord", "accepted");
+        break;
+      case domain::Decision::kAcceptWithConditions:
+        std::cout << ctx.T("akkoord met voorwaarden: ", "accepted with conditions: ")
+                  << acc->conditions;
+        break;
+      case domain::Decision::kReject:
+        std::cout << ctx.T("niet akkoord: ", "rejected: ") << acc->reason;
+        break;
+      default:
+        std::cout << ctx.T("nog geen besluit", "no decision yet");
+    }
+    std::cout << "\n";
+  }
   std::cout << "  "
             << (acc->accepted ? ctx.T("Aangenomen op ", "Accepted on ")
                               : ctx.T("Nog niet aangenomen", "Not yet accepted"))
@@ -212,33 +262,72 @@ int Show(Ctx& ctx) {
   return 0;
 }
 
+// What the chair and the professional decided about a version, in a few words.
+std::string AcceptanceWords(const Ctx& ctx, const domain::Acceptance& acc) {
+  if (acc.accepted)
+    return ctx.T("aangenomen op ", "accepted on ") + ShowTime(ctx, acc.accepted_at_ms);
+  if (acc.professional == domain::Decision::kReject) {
+    return ctx.T("afgewezen door de professional", "rejected by the professional");
+  }
+  if (acc.chair_accepted) {
+    return ctx.T("hoofdpersoon akkoord, wacht op de professional",
+                 "resident agreed, waiting for the professional");
+  }
+  return ctx.T("nog niet aangenomen", "not yet accepted");
+}
+
+// Every version of the plan, oldest first: what was agreed before, e.g. at the six-week check.
+int Versions(Ctx& ctx) {
+  Plan plan(ctx.client, ctx.case_id);
+  auto all = plan.Versions();
+  if (!all.ok()) return Fail(all.status());
+  auto current = plan.Current();
+  if (!current.ok()) return Fail(current.status());
+  std::vector<std::string> rows;
+  for (const domain::PlanVersion& v : *all) {
+    auto acc = plan.AcceptanceOf(v.version_id);
+    if (!acc.ok()) return Fail(acc.status());
+    const bool is_current = current->has_value() && (*current)->version_id == v.version_id;
+    if (ctx.json) {
+      rows.push_back(JObj({{"version", JId(v.version_id)},
+                           {"number", JNum(v.number)},
+                           {"current", JBool(is_current)},
+                           {"agreements", JNum(static_cast<int64_t>(v.agreements.size()))},
+                           {"chair_accepted", JBool(acc->chair_accepted)},
+                           {"professional", JStr(DecisionName(acc->professional))},
+                           {"accepted", JBool(acc->accepted)},
+                           {"accepted_at_ms", JNum(acc->accepted_at_ms)}}));
+      continue;
+    }
+    std::cout << ctx.T("Versie ", "Version ") << v.number
+              << (is_current ? ctx.T(" (huidige)", " (current)") : "") << ": "
+              << AcceptanceWords(ctx, *acc) << ", " << v.agreements.size()
+              << ctx.T(v.agreements.size() == 1 ? " afspraak" : " afspraken",
+                       v.agreements.size() == 1 ? " agreement" : " agreements")
+              << "\n";
+  }
+  if (ctx.json) {
+    PrintJson(JArr(rows));
+  } else if (all->empty()) {
+    std::cout << ctx.T("Er is nog geen plan.", "There is no plan yet.") << "\n";
+  } else {
+    std::cout << ctx.T("Een versie lezen: kring plan show NUMMER",
+                       "To read a version: kring plan show NUMBER")
+              << "\n";
+  }
+  return 0;
+}
+
 int Grant(Ctx& ctx) {
-  if (ctx.positional.size() != 1 || (ctx.Pos(0) != "on" && ctx.Pos(0) != "off")) return ctx.Usage();
-  Status s = Plan(ctx.client, ctx.case_id).GrantProfessionalsFullView(ctx.Pos(0) == "on");
+  const std::string word = ctx.positional.size() == 1 ? ctx.Pos(0) : "";
+  const bool on = word == "aan" || word == "on";
+  if (!on && word != "uit" && word != "off") return ctx.Usage();
+  Status s = Plan(ctx.client, ctx.case_id).GrantProfessionalsFullView(on);
   if (!s.ok()) return Fail(s);
   return ctx.Done("Opgeslagen.", "Saved.");
 }
 
 // ---- agreements ----
-
-const char* StatusWord(const Ctx& ctx, domain::AgreementStatus s) {
-  switch (s) {
-    case domain::AgreementStatus::kAccepted:
-      return ctx.T("afgesproken", "accepted");
-    case domain::AgreementStatus::kDone:
-      return ctx.T("klaar", "done");
-    case domain::AgreementStatus::kPartly:
-      return ctx.T("deels", "partly");
-    case domain::AgreementStatus::kNotDone:
-      return ctx.T("niet gedaan", "not done");
-    case domain::AgreementStatus::kBlocked:
-      return ctx.T("loopt vast", "blocked");
-    case domain::AgreementStatus::kDropped:
-      return ctx.T("vervallen", "dropped");
-    default:
-      return ctx.T("voorgesteld", "proposed");
-  }
-}
 
 int PrintAgreements(Ctx& ctx, const std::vector<domain::Agreement>& list) {
   if (ctx.json) {
@@ -276,7 +365,7 @@ int PrintAgreements(Ctx& ctx, const std::vector<domain::Agreement>& list) {
   for (const auto& a : list) {
     std::cout << Hex(a.agreement_id) << "  " << ctx.NameOf(a.input.owner);
     if (a.owner_left) std::cout << ctx.T(" (niet meer in de kring)", " (no longer in the circle)");
-    std::cout << ": " << a.input.action << "  [" << StatusWord(ctx, a.status) << "]";
+    std::cout << ": " << a.input.action << "  [" << AgreementStatusWord(ctx, a.status) << "]";
     if (a.current_due_ms() != 0) {
       std::cout << ctx.T(" voor ", " by ") << ShowTime(ctx, a.current_due_ms());
       if (a.input.due_ms != 0 && a.input.due_ms != a.current_due_ms()) {
@@ -315,15 +404,26 @@ int Add(Ctx& ctx) {
     if (!checker.ok()) return Fail(checker.status());
     in.checker = *checker;
   }
-  in.life_domain = ctx.Get("domain");
+  in.life_domain = DomainWord(kLifeDomainNames, ctx.Get("domain"));
   auto hidden = ctx.People(ctx.All("hidden-from"));
   if (!hidden.ok()) return Fail(hidden.status());
   in.hidden_from = *hidden;
   auto visible = ctx.People(ctx.All("visible-to"));
   if (!visible.ok()) return Fail(visible.status());
   in.visible_to = *visible;
-  auto id = Plan(ctx.client, ctx.case_id).AddAgreement(in);
+  Plan plan(ctx.client, ctx.case_id);
+  auto id = plan.AddAgreement(in);
   if (!id.ok()) return Fail(id.status());
+  auto made = plan.GetAgreement(*id);
+  if (made.ok() && made->in_private_time) {
+    return ctx.Made("agreement", *id,
+                    "Afspraak voorgesteld. Het is nu eigen tijd: alleen het netwerk leest deze "
+                    "afspraak, tot het netwerk de eigen tijd vrijgeeft. Daarna leest iedereen die "
+                    "het ook buiten de eigen tijd zou lezen deze afspraak. Aannemen kan dan ook.",
+                    "Agreement proposed. It is private time now: only the network reads this "
+                    "agreement, until the network releases private time. After that everyone who "
+                    "would read it outside private time reads it. It can be accepted then too.");
+  }
   return ctx.Made("agreement", *id, "Afspraak voorgesteld.", "Agreement proposed.");
 }
 
@@ -359,15 +459,10 @@ int SetStatus(Ctx& ctx) {
   if (ctx.positional.size() != 2) return ctx.Usage();
   auto id = ParseId(ctx.Pos(0));
   if (!id) return BadId();
-  const std::string& w = ctx.positional[1];
-  domain::AgreementStatus st = w == "done"       ? domain::AgreementStatus::kDone
-                               : w == "partly"   ? domain::AgreementStatus::kPartly
-                               : w == "not-done" ? domain::AgreementStatus::kNotDone
-                               : w == "blocked"  ? domain::AgreementStatus::kBlocked
-                               : w == "dropped"  ? domain::AgreementStatus::kDropped
-                                                 : domain::AgreementStatus::kProposed;
-  if (st == domain::AgreementStatus::kProposed) {
-    return BadInput(ctx, "Kies: done, partly, not-done, blocked of dropped.",
+  // The words `agreement list` shows (klaar, deels, ...), and the English ones scripts use.
+  const std::optional<domain::AgreementStatus> st = TypedAgreementStatus(ctx.positional[1]);
+  if (!st || st == domain::AgreementStatus::kProposed || st == domain::AgreementStatus::kAccepted) {
+    return BadInput(ctx, "Kies: klaar, deels, niet-gedaan, loopt-vast of vervallen.",
                     "Choose: done, partly, not-done, blocked or dropped.");
   }
   std::optional<domain::Obstacle> obstacle;
@@ -382,7 +477,7 @@ int SetStatus(Ctx& ctx) {
     o.new_due_ms = *due;
     obstacle = o;
   }
-  Status s = Plan(ctx.client, ctx.case_id).UpdateStatus(*id, st, obstacle);
+  Status s = Plan(ctx.client, ctx.case_id).UpdateStatus(*id, *st, obstacle);
   if (!s.ok()) return Fail(s);
   return ctx.Done("Stand van de afspraak opgeslagen.", "Agreement status saved.");
 }
@@ -411,12 +506,12 @@ const std::vector<const char*> kContentFlags = {
     "ik-wil",  "ik-kan", "ik-heb-nodig",   "contingency", "bottom-lines",
     "answers", "domain", "contact-person", "responsible", "review-days"};
 constexpr const char* kContentSyntax =
-    "[--ik-wil T] [--ik-kan T] [--ik-heb-nodig T] [--domain housing=T ...]\n"
+    "[--ik-wil T] [--ik-kan T] [--ik-heb-nodig T] [--domain wonen=T ...]\n"
     "      [--contingency T] [--contact-person PERSOON] [--bottom-lines T]\n"
     "      [--responsible PERSOON] [--answers T] [--review-days 42]";
 // The draft's own switch after the content flags, so its usage line names it.
 constexpr const char* kDraftSyntax =
-    "[--ik-wil T] [--ik-kan T] [--ik-heb-nodig T] [--domain housing=T ...]\n"
+    "[--ik-wil T] [--ik-kan T] [--ik-heb-nodig T] [--domain wonen=T ...]\n"
     "      [--contingency T] [--contact-person PERSOON] [--bottom-lines T]\n"
     "      [--responsible PERSOON] [--answers T] [--review-days 42] [--open]";
 
@@ -469,7 +564,7 @@ const std::vector<Verb>& PlanVerbs() {
        1},
       {"plan",
        "decide",
-       "--decision accept|conditions|reject [--text T] [VERSIE]",
+       "--decision akkoord|voorwaarden|niet-akkoord [--text T] [VERSIE]",
        "Verantwoordelijke professional: je besluit over het plan",
        "Responsible professional: your decision on the plan",
        {"decision", "text"},
@@ -478,15 +573,24 @@ const std::vector<Verb>& PlanVerbs() {
        1},
       {"plan",
        "show",
+       "[VERSIE]",
+       "Toon het plan, of een eerdere versie (nummer uit plan versions; --json voor scripts)",
+       "Show the plan, or an earlier version (number from plan versions; --json for scripts)",
+       {},
+       {},
+       Show,
+       1},
+      {"plan",
+       "versions",
        "",
-       "Toon het plan (--json voor scripts)",
-       "Show the plan (--json for scripts)",
+       "Alle versies van het plan: welke is aangenomen, hoeveel afspraken",
+       "Every version of the plan: which was accepted, how many agreements",
        {},
        {},
-       Show},
+       Versions},
       {"plan",
        "grant",
-       "on|off",
+       "aan|uit",
        "Hoofdpersoon: professionals zien het hele plan (of niet)",
        "Chair: professionals see the whole plan (or not)",
        {},
@@ -496,7 +600,7 @@ const std::vector<Verb>& PlanVerbs() {
       {"agreement",
        "add",
        "--action T [--owner PERSOON] [--due TIJD | --recurrence T] [--checker PERSOON]\n"
-       "      [--domain housing|finances|...] [--hidden-from PERSOON ...] [--visible-to PERSOON "
+       "      [--domain wonen|geld|...] [--hidden-from PERSOON ...] [--visible-to PERSOON "
        "...]",
        "Stel een afspraak voor",
        "Propose an agreement",
@@ -523,7 +627,8 @@ const std::vector<Verb>& PlanVerbs() {
        1},
       {"agreement",
        "status",
-       "AFSPRAAK done|partly|not-done|blocked|dropped [--obstacle T --obstacle-owner PERSOON\n"
+       "AFSPRAAK klaar|deels|niet-gedaan|loopt-vast|vervallen [--obstacle T --obstacle-owner "
+       "PERSOON\n"
        "      --new-due TIJD]",
        "Hoe staat de afspraak ervoor?",
        "How is the agreement going?",

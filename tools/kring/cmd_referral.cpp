@@ -180,9 +180,14 @@ int Show(Ctx& ctx) {
     return 0;
   }
   const std::string referrer = ctx.NameOfAccount(r->referrer_account_id);
+  // A coordinator refers as a professional (referrer_kind), but is named by their role: it is
+  // in the case's members, which NameOfAccount has just read.
+  auto role = ctx.role_cache.find(r->referrer_account_id);
+  const bool by_coordinator = role != ctx.role_cache.end() && role->second == v1::ROLE_COORDINATOR;
   std::cout << ctx.T("Aangemeld op: ", "Referred on: ") << ShowTime(ctx, r->referred_at_ms) << "\n"
             << ctx.T("Aangemeld door: ", "Referred by: ")
             << (r->referrer_kind == "resident" ? ctx.T("de bewoner", "the resident")
+                : by_coordinator               ? ctx.T("de gespreksleider", "the coordinator")
                                                : ctx.T("een professional", "a professional"))
             << " (" << referrer << ")\n"
             << ctx.T("Bewoner: ", "Resident: ") << ctx.NameOf(r->resident_person_id) << "\n"

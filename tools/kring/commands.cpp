@@ -16,6 +16,7 @@
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
+#include "general_commands.h"
 #include "health.h"
 #include "messages.h"
 #include "session.h"
@@ -43,8 +44,150 @@ const char* InviteStatusText(v1::InviteState::Status s) {
   }
 }
 
+// The words --json prints for an invitation's state and role: stable lowercase words for
+// scripts, the state as `circle invite-status` names it (domain::InvitationStateName), the role
+// as `invite create` and `member role` take it (README, "JSON").
+const char* InviteStatusId(v1::InviteState::Status s) {
+  switch (s) {
+    case v1::InviteState::PENDING:
+      return "pending";
+    case v1::InviteState::ACCEPTED:
+      return "accepted";  // waiting for the chair's (or coordinator's) approval
+    case v1::InviteState::APPROVED:
+      return "joined";
+    case v1::InviteState::DECLINED:
+      return "declined";
+    case v1::InviteState::REVOKED:
+      return "revoked";
+    case v1::InviteState::EXPIRED:
+      return "expired";
+    default:
+      return "unknown";  // a state of a newer version
+  }
+}
+
+const char* RoleId(v1::Role r) {
+  switch (r) {
+    case v1::ROLE_CHAIR:
+      return "chair";
+    case v1::ROLE_COORDINATOR:
+      return "coordinator";
+    case v1::ROLE_MEMBER:
+      return "member";
+    default:
+      return "unknown";
+  }
+}
+
+// An alarm's kind in --json: AlarmKindName ("KEY_MISMATCH") in lowercase ("key_mismatch"), as the
+// CLI's other JSON words. The text line keeps the name the docs use.
+std::string AlarmKindId(client::AlarmKind kind) {
+  std::string out = client::AlarmKindName(kind);
+  for (char& ch : out) {
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  }
+  return out;
+}
+
+// Takes `--case VALUE` out of the command's words, wherever it stands after the first word
+// (`kring invite --case X list` too), so that the command is found without it.
+std::optional<std::string> TakeCaseOption(std::vector<std::string>& a) {
+  for (size_t i = 1; i + 1 < a.size(); ++i) {
+    if (a[i] != "--case") continue;
+    std::string given = a[i + 1];
+    a.erase(a.begin() + static_cast<std::ptrdiff_t>(i),
+            a.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+    return given;
+  }
+  return std::nullopt;
+}
+
+// A general command whose first argument is the case (`member approve CASUS ID`) also takes it
+// as --case ID (`given`), or from KRING_CASE, as the netwerkberaad commands do; the case word
+// written in its place still works, and wins over KRING_CASE. `sync [CASUS]` takes --case, not
+// KRING_CASE (without a case it syncs every case); `case leave` cannot be undone and takes no
+// case from KRING_CASE. The case is put where the command reads it. Returns 0, or the exit code
+// of a refusal.
+int PlaceCase(const GeneralCommand* command, const std::optional<std::string>& given,
+              std::vector<std::string>& a) {
+  if (command == nullptr) return 0;  // an unknown command: refused as such
+  const size_t first = command->words.size();
+  if (!command->takes_case && !command->optional_case) {
+    if (!given) return 0;
+    std::cerr << Text(Msg::kUnknownCommand) << ": --case\n";
+    PrintGroupHelp(a[0], std::cerr);
+    return 2;
+  }
+  if (given) {
+    // Written twice (--case and the word) leaves one word too many: refused by the command.
+    a.insert(a.begin() + static_cast<std::ptrdiff_t>(first), *given);
+    return 0;
+  }
+  if (command->optional_case) return 0;
+  // Every word after the command's counts, one that begins with -- too (a field's text may).
+  const size_t words = a.size() - first;
+  const std::string word = words > 0 ? a[first] : "";
+  const char* env_value = command->case_from_env ? std::getenv("KRING_CASE") : nullptr;
+  const std::string env = env_value != nullptr ? env_value : "";
+  // A word that cannot be the case: a flag (invite create --hours N) or a role (invite create
+  // ROL has as many words as invite create CASUS).
+  const bool no_case_word = words == 0 || word.rfind("--", 0) == 0 || word == "chair" ||
+                            word == "coordinator" || word == "member";
+  // The case was written: as KRING_CASE's own value, as an id where no id may follow it
+  // (entity create CASUS with the type forgotten), or with all the command's words. Then a word
+  // too few is the command's usage error: the environment's case never stands in for it.
+  const bool written = (!env.empty() && word == env) ||
+                       (!command->id_after_case && ParseId(word)) ||
+                       (!no_case_word && words >= command->required);
+  if (written) return 0;
+  if (!env.empty()) {
+    a.insert(a.begin() + static_cast<std::ptrdiff_t>(first), env);
+    return 0;
+  }
+  if (no_case_word || words < command->required) {
+    std::cerr << Text(Msg::kError) << ": "
+              << Text(command->case_from_env ? Msg::kChooseCase : Msg::kChooseCaseToLeave) << "\n";
+    PrintGroupHelp(a[0], std::cerr);
+    return 2;
+  }
+  return 0;
+}
+
 // After approving `account`: an invitation made for a person of the circle links that person
 // (Client::ApproveMember). Says to whom, or clearly that it did not and what to do.
+// The account a member command names: its id, or the name of a person in the case's circle
+// (exactly as the circle shows it) with an account: linked to them, or the one that accepted the
+// app invitation for them. A coordinator knows the people by name, not their account ids. On
+// failure prints why and returns nullopt (exit code 2, as for a bad id).
+std::optional<Bytes> NamedAccount(client::Client& c, const Bytes& case_id,
+                                  const std::string& word) {
+  if (auto id = ParseId(word)) return *id;
+  auto view = c.View(case_id);
+  auto circle = domain::Organising(c, case_id).Circle();
+  if (!view.ok() || !circle.ok()) {
+    BadId();
+    return std::nullopt;
+  }
+  std::optional<Bytes> found;
+  for (const domain::Person& p : *circle) {
+    if (p.name != word || p.status == "declined") continue;
+    Bytes account = p.account_id;
+    for (const auto& inv : view->invites()) {
+      if (account.empty() && !p.invite_id.empty() && inv.invite_id() == ToString(p.invite_id)) {
+        account = ToBytes(inv.accepted_by_account_id());
+      }
+    }
+    if (account.empty()) continue;
+    if (found && *found != account) {
+      std::cerr << Text(Msg::kError) << ": " << Text(Msg::kAccountNameAmbiguous) << "\n";
+      return std::nullopt;
+    }
+    found = account;
+  }
+  if (!found) std::cerr << Text(Msg::kError) << ": " << Text(Msg::kAccountNameUnknown) << "\n";
+  return found;
+}
+
 void ReportInviteeLink(client::Client& c, const Bytes& case_id, const Bytes& account, bool json) {
   auto view = c.View(case_id);
   if (!view.ok()) return;
@@ -103,9 +246,11 @@ int OkJson(const Options& o, int rc) {
 
 int RunCommand(const Options& options) {
   // main() has taken the global options (--json too) wherever they stood, except as a flag's
-  // value: what is left here is the command's own.
+  // value: what is left here is the command's own (and --case, for the general commands that
+  // take the case: PlaceCase puts it in its place).
   const Options& o = options;
-  const auto& a = o.args;
+  std::vector<std::string> args = o.args;
+  const auto& a = args;
   if (a.empty()) return Usage();
   auto is = [&](std::initializer_list<const char*> words) {
     if (a.size() < words.size()) return false;
@@ -139,6 +284,11 @@ int RunCommand(const Options& options) {
       return 0;
     }
   }
+  // The general commands are those the usage text lists (general_commands.h).
+  const std::vector<GeneralCommand> commands = GeneralCommands();
+  const std::optional<std::string> given_case = TakeCaseOption(args);
+  const GeneralCommand* command = FindGeneralCommand(commands, a);
+  if (int rc = PlaceCase(command, given_case, args); rc != 0) return rc;
   // The commands below that take no words after their name; the others check their own count. A
   // stray word is refused before the store opens, so nothing happens.
   for (const auto& words :
@@ -174,15 +324,7 @@ int RunCommand(const Options& options) {
               << "\nprotocol " << info->protocol_version() << "\n";
     return 0;
   }
-  if (!(is({"account", "create"}) || is({"account", "show"}) || is({"account", "safety-number"}) ||
-        is({"case", "create"}) || is({"case", "list"}) || is({"case", "show"}) ||
-        is({"case", "fingerprint"}) || is({"case", "leave"}) || is({"member", "add"}) ||
-        is({"member", "remove"}) || is({"member", "approve"}) || is({"member", "decline"}) ||
-        is({"member", "role"}) || is({"invite", "create"}) || is({"invite", "accept"}) ||
-        is({"invite", "list"}) || is({"invite", "revoke"}) || is({"entity", "create"}) ||
-        is({"field", "set"}) || is({"sync"}) || is({"alarms"}) || is({"device", "link-request"}) ||
-        is({"device", "approve"}) || is({"device", "link-finish"}) || is({"device", "list"}) ||
-        is({"device", "revoke"}) || is({"account", "restore"}))) {
+  if (command == nullptr) {
     // A group's word with a verb it lacks, or none (`kring member`: asked to choose, it is no
     // unknown command): the group's commands, before the store opens; any other word: the
     // general usage.
@@ -334,13 +476,14 @@ int RunCommand(const Options& options) {
   if (is({"member", "approve"}) || is({"member", "decline"})) {
     if (a.size() != 4) return Usage();
     auto cid = ParseId(a[2]);
-    auto account = ParseId(a[3]);
-    if (!cid || !account) return BadId();
+    if (!cid) return BadId();
     // The acceptance reaches this device only through a sync: fetch first, so approving right
     // after `invite accept` works without a separate `kring sync`. Offline, the device's own
     // view decides (and says what it knows). This case only: another case on the device that
     // is stopped by an alarm or refused by the server neither fails nor slows the approval.
     if (int rc = FetchCaseFirst(c, reports, *cid); rc != 0) return rc;
+    auto account = NamedAccount(c, *cid, a[3]);
+    if (!account) return 2;
     const bool approve = a[1] == "approve";
     const int rc = SettleControl(
         c, reports, *cid,
@@ -353,8 +496,7 @@ int RunCommand(const Options& options) {
     // member role CASE ID coordinator|member: queued like an edit, no new key.
     if (a.size() != 5) return Usage();
     auto cid = ParseId(a[2]);
-    auto account = ParseId(a[3]);
-    if (!cid || !account) return BadId();
+    if (!cid) return BadId();
     const v1::Role r = a[4] == "coordinator" ? v1::ROLE_COORDINATOR
                        : a[4] == "member"    ? v1::ROLE_MEMBER
                        : a[4] == "chair"     ? v1::ROLE_CHAIR  // refused with its reason
@@ -362,6 +504,8 @@ int RunCommand(const Options& options) {
     if (r == v1::ROLE_UNSPECIFIED) return Usage();
     // Decided on what this device knows now: fetch this case first (as approve does).
     if (int rc = FetchCaseFirst(c, reports, *cid); rc != 0) return rc;
+    auto account = NamedAccount(c, *cid, a[3]);
+    if (!account) return 2;
     return SettleControl(
         c, reports, *cid, [&] { return c.SetRole(*cid, *account, r); }, Msg::kRoleChanged, o.json);
   }
@@ -441,8 +585,8 @@ int RunCommand(const Options& options) {
         const domain::Person* p = invited(inv.invite_id());
         const domain::Person* by = holder(inv.accepted_by_account_id());
         rows.push_back(JObj({{"invite", JStr(Hex(View(inv.invite_id())))},
-                             {"status", JStr(v1::InviteState::Status_Name(inv.status()))},
-                             {"role", JStr(v1::Role_Name(inv.role()))},
+                             {"status", JStr(InviteStatusId(inv.status()))},
+                             {"role", JStr(RoleId(inv.role()))},
                              {"person", p == nullptr ? "null" : JId(p->person_id)},
                              {"name", p == nullptr ? "null" : JStr(p->name)},
                              {"accepted_by", inv.accepted_by_account_id().empty()
@@ -453,6 +597,7 @@ int RunCommand(const Options& options) {
       PrintJson(JArr(rows));
       return 0;
     }
+    if (view->invites().empty()) std::cout << Text(Msg::kNoInvites) << "\n";
     for (const auto& inv : view->invites()) {
       std::cout << Hex(View(inv.invite_id())) << " " << InviteStatusText(inv.status());
       if (!inv.accepted_by_account_id().empty()) {
@@ -480,8 +625,10 @@ int RunCommand(const Options& options) {
       role = id.substr(colon + 1);
       id = id.substr(0, colon);
     }
-    auto account = ParseId(id);
-    if (!cid || !account) return BadId();
+    if (!cid) return BadId();
+    // Remove names someone in the case (by name too); add an account not in it yet, by its id.
+    auto account = a[1] == "remove" ? NamedAccount(c, *cid, id) : ParseId(id);
+    if (!account) return a[1] == "remove" ? 2 : BadId();
     // Success is said only once kringd took the change (or it waits offline): a change the
     // server refuses must not be announced as done first.
     if (a[1] == "add") {
@@ -673,7 +820,7 @@ int RunCommand(const Options& options) {
     if (o.json) {
       std::vector<std::string> rows;
       for (const auto& al : alarms) {
-        rows.push_back(JObj({{"kind", JStr(client::AlarmKindName(al.kind))},
+        rows.push_back(JObj({{"kind", JStr(AlarmKindId(al.kind))},
                              {"case", JId(al.case_id)},
                              {"seq", JNum(static_cast<int64_t>(al.seq))}}));
       }

@@ -127,7 +127,7 @@ int UnexpectedWords(const Verb& v, const std::vector<std::string>& words, size_t
                      : "Zet de opdracht direct na het gebied: kring ")
               << v.area << " " << words.front() << " ...\n";
   }
-  PrintVerbHelp(v);
+  PrintVerbHelp(v, std::cerr);
   return 2;
 }
 
@@ -137,15 +137,13 @@ bool Listed(const std::vector<const char*>& names, const std::string& name) {
 
 }  // namespace
 
-void PrintVerbHelp(const Verb& v) {
+void PrintVerbHelp(const Verb& v, std::ostream& out) {
   const bool en = Text(Msg::kLanguageTag) == std::string("en");
-  std::cout << (en ? "Usage: kring [--profile NAME] [--json] "
-                   : "Gebruik: kring [--profile NAAM] [--json] ")
-            << CommandLine(v) << "\n  " << (en ? v.en : v.nl) << "\n";
-  {
-    std::cout << (en ? "  --case ID: the case (not needed when this device has one case)\n"
-                     : "  --case ID: de casus (niet nodig als dit apparaat één casus heeft)\n");
-  }
+  out << (en ? "Usage: kring [--profile NAME] [--json] "
+             : "Gebruik: kring [--profile NAAM] [--json] ")
+      << CommandLine(v) << "\n  " << (en ? v.en : v.nl) << "\n"
+      << (en ? "  --case ID: the case (not needed when this device has one case)\n"
+             : "  --case ID: de casus (niet nodig als dit apparaat één casus heeft)\n");
 }
 
 bool PrintGroupHelp(const std::string& group, std::ostream& out) {
@@ -232,8 +230,16 @@ int RunDomainCommand(const Options& o) {
     } else if (Listed(verb->value_flags, name) && i + 1 < a.size()) {
       flags[name].push_back(a[++i]);
     } else {
-      std::cerr << Text(Msg::kUnknownCommand) << ": " << CommandWord(w) << "\n";
-      PrintVerbHelp(*verb);
+      // An option the command knows but given last has no value; any other is not one of its
+      // options. Said as such: "unknown command: --person" sent people looking for a command.
+      const bool en = Text(Msg::kLanguageTag) == std::string("en");
+      if (Listed(verb->value_flags, name)) {
+        std::cerr << Text(Msg::kError) << ": " << CommandWord(w)
+                  << (en ? " needs a value after it\n" : " mist een waarde erachter\n");
+      } else {
+        std::cerr << (en ? "Unknown option: " : "Onbekende optie: ") << CommandWord(w) << "\n";
+      }
+      PrintVerbHelp(*verb, std::cerr);
       return 2;
     }
   }

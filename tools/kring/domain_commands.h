@@ -54,6 +54,8 @@ bool PrintGroupHelp(const std::string& group, std::ostream& out = std::cout);
 // The list of areas for `kring --help`.
 std::string DomainOverview();
 // "Gebruik: kring AREA VERB ..." and what the command does, on stdout.
-void PrintVerbHelp(const Verb& v);
+// The command's usage and what it does: on stdout when asked for (--help), on stderr with an
+// error, so that stdout holds nothing but results (scripts, --json).
+void PrintVerbHelp(const Verb& v, std::ostream& out = std::cout);
 
 }  // namespace kring::cli

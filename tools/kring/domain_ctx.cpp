@@ -151,7 +151,7 @@ int Ctx::Usage() const {
             << T("deze opdracht mist iets, of er staat iets anders dan hij verwacht.",
                  "this command is missing something, or has something it does not expect.")
             << "\n";
-  PrintVerbHelp(*verb);
+  PrintVerbHelp(*verb, std::cerr);
   return 2;
 }
 

@@ -87,7 +87,8 @@ int main(int argc, char** argv) {
       if (!value(profile)) return 2;
       profile_given = true;
     } else if (arg == "--case" && o.args.empty()) {
-      // The netwerkberaad commands' own option, where a user also writes global ones.
+      // The option of the netwerkberaad commands and of the general commands that take the
+      // case, where a user also writes global ones.
       if (!value(case_before)) return 2;
     } else if (arg == "--passphrase-file") {
       if (!value(o.passphrase_file)) return 2;
@@ -124,11 +125,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!case_before.empty()) {
-    if (!IsDomainCommand(o.args)) {
-      std::cerr << Text(Msg::kUnknownCommand) << ": --case\n" << Text(Msg::kUsage);
-      return 2;
-    }
-    // Right after the command's words, where the command reads its flags.
+    // Right after the command's words, where the command reads its flags (a command that takes
+    // no case refuses it there).
     auto at = o.args.begin();
     while (at != o.args.end() && at->rfind("--", 0) != 0) ++at;
     o.args.insert(at, {"--case", case_before});

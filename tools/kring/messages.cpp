@@ -1,6 +1,8 @@
 #include "messages.h"
 
+#include <algorithm>
 #include <cctype>
+#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -29,6 +31,8 @@ Entry Lookup(Msg m) {
           "of\n"
           "          {\"ok\": true})\n"
           "  Deze opties mogen ook na de opdracht staan (kring case list --json).\n"
+          "  --case ID: de casus voor opdrachten met CASUS (of KRING_CASE, niet bij case leave\n"
+          "          en sync); dan valt CASUS weg (kring invite list --case ID)\n"
           "Opdrachten:\n"
           "  health                      Werkt de server? (0 = ja)\n"
           "  server-info                 Gegevens van de server\n"
@@ -42,15 +46,17 @@ Entry Lookup(Msg m) {
           "                              eerder is geschreven; --from-now-on: alleen wat\n"
           "                              daarna komt\n"
           "  member add CASUS ID[:rol]   Voeg iemand toe aan de kring\n"
-          "  member remove CASUS ID      Haal iemand uit de kring\n"
+          "  member remove CASUS WIE     Haal iemand uit de kring (WIE: zie member role)\n"
           "  invite create CASUS [ROL] [--hours N]  Maak een uitnodigingslink (werkt één keer)\n"
           "  invite accept LINK          Neem een uitnodiging aan\n"
           "  invite list CASUS           Toon de uitnodigingen en hun stand\n"
           "  invite revoke CASUS ID      Trek een uitnodiging in\n"
-          "  member approve CASUS ID     Laat iemand die een uitnodiging aannam toe\n"
-          "  member decline CASUS ID     Wijs die persoon af\n"
-          "  member role CASUS ID ROL    Geef iemand een andere rol: coordinator\n"
-          "                              (gespreksleider) of member (lid)\n"
+          "  member approve CASUS WIE    Laat iemand die een uitnodiging aannam toe\n"
+          "  member decline CASUS WIE    Wijs die persoon af\n"
+          "  member role CASUS WIE ROL   Geef iemand een andere rol: coordinator\n"
+          "                              (gespreksleider) of member (lid). WIE: het\n"
+          "                              account-id, of de naam zoals kring circle list\n"
+          "                              die toont\n"
           "  case list                   Toon je casussen\n"
           "  case show CASUS             Toon de casus (JSON)\n"
           "  case fingerprint CASUS      Code om samen te vergelijken (zelfde code = veilig)\n"
@@ -62,7 +68,7 @@ Entry Lookup(Msg m) {
           "                              of alleen van deze casus)\n"
           "  alarms                      Toon beveiligingsmeldingen\n"
           "  device link-request         Nieuw apparaat: vraag een koppeling aan (tekst en code)\n"
-          "  device approve TEKST [CODE] Bestaand apparaat: keur het nieuwe apparaat goed\n"
+          "  device approve TEKST [CODE]  Bestaand apparaat: keur het nieuwe apparaat goed\n"
           "  device link-finish TEKST    Nieuw apparaat: maak de koppeling af\n"
           "  device list                 Toon de apparaten van je account\n"
           "  device revoke ID            Trek een kwijtgeraakt apparaat in\n"
@@ -81,6 +87,8 @@ Entry Lookup(Msg m) {
           "  --json: output for scripts, also of commands that change something ({\"id\": ...}\n"
           "          or {\"ok\": true})\n"
           "  These options may also follow the command (kring case list --json).\n"
+          "  --case ID: the case for commands with CASE (or KRING_CASE, not for case leave and\n"
+          "          sync); CASE is then left out (kring invite list --case ID)\n"
           "Commands:\n"
           "  health                      Is the server up? (0 = yes)\n"
           "  server-info                 Show the server's details\n"
@@ -93,14 +101,16 @@ Entry Lookup(Msg m) {
           "                              join later also read what was written before;\n"
           "                              --from-now-on: only what comes after\n"
           "  member add CASE ID[:role]   Add someone to the circle\n"
-          "  member remove CASE ID       Take someone out of the circle\n"
+          "  member remove CASE WHO      Take someone out of the circle (WHO: see member role)\n"
           "  invite create CASE [ROLE] [--hours N]  Make an invitation link (works once)\n"
           "  invite accept LINK          Accept an invitation\n"
           "  invite list CASE            Show the invitations and their state\n"
           "  invite revoke CASE ID       Withdraw an invitation\n"
-          "  member approve CASE ID      Let in someone who accepted an invitation\n"
-          "  member decline CASE ID      Turn that person down\n"
-          "  member role CASE ID ROLE    Give someone another role (coordinator or member)\n"
+          "  member approve CASE WHO     Let in someone who accepted an invitation\n"
+          "  member decline CASE WHO     Turn that person down\n"
+          "  member role CASE WHO ROLE   Give someone another role (coordinator or member).\n"
+          "                              WHO: the account id, or the name as kring circle\n"
+          "                              list shows it\n"
           "  case list                   List your cases\n"
           "  case show CASE              Show the case (JSON)\n"
           "  case fingerprint CASE       Code to compare together (same code = safe)\n"
@@ -186,6 +196,17 @@ Entry Lookup(Msg m) {
     case Msg::kBadId:
       return {"Dit is geen geldige id. Een id heeft 32 tekens (0-9 en a-f).",
               "This is not a valid id (32 hexadecimal characters)."};
+    case Msg::kAccountNameUnknown:
+      return {
+          "Niemand in de kring met deze naam heeft een account. Gebruik het account-id: kring "
+          "invite list",
+          "Nobody in the circle with this name has an account. Use the account id: kring "
+          "invite list"};
+    case Msg::kAccountNameAmbiguous:
+      return {
+          "Meer mensen met deze naam hebben een account. Gebruik het account-id: kring invite "
+          "list",
+          "More people with this name have an account. Use the account id: kring invite list"};
     case Msg::kEditStored:
       return {"Opgeslagen en verstuurd.", "Saved and sent."};
     case Msg::kOffline:
@@ -232,6 +253,20 @@ Entry Lookup(Msg m) {
       return {"ingetrokken", "revoked"};
     case Msg::kInviteExpired:
       return {"verlopen", "expired"};
+    case Msg::kNoInvites:
+      return {"Er zijn geen uitnodigingen.", "There are no invitations."};
+    case Msg::kChooseCase:
+      return {
+          "Kies de casus: zet de casus-id na de opdracht, of gebruik --case ID of KRING_CASE. "
+          "Je casussen: kring case list.",
+          "Choose the case: put the case id after the command, or use --case ID or KRING_CASE. "
+          "Your cases: kring case list."};
+    case Msg::kChooseCaseToLeave:
+      return {
+          "Zeg welke casus je verlaat: zet de casus-id na de opdracht, of gebruik --case ID "
+          "(KRING_CASE telt hier niet). Je casussen: kring case list.",
+          "Say which case you leave: put the case id after the command, or use --case ID "
+          "(KRING_CASE does not count here). Your cases: kring case list."};
     case Msg::kNotAccepted:
       return {"Niet gelukt", "Not accepted"};
     case Msg::kChangesNotApplied:
@@ -399,11 +434,19 @@ std::string Explain(const std::string& reason, const std::string& server_reason)
     return domain::UserText(key, language) + LookHint(server_reason);
   }
   // The netwerkberaad's own reasons are stable keys with a text in both languages. A refusal by
-  // role is decided on this device's view, which may be behind a change someone just made.
+  // role or by someone's place in the circle is decided on this device's view, which may be
+  // behind a change someone else just made (a new role, an approval): only those get the hint.
   if (domain::HasUserText(reason)) {
     const char* sync_hint = g_english ? " Did that just change? First fetch it: kring sync"
                                       : " Is dat net veranderd? Haal het eerst op: kring sync";
-    return domain::UserText(reason, language) + (reason == "domain.not_allowed" ? sync_hint : "");
+    static const char* const kByRoleOrCircle[] = {
+        "domain.not_allowed", "refused.managers_only", "rule.coordinator_only",
+        "rule.chair_only",    "rule.approved_entry",   "member.waiting_approval",
+    };
+    const bool stale_view_may_explain =
+        std::find(std::begin(kByRoleOrCircle), std::end(kByRoleOrCircle), reason) !=
+        std::end(kByRoleOrCircle);
+    return domain::UserText(reason, language) + (stale_view_may_explain ? sync_hint : "");
   }
   struct Known {
     const char* phrase;
@@ -563,5 +606,7 @@ const char* Text(Msg msg) {
   Entry e = Lookup(msg);
   return g_english ? e.en : e.nl;
 }
+
+const char* DutchText(Msg msg) { return Lookup(msg).nl; }
 
 }  // namespace kring::cli

@@ -31,6 +31,8 @@ enum class Msg {
   kChooseCommand,  // a group's word alone (`kring member`), before its commands
   kMissingArgument,
   kBadId,
+  kAccountNameUnknown,    // member ...: no person of that name in the circle has an account
+  kAccountNameAmbiguous,  // member ...: two people of that name have an account
   kEditStored,
   kOffline,
   kError,
@@ -49,6 +51,9 @@ enum class Msg {
   kInviteDeclined,
   kInviteRevoked,
   kInviteExpired,
+  kNoInvites,          // invite list: none in this case
+  kChooseCase,         // a general command that takes the case got none (CASUS, --case, KRING_CASE)
+  kChooseCaseToLeave,  // case leave got no case (the word or --case; never KRING_CASE)
   kNotAccepted,
   kChangesNotApplied,
   kRemovedNote,
@@ -92,6 +97,9 @@ enum class Msg {
 // "nl" or "en" (also as a locale: en_GB.UTF-8); false, and the language unchanged, for any other.
 bool SetLanguage(const std::string& lang);
 const char* Text(Msg msg);
+// The Dutch text whatever the language: for what is read from a text (the general commands
+// from the usage text) and must not depend on the language it is shown in.
+const char* DutchText(Msg msg);
 // A library or server reason in the user's language (B1 Dutch or English) when it is a known
 // one; otherwise the reason as it is. `server_reason`: kringd's reason key
 // (kring/common/refusal.h) when it gave one; it is explained first.

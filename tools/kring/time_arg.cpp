@@ -23,6 +23,21 @@ Result<int64_t> ParseTime(const std::string& text) {
   return ParseTime(text, text.rfind("now", 0) == 0 ? NowMs() : 0);
 }
 
+Result<int64_t> ParseEndTime(const std::string& text) {
+  KRING_ASSIGN_OR_RETURN(int64_t at, ParseTime(text));
+  // A date alone ("2026-12-31", "31-12-2026"): to the end of that day, so the day counts.
+  if (text.find_first_of("T @:") != std::string::npos || text.rfind("now", 0) == 0 ||
+      text.find('-') == std::string::npos) {
+    return at;
+  }
+  domain::AmsterdamTime next = domain::ToAmsterdam(at + 36 * 3'600'000);  // the next day
+  next.hour = 0;
+  next.minute = 0;
+  next.second = 0;
+  next.millisecond = 0;
+  return domain::FromAmsterdam(next);
+}
+
 namespace {
 
 bool IsDigit(char ch) { return ch >= '0' && ch <= '9'; }
@@ -45,10 +60,33 @@ int Number(const std::string& text, size_t at, size_t n) {
   return v;
 }
 
+// A date as people in the Netherlands write it, "5-12-2026" or "05-12-2026", in ISO order
+// ("2026-12-05"); an empty string for anything else.
+std::string DutchDateAsIso(const std::string& date) {
+  const size_t first = date.find('-');
+  const size_t second = first == std::string::npos ? first : date.find('-', first + 1);
+  if (second == std::string::npos) return "";
+  const std::string day = date.substr(0, first);
+  const std::string month = date.substr(first + 1, second - first - 1);
+  const std::string year = date.substr(second + 1);
+  const auto digits = [](const std::string& part, size_t min, size_t max) {
+    if (part.size() < min || part.size() > max) return false;
+    for (char ch : part) {
+      if (!IsDigit(ch)) return false;
+    }
+    return true;
+  };
+  if (!digits(day, 1, 2) || !digits(month, 1, 2) || !digits(year, 4, 4)) return "";
+  const auto two = [](const std::string& part) { return part.size() == 1 ? "0" + part : part; };
+  return year + "-" + two(month) + "-" + two(day);
+}
+
 }  // namespace
 
 Result<int64_t> ParseTime(const std::string& text, int64_t now_ms) {
-  const Status bad = InvalidArgument("time.invalid_local");
+  // What is not one of the forms gets the forms to copy; a form that is not a real moment
+  // (31 February, a clock-change hour) the domain's "does not exist".
+  const Status bad = InvalidArgument("time.format");
   if (text.empty() || text.size() > 40) return bad;
   // "now+7d@19:30": that day in Amsterdam, at that wall-clock time.
   if (auto at = text.find('@'); at != std::string::npos && text.rfind("now", 0) == 0) {
@@ -75,17 +113,27 @@ Result<int64_t> ParseTime(const std::string& text, int64_t now_ms) {
     return now_ms + (sign == '+' ? 1 : -1) * n * unit_ms;
   }
   if (AllDigits(text, 15)) return std::atoll(text.c_str());
+  // A date, then maybe a clock time after 'T', a space or '@': "2026-12-05T19:30",
+  // "2026-12-05 19:30", "5-12-2026 19:30", "5-12-2026@19:30".
+  std::string iso = text;
+  const size_t split = text.find_first_of("T @");
+  const std::string date = text.substr(0, split);
+  if (std::string dutch = DutchDateAsIso(date); !dutch.empty()) {
+    iso = dutch + (split == std::string::npos ? "" : "T" + text.substr(split + 1));
+  } else if (split != std::string::npos && text[split] == ' ') {
+    iso[split] = 'T';
+  }
   // "2026-12-05" (00:00 in Amsterdam) or "2026-12-05T19:30": every digit there, nothing else.
-  const bool wall_clock = HasForm(text, "dddd-dd-ddTdd:dd");
-  if (!wall_clock && !HasForm(text, "dddd-dd-dd")) return bad;
+  const bool wall_clock = HasForm(iso, "dddd-dd-ddTdd:dd");
+  if (!wall_clock && !HasForm(iso, "dddd-dd-dd")) return bad;
   domain::AmsterdamTime t;
   if (wall_clock) {
-    t.hour = Number(text, 11, 2);
-    t.minute = Number(text, 14, 2);
+    t.hour = Number(iso, 11, 2);
+    t.minute = Number(iso, 14, 2);
   }
-  t.year = Number(text, 0, 4);
-  t.month = Number(text, 5, 2);
-  t.day = Number(text, 8, 2);
+  t.year = Number(iso, 0, 4);
+  t.month = Number(iso, 5, 2);
+  t.day = Number(iso, 8, 2);
   return domain::FromAmsterdam(t);
 }
 

@@ -33,6 +33,54 @@ constexpr Word kPollAnswerWords[] = {
     {"no", "nee", "no"},
 };
 
+// An agreement's state: `agreement list` shows these words and `agreement status` and
+// `check six-week --assess` take them (values as domain::AgreementStatusName).
+constexpr Word kAgreementStatusWords[] = {
+    {"proposed", "voorgesteld", "proposed"},
+    {"accepted", "afgesproken", "accepted"},
+    {"done", "klaar", "done"},
+    {"partly", "deels", "partly"},
+    {"not_done", "niet gedaan", "not done"},
+    {"blocked", "loopt vast", "blocked"},
+    {"dropped", "vervallen", "dropped"},
+};
+
+// The plan's life domains (--domain wonen=..., an agreement's --domain geld); values as the
+// domain's keys, Dutch words as the headings the plan shows (plan.domain.*).
+constexpr Word kLifeDomainWords[] = {
+    {"housing", "wonen", "housing"},
+    {"finances", "geld", "finances"},
+    {"relationships", "relaties", "relationships"},
+    {"daytime", "dagbesteding", "daytime activity"},
+    {"health", "gezondheid", "health"},
+    {"safety", "veiligheid", "safety"},
+};
+
+// The meeting's phases (values as domain::PhaseName); `meeting phase` takes the three a chair
+// starts with it, private time has its own command.
+constexpr Word kMeetingPhaseWords[] = {
+    {"not_started", "nog niet begonnen", "not started"},
+    {"information", "informatie", "information"},
+    {"private_time", "eigen tijd van het netwerk", "the network's private time"},
+    {"plan_presentation", "plan voorstellen", "plan presentation"},
+    {"acceptance", "plan aannemen", "acceptance"},
+};
+
+// How someone takes part in the meeting (values as the domain stores domain::Participation).
+constexpr Word kParticipationWords[] = {
+    {"attend", "komt", "attends"},
+    {"part", "deels", "part of it"},
+    {"written", "schriftelijk", "in writing"},
+    {"not_invited", "niet uitgenodigd", "not invited"},
+};
+
+// What the six-week check decides (domain::CheckOutcome).
+constexpr Word kCheckOutcomeWords[] = {
+    {"continue", "doorgaan", "continue"},
+    {"adjust", "aanpassen", "adjust"},
+    {"vervolgberaad", "vervolgberaad", "follow-up meeting"},
+};
+
 constexpr Word kInvitationStateWords[] = {
     {"not_invited", "niet uitgenodigd", "not invited"},
     {"pending", "uitgenodigd, nog geen antwoord", "invited, no answer yet"},
@@ -134,6 +182,12 @@ constexpr Word kFieldLabels[] = {
     {"obstacle", "wat in de weg zit", "what is in the way"},
     {"obstacle_owner", "wie dat oplost", "who sorts it out"},
     {"new_due_ms", "nieuwe datum", "new date"},
+    {"accepted_hash", "akkoord van wie het doet", "accepted by whoever does it"},
+    // A plan's acceptance and decisions (kring changes names these as changed)
+    {"accepted_at_ms", "akkoord gegeven op", "agreed on"},
+    {"decision", "besluit", "decision"},
+    {"decided_at_ms", "besluit genomen op", "decided on"},
+    {"professionals_see_all", "professionals zien alles", "professionals see everything"},
     // Follow-up
     {"score", "cijfer", "score"},
     {"service", "hulp", "service"},
@@ -176,25 +230,49 @@ std::string InLine(std::string text) {
   return text;
 }
 
+// Any case; a space, '-' and '_' are one (a word of two parts is typed without quotes as
+// niet-gedaan, and identifiers are written not_done).
 bool SameWord(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
+  const auto fold = [](char c) {
+    return c == '-' || c == '_' ? ' '
+                                : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  };
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [&](char x, char y) { return fold(x) == fold(y); });
 }
 
 }  // namespace
 
 const std::span<const Word> kPersonKinds{kPersonKindWords};
 const std::span<const Word> kPreTalkWays{kPreTalkWayWords};
+const std::span<const Word> kAgreementStatuses{kAgreementStatusWords};
 const std::span<const Word> kInvitationStates{kInvitationStateWords};
 const std::span<const Word> kPollAnswers{kPollAnswerWords};
+const std::span<const Word> kLifeDomainNames{kLifeDomainWords};
+const std::span<const Word> kMeetingPhases{kMeetingPhaseWords};
+const std::span<const Word> kParticipations{kParticipationWords};
+const std::span<const Word> kCheckOutcomes{kCheckOutcomeWords};
 
 std::string DomainWord(std::span<const Word> words, const std::string& typed) {
   for (const Word& w : words) {
     if (SameWord(typed, w.value) || SameWord(typed, w.nl) || SameWord(typed, w.en)) return w.value;
   }
   return typed;
+}
+
+std::optional<domain::AgreementStatus> TypedAgreementStatus(const std::string& typed) {
+  const std::string value = DomainWord(kAgreementStatuses, typed);
+  for (auto status : {domain::AgreementStatus::kProposed, domain::AgreementStatus::kAccepted,
+                      domain::AgreementStatus::kDone, domain::AgreementStatus::kPartly,
+                      domain::AgreementStatus::kNotDone, domain::AgreementStatus::kBlocked,
+                      domain::AgreementStatus::kDropped}) {
+    if (value == domain::AgreementStatusName(status)) return status;
+  }
+  return std::nullopt;
+}
+
+std::string AgreementStatusWord(const Ctx& ctx, domain::AgreementStatus status) {
+  return ShowWord(ctx, kAgreementStatuses, domain::AgreementStatusName(status));
 }
 
 std::string EntityLabel(const Ctx& ctx, const std::string& type) {

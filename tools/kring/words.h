@@ -4,8 +4,11 @@
 // identifier and both languages' words, and shows the word of the user's language.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
+
+#include "kring/domain/plan.h"
 
 #include "domain_ctx.h"
 
@@ -20,7 +23,17 @@ struct Word {
 extern const std::span<const Word> kPersonKinds;
 extern const std::span<const Word> kPreTalkWays;
 extern const std::span<const Word> kInvitationStates;
+extern const std::span<const Word> kAgreementStatuses;
 extern const std::span<const Word> kPollAnswers;
+extern const std::span<const Word> kLifeDomainNames;
+extern const std::span<const Word> kMeetingPhases;
+extern const std::span<const Word> kParticipations;
+extern const std::span<const Word> kCheckOutcomes;
+
+// The agreement state the user typed (a word of kAgreementStatuses, either language, or the
+// identifier); nullopt for anything else. AgreementStatusWord: its word in the user's language.
+std::optional<domain::AgreementStatus> TypedAgreementStatus(const std::string& typed);
+std::string AgreementStatusWord(const Ctx& ctx, domain::AgreementStatus status);
 
 // Whether `field` is a poll's answer for one of its slots: "slot_" and the slot's id in hex.
 bool IsPollAnswerField(const std::string& field);

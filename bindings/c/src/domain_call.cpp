@@ -414,6 +414,7 @@ void ToProto(const d::Agreement& a, pb::Agreement* out) {
   out->set_conflicts(static_cast<int32_t>(a.conflicts.size()));
   out->set_owner_left(a.owner_left);
   out->set_needs_new_owner(a.needs_new_owner());
+  out->set_in_private_time(a.in_private_time);
 }
 
 void ToProto(const d::SixWeekCheck& c, pb::SixWeekCheck* out) {
@@ -433,6 +434,12 @@ void AddConflicts(const std::vector<kring::v1::Conflict>& in, pb::DomainResponse
   for (const auto& c : in) out->add_conflicts(c.SerializeAsString());
 }
 
+void ToProto(const d::LogEntry& e, pb::MentorLogEntry* out) {
+  out->set_at_ms(e.at_ms);
+  out->set_note(e.note);
+  out->set_author_account_id(ToString(e.author_account_id));
+}
+
 void ToProto(const d::MentorState& m, pb::MentorState* out) {
   out->set_mentor_id(ToString(m.mentor_id));
   out->set_young_person(ToString(m.young_person));
@@ -440,18 +447,8 @@ void ToProto(const d::MentorState& m, pb::MentorState* out) {
   out->set_parental_consent(m.parental_consent);
   out->set_designated_at_ms(m.designated_at_ms);
   for (const auto& w : m.warnings) out->add_warnings(w);
-  for (const auto& e : m.checkins) {
-    pb::MentorLogEntry* p = out->add_checkins();
-    p->set_at_ms(e.at_ms);
-    p->set_note(e.note);
-    p->set_author_account_id(ToString(e.author_account_id));
-  }
-  for (const auto& e : m.evaluations) {
-    pb::MentorLogEntry* p = out->add_evaluations();
-    p->set_at_ms(e.at_ms);
-    p->set_note(e.note);
-    p->set_author_account_id(ToString(e.author_account_id));
-  }
+  for (const auto& e : m.checkins) ToProto(e, out->add_checkins());
+  for (const auto& e : m.evaluations) ToProto(e, out->add_evaluations());
   out->set_next_evaluation_ms(m.next_evaluation_ms);
 }
 
@@ -575,6 +572,15 @@ Status Organise(d::Organising& org, const pb::DomainRequest& req, pb::DomainResp
     case pb::DomainRequest::kReleaseDraft: {
       KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.release_draft().id(), "meeting id"));
       return org.ReleaseDraft(id);
+    }
+    case pb::DomainRequest::kWhatReleaseShares: {
+      KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.what_release_shares().id(), "meeting id"));
+      KRING_ASSIGN_OR_RETURN(d::ReleaseContents what, org.WhatReleaseShares(id));
+      pb::ReleaseContents* p = out->mutable_release_contents();
+      p->set_notes(static_cast<uint32_t>(what.notes));
+      p->set_agreements(static_cast<uint32_t>(what.agreements));
+      p->set_drafts(static_cast<uint32_t>(what.drafts));
+      return {};
     }
     case pb::DomainRequest::kLogPretalk: {
       const pb::PreTalkInput& t = req.log_pretalk();
@@ -927,6 +933,11 @@ Status FollowUpCall(d::FollowUp& follow, const pb::DomainRequest& req, pb::Domai
     case pb::DomainRequest::kLatestCheck: {
       KRING_ASSIGN_OR_RETURN(std::optional<d::SixWeekCheck> c, follow.LatestCheck());
       if (c) ToProto(*c, out->mutable_check());
+      return {};
+    }
+    case pb::DomainRequest::kCheckIns: {
+      KRING_ASSIGN_OR_RETURN(std::vector<d::LogEntry> list, follow.CheckIns());
+      for (const d::LogEntry& e : list) ToProto(e, out->add_check_ins());
       return {};
     }
     case pb::DomainRequest::kMyAgreements: {

@@ -8,6 +8,7 @@
 
 #include "domain/plan_model.h"
 #include "domain/plan_ops.h"
+#include "model/reducer.h"
 
 namespace kring::domain {
 namespace {
@@ -111,15 +112,17 @@ const v1::Entity* LatestOfType(const v1::CaseState& state, std::string_view type
   return best;
 }
 
-std::vector<MentorLogEntry> LogOf(const v1::CaseState& state, std::string_view type,
-                                  const std::string& mentor_id) {
-  std::vector<MentorLogEntry> out;
+// The entries of `type` that name `mentor_id` in `mentor_link` (the 4-week check-ins name none:
+// all of them with an empty id).
+std::vector<LogEntry> LogOf(const v1::CaseState& state, std::string_view type,
+                            const std::string& mentor_id) {
+  std::vector<LogEntry> out;
   for (const auto& [key, e] : state.entities()) {
     if (e.type() != type || e.deleted() || BlobField(e, "mentor_link") != mentor_id) continue;
     out.push_back({IntField(e, "at_ms"), TextField(e, "note"), B(e.created_by_account_id())});
   }
   // By time, then note and who logged it: equal entries by two people keep one order everywhere.
-  std::sort(out.begin(), out.end(), [](const MentorLogEntry& a, const MentorLogEntry& b) {
+  std::sort(out.begin(), out.end(), [](const LogEntry& a, const LogEntry& b) {
     return std::tie(a.at_ms, a.note, a.author_account_id) <
            std::tie(b.at_ms, b.note, b.author_account_id);
   });
@@ -264,6 +267,11 @@ Status FollowUp::RecordCheckIn(int64_t at_ms, const std::string& note) {
       client_, case_id_, view,
       {Create(id, kCheckIn), Set(id, "at_ms", TimeValue(at_ms)), Set(id, "note", TextValue(note))},
       0);
+}
+
+Result<std::vector<LogEntry>> FollowUp::CheckIns() const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, client_.View(case_id_));
+  return LogOf(view, kCheckIn, "");
 }
 
 Result<Bytes> FollowUp::RecordSixWeekCheck(const SixWeekCheckInput& in) {
@@ -465,24 +473,53 @@ Result<MentorDesignation> FollowUp::DesignateMentor(const MentorInput& in) {
   return MentorDesignation{B(id), MentorWarnings(view, in.mentor, in.mentor_birth_ms, in.now_ms)};
 }
 
-Status FollowUp::LogMentorCheckIn(const Bytes& mentor_id, int64_t at_ms, const std::string& note) {
+namespace {
+
+// Who reads a mentor's log: the mentor, the young person and the coordinators, and its writer
+// (P3: the most restrictive by default; what a young person tells their own trusted adult is not
+// the whole circle's). A designation this device does not know is left to the rules to refuse.
+Result<uint32_t> MentorLogScope(client::Client& client, const Bytes& case_id,
+                                const v1::CaseState& view, const Bytes& mentor_id) {
+  const v1::Entity* designation = FindEntity(view, S(mentor_id));
+  if (designation == nullptr || designation->type() != kMentor) return 0u;
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client));
+  std::vector<std::string> readers{S(me)};
+  for (const v1::Member& m : view.members()) {
+    if (m.role() == v1::ROLE_COORDINATOR) readers.push_back(m.account_id());
+  }
+  for (const char* field : {"mentor", "young_person"}) {
+    const v1::Entity* person = FindPerson(view, BlobField(*designation, field));
+    const std::string account = person == nullptr ? "" : BlobField(*person, "account_id");
+    if (!account.empty() && client::model::FindMember(view, B(account)) != nullptr) {
+      readers.push_back(account);
+    }
+  }
+  return ScopeWithMembers(client, case_id, view, std::move(readers));
+}
+
+Status LogMentorEntry(client::Client& client, const Bytes& case_id, std::string_view type,
+                      const Bytes& mentor_id, int64_t at_ms, const std::string& note) {
   KRING_RETURN_IF_ERROR(CheckNote(note));
-  KRING_ASSIGN_OR_RETURN(v1::CaseState view, client_.View(case_id_));
-  const std::string id = NewEntityId(0);
-  return SubmitChecked(client_, case_id_, view,
-                       {Create(id, kMentorCheckIn), Set(id, "mentor_link", BlobValue(mentor_id)),
-                        Set(id, "at_ms", TimeValue(at_ms)), Set(id, "note", TextValue(note))},
-                       0);
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, client.View(case_id));
+  const auto entry = [&](const std::string& id) {
+    return std::vector<v1::Mutation>{Create(id, type), Set(id, "mentor_link", BlobValue(mentor_id)),
+                                     Set(id, "at_ms", TimeValue(at_ms)),
+                                     Set(id, "note", TextValue(note))};
+  };
+  // Refused before its scope is made: a refused call changes nothing.
+  KRING_RETURN_IF_ERROR(CheckAllowed(client, view, entry(NewEntityId(0)), 0));
+  KRING_ASSIGN_OR_RETURN(uint32_t scope, MentorLogScope(client, case_id, view, mentor_id));
+  return SubmitChecked(client, case_id, view, entry(NewEntityId(scope)), scope);
+}
+
+}  // namespace
+
+Status FollowUp::LogMentorCheckIn(const Bytes& mentor_id, int64_t at_ms, const std::string& note) {
+  return LogMentorEntry(client_, case_id_, kMentorCheckIn, mentor_id, at_ms, note);
 }
 
 Status FollowUp::LogEvaluation(const Bytes& mentor_id, int64_t at_ms, const std::string& note) {
-  KRING_RETURN_IF_ERROR(CheckNote(note));
-  KRING_ASSIGN_OR_RETURN(v1::CaseState view, client_.View(case_id_));
-  const std::string id = NewEntityId(0);
-  return SubmitChecked(client_, case_id_, view,
-                       {Create(id, kMentorEvaluation), Set(id, "mentor_link", BlobValue(mentor_id)),
-                        Set(id, "at_ms", TimeValue(at_ms)), Set(id, "note", TextValue(note))},
-                       0);
+  return LogMentorEntry(client_, case_id_, kMentorEvaluation, mentor_id, at_ms, note);
 }
 
 Result<std::optional<MentorState>> FollowUp::Mentor() const {

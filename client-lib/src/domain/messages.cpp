@@ -16,10 +16,99 @@ constexpr Text kTexts[] = {
     // ---- general ----
     {"domain.not_allowed", "Dit mag jij niet doen in deze kring.",
      "You are not allowed to do this in this circle."},
+    // Who may: a refusal by one of the netwerkberaad's rules (rule_refusals.cpp). A call only
+    // the chair (hoofdpersoon) or a coordinator (gespreksleider) makes says
+    // refused.managers_only, the server's text for the same refusal.
+    {"rule.coordinator_only", "Dit mag alleen de gespreksleider.",
+     "Only the coordinator may do this."},
+    {"rule.chair_only", "Dit mag alleen de hoofdpersoon.", "Only the resident may do this."},
+    {"rule.own_kind",
+     "Hoe jij in de kring staat, kun je niet zelf veranderen. Dat doet een ander: de hoofdpersoon "
+     "of een gespreksleider.",
+     "You cannot change how you take part in the circle yourself. Someone else does that: the "
+     "resident or a coordinator."},
+    {"rule.approved_entry",
+     "Deze persoon zit al in de kring. Alleen de persoon zelf, de hoofdpersoon of de "
+     "gespreksleider mag dit veranderen.",
+     "This person is already in the circle. Only the person themself, the resident or the "
+     "coordinator may change this."},
+    {"rule.proposed_entry",
+     "Alleen wie deze persoon voorstelde, de persoon zelf, de hoofdpersoon of de gespreksleider "
+     "mag dit veranderen.",
+     "Only the person who proposed this person, the person themself, the resident or the "
+     "coordinator may change this."},
+    {"rule.fixed", "Dit ligt al vast. Het kan niet meer veranderen.",
+     "This is already set. It cannot change any more."},
+    {"rule.contact",
+     "Alleen de persoon zelf, wie hem of haar voorstelde, de hoofdpersoon of de gespreksleider "
+     "mag deze contactgegevens veranderen.",
+     "Only the person themself, the person who proposed them, the resident or the coordinator "
+     "may change these contact details."},
+    {"rule.poll_answer",
+     "Alleen de persoon zelf mag antwoorden. Heeft iemand de app niet? Dan antwoordt de "
+     "gespreksleider voor hem of haar.",
+     "Only the person themself may answer. Someone without the app? Then the coordinator "
+     "answers for them."},
+    {"rule.absent_view",
+     "Alleen de persoon zelf, de hoofdpersoon of de gespreksleider mag opschrijven wat iemand "
+     "wil zeggen die er niet is.",
+     "Only the person themself, the resident or the coordinator may write down what someone who "
+     "is not there wants to say."},
+    {"rule.network_releases",
+     "Alleen het netwerk geeft het plan vrij. Professionals en de gespreksleider kunnen dat niet.",
+     "Only the network releases the plan. Professionals and the coordinator cannot."},
+    {"rule.in_private_time_releases", "Alleen wie in de eigen tijd zit, geeft het plan vrij.",
+     "Only the people in private time release the plan."},
+    {"rule.private_time_open",
+     "De eigen tijd loopt nog. Die stopt pas als het netwerk het plan vrijgeeft.",
+     "Private time is still going on. It ends only when the network releases the plan."},
+    {"rule.meeting_note",
+     "Aantekeningen voor de hele kring schrijven de hoofdpersoon en de gespreksleider. In de "
+     "eigen tijd schrijft alleen het netwerk, voor zichzelf.",
+     "The resident and the coordinator write notes for the whole circle. In private time only "
+     "the network writes, for itself."},
+    {"rule.written_once", "Dit is al vastgelegd. Het kan niet meer veranderen of weg.",
+     "This has been recorded. It cannot change or be removed any more."},
+    {"rule.first_referral_stays",
+     "De eerste aanmelding hoort bij de casus. Niemand kan die weghalen.",
+     "The first referral belongs to the case. Nobody can remove it."},
+    {"rule.referral",
+     "Alleen wie de aanmelding deed, de hoofdpersoon of de gespreksleider mag de aanmelding "
+     "veranderen.",
+     "Only the person who made the referral, the resident or the coordinator may change the "
+     "referral."},
+    {"rule.referral_spoed",
+     "Alleen wie de aanmelding deed, de hoofdpersoon of de gespreksleider mag spoed aan- of "
+     "uitzetten.",
+     "Only the person who made the referral, the resident or the coordinator may turn urgency on "
+     "or off."},
+    {"rule.mentor_designate",
+     "Alleen de jongere zelf kiest een mentor. Heeft de jongere de app niet? Dan doet de "
+     "gespreksleider het.",
+     "Only the young person chooses a mentor. No app? Then the coordinator does it."},
+    {"rule.mentor_only",
+     "Alleen de mentor of de gespreksleider mag dit opschrijven. Een evaluatie mag de jongere ook "
+     "schrijven.",
+     "Only the mentor or the coordinator may write this down. The young person may write an "
+     "evaluation too."},
+    {"rule.agreement_editor",
+     "Alleen wie de afspraak maakte, de hoofdpersoon of de gespreksleider mag de afspraak "
+     "veranderen.",
+     "Only the person who made the agreement, the resident or the coordinator may change it."},
+    {"rule.agreement_outcome",
+     "Alleen wie de afspraak uitvoert, wie kijkt of het gebeurt, de hoofdpersoon of de "
+     "gespreksleider mag zeggen hoe het staat.",
+     "Only the person who carries out the agreement, the person who checks it, the resident or "
+     "the coordinator may say how it stands."},
     {"domain.unknown_item", "Dit onderdeel bestaat niet (meer).",
      "This item does not exist (any more)."},
     // Renderers: time, calendar export, printable plan, team report.
     {"time.invalid_local", "Deze datum of tijd bestaat niet.", "This date or time does not exist."},
+    {"time.format",
+     "Schrijf de datum als 5-12-2026 of 2026-12-05, met een tijd als '5-12-2026 19:30', of "
+     "now+14d (over 14 dagen) of now+7d@19:30.",
+     "Write the date as 2026-12-05 or 5-12-2026, with a time as '2026-12-05 19:30', or now+14d "
+     "(in 14 days) or now+7d@19:30."},
     {"time.nonexistent_local",
      "Deze tijd bestaat niet: de klok gaat die nacht een uur vooruit. Kies een andere tijd.",
      "This time does not exist: the clocks go forward one hour that night. Pick another time."},
@@ -117,6 +206,15 @@ constexpr Text kTexts[] = {
      "Change in well-being (mean, 0-10)"},
     {"report.mean_cost_delta_cents", "Verschil in kosten per maand (gemiddeld, in centen)",
      "Change in monthly cost (mean, in cents)"},
+    {"report.title", "Teamrapport", "Team report"},
+    {"report.until", "tot en met", "up to and including"},
+    {"report.cases", "casussen", "cases"},
+    {"report.hidden", "verborgen", "hidden"},
+    {"report.hidden_note",
+     "Verborgen: een aantal onder de 5, of een cijfer over minder dan 5 casussen. Zo is niemand "
+     "te herkennen.",
+     "Hidden: a count under 5, or a figure over fewer than 5 cases. So no one can be "
+     "recognised."},
     // ---- organising (referral, circle, invitations, pre-talks, scheduling, meeting) ----
     {"domain.too_large", "Deze wijziging is te groot. Maak hem kleiner.",
      "This change is too large. Make it smaller."},
@@ -295,6 +393,14 @@ constexpr Text kTexts[] = {
     {"referral.no_invitees", "Noem minstens één persoon om uit te nodigen.",
      "Name at least one person to invite."},
     {"referral.none", "Er is nog geen aanmelding.", "There is no referral yet."},
+    {"referral.waiting_approval",
+     "Je wacht nog op goedkeuring van de hoofdpersoon. Daarna kun je de aanmelding en de rest "
+     "van de kring zien.",
+     "You are waiting for the resident's approval. After that you can see the referral and the "
+     "rest of the circle."},
+    {"member.waiting_approval",
+     "Je wacht nog op goedkeuring van de hoofdpersoon. Daarna kun je dit doen.",
+     "You are waiting for the resident's approval. After that you can do this."},
     {"referral.preference_too_long", "Deze voorkeur is te lang. Maak hem korter.",
      "This preference is too long. Make it shorter."},
     {"referral.question_too_long", "De hulpvraag is te lang. Maak hem korter.",
@@ -323,8 +429,11 @@ constexpr Text kTexts[] = {
     // ---- plan (plan, agreements, follow-up, mentor, micro-analysis, reports) ----
     {"plan.text_too_long", "Deze tekst is te lang. Maak hem korter.",
      "This text is too long. Please shorten it."},
-    {"plan.unknown_life_domain", "Dit levensgebied kennen we niet.",
-     "We do not know this life domain."},
+    {"plan.unknown_life_domain",
+     "Dit levensgebied kennen we niet. Kies: wonen, geld, relaties, dagbesteding, gezondheid of "
+     "veiligheid.",
+     "We do not know this life domain. Choose: housing, finances, relationships, daytime, health "
+     "or safety."},
     {"plan.review_days_invalid", "Kies een termijn voor de check van 1 tot 365 dagen.",
      "Choose a review period of 1 to 365 days."},
     {"plan.unknown_person", "Deze persoon staat niet in de kring.",
@@ -376,6 +485,16 @@ constexpr Text kTexts[] = {
     {"agreement.restrict_needs_new",
      "Deze persoon heeft de afspraak al kunnen zien. Maak een nieuwe afspraak zonder hem of haar.",
      "This person could already see the agreement. Make a new agreement without them."},
+    {"agreement.in_private_time",
+     "Deze afspraak is gemaakt in de eigen tijd. Je kunt haar aannemen of bijwerken als het "
+     "netwerk de eigen tijd heeft vrijgegeven.",
+     "This agreement was made in private time. You can accept or update it once the network "
+     "has released private time."},
+    {"plan.private_time_open",
+     "Er zijn afspraken uit de eigen tijd. Die kan nog niet iedereen lezen. Geef eerst de eigen "
+     "tijd vrij.",
+     "There are agreements from private time that not everyone can read yet. Release private "
+     "time first."},
     {"plan.network_only", "Alleen het netwerk maakt het plan in de eigen tijd.",
      "Only the network drafts the plan in private time."},
     {"agreement.owner_missing", "Kies wie deze afspraak uitvoert.",

@@ -11,6 +11,9 @@
 
 #include "domain/organising_rules.h"
 #include "domain/plan_model.h"
+#include "domain/plan_ops.h"
+#include "domain/plan_release.h"
+#include "domain/rule_refusals.h"
 #include "model/content_rules.h"
 #include "model/reducer.h"
 #include "model/values.h"
@@ -39,6 +42,9 @@ int64_t NowMs() {
 
 Status Invalid(const char* key) { return InvalidArgument(key); }
 Status Denied() { return PermissionDenied("domain.not_allowed"); }
+// A call only the chair or a coordinator makes (the reducer's rules say the same, as
+// refused.managers_only, for the edits they check).
+Status ManagersOnly() { return PermissionDenied(kManagersOnly); }
 Status Unknown() { return NotFound("domain.unknown_item"); }
 
 std::string S(const Bytes& b) { return ToString(b); }
@@ -366,6 +372,18 @@ Phase ParsePhase(const std::string& s) {
   return Phase::kNotStarted;
 }
 
+// The refusal of a write by an account that is no member (yet): one waiting for the chair's
+// approval is told so, as it can do this once approved.
+Status NotAMember(const v1::CaseState& view, const Bytes& me) {
+  return WaitingForApproval(view, me) ? PermissionDenied("member.waiting_approval") : Denied();
+}
+// A call only the chair or a coordinator makes, by someone who is neither: an account waiting for
+// approval is told that first.
+Status NotAManager(const v1::CaseState& view, const Bytes& me) {
+  return WaitingForApproval(view, me) ? PermissionDenied("member.waiting_approval")
+                                      : ManagersOnly();
+}
+
 // Edits checked against the reducer's rules on a working copy of the view, in order, before any
 // is queued: the API reports a clear error instead of queuing an edit every device would drop.
 class Batch {
@@ -385,7 +403,10 @@ class Batch {
     ctx.scope_id = scope_id;
     for (const v1::Mutation& m : mutations) {
       if (!client::model::ValidateMutation(m).ok()) return Invalid("domain.too_large");
-      if (!client::model::CheckContentRule(state_, ctx, m).empty()) return Denied();
+      // The refusing rule's own key, which says who may (rule_refusals.cpp).
+      if (const std::string rule = client::model::CheckContentRule(state_, ctx, m); !rule.empty()) {
+        return PermissionDenied(RefusalKeyFor(state_, me_, rule));
+      }
       v1::ContentOp one;
       one.set_version(1);
       one.set_scope_id(scope_id);
@@ -670,25 +691,38 @@ Result<Bytes> Organising::MyAccount() const {
   return info.account_id;
 }
 
+struct Organising::ManagedMeeting {
+  v1::CaseState view;
+  Bytes me;
+  // The meeting's key in view.entities(): looked up, as a pointer would not survive a move.
+  std::string key;
+  const v1::Entity& meeting() const { return view.entities().at(key); }
+};
+
+Result<Organising::ManagedMeeting> Organising::OpenMeetingForManager(
+    const Bytes& meeting_id) const {
+  ManagedMeeting out;
+  KRING_ASSIGN_OR_RETURN(out.view, Read());
+  KRING_ASSIGN_OR_RETURN(out.me, MyAccount());
+  if (!IsManager(out.view, out.me)) return NotAManager(out.view, out.me);
+  const v1::Entity* e = FindTyped(out.view, S(meeting_id), kMeetingType);
+  if (e == nullptr) return Unknown();
+  KRING_RETURN_IF_ERROR(StillOpen(*e));
+  out.key = Hex(View(e->entity_id()));
+  return out;
+}
+
 Result<uint32_t> Organising::ScopeFor(const std::vector<Bytes>& readers) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
   // Only current members can hold a key; people without the app (or not yet joined) are
   // covered by hidden_from and by who prints what. The writer is always in (it makes the key).
-  std::set<std::string> want;
+  std::vector<std::string> want{S(me)};
   for (const Bytes& r : readers) {
-    if (client::model::FindMember(view, r) != nullptr) want.insert(S(r));
+    if (client::model::FindMember(view, r) != nullptr) want.push_back(S(r));
   }
-  want.insert(S(me));
   // One scope per audience: reusing it keeps the number of keys (and rekeys) small.
-  for (const auto& [id, scope] : view.scopes()) {
-    std::set<std::string> members(scope.members().begin(), scope.members().end());
-    if (members == want) return id;
-  }
-  std::vector<Bytes> members;
-  members.reserve(want.size());
-  for (const std::string& m : want) members.push_back(B(m));
-  return client_.CreateScope(case_id_, members);
+  return plan_ops::ScopeWithMembers(client_, case_id_, view, std::move(want));
 }
 
 Status Organising::Write(const std::vector<v1::Mutation>& mutations, uint32_t scope_id) {
@@ -702,6 +736,12 @@ Status Organising::Write(const std::vector<v1::Mutation>& mutations, uint32_t sc
 // ---- Referral ----
 
 namespace {
+
+// Why there is no referral to show: an account that accepted its invitation but waits for the
+// chair's approval has no key to the case's content yet, so it sees none (it may well exist).
+Status NoReferral(const v1::CaseState& view, const Bytes& me) {
+  return NotFound(WaitingForApproval(view, me) ? "referral.waiting_approval" : "referral.none");
+}
 
 // The case's referral: its first (FirstReferral, which the rules use and which nobody deletes),
 // whoever referred later. Null when there is none.
@@ -741,7 +781,7 @@ Result<Bytes> Organising::SubmitReferral(const ReferralInput& r) {
 
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  if (client::model::FindMember(view, me) == nullptr) return Denied();
+  if (client::model::FindMember(view, me) == nullptr) return NotAMember(view, me);
   // The reducer's rule (organising_rules.cpp), asked first for a clear answer.
   const v1::Entity* existing = TheReferral(view);
   if (existing == nullptr && !MayReferFirst(view, me)) {
@@ -836,7 +876,10 @@ Status Organising::AssignCoordinator(const CoordinatorAssignment& a) {
     return Invalid("referral.coordinator_not_member");
   }
   const v1::Entity* e = TheReferral(view);
-  if (e == nullptr) return NotFound("referral.none");
+  if (e == nullptr) {
+    KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+    return NoReferral(view, me);
+  }
   const std::string& id = e->entity_id();
   return Write({Set(id, "coordinator_account", BlobValue(S(a.coordinator_account_id)), e),
                 Set(id, "coordinator_language", TextValue(a.language), e),
@@ -852,7 +895,10 @@ Status Organising::SetResidentQuestion(const ResidentQuestion& q) {
   }
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = TheReferral(view);
-  if (e == nullptr) return NotFound("referral.none");
+  if (e == nullptr) {
+    KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+    return NoReferral(view, me);
+  }
   const std::string& id = e->entity_id();
   std::vector<v1::Mutation> m;
   for (auto [field, value] : {std::pair{"ik_wil", &q.ik_wil}, std::pair{"ik_kan", &q.ik_kan},
@@ -868,7 +914,7 @@ Status Organising::SetSpoed(bool spoed) {
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
   // The case's referral (the first), as every reader and the spoed gate use it.
   const v1::Entity* e = TheReferral(view);
-  if (e == nullptr) return NotFound("referral.none");
+  if (e == nullptr) return NoReferral(view, me);
   // Everything taken from `e` before the view moves into the batch (`e` points into it).
   const uint32_t scope = e->scope_id();
   // Written even when this device already shows the asked value: the view may be stale
@@ -883,7 +929,10 @@ Status Organising::SetSpoed(bool spoed) {
 Result<Referral> Organising::GetReferral() const {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* first = TheReferral(view);
-  if (first == nullptr) return NotFound("referral.none");
+  if (first == nullptr) {
+    KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+    return NoReferral(view, me);
+  }
   const v1::Entity& e = *first;
   Referral r;
   r.referral_id = B(e.entity_id());
@@ -929,7 +978,7 @@ Result<Bytes> Organising::ProposePerson(const PersonInput& p) {
   KRING_RETURN_IF_ERROR(ValidatePerson(p));
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  if (client::model::FindMember(view, me) == nullptr) return Denied();
+  if (client::model::FindMember(view, me) == nullptr) return NotAMember(view, me);
   Batch batch(client_, case_id_, view, me);
   const std::string id = NewEntityId(0);
   std::vector<v1::Mutation> person;
@@ -980,18 +1029,21 @@ Result<PersonRemoval> Organising::RemovePerson(const Bytes& person_id) {
   const v1::Entity* e = FindPersonEntity(view, S(person_id));
   if (e == nullptr) return Unknown();
   // Who may is the reducer's rule (organising_rules.cpp); asked first for a clear answer.
-  if (!IsManager(view, me)) return Denied();
+  if (!IsManager(view, me)) return NotAManager(view, me);
   // Nobody takes the person linked to their own account out (it decides private time).
   const std::string account = BlobField(*e, "account_id");
-  if (!account.empty() && ConstantTimeEqual(View(account), me)) return Denied();
+  if (!account.empty() && ConstantTimeEqual(View(account), me)) {
+    return PermissionDenied(RefusalKey(rule::kOwnClass));
+  }
   if (IsTheResident(view, *e)) return FailedPrecondition("person.resident_stays");
   if (FlagField(*e, "left")) return FailedPrecondition("person.already_left");
   if (TextField(*e, "status") != "approved") return FailedPrecondition("person.not_in_circle");
   // An open app invitation would still let them join: it stops working.
   const std::string invite_id = BlobField(*e, "invite_id");
   if (!invite_id.empty() && InvitationFrom(view, *e, NowMs()) == InvitationState::kPending) {
+    // Refused only when this device's view of roles is behind the server's (checked above).
     Status revoked = client_.RevokeInvite(case_id_, B(invite_id));
-    if (revoked.code() == StatusCode::kPermissionDenied) return Denied();
+    if (revoked.code() == StatusCode::kPermissionDenied) return ManagersOnly();
     KRING_RETURN_IF_ERROR(revoked);
   }
   KRING_RETURN_IF_ERROR(Write({Set(e->entity_id(), "left", FlagValue(true), e),
@@ -1132,7 +1184,7 @@ Result<client::Invitation> Organising::InviteWithApp(const Bytes& person_id, v1:
                                                      int64_t valid_for_seconds) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  if (!IsManager(view, me)) return Denied();
+  if (!IsManager(view, me)) return NotAManager(view, me);
   const v1::Entity* e = FindPersonEntity(view, S(person_id));
   if (e == nullptr) return Unknown();
   if (TextField(*e, "status") != "approved") return FailedPrecondition("invite.not_approved");
@@ -1175,13 +1227,18 @@ Status Organising::RecordInvitation(const Bytes& person_id, InvitationState stat
 
 Status Organising::RevokeInvitation(const Bytes& person_id) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
   const v1::Entity* e = FindPersonEntity(view, S(person_id));
   if (e == nullptr) return Unknown();
+  // The server lets only the chair or a coordinator revoke (MANAGERS_ONLY): asked here first, so
+  // a member's attempt queues nothing; the server's refusal (a role changed meanwhile) says the
+  // same.
+  if (!IsManager(view, me)) return NotAManager(view, me);
   if (InvitationFrom(view, *e, NowMs()) != InvitationState::kPending) {
     return FailedPrecondition("invite.not_open");
   }
   Status revoked = client_.RevokeInvite(case_id_, B(BlobField(*e, "invite_id")));
-  if (revoked.code() == StatusCode::kPermissionDenied) return Denied();
+  if (revoked.code() == StatusCode::kPermissionDenied) return ManagersOnly();
   return revoked;
 }
 
@@ -1506,7 +1563,7 @@ Result<Bytes> Organising::FixMeeting(const Bytes& poll_id, const Bytes& slot_id,
                                      const LocationInput& location, const FixOverrides& overrides) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  if (!IsManager(view, me)) return Denied();
+  if (!IsManager(view, me)) return NotAManager(view, me);
   KRING_ASSIGN_OR_RETURN(Poll poll, GetPoll(poll_id));
   const Slot* slot = nullptr;
   for (const Slot& s : poll.slots) {
@@ -1546,7 +1603,7 @@ Result<Bytes> Organising::Fix(int64_t start_ms, int64_t end_ms, const LocationIn
       ValidateText(overrides.required_no_reason, kMaxLongText, "meeting.reason_too_long"));
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  if (!IsManager(view, me)) return Denied();
+  if (!IsManager(view, me)) return NotAManager(view, me);
   KRING_RETURN_IF_ERROR(ValidateLocation(view, location));
   const bool spoed = poll_id.empty();
   // One meeting at a time; a finished one (which can no longer be cancelled) leaves room for the
@@ -1640,12 +1697,10 @@ Status Organising::SetLocation(const Bytes& meeting_id, const LocationInput& loc
 }
 
 Status Organising::ShareLocationWithCurrentCircle(const Bytes& meeting_id) {
-  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
-  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  if (!IsManager(view, me)) return Denied();
-  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
-  if (e == nullptr) return Unknown();
-  KRING_RETURN_IF_ERROR(StillOpen(*e));
+  KRING_ASSIGN_OR_RETURN(ManagedMeeting open, OpenMeetingForManager(meeting_id));
+  const v1::CaseState& view = open.view;
+  const Bytes& me = open.me;
+  const v1::Entity* e = &open.meeting();
   const v1::Entity* current = nullptr;
   for (const v1::Entity* a : AllOf(view, kMeetingAddressType)) {
     if (BlobField(*a, "meeting") == e->entity_id()) current = a;
@@ -1749,12 +1804,10 @@ Status Organising::StartPhase(const Bytes& meeting_id, Phase phase) {
 }
 
 Result<uint32_t> Organising::StartPrivateTime(const Bytes& meeting_id) {
-  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
-  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  if (!IsManager(view, me)) return Denied();
-  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
-  if (e == nullptr) return Unknown();
-  KRING_RETURN_IF_ERROR(StillOpen(*e));
+  KRING_ASSIGN_OR_RETURN(ManagedMeeting open, OpenMeetingForManager(meeting_id));
+  const v1::CaseState& view = open.view;
+  const Bytes& me = open.me;
+  const v1::Entity* e = &open.meeting();
   if (ParsePhase(TextField(*e, "phase")) != Phase::kInformation) {
     return FailedPrecondition("meeting.phase_order");
   }
@@ -1840,20 +1893,47 @@ Status Organising::ReleaseDraft(const Bytes& meeting_id) {
                   0));
     ++copies;
   }
+  // The network's private-time agreements: each copied into the scope it would have had outside
+  // private time, the original deleted (allowed now that the release is in the batch).
+  KRING_ASSIGN_OR_RETURN(std::vector<ReleaseOp> agreements,
+                         AgreementReleaseOps(client_, case_id_, view, id));
+  for (ReleaseOp& op : agreements) {
+    KRING_RETURN_IF_ERROR(batch.Add(std::move(op.mutations), op.scope_id));
+  }
+  copies += agreements.size();
   if (released && copies == 0) return FailedPrecondition("meeting.already_released");
   return batch.Commit();
+}
+
+Result<ReleaseContents> Organising::WhatReleaseShares(const Bytes& meeting_id) {
+  (void)client_.SyncCase(case_id_);
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
+  if (e == nullptr) return Unknown();
+  if (ParsePhase(TextField(*e, "phase")) != Phase::kPrivateTime) {
+    return FailedPrecondition("meeting.not_private_time");
+  }
+  ReleaseContents out;
+  const uint32_t private_scope = static_cast<uint32_t>(IntField(*e, "private_scope"));
+  if (private_scope == 0) return out;
+  const std::set<std::string> shared = SharedNotes(view, *e);
+  for (const v1::Entity* n : NotesOf(view, e->entity_id())) {
+    out.notes += n->scope_id() == private_scope && shared.count(n->entity_id()) == 0;
+  }
+  out.agreements = PrivateTimeAgreementCount(view, e->entity_id());
+  for (const auto& [key, d] : view.entities()) {
+    out.drafts += d.type() == plan_model::kPlanDraft && !d.deleted() && d.scope_id() != 0;
+  }
+  return out;
 }
 
 // ---- The meeting's record ----
 
 Status Organising::RecordAttendance(const Bytes& meeting_id, const Bytes& person_id,
                                     Attendance attendance) {
-  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
-  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  if (!IsManager(view, me)) return Denied();
-  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
-  if (e == nullptr) return Unknown();
-  KRING_RETURN_IF_ERROR(StillOpen(*e));
+  KRING_ASSIGN_OR_RETURN(ManagedMeeting open, OpenMeetingForManager(meeting_id));
+  const v1::CaseState& view = open.view;
+  const v1::Entity* e = &open.meeting();
   if (ParsePhase(TextField(*e, "phase")) == Phase::kNotStarted) {
     return FailedPrecondition("meeting.not_started");
   }
@@ -1880,12 +1960,12 @@ Result<Bytes> Organising::AddMeetingNote(const Bytes& meeting_id, const std::str
   uint32_t scope = 0;
   const uint32_t private_scope = static_cast<uint32_t>(IntField(*e, "private_scope"));
   const v1::Member* self = client::model::FindMember(view, me);
-  if (self == nullptr) return Denied();
+  if (self == nullptr) return NotAMember(view, me);
   if (phase == Phase::kPrivateTime && !FlagField(*e, "draft_released") && private_scope != 0 &&
       IsNetworkMember(view, *self) && client::model::InScope(view, private_scope, me)) {
     scope = private_scope;
   } else if (!IsManager(view, me)) {
-    return Denied();
+    return PermissionDenied(RefusalKey(rule::kNote));  // who writes notes when
   }
   // The reducer's limit: notes about this meeting in the scope the note goes to.
   size_t count = 0;
@@ -1931,12 +2011,8 @@ Result<std::vector<MeetingNote>> Organising::MeetingNotes(const Bytes& meeting_i
 }
 
 Status Organising::FinishMeeting(const Bytes& meeting_id) {
-  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
-  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
-  if (!IsManager(view, me)) return Denied();
-  const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
-  if (e == nullptr) return Unknown();
-  KRING_RETURN_IF_ERROR(StillOpen(*e));
+  KRING_ASSIGN_OR_RETURN(ManagedMeeting open, OpenMeetingForManager(meeting_id));
+  const v1::Entity* e = &open.meeting();
   if (ParsePhase(TextField(*e, "phase")) != Phase::kAcceptance) {
     return FailedPrecondition("meeting.phase_order");
   }

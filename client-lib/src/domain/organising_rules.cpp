@@ -7,6 +7,8 @@
 
 #include "kring/domain/organising.h"
 
+#include "domain/rule_refusals.h"
+
 namespace kring::domain {
 
 using client::model::FindMember;
@@ -158,7 +160,8 @@ struct Who {
   }
 };
 
-const char kDenied[] = "organising: not allowed";
+// The refusal codes (rule_refusals.h): each says which rule refused, so the user learns who may.
+using rule::kDenied;
 
 }  // namespace
 
@@ -266,7 +269,7 @@ bool AccountHasOtherPerson(const v1::CaseState& state, const std::string& accoun
 
 std::string CheckPerson(const Who& who, const v1::Mutation& m, const v1::Entity* e) {
   if (m.has_create_entity()) return {};
-  if (ChangesOwnClass(who, m, *e)) return kDenied;
+  if (ChangesOwnClass(who, m, *e)) return rule::kOwnClass;
   if (e->scope_id() == 0) {
     // One live person per account, for everyone (the library says person.account_in_use):
     // PersonOfAccount takes the first by id, so a second person linked to the chair's account,
@@ -275,31 +278,31 @@ std::string CheckPerson(const Who& who, const v1::Mutation& m, const v1::Entity*
     if (m.has_set_field() && m.set_field().field() == "account_id" &&
         m.set_field().value().has_blob() &&
         AccountHasOtherPerson(who.state, m.set_field().value().blob(), *e)) {
-      return kDenied;
+      return rule::kAccountInUse;
     }
     if (m.has_restore_entity() && e->deleted() &&
         AccountHasOtherPerson(who.state, BlobField(*e, "account_id"), *e)) {
-      return kDenied;
+      return rule::kAccountInUse;
     }
   }
   if (m.has_delete_entity() || m.has_restore_entity()) {
     // The resident never vanishes from their own case's circle, whoever asks (the chair too):
     // deleting their entry would also lock the chair out of the network. Ending the case is the
     // way out.
-    if (m.has_delete_entity() && IsTheResident(who.state, *e)) return kDenied;
-    return who.manager() ? "" : kDenied;
+    if (m.has_delete_entity() && IsTheResident(who.state, *e)) return rule::kResidentStays;
+    return who.manager() ? "" : rule::kManagers;
   }
   if (m.has_set_field() && m.set_field().field() == "pretalk_held") {
     // That a pre-talk was held: written with the pre-talk, which only a coordinator logs.
-    return who.coordinator() ? "" : kDenied;
+    return who.coordinator() ? "" : rule::kCoordinator;
   }
   if (m.has_set_field() &&
       (m.set_field().field() == "left" || m.set_field().field() == "left_at_ms")) {
     // Taking someone out of the circle (or back in) is for those who let them in; the resident's
     // circle is about them, so they are never taken out of it.
-    if (!who.manager()) return kDenied;
+    if (!who.manager()) return rule::kManagers;
     const bool leaves = m.set_field().field() == "left" && m.set_field().value().flag();
-    return leaves && IsTheResident(who.state, *e) ? kDenied : "";
+    return leaves && IsTheResident(who.state, *e) ? rule::kResidentStays : "";
   }
   if (m.has_set_field() && m.set_field().field() == "kind" && e->fields().count("kind") != 0) {
     // Who the resident is, is the chair's to change (a coordinator could otherwise make the
@@ -311,7 +314,7 @@ std::string CheckPerson(const Who& who, const v1::Mutation& m, const v1::Entity*
     const bool residents =
         before == "resident" || after == "resident" || IsLinkedToChair(who.state, *e);
     if (before != after && residents && who.member->role() != v1::ROLE_CHAIR) {
-      return kDenied;
+      return rule::kChair;
     }
   }
   if (m.has_set_field() && m.set_field().field() == "account_id" &&
@@ -320,7 +323,7 @@ std::string CheckPerson(const Who& who, const v1::Mutation& m, const v1::Entity*
     // who moved or cleared that link would take the protection away. Only the chair changes it;
     // writing the same account again changes nothing.
     const v1::Value& after = m.set_field().value();
-    if (!after.has_blob() || after.blob() != BlobField(*e, "account_id")) return kDenied;
+    if (!after.has_blob() || after.blob() != BlobField(*e, "account_id")) return rule::kChairLink;
   }
   if (who.manager()) return {};
   if (m.has_set_field()) {
@@ -329,35 +332,38 @@ std::string CheckPerson(const Who& who, const v1::Mutation& m, const v1::Entity*
       // A proposer marks a new person as proposed; approving and declining is for the chair
       // or coordinator.
       const bool first = e->fields().count("status") == 0;
-      return first && m.set_field().value().text() == "proposed" ? "" : kDenied;
+      return first && m.set_field().value().text() == "proposed" ? "" : rule::kManagers;
     }
-    if (field == "account_id" || field == "invite_id" || field == "invite_state") return kDenied;
+    if (field == "account_id" || field == "invite_id" || field == "invite_state") {
+      return rule::kManagers;
+    }
   }
   if (TextField(*e, "status") == "approved") {
     // Once in the circle an entry is the person's own: the proposer no longer edits it, and only
     // the organisers change what kind of participant someone is (it decides private time).
-    if (m.has_set_field() && m.set_field().field() == "kind") return kDenied;
-    return who.Is(*e) ? "" : kDenied;
+    if (m.has_set_field() && m.set_field().field() == "kind") return rule::kManagers;
+    return who.Is(*e) ? "" : rule::kApprovedEntry;
   }
   // A professional (or anyone) cannot edit someone else's entry: only its proposer or the
   // person themself.
-  return who.Created(*e) || who.Is(*e) ? "" : kDenied;
+  return who.Created(*e) || who.Is(*e) ? "" : rule::kProposedEntry;
 }
 
+// `refused`: the code when `may` says no (who may write for that person).
 std::string CheckForPerson(const Who& who, const v1::Mutation& m, const v1::Entity* e,
-                           bool (*may)(const Who&, const std::string&)) {
+                           bool (*may)(const Who&, const std::string&), const char* refused) {
   if (m.has_create_entity()) return {};
   if (m.has_set_field() && m.set_field().field() == "person") {
     // The person an entry is about is fixed once: it decides who may write the rest.
-    if (e->fields().count("person") != 0) return kDenied;
-    return may(who, m.set_field().value().blob()) ? "" : kDenied;
+    if (e->fields().count("person") != 0) return rule::kFixed;
+    return may(who, m.set_field().value().blob()) ? "" : refused;
   }
   const std::string person = BlobField(*e, "person");
   if (person.empty()) {
     // Nothing but the person may be written first; an entry about no one can only be removed.
     return who.Created(*e) && (m.has_delete_entity() || m.has_restore_entity()) ? "" : kDenied;
   }
-  return may(who, person) ? "" : kDenied;
+  return may(who, person) ? "" : refused;
 }
 
 bool MayWriteAbsentView(const Who& who, const std::string& person_id) {
@@ -397,15 +403,17 @@ bool OpenPrivateTime(const v1::Entity& meeting) {
 
 std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity* e) {
   // A finished meeting is a record: nothing about it changes any more, on any device.
-  if (FieldValue(*e, "finished_at_ms") != nullptr) return kDenied;
+  if (FieldValue(*e, "finished_at_ms") != nullptr) return rule::kFinished;
   if (m.has_set_field() && m.set_field().field() == "finished_at_ms") {
-    if (!who.manager() || !m.set_field().value().has_time_ms()) return kDenied;
-    if (TextField(*e, "status") == "cancelled") return kDenied;
-    return TextField(*e, "phase") == PhaseName(Phase::kAcceptance) ? "" : kDenied;
+    if (!who.manager()) return rule::kManagers;
+    if (!m.set_field().value().has_time_ms()) return kDenied;
+    if (TextField(*e, "status") == "cancelled") return rule::kCancelled;
+    return TextField(*e, "phase") == PhaseName(Phase::kAcceptance) ? "" : rule::kPhaseOrder;
   }
   if (m.has_set_field() && m.set_field().field().rfind(kAttendancePrefix, 0) == 0) {
     // Attendance is recorded once the meeting has begun, by the organisers.
-    if (!who.manager() || !IsAttendance(m.set_field().value())) return kDenied;
+    if (!who.manager()) return rule::kManagers;
+    if (!IsAttendance(m.set_field().value())) return kDenied;
     // One spelling per person (lowercase hex of an approved person in the circle), so no two
     // fields can answer for the same person.
     const std::string& field = m.set_field().field();
@@ -414,25 +422,29 @@ std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity
     if (!person || field != kAttendancePrefix + Hex(*person)) return kDenied;
     const v1::Entity* entry = FindPersonEntity(who.state, ToString(*person));
     if (entry == nullptr || TextField(*entry, "status") != "approved") return kDenied;
-    if (TextField(*e, "status") == "cancelled") return kDenied;
-    return Started(*e) ? "" : kDenied;
+    if (TextField(*e, "status") == "cancelled") return rule::kCancelled;
+    return Started(*e) ? "" : rule::kNotStarted;
   }
   if (m.has_set_field() &&
       (m.set_field().field() == "draft_released" || m.set_field().field() == "released_at_ms")) {
     // The network releases its own draft; professionals and the coordinator cannot.
-    if (!IsNetworkMember(who.state, *who.member)) return kDenied;
+    if (!IsNetworkMember(who.state, *who.member)) return rule::kNetworkReleases;
     const v1::Value* scope = FieldValue(*e, "private_scope");
     const uint32_t scope_id =
         scope != nullptr && scope->has_integer() ? static_cast<uint32_t>(scope->integer()) : 0;
-    if (scope_id == 0 || !InScope(who.state, scope_id, who.account)) return kDenied;
-    return TextField(*e, "phase") == "private_time" ? "" : kDenied;
+    // No private scope yet: private time has not begun. A network member kept out of it (the
+    // chair chose who takes part) is told that only those in it release.
+    if (scope_id == 0) return rule::kNotPrivateTime;
+    if (!InScope(who.state, scope_id, who.account)) return rule::kNotInPrivateTime;
+    return TextField(*e, "phase") == "private_time" ? "" : rule::kNotPrivateTime;
   }
   if (m.has_set_field() && m.set_field().field() == "private_scope") {
     // Private time is the network's alone: its scope may hold no professional or coordinator.
-    if (!who.manager() || !m.set_field().value().has_integer()) return kDenied;
+    if (!who.manager()) return rule::kManagers;
+    if (!m.set_field().value().has_integer()) return kDenied;
     // Nor is it moved to another scope while open: the draft's key and notes stay where the
     // network has them until it releases them.
-    if (OpenPrivateTime(*e)) return kDenied;
+    if (OpenPrivateTime(*e)) return rule::kPrivateTimeOpen;
     const int64_t id = m.set_field().value().integer();
     auto scope = who.state.scopes().find(static_cast<uint32_t>(id));
     if (scope == who.state.scopes().end()) return kDenied;
@@ -448,9 +460,9 @@ std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity
     // phase edit ends it early, forward or back, which would also end it for InOpenPrivateTime.
     // A private time without a scope was never open (nobody can release it): an organiser may
     // move such a meeting on, so it is not stuck.
-    return kDenied;
+    return rule::kPrivateTimeOpen;
   }
-  return who.manager() ? "" : kDenied;
+  return who.manager() ? "" : rule::kManagers;
 }
 
 const v1::Entity* MeetingEntity(const v1::CaseState& state, const std::string& id) {
@@ -517,18 +529,22 @@ bool IsPhaseName(const std::string& s) {
 // are about is written first and decides who may write. Only the known fields, each of its type.
 std::string CheckMeetingNote(const Who& who, const v1::Mutation& m, const v1::Entity* e) {
   if (m.has_create_entity()) return {};
-  if (!m.has_set_field() || !who.Created(*e)) return kDenied;
+  if (!m.has_set_field() || !who.Created(*e)) return rule::kNoteWritten;
   const std::string& field = m.set_field().field();
   const v1::Value& v = m.set_field().value();
-  if (e->fields().count(field) != 0) return kDenied;
+  if (e->fields().count(field) != 0) return rule::kNoteWritten;
   if (field == "meeting") {
     const v1::Entity* meeting = MeetingEntity(who.state, v.blob());
-    if (meeting == nullptr || !MayNote(who, *meeting, e->scope_id())) return kDenied;
+    if (meeting == nullptr) return kDenied;
+    // A cancelled or not yet started meeting takes no notes from anyone: say that, not who may.
+    if (TextField(*meeting, "status") == "cancelled") return rule::kCancelled;
+    if (!Started(*meeting)) return rule::kNotStarted;
+    if (!MayNote(who, *meeting, e->scope_id())) return rule::kNote;
     // At most kMaxMeetingNotes per meeting in each scope; the release may copy up to as many
     // private-time notes again to the whole circle.
     const size_t limit =
         e->scope_id() == 0 && InRelease(who, *meeting) ? 2 * kMaxMeetingNotes : kMaxMeetingNotes;
-    return NoteCount(who.state, v.blob(), e->scope_id()) < limit ? "" : kDenied;
+    return NoteCount(who.state, v.blob(), e->scope_id()) < limit ? "" : rule::kTooManyNotes;
   }
   const v1::Entity* meeting = MeetingEntity(who.state, BlobField(*e, "meeting"));
   if (meeting == nullptr) return kDenied;
@@ -554,13 +570,15 @@ std::string CheckMeetingNote(const Who& who, const v1::Mutation& m, const v1::En
 // An exact meeting address is part of the meeting: it no longer changes once the meeting is
 // finished (no new address, no removing or restoring one).
 std::string CheckMeetingAddress(const Who& who, const v1::Mutation& m, const v1::Entity* e) {
-  if (!who.manager()) return kDenied;
+  if (!who.manager()) return rule::kManagers;
   if (m.has_create_entity()) return {};
   const std::string meeting_id = m.has_set_field() && m.set_field().field() == "meeting"
                                      ? m.set_field().value().blob()
                                      : BlobField(*e, "meeting");
   const v1::Entity* meeting = MeetingEntity(who.state, meeting_id);
-  if (meeting != nullptr && FieldValue(*meeting, "finished_at_ms") != nullptr) return kDenied;
+  if (meeting != nullptr && FieldValue(*meeting, "finished_at_ms") != nullptr) {
+    return rule::kFinished;
+  }
   return {};
 }
 
@@ -579,18 +597,20 @@ std::string CheckOrganisingRule(const v1::CaseState& state, const OpContext& ctx
   }
   if (!IsOrganisingType(type)) return {};
   const v1::Member* member = FindMember(state, ctx.author_account_id);
-  if (member == nullptr) return "organising: author is not a member";
+  if (member == nullptr) return rule::kNotAMember;
   const Who who{state, ctx.author_account_id, member};
 
   if (type == kPersonType) return CheckPerson(who, m, e);
-  if (type == kContactType) return CheckForPerson(who, m, e, &MayWriteContactOf);
+  if (type == kContactType) return CheckForPerson(who, m, e, &MayWriteContactOf, rule::kContact);
   if (type == kPollAnswerType) {
     if (m.has_set_field() && m.set_field().field() == "poll") {
-      return e->fields().count("poll") == 0 && who.Created(*e) ? "" : kDenied;
+      return e->fields().count("poll") == 0 && who.Created(*e) ? "" : rule::kFixed;
     }
-    return CheckForPerson(who, m, e, &MayAnswerFor);
+    return CheckForPerson(who, m, e, &MayAnswerFor, rule::kPollAnswer);
   }
-  if (type == kAbsentViewType) return CheckForPerson(who, m, e, &MayWriteAbsentView);
+  if (type == kAbsentViewType) {
+    return CheckForPerson(who, m, e, &MayWriteAbsentView, rule::kAbsentView);
+  }
   if (type == kReferralType) {
     if (m.has_create_entity()) {
       // The first referral names the resident for the rest of the case (IsTheResident): made by
@@ -598,33 +618,38 @@ std::string CheckOrganisingRule(const v1::CaseState& state, const OpContext& ctx
       // any member. Later referrals change nothing of that.
       return FirstReferral(state) != nullptr || MayReferFirst(state, ctx.author_account_id)
                  ? ""
-                 : kDenied;
+                 : rule::kFirstReferral;
     }
     // The first referral is the case's (GetReferral, the resident it names): never deleted, by
     // anyone, as the resident's person is not.
     if (m.has_delete_entity()) {
       const v1::Entity* first = FirstReferral(state);
-      if (first != nullptr && first->entity_id() == e->entity_id()) return kDenied;
+      if (first != nullptr && first->entity_id() == e->entity_id()) {
+        return rule::kFirstReferralStays;
+      }
     }
     if (m.has_set_field() && m.set_field().field().rfind("coordinator_", 0) == 0) {
-      return who.manager() ? "" : kDenied;
+      return who.manager() ? "" : rule::kManagers;
     }
     // Whose referral it is, is fixed once: it names the resident, who stays in the circle.
     if (m.has_set_field() && m.set_field().field() == "resident" &&
         e->fields().count("resident") != 0) {
-      return kDenied;
+      return rule::kFixed;
     }
-    return who.manager() || who.Created(*e) ? "" : kDenied;
+    if (who.manager() || who.Created(*e)) return {};
+    return m.has_set_field() && m.set_field().field() == "spoed" ? rule::kSpoed : rule::kReferral;
   }
-  if (type == kPreTalkType || type == kSafetyNoteType) return who.coordinator() ? "" : kDenied;
+  if (type == kPreTalkType || type == kSafetyNoteType) {
+    return who.coordinator() ? "" : rule::kCoordinator;
+  }
   if (type == kMeetingNoteType) return CheckMeetingNote(who, m, e);
   if (type == kMeetingAddressType) return CheckMeetingAddress(who, m, e);
   if (type == kMeetingType) {
-    if (m.has_create_entity()) return who.manager() ? "" : kDenied;
+    if (m.has_create_entity()) return who.manager() ? "" : rule::kManagers;
     return CheckMeeting(who, m, e);
   }
   // poll, participation: the chair and coordinator organise.
-  return who.manager() ? "" : kDenied;
+  return who.manager() ? "" : rule::kManagers;
 }
 
 }  // namespace kring::domain

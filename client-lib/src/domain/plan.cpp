@@ -15,7 +15,10 @@
 
 #include "domain/plan_model.h"
 #include "domain/plan_ops.h"
+#include "domain/plan_release.h"
 #include "domain/render_text.h"
+#include "domain/rule_refusals.h"
+#include "model/content_rules.h"
 #include "model/reducer.h"
 
 namespace kring::domain {
@@ -65,10 +68,15 @@ Status ValidateDraft(const PlanContent& c) {
   return {};
 }
 
-// Taken out of the circle (Organising::RemovePerson).
+// Taken out of the circle (Organising::RemovePerson), or out of the case: the account linked to
+// the person is no longer a member (`kring case leave`, a member removed). Either way they could
+// never read, accept or do what is given to them.
 bool Left(const v1::CaseState& view, const Bytes& person_id) {
   const v1::Entity* p = FindPerson(view, S(person_id));
-  return p != nullptr && FlagField(*p, "left");
+  if (p == nullptr) return false;
+  const std::string account = BlobField(*p, "account_id");
+  return FlagField(*p, "left") ||
+         (!account.empty() && client::model::FindMember(view, B(account)) == nullptr);
 }
 
 Status ValidateVersion(const v1::CaseState& view, const PlanContent& c) {
@@ -204,6 +212,7 @@ Agreement AgreementOf(const v1::CaseState& state, const v1::Entity& e) {
                           IntField(e, "new_due_ms")};
   }
   a.scope_id = e.scope_id();
+  a.in_private_time = MadeInPrivateTime(e);
   for (const v1::Conflict& c : state.conflicts()) {
     if (ShowsAsConflict(c) && c.entity_id() == e.entity_id()) a.conflicts.push_back(c);
   }
@@ -317,6 +326,113 @@ const v1::Entity* FindOfType(const v1::CaseState& view, const Bytes& id, std::st
   return e;
 }
 
+// An agreement by its id, or by the id it had in private time: the release's copy (the lowest
+// id when more than one device made one) stands for the original.
+const v1::Entity* FindAgreement(const v1::CaseState& view, const Bytes& id) {
+  if (const v1::Entity* e = FindOfType(view, id, kAgreement)) return e;
+  const v1::Entity* copy = nullptr;
+  for (const auto& [key, e] : view.entities()) {
+    if (e.type() == kAgreement && !e.deleted() && BlobField(e, kAgreementCopyOf) == S(id) &&
+        (copy == nullptr || e.entity_id() < copy->entity_id())) {
+      copy = &e;
+    }
+  }
+  return copy;
+}
+
+uint32_t PrivateScopeOf(const v1::Entity& meeting) {
+  const int64_t scope = IntField(meeting, "private_scope");
+  return scope > 0 && scope <= UINT32_MAX ? static_cast<uint32_t>(scope) : 0;
+}
+
+// A private time that is open (the network holds its scope and has not released it), as the
+// organising rules count it.
+bool OpenPrivateTime(const v1::Entity& meeting) {
+  return meeting.type() == kMeeting && meeting.scope_id() == 0 && !meeting.deleted() &&
+         TextField(meeting, "phase") == PhaseName(Phase::kPrivateTime) &&
+         PrivateScopeOf(meeting) != 0 && !FlagField(meeting, "draft_released");
+}
+
+// The open private time `account` is in (only the network is let into its scope), if any.
+const v1::Entity* MyOpenPrivateTime(const v1::CaseState& view, const Bytes& account) {
+  for (const auto& [key, e] : view.entities()) {
+    if (OpenPrivateTime(e) && client::model::InScope(view, PrivateScopeOf(e), account)) {
+      return &e;
+    }
+  }
+  return nullptr;
+}
+
+// This view holds agreements of a private time that is still open: nobody outside the network
+// can read them yet.
+bool HoldsOpenPrivateTimeAgreements(const v1::CaseState& view) {
+  for (const auto& [key, e] : view.entities()) {
+    if (e.type() != kAgreement || e.deleted() || !MadeInPrivateTime(e)) continue;
+    const v1::Entity* meeting = FindEntity(view, BlobField(e, kAgreementPrivateTime));
+    if (meeting != nullptr && OpenPrivateTime(*meeting)) return true;
+  }
+  return false;
+}
+
+struct AgreementOp {
+  std::string id;
+  uint32_t scope = 0;
+  std::vector<v1::Mutation> mutations;
+};
+
+// The op that makes an agreement. Outside private time: professionals get only the agreements
+// they own or check, unless the chair granted more; the rest is sealed to a scope without them,
+// so the key never reaches their devices. In `private_time` (a meeting's open private time): the
+// network alone, as the draft, until the release shares it (AgreementReleaseOps).
+Result<AgreementOp> NewAgreementOp(client::Client& client, const Bytes& case_id,
+                                   const v1::CaseState& view, const AgreementInput& in,
+                                   const v1::Entity* private_time) {
+  const bool granted = ProfessionalsGranted(view) && private_time == nullptr;
+  Audience audience;
+  audience.hidden_from = in.hidden_from;
+  audience.exclude_professionals = !granted;
+  if (private_time != nullptr) {
+    audience.exclude_coordinators = true;
+    audience.within_scope = PrivateScopeOf(*private_time);
+  } else {
+    audience.keep = {in.owner};
+    if (!in.checker.empty()) audience.keep.push_back(in.checker);
+  }
+  KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeForItem(client, case_id, audience));
+  // A restricted agreement goes on the paper of people without the app only when listed: list
+  // everyone without the app it is not hidden from (professionals only when involved).
+  std::vector<Bytes> visible = in.visible_to;
+  if (scope != 0) {
+    for (Bytes& p : AppLessReaders(view, in.hidden_from, audience.keep, granted)) {
+      if (std::find(visible.begin(), visible.end(), p) == visible.end()) {
+        visible.push_back(std::move(p));
+      }
+    }
+    if (visible.size() > 2 * kMaxHiddenFrom) return InvalidArgument("agreement.too_many_hidden");
+  }
+  AgreementOp op;
+  op.id = NewEntityId(scope);
+  op.scope = scope;
+  const std::string& id = op.id;
+  // Every agreement starts proposed: it counts as accepted only once its owner accepts it. The
+  // salt keeps its content hash (listed in scope-0 plan versions) from being guessed.
+  op.mutations = {Create(id, kAgreement),
+                  Set(id, "salt", BlobValue(NewId())),
+                  Set(id, "owner", BlobValue(in.owner)),
+                  Set(id, "action", TextValue(in.action)),
+                  Set(id, "due_ms", TimeValue(in.due_ms)),
+                  Set(id, "recurrence", TextValue(in.recurrence)),
+                  Set(id, "checker", BlobValue(in.checker)),
+                  Set(id, "life_domain", TextValue(in.life_domain))};
+  if (private_time != nullptr) {
+    op.mutations.push_back(Set(id, kAgreementPrivateTime, BlobValue(B(private_time->entity_id()))));
+  }
+  for (const Bytes& p : in.hidden_from)
+    op.mutations.push_back(Add(id, "hidden_from", BlobValue(p)));
+  for (const Bytes& p : visible) op.mutations.push_back(Add(id, "visible_to", BlobValue(p)));
+  return op;
+}
+
 }  // namespace
 
 const std::vector<std::string>& LifeDomains() {
@@ -369,6 +485,11 @@ Result<uint32_t> ScopeForItem(client::Client& client, const Bytes& case_id,
     }
   }
   for (const v1::Member& m : view.members()) {
+    if (audience.within_scope != 0 &&
+        !client::model::InScope(view, audience.within_scope, View(m.account_id()))) {
+      excluded.insert(m.account_id());
+      continue;
+    }
     if (kept.count(m.account_id()) != 0) continue;
     if ((audience.exclude_professionals && IsProfessionalAccount(view, View(m.account_id()))) ||
         (audience.exclude_coordinators && m.role() == v1::ROLE_COORDINATOR)) {
@@ -391,22 +512,11 @@ Result<uint32_t> ScopeForItem(client::Client& client, const Bytes& case_id,
   }
   // Hidden from someone without the app yet: still a restricted scope of today's members, so
   // that person, once they join, gets no key for it.
-  if (members.size() == static_cast<size_t>(view.members_size()) && audience.hidden_from.empty()) {
+  if (audience.within_scope == 0 && members.size() == static_cast<size_t>(view.members_size()) &&
+      audience.hidden_from.empty()) {
     return 0u;
   }
-  std::sort(members.begin(), members.end());
-  // Reuse a scope with exactly these members (the lowest id, so devices pick alike), else make
-  // one: scopes are few and each costs a key per member.
-  std::optional<uint32_t> found;
-  for (const auto& [id, scope] : view.scopes()) {
-    std::vector<std::string> have(scope.members().begin(), scope.members().end());
-    std::sort(have.begin(), have.end());
-    if (have == members && (!found || id < *found)) found = id;
-  }
-  if (found) return *found;
-  std::vector<Bytes> accounts;
-  for (const std::string& m : members) accounts.push_back(B(m));
-  return client.CreateScope(case_id, accounts);
+  return ScopeWithMembers(client, case_id, view, std::move(members));
 }
 
 std::vector<Agreement> ReadAgreements(const v1::CaseState& state) {
@@ -537,6 +647,14 @@ Result<Bytes> Plan::Release(const Bytes& draft_id) {
 
 Result<Bytes> Plan::Publish(const PlanContent& content) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  // A version lists the agreements as everyone reads them: not before the network's release.
+  // Another device may have released already: fetch first (best effort; offline, this view
+  // decides).
+  if (HoldsOpenPrivateTimeAgreements(view)) {
+    (void)client_.SyncCase(case_id_);
+    KRING_ASSIGN_OR_RETURN(view, ViewOf(client_, case_id_));
+    if (HoldsOpenPrivateTimeAgreements(view)) return FailedPrecondition("plan.private_time_open");
+  }
   KRING_RETURN_IF_ERROR(ValidateVersion(view, content));
   const v1::Entity* current = CurrentVersion(view);
   // The life-domain details first, in their own op: professionals see the summary only, unless
@@ -560,16 +678,22 @@ Result<Bytes> Plan::Publish(const PlanContent& content) {
     }
   }
   v1::CaseState with_details = view;
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
+  const client::model::OpContext ctx{0, me, crypto::RandomBytes(16), details_scope};
   {
     v1::ContentOp op;
     op.set_version(1);
     op.set_scope_id(details_scope);
     for (const auto& m : details) *op.add_mutations() = m;
-    KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
-    client::model::ApplyContent(with_details, op, {0, me, crypto::RandomBytes(16), details_scope});
+    client::model::ApplyContent(with_details, op, ctx);
   }
   const v1::Entity* details_entity = FindEntity(with_details, details_id);
-  if (details_entity == nullptr) return PermissionDenied("domain.not_allowed");
+  if (details_entity == nullptr) {
+    // Its create was refused: by the rule that says who may.
+    const std::string key =
+        RefusalKeyFor(view, me, client::model::CheckContentRule(view, ctx, details.front()));
+    return PermissionDenied(key.empty() ? "domain.not_allowed" : key);
+  }
 
   PlanContent summary = content;
   summary.life_domains.clear();
@@ -593,10 +717,15 @@ Result<std::optional<PlanVersion>> Plan::Current() const {
 
 Result<std::vector<PlanVersion>> Plan::Versions() const {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
+  // Earlier versions follow the rule of the current one (CurrentForMe): a professional without
+  // the chair's grant reads the summary, also of details written while a grant was on.
+  const bool summary_only = IsProfessionalAccount(view, me) && !ProfessionalsGranted(view);
   std::vector<PlanVersion> out;
   for (const auto& [key, e] : view.entities()) {
     if (e.type() == kPlanVersion && !e.deleted() && e.scope_id() == 0) {
-      out.push_back(VersionOf(view, e));
+      PlanVersion v = VersionOf(view, e);
+      out.push_back(summary_only ? SummaryForProfessional(std::move(v)) : std::move(v));
     }
   }
   std::sort(out.begin(), out.end(), [](const PlanVersion& a, const PlanVersion& b) {
@@ -689,49 +818,19 @@ Result<Bytes> Plan::AddAgreement(const AgreementInput& in) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
   KRING_RETURN_IF_ERROR(ValidateAgreement(view, in));
   if (CountAgreements(view) >= kMaxAgreements) return FailedPrecondition("agreement.too_many");
-  // Professionals get only the agreements they own or check, unless the chair granted more: the
-  // rest is sealed to a scope without them, so the key never reaches their devices.
-  const bool granted = ProfessionalsGranted(view);
-  Audience audience;
-  audience.hidden_from = in.hidden_from;
-  audience.exclude_professionals = !granted;
-  audience.keep = {in.owner};
-  if (!in.checker.empty()) audience.keep.push_back(in.checker);
-  KRING_ASSIGN_OR_RETURN(uint32_t scope, ScopeForItem(client_, case_id_, audience));
-  // A restricted agreement goes on the paper of people without the app only when listed: list
-  // everyone without the app it is not hidden from (professionals only when involved).
-  std::vector<Bytes> visible = in.visible_to;
-  if (scope != 0) {
-    for (Bytes& p : AppLessReaders(view, in.hidden_from, audience.keep, granted)) {
-      if (std::find(visible.begin(), visible.end(), p) == visible.end()) {
-        visible.push_back(std::move(p));
-      }
-    }
-    if (visible.size() > 2 * kMaxHiddenFrom) return InvalidArgument("agreement.too_many_hidden");
-  }
-  const std::string id = NewEntityId(scope);
-  // Every agreement starts proposed: it counts as accepted only once its owner accepts it. The
-  // salt keeps its content hash (listed in scope-0 plan versions) from being guessed.
-  std::vector<v1::Mutation> ms{Create(id, kAgreement),
-                               Set(id, "salt", BlobValue(NewId())),
-                               Set(id, "owner", BlobValue(in.owner)),
-                               Set(id, "action", TextValue(in.action)),
-                               Set(id, "due_ms", TimeValue(in.due_ms)),
-                               Set(id, "recurrence", TextValue(in.recurrence)),
-                               Set(id, "checker", BlobValue(in.checker)),
-                               Set(id, "life_domain", TextValue(in.life_domain))};
-  for (const Bytes& p : in.hidden_from) ms.push_back(Add(id, "hidden_from", BlobValue(p)));
-  for (const Bytes& p : visible) ms.push_back(Add(id, "visible_to", BlobValue(p)));
-  KRING_RETURN_IF_ERROR(SubmitChecked(client_, case_id_, view, ms, scope));
-  return B(id);
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
+  KRING_ASSIGN_OR_RETURN(AgreementOp op,
+                         NewAgreementOp(client_, case_id_, view, in, MyOpenPrivateTime(view, me)));
+  KRING_RETURN_IF_ERROR(SubmitChecked(client_, case_id_, view, op.mutations, op.scope));
+  return B(op.id);
 }
 
 Status Plan::EditAgreement(const Bytes& agreement_id, const AgreementInput& in) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
-  const v1::Entity* e = FindOfType(view, agreement_id, kAgreement);
+  const v1::Entity* e = FindAgreement(view, agreement_id);
   if (e == nullptr) return NotFound("domain.unknown_item");
   KRING_RETURN_IF_ERROR(ValidateAgreement(view, in, e));
-  const std::string id = S(agreement_id);
+  const std::string id = e->entity_id();
   std::vector<v1::Mutation> ms;
   // Only what changed, so an unrelated concurrent edit does not become a conflict.
   auto set_if = [&](std::string_view f, const v1::Value& v) {
@@ -770,8 +869,9 @@ Status Plan::EditAgreement(const Bytes& agreement_id, const AgreementInput& in) 
 
 Status Plan::AcceptAgreement(const Bytes& agreement_id) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
-  const v1::Entity* e = FindOfType(view, agreement_id, kAgreement);
+  const v1::Entity* e = FindAgreement(view, agreement_id);
   if (e == nullptr) return NotFound("domain.unknown_item");
+  if (MadeInPrivateTime(*e)) return FailedPrecondition("agreement.in_private_time");
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
   const std::string owner = BlobField(*e, "owner");
   const v1::Entity* person = FindPerson(view, owner);
@@ -780,7 +880,7 @@ Status Plan::AcceptAgreement(const Bytes& agreement_id) {
       (person != nullptr && BlobField(*person, "account_id").empty() && IsCoordinator(view, me));
   if (!speaks_for) return PermissionDenied("agreement.not_owner");
   return SubmitChecked(client_, case_id_, view,
-                       {Set(S(agreement_id), "accepted_hash", BlobValue(AgreementHash(*e)), e)},
+                       {Set(e->entity_id(), "accepted_hash", BlobValue(AgreementHash(*e)), e)},
                        e->scope_id());
 }
 
@@ -790,9 +890,10 @@ Status Plan::UpdateStatus(const Bytes& agreement_id, AgreementStatus status,
     return InvalidArgument("agreement.status_invalid");
   }
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
-  const v1::Entity* e = FindOfType(view, agreement_id, kAgreement);
+  const v1::Entity* e = FindAgreement(view, agreement_id);
   if (e == nullptr) return NotFound("domain.unknown_item");
-  const std::string id = S(agreement_id);
+  if (MadeInPrivateTime(*e)) return FailedPrecondition("agreement.in_private_time");
+  const std::string id = e->entity_id();
   std::vector<v1::Mutation> ms;
   if (status == AgreementStatus::kBlocked) {
     if (!obstacle || obstacle->description.empty() || obstacle->owner.empty() ||
@@ -815,7 +916,7 @@ Status Plan::UpdateStatus(const Bytes& agreement_id, AgreementStatus status,
 
 Result<Agreement> Plan::GetAgreement(const Bytes& agreement_id) const {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
-  const v1::Entity* e = FindOfType(view, agreement_id, kAgreement);
+  const v1::Entity* e = FindAgreement(view, agreement_id);
   if (e == nullptr) return NotFound("domain.unknown_item");
   return AgreementOf(view, *e);
 }
@@ -833,6 +934,48 @@ Result<std::vector<Agreement>> Plan::Agreements() const {
     }
   }
   return mine;
+}
+
+// ---- The release of private time ----
+
+namespace {
+
+std::vector<const v1::Entity*> PrivateTimeAgreements(const v1::CaseState& view,
+                                                     const std::string& meeting_id) {
+  std::vector<const v1::Entity*> out;
+  for (const auto& [key, e] : view.entities()) {
+    if (e.type() == kAgreement && !e.deleted() && e.scope_id() != 0 &&
+        BlobField(e, kAgreementPrivateTime) == meeting_id) {
+      out.push_back(&e);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+size_t PrivateTimeAgreementCount(const v1::CaseState& view, const std::string& meeting_id) {
+  return PrivateTimeAgreements(view, meeting_id).size();
+}
+
+Result<std::vector<ReleaseOp>> AgreementReleaseOps(client::Client& client, const Bytes& case_id,
+                                                   const v1::CaseState& view,
+                                                   const std::string& meeting_id) {
+  std::vector<ReleaseOp> out;
+  for (const v1::Entity* original : PrivateTimeAgreements(view, meeting_id)) {
+    // The content was checked when it was written; the copy takes it as it is (an owner who
+    // has left since stays the owner, as on any agreement).
+    const AgreementInput in = AgreementOf(view, *original).input;
+    KRING_ASSIGN_OR_RETURN(AgreementOp copy, NewAgreementOp(client, case_id, view, in, nullptr));
+    copy.mutations.push_back(Set(copy.id, kAgreementCopyOf, BlobValue(B(original->entity_id()))));
+    copy.mutations.push_back(
+        Set(copy.id, kAgreementAuthor, BlobValue(B(original->created_by_account_id()))));
+    out.push_back({std::move(copy.mutations), copy.scope});
+    v1::Mutation gone;
+    gone.mutable_delete_entity()->set_entity_id(original->entity_id());
+    out.push_back({{std::move(gone)}, original->scope_id()});
+  }
+  return out;
 }
 
 // ---- Printout ----

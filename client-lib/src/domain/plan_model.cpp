@@ -59,6 +59,9 @@ std::string LifeDomainField(std::string_view domain) { return "domain_" + std::s
 bool IsAgreementContentField(std::string_view field) {
   return OneOf(kAgreementContentFields, field);
 }
+bool MadeInPrivateTime(const v1::Entity& agreement) {
+  return !BlobField(agreement, kAgreementPrivateTime).empty();
+}
 bool IsOutcome(std::string_view s) { return OneOf(kOutcomes, s); }
 bool IsOpenOutcome(std::string_view s) { return s != "done" && s != "dropped"; }
 bool IsCheckOutcome(std::string_view s) { return OneOf(kCheckOutcomes, s); }
@@ -203,7 +206,7 @@ Bytes DetailsHash(const v1::Entity& details) {
 std::string AgreementRefs(const v1::CaseState& state) {
   std::vector<std::pair<std::string, Bytes>> refs;
   for (const auto& [key, e] : state.entities()) {
-    if (e.type() != kAgreement || e.deleted()) continue;
+    if (e.type() != kAgreement || e.deleted() || MadeInPrivateTime(e)) continue;
     refs.emplace_back(e.entity_id(), AgreementHash(e));
   }
   std::sort(refs.begin(), refs.end());

@@ -52,6 +52,18 @@ inline constexpr std::string_view kAgreementContentFields[] = {
     "owner", "action", "due_ms", "recurrence", "checker", "life_domain"};
 bool IsAgreementContentField(std::string_view field);
 
+// An agreement the network wrote in a meeting's private time and has not shared yet: the field
+// names the meeting (written once, in the creating op). The release shares a copy without it and
+// deletes the original, so a marked agreement is never one everyone reads.
+inline constexpr std::string_view kAgreementPrivateTime = "private_time";
+bool MadeInPrivateTime(const v1::Entity& agreement);
+// On the release's copy: the original's id (written once, in the creating op), so an id the
+// network noted in private time still names the agreement afterwards.
+inline constexpr std::string_view kAgreementCopyOf = "copy_of";
+// On the release's copy: the account that wrote the original (written once, in the creating op),
+// who edits the copy as the creator it is: the releaser need not be the one who wrote it.
+inline constexpr std::string_view kAgreementAuthor = "author";
+
 inline constexpr std::string_view kOutcomes[] = {"done", "partly", "not_done", "blocked",
                                                  "dropped"};
 bool IsOutcome(std::string_view s);
@@ -93,7 +105,8 @@ Bytes AgreementHash(const v1::Entity& agreement);
 Bytes PlanHash(const v1::Entity& plan);
 // The life-domain details of a version (salted: the hash lies in scope 0).
 Bytes DetailsHash(const v1::Entity& details);
-// The agreement refs blob for the agreements currently in `state` (not deleted, in `scope`).
+// The agreement refs blob for the agreements currently in `state` (not deleted, not still in
+// private time).
 std::string AgreementRefs(const v1::CaseState& state);
 
 // The newest released version: highest `number`, then latest created_seq (0 = pending, newest),

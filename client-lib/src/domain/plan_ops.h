@@ -30,11 +30,21 @@ v1::Mutation Set(const std::string& id, std::string_view field, const v1::Value&
 v1::Mutation Add(const std::string& id, std::string_view set, const v1::Value& value);
 
 // Runs the content rules over `mutations` on a copy of `view` as this account would; fails with
-// PermissionDenied("domain.not_allowed") when any would have no effect, else queues them as one
-// op in `scope_id`.
+// PermissionDenied with the refusing rule's key (RefusalKey: who may; "domain.not_allowed" for a
+// rule without a text of its own) when any would have no effect, else queues them as one op in
+// `scope_id`.
 Status SubmitChecked(client::Client& client, const Bytes& case_id, const v1::CaseState& view,
                      const std::vector<v1::Mutation>& mutations, uint32_t scope_id);
+// The check alone: before a call makes anything (a scope), so a refused call changes nothing.
+Status CheckAllowed(const client::Client& client, const v1::CaseState& view,
+                    const std::vector<v1::Mutation>& mutations, uint32_t scope_id);
 
 Result<Bytes> MyAccount(const client::Client& client);
+
+// The scope whose members are exactly `accounts` (the lowest id when several have them, so every
+// device picks alike), made when there is none: scopes are few and each costs a key per member.
+// The caller decides who is in: only current members can hold a key, and the writer must be in.
+Result<uint32_t> ScopeWithMembers(client::Client& client, const Bytes& case_id,
+                                  const v1::CaseState& view, std::vector<std::string> accounts);
 
 }  // namespace kring::domain::plan_ops

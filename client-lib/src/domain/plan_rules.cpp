@@ -5,12 +5,16 @@
 
 #include "kring/common/crypto.h"
 
+#include "domain/organising_rules.h"
 #include "domain/plan_model.h"
 
 namespace kring::domain {
 namespace {
 
 using namespace plan_model;  // NOLINT(google-build-using-namespace): one module's vocabulary
+// organising_rules.h has its own spelling of these; the plan's are meant here.
+using plan_model::BlobField;
+using plan_model::TextField;
 
 constexpr int64_t kMaxMonthlyCents = 100'000'000;  // 1 million euro a month: surely a typo
 
@@ -50,18 +54,18 @@ struct Rule {
 
 std::string CheckCreate(const Rule& r, std::string_view type) {
   if (type == kPlanAcceptance || type == kPlanSettings) {
-    return r.chair() ? "" : "plan: only the chair";
+    return r.chair() ? "" : plan_rule::kOnlyChair;
   }
   if (type == kProfessionalDecision) {
-    return IsProfessionalAccount(r.state, r.author()) ? "" : "plan: only a professional";
+    return IsProfessionalAccount(r.state, r.author()) ? "" : plan_rule::kOnlyProfessional;
   }
   if (type == kPlanVersion || type == kPlanDetails) {
     // The network releases its plan; professionals do not write it for them.
-    return IsProfessionalAccount(r.state, r.author()) ? "plan: not by a professional" : "";
+    return IsProfessionalAccount(r.state, r.author()) ? plan_rule::kNotByProfessional : "";
   }
   if (type == kCheckIn || type == kSixWeekCheck || type == kAssessment || type == kWellBeing ||
       type == kCostItem) {
-    return r.manager() ? "" : "plan: only the chair or coordinator";
+    return r.manager() ? "" : plan_rule::kOnlyManagers;
   }
   return {};  // drafts, agreements, mentor entries: checked on their fields
 }
@@ -77,7 +81,7 @@ std::string CheckLogField(const Rule& r, const v1::Entity& e, const v1::SetField
     const v1::Entity* p = v.has_blob() ? FindPerson(r.state, v.blob()) : nullptr;
     if (p == nullptr || TextField(*p, "kind") != "professional" ||
         !AccountIsPerson(r.state, r.author(), v.blob())) {
-      return "plan: decision not by that professional";
+      return plan_rule::kDecisionNotByThatProfessional;
     }
   }
   if (type == kProfessionalDecision && f.field() == "decision" && !IsDecision(v.text())) {
@@ -98,7 +102,7 @@ std::string CheckLogField(const Rule& r, const v1::Entity& e, const v1::SetField
     return "plan: cost out of range";
   }
   if (type == kMentor && f.field() == "young_person") {
-    return v.has_blob() && r.speaks_for(v.blob()) ? "" : "plan: only the young person";
+    return v.has_blob() && r.speaks_for(v.blob()) ? "" : plan_rule::kOnlyYoungPerson;
   }
   if ((type == kMentorCheckIn || type == kMentorEvaluation) && f.field() == "mentor_link") {
     const v1::Entity* link = v.has_blob() ? FindEntity(r.state, v.blob()) : nullptr;
@@ -111,30 +115,88 @@ std::string CheckLogField(const Rule& r, const v1::Entity& e, const v1::SetField
         AccountIsPerson(r.state, r.author(), BlobField(*link, "young_person"))) {
       return {};
     }
-    return "plan: not the mentor";
+    return plan_rule::kNotMentor;
   }
   return {};
 }
 
+// The release of a private time: the agreement was marked as the network's in `meeting`'s
+// private time, the network has released it, and the writer is in that private time. Only its
+// network then shares it (ReleaseDraft copies it and deletes the original), whoever wrote it: the
+// creator may not be the one who releases. The agreement's scope must lie inside the private
+// time's, so a marker cannot open someone else's agreement to deletion.
+bool SharedAtRelease(const Rule& r, const v1::Entity& e) {
+  const v1::Entity* meeting = FindEntity(r.state, BlobField(e, kAgreementPrivateTime));
+  if (meeting == nullptr || meeting->deleted() || meeting->type() != kMeeting ||
+      meeting->scope_id() != 0 || !FlagField(*meeting, "draft_released")) {
+    return false;
+  }
+  const int64_t private_scope = IntField(*meeting, "private_scope");
+  if (private_scope <= 0 || private_scope > UINT32_MAX) return false;
+  const auto scope = static_cast<uint32_t>(private_scope);
+  const v1::Member* member = client::model::FindMember(r.state, r.author());
+  if (member == nullptr || !IsNetworkMember(r.state, *member) ||
+      !client::model::InScope(r.state, scope, r.author())) {
+    return false;
+  }
+  auto it = r.state.scopes().find(e.scope_id());
+  if (e.scope_id() == 0 || it == r.state.scopes().end()) return false;
+  for (const std::string& account : it->second.members()) {
+    if (!client::model::InScope(r.state, scope, View(account))) return false;
+  }
+  return true;
+}
+
+// The network member who wrote a private-time agreement edits the release's copy as its creator
+// would (someone else of the network may have released it). Only a network member can be named:
+// the rules cannot see the original, and a name gives rights to that person only.
+bool NamedAuthor(const Rule& r, const v1::Entity& e) {
+  const std::string author = BlobField(e, kAgreementAuthor);
+  return !author.empty() && ConstantTimeEqual(View(author), r.author());
+}
+
 std::string CheckAgreement(const Rule& r, const v1::Entity& e, const v1::Mutation& m) {
-  const bool editor = r.creator(e) || r.manager();
+  const bool editor = r.creator(e) || r.manager() || NamedAuthor(r, e);
+  if (m.has_delete_entity() && MadeInPrivateTime(e) && SharedAtRelease(r, e)) return {};
   if (!m.has_set_field()) {
     // Sets (hidden_from), delete and restore belong to whoever may edit the agreement.
-    return editor ? "" : "agreement: not an editor";
+    return editor ? "" : plan_rule::kNotEditor;
   }
   const v1::SetField& f = m.set_field();
   const v1::Value& v = f.value();
   const std::string owner = BlobField(e, "owner");
+  if (f.field() == kAgreementPrivateTime || f.field() == kAgreementCopyOf) {
+    // Set once, by its creator as it is made; the marker only on an agreement sealed to a
+    // restricted scope.
+    if (!r.creating_op(e) || !v.has_blob() || v.blob().size() != crypto::kIdBytes ||
+        e.fields().count(f.field()) != 0 ||
+        (f.field() == kAgreementPrivateTime && e.scope_id() == 0)) {
+      return "agreement: written once, as it is made";
+    }
+    return {};
+  }
+  if (f.field() == kAgreementAuthor) {
+    // On the release's copy only (its copy_of written first), as it is made, once; a network
+    // member of the case.
+    const v1::Member* member =
+        v.has_blob() ? client::model::FindMember(r.state, View(v.blob())) : nullptr;
+    if (!r.creating_op(e) || !r.written_in_this_op(e, kAgreementCopyOf) ||
+        e.fields().count(f.field()) != 0 || member == nullptr ||
+        !IsNetworkMember(r.state, *member)) {
+      return "agreement: written once, as it is made";
+    }
+    return {};
+  }
   if (f.field() == "accepted_hash") {
     if (!v.has_blob() || v.blob().size() != crypto::kHashBytes) return "agreement: bad hash";
-    return !owner.empty() && r.speaks_for(owner) ? "" : "agreement: only the owner accepts";
+    return !owner.empty() && r.speaks_for(owner) ? "" : plan_rule::kOnlyOwnerAccepts;
   }
   if (f.field() == "outcome" || f.field() == "obstacle" || f.field() == "obstacle_owner" ||
       f.field() == "new_due_ms" || f.field() == "outcome_note") {
     const std::string checker = BlobField(e, "checker");
     const bool allowed = r.manager() || (!owner.empty() && r.speaks_for(owner)) ||
                          (!checker.empty() && AccountIsPerson(r.state, r.author(), checker));
-    if (!allowed) return "agreement: not owner, checker or manager";
+    if (!allowed) return plan_rule::kNotOwnerCheckerOrManager;
     if (f.field() == "outcome") {
       if (!v.has_text() || (!v.text().empty() && !IsOutcome(v.text()))) {
         return "agreement: unknown outcome";
@@ -150,7 +212,7 @@ std::string CheckAgreement(const Rule& r, const v1::Entity& e, const v1::Mutatio
     }
     return {};
   }
-  return editor ? "" : "agreement: not an editor";
+  return editor ? "" : plan_rule::kNotEditor;
 }
 
 }  // namespace
@@ -166,12 +228,12 @@ std::string CheckPlanRule(const v1::CaseState& state, const client::model::OpCon
   if (e == nullptr || !IsPlanType(e->type())) return {};
   const std::string_view type = e->type();
   if (type == kPlanDraft) return {};  // its scope decides who may read and write it
-  if (type == kPlanSettings) return r.chair() ? "" : "plan: only the chair";
+  if (type == kPlanSettings) return r.chair() ? "" : plan_rule::kOnlyChair;
   if (type == kAgreement) return CheckAgreement(r, *e, mutation);
   // Everything else is a log entry: written once, in its creating op.
-  if (!r.creating_op(*e)) return "plan: entry is written once";
+  if (!r.creating_op(*e)) return plan_rule::kWrittenOnce;
   if (mutation.has_delete_entity() || mutation.has_restore_entity()) {
-    return "plan: entry cannot be deleted";
+    return plan_rule::kNotDeleted;
   }
   if (mutation.has_set_field()) return CheckLogField(r, *e, mutation.set_field());
   return {};

@@ -11,6 +11,23 @@
 
 namespace kring::domain {
 
+// The refusal codes of "who may" that rule_refusals.cpp turns into a user's key (the others, a
+// malformed value, fall back to domain.not_allowed there).
+namespace plan_rule {
+inline constexpr char kOnlyChair[] = "plan: only the chair";
+inline constexpr char kOnlyManagers[] = "plan: only the chair or coordinator";
+inline constexpr char kOnlyProfessional[] = "plan: only a professional";
+inline constexpr char kDecisionNotByThatProfessional[] = "plan: decision not by that professional";
+inline constexpr char kNotByProfessional[] = "plan: not by a professional";
+inline constexpr char kOnlyYoungPerson[] = "plan: only the young person";
+inline constexpr char kNotMentor[] = "plan: not the mentor";
+inline constexpr char kWrittenOnce[] = "plan: entry is written once";
+inline constexpr char kNotDeleted[] = "plan: entry cannot be deleted";
+inline constexpr char kNotEditor[] = "agreement: not an editor";
+inline constexpr char kOnlyOwnerAccepts[] = "agreement: only the owner accepts";
+inline constexpr char kNotOwnerCheckerOrManager[] = "agreement: not owner, checker or manager";
+}  // namespace plan_rule
+
 // Empty when the mutation is allowed or does not touch a plan entity; else a short reason code
 // (no content).
 // `target`: the entity the mutation changes in `state`, null for a create or when it does not

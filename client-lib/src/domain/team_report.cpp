@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <string_view>
@@ -73,6 +74,11 @@ std::string IsoUtc(int64_t utc_ms) {
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", t.year, t.month, t.day, t.hour,
                 t.minute, t.second);
   return buf;
+}
+
+std::string ToLower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
 }
 
 // RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.
@@ -185,6 +191,40 @@ std::string TeamReportCsv(const TeamReport& r, Language language) {
                      std::to_string(*cell.cases), "shown"});
     }
   }
+  return out;
+}
+
+std::string TeamReportText(const TeamReport& r, Language language) {
+  // The period as people read it: its first and last day in Amsterdam (`to` is exclusive).
+  const auto day = [language](int64_t utc_ms) {
+    const AmsterdamTime t = ToAmsterdam(utc_ms);
+    char buf[16];
+    if (language == Language::kDutch) {
+      std::snprintf(buf, sizeof buf, "%d-%d-%04d", t.day, t.month, t.year);
+    } else {
+      std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", t.year, t.month, t.day);
+    }
+    return std::string(buf);
+  };
+  std::string out = UserText("report.title", language) + ", " +
+                    ToLower(UserText("report.period_from", language)) + " " +
+                    day(r.period.from_utc_ms) + " " + UserText("report.until", language) + " " +
+                    day(r.period.to_utc_ms - 1) + "\n";
+  bool hidden = false;
+  for (const Figure& f : kFigures) {
+    const ReportCell& cell = r.*f.cell;
+    out += "  " + UserText("report." + std::string(f.name), language) + ": ";
+    if (cell.suppressed()) {
+      hidden = true;
+      out += UserText("report.hidden", language) + "\n";
+      continue;
+    }
+    std::string value = FormatNumber(*cell.value, f.decimals);
+    if (language == Language::kDutch) std::replace(value.begin(), value.end(), '.', ',');
+    out += value + " (" + std::to_string(*cell.cases) + " " + UserText("report.cases", language) +
+           ")\n";
+  }
+  if (hidden) out += UserText("report.hidden_note", language) + "\n";
   return out;
 }
 

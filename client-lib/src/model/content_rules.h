@@ -14,7 +14,8 @@
 namespace kring::client::model {
 
 // An empty string when `mutation` by ctx.author_account_id is allowed in `state`, else a short
-// reason code (no content) for logs and tests.
+// reason code (no content) for logs and tests; the domain turns it into the key a user is shown,
+// which says who may (domain::RefusalKey, domain/rule_refusals.h).
 std::string CheckContentRule(const v1::CaseState& state, const OpContext& ctx,
                              const v1::Mutation& mutation);
 // The same, for a caller that has looked up the entity `mutation` changes already: `target` is

@@ -68,7 +68,8 @@ extern "C" {
  *  10  taking someone out of the circle: DomainRequest.remove_person, Person.left, left_at_ms
  *      and account_removed, Agreement.owner_left and needs_new_owner; the meeting's record
  *      (domain calls 120-123); spoed set later and the restricted scopes (calls 124-125) and
- *      MentorLogEntry.author_account_id (no new function).
+ *      MentorLogEntry.author_account_id, what a private time's release shares (call 128) and
+ *      Agreement.in_private_time (no new function).
  */
 #define KRING_ABI_VERSION 10u
 

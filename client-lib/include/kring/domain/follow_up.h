@@ -1,6 +1,10 @@
 // Follow-up of the plan (DOMAIN steps 5-7, F4-F6): the coordinator's 4-week check-in, the
 // six-week check, lists (my agreements, overdue, upcoming checks, changed since), the JIM mentor
-// and the micro-analysis. Stored in the case log; the reducer enforces who may write what.
+// and the micro-analysis. Stored in the case log; the reducer enforces who may write what, and a
+// refused call fails with PERMISSION_DENIED and the key that says who may: "refused.managers_only"
+// (checks, micro-analysis), "rule.mentor_designate" (DesignateMentor), "rule.mentor_only"
+// (LogMentorCheckIn, LogEvaluation), "member.waiting_approval" for an account still waiting for
+// the chair's approval.
 //
 // Thread-safety: a FollowUp is a thin handle; its methods are as thread-safe as the Client.
 #pragma once
@@ -72,11 +76,13 @@ struct MentorDesignation {
   std::vector<std::string> warnings;  // keys: "mentor.warn_parent", "mentor.warn_under_18"
 };
 
-struct MentorLogEntry {
+// One dated note in a log: a mentor's check-in or evaluation, a 4-week check-in.
+struct LogEntry {
   int64_t at_ms = 0;
   std::string note;
   Bytes author_account_id;  // who logged it
 };
+using MentorLogEntry = LogEntry;
 
 struct MentorState {
   Bytes mentor_id;
@@ -120,6 +126,8 @@ class FollowUp {
   // as they are.
   Result<Bytes> RecordSixWeekCheck(const SixWeekCheckInput& input);
   Result<std::optional<SixWeekCheck>> LatestCheck() const;
+  // Every 4-week check-in (RecordCheckIn), oldest first, with its note and who recorded it.
+  Result<std::vector<LogEntry>> CheckIns() const;
 
   // ---- Lists ----
   Result<std::vector<Agreement>> MyAgreements() const;  // owned by this account's person

@@ -5,7 +5,10 @@
 // Status whose message is a stable key ("referral.no_consent") with a Dutch and English text in
 // messages.cpp. Permission rules (who may approve a person, fix the meeting, answer for whom) are
 // also enforced by every device's reducer (organising_rules.cpp), so a modified client gets
-// nowhere; these methods check them up front only to give a clear error.
+// nowhere; these methods check them up front only to give a clear error. A refusal by such a
+// rule is PERMISSION_DENIED with a key that says who may ("refused.managers_only" for a call only
+// the chair or a coordinator makes, "rule.*" otherwise; docs/domain.md, "Refusals: who may"), or
+// "member.waiting_approval" for an account that still waits for the chair's approval.
 //
 // Restricted items (contact details, poll answers, safety concerns, the exact meeting address,
 // the network's private time) live in restricted scopes chosen by one function (ScopeFor).
@@ -336,6 +339,15 @@ struct MeetingNote {
   std::string text;
 };
 
+// What a release of private time would share (Organising::WhatReleaseShares), counted in this
+// device's view: the network's notes and agreements not shared yet, and the network's drafts it
+// holds (these stay with the network until the plan is released from one, Plan::Release).
+struct ReleaseContents {
+  size_t notes = 0;
+  size_t agreements = 0;
+  size_t drafts = 0;
+};
+
 struct Meeting {
   Bytes meeting_id;
   int64_t start_ms = 0;
@@ -390,13 +402,14 @@ class Organising {
   Status SetResidentQuestion(const ResidentQuestion& question);
   // Sets or clears the spoed flag of the case's (first) referral later (safety turned out to be
   // at stake, or no longer is). Whoever may write the referral: its referrer, the chair or a
-  // coordinator (every device's reducer enforces the same); "domain.not_allowed" for anyone
-  // else. The value is written even when this device already shows it (its view may be stale;
-  // the later op wins). A meeting fixed as a spoedberaad stays one; clearing the flag only stops
-  // a new spoedberaad (FixSpoedMeeting).
+  // coordinator (every device's reducer enforces the same); "rule.referral_spoed" for anyone
+  // else ("member.waiting_approval" for an account not yet approved). The value is written even
+  // when this device already shows it (its view may be stale; the later op wins). A meeting fixed
+  // as a spoedberaad stays one; clearing the flag only stops a new spoedberaad (FixSpoedMeeting).
   Status SetSpoed(bool spoed);
   // The case's referral: its first, which the rules use and nobody deletes (later ones are in
-  // `later`); NOT_FOUND "referral.none" before one exists.
+  // `later`); NOT_FOUND "referral.none" before one exists, "referral.waiting_approval" for an
+  // account that accepted its invitation but waits for the chair's approval (it reads nothing yet).
   Result<Referral> GetReferral() const;
 
   // ---- Circle ----
@@ -410,17 +423,19 @@ class Organising {
   // who they were. Refused for the resident ("person.resident_stays": kind resident, the first
   // referral's resident, or the person linked to a chair), for someone not in the
   // circle ("person.not_in_circle": proposed or declined) or taken out already
-  // ("person.already_left"), and for the person linked to one's own account ("domain.not_allowed":
-  // it decides private time). Their open app invitation is withdrawn. Their open agreements are
-  // not given to anyone else; the result names them. Every device's reducer enforces who may.
-  // An open app invitation is revoked on the server first, so then this needs the server
-  // (offline: the transport's error, nothing written); otherwise it works offline.
+  // ("person.already_left"), and for the person linked to one's own account ("rule.own_kind": it
+  // decides private time); "refused.managers_only" for anyone but the chair or a coordinator. Their
+  // open app invitation is withdrawn. Their open agreements are not given to anyone else; the
+  // result names them. Every device's reducer enforces who may. An open app invitation is revoked
+  // on the server first, so then this needs the server (offline: the transport's error, nothing
+  // written); otherwise it works offline.
   Result<PersonRemoval> RemovePerson(const Bytes& person_id);
   // Chair or coordinator: the account that belongs to a person (after they joined). Nobody links
   // their own account but as coordinator or professional (the chair also as the resident), and
-  // nobody changes the kind or link of the person linked to them: "domain.not_allowed" (the
-  // chair may change their own link). The link of the person linked to the chair's account is
-  // the chair's alone to change: "person.chair_link" (PERMISSION_DENIED) for anyone else.
+  // nobody changes the kind or link of the person linked to them: "rule.own_kind" (the chair may
+  // change their own link); "refused.managers_only" for anyone but the chair or a coordinator. The
+  // link of the person linked to the chair's account is the chair's alone to change:
+  // "person.chair_link" (PERMISSION_DENIED) for anyone else.
   Status LinkAccount(const Bytes& person_id, const Bytes& account_id);
   // Changes name, relation, kind, organisation, function, language and interpreter (only the
   // fields that differ; each edit based on the revision seen, so concurrent edits show as
@@ -444,7 +459,9 @@ class Organising {
                                            int64_t valid_for_seconds);
   // For a person without the app, invited in person or by phone: the coordinator records it.
   Status RecordInvitation(const Bytes& person_id, InvitationState state);
-  // Revokes the person's open app invitation (the link stops working).
+  // Chair or coordinator: revokes the person's open app invitation (the link stops working).
+  // "refused.managers_only" for anyone else, before anything reaches the server (which refuses
+  // the same); FAILED_PRECONDITION "invite.not_open" when there is no open invitation.
   Status RevokeInvitation(const Bytes& person_id);
   Result<InvitationState> InvitationOf(const Bytes& person_id, int64_t now_ms = 0) const;
 
@@ -512,7 +529,14 @@ class Organising {
   // security alarm fails with the sync's SECURITY_ALARM). Called again while the
   // phase is still private time, it shares the notes that reached this device after the release;
   // meeting.already_released when there are none.
+  // The agreements the network wrote in private time (Plan::AddAgreement) are shared in the same
+  // step: each is copied into the scope Plan::AddAgreement gives it outside private time (so the
+  // coordinator reads it, a professional only when they own or check it unless the chair granted
+  // more) and the original is deleted. The copy is a new agreement and starts proposed.
   Status ReleaseDraft(const Bytes& meeting_id);
+  // What ReleaseDraft would share now (fetches the case first, best effort, as ReleaseDraft).
+  // Changes nothing; for telling the network before it releases.
+  Result<ReleaseContents> WhatReleaseShares(const Bytes& meeting_id);
 
   // ---- The meeting's record ----
   // Chair or coordinator: who of the circle (an approved person) was there, sent their view in
@@ -527,7 +551,8 @@ class Organising {
   // During private time: a network member in it (the chair too), sealed to the private-time
   // scope; the coordinator may still write notes for the circle then, the others may not.
   // Keys: meeting.note_missing, meeting.note_too_long, meeting.too_many_notes,
-  // meeting.not_started, meeting.cancelled, domain.not_allowed.
+  // meeting.not_started, meeting.cancelled, rule.meeting_note (not who may write now),
+  // member.waiting_approval (an account not yet approved).
   Result<Bytes> AddMeetingNote(const Bytes& meeting_id, const std::string& text);
   // The notes this device may read, oldest first.
   Result<std::vector<MeetingNote>> MeetingNotes(const Bytes& meeting_id) const;
@@ -550,6 +575,10 @@ class Organising {
   Result<uint32_t> ScopeFor(const std::vector<Bytes>& readers);
   Result<v1::CaseState> Read() const;
   Result<Bytes> MyAccount() const;
+  // The view, this account and the meeting `meeting_id` in it, for a call only the chair or a
+  // coordinator makes on a meeting that is still open (the shared preamble of those calls).
+  struct ManagedMeeting;
+  Result<ManagedMeeting> OpenMeetingForManager(const Bytes& meeting_id) const;
   // Checks the mutations against the reducer's rules on a copy of the view, then queues them.
   Status Write(const std::vector<v1::Mutation>& mutations, uint32_t scope_id);
   // Fixes a meeting (from a poll slot, or a spoedberaad when poll_id is empty).

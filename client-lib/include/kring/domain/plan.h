@@ -5,7 +5,13 @@
 // Everything is stored as entities in the case log (see client-lib/src/domain/plan_model.h for
 // the types and fields); the reducer enforces who may write what on every device
 // (client-lib/src/domain/plan_rules.cpp). Calls fail with a Status whose message is a key for
-// UserText ("plan.contingency_missing"); nothing is written then.
+// UserText ("plan.contingency_missing"); nothing is written then. A refusal by the rules is
+// PERMISSION_DENIED with the key that says who may: "plan.only_chair_accepts" (Accept),
+// "rule.chair_only" (GrantProfessionalsFullView), "plan.not_professional"
+// (RecordProfessionalDecision), "plan.network_only" (Release, Publish by a professional),
+// "rule.agreement_editor" (EditAgreement), "agreement.not_owner" (AcceptAgreement),
+// "rule.agreement_outcome" (UpdateStatus), and "member.waiting_approval" for an account that still
+// waits for the chair's approval.
 //
 // Thread-safety: a Plan is a thin handle; its methods are as thread-safe as the Client.
 #pragma once
@@ -131,6 +137,10 @@ struct Agreement {
   bool needs_new_owner() const {
     return owner_left && status != AgreementStatus::kDone && status != AgreementStatus::kDropped;
   }
+  // Written by the network in private time and not shared yet: sealed to the network (as the
+  // draft) until it releases (Organising::ReleaseDraft), which shares a copy with everyone who
+  // would have read it had it been made outside private time.
+  bool in_private_time = false;
 };
 
 // What goes on `reader_person_id`'s printout (F7), as the data the HTML/text renderer takes
@@ -155,6 +165,9 @@ struct Audience {
   bool exclude_coordinators = false;
   std::vector<Bytes> keep;       // person ids kept in despite the categories (owner, checker)
   uint32_t requested_scope = 0;  // when set, used as is (e.g. a scope the app already made)
+  // When set, only members of this scope (e.g. a private time's): nobody outside it is let in,
+  // not even by `keep`, and the result is never scope 0.
+  uint32_t within_scope = 0;
 };
 Result<uint32_t> ScopeForItem(client::Client& client, const Bytes& case_id,
                               const Audience& audience);
@@ -177,10 +190,16 @@ class Plan {
   // Copies the draft into scope 0 as a new version with the agreements as they are now.
   Result<Bytes> Release(const Bytes& draft_id);
   // A new version straight away (no private draft), e.g. an adjusted plan after the check.
+  // A version lists only agreements everyone it is for can read: while this device holds
+  // agreements of a private time that is still open (after fetching the case, best effort, in
+  // case another device released), it fails with plan.private_time_open (the network releases
+  // its private time first, Organising::ReleaseDraft).
   Result<Bytes> Publish(const PlanContent& content);
 
   // ---- Reading ----
   Result<std::optional<PlanVersion>> Current() const;
+  // Every released version, oldest first (number). For a professional without the chair's
+  // grant each is the summary, as CurrentForMe.
   Result<std::vector<PlanVersion>> Versions() const;
   // For a professional without the chair's grant: the summary only (no life-domain details).
   Result<std::optional<PlanVersion>> CurrentForMe() const;
@@ -199,13 +218,18 @@ class Plan {
 
   // ---- Agreements ----
   // Sealed to ScopeForItem: without the people it is hidden from, and (unless granted) without
-  // professionals who neither own nor check it.
+  // professionals who neither own nor check it. Written by a network member in an open private
+  // time (Organising::StartPrivateTime, not released yet): sealed to that private time's scope
+  // (without the people it is hidden from) and marked, so professionals and coordinators read it
+  // only after the release, in the scope this call would give it then (Organising::ReleaseDraft).
   Result<Bytes> AddAgreement(const AgreementInput& input);
   // Changes content; an accepted agreement visibly loses its acceptance.
   Status EditAgreement(const Bytes& agreement_id, const AgreementInput& input);
   // As the owner (or the coordinator for an owner without the app): accept the current version.
+  // Not for an agreement still in private time (agreement.in_private_time): the release shares
+  // it as a new agreement, whose acceptance only its owner can sign, so it is accepted after.
   Status AcceptAgreement(const Bytes& agreement_id);
-  // done / partly / not done / dropped; blocked needs an obstacle.
+  // done / partly / not done / dropped; blocked needs an obstacle. Not in private time either.
   Status UpdateStatus(const Bytes& agreement_id, AgreementStatus status,
                       const std::optional<Obstacle>& obstacle = std::nullopt);
   Result<Agreement> GetAgreement(const Bytes& agreement_id) const;

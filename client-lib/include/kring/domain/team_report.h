@@ -94,5 +94,9 @@ std::string TeamReportCsv(const TeamReport& report, Language language = Language
 // {"value":12,"cases":12,"status":"shown"},"spoed_count":{"value":null,"cases":null,
 // "status":"suppressed"},...}}. Machine-readable, so no labels.
 std::string TeamReportJson(const TeamReport& report);
+// For a person at a terminal: a title with the period's first and last day, one line per figure
+// (label, value, number of cases, or "verborgen"), and a line saying why figures are hidden when
+// any is. Labels and words in `language`; Dutch uses a decimal comma.
+std::string TeamReportText(const TeamReport& report, Language language = Language::kDutch);
 
 }  // namespace kring::domain

@@ -518,7 +518,7 @@ public final class ScopesDomainTest {
             KringException.Status.PERMISSION_DENIED,
             () -> aunt.domain(caseId, req().setRemovePerson(id(kees)).build()),
             "a member takes nobody out of the circle");
-    check(denied != null && denied.domainKey().equals("domain.not_allowed"), "its key");
+    check(denied != null && denied.domainKey().equals("refused.managers_only"), "its key");
     check(aunt.pendingIntents(caseId) == pending, "nothing queued for a refused removal");
     DomainProto.DomainResponse removed =
         coordinator.domain(caseId, req().setRemovePerson(id(kees)).build());
