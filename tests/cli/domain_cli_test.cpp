@@ -1936,10 +1936,7 @@ TEST_CASE("a field name that is not safe in a shell never goes into a command to
   TestServer server;
   TempDir dir;
   People k(server, dir);
-  k.Id("sanne", "account create", "account");
-  const std::string fatima = k.Id("fatima", "account create", "account");
-  const std::string cid =
-      At(k.Json("sanne", "case create " + fatima + ":coordinator"), "id").string_value();
+  const std::string cid = k.NewCase("sanne", {"fatima:coordinator"}, false);
   REQUIRE(cid.size() == 32);
   const std::string note =
       At(k.Json("sanne", "entity create " + cid + " notitie"), "id").string_value();

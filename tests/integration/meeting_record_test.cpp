@@ -348,13 +348,7 @@ struct RecordCase {
     REQUIRE(org.LinkAccount(sanne, resident.account_id()).ok());
     REQUIRE(org.LinkAccount(ria, mother.account_id()).ok());
     REQUIRE(org.LinkAccount(joke, teacher.account_id()).ok());
-    LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
-    const int64_t noon = 1751364000000;
-    auto m = org.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue,
-                                 {"Spoed: geen tijd voor voorgesprekken.", ""}, noon);
-    REQUIRE(m.ok());
-    meeting = *m;
-    REQUIRE(org.StartPhase(meeting, Phase::kInformation).ok());
+    meeting = SpoedMeetingInInformation(org);
     auto note = org.AddMeetingNote(meeting, open_text);
     REQUIRE(note.ok());
     open_note = *note;

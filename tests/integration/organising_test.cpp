@@ -87,18 +87,6 @@ ReferralInput WithoutTeacher(ReferralInput r) {
   return r;
 }
 
-// A spoed meeting (no pre-talks needed) fixed by `organiser` at noon on a summer day and in its
-// information phase, not yet synced: its id.
-Bytes SpoedMeetingInInformation(Organising& organiser) {
-  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
-  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
-  const int64_t noon = 1751364000000;
-  auto meeting = organiser.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
-  REQUIRE(meeting.ok());
-  REQUIRE(organiser.StartPhase(*meeting, Phase::kInformation).ok());
-  return *meeting;
-}
-
 // The case of `resident`, `mother` and the coordinator of `by_coordinator`: a spoed referral,
 // Sanne and Ria linked to the resident's and the mother's accounts (Ria approved), and a spoed
 // meeting in its information phase, not yet synced. Sanne's, Ria's and the meeting's ids.

@@ -38,6 +38,18 @@ Bytes IdOf(domain::Organising& org, const std::string& name) {
   return {};
 }
 
+Bytes SpoedMeetingInInformation(domain::Organising& organiser) {
+  constexpr int64_t kHour = 3600LL * 1000;
+  domain::LocationInput venue{
+      domain::LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
+  domain::FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
+  const int64_t noon = 1751364000000;
+  auto meeting = organiser.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
+  REQUIRE(meeting.ok());
+  REQUIRE(organiser.StartPhase(*meeting, domain::Phase::kInformation).ok());
+  return *meeting;
+}
+
 void RequireSameContent(std::initializer_list<Device*> devices, const Bytes& cid) {
   std::optional<v1::CaseState> first;
   for (Device* d : devices) {

@@ -23,6 +23,10 @@ Bytes AddLinkedPerson(domain::Organising& organiser, domain::PersonInput p, cons
 // The id of the person called `name` in the circle as `org` sees it (fails the test if none).
 Bytes IdOf(domain::Organising& org, const std::string& name);
 
+// A spoed meeting (no pre-talks needed) fixed by `organiser` at noon on a summer day and in its
+// information phase, not yet synced: its id.
+Bytes SpoedMeetingInInformation(domain::Organising& organiser);
+
 // The state every device must agree on: the scope-0 entities (no pending edits).
 void RequireSameContent(std::initializer_list<Device*> devices, const Bytes& cid);
 
