@@ -1818,6 +1818,17 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
   sync();
   CHECK(Parse(Query(resident, cid, 3, 3).One(11).value_or(Bytes{})).One(2) ==
         S("Ik kan koken en fietsen."));
+  // Per part (call 127): a part present is written, an empty text too; a part left out is not.
+  DomainResult too_long =
+      Domain(coordinator, cid, Call(127, Msg({{2, S(std::string(5000, 'x'))}})));
+  CHECK(too_long.status == KRING_ERR_INVALID_ARGUMENT);
+  CHECK(too_long.key == "referral.question_too_long");
+  Ok(coordinator, cid, Call(127, Msg({{2, S("Ik kan goed koken.")}, {3, S("")}})));
+  sync();
+  const Fields asked = Parse(Query(resident, cid, 3, 3).One(11).value_or(Bytes{}));
+  CHECK(asked.One(1) == S("Ik wil rust in huis."));
+  CHECK(asked.One(2) == S("Ik kan goed koken."));
+  CHECK_FALSE(asked.One(3));  // cleared: proto3 leaves an empty text out
   // Nobody has had a pre-talk yet: every approved invitee is listed.
   auto without_pretalk = [&] {
     DomainResult r = Domain(coordinator, cid, Call(112, {}));

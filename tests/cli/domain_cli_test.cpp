@@ -201,6 +201,13 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   // Details change later: a person's relation, the resident's question.
   k.Ok("fatima", "circle edit 'Tante Ria' --relation 'tante van moederskant'");
   k.Ok("fatima", "referral question --ik-kan 'Ik kan goed koken.'");
+  // Without a part there is nothing to change: a usage error that says what is missing, not
+  // "changed" (which would hide a forgotten or mistyped option).
+  Run no_part = k.As("fatima", "referral question");
+  CHECK(no_part.exit_code == 2);
+  CHECK(no_part.out.empty());
+  CHECK(no_part.all.find("minstens één deel van de vraag") != std::string::npos);
+  CHECK(no_part.all.find("aangepast") == std::string::npos);
   k.Ok("sanne", "sync");
   const Value edited = k.Json("sanne", "circle list");
   for (const Value& p : edited.list_value().values()) {

@@ -1648,9 +1648,9 @@ TEST_CASE(
                    0)
           .ok());
   REQUIRE(by_coordinator.ApprovePerson(other).ok());
-  // Someone else made resident by the coordinator: refused too (only the chair says who it is).
+  // Someone else made resident by the coordinator: refused too (the case has its resident).
   CHECK(by_coordinator.UpdatePerson(other, NewPerson("Ria de Vries", "resident", "")).message() ==
-        "rule.chair_only");
+        "person.second_resident");
   SyncAll({&coordinator, &chair}, 1);
   for (Organising* org : {&by_chair, &by_coordinator}) {
     auto s = org->GetPerson(sanne);
@@ -2032,6 +2032,257 @@ TEST_CASE(
   }
   REQUIRE(by_coordinator.ApprovePerson(sanne).ok());
   CHECK(by_coordinator.RemovePerson(sanne).status().message() == "person.resident_stays");
+}
+
+namespace {
+
+// A new scope-0 entity of `type`, as a modified client would create it.
+std::pair<Bytes, v1::Mutation> CreateRaw(const std::string& type) {
+  Bytes id = crypto::RandomBytes(16);
+  std::fill(id.begin(), id.begin() + 4, 0);  // a scope-0 id
+  v1::Mutation create;
+  create.mutable_create_entity()->set_entity_id(ToString(id));
+  create.mutable_create_entity()->set_type(type);
+  return {id, create};
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a later referral names the case's resident and only the chair refers as the resident: a "
+    "modified client's op has no effect on any device",
+    "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), ria(net);
+  auto cid = chair->CreateCase(
+      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {ria.account_id(), v1::ROLE_MEMBER}},
+      true);
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &coordinator, &ria}, 1);
+  Organising by_chair(*chair, *cid), by_coordinator(*coordinator, *cid), by_ria(*ria, *cid);
+  auto first = by_coordinator.SubmitReferral(ValidReferral());
+  REQUIRE(first.ok());
+  SyncAll({&coordinator, &chair, &ria}, 1);
+  const Bytes sanne = by_coordinator.GetReferral()->resident_person_id;
+  const std::vector<Organising*> everyone = {&by_chair, &by_coordinator, &by_ria};
+  const std::vector<Device*> devices = {&chair, &coordinator, &ria};
+
+  // The coordinator's later referral as a modified client makes it: a new, approved person of
+  // kind resident, named as the referral's resident.
+  auto [second_resident, person] = CreateRaw(kPersonType);
+  auto [later_id, referral] = CreateRaw(kReferralType);
+  REQUIRE(coordinator
+              ->Submit(*cid,
+                       {person, SetEntityBlobOrText(second_resident, "name", "Sanne", false),
+                        SetEntityBlobOrText(second_resident, "kind", "resident", false),
+                        SetEntityBlobOrText(second_resident, "status", "approved", false), referral,
+                        SetEntityBlobOrText(later_id, "referrer_kind", "professional", false),
+                        SetEntityBlobOrText(later_id, "resident", ToString(second_resident), true),
+                        SetEntityBlobOrText(later_id, "reason", "Nog een keer.", false)},
+                       0)
+              .ok());
+  SyncAll({&coordinator, &chair, &ria}, 1);
+  for (Organising* org : everyone) {
+    auto circle = org->Circle();
+    REQUIRE(circle.ok());
+    size_t residents = 0;
+    for (const Person& p : *circle) {
+      if (p.kind == "resident") {
+        ++residents;
+        CHECK(p.person_id == sanne);
+      }
+    }
+    CHECK(residents == 1);
+    auto shown = org->GetReferral();
+    REQUIRE(shown.ok());
+    CHECK(shown->resident_person_id == sanne);
+    REQUIRE(shown->later.size() == 1);
+    CHECK(shown->later[0].resident_person_id.empty());  // it names nobody else
+    CHECK(shown->later[0].reason == "Nog een keer.");
+  }
+  // So the extra person is no resident: the coordinator can take them out of the circle.
+  CHECK(by_coordinator.RemovePerson(second_resident).ok());
+  // Nor is anyone else made resident afterwards, by proposal or by the chair's edit.
+  CHECK(by_ria.ProposePerson(NewPerson("Sanne", "resident", "")).status().message() ==
+        "person.second_resident");
+  auto kees = by_ria.ProposePerson(NewPerson("Kees", "neighbour", "buurman"));
+  REQUIRE(kees.ok());
+  CHECK(by_ria.UpdatePerson(*kees, NewPerson("Kees", "resident", "")).message() ==
+        "person.second_resident");
+  REQUIRE(ria->Submit(*cid, {SetEntityBlobOrText(*kees, "kind", "resident", false)}, 0).ok());
+  SyncAll({&ria, &chair, &coordinator}, 1);
+  CHECK(by_chair.UpdatePerson(*kees, NewPerson("Kees", "resident", "")).message() ==
+        "person.second_resident");
+  REQUIRE(chair->Submit(*cid, {SetEntityBlobOrText(*kees, "kind", "resident", false)}, 0).ok());
+  SyncAll({&chair, &coordinator, &ria}, 1);
+  for (Organising* org : everyone) CHECK(org->GetPerson(*kees)->kind == "neighbour");
+  // The resident's own kind is the chair's to write back.
+  PersonInput as_sister = NewPerson("Sanne de Vries", "family", "zus");
+  REQUIRE(by_chair.UpdatePerson(sanne, as_sister).ok());
+  REQUIRE(by_chair.UpdatePerson(sanne, NewPerson("Sanne de Vries", "resident", "")).ok());
+  SyncAll({&chair, &coordinator, &ria}, 1);
+  for (Organising* org : everyone) CHECK(org->GetPerson(sanne)->kind == "resident");
+
+  // "Referred by the resident" is for the chair's account alone: the coordinator's raw edit of
+  // the first referral, and a member's raw later referral saying so, have no effect anywhere.
+  REQUIRE(coordinator
+              ->Submit(*cid, {SetEntityBlobOrText(*first, "referrer_kind", "resident", false)}, 0)
+              .ok());
+  auto [by_resident_id, ria_referral] = CreateRaw(kReferralType);
+  REQUIRE(ria->Submit(*cid,
+                      {ria_referral,
+                       SetEntityBlobOrText(by_resident_id, "referrer_kind", "resident", false),
+                       SetEntityBlobOrText(by_resident_id, "resident", ToString(sanne), true),
+                       SetEntityBlobOrText(by_resident_id, "reason", "Van Sanne zelf.", false)},
+                      0)
+              .ok());
+  SyncAll({&coordinator, &ria, &chair});
+  for (Organising* org : everyone) CHECK(org->GetReferral()->referrer_kind == "professional");
+  for (Device* d : devices) {
+    auto view = (*d)->View(*cid);
+    REQUIRE(view.ok());
+    auto found = view->entities().find(Hex(by_resident_id));
+    REQUIRE(found != view->entities().end());
+    const v1::Entity& e = found->second;
+    CHECK(e.fields().count("referrer_kind") == 0);
+    CHECK(e.fields().at("resident").value().blob() == ToString(sanne));
+  }
+  // The chair's own later referral as the resident stands.
+  ReferralInput own = ValidReferral();
+  own.referrer_kind = "resident";
+  own.invitees.resize(1);
+  auto chairs = by_chair.SubmitReferral(own);
+  REQUIRE(chairs.ok());
+  SyncAll({&chair, &coordinator, &ria}, 1);
+  for (Device* d : devices) {
+    auto view = (*d)->View(*cid);
+    REQUIRE(view.ok());
+    auto found = view->entities().find(Hex(*chairs));
+    REQUIRE(found != view->entities().end());
+    const v1::Entity& e = found->second;
+    CHECK(e.fields().at("referrer_kind").value().text() == "resident");
+    CHECK(e.fields().at("resident").value().blob() == ToString(sanne));
+  }
+}
+
+TEST_CASE("a resident kind the first referral does not name keeps nobody in the circle",
+          "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}}, true);
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &coordinator}, 1);
+  Organising by_chair(*chair, *cid), by_coordinator(*coordinator, *cid);
+  // Before any referral the coordinator enters Sanne as the resident (no app, so linked to no
+  // account). While no referral names a resident, that kind makes her the resident.
+  auto entered = by_coordinator.ProposePerson(NewPerson("Sanne", "resident", ""));
+  REQUIRE(entered.ok());
+  REQUIRE(by_coordinator.ApprovePerson(*entered).ok());
+  CHECK(by_coordinator.RemovePerson(*entered).status().message() == "person.resident_stays");
+  // Then the first referral, which enters the resident as a person of its own and names them.
+  REQUIRE(by_coordinator.SubmitReferral(ValidReferral()).ok());
+  SyncAll({&coordinator, &chair}, 1);
+  const Bytes named = by_coordinator.GetReferral()->resident_person_id;
+  REQUIRE(named != *entered);
+  for (Organising* org : {&by_chair, &by_coordinator}) {
+    REQUIRE(org->GetPerson(*entered)->kind == "resident");  // the kind is still stored
+  }
+
+  // The earlier entry is no longer the resident: the coordinator takes it out of the circle (as
+  // the duplicate it now is), and every device applies that. The named resident still stays.
+  CHECK(by_coordinator.RemovePerson(*entered).ok());
+  CHECK(by_coordinator.RemovePerson(named).status().message() == "person.resident_stays");
+  REQUIRE(coordinator->Submit(*cid, {SetPersonField(named, "left", true)}, 0).ok());
+  SyncAll({&coordinator, &chair}, 1);
+  for (Organising* org : {&by_chair, &by_coordinator}) {
+    CHECK(org->GetPerson(*entered)->left);
+    CHECK_FALSE(org->GetPerson(named)->left);
+  }
+}
+
+TEST_CASE(
+    "a stale view loses no update: the resident's question and an approval are written even when "
+    "this device shows them already",
+    "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}}, true);
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &coordinator}, 1);
+  Organising by_chair(*chair, *cid), by_coordinator(*coordinator, *cid);
+  REQUIRE(by_coordinator.SubmitReferral(ValidReferral()).ok());
+  SyncAll({&coordinator, &chair}, 1);
+  const ResidentQuestion before = by_chair.GetReferral()->question;
+  REQUIRE_FALSE(before.ik_wil.empty());
+
+  // The chair changes "ik wil"; the coordinator, not yet synced, still sees the old text and asks
+  // for it. That later op must be written and win on every device (it was skipped as
+  // "unchanged", leaving the chair's text while the coordinator was told it was done).
+  REQUIRE(
+      by_chair.SetResidentQuestion({"Ik wil verhuizen.", before.ik_kan, before.ik_heb_nodig}).ok());
+  SyncAll({&chair}, 1);
+  REQUIRE(by_coordinator.GetReferral()->question.ik_wil == before.ik_wil);  // stale view
+  const size_t queued = coordinator->PendingIntents(*cid);
+  REQUIRE(by_coordinator.SetResidentQuestion(before).ok());
+  CHECK(coordinator->PendingIntents(*cid) == queued + 1);
+  SyncAll({&coordinator, &chair});
+  for (Organising* org : {&by_chair, &by_coordinator}) {
+    CHECK(org->GetReferral()->question.ik_wil == before.ik_wil);
+  }
+  // A part not given is not written: the chair's concurrent edit of "ik kan" (a new text, not
+  // the one the referral had) stays while the stale coordinator, who still sees the old "ik kan",
+  // edits "ik heb nodig" only (`kring referral question --ik-heb-nodig`).
+  const std::string ik_kan = "Ik kan goed fietsen.";
+  REQUIRE(ik_kan != before.ik_kan);
+  REQUIRE(by_chair.SetResidentQuestion({before.ik_wil, ik_kan, before.ik_heb_nodig}).ok());
+  SyncAll({&chair}, 1);
+  REQUIRE(by_coordinator.GetReferral()->question.ik_kan == before.ik_kan);  // stale view
+  ResidentQuestionEdit part;
+  part.ik_heb_nodig = "Ik heb hulp nodig bij de post.";
+  REQUIRE(by_coordinator.EditResidentQuestion(part).ok());
+  SyncAll({&coordinator, &chair});
+  for (Organising* org : {&by_chair, &by_coordinator}) {
+    const ResidentQuestion q = org->GetReferral()->question;
+    CHECK(q.ik_wil == before.ik_wil);
+    CHECK(q.ik_kan == ik_kan);
+    CHECK(q.ik_heb_nodig == "Ik heb hulp nodig bij de post.");
+  }
+  ResidentQuestionEdit too_long;
+  too_long.ik_kan = std::string(100000, 'x');
+  CHECK(by_coordinator.EditResidentQuestion(too_long).message() == "referral.question_too_long");
+
+  // Approving: the coordinator declines Karim; the chair, not yet synced, still sees him approved
+  // and approves him. The status is written anyway, and the chair's later op wins on every device.
+  const Bytes karim = by_coordinator.GetReferral()->invitee_person_ids.at(1);
+  REQUIRE(by_coordinator.ApprovePerson(karim).ok());
+  SyncAll({&coordinator, &chair});
+  REQUIRE(by_coordinator.DeclinePerson(karim).ok());
+  SyncAll({&coordinator}, 1);
+  REQUIRE(by_chair.GetPerson(karim)->in_circle());  // stale view
+  REQUIRE(by_chair.ApprovePerson(karim).ok());
+  SyncAll({&chair, &coordinator});
+  for (Organising* org : {&by_chair, &by_coordinator}) CHECK(org->GetPerson(karim)->in_circle());
+  // But approving is no way to undo a removal the approver never saw: the coordinator takes
+  // Karim out of the circle, the chair (stale, still seeing him in it) approves him again, and he
+  // stays out on every device.
+  REQUIRE(by_coordinator.RemovePerson(karim).ok());
+  SyncAll({&coordinator}, 1);
+  REQUIRE(by_chair.GetPerson(karim)->in_circle());  // stale view
+  REQUIRE(by_chair.ApprovePerson(karim).ok());
+  SyncAll({&chair, &coordinator});
+  for (Organising* org : {&by_chair, &by_coordinator}) {
+    auto p = org->GetPerson(karim);
+    REQUIRE(p.ok());
+    CHECK(p->left);
+    CHECK_FALSE(p->in_circle());
+  }
+  // Who sees him out of the circle and approves him brings him back, on every device.
+  REQUIRE(by_chair.ApprovePerson(karim).ok());
+  SyncAll({&chair, &coordinator});
+  for (Organising* org : {&by_chair, &by_coordinator}) CHECK(org->GetPerson(karim)->in_circle());
 }
 
 TEST_CASE("releasing the draft of a case stopped by a security alarm fails with the alarm",

@@ -999,6 +999,43 @@ TEST_CASE("offline edits of a draft and an accepted agreement stay visible, neve
   k.RequireConverged();
 }
 
+TEST_CASE(
+    "a six-week check writes the status it assessed, also when a stale view shows that status "
+    "already",
+    "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  Plan coordinator_plan(*k.coordinator, cid);
+  REQUIRE(coordinator_plan.Publish(k.Content()).ok());
+  auto post = coordinator_plan.AddAgreement(MakeAgreement(k.p_uncle, "Post openen", kJan31));
+  REQUIRE(post.ok());
+  REQUIRE(coordinator_plan.UpdateStatus(*post, AgreementStatus::kDone).ok());
+  k.SyncAll();
+
+  // The uncle, who owns the agreement, says it is only partly done; the resident (the chair) has
+  // not synced since and still sees it done, and records a six-week check that assesses it done.
+  REQUIRE(Plan(*k.uncle, cid).UpdateStatus(*post, AgreementStatus::kPartly).ok());
+  REQUIRE(k.uncle->SyncNow().ok());
+  REQUIRE(Get(k.resident, cid, *post).status == AgreementStatus::kDone);  // stale view
+  SixWeekCheckInput check;
+  check.at_ms = kJan31 + 43 * kDayMs;
+  check.outcome = CheckOutcome::kContinue;
+  check.assessments = {{*post, AgreementStatus::kDone, std::nullopt}};
+  REQUIRE(FollowUp(*k.resident, cid).RecordSixWeekCheck(check).ok());
+  k.SyncAll();
+  k.RequireConverged();
+  // The check is the later op: the agreement's status follows it on every device (the status
+  // was skipped as "unchanged", so the check said done while the agreement showed partly).
+  for (Device* d : k.readers()) {
+    CHECK(Get(*d, cid, *post).status == AgreementStatus::kDone);
+    auto latest = FollowUp(**d, cid).LatestCheck();
+    REQUIRE(latest.ok());
+    REQUIRE(latest->has_value());
+    REQUIRE((*latest)->assessments.size() == 1);
+    CHECK((*latest)->assessments[0].result == AgreementStatus::kDone);
+  }
+}
+
 TEST_CASE("someone taken out of the circle gets nothing restricted on paper any more", "[plan]") {
   Circle k;
   const Bytes& cid = k.cid;

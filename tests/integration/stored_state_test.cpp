@@ -330,6 +330,57 @@ TEST_CASE("a schema 8 store that applied a relink of the chair's person is folde
   CHECK(reader->Alarms().empty());
 }
 
+// The rules changed again after schema 9 (a later referral names the case's resident, nobody
+// else is made resident): a store from before, which applied a coordinator's second resident, is
+// folded again once and then agrees with a device that folds the same log fresh.
+TEST_CASE("a schema 9 store that applied a second resident is folded again", "[stored-state]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), reader(net), fresh(net);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                {reader.account_id(), v1::ROLE_MEMBER},
+                                {fresh.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &coordinator, &reader});
+  // The coordinator's first referral names Sanne; then a second person is made resident, which
+  // every device skips now.
+  auto sanne = coordinator->CreateEntity(*cid, "person");
+  auto second = coordinator->CreateEntity(*cid, "person");
+  auto referral = coordinator->CreateEntity(*cid, "referral");
+  REQUIRE((sanne.ok() && second.ok() && referral.ok()));
+  REQUIRE(coordinator->SetField(*cid, *sanne, "kind", Text("resident")).ok());
+  v1::Value resident;
+  resident.set_blob(ToString(*sanne));
+  REQUIRE(coordinator->SetField(*cid, *referral, "resident", resident).ok());
+  REQUIRE(coordinator->SetField(*cid, *second, "kind", Text("resident")).ok());
+  SyncAll({&coordinator, &chair, &reader});
+  const std::string folded = Canonical(Confirmed(reader, *cid));
+  CHECK(Confirmed(reader, *cid).entities().at(Hex(*second)).fields().count("kind") == 0);
+
+  // The reader's store as a libkring of schema 9 left it: the second resident applied.
+  reader.Close();
+  {
+    auto store = client::LocalStore::Open(reader.db_path(), reader.storage_key());
+    REQUIRE(store.ok());
+    auto rec = (*store)->LoadCase(*cid);
+    REQUIRE(rec.ok());
+    REQUIRE(rec->has_value());
+    v1::CaseState old = (*rec)->state;
+    v1::FieldState& kind = (*(*old.mutable_entities())[Hex(*second)].mutable_fields())["kind"];
+    kind.mutable_value()->set_text("resident");
+    REQUIRE((*store)->ReplaceState(*cid, old, client::LocalStore::RemovalMark::kKeep).ok());
+  }
+  ChangeLog(reader, "DELETE FROM refold_due; PRAGMA user_version = 9;");
+  reader.Reopen();
+  CHECK(Canonical(Confirmed(reader, *cid)) != folded);  // what was stored, until the next sync
+
+  REQUIRE(reader->SyncNow().ok());
+  REQUIRE(fresh->SyncNow().ok());
+  CHECK(Canonical(Confirmed(reader, *cid)) == folded);
+  CHECK(Canonical(Confirmed(fresh, *cid)) == folded);
+  CHECK(reader->Alarms().empty());
+}
+
 // kringd before commit e9b44d2 stored pushed envelopes with unknown fields (bytes no signature or
 // hash covers), and clients took them: a device may hold such envelopes in its verified log. Its
 // next refold must fold them as before, not stop the case with "verified log no longer replays".

@@ -241,16 +241,23 @@ int Spoed(Ctx& ctx) {
             : ctx.Done("De aanmelding is geen spoed meer.", "The referral is no longer urgent.");
 }
 
-// Changes the resident's question later; parts not given stay as they are.
+// Changes the resident's question later; parts not given stay as they are (and are not written,
+// so another member's concurrent edit of them stays).
 int Question(Ctx& ctx) {
+  // Without a part there is nothing to change: saying "changed" would hide a forgotten option.
+  if (!ctx.Has("ik-wil") && !ctx.Has("ik-kan") && !ctx.Has("ik-heb-nodig")) {
+    const int code =
+        BadInput(ctx, "noem minstens één deel van de vraag: --ik-wil, --ik-kan of --ik-heb-nodig.",
+                 "give at least one part of the question: --ik-wil, --ik-kan or --ik-heb-nodig.");
+    PrintVerbHelp(*ctx.verb, std::cerr);
+    return code;
+  }
   domain::Organising org(ctx.client, ctx.case_id);
-  auto r = org.GetReferral();
-  if (!r.ok()) return Fail(r.status());
-  domain::ResidentQuestion q = r->question;
-  q.ik_wil = ctx.Get("ik-wil", q.ik_wil);
-  q.ik_kan = ctx.Get("ik-kan", q.ik_kan);
-  q.ik_heb_nodig = ctx.Get("ik-heb-nodig", q.ik_heb_nodig);
-  Status s = org.SetResidentQuestion(q);
+  domain::ResidentQuestionEdit q;
+  if (ctx.Has("ik-wil")) q.ik_wil = ctx.Get("ik-wil");
+  if (ctx.Has("ik-kan")) q.ik_kan = ctx.Get("ik-kan");
+  if (ctx.Has("ik-heb-nodig")) q.ik_heb_nodig = ctx.Get("ik-heb-nodig");
+  Status s = org.EditResidentQuestion(q);
   if (!s.ok()) return Fail(s);
   return ctx.Done("De vraag van de bewoner is aangepast.", "The resident's question is changed.");
 }
@@ -303,8 +310,8 @@ const std::vector<Verb>& ReferralVerbs() {
       {"referral",
        "question",
        "[--ik-wil T] [--ik-kan T] [--ik-heb-nodig T]",
-       "Pas de vraag van de bewoner aan (wat je niet noemt, blijft)",
-       "Change the resident's question (what you leave out stays)",
+       "Pas de vraag van de bewoner aan (noem minstens één deel; wat je niet noemt, blijft)",
+       "Change the resident's question (give at least one part; what you leave out stays)",
        {"ik-wil", "ik-kan", "ik-heb-nodig"},
        {},
        Question},

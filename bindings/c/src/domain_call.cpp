@@ -115,6 +115,14 @@ d::ResidentQuestion FromProto(const pb::ResidentQuestion& q) {
   return {q.ik_wil(), q.ik_kan(), q.ik_heb_nodig()};
 }
 
+d::ResidentQuestionEdit FromProto(const pb::ResidentQuestionEdit& q) {
+  d::ResidentQuestionEdit out;
+  if (q.has_ik_wil()) out.ik_wil = q.ik_wil();
+  if (q.has_ik_kan()) out.ik_kan = q.ik_kan();
+  if (q.has_ik_heb_nodig()) out.ik_heb_nodig = q.ik_heb_nodig();
+  return out;
+}
+
 d::ReferralInput FromProto(const pb::ReferralInput& r) {
   d::ReferralInput out;
   out.referrer_kind = r.referrer_kind();
@@ -730,6 +738,8 @@ Status Organise(d::Organising& org, const pb::DomainRequest& req, pb::DomainResp
     }
     case pb::DomainRequest::kSetResidentQuestion:
       return org.SetResidentQuestion(FromProto(req.set_resident_question()));
+    case pb::DomainRequest::kEditResidentQuestion:
+      return org.EditResidentQuestion(FromProto(req.edit_resident_question()));
     case pb::DomainRequest::kSetSpoed:
       return org.SetSpoed(req.set_spoed().spoed());
     case pb::DomainRequest::kScopes: {

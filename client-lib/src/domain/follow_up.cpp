@@ -336,9 +336,10 @@ Result<Bytes> FollowUp::RecordSixWeekCheck(const SixWeekCheckInput& in) {
       ms.push_back(Set(e->entity_id(), "obstacle_owner", BlobValue(a.obstacle->owner), e));
       ms.push_back(Set(e->entity_id(), "new_due_ms", TimeValue(a.obstacle->new_due_ms), e));
     }
-    if (TextField(*e, "outcome") != result) {
-      ms.push_back(Set(e->entity_id(), "outcome", TextValue(result), e));
-    }
+    // Written also when this device shows that status already: its view may be stale, and a
+    // skipped status would let another member's unseen change stand against the check just
+    // recorded (the later op in the log wins, as for ApprovePerson).
+    ms.push_back(Set(e->entity_id(), "outcome", TextValue(result), e));
     per_scope[e->scope_id()].push_back(std::move(ms));
   }
   KRING_RETURN_IF_ERROR(SubmitChecked(client_, case_id_, view, check, 0));

@@ -77,6 +77,11 @@ constexpr Text kTexts[] = {
      "veranderen.",
      "Only the person who made the referral, the resident or the coordinator may change the "
      "referral."},
+    {"rule.referral_resident",
+     "Een aanmelding gaat over de bewoner van deze casus: de persoon uit de eerste aanmelding.",
+     "A referral is about this case's resident: the person in the first referral."},
+    {"rule.referrer_resident", "Alleen de hoofdpersoon zelf meldt zich aan als bewoner.",
+     "Only the resident themself makes a referral as the resident."},
     {"rule.referral_spoed",
      "Alleen wie de aanmelding deed, de hoofdpersoon of de gespreksleider mag spoed aan- of "
      "uitzetten.",
@@ -327,6 +332,11 @@ constexpr Text kTexts[] = {
      "This person is linked to the resident's account. Only the resident can change that."},
     {"person.resident_stays", "De hoofdpersoon kan niet uit de eigen kring worden gehaald.",
      "The resident cannot be taken out of their own circle."},
+    {"person.second_resident",
+     "Deze kring heeft al een hoofdpersoon: die staat in de eerste aanmelding. Kies voor deze "
+     "persoon wie het is.",
+     "This circle has a resident already: the one in the first referral. Choose who this person "
+     "is."},
     {"person.account_not_member", "Dit account doet nog niet mee in deze kring.",
      "This account is not in this circle yet."},
     {"person.function_missing", "Vul de functie van deze professional in.",

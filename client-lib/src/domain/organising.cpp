@@ -491,7 +491,10 @@ InvitationState InvitationFrom(const v1::CaseState& view, const v1::Entity& pers
 bool IsConfirmed(const v1::CaseState& view, const v1::Entity& person, int64_t now_ms) {
   if (!InCircle(person)) return false;
   const std::string kind = TextField(person, "kind");
-  if (kind == "resident" || kind == "coordinator") return true;
+  // A kind "resident" the first referral does not back (written before it) is no resident.
+  if (kind == "coordinator" || (kind == "resident" && !IsSecondResident(view, person))) {
+    return true;
+  }
   if (!IsInvitee(view, person)) return false;
   const InvitationState s = InvitationFrom(view, person, now_ms);
   return s == InvitationState::kAccepted || s == InvitationState::kJoined;
@@ -890,8 +893,12 @@ Status Organising::AssignCoordinator(const CoordinatorAssignment& a) {
 }
 
 Status Organising::SetResidentQuestion(const ResidentQuestion& q) {
-  for (const std::string* s : {&q.ik_wil, &q.ik_kan, &q.ik_heb_nodig}) {
-    KRING_RETURN_IF_ERROR(ValidateText(*s, kMaxLongText, "referral.question_too_long"));
+  return EditResidentQuestion({q.ik_wil, q.ik_kan, q.ik_heb_nodig});
+}
+
+Status Organising::EditResidentQuestion(const ResidentQuestionEdit& q) {
+  for (const std::optional<std::string>* s : {&q.ik_wil, &q.ik_kan, &q.ik_heb_nodig}) {
+    if (*s) KRING_RETURN_IF_ERROR(ValidateText(**s, kMaxLongText, "referral.question_too_long"));
   }
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = TheReferral(view);
@@ -900,10 +907,13 @@ Status Organising::SetResidentQuestion(const ResidentQuestion& q) {
     return NoReferral(view, me);
   }
   const std::string& id = e->entity_id();
+  // Each part given is written, also when this device shows that text already: the view may be
+  // stale (offline-first), and a skipped part would let another member's unseen edit stand while
+  // the user was told "done", as SetSpoed. Parts not given are left to whoever edits them.
   std::vector<v1::Mutation> m;
   for (auto [field, value] : {std::pair{"ik_wil", &q.ik_wil}, std::pair{"ik_kan", &q.ik_kan},
                               std::pair{"ik_heb_nodig", &q.ik_heb_nodig}}) {
-    if (TextField(*e, field) != *value) m.push_back(Set(id, field, TextValue(*value), e));
+    if (*value) m.push_back(Set(id, field, TextValue(**value), e));
   }
   if (m.empty()) return {};
   return Write(m, e->scope_id());
@@ -979,6 +989,12 @@ Result<Bytes> Organising::ProposePerson(const PersonInput& p) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
   if (client::model::FindMember(view, me) == nullptr) return NotAMember(view, me);
+  // The reducer's rule (organising_rules.cpp), asked first for a clear answer: once the first
+  // referral names the resident, nobody else becomes one.
+  const v1::Entity* referral = FirstReferral(view);
+  if (p.kind == "resident" && referral != nullptr && !BlobField(*referral, "resident").empty()) {
+    return FailedPrecondition("person.second_resident");
+  }
   Batch batch(client_, case_id_, view, me);
   const std::string id = NewEntityId(0);
   std::vector<v1::Mutation> person;
@@ -1006,13 +1022,13 @@ Status Organising::ApprovePerson(const Bytes& person_id) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindPersonEntity(view, S(person_id));
   if (e == nullptr) return Unknown();
-  std::vector<v1::Mutation> m;
-  if (TextField(*e, "status") != "approved") {
-    m.push_back(Set(e->entity_id(), "status", TextValue("approved"), e));
-  }
-  // Back in the circle after being taken out.
+  // `status` is written also when this device shows the person approved already: its view may be
+  // stale, and another organiser's unseen decline would stand while the user was told "done"
+  // (the later op in the log wins). `left` is written only when this device shows the person out
+  // of the circle: approving them then is asking to bring them back. Writing it otherwise would
+  // undo a removal made on another device that the caller never saw.
+  std::vector<v1::Mutation> m = {Set(e->entity_id(), "status", TextValue("approved"), e)};
   if (FlagField(*e, "left")) m.push_back(Set(e->entity_id(), "left", FlagValue(false), e));
-  if (m.empty()) return {};
   return Write(m, 0);
 }
 
@@ -1098,6 +1114,9 @@ Status Organising::UpdatePerson(const Bytes& person_id, const PersonInput& p) {
   if (TextField(*e, "kind") != p.kind && IsLinkedToChair(view, *e) &&
       !IsRole(view, me, v1::ROLE_CHAIR)) {
     return PermissionDenied("person.chair_link");
+  }
+  if (p.kind == "resident" && TextField(*e, "kind") != "resident" && IsSecondResident(view, *e)) {
+    return FailedPrecondition("person.second_resident");
   }
   const std::string& id = e->entity_id();
   std::vector<v1::Mutation> m;

@@ -182,14 +182,25 @@ const v1::Entity* FirstReferral(const v1::CaseState& state) {
   return first;
 }
 
-// Whose circle it is: never taken out of it. The person entered as resident, the resident the
-// first referral names, and the person linked to the chair's account (whatever its kind says, as
-// a coordinator may change the kind of others).
+// Whose circle it is: never taken out of it. The resident the first referral names, and the
+// person linked to the chair's account (whatever its kind says, as a coordinator may change the
+// kind of others). The kind alone counts only while no referral names the resident: once one
+// does, a kind "resident" on anyone else (written before that referral, or an old log's second
+// resident) is not the reducer's resident (IsSecondResident), and counting it would keep such a
+// person in the circle for good.
 bool IsTheResident(const v1::CaseState& state, const v1::Entity& person) {
-  if (TextField(person, "kind") == "resident") return true;
+  if (IsLinkedToChair(state, person)) return true;
   const v1::Entity* referral = FirstReferral(state);
-  if (referral != nullptr && BlobField(*referral, "resident") == person.entity_id()) return true;
-  return IsLinkedToChair(state, person);
+  const std::string named = referral == nullptr ? std::string() : BlobField(*referral, "resident");
+  if (!named.empty()) return named == person.entity_id();
+  return TextField(person, "kind") == "resident";
+}
+
+bool IsSecondResident(const v1::CaseState& state, const v1::Entity& person) {
+  const v1::Entity* referral = FirstReferral(state);
+  if (referral == nullptr) return false;
+  const std::string resident = BlobField(*referral, "resident");
+  return !resident.empty() && resident != person.entity_id();
 }
 
 bool IsLinkedToChair(const v1::CaseState& state, const v1::Entity& person) {
@@ -303,6 +314,14 @@ std::string CheckPerson(const Who& who, const v1::Mutation& m, const v1::Entity*
     if (!who.manager()) return rule::kManagers;
     const bool leaves = m.set_field().field() == "left" && m.set_field().value().flag();
     return leaves && IsTheResident(who.state, *e) ? rule::kResidentStays : "";
+  }
+  if (m.has_set_field() && m.set_field().field() == "kind" &&
+      m.set_field().value().text() == "resident" && TextField(*e, "kind") != "resident" &&
+      IsSecondResident(who.state, *e)) {
+    // The case has one resident, the one its first referral names: nobody makes another person
+    // resident (a later referral's or a proposal's new resident person), as such a person could
+    // never be taken out of the circle again (IsTheResident).
+    return rule::kSecondResident;
   }
   if (m.has_set_field() && m.set_field().field() == "kind" && e->fields().count("kind") != 0) {
     // Who the resident is, is the chair's to change (a coordinator could otherwise make the
@@ -635,6 +654,22 @@ std::string CheckOrganisingRule(const v1::CaseState& state, const OpContext& ctx
     if (m.has_set_field() && m.set_field().field() == "resident" &&
         e->fields().count("resident") != 0) {
       return rule::kFixed;
+    }
+    // A later referral is about the case's resident: it names the person the first one names,
+    // nobody else (who would then count as the resident, IsTheResident).
+    if (m.has_set_field() && m.set_field().field() == "resident") {
+      const v1::Entity* first = FirstReferral(state);
+      if (first != nullptr && first->entity_id() != e->entity_id() &&
+          m.set_field().value().blob() != BlobField(*first, "resident")) {
+        return rule::kReferralResident;
+      }
+    }
+    // Only the resident refers as the resident, and the resident holds the chair's account: a
+    // referral says so only when the chair made it, and only the chair writes it.
+    if (m.has_set_field() && m.set_field().field() == "referrer_kind" &&
+        m.set_field().value().text() == "resident" &&
+        (member->role() != v1::ROLE_CHAIR || !who.Created(*e))) {
+      return rule::kReferrerResident;
     }
     if (who.manager() || who.Created(*e)) return {};
     return m.has_set_field() && m.set_field().field() == "spoed" ? rule::kSpoed : rule::kReferral;

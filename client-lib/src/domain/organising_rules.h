@@ -27,9 +27,13 @@ const v1::Entity* FindPersonEntity(const v1::CaseState& state, const std::string
 const v1::Entity* PersonOfAccount(const v1::CaseState& state, ByteView account_id);
 // The case's first referral (the one that names the resident for good), or null.
 const v1::Entity* FirstReferral(const v1::CaseState& state);
-// The person whose circle it is, never taken out of it: entered as resident, named resident by
-// the case's first referral, or linked to the chair's account.
+// The person whose circle it is, never taken out of it: named resident by the case's first
+// referral, or linked to the chair's account; of kind "resident" only while no referral names
+// the resident (the same rule as IsSecondResident, so a second resident never counts).
 bool IsTheResident(const v1::CaseState& state, const v1::Entity& person);
+// The case's first referral names a resident, and it is not `person`: `person` is not made
+// resident (the reducer skips a kind "resident" for them).
+bool IsSecondResident(const v1::CaseState& state, const v1::Entity& person);
 // The person's account_id names the chair: a link only the chair changes (CheckPerson).
 bool IsLinkedToChair(const v1::CaseState& state, const v1::Entity& person);
 // A member of the network: not a coordinator, and not linked to a professional/coordinator

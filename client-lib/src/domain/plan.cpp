@@ -22,6 +22,11 @@
 #include "model/reducer.h"
 
 namespace kring::domain {
+
+// The case's first referral names another person as the resident (domain/organising_rules.h; not
+// included here, as its field readers share their names with plan_model's).
+bool IsSecondResident(const v1::CaseState& state, const v1::Entity& person);
+
 namespace {
 
 using namespace plan_model;  // NOLINT(google-build-using-namespace): one module's vocabulary
@@ -1046,7 +1051,10 @@ Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reade
 
   PrintablePlan out;
   for (const auto& [key, e] : state.entities()) {
-    if (e.type() == "person" && TextField(e, "kind") == "resident" && visible(e)) {
+    // The resident as the rules take them: a kind "resident" on someone the first referral does
+    // not name (written before it) is not theirs to be named as.
+    if (e.type() == "person" && TextField(e, "kind") == "resident" && !IsSecondResident(state, e) &&
+        visible(e)) {
       out.resident_first_name = one_line(TextField(e, "name"));
     }
   }

@@ -42,6 +42,9 @@ constexpr Mapping kMappings[] = {
     {rule::kFirstReferralStays, "rule.first_referral_stays"},
     {rule::kReferral, "rule.referral"},
     {rule::kSpoed, "rule.referral_spoed"},
+    {rule::kSecondResident, "person.second_resident"},
+    {rule::kReferralResident, "rule.referral_resident"},
+    {rule::kReferrerResident, "rule.referrer_resident"},
     // plan_rules.cpp
     {plan_rule::kOnlyChair, "rule.chair_only"},
     {plan_rule::kOnlyManagers, kManagersOnly},

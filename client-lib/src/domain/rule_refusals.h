@@ -57,6 +57,9 @@ inline constexpr char kFirstReferral[] = "organising: first referral";
 inline constexpr char kFirstReferralStays[] = "organising: first referral stays";
 inline constexpr char kReferral[] = "organising: referral";
 inline constexpr char kSpoed[] = "organising: spoed";
+inline constexpr char kSecondResident[] = "organising: second resident";
+inline constexpr char kReferralResident[] = "organising: referral names another resident";
+inline constexpr char kReferrerResident[] = "organising: referrer resident";
 }  // namespace rule
 
 // The one key of every call only the chair or a coordinator may make.

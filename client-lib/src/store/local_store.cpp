@@ -122,6 +122,14 @@ UPDATE cases SET removal_unsettled = 2 WHERE removal_unsettled = 1;
 constexpr std::string_view kSchemaV9 = R"sql(
 INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
 )sql";
+// The content rules changed again since schema 9: a referral after the case's first names the
+// first one's resident, and nobody else is made resident once it does (person.second_resident);
+// a referral says the resident referred only when the chair made it; and once the first referral
+// names the resident, a kind "resident" on anyone else no longer keeps them in the circle
+// (IsTheResident). Every case known is folded again from its log once.
+constexpr std::string_view kSchemaV10 = R"sql(
+INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
+)sql";
 constexpr int64_t kStateFormWithRefs = 2;
 // Client op id counters reserved per write of a case's op_counters row (NewClientOpId).
 constexpr int64_t kOpCounterBlock = 1024;
@@ -172,7 +180,7 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path,
       sql::Database db,
       sql::Database::Open(path, /*read_only=*/false, sql::Database::Checkpoints::kBackground));
   KRING_RETURN_IF_ERROR(db.Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
-                                    kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9}));
+                                    kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9, kSchemaV10}));
   // A wrong storage key must fail here, not later with undecryptable records.
   sql::Statement get(db, "SELECT value FROM meta WHERE key = 'key_check'");
   if (get.Step()) {

@@ -67,9 +67,10 @@ extern "C" {
  *   9  syncing one case (kring_client_sync_case, kring_client_sync_case_async).
  *  10  taking someone out of the circle: DomainRequest.remove_person, Person.left, left_at_ms
  *      and account_removed, Agreement.owner_left and needs_new_owner; the meeting's record
- *      (domain calls 120-123); spoed set later and the restricted scopes (calls 124-125) and
- *      MentorLogEntry.author_account_id, what a private time's release shares (call 128) and
- *      Agreement.in_private_time (no new function).
+ *      (domain calls 120-123); spoed set later and the restricted scopes (calls 124-125), the
+ *      resident's question edited per part (call 127), MentorLogEntry.author_account_id, what a
+ *      private time's release shares (call 128), Agreement.in_private_time and the 4-week
+ *      check-ins (call 160) (no new function).
  */
 #define KRING_ABI_VERSION 10u
 

@@ -122,8 +122,9 @@ class FollowUp {
 
   // ---- Checks (chair or coordinator) ----
   Status RecordCheckIn(int64_t at_ms, const std::string& note);
-  // Records the assessments and sets each assessed agreement's status to match; the others stay
-  // as they are.
+  // Records the assessments and sets each assessed agreement's status to match, also when this
+  // device already shows that status (a stale view would otherwise let another member's unseen
+  // change of it stand; the later op in the log wins); the others stay as they are.
   Result<Bytes> RecordSixWeekCheck(const SixWeekCheckInput& input);
   Result<std::optional<SixWeekCheck>> LatestCheck() const;
   // Every 4-week check-in (RecordCheckIn), oldest first, with its note and who recorded it.

@@ -84,6 +84,13 @@ struct ResidentQuestion {
   std::string ik_heb_nodig;
 };
 
+// Some parts of the resident's question: each part given is written, the others stay as they are.
+struct ResidentQuestionEdit {
+  std::optional<std::string> ik_wil;
+  std::optional<std::string> ik_kan;
+  std::optional<std::string> ik_heb_nodig;
+};
+
 struct ReferralInput {
   std::string referrer_kind;  // "professional" or "resident"
   PersonInput resident;
@@ -398,8 +405,15 @@ class Organising {
   // from the chair's account (the resident's): "referral.referrer_not_resident" otherwise.
   Result<Bytes> SubmitReferral(const ReferralInput& referral);
   Status AssignCoordinator(const CoordinatorAssignment& assignment);
-  // The resident's question (ik wil / ik kan / ik heb nodig), written or changed later.
+  // The resident's question (ik wil / ik kan / ik heb nodig), written or changed later: all three
+  // parts are written, also a part this device already shows with that text (its view may be
+  // stale, and a skipped part would let another member's unseen edit stand while the caller was
+  // told it was done). The later op in the log wins each part.
   Status SetResidentQuestion(const ResidentQuestion& question);
+  // The same for the parts given only (`kring referral question --ik-wil ...`): a part not given
+  // is not written, so another member's concurrent edit of it stays. With no part given nothing
+  // is written (the CLI refuses that as a usage error).
+  Status EditResidentQuestion(const ResidentQuestionEdit& edit);
   // Sets or clears the spoed flag of the case's (first) referral later (safety turned out to be
   // at stake, or no longer is). Whoever may write the referral: its referrer, the chair or a
   // coordinator (every device's reducer enforces the same); "rule.referral_spoed" for anyone
@@ -413,9 +427,17 @@ class Organising {
   Result<Referral> GetReferral() const;
 
   // ---- Circle ----
-  // Anyone may propose; the chair or coordinator approves or declines.
+  // Anyone may propose; the chair or coordinator approves or declines. A person of kind
+  // "resident" once the first referral names the resident: "person.second_resident"
+  // (FAILED_PRECONDITION; every device's reducer skips such a kind).
   Result<Bytes> ProposePerson(const PersonInput& person);
-  // Approving someone who was taken out of the circle brings them back.
+  // Writes `status` approved, also when this device already shows the person approved (a stale
+  // view would otherwise let another organiser's unseen decline stand): the later op in the log
+  // wins. Approving someone this device shows taken out of the circle brings them back (`left`
+  // written false); for anyone this device shows in the circle `left` is not written, so a
+  // removal made on another device that this one has not seen stands (approving is no way to
+  // undo what the caller never saw). Nobody brings back the person linked to their own account
+  // (the reducer refuses anyone setting their own `left`).
   Status ApprovePerson(const Bytes& person_id);
   Status DeclinePerson(const Bytes& person_id);
   // Chair or coordinator (as approving): takes someone out of the circle (a neighbour who moved,
