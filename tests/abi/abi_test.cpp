@@ -1970,10 +1970,26 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
   const Bytes draft = Ok(resident, cid, Call(31, Msg({{2, content}}, {{1, scope}})));
   sync();
   CHECK(Domain(coordinator, cid, Call(35, {})).response.One(8) == std::nullopt);
+  {
+    // The network lists its draft (who wrote it last, its content); the coordinator none.
+    DomainResult drafts = Domain(resident, cid, Call(51, {}));
+    REQUIRE(drafts.status == KRING_OK);
+    REQUIRE(drafts.response.All(39).size() == 1);
+    const Fields d = Parse(drafts.response.All(39)[0]);
+    CHECK(d.One(1) == draft);
+    CHECK(d.Uint(2) == scope);
+    CHECK(d.One(4) == resident.account_id);
+    CHECK(Parse(d.One(3).value_or(Bytes{})).One(1) == S("Ik wil rust in huis."));
+    DomainResult none = Domain(coordinator, cid, Call(51, {}));
+    REQUIRE(none.status == KRING_OK);
+    CHECK(none.response.All(39).empty());
+  }
   const Bytes version = Ok(resident, cid, Call(33, Msg({{1, draft}})));
+  CHECK(Domain(resident, cid, Call(52, {})).response.One(8) == std::nullopt);  // not accepted
   Ok(resident, cid, Call(36, Msg({{1, version}}, {{2, static_cast<uint64_t>(now)}})));
   Ok(resident, cid, Call(40, Msg({{1, agreement}})));
   sync();
+  CHECK(Query(coordinator, cid, 52, 8).One(1) == version);
   const Fields plan_at_coordinator = Query(coordinator, cid, 35, 8);
   const Fields plan_at_resident = Query(resident, cid, 35, 8);
   CHECK(plan_at_coordinator.One(1) == version);
@@ -2087,7 +2103,8 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
   sync();
   CHECK(Query(coordinator, cid, 35, 8).One(1) == second);
   CHECK(Query(coordinator, cid, 35, 8).Uint(2) == 2);
-  CHECK(Query(coordinator, cid, 15, 7).Uint(14) == 1);  // draft_released
+  CHECK(Query(coordinator, cid, 52, 8).One(1) == version);  // the second waits for acceptance
+  CHECK(Query(coordinator, cid, 15, 7).Uint(14) == 1);      // draft_released
   // Refusals with their key and text: nobody here is the responsible professional, and the
   // referral was not spoed.
   DomainResult not_professional =

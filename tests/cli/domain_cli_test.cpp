@@ -321,9 +321,37 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   CHECK(k.As("fatima", "plan update " + draft + " --ik-kan 'Koken.'").exit_code == 1);
   k.Ok("ria", "sync");
   k.Ok("ria", "plan update " + draft + " --ik-kan 'Ik kan goed koken.'");
+  // Before the release the network reads its draft; there is no version yet. The coordinator
+  // reads no draft.
+  {
+    Run none = k.As("ria", "plan show");
+    INFO(none.all);
+    CHECK(none.exit_code == 1);
+    CHECK(none.all.find("Er is nog geen plan. Er is een concept: kring plan drafts") !=
+          std::string::npos);
+    Run drafts = k.As("ria", "plan drafts");
+    INFO(drafts.all);
+    CHECK(drafts.out.find(draft + "  Tante Ria: Rust in huis.\n") != std::string::npos);
+    const Value listed = k.Json("ria", "plan drafts");
+    REQUIRE(listed.list_value().values_size() == 1);
+    CHECK(At(listed.list_value().values(0), "id").string_value() == draft);
+    CHECK(At(listed.list_value().values(0), "by").string_value() == ria);
+    CHECK(At(listed.list_value().values(0), "private_time").bool_value());
+    CHECK(At(listed.list_value().values(0), "ik_wil").string_value() == "Rust in huis.");
+    Run one = k.As("ria", "plan show --draft " + draft);
+    INFO(one.all);
+    CHECK(one.out.find("Ik kan: Ik kan goed koken.") != std::string::npos);
+    CHECK(one.out.find("Contactpersoon: Tante Ria") != std::string::npos);
+    CHECK(At(k.Json("ria", "plan show --draft " + draft), "contingency").string_value() ==
+          "Bel Ria.");
+    CHECK(k.As("fatima", "plan drafts").out.find("Er is geen concept dat jij kunt lezen.") !=
+          std::string::npos);
+    CHECK(k.As("fatima", "plan show --draft " + draft).exit_code == 1);
+  }
   k.Ok("ria", "meeting release --yes");
+  // The network releases its draft in its private time (a relative may, then).
+  k.Ok("ria", "plan release " + draft);
   k.Ok("sanne", "sync");
-  k.Ok("sanne", "plan release " + draft);
   // A life domain typed in Dutch is stored under the domain's key and shown with its heading.
   CHECK(At(At(k.Json("sanne", "plan show"), "life_domains"), "finances").string_value() ==
         "Schulden op een rij.");
@@ -646,7 +674,12 @@ TEST_CASE("what changed since a sequence number, and a conflict resolved on both
   k.Ok("fatima", "sync");
   k.Ok("sanne", "field set " + cid + " " + note + " tekst 'Zaterdag koken'");
   k.Ok("fatima", "field set " + cid + " " + note + " tekst 'Zondag koken'");
-  k.Ok("sanne", "sync");
+  // The sync that brings the conflict says so, with where to look; the next one does not.
+  Run brought = k.As("sanne", "sync");
+  REQUIRE(brought.exit_code == 0);
+  CHECK(brought.all.find("Nieuwe conflicten: 1. Kies welke waarde blijft: kring conflicts --case " +
+                         cid) != std::string::npos);
+  CHECK(k.As("sanne", "sync").all.find("conflicten") == std::string::npos);
   for (const char* who : {"sanne", "fatima"}) {
     Value open = k.Json(who, "conflicts");
     REQUIRE(open.list_value().values_size() == 1);
@@ -818,6 +851,8 @@ TEST_CASE("case content with terminal control characters is shown, not executed"
   INFO(text.all);
   REQUIRE(text.exit_code == 0);
   CHECK_FALSE(HasRawControl(text.out));
+  // Nobody accepted it yet: paper says so.
+  CHECK(text.out.find("Let op: dit plan is nog niet aangenomen.") != std::string::npos);
   CHECK(text.out.find("Wonen\xef\xbf\xbd[2J zelf") != std::string::npos);
   k.Ok("x", "export printout --out " + dir.path() + "/plan.html");
   std::ifstream in(dir.path() + "/plan.html", std::ios::binary);
@@ -1024,6 +1059,56 @@ TEST_CASE("a six-week check without --assess changes no agreement's status", "[c
   // With --assess the agreement does change.
   k.Ok("fatima", "check six-week --at now+44d --assess " + post + "=partly");
   CHECK(StatusOf(k, "fatima", post) == "partly");
+}
+
+// The plan is the resident's: a relative cannot replace it outside private time. Paper for
+// people without the app shows the accepted version, and names a newer one that waits.
+TEST_CASE(
+    "a relative cannot publish over the resident's plan, and paper shows the accepted version",
+    "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const auto [cid, post, shop] = AcceptedPlanWithTwoAgreements(k);
+  Run theirs = k.As("ria", "plan publish --ik-wil 'Ik wil dat mama beslist.'");
+  INFO(theirs.all);
+  CHECK(theirs.exit_code == 1);
+  CHECK(theirs.all.find("Alleen de hoofdpersoon of de gespreksleider maakt een nieuwe versie van "
+                        "het plan. Het netwerk doet dat alleen in de eigen tijd") !=
+        std::string::npos);
+  k.Ok("sanne", "sync");
+  CHECK(At(k.Json("sanne", "plan show"), "ik_wil").string_value() == "Rust in huis.");
+  CHECK(k.Json("sanne", "plan versions").list_value().values_size() == 1);
+
+  // Oma has no app; her paper shows version 1, the accepted one.
+  k.Ok("fatima", "circle propose --name Oma --kind family --relation oma");
+  k.Ok("fatima", "circle approve Oma");
+  k.Ok("fatima", "plan publish --ik-wil 'Meer rust in huis.'");
+  k.Ok("sanne", "sync");
+  Run show = k.As("sanne", "plan show");
+  INFO(show.all);
+  CHECK(show.out.find("Plan, versie 2") != std::string::npos);
+  CHECK(show.out.find("De aangenomen versie is versie 1 (kring plan show 1)") != std::string::npos);
+  CHECK(At(k.Json("sanne", "plan show"), "accepted_version").number_value() == 1);
+  CHECK(At(k.Json("sanne", "plan show 1"), "accepted_version").number_value() == 0);
+  Run paper = k.As("fatima", "export printout --text --person Oma");
+  INFO(paper.all);
+  REQUIRE(paper.exit_code == 0);
+  CHECK(paper.out.find("Versie 1") != std::string::npos);
+  CHECK(paper.out.find("Rust in huis.") != std::string::npos);
+  CHECK(paper.out.find("Meer rust in huis.") == std::string::npos);
+  CHECK(paper.out.find("Er is een nieuwere versie van het plan (versie 2). Die is nog niet "
+                       "aangenomen.") != std::string::npos);
+  CHECK(paper.out.find("Let op: dit plan is nog niet aangenomen.") == std::string::npos);
+  // Once Sanne accepts version 2, paper shows it without a note.
+  k.Ok("sanne", "plan accept");
+  k.Ok("fatima", "sync");
+  Run accepted = k.As("fatima", "export printout --text --person Oma");
+  INFO(accepted.all);
+  CHECK(accepted.out.find("Meer rust in huis.") != std::string::npos);
+  CHECK(accepted.out.find("nieuwere versie") == std::string::npos);
+  CHECK(accepted.out.find("nog niet aangenomen") == std::string::npos);
+  CHECK(k.As("sanne", "plan show").out.find("De aangenomen versie") == std::string::npos);
 }
 
 TEST_CASE("earlier plan versions are listed and read, and Dutch words set an agreement's state",

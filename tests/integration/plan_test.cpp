@@ -113,6 +113,21 @@ struct Circle {
     return id;
   }
 
+  // A meeting in the network's private time over `network_scope` (Plan::NetworkScope), written
+  // by the coordinator as Organising does (the plan's rules read only the meeting entity).
+  Bytes OpenPrivateTime(uint32_t network_scope) {
+    const Bytes meeting = crypto::RandomBytes(crypto::kIdBytes);
+    v1::Value scope;
+    scope.set_integer(network_scope);
+    REQUIRE(coordinator
+                ->Submit(cid, {CreateM(meeting, "meeting"), SetM(meeting, "status", Text("fixed")),
+                               SetM(meeting, "private_scope", scope),
+                               SetM(meeting, "phase", Text("private_time"))})
+                .ok());
+    SyncAll();
+    return meeting;
+  }
+
   void SyncAll() {
     for (int round = 0; round < 2; ++round) {
       for (Device* d : all()) REQUIRE((*d)->SyncNow().ok());
@@ -261,6 +276,16 @@ TEST_CASE("a plan is drafted, accepted, followed up offline and checked at six w
   REQUIRE(uncle_plan.UpdateDraft(*draft, k.Content()).ok());
   k.SyncAll();
   REQUIRE(aunt_plan.Draft(*draft)->contingency == k.Content().contingency);
+  // The network lists its draft, last written by the uncle; those outside list none.
+  auto drafts = aunt_plan.Drafts();
+  REQUIRE(drafts.ok());
+  REQUIRE(drafts->size() == 1);
+  CHECK(drafts->at(0).draft_id == *draft);
+  CHECK(drafts->at(0).scope_id == *network);
+  CHECK(drafts->at(0).last_author_account_id == k.uncle.account_id());
+  CHECK(drafts->at(0).content.ik_wil == k.Content().ik_wil);
+  for (Device* d : {&k.coordinator, &k.professional}) CHECK(Plan(**d, cid).Drafts()->empty());
+  k.OpenPrivateTime(*network);
   auto version = aunt_plan.Release(*draft);
   REQUIRE(version.ok());
   k.SyncAll();
@@ -517,27 +542,29 @@ TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[p
   const Bytes& cid = k.cid;
   Plan coordinator_plan(*k.coordinator, cid);
   Plan aunt_plan(*k.aunt, cid);
+  // The chair makes versions at any time (a relative only in private time).
+  Plan resident_plan(*k.resident, cid);
 
   PlanContent c = k.Content();
   c.contingency.clear();
-  RequireRejected(k.aunt, cid, "plan.contingency_missing",
-                  [&] { return StatusOf(aunt_plan.Publish(c)); });
+  RequireRejected(k.resident, cid, "plan.contingency_missing",
+                  [&] { return StatusOf(resident_plan.Publish(c)); });
   c = k.Content();
   c.contact_person.clear();
-  RequireRejected(k.aunt, cid, "plan.contact_missing",
-                  [&] { return StatusOf(aunt_plan.Publish(c)); });
+  RequireRejected(k.resident, cid, "plan.contact_missing",
+                  [&] { return StatusOf(resident_plan.Publish(c)); });
   c = k.Content();
   c.contact_person = crypto::RandomBytes(16);
-  RequireRejected(k.aunt, cid, "plan.contact_unknown",
-                  [&] { return StatusOf(aunt_plan.Publish(c)); });
+  RequireRejected(k.resident, cid, "plan.contact_unknown",
+                  [&] { return StatusOf(resident_plan.Publish(c)); });
   c = k.Content();
   c.responsible_professional.clear();
-  RequireRejected(k.aunt, cid, "plan.professional_missing",
-                  [&] { return StatusOf(aunt_plan.Publish(c)); });
+  RequireRejected(k.resident, cid, "plan.professional_missing",
+                  [&] { return StatusOf(resident_plan.Publish(c)); });
   c = k.Content();
   c.responsible_professional = k.p_uncle;
-  RequireRejected(k.aunt, cid, "plan.professional_unknown",
-                  [&] { return StatusOf(aunt_plan.Publish(c)); });
+  RequireRejected(k.resident, cid, "plan.professional_unknown",
+                  [&] { return StatusOf(resident_plan.Publish(c)); });
   c = k.Content();
   c.life_domains["tuin"] = "Gras maaien";
   RequireRejected(k.aunt, cid, "plan.unknown_life_domain",
@@ -548,8 +575,8 @@ TEST_CASE("invalid plan input is rejected with its key and changes nothing", "[p
                   [&] { return StatusOf(aunt_plan.CreateDraft(0, c)); });
   c = k.Content();
   c.review_days = 0;
-  RequireRejected(k.aunt, cid, "plan.review_days_invalid",
-                  [&] { return StatusOf(aunt_plan.Publish(c)); });
+  RequireRejected(k.resident, cid, "plan.review_days_invalid",
+                  [&] { return StatusOf(resident_plan.Publish(c)); });
 
   RequireRejected(k.aunt, cid, "agreement.owner_missing", [&] {
     return StatusOf(aunt_plan.AddAgreement(MakeAgreement({}, "Iets", kJan31)));
@@ -751,6 +778,126 @@ TEST_CASE("forbidden plan edits sent raw have no effect on any device", "[plan]"
     CHECK(Get(*d, cid, *a_aunt).accepted);
     CHECK(Plan(**d, cid).AcceptanceOf(*version)->chair_accepted);
   }
+}
+
+// The plan is the resident's: a relative outside private time cannot replace it with a version
+// of their own words, through the library or a raw op (DOMAIN step 4).
+TEST_CASE("a plan version is made by the chair, a coordinator, or the network in private time",
+          "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  auto first = Plan(*k.resident, cid).Publish(k.Content());
+  REQUIRE(first.ok());
+  k.SyncAll();
+
+  PlanContent theirs = k.Content();
+  theirs.ik_wil = "Ik wil dat mama beslist.";
+  Plan aunt_plan(*k.aunt, cid);
+  RequireRejected(k.aunt, cid, "rule.plan_version",
+                  [&] { return StatusOf(aunt_plan.Publish(theirs)); });
+  Plan professional_plan(*k.professional, cid);
+  RequireRejected(k.professional, cid, "rule.plan_version",
+                  [&] { return StatusOf(professional_plan.Publish(theirs)); });
+
+  // The same, sent raw: a version numbered after the resident's, and its details.
+  const Bytes raw_details = crypto::RandomBytes(crypto::kIdBytes);
+  const Bytes raw_version = crypto::RandomBytes(crypto::kIdBytes);
+  v1::Value two;
+  two.set_integer(2);
+  REQUIRE(k.aunt
+              ->Submit(cid, {CreateM(raw_details, "plan_details"),
+                             SetM(raw_details, "domain_housing", Text("Mama beslist."))})
+              .ok());
+  REQUIRE(k.aunt
+              ->Submit(cid, {CreateM(raw_version, "plan_version"), SetM(raw_version, "number", two),
+                             SetM(raw_version, "wil", Text(theirs.ik_wil)),
+                             SetM(raw_version, "contingency", Text(theirs.contingency)),
+                             SetM(raw_version, "contact_person", Blob(k.p_aunt)),
+                             SetM(raw_version, "details_id", Blob(raw_details))})
+              .ok());
+  k.SyncAll();
+  k.RequireConverged();
+  for (Device* d : k.readers()) {
+    const v1::CaseState s = k.Confirmed(*d);
+    CHECK(s.entities().count(Hex(raw_version)) == 0);
+    CHECK(s.entities().count(Hex(raw_details)) == 0);
+    auto current = Plan(**d, cid).Current();
+    REQUIRE(current.ok());
+    REQUIRE(current->has_value());
+    CHECK((*current)->version_id == *first);
+    CHECK((*current)->content.ik_wil == k.Content().ik_wil);
+  }
+
+  // The coordinator may (e.g. after the six-week check); the network in its private time may:
+  // that is its release of the draft.
+  REQUIRE(Plan(*k.coordinator, cid).Publish(k.Content()).ok());
+  auto network = aunt_plan.NetworkScope();
+  REQUIRE(network.ok());
+  k.SyncAll();
+  k.OpenPrivateTime(*network);
+  auto released = aunt_plan.Publish(theirs);
+  REQUIRE(released.ok());
+  // The professional is not part of the network's private time.
+  RequireRejected(k.professional, cid, "rule.plan_version",
+                  [&] { return StatusOf(professional_plan.Publish(theirs)); });
+  k.SyncAll();
+  for (Device* d : k.readers()) {
+    auto current = Plan(**d, cid).Current();
+    REQUIRE(current.ok());
+    REQUIRE(current->has_value());
+    CHECK((*current)->version_id == *released);
+    CHECK((*current)->number == 3);
+  }
+}
+
+// Paper for people without the app: the accepted version, and a word when a newer one waits;
+// with none accepted, the newest, marked.
+TEST_CASE("a printout shows the latest accepted version", "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  PlanContent first = k.Content();
+  first.bottom_lines.clear();  // no professional's decision needed
+  first.responsible_professional.clear();
+  auto v1 = Plan(*k.resident, cid).Publish(first);
+  REQUIRE(v1.ok());
+  k.SyncAll();
+  auto unaccepted = PrintoutFor(k.Confirmed(k.coordinator), k.p_grandma);
+  REQUIRE(unaccepted.ok());
+  CHECK(unaccepted->plan_version == 1);
+  CHECK_FALSE(unaccepted->accepted);
+  CHECK(unaccepted->newer_version_waiting == 0);
+  CHECK(RenderPlanText(*unaccepted)->find("Let op: dit plan is nog niet aangenomen.") !=
+        std::string::npos);
+
+  REQUIRE(Plan(*k.resident, cid).Accept(*v1, kJan31).ok());
+  PlanContent second = first;
+  second.ik_wil = "Ik wil verhuizen.";
+  auto v2 = Plan(*k.coordinator, cid).Publish(second);
+  REQUIRE(v2.ok());
+  k.SyncAll();
+  CHECK((*Plan(*k.aunt, cid).Current())->version_id == *v2);
+  CHECK((*Plan(*k.aunt, cid).LatestAccepted())->version_id == *v1);
+  auto paper = PrintoutFor(k.Confirmed(k.coordinator), k.p_grandma);
+  REQUIRE(paper.ok());
+  CHECK(paper->plan_version == 1);
+  CHECK(paper->accepted);
+  CHECK(paper->newer_version_waiting == 2);
+  REQUIRE(paper->i_want.size() == 1);
+  CHECK(paper->i_want[0] == first.ik_wil);
+  auto html = RenderPlanHtml(*paper);
+  REQUIRE(html.ok());
+  CHECK(html->find("Er is een nieuwere versie van het plan (versie 2). Die is nog niet "
+                   "aangenomen.") != std::string::npos);
+  CHECK(html->find("Let op") == std::string::npos);
+
+  REQUIRE(Plan(*k.resident, cid).Accept(*v2, kJan31 + kHour).ok());
+  k.SyncAll();
+  auto now = PrintoutFor(k.Confirmed(k.coordinator), k.p_grandma);
+  REQUIRE(now.ok());
+  CHECK(now->plan_version == 2);
+  CHECK(now->accepted);
+  CHECK(now->newer_version_waiting == 0);
+  CHECK(now->i_want[0] == second.ik_wil);
 }
 
 TEST_CASE("a printout leaves out what is hidden from its reader", "[plan]") {

@@ -381,6 +381,53 @@ TEST_CASE("a schema 9 store that applied a second resident is folded again", "[s
   CHECK(reader->Alarms().empty());
 }
 
+// The rules changed after schema 10 (a plan version only by the chair, a coordinator or the
+// network in private time): a store from before, which applied a relative's version, is folded
+// again once and then agrees with a device that folds the same log fresh.
+TEST_CASE(
+    "a schema 10 store that applied a relative's plan version is folded again (store schema 11)",
+    "[stored-state]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), relative(net), reader(net), fresh(net);
+  auto cid = chair->CreateCase({{relative.account_id(), v1::ROLE_MEMBER},
+                                {reader.account_id(), v1::ROLE_MEMBER},
+                                {fresh.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &relative, &reader});
+  // Outside any private time: every device skips it now.
+  auto version = relative->CreateEntity(*cid, "plan_version");
+  REQUIRE(version.ok());
+  SyncAll({&relative, &chair, &reader});
+  const std::string folded = Canonical(Confirmed(reader, *cid));
+  CHECK(Confirmed(reader, *cid).entities().count(Hex(*version)) == 0);
+
+  // The reader's store as a libkring of schema 10 left it: the version applied.
+  reader.Close();
+  {
+    auto store = client::LocalStore::Open(reader.db_path(), reader.storage_key());
+    REQUIRE(store.ok());
+    auto rec = (*store)->LoadCase(*cid);
+    REQUIRE(rec.ok());
+    REQUIRE(rec->has_value());
+    v1::CaseState old = (*rec)->state;
+    v1::Entity& e = (*old.mutable_entities())[Hex(*version)];
+    e.set_entity_id(ToString(*version));
+    e.set_type("plan_version");
+    e.set_created_by_account_id(ToString(relative.account_id()));
+    REQUIRE((*store)->ReplaceState(*cid, old, client::LocalStore::RemovalMark::kKeep).ok());
+  }
+  ChangeLog(reader, "DELETE FROM refold_due; PRAGMA user_version = 10;");
+  reader.Reopen();
+  CHECK(Canonical(Confirmed(reader, *cid)) != folded);  // what was stored, until the next sync
+
+  REQUIRE(reader->SyncNow().ok());
+  REQUIRE(fresh->SyncNow().ok());
+  CHECK(Canonical(Confirmed(reader, *cid)) == folded);
+  CHECK(Canonical(Confirmed(fresh, *cid)) == folded);
+  CHECK(reader->Alarms().empty());
+}
+
 // kringd before commit e9b44d2 stored pushed envelopes with unknown fields (bytes no signature or
 // hash covers), and clients took them: a device may hold such envelopes in its verified log. Its
 // next refold must fold them as before, not stop the case with "verified log no longer replays".

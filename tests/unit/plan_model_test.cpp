@@ -111,10 +111,20 @@ TEST_CASE("an agreement's hash covers its content, not its status", "[plan]") {
 TEST_CASE("the reducer applies the plan's rules", "[plan]") {
   Log log;
   const std::string version = Id();
-  log.Apply(log.member, {CreateM(version, pm::kPlanVersion), SetM(version, "wil", TextV("x")),
-                         SetM(version, "contingency", TextV("bellen"))});
+  log.Apply(log.chair, {CreateM(version, pm::kPlanVersion), SetM(version, "wil", TextV("x")),
+                        SetM(version, "contingency", TextV("bellen"))});
   REQUIRE(log.Get(version) != nullptr);
   const std::string hash = ToString(pm::PlanHash(*log.Get(version)));
+
+  SECTION("a version by the chair or a coordinator; a member outside private time makes none") {
+    const std::string by_member = Id(), by_coordinator = Id();
+    log.Apply(log.member,
+              {CreateM(by_member, pm::kPlanVersion), SetM(by_member, "wil", TextV("y"))});
+    CHECK(log.Get(by_member) == nullptr);
+    log.Apply(log.coordinator,
+              {CreateM(by_coordinator, pm::kPlanVersion), SetM(by_coordinator, "wil", TextV("z"))});
+    CHECK(log.Get(by_coordinator) != nullptr);
+  }
 
   SECTION("a version is written once") {
     log.Apply(log.member, {SetM(version, "contingency", TextV("niets"))});

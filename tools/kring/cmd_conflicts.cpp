@@ -21,19 +21,6 @@
 namespace kring::cli {
 namespace {
 
-// The open conflicts this device can see: on entities in its view, with two different values
-// (two equal values written at once are no conflict to the user: domain::ShowsAsConflict).
-std::vector<v1::Conflict> Open(const v1::CaseState& view) {
-  std::vector<v1::Conflict> out;
-  for (const v1::Conflict& c : view.conflicts()) {
-    if (!domain::ShowsAsConflict(c) || view.entities().count(Hex(View(c.entity_id()))) == 0) {
-      continue;
-    }
-    out.push_back(c);
-  }
-  return out;
-}
-
 // Who wrote a value: "jou"/"you", the name of the account's person in the circle, or the
 // account id.
 std::string Author(const Ctx& ctx, const std::map<std::string, std::string>& names, const Bytes& me,
@@ -135,7 +122,7 @@ int List(Ctx& ctx) {
       if (!p.account_id.empty()) names[ToString(p.account_id)] = p.name;
     }
   }
-  const std::vector<v1::Conflict> open = Open(*view);
+  const std::vector<v1::Conflict> open = OpenConflicts(*view);
   const bool values = ctx.On("values");
   if (ctx.json) {
     std::vector<std::string> rows;
@@ -218,7 +205,7 @@ int Resolve(Ctx& ctx) {
   auto view = ctx.client.View(ctx.case_id);
   if (!view.ok()) return Fail(view.status());
   std::vector<v1::Conflict> open;
-  for (const v1::Conflict& c : Open(*view)) {
+  for (const v1::Conflict& c : OpenConflicts(*view)) {
     if (ToBytes(c.entity_id()) == *entity && c.field() == field) open.push_back(c);
   }
   if (open.empty()) {
@@ -290,6 +277,16 @@ const std::vector<Verb>& ConflictVerbs() {
        Resolve},
   };
   return verbs;
+}
+
+std::vector<v1::Conflict> OpenConflicts(const v1::CaseState& view) {
+  std::vector<v1::Conflict> out;
+  for (const v1::Conflict& c : view.conflicts()) {
+    if (domain::ShowsAsConflict(c) && view.entities().count(Hex(View(c.entity_id()))) != 0) {
+      out.push_back(c);
+    }
+  }
+  return out;
 }
 
 }  // namespace kring::cli

@@ -168,9 +168,104 @@ const char* DecisionName(domain::Decision d) {
   }
 }
 
+// One draft as this device reads it (the network's, in private time): `plan show --draft ID`.
+int ShowDraft(Ctx& ctx) {
+  if (!ctx.positional.empty()) return ctx.Usage();
+  auto id = ParseId(ctx.Get("draft"));
+  if (!id) return BadId();
+  auto drafts = Plan(ctx.client, ctx.case_id).Drafts();
+  if (!drafts.ok()) return Fail(drafts.status());
+  const domain::PlanDraft* d = nullptr;
+  for (const domain::PlanDraft& x : *drafts) {
+    if (x.draft_id == *id) d = &x;
+  }
+  if (d == nullptr) return Fail(NotFound("domain.unknown_item"));
+  const domain::PlanContent& c = d->content;
+  if (ctx.json) {
+    std::vector<std::pair<std::string, std::string>> domains;
+    for (const auto& [k, t] : c.life_domains) domains.push_back({k, JStr(t)});
+    PrintJson(JObj({{"draft", JId(d->draft_id)},
+                    {"private_time", JBool(d->scope_id != 0)},
+                    {"by", JId(d->last_author_account_id)},
+                    {"ik_wil", JStr(c.ik_wil)},
+                    {"ik_kan", JStr(c.ik_kan)},
+                    {"ik_heb_nodig", JStr(c.ik_heb_nodig)},
+                    {"life_domains", JObj(domains)},
+                    {"contingency", JStr(c.contingency)},
+                    {"contact_person", JId(c.contact_person)},
+                    {"bottom_lines", JStr(c.bottom_lines)},
+                    {"answers", JStr(c.answers)},
+                    {"responsible_professional", JId(c.responsible_professional)},
+                    {"review_days", JNum(c.review_days)}}));
+    return 0;
+  }
+  std::cout << ctx.T("Concept", "Draft")
+            << (d->scope_id != 0 ? ctx.T(" (alleen het netwerk ziet het)", " (network only)") : "")
+            << ", " << ctx.T("laatst bijgewerkt door ", "last updated by ")
+            << ctx.NameOfAccount(d->last_author_account_id) << "\n"
+            << ctx.T("  Ik wil: ", "  I want: ") << c.ik_wil << "\n"
+            << ctx.T("  Ik kan: ", "  I can: ") << c.ik_kan << "\n"
+            << ctx.T("  Ik heb nodig: ", "  I need: ") << c.ik_heb_nodig << "\n";
+  for (const auto& [k, t] : c.life_domains) {
+    std::cout << "  " << domain::UserText("plan.domain." + k, ctx.lang) << ": " << t << "\n";
+  }
+  std::cout << ctx.T("  Als het misgaat: ", "  If it goes wrong: ") << c.contingency << "\n"
+            << ctx.T("  Contactpersoon: ", "  Contact person: ")
+            << (c.contact_person.empty() ? "-" : ctx.NameOf(c.contact_person)) << "\n";
+  if (!c.bottom_lines.empty())
+    std::cout << ctx.T("  Voorwaarden: ", "  Bottom lines: ") << c.bottom_lines << "\n";
+  if (!c.answers.empty()) std::cout << ctx.T("  Antwoorden: ", "  Answers: ") << c.answers << "\n";
+  return 0;
+}
+
+// The drafts this device can read: during private time the network's, which `plan show` does not
+// show until it is released.
+int Drafts(Ctx& ctx) {
+  auto drafts = Plan(ctx.client, ctx.case_id).Drafts();
+  if (!drafts.ok()) return Fail(drafts.status());
+  if (ctx.json) {
+    std::vector<std::string> rows;
+    for (const domain::PlanDraft& d : *drafts) {
+      rows.push_back(JObj({{"id", JId(d.draft_id)},
+                           {"private_time", JBool(d.scope_id != 0)},
+                           {"by", JId(d.last_author_account_id)},
+                           {"ik_wil", JStr(d.content.ik_wil)}}));
+    }
+    PrintJson(JArr(rows));
+    return 0;
+  }
+  if (drafts->empty()) {
+    std::cout << ctx.T("Er is geen concept dat jij kunt lezen.", "There is no draft you can read.")
+              << "\n";
+    return 0;
+  }
+  for (const domain::PlanDraft& d : *drafts) {
+    std::cout << Hex(d.draft_id) << "  " << ctx.NameOfAccount(d.last_author_account_id) << ": "
+              << (d.content.ik_wil.empty() ? ctx.T("(nog geen ik wil)", "(no I want yet)")
+                                           : d.content.ik_wil)
+              << "\n";
+  }
+  std::cout << ctx.T("Een concept lezen: kring plan show --draft CONCEPT",
+                     "To read a draft: kring plan show --draft DRAFT")
+            << "\n";
+  return 0;
+}
+
 int Show(Ctx& ctx) {
+  if (ctx.Has("draft")) return ShowDraft(ctx);
   Plan plan(ctx.client, ctx.case_id);
   auto named = NamedVersion(ctx);
+  if (!named.ok() && named.status().message() == "plan.no_plan") {
+    // No version yet, but the network may be drafting one this device can read.
+    auto drafts = plan.Drafts();
+    if (drafts.ok() && !drafts->empty()) {
+      std::cerr << Text(Msg::kError) << ": " << domain::UserText("plan.no_plan", ctx.lang) << " "
+                << ctx.T("Er is een concept: kring plan drafts",
+                         "There is a draft: kring plan drafts")
+                << "\n";
+      return 1;
+    }
+  }
   if (!named.ok()) return Fail(named.status());
   const domain::PlanVersion& v = *named;
   auto current = plan.Current();
@@ -178,6 +273,11 @@ int Show(Ctx& ctx) {
   const bool is_current = current->has_value() && (*current)->version_id == v.version_id;
   auto acc = plan.AcceptanceOf(v.version_id);
   if (!acc.ok()) return Fail(acc.status());
+  // The version that counts on paper (export printout) while this one waits for acceptance.
+  auto accepted = plan.LatestAccepted();
+  if (!accepted.ok()) return Fail(accepted.status());
+  const int64_t accepted_number =
+      accepted->has_value() && (*accepted)->version_id != v.version_id ? (*accepted)->number : 0;
   const domain::PlanContent& c = v.content;
   if (ctx.json) {
     std::vector<std::pair<std::string, std::string>> domains;
@@ -203,6 +303,7 @@ int Show(Ctx& ctx) {
                     {"reason", JStr(acc->reason)},
                     {"accepted", JBool(acc->accepted)},
                     {"accepted_at_ms", JNum(acc->accepted_at_ms)},
+                    {"accepted_version", JNum(acc->accepted ? 0 : accepted_number)},
                     {"checkin_at_ms", JNum(acc->checkin_at_ms)},
                     {"review_at_ms", JNum(acc->review_at_ms)}}));
     return 0;
@@ -253,6 +354,11 @@ int Show(Ctx& ctx) {
             << (acc->accepted ? ctx.T("Aangenomen op ", "Accepted on ")
                               : ctx.T("Nog niet aangenomen", "Not yet accepted"))
             << (acc->accepted ? ShowTime(ctx, acc->accepted_at_ms) : "") << "\n";
+  if (!acc->accepted && accepted_number != 0) {
+    std::cout << ctx.T("  De aangenomen versie is versie ", "  The accepted version is version ")
+              << accepted_number << ctx.T(" (kring plan show ", " (kring plan show ")
+              << accepted_number << ")\n";
+  }
   if (acc->accepted) {
     std::cout << ctx.T("  Check na 4 weken: ", "  4-week check-in: ")
               << ShowTime(ctx, acc->checkin_at_ms) << "\n"
@@ -573,13 +679,21 @@ const std::vector<Verb>& PlanVerbs() {
        1},
       {"plan",
        "show",
-       "[VERSIE]",
-       "Toon het plan, of een eerdere versie (nummer uit plan versions; --json voor scripts)",
-       "Show the plan, or an earlier version (number from plan versions; --json for scripts)",
-       {},
+       "[VERSIE] [--draft CONCEPT]",
+       "Toon het plan, een eerdere versie (nummer uit plan versions) of een concept (--draft)",
+       "Show the plan, an earlier version (number from plan versions) or a draft (--draft)",
+       {"draft"},
        {},
        Show,
        1},
+      {"plan",
+       "drafts",
+       "",
+       "De concepten die jij kunt lezen (in de eigen tijd: die van het netwerk)",
+       "The drafts you can read (in private time: the network's)",
+       {},
+       {},
+       Drafts},
       {"plan",
        "versions",
        "",

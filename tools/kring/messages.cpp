@@ -196,6 +196,12 @@ Entry Lookup(Msg m) {
     case Msg::kBadId:
       return {"Dit is geen geldige id. Een id heeft 32 tekens (0-9 en a-f).",
               "This is not a valid id (32 hexadecimal characters)."};
+    case Msg::kNewConflicts:
+      return {"Iemand veranderde hetzelfde als een ander, op hetzelfde moment. Nieuwe conflicten:",
+              "Someone changed the same thing as someone else at the same time. New conflicts:"};
+    case Msg::kSeeConflicts:
+      return {"Kies welke waarde blijft: kring conflicts",
+              "Choose which value stays: kring conflicts"};
     case Msg::kAccountNameUnknown:
       return {
           "Niemand in de kring met deze naam heeft een account. Gebruik het account-id: kring "

@@ -31,6 +31,8 @@ enum class Msg {
   kChooseCommand,  // a group's word alone (`kring member`), before its commands
   kMissingArgument,
   kBadId,
+  kNewConflicts,  // sync: changes made at the same time as someone else's (count follows)
+  kSeeConflicts,
   kAccountNameUnknown,    // member ...: no person of that name in the circle has an account
   kAccountNameAmbiguous,  // member ...: two people of that name have an account
   kEditStored,

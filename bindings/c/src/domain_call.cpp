@@ -927,6 +927,22 @@ Status PlanCall(d::Plan& plan, const pb::DomainRequest& req, pb::DomainResponse*
       if (v) ToProto(*v, out->mutable_plan());
       return {};
     }
+    case pb::DomainRequest::kDrafts: {
+      KRING_ASSIGN_OR_RETURN(std::vector<d::PlanDraft> list, plan.Drafts());
+      for (const d::PlanDraft& draft : list) {
+        pb::PlanDraft* p = out->add_drafts();
+        p->set_draft_id(ToString(draft.draft_id));
+        p->set_scope_id(draft.scope_id);
+        ToProto(draft.content, p->mutable_content());
+        p->set_last_author_account_id(ToString(draft.last_author_account_id));
+      }
+      return {};
+    }
+    case pb::DomainRequest::kLatestAcceptedPlan: {
+      KRING_ASSIGN_OR_RETURN(std::optional<d::PlanVersion> v, plan.LatestAccepted());
+      if (v) ToProto(*v, out->mutable_plan());
+      return {};
+    }
     default:
       return Invalid("request has no known call");
   }

@@ -59,6 +59,11 @@ constexpr Text kTexts[] = {
      "Only the network releases the plan. Professionals and the coordinator cannot."},
     {"rule.in_private_time_releases", "Alleen wie in de eigen tijd zit, geeft het plan vrij.",
      "Only the people in private time release the plan."},
+    {"rule.plan_version",
+     "Alleen de hoofdpersoon of de gespreksleider maakt een nieuwe versie van het plan. Het "
+     "netwerk doet dat alleen in de eigen tijd, als het zijn plan vrijgeeft.",
+     "Only the resident or the coordinator makes a new version of the plan. The network does so "
+     "only in its private time, when it releases its plan."},
     {"rule.private_time_open",
      "De eigen tijd loopt nog. Die stopt pas als het netwerk het plan vrijgeeft.",
      "Private time is still going on. It ends only when the network releases the plan."},
@@ -154,6 +159,11 @@ constexpr Text kTexts[] = {
     {"print.title", "Het plan van {name}", "{name}'s plan"},
     {"print.version", "Versie", "Version"},
     {"print.date", "Datum", "Date"},
+    {"print.not_accepted", "Let op: dit plan is nog niet aangenomen.",
+     "Note: this plan has not been accepted yet."},
+    {"print.newer_waiting",
+     "Er is een nieuwere versie van het plan (versie {n}). Die is nog niet aangenomen.",
+     "There is a newer version of the plan (version {n}). It has not been accepted yet."},
     {"print.question", "Mijn vraag", "My question"},
     {"print.i_want", "Ik wil", "I want"},
     {"print.i_can", "Ik kan", "I can"},

@@ -16,6 +16,7 @@
 #include "domain/plan_model.h"
 #include "domain/plan_ops.h"
 #include "domain/plan_release.h"
+#include "domain/plan_rules.h"
 #include "domain/render_text.h"
 #include "domain/rule_refusals.h"
 #include "model/content_rules.h"
@@ -542,6 +543,27 @@ std::optional<PlanVersion> ReadCurrentVersion(const v1::CaseState& state) {
   return VersionOf(state, *e);
 }
 
+namespace {
+
+// The newest version that counts as accepted (ReadAcceptance), or null.
+const v1::Entity* AcceptedVersion(const v1::CaseState& state) {
+  const v1::Entity* best = nullptr;
+  for (const auto& [key, e] : state.entities()) {
+    if (e.type() != kPlanVersion || e.deleted() || e.scope_id() != 0) continue;
+    if (best != nullptr && !NewerVersion(e, *best)) continue;
+    if (ReadAcceptance(state, B(e.entity_id())).accepted) best = &e;
+  }
+  return best;
+}
+
+}  // namespace
+
+std::optional<PlanVersion> ReadAcceptedVersion(const v1::CaseState& state) {
+  const v1::Entity* e = AcceptedVersion(state);
+  if (e == nullptr) return std::nullopt;
+  return VersionOf(state, *e);
+}
+
 Acceptance ReadAcceptance(const v1::CaseState& state, const Bytes& version_id) {
   Acceptance a;
   a.version_id = version_id;
@@ -635,6 +657,40 @@ Result<PlanContent> Plan::Draft(const Bytes& draft_id) const {
   return ContentOf(*draft);
 }
 
+Result<std::vector<PlanDraft>> Plan::Drafts() const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  struct Row {
+    PlanDraft draft;
+    uint64_t last_seq = 0;  // of its last write; pending writes (seq 0) are this device's newest
+  };
+  std::vector<Row> rows;
+  for (const auto& [key, e] : view.entities()) {
+    if (e.type() != kPlanDraft || e.deleted()) continue;
+    Row r;
+    r.draft.draft_id = B(e.entity_id());
+    r.draft.scope_id = e.scope_id();
+    r.draft.content = ContentOf(e);
+    r.last_seq = e.created_seq() == 0 ? UINT64_MAX : e.created_seq();
+    std::string author = e.created_by_account_id();
+    for (const auto& [name, f] : e.fields()) {
+      const uint64_t seq = f.seq() == 0 ? UINT64_MAX : f.seq();
+      if (seq >= r.last_seq && !f.author_account_id().empty()) {
+        r.last_seq = seq;
+        author = f.author_account_id();
+      }
+    }
+    r.draft.last_author_account_id = B(author);
+    rows.push_back(std::move(r));
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    if (a.last_seq != b.last_seq) return a.last_seq > b.last_seq;
+    return a.draft.draft_id < b.draft.draft_id;
+  });
+  std::vector<PlanDraft> out;
+  for (Row& r : rows) out.push_back(std::move(r.draft));
+  return out;
+}
+
 Result<std::vector<v1::Conflict>> Plan::ConflictsOf(const Bytes& entity_id) const {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
   std::vector<v1::Conflict> out;
@@ -652,6 +708,11 @@ Result<Bytes> Plan::Release(const Bytes& draft_id) {
 
 Result<Bytes> Plan::Publish(const PlanContent& content) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
+  // The reducer's rule, asked first so the refusal says who may (before any other reason).
+  if (!MayMakePlanVersion(view, me)) {
+    return PermissionDenied(RefusalKeyFor(view, me, plan_rule::kPlanVersion));
+  }
   // A version lists the agreements as everyone reads them: not before the network's release.
   // Another device may have released already: fetch first (best effort; offline, this view
   // decides).
@@ -683,7 +744,6 @@ Result<Bytes> Plan::Publish(const PlanContent& content) {
     }
   }
   v1::CaseState with_details = view;
-  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
   const client::model::OpContext ctx{0, me, crypto::RandomBytes(16), details_scope};
   {
     v1::ContentOp op;
@@ -718,6 +778,16 @@ Result<Bytes> Plan::Publish(const PlanContent& content) {
 Result<std::optional<PlanVersion>> Plan::Current() const {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
   return ReadCurrentVersion(view);
+}
+
+Result<std::optional<PlanVersion>> Plan::LatestAccepted() const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
+  std::optional<PlanVersion> v = ReadAcceptedVersion(view);
+  if (v && IsProfessionalAccount(view, me) && !ProfessionalsGranted(view)) {
+    return std::optional<PlanVersion>(SummaryForProfessional(std::move(*v)));
+  }
+  return v;
 }
 
 Result<std::vector<PlanVersion>> Plan::Versions() const {
@@ -1046,10 +1116,19 @@ Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reade
     const v1::Entity* p = FindPerson(state, id);
     return p == nullptr || !visible(*p) ? std::string() : one_line(TextField(*p, "name"));
   };
-  const v1::Entity* version = CurrentVersion(state);
-  if (version == nullptr || !visible(*version)) return NotFound("plan.no_plan");
+  // Paper is for people without the app, who cannot see what changes after it is printed: the
+  // accepted plan, with a word when a newer version waits; without one, the newest, marked.
+  const v1::Entity* newest = CurrentVersion(state);
+  if (newest == nullptr || !visible(*newest)) return NotFound("plan.no_plan");
+  const v1::Entity* accepted = AcceptedVersion(state);
+  const v1::Entity* version = accepted != nullptr && visible(*accepted) ? accepted : newest;
 
   PrintablePlan out;
+  out.accepted = version == accepted;
+  if (version != newest) {
+    out.newer_version_waiting =
+        static_cast<uint32_t>(std::clamp<int64_t>(IntField(*newest, "number"), 1, UINT32_MAX));
+  }
   for (const auto& [key, e] : state.entities()) {
     // The resident as the rules take them: a kind "resident" on someone the first referral does
     // not name (written before it) is not theirs to be named as.

@@ -218,20 +218,21 @@ std::string AgreementRefs(const v1::CaseState& state) {
   return out;
 }
 
+bool NewerVersion(const v1::Entity& a, const v1::Entity& b) {
+  const int64_t na = IntField(a, "number"), nb = IntField(b, "number");
+  if (na != nb) return na > nb;
+  // A pending version (seq 0) is this device's newest.
+  const uint64_t sa = a.created_seq() == 0 ? UINT64_MAX : a.created_seq();
+  const uint64_t sb = b.created_seq() == 0 ? UINT64_MAX : b.created_seq();
+  if (sa != sb) return sa > sb;
+  return a.entity_id() > b.entity_id();
+}
+
 const v1::Entity* CurrentVersion(const v1::CaseState& state) {
   const v1::Entity* best = nullptr;
-  auto newer = [](const v1::Entity& a, const v1::Entity& b) {
-    const int64_t na = IntField(a, "number"), nb = IntField(b, "number");
-    if (na != nb) return na > nb;
-    // A pending version (seq 0) is this device's newest.
-    const uint64_t sa = a.created_seq() == 0 ? UINT64_MAX : a.created_seq();
-    const uint64_t sb = b.created_seq() == 0 ? UINT64_MAX : b.created_seq();
-    if (sa != sb) return sa > sb;
-    return a.entity_id() > b.entity_id();
-  };
   for (const auto& [key, e] : state.entities()) {
     if (e.type() != kPlanVersion || e.deleted() || e.scope_id() != 0) continue;
-    if (best == nullptr || newer(e, *best)) best = &e;
+    if (best == nullptr || NewerVersion(e, *best)) best = &e;
   }
   return best;
 }

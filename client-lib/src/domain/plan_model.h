@@ -112,5 +112,7 @@ std::string AgreementRefs(const v1::CaseState& state);
 // The newest released version: highest `number`, then latest created_seq (0 = pending, newest),
 // then id. Null when there is none.
 const v1::Entity* CurrentVersion(const v1::CaseState& state);
+// The order CurrentVersion picks by: true when `a` is newer than `b`.
+bool NewerVersion(const v1::Entity& a, const v1::Entity& b);
 
 }  // namespace kring::domain::plan_model

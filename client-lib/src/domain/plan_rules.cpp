@@ -7,6 +7,7 @@
 
 #include "domain/organising_rules.h"
 #include "domain/plan_model.h"
+#include "domain/private_time.h"
 
 namespace kring::domain {
 namespace {
@@ -60,8 +61,9 @@ std::string CheckCreate(const Rule& r, std::string_view type) {
     return IsProfessionalAccount(r.state, r.author()) ? "" : plan_rule::kOnlyProfessional;
   }
   if (type == kPlanVersion || type == kPlanDetails) {
-    // The network releases its plan; professionals do not write it for them.
-    return IsProfessionalAccount(r.state, r.author()) ? plan_rule::kNotByProfessional : "";
+    // The plan is the resident's: a new version replaces it on every screen and on paper. The
+    // network writes one only at its release in private time (DOMAIN step 4).
+    return MayMakePlanVersion(r.state, r.author()) ? "" : plan_rule::kPlanVersion;
   }
   if (type == kCheckIn || type == kSixWeekCheck || type == kAssessment || type == kWellBeing ||
       type == kCostItem) {
@@ -216,6 +218,12 @@ std::string CheckAgreement(const Rule& r, const v1::Entity& e, const v1::Mutatio
 }
 
 }  // namespace
+
+bool MayMakePlanVersion(const v1::CaseState& state, ByteView account_id) {
+  if (IsProfessionalAccount(state, account_id)) return false;
+  if (IsChair(state, account_id) || IsCoordinator(state, account_id)) return true;
+  return InNetworkPrivateTime(state, account_id);
+}
 
 std::string CheckPlanRule(const v1::CaseState& state, const client::model::OpContext& ctx,
                           const v1::Mutation& mutation, const v1::Entity* target) {

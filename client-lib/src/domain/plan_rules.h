@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "kring/common/bytes.h"
 #include "kring/v1/model.pb.h"
 
 #include "model/reducer.h"
@@ -18,7 +19,9 @@ inline constexpr char kOnlyChair[] = "plan: only the chair";
 inline constexpr char kOnlyManagers[] = "plan: only the chair or coordinator";
 inline constexpr char kOnlyProfessional[] = "plan: only a professional";
 inline constexpr char kDecisionNotByThatProfessional[] = "plan: decision not by that professional";
-inline constexpr char kNotByProfessional[] = "plan: not by a professional";
+// A plan version (and its details) by anyone but the chair, a coordinator or the network in its
+// private time (MayMakePlanVersion).
+inline constexpr char kPlanVersion[] = "plan: version not by this account";
 inline constexpr char kOnlyYoungPerson[] = "plan: only the young person";
 inline constexpr char kNotMentor[] = "plan: not the mentor";
 inline constexpr char kWrittenOnce[] = "plan: entry is written once";
@@ -34,5 +37,10 @@ inline constexpr char kNotOwnerCheckerOrManager[] = "agreement: not owner, check
 // exist.
 std::string CheckPlanRule(const v1::CaseState& state, const client::model::OpContext& ctx,
                           const v1::Mutation& mutation, const v1::Entity* target);
+
+// Who may make a plan version (and its details): the chair and the coordinators, and the network
+// in its private time (its release of the draft); never a professional. The reducer's rule, and
+// Plan::Publish asks it first for a clear refusal.
+bool MayMakePlanVersion(const v1::CaseState& state, ByteView account_id);
 
 }  // namespace kring::domain

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <utility>
+#include <vector>
 
 #include "kring/domain/amsterdam_time.h"
 
@@ -40,6 +41,19 @@ std::string Title(const PrintablePlan& plan, Language language, bool html) {
   const size_t at = t.find("{name}");
   if (at != std::string::npos) t.replace(at, 6, name);
   return t;
+}
+
+// Under the version line: whether the printed version is accepted, and whether a newer one waits.
+std::vector<std::string> AcceptanceNotes(const PrintablePlan& p, Language language) {
+  std::vector<std::string> out;
+  if (!p.accepted) out.push_back(Label("print.not_accepted", language));
+  if (p.newer_version_waiting != 0) {
+    std::string t = Label("print.newer_waiting", language);
+    const size_t at = t.find("{n}");
+    if (at != std::string::npos) t.replace(at, 3, std::to_string(p.newer_version_waiting));
+    out.push_back(std::move(t));
+  }
+  return out;
 }
 
 std::string_view StatusKey(PrintAgreementStatus s) {
@@ -235,7 +249,11 @@ Result<std::string> RenderPlanHtml(const PrintablePlan& p, Language lang) {
        " &middot; ";
   h += HtmlEscape(Label("print.date", lang)) + ": " +
        HtmlEscape(FormatAmsterdamDate(p.plan_date_utc_ms, lang));
-  h += "</p>\n</header>\n<main>\n";
+  h += "</p>\n";
+  for (const std::string& note : AcceptanceNotes(p, lang)) {
+    h += "<p class=\"box\"><strong>" + HtmlEscape(note) + "</strong></p>\n";
+  }
+  h += "</header>\n<main>\n";
 
   h += "<section>\n" + H2("print.question", lang);
   h += "<h3>" + HtmlEscape(Label("print.i_want", lang)) + "</h3>\n" + HtmlList(p.i_want, lang);
@@ -329,6 +347,7 @@ Result<std::string> RenderPlanText(const PrintablePlan& p, Language lang) {
   std::string t = Title(p, lang, false) + "\n";
   t += Label("print.version", lang) + " " + std::to_string(p.plan_version) + " - " +
        Label("print.date", lang) + ": " + FormatAmsterdamDate(p.plan_date_utc_ms, lang) + "\n";
+  for (const std::string& note : AcceptanceNotes(p, lang)) t += note + "\n";
 
   t += TextHeading("print.question", lang);
   t += Label("print.i_want", lang) + ":\n" + TextList(p.i_want, lang);

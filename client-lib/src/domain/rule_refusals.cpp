@@ -50,7 +50,7 @@ constexpr Mapping kMappings[] = {
     {plan_rule::kOnlyManagers, kManagersOnly},
     {plan_rule::kOnlyProfessional, "plan.not_professional"},
     {plan_rule::kDecisionNotByThatProfessional, "plan.not_professional"},
-    {plan_rule::kNotByProfessional, "plan.network_only"},
+    {plan_rule::kPlanVersion, "rule.plan_version"},
     {plan_rule::kOnlyYoungPerson, "rule.mentor_designate"},
     {plan_rule::kNotMentor, "rule.mentor_only"},
     {plan_rule::kWrittenOnce, "rule.written_once"},

@@ -130,6 +130,13 @@ INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
 constexpr std::string_view kSchemaV10 = R"sql(
 INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
 )sql";
+// The content rules changed again since schema 10: a plan version (and its details) is made only
+// by the chair, a coordinator, or a network member in the network's private time
+// (plan_rule::kPlanVersion). Every case known is folded again from its log once (a store that
+// upgrades from 9 folds once: a case is due or not).
+constexpr std::string_view kSchemaV11 = R"sql(
+INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
+)sql";
 constexpr int64_t kStateFormWithRefs = 2;
 // Client op id counters reserved per write of a case's op_counters row (NewClientOpId).
 constexpr int64_t kOpCounterBlock = 1024;
@@ -179,8 +186,9 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path,
   KRING_ASSIGN_OR_RETURN(
       sql::Database db,
       sql::Database::Open(path, /*read_only=*/false, sql::Database::Checkpoints::kBackground));
-  KRING_RETURN_IF_ERROR(db.Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
-                                    kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9, kSchemaV10}));
+  KRING_RETURN_IF_ERROR(
+      db.Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6, kSchemaV7,
+                  kSchemaV8, kSchemaV9, kSchemaV10, kSchemaV11}));
   // A wrong storage key must fail here, not later with undecryptable records.
   sql::Statement get(db, "SELECT value FROM meta WHERE key = 'key_check'");
   if (get.Step()) {

@@ -69,8 +69,10 @@ extern "C" {
  *      and account_removed, Agreement.owner_left and needs_new_owner; the meeting's record
  *      (domain calls 120-123); spoed set later and the restricted scopes (calls 124-125), the
  *      resident's question edited per part (call 127), MentorLogEntry.author_account_id, what a
- *      private time's release shares (call 128), Agreement.in_private_time and the 4-week
- *      check-ins (call 160) (no new function).
+ *      private time's release shares (call 128), Agreement.in_private_time, the 4-week check-ins
+ *      (call 160), the plan's drafts this device can read and the latest accepted version
+ *      (calls 51-52, DomainResponse.drafts); a plan version only by the chair, a coordinator or
+ *      the network in private time (a reducer rule; no new function).
  */
 #define KRING_ABI_VERSION 10u
 

@@ -58,6 +58,15 @@ struct PlanContent {
   int32_t review_days = kDefaultReviewDays;  // six-week check = acceptance + review_days
 };
 
+// A draft this device can read (private time: in the network's scope).
+struct PlanDraft {
+  Bytes draft_id;
+  uint32_t scope_id = 0;  // 0: drafted in the open
+  PlanContent content;
+  // Who wrote to it last (account), as far as this device knows; empty when unknown.
+  Bytes last_author_account_id;
+};
+
 struct AgreementRef {
   Bytes agreement_id;
   Bytes content_hash;
@@ -184,6 +193,8 @@ class Plan {
   Result<Bytes> CreateDraft(uint32_t scope_id, const PlanContent& content);
   Status UpdateDraft(const Bytes& draft_id, const PlanContent& content);
   Result<PlanContent> Draft(const Bytes& draft_id) const;
+  // Every draft this device can read, the one written to last first.
+  Result<std::vector<PlanDraft>> Drafts() const;
   // Unresolved concurrent edits of a draft (or any plan entity): both values, never lost. An
   // UpdateDraft made with the kept value in view resolves them.
   Result<std::vector<v1::Conflict>> ConflictsOf(const Bytes& entity_id) const;
@@ -203,6 +214,9 @@ class Plan {
   Result<std::vector<PlanVersion>> Versions() const;
   // For a professional without the chair's grant: the summary only (no life-domain details).
   Result<std::optional<PlanVersion>> CurrentForMe() const;
+  // The newest accepted version (ReadAcceptedVersion), read as CurrentForMe; none when no
+  // version is accepted yet.
+  Result<std::optional<PlanVersion>> LatestAccepted() const;
 
   // ---- Acceptance ----
   // The chair accepts this exact version (its hash is recorded and checked by every device).
@@ -245,6 +259,9 @@ class Plan {
 // Pure readers over a state (used by Plan, FollowUp and the renderers).
 std::vector<Agreement> ReadAgreements(const v1::CaseState& state);
 std::optional<PlanVersion> ReadCurrentVersion(const v1::CaseState& state);
+// The newest version that counts as accepted (Acceptance::accepted); it may be older than the
+// current one, which then waits for acceptance. What paper for people without the app shows.
+std::optional<PlanVersion> ReadAcceptedVersion(const v1::CaseState& state);
 Acceptance ReadAcceptance(const v1::CaseState& state, const Bytes& version_id);
 
 }  // namespace kring::domain

@@ -53,6 +53,10 @@ struct PrintablePlan {
   std::string resident_first_name;
   uint32_t plan_version = 1;
   int64_t plan_date_utc_ms = 0;
+  // False: no version is accepted yet and this one is printed marked "nog niet aangenomen".
+  bool accepted = true;
+  // The number of a newer version that waits for acceptance (this one is the accepted one), or 0.
+  uint32_t newer_version_waiting = 0;
   std::vector<std::string> i_want;  // ik wil
   std::vector<std::string> i_can;   // ik kan
   std::vector<std::string> i_need;  // ik heb nodig
