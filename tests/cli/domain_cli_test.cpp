@@ -7,11 +7,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <google/protobuf/struct.pb.h>
@@ -93,9 +95,31 @@ class People {
     return v;
   }
 
+  // The account id of profile `who`, its account made on first use.
+  const std::string& Account(const std::string& who) {
+    std::string& id = accounts_[who];
+    if (id.empty()) id = Id(who, "account create", "account");
+    return id;
+  }
+
+  // `chair`'s case with `members` ("profile" or "profile:role"), every profile with its account;
+  // with `history` a member added later reads what came before. The case id; nobody synced yet.
+  std::string NewCase(const std::string& chair, const std::vector<std::string>& members,
+                      bool history = true) {
+    Account(chair);
+    std::string words = history ? "case create --history" : "case create";
+    for (const std::string& m : members) {
+      const size_t colon = m.find(':');
+      words += " " + Account(m.substr(0, colon)) +
+               (colon == std::string::npos ? std::string() : m.substr(colon));
+    }
+    return Id(chair, words, "Casus gemaakt:");
+  }
+
  private:
   const TestServer& server_;
   const TempDir& dir_;
+  std::map<std::string, std::string> accounts_;
 };
 
 const Value& At(const Value& v, const std::string& key) {
@@ -916,11 +940,8 @@ TEST_CASE("approving an app invitation for a person links the account, and says 
   TestServer server;
   TempDir dir;
   People k(server, dir);
-  k.Id("sanne", "account create", "account");
-  const std::string fatima = k.Id("fatima", "account create", "account");
-  const std::string ria = k.Id("ria", "account create", "account");
-  const std::string cid =
-      k.Id("sanne", "case create --history " + fatima + ":coordinator", "Casus gemaakt:");
+  const std::string cid = k.NewCase("sanne", {"fatima:coordinator"});
+  const std::string fatima = k.Account("fatima"), ria = k.Account("ria");
   k.Ok("fatima", "sync");
   k.Ok("fatima", "circle propose --name 'Tante Ria' --kind family --relation tante");
   k.Ok("fatima", "circle approve 'Tante Ria'");
@@ -974,11 +995,9 @@ namespace {
 // Sanne (chair) and Tante Ria in the circle, the coordinator Fatima; a plan accepted with two
 // agreements of Ria's, both agreed. Returns {case, first agreement, second agreement}.
 std::array<std::string, 3> AcceptedPlanWithTwoAgreements(People& k) {
-  const std::string sanne = k.Id("sanne", "account create", "account");
-  const std::string fatima = k.Id("fatima", "account create", "account");
-  const std::string ria = k.Id("ria", "account create", "account");
-  const std::string cid =
-      k.Id("sanne", "case create --history " + fatima + ":coordinator " + ria, "Casus gemaakt:");
+  const std::string cid = k.NewCase("sanne", {"fatima:coordinator", "ria"});
+  const std::string sanne = k.Account("sanne"), fatima = k.Account("fatima"),
+                    ria = k.Account("ria");
   k.Ok("fatima", "sync");
   k.Ok("fatima", "circle propose --name Sanne --kind resident --account " + sanne);
   k.Ok("fatima",
@@ -1259,10 +1278,8 @@ TEST_CASE("the chair's pre-talk list counts pre-talks whose notes she cannot rea
   TestServer server;
   TempDir dir;
   People k(server, dir);
-  const std::string sanne = k.Id("sanne", "account create", "account");
-  const std::string fatima = k.Id("fatima", "account create", "account");
-  const std::string cid =
-      k.Id("sanne", "case create --history " + fatima + ":coordinator", "Casus gemaakt:");
+  const std::string cid = k.NewCase("sanne", {"fatima:coordinator"});
+  const std::string sanne = k.Account("sanne"), fatima = k.Account("fatima");
   k.Ok("fatima", "sync");
   k.Ok("fatima", "circle propose --name Sanne --kind resident --account " + sanne);
   k.Ok("fatima", "circle propose --name 'Tante Ria' --kind family --relation tante");
@@ -1303,9 +1320,8 @@ TEST_CASE(
   TestServer server;
   TempDir dir;
   People k(server, dir);
-  k.Id("sanne", "account create", "account");
-  const std::string fatima = k.Id("fatima", "account create", "account");
-  const std::string cid = k.Id("sanne", "case create " + fatima + ":coordinator", "Casus gemaakt:");
+  const std::string cid = k.NewCase("sanne", {"fatima:coordinator"}, false);
+  const std::string fatima = k.Account("fatima");
   k.Ok("fatima", "sync");
 
   // The words the domain's messages offer are the words the command takes, and shows.
@@ -1527,10 +1543,9 @@ TEST_CASE("the meeting's record on the command line: attendance and notes then f
   TestServer server;
   TempDir dir;
   People k(server, dir);
-  const std::string sanne = k.Id("sanne", "account create", "account");
-  const std::string fatima = k.Id("fatima", "account create", "account");
-  const std::string ria = k.Id("ria", "account create", "account");
-  k.Id("sanne", "case create --history " + fatima + ":coordinator " + ria, "Casus gemaakt:");
+  k.NewCase("sanne", {"fatima:coordinator", "ria"});
+  const std::string sanne = k.Account("sanne"), fatima = k.Account("fatima"),
+                    ria = k.Account("ria");
   k.Ok("fatima", "sync");
   k.Ok("fatima", "circle propose --name Sanne --kind resident --account " + sanne);
   k.Ok("fatima",
@@ -1640,11 +1655,9 @@ TEST_CASE("what people entered is shown again: referral, invitations, groups, sp
   TestServer server;
   TempDir dir;
   People k(server, dir);
-  const std::string sanne = k.Id("sanne", "account create", "account");
-  const std::string fatima = k.Id("fatima", "account create", "account");
-  const std::string ria = k.Id("ria", "account create", "account");
-  const std::string cid =
-      k.Id("sanne", "case create --history " + fatima + ":coordinator", "Casus gemaakt:");
+  const std::string cid = k.NewCase("sanne", {"fatima:coordinator"});
+  const std::string sanne = k.Account("sanne"), fatima = k.Account("fatima"),
+                    ria = k.Account("ria");
   // No group yet: said so, not an empty screen.
   CHECK(k.As("sanne", "scope list").out == "Geen afgeschermde groepen.\n");
   CHECK(k.As("sanne", "--lang en scope list").out == "No restricted groups.\n");
@@ -1837,11 +1850,8 @@ TEST_CASE("kring referral show names the first referral's resident and lists lat
   TestServer server;
   TempDir dir;
   People k(server, dir);
-  k.Id("sanne", "account create", "account");
-  const std::string fatima = k.Id("fatima", "account create", "account");
-  const std::string ria = k.Id("ria", "account create", "account");
-  const std::string cid =
-      k.Id("sanne", "case create --history " + fatima + ":coordinator " + ria, "Casus gemaakt:");
+  const std::string cid = k.NewCase("sanne", {"fatima:coordinator", "ria"});
+  const std::string& ria = k.Account("ria");
   k.Ok("fatima", "sync");
   k.Ok("ria", "sync");
   k.Ok("fatima",
@@ -1981,14 +1991,44 @@ TEST_CASE("write commands print JSON with --json, and conflicts show labels, not
   CHECK(k.Json("sanne", "conflicts").list_value().values_size() == 0);
 }
 
+// The plan's headings and life domains are named in conflicts with the words `kring plan show`
+// uses (the domain's texts): "finances" in English, not a second wording of the command line's.
+TEST_CASE("conflicts name the plan's fields with the domain's words", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const std::string cid = k.NewCase("sanne", {"fatima:coordinator"});
+  k.Ok("fatima", "sync");
+  const std::string note =
+      At(k.Json("sanne", "entity create " + cid + " notitie"), "id").string_value();
+  REQUIRE(note.size() == 32);
+  k.Ok("fatima", "sync");
+  for (const char* field : {"domain_finances", "domain_daytime", "wil"}) {
+    k.Ok("sanne", "field set " + cid + " " + note + " " + field + " 'van Sanne'");
+    k.Ok("fatima", "field set " + cid + " " + note + " " + field + " 'van Fatima'");
+  }
+  k.Ok("sanne", "sync");
+  REQUIRE(k.Json("sanne", "conflicts").list_value().values_size() == 3);
+  const Run dutch = k.As("sanne", "conflicts");
+  INFO(dutch.all);
+  REQUIRE(dutch.exit_code == 0);
+  CHECK(dutch.out.find(": geld\n") != std::string::npos);
+  CHECK(dutch.out.find(": dagbesteding\n") != std::string::npos);
+  CHECK(dutch.out.find(": ik wil\n") != std::string::npos);
+  const Run english = k.As("sanne", "--lang en conflicts");
+  INFO(english.all);
+  REQUIRE(english.exit_code == 0);
+  CHECK(english.out.find(": finances\n") != std::string::npos);
+  CHECK(english.out.find(": daytime activity\n") != std::string::npos);
+  CHECK(english.out.find(": I want\n") != std::string::npos);
+  CHECK(english.out.find("money") == std::string::npos);
+}
+
 TEST_CASE("a field name that is not safe in a shell never goes into a command to copy", "[cli]") {
   TestServer server;
   TempDir dir;
   People k(server, dir);
-  k.Id("sanne", "account create", "account");
-  const std::string fatima = k.Id("fatima", "account create", "account");
-  const std::string cid =
-      At(k.Json("sanne", "case create " + fatima + ":coordinator"), "id").string_value();
+  const std::string cid = k.NewCase("sanne", {"fatima:coordinator"}, false);
   REQUIRE(cid.size() == 32);
   const std::string note =
       At(k.Json("sanne", "entity create " + cid + " notitie"), "id").string_value();
@@ -2158,13 +2198,7 @@ TEST_CASE("a conflict on a poll answer is told with its words, and poll answer's
   TestServer server;
   TempDir dir;
   People k(server, dir);
-  k.Id("sanne", "account create", "account");
-  const std::string fatima = k.Id("fatima", "account create", "account");
-  const std::string joke = k.Id("joke", "account create", "account");
-  const std::string cid =
-      At(k.Json("sanne", "case create " + fatima + ":coordinator " + joke + ":coordinator"), "id")
-          .string_value();
-  REQUIRE(cid.size() == 32);
+  const std::string cid = k.NewCase("sanne", {"fatima:coordinator", "joke:coordinator"}, false);
   k.Ok("fatima", "sync");
   k.Ok("fatima", "circle propose --name Ria --kind family --relation tante");
   k.Ok("fatima", "circle approve Ria");

@@ -5,7 +5,6 @@
 #include <optional>
 
 #include <catch2/catch.hpp>
-#include <google/protobuf/util/message_differencer.h>
 
 #include "kring/domain/exports.h"
 #include "kring/domain/organising.h"
@@ -13,25 +12,15 @@
 
 #include "model/values.h"
 #include "support/client_fixture.h"
+#include "support/organising_fixture.h"
 
 using namespace kring;
 using namespace kring::test;
 using namespace kring::domain;
-using google::protobuf::util::MessageDifferencer;
 
 namespace {
 
 constexpr int64_t kHour = 3600LL * 1000;
-
-PersonInput NewPerson(const std::string& name, const std::string& kind, const std::string& relation,
-                      const std::string& phone) {
-  PersonInput p;
-  p.name = name;
-  p.kind = kind;
-  p.relation = relation;
-  p.contact.phone = phone;
-  return p;
-}
 
 ReferralInput SpoedReferral() {
   ReferralInput r;
@@ -51,33 +40,6 @@ ReferralInput SpoedReferral() {
   r.resident_consent = true;
   r.spoed = true;
   return r;
-}
-
-Bytes IdOf(Organising& org, const std::string& name) {
-  auto circle = org.Circle();
-  REQUIRE(circle.ok());
-  for (const auto& p : *circle) {
-    if (p.name == name) return p.person_id;
-  }
-  FAIL("no person " << name);
-  return {};
-}
-
-void RequireSameContent(std::initializer_list<Device*> devices, const Bytes& cid) {
-  std::optional<v1::CaseState> first;
-  for (Device* d : devices) {
-    auto v = (*d)->ConfirmedView(cid);
-    REQUIRE(v.ok());
-    v1::CaseState s;
-    for (const auto& [key, e] : v->entities()) {
-      if (e.scope_id() == 0) (*s.mutable_entities())[key] = e;
-    }
-    if (!first) {
-      first = s;
-    } else {
-      CHECK(MessageDifferencer::Equals(*first, s));
-    }
-  }
 }
 
 v1::Mutation SetField(const Bytes& id, const std::string& field, const v1::Value& v) {
@@ -386,13 +348,7 @@ struct RecordCase {
     REQUIRE(org.LinkAccount(sanne, resident.account_id()).ok());
     REQUIRE(org.LinkAccount(ria, mother.account_id()).ok());
     REQUIRE(org.LinkAccount(joke, teacher.account_id()).ok());
-    LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
-    const int64_t noon = 1751364000000;
-    auto m = org.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue,
-                                 {"Spoed: geen tijd voor voorgesprekken.", ""}, noon);
-    REQUIRE(m.ok());
-    meeting = *m;
-    REQUIRE(org.StartPhase(meeting, Phase::kInformation).ok());
+    meeting = SpoedMeetingInInformation(org);
     auto note = org.AddMeetingNote(meeting, open_text);
     REQUIRE(note.ok());
     open_note = *note;

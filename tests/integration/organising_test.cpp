@@ -9,7 +9,6 @@
 #include <set>
 
 #include <catch2/catch.hpp>
-#include <google/protobuf/util/message_differencer.h>
 
 #include "kring/common/crypto.h"
 #include "kring/common/refusal.h"
@@ -18,11 +17,11 @@
 #include "kring/domain/plan.h"
 
 #include "support/client_fixture.h"
+#include "support/organising_fixture.h"
 
 using namespace kring;
 using namespace kring::test;
 using namespace kring::domain;
-using google::protobuf::util::MessageDifferencer;
 
 namespace {
 
@@ -33,17 +32,6 @@ int64_t Now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-PersonInput NewPerson(const std::string& name, const std::string& kind, const std::string& relation,
-                      const std::string& phone = "", const std::string& email = "") {
-  PersonInput p;
-  p.name = name;
-  p.kind = kind;
-  p.relation = relation;
-  p.contact.phone = phone;
-  p.contact.email = email;
-  return p;
 }
 
 ReferralInput ValidReferral() {
@@ -81,14 +69,6 @@ const domain::Person* ByName(const std::vector<domain::Person>& circle, const st
   return nullptr;
 }
 
-Bytes IdOf(Organising& org, const std::string& name) {
-  auto circle = org.Circle();
-  REQUIRE(circle.ok());
-  const domain::Person* p = ByName(*circle, name);
-  REQUIRE(p != nullptr);
-  return p->person_id;
-}
-
 // The teacher of ValidReferral, entered by an organiser as an approved professional linked to
 // `account`: then she may make the case's first referral.
 Bytes EnterProfessional(Organising& organiser, const Bytes& account) {
@@ -96,12 +76,7 @@ Bytes EnterProfessional(Organising& organiser, const Bytes& account) {
       NewPerson("Joke Bakker", "professional", "juf van Tim", "", "j.bakker@school.nl");
   teacher.organisation = "Basisschool De Linde";
   teacher.function = "leerkracht";
-  teacher.has_app = true;
-  teacher.account_id = account;
-  auto id = organiser.ProposePerson(teacher);
-  REQUIRE(id.ok());
-  REQUIRE(organiser.ApprovePerson(*id).ok());
-  return *id;
+  return AddLinkedPerson(organiser, teacher, account);
 }
 
 // A referral by the teacher, who is in the circle already: she does not name herself again.
@@ -112,23 +87,50 @@ ReferralInput WithoutTeacher(ReferralInput r) {
   return r;
 }
 
-// The state every device must agree on: the scope-0 entities (no pending edits).
-void RequireSameContent(std::initializer_list<Device*> devices, const Bytes& cid) {
-  std::optional<v1::CaseState> first;
-  for (Device* d : devices) {
-    auto v = (*d)->ConfirmedView(cid);
-    REQUIRE(v.ok());
-    v1::CaseState s;
-    for (const auto& [key, e] : v->entities()) {
-      if (e.scope_id() == 0) (*s.mutable_entities())[key] = e;
-    }
-    if (!first) {
-      first = s;
-    } else {
-      CHECK(MessageDifferencer::Equals(*first, s));
-    }
-  }
+// The case of `resident`, `mother` and the coordinator of `by_coordinator`: a spoed referral,
+// Sanne and Ria linked to the resident's and the mother's accounts (Ria approved), and a spoed
+// meeting in its information phase, not yet synced. Sanne's, Ria's and the meeting's ids.
+struct SpoedOfThree {
+  Bytes sanne, ria, meeting;
+};
+SpoedOfThree SpoedMeetingOfThree(Organising& by_coordinator, Device& resident, Device& mother) {
+  ReferralInput r = ValidReferral();
+  r.spoed = true;
+  REQUIRE(by_coordinator.SubmitReferral(r).ok());
+  SpoedOfThree c;
+  c.sanne = IdOf(by_coordinator, "Sanne de Vries");
+  c.ria = IdOf(by_coordinator, "Ria de Vries");
+  REQUIRE(by_coordinator.LinkAccount(c.sanne, resident.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(c.ria, mother.account_id()).ok());
+  REQUIRE(by_coordinator.ApprovePerson(c.ria).ok());
+  c.meeting = SpoedMeetingInInformation(by_coordinator);
+  return c;
 }
+
+// A case of a chair, a coordinator and Ria (a member), who read its history, synced once: for
+// the chair's own person, whom only the chair relinks or gives another kind.
+struct ChairsPersonCase {
+  TestServer server;
+  std::shared_ptr<client::Transport> net = ServerTransport(server);
+  Device chair{net}, coordinator{net}, ria{net};
+  Bytes cid = Created();
+  Organising by_chair{*chair, cid}, by_coordinator{*coordinator, cid}, by_ria{*ria, cid};
+
+  Bytes Created() {
+    auto id = chair->CreateCase(
+        {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {ria.account_id(), v1::ROLE_MEMBER}},
+        true);
+    REQUIRE(id.ok());
+    SyncAll({&chair, &coordinator, &ria}, 1);
+    return *id;
+  }
+
+  // `p` entered by the coordinator as the chair's own person: linked to the chair's account and
+  // approved (not yet synced). Its id.
+  Bytes EnterChairsPerson(const PersonInput& p) {
+    return AddLinkedPerson(by_coordinator, p, chair.account_id());
+  }
+};
 
 }  // namespace
 
@@ -891,13 +893,8 @@ TEST_CASE("restricted items never reach the devices they are hidden from", "[org
   const std::string address = "Nieuwe Weg 7, Amersfoort";          // hidden from the ex-partner
   const std::string phone = "0611223344";                          // the mother's number
   const std::string safety = "Ex-partner dreigde bij de school.";  // coordinator only
-  auto add = [&](PersonInput p, const Bytes& account) {
-    p.has_app = true;
-    p.account_id = account;
-    auto id = by_coordinator.ProposePerson(p);
-    REQUIRE(id.ok());
-    REQUIRE(by_coordinator.ApprovePerson(*id).ok());
-    return *id;
+  auto add = [&](const PersonInput& p, const Bytes& account) {
+    return AddLinkedPerson(by_coordinator, p, account);
   };
   const Bytes sanne = add(NewPerson("Sanne", "resident", "", "0600000001"), resident.account_id());
   const Bytes ria = add(NewPerson("Ria", "family", "moeder", phone), mother.account_id());
@@ -1103,13 +1100,7 @@ TEST_CASE("a coordinator never gets into private time: not through their own ent
   self.set_blob(ToString(coordinator.account_id()));
   REQUIRE(coordinator->Submit(*cid, {set(*fatima, "kind", Text("family"))}).ok());
   REQUIRE(coordinator->Submit(*cid, {set(truus, "account_id", self)}).ok());
-  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
-  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
-  const int64_t noon = 1751364000000;
-  auto meeting =
-      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
-  REQUIRE(meeting.ok());
-  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  const Bytes meeting = SpoedMeetingInInformation(by_coordinator);
   SyncAll({&coordinator, &resident, &mother}, 1);
   for (Device* d : {&resident, &coordinator, &mother}) {
     CHECK((*d)->PendingIntents(*cid) == 0);
@@ -1125,7 +1116,7 @@ TEST_CASE("a coordinator never gets into private time: not through their own ent
   REQUIRE(coordinator->SetRole(*cid, coordinator.account_id(), v1::ROLE_MEMBER).ok());
   SyncAll({&coordinator, &resident, &mother}, 1);
   Organising by_resident(*resident, *cid);
-  auto scope = by_resident.StartPrivateTime(*meeting);
+  auto scope = by_resident.StartPrivateTime(meeting);
   REQUIRE(scope.ok());
   SyncAll({&resident, &mother, &coordinator}, 1);
   auto view = resident->ConfirmedView(*cid);
@@ -1146,7 +1137,7 @@ TEST_CASE("a coordinator never gets into private time: not through their own ent
   CHECK(UserText(early) != "role.in_private_time");
   CHECK(UserText(early, Language::kEnglish) != UserText(early));
   CHECK(resident->PendingIntents(*cid) == 0);
-  REQUIRE(Organising(*mother, *cid).ReleaseDraft(*meeting).ok());
+  REQUIRE(Organising(*mother, *cid).ReleaseDraft(meeting).ok());
   SyncAll({&mother, &resident}, 1);
   REQUIRE(resident->SetRole(*cid, mother.account_id(), v1::ROLE_COORDINATOR).ok());
   REQUIRE(resident->SyncNow().ok());
@@ -1178,20 +1169,14 @@ TEST_CASE("a promotion queued before a private time started elsewhere is refused
               .ok());
   REQUIRE(
       by_coordinator.LinkAccount(IdOf(by_coordinator, "Ria de Vries"), mother.account_id()).ok());
-  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
-  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
-  const int64_t noon = 1751364000000;
-  auto meeting =
-      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
-  REQUIRE(meeting.ok());
-  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  const Bytes meeting = SpoedMeetingInInformation(by_coordinator);
   SyncAll({&coordinator, &resident, &mother, &phone}, 1);
 
   // The resident's first device queues the mother's promotion before it hears of the private time
   // the phone starts: allowed there, and waiting.
   REQUIRE(resident->SetRole(*cid, mother.account_id(), v1::ROLE_COORDINATOR).ok());
   CHECK(resident->PendingIntents(*cid) == 1);
-  auto scope = Organising(*phone, *cid).StartPrivateTime(*meeting);
+  auto scope = Organising(*phone, *cid).StartPrivateTime(meeting);
   REQUIRE(scope.ok());
   SyncAll({&phone, &mother, &coordinator}, 1);
 
@@ -1234,16 +1219,16 @@ TEST_CASE("a promotion queued before a private time started elsewhere is refused
   // Cancelling or deleting the meeting does not end the private time: its scope and the draft's
   // key stay, so the promotion waits until the network released the draft (a deleted meeting is
   // restored for that first).
-  REQUIRE(by_coordinator.CancelMeeting(*meeting).ok());
+  REQUIRE(by_coordinator.CancelMeeting(meeting).ok());
   SyncAll({&coordinator, &resident}, 1);
   CHECK(resident->SetRole(*cid, mother.account_id(), v1::ROLE_COORDINATOR).message() ==
         "role.in_private_time");
-  REQUIRE(resident->DeleteEntity(*cid, *meeting).ok());
+  REQUIRE(resident->DeleteEntity(*cid, meeting).ok());
   CHECK(resident->SetRole(*cid, mother.account_id(), v1::ROLE_COORDINATOR).message() ==
         "role.in_private_time");
-  REQUIRE(resident->RestoreEntity(*cid, *meeting).ok());
+  REQUIRE(resident->RestoreEntity(*cid, meeting).ok());
   SyncAll({&resident, &mother}, 1);
-  REQUIRE(Organising(*mother, *cid).ReleaseDraft(*meeting).ok());
+  REQUIRE(Organising(*mother, *cid).ReleaseDraft(meeting).ok());
   SyncAll({&mother, &resident}, 1);
   REQUIRE(resident->SetRole(*cid, mother.account_id(), v1::ROLE_COORDINATOR).ok());
   REQUIRE(resident->SyncNow().ok());
@@ -1683,18 +1668,14 @@ TEST_CASE(
   REQUIRE(coordinator->Submit(*cid, {SetPersonField(sanne, "left", true)}, 0).ok());
 
   // The person linked to the chair's account stays too, whatever their kind.
-  PersonInput joke_input = NewPerson("Joke", "family", "tante");
-  joke_input.account_id = chair.account_id();
-  joke_input.has_app = true;
-  auto joke = by_coordinator.ProposePerson(joke_input);
-  REQUIRE(joke.ok());
-  REQUIRE(by_coordinator.ApprovePerson(*joke).ok());
-  CHECK(by_coordinator.RemovePerson(*joke).status().message() == "person.resident_stays");
-  REQUIRE(coordinator->Submit(*cid, {SetPersonField(*joke, "left", true)}, 0).ok());
+  const Bytes joke =
+      AddLinkedPerson(by_coordinator, NewPerson("Joke", "family", "tante"), chair.account_id());
+  CHECK(by_coordinator.RemovePerson(joke).status().message() == "person.resident_stays");
+  REQUIRE(coordinator->Submit(*cid, {SetPersonField(joke, "left", true)}, 0).ok());
   SyncAll({&coordinator, &chair}, 1);
   for (Organising* org : {&by_chair, &by_coordinator}) {
     CHECK_FALSE(org->GetPerson(sanne)->left);
-    CHECK_FALSE(org->GetPerson(*joke)->left);
+    CHECK_FALSE(org->GetPerson(joke)->left);
   }
 }
 
@@ -1777,23 +1758,9 @@ TEST_CASE(
   REQUIRE(cid.ok());
   SyncAll({&resident, &coordinator, &mother}, 1);
   Organising by_coordinator(*coordinator, *cid), by_resident(*resident, *cid);
-  ReferralInput r = ValidReferral();
-  r.spoed = true;
-  REQUIRE(by_coordinator.SubmitReferral(r).ok());
-  const Bytes sanne = IdOf(by_coordinator, "Sanne de Vries");
-  const Bytes ria = IdOf(by_coordinator, "Ria de Vries");
-  REQUIRE(by_coordinator.LinkAccount(sanne, resident.account_id()).ok());
-  REQUIRE(by_coordinator.LinkAccount(ria, mother.account_id()).ok());
-  REQUIRE(by_coordinator.ApprovePerson(ria).ok());
-  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
-  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
-  const int64_t noon = 1751364000000;
-  auto meeting =
-      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
-  REQUIRE(meeting.ok());
-  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  const auto [sanne, ria, meeting] = SpoedMeetingOfThree(by_coordinator, resident, mother);
   SyncAll({&coordinator, &resident, &mother}, 1);
-  auto scope = by_resident.StartPrivateTime(*meeting);
+  auto scope = by_resident.StartPrivateTime(meeting);
   REQUIRE(scope.ok());
   SyncAll({&resident, &mother, &coordinator}, 1);
 
@@ -1810,86 +1777,60 @@ TEST_CASE(
   CHECK(Organising(*mother, *cid).GetPerson(ria)->left);
 }
 
-TEST_CASE(
+TEST_CASE_METHOD(
+    ChairsPersonCase,
     "the account link of the chair's own person is the chair's to change: a coordinator's edit "
     "has no effect on any device",
     "[organising]") {
-  TestServer server;
-  auto net = ServerTransport(server);
-  Device chair(net), coordinator(net), ria(net);
-  auto cid = chair->CreateCase(
-      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {ria.account_id(), v1::ROLE_MEMBER}},
-      true);
-  REQUIRE(cid.ok());
-  SyncAll({&chair, &coordinator, &ria}, 1);
-  Organising by_chair(*chair, *cid), by_coordinator(*coordinator, *cid), by_ria(*ria, *cid);
   // The chair's own person, entered as a relative and named by no referral: only the link to
   // the chair's account makes it the resident's.
-  PersonInput joke_input = NewPerson("Joke", "family", "tante");
-  joke_input.account_id = chair.account_id();
-  joke_input.has_app = true;
-  auto joke = by_coordinator.ProposePerson(joke_input);
-  REQUIRE(joke.ok());
-  REQUIRE(by_coordinator.ApprovePerson(*joke).ok());
+  const Bytes joke = EnterChairsPerson(NewPerson("Joke", "family", "tante"));
   SyncAll({&coordinator, &chair, &ria}, 1);
   auto linked_to = [&](Organising& org) {
-    auto p = org.GetPerson(*joke);
+    auto p = org.GetPerson(joke);
     REQUIRE(p.ok());
     return p->account_id;
   };
 
   // `kring circle link JOKE RIA` by the coordinator: refused with its own key, nothing queued.
-  const size_t pending = coordinator->PendingIntents(*cid);
-  const Status moved = by_coordinator.LinkAccount(*joke, ria.account_id());
+  const size_t pending = coordinator->PendingIntents(cid);
+  const Status moved = by_coordinator.LinkAccount(joke, ria.account_id());
   CHECK(moved.code() == StatusCode::kPermissionDenied);
   CHECK(moved.message() == "person.chair_link");
   CHECK(UserText(moved) != "person.chair_link");
-  CHECK(coordinator->PendingIntents(*cid) == pending);
+  CHECK(coordinator->PendingIntents(cid) == pending);
   // The same as raw edits of a modified client, moving the link to Ria and clearing it: no
   // effect on any device, so the chair's person still cannot be taken out.
   REQUIRE(coordinator
-              ->Submit(*cid,
-                       {SetEntityBlobOrText(*joke, "account_id", ToString(ria.account_id()), true)},
+              ->Submit(cid,
+                       {SetEntityBlobOrText(joke, "account_id", ToString(ria.account_id()), true)},
                        0)
               .ok());
-  REQUIRE(coordinator->Submit(*cid, {SetEntityBlobOrText(*joke, "account_id", "", true)}, 0).ok());
+  REQUIRE(coordinator->Submit(cid, {SetEntityBlobOrText(joke, "account_id", "", true)}, 0).ok());
   SyncAll({&coordinator, &chair, &ria}, 1);
   for (Organising* org : {&by_chair, &by_coordinator, &by_ria}) {
     CHECK(linked_to(*org) == chair.account_id());
   }
-  CHECK(by_coordinator.RemovePerson(*joke).status().message() == "person.resident_stays");
+  CHECK(by_coordinator.RemovePerson(joke).status().message() == "person.resident_stays");
   // Writing the same link again changes nothing and is no refusal.
-  REQUIRE(by_coordinator.LinkAccount(*joke, chair.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(joke, chair.account_id()).ok());
   SyncAll({&coordinator, &chair, &ria}, 1);
 
   // The chair may: the entry is then Ria's, and no longer the resident's.
-  REQUIRE(by_chair.LinkAccount(*joke, ria.account_id()).ok());
+  REQUIRE(by_chair.LinkAccount(joke, ria.account_id()).ok());
   SyncAll({&chair, &coordinator, &ria}, 1);
   for (Organising* org : {&by_chair, &by_coordinator, &by_ria}) {
     CHECK(linked_to(*org) == ria.account_id());
   }
-  REQUIRE(by_coordinator.RemovePerson(*joke).ok());
+  REQUIRE(by_coordinator.RemovePerson(joke).ok());
 }
 
-TEST_CASE(
+TEST_CASE_METHOD(
+    ChairsPersonCase,
     "no account gets a second person: a coordinator's person with a low id linked to the chair "
     "has no effect on any device",
     "[organising]") {
-  TestServer server;
-  auto net = ServerTransport(server);
-  Device chair(net), coordinator(net), ria(net);
-  auto cid = chair->CreateCase(
-      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {ria.account_id(), v1::ROLE_MEMBER}},
-      true);
-  REQUIRE(cid.ok());
-  SyncAll({&chair, &coordinator, &ria}, 1);
-  Organising by_chair(*chair, *cid), by_coordinator(*coordinator, *cid), by_ria(*ria, *cid);
-  PersonInput own = NewPerson("Sanne", "family", "zelf");
-  own.account_id = chair.account_id();
-  own.has_app = true;
-  auto sanne = by_coordinator.ProposePerson(own);
-  REQUIRE(sanne.ok());
-  REQUIRE(by_coordinator.ApprovePerson(*sanne).ok());
+  const Bytes sanne = EnterChairsPerson(NewPerson("Sanne", "family", "zelf"));
   auto ria_person = by_coordinator.ProposePerson(NewPerson("Ria", "family", "tante"));
   REQUIRE(ria_person.ok());
   REQUIRE(by_coordinator.LinkAccount(*ria_person, ria.account_id()).ok());
@@ -1904,7 +1845,7 @@ TEST_CASE(
   create.mutable_create_entity()->set_entity_id(ToString(low));
   create.mutable_create_entity()->set_type(kPersonType);
   REQUIRE(coordinator
-              ->Submit(*cid,
+              ->Submit(cid,
                        {create, SetEntityBlobOrText(low, "name", "Q", false),
                         SetEntityBlobOrText(low, "kind", "professional", false),
                         SetEntityBlobOrText(low, "status", "approved", false),
@@ -1914,7 +1855,7 @@ TEST_CASE(
   // And a deleted entry of Ria's account restored after Ria got a new one.
   v1::Mutation del;
   del.mutable_delete_entity()->set_entity_id(ToString(*ria_person));
-  REQUIRE(coordinator->Submit(*cid, {del}, 0).ok());
+  REQUIRE(coordinator->Submit(cid, {del}, 0).ok());
   SyncAll({&coordinator, &chair, &ria}, 1);
   PersonInput again = NewPerson("Ria", "family", "tante");
   again.account_id = ria.account_id();
@@ -1924,7 +1865,7 @@ TEST_CASE(
   SyncAll({&coordinator, &chair, &ria}, 1);
   v1::Mutation restore;
   restore.mutable_restore_entity()->set_entity_id(ToString(*ria_person));
-  REQUIRE(coordinator->Submit(*cid, {restore}, 0).ok());
+  REQUIRE(coordinator->Submit(cid, {restore}, 0).ok());
   SyncAll({&coordinator, &chair, &ria}, 1);
 
   for (Organising* org : {&by_chair, &by_coordinator, &by_ria}) {
@@ -1933,28 +1874,19 @@ TEST_CASE(
     CHECK(q->account_id.empty());
     CHECK(org->GetPerson(*ria_person).status().code() == StatusCode::kNotFound);
   }
-  CHECK(*by_chair.MyPersonId() == *sanne);
+  CHECK(*by_chair.MyPersonId() == sanne);
   CHECK(*by_ria.MyPersonId() == *ria_again);
   CHECK(by_coordinator.LinkAccount(low, chair.account_id()).message() == "person.account_in_use");
 }
 
-TEST_CASE("the kind of the chair's own person is the chair's: a coordinator's change has no effect",
-          "[organising]") {
-  TestServer server;
-  auto net = ServerTransport(server);
-  Device chair(net), coordinator(net), ria(net);
-  auto cid = chair->CreateCase(
-      {{coordinator.account_id(), v1::ROLE_COORDINATOR}, {ria.account_id(), v1::ROLE_MEMBER}},
-      true);
-  REQUIRE(cid.ok());
-  SyncAll({&chair, &coordinator, &ria}, 1);
-  Organising by_chair(*chair, *cid), by_coordinator(*coordinator, *cid), by_ria(*ria, *cid);
+TEST_CASE_METHOD(
+    ChairsPersonCase,
+    "the kind of the chair's own person is the chair's: a coordinator's change has no effect",
+    "[organising]") {
   PersonInput own = NewPerson("Sanne", "family", "zelf");
   own.account_id = chair.account_id();
   own.has_app = true;
-  auto sanne = by_coordinator.ProposePerson(own);
-  REQUIRE(sanne.ok());
-  REQUIRE(by_coordinator.ApprovePerson(*sanne).ok());
+  const Bytes sanne = EnterChairsPerson(own);
   SyncAll({&coordinator, &chair, &ria}, 1);
 
   // Made a professional, the chair would be out of the network's private time.
@@ -1962,19 +1894,19 @@ TEST_CASE("the kind of the chair's own person is the chair's: a coordinator's ch
   changed.kind = "professional";
   changed.organisation = "Wijkteam";
   changed.function = "hulpverlener";
-  const Status refused = by_coordinator.UpdatePerson(*sanne, changed);
+  const Status refused = by_coordinator.UpdatePerson(sanne, changed);
   CHECK(refused.code() == StatusCode::kPermissionDenied);
   CHECK(refused.message() == "person.chair_link");
-  REQUIRE(coordinator->Submit(*cid, {SetEntityBlobOrText(*sanne, "kind", "professional", false)}, 0)
+  REQUIRE(coordinator->Submit(cid, {SetEntityBlobOrText(sanne, "kind", "professional", false)}, 0)
               .ok());
   SyncAll({&coordinator, &chair, &ria}, 1);
   for (Organising* org : {&by_chair, &by_coordinator, &by_ria}) {
-    CHECK(org->GetPerson(*sanne)->kind == "family");
+    CHECK(org->GetPerson(sanne)->kind == "family");
   }
   // Other fields stay an organiser's edit.
   PersonInput renamed = own;
   renamed.relation = "hoofdpersoon";
-  REQUIRE(by_coordinator.UpdatePerson(*sanne, renamed).ok());
+  REQUIRE(by_coordinator.UpdatePerson(sanne, renamed).ok());
 }
 
 TEST_CASE(
@@ -2364,28 +2296,14 @@ TEST_CASE("releasing the draft of a case stopped by a security alarm fails with 
   REQUIRE(cid.ok());
   SyncAll({&resident, &coordinator, &mother}, 1);
   Organising by_coordinator(*coordinator, *cid), by_resident(*resident, *cid);
-  ReferralInput r = ValidReferral();
-  r.spoed = true;
-  REQUIRE(by_coordinator.SubmitReferral(r).ok());
-  const Bytes sanne = IdOf(by_coordinator, "Sanne de Vries");
-  const Bytes ria = IdOf(by_coordinator, "Ria de Vries");
-  REQUIRE(by_coordinator.LinkAccount(sanne, resident.account_id()).ok());
-  REQUIRE(by_coordinator.LinkAccount(ria, mother.account_id()).ok());
-  REQUIRE(by_coordinator.ApprovePerson(ria).ok());
-  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
-  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
-  const int64_t noon = 1751364000000;
-  auto meeting =
-      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
-  REQUIRE(meeting.ok());
-  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  const auto [sanne, ria, meeting] = SpoedMeetingOfThree(by_coordinator, resident, mother);
   SyncAll({&coordinator, &resident, &mother}, 1);
-  REQUIRE(by_resident.StartPrivateTime(*meeting).ok());
+  REQUIRE(by_resident.StartPrivateTime(meeting).ok());
   SyncAll({&resident, &mother, &coordinator}, 1);
 
   // The coordinator writes on; kringd serves it to the resident with a flipped bit, re-chained
   // and re-signed. The release's own sync finds it: the case stops and nothing is released.
-  REQUIRE(by_coordinator.AddMeetingNote(*meeting, "Pauze voor de professionals.").ok());
+  REQUIRE(by_coordinator.AddMeetingNote(meeting, "Pauze voor de professionals.").ok());
   REQUIRE(coordinator->SyncNow().ok());
   const SecretBytes key = server.ServerSecretKey();
   wire->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
@@ -2397,15 +2315,15 @@ TEST_CASE("releasing the draft of a case stopped by a security alarm fails with 
     Rechain(req, resp, key);
   };
   const size_t pending = resident->PendingIntents(*cid);
-  const Status released = by_resident.ReleaseDraft(*meeting);
+  const Status released = by_resident.ReleaseDraft(meeting);
   CHECK(released.code() == StatusCode::kSecurityAlarm);
   CHECK(released.message() == "TAMPER: this case is stopped by a security alarm");
   CHECK(resident->PendingIntents(*cid) == pending);
-  CHECK_FALSE(by_resident.GetMeeting(*meeting)->draft_released);
+  CHECK_FALSE(by_resident.GetMeeting(meeting)->draft_released);
   // Later, offline too, the case stays stopped and says so.
   wire->on_pull = nullptr;
   REQUIRE(server.Stop() == 0);
-  CHECK(by_resident.ReleaseDraft(*meeting).code() == StatusCode::kSecurityAlarm);
+  CHECK(by_resident.ReleaseDraft(meeting).code() == StatusCode::kSecurityAlarm);
   server.Restart();
 }
 
@@ -2420,57 +2338,43 @@ TEST_CASE("no organiser's phase edit ends private time before the network releas
   SyncAll({&resident, &coordinator, &mother}, 1);
   Organising by_coordinator(*coordinator, *cid), by_resident(*resident, *cid),
       by_mother(*mother, *cid);
-  ReferralInput r = ValidReferral();
-  r.spoed = true;
-  REQUIRE(by_coordinator.SubmitReferral(r).ok());
-  const Bytes sanne = IdOf(by_coordinator, "Sanne de Vries");
-  const Bytes ria = IdOf(by_coordinator, "Ria de Vries");
-  REQUIRE(by_coordinator.LinkAccount(sanne, resident.account_id()).ok());
-  REQUIRE(by_coordinator.LinkAccount(ria, mother.account_id()).ok());
-  REQUIRE(by_coordinator.ApprovePerson(ria).ok());
-  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
-  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
-  const int64_t noon = 1751364000000;
-  auto meeting =
-      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
-  REQUIRE(meeting.ok());
-  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  const auto [sanne, ria, meeting] = SpoedMeetingOfThree(by_coordinator, resident, mother);
   SyncAll({&coordinator, &resident, &mother}, 1);
-  auto scope = by_resident.StartPrivateTime(*meeting);
+  auto scope = by_resident.StartPrivateTime(meeting);
   REQUIRE(scope.ok());
   SyncAll({&resident, &mother, &coordinator}, 1);
 
   // Through the API the coordinator cannot; as raw edits (back to information, on to the plan)
   // nothing changes on any device.
-  CHECK(by_coordinator.StartPhase(*meeting, Phase::kPlanPresentation).message() ==
+  CHECK(by_coordinator.StartPhase(meeting, Phase::kPlanPresentation).message() ==
         "meeting.draft_not_released");
   for (const char* phase : {"information", "plan_presentation"}) {
     REQUIRE(
-        coordinator->Submit(*cid, {SetEntityBlobOrText(*meeting, "phase", phase, false)}, 0).ok());
+        coordinator->Submit(*cid, {SetEntityBlobOrText(meeting, "phase", phase, false)}, 0).ok());
   }
   // Nor is the open private time moved to another scope (one without the mother), even by the
   // chair, who is in it.
   auto other = resident->CreateScope(*cid, {resident.account_id()});
   REQUIRE(other.ok());
   v1::Mutation moved;
-  moved.mutable_set_field()->set_entity_id(ToString(*meeting));
+  moved.mutable_set_field()->set_entity_id(ToString(meeting));
   moved.mutable_set_field()->set_field("private_scope");
   moved.mutable_set_field()->mutable_value()->set_integer(*other);
   REQUIRE(resident->Submit(*cid, {moved}, 0).ok());
   SyncAll({&resident, &coordinator, &mother}, 1);
   SyncAll({&coordinator, &resident, &mother}, 1);
   for (Organising* org : {&by_coordinator, &by_resident, &by_mother}) {
-    CHECK(org->GetMeeting(*meeting)->phase == Phase::kPrivateTime);
-    CHECK(*org->PrivateTimeScope(*meeting) == *scope);
+    CHECK(org->GetMeeting(meeting)->phase == Phase::kPrivateTime);
+    CHECK(*org->PrivateTimeScope(meeting) == *scope);
   }
 
   // Once the network released its draft the organisers move on.
-  REQUIRE(by_mother.ReleaseDraft(*meeting).ok());
+  REQUIRE(by_mother.ReleaseDraft(meeting).ok());
   SyncAll({&mother, &coordinator, &resident}, 1);
-  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kPlanPresentation).ok());
+  REQUIRE(by_coordinator.StartPhase(meeting, Phase::kPlanPresentation).ok());
   SyncAll({&coordinator, &resident, &mother}, 1);
   for (Organising* org : {&by_coordinator, &by_resident, &by_mother}) {
-    CHECK(org->GetMeeting(*meeting)->phase == Phase::kPlanPresentation);
+    CHECK(org->GetMeeting(meeting)->phase == Phase::kPlanPresentation);
   }
 }
 
@@ -2488,23 +2392,17 @@ TEST_CASE("a meeting put in private time without the network's scope is not stuc
   ReferralInput r = ValidReferral();
   r.spoed = true;
   REQUIRE(by_coordinator.SubmitReferral(r).ok());
-  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
-  FixOverrides why{"Spoed: geen tijd voor voorgesprekken.", ""};
-  const int64_t noon = 1751364000000;
-  auto meeting =
-      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue, why, noon);
-  REQUIRE(meeting.ok());
-  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  const Bytes meeting = SpoedMeetingInInformation(by_coordinator);
   // An older or modified organiser's app writes the phase alone: no scope, so nobody can
   // release a draft, and private time was never open. The organisers can move the meeting on.
   REQUIRE(
-      coordinator->Submit(*cid, {SetEntityBlobOrText(*meeting, "phase", "private_time", false)}, 0)
+      coordinator->Submit(*cid, {SetEntityBlobOrText(meeting, "phase", "private_time", false)}, 0)
           .ok());
   SyncAll({&coordinator, &resident, &mother}, 1);
-  CHECK(by_mother.GetMeeting(*meeting)->phase == Phase::kPrivateTime);
-  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kPlanPresentation).ok());
+  CHECK(by_mother.GetMeeting(meeting)->phase == Phase::kPrivateTime);
+  REQUIRE(by_coordinator.StartPhase(meeting, Phase::kPlanPresentation).ok());
   SyncAll({&coordinator, &resident, &mother}, 1);
   for (Organising* org : {&by_coordinator, &by_resident, &by_mother}) {
-    CHECK(org->GetMeeting(*meeting)->phase == Phase::kPlanPresentation);
+    CHECK(org->GetMeeting(meeting)->phase == Phase::kPlanPresentation);
   }
 }

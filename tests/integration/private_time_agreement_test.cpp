@@ -13,6 +13,7 @@
 
 #include "model/reducer.h"
 #include "support/client_fixture.h"
+#include "support/organising_fixture.h"
 
 using namespace kring;
 using namespace kring::test;
@@ -22,16 +23,6 @@ namespace {
 
 constexpr int64_t kHour = 3600LL * 1000;
 constexpr int64_t kDay = 24 * kHour;
-
-PersonInput NewPerson(const std::string& name, const std::string& kind, const std::string& relation,
-                      const std::string& phone) {
-  PersonInput p;
-  p.name = name;
-  p.kind = kind;
-  p.relation = relation;
-  p.contact.phone = phone;
-  return p;
-}
 
 PersonInput Professional(const std::string& name, const std::string& organisation) {
   PersonInput p = NewPerson(name, "professional", "hulpverlener", "06-22223333");
@@ -56,14 +47,26 @@ ReferralInput SpoedReferral() {
   return r;
 }
 
-Bytes IdOf(Organising& org, const std::string& name) {
-  auto circle = org.Circle();
-  REQUIRE(circle.ok());
-  for (const auto& p : *circle) {
-    if (p.name == name) return p.person_id;
-  }
-  FAIL("no person " << name);
-  return {};
+// SpoedReferral entered by `by_coordinator` and everyone it names approved and linked: Sanne to
+// the resident's account, Ria to the mother's, Joke to the teacher's and Wim to the worker's (not
+// yet synced). Their ids.
+struct SpoedCircle {
+  Bytes sanne, ria, joke, wim;
+};
+SpoedCircle EnterSpoedCircle(Organising& by_coordinator, const Device& resident,
+                             const Device& mother, const Device& teacher, const Device& worker) {
+  REQUIRE(by_coordinator.SubmitReferral(SpoedReferral()).ok());
+  SpoedCircle c;
+  c.sanne = IdOf(by_coordinator, "Sanne de Vries");
+  c.ria = IdOf(by_coordinator, "Ria de Vries");
+  c.joke = IdOf(by_coordinator, "Joke Bakker");
+  c.wim = IdOf(by_coordinator, "Wim Wijkteam");
+  for (const Bytes& p : {c.ria, c.joke, c.wim}) REQUIRE(by_coordinator.ApprovePerson(p).ok());
+  REQUIRE(by_coordinator.LinkAccount(c.sanne, resident.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(c.ria, mother.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(c.joke, teacher.account_id()).ok());
+  REQUIRE(by_coordinator.LinkAccount(c.wim, worker.account_id()).ok());
+  return c;
 }
 
 AgreementInput MakeAgreement(const Bytes& owner, const std::string& action) {
@@ -116,25 +119,11 @@ TEST_CASE("agreements made in private time stay with the network until the relea
   auto all = {&resident, &coordinator, &mother, &teacher, &worker};
   SyncAll(all, 1);
   Organising by_coordinator(*coordinator, *cid);
-  REQUIRE(by_coordinator.SubmitReferral(SpoedReferral()).ok());
-  const Bytes sanne = IdOf(by_coordinator, "Sanne de Vries");
-  const Bytes ria = IdOf(by_coordinator, "Ria de Vries");
-  const Bytes joke = IdOf(by_coordinator, "Joke Bakker");
-  const Bytes wim = IdOf(by_coordinator, "Wim Wijkteam");
-  for (const Bytes& p : {ria, joke, wim}) REQUIRE(by_coordinator.ApprovePerson(p).ok());
-  REQUIRE(by_coordinator.LinkAccount(sanne, resident.account_id()).ok());
-  REQUIRE(by_coordinator.LinkAccount(ria, mother.account_id()).ok());
-  REQUIRE(by_coordinator.LinkAccount(joke, teacher.account_id()).ok());
-  REQUIRE(by_coordinator.LinkAccount(wim, worker.account_id()).ok());
-  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
-  const int64_t noon = 1751364000000;
-  auto meeting =
-      by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue,
-                                     {"Spoed: geen tijd voor voorgesprekken.", ""}, noon);
-  REQUIRE(meeting.ok());
-  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  const auto [sanne, ria, joke, wim] =
+      EnterSpoedCircle(by_coordinator, resident, mother, teacher, worker);
+  const Bytes meeting = SpoedMeetingInInformation(by_coordinator);
   SyncAll(all);
-  auto private_scope = Organising(*resident, *cid).StartPrivateTime(*meeting);
+  auto private_scope = Organising(*resident, *cid).StartPrivateTime(meeting);
   REQUIRE(private_scope.ok());
   SyncAll(all);
 
@@ -193,12 +182,12 @@ TEST_CASE("agreements made in private time stay with the network until the relea
 
   // What the release shares, told first; nothing changes by asking.
   Organising org_mother(*mother, *cid);
-  auto what = org_mother.WhatReleaseShares(*meeting);
+  auto what = org_mother.WhatReleaseShares(meeting);
   REQUIRE(what.ok());
   CHECK(what->agreements == 2);
   CHECK(what->notes == 0);
   CHECK(what->drafts == 1);
-  REQUIRE(org_mother.ReleaseDraft(*meeting).ok());
+  REQUIRE(org_mother.ReleaseDraft(meeting).ok());
   SyncAll(all);
 
   // After the release: the coordinator reads both, the teacher the one she owns (by the id the
@@ -259,24 +248,11 @@ TEST_CASE("only the network deletes a private-time original, and only after its 
   auto all = {&resident, &coordinator, &mother, &teacher, &worker};
   SyncAll(all, 1);
   Organising by_coordinator(*coordinator, *cid);
-  REQUIRE(by_coordinator.SubmitReferral(SpoedReferral()).ok());
-  const Bytes sanne = IdOf(by_coordinator, "Sanne de Vries");
-  const Bytes ria = IdOf(by_coordinator, "Ria de Vries");
-  const Bytes joke = IdOf(by_coordinator, "Joke Bakker");
-  const Bytes wim = IdOf(by_coordinator, "Wim Wijkteam");
-  for (const Bytes& p : {ria, joke, wim}) REQUIRE(by_coordinator.ApprovePerson(p).ok());
-  REQUIRE(by_coordinator.LinkAccount(sanne, resident.account_id()).ok());
-  REQUIRE(by_coordinator.LinkAccount(ria, mother.account_id()).ok());
-  REQUIRE(by_coordinator.LinkAccount(joke, teacher.account_id()).ok());
-  REQUIRE(by_coordinator.LinkAccount(wim, worker.account_id()).ok());
-  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
-  const int64_t noon = 1751364000000;
-  auto meeting = by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue,
-                                                {"Spoed.", ""}, noon);
-  REQUIRE(meeting.ok());
-  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  const auto [sanne, ria, joke, wim] =
+      EnterSpoedCircle(by_coordinator, resident, mother, teacher, worker);
+  const Bytes meeting = SpoedMeetingInInformation(by_coordinator);
   SyncAll(all);
-  REQUIRE(Organising(*resident, *cid).StartPrivateTime(*meeting).ok());
+  REQUIRE(Organising(*resident, *cid).StartPrivateTime(meeting).ok());
   SyncAll(all);
   // The resident (chair) writes one; the mother (neither its creator nor an organiser) cannot
   // delete it while private time is open: a raw deletion has no effect on any device.
@@ -303,7 +279,7 @@ TEST_CASE("only the network deletes a private-time original, and only after its 
   CHECK(HoldsText(resident, *cid, moving));
   // The mother releases: her device copies what it holds and deletes the original, as the
   // rules now allow.
-  REQUIRE(Organising(*mother, *cid).ReleaseDraft(*meeting).ok());
+  REQUIRE(Organising(*mother, *cid).ReleaseDraft(meeting).ok());
   SyncAll(all);
   for (Device* d : {&resident, &mother}) {
     CHECK(Confirmed(*d, *cid).entities().at(Hex(*a)).deleted());
@@ -311,12 +287,12 @@ TEST_CASE("only the network deletes a private-time original, and only after its 
   CHECK(Actions(coordinator, *cid) == std::vector<std::string>{"Ria kookt op woensdag."});
   CHECK_FALSE(HoldsText(coordinator, *cid, moving));
   // The agreement hidden from her is shared by the resident, releasing again in private time.
-  REQUIRE(Organising(*resident, *cid).ReleaseDraft(*meeting).ok());
+  REQUIRE(Organising(*resident, *cid).ReleaseDraft(meeting).ok());
   SyncAll(all);
   CHECK(Actions(coordinator, *cid) == std::vector<std::string>{"Ria kookt op woensdag.", moving});
   CHECK(Actions(resident, *cid) == std::vector<std::string>{"Ria kookt op woensdag.", moving});
   for (Device* d : {&mother, &teacher, &worker}) CHECK_FALSE(HoldsText(*d, *cid, moving));
-  CHECK(Organising(*resident, *cid).ReleaseDraft(*meeting).message() == "meeting.already_released");
+  CHECK(Organising(*resident, *cid).ReleaseDraft(meeting).message() == "meeting.already_released");
   for (Device* d : all) CHECK((*d)->Alarms().empty());
 }
 
@@ -356,16 +332,11 @@ TEST_CASE(
   REQUIRE(by_coordinator.LinkAccount(ria, mother.account_id()).ok());
   REQUIRE(by_coordinator.LinkAccount(joke, teacher.account_id()).ok());
   REQUIRE(by_coordinator.LinkAccount(oom, uncle.account_id()).ok());
-  LocationInput venue{LocationKind::kVenue, "Buurthuis De Ster", "Sterlaan 1, Utrecht", {}};
-  const int64_t noon = 1751364000000;
-  auto meeting = by_coordinator.FixSpoedMeeting(noon + 4 * kHour, noon + 5 * kHour, venue,
-                                                {"Spoed.", ""}, noon);
-  REQUIRE(meeting.ok());
-  REQUIRE(by_coordinator.StartPhase(*meeting, Phase::kInformation).ok());
+  const Bytes meeting = SpoedMeetingInInformation(by_coordinator);
   // The phone and the coordinator's device hear nothing more until after the release.
   SyncAll({&resident, &coordinator, &mother, &uncle, &teacher, &phone});
   auto online = {&resident, &mother, &uncle, &teacher};
-  REQUIRE(Organising(*resident, *cid).StartPrivateTime(*meeting).ok());
+  REQUIRE(Organising(*resident, *cid).StartPrivateTime(meeting).ok());
   SyncAll(online);
 
   // In private time the mother writes one agreement for herself and one for the uncle.
@@ -385,7 +356,7 @@ TEST_CASE(
   SyncAll({&resident, &mother, &teacher});
   (void)uncle->SyncNow();
 
-  REQUIRE(Organising(*resident, *cid).ReleaseDraft(*meeting).ok());
+  REQUIRE(Organising(*resident, *cid).ReleaseDraft(meeting).ok());
   SyncAll({&resident, &mother, &teacher});
   (void)uncle->SyncNow();
   // Changed after the release: the new text reaches whoever reads the shared agreement.

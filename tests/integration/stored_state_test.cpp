@@ -1,6 +1,7 @@
 // The stored case state keeps a note's text once, in the log: a device that reads its store
 // again (no case kept in memory) gets back exactly the state it verified, and a log entry the
 // state needs that is gone or changed is a clear error, never an empty note.
+#include <functional>
 #include <string>
 
 #include <catch2/catch.hpp>
@@ -52,6 +53,20 @@ void ChangeLog(const Device& d, const std::string& sql) {
   auto db = sql::Database::Open(d.db_path());
   REQUIRE(db.ok());
   REQUIRE(db->Exec(sql).ok());
+}
+
+// The closed device's store as an older libkring left it: the stored state of the case, changed
+// by `edit`, put back as it is (no refold marked).
+void ReplaceStoredState(const Device& d, const Bytes& case_id,
+                        const std::function<void(v1::CaseState&)>& edit) {
+  auto store = client::LocalStore::Open(d.db_path(), d.storage_key());
+  REQUIRE(store.ok());
+  auto rec = (*store)->LoadCase(case_id);
+  REQUIRE(rec.ok());
+  REQUIRE(rec->has_value());
+  v1::CaseState old = (*rec)->state;
+  edit(old);
+  REQUIRE((*store)->ReplaceState(case_id, old, client::LocalStore::RemovalMark::kKeep).ok());
 }
 
 // A case with long notes in the whole case and in a restricted scope, a long blob, a long set
@@ -234,24 +249,13 @@ TEST_CASE("a store written before the rules changed is folded again at its next 
   // The reader's store as an older libkring left it: a state that folded one op differently,
   // and the schema from before.
   reader.Close();
-  {
-    auto store = client::LocalStore::Open(reader.db_path(), reader.storage_key());
-    REQUIRE(store.ok());
-    auto rec = (*store)->LoadCase(*cid);
-    REQUIRE(rec.ok());
-    REQUIRE(rec->has_value());
-    v1::CaseState old = (*rec)->state;
+  ReplaceStoredState(reader, *cid, [&](v1::CaseState& old) {
     (*old.mutable_entities())[Hex(*note)].mutable_fields()->at("text").mutable_value()->set_text(
         "zoals vroeger gevouwen");
-    REQUIRE((*store)->ReplaceState(*cid, old, client::LocalStore::RemovalMark::kKeep).ok());
-  }
-  {
-    auto db = sql::Database::Open(reader.db_path());
-    REQUIRE(db.ok());
-    REQUIRE(db->Exec("DROP TABLE refold_due; ALTER TABLE cases DROP COLUMN removal_unsettled; "
-                     "PRAGMA user_version = 5;")
-                .ok());
-  }
+  });
+  ChangeLog(reader,
+            "DROP TABLE refold_due; ALTER TABLE cases DROP COLUMN removal_unsettled; "
+            "PRAGMA user_version = 5;");
   reader.Reopen();
   CHECK(Canonical(Confirmed(reader, *cid)) != folded);  // what was stored, until the next sync
 
@@ -308,20 +312,13 @@ TEST_CASE("a schema 8 store that applied a relink of the chair's person is folde
 
   // The reader's store as a libkring of schema 8 left it: the relink applied.
   reader.Close();
-  {
-    auto store = client::LocalStore::Open(reader.db_path(), reader.storage_key());
-    REQUIRE(store.ok());
-    auto rec = (*store)->LoadCase(*cid);
-    REQUIRE(rec.ok());
-    REQUIRE(rec->has_value());
-    v1::CaseState old = (*rec)->state;
+  ReplaceStoredState(reader, *cid, [&](v1::CaseState& old) {
     (*old.mutable_entities())[Hex(*person)]
         .mutable_fields()
         ->at("account_id")
         .mutable_value()
         ->set_blob(ToString(reader.account_id()));
-    REQUIRE((*store)->ReplaceState(*cid, old, client::LocalStore::RemovalMark::kKeep).ok());
-  }
+  });
   ChangeLog(reader, "DELETE FROM refold_due; PRAGMA user_version = 8;");
   reader.Reopen();
   CHECK(Canonical(Confirmed(reader, *cid)) != folded);  // what was stored, until the next sync

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <string_view>
 
+#include "kring/domain/messages.h"
+
 namespace kring::cli {
 namespace {
 
@@ -89,13 +91,8 @@ constexpr Word kInvitationStateWords[] = {
     {"revoked", "ingetrokken", "withdrawn"},
 };
 
-struct Label {
-  std::string_view name;
-  const char* nl;
-  const char* en;
-};
-
-constexpr Label kEntityLabels[] = {
+// The labels are Words too: shown with ShowWord, never typed.
+constexpr Word kEntityLabels[] = {
     // The organising half (organising.h)
     {"person", "persoon in de kring", "person in the circle"},
     {"contact", "contactgegevens", "contact details"},
@@ -129,7 +126,7 @@ constexpr Label kEntityLabels[] = {
 };
 
 // The fields people change after they were written, where two can do so at the same time.
-constexpr Label kFieldLabels[] = {
+constexpr Word kFieldLabels[] = {
     // A person of the circle and their contact details
     {"name", "naam", "name"},
     {"relation", "relatie met de bewoner", "relation to the resident"},
@@ -149,9 +146,6 @@ constexpr Label kFieldLabels[] = {
     {"address", "adres", "address"},
     // The referral and the resident's question
     {"reason", "reden", "reason"},
-    {"ik_wil", "ik wil", "I want"},
-    {"ik_kan", "ik kan", "I can"},
-    {"ik_heb_nodig", "ik heb nodig", "I need"},
     {"spoed", "spoed", "urgent"},
     {"resident_consent", "toestemming van de bewoner", "the resident's consent"},
     {"coordinator_account", "gespreksleider", "coordinator"},
@@ -173,19 +167,8 @@ constexpr Label kFieldLabels[] = {
     {"location_kind", "soort plek", "kind of place"},
     {"location_coarse", "plek (globaal)", "place (roughly)"},
     // The plan (drafts and versions)
-    {"wil", "ik wil", "I want"},
-    {"kan", "ik kan", "I can"},
-    {"nodig", "ik heb nodig", "I need"},
-    {"domain_housing", "wonen", "housing"},
-    {"domain_finances", "geld", "money"},
-    {"domain_relationships", "relaties", "relationships"},
-    {"domain_daytime", "dagbesteding", "daytime activities"},
-    {"domain_health", "gezondheid", "health"},
-    {"domain_safety", "veiligheid", "safety"},
     {"contingency", "wat als het misgaat", "what if it goes wrong"},
     {"contact_person", "contactpersoon van het netwerk", "the network's contact person"},
-    {"bottom_lines", "voorwaarden", "bottom lines"},
-    {"answers", "antwoorden op de vragen", "answers to the questions"},
     {"responsible_professional", "verantwoordelijke professional", "responsible professional"},
     {"review_days", "dagen tot de check", "days until the check"},
     // Agreements and how they go
@@ -211,11 +194,40 @@ constexpr Label kFieldLabels[] = {
     {"monthly_cents", "kosten per maand", "cost per month"},
 };
 
-std::string FindLabel(std::span<const Label> labels, const Ctx& ctx, const std::string& name) {
-  for (const Label& l : labels) {
-    if (l.name == name) return ctx.english() ? l.en : l.nl;
+// Fields whose words the domain has itself (the plan's headings and life domains, as `kring plan
+// show` and the printout show them): their label is the domain's text, one wording for both.
+struct DomainLabel {
+  std::string_view field;
+  const char* key;  // domain::UserText
+};
+
+constexpr DomainLabel kDomainFieldLabels[] = {
+    // The resident's question (referral) and the plan's
+    {"ik_wil", "plan.heading.ik_wil"},
+    {"ik_kan", "plan.heading.ik_kan"},
+    {"ik_heb_nodig", "plan.heading.ik_heb_nodig"},
+    {"wil", "plan.heading.ik_wil"},
+    {"kan", "plan.heading.ik_kan"},
+    {"nodig", "plan.heading.ik_heb_nodig"},
+    {"bottom_lines", "plan.heading.bottom_lines"},
+    {"answers", "plan.heading.answers"},
+    // The plan's life domains: "domain_" + plan_model::kLifeDomains
+    {"domain_housing", "plan.domain.housing"},
+    {"domain_finances", "plan.domain.finances"},
+    {"domain_relationships", "plan.domain.relationships"},
+    {"domain_daytime", "plan.domain.daytime"},
+    {"domain_health", "plan.domain.health"},
+    {"domain_safety", "plan.domain.safety"},
+};
+
+// A heading as a label inside a line: "Geld" -> "geld", "Ik wil" -> "ik wil"; a first word of
+// one letter stays as it is ("I want").
+std::string InLine(std::string text) {
+  if (text.size() > 1 && std::isupper(static_cast<unsigned char>(text[0])) &&
+      std::islower(static_cast<unsigned char>(text[1]))) {
+    text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
   }
-  return name;
+  return text;
 }
 
 // Any case; a space, '-' and '_' are one (a word of two parts is typed without quotes as
@@ -264,7 +276,7 @@ std::string AgreementStatusWord(const Ctx& ctx, domain::AgreementStatus status) 
 }
 
 std::string EntityLabel(const Ctx& ctx, const std::string& type) {
-  return FindLabel(kEntityLabels, ctx, type);
+  return ShowWord(ctx, kEntityLabels, type);
 }
 
 bool IsPollAnswerField(const std::string& field) {
@@ -283,7 +295,10 @@ std::string FieldLabel(const Ctx& ctx, const std::string& field) {
       return std::string(ctx.T("aanwezigheid van ", "attendance of ")) + ctx.NameOf(*person);
     }
   }
-  return FindLabel(kFieldLabels, ctx, field);
+  for (const DomainLabel& l : kDomainFieldLabels) {
+    if (l.field == field) return InLine(domain::UserText(l.key, ctx.lang));
+  }
+  return ShowWord(ctx, kFieldLabels, field);
 }
 
 std::string ShowWord(const Ctx& ctx, std::span<const Word> words, const std::string& value) {

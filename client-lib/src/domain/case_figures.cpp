@@ -7,13 +7,10 @@
 #include "kring/domain/organising.h"
 #include "kring/domain/plan.h"
 
+#include "domain/organising_rules.h"
 #include "domain/plan_model.h"
 
 namespace kring::domain {
-
-// The case's first referral (domain/organising_rules.h; not included here, as its field readers
-// share their names with plan_model's).
-const v1::Entity* FirstReferral(const v1::CaseState& state);
 
 using plan_model::Field;
 using plan_model::FlagField;

@@ -15,21 +15,6 @@ using client::model::FindMember;
 using client::model::InScope;
 using client::model::OpContext;
 
-const v1::Value* FieldValue(const v1::Entity& e, const std::string& field) {
-  auto it = e.fields().find(field);
-  return it == e.fields().end() ? nullptr : &it->second.value();
-}
-
-std::string TextField(const v1::Entity& e, const std::string& field) {
-  const v1::Value* v = FieldValue(e, field);
-  return v != nullptr && v->has_text() ? v->text() : std::string();
-}
-
-std::string BlobField(const v1::Entity& e, const std::string& field) {
-  const v1::Value* v = FieldValue(e, field);
-  return v != nullptr && v->has_blob() ? v->blob() : std::string();
-}
-
 const v1::Entity* FindPersonEntity(const v1::CaseState& state, const std::string& person_id) {
   if (person_id.size() != 16) return nullptr;
   auto it = state.entities().find(Hex(View(person_id)));

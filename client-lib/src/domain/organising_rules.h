@@ -5,11 +5,13 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kring/common/bytes.h"
 #include "kring/v1/model.pb.h"
 
+#include "domain/plan_model.h"
 #include "model/reducer.h"
 
 namespace kring::domain {
@@ -23,18 +25,19 @@ std::string CheckOrganisingRule(const v1::CaseState& state, const client::model:
 // Helpers shared with the API (organising.cpp), so it asks the same questions as the rules.
 const v1::Entity* FindPersonEntity(const v1::CaseState& state, const std::string& person_id);
 const v1::Entity* PersonOfAccount(const v1::CaseState& state, ByteView account_id);
-// A member of the network: not a coordinator, and not linked to a professional/coordinator
-// person. Members without a person entity are left out (the draft stays private by default).
+// The case's first referral (the one that names the resident for good), or null.
+const v1::Entity* FirstReferral(const v1::CaseState& state);
 // The person whose circle it is, never taken out of it: named resident by the case's first
 // referral, or linked to the chair's account; of kind "resident" only while no referral names
 // the resident (the same rule as IsSecondResident, so a second resident never counts).
-const v1::Entity* FirstReferral(const v1::CaseState& state);
 bool IsTheResident(const v1::CaseState& state, const v1::Entity& person);
 // The case's first referral names a resident, and it is not `person`: `person` is not made
 // resident (the reducer skips a kind "resident" for them).
 bool IsSecondResident(const v1::CaseState& state, const v1::Entity& person);
 // The person's account_id names the chair: a link only the chair changes (CheckPerson).
 bool IsLinkedToChair(const v1::CaseState& state, const v1::Entity& person);
+// A member of the network: not a coordinator, and not linked to a professional/coordinator
+// person. Members without a person entity are left out (the draft stays private by default).
 bool IsNetworkMember(const v1::CaseState& state, const v1::Member& member);
 // Who may make a case's first referral (which names the resident for good): the chair, a
 // coordinator, or a member linked to an approved professional in the circle who has not left.
@@ -59,8 +62,12 @@ Status CheckControlPolicy(const v1::CaseState& state, const v1::ControlIntent& i
 // still waits.
 std::vector<v1::Mutation> InviteeLinkOnApproval(const v1::CaseState& state, ByteView approver,
                                                 ByteView account);
-const v1::Value* FieldValue(const v1::Entity& e, const std::string& field);
-std::string TextField(const v1::Entity& e, const std::string& field);
-std::string BlobField(const v1::Entity& e, const std::string& field);
+// The field readers are plan_model's (one set for the whole domain): the same functions under
+// these names, so a file that reads both vocabularies sees no second overload.
+inline const v1::Value* FieldValue(const v1::Entity& e, std::string_view field) {
+  return plan_model::Field(e, field);
+}
+using plan_model::BlobField;
+using plan_model::TextField;
 
 }  // namespace kring::domain
