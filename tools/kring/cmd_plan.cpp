@@ -17,6 +17,21 @@ namespace {
 
 using domain::Plan;
 
+// The plan's content as JSON members, the same for a draft and a version (plan show --json).
+void AddContentFields(const domain::PlanContent& c,
+                      std::vector<std::pair<std::string, std::string>>& fields) {
+  std::vector<std::pair<std::string, std::string>> domains;
+  for (const auto& [k, t] : c.life_domains) domains.push_back({k, JStr(t)});
+  fields.insert(fields.end(), {{"ik_wil", JStr(c.ik_wil)},
+                               {"ik_kan", JStr(c.ik_kan)},
+                               {"ik_heb_nodig", JStr(c.ik_heb_nodig)},
+                               {"life_domains", JObj(domains)},
+                               {"contingency", JStr(c.contingency)},
+                               {"contact_person", JId(c.contact_person)},
+                               {"bottom_lines", JStr(c.bottom_lines)},
+                               {"responsible_professional", JId(c.responsible_professional)}});
+}
+
 // Fills `c` from the flags given (others stay as they are, so `plan update` changes only those).
 Status ContentFromFlags(Ctx& ctx, domain::PlanContent& c) {
   if (ctx.Has("ik-wil")) c.ik_wil = ctx.Get("ik-wil");
@@ -182,21 +197,14 @@ int ShowDraft(Ctx& ctx) {
   if (d == nullptr) return Fail(NotFound("domain.unknown_item"));
   const domain::PlanContent& c = d->content;
   if (ctx.json) {
-    std::vector<std::pair<std::string, std::string>> domains;
-    for (const auto& [k, t] : c.life_domains) domains.push_back({k, JStr(t)});
-    PrintJson(JObj({{"draft", JId(d->draft_id)},
-                    {"private_time", JBool(d->scope_id != 0)},
-                    {"by", JId(d->last_author_account_id)},
-                    {"ik_wil", JStr(c.ik_wil)},
-                    {"ik_kan", JStr(c.ik_kan)},
-                    {"ik_heb_nodig", JStr(c.ik_heb_nodig)},
-                    {"life_domains", JObj(domains)},
-                    {"contingency", JStr(c.contingency)},
-                    {"contact_person", JId(c.contact_person)},
-                    {"bottom_lines", JStr(c.bottom_lines)},
-                    {"answers", JStr(c.answers)},
-                    {"responsible_professional", JId(c.responsible_professional)},
-                    {"review_days", JNum(c.review_days)}}));
+    std::vector<std::pair<std::string, std::string>> fields = {
+        {"draft", JId(d->draft_id)},
+        {"private_time", JBool(d->scope_id != 0)},
+        {"by", JId(d->last_author_account_id)},
+        {"answers", JStr(c.answers)},
+        {"review_days", JNum(c.review_days)}};
+    AddContentFields(c, fields);
+    PrintJson(JObj(fields));
     return 0;
   }
   std::cout << ctx.T("Concept", "Draft")
@@ -280,32 +288,25 @@ int Show(Ctx& ctx) {
       accepted->has_value() && (*accepted)->version_id != v.version_id ? (*accepted)->number : 0;
   const domain::PlanContent& c = v.content;
   if (ctx.json) {
-    std::vector<std::pair<std::string, std::string>> domains;
-    for (const auto& [k, t] : c.life_domains) domains.push_back({k, JStr(t)});
-    PrintJson(JObj({{"version", JId(v.version_id)},
-                    {"number", JNum(v.number)},
-                    {"current", JBool(is_current)},
-                    {"hash", JStr(Hex(v.hash))},
-                    {"ik_wil", JStr(c.ik_wil)},
-                    {"ik_kan", JStr(c.ik_kan)},
-                    {"ik_heb_nodig", JStr(c.ik_heb_nodig)},
-                    {"life_domains", JObj(domains)},
-                    {"contingency", JStr(c.contingency)},
-                    {"contact_person", JId(c.contact_person)},
-                    {"bottom_lines", JStr(c.bottom_lines)},
-                    {"responsible_professional", JId(c.responsible_professional)},
-                    {"details_readable", JBool(v.details_readable)},
-                    {"agreements", JNum(static_cast<int64_t>(v.agreements.size()))},
-                    {"chair_accepted", JBool(acc->chair_accepted)},
-                    {"professional", JStr(DecisionName(acc->professional))},
-                    {"needs_professional", JBool(acc->needs_professional)},
-                    {"conditions", JStr(acc->conditions)},
-                    {"reason", JStr(acc->reason)},
-                    {"accepted", JBool(acc->accepted)},
-                    {"accepted_at_ms", JNum(acc->accepted_at_ms)},
-                    {"accepted_version", JNum(acc->accepted ? 0 : accepted_number)},
-                    {"checkin_at_ms", JNum(acc->checkin_at_ms)},
-                    {"review_at_ms", JNum(acc->review_at_ms)}}));
+    std::vector<std::pair<std::string, std::string>> fields = {
+        {"version", JId(v.version_id)},
+        {"number", JNum(v.number)},
+        {"current", JBool(is_current)},
+        {"hash", JStr(Hex(v.hash))},
+        {"details_readable", JBool(v.details_readable)},
+        {"agreements", JNum(static_cast<int64_t>(v.agreements.size()))},
+        {"chair_accepted", JBool(acc->chair_accepted)},
+        {"professional", JStr(DecisionName(acc->professional))},
+        {"needs_professional", JBool(acc->needs_professional)},
+        {"conditions", JStr(acc->conditions)},
+        {"reason", JStr(acc->reason)},
+        {"accepted", JBool(acc->accepted)},
+        {"accepted_at_ms", JNum(acc->accepted_at_ms)},
+        {"accepted_version", JNum(acc->accepted ? 0 : accepted_number)},
+        {"checkin_at_ms", JNum(acc->checkin_at_ms)},
+        {"review_at_ms", JNum(acc->review_at_ms)}};
+    AddContentFields(c, fields);
+    PrintJson(JObj(fields));
     return 0;
   }
   std::cout << ctx.T("Plan, versie ", "Plan, version ") << v.number;
