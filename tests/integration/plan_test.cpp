@@ -850,6 +850,36 @@ TEST_CASE("a plan version is made by the chair, a coordinator, or the network in
   }
 }
 
+// Two versions published from the same view (no sync between them) each get a number of their
+// own: numbers follow the order in which versions count, so "version 3" names one version, the
+// current one, on every device.
+TEST_CASE("versions published from the same view get numbers of their own", "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  REQUIRE(Plan(*k.resident, cid).Publish(k.Content()).ok());
+  k.SyncAll();
+  // Both see version 1 and write "2" as the next number.
+  auto by_resident = Plan(*k.resident, cid).Publish(k.Content());
+  REQUIRE(by_resident.ok());
+  PlanContent other = k.Content();
+  other.ik_wil = "Ik wil op tijd mijn huur betalen.";
+  auto by_coordinator = Plan(*k.coordinator, cid).Publish(other);
+  REQUIRE(by_coordinator.ok());
+  k.SyncAll();
+  k.RequireConverged();
+  for (Device* d : k.readers()) {
+    auto versions = Plan(**d, cid).Versions();
+    REQUIRE(versions.ok());
+    REQUIRE(versions->size() == 3);
+    for (size_t i = 0; i < versions->size(); ++i) CHECK((*versions)[i].number == int64_t(i) + 1);
+    auto current = Plan(**d, cid).Current();
+    REQUIRE(current.ok());
+    REQUIRE(current->has_value());
+    CHECK((*current)->number == 3);
+    CHECK((*current)->version_id == versions->back().version_id);
+  }
+}
+
 // Paper for people without the app: the accepted version, and a word when a newer one waits;
 // with none accepted, the newest, marked.
 TEST_CASE("a printout shows the latest accepted version", "[plan]") {

@@ -166,7 +166,7 @@ const v1::Entity* DetailsOf(const v1::CaseState& state, const v1::Entity& versio
 PlanVersion VersionOf(const v1::CaseState& state, const v1::Entity& e) {
   PlanVersion v;
   v.version_id = B(e.entity_id());
-  v.number = IntField(e, "number");
+  v.number = VersionNumber(state, e);
   v.content = ContentOf(e);
   if (!BlobField(e, "details_id").empty()) {
     const v1::Entity* details = DetailsOf(state, e);
@@ -1147,7 +1147,7 @@ Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reade
   out.accepted = version == accepted;
   if (version != newest) {
     out.newer_version_waiting =
-        static_cast<uint32_t>(std::clamp<int64_t>(IntField(*newest, "number"), 1, UINT32_MAX));
+        static_cast<uint32_t>(std::clamp<int64_t>(VersionNumber(state, *newest), 1, UINT32_MAX));
   }
   for (const auto& [key, e] : state.entities()) {
     // The resident as the rules take them: a kind "resident" on someone the first referral does

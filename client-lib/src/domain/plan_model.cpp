@@ -237,4 +237,13 @@ const v1::Entity* CurrentVersion(const v1::CaseState& state) {
   return best;
 }
 
+int64_t VersionNumber(const v1::CaseState& state, const v1::Entity& version) {
+  int64_t number = 1;
+  for (const auto& [key, e] : state.entities()) {
+    if (e.type() != kPlanVersion || e.deleted() || e.scope_id() != 0) continue;
+    if (e.entity_id() != version.entity_id() && NewerVersion(version, e)) ++number;
+  }
+  return number;
+}
+
 }  // namespace kring::domain::plan_model

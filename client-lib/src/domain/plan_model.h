@@ -114,5 +114,9 @@ std::string AgreementRefs(const v1::CaseState& state);
 const v1::Entity* CurrentVersion(const v1::CaseState& state);
 // The order CurrentVersion picks by: true when `a` is newer than `b`.
 bool NewerVersion(const v1::Entity& a, const v1::Entity& b);
+// The number users see for a version: its place in that order (1 = the oldest). The number a
+// version stores is its writer's guess from their view: two versions published without a sync
+// between them store the same one.
+int64_t VersionNumber(const v1::CaseState& state, const v1::Entity& version);
 
 }  // namespace kring::domain::plan_model
