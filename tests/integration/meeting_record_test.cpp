@@ -42,14 +42,6 @@ ReferralInput SpoedReferral() {
   return r;
 }
 
-v1::Mutation SetField(const Bytes& id, const std::string& field, const v1::Value& v) {
-  v1::Mutation m;
-  m.mutable_set_field()->set_entity_id(ToString(id));
-  m.mutable_set_field()->set_field(field);
-  *m.mutable_set_field()->mutable_value() = v;
-  return m;
-}
-
 std::vector<std::string> NoteTexts(Device& d, const Bytes& cid, const Bytes& meeting) {
   auto notes = Organising(*d, cid).MeetingNotes(meeting);
   REQUIRE(notes.ok());
@@ -126,8 +118,8 @@ TEST_CASE("meeting record: attendance and private-time notes then finishing hold
     CHECK((*d)->PendingIntents(*cid) == 0);
   }
   REQUIRE(teacher
-              ->Submit(*cid, {SetField(*meeting, std::string(kAttendancePrefix) + Hex(karim),
-                                       Text("absent"))})
+              ->Submit(*cid, {SetMutation(*meeting, std::string(kAttendancePrefix) + Hex(karim),
+                                          Text("absent"))})
               .ok());
   SyncAll({&teacher, &coordinator, &resident, &mother}, 1);
   const std::vector<AttendanceEntry> expected = [&] {
@@ -190,8 +182,8 @@ TEST_CASE("meeting record: attendance and private-time notes then finishing hold
     v1::Value meeting_ref;
     meeting_ref.set_blob(ToString(*meeting));
     REQUIRE(mother
-                ->Submit(*cid, {create, SetField(ToBytes(id), "meeting", meeting_ref),
-                                SetField(ToBytes(id), "text", Text(leak))})
+                ->Submit(*cid, {create, SetMutation(ToBytes(id), "meeting", meeting_ref),
+                                SetMutation(ToBytes(id), "text", Text(leak))})
                 .ok());
   }
   SyncAll({&mother, &coordinator, &resident, &teacher}, 1);
@@ -251,9 +243,9 @@ TEST_CASE("meeting record: attendance and private-time notes then finishing hold
   CHECK(by_coordinator.FinishMeeting(*meeting).message() == "meeting.finished");
   CHECK(coordinator->PendingIntents(*cid) == 0);
   REQUIRE(coordinator
-              ->Submit(*cid, {SetField(*meeting, "phase", Text("information")),
-                              SetField(*meeting, std::string(kAttendancePrefix) + Hex(sanne),
-                                       Text("absent"))})
+              ->Submit(*cid, {SetMutation(*meeting, "phase", Text("information")),
+                              SetMutation(*meeting, std::string(kAttendancePrefix) + Hex(sanne),
+                                          Text("absent"))})
               .ok());
   // The verslag may still be written after the meeting.
   REQUIRE(by_coordinator.AddMeetingNote(*meeting, "Verslag gemaild naar oma.").ok());
@@ -303,15 +295,9 @@ Bytes RawNote(Device& d, const Bytes& cid, uint32_t scope,
   create.mutable_create_entity()->set_entity_id(id);
   create.mutable_create_entity()->set_type(kMeetingNoteType);
   std::vector<v1::Mutation> ms{create};
-  for (const auto& [field, value] : fields) ms.push_back(SetField(ToBytes(id), field, value));
+  for (const auto& [field, value] : fields) ms.push_back(SetMutation(ToBytes(id), field, value));
   REQUIRE(d->Submit(cid, ms, scope).ok());
   return ToBytes(id);
-}
-
-v1::Value Blob(const Bytes& b) {
-  v1::Value v;
-  v.set_blob(ToString(b));
-  return v;
 }
 
 // The entity as this device's reducer holds it (null if there is none).
@@ -515,8 +501,8 @@ TEST_CASE("meeting record: every device refuses more than the note limit per mee
       create.mutable_create_entity()->set_entity_id(id);
       create.mutable_create_entity()->set_type(kMeetingNoteType);
       ms.push_back(create);
-      ms.push_back(SetField(ToBytes(id), "meeting", Blob(c.meeting)));
-      ms.push_back(SetField(ToBytes(id), "text", Text("Aantekening.")));
+      ms.push_back(SetMutation(ToBytes(id), "meeting", Blob(c.meeting)));
+      ms.push_back(SetMutation(ToBytes(id), "text", Text("Aantekening.")));
     }
     REQUIRE(c.coordinator->Submit(c.cid, ms).ok());
   }
@@ -552,8 +538,8 @@ TEST_CASE("meeting record: the place cannot change after the meeting is finished
   create.mutable_create_entity()->set_entity_id(aid);
   create.mutable_create_entity()->set_type(kMeetingAddressType);
   REQUIRE(c.coordinator
-              ->Submit(c.cid, {create, SetField(ToBytes(aid), "meeting", Blob(c.meeting)),
-                               SetField(ToBytes(aid), "address", Text("Geheimstraat 9"))})
+              ->Submit(c.cid, {create, SetMutation(ToBytes(aid), "meeting", Blob(c.meeting)),
+                               SetMutation(ToBytes(aid), "address", Text("Geheimstraat 9"))})
               .ok());
   c.Sync(2);
   for (Device* d : {&c.resident, &c.coordinator, &c.mother}) {
@@ -576,8 +562,8 @@ TEST_CASE("meeting record: attendance has one field per approved person", "[orga
   REQUIRE(upper != std::string(kAttendancePrefix) + Hex(c.karim));
   const std::string truus = std::string(kAttendancePrefix) + Hex(c.truus);
   REQUIRE(c.coordinator
-              ->Submit(c.cid, {SetField(c.meeting, upper, Text("absent")),
-                               SetField(c.meeting, truus, Text("present"))})
+              ->Submit(c.cid, {SetMutation(c.meeting, upper, Text("absent")),
+                               SetMutation(c.meeting, truus, Text("present"))})
               .ok());
   c.Sync(2);
   for (Device* d : c.All()) {

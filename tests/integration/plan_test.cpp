@@ -30,28 +30,10 @@ namespace {
 constexpr int64_t kJan31 = 1769817600000;  // 2026-01-31T00:00Z
 constexpr int64_t kHour = 3'600'000;
 
-v1::Value Blob(const Bytes& b) {
-  v1::Value v;
-  v.set_blob(ToString(b));
-  return v;
-}
 v1::Value Flag(bool f) {
   v1::Value v;
   v.set_flag(f);
   return v;
-}
-v1::Mutation CreateM(const Bytes& id, const std::string& type) {
-  v1::Mutation m;
-  m.mutable_create_entity()->set_entity_id(ToString(id));
-  m.mutable_create_entity()->set_type(type);
-  return m;
-}
-v1::Mutation SetM(const Bytes& id, const std::string& field, const v1::Value& v) {
-  v1::Mutation m;
-  m.mutable_set_field()->set_entity_id(ToString(id));
-  m.mutable_set_field()->set_field(field);
-  *m.mutable_set_field()->mutable_value() = v;
-  return m;
 }
 
 // Seven people: the resident chairs; a coordinator; aunt, uncle and neighbour; a professional
@@ -98,17 +80,17 @@ struct Circle {
   Bytes AddPerson(const std::string& name, const std::string& kind, const std::string& relation,
                   Device* device) {
     Bytes id = crypto::RandomBytes(crypto::kIdBytes);
-    std::vector<v1::Mutation> ms{CreateM(id, "person"),
-                                 SetM(id, "name", Text(name)),
-                                 SetM(id, "kind", Text(kind)),
-                                 SetM(id, "relation", Text(relation)),
-                                 SetM(id, "status", Text("approved")),
-                                 SetM(id, "has_app", Flag(device != nullptr))};
+    std::vector<v1::Mutation> ms{CreateMutation(id, "person"),
+                                 SetMutation(id, "name", Text(name)),
+                                 SetMutation(id, "kind", Text(kind)),
+                                 SetMutation(id, "relation", Text(relation)),
+                                 SetMutation(id, "status", Text("approved")),
+                                 SetMutation(id, "has_app", Flag(device != nullptr))};
     if (kind == "professional") {
-      ms.push_back(SetM(id, "function", Text("ambulant hulpverlener")));
-      ms.push_back(SetM(id, "organisation", Text("Wijkteam Noord")));
+      ms.push_back(SetMutation(id, "function", Text("ambulant hulpverlener")));
+      ms.push_back(SetMutation(id, "organisation", Text("Wijkteam Noord")));
     }
-    if (device != nullptr) ms.push_back(SetM(id, "account_id", Blob(device->account_id())));
+    if (device != nullptr) ms.push_back(SetMutation(id, "account_id", Blob(device->account_id())));
     REQUIRE(coordinator->Submit(cid, ms).ok());
     return id;
   }
@@ -120,9 +102,10 @@ struct Circle {
     v1::Value scope;
     scope.set_integer(network_scope);
     REQUIRE(coordinator
-                ->Submit(cid, {CreateM(meeting, "meeting"), SetM(meeting, "status", Text("fixed")),
-                               SetM(meeting, "private_scope", scope),
-                               SetM(meeting, "phase", Text("private_time"))})
+                ->Submit(cid, {CreateMutation(meeting, "meeting"),
+                               SetMutation(meeting, "status", Text("fixed")),
+                               SetMutation(meeting, "private_scope", scope),
+                               SetMutation(meeting, "phase", Text("private_time"))})
                 .ok());
     SyncAll();
     return meeting;
@@ -689,48 +672,48 @@ TEST_CASE("forbidden plan edits sent raw have no effect on any device", "[plan]"
 
   // A member accepts someone else's agreement.
   REQUIRE(k.uncle
-              ->Submit(cid, {SetM(*a_aunt, "accepted_hash", Blob(before.content_hash))},
+              ->Submit(cid, {SetMutation(*a_aunt, "accepted_hash", Blob(before.content_hash))},
                        *k.uncle->ScopeOf(cid, *a_aunt))
               .ok());
   // A member (not the chair) accepts the plan with the right hash.
   const Bytes fake_acceptance = crypto::RandomBytes(16);
   REQUIRE(k.aunt
-              ->Submit(cid, {CreateM(fake_acceptance, "plan_acceptance"),
-                             SetM(fake_acceptance, "version_id", Blob(*version)),
-                             SetM(fake_acceptance, "hash", Blob(hash)),
-                             SetM(fake_acceptance, "accepted_at_ms", Text("x"))})
+              ->Submit(cid, {CreateMutation(fake_acceptance, "plan_acceptance"),
+                             SetMutation(fake_acceptance, "version_id", Blob(*version)),
+                             SetMutation(fake_acceptance, "hash", Blob(hash)),
+                             SetMutation(fake_acceptance, "accepted_at_ms", Text("x"))})
               .ok());
   // The coordinator records a "professional" decision.
   const Bytes fake_decision = crypto::RandomBytes(16);
   REQUIRE(k.coordinator
-              ->Submit(cid, {CreateM(fake_decision, "plan_professional_decision"),
-                             SetM(fake_decision, "version_id", Blob(*version)),
-                             SetM(fake_decision, "hash", Blob(hash)),
-                             SetM(fake_decision, "person", Blob(k.p_professional)),
-                             SetM(fake_decision, "decision", Text("accept"))})
+              ->Submit(cid, {CreateMutation(fake_decision, "plan_professional_decision"),
+                             SetMutation(fake_decision, "version_id", Blob(*version)),
+                             SetMutation(fake_decision, "hash", Blob(hash)),
+                             SetMutation(fake_decision, "person", Blob(k.p_professional)),
+                             SetMutation(fake_decision, "decision", Text("accept"))})
               .ok());
   // The professional decides for another professional's person record... or rather for a
   // person that is not theirs.
   const Bytes wrong_person = crypto::RandomBytes(16);
   REQUIRE(k.professional
-              ->Submit(cid, {CreateM(wrong_person, "plan_professional_decision"),
-                             SetM(wrong_person, "version_id", Blob(*version)),
-                             SetM(wrong_person, "hash", Blob(hash)),
-                             SetM(wrong_person, "person", Blob(k.p_uncle))})
+              ->Submit(cid, {CreateMutation(wrong_person, "plan_professional_decision"),
+                             SetMutation(wrong_person, "version_id", Blob(*version)),
+                             SetMutation(wrong_person, "hash", Blob(hash)),
+                             SetMutation(wrong_person, "person", Blob(k.p_uncle))})
               .ok());
   // A released version is rewritten afterwards.
   REQUIRE(k.aunt
-              ->Submit(cid, {SetM(*version, "contingency", Text("Niets."))},
+              ->Submit(cid, {SetMutation(*version, "contingency", Text("Niets."))},
                        *k.aunt->ScopeOf(cid, *version))
               .ok());
   // The owner blocks without an obstacle.
-  REQUIRE(
-      k.aunt
-          ->Submit(cid, {SetM(*a_aunt, "outcome", Text("blocked"))}, *k.aunt->ScopeOf(cid, *a_aunt))
-          .ok());
+  REQUIRE(k.aunt
+              ->Submit(cid, {SetMutation(*a_aunt, "outcome", Text("blocked"))},
+                       *k.aunt->ScopeOf(cid, *a_aunt))
+              .ok());
   // A member who is neither owner nor checker marks it done; another deletes it.
   REQUIRE(k.neighbour
-              ->Submit(cid, {SetM(*a_aunt, "outcome", Text("done"))},
+              ->Submit(cid, {SetMutation(*a_aunt, "outcome", Text("done"))},
                        *k.neighbour->ScopeOf(cid, *a_aunt))
               .ok());
   v1::Mutation del;
@@ -739,18 +722,18 @@ TEST_CASE("forbidden plan edits sent raw have no effect on any device", "[plan]"
   // The chair accepts with a hash that is not the version's.
   const Bytes wrong_hash = crypto::RandomBytes(16);
   REQUIRE(k.resident
-              ->Submit(cid, {CreateM(wrong_hash, "plan_acceptance"),
-                             SetM(wrong_hash, "version_id", Blob(*version)),
-                             SetM(wrong_hash, "hash", Blob(crypto::RandomBytes(32)))})
+              ->Submit(cid, {CreateMutation(wrong_hash, "plan_acceptance"),
+                             SetMutation(wrong_hash, "version_id", Blob(*version)),
+                             SetMutation(wrong_hash, "hash", Blob(crypto::RandomBytes(32)))})
               .ok());
   // A well-being score out of range, written by the coordinator raw.
   const Bytes bad_score = crypto::RandomBytes(16);
   v1::Value eleven;
   eleven.set_integer(11);
   REQUIRE(k.coordinator
-              ->Submit(cid, {CreateM(bad_score, "micro_wellbeing"),
-                             SetM(bad_score, "moment", Text("intake")),
-                             SetM(bad_score, "score", eleven)})
+              ->Submit(cid, {CreateMutation(bad_score, "micro_wellbeing"),
+                             SetMutation(bad_score, "moment", Text("intake")),
+                             SetMutation(bad_score, "score", eleven)})
               .ok());
   k.SyncAll();
   k.RequireConverged();
@@ -805,15 +788,16 @@ TEST_CASE("a plan version is made by the chair, a coordinator, or the network in
   v1::Value two;
   two.set_integer(2);
   REQUIRE(k.aunt
-              ->Submit(cid, {CreateM(raw_details, "plan_details"),
-                             SetM(raw_details, "domain_housing", Text("Mama beslist."))})
+              ->Submit(cid, {CreateMutation(raw_details, "plan_details"),
+                             SetMutation(raw_details, "domain_housing", Text("Mama beslist."))})
               .ok());
   REQUIRE(k.aunt
-              ->Submit(cid, {CreateM(raw_version, "plan_version"), SetM(raw_version, "number", two),
-                             SetM(raw_version, "wil", Text(theirs.ik_wil)),
-                             SetM(raw_version, "contingency", Text(theirs.contingency)),
-                             SetM(raw_version, "contact_person", Blob(k.p_aunt)),
-                             SetM(raw_version, "details_id", Blob(raw_details))})
+              ->Submit(cid, {CreateMutation(raw_version, "plan_version"),
+                             SetMutation(raw_version, "number", two),
+                             SetMutation(raw_version, "wil", Text(theirs.ik_wil)),
+                             SetMutation(raw_version, "contingency", Text(theirs.contingency)),
+                             SetMutation(raw_version, "contact_person", Blob(k.p_aunt)),
+                             SetMutation(raw_version, "details_id", Blob(raw_details))})
               .ok());
   k.SyncAll();
   k.RequireConverged();
@@ -972,10 +956,11 @@ TEST_CASE("a printout leaves out what is hidden from its reader", "[plan]") {
   Bytes raw = crypto::RandomBytes(16);
   for (size_t i = 0; i < 4; ++i) raw[i] = static_cast<uint8_t>(scope >> (24 - 8 * i));
   REQUIRE(k.coordinator
-              ->Submit(cid,
-                       {CreateM(raw, "plan_agreement"), SetM(raw, "owner", Blob(k.p_aunt)),
-                        SetM(raw, "action", Text("Kluis openen"))},
-                       scope)
+              ->Submit(
+                  cid,
+                  {CreateMutation(raw, "plan_agreement"), SetMutation(raw, "owner", Blob(k.p_aunt)),
+                   SetMutation(raw, "action", Text("Kluis openen"))},
+                  scope)
               .ok());
   k.SyncAll();
 
@@ -1069,8 +1054,8 @@ TEST_CASE("the young person's mentor: consent, warnings, log and two-monthly eva
   });
   const Bytes raw = crypto::RandomBytes(16);
   REQUIRE(k.aunt
-              ->Submit(cid, {CreateM(raw, "mentor_checkin"),
-                             SetM(raw, "mentor_link", Blob(designation->mentor_id))})
+              ->Submit(cid, {CreateMutation(raw, "mentor_checkin"),
+                             SetMutation(raw, "mentor_link", Blob(designation->mentor_id))})
               .ok());
   k.SyncAll();
   k.RequireConverged();

@@ -396,31 +396,6 @@ TEST_CASE(
   }
 }
 
-namespace {
-
-v1::Mutation CreateMutation(const std::string& id, const std::string& type) {
-  v1::Mutation m;
-  m.mutable_create_entity()->set_entity_id(id);
-  m.mutable_create_entity()->set_type(type);
-  return m;
-}
-
-v1::Mutation SetMutation(const std::string& id, const std::string& field, v1::Value value) {
-  v1::Mutation m;
-  m.mutable_set_field()->set_entity_id(id);
-  m.mutable_set_field()->set_field(field);
-  *m.mutable_set_field()->mutable_value() = std::move(value);
-  return m;
-}
-
-v1::Value Blob(const Bytes& b) {
-  v1::Value v;
-  v.set_blob(ToString(b));
-  return v;
-}
-
-}  // namespace
-
 TEST_CASE("the release of private time holds against a writer gone and a forged copy",
           "[plan][organising][meeting]") {
   TestServer server;
@@ -493,8 +468,8 @@ TEST_CASE("the release of private time holds against a writer gone and a forged 
     // member each write an agreement in scope 0 with a lower id that claims to be its copy.
     uint8_t low = 0;
     for (Device* forger : {&coordinator, &teacher, &uncle}) {
-      std::string id(16, '\0');
-      id[15] = static_cast<char>(++low);
+      Bytes id(16, 0);
+      id[15] = ++low;
       v1::Value action;
       action.set_text("Vals: Ria geeft haar pas af.");
       v1::Value due;
@@ -540,8 +515,8 @@ TEST_CASE("the release of private time holds against a writer gone and a forged 
     auto other = mother->CreateScope(*cid, {mother.account_id(), coordinator.account_id()});
     REQUIRE(other.ok());
     SyncAll(all);
-    std::string id(16, '\x07');
-    for (size_t i = 0; i < 4; ++i) id[i] = static_cast<char>((*other >> (24 - 8 * i)) & 0xffu);
+    Bytes id(16, 0x07);
+    for (size_t i = 0; i < 4; ++i) id[i] = static_cast<uint8_t>((*other >> (24 - 8 * i)) & 0xffu);
     const std::string call = "Ria belt de woningbouw.";
     v1::Value action;
     action.set_text(call);

@@ -176,6 +176,27 @@ v1::Value Text(const std::string& s) {
   return v;
 }
 
+v1::Value Blob(const Bytes& b) {
+  v1::Value v;
+  v.set_blob(ToString(b));
+  return v;
+}
+
+v1::Mutation CreateMutation(const Bytes& id, const std::string& type) {
+  v1::Mutation m;
+  m.mutable_create_entity()->set_entity_id(ToString(id));
+  m.mutable_create_entity()->set_type(type);
+  return m;
+}
+
+v1::Mutation SetMutation(const Bytes& id, const std::string& field, const v1::Value& value) {
+  v1::Mutation m;
+  m.mutable_set_field()->set_entity_id(ToString(id));
+  m.mutable_set_field()->set_field(field);
+  *m.mutable_set_field()->mutable_value() = value;
+  return m;
+}
+
 std::vector<std::string> FilesContaining(const std::string& dir, const std::string& needle) {
   std::vector<std::string> out;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {

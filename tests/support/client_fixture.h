@@ -172,6 +172,10 @@ struct WriterReaderCase {
 void SyncAll(std::initializer_list<Device*> devices, int rounds = 2);
 
 v1::Value Text(const std::string& s);
+v1::Value Blob(const Bytes& b);
+// Raw content mutations, for edits a modified client could send (Client::Submit).
+v1::Mutation CreateMutation(const Bytes& id, const std::string& type);
+v1::Mutation SetMutation(const Bytes& id, const std::string& field, const v1::Value& value);
 // Files under dir (recursively) whose bytes contain needle.
 std::vector<std::string> FilesContaining(const std::string& dir, const std::string& needle);
 
