@@ -69,6 +69,23 @@ void ReplaceStoredState(const Device& d, const Bytes& case_id,
   REQUIRE((*store)->ReplaceState(case_id, old, client::LocalStore::RemovalMark::kKeep).ok());
 }
 
+// The closed reader's store marked as an older libkring (store `schema`) left it, with no refold
+// due: reopened it shows what was stored; its next sync folds the case again and it agrees with
+// `fresh`, which folds the same log from nothing.
+void RequireFoldedAgainAtNextSync(Device& reader, Device& fresh, const Bytes& cid,
+                                  const std::string& folded, int schema) {
+  ChangeLog(reader,
+            "DELETE FROM refold_due; PRAGMA user_version = " + std::to_string(schema) + ";");
+  reader.Reopen();
+  CHECK(Canonical(Confirmed(reader, cid)) != folded);  // what was stored, until the next sync
+
+  REQUIRE(reader->SyncNow().ok());
+  REQUIRE(fresh->SyncNow().ok());
+  CHECK(Canonical(Confirmed(reader, cid)) == folded);
+  CHECK(Canonical(Confirmed(fresh, cid)) == folded);
+  CHECK(reader->Alarms().empty());
+}
+
 // A case with long notes in the whole case and in a restricted scope, a long blob, a long set
 // element and a conflict between two long texts, plus short values; `fresh` reads it cold.
 struct LongNotesCase {
@@ -319,15 +336,7 @@ TEST_CASE("a schema 8 store that applied a relink of the chair's person is folde
         .mutable_value()
         ->set_blob(ToString(reader.account_id()));
   });
-  ChangeLog(reader, "DELETE FROM refold_due; PRAGMA user_version = 8;");
-  reader.Reopen();
-  CHECK(Canonical(Confirmed(reader, *cid)) != folded);  // what was stored, until the next sync
-
-  REQUIRE(reader->SyncNow().ok());
-  REQUIRE(fresh->SyncNow().ok());
-  CHECK(Canonical(Confirmed(reader, *cid)) == folded);
-  CHECK(Canonical(Confirmed(fresh, *cid)) == folded);
-  CHECK(reader->Alarms().empty());
+  RequireFoldedAgainAtNextSync(reader, fresh, *cid, folded, 8);
 }
 
 // The rules changed again after schema 9 (a later referral names the case's resident, nobody
@@ -359,26 +368,11 @@ TEST_CASE("a schema 9 store that applied a second resident is folded again", "[s
 
   // The reader's store as a libkring of schema 9 left it: the second resident applied.
   reader.Close();
-  {
-    auto store = client::LocalStore::Open(reader.db_path(), reader.storage_key());
-    REQUIRE(store.ok());
-    auto rec = (*store)->LoadCase(*cid);
-    REQUIRE(rec.ok());
-    REQUIRE(rec->has_value());
-    v1::CaseState old = (*rec)->state;
+  ReplaceStoredState(reader, *cid, [&](v1::CaseState& old) {
     v1::FieldState& kind = (*(*old.mutable_entities())[Hex(*second)].mutable_fields())["kind"];
     kind.mutable_value()->set_text("resident");
-    REQUIRE((*store)->ReplaceState(*cid, old, client::LocalStore::RemovalMark::kKeep).ok());
-  }
-  ChangeLog(reader, "DELETE FROM refold_due; PRAGMA user_version = 9;");
-  reader.Reopen();
-  CHECK(Canonical(Confirmed(reader, *cid)) != folded);  // what was stored, until the next sync
-
-  REQUIRE(reader->SyncNow().ok());
-  REQUIRE(fresh->SyncNow().ok());
-  CHECK(Canonical(Confirmed(reader, *cid)) == folded);
-  CHECK(Canonical(Confirmed(fresh, *cid)) == folded);
-  CHECK(reader->Alarms().empty());
+  });
+  RequireFoldedAgainAtNextSync(reader, fresh, *cid, folded, 9);
 }
 
 // The rules changed after schema 10 (a plan version only by the chair, a coordinator or the
@@ -404,28 +398,13 @@ TEST_CASE(
 
   // The reader's store as a libkring of schema 10 left it: the version applied.
   reader.Close();
-  {
-    auto store = client::LocalStore::Open(reader.db_path(), reader.storage_key());
-    REQUIRE(store.ok());
-    auto rec = (*store)->LoadCase(*cid);
-    REQUIRE(rec.ok());
-    REQUIRE(rec->has_value());
-    v1::CaseState old = (*rec)->state;
+  ReplaceStoredState(reader, *cid, [&](v1::CaseState& old) {
     v1::Entity& e = (*old.mutable_entities())[Hex(*version)];
     e.set_entity_id(ToString(*version));
     e.set_type("plan_version");
     e.set_created_by_account_id(ToString(relative.account_id()));
-    REQUIRE((*store)->ReplaceState(*cid, old, client::LocalStore::RemovalMark::kKeep).ok());
-  }
-  ChangeLog(reader, "DELETE FROM refold_due; PRAGMA user_version = 10;");
-  reader.Reopen();
-  CHECK(Canonical(Confirmed(reader, *cid)) != folded);  // what was stored, until the next sync
-
-  REQUIRE(reader->SyncNow().ok());
-  REQUIRE(fresh->SyncNow().ok());
-  CHECK(Canonical(Confirmed(reader, *cid)) == folded);
-  CHECK(Canonical(Confirmed(fresh, *cid)) == folded);
-  CHECK(reader->Alarms().empty());
+  });
+  RequireFoldedAgainAtNextSync(reader, fresh, *cid, folded, 10);
 }
 
 // kringd before commit e9b44d2 stored pushed envelopes with unknown fields (bytes no signature or
