@@ -212,10 +212,12 @@ Status AppendLog(sql::Database& db, ByteView case_id,
   auto write_row = [&]() -> Status {
     stored.Reset();
     stored.BindBorrowed(1, case_id).Bind(2, static_cast<int64_t>(row.first_seq()));
-    if (stored.Step() && stored.Int(0) <= static_cast<int64_t>(row.last_seq())) {
+    const bool overlaps = stored.Step() && stored.Int(0) <= static_cast<int64_t>(row.last_seq());
+    KRING_RETURN_IF_ERROR(stored.status());
+    stored.Reset();  // no read cursor left open on the table while the row goes in
+    if (overlaps) {
       return Status(StatusCode::kAlreadyExists, "a log entry of the batch is stored already");
     }
-    KRING_RETURN_IF_ERROR(stored.status());
     // Bound without SQLite's copy: `row` is not touched until the statement has run.
     ins.Reset();
     KRING_RETURN_IF_ERROR(ins.BindBorrowed(1, case_id)
