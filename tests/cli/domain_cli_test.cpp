@@ -1931,6 +1931,42 @@ TEST_CASE("kring referral show names the first referral's resident and lists lat
         At(shown, "resident").string_value());
 }
 
+TEST_CASE("a first referral after the resident was entered names that entry: one Sanne", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  k.NewCase("sanne", {"fatima:coordinator"});
+  const std::string& sanne = k.Account("sanne");
+  k.Ok("fatima", "sync");
+  // The usual order: the coordinator enters Sanne (the chair) as the resident, then the first
+  // referral, which names the resident by the same name.
+  const std::string entered =
+      k.Id("fatima", "circle propose --name Sanne --kind resident --account " + sanne, "persoon");
+  k.Ok("fatima",
+       "referral submit --resident Sanne --consent --reason 'Sanne wil grip op haar geld.' "
+       "--invitee 'Tante Ria|family|tante|06-1234'");
+  k.Ok("fatima", "sync");
+  k.Ok("sanne", "sync");
+  for (const char* who : {"fatima", "sanne"}) {
+    // One Sanne: the referral names her entry and enters no second resident.
+    size_t sannes = 0;
+    const Value circle = k.Json(who, "circle list --all");
+    for (const Value& p : circle.list_value().values()) {
+      if (At(p, "name").string_value() == "Sanne") ++sannes;
+    }
+    CHECK(sannes == 1);
+    CHECK(At(k.Json(who, "referral show"), "resident").string_value() == entered);
+  }
+  // So a name-based command finds her, and she stays in her circle.
+  Run approve = k.As("fatima", "circle approve Sanne");
+  INFO(approve.all);
+  CHECK(approve.exit_code == 0);
+  CHECK(approve.all.find("Meer mensen hebben deze naam") == std::string::npos);
+  Run remove = k.As("fatima", "circle remove Sanne");
+  CHECK(remove.exit_code == 1);
+  CHECK(remove.all.find("De hoofdpersoon kan niet uit de eigen kring") != std::string::npos);
+}
+
 TEST_CASE("write commands print JSON with --json, and conflicts show labels, not stored names",
           "[cli]") {
   TestServer server;

@@ -289,6 +289,34 @@ TEST_CASE("a network member makes a version only in its open private time", "[pl
   }
 }
 
+TEST_CASE("paper names one resident however the persons are listed", "[plan]") {
+  // Two persons entered as the resident before any referral names one (a slip, or an old log),
+  // and grandma without the app, who gets paper. Ids in a fixed order: `low` before `high`.
+  const std::string low = std::string(4, '\0') + std::string(12, 'a');
+  const std::string high = std::string(4, '\0') + std::string(12, 'b');
+  const std::string grandma = Id();
+  // Every device prints the same name: the chair's own person first, else the first by id,
+  // whichever the entity map happens to list last.
+  for (const auto& [linked, expected] :
+       {std::pair{std::string(), "Sanne"}, std::pair{low, "Sanne"}, std::pair{high, "Sam"}}) {
+    Log log;
+    const std::string version = Id();
+    log.Apply(log.chair, {CreateM(version, pm::kPlanVersion), SetM(version, "wil", TextV("x"))});
+    for (const auto& [id, name] : {std::pair{low, "Sanne"}, std::pair{high, "Sam"}}) {
+      std::vector<v1::Mutation> entry = {CreateM(id, "person"), SetM(id, "name", TextV(name)),
+                                         SetM(id, "kind", TextV("resident"))};
+      if (id == linked) entry.push_back(SetM(id, "account_id", BlobV(log.chair)));
+      log.Apply(log.coordinator, entry);
+    }
+    log.Apply(log.coordinator,
+              {CreateM(grandma, "person"), SetM(grandma, "kind", TextV("family"))});
+    REQUIRE(log.Get(high) != nullptr);
+    auto paper = domain::PrintoutFor(log.state, ToBytes(grandma));
+    REQUIRE(paper.ok());
+    CHECK(paper->resident_first_name == expected);
+  }
+}
+
 TEST_CASE("two-monthly evaluations follow the calendar", "[plan]") {
   constexpr int64_t kJan31_2026 = 1769817600000;
   CHECK(domain::EvaluationSchedule(kJan31_2026, 3) ==

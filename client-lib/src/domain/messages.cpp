@@ -85,6 +85,11 @@ constexpr Text kTexts[] = {
     {"rule.referral_resident",
      "Een aanmelding gaat over de bewoner van deze casus: de persoon uit de eerste aanmelding.",
      "A referral is about this case's resident: the person in the first referral."},
+    {"rule.first_referral_resident",
+     "De eerste aanmelding noemt de bewoner meteen, en alleen iemand die als bewoner in de kring "
+     "staat.",
+     "The first referral names the resident at once, and only someone in the circle as the "
+     "resident."},
     {"rule.referrer_resident", "Alleen de hoofdpersoon zelf meldt zich aan als bewoner.",
      "Only the resident themself makes a referral as the resident."},
     {"rule.referral_spoed",

@@ -13,6 +13,7 @@
 #include "kring/domain/follow_up.h"
 #include "kring/domain/organising.h"
 
+#include "domain/organising_rules.h"
 #include "domain/plan_model.h"
 #include "domain/plan_ops.h"
 #include "domain/plan_release.h"
@@ -23,10 +24,6 @@
 #include "model/reducer.h"
 
 namespace kring::domain {
-
-// The case's first referral names another person as the resident (domain/organising_rules.h; not
-// included here, as its field readers share their names with plan_model's).
-bool IsSecondResident(const v1::CaseState& state, const v1::Entity& person);
 
 namespace {
 
@@ -1151,13 +1148,12 @@ Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reade
     out.newer_version_waiting =
         static_cast<uint32_t>(std::clamp<int64_t>(VersionNumber(state, *newest), 1, UINT32_MAX));
   }
-  for (const auto& [key, e] : state.entities()) {
-    // The resident as the rules take them: a kind "resident" on someone the first referral does
-    // not name (written before it) is not theirs to be named as.
-    if (e.type() == "person" && TextField(e, "kind") == "resident" && !IsSecondResident(state, e) &&
-        visible(e)) {
-      out.resident_first_name = one_line(TextField(e, "name"));
-    }
+  // The resident as the rules take them, one person on every device and every printout: the
+  // person the first referral names, else the one entered as the resident (the chair's own person
+  // first, then the first by id), never whichever the entity map happens to list last.
+  if (const v1::Entity* resident = ResidentPerson(state);
+      resident != nullptr && TextField(*resident, "kind") == "resident" && visible(*resident)) {
+    out.resident_first_name = one_line(TextField(*resident, "name"));
   }
   PlanVersion v = VersionOf(state, *version);
   const v1::Entity* details = DetailsOf(state, *version);
