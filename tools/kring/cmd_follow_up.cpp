@@ -62,6 +62,13 @@ int SixWeek(Ctx& ctx) {
                     "--outcome: continue, adjust or vervolgberaad");
   }
   in.note = ctx.Get("note");
+  // An agreement by the id given, also the one it had in private time (its released copy stands
+  // for it, as for agreement accept); nullopt for one this device does not know.
+  domain::Plan plan(ctx.client, ctx.case_id);
+  auto known = [&plan](const Bytes& id) -> std::optional<Bytes> {
+    auto a = plan.GetAgreement(id);
+    return a.ok() ? std::optional<Bytes>(a->agreement_id) : std::nullopt;
+  };
   // Each agreement of the plan at most once: as given with --assess ID=done, else as it stands
   // when it has a result already. One without a result (proposed, agreed) stays out of the
   // check: without an assessment nothing about an agreement changes.
@@ -79,7 +86,9 @@ int SixWeek(Ctx& ctx) {
                       "--assess: write AGREEMENT=done|partly|not-done|blocked, with the "
                       "agreement's id (kring agreement list) before the =.");
     }
-    given[*id] = *st;
+    const std::optional<Bytes> agreement = known(*id);
+    if (!agreement) return Fail(InvalidArgument("followup.unknown_agreement"));
+    given[*agreement] = *st;
   }
   // What is in the way of an agreement assessed loopt-vast: --obstacle AFSPRAAK=T, or just
   // --obstacle T when one agreement is assessed so; --obstacle-owner and --new-due the same way.
@@ -93,7 +102,11 @@ int SixWeek(Ctx& ctx) {
       const size_t eq = v.find('=');
       std::optional<Bytes> id = eq == std::string::npos ? std::nullopt : ParseId(v.substr(0, eq));
       std::string value = id ? v.substr(eq + 1) : v;
-      if (!id && blocked.size() == 1) id = blocked.front();
+      if (id) {
+        id = known(*id);
+      } else if (blocked.size() == 1) {
+        id = blocked.front();
+      }
       if (!id || std::find(blocked.begin(), blocked.end(), *id) == blocked.end()) {
         const std::string o = std::string("--") + option;
         return BadInput(ctx,
@@ -109,11 +122,11 @@ int SixWeek(Ctx& ctx) {
       per_blocked[option][*id] = std::move(value);
     }
   }
-  auto current = domain::Plan(ctx.client, ctx.case_id).Current();
+  auto current = plan.Current();
   if (!current.ok()) return Fail(current.status());
   if (!current->has_value()) return Fail(FailedPrecondition("plan.no_plan"));
   for (const domain::AgreementRef& ref : (*current)->agreements) {
-    auto a = domain::Plan(ctx.client, ctx.case_id).GetAgreement(ref.agreement_id);
+    auto a = plan.GetAgreement(ref.agreement_id);
     if (!a.ok()) continue;  // sealed to a scope this device is not in
     domain::AssessmentInput as{ref.agreement_id, a->status, std::nullopt};
     const auto it = given.find(ref.agreement_id);
@@ -148,7 +161,7 @@ int SixWeek(Ctx& ctx) {
     }
     in.assessments.push_back(as);
   }
-  // An agreement given that is not in the plan (or not readable here) is not silently left out.
+  // An agreement given that is not in the current plan is not silently left out.
   if (!given.empty()) return Fail(InvalidArgument("followup.unknown_agreement"));
   if (in.assessments.empty()) {
     return BadInput(ctx,
