@@ -630,11 +630,7 @@ Status ValidateTimes(int64_t start_ms, int64_t end_ms) {
 
 }  // namespace
 
-bool ShowsAsConflict(const v1::Conflict& c) {
-  if (c.resolved()) return false;
-  // Value is a oneof of scalars: equal values serialize to the same bytes.
-  return c.kept_value().SerializeAsString() != c.other_value().SerializeAsString();
-}
+bool ShowsAsConflict(const v1::Conflict& c) { return client::model::OpenConflict(c); }
 
 const char* InvitationStateName(InvitationState state) {
   switch (state) {
