@@ -1119,7 +1119,8 @@ TEST_CASE(
   INFO(theirs.all);
   CHECK(theirs.exit_code == 1);
   CHECK(theirs.all.find("Alleen de hoofdpersoon of de gespreksleider maakt een nieuwe versie van "
-                        "het plan. Het netwerk doet dat alleen in de eigen tijd") !=
+                        "het plan. Het netwerk doet dat één keer: aan het eind van de eigen "
+                        "tijd") !=
         std::string::npos);
   k.Ok("sanne", "sync");
   CHECK(At(k.Json("sanne", "plan show"), "ik_wil").string_value() == "Rust in huis.");

@@ -920,6 +920,29 @@ TEST_CASE("private time ends with the network plan release", "[plan]") {
   REQUIRE(Plan(*k.resident, cid).Publish(theirs).ok());
 }
 
+// The network may also end its released private time without a version of its own; then the
+// chair publishes the plan.
+TEST_CASE("the network ends released private time by the phase", "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  auto network = Plan(*k.aunt, cid).NetworkScope();
+  REQUIRE(network.ok());
+  k.SyncAll();
+  const Bytes meeting = k.OpenPrivateTime(*network);
+  // Not before the release: private time ends only with it.
+  CHECK(Organising(*k.uncle, cid).StartPhase(meeting, Phase::kPlanPresentation).message() ==
+        "meeting.draft_not_released");
+  k.ReleasePrivateTime(meeting);
+  REQUIRE(Organising(*k.uncle, cid).StartPhase(meeting, Phase::kPlanPresentation).ok());
+  // Only that step is the network's: the next phase stays the organisers'.
+  CHECK(Organising(*k.uncle, cid).StartPhase(meeting, Phase::kAcceptance).message() ==
+        "refused.managers_only");
+  k.SyncAll();
+  RequireRejected(k.aunt, cid, "rule.plan_version",
+                  [&] { return StatusOf(Plan(*k.aunt, cid).Publish(k.Content())); });
+  REQUIRE(Plan(*k.resident, cid).Publish(k.Content()).ok());
+}
+
 // Two versions published from the same view (no sync between them) each get a number of their
 // own: numbers follow the order in which versions count, so "version 3" names one version, the
 // current one, on every device.
