@@ -10,7 +10,10 @@
 
 #include "kring/common/crypto.h"
 #include "kring/common/sqlite.h"
+#include "kring/domain/plan.h"
 
+#include "domain/plan_model.h"
+#include "model/values.h"
 #include "store/local_store.h"
 #include "support/client_fixture.h"
 
@@ -355,12 +358,16 @@ TEST_CASE("a schema 9 store that applied a second resident is folded again", "[s
   // every device skips now.
   auto sanne = coordinator->CreateEntity(*cid, "person");
   auto second = coordinator->CreateEntity(*cid, "person");
-  auto referral = coordinator->CreateEntity(*cid, "referral");
-  REQUIRE((sanne.ok() && second.ok() && referral.ok()));
+  REQUIRE((sanne.ok() && second.ok()));
   REQUIRE(coordinator->SetField(*cid, *sanne, "kind", Text("resident")).ok());
-  v1::Value resident;
-  resident.set_blob(ToString(*sanne));
-  REQUIRE(coordinator->SetField(*cid, *referral, "resident", resident).ok());
+  // The referral names its resident in the op that makes it (schema 12's rule).
+  const Bytes referral = ToBytes(client::model::NewEntityId(0));
+  REQUIRE(coordinator
+              ->Submit(*cid,
+                       {CreateMutation(referral, "referral"),
+                        SetMutation(referral, "resident", Blob(*sanne))},
+                       0)
+              .ok());
   REQUIRE(coordinator->SetField(*cid, *second, "kind", Text("resident")).ok());
   SyncAll({&coordinator, &chair, &reader});
   const std::string folded = Canonical(Confirmed(reader, *cid));
@@ -389,28 +396,104 @@ TEST_CASE(
                                 {fresh.account_id(), v1::ROLE_MEMBER}});
   REQUIRE(cid.ok());
   SyncAll({&chair, &relative, &reader});
-  // Outside any private time: every device skips it now.
-  auto version = relative->CreateEntity(*cid, "plan_version");
-  REQUIRE(version.ok());
-  SyncAll({&relative, &chair, &reader});
+  // Outside any private time: every device skips it now, and with it the chair's acceptance of
+  // it (its hash matches no version), which a schema 10 device counted.
+  const Bytes version = crypto::RandomBytes(crypto::kIdBytes);
+  REQUIRE(relative
+              ->Submit(*cid, {CreateMutation(version, "plan_version"),
+                              SetMutation(version, "wil", Text("Ik wil dat mama beslist.")),
+                              SetMutation(version, "contingency", Text("Mama bellen."))})
+              .ok());
+  SyncAll({&relative, &chair});
+  v1::Entity content;
+  (*content.mutable_fields())["wil"].mutable_value()->set_text("Ik wil dat mama beslist.");
+  (*content.mutable_fields())["contingency"].mutable_value()->set_text("Mama bellen.");
+  const std::string hash = ToString(domain::plan_model::PlanHash(content));
+  const Bytes acceptance = crypto::RandomBytes(crypto::kIdBytes);
+  v1::Value hash_value, at;
+  hash_value.set_blob(hash);
+  at.set_time_ms(1769817600000);
+  REQUIRE(chair
+              ->Submit(*cid, {CreateMutation(acceptance, "plan_acceptance"),
+                              SetMutation(acceptance, "version_id", Blob(version)),
+                              SetMutation(acceptance, "hash", hash_value),
+                              SetMutation(acceptance, "accepted_at_ms", at)})
+              .ok());
+  SyncAll({&chair, &relative, &reader});
   const std::string folded = Canonical(Confirmed(reader, *cid));
-  CHECK(Confirmed(reader, *cid).entities().count(Hex(*version)) == 0);
+  CHECK(Confirmed(reader, *cid).entities().count(Hex(version)) == 0);
+  CHECK_FALSE(domain::ReadAcceptedVersion(Confirmed(reader, *cid)).has_value());
 
-  // The reader's store as a libkring of schema 10 left it: the version applied.
+  // The reader's store as a libkring of schema 10 left it: the version applied, and the chair's
+  // acceptance with its hash, so that version counted as the accepted plan.
   reader.Close();
   ReplaceStoredState(reader, *cid, [&](v1::CaseState& old) {
-    v1::Entity& e = (*old.mutable_entities())[Hex(*version)];
-    e.set_entity_id(ToString(*version));
+    v1::Entity& e = (*old.mutable_entities())[Hex(version)];
+    e.set_entity_id(ToString(version));
     e.set_type("plan_version");
     e.set_created_by_account_id(ToString(relative.account_id()));
+    *e.mutable_fields() = content.fields();
+    v1::Entity& a = (*old.mutable_entities())[Hex(acceptance)];
+    REQUIRE(a.type() == "plan_acceptance");
+    REQUIRE(a.fields().count("hash") == 0);
+    *(*a.mutable_fields())["hash"].mutable_value() = hash_value;
+    REQUIRE(domain::ReadAcceptedVersion(old).has_value());
   });
   RequireFoldedAgainAtNextSync(reader, fresh, *cid, folded, 10);
+  CHECK_FALSE(domain::ReadAcceptedVersion(Confirmed(reader, *cid)).has_value());
 }
 
-// The rules changed after schema 11 (the network makes its plan version only as it ends its
+// The rules changed after schema 11 (the first referral names only a person entered as the
+// resident, in the op that makes it): a store from before, which applied a professional's first
+// referral naming her own person, is folded again once and then agrees with a device that folds
+// the same log fresh.
+TEST_CASE("a schema 11 store that applied a first referral naming no resident is folded again",
+          "[stored-state]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), teacher(net), reader(net), fresh(net);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                {teacher.account_id(), v1::ROLE_MEMBER},
+                                {reader.account_id(), v1::ROLE_MEMBER},
+                                {fresh.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &coordinator, &teacher, &reader});
+  // The coordinator enters Sanne as the resident and the teacher as an approved professional,
+  // who may make the first referral.
+  auto sanne = coordinator->CreateEntity(*cid, "person");
+  auto joke = coordinator->CreateEntity(*cid, "person");
+  REQUIRE((sanne.ok() && joke.ok()));
+  REQUIRE(coordinator->SetField(*cid, *sanne, "kind", Text("resident")).ok());
+  REQUIRE(coordinator->SetField(*cid, *joke, "kind", Text("professional")).ok());
+  REQUIRE(coordinator->SetField(*cid, *joke, "status", Text("approved")).ok());
+  REQUIRE(coordinator->SetField(*cid, *joke, "account_id", Blob(teacher.account_id())).ok());
+  SyncAll({&coordinator, &teacher});
+  // Her first referral names her own person as the resident: every device skips that now.
+  const Bytes referral = ToBytes(client::model::NewEntityId(0));
+  REQUIRE(teacher
+              ->Submit(*cid,
+                       {CreateMutation(referral, "referral"),
+                        SetMutation(referral, "resident", Blob(*joke))},
+                       0)
+              .ok());
+  SyncAll({&teacher, &coordinator, &chair, &reader});
+  const std::string folded = Canonical(Confirmed(reader, *cid));
+  CHECK(Confirmed(reader, *cid).entities().at(Hex(referral)).fields().count("resident") == 0);
+
+  // The reader's store as a libkring of schema 11 left it: the referral names her person.
+  reader.Close();
+  ReplaceStoredState(reader, *cid, [&](v1::CaseState& old) {
+    v1::FieldState& resident =
+        (*(*old.mutable_entities())[Hex(referral)].mutable_fields())["resident"];
+    resident.mutable_value()->set_blob(ToString(*joke));
+  });
+  RequireFoldedAgainAtNextSync(reader, fresh, *cid, folded, 11);
+}
+
+// The rules changed after schema 12 (the network makes its plan version only as it ends its
 // released private time): a store from before, which applied a relative's version in a private
 // time not released, is folded again once and then agrees with a device that folds it fresh.
-TEST_CASE("a schema 11 store is folded again for the network's one version", "[stored-state]") {
+TEST_CASE("a schema 12 store is folded again for the network's one version", "[stored-state]") {
   TestServer server;
   auto net = ServerTransport(server);
   Device chair(net), relative(net), reader(net), fresh(net);
@@ -445,7 +528,7 @@ TEST_CASE("a schema 11 store is folded again for the network's one version", "[s
   CHECK(now.entities().count(Hex(*version)) == 0);
   const std::string folded = Canonical(now);
 
-  // The reader's store as a libkring of schema 11 left it: the version applied.
+  // The reader's store as a libkring of schema 12 left it: the version applied.
   reader.Close();
   ReplaceStoredState(reader, *cid, [&](v1::CaseState& old) {
     v1::Entity& e = (*old.mutable_entities())[Hex(*version)];
@@ -453,7 +536,7 @@ TEST_CASE("a schema 11 store is folded again for the network's one version", "[s
     e.set_type("plan_version");
     e.set_created_by_account_id(ToString(relative.account_id()));
   });
-  RequireFoldedAgainAtNextSync(reader, fresh, *cid, folded, 11);
+  RequireFoldedAgainAtNextSync(reader, fresh, *cid, folded, 12);
 }
 
 // kringd before commit e9b44d2 stored pushed envelopes with unknown fields (bytes no signature or

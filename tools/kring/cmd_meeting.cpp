@@ -23,7 +23,7 @@ constexpr int64_t kMinuteMs = 60'000;
 Result<Bytes> PollId(Ctx& ctx) {
   if (ctx.Has("poll")) {
     auto id = ParseId(ctx.Get("poll"));
-    if (!id) return InvalidArgument(Text(Msg::kBadId));
+    if (!id) return InvalidArgument(std::string("--poll: ") + Text(Msg::kBadId));
     return *id;
   }
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ctx.client.View(ctx.case_id));
@@ -43,24 +43,37 @@ Result<Bytes> PollId(Ctx& ctx) {
 Result<Bytes> MeetingId(Ctx& ctx) {
   if (ctx.Has("meeting")) {
     auto id = ParseId(ctx.Get("meeting"));
-    if (!id) return InvalidArgument(Text(Msg::kBadId));
+    if (!id) return InvalidArgument(std::string("--meeting: ") + Text(Msg::kBadId));
     return *id;
   }
   KRING_ASSIGN_OR_RETURN(domain::Meeting m, Organising(ctx.client, ctx.case_id).CurrentMeeting());
   return m.meeting_id;
 }
 
-// A slot by its number in the poll (1, 2 ...) or its id.
+// A slot by its number in the poll (1, 2 ...) or its id. What names no slot of the poll is
+// refused with the slot as typed (a number or an id; other words are not echoed, they may be a
+// name) and the numbers the poll has.
 Result<Bytes> SlotId(Ctx& ctx, const Bytes& poll_id, const std::string& ref) {
   KRING_ASSIGN_OR_RETURN(domain::Poll poll, Organising(ctx.client, ctx.case_id).GetPoll(poll_id));
-  if (auto id = ParseId(ref)) return *id;
-  const std::optional<int64_t> n =
-      ParseWholeNumber(ref, 1, static_cast<int64_t>(poll.slots.size()));
-  if (!n) {
-    return InvalidArgument(
-        ctx.T("Dit moment staat niet in de prikker.", "This slot is not in the poll."));
+  const std::optional<Bytes> id = ParseId(ref);
+  if (id) {
+    for (const domain::Slot& s : poll.slots) {
+      if (s.slot_id == *id) return *id;
+    }
   }
-  return poll.slots[static_cast<size_t>(*n - 1)].slot_id;
+  const std::optional<int64_t> n =
+      id ? std::nullopt : ParseWholeNumber(ref, 1, static_cast<int64_t>(poll.slots.size()));
+  if (n) return poll.slots[static_cast<size_t>(*n - 1)].slot_id;
+  const bool number =
+      !ref.empty() && ref.size() <= 9 && ref.find_first_not_of("0123456789") == std::string::npos;
+  const std::string named = number || id ? ref : "?";
+  const std::string count = std::to_string(poll.slots.size());
+  return InvalidArgument(
+      ctx.english()
+          ? "SLOT " + named + ": this slot is not in the poll. Give its number, 1 to " + count +
+                " (kring poll show), or its id."
+          : "MOMENT " + named + ": dit moment staat niet in de prikker. Geef het nummer, 1 tot " +
+                "en met " + count + " (kring poll show), of de id.");
 }
 
 Result<domain::LocationInput> Location(Ctx& ctx) {
@@ -81,7 +94,7 @@ int PollCreate(Ctx& ctx) {
   if (minutes < 15 || minutes > 24 * 60)
     return BadInput(ctx, "--minutes: 15 tot 1440", "--minutes: 15 to 1440");
   for (const std::string& s : ctx.All("slot")) {
-    auto start = ParseTime(s);
+    auto start = OptionTime("slot", s);
     if (!start.ok()) return Fail(start.status());
     // A poll asks when people can come: a moment already past cannot be one of the answers.
     if (*start < NowMs()) {
@@ -95,7 +108,7 @@ int PollCreate(Ctx& ctx) {
   in.required = *required;
   // Without --deadline the poll closes in two days, or at the first moment if that comes sooner.
   const bool deadline_given = ctx.Has("deadline");
-  auto deadline = ParseTime(ctx.Get("deadline", "now+2d"));
+  auto deadline = ctx.Time("deadline", "now+2d");
   if (!deadline.ok()) return Fail(deadline.status());
   in.deadline_ms = *deadline;
   if (!deadline_given) {
@@ -555,7 +568,7 @@ int SetLocationCmd(Ctx& ctx) {
 
 // A spoedberaad: the same day, without a poll (the referral must be spoed).
 int Spoed(Ctx& ctx) {
-  auto start = ParseTime(ctx.Get("start"));
+  auto start = ctx.Time("start");
   if (!start.ok()) return Fail(start.status());
   int64_t minutes = std::atoll(ctx.Get("minutes", "120").c_str());
   if (minutes < 15 || minutes > 24 * 60) {
@@ -582,7 +595,7 @@ int Cancel(Ctx& ctx) {
 int Reschedule(Ctx& ctx) {
   auto id = MeetingId(ctx);
   if (!id.ok()) return Fail(id.status());
-  auto start = ParseTime(ctx.Get("start"));
+  auto start = ctx.Time("start");
   if (!start.ok()) return Fail(start.status());
   int64_t minutes = std::atoll(ctx.Get("minutes", "120").c_str());
   if (minutes < 15 || minutes > 24 * 60)

@@ -155,6 +155,16 @@ int Ctx::Usage() const {
   return 2;
 }
 
+Result<int64_t> OptionTime(const std::string& name, const std::string& text) {
+  Result<int64_t> t = ParseTime(text);
+  if (t.ok()) return t;
+  return Status(t.status().code(), "--" + name + ": " + Explain(t.status().message()));
+}
+
+Result<int64_t> Ctx::Time(const std::string& name, const std::string& fallback) const {
+  return OptionTime(name, Get(name, fallback));
+}
+
 std::string ShowTime(const Ctx& ctx, int64_t utc_ms) {
   if (utc_ms == 0) return "-";
   return domain::FormatAmsterdamDateTime(utc_ms, ctx.lang);

@@ -85,6 +85,11 @@ constexpr Text kTexts[] = {
     {"rule.referral_resident",
      "Een aanmelding gaat over de bewoner van deze casus: de persoon uit de eerste aanmelding.",
      "A referral is about this case's resident: the person in the first referral."},
+    {"rule.first_referral_resident",
+     "De eerste aanmelding noemt de bewoner meteen, en alleen iemand die als bewoner in de kring "
+     "staat.",
+     "The first referral names the resident at once, and only someone in the circle as the "
+     "resident."},
     {"rule.referrer_resident", "Alleen de hoofdpersoon zelf meldt zich aan als bewoner.",
      "Only the resident themself makes a referral as the resident."},
     {"rule.referral_spoed",
@@ -172,6 +177,8 @@ constexpr Text kTexts[] = {
     {"print.agreements", "Afspraken", "Agreements"},
     {"print.col_who", "Wie", "Who"},
     {"print.who_left", "niet meer in de kring", "no longer in the circle"},
+    {"print.not_in_version", "Nieuw of veranderd na deze versie van het plan",
+     "New or changed after this version of the plan"},
     {"print.col_what", "Wat", "What"},
     {"print.col_when", "Wanneer", "When"},
     {"print.col_checker", "Wie kijkt of het gebeurt", "Who checks"},

@@ -4,6 +4,7 @@
 #include <limits>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 #include "kring/domain/organising.h"
 
@@ -202,6 +203,28 @@ bool IsSecondResident(const v1::CaseState& state, const v1::Entity& person) {
   if (referral == nullptr) return false;
   const std::string resident = BlobField(*referral, "resident");
   return !resident.empty() && resident != person.entity_id();
+}
+
+const v1::Entity* EnteredResident(const v1::CaseState& state) {
+  const v1::Entity* found = nullptr;
+  for (const auto& [key, e] : state.entities()) {
+    if (e.type() != kPersonType || e.scope_id() != 0 || e.deleted()) continue;
+    if (TextField(e, "kind") != "resident") continue;
+    // The chair's own person first (IsTheResident counts it whatever else holds), then the first
+    // by id: the same person on every device, whatever the map's order.
+    const auto rank = [&state](const v1::Entity& p) {
+      return std::make_pair(!IsLinkedToChair(state, p), p.entity_id());
+    };
+    if (found == nullptr || rank(e) < rank(*found)) found = &e;
+  }
+  return found;
+}
+
+const v1::Entity* ResidentPerson(const v1::CaseState& state) {
+  const v1::Entity* referral = FirstReferral(state);
+  const std::string named = referral == nullptr ? std::string() : BlobField(*referral, "resident");
+  if (!named.empty()) return FindPersonEntity(state, named);
+  return EnteredResident(state);
 }
 
 bool IsLinkedToChair(const v1::CaseState& state, const v1::Entity& person) {
@@ -627,6 +650,21 @@ std::string CheckMeetingAddress(const Who& who, const v1::Mutation& m, const v1:
   return {};
 }
 
+// The first referral names for good who the resident is (the field is fixed, the referral never
+// deleted), and from then on only that person counts as the resident (IsTheResident,
+// IsSecondResident). So it names someone entered as the resident, a live scope-0 person of kind
+// "resident" (a made-up id, or a relative or the referrer's own person, would take "resident
+// stays" from the real resident and leave the case without one for good), and it does so in the
+// op that makes it: a referral made without a resident is not named later, by its creator or an
+// organiser, after the circle has changed.
+bool NamesResident(const Who& who, const OpContext& ctx, const v1::Value& value,
+                   const v1::Entity& referral) {
+  if (!who.Created(referral) || referral.created_seq() != ctx.seq) return false;
+  if (!value.has_blob()) return false;
+  const v1::Entity* person = FindPersonEntity(who.state, value.blob());
+  return person != nullptr && TextField(*person, "kind") == "resident";
+}
+
 }  // namespace
 
 std::string CheckOrganisingRule(const v1::CaseState& state, const OpContext& ctx,
@@ -681,13 +719,16 @@ std::string CheckOrganisingRule(const v1::CaseState& state, const OpContext& ctx
         e->fields().count("resident") != 0) {
       return rule::kFixed;
     }
-    // A later referral is about the case's resident: it names the person the first one names,
-    // nobody else (who would then count as the resident, IsTheResident).
     if (m.has_set_field() && m.set_field().field() == "resident") {
       const v1::Entity* first = FirstReferral(state);
-      if (first != nullptr && first->entity_id() != e->entity_id() &&
-          m.set_field().value().blob() != BlobField(*first, "resident")) {
-        return rule::kReferralResident;
+      if (first != nullptr && first->entity_id() != e->entity_id()) {
+        // A later referral is about the case's resident: it names the person the first one
+        // names, nobody else (who would then count as the resident, IsTheResident).
+        if (m.set_field().value().blob() != BlobField(*first, "resident")) {
+          return rule::kReferralResident;
+        }
+      } else if (!NamesResident(who, ctx, m.set_field().value(), *e)) {
+        return rule::kFirstReferralResident;
       }
     }
     // Only the resident refers as the resident, and the resident holds the chair's account: a

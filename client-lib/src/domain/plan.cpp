@@ -13,6 +13,7 @@
 #include "kring/domain/follow_up.h"
 #include "kring/domain/organising.h"
 
+#include "domain/organising_rules.h"
 #include "domain/plan_model.h"
 #include "domain/plan_ops.h"
 #include "domain/plan_release.h"
@@ -24,10 +25,6 @@
 #include "model/reducer.h"
 
 namespace kring::domain {
-
-// The case's first referral names another person as the resident (domain/organising_rules.h; not
-// included here, as its field readers share their names with plan_model's).
-bool IsSecondResident(const v1::CaseState& state, const v1::Entity& person);
 
 namespace {
 
@@ -795,8 +792,10 @@ Result<Bytes> Plan::Publish(const PlanContent& content) {
         Set(meeting->entity_id(), "phase_" + presentation + "_at_ms", TimeValue(now), meeting));
   }
   ms.push_back(Create(id, kPlanVersion));
+  // The place it takes in this view: a hint for this device's pending versions (NewerVersion),
+  // counted here rather than taken from the current version's number, which its writer chose.
   ms.push_back(
-      Set(id, "number", IntValue(current == nullptr ? 1 : IntField(*current, "number") + 1)));
+      Set(id, "number", IntValue(current == nullptr ? 1 : VersionNumber(view, *current) + 1)));
   AppendContent(ms, id, summary, nullptr);
   ms.push_back(Set(id, "agreement_refs", BlobValue(AgreementRefs(view))));
   ms.push_back(Set(id, "details_id", BlobValue(details_id)));
@@ -1173,13 +1172,12 @@ Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reade
     out.newer_version_waiting =
         static_cast<uint32_t>(std::clamp<int64_t>(VersionNumber(state, *newest), 1, UINT32_MAX));
   }
-  for (const auto& [key, e] : state.entities()) {
-    // The resident as the rules take them: a kind "resident" on someone the first referral does
-    // not name (written before it) is not theirs to be named as.
-    if (e.type() == "person" && TextField(e, "kind") == "resident" && !IsSecondResident(state, e) &&
-        visible(e)) {
-      out.resident_first_name = one_line(TextField(e, "name"));
-    }
+  // The resident as the rules take them, one person on every device and every printout: the
+  // person the first referral names, else the one entered as the resident (the chair's own person
+  // first, then the first by id), never whichever the entity map happens to list last.
+  if (const v1::Entity* resident = ResidentPerson(state);
+      resident != nullptr && TextField(*resident, "kind") == "resident" && visible(*resident)) {
+    out.resident_first_name = one_line(TextField(*resident, "name"));
   }
   PlanVersion v = VersionOf(state, *version);
   const v1::Entity* details = DetailsOf(state, *version);
@@ -1208,12 +1206,16 @@ Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reade
   out.contingency = multi_line(v.content.contingency);
   out.contact_person_name = name_of(S(v.content.contact_person));
 
-  std::vector<Agreement> agreements;
+  // Every agreement as it stands now (paper is how people without the app learn of theirs), each
+  // one the printed version does not carry as it reads now marked: the header names that version.
+  std::set<std::pair<Bytes, Bytes>> in_version;
+  for (const AgreementRef& ref : v.agreements)
+    in_version.emplace(ref.agreement_id, ref.content_hash);
   for (const auto& [key, e] : state.entities()) {
-    if (e.type() == kAgreement && visible(e)) agreements.push_back(AgreementOf(state, e));
-  }
-  for (const Agreement& a : agreements) {
+    if (e.type() != kAgreement || !visible(e)) continue;
+    const Agreement a = AgreementOf(state, e);
     PrintAgreement p;
+    p.not_in_version = in_version.count({a.agreement_id, AgreementHash(e)}) == 0;
     p.who = name_of(S(a.input.owner));
     p.who_left = a.owner_left;
     p.what = multi_line(a.input.action);
