@@ -984,12 +984,15 @@ TEST_CASE("a forged version number does not hold the plan", "[plan]") {
   auto network = Plan(*k.aunt, cid).NetworkScope();
   REQUIRE(network.ok());
   k.SyncAll();
-  k.OpenPrivateTime(*network);
+  const Bytes meeting = k.OpenPrivateTime(*network);
+  k.ReleasePrivateTime(meeting);
   const Bytes forged = crypto::RandomBytes(crypto::kIdBytes);
   v1::Value highest;
   highest.set_integer(INT64_MAX);
+  // As the network's version is written: in the op that ends its released private time.
   REQUIRE(k.aunt
-              ->Submit(cid, {CreateMutation(forged, "plan_version"),
+              ->Submit(cid, {SetMutation(meeting, "phase", Text("plan_presentation")),
+                             CreateMutation(forged, "plan_version"),
                              SetMutation(forged, "number", highest),
                              SetMutation(forged, "wil", Text("Ik wil dat mama beslist.")),
                              SetMutation(forged, "contingency", Text("Mama bellen.")),
