@@ -490,6 +490,55 @@ TEST_CASE("a schema 11 store that applied a first referral naming no resident is
   RequireFoldedAgainAtNextSync(reader, fresh, *cid, folded, 11);
 }
 
+// The rules changed after schema 12 (the network makes its plan version only as it ends its
+// released private time): a store from before, which applied a relative's version in a private
+// time not released, is folded again once and then agrees with a device that folds it fresh.
+TEST_CASE("a schema 12 store is folded again for the network's one version", "[stored-state]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), relative(net), reader(net), fresh(net);
+  auto cid = chair->CreateCase({{relative.account_id(), v1::ROLE_MEMBER},
+                                {reader.account_id(), v1::ROLE_MEMBER},
+                                {fresh.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &relative, &reader});
+  // The relative is of the network, alone in the private time's scope.
+  auto person = chair->CreateEntity(*cid, "person");
+  REQUIRE(person.ok());
+  REQUIRE(chair->SetField(*cid, *person, "kind", Text("family")).ok());
+  REQUIRE(chair->SetField(*cid, *person, "status", Text("approved")).ok());
+  REQUIRE(chair->SetField(*cid, *person, "account_id", Blob(relative.account_id())).ok());
+  SyncAll({&chair, &relative});
+  auto scope = relative->CreateScope(*cid, {});
+  REQUIRE(scope.ok());
+  SyncAll({&relative, &chair});
+  auto meeting = chair->CreateEntity(*cid, "meeting");
+  REQUIRE(meeting.ok());
+  v1::Value private_scope;
+  private_scope.set_integer(*scope);
+  REQUIRE(chair->SetField(*cid, *meeting, "private_scope", private_scope).ok());
+  REQUIRE(chair->SetField(*cid, *meeting, "phase", Text("private_time")).ok());
+  SyncAll({&chair, &relative, &reader});
+  // In private time, not released: every device skips it now.
+  auto version = relative->CreateEntity(*cid, "plan_version");
+  REQUIRE(version.ok());
+  SyncAll({&relative, &chair, &reader});
+  const v1::CaseState now = Confirmed(reader, *cid);
+  REQUIRE(now.entities().at(Hex(*meeting)).fields().at("phase").value().text() == "private_time");
+  CHECK(now.entities().count(Hex(*version)) == 0);
+  const std::string folded = Canonical(now);
+
+  // The reader's store as a libkring of schema 12 left it: the version applied.
+  reader.Close();
+  ReplaceStoredState(reader, *cid, [&](v1::CaseState& old) {
+    v1::Entity& e = (*old.mutable_entities())[Hex(*version)];
+    e.set_entity_id(ToString(*version));
+    e.set_type("plan_version");
+    e.set_created_by_account_id(ToString(relative.account_id()));
+  });
+  RequireFoldedAgainAtNextSync(reader, fresh, *cid, folded, 12);
+}
+
 // kringd before commit e9b44d2 stored pushed envelopes with unknown fields (bytes no signature or
 // hash covers), and clients took them: a device may hold such envelopes in its verified log. Its
 // next refold must fold them as before, not stop the case with "verified log no longer replays".
