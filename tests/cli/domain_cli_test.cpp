@@ -297,9 +297,22 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   CHECK(k.As("sanne", "export ics").out.find("Kerkstraat 12") != std::string::npos);
 
   // The meeting: private time, a draft only the network sees, an agreement, release, accept.
-  k.Ok("fatima", "meeting phase informatie");
+  // Each step says what it did in words a person knows (the phase as typed; no scope number).
+  {
+    Run phase = k.As("fatima", "meeting phase informatie");
+    INFO(phase.all);
+    REQUIRE(phase.exit_code == 0);
+    CHECK(phase.out.find("Deze fase is begonnen: informatie.") != std::string::npos);
+  }
   k.Ok("sanne", "sync");
-  k.Ok("sanne", "meeting private-time");
+  {
+    Run private_time = k.As("sanne", "meeting private-time");
+    INFO(private_time.all);
+    REQUIRE(private_time.exit_code == 0);
+    CHECK(private_time.out.find("groep") == std::string::npos);
+    CHECK(private_time.out.find("alleen het netwerk leest nu wat het schrijft") !=
+          std::string::npos);
+  }
   k.Ok("ria", "sync");
   const std::string agreement =
       k.Id("ria", "agreement add --action 'Post openen met Sanne' --due now+14d", "afspraak");
@@ -348,10 +361,42 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
           std::string::npos);
     CHECK(k.As("fatima", "plan show --draft " + draft).exit_code == 1);
   }
+  // The coordinator may not release: told so first, without a preview of what would be shared.
+  {
+    Run preview = k.As("fatima", "meeting release");
+    INFO(preview.all);
+    CHECK(preview.exit_code == 1);
+    CHECK(preview.all.find("Alleen het netwerk geeft het plan vrij.") != std::string::npos);
+    CHECK(preview.all.find("afspraken:") == std::string::npos);
+  }
   k.Ok("ria", "meeting release --yes");
-  // The network releases its draft in its private time (a relative may, then).
-  k.Ok("ria", "plan release " + draft);
+  // The network releases its draft in its private time (a relative may, then), which ends it.
+  {
+    Run released = k.As("ria", "plan release " + draft);
+    INFO(released.all);
+    REQUIRE(released.exit_code == 0);
+    CHECK(released.out.find("De eigen tijd is voorbij. Het beraad gaat verder met: plan "
+                            "voorstellen.") != std::string::npos);
+  }
   k.Ok("sanne", "sync");
+  CHECK(At(k.Json("sanne", "meeting show"), "phase").string_value() == "plan_presentation");
+  // Private time is over: no one of the network replaces the released plan.
+  {
+    Run again = k.As("ria", "plan release " + draft);
+    INFO(again.all);
+    CHECK(again.exit_code == 1);
+    CHECK(again.all.find("Het netwerk doet dat één keer") != std::string::npos);
+  }
+  // The release gave the agreement a new id; lists show the one noted in private time too.
+  {
+    Run listed = k.As("sanne", "agreement list");
+    INFO(listed.all);
+    CHECK(listed.out.find(" (was " + agreement + ")  Tante Ria") != std::string::npos);
+    const Value rows = k.Json("sanne", "agreement list");
+    REQUIRE(rows.list_value().values_size() == 1);
+    CHECK(At(rows.list_value().values(0), "copy_of").string_value() == agreement);
+    CHECK(At(rows.list_value().values(0), "id").string_value() != agreement);
+  }
   // A life domain typed in Dutch is stored under the domain's key and shown with its heading.
   CHECK(At(At(k.Json("sanne", "plan show"), "life_domains"), "finances").string_value() ==
         "Schulden op een rij.");
@@ -1074,7 +1119,8 @@ TEST_CASE(
   INFO(theirs.all);
   CHECK(theirs.exit_code == 1);
   CHECK(theirs.all.find("Alleen de hoofdpersoon of de gespreksleider maakt een nieuwe versie van "
-                        "het plan. Het netwerk doet dat alleen in de eigen tijd") !=
+                        "het plan. Het netwerk doet dat één keer: aan het eind van de eigen "
+                        "tijd") !=
         std::string::npos);
   k.Ok("sanne", "sync");
   CHECK(At(k.Json("sanne", "plan show"), "ik_wil").string_value() == "Rust in huis.");

@@ -387,6 +387,10 @@ TEST_CASE("organising from referral to private time converges on every device", 
         "meeting.draft_not_released");
   SyncAll({&coordinator, &teacher, &mother}, 1);
   CHECK(by_teacher.ReleaseDraft(*meeting_id).message() == "rule.network_releases");
+  // Nor does she learn, before that refusal, how much the network wrote.
+  CHECK(by_teacher.WhatReleaseShares(*meeting_id).status().message() == "rule.network_releases");
+  CHECK(by_coordinator.WhatReleaseShares(*meeting_id).status().message() ==
+        "rule.network_releases");
   REQUIRE(by_mother.ReleaseDraft(*meeting_id).ok());
   SyncAll({&mother, &coordinator}, 1);
   REQUIRE(by_coordinator.StartPhase(*meeting_id, Phase::kPlanPresentation).ok());

@@ -59,8 +59,8 @@ void ChangeLog(const Device& d, const std::string& sql) {
   REQUIRE(db->Exec(sql).ok());
 }
 
-// The closed device's store with its log as before store schema 13 (a row per entry in `log`),
-// then changed by `sql`, which sets user_version to 12 or lower.
+// The closed device's store with its log as before store schema 14 (a row per entry in `log`),
+// then changed by `sql`, which sets user_version to 13 or lower.
 void ChangeOldStore(const Device& d, const std::string& sql) {
   auto db = sql::Database::Open(d.db_path());
   REQUIRE(db.ok());
@@ -179,15 +179,15 @@ TEST_CASE("a log entry the stored state needs that is gone or changed is data lo
   const uint64_t other = synced.conflicts(0).other_seq();
   REQUIRE(seq != other);
   c.fresh.Close();
-  // In a store from before schema 13 (a row per entry), moved into segments when it is opened.
+  // In a store from before schema 14 (a row per entry), moved into segments when it is opened.
   SECTION("the row is removed") {
     ChangeOldStore(c.fresh, "DELETE FROM log WHERE seq = " + std::to_string(seq) +
-                                "; PRAGMA user_version = 12;");
+                                "; PRAGMA user_version = 13;");
   }
   SECTION("the row holds another op of the case, which opens with the same key") {
     ChangeOldStore(c.fresh, "UPDATE log SET envelope = (SELECT envelope FROM log WHERE seq = " +
                                 std::to_string(other) + ") WHERE seq = " + std::to_string(seq) +
-                                "; PRAGMA user_version = 12;");
+                                "; PRAGMA user_version = 13;");
   }
   // In the segments themselves (store/log_segments.h).
   const std::string holding =
@@ -515,6 +515,55 @@ TEST_CASE("a schema 11 store that applied a first referral naming no resident is
     resident.mutable_value()->set_blob(ToString(*joke));
   });
   RequireFoldedAgainAtNextSync(reader, fresh, *cid, folded, 11);
+}
+
+// The rules changed after schema 12 (the network makes its plan version only as it ends its
+// released private time): a store from before, which applied a relative's version in a private
+// time not released, is folded again once and then agrees with a device that folds it fresh.
+TEST_CASE("a schema 12 store is folded again for the network's one version", "[stored-state]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), relative(net), reader(net), fresh(net);
+  auto cid = chair->CreateCase({{relative.account_id(), v1::ROLE_MEMBER},
+                                {reader.account_id(), v1::ROLE_MEMBER},
+                                {fresh.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &relative, &reader});
+  // The relative is of the network, alone in the private time's scope.
+  auto person = chair->CreateEntity(*cid, "person");
+  REQUIRE(person.ok());
+  REQUIRE(chair->SetField(*cid, *person, "kind", Text("family")).ok());
+  REQUIRE(chair->SetField(*cid, *person, "status", Text("approved")).ok());
+  REQUIRE(chair->SetField(*cid, *person, "account_id", Blob(relative.account_id())).ok());
+  SyncAll({&chair, &relative});
+  auto scope = relative->CreateScope(*cid, {});
+  REQUIRE(scope.ok());
+  SyncAll({&relative, &chair});
+  auto meeting = chair->CreateEntity(*cid, "meeting");
+  REQUIRE(meeting.ok());
+  v1::Value private_scope;
+  private_scope.set_integer(*scope);
+  REQUIRE(chair->SetField(*cid, *meeting, "private_scope", private_scope).ok());
+  REQUIRE(chair->SetField(*cid, *meeting, "phase", Text("private_time")).ok());
+  SyncAll({&chair, &relative, &reader});
+  // In private time, not released: every device skips it now.
+  auto version = relative->CreateEntity(*cid, "plan_version");
+  REQUIRE(version.ok());
+  SyncAll({&relative, &chair, &reader});
+  const v1::CaseState now = Confirmed(reader, *cid);
+  REQUIRE(now.entities().at(Hex(*meeting)).fields().at("phase").value().text() == "private_time");
+  CHECK(now.entities().count(Hex(*version)) == 0);
+  const std::string folded = Canonical(now);
+
+  // The reader's store as a libkring of schema 12 left it: the version applied.
+  reader.Close();
+  ReplaceStoredState(reader, *cid, [&](v1::CaseState& old) {
+    v1::Entity& e = (*old.mutable_entities())[Hex(*version)];
+    e.set_entity_id(ToString(*version));
+    e.set_type("plan_version");
+    e.set_created_by_account_id(ToString(relative.account_id()));
+  });
+  RequireFoldedAgainAtNextSync(reader, fresh, *cid, folded, 12);
 }
 
 // kringd before commit e9b44d2 stored pushed envelopes with unknown fields (bytes no signature or

@@ -451,9 +451,9 @@ TEST_CASE("a log segment is split only when it holds exactly what its seqs claim
   CHECK_FALSE(row.Add(0, Bytes(32, 0), View(std::string("nul"))).ok());
 }
 
-// Store schema 13 keeps the log as segments; a store of an older schema has it one row per entry
+// Store schema 14 keeps the log as segments; a store of an older schema has it one row per entry
 // in `log`, moved into segments by the first Open in one transaction. A move that did not commit
-// (user_version 13 already, `log` still there) is done at the next Open.
+// (user_version 14 already, `log` still there) is done at the next Open.
 TEST_CASE("a store with its log one row per entry opens with the log in segments", "[store]") {
   test::TempDir dir;
   const std::string path = dir.path() + "/local.db";
@@ -470,13 +470,13 @@ TEST_CASE("a store with its log one row per entry opens with the log in segments
     StoreLog(**store, a, a_seqs);
     StoreLog(**store, b, b_seqs);
   }
-  const int version = GENERATE(12, 13);
+  const int version = GENERATE(13, 14);
   {
     auto db = sql::Database::Open(path);
     REQUIRE(db.ok());
     test::LogBackToRows(*db);
-    if (version == 13) {
-      // As a crash in the move leaves it: schema 13's table made, the rows not yet moved.
+    if (version == 14) {
+      // As a crash in the move leaves it: schema 14's table made, the rows not yet moved.
       REQUIRE(db->Exec("CREATE TABLE log_segments (case_id BLOB NOT NULL, last_seq INTEGER NOT "
                        "NULL, first_seq INTEGER NOT NULL, chain_hashes BLOB NOT NULL, envelopes "
                        "BLOB NOT NULL, PRIMARY KEY (case_id, last_seq));")
@@ -501,7 +501,7 @@ TEST_CASE("a store with its log one row per entry opens with the log in segments
     CHECK(gone.Int(0) == 0);
     sql::Statement at(*db, "PRAGMA user_version");
     REQUIRE(at.Step());
-    CHECK(at.Int(0) == 13);
+    CHECK(at.Int(0) == 14);
   }
   // And it goes on: the next batch follows the moved rows, a repeated seq is still refused.
   StoreLog(**store, a, {153, 154});
@@ -792,7 +792,7 @@ TEST_CASE(
     REQUIRE(db.ok());
     sql::Statement version(*db, "PRAGMA user_version");
     REQUIRE(version.Step());
-    CHECK(version.Int(0) == 13);
+    CHECK(version.Int(0) == 14);
   }
   // Marked by the upgrade: the libkring that verified the removal told it already.
   auto settled = (*store)->SettleRemoval(crashed_case, Bytes(16, 1));

@@ -308,7 +308,16 @@ int MeetingShow(Ctx& ctx) {
             << ctx.T("Waar: ", "Where: ") << m->coarse_location << "\n";
   if (!m->exact_location.empty())
     std::cout << ctx.T("Adres: ", "Address: ") << m->exact_location << "\n";
-  std::cout << ctx.T("Fase: ", "Phase: ") << PhaseText(ctx, m->phase) << "\n";
+  std::cout << ctx.T("Fase: ", "Phase: ") << PhaseText(ctx, m->phase);
+  // Released, still in private time: what is left is the plan, whose release ends it.
+  if (m->phase == domain::Phase::kPrivateTime && m->draft_released) {
+    std::cout << ctx.T(
+        " (vrijgegeven; de eigen tijd is voorbij zodra het plan is vrijgegeven: "
+        "plan release)",
+        " (released; private time is over once the plan is released: plan "
+        "release)");
+  }
+  std::cout << "\n";
   if (m->finished())
     std::cout << ctx.T("Afgerond: ", "Finished: ") << ShowTime(ctx, m->finished_at_ms) << "\n";
   for (const domain::AttendanceEntry& a : m->attendance)
@@ -430,7 +439,10 @@ int MeetingPhase(Ctx& ctx) {
   if (!id.ok()) return Fail(id.status());
   Status s = Organising(ctx.client, ctx.case_id).StartPhase(*id, phase);
   if (!s.ok()) return Fail(s);
-  return ctx.Done("De volgende fase is begonnen.", "The next phase has started.");
+  // Named in the words this command takes, so the user sees which phase they set.
+  const std::string nl = "Deze fase is begonnen: " + ShowWord(ctx, kMeetingPhases, p) + ".";
+  const std::string en = "This phase has started: " + ShowWord(ctx, kMeetingPhases, p) + ".";
+  return ctx.Done(nl.c_str(), en.c_str());
 }
 
 int PrivateTime(Ctx& ctx) {
@@ -438,9 +450,15 @@ int PrivateTime(Ctx& ctx) {
   if (!id.ok()) return Fail(id.status());
   auto scope = Organising(ctx.client, ctx.case_id).StartPrivateTime(*id);
   if (!scope.ok()) return Fail(scope.status());
-  return ctx.Made("scope", std::to_string(*scope), JNum(*scope),
-                  "Eigen tijd: alleen het netwerk ziet nu wat het schrijft.",
-                  "Private time: only the network sees what it writes now.");
+  const char* nl =
+      "Eigen tijd: alleen het netwerk leest nu wat het schrijft. De gespreksleider en de "
+      "professionals lezen het pas als het netwerk het vrijgeeft (meeting release).";
+  const char* en =
+      "Private time: only the network reads what it writes now. The coordinator and the "
+      "professionals read it only once the network releases it (meeting release).";
+  // The scope's number means nothing to a person: only --json gives it, for scripts.
+  if (!ctx.json) return ctx.Done(nl, en);
+  return ctx.Made("scope", std::to_string(*scope), JNum(*scope), nl, en);
 }
 
 // What the release makes readable for the coordinator and professionals, told before it happens:
@@ -481,8 +499,12 @@ int ReleasePreview(Ctx& ctx, Organising& org, const Bytes& meeting) {
       " (a professional reads only the agreements they carry out or check, unless the resident "
       "allows more)\n";
   if (what->drafts > 0) {
-    nl += "Het concept blijft bij het netwerk, tot iemand het plan vrijgeeft (plan release).\n";
-    en += "The draft stays with the network until someone releases the plan (plan release).\n";
+    nl +=
+        "Het concept blijft bij het netwerk, tot iemand het plan vrijgeeft (plan release). "
+        "Daarmee is de eigen tijd voorbij.\n";
+    en +=
+        "The draft stays with the network until someone releases the plan (plan release). "
+        "That ends private time.\n";
   }
   nl += "Dit kun je niet terugdraaien. Geef vrij met: meeting release --yes";
   en += "This cannot be undone. Release with: meeting release --yes";
@@ -511,17 +533,26 @@ int Release(Ctx& ctx) {
   if (notes.ok()) {
     for (const domain::MeetingNote& n : *notes) shared += n.private_time ? 1 : 0;
   }
+  // What is left of the release: the plan itself, whose version ends private time.
+  const std::string next_nl =
+      " Geef nu het plan vrij: kring plan release CONCEPT (kring plan drafts). Daarmee is de "
+      "eigen tijd voorbij.";
+  const std::string next_en =
+      " Now release the plan: kring plan release DRAFT (kring plan drafts). That ends private "
+      "time.";
   if (shared == 0) {
-    return ctx.Done("Het netwerk geeft het plan vrij.", "The network releases the plan.");
+    return ctx.Done(("Het netwerk geeft vrij wat het in de eigen tijd maakte." + next_nl).c_str(),
+                    ("The network releases what it made in private time." + next_en).c_str());
   }
   const std::string n = std::to_string(shared);
   const std::string nl =
-      "Het netwerk geeft het plan vrij. Iedereen kan nu ook de aantekeningen uit de eigen tijd "
-      "lezen (" +
-      n + ").";
+      "Het netwerk geeft vrij wat het in de eigen tijd maakte. Iedereen kan nu ook de "
+      "aantekeningen uit de eigen tijd lezen (" +
+      n + ")." + next_nl;
   const std::string en =
-      "The network releases the plan. Everyone can now also read the notes from private time (" +
-      n + ").";
+      "The network releases what it made in private time. Everyone can now also read the notes "
+      "from private time (" +
+      n + ")." + next_en;
   return ctx.Done(nl.c_str(), en.c_str());
 }
 

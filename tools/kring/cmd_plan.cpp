@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "kring/domain/follow_up.h"
+#include "kring/domain/organising.h"
 #include "kring/domain/plan.h"
 
 #include "domain_commands.h"
@@ -91,14 +92,37 @@ int Update(Ctx& ctx) {
   return ctx.Done("Concept bijgewerkt.", "Draft updated.");
 }
 
+// The current meeting is in the network's private time, released (`meeting release`): a version
+// made now is the network's one plan and ends private time (Plan::Publish moves the meeting on).
+bool InReleasedPrivateTime(Ctx& ctx) {
+  auto m = domain::Organising(ctx.client, ctx.case_id).CurrentMeeting();
+  return m.ok() && m->phase == domain::Phase::kPrivateTime && m->draft_released;
+}
+
+// The version is made; when it ended private time, say so, in the words `meeting phase` takes.
+int VersionMade(Ctx& ctx, const Bytes& version, bool ended_private_time, const std::string& nl,
+                const std::string& en) {
+  auto m = domain::Organising(ctx.client, ctx.case_id).CurrentMeeting();
+  if (!ended_private_time || !m.ok() || m->phase != domain::Phase::kPlanPresentation) {
+    return ctx.Made("version", version, nl.c_str(), en.c_str());
+  }
+  const std::string ended_nl = nl + " De eigen tijd is voorbij. Het beraad gaat verder met: " +
+                               ShowWord(ctx, kMeetingPhases, "plan_presentation") + ".";
+  const std::string ended_en = en + " Private time is over. The meeting goes on with: " +
+                               ShowWord(ctx, kMeetingPhases, "plan_presentation") + ".";
+  return ctx.Made("version", version, ended_nl.c_str(), ended_en.c_str());
+}
+
 int ReleasePlan(Ctx& ctx) {
   if (ctx.positional.size() != 1) return ctx.Usage();
   auto id = ParseId(ctx.Pos(0));
   if (!id) return BadId(ctx.T("CONCEPT", "DRAFT"));
+  const bool ends = InReleasedPrivateTime(ctx);
   auto version = Plan(ctx.client, ctx.case_id).Release(*id);
   if (!version.ok()) return Fail(version.status());
-  return ctx.Made("version", *version, "Het plan is vrijgegeven. Iedereen in de kring ziet het nu.",
-                  "The plan is released. Everyone in the circle sees it now.");
+  return VersionMade(ctx, *version, ends,
+                     "Het plan is vrijgegeven. Iedereen in de kring ziet het nu.",
+                     "The plan is released. Everyone in the circle sees it now.");
 }
 
 int Publish(Ctx& ctx) {
@@ -107,10 +131,11 @@ int Publish(Ctx& ctx) {
   if (!current.ok()) return Fail(current.status());
   domain::PlanContent c = current->has_value() ? (*current)->content : domain::PlanContent{};
   if (Status s = ContentFromFlags(ctx, c); !s.ok()) return Fail(s);
+  const bool ends = InReleasedPrivateTime(ctx);
   auto version = plan.Publish(c);
   if (!version.ok()) return Fail(version.status());
-  return ctx.Made("version", *version, "Nieuwe versie van het plan gemaakt.",
-                  "New plan version created.");
+  return VersionMade(ctx, *version, ends, "Nieuwe versie van het plan gemaakt.",
+                     "New plan version created.");
 }
 
 // The version a command names: its number as `plan versions` shows it (1, 2, ...) or its id;
@@ -502,13 +527,17 @@ std::string AgreementJson(const domain::Agreement& a) {
                {"restricted", JBool(a.scope_id != 0 || !a.input.hidden_from.empty())},
                {"conflicts", JNum(static_cast<int64_t>(a.conflicts.size()))},
                {"owner_left", JBool(a.owner_left)},
-               {"needs_new_owner", JBool(a.needs_new_owner())}});
+               {"needs_new_owner", JBool(a.needs_new_owner())},
+               {"copy_of", JId(a.copy_of)}});
 }
 
 // One agreement as `agreement list` shows it: who does what by when, its state, what is in the
 // way. `indent` before its first line (`plan show` lists them under the plan).
 void PrintAgreement(const Ctx& ctx, const domain::Agreement& a, const char* indent) {
-  std::cout << indent << Hex(a.agreement_id) << "  " << ctx.NameOf(a.input.owner);
+  std::cout << indent << Hex(a.agreement_id);
+  // The release gave it a new id; the one noted in private time still works.
+  if (!a.copy_of.empty()) std::cout << ctx.T(" (was ", " (was ") << Hex(a.copy_of) << ")";
+  std::cout << "  " << ctx.NameOf(a.input.owner);
   if (a.owner_left) std::cout << ctx.T(" (niet meer in de kring)", " (no longer in the circle)");
   std::cout << ": " << a.input.action << "  [" << AgreementStatusWord(ctx, a.status) << "]";
   if (a.current_due_ms() != 0) {
@@ -574,10 +603,13 @@ int Add(Ctx& ctx) {
     return ctx.Made("agreement", *id,
                     "Afspraak voorgesteld. Het is nu eigen tijd: alleen het netwerk leest deze "
                     "afspraak, tot het netwerk de eigen tijd vrijgeeft. Daarna leest iedereen die "
-                    "het ook buiten de eigen tijd zou lezen deze afspraak. Aannemen kan dan ook.",
+                    "het ook buiten de eigen tijd zou lezen deze afspraak. Aannemen kan dan ook. "
+                    "De afspraak krijgt dan een nieuw nummer; dit nummer blijft werken (lijsten "
+                    "tonen het als: was ...).",
                     "Agreement proposed. It is private time now: only the network reads this "
                     "agreement, until the network releases private time. After that everyone who "
-                    "would read it outside private time reads it. It can be accepted then too.");
+                    "would read it outside private time reads it. It can be accepted then too. "
+                    "It then gets a new id; this id keeps working (lists show it as: was ...).");
   }
   return ctx.Made("agreement", *id, "Afspraak voorgesteld.", "Agreement proposed.");
 }

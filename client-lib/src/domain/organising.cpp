@@ -1936,6 +1936,12 @@ Result<ReleaseContents> Organising::WhatReleaseShares(const Bytes& meeting_id) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
   if (e == nullptr) return Unknown();
+  // Whoever may not release is told so first, with who may (the reducer's rule for the release
+  // itself), and learns nothing of what the network wrote, not even how much.
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  Batch may_release(client_, case_id_, view, me);
+  KRING_RETURN_IF_ERROR(
+      may_release.Add({Set(e->entity_id(), "draft_released", FlagValue(true), e)}, 0));
   if (ParsePhase(TextField(*e, "phase")) != Phase::kPrivateTime) {
     return FailedPrecondition("meeting.not_private_time");
   }

@@ -148,6 +148,7 @@ struct Who {
   const v1::CaseState& state;
   ByteView account;
   const v1::Member* member;
+  ByteView op_id;  // the op being checked (client_op_id): what it wrote before this mutation
   bool manager() const {
     return member->role() == v1::ROLE_CHAIR || member->role() == v1::ROLE_COORDINATOR;
   }
@@ -443,6 +444,30 @@ bool OpenPrivateTime(const v1::Entity& meeting) {
          PrivateScopeOf(meeting) != 0 && !Released(meeting);
 }
 
+// The network ends its private time once it has released it: a network member in the private
+// scope moves the meeting on to the plan presentation (the op that makes its plan version,
+// Plan::Publish), and stamps when. Nothing else of the meeting is theirs to change.
+bool EndsReleasedPrivateTime(const Who& who, const v1::Mutation& m, const v1::Entity& meeting) {
+  if (!m.has_set_field() || TextField(meeting, "status") == "cancelled" || !Released(meeting) ||
+      !IsNetworkMember(who.state, *who.member) ||
+      !InScope(who.state, PrivateScopeOf(meeting), who.account)) {
+    return false;
+  }
+  const std::string presentation = PhaseName(Phase::kPlanPresentation);
+  const v1::SetField& f = m.set_field();
+  if (f.field() == "phase") {
+    return f.value().text() == presentation &&
+           TextField(meeting, "phase") == PhaseName(Phase::kPrivateTime);
+  }
+  if (f.field() == "phase_" + presentation + "_at_ms") {
+    auto phase = meeting.fields().find("phase");
+    return f.value().has_time_ms() && TextField(meeting, "phase") == presentation &&
+           phase != meeting.fields().end() && !who.op_id.empty() &&
+           phase->second.revision() == ToString(who.op_id);
+  }
+  return false;
+}
+
 std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity* e) {
   // A finished meeting is a record: nothing about it changes any more, on any device.
   if (FieldValue(*e, "finished_at_ms") != nullptr) return rule::kFinished;
@@ -496,6 +521,7 @@ std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity
     }
     return {};
   }
+  if (!who.manager() && EndsReleasedPrivateTime(who, m, *e)) return {};
   if (m.has_set_field() && m.set_field().field() == "phase" && OpenPrivateTime(*e) &&
       m.set_field().value().text() != PhaseName(Phase::kPrivateTime)) {
     // Private time ends only with the network's release (as StartPhase asks): no organiser's
@@ -655,7 +681,7 @@ std::string CheckOrganisingRule(const v1::CaseState& state, const OpContext& ctx
   if (!IsOrganisingType(type)) return {};
   const v1::Member* member = FindMember(state, ctx.author_account_id);
   if (member == nullptr) return rule::kNotAMember;
-  const Who who{state, ctx.author_account_id, member};
+  const Who who{state, ctx.author_account_id, member, ctx.client_op_id};
 
   if (type == kPersonType) return CheckPerson(who, m, e);
   if (type == kContactType) return CheckForPerson(who, m, e, &MayWriteContactOf, rule::kContact);

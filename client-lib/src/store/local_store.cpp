@@ -144,10 +144,17 @@ INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
 constexpr std::string_view kSchemaV12 = R"sql(
 INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
 )sql";
+// The content rules changed again since schema 12: the network makes its plan version once, at
+// the end of its released private time, in the op that moves the meeting on to the plan
+// presentation (PrivateTimeEndedInOp); only the network moves it on that way. Every case known is
+// folded again from its log once.
+constexpr std::string_view kSchemaV13 = R"sql(
+INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
+)sql";
 // The verified log as runs of consecutive entries, one row each (store/log_segments.h), instead of
 // one row per entry: a cold sync's thousands of rows were a third of the sync's own thread. The
 // rows of `log` are moved here by MoveLogToSegments, right after the migrations.
-constexpr std::string_view kSchemaV13 = R"sql(
+constexpr std::string_view kSchemaV14 = R"sql(
 CREATE TABLE log_segments (
   case_id BLOB NOT NULL, last_seq INTEGER NOT NULL, first_seq INTEGER NOT NULL,
   chain_hashes BLOB NOT NULL, envelopes BLOB NOT NULL,
@@ -244,7 +251,7 @@ Status AppendLog(sql::Database& db, ByteView case_id,
   return row.empty() ? Status() : write_row();
 }
 
-// Store schema 13's move of the log's rows (table `log`, one per entry) into log_segments, in one
+// Store schema 14's move of the log's rows (table `log`, one per entry) into log_segments, in one
 // transaction that drops `log`: until it commits, `log` is whole (a crash before it leaves the
 // move to the next Open), and after it nothing reads `log`. Nothing to do once `log` is gone.
 Status MoveLogToSegments(sql::Database& db) {
@@ -312,9 +319,9 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path,
   KRING_ASSIGN_OR_RETURN(
       sql::Database db,
       sql::Database::Open(path, /*read_only=*/false, sql::Database::Checkpoints::kBackground));
-  KRING_RETURN_IF_ERROR(
-      db.Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6, kSchemaV7,
-                  kSchemaV8, kSchemaV9, kSchemaV10, kSchemaV11, kSchemaV12, kSchemaV13}));
+  KRING_RETURN_IF_ERROR(db.Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
+                                    kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9, kSchemaV10,
+                                    kSchemaV11, kSchemaV12, kSchemaV13, kSchemaV14}));
   KRING_RETURN_IF_ERROR(MoveLogToSegments(db));
   // A wrong storage key must fail here, not later with undecryptable records.
   sql::Statement get(db, "SELECT value FROM meta WHERE key = 'key_check'");

@@ -1,4 +1,4 @@
-// The stored form of the verified local log (store schema 13, table log_segments): one row per run
+// The stored form of the verified local log (store schema 14, table log_segments): one row per run
 // of consecutive entries, up to kMaxSegmentEntries, instead of one row per entry. A cold sync
 // stores thousands of entries in one transaction on the sync's critical path, and each row had
 // its own cost whatever its bytes (two b-tree inserts, a uniqueness seek, its share of a
