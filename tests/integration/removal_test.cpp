@@ -21,6 +21,7 @@
 #include "store/local_store.h"
 #include "support/client_fixture.h"
 #include "support/device_keys.h"
+#include "support/old_store_log.h"
 
 using namespace kring;
 using namespace kring::test;
@@ -1184,6 +1185,7 @@ TEST_CASE(
     auto db = sql::Database::Open(k.ex.db_path());
     REQUIRE(db.ok());
     // A store from before schema 7, or one that schema 7 marked.
+    LogBackToRows(*db);
     if (GENERATE(true, false)) {
       REQUIRE(db->Exec("ALTER TABLE cases DROP COLUMN removal_unsettled; "
                        "PRAGMA user_version = 6;")

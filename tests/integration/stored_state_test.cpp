@@ -16,6 +16,7 @@
 #include "model/values.h"
 #include "store/local_store.h"
 #include "support/client_fixture.h"
+#include "support/old_store_log.h"
 
 using namespace kring;
 using namespace kring::test;
@@ -58,6 +59,15 @@ void ChangeLog(const Device& d, const std::string& sql) {
   REQUIRE(db->Exec(sql).ok());
 }
 
+// The closed device's store with its log as before store schema 14 (a row per entry in `log`),
+// then changed by `sql`, which sets user_version to 13 or lower.
+void ChangeOldStore(const Device& d, const std::string& sql) {
+  auto db = sql::Database::Open(d.db_path());
+  REQUIRE(db.ok());
+  LogBackToRows(*db);
+  REQUIRE(db->Exec(sql).ok());
+}
+
 // The closed device's store as an older libkring left it: the stored state of the case, changed
 // by `edit`, put back as it is (no refold marked).
 void ReplaceStoredState(const Device& d, const Bytes& case_id,
@@ -77,8 +87,8 @@ void ReplaceStoredState(const Device& d, const Bytes& case_id,
 // `fresh`, which folds the same log from nothing.
 void RequireFoldedAgainAtNextSync(Device& reader, Device& fresh, const Bytes& cid,
                                   const std::string& folded, int schema) {
-  ChangeLog(reader,
-            "DELETE FROM refold_due; PRAGMA user_version = " + std::to_string(schema) + ";");
+  ChangeOldStore(reader,
+                 "DELETE FROM refold_due; PRAGMA user_version = " + std::to_string(schema) + ";");
   reader.Reopen();
   CHECK(Canonical(Confirmed(reader, cid)) != folded);  // what was stored, until the next sync
 
@@ -169,12 +179,29 @@ TEST_CASE("a log entry the stored state needs that is gone or changed is data lo
   const uint64_t other = synced.conflicts(0).other_seq();
   REQUIRE(seq != other);
   c.fresh.Close();
+  // In a store from before schema 14 (a row per entry), moved into segments when it is opened.
   SECTION("the row is removed") {
-    ChangeLog(c.fresh, "DELETE FROM log WHERE seq = " + std::to_string(seq));
+    ChangeOldStore(c.fresh, "DELETE FROM log WHERE seq = " + std::to_string(seq) +
+                                "; PRAGMA user_version = 13;");
   }
   SECTION("the row holds another op of the case, which opens with the same key") {
-    ChangeLog(c.fresh, "UPDATE log SET envelope = (SELECT envelope FROM log WHERE seq = " +
-                           std::to_string(other) + ") WHERE seq = " + std::to_string(seq));
+    ChangeOldStore(c.fresh, "UPDATE log SET envelope = (SELECT envelope FROM log WHERE seq = " +
+                                std::to_string(other) + ") WHERE seq = " + std::to_string(seq) +
+                                "; PRAGMA user_version = 13;");
+  }
+  // In the segments themselves (store/log_segments.h).
+  const std::string holding =
+      " WHERE first_seq <= " + std::to_string(seq) + " AND last_seq >= " + std::to_string(seq);
+  SECTION("the segment holding it is removed") {
+    ChangeLog(c.fresh, "DELETE FROM log_segments" + holding);
+  }
+  SECTION("the segment holding it lost its last byte") {
+    ChangeLog(c.fresh,
+              "UPDATE log_segments SET envelopes = substr(envelopes, 1, length(envelopes) - 1)" +
+                  holding);
+  }
+  SECTION("the segment holding it claims more entries than it has") {
+    ChangeLog(c.fresh, "UPDATE log_segments SET first_seq = first_seq - 1" + holding);
   }
   c.fresh.Reopen();
   auto reread = c.fresh->ConfirmedView(c.case_id);
@@ -273,9 +300,9 @@ TEST_CASE("a store written before the rules changed is folded again at its next 
     (*old.mutable_entities())[Hex(*note)].mutable_fields()->at("text").mutable_value()->set_text(
         "zoals vroeger gevouwen");
   });
-  ChangeLog(reader,
-            "DROP TABLE refold_due; ALTER TABLE cases DROP COLUMN removal_unsettled; "
-            "PRAGMA user_version = 5;");
+  ChangeOldStore(reader,
+                 "DROP TABLE refold_due; ALTER TABLE cases DROP COLUMN removal_unsettled; "
+                 "PRAGMA user_version = 5;");
   reader.Reopen();
   CHECK(Canonical(Confirmed(reader, *cid)) != folded);  // what was stored, until the next sync
 
@@ -557,10 +584,10 @@ TEST_CASE("a stored log with envelopes holding unknown fields is folded again at
 
   // Field 100, length-delimited, one byte, after every stored envelope; and a refold due.
   reader.Close();
-  ChangeLog(reader, "UPDATE log SET envelope = envelope || x'a2060178';");
-  ChangeLog(reader,
-            "DROP TABLE refold_due; ALTER TABLE cases DROP COLUMN removal_unsettled; "
-            "PRAGMA user_version = 5;");
+  ChangeOldStore(reader,
+                 "UPDATE log SET envelope = envelope || x'a2060178'; "
+                 "DROP TABLE refold_due; ALTER TABLE cases DROP COLUMN removal_unsettled; "
+                 "PRAGMA user_version = 5;");
   reader.Reopen();
   REQUIRE(reader->SyncNow().ok());
   CHECK(Canonical(Confirmed(reader, *cid)) == folded);

@@ -12,6 +12,8 @@
 #include "kring/common/crypto.h"
 #include "kring/common/sqlite.h"
 
+#include "store/log_segments.h"
+#include "support/old_store_log.h"
 #include "support/temp_dir.h"
 
 using namespace kring;
@@ -216,9 +218,9 @@ TEST_CASE("sealed forms stored together are all kept, also after reopening", "[s
   CHECK((*stored)[2].sealed[0].signature() == TestEntry(3).envelope().signature());
 }
 
-// ApplyBatch writes its log rows several to a statement (64, 8, then single rows); every row
-// must arrive, in order, from both the batch's own entries and the pulled ones, and a seq that
-// is already stored must still refuse the whole batch.
+// ApplyBatch writes its log as rows of up to 64 consecutive entries (store/log_segments.h); every
+// entry must arrive, in order, from both the batch's own entries and the pulled ones, and a seq
+// that is already stored must still refuse the whole batch.
 TEST_CASE("a batch's log rows are stored whole and in order, and a repeated seq refuses it",
           "[store]") {
   test::TempDir dir;
@@ -229,8 +231,8 @@ TEST_CASE("a batch's log rows are stored whole and in order, and a repeated seq 
   Bytes case_id(16, 5);
   REQUIRE(store.CreateCase(case_id).ok());
   auto entry = [](uint64_t seq) { return TestEntry(seq); };
-  // 3 own entries and 64 + 8 + 3 pulled ones: every statement size, and rows from both lists
-  // in one statement.
+  // 3 own entries and 64 + 8 + 3 pulled ones: a full segment and a part one, each with entries
+  // from both lists.
   constexpr uint64_t kRows = 3 + 64 + 8 + 3;
   std::vector<v1::LogEntry> pulled;
   for (uint64_t seq = 4; seq <= kRows; ++seq) pulled.push_back(entry(seq));
@@ -270,6 +272,248 @@ TEST_CASE("a batch's log rows are stored whole and in order, and a repeated seq 
   REQUIRE(record.ok());
   REQUIRE(record.value());
   CHECK(record.value()->head_seq == kRows);
+
+  // A batch starting inside a stored segment (not at its last entry): refused too.
+  AppliedBatch inside;
+  inside.case_id = case_id;
+  inside.head_seq = kRows + 1;
+  inside.head_hash = Bytes(32, 3);
+  inside.state.set_seq(kRows + 1);
+  for (uint64_t seq = 10; seq <= 12; ++seq) inside.entries.push_back(entry(seq));
+  inside.entries.push_back(entry(kRows + 1));
+  CHECK(store.ApplyBatch(inside).code() == StatusCode::kAlreadyExists);
+  after = store.LogEntries(case_id);
+  REQUIRE(after.ok());
+  CHECK(after->size() == kRows);
+}
+
+namespace {
+// Stores `seqs` (ascending) of `case_id` in one batch.
+void StoreLog(LocalStore& store, const Bytes& case_id, const std::vector<uint64_t>& seqs) {
+  AppliedBatch batch;
+  batch.case_id = case_id;
+  batch.head_seq = seqs.back();
+  batch.head_hash = Bytes(32, 1);
+  batch.state.set_seq(seqs.back());
+  for (uint64_t seq : seqs) batch.entries.push_back(TestEntry(seq));
+  REQUIRE(store.ApplyBatch(batch).ok());
+}
+
+// Every point lookup of the case's log agrees with `seqs` (the seqs stored), around each of them.
+void RequireLookups(LocalStore& store, const Bytes& case_id, const std::vector<uint64_t>& seqs) {
+  const std::set<uint64_t> stored(seqs.begin(), seqs.end());
+  for (uint64_t seq = 0; seq <= seqs.back() + 2; ++seq) {
+    INFO("seq " << seq);
+    auto hash = store.ChainHashAt(case_id, seq);
+    REQUIRE(hash.ok());
+    auto entry = store.LogEntryAt(case_id, seq);
+    REQUIRE(entry.ok());
+    if (stored.count(seq) != 0) {
+      REQUIRE(hash->has_value());
+      CHECK(**hash == ToBytes(TestEntry(seq).chain_hash()));
+      REQUIRE(entry->has_value());
+      CHECK((*entry)->seq() == seq);
+      CHECK((*entry)->chain_hash() == TestEntry(seq).chain_hash());
+      CHECK((*entry)->envelope().signature() == TestEntry(seq).envelope().signature());
+    } else {
+      CHECK_FALSE(hash->has_value());
+      CHECK_FALSE(entry->has_value());
+    }
+  }
+  auto all = store.LogEntries(case_id);
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == seqs.size());
+  for (size_t i = 0; i < seqs.size(); ++i) CHECK((*all)[i].seq() == seqs[i]);
+}
+
+int64_t SegmentRows(const std::string& path) {
+  auto db = sql::Database::Open(path, /*read_only=*/true);
+  REQUIRE(db.ok());
+  sql::Statement st(*db, "SELECT count(*) FROM log_segments");
+  REQUIRE(st.Step());
+  return st.Int(0);
+}
+}  // namespace
+
+// The log is stored as rows of up to 64 consecutive entries: a lookup of one entry finds it at
+// either end of a row, in the middle, after a gap, and finds nothing in a gap or past the end;
+// another case's rows next to it are not taken for its own.
+TEST_CASE("log lookups are right at the ends of every segment and around gaps", "[store]") {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/local.db";
+  SecretBytes key = crypto::RandomSecret(32);
+  auto opened = LocalStore::Open(path, key);
+  REQUIRE(opened.ok());
+  LocalStore& store = *opened.value();
+  const Bytes a(16, 1), b(16, 2);
+  REQUIRE(store.CreateCase(a).ok());
+  REQUIRE(store.CreateCase(b).ok());
+  // 1-130 (segments 1-64, 65-128, 129-130), a gap, 133-140, a gap, 200; in two batches, the
+  // second going on from the first's last entry.
+  std::vector<uint64_t> first, second;
+  for (uint64_t seq = 1; seq <= 100; ++seq) first.push_back(seq);
+  for (uint64_t seq = 101; seq <= 130; ++seq) second.push_back(seq);
+  for (uint64_t seq = 133; seq <= 140; ++seq) second.push_back(seq);
+  second.push_back(200);
+  StoreLog(store, a, first);
+  StoreLog(store, a, second);
+  StoreLog(store, b, {1, 2, 3});  // b sorts after a: its rows follow a's in the table
+  std::vector<uint64_t> all = first;
+  all.insert(all.end(), second.begin(), second.end());
+  RequireLookups(store, a, all);
+  RequireLookups(store, b, {1, 2, 3});
+  // 1-64, 65-100, 101-130, 133-140, 200, and b's one.
+  CHECK(SegmentRows(path) == 6);
+}
+
+// A row that does not hold what its seqs claim is data loss on every read, never a read out of
+// bounds or a wrong entry.
+TEST_CASE("a corrupted log segment is data loss on every read", "[store]") {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/local.db";
+  SecretBytes key = crypto::RandomSecret(32);
+  const Bytes case_id(16, 1);
+  {
+    auto store = LocalStore::Open(path, key);
+    REQUIRE(store.ok());
+    REQUIRE((*store)->CreateCase(case_id).ok());
+    std::vector<uint64_t> seqs;
+    for (uint64_t seq = 1; seq <= 10; ++seq) seqs.push_back(seq);
+    StoreLog(**store, case_id, seqs);
+  }
+  // The change, and whether it leaves the seqs and chain hashes as they were (then a chain hash
+  // lookup, which reads only those, still gives the stored hash).
+  const auto [change, hashes_intact] = GENERATE(table<std::string, bool>({
+      {"UPDATE log_segments SET envelopes = substr(envelopes, 1, length(envelopes) - 1)", true},
+      {"UPDATE log_segments SET envelopes = envelopes || x'00'", true},
+      {"UPDATE log_segments SET envelopes = x'7fffffff' || envelopes", true},
+      {"UPDATE log_segments SET chain_hashes = substr(chain_hashes, 2)", false},
+      {"UPDATE log_segments SET first_seq = 0", false},
+      {"UPDATE log_segments SET first_seq = last_seq + 1", false},
+      {"UPDATE log_segments SET last_seq = 9223372036854775807", false},
+      {"UPDATE log_segments SET first_seq = -9223372036854775807, last_seq = 10", false},
+      {"UPDATE log_segments SET chain_hashes = zeroblob(32 * 70000), first_seq = 1, "
+       "last_seq = 70000",
+       false},
+  }));
+  INFO(change);
+  {
+    auto db = sql::Database::Open(path);
+    REQUIRE(db.ok());
+    REQUIRE(db->Exec(change).ok());
+  }
+  auto store = LocalStore::Open(path, key);
+  REQUIRE(store.ok());
+  CHECK((*store)->LogEntries(case_id).status().code() == StatusCode::kDataLoss);
+  CHECK((*store)->LogEntryAt(case_id, 5).status().code() == StatusCode::kDataLoss);
+  auto hash = (*store)->ChainHashAt(case_id, 5);
+  if (hashes_intact) {
+    REQUIRE(hash.ok());
+    CHECK(hash.value() == std::optional<Bytes>(ToBytes(TestEntry(5).chain_hash())));
+  } else {
+    CHECK(hash.status().code() == StatusCode::kDataLoss);
+  }
+}
+
+TEST_CASE("a log segment is split only when it holds exactly what its seqs claim", "[store]") {
+  SegmentBuilder row;
+  REQUIRE(row.Add(7, Bytes(32, 7), View(std::string("zeven"))).ok());
+  REQUIRE(row.Add(8, Bytes(32, 8), View(std::string())).ok());
+  REQUIRE(row.Add(9, Bytes(32, 9), View(std::string(300, 'n'))).ok());
+  CHECK_FALSE(row.Add(11, Bytes(32, 11), View(std::string("elf"))).ok());   // not the next
+  CHECK_FALSE(row.Add(10, Bytes(31, 10), View(std::string("tien"))).ok());  // not a hash
+  CHECK(row.size() == 3);
+  std::vector<SegmentEntry> entries;
+  REQUIRE(SplitSegment(7, 9, row.chain_hashes(), row.envelopes(), &entries).ok());
+  REQUIRE(entries.size() == 3);
+  CHECK(entries[0].seq == 7);
+  CHECK(ToString(entries[0].envelope) == "zeven");
+  CHECK(entries[1].envelope.empty());
+  CHECK(ToString(entries[2].envelope) == std::string(300, 'n'));
+  CHECK(ToBytes(ToString(entries[2].chain_hash)) == Bytes(32, 9));
+  // Claims that do not match the blobs.
+  CHECK(SplitSegment(7, 8, row.chain_hashes(), row.envelopes(), &entries).code() ==
+        StatusCode::kDataLoss);
+  CHECK(entries.empty());
+  CHECK(SplitSegment(7, 10, row.chain_hashes(), row.envelopes(), &entries).code() ==
+        StatusCode::kDataLoss);
+  CHECK(SplitSegment(0, 2, row.chain_hashes(), row.envelopes(), &entries).code() ==
+        StatusCode::kDataLoss);
+  CHECK(SplitSegment(9, 7, row.chain_hashes(), row.envelopes(), &entries).code() ==
+        StatusCode::kDataLoss);
+  const std::string bytes = ToString(row.envelopes());
+  CHECK(SplitSegment(7, 9, row.chain_hashes(), View(bytes.substr(0, bytes.size() - 1)), &entries)
+            .code() == StatusCode::kDataLoss);
+  CHECK(SplitSegment(7, 9, row.chain_hashes(), View(bytes.substr(0, 3)), &entries).code() ==
+        StatusCode::kDataLoss);
+  row.Clear();
+  CHECK(row.empty());
+  CHECK_FALSE(row.Add(0, Bytes(32, 0), View(std::string("nul"))).ok());
+}
+
+// Store schema 14 keeps the log as segments; a store of an older schema has it one row per entry
+// in `log`, moved into segments by the first Open in one transaction. A move that did not commit
+// (user_version 14 already, `log` still there) is done at the next Open.
+TEST_CASE("a store with its log one row per entry opens with the log in segments", "[store]") {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/local.db";
+  SecretBytes key = crypto::RandomSecret(32);
+  const Bytes a(16, 1), b(16, 2);
+  std::vector<uint64_t> a_seqs, b_seqs{1, 2, 5, 6};
+  for (uint64_t seq = 1; seq <= 150; ++seq) a_seqs.push_back(seq);
+  a_seqs.push_back(152);
+  {
+    auto store = LocalStore::Open(path, key);
+    REQUIRE(store.ok());
+    REQUIRE((*store)->CreateCase(a).ok());
+    REQUIRE((*store)->CreateCase(b).ok());
+    StoreLog(**store, a, a_seqs);
+    StoreLog(**store, b, b_seqs);
+  }
+  const int version = GENERATE(13, 14);
+  {
+    auto db = sql::Database::Open(path);
+    REQUIRE(db.ok());
+    test::LogBackToRows(*db);
+    if (version == 14) {
+      // As a crash in the move leaves it: schema 14's table made, the rows not yet moved.
+      REQUIRE(db->Exec("CREATE TABLE log_segments (case_id BLOB NOT NULL, last_seq INTEGER NOT "
+                       "NULL, first_seq INTEGER NOT NULL, chain_hashes BLOB NOT NULL, envelopes "
+                       "BLOB NOT NULL, PRIMARY KEY (case_id, last_seq));")
+                  .ok());
+    }
+    REQUIRE(db->Exec("PRAGMA user_version = " + std::to_string(version)).ok());
+    sql::Statement rows(*db, "SELECT count(*) FROM log");
+    REQUIRE(rows.Step());
+    REQUIRE(rows.Int(0) == static_cast<int64_t>(a_seqs.size() + b_seqs.size()));
+  }
+  auto store = LocalStore::Open(path, key);
+  REQUIRE(store.ok());
+  RequireLookups(**store, a, a_seqs);
+  RequireLookups(**store, b, b_seqs);
+  // a: 1-64, 65-128, 129-150, 152; b: 1-2, 5-6.
+  CHECK(SegmentRows(path) == 6);
+  {
+    auto db = sql::Database::Open(path, /*read_only=*/true);
+    REQUIRE(db.ok());
+    sql::Statement gone(*db, "SELECT count(*) FROM sqlite_schema WHERE name = 'log'");
+    REQUIRE(gone.Step());
+    CHECK(gone.Int(0) == 0);
+    sql::Statement at(*db, "PRAGMA user_version");
+    REQUIRE(at.Step());
+    CHECK(at.Int(0) == 14);
+  }
+  // And it goes on: the next batch follows the moved rows, a repeated seq is still refused.
+  StoreLog(**store, a, {153, 154});
+  a_seqs.push_back(153);
+  a_seqs.push_back(154);
+  RequireLookups(**store, a, a_seqs);
+  AppliedBatch again;
+  again.case_id = b;
+  again.head_seq = 6;
+  again.head_hash = Bytes(32, 1);
+  again.entries.push_back(TestEntry(6));
+  CHECK((*store)->ApplyBatch(again).code() == StatusCode::kAlreadyExists);
 }
 
 namespace {
@@ -380,6 +624,7 @@ TEST_CASE("a store from before per-case op counters continues above every id it 
     // Back to schema 3: one counter for all cases, 5,000 counters of it reserved.
     auto db = sql::Database::Open(path);
     REQUIRE(db.ok());
+    test::LogBackToRows(*db);
     REQUIRE(db->Exec("DROP TABLE op_counters; ALTER TABLE cases DROP COLUMN removal_unsettled; "
                      "PRAGMA user_version = 3;")
                 .ok());
@@ -526,6 +771,7 @@ TEST_CASE(
     // Back to schema 6: no removal_unsettled column.
     auto db = sql::Database::Open(path);
     REQUIRE(db.ok());
+    test::LogBackToRows(*db);
     REQUIRE(
         db->Exec("ALTER TABLE cases DROP COLUMN removal_unsettled; PRAGMA user_version = 6;").ok());
   }
@@ -546,7 +792,7 @@ TEST_CASE(
     REQUIRE(db.ok());
     sql::Statement version(*db, "PRAGMA user_version");
     REQUIRE(version.Step());
-    CHECK(version.Int(0) == 13);
+    CHECK(version.Int(0) == 14);
   }
   // Marked by the upgrade: the libkring that verified the removal told it already.
   auto settled = (*store)->SettleRemoval(crashed_case, Bytes(16, 1));

@@ -11,6 +11,7 @@
 
 #include "crypto/open_content.h"
 #include "model/reducer.h"
+#include "store/log_segments.h"
 #include "store/stored_state.h"
 
 namespace kring::client {
@@ -150,30 +151,149 @@ INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
 constexpr std::string_view kSchemaV13 = R"sql(
 INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
 )sql";
+// The verified log as runs of consecutive entries, one row each (store/log_segments.h), instead of
+// one row per entry: a cold sync's thousands of rows were a third of the sync's own thread. The
+// rows of `log` are moved here by MoveLogToSegments, right after the migrations.
+constexpr std::string_view kSchemaV14 = R"sql(
+CREATE TABLE log_segments (
+  case_id BLOB NOT NULL, last_seq INTEGER NOT NULL, first_seq INTEGER NOT NULL,
+  chain_hashes BLOB NOT NULL, envelopes BLOB NOT NULL,
+  PRIMARY KEY (case_id, last_seq));
+)sql";
 constexpr int64_t kStateFormWithRefs = 2;
 // Client op id counters reserved per write of a case's op_counters row (NewClientOpId).
 constexpr int64_t kOpCounterBlock = 1024;
 
-// Row counts of ApplyBatch's log INSERTs, largest first: several rows to a statement, as kringd's
-// InsertOps does; a few fixed counts keep the texts cached.
-constexpr size_t kLogInsertRows[] = {64, 8, 1};
+constexpr char kInsertSegmentSql[] =
+    "INSERT INTO log_segments (case_id, last_seq, first_seq, chain_hashes, envelopes) "
+    "VALUES (?, ?, ?, ?, ?)";
+// The row of a case's log that holds `seq` when any does: the first ending at or after it (its
+// first_seq tells whether it starts at or before it).
+constexpr char kSegmentAtSql[] =
+    "SELECT first_seq, last_seq, chain_hashes, envelopes FROM log_segments "
+    "WHERE case_id = ? AND last_seq >= ? ORDER BY last_seq LIMIT 1";
 
-// The log INSERT of `rows` rows (one of kLogInsertRows), built once. OR FAIL: a failing statement
-// keeps the rows before the failing one and ApplyBatch rolls them back with the rest, so SQLite
-// keeps no statement journal of the pages a statement of several rows changes.
-const std::string& LogInsertSql(size_t rows) {
-  static const std::vector<std::string> texts = [] {
-    std::vector<std::string> out;
-    for (size_t n : kLogInsertRows) {
-      std::string sql = "INSERT OR FAIL INTO log (case_id, seq, chain_hash, envelope) VALUES ";
-      for (size_t i = 0; i < n; ++i) sql += i == 0 ? "(?,?,?,?)" : ",(?,?,?,?)";
-      out.push_back(std::move(sql));
+// A log_segments row read back, split into its entries (views into its own blobs: not moved
+// once read).
+struct SegmentRow {
+  std::string chain_hashes;
+  std::string envelopes;
+  std::vector<SegmentEntry> entries;
+
+  // The entry at `seq`, or null when this row does not hold it.
+  const SegmentEntry* At(uint64_t seq) const {
+    if (entries.empty() || seq < entries.front().seq || seq > entries.back().seq) return nullptr;
+    return &entries[static_cast<size_t>(seq - entries.front().seq)];
+  }
+};
+
+// Reads the current row of `st` (first_seq, last_seq, chain_hashes, envelopes) into `row`.
+Status ReadSegmentRow(const sql::Statement& st, SegmentRow* row) {
+  row->chain_hashes = st.BlobString(2);
+  row->envelopes = st.BlobString(3);
+  return SplitSegment(st.Int(0), st.Int(1), View(row->chain_hashes), View(row->envelopes),
+                      &row->entries);
+}
+
+// Reads the row of the case's log that holds `seq` into `row` with `st` (kSegmentAtSql): false
+// when no row holds it.
+Result<bool> ReadSegmentAt(sql::Statement& st, ByteView case_id, uint64_t seq, SegmentRow* row) {
+  st.Reset();
+  st.Bind(1, case_id).Bind(2, static_cast<int64_t>(seq));
+  if (!st.Step()) {
+    KRING_RETURN_IF_ERROR(st.status());
+    return false;
+  }
+  // Seqs that cannot be a row's are corrupted, not a gap.
+  if (st.Int(0) < 1 || st.Int(1) < st.Int(0)) return DataLoss("stored log segment is malformed");
+  if (st.Int(0) > static_cast<int64_t>(seq)) return false;  // a gap: the row starts after it
+  KRING_RETURN_IF_ERROR(ReadSegmentRow(st, row));
+  return true;
+}
+
+// Appends the runs of `entries` (in seq order) to the case's log, a row per run of consecutive
+// entries of up to kMaxSegmentEntries, inside the caller's transaction. An entry whose seq is
+// stored already refuses the whole write (AlreadyExists), as the unique (case_id, seq) of the
+// rows per entry did: a new row may not overlap a stored one.
+Status AppendLog(sql::Database& db, ByteView case_id,
+                 std::span<const v1::LogEntry* const> entries) {
+  sql::Statement stored(db,
+                        "SELECT first_seq FROM log_segments WHERE case_id = ? AND last_seq >= ? "
+                        "ORDER BY last_seq LIMIT 1");
+  sql::Statement ins(db, kInsertSegmentSql);
+  SegmentBuilder row;
+  auto write_row = [&]() -> Status {
+    stored.Reset();
+    stored.BindBorrowed(1, case_id).Bind(2, static_cast<int64_t>(row.first_seq()));
+    const bool overlaps = stored.Step() && stored.Int(0) <= static_cast<int64_t>(row.last_seq());
+    KRING_RETURN_IF_ERROR(stored.status());
+    stored.Reset();  // no read cursor left open on the table while the row goes in
+    if (overlaps) {
+      return Status(StatusCode::kAlreadyExists, "a log entry of the batch is stored already");
     }
-    return out;
-  }();
-  size_t i = 0;
-  while (kLogInsertRows[i] != rows) ++i;
-  return texts[i];
+    // Bound without SQLite's copy: `row` is not touched until the statement has run.
+    ins.Reset();
+    KRING_RETURN_IF_ERROR(ins.BindBorrowed(1, case_id)
+                              .Bind(2, static_cast<int64_t>(row.last_seq()))
+                              .Bind(3, static_cast<int64_t>(row.first_seq()))
+                              .BindBorrowed(4, row.chain_hashes())
+                              .BindBorrowed(5, row.envelopes())
+                              .Run());
+    row.Clear();
+    return {};
+  };
+  for (const v1::LogEntry* e : entries) {
+    if (!row.empty() && !row.Continues(e->seq())) KRING_RETURN_IF_ERROR(write_row());
+    KRING_RETURN_IF_ERROR(row.AddSerialized(e->seq(), View(e->chain_hash()), [&](std::string& out) {
+      e->envelope().AppendToString(&out);
+    }));
+  }
+  return row.empty() ? Status() : write_row();
+}
+
+// Store schema 14's move of the log's rows (table `log`, one per entry) into log_segments, in one
+// transaction that drops `log`: until it commits, `log` is whole (a crash before it leaves the
+// move to the next Open), and after it nothing reads `log`. Nothing to do once `log` is gone.
+Status MoveLogToSegments(sql::Database& db) {
+  {
+    sql::Statement has(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'log'");
+    if (!has.Step()) return has.status();
+  }
+  sql::Transaction tx(db);
+  KRING_RETURN_IF_ERROR(tx.status());
+  sql::Statement rows(db,
+                      "SELECT case_id, seq, chain_hash, envelope FROM log ORDER BY case_id, seq");
+  sql::Statement ins(db, kInsertSegmentSql);
+  Bytes row_case;
+  SegmentBuilder row;
+  auto write_row = [&]() -> Status {
+    ins.Reset();
+    KRING_RETURN_IF_ERROR(ins.Bind(1, row_case)
+                              .Bind(2, static_cast<int64_t>(row.last_seq()))
+                              .Bind(3, static_cast<int64_t>(row.first_seq()))
+                              .BindBorrowed(4, row.chain_hashes())
+                              .BindBorrowed(5, row.envelopes())
+                              .Run());
+    row.Clear();
+    return {};
+  };
+  while (rows.Step()) {
+    Bytes case_id = rows.Blob(0);
+    const int64_t seq = rows.Int(1);
+    if (!row.empty() && (case_id != row_case || !row.Continues(static_cast<uint64_t>(seq)))) {
+      KRING_RETURN_IF_ERROR(write_row());
+    }
+    if (row.empty()) row_case = std::move(case_id);
+    const std::string chain_hash = rows.BlobString(2);
+    const std::string envelope = rows.BlobString(3);
+    if (seq < 1 || !row.Add(static_cast<uint64_t>(seq), View(chain_hash), View(envelope)).ok()) {
+      return DataLoss("stored log entry is malformed");
+    }
+  }
+  KRING_RETURN_IF_ERROR(rows.status());
+  if (!row.empty()) KRING_RETURN_IF_ERROR(write_row());
+  KRING_RETURN_IF_ERROR(db.Exec("DROP TABLE log"));
+  return tx.Commit();
 }
 
 constexpr std::string_view kKeyCheckLabel = "key-check";
@@ -199,9 +319,10 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path,
   KRING_ASSIGN_OR_RETURN(
       sql::Database db,
       sql::Database::Open(path, /*read_only=*/false, sql::Database::Checkpoints::kBackground));
-  KRING_RETURN_IF_ERROR(
-      db.Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6, kSchemaV7,
-                  kSchemaV8, kSchemaV9, kSchemaV10, kSchemaV11, kSchemaV12, kSchemaV13}));
+  KRING_RETURN_IF_ERROR(db.Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
+                                    kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9, kSchemaV10,
+                                    kSchemaV11, kSchemaV12, kSchemaV13, kSchemaV14}));
+  KRING_RETURN_IF_ERROR(MoveLogToSegments(db));
   // A wrong storage key must fail here, not later with undecryptable records.
   sql::Statement get(db, "SELECT value FROM meta WHERE key = 'key_check'");
   if (get.Step()) {
@@ -437,19 +558,22 @@ Bytes LocalStore::SealState(ByteView case_id, v1::CaseState& state) const {
 
 Result<v1::CaseState> LocalStore::ParseStateLocked(ByteView case_id, ByteView plain) {
   // One statement for every entry a left-out value is in, and each epoch's subkeys derived once.
-  sql::Statement st(db_, "SELECT envelope FROM log WHERE case_id = ? AND seq = ?");
+  // The entries are asked for in seq order: the row last read usually holds the next one too.
+  sql::Statement st(db_, kSegmentAtSql);
+  SegmentRow row;
   std::map<std::pair<uint32_t, uint64_t>, EpochSubkeys> subkeys;
   auto open = [&](uint64_t seq) -> Result<LogContent> {
-    st.Reset();
-    st.Bind(1, case_id).Bind(2, static_cast<int64_t>(seq));
-    if (!st.Step()) {
-      KRING_RETURN_IF_ERROR(st.status());
-      return DataLoss("a log entry the stored case state refers to is missing");
+    const SegmentEntry* entry = row.At(seq);
+    if (entry == nullptr) {
+      KRING_ASSIGN_OR_RETURN(const bool found, ReadSegmentAt(st, case_id, seq, &row));
+      entry = found ? row.At(seq) : nullptr;
+      if (entry == nullptr)
+        return DataLoss("a log entry the stored case state refers to is missing");
     }
     v1::Envelope env;
     v1::OpHeader header;
-    if (!env.ParseFromString(st.BlobString(0)) || !header.ParseFromString(env.header()) ||
-        header.kind() != v1::OP_KIND_CONTENT) {
+    if (!env.ParseFromArray(entry->envelope.data(), static_cast<int>(entry->envelope.size())) ||
+        !header.ParseFromString(env.header()) || header.kind() != v1::OP_KIND_CONTENT) {
       return DataLoss("a log entry the stored case state refers to is not a content op");
     }
     auto keys = subkeys.find({header.scope_id(), header.epoch()});
@@ -482,11 +606,28 @@ Result<std::vector<Bytes>> LocalStore::CaseIds() {
 
 Result<std::optional<Bytes>> LocalStore::ChainHashAt(ByteView case_id, uint64_t seq) {
   std::lock_guard<std::mutex> lock(mu_);
-  sql::Statement st(db_, "SELECT chain_hash FROM log WHERE case_id = ? AND seq = ?");
+  // Only the hash is copied out of the row (the verifier asks for one per op in some catch-ups);
+  // the row's size is still checked against its seqs, as SplitSegment does.
+  sql::Statement st(db_,
+                    "SELECT first_seq, last_seq, length(chain_hashes), "
+                    "substr(chain_hashes, (?2 - first_seq) * 32 + 1, 32) FROM log_segments "
+                    "WHERE case_id = ?1 AND last_seq >= ?2 ORDER BY last_seq LIMIT 1");
   st.Bind(1, case_id).Bind(2, static_cast<int64_t>(seq));
-  if (st.Step()) return std::optional<Bytes>(st.Blob(0));
-  KRING_RETURN_IF_ERROR(st.status());
-  return std::optional<Bytes>();
+  if (!st.Step()) {
+    KRING_RETURN_IF_ERROR(st.status());
+    return std::optional<Bytes>();
+  }
+  const int64_t first = st.Int(0);
+  const int64_t last = st.Int(1);
+  if (first < 1 || last < first) return DataLoss("stored log segment is malformed");
+  if (first > static_cast<int64_t>(seq)) return std::optional<Bytes>();  // a gap: not stored
+  if (static_cast<uint64_t>(last - first) >= kMaxReadSegmentEntries ||
+      st.Int(2) != (last - first + 1) * static_cast<int64_t>(crypto::kHashBytes)) {
+    return DataLoss("stored log segment is malformed");
+  }
+  Bytes hash = st.Blob(3);
+  if (hash.size() != crypto::kHashBytes) return DataLoss("stored log segment is malformed");
+  return std::optional<Bytes>(std::move(hash));
 }
 
 Result<std::map<Bytes, DeviceHead>> LocalStore::DeviceHeads(ByteView case_id) {
@@ -817,17 +958,23 @@ Status LocalStore::ClearSealed(ByteView case_id) {
 Result<std::vector<v1::LogEntry>> LocalStore::LogEntries(ByteView case_id) {
   std::lock_guard<std::mutex> lock(mu_);
   sql::Statement st(db_,
-                    "SELECT seq, chain_hash, envelope FROM log WHERE case_id = ? ORDER BY seq");
+                    "SELECT first_seq, last_seq, chain_hashes, envelopes FROM log_segments "
+                    "WHERE case_id = ? ORDER BY last_seq");
   st.Bind(1, case_id);
   std::vector<v1::LogEntry> out;
+  SegmentRow row;
   while (st.Step()) {
-    v1::LogEntry e;
-    e.set_seq(static_cast<uint64_t>(st.Int(0)));
-    e.set_chain_hash(st.BlobString(1));
-    if (!e.mutable_envelope()->ParseFromString(st.BlobString(2))) {
-      return DataLoss("stored log entry is malformed");
+    KRING_RETURN_IF_ERROR(ReadSegmentRow(st, &row));
+    for (const SegmentEntry& s : row.entries) {
+      v1::LogEntry e;
+      e.set_seq(s.seq);
+      e.set_chain_hash(s.chain_hash.data(), s.chain_hash.size());
+      if (!e.mutable_envelope()->ParseFromArray(s.envelope.data(),
+                                                static_cast<int>(s.envelope.size()))) {
+        return DataLoss("stored log entry is malformed");
+      }
+      out.push_back(std::move(e));
     }
-    out.push_back(std::move(e));
   }
   KRING_RETURN_IF_ERROR(st.status());
   return out;
@@ -850,7 +997,7 @@ Status LocalStore::DeleteCase(ByteView case_id, OpCounter counter) {
   sql::Transaction txn(db_);
   KRING_RETURN_IF_ERROR(txn.status());
   for (const char* table :
-       {"log", "device_heads", "epoch_keys", "intents", "receipts", "receipt_conflicts",
+       {"log_segments", "device_heads", "epoch_keys", "intents", "receipts", "receipt_conflicts",
         "push_results", "alarms", "op_counters", "refold_due", "cases"}) {
     if (counter == OpCounter::kKeep && std::string_view(table) == "op_counters") continue;
     sql::Statement del(db_, std::string("DELETE FROM ") + table + " WHERE case_id = ?");
@@ -982,16 +1129,16 @@ Result<std::multimap<uint64_t, SentOp>> LocalStore::PushResults(ByteView case_id
 
 Result<std::optional<v1::LogEntry>> LocalStore::LogEntryAt(ByteView case_id, uint64_t seq) {
   std::lock_guard<std::mutex> lock(mu_);
-  sql::Statement st(db_, "SELECT chain_hash, envelope FROM log WHERE case_id = ? AND seq = ?");
-  st.Bind(1, case_id).Bind(2, static_cast<int64_t>(seq));
-  if (!st.Step()) {
-    KRING_RETURN_IF_ERROR(st.status());
-    return std::optional<v1::LogEntry>();
-  }
+  sql::Statement st(db_, kSegmentAtSql);
+  SegmentRow row;
+  KRING_ASSIGN_OR_RETURN(const bool found, ReadSegmentAt(st, case_id, seq, &row));
+  if (!found) return std::optional<v1::LogEntry>();
+  const SegmentEntry& s = *row.At(seq);
   v1::LogEntry e;
   e.set_seq(seq);
-  e.set_chain_hash(st.BlobString(0));
-  if (!e.mutable_envelope()->ParseFromString(st.BlobString(1))) {
+  e.set_chain_hash(s.chain_hash.data(), s.chain_hash.size());
+  if (!e.mutable_envelope()->ParseFromArray(s.envelope.data(),
+                                            static_cast<int>(s.envelope.size()))) {
     return DataLoss("stored log entry is malformed");
   }
   return std::optional<v1::LogEntry>(std::move(e));
@@ -1080,37 +1227,13 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
   std::future<void> freed;  // the written entries, freed while the commit syncs
   sql::Transaction tx(db_);
   KRING_RETURN_IF_ERROR(tx.status());
-  // Up to 64 rows to a statement: a catch-up stores thousands of entries, and each statement has
-  // its cost (cursors, seeks, halt, reset) whatever its rows. The values are bound without
-  // SQLite's copy: the batch and `envelopes` outlive each statement, and each statement's rows
-  // are serialized into buffers reused from the statement before.
+  // The log: a row per run of consecutive entries (store/log_segments.h), each entry's envelope
+  // serialized straight into its row.
   std::vector<const v1::LogEntry*> rows_in_order;
   rows_in_order.reserve(rows);
   for (const v1::LogEntry& e : batch.entries) rows_in_order.push_back(&e);
   rows_in_order.insert(rows_in_order.end(), batch.pulled.begin(), batch.pulled.end());
-  std::vector<std::string> envelopes(std::min(rows, kLogInsertRows[0]));
-  for (std::span<const v1::LogEntry* const> left(rows_in_order); !left.empty();) {
-    size_t n = 1;
-    for (size_t c : kLogInsertRows) {
-      if (left.size() >= c) {
-        n = c;
-        break;
-      }
-    }
-    sql::Statement ins(db_, LogInsertSql(n));
-    for (size_t i = 0; i < n; ++i) {
-      const v1::LogEntry& e = *left[i];
-      envelopes[i].clear();
-      e.envelope().AppendToString(&envelopes[i]);
-      const int at = static_cast<int>(i * 4);
-      ins.BindBorrowed(at + 1, batch.case_id)
-          .Bind(at + 2, static_cast<int64_t>(e.seq()))
-          .BindBorrowed(at + 3, View(e.chain_hash()))
-          .BindBorrowed(at + 4, View(envelopes[i]));
-    }
-    KRING_RETURN_IF_ERROR(ins.Run());
-    left = left.subspan(n);
-  }
+  KRING_RETURN_IF_ERROR(AppendLog(db_, batch.case_id, rows_in_order));
   for (const auto& [device_id, head] : batch.device_heads) {
     sql::Statement st(
         db_,
