@@ -501,7 +501,7 @@ int Add(Ctx& ctx) {
   in.owner = *owner;
   in.action = ctx.Get("action");
   if (ctx.Has("due")) {
-    auto due = ParseTime(ctx.Get("due"));
+    auto due = ParseDueTime(ctx.Get("due"));  // a date alone: that day still counts
     if (!due.ok()) return Fail(due.status());
     in.due_ms = *due;
   }
@@ -579,7 +579,7 @@ int SetStatus(Ctx& ctx) {
     auto owner = ctx.Person(ctx.Get("obstacle-owner", "me"));
     if (!owner.ok()) return Fail(owner.status());
     o.owner = *owner;
-    auto due = ParseTime(ctx.Get("new-due", "now+14d"));
+    auto due = ParseDueTime(ctx.Get("new-due", "now+14d"));
     if (!due.ok()) return Fail(due.status());
     o.new_due_ms = *due;
     obstacle = o;
