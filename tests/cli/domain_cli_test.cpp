@@ -1159,7 +1159,11 @@ TEST_CASE("earlier plan versions are listed and read, and Dutch words set an agr
        "plan publish --ik-wil 'Meer rust in huis.' --bottom-lines 'Naar school.' "
        "--responsible Pieter");
   k.Ok("pieter", "sync");
-  k.Ok("pieter", "plan decide --decision voorwaarden --text 'Vier dagen per week.'");
+  // Said with the version decided on, as `plan versions` numbers it.
+  Run decide = k.As("pieter", "plan decide --decision voorwaarden --text 'Vier dagen per week.'");
+  INFO(decide.all);
+  REQUIRE(decide.exit_code == 0);
+  CHECK(decide.out.find("Je besluit is vastgelegd (versie 2).") != std::string::npos);
   k.Ok("sanne", "sync");
   Run decided = k.As("sanne", "plan show");
   INFO(decided.all);
@@ -1196,8 +1200,16 @@ TEST_CASE("earlier plan versions are listed and read, and Dutch words set an agr
   CHECK(missing.exit_code == 1);
   CHECK(missing.all.find("Deze versie van het plan bestaat niet.") != std::string::npos);
 
-  // The chair accepts version 2 by its number.
-  k.Ok("sanne", "plan accept 2");
+  // The chair accepts by number and is told which version that was, and that a newer one waits.
+  Run older = k.As("sanne", "plan accept 1");
+  INFO(older.all);
+  REQUIRE(older.exit_code == 0);
+  CHECK(older.out.find("Je hebt het plan aangenomen (versie 1). Er is een nieuwere versie: versie "
+                       "2 (kring plan show 2).") != std::string::npos);
+  const Value accepted = k.Json("sanne", "plan accept 2");
+  CHECK(At(accepted, "number").number_value() == 2);
+  CHECK(At(accepted, "version").string_value() ==
+        At(listed.list_value().values(1), "version").string_value());
   CHECK(At(k.Json("sanne", "plan show"), "accepted").bool_value());
 }
 

@@ -864,6 +864,113 @@ TEST_CASE("versions published from the same view get numbers of their own", "[pl
   }
 }
 
+// The number a version stores is its writer's choice: a network member releasing a version in
+// private time could store the highest there is. The log decides which version is current, so
+// the chair's next version is the current one again, numbered 3 everywhere.
+TEST_CASE("a forged version number does not hold the plan", "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  auto first = Plan(*k.resident, cid).Publish(k.Content());
+  REQUIRE(first.ok());
+  auto network = Plan(*k.aunt, cid).NetworkScope();
+  REQUIRE(network.ok());
+  k.SyncAll();
+  k.OpenPrivateTime(*network);
+  const Bytes forged = crypto::RandomBytes(crypto::kIdBytes);
+  v1::Value highest;
+  highest.set_integer(INT64_MAX);
+  REQUIRE(k.aunt
+              ->Submit(cid, {CreateMutation(forged, "plan_version"),
+                             SetMutation(forged, "number", highest),
+                             SetMutation(forged, "wil", Text("Ik wil dat mama beslist.")),
+                             SetMutation(forged, "contingency", Text("Mama bellen.")),
+                             SetMutation(forged, "contact_person", Blob(k.p_aunt))})
+              .ok());
+  k.SyncAll();
+  REQUIRE((*Plan(*k.resident, cid).Current())->version_id == forged);  // the network's release
+
+  auto third = Plan(*k.resident, cid).Publish(k.Content());
+  REQUIRE(third.ok());
+  k.SyncAll();
+  k.RequireConverged();
+  for (Device* d : k.readers()) {
+    auto current = Plan(**d, cid).Current();
+    REQUIRE(current.ok());
+    REQUIRE(current->has_value());
+    CHECK((*current)->version_id == *third);
+    CHECK((*current)->number == 3);
+    auto versions = Plan(**d, cid).Versions();
+    REQUIRE(versions.ok());
+    REQUIRE(versions->size() == 3);
+    CHECK((*versions)[0].version_id == *first);
+    CHECK((*versions)[1].version_id == forged);
+    CHECK((*versions)[1].number == 2);
+    CHECK((*versions)[2].version_id == *third);
+  }
+  // The chair's version stores the place it took, not the forged number plus one.
+  const v1::CaseState s = k.Confirmed(k.resident);
+  CHECK(s.entities().at(Hex(*third)).fields().at("number").value().integer() == 3);
+}
+
+// Everyone read version 3 as "versie 3" (on paper too); versions written from an older view that
+// arrive after it go last, so version 3 stays the one everyone read, and `plan accept 3` signs it.
+TEST_CASE("a late version takes the next number and changes no other", "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  auto v1 = Plan(*k.resident, cid).Publish(k.Content());
+  REQUIRE(v1.ok());
+  k.SyncAll();
+  // The coordinator, offline from here, sees version 1 only and writes two versions.
+  PlanContent late = k.Content();
+  late.ik_wil = "Ik wil verhuizen.";
+  Plan coordinator_plan(*k.coordinator, cid);
+  auto late_a = coordinator_plan.Publish(late);
+  REQUIRE(late_a.ok());
+  late.ik_kan = "Ik kan zelf dozen inpakken.";
+  auto late_b = coordinator_plan.Publish(late);
+  REQUIRE(late_b.ok());
+  CHECK((*coordinator_plan.Current())->version_id == *late_b);  // the last it made is its newest
+  CHECK((*coordinator_plan.Current())->number == 3);
+
+  // Meanwhile the chair publishes versions 2 and 3, and the aunt reads them.
+  Plan resident_plan(*k.resident, cid);
+  auto v2 = resident_plan.Publish(k.Content());
+  REQUIRE(v2.ok());
+  REQUIRE(k.resident->SyncNow().ok());
+  PlanContent third = k.Content();
+  third.ik_kan = "Ik kan zelf koken en boodschappen doen.";
+  auto v3 = resident_plan.Publish(third);
+  REQUIRE(v3.ok());
+  REQUIRE(k.resident->SyncNow().ok());
+  REQUIRE(k.aunt->SyncNow().ok());
+  CHECK((*Plan(*k.aunt, cid).Current())->version_id == *v3);
+  CHECK((*Plan(*k.aunt, cid).Current())->number == 3);
+
+  k.SyncAll();
+  k.RequireConverged();
+  const std::vector<Bytes> order = {*v1, *v2, *v3, *late_a, *late_b};
+  for (Device* d : k.readers()) {
+    auto versions = Plan(**d, cid).Versions();
+    REQUIRE(versions.ok());
+    REQUIRE(versions->size() == order.size());
+    for (size_t i = 0; i < order.size(); ++i) {
+      CHECK((*versions)[i].version_id == order[i]);
+      CHECK((*versions)[i].number == int64_t(i) + 1);
+    }
+    CHECK((*Plan(**d, cid).Current())->version_id == *late_b);
+  }
+  // Version 3 by its number, as the CLI looks it up, is the one the chair read.
+  auto versions = resident_plan.Versions();
+  REQUIRE(versions.ok());
+  const auto named = std::find_if(versions->begin(), versions->end(),
+                                  [](const PlanVersion& v) { return v.number == 3; });
+  REQUIRE(named != versions->end());
+  CHECK(named->content.ik_kan == third.ik_kan);
+  REQUIRE(resident_plan.Accept(named->version_id, kJan31).ok());
+  k.SyncAll();
+  CHECK(Plan(*k.aunt, cid).AcceptanceOf(*v3)->chair_accepted);
+}
+
 // Paper for people without the app: the accepted version, and a word when a newer one waits;
 // with none accepted, the newest, marked.
 TEST_CASE("a printout shows the latest accepted version", "[plan]") {
@@ -912,6 +1019,70 @@ TEST_CASE("a printout shows the latest accepted version", "[plan]") {
   CHECK(now->accepted);
   CHECK(now->newer_version_waiting == 0);
   CHECK(now->i_want[0] == second.ik_wil);
+}
+
+// Paper names the version it prints: an agreement added or changed after that version is marked,
+// so it does not pass for part of what was accepted.
+TEST_CASE("a printout marks agreements not in the printed version", "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  Plan coordinator_plan(*k.coordinator, cid);
+  auto soup = coordinator_plan.AddAgreement(MakeAgreement(k.p_grandma, "Soep koken", kJan31));
+  auto post = coordinator_plan.AddAgreement(MakeAgreement(k.p_uncle, "Post openen", kJan31));
+  REQUIRE(soup.ok());
+  REQUIRE(post.ok());
+  PlanContent content = k.Content();
+  content.bottom_lines.clear();  // no professional's decision needed
+  content.responsible_professional.clear();
+  auto v1 = coordinator_plan.Publish(content);
+  REQUIRE(v1.ok());
+  k.SyncAll();
+  REQUIRE(Plan(*k.resident, cid).Accept(*v1, kJan31).ok());
+  // For version 2, still waiting: a new agreement, and the post one changed.
+  auto key = coordinator_plan.AddAgreement(
+      MakeAgreement(k.p_neighbour, "Reservesleutel bewaren", kJan31 + kHour));
+  REQUIRE(key.ok());
+  REQUIRE(coordinator_plan
+              .EditAgreement(*post, MakeAgreement(k.p_uncle, "Post openen en betalen", kJan31))
+              .ok());
+  auto v2 = coordinator_plan.Publish(content);
+  REQUIRE(v2.ok());
+  k.SyncAll();
+
+  auto marked = [](const PrintablePlan& p, const std::string& what) {
+    const auto a = std::find_if(p.agreements.begin(), p.agreements.end(),
+                                [&](const PrintAgreement& x) { return x.what == what; });
+    REQUIRE(a != p.agreements.end());
+    return a->not_in_version;
+  };
+  constexpr std::string_view kNote = "Nieuw of veranderd na deze versie van het plan";
+  auto paper = PrintoutFor(k.Confirmed(k.coordinator), k.p_grandma);
+  REQUIRE(paper.ok());
+  CHECK(paper->plan_version == 1);
+  CHECK(paper->accepted);
+  CHECK(paper->newer_version_waiting == 2);
+  REQUIRE(paper->agreements.size() == 3);
+  CHECK_FALSE(marked(*paper, "Soep koken"));
+  CHECK(marked(*paper, "Post openen en betalen"));
+  CHECK(marked(*paper, "Reservesleutel bewaren"));
+  for (auto render : {RenderPlanText, RenderPlanHtml}) {
+    auto doc = render(*paper, Language::kDutch);
+    REQUIRE(doc.ok());
+    const size_t first = doc->find(kNote);
+    REQUIRE(first != std::string::npos);
+    const size_t second = doc->find(kNote, first + 1);
+    CHECK(second != std::string::npos);
+    CHECK(doc->find(kNote, second + 1) == std::string::npos);
+  }
+
+  // Once version 2 is accepted it is the one printed, and it carries all three as they are.
+  REQUIRE(Plan(*k.resident, cid).Accept(*v2, kJan31 + kHour).ok());
+  k.SyncAll();
+  auto now = PrintoutFor(k.Confirmed(k.coordinator), k.p_grandma);
+  REQUIRE(now.ok());
+  CHECK(now->plan_version == 2);
+  for (const PrintAgreement& a : now->agreements) CHECK_FALSE(a.not_in_version);
+  CHECK(RenderPlanText(*now)->find(kNote) == std::string::npos);
 }
 
 TEST_CASE("a printout leaves out what is hidden from its reader", "[plan]") {

@@ -10,7 +10,9 @@
 
 #include "kring/common/crypto.h"
 #include "kring/common/sqlite.h"
+#include "kring/domain/plan.h"
 
+#include "domain/plan_model.h"
 #include "store/local_store.h"
 #include "support/client_fixture.h"
 
@@ -389,22 +391,51 @@ TEST_CASE(
                                 {fresh.account_id(), v1::ROLE_MEMBER}});
   REQUIRE(cid.ok());
   SyncAll({&chair, &relative, &reader});
-  // Outside any private time: every device skips it now.
-  auto version = relative->CreateEntity(*cid, "plan_version");
-  REQUIRE(version.ok());
-  SyncAll({&relative, &chair, &reader});
+  // Outside any private time: every device skips it now, and with it the chair's acceptance of
+  // it (its hash matches no version), which a schema 10 device counted.
+  const Bytes version = crypto::RandomBytes(crypto::kIdBytes);
+  REQUIRE(relative
+              ->Submit(*cid, {CreateMutation(version, "plan_version"),
+                              SetMutation(version, "wil", Text("Ik wil dat mama beslist.")),
+                              SetMutation(version, "contingency", Text("Mama bellen."))})
+              .ok());
+  SyncAll({&relative, &chair});
+  v1::Entity content;
+  (*content.mutable_fields())["wil"].mutable_value()->set_text("Ik wil dat mama beslist.");
+  (*content.mutable_fields())["contingency"].mutable_value()->set_text("Mama bellen.");
+  const std::string hash = ToString(domain::plan_model::PlanHash(content));
+  const Bytes acceptance = crypto::RandomBytes(crypto::kIdBytes);
+  v1::Value hash_value, at;
+  hash_value.set_blob(hash);
+  at.set_time_ms(1769817600000);
+  REQUIRE(chair
+              ->Submit(*cid, {CreateMutation(acceptance, "plan_acceptance"),
+                              SetMutation(acceptance, "version_id", Blob(version)),
+                              SetMutation(acceptance, "hash", hash_value),
+                              SetMutation(acceptance, "accepted_at_ms", at)})
+              .ok());
+  SyncAll({&chair, &relative, &reader});
   const std::string folded = Canonical(Confirmed(reader, *cid));
-  CHECK(Confirmed(reader, *cid).entities().count(Hex(*version)) == 0);
+  CHECK(Confirmed(reader, *cid).entities().count(Hex(version)) == 0);
+  CHECK_FALSE(domain::ReadAcceptedVersion(Confirmed(reader, *cid)).has_value());
 
-  // The reader's store as a libkring of schema 10 left it: the version applied.
+  // The reader's store as a libkring of schema 10 left it: the version applied, and the chair's
+  // acceptance with its hash, so that version counted as the accepted plan.
   reader.Close();
   ReplaceStoredState(reader, *cid, [&](v1::CaseState& old) {
-    v1::Entity& e = (*old.mutable_entities())[Hex(*version)];
-    e.set_entity_id(ToString(*version));
+    v1::Entity& e = (*old.mutable_entities())[Hex(version)];
+    e.set_entity_id(ToString(version));
     e.set_type("plan_version");
     e.set_created_by_account_id(ToString(relative.account_id()));
+    *e.mutable_fields() = content.fields();
+    v1::Entity& a = (*old.mutable_entities())[Hex(acceptance)];
+    REQUIRE(a.type() == "plan_acceptance");
+    REQUIRE(a.fields().count("hash") == 0);
+    *(*a.mutable_fields())["hash"].mutable_value() = hash_value;
+    REQUIRE(domain::ReadAcceptedVersion(old).has_value());
   });
   RequireFoldedAgainAtNextSync(reader, fresh, *cid, folded, 10);
+  CHECK_FALSE(domain::ReadAcceptedVersion(Confirmed(reader, *cid)).has_value());
 }
 
 // kringd before commit e9b44d2 stored pushed envelopes with unknown fields (bytes no signature or

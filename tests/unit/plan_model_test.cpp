@@ -173,6 +173,122 @@ TEST_CASE("the reducer applies the plan's rules", "[plan]") {
   }
 }
 
+namespace {
+
+v1::Value IntV(int64_t i) {
+  v1::Value v;
+  v.set_integer(i);
+  return v;
+}
+v1::Value FlagV(bool f) {
+  v1::Value v;
+  v.set_flag(f);
+  return v;
+}
+
+// A log with two relatives (persons linked to `member` and `outsider`), a network scope with the
+// member alone, and a meeting in that scope's private time, all written as the organisers do.
+struct PrivateTimeLog : Log {
+  std::string outsider = Id(), member_person = Id(), meeting = Id();
+
+  PrivateTimeLog() {
+    v1::Member* m = state.add_members();
+    m->set_account_id(outsider);
+    m->set_role(v1::ROLE_MEMBER);
+    for (auto [person, account] : {std::pair{member_person, member}, std::pair{Id(), outsider}}) {
+      Apply(coordinator, {CreateM(person, "person"), SetM(person, "kind", TextV("family")),
+                          SetM(person, "status", TextV("approved")),
+                          SetM(person, "account_id", BlobV(account))});
+    }
+    constexpr uint32_t kScope = 7;
+    v1::OpHeader header;
+    header.set_author_account_id(member);
+    v1::ControlBody body;
+    body.mutable_set_scope()->set_scope_id(kScope);
+    body.mutable_set_scope()->add_members(member);
+    body.mutable_set_scope()->set_create(true);
+    REQUIRE(client::model::CheckControlPermission(state, ToBytes(member), body).ok());
+    client::model::ApplyControl(state, header, body, ++seq);
+    Apply(coordinator, {CreateM(meeting, "meeting"), SetM(meeting, "status", TextV("fixed")),
+                        SetM(meeting, "private_scope", IntV(kScope)),
+                        SetM(meeting, "phase", TextV("private_time"))});
+    REQUIRE(pm::TextField(*Get(meeting), "phase") == "private_time");
+  }
+  // Whether a version `account` sends raw is in the state afterwards.
+  bool MakesVersion(const std::string& account) {
+    const std::string v = Id();
+    Apply(account, {CreateM(v, pm::kPlanVersion), SetM(v, "wil", TextV("Mama beslist."))});
+    return Get(v) != nullptr;
+  }
+};
+
+}  // namespace
+
+// Whoever may write a version chooses its stored number: the log orders them (a late version goes
+// last, so no number users know moves), this device's pending ones after it, as it made them.
+TEST_CASE("versions are ordered by the log and not by their stored number", "[plan]") {
+  Log log;
+  const std::string first = Id(), second = Id(), pending_a = Id(), pending_b = Id();
+  log.Apply(log.chair, {CreateM(first, pm::kPlanVersion), SetM(first, "number", IntV(INT64_MAX))});
+  log.Apply(log.coordinator, {CreateM(second, pm::kPlanVersion), SetM(second, "number", IntV(1))});
+  CHECK(pm::CurrentVersion(log.state) == log.Get(second));
+  CHECK(pm::VersionNumber(log.state, *log.Get(first)) == 1);
+  CHECK(pm::VersionNumber(log.state, *log.Get(second)) == 2);
+
+  for (const auto& [id, number] : {std::pair{pending_a, 3}, std::pair{pending_b, 4}}) {
+    v1::ContentOp op;
+    op.set_version(1);
+    *op.add_mutations() = CreateM(id, pm::kPlanVersion);
+    *op.add_mutations() = SetM(id, "number", IntV(number));
+    client::model::ApplyContent(log.state, op, {0, ToBytes(log.chair), crypto::RandomBytes(16), 0});
+  }
+  CHECK(pm::CurrentVersion(log.state) == log.Get(pending_b));
+  CHECK(pm::VersionNumber(log.state, *log.Get(pending_a)) == 3);
+  CHECK(pm::VersionNumber(log.state, *log.Get(pending_b)) == 4);
+}
+
+// The network writes a version only in its own private time (the release): not before or after
+// it, not for a meeting called off, and not once taken out of the circle.
+TEST_CASE("a network member makes a version only in its open private time", "[plan]") {
+  PrivateTimeLog log;
+  CHECK(log.MakesVersion(log.member));
+  CHECK_FALSE(log.MakesVersion(log.outsider));  // a relative outside the private scope
+
+  SECTION("not once the phase has moved on") {
+    log.Apply(log.member, {SetM(log.meeting, "draft_released", FlagV(true))});
+    REQUIRE(pm::FlagField(*log.Get(log.meeting), "draft_released"));
+    log.Apply(log.coordinator, {SetM(log.meeting, "phase", TextV("plan_presentation"))});
+    REQUIRE(pm::TextField(*log.Get(log.meeting), "phase") == "plan_presentation");
+    CHECK_FALSE(log.MakesVersion(log.member));
+  }
+  SECTION("not for a finished meeting") {
+    log.Apply(log.member, {SetM(log.meeting, "draft_released", FlagV(true))});
+    v1::Value at;
+    at.set_time_ms(5);
+    log.Apply(log.coordinator, {SetM(log.meeting, "phase", TextV("acceptance")),
+                                SetM(log.meeting, "finished_at_ms", at)});
+    REQUIRE(log.Get(log.meeting)->fields().count("finished_at_ms") == 1);
+    CHECK_FALSE(log.MakesVersion(log.member));
+  }
+  SECTION("not for a cancelled meeting") {
+    log.Apply(log.coordinator, {SetM(log.meeting, "status", TextV("cancelled"))});
+    REQUIRE(pm::TextField(*log.Get(log.meeting), "status") == "cancelled");
+    CHECK_FALSE(log.MakesVersion(log.member));
+  }
+  SECTION("not for a deleted meeting") {
+    v1::Mutation del;
+    del.mutable_delete_entity()->set_entity_id(log.meeting);
+    log.Apply(log.coordinator, {del});
+    REQUIRE(log.Get(log.meeting)->deleted());
+    CHECK_FALSE(log.MakesVersion(log.member));
+  }
+  SECTION("not once taken out of the circle") {
+    log.Apply(log.coordinator, {SetM(log.member_person, "left", FlagV(true))});
+    REQUIRE(pm::FlagField(*log.Get(log.member_person), "left"));
+    CHECK_FALSE(log.MakesVersion(log.member));
+  }
+}
+
 TEST_CASE("two-monthly evaluations follow the calendar", "[plan]") {
   constexpr int64_t kJan31_2026 = 1769817600000;
   CHECK(domain::EvaluationSchedule(kJan31_2026, 3) ==

@@ -135,21 +135,37 @@ Result<domain::PlanVersion> NamedVersion(Ctx& ctx) {
   return NotFound("plan.unknown_version");
 }
 
-Result<Bytes> VersionId(Ctx& ctx) {
-  KRING_ASSIGN_OR_RETURN(domain::PlanVersion v, NamedVersion(ctx));
-  return v.version_id;
+// After accepting or deciding: which version that was, by the number `plan versions` shows, and
+// the newer one if there is, so the user sees what they signed. A version's number stays once it
+// is in the log, but one this device had not sent yet gets a later number when versions of others
+// reach the server first. `--json`: the version's id and number.
+int DoneWithVersion(Ctx& ctx, const domain::PlanVersion& v, const std::string& nl,
+                    const std::string& en) {
+  const std::string n = std::to_string(v.number);
+  std::string text_nl = nl + " (versie " + n + ").";
+  std::string text_en = en + " (version " + n + ").";
+  auto current = Plan(ctx.client, ctx.case_id).Current();
+  if (current.ok() && current->has_value() && (*current)->version_id != v.version_id) {
+    const std::string newest = std::to_string((*current)->number);
+    text_nl +=
+        " Er is een nieuwere versie: versie " + newest + " (kring plan show " + newest + ").";
+    text_en +=
+        " There is a newer version: version " + newest + " (kring plan show " + newest + ").";
+  }
+  return ctx.Done(text_nl.c_str(), text_en.c_str(), /*edit=*/true,
+                  JObj({{"version", JId(v.version_id)}, {"number", JNum(v.number)}}));
 }
 
 int Accept(Ctx& ctx) {
-  auto version = VersionId(ctx);
+  auto version = NamedVersion(ctx);
   if (!version.ok()) return Fail(version.status());
-  Status s = Plan(ctx.client, ctx.case_id).Accept(*version, NowMs());
+  Status s = Plan(ctx.client, ctx.case_id).Accept(version->version_id, NowMs());
   if (!s.ok()) return Fail(s);
-  return ctx.Done("Je hebt het plan aangenomen.", "You accepted the plan.");
+  return DoneWithVersion(ctx, *version, "Je hebt het plan aangenomen", "You accepted the plan");
 }
 
 int Decide(Ctx& ctx) {
-  auto version = VersionId(ctx);
+  auto version = NamedVersion(ctx);
   if (!version.ok()) return Fail(version.status());
   auto me = ctx.Person("me");
   if (!me.ok()) return Fail(me.status());
@@ -164,10 +180,11 @@ int Decide(Ctx& ctx) {
     return BadInput(ctx, "--decision: akkoord, voorwaarden of niet-akkoord",
                     "--decision: accept, conditions or reject");
   }
-  Status s = Plan(ctx.client, ctx.case_id)
-                 .RecordProfessionalDecision(*version, *me, decision, ctx.Get("text"), NowMs());
+  Status s =
+      Plan(ctx.client, ctx.case_id)
+          .RecordProfessionalDecision(version->version_id, *me, decision, ctx.Get("text"), NowMs());
   if (!s.ok()) return Fail(s);
-  return ctx.Done("Je besluit is vastgelegd.", "Your decision is recorded.");
+  return DoneWithVersion(ctx, *version, "Je besluit is vastgelegd", "Your decision is recorded");
 }
 
 const char* DecisionName(domain::Decision d) {

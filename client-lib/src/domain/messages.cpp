@@ -172,6 +172,8 @@ constexpr Text kTexts[] = {
     {"print.agreements", "Afspraken", "Agreements"},
     {"print.col_who", "Wie", "Who"},
     {"print.who_left", "niet meer in de kring", "no longer in the circle"},
+    {"print.not_in_version", "Nieuw of veranderd na deze versie van het plan",
+     "New or changed after this version of the plan"},
     {"print.col_what", "Wat", "What"},
     {"print.col_when", "Wanneer", "When"},
     {"print.col_checker", "Wie kijkt of het gebeurt", "Who checks"},

@@ -771,8 +771,10 @@ Result<Bytes> Plan::Publish(const PlanContent& content) {
   summary.life_domains.clear();
   const std::string id = NewEntityId(0);
   std::vector<v1::Mutation> ms{Create(id, kPlanVersion)};
+  // The place it takes in this view: a hint for this device's pending versions (NewerVersion),
+  // counted here rather than taken from the current version's number, which its writer chose.
   ms.push_back(
-      Set(id, "number", IntValue(current == nullptr ? 1 : IntField(*current, "number") + 1)));
+      Set(id, "number", IntValue(current == nullptr ? 1 : VersionNumber(view, *current) + 1)));
   AppendContent(ms, id, summary, nullptr);
   ms.push_back(Set(id, "agreement_refs", BlobValue(AgreementRefs(view))));
   ms.push_back(Set(id, "details_id", BlobValue(details_id)));
@@ -1184,12 +1186,16 @@ Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reade
   out.contingency = multi_line(v.content.contingency);
   out.contact_person_name = name_of(S(v.content.contact_person));
 
-  std::vector<Agreement> agreements;
+  // Every agreement as it stands now (paper is how people without the app learn of theirs), each
+  // one the printed version does not carry as it reads now marked: the header names that version.
+  std::set<std::pair<Bytes, Bytes>> in_version;
+  for (const AgreementRef& ref : v.agreements)
+    in_version.emplace(ref.agreement_id, ref.content_hash);
   for (const auto& [key, e] : state.entities()) {
-    if (e.type() == kAgreement && visible(e)) agreements.push_back(AgreementOf(state, e));
-  }
-  for (const Agreement& a : agreements) {
+    if (e.type() != kAgreement || !visible(e)) continue;
+    const Agreement a = AgreementOf(state, e);
     PrintAgreement p;
+    p.not_in_version = in_version.count({a.agreement_id, AgreementHash(e)}) == 0;
     p.who = name_of(S(a.input.owner));
     p.who_left = a.owner_left;
     p.what = multi_line(a.input.action);

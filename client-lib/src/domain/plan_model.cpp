@@ -219,13 +219,18 @@ std::string AgreementRefs(const v1::CaseState& state) {
 }
 
 bool NewerVersion(const v1::Entity& a, const v1::Entity& b) {
-  const int64_t na = IntField(a, "number"), nb = IntField(b, "number");
-  if (na != nb) return na > nb;
-  // A pending version (seq 0) is this device's newest.
+  // The log decides, not the stored `number`: anyone who may write a version chooses that, and a
+  // version sent later from an old view would otherwise slip in before the ones everyone already
+  // knows by their number. A pending version (seq 0) is this device's newest.
   const uint64_t sa = a.created_seq() == 0 ? UINT64_MAX : a.created_seq();
   const uint64_t sb = b.created_seq() == 0 ? UINT64_MAX : b.created_seq();
   if (sa != sb) return sa > sb;
-  return a.entity_id() > b.entity_id();
+  // Versions still pending are this device's own, numbered one after the other as it made them.
+  if (sa == UINT64_MAX) {
+    const int64_t na = IntField(a, "number"), nb = IntField(b, "number");
+    if (na != nb) return na > nb;
+  }
+  return a.entity_id() > b.entity_id();  // two versions in one op (raw): any fixed order
 }
 
 const v1::Entity* CurrentVersion(const v1::CaseState& state) {

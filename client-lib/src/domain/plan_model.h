@@ -109,14 +109,17 @@ Bytes DetailsHash(const v1::Entity& details);
 // private time).
 std::string AgreementRefs(const v1::CaseState& state);
 
-// The newest released version: highest `number`, then latest created_seq (0 = pending, newest),
-// then id. Null when there is none.
+// The newest released version: the last in the log (a pending one, seq 0, is this device's
+// newest; among several pending ones the highest stored `number`, as this device made them), then
+// id. Null when there is none.
 const v1::Entity* CurrentVersion(const v1::CaseState& state);
 // The order CurrentVersion picks by: true when `a` is newer than `b`.
 bool NewerVersion(const v1::Entity& a, const v1::Entity& b);
-// The number users see for a version: its place in that order (1 = the oldest). The number a
-// version stores is its writer's guess from their view: two versions published without a sync
-// between them store the same one.
+// The number users see for a version: its place in that order (1 = the oldest). A version that
+// arrives late goes last, so the number of a version in the log never changes; only one still
+// pending on this device may move up when others reach the server before it. The `number` a
+// version stores is its writer's guess, a display hint no reader trusts: anyone who may write a
+// version chooses it.
 int64_t VersionNumber(const v1::CaseState& state, const v1::Entity& version);
 
 }  // namespace kring::domain::plan_model

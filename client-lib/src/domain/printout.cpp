@@ -295,6 +295,7 @@ Result<std::string> RenderPlanHtml(const PrintablePlan& p, Language lang) {
         h += "<br>" + HtmlEscape(Label("print.obstacle_owner", lang)) + ": " +
              HtmlEscape(a.obstacle_owner);
       }
+      if (a.not_in_version) h += "<br>" + HtmlEscape(Label("print.not_in_version", lang));
       h += "</td></tr>\n";
     }
     h += "</tbody>\n</table>\n";
@@ -382,6 +383,7 @@ Result<std::string> RenderPlanText(const PrintablePlan& p, Language lang) {
     if (!a.obstacle_owner.empty()) {
       t += "   " + Label("print.obstacle_owner", lang) + ": " + a.obstacle_owner + "\n";
     }
+    if (a.not_in_version) t += "   " + Label("print.not_in_version", lang) + "\n";
   }
 
   t += TextHeading("print.contingency", lang);

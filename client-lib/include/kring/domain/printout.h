@@ -40,8 +40,11 @@ struct PrintAgreement {
   std::optional<int64_t> first_due_utc_ms;
   std::string obstacle;        // newlines allowed
   std::string obstacle_owner;  // the name of who removes the obstacle
-  bool who_left = false;       // the owner was taken out of the circle since (last: positional
-                               // initialisers elsewhere stay as they are)
+  bool who_left = false;       // the owner was taken out of the circle since
+  // Not in the printed version as it reads now: added or changed since that version, so the
+  // paper does not pass it off as part of what was accepted (last: positional initialisers
+  // elsewhere stay as they are).
+  bool not_in_version = false;
 };
 
 struct PrintLifeDomain {
