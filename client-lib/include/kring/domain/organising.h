@@ -523,7 +523,9 @@ class Organising {
   // expects to be asked before the answers people gave stop counting.
   Result<Bytes> CreatePoll(const PollInput& poll);
   // The newest poll of the case (log order; one not yet synced counts as newest): the one people
-  // answer unless told another. NOT_FOUND "poll.none" when there is none.
+  // answer unless told another. NOT_FOUND "poll.none" when there is none. Two polls made on this
+  // device since its last sync are in no order yet (as two meetings for CurrentMeeting): the
+  // sync, which sends them in the order they were made, settles which is current.
   Result<Poll> CurrentPoll() const;
   Result<Poll> GetPoll(const Bytes& poll_id) const;
   // By the person themself, or by the coordinator for someone without the app. Each (person,
