@@ -297,9 +297,22 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
   CHECK(k.As("sanne", "export ics").out.find("Kerkstraat 12") != std::string::npos);
 
   // The meeting: private time, a draft only the network sees, an agreement, release, accept.
-  k.Ok("fatima", "meeting phase informatie");
+  // Each step says what it did in words a person knows (the phase as typed; no scope number).
+  {
+    Run phase = k.As("fatima", "meeting phase informatie");
+    INFO(phase.all);
+    REQUIRE(phase.exit_code == 0);
+    CHECK(phase.out.find("Deze fase is begonnen: informatie.") != std::string::npos);
+  }
   k.Ok("sanne", "sync");
-  k.Ok("sanne", "meeting private-time");
+  {
+    Run private_time = k.As("sanne", "meeting private-time");
+    INFO(private_time.all);
+    REQUIRE(private_time.exit_code == 0);
+    CHECK(private_time.out.find("groep") == std::string::npos);
+    CHECK(private_time.out.find("alleen het netwerk leest nu wat het schrijft") !=
+          std::string::npos);
+  }
   k.Ok("ria", "sync");
   const std::string agreement =
       k.Id("ria", "agreement add --action 'Post openen met Sanne' --due now+14d", "afspraak");
@@ -348,10 +361,42 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
           std::string::npos);
     CHECK(k.As("fatima", "plan show --draft " + draft).exit_code == 1);
   }
+  // The coordinator may not release: told so first, without a preview of what would be shared.
+  {
+    Run preview = k.As("fatima", "meeting release");
+    INFO(preview.all);
+    CHECK(preview.exit_code == 1);
+    CHECK(preview.all.find("Alleen het netwerk geeft het plan vrij.") != std::string::npos);
+    CHECK(preview.all.find("afspraken:") == std::string::npos);
+  }
   k.Ok("ria", "meeting release --yes");
-  // The network releases its draft in its private time (a relative may, then).
-  k.Ok("ria", "plan release " + draft);
+  // The network releases its draft in its private time (a relative may, then), which ends it.
+  {
+    Run released = k.As("ria", "plan release " + draft);
+    INFO(released.all);
+    REQUIRE(released.exit_code == 0);
+    CHECK(released.out.find("De eigen tijd is voorbij. Het beraad gaat verder met: plan "
+                            "voorstellen.") != std::string::npos);
+  }
   k.Ok("sanne", "sync");
+  CHECK(At(k.Json("sanne", "meeting show"), "phase").string_value() == "plan_presentation");
+  // Private time is over: no one of the network replaces the released plan.
+  {
+    Run again = k.As("ria", "plan release " + draft);
+    INFO(again.all);
+    CHECK(again.exit_code == 1);
+    CHECK(again.all.find("Het netwerk doet dat één keer") != std::string::npos);
+  }
+  // The release gave the agreement a new id; lists show the one noted in private time too.
+  {
+    Run listed = k.As("sanne", "agreement list");
+    INFO(listed.all);
+    CHECK(listed.out.find(" (was " + agreement + ")  Tante Ria") != std::string::npos);
+    const Value rows = k.Json("sanne", "agreement list");
+    REQUIRE(rows.list_value().values_size() == 1);
+    CHECK(At(rows.list_value().values(0), "copy_of").string_value() == agreement);
+    CHECK(At(rows.list_value().values(0), "id").string_value() != agreement);
+  }
   // A life domain typed in Dutch is stored under the domain's key and shown with its heading.
   CHECK(At(At(k.Json("sanne", "plan show"), "life_domains"), "finances").string_value() ==
         "Schulden op een rij.");
@@ -1075,7 +1120,8 @@ TEST_CASE(
   INFO(theirs.all);
   CHECK(theirs.exit_code == 1);
   CHECK(theirs.all.find("Alleen de hoofdpersoon of de gespreksleider maakt een nieuwe versie van "
-                        "het plan. Het netwerk doet dat alleen in de eigen tijd") !=
+                        "het plan. Het netwerk doet dat één keer: aan het eind van de eigen "
+                        "tijd") !=
         std::string::npos);
   k.Ok("sanne", "sync");
   CHECK(At(k.Json("sanne", "plan show"), "ik_wil").string_value() == "Rust in huis.");
@@ -1932,6 +1978,42 @@ TEST_CASE("kring referral show names the first referral's resident and lists lat
         At(shown, "resident").string_value());
 }
 
+TEST_CASE("a first referral after the resident was entered names that entry: one Sanne", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  k.NewCase("sanne", {"fatima:coordinator"});
+  const std::string& sanne = k.Account("sanne");
+  k.Ok("fatima", "sync");
+  // The usual order: the coordinator enters Sanne (the chair) as the resident, then the first
+  // referral, which names the resident by the same name.
+  const std::string entered =
+      k.Id("fatima", "circle propose --name Sanne --kind resident --account " + sanne, "persoon");
+  k.Ok("fatima",
+       "referral submit --resident Sanne --consent --reason 'Sanne wil grip op haar geld.' "
+       "--invitee 'Tante Ria|family|tante|06-1234'");
+  k.Ok("fatima", "sync");
+  k.Ok("sanne", "sync");
+  for (const char* who : {"fatima", "sanne"}) {
+    // One Sanne: the referral names her entry and enters no second resident.
+    size_t sannes = 0;
+    const Value circle = k.Json(who, "circle list --all");
+    for (const Value& p : circle.list_value().values()) {
+      if (At(p, "name").string_value() == "Sanne") ++sannes;
+    }
+    CHECK(sannes == 1);
+    CHECK(At(k.Json(who, "referral show"), "resident").string_value() == entered);
+  }
+  // So a name-based command finds her, and she stays in her circle.
+  Run approve = k.As("fatima", "circle approve Sanne");
+  INFO(approve.all);
+  CHECK(approve.exit_code == 0);
+  CHECK(approve.all.find("Meer mensen hebben deze naam") == std::string::npos);
+  Run remove = k.As("fatima", "circle remove Sanne");
+  CHECK(remove.exit_code == 1);
+  CHECK(remove.all.find("De hoofdpersoon kan niet uit de eigen kring") != std::string::npos);
+}
+
 TEST_CASE("write commands print JSON with --json, and conflicts show labels, not stored names",
           "[cli]") {
   TestServer server;
@@ -2244,6 +2326,136 @@ TEST_CASE("a conflict on a poll answer is told with its words, and poll answer's
   CHECK(help.out.find("yes|if-need-be|no") != std::string::npos);
   CHECK(help.out.find("als-het-moet") == std::string::npos);
   CHECK(k.As("sanne", "poll answer --help").out.find("ja|als-het-moet|nee") != std::string::npos);
+}
+
+TEST_CASE("six-week check obstacle and plan show agreements", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const auto [cid, post, shop] = AcceptedPlanWithTwoAgreements(k);
+  // --assess without "=": the form it takes and the choices, not "no valid id".
+  Run bare = k.As("fatima", "check six-week --at now+43d --assess " + shop);
+  INFO(bare.all);
+  CHECK(bare.exit_code == 2);
+  CHECK(bare.all.find("--assess: schrijf AFSPRAAK=klaar|deels|niet-gedaan|loopt-vast") !=
+        std::string::npos);
+  CHECK(bare.all.find("geen geldige id") == std::string::npos);
+  // Blocked without saying what blocks it: the refusal names the option that says it.
+  Run missing = k.As("fatima", "check six-week --at now+43d --assess " + shop + "=loopt-vast");
+  INFO(missing.all);
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.all.find("Optie: --obstacle.") != std::string::npos);
+  // An obstacle goes with an agreement assessed loopt-vast only.
+  Run stray = k.As("fatima", "check six-week --at now+43d --assess " + shop +
+                                 "=klaar --obstacle 'De bus rijdt niet.'");
+  CHECK(stray.exit_code == 2);
+  CHECK(stray.all.find("--obstacle hoort bij een afspraak met --assess AFSPRAAK=loopt-vast") !=
+        std::string::npos);
+  // An agreement that is not in the plan is not silently left out.
+  Run unknown =
+      k.As("fatima", "check six-week --at now+43d --assess " + std::string(32, 'a') + "=klaar");
+  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.all.find("Optie: --assess.") != std::string::npos);
+
+  // One agreement blocked: --obstacle without its id.
+  k.Ok("fatima", "check six-week --at now+43d --assess " + shop +
+                     "=loopt-vast --obstacle 'De bus rijdt niet.' --obstacle-owner Sanne "
+                     "--new-due now+60d");
+  k.Ok("sanne", "sync");
+  Run check = k.As("sanne", "check show");
+  INFO(check.all);
+  CHECK(check.out.find("Boodschappen doen  [loopt vast] nieuwe datum ") != std::string::npos);
+  CHECK(check.out.find("Wat in de weg zit: De bus rijdt niet.") != std::string::npos);
+  CHECK(check.out.find("Wie dat oplost: Sanne") != std::string::npos);
+  // Two blocked: each its own, with AFSPRAAK=.
+  Run two = k.As("fatima", "check six-week --at now+44d --assess " + shop +
+                               "=loopt-vast --assess " + post + "=loopt-vast --obstacle " + post +
+                               "='Geen sleutel.' --obstacle-owner " + post + "=Sanne");
+  INFO(two.all);
+  REQUIRE(two.exit_code == 0);
+  const Value shown = k.Json("fatima", "check show");
+  std::map<std::string, std::string> obstacles;
+  for (const Value& a : At(At(shown, "latest"), "assessments").list_value().values()) {
+    obstacles[At(a, "agreement").string_value()] =
+        At(At(a, "obstacle"), "description").string_value();
+  }
+  CHECK(obstacles[shop] == "De bus rijdt niet.");
+  CHECK(obstacles[post] == "Geen sleutel.");
+
+  // plan show lists the plan's agreements as agreement list does: who, what, state, obstacle.
+  k.Ok("sanne", "sync");
+  Run plan = k.As("sanne", "plan show");
+  INFO(plan.all);
+  REQUIRE(plan.exit_code == 0);
+  CHECK(plan.out.find("  Afspraken:\n") != std::string::npos);
+  CHECK(plan.out.find("  " + post + "  Tante Ria: Post openen  [loopt vast] voor ") !=
+        std::string::npos);
+  CHECK(plan.out.find("    Wat in de weg zit: Geen sleutel.") != std::string::npos);
+  const Value json = k.Json("sanne", "plan show");
+  CHECK(At(json, "agreements").number_value() == 2);
+  const auto& rows = At(json, "agreement_list").list_value().values();
+  REQUIRE(rows.size() == 2);
+  for (const Value& a : rows) {
+    CHECK(At(a, "status").string_value() == "blocked");
+    CHECK(At(a, "owner").string_value().size() == 32);
+    CHECK(At(a, "due_ms").number_value() > 0);
+  }
+}
+
+TEST_CASE("conflict words and options named in refusals", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const auto [cid, post, shop] = AcceptedPlanWithTwoAgreements(k);
+  // Ria and the coordinator set the same agreement's state at once.
+  k.Ok("fatima", "sync");
+  k.Ok("ria", "agreement status " + post + " niet-gedaan");
+  k.Ok("fatima", "agreement status " + post + " deels");
+  k.Ok("ria", "sync");
+  Run values = k.As("ria", "conflicts --values");
+  INFO(values.all);
+  REQUIRE(values.exit_code == 0);
+  CHECK(values.out.find("\"niet gedaan\"") != std::string::npos);
+  CHECK(values.out.find("\"deels\"") != std::string::npos);
+  CHECK(values.out.find("not_done") == std::string::npos);
+  CHECK(values.out.find("partly") == std::string::npos);
+  Run english = k.As("ria", "--lang en conflicts --values");
+  CHECK(english.out.find("\"not done\"") != std::string::npos);
+
+  // A refusal of the library about what an option gives names that option.
+  Run service = k.As("fatima", "micro cost intake --euros 250");
+  INFO(service.all);
+  CHECK(service.exit_code == 1);
+  CHECK(service.all.find("Optie: --service.") != std::string::npos);
+  Run action = k.As("sanne", "--lang en agreement add --owner 'Tante Ria' --due now+3d");
+  INFO(action.all);
+  CHECK(action.exit_code == 1);
+  CHECK(action.all.find("Option: --action.") != std::string::npos);
+  // A time that is none names its option, of the several a command takes.
+  Run at = k.As("fatima", "poll create --slot now+7d@19:30 --deadline morgen");
+  INFO(at.all);
+  CHECK(at.exit_code == 1);
+  CHECK(at.all.find("--deadline: Schrijf de datum") != std::string::npos);
+  // An id that is none names the option it was given with.
+  Run entity = k.As("fatima", "conflicts resolve --entity nee --field tekst --keep other");
+  CHECK(entity.exit_code == 2);
+  CHECK(entity.all.find("--entity: Dit is geen geldige id.") != std::string::npos);
+  // A slot that is not in the poll is named, with the numbers the poll has.
+  k.Ok("fatima", "poll create --slot now+7d@19:30 --slot now+8d@19:30");
+  Run slot = k.As("fatima", "poll answer 7 ja --person 'Tante Ria'");
+  INFO(slot.all);
+  CHECK(slot.exit_code == 1);
+  CHECK(slot.all.find("MOMENT 7: dit moment staat niet in de prikker. Geef het nummer, 1 tot en "
+                      "met 2") != std::string::npos);
+  // Fixing the meeting: the place, and why it goes ahead without every pre-talk, by option.
+  Run coarse = k.As("fatima", "poll fix 1 --exact 'Dorpsstraat 1'");
+  INFO(coarse.all);
+  CHECK(coarse.exit_code == 1);
+  CHECK(coarse.all.find("Optie: --coarse.") != std::string::npos);
+  Run pretalk = k.As("fatima", "poll fix 1 --coarse 'Bij Sanne thuis' --exact 'Dorpsstraat 1'");
+  INFO(pretalk.all);
+  CHECK(pretalk.exit_code == 1);
+  CHECK(pretalk.all.find("Optie: --no-pretalk-reason.") != std::string::npos);
 }
 
 TEST_CASE("invitation app takes only listed roles and says a link stopped working", "[cli]") {

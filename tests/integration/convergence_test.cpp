@@ -123,6 +123,44 @@ TEST_CASE("a conflict is resolved by an edit made with the kept value in view", 
   }
 }
 
+// The sync says which cases it brought new conflicts to, so an app (and `kring sync`) tells the
+// user without reading each case before and after.
+TEST_CASE("the sync counts the new conflicts it brings", "[sync]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device a(net), b(net);
+  auto cid = a->CreateCase({{b.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto e = a->CreateEntity(*cid, "agreement");
+  REQUIRE(e.ok());
+  SyncAll({&a, &b}, 1);
+  REQUIRE(a->SetField(*cid, *e, "owner", Text("tante")).ok());
+  REQUIRE(b->SetField(*cid, *e, "owner", Text("oom")).ok());
+  REQUIRE(a->SyncNow().ok());
+  // b's push lands after a's edit: the conflict is made by b's own catch-up.
+  auto brought = b->SyncNow();
+  REQUIRE(brought.ok());
+  REQUIRE(brought->new_conflicts.size() == 1);
+  CHECK(brought->new_conflicts.at(*cid) == 1);
+  auto at_a = a->SyncCase(*cid);
+  REQUIRE(at_a.ok());
+  CHECK(at_a->new_conflicts.at(*cid) == 1);
+  // The conflict is old now: a later sync, with a new edit of another field, names none.
+  REQUIRE(b->SetField(*cid, *e, "action", Text("koken")).ok());
+  REQUIRE(b->SyncNow().ok());
+  auto later = a->SyncNow();
+  REQUIRE(later.ok());
+  CHECK(later->pulled > 0);
+  CHECK(later->new_conflicts.empty());
+  // The same value written on both devices is no conflict to tell.
+  REQUIRE(a->SetField(*cid, *e, "action", Text("samen koken")).ok());
+  REQUIRE(b->SetField(*cid, *e, "action", Text("samen koken")).ok());
+  REQUIRE(a->SyncNow().ok());
+  auto same = b->SyncNow();
+  REQUIRE(same.ok());
+  CHECK(same->new_conflicts.empty());
+}
+
 TEST_CASE("background sync delivers an edit to another device through a poke", "[sync]") {
   TestServer server;
   auto net = ServerTransport(server);

@@ -387,6 +387,10 @@ TEST_CASE("organising from referral to private time converges on every device", 
         "meeting.draft_not_released");
   SyncAll({&coordinator, &teacher, &mother}, 1);
   CHECK(by_teacher.ReleaseDraft(*meeting_id).message() == "rule.network_releases");
+  // Nor does she learn, before that refusal, how much the network wrote.
+  CHECK(by_teacher.WhatReleaseShares(*meeting_id).status().message() == "rule.network_releases");
+  CHECK(by_coordinator.WhatReleaseShares(*meeting_id).status().message() ==
+        "rule.network_releases");
   REQUIRE(by_mother.ReleaseDraft(*meeting_id).ok());
   SyncAll({&mother, &coordinator}, 1);
   REQUIRE(by_coordinator.StartPhase(*meeting_id, Phase::kPlanPresentation).ok());
@@ -2177,30 +2181,64 @@ TEST_CASE("a resident kind the first referral does not name keeps nobody in the 
   SyncAll({&chair, &coordinator}, 1);
   Organising by_chair(*chair, *cid), by_coordinator(*coordinator, *cid);
   // Before any referral the coordinator enters Sanne as the resident (no app, so linked to no
-  // account). While no referral names a resident, that kind makes her the resident.
+  // account), twice by mistake. While no referral names a resident, that kind makes each the
+  // resident.
   auto entered = by_coordinator.ProposePerson(NewPerson("Sanne", "resident", ""));
-  REQUIRE(entered.ok());
-  REQUIRE(by_coordinator.ApprovePerson(*entered).ok());
-  CHECK(by_coordinator.RemovePerson(*entered).status().message() == "person.resident_stays");
-  // Then the first referral, which enters the resident as a person of its own and names them.
+  auto again = by_coordinator.ProposePerson(NewPerson("Sanne", "resident", ""));
+  REQUIRE((entered.ok() && again.ok()));
+  for (const Bytes& p : {*entered, *again}) {
+    REQUIRE(by_coordinator.ApprovePerson(p).ok());
+    CHECK(by_coordinator.RemovePerson(p).status().message() == "person.resident_stays");
+  }
+  // Then the first referral: it names one of them (the first by id), enters no third.
+  const size_t people = by_coordinator.Circle()->size();
   REQUIRE(by_coordinator.SubmitReferral(ValidReferral()).ok());
   SyncAll({&coordinator, &chair}, 1);
   const Bytes named = by_coordinator.GetReferral()->resident_person_id;
-  REQUIRE(named != *entered);
+  CHECK(named == std::min(*entered, *again));
+  const Bytes other = named == *entered ? *again : *entered;
+  CHECK(by_coordinator.Circle()->size() == people + ValidReferral().invitees.size());
   for (Organising* org : {&by_chair, &by_coordinator}) {
-    REQUIRE(org->GetPerson(*entered)->kind == "resident");  // the kind is still stored
+    REQUIRE(org->GetReferral()->resident_person_id == named);
+    REQUIRE(org->GetPerson(other)->kind == "resident");  // the kind is still stored
   }
 
-  // The earlier entry is no longer the resident: the coordinator takes it out of the circle (as
+  // The other entry is no longer the resident: the coordinator takes it out of the circle (as
   // the duplicate it now is), and every device applies that. The named resident still stays.
-  CHECK(by_coordinator.RemovePerson(*entered).ok());
+  CHECK(by_coordinator.RemovePerson(other).ok());
   CHECK(by_coordinator.RemovePerson(named).status().message() == "person.resident_stays");
   REQUIRE(coordinator->Submit(*cid, {SetPersonField(named, "left", true)}, 0).ok());
   SyncAll({&coordinator, &chair}, 1);
   for (Organising* org : {&by_chair, &by_coordinator}) {
-    CHECK(org->GetPerson(*entered)->left);
+    CHECK(org->GetPerson(other)->left);
     CHECK_FALSE(org->GetPerson(named)->left);
   }
+}
+
+TEST_CASE("a first referral names the resident the chair was entered as and enters no second",
+          "[organising]") {
+  ChairsPersonCase c;
+  // The usual order: the coordinator enters the chair as the resident, then the first referral
+  // (by a professional in the circle, here the coordinator) names a resident by name.
+  PersonInput own = NewPerson("Sanne", "resident", "");
+  const Bytes sanne = c.EnterChairsPerson(own);
+  // An earlier, unlinked entry of the resident too: the chair's own person goes first.
+  auto unlinked = c.by_coordinator.ProposePerson(NewPerson("Sanne", "resident", ""));
+  REQUIRE(unlinked.ok());
+  const size_t people = c.by_coordinator.Circle()->size();
+  REQUIRE(c.by_coordinator.SubmitReferral(ValidReferral()).ok());
+  SyncAll({&c.coordinator, &c.chair, &c.ria}, 1);
+  for (Organising* org : {&c.by_chair, &c.by_coordinator, &c.by_ria}) {
+    auto circle = org->Circle();
+    REQUIRE(circle.ok());
+    CHECK(circle->size() == people + ValidReferral().invitees.size());
+    CHECK(ByName(*circle, "Sanne de Vries") == nullptr);
+    CHECK(org->GetReferral()->resident_person_id == sanne);
+  }
+  CHECK(c.by_coordinator.RemovePerson(sanne).status().message() == "person.resident_stays");
+  // The unlinked entry is the duplicate it now is: taken out of the circle like anyone.
+  REQUIRE(c.by_coordinator.ApprovePerson(*unlinked).ok());
+  CHECK(c.by_coordinator.RemovePerson(*unlinked).ok());
 }
 
 TEST_CASE(

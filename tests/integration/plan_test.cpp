@@ -111,6 +111,13 @@ struct Circle {
     return meeting;
   }
 
+  // The network (the aunt) releases what it made in that private time (`meeting release`): only
+  // after it does the network make its plan version.
+  void ReleasePrivateTime(const Bytes& meeting) {
+    REQUIRE(Organising(*aunt, cid).ReleaseDraft(meeting).ok());
+    SyncAll();
+  }
+
   void SyncAll() {
     for (int round = 0; round < 2; ++round) {
       for (Device* d : all()) REQUIRE((*d)->SyncNow().ok());
@@ -268,7 +275,7 @@ TEST_CASE("a plan is drafted, accepted, followed up offline and checked at six w
   CHECK(drafts->at(0).last_author_account_id == k.uncle.account_id());
   CHECK(drafts->at(0).content.ik_wil == k.Content().ik_wil);
   for (Device* d : {&k.coordinator, &k.professional}) CHECK(Plan(**d, cid).Drafts()->empty());
-  k.OpenPrivateTime(*network);
+  k.ReleasePrivateTime(k.OpenPrivateTime(*network));
   auto version = aunt_plan.Release(*draft);
   REQUIRE(version.ok());
   k.SyncAll();
@@ -818,7 +825,7 @@ TEST_CASE("a plan version is made by the chair, a coordinator, or the network in
   auto network = aunt_plan.NetworkScope();
   REQUIRE(network.ok());
   k.SyncAll();
-  k.OpenPrivateTime(*network);
+  k.ReleasePrivateTime(k.OpenPrivateTime(*network));
   auto released = aunt_plan.Publish(theirs);
   REQUIRE(released.ok());
   // The professional is not part of the network's private time.
@@ -832,6 +839,108 @@ TEST_CASE("a plan version is made by the chair, a coordinator, or the network in
     CHECK((*current)->version_id == *released);
     CHECK((*current)->number == 3);
   }
+}
+
+// The network's release ends its private time (DOMAIN step 3): it makes its version after
+// `meeting release`, once, and that moves the meeting on. No one of the network replaces the
+// released plan afterwards, through the library or a raw op.
+TEST_CASE("private time ends with the network plan release", "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  Plan aunt_plan(*k.aunt, cid);
+  Plan uncle_plan(*k.uncle, cid);
+  auto network = aunt_plan.NetworkScope();
+  REQUIRE(network.ok());
+  k.SyncAll();
+  const Bytes meeting = k.OpenPrivateTime(*network);
+
+  // Before the release the network shares what it made first: no version yet.
+  RequireRejected(k.aunt, cid, "plan.release_meeting_first",
+                  [&] { return StatusOf(aunt_plan.Publish(k.Content())); });
+
+  k.ReleasePrivateTime(meeting);
+  // Released, still in private time: a raw version that does not end it is skipped everywhere.
+  const Bytes raw_version = crypto::RandomBytes(crypto::kIdBytes);
+  v1::Value one;
+  one.set_integer(1);
+  REQUIRE(k.uncle
+              ->Submit(cid, {CreateMutation(raw_version, "plan_version"),
+                             SetMutation(raw_version, "number", one),
+                             SetMutation(raw_version, "wil", Text("Ik wil dat oom beslist."))})
+              .ok());
+  k.SyncAll();
+  for (Device* d : k.readers()) CHECK(k.Confirmed(*d).entities().count(Hex(raw_version)) == 0);
+
+  auto released = aunt_plan.Publish(k.Content());
+  REQUIRE(released.ok());
+  k.SyncAll();
+  for (Device* d : k.all()) {
+    auto m = Organising(**d, cid).GetMeeting(meeting);
+    REQUIRE(m.ok());
+    CHECK(m->phase == Phase::kPlanPresentation);
+  }
+
+  // Private time is over: the network does not replace the released plan.
+  PlanContent theirs = k.Content();
+  theirs.ik_wil = "Ik wil dat oom beslist.";
+  RequireRejected(k.uncle, cid, "rule.plan_version",
+                  [&] { return StatusOf(uncle_plan.Publish(theirs)); });
+  RequireRejected(k.aunt, cid, "rule.plan_version",
+                  [&] { return StatusOf(aunt_plan.Publish(theirs)); });
+  // Nor by raw ops: moving the meeting back is the organisers' (refused), and a version after
+  // the phase moved on is skipped.
+  v1::Value two;
+  two.set_integer(2);
+  const Bytes again = crypto::RandomBytes(crypto::kIdBytes);
+  REQUIRE(
+      k.uncle
+          ->Submit(cid, {SetMutation(meeting, "phase", Text("private_time")),
+                         CreateMutation(again, "plan_version"), SetMutation(again, "number", two),
+                         SetMutation(again, "wil", Text(theirs.ik_wil))})
+          .ok());
+  const Bytes third = crypto::RandomBytes(crypto::kIdBytes);
+  REQUIRE(
+      k.uncle
+          ->Submit(cid, {SetMutation(meeting, "phase", Text("plan_presentation")),
+                         CreateMutation(third, "plan_version"), SetMutation(third, "number", two)})
+          .ok());
+  k.SyncAll();
+  k.RequireConverged();
+  for (Device* d : k.readers()) {
+    const v1::CaseState s = k.Confirmed(*d);
+    CHECK(s.entities().count(Hex(again)) == 0);
+    CHECK(s.entities().count(Hex(third)) == 0);
+    auto current = Plan(**d, cid).Current();
+    REQUIRE(current.ok());
+    REQUIRE(current->has_value());
+    CHECK((*current)->version_id == *released);
+    CHECK(Organising(**d, cid).GetMeeting(meeting)->phase == Phase::kPlanPresentation);
+  }
+  // The organisers still may (an adjusted plan after the six-week check).
+  REQUIRE(Plan(*k.resident, cid).Publish(theirs).ok());
+}
+
+// The network may also end its released private time without a version of its own; then the
+// chair publishes the plan.
+TEST_CASE("the network ends released private time by the phase", "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  auto network = Plan(*k.aunt, cid).NetworkScope();
+  REQUIRE(network.ok());
+  k.SyncAll();
+  const Bytes meeting = k.OpenPrivateTime(*network);
+  // Not before the release: private time ends only with it.
+  CHECK(Organising(*k.uncle, cid).StartPhase(meeting, Phase::kPlanPresentation).message() ==
+        "meeting.draft_not_released");
+  k.ReleasePrivateTime(meeting);
+  REQUIRE(Organising(*k.uncle, cid).StartPhase(meeting, Phase::kPlanPresentation).ok());
+  // Only that step is the network's: the next phase stays the organisers'.
+  CHECK(Organising(*k.uncle, cid).StartPhase(meeting, Phase::kAcceptance).message() ==
+        "refused.managers_only");
+  k.SyncAll();
+  RequireRejected(k.aunt, cid, "rule.plan_version",
+                  [&] { return StatusOf(Plan(*k.aunt, cid).Publish(k.Content())); });
+  REQUIRE(Plan(*k.resident, cid).Publish(k.Content()).ok());
 }
 
 // Two versions published from the same view (no sync between them) each get a number of their
@@ -875,12 +984,15 @@ TEST_CASE("a forged version number does not hold the plan", "[plan]") {
   auto network = Plan(*k.aunt, cid).NetworkScope();
   REQUIRE(network.ok());
   k.SyncAll();
-  k.OpenPrivateTime(*network);
+  const Bytes meeting = k.OpenPrivateTime(*network);
+  k.ReleasePrivateTime(meeting);
   const Bytes forged = crypto::RandomBytes(crypto::kIdBytes);
   v1::Value highest;
   highest.set_integer(INT64_MAX);
+  // As the network's version is written: in the op that ends its released private time.
   REQUIRE(k.aunt
-              ->Submit(cid, {CreateMutation(forged, "plan_version"),
+              ->Submit(cid, {SetMutation(meeting, "phase", Text("plan_presentation")),
+                             CreateMutation(forged, "plan_version"),
                              SetMutation(forged, "number", highest),
                              SetMutation(forged, "wil", Text("Ik wil dat mama beslist.")),
                              SetMutation(forged, "contingency", Text("Mama bellen.")),

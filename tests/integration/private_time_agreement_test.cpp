@@ -205,6 +205,7 @@ TEST_CASE("agreements made in private time stay with the network until the relea
     auto a = Plan(**d, *cid).GetAgreement(*a_post);
     REQUIRE(a.ok());
     CHECK(a->agreement_id != *a_post);
+    CHECK(a->copy_of == *a_post);  // the id the network noted, for lists to show beside it
     CHECK_FALSE(a->in_private_time);
     CHECK(a->status == AgreementStatus::kProposed);
   }

@@ -13,6 +13,7 @@
 #include "kring/domain/plan.h"
 
 #include "domain/plan_model.h"
+#include "model/values.h"
 #include "store/local_store.h"
 #include "support/client_fixture.h"
 
@@ -357,12 +358,16 @@ TEST_CASE("a schema 9 store that applied a second resident is folded again", "[s
   // every device skips now.
   auto sanne = coordinator->CreateEntity(*cid, "person");
   auto second = coordinator->CreateEntity(*cid, "person");
-  auto referral = coordinator->CreateEntity(*cid, "referral");
-  REQUIRE((sanne.ok() && second.ok() && referral.ok()));
+  REQUIRE((sanne.ok() && second.ok()));
   REQUIRE(coordinator->SetField(*cid, *sanne, "kind", Text("resident")).ok());
-  v1::Value resident;
-  resident.set_blob(ToString(*sanne));
-  REQUIRE(coordinator->SetField(*cid, *referral, "resident", resident).ok());
+  // The referral names its resident in the op that makes it (schema 12's rule).
+  const Bytes referral = ToBytes(client::model::NewEntityId(0));
+  REQUIRE(coordinator
+              ->Submit(*cid,
+                       {CreateMutation(referral, "referral"),
+                        SetMutation(referral, "resident", Blob(*sanne))},
+                       0)
+              .ok());
   REQUIRE(coordinator->SetField(*cid, *second, "kind", Text("resident")).ok());
   SyncAll({&coordinator, &chair, &reader});
   const std::string folded = Canonical(Confirmed(reader, *cid));
@@ -436,6 +441,102 @@ TEST_CASE(
   });
   RequireFoldedAgainAtNextSync(reader, fresh, *cid, folded, 10);
   CHECK_FALSE(domain::ReadAcceptedVersion(Confirmed(reader, *cid)).has_value());
+}
+
+// The rules changed after schema 11 (the first referral names only a person entered as the
+// resident, in the op that makes it): a store from before, which applied a professional's first
+// referral naming her own person, is folded again once and then agrees with a device that folds
+// the same log fresh.
+TEST_CASE("a schema 11 store that applied a first referral naming no resident is folded again",
+          "[stored-state]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), coordinator(net), teacher(net), reader(net), fresh(net);
+  auto cid = chair->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR},
+                                {teacher.account_id(), v1::ROLE_MEMBER},
+                                {reader.account_id(), v1::ROLE_MEMBER},
+                                {fresh.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &coordinator, &teacher, &reader});
+  // The coordinator enters Sanne as the resident and the teacher as an approved professional,
+  // who may make the first referral.
+  auto sanne = coordinator->CreateEntity(*cid, "person");
+  auto joke = coordinator->CreateEntity(*cid, "person");
+  REQUIRE((sanne.ok() && joke.ok()));
+  REQUIRE(coordinator->SetField(*cid, *sanne, "kind", Text("resident")).ok());
+  REQUIRE(coordinator->SetField(*cid, *joke, "kind", Text("professional")).ok());
+  REQUIRE(coordinator->SetField(*cid, *joke, "status", Text("approved")).ok());
+  REQUIRE(coordinator->SetField(*cid, *joke, "account_id", Blob(teacher.account_id())).ok());
+  SyncAll({&coordinator, &teacher});
+  // Her first referral names her own person as the resident: every device skips that now.
+  const Bytes referral = ToBytes(client::model::NewEntityId(0));
+  REQUIRE(teacher
+              ->Submit(*cid,
+                       {CreateMutation(referral, "referral"),
+                        SetMutation(referral, "resident", Blob(*joke))},
+                       0)
+              .ok());
+  SyncAll({&teacher, &coordinator, &chair, &reader});
+  const std::string folded = Canonical(Confirmed(reader, *cid));
+  CHECK(Confirmed(reader, *cid).entities().at(Hex(referral)).fields().count("resident") == 0);
+
+  // The reader's store as a libkring of schema 11 left it: the referral names her person.
+  reader.Close();
+  ReplaceStoredState(reader, *cid, [&](v1::CaseState& old) {
+    v1::FieldState& resident =
+        (*(*old.mutable_entities())[Hex(referral)].mutable_fields())["resident"];
+    resident.mutable_value()->set_blob(ToString(*joke));
+  });
+  RequireFoldedAgainAtNextSync(reader, fresh, *cid, folded, 11);
+}
+
+// The rules changed after schema 12 (the network makes its plan version only as it ends its
+// released private time): a store from before, which applied a relative's version in a private
+// time not released, is folded again once and then agrees with a device that folds it fresh.
+TEST_CASE("a schema 12 store is folded again for the network's one version", "[stored-state]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), relative(net), reader(net), fresh(net);
+  auto cid = chair->CreateCase({{relative.account_id(), v1::ROLE_MEMBER},
+                                {reader.account_id(), v1::ROLE_MEMBER},
+                                {fresh.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &relative, &reader});
+  // The relative is of the network, alone in the private time's scope.
+  auto person = chair->CreateEntity(*cid, "person");
+  REQUIRE(person.ok());
+  REQUIRE(chair->SetField(*cid, *person, "kind", Text("family")).ok());
+  REQUIRE(chair->SetField(*cid, *person, "status", Text("approved")).ok());
+  REQUIRE(chair->SetField(*cid, *person, "account_id", Blob(relative.account_id())).ok());
+  SyncAll({&chair, &relative});
+  auto scope = relative->CreateScope(*cid, {});
+  REQUIRE(scope.ok());
+  SyncAll({&relative, &chair});
+  auto meeting = chair->CreateEntity(*cid, "meeting");
+  REQUIRE(meeting.ok());
+  v1::Value private_scope;
+  private_scope.set_integer(*scope);
+  REQUIRE(chair->SetField(*cid, *meeting, "private_scope", private_scope).ok());
+  REQUIRE(chair->SetField(*cid, *meeting, "phase", Text("private_time")).ok());
+  SyncAll({&chair, &relative, &reader});
+  // In private time, not released: every device skips it now.
+  auto version = relative->CreateEntity(*cid, "plan_version");
+  REQUIRE(version.ok());
+  SyncAll({&relative, &chair, &reader});
+  const v1::CaseState now = Confirmed(reader, *cid);
+  REQUIRE(now.entities().at(Hex(*meeting)).fields().at("phase").value().text() == "private_time");
+  CHECK(now.entities().count(Hex(*version)) == 0);
+  const std::string folded = Canonical(now);
+
+  // The reader's store as a libkring of schema 12 left it: the version applied.
+  reader.Close();
+  ReplaceStoredState(reader, *cid, [&](v1::CaseState& old) {
+    v1::Entity& e = (*old.mutable_entities())[Hex(*version)];
+    e.set_entity_id(ToString(*version));
+    e.set_type("plan_version");
+    e.set_created_by_account_id(ToString(relative.account_id()));
+  });
+  RequireFoldedAgainAtNextSync(reader, fresh, *cid, folded, 12);
 }
 
 // kringd before commit e9b44d2 stored pushed envelopes with unknown fields (bytes no signature or

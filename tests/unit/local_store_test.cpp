@@ -546,7 +546,7 @@ TEST_CASE(
     REQUIRE(db.ok());
     sql::Statement version(*db, "PRAGMA user_version");
     REQUIRE(version.Step());
-    CHECK(version.Int(0) == 11);
+    CHECK(version.Int(0) == 13);
   }
   // Marked by the upgrade: the libkring that verified the removal told it already.
   auto settled = (*store)->SettleRemoval(crashed_case, Bytes(16, 1));

@@ -220,6 +220,14 @@ struct PrivateTimeLog : Log {
     Apply(account, {CreateM(v, pm::kPlanVersion), SetM(v, "wil", TextV("Mama beslist."))});
     return Get(v) != nullptr;
   }
+  // The same, in the op that moves the meeting on to the plan presentation, as Plan::Publish
+  // writes the network's version.
+  bool MakesReleaseVersion(const std::string& account) {
+    const std::string v = Id();
+    Apply(account, {SetM(meeting, "phase", TextV("plan_presentation")),
+                    CreateM(v, pm::kPlanVersion), SetM(v, "wil", TextV("Mama beslist."))});
+    return Get(v) != nullptr;
+  }
 };
 
 }  // namespace
@@ -247,45 +255,86 @@ TEST_CASE("versions are ordered by the log and not by their stored number", "[pl
   CHECK(pm::VersionNumber(log.state, *log.Get(pending_b)) == 4);
 }
 
-// The network writes a version only in its own private time (the release): not before or after
-// it, not for a meeting called off, and not once taken out of the circle.
-TEST_CASE("a network member makes a version only in its open private time", "[plan]") {
+// The network writes one version, at the end of its own released private time (the release):
+// not before the release, not without ending private time, not a second one, not for a meeting
+// called off, and not once taken out of the circle.
+TEST_CASE("a network member makes a version only as it ends its released private time", "[plan]") {
   PrivateTimeLog log;
-  CHECK(log.MakesVersion(log.member));
-  CHECK_FALSE(log.MakesVersion(log.outsider));  // a relative outside the private scope
+  CHECK_FALSE(log.MakesVersion(log.member));         // not released yet
+  CHECK_FALSE(log.MakesReleaseVersion(log.member));  // nor ending it before the release
+  REQUIRE(pm::TextField(*log.Get(log.meeting), "phase") == "private_time");
+  log.Apply(log.member, {SetM(log.meeting, "draft_released", FlagV(true))});
+  REQUIRE(pm::FlagField(*log.Get(log.meeting), "draft_released"));
+  CHECK_FALSE(log.MakesVersion(log.member));           // released, without ending it
+  CHECK_FALSE(log.MakesReleaseVersion(log.outsider));  // a relative outside the private scope
+  REQUIRE(pm::TextField(*log.Get(log.meeting), "phase") == "private_time");
 
+  SECTION("once, ending private time") {
+    CHECK(log.MakesReleaseVersion(log.member));
+    CHECK(pm::TextField(*log.Get(log.meeting), "phase") == "plan_presentation");
+    CHECK_FALSE(log.MakesVersion(log.member));
+    CHECK_FALSE(log.MakesReleaseVersion(log.member));
+    // Moving the meeting back is the organisers' alone.
+    log.Apply(log.member, {SetM(log.meeting, "phase", TextV("private_time"))});
+    CHECK(pm::TextField(*log.Get(log.meeting), "phase") == "plan_presentation");
+  }
   SECTION("not once the phase has moved on") {
-    log.Apply(log.member, {SetM(log.meeting, "draft_released", FlagV(true))});
-    REQUIRE(pm::FlagField(*log.Get(log.meeting), "draft_released"));
     log.Apply(log.coordinator, {SetM(log.meeting, "phase", TextV("plan_presentation"))});
     REQUIRE(pm::TextField(*log.Get(log.meeting), "phase") == "plan_presentation");
-    CHECK_FALSE(log.MakesVersion(log.member));
+    CHECK_FALSE(log.MakesReleaseVersion(log.member));
   }
   SECTION("not for a finished meeting") {
-    log.Apply(log.member, {SetM(log.meeting, "draft_released", FlagV(true))});
     v1::Value at;
     at.set_time_ms(5);
     log.Apply(log.coordinator, {SetM(log.meeting, "phase", TextV("acceptance")),
                                 SetM(log.meeting, "finished_at_ms", at)});
     REQUIRE(log.Get(log.meeting)->fields().count("finished_at_ms") == 1);
-    CHECK_FALSE(log.MakesVersion(log.member));
+    CHECK_FALSE(log.MakesReleaseVersion(log.member));
   }
   SECTION("not for a cancelled meeting") {
     log.Apply(log.coordinator, {SetM(log.meeting, "status", TextV("cancelled"))});
     REQUIRE(pm::TextField(*log.Get(log.meeting), "status") == "cancelled");
-    CHECK_FALSE(log.MakesVersion(log.member));
+    CHECK_FALSE(log.MakesReleaseVersion(log.member));
   }
   SECTION("not for a deleted meeting") {
     v1::Mutation del;
     del.mutable_delete_entity()->set_entity_id(log.meeting);
     log.Apply(log.coordinator, {del});
     REQUIRE(log.Get(log.meeting)->deleted());
-    CHECK_FALSE(log.MakesVersion(log.member));
+    CHECK_FALSE(log.MakesReleaseVersion(log.member));
   }
   SECTION("not once taken out of the circle") {
     log.Apply(log.coordinator, {SetM(log.member_person, "left", FlagV(true))});
     REQUIRE(pm::FlagField(*log.Get(log.member_person), "left"));
-    CHECK_FALSE(log.MakesVersion(log.member));
+    CHECK_FALSE(log.MakesReleaseVersion(log.member));
+  }
+}
+
+TEST_CASE("paper names one resident however the persons are listed", "[plan]") {
+  // Two persons entered as the resident before any referral names one (a slip, or an old log),
+  // and grandma without the app, who gets paper. Ids in a fixed order: `low` before `high`.
+  const std::string low = std::string(4, '\0') + std::string(12, 'a');
+  const std::string high = std::string(4, '\0') + std::string(12, 'b');
+  const std::string grandma = Id();
+  // Every device prints the same name: the chair's own person first, else the first by id,
+  // whichever the entity map happens to list last.
+  for (const auto& [linked, expected] :
+       {std::pair{std::string(), "Sanne"}, std::pair{low, "Sanne"}, std::pair{high, "Sam"}}) {
+    Log log;
+    const std::string version = Id();
+    log.Apply(log.chair, {CreateM(version, pm::kPlanVersion), SetM(version, "wil", TextV("x"))});
+    for (const auto& [id, name] : {std::pair{low, "Sanne"}, std::pair{high, "Sam"}}) {
+      std::vector<v1::Mutation> entry = {CreateM(id, "person"), SetM(id, "name", TextV(name)),
+                                         SetM(id, "kind", TextV("resident"))};
+      if (id == linked) entry.push_back(SetM(id, "account_id", BlobV(log.chair)));
+      log.Apply(log.coordinator, entry);
+    }
+    log.Apply(log.coordinator,
+              {CreateM(grandma, "person"), SetM(grandma, "kind", TextV("family"))});
+    REQUIRE(log.Get(high) != nullptr);
+    auto paper = domain::PrintoutFor(log.state, ToBytes(grandma));
+    REQUIRE(paper.ok());
+    CHECK(paper->resident_first_name == expected);
   }
 }
 

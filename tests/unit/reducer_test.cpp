@@ -11,6 +11,7 @@
 #include "kring/domain/messages.h"
 
 #include "domain/organising_rules.h"
+#include "domain/rule_refusals.h"
 #include "model/content_rules.h"
 #include "model/values.h"
 
@@ -727,4 +728,103 @@ TEST_CASE("nobody decides what kind of participant their own account is", "[redu
       chair, Id(19),
       {Create(resident, "person"), Set(resident, "kind", "resident", {}), link(resident, chair)});
   CHECK(network(chair));
+}
+
+TEST_CASE("a first referral names a person entered as the resident in the op that makes it",
+          "[reducer]") {
+  const Bytes chair = Id('c'), coordinator = Id('o'), teacher = Id('t');
+  Log log;
+  log.state = Circle(
+      {{chair, v1::ROLE_CHAIR}, {coordinator, v1::ROLE_COORDINATOR}, {teacher, v1::ROLE_MEMBER}});
+  auto blob = [](const Bytes& field_entity, const std::string& field, const Bytes& value) {
+    v1::Mutation m;
+    m.mutable_set_field()->set_entity_id(ToString(field_entity));
+    m.mutable_set_field()->set_field(field);
+    m.mutable_set_field()->mutable_value()->set_blob(ToString(value));
+    return m;
+  };
+  auto leave = [](const Bytes& person) {
+    v1::Mutation m;
+    m.mutable_set_field()->set_entity_id(ToString(person));
+    m.mutable_set_field()->set_field("left");
+    m.mutable_set_field()->mutable_value()->set_flag(true);
+    return m;
+  };
+  // The coordinator enters Sanne as the resident (no app), and the teacher as an approved
+  // professional: she may make the first referral (MayReferFirst).
+  const Bytes sanne = Id('1'), joke = Id('2');
+  log.Apply(coordinator, Id(11),
+            {Create(sanne, "person"), Set(sanne, "name", "Sanne", {}),
+             Set(sanne, "kind", "resident", {}), Set(sanne, "status", "approved", {})});
+  log.Apply(coordinator, Id(12),
+            {Create(joke, "person"), Set(joke, "kind", "professional", {}),
+             Set(joke, "status", "approved", {}), blob(joke, "account_id", teacher)});
+  REQUIRE(domain::MayReferFirst(log.state, teacher));
+  const Bytes referral = Id('r');
+  auto names = [&] {
+    const v1::Entity* first = domain::FirstReferral(log.state);
+    REQUIRE(first != nullptr);
+    REQUIRE(first->entity_id() == ToString(referral));
+    auto f = first->fields().find("resident");
+    return f == first->fields().end() ? std::string() : f->second.value().blob();
+  };
+  // Whatever the referral tried, Sanne is still the resident: never taken out of the circle.
+  auto sanne_stays = [&] {
+    CHECK(domain::IsTheResident(log.state, E(log, sanne)));
+    log.Apply(coordinator, Id(30), {leave(sanne)});
+    CHECK(E(log, sanne).fields().count("left") == 0);
+    // Nor is she a second resident, whose kind "resident" the reducer refuses.
+    CHECK_FALSE(domain::IsSecondResident(log.state, E(log, sanne)));
+  };
+
+  SECTION("an id that names nobody") {
+    log.Apply(teacher, Id(20), {Create(referral, "referral"), blob(referral, "resident", Id('x'))});
+    CHECK(names().empty());
+    sanne_stays();
+  }
+  SECTION("a person who is not the resident: the referrer's own") {
+    log.Apply(teacher, Id(20), {Create(referral, "referral"), blob(referral, "resident", joke)});
+    CHECK(names().empty());
+    sanne_stays();
+    CHECK_FALSE(domain::IsTheResident(log.state, E(log, joke)));
+  }
+  SECTION("the resident written in a later op, by the referrer or an organiser") {
+    log.Apply(teacher, Id(20), {Create(referral, "referral")});
+    log.Apply(teacher, Id(21), {blob(referral, "resident", joke)});
+    log.Apply(coordinator, Id(22), {blob(referral, "resident", joke)});
+    log.Apply(chair, Id(23), {blob(referral, "resident", sanne)});
+    CHECK(names().empty());
+    sanne_stays();
+    CHECK(model::CheckContentRule(log.state, {99, teacher, Id(24), 0},
+                                  blob(referral, "resident", sanne)) ==
+          domain::rule::kFirstReferralResident);
+  }
+  SECTION("a person of kind resident who was deleted") {
+    const Bytes gone = Id('3');
+    v1::Mutation remove;
+    remove.mutable_delete_entity()->set_entity_id(ToString(gone));
+    log.Apply(coordinator, Id(13), {Create(gone, "person"), Set(gone, "kind", "family", {})});
+    log.Apply(coordinator, Id(14), {remove});
+    log.Apply(chair, Id(15), {Set(gone, "kind", "resident", Id(13))});
+    REQUIRE(E(log, gone).fields().at("kind").value().text() == "resident");
+    log.Apply(teacher, Id(20), {Create(referral, "referral"), blob(referral, "resident", gone)});
+    CHECK(names().empty());
+  }
+  SECTION("the person entered as the resident, in the referral's own op, stands") {
+    log.Apply(teacher, Id(20), {Create(referral, "referral"), blob(referral, "resident", sanne)});
+    CHECK(names() == ToString(sanne));
+    sanne_stays();
+    // Fixed from then on.
+    log.Apply(chair, Id(21), {blob(referral, "resident", joke)});
+    CHECK(names() == ToString(sanne));
+  }
+  SECTION("a resident the referral's op enters itself stands") {
+    const Bytes entered = Id('4');
+    log.Apply(teacher, Id(20),
+              {Create(entered, "person"), Set(entered, "kind", "resident", {}),
+               Set(entered, "status", "proposed", {}), Create(referral, "referral"),
+               blob(referral, "resident", entered)});
+    CHECK(names() == ToString(entered));
+    CHECK(domain::IsTheResident(log.state, E(log, entered)));
+  }
 }

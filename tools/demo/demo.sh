@@ -181,10 +181,10 @@ echo "Oom Kees vulde aan wat er gebeurt als het misgaat."
 k sanne sync >/dev/null
 k ria sync >/dev/null
 k ria meeting release --yes >/dev/null
-k sanne plan release "$DRAFT" >/dev/null
+# The plan's release ends private time: the meeting goes on with the plan presentation.
+k sanne plan release "$DRAFT"
 k fatima sync >/dev/null
-k fatima meeting phase plan-presentation
-k fatima meeting phase acceptance >/dev/null
+k fatima meeting phase plan-aannemen >/dev/null
 
 say "Stap 4: Sanne neemt het plan aan; Joke (verantwoordelijk professional) ook, vanwege de voorwaarden."
 k sanne sync >/dev/null

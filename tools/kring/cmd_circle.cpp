@@ -31,10 +31,9 @@ std::string PersonJson(const domain::Person& p, const std::string& invitation) {
                {"invitation", JStr(invitation)}});
 }
 
-const char* StatusText(const Ctx& ctx, const std::string& status) {
-  if (status == "approved") return ctx.T("in de kring", "in the circle");
-  if (status == "declined") return ctx.T("afgewezen", "declined");
-  return ctx.T("voorgesteld", "proposed");
+std::string StatusText(const Ctx& ctx, const std::string& status) {
+  return ShowWord(ctx, kPersonStatuses,
+                  status == "approved" || status == "declined" ? status : "proposed");
 }
 
 // Who is in the circle now; with --all also who left it and who was declined (they stay for
@@ -110,7 +109,7 @@ int Propose(Ctx& ctx) {
   p.contact = {ctx.Get("phone"), ctx.Get("email"), ctx.Get("address")};
   if (ctx.Has("account")) {
     auto account = ParseId(ctx.Get("account"));
-    if (!account) return BadId();
+    if (!account) return BadId("--account");
     p.account_id = *account;
   }
   // Two people may share a name (two cousins called Mo): allowed, but commands that take a name
@@ -241,7 +240,7 @@ int Link(Ctx& ctx) {
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
   auto account = ParseId(ctx.Pos(1));
-  if (!account) return BadId();
+  if (!account) return BadId("ACCOUNT");
   Status s = Organising(ctx.client, ctx.case_id).LinkAccount(*person, *account);
   if (!s.ok()) return Fail(s);
   return ctx.Done("Account gekoppeld.", "Account linked.");
@@ -378,7 +377,7 @@ int PreTalkLog(Ctx& ctx) {
   if (ctx.positional.size() != 1) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
-  auto at = ParseTime(ctx.Get("at", "now"));
+  auto at = ctx.Time("at", "now");
   if (!at.ok()) return Fail(at.status());
   domain::PreTalkInput in{*person,
                           *at,

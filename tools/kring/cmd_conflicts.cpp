@@ -30,14 +30,13 @@ std::string Author(const Ctx& ctx, const std::map<std::string, std::string>& nam
   return it != names.end() ? it->second : Hex(View(account));
 }
 
-std::string ShowValue(const Ctx& ctx, const std::string& field, const v1::Value& v) {
+std::string ShowValue(const Ctx& ctx, const std::string& type, const std::string& field,
+                      const v1::Value& v) {
   switch (v.kind_case()) {
     case v1::Value::kText:
-      // A person's kind and a pre-talk's way are stored as identifiers: shown as words.
-      if (field == "kind") return "\"" + ShowWord(ctx, kPersonKinds, v.text()) + "\"";
-      if (field == "how") return "\"" + ShowWord(ctx, kPreTalkWays, v.text()) + "\"";
-      if (IsPollAnswerField(field)) return "\"" + ShowWord(ctx, kPollAnswers, v.text()) + "\"";
-      return "\"" + v.text() + "\"";
+      // Identifiers (a person's kind, an agreement's state "not_done") as the words the user
+      // reads elsewhere; free text as it is.
+      return "\"" + ShowWord(ctx, ValueWords(type, field), v.text()) + "\"";
     case v1::Value::kInteger:
       // Times are stored as milliseconds in fields named *_ms.
       if (field.size() > 3 && field.compare(field.size() - 3, 3, "_ms") == 0) {
@@ -110,6 +109,18 @@ void PrintResolveCommands(const Ctx& ctx, const std::string& entity_hex, const s
   }
 }
 
+// The conflicts a user is shown: on items in the view, with two different values
+// (domain::ShowsAsConflict).
+std::vector<v1::Conflict> OpenConflicts(const v1::CaseState& view) {
+  std::vector<v1::Conflict> out;
+  for (const v1::Conflict& c : view.conflicts()) {
+    if (domain::ShowsAsConflict(c) && view.entities().count(Hex(View(c.entity_id()))) != 0) {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 int List(Ctx& ctx) {
   auto view = ctx.client.View(ctx.case_id);
   if (!view.ok()) return Fail(view.status());
@@ -163,12 +174,12 @@ int List(Ctx& ctx) {
                                 : " " + id;
     std::cout << "  " << EntityLabel(ctx, type) << who << ": " << FieldLabel(ctx, c.field()) << "\n"
               << ctx.T("    huidige waarde: ", "    current value: ")
-              << (values ? ShowValue(ctx, c.field(), c.kept_value()) + ", " : "")
+              << (values ? ShowValue(ctx, type, c.field(), c.kept_value()) + ", " : "")
               << ctx.T("geschreven door ", "written by ")
               << Author(ctx, names, me->account_id, c.kept_author_account_id())
               << ctx.T(", volgnummer ", ", sequence number ") << c.kept_seq() << "\n"
               << ctx.T("    andere waarde: ", "    other value: ")
-              << (values ? ShowValue(ctx, c.field(), c.other_value()) + ", " : "")
+              << (values ? ShowValue(ctx, type, c.field(), c.other_value()) + ", " : "")
               << ctx.T("geschreven door ", "written by ")
               << Author(ctx, names, me->account_id, c.other_author_account_id())
               << ctx.T(", volgnummer ", ", sequence number ") << c.other_seq() << "\n"
@@ -195,7 +206,7 @@ int List(Ctx& ctx) {
 
 int Resolve(Ctx& ctx) {
   auto entity = ParseId(ctx.Get("entity"));
-  if (!entity) return BadId();
+  if (!entity) return BadId("--entity");
   const std::string field = ctx.Get("field");
   const std::string keep = ctx.Get("keep");
   if (field.empty() || keep.empty()) {
@@ -277,16 +288,6 @@ const std::vector<Verb>& ConflictVerbs() {
        Resolve},
   };
   return verbs;
-}
-
-std::vector<v1::Conflict> OpenConflicts(const v1::CaseState& view) {
-  std::vector<v1::Conflict> out;
-  for (const v1::Conflict& c : view.conflicts()) {
-    if (domain::ShowsAsConflict(c) && view.entities().count(Hex(View(c.entity_id()))) != 0) {
-      out.push_back(c);
-    }
-  }
-  return out;
 }
 
 }  // namespace kring::cli

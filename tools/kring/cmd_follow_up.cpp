@@ -1,8 +1,10 @@
 // kring check / mentor / micro: the follow-up after the plan is accepted: the 4-week check-in,
 // the six-week check, the young person's JIM mentor and the micro-analysis (DOMAIN 5-7, F4-F6).
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 
 #include "kring/domain/follow_up.h"
 #include "kring/domain/plan.h"
@@ -28,7 +30,7 @@ std::optional<domain::AgreementStatus> Assessable(const std::string& w) {
 }
 
 int CheckIn(Ctx& ctx) {
-  auto at = ParseTime(ctx.Get("at", "now"));
+  auto at = ctx.Time("at", "now");
   if (!at.ok()) return Fail(at.status());
   Status s = FollowUp(ctx.client, ctx.case_id).RecordCheckIn(*at, ctx.Get("note"));
   if (!s.ok()) return Fail(s);
@@ -48,7 +50,7 @@ const char* OutcomeName(domain::CheckOutcome o) {
 
 int SixWeek(Ctx& ctx) {
   domain::SixWeekCheckInput in;
-  auto at = ParseTime(ctx.Get("at", "now"));
+  auto at = ctx.Time("at", "now");
   if (!at.ok()) return Fail(at.status());
   in.at_ms = *at;
   const std::string outcome = DomainWord(kCheckOutcomes, ctx.Get("outcome", "continue"));
@@ -60,35 +62,107 @@ int SixWeek(Ctx& ctx) {
                     "--outcome: continue, adjust or vervolgberaad");
   }
   in.note = ctx.Get("note");
+  // An agreement by the id given, also the one it had in private time (its released copy stands
+  // for it, as for agreement accept); nullopt for one this device does not know.
+  domain::Plan plan(ctx.client, ctx.case_id);
+  auto known = [&plan](const Bytes& id) -> std::optional<Bytes> {
+    auto a = plan.GetAgreement(id);
+    return a.ok() ? std::optional<Bytes>(a->agreement_id) : std::nullopt;
+  };
   // Each agreement of the plan at most once: as given with --assess ID=done, else as it stands
   // when it has a result already. One without a result (proposed, agreed) stays out of the
   // check: without an assessment nothing about an agreement changes.
   std::map<Bytes, domain::AgreementStatus> given;
   for (const std::string& a : ctx.All("assess")) {
-    auto eq = a.find('=');
-    auto id = ParseId(a.substr(0, eq == std::string::npos ? a.size() : eq));
-    if (!id || eq == std::string::npos) return BadId();
-    auto st = Assessable(a.substr(eq + 1));
-    if (!st)
-      return BadInput(ctx, "Kies: klaar, deels, niet-gedaan of loopt-vast.",
-                      "Choose: done, partly, not-done or blocked.");
-    given[*id] = *st;
+    const size_t eq = a.find('=');
+    const std::optional<Bytes> id =
+        eq == std::string::npos ? std::nullopt : ParseId(a.substr(0, eq));
+    const std::optional<domain::AgreementStatus> st =
+        eq == std::string::npos ? std::nullopt : Assessable(a.substr(eq + 1));
+    if (!id || !st) {
+      return BadInput(ctx,
+                      "--assess: schrijf AFSPRAAK=klaar|deels|niet-gedaan|loopt-vast, met de id "
+                      "van de afspraak (kring agreement list) voor de =.",
+                      "--assess: write AGREEMENT=done|partly|not-done|blocked, with the "
+                      "agreement's id (kring agreement list) before the =.");
+    }
+    const std::optional<Bytes> agreement = known(*id);
+    if (!agreement) return Fail(InvalidArgument("followup.unknown_agreement"));
+    given[*agreement] = *st;
   }
-  auto current = domain::Plan(ctx.client, ctx.case_id).Current();
+  // What is in the way of an agreement assessed loopt-vast: --obstacle AFSPRAAK=T, or just
+  // --obstacle T when one agreement is assessed so; --obstacle-owner and --new-due the same way.
+  std::vector<Bytes> blocked;
+  for (const auto& [id, st] : given) {
+    if (st == domain::AgreementStatus::kBlocked) blocked.push_back(id);
+  }
+  std::map<std::string, std::map<Bytes, std::string>> per_blocked;  // option -> agreement -> value
+  for (const char* option : {"obstacle", "obstacle-owner", "new-due"}) {
+    for (const std::string& v : ctx.All(option)) {
+      const size_t eq = v.find('=');
+      std::optional<Bytes> id = eq == std::string::npos ? std::nullopt : ParseId(v.substr(0, eq));
+      std::string value = id ? v.substr(eq + 1) : v;
+      if (id) {
+        id = known(*id);
+      } else if (blocked.size() == 1) {
+        id = blocked.front();
+      }
+      if (!id || std::find(blocked.begin(), blocked.end(), *id) == blocked.end()) {
+        const std::string o = std::string("--") + option;
+        return BadInput(ctx,
+                        o +
+                            " hoort bij een afspraak met --assess AFSPRAAK=loopt-vast. Bij meer "
+                            "dan één zo'n afspraak: " +
+                            o + " AFSPRAAK=...",
+                        o +
+                            " goes with an agreement given --assess AGREEMENT=blocked. With more "
+                            "than one such agreement: " +
+                            o + " AGREEMENT=...");
+      }
+      per_blocked[option][*id] = std::move(value);
+    }
+  }
+  auto current = plan.Current();
   if (!current.ok()) return Fail(current.status());
   if (!current->has_value()) return Fail(FailedPrecondition("plan.no_plan"));
   for (const domain::AgreementRef& ref : (*current)->agreements) {
-    auto a = domain::Plan(ctx.client, ctx.case_id).GetAgreement(ref.agreement_id);
+    auto a = plan.GetAgreement(ref.agreement_id);
     if (!a.ok()) continue;  // sealed to a scope this device is not in
     domain::AssessmentInput as{ref.agreement_id, a->status, std::nullopt};
-    if (auto it = given.find(ref.agreement_id); it != given.end()) {
+    const auto it = given.find(ref.agreement_id);
+    if (it != given.end()) {
       as.result = it->second;
+      given.erase(it);
     } else if (!Assessable(domain::AgreementStatusName(a->status))) {
       continue;
     }
-    if (as.result == domain::AgreementStatus::kBlocked) as.obstacle = a->obstacle;
+    if (as.result == domain::AgreementStatus::kBlocked) {
+      // What was given here, else what the agreement has already (agreement status).
+      as.obstacle = a->obstacle;
+      auto typed = [&](const char* option) -> const std::string* {
+        auto o = per_blocked[option].find(ref.agreement_id);
+        return o == per_blocked[option].end() ? nullptr : &o->second;
+      };
+      if (typed("obstacle") || typed("obstacle-owner") || typed("new-due")) {
+        domain::Obstacle o = as.obstacle.value_or(domain::Obstacle{});
+        if (const std::string* t = typed("obstacle")) o.description = *t;
+        if (const std::string* t = typed("obstacle-owner"); t || o.owner.empty()) {
+          auto owner = ctx.Person(t ? *t : "me");
+          if (!owner.ok()) return Fail(owner.status());
+          o.owner = *owner;
+        }
+        if (const std::string* t = typed("new-due"); t || o.new_due_ms <= 0) {
+          auto due = OptionTime("new-due", t ? *t : "now+14d");
+          if (!due.ok()) return Fail(due.status());
+          o.new_due_ms = *due;
+        }
+        as.obstacle = o;
+      }
+    }
     in.assessments.push_back(as);
   }
+  // An agreement given that is not in the current plan is not silently left out.
+  if (!given.empty()) return Fail(InvalidArgument("followup.unknown_agreement"));
   if (in.assessments.empty()) {
     return BadInput(ctx,
                     "Nog geen afspraak heeft een uitkomst. Zeg per afspraak hoe het ging: "
@@ -211,7 +285,7 @@ int Designate(Ctx& ctx) {
     in.consent_by = *by;
   }
   if (ctx.Has("mentor-birth")) {
-    auto birth = ParseTime(ctx.Get("mentor-birth"));
+    auto birth = ctx.Time("mentor-birth");
     if (!birth.ok()) return Fail(birth.status());
     in.mentor_birth_ms = *birth;
   }
@@ -232,7 +306,7 @@ int MentorLog(Ctx& ctx, bool evaluation) {
                        "There is no mentor yet. First record who the mentor is: kring "
                        "mentor designate")));
   }
-  auto at = ParseTime(ctx.Get("at", "now"));
+  auto at = ctx.Time("at", "now");
   if (!at.ok()) return Fail(at.status());
   FollowUp f(ctx.client, ctx.case_id);
   Status s = evaluation ? f.LogEvaluation((*m)->mentor_id, *at, ctx.Get("note"))
@@ -345,7 +419,7 @@ int WellBeing(Ctx& ctx) {
     return BadInput(ctx, domain::UserText("micro.score_out_of_range", domain::Language::kDutch),
                     domain::UserText("micro.score_out_of_range", domain::Language::kEnglish));
   }
-  auto at = ParseTime(ctx.Get("at", "now"));
+  auto at = ctx.Time("at", "now");
   if (!at.ok()) return Fail(at.status());
   Status s =
       FollowUp(ctx.client, ctx.case_id).RecordWellBeing(*moment, static_cast<int>(*score), *at);
@@ -413,10 +487,12 @@ const std::vector<Verb>& FollowUpVerbs() {
       {"check",
        "six-week",
        "[--at TIJD] [--assess AFSPRAAK=klaar|deels|niet-gedaan|loopt-vast ...]\n"
+       "      [--obstacle [AFSPRAAK=]T --obstacle-owner [AFSPRAAK=]PERSOON --new-due "
+       "[AFSPRAAK=]TIJD]\n"
        "      [--outcome doorgaan|aanpassen|vervolgberaad] [--note T]",
        "Leg de zes-wekencheck vast (zonder --assess blijft een afspraak zoals hij staat)",
        "Record the six-week check (without --assess an agreement stays as it is)",
-       {"at", "assess", "outcome", "note"},
+       {"at", "assess", "obstacle", "obstacle-owner", "new-due", "outcome", "note"},
        {},
        SixWeek},
       {"check",

@@ -23,45 +23,59 @@ constexpr int64_t kMinuteMs = 60'000;
 Result<Bytes> PollId(Ctx& ctx) {
   if (ctx.Has("poll")) {
     auto id = ParseId(ctx.Get("poll"));
-    if (!id) return InvalidArgument(Text(Msg::kBadId));
+    if (!id) return InvalidArgument(std::string("--poll: ") + Text(Msg::kBadId));
     return *id;
   }
   KRING_ASSIGN_OR_RETURN(domain::Poll poll, Organising(ctx.client, ctx.case_id).CurrentPoll());
   return poll.poll_id;
 }
 
-// A meeting's start as typed: a date alone would be midnight without a word, so it needs the
-// time of day. Otherwise as ParseTime.
-Result<int64_t> StartTime(const Ctx& ctx, const std::string& flag, const std::string& text) {
+// A meeting's start typed for option --name: a date alone would be midnight without a word, so
+// it needs the time of day. Otherwise as OptionTime.
+Result<int64_t> StartTime(const Ctx& ctx, const std::string& name, const std::string& text) {
   if (IsDateOnly(text)) {
-    return UsageError(flag + ctx.T(": geef ook de tijd, bijvoorbeeld 5-12-2026 19:30.",
-                                   ": give the time too, for example 5-12-2026 19:30."));
+    return UsageError("--" + name +
+                      ctx.T(": geef ook de tijd, bijvoorbeeld 5-12-2026 19:30.",
+                            ": give the time too, for example 5-12-2026 19:30."));
   }
-  return ParseTime(text);
+  return OptionTime(name, text);
 }
 
 // --meeting ID, or the current meeting.
 Result<Bytes> MeetingId(Ctx& ctx) {
   if (ctx.Has("meeting")) {
     auto id = ParseId(ctx.Get("meeting"));
-    if (!id) return InvalidArgument(Text(Msg::kBadId));
+    if (!id) return InvalidArgument(std::string("--meeting: ") + Text(Msg::kBadId));
     return *id;
   }
   KRING_ASSIGN_OR_RETURN(domain::Meeting m, Organising(ctx.client, ctx.case_id).CurrentMeeting());
   return m.meeting_id;
 }
 
-// A slot by its number in the poll (1, 2 ...) or its id.
+// A slot by its number in the poll (1, 2 ...) or its id. What names no slot of the poll is
+// refused with the slot as typed (a number or an id; other words are not echoed, they may be a
+// name) and the numbers the poll has.
 Result<Bytes> SlotId(Ctx& ctx, const Bytes& poll_id, const std::string& ref) {
   KRING_ASSIGN_OR_RETURN(domain::Poll poll, Organising(ctx.client, ctx.case_id).GetPoll(poll_id));
-  if (auto id = ParseId(ref)) return *id;
-  const std::optional<int64_t> n =
-      ParseWholeNumber(ref, 1, static_cast<int64_t>(poll.slots.size()));
-  if (!n) {
-    return InvalidArgument(
-        ctx.T("Dit moment staat niet in de prikker.", "This slot is not in the poll."));
+  const std::optional<Bytes> id = ParseId(ref);
+  if (id) {
+    for (const domain::Slot& s : poll.slots) {
+      if (s.slot_id == *id) return *id;
+    }
   }
-  return poll.slots[static_cast<size_t>(*n - 1)].slot_id;
+  const std::optional<int64_t> n =
+      id ? std::nullopt : ParseWholeNumber(ref, 1, static_cast<int64_t>(poll.slots.size()));
+  if (n) return poll.slots[static_cast<size_t>(*n - 1)].slot_id;
+  const bool number =
+      !ref.empty() && ref.size() <= 9 && ref.find_first_not_of("0123456789") == std::string::npos;
+  const std::string named = number || id ? ref : "?";
+  const std::string count = std::to_string(poll.slots.size());
+  return InvalidArgument(
+      ctx.english()
+          ? "SLOT " + named + ": this slot is not in the poll. Give its number, 1 to " + count +
+                " (kring poll show), or its id."
+          : "MOMENT " + named + ": dit moment staat niet in de prikker. Geef het nummer, 1 tot " +
+                "en met " + count + " (kring poll show), of de id.");
 }
 
 Result<domain::LocationInput> Location(Ctx& ctx) {
@@ -87,7 +101,7 @@ int PollCreate(Ctx& ctx) {
   if (minutes < 15 || minutes > 24 * 60)
     return BadInput(ctx, "--minutes: 15 tot 1440", "--minutes: 15 to 1440");
   for (const std::string& s : ctx.All("slot")) {
-    auto start = StartTime(ctx, "--slot", s);
+    auto start = StartTime(ctx, "slot", s);
     if (!start.ok()) return Fail(start.status());
     // A poll asks when people can come: a moment already past cannot be one of the answers.
     if (*start < NowMs()) {
@@ -102,7 +116,7 @@ int PollCreate(Ctx& ctx) {
   // Without --deadline the poll closes in two days, or at the first moment if that comes sooner.
   // A date alone: people can answer until the end of that day.
   const bool deadline_given = ctx.Has("deadline");
-  auto deadline = ParseDueTime(ctx.Get("deadline", "now+2d"));
+  auto deadline = ctx.DueTime("deadline", "now+2d");
   if (!deadline.ok()) return Fail(deadline.status());
   in.deadline_ms = *deadline;
   if (!deadline_given) {
@@ -320,7 +334,16 @@ int MeetingShow(Ctx& ctx) {
             << ctx.T("Waar: ", "Where: ") << m->coarse_location << "\n";
   if (!m->exact_location.empty())
     std::cout << ctx.T("Adres: ", "Address: ") << m->exact_location << "\n";
-  std::cout << ctx.T("Fase: ", "Phase: ") << PhaseText(ctx, m->phase) << "\n";
+  std::cout << ctx.T("Fase: ", "Phase: ") << PhaseText(ctx, m->phase);
+  // Released, still in private time: what is left is the plan, whose release ends it.
+  if (m->phase == domain::Phase::kPrivateTime && m->draft_released) {
+    std::cout << ctx.T(
+        " (vrijgegeven; de eigen tijd is voorbij zodra het plan is vrijgegeven: "
+        "plan release)",
+        " (released; private time is over once the plan is released: plan "
+        "release)");
+  }
+  std::cout << "\n";
   if (m->finished())
     std::cout << ctx.T("Afgerond: ", "Finished: ") << ShowTime(ctx, m->finished_at_ms) << "\n";
   for (const domain::AttendanceEntry& a : m->attendance)
@@ -441,7 +464,10 @@ int MeetingPhase(Ctx& ctx) {
   if (!id.ok()) return Fail(id.status());
   Status s = Organising(ctx.client, ctx.case_id).StartPhase(*id, phase);
   if (!s.ok()) return Fail(s);
-  return ctx.Done("De volgende fase is begonnen.", "The next phase has started.");
+  // Named in the words this command takes, so the user sees which phase they set.
+  const std::string nl = "Deze fase is begonnen: " + ShowWord(ctx, kMeetingPhases, p) + ".";
+  const std::string en = "This phase has started: " + ShowWord(ctx, kMeetingPhases, p) + ".";
+  return ctx.Done(nl.c_str(), en.c_str());
 }
 
 int PrivateTime(Ctx& ctx) {
@@ -449,9 +475,15 @@ int PrivateTime(Ctx& ctx) {
   if (!id.ok()) return Fail(id.status());
   auto scope = Organising(ctx.client, ctx.case_id).StartPrivateTime(*id);
   if (!scope.ok()) return Fail(scope.status());
-  return ctx.Made("scope", std::to_string(*scope), JNum(*scope),
-                  "Eigen tijd: alleen het netwerk ziet nu wat het schrijft.",
-                  "Private time: only the network sees what it writes now.");
+  const char* nl =
+      "Eigen tijd: alleen het netwerk leest nu wat het schrijft. De gespreksleider en de "
+      "professionals lezen het pas als het netwerk het vrijgeeft (meeting release).";
+  const char* en =
+      "Private time: only the network reads what it writes now. The coordinator and the "
+      "professionals read it only once the network releases it (meeting release).";
+  // The scope's number means nothing to a person: only --json gives it, for scripts.
+  if (!ctx.json) return ctx.Done(nl, en);
+  return ctx.Made("scope", std::to_string(*scope), JNum(*scope), nl, en);
 }
 
 // What the release makes readable for the coordinator and professionals, told before it happens:
@@ -492,8 +524,12 @@ int ReleasePreview(Ctx& ctx, Organising& org, const Bytes& meeting) {
       " (a professional reads only the agreements they carry out or check, unless the resident "
       "allows more)\n";
   if (what->drafts > 0) {
-    nl += "Het concept blijft bij het netwerk, tot iemand het plan vrijgeeft (plan release).\n";
-    en += "The draft stays with the network until someone releases the plan (plan release).\n";
+    nl +=
+        "Het concept blijft bij het netwerk, tot iemand het plan vrijgeeft (plan release). "
+        "Daarmee is de eigen tijd voorbij.\n";
+    en +=
+        "The draft stays with the network until someone releases the plan (plan release). "
+        "That ends private time.\n";
   }
   nl += "Dit kun je niet terugdraaien. Geef vrij met: meeting release --yes";
   en += "This cannot be undone. Release with: meeting release --yes";
@@ -522,17 +558,26 @@ int Release(Ctx& ctx) {
   if (notes.ok()) {
     for (const domain::MeetingNote& n : *notes) shared += n.private_time ? 1 : 0;
   }
+  // What is left of the release: the plan itself, whose version ends private time.
+  const std::string next_nl =
+      " Geef nu het plan vrij: kring plan release CONCEPT (kring plan drafts). Daarmee is de "
+      "eigen tijd voorbij.";
+  const std::string next_en =
+      " Now release the plan: kring plan release DRAFT (kring plan drafts). That ends private "
+      "time.";
   if (shared == 0) {
-    return ctx.Done("Het netwerk geeft het plan vrij.", "The network releases the plan.");
+    return ctx.Done(("Het netwerk geeft vrij wat het in de eigen tijd maakte." + next_nl).c_str(),
+                    ("The network releases what it made in private time." + next_en).c_str());
   }
   const std::string n = std::to_string(shared);
   const std::string nl =
-      "Het netwerk geeft het plan vrij. Iedereen kan nu ook de aantekeningen uit de eigen tijd "
-      "lezen (" +
-      n + ").";
+      "Het netwerk geeft vrij wat het in de eigen tijd maakte. Iedereen kan nu ook de "
+      "aantekeningen uit de eigen tijd lezen (" +
+      n + ")." + next_nl;
   const std::string en =
-      "The network releases the plan. Everyone can now also read the notes from private time (" +
-      n + ").";
+      "The network releases what it made in private time. Everyone can now also read the notes "
+      "from private time (" +
+      n + ")." + next_en;
   return ctx.Done(nl.c_str(), en.c_str());
 }
 
@@ -548,7 +593,7 @@ int SetLocationCmd(Ctx& ctx) {
 
 // A spoedberaad: the same day, without a poll (the referral must be spoed).
 int Spoed(Ctx& ctx) {
-  auto start = StartTime(ctx, "--start", ctx.Get("start"));
+  auto start = StartTime(ctx, "start", ctx.Get("start"));
   if (!start.ok()) return Fail(start.status());
   int64_t minutes = std::atoll(ctx.Get("minutes", "120").c_str());
   if (minutes < 15 || minutes > 24 * 60) {
@@ -575,7 +620,7 @@ int Cancel(Ctx& ctx) {
 int Reschedule(Ctx& ctx) {
   auto id = MeetingId(ctx);
   if (!id.ok()) return Fail(id.status());
-  auto start = StartTime(ctx, "--start", ctx.Get("start"));
+  auto start = StartTime(ctx, "start", ctx.Get("start"));
   if (!start.ok()) return Fail(start.status());
   int64_t minutes = std::atoll(ctx.Get("minutes", "120").c_str());
   if (minutes < 15 || minutes > 24 * 60)

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "kring/domain/follow_up.h"
+#include "kring/domain/organising.h"
 #include "kring/domain/plan.h"
 
 #include "domain_commands.h"
@@ -81,7 +82,7 @@ int Draft(Ctx& ctx) {
 int Update(Ctx& ctx) {
   if (ctx.positional.size() != 1) return ctx.Usage();
   auto id = ParseId(ctx.Pos(0));
-  if (!id) return BadId();
+  if (!id) return BadId(ctx.T("CONCEPT", "DRAFT"));
   Plan plan(ctx.client, ctx.case_id);
   auto c = plan.Draft(*id);
   if (!c.ok()) return Fail(c.status());
@@ -91,14 +92,37 @@ int Update(Ctx& ctx) {
   return ctx.Done("Concept bijgewerkt.", "Draft updated.");
 }
 
+// The current meeting is in the network's private time, released (`meeting release`): a version
+// made now is the network's one plan and ends private time (Plan::Publish moves the meeting on).
+bool InReleasedPrivateTime(Ctx& ctx) {
+  auto m = domain::Organising(ctx.client, ctx.case_id).CurrentMeeting();
+  return m.ok() && m->phase == domain::Phase::kPrivateTime && m->draft_released;
+}
+
+// The version is made; when it ended private time, say so, in the words `meeting phase` takes.
+int VersionMade(Ctx& ctx, const Bytes& version, bool ended_private_time, const std::string& nl,
+                const std::string& en) {
+  auto m = domain::Organising(ctx.client, ctx.case_id).CurrentMeeting();
+  if (!ended_private_time || !m.ok() || m->phase != domain::Phase::kPlanPresentation) {
+    return ctx.Made("version", version, nl.c_str(), en.c_str());
+  }
+  const std::string ended_nl = nl + " De eigen tijd is voorbij. Het beraad gaat verder met: " +
+                               ShowWord(ctx, kMeetingPhases, "plan_presentation") + ".";
+  const std::string ended_en = en + " Private time is over. The meeting goes on with: " +
+                               ShowWord(ctx, kMeetingPhases, "plan_presentation") + ".";
+  return ctx.Made("version", version, ended_nl.c_str(), ended_en.c_str());
+}
+
 int ReleasePlan(Ctx& ctx) {
   if (ctx.positional.size() != 1) return ctx.Usage();
   auto id = ParseId(ctx.Pos(0));
-  if (!id) return BadId();
+  if (!id) return BadId(ctx.T("CONCEPT", "DRAFT"));
+  const bool ends = InReleasedPrivateTime(ctx);
   auto version = Plan(ctx.client, ctx.case_id).Release(*id);
   if (!version.ok()) return Fail(version.status());
-  return ctx.Made("version", *version, "Het plan is vrijgegeven. Iedereen in de kring ziet het nu.",
-                  "The plan is released. Everyone in the circle sees it now.");
+  return VersionMade(ctx, *version, ends,
+                     "Het plan is vrijgegeven. Iedereen in de kring ziet het nu.",
+                     "The plan is released. Everyone in the circle sees it now.");
 }
 
 int Publish(Ctx& ctx) {
@@ -107,10 +131,11 @@ int Publish(Ctx& ctx) {
   if (!current.ok()) return Fail(current.status());
   domain::PlanContent c = current->has_value() ? (*current)->content : domain::PlanContent{};
   if (Status s = ContentFromFlags(ctx, c); !s.ok()) return Fail(s);
+  const bool ends = InReleasedPrivateTime(ctx);
   auto version = plan.Publish(c);
   if (!version.ok()) return Fail(version.status());
-  return ctx.Made("version", *version, "Nieuwe versie van het plan gemaakt.",
-                  "New plan version created.");
+  return VersionMade(ctx, *version, ends, "Nieuwe versie van het plan gemaakt.",
+                     "New plan version created.");
 }
 
 // The version a command names: its number as `plan versions` shows it (1, 2, ...) or its id;
@@ -127,7 +152,9 @@ Result<domain::PlanVersion> NamedVersion(Ctx& ctx) {
   const std::optional<int64_t> number =
       word.size() <= 7 ? ParseWholeNumber(word, 1, 1'000'000) : std::nullopt;
   const std::optional<Bytes> id = number ? std::nullopt : ParseId(word);
-  if (!number && !id) return InvalidArgument(Text(Msg::kBadId));
+  if (!number && !id) {
+    return InvalidArgument(ctx.T("VERSIE: ", "VERSION: ") + std::string(Text(Msg::kBadId)));
+  }
   KRING_ASSIGN_OR_RETURN(std::vector<domain::PlanVersion> all, plan.Versions());
   for (domain::PlanVersion& v : all) {
     if (number ? v.number == *number : v.version_id == *id) return std::move(v);
@@ -204,7 +231,7 @@ const char* DecisionName(domain::Decision d) {
 int ShowDraft(Ctx& ctx) {
   if (!ctx.positional.empty()) return ctx.Usage();
   auto id = ParseId(ctx.Get("draft"));
-  if (!id) return BadId();
+  if (!id) return BadId("--draft");
   auto drafts = Plan(ctx.client, ctx.case_id).Drafts();
   if (!drafts.ok()) return Fail(drafts.status());
   const domain::PlanDraft* d = nullptr;
@@ -276,6 +303,9 @@ int Drafts(Ctx& ctx) {
   return 0;
 }
 
+std::string AgreementJson(const domain::Agreement& a);
+void PrintAgreement(const Ctx& ctx, const domain::Agreement& a, const char* indent = "");
+
 int Show(Ctx& ctx) {
   if (ctx.Has("draft")) return ShowDraft(ctx);
   Plan plan(ctx.client, ctx.case_id);
@@ -303,8 +333,19 @@ int Show(Ctx& ctx) {
   if (!accepted.ok()) return Fail(accepted.status());
   const int64_t accepted_number =
       accepted->has_value() && (*accepted)->version_id != v.version_id ? (*accepted)->number : 0;
+  // The version's agreements as they stand now, those this account may see (agreement list).
+  auto readable = plan.Agreements();
+  if (!readable.ok()) return Fail(readable.status());
+  std::vector<const domain::Agreement*> agreements;
+  for (const domain::AgreementRef& ref : v.agreements) {
+    for (const domain::Agreement& a : *readable) {
+      if (a.agreement_id == ref.agreement_id) agreements.push_back(&a);
+    }
+  }
   const domain::PlanContent& c = v.content;
   if (ctx.json) {
+    std::vector<std::string> rows;
+    for (const domain::Agreement* a : agreements) rows.push_back(AgreementJson(*a));
     std::vector<std::pair<std::string, std::string>> fields = {
         {"version", JId(v.version_id)},
         {"number", JNum(v.number)},
@@ -312,6 +353,7 @@ int Show(Ctx& ctx) {
         {"hash", JStr(Hex(v.hash))},
         {"details_readable", JBool(v.details_readable)},
         {"agreements", JNum(static_cast<int64_t>(v.agreements.size()))},
+        {"agreement_list", JArr(rows)},
         {"chair_accepted", JBool(acc->chair_accepted)},
         {"professional", JStr(DecisionName(acc->professional))},
         {"needs_professional", JBool(acc->needs_professional)},
@@ -349,6 +391,13 @@ int Show(Ctx& ctx) {
             << "\n";
   if (!c.bottom_lines.empty())
     std::cout << ctx.T("  Voorwaarden: ", "  Bottom lines: ") << c.bottom_lines << "\n";
+  // Who does what by when: the agreements as `agreement list` shows them.
+  std::cout << (is_current
+                    ? ctx.T("  Afspraken:", "  Agreements:")
+                    : ctx.T("  Afspraken, zoals ze nu staan:", "  Agreements, as they are now:"));
+  if (agreements.empty()) std::cout << ctx.T(" geen", " none");
+  std::cout << "\n";
+  for (const domain::Agreement* a : agreements) PrintAgreement(ctx, *a, "  ");
   // The responsible professional's say where bottom lines need it (the latest decision counts).
   if (acc->needs_professional || acc->professional != domain::Decision::kNone) {
     std::cout << ctx.T("  Besluit van de professional: ", "  The professional's decision: ");
@@ -453,61 +502,72 @@ int Grant(Ctx& ctx) {
 
 // ---- agreements ----
 
+// One agreement as `agreement list --json` shows it (and `plan show --json` in its agreements).
+std::string AgreementJson(const domain::Agreement& a) {
+  // due_ms: the date that counts now (a blocked agreement's new date); first_due_ms: the date
+  // agreed first.
+  std::string obstacle = "null";
+  if (a.obstacle) {
+    obstacle = JObj({{"description", JStr(a.obstacle->description)},
+                     {"owner", JId(a.obstacle->owner)},
+                     {"new_due_ms", JNum(a.obstacle->new_due_ms)}});
+  }
+  return JObj({{"id", JId(a.agreement_id)},
+               {"owner", JId(a.input.owner)},
+               {"action", JStr(a.input.action)},
+               {"due_ms", JNum(a.current_due_ms())},
+               {"first_due_ms", JNum(a.input.due_ms)},
+               {"obstacle", obstacle},
+               {"recurrence", JStr(a.input.recurrence)},
+               {"checker", JId(a.input.checker)},
+               {"life_domain", JStr(a.input.life_domain)},
+               {"status", JStr(domain::AgreementStatusName(a.status))},
+               {"accepted", JBool(a.accepted)},
+               {"acceptance_stale", JBool(a.acceptance_stale)},
+               {"restricted", JBool(a.scope_id != 0 || !a.input.hidden_from.empty())},
+               {"conflicts", JNum(static_cast<int64_t>(a.conflicts.size()))},
+               {"owner_left", JBool(a.owner_left)},
+               {"needs_new_owner", JBool(a.needs_new_owner())},
+               {"copy_of", JId(a.copy_of)}});
+}
+
+// One agreement as `agreement list` shows it: who does what by when, its state, what is in the
+// way. `indent` before its first line (`plan show` lists them under the plan).
+void PrintAgreement(const Ctx& ctx, const domain::Agreement& a, const char* indent) {
+  std::cout << indent << Hex(a.agreement_id);
+  // The release gave it a new id; the one noted in private time still works.
+  if (!a.copy_of.empty()) std::cout << ctx.T(" (was ", " (was ") << Hex(a.copy_of) << ")";
+  std::cout << "  " << ctx.NameOf(a.input.owner);
+  if (a.owner_left) std::cout << ctx.T(" (niet meer in de kring)", " (no longer in the circle)");
+  std::cout << ": " << a.input.action << "  [" << AgreementStatusWord(ctx, a.status) << "]";
+  if (a.current_due_ms() != 0) {
+    std::cout << ctx.T(" voor ", " by ") << ShowTime(ctx, a.current_due_ms());
+    if (a.input.due_ms != 0 && a.input.due_ms != a.current_due_ms()) {
+      std::cout << ctx.T(" (eerst ", " (first ") << ShowTime(ctx, a.input.due_ms) << ")";
+    }
+  }
+  if (!a.input.recurrence.empty()) std::cout << " (" << a.input.recurrence << ")";
+  if (!a.conflicts.empty())
+    std::cout << ctx.T("  (twee wijzigingen tegelijk: kijk samen)",
+                       "  (two changes at once: look together)");
+  std::cout << "\n";
+  if (a.obstacle) PrintObstacle(ctx, a.obstacle->description, a.obstacle->owner);
+  if (a.needs_new_owner()) {
+    std::cout << ctx.T("    Heeft een nieuwe eigenaar nodig: kring agreement owner ",
+                       "    Needs a new owner: kring agreement owner ")
+              << Hex(a.agreement_id) << ctx.T(" PERSOON", " PERSON") << "\n";
+  }
+}
+
 int PrintAgreements(Ctx& ctx, const std::vector<domain::Agreement>& list) {
   if (ctx.json) {
     std::vector<std::string> rows;
-    for (const auto& a : list) {
-      // due_ms: the date that counts now (a blocked agreement's new date); first_due_ms: the
-      // date agreed first.
-      std::string obstacle = "null";
-      if (a.obstacle) {
-        obstacle = JObj({{"description", JStr(a.obstacle->description)},
-                         {"owner", JId(a.obstacle->owner)},
-                         {"new_due_ms", JNum(a.obstacle->new_due_ms)}});
-      }
-      rows.push_back(JObj({{"id", JId(a.agreement_id)},
-                           {"owner", JId(a.input.owner)},
-                           {"action", JStr(a.input.action)},
-                           {"due_ms", JNum(a.current_due_ms())},
-                           {"first_due_ms", JNum(a.input.due_ms)},
-                           {"obstacle", obstacle},
-                           {"recurrence", JStr(a.input.recurrence)},
-                           {"checker", JId(a.input.checker)},
-                           {"life_domain", JStr(a.input.life_domain)},
-                           {"status", JStr(domain::AgreementStatusName(a.status))},
-                           {"accepted", JBool(a.accepted)},
-                           {"acceptance_stale", JBool(a.acceptance_stale)},
-                           {"restricted", JBool(a.scope_id != 0 || !a.input.hidden_from.empty())},
-                           {"conflicts", JNum(static_cast<int64_t>(a.conflicts.size()))},
-                           {"owner_left", JBool(a.owner_left)},
-                           {"needs_new_owner", JBool(a.needs_new_owner())}}));
-    }
+    for (const auto& a : list) rows.push_back(AgreementJson(a));
     PrintJson(JArr(rows));
     return 0;
   }
   if (list.empty()) std::cout << ctx.T("Geen afspraken.", "No agreements.") << "\n";
-  for (const auto& a : list) {
-    std::cout << Hex(a.agreement_id) << "  " << ctx.NameOf(a.input.owner);
-    if (a.owner_left) std::cout << ctx.T(" (niet meer in de kring)", " (no longer in the circle)");
-    std::cout << ": " << a.input.action << "  [" << AgreementStatusWord(ctx, a.status) << "]";
-    if (a.current_due_ms() != 0) {
-      std::cout << ctx.T(" voor ", " by ") << ShowTime(ctx, a.current_due_ms());
-      if (a.input.due_ms != 0 && a.input.due_ms != a.current_due_ms()) {
-        std::cout << ctx.T(" (eerst ", " (first ") << ShowTime(ctx, a.input.due_ms) << ")";
-      }
-    }
-    if (!a.input.recurrence.empty()) std::cout << " (" << a.input.recurrence << ")";
-    if (!a.conflicts.empty())
-      std::cout << ctx.T("  (twee wijzigingen tegelijk: kijk samen)",
-                         "  (two changes at once: look together)");
-    std::cout << "\n";
-    if (a.obstacle) PrintObstacle(ctx, a.obstacle->description, a.obstacle->owner);
-    if (a.needs_new_owner()) {
-      std::cout << ctx.T("    Heeft een nieuwe eigenaar nodig: kring agreement owner ",
-                         "    Needs a new owner: kring agreement owner ")
-                << Hex(a.agreement_id) << ctx.T(" PERSOON", " PERSON") << "\n";
-    }
-  }
+  for (const auto& a : list) PrintAgreement(ctx, a);
   return 0;
 }
 
@@ -518,7 +578,7 @@ int Add(Ctx& ctx) {
   in.owner = *owner;
   in.action = ctx.Get("action");
   if (ctx.Has("due")) {
-    auto due = ParseDueTime(ctx.Get("due"));  // a date alone: that day still counts
+    auto due = ctx.DueTime("due");
     if (!due.ok()) return Fail(due.status());
     in.due_ms = *due;
   }
@@ -543,10 +603,13 @@ int Add(Ctx& ctx) {
     return ctx.Made("agreement", *id,
                     "Afspraak voorgesteld. Het is nu eigen tijd: alleen het netwerk leest deze "
                     "afspraak, tot het netwerk de eigen tijd vrijgeeft. Daarna leest iedereen die "
-                    "het ook buiten de eigen tijd zou lezen deze afspraak. Aannemen kan dan ook.",
+                    "het ook buiten de eigen tijd zou lezen deze afspraak. Aannemen kan dan ook. "
+                    "De afspraak krijgt dan een nieuw nummer; dit nummer blijft werken (lijsten "
+                    "tonen het als: was ...).",
                     "Agreement proposed. It is private time now: only the network reads this "
                     "agreement, until the network releases private time. After that everyone who "
-                    "would read it outside private time reads it. It can be accepted then too.");
+                    "would read it outside private time reads it. It can be accepted then too. "
+                    "It then gets a new id; this id keeps working (lists show it as: was ...).");
   }
   return ctx.Made("agreement", *id, "Afspraak voorgesteld.", "Agreement proposed.");
 }
@@ -556,7 +619,7 @@ int Add(Ctx& ctx) {
 int SetOwner(Ctx& ctx) {
   if (ctx.positional.size() != 2) return ctx.Usage();
   auto id = ParseId(ctx.Pos(0));
-  if (!id) return BadId();
+  if (!id) return BadId(ctx.T("AFSPRAAK", "AGREEMENT"));
   auto owner = ctx.Person(ctx.Pos(1));
   if (!owner.ok()) return Fail(owner.status());
   Plan plan(ctx.client, ctx.case_id);
@@ -573,7 +636,7 @@ int SetOwner(Ctx& ctx) {
 int AcceptAgreement(Ctx& ctx) {
   if (ctx.positional.size() != 1) return ctx.Usage();
   auto id = ParseId(ctx.Pos(0));
-  if (!id) return BadId();
+  if (!id) return BadId(ctx.T("AFSPRAAK", "AGREEMENT"));
   Status s = Plan(ctx.client, ctx.case_id).AcceptAgreement(*id);
   if (!s.ok()) return Fail(s);
   return ctx.Done("Afspraak aangenomen.", "Agreement accepted.");
@@ -582,7 +645,7 @@ int AcceptAgreement(Ctx& ctx) {
 int SetStatus(Ctx& ctx) {
   if (ctx.positional.size() != 2) return ctx.Usage();
   auto id = ParseId(ctx.Pos(0));
-  if (!id) return BadId();
+  if (!id) return BadId(ctx.T("AFSPRAAK", "AGREEMENT"));
   // The words `agreement list` shows (klaar, deels, ...), and the English ones scripts use.
   const std::optional<domain::AgreementStatus> st = TypedAgreementStatus(ctx.positional[1]);
   if (!st || st == domain::AgreementStatus::kProposed || st == domain::AgreementStatus::kAccepted) {
@@ -596,7 +659,7 @@ int SetStatus(Ctx& ctx) {
     auto owner = ctx.Person(ctx.Get("obstacle-owner", "me"));
     if (!owner.ok()) return Fail(owner.status());
     o.owner = *owner;
-    auto due = ParseDueTime(ctx.Get("new-due", "now+14d"));
+    auto due = ctx.DueTime("new-due", "now+14d");
     if (!due.ok()) return Fail(due.status());
     o.new_due_ms = *due;
     obstacle = o;
@@ -619,7 +682,7 @@ int Mine(Ctx& ctx) {
 }
 
 int Overdue(Ctx& ctx) {
-  auto at = ParseTime(ctx.Get("at", "now"));
+  auto at = ctx.Time("at", "now");
   if (!at.ok()) return Fail(at.status());
   auto list = domain::FollowUp(ctx.client, ctx.case_id).Overdue(*at);
   if (!list.ok()) return Fail(list.status());

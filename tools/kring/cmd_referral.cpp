@@ -288,7 +288,7 @@ int Coordinator(Ctx& ctx) {
   if (ctx.positional.size() != 1) return ctx.Usage();
   auto account = ctx.Pos(0) == "me" ? std::optional<Bytes>(ctx.client.Account()->account_id)
                                     : ParseId(ctx.Pos(0));
-  if (!account) return BadId();
+  if (!account) return BadId("ACCOUNT");
   domain::CoordinatorAssignment a{*account, ctx.Get("language"), ctx.Get("gender"),
                                   ctx.Get("culture")};
   Status s = domain::Organising(ctx.client, ctx.case_id).AssignCoordinator(a);

@@ -15,11 +15,13 @@ namespace kring::cli {
 namespace {
 
 int Team(Ctx& ctx) {
-  auto from = ParseTime(ctx.Get("from", "now-365d"));
+  auto from = ctx.Time("from", "now-365d");
   if (!from.ok()) return Fail(from.status());
   // "--to 2026-12-31" includes the 31st.
   auto to = ParseEndTime(ctx.Get("to", "now+1d"));
-  if (!to.ok()) return Fail(to.status());
+  if (!to.ok()) {
+    return Fail(Status(to.status().code(), "--to: " + Explain(to.status().message())));
+  }
   // A person at a terminal reads text; a script or a file gets CSV, as before.
   const std::string format =
       ctx.json ? "json" : ctx.Get("format", isatty(STDOUT_FILENO) ? "tekst" : "csv");

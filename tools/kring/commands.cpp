@@ -812,21 +812,14 @@ int RunCommand(const Options& options) {
     // words were checked before the store opened.
     const std::optional<Bytes> only = a.size() == 2 ? ParseId(a[1]) : std::nullopt;
     // Two people who changed the same thing at once are told at the sync that brings it (F8):
-    // nobody looks at kring conflicts unasked. Counted per case, before and after.
-    const std::vector<Bytes> cases = only ? std::vector<Bytes>{*only} : c.Cases();
-    const auto open_conflicts = [&](const Bytes& cid) -> size_t {
-      auto view = c.View(cid);
-      return view.ok() ? OpenConflicts(*view).size() : 0;
-    };
-    std::vector<size_t> before;
-    for (const Bytes& cid : cases) before.push_back(open_conflicts(cid));
-    int rc = only ? SettleCase(c, reports, *only) : Settle(c, reports, false);
-    for (size_t i = 0; i < cases.size(); ++i) {
-      const size_t now = open_conflicts(cases[i]);
-      if (now <= before[i]) continue;
+    // nobody looks at kring conflicts unasked. The sync counts them per case as it folds.
+    client::SyncStats stats;
+    int rc = only ? SettleCase(c, reports, *only, &stats)
+                  : Settle(c, reports, false, false, nullptr, &stats);
+    for (const auto& [cid, count] : stats.new_conflicts) {
       // On stderr: with --json, stdout holds the result document.
-      std::cerr << Text(Msg::kNewConflicts) << " " << (now - before[i]) << ". "
-                << Text(Msg::kSeeConflicts) << " --case " << Hex(cases[i]) << "\n";
+      std::cerr << Text(Msg::kNewConflicts) << " " << count << ". " << Text(Msg::kSeeConflicts)
+                << " --case " << Hex(cid) << "\n";
     }
     if (o.json) return OkJson(o, rc);
     if (rc == 0) std::cout << Text(Msg::kSynced) << "\n";

@@ -245,6 +245,7 @@ int RunDomainCommand(const Options& o) {
   }
 
   if (positional.size() > verb->max_words) return UnexpectedWords(*verb, positional, first_flag);
+  SetCommandOptions(verb->value_flags);
 
   auto opened = OpenClient(o, NewStore::kRefuse);
   if (!opened.ok()) return Fail(opened.status());
@@ -269,7 +270,7 @@ int RunDomainCommand(const Options& o) {
     }
     if (!case_ref.empty()) {
       auto id = ParseId(case_ref);
-      if (!id) return BadId();
+      if (!id) return BadId("--case");
       ctx.case_id = *id;
     } else {
       std::vector<Bytes> cases = c.Cases();

@@ -45,10 +45,6 @@ const std::vector<Verb>& ReportVerbs();    // cmd_report.cpp
 const std::vector<Verb>& ChangesVerbs();   // cmd_changes.cpp
 const std::vector<Verb>& ConflictVerbs();  // cmd_conflicts.cpp
 
-// The conflicts of a case a user is shown (kring conflicts): on items in the view, with two
-// different values (domain::ShowsAsConflict). cmd_conflicts.cpp.
-std::vector<v1::Conflict> OpenConflicts(const v1::CaseState& view);
-
 // Whether args[0] is a netwerkberaad area (with args[1] one of its verbs, or --help).
 bool IsDomainCommand(const std::vector<std::string>& args);
 int RunDomainCommand(const Options& options);

@@ -150,6 +150,31 @@ int Ctx::Usage() const {
   return 2;
 }
 
+namespace {
+
+Result<int64_t> NamedTime(const std::string& name, Result<int64_t> t) {
+  if (t.ok()) return t;
+  return Status(t.status().code(), "--" + name + ": " + Explain(t.status().message()));
+}
+
+}  // namespace
+
+Result<int64_t> OptionTime(const std::string& name, const std::string& text) {
+  return NamedTime(name, ParseTime(text));
+}
+
+Result<int64_t> OptionDueTime(const std::string& name, const std::string& text) {
+  return NamedTime(name, ParseDueTime(text));
+}
+
+Result<int64_t> Ctx::Time(const std::string& name, const std::string& fallback) const {
+  return OptionTime(name, Get(name, fallback));
+}
+
+Result<int64_t> Ctx::DueTime(const std::string& name, const std::string& fallback) const {
+  return OptionDueTime(name, Get(name, fallback));
+}
+
 std::string ShowTime(const Ctx& ctx, int64_t utc_ms) {
   if (utc_ms == 0) return "-";
   return domain::FormatAmsterdamDateTime(utc_ms, ctx.lang);

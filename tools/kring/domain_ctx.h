@@ -51,6 +51,11 @@ struct Ctx {
   bool On(const std::string& name) const;
   // Positional argument i, or empty.
   std::string Pos(size_t i) const;
+  // The time given with --name, or `fallback` when it is not given; what is no time is refused
+  // with a message that names --name (a command may take several times).
+  Result<int64_t> Time(const std::string& name, const std::string& fallback = "") const;
+  // The same for a due date or deadline: a date alone is the end of that day (ParseDueTime).
+  Result<int64_t> DueTime(const std::string& name, const std::string& fallback = "") const;
 
   // A person of the circle: 32 hex digits, "me" (this account's person), or the exact name.
   Result<Bytes> Person(const std::string& ref) const;
@@ -91,6 +96,11 @@ std::string ShowTime(const Ctx& ctx, int64_t utc_ms);
 
 // Two indented lines under a blocked agreement: what is in the way, and who sorts it out.
 void PrintObstacle(const Ctx& ctx, const std::string& description, const Bytes& owner);
+
+// A time typed for option --name (`text`), with an error that names the option.
+Result<int64_t> OptionTime(const std::string& name, const std::string& text);
+// The same for a due date or deadline (ParseDueTime).
+Result<int64_t> OptionDueTime(const std::string& name, const std::string& text);
 
 // A usage error for this command: prints `why` and returns 2.
 int BadInput(const Ctx& ctx, const std::string& why_nl, const std::string& why_en);

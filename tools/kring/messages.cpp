@@ -420,7 +420,94 @@ std::string LookHint(std::string_view reason) {
   return "";
 }
 
+// The option a library refusal is about, for the commands that have it. The library's texts
+// name no option (apps show them too); on the command line a user must know which one to give.
+struct OptionOf {
+  std::string_view key;
+  const char* option;  // without "--"; a key with two options has two rows
+};
+
+constexpr OptionOf kOptionOfKey[] = {
+    {"location.coarse_missing", "coarse"},
+    {"location.exact_missing", "exact"},
+    {"location.hidden_unknown", "hidden-from"},
+    {"meeting.pretalk_missing", "no-pretalk-reason"},
+    {"meeting.required_said_no", "required-no-reason"},
+    {"poll.deadline_missing", "deadline"},
+    {"poll.deadline_after_slot", "deadline"},
+    {"poll.no_slots", "slot"},
+    {"poll.slot_invalid", "slot"},
+    {"poll.required_unknown", "required"},
+    {"poll.required_left", "required"},
+    {"participation.reason_missing", "reason"},
+    {"participation.too_long", "reason"},
+    {"absent_view.text_missing", "text"},
+    {"absent_view.too_long", "text"},
+    {"person.name_missing", "name"},
+    {"person.relation_missing", "relation"},
+    {"person.function_missing", "function"},
+    {"person.organisation_missing", "organisation"},
+    {"person.kind_invalid", "kind"},
+    {"person.language_invalid", "language"},
+    {"person.account_invalid", "account"},
+    {"contact.email_invalid", "email"},
+    {"contact.phone_invalid", "phone"},
+    {"pretalk.how_invalid", "how"},
+    {"pretalk.time_missing", "at"},
+    {"referral.reason_missing", "reason"},
+    {"referral.reason_too_long", "reason"},
+    {"plan.unknown_life_domain", "domain"},
+    {"plan.review_days_invalid", "review-days"},
+    {"plan.contingency_missing", "contingency"},
+    {"plan.contact_missing", "contact-person"},
+    {"plan.contact_unknown", "contact-person"},
+    {"plan.professional_missing", "responsible"},
+    {"plan.professional_unknown", "responsible"},
+    {"plan.conditions_missing", "text"},
+    {"plan.reason_missing", "text"},
+    {"plan.decision_invalid", "decision"},
+    {"agreement.owner_missing", "owner"},
+    {"agreement.owner_unknown", "owner"},
+    {"agreement.action_missing", "action"},
+    {"agreement.when_missing", "due"},
+    {"agreement.when_missing", "recurrence"},
+    {"agreement.checker_unknown", "checker"},
+    {"agreement.hidden_unknown", "hidden-from"},
+    {"agreement.obstacle_missing", "obstacle"},
+    {"agreement.obstacle_owner_unknown", "obstacle-owner"},
+    {"agreement.obstacle_owner_left", "obstacle-owner"},
+    {"micro.service_missing", "service"},
+    {"micro.service_too_long", "service"},
+    {"micro.cost_invalid", "euros"},
+    {"mentor.young_person_unknown", "young"},
+    {"mentor.mentor_unknown", "mentor"},
+    {"invite.validity_invalid", "hours"},
+    {"followup.unknown_agreement", "assess"},
+    {"followup.duplicate_assessment", "assess"},
+    {"followup.note_too_long", "note"},
+};
+
+std::vector<std::string> g_command_options;
+
+// " Optie: --coarse." when the command being run has the option `key` is about, else "".
+std::string OptionHint(const std::string& key) {
+  std::string named;
+  for (const OptionOf& o : kOptionOfKey) {
+    if (o.key != key || std::find(g_command_options.begin(), g_command_options.end(), o.option) ==
+                            g_command_options.end()) {
+      continue;
+    }
+    named += (named.empty() ? "--" : (g_english ? " or --" : " of --")) + std::string(o.option);
+  }
+  if (named.empty()) return "";
+  return (g_english ? " Option: " : " Optie: ") + named + ".";
+}
+
 }  // namespace
+
+void SetCommandOptions(const std::vector<const char*>& options) {
+  g_command_options.assign(options.begin(), options.end());
+}
 
 bool SetLanguage(const std::string& lang) {
   // A locale-style value (en_GB.UTF-8, NL) names its language first.
@@ -452,7 +539,8 @@ std::string Explain(const std::string& reason, const std::string& server_reason)
     const bool stale_view_may_explain =
         std::find(std::begin(kByRoleOrCircle), std::end(kByRoleOrCircle), reason) !=
         std::end(kByRoleOrCircle);
-    return domain::UserText(reason, language) + (stale_view_may_explain ? sync_hint : "");
+    return domain::UserText(reason, language) + (stale_view_may_explain ? sync_hint : "") +
+           OptionHint(reason);
   }
   struct Known {
     const char* phrase;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace kring::cli {
 
@@ -106,6 +107,9 @@ const char* DutchText(Msg msg);
 // one; otherwise the reason as it is. `server_reason`: kringd's reason key
 // (kring/common/refusal.h) when it gave one; it is explained first.
 std::string Explain(const std::string& reason, const std::string& server_reason = "");
+// The options of the command being run (set once it is parsed): a library refusal about what one
+// of them gives then names that option ("location.coarse_missing": "... Optie: --coarse.").
+void SetCommandOptions(const std::vector<const char*>& options);
 // A word of the command as it may be echoed in an error: only when it looks like a command word
 // or flag (a-z, 0-9, -; at most 40), otherwise "?" so a name typed by mistake is never shown.
 std::string CommandWord(const std::string& word);

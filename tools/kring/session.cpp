@@ -135,7 +135,8 @@ int PrintReports(const Reports& reports) {
 }
 
 int SettleAfter(const Result<client::SyncStats>& r, Reports& reports, bool edit, bool quiet,
-                bool* synced = nullptr) {
+                bool* synced = nullptr, client::SyncStats* stats = nullptr) {
+  if (stats != nullptr && r.ok()) *stats = r.value();
   const int rc = PrintReports(reports);
   if (synced != nullptr) *synced = r.ok() && rc == 0;
   if (!r.ok()) {
@@ -151,8 +152,9 @@ int SettleAfter(const Result<client::SyncStats>& r, Reports& reports, bool edit,
 
 }  // namespace
 
-int Settle(client::Client& c, Reports& reports, bool edit, bool quiet, bool* synced) {
-  return SettleAfter(c.SyncNow(), reports, edit, quiet, synced);
+int Settle(client::Client& c, Reports& reports, bool edit, bool quiet, bool* synced,
+           client::SyncStats* stats) {
+  return SettleAfter(c.SyncNow(), reports, edit, quiet, synced, stats);
 }
 
 int SettleInvite(client::Client& c, Reports& reports, const client::Invitation& inv, bool json) {
@@ -171,8 +173,10 @@ int SettleInvite(client::Client& c, Reports& reports, const client::Invitation& 
   return 0;
 }
 
-int SettleCase(client::Client& c, Reports& reports, const Bytes& case_id) {
-  return SettleAfter(c.SyncCase(case_id), reports, /*edit=*/false, /*quiet=*/false);
+int SettleCase(client::Client& c, Reports& reports, const Bytes& case_id,
+               client::SyncStats* stats) {
+  return SettleAfter(c.SyncCase(case_id), reports, /*edit=*/false, /*quiet=*/false,
+                     /*synced=*/nullptr, stats);
 }
 
 int FetchCaseFirst(client::Client& c, Reports& reports, const Bytes& case_id) {
@@ -278,6 +282,11 @@ int Usage() {
 
 int BadId() {
   std::cerr << Text(Msg::kBadId) << "\n";
+  return 2;
+}
+
+int BadId(const std::string& what) {
+  std::cerr << Text(Msg::kError) << ": " << what << ": " << Text(Msg::kBadId) << "\n";
   return 2;
 }
 

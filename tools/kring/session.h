@@ -53,8 +53,10 @@ inline bool IsHaltedCase(const Status& s) {
 // network when `edit`), 1 something was refused, 3 a security alarm. `quiet` leaves the "sent"
 // line to the caller, who prints what the edit means. `synced`, when given, is set to whether the
 // sync went through with nothing refused (false offline, even though that is exit 0 for an edit).
+// `stats`, when given, gets what the sync reported (its new conflicts per case); empty when it
+// failed.
 int Settle(client::Client& c, Reports& reports, bool edit, bool quiet = false,
-           bool* synced = nullptr);
+           bool* synced = nullptr, client::SyncStats* stats = nullptr);
 // Settle after an invitation was made (`kring invite create`, `kring invitation app`): the id and
 // link on stdout once the sync went through, with the note about sharing the link on stderr; with
 // `json` {"id","invite","link","synced"} whatever the sync did (it is stored on this device; the
@@ -62,7 +64,8 @@ int Settle(client::Client& c, Reports& reports, bool edit, bool quiet = false,
 int SettleInvite(client::Client& c, Reports& reports, const client::Invitation& inv, bool json);
 // Settle for one case only (`kring sync CASE`): the others are neither sent nor fetched. A case
 // stopped by an alarm is exit 3, one neither this device nor the server has exit 1.
-int SettleCase(client::Client& c, Reports& reports, const Bytes& case_id);
+int SettleCase(client::Client& c, Reports& reports, const Bytes& case_id,
+               client::SyncStats* stats = nullptr);
 // Syncs `case_id` before a control change is decided on this device's view (approve, role):
 // 0 to go on (fetched, or offline: the device's own view decides). Else what the sync found is
 // told as Settle tells it (the alarm note, a refusal, a removal) and its exit code returned
@@ -89,6 +92,8 @@ void Listen(client::Client& c, Reports& reports);
 std::optional<Bytes> ParseId(const std::string& hex);
 int Usage();
 int BadId();
+// BadId for the option or word that holds it ("--entity", "AFSPRAAK"): that name first.
+int BadId(const std::string& what);
 domain::Language CurrentLanguage();
 
 }  // namespace kring::cli

@@ -103,6 +103,13 @@ constexpr Word kAttendanceWords[] = {
     {"absent", "afwezig", "absent"},
 };
 
+// Where a person of the circle stands (domain::Person::status); `circle list` shows these.
+constexpr Word kPersonStatusWords[] = {
+    {"proposed", "voorgesteld", "proposed"},
+    {"approved", "in de kring", "in the circle"},
+    {"declined", "afgewezen", "declined"},
+};
+
 constexpr Word kInvitationStateWords[] = {
     {"not_invited", "niet uitgenodigd", "not invited"},
     {"pending", "uitgenodigd, nog geen antwoord", "invited, no answer yet"},
@@ -216,6 +223,28 @@ constexpr Word kFieldLabels[] = {
     {"monthly_cents", "kosten per maand", "cost per month"},
 };
 
+// The fields whose value is an identifier with words above, per entity type ("" for any type:
+// the field means the same wherever it is). An agreement's state is stored in "outcome", a
+// check's decision too: the type tells them apart.
+struct ValueWordsOf {
+  std::string_view type;
+  std::string_view field;
+  std::span<const Word> words;
+};
+
+const ValueWordsOf kValueWords[] = {
+    {"person", "kind", kPersonKindWords},
+    {"person", "status", kPersonStatusWords},
+    {"person", "invite_state", kInvitationStateWords},
+    {"pretalk", "how", kPreTalkWayWords},
+    {"participation", "mode", kParticipationWords},
+    {"", "phase", kMeetingPhaseWords},
+    {"plan_agreement", "outcome", kAgreementStatusWords},
+    {"plan_agreement", "life_domain", kLifeDomainWords},
+    {"agreement_assessment", "result", kAgreementStatusWords},
+    {"six_week_check", "outcome", kCheckOutcomeWords},
+};
+
 // Fields whose words the domain has itself (the plan's headings and life domains, as `kring plan
 // show` and the printout show them): their label is the domain's text, one wording for both.
 struct DomainLabel {
@@ -277,6 +306,7 @@ const std::span<const Word> kCheckOutcomes{kCheckOutcomeWords};
 const std::span<const Word> kRoles{kRoleWords};
 const std::span<const Word> kLocationKinds{kLocationKindWords};
 const std::span<const Word> kAttendances{kAttendanceWords};
+const std::span<const Word> kPersonStatuses{kPersonStatusWords};
 
 std::optional<std::string> TypedWord(std::span<const Word> words, const std::string& typed) {
   for (const Word& w : words) {
@@ -340,6 +370,14 @@ std::string FieldLabel(const Ctx& ctx, const std::string& field) {
     if (l.field == field) return InLine(domain::UserText(l.key, ctx.lang));
   }
   return ShowWord(ctx, kFieldLabels, field);
+}
+
+std::span<const Word> ValueWords(const std::string& type, const std::string& field) {
+  if (IsPollAnswerField(field)) return kPollAnswers;
+  for (const ValueWordsOf& v : kValueWords) {
+    if ((v.type.empty() || v.type == type) && v.field == field) return v.words;
+  }
+  return {};
 }
 
 std::string ShowWord(const Ctx& ctx, std::span<const Word> words, const std::string& value) {

@@ -39,6 +39,7 @@ extern const std::span<const Word> kAttendances;
 std::optional<std::string> TypedWord(std::span<const Word> words, const std::string& typed);
 // The words to choose from in the user's language, as typed: "ja, als-het-moet of nee".
 std::string WordChoices(const Ctx& ctx, std::span<const Word> words);
+extern const std::span<const Word> kPersonStatuses;
 
 // The agreement state the user typed (a word of kAgreementStatuses, either language, or the
 // identifier); nullopt for anything else. AgreementStatusWord: its word in the user's language.
@@ -58,6 +59,11 @@ std::string DomainWord(std::span<const Word> words, const std::string& typed);
 // version) is returned as it is.
 std::string EntityLabel(const Ctx& ctx, const std::string& type);
 std::string FieldLabel(const Ctx& ctx, const std::string& field);
+
+// The words for the values of a field the domain stores as an identifier (a person's kind, an
+// agreement's state "not_done", a meeting's phase), for output that shows a stored value as it
+// is (kring conflicts --values); empty for a field of free text.
+std::span<const Word> ValueWords(const std::string& type, const std::string& field);
 
 // The word for an identifier in the user's language; an unknown identifier (written by a newer
 // version) as it is.

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -123,6 +124,10 @@ enum class IntentOutcome { kQueued, kRejected, kDone };
 struct SyncStats {
   uint64_t pulled = 0;
   uint64_t pushed = 0;
+  // Per case: the conflicts the pulled log made (two edits of one field at once) that are still
+  // open after it, i.e. shown to the user (domain::ShowsAsConflict, on an item the case has).
+  // A case without a new one is not in it.
+  std::map<Bytes, uint64_t> new_conflicts;
 };
 
 class Client {

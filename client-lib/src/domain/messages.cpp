@@ -61,9 +61,9 @@ constexpr Text kTexts[] = {
      "Only the people in private time release the plan."},
     {"rule.plan_version",
      "Alleen de hoofdpersoon of de gespreksleider maakt een nieuwe versie van het plan. Het "
-     "netwerk doet dat alleen in de eigen tijd, als het zijn plan vrijgeeft.",
+     "netwerk doet dat één keer: aan het eind van de eigen tijd, als het zijn plan vrijgeeft.",
      "Only the resident or the coordinator makes a new version of the plan. The network does so "
-     "only in its private time, when it releases its plan."},
+     "once: at the end of its private time, when it releases its plan."},
     {"rule.private_time_open",
      "De eigen tijd loopt nog. Die stopt pas als het netwerk het plan vrijgeeft.",
      "Private time is still going on. It ends only when the network releases the plan."},
@@ -85,6 +85,11 @@ constexpr Text kTexts[] = {
     {"rule.referral_resident",
      "Een aanmelding gaat over de bewoner van deze casus: de persoon uit de eerste aanmelding.",
      "A referral is about this case's resident: the person in the first referral."},
+    {"rule.first_referral_resident",
+     "De eerste aanmelding noemt de bewoner meteen, en alleen iemand die als bewoner in de kring "
+     "staat.",
+     "The first referral names the resident at once, and only someone in the circle as the "
+     "resident."},
     {"rule.referrer_resident", "Alleen de hoofdpersoon zelf meldt zich aan als bewoner.",
      "Only the resident themself makes a referral as the resident."},
     {"rule.referral_spoed",
@@ -533,6 +538,11 @@ constexpr Text kTexts[] = {
      "tijd vrij.",
      "There are agreements from private time that not everyone can read yet. Release private "
      "time first."},
+    {"plan.release_meeting_first",
+     "De eigen tijd loopt nog. Geef eerst vrij wat het netwerk maakte (kring meeting release). "
+     "Geef daarna het plan vrij.",
+     "Private time is still going on. First release what the network made (kring meeting "
+     "release). Then release the plan."},
     {"plan.network_only", "Alleen het netwerk maakt het plan in de eigen tijd.",
      "Only the network drafts the plan in private time."},
     {"agreement.owner_missing", "Kies wie deze afspraak uitvoert.",

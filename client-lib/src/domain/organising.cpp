@@ -631,11 +631,7 @@ Status ValidateTimes(int64_t start_ms, int64_t end_ms) {
 
 }  // namespace
 
-bool ShowsAsConflict(const v1::Conflict& c) {
-  if (c.resolved()) return false;
-  // Value is a oneof of scalars: equal values serialize to the same bytes.
-  return c.kept_value().SerializeAsString() != c.other_value().SerializeAsString();
-}
+bool ShowsAsConflict(const v1::Conflict& c) { return client::model::OpenConflict(c); }
 
 const char* InvitationStateName(InvitationState state) {
   switch (state) {
@@ -801,8 +797,19 @@ Result<Bytes> Organising::SubmitReferral(const ReferralInput& r) {
   // every name-based command for the resident would then find two). The resident given in the
   // input (name, contact, app) is checked as always but not used then: the user does not have to
   // repeat it exactly, and the resident's details are changed through the person commands.
+  // The same holds for the first referral when the resident is in the circle already (`circle
+  // propose --kind resident`, often linked to the chair's account): it names that person
+  // (EnteredResident), as the first referral decides for good who counts as the resident. Their
+  // entry stays as it is (approving it is the organisers' own step).
+  // A first referral that names nobody (a modified client's, whose resident every device
+  // skipped) leaves the resident to the kind: a later one then names nobody either (the rules
+  // take only the first's resident) and enters the resident only if nobody is entered as one.
   std::string resident_id;
+  const bool names_resident = existing == nullptr || !BlobField(*existing, "resident").empty();
   if (existing != nullptr) resident_id = BlobField(*existing, "resident");
+  if (resident_id.empty()) {
+    if (const v1::Entity* entered = EnteredResident(view)) resident_id = entered->entity_id();
+  }
   Batch batch(client_, case_id_, view, me);
 
   // The resident is in the circle from the start when an organiser refers; otherwise the
@@ -843,7 +850,7 @@ Result<Bytes> Organising::SubmitReferral(const ReferralInput& r) {
   std::vector<v1::Mutation> ref;
   ref.push_back(Create(id, kReferralType));
   ref.push_back(Set(id, "referrer_kind", TextValue(r.referrer_kind)));
-  ref.push_back(Set(id, "resident", BlobValue(resident_id)));
+  if (names_resident) ref.push_back(Set(id, "resident", BlobValue(resident_id)));
   ref.push_back(Set(id, "reason", TextValue(r.reason)));
   ref.push_back(Set(id, "resident_consent", FlagValue(true)));
   ref.push_back(Set(id, "spoed", FlagValue(r.spoed)));
@@ -1995,6 +2002,12 @@ Result<ReleaseContents> Organising::WhatReleaseShares(const Bytes& meeting_id) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   const v1::Entity* e = FindTyped(view, S(meeting_id), kMeetingType);
   if (e == nullptr) return Unknown();
+  // Whoever may not release is told so first, with who may (the reducer's rule for the release
+  // itself), and learns nothing of what the network wrote, not even how much.
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
+  Batch may_release(client_, case_id_, view, me);
+  KRING_RETURN_IF_ERROR(
+      may_release.Add({Set(e->entity_id(), "draft_released", FlagValue(true), e)}, 0));
   if (ParsePhase(TextField(*e, "phase")) != Phase::kPrivateTime) {
     return FailedPrecondition("meeting.not_private_time");
   }

@@ -4,6 +4,7 @@
 #include <limits>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 #include "kring/domain/organising.h"
 
@@ -147,6 +148,7 @@ struct Who {
   const v1::CaseState& state;
   ByteView account;
   const v1::Member* member;
+  ByteView op_id;  // the op being checked (client_op_id): what it wrote before this mutation
   bool manager() const {
     return member->role() == v1::ROLE_CHAIR || member->role() == v1::ROLE_COORDINATOR;
   }
@@ -201,6 +203,28 @@ bool IsSecondResident(const v1::CaseState& state, const v1::Entity& person) {
   if (referral == nullptr) return false;
   const std::string resident = BlobField(*referral, "resident");
   return !resident.empty() && resident != person.entity_id();
+}
+
+const v1::Entity* EnteredResident(const v1::CaseState& state) {
+  const v1::Entity* found = nullptr;
+  for (const auto& [key, e] : state.entities()) {
+    if (e.type() != kPersonType || e.scope_id() != 0 || e.deleted()) continue;
+    if (TextField(e, "kind") != "resident") continue;
+    // The chair's own person first (IsTheResident counts it whatever else holds), then the first
+    // by id: the same person on every device, whatever the map's order.
+    const auto rank = [&state](const v1::Entity& p) {
+      return std::make_pair(!IsLinkedToChair(state, p), p.entity_id());
+    };
+    if (found == nullptr || rank(e) < rank(*found)) found = &e;
+  }
+  return found;
+}
+
+const v1::Entity* ResidentPerson(const v1::CaseState& state) {
+  const v1::Entity* referral = FirstReferral(state);
+  const std::string named = referral == nullptr ? std::string() : BlobField(*referral, "resident");
+  if (!named.empty()) return FindPersonEntity(state, named);
+  return EnteredResident(state);
 }
 
 bool IsLinkedToChair(const v1::CaseState& state, const v1::Entity& person) {
@@ -420,6 +444,30 @@ bool OpenPrivateTime(const v1::Entity& meeting) {
          PrivateScopeOf(meeting) != 0 && !Released(meeting);
 }
 
+// The network ends its private time once it has released it: a network member in the private
+// scope moves the meeting on to the plan presentation (the op that makes its plan version,
+// Plan::Publish), and stamps when. Nothing else of the meeting is theirs to change.
+bool EndsReleasedPrivateTime(const Who& who, const v1::Mutation& m, const v1::Entity& meeting) {
+  if (!m.has_set_field() || TextField(meeting, "status") == "cancelled" || !Released(meeting) ||
+      !IsNetworkMember(who.state, *who.member) ||
+      !InScope(who.state, PrivateScopeOf(meeting), who.account)) {
+    return false;
+  }
+  const std::string presentation = PhaseName(Phase::kPlanPresentation);
+  const v1::SetField& f = m.set_field();
+  if (f.field() == "phase") {
+    return f.value().text() == presentation &&
+           TextField(meeting, "phase") == PhaseName(Phase::kPrivateTime);
+  }
+  if (f.field() == "phase_" + presentation + "_at_ms") {
+    auto phase = meeting.fields().find("phase");
+    return f.value().has_time_ms() && TextField(meeting, "phase") == presentation &&
+           phase != meeting.fields().end() && !who.op_id.empty() &&
+           phase->second.revision() == ToString(who.op_id);
+  }
+  return false;
+}
+
 std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity* e) {
   // A finished meeting is a record: nothing about it changes any more, on any device.
   if (FieldValue(*e, "finished_at_ms") != nullptr) return rule::kFinished;
@@ -473,6 +521,7 @@ std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity
     }
     return {};
   }
+  if (!who.manager() && EndsReleasedPrivateTime(who, m, *e)) return {};
   if (m.has_set_field() && m.set_field().field() == "phase" && OpenPrivateTime(*e) &&
       m.set_field().value().text() != PhaseName(Phase::kPrivateTime)) {
     // Private time ends only with the network's release (as StartPhase asks): no organiser's
@@ -601,6 +650,21 @@ std::string CheckMeetingAddress(const Who& who, const v1::Mutation& m, const v1:
   return {};
 }
 
+// The first referral names for good who the resident is (the field is fixed, the referral never
+// deleted), and from then on only that person counts as the resident (IsTheResident,
+// IsSecondResident). So it names someone entered as the resident, a live scope-0 person of kind
+// "resident" (a made-up id, or a relative or the referrer's own person, would take "resident
+// stays" from the real resident and leave the case without one for good), and it does so in the
+// op that makes it: a referral made without a resident is not named later, by its creator or an
+// organiser, after the circle has changed.
+bool NamesResident(const Who& who, const OpContext& ctx, const v1::Value& value,
+                   const v1::Entity& referral) {
+  if (!who.Created(referral) || referral.created_seq() != ctx.seq) return false;
+  if (!value.has_blob()) return false;
+  const v1::Entity* person = FindPersonEntity(who.state, value.blob());
+  return person != nullptr && TextField(*person, "kind") == "resident";
+}
+
 }  // namespace
 
 std::string CheckOrganisingRule(const v1::CaseState& state, const OpContext& ctx,
@@ -617,7 +681,7 @@ std::string CheckOrganisingRule(const v1::CaseState& state, const OpContext& ctx
   if (!IsOrganisingType(type)) return {};
   const v1::Member* member = FindMember(state, ctx.author_account_id);
   if (member == nullptr) return rule::kNotAMember;
-  const Who who{state, ctx.author_account_id, member};
+  const Who who{state, ctx.author_account_id, member, ctx.client_op_id};
 
   if (type == kPersonType) return CheckPerson(who, m, e);
   if (type == kContactType) return CheckForPerson(who, m, e, &MayWriteContactOf, rule::kContact);
@@ -655,13 +719,16 @@ std::string CheckOrganisingRule(const v1::CaseState& state, const OpContext& ctx
         e->fields().count("resident") != 0) {
       return rule::kFixed;
     }
-    // A later referral is about the case's resident: it names the person the first one names,
-    // nobody else (who would then count as the resident, IsTheResident).
     if (m.has_set_field() && m.set_field().field() == "resident") {
       const v1::Entity* first = FirstReferral(state);
-      if (first != nullptr && first->entity_id() != e->entity_id() &&
-          m.set_field().value().blob() != BlobField(*first, "resident")) {
-        return rule::kReferralResident;
+      if (first != nullptr && first->entity_id() != e->entity_id()) {
+        // A later referral is about the case's resident: it names the person the first one
+        // names, nobody else (who would then count as the resident, IsTheResident).
+        if (m.set_field().value().blob() != BlobField(*first, "resident")) {
+          return rule::kReferralResident;
+        }
+      } else if (!NamesResident(who, ctx, m.set_field().value(), *e)) {
+        return rule::kFirstReferralResident;
       }
     }
     // Only the resident refers as the resident, and the resident holds the chair's account: a

@@ -13,20 +13,18 @@
 #include "kring/domain/follow_up.h"
 #include "kring/domain/organising.h"
 
+#include "domain/organising_rules.h"
 #include "domain/plan_model.h"
 #include "domain/plan_ops.h"
 #include "domain/plan_release.h"
 #include "domain/plan_rules.h"
+#include "domain/private_time.h"
 #include "domain/render_text.h"
 #include "domain/rule_refusals.h"
 #include "model/content_rules.h"
 #include "model/reducer.h"
 
 namespace kring::domain {
-
-// The case's first referral names another person as the resident (domain/organising_rules.h; not
-// included here, as its field readers share their names with plan_model's).
-bool IsSecondResident(const v1::CaseState& state, const v1::Entity& person);
 
 namespace {
 
@@ -219,6 +217,7 @@ Agreement AgreementOf(const v1::CaseState& state, const v1::Entity& e) {
   }
   a.scope_id = e.scope_id();
   a.in_private_time = MadeInPrivateTime(e);
+  a.copy_of = B(BlobField(e, kAgreementCopyOf));
   for (const v1::Conflict& c : state.conflicts()) {
     if (ShowsAsConflict(c) && c.entity_id() == e.entity_id()) a.conflicts.push_back(c);
   }
@@ -716,8 +715,17 @@ Result<Bytes> Plan::Release(const Bytes& draft_id) {
 Result<Bytes> Plan::Publish(const PlanContent& content) {
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
-  // The reducer's rule, asked first so the refusal says who may (before any other reason).
-  if (!MayMakePlanVersion(view, me)) {
+  // The reducer's rule, asked first so the refusal says who may (before any other reason). The
+  // network's version comes after its `meeting release`, which another device may have written:
+  // fetch first (best effort).
+  if (!MayMakePlanVersion(view, me) && ReleasedPrivateTime(view, me) == nullptr &&
+      InNetworkPrivateTime(view, me)) {
+    (void)client_.SyncCase(case_id_);
+    KRING_ASSIGN_OR_RETURN(view, ViewOf(client_, case_id_));
+  }
+  if (!MayMakePlanVersion(view, me) && ReleasedPrivateTime(view, me) == nullptr) {
+    // Still in private time, not released: what the network made is shared first.
+    if (InNetworkPrivateTime(view, me)) return FailedPrecondition("plan.release_meeting_first");
     return PermissionDenied(RefusalKeyFor(view, me, plan_rule::kPlanVersion));
   }
   // A version lists the agreements as everyone reads them: not before the network's release.
@@ -770,7 +778,20 @@ Result<Bytes> Plan::Publish(const PlanContent& content) {
   PlanContent summary = content;
   summary.life_domains.clear();
   const std::string id = NewEntityId(0);
-  std::vector<v1::Mutation> ms{Create(id, kPlanVersion)};
+  std::vector<v1::Mutation> ms;
+  // The network's version ends its released private time, in the same op: the meeting moves on
+  // to the plan presentation, so no one of the network makes another version (the reducer lets
+  // the network make one only in that op). The chair's, when it is of the network, does too.
+  if (const v1::Entity* meeting = ReleasedPrivateTime(with_details, me); meeting != nullptr) {
+    const std::string presentation = PhaseName(Phase::kPlanPresentation);
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    ms.push_back(Set(meeting->entity_id(), "phase", TextValue(presentation), meeting));
+    ms.push_back(
+        Set(meeting->entity_id(), "phase_" + presentation + "_at_ms", TimeValue(now), meeting));
+  }
+  ms.push_back(Create(id, kPlanVersion));
   // The place it takes in this view: a hint for this device's pending versions (NewerVersion),
   // counted here rather than taken from the current version's number, which its writer chose.
   ms.push_back(
@@ -1151,13 +1172,12 @@ Result<PrintablePlan> PrintoutFor(const v1::CaseState& state, const Bytes& reade
     out.newer_version_waiting =
         static_cast<uint32_t>(std::clamp<int64_t>(VersionNumber(state, *newest), 1, UINT32_MAX));
   }
-  for (const auto& [key, e] : state.entities()) {
-    // The resident as the rules take them: a kind "resident" on someone the first referral does
-    // not name (written before it) is not theirs to be named as.
-    if (e.type() == "person" && TextField(e, "kind") == "resident" && !IsSecondResident(state, e) &&
-        visible(e)) {
-      out.resident_first_name = one_line(TextField(e, "name"));
-    }
+  // The resident as the rules take them, one person on every device and every printout: the
+  // person the first referral names, else the one entered as the resident (the chair's own person
+  // first, then the first by id), never whichever the entity map happens to list last.
+  if (const v1::Entity* resident = ResidentPerson(state);
+      resident != nullptr && TextField(*resident, "kind") == "resident" && visible(*resident)) {
+    out.resident_first_name = one_line(TextField(*resident, "name"));
   }
   PlanVersion v = VersionOf(state, *version);
   const v1::Entity* details = DetailsOf(state, *version);

@@ -62,8 +62,13 @@ std::string CheckCreate(const Rule& r, std::string_view type) {
   }
   if (type == kPlanVersion || type == kPlanDetails) {
     // The plan is the resident's: a new version replaces it on every screen and on paper. The
-    // network writes one only at its release in private time (DOMAIN step 4).
-    return MayMakePlanVersion(r.state, r.author()) ? "" : plan_rule::kPlanVersion;
+    // network writes one only at its release in private time (DOMAIN step 4), once: its version
+    // is made in the op that ends its private time (the details, in their own op, just before).
+    if (MayMakePlanVersion(r.state, r.author())) return {};
+    const bool network = type == kPlanDetails ? ReleasedPrivateTime(r.state, r.author()) != nullptr
+                                              : PrivateTimeEndedInOp(r.state, r.author(),
+                                                                     r.ctx.client_op_id) != nullptr;
+    return network ? "" : plan_rule::kPlanVersion;
   }
   if (type == kCheckIn || type == kSixWeekCheck || type == kAssessment || type == kWellBeing ||
       type == kCostItem) {
@@ -232,8 +237,7 @@ std::string CheckAgreement(const Rule& r, const v1::Entity& e, const v1::Mutatio
 
 bool MayMakePlanVersion(const v1::CaseState& state, ByteView account_id) {
   if (IsProfessionalAccount(state, account_id)) return false;
-  if (IsChair(state, account_id) || IsCoordinator(state, account_id)) return true;
-  return InNetworkPrivateTime(state, account_id);
+  return IsChair(state, account_id) || IsCoordinator(state, account_id);
 }
 
 std::string CheckPlanRule(const v1::CaseState& state, const client::model::OpContext& ctx,

@@ -44,6 +44,7 @@ constexpr Mapping kMappings[] = {
     {rule::kSpoed, "rule.referral_spoed"},
     {rule::kSecondResident, "person.second_resident"},
     {rule::kReferralResident, "rule.referral_resident"},
+    {rule::kFirstReferralResident, "rule.first_referral_resident"},
     {rule::kReferrerResident, "rule.referrer_resident"},
     // plan_rules.cpp
     {plan_rule::kOnlyChair, "rule.chair_only"},

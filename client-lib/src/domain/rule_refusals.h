@@ -59,6 +59,7 @@ inline constexpr char kReferral[] = "organising: referral";
 inline constexpr char kSpoed[] = "organising: spoed";
 inline constexpr char kSecondResident[] = "organising: second resident";
 inline constexpr char kReferralResident[] = "organising: referral names another resident";
+inline constexpr char kFirstReferralResident[] = "organising: first referral's resident";
 inline constexpr char kReferrerResident[] = "organising: referrer resident";
 }  // namespace rule
 

@@ -790,6 +790,21 @@ std::array<uint8_t, kSourceDigestBytes> SourceDigest(const v1::FieldState& f) {
   return out;
 }
 
+bool OpenConflict(const v1::Conflict& c) {
+  if (c.resolved()) return false;
+  // Value is a oneof of scalars: equal values serialize to the same bytes.
+  return c.kept_value().SerializeAsString() != c.other_value().SerializeAsString();
+}
+
+size_t OpenConflictsFrom(const v1::CaseState& state, int first) {
+  size_t n = 0;
+  for (int i = std::max(first, 0); i < state.conflicts_size(); ++i) {
+    const v1::Conflict& c = state.conflicts(i);
+    if (OpenConflict(c) && state.entities().count(EntityKey(View(c.entity_id())).view()) != 0) ++n;
+  }
+  return n;
+}
+
 void ClearSources(v1::CaseState& state) {
   for (auto& [id, entity] : *state.mutable_entities()) {
     for (auto& [name, field] : *entity.mutable_fields()) {

@@ -65,6 +65,13 @@ void ApplyContent(v1::CaseState& state, v1::ContentOp&& op, const OpContext& ctx
 void SetSource(v1::FieldState& f, ByteView digest16, uint32_t mutation);
 // The digest bytes SetSource put in (meaningful when f.source_mutation() != 0).
 std::array<uint8_t, kSourceDigestBytes> SourceDigest(const v1::FieldState& f);
+// Whether a conflict is one to show: not resolved, and the two values differ (two people who
+// wrote the same value disagree about nothing). domain::ShowsAsConflict.
+bool OpenConflict(const v1::Conflict& c);
+// How many of the state's conflicts from index `first` on are open (OpenConflict) on an item the
+// state has: those a fold since the state had `first` conflicts made (they are only appended).
+size_t OpenConflictsFrom(const v1::CaseState& state, int first);
+
 // Clears every field's source: they are the local store's bookkeeping, and a state an app or the
 // CLI reads (View, ConfirmedView, `kring case show`) must not show them.
 void ClearSources(v1::CaseState& state);

@@ -137,6 +137,19 @@ INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
 constexpr std::string_view kSchemaV11 = R"sql(
 INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
 )sql";
+// The content rules changed again since schema 11: the first referral names as resident only a
+// live scope-0 person of kind "resident", and only in the op that makes it
+// (rule.first_referral_resident). Every case known is folded again from its log once.
+constexpr std::string_view kSchemaV12 = R"sql(
+INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
+)sql";
+// The content rules changed again since schema 12: the network makes its plan version once, at
+// the end of its released private time, in the op that moves the meeting on to the plan
+// presentation (PrivateTimeEndedInOp); only the network moves it on that way. Every case known is
+// folded again from its log once.
+constexpr std::string_view kSchemaV13 = R"sql(
+INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
+)sql";
 constexpr int64_t kStateFormWithRefs = 2;
 // Client op id counters reserved per write of a case's op_counters row (NewClientOpId).
 constexpr int64_t kOpCounterBlock = 1024;
@@ -188,7 +201,7 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path,
       sql::Database::Open(path, /*read_only=*/false, sql::Database::Checkpoints::kBackground));
   KRING_RETURN_IF_ERROR(
       db.Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6, kSchemaV7,
-                  kSchemaV8, kSchemaV9, kSchemaV10, kSchemaV11}));
+                  kSchemaV8, kSchemaV9, kSchemaV10, kSchemaV11, kSchemaV12, kSchemaV13}));
   // A wrong storage key must fail here, not later with undecryptable records.
   sql::Statement get(db, "SELECT value FROM meta WHERE key = 'key_check'");
   if (get.Step()) {

@@ -632,6 +632,8 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   // Removed by a catch-up that ended at the removal (an unsettled one still waits for that).
   const bool was_removed = rec->state.removed() && !rec->removal_unsettled;
   const bool pending_approval = rec->state.pending_approval();
+  // Conflicts are only appended: those from here on are the ones this catch-up makes.
+  const int conflicts_before = rec->state.conflicts_size();
   CaseRecord current = std::move(*rec);
   rec.reset();
   AppliedBatch verified;  // every page verified so far, not yet written
@@ -661,6 +663,7 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
         verified.state.removed() && !was_removed && !verified.state.pending_approval();
     verified.removal_unsettled = newly_removed;
     const size_t written = verified.pulled.size();  // ApplyBatch takes a large batch's entries
+    const size_t new_conflicts = model::OpenConflictsFrom(verified.state, conflicts_before);
     KRING_RETURN_IF_ERROR(store_->ApplyBatch(verified, &version));
     if (learned_older_keys) KRING_RETURN_IF_ERROR(Replay(case_id));
     for (VerifyFailure& f : complaints) {
@@ -675,6 +678,7 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
       unsettled = false;
     }
     out.stats.pulled += written;
+    if (new_conflicts > 0) out.stats.new_conflicts[case_id] += new_conflicts;
     out.events.push_back({ChangeEvent::Kind::kCaseChanged, case_id, {}});
     KRING_RETURN_IF_ERROR(QueueRekeyAfterLeave(case_id, verified.state, me));
     store_->KeepCase(CaseRecord{case_id, verified.head_seq, std::move(verified.head_hash),

@@ -150,6 +150,10 @@ struct Agreement {
   // draft) until it releases (Organising::ReleaseDraft), which shares a copy with everyone who
   // would have read it had it been made outside private time.
   bool in_private_time = false;
+  // The release's copy of an agreement made in private time: the id the network knew it by
+  // (the original's, which commands still take); empty for any other agreement. Lists show it
+  // beside the copy's own id, so an id noted in private time is found again.
+  Bytes copy_of;
 };
 
 // What goes on `reader_person_id`'s printout (F7), as the data the HTML/text renderer takes
