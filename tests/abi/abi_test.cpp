@@ -2639,3 +2639,78 @@ TEST_CASE("abi: taking someone out of the circle through kring_client_domain_cal
   CHECK(to_kees.key == "agreement.owner_left");
   CHECK_FALSE(to_kees.nl.empty());
 }
+
+TEST_CASE("abi: a new poll or invitation says what it replaces (ABI 10)", "[abi]") {
+  kring::test::TestServer server;
+  Device resident(server.address().c_str(), false);
+  Device coordinator(server.address().c_str(), false);
+  resident.CreateAccount();
+  coordinator.CreateAccount();
+  Bytes cid;
+  {
+    const Bytes request = CreateCaseMessage(
+        {{coordinator.account_id, static_cast<uint32_t>(KRING_ROLE_COORDINATOR)}});
+    OwnedBytes id;
+    Error err;
+    REQUIRE(kring_client_create_case(resident.client, request.data(), request.size(), &id.b,
+                                     err.out()) == KRING_OK);
+    cid = id.get();
+  }
+  for (int round = 0; round < 2; ++round) {
+    resident.Sync();
+    coordinator.Sync();
+  }
+  const Bytes kees =
+      Ok(coordinator, cid, Call(4, Person("Kees", "neighbour", "buurman", "06-87654321")));
+  Ok(coordinator, cid, Call(5, Msg({{1, kees}})));
+
+  // No poll yet: NOT_FOUND with its key.
+  DomainResult none = Domain(coordinator, cid, Call(119, {}));
+  CHECK(none.status == KRING_ERR_NOT_FOUND);
+  CHECK(none.key == "poll.none");
+  const uint64_t now =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
+  const uint64_t day = 86'400'000;
+  auto poll = [&](uint64_t start, bool replace) {
+    return Call(9, Msg({{1, Msg({}, {{2, start}, {3, start + 7'200'000}})}},
+                       {{3, now + day}, {4, replace ? 1U : 0U}}));
+  };
+  DomainResult first = Domain(coordinator, cid, poll(now + 3 * day, false));
+  REQUIRE(first.status == KRING_OK);
+  CHECK(first.response.All(23).empty());
+  const Bytes first_id = first.response.One(1).value_or(Bytes{});
+  const Fields current = Query(coordinator, cid, 119, 5);
+  CHECK(current.One(1) == first_id);
+  const Bytes slot = Parse(current.All(2).at(0)).One(1).value_or(Bytes{});
+  Ok(coordinator, cid, Call(11, Msg({{1, first_id}, {2, kees}, {3, slot}})));  // yes
+  // Two polls made before a sync are in no order yet (CurrentPoll): the log orders them.
+  coordinator.Sync();
+
+  // Answered and open: replaced only when asked for, nothing queued otherwise.
+  const size_t pending = coordinator.Pending(cid);
+  DomainResult asked = Domain(coordinator, cid, poll(now + 4 * day, false));
+  CHECK(asked.status == KRING_ERR_FAILED_PRECONDITION);
+  CHECK(asked.key == "poll.open_has_answers");
+  CHECK_FALSE(asked.nl.empty());
+  CHECK(coordinator.Pending(cid) == pending);
+  DomainResult replaced = Domain(coordinator, cid, poll(now + 4 * day, true));
+  REQUIRE(replaced.status == KRING_OK);
+  CHECK(replaced.response.All(23) == std::vector<Bytes>{S("poll.replaced_earlier")});
+  CHECK(Query(coordinator, cid, 119, 5).One(1) == replaced.response.One(1));
+  coordinator.Sync();
+  CHECK(Query(coordinator, cid, 119, 5).One(1) == replaced.response.One(1));
+
+  // A second link for the same person: the first is revoked, and the response says so.
+  auto invite = [&](uint64_t role) {
+    return Domain(coordinator, cid, Call(105, Msg({{1, kees}}, {{2, role}, {3, 3600}})));
+  };
+  DomainResult link = invite(3);
+  REQUIRE(link.status == KRING_OK);
+  CHECK(link.response.All(23).empty());
+  DomainResult again = invite(3);
+  REQUIRE(again.status == KRING_OK);
+  CHECK(again.response.All(23) == std::vector<Bytes>{S("invite.replaced_earlier")});
+  CHECK(invite(9).status == KRING_ERR_INVALID_ARGUMENT);
+}

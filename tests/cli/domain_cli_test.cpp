@@ -1014,7 +1014,8 @@ TEST_CASE("approving an app invitation for a person links the account, and says 
   const Value invites = k.Json("sanne", "invite list " + cid);
   REQUIRE(invites.list_value().values_size() == 1);
   CHECK(At(invites.list_value().values(0), "status").string_value() == "accepted");
-  Run approved = k.As("sanne", "member approve " + cid + " 'Tante Ria'");
+  // The name as a person types it: case does not count.
+  Run approved = k.As("sanne", "member approve " + cid + " 'tante ria'");
   INFO(approved.all);
   REQUIRE(approved.exit_code == 0);
   CHECK(approved.out.find("Het account hoort nu bij: Tante Ria") != std::string::npos);
@@ -2455,4 +2456,141 @@ TEST_CASE("conflict words and options named in refusals", "[cli]") {
   INFO(pretalk.all);
   CHECK(pretalk.exit_code == 1);
   CHECK(pretalk.all.find("Optie: --no-pretalk-reason.") != std::string::npos);
+}
+
+TEST_CASE("invitation app takes only listed roles and says a link stopped working", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const std::string cid = k.NewCase("sanne", {"fatima:coordinator"});
+  k.Account("ria");
+  k.Ok("fatima", "sync");
+  k.Ok("fatima", "circle propose --name 'Tante Ria' --kind family --relation tante");
+  k.Ok("fatima", "circle approve 'Tante Ria'");
+  // A word that is no role (a typo) makes nothing, and the choices are named.
+  Run typo = k.As("fatima", "invitation app 'Tante Ria' --role hoofdpesroon");
+  INFO(typo.all);
+  CHECK(typo.exit_code == 2);
+  CHECK(typo.all.find("--role: kies deelnemer, hoofdpersoon of gespreksleider.") !=
+        std::string::npos);
+  CHECK(k.Json("fatima", "invite list " + cid).list_value().values_size() == 0);
+  // The Dutch word, in any case, makes the invitation it names.
+  Run first = k.As("fatima", "invitation app 'Tante Ria' --role Gespreksleider");
+  INFO(first.all);
+  REQUIRE(first.exit_code == 0);
+  CHECK(first.all.find("werkt niet meer") == std::string::npos);
+  std::smatch m;
+  REQUIRE(std::regex_search(first.out, m, std::regex("link (\\S+)")));
+  const std::string first_link = m[1];
+  const Value invites = k.Json("fatima", "invite list " + cid);
+  REQUIRE(invites.list_value().values_size() == 1);
+  CHECK(At(invites.list_value().values(0), "role").string_value() == "coordinator");
+  // A new link for the same person turns the first one off, and the user is told so.
+  Run second = k.As("fatima", "invitation app 'Tante Ria'");
+  INFO(second.all);
+  REQUIRE(second.exit_code == 0);
+  CHECK(second.all.find("Let op: de eerdere uitnodiging voor deze persoon werkt niet meer. Stuur "
+                        "alleen deze nieuwe link.") != std::string::npos);
+  Run old = k.As("ria", "invite accept " + first_link);
+  CHECK(old.exit_code != 0);
+}
+
+TEST_CASE("a new poll asks before answers stop counting and typed words are checked", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  CaseWithCoordinator(k, "x");
+  k.Ok("x", "poll create --slot now+3d --slot now+4d");
+  const std::string first = At(k.Json("x", "poll show"), "id").string_value();
+  // Dutch words in any case.
+  k.Ok("x", "poll answer 1 Ja");
+  k.Ok("x", "poll answer 2 Als-Het-Moet");
+  Run word = k.As("x", "poll answer 1 jawel");
+  CHECK(word.exit_code == 2);
+  CHECK(word.all.find("Kies: ja, als-het-moet of nee.") != std::string::npos);
+  // People answered the open poll: a new one only when asked for, else nothing changes.
+  Run again = k.As("x", "poll create --slot now+5d");
+  INFO(again.all);
+  CHECK(again.exit_code == 2);
+  CHECK(again.all.find("Geef dezelfde opdracht dan met --vervang.") != std::string::npos);
+  CHECK(At(k.Json("x", "poll show"), "id").string_value() == first);
+  // A date without its time is no moment to meet: refused, not midnight.
+  Run midnight = k.As("x", "poll create --slot 5-12-2027 --vervang");
+  CHECK(midnight.exit_code == 2);
+  CHECK(midnight.all.find("--slot: geef ook de tijd") != std::string::npos);
+  Run replaced = k.As("x", "poll create --slot now+5d --vervang");
+  INFO(replaced.all);
+  REQUIRE(replaced.exit_code == 0);
+  CHECK(replaced.all.find("Deze prikker vervangt de vorige.") != std::string::npos);
+  CHECK(At(k.Json("x", "poll show"), "id").string_value() != first);
+  // --kind takes the listed words only: another word fixes nothing.
+  const std::string fix =
+      "poll fix 1 --coarse 'Bij Sanne' --exact 'Dorpsstraat 1' "
+      "--no-pretalk-reason spoed --kind ";
+  Run place = k.As("x", fix + "tuin");
+  INFO(place.all);
+  CHECK(place.exit_code == 2);
+  CHECK(place.all.find("--kind: kies thuis, locatie of online.") != std::string::npos);
+  CHECK(k.As("x", "meeting show").exit_code != 0);
+  k.Ok("x", fix + "Thuis");
+  CHECK(At(k.Json("x", "meeting show"), "coarse_location").string_value() == "Bij Sanne");
+}
+
+TEST_CASE("a due date alone is the end of that day", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  CaseWithCoordinator(k, "x");
+  k.Ok("x", "agreement add --owner Xandra --action 'Post openen' --due 5-12-2027");
+  Run list = k.As("x", "agreement list");
+  INFO(list.all);
+  CHECK(list.out.find("5 december 2027") != std::string::npos);
+  CHECK(list.out.find("23:59") != std::string::npos);
+  CHECK(list.out.find("00:00") == std::string::npos);
+}
+
+TEST_CASE("names are found in any case and two that differ only in case are ambiguous", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  CaseWithCoordinator(k, "x");
+  k.Ok("x", "circle propose --name 'Élodie Bakker' --kind friend --relation buurvrouw");
+  k.Ok("x", "circle approve 'élodie bakker'");
+  k.Ok("x", "circle propose --name 'Kees Bakker' --kind family --relation oom");
+  Run twin = k.As("x", "circle propose --name 'kees bakker' --kind family --relation neef");
+  CHECK(twin.all.find("Let op: er is al iemand in de kring met deze naam") != std::string::npos);
+  Run guess = k.As("x", "circle approve 'KEES BAKKER'");
+  CHECK(guess.exit_code == 2);
+  CHECK(guess.all.find("Meer mensen hebben deze naam; gebruik de id.") != std::string::npos);
+  size_t approved = 0;
+  const Value circle = k.Json("x", "circle list");
+  for (const Value& p : circle.list_value().values()) {
+    if (At(p, "status").string_value() == "approved") ++approved;
+  }
+  CHECK(approved == 2);  // Xandra and Élodie
+}
+
+TEST_CASE("a referral sent twice proposes nobody twice", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  CaseWithCoordinator(k, "x");
+  const std::string referral =
+      "referral submit --resident 'Sanne de Vries' --consent --reason 'Grip op geld.' "
+      "--invitee 'Oom Piet|family|oom|06-5678' --invitee ";
+  k.Ok("x", referral + "'Tante Ria|family|tante|06-1234'");
+  Run again = k.As("x", referral + "'tante ria|family|tante|06-1234'");
+  INFO(again.all);
+  REQUIRE(again.exit_code == 0);
+  CHECK(again.all.find("Staat al in de kring, niet opnieuw voorgesteld: tante ria") !=
+        std::string::npos);
+  std::map<std::string, int> named;
+  const Value circle = k.Json("x", "circle list");
+  for (const Value& p : circle.list_value().values()) {
+    ++named[At(p, "name").string_value()];
+  }
+  CHECK(named["Tante Ria"] == 1);
+  CHECK(named["tante ria"] == 0);
+  CHECK(named["Oom Piet"] == 1);
+  CHECK(named["Sanne de Vries"] == 1);
 }

@@ -106,3 +106,16 @@ TEST_CASE("kring still refuses a well-formed time that does not exist", "[cli]")
     CHECK_FALSE(ParseTime(text, kNowMs).ok());
   }
 }
+
+TEST_CASE("a due date alone means the end of that day and a start needs its time", "[cli]") {
+  // Shown as that day, 23:59: the 5th still counts (before, it was the 5th at 00:00).
+  CHECK(*kring::cli::ParseDueTime("5-12-2026") == Amsterdam(2026, 12, 6, 0, 0) - 1);
+  CHECK(*kring::cli::ParseDueTime("2026-10-25") == Amsterdam(2026, 10, 26, 0, 0) - 1);
+  CHECK(*kring::cli::ParseDueTime("5-12-2026 10:00") == Amsterdam(2026, 12, 5, 10, 0));
+  for (const char* date : {"5-12-2026", "2026-12-05"}) CHECK(kring::cli::IsDateOnly(date));
+  for (const char* moment :
+       {"5-12-2026 19:30", "2026-12-05T19:30", "now+3d", "now+1d@19:30", "1764547200000"}) {
+    INFO(moment);
+    CHECK_FALSE(kring::cli::IsDateOnly(moment));
+  }
+}

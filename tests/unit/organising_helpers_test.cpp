@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "kring/domain/messages.h"
+#include "kring/domain/names.h"
 #include "kring/domain/organising.h"
 
 using namespace kring::domain;
@@ -64,4 +65,36 @@ TEST_CASE("every organising message key has a Dutch and an English text", "[orga
     }
   }
   CHECK(keys > 60);
+}
+
+TEST_CASE("names match without letter case and with accented letters", "[organising]") {
+  CHECK(SameName("Kees Bakker", "kees bakker"));
+  CHECK(SameName("ÉLODIE VAN DÜREN", "élodie van düren"));
+  CHECK(SameName("Ĳsbrand", "ĳsbrand"));
+  CHECK(SameName("ŁUKASZ", "łukasz"));
+  CHECK(SameName("ŸVONNE", "ÿvonne"));
+  // Accents, spaces and other letters still count; text that is not UTF-8 only matches itself.
+  CHECK_FALSE(SameName("Rene", "René"));
+  CHECK_FALSE(SameName("Kees  Bakker", "Kees Bakker"));
+  CHECK_FALSE(SameName("Kees", "Keesje"));
+  CHECK_FALSE(SameName("a\xff", "A\xff"));
+  CHECK(SameName("a\xff", "a\xff"));
+
+  std::vector<Person> circle(4);
+  circle[0].name = "Kees Bakker";
+  circle[0].status = "approved";
+  circle[1].name = "kees bakker";
+  circle[1].status = "proposed";
+  circle[2].name = "Mo";
+  circle[2].status = "approved";
+  circle[2].left = true;
+  circle[3].name = "Piet";
+  circle[3].status = "declined";
+  // Two names that differ only in case: both, so a caller refuses to guess.
+  CHECK(PeopleNamed(circle, "KEES BAKKER").size() == 2);
+  CHECK(PeopleNamed(circle, "mo").size() == 1);
+  CHECK(PeopleNamed(circle, "piet").empty());
+  // A referral names whoever has the name already, declined too.
+  CHECK(AlreadyNamed(circle, "PIET") == &circle[3]);
+  CHECK(AlreadyNamed(circle, "Anna") == nullptr);
 }

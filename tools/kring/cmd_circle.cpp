@@ -2,6 +2,7 @@
 // were invited and the coordinator's pre-talks (DOMAIN step 2).
 #include <iostream>
 
+#include "kring/domain/names.h"
 #include "kring/domain/organising.h"
 #include "kring/domain/plan.h"
 
@@ -113,10 +114,12 @@ int Propose(Ctx& ctx) {
   }
   // Two people may share a name (two cousins called Mo): allowed, but commands that take a name
   // cannot tell them apart, so say so before it becomes a surprise.
+  // Names are matched as people type them (domain::SameName): "mo" is Mo too.
   bool name_taken = false;
   if (auto circle = Organising(ctx.client, ctx.case_id).Circle(); circle.ok()) {
     for (const domain::Person& other : *circle) {
-      name_taken = name_taken || (other.name == p.name && other.status != "declined");
+      name_taken =
+          name_taken || (domain::SameName(other.name, p.name) && other.status != "declined");
     }
   }
   auto id = Organising(ctx.client, ctx.case_id).ProposePerson(p);
@@ -294,15 +297,26 @@ int InviteApp(Ctx& ctx) {
   if (ctx.positional.size() != 1) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
-  std::string role = ctx.Get("role", "member");
-  v1::Role r = role == "chair"         ? v1::ROLE_CHAIR
-               : role == "coordinator" ? v1::ROLE_COORDINATOR
-                                       : v1::ROLE_MEMBER;
+  // A word that is no role is refused: taken as "member" it made a different invitation than the
+  // one asked for ("hoofdpersoon" became a plain member's link).
+  const std::optional<std::string> role = TypedWord(kRoles, ctx.Get("role", "member"));
+  if (!role) {
+    const std::string choices = WordChoices(ctx, kRoles);
+    return BadInput(ctx, "--role: kies " + choices + ".", "--role: choose " + choices + ".");
+  }
+  const v1::Role r = *role == "chair"         ? v1::ROLE_CHAIR
+                     : *role == "coordinator" ? v1::ROLE_COORDINATOR
+                                              : v1::ROLE_MEMBER;
   int64_t hours = std::atoll(ctx.Get("hours", "72").c_str());
   if (hours < 1 || hours > 720) return BadInput(ctx, "--hours: 1 tot 720", "--hours: 1 to 720");
   auto inv = Organising(ctx.client, ctx.case_id).InviteWithApp(*person, r, hours * 3600);
   if (!inv.ok()) return Fail(inv.status());
-  return SettleInvite(ctx.client, ctx.reports, *inv, ctx.json);
+  const int rc = SettleInvite(ctx.client, ctx.reports, *inv, ctx.json);
+  // The earlier link may be in someone's mailbox already: it no longer works, whatever the sync.
+  if (inv->replaced_earlier) {
+    std::cerr << domain::UserText("invite.replaced_earlier", ctx.lang) << "\n";
+  }
+  return rc;
 }
 
 int InviteRecord(Ctx& ctx) {
@@ -561,9 +575,11 @@ const std::vector<Verb>& CircleVerbs() {
        1},
       {"invitation",
        "app",
-       "PERSOON [--role member|chair|coordinator] [--hours N]",
-       "Nodig iemand met de app uit (een link die één keer werkt)",
-       "Invite someone with the app (a link that works once)",
+       "PERSOON [--role deelnemer|hoofdpersoon|gespreksleider] [--hours N]",
+       "Nodig iemand met de app uit (een link die één keer werkt; een nieuwe link voor\n"
+       "      dezelfde persoon zet de vorige link uit)",
+       "Invite someone with the app (a link that works once; a new link for the same\n"
+       "      person turns the previous link off)",
        {"role", "hours"},
        {},
        InviteApp,

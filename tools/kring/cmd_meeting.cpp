@@ -19,24 +19,26 @@ using domain::Organising;
 
 constexpr int64_t kMinuteMs = 60'000;
 
-// --poll ID, or the newest poll of the case (a pending one counts as newest).
+// --poll ID, or the case's current poll (Organising::CurrentPoll).
 Result<Bytes> PollId(Ctx& ctx) {
   if (ctx.Has("poll")) {
     auto id = ParseId(ctx.Get("poll"));
     if (!id) return InvalidArgument(std::string("--poll: ") + Text(Msg::kBadId));
     return *id;
   }
-  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ctx.client.View(ctx.case_id));
-  const v1::Entity* best = nullptr;
-  for (const auto& [key, e] : view.entities()) {
-    if (e.type() != domain::kPollType || e.deleted()) continue;
-    auto seq = [](const v1::Entity& x) {
-      return x.created_seq() == 0 ? UINT64_MAX : x.created_seq();
-    };
-    if (best == nullptr || seq(e) > seq(*best)) best = &e;
+  KRING_ASSIGN_OR_RETURN(domain::Poll poll, Organising(ctx.client, ctx.case_id).CurrentPoll());
+  return poll.poll_id;
+}
+
+// A meeting's start typed for option --name: a date alone would be midnight without a word, so
+// it needs the time of day. Otherwise as OptionTime.
+Result<int64_t> StartTime(const Ctx& ctx, const std::string& name, const std::string& text) {
+  if (IsDateOnly(text)) {
+    return UsageError("--" + name +
+                      ctx.T(": geef ook de tijd, bijvoorbeeld 5-12-2026 19:30.",
+                            ": give the time too, for example 5-12-2026 19:30."));
   }
-  if (best == nullptr) return NotFound("meeting.none");
-  return Bytes(best->entity_id().begin(), best->entity_id().end());
+  return OptionTime(name, text);
 }
 
 // --meeting ID, or the current meeting.
@@ -78,10 +80,15 @@ Result<Bytes> SlotId(Ctx& ctx, const Bytes& poll_id, const std::string& ref) {
 
 Result<domain::LocationInput> Location(Ctx& ctx) {
   domain::LocationInput l;
-  const std::string kind = ctx.Get("kind", "home");
-  l.kind = kind == "venue"    ? domain::LocationKind::kVenue
-           : kind == "online" ? domain::LocationKind::kOnline
-                              : domain::LocationKind::kHome;
+  // Only the listed words: another word taken as "home" would put the meeting in the wrong place.
+  const std::optional<std::string> kind = TypedWord(kLocationKinds, ctx.Get("kind", "home"));
+  if (!kind) {
+    const std::string choices = WordChoices(ctx, kLocationKinds);
+    return UsageError(ctx.T("--kind: kies ", "--kind: choose ") + choices + ".");
+  }
+  l.kind = *kind == "venue"    ? domain::LocationKind::kVenue
+           : *kind == "online" ? domain::LocationKind::kOnline
+                               : domain::LocationKind::kHome;
   l.coarse = ctx.Get("coarse");
   l.exact = ctx.Get("exact");
   KRING_ASSIGN_OR_RETURN(l.hidden_from, ctx.People(ctx.All("hidden-from")));
@@ -94,7 +101,7 @@ int PollCreate(Ctx& ctx) {
   if (minutes < 15 || minutes > 24 * 60)
     return BadInput(ctx, "--minutes: 15 tot 1440", "--minutes: 15 to 1440");
   for (const std::string& s : ctx.All("slot")) {
-    auto start = OptionTime("slot", s);
+    auto start = StartTime(ctx, "slot", s);
     if (!start.ok()) return Fail(start.status());
     // A poll asks when people can come: a moment already past cannot be one of the answers.
     if (*start < NowMs()) {
@@ -107,15 +114,33 @@ int PollCreate(Ctx& ctx) {
   if (!required.ok()) return Fail(required.status());
   in.required = *required;
   // Without --deadline the poll closes in two days, or at the first moment if that comes sooner.
+  // A date alone: people can answer until the end of that day.
   const bool deadline_given = ctx.Has("deadline");
-  auto deadline = ctx.Time("deadline", "now+2d");
+  auto deadline = ctx.DueTime("deadline", "now+2d");
   if (!deadline.ok()) return Fail(deadline.status());
   in.deadline_ms = *deadline;
   if (!deadline_given) {
     for (const auto& slot : in.slots) in.deadline_ms = std::min(in.deadline_ms, slot.start_ms);
   }
-  auto id = Organising(ctx.client, ctx.case_id).CreatePoll(in);
+  in.replace = ctx.On("vervang") || ctx.On("replace");
+  Organising org(ctx.client, ctx.case_id);
+  // Asked before: after it, the new poll is the current one.
+  const bool had_poll = org.CurrentPoll().ok();
+  auto id = org.CreatePoll(in);
+  if (!id.ok() && id.status().message() == "poll.open_has_answers") {
+    // A question to the user, not a failure: the same command with --vervang does it.
+    return BadInput(ctx,
+                    "Er is al een open prikker en mensen hebben daarop geantwoord. Een nieuwe "
+                    "prikker vervangt hem: die antwoorden tellen dan niet meer. Wil je dat? "
+                    "Geef dezelfde opdracht dan met --vervang. Bekijk de antwoorden met: kring "
+                    "poll answers",
+                    "There is already an open poll and people have answered it. A new poll "
+                    "replaces it: those answers no longer count. Is that what you want? Then give "
+                    "the same command with --replace. See the answers with: kring poll answers");
+  }
   if (!id.ok()) return Fail(id.status());
+  // Said before the sync: `poll show`, `poll answer` and `poll fix` now mean the new poll.
+  if (had_poll) std::cerr << domain::UserText("poll.replaced_earlier", ctx.lang) << "\n";
   return ctx.Made("poll", *id, "Prikker gemaakt. Iedereen kan nu zeggen wanneer hij kan.",
                   "Poll created. Everyone can now say when they can come.");
 }
@@ -151,17 +176,18 @@ int PollAnswer(Ctx& ctx) {
   if (ctx.positional.size() != 2) return ctx.Usage();
   auto slot = SlotId(ctx, *id, ctx.Pos(0));
   if (!slot.ok()) return Fail(slot.status());
-  // "if need be" is "als het moet" (DOMAIN.md); "misschien" and "maybe", the words of earlier
-  // versions, are still taken so older scripts keep working.
-  const std::string& a = ctx.positional[1];
-  const bool if_need_be = a == "als-het-moet" || a == "als het moet" || a == "if-need-be" ||
-                          a == "if need be" || a == "maybe" || a == "misschien";
-  domain::Answer answer = a == "yes" || a == "ja"   ? domain::Answer::kYes
-                          : if_need_be              ? domain::Answer::kIfNeedBe
-                          : a == "no" || a == "nee" ? domain::Answer::kNo
-                                                    : static_cast<domain::Answer>(-1);
-  if (static_cast<int>(answer) < 0)
-    return BadInput(ctx, "Kies: ja, als-het-moet of nee.", "Choose: yes, if-need-be or no.");
+  // "if need be" is "als het moet" (DOMAIN.md), in any case ("Ja"); "misschien" and "maybe",
+  // the words of earlier versions, are still taken so older scripts keep working.
+  static constexpr Word kOlderWords[] = {{"if_need_be", "misschien", "maybe"}};
+  std::optional<std::string> typed = TypedWord(kPollAnswers, ctx.positional[1]);
+  if (!typed) typed = TypedWord(kOlderWords, ctx.positional[1]);
+  if (!typed) {
+    const std::string choices = WordChoices(ctx, kPollAnswers);
+    return BadInput(ctx, "Kies: " + choices + ".", "Choose: " + choices + ".");
+  }
+  const domain::Answer answer = *typed == "yes"          ? domain::Answer::kYes
+                                : *typed == "if_need_be" ? domain::Answer::kIfNeedBe
+                                                         : domain::Answer::kNo;
   Status s = Organising(ctx.client, ctx.case_id).AnswerPoll(*id, *person, *slot, answer);
   if (!s.ok()) return Fail(s);
   return ctx.Done("Antwoord opgeslagen.", "Answer saved.");
@@ -330,18 +356,17 @@ int Attend(Ctx& ctx) {
   if (ctx.positional.size() != 2) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
-  const std::string& a = ctx.positional[1];
-  std::optional<domain::Attendance> attendance;
-  if (a == "aanwezig" || a == "present") attendance = domain::Attendance::kPresent;
-  if (a == "schriftelijk" || a == "written") attendance = domain::Attendance::kWrittenView;
-  if (a == "afwezig" || a == "absent") attendance = domain::Attendance::kAbsent;
-  if (!attendance) {
+  const std::optional<std::string> a = TypedWord(kAttendances, ctx.positional[1]);
+  if (!a) {
     return BadInput(ctx, "Kies: aanwezig, schriftelijk of afwezig.",
                     "Choose: present, written or absent.");
   }
+  const domain::Attendance attendance = *a == "present"   ? domain::Attendance::kPresent
+                                        : *a == "written" ? domain::Attendance::kWrittenView
+                                                          : domain::Attendance::kAbsent;
   auto id = MeetingId(ctx);
   if (!id.ok()) return Fail(id.status());
-  Status s = Organising(ctx.client, ctx.case_id).RecordAttendance(*id, *person, *attendance);
+  Status s = Organising(ctx.client, ctx.case_id).RecordAttendance(*id, *person, attendance);
   if (!s.ok()) return Fail(s);
   return ctx.Done("Aanwezigheid opgeslagen.", "Attendance saved.");
 }
@@ -568,7 +593,7 @@ int SetLocationCmd(Ctx& ctx) {
 
 // A spoedberaad: the same day, without a poll (the referral must be spoed).
 int Spoed(Ctx& ctx) {
-  auto start = ctx.Time("start");
+  auto start = StartTime(ctx, "start", ctx.Get("start"));
   if (!start.ok()) return Fail(start.status());
   int64_t minutes = std::atoll(ctx.Get("minutes", "120").c_str());
   if (minutes < 15 || minutes > 24 * 60) {
@@ -595,7 +620,7 @@ int Cancel(Ctx& ctx) {
 int Reschedule(Ctx& ctx) {
   auto id = MeetingId(ctx);
   if (!id.ok()) return Fail(id.status());
-  auto start = ctx.Time("start");
+  auto start = StartTime(ctx, "start", ctx.Get("start"));
   if (!start.ok()) return Fail(start.status());
   int64_t minutes = std::atoll(ctx.Get("minutes", "120").c_str());
   if (minutes < 15 || minutes > 24 * 60)
@@ -612,11 +637,16 @@ const std::vector<Verb>& MeetingVerbs() {
   static const std::vector<Verb> verbs = {
       {"poll",
        "create",
-       "--slot TIJD ... [--minutes 120] [--required PERSOON ...] [--deadline TIJD]",
-       "Maak een prikker voor de datum (TIJD: 2026-12-05T19:30, now+3d)",
-       "Create a date poll (TIME: 2026-12-05T19:30, now+3d)",
+       "--slot TIJD ... [--minutes 120] [--required PERSOON ...] [--deadline DATUM]\n"
+       "      [--vervang]",
+       "Maak een prikker voor de datum (TIJD met de tijd erbij: 2026-12-05T19:30, now+3d;\n"
+       "      --deadline 5-12-2026: tot het eind van die dag). De nieuwe prikker vervangt de\n"
+       "      vorige; heeft iemand op een open prikker geantwoord, dan alleen met --vervang",
+       "Create a date poll (TIME with the time of day: 2026-12-05T19:30, now+3d; --deadline\n"
+       "      5-12-2026: until the end of that day). The new poll replaces the previous one;\n"
+       "      if someone answered an open poll, only with --replace",
        {"slot", "minutes", "required", "deadline"},
-       {},
+       {"vervang", "replace"},
        PollCreate},
       {"poll",
        "show",
@@ -653,7 +683,7 @@ const std::vector<Verb>& MeetingVerbs() {
        PollTally},
       {"poll",
        "fix",
-       "MOMENT --coarse T [--exact T] [--kind home|venue|online] [--hidden-from PERSOON ...]\n"
+       "MOMENT --coarse T [--exact T] [--kind thuis|locatie|online] [--hidden-from PERSOON ...]\n"
        "      [--no-pretalk-reason T] [--required-no-reason T] [--poll ID]",
        "Zet het netwerkberaad vast; het precieze adres alleen voor wie bevestigde",
        "Fix the meeting; the exact address only for those who confirmed",

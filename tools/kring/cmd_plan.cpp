@@ -578,7 +578,7 @@ int Add(Ctx& ctx) {
   in.owner = *owner;
   in.action = ctx.Get("action");
   if (ctx.Has("due")) {
-    auto due = ctx.Time("due");
+    auto due = ctx.DueTime("due");
     if (!due.ok()) return Fail(due.status());
     in.due_ms = *due;
   }
@@ -659,7 +659,7 @@ int SetStatus(Ctx& ctx) {
     auto owner = ctx.Person(ctx.Get("obstacle-owner", "me"));
     if (!owner.ok()) return Fail(owner.status());
     o.owner = *owner;
-    auto due = ctx.Time("new-due", "now+14d");
+    auto due = ctx.DueTime("new-due", "now+14d");
     if (!due.ok()) return Fail(due.status());
     o.new_due_ms = *due;
     obstacle = o;

@@ -7,6 +7,7 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
+#include "kring/domain/names.h"
 #include "kring/domain/organising.h"
 
 #include "domain_commands.h"
@@ -121,8 +122,29 @@ int Submit(Ctx& ctx) {
     r.question = {ctx.Get("ik-wil"), ctx.Get("ik-kan"), ctx.Get("ik-heb-nodig")};
     for (const std::string& inv : ctx.All("invitee")) r.invitees.push_back(PersonFromFlag(inv));
   }
-  auto id = domain::Organising(ctx.client, ctx.case_id).SubmitReferral(r);
+  // Who the circle already has by name (domain::AlreadyNamed): the referral names them, but
+  // proposes nobody twice. Said, so a user who sent it again knows nobody was added twice.
+  domain::Organising org(ctx.client, ctx.case_id);
+  std::vector<std::string> known;
+  if (auto circle = org.Circle(); circle.ok()) {
+    std::vector<domain::Person> people = std::move(*circle);
+    for (const domain::PersonInput& p : r.invitees) {
+      if (domain::AlreadyNamed(people, p.name) != nullptr) {
+        known.push_back(p.name);
+      } else {
+        domain::Person later;  // a second line for the same name in this referral
+        later.name = p.name;
+        people.push_back(std::move(later));
+      }
+    }
+  }
+  auto id = org.SubmitReferral(r);
   if (!id.ok()) return Fail(id.status());
+  for (const std::string& name : known) {
+    std::cerr << ctx.T("Staat al in de kring, niet opnieuw voorgesteld: ",
+                       "Already in the circle, not proposed again: ")
+              << name << "\n";
+  }
   return ctx.Made("referral", *id,
                   "Aanmelding opgeslagen. De genoemde mensen zijn voorgesteld voor de kring.",
                   "Referral saved. The people named are proposed for the circle.");

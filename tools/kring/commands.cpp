@@ -12,6 +12,7 @@
 #include "kring/client.h"
 #include "kring/common/crypto.h"
 #include "kring/common/utf8.h"
+#include "kring/domain/names.h"
 #include "kring/domain/organising.h"
 
 #include "domain_commands.h"
@@ -156,9 +157,9 @@ int PlaceCase(const GeneralCommand* command, const std::optional<std::string>& g
 // After approving `account`: an invitation made for a person of the circle links that person
 // (Client::ApproveMember). Says to whom, or clearly that it did not and what to do.
 // The account a member command names: its id, or the name of a person in the case's circle
-// (exactly as the circle shows it) with an account: linked to them, or the one that accepted the
-// app invitation for them. A coordinator knows the people by name, not their account ids. On
-// failure prints why and returns nullopt (exit code 2, as for a bad id).
+// (as the circle shows it, case not counting: domain::SameName) with an account: linked to them, or
+// the one that accepted the app invitation for them. A coordinator knows the people by name, not
+// their account ids. On failure prints why and returns nullopt (exit code 2, as for a bad id).
 std::optional<Bytes> NamedAccount(client::Client& c, const Bytes& case_id,
                                   const std::string& word) {
   if (auto id = ParseId(word)) return *id;
@@ -170,7 +171,7 @@ std::optional<Bytes> NamedAccount(client::Client& c, const Bytes& case_id,
   }
   std::optional<Bytes> found;
   for (const domain::Person& p : *circle) {
-    if (p.name != word || p.status == "declined") continue;
+    if (!domain::SameName(p.name, word) || p.status == "declined") continue;
     Bytes account = p.account_id;
     for (const auto& inv : view->invites()) {
       if (account.empty() && !p.invite_id.empty() && inv.invite_id() == ToString(p.invite_id)) {

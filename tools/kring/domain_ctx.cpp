@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "kring/domain/amsterdam_time.h"
+#include "kring/domain/names.h"
 #include "kring/domain/organising.h"
 
 #include "domain_commands.h"
@@ -37,25 +38,19 @@ Result<Bytes> Ctx::Person(const std::string& ref) const {
   if (ref == "me") return org.MyPersonId();
   if (auto id = ParseId(ref)) return *id;
   KRING_ASSIGN_OR_RETURN(auto circle, org.Circle());
-  std::optional<Bytes> found;
-  // Someone who left keeps their name in the history; a name shared with someone in the circle
-  // means the one in the circle.
-  for (bool with_left : {false, true}) {
-    for (const domain::Person& p : circle) {
-      if (p.name != ref || p.status == "declined" || p.left != with_left) continue;
-      // Two people with the same name: the user has to pick by id.
-      if (found)
-        return InvalidArgument(T("Meer mensen hebben deze naam; gebruik de id.",
-                                 "More people have this name; use the id."));
-      found = p.person_id;
-    }
-    if (found) break;
+  // Case does not count (domain::SameName). Someone who left keeps their name in the history; a
+  // name shared with someone in the circle means the one in the circle.
+  const std::vector<const domain::Person*> named = domain::PeopleNamed(circle, ref);
+  // Two people with the same name, or names that differ only in case: the user picks by id.
+  if (named.size() > 1) {
+    return UsageError(T("Meer mensen hebben deze naam; gebruik de id.",
+                        "More people have this name; use the id."));
   }
-  if (!found) {
+  if (named.empty()) {
     return NotFound(T("Niemand in de kring heeft deze naam of id. Kijk met: kring circle list",
                       "Nobody in the circle has this name or id. See: kring circle list"));
   }
-  return *found;
+  return named.front()->person_id;
 }
 
 Result<std::vector<Bytes>> Ctx::People(const std::vector<std::string>& refs) const {
@@ -155,14 +150,29 @@ int Ctx::Usage() const {
   return 2;
 }
 
-Result<int64_t> OptionTime(const std::string& name, const std::string& text) {
-  Result<int64_t> t = ParseTime(text);
+namespace {
+
+Result<int64_t> NamedTime(const std::string& name, Result<int64_t> t) {
   if (t.ok()) return t;
   return Status(t.status().code(), "--" + name + ": " + Explain(t.status().message()));
 }
 
+}  // namespace
+
+Result<int64_t> OptionTime(const std::string& name, const std::string& text) {
+  return NamedTime(name, ParseTime(text));
+}
+
+Result<int64_t> OptionDueTime(const std::string& name, const std::string& text) {
+  return NamedTime(name, ParseDueTime(text));
+}
+
 Result<int64_t> Ctx::Time(const std::string& name, const std::string& fallback) const {
   return OptionTime(name, Get(name, fallback));
+}
+
+Result<int64_t> Ctx::DueTime(const std::string& name, const std::string& fallback) const {
+  return OptionDueTime(name, Get(name, fallback));
 }
 
 std::string ShowTime(const Ctx& ctx, int64_t utc_ms) {

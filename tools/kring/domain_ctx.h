@@ -54,6 +54,8 @@ struct Ctx {
   // The time given with --name, or `fallback` when it is not given; what is no time is refused
   // with a message that names --name (a command may take several times).
   Result<int64_t> Time(const std::string& name, const std::string& fallback = "") const;
+  // The same for a due date or deadline: a date alone is the end of that day (ParseDueTime).
+  Result<int64_t> DueTime(const std::string& name, const std::string& fallback = "") const;
 
   // A person of the circle: 32 hex digits, "me" (this account's person), or the exact name.
   Result<Bytes> Person(const std::string& ref) const;
@@ -97,6 +99,8 @@ void PrintObstacle(const Ctx& ctx, const std::string& description, const Bytes& 
 
 // A time typed for option --name (`text`), with an error that names the option.
 Result<int64_t> OptionTime(const std::string& name, const std::string& text);
+// The same for a due date or deadline (ParseDueTime).
+Result<int64_t> OptionDueTime(const std::string& name, const std::string& text);
 
 // A usage error for this command: prints `why` and returns 2.
 int BadInput(const Ctx& ctx, const std::string& why_nl, const std::string& why_en);

@@ -110,6 +110,7 @@ int Fail(const Status& s) {
     return 1;
   }
   std::cerr << Text(Msg::kError) << ": " << Explain(s.message(), s.reason()) << "\n";
+  if (s.code() == StatusCode::kInvalidArgument && s.reason() == kUsageReason) return 2;
   return s.code() == StatusCode::kSecurityAlarm || IsHaltedCase(s) ? 3 : 1;
 }
 

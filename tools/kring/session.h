@@ -32,8 +32,15 @@ struct Reports {
   bool alarm = false;
 };
 
+// The reason of a Status the command line makes for words it cannot use (a name that fits two
+// people): Fail says it and returns 2, as for any other usage error.
+inline constexpr char kUsageReason[] = "cli.usage";
+inline Status UsageError(std::string message) {
+  return InvalidArgument(std::move(message), kUsageReason);
+}
 // Prints the error in the user's language (a domain key becomes its UserText) and returns the
-// exit code: 1, or 3 for a security alarm or a case stopped by one (IsHaltedCase).
+// exit code: 1, 2 for a UsageError, or 3 for a security alarm or a case stopped by one
+// (IsHaltedCase).
 int Fail(const Status& s);
 // Whether the library refused because the case is stopped by a security alarm on this device:
 // kFailedPrecondition with the local reason kCaseHalted (client.cpp), never a server's text (a

@@ -23,13 +23,20 @@ Result<int64_t> ParseTime(const std::string& text) {
   return ParseTime(text, text.rfind("now", 0) == 0 ? NowMs() : 0);
 }
 
+bool IsDateOnly(const std::string& text) {
+  return text.find_first_of("T @:") == std::string::npos && text.rfind("now", 0) != 0 &&
+         text.find('-') != std::string::npos;
+}
+
+Result<int64_t> ParseDueTime(const std::string& text) {
+  KRING_ASSIGN_OR_RETURN(int64_t end, ParseEndTime(text));
+  return IsDateOnly(text) ? end - 1 : end;
+}
+
 Result<int64_t> ParseEndTime(const std::string& text) {
   KRING_ASSIGN_OR_RETURN(int64_t at, ParseTime(text));
   // A date alone ("2026-12-31", "31-12-2026"): to the end of that day, so the day counts.
-  if (text.find_first_of("T @:") != std::string::npos || text.rfind("now", 0) == 0 ||
-      text.find('-') == std::string::npos) {
-    return at;
-  }
+  if (!IsDateOnly(text)) return at;
   domain::AmsterdamTime next = domain::ToAmsterdam(at + 36 * 3'600'000);  // the next day
   next.hour = 0;
   next.minute = 0;

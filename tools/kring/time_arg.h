@@ -17,6 +17,13 @@ Result<int64_t> ParseTime(const std::string& text);
 // The end of a period (`--to`): a date alone means the end of that day (the next day's 00:00 in
 // Amsterdam), so "--to 2026-12-31" includes the 31st; other forms as ParseTime.
 Result<int64_t> ParseEndTime(const std::string& text);
+// A due date or deadline (`--due`, `--new-due`, `--deadline`): a date alone means the end of that
+// day (ParseEndTime less one millisecond, so it shows as that day, 23:59): "klaar op 5-12-2026"
+// means the 5th still counts. Other forms as ParseTime.
+Result<int64_t> ParseDueTime(const std::string& text);
+// Whether `text` is a date without a time of day ("2026-12-05", "5-12-2026"): a meeting's start
+// needs the time, or it would silently be midnight.
+bool IsDateOnly(const std::string& text);
 // The same with "now" at `now_ms` (UTC milliseconds): the fuzz target's fixed instant.
 Result<int64_t> ParseTime(const std::string& text, int64_t now_ms);
 // "Now" for this command: the moment of the first call, the same value for every later call in

@@ -81,6 +81,28 @@ constexpr Word kCheckOutcomeWords[] = {
     {"vervolgberaad", "vervolgberaad", "follow-up meeting"},
 };
 
+// A member's role in the case (v1::Role), as `invitation app --role` takes it; the Dutch words
+// are those RoleWord shows.
+constexpr Word kRoleWords[] = {
+    {"member", "deelnemer", "member"},
+    {"chair", "hoofdpersoon", "chair"},
+    {"coordinator", "gespreksleider", "coordinator"},
+};
+
+// Where the meeting is (domain::LocationKind, values as the domain stores them).
+constexpr Word kLocationKindWords[] = {
+    {"home", "thuis", "home"},
+    {"venue", "locatie", "venue"},
+    {"online", "online", "online"},
+};
+
+// Who was at the meeting (domain::Attendance; values as `meeting attend` always took them).
+constexpr Word kAttendanceWords[] = {
+    {"present", "aanwezig", "present"},
+    {"written", "schriftelijk", "written"},
+    {"absent", "afwezig", "absent"},
+};
+
 // Where a person of the circle stands (domain::Person::status); `circle list` shows these.
 constexpr Word kPersonStatusWords[] = {
     {"proposed", "voorgesteld", "proposed"},
@@ -281,13 +303,32 @@ const std::span<const Word> kLifeDomainNames{kLifeDomainWords};
 const std::span<const Word> kMeetingPhases{kMeetingPhaseWords};
 const std::span<const Word> kParticipations{kParticipationWords};
 const std::span<const Word> kCheckOutcomes{kCheckOutcomeWords};
+const std::span<const Word> kRoles{kRoleWords};
+const std::span<const Word> kLocationKinds{kLocationKindWords};
+const std::span<const Word> kAttendances{kAttendanceWords};
 const std::span<const Word> kPersonStatuses{kPersonStatusWords};
 
-std::string DomainWord(std::span<const Word> words, const std::string& typed) {
+std::optional<std::string> TypedWord(std::span<const Word> words, const std::string& typed) {
   for (const Word& w : words) {
     if (SameWord(typed, w.value) || SameWord(typed, w.nl) || SameWord(typed, w.en)) return w.value;
   }
-  return typed;
+  return std::nullopt;
+}
+
+std::string WordChoices(const Ctx& ctx, std::span<const Word> words) {
+  std::string out;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) out += i + 1 == words.size() ? ctx.T(" of ", " or ") : ", ";
+    std::string word = ctx.english() ? words[i].en : words[i].nl;
+    // Typed as one word: niet-uitgenodigd, if-need-be.
+    std::replace(word.begin(), word.end(), ' ', '-');
+    out += word;
+  }
+  return out;
+}
+
+std::string DomainWord(std::span<const Word> words, const std::string& typed) {
+  return TypedWord(words, typed).value_or(typed);
 }
 
 std::optional<domain::AgreementStatus> TypedAgreementStatus(const std::string& typed) {

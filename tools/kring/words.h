@@ -29,6 +29,16 @@ extern const std::span<const Word> kLifeDomainNames;
 extern const std::span<const Word> kMeetingPhases;
 extern const std::span<const Word> kParticipations;
 extern const std::span<const Word> kCheckOutcomes;
+extern const std::span<const Word> kRoles;
+extern const std::span<const Word> kLocationKinds;
+extern const std::span<const Word> kAttendances;
+
+// The identifier of the word the user typed: one of `words`' identifiers or words in either
+// language, in any case, a space, '-' and '_' alike ("Ja", "als-het-moet"); nullopt for any other
+// word, which a command refuses naming the choices (WordChoices).
+std::optional<std::string> TypedWord(std::span<const Word> words, const std::string& typed);
+// The words to choose from in the user's language, as typed: "ja, als-het-moet of nee".
+std::string WordChoices(const Ctx& ctx, std::span<const Word> words);
 extern const std::span<const Word> kPersonStatuses;
 
 // The agreement state the user typed (a word of kAgreementStatuses, either language, or the

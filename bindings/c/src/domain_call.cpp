@@ -147,6 +147,7 @@ d::PollInput FromProto(const pb::PollInput& p) {
   for (const auto& s : p.slots()) out.slots.push_back({{}, s.start_ms(), s.end_ms()});
   out.required = Ids(p.required());
   out.deadline_ms = p.deadline_ms();
+  out.replace = p.replace();
   return out;
 }
 
@@ -525,8 +526,18 @@ Status Organise(d::Organising& org, const pb::DomainRequest& req, pb::DomainResp
       for (const auto& p : people) ToProto(p, out->add_people());
       return {};
     }
-    case pb::DomainRequest::kCreatePoll:
-      return SetId(org.CreatePoll(FromProto(req.create_poll())), out);
+    case pb::DomainRequest::kCreatePoll: {
+      // Asked before: after it, the new poll is the current one.
+      const bool had_poll = org.CurrentPoll().ok();
+      KRING_RETURN_IF_ERROR(SetId(org.CreatePoll(FromProto(req.create_poll())), out));
+      if (had_poll) out->add_warnings("poll.replaced_earlier");
+      return {};
+    }
+    case pb::DomainRequest::kCurrentPoll: {
+      KRING_ASSIGN_OR_RETURN(d::Poll poll, org.CurrentPoll());
+      ToProto(poll, out->mutable_poll());
+      return {};
+    }
     case pb::DomainRequest::kGetPoll: {
       KRING_ASSIGN_OR_RETURN(Bytes id, Id(req.get_poll().id(), "poll id"));
       KRING_ASSIGN_OR_RETURN(d::Poll poll, org.GetPoll(id));
@@ -728,12 +739,13 @@ Status Organise(d::Organising& org, const pb::DomainRequest& req, pb::DomainResp
         return Invalid("role is not a known value");
       }
       KRING_ASSIGN_OR_RETURN(
-          client::Invitation inv,
+          d::AppInvitation inv,
           org.InviteWithApp(person, static_cast<kring::v1::Role>(i.role()), i.valid_for_seconds()));
       pb::Invitation* o = out->mutable_invitation();
       o->set_invite_id(ToString(inv.invite_id));
       o->set_link(inv.link);
       o->set_qr_text(inv.qr_text);
+      if (inv.replaced_earlier) out->add_warnings("invite.replaced_earlier");
       return {};
     }
     case pb::DomainRequest::kSetResidentQuestion:

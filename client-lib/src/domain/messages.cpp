@@ -260,6 +260,12 @@ constexpr Text kTexts[] = {
      "There is no open invitation for this person."},
     {"invite.not_approved", "Keur deze persoon eerst goed. Daarna kun je uitnodigen.",
      "Approve this person first. Then you can invite them."},
+    {"invite.replaced_earlier",
+     "Let op: de eerdere uitnodiging voor deze persoon werkt niet meer. Stuur alleen deze nieuwe "
+     "link.",
+     "Note: the earlier invitation for this person no longer works. Send only this new link."},
+    {"invite.role_invalid", "Kies een rol: deelnemer, hoofdpersoon of gespreksleider.",
+     "Choose a role: member, chair or coordinator."},
     {"invite.state_invalid", "Kies: uitgenodigd, komt, of komt niet.",
      "Choose: invited, coming, or not coming."},
     {"invite.validity_invalid", "Een uitnodiging is 1 seconde tot 30 dagen geldig.",
@@ -382,6 +388,16 @@ constexpr Text kTexts[] = {
      "Choose until when people can answer."},
     {"poll.deadline_passed", "Je kunt niet meer antwoorden. De prikker is gesloten.",
      "You cannot answer any more. The poll is closed."},
+    {"poll.none", "Er is nog geen prikker.", "There is no date poll yet."},
+    {"poll.open_has_answers",
+     "Er is al een open prikker en mensen hebben daarop geantwoord. Een nieuwe prikker vervangt "
+     "hem: die antwoorden tellen dan niet meer. Weet je het zeker? Zeg dan dat de nieuwe prikker "
+     "de oude vervangt.",
+     "There is already an open poll and people have answered it. A new poll replaces it: those "
+     "answers no longer count. Are you sure? Then say that the new poll replaces the old one."},
+    {"poll.replaced_earlier",
+     "Deze prikker vervangt de vorige. Antwoorden op de vorige prikker tellen niet meer.",
+     "This poll replaces the previous one. Answers to the previous poll no longer count."},
     {"poll.no_slots", "Voeg minstens één moment toe.", "Add at least one option."},
     {"poll.required_left",
      "Iemand die er moet zijn, zit niet meer in de kring. Kies alleen mensen uit de kring.",

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "kring/common/crypto.h"
+#include "kring/domain/names.h"
 
 #include "domain/organising_rules.h"
 #include "domain/plan_model.h"
@@ -820,12 +821,29 @@ Result<Bytes> Organising::SubmitReferral(const ReferralInput& r) {
     PersonFields(resident_id, r.resident, organiser ? "approved" : "proposed", resident);
     KRING_RETURN_IF_ERROR(batch.Add(std::move(resident), 0));
   }
+  // An invitee the circle already has by name (names.h, AlreadyNamed; an earlier invitee of this
+  // referral too) is named by the referral as that person: sending a referral twice, or a later
+  // one naming the same relatives, proposes nobody twice. Their details and contact stay as they
+  // are; the person commands change them.
+  KRING_ASSIGN_OR_RETURN(std::vector<Person> circle, Circle());
   std::vector<std::string> invitee_ids;
+  std::vector<bool> invitee_new;
   for (const PersonInput& p : r.invitees) {
+    const Person* known = AlreadyNamed(circle, p.name);
+    if (known != nullptr) {
+      invitee_ids.push_back(S(known->person_id));
+      invitee_new.push_back(false);
+      continue;
+    }
     invitee_ids.push_back(NewEntityId(0));
+    invitee_new.push_back(true);
     std::vector<v1::Mutation> person;
     PersonFields(invitee_ids.back(), p, "proposed", person);
     KRING_RETURN_IF_ERROR(batch.Add(std::move(person), 0));
+    Person added;
+    added.person_id = B(invitee_ids.back());
+    added.name = p.name;
+    circle.push_back(std::move(added));
   }
 
   const std::string id = NewEntityId(0);
@@ -841,7 +859,14 @@ Result<Bytes> Organising::SubmitReferral(const ReferralInput& r) {
   ref.push_back(Set(id, "ik_wil", TextValue(r.question.ik_wil)));
   ref.push_back(Set(id, "ik_kan", TextValue(r.question.ik_kan)));
   ref.push_back(Set(id, "ik_heb_nodig", TextValue(r.question.ik_heb_nodig)));
-  for (const std::string& p : invitee_ids) ref.push_back(Add(id, "invitees", p, BlobValue(p)));
+  for (size_t i = 0; i < invitee_ids.size(); ++i) {
+    // The same person twice in one referral is one element.
+    if (std::find(invitee_ids.begin(), invitee_ids.begin() + static_cast<std::ptrdiff_t>(i),
+                  invitee_ids[i]) != invitee_ids.begin() + static_cast<std::ptrdiff_t>(i)) {
+      continue;
+    }
+    ref.push_back(Add(id, "invitees", invitee_ids[i], BlobValue(invitee_ids[i])));
+  }
   for (size_t i = 0; i < r.bottom_lines.size(); ++i) {
     ref.push_back(Add(id, "bottom_lines", OrderedElementId(i), TextValue(r.bottom_lines[i])));
   }
@@ -856,7 +881,7 @@ Result<Bytes> Organising::SubmitReferral(const ReferralInput& r) {
     with_contact.emplace_back(&r.resident, &resident_id);
   }
   for (size_t i = 0; i < r.invitees.size(); ++i) {
-    with_contact.emplace_back(&r.invitees[i], &invitee_ids[i]);
+    if (invitee_new[i]) with_contact.emplace_back(&r.invitees[i], &invitee_ids[i]);
   }
   for (const auto& [p, pid] : with_contact) {
     std::vector<Bytes> readers = Coordinators(view);
@@ -1206,8 +1231,12 @@ Result<std::optional<Contact>> Organising::ContactOf(const Bytes& person_id) con
 
 // ---- Invitations ----
 
-Result<client::Invitation> Organising::InviteWithApp(const Bytes& person_id, v1::Role role,
-                                                     int64_t valid_for_seconds) {
+Result<AppInvitation> Organising::InviteWithApp(const Bytes& person_id, v1::Role role,
+                                                int64_t valid_for_seconds) {
+  // The server would take ROLE_UNSPECIFIED as a member: a role the caller did not mean.
+  if (role != v1::ROLE_MEMBER && role != v1::ROLE_CHAIR && role != v1::ROLE_COORDINATOR) {
+    return Invalid("invite.role_invalid");
+  }
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount());
   if (!IsManager(view, me)) return NotAManager(view, me);
@@ -1219,18 +1248,22 @@ Result<client::Invitation> Organising::InviteWithApp(const Bytes& person_id, v1:
   if (valid_for_seconds < 1 || valid_for_seconds > 30LL * 24 * 3600) {
     return Invalid("invite.validity_invalid");
   }
-  // Resending replaces the previous link: the old one stops working.
+  // Resending replaces the previous link: the old one stops working. Two open links for one
+  // person would let either be used, and the person keeps only one invite id to link with.
+  AppInvitation invitation;
   const std::string old = BlobField(*e, "invite_id");
   if (!old.empty()) {
     for (const auto& inv : view.invites()) {
       if (inv.invite_id() == old && inv.status() == v1::InviteState::PENDING &&
           inv.expires_at_ms() > NowMs()) {
         KRING_RETURN_IF_ERROR(client_.RevokeInvite(case_id_, B(old)));
+        invitation.replaced_earlier = true;
       }
     }
   }
-  KRING_ASSIGN_OR_RETURN(client::Invitation invitation,
+  KRING_ASSIGN_OR_RETURN(client::Invitation made,
                          client_.CreateInvite(case_id_, role, valid_for_seconds));
+  static_cast<client::Invitation&>(invitation) = std::move(made);
   KRING_RETURN_IF_ERROR(
       Write({Set(e->entity_id(), "invite_id", BlobValue(S(invitation.invite_id)), e),
              Set(e->entity_id(), "has_app", FlagValue(true), e)},
@@ -1414,6 +1447,29 @@ Result<std::vector<AbsentView>> Organising::AbsentViews() const {
 
 // ---- Scheduling ----
 
+namespace {
+
+// Whether the case's current poll is still open (deadline ahead, no meeting fixed from it) and
+// answered by someone, as far as this device sees.
+bool OpenPollWithAnswers(const v1::CaseState& view) {
+  const auto polls = AllOf(view, kPollType);
+  if (polls.empty()) return false;
+  const v1::Entity& current = *polls.back();
+  if (TimeField(current, "deadline_ms") < NowMs()) return false;
+  for (const v1::Entity* m : AllOf(view, kMeetingType)) {
+    if (BlobField(*m, "poll") == current.entity_id()) return false;
+  }
+  for (const v1::Entity* a : AllOf(view, kPollAnswerType)) {
+    if (BlobField(*a, "poll") != current.entity_id()) continue;
+    for (const auto& [field, value] : a->fields()) {
+      if (field.rfind("slot_", 0) == 0) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<Bytes> Organising::CreatePoll(const PollInput& poll) {
   if (poll.slots.empty()) return Invalid("poll.no_slots");
   if (poll.slots.size() > kMaxListItems || poll.required.size() > kMaxListItems) {
@@ -1434,6 +1490,9 @@ Result<Bytes> Organising::CreatePoll(const PollInput& poll) {
     if (person == nullptr) return Invalid("poll.required_unknown");
     if (FlagField(*person, "left")) return Invalid("poll.required_left");
   }
+  if (!poll.replace && OpenPollWithAnswers(view)) {
+    return FailedPrecondition("poll.open_has_answers");
+  }
   const std::string id = NewEntityId(0);
   std::vector<v1::Mutation> m{Create(id, kPollType),
                               Set(id, "deadline_ms", TimeValue(poll.deadline_ms))};
@@ -1442,6 +1501,13 @@ Result<Bytes> Organising::CreatePoll(const PollInput& poll) {
   for (const Bytes& p : poll.required) m.push_back(Add(id, "required", S(p), BlobValue(S(p))));
   KRING_RETURN_IF_ERROR(Write(m, 0));
   return B(id);
+}
+
+Result<Poll> Organising::CurrentPoll() const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, Read());
+  const auto polls = AllOf(view, kPollType);
+  if (polls.empty()) return NotFound("poll.none");
+  return GetPoll(B(polls.back()->entity_id()));
 }
 
 Result<Poll> Organising::GetPoll(const Bytes& poll_id) const {

@@ -231,6 +231,13 @@ enum class InvitationState {
 };
 const char* InvitationStateName(InvitationState state);
 
+// An app invitation made for a person (Organising::InviteWithApp).
+struct AppInvitation : client::Invitation {
+  // An earlier link for this person was still open and no longer works: tell the user, who may
+  // have sent it already ("invite.replaced_earlier").
+  bool replaced_earlier = false;
+};
+
 // ---- Pre-talks and participation ----
 
 struct PreTalkInput {
@@ -281,6 +288,10 @@ struct PollInput {
   std::vector<Slot> slots;      // slot_id is assigned
   std::vector<Bytes> required;  // person ids
   int64_t deadline_ms = 0;      // UTC
+  // The new poll becomes the case's current one (Organising::CurrentPoll). While the current
+  // poll is still open and people answered it, that is only done when asked for: their answers
+  // would silently stop counting (CreatePoll, "poll.open_has_answers").
+  bool replace = false;
 };
 
 struct Poll {
@@ -477,8 +488,12 @@ class Organising {
   // Approving its acceptance (Client::ApproveMember, any app) links the person to the accepted
   // account in the same action, as LinkAccount does and under its rules; a person or account
   // that is linked already stays as it is (Person::account_id shows whether it was linked).
-  Result<client::Invitation> InviteWithApp(const Bytes& person_id, v1::Role role,
-                                           int64_t valid_for_seconds);
+  // `role` is ROLE_MEMBER, ROLE_CHAIR or ROLE_COORDINATOR ("invite.role_invalid" otherwise,
+  // nothing made). A person has one link at a time: an earlier link still open is revoked on the
+  // server first (so an old message cannot be used any more), and the result says so
+  // (AppInvitation::replaced_earlier) for the user to be told.
+  Result<AppInvitation> InviteWithApp(const Bytes& person_id, v1::Role role,
+                                      int64_t valid_for_seconds);
   // For a person without the app, invited in person or by phone: the coordinator records it.
   Status RecordInvitation(const Bytes& person_id, InvitationState state);
   // Chair or coordinator: revokes the person's open app invitation (the link stops working).
@@ -501,7 +516,17 @@ class Organising {
   Result<std::vector<AbsentView>> AbsentViews() const;
 
   // ---- Scheduling ----
+  // The new poll is the case's current poll from now on (the one `CurrentPoll` returns; the
+  // earlier ones stay, with their answers, by id). Refused with FAILED_PRECONDITION
+  // "poll.open_has_answers" unless `poll.replace` while the current poll is open (its deadline
+  // not passed, no meeting fixed from it) and this device sees answers to it: a coordinator
+  // expects to be asked before the answers people gave stop counting.
   Result<Bytes> CreatePoll(const PollInput& poll);
+  // The newest poll of the case (log order; one not yet synced counts as newest): the one people
+  // answer unless told another. NOT_FOUND "poll.none" when there is none. Two polls made on this
+  // device since its last sync are in no order yet (as two meetings for CurrentMeeting): the
+  // sync, which sends them in the order they were made, settles which is current.
+  Result<Poll> CurrentPoll() const;
   Result<Poll> GetPoll(const Bytes& poll_id) const;
   // By the person themself, or by the coordinator for someone without the app. Each (person,
   // slot) is its own field, so answers written offline on different devices all count.
