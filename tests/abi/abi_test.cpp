@@ -2082,7 +2082,9 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
                               Call(39, Msg({{1, sanne}, {2, S("Sanne belt de woningbouw")}},
                                            {{3, static_cast<uint64_t>(now + 7 * 86'400'000LL)}})));
   sync();
-  CHECK(Query(resident, cid, 42, 10, Msg({{1, in_private}})).Uint(13) == 1);
+  const Fields original = Query(resident, cid, 42, 10, Msg({{1, in_private}}));
+  CHECK(original.Uint(13) == 1);
+  CHECK(original.One(14).value_or(Bytes{}).empty());  // copy_of: no copy yet
   CHECK(Domain(coordinator, cid, Call(42, Msg({{1, in_private}}))).status != KRING_OK);
   const Fields shares = Query(resident, cid, 128, 38, Msg({{1, meeting}}));
   CHECK(shares.Uint(1) == 0);  // notes
@@ -2098,6 +2100,25 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
   CHECK(shared.Uint(13) == 0);
   CHECK(Str(Parse(shared.One(2).value_or(Bytes{})).One(2).value_or(Bytes{})) ==
         "Sanne belt de woningbouw");
+  // It is the network's copy under an id of its own; copy_of (field 14) names the noted id, in
+  // the list too, on both devices, so an app can show it beside the copy.
+  CHECK(shared.One(1) != in_private);
+  CHECK(shared.One(14) == in_private);
+  for (Device* d : {&coordinator, &resident}) {
+    const DomainResult listed = Domain(*d, cid, Call(43, {}));
+    REQUIRE(listed.status == KRING_OK);
+    size_t copies = 0;
+    for (const Bytes& bytes : listed.response.All(10)) {
+      const Fields listed_agreement = Parse(bytes);
+      if (listed_agreement.One(1) == shared.One(1)) {
+        ++copies;
+        CHECK(listed_agreement.One(14) == in_private);
+      } else {  // written in the open
+        CHECK(listed_agreement.One(14).value_or(Bytes{}).empty());
+      }
+    }
+    CHECK(copies == 1);
+  }
   Ok(resident, cid, Call(32, Msg({{1, draft}, {2, content}})));
   const Bytes second = Ok(resident, cid, Call(34, content));
   sync();
@@ -2495,6 +2516,78 @@ TEST_CASE("abi: kring_client_sync_case syncs one case and leaves the other", "[a
   }
   CHECK(member.Pending(two) == 0);
   CHECK(EntityOf(member.View(two, true), chair_two));
+}
+
+// kring.abi.v1.SyncReport: per case (field 3: case_id 1, count 2) the new conflicts it lists.
+std::vector<std::pair<Bytes, uint64_t>> NewConflicts(const Fields& report) {
+  std::vector<std::pair<Bytes, uint64_t>> out;
+  for (const Bytes& c : report.All(3)) {
+    const Fields f = Parse(c);
+    out.emplace_back(f.One(1).value_or(Bytes{}), f.Uint(2));
+  }
+  return out;
+}
+
+// An app learns from the sync which cases it brought conflicts to (ABI 11), without reading
+// every case before and after; a conflict is told once, by the sync that made it.
+TEST_CASE("abi: a sync report counts a new conflict once", "[abi]") {
+  kring::test::TestServer server;
+  Device chair(server.address().c_str(), false);
+  Device member(server.address().c_str(), false);
+  chair.CreateAccount();
+  member.CreateAccount();
+  const Bytes one = CaseFor(chair, {&member});
+  const Bytes two = CaseFor(chair, {&member});
+  Error err;
+  OwnedBytes made;
+  REQUIRE(kring_client_create_entity(chair.client, one.data(), one.size(), "agreement", &made.b,
+                                     err.out()) == KRING_OK);
+  const Bytes item = made.get();
+  chair.Sync();
+  member.Sync();
+  auto set = [&](Device& d, const Bytes& cid, const char* field, const std::string& text) {
+    const Bytes v = TextValue(text);
+    REQUIRE(kring_client_set_field(d.client, cid.data(), cid.size(), item.data(), item.size(),
+                                   field, v.data(), v.size(), err.out()) == KRING_OK);
+  };
+  auto report = [&](Device& d) {
+    OwnedBytes out;
+    INFO(err.message());
+    REQUIRE(kring_client_sync_now_report(d.client, &out.b, err.out()) == KRING_OK);
+    return Parse(out.get());
+  };
+  set(chair, one, "owner", "tante");
+  set(member, one, "owner", "oom");
+  const Fields first = report(chair);
+  CHECK(first.Uint(2) >= 1);  // pushed; nothing to conflict with yet
+  CHECK(NewConflicts(first).empty());
+  // The member's catch-up makes the conflict: one case, one conflict; the other case unlisted.
+  const Fields brought = report(member);
+  CHECK(brought.Uint(1) >= 1);
+  CHECK(brought.Uint(2) >= 1);
+  CHECK(NewConflicts(brought) == std::vector<std::pair<Bytes, uint64_t>>{{one, 1}});
+  // The chair learns of it from its own sync of that case (the same report, one case at most).
+  OwnedBytes at_chair;
+  REQUIRE(kring_client_sync_case_report(chair.client, one.data(), one.size(), &at_chair.b,
+                                        err.out()) == KRING_OK);
+  CHECK(NewConflicts(Parse(at_chair.get())) == std::vector<std::pair<Bytes, uint64_t>>{{one, 1}});
+  // Told once: a later sync bringing another edit does not count it again.
+  set(member, one, "action", "koken");
+  CHECK(NewConflicts(report(member)).empty());
+  const Fields later = report(chair);
+  CHECK(later.Uint(1) >= 1);
+  CHECK(NewConflicts(later).empty());
+
+  // The report is required; a failure leaves it reset.
+  CHECK(kring_client_sync_now_report(chair.client, nullptr, err.out()) ==
+        KRING_ERR_INVALID_ARGUMENT);
+  const Bytes unknown(16, 0x42);
+  OwnedBytes none;
+  CHECK(kring_client_sync_case_report(chair.client, unknown.data(), unknown.size(), &none.b,
+                                      err.out()) == KRING_ERR_NOT_FOUND);
+  CHECK(none.get().empty());
+  CHECK(kring_client_sync_case_report(chair.client, two.data(), two.size(), nullptr, err.out()) ==
+        KRING_ERR_INVALID_ARGUMENT);
 }
 
 TEST_CASE("abi: a closed case refuses leaving and editing with CASE_CLOSED", "[abi]") {

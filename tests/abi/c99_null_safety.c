@@ -257,6 +257,15 @@ int abi_c99_null_safety(void) {
   EXPECT(kring_client_sync_case(NULL, NULL, 0, NULL, NULL, NULL) == KRING_ERR_INVALID_ARGUMENT);
   expect_invalid(kring_client_sync_case_async(NULL, id, 16, on_done, NULL, &err), err);
 
+  junk_bytes(&b1);
+  expect_invalid(kring_client_sync_now_report(NULL, &b1, &err), err);
+  EXPECT(is_reset(&b1));
+  EXPECT(kring_client_sync_now_report(NULL, NULL, NULL) == KRING_ERR_INVALID_ARGUMENT);
+  junk_bytes(&b1);
+  expect_invalid(kring_client_sync_case_report(NULL, id, 16, &b1, &err), err);
+  EXPECT(is_reset(&b1));
+  EXPECT(kring_client_sync_case_report(NULL, NULL, 0, NULL, NULL) == KRING_ERR_INVALID_ARGUMENT);
+
   /* A failing add_change_listener still takes ownership of user_data: freed exactly once. */
   frees = 0;
   u1 = 7;

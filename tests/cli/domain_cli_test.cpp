@@ -1121,8 +1121,7 @@ TEST_CASE(
   CHECK(theirs.exit_code == 1);
   CHECK(theirs.all.find("Alleen de hoofdpersoon of de gespreksleider maakt een nieuwe versie van "
                         "het plan. Het netwerk doet dat één keer: aan het eind van de eigen "
-                        "tijd") !=
-        std::string::npos);
+                        "tijd") != std::string::npos);
   k.Ok("sanne", "sync");
   CHECK(At(k.Json("sanne", "plan show"), "ik_wil").string_value() == "Rust in huis.");
   CHECK(k.Json("sanne", "plan versions").list_value().values_size() == 1);
@@ -2326,6 +2325,66 @@ TEST_CASE("a conflict on a poll answer is told with its words, and poll answer's
   CHECK(help.out.find("yes|if-need-be|no") != std::string::npos);
   CHECK(help.out.find("als-het-moet") == std::string::npos);
   CHECK(k.As("sanne", "poll answer --help").out.find("ja|als-het-moet|nee") != std::string::npos);
+}
+
+// An agreement made in private time gets a new id at the release; the id the network noted
+// still names it at the six-week check, for --assess and --obstacle alike.
+TEST_CASE("six-week check by the private-time id", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  k.NewCase("sanne", {"fatima:coordinator", "ria"});
+  const std::string sanne = k.Account("sanne"), ria = k.Account("ria");
+  k.Ok("fatima", "sync");
+  k.Ok("fatima", "circle propose --name Sanne --kind resident --account " + sanne);
+  k.Ok("fatima",
+       "circle propose --name 'Tante Ria' --kind family --relation tante --account " + ria);
+  k.Ok("fatima", "circle approve Sanne");
+  k.Ok("fatima", "circle approve 'Tante Ria'");
+  k.Ok("fatima", "poll create --slot now+7d@19:30");
+  k.Ok("fatima",
+       "poll fix 1 --coarse 'Bij Sanne thuis' --exact 'Kerkstraat 12' "
+       "--no-pretalk-reason 'Spoed.'");
+  k.Ok("fatima", "meeting phase informatie");
+  k.Ok("sanne", "sync");
+  k.Ok("sanne", "meeting private-time");
+  k.Ok("ria", "sync");
+  const std::string noted =
+      k.Id("ria", "agreement add --action 'Oom Henk belt de woningbouw' --due now+14d", "afspraak");
+  const std::string draft = k.Id("sanne",
+                                 "plan draft --ik-wil 'Rust in huis.' --contingency 'Bel Ria.' "
+                                 "--contact-person 'Tante Ria'",
+                                 "concept");
+  k.Ok("ria", "sync");
+  k.Ok("ria", "meeting release --yes");
+  k.Ok("sanne", "sync");
+  k.Ok("sanne", "plan release " + draft);
+  k.Ok("sanne", "plan accept");
+  k.Ok("fatima", "sync");
+  const Value listed = k.Json("fatima", "agreement list");
+  REQUIRE(listed.list_value().values_size() == 1);
+  const std::string copy = At(listed.list_value().values(0), "id").string_value();
+  REQUIRE(copy != noted);
+  REQUIRE(At(listed.list_value().values(0), "copy_of").string_value() == noted);
+
+  Run assessed =
+      k.As("fatima", "check six-week --at now+43d --assess " + noted + "=loopt-vast --obstacle " +
+                         noted + "='Geen antwoord van de woningbouw.' --obstacle-owner " + noted +
+                         "='Tante Ria'");
+  INFO(assessed.all);
+  REQUIRE(assessed.exit_code == 0);
+  k.Ok("sanne", "sync");
+  Run shown = k.As("sanne", "check show");
+  INFO(shown.all);
+  CHECK(shown.out.find("Oom Henk belt de woningbouw  [loopt vast]") != std::string::npos);
+  CHECK(shown.out.find("Wat in de weg zit: Geen antwoord van de woningbouw.") != std::string::npos);
+  CHECK(shown.out.find("Wie dat oplost: Tante Ria") != std::string::npos);
+  const Value check = k.Json("sanne", "check show");
+  const auto& rows = At(At(check, "latest"), "assessments").list_value();
+  REQUIRE(rows.values_size() == 1);
+  CHECK(At(rows.values(0), "agreement").string_value() == copy);
+  CHECK(At(rows.values(0), "result").string_value() == "blocked");
+  CHECK(StatusOf(k, "sanne", copy) == "blocked");
 }
 
 TEST_CASE("six-week check obstacle and plan show agreements", "[cli]") {

@@ -424,6 +424,7 @@ void ToProto(const d::Agreement& a, pb::Agreement* out) {
   out->set_owner_left(a.owner_left);
   out->set_needs_new_owner(a.needs_new_owner());
   out->set_in_private_time(a.in_private_time);
+  out->set_copy_of(ToString(a.copy_of));
 }
 
 void ToProto(const d::SixWeekCheck& c, pb::SixWeekCheck* out) {

@@ -19,6 +19,7 @@
 #include "kring/abi/v1/alarms.pb.h"
 #include "kring/abi/v1/devices.pb.h"
 #include "kring/abi/v1/domain.pb.h"
+#include "kring/abi/v1/sync.pb.h"
 #include "kring/client.h"
 #include "kring/common/bytes.h"
 #include "kring/common/refusal.h"
@@ -1601,6 +1602,59 @@ kring_status kring_client_sync_case(kring_client* client, const uint8_t* case_id
     if (out_pulled != nullptr) *out_pulled = stats->pulled;
     if (out_pushed != nullptr) *out_pushed = stats->pushed;
     return {};
+  });
+}
+
+namespace {
+
+// A sync's figures as kring.abi.v1.SyncReport bytes into `out`.
+Status SetReport(const kring::client::SyncStats& stats, kring_bytes* out) {
+  kring::abi::v1::SyncReport report;
+  report.set_pulled(stats.pulled);
+  report.set_pushed(stats.pushed);
+  for (const auto& [case_id, count] : stats.new_conflicts) {
+    kring::abi::v1::CaseConflicts* c = report.add_new_conflicts();
+    c->set_case_id(kring::ToString(case_id));
+    c->set_count(count);
+  }
+  std::string serialized;
+  if (!report.SerializeToString(&serialized)) return kring::Internal("cannot serialize report");
+  SetBytes(out, serialized);
+  return {};
+}
+
+}  // namespace
+
+kring_status kring_client_sync_now_report(kring_client* client, kring_bytes* out_report,
+                                          kring_error** out_err) noexcept {
+  Reset(out_report);
+  return Guard(out_err, [&]() -> Status {
+    KRING_RETURN_IF_ERROR(Params(client).Out(out_report, "out_report is required").status());
+    if (tls_callback_depth > 0) {
+      return {StatusCode::kFailedPrecondition, "sync_now cannot be called from a callback"};
+    }
+    auto stats = client->client->SyncNow();
+    if (!stats.ok()) return stats.status();
+    return SetReport(*stats, out_report);
+  });
+}
+
+kring_status kring_client_sync_case_report(kring_client* client, const uint8_t* case_id,
+                                           size_t case_id_len, kring_bytes* out_report,
+                                           kring_error** out_err) noexcept {
+  Reset(out_report);
+  return Guard(out_err, [&]() -> Status {
+    Bytes id;
+    KRING_RETURN_IF_ERROR(Params(client)
+                              .Case(case_id, case_id_len, &id)
+                              .Out(out_report, "out_report is required")
+                              .status());
+    if (tls_callback_depth > 0) {
+      return {StatusCode::kFailedPrecondition, "sync_case cannot be called from a callback"};
+    }
+    auto stats = client->client->SyncCase(id);
+    if (!stats.ok()) return stats.status();
+    return SetReport(*stats, out_report);
   });
 }
 

@@ -205,18 +205,6 @@ void OnSyncDone(void* user_data, kring_status status, const kring_error* error) 
   env->DeleteGlobalRef(future);
 }
 
-// {pulled, pushed} as a Java long[2]; NULL (with the exception pending) when `status` failed.
-jlongArray SyncStatsArray(JNIEnv* env, kring_status status, kring_error* err, uint64_t pulled,
-                          uint64_t pushed) {
-  if (Check(env, status, err)) return nullptr;
-  jlongArray out = env->NewLongArray(2);
-  if (out != nullptr) {
-    const jlong values[2] = {static_cast<jlong>(pulled), static_cast<jlong>(pushed)};
-    env->SetLongArrayRegion(out, 0, 2, values);
-  }
-  return out;
-}
-
 // kring_client_add_member and kring_client_set_role: a member of a case and a role.
 using MemberRoleCall = kring_status (*)(kring_client*, const uint8_t*, size_t, const uint8_t*,
                                         size_t, kring_role, kring_error**);
@@ -601,22 +589,22 @@ KRING_JNI(jbyteArray, nativeAlarms)(JNIEnv* env, jclass, jlong handle) {
   return TakeBytes(env, &alarms);
 }
 
-KRING_JNI(jlongArray, nativeSyncNow)(JNIEnv* env, jclass, jlong handle) {
-  uint64_t pulled = 0;
-  uint64_t pushed = 0;
+KRING_JNI(jbyteArray, nativeSyncNow)(JNIEnv* env, jclass, jlong handle) {
+  kring_bytes report{nullptr, 0};
   kring_error* err = nullptr;
-  kring_status s = kring_client_sync_now(Client(handle), &pulled, &pushed, &err);
-  return SyncStatsArray(env, s, err, pulled, pushed);
+  if (Check(env, kring_client_sync_now_report(Client(handle), &report, &err), err)) return nullptr;
+  return TakeBytes(env, &report);
 }
 
-KRING_JNI(jlongArray, nativeSyncCase)(JNIEnv* env, jclass, jlong handle, jbyteArray case_id) {
+KRING_JNI(jbyteArray, nativeSyncCase)(JNIEnv* env, jclass, jlong handle, jbyteArray case_id) {
   JBytes c(env, case_id);
-  uint64_t pulled = 0;
-  uint64_t pushed = 0;
+  kring_bytes report{nullptr, 0};
   kring_error* err = nullptr;
-  kring_status s =
-      kring_client_sync_case(Client(handle), c.data(), c.size(), &pulled, &pushed, &err);
-  return SyncStatsArray(env, s, err, pulled, pushed);
+  if (Check(env, kring_client_sync_case_report(Client(handle), c.data(), c.size(), &report, &err),
+            err)) {
+    return nullptr;
+  }
+  return TakeBytes(env, &report);
 }
 
 KRING_JNI(void, nativeSyncAsync)(JNIEnv* env, jclass, jlong handle, jobject future) {

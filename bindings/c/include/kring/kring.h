@@ -73,8 +73,10 @@ extern "C" {
  *      (call 160), the plan's drafts this device can read and the latest accepted version
  *      (calls 51-52, DomainResponse.drafts); a plan version only by the chair, a coordinator or
  *      the network in private time (a reducer rule; no new function).
+ *  11  what a sync brought: kring_client_sync_now_report and kring_client_sync_case_report
+ *      (kring.abi.v1.SyncReport: pulled, pushed and the new conflicts per case).
  */
-#define KRING_ABI_VERSION 10u
+#define KRING_ABI_VERSION 11u
 
 /*
  * Status codes. Numbering is append-only and mirrors kring::StatusCode
@@ -894,6 +896,27 @@ KRING_API kring_status kring_client_sync_case_async(kring_client* client, const 
                                                     size_t case_id_len,
                                                     kring_completion_fn completion, void* user_data,
                                                     kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * ABI 11. kring_client_sync_now, telling also which cases the sync brought new conflicts to, so
+ * an app can point the user at them. out_report: required; receives a kring.abi.v1.SyncReport
+ * (bindings/proto/kring/abi/v1/sync.proto): `pulled`, `pushed` as kring_client_sync_now gives
+ * them, and `new_conflicts`, per case the conflicts (two edits of one field at once) the pulled
+ * log made that are still open after it; a case without one is not listed, and a conflict is
+ * counted only by the sync that brought it. Later figures are appended to SyncReport, not added
+ * as new functions. kring_bytes_free. Errors and thread-safety as kring_client_sync_now.
+ */
+KRING_API kring_status kring_client_sync_now_report(kring_client* client, kring_bytes* out_report,
+                                                    kring_error** out_err) KRING_NOEXCEPT;
+
+/*
+ * ABI 11. kring_client_sync_case with kring_client_sync_now_report's output: the report lists
+ * at most that case. case_id: 16 bytes, borrowed. out_report: required; kring_bytes_free.
+ * Errors and thread-safety as kring_client_sync_case.
+ */
+KRING_API kring_status kring_client_sync_case_report(kring_client* client, const uint8_t* case_id,
+                                                     size_t case_id_len, kring_bytes* out_report,
+                                                     kring_error** out_err) KRING_NOEXCEPT;
 
 /*
  * Registers a change listener (see kring_change_fn for its thread and rules).

@@ -510,8 +510,7 @@ public final class KringClient implements AutoCloseable {
 
   /** Runs one full sync and waits for it (network; do not call on a UI thread). */
   public SyncStats syncNow() throws KringException {
-    long[] r = (long[]) call(h -> nativeSyncNow(h));
-    return new SyncStats(r[0], r[1]);
+    return SyncStats.of((byte[]) call(h -> nativeSyncNow(h)));
   }
 
   /**
@@ -540,8 +539,7 @@ public final class KringClient implements AutoCloseable {
    * {@link #syncNow()}; it waits for a sync already running.
    */
   public SyncStats syncCase(byte[] caseId) throws KringException {
-    long[] r = (long[]) call(h -> nativeSyncCase(h, caseId));
-    return new SyncStats(r[0], r[1]);
+    return SyncStats.of((byte[]) call(h -> nativeSyncCase(h, caseId)));
   }
 
   /**
@@ -801,12 +799,12 @@ public final class KringClient implements AutoCloseable {
 
   private static native byte[] nativeAlarms(long handle) throws KringException;
 
-  private static native long[] nativeSyncNow(long handle) throws KringException;
+  private static native byte[] nativeSyncNow(long handle) throws KringException;
 
   private static native void nativeSyncAsync(long handle, CompletableFuture<Void> future)
       throws KringException;
 
-  private static native long[] nativeSyncCase(long handle, byte[] caseId) throws KringException;
+  private static native byte[] nativeSyncCase(long handle, byte[] caseId) throws KringException;
 
   private static native void nativeSyncCaseAsync(
       long handle, byte[] caseId, CompletableFuture<Void> future) throws KringException;
