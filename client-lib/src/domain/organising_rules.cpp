@@ -448,7 +448,8 @@ bool OpenPrivateTime(const v1::Entity& meeting) {
 
 // The network ends its private time once it has released it: a network member in the private
 // scope moves the meeting on to the plan presentation (the op that makes its plan version,
-// Plan::Publish), and stamps when. Nothing else of the meeting is theirs to change.
+// Plan::Publish), and stamps when. Besides `network_version` (CheckMeeting) nothing else of the
+// meeting is theirs to change.
 bool EndsReleasedPrivateTime(const Who& who, const v1::Mutation& m, const v1::Entity& meeting) {
   if (!m.has_set_field() || TextField(meeting, "status") == "cancelled" || !Released(meeting) ||
       !IsNetworkMember(who.state, *who.member) ||
