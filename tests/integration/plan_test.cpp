@@ -1102,9 +1102,10 @@ TEST_CASE("a forged version number does not hold the plan", "[plan]") {
   const Bytes forged = crypto::RandomBytes(crypto::kIdBytes);
   v1::Value highest;
   highest.set_integer(INT64_MAX);
-  // As the network's version is written: in the op that ends its released private time.
+  // As the network's version is written: named in its meeting, in the op that ends private time.
   REQUIRE(k.aunt
-              ->Submit(cid, {SetMutation(meeting, "phase", Text("plan_presentation")),
+              ->Submit(cid, {SetMutation(meeting, "network_version", Blob(forged)),
+                             SetMutation(meeting, "phase", Text("plan_presentation")),
                              CreateMutation(forged, "plan_version"),
                              SetMutation(forged, "number", highest),
                              SetMutation(forged, "wil", Text("Ik wil dat mama beslist.")),
