@@ -18,6 +18,7 @@
 #include "kring/domain/messages.h"
 #include "kring/domain/organising.h"
 
+#include "store/local_store.h"
 #include "support/client_fixture.h"
 
 using namespace kring;
@@ -41,8 +42,10 @@ v1::Value Flag(bool f) {
 struct Circle {
   TestServer server;
   std::shared_ptr<client::Transport> net = ServerTransport(server);
-  Device resident{net}, coordinator{net}, aunt{net}, uncle{net}, neighbour{net}, professional{net},
-      mentor{net};
+  // The uncle's network can drop out or be held (a release that crosses another's).
+  std::shared_ptr<TamperTransport> uncle_net = std::make_shared<TamperTransport>(net);
+  Device resident{net}, coordinator{net}, aunt{net}, uncle{uncle_net}, neighbour{net},
+      professional{net}, mentor{net};
   Bytes cid;
   Bytes p_resident, p_coordinator, p_aunt, p_uncle, p_neighbour, p_professional, p_mentor,
       p_grandma, p_ex;
@@ -859,18 +862,6 @@ TEST_CASE("private time ends with the network plan release", "[plan]") {
                   [&] { return StatusOf(aunt_plan.Publish(k.Content())); });
 
   k.ReleasePrivateTime(meeting);
-  // Released, still in private time: a raw version that does not end it is skipped everywhere.
-  const Bytes raw_version = crypto::RandomBytes(crypto::kIdBytes);
-  v1::Value one;
-  one.set_integer(1);
-  REQUIRE(k.uncle
-              ->Submit(cid, {CreateMutation(raw_version, "plan_version"),
-                             SetMutation(raw_version, "number", one),
-                             SetMutation(raw_version, "wil", Text("Ik wil dat oom beslist."))})
-              .ok());
-  k.SyncAll();
-  for (Device* d : k.readers()) CHECK(k.Confirmed(*d).entities().count(Hex(raw_version)) == 0);
-
   auto released = aunt_plan.Publish(k.Content());
   REQUIRE(released.ok());
   k.SyncAll();
@@ -883,9 +874,9 @@ TEST_CASE("private time ends with the network plan release", "[plan]") {
   // Private time is over: the network does not replace the released plan.
   PlanContent theirs = k.Content();
   theirs.ik_wil = "Ik wil dat oom beslist.";
-  RequireRejected(k.uncle, cid, "rule.plan_version",
+  RequireRejected(k.uncle, cid, "plan.network_version_made",
                   [&] { return StatusOf(uncle_plan.Publish(theirs)); });
-  RequireRejected(k.aunt, cid, "rule.plan_version",
+  RequireRejected(k.aunt, cid, "plan.network_version_made",
                   [&] { return StatusOf(aunt_plan.Publish(theirs)); });
   // Nor by raw ops: moving the meeting back is the organisers' (refused), and a version after
   // the phase moved on is skipped.
@@ -938,9 +929,131 @@ TEST_CASE("the network ends released private time by the phase", "[plan]") {
   CHECK(Organising(*k.uncle, cid).StartPhase(meeting, Phase::kAcceptance).message() ==
         "refused.managers_only");
   k.SyncAll();
-  RequireRejected(k.aunt, cid, "rule.plan_version",
-                  [&] { return StatusOf(Plan(*k.aunt, cid).Publish(k.Content())); });
+  // The network still releases its one plan (the phase moved on before it): once.
+  Bytes ended;
+  auto released = Plan(*k.aunt, cid).Publish(k.Content(), &ended);
+  REQUIRE(released.ok());
+  CHECK(ended.empty());  // the meeting was moved on already
+  k.SyncAll();
+  RequireRejected(k.uncle, cid, "plan.network_version_made",
+                  [&] { return StatusOf(Plan(*k.uncle, cid).Publish(k.Content())); });
+  for (Device* d : k.readers()) {
+    auto current = Plan(**d, cid).Current();
+    REQUIRE(current.ok());
+    REQUIRE(current->has_value());
+    CHECK((*current)->version_id == *released);
+  }
   REQUIRE(Plan(*k.resident, cid).Publish(k.Content()).ok());
+}
+
+// The coordinator moves the meeting on to the plan presentation after the network's meeting
+// release but before its plan release: the network still releases its plan.
+TEST_CASE("the network releases its plan after the organiser moved the phase", "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  auto network = Plan(*k.aunt, cid).NetworkScope();
+  REQUIRE(network.ok());
+  k.SyncAll();
+  const Bytes meeting = k.OpenPrivateTime(*network);
+  k.ReleasePrivateTime(meeting);
+  REQUIRE(Organising(*k.coordinator, cid).StartPhase(meeting, Phase::kPlanPresentation).ok());
+  k.SyncAll();
+  auto released = Plan(*k.aunt, cid).Publish(k.Content());
+  REQUIRE(released.ok());
+  k.SyncAll();
+  k.RequireConverged();
+  for (Device* d : k.readers()) {
+    auto current = Plan(**d, cid).Current();
+    REQUIRE(current.ok());
+    REQUIRE(current->has_value());
+    CHECK((*current)->version_id == *released);
+  }
+}
+
+// Two network members release at once: the first to reach kringd makes the network's version;
+// the other's has no effect on any device, and its author is told.
+TEST_CASE("a second network release at once is refused and told", "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  auto network = Plan(*k.aunt, cid).NetworkScope();
+  REQUIRE(network.ok());
+  k.SyncAll();
+  const Bytes meeting = k.OpenPrivateTime(*network);
+  k.ReleasePrivateTime(meeting);
+  // The aunt's release reaches kringd while the uncle's is on its way.
+  Result<Bytes> aunts = FailedPrecondition("not yet");
+  k.uncle_net->before_push = [&](v1::PushRequest&) {
+    if (aunts.ok()) return;
+    aunts = Plan(*k.aunt, cid).Publish(k.Content());
+  };
+  PlanContent theirs = k.Content();
+  theirs.ik_wil = "Ik wil dat oom beslist.";
+  auto uncles = Plan(*k.uncle, cid).Publish(theirs);
+  k.uncle_net->before_push = nullptr;
+  REQUIRE(aunts.ok());
+  CHECK(uncles.status().message() == "plan.network_version_made");
+  CHECK(HasUserText("plan.network_version_made"));
+  k.SyncAll();
+  k.RequireConverged();
+  for (Device* d : k.readers()) {
+    auto current = Plan(**d, cid).Current();
+    REQUIRE(current.ok());
+    REQUIRE(current->has_value());
+    CHECK((*current)->version_id == *aunts);
+    CHECK(Organising(**d, cid).GetMeeting(meeting)->phase == Phase::kPlanPresentation);
+  }
+}
+
+// An op's client_op_id is its author's choice and every member sees it: a raw op that copies
+// the network's release's id is not that op. It neither makes a second version nor stamps the
+// end of private time again.
+TEST_CASE("a copied op id does not replay the network release", "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  auto network = Plan(*k.aunt, cid).NetworkScope();
+  REQUIRE(network.ok());
+  k.SyncAll();
+  const Bytes meeting = k.OpenPrivateTime(*network);
+  k.ReleasePrivateTime(meeting);
+  auto released = Plan(*k.aunt, cid).Publish(k.Content());
+  REQUIRE(released.ok());
+  k.SyncAll();
+  const v1::Entity before = k.Confirmed(k.uncle).entities().at(Hex(meeting));
+  const std::string release_op = before.fields().at("phase").revision();
+  const std::string at_field = "phase_plan_presentation_at_ms";
+
+  // The uncle queues a raw op under the aunt's op id, as a crafted client would.
+  v1::ContentOp op;
+  op.set_version(1);
+  const Bytes again = crypto::RandomBytes(crypto::kIdBytes);
+  v1::Value later;
+  later.set_time_ms(before.fields().at(at_field).value().time_ms() + kHour);
+  v1::Value two;
+  two.set_integer(2);
+  for (v1::Mutation m : {SetMutation(meeting, at_field, later),
+                         CreateMutation(again, "plan_version"), SetMutation(again, "number", two),
+                         SetMutation(again, "wil", Text("Ik wil dat oom beslist."))}) {
+    *op.add_mutations() = std::move(m);
+  }
+  k.uncle.Close();
+  {
+    auto store = client::LocalStore::Open(k.uncle.db_path(), k.uncle.storage_key());
+    REQUIRE(store.ok());
+    REQUIRE((*store)->AddContentIntent(cid, ToBytes(release_op), op).ok());
+  }
+  k.uncle.Reopen();
+  k.SyncAll();
+  k.RequireConverged();
+  for (Device* d : k.readers()) {
+    const v1::CaseState s = k.Confirmed(*d);
+    CHECK(s.entities().count(Hex(again)) == 0);
+    CHECK(s.entities().at(Hex(meeting)).fields().at(at_field).value().time_ms() ==
+          before.fields().at(at_field).value().time_ms());
+    auto current = Plan(**d, cid).Current();
+    REQUIRE(current.ok());
+    REQUIRE(current->has_value());
+    CHECK((*current)->version_id == *released);
+  }
 }
 
 // Two versions published from the same view (no sync between them) each get a number of their
@@ -989,9 +1102,10 @@ TEST_CASE("a forged version number does not hold the plan", "[plan]") {
   const Bytes forged = crypto::RandomBytes(crypto::kIdBytes);
   v1::Value highest;
   highest.set_integer(INT64_MAX);
-  // As the network's version is written: in the op that ends its released private time.
+  // As the network's version is written: named in its meeting, in the op that ends private time.
   REQUIRE(k.aunt
-              ->Submit(cid, {SetMutation(meeting, "phase", Text("plan_presentation")),
+              ->Submit(cid, {SetMutation(meeting, "network_version", Blob(forged)),
+                             SetMutation(meeting, "phase", Text("plan_presentation")),
                              CreateMutation(forged, "plan_version"),
                              SetMutation(forged, "number", highest),
                              SetMutation(forged, "wil", Text("Ik wil dat mama beslist.")),

@@ -566,6 +566,62 @@ TEST_CASE("a schema 12 store is folded again for the network's one version", "[s
   RequireFoldedAgainAtNextSync(reader, fresh, *cid, folded, 12);
 }
 
+// The order of a log written before the network's release ended private time: the meeting
+// release, the network's plan release (no `network_version` then) while the meeting is still in
+// private time, and the organiser moves the phase on. The refold keeps that first version as the
+// network's; a second one the old rules let through in the same private time is dropped.
+TEST_CASE("a schema 11 store keeps the network's version of the old order", "[stored-state]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), relative(net), reader(net), fresh(net);
+  auto cid = chair->CreateCase({{relative.account_id(), v1::ROLE_MEMBER},
+                                {reader.account_id(), v1::ROLE_MEMBER},
+                                {fresh.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &relative, &reader});
+  auto person = chair->CreateEntity(*cid, "person");
+  REQUIRE(person.ok());
+  REQUIRE(chair->SetField(*cid, *person, "kind", Text("family")).ok());
+  REQUIRE(chair->SetField(*cid, *person, "status", Text("approved")).ok());
+  REQUIRE(chair->SetField(*cid, *person, "account_id", Blob(relative.account_id())).ok());
+  SyncAll({&chair, &relative});
+  auto scope = relative->CreateScope(*cid, {});
+  REQUIRE(scope.ok());
+  SyncAll({&relative, &chair});
+  auto meeting = chair->CreateEntity(*cid, "meeting");
+  REQUIRE(meeting.ok());
+  v1::Value private_scope;
+  private_scope.set_integer(*scope);
+  REQUIRE(chair->SetField(*cid, *meeting, "private_scope", private_scope).ok());
+  REQUIRE(chair->SetField(*cid, *meeting, "phase", Text("private_time")).ok());
+  SyncAll({&chair, &relative, &reader});
+  v1::Value released;
+  released.set_flag(true);
+  REQUIRE(relative->SetField(*cid, *meeting, "draft_released", released).ok());
+  auto version = relative->CreateEntity(*cid, "plan_version");
+  REQUIRE(version.ok());
+  auto second = relative->CreateEntity(*cid, "plan_version");
+  REQUIRE(second.ok());
+  SyncAll({&relative, &chair});
+  REQUIRE(chair->SetField(*cid, *meeting, "phase", Text("plan_presentation")).ok());
+  SyncAll({&chair, &relative, &reader});
+  const v1::CaseState now = Confirmed(reader, *cid);
+  CHECK(now.entities().count(Hex(*version)) == 1);
+  CHECK(now.entities().count(Hex(*second)) == 0);
+  const std::string folded = Canonical(now);
+
+  // The reader's store as a libkring of schema 11 left it: both versions applied.
+  reader.Close();
+  ReplaceStoredState(reader, *cid, [&](v1::CaseState& old) {
+    v1::Entity& e = (*old.mutable_entities())[Hex(*second)];
+    e.set_entity_id(ToString(*second));
+    e.set_type("plan_version");
+    e.set_created_by_account_id(ToString(relative.account_id()));
+  });
+  RequireFoldedAgainAtNextSync(reader, fresh, *cid, folded, 11);
+  CHECK(Confirmed(fresh, *cid).entities().count(Hex(*version)) == 1);
+}
+
 // kringd before commit e9b44d2 stored pushed envelopes with unknown fields (bytes no signature or
 // hash covers), and clients took them: a device may hold such envelopes in its verified log. Its
 // next refold must fold them as before, not stop the case with "verified log no longer replays".

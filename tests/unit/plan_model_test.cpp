@@ -61,11 +61,18 @@ struct Log {
       m->set_role(role);
     }
   }
-  void Apply(const std::string& author, const std::vector<v1::Mutation>& ms) {
+  // Returns the op's client_op_id.
+  Bytes Apply(const std::string& author, const std::vector<v1::Mutation>& ms) {
+    Bytes op_id = crypto::RandomBytes(16);
+    ApplyAs(author, op_id, ms);
+    return op_id;
+  }
+  // Under a client_op_id the author chose (a raw op may copy another's: every member sees them).
+  void ApplyAs(const std::string& author, const Bytes& op_id, const std::vector<v1::Mutation>& ms) {
     v1::ContentOp op;
     op.set_version(1);
     for (const auto& m : ms) *op.add_mutations() = m;
-    client::model::ApplyContent(state, op, {++seq, ToBytes(author), crypto::RandomBytes(16), 0});
+    client::model::ApplyContent(state, op, {++seq, ToBytes(author), op_id, 0});
   }
   const v1::Entity* Get(const std::string& id) { return pm::FindEntity(state, id); }
 };
@@ -155,12 +162,18 @@ TEST_CASE("the reducer applies the plan's rules", "[plan]") {
     due.set_time_ms(5);
     log.Apply(log.coordinator, {SetM(a, "new_due_ms", due), SetM(a, "outcome", TextV("blocked"))});
     CHECK(pm::TextField(*log.Get(a), "outcome").empty());
-    log.Apply(log.coordinator,
-              {SetM(a, "obstacle", TextV("geen tijd")), SetM(a, "obstacle_owner", BlobV(Id())),
-               SetM(a, "new_due_ms", due), SetM(a, "outcome", TextV("blocked"))});
+    const Bytes blocked_op =
+        log.Apply(log.coordinator,
+                  {SetM(a, "obstacle", TextV("geen tijd")), SetM(a, "obstacle_owner", BlobV(Id())),
+                   SetM(a, "new_due_ms", due), SetM(a, "outcome", TextV("blocked"))});
     CHECK(pm::TextField(*log.Get(a), "outcome") == "blocked");
     log.Apply(log.coordinator, {SetM(a, "outcome", TextV("half"))});
     CHECK(pm::TextField(*log.Get(a), "outcome") == "blocked");
+    // A later op under that edit's op id is not that edit: no blocked without a new obstacle.
+    log.Apply(log.coordinator, {SetM(a, "outcome", TextV("done"))});
+    REQUIRE(pm::TextField(*log.Get(a), "outcome") == "done");
+    log.ApplyAs(log.coordinator, blocked_op, {SetM(a, "outcome", TextV("blocked"))});
+    CHECK(pm::TextField(*log.Get(a), "outcome") == "done");
   }
   SECTION("micro-analysis entries only by the chair or coordinator, scores 0-10") {
     const std::string by_member = Id(), w = Id();
@@ -220,11 +233,12 @@ struct PrivateTimeLog : Log {
     Apply(account, {CreateM(v, pm::kPlanVersion), SetM(v, "wil", TextV("Mama beslist."))});
     return Get(v) != nullptr;
   }
-  // The same, in the op that moves the meeting on to the plan presentation, as Plan::Publish
-  // writes the network's version.
+  // The same as Plan::Publish writes the network's version: the op names it in the meeting's
+  // `network_version` and moves the meeting on to the plan presentation.
   bool MakesReleaseVersion(const std::string& account) {
     const std::string v = Id();
-    Apply(account, {SetM(meeting, "phase", TextV("plan_presentation")),
+    Apply(account, {SetM(meeting, "network_version", BlobV(v)),
+                    SetM(meeting, "phase", TextV("plan_presentation")),
                     CreateM(v, pm::kPlanVersion), SetM(v, "wil", TextV("Mama beslist."))});
     return Get(v) != nullptr;
   }
@@ -255,18 +269,20 @@ TEST_CASE("versions are ordered by the log and not by their stored number", "[pl
   CHECK(pm::VersionNumber(log.state, *log.Get(pending_b)) == 4);
 }
 
-// The network writes one version, at the end of its own released private time (the release):
-// not before the release, not without ending private time, not a second one, not for a meeting
+// The network writes one version, after its own meeting release, named in the meeting's
+// write-once `network_version`: not before the release, not a second one, not for a meeting
 // called off, and not once taken out of the circle.
-TEST_CASE("a network member makes a version only as it ends its released private time", "[plan]") {
+TEST_CASE("a network member makes one version after its release", "[plan]") {
   PrivateTimeLog log;
   CHECK_FALSE(log.MakesVersion(log.member));         // not released yet
-  CHECK_FALSE(log.MakesReleaseVersion(log.member));  // nor ending it before the release
+  CHECK_FALSE(log.MakesReleaseVersion(log.member));  // nor naming it before the release
   REQUIRE(pm::TextField(*log.Get(log.meeting), "phase") == "private_time");
   log.Apply(log.member, {SetM(log.meeting, "draft_released", FlagV(true))});
   REQUIRE(pm::FlagField(*log.Get(log.meeting), "draft_released"));
-  CHECK_FALSE(log.MakesVersion(log.member));           // released, without ending it
   CHECK_FALSE(log.MakesReleaseVersion(log.outsider));  // a relative outside the private scope
+  // The organisers' versions need no name: they never write it.
+  log.Apply(log.coordinator, {SetM(log.meeting, "network_version", BlobV(Id()))});
+  REQUIRE(log.Get(log.meeting)->fields().count("network_version") == 0);
   REQUIRE(pm::TextField(*log.Get(log.meeting), "phase") == "private_time");
 
   SECTION("once, ending private time") {
@@ -274,13 +290,37 @@ TEST_CASE("a network member makes a version only as it ends its released private
     CHECK(pm::TextField(*log.Get(log.meeting), "phase") == "plan_presentation");
     CHECK_FALSE(log.MakesVersion(log.member));
     CHECK_FALSE(log.MakesReleaseVersion(log.member));
-    // Moving the meeting back is the organisers' alone.
+    // Moving the meeting back is the organisers' alone; and it would give no second version.
     log.Apply(log.member, {SetM(log.meeting, "phase", TextV("private_time"))});
     CHECK(pm::TextField(*log.Get(log.meeting), "phase") == "plan_presentation");
+    log.Apply(log.coordinator, {SetM(log.meeting, "phase", TextV("private_time"))});
+    CHECK_FALSE(log.MakesVersion(log.member));
+    CHECK_FALSE(log.MakesReleaseVersion(log.member));
   }
-  SECTION("not once the phase has moved on") {
+  SECTION("only the version its own op names") {
+    const std::string v = Id(), other = Id();
+    const Bytes release = log.Apply(log.member, {SetM(log.meeting, "network_version", BlobV(v)),
+                                                 CreateM(other, pm::kPlanVersion)});
+    CHECK(log.Get(other) == nullptr);
+    // The name stands; a later op under the same op id is not that op.
+    log.ApplyAs(log.member, release, {CreateM(v, pm::kPlanVersion)});
+    CHECK(log.Get(v) == nullptr);
+    CHECK_FALSE(log.MakesReleaseVersion(log.member));
+  }
+  SECTION("an old log's release in private time, once") {
+    CHECK(log.MakesVersion(log.member));
+    CHECK_FALSE(log.MakesVersion(log.member));
+    CHECK_FALSE(log.MakesReleaseVersion(log.member));
+  }
+  SECTION("also once an organiser moved the phase on") {
     log.Apply(log.coordinator, {SetM(log.meeting, "phase", TextV("plan_presentation"))});
     REQUIRE(pm::TextField(*log.Get(log.meeting), "phase") == "plan_presentation");
+    CHECK_FALSE(log.MakesVersion(log.member));  // an old log's form: only in private time
+    CHECK(log.MakesReleaseVersion(log.member));
+    CHECK_FALSE(log.MakesReleaseVersion(log.member));
+  }
+  SECTION("not once the meeting is further on") {
+    log.Apply(log.coordinator, {SetM(log.meeting, "phase", TextV("acceptance"))});
     CHECK_FALSE(log.MakesReleaseVersion(log.member));
   }
   SECTION("not for a finished meeting") {

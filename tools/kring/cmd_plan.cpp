@@ -92,20 +92,11 @@ int Update(Ctx& ctx) {
   return ctx.Done("Concept bijgewerkt.", "Draft updated.");
 }
 
-// The current meeting is in the network's private time, released (`meeting release`): a version
-// made now is the network's one plan and ends private time (Plan::Publish moves the meeting on).
-bool InReleasedPrivateTime(Ctx& ctx) {
-  auto m = domain::Organising(ctx.client, ctx.case_id).CurrentMeeting();
-  return m.ok() && m->phase == domain::Phase::kPrivateTime && m->draft_released;
-}
-
-// The version is made; when it ended private time, say so, in the words `meeting phase` takes.
-int VersionMade(Ctx& ctx, const Bytes& version, bool ended_private_time, const std::string& nl,
-                const std::string& en) {
-  auto m = domain::Organising(ctx.client, ctx.case_id).CurrentMeeting();
-  if (!ended_private_time || !m.ok() || m->phase != domain::Phase::kPlanPresentation) {
-    return ctx.Made("version", version, nl.c_str(), en.c_str());
-  }
+// The version is made; when it ended private time (Plan::Publish says which meeting it moved on
+// to the plan presentation), say so, in the words `meeting phase` takes.
+int VersionMade(Ctx& ctx, const Bytes& version, const Bytes& ended_private_time,
+                const std::string& nl, const std::string& en) {
+  if (ended_private_time.empty()) return ctx.Made("version", version, nl.c_str(), en.c_str());
   const std::string ended_nl = nl + " De eigen tijd is voorbij. Het beraad gaat verder met: " +
                                ShowWord(ctx, kMeetingPhases, "plan_presentation") + ".";
   const std::string ended_en = en + " Private time is over. The meeting goes on with: " +
@@ -117,10 +108,10 @@ int ReleasePlan(Ctx& ctx) {
   if (ctx.positional.size() != 1) return ctx.Usage();
   auto id = ParseId(ctx.Pos(0));
   if (!id) return BadId(ctx.T("CONCEPT", "DRAFT"));
-  const bool ends = InReleasedPrivateTime(ctx);
-  auto version = Plan(ctx.client, ctx.case_id).Release(*id);
+  Bytes ended;
+  auto version = Plan(ctx.client, ctx.case_id).Release(*id, &ended);
   if (!version.ok()) return Fail(version.status());
-  return VersionMade(ctx, *version, ends,
+  return VersionMade(ctx, *version, ended,
                      "Het plan is vrijgegeven. Iedereen in de kring ziet het nu.",
                      "The plan is released. Everyone in the circle sees it now.");
 }
@@ -131,10 +122,10 @@ int Publish(Ctx& ctx) {
   if (!current.ok()) return Fail(current.status());
   domain::PlanContent c = current->has_value() ? (*current)->content : domain::PlanContent{};
   if (Status s = ContentFromFlags(ctx, c); !s.ok()) return Fail(s);
-  const bool ends = InReleasedPrivateTime(ctx);
-  auto version = plan.Publish(c);
+  Bytes ended;
+  auto version = plan.Publish(c, &ended);
   if (!version.ok()) return Fail(version.status());
-  return VersionMade(ctx, *version, ends, "Nieuwe versie van het plan gemaakt.",
+  return VersionMade(ctx, *version, ended, "Nieuwe versie van het plan gemaakt.",
                      "New plan version created.");
 }
 

@@ -538,6 +538,11 @@ constexpr Text kTexts[] = {
      "tijd vrij.",
      "There are agreements from private time that not everyone can read yet. Release private "
      "time first."},
+    {"plan.network_version_made",
+     "Het netwerk heeft zijn plan al vrijgegeven. Wil je nog iets veranderen? Vraag het de "
+     "hoofdpersoon of de gespreksleider.",
+     "The network has already released its plan. Want to change something? Ask the resident or "
+     "the coordinator."},
     {"plan.release_meeting_first",
      "De eigen tijd loopt nog. Geef eerst vrij wat het netwerk maakte (kring meeting release). "
      "Geef daarna het plan vrij.",

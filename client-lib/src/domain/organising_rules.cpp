@@ -8,6 +8,7 @@
 
 #include "kring/domain/organising.h"
 
+#include "domain/private_time.h"
 #include "domain/rule_refusals.h"
 
 namespace kring::domain {
@@ -15,6 +16,7 @@ namespace kring::domain {
 using client::model::FindMember;
 using client::model::InScope;
 using client::model::OpContext;
+using client::model::WrittenInOp;
 
 const v1::Entity* FindPersonEntity(const v1::CaseState& state, const std::string& person_id) {
   if (person_id.size() != 16) return nullptr;
@@ -148,7 +150,7 @@ struct Who {
   const v1::CaseState& state;
   ByteView account;
   const v1::Member* member;
-  ByteView op_id;  // the op being checked (client_op_id): what it wrote before this mutation
+  const OpContext& ctx;  // the op being checked: what it wrote before this mutation (WrittenInOp)
   bool manager() const {
     return member->role() == v1::ROLE_CHAIR || member->role() == v1::ROLE_COORDINATOR;
   }
@@ -446,7 +448,8 @@ bool OpenPrivateTime(const v1::Entity& meeting) {
 
 // The network ends its private time once it has released it: a network member in the private
 // scope moves the meeting on to the plan presentation (the op that makes its plan version,
-// Plan::Publish), and stamps when. Nothing else of the meeting is theirs to change.
+// Plan::Publish), and stamps when. Besides `network_version` (CheckMeeting) nothing else of the
+// meeting is theirs to change.
 bool EndsReleasedPrivateTime(const Who& who, const v1::Mutation& m, const v1::Entity& meeting) {
   if (!m.has_set_field() || TextField(meeting, "status") == "cancelled" || !Released(meeting) ||
       !IsNetworkMember(who.state, *who.member) ||
@@ -462,8 +465,7 @@ bool EndsReleasedPrivateTime(const Who& who, const v1::Mutation& m, const v1::En
   if (f.field() == "phase_" + presentation + "_at_ms") {
     auto phase = meeting.fields().find("phase");
     return f.value().has_time_ms() && TextField(meeting, "phase") == presentation &&
-           phase != meeting.fields().end() && !who.op_id.empty() &&
-           phase->second.revision() == ToString(who.op_id);
+           phase != meeting.fields().end() && WrittenInOp(phase->second, who.ctx);
   }
   return false;
 }
@@ -520,6 +522,14 @@ std::string CheckMeeting(const Who& who, const v1::Mutation& m, const v1::Entity
       if (member == nullptr || !IsNetworkMember(who.state, *member)) return kDenied;
     }
     return {};
+  }
+  if (m.has_set_field() && m.set_field().field() == kNetworkVersionField) {
+    // Names the network's one plan version, in the op that makes it (NetworkMakesVersion):
+    // written once, by the network. An organiser has no need of it (their versions need none).
+    if (!IsNetworkMember(who.state, *who.member)) return rule::kNetworkReleases;
+    return MayNameNetworkVersion(who.state, *e, who.account, m.set_field().value())
+               ? ""
+               : rule::kNetworkVersionMade;
   }
   if (!who.manager() && EndsReleasedPrivateTime(who, m, *e)) return {};
   if (m.has_set_field() && m.set_field().field() == "phase" && OpenPrivateTime(*e) &&
@@ -681,7 +691,7 @@ std::string CheckOrganisingRule(const v1::CaseState& state, const OpContext& ctx
   if (!IsOrganisingType(type)) return {};
   const v1::Member* member = FindMember(state, ctx.author_account_id);
   if (member == nullptr) return rule::kNotAMember;
-  const Who who{state, ctx.author_account_id, member, ctx.client_op_id};
+  const Who who{state, ctx.author_account_id, member, ctx};
 
   if (type == kPersonType) return CheckPerson(who, m, e);
   if (type == kContactType) return CheckForPerson(who, m, e, &MayWriteContactOf, rule::kContact);

@@ -706,24 +706,27 @@ Result<std::vector<v1::Conflict>> Plan::ConflictsOf(const Bytes& entity_id) cons
   return out;
 }
 
-Result<Bytes> Plan::Release(const Bytes& draft_id) {
+Result<Bytes> Plan::Release(const Bytes& draft_id, Bytes* ended_private_time) {
   KRING_ASSIGN_OR_RETURN(PlanContent content, Draft(draft_id));
-  KRING_ASSIGN_OR_RETURN(Bytes id, Publish(content));
+  KRING_ASSIGN_OR_RETURN(Bytes id, Publish(content, ended_private_time));
   return id;
 }
 
-Result<Bytes> Plan::Publish(const PlanContent& content) {
+Result<Bytes> Plan::Publish(const PlanContent& content, Bytes* ended_private_time) {
+  if (ended_private_time != nullptr) ended_private_time->clear();
   KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
   KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
-  // The reducer's rule, asked first so the refusal says who may (before any other reason). The
-  // network's version comes after its `meeting release`, which another device may have written:
-  // fetch first (best effort).
-  if (!MayMakePlanVersion(view, me) && ReleasedPrivateTime(view, me) == nullptr &&
-      InNetworkPrivateTime(view, me)) {
+  const bool organiser = MayMakePlanVersion(view, me);
+  // The network's version comes after its `meeting release`, once: another device may have
+  // written either (a second network member's release refused here is told so, not lost on
+  // sync). Fetch first (best effort; offline, this view decides).
+  if (!organiser && (InNetworkPrivateTime(view, me) || NetworkVersionOpen(view, me) != nullptr)) {
     (void)client_.SyncCase(case_id_);
     KRING_ASSIGN_OR_RETURN(view, ViewOf(client_, case_id_));
   }
-  if (!MayMakePlanVersion(view, me) && ReleasedPrivateTime(view, me) == nullptr) {
+  // The reducer's rule, asked first so the refusal says who may (before any other reason).
+  if (!organiser && NetworkVersionOpen(view, me) == nullptr) {
+    if (NetworkVersionMade(view, me)) return FailedPrecondition("plan.network_version_made");
     // Still in private time, not released: what the network made is shared first.
     if (InNetworkPrivateTime(view, me)) return FailedPrecondition("plan.release_meeting_first");
     return PermissionDenied(RefusalKeyFor(view, me, plan_rule::kPlanVersion));
@@ -779,17 +782,23 @@ Result<Bytes> Plan::Publish(const PlanContent& content) {
   summary.life_domains.clear();
   const std::string id = NewEntityId(0);
   std::vector<v1::Mutation> ms;
-  // The network's version ends its released private time, in the same op: the meeting moves on
-  // to the plan presentation, so no one of the network makes another version (the reducer lets
-  // the network make one only in that op). The chair's, when it is of the network, does too.
-  if (const v1::Entity* meeting = ReleasedPrivateTime(with_details, me); meeting != nullptr) {
-    const std::string presentation = PhaseName(Phase::kPlanPresentation);
-    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-    ms.push_back(Set(meeting->entity_id(), "phase", TextValue(presentation), meeting));
-    ms.push_back(
-        Set(meeting->entity_id(), "phase_" + presentation + "_at_ms", TimeValue(now), meeting));
+  // The network's one version is named in its meeting's `network_version` (written once), in the
+  // same op and before the create: the reducer lets the network make only the version its op
+  // names there. A meeting still in private time moves on to the plan presentation: private time
+  // is over. The chair's, when it is of the network, does the same.
+  std::string moved;
+  if (const v1::Entity* meeting = NetworkVersionOpen(with_details, me); meeting != nullptr) {
+    ms.push_back(Set(meeting->entity_id(), kNetworkVersionField, BlobValue(id), meeting));
+    if (TextField(*meeting, "phase") == PhaseName(Phase::kPrivateTime)) {
+      const std::string presentation = PhaseName(Phase::kPlanPresentation);
+      const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+      ms.push_back(Set(meeting->entity_id(), "phase", TextValue(presentation), meeting));
+      ms.push_back(
+          Set(meeting->entity_id(), "phase_" + presentation + "_at_ms", TimeValue(now), meeting));
+      moved = meeting->entity_id();
+    }
   }
   ms.push_back(Create(id, kPlanVersion));
   // The place it takes in this view: a hint for this device's pending versions (NewerVersion),
@@ -802,6 +811,15 @@ Result<Bytes> Plan::Publish(const PlanContent& content) {
   ms.push_back(Set(id, "details_hash", BlobValue(DetailsHash(*details_entity))));
   KRING_RETURN_IF_ERROR(SubmitChecked(client_, case_id_, view, details, details_scope));
   KRING_RETURN_IF_ERROR(SubmitChecked(client_, case_id_, with_details, ms, 0));
+  if (!organiser) {
+    // Another network member's release may have reached kringd first: then this op has no
+    // effect on any device. Fetch (best effort) and say so rather than let the plan vanish.
+    if (client_.SyncCase(case_id_).ok()) {
+      KRING_ASSIGN_OR_RETURN(v1::CaseState after, ViewOf(client_, case_id_));
+      if (FindEntity(after, id) == nullptr) return FailedPrecondition("plan.network_version_made");
+    }
+  }
+  if (ended_private_time != nullptr) *ended_private_time = B(moved);
   return B(id);
 }
 

@@ -34,7 +34,7 @@ struct Rule {
   // A field written earlier in this same op (e.g. the obstacle before `blocked`).
   bool written_in_this_op(const v1::Entity& e, std::string_view field) const {
     auto it = e.fields().find(std::string(field));
-    return it != e.fields().end() && it->second.revision() == ToString(ctx.client_op_id);
+    return it != e.fields().end() && client::model::WrittenInOp(it->second, ctx);
   }
   // The account speaks for this person: linked to it, or the coordinator acting for someone
   // without the app.
@@ -53,7 +53,8 @@ struct Rule {
   }
 };
 
-std::string CheckCreate(const Rule& r, std::string_view type) {
+std::string CheckCreate(const Rule& r, const v1::CreateEntity& create) {
+  const std::string_view type = create.type();
   if (type == kPlanAcceptance || type == kPlanSettings) {
     return r.chair() ? "" : plan_rule::kOnlyChair;
   }
@@ -62,12 +63,13 @@ std::string CheckCreate(const Rule& r, std::string_view type) {
   }
   if (type == kPlanVersion || type == kPlanDetails) {
     // The plan is the resident's: a new version replaces it on every screen and on paper. The
-    // network writes one only at its release in private time (DOMAIN step 4), once: its version
-    // is made in the op that ends its private time (the details, in their own op, just before).
+    // network writes one only after its release in private time (DOMAIN step 4), once: the op
+    // that makes its version names it in the meeting's `network_version`, written once (the
+    // details, in their own op, just before).
     if (MayMakePlanVersion(r.state, r.author())) return {};
-    const bool network = type == kPlanDetails ? ReleasedPrivateTime(r.state, r.author()) != nullptr
-                                              : PrivateTimeEndedInOp(r.state, r.author(),
-                                                                     r.ctx.client_op_id) != nullptr;
+    const bool network = type == kPlanDetails
+                             ? NetworkVersionOpen(r.state, r.author()) != nullptr
+                             : NetworkMakesVersion(r.state, r.ctx, create.entity_id());
     return network ? "" : plan_rule::kPlanVersion;
   }
   if (type == kCheckIn || type == kSixWeekCheck || type == kAssessment || type == kWellBeing ||
@@ -245,7 +247,7 @@ std::string CheckPlanRule(const v1::CaseState& state, const client::model::OpCon
   Rule r{state, ctx};
   if (mutation.has_create_entity()) {
     if (!IsPlanType(mutation.create_entity().type())) return {};
-    return CheckCreate(r, mutation.create_entity().type());
+    return CheckCreate(r, mutation.create_entity());
   }
   const v1::Entity* e = target;
   if (e == nullptr || !IsPlanType(e->type())) return {};

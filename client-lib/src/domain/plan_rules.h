@@ -20,7 +20,7 @@ inline constexpr char kOnlyManagers[] = "plan: only the chair or coordinator";
 inline constexpr char kOnlyProfessional[] = "plan: only a professional";
 inline constexpr char kDecisionNotByThatProfessional[] = "plan: decision not by that professional";
 // A plan version (and its details) by anyone but the chair, a coordinator or the network as it
-// ends its released private time (MayMakePlanVersion, PrivateTimeEndedInOp).
+// names it in its meeting's `network_version` (MayMakePlanVersion, NetworkMakesVersion).
 inline constexpr char kPlanVersion[] = "plan: version not by this account";
 inline constexpr char kOnlyYoungPerson[] = "plan: only the young person";
 inline constexpr char kNotMentor[] = "plan: not the mentor";
@@ -39,8 +39,8 @@ std::string CheckPlanRule(const v1::CaseState& state, const client::model::OpCon
                           const v1::Mutation& mutation, const v1::Entity* target);
 
 // Who may make a plan version (and its details) at any time: the chair and the coordinators, never
-// a professional. The network makes one version at the end of its released private time
-// (private_time.h, PrivateTimeEndedInOp); Plan::Publish asks both first for a clear refusal.
+// a professional. The network makes one version after its meeting release
+// (private_time.h, NetworkMakesVersion); Plan::Publish asks both first for a clear refusal.
 bool MayMakePlanVersion(const v1::CaseState& state, ByteView account_id);
 // The meeting's private time holds the restricted scope `scope_id`: every reader of that scope
 // may read the meeting's private scope (it is that scope, or one cut from it by hidden_from).

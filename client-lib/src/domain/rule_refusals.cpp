@@ -35,6 +35,7 @@ constexpr Mapping kMappings[] = {
     {rule::kNetworkReleases, "rule.network_releases"},
     {rule::kNotInPrivateTime, "rule.in_private_time_releases"},
     {rule::kPrivateTimeOpen, "rule.private_time_open"},
+    {rule::kNetworkVersionMade, "plan.network_version_made"},
     {rule::kNote, "rule.meeting_note"},
     {rule::kNoteWritten, "rule.written_once"},
     {rule::kTooManyNotes, "meeting.too_many_notes"},

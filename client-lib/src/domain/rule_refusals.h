@@ -50,6 +50,9 @@ inline constexpr char kNotPrivateTime[] = "organising: not private time";
 inline constexpr char kNetworkReleases[] = "organising: network releases";
 inline constexpr char kNotInPrivateTime[] = "organising: not in private time";
 inline constexpr char kPrivateTimeOpen[] = "organising: private time open";
+// The meeting's `network_version` by anyone but a network member in its released private time
+// whose network has made no version yet (it is written once).
+inline constexpr char kNetworkVersionMade[] = "organising: network version made";
 inline constexpr char kNote[] = "organising: note";
 inline constexpr char kNoteWritten[] = "organising: note written once";
 inline constexpr char kTooManyNotes[] = "organising: too many notes";

@@ -175,6 +175,12 @@ std::string RevocationLabel(uint32_t scope_id, ByteView device_id) {
   return std::to_string(scope_id) + ":" + Hex(device_id);
 }
 
+bool WrittenInOp(const v1::FieldState& field, const OpContext& ctx) {
+  return !ctx.client_op_id.empty() && field.seq() == ctx.seq &&
+         field.revision() == ToString(ctx.client_op_id) &&
+         ConstantTimeEqual(View(field.author_account_id()), ctx.author_account_id);
+}
+
 bool InScope(const v1::CaseState& state, uint32_t scope_id, ByteView account_id) {
   if (FindMember(state, account_id) == nullptr) return false;
   if (scope_id == 0) return true;

@@ -99,6 +99,11 @@ class EntityKey {
 std::string EpochLabel(uint32_t scope_id, uint64_t epoch);
 // "scope:hex device id", the key of CaseState.revocation_rekeys.
 std::string RevocationLabel(uint32_t scope_id, ByteView device_id);
+// Whether `field` was written earlier in the op `ctx` describes: its revision, seq and author all
+// match. The client_op_id alone proves nothing: its author chooses it (kringd only keeps it unique
+// per device) and every member sees the headers, so a raw op could copy another op's id. A
+// confirmed op's seq is its own; pending ops (seq 0) are only this device's.
+bool WrittenInOp(const v1::FieldState& field, const OpContext& ctx);
 // Whether the account may read scope `scope_id` (0: any member).
 bool InScope(const v1::CaseState& state, uint32_t scope_id, ByteView account_id);
 // Whether a new entity with this (16-byte) id may be created in scope `scope_id` given the scopes

@@ -144,10 +144,10 @@ INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
 constexpr std::string_view kSchemaV12 = R"sql(
 INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
 )sql";
-// The content rules changed again since schema 12: the network makes its plan version once, at
-// the end of its released private time, in the op that moves the meeting on to the plan
-// presentation (PrivateTimeEndedInOp); only the network moves it on that way. Every case known is
-// folded again from its log once.
+// The content rules changed again since schema 12: the network makes its plan version once, after
+// its meeting release, named in the meeting's write-once `network_version` by the op that makes it
+// (NetworkMakesVersion); an old log's release made in private time stays its one version. Every
+// case known is folded again from its log once.
 constexpr std::string_view kSchemaV13 = R"sql(
 INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
 )sql";

@@ -203,13 +203,17 @@ class Plan {
   // UpdateDraft made with the kept value in view resolves them.
   Result<std::vector<v1::Conflict>> ConflictsOf(const Bytes& entity_id) const;
   // Copies the draft into scope 0 as a new version with the agreements as they are now.
-  Result<Bytes> Release(const Bytes& draft_id);
+  // `ended_private_time`, when given: the meeting this version moved on from the network's
+  // released private time to the plan presentation, else empty.
+  Result<Bytes> Release(const Bytes& draft_id, Bytes* ended_private_time = nullptr);
   // A new version straight away (no private draft), e.g. an adjusted plan after the check.
   // A version lists only agreements everyone it is for can read: while this device holds
   // agreements of a private time that is still open (after fetching the case, best effort, in
   // case another device released), it fails with plan.private_time_open (the network releases
   // its private time first, Organising::ReleaseDraft).
-  Result<Bytes> Publish(const PlanContent& content);
+  // The network's one version (after its `meeting release`): a second one fails with
+  // plan.network_version_made, also when another member's release reached kringd first.
+  Result<Bytes> Publish(const PlanContent& content, Bytes* ended_private_time = nullptr);
 
   // ---- Reading ----
   Result<std::optional<PlanVersion>> Current() const;
