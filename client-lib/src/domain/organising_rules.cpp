@@ -202,14 +202,19 @@ bool MadeInThisOp(const v1::Entity& e, const OpContext& ctx) {
 
 // The person entered as the resident whom a first referral names (`op`: leaving out the persons
 // that op makes itself). Ranked so that nobody but the organisers decides it: the chair's own
-// person, then an approved entry (only the chair or a coordinator approves), then the first
-// entered by log position, then the first by id (the id is the writer's choice, so it only
-// breaks ties): a proposer's kind "resident" entry, even with a low id, never comes before the
-// resident the organisers entered.
+// person, then an approved entry (only the chair or a coordinator approves), then one the chair
+// or a coordinator entered, then the first by id (the id is the writer's choice, so it only
+// breaks ties): a member's kind "resident" proposal, even with a low id, never comes before the
+// resident the organisers entered. Not the log position: every pending op has seq 0, so a device
+// that entered the resident twice offline could not tell which the log puts first, and its
+// referral would name one the reducer then refuses.
 const v1::Entity* RankedResident(const v1::CaseState& state, const OpContext* op) {
   const auto rank = [&state](const v1::Entity& p) {
+    const v1::Member* entered_by = FindMember(state, View(p.created_by_account_id()));
+    const bool by_organiser = entered_by != nullptr && (entered_by->role() == v1::ROLE_CHAIR ||
+                                                        entered_by->role() == v1::ROLE_COORDINATOR);
     return std::make_tuple(!IsLinkedToChair(state, p), TextField(p, "status") != "approved",
-                           LogPosition(p), p.entity_id());
+                           !by_organiser, p.entity_id());
   };
   const v1::Entity* found = nullptr;
   for (const auto& [key, e] : state.entities()) {

@@ -36,10 +36,11 @@ bool IsTheResident(const v1::CaseState& state, const v1::Entity& person);
 bool IsSecondResident(const v1::CaseState& state, const v1::Entity& person);
 // The person entered as the resident before any referral names one: of the live scope-0 persons
 // of kind "resident" not declined nor left, the one linked to the chair's account, else an
-// approved one, else the first by log position, else by id; null when there is none. The only
-// person a first referral may name when one was entered before its op (the reducer's rule), so
-// a first referral made now names this person (SubmitReferral) rather than enter the resident
-// again, which would leave two persons counted as the resident, neither removable.
+// approved one, else one the chair or a coordinator entered, else the first by id; null when
+// there is none. The only person a first referral may name when one was entered before its op
+// (the reducer's rule), so a first referral made now names this person (SubmitReferral) rather
+// than enter the resident again, which would leave two persons counted as the resident, neither
+// removable.
 const v1::Entity* EnteredResident(const v1::CaseState& state);
 // The case's resident as one person, the same on every device: the person the first referral
 // names, else EnteredResident. Null when there is none (or the person named is gone).
