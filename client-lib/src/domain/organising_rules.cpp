@@ -231,11 +231,10 @@ const v1::Entity* RankedResident(const v1::CaseState& state, const OpContext* op
 // newest), deleted or not: the person it names as resident is the one the circle is about.
 const v1::Entity* FirstReferral(const v1::CaseState& state) {
   const v1::Entity* first = nullptr;
-  const auto position = &LogPosition;
   for (const auto& [key, e] : state.entities()) {
     if (e.type() != kReferralType || e.scope_id() != 0) continue;
-    if (first == nullptr || position(e) < position(*first) ||
-        (position(e) == position(*first) && e.entity_id() < first->entity_id())) {
+    if (first == nullptr || LogPosition(e) < LogPosition(*first) ||
+        (LogPosition(e) == LogPosition(*first) && e.entity_id() < first->entity_id())) {
       first = &e;
     }
   }
