@@ -2190,7 +2190,8 @@ TEST_CASE("a resident kind the first referral does not name keeps nobody in the 
     REQUIRE(by_coordinator.ApprovePerson(p).ok());
     CHECK(by_coordinator.RemovePerson(p).status().message() == "person.resident_stays");
   }
-  // Then the first referral: it names one of them (the first by id), enters no third.
+  // Then the first referral: it names one of them (both approved and entered by the coordinator:
+  // the first by id), enters no third.
   const size_t people = by_coordinator.Circle()->size();
   REQUIRE(by_coordinator.SubmitReferral(ValidReferral()).ok());
   SyncAll({&coordinator, &chair}, 1);

@@ -818,13 +818,139 @@ TEST_CASE("a first referral names a person entered as the resident in the op tha
     log.Apply(chair, Id(21), {blob(referral, "resident", joke)});
     CHECK(names() == ToString(sanne));
   }
-  SECTION("a resident the referral's op enters itself stands") {
+  SECTION("a resident the referral's op enters itself, with Sanne entered before") {
     const Bytes entered = Id('4');
-    log.Apply(teacher, Id(20),
-              {Create(entered, "person"), Set(entered, "kind", "resident", {}),
-               Set(entered, "status", "proposed", {}), Create(referral, "referral"),
-               blob(referral, "resident", entered)});
-    CHECK(names() == ToString(entered));
-    CHECK(domain::IsTheResident(log.state, E(log, entered)));
+    log.Apply(
+        teacher, Id(20),
+        {Create(entered, "person"), Set(entered, "kind", "resident", {}),
+         Set(entered, "status", "proposed", {}), Create(referral, "referral"),
+         Set(referral, "referrer_kind", "professional", {}), blob(referral, "resident", entered)});
+    CHECK(names().empty());
+    sanne_stays();
+    CHECK(domain::EnteredResident(log.state) == &E(log, sanne));
+  }
+  SECTION("a proposed resident with a lower id than Sanne") {
+    // Any member proposes a person of kind "resident" and picks its id: it does not come before
+    // the resident the coordinator entered, for the reducer nor for SubmitReferral.
+    const Bytes low = Id(1);
+    log.Apply(teacher, Id(19),
+              {Create(low, "person"), Set(low, "kind", "resident", {}),
+               Set(low, "status", "proposed", {})});
+    CHECK(domain::EnteredResident(log.state) == &E(log, sanne));
+    CHECK(domain::ResidentPerson(log.state) == &E(log, sanne));
+    log.Apply(teacher, Id(20), {Create(referral, "referral"), blob(referral, "resident", low)});
+    CHECK(names().empty());
+    sanne_stays();
+  }
+}
+
+TEST_CASE("the resident a first referral names by rank", "[reducer]") {
+  const Bytes chair = Id('c'), coordinator = Id('o'), aunt = Id('a');
+  Log log;
+  log.state = Circle(
+      {{chair, v1::ROLE_CHAIR}, {coordinator, v1::ROLE_COORDINATOR}, {aunt, v1::ROLE_MEMBER}});
+  auto blob = [](const Bytes& field_entity, const std::string& field, const Bytes& value) {
+    v1::Mutation m;
+    m.mutable_set_field()->set_entity_id(ToString(field_entity));
+    m.mutable_set_field()->set_field(field);
+    m.mutable_set_field()->mutable_value()->set_blob(ToString(value));
+    return m;
+  };
+  auto resident = [](const Bytes& id, const std::string& status) {
+    return std::vector<v1::Mutation>{Create(id, "person"), Set(id, "kind", "resident", {}),
+                                     Set(id, "status", status, {})};
+  };
+  auto names = [&log](const Bytes& referral) {
+    auto f = E(log, referral).fields().find("resident");
+    return f == E(log, referral).fields().end() ? std::string() : f->second.value().blob();
+  };
+  const Bytes referral = Id('r');
+
+  SECTION("nobody entered yet: the referral's op enters the resident and names them") {
+    const Bytes sanne = Id('1');
+    std::vector<v1::Mutation> op = resident(sanne, "approved");
+    op.push_back(Create(referral, "referral"));
+    op.push_back(Set(referral, "referrer_kind", "professional", {}));
+    op.push_back(blob(referral, "resident", sanne));
+    log.Apply(coordinator, Id(20), op);
+    CHECK(names(referral) == ToString(sanne));
+  }
+  SECTION("the chair's own person first, then an approved entry, then an organiser's") {
+    const Bytes first = Id(1), approved = Id(2), own = Id(3), declined = Id(4), entered = Id(5);
+    log.Apply(aunt, Id(10), resident(first, "proposed"));
+    log.Apply(coordinator, Id(9), resident(entered, "proposed"));
+    CHECK(domain::EnteredResident(log.state) == &E(log, entered));
+    log.Apply(coordinator, Id(11), resident(declined, "approved"));
+    log.Apply(coordinator, Id(12), {Set(declined, "status", "declined", Id(11))});
+    log.Apply(coordinator, Id(13), resident(approved, "approved"));
+    CHECK(domain::EnteredResident(log.state) == &E(log, approved));
+    std::vector<v1::Mutation> own_entry = resident(own, "proposed");
+    own_entry.push_back(blob(own, "account_id", chair));
+    log.Apply(chair, Id(14), own_entry);
+    CHECK(domain::EnteredResident(log.state) == &E(log, own));
+    // Only that person is named: not the approved one, nor the first entered.
+    auto refer = [&](const Bytes& named) {
+      log.Apply(coordinator, Id(20),
+                {Create(referral, "referral"), Set(referral, "referrer_kind", "professional", {}),
+                 blob(referral, "resident", named)});
+      return names(referral);
+    };
+    SECTION("the approved one") { CHECK(refer(approved).empty()); }
+    SECTION("the member's low id") { CHECK(refer(first).empty()); }
+    SECTION("the organiser's proposed entry") { CHECK(refer(entered).empty()); }
+    SECTION("the declined one") { CHECK(refer(declined).empty()); }
+    SECTION("the chair's own") { CHECK(refer(own) == ToString(own)); }
+  }
+  SECTION("an old log that entered the resident again in the referral's op") {
+    // The usual order before schema 12: `circle propose --kind resident --account <chair>`,
+    // then a referral that entered the resident again and named that second person.
+    const Bytes sanne = Id('1'), again = Id('2');
+    std::vector<v1::Mutation> entry = resident(sanne, "approved");
+    entry.push_back(blob(sanne, "account_id", chair));
+    log.Apply(coordinator, Id(11), entry);
+    std::vector<v1::Mutation> op = resident(again, "approved");
+    op.push_back(Create(referral, "referral"));
+    op.push_back(Set(referral, "referrer_kind", "professional", {}));
+    op.push_back(blob(referral, "resident", again));
+    log.Apply(coordinator, Id(20), op);
+    CHECK(names(referral).empty());
+    CHECK(domain::ResidentPerson(log.state) == &E(log, sanne));
+    // Both count as the resident until the chair changes the duplicate's kind; then an organiser
+    // takes it out, and Sanne stays.
+    CHECK(domain::IsTheResident(log.state, E(log, again)));
+    log.Apply(chair, Id(21), {Set(again, "kind", "family", Id(20))});
+    v1::Mutation leave;
+    leave.mutable_set_field()->set_entity_id(ToString(again));
+    leave.mutable_set_field()->set_field("left");
+    leave.mutable_set_field()->mutable_value()->set_flag(true);
+    log.Apply(coordinator, Id(22), {leave});
+    CHECK(E(log, again).fields().count("left") == 1);
+    CHECK(domain::IsTheResident(log.state, E(log, sanne)));
+  }
+  SECTION("a pending referral is named only in the pending op that made it") {
+    // Every pending op has seq 0: the op that names the resident is told apart by what it wrote.
+    log.Apply(coordinator, Id(11), resident(Id('1'), "approved"));
+    auto pending = [&log](const Bytes& author, const Bytes& op_id, std::vector<v1::Mutation> ms) {
+      v1::ContentOp op;
+      op.set_version(1);
+      for (auto& m : ms) *op.add_mutations() = m;
+      model::ApplyContent(log.state, op, {0, author, op_id, 0});
+    };
+    pending(coordinator, Id(20),
+            {Create(referral, "referral"), Set(referral, "referrer_kind", "professional", {})});
+    pending(coordinator, Id(21), {blob(referral, "resident", Id('1'))});
+    CHECK(names(referral).empty());
+  }
+  SECTION("a pending referral names the resident in its own op") {
+    log.Apply(coordinator, Id(11), resident(Id('1'), "approved"));
+    v1::ContentOp op;
+    op.set_version(1);
+    for (const v1::Mutation& m :
+         {Create(referral, "referral"), Set(referral, "referrer_kind", "professional", {}),
+          blob(referral, "resident", Id('1'))}) {
+      *op.add_mutations() = m;
+    }
+    model::ApplyContent(log.state, op, {0, coordinator, Id(20), 0});
+    CHECK(names(referral) == ToString(Id('1')));
   }
 }

@@ -4,6 +4,7 @@
 #include <limits>
 #include <optional>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "kring/domain/organising.h"
@@ -169,17 +170,73 @@ using rule::kDenied;
 
 }  // namespace
 
+namespace {
+
+// Where an entity was created in the log: a pending one (seq 0) counts as the newest.
+uint64_t LogPosition(const v1::Entity& e) {
+  return e.created_seq() == 0 ? std::numeric_limits<uint64_t>::max() : e.created_seq();
+}
+
+// A person a first referral may name as the resident: live in scope 0, of kind "resident", not
+// declined and not taken out of the circle (such an entry is not the resident the organisers
+// let in).
+bool MayBeNamedResident(const v1::Entity& e) {
+  if (e.type() != kPersonType || e.scope_id() != 0 || e.deleted()) return false;
+  if (TextField(e, "kind") != "resident" || TextField(e, "status") == "declined") return false;
+  const v1::Value* left = FieldValue(e, "left");
+  return left == nullptr || !left->flag();
+}
+
+// The entity was made by the op being checked: created at its log position and every field of
+// it written by that op. All pending ops share seq 0, so for one (only the author's own) a field
+// it wrote must show it too: an entity one pending op created and a later one fills would
+// otherwise count as the later op's here and as the earlier op's once both are confirmed.
+bool MadeInThisOp(const v1::Entity& e, const OpContext& ctx) {
+  if (e.created_seq() != ctx.seq || ctx.client_op_id.empty()) return false;
+  const std::string op_id = ToString(ctx.client_op_id);
+  bool wrote = false;
+  for (const auto& [name, f] : e.fields()) {
+    if (f.seq() != ctx.seq || f.revision() != op_id) return false;
+    wrote = true;
+  }
+  return wrote || ctx.seq != 0;
+}
+
+// The person entered as the resident whom a first referral names (`op`: leaving out the persons
+// that op makes itself). Ranked so that nobody but the organisers decides it: the chair's own
+// person, then an approved entry (only the chair or a coordinator approves), then one the chair
+// or a coordinator entered, then the first by id (the id is the writer's choice, so it only
+// breaks ties): a member's kind "resident" proposal, even with a low id, never comes before the
+// resident the organisers entered. Not the log position: every pending op has seq 0, so a device
+// that entered the resident twice offline could not tell which the log puts first, and its
+// referral would name one the reducer then refuses.
+const v1::Entity* RankedResident(const v1::CaseState& state, const OpContext* op) {
+  const auto rank = [&state](const v1::Entity& p) {
+    const v1::Member* entered_by = FindMember(state, View(p.created_by_account_id()));
+    const bool by_organiser = entered_by != nullptr && (entered_by->role() == v1::ROLE_CHAIR ||
+                                                        entered_by->role() == v1::ROLE_COORDINATOR);
+    return std::make_tuple(!IsLinkedToChair(state, p), TextField(p, "status") != "approved",
+                           !by_organiser, p.entity_id());
+  };
+  const v1::Entity* found = nullptr;
+  for (const auto& [key, e] : state.entities()) {
+    if (!MayBeNamedResident(e)) continue;
+    if (op != nullptr && MadeInThisOp(e, *op)) continue;
+    if (found == nullptr || rank(e) < rank(*found)) found = &e;
+  }
+  return found;
+}
+
+}  // namespace
+
 // The referral the case began with (the oldest by log position, then id; a pending one counts as
 // newest), deleted or not: the person it names as resident is the one the circle is about.
 const v1::Entity* FirstReferral(const v1::CaseState& state) {
   const v1::Entity* first = nullptr;
-  auto position = [](const v1::Entity& e) {
-    return e.created_seq() == 0 ? std::numeric_limits<uint64_t>::max() : e.created_seq();
-  };
   for (const auto& [key, e] : state.entities()) {
     if (e.type() != kReferralType || e.scope_id() != 0) continue;
-    if (first == nullptr || position(e) < position(*first) ||
-        (position(e) == position(*first) && e.entity_id() < first->entity_id())) {
+    if (first == nullptr || LogPosition(e) < LogPosition(*first) ||
+        (LogPosition(e) == LogPosition(*first) && e.entity_id() < first->entity_id())) {
       first = &e;
     }
   }
@@ -208,18 +265,8 @@ bool IsSecondResident(const v1::CaseState& state, const v1::Entity& person) {
 }
 
 const v1::Entity* EnteredResident(const v1::CaseState& state) {
-  const v1::Entity* found = nullptr;
-  for (const auto& [key, e] : state.entities()) {
-    if (e.type() != kPersonType || e.scope_id() != 0 || e.deleted()) continue;
-    if (TextField(e, "kind") != "resident") continue;
-    // The chair's own person first (IsTheResident counts it whatever else holds), then the first
-    // by id: the same person on every device, whatever the map's order.
-    const auto rank = [&state](const v1::Entity& p) {
-      return std::make_pair(!IsLinkedToChair(state, p), p.entity_id());
-    };
-    if (found == nullptr || rank(e) < rank(*found)) found = &e;
-  }
-  return found;
+  // The same person the reducer lets the first referral name (NamesResident), on every device.
+  return RankedResident(state, nullptr);
 }
 
 const v1::Entity* ResidentPerson(const v1::CaseState& state) {
@@ -662,17 +709,22 @@ std::string CheckMeetingAddress(const Who& who, const v1::Mutation& m, const v1:
 
 // The first referral names for good who the resident is (the field is fixed, the referral never
 // deleted), and from then on only that person counts as the resident (IsTheResident,
-// IsSecondResident). So it names someone entered as the resident, a live scope-0 person of kind
-// "resident" (a made-up id, or a relative or the referrer's own person, would take "resident
-// stays" from the real resident and leave the case without one for good), and it does so in the
-// op that makes it: a referral made without a resident is not named later, by its creator or an
-// organiser, after the circle has changed.
+// IsSecondResident). So it names the resident the organisers entered, and it does so in the op
+// that makes it: a referral made without a resident is not named later, by its creator or an
+// organiser, after the circle has changed. When a person was entered as the resident before
+// this op, it names that person (RankedResident, the same one SubmitReferral names): a person
+// the referral's op enters itself, a proposer's low-id entry, a made-up id, a relative or the
+// referrer's own person would take "resident stays" from the real resident and leave the case
+// without one for good. Only when nobody was entered as the resident does the op enter one and
+// name them.
 bool NamesResident(const Who& who, const OpContext& ctx, const v1::Value& value,
                    const v1::Entity& referral) {
-  if (!who.Created(referral) || referral.created_seq() != ctx.seq) return false;
+  if (!who.Created(referral) || !MadeInThisOp(referral, ctx)) return false;
   if (!value.has_blob()) return false;
   const v1::Entity* person = FindPersonEntity(who.state, value.blob());
-  return person != nullptr && TextField(*person, "kind") == "resident";
+  if (person == nullptr || !MayBeNamedResident(*person)) return false;
+  if (const v1::Entity* entered = RankedResident(who.state, &ctx)) return entered == person;
+  return MadeInThisOp(*person, ctx);
 }
 
 }  // namespace

@@ -34,10 +34,13 @@ bool IsTheResident(const v1::CaseState& state, const v1::Entity& person);
 // The case's first referral names a resident, and it is not `person`: `person` is not made
 // resident (the reducer skips a kind "resident" for them).
 bool IsSecondResident(const v1::CaseState& state, const v1::Entity& person);
-// The person entered as the resident before any referral names one: the live scope-0 person of
-// kind "resident" linked to the chair's account, else the first such person by id; null when
-// there is none. A first referral made now names this person (SubmitReferral) rather than enter
-// the resident again, which would leave two persons counted as the resident, neither removable.
+// The person entered as the resident before any referral names one: of the live scope-0 persons
+// of kind "resident" not declined nor left, the one linked to the chair's account, else an
+// approved one, else one the chair or a coordinator entered, else the first by id; null when
+// there is none. The only person a first referral may name when one was entered before its op
+// (the reducer's rule), so a first referral made now names this person (SubmitReferral) rather
+// than enter the resident again, which would leave two persons counted as the resident, neither
+// removable.
 const v1::Entity* EnteredResident(const v1::CaseState& state);
 // The case's resident as one person, the same on every device: the person the first referral
 // names, else EnteredResident. Null when there is none (or the person named is gone).
