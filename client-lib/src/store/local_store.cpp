@@ -111,6 +111,12 @@ UPDATE cases SET removal_unsettled = 1
 constexpr std::string_view kSchemaV8 = R"sql(
 UPDATE cases SET removal_unsettled = 2 WHERE removal_unsettled = 1;
 )sql";
+// Every case known is marked to be folded again from its log once, at its next pull: the migration
+// of each change of the content rules (schemas 9 to 13 below; a store that upgrades across several
+// folds once, as a case is due or not).
+constexpr std::string_view kRefoldEveryCase = R"sql(
+INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
+)sql";
 // The content rules changed again since schema 6, as that one says (ops applied before are skipped
 // now, or ops skipped before apply now): the resident's person stays in the circle and only the
 // chair changes a kind to or from resident (person.resident_stays), the meeting's record (notes
@@ -120,37 +126,28 @@ UPDATE cases SET removal_unsettled = 2 WHERE removal_unsettled = 1;
 // (referral.first_by_organiser) and is never deleted, an account has at most one live person
 // (person.account_in_use), the kind of the chair's person is the chair's, and private time ends
 // only with the network's release. Every case known is folded again from its log once.
-constexpr std::string_view kSchemaV9 = R"sql(
-INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
-)sql";
+constexpr std::string_view kSchemaV9 = kRefoldEveryCase;
 // The content rules changed again since schema 9: a referral after the case's first names the
 // first one's resident, and nobody else is made resident once it does (person.second_resident);
 // a referral says the resident referred only when the chair made it; and once the first referral
 // names the resident, a kind "resident" on anyone else no longer keeps them in the circle
 // (IsTheResident). Every case known is folded again from its log once.
-constexpr std::string_view kSchemaV10 = R"sql(
-INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
-)sql";
+constexpr std::string_view kSchemaV10 = kRefoldEveryCase;
 // The content rules changed again since schema 10: a plan version (and its details) is made only
 // by the chair, a coordinator, or a network member in the network's private time
 // (plan_rule::kPlanVersion). Every case known is folded again from its log once (a store that
 // upgrades from 9 folds once: a case is due or not).
-constexpr std::string_view kSchemaV11 = R"sql(
-INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
-)sql";
-// The content rules changed again since schema 11: the first referral names as resident only a
-// live scope-0 person of kind "resident", and only in the op that makes it
-// (rule.first_referral_resident). Every case known is folded again from its log once.
-constexpr std::string_view kSchemaV12 = R"sql(
-INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
-)sql";
+constexpr std::string_view kSchemaV11 = kRefoldEveryCase;
+// The content rules changed again since schema 11: the first referral names as resident, in the op
+// that makes it, only the top-ranked live person entered as the resident before it, or one that op
+// enters when nobody was (rule.first_referral_resident, RankedResident). Every case known is folded
+// again from its log once.
+constexpr std::string_view kSchemaV12 = kRefoldEveryCase;
 // The content rules changed again since schema 12: the network makes its plan version once, after
 // its meeting release, named in the meeting's write-once `network_version` by the op that makes it
 // (NetworkMakesVersion); an old log's release made in private time stays its one version. Every
 // case known is folded again from its log once.
-constexpr std::string_view kSchemaV13 = R"sql(
-INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
-)sql";
+constexpr std::string_view kSchemaV13 = kRefoldEveryCase;
 // The verified log as runs of consecutive entries, one row each (store/log_segments.h), instead of
 // one row per entry: a cold sync's thousands of rows were a third of the sync's own thread. The
 // rows of `log` are moved here by MoveLogToSegments, right after the migrations.
