@@ -366,10 +366,19 @@ TEST_CASE("three profiles organise a netwerkberaad and agree a plan on the comma
     Run preview = k.As("fatima", "meeting release");
     INFO(preview.all);
     CHECK(preview.exit_code == 1);
-    CHECK(preview.all.find("Alleen het netwerk geeft het plan vrij.") != std::string::npos);
+    CHECK(preview.all.find("Alleen het netwerk geeft vrij wat het in de eigen tijd maakte.") !=
+          std::string::npos);
     CHECK(preview.all.find("afspraken:") == std::string::npos);
   }
   k.Ok("ria", "meeting release --yes");
+  // Again: told that this was done, and how the plan is released (not that the plan was).
+  {
+    Run twice = k.As("ria", "meeting release --yes");
+    INFO(twice.all);
+    CHECK(twice.exit_code == 1);
+    CHECK(twice.all.find("al vrijgegeven. Het plan geef je vrij met: kring plan release.") !=
+          std::string::npos);
+  }
   // The network releases its draft in its private time (a relative may, then), which ends it.
   {
     Run released = k.As("ria", "plan release " + draft);
@@ -1205,7 +1214,8 @@ TEST_CASE("earlier plan versions are listed and read, and Dutch words set an agr
        "--responsible Pieter");
   k.Ok("pieter", "sync");
   // Said with the version decided on, as `plan versions` numbers it.
-  Run decide = k.As("pieter", "plan decide --decision voorwaarden --text 'Vier dagen per week.'");
+  // The decision's word in any case, as the other choices.
+  Run decide = k.As("pieter", "plan decide --decision Voorwaarden --text 'Vier dagen per week.'");
   INFO(decide.all);
   REQUIRE(decide.exit_code == 0);
   CHECK(decide.out.find("Je besluit is vastgelegd (versie 2).") != std::string::npos);
@@ -1263,6 +1273,10 @@ TEST_CASE("a blocked agreement shows its obstacle and new date everywhere it is 
   TempDir dir;
   People k(server, dir);
   const auto [cid, post, shop] = AcceptedPlanWithTwoAgreements(k);
+  // A new date without an obstacle is refused, not dropped without a word.
+  Run stray = k.As("ria", "agreement status " + shop + " deels --new-due now+30d");
+  CHECK(stray.exit_code == 2);
+  CHECK(stray.all.find("--new-due horen bij --obstacle") != std::string::npos);
   k.Ok("ria", "agreement status " + shop +
                   " blocked --obstacle 'De bus rijdt niet.' --obstacle-owner Sanne --new-due "
                   "now+90d");
@@ -2419,11 +2433,13 @@ TEST_CASE("six-week check obstacle and plan show agreements", "[cli]") {
   // One agreement blocked: --obstacle without its id.
   k.Ok("fatima", "check six-week --at now+43d --assess " + shop +
                      "=loopt-vast --obstacle 'De bus rijdt niet.' --obstacle-owner Sanne "
-                     "--new-due now+60d");
+                     "--new-due 20-12-2030");
   k.Ok("sanne", "sync");
   Run check = k.As("sanne", "check show");
   INFO(check.all);
   CHECK(check.out.find("Boodschappen doen  [loopt vast] nieuwe datum ") != std::string::npos);
+  // A date alone is the end of that day, as for every due date.
+  CHECK(check.out.find("2030, 23:59") != std::string::npos);
   CHECK(check.out.find("Wat in de weg zit: De bus rijdt niet.") != std::string::npos);
   CHECK(check.out.find("Wie dat oplost: Sanne") != std::string::npos);
   // Two blocked: each its own, with AFSPRAAK=.

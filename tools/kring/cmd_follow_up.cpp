@@ -152,7 +152,7 @@ int SixWeek(Ctx& ctx) {
           o.owner = *owner;
         }
         if (const std::string* t = typed("new-due"); t || o.new_due_ms <= 0) {
-          auto due = OptionTime("new-due", t ? *t : "now+14d");
+          auto due = OptionDueTime("new-due", t ? *t : "now+14d");
           if (!due.ok()) return Fail(due.status());
           o.new_due_ms = *due;
         }

@@ -187,17 +187,15 @@ int Decide(Ctx& ctx) {
   if (!version.ok()) return Fail(version.status());
   auto me = ctx.Person("me");
   if (!me.ok()) return Fail(me.status());
-  // The Dutch words beside the English ones scripts use.
-  const std::string d = ctx.Get("decision");
-  domain::Decision decision = d == "accept" || d == "akkoord" ? domain::Decision::kAccept
-                              : d == "conditions" || d == "voorwaarden"
-                                  ? domain::Decision::kAcceptWithConditions
-                              : d == "reject" || d == "niet-akkoord" ? domain::Decision::kReject
-                                                                     : domain::Decision::kNone;
-  if (decision == domain::Decision::kNone) {
-    return BadInput(ctx, "--decision: akkoord, voorwaarden of niet-akkoord",
-                    "--decision: accept, conditions or reject");
+  // The Dutch words beside the English ones scripts use, in any case.
+  const std::optional<std::string> d = TypedWord(kDecisions, ctx.Get("decision"));
+  if (!d) {
+    const std::string choices = "--decision: " + WordChoices(ctx, kDecisions);
+    return BadInput(ctx, choices, choices);
   }
+  const domain::Decision decision = *d == "accept"       ? domain::Decision::kAccept
+                                    : *d == "conditions" ? domain::Decision::kAcceptWithConditions
+                                                         : domain::Decision::kReject;
   Status s =
       Plan(ctx.client, ctx.case_id)
           .RecordProfessionalDecision(version->version_id, *me, decision, ctx.Get("text"), NowMs());
@@ -642,6 +640,16 @@ int SetStatus(Ctx& ctx) {
   if (!st || st == domain::AgreementStatus::kProposed || st == domain::AgreementStatus::kAccepted) {
     return BadInput(ctx, "Kies: klaar, deels, niet-gedaan, loopt-vast of vervallen.",
                     "Choose: done, partly, not-done, blocked or dropped.");
+  }
+  // The owner and new date describe what blocks the agreement: without --obstacle they would be
+  // dropped without a word (a new date for a "deels" agreement is not what they set).
+  if (!ctx.Has("obstacle") && (ctx.Has("obstacle-owner") || ctx.Has("new-due"))) {
+    return BadInput(
+        ctx,
+        "--obstacle-owner en --new-due horen bij --obstacle: schrijf op wat er vastloopt "
+        "(met loopt-vast).",
+        "--obstacle-owner and --new-due go with --obstacle: write what blocks it (with "
+        "blocked).");
   }
   std::optional<domain::Obstacle> obstacle;
   if (ctx.Has("obstacle")) {

@@ -103,6 +103,13 @@ constexpr Word kAttendanceWords[] = {
     {"absent", "afwezig", "absent"},
 };
 
+// A professional's decision on a plan version (plan decide --decision).
+constexpr Word kDecisionWords[] = {
+    {"accept", "akkoord", "accept"},
+    {"conditions", "voorwaarden", "conditions"},
+    {"reject", "niet akkoord", "reject"},
+};
+
 // Where a person of the circle stands (domain::Person::status); `circle list` shows these.
 constexpr Word kPersonStatusWords[] = {
     {"proposed", "voorgesteld", "proposed"},
@@ -306,6 +313,7 @@ const std::span<const Word> kCheckOutcomes{kCheckOutcomeWords};
 const std::span<const Word> kRoles{kRoleWords};
 const std::span<const Word> kLocationKinds{kLocationKindWords};
 const std::span<const Word> kAttendances{kAttendanceWords};
+const std::span<const Word> kDecisions{kDecisionWords};
 const std::span<const Word> kPersonStatuses{kPersonStatusWords};
 
 std::optional<std::string> TypedWord(std::span<const Word> words, const std::string& typed) {

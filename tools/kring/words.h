@@ -32,6 +32,7 @@ extern const std::span<const Word> kCheckOutcomes;
 extern const std::span<const Word> kRoles;
 extern const std::span<const Word> kLocationKinds;
 extern const std::span<const Word> kAttendances;
+extern const std::span<const Word> kDecisions;
 
 // The identifier of the word the user typed: one of `words`' identifiers or words in either
 // language, in any case, a space, '-' and '_' alike ("Ja", "als-het-moet"); nullopt for any other

@@ -55,10 +55,13 @@ constexpr Text kTexts[] = {
      "Only the person themself, the resident or the coordinator may write down what someone who "
      "is not there wants to say."},
     {"rule.network_releases",
-     "Alleen het netwerk geeft het plan vrij. Professionals en de gespreksleider kunnen dat niet.",
-     "Only the network releases the plan. Professionals and the coordinator cannot."},
-    {"rule.in_private_time_releases", "Alleen wie in de eigen tijd zit, geeft het plan vrij.",
-     "Only the people in private time release the plan."},
+     "Alleen het netwerk geeft vrij wat het in de eigen tijd maakte. Professionals en de "
+     "gespreksleider kunnen dat niet.",
+     "Only the network releases what it made in private time. Professionals and the coordinator "
+     "cannot."},
+    {"rule.in_private_time_releases",
+     "Alleen wie in de eigen tijd zit, geeft vrij wat daar gemaakt is.",
+     "Only the people in private time release what was made there."},
     {"rule.plan_version",
      "Alleen de hoofdpersoon of de gespreksleider maakt een nieuwe versie van het plan. Het "
      "netwerk doet dat één keer: aan het eind van de eigen tijd, als het zijn plan vrijgeeft.",
@@ -282,8 +285,12 @@ constexpr Text kTexts[] = {
      "The location description is too long."},
     {"meeting.already_fixed", "Er staat al een beraad vast. Verzet dat beraad.",
      "A meeting is already fixed. Move that meeting instead."},
-    {"meeting.already_released", "Het plan is al vrijgegeven.",
-     "The plan has already been released."},
+    {"meeting.already_released",
+     "Wat het netwerk in de eigen tijd schreef, is al vrijgegeven. Het plan geef je vrij met: "
+     "kring "
+     "plan release.",
+     "What the network wrote in private time has already been released. Release the plan with: "
+     "kring plan release."},
     {"meeting.cancelled", "Dit beraad gaat niet door.", "This meeting has been cancelled."},
     {"meeting.draft_not_released", "Het netwerk heeft het plan nog niet vrijgegeven.",
      "The network has not released the plan yet."},
