@@ -1266,6 +1266,16 @@ TEST_CASE("earlier plan versions are listed and read, and Dutch words set an agr
   CHECK(At(accepted, "version").string_value() ==
         At(listed.list_value().values(1), "version").string_value());
   CHECK(At(k.Json("sanne", "plan show"), "accepted").bool_value());
+
+  // A version the resident agreed to while the professional has not decided: plan show says so,
+  // in the words of plan versions, not "not yet accepted".
+  k.Ok("sanne", "plan publish --ik-wil 'Rust.' --bottom-lines 'Naar school.' --responsible Pieter");
+  k.Ok("sanne", "plan accept");
+  Run waiting = k.As("sanne", "plan show");
+  INFO(waiting.all);
+  CHECK(waiting.out.find("  Hoofdpersoon akkoord, wacht op de professional\n") !=
+        std::string::npos);
+  CHECK(waiting.out.find("Nog niet aangenomen") == std::string::npos);
 }
 
 TEST_CASE("a blocked agreement shows its obstacle and new date everywhere it is shown", "[cli]") {

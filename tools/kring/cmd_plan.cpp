@@ -1,6 +1,7 @@
 // kring plan / agreement: the plan drafted in private time, released, accepted by the chair (and
 // the responsible professional where bottom lines exist), and the agreements in it (DOMAIN step
 // 4, F1-F3).
+#include <cctype>
 #include <cstdlib>
 #include <iostream>
 
@@ -295,6 +296,8 @@ int Drafts(Ctx& ctx) {
 std::string AgreementJson(const domain::Agreement& a);
 void PrintAgreement(const Ctx& ctx, const domain::Agreement& a, const char* indent = "");
 
+std::string AcceptanceWords(const Ctx& ctx, const domain::Acceptance& acc);
+
 int Show(Ctx& ctx) {
   if (ctx.Has("draft")) return ShowDraft(ctx);
   Plan plan(ctx.client, ctx.case_id);
@@ -406,10 +409,11 @@ int Show(Ctx& ctx) {
     }
     std::cout << "\n";
   }
-  std::cout << "  "
-            << (acc->accepted ? ctx.T("Aangenomen op ", "Accepted on ")
-                              : ctx.T("Nog niet aangenomen", "Not yet accepted"))
-            << (acc->accepted ? ShowTime(ctx, acc->accepted_at_ms) : "") << "\n";
+  // The same words as `plan versions` (the resident may have agreed while the professional's
+  // decision is still awaited), starting with a capital.
+  std::string state = AcceptanceWords(ctx, *acc);
+  state[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(state[0])));
+  std::cout << "  " << state << "\n";
   if (!acc->accepted && accepted_number != 0) {
     std::cout << ctx.T("  De aangenomen versie is versie ", "  The accepted version is version ")
               << accepted_number << ctx.T(" (kring plan show ", " (kring plan show ")
