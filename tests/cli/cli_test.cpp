@@ -370,7 +370,7 @@ TEST_CASE("a coordinator invites the resident with a link on the command line", 
   std::smatch m;
   REQUIRE(std::regex_search(inv.out, m, std::regex("link (kring://invite/1/[0-9a-f/]+)")));
   std::string link = m[1];
-  std::string invite_id = Field(inv.out, "invite");
+  std::string invite_id = Field(inv.out, "uitnodiging");
   CHECK(Cli(coord, srv + " invite list " + case_id).out.find(invite_id + " open") !=
         std::string::npos);
 

@@ -299,14 +299,12 @@ int InviteApp(Ctx& ctx) {
   if (!person.ok()) return Fail(person.status());
   // A word that is no role is refused: taken as "member" it made a different invitation than the
   // one asked for ("hoofdpersoon" became a plain member's link).
-  const std::optional<std::string> role = TypedWord(kRoles, ctx.Get("role", "member"));
+  const std::optional<v1::Role> role = TypedRole(ctx.Get("role", "member"));
   if (!role) {
     const std::string choices = WordChoices(ctx, kRoles);
     return BadInput(ctx, "--role: kies " + choices + ".", "--role: choose " + choices + ".");
   }
-  const v1::Role r = *role == "chair"         ? v1::ROLE_CHAIR
-                     : *role == "coordinator" ? v1::ROLE_COORDINATOR
-                                              : v1::ROLE_MEMBER;
+  const v1::Role r = *role;
   int64_t hours = std::atoll(ctx.Get("hours", "72").c_str());
   if (hours < 1 || hours > 720) return BadInput(ctx, "--hours: 1 tot 720", "--hours: 1 to 720");
   auto inv = Organising(ctx.client, ctx.case_id).InviteWithApp(*person, r, hours * 3600);
@@ -323,21 +321,23 @@ int InviteRecord(Ctx& ctx) {
   if (ctx.positional.size() != 2) return ctx.Usage();
   auto person = ctx.Person(ctx.Pos(0));
   if (!person.ok()) return Fail(person.status());
-  const std::string& st = ctx.positional[1];
-  domain::InvitationState state;
-  if (st == "pending") {
-    state = domain::InvitationState::kPending;
-  } else if (st == "accepted") {
-    state = domain::InvitationState::kAccepted;
-  } else if (st == "declined") {
-    state = domain::InvitationState::kDeclined;
-  } else {
-    return BadInput(ctx, "Kies: pending, accepted of declined.",
-                    "Choose: pending, accepted or declined.");
+  // The words in either language (uitgenodigd, aangenomen, afgewezen), or as scripts wrote them.
+  const std::optional<std::string> st = TypedWord(kInvitationAnswers, ctx.positional[1]);
+  if (!st) {
+    const std::string choices = WordChoices(ctx, kInvitationAnswers);
+    return BadInput(ctx, "Kies: " + choices + ".", "Choose: " + choices + ".");
   }
+  const domain::InvitationState state = *st == "pending"    ? domain::InvitationState::kPending
+                                        : *st == "accepted" ? domain::InvitationState::kAccepted
+                                                            : domain::InvitationState::kDeclined;
   Status s = Organising(ctx.client, ctx.case_id).RecordInvitation(*person, state);
   if (!s.ok()) return Fail(s);
-  return ctx.Done("Uitnodiging vastgelegd.", "Invitation recorded.");
+  // Said back in the words `invitation status` shows, so the user sees what was recorded.
+  const std::string nl = "Uitnodiging vastgelegd: " +
+                         ShowWord(ctx, kInvitationStates, domain::InvitationStateName(state)) + ".";
+  const std::string en = "Invitation recorded: " +
+                         ShowWord(ctx, kInvitationStates, domain::InvitationStateName(state)) + ".";
+  return ctx.Done(nl.c_str(), en.c_str());
 }
 
 int InviteStatus(Ctx& ctx) {
@@ -586,7 +586,7 @@ const std::vector<Verb>& CircleVerbs() {
        1},
       {"invitation",
        "record",
-       "PERSOON pending|accepted|declined",
+       "PERSOON uitgenodigd|aangenomen|afgewezen",
        "Leg vast hoe iemand zonder app reageerde",
        "Record the answer of someone without the app",
        {},

@@ -3,8 +3,8 @@
 // writes the chosen value based on the revision now visible; every device's reducer then marks
 // the conflicts on that field resolved (model/reducer.cpp), so all devices converge on it.
 // The list names the item and the field (with labels in the user's language; the stored names
-// only in the command that resolves it), authors (their names in the circle) and sequence
-// numbers; the values themselves only with --values. Names are case content too: neither list
+// only in the command that resolves it), authors (their names in the circle) and which value
+// came in last; the values themselves only with --values. Names are case content too: neither list
 // belongs in a shared log.
 #include <algorithm>
 #include <cstdlib>
@@ -21,13 +21,11 @@
 namespace kring::cli {
 namespace {
 
-// Who wrote a value: "jou"/"you", the name of the account's person in the circle, or the
-// account id.
-std::string Author(const Ctx& ctx, const std::map<std::string, std::string>& names, const Bytes& me,
-                   const std::string& account) {
+// Who wrote a value: "jou"/"you", the name of the account's person in the circle, else its role
+// in the case ("gespreksleider") or the start of its id (Ctx::NameOfAccount).
+std::string Author(const Ctx& ctx, const Bytes& me, const std::string& account) {
   if (ToBytes(account) == me) return ctx.T("jou", "you");
-  auto it = names.find(account);
-  return it != names.end() ? it->second : Hex(View(account));
+  return ctx.NameOfAccount(ToBytes(account));
 }
 
 std::string ShowValue(const Ctx& ctx, const std::string& type, const std::string& field,
@@ -101,11 +99,13 @@ void PrintResolveCommands(const Ctx& ctx, const std::string& entity_hex, const s
         "\"field\" of kring conflicts --json:\n");
     named = ctx.T("VELD", "FIELD");
   }
-  for (const char* keep : {"current", "other"}) {
+  // The choices in the user's language (huidige, andere); the English words work too.
+  for (const Word& keep : kKeepChoices) {
     // With the case: the line works as pasted also without KRING_CASE or on a device with more
     // than one case.
     std::cout << "      kring conflicts resolve --case " << Hex(ctx.case_id) << " --entity "
-              << entity << " --field " << named << " --keep " << keep << "\n";
+              << entity << " --field " << named << " --keep " << (ctx.english() ? keep.en : keep.nl)
+              << "\n";
   }
 }
 
@@ -126,13 +126,6 @@ int List(Ctx& ctx) {
   if (!view.ok()) return Fail(view.status());
   auto me = ctx.client.Account();
   if (!me.ok()) return Fail(me.status());
-  // Account -> the name of its person in the circle (empty when the case has no circle).
-  std::map<std::string, std::string> names;
-  if (auto circle = domain::Organising(ctx.client, ctx.case_id).Circle(); circle.ok()) {
-    for (const domain::Person& p : *circle) {
-      if (!p.account_id.empty()) names[ToString(p.account_id)] = p.name;
-    }
-  }
   const std::vector<v1::Conflict> open = OpenConflicts(*view);
   const bool values = ctx.On("values");
   if (ctx.json) {
@@ -164,26 +157,40 @@ int List(Ctx& ctx) {
   std::cout << ctx.T("Twee mensen veranderden tegelijk hetzelfde. Beide waarden zijn bewaard:",
                      "Two people changed the same thing at the same time. Both values are kept:")
             << "\n";
+  // Three or more values at once on one field: "other" is not one of them, a number is. Only
+  // then does a value show the number that picks it (its place in the case's log).
+  std::map<std::pair<std::string, std::string>, int> per_field;
+  for (const v1::Conflict& c : open) ++per_field[{c.entity_id(), c.field()}];
+  bool several = false;
   // Labels in the user's language; the stored names only in the command that resolves it.
   for (const v1::Conflict& c : open) {
+    const bool numbered = per_field[{c.entity_id(), c.field()}] > 1;
+    several |= numbered;
+    const auto pick = [&](uint64_t seq) {
+      return numbered
+                 ? ctx.T(" (kies met --keep ", " (choose with --keep ") + std::to_string(seq) + ")"
+                 : std::string();
+    };
     const std::string id = Hex(View(c.entity_id()));
     const std::string type = view->entities().at(id).type();
     // A person of the circle also by name: the id alone does not say who.
     const std::string who = type == domain::kPersonType
                                 ? " " + ctx.NameOf(ToBytes(c.entity_id())) + " (" + id + ")"
                                 : " " + id;
+    // When: both were written without seeing the other; the current one reached the server
+    // last. The case keeps no clock time for a change, only this order.
     std::cout << "  " << EntityLabel(ctx, type) << who << ": " << FieldLabel(ctx, c.field()) << "\n"
               << ctx.T("    huidige waarde: ", "    current value: ")
               << (values ? ShowValue(ctx, type, c.field(), c.kept_value()) + ", " : "")
               << ctx.T("geschreven door ", "written by ")
-              << Author(ctx, names, me->account_id, c.kept_author_account_id())
-              << ctx.T(", volgnummer ", ", sequence number ") << c.kept_seq() << "\n"
+              << Author(ctx, me->account_id, c.kept_author_account_id())
+              << ctx.T(", kwam als laatste binnen", ", came in last") << pick(c.kept_seq()) << "\n"
               << ctx.T("    andere waarde: ", "    other value: ")
               << (values ? ShowValue(ctx, type, c.field(), c.other_value()) + ", " : "")
               << ctx.T("geschreven door ", "written by ")
-              << Author(ctx, names, me->account_id, c.other_author_account_id())
-              << ctx.T(", volgnummer ", ", sequence number ") << c.other_seq() << "\n"
-              << ctx.T("    Kies de huidige (current) of de andere waarde (other):\n",
+              << Author(ctx, me->account_id, c.other_author_account_id())
+              << ctx.T(", kwam eerder binnen", ", came in earlier") << pick(c.other_seq()) << "\n"
+              << ctx.T("    Kies de huidige of de andere waarde:\n",
                        "    Choose the current or the other value:\n");
     PrintResolveCommands(ctx, id, c.field());
   }
@@ -192,13 +199,12 @@ int List(Ctx& ctx) {
                        "The values themselves: kring conflicts --values")
               << "\n";
   }
-  // Three or more values at once on one field: "other" is not one of them, a number is.
-  std::map<std::pair<std::string, std::string>, int> per_field;
-  bool several = false;
-  for (const v1::Conflict& c : open) several |= ++per_field[{c.entity_id(), c.field()}] > 1;
   if (several) {
-    std::cout << ctx.T("Zijn er meer dan twee waarden? Kies er dan één met --keep VOLGNUMMER.",
-                       "More than two values? Then choose one with --keep SEQ.")
+    std::cout << ctx.T(
+                     "Meer dan twee waarden op één veld: kies er één met --keep en het nummer "
+                     "achter die waarde.",
+                     "More than two values on one field: choose one with --keep and the number "
+                     "after that value.")
               << "\n";
   }
   return 0;
@@ -208,10 +214,11 @@ int Resolve(Ctx& ctx) {
   auto entity = ParseId(ctx.Get("entity"));
   if (!entity) return BadId("--entity");
   const std::string field = ctx.Get("field");
-  const std::string keep = ctx.Get("keep");
+  // huidige/andere or current/other, in any case; else a number from `kring conflicts`.
+  const std::string keep = DomainWord(kKeepChoices, ctx.Get("keep"));
   if (field.empty() || keep.empty()) {
-    return BadInput(ctx, "Geef --entity, --field en --keep current|other|VOLGNUMMER.",
-                    "Give --entity, --field and --keep current|other|SEQ.");
+    return BadInput(ctx, "Geef --entity, --field en --keep huidige|andere|NUMMER.",
+                    "Give --entity, --field and --keep current|other|NUMBER.");
   }
   auto view = ctx.client.View(ctx.case_id);
   if (!view.ok()) return Fail(view.status());
@@ -235,10 +242,10 @@ int Resolve(Ctx& ctx) {
     for (const v1::Conflict& c : open) {
       if (c.other_seq() != open.front().other_seq()) {
         return BadInput(ctx,
-                        "Er zijn meer andere waarden; kies er één met --keep VOLGNUMMER "
-                        "(kring conflicts).",
-                        "There are several other values; choose one with --keep SEQ "
-                        "(kring conflicts).");
+                        "Er zijn meer andere waarden; kies er één met --keep NUMMER "
+                        "(kring conflicts toont de nummers).",
+                        "There are several other values; choose one with --keep NUMBER "
+                        "(kring conflicts shows the numbers).");
       }
     }
     chosen = open.front().other_value();
@@ -246,16 +253,16 @@ int Resolve(Ctx& ctx) {
     char* end = nullptr;
     const uint64_t seq = std::strtoull(keep.c_str(), &end, 10);
     if (end == keep.c_str() || *end != '\0') {
-      return BadInput(ctx, "--keep: current, other of een volgnummer uit kring conflicts.",
-                      "--keep: current, other or a sequence number from kring conflicts.");
+      return BadInput(ctx, "--keep: huidige, andere of een nummer uit kring conflicts.",
+                      "--keep: current, other or a number from kring conflicts.");
     }
     for (const v1::Conflict& c : open) {
       if (c.kept_seq() == seq) chosen = c.kept_value();
       if (c.other_seq() == seq) chosen = c.other_value();
     }
     if (!chosen) {
-      return BadInput(ctx, "Geen waarde met dit volgnummer in dit conflict (kring conflicts).",
-                      "No value with this sequence number in this conflict (kring conflicts).");
+      return BadInput(ctx, "Geen waarde met dit nummer in dit conflict (kring conflicts).",
+                      "No value with this number in this conflict (kring conflicts).");
     }
   }
   // SetField bases the edit on the revision now visible, which settles every conflict on it.
@@ -272,15 +279,16 @@ const std::vector<Verb>& ConflictVerbs() {
       {"conflicts",
        "",
        "[--values]",
-       "Toon wat twee mensen tegelijk veranderden (wie, volgnummer; --values: de waarden)",
-       "Show what two people changed at the same time (who, sequence number; --values: the "
+       "Toon wat twee mensen tegelijk veranderden (wie, wat het laatst binnenkwam; --values: de "
+       "waarden)",
+       "Show what two people changed at the same time (who, what came in last; --values: the "
        "values)",
        {},
        {"values"},
        List},
       {"conflicts",
        "resolve",
-       "--entity ID --field VELD --keep current|other|VOLGNUMMER",
+       "--entity ID --field VELD --keep huidige|andere|NUMMER",
        "Kies welke waarde geldt; het conflict verdwijnt op elk apparaat",
        "Choose which value holds; the conflict goes away on every device",
        {"entity", "field", "keep"},

@@ -339,8 +339,8 @@ int MeetingShow(Ctx& ctx) {
   if (m->phase == domain::Phase::kPrivateTime && m->draft_released) {
     std::cout << ctx.T(
         " (vrijgegeven; de eigen tijd is voorbij zodra het plan is vrijgegeven: "
-        "plan release)",
-        " (released; private time is over once the plan is released: plan "
+        "kring plan release)",
+        " (released; private time is over once the plan is released: kring plan "
         "release)");
   }
   std::cout << "\n";
@@ -456,9 +456,9 @@ int MeetingPhase(Ctx& ctx) {
   if (phase == domain::Phase::kNotStarted) {
     return BadInput(ctx,
                     "Kies: informatie, plan-voorstellen of plan-aannemen (de eigen tijd: "
-                    "meeting private-time).",
-                    "Choose: information, plan-presentation or acceptance (private time: meeting "
-                    "private-time).");
+                    "kring meeting private-time).",
+                    "Choose: information, plan-presentation or acceptance (private time: kring "
+                    "meeting private-time).");
   }
   auto id = MeetingId(ctx);
   if (!id.ok()) return Fail(id.status());
@@ -477,10 +477,10 @@ int PrivateTime(Ctx& ctx) {
   if (!scope.ok()) return Fail(scope.status());
   const char* nl =
       "Eigen tijd: alleen het netwerk leest nu wat het schrijft. De gespreksleider en de "
-      "professionals lezen het pas als het netwerk het vrijgeeft (meeting release).";
+      "professionals lezen het pas als het netwerk het vrijgeeft (kring meeting release).";
   const char* en =
       "Private time: only the network reads what it writes now. The coordinator and the "
-      "professionals read it only once the network releases it (meeting release).";
+      "professionals read it only once the network releases it (kring meeting release).";
   // The scope's number means nothing to a person: only --json gives it, for scripts.
   if (!ctx.json) return ctx.Done(nl, en);
   return ctx.Made("scope", std::to_string(*scope), JNum(*scope), nl, en);
@@ -525,14 +525,14 @@ int ReleasePreview(Ctx& ctx, Organising& org, const Bytes& meeting) {
       "allows more)\n";
   if (what->drafts > 0) {
     nl +=
-        "Het concept blijft bij het netwerk, tot iemand het plan vrijgeeft (plan release). "
+        "Het concept blijft bij het netwerk, tot iemand het plan vrijgeeft (kring plan release). "
         "Daarmee is de eigen tijd voorbij.\n";
     en +=
-        "The draft stays with the network until someone releases the plan (plan release). "
+        "The draft stays with the network until someone releases the plan (kring plan release). "
         "That ends private time.\n";
   }
-  nl += "Dit kun je niet terugdraaien. Geef vrij met: meeting release --yes";
-  en += "This cannot be undone. Release with: meeting release --yes";
+  nl += "Dit kun je niet terugdraaien. Geef vrij met: kring meeting release --yes";
+  en += "This cannot be undone. Release with: kring meeting release --yes";
   // Nothing changed: exit 2, as for a confirmation left out elsewhere (case erase).
   if (ctx.json) {
     PrintJson(JObj({{"released", JBool(false)},

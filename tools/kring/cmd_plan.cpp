@@ -1,6 +1,7 @@
 // kring plan / agreement: the plan drafted in private time, released, accepted by the chair (and
 // the responsible professional where bottom lines exist), and the agreements in it (DOMAIN step
 // 4, F1-F3).
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <iostream>
@@ -74,10 +75,32 @@ int Draft(Ctx& ctx) {
   if (Status s = ContentFromFlags(ctx, c); !s.ok()) return Fail(s);
   auto id = plan.CreateDraft(scope, c);
   if (!id.ok()) return Fail(id.status());
-  return ctx.On("open") ? ctx.Made("draft", *id, "Concept gemaakt. Iedereen in de kring ziet het.",
-                                   "Draft created. Everyone in the circle sees it.")
-                        : ctx.Made("draft", *id, "Concept gemaakt. Alleen het netwerk ziet het.",
-                                   "Draft created. Only the network sees it.");
+  if (ctx.On("open")) {
+    return ctx.Made("draft", *id, "Concept gemaakt. Iedereen in de kring ziet het.",
+                    "Draft created. Everyone in the circle sees it.");
+  }
+  // A network member releases a draft only in (or right after) private time: after it, or
+  // before any, "only the network sees it" alone would promise a release that is refused.
+  const Status may = plan.MayRelease();
+  if (may.ok()) {
+    return ctx.Made("draft", *id, "Concept gemaakt. Alleen het netwerk ziet het.",
+                    "Draft created. Only the network sees it.");
+  }
+  const std::string release = "kring plan release " + Hex(*id);
+  const bool made = may.message() == "plan.network_version_made";
+  const std::string nl =
+      std::string("Concept gemaakt. Alleen het netwerk ziet het. ") +
+      (made ? "Het netwerk heeft zijn plan al vrijgegeven. Daarom kan het netwerk dit concept "
+              "niet meer vrijgeven. "
+            : "Er is nu geen eigen tijd. Daarom kan het netwerk dit concept nu niet vrijgeven. ") +
+      "De hoofdpersoon kan dat wel, met: " + release;
+  const std::string en =
+      std::string("Draft created. Only the network sees it. ") +
+      (made ? "The network has already released its plan, so the network can no longer release "
+              "this draft. "
+            : "There is no private time now, so the network cannot release this draft now. ") +
+      "The resident can, with: " + release;
+  return ctx.Made("draft", *id, nl.c_str(), en.c_str());
 }
 
 int Update(Ctx& ctx) {
@@ -93,17 +116,42 @@ int Update(Ctx& ctx) {
   return ctx.Done("Concept bijgewerkt.", "Draft updated.");
 }
 
-// The version is made; when it ended private time (Plan::Publish says which meeting it moved on
-// to the plan presentation), say so, in the words `meeting phase` takes.
+// The version is made: named by its number, as people know it ("versie 3", as `plan versions`
+// and `plan show 3` name it; --json: its id). When it ended private time (Plan::Publish says
+// which meeting it moved on to the plan presentation), say so, in the words `meeting phase` takes.
 int VersionMade(Ctx& ctx, const Bytes& version, const Bytes& ended_private_time,
                 const std::string& nl, const std::string& en) {
-  if (ended_private_time.empty()) return ctx.Made("version", version, nl.c_str(), en.c_str());
+  std::string number = Hex(version);
+  if (auto all = Plan(ctx.client, ctx.case_id).Versions(); all.ok()) {
+    for (const domain::PlanVersion& v : *all) {
+      if (v.version_id == version) number = std::to_string(v.number);
+    }
+  }
+  if (ended_private_time.empty()) {
+    return ctx.Made("version", number, JId(version), nl.c_str(), en.c_str());
+  }
   const std::string ended_nl = nl + " De eigen tijd is voorbij. Het beraad gaat verder met: " +
                                ShowWord(ctx, kMeetingPhases, "plan_presentation") + ".";
   const std::string ended_en = en + " Private time is over. The meeting goes on with: " +
                                ShowWord(ctx, kMeetingPhases, "plan_presentation") + ".";
-  return ctx.Made("version", version, ended_nl.c_str(), ended_en.c_str());
+  return ctx.Made("version", number, JId(version), ended_nl.c_str(), ended_en.c_str());
 }
+
+// What a version needs that a draft may lack, and the option of `plan update` that gives it:
+// `plan release` has no such options, so its refusal names the command that does.
+struct DraftGap {
+  const char* key;  // the library's refusal
+  const char* nl;
+  const char* en;
+};
+
+constexpr DraftGap kDraftGaps[] = {
+    {"plan.contingency_missing", "--contingency TEKST", "--contingency TEXT"},
+    {"plan.contact_missing", "--contact-person PERSOON", "--contact-person PERSON"},
+    {"plan.contact_unknown", "--contact-person PERSOON", "--contact-person PERSON"},
+    {"plan.professional_missing", "--responsible PERSOON", "--responsible PERSON"},
+    {"plan.professional_unknown", "--responsible PERSOON", "--responsible PERSON"},
+};
 
 int ReleasePlan(Ctx& ctx) {
   if (ctx.positional.size() != 1) return ctx.Usage();
@@ -111,7 +159,16 @@ int ReleasePlan(Ctx& ctx) {
   if (!id) return BadId(ctx.T("CONCEPT", "DRAFT"));
   Bytes ended;
   auto version = Plan(ctx.client, ctx.case_id).Release(*id, &ended);
-  if (!version.ok()) return Fail(version.status());
+  if (!version.ok()) {
+    const int rc = Fail(version.status());
+    for (const DraftGap& gap : kDraftGaps) {
+      if (version.status().message() != gap.key) continue;
+      std::cerr << ctx.T("Vul het concept aan met: kring plan update ",
+                         "Complete the draft with: kring plan update ")
+                << Hex(*id) << " " << ctx.T(gap.nl, gap.en) << "\n";
+    }
+    return rc;
+  }
   return VersionMade(ctx, *version, ended,
                      "Het plan is vrijgegeven. Iedereen in de kring ziet het nu.",
                      "The plan is released. Everyone in the circle sees it now.");
@@ -217,24 +274,67 @@ const char* DecisionName(domain::Decision d) {
   }
 }
 
+// The number of the newest version that holds this draft's content as it is now, 0 for none: a
+// release copies the draft into a version (a version names no draft), so a draft whose text is
+// a version's was released as it (or `plan publish` wrote the same). The life domains count
+// only where this device reads the version's details.
+int64_t ReleasedAs(const domain::PlanContent& c, const std::vector<domain::PlanVersion>& versions) {
+  int64_t number = 0;
+  for (const domain::PlanVersion& v : versions) {
+    const domain::PlanContent& x = v.content;
+    if (x.ik_wil == c.ik_wil && x.ik_kan == c.ik_kan && x.ik_heb_nodig == c.ik_heb_nodig &&
+        x.contingency == c.contingency && x.contact_person == c.contact_person &&
+        x.bottom_lines == c.bottom_lines && x.answers == c.answers &&
+        x.responsible_professional == c.responsible_professional &&
+        x.review_days == c.review_days &&
+        (!v.details_readable || x.life_domains == c.life_domains)) {
+      number = std::max(number, v.number);
+    }
+  }
+  return number;
+}
+
+// Who made a draft, who changed it last if someone else did, and whether it was released:
+// "geschreven door Ria, laatst veranderd door Sanne, vrijgegeven als versie 1".
+std::string DraftHistory(const Ctx& ctx, const domain::PlanDraft& d, int64_t released_as) {
+  std::string out = std::string(ctx.T("geschreven door ", "written by ")) +
+                    ctx.NameOfAccount(d.first_author_account_id);
+  if (!d.last_author_account_id.empty() && d.last_author_account_id != d.first_author_account_id) {
+    out += std::string(ctx.T(", laatst veranderd door ", ", last changed by ")) +
+           ctx.NameOfAccount(d.last_author_account_id);
+  }
+  if (released_as != 0) {
+    out +=
+        ctx.T(", vrijgegeven als versie ", ", released as version ") + std::to_string(released_as);
+  }
+  return out;
+}
+
 // One draft as this device reads it (the network's, in private time): `plan show --draft ID`.
 int ShowDraft(Ctx& ctx) {
   if (!ctx.positional.empty()) return ctx.Usage();
   auto id = ParseId(ctx.Get("draft"));
   if (!id) return BadId("--draft");
-  auto drafts = Plan(ctx.client, ctx.case_id).Drafts();
+  Plan plan(ctx.client, ctx.case_id);
+  auto drafts = plan.Drafts();
   if (!drafts.ok()) return Fail(drafts.status());
   const domain::PlanDraft* d = nullptr;
   for (const domain::PlanDraft& x : *drafts) {
     if (x.draft_id == *id) d = &x;
   }
   if (d == nullptr) return Fail(NotFound("domain.unknown_item"));
+  auto versions = plan.Versions();
+  if (!versions.ok()) return Fail(versions.status());
+  const int64_t released_as = ReleasedAs(d->content, *versions);
   const domain::PlanContent& c = d->content;
   if (ctx.json) {
+    // by: the last author (as before); first_by: who made it; released_as: 0 or a version.
     std::vector<std::pair<std::string, std::string>> fields = {
         {"draft", JId(d->draft_id)},
         {"private_time", JBool(d->scope_id != 0)},
         {"by", JId(d->last_author_account_id)},
+        {"first_by", JId(d->first_author_account_id)},
+        {"released_as", JNum(released_as)},
         {"answers", JStr(c.answers)},
         {"review_days", JNum(c.review_days)}};
     AddContentFields(c, fields);
@@ -243,8 +343,7 @@ int ShowDraft(Ctx& ctx) {
   }
   std::cout << ctx.T("Concept", "Draft")
             << (d->scope_id != 0 ? ctx.T(" (alleen het netwerk ziet het)", " (network only)") : "")
-            << ", " << ctx.T("laatst bijgewerkt door ", "last updated by ")
-            << ctx.NameOfAccount(d->last_author_account_id) << "\n"
+            << ", " << DraftHistory(ctx, *d, released_as) << "\n"
             << ctx.T("  Ik wil: ", "  I want: ") << c.ik_wil << "\n"
             << ctx.T("  Ik kan: ", "  I can: ") << c.ik_kan << "\n"
             << ctx.T("  Ik heb nodig: ", "  I need: ") << c.ik_heb_nodig << "\n";
@@ -263,14 +362,19 @@ int ShowDraft(Ctx& ctx) {
 // The drafts this device can read: during private time the network's, which `plan show` does not
 // show until it is released.
 int Drafts(Ctx& ctx) {
-  auto drafts = Plan(ctx.client, ctx.case_id).Drafts();
+  Plan plan(ctx.client, ctx.case_id);
+  auto drafts = plan.Drafts();
   if (!drafts.ok()) return Fail(drafts.status());
+  auto versions = plan.Versions();
+  if (!versions.ok()) return Fail(versions.status());
   if (ctx.json) {
     std::vector<std::string> rows;
     for (const domain::PlanDraft& d : *drafts) {
       rows.push_back(JObj({{"id", JId(d.draft_id)},
                            {"private_time", JBool(d.scope_id != 0)},
                            {"by", JId(d.last_author_account_id)},
+                           {"first_by", JId(d.first_author_account_id)},
+                           {"released_as", JNum(ReleasedAs(d.content, *versions))},
                            {"ik_wil", JStr(d.content.ik_wil)}}));
     }
     PrintJson(JArr(rows));
@@ -282,10 +386,10 @@ int Drafts(Ctx& ctx) {
     return 0;
   }
   for (const domain::PlanDraft& d : *drafts) {
-    std::cout << Hex(d.draft_id) << "  " << ctx.NameOfAccount(d.last_author_account_id) << ": "
+    std::cout << Hex(d.draft_id) << "  "
               << (d.content.ik_wil.empty() ? ctx.T("(nog geen ik wil)", "(no I want yet)")
                                            : d.content.ik_wil)
-              << "\n";
+              << "\n    " << DraftHistory(ctx, d, ReleasedAs(d.content, *versions)) << "\n";
   }
   std::cout << ctx.T("Een concept lezen: kring plan show --draft CONCEPT",
                      "To read a draft: kring plan show --draft DRAFT")
@@ -593,16 +697,15 @@ int Add(Ctx& ctx) {
   if (!id.ok()) return Fail(id.status());
   auto made = plan.GetAgreement(*id);
   if (made.ok() && made->in_private_time) {
+    // Short: what is true now and when that changes. The release gives the agreement a new id,
+    // but the one shown here keeps working, so there is nothing about ids to act on.
     return ctx.Made("agreement", *id,
-                    "Afspraak voorgesteld. Het is nu eigen tijd: alleen het netwerk leest deze "
-                    "afspraak, tot het netwerk de eigen tijd vrijgeeft. Daarna leest iedereen die "
-                    "het ook buiten de eigen tijd zou lezen deze afspraak. Aannemen kan dan ook. "
-                    "De afspraak krijgt dan een nieuw nummer; dit nummer blijft werken (lijsten "
-                    "tonen het als: was ...).",
-                    "Agreement proposed. It is private time now: only the network reads this "
-                    "agreement, until the network releases private time. After that everyone who "
-                    "would read it outside private time reads it. It can be accepted then too. "
-                    "It then gets a new id; this id keeps working (lists show it as: was ...).");
+                    "Afspraak voorgesteld. Het is eigen tijd: alleen het netwerk leest deze "
+                    "afspraak. Na het vrijgeven (kring meeting release) lezen de anderen haar "
+                    "ook. Dan kan de afspraak ook worden aangenomen.",
+                    "Agreement proposed. It is private time: only the network reads this "
+                    "agreement. After the release (kring meeting release) the others read it "
+                    "too. Then it can be accepted as well.");
   }
   return ctx.Made("agreement", *id, "Afspraak voorgesteld.", "Agreement proposed.");
 }

@@ -206,12 +206,19 @@ int Show(Ctx& ctx) {
   // in the case's members, which NameOfAccount has just read.
   auto role = ctx.role_cache.find(r->referrer_account_id);
   const bool by_coordinator = role != ctx.role_cache.end() && role->second == v1::ROLE_COORDINATOR;
+  // An account without a person in the circle is named by its role, which the words before it
+  // say already: "de gespreksleider", not "de gespreksleider (gespreksleider)".
+  const auto by_role = [&](const Bytes& account, const std::string& name) {
+    auto it = ctx.role_cache.find(account);
+    return it != ctx.role_cache.end() && name == RoleWord(it->second);
+  };
   std::cout << ctx.T("Aangemeld op: ", "Referred on: ") << ShowTime(ctx, r->referred_at_ms) << "\n"
             << ctx.T("Aangemeld door: ", "Referred by: ")
             << (r->referrer_kind == "resident" ? ctx.T("de bewoner", "the resident")
                 : by_coordinator               ? ctx.T("de gespreksleider", "the coordinator")
-                                               : ctx.T("een professional", "a professional"))
-            << " (" << referrer << ")\n"
+                                               : ctx.T("een professional", "a professional"));
+  if (!by_role(r->referrer_account_id, referrer)) std::cout << " (" << referrer << ")";
+  std::cout << "\n"
             << ctx.T("Bewoner: ", "Resident: ") << ctx.NameOf(r->resident_person_id) << "\n"
             << ctx.T("Spoed: ", "Urgent: ") << (r->spoed ? ctx.T("ja", "yes") : ctx.T("nee", "no"))
             << "\n"
@@ -227,8 +234,13 @@ int Show(Ctx& ctx) {
   for (const auto& p : r->invitee_person_ids) invitees.push_back(ctx.NameOf(p));
   PrintList(ctx, "Voorgesteld voor de kring:", "Proposed for the circle:", invitees);
   if (!r->coordinator.coordinator_account_id.empty()) {
+    const std::string name = ctx.NameOfAccount(r->coordinator.coordinator_account_id);
     std::cout << ctx.T("Gespreksleider: ", "Coordinator: ")
-              << ctx.NameOfAccount(r->coordinator.coordinator_account_id) << "\n";
+              << (by_role(r->coordinator.coordinator_account_id, name)
+                      ? ctx.T("toegewezen (niet als persoon in de kring)",
+                              "assigned (not a person in the circle)")
+                      : name)
+              << "\n";
   }
   // Later referrals are additions: they do not change whom the case is about or anything above.
   if (!r->later.empty()) {

@@ -22,6 +22,7 @@
 #include "messages.h"
 #include "session.h"
 #include "terminal_text.h"
+#include "words.h"
 
 namespace kring::cli {
 namespace {
@@ -132,8 +133,7 @@ int PlaceCase(const GeneralCommand* command, const std::optional<std::string>& g
   const std::string env = env_value != nullptr ? env_value : "";
   // A word that cannot be the case: a flag (invite create --hours N) or a role (invite create
   // ROL has as many words as invite create CASUS).
-  const bool no_case_word = words == 0 || word.rfind("--", 0) == 0 || word == "chair" ||
-                            word == "coordinator" || word == "member";
+  const bool no_case_word = words == 0 || word.rfind("--", 0) == 0 || TypedRole(word).has_value();
   // The case was written: as KRING_CASE's own value, as an id where no id may follow it
   // (entity create CASUS with the type forgotten), or with all the command's words. Then a word
   // too few is the command's usage error: the environment's case never stands in for it.
@@ -453,12 +453,10 @@ int RunCommand(const Options& options) {
       }
       auto parsed = ParseId(id);
       if (!parsed) return BadId();
-      v1::Role r = role == "chair"         ? v1::ROLE_CHAIR
-                   : role == "coordinator" ? v1::ROLE_COORDINATOR
-                   : role == "member"      ? v1::ROLE_MEMBER
-                                           : v1::ROLE_UNSPECIFIED;
-      if (r == v1::ROLE_UNSPECIFIED) return Usage();
-      members.push_back({*parsed, r});
+      // The role in either language (hoofdpersoon, gespreksleider, deelnemer) or as before.
+      const std::optional<v1::Role> r = TypedRole(role);
+      if (!r) return Usage();
+      members.push_back({*parsed, *r});
     }
     if (history && from_now_on) return Usage();
     auto cid = c.CreateCase(members, !from_now_on);
@@ -498,11 +496,10 @@ int RunCommand(const Options& options) {
     if (a.size() != 5) return Usage();
     auto cid = ParseId(a[2]);
     if (!cid) return BadId();
-    const v1::Role r = a[4] == "coordinator" ? v1::ROLE_COORDINATOR
-                       : a[4] == "member"    ? v1::ROLE_MEMBER
-                       : a[4] == "chair"     ? v1::ROLE_CHAIR  // refused with its reason
-                                             : v1::ROLE_UNSPECIFIED;
-    if (r == v1::ROLE_UNSPECIFIED) return Usage();
+    // The chair's role is refused with its reason (the chair's role does not change).
+    const std::optional<v1::Role> typed = TypedRole(a[4]);
+    if (!typed) return Usage();
+    const v1::Role r = *typed;
     // Decided on what this device knows now: fetch this case first (as approve does).
     if (int rc = FetchCaseFirst(c, reports, *cid); rc != 0) return rc;
     auto account = NamedAccount(c, *cid, a[3]);
@@ -522,10 +519,8 @@ int RunCommand(const Options& options) {
         char* end = nullptr;
         hours = std::strtoll(a[++i].c_str(), &end, 10);
         if (end == nullptr || *end != '\0' || hours < 1 || hours > 720) return Usage();
-      } else if (a[i] == "chair" || a[i] == "coordinator" || a[i] == "member") {
-        role = a[i] == "chair"         ? v1::ROLE_CHAIR
-               : a[i] == "coordinator" ? v1::ROLE_COORDINATOR
-                                       : v1::ROLE_MEMBER;
+      } else if (const std::optional<v1::Role> typed = TypedRole(a[i])) {
+        role = *typed;
       } else {
         return Usage();
       }
@@ -607,14 +602,14 @@ int RunCommand(const Options& options) {
           std::cout << " (" << by->name << ")";
         }
       }
+      // Whom it is for, when a person of the circle has it (not "for a new member" otherwise: a
+      // person's invitation replaced by a resent one matches no person any more either), and
+      // the role it gives, whatever its state.
+      std::cout << "  ";
       if (const domain::Person* p = invited(inv.invite_id())) {
-        std::cout << "  " << Text(Msg::kInviteFor) << " " << p->name;
-      } else {
-        // Not "for a new member": a person's invitation replaced by a resent one matches no
-        // person any more either, yet it was for someone in the circle.
-        std::cout << "  " << Text(Msg::kInviteForRole) << " " << RoleWord(inv.role());
+        std::cout << Text(Msg::kInviteFor) << " " << p->name << ", ";
       }
-      std::cout << "\n";
+      std::cout << Text(Msg::kInviteForRole) << " " << RoleWord(inv.role()) << "\n";
     }
     return 0;
   }
@@ -633,15 +628,12 @@ int RunCommand(const Options& options) {
     // Success is said only once kringd took the change (or it waits offline): a change the
     // server refuses must not be announced as done first.
     if (a[1] == "add") {
-      v1::Role r = role == "chair"         ? v1::ROLE_CHAIR
-                   : role == "coordinator" ? v1::ROLE_COORDINATOR
-                   : role == "member"      ? v1::ROLE_MEMBER
-                                           : v1::ROLE_UNSPECIFIED;
-      if (r == v1::ROLE_UNSPECIFIED) return Usage();
+      const std::optional<v1::Role> r = TypedRole(role);
+      if (!r) return Usage();
       return SettleControl(
           c, reports, *cid,
           [&] {
-            return c.AddMember(*cid, {*account, r});
+            return c.AddMember(*cid, {*account, *r});
           },
           Msg::kMemberAdded, o.json);
     }

@@ -40,11 +40,10 @@ Entry Lookup(Msg m) {
           "  account show                Toon account-id en veiligheidsnummer\n"
           "  account safety-number ID    Veiligheidsnummer van een ander (vergelijk het samen)\n"
           "  case create [--from-now-on] [--json] [ID[:rol] ...]\n"
-          "                              Start een casus met deze leden (rol: chair =\n"
-          "                              hoofdpersoon, coordinator = gespreksleider,\n"
-          "                              member = lid). Wie later komt, leest ook wat\n"
-          "                              eerder is geschreven; --from-now-on: alleen wat\n"
-          "                              daarna komt\n"
+          "                              Start een casus met deze leden (rol:\n"
+          "                              hoofdpersoon, gespreksleider of deelnemer). Wie\n"
+          "                              later komt, leest ook wat eerder is geschreven;\n"
+          "                              --from-now-on: alleen wat daarna komt\n"
           "  member add CASUS ID[:rol]   Voeg iemand toe aan de kring\n"
           "  member remove CASUS WIE     Haal iemand uit de kring (WIE: zie member role)\n"
           "  invite create CASUS [ROL] [--hours N]  Maak een uitnodigingslink (werkt één keer)\n"
@@ -53,10 +52,9 @@ Entry Lookup(Msg m) {
           "  invite revoke CASUS ID      Trek een uitnodiging in\n"
           "  member approve CASUS WIE    Laat iemand die een uitnodiging aannam toe\n"
           "  member decline CASUS WIE    Wijs die persoon af\n"
-          "  member role CASUS WIE ROL   Geef iemand een andere rol: coordinator\n"
-          "                              (gespreksleider) of member (lid). WIE: het\n"
-          "                              account-id, of de naam zoals kring circle list\n"
-          "                              die toont\n"
+          "  member role CASUS WIE ROL   Geef iemand een andere rol: gespreksleider of\n"
+          "                              deelnemer. WIE: het account-id, of de naam\n"
+          "                              zoals kring circle list die toont\n"
           "  case list                   Toon je casussen\n"
           "  case show CASUS             Toon de casus (JSON)\n"
           "  case fingerprint CASUS      Code om samen te vergelijken (zelfde code = veilig)\n"
@@ -97,7 +95,7 @@ Entry Lookup(Msg m) {
           "  account safety-number ID    Someone else's safety number (compare it together)\n"
           "  case create [--from-now-on] [--json] [ID[:role] ...]\n"
           "                              Start a case with these members (role: chair =\n"
-          "                              the resident, coordinator, member). People who\n"
+          "                              the resident, coordinator or member). People who\n"
           "                              join later also read what was written before;\n"
           "                              --from-now-on: only what comes after\n"
           "  member add CASE ID[:role]   Add someone to the circle\n"
@@ -381,6 +379,8 @@ Entry Lookup(Msg m) {
       return {"voor", "for"};
     case Msg::kInviteForRole:
       return {"rol:", "role:"};
+    case Msg::kInviteMade:
+      return {"uitnodiging", "invite"};
     case Msg::kRoleChair:
       return {"hoofdpersoon", "resident (chair)"};
     case Msg::kRoleCoordinator:

@@ -90,8 +90,8 @@ enum class Msg {
   kJoinedNotLinked,
   kPersonStillInCircle,  // member remove: the account's person is still in the circle
   kInviteFor,            // invite list: the person of the circle it is for
-  kInviteForRole,        // invite list: for no person (made with `invite create`, or replaced
-                         // by a resent one): only its role
+  kInviteForRole,        // invite list: the role the invitation gives
+  kInviteMade,           // invite create, invitation app: the word before the new invite's id
   kRoleChair,
   kRoleCoordinator,
   kRoleMember,

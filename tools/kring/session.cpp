@@ -168,7 +168,8 @@ int SettleInvite(client::Client& c, Reports& reports, const client::Invitation& 
     return rc;
   }
   if (rc != 0) return rc;
-  std::cout << "invite " << Hex(inv.invite_id) << "\nlink " << inv.link << "\n";
+  // "link" is the Dutch word too (the note below says "Stuur deze link").
+  std::cout << Text(Msg::kInviteMade) << " " << Hex(inv.invite_id) << "\nlink " << inv.link << "\n";
   std::cerr << Text(Msg::kInviteNote) << "\n";
   return 0;
 }

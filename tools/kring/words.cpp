@@ -89,6 +89,34 @@ constexpr Word kRoleWords[] = {
     {"coordinator", "gespreksleider", "coordinator"},
 };
 
+// A meeting's state as stored ("status": fixed by `poll fix` or `meeting spoed`, or cancelled).
+constexpr Word kMeetingStatusWords[] = {
+    {"fixed", "gepland", "planned"},
+    {"cancelled", "afgezegd", "cancelled"},
+};
+
+// A professional's decision as stored (plan_professional_decision "decision"), in the words
+// `plan show` uses for it.
+constexpr Word kStoredDecisionWords[] = {
+    {"accept", "akkoord", "accepted"},
+    {"accept_with_conditions", "akkoord met voorwaarden", "accepted with conditions"},
+    {"reject", "niet akkoord", "rejected"},
+};
+
+// What someone without the app answered to an invitation (invitation record); the Dutch words
+// begin as `invitation status` shows these states.
+constexpr Word kInvitationAnswerWords[] = {
+    {"pending", "uitgenodigd", "invited"},
+    {"accepted", "aangenomen", "accepted"},
+    {"declined", "afgewezen", "declined"},
+};
+
+// Which value of a conflict holds (conflicts resolve --keep).
+constexpr Word kKeepWords[] = {
+    {"current", "huidige", "current"},
+    {"other", "andere", "other"},
+};
+
 // Where the meeting is (domain::LocationKind, values as the domain stores them).
 constexpr Word kLocationKindWords[] = {
     {"home", "thuis", "home"},
@@ -246,6 +274,9 @@ const ValueWordsOf kValueWords[] = {
     {"pretalk", "how", kPreTalkWayWords},
     {"participation", "mode", kParticipationWords},
     {"", "phase", kMeetingPhaseWords},
+    {"meeting", "location_kind", kLocationKindWords},
+    {"meeting", "status", kMeetingStatusWords},
+    {"plan_professional_decision", "decision", kStoredDecisionWords},
     {"plan_agreement", "outcome", kAgreementStatusWords},
     {"plan_agreement", "life_domain", kLifeDomainWords},
     {"agreement_assessment", "result", kAgreementStatusWords},
@@ -315,6 +346,16 @@ const std::span<const Word> kLocationKinds{kLocationKindWords};
 const std::span<const Word> kAttendances{kAttendanceWords};
 const std::span<const Word> kDecisions{kDecisionWords};
 const std::span<const Word> kPersonStatuses{kPersonStatusWords};
+const std::span<const Word> kInvitationAnswers{kInvitationAnswerWords};
+const std::span<const Word> kKeepChoices{kKeepWords};
+
+std::optional<v1::Role> TypedRole(const std::string& typed) {
+  const std::optional<std::string> role = TypedWord(kRoles, typed);
+  if (!role) return std::nullopt;
+  return *role == "chair"         ? v1::ROLE_CHAIR
+         : *role == "coordinator" ? v1::ROLE_COORDINATOR
+                                  : v1::ROLE_MEMBER;
+}
 
 std::optional<std::string> TypedWord(std::span<const Word> words, const std::string& typed) {
   for (const Word& w : words) {

@@ -33,11 +33,16 @@ extern const std::span<const Word> kRoles;
 extern const std::span<const Word> kLocationKinds;
 extern const std::span<const Word> kAttendances;
 extern const std::span<const Word> kDecisions;
+extern const std::span<const Word> kInvitationAnswers;  // invitation record
+extern const std::span<const Word> kKeepChoices;        // conflicts resolve --keep
 
 // The identifier of the word the user typed: one of `words`' identifiers or words in either
 // language, in any case, a space, '-' and '_' alike ("Ja", "als-het-moet"); nullopt for any other
 // word, which a command refuses naming the choices (WordChoices).
 std::optional<std::string> TypedWord(std::span<const Word> words, const std::string& typed);
+// The role the user typed (a word of kRoles in either language, or the identifier, in any
+// case); nullopt for any other word.
+std::optional<v1::Role> TypedRole(const std::string& typed);
 // The words to choose from in the user's language, as typed: "ja, als-het-moet of nee".
 std::string WordChoices(const Ctx& ctx, std::span<const Word> words);
 extern const std::span<const Word> kPersonStatuses;

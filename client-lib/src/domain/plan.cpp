@@ -686,6 +686,7 @@ Result<std::vector<PlanDraft>> Plan::Drafts() const {
       }
     }
     r.draft.last_author_account_id = B(author);
+    r.draft.first_author_account_id = B(e.created_by_account_id());
     rows.push_back(std::move(r));
   }
   std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
@@ -710,6 +711,18 @@ Result<Bytes> Plan::Release(const Bytes& draft_id, Bytes* ended_private_time) {
   KRING_ASSIGN_OR_RETURN(PlanContent content, Draft(draft_id));
   KRING_ASSIGN_OR_RETURN(Bytes id, Publish(content, ended_private_time));
   return id;
+}
+
+Status Plan::MayRelease() const {
+  KRING_ASSIGN_OR_RETURN(v1::CaseState view, ViewOf(client_, case_id_));
+  KRING_ASSIGN_OR_RETURN(Bytes me, MyAccount(client_));
+  if (MayMakePlanVersion(view, me) || InNetworkPrivateTime(view, me) ||
+      NetworkVersionOpen(view, me) != nullptr) {
+    return {};
+  }
+  // As Publish refuses it.
+  if (NetworkVersionMade(view, me)) return FailedPrecondition("plan.network_version_made");
+  return PermissionDenied(RefusalKeyFor(view, me, plan_rule::kPlanVersion));
 }
 
 Result<Bytes> Plan::Publish(const PlanContent& content, Bytes* ended_private_time) {

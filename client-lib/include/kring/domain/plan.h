@@ -65,6 +65,8 @@ struct PlanDraft {
   PlanContent content;
   // Who wrote to it last (account), as far as this device knows; empty when unknown.
   Bytes last_author_account_id;
+  // Who made it (account): its first author, whoever changed it since.
+  Bytes first_author_account_id;
 };
 
 struct AgreementRef {
@@ -206,6 +208,12 @@ class Plan {
   // `ended_private_time`, when given: the meeting this version moved on from the network's
   // released private time to the plan presentation, else empty.
   Result<Bytes> Release(const Bytes& draft_id, Bytes* ended_private_time = nullptr);
+  // Whether this account may release a draft as a plan version, now or once the network has
+  // released the private time it is in (Organising::ReleaseDraft): OK for the chair and a
+  // coordinator, and for a network member from its private time until the network's one
+  // version; else what Release would be refused with ("plan.network_version_made" once the
+  // network made its version, else the key that says who may). This device's view; no fetch.
+  Status MayRelease() const;
   // A new version straight away (no private draft), e.g. an adjusted plan after the check.
   // A version lists only agreements everyone it is for can read: while this device holds
   // agreements of a private time that is still open (after fetching the case, best effort, in
