@@ -4,7 +4,6 @@
 
 #include <cstdlib>
 #include <iostream>
-#include <map>
 #include <optional>
 #include <sstream>
 
@@ -822,14 +821,7 @@ int RunCommand(const Options& options) {
       std::cerr << Text(Msg::kNewConflicts) << " " << count << ". " << Text(Msg::kSeeConflicts)
                 << " --case " << Hex(cid) << "\n";
     }
-    // A change of this device that reached the log but a rule refused (another's came first):
-    // how many and why, per case; never what they were.
-    std::map<std::pair<Bytes, std::string>, size_t> refused;
-    for (const client::RefusedChange& r : stats.refused) ++refused[{r.case_id, r.reason}];
-    for (const auto& [what, count] : refused) {
-      std::cerr << Text(Msg::kRefusedChanges) << " " << count << " (--case " << Hex(what.first)
-                << "). " << Text(Msg::kRefusedWhy) << " " << KeyText(what.second) << "\n";
-    }
+    // This device's changes a rule refused: told by SettleAfter, as by any command that syncs.
     if (o.json) return OkJson(o, rc);
     if (rc == 0) std::cout << Text(Msg::kSynced) << "\n";
     return rc;
