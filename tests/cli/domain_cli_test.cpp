@@ -2862,3 +2862,75 @@ TEST_CASE("Dutch words for roles invitation answers and conflicts", "[cli]") {
     CHECK(At(c, "field").string_value() != "location_kind");
   }
 }
+
+// A version written offline from an old view lands after one its writer never saw: listed by
+// kring conflicts with both numbers, marked by plan show, and not "resolved" by writing a field.
+TEST_CASE("a plan version from an old view shows as a conflict", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const auto [cid, post, shop] = AcceptedPlanWithTwoAgreements(k);
+  const std::string offline = "127.0.0.1:1";
+  Run queued = k.As("fatima",
+                    "plan publish --ik-wil 'Verhuizen.' --contingency 'Bel Ria.' "
+                    "--contact-person 'Tante Ria'",
+                    offline);
+  INFO(queued.all);
+  REQUIRE(queued.exit_code == 0);
+  k.Ok("sanne",
+       "plan publish --ik-wil 'Meer rust.' --contingency 'Bel Ria.' --contact-person 'Tante Ria'");
+  k.Ok("fatima", "sync");
+  k.Ok("sanne", "sync");
+  for (const char* who : {"sanne", "fatima"}) {
+    const Value open = k.Json(who, "conflicts");
+    REQUIRE(open.list_value().values_size() == 1);
+    const Value& c = open.list_value().values(0);
+    CHECK(At(c, "type").string_value() == "plan_version");
+    CHECK(At(c, "field").string_value() == "based_on");
+    CHECK(At(At(c, "current"), "value").number_value() == 3);
+    CHECK(At(At(c, "other"), "value").number_value() == 2);
+    const Run list = k.As(who, "conflicts");
+    INFO(list.all);
+    CHECK(list.out.find("Planversie 3 (" + At(c, "entity").string_value() +
+                        ") is gemaakt zonder versie 2 te zien.") != std::string::npos);
+    CHECK(list.out.find("kring plan show 2, kring plan show 3") != std::string::npos);
+    CHECK(list.out.find("conflicts resolve") == std::string::npos);
+    const Run english = k.As(who, "--lang en conflicts");
+    CHECK(english.out.find("was made without seeing version 2.") != std::string::npos);
+    const Run shown = k.As(who, "plan show");
+    CHECK(shown.out.find("Let op: deze versie is gemaakt zonder versie 2 te zien.") !=
+          std::string::npos);
+    CHECK(k.As(who, "plan show 2").out.find("Let op: deze versie") == std::string::npos);
+    const Value json = k.Json(who, "plan show");
+    CHECK(At(json, "based_on").number_value() == 1);
+    CHECK(At(json, "skipped").number_value() == 2);
+  }
+  const std::string version =
+      At(k.Json("sanne", "conflicts").list_value().values(0), "entity").string_value();
+  const Run resolve =
+      k.As("sanne", "conflicts resolve --entity " + version + " --field based_on --keep current");
+  CHECK(resolve.exit_code != 0);
+  CHECK(resolve.all.find("Een versie van het plan verandert niet.") != std::string::npos);
+}
+
+// A change this device made that reached the log but that a rule refused: the sync that brings
+// it back says so, with why and without what it was.
+TEST_CASE("a sync tells an own change a rule refused", "[cli]") {
+  TestServer server;
+  TempDir dir;
+  People k(server, dir);
+  const auto [cid, post, shop] = AcceptedPlanWithTwoAgreements(k);
+  // Only the chair writes the plan's settings; a raw change by Ria is queued offline.
+  Run queued = k.As("ria", "entity create " + cid + " plan_settings", "127.0.0.1:1");
+  INFO(queued.all);
+  REQUIRE(queued.exit_code == 0);
+  Run sync = k.As("ria", "sync");
+  INFO(sync.all);
+  CHECK(sync.exit_code == 0);
+  CHECK(sync.all.find("Niet doorgegaan. Wijzigingen van dit apparaat die geen effect hadden: 1 "
+                      "(--case " +
+                      cid + "). Waarom: Dit mag alleen de hoofdpersoon.") != std::string::npos);
+  // Told once.
+  CHECK(k.As("ria", "sync").all.find("Niet doorgegaan") == std::string::npos);
+  CHECK(k.As("sanne", "sync").all.find("Niet doorgegaan") == std::string::npos);
+}

@@ -1004,6 +1004,49 @@ TEST_CASE("a second network release at once is refused and told", "[plan]") {
   }
 }
 
+// The same race with the uncle offline: his release is queued, lands after the aunt's and has
+// no effect. The sync that brings it back tells him so, with the rule's key and no content.
+TEST_CASE("a refused own release is told at the sync", "[plan]") {
+  Circle k;
+  const Bytes& cid = k.cid;
+  auto network = Plan(*k.aunt, cid).NetworkScope();
+  REQUIRE(network.ok());
+  k.SyncAll();
+  const Bytes meeting = k.OpenPrivateTime(*network);
+  k.ReleasePrivateTime(meeting);
+  k.uncle_net->fail_pushes = true;
+  k.uncle_net->fail_pulls = true;
+  PlanContent theirs = k.Content();
+  theirs.ik_wil = "Ik wil dat oom beslist.";
+  auto uncles = Plan(*k.uncle, cid).Publish(theirs);
+  REQUIRE(uncles.ok());  // queued: offline, nothing says otherwise yet
+  auto aunts = Plan(*k.aunt, cid).Publish(k.Content());
+  REQUIRE(aunts.ok());
+  k.uncle_net->fail_pushes = false;
+  k.uncle_net->fail_pulls = false;
+  auto stats = k.uncle->SyncNow();
+  REQUIRE(stats.ok());
+  // Both of its ops (the details, then the version) were refused, for the same reason.
+  REQUIRE(stats->refused.size() == 2);
+  for (const client::RefusedChange& r : stats->refused) {
+    CHECK(r.case_id == cid);
+    CHECK(r.seq > 0);
+    CHECK(r.reason == "plan.network_version_made");
+  }
+  CHECK(stats->refused[0].seq < stats->refused[1].seq);
+  CHECK(HasUserText("plan.network_version_made"));
+  CHECK((*Plan(*k.uncle, cid).Current())->version_id == *aunts);
+  // Told once: the next sync has nothing new to say, and nobody else's sync says it.
+  auto again = k.uncle->SyncNow();
+  REQUIRE(again.ok());
+  CHECK(again->refused.empty());
+  auto aunt_stats = k.aunt->SyncNow();
+  REQUIRE(aunt_stats.ok());
+  CHECK(aunt_stats->refused.empty());
+  k.SyncAll();
+  k.RequireConverged();
+}
+
 // An op's client_op_id is its author's choice and every member sees it: a raw op that copies
 // the network's release's id is not that op. It neither makes a second version nor stamps the
 // end of private time again.
@@ -1128,6 +1171,11 @@ TEST_CASE("a forged version number does not hold the plan", "[plan]") {
     auto versions = Plan(**d, cid).Versions();
     REQUIRE(versions.ok());
     REQUIRE(versions->size() == 3);
+    // A version that does not say what its writer saw (as made before it was stored) gives no
+    // conflict.
+    CHECK((*versions)[1].based_on == -1);
+    CHECK((*versions)[1].skipped == 0);
+    CHECK(StaleVersionConflicts(k.Confirmed(*d)).empty());
     CHECK((*versions)[0].version_id == *first);
     CHECK((*versions)[1].version_id == forged);
     CHECK((*versions)[1].number == 2);
@@ -1184,6 +1232,30 @@ TEST_CASE("a late version takes the next number and changes no other", "[plan]")
       CHECK((*versions)[i].number == int64_t(i) + 1);
     }
     CHECK((*Plan(**d, cid).Current())->version_id == *late_b);
+    // Each says which version its writer saw; the late one skipped versions 2 and 3, the one
+    // after it was written with it in view.
+    const std::vector<int64_t> based_on = {0, 1, 2, 1, 4};
+    for (size_t i = 0; i < order.size(); ++i) {
+      CHECK((*versions)[i].based_on == based_on[i]);
+      CHECK((*versions)[i].skipped == (i == 3 ? 3 : 0));
+    }
+    // Shown as a conflict, naming both versions by number: where an app lists conflicts and on
+    // the version itself.
+    auto conflicts = Organising(**d, cid).Conflicts();
+    REQUIRE(conflicts.ok());
+    REQUIRE(conflicts->size() == 1);
+    const v1::Conflict& c = conflicts->front();
+    CHECK(c.entity_id() == ToString(*late_a));
+    CHECK(c.field() == "based_on");
+    CHECK(c.kept_value().integer() == 4);
+    CHECK(c.other_value().integer() == 3);
+    CHECK(c.kept_author_account_id() == ToString(k.coordinator.account_id()));
+    CHECK(c.other_author_account_id() == ToString(k.resident.account_id()));
+    CHECK(ShowsAsConflict(c));
+    auto of_version = Plan(**d, cid).ConflictsOf(*late_a);
+    REQUIRE(of_version.ok());
+    CHECK(of_version->size() == 1);
+    CHECK(Plan(**d, cid).ConflictsOf(*late_b)->empty());
   }
   // Version 3 by its number, as the CLI looks it up, is the one the chair read.
   auto versions = resident_plan.Versions();

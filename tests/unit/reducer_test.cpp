@@ -111,6 +111,23 @@ TEST_CASE("two edits in one op do not conflict with themselves", "[reducer]") {
   CHECK(log.state.conflicts_size() == 0);
 }
 
+// Every member sees the op headers: a raw op that copies the id of the op that wrote a field is
+// still a concurrent edit, kept as a visible conflict, not taken for a second write of that op.
+TEST_CASE("a copied op id still makes a conflict", "[reducer]") {
+  Log log;
+  Bytes e = Id('e');
+  log.Apply(kAlice, Id(1), {Create(e, "note")});
+  log.Apply(kAlice, Id(2), {Set(e, "t", "van Alice", {})});
+  // Bob's raw op reuses Alice's op id and bases on nothing he saw.
+  log.Apply(kBob, Id(2), {Set(e, "t", "van Bob", {})});
+  CHECK(E(log, e).fields().at("t").value().text() == "van Bob");
+  REQUIRE(log.state.conflicts_size() == 1);
+  CHECK(log.state.conflicts(0).other_value().text() == "van Alice");
+  CHECK(log.state.conflicts(0).other_seq() == 2);
+  // The same author and op id at another seq (a replayed op) is no write of that op either.
+  log.Apply(kAlice, Id(2), {Set(e, "t", "weer van Alice", {})});
+  CHECK(log.state.conflicts_size() == 2);
+}
 // The verifier gives up each opened op: its values move into the state instead of being copied,
 // and the result must be the same, conflicts included.
 TEST_CASE("applying an op given up moves its values and folds as a copy would", "[reducer]") {

@@ -13,6 +13,7 @@
 
 #include "kring/common/crypto.h"
 #include "kring/domain/organising.h"
+#include "kring/domain/plan.h"
 
 #include "domain_commands.h"
 #include "domain_ctx.h"
@@ -121,15 +122,58 @@ std::vector<v1::Conflict> OpenConflicts(const v1::CaseState& view) {
   return out;
 }
 
+// A plan version written from an older view (domain::StaleVersionConflicts): both versions by
+// number, who wrote them, and what to do. Versions are written once: a new version resolves it.
+void PrintStaleVersion(const Ctx& ctx, const std::map<std::string, std::string>& names,
+                       const Bytes& me, const v1::Conflict& c) {
+  const std::string late = std::to_string(c.kept_value().integer());
+  const std::string unseen = std::to_string(c.other_value().integer());
+  std::cout << ctx.T("  Planversie ", "  Plan version ") << late << " (" << Hex(View(c.entity_id()))
+            << ")" << ctx.T(" is gemaakt zonder versie ", " was made without seeing version ")
+            << unseen << ctx.T(" te zien.", ".") << "\n"
+            << ctx.T("    versie ", "    version ") << late
+            << ctx.T(": geschreven door ", ": written by ")
+            << Author(ctx, names, me, c.kept_author_account_id())
+            << ctx.T(", volgnummer ", ", sequence number ") << c.kept_seq() << "\n"
+            << ctx.T("    versie ", "    version ") << unseen
+            << ctx.T(": geschreven door ", ": written by ")
+            << Author(ctx, names, me, c.other_author_account_id())
+            << ctx.T(", volgnummer ", ", sequence number ") << c.other_seq() << "\n"
+            << ctx.T("    Wat versie ", "    What version ") << unseen
+            << ctx.T(" veranderde, staat misschien niet in versie ",
+                     " changed may be missing from version ")
+            << late << ".\n"
+            << ctx.T("    Vergelijk ze (kring plan show ", "    Compare them (kring plan show ")
+            << unseen << ctx.T(", kring plan show ", ", kring plan show ") << late
+            << ctx.T(") en maak zo nodig een nieuwe versie (kring plan publish).",
+                     ") and make a new version if needed (kring plan publish).")
+            << "\n";
+}
+
 int List(Ctx& ctx) {
   auto view = ctx.client.View(ctx.case_id);
   if (!view.ok()) return Fail(view.status());
   auto me = ctx.client.Account();
   if (!me.ok()) return Fail(me.status());
   const std::vector<v1::Conflict> open = OpenConflicts(*view);
+  const std::vector<v1::Conflict> stale = domain::StaleVersionConflicts(*view);
   const bool values = ctx.On("values");
   if (ctx.json) {
     std::vector<std::string> rows;
+    // A stale plan version first, with its numbers: they are no case content.
+    for (const v1::Conflict& c : stale) {
+      auto side = [&](const std::string& author, uint64_t seq, const v1::Value& v) {
+        return JObj({{"author", JStr(Hex(View(author)))},
+                     {"seq", JNum(static_cast<int64_t>(seq))},
+                     {"value", JValue(v)}});
+      };
+      rows.push_back(
+          JObj({{"entity", JStr(Hex(View(c.entity_id())))},
+                {"type", JStr(view->entities().at(Hex(View(c.entity_id()))).type())},
+                {"field", JStr(c.field())},
+                {"current", side(c.kept_author_account_id(), c.kept_seq(), c.kept_value())},
+                {"other", side(c.other_author_account_id(), c.other_seq(), c.other_value())}}));
+    }
     for (const v1::Conflict& c : open) {
       const std::string type = view->entities().at(Hex(View(c.entity_id()))).type();
       auto side = [&](const std::string& author, uint64_t seq, const v1::Value& v) {
@@ -148,11 +192,18 @@ int List(Ctx& ctx) {
     PrintJson(JArr(rows));
     return 0;
   }
-  if (open.empty()) {
+  if (open.empty() && stale.empty()) {
     std::cout << ctx.T("Geen conflicten: niemand heeft tegelijk hetzelfde veranderd.",
                        "No conflicts: nobody changed the same thing at the same time.")
               << "\n";
     return 0;
+  }
+  if (!stale.empty()) {
+    std::cout << ctx.T("Een versie van het plan is gemaakt zonder de versie ervoor te zien:",
+                       "A version of the plan was made without seeing the version before it:")
+              << "\n";
+    for (const v1::Conflict& c : stale) PrintStaleVersion(ctx, names, me->account_id, c);
+    if (open.empty()) return 0;
   }
   std::cout << ctx.T("Twee mensen veranderden tegelijk hetzelfde. Beide waarden zijn bewaard:",
                      "Two people changed the same thing at the same time. Both values are kept:")
@@ -222,6 +273,15 @@ int Resolve(Ctx& ctx) {
   }
   auto view = ctx.client.View(ctx.case_id);
   if (!view.ok()) return Fail(view.status());
+  for (const v1::Conflict& c : domain::StaleVersionConflicts(*view)) {
+    if (ToBytes(c.entity_id()) == *entity) {
+      return Fail(FailedPrecondition(
+          ctx.T("Een versie van het plan verandert niet. Maak een nieuwe versie met wat beide "
+                "versies veranderden (kring plan publish).",
+                "A version of the plan does not change. Make a new version with what both "
+                "versions changed (kring plan publish).")));
+    }
+  }
   std::vector<v1::Conflict> open;
   for (const v1::Conflict& c : OpenConflicts(*view)) {
     if (ToBytes(c.entity_id()) == *entity && c.field() == field) open.push_back(c);

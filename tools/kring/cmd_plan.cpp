@@ -458,6 +458,8 @@ int Show(Ctx& ctx) {
         {"accepted", JBool(acc->accepted)},
         {"accepted_at_ms", JNum(acc->accepted_at_ms)},
         {"accepted_version", JNum(acc->accepted ? 0 : accepted_number)},
+        {"based_on", JNum(v.based_on)},
+        {"skipped", JNum(v.skipped)},
         {"checkin_at_ms", JNum(acc->checkin_at_ms)},
         {"review_at_ms", JNum(acc->review_at_ms)}};
     AddContentFields(c, fields);
@@ -470,8 +472,17 @@ int Show(Ctx& ctx) {
                        " (an earlier version; the current one is version ")
               << (*current)->number << ")";
   }
-  std::cout << "\n"
-            << ctx.T("  Ik wil: ", "  I want: ") << c.ik_wil << "\n"
+  std::cout << "\n";
+  if (v.skipped > 0) {
+    // Written from an older view and landed after the version before it (kring conflicts).
+    std::cout << ctx.T("  Let op: deze versie is gemaakt zonder versie ",
+                       "  Note: this version was made without seeing version ")
+              << v.skipped
+              << ctx.T(" te zien. Wat die veranderde, staat er misschien niet in",
+                       ". What that one changed may be missing from it")
+              << " (kring conflicts).\n";
+  }
+  std::cout << ctx.T("  Ik wil: ", "  I want: ") << c.ik_wil << "\n"
             << ctx.T("  Ik kan: ", "  I can: ") << c.ik_kan << "\n"
             << ctx.T("  Ik heb nodig: ", "  I need: ") << c.ik_heb_nodig << "\n";
   for (const auto& [k, t] : c.life_domains) {

@@ -813,6 +813,7 @@ int RunCommand(const Options& options) {
       std::cerr << Text(Msg::kNewConflicts) << " " << count << ". " << Text(Msg::kSeeConflicts)
                 << " --case " << Hex(cid) << "\n";
     }
+    // This device's changes a rule refused: told by SettleAfter, as by any command that syncs.
     if (o.json) return OkJson(o, rc);
     if (rc == 0) std::cout << Text(Msg::kSynced) << "\n";
     return rc;

@@ -200,6 +200,11 @@ Entry Lookup(Msg m) {
     case Msg::kSeeConflicts:
       return {"Kies welke waarde blijft: kring conflicts",
               "Choose which value stays: kring conflicts"};
+    case Msg::kRefusedChanges:
+      return {"Niet doorgegaan. Wijzigingen van dit apparaat die geen effect hadden:",
+              "Did not go through. Changes from this device that had no effect:"};
+    case Msg::kRefusedWhy:
+      return {"Waarom:", "Why:"};
     case Msg::kAccountNameUnknown:
       return {
           "Niemand in de kring met deze naam heeft een account. Gebruik het account-id: kring "
@@ -516,6 +521,11 @@ bool SetLanguage(const std::string& lang) {
   if (code != "nl" && code != "en") return false;
   g_english = code == "en";
   return true;
+}
+
+std::string KeyText(const std::string& key) {
+  if (!domain::HasUserText(key)) return key;
+  return domain::UserText(key, g_english ? domain::Language::kEnglish : domain::Language::kDutch);
 }
 
 std::string Explain(const std::string& reason, const std::string& server_reason) {

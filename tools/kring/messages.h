@@ -34,6 +34,8 @@ enum class Msg {
   kBadId,
   kNewConflicts,  // sync: changes made at the same time as someone else's (count follows)
   kSeeConflicts,
+  kRefusedChanges,  // sync: this device's changes a rule refused (count follows)
+  kRefusedWhy,
   kAccountNameUnknown,    // member ...: no person of that name in the circle has an account
   kAccountNameAmbiguous,  // member ...: two people of that name have an account
   kEditStored,
@@ -107,6 +109,9 @@ const char* DutchText(Msg msg);
 // one; otherwise the reason as it is. `server_reason`: kringd's reason key
 // (kring/common/refusal.h) when it gave one; it is explained first.
 std::string Explain(const std::string& reason, const std::string& server_reason = "");
+// A library text key (messages.cpp of the library) in the user's language, without the hints
+// Explain adds; the key itself when it has no text.
+std::string KeyText(const std::string& key);
 // The options of the command being run (set once it is parsed): a library refusal about what one
 // of them gives then names that option ("location.coarse_missing": "... Optie: --coarse.").
 void SetCommandOptions(const std::vector<const char*>& options);

@@ -9,6 +9,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <string>
+#include <utility>
 
 #include "kring/common/crypto.h"
 #include "kring/common/refusal.h"
@@ -137,6 +140,19 @@ int PrintReports(const Reports& reports) {
 int SettleAfter(const Result<client::SyncStats>& r, Reports& reports, bool edit, bool quiet,
                 bool* synced = nullptr, client::SyncStats* stats = nullptr) {
   if (stats != nullptr && r.ok()) *stats = r.value();
+  if (r.ok()) {
+    // A change of this device that reached the log but a rule refused (another's came first):
+    // how many and why, per case, never what they were. On stderr: with --json, stdout holds
+    // the result document.
+    std::map<std::pair<Bytes, std::string>, size_t> refused;
+    for (const client::RefusedChange& change : r->refused) {
+      ++refused[{change.case_id, change.reason}];
+    }
+    for (const auto& [what, count] : refused) {
+      std::cerr << Text(Msg::kRefusedChanges) << " " << count << " (--case " << Hex(what.first)
+                << "). " << Text(Msg::kRefusedWhy) << " " << KeyText(what.second) << "\n";
+    }
+  }
   const int rc = PrintReports(reports);
   if (synced != nullptr) *synced = r.ok() && rc == 0;
   if (!r.ok()) {

@@ -381,6 +381,8 @@ void ToProto(const d::PlanVersion& v, pb::PlanVersion* out) {
   out->set_hash(ToString(v.hash));
   out->set_details_readable(v.details_readable);
   out->set_created_seq(v.created_seq);
+  out->set_based_on(v.based_on);
+  out->set_skipped(v.skipped);
 }
 
 void ToProto(const d::Acceptance& a, pb::Acceptance* out) {

@@ -1617,6 +1617,14 @@ Status SetReport(const kring::client::SyncStats& stats, kring_bytes* out) {
     c->set_case_id(kring::ToString(case_id));
     c->set_count(count);
   }
+  for (const kring::client::RefusedChange& r : stats.refused) {
+    kring::abi::v1::RefusedChange* out_r = report.add_refused();
+    out_r->set_case_id(kring::ToString(r.case_id));
+    out_r->set_seq(r.seq);
+    out_r->set_reason(r.reason);
+    out_r->set_text_nl(kring::domain::UserText(r.reason, kring::domain::Language::kDutch));
+    out_r->set_text_en(kring::domain::UserText(r.reason, kring::domain::Language::kEnglish));
+  }
   std::string serialized;
   if (!report.SerializeToString(&serialized)) return kring::Internal("cannot serialize report");
   SetBytes(out, serialized);

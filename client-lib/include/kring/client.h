@@ -121,6 +121,15 @@ using ChangeListener = std::function<void(const ChangeEvent&)>;
 // (or its case is gone from this device).
 enum class IntentOutcome { kQueued, kRejected, kDone };
 
+// A change this device made that reached the log but that the case's rules refused as every
+// device folds it: it had no effect (or part of it none). E.g. a plan release queued offline
+// after another network member's release reached kringd first.
+struct RefusedChange {
+  Bytes case_id;
+  uint64_t seq = 0;    // its place in the case's log
+  std::string reason;  // the text key of the refusing rule (domain::RefusalKey), no content
+};
+
 struct SyncStats {
   uint64_t pulled = 0;
   uint64_t pushed = 0;
@@ -128,6 +137,9 @@ struct SyncStats {
   // open after it, i.e. shown to the user (domain::ShowsAsConflict, on an item the case has).
   // A case without a new one is not in it.
   std::map<Bytes, uint64_t> new_conflicts;
+  // This device's own changes the pulled log brought back refused, in log order: told once, by
+  // the sync that pulled them.
+  std::vector<RefusedChange> refused;
 };
 
 class Client {

@@ -2134,6 +2134,8 @@ Result<std::vector<v1::Conflict>> Organising::Conflicts() const {
       }
     }
   }
+  // The case's plan may have been replaced by a version written from an older view.
+  for (v1::Conflict& c : plan_model::StaleVersionConflicts(view)) out.push_back(std::move(c));
   return out;
 }
 

@@ -164,7 +164,13 @@ const v1::Entity* DetailsOf(const v1::CaseState& state, const v1::Entity& versio
 PlanVersion VersionOf(const v1::CaseState& state, const v1::Entity& e) {
   PlanVersion v;
   v.version_id = B(e.entity_id());
-  v.number = VersionNumber(state, e);
+  const std::vector<const v1::Entity*> order = VersionsInOrder(state);
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (order[i]->entity_id() != e.entity_id()) continue;
+    v.number = static_cast<int64_t>(i) + 1;
+    std::tie(v.based_on, v.skipped) = VersionBase(order, i);
+  }
+  if (v.number == 0) v.number = VersionNumber(state, e);  // a deleted or restricted one
   v.content = ContentOf(e);
   if (!BlobField(e, "details_id").empty()) {
     const v1::Entity* details = DetailsOf(state, e);
@@ -543,6 +549,10 @@ std::vector<Agreement> ReadAgreements(const v1::CaseState& state) {
   return out;
 }
 
+std::vector<v1::Conflict> StaleVersionConflicts(const v1::CaseState& state) {
+  return plan_model::StaleVersionConflicts(state);
+}
+
 std::optional<PlanVersion> ReadCurrentVersion(const v1::CaseState& state) {
   const v1::Entity* e = CurrentVersion(state);
   if (e == nullptr) return std::nullopt;
@@ -704,6 +714,9 @@ Result<std::vector<v1::Conflict>> Plan::ConflictsOf(const Bytes& entity_id) cons
   for (const v1::Conflict& c : view.conflicts()) {
     if (ShowsAsConflict(c) && c.entity_id() == S(entity_id)) out.push_back(c);
   }
+  for (v1::Conflict& c : plan_model::StaleVersionConflicts(view)) {
+    if (c.entity_id() == S(entity_id)) out.push_back(std::move(c));
+  }
   return out;
 }
 
@@ -814,6 +827,10 @@ Result<Bytes> Plan::Publish(const PlanContent& content, Bytes* ended_private_tim
     }
   }
   ms.push_back(Create(id, kPlanVersion));
+  // The version this writer sees as current: one that lands after others it never saw shows so
+  // (StaleVersionConflicts) instead of silently dropping what they changed.
+  ms.push_back(Set(id, kVersionBasedOn,
+                   BlobValue(current == nullptr ? std::string() : current->entity_id())));
   // The place it takes in this view: a hint for this device's pending versions (NewerVersion),
   // counted here rather than taken from the current version's number, which its writer chose.
   ms.push_back(

@@ -242,6 +242,49 @@ const v1::Entity* CurrentVersion(const v1::CaseState& state) {
   return best;
 }
 
+std::vector<const v1::Entity*> VersionsInOrder(const v1::CaseState& state) {
+  std::vector<const v1::Entity*> out;
+  for (const auto& [key, e] : state.entities()) {
+    if (e.type() == kPlanVersion && !e.deleted() && e.scope_id() == 0) out.push_back(&e);
+  }
+  std::sort(out.begin(), out.end(),
+            [](const v1::Entity* a, const v1::Entity* b) { return NewerVersion(*b, *a); });
+  return out;
+}
+
+std::pair<int64_t, int64_t> VersionBase(const std::vector<const v1::Entity*>& order, size_t i) {
+  const auto& fields = order[i]->fields();
+  auto it = fields.find(std::string(kVersionBasedOn));
+  if (it == fields.end()) return {-1, 0};
+  const std::string& base = it->second.value().blob();
+  int64_t based_on = 0;
+  for (size_t j = 0; j < order.size() && !base.empty(); ++j) {
+    if (order[j]->entity_id() == base) based_on = static_cast<int64_t>(j) + 1;
+  }
+  const bool skipped = i > 0 && base != order[i - 1]->entity_id();
+  return {based_on, skipped ? static_cast<int64_t>(i) : 0};
+}
+
+std::vector<v1::Conflict> StaleVersionConflicts(const v1::CaseState& state) {
+  const std::vector<const v1::Entity*> order = VersionsInOrder(state);
+  std::vector<v1::Conflict> out;
+  for (size_t i = 1; i < order.size(); ++i) {
+    if (VersionBase(order, i).second == 0) continue;
+    const v1::Entity& late = *order[i];
+    const v1::Entity& unseen = *order[i - 1];
+    v1::Conflict& c = out.emplace_back();
+    c.set_entity_id(late.entity_id());
+    c.set_field(std::string(kVersionBasedOn));
+    c.mutable_kept_value()->set_integer(static_cast<int64_t>(i) + 1);
+    c.mutable_other_value()->set_integer(static_cast<int64_t>(i));
+    c.set_kept_seq(late.created_seq());
+    c.set_other_seq(unseen.created_seq());
+    c.set_kept_author_account_id(late.created_by_account_id());
+    c.set_other_author_account_id(unseen.created_by_account_id());
+  }
+  return out;
+}
+
 int64_t VersionNumber(const v1::CaseState& state, const v1::Entity& version) {
   int64_t number = 1;
   for (const auto& [key, e] : state.entities()) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kring/common/bytes.h"
@@ -109,6 +110,12 @@ Bytes DetailsHash(const v1::Entity& details);
 // private time).
 std::string AgreementRefs(const v1::CaseState& state);
 
+// On a version: the id of the version its writer saw as current (an empty blob: none), written
+// in its creating op. A version sent late from an older view takes the next number without
+// conflicting with the versions in between; this field shows that its writer never saw them
+// (StaleVersionConflicts). Versions made before it was stored lack it and show nothing.
+inline constexpr std::string_view kVersionBasedOn = "based_on";
+
 // The newest released version: the last in the log (a pending one, seq 0, is this device's
 // newest; among several pending ones the highest stored `number`, as this device made them), then
 // id. Null when there is none.
@@ -121,5 +128,13 @@ bool NewerVersion(const v1::Entity& a, const v1::Entity& b);
 // version stores is its writer's guess, a display hint no reader trusts: anyone who may write a
 // version chooses it.
 int64_t VersionNumber(const v1::CaseState& state, const v1::Entity& version);
+// Every version (scope 0, not deleted) in that order, oldest first: entry i has number i + 1.
+std::vector<const v1::Entity*> VersionsInOrder(const v1::CaseState& state);
+// Of `order[i]` (VersionsInOrder): the number of the version its writer saw as current (0: none,
+// -1: it does not say), and the number of the version before it when its writer did not see
+// that one (0: nothing skipped). domain::PlanVersion::based_on and ::skipped.
+std::pair<int64_t, int64_t> VersionBase(const std::vector<const v1::Entity*>& order, size_t i);
+// domain::StaleVersionConflicts (kring/domain/plan.h), for callers of this header.
+std::vector<v1::Conflict> StaleVersionConflicts(const v1::CaseState& state);
 
 }  // namespace kring::domain::plan_model

@@ -8,6 +8,7 @@
 #include "domain/organising_rules.h"
 #include "domain/plan_model.h"
 #include "domain/private_time.h"
+#include "domain/rule_refusals.h"
 
 namespace kring::domain {
 namespace {
@@ -70,7 +71,13 @@ std::string CheckCreate(const Rule& r, const v1::CreateEntity& create) {
     const bool network = type == kPlanDetails
                              ? NetworkVersionOpen(r.state, r.author()) != nullptr
                              : NetworkMakesVersion(r.state, r.ctx, create.entity_id());
-    return network ? "" : plan_rule::kPlanVersion;
+    if (network) return {};
+    // The details of a second network release: refused for the reason its version op is (the
+    // meeting's network_version), which is what its author is told after the sync.
+    if (type == kPlanDetails && NetworkVersionMade(r.state, r.author())) {
+      return rule::kNetworkVersionMade;
+    }
+    return plan_rule::kPlanVersion;
   }
   if (type == kCheckIn || type == kSixWeekCheck || type == kAssessment || type == kWellBeing ||
       type == kCostItem) {

@@ -57,11 +57,12 @@ void ApplySetField(v1::CaseState& state, v1::Entity* e, const v1::SetField& m, c
   auto& fields = *e->mutable_fields();
   // One lookup: the field's slot, made empty when the field is new.
   auto [it, is_new] = fields.try_emplace(m.field());
-  std::string own_revision = ToString(ctx.client_op_id);
   if (!is_new) {
     const v1::FieldState& current = it->second;
     bool based_on_current = current.revision() == m.base_revision();
-    if (!based_on_current && current.revision() != own_revision) {
+    // A field this same op wrote before is no concurrent edit. The revision alone does not
+    // prove that (WrittenInOp): a raw op copying another op's id would overwrite without a trace.
+    if (!based_on_current && !WrittenInOp(current, ctx)) {
       // Concurrent edit: the later seq wins the field, the other value is kept in the conflict.
       v1::Conflict* c = state.add_conflicts();
       c->set_entity_id(m.entity_id());
@@ -81,7 +82,7 @@ void ApplySetField(v1::CaseState& state, v1::Entity* e, const v1::SetField& m, c
   }
   v1::FieldState& fs = it->second;
   TakeValue(m.value(), value, fs.mutable_value());
-  fs.set_revision(std::move(own_revision));
+  fs.set_revision(ToString(ctx.client_op_id));
   fs.set_seq(ctx.seq);
   fs.set_author_account_id(ToString(ctx.author_account_id));
   const v1::Value& v = fs.value();
@@ -704,7 +705,7 @@ namespace {
 // `owned`: the same op when the caller gives it up, so that values move into the state (a note's
 // text is otherwise copied once more per op of a catch-up). Every check reads `op` as before.
 void ApplyContentOp(v1::CaseState& state, const v1::ContentOp& op, const OpContext& ctx,
-                    v1::ContentOp* owned) {
+                    v1::ContentOp* owned, std::string* refused) {
   if (op.version() != 1 || op.mutations_size() > static_cast<int>(kMaxMutationsPerOp)) {
     if (ctx.seq != 0) state.set_seq(ctx.seq);
     return;
@@ -722,7 +723,10 @@ void ApplyContentOp(v1::CaseState& state, const v1::ContentOp& op, const OpConte
       target = FindEntity(state, *id);
     }
     if (!InOpScope(target, ctx.scope_id)) continue;
-    if (!CheckContentRule(state, ctx, m, target).empty()) continue;
+    if (std::string why = CheckContentRule(state, ctx, m, target); !why.empty()) {
+      if (refused != nullptr && refused->empty()) *refused = std::move(why);
+      continue;
+    }
     switch (m.kind_case()) {
       case v1::Mutation::kCreateEntity: {
         if (!EntityIdFitsScope(state, ctx.scope_id, m.create_entity().entity_id())) break;
@@ -768,12 +772,14 @@ void ApplyContentOp(v1::CaseState& state, const v1::ContentOp& op, const OpConte
 
 }  // namespace
 
-void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext& ctx) {
-  ApplyContentOp(state, op, ctx, nullptr);
+void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext& ctx,
+                  std::string* refused) {
+  ApplyContentOp(state, op, ctx, nullptr, refused);
 }
 
-void ApplyContent(v1::CaseState& state, v1::ContentOp&& op, const OpContext& ctx) {
-  ApplyContentOp(state, op, ctx, &op);
+void ApplyContent(v1::CaseState& state, v1::ContentOp&& op, const OpContext& ctx,
+                  std::string* refused) {
+  ApplyContentOp(state, op, ctx, &op, refused);
 }
 
 void SetSource(v1::FieldState& f, ByteView digest16, uint32_t mutation) {

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "kring/common/bytes.h"
@@ -55,10 +56,14 @@ void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::Co
 // reason, as at kringd.
 Status CheckControlPermission(const v1::CaseState& state, ByteView author_account_id,
                               const v1::ControlBody& body);
-void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext& ctx);
+// `refused` (may be null): set to the code of the first content rule that refused one of the
+// op's mutations (CheckContentRule), so its author can be told; left as it was when none did.
+void ApplyContent(v1::CaseState& state, const v1::ContentOp& op, const OpContext& ctx,
+                  std::string* refused = nullptr);
 // The same, moving the op's values and created entities' ids into the state instead of copying
 // them (`op` is left with those empty).
-void ApplyContent(v1::CaseState& state, v1::ContentOp&& op, const OpContext& ctx);
+void ApplyContent(v1::CaseState& state, v1::ContentOp&& op, const OpContext& ctx,
+                  std::string* refused = nullptr);
 
 // FieldState's source: `digest16` the first kSourceDigestBytes of the op's digest, `mutation` the
 // SetField's index in the op.

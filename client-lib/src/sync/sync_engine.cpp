@@ -14,6 +14,7 @@
 
 #include "crypto/identity.h"
 #include "domain/organising_rules.h"
+#include "domain/rule_refusals.h"
 #include "model/reducer.h"
 #include "sync/push_proof.h"
 #include "sync/verifier.h"
@@ -640,6 +641,8 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   verified.case_id = case_id;
   bool learned_older_keys = false;
   std::vector<VerifyFailure> complaints;
+  // This device's ops in the verified pages that a content rule refused (VerifyResult).
+  std::vector<std::pair<uint64_t, std::string>> refused_own;
 
   // Called once before PullOnce returns; takes the verified state out of `current`. `at_end`:
   // the catch-up ends where the server's log for this account ends (its signed head, or its
@@ -679,6 +682,10 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     }
     out.stats.pulled += written;
     if (new_conflicts > 0) out.stats.new_conflicts[case_id] += new_conflicts;
+    for (auto& [seq, rule] : refused_own) {
+      out.stats.refused.push_back({case_id, seq, domain::RefusalKey(rule)});
+    }
+    refused_own.clear();
     out.events.push_back({ChangeEvent::Kind::kCaseChanged, case_id, {}});
     KRING_RETURN_IF_ERROR(QueueRekeyAfterLeave(case_id, verified.state, me));
     store_->KeepCase(CaseRecord{case_id, verified.head_seq, std::move(verified.head_hash),
@@ -858,6 +865,7 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
       verified.confirmed_client_op_ids.push_back(std::move(id));
     }
     learned_older_keys |= v.learned_older_keys;
+    for (auto& r : v.refused_own) refused_own.push_back(std::move(r));
     for (auto& f : v.complaints) complaints.push_back(std::move(f));
     current.head_seq = v.batch.head_seq;
     current.head_hash = std::move(v.batch.head_hash);

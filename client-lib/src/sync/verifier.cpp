@@ -902,7 +902,11 @@ class BatchVerifier {
     JournalEntities(content);
     SetFoldContext(seq, h, c.op->digest);
     // The op is opened for this fold only: its values move into the state.
-    model::ApplyContent(state_, std::move(content), fold_ctx_);
+    const bool own =
+        !ctx_.replay && ConstantTimeEqual(View(h.author_device_id()), View(ctx_.me->device_id()));
+    std::string refused;
+    model::ApplyContent(state_, std::move(content), fold_ctx_, own ? &refused : nullptr);
+    if (!refused.empty()) result_.refused_own.emplace_back(seq, std::move(refused));
     return true;
   }
 

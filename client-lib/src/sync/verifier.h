@@ -11,6 +11,8 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "kring/client.h"
@@ -69,6 +71,10 @@ struct VerifyResult {
   bool learned_older_keys = false;
   // Authenticated ops whose content could not be read: reported, skipped, not halting.
   std::vector<VerifyFailure> complaints;
+  // This device's own content ops of which a content rule refused a mutation as the log was
+  // folded (model::ApplyContent's `refused`): seq and the rule's code. Not on a replay, which
+  // folds ops told about before.
+  std::vector<std::pair<uint64_t, std::string>> refused_own;
 };
 
 // The parsed envelopes of one page, by position: protocol::ParseEnvelopeInto of entry i into

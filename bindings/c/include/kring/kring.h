@@ -903,8 +903,10 @@ KRING_API kring_status kring_client_sync_case_async(kring_client* client, const 
  * (bindings/proto/kring/abi/v1/sync.proto): `pulled`, `pushed` as kring_client_sync_now gives
  * them, and `new_conflicts`, per case the conflicts (two edits of one field at once) the pulled
  * log made that are still open after it; a case without one is not listed, and a conflict is
- * counted only by the sync that brought it. Later figures are appended to SyncReport, not added
- * as new functions. kring_bytes_free. Errors and thread-safety as kring_client_sync_now.
+ * counted only by the sync that brought it. Since 11 too: `refused`, this device's own changes
+ * that reached the log but that a rule of the case refused (no effect), each with its case, seq
+ * and the rule's text key and texts, told once. Later figures are appended to SyncReport, not
+ * added as new functions. kring_bytes_free. Errors and thread-safety as kring_client_sync_now.
  */
 KRING_API kring_status kring_client_sync_now_report(kring_client* client, kring_bytes* out_report,
                                                     kring_error** out_err) KRING_NOEXCEPT;

@@ -609,7 +609,9 @@ class Organising {
   Status FinishMeeting(const Bytes& meeting_id);
 
   // Unresolved concurrent edits of organising entities this device can see (F8): both values
-  // are kept; editing the field again with the kept value in view resolves it.
+  // are kept; editing the field again with the kept value in view resolves it. Then the plan
+  // versions written from an older view (StaleVersionConflicts in plan.h), the case's other
+  // conflict a user must hear of: those are resolved by a new version, not by an edit.
   Result<std::vector<v1::Conflict>> Conflicts() const;
   // Every restricted scope of the case (not scope 0), by scope id.
   Result<std::vector<ScopeSummary>> Scopes() const;

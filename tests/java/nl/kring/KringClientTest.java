@@ -19,6 +19,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import kring.v1.Case;
 import kring.v1.Model;
+import nl.kring.abi.SyncProto;
 
 /**
  * The Java binding as an Android app would use it, against a real kringd started here: two
@@ -143,6 +144,7 @@ public final class KringClientTest {
     try (Kringd server = new Kringd(tmp.resolve("kringd"))) {
       run(server, tmp, appExecutor);
       membership(server, tmp, appExecutor);
+      syncReport(server, tmp);
       statusMapping();
     } finally {
       appExecutor.shutdownNow();
@@ -154,6 +156,63 @@ public final class KringClientTest {
     }
     System.out.println(checks + " checks, " + failures + " failed");
     System.exit(failures == 0 ? 0 : 1);
+  }
+
+  /**
+   * What a sync tells: the conflicts it brought (two devices changed one field at once) and this
+   * device's own changes a rule of the case refused once they reached the log.
+   */
+  private static void syncReport(Kringd server, Path tmp) throws Exception {
+    try (KringClient first =
+            KringClient.open(tmp.resolve("report-first.db").toString(), key(21), server.address,
+                null, false);
+        KringClient second =
+            KringClient.open(tmp.resolve("report-second.db").toString(), key(22), server.address,
+                null, false)) {
+      byte[] firstId = first.createAccount().accountId();
+      byte[] secondId = second.createAccount().accountId();
+      byte[] caseId =
+          first.createCase(
+              List.of(
+                  member(firstId, Case.Role.ROLE_COORDINATOR),
+                  member(secondId, Case.Role.ROLE_MEMBER)));
+      byte[] note = first.createEntity(caseId, "note");
+      first.setField(caseId, note, "t", text("begin"));
+      first.syncNow();
+      SyncStats fetched = second.syncNow();
+      check(fetched.newConflicts().isEmpty(), "no conflict before anyone edits at once");
+      check(fetched.refused().isEmpty(), "nothing refused before");
+
+      // Both change the note with the same value in view; the first reaches the server first.
+      first.setField(caseId, note, "t", text("van de eerste"));
+      second.setField(caseId, note, "t", text("van de tweede"));
+      first.syncNow();
+      SyncStats stats = second.syncNow();
+      check(stats.newConflicts().size() == 1, "the sync names the case with a new conflict");
+      if (stats.newConflicts().size() == 1) {
+        SyncProto.CaseConflicts c = stats.newConflicts().get(0);
+        check(Arrays.equals(c.getCaseId().toByteArray(), caseId), "the conflict's case");
+        check(c.getCount() == 1, "one new conflict");
+      }
+      check(second.syncNow().newConflicts().isEmpty(), "a conflict is told once");
+      SyncStats other = first.syncCase(caseId);
+      check(other.newConflicts().size() == 1, "the other device hears of it at its sync");
+
+      // Only the chair writes the plan's settings: a raw change by a member reaches the log and
+      // has no effect on any device; its author's sync says so, with why and without content.
+      second.createEntity(caseId, "plan_settings");
+      SyncStats refusedStats = second.syncNow();
+      check(refusedStats.refused().size() == 1, "the refused change is told");
+      if (refusedStats.refused().size() == 1) {
+        SyncProto.RefusedChange r = refusedStats.refused().get(0);
+        check(Arrays.equals(r.getCaseId().toByteArray(), caseId), "the refused change's case");
+        check(r.getSeq() > 0, "its place in the log");
+        check(r.getReason().equals("rule.chair_only"), "why: " + r.getReason());
+        check(!r.getTextNl().isEmpty() && !r.getTextEn().isEmpty(), "its text in both languages");
+      }
+      check(second.syncNow().refused().isEmpty(), "a refused change is told once");
+      check(first.syncNow().refused().isEmpty(), "not to another device");
+    }
   }
 
   private static void statusMapping() {

@@ -9,11 +9,13 @@ public final class SyncStats {
   private final long pulled;
   private final long pushed;
   private final List<SyncProto.CaseConflicts> newConflicts;
+  private final List<SyncProto.RefusedChange> refused;
 
   private SyncStats(SyncProto.SyncReport report) {
     this.pulled = report.getPulled();
     this.pushed = report.getPushed();
     this.newConflicts = report.getNewConflictsList();
+    this.refused = report.getRefusedList();
   }
 
   // From kring_client_sync_now_report's or _sync_case_report's bytes (kring.abi.v1.SyncReport).
@@ -42,5 +44,16 @@ public final class SyncStats {
    */
   public List<SyncProto.CaseConflicts> newConflicts() {
     return newConflicts;
+  }
+
+  /**
+   * This device's own changes that reached a case's log but that a rule of the case refused, so
+   * they had no effect (or part of them none), in log order: e.g. a plan release queued offline
+   * after another network member's release came first. Each names its case, its place in the
+   * log and why (a text key, with its Dutch and English text), never what it was. Told once, by
+   * the sync that pulled them back.
+   */
+  public List<SyncProto.RefusedChange> refused() {
+    return refused;
   }
 }
