@@ -124,21 +124,18 @@ std::vector<v1::Conflict> OpenConflicts(const v1::CaseState& view) {
 
 // A plan version written from an older view (domain::StaleVersionConflicts): both versions by
 // number, who wrote them, and what to do. Versions are written once: a new version resolves it.
-void PrintStaleVersion(const Ctx& ctx, const std::map<std::string, std::string>& names,
-                       const Bytes& me, const v1::Conflict& c) {
+void PrintStaleVersion(const Ctx& ctx, const Bytes& me, const v1::Conflict& c) {
   const std::string late = std::to_string(c.kept_value().integer());
   const std::string unseen = std::to_string(c.other_value().integer());
-  std::cout << ctx.T("  Planversie ", "  Plan version ") << late << " (" << Hex(View(c.entity_id()))
-            << ")" << ctx.T(" is gemaakt zonder versie ", " was made without seeing version ")
-            << unseen << ctx.T(" te zien.", ".") << "\n"
+  std::cout << ctx.T("  Planversie ", "  Plan version ") << late
+            << ctx.T(" is gemaakt zonder versie ", " was made without seeing version ") << unseen
+            << ctx.T(" te zien.", ".") << "\n"
             << ctx.T("    versie ", "    version ") << late
             << ctx.T(": geschreven door ", ": written by ")
-            << Author(ctx, names, me, c.kept_author_account_id())
-            << ctx.T(", volgnummer ", ", sequence number ") << c.kept_seq() << "\n"
+            << Author(ctx, me, c.kept_author_account_id()) << "\n"
             << ctx.T("    versie ", "    version ") << unseen
             << ctx.T(": geschreven door ", ": written by ")
-            << Author(ctx, names, me, c.other_author_account_id())
-            << ctx.T(", volgnummer ", ", sequence number ") << c.other_seq() << "\n"
+            << Author(ctx, me, c.other_author_account_id()) << "\n"
             << ctx.T("    Wat versie ", "    What version ") << unseen
             << ctx.T(" veranderde, staat misschien niet in versie ",
                      " changed may be missing from version ")
@@ -202,7 +199,7 @@ int List(Ctx& ctx) {
     std::cout << ctx.T("Een versie van het plan is gemaakt zonder de versie ervoor te zien:",
                        "A version of the plan was made without seeing the version before it:")
               << "\n";
-    for (const v1::Conflict& c : stale) PrintStaleVersion(ctx, names, me->account_id, c);
+    for (const v1::Conflict& c : stale) PrintStaleVersion(ctx, me->account_id, c);
     if (open.empty()) return 0;
   }
   std::cout << ctx.T("Twee mensen veranderden tegelijk hetzelfde. Beide waarden zijn bewaard:",
