@@ -2590,6 +2590,61 @@ TEST_CASE("abi: a sync report counts a new conflict once", "[abi]") {
         KRING_ERR_INVALID_ARGUMENT);
 }
 
+// Two devices of one account that change one field at once are one person: the report says how
+// many of a case's new conflicts are such (CaseConflicts.own_devices, field 3), so an app does not
+// tell the user that two people disagree.
+TEST_CASE("abi: a sync report tells a conflict between two own devices", "[abi]") {
+  kring::test::TestServer server;
+  Device chair(server.address().c_str(), false);
+  Device laptop(server.address().c_str(), false);
+  Device member(server.address().c_str(), false);
+  chair.CreateAccount();
+  member.CreateAccount();
+  Error err;
+  OwnedString payload, code, approval, number;
+  REQUIRE(kring_client_request_device_link(laptop.client, &payload.s, &code.s, err.out()) ==
+          KRING_OK);
+  REQUIRE(kring_client_approve_device_link(chair.client, payload.s, code.s, &approval.s,
+                                           err.out()) == KRING_OK);
+  OwnedBytes account_b;
+  REQUIRE(kring_client_finish_device_link(laptop.client, approval.s, &account_b.b, &number.s,
+                                          err.out()) == KRING_OK);
+  const Bytes cid = CaseFor(chair, {&member});
+  OwnedBytes made;
+  REQUIRE(kring_client_create_entity(chair.client, cid.data(), cid.size(), "agreement", &made.b,
+                                     err.out()) == KRING_OK);
+  const Bytes item = made.get();
+  chair.Sync();
+  laptop.Sync();
+  member.Sync();
+  auto set = [&](Device& d, const char* field, const std::string& text) {
+    const Bytes v = TextValue(text);
+    REQUIRE(kring_client_set_field(d.client, cid.data(), cid.size(), item.data(), item.size(),
+                                   field, v.data(), v.size(), err.out()) == KRING_OK);
+  };
+  auto own_devices = [&](Device& d) {
+    OwnedBytes out;
+    INFO(err.message());
+    REQUIRE(kring_client_sync_now_report(d.client, &out.b, err.out()) == KRING_OK);
+    const std::vector<Bytes> cases = Parse(out.get()).All(3);
+    REQUIRE(cases.size() == 1);
+    const Fields f = Parse(cases[0]);
+    CHECK(f.Uint(2) == 1);
+    return f.Uint(3);
+  };
+  // The chair's phone and laptop: one account, so the laptop's report says own devices.
+  set(chair, "owner", "tante");
+  set(laptop, "owner", "oom");
+  chair.Sync();
+  CHECK(own_devices(laptop) == 1);
+  member.Sync();  // takes that conflict: not the member's own devices, and counted here
+  // Two people: not own devices.
+  set(chair, "action", "koken");
+  set(member, "action", "fietsen");
+  chair.Sync();
+  CHECK(own_devices(member) == 0);
+}
+
 TEST_CASE("abi: a closed case refuses leaving and editing with CASE_CLOSED", "[abi]") {
   kring::test::TestServer server;
   Device chair(server.address().c_str(), false);

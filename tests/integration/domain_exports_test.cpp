@@ -226,14 +226,15 @@ TEST_CASE("calendar exports: the hidden address never leaves, updates replace, c
   CHECK(p.at("v1_mother").at("SUMMARY") == "Netwerkberaad");
   CHECK(p.at("v1_mother_en").at("SUMMARY") == "Network meeting");
   CHECK(p.at("v1_mother").at("DESCRIPTION") == UserText("calendar.description"));
-  // What each person may see of the place.
-  CHECK(p.at("v1_ex").at("LOCATION") == coarse);
-  CHECK(p.at("v1_coordinator_for_rob").at("LOCATION") == coarse);
-  CHECK(p.at("v1_mother").at("LOCATION") == coarse + "\n" + address);
-  CHECK(p.at("v1_coordinator_for_ria").at("LOCATION") == coarse + "\n" + address);
-  CHECK(p.at("v3_ex").at("LOCATION") == coarse2);
-  CHECK(p.at("v3_coordinator_for_rob").at("LOCATION") == coarse2);
-  CHECK(p.at("v3_mother").at("LOCATION") == coarse2 + "\n" + address2);
+  // What each person may see of the place, after the kind of place in their language.
+  CHECK(p.at("v1_ex").at("LOCATION") == "Thuis: " + coarse);
+  CHECK(p.at("v1_coordinator_for_rob").at("LOCATION") == "Thuis: " + coarse);
+  CHECK(p.at("v1_mother").at("LOCATION") == "Thuis: " + coarse + "\n" + address);
+  CHECK(p.at("v1_mother_en").at("LOCATION") == "At home: " + coarse + "\n" + address);
+  CHECK(p.at("v1_coordinator_for_ria").at("LOCATION") == "Thuis: " + coarse + "\n" + address);
+  CHECK(p.at("v3_ex").at("LOCATION") == "Op een locatie: " + coarse2);
+  CHECK(p.at("v3_coordinator_for_rob").at("LOCATION") == "Op een locatie: " + coarse2);
+  CHECK(p.at("v3_mother").at("LOCATION") == "Op een locatie: " + coarse2 + "\n" + address2);
   // The instants a calendar app puts in the diary.
   CHECK(p.at("v1_mother").at("START") == std::to_string(fixed.start_ms / 1000));
   CHECK(p.at("v1_mother").at("END") == std::to_string(fixed.end_ms / 1000));

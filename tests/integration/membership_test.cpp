@@ -13,6 +13,7 @@
 #include "kring/common/crypto.h"
 #include "kring/common/protocol.h"
 #include "kring/common/refusal.h"
+#include "kring/common/sqlite.h"
 #include "kring/common/user_chain.h"
 #include "kring/domain/messages.h"
 
@@ -473,6 +474,48 @@ TEST_CASE("a member leaves, a chair's device hands out the next key", "[membersh
   REQUIRE(chair->RemoveMember(*cid, coordinator.account_id()).ok());
   REQUIRE(chair->SyncNow().ok());
   CHECK(chair->LeaveCase(*cid).status().code() == StatusCode::kPermissionDenied);
+}
+
+// The leave is written in one transaction and the chair's Rekey queued in the next: a device
+// that stopped between the two (a crash, a killed app) still hands out the key at its next sync,
+// although nothing new comes in then.
+TEST_CASE("a chair's device that stopped right after taking in a leave still hands out the key",
+          "[membership]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto wire = std::make_shared<TamperTransport>(net);
+  Device chair(wire), cousin(net);
+  auto cid = chair->CreateCase({{cousin.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto plan = chair->CreateEntity(*cid, "plan");
+  REQUIRE(plan.ok());
+  for (Device* d : {&chair, &cousin}) REQUIRE((*d)->SyncNow().ok());
+  REQUIRE(cousin->LeaveCase(*cid).ok());
+  REQUIRE(cousin->SyncNow().ok());
+
+  // The chair takes in the leave; its Rekey does not get out.
+  wire->fail_pushes = true;
+  (void)chair->SyncNow();
+  REQUIRE(chair->ConfirmedView(*cid)->rekey_pending());
+  REQUIRE(chair->PendingIntents(*cid) == 1);
+  // As the crash left it: the leave stored, the Rekey never queued.
+  chair.Close();
+  {
+    auto db = sql::Database::Open(chair.db_path());
+    REQUIRE(db.ok());
+    REQUIRE(db->Exec("DELETE FROM intents WHERE control = 1").ok());
+  }
+  chair.Reopen();
+  REQUIRE(chair->PendingIntents(*cid) == 0);
+
+  wire->fail_pushes = false;
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(chair->ConfirmedView(*cid)->scope_epochs().at(0) == 2);
+  CHECK_FALSE(chair->ConfirmedView(*cid)->rekey_pending());
+  REQUIRE(chair->SetField(*cid, *plan, "after", Text("na het vertrek")).ok());
+  REQUIRE(chair->SyncNow().ok());
+  CHECK(chair->PendingIntents(*cid) == 0);
+  CHECK(chair->Alarms().empty());
 }
 
 TEST_CASE("a bad key box for one recipient: an alarm and a signed complaint, then a new key",

@@ -1601,6 +1601,65 @@ TEST_CASE("taking someone out of the circle who still has the app says so", "[or
   CHECK(by_ria.GetPerson(*tante)->left);
 }
 
+// Entered by hand with an account that is not in the case yet: not shown as gone, and invited
+// like anyone else. Only an account that was in the case and was taken out reads as gone.
+TEST_CASE("a person linked to an account not in the case yet can be invited", "[organising]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device resident(net), coordinator(net), ria(net);
+  auto created = resident->CreateCase({{coordinator.account_id(), v1::ROLE_COORDINATOR}}, true);
+  REQUIRE(created.ok());
+  const Bytes cid = *created;
+  SyncAll({&resident, &coordinator}, 1);
+  Organising by_resident(*resident, cid), by_coordinator(*coordinator, cid);
+  PersonInput input = NewPerson("Tante Ria", "family", "tante");
+  input.has_app = true;
+  input.account_id = ria.account_id();
+  auto tante = by_coordinator.ProposePerson(input);
+  REQUIRE(tante.ok());
+  REQUIRE(by_coordinator.ApprovePerson(*tante).ok());
+  SyncAll({&coordinator, &resident}, 1);
+  for (Organising* org : {&by_resident, &by_coordinator}) {
+    auto p = org->GetPerson(*tante);
+    REQUIRE(p.ok());
+    CHECK(p->account_not_joined);
+    CHECK_FALSE(p->account_removed);
+  }
+  auto invitation = by_coordinator.InviteWithApp(*tante, v1::ROLE_MEMBER, 3600);
+  INFO(invitation.status().message());
+  REQUIRE(invitation.ok());
+  SyncAll({&coordinator, &resident}, 1);
+  REQUIRE(ria->AcceptInvite(invitation->link).ok());
+  SyncAll({&ria, &resident}, 1);
+  REQUIRE(resident->ApproveMember(cid, ria.account_id()).ok());
+  SyncAll({&resident, &coordinator}, 2);
+  auto joined = by_coordinator.GetPerson(*tante);
+  REQUIRE(joined.ok());
+  CHECK(joined->account_id == ria.account_id());
+  CHECK_FALSE(joined->account_not_joined);
+  CHECK_FALSE(joined->account_removed);
+  CHECK(*by_coordinator.InvitationOf(*tante) == InvitationState::kJoined);
+  CHECK(by_coordinator.InviteWithApp(*tante, v1::ROLE_MEMBER, 3600).status().message() ==
+        "invite.already_joined");
+
+  // Taken out of the case: now she no longer takes part, on every device, and a new link is
+  // refused saying why (not "already in the app").
+  REQUIRE(resident->RemoveMember(cid, ria.account_id()).ok());
+  SyncAll({&resident, &coordinator}, 2);
+  for (Organising* org : {&by_resident, &by_coordinator}) {
+    auto gone = org->GetPerson(*tante);
+    REQUIRE(gone.ok());
+    CHECK(gone->account_removed);
+    CHECK_FALSE(gone->account_not_joined);
+  }
+  auto refused = by_coordinator.InviteWithApp(*tante, v1::ROLE_MEMBER, 3600);
+  CHECK(refused.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(refused.status().message() == "invite.account_removed");
+  CHECK(UserText(refused.status()) ==
+        "Het account van deze persoon is uit de casus gehaald. Wil je dat deze persoon weer "
+        "meedoet? Voeg het account dan weer toe aan de casus.");
+}
+
 namespace {
 
 v1::Mutation SetEntityBlobOrText(const Bytes& entity, const std::string& field,

@@ -1232,30 +1232,47 @@ TEST_CASE("a late version takes the next number and changes no other", "[plan]")
       CHECK((*versions)[i].number == int64_t(i) + 1);
     }
     CHECK((*Plan(**d, cid).Current())->version_id == *late_b);
-    // Each says which version its writer saw; the late one skipped versions 2 and 3, the one
-    // after it was written with it in view.
+    // Each says which version its writer saw. Both late ones missed versions 2 and 3: the
+    // second names the first as its base, but its writer's view was as old.
     const std::vector<int64_t> based_on = {0, 1, 2, 1, 4};
+    const std::vector<int64_t> skipped = {0, 0, 0, 3, 3};
     for (size_t i = 0; i < order.size(); ++i) {
       CHECK((*versions)[i].based_on == based_on[i]);
-      CHECK((*versions)[i].skipped == (i == 3 ? 3 : 0));
+      CHECK((*versions)[i].skipped == skipped[i]);
     }
-    // Shown as a conflict, naming both versions by number: where an app lists conflicts and on
-    // the version itself.
+    // Shown as a conflict on the current version, naming the newest one its writer did not see:
+    // where an app lists conflicts and on the version itself.
     auto conflicts = Organising(**d, cid).Conflicts();
     REQUIRE(conflicts.ok());
     REQUIRE(conflicts->size() == 1);
     const v1::Conflict& c = conflicts->front();
-    CHECK(c.entity_id() == ToString(*late_a));
+    CHECK(c.entity_id() == ToString(*late_b));
     CHECK(c.field() == "based_on");
-    CHECK(c.kept_value().integer() == 4);
+    CHECK(c.kept_value().integer() == 5);
     CHECK(c.other_value().integer() == 3);
     CHECK(c.kept_author_account_id() == ToString(k.coordinator.account_id()));
     CHECK(c.other_author_account_id() == ToString(k.resident.account_id()));
     CHECK(ShowsAsConflict(c));
-    auto of_version = Plan(**d, cid).ConflictsOf(*late_a);
+    auto of_version = Plan(**d, cid).ConflictsOf(*late_b);
     REQUIRE(of_version.ok());
     CHECK(of_version->size() == 1);
-    CHECK(Plan(**d, cid).ConflictsOf(*late_b)->empty());
+    CHECK(Plan(**d, cid).ConflictsOf(*late_a)->empty());
+  }
+  // A version made with all of them in view ends the conflict; the late ones keep their mark.
+  auto weighed = resident_plan.Publish(third);
+  REQUIRE(weighed.ok());
+  k.SyncAll();
+  for (Device* d : k.readers()) {
+    auto conflicts = Organising(**d, cid).Conflicts();
+    REQUIRE(conflicts.ok());
+    CHECK(conflicts->empty());
+    auto versions = Plan(**d, cid).Versions();
+    REQUIRE(versions.ok());
+    REQUIRE(versions->size() == order.size() + 1);
+    CHECK((*versions)[3].skipped == 3);
+    CHECK(versions->back().version_id == *weighed);
+    CHECK(versions->back().based_on == 5);
+    CHECK(versions->back().skipped == 0);
   }
   // Version 3 by its number, as the CLI looks it up, is the one the chair read.
   auto versions = resident_plan.Versions();

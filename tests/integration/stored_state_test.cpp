@@ -87,8 +87,14 @@ void ReplaceStoredState(const Device& d, const Bytes& case_id,
 // `fresh`, which folds the same log from nothing.
 void RequireFoldedAgainAtNextSync(Device& reader, Device& fresh, const Bytes& cid,
                                   const std::string& folded, int schema) {
-  ChangeOldStore(reader,
-                 "DELETE FROM refold_due; PRAGMA user_version = " + std::to_string(schema) + ";");
+  const std::string sql =
+      "DELETE FROM refold_due; PRAGMA user_version = " + std::to_string(schema) + ";";
+  // From schema 14 on the log is in segments already.
+  if (schema >= 14) {
+    ChangeLog(reader, sql);
+  } else {
+    ChangeOldStore(reader, sql);
+  }
   reader.Reopen();
   CHECK(Canonical(Confirmed(reader, cid)) != folded);  // what was stored, until the next sync
 
@@ -648,4 +654,29 @@ TEST_CASE("a stored log with envelopes holding unknown fields is folded again at
   REQUIRE(reader->SyncNow().ok());
   CHECK(Canonical(Confirmed(reader, *cid)) == folded);
   CHECK(reader->Alarms().empty());
+}
+
+// The fold keeps who was removed from the case since schema 15: a store from before, whose state
+// has no such record, is folded again once, so a person whose account was taken out does not
+// read as never having been in the app.
+TEST_CASE("a schema 14 store is folded again for the accounts removed", "[stored-state]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  Device chair(net), gone(net), reader(net), fresh(net);
+  auto cid = chair->CreateCase({{gone.account_id(), v1::ROLE_MEMBER},
+                                {reader.account_id(), v1::ROLE_MEMBER},
+                                {fresh.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  SyncAll({&chair, &gone, &reader});
+  REQUIRE(chair->RemoveMember(*cid, gone.account_id()).ok());
+  SyncAll({&chair, &reader});
+  const v1::CaseState now = Confirmed(reader, *cid);
+  REQUIRE(now.removed_account_ids_size() == 1);
+  CHECK(ToBytes(now.removed_account_ids(0)) == gone.account_id());
+  const std::string folded = Canonical(now);
+
+  // The reader's store as a libkring of schema 14 left it: no removal recorded.
+  reader.Close();
+  ReplaceStoredState(reader, *cid, [](v1::CaseState& old) { old.clear_removed_account_ids(); });
+  RequireFoldedAgainAtNextSync(reader, fresh, *cid, folded, 14);
 }

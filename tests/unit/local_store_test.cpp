@@ -501,7 +501,7 @@ TEST_CASE("a store with its log one row per entry opens with the log in segments
     CHECK(gone.Int(0) == 0);
     sql::Statement at(*db, "PRAGMA user_version");
     REQUIRE(at.Step());
-    CHECK(at.Int(0) == 14);
+    CHECK(at.Int(0) == 15);  // migrated on to the current schema
   }
   // And it goes on: the next batch follows the moved rows, a repeated seq is still refused.
   StoreLog(**store, a, {153, 154});
@@ -792,7 +792,7 @@ TEST_CASE(
     REQUIRE(db.ok());
     sql::Statement version(*db, "PRAGMA user_version");
     REQUIRE(version.Step());
-    CHECK(version.Int(0) == 14);
+    CHECK(version.Int(0) == 15);  // the current schema
   }
   // Marked by the upgrade: the libkring that verified the removal told it already.
   auto settled = (*store)->SettleRemoval(crashed_case, Bytes(16, 1));
@@ -800,4 +800,49 @@ TEST_CASE(
   CHECK(settled->settled);
   CHECK(settled->refused == 1);
   CHECK(settled->told_before);
+}
+
+// A complaint about a pulled entry is found only while that entry is verified; once the entry is
+// stored it is never verified again. So its alarm is written in the same transaction as the
+// entry: a crash cannot keep the one without the other.
+TEST_CASE("a batch's alarms are stored with its entries or not at all", "[store]") {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/local.db";
+  SecretBytes key = crypto::RandomSecret(32);
+  const Bytes case_id(16, 4);
+  auto batch_with_alarm = [&](uint64_t seq, const std::string& detail) {
+    AppliedBatch batch;
+    batch.case_id = case_id;
+    batch.head_seq = seq;
+    batch.head_hash = Bytes(32, static_cast<uint8_t>(seq));
+    batch.state.set_seq(seq);
+    batch.entries.push_back(TestEntry(seq));
+    batch.alarms.push_back(Alarm{0, case_id, AlarmKind::kTamper, seq, detail, Bytes{1, 2, 3}, 0});
+    return batch;
+  };
+  {
+    auto store = LocalStore::Open(path, key);
+    REQUIRE(store.ok());
+    REQUIRE((*store)->CreateCase(case_id).ok());
+    AppliedBatch first = batch_with_alarm(1, "complaint about seq 1");
+    REQUIRE((*store)->ApplyBatch(first).ok());
+    // The same entry again: the log refuses the batch, and its alarm is not written either.
+    AppliedBatch again = batch_with_alarm(1, "second complaint");
+    CHECK((*store)->ApplyBatch(again).code() == StatusCode::kAlreadyExists);
+  }
+  auto reopened = LocalStore::Open(path, key);
+  REQUIRE(reopened.ok());
+  auto alarms = (*reopened)->Alarms();
+  REQUIRE(alarms.ok());
+  REQUIRE(alarms->size() == 1);
+  CHECK(alarms->front().case_id == case_id);
+  CHECK(alarms->front().kind == AlarmKind::kTamper);
+  CHECK(alarms->front().seq == 1);
+  CHECK(alarms->front().detail == "complaint about seq 1");
+  CHECK(alarms->front().evidence == Bytes{1, 2, 3});
+  auto record = (*reopened)->LoadCase(case_id);
+  REQUIRE(record.ok());
+  REQUIRE(record->has_value());
+  CHECK((*record)->head_seq == 1);
+  CHECK_FALSE((*record)->halted);  // a complaint does not stop the case
 }

@@ -26,6 +26,7 @@ std::string PersonJson(const domain::Person& p, const std::string& invitation) {
                {"has_app", JBool(p.has_app)},
                {"account", JId(p.account_id)},
                {"account_removed", JBool(p.account_removed)},
+               {"account_not_joined", JBool(p.account_not_joined)},
                {"left", JBool(p.left)},
                {"left_at_ms", JNum(p.left_at_ms)},
                {"invitation", JStr(invitation)}});
@@ -65,9 +66,16 @@ int List(Ctx& ctx) {
     } else {
       std::cout << StatusText(ctx, p.status);
     }
-    // An account taken out of the case no longer takes part, whatever the entry says.
+    // An account taken out of the case no longer takes part, whatever the entry says; one linked
+    // that was never in the case is not in yet, and can be invited.
     if (p.account_removed) {
       std::cout << ctx.T(", doet niet meer mee met de app", ", no longer takes part with the app");
+    } else if (p.account_not_joined && !p.left && p.status == "approved") {
+      std::cout << ctx.T(", nog niet in de app (uitnodigen: kring invitation app ",
+                         ", not in the app yet (invite: kring invitation app ")
+                << Hex(p.person_id) << ")";
+    } else if (p.account_not_joined) {
+      std::cout << ctx.T(", nog niet in de app", ", not in the app yet");
     } else if (p.has_app) {
       std::cout << ctx.T(", met app", ", with the app");
     }

@@ -1,4 +1,5 @@
-// kring conflicts: edits two people made at the same time on the same field (F8). The reducer
+// kring conflicts: two edits made at the same time on the same field (F8), by two people or by
+// one account on two of its devices (said as such: nobody disagreed with anyone). The reducer
 // keeps both values: the later one in the field, the other in a visible conflict. Resolving
 // writes the chosen value based on the revision now visible; every device's reducer then marks
 // the conflicts on that field resolved (model/reducer.cpp), so all devices converge on it.
@@ -179,10 +180,14 @@ int List(Ctx& ctx) {
         if (values) members.push_back({"value", JValue(v)});
         return JObj(members);
       };
+      const bool one_account = c.kept_author_account_id() == c.other_author_account_id();
       rows.push_back(
           JObj({{"entity", JStr(Hex(View(c.entity_id())))},
                 {"type", JStr(type)},
                 {"field", JStr(c.field())},
+                {"one_account", JBool(one_account)},
+                {"own_devices",
+                 JBool(one_account && ToBytes(c.kept_author_account_id()) == me->account_id)},
                 {"current", side(c.kept_author_account_id(), c.kept_seq(), c.kept_value())},
                 {"other", side(c.other_author_account_id(), c.other_seq(), c.other_value())}}));
     }
@@ -202,9 +207,26 @@ int List(Ctx& ctx) {
     for (const v1::Conflict& c : stale) PrintStaleVersion(ctx, me->account_id, c);
     if (open.empty()) return 0;
   }
-  std::cout << ctx.T("Twee mensen veranderden tegelijk hetzelfde. Beide waarden zijn bewaard:",
-                     "Two people changed the same thing at the same time. Both values are kept:")
-            << "\n";
+  // Two devices of one account are not two people: the heading says who it was when all agree.
+  size_t own = 0, one_account = 0;
+  for (const v1::Conflict& c : open) {
+    if (c.kept_author_account_id() != c.other_author_account_id()) continue;
+    ++one_account;
+    if (ToBytes(c.kept_author_account_id()) == me->account_id) ++own;
+  }
+  if (own == open.size()) {
+    std::cout << ctx.T(
+        "Je veranderde tegelijk hetzelfde op twee van jouw apparaten. Beide waarden zijn bewaard:",
+        "You changed the same thing on two of your devices at the same time. Both values are "
+        "kept:");
+  } else if (one_account == 0) {
+    std::cout << ctx.T("Twee mensen veranderden tegelijk hetzelfde. Beide waarden zijn bewaard:",
+                       "Two people changed the same thing at the same time. Both values are kept:");
+  } else {
+    std::cout << ctx.T("Hetzelfde werd tegelijk twee keer veranderd. Beide waarden zijn bewaard:",
+                       "The same thing was changed twice at the same time. Both values are kept:");
+  }
+  std::cout << "\n";
   // Three or more values at once on one field: "other" is not one of them, a number is. Only
   // then does a value show the number that picks it (its place in the case's log).
   std::map<std::pair<std::string, std::string>, int> per_field;
@@ -225,10 +247,22 @@ int List(Ctx& ctx) {
     const std::string who = type == domain::kPersonType
                                 ? " " + ctx.NameOf(ToBytes(c.entity_id())) + " (" + id + ")"
                                 : " " + id;
+    std::cout << "  " << EntityLabel(ctx, type) << who << ": " << FieldLabel(ctx, c.field())
+              << "\n";
+    if (c.kept_author_account_id() == c.other_author_account_id()) {
+      if (ToBytes(c.kept_author_account_id()) == me->account_id) {
+        std::cout << ctx.T("    Op twee van jouw apparaten tegelijk veranderd.",
+                           "    Changed on two of your devices at the same time.");
+      } else {
+        std::cout << "    " << Author(ctx, me->account_id, c.kept_author_account_id())
+                  << ctx.T(" veranderde dit op twee apparaten tegelijk.",
+                           " changed this on two devices at the same time.");
+      }
+      std::cout << "\n";
+    }
     // When: both were written without seeing the other; the current one reached the server
     // last. The case keeps no clock time for a change, only this order.
-    std::cout << "  " << EntityLabel(ctx, type) << who << ": " << FieldLabel(ctx, c.field()) << "\n"
-              << ctx.T("    huidige waarde: ", "    current value: ")
+    std::cout << ctx.T("    huidige waarde: ", "    current value: ")
               << (values ? ShowValue(ctx, type, c.field(), c.kept_value()) + ", " : "")
               << ctx.T("geschreven door ", "written by ")
               << Author(ctx, me->account_id, c.kept_author_account_id())
@@ -336,9 +370,9 @@ const std::vector<Verb>& ConflictVerbs() {
       {"conflicts",
        "",
        "[--values]",
-       "Toon wat twee mensen tegelijk veranderden (wie, wat het laatst binnenkwam; --values: de "
+       "Toon wat tegelijk twee keer veranderd is (wie, wat het laatst binnenkwam; --values: de "
        "waarden)",
-       "Show what two people changed at the same time (who, what came in last; --values: the "
+       "Show what was changed twice at the same time (who, what came in last; --values: the "
        "values)",
        {},
        {"values"},

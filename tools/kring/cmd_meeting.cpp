@@ -78,6 +78,11 @@ Result<Bytes> SlotId(Ctx& ctx, const Bytes& poll_id, const std::string& ref) {
                 "en met " + count + " (kring poll show), of de id.");
 }
 
+// The kind of place in the user's words (thuis, locatie, online), as --kind takes them.
+std::string LocationKindText(const Ctx& ctx, domain::LocationKind kind) {
+  return ShowWord(ctx, kLocationKinds, domain::LocationKindName(kind));
+}
+
 Result<domain::LocationInput> Location(Ctx& ctx) {
   domain::LocationInput l;
   // Only the listed words: another word taken as "home" would put the meeting in the wrong place.
@@ -148,23 +153,50 @@ int PollCreate(Ctx& ctx) {
 int PollShow(Ctx& ctx) {
   auto id = PollId(ctx);
   if (!id.ok()) return Fail(id.status());
-  auto poll = Organising(ctx.client, ctx.case_id).GetPoll(*id);
+  Organising org(ctx.client, ctx.case_id);
+  auto poll = org.GetPoll(*id);
   if (!poll.ok()) return Fail(poll.status());
+  // The meeting fixed from this poll, if one was (the newest meeting; a later poll's replaces it).
+  std::optional<domain::Meeting> meeting;
+  if (auto current = org.CurrentMeeting(); current.ok() && current->poll_id == poll->poll_id) {
+    meeting = *current;
+  }
   if (ctx.json) {
     std::vector<std::string> slots;
     for (const auto& s : poll->slots) {
       slots.push_back(JObj(
           {{"id", JId(s.slot_id)}, {"start_ms", JNum(s.start_ms)}, {"end_ms", JNum(s.end_ms)}}));
     }
+    std::string fixed = "null";
+    if (meeting) {
+      fixed = JObj({{"id", JId(meeting->meeting_id)},
+                    {"slot", JId(meeting->slot_id)},
+                    {"start_ms", JNum(meeting->start_ms)},
+                    {"cancelled", JBool(meeting->cancelled)},
+                    {"location_kind", JStr(domain::LocationKindName(meeting->location_kind))},
+                    {"coarse_location", JStr(meeting->coarse_location)}});
+    }
     PrintJson(JObj({{"id", JId(poll->poll_id)},
                     {"slots", JArr(slots)},
-                    {"deadline_ms", JNum(poll->deadline_ms)}}));
+                    {"deadline_ms", JNum(poll->deadline_ms)},
+                    {"meeting", fixed}}));
     return 0;
   }
   int n = 1;
   for (const auto& s : poll->slots) std::cout << n++ << ". " << ShowTime(ctx, s.start_ms) << "\n";
-  std::cout << ctx.T("Antwoord graag voor ", "Please answer before ")
-            << ShowTime(ctx, poll->deadline_ms) << "\n";
+  if (!meeting) {
+    std::cout << ctx.T("Antwoord graag voor ", "Please answer before ")
+              << ShowTime(ctx, poll->deadline_ms) << "\n";
+    return 0;
+  }
+  // Fixed from this poll: when and where it is, not a deadline that no longer matters.
+  std::cout << (meeting->cancelled
+                    ? ctx.T("Het netwerkberaad stond vast op ", "The meeting was fixed for ")
+                    : ctx.T("Het netwerkberaad staat vast: ", "The meeting is fixed: "))
+            << ShowTime(ctx, meeting->start_ms)
+            << (meeting->cancelled ? ctx.T(" (afgezegd)", " (cancelled)") : "") << "\n"
+            << ctx.T("Waar: ", "Where: ") << meeting->coarse_location << " ("
+            << LocationKindText(ctx, meeting->location_kind) << ")\n";
   return 0;
 }
 
@@ -321,6 +353,7 @@ int MeetingShow(Ctx& ctx) {
                     {"end_ms", JNum(m->end_ms)},
                     {"spoed", JBool(m->spoed)},
                     {"cancelled", JBool(m->cancelled)},
+                    {"location_kind", JStr(domain::LocationKindName(m->location_kind))},
                     {"coarse_location", JStr(m->coarse_location)},
                     {"exact_location", JStr(m->exact_location)},
                     {"phase", JStr(domain::PhaseName(m->phase))},
@@ -331,7 +364,9 @@ int MeetingShow(Ctx& ctx) {
   }
   std::cout << ctx.T("Netwerkberaad: ", "Meeting: ") << ShowTime(ctx, m->start_ms)
             << (m->cancelled ? ctx.T(" (afgezegd)", " (cancelled)") : "") << "\n"
-            << ctx.T("Waar: ", "Where: ") << m->coarse_location << "\n";
+            << ctx.T("Waar: ", "Where: ") << m->coarse_location << "\n"
+            << ctx.T("Soort plek: ", "Kind of place: ") << LocationKindText(ctx, m->location_kind)
+            << "\n";
   if (!m->exact_location.empty())
     std::cout << ctx.T("Adres: ", "Address: ") << m->exact_location << "\n";
   std::cout << ctx.T("Fase: ", "Phase: ") << PhaseText(ctx, m->phase);

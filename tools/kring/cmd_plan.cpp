@@ -474,13 +474,14 @@ int Show(Ctx& ctx) {
   }
   std::cout << "\n";
   if (v.skipped > 0) {
-    // Written from an older view and landed after the version before it (kring conflicts).
+    // Written from an older view and landed after a version its writer missed. Only the current
+    // one is listed by kring conflicts: a later version was made with this one in view.
     std::cout << ctx.T("  Let op: deze versie is gemaakt zonder versie ",
                        "  Note: this version was made without seeing version ")
               << v.skipped
               << ctx.T(" te zien. Wat die veranderde, staat er misschien niet in",
                        ". What that one changed may be missing from it")
-              << " (kring conflicts).\n";
+              << (is_current ? " (kring conflicts).\n" : ".\n");
   }
   std::cout << ctx.T("  Ik wil: ", "  I want: ") << c.ik_wil << "\n"
             << ctx.T("  Ik kan: ", "  I can: ") << c.ik_kan << "\n"

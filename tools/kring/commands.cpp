@@ -809,9 +809,16 @@ int RunCommand(const Options& options) {
     int rc = only ? SettleCase(c, reports, *only, &stats)
                   : Settle(c, reports, false, false, nullptr, &stats);
     for (const auto& [cid, count] : stats.new_conflicts) {
+      // Both values written by this account came from two of its devices: not two people.
+      auto own_it = stats.new_own_conflicts.find(cid);
+      const uint64_t own = own_it == stats.new_own_conflicts.end() ? 0 : own_it->second;
       // On stderr: with --json, stdout holds the result document.
-      std::cerr << Text(Msg::kNewConflicts) << " " << count << ". " << Text(Msg::kSeeConflicts)
-                << " --case " << Hex(cid) << "\n";
+      for (const auto& [msg, n] :
+           {std::pair{Msg::kNewConflicts, count - own}, std::pair{Msg::kNewOwnConflicts, own}}) {
+        if (n == 0) continue;
+        std::cerr << Text(msg) << " " << n << ". " << Text(Msg::kSeeConflicts) << " --case "
+                  << Hex(cid) << "\n";
+      }
     }
     // This device's changes a rule refused: told by SettleAfter, as by any command that syncs.
     if (o.json) return OkJson(o, rc);

@@ -197,6 +197,12 @@ Entry Lookup(Msg m) {
     case Msg::kNewConflicts:
       return {"Iemand veranderde hetzelfde als een ander, op hetzelfde moment. Nieuwe conflicten:",
               "Someone changed the same thing as someone else at the same time. New conflicts:"};
+    case Msg::kNewOwnConflicts:
+      return {
+          "Je veranderde hetzelfde op twee van jouw apparaten, op hetzelfde moment. Nieuwe "
+          "conflicten:",
+          "You changed the same thing on two of your devices at the same time. New "
+          "conflicts:"};
     case Msg::kSeeConflicts:
       return {"Kies welke waarde blijft: kring conflicts",
               "Choose which value stays: kring conflicts"};

@@ -32,7 +32,8 @@ enum class Msg {
   kChooseCommand,  // a group's word alone (`kring member`), before its commands
   kMissingArgument,
   kBadId,
-  kNewConflicts,  // sync: changes made at the same time as someone else's (count follows)
+  kNewConflicts,     // sync: changes made at the same time as someone else's (count follows)
+  kNewOwnConflicts,  // sync: this account changed the same thing on two of its devices
   kSeeConflicts,
   kRefusedChanges,  // sync: this device's changes a rule refused (count follows)
   kRefusedWhy,

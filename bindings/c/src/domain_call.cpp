@@ -222,6 +222,7 @@ void ToProto(const d::Person& p, pb::Person* out) {
   out->set_left(p.left);
   out->set_left_at_ms(p.left_at_ms);
   out->set_account_removed(p.account_removed);
+  out->set_account_not_joined(p.account_not_joined);
 }
 
 void ToProto(const d::Slot& s, pb::Slot* out) {
@@ -300,6 +301,7 @@ void ToProto(const d::CalendarData& c, pb::CalendarData* out) {
   out->set_start_ms(c.start_ms);
   out->set_end_ms(c.end_ms);
   out->set_location_text(c.location_text);
+  out->set_location_kind(static_cast<pb::LocationKind>(c.location_kind));
   out->set_cancelled(c.cancelled);
 }
 

@@ -1616,6 +1616,8 @@ Status SetReport(const kring::client::SyncStats& stats, kring_bytes* out) {
     kring::abi::v1::CaseConflicts* c = report.add_new_conflicts();
     c->set_case_id(kring::ToString(case_id));
     c->set_count(count);
+    auto own = stats.new_own_conflicts.find(case_id);
+    if (own != stats.new_own_conflicts.end()) c->set_own_devices(own->second);
   }
   for (const kring::client::RefusedChange& r : stats.refused) {
     kring::abi::v1::RefusedChange* out_r = report.add_refused();

@@ -140,6 +140,9 @@ struct SyncStats {
   // This device's own changes the pulled log brought back refused, in log order: told once, by
   // the sync that pulled them.
   std::vector<RefusedChange> refused;
+  // Per case: how many of new_conflicts have both values written by this account, on two of its
+  // devices (not two people who disagree). A case without such a one is not in it.
+  std::map<Bytes, uint64_t> new_own_conflicts;
 };
 
 class Client {

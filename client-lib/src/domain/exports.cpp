@@ -38,7 +38,13 @@ Result<std::string> ExportCalendar(const Organising& organising, const Bytes& me
       UserText(data.cancelled ? "calendar.summary_cancelled" : "calendar.summary", language);
   event.description = UserText(
       data.cancelled ? "calendar.description_cancelled" : "calendar.description", language);
-  event.location = render::WithoutControlChars(data.location_text, /*allow_newlines=*/true);
+  // The kind of place first (at home, a venue, online): the coarse text alone may not say it,
+  // and for an online meeting there is nowhere to travel to.
+  const std::string kind =
+      UserText(std::string("calendar.location_") + LocationKindName(data.location_kind), language);
+  const std::string where =
+      render::WithoutControlChars(data.location_text, /*allow_newlines=*/true);
+  event.location = where.empty() ? kind : kind + ": " + where;
   event.organizer_name = UserText("calendar.organizer", language);
   event.dtstamp_utc_ms = now_ms != 0 ? now_ms : NowMs();
   return RenderICalendar(event);

@@ -154,6 +154,10 @@ constexpr Text kTexts[] = {
      "Het netwerkberaad gaat niet door op deze dag. In de app Kring zie je wat er verandert.",
      "The network meeting will not take place on this day. The Kring app shows what changes."},
     {"calendar.organizer", "Kring", "Kring"},
+    // The kind of place, first in the calendar item's location.
+    {"calendar.location_home", "Thuis", "At home"},
+    {"calendar.location_venue", "Op een locatie", "At a venue"},
+    {"calendar.location_online", "Online", "Online"},
     {"calendar.not_exportable", "Deze afspraak kan niet in de agenda. Vraag de coördinator.",
      "This meeting cannot be put in a calendar. Ask the coordinator."},
     {"print.too_long", "Een tekst in het plan is te lang om af te drukken.",
@@ -255,6 +259,11 @@ constexpr Text kTexts[] = {
     {"contact.phone_invalid", "Dit telefoonnummer klopt niet.", "This phone number is not valid."},
     {"contact.too_long", "Deze contactgegevens zijn te lang.",
      "These contact details are too long."},
+    {"invite.account_removed",
+     "Het account van deze persoon is uit de casus gehaald. Wil je dat deze persoon weer meedoet? "
+     "Voeg het account dan weer toe aan de casus.",
+     "This person's account was taken out of the case. Do you want them to take part again? Then "
+     "add the account to the case again."},
     {"invite.already_joined", "Deze persoon doet al mee in de app.",
      "This person already uses the app in this circle."},
     {"invite.has_app_invite", "Deze persoon heeft al een uitnodiging via de app.",

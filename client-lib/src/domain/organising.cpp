@@ -282,8 +282,12 @@ Person PersonFrom(const v1::CaseState& view, const v1::Entity& e) {
   p.pretalk_held = FlagField(e, "pretalk_held");
   p.left = FlagField(e, "left");
   p.left_at_ms = p.left ? TimeField(e, "left_at_ms") : 0;
-  p.account_removed =
-      !p.account_id.empty() && client::model::FindMember(view, p.account_id) == nullptr;
+  // Not a member: taken out, or not in yet (the fold keeps who was removed, as nothing else
+  // tells the two apart).
+  if (!p.account_id.empty() && client::model::FindMember(view, p.account_id) == nullptr) {
+    p.account_removed = client::model::WasRemoved(view, p.account_id);
+    p.account_not_joined = !p.account_removed;
+  }
   return p;
 }
 
@@ -326,17 +330,6 @@ std::optional<Answer> ParseAnswer(const std::string& s) {
   return std::nullopt;
 }
 
-const char* LocationName(LocationKind k) {
-  switch (k) {
-    case LocationKind::kHome:
-      return "home";
-    case LocationKind::kVenue:
-      return "venue";
-    case LocationKind::kOnline:
-      return "online";
-  }
-  return "home";
-}
 LocationKind ParseLocation(const std::string& s) {
   if (s == "venue") return LocationKind::kVenue;
   if (s == "online") return LocationKind::kOnline;
@@ -588,6 +581,8 @@ Meeting MeetingFrom(const v1::CaseState& view, const v1::Entity& e) {
   m.cancelled = TextField(e, "status") == "cancelled";
   m.location_kind = ParseLocation(TextField(e, "location_kind"));
   m.coarse_location = TextField(e, "location_coarse");
+  m.poll_id = B(BlobField(e, "poll"));
+  m.slot_id = B(BlobField(e, "slot"));
   m.uid = TextField(e, "uid");
   m.sequence = IntField(e, "sequence");
   m.phase = ParsePhase(TextField(e, "phase"));
@@ -651,6 +646,18 @@ const char* InvitationStateName(InvitationState state) {
       return "revoked";
   }
   return "not_invited";
+}
+
+const char* LocationKindName(LocationKind kind) {
+  switch (kind) {
+    case LocationKind::kHome:
+      return "home";
+    case LocationKind::kVenue:
+      return "venue";
+    case LocationKind::kOnline:
+      return "online";
+  }
+  return "home";
 }
 
 const char* PhaseName(Phase phase) {
@@ -1244,7 +1251,15 @@ Result<AppInvitation> Organising::InviteWithApp(const Bytes& person_id, v1::Role
   if (e == nullptr) return Unknown();
   if (TextField(*e, "status") != "approved") return FailedPrecondition("invite.not_approved");
   if (FlagField(*e, "left")) return FailedPrecondition("person.already_left");
-  if (!BlobField(*e, "account_id").empty()) return FailedPrecondition("invite.already_joined");
+  // A linked account that has not been a member yet is invited like anyone else (the invitee
+  // accepts with it); one in the case, or taken out of it, is refused with the reason.
+  const std::string account = BlobField(*e, "account_id");
+  if (!account.empty() && client::model::FindMember(view, View(account)) != nullptr) {
+    return FailedPrecondition("invite.already_joined");
+  }
+  if (!account.empty() && client::model::WasRemoved(view, View(account))) {
+    return FailedPrecondition("invite.account_removed");
+  }
   if (valid_for_seconds < 1 || valid_for_seconds > 30LL * 24 * 3600) {
     return Invalid("invite.validity_invalid");
   }
@@ -1720,7 +1735,7 @@ Result<Bytes> Organising::Fix(int64_t start_ms, int64_t end_ms, const LocationIn
                               Set(id, "uid", TextValue(Hex(View(id)) + "@kring")),
                               Set(id, "sequence", IntValue(0)),
                               Set(id, "phase", TextValue(PhaseName(Phase::kNotStarted))),
-                              Set(id, "location_kind", TextValue(LocationName(location.kind))),
+                              Set(id, "location_kind", TextValue(LocationKindName(location.kind))),
                               Set(id, "location_coarse", TextValue(location.coarse)),
                               Set(id, "fixed_at_ms", TimeValue(NowMs()))};
   if (!spoed) {
@@ -1768,9 +1783,10 @@ Status Organising::SetLocation(const Bytes& meeting_id, const LocationInput& loc
   KRING_RETURN_IF_ERROR(StillOpen(*e));
   const std::string& id = e->entity_id();
   Batch batch(client_, case_id_, view, me);
-  std::vector<v1::Mutation> m{Set(id, "location_kind", TextValue(LocationName(location.kind)), e),
-                              Set(id, "location_coarse", TextValue(location.coarse), e),
-                              Set(id, "sequence", IntValue(IntField(*e, "sequence") + 1), e)};
+  std::vector<v1::Mutation> m{
+      Set(id, "location_kind", TextValue(LocationKindName(location.kind)), e),
+      Set(id, "location_coarse", TextValue(location.coarse), e),
+      Set(id, "sequence", IntValue(IntField(*e, "sequence") + 1), e)};
   KRING_RETURN_IF_ERROR(batch.Add(std::move(m), 0));
   // The old exact address goes; the new one is sealed to who may read it now.
   for (const v1::Entity* old : AllOf(view, kMeetingAddressType)) {
@@ -1850,6 +1866,7 @@ Result<CalendarData> Organising::CalendarFor(const Bytes& meeting_id,
   c.start_ms = m.start_ms;
   c.end_ms = m.end_ms;
   c.cancelled = m.cancelled;
+  c.location_kind = m.location_kind;
   c.location_text = m.coarse_location;
   // The exact location only for a confirmed person it is not hidden from; a person without the
   // app gets it on paper from the coordinator's device, so the same rule applies.

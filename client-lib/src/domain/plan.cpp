@@ -831,6 +831,7 @@ Result<Bytes> Plan::Publish(const PlanContent& content, Bytes* ended_private_tim
   // (StaleVersionConflicts) instead of silently dropping what they changed.
   ms.push_back(Set(id, kVersionBasedOn,
                    BlobValue(current == nullptr ? std::string() : current->entity_id())));
+  ms.push_back(Set(id, kVersionSeenSeq, IntValue(static_cast<int64_t>(view.seq()))));
   // The place it takes in this view: a hint for this device's pending versions (NewerVersion),
   // counted here rather than taken from the current version's number, which its writer chose.
   ms.push_back(

@@ -261,28 +261,48 @@ std::pair<int64_t, int64_t> VersionBase(const std::vector<const v1::Entity*>& or
   for (size_t j = 0; j < order.size() && !base.empty(); ++j) {
     if (order[j]->entity_id() == base) based_on = static_cast<int64_t>(j) + 1;
   }
-  const bool skipped = i > 0 && base != order[i - 1]->entity_id();
-  return {based_on, skipped ? static_cast<int64_t>(i) : 0};
+  auto seen = fields.find(std::string(kVersionSeenSeq));
+  if (seen == fields.end()) {
+    // Made before versions stored their writer's log position: the version before it is the one
+    // its writer did not see when it names another.
+    const bool skipped = i > 0 && base != order[i - 1]->entity_id();
+    return {based_on, skipped ? static_cast<int64_t>(i) : 0};
+  }
+  // The newest version that reached the log after the writer's view and is not the writer's own
+  // (those were in its view while pending). based_on alone misses a second version made in the
+  // same old view: it names the first, which is right before it once both land.
+  const uint64_t seen_seq =
+      static_cast<uint64_t>(std::max<int64_t>(seen->second.value().integer(), 0));
+  const std::string& author = order[i]->created_by_account_id();
+  for (size_t j = i; j-- > 0;) {
+    const v1::Entity& other = *order[j];
+    if (other.created_seq() > seen_seq && other.created_by_account_id() != author) {
+      return {based_on, static_cast<int64_t>(j) + 1};
+    }
+  }
+  return {based_on, 0};
 }
 
 std::vector<v1::Conflict> StaleVersionConflicts(const v1::CaseState& state) {
   const std::vector<const v1::Entity*> order = VersionsInOrder(state);
-  std::vector<v1::Conflict> out;
-  for (size_t i = 1; i < order.size(); ++i) {
-    if (VersionBase(order, i).second == 0) continue;
-    const v1::Entity& late = *order[i];
-    const v1::Entity& unseen = *order[i - 1];
-    v1::Conflict& c = out.emplace_back();
-    c.set_entity_id(late.entity_id());
-    c.set_field(std::string(kVersionBasedOn));
-    c.mutable_kept_value()->set_integer(static_cast<int64_t>(i) + 1);
-    c.mutable_other_value()->set_integer(static_cast<int64_t>(i));
-    c.set_kept_seq(late.created_seq());
-    c.set_other_seq(unseen.created_seq());
-    c.set_kept_author_account_id(late.created_by_account_id());
-    c.set_other_author_account_id(unseen.created_by_account_id());
-  }
-  return out;
+  // Only the current version: once someone makes a version with the current one in view, what
+  // an older version missed was theirs to weigh, and the conflict is over (plan.h).
+  if (order.size() < 2) return {};
+  const size_t i = order.size() - 1;
+  const int64_t skipped = VersionBase(order, i).second;
+  if (skipped == 0) return {};
+  const v1::Entity& late = *order[i];
+  const v1::Entity& unseen = *order[static_cast<size_t>(skipped) - 1];
+  v1::Conflict c;
+  c.set_entity_id(late.entity_id());
+  c.set_field(std::string(kVersionBasedOn));
+  c.mutable_kept_value()->set_integer(static_cast<int64_t>(i) + 1);
+  c.mutable_other_value()->set_integer(skipped);
+  c.set_kept_seq(late.created_seq());
+  c.set_other_seq(unseen.created_seq());
+  c.set_kept_author_account_id(late.created_by_account_id());
+  c.set_other_author_account_id(unseen.created_by_account_id());
+  return {std::move(c)};
 }
 
 int64_t VersionNumber(const v1::CaseState& state, const v1::Entity& version) {

@@ -115,6 +115,11 @@ std::string AgreementRefs(const v1::CaseState& state);
 // conflicting with the versions in between; this field shows that its writer never saw them
 // (StaleVersionConflicts). Versions made before it was stored lack it and show nothing.
 inline constexpr std::string_view kVersionBasedOn = "based_on";
+// On a version: the log position its writer's view had reached (CaseState::seq), written in its
+// creating op. A version of another account that reached the log after it was not in that view,
+// even when based_on names the version right before (two versions made in one old view).
+// The writer's word, like based_on. Versions made before it was stored fall back to based_on.
+inline constexpr std::string_view kVersionSeenSeq = "seen_seq";
 
 // The newest released version: the last in the log (a pending one, seq 0, is this device's
 // newest; among several pending ones the highest stored `number`, as this device made them), then
@@ -131,8 +136,8 @@ int64_t VersionNumber(const v1::CaseState& state, const v1::Entity& version);
 // Every version (scope 0, not deleted) in that order, oldest first: entry i has number i + 1.
 std::vector<const v1::Entity*> VersionsInOrder(const v1::CaseState& state);
 // Of `order[i]` (VersionsInOrder): the number of the version its writer saw as current (0: none,
-// -1: it does not say), and the number of the version before it when its writer did not see
-// that one (0: nothing skipped). domain::PlanVersion::based_on and ::skipped.
+// -1: it does not say), and the number of the newest version before it that its writer did not
+// see (0: nothing skipped; kVersionSeenSeq). domain::PlanVersion::based_on and ::skipped.
 std::pair<int64_t, int64_t> VersionBase(const std::vector<const v1::Entity*>& order, size_t i);
 // domain::StaleVersionConflicts (kring/domain/plan.h), for callers of this header.
 std::vector<v1::Conflict> StaleVersionConflicts(const v1::CaseState& state);

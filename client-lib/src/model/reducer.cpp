@@ -146,6 +146,13 @@ const v1::Member* FindMember(const v1::CaseState& state, ByteView account_id) {
   return nullptr;
 }
 
+bool WasRemoved(const v1::CaseState& state, ByteView account_id) {
+  for (const std::string& removed : state.removed_account_ids()) {
+    if (ConstantTimeEqual(View(removed), account_id)) return true;
+  }
+  return false;
+}
+
 const std::string* MutatedEntityId(const v1::Mutation& m) {
   switch (m.kind_case()) {
     case v1::Mutation::kSetField:
@@ -603,7 +610,7 @@ void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::Co
     for (const auto& known : state.complaints()) {
       if (known.account_id() == header.author_account_id() && known.scope_id() == c.scope_id() &&
           known.epoch() == c.epoch()) {
-        state.set_seq(seq);
+        if (seq != 0) state.set_seq(seq);
         return;
       }
     }
@@ -681,6 +688,9 @@ void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::Co
     for (int i = 0; i < members->size(); ++i) {
       if (members->Get(i).account_id() == body.remove_member().account_id()) {
         members->DeleteSubrange(i, 1);
+        if (!WasRemoved(state, View(body.remove_member().account_id()))) {
+          state.add_removed_account_ids(body.remove_member().account_id());
+        }
         break;
       }
     }
@@ -697,7 +707,9 @@ void ApplyControl(v1::CaseState& state, const v1::OpHeader& header, const v1::Co
       }
     }
   }
-  state.set_seq(seq);
+  // A pending op (seq 0, a projection) leaves the confirmed position: a plan version made in
+  // that view stores it as what its writer saw (plan_model::kVersionSeenSeq).
+  if (seq != 0) state.set_seq(seq);
 }
 
 namespace {
@@ -808,11 +820,20 @@ bool OpenConflict(const v1::Conflict& c) {
   return c.kept_value().SerializeAsString() != c.other_value().SerializeAsString();
 }
 
-size_t OpenConflictsFrom(const v1::CaseState& state, int first) {
+size_t OpenConflictsFrom(const v1::CaseState& state, int first, ByteView account, size_t* own) {
   size_t n = 0;
+  if (own != nullptr) *own = 0;
   for (int i = std::max(first, 0); i < state.conflicts_size(); ++i) {
     const v1::Conflict& c = state.conflicts(i);
-    if (OpenConflict(c) && state.entities().count(EntityKey(View(c.entity_id())).view()) != 0) ++n;
+    if (!OpenConflict(c) || state.entities().count(EntityKey(View(c.entity_id())).view()) == 0) {
+      continue;
+    }
+    ++n;
+    if (own != nullptr && !account.empty() &&
+        ConstantTimeEqual(View(c.kept_author_account_id()), account) &&
+        ConstantTimeEqual(View(c.other_author_account_id()), account)) {
+      ++*own;
+    }
   }
   return n;
 }

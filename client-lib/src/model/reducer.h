@@ -75,7 +75,10 @@ std::array<uint8_t, kSourceDigestBytes> SourceDigest(const v1::FieldState& f);
 bool OpenConflict(const v1::Conflict& c);
 // How many of the state's conflicts from index `first` on are open (OpenConflict) on an item the
 // state has: those a fold since the state had `first` conflicts made (they are only appended).
-size_t OpenConflictsFrom(const v1::CaseState& state, int first);
+// `own`, when given: how many of those have both values written by `account` (on two of its
+// devices), not by two people.
+size_t OpenConflictsFrom(const v1::CaseState& state, int first, ByteView account = {},
+                         size_t* own = nullptr);
 
 // Clears every field's source: they are the local store's bookkeeping, and a state an app or the
 // CLI reads (View, ConfirmedView, `kring case show`) must not show them.
@@ -85,6 +88,9 @@ void ClearSources(v1::CaseState& state);
 Status ValidateMutation(const v1::Mutation& m);
 
 const v1::Member* FindMember(const v1::CaseState& state, ByteView account_id);
+// The account was a member and was removed or left (CaseState.removed_account_ids), whether or
+// not it was added again since.
+bool WasRemoved(const v1::CaseState& state, ByteView account_id);
 // The account's entry in the pending members (an acceptance waiting for approval), if any.
 const v1::Member* FindPending(const v1::CaseState& state, ByteView account_id);
 // The entity a mutation changes; nullptr for CreateEntity (a new one) and an empty mutation.

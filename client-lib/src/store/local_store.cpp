@@ -112,7 +112,7 @@ constexpr std::string_view kSchemaV8 = R"sql(
 UPDATE cases SET removal_unsettled = 2 WHERE removal_unsettled = 1;
 )sql";
 // Every case known is marked to be folded again from its log once, at its next pull: the migration
-// of each change of the content rules (schemas 9 to 13 below; a store that upgrades across several
+// of each change of the fold (schemas 9 to 13 and 15 below; a store that upgrades across several
 // folds once, as a case is due or not).
 constexpr std::string_view kRefoldEveryCase = R"sql(
 INSERT OR IGNORE INTO refold_due (case_id) SELECT case_id FROM cases;
@@ -157,6 +157,10 @@ CREATE TABLE log_segments (
   chain_hashes BLOB NOT NULL, envelopes BLOB NOT NULL,
   PRIMARY KEY (case_id, last_seq));
 )sql";
+// The fold keeps who was removed from the case (CaseState.removed_account_ids), so a person
+// linked to an account that never was a member reads "not yet in the app" instead of "no longer
+// takes part". A state stored before has none: every case known is folded again from its log once.
+constexpr std::string_view kSchemaV15 = kRefoldEveryCase;
 constexpr int64_t kStateFormWithRefs = 2;
 // Client op id counters reserved per write of a case's op_counters row (NewClientOpId).
 constexpr int64_t kOpCounterBlock = 1024;
@@ -318,7 +322,7 @@ Result<std::unique_ptr<LocalStore>> LocalStore::Open(const std::string& path,
       sql::Database::Open(path, /*read_only=*/false, sql::Database::Checkpoints::kBackground));
   KRING_RETURN_IF_ERROR(db.Migrate({kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
                                     kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9, kSchemaV10,
-                                    kSchemaV11, kSchemaV12, kSchemaV13, kSchemaV14}));
+                                    kSchemaV11, kSchemaV12, kSchemaV13, kSchemaV14, kSchemaV15}));
   KRING_RETURN_IF_ERROR(MoveLogToSegments(db));
   // A wrong storage key must fail here, not later with undecryptable records.
   sql::Statement get(db, "SELECT value FROM meta WHERE key = 'key_check'");
@@ -1155,20 +1159,24 @@ Result<std::map<uint64_t, v1::Receipt>> LocalStore::Receipts(ByteView case_id) {
   return out;
 }
 
+Status LocalStore::InsertAlarmLocked(const Alarm& alarm) {
+  sql::Statement ins(db_,
+                     "INSERT INTO alarms (case_id, kind, seq, detail, evidence, created_at_ms) "
+                     "VALUES (?, ?, ?, ?, ?, ?)");
+  return ins.Bind(1, alarm.case_id)
+      .Bind(2, static_cast<int64_t>(alarm.kind))
+      .Bind(3, static_cast<int64_t>(alarm.seq))
+      .BindText(4, alarm.detail)
+      .Bind(5, alarm.evidence)
+      .Bind(6, NowMs())
+      .Run();
+}
+
 Status LocalStore::RaiseAlarm(const Alarm& alarm, bool halt) {
   std::lock_guard<std::mutex> lock(mu_);
   sql::Transaction tx(db_);
   KRING_RETURN_IF_ERROR(tx.status());
-  sql::Statement ins(db_,
-                     "INSERT INTO alarms (case_id, kind, seq, detail, evidence, created_at_ms) "
-                     "VALUES (?, ?, ?, ?, ?, ?)");
-  KRING_RETURN_IF_ERROR(ins.Bind(1, alarm.case_id)
-                            .Bind(2, static_cast<int64_t>(alarm.kind))
-                            .Bind(3, static_cast<int64_t>(alarm.seq))
-                            .BindText(4, alarm.detail)
-                            .Bind(5, alarm.evidence)
-                            .Bind(6, NowMs())
-                            .Run());
+  KRING_RETURN_IF_ERROR(InsertAlarmLocked(alarm));
   if (halt) {
     CaseWrittenLocked();
     sql::Statement st(db_, "UPDATE cases SET halted = 1 WHERE case_id = ?");
@@ -1262,6 +1270,7 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
   sql::Statement matched(db_, "DELETE FROM push_results WHERE case_id = ? AND seq <= ?");
   KRING_RETURN_IF_ERROR(
       matched.Bind(1, batch.case_id).Bind(2, static_cast<int64_t>(batch.head_seq)).Run());
+  for (const Alarm& a : batch.alarms) KRING_RETURN_IF_ERROR(InsertAlarmLocked(a));
   if (rows >= kParallelSealEntries) {
     // The rows are in SQLite's pages now. Freeing thousands of parsed envelopes takes a while:
     // done on another core while this one waits for the commit's fsync.

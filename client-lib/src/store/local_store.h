@@ -113,6 +113,10 @@ struct AppliedBatch {
   v1::CaseState state;
   std::vector<Bytes> confirmed_client_op_ids;  // this device's intents now in the log
   bool removal_unsettled = false;              // CaseRecord::removal_unsettled after the batch
+  // Alarms about entries of this batch that do not halt the case (complaints). Written in the
+  // batch's transaction: once the entries are stored they are never verified again, so an alarm
+  // written after the commit would be lost for good by a crash in between.
+  std::vector<Alarm> alarms;
 };
 
 class LocalStore {
@@ -283,6 +287,7 @@ class LocalStore {
   Status AddControlIntentLocked(ByteView case_id, ByteView client_op_id,
                                 const v1::ControlIntent& op);
   Status SaveEpochKeyLocked(ByteView case_id, const EpochKey& key);
+  Status InsertAlarmLocked(const Alarm& alarm);
   // Every write to a case row goes through here: the kept record is no longer the stored one.
   void CaseWrittenLocked();
   // A commit by another connection to the same file counts as a case write (the kept record

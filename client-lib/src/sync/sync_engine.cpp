@@ -666,15 +666,21 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
         verified.state.removed() && !was_removed && !verified.state.pending_approval();
     verified.removal_unsettled = newly_removed;
     const size_t written = verified.pulled.size();  // ApplyBatch takes a large batch's entries
-    const size_t new_conflicts = model::OpenConflictsFrom(verified.state, conflicts_before);
-    KRING_RETURN_IF_ERROR(store_->ApplyBatch(verified, &version));
-    if (learned_older_keys) KRING_RETURN_IF_ERROR(Replay(case_id));
+    size_t own_conflicts = 0;
+    const size_t new_conflicts = model::OpenConflictsFrom(verified.state, conflicts_before,
+                                                          View(me.account_id()), &own_conflicts);
+    verified.alarms.clear();
     for (VerifyFailure& f : complaints) {
-      kring::client::Alarm a{0, case_id, f.kind, f.seq, f.detail, std::move(f.evidence), 0};
-      KRING_RETURN_IF_ERROR(store_->RaiseAlarm(a, /*halt=*/false));
-      out.events.push_back({ChangeEvent::Kind::kAlarm, case_id, f.detail});
+      verified.alarms.push_back(
+          kring::client::Alarm{0, case_id, f.kind, f.seq, f.detail, std::move(f.evidence), 0});
     }
     complaints.clear();
+    KRING_RETURN_IF_ERROR(store_->ApplyBatch(verified, &version));
+    for (const kring::client::Alarm& a : verified.alarms) {
+      out.events.push_back({ChangeEvent::Kind::kAlarm, case_id, a.detail});
+    }
+    verified.alarms.clear();
+    if (learned_older_keys) KRING_RETURN_IF_ERROR(Replay(case_id));
     bool unsettled = newly_removed;
     if (newly_removed && at_end) {
       KRING_RETURN_IF_ERROR(SettleRemoval(case_id, out, &version));
@@ -686,6 +692,7 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
       out.stats.refused.push_back({case_id, seq, domain::RefusalKey(rule)});
     }
     refused_own.clear();
+    if (own_conflicts > 0) out.stats.new_own_conflicts[case_id] += own_conflicts;
     out.events.push_back({ChangeEvent::Kind::kCaseChanged, case_id, {}});
     KRING_RETURN_IF_ERROR(QueueRekeyAfterLeave(case_id, verified.state, me));
     store_->KeepCase(CaseRecord{case_id, verified.head_seq, std::move(verified.head_hash),
@@ -875,6 +882,11 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   const bool at_end = current.head_seq >= served_head;
   if (verified.pulled.empty()) {
     if (at_end && current.state.removed() && !was_removed) return settle_stored();
+    // A crash after a leave was written but before its Rekey was queued (commit above: two
+    // transactions) leaves the stored state waiting for a key with nothing queued to give it.
+    // Queued here too, or kringd would hold every edit until something new came in. Cheap: the
+    // queue is read only when a key is due and this device may give it.
+    KRING_RETURN_IF_ERROR(QueueRekeyAfterLeave(case_id, current.state, me));
     store_->KeepCase(std::move(current), version);  // nothing new: the state goes back as taken
     return false;
   }

@@ -74,7 +74,10 @@ extern "C" {
  *      (calls 51-52, DomainResponse.drafts); a plan version only by the chair, a coordinator or
  *      the network in private time (a reducer rule; no new function).
  *  11  what a sync brought: kring_client_sync_now_report and kring_client_sync_case_report
- *      (kring.abi.v1.SyncReport: pulled, pushed and the new conflicts per case).
+ *      (kring.abi.v1.SyncReport: pulled, pushed and the new conflicts per case, with those
+ *      made on two of this account's own devices, CaseConflicts.own_devices);
+ *      Person.account_not_joined (a linked account never in the case: it can be invited), after
+ *      which Person.account_removed is set only for an account that was a member.
  */
 #define KRING_ABI_VERSION 11u
 
@@ -902,11 +905,13 @@ KRING_API kring_status kring_client_sync_case_async(kring_client* client, const 
  * an app can point the user at them. out_report: required; receives a kring.abi.v1.SyncReport
  * (bindings/proto/kring/abi/v1/sync.proto): `pulled`, `pushed` as kring_client_sync_now gives
  * them, and `new_conflicts`, per case the conflicts (two edits of one field at once) the pulled
- * log made that are still open after it; a case without one is not listed, and a conflict is
- * counted only by the sync that brought it. Since 11 too: `refused`, this device's own changes
- * that reached the log but that a rule of the case refused (no effect), each with its case, seq
- * and the rule's text key and texts, told once. Later figures are appended to SyncReport, not
- * added as new functions. kring_bytes_free. Errors and thread-safety as kring_client_sync_now.
+ * log made that are still open after it, with `own_devices`: how many of them this account
+ * wrote both values of itself, on two of its devices (tell the user so, not that two people
+ * disagree); a case without one is not listed, and a conflict is counted only by the sync that
+ * brought it. Since 11 too: `refused`, this device's own changes that reached the log but that a
+ * rule of the case refused (no effect), each with its case, seq and the rule's text key and
+ * texts, told once. Later figures are appended to SyncReport, not added as new functions.
+ * kring_bytes_free. Errors and thread-safety as kring_client_sync_now.
  */
 KRING_API kring_status kring_client_sync_now_report(kring_client* client, kring_bytes* out_report,
                                                     kring_error** out_err) KRING_NOEXCEPT;

@@ -164,9 +164,12 @@ struct Person {
   // longer an invitee, not in private time, and not made owner of a new agreement.
   bool left = false;
   int64_t left_at_ms = 0;  // when it was written (UTC); 0 when not left
-  // Linked to an account that is no longer a member of the case (removed with `member remove`,
-  // or it left the case): they no longer take part with the app.
+  // Linked to an account that was a member of the case and no longer is (removed with `member
+  // remove`, or it left the case): they no longer take part with the app.
   bool account_removed = false;
+  // Linked to an account that has not been a member of the case (yet): not in the app yet, and
+  // they can be invited with it (InviteWithApp).
+  bool account_not_joined = false;
   // Approved and not taken out again.
   bool in_circle() const { return status == "approved" && !left; }
 };
@@ -316,6 +319,7 @@ struct SlotTally {
 };
 
 enum class LocationKind { kHome, kVenue, kOnline };
+const char* LocationKindName(LocationKind kind);  // home | venue | online (as stored)
 
 struct LocationInput {
   LocationKind kind = LocationKind::kHome;
@@ -375,8 +379,11 @@ struct Meeting {
   LocationKind location_kind = LocationKind::kHome;
   std::string coarse_location;
   std::string exact_location;  // empty unless this device may read it
-  std::string uid;             // stable, for calendar exports
-  int64_t sequence = 0;        // bumped on every change of time, location or cancellation
+  // The poll and its slot the meeting was fixed from; empty for a spoed meeting fixed without.
+  Bytes poll_id;
+  Bytes slot_id;
+  std::string uid;       // stable, for calendar exports
+  int64_t sequence = 0;  // bumped on every change of time, location or cancellation
   Phase phase = Phase::kNotStarted;
   std::vector<std::pair<Phase, int64_t>> phase_started_at_ms;
   uint32_t private_scope = 0;  // the network-only scope during and after private time
@@ -397,6 +404,7 @@ struct CalendarData {
   int64_t sequence = 0;
   int64_t start_ms = 0;
   int64_t end_ms = 0;
+  LocationKind location_kind = LocationKind::kHome;  // the meeting's, said in LOCATION too
   std::string location_text;
   bool cancelled = false;
 };

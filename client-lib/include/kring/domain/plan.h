@@ -87,9 +87,9 @@ struct PlanVersion {
   // The number of the version its writer saw as current when making it: 0 for none, -1 when the
   // version does not say (made before versions stored it).
   int64_t based_on = -1;
-  // Made from an older view (e.g. offline): its writer did not see the version before it, whose
-  // number this is (0: nothing skipped). What the versions after `based_on` changed may be
-  // missing from this one; it shows as a conflict (StaleVersionConflicts).
+  // Made from an older view (e.g. offline): the number of the newest version its writer did not
+  // see (0: nothing skipped). What that one changed may be missing from this one; while this is
+  // the current version it shows as a conflict (StaleVersionConflicts).
   int64_t skipped = 0;
 };
 
@@ -286,14 +286,15 @@ std::optional<PlanVersion> ReadCurrentVersion(const v1::CaseState& state);
 // current one, which then waits for acceptance. What paper for people without the app shows.
 std::optional<PlanVersion> ReadAcceptedVersion(const v1::CaseState& state);
 Acceptance ReadAcceptance(const v1::CaseState& state, const Bytes& version_id);
-// F8 for plan versions: versions whose writer saw another version as current than the one before
-// it (PlanVersion::skipped), oldest first. Versions are ordered by the log, so one written from
-// an old view that lands late becomes the newest without a conflict of fields; this is that
-// conflict. Each is on the late version (entity_id), field "based_on": kept_value its number
-// (integer), kept_seq and kept_author_account_id its own; other_value the number of the version
-// before it that its writer did not see, other_seq and other_author_account_id that version's.
-// Versions are written once, so it is not resolved by writing the field: a new version made
-// with both in view takes their place as the current plan.
+// F8 for plan versions: the current version when its writer saw another version as current than
+// the one before it (PlanVersion::skipped); none otherwise. Versions are ordered by the log, so one
+// written from an old view that lands late becomes the newest without a conflict of fields; this
+// is that conflict. Each is on the late version (entity_id), field "based_on": kept_value its
+// number (integer), kept_seq and kept_author_account_id its own; other_value the number of the
+// version before it that its writer did not see, other_seq and other_author_account_id that
+// version's. Versions are written once, so it is not resolved by writing the field: a new version
+// made with the current one in view takes its place, and the conflict is gone. An older version
+// that skipped one (PlanVersion::skipped) stays marked but is no conflict any more.
 std::vector<v1::Conflict> StaleVersionConflicts(const v1::CaseState& state);
 
 }  // namespace kring::domain

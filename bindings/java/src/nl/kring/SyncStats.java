@@ -40,7 +40,8 @@ public final class SyncStats {
   /**
    * Per case: the conflicts (two edits of one field at once) this sync's pulled log made that are
    * still open, to point the user at them. A case without a new one is not listed; a conflict is
-   * counted only by the sync that brought it.
+   * counted only by the sync that brought it. {@code getOwnDevices()}: how many of them this
+   * account wrote both values of itself, on two of its devices.
    */
   public List<SyncProto.CaseConflicts> newConflicts() {
     return newConflicts;
