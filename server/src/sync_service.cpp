@@ -302,6 +302,14 @@ class SyncServiceImpl final
     auto session = Authenticate(ctx, state_.sessions);
     if (!session.ok()) return new RejectedStream(ToGrpc(session.status()));
     auto* stream = new PokeStream(state_.pokes, session->account_id, session->device_id);
+    // A revocation ends the device's sessions, then closes its streams. One that came between
+    // the check above and this stream's registration closed nothing here: asked again, now
+    // that the stream is registered, the session is gone (a later revocation closes the
+    // stream itself).
+    if (!Authenticate(ctx, state_.sessions).ok()) {
+      stream->Close();
+      return stream;
+    }
     // Current heads first: a client learns what it missed while disconnected, and a commit
     // between its last pull and this registration cannot go unnoticed.
     Status s = state_.store->Read([&](storage::StoreTxn& txn) -> Status {

@@ -1,5 +1,5 @@
-// Sign-in challenges: the table, the per-device limit and the cap per address prefix, on an
-// injected clock.
+// Sign-in challenges and sessions: the table, the per-device limits and the cap per address
+// prefix, on an injected clock.
 #include "auth/session_manager.h"
 
 #include <cstdint>
@@ -509,6 +509,93 @@ TEST_CASE("a challenge lives one minute by the monotonic clock whatever the wall
   const Issued fourth = IssueTo(sm, next, V4(192, 0, 2, 2));
   steady.now += kTtl - 1;
   CHECK(Consume(sm, fourth).ok());
+}
+
+namespace {
+
+Session DeviceSession(uint64_t n) {
+  Session s;
+  s.device_id = Device(n);
+  s.account_id = Bytes(crypto::kIdBytes, 0xac);
+  s.signing_public_key = Bytes(32, 0x5e);
+  return s;
+}
+
+Status Use(SessionManager& sm, const IssuedSession& issued) {
+  return sm.Authenticate("Bearer " + issued.token).status();
+}
+
+}  // namespace
+
+TEST_CASE("a device holds eight sessions, and a ninth ends the one that ends soonest",
+          "[session_manager]") {
+  FakeClock clock;
+  SessionManager sm(3600, Caps(2), clock.fn());
+  std::vector<IssuedSession> own;
+  for (size_t i = 0; i < SessionManager::kSessionsPerDevice; ++i) {
+    auto s = sm.CreateSession(DeviceSession(1));
+    REQUIRE(s.ok());
+    own.push_back(*s);
+    clock.now += 1'000;
+  }
+  auto other = sm.CreateSession(DeviceSession(2));
+  REQUIRE(other.ok());
+  for (const IssuedSession& s : own) CHECK(Use(sm, s).ok());
+
+  auto ninth = sm.CreateSession(DeviceSession(1));
+  REQUIRE(ninth.ok());
+  CHECK(Use(sm, own[0]).code() == StatusCode::kUnauthenticated);  // the soonest to end
+  for (size_t i = 1; i < own.size(); ++i) CHECK(Use(sm, own[i]).ok());
+  CHECK(Use(sm, *ninth).ok());
+  CHECK(Use(sm, *other).ok());  // another device keeps its session
+  CHECK(sm.session_count() == SessionManager::kSessionsPerDevice + 1);
+
+  // However often one device signs in, it holds no more than its eight.
+  for (int i = 0; i < 1000; ++i) REQUIRE(sm.CreateSession(DeviceSession(1)).ok());
+  CHECK(sm.session_count() == SessionManager::kSessionsPerDevice + 1);
+  CHECK(Use(sm, *other).ok());
+}
+
+TEST_CASE("revoking a device ends all its sessions and no other", "[session_manager]") {
+  FakeClock clock;
+  SessionManager sm(3600, Caps(2), clock.fn());
+  std::vector<IssuedSession> revoked;
+  for (int i = 0; i < 3; ++i) revoked.push_back(*sm.CreateSession(DeviceSession(1)));
+  auto kept = sm.CreateSession(DeviceSession(2));
+  REQUIRE(kept.ok());
+  sm.RevokeDevice(Device(1));
+  for (const IssuedSession& s : revoked) {
+    CHECK(Use(sm, s).code() == StatusCode::kUnauthenticated);
+  }
+  CHECK(Use(sm, *kept).ok());
+  CHECK(sm.session_count() == 1);
+  sm.RevokeDevice(Device(3));  // a device without sessions: nothing changes
+  CHECK(sm.session_count() == 1);
+  // A new sign-in of the revoked device id starts from none.
+  CHECK(sm.CreateSession(DeviceSession(1)).ok());
+  CHECK(sm.session_count() == 2);
+}
+
+TEST_CASE("sessions end at their expiry and leave the table", "[session_manager]") {
+  FakeClock clock;
+  SessionManager sm(60, Caps(2), clock.fn());
+  auto first = sm.CreateSession(DeviceSession(1));
+  auto second = sm.CreateSession(DeviceSession(2));
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  CHECK(first->expires_at_ms == clock.now + 60'000);
+  clock.now += 59'999;
+  CHECK(Use(sm, *first).ok());
+  clock.now += 1;
+  const Status expired = Use(sm, *first);
+  CHECK(expired.code() == StatusCode::kUnauthenticated);
+  CHECK(expired.message() == "session expired");
+  CHECK(sm.session_count() == 1);  // the used one is gone; the other waits for the next sign-in
+  auto third = sm.CreateSession(DeviceSession(3));
+  REQUIRE(third.ok());
+  CHECK(sm.session_count() == 1);
+  CHECK(Use(sm, *second).code() == StatusCode::kUnauthenticated);
+  CHECK(Use(sm, *third).ok());
 }
 
 }  // namespace kring::server::auth

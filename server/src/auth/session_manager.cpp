@@ -78,9 +78,23 @@ void SessionManager::PurgeExpiredChallengesLocked(int64_t now) {
   }
 }
 
+void SessionManager::EraseSessionLocked(std::map<Bytes, Session>::iterator it) {
+  const Session& session = it->second;
+  const std::pair<int64_t, Bytes> key{session.expires_at_ms, it->first};
+  sessions_by_expiry_.erase(key);
+  auto device = sessions_of_device_.find(session.device_id);
+  if (device != sessions_of_device_.end()) {
+    device->second.erase(key);
+    if (device->second.empty()) sessions_of_device_.erase(device);
+  }
+  sessions_.erase(it);
+}
+
 void SessionManager::PurgeExpiredSessionsLocked(int64_t now) {
-  for (auto it = sessions_.begin(); it != sessions_.end();) {
-    it = it->second.expires_at_ms <= now ? sessions_.erase(it) : std::next(it);
+  while (!sessions_by_expiry_.empty() && sessions_by_expiry_.begin()->first <= now) {
+    auto it = sessions_.find(sessions_by_expiry_.begin()->second);
+    KRING_CHECK(it != sessions_.end());
+    EraseSessionLocked(it);
   }
 }
 
@@ -231,12 +245,26 @@ Result<IssuedSession> SessionManager::CreateSession(Session session) {
   const int64_t now = now_();
   IssuedSession issued{Hex(raw), now + ttl_ms_};
   session.expires_at_ms = issued.expires_at_ms;
-  if (sessions_.size() >= kMaxSessions) PurgeExpiredSessionsLocked(now);
+  PurgeExpiredSessionsLocked(now);
+  auto own = sessions_of_device_.find(session.device_id);
+  if (own != sessions_of_device_.end() && own->second.size() >= kSessionsPerDevice) {
+    auto soonest = sessions_.find(own->second.begin()->second);
+    KRING_CHECK(soonest != sessions_.end());
+    EraseSessionLocked(soonest);
+  }
   if (sessions_.size() >= kMaxSessions) {
     return Status(StatusCode::kResourceExhausted, "too many sessions");
   }
-  sessions_[TokenHash(View(issued.token))] = std::move(session);
+  Bytes hash = TokenHash(View(issued.token));
+  sessions_by_expiry_.emplace(session.expires_at_ms, hash);
+  sessions_of_device_[session.device_id].emplace(session.expires_at_ms, hash);
+  sessions_.emplace(std::move(hash), std::move(session));
   return issued;
+}
+
+size_t SessionManager::session_count() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return sessions_.size();
 }
 
 Result<Session> SessionManager::Authenticate(std::string_view authorization) {
@@ -251,7 +279,7 @@ Result<Session> SessionManager::Authenticate(std::string_view authorization) {
   auto it = sessions_.find(h);
   if (it == sessions_.end()) return Unauthenticated("unknown session");
   if (it->second.expires_at_ms <= now_()) {
-    sessions_.erase(it);
+    EraseSessionLocked(it);
     return Unauthenticated("session expired");
   }
   return it->second;
@@ -260,9 +288,13 @@ Result<Session> SessionManager::Authenticate(std::string_view authorization) {
 void SessionManager::RevokeDevice(ByteView device_id) {
   Bytes id(device_id.begin(), device_id.end());
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto it = sessions_.begin(); it != sessions_.end();) {
-    it = it->second.device_id == id ? sessions_.erase(it) : std::next(it);
+  auto device = sessions_of_device_.find(id);
+  if (device == sessions_of_device_.end()) return;
+  for (const auto& [expires_at_ms, hash] : device->second) {
+    sessions_by_expiry_.erase({expires_at_ms, hash});
+    sessions_.erase(hash);
   }
+  sessions_of_device_.erase(device);
 }
 
 }  // namespace kring::server::auth

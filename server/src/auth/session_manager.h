@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -58,6 +59,10 @@ class SessionManager {
   static constexpr int64_t kChallengeTtlMs = 60'000;
   static constexpr size_t kMaxChallenges = 100'000;
   static constexpr size_t kMaxSessions = 1'000'000;
+  // Live sessions per device. A device needs one (the app's token, kept until it ends) and a
+  // few more while processes of one profile sign in side by side (kring scripts); without a
+  // cap, one signed-in device could fill the table and lock every other device out.
+  static constexpr size_t kSessionsPerDevice = 8;
   // Live challenges per IPv4 address or IPv6 /64 by default; a /56 and a /48 get kWiderScale
   // times as many (512, 2048). Why these: docs/operations.md.
   static constexpr size_t kDefaultChallengesPerAddress = 128;
@@ -95,6 +100,9 @@ class SessionManager {
   Result<Challenge> IssueChallenge(ByteView device_id, const PeerKeys& peer);
   // Consumes the challenge whatever the outcome: a replay always fails.
   Status ConsumeChallenge(ByteView device_id, ByteView challenge);
+  // At the device's kSessionsPerDevice, the device's session that ends soonest ends now (its
+  // holder gets UNAUTHENTICATED and signs in again); expired sessions are dropped first.
+  // RESOURCE_EXHAUSTED only when the whole table is full of live sessions.
   Result<IssuedSession> CreateSession(Session session);
   // `authorization` is the raw metadata value ("Bearer <token>").
   Result<Session> Authenticate(std::string_view authorization);
@@ -104,6 +112,7 @@ class SessionManager {
   // prefixes it tracks for the cap: never more than kMaxPeerKeys per challenge.
   size_t challenge_count();
   size_t tracked_prefixes();
+  size_t session_count();
 
  private:
   static constexpr size_t kChallengesPerDevice = 4;
@@ -144,7 +153,9 @@ class SessionManager {
 
   static Options InRange(Options o);
   void PurgeExpiredChallengesLocked(int64_t now);
+  // Drops the sessions that ended by `now`: costs only what it removes.
   void PurgeExpiredSessionsLocked(int64_t now);
+  void EraseSessionLocked(std::map<Bytes, Session>::iterator it);
   // Removes the challenge from every index: table, expiry order, its device's and prefixes'.
   void EraseChallengeLocked(Challenges::iterator it);
   void ForgetChallengeLocked(const Bytes& group, const Bytes* challenge);
@@ -162,6 +173,11 @@ class SessionManager {
   std::map<Bytes, DeviceChallenges> challenges_of_device_;
   Prefixes prefixes_;                  // empty when challenges_per_address is 0
   std::map<Bytes, Session> sessions_;  // H(token) -> session
+  // (expiry, H(token)) of every session, soonest first, and of each device's sessions: ending
+  // the expired ones, a device's soonest and a revoked device's all cost only what they remove.
+  using SessionsByExpiry = std::set<std::pair<int64_t, Bytes>>;
+  SessionsByExpiry sessions_by_expiry_;
+  std::map<Bytes, SessionsByExpiry> sessions_of_device_;  // a device is kept while it has one
 };
 
 }  // namespace kring::server::auth
