@@ -247,6 +247,21 @@ class AccountServiceImpl final : public v1::AccountService::CallbackService {
       KRING_ASSIGN_OR_RETURN(auth::IssuedSession issued,
                              state_.sessions.CreateSession({device->device_id, device->account_id,
                                                             device->signing_public_key, 0}));
+      // A revocation ends the device's sessions after its commit. One committed between the read
+      // above and CreateSession ended them before this one existed: read again now that it
+      // does (a revocation committed after this read ends this session itself).
+      bool revoked_since = false;
+      KRING_RETURN_IF_ERROR(state_.store->Read([&](storage::StoreTxn& txn) -> Status {
+        KRING_ASSIGN_OR_RETURN(std::optional<storage::DeviceRecord> now,
+                               txn.GetDevice(View(req->device_id())));
+        revoked_since = !now || now->revoked;
+        return {};
+      }));
+      if (revoked_since) {
+        state_.sessions.RevokeDevice(device->device_id);
+        return Status(StatusCode::kUnauthenticated, "unknown or revoked device",
+                      refusal::kDeviceRevoked);
+      }
       resp->set_session_token(issued.token);
       resp->set_expires_at_ms(issued.expires_at_ms);
       resp->set_account_id(ToString(device->account_id));

@@ -54,6 +54,12 @@ class PokeStream final : public grpc::ServerWriteReactor<v1::Poke>, public PokeS
     FinishLocked(grpc::Status::OK);
   }
 
+  // Ends the stream with `status` before its first poke (its session ended as it was opened).
+  void Refuse(const grpc::Status& status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    FinishLocked(status);
+  }
+
   void OnWriteDone(bool ok) override {
     std::lock_guard<std::mutex> lock(mu_);
     in_flight_ = false;
@@ -306,8 +312,8 @@ class SyncServiceImpl final
     // the check above and this stream's registration closed nothing here: asked again, now
     // that the stream is registered, the session is gone (a later revocation closes the
     // stream itself).
-    if (!Authenticate(ctx, state_.sessions).ok()) {
-      stream->Close();
+    if (auto again = Authenticate(ctx, state_.sessions); !again.ok()) {
+      stream->Refuse(ToGrpc(again.status()));
       return stream;
     }
     // Current heads first: a client learns what it missed while disconnected, and a commit

@@ -525,10 +525,19 @@ Status Use(SessionManager& sm, const IssuedSession& issued) {
   return sm.Authenticate("Bearer " + issued.token).status();
 }
 
+// Every index of the table agrees with it: past every session's end, one more sign-in finds the
+// table holding only that one (a stale index entry would stop kringd in the purge).
+void ExpectOnlyNewAfterExpiry(SessionManager& sm, FakeClock& clock, int64_t ttl_ms) {
+  clock.now += ttl_ms + 10'000;
+  auto fresh = sm.CreateSession(DeviceSession(99));
+  REQUIRE(fresh.ok());
+  CHECK(sm.session_count() == 1);
+  CHECK(Use(sm, *fresh).ok());
+}
+
 }  // namespace
 
-TEST_CASE("a device holds eight sessions, and a ninth ends the one that ends soonest",
-          "[session_manager]") {
+TEST_CASE("a device holds eight sessions, and a ninth ends its oldest", "[session_manager]") {
   FakeClock clock;
   SessionManager sm(3600, Caps(2), clock.fn());
   std::vector<IssuedSession> own;
@@ -544,16 +553,30 @@ TEST_CASE("a device holds eight sessions, and a ninth ends the one that ends soo
 
   auto ninth = sm.CreateSession(DeviceSession(1));
   REQUIRE(ninth.ok());
-  CHECK(Use(sm, own[0]).code() == StatusCode::kUnauthenticated);  // the soonest to end
+  CHECK(Use(sm, own[0]).code() == StatusCode::kUnauthenticated);  // the oldest
   for (size_t i = 1; i < own.size(); ++i) CHECK(Use(sm, own[i]).ok());
   CHECK(Use(sm, *ninth).ok());
   CHECK(Use(sm, *other).ok());  // another device keeps its session
   CHECK(sm.session_count() == SessionManager::kSessionsPerDevice + 1);
 
-  // However often one device signs in, it holds no more than its eight.
-  for (int i = 0; i < 1000; ++i) REQUIRE(sm.CreateSession(DeviceSession(1)).ok());
-  CHECK(sm.session_count() == SessionManager::kSessionsPerDevice + 1);
-  CHECK(Use(sm, *other).ok());
+  SECTION("however often one device signs in, it holds no more than its eight") {
+    for (int i = 0; i < 1000; ++i) REQUIRE(sm.CreateSession(DeviceSession(1)).ok());
+    CHECK(sm.session_count() == SessionManager::kSessionsPerDevice + 1);
+    CHECK(Use(sm, *other).ok());
+    ExpectOnlyNewAfterExpiry(sm, clock, 3'600'000);
+  }
+  SECTION("after the wall clock was set back, the oldest still goes first, not the newest") {
+    clock.now -= 600'000;  // the new sessions end before the old ones
+    auto after_step = sm.CreateSession(DeviceSession(1));
+    REQUIRE(after_step.ok());
+    CHECK(Use(sm, own[1]).code() == StatusCode::kUnauthenticated);
+    auto next = sm.CreateSession(DeviceSession(1));
+    REQUIRE(next.ok());
+    CHECK(Use(sm, own[2]).code() == StatusCode::kUnauthenticated);
+    CHECK(Use(sm, *after_step).ok());
+    CHECK(Use(sm, *next).ok());
+    ExpectOnlyNewAfterExpiry(sm, clock, 3'600'000 + 600'000);
+  }
 }
 
 TEST_CASE("revoking a device ends all its sessions and no other", "[session_manager]") {
@@ -574,6 +597,7 @@ TEST_CASE("revoking a device ends all its sessions and no other", "[session_mana
   // A new sign-in of the revoked device id starts from none.
   CHECK(sm.CreateSession(DeviceSession(1)).ok());
   CHECK(sm.session_count() == 2);
+  ExpectOnlyNewAfterExpiry(sm, clock, 3'600'000);
 }
 
 TEST_CASE("sessions end at their expiry and leave the table", "[session_manager]") {
@@ -596,6 +620,12 @@ TEST_CASE("sessions end at their expiry and leave the table", "[session_manager]
   CHECK(sm.session_count() == 1);
   CHECK(Use(sm, *second).code() == StatusCode::kUnauthenticated);
   CHECK(Use(sm, *third).ok());
+  // Device 1's session ended when it was used: its next ones start from none.
+  for (size_t i = 0; i < SessionManager::kSessionsPerDevice; ++i) {
+    REQUIRE(sm.CreateSession(DeviceSession(1)).ok());
+  }
+  CHECK(sm.session_count() == SessionManager::kSessionsPerDevice + 1);
+  ExpectOnlyNewAfterExpiry(sm, clock, 60'000);
 }
 
 }  // namespace kring::server::auth

@@ -829,6 +829,27 @@ TEST_CASE("a batch's alarms are stored with its entries or not at all", "[store]
     // The same entry again: the log refuses the batch, and its alarm is not written either.
     AppliedBatch again = batch_with_alarm(1, "second complaint");
     CHECK((*store)->ApplyBatch(again).code() == StatusCode::kAlreadyExists);
+    // An alarm that cannot be written (the disk refuses it, say) keeps the entries out too:
+    // they stay unverified, so the next sync pulls them and finds the complaint again.
+    {
+      auto other = sql::Database::Open(path);
+      REQUIRE(other.ok());
+      REQUIRE(other
+                  ->Exec("CREATE TRIGGER no_alarms BEFORE INSERT ON alarms "
+                         "BEGIN SELECT RAISE(ABORT, 'refused'); END")
+                  .ok());
+    }
+    AppliedBatch refused = batch_with_alarm(2, "complaint about seq 2");
+    CHECK_FALSE((*store)->ApplyBatch(refused).ok());
+    auto after = (*store)->LoadCase(case_id);
+    REQUIRE(after.ok());
+    REQUIRE(after->has_value());
+    CHECK((*after)->head_seq == 1);
+  }
+  {
+    auto other = sql::Database::Open(path);
+    REQUIRE(other.ok());
+    REQUIRE(other->Exec("DROP TRIGGER no_alarms").ok());
   }
   auto reopened = LocalStore::Open(path, key);
   REQUIRE(reopened.ok());
@@ -845,4 +866,10 @@ TEST_CASE("a batch's alarms are stored with its entries or not at all", "[store]
   REQUIRE(record->has_value());
   CHECK((*record)->head_seq == 1);
   CHECK_FALSE((*record)->halted);  // a complaint does not stop the case
+  // Entry 2 was not stored: the same batch goes in now, with its alarm.
+  AppliedBatch retried = batch_with_alarm(2, "complaint about seq 2");
+  REQUIRE((*reopened)->ApplyBatch(retried).ok());
+  alarms = (*reopened)->Alarms();
+  REQUIRE(alarms.ok());
+  CHECK(alarms->size() == 2);
 }

@@ -884,8 +884,8 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     if (at_end && current.state.removed() && !was_removed) return settle_stored();
     // A crash after a leave was written but before its Rekey was queued (commit above: two
     // transactions) leaves the stored state waiting for a key with nothing queued to give it.
-    // Queued here too, or kringd would hold every edit until something new came in. Cheap: the
-    // queue is read only when a key is due and this device may give it.
+    // Queued here too, or kringd would hold every edit until something new came in. Most syncs
+    // read nothing here: the queue is read only when a key or a complaint is due.
     KRING_RETURN_IF_ERROR(QueueRekeyAfterLeave(case_id, current.state, me));
     store_->KeepCase(std::move(current), version);  // nothing new: the state goes back as taken
     return false;
@@ -1519,12 +1519,17 @@ Status SyncEngine::QueueScopeRekeys(const Bytes& case_id, const v1::CaseState& s
                                     const v1::LocalAccount& me) {
   if (state.removed() || state.closed()) return {};
   std::vector<uint32_t> needed;
-  for (const auto& [id, scope] : state.scopes()) {
-    if (ScopeNeedsRekey(state, id) && model::InScope(state, id, View(me.account_id()))) {
-      needed.push_back(id);
+  // While the case waits for its new key after a leave, sealing drops every scope's rekey as no
+  // longer needed (SealControl): none is queued until that key has come, or each sync would queue
+  // one more to drop.
+  if (!state.rekey_pending()) {
+    for (const auto& [id, scope] : state.scopes()) {
+      if (ScopeNeedsRekey(state, id) && model::InScope(state, id, View(me.account_id()))) {
+        needed.push_back(id);
+      }
     }
+    if (RekeyRequested(state, 0) && IsManager(state, me)) needed.push_back(0);
   }
-  if (RekeyRequested(state, 0) && IsManager(state, me)) needed.push_back(0);
   // Most syncs need neither: the pending queue (which can hold thousands of offline edits) is
   // read only when there is a key to ask for or a complaint to make.
   if (needed.empty() && state.unreadable_epochs().empty()) return {};

@@ -78,15 +78,13 @@ void SessionManager::PurgeExpiredChallengesLocked(int64_t now) {
   }
 }
 
-void SessionManager::EraseSessionLocked(std::map<Bytes, Session>::iterator it) {
-  const Session& session = it->second;
-  const std::pair<int64_t, Bytes> key{session.expires_at_ms, it->first};
-  sessions_by_expiry_.erase(key);
-  auto device = sessions_of_device_.find(session.device_id);
-  if (device != sessions_of_device_.end()) {
-    device->second.erase(key);
-    if (device->second.empty()) sessions_of_device_.erase(device);
-  }
+void SessionManager::EraseSessionLocked(Sessions::iterator it) {
+  const HeldSession& held = it->second;
+  sessions_by_expiry_.erase({held.session.expires_at_ms, it->first});
+  auto device = sessions_of_device_.find(held.session.device_id);
+  KRING_CHECK(device != sessions_of_device_.end());
+  device->second.erase(held.issued);
+  if (device->second.empty()) sessions_of_device_.erase(device);
   sessions_.erase(it);
 }
 
@@ -248,17 +246,18 @@ Result<IssuedSession> SessionManager::CreateSession(Session session) {
   PurgeExpiredSessionsLocked(now);
   auto own = sessions_of_device_.find(session.device_id);
   if (own != sessions_of_device_.end() && own->second.size() >= kSessionsPerDevice) {
-    auto soonest = sessions_.find(own->second.begin()->second);
-    KRING_CHECK(soonest != sessions_.end());
-    EraseSessionLocked(soonest);
+    auto oldest = sessions_.find(own->second.begin()->second);
+    KRING_CHECK(oldest != sessions_.end());
+    EraseSessionLocked(oldest);
   }
   if (sessions_.size() >= kMaxSessions) {
     return Status(StatusCode::kResourceExhausted, "too many sessions");
   }
   Bytes hash = TokenHash(View(issued.token));
+  const uint64_t n = ++sessions_issued_;
   sessions_by_expiry_.emplace(session.expires_at_ms, hash);
-  sessions_of_device_[session.device_id].emplace(session.expires_at_ms, hash);
-  sessions_.emplace(std::move(hash), std::move(session));
+  sessions_of_device_[session.device_id].emplace(n, hash);
+  sessions_.emplace(std::move(hash), HeldSession{std::move(session), n});
   return issued;
 }
 
@@ -278,11 +277,11 @@ Result<Session> SessionManager::Authenticate(std::string_view authorization) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = sessions_.find(h);
   if (it == sessions_.end()) return Unauthenticated("unknown session");
-  if (it->second.expires_at_ms <= now_()) {
+  if (it->second.session.expires_at_ms <= now_()) {
     EraseSessionLocked(it);
     return Unauthenticated("session expired");
   }
-  return it->second;
+  return it->second.session;
 }
 
 void SessionManager::RevokeDevice(ByteView device_id) {
@@ -290,9 +289,11 @@ void SessionManager::RevokeDevice(ByteView device_id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto device = sessions_of_device_.find(id);
   if (device == sessions_of_device_.end()) return;
-  for (const auto& [expires_at_ms, hash] : device->second) {
-    sessions_by_expiry_.erase({expires_at_ms, hash});
-    sessions_.erase(hash);
+  for (const auto& [issued, hash] : device->second) {
+    auto it = sessions_.find(hash);
+    KRING_CHECK(it != sessions_.end());
+    sessions_by_expiry_.erase({it->second.session.expires_at_ms, hash});
+    sessions_.erase(it);
   }
   sessions_of_device_.erase(device);
 }

@@ -100,8 +100,9 @@ class SessionManager {
   Result<Challenge> IssueChallenge(ByteView device_id, const PeerKeys& peer);
   // Consumes the challenge whatever the outcome: a replay always fails.
   Status ConsumeChallenge(ByteView device_id, ByteView challenge);
-  // At the device's kSessionsPerDevice, the device's session that ends soonest ends now (its
-  // holder gets UNAUTHENTICATED and signs in again); expired sessions are dropped first.
+  // At the device's kSessionsPerDevice, the device's oldest session ends now (its holder gets
+  // UNAUTHENTICATED and signs in again); expired sessions are dropped first. Oldest by issue, not
+  // by expiry: after the wall clock was set back, the newest session would end first.
   // RESOURCE_EXHAUSTED only when the whole table is full of live sessions.
   Result<IssuedSession> CreateSession(Session session);
   // `authorization` is the raw metadata value ("Bearer <token>").
@@ -155,7 +156,12 @@ class SessionManager {
   void PurgeExpiredChallengesLocked(int64_t now);
   // Drops the sessions that ended by `now`: costs only what it removes.
   void PurgeExpiredSessionsLocked(int64_t now);
-  void EraseSessionLocked(std::map<Bytes, Session>::iterator it);
+  struct HeldSession {
+    Session session;
+    uint64_t issued = 0;  // sequence number of issue (sessions_issued_)
+  };
+  using Sessions = std::map<Bytes, HeldSession>;  // H(token) -> session
+  void EraseSessionLocked(Sessions::iterator it);
   // Removes the challenge from every index: table, expiry order, its device's and prefixes'.
   void EraseChallengeLocked(Challenges::iterator it);
   void ForgetChallengeLocked(const Bytes& group, const Bytes* challenge);
@@ -171,13 +177,14 @@ class SessionManager {
   uint64_t issued_ = 0;  // sequence numbers for by_expiry_
   // By Entry::group. Bounded by the table: a group is kept only while it holds a challenge.
   std::map<Bytes, DeviceChallenges> challenges_of_device_;
-  Prefixes prefixes_;                  // empty when challenges_per_address is 0
-  std::map<Bytes, Session> sessions_;  // H(token) -> session
-  // (expiry, H(token)) of every session, soonest first, and of each device's sessions: ending
-  // the expired ones, a device's soonest and a revoked device's all cost only what they remove.
-  using SessionsByExpiry = std::set<std::pair<int64_t, Bytes>>;
-  SessionsByExpiry sessions_by_expiry_;
-  std::map<Bytes, SessionsByExpiry> sessions_of_device_;  // a device is kept while it has one
+  Prefixes prefixes_;  // empty when challenges_per_address is 0
+  Sessions sessions_;
+  uint64_t sessions_issued_ = 0;
+  // (expiry, H(token)) of every session, soonest first, and each device's sessions by issue,
+  // oldest first: ending the expired ones, a device's oldest and a revoked device's all cost only
+  // what they remove. A device is kept while it has a session.
+  std::set<std::pair<int64_t, Bytes>> sessions_by_expiry_;
+  std::map<Bytes, std::map<uint64_t, Bytes>> sessions_of_device_;
 };
 
 }  // namespace kring::server::auth
