@@ -1770,6 +1770,25 @@ TEST_CASE("abi: a netwerkberaad through kring_client_domain_call against a real 
   };
   CHECK(Str(person_of(resident, ria).One(2).value_or(Bytes{})) == "Ria de Vries");
   CHECK(Str(person_of(resident, ria).One(4).value_or(Bytes{})) == "family");
+  // ABI 11: a person proposed with an account that is not in the case reads "not yet in the
+  // app" (Person.account_not_joined, field 18) on every device; one whose account is a member
+  // does not, nor does one without an account.
+  const Bytes els = Ok(coordinator, cid,
+                       Call(4, Msg({{1, S("Els Bakker")},
+                                    {2, S("buurvrouw")},
+                                    {3, S("neighbour")},
+                                    {9, Bytes(16, 0x4e)},
+                                    {10, Msg({{1, S("06-44556677")}})}},
+                                   {{8, 1}})));
+  sync();
+  for (Device* d : {&resident, &coordinator}) {
+    const Fields p = person_of(*d, els);
+    CHECK(p.One(10) == Bytes(16, 0x4e));  // account_id
+    CHECK(p.Uint(18) == 1);               // account_not_joined
+    CHECK(p.Uint(17) == 0);               // account_removed
+    CHECK(person_of(*d, sanne).Uint(18) == 0);
+    CHECK(person_of(*d, ria).Uint(18) == 0);
+  }
   {
     // Bad input is refused before anything is read or queued.
     const size_t before = coordinator.Pending(cid);
