@@ -165,6 +165,54 @@ TEST_CASE("an older head raises ROLLBACK", "[malicious]") {
   s.ExpectAlarm(AlarmKind::kRollback);
 }
 
+// A catch-up that ends short of the signed head (at its entry cap, or broken off) keeps that
+// head: kringd signed that its log reaches that far, so a later answer that stops below it is a
+// rollback, though it reaches past what this device verified.
+TEST_CASE("a head below one the device was shown before raises ROLLBACK, after a short catch-up",
+          "[malicious]") {
+  Scenario s;
+  const uint64_t base = s.victim->ConfirmedView(s.case_id)->seq();
+  s.WriteMore(20);
+  // Pages of 2, and the network drops out once the catch-up has 4 entries: it keeps those and
+  // stops well short of the head.
+  s.lie->pull_limit = 2;
+  s.lie->on_pull = [&](const v1::PullRequest&, v1::PullResponse& resp) {
+    for (const v1::LogEntry& e : resp.entries()) {
+      if (e.seq() >= base + 4) s.lie->fail_pulls = true;
+    }
+  };
+  (void)s.victim->SyncNow();  // broken off: what verified is kept
+  const uint64_t verified = s.victim->ConfirmedView(s.case_id)->seq();
+  REQUIRE(verified > base);
+  REQUIRE(verified < base + 12);
+  REQUIRE(s.victim->Alarms().empty());
+  s.lie->fail_pulls = false;
+
+  // Now the server answers as if its log ended at base + 12: true entries, a head it signs,
+  // but below the base + 20 it signed before.
+  SecretBytes key = s.ServerKey();
+  const uint64_t cut = base + 12;
+  s.lie->pull_limit = 0;
+  s.lie->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
+    Bytes hash_at_cut;
+    auto* entries = resp.mutable_entries();
+    for (int i = entries->size() - 1; i >= 0; --i) {
+      if (entries->Get(i).seq() > cut) {
+        entries->DeleteSubrange(i, 1);
+      } else if (entries->Get(i).seq() == cut) {
+        hash_at_cut = ToBytes(entries->Get(i).chain_hash());
+      }
+    }
+    if (hash_at_cut.empty()) {
+      if (req.after_seq() != cut) return;
+      hash_at_cut = ToBytes(req.after_chain_hash());  // nothing past the cut, consistently
+    }
+    *resp.mutable_head() =
+        protocol::MakeReceipt(View(req.case_id()), cut, hash_at_cut, resp.head().time_ms(), key);
+  };
+  s.ExpectAlarm(AlarmKind::kRollback);
+}
+
 TEST_CASE("a head not signed by the pinned server key raises TAMPER", "[malicious]") {
   Scenario s;
   s.WriteMore(1);

@@ -649,6 +649,11 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   // refusal after a verified removal), not broken off by an error or the entry cap. Only then
   // is a removal of this account settled: a catch-up broken off between a removal and a later
   // re-adding must not reject the queued changes of an account that is a member again.
+  // The signed head of the last verified page when it is ahead of the verified log (the
+  // catch-up ended short of it: the entry cap, or an error). Kept as a receipt with the commit:
+  // kringd signed that its log reaches that far, so a later head below it is a rollback
+  // (CheckHead) and a later entry at its seq must carry its chain hash.
+  std::optional<v1::Receipt> signed_ahead;
   auto commit = [&](bool at_end) -> Status {
     if (verified.pulled.empty()) return {};
     verified.head_seq = current.head_seq;
@@ -695,9 +700,13 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     if (own_conflicts > 0) out.stats.new_own_conflicts[case_id] += own_conflicts;
     out.events.push_back({ChangeEvent::Kind::kCaseChanged, case_id, {}});
     KRING_RETURN_IF_ERROR(QueueRekeyAfterLeave(case_id, verified.state, me));
+    const uint64_t committed_head = verified.head_seq;
     store_->KeepCase(CaseRecord{case_id, verified.head_seq, std::move(verified.head_hash),
                                 current.halted, std::move(verified.state), unsettled},
                      version);
+    if (signed_ahead && signed_ahead->seq() > committed_head) {
+      KRING_RETURN_IF_ERROR(KeepReceipt(case_id, *signed_ahead, out));
+    }
     return Status();
   };
   // A catch-up that verified nothing new ends at an unsettled removal of this account: kringd
@@ -876,6 +885,11 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     for (auto& f : v.complaints) complaints.push_back(std::move(f));
     current.head_seq = v.batch.head_seq;
     current.head_hash = std::move(v.batch.head_hash);
+    if (signed_head > current.head_seq) {
+      signed_ahead = response.head();
+    } else {
+      signed_ahead.reset();
+    }
     if (!goes_on(verified.pulled.size(), current.head_seq, signed_head)) break;
   }
   // Stopped at the signed head, not at the entry cap (the rest comes in the next commit).
