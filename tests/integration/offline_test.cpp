@@ -231,3 +231,89 @@ TEST_CASE("bad input to the library gets a clear error and changes nothing", "[o
   CHECK(a->Alarms().empty());
   CHECK(a->CreateAccount().status().code() == StatusCode::kAlreadyExists);
 }
+
+// kring commands run side by side on one profile are processes with one store file: one may
+// store a catch-up while another is verifying the same entries. The later one takes the case
+// again and goes on from there, instead of failing on entries stored already; and each one's
+// sign-in works although their challenges retire each other's.
+TEST_CASE("two clients on one store file sync the same case at the same time", "[offline]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto wire = std::make_shared<TamperTransport>(net);
+  Device writer(net);
+  Device reader(wire);
+  auto cid = writer->CreateCase({{reader.account_id(), v1::ROLE_MEMBER}});
+  REQUIRE(cid.ok());
+  auto e = writer->CreateEntity(*cid, "note");
+  REQUIRE(e.ok());
+  REQUIRE(writer->SyncNow().ok());
+  REQUIRE(reader->SyncNow().ok());
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(writer->SetField(*cid, *e, "tekst", Text("regel " + std::to_string(i))).ok());
+    REQUIRE(writer->SyncNow().ok());
+  }
+  const uint64_t head = writer->ConfirmedView(*cid)->seq();
+
+  // A second client on the reader's file, as a second `kring` process on the same profile.
+  client::ClientOptions options;
+  options.db_path = reader.db_path();
+  options.storage_key = reader.storage_key();
+  options.transport = net;
+  auto opened = client::Client::Open(std::move(options));
+  REQUIRE(opened.ok());
+  std::unique_ptr<client::Client> other = std::move(opened).value();
+
+  // While the reader has its first page in hand, the other process stores the same entries.
+  std::atomic<bool> done{false};
+  wire->on_pull = [&](const v1::PullRequest&, v1::PullResponse& resp) {
+    if (resp.entries_size() == 0 || done.exchange(true)) return;
+    auto synced = other->SyncNow();
+    CHECK(synced.ok());
+  };
+  auto synced = reader->SyncNow();
+  INFO(synced.status().message());
+  REQUIRE(synced.ok());
+  REQUIRE(done);
+  CHECK(reader->Alarms().empty());
+  CHECK(reader->ConfirmedView(*cid)->seq() == head);
+  CHECK(reader->View(*cid)->entities().at(Hex(*e)).fields().at("tekst").value().text() ==
+        "regel 4");
+  CHECK(other->ConfirmedView(*cid)->seq() == head);
+}
+
+namespace {
+// Before the first sign-in it forwards, four more challenges for the same device are asked for,
+// as four other processes of the same profile would: kringd retires the oldest, the one this
+// sign-in carries.
+class CrowdedSignIn : public TamperTransport {
+ public:
+  using TamperTransport::TamperTransport;
+  Result<v1::SignInResponse> SignIn(const v1::SignInRequest& r) override {
+    if (!crowded_.exchange(true)) {
+      v1::ChallengeRequest other;
+      other.set_device_id(r.device_id());
+      for (int i = 0; i < 4; ++i) REQUIRE(GetChallenge(other).ok());
+    }
+    ++sign_ins;
+    return TamperTransport::SignIn(r);
+  }
+  std::atomic<int> sign_ins{0};
+
+ private:
+  std::atomic<bool> crowded_{false};
+};
+}  // namespace
+
+TEST_CASE("a sign-in whose challenge another process of the profile retired signs in again",
+          "[offline]") {
+  TestServer server;
+  auto net = ServerTransport(server);
+  auto crowded = std::make_shared<CrowdedSignIn>(net);
+  Device d(crowded);
+  auto cid = d->CreateCase({});
+  REQUIRE(cid.ok());
+  auto synced = d->SyncNow();
+  INFO(synced.status().message());
+  CHECK(synced.ok());
+  CHECK(crowded->sign_ins == 2);  // refused once, then signed in with a fresh challenge
+}

@@ -257,6 +257,7 @@ TEST_CASE("a batch's log rows are stored whole and in order, and a repeated seq 
   // A second batch with a stored seq in the middle of its 8-row statement: nothing of it stays.
   AppliedBatch again;
   again.case_id = case_id;
+  again.from_seq = kRows;
   again.head_seq = kRows + 9;
   again.head_hash = Bytes(32, 2);
   again.state.set_seq(kRows + 9);
@@ -276,6 +277,7 @@ TEST_CASE("a batch's log rows are stored whole and in order, and a repeated seq 
   // A batch starting inside a stored segment (not at its last entry): refused too.
   AppliedBatch inside;
   inside.case_id = case_id;
+  inside.from_seq = kRows;
   inside.head_seq = kRows + 1;
   inside.head_hash = Bytes(32, 3);
   inside.state.set_seq(kRows + 1);
@@ -288,10 +290,19 @@ TEST_CASE("a batch's log rows are stored whole and in order, and a repeated seq 
 }
 
 namespace {
+// The head the next batch of `case_id` continues from.
+uint64_t StoredHead(LocalStore& store, const Bytes& case_id) {
+  auto rec = store.LoadCase(case_id);
+  REQUIRE(rec.ok());
+  REQUIRE(rec->has_value());
+  return (*rec)->head_seq;
+}
+
 // Stores `seqs` (ascending) of `case_id` in one batch.
 void StoreLog(LocalStore& store, const Bytes& case_id, const std::vector<uint64_t>& seqs) {
   AppliedBatch batch;
   batch.case_id = case_id;
+  batch.from_seq = StoredHead(store, case_id);
   batch.head_seq = seqs.back();
   batch.head_hash = Bytes(32, 1);
   batch.state.set_seq(seqs.back());
@@ -510,6 +521,7 @@ TEST_CASE("a store with its log one row per entry opens with the log in segments
   RequireLookups(**store, a, a_seqs);
   AppliedBatch again;
   again.case_id = b;
+  again.from_seq = StoredHead(**store, b);
   again.head_seq = 6;
   again.head_hash = Bytes(32, 1);
   again.entries.push_back(TestEntry(6));
@@ -813,6 +825,7 @@ TEST_CASE("a batch's alarms are stored with its entries or not at all", "[store]
   auto batch_with_alarm = [&](uint64_t seq, const std::string& detail) {
     AppliedBatch batch;
     batch.case_id = case_id;
+    batch.from_seq = seq - 1;
     batch.head_seq = seq;
     batch.head_hash = Bytes(32, static_cast<uint8_t>(seq));
     batch.state.set_seq(seq);
@@ -826,9 +839,10 @@ TEST_CASE("a batch's alarms are stored with its entries or not at all", "[store]
     REQUIRE((*store)->CreateCase(case_id).ok());
     AppliedBatch first = batch_with_alarm(1, "complaint about seq 1");
     REQUIRE((*store)->ApplyBatch(first).ok());
-    // The same entry again: the log refuses the batch, and its alarm is not written either.
+    // The same entry again (another process stored it meanwhile): the batch is refused, and its
+    // alarm is not written either.
     AppliedBatch again = batch_with_alarm(1, "second complaint");
-    CHECK((*store)->ApplyBatch(again).code() == StatusCode::kAlreadyExists);
+    CHECK(SyncedElsewhere((*store)->ApplyBatch(again)));
     // An alarm that cannot be written (the disk refuses it, say) keeps the entries out too:
     // they stay unverified, so the next sync pulls them and finds the complaint again.
     {

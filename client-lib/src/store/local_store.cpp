@@ -1232,6 +1232,16 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
   std::future<void> freed;  // the written entries, freed while the commit syncs
   sql::Transaction tx(db_);
   KRING_RETURN_IF_ERROR(tx.status());
+  {
+    sql::Statement head(db_, "SELECT head_seq FROM cases WHERE case_id = ?");
+    head.Bind(1, batch.case_id);
+    const bool found = head.Step();
+    KRING_RETURN_IF_ERROR(head.status());
+    if (!found || head.Int(0) != static_cast<int64_t>(batch.from_seq)) {
+      return Status(StatusCode::kAborted, "the case was synced by another process meanwhile",
+                    kCaseSyncedElsewhere);
+    }
+  }
   // The log: a row per run of consecutive entries (store/log_segments.h), each entry's envelope
   // serialized straight into its row.
   std::vector<const v1::LogEntry*> rows_in_order;

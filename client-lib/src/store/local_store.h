@@ -99,8 +99,17 @@ struct SettledRemoval {
   bool told_before = false;
 };
 
+// ApplyBatch's refusal of a batch that no longer continues the stored log: another process
+// with the same store file (kring commands run side by side on one profile) synced the case
+// since this one took it. Nothing is written; the sync takes the case again and goes on.
+inline constexpr std::string_view kCaseSyncedElsewhere = "CASE_SYNCED_ELSEWHERE";
+inline bool SyncedElsewhere(const Status& s) {
+  return s.code() == StatusCode::kAborted && s.reason() == kCaseSyncedElsewhere;
+}
+
 struct AppliedBatch {
   Bytes case_id;
+  uint64_t from_seq = 0;  // the stored head the batch continues (its first entry is from_seq + 1)
   std::vector<v1::LogEntry> entries;
   // More entries, written after `entries`, left where a catch-up pulled them: on the protobuf
   // arenas in `arenas` (one per pulled page), which keep them alive and free them at once.
