@@ -213,6 +213,44 @@ TEST_CASE("a head below one the device was shown before raises ROLLBACK, after a
   s.ExpectAlarm(AlarmKind::kRollback);
 }
 
+// Within one catch-up too: a page signed at a lower head than the page before it is a rollback.
+TEST_CASE("a page whose head is below the previous page's raises ROLLBACK", "[malicious]") {
+  Scenario s;
+  const uint64_t base = s.victim->ConfirmedView(s.case_id)->seq();
+  s.WriteMore(10);
+  SecretBytes key = s.ServerKey();
+  const uint64_t cut = base + 4;
+  // Pages of 2: the first one as kringd signed it (head base + 10), the next ones as if the log
+  // ended at base + 4.
+  s.lie->pull_limit = 2;
+  s.lie->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
+    if (req.after_seq() == base) return;
+    Bytes hash_at_cut;
+    auto* entries = resp.mutable_entries();
+    for (int i = entries->size() - 1; i >= 0; --i) {
+      if (entries->Get(i).seq() > cut) {
+        entries->DeleteSubrange(i, 1);
+      } else if (entries->Get(i).seq() == cut) {
+        hash_at_cut = ToBytes(entries->Get(i).chain_hash());
+      }
+    }
+    if (hash_at_cut.empty()) {
+      if (req.after_seq() != cut) return;
+      hash_at_cut = ToBytes(req.after_chain_hash());
+    }
+    *resp.mutable_head() =
+        protocol::MakeReceipt(View(req.case_id()), cut, hash_at_cut, resp.head().time_ms(), key);
+  };
+  REQUIRE(s.victim->SyncNow().ok());  // an alarm halts the case, not the client
+  auto alarms = s.victim->Alarms();
+  REQUIRE(alarms.size() == 1);
+  CHECK(alarms[0].kind == AlarmKind::kRollback);
+  // The first page verified and is kept; nothing after it.
+  CHECK(s.victim->ConfirmedView(s.case_id)->seq() == base + 2);
+  s.victim.Reopen();
+  CHECK(s.victim->Alarms().size() == 1);
+}
+
 TEST_CASE("a head not signed by the pinned server key raises TAMPER", "[malicious]") {
   Scenario s;
   s.WriteMore(1);

@@ -736,6 +736,11 @@ constexpr Text kTexts[] = {
     {"refused.device_unknown",
      "De server kent dit apparaat niet. Koppel het opnieuw aan je account.",
      "The server does not know this device. Link it to your account again."},
+    {"refused.challenge_unknown",
+     "Inloggen lukte niet, omdat dit apparaat op hetzelfde moment ook ergens anders inlogde. "
+     "Probeer het opnieuw.",
+     "Signing in did not work, because this device was signing in elsewhere at the same moment. "
+     "Try again."},
     {"refused.scope_unknown", "Dit afgeschermde deel bestaat niet (meer) in deze casus.",
      "This restricted part does not exist in this case (any more)."},
     {"refused.too_many_scopes",

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <limits>
 #include <set>
+#include <thread>
 
 #include <google/protobuf/arena.h>
 
@@ -310,9 +311,10 @@ Result<std::string> SyncEngine::Token() {
     server_id = protocol::ServerId(server_key_);
   }
   // kringd keeps 4 open challenges per device and address: processes of one profile signing in
-  // side by side (kring commands in a script) retire each other's, and the sign-in with a
-  // retired one is refused without a reason. Such a refusal gets a fresh challenge, a few times;
-  // one that names the device (revoked, unknown) does not.
+  // side by side (kring commands in a script) retire each other's, and a sign-in with a retired
+  // one is refused as CHALLENGE_UNKNOWN. It gets a fresh challenge after a short random pause
+  // (so processes in step fall out of step), a few times; a kringd from before that reason
+  // refuses it without one, which is tried again once. Any other refusal is final.
   constexpr int kSignInAttempts = 4;
   Result<v1::SignInResponse> signed_in = Status(StatusCode::kInternal, "no sign-in");
   for (int attempt = 1;; ++attempt) {
@@ -329,10 +331,12 @@ Result<std::string> SyncEngine::Token() {
         View(me.device_signing_secret_key()),
         protocol::AuthSignInput(server_id, View(challenge.challenge()), View(me.device_id())))));
     signed_in = transport_->SignIn(sreq);
-    if (signed_in.ok() || signed_in.status().code() != StatusCode::kUnauthenticated ||
-        !signed_in.status().reason().empty() || attempt == kSignInAttempts) {
-      break;
-    }
+    const Status& s = signed_in.status();
+    const bool retired =
+        s.code() == StatusCode::kUnauthenticated &&
+        (s.reason() == refusal::kChallengeUnknown || (s.reason().empty() && attempt == 1));
+    if (signed_in.ok() || !retired || attempt == kSignInAttempts) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5 + crypto::RandomBytes(1)[0] % 32));
   }
   KRING_ASSIGN_OR_RETURN(v1::SignInResponse session, std::move(signed_in));
   std::lock_guard<std::mutex> lock(account_mu_);
@@ -668,10 +672,10 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
   // refusal after a verified removal), not broken off by an error or the entry cap. Only then
   // is a removal of this account settled: a catch-up broken off between a removal and a later
   // re-adding must not reject the queued changes of an account that is a member again.
-  // The signed head of the last verified page when it is ahead of the verified log (the
-  // catch-up ended short of it: the entry cap, or an error). Kept as a receipt with the commit:
-  // kringd signed that its log reaches that far, so a later head below it is a rollback
-  // (CheckHead) and a later entry at its seq must carry its chain hash.
+  // The highest signed head of the pages verified so far. kringd signed that its log reaches that
+  // far, so a later head below it is a rollback (CheckHead) and a later entry at its seq must
+  // carry its chain hash: it counts as a receipt for the pages after it at once, and is kept as
+  // one with the commit when the catch-up ends short of it (the entry cap, or an error).
   std::optional<v1::Receipt> signed_ahead;
   auto commit = [&](bool at_end) -> Status {
     if (verified.pulled.empty()) return {};
@@ -904,10 +908,9 @@ Result<bool> SyncEngine::PullOnce(const Bytes& case_id, Outcome& out) {
     for (auto& f : v.complaints) complaints.push_back(std::move(f));
     current.head_seq = v.batch.head_seq;
     current.head_hash = std::move(v.batch.head_hash);
-    if (signed_head > current.head_seq) {
+    if (!signed_ahead || signed_head > signed_ahead->seq()) {
       signed_ahead = response.head();
-    } else {
-      signed_ahead.reset();
+      receipts.emplace(signed_head, response.head());
     }
     if (!goes_on(verified.pulled.size(), current.head_seq, signed_head)) break;
   }

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "kring/common/crypto.h"
+#include "kring/common/refusal.h"
 
 namespace kring::server::auth {
 namespace {
@@ -213,14 +214,19 @@ Result<Challenge> SessionManager::IssueChallenge(ByteView device_id, const PeerK
 Status SessionManager::ConsumeChallenge(ByteView device_id, ByteView challenge) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = challenges_.find(Bytes(challenge.begin(), challenge.end()));
-  if (it == challenges_.end()) return Unauthenticated("unknown or used challenge");
+  if (it == challenges_.end()) {
+    return Status(StatusCode::kUnauthenticated, "unknown or used challenge",
+                  refusal::kChallengeUnknown);
+  }
   // The group starts with the device id it was issued to.
   const Bytes& group = it->second.group;
   const bool owned = group.size() >= device_id.size() &&
                      std::equal(device_id.begin(), device_id.end(), group.begin());
   const int64_t expiry = it->second.expires_at_ms;
   EraseChallengeLocked(it);
-  if (expiry <= steady_()) return Unauthenticated("challenge expired");
+  if (expiry <= steady_()) {
+    return Status(StatusCode::kUnauthenticated, "challenge expired", refusal::kChallengeUnknown);
+  }
   if (device_id.size() != crypto::kIdBytes || !owned) {
     return Unauthenticated("challenge was issued to another device");
   }

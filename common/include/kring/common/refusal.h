@@ -64,6 +64,9 @@ inline constexpr std::string_view kStaleUserKey = "STALE_USER_KEY";
 // recovery key signing in hears DEVICE_UNKNOWN.
 inline constexpr std::string_view kDeviceRevoked = "DEVICE_REVOKED";
 inline constexpr std::string_view kDeviceUnknown = "DEVICE_UNKNOWN";
+// A sign-in with a challenge kringd does not hold (used, expired, or retired by a newer one for
+// the same device: processes of one profile signing in at once): ask for a new challenge.
+inline constexpr std::string_view kChallengeUnknown = "CHALLENGE_UNKNOWN";
 // Restricted scopes: a change names a scope the case does not have, or a new one would pass the
 // limit per case (protocol::kMaxScopesPerCase).
 inline constexpr std::string_view kScopeUnknown = "SCOPE_UNKNOWN";
@@ -103,6 +106,7 @@ inline constexpr std::string_view kAll[] = {kInviteUnknown,
                                             kHeldForRevokedDevice,
                                             kDeviceRevoked,
                                             kDeviceUnknown,
+                                            kChallengeUnknown,
                                             kStaleUserKey,
                                             kChairDecidesRoles,
                                             kChairKeepsRole,
