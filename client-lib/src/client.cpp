@@ -839,20 +839,8 @@ std::string DigitsOnly(const std::string& s) {
 // Signs in as `me` with the raw transport (a device not yet adopted by the sync engine).
 Result<std::string> SignInAs(Transport* transport, ByteView server_key,
                              const v1::LocalAccount& me) {
-  Bytes server_id = protocol::ServerId(server_key);
-  v1::ChallengeRequest creq;
-  creq.set_device_id(me.device_id());
-  KRING_ASSIGN_OR_RETURN(v1::ChallengeResponse challenge, transport->GetChallenge(creq));
-  if (!ConstantTimeEqual(View(challenge.server_id()), server_id)) {
-    return PermissionDenied("server identity differs from the pinned server");
-  }
-  v1::SignInRequest sreq;
-  sreq.set_device_id(me.device_id());
-  sreq.set_challenge(challenge.challenge());
-  sreq.set_signature(ToString(crypto::Sign(
-      View(me.device_signing_secret_key()),
-      protocol::AuthSignInput(server_id, View(challenge.challenge()), View(me.device_id())))));
-  KRING_ASSIGN_OR_RETURN(v1::SignInResponse session, transport->SignIn(sreq));
+  KRING_ASSIGN_OR_RETURN(v1::SignInResponse session,
+                         SignInDevice(*transport, protocol::ServerId(server_key), me));
   return session.session_token();
 }
 

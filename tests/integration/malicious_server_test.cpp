@@ -76,6 +76,27 @@ std::string Flip(std::string s, size_t at) {
   return s;
 }
 
+// A server that answers as if its log ended at `cut`: true entries up to it, none after, and a
+// head at `cut` that it signs (also when the page holds nothing past the cursor at `cut`).
+void EndLogAt(uint64_t cut, const SecretBytes& key, const v1::PullRequest& req,
+              v1::PullResponse& resp) {
+  Bytes hash_at_cut;
+  auto* entries = resp.mutable_entries();
+  for (int i = entries->size() - 1; i >= 0; --i) {
+    if (entries->Get(i).seq() > cut) {
+      entries->DeleteSubrange(i, 1);
+    } else if (entries->Get(i).seq() == cut) {
+      hash_at_cut = ToBytes(entries->Get(i).chain_hash());
+    }
+  }
+  if (hash_at_cut.empty()) {
+    if (req.after_seq() != cut) return;
+    hash_at_cut = ToBytes(req.after_chain_hash());  // nothing past the cut, consistently
+  }
+  *resp.mutable_head() =
+      protocol::MakeReceipt(View(req.case_id()), cut, hash_at_cut, resp.head().time_ms(), key);
+}
+
 }  // namespace
 
 TEST_CASE("a flipped ciphertext bit raises TAMPER", "[malicious]") {
@@ -194,21 +215,7 @@ TEST_CASE("a head below one the device was shown before raises ROLLBACK, after a
   const uint64_t cut = base + 12;
   s.lie->pull_limit = 0;
   s.lie->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
-    Bytes hash_at_cut;
-    auto* entries = resp.mutable_entries();
-    for (int i = entries->size() - 1; i >= 0; --i) {
-      if (entries->Get(i).seq() > cut) {
-        entries->DeleteSubrange(i, 1);
-      } else if (entries->Get(i).seq() == cut) {
-        hash_at_cut = ToBytes(entries->Get(i).chain_hash());
-      }
-    }
-    if (hash_at_cut.empty()) {
-      if (req.after_seq() != cut) return;
-      hash_at_cut = ToBytes(req.after_chain_hash());  // nothing past the cut, consistently
-    }
-    *resp.mutable_head() =
-        protocol::MakeReceipt(View(req.case_id()), cut, hash_at_cut, resp.head().time_ms(), key);
+    EndLogAt(cut, key, req, resp);
   };
   s.ExpectAlarm(AlarmKind::kRollback);
 }
@@ -225,21 +232,7 @@ TEST_CASE("a page whose head is below the previous page's raises ROLLBACK", "[ma
   s.lie->pull_limit = 2;
   s.lie->on_pull = [&](const v1::PullRequest& req, v1::PullResponse& resp) {
     if (req.after_seq() == base) return;
-    Bytes hash_at_cut;
-    auto* entries = resp.mutable_entries();
-    for (int i = entries->size() - 1; i >= 0; --i) {
-      if (entries->Get(i).seq() > cut) {
-        entries->DeleteSubrange(i, 1);
-      } else if (entries->Get(i).seq() == cut) {
-        hash_at_cut = ToBytes(entries->Get(i).chain_hash());
-      }
-    }
-    if (hash_at_cut.empty()) {
-      if (req.after_seq() != cut) return;
-      hash_at_cut = ToBytes(req.after_chain_hash());
-    }
-    *resp.mutable_head() =
-        protocol::MakeReceipt(View(req.case_id()), cut, hash_at_cut, resp.head().time_ms(), key);
+    EndLogAt(cut, key, req, resp);
   };
   REQUIRE(s.victim->SyncNow().ok());  // an alarm halts the case, not the client
   auto alarms = s.victim->Alarms();

@@ -297,6 +297,39 @@ Status SyncEngine::EnsureServerPinned() {
   return {};
 }
 
+Result<v1::SignInResponse> SignInDevice(Transport& transport, ByteView server_id,
+                                        const v1::LocalAccount& me) {
+  // kringd keeps 4 open challenges per device and address: processes of one profile signing in
+  // side by side (kring commands in a script) retire each other's, and a sign-in with a retired
+  // one is refused as CHALLENGE_UNKNOWN. It gets a fresh challenge after a short random pause
+  // (so processes in step fall out of step), a few times; a kringd from before that reason
+  // refuses it without one, which is tried again once. Any other refusal is final.
+  constexpr int kSignInAttempts = 4;
+  Result<v1::SignInResponse> signed_in = Status(StatusCode::kInternal, "no sign-in");
+  for (int attempt = 1;; ++attempt) {
+    v1::ChallengeRequest creq;
+    creq.set_device_id(me.device_id());
+    KRING_ASSIGN_OR_RETURN(v1::ChallengeResponse challenge, transport.GetChallenge(creq));
+    if (!ConstantTimeEqual(View(challenge.server_id()), server_id)) {
+      return PermissionDenied("server identity differs from the pinned server");
+    }
+    v1::SignInRequest sreq;
+    sreq.set_device_id(me.device_id());
+    sreq.set_challenge(challenge.challenge());
+    sreq.set_signature(ToString(crypto::Sign(
+        View(me.device_signing_secret_key()),
+        protocol::AuthSignInput(server_id, View(challenge.challenge()), View(me.device_id())))));
+    signed_in = transport.SignIn(sreq);
+    const Status& s = signed_in.status();
+    const bool retired =
+        s.code() == StatusCode::kUnauthenticated &&
+        (s.reason() == refusal::kChallengeUnknown || (s.reason().empty() && attempt == 1));
+    if (signed_in.ok() || !retired || attempt == kSignInAttempts) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5 + crypto::RandomBytes(1)[0] % 32));
+  }
+  return signed_in;
+}
+
 Result<std::string> SyncEngine::Token() {
   KRING_RETURN_IF_ERROR(EnsureServerPinned());
   // One sign-in at a time: a caller that waited here finds the fresh token below.
@@ -310,35 +343,7 @@ Result<std::string> SyncEngine::Token() {
     me = *account_;
     server_id = protocol::ServerId(server_key_);
   }
-  // kringd keeps 4 open challenges per device and address: processes of one profile signing in
-  // side by side (kring commands in a script) retire each other's, and a sign-in with a retired
-  // one is refused as CHALLENGE_UNKNOWN. It gets a fresh challenge after a short random pause
-  // (so processes in step fall out of step), a few times; a kringd from before that reason
-  // refuses it without one, which is tried again once. Any other refusal is final.
-  constexpr int kSignInAttempts = 4;
-  Result<v1::SignInResponse> signed_in = Status(StatusCode::kInternal, "no sign-in");
-  for (int attempt = 1;; ++attempt) {
-    v1::ChallengeRequest creq;
-    creq.set_device_id(me.device_id());
-    KRING_ASSIGN_OR_RETURN(v1::ChallengeResponse challenge, transport_->GetChallenge(creq));
-    if (!ConstantTimeEqual(View(challenge.server_id()), server_id)) {
-      return PermissionDenied("server identity differs from the pinned server");
-    }
-    v1::SignInRequest sreq;
-    sreq.set_device_id(me.device_id());
-    sreq.set_challenge(challenge.challenge());
-    sreq.set_signature(ToString(crypto::Sign(
-        View(me.device_signing_secret_key()),
-        protocol::AuthSignInput(server_id, View(challenge.challenge()), View(me.device_id())))));
-    signed_in = transport_->SignIn(sreq);
-    const Status& s = signed_in.status();
-    const bool retired =
-        s.code() == StatusCode::kUnauthenticated &&
-        (s.reason() == refusal::kChallengeUnknown || (s.reason().empty() && attempt == 1));
-    if (signed_in.ok() || !retired || attempt == kSignInAttempts) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5 + crypto::RandomBytes(1)[0] % 32));
-  }
-  KRING_ASSIGN_OR_RETURN(v1::SignInResponse session, std::move(signed_in));
+  KRING_ASSIGN_OR_RETURN(v1::SignInResponse session, SignInDevice(*transport_, server_id, me));
   std::lock_guard<std::mutex> lock(account_mu_);
   token_ = session.session_token();
   token_expires_ms_ = session.expires_at_ms();

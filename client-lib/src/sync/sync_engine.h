@@ -228,4 +228,10 @@ v1::Envelope SealEnvelope(const v1::OpHeader& header, const v1::ControlBody* con
                           const v1::ContentOp* content, ByteView epoch_key);
 void SignSealed(const v1::LocalAccount& me, v1::Envelope& env);
 
+// Signs `me` in with a fresh challenge from `transport`, whose server must be `server_id` (the
+// pinned key's id); a challenge retired by a parallel sign-in of the same device is asked for
+// again (the sync engine's Token, and a device not yet adopted by it).
+Result<v1::SignInResponse> SignInDevice(Transport& transport, ByteView server_id,
+                                        const v1::LocalAccount& me);
+
 }  // namespace kring::client
