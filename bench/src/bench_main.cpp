@@ -2,7 +2,7 @@
 //
 //   kring_bench [--out DIR] [--rounds N] [--quick] [--clients 1,8,64,256]
 //   [--mem-clients 100,1000,5000] [--edits 1000]
-//   [--only crypto,sqlite,seal,callgrind,cold,push,peers,catchup,memory]
+//   [--only crypto,sqlite,seal,callgrind,coldcount,cold,push,peers,catchup,memory]
 //
 // peers (Yjs + y-websocket, PouchDB + express-pouchdb; bench/peers/, installed with npm ci when
 // missing) run inside the cold and push rounds; without node they are skipped with a note.
@@ -17,11 +17,14 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <sys/utsname.h>
 
@@ -115,6 +118,75 @@ void RunCallgrind(Report& report) {
   report.comparisons.push_back(c);
 }
 
+// The instructions of one cold round, counted by callgrind in a run of this binary under valgrind
+// (`--only cold --rounds 1` with KRING_BENCH_COLD_ROUNDS_ONLY): for each contender the client
+// side of its cold sync, the thread that calls it and every thread started meanwhile (libkring's
+// SyncNow, pull and opening threads and its WAL copy; the floor relay's reader and its WAL copy;
+// the checked floor's four threads). The servers run outside valgrind and are not counted. Times
+// of the cold rounds range over 2x on this machine; libkring's count repeats within 0.1%, the
+// floors' within a few percent (their WAL copies depend on timing; docs/performance.md).
+void RunColdInstructions(Report& report, const Options& options, bool quick) {
+  const std::string valgrind = FindInPath("valgrind");
+  const std::string env = FindInPath("env");
+  if (valgrind.empty() || env.empty()) {
+    report.notes.push_back("coldcount: valgrind not installed, cold-sync instructions skipped");
+    return;
+  }
+  const std::string dir = options.scratch + "/cold-callgrind";
+  std::filesystem::create_directories(dir);
+  std::vector<std::string> argv = {env,
+                                   "KRING_BENCH_COLD_ROUNDS_ONLY=1",
+                                   valgrind,
+                                   "--tool=callgrind",
+                                   "-q",
+                                   "--callgrind-out-file=" + dir + "/counts",
+                                   "--toggle-collect=std::thread::_State_impl*",
+                                   "/proc/" + std::to_string(getpid()) + "/exe",
+                                   "--only",
+                                   "cold",
+                                   "--rounds",
+                                   "1",
+                                   "--out",
+                                   dir};
+  if (quick) argv.push_back("--quick");
+  int code = 0;
+  RunCapture(argv, 3600, &code);
+  if (code != 0) {
+    throw std::runtime_error("callgrind cold run failed: exit code " + std::to_string(code));
+  }
+  // Each mark's dump is a file of its own (counts.1, counts.2, ...) named in its "desc" line.
+  std::optional<double> kring, floor, checked;
+  for (const auto& file : std::filesystem::directory_iterator(dir)) {
+    if (file.path().filename().string().rfind("counts.", 0) != 0) continue;
+    std::ifstream in(file.path());
+    std::string mark;
+    std::optional<double> total;
+    for (std::string line; std::getline(in, line);) {
+      constexpr std::string_view kTrigger = "desc: Trigger: Client Request: ";
+      if (line.rfind(kTrigger, 0) == 0) mark = line.substr(kTrigger.size());
+      if (line.rfind("summary: ", 0) == 0) total = std::stod(line.substr(9));
+    }
+    if (mark == kLibkringColdCount) kring = total;
+    if (mark == kFloorColdCount) floor = total;
+    if (mark == kCheckedColdCount) checked = total;
+  }
+  if (!kring || !floor || !checked) throw std::runtime_error("callgrind cold run wrote no counts");
+  const std::string workload = "cold sync of " + std::to_string(options.cold_ops) +
+                               " x 1 KiB ops, fresh device: client instructions (callgrind)";
+  const std::string kring_name = "libkring SyncNow, all its threads";
+  const std::string floor_name = "floor relay's reader (pages + local SQLite store)";
+  const std::string checked_name = "checked floor (the reader + the checks' raw crypto)";
+  auto add = [&](const std::string& a_name, double a, const std::string& b_name, double b,
+                 const std::string& note) {
+    report.comparisons.push_back(
+        Comparison{workload, a_name, b_name, "instr", false, {a}, {b}, std::nullopt, "", note});
+  };
+  add(kring_name, *kring, floor_name, *floor,
+      "one round under valgrind --tool=callgrind; the servers (kringd, floor relay) not counted");
+  add(checked_name, *checked, floor_name, *floor, "");
+  add(kring_name, *kring, checked_name, *checked, "");
+}
+
 int Main(int argc, char** argv) {
   NoUnauthenticatedLimit();  // first: no thread runs yet
   crypto::EnsureInitialized();
@@ -170,11 +242,12 @@ int Main(int argc, char** argv) {
         only.insert({"cold", "push"});
       }
     } else {
-      std::fprintf(stderr,
-                   "usage: kring_bench [--out DIR] [--rounds N] [--quick] [--clients 1,8,64,256] "
-                   "[--mem-clients 100,1000,5000] [--edits 1000] "
-                   "[--push-batch 1|50] [--push-scale K] [--push-time-cap S] "
-                   "[--only crypto,sqlite,seal,callgrind,cold,push,peers,catchup,memory]\n");
+      std::fprintf(
+          stderr,
+          "usage: kring_bench [--out DIR] [--rounds N] [--quick] [--clients 1,8,64,256] "
+          "[--mem-clients 100,1000,5000] [--edits 1000] "
+          "[--push-batch 1|50] [--push-scale K] [--push-time-cap S] "
+          "[--only crypto,sqlite,seal,callgrind,coldcount,cold,push,peers,catchup,memory]\n");
       return 2;
     }
   }
@@ -216,6 +289,7 @@ int Main(int argc, char** argv) {
   step("sqlite", [&] { RunSqliteFloors(report, options.rounds, options.scratch); });
   step("seal", [&] { RunSealCost(report, options); });
   step("callgrind", [&] { RunCallgrind(report); });
+  step("coldcount", [&] { RunColdInstructions(report, options, quick); });
   // The peers run inside the cold and push rounds (A B C ...); without node they are skipped.
   std::unique_ptr<Peers> peers;
   if (want("peers") && (want("cold") || want("push"))) {

@@ -157,10 +157,12 @@ void Peers::ColdRound(int round, double kring_seconds) {
   std::filesystem::create_directories(yjs_store);
   std::filesystem::create_directories(pouch_store);
   const std::string expect = std::to_string(cold_ops_);
+  SettleDisk();
   double yjs = RunScript("Yjs cold sync round " + r, "yjs-client.js",
                          {"cold", "--url", Url("ws", *yjs_), "--room", "cold", "--expect", expect,
                           "--store", yjs_store},
                          "seconds", kColdLimit);
+  SettleDisk();
   double pouch = RunScript("PouchDB cold sync round " + r, "pouchdb-client.js",
                            {"cold", "--url", Url("http", *pouchdb_), "--db", "cold", "--expect",
                             expect, "--store", pouch_store},

@@ -149,6 +149,8 @@ std::string RunCapture(const std::vector<std::string>& argv_s, double timeout_se
   return out;
 }
 
+void SettleDisk() { ::sync(); }
+
 std::string FindInPath(const std::string& name) {
   const char* path = ::getenv("PATH");
   std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";

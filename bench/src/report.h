@@ -18,6 +18,9 @@ inline double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+// CPU seconds (user + system) that every thread of this process used so far.
+double ProcessCpuSeconds();
+
 // One absolute figure measured in several rounds.
 struct Floor {
   std::string group;  // "libsodium", "sqlite", ...

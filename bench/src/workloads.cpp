@@ -19,6 +19,7 @@
 #include "kring/common/sqlite.h"
 #include "kring/common/user_chain.h"
 
+#include "callgrind_marks.h"
 #include "checked_cold.h"
 #include "floors.h"
 #include "kring_ops.h"
@@ -477,6 +478,10 @@ void RunColdSync(Report& report, const Options& o) {
   // in-process round below would be counted with it).
   const char* only = std::getenv("KRING_BENCH_COLD_SYNC_ONLY");
   const bool sync_only = only != nullptr && *only != '\0';
+  // KRING_BENCH_COLD_ROUNDS_ONLY: the rounds' three contenders, then stop (the run under callgrind
+  // of `--only coldcount`, which counts each contender apart through callgrind_marks.h).
+  const char* rounds_env = std::getenv("KRING_BENCH_COLD_ROUNDS_ONLY");
+  const bool rounds_only = rounds_env != nullptr && *rounds_env != '\0';
   // The checked floor: the floor relay's cold sync plus the checks' raw cryptography, against
   // kringd's signed head of the same log; author 0 is its reader.
   CheckedColdInput checked_in;
@@ -520,6 +525,19 @@ void RunColdSync(Report& report, const Options& o) {
                               std::nullopt,
                               "",
                               ""};
+  // What each contender's client costs in CPU, whatever its wall time waits for: every thread
+  // of this process from the start of a run until it returns. (libkring copies its write-ahead
+  // log into the database after SyncNow returned; that copy is left out, as it is of the time.)
+  const std::string cpu_workload = cold.workload + ": client CPU time";
+  const std::string cpu_note =
+      "user + system time of every thread of the bench process during each run; the servers "
+      "(kringd, floor relay) not counted";
+  Comparison kring_cpu{cpu_workload, cold.a_name, cold.b_name,  "s", false,
+                       {},           {},          std::nullopt, "",  cpu_note};
+  Comparison checked_cpu{
+      cpu_workload, checked_vs_floor.a_name, cold.b_name, "s", false, {}, {}, std::nullopt, "", ""};
+  Comparison kring_vs_checked_cpu{
+      cpu_workload, cold.a_name, checked_vs_floor.a_name, "s", false, {}, {}, std::nullopt, "", ""};
   // KRING_BENCH_COLD_HOOK: a program run as `<hook> start|stop <kringd pid> <floor relay pid>`
   // around the cold rounds, e.g. one that zeroes and dumps callgrind's counts of the two servers
   // (callgrind_control -z / -d), so that their serving of the cold syncs is counted apart from
@@ -557,9 +575,18 @@ void RunColdSync(Report& report, const Options& o) {
     }
   } stop_hook{run_hook};
   for (int r = 0; r < o.rounds; ++r) {
+    SettleDisk();
+    // Under callgrind (`--only coldcount`, RunColdInstructions) each contender's instructions
+    // are counted apart: this thread's between the toggles, the threads it starts through
+    // valgrind's --toggle-collect, the rest (the fixture, the checks after) dropped.
+    ZeroCallgrindCounts();
+    ToggleCallgrindCounting();
+    const double a_cpu_start = ProcessCpuSeconds();
     double start = Now();
     auto stats = f.readers[static_cast<size_t>(r)].client->SyncNow();
     double a = Now() - start;
+    const double a_cpu = ProcessCpuSeconds() - a_cpu_start;
+    ToggleCallgrindCounting();
     Mark("libkring cold sync", start, start + a, f.total_ops);
     if (!stats.ok()) throw std::runtime_error("cold SyncNow: " + stats.status().ToString());
     client::Client& reader = *f.readers[static_cast<size_t>(r)].client;
@@ -574,18 +601,39 @@ void RunColdSync(Report& report, const Options& o) {
     // database file after SyncNow returned (sql::WalCheckpointer), and that copy must not run
     // during the next contender's round. The floor's own database closes after its timing too.
     f.readers[static_cast<size_t>(r)].client.reset();
+    DumpCallgrindCounts(kLibkringColdCount);
+    SettleDisk();
+    ZeroCallgrindCounts();
+    ToggleCallgrindCounting();
+    const double b_cpu_start = ProcessCpuSeconds();
     double b =
         FloorColdSync(f.floor->address(), f.case_id,
                       o.scratch + "/floor-reader-" + std::to_string(r) + ".sqlite3", f.total_ops);
+    const double b_cpu = ProcessCpuSeconds() - b_cpu_start;
+    ToggleCallgrindCounting();
+    DumpCallgrindCounts(kFloorColdCount);
     cold.a.push_back(a);
     cold.b.push_back(b);
+    kring_cpu.a.push_back(a_cpu);
+    kring_cpu.b.push_back(b_cpu);
     if (!sync_only) {
       checked_in.db_path = o.scratch + "/checked-reader-" + std::to_string(r) + ".sqlite3";
+      SettleDisk();
+      ZeroCallgrindCounts();
+      ToggleCallgrindCounting();
+      const double c_cpu_start = ProcessCpuSeconds();
       double c = CheckedFloorColdSync(checked_in);
+      const double c_cpu = ProcessCpuSeconds() - c_cpu_start;
+      ToggleCallgrindCounting();
+      DumpCallgrindCounts(kCheckedColdCount);
       checked_vs_floor.a.push_back(c);
       checked_vs_floor.b.push_back(b);
       kring_vs_checked.a.push_back(a);
       kring_vs_checked.b.push_back(c);
+      checked_cpu.a.push_back(c_cpu);
+      checked_cpu.b.push_back(b_cpu);
+      kring_vs_checked_cpu.a.push_back(a_cpu);
+      kring_vs_checked_cpu.b.push_back(c_cpu);
     }
     if (o.after_cold_round) o.after_cold_round(r, a);
   }
@@ -595,6 +643,10 @@ void RunColdSync(Report& report, const Options& o) {
   if (sync_only) return;
   report.comparisons.push_back(checked_vs_floor);
   report.comparisons.push_back(kring_vs_checked);
+  report.comparisons.push_back(kring_cpu);
+  report.comparisons.push_back(checked_cpu);
+  report.comparisons.push_back(kring_vs_checked_cpu);
+  if (rounds_only) return;
 
   // Verification cost in-process, on the exact entries kringd serves.
   VerifyFixture vf;

@@ -35,6 +35,12 @@ struct Options {
 // entries.
 void RunColdSync(Report& report, const Options& options);
 
+// The names under which a cold round run under callgrind dumps each contender's instructions
+// (callgrind_marks.h; RunColdInstructions in bench_main.cpp reads them back).
+inline constexpr const char* kLibkringColdCount = "libkring cold sync";
+inline constexpr const char* kFloorColdCount = "floor relay cold sync";
+inline constexpr const char* kCheckedColdCount = "checked floor cold sync";
+
 // Push throughput: N clients, each its own device and connection, pushing single ops and batches
 // of 50 to kringd vs appending the same bytes to the floor relay vs raw SQLite transactions.
 void RunPush(Report& report, const Options& options);

@@ -1,0 +1,37 @@
+// Marks that let one callgrind run of the benchmark count a part of it apart from the rest
+// (`--only coldcount`, docs/performance.md). Outside valgrind each mark is a few instructions
+// that do nothing; without valgrind's headers (package valgrind) they compile to nothing.
+#pragma once
+
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define KRING_BENCH_CALLGRIND_MARKS 1
+#endif
+
+namespace kring::bench {
+
+// Drops what callgrind counted so far (all threads).
+inline void ZeroCallgrindCounts() {
+#ifdef KRING_BENCH_CALLGRIND_MARKS
+  CALLGRIND_ZERO_STATS;
+#endif
+}
+
+// Turns counting on or off for the calling thread only.
+inline void ToggleCallgrindCounting() {
+#ifdef KRING_BENCH_CALLGRIND_MARKS
+  CALLGRIND_TOGGLE_COLLECT;
+#endif
+}
+
+// Writes what was counted since the last zero or dump to a file of its own, named `what` in its
+// "desc: Trigger: Client Request:" line, and starts counting from zero again.
+inline void DumpCallgrindCounts(const char* what) {
+#ifdef KRING_BENCH_CALLGRIND_MARKS
+  CALLGRIND_DUMP_STATS_AT(what);
+#else
+  (void)what;
+#endif
+}
+
+}  // namespace kring::bench
