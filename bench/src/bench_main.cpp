@@ -285,7 +285,10 @@ int Main(int argc, char** argv) {
     report.WriteMarkdown(out_dir + "/latest.md");  // partial results survive a later failure
     report.WriteJson(out_dir + "/latest.json");
   };
-  step("crypto", [&] { RunCryptoFloors(report, options.rounds); });
+  step("crypto", [&] {
+    RunCryptoFloors(report, options.rounds);
+    RunPageFaultFloor(report, options.rounds);
+  });
   step("sqlite", [&] { RunSqliteFloors(report, options.rounds, options.scratch); });
   step("seal", [&] { RunSealCost(report, options); });
   step("callgrind", [&] { RunCallgrind(report); });

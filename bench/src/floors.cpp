@@ -1,10 +1,13 @@
 #include "floors.h"
 
 #include <sodium.h>
+#include <unistd.h>
 
 #include <functional>
 #include <stdexcept>
 #include <vector>
+
+#include <sys/mman.h>
 
 #include "kring/common/crypto.h"
 #include "kring/common/sqlite.h"
@@ -127,6 +130,26 @@ double SqliteInsertRate(const std::string& path, size_t rows, size_t batch, size
     done += batch;
   }
   return static_cast<double>(done) / (Now() - start);
+}
+
+void RunPageFaultFloor(Report& report, int rounds) {
+  constexpr size_t kBytes = size_t{64} << 20;
+  const auto page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  Floor f{"Linux (this machine)",
+          "first touch of a fresh 4 KiB page (minor page fault), 64 MiB",
+          "us/page",
+          {}};
+  for (int r = 0; r < rounds; ++r) {
+    void* mem = mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) throw std::runtime_error("mmap failed");
+    auto* bytes = static_cast<volatile unsigned char*>(mem);
+    double start = Now();
+    for (size_t at = 0; at < kBytes; at += page) bytes[at] = 1;
+    const double elapsed = Now() - start;
+    munmap(mem, kBytes);
+    f.rounds.push_back(elapsed * 1e6 / static_cast<double>(kBytes / page));
+  }
+  report.floors.push_back(std::move(f));
 }
 
 void RunSqliteFloors(Report& report, int rounds, const std::string& dir) {

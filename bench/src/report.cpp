@@ -71,6 +71,12 @@ double ProcessCpuSeconds() {
   return seconds(u.ru_utime) + seconds(u.ru_stime);
 }
 
+double ProcessMinorFaults() {
+  rusage u{};
+  if (getrusage(RUSAGE_SELF, &u) != 0) throw std::runtime_error("getrusage failed");
+  return static_cast<double>(u.ru_minflt);
+}
+
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());

@@ -21,6 +21,9 @@ inline double Now() {
 // CPU seconds (user + system) that every thread of this process used so far.
 double ProcessCpuSeconds();
 
+// Minor page faults (first touches of memory the process had not used) of this process so far.
+double ProcessMinorFaults();
+
 // One absolute figure measured in several rounds.
 struct Floor {
   std::string group;  // "libsodium", "sqlite", ...

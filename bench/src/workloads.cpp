@@ -14,12 +14,19 @@
 #include <string>
 #include <thread>
 
+#include <sys/resource.h>
+
 #include "kring/client.h"
 #include "kring/common/protocol.h"
 #include "kring/common/sqlite.h"
 #include "kring/common/user_chain.h"
 
 #include "callgrind_marks.h"
+static long Flt() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
+}
 #include "checked_cold.h"
 #include "floors.h"
 #include "kring_ops.h"
@@ -538,6 +545,12 @@ void RunColdSync(Report& report, const Options& o) {
       cpu_workload, checked_vs_floor.a_name, cold.b_name, "s", false, {}, {}, std::nullopt, "", ""};
   Comparison kring_vs_checked_cpu{
       cpu_workload, cold.a_name, checked_vs_floor.a_name, "s", false, {}, {}, std::nullopt, "", ""};
+  // And the memory each touches for the first time (minor page faults of the bench process):
+  // what a client keeps until its commit is new memory, and each new page costs a fault.
+  const std::string faults_group = "cold sync, client minor page faults";
+  Floor kring_faults{faults_group, cold.a_name, "faults", {}};
+  Floor floor_faults{faults_group, cold.b_name, "faults", {}};
+  Floor checked_faults{faults_group, checked_vs_floor.a_name, "faults", {}};
   // KRING_BENCH_COLD_HOOK: a program run as `<hook> start|stop <kringd pid> <floor relay pid>`
   // around the cold rounds, e.g. one that zeroes and dumps callgrind's counts of the two servers
   // (callgrind_control -z / -d), so that their serving of the cold syncs is counted apart from
@@ -581,11 +594,15 @@ void RunColdSync(Report& report, const Options& o) {
     // valgrind's --toggle-collect, the rest (the fixture, the checks after) dropped.
     ZeroCallgrindCounts();
     ToggleCallgrindCounting();
+    long f0 = Flt();
+    const double a_faults_start = ProcessMinorFaults();
     const double a_cpu_start = ProcessCpuSeconds();
     double start = Now();
     auto stats = f.readers[static_cast<size_t>(r)].client->SyncNow();
     double a = Now() - start;
     const double a_cpu = ProcessCpuSeconds() - a_cpu_start;
+    kring_faults.rounds.push_back(ProcessMinorFaults() - a_faults_start);
+    std::fprintf(stderr, "TEMPFLT kring %ld cpu %.3f\n", Flt() - f0, a_cpu);
     ToggleCallgrindCounting();
     Mark("libkring cold sync", start, start + a, f.total_ops);
     if (!stats.ok()) throw std::runtime_error("cold SyncNow: " + stats.status().ToString());
@@ -605,11 +622,15 @@ void RunColdSync(Report& report, const Options& o) {
     SettleDisk();
     ZeroCallgrindCounts();
     ToggleCallgrindCounting();
+    long f1 = Flt();
+    const double b_faults_start = ProcessMinorFaults();
     const double b_cpu_start = ProcessCpuSeconds();
     double b =
         FloorColdSync(f.floor->address(), f.case_id,
                       o.scratch + "/floor-reader-" + std::to_string(r) + ".sqlite3", f.total_ops);
     const double b_cpu = ProcessCpuSeconds() - b_cpu_start;
+    floor_faults.rounds.push_back(ProcessMinorFaults() - b_faults_start);
+    std::fprintf(stderr, "TEMPFLT floor %ld cpu %.3f\n", Flt() - f1, b_cpu);
     ToggleCallgrindCounting();
     DumpCallgrindCounts(kFloorColdCount);
     cold.a.push_back(a);
@@ -621,9 +642,13 @@ void RunColdSync(Report& report, const Options& o) {
       SettleDisk();
       ZeroCallgrindCounts();
       ToggleCallgrindCounting();
+      long f2 = Flt();
+      const double c_faults_start = ProcessMinorFaults();
       const double c_cpu_start = ProcessCpuSeconds();
       double c = CheckedFloorColdSync(checked_in);
       const double c_cpu = ProcessCpuSeconds() - c_cpu_start;
+      checked_faults.rounds.push_back(ProcessMinorFaults() - c_faults_start);
+      std::fprintf(stderr, "TEMPFLT checked %ld cpu %.3f\n", Flt() - f2, c_cpu);
       ToggleCallgrindCounting();
       DumpCallgrindCounts(kCheckedColdCount);
       checked_vs_floor.a.push_back(c);
@@ -640,7 +665,10 @@ void RunColdSync(Report& report, const Options& o) {
   stop_hook.armed = false;
   run_hook("stop");
   report.comparisons.push_back(cold);
+  report.floors.push_back(kring_faults);
+  report.floors.push_back(floor_faults);
   if (sync_only) return;
+  report.floors.push_back(checked_faults);
   report.comparisons.push_back(checked_vs_floor);
   report.comparisons.push_back(kring_vs_checked);
   report.comparisons.push_back(kring_cpu);
