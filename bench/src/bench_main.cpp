@@ -31,6 +31,7 @@
 #include "kring/common/crypto.h"
 #include "kring/common/log.h"
 
+#include "callgrind_marks.h"
 #include "catch_up.h"
 #include "floors.h"
 #include "memory.h"
@@ -119,12 +120,12 @@ void RunCallgrind(Report& report) {
 }
 
 // The instructions of one cold round, counted by callgrind in a run of this binary under valgrind
-// (`--only cold --rounds 1` with KRING_BENCH_COLD_ROUNDS_ONLY): for each contender the client
-// side of its cold sync, the thread that calls it and every thread started meanwhile (libkring's
-// SyncNow, pull and opening threads and its WAL copy; the floor relay's reader and its WAL copy;
-// the checked floor's four threads). The servers run outside valgrind and are not counted. Times
-// of the cold rounds range over 2x on this machine; libkring's count repeats within 0.1%, the
-// floors' within a few percent (their WAL copies depend on timing; docs/performance.md).
+// (`--only cold --rounds 1` with KRING_BENCH_COLD_ROUNDS_ONLY): for each contender its client's
+// run and the closing of its local database (ClientCost: the thread that calls it, and every
+// std::thread that runs meanwhile; gRPC's own threads are not std::threads and are not counted
+// for any contender). The servers run outside valgrind and are not counted. Times of the cold
+// rounds range over 2x on this machine; libkring's count repeats within 0.1%, the floors' within
+// a few percent (their WAL copies depend on timing; docs/performance.md).
 void RunColdInstructions(Report& report, const Options& options, bool quick) {
   const std::string valgrind = FindInPath("valgrind");
   const std::string env = FindInPath("env");
@@ -132,9 +133,21 @@ void RunColdInstructions(Report& report, const Options& options, bool quick) {
     report.notes.push_back("coldcount: valgrind not installed, cold-sync instructions skipped");
     return;
   }
+  if (!kCallgrindMarks) {
+    report.notes.push_back(
+        "coldcount: built without valgrind/callgrind.h, cold-sync instructions skipped");
+    return;
+  }
   const std::string dir = options.scratch + "/cold-callgrind";
   std::filesystem::create_directories(dir);
+  // The child runs the rounds only, with none of the settings meant for this run's own rounds.
   std::vector<std::string> argv = {env,
+                                   "-u",
+                                   "KRING_BENCH_COLD_SYNC_ONLY",
+                                   "-u",
+                                   "KRING_BENCH_MARKS",
+                                   "-u",
+                                   "KRING_BENCH_COLD_HOOK",
                                    "KRING_BENCH_COLD_ROUNDS_ONLY=1",
                                    valgrind,
                                    "--tool=callgrind",
@@ -164,7 +177,7 @@ void RunColdInstructions(Report& report, const Options& options, bool quick) {
     for (std::string line; std::getline(in, line);) {
       constexpr std::string_view kTrigger = "desc: Trigger: Client Request: ";
       if (line.rfind(kTrigger, 0) == 0) mark = line.substr(kTrigger.size());
-      if (line.rfind("summary: ", 0) == 0) total = std::stod(line.substr(9));
+      if (line.rfind("totals: ", 0) == 0) total = std::stod(line.substr(8));
     }
     if (mark == kLibkringColdCount) kring = total;
     if (mark == kFloorColdCount) floor = total;

@@ -10,7 +10,15 @@
 
 namespace kring::bench {
 
-// Drops what callgrind counted so far (all threads).
+// Whether this build has the marks (a run under callgrind without them could not tell the
+// contenders apart).
+#ifdef KRING_BENCH_CALLGRIND_MARKS
+inline constexpr bool kCallgrindMarks = true;
+#else
+inline constexpr bool kCallgrindMarks = false;
+#endif
+
+// Starts callgrind's totals from zero (the next dump's "totals:" line counts from here).
 inline void ZeroCallgrindCounts() {
 #ifdef KRING_BENCH_CALLGRIND_MARKS
   CALLGRIND_ZERO_STATS;
@@ -25,7 +33,8 @@ inline void ToggleCallgrindCounting() {
 }
 
 // Writes what was counted since the last zero or dump to a file of its own, named `what` in its
-// "desc: Trigger: Client Request:" line, and starts counting from zero again.
+// "desc: Trigger: Client Request:" line, its count in the "totals:" line, and starts the totals
+// from zero again.
 inline void DumpCallgrindCounts(const char* what) {
 #ifdef KRING_BENCH_CALLGRIND_MARKS
   CALLGRIND_DUMP_STATS_AT(what);

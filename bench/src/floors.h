@@ -10,9 +10,9 @@ namespace kring::bench {
 // libsodium primitives at the sizes Kring uses (1 KiB ops, 32-byte digests and keys).
 void RunCryptoFloors(Report& report, int rounds);
 
-// What a page fault costs here: the first touch of each 4 KiB page of fresh anonymous memory,
-// in microseconds per page. On a virtual machine it can cost a hundred times what it does on
-// hardware, and a client that touches new memory pays it (docs/performance.md, cold sync).
+// What a page fault costs here: the first touches of fresh anonymous memory, one per base page,
+// in microseconds per fault. It depends much on the (virtual) machine, and a client that
+// touches new memory pays it (docs/performance.md, cold sync).
 void RunPageFaultFloor(Report& report, int rounds);
 
 // 1 KiB rows into SQLite at kringd's durability (WAL, synchronous=FULL): one transaction per row

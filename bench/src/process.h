@@ -42,9 +42,9 @@ std::string RunCapture(const std::vector<std::string>& argv, double timeout_seco
                        int* exit_code);
 
 // Writes every dirty page of the machine to disk (sync(2)) and returns when that is done. Called
-// before each timed run of a round, so that no contender pays for the writeback of what ran
-// before it: PouchDB's client, for one, leaves megabytes in the page cache without an fsync, and
-// the kernel would write them back during the next contender's commits.
+// before each timed run of the cold-sync rounds, so that no contender pays for the writeback of
+// what ran before it: PouchDB's client, for one, leaves megabytes in the page cache without an
+// fsync, and the kernel would write them back during the next contender's commits.
 void SettleDisk();
 
 // The absolute path of `name` found in $PATH, or "" when there is none.

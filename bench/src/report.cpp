@@ -7,8 +7,6 @@
 #include <sstream>
 #include <stdexcept>
 
-#include <sys/resource.h>
-
 namespace kring::bench {
 namespace {
 
@@ -61,21 +59,6 @@ std::string JsonArray(const std::vector<double>& v) {
 }
 
 }  // namespace
-
-double ProcessCpuSeconds() {
-  rusage u{};
-  if (getrusage(RUSAGE_SELF, &u) != 0) throw std::runtime_error("getrusage failed");
-  auto seconds = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-  };
-  return seconds(u.ru_utime) + seconds(u.ru_stime);
-}
-
-double ProcessMinorFaults() {
-  rusage u{};
-  if (getrusage(RUSAGE_SELF, &u) != 0) throw std::runtime_error("getrusage failed");
-  return static_cast<double>(u.ru_minflt);
-}
 
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;

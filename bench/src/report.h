@@ -18,12 +18,6 @@ inline double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// CPU seconds (user + system) that every thread of this process used so far.
-double ProcessCpuSeconds();
-
-// Minor page faults (first touches of memory the process had not used) of this process so far.
-double ProcessMinorFaults();
-
 // One absolute figure measured in several rounds.
 struct Floor {
   std::string group;  // "libsodium", "sqlite", ...

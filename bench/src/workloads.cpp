@@ -14,20 +14,13 @@
 #include <string>
 #include <thread>
 
-#include <sys/resource.h>
-
 #include "kring/client.h"
 #include "kring/common/protocol.h"
 #include "kring/common/sqlite.h"
 #include "kring/common/user_chain.h"
 
-#include "callgrind_marks.h"
-static long Flt() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_minflt;
-}
 #include "checked_cold.h"
+#include "client_cost.h"
 #include "floors.h"
 #include "kring_ops.h"
 #include "process.h"
@@ -485,8 +478,9 @@ void RunColdSync(Report& report, const Options& o) {
   // in-process round below would be counted with it).
   const char* only = std::getenv("KRING_BENCH_COLD_SYNC_ONLY");
   const bool sync_only = only != nullptr && *only != '\0';
-  // KRING_BENCH_COLD_ROUNDS_ONLY: the rounds' three contenders, then stop (the run under callgrind
-  // of `--only coldcount`, which counts each contender apart through callgrind_marks.h).
+  // KRING_BENCH_COLD_ROUNDS_ONLY: the rounds' three contenders, then stop: the run under
+  // callgrind of `--only coldcount`, which counts each contender's instructions apart
+  // (ClientCost). Only then do the rounds touch callgrind's counts.
   const char* rounds_env = std::getenv("KRING_BENCH_COLD_ROUNDS_ONLY");
   const bool rounds_only = rounds_env != nullptr && *rounds_env != '\0';
   // The checked floor: the floor relay's cold sync plus the checks' raw cryptography, against
@@ -532,9 +526,7 @@ void RunColdSync(Report& report, const Options& o) {
                               std::nullopt,
                               "",
                               ""};
-  // What each contender's client costs in CPU, whatever its wall time waits for: every thread
-  // of this process from the start of a run until it returns. (libkring copies its write-ahead
-  // log into the database after SyncNow returned; that copy is left out, as it is of the time.)
+  // What each contender's client costs in CPU, whatever its wall time waits for (ClientCost).
   const std::string cpu_workload = cold.workload + ": client CPU time";
   const std::string cpu_note =
       "user + system time of every thread of the bench process during each run; the servers "
@@ -588,22 +580,16 @@ void RunColdSync(Report& report, const Options& o) {
     }
   } stop_hook{run_hook};
   for (int r = 0; r < o.rounds; ++r) {
+    // Each contender's client cost (client_cost.h) covers its run and the closing of its local
+    // database (which waits for its last WAL copy), not the checks in between; its wall time
+    // stops when its last commit is durable.
     SettleDisk();
-    // Under callgrind (`--only coldcount`, RunColdInstructions) each contender's instructions
-    // are counted apart: this thread's between the toggles, the threads it starts through
-    // valgrind's --toggle-collect, the rest (the fixture, the checks after) dropped.
-    ZeroCallgrindCounts();
-    ToggleCallgrindCounting();
-    long f0 = Flt();
-    const double a_faults_start = ProcessMinorFaults();
-    const double a_cpu_start = ProcessCpuSeconds();
+    ClientCost a_cost(rounds_only);
+    a_cost.Resume();
     double start = Now();
     auto stats = f.readers[static_cast<size_t>(r)].client->SyncNow();
     double a = Now() - start;
-    const double a_cpu = ProcessCpuSeconds() - a_cpu_start;
-    kring_faults.rounds.push_back(ProcessMinorFaults() - a_faults_start);
-    std::fprintf(stderr, "TEMPFLT kring %ld cpu %.3f\n", Flt() - f0, a_cpu);
-    ToggleCallgrindCounting();
+    a_cost.Pause();
     Mark("libkring cold sync", start, start + a, f.total_ops);
     if (!stats.ok()) throw std::runtime_error("cold SyncNow: " + stats.status().ToString());
     client::Client& reader = *f.readers[static_cast<size_t>(r)].client;
@@ -617,61 +603,54 @@ void RunColdSync(Report& report, const Options& o) {
     // Closed before the floor's round: the local store copies its write-ahead log into the
     // database file after SyncNow returned (sql::WalCheckpointer), and that copy must not run
     // during the next contender's round. The floor's own database closes after its timing too.
+    a_cost.Resume();
     f.readers[static_cast<size_t>(r)].client.reset();
-    DumpCallgrindCounts(kLibkringColdCount);
+    a_cost.Pause();
+    a_cost.Dump(kLibkringColdCount);
     SettleDisk();
-    ZeroCallgrindCounts();
-    ToggleCallgrindCounting();
-    long f1 = Flt();
-    const double b_faults_start = ProcessMinorFaults();
-    const double b_cpu_start = ProcessCpuSeconds();
+    ClientCost b_cost(rounds_only);
+    b_cost.Resume();
     double b =
         FloorColdSync(f.floor->address(), f.case_id,
                       o.scratch + "/floor-reader-" + std::to_string(r) + ".sqlite3", f.total_ops);
-    const double b_cpu = ProcessCpuSeconds() - b_cpu_start;
-    floor_faults.rounds.push_back(ProcessMinorFaults() - b_faults_start);
-    std::fprintf(stderr, "TEMPFLT floor %ld cpu %.3f\n", Flt() - f1, b_cpu);
-    ToggleCallgrindCounting();
-    DumpCallgrindCounts(kFloorColdCount);
+    b_cost.Pause();
+    b_cost.Dump(kFloorColdCount);
     cold.a.push_back(a);
     cold.b.push_back(b);
-    kring_cpu.a.push_back(a_cpu);
-    kring_cpu.b.push_back(b_cpu);
+    kring_cpu.a.push_back(a_cost.cpu_seconds());
+    kring_cpu.b.push_back(b_cost.cpu_seconds());
+    kring_faults.rounds.push_back(a_cost.minor_faults());
+    floor_faults.rounds.push_back(b_cost.minor_faults());
     if (!sync_only) {
       checked_in.db_path = o.scratch + "/checked-reader-" + std::to_string(r) + ".sqlite3";
       SettleDisk();
-      ZeroCallgrindCounts();
-      ToggleCallgrindCounting();
-      long f2 = Flt();
-      const double c_faults_start = ProcessMinorFaults();
-      const double c_cpu_start = ProcessCpuSeconds();
+      ClientCost c_cost(rounds_only);
+      c_cost.Resume();
       double c = CheckedFloorColdSync(checked_in);
-      const double c_cpu = ProcessCpuSeconds() - c_cpu_start;
-      checked_faults.rounds.push_back(ProcessMinorFaults() - c_faults_start);
-      std::fprintf(stderr, "TEMPFLT checked %ld cpu %.3f\n", Flt() - f2, c_cpu);
-      ToggleCallgrindCounting();
-      DumpCallgrindCounts(kCheckedColdCount);
+      c_cost.Pause();
+      c_cost.Dump(kCheckedColdCount);
       checked_vs_floor.a.push_back(c);
       checked_vs_floor.b.push_back(b);
       kring_vs_checked.a.push_back(a);
       kring_vs_checked.b.push_back(c);
-      checked_cpu.a.push_back(c_cpu);
-      checked_cpu.b.push_back(b_cpu);
-      kring_vs_checked_cpu.a.push_back(a_cpu);
-      kring_vs_checked_cpu.b.push_back(c_cpu);
+      checked_cpu.a.push_back(c_cost.cpu_seconds());
+      checked_cpu.b.push_back(b_cost.cpu_seconds());
+      kring_vs_checked_cpu.a.push_back(a_cost.cpu_seconds());
+      kring_vs_checked_cpu.b.push_back(c_cost.cpu_seconds());
+      checked_faults.rounds.push_back(c_cost.minor_faults());
     }
     if (o.after_cold_round) o.after_cold_round(r, a);
   }
   stop_hook.armed = false;
   run_hook("stop");
   report.comparisons.push_back(cold);
+  report.comparisons.push_back(kring_cpu);
   report.floors.push_back(kring_faults);
   report.floors.push_back(floor_faults);
   if (sync_only) return;
   report.floors.push_back(checked_faults);
   report.comparisons.push_back(checked_vs_floor);
   report.comparisons.push_back(kring_vs_checked);
-  report.comparisons.push_back(kring_cpu);
   report.comparisons.push_back(checked_cpu);
   report.comparisons.push_back(kring_vs_checked_cpu);
   if (rounds_only) return;
