@@ -124,7 +124,7 @@ void RunCallgrind(Report& report) {
 // run and the closing of its local database (ClientCost: the thread that calls it, and every
 // std::thread that runs meanwhile; gRPC's own threads are not std::threads and are not counted
 // for any contender). The servers run outside valgrind and are not counted. Times of the cold
-// rounds range over 2x on this machine; libkring's count repeats within 0.1%, the floors' within
+// rounds range over 2x on this machine; libkring's count repeats within 0.3%, the floors' within
 // a few percent (their WAL copies depend on timing; docs/performance.md).
 void RunColdInstructions(Report& report, const Options& options, bool quick) {
   const std::string valgrind = FindInPath("valgrind");
