@@ -9,10 +9,11 @@
 #include <vector>
 
 #include <sys/mman.h>
-#include <sys/resource.h>
 
 #include "kring/common/crypto.h"
 #include "kring/common/sqlite.h"
+
+#include "client_cost.h"
 
 namespace kring::bench {
 namespace {
@@ -147,16 +148,14 @@ void RunPageFaultFloor(Report& report, int rounds) {
     // With transparent huge pages one fault would map 2 MiB: the figure is one base page.
     madvise(mem, kBytes, MADV_NOHUGEPAGE);
     auto* bytes = static_cast<volatile unsigned char*>(mem);
-    rusage before{};
-    rusage after{};
-    getrusage(RUSAGE_SELF, &before);
+    ClientCost cost(/*count_instructions=*/false);
+    cost.Resume();
     double start = Now();
     for (size_t at = 0; at < kBytes; at += page) bytes[at] = 1;
     const double elapsed = Now() - start;
-    getrusage(RUSAGE_SELF, &after);
+    cost.Pause();
     munmap(mem, kBytes);
-    const long faults = std::max(1L, after.ru_minflt - before.ru_minflt);
-    f.rounds.push_back(elapsed * 1e6 / static_cast<double>(faults));
+    f.rounds.push_back(elapsed * 1e6 / std::max(1.0, cost.minor_faults()));
   }
   report.floors.push_back(std::move(f));
 }

@@ -35,6 +35,12 @@ constexpr size_t kNoteBytes = 1000;  // ContentOp size: pads to 1 KiB, 1040-byte
 constexpr size_t kFixtureBatch = 50;
 constexpr uint32_t kPage = 1000;
 
+// Whether the switch `name` is set in the environment (to anything but "").
+bool EnvSet(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0';
+}
+
 // KRING_BENCH_MARKS: a file that gets one line per timed run (steady-clock start and end in
 // seconds, ops, contender), so what is sampled outside the bench (/proc, `perf stat -I`, `perf
 // record -k CLOCK_MONOTONIC` then `perf report --time START,END`) can be cut per contender.
@@ -476,13 +482,11 @@ void RunColdSync(Report& report, const Options& o) {
   // KRING_BENCH_COLD_SYNC_ONLY: kring's SyncNow and the bare floor only, then stop, so that a
   // callgrind run of `--only cold` counts the sync alone (the checked floor's threads and the
   // in-process round below would be counted with it).
-  const char* only = std::getenv("KRING_BENCH_COLD_SYNC_ONLY");
-  const bool sync_only = only != nullptr && *only != '\0';
+  const bool sync_only = EnvSet("KRING_BENCH_COLD_SYNC_ONLY");
   // KRING_BENCH_COLD_ROUNDS_ONLY: the rounds' three contenders, then stop: the run under
   // callgrind of `--only coldcount`, which counts each contender's instructions apart
   // (ClientCost). Only then do the rounds touch callgrind's counts.
-  const char* rounds_env = std::getenv("KRING_BENCH_COLD_ROUNDS_ONLY");
-  const bool rounds_only = rounds_env != nullptr && *rounds_env != '\0';
+  const bool rounds_only = EnvSet("KRING_BENCH_COLD_ROUNDS_ONLY");
   // The checked floor: the floor relay's cold sync plus the checks' raw cryptography, against
   // kringd's signed head of the same log; author 0 is its reader.
   CheckedColdInput checked_in;
