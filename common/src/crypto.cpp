@@ -155,15 +155,19 @@ SecretBytes DeriveKey(ByteView master32, uint64_t id, std::string_view context8)
 }
 
 Bytes AeadEncrypt(ByteView key, ByteView nonce, ByteView plaintext, ByteView ad) {
-  KRING_CHECK(key.size() == crypto_aead_xchacha20poly1305_ietf_KEYBYTES &&
-              nonce.size() == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
   Bytes out(plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
-  unsigned long long out_len = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(out.data(), &out_len, plaintext.data(),
+  AeadEncryptInto(key, nonce, plaintext, ad, out);
+  return out;
+}
+
+void AeadEncryptInto(ByteView key, ByteView nonce, ByteView plaintext, ByteView ad,
+                     std::span<uint8_t> out) {
+  KRING_CHECK(key.size() == crypto_aead_xchacha20poly1305_ietf_KEYBYTES &&
+              nonce.size() == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES &&
+              out.size() == plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  crypto_aead_xchacha20poly1305_ietf_encrypt(out.data(), nullptr, plaintext.data(),
                                              plaintext.size(), ad.data(), ad.size(), nullptr,
                                              nonce.data(), key.data());
-  out.resize(static_cast<size_t>(out_len));
-  return out;
 }
 
 Result<SecretBytes> AeadDecrypt(ByteView key, ByteView nonce, ByteView ciphertext, ByteView ad) {

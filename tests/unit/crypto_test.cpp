@@ -127,6 +127,27 @@ TEST_CASE("AEAD fails on a flipped bit, other associated data or another key", "
   CHECK_FALSE(crypto::AeadDecrypt(crypto::RandomSecret(32), nonce, ct, ad).ok());
 }
 
+// AeadEncryptInto writes the same ciphertext inside a larger record (the local store's sealed
+// state: nonce, then ciphertext) and nothing around it.
+TEST_CASE("AEAD into a record's span writes exactly AeadEncrypt's ciphertext", "[crypto]") {
+  SecretBytes key = crypto::RandomSecret(32);
+  Bytes nonce = crypto::RandomBytes(24);
+  Bytes ad = ToBytes("header");
+  const Bytes plain = ToBytes("secret plan");
+  Bytes record(4 + plain.size() + crypto::kAeadOverhead + 4, 0xee);
+  crypto::AeadEncryptInto(
+      key, nonce, plain, ad,
+      std::span<uint8_t>(record).subspan(4, plain.size() + crypto::kAeadOverhead));
+  const Bytes expected = crypto::AeadEncrypt(key, nonce, plain, ad);
+  CHECK(Bytes(record.begin() + 4, record.end() - 4) == expected);
+  CHECK(Bytes(record.begin(), record.begin() + 4) == Bytes(4, 0xee));
+  CHECK(Bytes(record.end() - 4, record.end()) == Bytes(4, 0xee));
+  auto opened = crypto::AeadDecrypt(
+      key, nonce, ByteView(record).subspan(4, plain.size() + crypto::kAeadOverhead), ad);
+  REQUIRE(opened.ok());
+  CHECK(std::string(opened->begin(), opened->end()) == "secret plan");
+}
+
 // AeadDecryptInto opens into a buffer the caller keeps; it refuses what AeadDecrypt refuses.
 TEST_CASE("AEAD into a buffer opens what AeadDecrypt opens and refuses the rest", "[crypto]") {
   SecretBytes key = crypto::RandomSecret(32);

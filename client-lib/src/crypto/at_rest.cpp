@@ -1,5 +1,7 @@
 #include "crypto/at_rest.h"
 
+#include <algorithm>
+
 #include "kring/common/crypto.h"
 
 namespace kring::client {
@@ -19,10 +21,14 @@ Result<AtRest> AtRest::FromStorageKey(ByteView storage_key) {
 }
 
 Bytes AtRest::Seal(std::string_view label, ByteView plaintext) const {
-  Bytes nonce = crypto::RandomBytes(crypto::kNonceBytes);
-  Bytes ct = crypto::AeadEncrypt(key_, nonce, plaintext, LabelAd(label));
-  nonce.insert(nonce.end(), ct.begin(), ct.end());
-  return nonce;
+  // One buffer, nonce then ciphertext: a case's sealed state is megabytes, and each further
+  // buffer of that size is fresh memory (page faults) and a copy.
+  Bytes sealed(crypto::kNonceBytes + plaintext.size() + crypto::kAeadOverhead);
+  const Bytes nonce = crypto::RandomBytes(crypto::kNonceBytes);
+  std::copy(nonce.begin(), nonce.end(), sealed.begin());
+  crypto::AeadEncryptInto(key_, nonce, plaintext, LabelAd(label),
+                          std::span<uint8_t>(sealed).subspan(crypto::kNonceBytes));
+  return sealed;
 }
 
 Result<SecretBytes> AtRest::Open(std::string_view label, ByteView sealed) const {

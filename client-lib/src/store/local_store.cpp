@@ -557,6 +557,15 @@ Bytes LocalStore::SealState(ByteView case_id, v1::CaseState& state) const {
   return at_rest_.Seal(CaseLabel("state", case_id), SerializeStoredState(state));
 }
 
+Status LocalStore::WriteStateLocked(std::string_view update_sql, ByteView case_id,
+                                    v1::CaseState& state) {
+  // Declared before the statement, which borrows it: SQLite's copy of a sealed state of
+  // megabytes would be one more buffer of fresh memory.
+  const Bytes sealed = SealState(case_id, state);
+  sql::Statement st(db_, update_sql);
+  return st.BindBorrowed(1, sealed).Bind(2, kStateFormWithRefs).Bind(3, case_id).Run();
+}
+
 Result<v1::CaseState> LocalStore::ParseStateLocked(ByteView case_id, ByteView plain) {
   // One statement for every entry a left-out value is in, and each epoch's subkeys derived once.
   // The entries are asked for in seq order: the row last read usually holds the next one too.
@@ -770,11 +779,9 @@ Status LocalStore::StartCase(ByteView case_id, v1::CaseState state, ByteView cli
     if (settled != nullptr) *settled = done;
   }
   // The state written is not a removal: any mark left is settled above or meant nothing.
-  sql::Statement upd(db_,
-                     "UPDATE cases SET state = ?, state_form = ?, removal_unsettled = 0 "
-                     "WHERE case_id = ?");
-  KRING_RETURN_IF_ERROR(
-      upd.Bind(1, SealState(case_id, state)).Bind(2, kStateFormWithRefs).Bind(3, case_id).Run());
+  KRING_RETURN_IF_ERROR(WriteStateLocked(
+      "UPDATE cases SET state = ?, state_form = ?, removal_unsettled = 0 WHERE case_id = ?",
+      case_id, state));
   KRING_RETURN_IF_ERROR(AddControlIntentLocked(case_id, client_op_id, op));
   return tx.Commit();
 }
@@ -984,11 +991,11 @@ Result<std::vector<v1::LogEntry>> LocalStore::LogEntries(ByteView case_id) {
 Status LocalStore::ReplaceState(ByteView case_id, v1::CaseState state, RemovalMark mark) {
   std::lock_guard<std::mutex> lock(mu_);
   CaseWrittenLocked();
-  sql::Statement st(db_, mark == RemovalMark::kKeep
-                             ? "UPDATE cases SET state = ?, state_form = ? WHERE case_id = ?"
-                             : "UPDATE cases SET state = ?, state_form = ?, removal_unsettled = 0 "
-                               "WHERE case_id = ?");
-  return st.Bind(1, SealState(case_id, state)).Bind(2, kStateFormWithRefs).Bind(3, case_id).Run();
+  return WriteStateLocked(mark == RemovalMark::kKeep
+                              ? "UPDATE cases SET state = ?, state_form = ? WHERE case_id = ?"
+                              : "UPDATE cases SET state = ?, state_form = ?, removal_unsettled = 0 "
+                                "WHERE case_id = ?",
+                          case_id, state);
 }
 
 Status LocalStore::DeleteCase(ByteView case_id, OpCounter counter) {
@@ -1262,12 +1269,14 @@ Status LocalStore::ApplyBatch(AppliedBatch& batch, uint64_t* version) {
   }
   for (const EpochKey& k : batch.epoch_keys)
     KRING_RETURN_IF_ERROR(SaveEpochKeyLocked(batch.case_id, k));
+  // Before the statement, which borrows it (WriteStateLocked says why).
+  const Bytes sealed = sealed_state.valid() ? sealed_state.get() : seal_state();
   sql::Statement upd(db_,
                      "UPDATE cases SET head_seq = ?, head_hash = ?, state = ?, state_form = ?, "
                      "removal_unsettled = ? WHERE case_id = ?");
   KRING_RETURN_IF_ERROR(upd.Bind(1, static_cast<int64_t>(batch.head_seq))
                             .Bind(2, batch.head_hash)
-                            .Bind(3, sealed_state.valid() ? sealed_state.get() : seal_state())
+                            .BindBorrowed(3, sealed)
                             .Bind(4, kStateFormWithRefs)
                             .Bind(5, int64_t{batch.removal_unsettled ? 1 : 0})
                             .Bind(6, batch.case_id)
@@ -1324,11 +1333,9 @@ Result<SettledRemoval> LocalStore::ReturnToRemoval(ByteView case_id, v1::CaseSta
   sql::Transaction tx(db_);
   KRING_RETURN_IF_ERROR(tx.status());
   // Marked unsettled and settled at once: the rejection is SettleRemoval's.
-  sql::Statement st(db_,
-                    "UPDATE cases SET state = ?, state_form = ?, removal_unsettled = 1 "
-                    "WHERE case_id = ?");
-  KRING_RETURN_IF_ERROR(
-      st.Bind(1, SealState(case_id, state)).Bind(2, kStateFormWithRefs).Bind(3, case_id).Run());
+  KRING_RETURN_IF_ERROR(WriteStateLocked(
+      "UPDATE cases SET state = ?, state_form = ?, removal_unsettled = 1 WHERE case_id = ?",
+      case_id, state));
   KRING_ASSIGN_OR_RETURN(SettledRemoval settled, SettleRemovalLocked(case_id, own_account));
   KRING_RETURN_IF_ERROR(tx.Commit());
   return settled;

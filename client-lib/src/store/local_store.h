@@ -288,6 +288,8 @@ class LocalStore {
   Result<SettledRemoval> SettleRemovalLocked(ByteView case_id, ByteView own_account);
   // The sealed stored form of `state` (lent as in ApplyBatch).
   Bytes SealState(ByteView case_id, v1::CaseState& state) const;
+  // Runs `update_sql` (state = ?1, state_form = ?2 WHERE case_id = ?3) with the sealed state.
+  Status WriteStateLocked(std::string_view update_sql, ByteView case_id, v1::CaseState& state);
   // A stored form (state_form 2) read back, its left-out values opened from the log.
   Result<v1::CaseState> ParseStateLocked(ByteView case_id, ByteView plain);
   Result<std::optional<EpochKey>> FindEpochKeyLocked(ByteView case_id, uint32_t scope_id,

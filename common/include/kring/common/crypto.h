@@ -82,6 +82,10 @@ Result<SecretBytes> SealOpen(const BoxKeyPair& keys, ByteView sealed);
 SecretBytes DeriveKey(ByteView master32, uint64_t id, std::string_view context8);
 
 Bytes AeadEncrypt(ByteView key, ByteView nonce, ByteView plaintext, ByteView ad);
+// The same into `out` (exactly plaintext.size() + kAeadOverhead bytes), for a caller that puts
+// the ciphertext into a larger record without a copy of it.
+void AeadEncryptInto(ByteView key, ByteView nonce, ByteView plaintext, ByteView ad,
+                     std::span<uint8_t> out);
 Result<SecretBytes> AeadDecrypt(ByteView key, ByteView nonce, ByteView ciphertext, ByteView ad);
 // The same into `out` (at least ciphertext.size() - kAeadOverhead bytes; a buffer the caller
 // reuses, so no allocation per call): the plaintext's size, or AeadDecrypt's errors.
