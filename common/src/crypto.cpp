@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <type_traits>
@@ -165,6 +166,11 @@ void AeadEncryptInto(ByteView key, ByteView nonce, ByteView plaintext, ByteView 
   KRING_CHECK(key.size() == crypto_aead_xchacha20poly1305_ietf_KEYBYTES &&
               nonce.size() == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES &&
               out.size() == plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  // In place or apart: libsodium's stream XOR reads each block before it writes it, and the tag
+  // is computed over the ciphertext; any other overlap would read bytes already encrypted.
+  const auto in = reinterpret_cast<std::uintptr_t>(plaintext.data());
+  const auto to = reinterpret_cast<std::uintptr_t>(out.data());
+  KRING_CHECK(in == to || in + plaintext.size() <= to || to + out.size() <= in);
   crypto_aead_xchacha20poly1305_ietf_encrypt(out.data(), nullptr, plaintext.data(),
                                              plaintext.size(), ad.data(), ad.size(), nullptr,
                                              nonce.data(), key.data());

@@ -9,6 +9,7 @@
 #include "kring/common/protocol.h"
 #include "kring/common/utf8.h"
 
+#include "crypto/at_rest.h"
 #include "model/reducer.h"
 
 using namespace kring;
@@ -146,6 +147,47 @@ TEST_CASE("AEAD into a record's span writes exactly AeadEncrypt's ciphertext", "
       key, nonce, ByteView(record).subspan(4, plain.size() + crypto::kAeadOverhead), ad);
   REQUIRE(opened.ok());
   CHECK(std::string(opened->begin(), opened->end()) == "secret plan");
+}
+
+// In place (the local store seals a case's state where it was serialized): the same ciphertext
+// as into a buffer of its own, and the plaintext is gone from the buffer.
+TEST_CASE("AEAD in place writes exactly AeadEncrypt's ciphertext over the plaintext", "[crypto]") {
+  SecretBytes key = crypto::RandomSecret(32);
+  Bytes nonce = crypto::RandomBytes(24);
+  Bytes ad = ToBytes("header");
+  Bytes plain(5000);  // several ChaCha20 blocks and a partial one
+  for (size_t i = 0; i < plain.size(); ++i) plain[i] = static_cast<uint8_t>(i * 7);
+  Bytes buffer = plain;
+  buffer.resize(plain.size() + crypto::kAeadOverhead);
+  crypto::AeadEncryptInto(key, nonce, ByteView(buffer).first(plain.size()), ad, buffer);
+  CHECK(buffer == crypto::AeadEncrypt(key, nonce, plain, ad));
+  auto opened = crypto::AeadDecrypt(key, nonce, buffer, ad);
+  REQUIRE(opened.ok());
+  CHECK(Bytes(opened->begin(), opened->end()) == plain);
+}
+
+// AtRest::SealInPlace gives the record Seal gives (Open opens it under its label only), from a
+// buffer with room for the nonce and the tag around the plaintext, and keeps no plaintext.
+TEST_CASE("a local record sealed in place opens like one sealed apart", "[crypto]") {
+  auto at_rest = client::AtRest::FromStorageKey(crypto::RandomSecret(32));
+  REQUIRE(at_rest.ok());
+  const std::string marker = "MARKER-huisadres-Kerkstraat-12";
+  Bytes framed(client::AtRest::kSealFront);
+  framed.insert(framed.end(), marker.begin(), marker.end());
+  framed.resize(framed.size() + client::AtRest::kSealBack);
+  const Bytes sealed = at_rest->SealInPlace("state:1", framed);
+  CHECK(sealed.size() == at_rest->Seal("state:1", ToBytes(marker)).size());
+  CHECK(ToString(sealed).find(marker) == std::string::npos);
+  auto opened = at_rest->Open("state:1", sealed);
+  REQUIRE(opened.ok());
+  CHECK(std::string(opened->begin(), opened->end()) == marker);
+  CHECK_FALSE(at_rest->Open("state:2", sealed).ok());
+  // Nothing but the frame: an empty plaintext seals and opens too.
+  const Bytes empty = at_rest->SealInPlace(
+      "state:1", Bytes(client::AtRest::kSealFront + client::AtRest::kSealBack));
+  auto none = at_rest->Open("state:1", empty);
+  REQUIRE(none.ok());
+  CHECK(none->empty());
 }
 
 // AeadDecryptInto opens into a buffer the caller keeps; it refuses what AeadDecrypt refuses.

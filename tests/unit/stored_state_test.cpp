@@ -69,6 +69,11 @@ TEST_CASE("the stored form keeps large logged values out and gives them back", "
   SecretBytes plain = SerializeStoredState(state);
   CHECK(MessageDifferencer::Equals(state, original));  // lent, and given back as it was
   CHECK(plain.size() < 4000 + 1000);                   // the pending draft only
+  // The framed form (sealed in place by the store) is the same plaintext between its margins.
+  const Bytes framed = SerializeStoredStateFramed(state, 24, 16);
+  CHECK(MessageDifferencer::Equals(state, original));
+  REQUIRE(framed.size() == 24 + plain.size() + 16);
+  CHECK(Bytes(framed.begin() + 24, framed.end() - 16) == Bytes(plain.begin(), plain.end()));
   std::vector<uint64_t> opened;
   auto open = [&](uint64_t seq) -> Result<LogContent> {
     opened.push_back(seq);

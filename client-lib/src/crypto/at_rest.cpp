@@ -31,6 +31,16 @@ Bytes AtRest::Seal(std::string_view label, ByteView plaintext) const {
   return sealed;
 }
 
+Bytes AtRest::SealInPlace(std::string_view label, Bytes record) const {
+  static_assert(kSealFront == crypto::kNonceBytes && kSealBack == crypto::kAeadOverhead);
+  KRING_CHECK(record.size() >= kSealFront + kSealBack);
+  const Bytes nonce = crypto::RandomBytes(crypto::kNonceBytes);
+  std::copy(nonce.begin(), nonce.end(), record.begin());
+  const std::span<uint8_t> body = std::span<uint8_t>(record).subspan(kSealFront);
+  crypto::AeadEncryptInto(key_, nonce, body.first(body.size() - kSealBack), LabelAd(label), body);
+  return record;
+}
+
 Result<SecretBytes> AtRest::Open(std::string_view label, ByteView sealed) const {
   if (sealed.size() < crypto::kNonceBytes + crypto::kAeadOverhead) {
     return DataLoss("local record is truncated");

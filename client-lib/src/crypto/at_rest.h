@@ -15,6 +15,13 @@ class AtRest {
   // storage_key must be 32 bytes.
   static Result<AtRest> FromStorageKey(ByteView storage_key);
   Bytes Seal(std::string_view label, ByteView plaintext) const;
+  // Seal without a second buffer, for records of megabytes (a case's state): `record` holds
+  // kSealFront free bytes, the plaintext, then kSealBack free bytes, and becomes what Seal would
+  // return for that plaintext (nonce, then the ciphertext with its tag). No plaintext is left in
+  // it.
+  static constexpr size_t kSealFront = 24;  // the nonce
+  static constexpr size_t kSealBack = 16;   // the tag
+  Bytes SealInPlace(std::string_view label, Bytes record) const;
   Result<SecretBytes> Open(std::string_view label, ByteView sealed) const;
 
  private:

@@ -554,7 +554,11 @@ Result<std::optional<CaseRecord>> LocalStore::LoadCaseLocked(ByteView case_id) {
 }
 
 Bytes LocalStore::SealState(ByteView case_id, v1::CaseState& state) const {
-  return at_rest_.Seal(CaseLabel("state", case_id), SerializeStoredState(state));
+  // Serialized and sealed in one buffer: a state of megabytes in a second buffer is fresh
+  // memory (page faults) and a copy, and a plaintext buffer would have to be wiped as well.
+  return at_rest_.SealInPlace(
+      CaseLabel("state", case_id),
+      SerializeStoredStateFramed(state, AtRest::kSealFront, AtRest::kSealBack));
 }
 
 Status LocalStore::WriteStateLocked(std::string_view update_sql, ByteView case_id,

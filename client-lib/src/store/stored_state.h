@@ -29,6 +29,10 @@ inline constexpr size_t kMinLeftOutValueBytes = model::kMinSourcedValueBytes;
 // `state` and back (O(1) each): `state` is as it was when this returns, but nothing else may read
 // it while this runs.
 SecretBytes SerializeStoredState(v1::CaseState& state);
+// The same plaintext in one buffer with `before` bytes free in front of it and `after` behind
+// it, for a caller that seals it there in place (AtRest::SealInPlace): the buffer holds
+// plaintext until then and is not wiped, so the caller must seal it or wipe it.
+Bytes SerializeStoredStateFramed(v1::CaseState& state, size_t before, size_t after);
 
 // A content op of the case's verified local log, opened, and the digest of its envelope as the
 // log holds it (protocol::OpDigest).

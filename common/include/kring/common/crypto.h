@@ -82,8 +82,8 @@ Result<SecretBytes> SealOpen(const BoxKeyPair& keys, ByteView sealed);
 SecretBytes DeriveKey(ByteView master32, uint64_t id, std::string_view context8);
 
 Bytes AeadEncrypt(ByteView key, ByteView nonce, ByteView plaintext, ByteView ad);
-// The same into `out` (exactly plaintext.size() + kAeadOverhead bytes), for a caller that puts
-// the ciphertext into a larger record without a copy of it.
+// The same into `out` (exactly plaintext.size() + kAeadOverhead bytes, apart from `plaintext` or
+// starting at its first byte: in place), for a record that holds the ciphertext without a copy.
 void AeadEncryptInto(ByteView key, ByteView nonce, ByteView plaintext, ByteView ad,
                      std::span<uint8_t> out);
 Result<SecretBytes> AeadDecrypt(ByteView key, ByteView nonce, ByteView ciphertext, ByteView ad);
