@@ -166,8 +166,9 @@ void AeadEncryptInto(ByteView key, ByteView nonce, ByteView plaintext, ByteView 
   KRING_CHECK(key.size() == crypto_aead_xchacha20poly1305_ietf_KEYBYTES &&
               nonce.size() == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES &&
               out.size() == plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
-  // In place or apart: libsodium's stream XOR reads each block before it writes it, and the tag
-  // is computed over the ciphertext; any other overlap would read bytes already encrypted.
+  // In place or apart, nothing between: libsodium's stream XOR reads each block before it writes
+  // it and computes the tag over the ciphertext, so exactly in place works (its secretbox
+  // documents in-place use); a shifted overlap is not something to rely on, so it is refused.
   const auto in = reinterpret_cast<std::uintptr_t>(plaintext.data());
   const auto to = reinterpret_cast<std::uintptr_t>(out.data());
   KRING_CHECK(in == to || in + plaintext.size() <= to || to + out.size() <= in);

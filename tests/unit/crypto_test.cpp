@@ -128,8 +128,8 @@ TEST_CASE("AEAD fails on a flipped bit, other associated data or another key", "
   CHECK_FALSE(crypto::AeadDecrypt(crypto::RandomSecret(32), nonce, ct, ad).ok());
 }
 
-// AeadEncryptInto writes the same ciphertext inside a larger record (the local store's sealed
-// state: nonce, then ciphertext) and nothing around it.
+// AeadEncryptInto writes the same ciphertext inside a larger record (AtRest::Seal's: nonce, then
+// ciphertext) and nothing around it.
 TEST_CASE("AEAD into a record's span writes exactly AeadEncrypt's ciphertext", "[crypto]") {
   SecretBytes key = crypto::RandomSecret(32);
   Bytes nonce = crypto::RandomBytes(24);
@@ -166,9 +166,10 @@ TEST_CASE("AEAD in place writes exactly AeadEncrypt's ciphertext over the plaint
   CHECK(Bytes(opened->begin(), opened->end()) == plain);
 }
 
-// AtRest::SealInPlace gives the record Seal gives (Open opens it under its label only), from a
+// AtRest::SealInPlace gives a record of Seal's form (Open opens it under its label only), from a
 // buffer with room for the nonce and the tag around the plaintext, and keeps no plaintext.
-TEST_CASE("a local record sealed in place opens like one sealed apart", "[crypto]") {
+TEST_CASE("a local record sealed in place opens under its label only and holds no plaintext",
+          "[crypto]") {
   auto at_rest = client::AtRest::FromStorageKey(crypto::RandomSecret(32));
   REQUIRE(at_rest.ok());
   const std::string marker = "MARKER-huisadres-Kerkstraat-12";

@@ -21,8 +21,8 @@ Result<AtRest> AtRest::FromStorageKey(ByteView storage_key) {
 }
 
 Bytes AtRest::Seal(std::string_view label, ByteView plaintext) const {
-  // One buffer, nonce then ciphertext: a case's sealed state is megabytes, and each further
-  // buffer of that size is fresh memory (page faults) and a copy.
+  // One buffer, nonce then ciphertext, without a copy of the ciphertext (a case's state, which is
+  // megabytes, is sealed in place instead: SealInPlace).
   Bytes sealed(crypto::kNonceBytes + plaintext.size() + crypto::kAeadOverhead);
   const Bytes nonce = crypto::RandomBytes(crypto::kNonceBytes);
   std::copy(nonce.begin(), nonce.end(), sealed.begin());
@@ -34,10 +34,16 @@ Bytes AtRest::Seal(std::string_view label, ByteView plaintext) const {
 Bytes AtRest::SealInPlace(std::string_view label, Bytes record) const {
   static_assert(kSealFront == crypto::kNonceBytes && kSealBack == crypto::kAeadOverhead);
   KRING_CHECK(record.size() >= kSealFront + kSealBack);
-  const Bytes nonce = crypto::RandomBytes(crypto::kNonceBytes);
-  std::copy(nonce.begin(), nonce.end(), record.begin());
-  const std::span<uint8_t> body = std::span<uint8_t>(record).subspan(kSealFront);
-  crypto::AeadEncryptInto(key_, nonce, body.first(body.size() - kSealBack), LabelAd(label), body);
+  try {
+    const Bytes nonce = crypto::RandomBytes(crypto::kNonceBytes);
+    std::copy(nonce.begin(), nonce.end(), record.begin());
+    const std::span<uint8_t> body = std::span<uint8_t>(record).subspan(kSealFront);
+    crypto::AeadEncryptInto(key_, nonce, body.first(body.size() - kSealBack), LabelAd(label), body);
+  } catch (...) {
+    // An allocation failed before the plaintext was encrypted over: it does not stay behind.
+    WipeMemory(record.data(), record.size());
+    throw;
+  }
   return record;
 }
 

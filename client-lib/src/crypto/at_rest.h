@@ -18,7 +18,7 @@ class AtRest {
   // Seal without a second buffer, for records of megabytes (a case's state): `record` holds
   // kSealFront free bytes, the plaintext, then kSealBack free bytes, and becomes what Seal would
   // return for that plaintext (nonce, then the ciphertext with its tag). No plaintext is left in
-  // it.
+  // it, also when an allocation fails on the way (it is wiped, then the error goes on).
   static constexpr size_t kSealFront = 24;  // the nonce
   static constexpr size_t kSealBack = 16;   // the tag
   Bytes SealInPlace(std::string_view label, Bytes record) const;

@@ -556,9 +556,10 @@ Result<std::optional<CaseRecord>> LocalStore::LoadCaseLocked(ByteView case_id) {
 Bytes LocalStore::SealState(ByteView case_id, v1::CaseState& state) const {
   // Serialized and sealed in one buffer: a state of megabytes in a second buffer is fresh
   // memory (page faults) and a copy, and a plaintext buffer would have to be wiped as well.
+  // The label first: nothing allocates between the serialization and the seal but the seal.
+  const std::string label = CaseLabel("state", case_id);
   return at_rest_.SealInPlace(
-      CaseLabel("state", case_id),
-      SerializeStoredStateFramed(state, AtRest::kSealFront, AtRest::kSealBack));
+      label, SerializeStoredStateFramed(state, AtRest::kSealFront, AtRest::kSealBack));
 }
 
 Status LocalStore::WriteStateLocked(std::string_view update_sql, ByteView case_id,
