@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "kring/common/crypto.h"
-
 namespace kring::client {
 namespace {
 Bytes LabelAd(std::string_view label) {
@@ -32,7 +30,6 @@ Bytes AtRest::Seal(std::string_view label, ByteView plaintext) const {
 }
 
 Bytes AtRest::SealInPlace(std::string_view label, Bytes record) const {
-  static_assert(kSealFront == crypto::kNonceBytes && kSealBack == crypto::kAeadOverhead);
   KRING_CHECK(record.size() >= kSealFront + kSealBack);
   try {
     const Bytes nonce = crypto::RandomBytes(crypto::kNonceBytes);

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "kring/common/bytes.h"
+#include "kring/common/crypto.h"
 #include "kring/common/status.h"
 
 namespace kring::client {
@@ -19,8 +20,8 @@ class AtRest {
   // kSealFront free bytes, the plaintext, then kSealBack free bytes, and becomes what Seal would
   // return for that plaintext (nonce, then the ciphertext with its tag). No plaintext is left in
   // it, also when an allocation fails on the way (it is wiped, then the error goes on).
-  static constexpr size_t kSealFront = 24;  // the nonce
-  static constexpr size_t kSealBack = 16;   // the tag
+  static constexpr size_t kSealFront = crypto::kNonceBytes;
+  static constexpr size_t kSealBack = crypto::kAeadOverhead;
   Bytes SealInPlace(std::string_view label, Bytes record) const;
   Result<SecretBytes> Open(std::string_view label, ByteView sealed) const;
 
