@@ -124,7 +124,7 @@ bool AgreesWithLog(const v1::CaseState& state) {
 }
 
 // Reads a stored form, checking that the log is opened once per entry, in log order.
-kring::Result<v1::CaseState> Read(const kring::SecretBytes& plain) {
+kring::Result<v1::CaseState> Read(const kring::Bytes& plain) {
   uint64_t last = 0;
   auto open = [&last](uint64_t seq) -> kring::Result<LogContent> {
     KRING_FUZZ_CHECK(seq > last);
@@ -155,7 +155,7 @@ std::string Canonical(const v1::CaseState& state) {
 // Stores `state` and reads it back: unchanged by the store, and the same when it agrees.
 void RoundTrip(v1::CaseState& state) {
   const std::string before = Canonical(state);
-  const kring::SecretBytes plain = kring::client::SerializeStoredState(state);
+  const kring::Bytes plain = kring::client::SerializeStoredState(state);
   KRING_FUZZ_CHECK(Canonical(state) == before);
   if (!AgreesWithLog(state)) return;
   kring::Result<v1::CaseState> back = Read(plain);
@@ -226,7 +226,7 @@ v1::CaseState Build(kring::fuzz::Input& in) {
 }
 
 // A stored form changed byte by byte: flips, bytes set, cuts, insertions, removals.
-void Change(kring::fuzz::Input& in, kring::SecretBytes& plain) {
+void Change(kring::fuzz::Input& in, kring::Bytes& plain) {
   std::string bytes(plain.begin(), plain.end());
   while (in.remaining() > 0) {
     const uint8_t how = in.Byte();
@@ -253,7 +253,7 @@ void Change(kring::fuzz::Input& in, kring::SecretBytes& plain) {
 
 // What a stored form that reads gives: stored again, unchanged by the store, and read back the
 // same where it agrees with the log.
-void CheckRead(const kring::SecretBytes& plain) {
+void CheckRead(const kring::Bytes& plain) {
   kring::Result<v1::CaseState> r = Read(plain);
   if (r.ok()) RoundTrip(*r);
 }
@@ -269,14 +269,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   kring::fuzz::Input in(data, size);
   if (in.Byte() % 2 == 0) {
     const std::string_view raw = in.Rest();
-    CheckRead(kring::SecretBytes(raw.begin(), raw.end()));
+    CheckRead(kring::Bytes(raw.begin(), raw.end()));
     return 0;
   }
   v1::CaseState state = Build(in);
   KRING_FUZZ_CHECK(AgreesWithLog(state));
   RoundTrip(state);
   if (in.remaining() == 0) return 0;
-  kring::SecretBytes plain = kring::client::SerializeStoredState(state);
+  kring::Bytes plain = kring::client::SerializeStoredState(state);
   Change(in, plain);
   CheckRead(plain);
   return 0;

@@ -66,14 +66,14 @@ TEST_CASE("the stored form keeps large logged values out and gives them back", "
   c->set_other_seq(3);
   const v1::CaseState original = state;
 
-  SecretBytes plain = SerializeStoredState(state);
+  Bytes plain = SerializeStoredState(state);
   CHECK(MessageDifferencer::Equals(state, original));  // lent, and given back as it was
   CHECK(plain.size() < 4000 + 1000);                   // the pending draft only
   // The framed form (sealed in place by the store) is the same plaintext between its margins.
-  const Bytes framed = SerializeStoredStateFramed(state, 24, 16);
+  const Bytes framed = SerializeStoredState(state, 24, 16);
   CHECK(MessageDifferencer::Equals(state, original));
   REQUIRE(framed.size() == 24 + plain.size() + 16);
-  CHECK(Bytes(framed.begin() + 24, framed.end() - 16) == Bytes(plain.begin(), plain.end()));
+  CHECK(Bytes(framed.begin() + 24, framed.end() - 16) == plain);
   std::vector<uint64_t> opened;
   auto open = [&](uint64_t seq) -> Result<LogContent> {
     opened.push_back(seq);
@@ -111,7 +111,7 @@ TEST_CASE("the stored form keeps large logged values out and gives them back", "
     odd.clear_conflicts();
     (*odd.mutable_entities())["not-hex"] = odd.entities().at(Hex(View(kEntityId)));
     odd.mutable_entities()->erase(Hex(View(kEntityId)));
-    SecretBytes kept = SerializeStoredState(odd);
+    Bytes kept = SerializeStoredState(odd);
     CHECK(kept.size() > 4000 + 4000);  // the note and the draft
     auto read = ParseStoredState(kept, open);
     REQUIRE(read.ok());
@@ -155,7 +155,7 @@ TEST_CASE("a value the fold named by its op is stored by the op's digest", "[sto
   CHECK(pending.entities().at(Hex(View(kEntityId))).fields().at("note").source_mutation() == 0);
 
   const v1::CaseState original = state;
-  SecretBytes plain = SerializeStoredState(state);
+  Bytes plain = SerializeStoredState(state);
   CHECK(MessageDifferencer::Equals(state, original));
   CHECK(plain.size() < 1000);
   CHECK(ToString(plain).find(ToString(ByteView(digest).first(16))) !=
@@ -171,7 +171,7 @@ TEST_CASE("a value the fold named by its op is stored by the op's digest", "[sto
     REQUIRE(read.ok());
     CHECK(MessageDifferencer::Equals(*read, original));
     // Sealed again from what was read: named by the op again, and read back the same.
-    SecretBytes again = SerializeStoredState(*read);
+    Bytes again = SerializeStoredState(*read);
     CHECK(again.size() < 1000);
     CHECK(ToString(again).find(ToString(ByteView(digest).first(16))) != std::string::npos);
     auto reread = ParseStoredState(again, open);

@@ -7,6 +7,15 @@ namespace {
 Bytes LabelAd(std::string_view label) {
   return crypto::Hasher("kring-local-record-v1").Add(label).Finish();
 }
+
+// Writes a fresh nonce into the first kNonceBytes of `record` and the ciphertext of `plaintext`
+// after it: `plaintext` lies outside `record` (Seal) or right after the nonce (SealInPlace).
+void SealInto(ByteView key, std::string_view label, ByteView plaintext, std::span<uint8_t> record) {
+  const Bytes nonce = crypto::RandomBytes(crypto::kNonceBytes);
+  std::copy(nonce.begin(), nonce.end(), record.begin());
+  crypto::AeadEncryptInto(key, nonce, plaintext, LabelAd(label),
+                          record.subspan(crypto::kNonceBytes));
+}
 }  // namespace
 
 Result<AtRest> AtRest::FromStorageKey(ByteView storage_key) {
@@ -22,20 +31,15 @@ Bytes AtRest::Seal(std::string_view label, ByteView plaintext) const {
   // One buffer, nonce then ciphertext, without a copy of the ciphertext (a case's state, which is
   // megabytes, is sealed in place instead: SealInPlace).
   Bytes sealed(crypto::kNonceBytes + plaintext.size() + crypto::kAeadOverhead);
-  const Bytes nonce = crypto::RandomBytes(crypto::kNonceBytes);
-  std::copy(nonce.begin(), nonce.end(), sealed.begin());
-  crypto::AeadEncryptInto(key_, nonce, plaintext, LabelAd(label),
-                          std::span<uint8_t>(sealed).subspan(crypto::kNonceBytes));
+  SealInto(key_, label, plaintext, sealed);
   return sealed;
 }
 
 Bytes AtRest::SealInPlace(std::string_view label, Bytes record) const {
   KRING_CHECK(record.size() >= kSealFront + kSealBack);
   try {
-    const Bytes nonce = crypto::RandomBytes(crypto::kNonceBytes);
-    std::copy(nonce.begin(), nonce.end(), record.begin());
-    const std::span<uint8_t> body = std::span<uint8_t>(record).subspan(kSealFront);
-    crypto::AeadEncryptInto(key_, nonce, body.first(body.size() - kSealBack), LabelAd(label), body);
+    SealInto(key_, label,
+             ByteView(record).subspan(kSealFront, record.size() - kSealFront - kSealBack), record);
   } catch (...) {
     // An allocation failed before the plaintext was encrypted over: it does not stay behind.
     WipeMemory(record.data(), record.size());

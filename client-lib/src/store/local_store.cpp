@@ -558,8 +558,8 @@ Bytes LocalStore::SealState(ByteView case_id, v1::CaseState& state) const {
   // memory (page faults) and a copy, and a plaintext buffer would have to be wiped as well.
   // The label first: nothing allocates between the serialization and the seal but the seal.
   const std::string label = CaseLabel("state", case_id);
-  return at_rest_.SealInPlace(
-      label, SerializeStoredStateFramed(state, AtRest::kSealFront, AtRest::kSealBack));
+  return at_rest_.SealInPlace(label,
+                              SerializeStoredState(state, AtRest::kSealFront, AtRest::kSealBack));
 }
 
 Status LocalStore::WriteStateLocked(std::string_view update_sql, ByteView case_id,

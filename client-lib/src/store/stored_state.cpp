@@ -250,11 +250,7 @@ Status PutBack(LogContent& logged, const Target* begin, const Target* end) {
 
 }  // namespace
 
-namespace {
-// SerializeStoredState into a buffer of type `Buffer` with `before` and `after` bytes free
-// around the plaintext.
-template <typename Buffer>
-Buffer SerializeStoredStateWith(v1::CaseState& state, size_t before, size_t after) {
+Bytes SerializeStoredState(v1::CaseState& state, size_t before, size_t after) {
   v1::StoredCaseState outer;  // only its refs are set: the state is written in place below
   RefsWriter refs(*outer.mutable_refs());
   LeftOut left_out;
@@ -286,22 +282,13 @@ Buffer SerializeStoredStateWith(v1::CaseState& state, size_t before, size_t afte
   const size_t state_size = state.ByteSizeLong();
   const size_t outer_size = outer.ByteSizeLong();
   const size_t head = 1 + CodedOutputStream::VarintSize64(state_size);
-  Buffer plain(before + head + state_size + outer_size + after);
+  Bytes plain(before + head + state_size + outer_size + after);
   uint8_t* p = plain.data() + before;
   *p++ = (1 << 3) | 2;  // field 1, length-delimited
   p = CodedOutputStream::WriteVarint64ToArray(state_size, p);
   p = state.SerializeWithCachedSizesToArray(p);
   outer.SerializeWithCachedSizesToArray(p);
   return plain;
-}
-}  // namespace
-
-SecretBytes SerializeStoredState(v1::CaseState& state) {
-  return SerializeStoredStateWith<SecretBytes>(state, 0, 0);
-}
-
-Bytes SerializeStoredStateFramed(v1::CaseState& state, size_t before, size_t after) {
-  return SerializeStoredStateWith<Bytes>(state, before, after);
 }
 
 Result<v1::CaseState> ParseStoredState(ByteView plain, const OpenLogContent& open) {

@@ -28,11 +28,10 @@ inline constexpr size_t kMinLeftOutValueBytes = model::kMinSourcedValueBytes;
 // conflicts) by a digest of the value. The left-out values and those sources are swapped out of
 // `state` and back (O(1) each): `state` is as it was when this returns, but nothing else may read
 // it while this runs.
-SecretBytes SerializeStoredState(v1::CaseState& state);
-// The same plaintext in one buffer with `before` bytes free in front of it and `after` behind
-// it, for a caller that seals it there in place (AtRest::SealInPlace): the buffer holds
-// plaintext until then and is not wiped, so the caller must seal it or wipe it.
-Bytes SerializeStoredStateFramed(v1::CaseState& state, size_t before, size_t after);
+// The plaintext comes with `before` bytes free in front of it and `after` behind it, for the
+// store to seal it where it is (AtRest::SealInPlace). The buffer is not wiped: a caller seals it
+// or wipes it.
+Bytes SerializeStoredState(v1::CaseState& state, size_t before = 0, size_t after = 0);
 
 // A content op of the case's verified local log, opened, and the digest of its envelope as the
 // log holds it (protocol::OpDigest).
